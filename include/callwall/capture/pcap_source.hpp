@@ -1,0 +1,100 @@
+// Packet sources: capture files (.pcap/.pcapng, via libpcap) and live interfaces.
+//
+// This module is the only code that includes <pcap.h>. Opening can fail with
+// CaptureError (startup, exceptions allowed); reading never throws.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "callwall/bytes/reader.hpp"
+
+namespace callwall::capture {
+
+/// One frame as read. `bytes` is borrowed until the next call to next().
+struct RawFrame {
+    int64_t ts_us = 0;
+    uint32_t linktype = 0;
+    uint32_t caplen = 0;
+    uint32_t wirelen = 0;
+    ByteView bytes{};
+};
+
+enum class CaptureErrorKind {
+    NotFound,        ///< file or interface does not exist
+    NotReadable,     ///< a directory, no read permission, I/O error
+    NotACapture,     ///< not pcap/pcapng, or a corrupt header
+    UnknownLinkType, ///< a link type callwall does not decode
+    Permission,      ///< no permission to capture on the interface
+    Filter,          ///< the BPF filter does not compile
+    Other,
+};
+
+class CaptureError : public std::runtime_error {
+public:
+    CaptureError(CaptureErrorKind kind, const std::string& what)
+        : std::runtime_error(what), kind_(kind) {}
+    [[nodiscard]] CaptureErrorKind kind() const noexcept { return kind_; }
+
+private:
+    CaptureErrorKind kind_;
+};
+
+struct LiveOptions {
+    std::string interface;
+    int snaplen = 262144;
+    int buffer_size_mb = 64;
+    bool promiscuous = true;
+    bool immediate = true;
+    int read_timeout_ms = 100;  ///< so next() returns Timeout and the caller can refresh/stop
+    std::string filter;         ///< BPF expression; empty = everything
+};
+
+struct SourceStats {
+    uint64_t kernel_received = 0;
+    uint64_t kernel_dropped = 0;
+    uint64_t interface_dropped = 0;
+};
+
+enum class NextStatus { Frame, Timeout, End, Error };
+
+class PcapSource {
+public:
+    /// Opens a capture file. Throws CaptureError naming the file.
+    static std::unique_ptr<PcapSource> open_file(const std::string& path);
+    /// Opens a live interface with the options. Throws CaptureError naming it.
+    static std::unique_ptr<PcapSource> open_live(const LiveOptions& options);
+
+    ~PcapSource();
+    PcapSource(const PcapSource&) = delete;
+    PcapSource& operator=(const PcapSource&) = delete;
+
+    /// Reads the next frame. Error: the file is damaged from here on (a
+    /// truncated last record, a bad block); error() says what.
+    NextStatus next(RawFrame& frame) noexcept;
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] uint32_t linktype() const noexcept { return linktype_; }
+    [[nodiscard]] const std::string& error() const noexcept { return error_; }
+    [[nodiscard]] bool live() const noexcept { return live_; }
+    /// Kernel counters (live only; zeros for files).
+    [[nodiscard]] SourceStats stats() const noexcept;
+    /// Makes a blocking next() return End soon; safe from a signal handler.
+    void break_loop() noexcept;
+    /// A file descriptor for poll() (live only; -1 otherwise).
+    [[nodiscard]] int selectable_fd() const noexcept;
+    /// Compiles and installs a BPF filter; throws CaptureError on a bad expression.
+    void set_filter(const std::string& expression);
+
+private:
+    PcapSource() = default;
+    struct Handle;
+    std::unique_ptr<Handle> handle_;
+    std::string name_;
+    std::string error_;
+    uint32_t linktype_ = 0;
+    bool live_ = false;
+};
+
+}  // namespace callwall::capture

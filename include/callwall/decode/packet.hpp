@@ -1,0 +1,132 @@
+// Stateless decoding below the application: link, IP, transport, ICMP errors.
+//
+// Normative references: IEEE 802.3 / 802.1Q / 802.1ad (Ethernet, VLAN, QinQ);
+// tcpdump LINKTYPE_LINUX_SLL / LINUX_SLL2 / NULL / RAW / IPV4 / IPV6;
+// RFC 791 (IPv4, options, fragments), RFC 8200 (IPv6 and its extension
+// header chain), RFC 9293 (TCP), RFC 768 (UDP), RFC 792 / RFC 1812 §4.3.2.3
+// (ICMP errors quote the IP header + at least 8 bytes), RFC 4443 (ICMPv6).
+//
+// Not supported: IPv4/IPv6 reassembly (later fragments are reported as such
+// and counted against their flow, their payload is not decoded); AH/ESP
+// payloads; MPLS; tunnels (GRE/VXLAN/ERSPAN are a later addition); checksum
+// verification (captures on the sending host carry offloaded checksums).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "callwall/bytes/reader.hpp"
+#include "callwall/bytes/result.hpp"
+
+namespace callwall::decode {
+
+/// libpcap link-layer header types (LINKTYPE_* values as they appear in files).
+enum class LinkType : uint32_t {
+    Null = 0,        ///< BSD loopback: 4-byte host-endian address family
+    Ethernet = 1,
+    DltRaw = 12,     ///< DLT_RAW as libpcap reports LINKTYPE_RAW on Linux
+    DltRawBsd = 14,  ///< DLT_RAW on some BSDs
+    Raw = 101,       ///< raw IPv4 or IPv6, version nibble decides
+    Loop = 108,      ///< OpenBSD loopback: 4-byte network-endian family
+    LinuxSll = 113,
+    Ipv4 = 228,
+    Ipv6 = 229,
+    LinuxSll2 = 276,
+};
+
+[[nodiscard]] bool link_type_supported(uint32_t linktype) noexcept;
+
+/// An IPv4 or IPv6 address; IPv4 uses the first 4 bytes, the rest are zero.
+struct IpAddr {
+    std::array<uint8_t, 16> bytes{};
+    uint8_t family = 0;  ///< 4 or 6; 0 = unset
+
+    friend bool operator==(const IpAddr&, const IpAddr&) = default;
+    friend auto operator<=>(const IpAddr&, const IpAddr&) = default;
+    [[nodiscard]] static IpAddr v4(uint32_t host_order) noexcept;
+    [[nodiscard]] static IpAddr from_bytes(ByteView raw) noexcept;  ///< 4 or 16 bytes
+};
+
+/// Text form ("192.0.2.1", "2001:db8::1") — not for the packet path.
+[[nodiscard]] std::string to_string(const IpAddr& a);
+/// Parses the text form; false when it is not an address.
+[[nodiscard]] bool parse_ip(std::string_view text, IpAddr& out) noexcept;
+
+enum : uint8_t { kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58 };
+
+enum TcpFlag : uint8_t {
+    kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08, kTcpAck = 0x10,
+};
+
+/// Recoverable oddities; the caller counts them, nothing is logged per packet.
+enum Anomaly : uint32_t {
+    kAnomalyIpv4Options = 1u << 0,
+    kAnomalyIpv6ExtHeaders = 1u << 1,
+    kAnomalyEthernetPadding = 1u << 2,
+    kAnomalyIpLengthBeyondCapture = 1u << 3,  ///< snaplen cut the IP datagram
+    kAnomalyIpLengthBelowHeader = 1u << 4,
+    kAnomalyTooManyVlanTags = 1u << 5,
+    kAnomalyTooManyExtHeaders = 1u << 6,
+    kAnomalyUdpLengthMismatch = 1u << 7,
+    kAnomalyTcpBadOffset = 1u << 8,
+};
+
+/// The 5-tuple of a packet quoted inside an ICMP/ICMPv6 error.
+struct QuotedPacket {
+    IpAddr src, dst;
+    uint8_t proto = 0;
+    uint16_t sport = 0, dport = 0;  ///< 0 when the quote is too short to hold them
+    bool has_ports = false;
+};
+
+/// Everything the flow stage needs from one frame. Views point into the frame
+/// and are valid only during the packet callback.
+struct PacketMeta {
+    // link
+    uint16_t vlan_outer = 0, vlan_inner = 0;
+    uint8_t vlan_count = 0;
+    // network
+    IpAddr src, dst;
+    uint8_t ip_version = 0;
+    uint8_t proto = 0;        ///< IP protocol of the transport (after IPv6 ext headers)
+    uint8_t ttl = 0;          ///< IPv4 TTL or IPv6 hop limit
+    uint32_t ip_total_len = 0;  ///< datagram length per the IP header
+    bool is_fragment = false;   ///< any fragment (first or later)
+    bool later_fragment = false;  ///< offset != 0: no transport header here
+    uint32_t frag_id = 0;
+    // transport
+    uint16_t sport = 0, dport = 0;
+    uint8_t tcp_flags = 0;
+    uint32_t tcp_seq = 0, tcp_ack = 0;
+    uint16_t tcp_window = 0;
+    ByteView payload{};         ///< L4 payload trimmed to the IP/UDP length, clipped to the capture
+    uint32_t payload_wire_len = 0;  ///< payload length per the headers (≥ payload.size())
+    // ICMP / ICMPv6
+    uint8_t icmp_type = 0, icmp_code = 0;
+    bool icmp_error = false;    ///< destination unreachable, time exceeded, packet too big, parameter problem
+    QuotedPacket quoted{};
+    uint32_t anomalies = 0;
+    bool snap_truncated = false;  ///< the capture holds fewer bytes than the headers promise
+};
+
+/// Decodes one captured frame. NotThisProtocol: not IP (ARP, LLDP, …);
+/// Truncated: the headers needed for the 5-tuple are cut; Malformed: impossible
+/// header values; Unsupported: unknown link type.
+[[nodiscard]] Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept;
+
+/// Success or the error of one layer function.
+struct LayerStatus {
+    bool ok = true;
+    DecodeError error{};
+    [[nodiscard]] static constexpr LayerStatus fail(DecodeErrorCode c, size_t off) noexcept {
+        return {false, make_error(c, off)};
+    }
+};
+
+/// Layer entry points (exposed for tests and the fuzzer). Each fills `out`
+/// from the given layer downwards; offsets in errors are relative to the view.
+[[nodiscard]] LayerStatus parse_ethernet(ByteView frame, PacketMeta& out) noexcept;
+[[nodiscard]] LayerStatus parse_ip(ByteView packet, PacketMeta& out) noexcept;
+
+}  // namespace callwall::decode

@@ -1,0 +1,193 @@
+// Bidirectional flows: canonical keys, per-direction counters, TCP state,
+// ICMP errors attached to the flow they quote, idle timeouts and a flow bound.
+//
+// The table is open addressing (linear probing, backward-shift deletion) over
+// a preallocated slot array of 32-bit indices into a slab of Flow records; an
+// intrusive LRU list orders flows by last activity so idle flows and, when the
+// bound is reached, the least recently active flow are evicted in O(1) each.
+// Evicted flows are handed to a callback (the store), never lost.
+// After warm-up (the slab reached its high-water mark) no call allocates.
+//
+// Key design (Suricata FlowHashKey4, Zeek session Key): the key holds the two
+// endpoints in canonical order (lower address/port first) plus the protocol;
+// the VLAN id is not part of the key (mirror ports often tag the two
+// directions differently).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "callwall/decode/packet.hpp"
+
+namespace callwall::flow {
+
+using decode::IpAddr;
+
+/// Canonical 5-tuple: endpoint a < endpoint b.
+struct FlowKey {
+    IpAddr a, b;
+    uint16_t port_a = 0, port_b = 0;
+    uint8_t proto = 0;
+    friend bool operator==(const FlowKey&, const FlowKey&) = default;
+};
+
+/// Builds the canonical key; `a_is_src` tells whether the packet's source is endpoint a.
+[[nodiscard]] FlowKey make_key(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport,
+                               uint8_t proto, bool& a_is_src) noexcept;
+
+/// Zeek's conn_state vocabulary for TCP (and a reduced form for UDP/ICMP).
+/// See https://docs.zeek.org/en/master/scripts/base/protocols/conn/main.zeek.html
+enum class ConnState : uint8_t {
+    S0,      ///< SYN seen, no reply: attempted, no answer
+    S1,      ///< established, not terminated
+    SF,      ///< established and closed normally (FIN both ways)
+    REJ,     ///< SYN answered by RST: rejected
+    S2,      ///< established, originator sent FIN, no FIN from responder
+    S3,      ///< established, responder sent FIN, no FIN from originator
+    RSTO,    ///< established, originator aborted with RST
+    RSTR,    ///< established, responder aborted with RST
+    RSTOS0,  ///< originator sent SYN then RST, never a SYN-ACK
+    RSTRH,   ///< responder sent SYN-ACK then RST, no SYN from originator seen
+    SH,      ///< originator sent SYN then FIN, no SYN-ACK (half-open)
+    SHR,     ///< responder sent SYN-ACK then FIN, no SYN from originator seen
+    OTH,     ///< no SYN seen: mid-stream traffic
+    // Non-TCP:
+    UdpAnswered,    ///< packets in both directions
+    UdpOneWay,      ///< packets from the initiator only
+    OtherBoth,
+    OtherOneWay,
+};
+[[nodiscard]] std::string_view to_string(ConnState s) noexcept;
+
+/// Direction index into per-direction arrays.
+enum Dir : uint8_t { kFromClient = 0, kFromServer = 1 };
+
+struct TcpTrack {
+    uint8_t syn = 0;        ///< SYNs from the client (retransmissions included)
+    uint8_t synack = 0;     ///< SYN-ACKs from the server
+    bool saw_handshake_ack = false;  ///< client's ACK after the SYN-ACK
+    bool rst[2] = {false, false};
+    bool fin[2] = {false, false};
+    bool first_was_syn = false;
+    bool rst_before_synack = false;  ///< the server's first answer to the SYN was a RST
+    bool data[2] = {false, false};   ///< payload seen per direction
+    uint8_t rst_ttl = 0;             ///< TTL of the first RST from the server
+    int64_t first_syn_us = 0, last_syn_us = 0, synack_us = 0, rst_us = 0;
+    uint32_t isn[2] = {0, 0};
+    bool isn_known[2] = {false, false};
+};
+
+struct Flow {
+    uint64_t id = 0;  ///< run-scoped, in order of creation (stable for golden output)
+    // Endpoints as client (initiator) and server.
+    IpAddr client_ip, server_ip;
+    uint16_t client_port = 0, server_port = 0;
+    uint8_t proto = 0;
+    bool client_is_a = true;  ///< which canonical endpoint is the client
+    bool initiator_guessed = false;  ///< no SYN: the client is a guess (first sender / port heuristic)
+    int64_t first_ts_us = 0, last_ts_us = 0;
+    uint64_t packets[2] = {0, 0};
+    uint64_t bytes[2] = {0, 0};          ///< IP bytes per direction
+    uint64_t payload_bytes[2] = {0, 0};
+    uint32_t later_fragments = 0;         ///< non-first fragments counted against the flow
+    uint8_t ttl_min[2] = {255, 255}, ttl_max[2] = {0, 0};
+    int64_t first_reply_us = 0;           ///< first packet from the server
+    TcpTrack tcp;
+    // ICMP errors quoting this flow.
+    uint16_t icmp_errors = 0;
+    uint8_t icmp_type = 0, icmp_code = 0;  ///< the last one
+    IpAddr icmp_from;                      ///< sender of the last ICMP error
+    int64_t icmp_ts_us = 0;
+    uint8_t icmp_ttl = 0;
+    // Owned by the dissect stage (application facts); opaque here.
+    uint32_t app_slot = UINT32_MAX;
+    // Intrusive LRU (indices into the slab).
+    uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;
+    uint32_t hash_slot = UINT32_MAX;
+    FlowKey key;
+
+    [[nodiscard]] ConnState state() const noexcept;
+};
+
+struct FlowTableConfig {
+    uint32_t max_flows = 1u << 20;     ///< bound on live flows; the LRU flow is evicted beyond it
+    int64_t udp_idle_us = 120'000'000;
+    int64_t tcp_idle_us = 300'000'000;     ///< established / in progress
+    int64_t tcp_closed_idle_us = 30'000'000;  ///< after FIN both ways or RST
+    int64_t other_idle_us = 60'000'000;
+    uint64_t hash_seed = 0x9E3779B97F4A7C15ull;
+};
+
+struct FlowTableStats {
+    uint64_t created = 0;
+    uint64_t evicted_idle = 0;
+    uint64_t evicted_full = 0;  ///< forced out by max_flows
+    uint64_t peak_live = 0;
+};
+
+class FlowTable {
+public:
+    using EvictFn = std::function<void(Flow&)>;
+
+    explicit FlowTable(const FlowTableConfig& cfg = {});
+
+    struct Lookup {
+        Flow* flow = nullptr;
+        Dir dir = kFromClient;
+        bool created = false;
+    };
+
+    /// Finds or creates the flow of this packet and updates its counters and
+    /// TCP state. `ts_us` drives timeouts.
+    Lookup update(const decode::PacketMeta& m, int64_t ts_us) noexcept;
+
+    /// Finds the flow an ICMP error quotes (the quoted packet was sent by the
+    /// flow's endpoint that received the error) and records the error on it.
+    /// Returns nullptr when no live flow matches.
+    Flow* attach_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept;
+
+    /// Finds a live flow by its 5-tuple in either direction.
+    Flow* find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport, uint8_t proto) noexcept;
+
+    /// Evicts flows idle longer than their timeout at `now_us`.
+    void expire(int64_t now_us) noexcept;
+    /// Evicts every flow (end of run), oldest activity first.
+    void flush() noexcept;
+
+    void set_evict_callback(EvictFn fn) { on_evict_ = std::move(fn); }
+    [[nodiscard]] size_t live() const noexcept { return live_; }
+    [[nodiscard]] const FlowTableStats& stats() const noexcept { return stats_; }
+    /// Visits live flows (for periodic snapshots). Do not modify the table inside.
+    template <class F>
+    void for_each(F&& f) {
+        for (uint32_t i = lru_head_; i != UINT32_MAX; i = slab_[i].lru_next) f(slab_[i]);
+    }
+    /// Slab index of a flow (stable while the flow is live).
+    [[nodiscard]] uint32_t index_of(const Flow& f) const noexcept {
+        return static_cast<uint32_t>(&f - slab_.data());
+    }
+
+private:
+    [[nodiscard]] uint64_t hash(const FlowKey& k) const noexcept;
+    uint32_t find_slot(const FlowKey& k, uint64_t h) const noexcept;
+    uint32_t allocate() noexcept;
+    void evict(uint32_t idx) noexcept;
+    void lru_unlink(uint32_t idx) noexcept;
+    void lru_push_back(uint32_t idx) noexcept;
+    [[nodiscard]] int64_t idle_limit(const Flow& f) const noexcept;
+
+    FlowTableConfig cfg_;
+    std::vector<uint32_t> slots_;  ///< UINT32_MAX = empty
+    uint64_t mask_ = 0;
+    std::vector<Flow> slab_;
+    std::vector<uint32_t> free_;
+    uint32_t lru_head_ = UINT32_MAX, lru_tail_ = UINT32_MAX;
+    size_t live_ = 0;
+    uint64_t next_id_ = 1;
+    FlowTableStats stats_;
+    EvictFn on_evict_;
+};
+
+}  // namespace callwall::flow

@@ -1,0 +1,76 @@
+// The packet path: frame → decode → flow table → (application dissection) → store.
+//
+// Synchronous calls passing value types, single-threaded. process() is the
+// hot path: it never throws and never allocates once the flow table is warm;
+// evicted flows are written to the store in batched transactions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/flow/flow_table.hpp"
+#include "callwall/store/store.hpp"
+
+namespace callwall::pipeline {
+
+struct AnalyzerConfig {
+    flow::FlowTableConfig flows{};
+};
+
+class Analyzer {
+public:
+    /// `store` may be null (benchmarks): flows are then counted and dropped.
+    Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg = {});
+    ~Analyzer();
+
+    /// Processes one frame. Never throws.
+    void process(const capture::RawFrame& frame) noexcept;
+    /// Evicts every remaining flow to the store. May throw StoreError.
+    void finish();
+    /// Writes deferred rows (evicted flows) to the store; call between packets.
+    /// May throw StoreError (disk full): the caller stops the run.
+    void drain();
+
+    [[nodiscard]] store::RunTotals& totals() noexcept { return totals_; }
+    [[nodiscard]] const flow::FlowTable& flows() const noexcept { return table_; }
+    [[nodiscard]] flow::FlowTable& flows() noexcept { return table_; }
+    /// Flows written (or dropped in store-less mode) so far.
+    [[nodiscard]] uint64_t flows_written() const noexcept { return flows_written_; }
+    /// Counts of final conn states of written flows, indexed by ConnState.
+    [[nodiscard]] const uint64_t* state_counts() const noexcept { return state_counts_; }
+
+private:
+    void on_evict(flow::Flow& f);
+    void remember_first_fragment(const decode::PacketMeta& m) noexcept;
+    bool complete_later_fragment(decode::PacketMeta& m) noexcept;
+
+    /// First fragments seen recently, so later fragments (which carry no
+    /// ports) are counted against their flow. Direct-mapped, overwritten on
+    /// collision: a bounded table, not a reassembler.
+    struct FragEntry {
+        decode::IpAddr src, dst;
+        uint32_t id = 0;
+        uint8_t proto = 0;
+        bool used = false;
+        uint16_t sport = 0, dport = 0;
+    };
+    static constexpr size_t kFragSlots = 4096;
+    std::vector<FragEntry> frags_;
+
+    store::Store* store_;
+    int64_t run_id_;
+    flow::FlowTable table_;
+    store::RunTotals totals_;
+    uint64_t flows_written_ = 0;
+    uint64_t state_counts_[32] = {};
+    int64_t last_expire_us_ = 0;
+    // Evictions happen inside the noexcept packet path; rows that fail to be
+    // written are reported by drain()/finish() instead of throwing there.
+    std::exception_ptr deferred_error_;
+    uint64_t icmp_unmatched_ = 0;
+};
+
+}  // namespace callwall::pipeline

@@ -1,0 +1,124 @@
+// The SQLite database: schema, versioning, batched writes.
+//
+// One file, WAL mode, `PRAGMA user_version` = kSchemaVersion. Rows are written
+// with prepared statements inside batched transactions (committed every
+// kBatchRows rows and whenever flush() is called), so a reader in another
+// process always sees a consistent database and a crash loses at most the
+// open batch. A run row is inserted with status 'running' first and finished
+// with 'completed', 'interrupted' or 'failed'; a run still 'running' with no
+// live process was killed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "callwall/flow/flow_table.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace callwall::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+enum class StoreErrorKind { CannotOpen, NotADatabase, NewerSchema, NotOurs, Full, ReadOnly, Other };
+
+class StoreError : public std::runtime_error {
+public:
+    StoreError(StoreErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+    [[nodiscard]] StoreErrorKind kind() const noexcept { return kind_; }
+
+private:
+    StoreErrorKind kind_;
+};
+
+struct RunInfo {
+    std::string kind;          ///< "analyze" or "capture"
+    std::string source;        ///< files or interfaces, comma separated
+    std::string command_line;
+    std::string catalog_digest;
+    double started_at = 0;     ///< wall clock, seconds since the epoch
+};
+
+struct RunTotals {
+    uint64_t packets = 0, bytes = 0;
+    uint64_t truncated_packets = 0;   ///< caplen < wire length
+    uint64_t undecoded_packets = 0;   ///< not IP, or headers unreadable
+    uint64_t orphan_fragments = 0;    ///< later IP fragments whose first fragment was not seen
+    uint64_t damaged_files = 0;       ///< files whose reading stopped on an error
+    uint64_t kernel_received = 0, kernel_dropped = 0, interface_dropped = 0;
+    uint64_t flows = 0;
+    uint64_t flows_evicted_full = 0;
+    double first_ts = 0, last_ts = 0;  ///< capture time of the first and last packet
+    std::string notes;                 ///< damage and warnings, one per line
+};
+
+enum class RunStatus { Running, Completed, Interrupted, Failed };
+[[nodiscard]] std::string_view to_string(RunStatus s) noexcept;
+
+/// An ICMP error as evidence (whether or not it matched a flow).
+struct IcmpErrorRow {
+    double ts = 0;
+    std::string from_ip, to_ip;
+    int family = 4, type = 0, code = 0, ttl = 0;
+    std::string quoted_src, quoted_dst;
+    int quoted_proto = 0, quoted_sport = 0, quoted_dport = 0;
+    uint64_t flow_id = 0;  ///< 0 = no live flow matched
+};
+
+/// Application-level summary of a flow, filled by the dissect stage.
+struct FlowAppInfo {
+    std::string_view app;          ///< "dns", "tls", "quic", "stun", "turn", "rtp", "dtls", ... or ""
+    std::string_view name;         ///< the name the flow was meant for
+    std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
+    std::string_view outcome;      ///< filled by attribution; "" until then
+};
+
+class Store {
+public:
+    /// Opens or creates the database. Throws StoreError naming the path.
+    static std::unique_ptr<Store> open(const std::string& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    int64_t begin_run(const RunInfo& info);
+    void add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
+    void add_icmp_error(int64_t run_id, const IcmpErrorRow& row);
+    /// Updates the run row with totals so far (periodic, for live readers).
+    void update_run(int64_t run_id, const RunTotals& totals, RunStatus status, double ended_at);
+    /// Commits the open batch.
+    void flush();
+
+    /// Raw access for the other writers of the store module (decoders' tables, verdicts).
+    [[nodiscard]] sqlite3* db() const noexcept { return db_; }
+    /// Begins a batch transaction if none is open; counts a row toward the batch.
+    void note_row();
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+    static constexpr int kBatchRows = 20000;
+
+private:
+    Store() = default;
+    void exec(const char* sql);
+    sqlite3_stmt* prepare(const char* sql);
+    [[noreturn]] void fail(int rc, std::string_view what) const;
+    void migrate();
+
+    sqlite3* db_ = nullptr;
+    std::string path_;
+    bool in_txn_ = false;
+    int batch_rows_ = 0;
+    sqlite3_stmt* ins_run_ = nullptr;
+    sqlite3_stmt* upd_run_ = nullptr;
+    sqlite3_stmt* ins_flow_ = nullptr;
+    sqlite3_stmt* ins_icmp_ = nullptr;
+};
+
+/// Text of an address without allocation (buffer ≥ 46 bytes); returns the length.
+size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept;
+
+}  // namespace callwall::store

@@ -1,0 +1,182 @@
+// callwall analyze FILE... --db OUT.sqlite
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/pipeline/analyzer.hpp"
+#include "callwall/store/store.hpp"
+#include "cli/commands.hpp"
+#include "cli/run_common.hpp"
+
+namespace po = boost::program_options;
+
+namespace callwall::cli {
+namespace {
+
+int input_error(const capture::CaptureError& e) {
+    std::fprintf(stderr, "callwall: %s\n", e.what());
+    return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
+}
+
+class Progress {
+public:
+    Progress(bool enabled, uint64_t total_bytes) : enabled_(enabled), total_(total_bytes) {}
+    void tick(const pipeline::Analyzer& a, uint64_t bytes_read, size_t file_no, size_t files) {
+        if (!enabled_) return;
+        const double now = mono_now();
+        if (now - last_ < 0.5) return;
+        if (start_ == 0) start_ = now;
+        last_ = now;
+        const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
+        const double pct = total_ ? 100.0 * static_cast<double>(bytes_read) / static_cast<double>(total_) : 0;
+        std::fprintf(stderr, "\r[%zu/%zu] %5.1f%%  %llu packets  %zu live flows   ", file_no, files, pct,
+                     static_cast<unsigned long long>(t.packets), a.flows().live());
+        std::fflush(stderr);
+        shown_ = true;
+    }
+    void done() {
+        if (shown_) std::fprintf(stderr, "\r%*s\r", 70, "");
+    }
+
+private:
+    bool enabled_;
+    uint64_t total_;
+    double last_ = 0, start_ = 0;
+    bool shown_ = false;
+};
+
+}  // namespace
+
+int run_analyze(int argc, char** argv) {
+    po::options_description opts("callwall analyze FILE... --db OUT.sqlite [options]\n\n"
+                                 "Reads .pcap/.pcapng files in the order given, as one run, into the database.\n\n"
+                                 "options");
+    std::string db_path;
+    std::vector<std::string> files;
+    uint32_t max_flows = 1u << 20;
+    opts.add_options()
+        ("help,h", "show this help")
+        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
+        ("quiet,q", "no progress and no summary");
+    po::options_description hidden;
+    hidden.add_options()("file", po::value(&files)->composing());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("file", -1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "callwall analyze: %s (try 'callwall analyze --help')\n", e.what());
+        return kExitUsage;
+    }
+    if (vm.count("help")) {
+        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 input file, 5 database.\n";
+        return kExitOk;
+    }
+    if (files.empty()) {
+        std::fprintf(stderr, "callwall analyze: no capture files given (try 'callwall analyze --help')\n");
+        return kExitUsage;
+    }
+    if (db_path.empty()) {
+        std::fprintf(stderr, "callwall analyze: --db FILE is required\n");
+        return kExitUsage;
+    }
+    const bool quiet = vm.count("quiet") > 0;
+
+    // Open every input before touching the database so a typo costs nothing.
+    std::vector<std::unique_ptr<capture::PcapSource>> sources;
+    uint64_t total_bytes = 0;
+    try {
+        for (const auto& f : files) {
+            sources.push_back(capture::PcapSource::open_file(f));
+            struct stat st {};
+            if (::stat(f.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
+        }
+    } catch (const capture::CaptureError& e) {
+        return input_error(e);
+    }
+
+    std::unique_ptr<store::Store> db;
+    int64_t run_id = 0;
+    try {
+        db = store::Store::open(db_path);
+        store::RunInfo info;
+        info.kind = "analyze";
+        for (size_t i = 0; i < files.size(); ++i) info.source += (i ? "," : "") + files[i];
+        info.command_line = join_command_line(argc, argv);
+        info.started_at = wall_now();
+        run_id = db->begin_run(info);
+    } catch (const store::StoreError& e) {
+        return report_store_error(e);
+    }
+
+    install_stop_handlers();
+    pipeline::AnalyzerConfig cfg;
+    cfg.flows.max_flows = max_flows;
+    pipeline::Analyzer analyzer(db.get(), run_id, cfg);
+    Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
+    const double t0 = mono_now();
+    uint64_t bytes_read = 0;
+    store::RunStatus status = store::RunStatus::Completed;
+    try {
+        for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
+            capture::PcapSource& src = *sources[i];
+            capture::RawFrame frame;
+            uint64_t n = 0;
+            while (!g_stop_signal) {
+                const auto st = src.next(frame);
+                if (st == capture::NextStatus::Frame) {
+                    analyzer.process(frame);
+                    bytes_read += frame.caplen + 16;
+                    if ((++n & 0x3FFF) == 0) {
+                        analyzer.drain();
+                        progress.tick(analyzer, bytes_read, i + 1, sources.size());
+                    }
+                    continue;
+                }
+                if (st == capture::NextStatus::Error) {
+                    ++analyzer.totals().damaged_files;
+                    analyzer.totals().notes += src.name() + ": reading stopped after " + std::to_string(n) +
+                                               " packets: " + src.error() + "\n";
+                    std::fprintf(stderr, "callwall: warning: %s: damaged after %llu packets (%s); continuing\n",
+                                 src.name().c_str(), static_cast<unsigned long long>(n), src.error().c_str());
+                }
+                break;
+            }
+            sources[i].reset();  // close files as we go
+        }
+        if (g_stop_signal) status = store::RunStatus::Interrupted;
+        progress.done();
+        analyzer.finish();
+        db->update_run(run_id, analyzer.totals(), status, wall_now());
+        db->flush();
+    } catch (const store::StoreError& e) {
+        // The database keeps every committed batch; mark the run failed if we still can.
+        try {
+            analyzer.totals().notes += std::string("stopped: ") + e.what() + "\n";
+            db->update_run(run_id, analyzer.totals(), store::RunStatus::Failed, wall_now());
+            db->flush();
+        } catch (...) {
+        }
+        return report_store_error(e);
+    }
+    const double elapsed = mono_now() - t0;
+    if (!quiet) {
+        std::printf("run %lld (%s) into %s\n", static_cast<long long>(run_id),
+                    std::string(store::to_string(status)).c_str(), db_path.c_str());
+        print_summary(stdout, analyzer, elapsed);
+    }
+    return kExitOk;
+}
+
+}  // namespace callwall::cli

@@ -1,0 +1,68 @@
+#include "cli/run_common.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli/commands.hpp"
+
+namespace callwall::cli {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+namespace {
+void on_stop(int sig) { g_stop_signal = sig; }
+}  // namespace
+
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: a blocking read returns so the loop sees the flag
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+double wall_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double mono_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string join_command_line(int argc, char** argv) {
+    std::string s = "callwall";
+    for (int i = 0; i < argc; ++i) {
+        s += ' ';
+        s += argv[i];
+    }
+    return s;
+}
+
+void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s) {
+    const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
+    const double pps = elapsed_s > 0 ? static_cast<double>(t.packets) / elapsed_s : 0;
+    std::fprintf(out, "packets %llu (%llu bytes, %llu truncated by snaplen, %llu not IP/undecodable)",
+                 static_cast<unsigned long long>(t.packets), static_cast<unsigned long long>(t.bytes),
+                 static_cast<unsigned long long>(t.truncated_packets),
+                 static_cast<unsigned long long>(t.undecoded_packets));
+    if (t.kernel_received || t.kernel_dropped)
+        std::fprintf(out, ", kernel dropped %llu", static_cast<unsigned long long>(t.kernel_dropped));
+    std::fprintf(out, "\nflows %llu:", static_cast<unsigned long long>(a.flows_written()));
+    const uint64_t* counts = a.state_counts();
+    for (int s = 0; s <= static_cast<int>(flow::ConnState::OtherOneWay); ++s) {
+        if (!counts[s]) continue;
+        const auto cs = static_cast<flow::ConnState>(s);
+        const char* family = s <= static_cast<int>(flow::ConnState::OTH) ? "tcp" : (cs <= flow::ConnState::UdpOneWay ? "udp" : "other");
+        std::fprintf(out, " %s/%.*s %llu", family, static_cast<int>(flow::to_string(cs).size()),
+                     flow::to_string(cs).data(), static_cast<unsigned long long>(counts[s]));
+    }
+    std::fprintf(out, "\ntime %.3f s, %.0f packets/s\n", elapsed_s, pps);
+}
+
+int report_store_error(const store::StoreError& e) {
+    std::fprintf(stderr, "callwall: database error: %s\n", e.what());
+    return kExitDatabase;
+}
+
+}  // namespace callwall::cli

@@ -1,0 +1,522 @@
+// Link, IP, transport and ICMP-error decoding. See decode/packet.hpp.
+#include "callwall/decode/packet.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace callwall::decode {
+namespace {
+
+using C = DecodeErrorCode;
+
+// Stacked VLAN tags seen in practice are 1 (802.1Q) or 2 (QinQ); a few more
+// are tolerated (provider backbones), beyond that the frame is refused so a
+// hostile frame cannot make us walk a long tag chain.
+constexpr int kMaxVlanTags = 4;
+// IPv6 extension headers before the transport: RFC 8200 §4.1 recommends each
+// appears at most once (twice for destination options), so ~8 is generous.
+constexpr int kMaxExtHeaders = 8;
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherIpv6 = 0x86DD;
+constexpr uint16_t kEther8021Q = 0x8100;
+constexpr uint16_t kEther8021AD = 0x88A8;
+constexpr uint16_t kEtherQinQOld = 0x9100;
+constexpr uint16_t kEtherPppoeSession = 0x8864;
+constexpr uint16_t kPppIpv4 = 0x0021;
+constexpr uint16_t kPppIpv6 = 0x0057;
+
+LayerStatus dispatch_ethertype(uint16_t type, Reader& r, size_t base, PacketMeta& out) noexcept {
+    // VLAN tags: TCI (PCP/DEI/VID) then the inner ethertype.
+    int tags = 0;
+    while (type == kEther8021Q || type == kEther8021AD || type == kEtherQinQOld) {
+        if (++tags > kMaxVlanTags) {
+            out.anomalies |= kAnomalyTooManyVlanTags;
+            return LayerStatus::fail(C::Malformed, base + r.offset());
+        }
+        const uint16_t tci = r.u16();
+        type = r.u16();
+        if (!r.ok()) return LayerStatus::fail(C::Truncated, base + r.offset());
+        const uint16_t vid = tci & 0x0FFF;
+        if (out.vlan_count == 0) out.vlan_outer = vid;
+        else if (out.vlan_count == 1) out.vlan_inner = vid;
+        ++out.vlan_count;
+    }
+    if (type == kEtherPppoeSession) {
+        /* RFC 2516: ver/type (1) | code (1) | session id (2) | length (2) | PPP protocol (2) */
+        r.skip(6);
+        const uint16_t ppp = r.u16();
+        if (!r.ok()) return LayerStatus::fail(C::Truncated, base + r.offset());
+        if (ppp != kPppIpv4 && ppp != kPppIpv6) return LayerStatus::fail(C::NotThisProtocol, base + r.offset());
+        type = ppp == kPppIpv4 ? kEtherIpv4 : kEtherIpv6;
+    }
+    if (type != kEtherIpv4 && type != kEtherIpv6)
+        return LayerStatus::fail(C::NotThisProtocol, base + r.offset());
+    const size_t ip_off = r.offset();
+    const LayerStatus st = parse_ip(r.rest(), out);
+    if (!st.ok) return LayerStatus::fail(st.error.code, base + ip_off + st.error.offset);
+    return {};
+}
+
+// ---- transport ----
+
+/*
+    0                   1                   2                   3
+    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   |          Source Port          |       Destination Port        |
+   |                        Sequence Number                        |
+   |                    Acknowledgment Number                      |
+   |  Data |       |C|E|U|A|P|R|S|F|                               |
+   | Offset| Rsrvd |W|C|R|C|S|S|Y|I|            Window             |
+   |           Checksum            |         Urgent Pointer        |
+   |                    Options                    |    Padding    |
+*/
+LayerStatus parse_tcp(Reader r, uint32_t l4_wire_len, PacketMeta& out) noexcept {
+    out.sport = r.u16();
+    out.dport = r.u16();
+    out.tcp_seq = r.u32();
+    out.tcp_ack = r.u32();
+    const uint8_t off_byte = r.u8();
+    out.tcp_flags = r.u8();
+    out.tcp_window = r.u16();
+    r.skip(4);  // checksum, urgent pointer
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    const size_t hdr_len = static_cast<size_t>(off_byte >> 4) * 4;
+    if (hdr_len < 20) {
+        out.anomalies |= kAnomalyTcpBadOffset;
+        return LayerStatus::fail(C::Malformed, 12);
+    }
+    if (l4_wire_len < hdr_len) {
+        out.anomalies |= kAnomalyTcpBadOffset;
+        return LayerStatus::fail(C::Malformed, 12);
+    }
+    r.skip(hdr_len - 20);  // options
+    if (!r.ok()) {
+        // Options cut by the snaplen: the 5-tuple and flags are known, the payload is not.
+        out.snap_truncated = true;
+        out.payload = {};
+        out.payload_wire_len = l4_wire_len - static_cast<uint32_t>(hdr_len);
+        return {};
+    }
+    out.payload_wire_len = l4_wire_len - static_cast<uint32_t>(hdr_len);
+    const ByteView rest = r.rest();
+    out.payload = rest.first(std::min<size_t>(rest.size(), out.payload_wire_len));
+    return {};
+}
+
+/*
+    0      7 8     15 16    23 24    31
+   +--------+--------+--------+--------+
+   |     Source      |   Destination   |
+   |      Port       |      Port       |
+   +--------+--------+--------+--------+
+   |     Length      |    Checksum     |
+   +--------+--------+--------+--------+
+*/
+LayerStatus parse_udp(Reader r, uint32_t l4_wire_len, PacketMeta& out) noexcept {
+    out.sport = r.u16();
+    out.dport = r.u16();
+    const uint16_t len = r.u16();
+    r.skip(2);
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    uint32_t payload_len = 0;
+    if (out.is_fragment) {
+        // First fragment: the UDP length covers the whole datagram; this
+        // fragment carries only part of it.
+        payload_len = l4_wire_len >= 8 ? l4_wire_len - 8 : 0;
+    } else if (len < 8) {
+        out.anomalies |= kAnomalyUdpLengthMismatch;
+        return LayerStatus::fail(C::Malformed, 4);
+    } else {
+        payload_len = len - 8u;
+        if (len != l4_wire_len) {
+            out.anomalies |= kAnomalyUdpLengthMismatch;
+            if (len > l4_wire_len) payload_len = l4_wire_len >= 8 ? l4_wire_len - 8 : 0;
+        }
+    }
+    out.payload_wire_len = payload_len;
+    const ByteView rest = r.rest();
+    out.payload = rest.first(std::min<size_t>(rest.size(), payload_len));
+    return {};
+}
+
+// Parses the IP header quoted in an ICMP error: addresses, protocol and the
+// first 4 bytes of the transport header (the ports), whatever the lengths in
+// the quoted header claim (the quote is usually cut after 8 bytes).
+void parse_quoted(ByteView v, QuotedPacket& q) noexcept {
+    Reader r{v};
+    const uint8_t vihl = load_u8(v, 0);
+    if ((vihl >> 4) == 4) {
+        r.skip(9);
+        q.proto = r.u8();
+        r.skip(2);
+        q.src = IpAddr::from_bytes(r.bytes(4));
+        q.dst = IpAddr::from_bytes(r.bytes(4));
+        if (!r.ok()) return;
+        const size_t ihl = static_cast<size_t>(vihl & 0x0F) * 4;
+        if (ihl < 20) return;
+        const uint16_t frag = load_u16(v, 6);
+        if ((frag & 0x1FFF) != 0) return;  // a later fragment quotes no ports
+        r.seek(ihl);
+    } else if ((vihl >> 4) == 6) {
+        r.skip(6);
+        uint8_t nh = r.u8();
+        r.skip(1);
+        q.src = IpAddr::from_bytes(r.bytes(16));
+        q.dst = IpAddr::from_bytes(r.bytes(16));
+        if (!r.ok()) return;
+        for (int i = 0; i < kMaxExtHeaders; ++i) {
+            if (nh == 0 || nh == 43 || nh == 60) {
+                const uint8_t next = r.u8();
+                const uint8_t len = r.u8();
+                r.skip(size_t{len} * 8 + 6);
+                nh = next;
+            } else if (nh == 44) {
+                const uint8_t next = r.u8();
+                r.skip(1);
+                const uint16_t off = r.u16();
+                r.skip(4);
+                if ((off & 0xFFF8) != 0) {
+                    q.proto = next;
+                    return;
+                }
+                nh = next;
+            } else {
+                break;
+            }
+        }
+        q.proto = nh;
+        if (!r.ok()) return;
+    } else {
+        return;
+    }
+    if (q.proto == kProtoTcp || q.proto == kProtoUdp) {
+        q.sport = r.u16();
+        q.dport = r.u16();
+        q.has_ports = r.ok();
+        if (!q.has_ports) q.sport = q.dport = 0;
+    }
+}
+
+/*
+   ICMP error (RFC 792) / ICMPv6 error (RFC 4443 §2.1):
+    0                   1                   2                   3
+   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   |     Type      |     Code      |          Checksum             |
+   |             unused / MTU / pointer                            |
+   |      Internet Header + leading octets of the original datagram|
+*/
+LayerStatus parse_icmp(Reader r, bool v6, PacketMeta& out) noexcept {
+    out.icmp_type = r.u8();
+    out.icmp_code = r.u8();
+    r.skip(2);
+    const uint16_t w1 = r.u16();
+    r.skip(2);
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    const uint8_t t = out.icmp_type;
+    out.icmp_error = v6 ? (t >= 1 && t <= 4) : (t == 3 || t == 11 || t == 12 || t == 4);
+    if (out.icmp_error) {
+        out.payload = r.rest();
+        parse_quoted(out.payload, out.quoted);
+    } else if (v6 ? (t == 128 || t == 129) : (t == 8 || t == 0)) {
+        // Echo request/reply: the identifier plays the role of a port so
+        // pings pair up into one flow (as Zeek does).
+        out.sport = w1;
+        out.dport = 0;
+        out.payload = r.rest();
+    } else {
+        out.payload = r.rest();
+    }
+    out.payload_wire_len = static_cast<uint32_t>(out.payload.size());
+    return {};
+}
+
+LayerStatus parse_transport(Reader r, uint32_t l4_wire_len, PacketMeta& out) noexcept {
+    switch (out.proto) {
+        case kProtoTcp: return parse_tcp(r, l4_wire_len, out);
+        case kProtoUdp: return parse_udp(r, l4_wire_len, out);
+        case kProtoIcmp: return parse_icmp(r, false, out);
+        case kProtoIcmp6: return parse_icmp(r, true, out);
+        default:
+            out.payload = r.rest();
+            out.payload_wire_len = l4_wire_len;
+            return {};
+    }
+}
+
+/*
+    0                   1                   2                   3
+    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   |Version|  IHL  |Type of Service|          Total Length         |
+   |         Identification        |Flags|      Fragment Offset    |
+   |  Time to Live |    Protocol   |         Header Checksum       |
+   |                       Source Address                          |
+   |                    Destination Address                        |
+   |                    Options                    |    Padding    |
+*/
+LayerStatus parse_ipv4(ByteView pkt, PacketMeta& out) noexcept {
+    Reader r{pkt};
+    const uint8_t vihl = r.u8();
+    r.skip(1);
+    const uint16_t total_len = r.u16();
+    const uint16_t id = r.u16();
+    const uint16_t frag = r.u16();
+    out.ttl = r.u8();
+    out.proto = r.u8();
+    r.skip(2);
+    const ByteView src = r.bytes(4);
+    const ByteView dst = r.bytes(4);
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    const size_t ihl = static_cast<size_t>(vihl & 0x0F) * 4;
+    if (ihl < 20) return LayerStatus::fail(C::Malformed, 0);
+    if (total_len < ihl) {
+        out.anomalies |= kAnomalyIpLengthBelowHeader;
+        return LayerStatus::fail(C::Malformed, 2);
+    }
+    out.ip_version = 4;
+    out.src = IpAddr::from_bytes(src);
+    out.dst = IpAddr::from_bytes(dst);
+    out.ip_total_len = total_len;
+    out.frag_id = id;
+    if (ihl > 20) {
+        out.anomalies |= kAnomalyIpv4Options;
+        r.skip(ihl - 20);
+        if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    }
+    if (total_len > pkt.size()) {
+        out.anomalies |= kAnomalyIpLengthBeyondCapture;
+        out.snap_truncated = true;
+    }
+    const uint16_t frag_off = frag & 0x1FFF;
+    const bool more_frags = (frag & 0x2000) != 0;
+    out.is_fragment = frag_off != 0 || more_frags;
+    out.later_fragment = frag_off != 0;
+    const uint32_t l4_wire_len = total_len - static_cast<uint32_t>(ihl);
+    // Trim Ethernet padding: the datagram ends at total_len.
+    const ByteView l4 = pkt.subspan(ihl, std::min<size_t>(pkt.size(), total_len) - ihl);
+    if (out.later_fragment) {
+        out.payload = l4;
+        out.payload_wire_len = l4_wire_len;
+        return {};
+    }
+    const LayerStatus st = parse_transport(Reader{l4}, l4_wire_len, out);
+    if (!st.ok) return LayerStatus::fail(st.error.code, ihl + st.error.offset);
+    return {};
+}
+
+/*
+    0                   1                   2                   3
+   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   |Version| Traffic Class |           Flow Label                  |
+   |         Payload Length        |  Next Header  |   Hop Limit   |
+   |                     Source Address (128)                      |
+   |                  Destination Address (128)                    |
+   Extension headers (RFC 8200 §4): Next Header, Hdr Ext Len (8-octet
+   units, not counting the first 8), options...; Fragment: 8 bytes fixed.
+*/
+LayerStatus parse_ipv6(ByteView pkt, PacketMeta& out) noexcept {
+    Reader r{pkt};
+    r.skip(4);
+    const uint16_t payload_len = r.u16();
+    uint8_t nh = r.u8();
+    out.ttl = r.u8();
+    const ByteView src = r.bytes(16);
+    const ByteView dst = r.bytes(16);
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    out.ip_version = 6;
+    out.src = IpAddr::from_bytes(src);
+    out.dst = IpAddr::from_bytes(dst);
+    // A zero payload length means a jumbogram (RFC 2675): take what was captured.
+    const size_t datagram_len = payload_len ? 40u + payload_len : pkt.size();
+    out.ip_total_len = static_cast<uint32_t>(datagram_len);
+    if (datagram_len > pkt.size()) {
+        out.anomalies |= kAnomalyIpLengthBeyondCapture;
+        out.snap_truncated = true;
+    }
+    Reader body{pkt.first(std::min(datagram_len, pkt.size()))};
+    body.skip(40);
+    for (int i = 0;; ++i) {
+        if (i >= kMaxExtHeaders) {
+            out.anomalies |= kAnomalyTooManyExtHeaders;
+            return LayerStatus::fail(C::Malformed, body.offset());
+        }
+        if (nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140) {
+            out.anomalies |= kAnomalyIpv6ExtHeaders;
+            const uint8_t next = body.u8();
+            const uint8_t len = body.u8();
+            body.skip(size_t{len} * 8 + 6);
+            if (!body.ok()) return LayerStatus::fail(C::Truncated, body.offset());
+            nh = next;
+        } else if (nh == 51) {  // AH: length in 4-octet units minus 2
+            out.anomalies |= kAnomalyIpv6ExtHeaders;
+            const uint8_t next = body.u8();
+            const uint8_t len = body.u8();
+            body.skip((size_t{len} + 2) * 4 - 2);
+            if (!body.ok()) return LayerStatus::fail(C::Truncated, body.offset());
+            nh = next;
+        } else if (nh == 44) {  // Fragment
+            out.anomalies |= kAnomalyIpv6ExtHeaders;
+            const uint8_t next = body.u8();
+            body.skip(1);
+            const uint16_t off_flags = body.u16();
+            out.frag_id = body.u32();
+            if (!body.ok()) return LayerStatus::fail(C::Truncated, body.offset());
+            out.is_fragment = true;
+            out.later_fragment = (off_flags & 0xFFF8) != 0;
+            nh = next;
+            if (out.later_fragment) break;
+        } else {
+            break;
+        }
+    }
+    out.proto = nh;
+    const size_t l4_off = body.offset();
+    const uint32_t l4_wire_len = static_cast<uint32_t>(datagram_len - std::min(datagram_len, l4_off));
+    if (out.later_fragment) {
+        out.payload = body.rest();
+        out.payload_wire_len = l4_wire_len;
+        return {};
+    }
+    const LayerStatus st = parse_transport(Reader{body.rest()}, l4_wire_len, out);
+    if (!st.ok) return LayerStatus::fail(st.error.code, l4_off + st.error.offset);
+    return {};
+}
+
+}  // namespace
+
+bool link_type_supported(uint32_t linktype) noexcept {
+    switch (static_cast<LinkType>(linktype)) {
+        case LinkType::Null:
+        case LinkType::Ethernet:
+        case LinkType::Raw:
+        case LinkType::DltRaw:
+        case LinkType::DltRawBsd:
+        case LinkType::Loop:
+        case LinkType::LinuxSll:
+        case LinkType::Ipv4:
+        case LinkType::Ipv6:
+        case LinkType::LinuxSll2: return true;
+    }
+    return false;
+}
+
+IpAddr IpAddr::v4(uint32_t host_order) noexcept {
+    IpAddr a;
+    a.family = 4;
+    a.bytes[0] = static_cast<uint8_t>(host_order >> 24);
+    a.bytes[1] = static_cast<uint8_t>(host_order >> 16);
+    a.bytes[2] = static_cast<uint8_t>(host_order >> 8);
+    a.bytes[3] = static_cast<uint8_t>(host_order);
+    return a;
+}
+
+IpAddr IpAddr::from_bytes(ByteView raw) noexcept {
+    IpAddr a;
+    if (raw.size() == 4 || raw.size() == 16) {
+        a.family = raw.size() == 4 ? 4 : 6;
+        std::memcpy(a.bytes.data(), raw.data(), raw.size());
+    }
+    return a;
+}
+
+std::string to_string(const IpAddr& a) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (a.family == 4) inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
+    else if (a.family == 6) inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
+    else return "?";
+    return buf;
+}
+
+bool parse_ip(std::string_view text, IpAddr& out) noexcept {
+    char buf[INET6_ADDRSTRLEN + 1];
+    if (text.size() >= sizeof buf) return false;
+    std::memcpy(buf, text.data(), text.size());
+    buf[text.size()] = '\0';
+    IpAddr a;
+    if (inet_pton(AF_INET, buf, a.bytes.data()) == 1) {
+        a.family = 4;
+    } else if (inet_pton(AF_INET6, buf, a.bytes.data()) == 1) {
+        a.family = 6;
+    } else {
+        return false;
+    }
+    out = a;
+    return true;
+}
+
+LayerStatus parse_ip(ByteView packet, PacketMeta& out) noexcept {
+    if (packet.empty()) return LayerStatus::fail(C::Truncated, 0);
+    switch (packet[0] >> 4) {
+        case 4: return parse_ipv4(packet, out);
+        case 6: return parse_ipv6(packet, out);
+        default: return LayerStatus::fail(C::NotThisProtocol, 0);
+    }
+}
+
+/*
+   Ethernet II: destination (6) | source (6) | EtherType (2) | payload
+   802.1Q/802.1ad tag inserted before the EtherType: TPID (2) | TCI (2)
+*/
+LayerStatus parse_ethernet(ByteView frame, PacketMeta& out) noexcept {
+    Reader r{frame};
+    r.skip(12);
+    const uint16_t type = r.u16();
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    if (type < 0x0600) return LayerStatus::fail(C::NotThisProtocol, 12);  // 802.3 length: LLC, not IP
+    return dispatch_ethertype(type, r, 0, out);
+}
+
+Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept {
+    PacketMeta m;
+    LayerStatus st;
+    Reader r{frame};
+    switch (static_cast<LinkType>(linktype)) {
+        case LinkType::Ethernet: st = parse_ethernet(frame, m); break;
+        case LinkType::LinuxSll: {
+            /* packet type (2) | ARPHRD (2) | addr len (2) | addr (8) | protocol (2) */
+            r.skip(14);
+            const uint16_t proto = r.u16();
+            if (!r.ok()) return make_error(C::Truncated, r.offset());
+            st = dispatch_ethertype(proto, r, 0, m);
+            break;
+        }
+        case LinkType::LinuxSll2: {
+            /* protocol (2) | reserved (2) | ifindex (4) | ARPHRD (2) | pkttype (1) | addr len (1) | addr (8) */
+            const uint16_t proto = r.u16();
+            r.skip(18);
+            if (!r.ok()) return make_error(C::Truncated, r.offset());
+            st = dispatch_ethertype(proto, r, 0, m);
+            break;
+        }
+        case LinkType::Null:
+        case LinkType::Loop: {
+            // The family is in the capturing host's byte order (NULL) or
+            // network order (LOOP); accept either order for NULL.
+            const ByteView fam_bytes = r.bytes(4);
+            if (!r.ok()) return make_error(C::Truncated, 0);
+            uint32_t fam = load_u32(fam_bytes, 0);
+            if (static_cast<LinkType>(linktype) == LinkType::Null && fam > 0xFFFF)
+                fam = __builtin_bswap32(fam);
+            // AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS), 10 (Linux).
+            if (fam != 2 && fam != 24 && fam != 28 && fam != 30 && fam != 10)
+                return make_error(C::NotThisProtocol, 0);
+            st = parse_ip(r.rest(), m);
+            if (!st.ok) st.error.offset += 4;
+            break;
+        }
+        case LinkType::Raw:
+        case LinkType::DltRaw:
+        case LinkType::DltRawBsd:
+        case LinkType::Ipv4:
+        case LinkType::Ipv6: st = parse_ip(frame, m); break;
+        default: return make_error(C::Unsupported, 0);
+    }
+    if (!st.ok) return st.error;
+    return m;
+}
+
+}  // namespace callwall::decode

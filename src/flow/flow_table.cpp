@@ -1,0 +1,334 @@
+// Flow table implementation. See flow/flow_table.hpp.
+#include "callwall/flow/flow_table.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace callwall::flow {
+namespace {
+
+using decode::kProtoTcp;
+using decode::kProtoUdp;
+
+// Slots are sized for a load factor of at most 1/2 at max_flows so probe
+// sequences stay short; the slot array is allocated once.
+uint64_t slot_count_for(uint32_t max_flows) {
+    uint64_t n = 1024;
+    while (n < uint64_t{max_flows} * 2) n <<= 1;
+    return n;
+}
+
+// Ports a server usually listens on; when no SYN tells who started a flow, a
+// packet *from* such a port to a high port is taken as a reply, so the other
+// side is the client (the capture began mid-conversation).
+bool well_known_service_port(uint16_t p) noexcept {
+    return p < 1024 || p == 3478 || p == 5349 || p == 19302 || p == 8801 || p == 5228;
+}
+
+inline uint64_t mix(uint64_t h, uint64_t v) noexcept {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h *= 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 31);
+}
+
+inline uint64_t load64(const uint8_t* p) noexcept {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
+
+}  // namespace
+
+FlowKey make_key(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport, uint8_t proto,
+                 bool& a_is_src) noexcept {
+    FlowKey k;
+    k.proto = proto;
+    const auto cmp = src <=> dst;
+    a_is_src = cmp < 0 || (cmp == 0 && sport <= dport);
+    if (a_is_src) {
+        k.a = src, k.port_a = sport, k.b = dst, k.port_b = dport;
+    } else {
+        k.a = dst, k.port_a = dport, k.b = src, k.port_b = sport;
+    }
+    return k;
+}
+
+std::string_view to_string(ConnState s) noexcept {
+    switch (s) {
+        case ConnState::S0: return "S0";
+        case ConnState::S1: return "S1";
+        case ConnState::SF: return "SF";
+        case ConnState::REJ: return "REJ";
+        case ConnState::S2: return "S2";
+        case ConnState::S3: return "S3";
+        case ConnState::RSTO: return "RSTO";
+        case ConnState::RSTR: return "RSTR";
+        case ConnState::RSTOS0: return "RSTOS0";
+        case ConnState::RSTRH: return "RSTRH";
+        case ConnState::SH: return "SH";
+        case ConnState::SHR: return "SHR";
+        case ConnState::OTH: return "OTH";
+        case ConnState::UdpAnswered: return "answered";
+        case ConnState::UdpOneWay: return "one-way";
+        case ConnState::OtherBoth: return "both";
+        case ConnState::OtherOneWay: return "one-way";
+    }
+    return "?";
+}
+
+ConnState Flow::state() const noexcept {
+    if (proto != kProtoTcp) {
+        const bool both = packets[kFromClient] > 0 && packets[kFromServer] > 0;
+        if (proto == kProtoUdp) return both ? ConnState::UdpAnswered : ConnState::UdpOneWay;
+        return both ? ConnState::OtherBoth : ConnState::OtherOneWay;
+    }
+    const TcpTrack& t = tcp;
+    if (t.syn == 0) {
+        // No SYN from the client seen.
+        if (t.synack > 0) {
+            if (t.rst[kFromServer]) return ConnState::RSTRH;
+            if (t.fin[kFromServer]) return ConnState::SHR;
+        }
+        return ConnState::OTH;
+    }
+    if (t.synack == 0) {
+        if (t.rst_before_synack || t.rst[kFromServer]) return ConnState::REJ;
+        if (t.rst[kFromClient]) return ConnState::RSTOS0;
+        if (t.fin[kFromClient]) return ConnState::SH;
+        return ConnState::S0;
+    }
+    // SYN and SYN-ACK seen: established (Zeek counts SYN/SYN-ACK as established).
+    if (t.rst[kFromClient]) return ConnState::RSTO;
+    if (t.rst[kFromServer]) return ConnState::RSTR;
+    if (t.fin[kFromClient] && t.fin[kFromServer]) return ConnState::SF;
+    if (t.fin[kFromClient]) return ConnState::S2;
+    if (t.fin[kFromServer]) return ConnState::S3;
+    return ConnState::S1;
+}
+
+FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
+    const uint64_t n = slot_count_for(cfg_.max_flows);
+    slots_.assign(n, UINT32_MAX);
+    mask_ = n - 1;
+    // The slab grows with live flows (memory follows live flows, not the bound).
+    slab_.reserve(std::min<uint32_t>(cfg_.max_flows, 4096));
+}
+
+uint64_t FlowTable::hash(const FlowKey& k) const noexcept {
+    uint64_t h = cfg_.hash_seed;
+    h = mix(h, load64(k.a.bytes.data()));
+    h = mix(h, load64(k.a.bytes.data() + 8));
+    h = mix(h, load64(k.b.bytes.data()));
+    h = mix(h, load64(k.b.bytes.data() + 8));
+    h = mix(h, (uint64_t{k.port_a} << 32) | (uint64_t{k.port_b} << 16) | k.proto);
+    return h;
+}
+
+uint32_t FlowTable::find_slot(const FlowKey& k, uint64_t h) const noexcept {
+    uint64_t s = h & mask_;
+    while (true) {
+        const uint32_t idx = slots_[s];
+        if (idx == UINT32_MAX) return static_cast<uint32_t>(s);
+        if (slab_[idx].key == k) return static_cast<uint32_t>(s);
+        s = (s + 1) & mask_;
+    }
+}
+
+void FlowTable::lru_unlink(uint32_t idx) noexcept {
+    Flow& f = slab_[idx];
+    if (f.lru_prev != UINT32_MAX) slab_[f.lru_prev].lru_next = f.lru_next;
+    else lru_head_ = f.lru_next;
+    if (f.lru_next != UINT32_MAX) slab_[f.lru_next].lru_prev = f.lru_prev;
+    else lru_tail_ = f.lru_prev;
+    f.lru_prev = f.lru_next = UINT32_MAX;
+}
+
+void FlowTable::lru_push_back(uint32_t idx) noexcept {
+    Flow& f = slab_[idx];
+    f.lru_prev = lru_tail_;
+    f.lru_next = UINT32_MAX;
+    if (lru_tail_ != UINT32_MAX) slab_[lru_tail_].lru_next = idx;
+    else lru_head_ = idx;
+    lru_tail_ = idx;
+}
+
+uint32_t FlowTable::allocate() noexcept {
+    if (!free_.empty()) {
+        const uint32_t idx = free_.back();
+        free_.pop_back();
+        return idx;
+    }
+    // Growth happens only until the high-water mark of live flows.
+    slab_.emplace_back();
+    return static_cast<uint32_t>(slab_.size() - 1);
+}
+
+void FlowTable::evict(uint32_t idx) noexcept {
+    Flow& f = slab_[idx];
+    if (on_evict_) on_evict_(f);
+    lru_unlink(idx);
+    // Backward-shift deletion keeps linear-probe chains intact without tombstones.
+    uint64_t hole = f.hash_slot;
+    uint64_t s = (hole + 1) & mask_;
+    while (true) {
+        const uint32_t other = slots_[s];
+        if (other == UINT32_MAX) break;
+        const uint64_t home = hash(slab_[other].key) & mask_;
+        // Move `other` into the hole if its home is not cyclically in (hole, s].
+        const bool in_range = hole <= s ? (home > hole && home <= s) : (home > hole || home <= s);
+        if (!in_range) {
+            slots_[hole] = other;
+            slab_[other].hash_slot = static_cast<uint32_t>(hole);
+            hole = s;
+        }
+        s = (s + 1) & mask_;
+    }
+    slots_[hole] = UINT32_MAX;
+    f = Flow{};
+    free_.push_back(idx);  // capacity reserved on the first evictions; no growth past the slab size
+    --live_;
+}
+
+int64_t FlowTable::idle_limit(const Flow& f) const noexcept {
+    if (f.proto == kProtoTcp) {
+        const bool closed = f.tcp.rst[0] || f.tcp.rst[1] || (f.tcp.fin[0] && f.tcp.fin[1]);
+        return closed ? cfg_.tcp_closed_idle_us : cfg_.tcp_idle_us;
+    }
+    if (f.proto == kProtoUdp) return cfg_.udp_idle_us;
+    return cfg_.other_idle_us;
+}
+
+void FlowTable::expire(int64_t now_us) noexcept {
+    while (lru_head_ != UINT32_MAX) {
+        const Flow& f = slab_[lru_head_];
+        if (now_us - f.last_ts_us <= idle_limit(f)) break;
+        ++stats_.evicted_idle;
+        evict(lru_head_);
+    }
+}
+
+void FlowTable::flush() noexcept {
+    while (lru_head_ != UINT32_MAX) evict(lru_head_);
+}
+
+Flow* FlowTable::find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport,
+                      uint8_t proto) noexcept {
+    bool a_is_src = false;
+    const FlowKey k = make_key(src, sport, dst, dport, proto, a_is_src);
+    const uint32_t s = find_slot(k, hash(k));
+    const uint32_t idx = slots_[s];
+    return idx == UINT32_MAX ? nullptr : &slab_[idx];
+}
+
+FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) noexcept {
+    bool a_is_src = false;
+    const FlowKey k = make_key(m.src, m.sport, m.dst, m.dport, m.proto, a_is_src);
+    const uint64_t h = hash(k);
+    uint32_t s = find_slot(k, h);
+    uint32_t idx = slots_[s];
+    Lookup out;
+    if (idx == UINT32_MAX) {
+        if (live_ >= cfg_.max_flows && lru_head_ != UINT32_MAX) {
+            ++stats_.evicted_full;
+            evict(lru_head_);
+            s = find_slot(k, h);  // the deletion may have shifted the chain
+        }
+        idx = allocate();
+        slots_[s] = idx;
+        Flow& f = slab_[idx];
+        f = Flow{};
+        f.key = k;
+        f.hash_slot = s;
+        f.id = next_id_++;
+        f.proto = m.proto;
+        f.first_ts_us = ts_us;
+        // Who started it: the sender of a SYN (no ACK); the receiver of a
+        // SYN-ACK; otherwise the first sender, unless that packet comes from a
+        // well-known service port to a high port (a reply seen first).
+        bool src_is_client = true;
+        if (m.proto == kProtoTcp) {
+            const bool syn = (m.tcp_flags & decode::kTcpSyn) != 0;
+            const bool ack = (m.tcp_flags & decode::kTcpAck) != 0;
+            if (syn && ack) src_is_client = false;
+            else if (!syn) f.initiator_guessed = true;
+        } else {
+            f.initiator_guessed = true;
+        }
+        if (f.initiator_guessed && well_known_service_port(m.sport) && !well_known_service_port(m.dport))
+            src_is_client = false;
+        f.client_is_a = (src_is_client == a_is_src);
+        f.client_ip = src_is_client ? m.src : m.dst;
+        f.server_ip = src_is_client ? m.dst : m.src;
+        f.client_port = src_is_client ? m.sport : m.dport;
+        f.server_port = src_is_client ? m.dport : m.sport;
+        f.tcp.first_was_syn = m.proto == kProtoTcp && (m.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn;
+        ++live_;
+        ++stats_.created;
+        stats_.peak_live = std::max<uint64_t>(stats_.peak_live, live_);
+        out.created = true;
+    } else {
+        lru_unlink(idx);
+    }
+    lru_push_back(idx);
+    Flow& f = slab_[idx];
+    const Dir d = (a_is_src == f.client_is_a) ? kFromClient : kFromServer;
+    out.flow = &f;
+    out.dir = d;
+    f.last_ts_us = ts_us;
+    ++f.packets[d];
+    f.bytes[d] += m.ip_total_len;
+    f.payload_bytes[d] += m.payload_wire_len;
+    f.ttl_min[d] = std::min(f.ttl_min[d], m.ttl);
+    f.ttl_max[d] = std::max(f.ttl_max[d], m.ttl);
+    if (d == kFromServer && f.first_reply_us == 0) f.first_reply_us = ts_us;
+    if (m.later_fragment) {
+        ++f.later_fragments;
+        return out;
+    }
+    if (m.proto == kProtoTcp) {
+        TcpTrack& t = f.tcp;
+        const uint8_t fl = m.tcp_flags;
+        const bool syn = fl & decode::kTcpSyn, ack = fl & decode::kTcpAck;
+        if (syn && !ack && d == kFromClient) {
+            if (t.syn < 255) ++t.syn;
+            if (t.first_syn_us == 0) t.first_syn_us = ts_us;
+            t.last_syn_us = ts_us;
+            t.isn[d] = m.tcp_seq;
+            t.isn_known[d] = true;
+        } else if (syn && ack && d == kFromServer) {
+            if (t.synack < 255) ++t.synack;
+            if (t.synack_us == 0) t.synack_us = ts_us;
+            t.isn[d] = m.tcp_seq;
+            t.isn_known[d] = true;
+        } else if (ack && !syn && d == kFromClient && t.synack > 0) {
+            t.saw_handshake_ack = true;
+        }
+        if (fl & decode::kTcpRst) {
+            if (!t.rst[d] && d == kFromServer) {
+                t.rst_ttl = m.ttl;
+                t.rst_us = ts_us;
+                if (t.synack == 0 && t.syn > 0) t.rst_before_synack = true;
+            }
+            t.rst[d] = true;
+        }
+        if (fl & decode::kTcpFin) t.fin[d] = true;
+        if (!m.payload.empty() || m.payload_wire_len > 0) t.data[d] = true;
+    }
+    return out;
+}
+
+Flow* FlowTable::attach_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept {
+    const decode::QuotedPacket& q = m.quoted;
+    if (q.src.family == 0 || !q.has_ports) return nullptr;
+    Flow* f = find(q.src, q.sport, q.dst, q.dport, q.proto);
+    if (!f) return nullptr;
+    if (f->icmp_errors < UINT16_MAX) ++f->icmp_errors;
+    f->icmp_type = m.icmp_type;
+    f->icmp_code = m.icmp_code;
+    f->icmp_from = m.src;
+    f->icmp_ts_us = ts_us;
+    f->icmp_ttl = m.ttl;
+    return f;
+}
+
+}  // namespace callwall::flow

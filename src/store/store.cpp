@@ -1,0 +1,404 @@
+// SQLite store. See store/store.hpp.
+#include "callwall/store/store.hpp"
+
+#include <arpa/inet.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "callwall/version.hpp"
+
+namespace callwall::store {
+namespace {
+
+// Schema version 1. Times are seconds since the epoch (REAL), addresses text.
+// Flow ids are per run: (run_id, id) is the key and every child row carries
+// run_id, so runs appended to one database never collide.
+constexpr const char* kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS run (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  command_line TEXT NOT NULL,
+  tool_version TEXT NOT NULL,
+  catalog_digest TEXT,
+  started_at REAL NOT NULL,
+  ended_at REAL,
+  status TEXT NOT NULL,
+  packets INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  truncated_packets INTEGER NOT NULL DEFAULT 0,
+  undecoded_packets INTEGER NOT NULL DEFAULT 0,
+  orphan_fragments INTEGER NOT NULL DEFAULT 0,
+  damaged_files INTEGER NOT NULL DEFAULT 0,
+  kernel_received INTEGER NOT NULL DEFAULT 0,
+  kernel_dropped INTEGER NOT NULL DEFAULT 0,
+  interface_dropped INTEGER NOT NULL DEFAULT 0,
+  flows INTEGER NOT NULL DEFAULT 0,
+  flows_evicted_full INTEGER NOT NULL DEFAULT 0,
+  first_ts REAL,
+  last_ts REAL,
+  notes TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS flow (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  id INTEGER NOT NULL,
+  transport TEXT NOT NULL,
+  client_ip TEXT NOT NULL,
+  client_port INTEGER NOT NULL,
+  server_ip TEXT NOT NULL,
+  server_port INTEGER NOT NULL,
+  initiator_guessed INTEGER NOT NULL,
+  first_ts REAL NOT NULL,
+  last_ts REAL NOT NULL,
+  packets_c2s INTEGER NOT NULL,
+  bytes_c2s INTEGER NOT NULL,
+  packets_s2c INTEGER NOT NULL,
+  bytes_s2c INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  syn_count INTEGER NOT NULL DEFAULT 0,
+  synack_count INTEGER NOT NULL DEFAULT 0,
+  first_syn_ts REAL,
+  last_syn_ts REAL,
+  rst_ttl INTEGER,
+  server_ttl_min INTEGER,
+  server_ttl_max INTEGER,
+  later_fragments INTEGER NOT NULL DEFAULT 0,
+  icmp_errors INTEGER NOT NULL DEFAULT 0,
+  icmp_type INTEGER,
+  icmp_code INTEGER,
+  icmp_from TEXT,
+  app TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  name_source TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, id)
+);
+CREATE TABLE IF NOT EXISTS icmp_error (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  ts REAL NOT NULL,
+  family INTEGER NOT NULL,
+  from_ip TEXT NOT NULL,
+  to_ip TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  code INTEGER NOT NULL,
+  ttl INTEGER NOT NULL,
+  quoted_src TEXT,
+  quoted_dst TEXT,
+  quoted_proto INTEGER,
+  quoted_sport INTEGER,
+  quoted_dport INTEGER,
+  flow_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS flow_server ON flow(run_id, server_ip, server_port);
+)SQL";
+
+constexpr const char* kInsertFlow = R"SQL(
+INSERT INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
+  initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state,
+  syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
+  later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+)SQL";
+
+double us_to_s(int64_t us) { return static_cast<double>(us) / 1e6; }
+
+std::string_view transport_name(uint8_t proto) {
+    switch (proto) {
+        case decode::kProtoTcp: return "tcp";
+        case decode::kProtoUdp: return "udp";
+        case decode::kProtoIcmp: return "icmp";
+        case decode::kProtoIcmp6: return "icmp6";
+        default: return "ip";
+    }
+}
+
+void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
+    // An empty view may have a null data pointer, which SQLite would store as NULL.
+    sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
+std::string_view to_string(RunStatus s) noexcept {
+    switch (s) {
+        case RunStatus::Running: return "running";
+        case RunStatus::Completed: return "completed";
+        case RunStatus::Interrupted: return "interrupted";
+        case RunStatus::Failed: return "failed";
+    }
+    return "?";
+}
+
+size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
+    const char* r = nullptr;
+    if (a.family == 4) r = inet_ntop(AF_INET, a.bytes.data(), buf, static_cast<socklen_t>(cap));
+    else if (a.family == 6) r = inet_ntop(AF_INET6, a.bytes.data(), buf, static_cast<socklen_t>(cap));
+    if (!r) {
+        if (cap > 1) {
+            buf[0] = '?';
+            buf[1] = '\0';
+            return 1;
+        }
+        return 0;
+    }
+    return std::strlen(buf);
+}
+
+void Store::fail(int rc, std::string_view what) const {
+    const std::string msg = path_ + ": " + std::string(what) + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    switch (rc & 0xFF) {
+        case SQLITE_FULL: throw StoreError(StoreErrorKind::Full, path_ + ": disk full while writing the database (" + std::string(what) + ")");
+        case SQLITE_NOTADB: throw StoreError(StoreErrorKind::NotADatabase, path_ + ": not a SQLite database");
+        case SQLITE_READONLY: throw StoreError(StoreErrorKind::ReadOnly, path_ + ": database is read-only");
+        case SQLITE_CANTOPEN: throw StoreError(StoreErrorKind::CannotOpen, msg);
+        case SQLITE_IOERR: throw StoreError(StoreErrorKind::Full, msg);
+        default: throw StoreError(StoreErrorKind::Other, msg);
+    }
+}
+
+void Store::exec(const char* sql) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        sqlite3_free(err);
+        fail(rc, "executing SQL");
+    }
+}
+
+sqlite3_stmt* Store::prepare(const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) fail(rc, "preparing a statement");
+    return st;
+}
+
+std::unique_ptr<Store> Store::open(const std::string& path) {
+    auto s = std::unique_ptr<Store>(new Store());
+    s->path_ = path;
+    // Diagnose the common cases before SQLite gives a vaguer message.
+    const auto slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw StoreError(StoreErrorKind::CannotOpen, path + ": directory " + dir + " does not exist");
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw StoreError(StoreErrorKind::CannotOpen, path + ": is a directory, expected a database file");
+    int rc = sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string why = s->db_ ? sqlite3_errmsg(s->db_) : sqlite3_errstr(rc);
+        throw StoreError(StoreErrorKind::CannotOpen, path + ": cannot open database: " + why);
+    }
+    sqlite3_busy_timeout(s->db_, 5000);
+    sqlite3_extended_result_codes(s->db_, 1);
+    // A file that is not SQLite fails on the first read.
+    sqlite3_stmt* q = nullptr;
+    rc = sqlite3_prepare_v2(s->db_, "PRAGMA user_version", -1, &q, nullptr);
+    int version = 0;
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) version = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        if ((rc & 0xFF) == SQLITE_NOTADB)
+            throw StoreError(StoreErrorKind::NotADatabase, path + ": not a SQLite database (refusing to overwrite it)");
+        s->fail(rc, "reading the schema version");
+    }
+    if (version > kSchemaVersion)
+        throw StoreError(StoreErrorKind::NewerSchema,
+                         path + ": database schema version " + std::to_string(version) +
+                             " is newer than this callwall understands (" + std::to_string(kSchemaVersion) +
+                             "); use a newer callwall or another file");
+    if (version == 0) {
+        // Refuse a database that has tables of someone else's.
+        sqlite3_stmt* t = nullptr;
+        sqlite3_prepare_v2(s->db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT IN ('run','flow','icmp_error')", -1, &t, nullptr);
+        int foreign = 0;
+        if (t && sqlite3_step(t) == SQLITE_ROW) foreign = sqlite3_column_int(t, 0);
+        sqlite3_finalize(t);
+        if (foreign > 0)
+            throw StoreError(StoreErrorKind::NotOurs, path + ": an existing SQLite database that is not callwall's (refusing to modify it)");
+    }
+    s->exec("PRAGMA journal_mode=WAL");
+    s->exec("PRAGMA synchronous=NORMAL");
+    s->exec("PRAGMA foreign_keys=ON");
+    s->migrate();
+    s->ins_run_ = s->prepare(
+        "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status) "
+        "VALUES (?,?,?,?,?,?,'running')");
+    s->upd_run_ = s->prepare(
+        "UPDATE run SET status=?, ended_at=?, packets=?, bytes=?, truncated_packets=?, undecoded_packets=?, "
+        "orphan_fragments=?, damaged_files=?, kernel_received=?, kernel_dropped=?, interface_dropped=?, flows=?, "
+        "flows_evicted_full=?, first_ts=?, last_ts=?, notes=? WHERE id=?");
+    s->ins_flow_ = s->prepare(kInsertFlow);
+    s->ins_icmp_ = s->prepare(
+        "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
+        "quoted_proto, quoted_sport, quoted_dport, flow_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    return s;
+}
+
+void Store::migrate() {
+    exec("BEGIN IMMEDIATE");
+    exec(kSchema);
+    exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    exec("COMMIT");
+}
+
+Store::~Store() {
+    try {
+        flush();
+    } catch (...) {
+        // The destructor must not throw; an error here was already reported by flush() callers.
+    }
+    for (sqlite3_stmt* st : {ins_run_, upd_run_, ins_flow_, ins_icmp_}) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+}
+
+void Store::note_row() {
+    if (!in_txn_) {
+        exec("BEGIN");
+        in_txn_ = true;
+    }
+    if (++batch_rows_ >= kBatchRows) flush();
+}
+
+void Store::flush() {
+    if (!in_txn_) return;
+    const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        in_txn_ = false;
+        batch_rows_ = 0;
+        fail(rc, "committing");
+    }
+    in_txn_ = false;
+    batch_rows_ = 0;
+}
+
+int64_t Store::begin_run(const RunInfo& info) {
+    flush();
+    sqlite3_reset(ins_run_);
+    bind_text(ins_run_, 1, info.kind);
+    bind_text(ins_run_, 2, info.source);
+    bind_text(ins_run_, 3, info.command_line);
+    bind_text(ins_run_, 4, kVersion);
+    bind_text(ins_run_, 5, info.catalog_digest);
+    sqlite3_bind_double(ins_run_, 6, info.started_at);
+    const int rc = sqlite3_step(ins_run_);
+    if (rc != SQLITE_DONE) fail(rc, "inserting the run");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
+    note_row();
+    sqlite3_stmt* st = upd_run_;
+    sqlite3_reset(st);
+    bind_text(st, 1, to_string(status));
+    if (ended_at > 0) sqlite3_bind_double(st, 2, ended_at);
+    else sqlite3_bind_null(st, 2);
+    const uint64_t ints[] = {t.packets, t.bytes, t.truncated_packets, t.undecoded_packets, t.orphan_fragments, t.damaged_files,
+                             t.kernel_received, t.kernel_dropped, t.interface_dropped, t.flows, t.flows_evicted_full};
+    int i = 3;
+    for (uint64_t v : ints) sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(v));
+    if (t.packets) {
+        sqlite3_bind_double(st, i++, t.first_ts);
+        sqlite3_bind_double(st, i++, t.last_ts);
+    } else {
+        sqlite3_bind_null(st, i++);
+        sqlite3_bind_null(st, i++);
+    }
+    bind_text(st, i++, t.notes);
+    sqlite3_bind_int64(st, i++, run_id);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "updating the run");
+}
+
+void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
+    note_row();
+    sqlite3_stmt* st = ins_flow_;
+    sqlite3_reset(st);
+    char cip[64], sip[64], iip[64];
+    const size_t cn = format_ip(f.client_ip, cip, sizeof cip);
+    const size_t sn = format_ip(f.server_ip, sip, sizeof sip);
+    int i = 1;
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.id));
+    bind_text(st, i++, transport_name(f.proto));
+    bind_text(st, i++, {cip, cn});
+    sqlite3_bind_int(st, i++, f.client_port);
+    bind_text(st, i++, {sip, sn});
+    sqlite3_bind_int(st, i++, f.server_port);
+    sqlite3_bind_int(st, i++, f.initiator_guessed ? 1 : 0);
+    sqlite3_bind_double(st, i++, us_to_s(f.first_ts_us));
+    sqlite3_bind_double(st, i++, us_to_s(f.last_ts_us));
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.packets[flow::kFromClient]));
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.bytes[flow::kFromClient]));
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.packets[flow::kFromServer]));
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.bytes[flow::kFromServer]));
+    bind_text(st, i++, flow::to_string(f.state()));
+    sqlite3_bind_int(st, i++, f.tcp.syn);
+    sqlite3_bind_int(st, i++, f.tcp.synack);
+    if (f.tcp.first_syn_us) {
+        sqlite3_bind_double(st, i++, us_to_s(f.tcp.first_syn_us));
+        sqlite3_bind_double(st, i++, us_to_s(f.tcp.last_syn_us));
+    } else {
+        sqlite3_bind_null(st, i++);
+        sqlite3_bind_null(st, i++);
+    }
+    if (f.tcp.rst[flow::kFromServer]) sqlite3_bind_int(st, i++, f.tcp.rst_ttl);
+    else sqlite3_bind_null(st, i++);
+    if (f.packets[flow::kFromServer]) {
+        sqlite3_bind_int(st, i++, f.ttl_min[flow::kFromServer]);
+        sqlite3_bind_int(st, i++, f.ttl_max[flow::kFromServer]);
+    } else {
+        sqlite3_bind_null(st, i++);
+        sqlite3_bind_null(st, i++);
+    }
+    sqlite3_bind_int(st, i++, static_cast<int>(f.later_fragments));
+    sqlite3_bind_int(st, i++, f.icmp_errors);
+    if (f.icmp_errors) {
+        sqlite3_bind_int(st, i++, f.icmp_type);
+        sqlite3_bind_int(st, i++, f.icmp_code);
+        const size_t in = format_ip(f.icmp_from, iip, sizeof iip);
+        bind_text(st, i++, {iip, in});
+    } else {
+        sqlite3_bind_null(st, i++);
+        sqlite3_bind_null(st, i++);
+        sqlite3_bind_null(st, i++);
+    }
+    bind_text(st, i++, app.app);
+    bind_text(st, i++, app.name);
+    bind_text(st, i++, app.name_source);
+    bind_text(st, i++, app.outcome);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing a flow");
+}
+
+void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
+    note_row();
+    sqlite3_stmt* st = ins_icmp_;
+    sqlite3_reset(st);
+    int i = 1;
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_double(st, i++, r.ts);
+    sqlite3_bind_int(st, i++, r.family);
+    bind_text(st, i++, r.from_ip);
+    bind_text(st, i++, r.to_ip);
+    sqlite3_bind_int(st, i++, r.type);
+    sqlite3_bind_int(st, i++, r.code);
+    sqlite3_bind_int(st, i++, r.ttl);
+    bind_text(st, i++, r.quoted_src);
+    bind_text(st, i++, r.quoted_dst);
+    sqlite3_bind_int(st, i++, r.quoted_proto);
+    sqlite3_bind_int(st, i++, r.quoted_sport);
+    sqlite3_bind_int(st, i++, r.quoted_dport);
+    if (r.flow_id) sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
+    else sqlite3_bind_null(st, i++);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing an ICMP error");
+}
+
+}  // namespace callwall::store
