@@ -1,0 +1,114 @@
+// Runs the pipeline in-process on capture files into a temporary database and
+// dumps canonical text, for the golden and conformance tests.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/pipeline/analyzer.hpp"
+#include "callwall/store/store.hpp"
+
+namespace callwall::test {
+
+/// A database file removed (with its WAL) when the object dies.
+class TempDb {
+public:
+    TempDb() {
+        char tmpl[] = "/tmp/callwall-test-XXXXXX";
+        const int fd = mkstemp(tmpl);
+        if (fd >= 0) close(fd);
+        path_ = tmpl;
+        std::filesystem::remove(path_);
+        path_ += ".sqlite";
+    }
+    ~TempDb() {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+    }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+/// Analyses the files as one run into `db_path`; returns the run id.
+inline int64_t analyze_files(const std::vector<std::string>& files, const std::string& db_path) {
+    auto db = store::Store::open(db_path);
+    store::RunInfo info;
+    info.kind = "analyze";
+    info.source = files.empty() ? "" : files[0];
+    info.command_line = "test";
+    const int64_t run = db->begin_run(info);
+    pipeline::Analyzer a(db.get(), run);
+    for (const auto& f : files) {
+        auto src = capture::PcapSource::open_file(f);
+        capture::RawFrame fr;
+        capture::NextStatus st;
+        while ((st = src->next(fr)) == capture::NextStatus::Frame) a.process(fr);
+        if (st == capture::NextStatus::Error) ++a.totals().damaged_files;
+    }
+    a.finish();
+    db->update_run(run, a.totals(), store::RunStatus::Completed, 1.0);
+    db->flush();
+    return run;
+}
+
+/// Rows of a query as tab-separated lines.
+inline std::vector<std::string> query_rows(const std::string& db_path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::vector<std::string> rows;
+    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(db);
+        return rows;
+    }
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            std::string line;
+            for (int i = 0; i < sqlite3_column_count(st); ++i) {
+                if (i) line += '\t';
+                const auto* t = sqlite3_column_text(st, i);
+                line += t ? reinterpret_cast<const char*>(t) : "NULL";
+            }
+            rows.push_back(line);
+        }
+    } else {
+        rows.push_back(std::string("SQL error: ") + sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rows;
+}
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// The repository root (compile definition set by CMake).
+inline std::string source_dir() {
+#ifdef CALLWALL_SOURCE_DIR
+    return CALLWALL_SOURCE_DIR;
+#else
+    return ".";
+#endif
+}
+
+/// ../shared next to the repository, or "" when absent.
+inline std::string shared_dir() {
+#ifdef CALLWALL_SHARED_DIR
+    if (std::filesystem::is_directory(CALLWALL_SHARED_DIR)) return CALLWALL_SHARED_DIR;
+#endif
+    return "";
+}
+
+}  // namespace callwall::test

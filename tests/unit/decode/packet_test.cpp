@@ -1,0 +1,207 @@
+// Link/IP/transport/ICMP decoding on hex fixtures.
+#include "callwall/decode/packet.hpp"
+
+#include <gtest/gtest.h>
+
+#include "unit/test_util.hpp"
+
+namespace callwall::decode {
+namespace {
+
+using test::hex;
+using test::view;
+
+// arkime__tls-alpn-h2.pcap frame 1: BSD loopback (NULL, little-endian family
+// 30 = AF_INET6 on macOS), IPv6, TCP SYN with options.
+const auto kNullIpv6Syn = hex(
+    "1e000000 60025bab 002c 06 40"
+    "20014998 ef830014 80000000 0000100d"
+    "26064700 00000000 00000000 6811d209"
+    "fa22 01bb 33152f2a 00000000 b002 ffff d20b 0000"
+    "02040542 01030306 0101080a 6e69087c 00000000 04020000");
+
+// ndpi__stun.pcap frame 24: Ethernet, ICMP port unreachable (3/3) from
+// 192.168.12.169 quoting a UDP STUN packet 74.125.247.128:3478 → 192.168.12.169:43016.
+const auto kIcmpPortUnreach = hex(
+    "08beac0b176e 9adf58faebdc 0800 45c0 006c f7c3 0000 4001 72be c0a80ca9 4a7df780"
+    "0303 0c9a 00000000 4500 0050 0109 0000 6611 4445 4a7df780 c0a80ca9 0d96 a808 003c 7ad7"
+    "0104 0020 2112a442 6a617a69 36324e66 55443577 000d 0004 00000000 0008 0014 083ad06e"
+    "3fc764fc de7200d6 2a73aacb 292ca9cb");
+
+// ndpi__dns.pcap frame 4: Ethernet, 802.1Q, 802.1Q, PPPoE session, PPP IPv4, UDP DNS query.
+const auto kQinqPppoeDns = hex(
+    "000000000001 d494e80eadc1 8100 01a5 8100 0311 8864 1100 556a 003f 0021"
+    "4500 003d 0000 4000 4011 84a1 52b271f5 52b29eb5 b897 0035 0029 b67d"
+    "7843 0100 0001 0000 0000 0000 02 6537 08 7768617473617070 03 6e6574 00 0001 0001");
+
+TEST(Packet, NullLoopbackIpv6TcpSyn) {
+    auto r = parse_frame(0, view(kNullIpv6Syn));
+    ASSERT_TRUE(r.ok());
+    const PacketMeta& m = *r;
+    EXPECT_EQ(m.ip_version, 6);
+    EXPECT_EQ(m.proto, kProtoTcp);
+    EXPECT_EQ(to_string(m.src), "2001:4998:ef83:14:8000::100d");
+    EXPECT_EQ(to_string(m.dst), "2606:4700::6811:d209");
+    EXPECT_EQ(m.sport, 64034);
+    EXPECT_EQ(m.dport, 443);
+    EXPECT_EQ(m.tcp_flags, kTcpSyn);
+    EXPECT_EQ(m.tcp_seq, 0x33152f2au);
+    EXPECT_TRUE(m.payload.empty());
+    EXPECT_EQ(m.ttl, 64);
+}
+
+TEST(Packet, IcmpErrorQuotesInnerUdp) {
+    auto r = parse_frame(1, view(kIcmpPortUnreach));
+    ASSERT_TRUE(r.ok());
+    const PacketMeta& m = *r;
+    EXPECT_EQ(m.proto, kProtoIcmp);
+    EXPECT_TRUE(m.icmp_error);
+    EXPECT_EQ(m.icmp_type, 3);
+    EXPECT_EQ(m.icmp_code, 3);
+    EXPECT_EQ(m.quoted.proto, kProtoUdp);
+    EXPECT_TRUE(m.quoted.has_ports);
+    EXPECT_EQ(to_string(m.quoted.src), "74.125.247.128");
+    EXPECT_EQ(to_string(m.quoted.dst), "192.168.12.169");
+    EXPECT_EQ(m.quoted.sport, 3478);
+    EXPECT_EQ(m.quoted.dport, 43016);
+}
+
+TEST(Packet, VlanVlanPppoeUdp) {
+    auto r = parse_frame(1, view(kQinqPppoeDns));
+    ASSERT_TRUE(r.ok());
+    const PacketMeta& m = *r;
+    EXPECT_EQ(m.vlan_count, 2);
+    EXPECT_EQ(m.vlan_outer, 0x1a5);
+    EXPECT_EQ(m.vlan_inner, 0x311);
+    EXPECT_EQ(m.proto, kProtoUdp);
+    EXPECT_EQ(m.sport, 47255);
+    EXPECT_EQ(m.dport, 53);
+    EXPECT_EQ(m.payload.size(), 0x29u - 8);
+    EXPECT_EQ(m.payload[0], 0x78);
+}
+
+// Every prefix of a valid frame is either decoded with the payload clipped to
+// what was captured (once the transport header is complete) or refused as
+// Truncated — never a crash, never a read past the view (ASan proves it).
+void check_prefixes(uint32_t linktype, const std::vector<uint8_t>& frame, size_t headers_end) {
+    for (size_t n = 0; n < frame.size(); ++n) {
+        std::vector<uint8_t> cut(frame.begin(), frame.begin() + static_cast<long>(n));
+        auto r = parse_frame(linktype, view(cut));
+        if (n < headers_end) {
+            ASSERT_FALSE(r.ok()) << "prefix " << n;
+            EXPECT_EQ(r.code(), DecodeErrorCode::Truncated) << "prefix " << n;
+        } else if (r.ok()) {
+            EXPECT_LE(r->payload.size(), n) << "prefix " << n;
+            EXPECT_TRUE(r->payload.empty() || r->payload.data() + r->payload.size() <= cut.data() + cut.size());
+        } else {
+            EXPECT_EQ(r.code(), DecodeErrorCode::Truncated) << "prefix " << n;
+        }
+    }
+}
+
+TEST(Packet, EveryPrefixOfNullIpv6Syn) { check_prefixes(0, kNullIpv6Syn, 4 + 40 + 20); }
+TEST(Packet, EveryPrefixOfIcmpError) { check_prefixes(1, kIcmpPortUnreach, 14 + 20 + 8); }
+TEST(Packet, EveryPrefixOfPppoe) { check_prefixes(1, kQinqPppoeDns, 14 + 8 + 8 + 20 + 8); }
+
+TEST(Packet, SnaplenCutMarksTruncation) {
+    std::vector<uint8_t> cut(kQinqPppoeDns.begin(), kQinqPppoeDns.begin() + 70);
+    auto r = parse_frame(1, view(cut));
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->snap_truncated);
+    EXPECT_EQ(r->payload_wire_len, 0x29u - 8);
+    EXPECT_LT(r->payload.size(), r->payload_wire_len);
+}
+
+TEST(Packet, WrongLengths) {
+    // IPv4 total length below the header length.
+    auto f = kIcmpPortUnreach;
+    f[16] = 0x00;
+    f[17] = 0x10;
+    auto r = parse_frame(1, view(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+    // IHL below 5.
+    f = kIcmpPortUnreach;
+    f[14] = 0x44;
+    r = parse_frame(1, view(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+    // UDP length below 8.
+    f = kQinqPppoeDns;
+    f[30 + 20 + 4] = 0;
+    f[30 + 20 + 5] = 4;
+    r = parse_frame(1, view(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+    // TCP data offset below 5.
+    f = kNullIpv6Syn;
+    f[4 + 40 + 12] = 0x40;
+    r = parse_frame(0, view(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+}
+
+TEST(Packet, NotIpAndUnknownLinkType) {
+    const auto arp = hex("ffffffffffff 001122334455 0806 0001 0800 0604 0001");
+    auto r = parse_frame(1, view(arp));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::NotThisProtocol);
+    r = parse_frame(147, view(arp));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Unsupported);
+}
+
+TEST(Packet, TooManyVlanTagsRefused) {
+    std::vector<uint8_t> f = hex("000000000001 000000000002");
+    for (int i = 0; i < 6; ++i) {
+        const auto tag = hex("8100 0001");
+        f.insert(f.end(), tag.begin(), tag.end());
+    }
+    const auto tail = hex("0800");
+    f.insert(f.end(), tail.begin(), tail.end());
+    auto r = parse_frame(1, view(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+}
+
+TEST(Packet, Ipv6ExtensionChainAndLaterFragment) {
+    // Raw IPv6: hop-by-hop (8 bytes) → fragment (offset 8, later fragment) → UDP.
+    const auto pkt = hex(
+        "60000000 0018 00 40 20010db8000000000000000000000001 20010db8000000000000000000000002"
+        "2c 00 0000 00000000"       // hop-by-hop: next = 44 (fragment), len 0, padding
+        "11 00 0041 12345678"       // fragment: next = UDP, offset 8 (0x0041>>3 = 8), M=1, id
+        "0102030405060708");
+    auto r = parse_frame(101, view(pkt));
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->is_fragment);
+    EXPECT_TRUE(r->later_fragment);
+    EXPECT_EQ(r->frag_id, 0x12345678u);
+    EXPECT_EQ(r->proto, kProtoUdp);
+    EXPECT_EQ(r->sport, 0);
+}
+
+TEST(Packet, Ipv6ExtensionLoopBounded) {
+    // 20 destination-options headers in a row: refused after kMaxExtHeaders.
+    std::vector<uint8_t> pkt = hex("60000000 00a0 3c 40 20010db8000000000000000000000001 20010db8000000000000000000000002");
+    for (int i = 0; i < 20; ++i) {
+        const auto h = hex("3c00 000000000000");
+        pkt.insert(pkt.end(), h.begin(), h.end());
+    }
+    auto r = parse_frame(101, view(pkt));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+}
+
+TEST(Packet, AddressText) {
+    IpAddr a;
+    ASSERT_TRUE(parse_ip("192.0.2.7", a));
+    EXPECT_EQ(a.family, 4);
+    EXPECT_EQ(to_string(a), "192.0.2.7");
+    ASSERT_TRUE(parse_ip("2001:db8::1", a));
+    EXPECT_EQ(a.family, 6);
+    EXPECT_EQ(to_string(a), "2001:db8::1");
+    EXPECT_FALSE(parse_ip("not-an-ip", a));
+}
+
+}  // namespace
+}  // namespace callwall::decode

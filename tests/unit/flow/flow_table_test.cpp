@@ -1,0 +1,242 @@
+// Flow table: canonical keys, initiator, Zeek conn states, ICMP attachment,
+// idle and bound eviction, and hash-table integrity under churn.
+#include "callwall/flow/flow_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <tuple>
+
+namespace callwall::flow {
+namespace {
+
+using decode::IpAddr;
+using decode::PacketMeta;
+
+IpAddr ip(const char* s) {
+    IpAddr a;
+    EXPECT_TRUE(decode::parse_ip(s, a));
+    return a;
+}
+
+PacketMeta tcp(const char* src, uint16_t sp, const char* dst, uint16_t dp, uint8_t flags, uint32_t len = 0) {
+    PacketMeta m;
+    m.src = ip(src);
+    m.dst = ip(dst);
+    m.ip_version = m.src.family;
+    m.proto = decode::kProtoTcp;
+    m.sport = sp;
+    m.dport = dp;
+    m.tcp_flags = flags;
+    m.ttl = 64;
+    m.ip_total_len = 40 + len;
+    m.payload_wire_len = len;
+    return m;
+}
+
+PacketMeta udp(const char* src, uint16_t sp, const char* dst, uint16_t dp) {
+    PacketMeta m = tcp(src, sp, dst, dp, 0, 20);
+    m.proto = decode::kProtoUdp;
+    return m;
+}
+
+constexpr const char* C = "10.0.0.1";
+constexpr const char* S = "192.0.2.10";
+using namespace decode;
+
+ConnState run(FlowTable& t, std::initializer_list<std::pair<bool, uint8_t>> pkts, uint16_t cport = 40000) {
+    int64_t ts = 1'000'000;
+    Flow* f = nullptr;
+    for (auto [from_client, flags] : pkts) {
+        const auto m = from_client ? tcp(C, cport, S, 443, flags) : tcp(S, 443, C, cport, flags);
+        f = t.update(m, ts += 1000).flow;
+    }
+    return f->state();
+}
+
+TEST(FlowTable, BothDirectionsAreOneFlowWithInitiator) {
+    FlowTable t;
+    auto a = t.update(tcp(C, 40000, S, 443, kTcpSyn), 1);
+    auto b = t.update(tcp(S, 443, C, 40000, kTcpSyn | kTcpAck), 2);
+    ASSERT_EQ(a.flow, b.flow);
+    EXPECT_TRUE(a.created);
+    EXPECT_FALSE(b.created);
+    EXPECT_EQ(a.dir, kFromClient);
+    EXPECT_EQ(b.dir, kFromServer);
+    EXPECT_EQ(decode::to_string(a.flow->client_ip), C);
+    EXPECT_EQ(a.flow->server_port, 443);
+    EXPECT_EQ(a.flow->packets[kFromClient], 1u);
+    EXPECT_EQ(a.flow->packets[kFromServer], 1u);
+    EXPECT_EQ(t.live(), 1u);
+}
+
+TEST(FlowTable, SynAckSeenFirstMakesReceiverTheClient) {
+    FlowTable t;
+    auto a = t.update(tcp(S, 443, C, 40000, kTcpSyn | kTcpAck), 1);
+    EXPECT_EQ(decode::to_string(a.flow->client_ip), C);
+    EXPECT_EQ(a.dir, kFromServer);
+}
+
+TEST(FlowTable, MidStreamReplyFromServicePortGuessesClient) {
+    FlowTable t;
+    auto a = t.update(udp(S, 53, C, 50000), 1);
+    EXPECT_EQ(decode::to_string(a.flow->client_ip), C);
+    EXPECT_TRUE(a.flow->initiator_guessed);
+}
+
+TEST(FlowTable, ZeekConnStates) {
+    const uint8_t SYN = kTcpSyn, SA = kTcpSyn | kTcpAck, A = kTcpAck, FA = kTcpFin | kTcpAck, R = kTcpRst,
+                  RA = kTcpRst | kTcpAck;
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {true, SYN}, {true, SYN}}), ConnState::S0);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {false, RA}}), ConnState::REJ);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {false, SA}, {true, A}}), ConnState::S1);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {false, SA}, {true, A}, {true, FA}, {false, FA}, {true, A}}), ConnState::SF);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {false, SA}, {true, A}, {true, R}}), ConnState::RSTO);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {false, SA}, {true, A}, {false, R}}), ConnState::RSTR);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {false, SA}, {true, FA}}), ConnState::S2);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {false, SA}, {false, FA}}), ConnState::S3);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {true, R}}), ConnState::RSTOS0);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, SYN}, {true, FA}}), ConnState::SH);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{true, A}, {false, A}}), ConnState::OTH);
+    }
+    {
+        FlowTable t;
+        EXPECT_EQ(run(t, {{false, SA}, {false, R}}), ConnState::RSTRH);
+    }
+}
+
+TEST(FlowTable, RejectRecordsRstTtl) {
+    FlowTable t;
+    t.update(tcp(C, 1, S, 80, kTcpSyn), 1);
+    auto rst = tcp(S, 80, C, 1, kTcpRst | kTcpAck);
+    rst.ttl = 250;
+    Flow* f = t.update(rst, 2).flow;
+    EXPECT_TRUE(f->tcp.rst_before_synack);
+    EXPECT_EQ(f->tcp.rst_ttl, 250);
+}
+
+TEST(FlowTable, IcmpErrorAttachesToQuotedFlow) {
+    FlowTable t;
+    t.update(udp(C, 50000, S, 3478), 1);
+    PacketMeta icmp;
+    icmp.src = ip("198.51.100.1");  // a router in between
+    icmp.dst = ip(C);
+    icmp.proto = kProtoIcmp;
+    icmp.icmp_error = true;
+    icmp.icmp_type = 3;
+    icmp.icmp_code = 13;
+    icmp.quoted.src = ip(C);
+    icmp.quoted.dst = ip(S);
+    icmp.quoted.proto = kProtoUdp;
+    icmp.quoted.sport = 50000;
+    icmp.quoted.dport = 3478;
+    icmp.quoted.has_ports = true;
+    Flow* f = t.attach_icmp_error(icmp, 5);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->icmp_errors, 1);
+    EXPECT_EQ(f->icmp_code, 13);
+    EXPECT_EQ(decode::to_string(f->icmp_from), "198.51.100.1");
+    icmp.quoted.dport = 3479;
+    EXPECT_EQ(t.attach_icmp_error(icmp, 6), nullptr);
+}
+
+TEST(FlowTable, IdleFlowsAreEvictedToTheCallback) {
+    FlowTableConfig cfg;
+    cfg.udp_idle_us = 10;
+    FlowTable t(cfg);
+    std::vector<uint64_t> evicted;
+    t.set_evict_callback([&](Flow& f) { evicted.push_back(f.id); });
+    t.update(udp(C, 1, S, 53), 0);
+    t.update(udp(C, 2, S, 53), 5);
+    t.expire(12);
+    ASSERT_EQ(evicted.size(), 1u);
+    EXPECT_EQ(evicted[0], 1u);
+    t.flush();
+    EXPECT_EQ(evicted.size(), 2u);
+    EXPECT_EQ(t.live(), 0u);
+}
+
+TEST(FlowTable, BoundEvictsLeastRecentlyActive) {
+    FlowTableConfig cfg;
+    cfg.max_flows = 3;
+    FlowTable t(cfg);
+    std::vector<uint16_t> evicted_ports;
+    t.set_evict_callback([&](Flow& f) { evicted_ports.push_back(f.client_port); });
+    t.update(udp(C, 1, S, 53), 1);
+    t.update(udp(C, 2, S, 53), 2);
+    t.update(udp(C, 3, S, 53), 3);
+    t.update(udp(C, 1, S, 53), 4);  // port 1 is active again
+    t.update(udp(C, 4, S, 53), 5);  // evicts port 2
+    ASSERT_EQ(evicted_ports.size(), 1u);
+    EXPECT_EQ(evicted_ports[0], 2);
+    EXPECT_EQ(t.live(), 3u);
+    EXPECT_EQ(t.stats().evicted_full, 1u);
+}
+
+// Random inserts, lookups and evictions checked against a std::map model:
+// backward-shift deletion must never lose or duplicate a flow.
+TEST(FlowTable, ChurnKeepsTableConsistent) {
+    FlowTableConfig cfg;
+    cfg.max_flows = 500;
+    cfg.udp_idle_us = 50;
+    FlowTable t(cfg);
+    std::map<std::tuple<int, int>, uint64_t> live;
+    t.set_evict_callback([&](Flow& f) {
+        const int host = f.client_ip.bytes[3];
+        live.erase({host, f.client_port});
+    });
+    std::mt19937 rng(7);
+    char addr[32];
+    for (int i = 0; i < 20000; ++i) {
+        const int host = static_cast<int>(rng() % 8);
+        const int port = 1024 + static_cast<int>(rng() % 200);
+        std::snprintf(addr, sizeof addr, "10.0.0.%d", host);
+        auto r = t.update(udp(addr, static_cast<uint16_t>(port), S, 53), i);
+        auto it = live.find({host, port});
+        if (it == live.end()) {
+            EXPECT_TRUE(r.created);
+            live[{host, port}] = r.flow->id;
+        } else {
+            EXPECT_FALSE(r.created);
+            EXPECT_EQ(it->second, r.flow->id);
+        }
+        if (i % 100 == 0) t.expire(i);
+        ASSERT_EQ(t.live(), live.size());
+    }
+}
+
+}  // namespace
+}  // namespace callwall::flow

@@ -1,0 +1,128 @@
+// SQLite store: schema version, appending runs, refusing files that are not ours.
+#include "callwall/store/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "golden/run_util.hpp"
+
+namespace callwall::store {
+namespace {
+
+using test::query_rows;
+using test::TempDb;
+
+flow::Flow sample_flow(uint64_t id) {
+    flow::Flow f;
+    f.id = id;
+    f.proto = decode::kProtoUdp;
+    EXPECT_TRUE(decode::parse_ip("10.0.0.1", f.client_ip));
+    EXPECT_TRUE(decode::parse_ip("2001:db8::1", f.server_ip));
+    f.client_port = 5000;
+    f.server_port = 3478;
+    f.packets[0] = 3;
+    f.packets[1] = 2;
+    f.first_ts_us = 1'767'225'600'000'000;
+    f.last_ts_us = f.first_ts_us + 1'500'000;
+    return f;
+}
+
+TEST(Store, CreatesVersionedWalDatabase) {
+    TempDb db;
+    { auto s = Store::open(db.path()); }
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA user_version")[0], std::to_string(kSchemaVersion));
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA journal_mode")[0], "wal");
+}
+
+TEST(Store, SecondRunIsAppendedAndFirstKept) {
+    TempDb db;
+    for (int run = 0; run < 2; ++run) {
+        auto s = Store::open(db.path());
+        RunInfo info;
+        info.kind = "analyze";
+        info.source = "x.pcap";
+        const int64_t id = s->begin_run(info);
+        s->add_flow(id, sample_flow(1), FlowAppInfo{"stun", "turn.example", "dns", ""});
+        RunTotals t;
+        t.packets = 5;
+        s->update_run(id, t, RunStatus::Completed, 2.0);
+        s->flush();
+    }
+    EXPECT_EQ(query_rows(db.path(), "SELECT id, status, packets FROM run ORDER BY id"),
+              (std::vector<std::string>{"1\tcompleted\t5", "2\tcompleted\t5"}));
+    EXPECT_EQ(query_rows(db.path(), "SELECT run_id, id, client_ip, server_ip, printf('%.1f', first_ts), state, app, name FROM flow ORDER BY run_id"),
+              (std::vector<std::string>{"1\t1\t10.0.0.1\t2001:db8::1\t1767225600.0\tanswered\tstun\tturn.example",
+                                        "2\t1\t10.0.0.1\t2001:db8::1\t1767225600.0\tanswered\tstun\tturn.example"}));
+}
+
+TEST(Store, UnfinishedRunStaysRunning) {
+    TempDb db;
+    {
+        auto s = Store::open(db.path());
+        s->begin_run(RunInfo{"capture", "eth0", "x", "", 1.0});
+        s->add_flow(1, sample_flow(1), {});
+        s->flush();
+        // No update_run: as if the process was killed here.
+    }
+    EXPECT_EQ(query_rows(db.path(), "SELECT status FROM run")[0], "running");
+    EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM flow")[0], "1");
+}
+
+TEST(Store, RefusesNewerSchema) {
+    TempDb db;
+    {
+        sqlite3* raw = nullptr;
+        sqlite3_open(db.path().c_str(), &raw);
+        sqlite3_exec(raw, "PRAGMA user_version=999", nullptr, nullptr, nullptr);
+        sqlite3_close(raw);
+    }
+    try {
+        Store::open(db.path());
+        FAIL() << "expected StoreError";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreErrorKind::NewerSchema);
+        EXPECT_NE(std::string(e.what()).find("schema version 999"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Store, RefusesFileThatIsNotSqlite) {
+    TempDb db;
+    std::ofstream(db.path()) << "this is a text file, not a database, and it is long enough to have a header\n";
+    try {
+        Store::open(db.path());
+        FAIL() << "expected StoreError";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreErrorKind::NotADatabase) << e.what();
+    }
+    EXPECT_EQ(test::read_file(db.path()).substr(0, 9), "this is a");
+}
+
+TEST(Store, RefusesSomeoneElsesDatabase) {
+    TempDb db;
+    {
+        sqlite3* raw = nullptr;
+        sqlite3_open(db.path().c_str(), &raw);
+        sqlite3_exec(raw, "CREATE TABLE invoices(id INTEGER)", nullptr, nullptr, nullptr);
+        sqlite3_close(raw);
+    }
+    try {
+        Store::open(db.path());
+        FAIL() << "expected StoreError";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreErrorKind::NotOurs) << e.what();
+    }
+}
+
+TEST(Store, MissingDirectoryIsAClearError) {
+    try {
+        Store::open("/nonexistent-dir-callwall/x.sqlite");
+        FAIL() << "expected StoreError";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(std::string(e.what()), "/nonexistent-dir-callwall/x.sqlite: directory /nonexistent-dir-callwall does not exist");
+    }
+}
+
+}  // namespace
+}  // namespace callwall::store

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Builds callwall and runs every test. Usage: tools/test.sh [release|asan]
+# Installs what is missing first (tools/setup.sh).
+set -eu
+cd "$(dirname "$0")/.."
+preset="${1:-release}"
+tools/setup.sh
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(nproc)"
+ctest --preset "$preset" -j "$(nproc)"
