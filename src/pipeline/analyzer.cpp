@@ -11,7 +11,7 @@ constexpr int64_t kExpireIntervalUs = 1'000'000;
 }  // namespace
 
 Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
-    : store_(store), run_id_(run_id), table_(cfg.flows), frags_(kFragSlots) {
+    : store_(store), run_id_(run_id), table_(cfg.flows), dissector_(store, run_id), frags_(kFragSlots) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
 }
 
@@ -44,11 +44,12 @@ bool Analyzer::complete_later_fragment(decode::PacketMeta& m) noexcept {
 void Analyzer::on_evict(flow::Flow& f) {
     ++flows_written_;
     ++state_counts_[static_cast<int>(f.state())];
-    if (!store_ || deferred_error_) return;
     try {
-        store_->add_flow(run_id_, f, store::FlowAppInfo{});
+        store::FlowAppInfo info;
+        dissector_.on_flow_end(f, table_.index_of(f), info);
+        if (store_ && !deferred_error_) store_->add_flow(run_id_, f, info);
     } catch (...) {
-        deferred_error_ = std::current_exception();
+        if (!deferred_error_) deferred_error_ = std::current_exception();
     }
 }
 
@@ -103,7 +104,10 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         }
         return;
     }
-    table_.update(m, frame.ts_us);
+    const auto lk = table_.update(m, frame.ts_us);
+    const uint32_t slot = table_.index_of(*lk.flow);
+    if (lk.created) dissector_.on_flow_created(*lk.flow, slot);
+    dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
     if (frame.ts_us - last_expire_us_ >= kExpireIntervalUs) {
         table_.expire(frame.ts_us);
         last_expire_us_ = frame.ts_us;
@@ -111,6 +115,7 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
 }
 
 void Analyzer::drain() {
+    if (!deferred_error_) deferred_error_ = dissector_.take_error();
     if (deferred_error_) {
         auto e = deferred_error_;
         deferred_error_ = nullptr;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "callwall/version.hpp"
@@ -74,7 +75,91 @@ CREATE TABLE IF NOT EXISTS flow (
   name TEXT NOT NULL DEFAULT '',
   name_source TEXT NOT NULL DEFAULT '',
   outcome TEXT NOT NULL DEFAULT '',
+  stun_requests INTEGER NOT NULL DEFAULT 0,
+  stun_answered INTEGER NOT NULL DEFAULT 0,
+  stun_errors INTEGER NOT NULL DEFAULT 0,
+  stun_retransmissions INTEGER NOT NULL DEFAULT 0,
+  stun_last_error INTEGER,
+  channel_data INTEGER NOT NULL DEFAULT 0,
+  rtp_packets INTEGER NOT NULL DEFAULT 0,
+  rtcp_packets INTEGER NOT NULL DEFAULT 0,
+  dtls_handshake INTEGER NOT NULL DEFAULT 0,
+  tls_server_hello INTEGER NOT NULL DEFAULT 0,
+  tls_alert INTEGER,
   PRIMARY KEY (run_id, id)
+);
+CREATE TABLE IF NOT EXISTS flow_name (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (run_id, flow_id, name, source)
+);
+CREATE TABLE IF NOT EXISTS dns_answer (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  ts REAL NOT NULL,
+  client_ip TEXT NOT NULL,
+  server_ip TEXT NOT NULL,
+  qname TEXT NOT NULL,
+  rrtype TEXT NOT NULL,
+  answer TEXT NOT NULL,
+  ttl INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dns_query (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  ts REAL NOT NULL,
+  client_ip TEXT NOT NULL,
+  server_ip TEXT NOT NULL,
+  qname TEXT NOT NULL,
+  qtype INTEGER NOT NULL,
+  answered INTEGER NOT NULL,
+  rcode TEXT,
+  answers INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tls_hello (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  ts REAL NOT NULL,
+  protocol TEXT NOT NULL,
+  sni TEXT NOT NULL,
+  alpn TEXT NOT NULL,
+  version TEXT NOT NULL,
+  ech INTEGER NOT NULL,
+  server_hello INTEGER NOT NULL,
+  server_version TEXT,
+  alert INTEGER
+);
+CREATE TABLE IF NOT EXISTS stun_message (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  ts REAL NOT NULL,
+  direction TEXT NOT NULL,
+  method TEXT NOT NULL,
+  class TEXT NOT NULL,
+  transaction_id TEXT NOT NULL,
+  answered INTEGER,
+  error_code INTEGER,
+  carried TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stun_txn ON stun_message(run_id, flow_id, transaction_id);
+CREATE TABLE IF NOT EXISTS rtp_stream (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  direction TEXT NOT NULL,
+  ssrc TEXT NOT NULL,
+  payload_type INTEGER NOT NULL,
+  packets INTEGER NOT NULL,
+  lost INTEGER NOT NULL,
+  reordered INTEGER NOT NULL,
+  duplicates INTEGER NOT NULL,
+  jitter_ms REAL,
+  max_jitter_ms REAL,
+  clock_rate INTEGER NOT NULL,
+  via_turn INTEGER NOT NULL,
+  first_ts REAL NOT NULL,
+  last_ts REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS icmp_error (
   run_id INTEGER NOT NULL REFERENCES run(id),
@@ -99,8 +184,10 @@ constexpr const char* kInsertFlow = R"SQL(
 INSERT INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
   initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state,
   syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
-  later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
+  stun_requests, stun_answered, stun_errors, stun_retransmissions, stun_last_error, channel_data, rtp_packets,
+  rtcp_packets, dtls_handshake, tls_server_hello, tls_alert)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 )SQL";
 
 double us_to_s(int64_t us) { return static_cast<double>(us) / 1e6; }
@@ -215,7 +302,7 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     if (version == 0) {
         // Refuse a database that has tables of someone else's.
         sqlite3_stmt* t = nullptr;
-        sqlite3_prepare_v2(s->db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT IN ('run','flow','icmp_error')", -1, &t, nullptr);
+        sqlite3_prepare_v2(s->db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT IN ('run','flow','icmp_error','flow_name','dns_answer','dns_query','tls_hello','stun_message','rtp_stream','catalog_entry','flow_match','verdict')", -1, &t, nullptr);
         int foreign = 0;
         if (t && sqlite3_step(t) == SQLITE_ROW) foreign = sqlite3_column_int(t, 0);
         sqlite3_finalize(t);
@@ -237,6 +324,23 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     s->ins_icmp_ = s->prepare(
         "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
         "quoted_proto, quoted_sport, quoted_dport, flow_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s->ins_flow_name_ = s->prepare("INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)");
+    s->ins_dns_answer_ = s->prepare(
+        "INSERT INTO dns_answer (run_id, flow_id, ts, client_ip, server_ip, qname, rrtype, answer, ttl) VALUES (?,?,?,?,?,?,?,?,?)");
+    s->ins_dns_query_ = s->prepare(
+        "INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode, answers) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?)");
+    s->ins_tls_ = s->prepare(
+        "INSERT INTO tls_hello (run_id, flow_id, ts, protocol, sni, alpn, version, ech, server_hello, server_version, alert) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    s->ins_stun_ = s->prepare(
+        "INSERT INTO stun_message (run_id, flow_id, ts, direction, method, class, transaction_id, answered, error_code, carried) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?)");
+    s->upd_stun_ = s->prepare(
+        "UPDATE stun_message SET answered=1 WHERE run_id=? AND flow_id=? AND transaction_id=? AND class='Request'");
+    s->ins_rtp_ = s->prepare(
+        "INSERT INTO rtp_stream (run_id, flow_id, direction, ssrc, payload_type, packets, lost, reordered, duplicates, "
+        "jitter_ms, max_jitter_ms, clock_rate, via_turn, first_ts, last_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return s;
 }
 
@@ -253,7 +357,9 @@ Store::~Store() {
     } catch (...) {
         // The destructor must not throw; an error here was already reported by flush() callers.
     }
-    for (sqlite3_stmt* st : {ins_run_, upd_run_, ins_flow_, ins_icmp_}) sqlite3_finalize(st);
+    for (sqlite3_stmt* st : {ins_run_, upd_run_, ins_flow_, ins_icmp_, ins_flow_name_, ins_dns_answer_, ins_dns_query_,
+                             ins_tls_, ins_stun_, upd_stun_, ins_rtp_})
+        sqlite3_finalize(st);
     sqlite3_close_v2(db_);
 }
 
@@ -373,6 +479,17 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
     bind_text(st, i++, app.name);
     bind_text(st, i++, app.name_source);
     bind_text(st, i++, app.outcome);
+    const uint32_t counters[] = {app.stun_requests, app.stun_answered, app.stun_errors, app.stun_retransmissions};
+    for (uint32_t v : counters) sqlite3_bind_int64(st, i++, v);
+    if (app.stun_last_error) sqlite3_bind_int(st, i++, app.stun_last_error);
+    else sqlite3_bind_null(st, i++);
+    sqlite3_bind_int64(st, i++, app.channel_data);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(app.rtp_packets));
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(app.rtcp_packets));
+    sqlite3_bind_int(st, i++, app.dtls_handshake ? 1 : 0);
+    sqlite3_bind_int(st, i++, app.tls_server_hello ? 1 : 0);
+    if (app.tls_alert >= 0) sqlite3_bind_int(st, i++, app.tls_alert);
+    else sqlite3_bind_null(st, i++);
     const int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) fail(rc, "writing a flow");
 }
@@ -399,6 +516,145 @@ void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
     else sqlite3_bind_null(st, i++);
     const int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) fail(rc, "writing an ICMP error");
+}
+
+}  // namespace callwall::store
+
+namespace callwall::store {
+
+void Store::add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source) {
+    note_row();
+    sqlite3_stmt* st = ins_flow_name_;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(flow_id));
+    bind_text(st, 3, name);
+    bind_text(st, 4, source);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing a flow name");
+}
+
+void Store::add_dns_answer(int64_t run_id, const DnsAnswerRow& r) {
+    note_row();
+    sqlite3_stmt* st = ins_dns_answer_;
+    sqlite3_reset(st);
+    int i = 1;
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
+    sqlite3_bind_double(st, i++, r.ts);
+    bind_text(st, i++, r.client_ip);
+    bind_text(st, i++, r.server_ip);
+    bind_text(st, i++, r.qname);
+    bind_text(st, i++, r.rrtype);
+    bind_text(st, i++, r.answer);
+    sqlite3_bind_int64(st, i++, r.ttl);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing a DNS answer");
+}
+
+void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) {
+    note_row();
+    sqlite3_stmt* st = ins_dns_query_;
+    sqlite3_reset(st);
+    int i = 1;
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
+    sqlite3_bind_double(st, i++, r.ts);
+    bind_text(st, i++, r.client_ip);
+    bind_text(st, i++, r.server_ip);
+    bind_text(st, i++, r.qname);
+    sqlite3_bind_int(st, i++, r.qtype);
+    sqlite3_bind_int(st, i++, r.answered ? 1 : 0);
+    if (r.answered) bind_text(st, i++, r.rcode);
+    else sqlite3_bind_null(st, i++);
+    sqlite3_bind_int64(st, i++, r.answers);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing a DNS query");
+}
+
+void Store::add_tls_hello(int64_t run_id, const TlsHelloRow& r) {
+    note_row();
+    sqlite3_stmt* st = ins_tls_;
+    sqlite3_reset(st);
+    int i = 1;
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
+    sqlite3_bind_double(st, i++, r.ts);
+    bind_text(st, i++, r.protocol);
+    bind_text(st, i++, r.sni);
+    bind_text(st, i++, r.alpn);
+    bind_text(st, i++, r.version);
+    sqlite3_bind_int(st, i++, r.ech ? 1 : 0);
+    sqlite3_bind_int(st, i++, r.server_hello ? 1 : 0);
+    if (r.server_hello) bind_text(st, i++, r.server_version);
+    else sqlite3_bind_null(st, i++);
+    if (r.alert >= 0) sqlite3_bind_int(st, i++, r.alert);
+    else sqlite3_bind_null(st, i++);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing a TLS hello");
+}
+
+void Store::add_stun_message(int64_t run_id, const StunMessageRow& r) {
+    note_row();
+    sqlite3_stmt* st = ins_stun_;
+    sqlite3_reset(st);
+    int i = 1;
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
+    sqlite3_bind_double(st, i++, r.ts);
+    bind_text(st, i++, r.direction);
+    bind_text(st, i++, r.method);
+    bind_text(st, i++, r.msg_class);
+    bind_text(st, i++, r.transaction_id);
+    if (r.answered >= 0) sqlite3_bind_int(st, i++, r.answered);
+    else sqlite3_bind_null(st, i++);
+    if (r.error_code) sqlite3_bind_int(st, i++, r.error_code);
+    else sqlite3_bind_null(st, i++);
+    bind_text(st, i++, r.carried);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing a STUN message");
+}
+
+void Store::mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id) {
+    note_row();
+    sqlite3_stmt* st = upd_stun_;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(flow_id));
+    bind_text(st, 3, transaction_id);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "updating a STUN request");
+}
+
+void Store::add_rtp_stream(int64_t run_id, const RtpStreamRow& r) {
+    note_row();
+    sqlite3_stmt* st = ins_rtp_;
+    sqlite3_reset(st);
+    char ssrc[16];
+    std::snprintf(ssrc, sizeof ssrc, "0x%08x", r.ssrc);
+    int i = 1;
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
+    bind_text(st, i++, r.direction);
+    bind_text(st, i++, ssrc);
+    sqlite3_bind_int(st, i++, r.payload_type);
+    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.packets));
+    sqlite3_bind_int64(st, i++, r.lost);
+    sqlite3_bind_int64(st, i++, r.reordered);
+    sqlite3_bind_int64(st, i++, r.duplicates);
+    if (r.has_jitter) {
+        sqlite3_bind_double(st, i++, r.jitter_ms);
+        sqlite3_bind_double(st, i++, r.max_jitter_ms);
+    } else {
+        sqlite3_bind_null(st, i++);
+        sqlite3_bind_null(st, i++);
+    }
+    sqlite3_bind_int64(st, i++, r.clock_rate);
+    sqlite3_bind_int(st, i++, r.via_turn ? 1 : 0);
+    sqlite3_bind_double(st, i++, r.first_ts);
+    sqlite3_bind_double(st, i++, r.last_ts);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, "writing an RTP stream");
 }
 
 }  // namespace callwall::store

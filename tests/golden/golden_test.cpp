@@ -15,6 +15,7 @@ namespace {
 
 struct GoldenCase {
     std::string name, capture, expected;
+    friend void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }
 };
 
 std::vector<GoldenCase> load_testlist() {
@@ -45,6 +46,28 @@ constexpr const char* kIcmpDump =
     "SELECT printf('%.6f', ts), from_ip, to_ip, type, code, coalesce(quoted_src,''), coalesce(quoted_dst,''), "
     "quoted_proto, quoted_sport, quoted_dport, coalesce(flow_id,0) > 0 FROM icmp_error ORDER BY ts, from_ip";
 
+// Decoder facts, joined to their flow's 5-tuple so the dump does not depend on ids.
+constexpr const char* kFlowOf = "(SELECT f.client_ip || ':' || f.client_port || '>' || f.server_ip || ':' || f.server_port "
+                                "FROM flow f WHERE f.run_id = x.run_id AND f.id = x.flow_id)";
+const std::pair<std::string, std::string> kFactDumps[] = {
+    {"flow facts: flow stun_req stun_answered stun_err stun_retx stun_last_error channel_data rtp rtcp dtls_hs tls_server_hello tls_alert",
+     "SELECT client_ip || ':' || client_port || '>' || server_ip || ':' || server_port, stun_requests, stun_answered, stun_errors, "
+     "stun_retransmissions, coalesce(stun_last_error,''), channel_data, rtp_packets, rtcp_packets, dtls_handshake, "
+     "tls_server_hello, coalesce(tls_alert,'') FROM flow WHERE app != '' ORDER BY first_ts, client_ip, client_port"},
+    {"flow names: flow name source",
+     std::string("SELECT ") + kFlowOf + ", name, source FROM flow_name x ORDER BY 1, 2, 3"},
+    {"dns queries: flow ts qname qtype answered rcode answers",
+     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), qname, qtype, answered, coalesce(rcode,''), answers FROM dns_query x ORDER BY ts, qname"},
+    {"dns answers: flow ts client qname rrtype answer ttl",
+     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), client_ip, qname, rrtype, answer, ttl FROM dns_answer x ORDER BY ts, qname, rrtype, answer"},
+    {"tls/quic hellos: flow ts protocol sni alpn version ech server_hello server_version alert",
+     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), protocol, sni, alpn, version, ech, server_hello, coalesce(server_version,''), coalesce(alert,'') FROM tls_hello x ORDER BY ts"},
+    {"stun messages: flow ts direction method class transaction answered error carried",
+     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), direction, method, class, transaction_id, coalesce(answered,''), coalesce(error_code,''), carried FROM stun_message x ORDER BY ts, transaction_id, class"},
+    {"rtp streams: flow direction ssrc pt packets lost reordered dup jitter max_jitter clock via_turn",
+     std::string("SELECT ") + kFlowOf + ", direction, ssrc, payload_type, packets, lost, reordered, duplicates, coalesce(printf('%.3f', jitter_ms),''), coalesce(printf('%.3f', max_jitter_ms),''), clock_rate, via_turn FROM rtp_stream x ORDER BY 1, direction, ssrc"},
+};
+
 std::string dump(const std::string& db) {
     std::string out = "# run: packets bytes truncated undecoded orphan_fragments damaged_files flows\n";
     for (const auto& r : query_rows(db, kRunDump)) out += r + "\n";
@@ -53,6 +76,12 @@ std::string dump(const std::string& db) {
     for (const auto& r : query_rows(db, kFlowDump)) out += r + "\n";
     out += "# icmp errors: ts from to type code quoted_src quoted_dst proto sport dport matched\n";
     for (const auto& r : query_rows(db, kIcmpDump)) out += r + "\n";
+    for (const auto& [title, sql] : kFactDumps) {
+        const auto rows = query_rows(db, sql);
+        if (rows.empty()) continue;
+        out += std::string("# ") + title + "\n";
+        for (const auto& r : rows) out += r + "\n";
+    }
     return out;
 }
 

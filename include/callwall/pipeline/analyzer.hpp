@@ -12,6 +12,7 @@
 
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/flow/flow_table.hpp"
+#include "callwall/pipeline/dissect.hpp"
 #include "callwall/store/store.hpp"
 
 namespace callwall::pipeline {
@@ -41,6 +42,7 @@ public:
     [[nodiscard]] uint64_t flows_written() const noexcept { return flows_written_; }
     /// Counts of final conn states of written flows, indexed by ConnState.
     [[nodiscard]] const uint64_t* state_counts() const noexcept { return state_counts_; }
+    [[nodiscard]] const Dissector& dissector() const noexcept { return dissector_; }
 
 private:
     void on_evict(flow::Flow& f);
@@ -63,6 +65,7 @@ private:
     store::Store* store_;
     int64_t run_id_;
     flow::FlowTable table_;
+    Dissector dissector_;
     store::RunTotals totals_;
     uint64_t flows_written_ = 0;
     uint64_t state_counts_[32] = {};

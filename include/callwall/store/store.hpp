@@ -75,6 +75,63 @@ struct FlowAppInfo {
     std::string_view name;         ///< the name the flow was meant for
     std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
     std::string_view outcome;      ///< filled by attribution; "" until then
+    uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
+    uint16_t stun_last_error = 0;
+    uint32_t channel_data = 0;
+    uint64_t rtp_packets = 0, rtcp_packets = 0;
+    bool dtls_handshake = false;
+    bool tls_server_hello = false;
+    int tls_alert = -1;  ///< fatal alert description from the server, -1 = none
+};
+
+/// Rows of the decoder tables. Text fields are views valid during the call.
+struct DnsAnswerRow {
+    uint64_t flow_id = 0;
+    double ts = 0;
+    std::string_view client_ip, server_ip, qname, rrtype, answer;
+    uint32_t ttl = 0;
+};
+struct DnsQueryRow {
+    uint64_t flow_id = 0;
+    double ts = 0;
+    std::string_view client_ip, server_ip, qname;
+    uint16_t qtype = 0;
+    bool answered = false;
+    std::string_view rcode;  ///< "NOERROR", "NXDOMAIN", ...; empty when unanswered
+    uint32_t answers = 0;
+};
+struct TlsHelloRow {
+    uint64_t flow_id = 0;
+    double ts = 0;
+    std::string_view protocol;  ///< "tls", "quic", "gquic"
+    std::string_view sni, alpn, version;
+    bool ech = false;
+    bool server_hello = false;
+    std::string_view server_version;
+    int alert = -1;
+};
+struct StunMessageRow {
+    uint64_t flow_id = 0;
+    double ts = 0;
+    std::string_view direction;  ///< "c2s" / "s2c"
+    std::string_view method, msg_class, transaction_id;
+    int answered = -1;           ///< requests: 0 until a response matches; others: -1 (NULL)
+    uint16_t error_code = 0;
+    std::string_view carried;    ///< "udp", "tcp"
+};
+struct RtpStreamRow {
+    uint64_t flow_id = 0;
+    std::string_view direction;
+    uint32_t ssrc = 0;
+    uint8_t payload_type = 0;
+    uint64_t packets = 0;
+    int64_t lost = 0;
+    uint32_t reordered = 0, duplicates = 0;
+    bool has_jitter = false;
+    double jitter_ms = 0, max_jitter_ms = 0;
+    uint32_t clock_rate = 0;
+    bool via_turn = false;
+    double first_ts = 0, last_ts = 0;
 };
 
 class Store {
@@ -88,6 +145,14 @@ public:
     int64_t begin_run(const RunInfo& info);
     void add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
     void add_icmp_error(int64_t run_id, const IcmpErrorRow& row);
+    void add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source);
+    void add_dns_answer(int64_t run_id, const DnsAnswerRow& row);
+    void add_dns_query(int64_t run_id, const DnsQueryRow& row);
+    void add_tls_hello(int64_t run_id, const TlsHelloRow& row);
+    void add_stun_message(int64_t run_id, const StunMessageRow& row);
+    /// Marks the request with this transaction id on the flow as answered.
+    void mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id);
+    void add_rtp_stream(int64_t run_id, const RtpStreamRow& row);
     /// Updates the run row with totals so far (periodic, for live readers).
     void update_run(int64_t run_id, const RunTotals& totals, RunStatus status, double ended_at);
     /// Commits the open batch.
@@ -116,6 +181,13 @@ private:
     sqlite3_stmt* upd_run_ = nullptr;
     sqlite3_stmt* ins_flow_ = nullptr;
     sqlite3_stmt* ins_icmp_ = nullptr;
+    sqlite3_stmt* ins_flow_name_ = nullptr;
+    sqlite3_stmt* ins_dns_answer_ = nullptr;
+    sqlite3_stmt* ins_dns_query_ = nullptr;
+    sqlite3_stmt* ins_tls_ = nullptr;
+    sqlite3_stmt* ins_stun_ = nullptr;
+    sqlite3_stmt* upd_stun_ = nullptr;
+    sqlite3_stmt* ins_rtp_ = nullptr;
 };
 
 /// Text of an address without allocation (buffer ≥ 46 bytes); returns the length.

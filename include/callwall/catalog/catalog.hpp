@@ -1,0 +1,451 @@
+// Vendor firewall-requirement catalog: data model, TOML loader and validation,
+// immutable host/port indexes, and the text/JSON/firewall renderings.
+//
+// Sources: one TOML file per vendor document edition (catalog/*.toml, schema in
+// catalog/README.md), each entry naming the seed document and section it came
+// from (shared/seeds/).
+//
+// Domain semantics (DESIGN.md "Catalog"): matching is ASCII case-insensitive and
+// ignores one trailing dot; "*.x.com" matches names strictly below x.com (not
+// x.com itself); ".x.com" matches x.com and every name below it; a bare name
+// matches only itself; "ANY" is any address and is never name-matched.
+//
+// Not supported: IP address or CIDR destinations (no seed uses them),
+// internationalised names other than as already-encoded A-labels.
+//
+// Loading allocates and may throw std::bad_alloc; everything after load is
+// immutable, and the per-flow queries (match_host, entry_has_port,
+// vendor_for_host, match_any_destination) are noexcept and allocation-free.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace callwall::catalog {
+
+/// Layer-4 protocol of a requirement.
+enum class Transport : uint8_t { Tcp, Udp };
+
+/// How a destination pattern matches names.
+enum class DestinationKind : uint8_t {
+    Wildcard,  ///< "*.x.com": any name strictly below x.com, never x.com itself
+    Suffix,    ///< ".x.com": x.com and any name below it
+    Exact,     ///< "host.x.com": that name only
+    Any,       ///< "ANY": any address; matchable only by protocol evidence
+};
+
+/// Who opens the connection. For Outbound the ports are the remote (destination)
+/// ports; for Inbound they are local ports on the client that the vendor's
+/// servers send to (Agora 2018 Recording "simplex downstream ports").
+enum class Direction : uint8_t { Outbound, Inbound, Both };
+
+/// "tcp" / "udp".
+[[nodiscard]] std::string_view to_string(Transport t) noexcept;
+/// "wildcard" / "suffix" / "exact" / "any".
+[[nodiscard]] std::string_view to_string(DestinationKind k) noexcept;
+/// "outbound" / "inbound" / "both".
+[[nodiscard]] std::string_view to_string(Direction d) noexcept;
+
+/// An inclusive port range; a single port has lo == hi.
+struct PortRange {
+    uint16_t lo = 0;
+    uint16_t hi = 0;
+    friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+/// An immutable set of ports stored as sorted, disjoint, non-adjacent intervals
+/// (overlapping and adjacent input ranges are merged).
+class PortSet {
+public:
+    PortSet() = default;
+    /// Builds the set; input ranges must have lo <= hi (the loader guarantees it).
+    explicit PortSet(std::span<const PortRange> ranges);
+
+    /// True if port lies in one of the intervals. Binary search, no allocation.
+    [[nodiscard]] bool contains(uint16_t port) const noexcept;
+    /// The merged intervals in ascending order.
+    [[nodiscard]] std::span<const PortRange> intervals() const noexcept { return intervals_; }
+    /// Number of distinct ports in the set.
+    [[nodiscard]] uint32_t port_count() const noexcept;
+    [[nodiscard]] bool empty() const noexcept { return intervals_.empty(); }
+
+private:
+    std::vector<PortRange> intervals_;
+};
+
+/// One destination of an entry.
+struct Destination {
+    DestinationKind kind = DestinationKind::Exact;
+    /// Normalized: lowercase, no trailing dot, prefix kept ("*.x.com", ".x.com",
+    /// "host.x.com", "ANY").
+    std::string pattern;
+    /// Exactly as written in the catalog file.
+    std::string as_written;
+
+    /// The name the pattern is anchored at ("x.com" for "*.x.com" and ".x.com";
+    /// empty for ANY).
+    [[nodiscard]] std::string_view base() const noexcept;
+};
+
+/// Parses a destination as written. On failure returns std::nullopt and sets
+/// *reason (if given) to why, e.g. "'*' must be the whole leftmost label".
+[[nodiscard]] std::optional<Destination> parse_destination(std::string_view text,
+                                                           std::string* reason = nullptr);
+
+/// Reference implementation of the domain semantics for one pattern (a direct
+/// comparison, not the index). Used as the test oracle and by `show`.
+[[nodiscard]] bool destination_matches(const Destination& d, std::string_view host) noexcept;
+
+/// Vendor SDK version constraint: min is inclusive ("2.9.0 or later"), below is
+/// exclusive ("before 2.9.0"); an empty bound is open.
+struct SdkVersionCondition {
+    std::string text;   ///< the vendor's wording, e.g. "2.9.0 or later"
+    std::string min;    ///< inclusive lower bound, dotted numbers, or empty
+    std::string below;  ///< exclusive upper bound, dotted numbers, or empty
+
+    /// True if version (dotted numbers, up to 4 parts) satisfies the bounds;
+    /// false for an unparsable version.
+    [[nodiscard]] bool applies_to(std::string_view version) const noexcept;
+};
+
+/// A requirement that depends on the site's local configuration, e.g. Agora
+/// Recording's lowUdpPort..highUdpPort. The entry's ports hold the recommended
+/// default.
+struct LocalConfigCondition {
+    std::string key;                      ///< e.g. "lowUdpPort..highUdpPort"
+    std::optional<PortRange> recommended; ///< vendor's recommended default, if any
+    std::string text;                     ///< the vendor's advice in short
+};
+
+/// When an entry applies. All present conditions must hold.
+struct Conditions {
+    std::optional<SdkVersionCondition> sdk_version;
+    std::string feature;  ///< optional feature that needs it (e.g. "RTMP converter"); empty = none
+    std::optional<LocalConfigCondition> local_config;
+
+    [[nodiscard]] bool empty() const noexcept {
+        return !sdk_version && feature.empty() && !local_config;
+    }
+};
+
+/// Where a requirement comes from: the seed document's file name and section
+/// (headings joined by " > "; several places separated by "; ").
+struct SourceRef {
+    std::string file;
+    std::string section;
+};
+
+/// A position in a catalog file (1-based; line 0 means "the file as a whole").
+struct Location {
+    std::string file;
+    uint32_t line = 0;
+    uint32_t column = 0;
+};
+
+/// For documents reconciled from several sources (Whereby 001 + 004): which
+/// source files support one field of an entry.
+struct FieldProvenance {
+    std::string field;               ///< "service", "ports", "destinations", ...
+    std::vector<std::string> files;  ///< seed file names
+};
+
+/// One requirement: one transport, a port set, a destination list.
+struct Entry {
+    std::string id;             ///< stable, unique across the catalog
+    std::string vendor;
+    std::string product;        ///< product/SDK as the vendor names it
+    std::string edition;        ///< document edition, e.g. "2020"; empty if the document has none
+    std::string document_date;  ///< ISO date of the document, empty if undated
+    std::string service;        ///< the service as the vendor names it
+    Transport transport = Transport::Tcp;
+    std::vector<PortRange> ports;  ///< as written (order kept)
+    PortSet port_set;              ///< merged index of ports
+    std::vector<Destination> destinations;
+    Direction direction = Direction::Outbound;
+    bool required = true;      ///< false: the vendor presents it as optional
+    bool third_party = false;  ///< names belong to third parties (not evidence the vendor is active)
+    bool any_fallback = false; ///< vendor allows ANY destination if names cannot be used
+    Conditions conditions;
+    SourceRef source;
+    std::vector<FieldProvenance> provenance;  ///< per-field sources (multi-source documents)
+    std::vector<std::string> assumed;         ///< fields the source does not state (catalog's assumption)
+    std::string notes;
+    uint32_t document = 0;      ///< index into Catalog::documents()
+    uint16_t vendor_index = 0;  ///< index into Catalog::vendors()
+    Location defined_at;        ///< catalog file and line of the [[entry]]
+
+    /// True if any destination is ANY (then it has no names).
+    [[nodiscard]] bool any_destination() const noexcept;
+};
+
+/// A product the vendor says cannot be allow-listed (e.g. Agora 2020 RTC Native:
+/// "use the cloud proxy"). Recorded as a fact, never as an empty rule.
+struct Product {
+    std::string id;
+    std::string vendor;
+    std::string product;
+    std::string edition;
+    std::string document_date;
+    bool allowlist_supported = false;
+    std::string advice;       ///< the vendor's advice, e.g. use the cloud proxy
+    std::string advice_link;  ///< link as written in the document, may be empty
+    SourceRef source;
+    std::string notes;
+    uint32_t document = 0;
+    uint16_t vendor_index = 0;
+    Location defined_at;
+};
+
+/// The vendor's stated transport preference ("UDP is the preferred protocol").
+struct TransportPreference {
+    Transport preferred = Transport::Udp;
+    std::string quote;  ///< the vendor's sentence
+    SourceRef source;
+};
+
+/// One vendor document edition = one catalog file.
+struct Document {
+    std::string catalog_file;  ///< path of the TOML file as loaded
+    std::string vendor;
+    std::string edition;
+    std::string date;             ///< ISO date or empty
+    std::string date_as_written;  ///< e.g. "Tue Sep 15 2020 10:32:32 GMT+0800 (CST)"
+    std::string title;
+    std::vector<std::string> sources;  ///< seed files this edition is built from
+    std::string authoritative;         ///< for several sources: the one that wins
+    std::string reconciliation;        ///< how the sources were reconciled
+    Direction direction = Direction::Outbound;  ///< default for entries
+    bool direction_assumed = false;             ///< the document does not state a direction
+    std::optional<TransportPreference> prefers;
+    std::vector<std::string> notes;
+};
+
+/// A loader finding: file:line:column and what was expected.
+struct Diagnostic {
+    std::string file;
+    uint32_t line = 0;  ///< 0: about the file/directory as a whole
+    uint32_t column = 0;
+    std::string message;
+
+    /// "file:line:column: error: message" (or "file: error: message" when line is 0).
+    [[nodiscard]] std::string to_string() const;
+};
+
+/// Capacity of HostMatches. Sized for the whole bundled catalog naming one host
+/// (about 20 entries for x.agora.io) with room for user files.
+inline constexpr size_t kMaxHostMatches = 64;
+
+/// Result of Catalog::match_host / match_any_destination: distinct entry
+/// indices in ascending order. On overflow the first kMaxHostMatches entries
+/// found are kept (the trie is walked from the top-level domain down, so the
+/// broadest patterns come first), `overflowed` is set, and the caller must treat
+/// the list as incomplete.
+struct HostMatches {
+    std::array<uint32_t, kMaxHostMatches> entries{};
+    uint32_t count = 0;
+    bool overflowed = false;
+
+    [[nodiscard]] std::span<const uint32_t> view() const noexcept { return {entries.data(), count}; }
+    void clear() noexcept {
+        count = 0;
+        overflowed = false;
+    }
+};
+
+/// Capacity of VendorMatches.
+inline constexpr size_t kMaxVendorMatches = 8;
+
+/// Vendors (indices into Catalog::vendors()) that own a name, ascending.
+struct VendorMatches {
+    std::array<uint16_t, kMaxVendorMatches> vendors{};
+    uint32_t count = 0;
+    bool overflowed = false;
+
+    [[nodiscard]] std::span<const uint16_t> view() const noexcept { return {vendors.data(), count}; }
+};
+
+/// Reversed-label trie from names to uint32 values. Build with add(), then
+/// freeze(); lookups walk the host's labels right to left, one hash probe per
+/// label, and never allocate.
+class DomainIndex {
+public:
+    /// Adds a pattern. base is the normalized anchor name (lowercase, no trailing
+    /// dot, no "*." / "." prefix); kind must not be Any. Throws std::logic_error
+    /// after freeze().
+    void add(DestinationKind kind, std::string_view base, uint32_t value);
+    /// Builds the lookup table. Idempotent.
+    void freeze();
+
+    /// Writes the distinct values whose patterns match host into out (in trie
+    /// order, broadest first) and returns how many were written; sets
+    /// overflowed if more matched than out can hold. Hosts with empty labels
+    /// ("a..b", ".a") match nothing.
+    size_t lookup(std::string_view host, std::span<uint32_t> out, bool& overflowed) const noexcept;
+
+    [[nodiscard]] size_t node_count() const noexcept { return nodes_.size(); }
+
+private:
+    struct Node {
+        uint32_t exact_begin = 0, exact_count = 0;
+        uint32_t suffix_begin = 0, suffix_count = 0;
+        uint32_t wild_begin = 0, wild_count = 0;
+    };
+    struct Slot {
+        uint64_t hash = 0;
+        uint32_t parent = UINT32_MAX;  // UINT32_MAX: empty slot
+        uint32_t child = 0;
+        uint32_t label_offset = 0;
+        uint32_t label_length = 0;
+    };
+    [[nodiscard]] uint32_t find_child(uint32_t parent, std::string_view label) const noexcept;
+    void insert_slot(const Slot& s);
+
+    bool frozen_ = false;
+    std::vector<Node> nodes_;
+    std::vector<Slot> slots_;
+    uint64_t slot_mask_ = 0;
+    std::string labels_;
+    std::vector<uint32_t> values_;
+    size_t edge_count_ = 0;
+    // Build state (values per node and list), released by freeze().
+    std::vector<std::array<std::vector<uint32_t>, 3>> pending_;
+};
+
+/// A catalog file as loaded.
+struct LoadedFile {
+    std::string path;  ///< as used in diagnostics
+    std::string name;  ///< file name; a later directory's file of the same name replaces it
+};
+
+class Catalog;
+
+/// Filter for listings and exports: empty fields match everything; vendor and
+/// product compare case-insensitively with the whole name, edition exactly.
+struct Selection {
+    std::string vendor;
+    std::string product;
+    std::string edition;
+
+    [[nodiscard]] bool matches(std::string_view vendor_name, std::string_view product_name,
+                               std::string_view edition_name) const noexcept;
+};
+
+/// The loaded catalog. Immutable; build it with load(), load_sources() or
+/// load_string(). Copyable and movable (indexes hold offsets, not pointers).
+class Catalog {
+public:
+    /// An empty, valid catalog.
+    Catalog() = default;
+
+    [[nodiscard]] std::span<const Entry> entries() const noexcept { return entries_; }
+    [[nodiscard]] std::span<const Product> products() const noexcept { return products_; }
+    [[nodiscard]] std::span<const Document> documents() const noexcept { return documents_; }
+    /// Distinct vendor names, sorted.
+    [[nodiscard]] std::span<const std::string> vendors() const noexcept { return vendors_; }
+    [[nodiscard]] std::span<const LoadedFile> files() const noexcept { return files_; }
+
+    [[nodiscard]] const Entry* find_entry(std::string_view id) const noexcept;
+    [[nodiscard]] const Product* find_product(std::string_view id) const noexcept;
+    [[nodiscard]] std::optional<uint32_t> entry_index(std::string_view id) const noexcept;
+    [[nodiscard]] std::optional<uint16_t> vendor_index(std::string_view vendor) const noexcept;
+    [[nodiscard]] const Document& document_of(const Entry& e) const noexcept { return documents_[e.document]; }
+
+    /// Entries with a (non-ANY) destination matching host. Clears out first.
+    void match_host(std::string_view host, HostMatches& out) const noexcept;
+    /// True if entry idx lists port. False for an out-of-range idx.
+    [[nodiscard]] bool entry_has_port(uint32_t idx, uint16_t port) const noexcept;
+    /// Vendors whose own (not third-party) names cover host: "vendor active by name".
+    [[nodiscard]] VendorMatches vendor_for_host(std::string_view host) const noexcept;
+    /// Entries whose destination is ANY, for one transport, ascending.
+    [[nodiscard]] std::span<const uint32_t> any_destination_entries(Transport t) const noexcept;
+    /// ANY-destination entries of transport t that list port. Clears out first.
+    void match_any_destination(Transport t, uint16_t port, HostMatches& out) const noexcept;
+    /// True if any loaded document of this vendor states that UDP is preferred.
+    [[nodiscard]] bool prefers_udp(uint16_t vendor_index) const noexcept;
+
+    /// SHA-256 (lowercase hex) of the loaded files' contents in load order.
+    [[nodiscard]] const std::string& digest() const noexcept { return digest_; }
+
+private:
+    friend class CatalogBuilder;
+
+    std::vector<Entry> entries_;
+    std::vector<Product> products_;
+    std::vector<Document> documents_;
+    std::vector<std::string> vendors_;
+    std::vector<LoadedFile> files_;
+    std::vector<std::pair<std::string, uint32_t>> entry_ids_;    // sorted
+    std::vector<std::pair<std::string, uint32_t>> product_ids_;  // sorted
+    std::array<std::vector<uint32_t>, 2> any_entries_;           // by Transport
+    std::vector<uint8_t> vendor_prefers_udp_;
+    DomainIndex entry_index_;
+    DomainIndex vendor_index_;
+    std::string digest_;
+};
+
+/// Loader output: a catalog when there were no errors, and every diagnostic
+/// (sorted by file load order, line, column) otherwise.
+struct LoadResult {
+    std::optional<Catalog> catalog;
+    std::vector<Diagnostic> diagnostics;
+
+    [[nodiscard]] bool ok() const noexcept { return catalog.has_value(); }
+};
+
+/// A catalog file given as text (tests, fuzzing).
+struct SourceText {
+    std::string name;  ///< used as the file name in diagnostics
+    std::string text;
+};
+
+/// Loads directories (every *.toml inside, by file name) and files. Files are
+/// loaded in file-name order; a file whose name equals one from an earlier path
+/// replaces it ("--catalog DIR adds or replaces").
+[[nodiscard]] LoadResult load(std::span<const std::filesystem::path> paths);
+/// Loads TOML texts as if they were files, in the order given.
+[[nodiscard]] LoadResult load_sources(std::span<const SourceText> sources);
+/// Loads one TOML text.
+[[nodiscard]] LoadResult load_string(std::string_view name, std::string_view text);
+
+/// The bundled catalog directory: $CALLWALL_CATALOG_DIR if set, else
+/// CALLWALL_SOURCE_DIR "/catalog".
+[[nodiscard]] std::filesystem::path bundled_catalog_dir();
+
+/// Human-readable conditions, e.g. "SDK 2.9.0 or later; feature: RTMP converter";
+/// "-" when there are none.
+[[nodiscard]] std::string describe_conditions(const Conditions& c);
+
+/// `catalog list --format json`: an array of entries as in DESIGN.md
+/// ("Interfaces others rely on"), plus products that cannot be allow-listed as
+/// objects with "allowlist_supported": false (see catalog/README.md).
+[[nodiscard]] std::string render_json(const Catalog& c, const Selection& sel = {});
+/// `catalog list`: a table per document edition, for a firewall team.
+[[nodiscard]] std::string render_text(const Catalog& c, const Selection& sel = {});
+/// `catalog show ID`: everything about one entry or product; nullopt if unknown.
+[[nodiscard]] std::optional<std::string> render_show(const Catalog& c, std::string_view id);
+
+enum class ExportFormat : uint8_t { Nft, Iptables };
+
+/// Options of `catalog export`.
+struct ExportOptions {
+    ExportFormat format = ExportFormat::Nft;
+    Selection selection;
+    std::string nft_table = "callwall";  ///< table name (family inet) for the nft output
+};
+
+/// An allow-list for the selected products: nftables sets/rules or
+/// iptables-restore rules for ports/transport, with names and conditions as
+/// comments (a packet filter cannot match names).
+[[nodiscard]] std::string render_export(const Catalog& c, const ExportOptions& opt);
+
+/// JSON string literal with quotes, escaping per RFC 8259.
+[[nodiscard]] std::string json_quote(std::string_view s);
+
+}  // namespace callwall::catalog

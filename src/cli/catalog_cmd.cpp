@@ -1,0 +1,225 @@
+// `callwall catalog list|show|check|export`.
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "callwall/catalog/catalog.hpp"
+#include "cli/commands.hpp"
+
+namespace callwall::cli {
+
+namespace {
+
+namespace po = boost::program_options;
+namespace cat = callwall::catalog;
+
+constexpr std::string_view kUsage =
+    "usage: callwall catalog list   [--vendor V] [--product P] [--edition E] [--format text|json]\n"
+    "       callwall catalog show   ID\n"
+    "       callwall catalog check  [DIR|FILE ...]\n"
+    "       callwall catalog export [--format nft|iptables] [--vendor V] [--product P] [--edition E]\n"
+    "                               [--nft-table NAME]\n"
+    "\n"
+    "The bundled catalog is loaded first (CALLWALL_CATALOG_DIR overrides where it is); each --catalog\n"
+    "DIR adds its *.toml files, and a file named like an earlier one replaces it. 'check DIR' checks\n"
+    "the catalog as it would load with DIR added; add --no-bundled to check DIR alone.\n"
+    "\n"
+    "Exit codes: 0 ok, 2 usage (bad option, unknown id, selection matches nothing),\n"
+    "4 catalog invalid (every error is listed as file:line:column: error: message).\n";
+
+int usage_error(const std::string& message) {
+    std::cerr << "callwall catalog: error: " << message << "\n"
+              << "Try 'callwall catalog --help'.\n";
+    return kExitUsage;
+}
+
+bool valid_nft_identifier(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    if (!alpha(s[0])) return false;
+    for (char c : s) {
+        if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
+
+// Loads the catalog or prints every diagnostic. Returns nullopt on failure.
+std::optional<cat::Catalog> load_catalog(const std::vector<std::filesystem::path>& paths, size_t& errors) {
+    cat::LoadResult r = cat::load(paths);
+    errors = r.diagnostics.size();
+    for (const cat::Diagnostic& d : r.diagnostics) std::cerr << d.to_string() << "\n";
+    if (!r.ok()) {
+        std::cerr << "callwall catalog: " << errors << (errors == 1 ? " error" : " errors")
+                  << "; the catalog is invalid\n";
+        return std::nullopt;
+    }
+    return std::move(r.catalog);
+}
+
+// Explains an empty selection: which vendors/products exist.
+std::string known_names(const cat::Catalog& c, const cat::Selection& sel) {
+    std::string s = "known vendors:";
+    for (const std::string& v : c.vendors()) s += " '" + v + "'";
+    if (!sel.product.empty()) {
+        std::vector<std::string> products;
+        for (const cat::Entry& e : c.entries()) products.push_back(e.product);
+        for (const cat::Product& p : c.products()) products.push_back(p.product);
+        std::sort(products.begin(), products.end());
+        products.erase(std::unique(products.begin(), products.end()), products.end());
+        s += "; known products:";
+        for (const std::string& p : products) s += " '" + p + "'";
+    }
+    return s;
+}
+
+bool selection_matches_anything(const cat::Catalog& c, const cat::Selection& sel) {
+    for (const cat::Entry& e : c.entries()) {
+        if (sel.matches(e.vendor, e.product, e.edition)) return true;
+    }
+    for (const cat::Product& p : c.products()) {
+        if (sel.matches(p.vendor, p.product, p.edition)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+int run_catalog(int argc, char** argv) {
+    try {
+        po::options_description visible("Options");
+        visible.add_options()
+            ("help,h", "show this help")
+            ("catalog", po::value<std::vector<std::string>>()->composing(),
+             "DIR or FILE: add catalog files (repeatable)")
+            ("no-bundled", "do not load the bundled catalog")
+            ("vendor", po::value<std::string>(), "only this vendor (case-insensitive)")
+            ("product", po::value<std::string>(), "only this product/SDK (case-insensitive)")
+            ("edition", po::value<std::string>(), "only this document edition, e.g. 2018")
+            ("format", po::value<std::string>(), "list: text (default) or json; export: nft (default) or iptables")
+            ("nft-table", po::value<std::string>()->default_value("callwall"),
+             "export --format nft: name of the inet table to write");
+        po::options_description hidden;
+        hidden.add_options()
+            ("command", po::value<std::string>())
+            ("args", po::value<std::vector<std::string>>());
+        po::options_description all;
+        all.add(visible).add(hidden);
+        po::positional_options_description pos;
+        pos.add("command", 1).add("args", -1);
+
+        po::variables_map vm;
+        // argv[0] is "catalog"; command_line_parser skips it like a program name.
+        po::store(po::command_line_parser(argc, argv)
+                      .options(all)
+                      .positional(pos)
+                      .run(),
+                  vm);
+        po::notify(vm);
+
+        if (vm.count("help")) {
+            std::cout << kUsage << "\n" << visible;
+            return kExitOk;
+        }
+        if (!vm.count("command")) return usage_error("missing command: list, show, check or export");
+        const std::string command = vm["command"].as<std::string>();
+        const std::vector<std::string> args =
+            vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
+
+        cat::Selection sel;
+        if (vm.count("vendor")) sel.vendor = vm["vendor"].as<std::string>();
+        if (vm.count("product")) sel.product = vm["product"].as<std::string>();
+        if (vm.count("edition")) sel.edition = vm["edition"].as<std::string>();
+        const bool has_selection = !sel.vendor.empty() || !sel.product.empty() || !sel.edition.empty();
+        const std::string format = vm.count("format") ? vm["format"].as<std::string>() : std::string();
+
+        std::vector<std::filesystem::path> paths;
+        if (!vm.count("no-bundled")) paths.push_back(cat::bundled_catalog_dir());
+        if (vm.count("catalog")) {
+            for (const std::string& d : vm["catalog"].as<std::vector<std::string>>()) paths.emplace_back(d);
+        }
+
+        if (command == "check") {
+            if (has_selection || !format.empty()) return usage_error("'check' takes no --vendor/--product/--edition/--format");
+            for (const std::string& a : args) paths.emplace_back(a);
+            if (paths.empty()) return usage_error("nothing to check: give a DIR or drop --no-bundled");
+            size_t errors = 0;
+            auto c = load_catalog(paths, errors);
+            if (!c) return kExitCatalog;
+            std::cout << "catalog OK: " << c->files().size() << " files, " << c->entries().size() << " entries, "
+                      << c->products().size() << " products that cannot be allow-listed; sha256:" << c->digest()
+                      << "\n";
+            for (const cat::LoadedFile& f : c->files()) std::cout << "  " << f.path << "\n";
+            return kExitOk;
+        }
+
+        if (command != "list" && command != "show" && command != "export") {
+            return usage_error("unknown command '" + command + "'; expected list, show, check or export");
+        }
+        if (command == "show") {
+            if (args.size() != 1) return usage_error("'show' takes exactly one ID");
+            if (has_selection || !format.empty()) return usage_error("'show' takes no --vendor/--product/--edition/--format");
+        } else if (!args.empty()) {
+            return usage_error("unexpected argument '" + args.front() + "' for '" + command + "'");
+        }
+
+        if (command == "list" && !format.empty() && format != "text" && format != "json") {
+            return usage_error("unknown --format '" + format + "' for list; expected text or json");
+        }
+        cat::ExportOptions eo;
+        if (command == "export") {
+            if (!format.empty() && format != "nft" && format != "iptables") {
+                return usage_error("unknown --format '" + format + "' for export; expected nft or iptables");
+            }
+            eo.format = format == "iptables" ? cat::ExportFormat::Iptables : cat::ExportFormat::Nft;
+            eo.selection = sel;
+            eo.nft_table = vm["nft-table"].as<std::string>();
+            if (!valid_nft_identifier(eo.nft_table)) {
+                return usage_error("invalid --nft-table '" + eo.nft_table +
+                                   "'; expected a letter or '_' followed by letters, digits or '_'");
+            }
+        }
+
+        size_t errors = 0;
+        auto c = load_catalog(paths, errors);
+        if (!c) return kExitCatalog;
+
+        if (command == "show") {
+            auto text = cat::render_show(*c, args.front());
+            if (!text) {
+                std::string hint;
+                for (const cat::Entry& e : c->entries()) {
+                    if (e.id.find(args.front()) != std::string::npos) hint += " " + e.id;
+                }
+                for (const cat::Product& p : c->products()) {
+                    if (p.id.find(args.front()) != std::string::npos) hint += " " + p.id;
+                }
+                return usage_error("unknown id '" + args.front() + "'" +
+                                   (hint.empty() ? "; see 'callwall catalog list'" : "; did you mean:" + hint));
+            }
+            std::cout << *text;
+            return kExitOk;
+        }
+        if (has_selection && !selection_matches_anything(*c, sel)) {
+            return usage_error("no catalog entries match the selection; " + known_names(*c, sel));
+        }
+        if (command == "list") {
+            std::cout << (format == "json" ? cat::render_json(*c, sel) : cat::render_text(*c, sel));
+        } else {
+            std::cout << cat::render_export(*c, eo);
+        }
+        std::cout.flush();
+        return std::cout ? kExitOk : kExitInternal;
+    } catch (const po::error& e) {
+        return usage_error(e.what());
+    } catch (const std::exception& e) {
+        std::cerr << "callwall catalog: internal error: " << e.what() << "\n";
+        return kExitInternal;
+    }
+}
+
+}  // namespace callwall::cli

@@ -1,0 +1,1077 @@
+// The dissect stage. See pipeline/dissect.hpp.
+#include "callwall/pipeline/dissect.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+
+#include "callwall/proto/dns.hpp"
+#include "callwall/proto/dtls.hpp"
+#include "callwall/proto/quic.hpp"
+#include "callwall/proto/rtp.hpp"
+#include "callwall/proto/stun.hpp"
+#include "callwall/proto/tls.hpp"
+
+namespace callwall::pipeline {
+namespace {
+
+namespace dns = proto::dns;
+namespace tls = proto::tls;
+namespace quic = proto::quic;
+namespace stun = proto::stun;
+namespace rtp = proto::rtp;
+namespace dtls = proto::dtls;
+using decode::IpAddr;
+using flow::Dir;
+using flow::Flow;
+
+// Payload packets a flow may show before it is given up as "none of ours".
+// Every protocol here announces itself in its first packet or two (a DNS
+// message, a TLS record, a QUIC Initial, a STUN request); 8 allows for
+// leading junk and retransmissions.
+constexpr uint8_t kClassifyPackets = 8;
+// An Rtc flow (STUN/DTLS/RTP candidates) with none of them confirmed after
+// this many packets is given up (the RTP confirmer rejects within 32).
+constexpr uint16_t kRtcGiveUpPackets = 64;
+// Streams per flow: audio + video + RTX in each direction, plus TURN-carried.
+constexpr size_t kRtpStreamsPerFlow = 8;
+// RTP streams with fewer packets are not reported (one or two stray
+// RTP-looking packets on a flow that is RTP for other SSRCs).
+constexpr uint64_t kMinStreamPackets = 2;
+// Outstanding STUN transactions per flow (ICE paces checks, see stun.hpp).
+constexpr size_t kStunTxnSlots = 32;
+// Outstanding DNS queries per flow; resolvers pipeline a handful.
+constexpr size_t kDnsPending = 16;
+// Buffer for one TCP direction of STUN/TURN framing: a TURN message or
+// ChannelData frame carrying media fits well within it.
+constexpr size_t kStunFramerBuffer = 4096;
+
+// Pool bounds (buffers lent to flows that need them; see the file header).
+constexpr size_t kTlsSlots = 1024;
+constexpr size_t kQuicSlots = 512;
+constexpr size_t kStunSlots = 16384;
+constexpr size_t kStunTcpSlots = 1024;
+constexpr size_t kRtpSlots = 16384;
+constexpr size_t kDnsSlots = 4096;
+
+/// Objects with stable addresses (assemblers hold spans into their own
+/// slot), allocated in chunks on first use up to a bound, recycled through a
+/// free list. acquire() returns -1 when the bound is reached.
+template <class T>
+class Pool {
+public:
+    explicit Pool(size_t cap) : cap_(cap) {}
+    int32_t acquire() {
+        if (!free_.empty()) {
+            const int32_t i = free_.back();
+            free_.pop_back();
+            return i;
+        }
+        if (size_ >= cap_) return -1;
+        if (size_ % kChunk == 0) {
+            chunks_.push_back(std::make_unique<T[]>(kChunk));
+            free_.reserve(chunks_.size() * kChunk);
+        }
+        return static_cast<int32_t>(size_++);
+    }
+    void release(int32_t i) noexcept {
+        at(i).reset();
+        free_.push_back(i);  // capacity reserved when the chunk was made
+    }
+    T& at(int32_t i) noexcept { return chunks_[static_cast<size_t>(i) / kChunk][static_cast<size_t>(i) % kChunk]; }
+
+private:
+    static constexpr size_t kChunk = 64;
+    size_t cap_;
+    size_t size_ = 0;
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::vector<int32_t> free_;
+};
+
+struct TlsSlot {
+    std::array<uint8_t, tls::kMinFlightBuffer> client_buf{};
+    std::array<uint8_t, tls::kMinFlightBuffer> server_buf{};
+    std::optional<tls::ClientHelloAssembler> client;
+    std::optional<tls::ServerFlightAssembler> server;
+    void reset() noexcept {
+        client.reset();
+        server.reset();
+    }
+};
+
+struct QuicSlot {
+    std::array<uint8_t, quic::kRecommendedCryptoBuffer> buf{};
+    std::optional<quic::ClientInitialAssembler> assembler;
+    void reset() noexcept { assembler.reset(); }
+};
+
+struct StunSlot {
+    std::array<stun::PendingTransaction, kStunTxnSlots> txns{};
+    std::optional<stun::TransactionTracker> tracker;
+    stun::ChannelValidator validator;
+    void reset() noexcept {
+        tracker.reset();
+        txns = {};
+        validator = {};
+    }
+};
+
+struct StunTcpSlot {
+    std::array<std::array<uint8_t, kStunFramerBuffer>, 2> buf{};
+    std::array<std::optional<stun::StreamFramer>, 2> framer;
+    void reset() noexcept { framer[0].reset(), framer[1].reset(); }
+};
+
+struct RtpStream {
+    bool used = false;
+    bool via_turn = false;
+    uint8_t dir = 0;
+    uint32_t ssrc = 0;
+    int64_t first_us = 0, last_us = 0;
+    rtp::StreamStats stats{rtp::JitterMode::Wireshark};
+};
+
+struct RtpSlot {
+    rtp::Confirmer direct, turn;
+    std::array<RtpStream, kRtpStreamsPerFlow> streams;
+    uint32_t streams_dropped = 0;
+    void reset() noexcept { *this = RtpSlot{}; }
+};
+
+struct DnsPending {
+    bool used = false;
+    uint16_t id = 0;
+    uint16_t qtype = 0;
+    uint32_t qname = 0;
+    int64_t ts_us = 0;
+};
+
+struct DnsSlot {
+    std::array<dns::TcpFramer, 2> framer;
+    std::array<DnsPending, kDnsPending> pending{};
+    void reset() noexcept {
+        framer[0].reset();
+        framer[1].reset();
+        pending = {};
+    }
+};
+
+enum class Kind : uint8_t { Undecided, Dns, Tls, Quic, Rtc, StunTcp, Unknown };
+
+/// In-order delivery of one TCP direction for the framers.
+struct TcpCursor {
+    uint32_t next = 0;
+    bool known = false;
+    bool broken = false;  ///< a hole: framing lost
+};
+
+/// Per-flow application state (parallel to the flow table's slab).
+struct FlowApp {
+    Kind kind = Kind::Undecided;
+    uint8_t tries = 0;
+    uint16_t apps = 0;
+    uint16_t rtc_packets = 0;
+    int32_t tls = -1, quic = -1, stun = -1, stun_tcp = -1, rtp = -1, dns = -1;
+    // Hello facts (TLS or QUIC).
+    bool hello = false;
+    bool hello_ech = false;
+    bool server_hello = false;
+    bool hello_failed = false, server_failed = false;
+    int16_t alert = -1;
+    uint8_t hello_proto = 0;  // 0 tls, 1 quic, 2 gquic
+    uint32_t sni = 0;
+    uint32_t alpn = 0;
+    uint16_t hello_version = 0, server_version = 0;
+    uint32_t quic_version = 0;
+    int64_t hello_ts_us = 0;
+    // Counters.
+    uint32_t channel_data = 0;
+    uint64_t rtp_packets = 0, rtcp_packets = 0;
+    bool dtls_handshake = false;
+    TcpCursor cursor[2];
+};
+
+std::string_view rcode_name(uint16_t rc) noexcept {
+    switch (rc) {
+        case 0: return "NOERROR";
+        case 1: return "FORMERR";
+        case 2: return "SERVFAIL";
+        case 3: return "NXDOMAIN";
+        case 4: return "NOTIMP";
+        case 5: return "REFUSED";
+        default: return "OTHER";
+    }
+}
+
+std::string rrtype_name(uint16_t t) {
+    switch (t) {
+        case 1: return "A";
+        case 5: return "CNAME";
+        case 28: return "AAAA";
+        case 64: return "SVCB";
+        case 65: return "HTTPS";
+        default: return "TYPE" + std::to_string(t);
+    }
+}
+
+std::string tls_version_name(uint16_t v) {
+    switch (v) {
+        case 0x0304: return "TLS1.3";
+        case 0x0303: return "TLS1.2";
+        case 0x0302: return "TLS1.1";
+        case 0x0301: return "TLS1.0";
+        case 0x0300: return "SSL3.0";
+        case 0: return "";
+        default: {
+            char b[16];
+            std::snprintf(b, sizeof b, "0x%04x", v);
+            return b;
+        }
+    }
+}
+
+std::string quic_version_name(uint32_t v) {
+    const quic::VersionInfo vi = quic::classify_version(v);
+    char b[24];
+    switch (vi.family) {
+        case quic::VersionFamily::V1: return "QUICv1";
+        case quic::VersionFamily::V2: return "QUICv2";
+        case quic::VersionFamily::IetfDraft: std::snprintf(b, sizeof b, "draft-%u", vi.draft); return b;
+        case quic::VersionFamily::GoogleQ: std::snprintf(b, sizeof b, "Q%03u", vi.gquic); return b;
+        default: std::snprintf(b, sizeof b, "0x%08x", v); return b;
+    }
+}
+
+std::string hex(ByteView v) {
+    static const char* d = "0123456789abcdef";
+    std::string s;
+    s.reserve(v.size() * 2);
+    for (uint8_t b : v) {
+        s += d[b >> 4];
+        s += d[b & 15];
+    }
+    return s;
+}
+
+std::string ip_text(const IpAddr& a) { return decode::to_string(a); }
+
+struct IpAddrHash {
+    size_t operator()(const IpAddr& a) const noexcept {
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (uint8_t b : a.bytes) h = (h ^ b) * 0x100000001b3ull;
+        return static_cast<size_t>(h ^ a.family);
+    }
+};
+
+IpAddr from_stun(const stun::Address& a) {
+    IpAddr r;
+    r.family = a.family;
+    std::memcpy(r.bytes.data(), a.addr.data(), a.family == 4 ? 4 : 16);
+    return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+std::string app_text(uint16_t bits) {
+    static constexpr std::pair<uint16_t, const char*> kNames[] = {
+        {kAppDns, "dns"},   {kAppTls, "tls"},   {kAppQuic, "quic"}, {kAppGquic, "gquic"}, {kAppStun, "stun"},
+        {kAppTurn, "turn"}, {kAppMsTurn, "ms-turn"}, {kAppDtls, "dtls"}, {kAppRtp, "rtp"},     {kAppRtcp, "rtcp"},
+    };
+    std::string s;
+    for (auto [bit, name] : kNames) {
+        if (!(bits & bit)) continue;
+        if (!s.empty()) s += '+';
+        s += name;
+    }
+    return s;
+}
+
+uint32_t NameTable::intern(std::string_view name) {
+    while (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    if (name.empty()) return 0;
+    std::string key(name);
+    for (char& c : key) c = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    auto it = ids_.find(key);
+    if (it != ids_.end()) return it->second;
+    if (names_.size() > kMaxNames) {
+        ++dropped_;
+        return 0;
+    }
+    const uint32_t id = static_cast<uint32_t>(names_.size());
+    auto [pos, _] = ids_.emplace(std::move(key), id);
+    names_.push_back(&pos->first);
+    return id;
+}
+
+std::string_view NameTable::get(uint32_t id) const noexcept {
+    return id > 0 && id < names_.size() ? std::string_view(*names_[id]) : std::string_view();
+}
+
+size_t NameMap::KeyHash::operator()(const Key& k) const noexcept {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint8_t b : k.client.bytes) h = (h ^ b) * 0x100000001b3ull;
+    for (uint8_t b : k.address.bytes) h = (h ^ b) * 0x100000001b3ull;
+    return static_cast<size_t>(h ^ (h >> 29));
+}
+
+void NameMap::add(const IpAddr& client, const IpAddr& address, uint32_t name, int64_t ts_us) {
+    if (name == 0) return;
+    auto it = map_.find(Key{client, address});
+    if (it == map_.end()) {
+        if (map_.size() >= kMaxEntries) {
+            ++dropped_;
+            return;
+        }
+        it = map_.emplace(Key{client, address}, Names{}).first;
+    }
+    Names& n = it->second;
+    for (uint8_t i = 0; i < n.count; ++i)
+        if (n.items[i].name == name) return;  // keep the first time it was seen
+    if (n.count >= kNamesPerAddress) {
+        ++dropped_;
+        return;
+    }
+    n.items[n.count++] = Named{name, ts_us};
+}
+
+size_t NameMap::lookup(const IpAddr& client, const IpAddr& address, int64_t at_us, uint32_t* out,
+                       size_t cap) const noexcept {
+    auto it = map_.find(Key{client, address});
+    if (it == map_.end()) return 0;
+    size_t k = 0;
+    for (uint8_t i = 0; i < it->second.count && k < cap; ++i)
+        if (it->second.items[i].ts_us <= at_us) out[k++] = it->second.items[i].name;
+    return k;
+}
+
+// ---------------------------------------------------------------------------
+
+struct Dissector::Impl {
+    Impl(store::Store* s, int64_t run) : store(s), run_id(run) {}
+
+    store::Store* store;
+    int64_t run_id;
+    std::vector<FlowApp> apps;
+    Pool<TlsSlot> tls_pool{kTlsSlots};
+    Pool<QuicSlot> quic_pool{kQuicSlots};
+    Pool<StunSlot> stun_pool{kStunSlots};
+    Pool<StunTcpSlot> stun_tcp_pool{kStunTcpSlots};
+    Pool<RtpSlot> rtp_pool{kRtpSlots};
+    Pool<DnsSlot> dns_pool{kDnsSlots};
+    quic::Decryptor decryptor;
+    NameTable names;
+    NameMap name_map;
+    /// TURN peer/relayed address → the TURN server's name (from its flow).
+    std::unordered_map<IpAddr, uint32_t, IpAddrHash> peers;
+    DissectStats stats;
+    std::exception_ptr error;
+    // Scratch for the flow row's strings (views handed out by on_flow_end).
+    std::string app_buf, name_buf, source_buf;
+
+    template <class F>
+    void write(F&& f) noexcept {
+        if (!store || error) return;
+        try {
+            f(*store);
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+
+    FlowApp& app(uint32_t slot) {
+        if (slot >= apps.size()) apps.resize(std::max<size_t>(slot + 1, apps.size() * 2));
+        return apps[slot];
+    }
+
+    template <class P>
+    int32_t lend(P& pool) {
+        const int32_t i = pool.acquire();
+        if (i < 0) ++stats.pool_exhausted;
+        return i;
+    }
+
+    void release_all(FlowApp& a) noexcept {
+        if (a.tls >= 0) tls_pool.release(a.tls);
+        if (a.quic >= 0) quic_pool.release(a.quic);
+        if (a.stun >= 0) stun_pool.release(a.stun);
+        if (a.stun_tcp >= 0) stun_tcp_pool.release(a.stun_tcp);
+        if (a.rtp >= 0) rtp_pool.release(a.rtp);
+        if (a.dns >= 0) dns_pool.release(a.dns);
+        a.tls = a.quic = a.stun = a.stun_tcp = a.rtp = a.dns = -1;
+    }
+
+    uint32_t dns_name_of(const Flow& f, int64_t at_us) const noexcept {
+        uint32_t n[1];
+        return name_map.lookup(f.client_ip, f.server_ip, at_us, n, 1) ? n[0] : 0;
+    }
+
+    // ---- DNS ----
+    void on_dns_message(Flow& f, FlowApp& a, Dir d, ByteView msg, int64_t ts_us) {
+        auto r = dns::decode(msg);
+        if (!r) {
+            ++stats.dns_malformed;
+            return;
+        }
+        ++stats.dns_messages;
+        a.apps |= kAppDns;
+        const dns::Message& m = *r;
+        if (a.dns < 0) a.dns = lend(dns_pool);
+        DnsSlot* slot = a.dns >= 0 ? &dns_pool.at(a.dns) : nullptr;
+        const std::string_view qname = m.has_question ? m.name(m.question.qname) : std::string_view();
+        const uint32_t qname_id = names.intern(qname);
+        if (!m.header.qr) {
+            if (!slot || !m.has_question) return;
+            DnsPending* free_p = nullptr;
+            for (auto& p : slot->pending) {
+                if (p.used && p.id == m.header.id && p.qname == qname_id) return;  // retransmission
+                if (!p.used && !free_p) free_p = &p;
+            }
+            if (!free_p) free_p = &slot->pending[m.header.id % kDnsPending];  // overwrite: bounded
+            *free_p = DnsPending{true, m.header.id, m.question.qtype, qname_id, ts_us};
+            return;
+        }
+        // A response: the client is the flow's client (the side that asked).
+        (void)d;
+        const double ts = static_cast<double>(ts_us) / 1e6;
+        const std::string client = ip_text(f.client_ip), server = ip_text(f.server_ip);
+        if (slot) {
+            for (auto& p : slot->pending)
+                if (p.used && p.id == m.header.id) p.used = false;
+        }
+        write([&](store::Store& s) {
+            store::DnsQueryRow q;
+            q.flow_id = f.id;
+            q.ts = ts;
+            q.client_ip = client;
+            q.server_ip = server;
+            q.qname = names.get(qname_id);
+            q.qtype = m.question.qtype;
+            q.answered = true;
+            q.rcode = rcode_name(m.extended_rcode);
+            q.answers = static_cast<uint32_t>(m.answers.size());
+            s.add_dns_query(run_id, q);
+        });
+        // Names of this answer: the question and every CNAME owner/target.
+        uint32_t chain[8];
+        size_t chain_n = 0;
+        if (qname_id) chain[chain_n++] = qname_id;
+        for (const auto& an : m.answers) {
+            if (an.type != 5) continue;
+            for (uint32_t id : {names.intern(m.name(an.name)), names.intern(m.name(an.target))}) {
+                if (id && chain_n < 8 && std::find(chain, chain + chain_n, id) == chain + chain_n) chain[chain_n++] = id;
+            }
+        }
+        for (const auto& an : m.answers) {
+            std::string answer;
+            if ((an.type == 1 || an.type == 28) && !an.address.empty()) {
+                const IpAddr addr = IpAddr::from_bytes(an.address);
+                answer = ip_text(addr);
+                for (size_t i = 0; i < chain_n; ++i) name_map.add(f.client_ip, addr, chain[i], ts_us);
+            } else if (an.type == 5) {
+                answer = std::string(m.name(an.target));
+            } else if (an.type == 64 || an.type == 65) {
+                answer = std::to_string(an.svc_priority) + " " + std::string(m.name(an.target));
+                if (!an.alpn.empty()) {
+                    answer += " alpn=";
+                    bool first = true;
+                    for (ByteView id : dns::alpn_ids(an.alpn)) {
+                        if (!first) answer += ',';
+                        answer += as_text(id);
+                        first = false;
+                    }
+                }
+                for (size_t off = 0; off + 4 <= an.ipv4hint.size(); off += 4) {
+                    const IpAddr h = IpAddr::from_bytes(an.ipv4hint.subspan(off, 4));
+                    answer += (off ? "," : " ipv4hint=") + ip_text(h);
+                    for (size_t i = 0; i < chain_n; ++i) name_map.add(f.client_ip, h, chain[i], ts_us);
+                }
+                for (size_t off = 0; off + 16 <= an.ipv6hint.size(); off += 16) {
+                    const IpAddr h = IpAddr::from_bytes(an.ipv6hint.subspan(off, 16));
+                    answer += (off ? "," : " ipv6hint=") + ip_text(h);
+                    for (size_t i = 0; i < chain_n; ++i) name_map.add(f.client_ip, h, chain[i], ts_us);
+                }
+            } else {
+                answer = "";  // type recorded, value not decoded
+            }
+            const std::string rrtype = rrtype_name(an.type);
+            write([&](store::Store& s) {
+                store::DnsAnswerRow row;
+                row.flow_id = f.id;
+                row.ts = ts;
+                row.client_ip = client;
+                row.server_ip = server;
+                row.qname = m.name(an.name);
+                row.rrtype = rrtype;
+                row.answer = answer;
+                row.ttl = an.ttl_s;
+                s.add_dns_answer(run_id, row);
+            });
+        }
+    }
+
+    void flush_dns_pending(Flow& f, FlowApp& a) {
+        if (a.dns < 0) return;
+        const std::string client = ip_text(f.client_ip), server = ip_text(f.server_ip);
+        for (auto& p : dns_pool.at(a.dns).pending) {
+            if (!p.used) continue;
+            write([&](store::Store& s) {
+                store::DnsQueryRow q;
+                q.flow_id = f.id;
+                q.ts = static_cast<double>(p.ts_us) / 1e6;
+                q.client_ip = client;
+                q.server_ip = server;
+                q.qname = names.get(p.qname);
+                q.qtype = p.qtype;
+                q.answered = false;
+                s.add_dns_query(run_id, q);
+            });
+            p.used = false;
+        }
+    }
+
+    // ---- TLS ----
+    void on_tls_segment(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+        if (a.tls < 0) {
+            a.tls = lend(tls_pool);
+            if (a.tls < 0) return;
+        }
+        TlsSlot& s = tls_pool.at(a.tls);
+        if (d == flow::kFromClient) {
+            if (a.hello || a.hello_failed) return;
+            if (!s.client) {
+                s.client.emplace(std::span<uint8_t>(s.client_buf));
+                if (f.tcp.isn_known[d]) s.client->anchor_syn(f.tcp.isn[d]);
+            }
+            const auto st = s.client->add_segment(m.tcp_seq, m.payload);
+            if (st == tls::AssemblyStatus::Done) {
+                auto ch = s.client->client_hello();
+                if (ch) {
+                    record_hello(a, *ch, 0, ts_us);
+                    ++stats.tls_hellos;
+                } else {
+                    a.hello_failed = true;  // done by an alert, or a hello that does not parse
+                }
+            } else if (st == tls::AssemblyStatus::Failed) {
+                a.hello_failed = true;
+            }
+        } else {
+            if (a.server_hello || a.server_failed) return;
+            if (!s.server) {
+                s.server.emplace(std::span<uint8_t>(s.server_buf));
+                if (f.tcp.isn_known[d]) s.server->anchor_syn(f.tcp.isn[d]);
+            }
+            const auto st = s.server->add_segment(m.tcp_seq, m.payload);
+            if (st == tls::AssemblyStatus::Done) {
+                auto sf = s.server->server_flight();
+                if (sf) {
+                    if (sf->has_server_hello) {
+                        a.server_hello = true;
+                        a.server_version = sf->server_hello.version();
+                    }
+                    if (sf->fatal_alert()) a.alert = sf->alert_description;
+                }
+                if (!a.server_hello) a.server_failed = true;
+            } else if (st == tls::AssemblyStatus::Failed) {
+                a.server_failed = true;
+            }
+        }
+        if ((a.hello || a.hello_failed) && (a.server_hello || a.server_failed)) {
+            tls_pool.release(a.tls);
+            a.tls = -1;
+        }
+    }
+
+    void record_hello(FlowApp& a, const tls::ClientHello& ch, uint8_t proto, int64_t ts_us) {
+        a.hello = true;
+        a.hello_proto = proto;
+        a.hello_ts_us = ts_us;
+        a.sni = names.intern(as_text(ch.server_name));
+        std::string alpn;
+        for (ByteView p : ch.alpn) {
+            if (!alpn.empty()) alpn += ',';
+            alpn += as_text(p);
+        }
+        a.alpn = names.intern(alpn);
+        a.hello_version = ch.offered_version();
+        a.hello_ech = ch.ech;
+    }
+
+    // ---- QUIC ----
+    void on_quic_datagram(FlowApp& a, Dir d, ByteView payload, int64_t ts_us) {
+        if (d != flow::kFromClient || a.hello || a.hello_failed) return;
+        if (a.quic < 0) {
+            a.quic = lend(quic_pool);
+            if (a.quic < 0) return;
+        }
+        QuicSlot& s = quic_pool.at(a.quic);
+        if (!s.assembler) s.assembler.emplace(std::span<uint8_t>(s.buf));
+        const quic::FeedResult r = s.assembler->feed(decryptor, payload);
+        if (r.version && !a.quic_version) a.quic_version = r.version;
+        if (r.status == quic::AssemblyStatus::Done) {
+            if (r.kind == quic::HandshakeKind::TlsClientHello) {
+                auto ch = tls::decode_client_hello(r.client_hello);
+                if (ch) {
+                    record_hello(a, *ch, 1, ts_us);
+                    ++stats.quic_hellos;
+                } else {
+                    a.hello_failed = true;
+                }
+            } else if (r.kind == quic::HandshakeKind::GQuicChlo) {
+                a.hello = true;
+                a.hello_proto = 2;
+                a.hello_ts_us = ts_us;
+                a.sni = names.intern(as_text(r.gquic_sni));
+                a.apps |= kAppGquic;
+            }
+        } else if (r.status == quic::AssemblyStatus::Failed) {
+            a.hello_failed = true;
+        }
+        if (a.hello || a.hello_failed) {
+            quic_pool.release(a.quic);
+            a.quic = -1;
+        }
+    }
+
+    // ---- STUN / TURN ----
+    StunSlot* stun_slot(FlowApp& a) {
+        if (a.stun < 0) {
+            a.stun = lend(stun_pool);
+            if (a.stun < 0) return nullptr;
+            StunSlot& s = stun_pool.at(a.stun);
+            s.tracker.emplace(std::span<stun::PendingTransaction>(s.txns));
+        }
+        return &stun_pool.at(a.stun);
+    }
+
+    void on_stun_message(Flow& f, FlowApp& a, Dir d, const stun::Message& msg, int64_t ts_us, std::string_view carried) {
+        ++stats.stun_messages;
+        a.apps |= kAppStun;
+        if (msg.method != stun::Method::Binding) a.apps |= kAppTurn;
+        if (msg.variant == stun::Variant::MsTurn) a.apps |= kAppMsTurn;
+        StunSlot* s = stun_slot(a);
+        stun::TrackResult tr;
+        if (s) {
+            s->validator.on_message(msg);
+            tr = s->tracker->on_message(msg, static_cast<uint64_t>(ts_us));
+        }
+        const std::string txid = hex(msg.transaction_id);
+        std::string_view method = stun::to_string(msg.method);
+        char method_num[16];
+        if (method.empty()) {
+            std::snprintf(method_num, sizeof method_num, "0x%03x", static_cast<unsigned>(msg.method));
+            method = method_num;
+        }
+        const bool request = msg.msg_class == stun::MessageClass::Request;
+        write([&](store::Store& st) {
+            store::StunMessageRow row;
+            row.flow_id = f.id;
+            row.ts = static_cast<double>(ts_us) / 1e6;
+            row.direction = d == flow::kFromClient ? "c2s" : "s2c";
+            row.method = method;
+            row.msg_class = stun::to_string(msg.msg_class);
+            row.transaction_id = txid;
+            row.answered = request ? 0 : -1;
+            row.error_code = msg.error_code ? msg.error_code->code : 0;
+            row.carried = carried;
+            st.add_stun_message(run_id, row);
+            if (tr.event == stun::TrackEvent::Answered || tr.event == stun::TrackEvent::ErrorAnswered)
+                st.mark_stun_answered(run_id, f.id, txid);
+        });
+        // TURN peers: addresses this client talks to through the relay, and
+        // the relay's own address, are named after the TURN server.
+        if (!msg.xor_peer_addresses.empty() || !msg.xor_relayed_addresses.empty()) {
+            const uint32_t server_name = a.sni ? a.sni : dns_name_of(f, ts_us);
+            if (server_name) {
+                for (const auto& p : msg.xor_peer_addresses) peers.emplace(from_stun(p), server_name);
+                for (const auto& p : msg.xor_relayed_addresses) peers.emplace(from_stun(p), server_name);
+            }
+        }
+        if (msg.data) on_relayed_payload(f, a, d, *msg.data, ts_us);
+    }
+
+    // Media carried inside TURN (ChannelData, Send/Data indications).
+    void on_relayed_payload(Flow& f, FlowApp& a, Dir d, ByteView payload, int64_t ts_us) {
+        if (payload.empty()) return;
+        switch (rtp::classify_first_byte(payload[0])) {
+            case rtp::FirstByteClass::RtpRtcp: on_rtp_or_rtcp(f, a, d, payload, ts_us, true); break;
+            case rtp::FirstByteClass::Dtls: on_dtls(a, payload); break;
+            default: break;
+        }
+    }
+
+    void on_dtls(FlowApp& a, ByteView payload) {
+        if (!dtls::probe(payload)) return;
+        auto r = dtls::decode(payload);
+        if (!r) return;
+        ++stats.dtls_records;
+        a.apps |= kAppDtls;
+        if (r->client_hello || r->server_hello) a.dtls_handshake = true;
+    }
+
+    RtpSlot* rtp_slot(FlowApp& a) {
+        if (a.rtp < 0) a.rtp = lend(rtp_pool);
+        return a.rtp >= 0 ? &rtp_pool.at(a.rtp) : nullptr;
+    }
+
+    void on_rtp_or_rtcp(Flow& f, FlowApp& a, Dir d, ByteView payload, int64_t ts_us, bool via_turn) {
+        (void)f;
+        if (rtp::looks_like_rtcp(payload)) {
+            if (rtp::probe_rtcp(payload)) {
+                ++stats.rtcp_packets;
+                ++a.rtcp_packets;
+                a.apps |= kAppRtcp;
+            }
+            return;
+        }
+        auto h = rtp::decode(payload);
+        if (!h) return;
+        RtpSlot* s = rtp_slot(a);
+        if (!s) return;
+        rtp::Confirmer& c = via_turn ? s->turn : s->direct;
+        const rtp::Verdict v = c.on_header(*h);
+        if (v == rtp::Verdict::Rejected) return;
+        // Statistics from the first packet of each SSRC (counted once the flow is confirmed).
+        RtpStream* st = nullptr;
+        RtpStream* free_st = nullptr;
+        for (auto& x : s->streams) {
+            if (x.used && x.ssrc == h->ssrc && x.dir == d && x.via_turn == via_turn) {
+                st = &x;
+                break;
+            }
+            if (!x.used && !free_st) free_st = &x;
+        }
+        if (!st) {
+            if (!free_st) {
+                ++s->streams_dropped;
+                return;
+            }
+            st = free_st;
+            st->used = true;
+            st->ssrc = h->ssrc;
+            st->dir = d;
+            st->via_turn = via_turn;
+            st->first_us = ts_us;
+            st->stats = rtp::StreamStats(rtp::JitterMode::Wireshark);
+        }
+        st->last_us = ts_us;
+        st->stats.add(rtp::PacketSample{static_cast<uint64_t>(ts_us), h->sequence_number, h->timestamp, h->payload_type,
+                                        h->marker});
+        if (v == rtp::Verdict::Confirmed) {
+            a.apps |= kAppRtp;
+            ++stats.rtp_packets;
+        }
+    }
+
+    void on_channel_data_datagram(Flow& f, FlowApp& a, Dir d, ByteView payload, int64_t ts_us, bool over_tcp) {
+        auto cd = stun::decode_channel_data(payload, over_tcp);
+        if (!cd) return;
+        ++a.channel_data;
+        ++stats.channel_data;
+        a.apps |= kAppTurn;
+        on_relayed_payload(f, a, d, cd->payload, ts_us);
+    }
+
+    // One UDP datagram of an Rtc flow, demultiplexed by its first byte.
+    void on_rtc_datagram(Flow& f, FlowApp& a, Dir d, ByteView payload, int64_t ts_us) {
+        if (payload.empty()) return;
+        ++a.rtc_packets;
+        switch (rtp::classify_first_byte(payload[0])) {
+            case rtp::FirstByteClass::Stun: {
+                auto msg = stun::decode(payload);
+                if (msg) on_stun_message(f, a, d, *msg, ts_us, "udp");
+                break;
+            }
+            case rtp::FirstByteClass::TurnChannel: {
+                StunSlot* s = stun_slot(a);
+                if (s && s->validator.on_datagram(payload) == stun::ChannelVerdict::Accepted)
+                    on_channel_data_datagram(f, a, d, payload, ts_us, false);
+                break;
+            }
+            case rtp::FirstByteClass::Dtls:
+                if (a.stun >= 0) stun_pool.at(a.stun).validator.on_other_datagram();
+                on_dtls(a, payload);
+                break;
+            case rtp::FirstByteClass::RtpRtcp:
+                if (a.stun >= 0) stun_pool.at(a.stun).validator.on_other_datagram();
+                on_rtp_or_rtcp(f, a, d, payload, ts_us, false);
+                break;
+            default:
+                if (a.stun >= 0) stun_pool.at(a.stun).validator.on_other_datagram();
+                break;
+        }
+        // Nothing confirmed after a while: not an RTC flow after all.
+        if (a.rtc_packets >= kRtcGiveUpPackets && !(a.apps & (kAppStun | kAppTurn | kAppDtls | kAppRtp | kAppRtcp))) {
+            a.kind = Kind::Unknown;
+            release_all(a);
+        }
+    }
+
+    // ---- TCP in-order delivery for the framers ----
+    // Returns the new bytes of this segment in stream order, or an empty view
+    // (retransmission, or a hole: `hole` is set and framing is lost).
+    ByteView in_order(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, bool& hole) {
+        TcpCursor& c = a.cursor[d];
+        hole = false;
+        if (c.broken) return {};
+        if (!c.known) {
+            c.next = f.tcp.isn_known[d] ? f.tcp.isn[d] + 1 : m.tcp_seq;
+            c.known = true;
+        }
+        const int32_t delta = static_cast<int32_t>(m.tcp_seq - c.next);
+        ByteView p = m.payload;
+        if (delta > 0) {
+            c.broken = true;
+            hole = true;
+            return {};
+        }
+        const uint32_t skip = static_cast<uint32_t>(-delta);
+        if (skip >= p.size()) return {};
+        p = p.subspan(skip);
+        if (p.size() != m.payload_wire_len - std::min<uint32_t>(m.payload_wire_len, skip)) {
+            // Snaplen cut this segment: the rest of the stream is unknown.
+            c.broken = true;
+        }
+        c.next += static_cast<uint32_t>(p.size());
+        return p;
+    }
+
+    void on_tcp_dns(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+        if (a.dns < 0) {
+            a.dns = lend(dns_pool);
+            if (a.dns < 0) return;
+        }
+        bool hole = false;
+        const ByteView p = in_order(f, a, d, m, hole);
+        DnsSlot& s = dns_pool.at(a.dns);
+        if (hole) s.framer[d].gap();
+        if (p.empty()) return;
+        s.framer[d].feed(p, [&](ByteView msg) { on_dns_message(f, a, d, msg, ts_us); });
+    }
+
+    void on_tcp_stun(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+        if (a.stun_tcp < 0) {
+            a.stun_tcp = lend(stun_tcp_pool);
+            if (a.stun_tcp < 0) return;
+        }
+        StunTcpSlot& s = stun_tcp_pool.at(a.stun_tcp);
+        bool hole = false;
+        const ByteView p = in_order(f, a, d, m, hole);
+        if (p.empty()) return;
+        if (!s.framer[d]) s.framer[d].emplace(std::span<uint8_t>(s.buf[d]));
+        stun::StreamFramer& fr = *s.framer[d];
+        if (fr.gave_up()) return;
+        fr.feed(p);
+        while (auto frame = fr.next()) {
+            switch (frame->kind) {
+                case stun::FrameKind::Stun: {
+                    auto msg = stun::decode(frame->bytes);
+                    if (msg) on_stun_message(f, a, d, *msg, ts_us, "tcp");
+                    break;
+                }
+                case stun::FrameKind::ChannelData: on_channel_data_datagram(f, a, d, frame->bytes, ts_us, true); break;
+                case stun::FrameKind::MsMultiplexed: a.apps |= kAppMsTurn; break;
+                case stun::FrameKind::Rfc4571Payload: on_relayed_payload(f, a, d, frame->bytes, ts_us); break;
+            }
+        }
+    }
+
+    // ---- classification (the registry) ----
+    static bool dns_port(uint16_t p) noexcept { return p == 53 || p == 5353 || p == 5355; }
+
+    Kind classify_udp(const Flow& f, ByteView p) const noexcept {
+        if ((dns_port(f.server_port) || dns_port(f.client_port)) && dns::probe(p)) return Kind::Dns;
+        if (!p.empty() && p[0] >= 0xC0 && quic::probe(p)) return Kind::Quic;
+        if (stun::probe(p)) return Kind::Rtc;
+        if (dtls::probe(p)) return Kind::Rtc;
+        if (!p.empty() && p[0] >= 0x40 && p[0] <= 0x7F && p.size() >= 4) return Kind::Rtc;  // ChannelData candidate
+        if (rtp::probe(p) || rtp::probe_rtcp(p)) return Kind::Rtc;
+        return Kind::Undecided;
+    }
+
+    Kind classify_tcp(const Flow& f, ByteView p) const noexcept {
+        if ((dns_port(f.server_port) || dns_port(f.client_port)) && dns::probe_tcp(p)) return Kind::Dns;
+        if (tls::probe(p)) return Kind::Tls;
+        if (stun::probe(p)) return Kind::StunTcp;
+        // ChannelData first (a TURN-TCP capture that starts mid-call): only when
+        // the segment is exactly one padded frame, a 2^-14-ish coincidence otherwise.
+        if (p.size() >= 8 && p[0] >= 0x40 && p[0] <= 0x4F) {
+            const size_t framed = 4 + ((load_u16(p, 2) + 3u) & ~size_t{3});
+            if (framed == p.size()) return Kind::StunTcp;
+        }
+        // RFC 4571 framing (ICE-TCP): a 2-byte length then STUN.
+        if (p.size() >= 2 + stun::kHeaderLen && stun::probe(p.subspan(2))) return Kind::StunTcp;
+        return Kind::Undecided;
+    }
+
+    void on_packet(Flow& f, uint32_t slot, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+        FlowApp& a = app(slot);
+        if (a.kind == Kind::Unknown || m.payload.empty() || m.later_fragment) return;
+        const bool tcp = f.proto == decode::kProtoTcp;
+        if (!tcp && f.proto != decode::kProtoUdp) return;
+        if (a.kind == Kind::Undecided) {
+            a.kind = tcp ? classify_tcp(f, m.payload) : classify_udp(f, m.payload);
+            if (a.kind == Kind::Undecided) {
+                if (++a.tries >= kClassifyPackets) a.kind = Kind::Unknown;
+                return;
+            }
+            if (a.kind == Kind::Tls) a.apps |= kAppTls;
+            if (a.kind == Kind::Quic) a.apps |= kAppQuic;
+        }
+        switch (a.kind) {
+            case Kind::Dns:
+                if (tcp) on_tcp_dns(f, a, d, m, ts_us);
+                else on_dns_message(f, a, d, m.payload, ts_us);
+                break;
+            case Kind::Tls: on_tls_segment(f, a, d, m, ts_us); break;
+            case Kind::Quic: on_quic_datagram(a, d, m.payload, ts_us); break;
+            case Kind::Rtc: on_rtc_datagram(f, a, d, m.payload, ts_us); break;
+            case Kind::StunTcp: on_tcp_stun(f, a, d, m, ts_us); break;
+            default: break;
+        }
+    }
+
+    void on_flow_end(Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+        FlowApp& a = app(slot);
+        info = store::FlowAppInfo{};
+        flush_dns_pending(f, a);
+        const double first_ts = static_cast<double>(f.first_ts_us) / 1e6;
+        // STUN summary.
+        if (a.stun >= 0) {
+            auto& tracker = *stun_pool.at(a.stun).tracker;
+            tracker.finish();
+            const auto& s = tracker.stats();
+            info.stun_requests = s.requests;
+            info.stun_answered = s.answered + s.error_answered;
+            info.stun_errors = s.error_answered;
+            info.stun_retransmissions = s.retransmissions;
+            if (!s.error_codes.empty()) info.stun_last_error = s.error_codes[s.error_codes.size() - 1].code;
+        }
+        // RTP streams (only on flows where RTP was confirmed).
+        if (a.rtp >= 0) {
+            RtpSlot& r = rtp_pool.at(a.rtp);
+            const bool direct_ok = r.direct.verdict() == rtp::Verdict::Confirmed;
+            const bool turn_ok = r.turn.verdict() == rtp::Verdict::Confirmed;
+            for (const auto& st : r.streams) {
+                if (!st.used || st.stats.packets() < kMinStreamPackets) continue;
+                if (!(st.via_turn ? turn_ok : direct_ok)) continue;
+                a.rtp_packets += st.stats.packets();
+                write([&](store::Store& s) {
+                    store::RtpStreamRow row;
+                    row.flow_id = f.id;
+                    row.direction = st.dir == flow::kFromClient ? "c2s" : "s2c";
+                    row.ssrc = st.ssrc;
+                    row.payload_type = st.stats.payload_type();
+                    row.packets = st.stats.packets();
+                    row.lost = st.stats.lost();
+                    row.reordered = st.stats.reordered();
+                    row.duplicates = st.stats.duplicates();
+                    row.has_jitter = st.stats.has_jitter();
+                    row.jitter_ms = st.stats.jitter_ms();
+                    row.max_jitter_ms = st.stats.max_jitter_ms();
+                    row.clock_rate = st.stats.clock_rate_hz();
+                    row.via_turn = st.via_turn;
+                    row.first_ts = static_cast<double>(st.first_us) / 1e6;
+                    row.last_ts = static_cast<double>(st.last_us) / 1e6;
+                    s.add_rtp_stream(run_id, row);
+                });
+            }
+        }
+        // Hello (TLS or QUIC).
+        if (a.hello) {
+            const std::string version =
+                a.hello_proto == 0 ? tls_version_name(a.hello_version) : quic_version_name(a.quic_version);
+            const std::string server_version = tls_version_name(a.server_version);
+            write([&](store::Store& s) {
+                store::TlsHelloRow row;
+                row.flow_id = f.id;
+                row.ts = static_cast<double>(a.hello_ts_us) / 1e6;
+                row.protocol = a.hello_proto == 0 ? "tls" : a.hello_proto == 1 ? "quic" : "gquic";
+                row.sni = names.get(a.sni);
+                row.alpn = names.get(a.alpn);
+                row.version = version;
+                row.ech = a.hello_ech;
+                row.server_hello = a.server_hello;
+                row.server_version = server_version;
+                row.alert = a.alert;
+                s.add_tls_hello(run_id, row);
+            });
+        }
+        // The name the flow was meant for: its own SNI, else DNS answers the
+        // same client saw before the flow began, else a TURN peer relation.
+        name_buf.clear();
+        source_buf.clear();
+        uint32_t dns_names[NameMap::kNamesPerAddress];
+        const size_t dns_n =
+            name_map.lookup(f.client_ip, f.server_ip, f.first_ts_us, dns_names, NameMap::kNamesPerAddress);
+        if (a.sni) {
+            name_buf = names.get(a.sni);
+            source_buf = "sni";
+        } else if (dns_n) {
+            name_buf = names.get(dns_names[0]);
+            source_buf = "dns";
+        } else if (auto it = peers.find(f.server_ip); it != peers.end()) {
+            name_buf = names.get(it->second);
+            source_buf = "turn-peer";
+        }
+        write([&](store::Store& s) {
+            if (a.sni) s.add_flow_name(run_id, f.id, names.get(a.sni), "sni");
+            for (size_t i = 0; i < dns_n; ++i) s.add_flow_name(run_id, f.id, names.get(dns_names[i]), "dns");
+            if (source_buf == "turn-peer") s.add_flow_name(run_id, f.id, name_buf, "turn-peer");
+        });
+        (void)first_ts;
+        app_buf = app_text(a.apps);
+        info.app = app_buf;
+        info.name = name_buf;
+        info.name_source = source_buf;
+        info.channel_data = a.channel_data;
+        info.rtp_packets = a.rtp_packets;
+        info.rtcp_packets = a.rtcp_packets;
+        info.dtls_handshake = a.dtls_handshake;
+        info.tls_server_hello = a.server_hello;
+        info.tls_alert = a.alert;
+        release_all(a);
+        a = FlowApp{};
+    }
+};
+
+Dissector::Dissector(store::Store* store, int64_t run_id) : impl_(std::make_unique<Impl>(store, run_id)) {}
+Dissector::~Dissector() = default;
+
+void Dissector::on_flow_created(flow::Flow&, uint32_t slot) noexcept {
+    try {
+        FlowApp& a = impl_->app(slot);
+        impl_->release_all(a);
+        a = FlowApp{};
+    } catch (...) {
+        // Growing the per-flow array failed (out of memory): leave it; the flow is still counted.
+    }
+}
+
+void Dissector::on_packet(flow::Flow& f, uint32_t slot, flow::Dir dir, const decode::PacketMeta& m,
+                          int64_t ts_us) noexcept {
+    try {
+        impl_->on_packet(f, slot, dir, m, ts_us);
+    } catch (...) {
+        // Only allocation (interning a new name, growing a pool chunk) can throw here.
+        if (!impl_->error) impl_->error = std::current_exception();
+    }
+}
+
+void Dissector::on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+    impl_->on_flow_end(f, slot, info);
+}
+
+std::exception_ptr Dissector::take_error() noexcept {
+    auto e = impl_->error;
+    impl_->error = nullptr;
+    return e;
+}
+
+const DissectStats& Dissector::stats() const noexcept { return impl_->stats; }
+const NameTable& Dissector::names() const noexcept { return impl_->names; }
+
+}  // namespace callwall::pipeline

@@ -1,0 +1,203 @@
+// `callwall catalog ...` end to end: runs the binary named by CALLWALL_BINARY.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr together
+};
+
+std::string shell_quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+CommandResult run(const std::string& command) {
+    CommandResult r;
+    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
+    const int status = ::pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+#ifdef CALLWALL_BINARY
+const std::string kBinary = CALLWALL_BINARY;
+#else
+const std::string kBinary;
+#endif
+
+class CatalogCli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (kBinary.empty()) GTEST_SKIP() << "CALLWALL_BINARY not defined";
+        if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << kBinary << " not built";
+        dir_ = std::filesystem::temp_directory_path() /
+               ("callwall_catalog_cli_" + std::to_string(::getpid()) + "_" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override {
+        if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    }
+    std::string catalog(const std::string& args) { return shell_quote(kBinary) + " catalog " + args; }
+    std::filesystem::path write(const std::string& name, const std::string& text) {
+        const auto p = dir_ / name;
+        std::ofstream(p, std::ios::binary) << text;
+        return p;
+    }
+    std::filesystem::path dir_;
+};
+
+// Four errors in one file, on lines 7, 12, 13 and 15, plus a clean file beside it.
+constexpr const char* kBroken =
+    "schema = 1\n"                                   // 1
+    "[document]\n"                                   // 2
+    "vendor = \"Example\"\n"                         // 3
+    "sources = [\"example.txt\"]\n"                  // 4
+    "[[entry]]\n"                                    // 5
+    "id = \"example.media\"\n"                       // 6
+    "prodcut = \"Example SDK\"\n"                    // 7: unknown key (and so product is missing)
+    "service = \"Media\"\n"                          // 8
+    "transport = \"udp\"\n"                          // 9
+    "required = true\n"                              // 10
+    "source = { file = \"example.txt\", section = \"Ports\" }\n"  // 11
+    "ports = [0, [6000, 5866]]\n"                    // 12: port 0, reversed range
+    "destinations = [\"*bad.example.com\"]\n"        // 13: malformed pattern
+    "[[entry]]\n"                                    // 14
+    "id = \"agora-2020.rtc-web.tcp\"\n"              // 15: duplicate of a bundled id
+    "product = \"Example SDK\"\n"
+    "service = \"Signal\"\n"
+    "transport = \"tcp\"\n"
+    "ports = [443]\n"
+    "destinations = [\".example.com\"]\n"
+    "required = true\n"
+    "source = { file = \"example.txt\", section = \"Ports\" }\n";
+
+constexpr const char* kClean =
+    "schema = 1\n[document]\nvendor = \"Other\"\nsources = [\"other.txt\"]\n[[entry]]\nid = \"other.signal\"\n"
+    "product = \"Other SDK\"\nservice = \"Signal\"\ntransport = \"tcp\"\nports = [443]\n"
+    "destinations = [\"*.other.example\"]\nrequired = true\nsource = { file = \"other.txt\", section = \"Ports\" }\n";
+
+TEST_F(CatalogCli, CheckBundledCatalogIsClean) {
+    const CommandResult r = run(catalog("check"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("catalog OK: 4 files, 27 entries, 3 products"), std::string::npos) << r.output;
+}
+
+TEST_F(CatalogCli, CheckBrokenDirectoryListsEveryErrorAndFails) {
+    const std::string broken = write("broken.toml", kBroken).string();
+    write("clean.toml", kClean);
+    const CommandResult r = run(catalog("check " + shell_quote(dir_.string())));
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    const std::vector<std::string> expected = {
+        broken + ":5:1: error: missing key 'product' in [[entry]] 'example.media'; expected a string",
+        broken + ":7:1: error: unknown key 'prodcut' in [[entry]] 'example.media'; expected one of:",
+        broken + ":12:10: error: port 0 is out of range; expected an integer from 1 to 65535",
+        broken + ":12:13: error: reversed port range [6000, 5866]; expected [low, high] with low <= high",
+        broken + ":13:17: error: malformed destination '*bad.example.com': '*' must be the whole leftmost label",
+        broken + ":14:1: error: duplicate id 'agora-2020.rtc-web.tcp'; first defined at ",
+    };
+    size_t last = 0;
+    for (const std::string& e : expected) {
+        const size_t at = r.output.find(e);
+        EXPECT_NE(at, std::string::npos) << "missing: " << e << "\n--- output:\n" << r.output;
+        if (at != std::string::npos) {
+            EXPECT_GE(at, last) << "out of order: " << e;
+            last = at;
+        }
+    }
+    EXPECT_NE(r.output.find("6 errors; the catalog is invalid"), std::string::npos) << r.output;
+    // Every error line has file:line:column.
+    size_t error_lines = 0;
+    for (size_t pos = 0; (pos = r.output.find(": error: ", pos)) != std::string::npos; ++pos) ++error_lines;
+    EXPECT_EQ(error_lines, 6u) << r.output;
+}
+
+TEST_F(CatalogCli, CheckWithoutBundledChecksTheDirectoryAlone) {
+    write("broken.toml", kBroken);
+    const CommandResult r = run(catalog("check --no-bundled " + shell_quote(dir_.string())));
+    EXPECT_EQ(r.exit_code, 4);
+    // Without the bundled catalog the id is no longer a duplicate.
+    EXPECT_EQ(r.output.find("duplicate id"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("5 errors"), std::string::npos) << r.output;
+}
+
+TEST_F(CatalogCli, UserDirectoryAddsVendors) {
+    write("clean.toml", kClean);
+    const CommandResult r = run(catalog("list --format json --catalog " + shell_quote(dir_.string()) + " --vendor other"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("\"id\":\"other.signal\""), std::string::npos) << r.output;
+    const CommandResult check = run(catalog("check --catalog " + shell_quote(dir_.string())));
+    EXPECT_EQ(check.exit_code, 0) << check.output;
+    EXPECT_NE(check.output.find("5 files, 28 entries"), std::string::npos) << check.output;
+}
+
+TEST_F(CatalogCli, ListShowAndUsageErrors) {
+    CommandResult r = run(catalog("list"));
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.output.find("NOT ALLOW-LISTABLE: RTC Native SDK"), std::string::npos);
+    r = run(catalog("list --format json --vendor Sendbird"));
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.output.front(), '[');
+    EXPECT_NE(r.output.find("\"id\":\"sendbird-calls.p2p-stun.udp\""), std::string::npos);
+    EXPECT_EQ(r.output.find("agora"), std::string::npos);
+    r = run(catalog("show agora-2018.recording.udp-downstream"));
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.output.find("lowUdpPort..highUdpPort"), std::string::npos);
+    EXPECT_EQ(run(catalog("show no.such.id")).exit_code, 2);
+    EXPECT_EQ(run(catalog("")).exit_code, 2);
+    EXPECT_EQ(run(catalog("frobnicate")).exit_code, 2);
+    EXPECT_EQ(run(catalog("list --format yaml")).exit_code, 2);
+    EXPECT_EQ(run(catalog("export --format pf")).exit_code, 2);
+    EXPECT_EQ(run(catalog("list --vendor nobody")).exit_code, 2);
+    EXPECT_EQ(run(catalog("list --bogus")).exit_code, 2);
+    EXPECT_EQ(run(catalog("export --nft-table 'bad name'")).exit_code, 2);
+    EXPECT_EQ(run(catalog("--help")).exit_code, 0);
+}
+
+TEST_F(CatalogCli, InvalidCatalogStopsOtherCommandsToo) {
+    write("broken.toml", kBroken);
+    const CommandResult r = run(catalog("list --catalog " + shell_quote(dir_.string())));
+    EXPECT_EQ(r.exit_code, 4);
+    EXPECT_NE(r.output.find("broken.toml:12:10: error: port 0"), std::string::npos) << r.output;
+}
+
+TEST_F(CatalogCli, ExportNftPassesNftCheck) {
+    const CommandResult probe = run("printf 'table inet callwall_probe {\\n chain c {\\n  tcp dport 1 accept\\n }\\n}\\n' | nft -c -f -");
+    if (probe.exit_code != 0) GTEST_SKIP() << "nft missing or not permitted: " << probe.output;
+    CommandResult r = run(catalog("export --format nft") + " | nft -c -f -");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    r = run(catalog("export --format nft --vendor whereby --nft-table filter") + " | nft -c -f -");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    r = run(catalog("export --format nft --product 'Recording SDK'"));
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.output.find("chain callwall_inbound"), std::string::npos);
+    EXPECT_NE(r.output.find("40000-41000"), std::string::npos);
+}
+
+TEST_F(CatalogCli, ExportIptables) {
+    const CommandResult r = run(catalog("export --format iptables --vendor Sendbird"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("*filter\n"), std::string::npos);
+    EXPECT_NE(r.output.find("-A CALLWALL-OUTBOUND -p udp -m multiport --dports 1024:65535 -m comment --comment "
+                            "\"sendbird-calls.p2p-stun.udp\" -j ACCEPT"),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("COMMIT\n"), std::string::npos);
+}
+
+}  // namespace
