@@ -30,14 +30,16 @@ std::vector<cat::SourceText> catalog_sources() {
         sources.push_back({de.path().string(), ss.str()});
     }
     for (int f = 0; f < kSyntheticFiles; ++f) {
-        std::string t = "schema = 1\n[document]\nvendor = \"User vendor " + std::to_string(f) +
-                        "\"\nsources = [\"user.txt\"]\n";
+        std::string t =
+            "schema = 1\n[document]\nvendor = \"User vendor " + std::to_string(f) + "\"\nsources = [\"user.txt\"]\n";
         for (int e = 0; e < kEntriesPerFile; ++e) {
             const int i = f * kEntriesPerFile + e;
             const std::string n = std::to_string(i);
-            t += "[[entry]]\nid = \"user" + std::to_string(f) + ".e" + n + "\"\nproduct = \"App\"\nservice = \"S\"\n"
-                 "transport = \"" + (i % 2 ? "udp" : "tcp") + "\"\nports = [443, [" + std::to_string(10000 + i % 1000) +
-                 ", " + std::to_string(20000 + i % 1000) + "]]\ndestinations = [\"*.svc" + n + ".tenant" +
+            t += "[[entry]]\nid = \"user" + std::to_string(f) + ".e" + n +
+                 "\"\nproduct = \"App\"\nservice = \"S\"\n"
+                 "transport = \"" +
+                 (i % 2 ? "udp" : "tcp") + "\"\nports = [443, [" + std::to_string(10000 + i % 1000) + ", " +
+                 std::to_string(20000 + i % 1000) + "]]\ndestinations = [\"*.svc" + n + ".tenant" +
                  std::to_string(i % 97) + ".example\", \".cdn" + n + ".example.net\", \"host" + n +
                  ".example.org\"]\nrequired = true\nsource = { file = \"user.txt\", section = \"S\" }\n";
         }
@@ -63,11 +65,11 @@ const cat::Catalog& catalog() {
 const std::vector<std::string>& hosts() {
     static const std::vector<std::string> h = [] {
         const std::vector<std::string> bundled = {
-            "ap-web-1.agora.io", "edge-12.edge.agoraio.cn", "vocs3.agora.io", "eu-1.calls.sendbird.com",
+            "ap-web-1.agora.io",       "edge-12.edge.agoraio.cn", "vocs3.agora.io",       "eu-1.calls.sendbird.com",
             "x1.turn.svc.whereby.com", "turnserver.appearin.net", "a1b2.sfu.whereby.com", "o123.sentry.io"};
         const std::vector<std::string> misses = {
-            "www.google.com", "a.b.c.d.e.example.org", "cdn.example.net", "calls.sendbird.com",
-            "whereby.com", "upload.video.google.com", "x.agora.io.evil.example", "localhost"};
+            "www.google.com", "a.b.c.d.e.example.org",   "cdn.example.net",         "calls.sendbird.com",
+            "whereby.com",    "upload.video.google.com", "x.agora.io.evil.example", "localhost"};
         std::mt19937 rng(42);
         std::vector<std::string> out;
         for (size_t i = 0; i < kHostCount; ++i) {

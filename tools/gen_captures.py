@@ -1812,6 +1812,7 @@ def cap_rtp_gap_jitter(out, rng):
                 ttl=57)
     # RTCP: sender reports from the sender, receiver reports from us
     rx_ssrc = 0x00C0FFEE
+    prev_cum = prev_exp = 0
     for k, t in enumerate((sec(1) + ms(3), sec(2) + ms(3), sec(3) + ms(3), sec(4) + ms(3))):
         idx = t // 20000
         sent_pkts = min(idx + 1, len(seqs) + P['lost'])
@@ -1905,7 +1906,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.list:
         for n, (fn, _) in CAPTURES.items():
-            print(f'{n:28s} {(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""}')
+            doc = (fn.__doc__ or 'link-layer variant of the shared DNS + HTTP exchange').strip()
+            print(f'{n:28s} {doc.splitlines()[0]}')
         return 0
     os.makedirs(a.out, exist_ok=True)
     for name, (fn, seed) in CAPTURES.items():

@@ -11,8 +11,9 @@ namespace {
 template <class T>
 const T* find_by_id(const std::vector<std::pair<std::string, uint32_t>>& ids, const std::vector<T>& items,
                     std::string_view id) noexcept {
-    auto it = std::lower_bound(ids.begin(), ids.end(), id,
-                               [](const std::pair<std::string, uint32_t>& p, std::string_view k) { return p.first.compare(k) < 0; });
+    auto it = std::lower_bound(
+        ids.begin(), ids.end(), id,
+        [](const std::pair<std::string, uint32_t>& p, std::string_view k) { return p.first.compare(k) < 0; });
     if (it == ids.end() || it->first != id) return nullptr;
     return &items[it->second];
 }
@@ -33,7 +34,9 @@ void sort_small(T* v, size_t n) noexcept {
 
 }  // namespace
 
-const Entry* Catalog::find_entry(std::string_view id) const noexcept { return find_by_id(entry_ids_, entries_, id); }
+const Entry* Catalog::find_entry(std::string_view id) const noexcept {
+    return find_by_id(entry_ids_, entries_, id);
+}
 
 const Product* Catalog::find_product(std::string_view id) const noexcept {
     return find_by_id(product_ids_, products_, id);

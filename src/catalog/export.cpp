@@ -11,8 +11,8 @@ namespace callwall::catalog {
 
 namespace {
 
-constexpr size_t kCommentWidth = 96;        // wrap of '#' comment lines
-constexpr size_t kMultiportMaxSlots = 15;   // xt_multiport: 15 ports, a range takes 2
+constexpr size_t kCommentWidth = 96;       // wrap of '#' comment lines
+constexpr size_t kMultiportMaxSlots = 15;  // xt_multiport: 15 ports, a range takes 2
 constexpr std::string_view kIptOut = "CALLWALL-OUTBOUND";
 constexpr std::string_view kIptIn = "CALLWALL-INBOUND";
 
@@ -62,13 +62,16 @@ std::string range_text(const PortRange& r, char sep) {
 
 std::string title_of(const Entry& e) {
     std::string s = e.vendor + " " + e.product;
-    if (!e.edition.empty()) s += " (edition " + e.edition + (e.document_date.empty() ? "" : ", " + e.document_date) + ")";
+    if (!e.edition.empty())
+        s += " (edition " + e.edition + (e.document_date.empty() ? "" : ", " + e.document_date) + ")";
     return s;
 }
 
 std::string describe_destination(const Destination& d) {
     switch (d.kind) {
-        case DestinationKind::Wildcard: return d.pattern + "  (names below " + std::string(d.base()) + ", not " + std::string(d.base()) + " itself)";
+        case DestinationKind::Wildcard:
+            return d.pattern + "  (names below " + std::string(d.base()) + ", not " + std::string(d.base()) +
+                   " itself)";
         case DestinationKind::Suffix: return d.pattern + "  (" + std::string(d.base()) + " and every name below it)";
         case DestinationKind::Exact: return d.pattern + "  (this name only)";
         case DestinationKind::Any: return "ANY address: this rule opens the ports towards every address";
@@ -83,7 +86,8 @@ void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
     for (size_t i = 0; i < e.destinations.size(); ++i) {
         comment(out, indent, i == 0 ? "destinations" : "", describe_destination(e.destinations[i]));
     }
-    if (e.any_fallback) comment(out, indent, "", "(the vendor says: if you cannot use these names, set the destination to ANY)");
+    if (e.any_fallback)
+        comment(out, indent, "", "(the vendor says: if you cannot use these names, set the destination to ANY)");
     if (e.third_party) comment(out, indent, "", "(third-party services, not the vendor's own servers)");
     if (e.direction == Direction::Inbound) {
         comment(out, indent, "direction", "inbound: the vendor's servers send to these LOCAL ports on the client");
@@ -184,8 +188,9 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
         }
     }
     if (!s.products.empty()) {
-        out += "#\n# NOT ALLOW-LISTABLE: the vendor says these products cannot be allowed by ports and names; no rules\n"
-               "# are emitted for them.\n";
+        out +=
+            "#\n# NOT ALLOW-LISTABLE: the vendor says these products cannot be allowed by ports and names; no rules\n"
+            "# are emitted for them.\n";
         for (const Product* p : s.products) {
             std::string t = p->vendor + " " + p->product;
             if (!p->edition.empty()) t += " (edition " + p->edition + ")";
@@ -226,7 +231,8 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
     for (size_t i = 0; i < s.entries.size(); ++i) {
         const Entry& e = *s.entries[i];
         out += "    # " + e.id + ": " + std::string(to_string(e.transport)) + " ports of " + clean(title_of(e)) + "\n";
-        out += "    set " + set_names[i] + " {\n        type inet_service\n        flags interval\n        elements = { ";
+        out +=
+            "    set " + set_names[i] + " {\n        type inet_service\n        flags interval\n        elements = { ";
         const auto iv = e.port_set.intervals();
         for (size_t k = 0; k < iv.size(); ++k) out += (k ? ", " : "") + range_text(iv[k], '-');
         out += " }\n    }\n\n";

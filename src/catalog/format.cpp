@@ -7,7 +7,7 @@ namespace callwall::catalog {
 
 namespace {
 
-constexpr size_t kPortsWidth = 26;       // text table column widths (wrapping)
+constexpr size_t kPortsWidth = 26;  // text table column widths (wrapping)
 constexpr size_t kConditionsWidth = 34;
 
 // Display width: UTF-8 code points (the catalog text is UTF-8; no wide glyphs).
@@ -94,7 +94,8 @@ std::string join_strings(const std::vector<std::string>& v, std::string_view sep
 
 std::string explain_destination(const Destination& d) {
     switch (d.kind) {
-        case DestinationKind::Wildcard: return "any name below " + std::string(d.base()) + ", not " + std::string(d.base()) + " itself";
+        case DestinationKind::Wildcard:
+            return "any name below " + std::string(d.base()) + ", not " + std::string(d.base()) + " itself";
         case DestinationKind::Suffix: return std::string(d.base()) + " and any name below it";
         case DestinationKind::Exact: return "this name only";
         case DestinationKind::Any: return "any address; only protocol evidence can match it";
@@ -153,9 +154,13 @@ std::string document_heading(const Document& d) {
     return s;
 }
 
-std::string json_bool(bool b) { return b ? "true" : "false"; }
+std::string json_bool(bool b) {
+    return b ? "true" : "false";
+}
 
-std::string json_or_null(std::string_view s) { return s.empty() ? "null" : json_quote(s); }
+std::string json_or_null(std::string_view s) {
+    return s.empty() ? "null" : json_quote(s);
+}
 
 std::string json_strings(const std::vector<std::string>& v) {
     std::string s = "[";
@@ -169,9 +174,8 @@ std::string json_strings(const std::vector<std::string>& v) {
 std::string json_conditions(const Conditions& c) {
     std::vector<std::string> parts;
     if (c.sdk_version) {
-        parts.push_back("\"sdk_version\":{\"text\":" + json_quote(c.sdk_version->text) +
-                        ",\"min\":" + json_or_null(c.sdk_version->min) +
-                        ",\"below\":" + json_or_null(c.sdk_version->below) + "}");
+        parts.push_back("\"sdk_version\":{\"text\":" + json_quote(c.sdk_version->text) + ",\"min\":" +
+                        json_or_null(c.sdk_version->min) + ",\"below\":" + json_or_null(c.sdk_version->below) + "}");
     }
     if (!c.feature.empty()) parts.push_back("\"feature\":" + json_quote(c.feature));
     if (c.local_config) {
@@ -309,7 +313,8 @@ std::string render_text(const Catalog& c, const Selection& sel) {
                 std::vector<std::string> assumed;
                 for (const std::string& a : e->assumed) {
                     // A document-wide assumption is said once in the heading.
-                    if (!(a == "direction" && doc.direction_assumed && e->direction == doc.direction)) assumed.push_back(a);
+                    if (!(a == "direction" && doc.direction_assumed && e->direction == doc.direction))
+                        assumed.push_back(a);
                 }
                 if (!assumed.empty()) {
                     for (auto& l : wrap_words("assumed: " + join_strings(assumed, ", "), kConditionsWidth)) {
@@ -338,10 +343,12 @@ std::string render_text(const Catalog& c, const Selection& sel) {
     if (shown_entries + shown_products == 0) return "no catalog entries match the selection\n";
     out += std::to_string(shown_entries) + " entries, " + std::to_string(shown_products) +
            " products that cannot be allow-listed; catalog sha256:" + c.digest() + "\n";
-    out += "Names: *.x.com = any name below x.com but not x.com; .x.com = x.com and any name below it; "
-           "a bare name = that name only; ANY = any address.\n";
-    out += "DIR out = clients connect to these destination ports; in = the vendor's servers send to these local "
-           "ports. 'catalog show ID' gives sources and notes.\n";
+    out +=
+        "Names: *.x.com = any name below x.com but not x.com; .x.com = x.com and any name below it; "
+        "a bare name = that name only; ANY = any address.\n";
+    out +=
+        "DIR out = clients connect to these destination ports; in = the vendor's servers send to these local "
+        "ports. 'catalog show ID' gives sources and notes.\n";
     return out;
 }
 
@@ -363,7 +370,8 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
         s += line("vendor", e->vendor);
         s += line("product", e->product);
         s += line("edition", (e->edition.empty() ? std::string("-") : e->edition) +
-                                 (e->document_date.empty() ? " (undated document)" : " (document dated " + e->document_date + ")"));
+                                 (e->document_date.empty() ? " (undated document)"
+                                                           : " (document dated " + e->document_date + ")"));
         s += line("service", e->service);
         s += line("transport", to_string(e->transport));
         std::string ports;
@@ -392,7 +400,9 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
             s += line("assumed", join_strings(e->assumed, ", ") + " (not stated by the source)");
         }
         if (!e->notes.empty()) s += multiline("notes", e->notes);
-        if (doc.prefers) s += multiline("vendor prefers", std::string(to_string(doc.prefers->preferred)) + ": \"" + doc.prefers->quote + "\"");
+        if (doc.prefers)
+            s += multiline("vendor prefers",
+                           std::string(to_string(doc.prefers->preferred)) + ": \"" + doc.prefers->quote + "\"");
         s += line("defined at", e->defined_at.file + ":" + std::to_string(e->defined_at.line));
         return s;
     }

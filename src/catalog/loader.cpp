@@ -29,21 +29,21 @@ constexpr size_t kMaxIdLength = 64;  // ids go into nft comments (max 128 bytes)
 constexpr std::string_view kMojibake = "\xC3\xA2\xE2\x82\xAC";
 
 constexpr std::string_view kRootKeys[] = {"schema", "document", "product", "entry"};
-constexpr std::string_view kDocumentKeys[] = {"vendor",  "edition",   "date",           "date_as_written",
-                                              "title",   "sources",   "authoritative",  "reconciliation",
-                                              "direction", "direction_assumed", "prefers", "notes"};
+constexpr std::string_view kDocumentKeys[] = {"vendor",    "edition",           "date",          "date_as_written",
+                                              "title",     "sources",           "authoritative", "reconciliation",
+                                              "direction", "direction_assumed", "prefers",       "notes"};
 constexpr std::string_view kPrefersKeys[] = {"transport", "quote", "file", "section"};
-constexpr std::string_view kProductKeys[] = {"id", "product", "allowlist_supported", "advice", "advice_link",
+constexpr std::string_view kProductKeys[] = {"id",     "product", "allowlist_supported", "advice", "advice_link",
                                              "source", "notes"};
-constexpr std::string_view kEntryKeys[] = {"id",       "product",     "service",      "transport",  "ports",
-                                           "destinations", "direction", "required",  "third_party", "any_fallback",
-                                           "conditions", "source",   "provenance",   "assumed",    "notes"};
+constexpr std::string_view kEntryKeys[] = {"id",           "product",   "service",    "transport",   "ports",
+                                           "destinations", "direction", "required",   "third_party", "any_fallback",
+                                           "conditions",   "source",    "provenance", "assumed",     "notes"};
 constexpr std::string_view kSourceKeys[] = {"file", "section"};
 constexpr std::string_view kConditionKeys[] = {"sdk_version", "feature", "local_config"};
 constexpr std::string_view kSdkKeys[] = {"text", "min", "below"};
 constexpr std::string_view kLocalConfigKeys[] = {"key", "recommended", "text"};
 // Fields an entry's provenance/assumed lists may name.
-constexpr std::string_view kProvenanceFields[] = {"service",  "transport",  "ports", "destinations", "direction",
+constexpr std::string_view kProvenanceFields[] = {"service",  "transport",  "ports",       "destinations", "direction",
                                                   "required", "conditions", "third_party", "notes"};
 // Fields a multi-source document must give provenance for (unless assumed).
 constexpr std::string_view kProvenanceRequired[] = {"service", "transport", "ports", "destinations"};
@@ -91,8 +91,7 @@ bool valid_id(std::string_view id) {
     if (id.empty() || id.size() > kMaxIdLength) return false;
     auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
     if (!ok_first(id.front())) return false;
-    return std::all_of(id.begin(), id.end(),
-                       [&](char c) { return ok_first(c) || c == '.' || c == '-' || c == '_'; });
+    return std::all_of(id.begin(), id.end(), [&](char c) { return ok_first(c) || c == '.' || c == '-' || c == '_'; });
 }
 
 bool valid_version(std::string_view v) {
@@ -119,7 +118,9 @@ bool version_less(std::string_view a, std::string_view b) {
     return probe.applies_to(a);
 }
 
-std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quote(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
 
 std::string port_range_text(int64_t lo, int64_t hi) {
     return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
@@ -228,8 +229,8 @@ private:
             if (const toml::table* t = el.as_table()) {
                 f(*t);
             } else {
-                error_at(el, "expected each " + std::string(name) + " to be a table, got " +
-                                 std::string(type_name(el)));
+                error_at(el,
+                         "expected each " + std::string(name) + " to be a table, got " + std::string(type_name(el)));
             }
         }
     }
@@ -237,8 +238,9 @@ private:
     // Checks text for mojibake; returns false (after an error) if found.
     bool clean_text(const toml::node& n, std::string_view s) {
         if (s.find(kMojibake) != std::string_view::npos) {
-            error_at(n, "text looks mis-decoded (the bytes of UTF-8 read as Windows-1252, e.g. "
-                        "'\xC3\xA2\xE2\x82\xAC\xE2\x84\xA2' for '\xE2\x80\x99'); expected the intended characters");
+            error_at(n,
+                     "text looks mis-decoded (the bytes of UTF-8 read as Windows-1252, e.g. "
+                     "'\xC3\xA2\xE2\x82\xAC\xE2\x84\xA2' for '\xE2\x80\x99'); expected the intended characters");
             return false;
         }
         return true;
@@ -288,8 +290,8 @@ private:
         const toml::node* n = t.get(key);
         if (!n) {
             if (required) {
-                error_at(t, "missing key " + quote(key) + " in " + std::string(where) +
-                                "; expected an array of strings");
+                error_at(t,
+                         "missing key " + quote(key) + " in " + std::string(where) + "; expected an array of strings");
             }
             return std::nullopt;
         }
@@ -356,18 +358,17 @@ private:
 
     std::optional<SourceRef> parse_source(const toml::table& owner, std::string_view where, const Document& doc,
                                           std::string_view table_name) {
-        const toml::table* t =
-            get_table(owner, "source", where, true,
-                      "a [" + std::string(table_name) + ".source] table with file and section");
+        const toml::table* t = get_table(owner, "source", where, true,
+                                         "a [" + std::string(table_name) + ".source] table with file and section");
         if (!t) return std::nullopt;
         check_keys(*t, kSourceKeys, "[" + std::string(table_name) + ".source]");
         auto file = get_string(*t, "file", "[" + std::string(table_name) + ".source]", true);
         auto section = get_string(*t, "section", "[" + std::string(table_name) + ".source]", true);
         if (file && !doc.sources.empty() &&
             std::find(doc.sources.begin(), doc.sources.end(), *file) == doc.sources.end()) {
-            error_at(*t->get("file"), "source file " + quote(*file) +
-                                          " is not listed in [document] sources; expected one of: " +
-                                          join(doc.sources));
+            error_at(*t->get("file"),
+                     "source file " + quote(*file) +
+                         " is not listed in [document] sources; expected one of: " + join(doc.sources));
             return std::nullopt;
         }
         if (!file || !section) return std::nullopt;
@@ -383,8 +384,7 @@ private:
             if (const auto* dt = n->as_date()) {
                 const toml::date& x = dt->get();
                 char buf[16];
-                std::snprintf(buf, sizeof buf, "%04u-%02u-%02u", unsigned{x.year}, unsigned{x.month},
-                              unsigned{x.day});
+                std::snprintf(buf, sizeof buf, "%04u-%02u-%02u", unsigned{x.year}, unsigned{x.month}, unsigned{x.day});
                 d.date = buf;
             } else {
                 error_at(*n, "expected 'date' to be a TOML date like 2020-09-15, got " + std::string(type_name(*n)));
@@ -400,14 +400,14 @@ private:
         }
         if (auto v = get_string(t, "authoritative", "[document]", false)) {
             if (std::find(d.sources.begin(), d.sources.end(), *v) == d.sources.end()) {
-                error_at(*t.get("authoritative"),
-                         "authoritative source " + quote(*v) + " is not in 'sources'; expected one of: " +
-                             join(d.sources));
+                error_at(*t.get("authoritative"), "authoritative source " + quote(*v) +
+                                                      " is not in 'sources'; expected one of: " + join(d.sources));
             }
             d.authoritative = *v;
         } else if (d.sources.size() > 1 && !t.get("authoritative")) {
-            error_at(t, "missing key 'authoritative' in [document]; expected the source that wins when "
-                        "several sources disagree");
+            error_at(t,
+                     "missing key 'authoritative' in [document]; expected the source that wins when "
+                     "several sources disagree");
         }
         if (auto v = get_string(t, "reconciliation", "[document]", false)) d.reconciliation = *v;
         if (const toml::node* n = t.get("direction")) {
@@ -421,7 +421,10 @@ private:
             TransportPreference pref;
             bool ok = true;
             if (const toml::node* n = p->get("transport")) {
-                if (auto tr = parse_transport(*n)) pref.preferred = *tr; else ok = false;
+                if (auto tr = parse_transport(*n))
+                    pref.preferred = *tr;
+                else
+                    ok = false;
             } else {
                 error_at(*p, "missing key 'transport' in [document.prefers]; expected \"tcp\" or \"udp\"");
                 ok = false;
@@ -430,17 +433,18 @@ private:
             auto section = get_string(*p, "section", "[document.prefers]", true);
             auto file = get_string(*p, "file", "[document.prefers]", false);
             if (file && std::find(d.sources.begin(), d.sources.end(), *file) == d.sources.end()) {
-                error_at(*p->get("file"), "source file " + quote(*file) +
-                                              " is not listed in [document] sources; expected one of: " +
-                                              join(d.sources));
+                error_at(*p->get("file"),
+                         "source file " + quote(*file) +
+                             " is not listed in [document] sources; expected one of: " + join(d.sources));
                 ok = false;
             }
             if (ok && quote_text && section) {
                 pref.quote = *quote_text;
                 pref.source.section = *section;
-                pref.source.file = file ? *file : !d.authoritative.empty() ? d.authoritative
-                                                 : d.sources.empty()       ? std::string()
-                                                                           : d.sources.front();
+                pref.source.file = file                       ? *file
+                                   : !d.authoritative.empty() ? d.authoritative
+                                   : d.sources.empty()        ? std::string()
+                                                              : d.sources.front();
                 d.prefers = std::move(pref);
             }
         }
@@ -464,7 +468,10 @@ private:
         Product p;
         bool ok = id.has_value();
         if (id) p.id = *id;
-        if (auto v = get_string(t, "product", where, true)) p.product = *v; else ok = false;
+        if (auto v = get_string(t, "product", where, true))
+            p.product = *v;
+        else
+            ok = false;
         if (auto v = get_bool(t, "allowlist_supported", where, true)) {
             if (*v) {
                 error_at(*t.get("allowlist_supported"),
@@ -475,10 +482,16 @@ private:
         } else {
             ok = false;
         }
-        if (auto v = get_string(t, "advice", where, true)) p.advice = *v; else ok = false;
+        if (auto v = get_string(t, "advice", where, true))
+            p.advice = *v;
+        else
+            ok = false;
         if (auto v = get_string(t, "advice_link", where, false)) p.advice_link = *v;
         if (auto v = get_string(t, "notes", where, false)) p.notes = *v;
-        if (auto s = parse_source(t, where, doc, "product")) p.source = *s; else ok = false;
+        if (auto s = parse_source(t, where, doc, "product"))
+            p.source = *s;
+        else
+            ok = false;
         p.vendor = doc.vendor;
         p.edition = doc.edition;
         p.document_date = doc.date;
@@ -523,7 +536,10 @@ private:
         bool ok = true;
         for (const toml::node& el : *arr) {
             if (el.is_integer()) {
-                if (auto p = parse_port(el)) out.push_back({*p, *p}); else ok = false;
+                if (auto p = parse_port(el))
+                    out.push_back({*p, *p});
+                else
+                    ok = false;
             } else if (const toml::array* r = el.as_array()) {
                 if (r->size() != 2) {
                     error_at(el, "a port range needs exactly 2 elements, got " + std::to_string(r->size()) +
@@ -590,8 +606,8 @@ private:
             }
             for (size_t i = 0; i < out.size(); ++i) {
                 if (out[i].pattern == d->pattern) {
-                    error_at(el, "duplicate destination " + quote(s->get()) + " (same as " +
-                                     quote(out[i].as_written) + "); expected each destination once");
+                    error_at(el, "duplicate destination " + quote(s->get()) + " (same as " + quote(out[i].as_written) +
+                                     "); expected each destination once");
                     ok = false;
                 }
             }
@@ -601,8 +617,9 @@ private:
         if (ok && out.size() > 1) {
             for (size_t i = 0; i < out.size(); ++i) {
                 if (out[i].kind == DestinationKind::Any) {
-                    error_at(*nodes[i], "'ANY' cannot be combined with names in one entry; expected either "
-                                        "[\"ANY\"] or a list of names");
+                    error_at(*nodes[i],
+                             "'ANY' cannot be combined with names in one entry; expected either "
+                             "[\"ANY\"] or a list of names");
                     ok = false;
                 }
             }
@@ -616,8 +633,8 @@ private:
         if (!c) return !t.get("conditions");
         check_keys(*c, kConditionKeys, "[entry.conditions]");
         bool ok = true;
-        if (const toml::table* s = get_table(*c, "sdk_version", "[entry.conditions]", false,
-                                             "text and min and/or below")) {
+        if (const toml::table* s =
+                get_table(*c, "sdk_version", "[entry.conditions]", false, "text and min and/or below")) {
             check_keys(*s, kSdkKeys, "[entry.conditions.sdk_version]");
             SdkVersionCondition v;
             auto text = get_string(*s, "text", "[entry.conditions.sdk_version]", true);
@@ -629,18 +646,18 @@ private:
                 ok = false;
             }
             if (below && !valid_version(*below)) {
-                error_at(*s->get("below"),
-                         "invalid version " + quote(*below) + "; expected dotted numbers like 2.9.0");
+                error_at(*s->get("below"), "invalid version " + quote(*below) + "; expected dotted numbers like 2.9.0");
                 ok = false;
             }
             if (!s->get("min") && !s->get("below")) {
-                error_at(*s, "[entry.conditions.sdk_version] has neither 'min' nor 'below'; expected at least one "
-                             "bound");
+                error_at(*s,
+                         "[entry.conditions.sdk_version] has neither 'min' nor 'below'; expected at least one "
+                         "bound");
                 ok = false;
             }
             if (ok && min && below && !version_less(*min, *below)) {
-                error_at(*s->get("below"), "version range is empty (min " + *min + ", below " + *below +
-                                               "); expected min < below");
+                error_at(*s->get("below"),
+                         "version range is empty (min " + *min + ", below " + *below + "); expected min < below");
                 ok = false;
             }
             if (ok) {
@@ -653,16 +670,21 @@ private:
             ok = false;
         }
         if (const toml::node* f = c->get("feature")) {
-            if (auto v = get_string(*c, "feature", "[entry.conditions]", false)) e.conditions.feature = *v;
-            else ok = false;
+            if (auto v = get_string(*c, "feature", "[entry.conditions]", false))
+                e.conditions.feature = *v;
+            else
+                ok = false;
             (void)f;
         }
-        if (const toml::table* l = get_table(*c, "local_config", "[entry.conditions]", false,
-                                             "key, recommended and text")) {
+        if (const toml::table* l =
+                get_table(*c, "local_config", "[entry.conditions]", false, "key, recommended and text")) {
             check_keys(*l, kLocalConfigKeys, "[entry.conditions.local_config]");
             LocalConfigCondition lc;
             auto key = get_string(*l, "key", "[entry.conditions.local_config]", true);
-            if (key) lc.key = *key; else ok = false;
+            if (key)
+                lc.key = *key;
+            else
+                ok = false;
             if (auto v = get_string(*l, "text", "[entry.conditions.local_config]", false)) lc.text = *v;
             if (const toml::node* r = l->get("recommended")) {
                 const toml::array* arr = r->as_array();
@@ -714,8 +736,8 @@ private:
         if (p) {
             for (auto&& [k, v] : *p) {
                 if (!contains(kProvenanceFields, k.str())) {
-                    error_at(k.source(), "unknown key " + quote(k.str()) + " in [entry.provenance]; expected one of: " +
-                                             join(kProvenanceFields));
+                    error_at(k.source(), "unknown key " + quote(k.str()) +
+                                             " in [entry.provenance]; expected one of: " + join(kProvenanceFields));
                     ok = false;
                     continue;
                 }
@@ -732,9 +754,9 @@ private:
                 const toml::array& arr = *v.as_array();
                 for (size_t i = 0; i < files->size(); ++i) {
                     if (std::find(doc.sources.begin(), doc.sources.end(), (*files)[i]) == doc.sources.end()) {
-                        error_at(*arr.get(i), "source file " + quote((*files)[i]) +
-                                                  " is not listed in [document] sources; expected one of: " +
-                                                  join(doc.sources));
+                        error_at(*arr.get(i),
+                                 "source file " + quote((*files)[i]) +
+                                     " is not listed in [document] sources; expected one of: " + join(doc.sources));
                         ok = false;
                     }
                 }
@@ -749,16 +771,16 @@ private:
                 if (!has && !assumed) {
                     error_at(p ? p->source() : t.source(),
                              "missing provenance for " + quote(f) + " in " + std::string(where) +
-                                 "; the document has several sources, expected [entry.provenance] " +
-                                 std::string(f) + " = [source files]");
+                                 "; the document has several sources, expected [entry.provenance] " + std::string(f) +
+                                 " = [source files]");
                     ok = false;
                 }
             }
         }
         for (const FieldProvenance& fp : e.provenance) {
             if (std::find(e.assumed.begin(), e.assumed.end(), fp.field) != e.assumed.end()) {
-                error_at(p->source(), "field " + quote(fp.field) +
-                                          " is both assumed and sourced; expected one or the other");
+                error_at(p->source(),
+                         "field " + quote(fp.field) + " is both assumed and sourced; expected one or the other");
                 ok = false;
             }
         }
@@ -780,41 +802,70 @@ private:
             e.product = *v;
             for (const Product& p : products) {
                 if (p.product == *v) {
-                    error_at(*t.get("product"),
-                             "product " + quote(*v) + " is recorded as not allow-listable at " + p.defined_at.file +
-                                 ":" + std::to_string(p.defined_at.line) + ":" + std::to_string(p.defined_at.column) +
-                                 "; expected no [[entry]] for it");
+                    error_at(*t.get("product"), "product " + quote(*v) + " is recorded as not allow-listable at " +
+                                                    p.defined_at.file + ":" + std::to_string(p.defined_at.line) + ":" +
+                                                    std::to_string(p.defined_at.column) +
+                                                    "; expected no [[entry]] for it");
                     ok = false;
                 }
             }
         } else {
             ok = false;
         }
-        if (auto v = get_string(t, "service", where, true)) e.service = *v; else ok = false;
+        if (auto v = get_string(t, "service", where, true))
+            e.service = *v;
+        else
+            ok = false;
         if (const toml::node* n = t.get("transport")) {
-            if (auto tr = parse_transport(*n)) e.transport = *tr; else ok = false;
+            if (auto tr = parse_transport(*n))
+                e.transport = *tr;
+            else
+                ok = false;
         } else {
             error_at(t, "missing key 'transport' in " + where + "; expected \"tcp\" or \"udp\"");
             ok = false;
         }
-        if (auto ports = parse_ports(t, where)) e.ports = std::move(*ports); else ok = false;
-        if (auto d = parse_destinations(t, where)) e.destinations = std::move(*d); else ok = false;
+        if (auto ports = parse_ports(t, where))
+            e.ports = std::move(*ports);
+        else
+            ok = false;
+        if (auto d = parse_destinations(t, where))
+            e.destinations = std::move(*d);
+        else
+            ok = false;
         if (const toml::node* n = t.get("direction")) {
-            if (auto dir = parse_direction(*n)) e.direction = *dir; else ok = false;
+            if (auto dir = parse_direction(*n))
+                e.direction = *dir;
+            else
+                ok = false;
         } else {
             e.direction = doc.direction;
         }
-        if (auto v = get_bool(t, "required", where, true)) e.required = *v; else ok = false;
-        if (auto v = get_bool(t, "third_party", where, false)) e.third_party = *v;
-        else if (t.get("third_party")) ok = false;
-        if (auto v = get_bool(t, "any_fallback", where, false)) e.any_fallback = *v;
-        else if (t.get("any_fallback")) ok = false;
-        if (auto v = get_string(t, "notes", where, false)) e.notes = *v;
-        else if (t.get("notes")) ok = false;
+        if (auto v = get_bool(t, "required", where, true))
+            e.required = *v;
+        else
+            ok = false;
+        if (auto v = get_bool(t, "third_party", where, false))
+            e.third_party = *v;
+        else if (t.get("third_party"))
+            ok = false;
+        if (auto v = get_bool(t, "any_fallback", where, false))
+            e.any_fallback = *v;
+        else if (t.get("any_fallback"))
+            ok = false;
+        if (auto v = get_string(t, "notes", where, false))
+            e.notes = *v;
+        else if (t.get("notes"))
+            ok = false;
         if (!parse_conditions(t, where, e)) ok = false;
-        if (auto s = parse_source(t, where, doc, "entry")) e.source = *s; else ok = false;
-        if (auto a = parse_field_list(t, "assumed", where)) e.assumed = *a;
-        else if (t.get("assumed")) ok = false;
+        if (auto s = parse_source(t, where, doc, "entry"))
+            e.source = *s;
+        else
+            ok = false;
+        if (auto a = parse_field_list(t, "assumed", where))
+            e.assumed = *a;
+        else if (t.get("assumed"))
+            ok = false;
         if (!t.get("direction") && doc.direction_assumed &&
             std::find(e.assumed.begin(), e.assumed.end(), "direction") == e.assumed.end()) {
             e.assumed.emplace_back("direction");
@@ -993,12 +1044,14 @@ LoadResult load(std::span<const std::filesystem::path> paths) {
                 }
             }
             if (found == 0) {
-                diags.push_back(Diagnostic{p.string(), 0, 0, "no *.toml files in this directory; expected catalog files"});
+                diags.push_back(
+                    Diagnostic{p.string(), 0, 0, "no *.toml files in this directory; expected catalog files"});
             }
         } else if (fs::is_regular_file(p, ec)) {
             by_name[p.filename().string()] = p;
         } else {
-            diags.push_back(Diagnostic{p.string(), 0, 0, "no such file or directory; expected a catalog directory or .toml file"});
+            diags.push_back(
+                Diagnostic{p.string(), 0, 0, "no such file or directory; expected a catalog directory or .toml file"});
         }
     }
     std::vector<SourceText> sources;

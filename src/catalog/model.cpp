@@ -38,8 +38,7 @@ bool normalize_host_view(std::string_view& host) noexcept {
 }
 
 bool valid_label_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 // Validates a base name (no prefix, no trailing dot). Returns an empty string
@@ -94,7 +93,9 @@ bool parse_version(std::string_view text, std::array<uint32_t, kMaxVersionParts>
 
 }  // namespace
 
-std::string_view to_string(Transport t) noexcept { return t == Transport::Tcp ? "tcp" : "udp"; }
+std::string_view to_string(Transport t) noexcept {
+    return t == Transport::Tcp ? "tcp" : "udp";
+}
 
 std::string_view to_string(DestinationKind k) noexcept {
     switch (k) {

@@ -60,9 +60,15 @@ int run_analyze(int argc, char** argv) {
     std::string db_path;
     std::vector<std::string> files;
     uint32_t max_flows = 1u << 20;
+    std::vector<std::string> catalog_dirs, vendors;
+    std::string fail_on;
     opts.add_options()
         ("help,h", "show this help")
         ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
+        ("no-bundled-catalog", "use only the --catalog directories")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "print these vendors' verdicts (default: vendors seen)")
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
         ("quiet,q", "no progress and no summary");
     po::options_description hidden;
@@ -80,7 +86,7 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 input file, 5 database.\n";
+        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 10 --fail-on matched.\n";
         return kExitOk;
     }
     if (files.empty()) {
@@ -92,6 +98,12 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
     const bool quiet = vm.count("quiet") > 0;
+    if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
+        std::fprintf(stderr, "callwall analyze: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
+        return kExitUsage;
+    }
+    const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
+    if (!cat) return kExitCatalog;
 
     // Open every input before touching the database so a typo costs nothing.
     std::vector<std::unique_ptr<capture::PcapSource>> sources;
@@ -114,6 +126,7 @@ int run_analyze(int argc, char** argv) {
         info.kind = "analyze";
         for (size_t i = 0; i < files.size(); ++i) info.source += (i ? "," : "") + files[i];
         info.command_line = join_command_line(argc, argv);
+        info.catalog_digest = cat->digest();
         info.started_at = wall_now();
         run_id = db->begin_run(info);
     } catch (const store::StoreError& e) {
@@ -175,8 +188,16 @@ int run_analyze(int argc, char** argv) {
         std::printf("run %lld (%s) into %s\n", static_cast<long long>(run_id),
                     std::string(store::to_string(status)).c_str(), db_path.c_str());
         print_summary(stdout, analyzer, elapsed);
+        std::printf("\n");
     }
-    return kExitOk;
+    try {
+        return attribute_and_print(*db, run_id, *cat, vendors, fail_on, quiet);
+    } catch (const store::StoreError& e) {
+        return report_store_error(e);
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "callwall: %s\n", e.what());
+        return kExitDatabase;
+    }
 }
 
 }  // namespace callwall::cli

@@ -92,6 +92,7 @@ bool selection_matches_anything(const cat::Catalog& c, const cat::Selection& sel
 int run_catalog(int argc, char** argv) {
     try {
         po::options_description visible("Options");
+        // clang-format off
         visible.add_options()
             ("help,h", "show this help")
             ("catalog", po::value<std::vector<std::string>>()->composing(),
@@ -107,6 +108,7 @@ int run_catalog(int argc, char** argv) {
         hidden.add_options()
             ("command", po::value<std::string>())
             ("args", po::value<std::vector<std::string>>());
+        // clang-format on
         po::options_description all;
         all.add(visible).add(hidden);
         po::positional_options_description pos;
@@ -114,11 +116,7 @@ int run_catalog(int argc, char** argv) {
 
         po::variables_map vm;
         // argv[0] is "catalog"; command_line_parser skips it like a program name.
-        po::store(po::command_line_parser(argc, argv)
-                      .options(all)
-                      .positional(pos)
-                      .run(),
-                  vm);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
         po::notify(vm);
 
         if (vm.count("help")) {
@@ -144,7 +142,8 @@ int run_catalog(int argc, char** argv) {
         }
 
         if (command == "check") {
-            if (has_selection || !format.empty()) return usage_error("'check' takes no --vendor/--product/--edition/--format");
+            if (has_selection || !format.empty())
+                return usage_error("'check' takes no --vendor/--product/--edition/--format");
             for (const std::string& a : args) paths.emplace_back(a);
             if (paths.empty()) return usage_error("nothing to check: give a DIR or drop --no-bundled");
             size_t errors = 0;
@@ -162,7 +161,8 @@ int run_catalog(int argc, char** argv) {
         }
         if (command == "show") {
             if (args.size() != 1) return usage_error("'show' takes exactly one ID");
-            if (has_selection || !format.empty()) return usage_error("'show' takes no --vendor/--product/--edition/--format");
+            if (has_selection || !format.empty())
+                return usage_error("'show' takes no --vendor/--product/--edition/--format");
         } else if (!args.empty()) {
             return usage_error("unexpected argument '" + args.front() + "' for '" + command + "'");
         }

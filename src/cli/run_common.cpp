@@ -1,8 +1,11 @@
 #include "cli/run_common.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 
+#include "callwall/attrib/attrib.hpp"
+#include "callwall/report/report.hpp"
 #include "cli/commands.hpp"
 
 namespace callwall::cli {
@@ -63,6 +66,47 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
 int report_store_error(const store::StoreError& e) {
     std::fprintf(stderr, "callwall: database error: %s\n", e.what());
     return kExitDatabase;
+}
+
+std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled) {
+    std::vector<std::filesystem::path> paths;
+    if (!no_bundled) paths.push_back(catalog::bundled_catalog_dir());
+    for (const auto& e : extra) paths.emplace_back(e);
+    if (paths.empty()) {
+        std::fprintf(stderr, "callwall: no catalog: give --catalog DIR or drop --no-bundled-catalog\n");
+        return std::nullopt;
+    }
+    auto r = catalog::load(paths);
+    if (!r.ok()) {
+        for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+        std::fprintf(stderr, "callwall: the catalog has %zu error(s); 'callwall catalog check' lists them\n",
+                     r.diagnostics.size());
+        return std::nullopt;
+    }
+    return std::move(*r.catalog);
+}
+
+bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string& fail_on) {
+    for (const auto& v : verdicts) {
+        if (v == "blocked") return true;
+        if (fail_on == "partial" && v == "partial") return true;
+    }
+    return false;
+}
+
+int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog& c,
+                        const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet) {
+    attrib::run_attribution(db, run_id, c);
+    db.flush();
+    report::ReportOptions opt;
+    opt.run = run_id;
+    opt.vendors = vendors;
+    const report::ReportData d = report::load(db.path(), opt);
+    if (!quiet) std::fputs(report::render_text(d).c_str(), stdout);
+    if (fail_on.empty()) return kExitOk;
+    std::vector<std::string> vs;
+    for (const auto& v : d.verdicts) vs.push_back(v.verdict);
+    return fail_on_matches(vs, fail_on) ? kExitFailOn : kExitOk;
 }
 
 }  // namespace callwall::cli

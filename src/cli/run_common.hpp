@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "callwall/catalog/catalog.hpp"
 #include "callwall/pipeline/analyzer.hpp"
 #include "callwall/store/store.hpp"
 
@@ -26,5 +29,17 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
 
 /// Maps exceptions thrown at start-up or by the store to one line and an exit code.
 int report_store_error(const store::StoreError& e);
+
+/// Loads the bundled catalog (unless no_bundled) plus extra directories/files.
+/// On errors prints every diagnostic (file:line:column) and returns nullopt.
+std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled);
+
+/// Attributes the run, then prints its verdict table (vendors seen, or `vendors`).
+/// Returns kExitFailOn when `fail_on` ("blocked" or "partial") matches, else kExitOk.
+int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog& c,
+                        const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet);
+
+/// True if any shown verdict matches --fail-on (blocked: blocked; partial: blocked or partial).
+bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string& fail_on);
 
 }  // namespace callwall::cli

@@ -884,7 +884,9 @@ struct Dissector::Impl {
 
     Kind classify_udp(const Flow& f, ByteView p) const noexcept {
         if ((dns_port(f.server_port) || dns_port(f.client_port)) && dns::probe(p)) return Kind::Dns;
-        if (!p.empty() && p[0] >= 0xC0 && quic::probe(p)) return Kind::Quic;
+        // Long headers may clear the fixed bit (RFC 9287) and gQUIC Q043 starts
+        // with 0x09: probe() decides, not the first byte.
+        if (quic::probe(p)) return Kind::Quic;
         if (stun::probe(p)) return Kind::Rtc;
         if (dtls::probe(p)) return Kind::Rtc;
         if (!p.empty() && p[0] >= 0x40 && p[0] <= 0x7F && p.size() >= 4) return Kind::Rtc;  // ChannelData candidate

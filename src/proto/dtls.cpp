@@ -7,9 +7,9 @@ namespace {
 constexpr bool plaintext_type(uint8_t t) noexcept {
     return t >= content_type::kChangeCipherSpec && t <= content_type::kTls12Cid;
 }
-constexpr bool record_version(uint16_t v) noexcept {
-    return v == kVersion10 || v == kVersion12 || v == kVersion13;
-}
+// RFC 9147 §5.1: DTLS 1.3 plaintext records keep legacy_record_version
+// 0xFEFD, so only the 1.0 and 1.2 numbers appear here.
+constexpr bool record_version(uint16_t v) noexcept { return v == kVersion10 || v == kVersion12; }
 
 // RFC 6347 §4.2.1 / RFC 5246 §7.4.1.2:
 //   ProtocolVersion client_version; Random random; SessionID session_id<0..32>;

@@ -183,14 +183,18 @@ void Confirmer::count_rtp_packet() noexcept {
 
 Verdict Confirmer::on_payload(ByteView p) noexcept {
     if (verdict_ != Verdict::Candidate) return verdict_;
+    if (++packets_ >= kMaxPackets) {
+        verdict_ = Verdict::Rejected;
+        return verdict_;
+    }
     switch (classify_first_byte(p)) {
         case FirstByteClass::Stun:
         case FirstByteClass::Zrtp:
         case FirstByteClass::Dtls:
         case FirstByteClass::TurnChannel:
-            return verdict_;  // other RFC 7983 citizens of an RTC 5-tuple
-        case FirstByteClass::Quic:
         case FirstByteClass::Unknown:
+            return verdict_;  // RFC 7983 neighbours and proprietary relay framing
+        case FirstByteClass::Quic:
             if (++foreign_ >= kMaxForeign) verdict_ = Verdict::Rejected;
             return verdict_;
         case FirstByteClass::RtpRtcp:

@@ -9,16 +9,24 @@
 namespace callwall::proto::stun {
 namespace {
 
-constexpr std::array<uint32_t, 256> make_crc_table() noexcept {
-    std::array<uint32_t, 256> t{};
+// CRC-32 (reflected polynomial 0xEDB88320), "slicing-by-8": table k holds
+// the CRC of a byte followed by k zero bytes, so 8 input bytes cost 8 lookups
+// with no serial dependency between them (~4x the byte-wise loop; every ICE
+// check carries a FINGERPRINT).
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+constexpr CrcTables make_crc_tables() noexcept {
+    CrcTables t{};
     for (uint32_t i = 0; i < 256; ++i) {
         uint32_t c = i;
         for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-        t[i] = c;
+        t[0][i] = c;
+    }
+    for (size_t k = 1; k < 8; ++k) {
+        for (size_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFFu];
     }
     return t;
 }
-constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
+constexpr CrcTables kCrc = make_crc_tables();
 
 constexpr size_t pad4(size_t n) noexcept { return (n + 3u) & ~size_t{3}; }
 
@@ -285,7 +293,15 @@ bool parse_attributes(ByteView msg, size_t attrs_len, bool padded, Message& m) n
 
 uint32_t crc32(ByteView bytes, uint32_t crc) noexcept {
     uint32_t c = ~crc;
-    for (uint8_t b : bytes) c = kCrcTable[(c ^ b) & 0xFFu] ^ (c >> 8);
+    const uint8_t* p = bytes.data();
+    size_t n = bytes.size();
+    for (; n >= 8; n -= 8, p += 8) {
+        const uint32_t one = c ^ (uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
+                                  (uint32_t{p[3]} << 24));
+        c = kCrc[7][one & 0xFFu] ^ kCrc[6][(one >> 8) & 0xFFu] ^ kCrc[5][(one >> 16) & 0xFFu] ^
+            kCrc[4][one >> 24] ^ kCrc[3][p[4]] ^ kCrc[2][p[5]] ^ kCrc[1][p[6]] ^ kCrc[0][p[7]];
+    }
+    for (; n > 0; --n, ++p) c = kCrc[0][(c ^ *p) & 0xFFu] ^ (c >> 8);
     return ~c;
 }
 

@@ -178,6 +178,72 @@ CREATE TABLE IF NOT EXISTS icmp_error (
   flow_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS flow_server ON flow(run_id, server_ip, server_port);
+CREATE TABLE IF NOT EXISTS catalog_entry (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  entry_id TEXT NOT NULL,
+  vendor TEXT NOT NULL,
+  product TEXT NOT NULL,
+  edition TEXT NOT NULL,
+  document_date TEXT NOT NULL,
+  service TEXT NOT NULL,
+  transport TEXT NOT NULL,
+  ports TEXT NOT NULL,
+  destinations TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  required INTEGER NOT NULL,
+  conditions TEXT NOT NULL,
+  source_file TEXT NOT NULL,
+  source_section TEXT NOT NULL,
+  PRIMARY KEY (run_id, entry_id)
+);
+CREATE TABLE IF NOT EXISTS flow_match (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  entry_id TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  name TEXT NOT NULL,
+  counted INTEGER NOT NULL,
+  PRIMARY KEY (run_id, flow_id, entry_id)
+);
+CREATE TABLE IF NOT EXISTS verdict (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  entry_id TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  flows_observed INTEGER NOT NULL,
+  flows_blocked INTEGER NOT NULL,
+  flows_inconclusive INTEGER NOT NULL,
+  ports_observed TEXT NOT NULL,
+  ports_blocked TEXT NOT NULL,
+  evidence_flows TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  why TEXT NOT NULL,
+  PRIMARY KEY (run_id, entry_id)
+);
+CREATE TABLE IF NOT EXISTS product_verdict (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  vendor TEXT NOT NULL,
+  product TEXT NOT NULL,
+  edition TEXT NOT NULL,
+  conclusion TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unmatched_flow (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  flow_id INTEGER NOT NULL,
+  vendor TEXT NOT NULL,
+  name TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS verdict_summary AS
+  SELECT v.run_id, e.vendor, e.edition, e.product, e.service, e.transport, e.ports, e.destinations,
+         e.required, e.conditions, v.entry_id, v.verdict, v.reasons, v.flows_observed, v.flows_blocked,
+         v.flows_inconclusive, v.ports_observed, v.ports_blocked, v.origin, v.why, v.evidence_flows
+  FROM verdict v JOIN catalog_entry e ON e.run_id = v.run_id AND e.entry_id = v.entry_id;
+CREATE VIEW IF NOT EXISTS unmatched_vendor_flows AS
+  SELECT u.run_id, u.vendor, u.name, f.id AS flow_id, f.transport, f.client_ip, f.client_port, f.server_ip,
+         f.server_port, f.app, f.state, f.outcome, f.first_ts
+  FROM unmatched_flow u JOIN flow f ON f.run_id = u.run_id AND f.id = u.flow_id;
 )SQL";
 
 constexpr const char* kInsertFlow = R"SQL(
@@ -302,7 +368,7 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     if (version == 0) {
         // Refuse a database that has tables of someone else's.
         sqlite3_stmt* t = nullptr;
-        sqlite3_prepare_v2(s->db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT IN ('run','flow','icmp_error','flow_name','dns_answer','dns_query','tls_hello','stun_message','rtp_stream','catalog_entry','flow_match','verdict')", -1, &t, nullptr);
+        sqlite3_prepare_v2(s->db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT IN ('run','flow','icmp_error','flow_name','dns_answer','dns_query','tls_hello','stun_message','rtp_stream','catalog_entry','flow_match','verdict','product_verdict','unmatched_flow')", -1, &t, nullptr);
         int foreign = 0;
         if (t && sqlite3_step(t) == SQLITE_ROW) foreign = sqlite3_column_int(t, 0);
         sqlite3_finalize(t);

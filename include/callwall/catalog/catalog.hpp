@@ -96,8 +96,7 @@ struct Destination {
 
 /// Parses a destination as written. On failure returns std::nullopt and sets
 /// *reason (if given) to why, e.g. "'*' must be the whole leftmost label".
-[[nodiscard]] std::optional<Destination> parse_destination(std::string_view text,
-                                                           std::string* reason = nullptr);
+[[nodiscard]] std::optional<Destination> parse_destination(std::string_view text, std::string* reason = nullptr);
 
 /// Reference implementation of the domain semantics for one pattern (a direct
 /// comparison, not the index). Used as the test oracle and by `show`.
@@ -119,9 +118,9 @@ struct SdkVersionCondition {
 /// Recording's lowUdpPort..highUdpPort. The entry's ports hold the recommended
 /// default.
 struct LocalConfigCondition {
-    std::string key;                      ///< e.g. "lowUdpPort..highUdpPort"
-    std::optional<PortRange> recommended; ///< vendor's recommended default, if any
-    std::string text;                     ///< the vendor's advice in short
+    std::string key;                       ///< e.g. "lowUdpPort..highUdpPort"
+    std::optional<PortRange> recommended;  ///< vendor's recommended default, if any
+    std::string text;                      ///< the vendor's advice in short
 };
 
 /// When an entry applies. All present conditions must hold.
@@ -130,9 +129,7 @@ struct Conditions {
     std::string feature;  ///< optional feature that needs it (e.g. "RTMP converter"); empty = none
     std::optional<LocalConfigCondition> local_config;
 
-    [[nodiscard]] bool empty() const noexcept {
-        return !sdk_version && feature.empty() && !local_config;
-    }
+    [[nodiscard]] bool empty() const noexcept { return !sdk_version && feature.empty() && !local_config; }
 };
 
 /// Where a requirement comes from: the seed document's file name and section
@@ -158,7 +155,7 @@ struct FieldProvenance {
 
 /// One requirement: one transport, a port set, a destination list.
 struct Entry {
-    std::string id;             ///< stable, unique across the catalog
+    std::string id;  ///< stable, unique across the catalog
     std::string vendor;
     std::string product;        ///< product/SDK as the vendor names it
     std::string edition;        ///< document edition, e.g. "2020"; empty if the document has none
@@ -169,9 +166,9 @@ struct Entry {
     PortSet port_set;              ///< merged index of ports
     std::vector<Destination> destinations;
     Direction direction = Direction::Outbound;
-    bool required = true;      ///< false: the vendor presents it as optional
-    bool third_party = false;  ///< names belong to third parties (not evidence the vendor is active)
-    bool any_fallback = false; ///< vendor allows ANY destination if names cannot be used
+    bool required = true;       ///< false: the vendor presents it as optional
+    bool third_party = false;   ///< names belong to third parties (not evidence the vendor is active)
+    bool any_fallback = false;  ///< vendor allows ANY destination if names cannot be used
     Conditions conditions;
     SourceRef source;
     std::vector<FieldProvenance> provenance;  ///< per-field sources (multi-source documents)
@@ -218,9 +215,9 @@ struct Document {
     std::string date;             ///< ISO date or empty
     std::string date_as_written;  ///< e.g. "Tue Sep 15 2020 10:32:32 GMT+0800 (CST)"
     std::string title;
-    std::vector<std::string> sources;  ///< seed files this edition is built from
-    std::string authoritative;         ///< for several sources: the one that wins
-    std::string reconciliation;        ///< how the sources were reconciled
+    std::vector<std::string> sources;           ///< seed files this edition is built from
+    std::string authoritative;                  ///< for several sources: the one that wins
+    std::string reconciliation;                 ///< how the sources were reconciled
     Direction direction = Direction::Outbound;  ///< default for entries
     bool direction_assumed = false;             ///< the document does not state a direction
     std::optional<TransportPreference> prefers;

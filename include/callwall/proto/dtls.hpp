@@ -30,7 +30,7 @@ namespace callwall::proto::dtls {
 
 inline constexpr uint16_t kVersion10 = 0xFEFF;
 inline constexpr uint16_t kVersion12 = 0xFEFD;
-inline constexpr uint16_t kVersion13 = 0xFEFC;  ///< only in supported_versions; records say 1.2
+inline constexpr uint16_t kVersion13 = 0xFEFC;  ///< only in supported_versions; records say 0xFEFD
 /// RFC 6347 §4.1: type(1) version(2) epoch(2) sequence_number(6) length(2).
 inline constexpr size_t kRecordHeaderLen = 13;
 /// RFC 6347 §4.2.2: msg_type(1) length(3) message_seq(2) fragment_offset(3)

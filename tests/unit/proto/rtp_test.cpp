@@ -373,6 +373,21 @@ TEST(RtpConfirmer, DnsAndQuicAreNotRtp) {
     EXPECT_EQ(quic.verdict(), Verdict::Rejected);
 }
 
+TEST(RtpConfirmer, ProprietaryRelayFramingIsNeutral) {
+    // WhatsApp's relay messages (first byte 0x08, ndpi__stun_wa_call.pcapng
+    // udp:5 frame 446) precede its RTP on the same 5-tuple.
+    Confirmer c;
+    const Bytes wa = hex("080100002112a4423d4dfb65296240094ddef949");
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(c.on_payload(view(wa)), Verdict::Candidate);
+    Verdict v = Verdict::Candidate;
+    for (const auto& p : g729()) v = c.on_payload(view(p));
+    EXPECT_EQ(v, Verdict::Confirmed);
+    // ... but the wait is bounded.
+    Confirmer d;
+    for (int i = 0; i < Confirmer::kMaxPackets; ++i) d.on_payload(view(wa));
+    EXPECT_EQ(d.verdict(), Verdict::Rejected);
+}
+
 TEST(RtpConfirmer, TolerantOfLossReorderAndBundle) {
     Confirmer c;
     auto pkt = [](uint32_t ssrc, uint16_t seq, uint32_t ts, uint8_t pt) {

@@ -1,0 +1,155 @@
+// Attribution and verdicts: every flow to the catalog requirements it serves,
+// every requirement to observed / blocked / partial / inconclusive /
+// not_exercised, with the evidence and who likely said no.
+//
+// Attribution reads facts (flows with their names and protocol evidence, DNS
+// queries) — never packets. The pure functions below are what the tests pin
+// down; run_attribution() loads the facts of one run from the database,
+// applies them, and writes catalog_entry, flow_match, verdict,
+// product_verdict and unmatched_flow rows plus each flow's outcome.
+//
+// Thresholds (DESIGN "How long is no answer"): clients retransmit a SYN after
+// about 1 s, 3 s, 7 s and a STUN request after 0.5 s, 1.5 s, 3.5 s. An attempt
+// is blocked only after a retransmission, or when the capture ran on for
+// kNoAnswerWaitS after it without an answer; otherwise it is inconclusive.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "callwall/catalog/catalog.hpp"
+
+namespace callwall::store {
+class Store;
+}
+
+namespace callwall::attrib {
+
+/// Seconds of capture after an unanswered attempt before it counts as blocked
+/// without a retransmission: a SYN's first retransmission comes at ~1 s, the
+/// second at ~3 s; STUN's at 0.5 s and 1.5 s.
+inline constexpr double kNoAnswerWaitS = 3.0;
+
+/// A flow as attribution sees it (one row of `flow` plus its names).
+struct FlowFacts {
+    uint64_t id = 0;
+    std::string transport;  ///< "tcp", "udp"
+    std::string client_ip, server_ip;
+    uint16_t client_port = 0, server_port = 0;
+    double first_ts = 0, last_ts = 0;
+    uint64_t packets_c2s = 0, packets_s2c = 0;
+    std::string state;  ///< Zeek conn_state for TCP; "answered"/"one-way" for UDP
+    uint32_t syn_count = 0, synack_count = 0;
+    double first_syn_ts = 0, last_syn_ts = 0;
+    int rst_ttl = -1;                        ///< TTL of the server's first RST, -1 = none
+    int server_ttl_min = -1, server_ttl_max = -1;
+    uint32_t icmp_errors = 0;
+    int icmp_type = -1, icmp_code = -1;
+    std::string icmp_from;
+    int icmp_family = 4;
+    std::string app;  ///< "tls", "stun+turn+rtp", ...
+    struct Name {
+        std::string name, source;  ///< source: "sni", "dns", "turn-peer"
+    };
+    std::vector<Name> names;
+    uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
+    uint64_t rtp_packets = 0;
+    bool dtls_handshake = false;
+    uint32_t channel_data = 0;
+
+    [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
+};
+
+enum class Outcome : uint8_t { Observed, Blocked, Inconclusive };
+[[nodiscard]] std::string_view to_string(Outcome o) noexcept;
+
+struct FlowOutcome {
+    Outcome outcome = Outcome::Inconclusive;
+    std::string reason;  ///< blocked: no-answer, reset, icmp-T-C, stun-timeout; inconclusive: why
+    std::string origin;  ///< who likely said no, with the reason
+    std::string evidence;  ///< the packet-level evidence in words
+};
+
+/// Decides whether one flow got through. `capture_end` is the time of the
+/// run's last packet; `server_ttls` are TTLs seen from the same server address
+/// on other flows (for forged-RST detection).
+[[nodiscard]] FlowOutcome classify_flow(const FlowFacts& f, double capture_end,
+                                        const std::set<int>& server_ttls = {});
+
+enum class Evidence : uint8_t { Sni, Dns, TurnPeer, Protocol, PortOnly };
+[[nodiscard]] std::string_view to_string(Evidence e) noexcept;
+/// Evidence kinds that can decide a verdict (port-only cannot).
+[[nodiscard]] constexpr bool decisive(Evidence e) noexcept { return e != Evidence::PortOnly; }
+
+struct Match {
+    uint32_t entry = 0;  ///< index into Catalog::entries()
+    Evidence evidence = Evidence::PortOnly;
+    double confidence = 0;
+    std::string name;  ///< the name that matched ("" for protocol/port-only)
+};
+
+/// Which catalog entries one flow serves. `active_vendors` are the vendor
+/// indices whose own names appear in this capture (flows or DNS queries):
+/// destination-ANY entries, and entries matched without a name, are only
+/// considered for those vendors and never by port alone.
+/// Tie-break: one flow may serve several entries (two editions, two products
+/// sharing ports); all are returned, the strongest evidence per entry only.
+[[nodiscard]] std::vector<Match> match_flow(const FlowFacts& f, const catalog::Catalog& c,
+                                            const std::set<uint16_t>& active_vendors);
+
+/// Vendors whose names the flow carries, but no entry matched (catalog gap).
+[[nodiscard]] std::vector<uint16_t> gap_vendors(const FlowFacts& f, const catalog::Catalog& c,
+                                                const std::vector<Match>& matches);
+
+enum class Verdict : uint8_t { Observed, Blocked, Partial, Inconclusive, NotExercised };
+[[nodiscard]] std::string_view to_string(Verdict v) noexcept;
+
+/// One matched flow's contribution to an entry.
+struct EntryFlow {
+    uint64_t flow_id = 0;
+    uint16_t port = 0;
+    FlowOutcome outcome;
+};
+
+struct EntryVerdict {
+    Verdict verdict = Verdict::NotExercised;
+    std::vector<std::string> reasons;  ///< distinct blocked reasons (and "dns-failure")
+    uint32_t flows_observed = 0, flows_blocked = 0, flows_inconclusive = 0;
+    std::set<uint16_t> ports_observed, ports_blocked;
+    std::vector<uint64_t> evidence_flows;  ///< the flows behind the verdict (blocked ones first)
+    std::string origin;                    ///< who likely said no (first blocked flow's)
+    std::string why;                       ///< one line for the report
+};
+
+/// Combines the matched flows of one entry (and DNS failures for its names)
+/// into its verdict. Per port: a port with an observed flow got through; a
+/// port with only blocked flows was blocked. Partial when both kinds of port exist.
+[[nodiscard]] EntryVerdict decide_entry(const std::vector<EntryFlow>& flows, uint32_t dns_failures,
+                                        const std::string& dns_failure_detail);
+
+/// Per vendor product: ready / works, degraded / broken / not exercised.
+struct ProductConclusion {
+    std::string vendor, product, edition;
+    std::string conclusion;  ///< "ready", "works, degraded", "broken", "not exercised", "cannot be allow-listed"
+    std::string detail;
+};
+
+struct RunVerdicts {
+    std::vector<EntryVerdict> entries;  ///< parallel to Catalog::entries()
+    std::vector<ProductConclusion> products;
+    std::set<uint16_t> active_vendors;
+    uint64_t flows = 0, matched_flows = 0, vendor_gap_flows = 0, other_flows = 0;
+};
+
+[[nodiscard]] std::vector<ProductConclusion> conclude_products(const catalog::Catalog& c,
+                                                               const std::vector<EntryVerdict>& v,
+                                                               const std::set<uint16_t>& active_vendors);
+
+/// Loads the run's facts from the store, attributes, and writes the results.
+/// Throws store::StoreError on database failure.
+RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c);
+
+}  // namespace callwall::attrib

@@ -1,0 +1,86 @@
+// Reports of a run, read back from the database: text (for a firewall team),
+// JSON (the stable interface in DESIGN.md), CSV, and a self-contained HTML page.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace callwall::report {
+
+struct RunInfo {
+    int64_t id = 0;
+    std::string kind, source, status, command_line, tool_version, catalog_digest, notes;
+    double started_at = 0, ended_at = 0, first_ts = 0, last_ts = 0;
+    uint64_t packets = 0, bytes = 0, truncated_packets = 0, undecoded_packets = 0, kernel_dropped = 0, flows = 0;
+};
+
+struct EvidenceFlow {
+    uint64_t flow_id = 0;
+    std::string transport, client_ip, server_ip;
+    uint16_t client_port = 0, server_port = 0;
+    double first_ts = 0, last_ts = 0;
+    uint64_t packets_c2s = 0, packets_s2c = 0;
+    std::string state, outcome, app, name, name_source, evidence_kind;
+    int icmp_type = -1, icmp_code = -1;
+    std::string icmp_from;
+};
+
+struct VerdictRow {
+    std::string entry_id, vendor, edition, product, service, transport, ports, destinations, conditions;
+    std::string source_file, source_section;
+    bool required = true;
+    std::string verdict;  ///< observed | blocked | partial | inconclusive | not_exercised
+    std::vector<std::string> reasons;
+    uint32_t flows_observed = 0, flows_blocked = 0, flows_inconclusive = 0;
+    std::string ports_observed, ports_blocked, origin, why;
+    std::vector<EvidenceFlow> evidence;  ///< up to kMaxEvidence flows, blocked ones first
+    /// Other entries (e.g. of another edition or product) that the same flows also serve.
+    std::vector<std::string> shared_with;
+};
+
+struct ProductRow {
+    std::string vendor, product, edition, conclusion, detail;
+};
+
+struct UnmatchedVendorFlow {
+    uint64_t flow_id = 0;
+    std::string vendor, name, transport, client_ip, server_ip, app, outcome;
+    uint16_t client_port = 0, server_port = 0;
+};
+
+struct OtherFlowsSummary {
+    std::string transport, app;
+    uint16_t server_port = 0;
+    uint64_t flows = 0;
+};
+
+struct ReportData {
+    std::string db_path;
+    RunInfo run;
+    std::vector<VerdictRow> verdicts;
+    std::vector<ProductRow> products;
+    std::vector<UnmatchedVendorFlow> vendor_gaps;
+    uint64_t other_flows = 0;
+    std::vector<OtherFlowsSummary> other_summary;  ///< top groups by app and port
+};
+
+inline constexpr size_t kMaxEvidence = 5;
+
+struct ReportOptions {
+    std::optional<int64_t> run;       ///< default: the latest run
+    std::vector<std::string> vendors; ///< default: the vendors seen in the run
+    bool all_entries = false;         ///< also entries of vendors not seen
+};
+
+/// Loads a run's results. Throws std::runtime_error with a one-line message
+/// (no such database/run, not a callwall database, attribution not run).
+ReportData load(const std::string& db_path, const ReportOptions& opt);
+
+std::string render_text(const ReportData& d);
+std::string render_json(const ReportData& d);
+std::string render_csv(const ReportData& d);
+std::string render_html(const ReportData& d);
+
+}  // namespace callwall::report

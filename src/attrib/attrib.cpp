@@ -1,0 +1,727 @@
+// Attribution and verdicts. See attrib/attrib.hpp.
+#include "callwall/attrib/attrib.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "callwall/store/store.hpp"
+
+namespace callwall::attrib {
+namespace {
+
+using catalog::Catalog;
+using catalog::Entry;
+
+// Confidence by evidence kind (documented in the README): a flow's own SNI
+// names it; a DNS answer the same client saw just before names it unless the
+// address also served other names; a TURN peer relation is indirect; protocol
+// evidence in a vendor's port range, while that vendor is active by name, is
+// circumstantial; a port alone is a hint that decides nothing.
+constexpr double kConfidenceSni = 0.95;
+constexpr double kConfidenceDns = 0.85;
+constexpr double kConfidenceDnsShared = 0.7;
+constexpr double kConfidenceTurnPeer = 0.6;
+constexpr double kConfidenceProtocolAny = 0.6;
+constexpr double kConfidenceProtocolPort = 0.5;
+constexpr double kConfidencePortOnly = 0.2;
+
+bool admin_prohibited(int family, int type, int code) {
+    if (family == 6) return type == 1 && code == 1;
+    return type == 3 && (code == 9 || code == 10 || code == 13);
+}
+
+std::string icmp_name(int family, int type, int code) {
+    if (family == 6) {
+        if (type == 1) {
+            static const char* k[] = {"no route", "administratively prohibited", "beyond scope of source",
+                                      "address unreachable", "port unreachable", "source address failed policy",
+                                      "reject route"};
+            return std::string("destination unreachable (") + (code >= 0 && code <= 6 ? k[code] : "code " + std::to_string(code)) + ")";
+        }
+        if (type == 2) return "packet too big";
+        if (type == 3) return "time exceeded";
+        return "parameter problem";
+    }
+    if (type == 3) {
+        static const char* k[] = {"net unreachable", "host unreachable", "protocol unreachable", "port unreachable",
+                                  "fragmentation needed", "source route failed", "net unknown", "host unknown",
+                                  "source host isolated", "net administratively prohibited",
+                                  "host administratively prohibited", "net unreachable for TOS",
+                                  "host unreachable for TOS", "communication administratively prohibited",
+                                  "host precedence violation", "precedence cutoff"};
+        return std::string("destination unreachable (") + (code >= 0 && code <= 15 ? k[code] : "code " + std::to_string(code)) + ")";
+    }
+    if (type == 11) return "time exceeded";
+    if (type == 12) return "parameter problem";
+    return "type " + std::to_string(type);
+}
+
+std::string fmt(const char* f, double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, f, v);
+    return b;
+}
+
+bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+bool FlowFacts::has_protocol_evidence() const noexcept {
+    return contains(app, "stun") || contains(app, "turn") || contains(app, "dtls") || contains(app, "rtp") ||
+           contains(app, "rtcp") || dtls_handshake || rtp_packets > 0 || channel_data > 0;
+}
+
+std::string_view to_string(Outcome o) noexcept {
+    switch (o) {
+        case Outcome::Observed: return "observed";
+        case Outcome::Blocked: return "blocked";
+        case Outcome::Inconclusive: return "inconclusive";
+    }
+    return "?";
+}
+
+std::string_view to_string(Evidence e) noexcept {
+    switch (e) {
+        case Evidence::Sni: return "sni";
+        case Evidence::Dns: return "dns";
+        case Evidence::TurnPeer: return "turn-peer";
+        case Evidence::Protocol: return "protocol";
+        case Evidence::PortOnly: return "port-only";
+    }
+    return "?";
+}
+
+std::string_view to_string(Verdict v) noexcept {
+    switch (v) {
+        case Verdict::Observed: return "observed";
+        case Verdict::Blocked: return "blocked";
+        case Verdict::Partial: return "partial";
+        case Verdict::Inconclusive: return "inconclusive";
+        case Verdict::NotExercised: return "not_exercised";
+    }
+    return "?";
+}
+
+FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls) {
+    FlowOutcome r;
+    // ICMP errors quoting the flow, unless the server answered anyway
+    // (an ICMP error after a working exchange is noise, e.g. a late packet).
+    if (f.icmp_errors > 0 && f.packets_s2c == 0) {
+        r.outcome = Outcome::Blocked;
+        r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
+        const std::string what = (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
+        r.evidence = what + " from " + f.icmp_from;
+        if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
+            r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
+        else if (f.icmp_from == f.server_ip)
+            r.origin = "the destination itself (" + f.icmp_from + "): the service is not there";
+        else
+            r.origin = "a router or firewall in between (" + f.icmp_from + ", not the destination)";
+        return r;
+    }
+    if (f.transport == "tcp") {
+        if (f.synack_count > 0 || (f.state == "OTH" && f.packets_s2c > 0 && f.packets_c2s > 0)) {
+            r.outcome = Outcome::Observed;
+            r.evidence = f.synack_count > 0 ? "TCP handshake answered (SYN-ACK)" : "data in both directions (handshake not captured)";
+            return r;
+        }
+        if (f.state == "REJ" || f.rst_ttl >= 0) {
+            r.outcome = Outcome::Blocked;
+            r.reason = "reset";
+            r.evidence = "SYN answered by RST (TTL " + std::to_string(f.rst_ttl) + ")";
+            std::set<int> others = server_ttls;
+            if (!others.empty() && !others.count(f.rst_ttl)) {
+                r.origin = "likely a middlebox: the RST's TTL " + std::to_string(f.rst_ttl) +
+                           " differs from the server's other packets (TTL " + std::to_string(*others.begin()) + ")";
+            } else if (!others.empty()) {
+                r.origin = "the destination (the RST's TTL matches the server's other packets): nothing listens there";
+            } else {
+                r.origin = "the destination or a firewall rejecting with RST (no other packets from that server to compare TTLs)";
+            }
+            return r;
+        }
+        if (f.syn_count > 0) {
+            const double waited = capture_end - f.first_syn_ts;
+            if (f.syn_count >= 2 || waited >= kNoAnswerWaitS) {
+                r.outcome = Outcome::Blocked;
+                r.reason = "no-answer";
+                r.evidence = std::to_string(f.syn_count) + " SYN(s) over " + fmt("%.1f", f.last_syn_ts - f.first_syn_ts) +
+                             " s, no SYN-ACK; capture ran " + fmt("%.1f", waited) + " s after the first";
+                r.origin = "silently dropped (a firewall drop rule, or the host is down)";
+                return r;
+            }
+            r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only SYN";
+            r.evidence = r.reason;
+            return r;
+        }
+        r.reason = "mid-stream, one direction only";
+        r.evidence = r.reason;
+        return r;
+    }
+    // UDP (and others): any answer in the other direction is an observation.
+    if (f.packets_s2c > 0) {
+        r.outcome = Outcome::Observed;
+        r.evidence = f.stun_answered > 0 ? "STUN response received" : "UDP answered in the other direction";
+        return r;
+    }
+    const double waited = capture_end - f.first_ts;
+    if (f.stun_requests > 0) {
+        if (f.stun_retransmissions > 0 || waited >= kNoAnswerWaitS) {
+            r.outcome = Outcome::Blocked;
+            r.reason = "stun-timeout";
+            r.evidence = std::to_string(f.stun_requests) + " STUN request(s), " + std::to_string(f.stun_retransmissions) +
+                         " retransmission(s), no response";
+            r.origin = "silently dropped (a firewall drop rule, or the server is down)";
+            return r;
+        }
+        r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only STUN request";
+        r.evidence = r.reason;
+        return r;
+    }
+    if (f.packets_c2s >= 2 && waited >= kNoAnswerWaitS) {
+        r.outcome = Outcome::Blocked;
+        r.reason = "no-answer";
+        r.evidence = std::to_string(f.packets_c2s) + " datagrams over " + fmt("%.1f", f.last_ts - f.first_ts) +
+                     " s, none answered";
+        r.origin = "silently dropped (a firewall drop rule, or nothing listens)";
+        return r;
+    }
+    r.reason = "one-way UDP, too little to judge";
+    r.evidence = r.reason;
+    return r;
+}
+
+std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::set<uint16_t>& active_vendors) {
+    std::vector<Match> out;
+    const bool tcp = f.transport == "tcp";
+    if (!tcp && f.transport != "udp") return out;
+    const catalog::Transport t = tcp ? catalog::Transport::Tcp : catalog::Transport::Udp;
+    auto port_ok = [&](const Entry& e, uint32_t idx) {
+        switch (e.direction) {
+            case catalog::Direction::Outbound: return c.entry_has_port(idx, f.server_port);
+            case catalog::Direction::Inbound: return c.entry_has_port(idx, f.client_port);
+            case catalog::Direction::Both: return c.entry_has_port(idx, f.server_port) || c.entry_has_port(idx, f.client_port);
+        }
+        return false;
+    };
+    auto add = [&](uint32_t idx, Evidence ev, double conf, const std::string& name) {
+        for (auto& m : out) {
+            if (m.entry != idx) continue;
+            if (conf > m.confidence) m = Match{idx, ev, conf, name};
+            return;
+        }
+        out.push_back(Match{idx, ev, conf, name});
+    };
+    size_t dns_names = 0;
+    for (const auto& n : f.names) dns_names += n.source == "dns";
+    catalog::HostMatches hm;
+    for (const auto& n : f.names) {
+        c.match_host(n.name, hm);
+        for (uint32_t idx : hm.view()) {
+            const Entry& e = c.entries()[idx];
+            if (e.transport != t || !port_ok(e, idx)) continue;
+            if (n.source == "sni") add(idx, Evidence::Sni, kConfidenceSni, n.name);
+            else if (n.source == "dns") add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name);
+            else add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
+        }
+    }
+    // Without a name: protocol evidence in an active vendor's ranges.
+    const bool proto = f.has_protocol_evidence();
+    if (proto) {
+        c.match_any_destination(t, f.server_port, hm);
+        for (uint32_t idx : hm.view()) {
+            const Entry& e = c.entries()[idx];
+            if (active_vendors.count(e.vendor_index)) add(idx, Evidence::Protocol, kConfidenceProtocolAny, "");
+        }
+    }
+    if (f.names.empty()) {
+        for (uint32_t idx = 0; idx < c.entries().size(); ++idx) {
+            const Entry& e = c.entries()[idx];
+            if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party) continue;
+            if (!port_ok(e, idx)) continue;
+            if (proto) add(idx, Evidence::Protocol, kConfidenceProtocolPort, "");
+            else if (f.server_port != 443 && f.server_port != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.entry < b.entry; });
+    return out;
+}
+
+std::vector<uint16_t> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
+    std::vector<uint16_t> out;
+    for (const auto& n : f.names) {
+        const auto vm = c.vendor_for_host(n.name);
+        for (uint16_t v : vm.view()) {
+            bool matched = false;
+            for (const auto& m : matches)
+                matched |= decisive(m.evidence) && c.entries()[m.entry].vendor_index == v;
+            if (!matched && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+        }
+    }
+    return out;
+}
+
+EntryVerdict decide_entry(const std::vector<EntryFlow>& flows, uint32_t dns_failures, const std::string& dns_failure_detail) {
+    EntryVerdict v;
+    std::set<std::string> reasons;
+    std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids;
+    std::string first_blocked_evidence;
+    for (const auto& ef : flows) {
+        switch (ef.outcome.outcome) {
+            case Outcome::Observed:
+                ++v.flows_observed;
+                v.ports_observed.insert(ef.port);
+                observed_ids.push_back(ef.flow_id);
+                break;
+            case Outcome::Blocked:
+                ++v.flows_blocked;
+                v.ports_blocked.insert(ef.port);
+                reasons.insert(ef.outcome.reason);
+                blocked_ids.push_back(ef.flow_id);
+                if (v.origin.empty()) {
+                    v.origin = ef.outcome.origin;
+                    first_blocked_evidence = ef.outcome.evidence;
+                }
+                break;
+            case Outcome::Inconclusive:
+                ++v.flows_inconclusive;
+                inconclusive_ids.push_back(ef.flow_id);
+                break;
+        }
+    }
+    // A port counts as blocked only if nothing got through on it.
+    std::set<uint16_t> only_blocked;
+    for (uint16_t p : v.ports_blocked)
+        if (!v.ports_observed.count(p)) only_blocked.insert(p);
+    if (dns_failures > 0 && v.flows_observed == 0) reasons.insert("dns-failure");
+    v.reasons.assign(reasons.begin(), reasons.end());
+    auto ports_text = [](const std::set<uint16_t>& s) {
+        std::string t;
+        for (uint16_t p : s) t += (t.empty() ? "" : ",") + std::to_string(p);
+        return t;
+    };
+    if (v.flows_observed > 0 && !only_blocked.empty()) {
+        v.verdict = Verdict::Partial;
+        v.why = "through on port " + ports_text(v.ports_observed) + "; blocked on port " + ports_text(only_blocked) +
+                " (" + first_blocked_evidence + ")";
+    } else if (v.flows_observed > 0) {
+        v.verdict = Verdict::Observed;
+        v.why = std::to_string(v.flows_observed) + " flow(s) got through on port " + ports_text(v.ports_observed);
+        if (v.flows_blocked > 0)
+            v.why += "; " + std::to_string(v.flows_blocked) + " other attempt(s) on the same port(s) failed";
+    } else if (v.flows_blocked > 0) {
+        v.verdict = Verdict::Blocked;
+        v.why = first_blocked_evidence;
+    } else if (dns_failures > 0) {
+        v.verdict = Verdict::Blocked;
+        v.why = dns_failure_detail;
+        v.origin = "name resolution (a DNS filter, or the name does not exist)";
+    } else if (v.flows_inconclusive > 0) {
+        v.verdict = Verdict::Inconclusive;
+        v.why = std::to_string(v.flows_inconclusive) + " attempt(s) too short to judge";
+    } else {
+        v.verdict = Verdict::NotExercised;
+        v.why = "no traffic for it in the capture";
+    }
+    for (auto* ids : {&blocked_ids, &observed_ids, &inconclusive_ids})
+        v.evidence_flows.insert(v.evidence_flows.end(), ids->begin(), ids->end());
+    return v;
+}
+
+std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::vector<EntryVerdict>& v,
+                                                 const std::set<uint16_t>& active_vendors) {
+    struct Acc {
+        ProductConclusion pc;
+        bool any_exercised = false;
+        std::vector<std::string> observed, blocked, partial;
+        bool udp_blocked = false, udp_observed = false, tcp_observed = false;
+        uint16_t vendor = 0;
+    };
+    std::map<std::string, Acc> acc;
+    for (uint32_t i = 0; i < c.entries().size(); ++i) {
+        const Entry& e = c.entries()[i];
+        if (!active_vendors.count(e.vendor_index)) continue;
+        const std::string key = e.vendor + "\x1f" + e.edition + "\x1f" + e.product;
+        Acc& a = acc[key];
+        a.pc.vendor = e.vendor;
+        a.pc.product = e.product;
+        a.pc.edition = e.edition;
+        a.vendor = e.vendor_index;
+        const EntryVerdict& ev = v[i];
+        const std::string label = e.service + " (" + std::string(catalog::to_string(e.transport)) + ")";
+        switch (ev.verdict) {
+            case Verdict::Observed:
+                a.any_exercised = true;
+                a.observed.push_back(label);
+                (e.transport == catalog::Transport::Udp ? a.udp_observed : a.tcp_observed) = true;
+                break;
+            case Verdict::Partial:
+                a.any_exercised = true;
+                a.partial.push_back(label);
+                (e.transport == catalog::Transport::Udp ? a.udp_observed : a.tcp_observed) = true;
+                break;
+            case Verdict::Blocked:
+                a.any_exercised = true;
+                if (e.required || true) a.blocked.push_back(label);
+                if (e.transport == catalog::Transport::Udp) a.udp_blocked = true;
+                break;
+            case Verdict::Inconclusive: a.any_exercised = true; break;
+            case Verdict::NotExercised: break;
+        }
+    }
+    auto join = [](const std::vector<std::string>& xs) {
+        std::string s;
+        for (const auto& x : xs) s += (s.empty() ? "" : "; ") + x;
+        return s;
+    };
+    std::vector<ProductConclusion> out;
+    for (auto& [key, a] : acc) {
+        if (!a.any_exercised) {
+            a.pc.conclusion = "not exercised";
+            a.pc.detail = "no traffic for this product in the capture";
+        } else if (a.blocked.empty() && a.partial.empty()) {
+            if (a.observed.empty()) {
+                a.pc.conclusion = "inconclusive";
+                a.pc.detail = "attempts were too short to judge";
+            } else {
+                a.pc.conclusion = "ready";
+                a.pc.detail = "everything exercised got through: " + join(a.observed);
+            }
+        } else if (a.observed.empty() && a.partial.empty()) {
+            a.pc.conclusion = "broken";
+            a.pc.detail = "nothing got through; blocked: " + join(a.blocked);
+        } else {
+            a.pc.conclusion = "works, degraded";
+            std::string d = "in use: " + join(a.observed);
+            if (!a.partial.empty()) d += (a.observed.empty() ? "" : "; ") + std::string("partly through: ") + join(a.partial);
+            if (!a.blocked.empty()) d += "; blocked: " + join(a.blocked);
+            if (a.udp_blocked && !a.udp_observed && a.tcp_observed && c.prefers_udp(a.vendor))
+                d += " — media falls back to TCP/TLS although the vendor prefers UDP for call quality";
+            a.pc.detail = d;
+        }
+        out.push_back(a.pc);
+    }
+    // Products the vendor says cannot be allow-listed, for active vendors.
+    for (const auto& p : c.products()) {
+        if (!active_vendors.count(p.vendor_index)) continue;
+        out.push_back(ProductConclusion{p.vendor, p.product, p.edition, "cannot be allow-listed", p.advice});
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Loading facts and writing results.
+
+namespace {
+
+class Db {
+public:
+    explicit Db(store::Store& s) : s_(s), db_(s.db()) {}
+    sqlite3_stmt* prep(const char* sql) {
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+            throw store::StoreError(store::StoreErrorKind::Other, s_.path() + ": " + sqlite3_errmsg(db_));
+        return st;
+    }
+    void step_done(sqlite3_stmt* st, const char* what) {
+        const int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            const std::string msg = s_.path() + ": " + what + ": " + sqlite3_errmsg(db_);
+            if ((rc & 0xFF) == SQLITE_FULL) throw store::StoreError(store::StoreErrorKind::Full, msg);
+            throw store::StoreError(store::StoreErrorKind::Other, msg);
+        }
+        sqlite3_reset(st);
+    }
+    store::Store& s_;
+    sqlite3* db_;
+};
+
+std::string col_text(sqlite3_stmt* st, int i) {
+    const auto* t = sqlite3_column_text(st, i);
+    return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
+    sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+std::string ports_text(const Entry& e) {
+    std::string s;
+    for (const auto& r : e.ports) {
+        if (!s.empty()) s += ",";
+        s += r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi);
+    }
+    return s;
+}
+
+std::string destinations_text(const Entry& e) {
+    std::string s;
+    for (const auto& d : e.destinations) s += (s.empty() ? "" : " ") + d.as_written;
+    return s;
+}
+
+}  // namespace
+
+RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& c) {
+    store.flush();
+    Db db(store);
+    RunVerdicts out;
+    // Capture end.
+    double capture_end = 0;
+    {
+        sqlite3_stmt* st = db.prep("SELECT coalesce(last_ts, 0) FROM run WHERE id=?");
+        sqlite3_bind_int64(st, 1, run_id);
+        if (sqlite3_step(st) == SQLITE_ROW) capture_end = sqlite3_column_double(st, 0);
+        sqlite3_finalize(st);
+    }
+    // Flows and their names.
+    std::vector<FlowFacts> flows;
+    std::map<uint64_t, size_t> by_id;
+    {
+        sqlite3_stmt* st = db.prep(
+            "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "
+            "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "
+            "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "
+            "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, "
+            "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data "
+            "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') ORDER BY id");
+        sqlite3_bind_int64(st, 1, run_id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            FlowFacts f;
+            int i = 0;
+            f.id = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
+            f.transport = col_text(st, i++);
+            f.client_ip = col_text(st, i++);
+            f.client_port = static_cast<uint16_t>(sqlite3_column_int(st, i++));
+            f.server_ip = col_text(st, i++);
+            f.server_port = static_cast<uint16_t>(sqlite3_column_int(st, i++));
+            f.first_ts = sqlite3_column_double(st, i++);
+            f.last_ts = sqlite3_column_double(st, i++);
+            f.packets_c2s = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
+            f.packets_s2c = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
+            f.state = col_text(st, i++);
+            f.syn_count = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.synack_count = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.first_syn_ts = sqlite3_column_double(st, i++);
+            f.last_syn_ts = sqlite3_column_double(st, i++);
+            f.rst_ttl = sqlite3_column_int(st, i++);
+            f.server_ttl_min = sqlite3_column_int(st, i++);
+            f.server_ttl_max = sqlite3_column_int(st, i++);
+            f.icmp_errors = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.icmp_type = sqlite3_column_int(st, i++);
+            f.icmp_code = sqlite3_column_int(st, i++);
+            f.icmp_from = col_text(st, i++);
+            f.icmp_family = f.icmp_from.find(':') != std::string::npos ? 6 : 4;
+            f.app = col_text(st, i++);
+            f.stun_requests = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.stun_answered = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.stun_errors = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.stun_retransmissions = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.rtp_packets = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
+            f.dtls_handshake = sqlite3_column_int(st, i++) != 0;
+            f.channel_data = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            by_id[f.id] = flows.size();
+            flows.push_back(std::move(f));
+        }
+        sqlite3_finalize(st);
+        st = db.prep("SELECT flow_id, name, source FROM flow_name WHERE run_id=? ORDER BY flow_id, source DESC, name");
+        sqlite3_bind_int64(st, 1, run_id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            auto it = by_id.find(static_cast<uint64_t>(sqlite3_column_int64(st, 0)));
+            if (it != by_id.end()) flows[it->second].names.push_back({col_text(st, 1), col_text(st, 2)});
+        }
+        sqlite3_finalize(st);
+    }
+    // Failed DNS queries per name, and vendors active by name.
+    std::map<std::string, std::pair<uint32_t, std::string>> dns_failed;  // qname -> count, detail
+    {
+        sqlite3_stmt* st = db.prep("SELECT qname, answered, coalesce(rcode,''), answers, ts FROM dns_query WHERE run_id=?");
+        sqlite3_bind_int64(st, 1, run_id);
+        std::set<std::string> resolved;
+        std::vector<std::tuple<std::string, bool, std::string, int>> rows;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const std::string q = col_text(st, 0);
+            const bool answered = sqlite3_column_int(st, 1) != 0;
+            const std::string rcode = col_text(st, 2);
+            const int answers = sqlite3_column_int(st, 3);
+            for (uint16_t v : c.vendor_for_host(q).view()) out.active_vendors.insert(v);
+            if (answered && rcode == "NOERROR" && answers > 0) resolved.insert(q);
+            rows.emplace_back(q, answered, rcode, answers);
+        }
+        sqlite3_finalize(st);
+        for (const auto& [q, answered, rcode, answers] : rows) {
+            if (resolved.count(q)) continue;
+            std::string why = !answered ? "no DNS response" : rcode != "NOERROR" ? "DNS " + rcode : "DNS answer without addresses";
+            if (answers == 0 && answered && rcode == "NOERROR") continue;  // e.g. an empty AAAA answer: not a failure
+            auto& slot = dns_failed[q];
+            ++slot.first;
+            slot.second = "query for " + q + ": " + why;
+        }
+    }
+    for (const auto& f : flows)
+        for (const auto& n : f.names)
+            for (uint16_t v : c.vendor_for_host(n.name).view()) out.active_vendors.insert(v);
+    // TTLs seen from each server on flows that completed a handshake or answered.
+    std::map<std::string, std::set<int>> server_ttls;
+    for (const auto& f : flows)
+        if (f.server_ttl_min >= 0 && (f.synack_count > 0 || (f.transport == "udp" && f.packets_s2c > 0))) {
+            server_ttls[f.server_ip].insert(f.server_ttl_min);
+            server_ttls[f.server_ip].insert(f.server_ttl_max);
+        }
+
+    // Attribute.
+    const auto entries = c.entries();
+    std::vector<std::vector<EntryFlow>> per_entry(entries.size());
+    sqlite3_stmt* ins_match = db.prep(
+        "INSERT OR REPLACE INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) VALUES (?,?,?,?,?,?,?)");
+    sqlite3_stmt* upd_outcome = db.prep("UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
+    sqlite3_stmt* ins_gap = db.prep("INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
+    sqlite3_exec(db.db_, "BEGIN", nullptr, nullptr, nullptr);
+    try {
+        for (const auto& f : flows) {
+            ++out.flows;
+            auto it = server_ttls.find(f.server_ip);
+            static const std::set<int> kNone;
+            const FlowOutcome fo = classify_flow(f, capture_end, it == server_ttls.end() ? kNone : it->second);
+            const auto matches = match_flow(f, c, out.active_vendors);
+            bool counted_any = false;
+            for (const auto& m : matches) {
+                const bool counted = decisive(m.evidence);
+                counted_any |= counted;
+                if (counted) {
+                    const uint16_t port = entries[m.entry].direction == catalog::Direction::Inbound ? f.client_port : f.server_port;
+                    per_entry[m.entry].push_back(EntryFlow{f.id, port, fo});
+                }
+                sqlite3_bind_int64(ins_match, 1, run_id);
+                sqlite3_bind_int64(ins_match, 2, static_cast<sqlite3_int64>(f.id));
+                bind_text(ins_match, 3, entries[m.entry].id);
+                bind_text(ins_match, 4, to_string(m.evidence));
+                sqlite3_bind_double(ins_match, 5, m.confidence);
+                bind_text(ins_match, 6, m.name);
+                sqlite3_bind_int(ins_match, 7, counted ? 1 : 0);
+                db.step_done(ins_match, "writing a flow match");
+            }
+            if (counted_any) ++out.matched_flows;
+            const auto gaps = gap_vendors(f, c, matches);
+            for (uint16_t v : gaps) {
+                sqlite3_bind_int64(ins_gap, 1, run_id);
+                sqlite3_bind_int64(ins_gap, 2, static_cast<sqlite3_int64>(f.id));
+                bind_text(ins_gap, 3, c.vendors()[v]);
+                bind_text(ins_gap, 4, f.names.empty() ? "" : f.names[0].name);
+                db.step_done(ins_gap, "writing an unmatched flow");
+            }
+            if (!gaps.empty()) ++out.vendor_gap_flows;
+            else if (!counted_any) ++out.other_flows;
+            std::string outcome(to_string(fo.outcome));
+            if (!fo.reason.empty() && fo.outcome == Outcome::Blocked) outcome += ":" + fo.reason;
+            bind_text(upd_outcome, 1, outcome);
+            sqlite3_bind_int64(upd_outcome, 2, run_id);
+            sqlite3_bind_int64(upd_outcome, 3, static_cast<sqlite3_int64>(f.id));
+            db.step_done(upd_outcome, "writing a flow outcome");
+        }
+        // Verdicts.
+        out.entries.resize(entries.size());
+        sqlite3_stmt* ins_entry = db.prep(
+            "INSERT OR REPLACE INTO catalog_entry (run_id, entry_id, vendor, product, edition, document_date, service, "
+            "transport, ports, destinations, direction, required, conditions, source_file, source_section) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        sqlite3_stmt* ins_verdict = db.prep(
+            "INSERT OR REPLACE INTO verdict (run_id, entry_id, verdict, reasons, flows_observed, flows_blocked, "
+            "flows_inconclusive, ports_observed, ports_blocked, evidence_flows, origin, why) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+        for (uint32_t i = 0; i < entries.size(); ++i) {
+            const Entry& e = entries[i];
+            uint32_t failures = 0;
+            std::string detail;
+            catalog::HostMatches hm;
+            for (const auto& [q, fd] : dns_failed) {
+                c.match_host(q, hm);
+                if (std::find(hm.view().begin(), hm.view().end(), i) != hm.view().end()) {
+                    failures += fd.first;
+                    if (detail.empty()) detail = fd.second;
+                }
+            }
+            EntryVerdict ev = decide_entry(per_entry[i], failures, detail);
+            int k = 1;
+            sqlite3_bind_int64(ins_entry, k++, run_id);
+            bind_text(ins_entry, k++, e.id);
+            bind_text(ins_entry, k++, e.vendor);
+            bind_text(ins_entry, k++, e.product);
+            bind_text(ins_entry, k++, e.edition);
+            bind_text(ins_entry, k++, e.document_date);
+            bind_text(ins_entry, k++, e.service);
+            bind_text(ins_entry, k++, catalog::to_string(e.transport));
+            bind_text(ins_entry, k++, ports_text(e));
+            bind_text(ins_entry, k++, destinations_text(e));
+            bind_text(ins_entry, k++, catalog::to_string(e.direction));
+            sqlite3_bind_int(ins_entry, k++, e.required ? 1 : 0);
+            bind_text(ins_entry, k++, catalog::describe_conditions(e.conditions));
+            bind_text(ins_entry, k++, e.source.file);
+            bind_text(ins_entry, k++, e.source.section);
+            db.step_done(ins_entry, "writing a catalog entry");
+            std::string reasons, po, pb, ids;
+            for (const auto& r : ev.reasons) reasons += (reasons.empty() ? "" : ",") + r;
+            for (uint16_t p : ev.ports_observed) po += (po.empty() ? "" : ",") + std::to_string(p);
+            for (uint16_t p : ev.ports_blocked) pb += (pb.empty() ? "" : ",") + std::to_string(p);
+            for (uint64_t id : ev.evidence_flows) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+            k = 1;
+            sqlite3_bind_int64(ins_verdict, k++, run_id);
+            bind_text(ins_verdict, k++, e.id);
+            bind_text(ins_verdict, k++, to_string(ev.verdict));
+            bind_text(ins_verdict, k++, reasons);
+            sqlite3_bind_int(ins_verdict, k++, static_cast<int>(ev.flows_observed));
+            sqlite3_bind_int(ins_verdict, k++, static_cast<int>(ev.flows_blocked));
+            sqlite3_bind_int(ins_verdict, k++, static_cast<int>(ev.flows_inconclusive));
+            bind_text(ins_verdict, k++, po);
+            bind_text(ins_verdict, k++, pb);
+            bind_text(ins_verdict, k++, ids);
+            bind_text(ins_verdict, k++, ev.origin);
+            bind_text(ins_verdict, k++, ev.why);
+            db.step_done(ins_verdict, "writing a verdict");
+            out.entries[i] = std::move(ev);
+        }
+        sqlite3_finalize(ins_entry);
+        sqlite3_finalize(ins_verdict);
+        out.products = conclude_products(c, out.entries, out.active_vendors);
+        sqlite3_stmt* ins_prod = db.prep(
+            "INSERT INTO product_verdict (run_id, vendor, product, edition, conclusion, detail) VALUES (?,?,?,?,?,?)");
+        sqlite3_stmt* del_prod = db.prep("DELETE FROM product_verdict WHERE run_id=?");
+        sqlite3_bind_int64(del_prod, 1, run_id);
+        db.step_done(del_prod, "clearing product verdicts");
+        sqlite3_finalize(del_prod);
+        for (const auto& p : out.products) {
+            sqlite3_bind_int64(ins_prod, 1, run_id);
+            bind_text(ins_prod, 2, p.vendor);
+            bind_text(ins_prod, 3, p.product);
+            bind_text(ins_prod, 4, p.edition);
+            bind_text(ins_prod, 5, p.conclusion);
+            bind_text(ins_prod, 6, p.detail);
+            db.step_done(ins_prod, "writing a product verdict");
+        }
+        sqlite3_finalize(ins_prod);
+        sqlite3_stmt* upd_run = db.prep("UPDATE run SET catalog_digest=? WHERE id=?");
+        bind_text(upd_run, 1, c.digest());
+        sqlite3_bind_int64(upd_run, 2, run_id);
+        db.step_done(upd_run, "writing the catalog digest");
+        sqlite3_finalize(upd_run);
+    } catch (...) {
+        sqlite3_finalize(ins_match);
+        sqlite3_finalize(upd_outcome);
+        sqlite3_finalize(ins_gap);
+        sqlite3_exec(db.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    sqlite3_finalize(ins_match);
+    sqlite3_finalize(upd_outcome);
+    sqlite3_finalize(ins_gap);
+    if (sqlite3_exec(db.db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        const std::string msg = store.path() + ": committing verdicts: " + sqlite3_errmsg(db.db_);
+        sqlite3_exec(db.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw store::StoreError(store::StoreErrorKind::Other, msg);
+    }
+    return out;
+}
+
+}  // namespace callwall::attrib

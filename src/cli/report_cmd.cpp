@@ -1,0 +1,86 @@
+// callwall report --db F [--run N] [--vendor V] --format text|json|csv|html [--fail-on blocked|partial]
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "callwall/report/report.hpp"
+#include "cli/commands.hpp"
+#include "cli/run_common.hpp"
+
+namespace po = boost::program_options;
+
+namespace callwall::cli {
+
+int run_report(int argc, char** argv) {
+    po::options_description opts("callwall report --db FILE [options]\n\n"
+                                 "Prints the verdicts of a run (default: the latest) from a callwall database.\n\n"
+                                 "options");
+    std::string db_path, format = "text", fail_on, out_path;
+    int64_t run = 0;
+    std::vector<std::string> vendors;
+    opts.add_options()
+        ("help,h", "show this help")
+        ("db", po::value(&db_path)->value_name("FILE"), "the database (required)")
+        ("run", po::value(&run)->value_name("N"), "run id (default: the latest)")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (default: vendors seen)")
+        ("all", "every catalog entry, also of vendors not seen")
+        ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
+        ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output")
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "callwall report: %s (try 'callwall report --help')\n", e.what());
+        return kExitUsage;
+    }
+    if (vm.count("help")) {
+        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 5 database, 10 --fail-on matched.\n";
+        return kExitOk;
+    }
+    if (db_path.empty()) {
+        std::fprintf(stderr, "callwall report: --db FILE is required\n");
+        return kExitUsage;
+    }
+    if (format != "text" && format != "json" && format != "csv" && format != "html") {
+        std::fprintf(stderr, "callwall report: --format takes text, json, csv or html, not '%s'\n", format.c_str());
+        return kExitUsage;
+    }
+    if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
+        std::fprintf(stderr, "callwall report: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
+        return kExitUsage;
+    }
+    report::ReportOptions ro;
+    if (vm.count("run")) ro.run = run;
+    ro.vendors = vendors;
+    ro.all_entries = vm.count("all") > 0;
+    report::ReportData d;
+    try {
+        d = report::load(db_path, ro);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "callwall: %s\n", e.what());
+        return kExitDatabase;
+    }
+    const std::string text = format == "json"  ? report::render_json(d)
+                             : format == "csv" ? report::render_csv(d)
+                             : format == "html" ? report::render_html(d)
+                                                : report::render_text(d);
+    if (out_path.empty()) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+        std::ofstream out(out_path, std::ios::binary);
+        out << text;
+        if (!out) {
+            std::fprintf(stderr, "callwall report: cannot write %s\n", out_path.c_str());
+            return kExitUsage;
+        }
+    }
+    if (fail_on.empty()) return kExitOk;
+    std::vector<std::string> vs;
+    for (const auto& v : d.verdicts) vs.push_back(v.verdict);
+    return fail_on_matches(vs, fail_on) ? kExitFailOn : kExitOk;
+}
+
+}  // namespace callwall::cli

@@ -1,0 +1,843 @@
+// The HTML report: one self-contained page for an auditor asking "does this
+// firewall pass Whereby?". See report/report.hpp.
+//
+// Invariants:
+// - Self-contained: inline <style> only; no script, no external CSS, fonts,
+//   images or links (the only href values are "#..." fragments in the page).
+// - Every string from the data goes through esc(), which also replaces
+//   invalid UTF-8 and control characters (names come from the wire).
+// - Class names are chosen from fixed tables, never copied from the data.
+// - Deterministic: the same ReportData gives the same bytes (no clock, no
+//   locale-dependent formatting beyond the "C" snprintf conversions, no
+//   unordered containers).
+// - Colour is never the only carrier: verdict and conclusion badges carry
+//   words, timeline bars differ in fill and outline as well as in colour.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <iterator>
+#include <map>
+#include <utility>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "callwall/report/report.hpp"
+
+namespace callwall::report {
+namespace {
+
+// Verbatim from DESIGN "Where the capture sits".
+constexpr const char* kCapturePointNote =
+    "callwall assumes the capture point is between the clients and the firewall (a mirror of the inside "
+    "interface); a capture taken outside the firewall cannot see what was dropped, and 'not exercised' is then "
+    "the honest word.";
+
+// Timeline geometry, in SVG user units (the picture scales to the page width).
+constexpr int kSvgWidth = 1000;
+constexpr int kLabelWidth = 330;  ///< left column with the requirement labels
+constexpr int kPlotLeft = kLabelWidth + 10;
+constexpr int kPlotRight = kSvgWidth - 15;
+constexpr int kAxisHeight = 26;
+constexpr int kBarHeight = 8;
+constexpr int kTrackGap = 3;
+constexpr int kLanePad = 5;
+constexpr int kLaneMinHeight = 20;  ///< one line of 11px label text plus padding
+constexpr int kLegendHeight = 26;
+// A flow of a few milliseconds in a capture of minutes would be under a
+// pixel wide: draw at least this much so that every flow can be seen and hovered.
+constexpr double kMinBarWidth = 4.0;
+constexpr size_t kLaneLabelChars = 44;  ///< fits kLabelWidth minus the verdict word at 11px
+constexpr size_t kDigestShortChars = 12;
+
+// ---------------------------------------------------------------------------
+// Text.
+
+/// Length of the valid UTF-8 sequence at s[i], 0 if it is not one
+/// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) return 1;
+    size_t n = 0;
+    uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+        n = 2;
+        cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 3;
+        cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 4;
+        cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    for (size_t k = 1; k < n; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (cc & 0x3Fu);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/// HTML-escapes text for element content and quoted attribute values.
+std::string esc(std::string_view s) {
+    std::string o;
+    o.reserve(s.size() + 8);
+    for (size_t i = 0; i < s.size();) {
+        const char c = s[i];
+        const size_t n = utf8_sequence_length(s, i);
+        if (n == 0) {
+            o += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
+            ++i;
+            continue;
+        }
+        if (n > 1) {
+            o.append(s.substr(i, n));
+            i += n;
+            continue;
+        }
+        switch (c) {
+            case '&': o += "&amp;"; break;
+            case '<': o += "&lt;"; break;
+            case '>': o += "&gt;"; break;
+            case '"': o += "&quot;"; break;
+            case '\'': o += "&#39;"; break;
+            case '\t':
+            case '\n': o += c; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+                    o += "\xEF\xBF\xBD";
+                else
+                    o += c;
+        }
+        ++i;
+    }
+    return o;
+}
+
+/// The first `max_chars` code points of s, with "…" if cut (unescaped).
+std::string clip(std::string_view s, size_t max_chars) {
+    size_t i = 0, chars = 0;
+    while (i < s.size() && chars < max_chars) {
+        const size_t n = utf8_sequence_length(s, i);
+        i += n == 0 ? 1 : n;
+        ++chars;
+    }
+    if (i >= s.size()) return std::string(s);
+    // Leave room for the ellipsis.
+    size_t j = 0, kept = 0;
+    while (j < s.size() && kept + 1 < max_chars) {
+        const size_t n = utf8_sequence_length(s, j);
+        j += n == 0 ? 1 : n;
+        ++kept;
+    }
+    return std::string(s.substr(0, j)) + "\u2026";
+}
+
+std::string fixed(double v, int decimals) {
+    if (!std::isfinite(v)) return "?";
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", decimals, v);
+    return b;
+}
+
+/// 1234567 -> "1,234,567".
+std::string grouped(uint64_t v) {
+    std::string s = std::to_string(v);
+    for (auto i = static_cast<std::ptrdiff_t>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+    return s;
+}
+
+/// Seconds since the epoch as "2024-05-01T12:00:03.250Z"; "—" when unset.
+std::string iso_utc(double ts) {
+    // Beyond year 5138 (1e11 s) the cast to time_t or gmtime could fail:
+    // such a time is a corrupt value, not a date.
+    if (!std::isfinite(ts) || ts <= 0 || ts > 1e11) return "\u2014";
+    double whole = std::floor(ts);
+    auto ms = static_cast<int>(std::lround((ts - whole) * 1000.0));
+    if (ms >= 1000) {
+        whole += 1;
+        ms -= 1000;
+    }
+    const auto t = static_cast<time_t>(whole);
+    struct tm tm {};
+    if (gmtime_r(&t, &tm) == nullptr) return "\u2014";
+    char b[64];
+    std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    return b;
+}
+
+std::string seconds_text(double s) {
+    if (!std::isfinite(s)) return "?";
+    if (std::fabs(s) >= 100) return fixed(s, 0) + " s";
+    if (std::fabs(s) >= 10) return fixed(s, 1) + " s";
+    return fixed(s, 3) + " s";
+}
+
+std::string endpoint(const std::string& ip, uint16_t port) {
+    const bool v6 = ip.find(':') != std::string::npos;
+    return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+}
+
+std::string five_tuple(const std::string& transport, const std::string& cip, uint16_t cport, const std::string& sip,
+                       uint16_t sport) {
+    return transport + " " + endpoint(cip, cport) + " \u2192 " + endpoint(sip, sport);
+}
+
+std::string five_tuple(const EvidenceFlow& f) {
+    return five_tuple(f.transport, f.client_ip, f.client_port, f.server_ip, f.server_port);
+}
+
+std::string or_dash(const std::string& s) { return s.empty() ? "\u2014" : s; }
+
+// ---------------------------------------------------------------------------
+// Fixed vocabularies: data words to class names and labels.
+
+struct Badge {
+    const char* css;    ///< class suffix, from this table only
+    const char* glyph;  ///< a shape that survives grey-scale printing
+    std::string label;
+};
+
+Badge verdict_badge(const std::string& v) {
+    if (v == "observed") return {"ok", "\u2713", "observed"};
+    if (v == "blocked") return {"bad", "\u2717", "blocked"};
+    if (v == "partial") return {"mid", "\u25D0", "partial"};
+    if (v == "inconclusive") return {"unk", "?", "inconclusive"};
+    if (v == "not_exercised") return {"none", "\u2013", "not exercised"};
+    return {"unk", "?", v.empty() ? "unknown" : v};
+}
+
+Badge outcome_badge(const std::string& o) {
+    if (o == "observed") return {"ok", "\u2713", "observed"};
+    if (o == "blocked") return {"bad", "\u2717", "blocked"};
+    if (o == "inconclusive") return {"unk", "?", "inconclusive"};
+    return {"none", "\u2013", o.empty() ? "unknown" : o};
+}
+
+Badge conclusion_badge(const std::string& c) {
+    if (c == "ready") return {"ok", "\u2713", "ready"};
+    if (c == "works, degraded") return {"mid", "\u25D0", "works, degraded"};
+    if (c == "broken") return {"bad", "\u2717", "broken"};
+    if (c == "not exercised") return {"none", "\u2013", "not exercised"};
+    if (c == "inconclusive") return {"unk", "?", "inconclusive"};
+    if (c == "cannot be allow-listed") return {"nolist", "\u2298", "cannot be allow-listed"};
+    return {"unk", "?", c.empty() ? "unknown" : c};
+}
+
+std::string badge_html(const Badge& b) {
+    return std::string("<span class=\"badge b-") + b.css + "\"><span class=\"glyph\" aria-hidden=\"true\">" + b.glyph +
+           "</span> " + esc(b.label) + "</span>";
+}
+
+/// What an ICMP error says, as far as type and code tell (family from the sender's address).
+std::string icmp_text(const EvidenceFlow& f) {
+    if (f.icmp_type < 0) return "";
+    const bool v6 = f.icmp_from.find(':') != std::string::npos || f.server_ip.find(':') != std::string::npos;
+    std::string what;
+    if (!v6 && f.icmp_type == 3) {
+        static const char* const kCodes[] = {"net unreachable",  "host unreachable", "protocol unreachable",
+                                             "port unreachable", "fragmentation needed", "source route failed",
+                                             "net unknown",      "host unknown",     "source host isolated",
+                                             "net administratively prohibited",
+                                             "host administratively prohibited", "net unreachable for TOS",
+                                             "host unreachable for TOS", "communication administratively prohibited"};
+        if (f.icmp_code >= 0 && f.icmp_code < static_cast<int>(std::size(kCodes))) what = kCodes[f.icmp_code];
+    } else if (v6 && f.icmp_type == 1) {
+        static const char* const kCodes[] = {"no route", "administratively prohibited", "beyond scope of source",
+                                             "address unreachable", "port unreachable",
+                                             "source address failed policy", "reject route"};
+        if (f.icmp_code >= 0 && f.icmp_code < static_cast<int>(std::size(kCodes))) what = kCodes[f.icmp_code];
+    }
+    std::string s = (v6 ? "ICMPv6 type " : "ICMP type ") + std::to_string(f.icmp_type) + " code " +
+                    std::to_string(f.icmp_code < 0 ? 0 : f.icmp_code);
+    if (!what.empty()) s += " (" + what + ")";
+    if (!f.icmp_from.empty()) {
+        s += " from " + f.icmp_from;
+        s += f.icmp_from == f.server_ip ? " = the destination" : " \u2260 the destination";
+    }
+    return s;
+}
+
+std::string requirement_label(const VerdictRow& v) {
+    std::string s = v.vendor + " \u00b7 " + v.product + " \u00b7 " + v.service;
+    if (!v.transport.empty() || !v.ports.empty()) s += " (" + v.transport + (v.ports.empty() ? "" : " " + v.ports) + ")";
+    return s;
+}
+
+// ---------------------------------------------------------------------------
+// Page parts.
+
+constexpr const char* kStyle = R"CSS(
+:root{--ok:#1a7f37;--ok-bg:#dafbe1;--bad:#c21f2b;--bad-bg:#ffebe9;--mid:#b35900;--mid-bg:#fff1e5;
+--unk:#7d5b00;--unk-bg:#fff8c5;--none:#57606a;--none-bg:#eef1f4;--nolist:#7034c9;--nolist-bg:#f5ecff;
+--line:#d0d7de;--muted:#59636e}
+*{box-sizing:border-box}
+html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{font:13px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans","DejaVu Sans",sans-serif;
+color:#1f2328;background:#fff;margin:0 auto;max-width:1400px;padding:14px 22px 28px}
+h1{font-size:21px;margin:4px 0 2px}
+h2{font-size:16px;margin:22px 0 6px;padding-bottom:3px;border-bottom:2px solid #1f2328}
+h3{font-size:13.5px;margin:14px 0 4px}
+p{margin:4px 0}
+a{color:#0550ae;text-decoration:none}
+a:hover{text-decoration:underline}
+code,.mono{font-family:ui-monospace,"SFMono-Regular","DejaVu Sans Mono","Liberation Mono",Menlo,monospace;font-size:12px}
+.sub{color:var(--muted);margin:0 0 8px}
+.muted{color:var(--muted)}
+.small{font-size:11.5px}
+table{border-collapse:collapse;width:100%;margin:4px 0 8px}
+th,td{border-bottom:1px solid var(--line);padding:3px 6px;vertical-align:top;text-align:left}
+th{background:#f6f8fa;font-weight:600;font-size:12px;white-space:nowrap}
+td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+.nowrap{white-space:nowrap}
+.wrap{overflow-wrap:break-word;word-break:normal}
+.badge{display:inline-block;padding:0 7px;border-radius:9px;border:1px solid;font-weight:600;font-size:11.5px;
+white-space:nowrap;line-height:18px}
+.glyph{font-weight:700}
+.b-ok{color:var(--ok);background:var(--ok-bg);border-color:var(--ok)}
+.b-bad{color:var(--bad);background:var(--bad-bg);border-color:var(--bad)}
+.b-mid{color:var(--mid);background:var(--mid-bg);border-color:var(--mid)}
+.b-unk{color:var(--unk);background:var(--unk-bg);border-color:var(--unk);border-style:dashed}
+.b-none{color:var(--none);background:var(--none-bg);border-color:#aab2bb;border-style:dotted}
+.b-nolist{color:var(--nolist);background:var(--nolist-bg);border-color:var(--nolist)}
+.alert{border:1px solid;border-left-width:6px;border-radius:4px;padding:7px 11px;margin:8px 0}
+.alert strong{display:inline-block;margin-right:4px}
+.alert-bad{border-color:var(--bad);background:var(--bad-bg)}
+.alert-warn{border-color:var(--mid);background:var(--mid-bg)}
+.alert-info{border-color:#54aeff;background:#ddf4ff}
+.facts{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:0 22px;margin:6px 0}
+.facts div{display:flex;gap:8px;border-bottom:1px dotted var(--line);padding:2px 0}
+.facts dt{color:var(--muted);min-width:118px;flex:none}
+.facts dd{margin:0;overflow-wrap:anywhere}
+.verdict-counts{margin:2px 0 6px}
+.verdict-counts .badge{margin-right:6px}
+.products td.concl{width:190px}
+.products td.what{width:330px;font-weight:600}
+tr.group td{background:#f6f8fa;font-weight:600;border-top:2px solid #8c959f;padding-top:5px}
+tr.v-ok td:first-child{box-shadow:inset 4px 0 var(--ok)}
+tr.v-bad td:first-child{box-shadow:inset 4px 0 var(--bad)}
+tr.v-mid td:first-child{box-shadow:inset 4px 0 var(--mid)}
+tr.v-unk td:first-child{box-shadow:inset 4px 0 var(--unk)}
+tr.v-none td:first-child{box-shadow:inset 4px 0 #c4cbd2}
+tr.v-none td{color:#4b535c}
+.verdicts td.dest{max-width:240px}
+.verdicts td.src{min-width:150px}
+.verdicts td.why{min-width:240px}
+.reason{display:inline-block;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:11px;background:#eef1f4;
+border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 0}
+.origin{color:#6e2a00;font-size:12px}
+.tag{font-size:10.5px;border:1px solid #aab2bb;border-radius:3px;padding:0 3px;color:var(--muted);margin-left:4px}
+.timeline{width:100%;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff;display:block}
+.timeline text{font-family:system-ui,"Liberation Sans","DejaVu Sans",sans-serif;font-size:11px;fill:#1f2328}
+.timeline .tick{stroke:#d8dee4;stroke-width:1;stroke-dasharray:3 3}
+.timeline .axis{stroke:#8c959f;stroke-width:1}
+.timeline .ticklabel{fill:var(--muted);font-size:10.5px}
+.timeline .lane-alt{fill:#f6f8fa}
+.timeline .lane-verdict{font-size:10.5px;font-weight:600}
+.timeline .lv-ok{fill:var(--ok)}.timeline .lv-bad{fill:var(--bad)}.timeline .lv-mid{fill:var(--mid)}
+.timeline .lv-unk{fill:var(--unk)}.timeline .lv-none{fill:var(--none)}
+.timeline .o-ok,.timeline .o-bad,.timeline .o-unk,.timeline .o-none{stroke-width:1.5}
+.timeline .o-ok{fill:#2da44e;stroke:#1a7f37}
+.timeline .o-bad{fill:#e5534b;stroke:#82071e;stroke-width:2.5}
+.timeline .o-unk{fill:#fff8c5;stroke:#9a6700;stroke-dasharray:3 2}
+.timeline .o-none{fill:#d0d7de;stroke:#8c959f}
+.evidence{margin:6px 0 10px;border:1px solid var(--line);border-radius:4px;padding:2px 10px 4px}
+.evidence summary{cursor:pointer;padding:4px 0;font-weight:600}
+.evidence table{font-size:12px}
+.evidence td.icmp{min-width:210px}
+.gaps{border:2px solid var(--mid);border-radius:4px;padding:4px 12px 6px;background:#fffaf5}
+.gaps h2{border-bottom-color:var(--mid);margin-top:6px}
+footer{margin-top:22px;color:var(--muted);font-size:11.5px;border-top:1px solid var(--line);padding-top:6px}
+dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:4px 0}
+dl.glossary dt{margin:0}
+dl.glossary dd{margin:0}
+@media print{
+body{max-width:none;padding:0;font-size:10.5px}
+h2{break-after:avoid}
+tr,.evidence,.alert{break-inside:avoid}
+.facts{grid-template-columns:repeat(2,minmax(0,1fr))}
+a{color:inherit}
+}
+)CSS";
+
+void write_run(std::string& o, const ReportData& d) {
+    const RunInfo& r = d.run;
+    // Whether the status needs a warning before anything else is read.
+    if (r.status == "interrupted") {
+        o += "<div class=\"alert alert-bad\" id=\"run-warning\"><strong>Interrupted run.</strong> This run was "
+             "interrupted before it finished (Ctrl-C or a signal): the data covers only what was captured until "
+             "the stop at " + esc(iso_utc(r.last_ts)) + ". Attempts near the end had no time to be answered and are "
+             "judged inconclusive, not blocked; anything the call needed later is \u201cnot exercised\u201d.</div>\n";
+    } else if (r.status == "running") {
+        o += "<div class=\"alert alert-bad\" id=\"run-warning\"><strong>Run still marked \u201crunning\u201d.</strong> "
+             "The process was killed (or is still capturing) and never closed the run: totals may be incomplete and "
+             "the last seconds may be missing. Treat every verdict as provisional.</div>\n";
+    } else if (r.status != "completed") {
+        o += "<div class=\"alert alert-warn\" id=\"run-warning\"><strong>Run status \u201c" + esc(r.status) +
+             "\u201d.</strong> The run did not finish normally; treat the verdicts as provisional.</div>\n";
+    }
+    if (r.kernel_dropped > 0) {
+        o += "<div class=\"alert alert-warn\"><strong>Packets lost at capture.</strong> The kernel dropped " +
+             grouped(r.kernel_dropped) +
+             " packet(s) it could not hand over: an answer may be missing from the capture, so a flow may look "
+             "unanswered although it got through.</div>\n";
+    }
+    if (r.truncated_packets > 0) {
+        o += "<div class=\"alert alert-warn\"><strong>Truncated packets.</strong> " + grouped(r.truncated_packets) +
+             " packet(s) were captured shorter than on the wire (snap length): names in them may be missing.</div>\n";
+    }
+
+    o += "<dl class=\"facts\">\n";
+    auto fact = [&](const char* name, const std::string& value_html) {
+        o += "<div><dt>";
+        o += name;
+        o += "</dt><dd>" + value_html + "</dd></div>\n";
+    };
+    const Badge status = r.status == "completed" ? Badge{"ok", "\u2713", "completed"}
+                         : r.status == "interrupted" ? Badge{"bad", "\u2717", "interrupted"}
+                         : r.status == "running" ? Badge{"bad", "\u2717", "running (killed?)"}
+                                                 : Badge{"mid", "!", r.status.empty() ? "unknown" : r.status};
+    fact("Run", "<b>" + std::to_string(r.id) + "</b> " + badge_html(status));
+    fact("Kind", esc(r.kind == "capture" ? "live capture" : r.kind == "analyze" ? "analysis of capture files" : r.kind));
+    fact(r.kind == "capture" ? "Interface" : "Source", "<span class=\"mono\">" + esc(or_dash(r.source)) + "</span>");
+    fact("Capture start", esc(iso_utc(r.first_ts)));
+    fact("Capture end", esc(iso_utc(r.last_ts)));
+    fact("Captured span", r.last_ts >= r.first_ts && r.first_ts > 0 ? esc(seconds_text(r.last_ts - r.first_ts)) : "\u2014");
+    fact("Packets", grouped(r.packets) + " <span class=\"muted\">(" + grouped(r.bytes) + " bytes)</span>");
+    fact("Flows", grouped(r.flows));
+    fact("Kernel drops", r.kernel_dropped > 0 ? "<b>" + grouped(r.kernel_dropped) + "</b>" : "0");
+    fact("Truncated / undecoded", grouped(r.truncated_packets) + " / " + grouped(r.undecoded_packets));
+    fact("Catalog", r.catalog_digest.empty()
+                        ? std::string("\u2014")
+                        : "<span class=\"mono\" title=\"sha256 " + esc(r.catalog_digest) + "\">sha256:" +
+                              esc(r.catalog_digest.substr(0, kDigestShortChars)) +
+                              (r.catalog_digest.size() > kDigestShortChars ? "\u2026" : "") + "</span>");
+    fact("Tool version", esc(or_dash(r.tool_version)));
+    fact("Run started", esc(iso_utc(r.started_at)));
+    fact("Run ended", esc(iso_utc(r.ended_at)));
+    fact("Database", "<span class=\"mono\">" + esc(or_dash(d.db_path)) + "</span>");
+    o += "</dl>\n";
+    if (!r.command_line.empty()) o += "<p class=\"small muted\">Command: <code>" + esc(r.command_line) + "</code></p>\n";
+    if (!r.notes.empty()) o += "<p class=\"small\">Notes: " + esc(r.notes) + "</p>\n";
+    o += "<div class=\"alert alert-info\" id=\"capture-point\"><strong>Where the capture sits.</strong> ";
+    o += esc(kCapturePointNote);
+    o += "</div>\n";
+}
+
+void write_products(std::string& o, const ReportData& d) {
+    o += "<h2 id=\"answer\">Answer per product</h2>\n";
+    if (!d.verdicts.empty()) {
+        // Counts in the fixed verdict order, so the line reads the same every time.
+        static const char* const kOrder[] = {"observed", "partial", "blocked", "inconclusive", "not_exercised"};
+        o += "<p class=\"verdict-counts\">" + std::to_string(d.verdicts.size()) + " requirement(s): ";
+        for (const char* v : kOrder) {
+            const auto n = std::count_if(d.verdicts.begin(), d.verdicts.end(),
+                                         [&](const VerdictRow& r) { return r.verdict == v; });
+            if (n == 0) continue;
+            Badge b = verdict_badge(v);
+            b.label = std::to_string(n) + " " + b.label;
+            o += badge_html(b);
+        }
+        o += "</p>\n";
+    }
+    if (d.products.empty()) {
+        o += "<p class=\"muted\">No product conclusions: none of the selected vendors' traffic was seen.</p>\n";
+        return;
+    }
+    o += "<table class=\"products\"><thead><tr><th>Vendor \u00b7 edition \u00b7 product</th><th>Conclusion</th>"
+         "<th>Detail</th></tr></thead><tbody>\n";
+    for (const ProductRow& p : d.products) {
+        const Badge b = conclusion_badge(p.conclusion);
+        o += std::string("<tr class=\"v-") + b.css + "\"><td class=\"what\">" + esc(p.vendor) +
+             " <span class=\"muted\">\u00b7 " + esc(or_dash(p.edition)) + " \u00b7</span> " + esc(p.product) +
+             "</td><td class=\"concl\">" + badge_html(b) + "</td><td>" + esc(p.detail) + "</td></tr>\n";
+    }
+    o += "</tbody></table>\n";
+}
+
+void write_gaps(std::string& o, const ReportData& d) {
+    if (d.vendor_gaps.empty()) {
+        o += "<h2 id=\"gaps\">Catalog gaps</h2>\n<p>None: every flow to a vendor's names matched a catalog "
+             "entry.</p>\n";
+        return;
+    }
+    o += "<section class=\"gaps\"><h2 id=\"gaps\">\u26A0 Catalog gaps: " + std::to_string(d.vendor_gaps.size()) +
+         " flow(s) to a vendor's names on ports no catalog entry lists</h2>\n"
+         "<p>The vendor's software used something its documentation (as seeded in the catalog) does not list. "
+         "The verdicts below do not cover these flows: a firewall rule written from the catalog alone would miss "
+         "them.</p>\n";
+    o += "<table><thead><tr><th>Vendor</th><th>Name</th><th>Flow</th><th>App</th><th>Outcome</th>"
+         "<th class=\"num\">Flow id</th></tr></thead><tbody>\n";
+    for (const UnmatchedVendorFlow& g : d.vendor_gaps) {
+        o += "<tr><td>" + esc(g.vendor) + "</td><td class=\"mono wrap\">" + esc(or_dash(g.name)) +
+             "</td><td class=\"mono nowrap\">" +
+             esc(five_tuple(g.transport, g.client_ip, g.client_port, g.server_ip, g.server_port)) + "</td><td>" +
+             esc(or_dash(g.app)) + "</td><td>" + badge_html(outcome_badge(g.outcome)) + "</td><td class=\"num\">" +
+             std::to_string(g.flow_id) + "</td></tr>\n";
+    }
+    o += "</tbody></table></section>\n";
+}
+
+void write_glossary(std::string& o) {
+    o += "<details class=\"small\" open><summary class=\"muted\">What the verdicts mean</summary>"
+         "<dl class=\"glossary\">";
+    o += "<dt>" + badge_html(verdict_badge("observed")) + "</dt><dd>traffic for it got through (TCP handshake "
+         "completed, UDP answered, STUN success).</dd>";
+    o += "<dt>" + badge_html(verdict_badge("blocked")) + "</dt><dd>it was attempted and did not get through "
+         "(SYN retransmitted unanswered, RST, ICMP unreachable, STUN timeouts, name never answered).</dd>";
+    o += "<dt>" + badge_html(verdict_badge("partial")) + "</dt><dd>some of its ports got through, others were "
+         "blocked.</dd>";
+    o += "<dt>" + badge_html(verdict_badge("inconclusive")) + "</dt><dd>attempted, but too little capture after "
+         "the attempt to tell.</dd>";
+    o += "<dt>" + badge_html(verdict_badge("not_exercised")) + "</dt><dd>no traffic for it in the capture: the "
+         "call did not need it, which is not a pass.</dd>";
+    o += "</dl></details>\n";
+}
+
+void write_verdicts(std::string& o, const ReportData& d, const std::map<std::string, size_t>& row_of_entry) {
+    o += "<h2 id=\"requirements\">Requirements and verdicts</h2>\n";
+    write_glossary(o);
+    if (d.verdicts.empty()) {
+        o += "<p class=\"muted\">No catalog requirements for the selected vendors.</p>\n";
+        return;
+    }
+    o += "<table class=\"verdicts\"><thead><tr><th>Product</th><th>Service</th><th>Transport / ports</th>"
+         "<th>Destinations</th><th>Conditions</th><th>Verdict</th><th>Why / who said no</th>"
+         "<th class=\"num\" title=\"flows observed / blocked / inconclusive\">Flows \u2713/\u2717/?</th>"
+         "<th>Also serves</th><th>Source</th></tr></thead><tbody>\n";
+    std::string group;
+    for (size_t i = 0; i < d.verdicts.size(); ++i) {
+        const VerdictRow& v = d.verdicts[i];
+        const std::string key = v.vendor + '\x1f' + v.edition;
+        if (key != group) {
+            group = key;
+            o += "<tr class=\"group\"><td colspan=\"10\">" + esc(v.vendor) +
+                 (v.edition.empty() ? "" : " <span class=\"muted\">\u00b7 edition " + esc(v.edition) + "</span>") +
+                 "</td></tr>\n";
+        }
+        const Badge b = verdict_badge(v.verdict);
+        o += std::string("<tr id=\"r") + std::to_string(i) + "\" class=\"v-" + b.css + "\">";
+        o += "<td>" + esc(v.product) + "</td>";
+        o += "<td>" + esc(v.service) + (v.required ? "" : "<span class=\"tag\">optional</span>") + "</td>";
+        o += "<td class=\"nowrap\"><span class=\"mono\">" + esc(v.transport) + " " + esc(v.ports) + "</span>";
+        if (!v.ports_observed.empty())
+            o += "<br><span class=\"small\">through: <span class=\"mono\">" + esc(v.ports_observed) + "</span></span>";
+        if (!v.ports_blocked.empty())
+            o += "<br><span class=\"small\">blocked: <span class=\"mono\">" + esc(v.ports_blocked) + "</span></span>";
+        o += "</td>";
+        o += "<td class=\"dest mono wrap small\">" + esc(or_dash(v.destinations)) + "</td>";
+        o += "<td class=\"small\">" + esc(or_dash(v.conditions)) + "</td>";
+        o += "<td>" + badge_html(b) + "</td>";
+        o += "<td class=\"why\">" + esc(v.why);
+        if (!v.reasons.empty()) {
+            o += "<br>";
+            for (const std::string& r : v.reasons) o += "<span class=\"reason\">" + esc(r) + "</span>";
+        }
+        if (!v.origin.empty()) o += "<br><span class=\"origin\">said no: " + esc(v.origin) + "</span>";
+        if (!v.evidence.empty() && v.verdict != "not_exercised")
+            o += "<br><a class=\"small\" href=\"#e" + std::to_string(i) + "\">evidence (" +
+                 std::to_string(v.evidence.size()) + " flow" + (v.evidence.size() == 1 ? "" : "s") + ")</a>";
+        o += "</td>";
+        o += "<td class=\"num\">" + std::to_string(v.flows_observed) + " / " + std::to_string(v.flows_blocked) + " / " +
+             std::to_string(v.flows_inconclusive) + "</td>";
+        o += "<td class=\"small wrap\">";
+        for (size_t k = 0; k < v.shared_with.size(); ++k) {
+            if (k > 0) o += "<br>";
+            const auto it = row_of_entry.find(v.shared_with[k]);
+            if (it != row_of_entry.end())
+                o += "<a class=\"mono\" href=\"#r" + std::to_string(it->second) + "\">" + esc(v.shared_with[k]) + "</a>";
+            else
+                o += "<span class=\"mono\">" + esc(v.shared_with[k]) + "</span>";
+        }
+        if (v.shared_with.empty()) o += "\u2014";
+        o += "</td>";
+        o += "<td class=\"src small wrap\"><span class=\"mono\">" + esc(or_dash(v.source_file)) + "</span>";
+        if (!v.source_section.empty()) o += "<br>\u00a7 " + esc(v.source_section);
+        o += "<br><span class=\"muted mono\">" + esc(v.entry_id) + "</span></td>";
+        o += "</tr>\n";
+    }
+    o += "</tbody></table>\n";
+}
+
+/// Tick step of about a fifth of the span, rounded to 1, 2 or 5 times a power of ten.
+double tick_step(double span_s) {
+    const double raw = span_s / 5.0;
+    const double p = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0})
+        if (raw <= m * p) return m * p;
+    return 10.0 * p;
+}
+
+std::string tick_label(double s, double step) {
+    if (step >= 1) return fixed(s, 0) + " s";
+    if (step >= 0.1) return fixed(s, 1) + " s";
+    if (step >= 0.01) return fixed(s, 2) + " s";
+    return fixed(s, 3) + " s";
+}
+
+/// The time the timeline spans: the capture, widened to any evidence flow
+/// outside it (a killed run may lack first_ts/last_ts). {0, 0} when unknown.
+std::pair<double, double> time_range(const ReportData& d) {
+    double t0 = d.run.first_ts, t1 = d.run.last_ts;
+    bool have_range = std::isfinite(t0) && std::isfinite(t1) && t0 > 0 && t1 >= t0;
+    for (const VerdictRow& v : d.verdicts)
+        for (const EvidenceFlow& f : v.evidence) {
+            if (!std::isfinite(f.first_ts) || !std::isfinite(f.last_ts) || f.first_ts <= 0) continue;
+            if (!have_range) {
+                t0 = f.first_ts;
+                t1 = std::max(f.first_ts, f.last_ts);
+                have_range = true;
+            }
+            t0 = std::min(t0, f.first_ts);
+            t1 = std::max(t1, f.last_ts);
+        }
+    if (!have_range) return {0, 0};
+    return {t0, t1};
+}
+
+void write_timeline(std::string& o, const ReportData& d) {
+    o += "<h2 id=\"timeline\">Timeline of the evidence</h2>\n";
+    std::vector<size_t> lanes;
+    for (size_t i = 0; i < d.verdicts.size(); ++i)
+        if (!d.verdicts[i].evidence.empty()) lanes.push_back(i);
+    if (lanes.empty()) {
+        o += "<p class=\"muted\">No evidence flows to draw.</p>\n";
+        return;
+    }
+    const std::pair<double, double> range = time_range(d);
+    const double t0 = range.first, t1 = range.second;
+    const double span = std::max(t1 - t0, 0.01);
+    const double plot_w = kPlotRight - kPlotLeft;
+    auto x_of = [&](double t) {
+        if (!std::isfinite(t)) t = t0;
+        const double x = kPlotLeft + (std::clamp(t, t0, t0 + span) - t0) / span * plot_w;
+        return x;
+    };
+
+    // Lanes: flows are stacked on tracks so that overlapping bars stay visible.
+    struct Bar {
+        double x, w;
+        int track;
+        const EvidenceFlow* f;
+    };
+    struct Lane {
+        size_t row;
+        int y, h, tracks;
+        std::vector<Bar> bars;
+    };
+    std::vector<Lane> laid;
+    int y = kAxisHeight;
+    for (size_t i : lanes) {
+        Lane lane{i, y, 0, 0, {}};
+        std::vector<double> track_end;
+        for (const EvidenceFlow& f : d.verdicts[i].evidence) {
+            double x = x_of(f.first_ts);
+            const double w = std::max(x_of(std::max(f.first_ts, f.last_ts)) - x, kMinBarWidth);
+            x = std::max<double>(kPlotLeft, std::min(x, kPlotRight - w));  // a late short flow stays inside
+            int track = -1;
+            for (size_t t = 0; t < track_end.size(); ++t)
+                if (track_end[t] <= x) {
+                    track = static_cast<int>(t);
+                    break;
+                }
+            if (track < 0) {
+                track = static_cast<int>(track_end.size());
+                track_end.push_back(0);
+            }
+            track_end[static_cast<size_t>(track)] = x + w + 2;
+            lane.bars.push_back(Bar{x, w, track, &f});
+        }
+        lane.tracks = static_cast<int>(track_end.size());
+        lane.h = std::max(kLaneMinHeight, 2 * kLanePad + lane.tracks * kBarHeight + (lane.tracks - 1) * kTrackGap);
+        y += lane.h;
+        laid.push_back(std::move(lane));
+    }
+    const int plot_bottom = y;
+    const int height = plot_bottom + kLegendHeight;
+
+    o += "<p class=\"small muted\">One lane per requirement with evidence; each bar is one flow from its first to "
+         "its last packet (at least " + fixed(kMinBarWidth, 0) + " units wide so short attempts show). Time in "
+         "seconds from " + esc(iso_utc(t0)) + ". Hover a bar for its flow.</p>\n";
+    o += "<svg class=\"timeline\" viewBox=\"0 0 " + std::to_string(kSvgWidth) + " " +
+         std::to_string(height) + "\" role=\"img\" aria-label=\"Timeline of the evidence flows per requirement\">\n";
+    // Lane backgrounds and labels.
+    for (size_t k = 0; k < laid.size(); ++k) {
+        const Lane& l = laid[k];
+        const VerdictRow& v = d.verdicts[l.row];
+        if (k % 2 == 1)
+            o += "<rect class=\"lane-alt\" x=\"0\" y=\"" + std::to_string(l.y) + "\" width=\"" +
+                 std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(l.h) + "\"/>\n";
+        const Badge b = verdict_badge(v.verdict);
+        const std::string label = requirement_label(v);
+        const int text_y = l.y + l.h / 2 + 4;
+        o += "<a href=\"#r" + std::to_string(l.row) + "\"><text x=\"6\" y=\"" + std::to_string(text_y) + "\"><title>" +
+             esc(label) + " \u2014 " + esc(b.label) + "</title>" + esc(clip(label, kLaneLabelChars)) + "</text></a>";
+        o += std::string("<text class=\"lane-verdict lv-") + b.css + "\" x=\"" + std::to_string(kPlotLeft - 6) +
+             "\" y=\"" + std::to_string(text_y) + "\" text-anchor=\"end\">" + esc(b.label) + "</text>\n";
+    }
+    // Axis and ticks.
+    o += "<line class=\"axis\" x1=\"" + std::to_string(kPlotLeft) + "\" y1=\"" + std::to_string(kAxisHeight) + "\" x2=\"" +
+         std::to_string(kPlotRight) + "\" y2=\"" + std::to_string(kAxisHeight) + "\"/>\n";
+    const double step = tick_step(span);
+    for (int k = 0; k <= 20; ++k) {
+        const double s = k * step;
+        if (s > span * (1 + 1e-9)) break;
+        const std::string x = fixed(kPlotLeft + s / span * plot_w, 1);
+        o += "<line class=\"tick\" x1=\"" + x + "\" y1=\"" + std::to_string(kAxisHeight - 4) + "\" x2=\"" + x +
+             "\" y2=\"" + std::to_string(plot_bottom) + "\"/>";
+        o += "<text class=\"ticklabel\" x=\"" + x + "\" y=\"" + std::to_string(kAxisHeight - 8) +
+             "\" text-anchor=\"" + (k == 0 ? "start" : "middle") + "\">" + esc(tick_label(s, step)) + "</text>\n";
+    }
+    // Bars.
+    for (const Lane& l : laid)
+        for (const Bar& b : l.bars) {
+            const Badge ob = outcome_badge(b.f->outcome);
+            const int stack_h = l.tracks * kBarHeight + (l.tracks - 1) * kTrackGap;
+            const int by = l.y + (l.h - stack_h) / 2 + b.track * (kBarHeight + kTrackGap);
+            o += std::string("<rect class=\"flow-bar o-") + ob.css + "\" x=\"" + fixed(b.x, 1) + "\" y=\"" +
+                 std::to_string(by) + "\" width=\"" + fixed(b.w, 1) + "\" height=\"" + std::to_string(kBarHeight) +
+                 "\" rx=\"1.5\"><title>flow " + std::to_string(b.f->flow_id) + ": " + esc(five_tuple(*b.f)) + " \u2014 " +
+                 esc(ob.label) + (b.f->name.empty() ? "" : " \u2014 " + esc(b.f->name)) + " (" +
+                 esc(seconds_text(b.f->first_ts - t0)) + " \u2026 " + esc(seconds_text(b.f->last_ts - t0)) +
+                 ")</title></rect>\n";
+        }
+    // Legend: the same shapes as the bars, with words.
+    const int ly = plot_bottom + 8;
+    int lx = kPlotLeft;
+    for (const char* outcome : {"observed", "blocked", "inconclusive"}) {
+        const Badge ob = outcome_badge(outcome);
+        o += std::string("<rect class=\"legend-swatch o-") + ob.css + "\" x=\"" + std::to_string(lx) +
+             "\" y=\"" + std::to_string(ly) + "\" width=\"22\" height=\"" + std::to_string(kBarHeight + 2) + "\"/>";
+        o += "<text x=\"" + std::to_string(lx + 28) + "\" y=\"" + std::to_string(ly + 9) + "\">flow " + esc(ob.label) +
+             "</text>\n";
+        lx += 150;
+    }
+    o += "</svg>\n";
+}
+
+void write_evidence(std::string& o, const ReportData& d) {
+    o += "<h2 id=\"evidence\">Evidence per requirement</h2>\n";
+    const double t0 = time_range(d).first;  // the timeline's origin, so offsets read on its axis
+    bool any = false;
+    for (size_t i = 0; i < d.verdicts.size(); ++i) {
+        const VerdictRow& v = d.verdicts[i];
+        if (v.evidence.empty()) continue;
+        any = true;
+        const Badge b = verdict_badge(v.verdict);
+        // Failures are what an audit reads; observed rows stay folded.
+        const bool open = v.verdict != "observed";
+        o += "<details class=\"evidence\" id=\"e" + std::to_string(i) + "\"" + (open ? " open" : "") + "><summary>" +
+             badge_html(b) + " " + esc(requirement_label(v)) + " <a class=\"small\" href=\"#r" + std::to_string(i) +
+             "\">\u2191 row</a></summary>\n";
+        o += "<p>" + esc(v.why);
+        if (!v.origin.empty()) o += " <span class=\"origin\">\u2014 said no: " + esc(v.origin) + "</span>";
+        o += "</p>\n";
+        const uint32_t total = v.flows_observed + v.flows_blocked + v.flows_inconclusive;
+        if (total > v.evidence.size())
+            o += "<p class=\"small muted\">Showing " + std::to_string(v.evidence.size()) + " of " +
+                 std::to_string(total) + " flows, blocked ones first.</p>\n";
+        o += "<table><thead><tr><th class=\"num\">Flow</th><th>5-tuple</th><th>First (UTC)</th><th>Last (UTC)</th>"
+             "<th class=\"num\" title=\"packets client to server / server to client\">Pkts \u2192/\u2190</th>"
+             "<th>State</th><th>Outcome</th><th>App</th><th>Name (known by)</th><th>Matched by</th><th>ICMP</th>"
+             "</tr></thead><tbody>\n";
+        for (const EvidenceFlow& f : v.evidence) {
+            const Badge ob = outcome_badge(f.outcome);
+            o += std::string("<tr class=\"v-") + ob.css + "\"><td class=\"num\">" + std::to_string(f.flow_id) + "</td>";
+            o += "<td class=\"mono nowrap\">" + esc(five_tuple(f)) + "</td>";
+            o += "<td class=\"mono nowrap\">" + esc(iso_utc(f.first_ts)) + "<br><span class=\"muted\">+" +
+                 esc(seconds_text(f.first_ts - t0)) + "</span></td>";
+            o += "<td class=\"mono nowrap\">" + esc(iso_utc(f.last_ts)) + "<br><span class=\"muted\">" +
+                 esc(seconds_text(f.last_ts - f.first_ts)) + " long</span></td>";
+            o += "<td class=\"num\">" + grouped(f.packets_c2s) + " / " + grouped(f.packets_s2c) + "</td>";
+            o += "<td class=\"mono\">" + esc(or_dash(f.state)) + "</td>";
+            o += "<td>" + badge_html(ob) + "</td>";
+            o += "<td>" + esc(or_dash(f.app)) + "</td>";
+            o += "<td class=\"wrap\"><span class=\"mono\">" + esc(or_dash(f.name)) + "</span>";
+            if (!f.name_source.empty()) o += " <span class=\"muted\">(" + esc(f.name_source) + ")</span>";
+            o += "</td>";
+            o += "<td>" + esc(or_dash(f.evidence_kind));
+            if (f.evidence_kind == "port-only") o += " <span class=\"muted small\">(decides nothing alone)</span>";
+            o += "</td>";
+            o += "<td class=\"icmp small\">" + esc(or_dash(icmp_text(f))) + "</td></tr>\n";
+        }
+        o += "</tbody></table></details>\n";
+    }
+    if (!any) o += "<p class=\"muted\">No requirement has evidence flows.</p>\n";
+}
+
+void write_other(std::string& o, const ReportData& d) {
+    o += "<h2 id=\"other\">Other flows</h2>\n";
+    o += "<p>" + grouped(d.other_flows) +
+         " flow(s) matched no catalogued vendor (neither by name nor by an entry). They are summarised, not "
+         "judged.</p>\n";
+    if (d.other_summary.empty()) return;
+    uint64_t shown = 0;
+    for (const OtherFlowsSummary& s : d.other_summary) shown += s.flows;
+    o += "<table style=\"width:auto\"><thead><tr><th>Transport</th><th>App</th><th class=\"num\">Server port</th>"
+         "<th class=\"num\">Flows</th></tr></thead><tbody>\n";
+    for (const OtherFlowsSummary& s : d.other_summary)
+        o += "<tr><td>" + esc(s.transport) + "</td><td>" + esc(or_dash(s.app)) + "</td><td class=\"num\">" +
+             std::to_string(s.server_port) + "</td><td class=\"num\">" + grouped(s.flows) + "</td></tr>\n";
+    o += "</tbody></table>\n";
+    if (shown < d.other_flows)
+        o += "<p class=\"small muted\">The largest groups only; " + grouped(d.other_flows - shown) +
+             " flow(s) in smaller groups.</p>\n";
+}
+
+}  // namespace
+
+std::string render_html(const ReportData& d) {
+    std::map<std::string, size_t> row_of_entry;
+    std::vector<std::string> vendors;  // in order of first appearance
+    for (size_t i = 0; i < d.verdicts.size(); ++i) {
+        row_of_entry.emplace(d.verdicts[i].entry_id, i);
+        if (std::find(vendors.begin(), vendors.end(), d.verdicts[i].vendor) == vendors.end())
+            vendors.push_back(d.verdicts[i].vendor);
+    }
+    for (const ProductRow& p : d.products)
+        if (std::find(vendors.begin(), vendors.end(), p.vendor) == vendors.end()) vendors.push_back(p.vendor);
+    std::string vendor_list;
+    for (size_t i = 0; i < vendors.size(); ++i)
+        vendor_list += (i == 0 ? "" : i + 1 == vendors.size() ? " and " : ", ") + vendors[i];
+
+    std::string o;
+    o.reserve(64 * 1024);
+    o += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+         "<meta name=\"generator\" content=\"callwall " + esc(d.run.tool_version) + "\">\n";
+    o += "<title>callwall report \u2014 run " + std::to_string(d.run.id) +
+         (vendor_list.empty() ? "" : " \u2014 " + esc(vendor_list)) + "</title>\n";
+    o += "<style>";
+    o += kStyle;
+    o += "</style>\n</head>\n<body>\n<header>\n";
+    o += "<h1>" + (vendor_list.empty() ? std::string("Does this firewall pass real-time-communication traffic?")
+                                       : "Does this firewall pass " + esc(vendor_list) + "?") +
+         "</h1>\n";
+    o += "<p class=\"sub\">callwall report of run " + std::to_string(d.run.id) + " \u00b7 <a href=\"#answer\">answer</a> "
+         "\u00b7 <a href=\"#gaps\">catalog gaps</a> \u00b7 <a href=\"#requirements\">requirements</a> \u00b7 "
+         "<a href=\"#timeline\">timeline</a> \u00b7 <a href=\"#evidence\">evidence</a> \u00b7 "
+         "<a href=\"#other\">other flows</a></p>\n";
+    write_run(o, d);
+    o += "</header>\n<main>\n";
+    write_products(o, d);
+    write_gaps(o, d);
+    write_verdicts(o, d, row_of_entry);
+    write_timeline(o, d);
+    write_evidence(o, d);
+    write_other(o, d);
+    o += "</main>\n<footer>callwall " + esc(or_dash(d.run.tool_version)) + " \u00b7 run " + std::to_string(d.run.id) +
+         " \u00b7 catalog sha256:" + esc(or_dash(d.run.catalog_digest)) +
+         ". A verdict covers only what the capture shows; \u201cnot exercised\u201d is not a pass.</footer>\n";
+    o += "</body>\n</html>\n";
+    return o;
+}
+
+}  // namespace callwall::report
