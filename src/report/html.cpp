@@ -50,6 +50,7 @@ constexpr int kLegendHeight = 26;
 constexpr double kMinBarWidth = 4.0;
 constexpr size_t kLaneLabelChars = 44;  ///< fits kLabelWidth minus the verdict word at 11px
 constexpr size_t kDigestShortChars = 12;
+constexpr size_t kSourcesShown = 6;  ///< more capture files than this fold into a list
 
 // ---------------------------------------------------------------------------
 // Text.
@@ -149,8 +150,13 @@ std::string fixed(double v, int decimals) {
 
 /// 1234567 -> "1,234,567".
 std::string grouped(uint64_t v) {
-    std::string s = std::to_string(v);
-    for (auto i = static_cast<std::ptrdiff_t>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+    const std::string digits = std::to_string(v);
+    std::string s;
+    s.reserve(digits.size() + digits.size() / 3);
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+        s += digits[i];
+    }
     return s;
 }
 
@@ -196,6 +202,27 @@ std::string five_tuple(const EvidenceFlow& f) {
 }
 
 std::string or_dash(const std::string& s) { return s.empty() ? "\u2014" : s; }
+
+/// Escaped, with a line-break opportunity after each comma (long port lists).
+std::string esc_breakable(std::string_view s) {
+    std::string o;
+    for (char c : esc(s)) {
+        o += c;
+        if (c == ',') o += "<wbr>";
+    }
+    return o;
+}
+
+std::vector<std::string> split_list(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+        const size_t end = std::min(s.find(sep, start), s.size());
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
 
 // ---------------------------------------------------------------------------
 // Fixed vocabularies: data words to class names and labels.
@@ -317,6 +344,10 @@ white-space:nowrap;line-height:18px}
 .facts div{display:flex;gap:8px;border-bottom:1px dotted var(--line);padding:2px 0}
 .facts dt{color:var(--muted);min-width:118px;flex:none}
 .facts dd{margin:0;overflow-wrap:anywhere}
+.source{margin:2px 0 4px;overflow-wrap:break-word}
+.source details{display:inline-block;vertical-align:top}
+.source summary{cursor:pointer}
+ul.files{margin:2px 0;padding-left:18px;columns:2;font-size:11.5px}
 .verdict-counts{margin:2px 0 6px}
 .verdict-counts .badge{margin-right:6px}
 .products td.concl{width:190px}
@@ -329,7 +360,8 @@ tr.v-unk td:first-child{box-shadow:inset 4px 0 var(--unk)}
 tr.v-none td:first-child{box-shadow:inset 4px 0 #c4cbd2}
 tr.v-none td{color:#4b535c}
 .verdicts td.dest{max-width:240px}
-.verdicts td.src{min-width:150px}
+.verdicts td.ports{min-width:110px;max-width:170px}
+.verdicts td.src{min-width:150px;max-width:210px;overflow-wrap:anywhere}
 .verdicts td.why{min-width:240px}
 .reason{display:inline-block;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:11px;background:#eef1f4;
 border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 0}
@@ -339,6 +371,7 @@ border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 
 .timeline text{font-family:system-ui,"Liberation Sans","DejaVu Sans",sans-serif;font-size:11px;fill:#1f2328}
 .timeline .tick{stroke:#d8dee4;stroke-width:1;stroke-dasharray:3 3}
 .timeline .axis{stroke:#8c959f;stroke-width:1}
+.timeline .capture-end{stroke:#57606a;stroke-width:2}
 .timeline .ticklabel{fill:var(--muted);font-size:10.5px}
 .timeline .lane-alt{fill:#f6f8fa}
 .timeline .lane-verdict{font-size:10.5px;font-weight:600}
@@ -352,7 +385,8 @@ border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 
 .evidence{margin:6px 0 10px;border:1px solid var(--line);border-radius:4px;padding:2px 10px 4px}
 .evidence summary{cursor:pointer;padding:4px 0;font-weight:600}
 .evidence table{font-size:12px}
-.evidence td.icmp{min-width:210px}
+.evidence td.icmp{min-width:170px}
+.evidence td.tuple{min-width:210px}
 .gaps{border:2px solid var(--mid);border-radius:4px;padding:4px 12px 6px;background:#fffaf5}
 .gaps h2{border-bottom-color:var(--mid);margin-top:6px}
 footer{margin-top:22px;color:var(--muted);font-size:11.5px;border-top:1px solid var(--line);padding-top:6px}
@@ -407,7 +441,7 @@ void write_run(std::string& o, const ReportData& d) {
                                                  : Badge{"mid", "!", r.status.empty() ? "unknown" : r.status};
     fact("Run", "<b>" + std::to_string(r.id) + "</b> " + badge_html(status));
     fact("Kind", esc(r.kind == "capture" ? "live capture" : r.kind == "analyze" ? "analysis of capture files" : r.kind));
-    fact(r.kind == "capture" ? "Interface" : "Source", "<span class=\"mono\">" + esc(or_dash(r.source)) + "</span>");
+    fact("Tool version", esc(or_dash(r.tool_version)));
     fact("Capture start", esc(iso_utc(r.first_ts)));
     fact("Capture end", esc(iso_utc(r.last_ts)));
     fact("Captured span", r.last_ts >= r.first_ts && r.first_ts > 0 ? esc(seconds_text(r.last_ts - r.first_ts)) : "\u2014");
@@ -415,16 +449,28 @@ void write_run(std::string& o, const ReportData& d) {
     fact("Flows", grouped(r.flows));
     fact("Kernel drops", r.kernel_dropped > 0 ? "<b>" + grouped(r.kernel_dropped) + "</b>" : "0");
     fact("Truncated / undecoded", grouped(r.truncated_packets) + " / " + grouped(r.undecoded_packets));
-    fact("Catalog", r.catalog_digest.empty()
-                        ? std::string("\u2014")
-                        : "<span class=\"mono\" title=\"sha256 " + esc(r.catalog_digest) + "\">sha256:" +
-                              esc(r.catalog_digest.substr(0, kDigestShortChars)) +
-                              (r.catalog_digest.size() > kDigestShortChars ? "\u2026" : "") + "</span>");
-    fact("Tool version", esc(or_dash(r.tool_version)));
+    fact("Catalog digest", r.catalog_digest.empty()
+                               ? std::string("\u2014")
+                               : "<span class=\"mono\" title=\"sha256 " + esc(r.catalog_digest) + "\">sha256:" +
+                                     esc(r.catalog_digest.substr(0, kDigestShortChars)) +
+                                     (r.catalog_digest.size() > kDigestShortChars ? "\u2026" : "") + "</span>");
+    fact("Database", "<span class=\"mono\">" + esc(or_dash(d.db_path)) + "</span>");
     fact("Run started", esc(iso_utc(r.started_at)));
     fact("Run ended", esc(iso_utc(r.ended_at)));
-    fact("Database", "<span class=\"mono\">" + esc(or_dash(d.db_path)) + "</span>");
     o += "</dl>\n";
+    // analyze records its files comma-separated; a long list folds away.
+    const std::vector<std::string> files = r.kind == "capture" ? std::vector<std::string>{r.source} : split_list(r.source, ',');
+    o += std::string("<div class=\"source\"><span class=\"muted\">") + (r.kind == "capture" ? "Interface" : "Source") +
+         "</span> ";
+    if (files.size() <= kSourcesShown) {
+        for (size_t k = 0; k < files.size(); ++k) o += (k ? ", " : "") + ("<span class=\"mono\">" + esc(files[k]) + "</span>");
+        if (files.empty()) o += "\u2014";
+    } else {
+        o += "<details><summary>" + std::to_string(files.size()) + " capture files</summary><ul class=\"files mono\">";
+        for (const std::string& f : files) o += "<li>" + esc(f) + "</li>";
+        o += "</ul></details>";
+    }
+    o += "</div>\n";
     if (!r.command_line.empty()) o += "<p class=\"small muted\">Command: <code>" + esc(r.command_line) + "</code></p>\n";
     if (!r.notes.empty()) o += "<p class=\"small\">Notes: " + esc(r.notes) + "</p>\n";
     o += "<div class=\"alert alert-info\" id=\"capture-point\"><strong>Where the capture sits.</strong> ";
@@ -457,7 +503,8 @@ void write_products(std::string& o, const ReportData& d) {
     for (const ProductRow& p : d.products) {
         const Badge b = conclusion_badge(p.conclusion);
         o += std::string("<tr class=\"v-") + b.css + "\"><td class=\"what\">" + esc(p.vendor) +
-             " <span class=\"muted\">\u00b7 " + esc(or_dash(p.edition)) + " \u00b7</span> " + esc(p.product) +
+             (p.edition.empty() ? std::string(" \u00b7") : " <span class=\"muted\">\u00b7 " + esc(p.edition) + " \u00b7</span>") +
+             " " + esc(p.product) +
              "</td><td class=\"concl\">" + badge_html(b) + "</td><td>" + esc(p.detail) + "</td></tr>\n";
     }
     o += "</tbody></table>\n";
@@ -527,11 +574,13 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         o += std::string("<tr id=\"r") + std::to_string(i) + "\" class=\"v-" + b.css + "\">";
         o += "<td>" + esc(v.product) + "</td>";
         o += "<td>" + esc(v.service) + (v.required ? "" : "<span class=\"tag\">optional</span>") + "</td>";
-        o += "<td class=\"nowrap\"><span class=\"mono\">" + esc(v.transport) + " " + esc(v.ports) + "</span>";
+        o += "<td class=\"ports\"><span class=\"mono\">" + esc(v.transport) + " " + esc_breakable(v.ports) + "</span>";
         if (!v.ports_observed.empty())
-            o += "<br><span class=\"small\">through: <span class=\"mono\">" + esc(v.ports_observed) + "</span></span>";
+            o += "<br><span class=\"small\">through: <span class=\"mono\">" + esc_breakable(v.ports_observed) +
+                 "</span></span>";
         if (!v.ports_blocked.empty())
-            o += "<br><span class=\"small\">blocked: <span class=\"mono\">" + esc(v.ports_blocked) + "</span></span>";
+            o += "<br><span class=\"small\">blocked: <span class=\"mono\">" + esc_breakable(v.ports_blocked) +
+                 "</span></span>";
         o += "</td>";
         o += "<td class=\"dest mono wrap small\">" + esc(or_dash(v.destinations)) + "</td>";
         o += "<td class=\"small\">" + esc(or_dash(v.conditions)) + "</td>";
@@ -542,9 +591,11 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
             for (const std::string& r : v.reasons) o += "<span class=\"reason\">" + esc(r) + "</span>";
         }
         if (!v.origin.empty()) o += "<br><span class=\"origin\">said no: " + esc(v.origin) + "</span>";
-        if (!v.evidence.empty() && v.verdict != "not_exercised")
+        if (!v.evidence.empty())
             o += "<br><a class=\"small\" href=\"#e" + std::to_string(i) + "\">evidence (" +
                  std::to_string(v.evidence.size()) + " flow" + (v.evidence.size() == 1 ? "" : "s") + ")</a>";
+        else if (v.verdict == "blocked" || v.verdict == "partial")
+            o += "<br><a class=\"small\" href=\"#e" + std::to_string(i) + "\">evidence (no flow)</a>";
         o += "</td>";
         o += "<td class=\"num\">" + std::to_string(v.flows_observed) + " / " + std::to_string(v.flows_blocked) + " / " +
              std::to_string(v.flows_inconclusive) + "</td>";
@@ -696,6 +747,9 @@ void write_timeline(std::string& o, const ReportData& d) {
         o += "<text class=\"ticklabel\" x=\"" + x + "\" y=\"" + std::to_string(kAxisHeight - 8) +
              "\" text-anchor=\"" + (k == 0 ? "start" : "middle") + "\">" + esc(tick_label(s, step)) + "</text>\n";
     }
+    // The end of the capture: attempts close to it had no time to be answered.
+    o += "<line class=\"capture-end\" x1=\"" + std::to_string(kPlotRight) + "\" y1=\"" + std::to_string(kAxisHeight) +
+         "\" x2=\"" + std::to_string(kPlotRight) + "\" y2=\"" + std::to_string(plot_bottom) + "\"/>\n";
     // Bars.
     for (const Lane& l : laid)
         for (const Bar& b : l.bars) {
@@ -720,6 +774,9 @@ void write_timeline(std::string& o, const ReportData& d) {
              "</text>\n";
         lx += 150;
     }
+    o += "<line class=\"capture-end\" x1=\"" + std::to_string(lx + 10) + "\" y1=\"" + std::to_string(ly - 1) +
+         "\" x2=\"" + std::to_string(lx + 10) + "\" y2=\"" + std::to_string(ly + kBarHeight + 3) + "\"/><text x=\"" +
+         std::to_string(lx + 18) + "\" y=\"" + std::to_string(ly + 9) + "\">end of capture</text>\n";
     o += "</svg>\n";
 }
 
@@ -729,7 +786,8 @@ void write_evidence(std::string& o, const ReportData& d) {
     bool any = false;
     for (size_t i = 0; i < d.verdicts.size(); ++i) {
         const VerdictRow& v = d.verdicts[i];
-        if (v.evidence.empty()) continue;
+        const bool failed = v.verdict == "blocked" || v.verdict == "partial";
+        if (v.evidence.empty() && !failed) continue;
         any = true;
         const Badge b = verdict_badge(v.verdict);
         // Failures are what an audit reads; observed rows stay folded.
@@ -740,6 +798,11 @@ void write_evidence(std::string& o, const ReportData& d) {
         o += "<p>" + esc(v.why);
         if (!v.origin.empty()) o += " <span class=\"origin\">\u2014 said no: " + esc(v.origin) + "</span>";
         o += "</p>\n";
+        if (v.evidence.empty()) {
+            o += "<p class=\"small muted\">No flow behind this verdict: the reason above is the evidence (for "
+                 "example a name that never resolved, so nothing was attempted).</p></details>\n";
+            continue;
+        }
         const uint32_t total = v.flows_observed + v.flows_blocked + v.flows_inconclusive;
         if (total > v.evidence.size())
             o += "<p class=\"small muted\">Showing " + std::to_string(v.evidence.size()) + " of " +
@@ -751,7 +814,7 @@ void write_evidence(std::string& o, const ReportData& d) {
         for (const EvidenceFlow& f : v.evidence) {
             const Badge ob = outcome_badge(f.outcome);
             o += std::string("<tr class=\"v-") + ob.css + "\"><td class=\"num\">" + std::to_string(f.flow_id) + "</td>";
-            o += "<td class=\"mono nowrap\">" + esc(five_tuple(f)) + "</td>";
+            o += "<td class=\"tuple mono\">" + esc(five_tuple(f)) + "</td>";
             o += "<td class=\"mono nowrap\">" + esc(iso_utc(f.first_ts)) + "<br><span class=\"muted\">+" +
                  esc(seconds_text(f.first_ts - t0)) + "</span></td>";
             o += "<td class=\"mono nowrap\">" + esc(iso_utc(f.last_ts)) + "<br><span class=\"muted\">" +

@@ -82,7 +82,8 @@ enum class FirstByteClass : uint8_t { Stun, Zrtp, Dtls, TurnChannel, Quic, RtpRt
 // ---------------------------------------------------------------------------
 // RTP header (RFC 3550 §5.1).
 
-/// RFC 3550 §5.1: at most 15 CSRC identifiers (4-bit CC).
+/// RFC 3550 §5.1: V/P/X/CC, M/PT, sequence number, timestamp, SSRC. The
+/// CSRC list (4-bit CC, so at most 15) and the extension follow.
 inline constexpr size_t kFixedHeaderLen = 12;
 
 enum class RtpAnomaly : uint8_t {

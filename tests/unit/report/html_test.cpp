@@ -315,6 +315,35 @@ TEST(HtmlReport, HeaderSaysWhatWasAnalysed) {
     EXPECT_NE(h.find("60.0 s"), std::string::npos);
 }
 
+TEST(HtmlReport, BlockedWithoutFlowsStillHasAnEvidenceSection) {
+    ReportData d = fixture();
+    VerdictRow dns = row("agora2020/rtc-web/dns", "Agora", "2020", "RTC Web", "signalling", "tcp", "443", "blocked");
+    dns.reasons = {"dns-failure"};
+    dns.why = "query for nosuch.agora.io: DNS NXDOMAIN";
+    dns.origin = "name resolution (a DNS filter, or the name does not exist)";
+    d.verdicts.push_back(dns);
+    const std::string h = render_html(d);
+    const std::string id = "e" + std::to_string(d.verdicts.size() - 1);
+    EXPECT_NE(h.find("href=\"#" + id + "\">evidence (no flow)</a>"), std::string::npos);
+    EXPECT_NE(h.find("<details class=\"evidence\" id=\"" + id + "\" open>"), std::string::npos);
+    EXPECT_NE(h.find("query for nosuch.agora.io: DNS NXDOMAIN"), std::string::npos);
+    // Not in the timeline: it has no flow.
+    EXPECT_EQ(count(h, "<rect class=\"flow-bar "), evidence_flows(d));
+}
+
+TEST(HtmlReport, ManyCaptureFilesFold) {
+    ReportData d = fixture();
+    d.run.kind = "analyze";
+    d.run.source = "/c/a.pcap,/c/b.pcap";
+    std::string h = render_html(d);
+    EXPECT_NE(h.find("<span class=\"mono\">/c/a.pcap</span>, <span class=\"mono\">/c/b.pcap</span>"),
+              std::string::npos);
+    for (int i = 0; i < 10; ++i) d.run.source += ",/c/x" + std::to_string(i) + ".pcap";
+    h = render_html(d);
+    EXPECT_NE(h.find("<summary>12 capture files</summary>"), std::string::npos);
+    EXPECT_NE(h.find("<li>/c/x9.pcap</li>"), std::string::npos);
+}
+
 TEST(HtmlReport, KilledRunIsFlagged) {
     ReportData d = fixture();
     d.run.status = "running";

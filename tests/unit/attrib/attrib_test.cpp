@@ -1,0 +1,296 @@
+// Attribution and verdict rules on hand-made flow facts against the bundled
+// catalog: each outcome and reason, each evidence kind, the inconclusive
+// case, destination-ANY entries never matched by port alone, overlaps.
+#include "callwall/attrib/attrib.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace callwall::attrib {
+namespace {
+
+const catalog::Catalog& bundled() {
+    static const catalog::Catalog c = [] {
+        const std::filesystem::path dir = catalog::bundled_catalog_dir();
+        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
+        if (!r.ok()) {
+            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
+            return catalog::Catalog{};
+        }
+        return std::move(*r.catalog);
+    }();
+    return c;
+}
+
+FlowFacts tcp_flow(uint16_t port) {
+    FlowFacts f;
+    f.id = 1;
+    f.transport = "tcp";
+    f.client_ip = "10.0.0.5";
+    f.server_ip = "198.51.100.7";
+    f.client_port = 50000;
+    f.server_port = port;
+    f.first_ts = 100;
+    f.last_ts = 101;
+    f.first_syn_ts = 100;
+    f.last_syn_ts = 100;
+    f.syn_count = 1;
+    f.packets_c2s = 1;
+    f.state = "S0";
+    return f;
+}
+
+FlowFacts udp_flow(uint16_t port) {
+    FlowFacts f = tcp_flow(port);
+    f.transport = "udp";
+    f.syn_count = 0;
+    f.first_syn_ts = f.last_syn_ts = 0;
+    f.state = "one-way";
+    return f;
+}
+
+std::vector<std::string> ids(const std::vector<Match>& ms) {
+    std::vector<std::string> out;
+    for (const auto& m : ms) out.push_back(bundled().entries()[m.entry].id);
+    return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+uint16_t vendor(const char* name) { return *bundled().vendor_index(name); }
+
+// ---- flow outcomes ----
+
+TEST(ClassifyFlow, HandshakeIsObserved) {
+    FlowFacts f = tcp_flow(443);
+    f.synack_count = 1;
+    f.packets_s2c = 3;
+    f.state = "SF";
+    EXPECT_EQ(classify_flow(f, 200).outcome, Outcome::Observed);
+}
+
+TEST(ClassifyFlow, RetransmittedSynIsNoAnswer) {
+    FlowFacts f = tcp_flow(443);
+    f.syn_count = 3;
+    f.last_syn_ts = 103;
+    const auto o = classify_flow(f, 103.5);
+    EXPECT_EQ(o.outcome, Outcome::Blocked);
+    EXPECT_EQ(o.reason, "no-answer");
+    EXPECT_NE(o.origin.find("silently dropped"), std::string::npos);
+}
+
+TEST(ClassifyFlow, SingleSynWithLongCaptureIsNoAnswer) {
+    FlowFacts f = tcp_flow(443);
+    EXPECT_EQ(classify_flow(f, 100 + kNoAnswerWaitS).outcome, Outcome::Blocked);
+}
+
+TEST(ClassifyFlow, SynFiftyMillisecondsBeforeTheEndIsInconclusive) {
+    FlowFacts f = tcp_flow(443);
+    const auto o = classify_flow(f, 100.05);
+    EXPECT_EQ(o.outcome, Outcome::Inconclusive);
+    EXPECT_NE(o.reason.find("0.05 s after the only SYN"), std::string::npos) << o.reason;
+}
+
+TEST(ClassifyFlow, RstAnsweringTheSynIsReset) {
+    FlowFacts f = tcp_flow(443);
+    f.state = "REJ";
+    f.rst_ttl = 64;
+    f.packets_s2c = 1;
+    auto o = classify_flow(f, 200);
+    EXPECT_EQ(o.outcome, Outcome::Blocked);
+    EXPECT_EQ(o.reason, "reset");
+    // The server's other flows arrive with TTL 52: a RST with TTL 64 was forged on the way.
+    o = classify_flow(f, 200, {52});
+    EXPECT_NE(o.origin.find("likely a middlebox"), std::string::npos) << o.origin;
+    o = classify_flow(f, 200, {64});
+    EXPECT_NE(o.origin.find("the destination"), std::string::npos) << o.origin;
+}
+
+TEST(ClassifyFlow, IcmpAdminProhibitedFromARouterIsAFirewall) {
+    FlowFacts f = udp_flow(3478);
+    f.icmp_errors = 1;
+    f.icmp_type = 3;
+    f.icmp_code = 13;
+    f.icmp_from = "192.0.2.1";
+    const auto o = classify_flow(f, 200);
+    EXPECT_EQ(o.outcome, Outcome::Blocked);
+    EXPECT_EQ(o.reason, "icmp-3-13");
+    EXPECT_NE(o.origin.find("firewall"), std::string::npos) << o.origin;
+}
+
+TEST(ClassifyFlow, PortUnreachableFromTheDestinationMeansNoService) {
+    FlowFacts f = udp_flow(3478);
+    f.icmp_errors = 1;
+    f.icmp_type = 3;
+    f.icmp_code = 3;
+    f.icmp_from = f.server_ip;
+    const auto o = classify_flow(f, 200);
+    EXPECT_EQ(o.reason, "icmp-3-3");
+    EXPECT_NE(o.origin.find("destination itself"), std::string::npos) << o.origin;
+}
+
+TEST(ClassifyFlow, Icmpv6AdminProhibited) {
+    FlowFacts f = udp_flow(3478);
+    f.icmp_errors = 1;
+    f.icmp_type = 1;
+    f.icmp_code = 1;
+    f.icmp_family = 6;
+    f.icmp_from = "2001:db8::1";
+    const auto o = classify_flow(f, 200);
+    EXPECT_EQ(o.reason, "icmp-1-1");
+    EXPECT_NE(o.origin.find("administratively prohibited"), std::string::npos) << o.origin;
+}
+
+TEST(ClassifyFlow, StunRetransmittedWithoutAnswerIsStunTimeout) {
+    FlowFacts f = udp_flow(3478);
+    f.stun_requests = 4;
+    f.stun_retransmissions = 3;
+    f.packets_c2s = 4;
+    const auto o = classify_flow(f, 100.5);
+    EXPECT_EQ(o.outcome, Outcome::Blocked);
+    EXPECT_EQ(o.reason, "stun-timeout");
+}
+
+TEST(ClassifyFlow, SingleStunRequestAtTheEndIsInconclusive) {
+    FlowFacts f = udp_flow(3478);
+    f.stun_requests = 1;
+    EXPECT_EQ(classify_flow(f, 100.2).outcome, Outcome::Inconclusive);
+}
+
+TEST(ClassifyFlow, AnsweredUdpIsObserved) {
+    FlowFacts f = udp_flow(3478);
+    f.packets_s2c = 2;
+    EXPECT_EQ(classify_flow(f, 200).outcome, Outcome::Observed);
+}
+
+// ---- matching and evidence kinds ----
+
+TEST(MatchFlow, SniNamesTheFlow) {
+    FlowFacts f = tcp_flow(443);
+    f.names = {{"abc.calls.sendbird.com", "sni"}};
+    const auto ms = match_flow(f, bundled(), {});
+    ASSERT_EQ(ids(ms), std::vector<std::string>{"sendbird-calls.signal.tcp"});
+    EXPECT_EQ(ms[0].evidence, Evidence::Sni);
+}
+
+TEST(MatchFlow, DnsNameAndWrongPort) {
+    FlowFacts f = udp_flow(5349);
+    f.names = {{"media.calls.sendbird.com", "dns"}};
+    auto ms = match_flow(f, bundled(), {});
+    ASSERT_EQ(ids(ms), std::vector<std::string>{"sendbird-calls.media-direct-call.udp"});
+    EXPECT_EQ(ms[0].evidence, Evidence::Dns);
+    // The same name on a port no entry lists: no match, a catalog gap for Sendbird.
+    f.server_port = 5350;
+    ms = match_flow(f, bundled(), {});
+    EXPECT_TRUE(ms.empty());
+    EXPECT_EQ(gap_vendors(f, bundled(), ms), std::vector<uint16_t>{vendor("Sendbird")});
+}
+
+TEST(MatchFlow, WildcardDoesNotMatchTheBareName) {
+    FlowFacts f = tcp_flow(443);
+    f.names = {{"calls.sendbird.com", "sni"}};
+    EXPECT_TRUE(match_flow(f, bundled(), {}).empty());
+}
+
+TEST(MatchFlow, TurnPeerEvidence) {
+    FlowFacts f = udp_flow(443);
+    f.names = {{"eu.turn.whereby.com", "turn-peer"}};
+    const auto ms = match_flow(f, bundled(), {});
+    ASSERT_FALSE(ms.empty());
+    EXPECT_EQ(ms[0].evidence, Evidence::TurnPeer);
+}
+
+TEST(MatchFlow, DestinationAnyNeedsProtocolEvidenceAndAnActiveVendor) {
+    FlowFacts f = udp_flow(40000);
+    // Port alone: nothing, even with Sendbird active.
+    EXPECT_FALSE(has(ids(match_flow(f, bundled(), {vendor("Sendbird")})), "sendbird-calls.p2p-stun.udp"));
+    // STUN on the flow but Sendbird not active by name: nothing.
+    f.app = "stun";
+    f.stun_requests = 1;
+    EXPECT_FALSE(has(ids(match_flow(f, bundled(), {})), "sendbird-calls.p2p-stun.udp"));
+    // STUN and Sendbird active: matched with protocol evidence.
+    const auto ms = match_flow(f, bundled(), {vendor("Sendbird")});
+    ASSERT_TRUE(has(ids(ms), "sendbird-calls.p2p-stun.udp"));
+    for (const auto& m : ms) {
+        if (bundled().entries()[m.entry].id == "sendbird-calls.p2p-stun.udp") {
+            EXPECT_EQ(m.evidence, Evidence::Protocol);
+        }
+    }
+}
+
+TEST(MatchFlow, OneFlowServesTwoAgoraEditions) {
+    FlowFacts f = tcp_flow(443);
+    f.names = {{"webrtc2-1.agora.io", "sni"}};
+    const auto got = ids(match_flow(f, bundled(), {}));
+    bool e2018 = false, e2020 = false;
+    for (const auto& id : got) {
+        e2018 |= id.rfind("agora-2018.", 0) == 0;
+        e2020 |= id.rfind("agora-2020.", 0) == 0;
+    }
+    EXPECT_TRUE(e2018 && e2020) << ::testing::PrintToString(got);
+}
+
+TEST(MatchFlow, UnnamedTcp443IsNeverPortOnly) {
+    FlowFacts f = tcp_flow(443);
+    EXPECT_TRUE(match_flow(f, bundled(), {vendor("Whereby")}).empty());
+}
+
+// ---- entry verdicts ----
+
+FlowOutcome outcome(Outcome o, const char* reason = "") { return FlowOutcome{o, reason, "", ""}; }
+
+TEST(DecideEntry, PartialIsPerPort) {
+    const auto v = decide_entry({{1, 5866, outcome(Outcome::Observed)}, {2, 5867, outcome(Outcome::Blocked, "no-answer")}},
+                                0, "");
+    EXPECT_EQ(v.verdict, Verdict::Partial);
+    EXPECT_EQ(v.reasons, std::vector<std::string>{"no-answer"});
+    EXPECT_EQ(v.ports_blocked, std::set<uint16_t>{5867});
+}
+
+TEST(DecideEntry, FailureOnAPortThatAlsoWorkedIsObserved) {
+    const auto v = decide_entry({{1, 443, outcome(Outcome::Observed)}, {2, 443, outcome(Outcome::Blocked, "reset")}}, 0, "");
+    EXPECT_EQ(v.verdict, Verdict::Observed);
+    EXPECT_EQ(v.flows_blocked, 1u);
+}
+
+TEST(DecideEntry, AllBlockedAndReasons) {
+    const auto v = decide_entry({{1, 443, outcome(Outcome::Blocked, "reset")}, {2, 80, outcome(Outcome::Blocked, "icmp-3-13")}},
+                                0, "");
+    EXPECT_EQ(v.verdict, Verdict::Blocked);
+    EXPECT_EQ(v.reasons, (std::vector<std::string>{"icmp-3-13", "reset"}));
+    EXPECT_EQ(v.evidence_flows, (std::vector<uint64_t>{1, 2}));
+}
+
+TEST(DecideEntry, DnsFailureAloneBlocks) {
+    const auto v = decide_entry({}, 2, "query for x.calls.sendbird.com: DNS NXDOMAIN");
+    EXPECT_EQ(v.verdict, Verdict::Blocked);
+    EXPECT_EQ(v.reasons, std::vector<std::string>{"dns-failure"});
+}
+
+TEST(DecideEntry, InconclusiveAndNotExercised) {
+    EXPECT_EQ(decide_entry({{1, 443, outcome(Outcome::Inconclusive)}}, 0, "").verdict, Verdict::Inconclusive);
+    EXPECT_EQ(decide_entry({}, 0, "").verdict, Verdict::NotExercised);
+}
+
+// ---- product conclusions ----
+
+TEST(ConcludeProducts, DegradedWhenUdpBlockedAndTcpWorks) {
+    const auto& c = bundled();
+    std::vector<EntryVerdict> v(c.entries().size());
+    const auto sig = *c.entry_index("sendbird-calls.signal.tcp");
+    const auto media = *c.entry_index("sendbird-calls.media-direct-call.udp");
+    v[sig].verdict = Verdict::Observed;
+    v[media].verdict = Verdict::Blocked;
+    const auto ps = conclude_products(c, v, {vendor("Sendbird")});
+    ASSERT_FALSE(ps.empty());
+    EXPECT_EQ(ps[0].conclusion, "works, degraded");
+    v[sig].verdict = Verdict::Blocked;
+    EXPECT_EQ(conclude_products(c, v, {vendor("Sendbird")})[0].conclusion, "broken");
+    v[sig].verdict = Verdict::Observed;
+    v[media].verdict = Verdict::Observed;
+    EXPECT_EQ(conclude_products(c, v, {vendor("Sendbird")})[0].conclusion, "ready");
+}
+
+}  // namespace
+}  // namespace callwall::attrib
