@@ -640,8 +640,8 @@ def sc_agora_2018_web(s):
     t = s.resolve(ms(400), C, '203-0-113-141.edge.agora.io', GW)
     gw, _ = s.tls(t + ms(2), C, GW, '203-0-113-141.edge.agora.io', sport=5669, alpn=('http/1.1',),
                   exchanges=((400, 350), (280, 760)), close_at=False)
-    for k in range(5):
-        s.tls_ping(gw, sec(2.5 + 2 * k))
+    for k in range(10):                  # websocket messages, end the capture (~10.5 s)
+        s.tls_ping(gw, sec(1.5 + k), up=31 + s.rng.randrange(120), down=31 + s.rng.randrange(300))
     cport = s.port(C)
     tid = s.rng.randbytes(12)
     req = stun_msg('BindingRequest', tid, [])
@@ -668,8 +668,8 @@ def sc_agora_2018_signaling(s):
     SIG = '203.0.113.150'
     t = s.resolve(0, C, 'signal-lbs.agora.io', SIG)
     c, _ = s.tcp_plain(t + ms(2), C, SIG, 8001, ((140, 88), (60, 310)))
-    for k in range(3):
-        s.tcp_heartbeat(c, sec(2 + 2.5 * k))
+    for k in range(24):                  # channel messages and heartbeats, ends the capture (~10.7 s)
+        s.tcp_heartbeat(c, sec(1.2 + 0.4 * k) + s.rng.randrange(0, 90000), size=40 + s.rng.randrange(200))
     s.udp_retx(t + ms(4), C, SIG, s.port(C), 8181, agora_udp(s.rng, 0x0021, 60), (0, 1, 2, 4))
     s.udp_retx(t + ms(5), C, SIG, s.port(C), 8195, agora_udp(s.rng, 0x0021, 60), (0, 1, 2, 4))
     return ['agora_2018', 'agora_2020'], {

@@ -1,0 +1,20 @@
+// libFuzzer target: link/IP/transport/ICMP decoding of one frame. The first
+// byte picks the link type; the rest is the frame.
+#include <cstddef>
+#include <cstdint>
+
+#include "callwall/decode/packet.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size < 1) return 0;
+    static constexpr uint32_t kLinkTypes[] = {0, 1, 12, 101, 108, 113, 228, 229, 276};
+    const uint32_t linktype = kLinkTypes[data[0] % (sizeof kLinkTypes / sizeof kLinkTypes[0])];
+    const callwall::ByteView frame{data + 1, size - 1};
+    auto r = callwall::decode::parse_frame(linktype, frame);
+    if (r) {
+        // Every view must lie inside the frame.
+        const auto& p = r->payload;
+        if (!p.empty() && (p.data() < frame.data() || p.data() + p.size() > frame.data() + frame.size())) __builtin_trap();
+    }
+    return 0;
+}
