@@ -194,12 +194,29 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
     return r;
 }
 
+std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
+    // A TLS/QUIC SNI names its own flow: other names of the address (DNS
+    // answers for other services on a shared address) do not apply.
+    std::vector<FlowFacts::Name> sni;
+    for (const auto& n : f.names)
+        if (n.source == "sni") sni.push_back(n);
+    return sni.empty() ? f.names : sni;
+}
+
 std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::set<uint16_t>& active_vendors) {
     std::vector<Match> out;
     const bool tcp = f.transport == "tcp";
     if (!tcp && f.transport != "udp") return out;
     const catalog::Transport t = tcp ? catalog::Transport::Tcp : catalog::Transport::Udp;
-    auto port_ok = [&](const Entry& e, uint32_t idx) {
+    // Ports: for a name of the server (the flow went out to it), an outbound
+    // entry's ports are the server's, an inbound entry's ports are our side's
+    // local port (the client's); for a name of the initiator (the vendor
+    // opened the flow towards us), an inbound entry's ports are our local
+    // port, which is the flow's server port.
+    auto port_ok = [&](const Entry& e, uint32_t idx, bool initiator_named) {
+        if (initiator_named) {
+            return e.direction != catalog::Direction::Outbound && c.entry_has_port(idx, f.server_port);
+        }
         switch (e.direction) {
             case catalog::Direction::Outbound: return c.entry_has_port(idx, f.server_port);
             case catalog::Direction::Inbound: return c.entry_has_port(idx, f.client_port);
@@ -215,33 +232,37 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
         }
         out.push_back(Match{idx, ev, conf, name});
     };
+    const auto names = effective_names(f);
     size_t dns_names = 0;
-    for (const auto& n : f.names) dns_names += n.source == "dns";
+    for (const auto& n : names) dns_names += n.source == "dns";
     catalog::HostMatches hm;
-    for (const auto& n : f.names) {
+    for (const auto& n : names) {
+        const bool initiator = n.source == "dns-initiator";
         c.match_host(n.name, hm);
         for (uint32_t idx : hm.view()) {
             const Entry& e = c.entries()[idx];
-            if (e.transport != t || !port_ok(e, idx)) continue;
+            if (e.transport != t || !port_ok(e, idx, initiator)) continue;
             if (n.source == "sni") add(idx, Evidence::Sni, kConfidenceSni, n.name);
-            else if (n.source == "dns") add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name);
+            else if (n.source == "dns" || initiator)
+                add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name);
             else add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
         }
     }
-    // Without a name: protocol evidence in an active vendor's ranges.
+    // Destination-ANY entries: only for flows no name explains, with protocol
+    // evidence on the flow, and only for vendors active by name in the capture.
     const bool proto = f.has_protocol_evidence();
-    if (proto) {
+    if (proto && out.empty()) {
         c.match_any_destination(t, f.server_port, hm);
         for (uint32_t idx : hm.view()) {
             const Entry& e = c.entries()[idx];
             if (active_vendors.count(e.vendor_index)) add(idx, Evidence::Protocol, kConfidenceProtocolAny, "");
         }
     }
-    if (f.names.empty()) {
+    if (names.empty()) {
         for (uint32_t idx = 0; idx < c.entries().size(); ++idx) {
             const Entry& e = c.entries()[idx];
             if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party) continue;
-            if (!port_ok(e, idx)) continue;
+            if (!port_ok(e, idx, false)) continue;
             if (proto) add(idx, Evidence::Protocol, kConfidenceProtocolPort, "");
             else if (f.server_port != 443 && f.server_port != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
         }
@@ -252,7 +273,7 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
 
 std::vector<uint16_t> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
     std::vector<uint16_t> out;
-    for (const auto& n : f.names) {
+    for (const auto& n : effective_names(f)) {
         const auto vm = c.vendor_for_host(n.name);
         for (uint16_t v : vm.view()) {
             bool matched = false;
@@ -338,7 +359,7 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
         bool any_exercised = false;
         std::vector<std::string> observed, blocked, partial;
         bool udp_blocked = false, udp_observed = false, tcp_observed = false;
-        uint16_t vendor = 0;
+        bool prefers_udp = false;
     };
     std::map<std::string, Acc> acc;
     for (uint32_t i = 0; i < c.entries().size(); ++i) {
@@ -349,7 +370,8 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
         a.pc.vendor = e.vendor;
         a.pc.product = e.product;
         a.pc.edition = e.edition;
-        a.vendor = e.vendor_index;
+        const auto& doc = c.document_of(e);
+        a.prefers_udp = doc.prefers && doc.prefers->preferred == catalog::Transport::Udp;
         const EntryVerdict& ev = v[i];
         const std::string label = e.service + " (" + std::string(catalog::to_string(e.transport)) + ")";
         switch (ev.verdict) {
@@ -398,8 +420,8 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
             std::string d = "in use: " + join(a.observed);
             if (!a.partial.empty()) d += (a.observed.empty() ? "" : "; ") + std::string("partly through: ") + join(a.partial);
             if (!a.blocked.empty()) d += "; blocked: " + join(a.blocked);
-            if (a.udp_blocked && !a.udp_observed && a.tcp_observed && c.prefers_udp(a.vendor))
-                d += " — media falls back to TCP/TLS although the vendor prefers UDP for call quality";
+            if (a.udp_blocked && !a.udp_observed && a.tcp_observed && a.prefers_udp)
+                d += " — media falls back to TCP/TLS although the vendor's page prefers UDP for call quality";
             a.pc.detail = d;
         }
         out.push_back(a.pc);
@@ -587,13 +609,22 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             static const std::set<int> kNone;
             const FlowOutcome fo = classify_flow(f, capture_end, it == server_ttls.end() ? kNone : it->second);
             const auto matches = match_flow(f, c, out.active_vendors);
+            // A flow the vendor opened towards us, seen inside the firewall,
+            // got through (inbound), whether or not we answered.
+            FlowOutcome inbound_fo = fo;
+            bool named_initiator = false;
+            for (const auto& n : f.names) named_initiator |= n.source == "dns-initiator";
+            if (named_initiator && f.packets_c2s > 0 && f.icmp_errors == 0) {
+                inbound_fo = FlowOutcome{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
+            }
             bool counted_any = false;
             for (const auto& m : matches) {
                 const bool counted = decisive(m.evidence);
                 counted_any |= counted;
                 if (counted) {
                     const uint16_t port = entries[m.entry].direction == catalog::Direction::Inbound ? f.client_port : f.server_port;
-                    per_entry[m.entry].push_back(EntryFlow{f.id, port, fo});
+                    const bool inbound = entries[m.entry].direction != catalog::Direction::Outbound && named_initiator;
+                    per_entry[m.entry].push_back(EntryFlow{f.id, inbound ? f.server_port : port, inbound ? inbound_fo : fo});
                 }
                 sqlite3_bind_int64(ins_match, 1, run_id);
                 sqlite3_bind_int64(ins_match, 2, static_cast<sqlite3_int64>(f.id));

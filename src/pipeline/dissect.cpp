@@ -1019,7 +1019,18 @@ struct Dissector::Impl {
             name_buf = names.get(it->second);
             source_buf = "turn-peer";
         }
+        // A flow opened towards us by an address our side had resolved (a
+        // vendor server sending first, e.g. Agora Recording's downstream
+        // ports): the name belongs to the initiator.
+        uint32_t initiator_names[NameMap::kNamesPerAddress];
+        const size_t init_n = (a.sni || dns_n) ? 0
+            : name_map.lookup(f.server_ip, f.client_ip, f.first_ts_us, initiator_names, NameMap::kNamesPerAddress);
+        if (source_buf.empty() && init_n) {
+            name_buf = names.get(initiator_names[0]);
+            source_buf = "dns-initiator";
+        }
         write([&](store::Store& s) {
+            for (size_t i = 0; i < init_n; ++i) s.add_flow_name(run_id, f.id, names.get(initiator_names[i]), "dns-initiator");
             if (a.sni) s.add_flow_name(run_id, f.id, names.get(a.sni), "sni");
             for (size_t i = 0; i < dns_n; ++i) s.add_flow_name(run_id, f.id, names.get(dns_names[i]), "dns");
             if (source_buf == "turn-peer") s.add_flow_name(run_id, f.id, name_buf, "turn-peer");

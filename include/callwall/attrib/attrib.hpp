@@ -52,7 +52,7 @@ struct FlowFacts {
     int icmp_family = 4;
     std::string app;  ///< "tls", "stun+turn+rtp", ...
     struct Name {
-        std::string name, source;  ///< source: "sni", "dns", "turn-peer"
+        std::string name, source;  ///< "sni", "dns", "turn-peer"; "dns-initiator": the initiator's name (the vendor opened the flow)
     };
     std::vector<Name> names;
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
@@ -99,6 +99,10 @@ struct Match {
 /// sharing ports); all are returned, the strongest evidence per entry only.
 [[nodiscard]] std::vector<Match> match_flow(const FlowFacts& f, const catalog::Catalog& c,
                                             const std::set<uint16_t>& active_vendors);
+
+/// The names that count for matching: the flow's SNI alone when it has one
+/// (an SNI names its own flow), else all its names.
+[[nodiscard]] std::vector<FlowFacts::Name> effective_names(const FlowFacts& f);
 
 /// Vendors whose names the flow carries, but no entry matched (catalog gap).
 [[nodiscard]] std::vector<uint16_t> gap_vendors(const FlowFacts& f, const catalog::Catalog& c,

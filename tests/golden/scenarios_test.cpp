@@ -1,0 +1,87 @@
+// Verdict scenarios: each captures/scenarios/<name>.pcap is analysed and
+// attributed against the bundled catalog, and the verdict table (entry,
+// verdict, reasons) must equal <name>.expected.tsv, which the scenario's
+// author wrote from the scenario design (not from callwall's output).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "callwall/attrib/attrib.hpp"
+#include "callwall/catalog/catalog.hpp"
+#include "golden/run_util.hpp"
+
+namespace callwall::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> scenario_names() {
+    std::vector<std::string> names;
+    const fs::path dir = fs::path(source_dir()) / "captures" / "scenarios";
+    if (!fs::is_directory(dir)) return names;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".pcap" && fs::exists(fs::path(e.path()).replace_extension(".expected.tsv")))
+            names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+const catalog::Catalog& bundled() {
+    static const catalog::Catalog c = [] {
+        const fs::path dir = catalog::bundled_catalog_dir();
+        auto r = catalog::load(std::span<const fs::path>(&dir, 1));
+        return r.ok() ? std::move(*r.catalog) : catalog::Catalog{};
+    }();
+    return c;
+}
+
+class Scenario : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Scenario, VerdictsEqualTheExpectedTable) {
+    const std::string name = GetParam();
+    const fs::path base = fs::path(source_dir()) / "captures" / "scenarios" / name;
+    ASSERT_FALSE(bundled().entries().empty());
+    TempDb db;
+    const int64_t run = analyze_files({base.string() + ".pcap"}, db.path());
+    {
+        auto s = store::Store::open(db.path());
+        attrib::run_attribution(*s, run, bundled());
+    }
+    std::map<std::string, std::string> actual;
+    for (const auto& r : query_rows(db.path(), "SELECT entry_id, verdict || '\t' || reasons FROM verdict")) {
+        const auto tab = r.find('\t');
+        actual[r.substr(0, tab)] = r.substr(tab + 1);
+    }
+    std::ifstream in(base.string() + ".expected.tsv");
+    std::string line;
+    int rows = 0, agree = 0;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream ss(line);
+        std::string id, verdict, reasons;
+        std::getline(ss, id, '\t');
+        std::getline(ss, verdict, '\t');
+        std::getline(ss, reasons, '\t');
+        ++rows;
+        const std::string want = verdict + "\t" + reasons;
+        auto it = actual.find(id);
+        if (it == actual.end()) {
+            ADD_FAILURE() << name << ": entry " << id << " is not in the catalog";
+            continue;
+        }
+        if (it->second == want) ++agree;
+        else ADD_FAILURE() << name << ": " << id << " expected [" << want << "] got [" << it->second << "]";
+    }
+    std::printf("scenario %s: %d/%d requirements agree\n", name.c_str(), agree, rows);
+    EXPECT_GT(rows, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Captures, Scenario, ::testing::ValuesIn(scenario_names()),
+                         [](const auto& info) { return info.param; });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Scenario);
+
+}  // namespace
+}  // namespace callwall::test
