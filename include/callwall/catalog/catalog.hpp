@@ -249,7 +249,15 @@ struct HostMatches {
     uint32_t count = 0;
     bool overflowed = false;
 
-    [[nodiscard]] std::span<const uint32_t> view() const noexcept { return {entries.data(), count}; }
+    [[nodiscard]] std::span<const uint32_t> view() const& noexcept { return {entries.data(), count}; }
+    /// On a temporary, returns the matches by value, so that a range-for over
+    /// `f().view()` does not iterate a destroyed object.
+    [[nodiscard]] HostMatches view() && noexcept { return *this; }
+    [[nodiscard]] const uint32_t* begin() const noexcept { return entries.data(); }
+    [[nodiscard]] const uint32_t* end() const noexcept { return entries.data() + count; }
+    [[nodiscard]] size_t size() const noexcept { return count; }
+    [[nodiscard]] bool empty() const noexcept { return count == 0; }
+    [[nodiscard]] uint32_t operator[](size_t i) const noexcept { return entries[i]; }
     void clear() noexcept {
         count = 0;
         overflowed = false;
@@ -265,7 +273,16 @@ struct VendorMatches {
     uint32_t count = 0;
     bool overflowed = false;
 
-    [[nodiscard]] std::span<const uint16_t> view() const noexcept { return {vendors.data(), count}; }
+    [[nodiscard]] std::span<const uint16_t> view() const& noexcept { return {vendors.data(), count}; }
+    /// On a temporary, returns the matches by value, so that
+    /// `for (uint16_t v : catalog.vendor_for_host(h).view())` does not iterate a
+    /// destroyed object (a span into the temporary would dangle).
+    [[nodiscard]] VendorMatches view() && noexcept { return *this; }
+    [[nodiscard]] const uint16_t* begin() const noexcept { return vendors.data(); }
+    [[nodiscard]] const uint16_t* end() const noexcept { return vendors.data() + count; }
+    [[nodiscard]] size_t size() const noexcept { return count; }
+    [[nodiscard]] bool empty() const noexcept { return count == 0; }
+    [[nodiscard]] uint16_t operator[](size_t i) const noexcept { return vendors[i]; }
 };
 
 /// Reversed-label trie from names to uint32 values. Build with add(), then

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
@@ -287,6 +288,35 @@ TEST_F(BundledDomains, RealNames) {
     EXPECT_EQ(c.vendor_for_host("x.sfu.whereby.com").vendors[0], whereby);
     EXPECT_EQ(c.vendor_for_host("agora.io").count, 1u);
     EXPECT_EQ(c.vendors()[c.vendor_for_host("agora.io").vendors[0]], "Agora");
+}
+
+}  // namespace
+}  // namespace callwall::catalog
+
+namespace callwall::catalog {
+namespace {
+
+// A range-for over a temporary result's view() must not dangle: on an rvalue,
+// view() returns the matches by value (ASan caught the span version in attrib).
+TEST(DomainMatch, RangeForOverTemporaryResultIsSafe) {
+    const std::string text =
+        "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[entry]]\nid = \"e\"\nproduct = \"P\"\n"
+        "service = \"S\"\ntransport = \"udp\"\nports = [1]\ndestinations = [\".v.com\"]\nrequired = true\n"
+        "source = { file = \"s.txt\", section = \"A\" }\n";
+    LoadResult r = load_string("t.toml", text);
+    ASSERT_TRUE(r.ok());
+    std::vector<uint16_t> seen;
+    for (uint16_t v : r.catalog->vendor_for_host("a.v.com").view()) seen.push_back(v);
+    EXPECT_EQ(seen, std::vector<uint16_t>{0});
+    static_assert(std::is_same_v<decltype(std::declval<VendorMatches>().view()), VendorMatches>);
+    static_assert(std::is_same_v<decltype(std::declval<const VendorMatches&>().view()), std::span<const uint16_t>>);
+    static_assert(std::is_same_v<decltype(std::declval<HostMatches>().view()), HostMatches>);
+    HostMatches m;
+    r.catalog->match_host("v.com", m);
+    std::vector<uint32_t> ids(m.begin(), m.end());
+    EXPECT_EQ(ids, std::vector<uint32_t>{0});
+    EXPECT_EQ(m.size(), 1u);
+    EXPECT_EQ(m[0], 0u);
 }
 
 }  // namespace
