@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -102,12 +103,25 @@ void PcapSource::set_filter(const std::string& expression) {
         throw CaptureError(CaptureErrorKind::Filter, name_ + ": cannot install filter: " + pcap_geterr(handle_->pcap));
 }
 
+namespace {
+// A pcapng timestamp is 64 bits in units of if_tsresol: libpcap can hand us
+// seconds far beyond what fits in int64 microseconds. Clamping to ±year 9999
+// keeps every time, and every difference of two times, representable.
+constexpr int64_t kMaxTsSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+
+int64_t to_us(const timeval& tv) noexcept {
+    const int64_t sec = std::clamp<int64_t>(tv.tv_sec, -kMaxTsSeconds, kMaxTsSeconds);
+    const int64_t usec = std::clamp<int64_t>(tv.tv_usec, 0, 999999);
+    return sec * 1000000 + usec;
+}
+}  // namespace
+
 NextStatus PcapSource::next(RawFrame& frame) noexcept {
     pcap_pkthdr* hdr = nullptr;
     const u_char* data = nullptr;
     const int rc = pcap_next_ex(handle_->pcap, &hdr, &data);
     if (rc == 1) {
-        frame.ts_us = int64_t{hdr->ts.tv_sec} * 1000000 + hdr->ts.tv_usec;
+        frame.ts_us = to_us(hdr->ts);
         frame.linktype = linktype_;
         frame.caplen = hdr->caplen;
         frame.wirelen = hdr->len;

@@ -234,17 +234,108 @@ LayerStatus parse_icmp(Reader r, bool v6, PacketMeta& out) noexcept {
     return {};
 }
 
+constexpr uint16_t kVxlanPort = 4789;
+constexpr uint16_t kGreTransparentEthernet = 0x6558;
+constexpr uint16_t kGreErspanII = 0x88BE;
+constexpr uint16_t kGreErspanIII = 0x22EB;
+
+// Replaces `out` with the decode of the inner packet, keeping the outermost
+// tunnel's identity. `inner_is_ethernet` selects the inner parser.
+LayerStatus decode_inner(ByteView inner, bool inner_is_ethernet, Encap kind, PacketMeta& out) noexcept {
+    if (out.encap_depth + 1 > kMaxEncapDepth) {
+        out.anomalies |= kAnomalyEncapTooDeep;
+        return LayerStatus::fail(C::Malformed, 0);
+    }
+    PacketMeta inner_meta;
+    inner_meta.encap_depth = static_cast<uint8_t>(out.encap_depth + 1);
+    const LayerStatus st = inner_is_ethernet ? parse_ethernet(inner, inner_meta) : parse_ip(inner, inner_meta);
+    if (!st.ok) return st;
+    if (out.encap == Encap::None) {
+        inner_meta.tunnel_src = out.src;
+        inner_meta.tunnel_dst = out.dst;
+        inner_meta.encap = kind;
+    } else {
+        inner_meta.tunnel_src = out.tunnel_src;
+        inner_meta.tunnel_dst = out.tunnel_dst;
+        inner_meta.encap = out.encap;
+    }
+    inner_meta.anomalies |= out.anomalies;
+    inner_meta.snap_truncated |= out.snap_truncated;
+    out = inner_meta;
+    return {};
+}
+
+/*
+   GRE (RFC 2784, RFC 2890):
+    0                   1                   2                   3
+   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   |C| |K|S| Reserved0       | Ver |         Protocol Type         |
+   |      Checksum (optional)      |       Reserved1 (Optional)    |
+   |                         Key (optional)                        |
+   |                 Sequence Number (Optional)                    |
+   ERSPAN type II (GRE 0x88BE, S set): 8-byte header, then the mirrored frame:
+   | Ver=1 |          VLAN         | COS |En|T|     Session ID    |
+   |      Reserved         |                 Index                 |
+   ERSPAN type III (GRE 0x22EB): 12-byte header (Ver=2, VLAN, COS, BSO, T,
+   session, timestamp, SGT, P, FT, HW ID, D, Gra, O); O=1 adds an 8-byte
+   platform-specific subheader. ERSPAN type I: 0x88BE without S, no header.
+*/
+LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
+    const uint16_t flags = r.u16();
+    const uint16_t proto = r.u16();
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    if ((flags & 0x7) != 0) return LayerStatus::fail(C::Unsupported, 0);  // GRE v1 (PPTP)
+    const bool has_csum = flags & 0x8000, has_key = flags & 0x2000, has_seq = flags & 0x1000;
+    if (has_csum) r.skip(4);
+    if (has_key) r.skip(4);
+    if (has_seq) r.skip(4);
+    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    switch (proto) {
+        case kEtherIpv4:
+        case kEtherIpv6: return decode_inner(r.rest(), false, Encap::Gre, out);
+        case kGreTransparentEthernet: return decode_inner(r.rest(), true, Encap::Gre, out);
+        case kGreErspanII:
+            if (!has_seq) return decode_inner(r.rest(), true, Encap::ErspanI, out);
+            r.skip(8);
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            return decode_inner(r.rest(), true, Encap::ErspanII, out);
+        case kGreErspanIII: {
+            const ByteView hdr = r.bytes(12);
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            if (hdr[11] & 0x01) r.skip(8);  // O: platform-specific subheader follows
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            return decode_inner(r.rest(), true, Encap::ErspanIII, out);
+        }
+        default: return LayerStatus::fail(C::Unsupported, 2);
+    }
+}
+
+/*
+   VXLAN (RFC 7348), UDP destination port 4789:
+   |R|R|R|R|I|R|R|R|            Reserved                           |
+   |                VXLAN Network Identifier (VNI) |   Reserved    |
+*/
+bool looks_like_vxlan(ByteView p) noexcept { return p.size() >= 8 + 14 && (p[0] & 0x08) && p[7] == 0; }
+
 LayerStatus parse_transport(Reader r, uint32_t l4_wire_len, PacketMeta& out) noexcept {
     switch (out.proto) {
         case kProtoTcp: return parse_tcp(r, l4_wire_len, out);
-        case kProtoUdp: return parse_udp(r, l4_wire_len, out);
+        case kProtoUdp: {
+            const LayerStatus st = parse_udp(r, l4_wire_len, out);
+            if (st.ok && out.dport == kVxlanPort && !out.is_fragment && looks_like_vxlan(out.payload))
+                return decode_inner(out.payload.subspan(8), true, Encap::Vxlan, out);
+            return st;
+        }
+        case kProtoGre:
+            if (out.is_fragment) break;
+            return parse_gre(r, out);
         case kProtoIcmp: return parse_icmp(r, false, out);
         case kProtoIcmp6: return parse_icmp(r, true, out);
-        default:
-            out.payload = r.rest();
-            out.payload_wire_len = l4_wire_len;
-            return {};
+        default: break;
     }
+    out.payload = r.rest();
+    out.payload_wire_len = l4_wire_len;
+    return {};
 }
 
 /*
@@ -387,6 +478,18 @@ LayerStatus parse_ipv6(ByteView pkt, PacketMeta& out) noexcept {
 }
 
 }  // namespace
+
+std::string_view to_string(Encap e) noexcept {
+    switch (e) {
+        case Encap::None: return "";
+        case Encap::Gre: return "gre";
+        case Encap::ErspanI: return "erspan1";
+        case Encap::ErspanII: return "erspan2";
+        case Encap::ErspanIII: return "erspan3";
+        case Encap::Vxlan: return "vxlan";
+    }
+    return "?";
+}
 
 bool link_type_supported(uint32_t linktype) noexcept {
     switch (static_cast<LinkType>(linktype)) {

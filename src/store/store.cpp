@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -305,7 +306,13 @@ void Store::fail(int rc, std::string_view what) const {
     switch (rc & 0xFF) {
         case SQLITE_FULL: throw StoreError(StoreErrorKind::Full, path_ + ": disk full while writing the database (" + std::string(what) + ")");
         case SQLITE_NOTADB: throw StoreError(StoreErrorKind::NotADatabase, path_ + ": not a SQLite database");
-        case SQLITE_READONLY: throw StoreError(StoreErrorKind::ReadOnly, path_ + ": database is read-only");
+        case SQLITE_READONLY:
+            throw StoreError(StoreErrorKind::ReadOnly,
+                             path_ + ": database is read-only (no write permission on the file or its directory)");
+        case SQLITE_CORRUPT:
+            throw StoreError(StoreErrorKind::Other, path_ + ": the database file is damaged (" + std::string(what) +
+                                                        ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) +
+                                                        "); use another file");
         case SQLITE_CANTOPEN: throw StoreError(StoreErrorKind::CannotOpen, msg);
         case SQLITE_IOERR: throw StoreError(StoreErrorKind::Full, msg);
         default: throw StoreError(StoreErrorKind::Other, msg);
@@ -337,8 +344,15 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw StoreError(StoreErrorKind::CannotOpen, path + ": directory " + dir + " does not exist");
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
         throw StoreError(StoreErrorKind::CannotOpen, path + ": is a directory, expected a database file");
+    // SQLite would say "unable to open database file" or fail on the first write.
+    if (!exists && ::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw StoreError(StoreErrorKind::ReadOnly,
+                         path + ": cannot create the database: directory " + dir + " is not writable (" + std::strerror(errno) + ")");
+    if (exists && ::access(path.c_str(), R_OK | W_OK) != 0)
+        throw StoreError(StoreErrorKind::ReadOnly, path + ": cannot write the database file (" + std::strerror(errno) + ")");
     int rc = sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         const std::string why = s->db_ ? sqlite3_errmsg(s->db_) : sqlite3_errstr(rc);

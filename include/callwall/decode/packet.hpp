@@ -6,15 +6,21 @@
 // header chain), RFC 9293 (TCP), RFC 768 (UDP), RFC 792 / RFC 1812 §4.3.2.3
 // (ICMP errors quote the IP header + at least 8 bytes), RFC 4443 (ICMPv6).
 //
+// Mirror-port encapsulations are removed and the inner packet decoded in
+// their place: GRE (RFC 2784/2890) carrying IP or Ethernet (0x6558), ERSPAN
+// type I/II (GRE 0x88BE) and type III (GRE 0x22EB), and VXLAN (RFC 7348,
+// UDP 4789), at most kMaxEncapDepth levels deep.
+//
 // Not supported: IPv4/IPv6 reassembly (later fragments are reported as such
 // and counted against their flow, their payload is not decoded); AH/ESP
-// payloads; MPLS; tunnels (GRE/VXLAN/ERSPAN are a later addition); checksum
-// verification (captures on the sending host carry offloaded checksums).
+// payloads; MPLS; GRE version 1 (PPTP); checksum verification (captures on
+// the sending host carry offloaded checksums).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "callwall/bytes/reader.hpp"
 #include "callwall/bytes/result.hpp"
@@ -53,7 +59,14 @@ struct IpAddr {
 /// Parses the text form; false when it is not an address.
 [[nodiscard]] bool parse_ip(std::string_view text, IpAddr& out) noexcept;
 
-enum : uint8_t { kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58 };
+enum : uint8_t { kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoGre = 47, kProtoIcmp6 = 58 };
+
+/// Encapsulation removed to reach the packet (the outermost one).
+enum class Encap : uint8_t { None, Gre, ErspanI, ErspanII, ErspanIII, Vxlan };
+[[nodiscard]] std::string_view to_string(Encap e) noexcept;
+/// Tunnels inside tunnels are followed this deep; deeper is refused (a
+/// hostile packet must not make us recurse without bound).
+inline constexpr int kMaxEncapDepth = 3;
 
 enum TcpFlag : uint8_t {
     kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08, kTcpAck = 0x10,
@@ -70,6 +83,7 @@ enum Anomaly : uint32_t {
     kAnomalyTooManyExtHeaders = 1u << 6,
     kAnomalyUdpLengthMismatch = 1u << 7,
     kAnomalyTcpBadOffset = 1u << 8,
+    kAnomalyEncapTooDeep = 1u << 9,
 };
 
 /// The 5-tuple of a packet quoted inside an ICMP/ICMPv6 error.
@@ -108,6 +122,9 @@ struct PacketMeta {
     QuotedPacket quoted{};
     uint32_t anomalies = 0;
     bool snap_truncated = false;  ///< the capture holds fewer bytes than the headers promise
+    Encap encap = Encap::None;    ///< outermost encapsulation removed
+    uint8_t encap_depth = 0;
+    IpAddr tunnel_src, tunnel_dst;  ///< outer addresses of the outermost tunnel
 };
 
 /// Decodes one captured frame. NotThisProtocol: not IP (ARP, LLDP, …);

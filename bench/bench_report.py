@@ -1,0 +1,183 @@
+#!/usr/bin/python3
+"""Turns the measurements of bench/compare.sh and bench/rss_scaling.sh into
+markdown, and splices it into docs/performance.md between markers.
+
+    bench_report.py compare DIR PACKETS      -> DIR/table.md
+    bench_report.py rss DIR                  -> DIR/rss.md
+    bench_report.py splice FILE NAME PART.md    replaces what lies between
+                                                <!-- NAME:begin --> and <!-- NAME:end -->
+
+compare DIR holds: hyperfine JSON files (<tool>.json), peak-RSS files
+(rss-<tool>.txt, one /usr/bin/time %M value in KiB per run, the warm-up
+included), machine.txt (key: value lines) and commands.txt (tool<TAB>command).
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+
+TOOLS = [  # (key, label)
+    ('floor', 'libpcap floor (`bench/pcap_floor`)'),
+    ('callwall', '**callwall analyze**'),
+    ('ndpi', 'ndpiReader'),
+    ('tshark', 'tshark'),
+]
+
+
+def read_kv(path):
+    out = {}
+    if os.path.exists(path):
+        for line in open(path):
+            if ':' in line:
+                k, v = line.split(':', 1)
+                out[k.strip()] = v.strip()
+    return out
+
+
+def rss_kib(path):
+    if not os.path.exists(path):
+        return None
+    vals = [int(x) for x in open(path).read().split() if x.isdigit()]
+    return statistics.median(vals) if vals else None
+
+
+def hf(path):
+    if not os.path.exists(path):
+        return None
+    r = json.load(open(path))['results'][0]
+    if any(c != 0 for c in r.get('exit_codes', [])):
+        return None
+    return r
+
+
+def fmt_s(s):
+    return f'{s:.2f} s' if s >= 1 else f'{s * 1000:.0f} ms'
+
+
+def fmt_rate(pps):
+    return f'{pps / 1e6:.2f} M' if pps >= 1e6 else f'{pps / 1e3:.0f} k'
+
+
+def compare(d, packets):
+    packets = int(packets)
+    m = read_kv(os.path.join(d, 'machine.txt'))
+    cmds = {}
+    if os.path.exists(os.path.join(d, 'commands.txt')):
+        for line in open(os.path.join(d, 'commands.txt')):
+            k, _, c = line.rstrip('\n').partition('\t')
+            cmds[k] = c
+    res = {k: hf(os.path.join(d, f'{k}.json')) for k, _ in TOOLS}
+    rss = {k: rss_kib(os.path.join(d, f'rss-{k}.txt')) for k, _ in TOOLS}
+    floor = res['floor']['median'] if res['floor'] else None
+    cw = res['callwall']['median'] if res['callwall'] else None
+    lines = []
+    lines.append(f"Workload: `tools/gen_workload.py --packets {packets} --seed 1` "
+                 f"({m.get('file size', '?')}, {m.get('capture span', '?')} of traffic), "
+                 f"read from the page cache. Measured by `bench/compare.sh {packets}` on "
+                 f"{m.get('date', '?')}: {m.get('cpu', '?')}, {m.get('nproc', '?')} CPUs, "
+                 f"{m.get('os', '?')}; callwall {m.get('callwall', '?')}, {m.get('tshark', '?')}, "
+                 f"{m.get('ndpi', '?')}, {m.get('hyperfine', '?')}.")
+    lines.append('')
+    lines.append(f"**Shared machine:** the CPUs were shared with other engineers' builds and tests "
+                 f"(load average {m.get('load before', '?')} before, {m.get('load after', '?')} after). "
+                 "Wall times are medians over the runs and are inflated by the contention; the CPU column "
+                 "(user + system, mean over the runs) is less affected. Ratios come from this one run.")
+    lines.append('')
+    lines.append('| Tool | Runs | Median wall | CPU (user+sys) | Packets/s (wall) | Peak RSS | Wall / floor | CPU / floor | × callwall wall |')
+    lines.append('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+    floor_cpu = (res['floor']['user'] + res['floor']['system']) if res['floor'] else None
+    for k, label in TOOLS:
+        r = res[k]
+        if not r:
+            lines.append(f'| {label} | – | not measured | | | | | | |')
+            continue
+        med = r['median']
+        cpu = r['user'] + r['system']
+        row = [label, str(len(r['times'])), fmt_s(med), fmt_s(cpu), fmt_rate(packets / med),
+               f'{rss[k] / 1024:.0f} MiB' if rss[k] else '?',
+               f'{med / floor:.2f}×' if floor else '?',
+               f'{cpu / floor_cpu:.2f}×' if floor_cpu else '?',
+               f'{med / cw:.2f}×' if cw else '?']
+        lines.append('| ' + ' | '.join(row) + ' |')
+    lines.append('')
+    if floor and cw:
+        t = []
+        t.append(f"- callwall / floor = **{cw / floor:.2f}×** wall "
+                 f"(target ≤ 2×: {'met' if cw / floor <= 2 else 'not met'}).")
+        if res['tshark']:
+            x = res['tshark']['median'] / cw
+            t.append(f"- tshark / callwall = **{x:.1f}×** (target ≥ 20×: {'met' if x >= 20 else 'not met'}).")
+        if res['ndpi']:
+            x = res['ndpi']['median'] / cw
+            t.append(f"- ndpiReader / callwall = **{x:.1f}×** (target ≥ 2×: {'met' if x >= 2 else 'not met'}).")
+        lines += ['Targets (one core):'] + t + ['']
+    f2 = hf(os.path.join(d, 'floor2.json'))
+    if floor and f2:
+        lines.append(f"The floor, measured again after the peers: {fmt_s(f2['median'])} "
+                     f"({(f2['median'] / floor - 1) * 100:+.0f}% — the drift of the shared machine over the run).")
+        lines.append('')
+    lines.append('Commands (hyperfine runs each under `/usr/bin/time -f %M` for the peak RSS, the '
+                 'same counter as `time -v`\'s "Maximum resident set size"; output goes to /dev/null):')
+    lines.append('')
+    for k, label in TOOLS:
+        if k in cmds:
+            lines.append(f'- {label}: `{cmds[k]}`')
+    out = os.path.join(d, 'table.md')
+    open(out, 'w').write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+def rss(d):
+    m = read_kv(os.path.join(d, 'machine.txt'))
+    rows = []
+    for line in open(os.path.join(d, 'rows.txt')):
+        # packets size span flows rss_kib... wall_s...
+        f = line.split('\t')
+        packets, size, span, flows = f[0], f[1], f[2], f[3]
+        rss_v = [int(x) for x in f[4].split()]
+        wall_v = [float(x) for x in f[5].split()]
+        rows.append((int(packets), size, span, flows, statistics.median(rss_v), statistics.median(wall_v),
+                     len(rss_v)))
+    lines = [f"Same mix and packet rate (`tools/gen_workload.py --seed 1`, 6000 packets/s of capture "
+             f"time), only longer. `callwall analyze -q FILE --db DB` under `/usr/bin/time -v`, median over "
+             f"the runs; {m.get('date', '?')}, {m.get('cpu', '?')}, shared machine "
+             f"(load average {m.get('load before', '?')} before, {m.get('load after', '?')} after). "
+             f"{m.get('note', '')}".rstrip(), '',
+             '| Packets | File | Capture span | Flows written | Runs | Peak RSS | Median wall | Packets/s |',
+             '|---:|---:|---:|---:|---:|---:|---:|---:|']
+    for p, size, span, flows, r, w, n in rows:
+        lines.append(f'| {p / 1e6:g} M | {size} | {span} | {flows} | {n} | {r / 1024:.0f} MiB | {w:.2f} s | '
+                     f'{fmt_rate(p / w)} |')
+    if len(rows) >= 2:
+        a, b = rows[0], rows[-1]
+        lines += ['', f"{b[0] / a[0]:g}× the packets: peak RSS × **{b[4] / a[4]:.2f}** "
+                      f"({a[4] / 1024:.0f} → {b[4] / 1024:.0f} MiB)."]
+    open(os.path.join(d, 'rss.md'), 'w').write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+def splice(path, name, part):
+    begin, end = f'<!-- {name}:begin -->', f'<!-- {name}:end -->'
+    body = open(part).read().rstrip('\n')
+    text = open(path).read() if os.path.exists(path) else ''
+    block = f'{begin}\n{body}\n{end}'
+    if begin in text and end in text:
+        text = re.sub(re.escape(begin) + r'.*?' + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip('\n') + ('\n\n' if text else '') + block + '\n'
+    open(path, 'w').write(text)
+
+
+if __name__ == '__main__':
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ''
+    if cmd == 'compare' and len(sys.argv) == 4:
+        compare(sys.argv[2], sys.argv[3])
+    elif cmd == 'rss' and len(sys.argv) == 3:
+        rss(sys.argv[2])
+    elif cmd == 'splice' and len(sys.argv) == 5:
+        splice(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,118 @@
+#!/bin/sh
+# callwall against the libpcap floor and its peers, in one run, on one file.
+#
+#   bench/compare.sh [PACKETS]        (default 2000000)
+#
+# Makes the workload once (tools/gen_workload.py --seed 1, cached as
+# /tmp/callwall-bench-PACKETS.pcap), builds the release preset, then measures
+# with hyperfine, each command under /usr/bin/time for its peak RSS:
+#   floor     build/release/pcap_floor FILE           (read every packet, touch every byte)
+#   callwall  build/release/callwall analyze -q FILE --db DB   (the whole job: flows,
+#             decoders, SQLite, attribution; DB deleted before each run)
+#   ndpiReader -i FILE -q                              (nDPI classification of every flow;
+#             single-threaded: -n is ignored for files)
+#   tshark    -r FILE -n -T fields -e SNI -e DNS name -e STUN type -e RTP SSRC with the
+#             RTP/RTCP/STUN heuristics enabled, output to /dev/null
+# and writes a markdown table (machine, date, load) to
+# $CALLWALL_COMPARE_DIR (default /tmp/callwall-compare-PACKETS)/table.md and
+# into docs/performance.md between <!-- compare:begin --> and <!-- compare:end -->.
+#
+# Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
+# CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 3), CALLWALL_COMPARE_TSHARK_RUNS
+# (default 3; tshark takes minutes on 2M packets), CALLWALL_COMPARE_SKIP="tshark ndpi"
+# to leave peers out. Missing peers are reported, not fatal (Debian: apt-get install
+# tshark libndpi-bin hyperfine).
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+packets="${1:-2000000}"
+file="/tmp/callwall-bench-$packets.pcap"
+dir="${CALLWALL_COMPARE_DIR:-/tmp/callwall-compare-$packets}"
+runs="${CALLWALL_COMPARE_RUNS:-5}"
+peer_runs="${CALLWALL_COMPARE_PEER_RUNS:-3}"
+tshark_runs="${CALLWALL_COMPARE_TSHARK_RUNS:-3}"
+skip="${CALLWALL_COMPARE_SKIP:-}"
+db="$dir/callwall.sqlite"
+
+command -v hyperfine >/dev/null || { echo "compare.sh: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "compare.sh: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
+
+if [ ! -f "$file" ]; then
+    echo "compare.sh: generating $file" >&2
+    /usr/bin/python3 tools/gen_workload.py --packets "$packets" --seed 1 --out "$file.part"
+    mv "$file.part" "$file"
+fi
+
+echo "compare.sh: building (release)" >&2
+cmake --preset release >/dev/null
+cmake --build --preset release -j2 --target callwall pcap_floor >/dev/null
+
+rm -rf "$dir"
+mkdir -p "$dir"
+
+# --- machine ---------------------------------------------------------------
+have() { command -v "$1" >/dev/null 2>&1 && case " $skip " in *" $2 "*) false ;; *) true ;; esac; }
+{
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+    echo "os: $(uname -sr)"
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+    [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev+local changes"
+    echo "callwall: $(build/release/callwall --version 2>/dev/null | head -1 | sed 's/^callwall //') ($rev, RelWithDebInfo)"
+    if have tshark tshark; then echo "tshark: $(tshark --version 2>/dev/null | head -1 | sed 's/ (Git.*//')"; fi
+    if have ndpiReader ndpi; then echo "ndpi: $(ndpiReader -h 2>&1 | sed -n 's/.*Welcome to \(nDPI [^ ]*\).*/\1/p' | head -1)"; fi
+    echo "hyperfine: $(hyperfine --version)"
+    echo "file size: $(du -m "$file" | cut -f1) MB"
+    if command -v capinfos >/dev/null; then
+        echo "capture span: $(capinfos -u -M "$file" | sed -n 's/^Capture duration:[[:space:]]*\([0-9]*\).*/\1 s/p')"
+    fi
+} >"$dir/machine.txt"
+
+# The floor reads the file once first: page cache warm, packet count checked.
+floor_out=$(build/release/pcap_floor "$file")
+echo "compare.sh: $floor_out" >&2
+counted=$(echo "$floor_out" | sed -n 's/^packets \([0-9]*\) .*/\1/p')
+[ "$counted" = "$packets" ] || echo "compare.sh: warning: the file holds $counted packets, not $packets" >&2
+
+floor_cmd="$root/build/release/pcap_floor $file"
+callwall_cmd="$root/build/release/callwall analyze -q $file --db $db"
+ndpi_cmd="ndpiReader -i $file -q"
+tshark_cmd="tshark -r $file -n -T fields -e frame.number -e tls.handshake.extensions_server_name -e dns.qry.name -e stun.type -e rtp.ssrc --enable-heuristic rtp_udp --enable-heuristic rtcp_udp --enable-heuristic stun_udp --enable-heuristic stun_tcp"
+printf 'floor\t%s\ncallwall\t%s\nndpi\t%s\ntshark\t%s\n' \
+    "bench/pcap_floor FILE" "callwall analyze -q FILE --db DB" "ndpiReader -i FILE -q" \
+    "$(echo "$tshark_cmd" | sed "s|$file|FILE|")" >"$dir/commands.txt"
+
+timed() {  # NAME COMMAND -> the command under /usr/bin/time, peak RSS appended to rss-NAME.txt
+    echo "/usr/bin/time -f %M -a -o $dir/rss-$1.txt $2"
+}
+bench() {  # NAME WARMUP RUNS PREPARE COMMAND
+    echo "compare.sh: measuring $1 ($3 runs)" >&2
+    hyperfine --style basic --warmup "$2" --runs "$3" --prepare "$4" --export-json "$dir/$1.json" \
+        -n "$1" "$(timed "$1" "$5")" >&2 || echo "compare.sh: $1 failed" >&2
+}
+
+# One at a time; floor and callwall back to back so their ratio sees the same load.
+bench floor 1 "$runs" true "$floor_cmd"
+bench callwall 1 "$runs" "rm -f $db $db-wal $db-shm" "$callwall_cmd"
+if have ndpiReader ndpi; then
+    bench ndpi 1 "$peer_runs" true "$ndpi_cmd"
+else
+    echo "compare.sh: ndpiReader skipped or not installed (apt-get install libndpi-bin)" >&2
+fi
+if have tshark tshark; then
+    bench tshark 0 "$tshark_runs" true "$tshark_cmd"
+else
+    echo "compare.sh: tshark skipped or not installed (apt-get install tshark)" >&2
+fi
+# The floor once more, after the peers: if the machine got busier or quieter,
+# the two floor medians say so (rss-floor2 and floor2.json, not in the table).
+bench floor2 1 "$runs" true "$floor_cmd"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$dir/machine.txt"
+rm -f "$db" "$db-wal" "$db-shm"
+
+/usr/bin/python3 bench/bench_report.py compare "$dir" "$packets"
+mkdir -p docs
+/usr/bin/python3 bench/bench_report.py splice docs/performance.md compare "$dir/table.md"
+echo "compare.sh: table in $dir/table.md and docs/performance.md" >&2

@@ -1,0 +1,84 @@
+#!/bin/sh
+# Peak RSS against capture length: the same flow mix at the same packet rate,
+# only longer, should need about the same memory (memory follows live flows,
+# not packets).
+#
+#   bench/rss_scaling.sh [SMALL [LARGE]]     (default 2000000 8000000)
+#
+# Workloads are tools/gen_workload.py --seed 1, cached as
+# /tmp/callwall-bench-N.pcap (8M packets is about 5 GB: the script checks the
+# free space of /tmp first and falls back to 1M vs 4M, saying so). Each file is
+# analysed CALLWALL_RSS_RUNS times (default 2) by `callwall analyze -q FILE --db DB`
+# under /usr/bin/time -v; medians go to $CALLWALL_RSS_DIR (default
+# /tmp/callwall-rss)/rss.md and into docs/performance.md between
+# <!-- rss:begin --> and <!-- rss:end -->.
+set -eu
+cd "$(dirname "$0")/.."
+small="${1:-2000000}"
+large="${2:-8000000}"
+runs="${CALLWALL_RSS_RUNS:-2}"
+dir="${CALLWALL_RSS_DIR:-/tmp/callwall-rss}"
+db="$dir/callwall.sqlite"
+note=""
+
+bytes_per_packet=700  # the default mix averages ~640 bytes per record
+need_mb=$(( (large * bytes_per_packet + small * bytes_per_packet) / 1000000 ))
+for n in "$small" "$large"; do
+    [ -f "/tmp/callwall-bench-$n.pcap" ] && need_mb=$(( need_mb - n * bytes_per_packet / 1000000 ))
+done
+free_mb=$(df -Pm /tmp | awk 'NR == 2 { print $4 }')
+if [ "$need_mb" -gt 0 ] && [ $(( need_mb + 2000 )) -gt "$free_mb" ]; then
+    note="Only ${free_mb} MB free in /tmp for ${need_mb} MB of workloads: measured $((small / 2)) vs $((large / 2)) packets instead of $small vs $large."
+    echo "rss_scaling.sh: $note" >&2
+    small=$((small / 2))
+    large=$((large / 2))
+fi
+
+for n in "$small" "$large"; do
+    f="/tmp/callwall-bench-$n.pcap"
+    if [ ! -f "$f" ]; then
+        echo "rss_scaling.sh: generating $f" >&2
+        /usr/bin/python3 tools/gen_workload.py --packets "$n" --seed 1 --out "$f.part"
+        mv "$f.part" "$f"
+    fi
+done
+
+cmake --preset release >/dev/null
+cmake --build --preset release -j2 --target callwall >/dev/null
+
+rm -rf "$dir"
+mkdir -p "$dir"
+{
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "note: $note"
+} >"$dir/machine.txt"
+
+for n in "$small" "$large"; do
+    f="/tmp/callwall-bench-$n.pcap"
+    rss="" wall=""
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        rm -f "$db" "$db-wal" "$db-shm"
+        /usr/bin/time -v -o "$dir/time-$n-$i.txt" build/release/callwall analyze -q "$f" --db "$db"
+        rss="$rss $(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$dir/time-$n-$i.txt")"
+        # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:12.34"
+        w=$(sed -n 's/^[[:space:]]*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/time-$n-$i.txt" |
+            awk -F: '{ s = 0; for (k = 1; k <= NF; ++k) s = s * 60 + $k; print s }')
+        wall="$wall $w"
+        echo "rss_scaling.sh: $n packets: peak RSS $(echo "$rss" | awk '{ print $NF }') KiB, $w s" >&2
+        i=$((i + 1))
+    done
+    flows=$(/usr/bin/python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from flow').fetchone()[0])" "$db")
+    size="$(du -m "$f" | cut -f1) MB"
+    span=$(capinfos -u -M "$f" 2>/dev/null | sed -n 's/^Capture duration:[[:space:]]*\([0-9]*\).*/\1 s/p' || true)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$size" "${span:-?}" "$flows" "$rss" "$wall" >>"$dir/rows.txt"
+done
+rm -f "$db" "$db-wal" "$db-shm"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$dir/machine.txt"
+
+/usr/bin/python3 bench/bench_report.py rss "$dir"
+mkdir -p docs
+/usr/bin/python3 bench/bench_report.py splice docs/performance.md rss "$dir/rss.md"
+echo "rss_scaling.sh: table in $dir/rss.md and docs/performance.md" >&2

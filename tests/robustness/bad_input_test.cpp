@@ -1,0 +1,324 @@
+// Bad user input: each case gets one line on stderr saying what and where, a
+// documented exit code (src/cli/commands.hpp, docs/robustness.md), and leaves
+// an existing database exactly as it was.
+//
+// Cases that need another user (unreadable file, read-only directory, no
+// capture permission) run callwall as `nobody` through setpriv when the test
+// runs as root, and directly otherwise; they skip when neither works.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "robustness/robustness_util.hpp"
+
+namespace callwall::robustness {
+namespace {
+
+constexpr double kTimeoutS = 60;
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
+
+class BadInput : public ::testing::Test {
+protected:
+    void SetUp() override {
+        bin_ = binary();
+        if (bin_.empty() || !executable(bin_)) GTEST_SKIP() << "callwall binary not built: " << bin_;
+        ASSERT_TRUE(dir_.ok());
+        // Traversable by `nobody` for the permission cases.
+        ::chmod(dir_.path().c_str(), 0755);
+        capture_ = source_dir() + "/captures/dns_basic.pcap";
+        ASSERT_TRUE(std::filesystem::exists(capture_));
+    }
+
+    RunResult callwall(const std::vector<std::string>& args) {
+        std::vector<std::string> argv{bin_};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv, kTimeoutS);
+    }
+
+    /// The same as another user (root: setpriv to nobody; otherwise ourselves).
+    /// Empty result with `skipped` set when that is not possible.
+    RunResult callwall_unprivileged(const std::vector<std::string>& args, bool& skipped) {
+        skipped = false;
+        std::vector<std::string> argv;
+        if (::geteuid() == 0) {
+            if (!executable(kSetpriv)) {
+                skipped = true;
+                return {};
+            }
+            argv = {kSetpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+        }
+        argv.push_back(bin_);
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv, kTimeoutS);
+    }
+
+    /// A database holding one finished run (the "already written" data).
+    std::string make_db(const std::string& name = "keep.sqlite") {
+        const std::string db = dir_ / name;
+        const auto r = callwall({"analyze", "-q", capture_, "--db", db});
+        EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << head(r.err);
+        return db;
+    }
+
+    /// Checks exit code and that stderr is exactly `line` + newline, and no sanitizer report.
+    static void expect_one_line(const RunResult& r, int code, const std::string& line) {
+        EXPECT_FALSE(has_sanitizer_report(r.err)) << r.err;
+        EXPECT_TRUE(r.exit.exited) << r.exit.describe();
+        EXPECT_EQ(r.exit.code, code) << r.err;
+        EXPECT_EQ(r.err, line + "\n");
+    }
+
+    std::string bin_;
+    TempDir dir_{"badinput"};
+    std::string capture_;
+};
+
+// ---- capture files ----
+
+TEST_F(BadInput, MissingCaptureFile) {
+    const std::string db = make_db();
+    const std::string before = read_file(db);
+    const std::string f = dir_ / "nope.pcap";
+    expect_one_line(callwall({"analyze", f, "--db", db}), 3, "callwall: " + f + ": no such file");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, DirectoryInsteadOfFile) {
+    const std::string db = make_db();
+    const std::string before = read_file(db);
+    std::filesystem::create_directory(dir_ / "d.pcap");
+    expect_one_line(callwall({"analyze", capture_, dir_ / "d.pcap", "--db", db}), 3,
+                    "callwall: " + (dir_ / "d.pcap") + ": is a directory, expected a .pcap or .pcapng file");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, UnreadableFile) {
+    const std::string f = dir_ / "secret.pcap";
+    std::filesystem::copy_file(capture_, f);
+    ::chmod(f.c_str(), 0);
+    // The database is written by nobody: a directory it may write to.
+    const std::string out = dir_ / "w";
+    std::filesystem::create_directory(out);
+    ::chmod(out.c_str(), 0777);
+    bool skipped = false;
+    const auto r = callwall_unprivileged({"analyze", f, "--db", out + "/x.sqlite"}, skipped);
+    if (skipped) GTEST_SKIP() << "running as root without " << kSetpriv << ": cannot test an unreadable file";
+    expect_one_line(r, 3, "callwall: " + f + ": cannot open: Permission denied");
+    EXPECT_FALSE(std::filesystem::exists(out + "/x.sqlite")) << "a database was created for a failed run";
+}
+
+TEST_F(BadInput, NotACaptureFile) {
+    const std::string db = make_db();
+    const std::string before = read_file(db);
+    const std::string f = dir_ / "notes.txt";
+    write_file(f, "this is not a capture\n");
+    expect_one_line(callwall({"analyze", f, "--db", db}), 3,
+                    "callwall: " + f + ": not a pcap/pcapng capture (unknown file format)");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, EmptyFile) {
+    const std::string f = dir_ / "empty.pcap";
+    write_file(f, "");
+    expect_one_line(callwall({"analyze", f, "--db", dir_ / "x.sqlite"}), 3,
+                    "callwall: " + f + ": empty file, expected a .pcap or .pcapng capture");
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "x.sqlite"));
+}
+
+TEST_F(BadInput, TruncatedFileHeader) {
+    const std::string f = dir_ / "short.pcap";
+    write_file(f, read_file(capture_).substr(0, 10));
+    expect_one_line(callwall({"analyze", f, "--db", dir_ / "x.sqlite"}), 3,
+                    "callwall: " + f +
+                        ": not a pcap/pcapng capture (truncated dump file; tried to read 24 file header bytes, only got 10)");
+}
+
+TEST_F(BadInput, UnsupportedLinkType) {
+    const std::string f = dir_ / "lt.pcap";
+    std::string bytes = read_file(capture_);
+    ASSERT_GE(bytes.size(), 24u);
+    bytes[20] = static_cast<char>(9999 & 0xFF);  // little-endian network field
+    bytes[21] = static_cast<char>(9999 >> 8);
+    bytes[22] = bytes[23] = 0;
+    write_file(f, bytes);
+    expect_one_line(callwall({"analyze", f, "--db", dir_ / "x.sqlite"}), 3,
+                    "callwall: " + f + ": link type 9999 (unknown) is not supported");
+}
+
+// ---- live capture ----
+
+TEST_F(BadInput, UnknownInterface) {
+    const std::string db = make_db();
+    const std::string before = read_file(db);
+    expect_one_line(callwall({"capture", "-i", "callwallnone0", "--db", db}), 3,
+                    "callwall: callwallnone0: no such interface (No such device exists)");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, NoPermissionToCapture) {
+    const std::string out = dir_ / "w";
+    std::filesystem::create_directory(out);
+    ::chmod(out.c_str(), 0777);
+    bool skipped = false;
+    const auto r = callwall_unprivileged({"capture", "-i", "lo", "--db", out + "/x.sqlite"}, skipped);
+    if (skipped) GTEST_SKIP() << "running as root without " << kSetpriv << ": cannot drop the capture permission";
+    if (r.exit.exited && r.exit.code == 0) GTEST_SKIP() << "this user may capture on lo (CAP_NET_RAW)";
+    expect_one_line(r, 6,
+                    "callwall: lo: no permission to capture (run as root or grant CAP_NET_RAW): socket: Operation not "
+                    "permitted");
+    EXPECT_FALSE(std::filesystem::exists(out + "/x.sqlite")) << "a database was created for a failed capture";
+}
+
+// ---- database ----
+
+TEST_F(BadInput, DatabaseInMissingDirectory) {
+    const std::string missing = dir_ / "no/such/dir";
+    expect_one_line(callwall({"analyze", capture_, "--db", missing + "/x.sqlite"}), 5,
+                    "callwall: database error: " + missing + "/x.sqlite: directory " + missing + " does not exist");
+}
+
+TEST_F(BadInput, DatabaseInReadOnlyDirectory) {
+    const std::string ro = dir_ / "ro";
+    std::filesystem::create_directory(ro);
+    ::chmod(ro.c_str(), 0555);
+    bool skipped = false;
+    const auto r = callwall_unprivileged({"analyze", capture_, "--db", ro + "/x.sqlite"}, skipped);
+    ::chmod(ro.c_str(), 0755);
+    if (skipped) GTEST_SKIP() << "running as root without " << kSetpriv << ": cannot make a directory read-only";
+    expect_one_line(r, 5,
+                    "callwall: database error: " + ro + "/x.sqlite: cannot create the database: directory " + ro +
+                        " is not writable (Permission denied)");
+    EXPECT_TRUE(std::filesystem::is_empty(ro));
+}
+
+TEST_F(BadInput, DatabaseFileReadOnly) {
+    const std::string db = make_db();
+    ::chmod(db.c_str(), 0444);
+    const std::string before = read_file(db);
+    bool skipped = false;
+    const auto r = callwall_unprivileged({"analyze", capture_, "--db", db}, skipped);
+    if (skipped) GTEST_SKIP() << "running as root without " << kSetpriv << ": cannot make a file read-only";
+    expect_one_line(r, 5, "callwall: database error: " + db + ": cannot write the database file (Permission denied)");
+    EXPECT_EQ(read_file(db), before);
+    Db check(db, true);
+    EXPECT_EQ(check.integer("SELECT count(*) FROM run"), 1);
+}
+
+TEST_F(BadInput, DatabaseIsADirectory) {
+    std::filesystem::create_directory(dir_ / "db.sqlite");
+    expect_one_line(callwall({"analyze", capture_, "--db", dir_ / "db.sqlite"}), 5,
+                    "callwall: database error: " + (dir_ / "db.sqlite") + ": is a directory, expected a database file");
+}
+
+TEST_F(BadInput, DatabaseNotSqlite) {
+    const std::string db = dir_ / "notes.sqlite";
+    const std::string text = "my notes, not a database\n" + std::string(2000, 'x') + "\n";
+    write_file(db, text);
+    expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
+                    "callwall: database error: " + db + ": not a SQLite database (refusing to overwrite it)");
+    EXPECT_EQ(read_file(db), text);
+    expect_one_line(callwall({"report", "--db", db}), 5, "callwall: " + db + ": not a SQLite database");
+    EXPECT_EQ(read_file(db), text);
+}
+
+TEST_F(BadInput, DatabaseWithNewerSchema) {
+    const std::string db = make_db();
+    {
+        Db w(db);
+        ASSERT_TRUE(w.ok());
+        w.rows("PRAGMA user_version=99");
+    }
+    const std::string before = read_file(db);
+    expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
+                    "callwall: database error: " + db +
+                        ": database schema version 99 is newer than this callwall understands (1); use a newer "
+                        "callwall or another file");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, DatabaseOfAnotherProgram) {
+    const std::string db = dir_ / "other.sqlite";
+    {
+        sqlite3* h = nullptr;
+        ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+        sqlite3_exec(h, "CREATE TABLE customers(id INTEGER, name TEXT); INSERT INTO customers VALUES (1, 'a');", nullptr,
+                     nullptr, nullptr);
+        sqlite3_close(h);
+    }
+    const std::string before = read_file(db);
+    expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
+                    "callwall: database error: " + db +
+                        ": an existing SQLite database that is not callwall's (refusing to modify it)");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, DamagedDatabase) {
+    const std::string db = make_db();
+    const auto size = std::filesystem::file_size(db);
+    std::filesystem::resize_file(db, size / 2);
+    const std::string before = read_file(db);
+    expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
+                    "callwall: database error: " + db +
+                        ": the database file is damaged (reading the schema version: database disk image is "
+                        "malformed); use another file");
+    EXPECT_EQ(read_file(db), before);
+}
+
+// ---- catalog ----
+
+TEST_F(BadInput, CorruptCatalog) {
+    const std::string db = make_db();
+    const std::string before = read_file(db);
+    const std::string cat = dir_ / "cat";
+    std::filesystem::create_directory(cat);
+    write_file(cat + "/broken.toml", "schema = 1\n[document\nvendor = \"X\"\n");
+    const auto r = callwall({"analyze", capture_, "--db", db, "--catalog", cat});
+    EXPECT_FALSE(has_sanitizer_report(r.err)) << r.err;
+    EXPECT_EQ(r.exit.code, 4) << r.exit.describe() << "\n" << r.err;
+    // One line per catalog error (file:line:column: error: what was expected), then the summary.
+    EXPECT_EQ(r.err, cat + "/broken.toml:2:10: error: TOML syntax: Error while parsing table header: expected ']', "
+                           "saw '\\n'\n"
+                           "callwall: the catalog has 1 error(s); 'callwall catalog check' lists them\n");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, ContradictoryCatalog) {
+    // The same entries twice (a copy of a bundled file under another name): duplicate ids.
+    const std::string db = make_db();
+    const std::string before = read_file(db);
+    const std::string cat = dir_ / "cat";
+    std::filesystem::create_directory(cat);
+    std::filesystem::copy_file(source_dir() + "/catalog/whereby.toml", cat + "/whereby_copy.toml");
+    const auto r = callwall({"analyze", capture_, "--db", db, "--catalog", cat});
+    EXPECT_FALSE(has_sanitizer_report(r.err)) << r.err;
+    EXPECT_EQ(r.exit.code, 4) << r.exit.describe() << "\n" << r.err;
+    const auto lines = split_lines(r.err);
+    ASSERT_GE(lines.size(), 2u) << r.err;
+    for (size_t i = 0; i + 1 < lines.size(); ++i) {
+        EXPECT_EQ(lines[i].rfind(cat + "/whereby_copy.toml:", 0), 0u) << lines[i];
+        EXPECT_NE(lines[i].find(": error: duplicate id '"), std::string::npos) << lines[i];
+        EXPECT_NE(lines[i].find("; first defined at "), std::string::npos) << lines[i];
+    }
+    EXPECT_EQ(lines.back(), "callwall: the catalog has " + std::to_string(lines.size() - 1) +
+                                " error(s); 'callwall catalog check' lists them");
+    EXPECT_EQ(read_file(db), before);
+}
+
+TEST_F(BadInput, MissingCatalogDirectory) {
+    const std::string cat = dir_ / "nocat";
+    const auto r = callwall({"analyze", capture_, "--db", dir_ / "x.sqlite", "--catalog", cat});
+    EXPECT_EQ(r.exit.code, 4) << r.exit.describe() << "\n" << r.err;
+    EXPECT_EQ(r.err, cat + ": error: no such file or directory; expected a catalog directory or .toml file\n"
+                           "callwall: the catalog has 1 error(s); 'callwall catalog check' lists them\n");
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "x.sqlite"));
+}
+
+// ---- report ----
+
+TEST_F(BadInput, ReportOnMissingDatabase) {
+    const std::string db = dir_ / "missing.sqlite";
+    expect_one_line(callwall({"report", "--db", db}), 5, "callwall: " + db + ": no such database");
+    EXPECT_FALSE(std::filesystem::exists(db)) << "report created a database";
+}
+
+}  // namespace
+}  // namespace callwall::robustness

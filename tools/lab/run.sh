@@ -1,0 +1,267 @@
+#!/bin/bash
+# callwall real-traffic firewall lab. One command, as root:
+#
+#   tools/lab/run.sh [--out DIR] [--profiles open,restrictive,corporate] [--keep-work]
+#
+# For each firewall profile it builds three network namespaces of its own
+#   client  (10.77.1.10, fd77:0:0:1::10)
+#     └─veth─ router/firewall (IP forwarding, nftables forward chain)
+#               └─veth─ vendor cloud (10.77.100.0/24, fd77:0:0:100::/64)
+# starts real servers in the cloud (dnsmasq, four coturn instances, a TURN
+# relay peer, TLS/HTTP and UDP media services), loads the profile's ruleset,
+# captures both sides of the firewall with tcpdump, runs the real clients
+# (tools/lab/clients.py: dig, curl, openssl, turnutils, GStreamer, headless
+# Chromium), and tears everything down again. Then tools/lab/truth.py writes
+# the ground truth and the expected callwall verdicts next to the captures.
+#
+# Output, per profile, in DIR/PROFILE/ (default DIR: captures/lab):
+#   client.pcap          the client-facing side of the firewall (a mirror port inside)
+#   cloud.pcap           the cloud side (what got through)
+#   ruleset.nft          the nftables ruleset of the profile (from labplan.py)
+#   nft-counters.txt     the ruleset with its counters after the run
+#   steps.jsonl          what each client step did
+#   chromium.log         the browser call's progress (call.html)
+#   groundtruth.tsv      every attempted flow, the firewall's action, the expected outcome
+#   expected_verdicts.tsv  the expected verdict of every catalog entry
+#
+# Nothing connects to the host's namespace: the veth pairs are created inside
+# the lab namespaces and only lab addresses (10.77.0.0/16, fd77::/48) are
+# used. Every process is recorded and stopped by PID; any exit (including
+# SIGTERM and SIGINT) removes the namespaces and /etc/netns/<client ns>.
+set -euo pipefail
+
+LAB="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$LAB/../.." && pwd)"
+PY=/usr/bin/python3
+OUT="$REPO/captures/lab"
+PROFILES=""
+KEEP_WORK=0
+
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) OUT="$2"; shift 2 ;;
+    --profiles) PROFILES="$(echo "$2" | tr ',' ' ')"; shift 2 ;;
+    --keep-work) KEEP_WORK=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$PROFILES" ] || PROFILES="$($PY "$LAB/labplan.py" profiles | tr '\n' ' ')"
+
+die() { echo "lab: error: $*" >&2; exit 1; }
+log() { printf '%s lab: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, nftables, tcpdump)"
+for t in ip nft tcpdump dnsmasq turnserver turnutils_peer turnutils_stunclient turnutils_uclient dig curl \
+         openssl gst-launch-1.0 ss timeout /usr/lib/chromium/chromium; do
+  command -v "$t" >/dev/null 2>&1 || die "missing $t: run tools/setup.sh --lab"
+done
+
+TAG="cwlab$$"
+NS_C="$TAG-client"; NS_F="$TAG-fw"; NS_S="$TAG-cloud"
+WORK="$(mktemp -d /tmp/cwlab.XXXXXX)"
+PIDFILE="$WORK/pids"
+: > "$PIDFILE"
+mkdir -p "$WORK/logs"
+
+# --- process bookkeeping ---------------------------------------------------------
+# start_bg NAME CMD...: runs CMD in the background, logs to $WORK/logs/NAME.log,
+# records its PID. (`ip netns exec` execs the command: the PID is the server's.)
+start_bg() {
+  local name="$1"; shift
+  "$@" >"$WORK/logs/$name.log" 2>&1 &
+  echo "$! $name" >>"$PIDFILE"
+}
+
+stop_pid() {  # stop_pid PID: TERM, then KILL after up to 3 s
+  local pid="$1" i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+stop_all_recorded() {
+  local pid name
+  [ -f "$PIDFILE" ] || return 0
+  tac "$PIDFILE" | while read -r pid name; do stop_pid "$pid"; done
+  : >"$PIDFILE"
+}
+
+teardown_topology() {
+  stop_all_recorded
+  local ns pid
+  for ns in "$NS_C" "$NS_F" "$NS_S"; do
+    if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+      # Anything still running in a lab namespace was started by the lab.
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+      ip netns del "$ns" 2>/dev/null || true
+    fi
+  done
+  rm -rf "/etc/netns/$NS_C"
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT TERM INT
+  teardown_topology
+  if [ "$KEEP_WORK" -eq 1 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "SIGTERM: tearing down"; exit 143' TERM
+trap 'log "SIGINT: tearing down"; exit 130' INT
+
+pause() { sleep "$1" & wait $!; }   # interruptible by the traps
+
+# --- certificates (lab CA, RSA keys: coturn's DTLS needs RSA) ----------------------
+make_certs() {
+  local d="$WORK/certs" label names san n
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+    -subj "/CN=callwall lab CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl genrsa -out "$d/rsa.key" 2048 2>/dev/null
+  $PY "$LAB/labplan.py" certs | while read -r label names; do
+    san=""
+    for n in $names; do san="${san:+$san,}DNS:$n"; done
+    openssl req -new -key "$d/rsa.key" -subj "/CN=${names%% *}" -out "$d/$label.csr" 2>/dev/null
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$d/$label.ext"
+    openssl x509 -req -in "$d/$label.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+      -extfile "$d/$label.ext" -out "$d/$label.crt" 2>/dev/null
+  done
+}
+
+# --- topology ----------------------------------------------------------------------------
+nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
+
+setup_topology() {
+  local ns
+  for ns in "$NS_C" "$NS_F" "$NS_S"; do
+    ip netns add "$ns"
+    nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0 \
+      net.ipv6.conf.default.dad_transmits=0 net.ipv6.conf.default.router_solicitations=0
+    ip -n "$ns" link set lo up
+  done
+  # veth pairs made inside the namespaces: nothing ever appears in the host's.
+  ip -n "$NS_C" link add cl0 type veth peer name fw-in netns "$NS_F"
+  ip -n "$NS_F" link add fw-out type veth peer name cloud0 netns "$NS_S"
+
+  ip -n "$NS_C" addr add 10.77.1.10/24 dev cl0
+  ip -n "$NS_C" addr add fd77:0:0:1::10/64 dev cl0 nodad
+  ip -n "$NS_C" link set cl0 up
+  ip -n "$NS_C" route add default via 10.77.1.1
+  ip -n "$NS_C" -6 route add default via fd77:0:0:1::1
+  nsx "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="42000 60999"
+
+  ip -n "$NS_F" addr add 10.77.1.1/24 dev fw-in
+  ip -n "$NS_F" addr add fd77:0:0:1::1/64 dev fw-in nodad
+  ip -n "$NS_F" addr add 10.77.2.1/24 dev fw-out
+  ip -n "$NS_F" addr add fd77:0:0:2::1/64 dev fw-out nodad
+  ip -n "$NS_F" link set fw-in up
+  ip -n "$NS_F" link set fw-out up
+  ip -n "$NS_F" route add 10.77.100.0/24 via 10.77.2.2
+  ip -n "$NS_F" -6 route add fd77:0:0:100::/64 via fd77:0:0:2::2
+  # Forwarding, and no ICMP rate limit: every rejected packet gets its error.
+  nsx "$NS_F" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+    net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+
+  ip -n "$NS_S" addr add 10.77.2.2/24 dev cloud0
+  ip -n "$NS_S" addr add fd77:0:0:2::2/64 dev cloud0 nodad
+  ip -n "$NS_S" link set cloud0 up
+  ip -n "$NS_S" route add default via 10.77.2.1
+  ip -n "$NS_S" -6 route add default via fd77:0:0:2::1
+  local a
+  for a in $($PY "$LAB/labplan.py" cloud-addresses); do
+    case "$a" in *:*) ip -n "$NS_S" addr add "$a" dev lo nodad ;; *) ip -n "$NS_S" addr add "$a" dev lo ;; esac
+  done
+
+  # The client's resolver (ip netns exec bind-mounts /etc/netns/NS/* over /etc).
+  mkdir -p "/etc/netns/$NS_C"
+  printf 'nameserver 10.77.100.53\noptions timeout:2 attempts:2\n' >"/etc/netns/$NS_C/resolv.conf"
+  printf '127.0.0.1 localhost\n::1 localhost\n' >"/etc/netns/$NS_C/hosts"
+}
+
+start_servers() {
+  $PY "$LAB/labplan.py" dnsmasq >"$WORK/dnsmasq.conf"
+  start_bg dnsmasq nsx "$NS_S" dnsmasq --conf-file="$WORK/dnsmasq.conf" --keep-in-foreground \
+    --log-facility=- --user=root --pid-file=
+  local label cmd
+  while read -r label cmd; do
+    eval "start_bg coturn-$label nsx \"\$NS_S\" $cmd"
+  done < <($PY "$LAB/labplan.py" coturn "$WORK")
+  start_bg relay-peer4 nsx "$NS_S" turnutils_peer -L 10.77.100.40 -p 3480
+  start_bg relay-peer6 nsx "$NS_S" turnutils_peer -L fd77:0:0:100::40 -p 3480
+  start_bg tls-server nsx "$NS_S" $PY "$LAB/servers/tls_server.py" "$WORK/certs"
+  start_bg udp-server nsx "$NS_S" $PY "$LAB/servers/udp_server.py"
+  # Ready when every expected socket listens (bounded: 20 s).
+  $PY "$LAB/labplan.py" expect-sockets >"$WORK/expect"
+  local i missing=""
+  for i in $(seq 100); do
+    nsx "$NS_S" ss -Hlntu >"$WORK/ss.txt"
+    missing="$(awk 'NR==FNR { split($5, a, ":"); p=a[length(a)]; addr=$5; sub(/:[0-9]+$/, "", addr);
+                              gsub(/[][]/, "", addr); have[$1" "addr" "p]=1; next }
+                    !(($1" "$2" "$3) in have) { print }' "$WORK/ss.txt" "$WORK/expect")"
+    [ -z "$missing" ] && break
+    pause 0.2
+  done
+  [ -z "$missing" ] || { cat "$WORK"/logs/*.log >&2; die "servers not listening: $(echo "$missing" | head -5 | tr '\n' ';')"; }
+}
+
+start_captures() {
+  local dir="$1"
+  start_bg tcpdump-client nsx "$NS_F" tcpdump -i fw-in -n -s 0 -U -Z root -w "$dir/client.pcap"
+  start_bg tcpdump-cloud nsx "$NS_F" tcpdump -i fw-out -n -s 0 -U -Z root -w "$dir/cloud.pcap"
+  local i
+  for i in $(seq 50); do
+    if grep -q "listening on" "$WORK/logs/tcpdump-client.log" && grep -q "listening on" "$WORK/logs/tcpdump-cloud.log"; then
+      return 0
+    fi
+    pause 0.1
+  done
+  die "tcpdump did not start"
+}
+
+stop_captures() {
+  local pid name
+  while read -r pid name; do
+    case "$name" in tcpdump-*) stop_pid "$pid" ;; esac
+  done <"$PIDFILE"
+}
+
+run_profile() {
+  local profile="$1" dir="$OUT/$1" t0
+  t0=$(date +%s)
+  log "profile $profile: building the topology"
+  rm -rf "$dir"; mkdir -p "$dir"
+  setup_topology
+  start_servers
+  $PY "$LAB/labplan.py" nft "$profile" >"$dir/ruleset.nft"
+  nsx "$NS_F" nft -f "$dir/ruleset.nft"
+  start_captures "$dir"
+  pause 0.5
+  log "profile $profile: clients running"
+  mkdir -p "$WORK/$profile"
+  nsx "$NS_C" $PY "$LAB/clients.py" --workdir "$WORK/$profile" --ca "$WORK/certs/ca.crt" \
+    --steps "$dir/steps.jsonl" --logs "$dir" >"$WORK/logs/clients-$profile.log" 2>&1 &
+  local cpid=$!
+  echo "$cpid clients" >>"$PIDFILE"
+  local rc=0
+  wait "$cpid" || rc=$?
+  stop_captures
+  [ "$rc" -eq 0 ] || { cat "$WORK/logs/clients-$profile.log" >&2; die "clients failed (exit $rc)"; }
+  sed 's/^clients: /  /' "$WORK/logs/clients-$profile.log" >&2
+  nsx "$NS_F" nft list ruleset >"$dir/nft-counters.txt"
+  cp "$WORK/logs/dnsmasq.log" "$dir/dnsmasq.log"
+  teardown_topology
+  log "profile $profile: deriving the ground truth"
+  $PY "$LAB/truth.py" --profile "$profile" --dir "$dir"
+  log "profile $profile: done in $(( $(date +%s) - t0 )) s"
+}
+
+log "work directory $WORK, namespaces $TAG-*, output $OUT"
+make_certs
+mkdir -p "$OUT"
+for p in $PROFILES; do run_profile "$p"; done
+log "all profiles done: $PROFILES"
