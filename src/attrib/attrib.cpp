@@ -274,7 +274,7 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
 std::vector<uint16_t> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
     std::vector<uint16_t> out;
     for (const auto& n : effective_names(f)) {
-        const auto vm = c.vendor_for_host(n.name);
+        const catalog::VendorMatches vm = c.vendor_for_host(n.name);
         for (uint16_t v : vm.view()) {
             bool matched = false;
             for (const auto& m : matches)
@@ -569,7 +569,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             const bool answered = sqlite3_column_int(st, 1) != 0;
             const std::string rcode = col_text(st, 2);
             const int answers = sqlite3_column_int(st, 3);
-            for (uint16_t v : c.vendor_for_host(q).view()) out.active_vendors.insert(v);
+            const catalog::VendorMatches vm = c.vendor_for_host(q);
+            for (uint16_t v : vm.view()) out.active_vendors.insert(v);
             if (answered && rcode == "NOERROR" && answers > 0) resolved.insert(q);
             rows.emplace_back(q, answered, rcode, answers);
         }
@@ -584,8 +585,10 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
         }
     }
     for (const auto& f : flows)
-        for (const auto& n : f.names)
-            for (uint16_t v : c.vendor_for_host(n.name).view()) out.active_vendors.insert(v);
+        for (const auto& n : f.names) {
+            const catalog::VendorMatches vm = c.vendor_for_host(n.name);
+            for (uint16_t v : vm.view()) out.active_vendors.insert(v);
+        }
     // TTLs seen from each server on flows that completed a handshake or answered.
     std::map<std::string, std::set<int>> server_ttls;
     for (const auto& f : flows)
@@ -603,6 +606,14 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
     sqlite3_stmt* ins_gap = db.prep("INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
     sqlite3_exec(db.db_, "BEGIN", nullptr, nullptr, nullptr);
     try {
+        // Attribution may run many times on a live run: start from a clean slate.
+        for (const char* sql : {"DELETE FROM flow_match WHERE run_id=?", "DELETE FROM unmatched_flow WHERE run_id=?",
+                                "DELETE FROM verdict WHERE run_id=?"}) {
+            sqlite3_stmt* del = db.prep(sql);
+            sqlite3_bind_int64(del, 1, run_id);
+            db.step_done(del, "clearing earlier attribution");
+            sqlite3_finalize(del);
+        }
         for (const auto& f : flows) {
             ++out.flows;
             auto it = server_ttls.find(f.server_ip);

@@ -146,6 +146,12 @@ SourceStats PcapSource::stats() const noexcept {
     return s;
 }
 
+void PcapSource::set_nonblocking() {
+    char err[PCAP_ERRBUF_SIZE] = {};
+    if (pcap_setnonblock(handle_->pcap, 1, err) != 0)
+        throw CaptureError(CaptureErrorKind::Other, name_ + ": cannot switch to non-blocking reads: " + err);
+}
+
 void PcapSource::break_loop() noexcept { pcap_breakloop(handle_->pcap); }
 
 int PcapSource::selectable_fd() const noexcept { return live_ ? pcap_get_selectable_fd(handle_->pcap) : -1; }

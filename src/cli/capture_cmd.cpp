@@ -1,44 +1,138 @@
-// callwall capture -i IFACE --db OUT.sqlite [options]
+// callwall capture -i IFACE [-i IFACE2] --db OUT.sqlite [options]
+//
+// Live capture on a mirror/SPAN port during a call. The kernel filter comes
+// from the catalog unless overridden; the database is updated every
+// --refresh seconds (live flows written, verdicts recomputed) so another
+// process can read the run as it forms; on a terminal a live view is redrawn
+// in place. Duration, count, Ctrl-C and SIGTERM all finish the run cleanly.
+// Started as root, callwall opens the interfaces and the database and then
+// drops to an unprivileged user (--user, default nobody) before reading a
+// single packet.
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
+#include "callwall/attrib/attrib.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/pipeline/analyzer.hpp"
+#include "callwall/report/report.hpp"
 #include "callwall/store/store.hpp"
+#include "cli/bpf_filter.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 
 namespace po = boost::program_options;
 
 namespace callwall::cli {
+namespace {
+
+// Drops root for the named user. Returns an error message, or "" on success
+// (or when not root, where there is nothing to drop).
+std::string drop_privileges(const std::string& user) {
+    if (geteuid() != 0 || user.empty() || user == "root") return "";
+    const struct passwd* pw = getpwnam(user.c_str());
+    if (!pw) return "no such user '" + user + "' for --user";
+    if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        return "cannot drop privileges to '" + user + "'";
+    if (setuid(0) == 0) return "privileges could be regained after dropping to '" + user + "'";
+    return "";
+}
+
+std::string hms(double s) {
+    const long t = static_cast<long>(s);
+    char b[32];
+    std::snprintf(b, sizeof b, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    return b;
+}
+
+std::string fit(const std::string& s, size_t w) {
+    if (s.size() <= w) return s + std::string(w - s.size(), ' ');
+    return s.substr(0, w - 1) + "~";
+}
+
+// The live view: one screen, redrawn in place.
+std::string render_live(const report::ReportData& d, const pipeline::Analyzer& a, const std::string& ifaces,
+                        double elapsed, double pps) {
+    const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
+    std::string o = "\x1b[H\x1b[2J";
+    char b[512];
+    std::snprintf(b, sizeof b, "callwall capture on %s   %s   %llu packets (%.0f/s)   %llu flows (%zu live)   kernel drops %llu\n",
+                  ifaces.c_str(), hms(elapsed).c_str(), static_cast<unsigned long long>(t.packets), pps,
+                  static_cast<unsigned long long>(a.flows().stats().created), a.flows().live(),
+                  static_cast<unsigned long long>(t.kernel_dropped));
+    o += b;
+    o += "Ctrl-C ends the run (verdicts are kept).  Capture point assumed inside the firewall.\n\n";
+    if (d.verdicts.empty()) {
+        o += "no vendor traffic recognised yet\n";
+        return o;
+    }
+    o += fit("vendor / product", 28) + " " + fit("service", 30) + " " + fit("ports", 16) + " " + fit("verdict", 14) +
+         " " + fit("ok/blk", 7) + " newest evidence\n";
+    for (const auto& p : d.products) {
+        if (p.conclusion == "cannot be allow-listed") continue;
+        bool header = false;
+        for (const auto& v : d.verdicts) {
+            if (v.vendor != p.vendor || v.product != p.product || v.edition != p.edition) continue;
+            if (v.verdict == "not_exercised") continue;
+            const std::string vp = header ? "" : v.vendor + (v.edition.empty() ? "" : " " + v.edition) + " " + v.product;
+            header = true;
+            const report::EvidenceFlow* newest = nullptr;
+            for (const auto& e : v.evidence)
+                if (!newest || e.last_ts > newest->last_ts) newest = &e;
+            std::string ev;
+            if (newest) {
+                ev = newest->server_ip + ":" + std::to_string(newest->server_port) + " " + newest->outcome;
+                if (!newest->name.empty()) ev += " " + newest->name_source + " " + newest->name;
+                std::snprintf(b, sizeof b, " (%.0fs ago)", std::max(0.0, d.run.last_ts - newest->last_ts));
+                ev += b;
+            }
+            o += fit(vp, 28) + " " + fit(v.service, 30) + " " + fit(v.transport + " " + v.ports, 16) + " " +
+                 fit(v.verdict, 14) + " " + fit(std::to_string(v.flows_observed) + "/" + std::to_string(v.flows_blocked), 7) +
+                 " " + ev + "\n";
+        }
+        if (header) o += "    => " + p.conclusion + "\n";
+    }
+    return o;
+}
+
+}  // namespace
 
 int run_capture(int argc, char** argv) {
-    po::options_description opts("callwall capture -i IFACE --db OUT.sqlite [options]\n\n"
+    po::options_description opts("callwall capture -i IFACE [-i IFACE...] --db OUT.sqlite [options]\n\n"
                                  "Captures live (e.g. on a mirror/SPAN port) until --duration, --count, Ctrl-C or SIGTERM.\n\n"
                                  "options");
     capture::LiveOptions live;
-    std::string db_path;
-    double duration_s = 0;
+    std::vector<std::string> interfaces, vendors, catalog_dirs;
+    std::string db_path, user = "nobody";
+    double duration_s = 0, status_every_s = 10, refresh_s = 1;
     uint64_t count = 0;
-    double status_every_s = 10;
     opts.add_options()
         ("help,h", "show this help")
-        ("interface,i", po::value(&live.interface)->value_name("IFACE"), "interface to capture on (required)")
+        ("interface,i", po::value(&interfaces)->composing()->value_name("IFACE"), "interface to capture on (repeatable: mirror ports that split directions)")
         ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (filter and view); default all")
         ("duration", po::value(&duration_s)->value_name("S"), "stop after S seconds")
         ("count", po::value(&count)->value_name("N"), "stop after N packets")
         ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")
         ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer (default 64)")
         ("no-promisc", "do not put the interface in promiscuous mode")
         ("no-immediate", "let the kernel batch packets (less CPU, later updates)")
-        ("filter", po::value(&live.filter)->value_name("EXPR"), "BPF filter expression")
-        ("status-every", po::value(&status_every_s)->value_name("S"), "seconds between status lines (default 10)")
-        ("quiet,q", "no status lines and no summary");
+        ("filter", po::value(&live.filter)->value_name("EXPR"), "BPF filter instead of the one made from the catalog")
+        ("no-filter", "no kernel filter: every packet")
+        ("show-filter", "print the filter that would be installed and exit")
+        ("refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")
+        ("status-every", po::value(&status_every_s)->value_name("S"), "seconds between status lines when not on a terminal (default 10)")
+        ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")
+        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
+        ("no-bundled-catalog", "use only the --catalog directories")
+        ("quiet,q", "no live view, status lines or summary");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -48,20 +142,35 @@ int run_capture(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 interface missing, 5 database, 6 no permission.\n";
+        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission.\n";
         return kExitOk;
     }
-    if (live.interface.empty() || db_path.empty()) {
+    const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
+    if (!cat) return kExitCatalog;
+    if (vm.count("no-filter")) live.filter.clear();
+    else if (!vm.count("filter")) live.filter = catalog_bpf_filter(*cat, vendors);
+    if (vm.count("show-filter")) {
+        std::printf("%s\n", live.filter.empty() ? "(no filter)" : live.filter.c_str());
+        return kExitOk;
+    }
+    if (interfaces.empty() || db_path.empty()) {
         std::fprintf(stderr, "callwall capture: -i IFACE and --db FILE are required\n");
         return kExitUsage;
     }
     live.promiscuous = vm.count("no-promisc") == 0;
     live.immediate = vm.count("no-immediate") == 0;
     const bool quiet = vm.count("quiet") > 0;
+    const bool tty = !quiet && isatty(STDOUT_FILENO);
 
-    std::unique_ptr<capture::PcapSource> src;
+    std::vector<std::unique_ptr<capture::PcapSource>> srcs;
+    std::string iface_list;
     try {
-        src = capture::PcapSource::open_live(live);
+        for (const auto& i : interfaces) {
+            live.interface = i;
+            srcs.push_back(capture::PcapSource::open_live(live));
+            if (srcs.size() > 1 || interfaces.size() > 1) srcs.back()->set_nonblocking();
+            iface_list += (iface_list.empty() ? "" : ",") + i;
+        }
     } catch (const capture::CaptureError& e) {
         std::fprintf(stderr, "callwall: %s\n", e.what());
         return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission
@@ -74,61 +183,124 @@ int run_capture(int argc, char** argv) {
         db = store::Store::open(db_path);
         store::RunInfo info;
         info.kind = "capture";
-        info.source = live.interface;
+        info.source = iface_list;
         info.command_line = join_command_line(argc, argv);
+        info.catalog_digest = cat->digest();
         info.started_at = wall_now();
         run_id = db->begin_run(info);
     } catch (const store::StoreError& e) {
         return report_store_error(e);
     }
+    if (const std::string err = drop_privileges(user); !err.empty()) {
+        std::fprintf(stderr, "callwall: %s\n", err.c_str());
+        try {
+            db->update_run(run_id, store::RunTotals{}, store::RunStatus::Failed, wall_now());
+            db->flush();
+        } catch (...) {
+        }
+        return kExitPermission;
+    }
     install_stop_handlers();
     pipeline::Analyzer analyzer(db.get(), run_id);
     const double t0 = mono_now();
-    double last_flush = t0, last_status = t0;
+    double last_refresh = t0, last_status = t0, last_attrib = 0, attrib_cost = 0;
+    uint64_t last_packets = 0;
+    double pps = 0;
     store::RunStatus status = store::RunStatus::Completed;
     std::string ended_by = "duration";
     auto refresh_kernel = [&] {
-        const auto s = src->stats();
-        analyzer.totals().kernel_received = s.kernel_received;
-        analyzer.totals().kernel_dropped = s.kernel_dropped;
-        analyzer.totals().interface_dropped = s.interface_dropped;
+        store::RunTotals& t = analyzer.totals();
+        t.kernel_received = t.kernel_dropped = t.interface_dropped = 0;
+        for (const auto& s : srcs) {
+            const auto k = s->stats();
+            t.kernel_received += k.kernel_received;
+            t.kernel_dropped += k.kernel_dropped;
+            t.interface_dropped += k.interface_dropped;
+        }
     };
+    std::vector<pollfd> fds(srcs.size());
     try {
         capture::RawFrame frame;
-        while (true) {
+        bool stop = false;
+        while (!stop) {
             if (g_stop_signal) {
                 status = store::RunStatus::Interrupted;
                 ended_by = g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
                 break;
             }
-            const double now = mono_now();
+            double now = mono_now();
             if (duration_s > 0 && now - t0 >= duration_s) break;
+            // Read: one interface blocks in pcap with its read timeout; several are polled.
+            if (srcs.size() == 1) {
+                const auto st = srcs[0]->next(frame);
+                if (st == capture::NextStatus::Frame) {
+                    analyzer.process(frame);
+                } else if (st == capture::NextStatus::Error) {
+                    analyzer.totals().notes += srcs[0]->name() + ": " + srcs[0]->error() + "\n";
+                    status = store::RunStatus::Failed;
+                    ended_by = "error";
+                    break;
+                }
+            } else {
+                for (size_t i = 0; i < srcs.size(); ++i) fds[i] = pollfd{srcs[i]->selectable_fd(), POLLIN, 0};
+                ::poll(fds.data(), fds.size(), 100);
+                for (size_t i = 0; i < srcs.size() && !stop; ++i) {
+                    // Bounded batch per interface so one busy port cannot starve the other.
+                    for (int k = 0; k < 256; ++k) {
+                        const auto st = srcs[i]->next(frame);
+                        if (st == capture::NextStatus::Frame) {
+                            analyzer.process(frame);
+                            if (count > 0 && analyzer.totals().packets >= count) break;
+                            continue;
+                        }
+                        if (st == capture::NextStatus::Error) {
+                            analyzer.totals().notes += srcs[i]->name() + ": " + srcs[i]->error() + "\n";
+                            status = store::RunStatus::Failed;
+                            ended_by = "error";
+                            stop = true;
+                        }
+                        break;
+                    }
+                }
+                if (stop) break;
+            }
             if (count > 0 && analyzer.totals().packets >= count) {
                 ended_by = "count";
                 break;
             }
-            const auto st = src->next(frame);
-            if (st == capture::NextStatus::Frame) analyzer.process(frame);
-            else if (st == capture::NextStatus::Error) {
-                analyzer.totals().notes += live.interface + ": " + src->error() + "\n";
-                status = store::RunStatus::Failed;
-                ended_by = "error";
-                break;
-            } else if (st == capture::NextStatus::End) {
-                continue;  // break_loop; the loop head checks the stop flag
-            }
-            if (now - last_flush >= 1.0) {
-                // Readers in other processes see the run as it forms.
-                analyzer.drain();
+            now = mono_now();
+            if (now - last_refresh >= refresh_s) {
+                const double dt = now - last_refresh;
+                pps = static_cast<double>(analyzer.totals().packets - last_packets) / dt;
+                last_packets = analyzer.totals().packets;
+                last_refresh = now;
                 refresh_kernel();
+                analyzer.snapshot();
                 db->update_run(run_id, analyzer.totals(), store::RunStatus::Running, 0);
                 db->flush();
-                last_flush = now;
+                // Verdicts as they form; attribution reads every flow of the
+                // run, so on a busy port it runs less often (at most ~20 % of the time).
+                if (now - last_attrib >= std::max(refresh_s, attrib_cost * 5)) {
+                    const double a0 = mono_now();
+                    attrib::run_attribution(*db, run_id, *cat);
+                    attrib_cost = mono_now() - a0;
+                    last_attrib = now;
+                    if (tty) {
+                        report::ReportOptions ro;
+                        ro.run = run_id;
+                        ro.vendors = vendors;
+                        const auto d = report::load(db->db(), db_path, ro);
+                        const std::string screen = render_live(d, analyzer, iface_list, now - t0, pps);
+                        std::fwrite(screen.data(), 1, screen.size(), stdout);
+                        std::fflush(stdout);
+                    }
+                }
             }
-            if (!quiet && now - last_status >= status_every_s) {
+            if (!quiet && !tty && now - last_status >= status_every_s) {
                 const auto& t = analyzer.totals();
-                std::printf("%.0fs packets %llu flows %zu dropped %llu\n", now - t0,
-                            static_cast<unsigned long long>(t.packets), analyzer.flows().live(),
+                std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu\n", now - t0,
+                            static_cast<unsigned long long>(t.packets), pps,
+                            static_cast<unsigned long long>(analyzer.flows().stats().created), analyzer.flows().live(),
                             static_cast<unsigned long long>(t.kernel_dropped));
                 std::fflush(stdout);
                 last_status = now;
@@ -148,11 +320,20 @@ int run_capture(int argc, char** argv) {
         return report_store_error(e);
     }
     if (!quiet) {
+        if (tty) std::printf("\n");
         std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(run_id),
                     std::string(store::to_string(status)).c_str(), ended_by.c_str(), db_path.c_str());
         print_summary(stdout, analyzer, mono_now() - t0);
+        std::printf("\n");
     }
-    return kExitOk;
+    try {
+        return attribute_and_print(*db, run_id, *cat, vendors, "", quiet);
+    } catch (const store::StoreError& e) {
+        return report_store_error(e);
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "callwall: %s\n", e.what());
+        return kExitDatabase;
+    }
 }
 
 }  // namespace callwall::cli

@@ -101,7 +101,7 @@ int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog
     report::ReportOptions opt;
     opt.run = run_id;
     opt.vendors = vendors;
-    const report::ReportData d = report::load(db.path(), opt);
+    const report::ReportData d = report::load(db.db(), db.path(), opt);
     if (!quiet) std::fputs(report::render_text(d).c_str(), stdout);
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;

@@ -114,6 +114,17 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
     }
 }
 
+void Analyzer::snapshot() {
+    if (!store_) return;
+    drain();
+    totals_.flows = table_.stats().created;
+    table_.for_each([this](flow::Flow& f) {
+        store::FlowAppInfo info;
+        dissector_.snapshot(f, table_.index_of(f), info);
+        store_->add_flow(run_id_, f, info);
+    });
+}
+
 void Analyzer::drain() {
     if (!deferred_error_) deferred_error_ = dissector_.take_error();
     if (deferred_error_) {

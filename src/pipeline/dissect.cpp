@@ -936,15 +936,17 @@ struct Dissector::Impl {
         }
     }
 
-    void on_flow_end(Flow& f, uint32_t slot, store::FlowAppInfo& info) {
-        FlowApp& a = app(slot);
+    // Fills the flow row's application columns and writes the flow's names.
+    // `final`: the flow ends (pending DNS queries and STUN transactions count
+    // as unanswered, RTP streams and hellos are written, buffers returned);
+    // otherwise a snapshot of a live flow with no side effect on its state.
+    void describe(Flow& f, FlowApp& a, store::FlowAppInfo& info, bool final) {
         info = store::FlowAppInfo{};
-        flush_dns_pending(f, a);
-        const double first_ts = static_cast<double>(f.first_ts_us) / 1e6;
+        if (final) flush_dns_pending(f, a);
         // STUN summary.
         if (a.stun >= 0) {
             auto& tracker = *stun_pool.at(a.stun).tracker;
-            tracker.finish();
+            if (final) tracker.finish();
             const auto& s = tracker.stats();
             info.stun_requests = s.requests;
             info.stun_answered = s.answered + s.error_answered;
@@ -953,6 +955,7 @@ struct Dissector::Impl {
             if (!s.error_codes.empty()) info.stun_last_error = s.error_codes[s.error_codes.size() - 1].code;
         }
         // RTP streams (only on flows where RTP was confirmed).
+        uint64_t rtp_packets = 0;
         if (a.rtp >= 0) {
             RtpSlot& r = rtp_pool.at(a.rtp);
             const bool direct_ok = r.direct.verdict() == rtp::Verdict::Confirmed;
@@ -960,7 +963,8 @@ struct Dissector::Impl {
             for (const auto& st : r.streams) {
                 if (!st.used || st.stats.packets() < kMinStreamPackets) continue;
                 if (!(st.via_turn ? turn_ok : direct_ok)) continue;
-                a.rtp_packets += st.stats.packets();
+                rtp_packets += st.stats.packets();
+                if (!final) continue;
                 write([&](store::Store& s) {
                     store::RtpStreamRow row;
                     row.flow_id = f.id;
@@ -983,7 +987,7 @@ struct Dissector::Impl {
             }
         }
         // Hello (TLS or QUIC).
-        if (a.hello) {
+        if (a.hello && final) {
             const std::string version =
                 a.hello_proto == 0 ? tls_version_name(a.hello_version) : quic_version_name(a.quic_version);
             const std::string server_version = tls_version_name(a.server_version);
@@ -1035,17 +1039,21 @@ struct Dissector::Impl {
             for (size_t i = 0; i < dns_n; ++i) s.add_flow_name(run_id, f.id, names.get(dns_names[i]), "dns");
             if (source_buf == "turn-peer") s.add_flow_name(run_id, f.id, name_buf, "turn-peer");
         });
-        (void)first_ts;
         app_buf = app_text(a.apps);
         info.app = app_buf;
         info.name = name_buf;
         info.name_source = source_buf;
         info.channel_data = a.channel_data;
-        info.rtp_packets = a.rtp_packets;
+        info.rtp_packets = rtp_packets;
         info.rtcp_packets = a.rtcp_packets;
         info.dtls_handshake = a.dtls_handshake;
         info.tls_server_hello = a.server_hello;
         info.tls_alert = a.alert;
+    }
+
+    void on_flow_end(Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+        FlowApp& a = app(slot);
+        describe(f, a, info, true);
         release_all(a);
         a = FlowApp{};
     }
@@ -1076,6 +1084,10 @@ void Dissector::on_packet(flow::Flow& f, uint32_t slot, flow::Dir dir, const dec
 
 void Dissector::on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
     impl_->on_flow_end(f, slot, info);
+}
+
+void Dissector::snapshot(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+    impl_->describe(f, impl_->app(slot), info, false);
 }
 
 std::exception_ptr Dissector::take_error() noexcept {

@@ -19,6 +19,8 @@ namespace {
 
 class ReadDb {
 public:
+    /// Borrows an open connection (the writer's, e.g. during a live capture).
+    ReadDb(sqlite3* borrowed, const std::string& path) : path_(path), db_(borrowed), owned_(false) {}
     explicit ReadDb(const std::string& path) : path_(path) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + ": no such database");
@@ -26,7 +28,9 @@ public:
             throw std::runtime_error(path + ": cannot open database: " + sqlite3_errmsg(db_));
         sqlite3_busy_timeout(db_, 5000);
     }
-    ~ReadDb() { sqlite3_close(db_); }
+    ~ReadDb() {
+        if (owned_) sqlite3_close(db_);
+    }
     sqlite3_stmt* prep(const std::string& sql) {
         sqlite3_stmt* st = nullptr;
         const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
@@ -40,7 +44,10 @@ public:
 private:
     std::string path_;
     sqlite3* db_ = nullptr;
+    bool owned_ = true;
 };
+
+ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt);
 
 std::string text(sqlite3_stmt* st, int i) {
     const auto* t = sqlite3_column_text(st, i);
@@ -132,6 +139,16 @@ std::string json_ports(const std::string& ports) {
 
 ReportData load(const std::string& db_path, const ReportOptions& opt) {
     ReadDb db(db_path);
+    return load_with(db, db_path, opt);
+}
+
+ReportData load(sqlite3* connection, const std::string& db_path, const ReportOptions& opt) {
+    ReadDb db(connection, db_path);
+    return load_with(db, db_path, opt);
+}
+
+namespace {
+ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt) {
     ReportData d;
     d.db_path = db_path;
     {
@@ -318,6 +335,7 @@ ReportData load(const std::string& db_path, const ReportOptions& opt) {
     }
     return d;
 }
+}  // namespace
 
 std::string render_text(const ReportData& d) {
     std::string o;

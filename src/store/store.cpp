@@ -248,7 +248,7 @@ CREATE VIEW IF NOT EXISTS unmatched_vendor_flows AS
 )SQL";
 
 constexpr const char* kInsertFlow = R"SQL(
-INSERT INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
+INSERT OR REPLACE INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
   initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state,
   syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
   later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,

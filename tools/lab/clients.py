@@ -70,9 +70,12 @@ def run(cmd, timeout, env=None, input_data=None):
     return rc, out.decode("utf-8", "replace")
 
 
-def dig(name, rrtype):
+def dig(name, rrtype, family="4"):
+    """A lookup from the client's address of `family`, to the resolver's
+    address of that family: callwall names a flow from DNS answers that the
+    flow's own client address received."""
     rc, out = run(["dig", "+time=2", "+tries=2", "+noall", "+answer", "+comments",
-                   "@" + labplan.RESOLVER["4"], name, rrtype], timeout=10)
+                   "@" + labplan.RESOLVER[family], name, rrtype], timeout=10)
     addrs = []
     status = ""
     for line in out.splitlines():
@@ -85,7 +88,7 @@ def dig(name, rrtype):
 
 
 def resolve(name, family):
-    status, addrs, out = dig(name, "A" if family == "4" else "AAAA")
+    status, addrs, out = dig(name, "A" if family == "4" else "AAAA", family)
     if not addrs:
         raise RuntimeError("no address for %s (IPv%s): %s" % (name, family, status or out.strip()))
     return addrs[0]
@@ -103,6 +106,10 @@ def step_dig(s, ctx):
 
 
 def step_curl(s, ctx):
+    if s["family"] == "6":
+        # curl resolves through the system resolver (IPv4 transport); the IPv6
+        # address looks the name up itself too, as a v6-only stack would.
+        resolve(urllib.parse.urlsplit(s["url"]).hostname, "6")
     cmd = ["curl", "-sS", "-o", "/dev/null", "-w", "http=%{http_code} remote=%{remote_ip}:%{remote_port}",
            "-" + s["family"], "--cacert", ctx.ca, "--connect-timeout", "4", "--max-time", "8", s["url"]]
     rc, out = run(cmd, timeout=12)
@@ -110,6 +117,8 @@ def step_curl(s, ctx):
 
 
 def step_openssl(s, ctx):
+    if s["family"] == "6":
+        resolve(s["name"], "6")
     cmd = ["openssl", "s_client", "-" + s["family"], "-connect", "%s:%d" % (s["name"], s["port"]),
            "-servername", s["name"], "-CAfile", ctx.ca, "-verify_return_error", "-brief"]
     rc, out = run(cmd, timeout=10, input_data=b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % s["name"].encode())

@@ -292,7 +292,7 @@ STEPS = [
 # too short to judge: callwall must call it inconclusive, not blocked.
 LATE_STEP = dict(id="ag-sig-2018-late", kind="curl", url="http://sig-lab.agora.io:8100/", family="4")
 TAIL_S = 4.0
-LATE_STOP_S = 0.35
+LATE_STOP_S = 0.6
 
 
 # --- Firewall profiles -----------------------------------------------------------

@@ -2,6 +2,7 @@
 # callwall real-traffic firewall lab. One command, as root:
 #
 #   tools/lab/run.sh [--out DIR] [--profiles open,restrictive,corporate] [--keep-work]
+#   tools/lab/run.sh down [--all]     remove what a killed run left behind
 #
 # For each firewall profile it builds three network namespaces of its own
 #   client  (10.77.1.10, fd77:0:0:1::10)
@@ -21,6 +22,7 @@
 #   nft-counters.txt     the ruleset with its counters after the run
 #   steps.jsonl          what each client step did
 #   chromium.log         the browser call's progress (call.html)
+#   dnsmasq.log          the resolver's query log
 #   groundtruth.tsv      every attempted flow, the firewall's action, the expected outcome
 #   expected_verdicts.tsv  the expected verdict of every catalog entry
 #
@@ -37,7 +39,30 @@ OUT="$REPO/captures/lab"
 PROFILES=""
 KEEP_WORK=0
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+
+# `run.sh down [--all]`: remove what a lab run that could not clean up after
+# itself (SIGKILL, power loss) left behind: its namespaces, every process in
+# them, /etc/netns/<ns>. Runs whose run.sh is still alive are left alone
+# unless --all.
+if [ "${1:-}" = down ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "lab: error: run as root" >&2; exit 1; }
+  all=0; [ "${2:-}" = --all ] && all=1
+  n=0
+  for ns in $(ip netns list | awk '{print $1}' | grep -E '^cwlab[0-9]+-(client|fw|cloud)$' || true); do
+    owner="${ns#cwlab}"; owner="${owner%%-*}"
+    if [ "$all" -eq 0 ] && kill -0 "$owner" 2>/dev/null && tr '\0' ' ' <"/proc/$owner/cmdline" | grep -q 'lab/run.sh'; then
+      echo "lab: $ns belongs to a running lab (pid $owner): left alone (use down --all)" >&2
+      continue
+    fi
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" && n=$((n + 1))
+    rm -rf "/etc/netns/$ns"
+  done
+  echo "lab: down: removed $n namespace(s)" >&2
+  exit 0
+fi
+
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
@@ -67,7 +92,8 @@ mkdir -p "$WORK/logs"
 
 # --- process bookkeeping ---------------------------------------------------------
 # start_bg NAME CMD...: runs CMD in the background, logs to $WORK/logs/NAME.log,
-# records its PID. (`ip netns exec` execs the command: the PID is the server's.)
+# records its PID. CMD must be a program, not a shell function, so that $! is
+# its PID; `ip netns exec` execs the command, so the PID is the server's.
 start_bg() {
   local name="$1"; shift
   "$@" >"$WORK/logs/$name.log" 2>&1 &
@@ -185,16 +211,16 @@ setup_topology() {
 
 start_servers() {
   $PY "$LAB/labplan.py" dnsmasq >"$WORK/dnsmasq.conf"
-  start_bg dnsmasq nsx "$NS_S" dnsmasq --conf-file="$WORK/dnsmasq.conf" --keep-in-foreground \
+  start_bg dnsmasq ip netns exec "$NS_S" dnsmasq --conf-file="$WORK/dnsmasq.conf" --keep-in-foreground \
     --log-facility=- --user=root --pid-file=
   local label cmd
   while read -r label cmd; do
-    eval "start_bg coturn-$label nsx \"\$NS_S\" $cmd"
+    eval "start_bg coturn-$label ip netns exec \"\$NS_S\" $cmd"
   done < <($PY "$LAB/labplan.py" coturn "$WORK")
-  start_bg relay-peer4 nsx "$NS_S" turnutils_peer -L 10.77.100.40 -p 3480
-  start_bg relay-peer6 nsx "$NS_S" turnutils_peer -L fd77:0:0:100::40 -p 3480
-  start_bg tls-server nsx "$NS_S" $PY "$LAB/servers/tls_server.py" "$WORK/certs"
-  start_bg udp-server nsx "$NS_S" $PY "$LAB/servers/udp_server.py"
+  start_bg relay-peer4 ip netns exec "$NS_S" turnutils_peer -L 10.77.100.40 -p 3480
+  start_bg relay-peer6 ip netns exec "$NS_S" turnutils_peer -L fd77:0:0:100::40 -p 3480
+  start_bg tls-server ip netns exec "$NS_S" $PY "$LAB/servers/tls_server.py" "$WORK/certs"
+  start_bg udp-server ip netns exec "$NS_S" $PY "$LAB/servers/udp_server.py"
   # Ready when every expected socket listens (bounded: 20 s).
   $PY "$LAB/labplan.py" expect-sockets >"$WORK/expect"
   local i missing=""
@@ -211,8 +237,9 @@ start_servers() {
 
 start_captures() {
   local dir="$1"
-  start_bg tcpdump-client nsx "$NS_F" tcpdump -i fw-in -n -s 0 -U -Z root -w "$dir/client.pcap"
-  start_bg tcpdump-cloud nsx "$NS_F" tcpdump -i fw-out -n -s 0 -U -Z root -w "$dir/cloud.pcap"
+  # An 8 MB ring; packets wait up to 1 s in it (stop_captures allows for that).
+  start_bg tcpdump-client ip netns exec "$NS_F" tcpdump -i fw-in -n -s 0 -B 8192 -U -Z root -w "$dir/client.pcap"
+  start_bg tcpdump-cloud ip netns exec "$NS_F" tcpdump -i fw-out -n -s 0 -B 8192 -U -Z root -w "$dir/cloud.pcap"
   local i
   for i in $(seq 50); do
     if grep -q "listening on" "$WORK/logs/tcpdump-client.log" && grep -q "listening on" "$WORK/logs/tcpdump-cloud.log"; then
@@ -225,6 +252,10 @@ start_captures() {
 
 stop_captures() {
   local pid name
+  # tcpdump hands packets over from the kernel ring when a block is full or
+  # 1 s old: wait for the last block. (The clients have stopped: the late
+  # step's process is gone, so its SYN is not retransmitted meanwhile.)
+  pause 1.2
   while read -r pid name; do
     case "$name" in tcpdump-*) stop_pid "$pid" ;; esac
   done <"$PIDFILE"
@@ -243,7 +274,7 @@ run_profile() {
   pause 0.5
   log "profile $profile: clients running"
   mkdir -p "$WORK/$profile"
-  nsx "$NS_C" $PY "$LAB/clients.py" --workdir "$WORK/$profile" --ca "$WORK/certs/ca.crt" \
+  ip netns exec "$NS_C" $PY "$LAB/clients.py" --workdir "$WORK/$profile" --ca "$WORK/certs/ca.crt" \
     --steps "$dir/steps.jsonl" --logs "$dir" >"$WORK/logs/clients-$profile.log" 2>&1 &
   local cpid=$!
   echo "$cpid clients" >>"$PIDFILE"
@@ -251,6 +282,8 @@ run_profile() {
   wait "$cpid" || rc=$?
   stop_captures
   [ "$rc" -eq 0 ] || { cat "$WORK/logs/clients-$profile.log" >&2; die "clients failed (exit $rc)"; }
+  grep -h "dropped by kernel" "$WORK"/logs/tcpdump-*.log | grep -vq "^0 " &&
+    die "tcpdump dropped packets: $(grep -h 'dropped by kernel' "$WORK"/logs/tcpdump-*.log | tr '\n' ' ')"
   sed 's/^clients: /  /' "$WORK/logs/clients-$profile.log" >&2
   nsx "$NS_F" nft list ruleset >"$dir/nft-counters.txt"
   cp "$WORK/logs/dnsmasq.log" "$dir/dnsmasq.log"

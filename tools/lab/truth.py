@@ -29,10 +29,13 @@ flow name    its own TLS SNI; else the names of DNS answers the same client
              TURN flow).
 matching     name matches a destination pattern, same transport, server port
              in the entry's ports (the client's port for inbound entries).
-             Destination-ANY entries: a flow with protocol evidence (STUN,
-             TURN ChannelData, DTLS, RTP/RTCP) on the entry's transport and
-             ports, while the vendor is active by name (a vendor name in a DNS
-             query or on a flow; third-party names do not count).
+             A flow without a name matches no named entry, whatever its port
+             or protocol. Destination-ANY entries match only flows that no
+             name explains (no named entry matched), with protocol evidence
+             (STUN, TURN ChannelData, DTLS, RTP/RTCP) on the entry's
+             transport and ports, while the vendor is active by name (a
+             vendor name in a DNS query or on a flow; third-party names do
+             not count).
 outcome      accept -> observed; reset -> blocked:reset; ICMP reject ->
              blocked:icmp-T-C; drop -> TCP: SYN retransmitted or >= 3 s of
              capture after the first SYN -> blocked:no-answer; UDP with STUN
@@ -52,7 +55,6 @@ Usage: truth.py --profile NAME --dir DIR [--catalog DIR]
 import argparse
 import glob
 import ipaddress
-import json
 import os
 import struct
 import sys
@@ -634,18 +636,32 @@ def derive(profile, d, catdir):
         evidence = sorted(f.kinds) if f.transport == "udp" else []
         matched = []
         for e in entries:
-            if e.transport != f.transport:
+            if e.transport != f.transport or e.any:
                 continue
             port = f.cport if e.inbound else f.sport
-            if not e.has_port(port):
-                continue
-            if e.any:
-                if evidence and e.vendor in active:
-                    matched.append(e.id)
-            elif any(e.matches_host(n) for n in f.names):
+            if e.has_port(port) and any(e.matches_host(n) for n in f.names):
                 matched.append(e.id)
+        if not matched and evidence:
+            # Destination-ANY entries: only for flows no name explains.
+            for e in entries:
+                if e.any and e.transport == f.transport and e.has_port(f.sport) and e.vendor in active:
+                    matched.append(e.id)
         rows.append(dict(f=f, action=action, outcome=outcome, evidence=evidence, entries=matched,
                          step=step_label(f, steps), port_for={}))
+
+    # Every client step must have produced its flow: a step that never got
+    # its first packet out (a client that failed to start, the late step
+    # stopped too early) would silently shrink the test.
+    for s in steps:
+        if s["kind"] == "chromium":
+            want = lambda f, s=s: f.sip == labplan.addr_of(s["turn_name"], "4")
+        elif "_target" in s:
+            ip, port, tr = s["_target"]
+            want = lambda f, ip=ip, port=port, tr=tr: (f.sip, f.sport, f.transport) == (ip, port, tr)
+        else:
+            continue
+        if not any(want(r["f"]) for r in rows):
+            errors.append("step %s produced no flow through the firewall" % s["id"])
 
     # Entry verdicts.
     verdicts = []

@@ -84,6 +84,9 @@ public:
     void break_loop() noexcept;
     /// A file descriptor for poll() (live only; -1 otherwise).
     [[nodiscard]] int selectable_fd() const noexcept;
+    /// Live only: next() returns Timeout at once when no packet is waiting
+    /// (several interfaces are then read in turn after poll()).
+    void set_nonblocking();
     /// Compiles and installs a BPF filter; throws CaptureError on a bad expression.
     void set_filter(const std::string& expression);
 

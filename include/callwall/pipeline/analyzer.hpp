@@ -31,6 +31,9 @@ public:
     void process(const capture::RawFrame& frame) noexcept;
     /// Evicts every remaining flow to the store. May throw StoreError.
     void finish();
+    /// Writes every live flow's current state to the store (rows are replaced
+    /// when the flow ends), so the database shows the run as it forms.
+    void snapshot();
     /// Writes deferred rows (evicted flows) to the store; call between packets.
     /// May throw StoreError (disk full): the caller stops the run.
     void drain();

@@ -123,6 +123,9 @@ public:
     /// The flow ends: its facts are written, its buffers returned; `info`
     /// receives the flow row's application columns (views valid until the next call).
     void on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info);
+    /// The application columns of a live flow, without ending it (live view,
+    /// periodic database updates). Writes the flow's names.
+    void snapshot(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info);
 
     /// The first store error hit inside the packet path, if any (then cleared).
     std::exception_ptr take_error() noexcept;

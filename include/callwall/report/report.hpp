@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+struct sqlite3;
+
 namespace callwall::report {
 
 struct RunInfo {
@@ -77,6 +79,8 @@ struct ReportOptions {
 /// Loads a run's results. Throws std::runtime_error with a one-line message
 /// (no such database/run, not a callwall database, attribution not run).
 ReportData load(const std::string& db_path, const ReportOptions& opt);
+/// The same through an open connection (the writer's, during a capture).
+ReportData load(sqlite3* connection, const std::string& db_path, const ReportOptions& opt);
 
 std::string render_text(const ReportData& d);
 std::string render_json(const ReportData& d);

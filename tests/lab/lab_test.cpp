@@ -1,0 +1,337 @@
+// The real-traffic firewall lab (tools/lab, captures/lab/README.md) holds
+// callwall to its ground truth. For every profile directory (one lab run
+// behind one firewall profile) it runs `callwall analyze` on the capture of
+// the client-facing side and on the capture of the cloud side, and compares:
+//
+//   Flows        every flow in groundtruth.tsv: callwall's outcome equals the
+//                expected one (accepted -> observed, dropped -> blocked
+//                no-answer/stun-timeout, reset -> blocked reset, ICMP-rejected
+//                -> blocked icmp-<type>-<code>, too short -> inconclusive); and
+//                callwall has no flow through the firewall that the lab did
+//                not start.
+//   Attribution  every flow is counted for exactly the catalog entries the
+//                ground truth lists.
+//   Verdicts     every catalog entry's verdict and reasons equal
+//                expected_verdicts.tsv.
+//   CloudSide    on the cloud side, exactly the accepted flows appear, each
+//                observed: what got through.
+//
+// Each test prints its agreement count ("lab restrictive: flows 143/143
+// agree"). Anything short of full agreement fails: there is no tolerance.
+// CALLWALL_LAB_DIR points the tests at another set of runs (tools/lab/ci.sh
+// uses it for fresh captures); the default is the committed captures/lab.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+#include "golden/run_util.hpp"
+
+namespace callwall::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lab_dir() {
+    if (const char* d = std::getenv("CALLWALL_LAB_DIR"); d && *d) return d;
+    return source_dir() + "/captures/lab";
+}
+
+/// A TSV file with '#' comment lines and one header line.
+struct Tsv {
+    std::vector<std::map<std::string, std::string>> rows;
+    std::string error;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == sep) {
+            out.push_back(cur);
+            cur.clear();
+        } else if (c != '\r') {
+            cur += c;
+        }
+    }
+    out.push_back(cur);
+    return out;
+}
+
+Tsv read_tsv(const std::string& path) {
+    Tsv t;
+    std::ifstream in(path);
+    if (!in) {
+        t.error = "cannot read " + path;
+        return t;
+    }
+    std::string line;
+    std::vector<std::string> header;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        auto cells = split(line, '\t');
+        if (header.empty()) {
+            header = cells;
+            continue;
+        }
+        if (cells.size() != header.size()) {
+            t.error = path + ": a row has " + std::to_string(cells.size()) + " cells, the header " +
+                      std::to_string(header.size());
+            return t;
+        }
+        std::map<std::string, std::string> row;
+        for (size_t i = 0; i < header.size(); ++i) row[header[i]] = cells[i];
+        t.rows.push_back(std::move(row));
+    }
+    if (header.empty()) t.error = path + ": no header line";
+    return t;
+}
+
+std::set<std::string> set_of(const std::string& csv) {
+    std::set<std::string> s;
+    if (csv.empty() || csv == "-") return s;
+    for (auto& x : split(csv, ',')) s.insert(x);
+    return s;
+}
+
+std::string join(const std::set<std::string>& s) {
+    std::string out;
+    for (const auto& x : s) out += (out.empty() ? "" : ",") + x;
+    return out.empty() ? "-" : out;
+}
+
+std::string flow_key(const std::map<std::string, std::string>& r) {
+    return r.at("transport") + " " + r.at("client_ip") + ":" + r.at("client_port") + " > " + r.at("server_ip") + ":" +
+           r.at("server_port");
+}
+
+bool in_lab_cloud(const std::string& ip) {
+    return ip.rfind("10.77.100.", 0) == 0 || ip.rfind("fd77:0:0:100:", 0) == 0;
+}
+
+/// Runs `callwall analyze` on one capture into a temporary database.
+struct Analysis {
+    TempDb db;
+    int exit_code = -1;
+    std::string command;
+};
+
+const Analysis& analysis(const std::string& pcap) {
+    static std::mutex mu;
+    static std::map<std::string, std::unique_ptr<Analysis>> cache;
+    std::lock_guard<std::mutex> lock(mu);
+    auto& slot = cache[pcap];
+    if (!slot) {
+        slot = std::make_unique<Analysis>();
+        slot->command = std::string("'") + CALLWALL_BINARY + "' analyze '" + pcap + "' --db '" + slot->db.path() +
+                        "' -q >/dev/null 2>&1";
+        const int rc = std::system(slot->command.c_str());
+        slot->exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    }
+    return *slot;
+}
+
+/// Flows of the latest run by 5-tuple key; a 5-tuple seen twice keeps the
+/// earliest flow (the one that began with the client's first packet).
+std::map<std::string, std::map<std::string, std::string>> callwall_flows(const std::string& db) {
+    std::map<std::string, std::map<std::string, std::string>> out;
+    const auto rows = query_rows(db,
+                                 "SELECT transport, client_ip, client_port, server_ip, server_port, outcome, id, "
+                                 "name, name_source, app, state FROM flow WHERE run_id=(SELECT max(id) FROM run) "
+                                 "AND transport IN ('tcp','udp') ORDER BY first_ts DESC");
+    for (const auto& line : rows) {
+        auto c = split(line, '\t');
+        if (c.size() != 11) continue;
+        std::map<std::string, std::string> r{{"transport", c[0]}, {"client_ip", c[1]}, {"client_port", c[2]},
+                                             {"server_ip", c[3]}, {"server_port", c[4]}, {"outcome", c[5]},
+                                             {"id", c[6]}, {"name", c[7]}, {"name_source", c[8]},
+                                             {"app", c[9]}, {"state", c[10]}};
+        out[flow_key(r)] = r;  // DESC order: the earliest row is written last
+    }
+    return out;
+}
+
+std::vector<std::string> profiles() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(lab_dir(), ec))
+        if (e.is_directory() && fs::exists(e.path() / "groundtruth.tsv")) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+class Lab : public ::testing::TestWithParam<std::string> {
+protected:
+    std::string dir() const { return lab_dir() + "/" + GetParam(); }
+    const Analysis& client() const { return analysis(dir() + "/client.pcap"); }
+    const Analysis& cloud() const { return analysis(dir() + "/cloud.pcap"); }
+    Tsv truth() const { return read_tsv(dir() + "/groundtruth.tsv"); }
+    void report(const char* what, size_t agree, size_t total) const {
+        std::printf("lab %s: %s %zu/%zu agree\n", GetParam().c_str(), what, agree, total);
+        std::fflush(stdout);
+        RecordProperty(std::string(what) + "_agree", std::to_string(agree) + "/" + std::to_string(total));
+    }
+};
+
+TEST_P(Lab, FlowsMatchGroundTruth) {
+    const Tsv t = truth();
+    ASSERT_TRUE(t.error.empty()) << t.error;
+    ASSERT_EQ(client().exit_code, 0) << client().command;
+    const auto flows = callwall_flows(client().db.path());
+    size_t agree = 0;
+    std::string diffs;
+    std::set<std::string> truth_keys;
+    for (const auto& r : t.rows) {
+        const std::string key = flow_key(r);
+        truth_keys.insert(key);
+        auto it = flows.find(key);
+        const std::string got = it == flows.end() ? "(no such flow)" : it->second.at("outcome");
+        if (got == r.at("expected")) {
+            ++agree;
+        } else {
+            diffs += "  " + key + " [" + r.at("step") + ", firewall " + r.at("action") + "]: expected " +
+                     r.at("expected") + ", callwall " + got +
+                     (it == flows.end() ? "" : " (state " + it->second.at("state") + ", app " + it->second.at("app") + ")") +
+                     "\n";
+        }
+    }
+    // Nothing through the firewall that the lab did not start.
+    size_t extra = 0;
+    for (const auto& [key, r] : flows) {
+        if (truth_keys.count(key) || !in_lab_cloud(r.at("server_ip"))) continue;
+        ++extra;
+        diffs += "  " + key + ": callwall has this flow (outcome " + r.at("outcome") +
+                 "), the ground truth does not\n";
+    }
+    report("flows", agree, t.rows.size());
+    EXPECT_EQ(agree, t.rows.size()) << "flow outcomes that differ from the ground truth:\n" << diffs;
+    EXPECT_EQ(extra, 0u) << diffs;
+}
+
+TEST_P(Lab, FlowAttributionMatchesGroundTruth) {
+    const Tsv t = truth();
+    ASSERT_TRUE(t.error.empty()) << t.error;
+    ASSERT_EQ(client().exit_code, 0) << client().command;
+    const auto flows = callwall_flows(client().db.path());
+    std::map<std::string, std::set<std::string>> counted;   // flow id -> entries
+    std::map<std::string, std::string> evidence;            // flow id + entry -> evidence kind
+    for (const auto& line : query_rows(client().db.path(),
+                                       "SELECT flow_id, entry_id, evidence FROM flow_match WHERE counted=1 AND "
+                                       "run_id=(SELECT max(id) FROM run)")) {
+        auto c = split(line, '\t');
+        if (c.size() != 3) continue;
+        counted[c[0]].insert(c[1]);
+        evidence[c[0] + " " + c[1]] = c[2];
+    }
+    size_t agree = 0;
+    std::string diffs;
+    for (const auto& r : t.rows) {
+        const std::string key = flow_key(r);
+        auto it = flows.find(key);
+        const std::set<std::string> want = set_of(r.at("entries"));
+        std::set<std::string> got;
+        std::string id;
+        if (it != flows.end()) {
+            id = it->second.at("id");
+            got = counted[id];
+        }
+        if (got == want) {
+            ++agree;
+            continue;
+        }
+        std::set<std::string> missing, unexpected;
+        std::set_difference(want.begin(), want.end(), got.begin(), got.end(), std::inserter(missing, missing.end()));
+        std::set_difference(got.begin(), got.end(), want.begin(), want.end(),
+                            std::inserter(unexpected, unexpected.end()));
+        std::string ev;
+        for (const auto& e : unexpected) ev += (ev.empty() ? "" : ",") + e + "=" + evidence[id + " " + e];
+        diffs += "  " + key + " [" + r.at("step") + ", names " + r.at("names") + " via " + r.at("name_source") +
+                 ", evidence " + r.at("evidence") + "]" + (missing.empty() ? "" : " not counted for " + join(missing)) +
+                 (unexpected.empty() ? "" : " counted for " + ev + " as well") + "\n";
+    }
+    report("attributions", agree, t.rows.size());
+    EXPECT_EQ(agree, t.rows.size()) << "flows counted for other entries than the ground truth says:\n" << diffs;
+}
+
+TEST_P(Lab, VerdictsMatchExpectedTable) {
+    const Tsv want = read_tsv(dir() + "/expected_verdicts.tsv");
+    ASSERT_TRUE(want.error.empty()) << want.error;
+    ASSERT_EQ(client().exit_code, 0) << client().command;
+    std::map<std::string, std::pair<std::string, std::string>> got;
+    for (const auto& line : query_rows(client().db.path(),
+                                       "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked "
+                                       "FROM verdict WHERE run_id=(SELECT max(id) FROM run)")) {
+        auto c = split(line, '\t');
+        if (c.size() == 5) got[c[0]] = {c[1], join(set_of(c[2]))};
+    }
+    size_t agree = 0;
+    std::string diffs;
+    for (const auto& r : want.rows) {
+        const std::string& id = r.at("entry_id");
+        const std::string expected = r.at("verdict") + " " + join(set_of(r.at("reasons")));
+        auto it = got.find(id);
+        const std::string actual = it == got.end() ? "(no verdict)" : it->second.first + " " + it->second.second;
+        if (actual == expected) {
+            ++agree;
+        } else {
+            diffs += "  " + id + ": expected " + expected + " (" + r.at("flows_observed") + " observed, " +
+                     r.at("flows_blocked") + " blocked), callwall " + actual + "\n";
+        }
+    }
+    report("verdicts", agree, want.rows.size());
+    EXPECT_EQ(agree, want.rows.size()) << "entry verdicts that differ from expected_verdicts.tsv:\n" << diffs;
+    EXPECT_EQ(got.size(), want.rows.size()) << "callwall has verdicts for entries the expected table does not list";
+}
+
+TEST_P(Lab, CloudSideShowsOnlyAcceptedFlows) {
+    const Tsv t = truth();
+    ASSERT_TRUE(t.error.empty()) << t.error;
+    ASSERT_EQ(cloud().exit_code, 0) << cloud().command;
+    const auto flows = callwall_flows(cloud().db.path());
+    size_t agree = 0;
+    std::string diffs;
+    for (const auto& r : t.rows) {
+        const std::string key = flow_key(r);
+        auto it = flows.find(key);
+        const bool accepted = r.at("action") == "accept";
+        if (accepted && it != flows.end() && it->second.at("outcome") == "observed") {
+            ++agree;
+        } else if (!accepted && it == flows.end()) {
+            ++agree;
+        } else {
+            diffs += "  " + key + " [" + r.at("step") + ", firewall " + r.at("action") + "]: on the cloud side " +
+                     (it == flows.end() ? std::string("absent") : "callwall says " + it->second.at("outcome")) + "\n";
+        }
+    }
+    report("cloud-side flows", agree, t.rows.size());
+    EXPECT_EQ(agree, t.rows.size()) << diffs;
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, Lab, ::testing::ValuesIn(profiles()),
+                         [](const auto& info) { return info.param; });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Lab);
+
+// The committed runs must be there (tools/lab/run.sh writes them); with
+// CALLWALL_LAB_DIR set, so must the fresh ones.
+TEST(LabCaptures, ProfilesPresent) {
+    const auto p = profiles();
+    std::string names;
+    for (const auto& x : p) names += x + " ";
+    std::printf("lab runs in %s: %s\n", lab_dir().c_str(), names.c_str());
+    EXPECT_GE(p.size(), 3u) << "expected at least three profile runs (open, restrictive, corporate) in " << lab_dir()
+                            << "; regenerate with: sudo tools/lab/run.sh";
+}
+
+}  // namespace
+}  // namespace callwall::test
