@@ -9,6 +9,7 @@
 // drops to an unprivileged user (--user, default nobody) before reading a
 // single packet.
 #include <grp.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -100,6 +101,30 @@ std::string render_live(const report::ReportData& d, const pipeline::Analyzer& a
         if (header) o += "    => " + p.conclusion + "\n";
     }
     return o;
+}
+
+// Cuts each line to the terminal's width so the view never wraps or scrolls.
+std::string clip_lines(const std::string& text) {
+    winsize ws{};
+    const size_t width = (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) ? ws.ws_col - 1 : 159;
+    std::string out;
+    size_t col = 0;
+    bool in_escape = false;
+    for (char c : text) {
+        if (c == '\n') {
+            out += c;
+            col = 0;
+            continue;
+        }
+        if (c == '\x1b') in_escape = true;
+        if (in_escape) {
+            out += c;
+            if (c >= '@' && c <= '~' && c != '[') in_escape = false;
+            continue;
+        }
+        if (col++ < width) out += c;
+    }
+    return out;
 }
 
 }  // namespace
@@ -290,7 +315,8 @@ int run_capture(int argc, char** argv) {
                         ro.run = run_id;
                         ro.vendors = vendors;
                         const auto d = report::load(db->db(), db_path, ro);
-                        const std::string screen = render_live(d, analyzer, iface_list, now - t0, pps);
+                        std::string screen = render_live(d, analyzer, iface_list, now - t0, pps);
+                        screen = clip_lines(screen);
                         std::fwrite(screen.data(), 1, screen.size(), stdout);
                         std::fflush(stdout);
                     }

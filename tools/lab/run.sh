@@ -173,6 +173,11 @@ setup_topology() {
   # veth pairs made inside the namespaces: nothing ever appears in the host's.
   ip -n "$NS_C" link add cl0 type veth peer name fw-in netns "$NS_F"
   ip -n "$NS_F" link add fw-out type veth peer name cloud0 netns "$NS_S"
+  # Wire-sized packets, as a mirror port would show them: no GSO super-packets.
+  ip -n "$NS_C" link set cl0 gso_max_size 1500 gso_max_segs 1
+  ip -n "$NS_F" link set fw-in gso_max_size 1500 gso_max_segs 1
+  ip -n "$NS_F" link set fw-out gso_max_size 1500 gso_max_segs 1
+  ip -n "$NS_S" link set cloud0 gso_max_size 1500 gso_max_segs 1
 
   ip -n "$NS_C" addr add 10.77.1.10/24 dev cl0
   ip -n "$NS_C" addr add fd77:0:0:1::10/64 dev cl0 nodad
