@@ -236,6 +236,12 @@ CREATE TABLE IF NOT EXISTS unmatched_flow (
   vendor TEXT NOT NULL,
   name TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS unmatched_flow_idx ON unmatched_flow(run_id, flow_id);
+CREATE INDEX IF NOT EXISTS flow_match_entry ON flow_match(run_id, entry_id);
+CREATE INDEX IF NOT EXISTS dns_query_run ON dns_query(run_id, qname);
+CREATE INDEX IF NOT EXISTS dns_answer_run ON dns_answer(run_id, qname);
+CREATE INDEX IF NOT EXISTS tls_hello_flow ON tls_hello(run_id, flow_id);
+CREATE INDEX IF NOT EXISTS rtp_stream_flow ON rtp_stream(run_id, flow_id);
 CREATE VIEW IF NOT EXISTS verdict_summary AS
   SELECT v.run_id, e.vendor, e.edition, e.product, e.service, e.transport, e.ports, e.destinations,
          e.required, e.conditions, v.entry_id, v.verdict, v.reasons, v.flows_observed, v.flows_blocked,

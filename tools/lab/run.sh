@@ -15,7 +15,8 @@
 # Chromium), and tears everything down again. Then tools/lab/truth.py writes
 # the ground truth and the expected callwall verdicts next to the captures.
 #
-# Output, per profile, in DIR/PROFILE/ (default DIR: captures/lab):
+# Output in DIR (default: captures/lab): versions.txt (tools and kernel), and
+# per profile, in DIR/PROFILE/:
 #   client.pcap          the client-facing side of the firewall (a mirror port inside)
 #   cloud.pcap           the cloud side (what got through)
 #   ruleset.nft          the nftables ruleset of the profile (from labplan.py)
@@ -41,6 +42,18 @@ KEEP_WORK=0
 
 usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 
+# kill_ns_procs NS: SIGKILL every process in the lab namespace NS, until none
+# is left (a dying parent may have started a child meanwhile). Bounded: 3 s.
+kill_ns_procs() {
+  local ns="$1" i pids
+  for i in $(seq 30); do
+    pids="$(ip netns pids "$ns" 2>/dev/null || true)"
+    [ -n "$pids" ] || return 0
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.1
+  done
+}
+
 # `run.sh down [--all]`: remove what a lab run that could not clean up after
 # itself (SIGKILL, power loss) left behind: its namespaces, every process in
 # them, /etc/netns/<ns>. Runs whose run.sh is still alive are left alone
@@ -55,10 +68,12 @@ if [ "${1:-}" = down ]; then
       echo "lab: $ns belongs to a running lab (pid $owner): left alone (use down --all)" >&2
       continue
     fi
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    kill_ns_procs "$ns"
     ip netns del "$ns" && n=$((n + 1))
     rm -rf "/etc/netns/$ns"
+    rm -rf /tmp/cwlab."$owner".*
   done
+  rmdir /etc/netns 2>/dev/null || true
   echo "lab: down: removed $n namespace(s)" >&2
   exit 0
 fi
@@ -85,7 +100,7 @@ done
 
 TAG="cwlab$$"
 NS_C="$TAG-client"; NS_F="$TAG-fw"; NS_S="$TAG-cloud"
-WORK="$(mktemp -d /tmp/cwlab.XXXXXX)"
+WORK="$(mktemp -d "/tmp/cwlab.$$.XXXXXX")"
 PIDFILE="$WORK/pids"
 : > "$PIDFILE"
 mkdir -p "$WORK/logs"
@@ -117,15 +132,16 @@ stop_all_recorded() {
 
 teardown_topology() {
   stop_all_recorded
-  local ns pid
+  local ns
   for ns in "$NS_C" "$NS_F" "$NS_S"; do
     if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
       # Anything still running in a lab namespace was started by the lab.
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+      kill_ns_procs "$ns"
       ip netns del "$ns" 2>/dev/null || true
     fi
   done
   rm -rf "/etc/netns/$NS_C"
+  rmdir /etc/netns 2>/dev/null || true
 }
 
 cleanup() {
@@ -301,5 +317,19 @@ run_profile() {
 log "work directory $WORK, namespaces $TAG-*, output $OUT"
 make_certs
 mkdir -p "$OUT"
+{
+  echo "# tools and machine of the lab run that wrote this directory"
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "kernel: $(uname -r)"
+  echo "coturn: $(turnserver --version 2>&1 | head -1)"
+  echo "chromium: $(/usr/lib/chromium/chromium --version 2>/dev/null | head -1)"
+  echo "gstreamer: $(gst-launch-1.0 --version | sed -n 2p)"
+  echo "dnsmasq: $(dnsmasq --version | head -1 | cut -d' ' -f3)"
+  echo "nftables: $(nft --version)"
+  echo "tcpdump: $(tcpdump --version 2>&1 | head -1)"
+  echo "dig: $(dig -v 2>&1)"
+  echo "curl: $(curl --version | head -1 | cut -d' ' -f1-2)"
+  echo "openssl: $(openssl version)"
+} >"$OUT/versions.txt"
 for p in $PROFILES; do run_profile "$p"; done
 log "all profiles done: $PROFILES"
