@@ -171,6 +171,7 @@ int run_analyze(int argc, char** argv) {
         if (g_stop_signal) status = store::RunStatus::Interrupted;
         progress.done();
         analyzer.finish();
+        note_bounds(analyzer);
         db->update_run(run_id, analyzer.totals(), status, wall_now());
         db->flush();
     } catch (const store::StoreError& e) {

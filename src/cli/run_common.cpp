@@ -63,6 +63,17 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
     std::fprintf(out, "\ntime %.3f s, %.0f packets/s\n", elapsed_s, pps);
 }
 
+void note_bounds(pipeline::Analyzer& a) {
+    std::string& notes = a.totals().notes;
+    const auto& ds = a.dissector().stats();
+    if (ds.pool_exhausted)
+        notes += "bounds: " + std::to_string(ds.pool_exhausted) +
+                 " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
+    if (const uint64_t n = a.dissector().names().dropped())
+        notes += "bounds: " + std::to_string(n) + " names not recorded (name table full at " +
+                 std::to_string(pipeline::NameTable::kMaxNames) + ")\n";
+}
+
 int report_store_error(const store::StoreError& e) {
     std::fprintf(stderr, "callwall: database error: %s\n", e.what());
     return kExitDatabase;

@@ -27,6 +27,11 @@ std::string join_command_line(int argc, char** argv);
 /// Prints the end-of-run summary (packets, flows by state, time, packets/s).
 void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s);
 
+/// Appends a notes line for each bound the run hit (dissect buffer pools full,
+/// name table full), so the damage to the results is visible in `run.notes`.
+/// Flows forced out by --max-flows are already in run.flows_evicted_full.
+void note_bounds(pipeline::Analyzer& a);
+
 /// Maps exceptions thrown at start-up or by the store to one line and an exit code.
 int report_store_error(const store::StoreError& e);
 

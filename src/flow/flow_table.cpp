@@ -129,7 +129,8 @@ uint32_t FlowTable::find_slot(const FlowKey& k, uint64_t h) const noexcept {
     while (true) {
         const uint32_t idx = slots_[s];
         if (idx == UINT32_MAX) return static_cast<uint32_t>(s);
-        if (slab_[idx].key == k) return static_cast<uint32_t>(s);
+        const Flow& f = slab_[idx];
+        if (f.key_hash == h && f.key == k) return static_cast<uint32_t>(s);
         s = (s + 1) & mask_;
     }
 }
@@ -173,7 +174,7 @@ void FlowTable::evict(uint32_t idx) noexcept {
     while (true) {
         const uint32_t other = slots_[s];
         if (other == UINT32_MAX) break;
-        const uint64_t home = hash(slab_[other].key) & mask_;
+        const uint64_t home = slab_[other].key_hash & mask_;
         // Move `other` into the hole if its home is not cyclically in (hole, s].
         const bool in_range = hole <= s ? (home > hole && home <= s) : (home > hole || home <= s);
         if (!in_range) {
@@ -238,6 +239,7 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         Flow& f = slab_[idx];
         f = Flow{};
         f.key = k;
+        f.key_hash = h;
         f.hash_slot = s;
         f.id = next_id_++;
         f.proto = m.proto;

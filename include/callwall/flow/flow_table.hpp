@@ -106,6 +106,7 @@ struct Flow {
     // Intrusive LRU (indices into the slab).
     uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;
     uint32_t hash_slot = UINT32_MAX;
+    uint64_t key_hash = 0;  ///< hash(key), cached: probes compare it before the key
     FlowKey key;
 
     [[nodiscard]] ConnState state() const noexcept;
