@@ -4,6 +4,7 @@ markdown, and splices it into docs/performance.md between markers.
 
     bench_report.py compare DIR PACKETS      -> DIR/table.md
     bench_report.py rss DIR                  -> DIR/rss.md
+    bench_report.py micro JSON OUT.md        Google Benchmark JSON (medians) -> markdown
     bench_report.py splice FILE NAME PART.md    replaces what lies between
                                                 <!-- NAME:begin --> and <!-- NAME:end -->
 
@@ -142,7 +143,7 @@ def rss(d):
                      len(rss_v)))
     lines = [f"Same mix and packet rate (`tools/gen_workload.py --seed 1`, 6000 packets/s of capture "
              f"time), only longer. `callwall analyze -q FILE --db DB` under `/usr/bin/time -v`, median over "
-             f"the runs; {m.get('date', '?')}, {m.get('cpu', '?')}, shared machine "
+             f"the runs; {m.get('date', '?')}, callwall {m.get('callwall', '?')}, {m.get('cpu', '?')}, shared machine "
              f"(load average {m.get('load before', '?')} before, {m.get('load after', '?')} after). "
              f"{m.get('note', '')}".rstrip(), '',
              '| Packets | File | Capture span | Flows written | Runs | Peak RSS | Median wall | Packets/s |',
@@ -155,6 +156,41 @@ def rss(d):
         lines += ['', f"{b[0] / a[0]:g}× the packets: peak RSS × **{b[4] / a[4]:.2f}** "
                       f"({a[4] / 1024:.0f} → {b[4] / 1024:.0f} MiB)."]
     open(os.path.join(d, 'rss.md'), 'w').write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+def micro(path, out):
+    d = json.load(open(path))
+    ctx = d['context']
+    load = ', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))
+    lines = [f"`callwall_bench`, medians of {ctx.get('num_cpus', '?')}-CPU runs on {ctx.get('date', '?')[:16]}, "
+             f"load average {load or '?'} at the start (shared machine: compare CPU with wall to see the "
+             "contention). Per-item time is the median time divided by the items of one iteration.", '',
+             '| Benchmark | Wall | CPU | Items/s | Per item (CPU) | Notes |', '|---|---:|---:|---:|---:|---|']
+    scale = {'ns': 1, 'us': 1e3, 'ms': 1e6, 's': 1e9}
+    for b in d['benchmarks']:
+        if b.get('run_type') == 'aggregate' and b.get('aggregate_name') != 'median':
+            continue
+        if b.get('error_occurred'):
+            continue
+        name = re.sub(r'/(min_time:[0-9.]+|real_time|iterations:\d+)', '', b.get('run_name', b['name']))
+        u = b['time_unit']
+        ips = b.get('items_per_second')
+        notes = []
+        for k in ('frames', 'flows', 'share_of_frames', 'decoded_share'):
+            if k in b:
+                v = b[k]
+                notes.append(f'{k} {v:.3g}' if isinstance(v, float) and v < 1 else f'{k} {int(v)}')
+        per_item = ''
+        if ips:
+            # items/s is over real time for UseRealTime benchmarks and CPU time otherwise: recompute from CPU.
+            items_per_iter = ips * b['real_time' if 'real_time' in b['run_name'] else 'cpu_time'] * scale[u] / 1e9
+            if items_per_iter > 0:
+                ns = b['cpu_time'] * scale[u] / items_per_iter
+                per_item = f'{ns:.0f} ns' if ns < 1e4 else f'{ns / 1e3:.1f} µs'
+        lines.append(f"| `{name}` | {b['real_time']:.3g} {u} | {b['cpu_time']:.3g} {u} | "
+                     f"{(ips or 0) / 1e6:.2f} M | {per_item} | {', '.join(notes)} |")
+    open(out, 'w').write('\n'.join(lines) + '\n')
     print('\n'.join(lines))
 
 
@@ -176,6 +212,8 @@ if __name__ == '__main__':
         compare(sys.argv[2], sys.argv[3])
     elif cmd == 'rss' and len(sys.argv) == 3:
         rss(sys.argv[2])
+    elif cmd == 'micro' and len(sys.argv) == 4:
+        micro(sys.argv[2], sys.argv[3])
     elif cmd == 'splice' and len(sys.argv) == 5:
         splice(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

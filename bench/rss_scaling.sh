@@ -8,7 +8,8 @@
 # Workloads are tools/gen_workload.py --seed 1, cached as
 # /tmp/callwall-bench-N.pcap (8M packets is about 5 GB: the script checks the
 # free space of /tmp first and falls back to 1M vs 4M, saying so). Each file is
-# analysed CALLWALL_RSS_RUNS times (default 2) by `callwall analyze -q FILE --db DB`
+# analysed CALLWALL_RSS_RUNS times (default 3, after one read of the file to
+# warm the page cache) by `callwall analyze -q FILE --db DB`
 # under /usr/bin/time -v; medians go to $CALLWALL_RSS_DIR (default
 # /tmp/callwall-rss)/rss.md and into docs/performance.md between
 # <!-- rss:begin --> and <!-- rss:end -->.
@@ -16,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 small="${1:-2000000}"
 large="${2:-8000000}"
-runs="${CALLWALL_RSS_RUNS:-2}"
+runs="${CALLWALL_RSS_RUNS:-3}"
 dir="${CALLWALL_RSS_DIR:-/tmp/callwall-rss}"
 db="$dir/callwall.sqlite"
 note=""
@@ -52,12 +53,16 @@ mkdir -p "$dir"
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
     echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+    [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev+local changes"
+    echo "callwall: $rev"
     echo "note: $note"
 } >"$dir/machine.txt"
 
 for n in "$small" "$large"; do
     f="/tmp/callwall-bench-$n.pcap"
     rss="" wall=""
+    cat "$f" >/dev/null  # page cache warm, as in compare.sh
     i=0
     while [ "$i" -lt "$runs" ]; do
         rm -f "$db" "$db-wal" "$db-shm"

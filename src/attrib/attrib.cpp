@@ -18,14 +18,13 @@ using catalog::Entry;
 // Confidence by evidence kind (documented in the README): a flow's own SNI
 // names it; a DNS answer the same client saw just before names it unless the
 // address also served other names; a TURN peer relation is indirect; protocol
-// evidence in a vendor's port range, while that vendor is active by name, is
-// circumstantial; a port alone is a hint that decides nothing.
+// evidence in a destination-ANY range, while that vendor is active by name,
+// is circumstantial; a port alone is a hint that decides nothing.
 constexpr double kConfidenceSni = 0.95;
 constexpr double kConfidenceDns = 0.85;
 constexpr double kConfidenceDnsShared = 0.7;
 constexpr double kConfidenceTurnPeer = 0.6;
 constexpr double kConfidenceProtocolAny = 0.6;
-constexpr double kConfidenceProtocolPort = 0.5;
 constexpr double kConfidencePortOnly = 0.2;
 
 bool admin_prohibited(int family, int type, int code) {
@@ -258,13 +257,16 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
             if (active_vendors.count(e.vendor_index)) add(idx, Evidence::Protocol, kConfidenceProtocolAny, "");
         }
     }
+    // A flow without a name on a named entry's port is only a hint, whatever
+    // protocol it carries: with several vendors active, a peer's STUN check
+    // on a high port would otherwise count for every vendor whose range
+    // covers it (the lab's restrictive profile showed exactly that).
     if (names.empty()) {
         for (uint32_t idx = 0; idx < c.entries().size(); ++idx) {
             const Entry& e = c.entries()[idx];
             if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party) continue;
             if (!port_ok(e, idx, false)) continue;
-            if (proto) add(idx, Evidence::Protocol, kConfidenceProtocolPort, "");
-            else if (f.server_port != 443 && f.server_port != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
+            if (f.server_port != 443 && f.server_port != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
         }
     }
     std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.entry < b.entry; });

@@ -359,6 +359,10 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
                          path + ": cannot create the database: directory " + dir + " is not writable (" + std::strerror(errno) + ")");
     if (exists && ::access(path.c_str(), R_OK | W_OK) != 0)
         throw StoreError(StoreErrorKind::ReadOnly, path + ": cannot write the database file (" + std::strerror(errno) + ")");
+    if (exists && ::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw StoreError(StoreErrorKind::ReadOnly, path + ": directory " + dir +
+                                                       " is not writable, and the database needs its -wal and -shm files there (" +
+                                                       std::strerror(errno) + ")");
     int rc = sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         const std::string why = s->db_ ? sqlite3_errmsg(s->db_) : sqlite3_errstr(rc);

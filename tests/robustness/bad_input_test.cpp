@@ -208,6 +208,24 @@ TEST_F(BadInput, DatabaseFileReadOnly) {
     EXPECT_EQ(check.integer("SELECT count(*) FROM run"), 1);
 }
 
+TEST_F(BadInput, DatabaseWritableInReadOnlyDirectory) {
+    // WAL mode needs DB-wal and DB-shm beside the database.
+    const std::string ro = dir_ / "ro";
+    std::filesystem::create_directory(ro);
+    const std::string db = make_db("ro/keep.sqlite");
+    if (::geteuid() == 0) ASSERT_EQ(::chown(db.c_str(), 65534, 65534), 0);
+    ::chmod(ro.c_str(), 0555);
+    const std::string before = read_file(db);
+    bool skipped = false;
+    const auto r = callwall_unprivileged({"analyze", capture_, "--db", db}, skipped);
+    ::chmod(ro.c_str(), 0755);
+    if (skipped) GTEST_SKIP() << "running as root without " << kSetpriv << ": cannot make a directory read-only";
+    expect_one_line(r, 5,
+                    "callwall: database error: " + db + ": directory " + ro +
+                        " is not writable, and the database needs its -wal and -shm files there (Permission denied)");
+    EXPECT_EQ(read_file(db), before);
+}
+
 TEST_F(BadInput, DatabaseIsADirectory) {
     std::filesystem::create_directory(dir_ / "db.sqlite");
     expect_one_line(callwall({"analyze", capture_, "--db", dir_ / "db.sqlite"}), 5,

@@ -22,7 +22,11 @@ ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here
 ok=1
 ip -n "$probe" link add p0 type veth peer name p1 2>/dev/null || ok=0
 ip netns exec "$probe" nft -f - 2>/dev/null <<'EOF' || ok=0
-table inet probe { chain f { type filter hook forward priority filter; policy accept; } }
+table inet probe {
+  chain f {
+    type filter hook forward priority filter; policy accept;
+  }
+}
 EOF
 ip netns del "$probe"
 [ "$ok" -eq 1 ] || skip "network namespaces work, but not veth pairs or nftables inside them"

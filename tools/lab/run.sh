@@ -15,8 +15,8 @@
 # Chromium), and tears everything down again. Then tools/lab/truth.py writes
 # the ground truth and the expected callwall verdicts next to the captures.
 #
-# Output in DIR (default: captures/lab): versions.txt (tools and kernel), and
-# per profile, in DIR/PROFILE/:
+# Output in DIR (default: captures/lab): versions.txt (tools and kernel),
+# SHA256SUMS (every file but README.md), and per profile, in DIR/PROFILE/:
 #   client.pcap          the client-facing side of the firewall (a mirror port inside)
 #   cloud.pcap           the cloud side (what got through)
 #   ruleset.nft          the nftables ruleset of the profile (from labplan.py)
@@ -306,6 +306,8 @@ run_profile() {
   grep -h "dropped by kernel" "$WORK"/logs/tcpdump-*.log | grep -vq "^0 " &&
     die "tcpdump dropped packets: $(grep -h 'dropped by kernel' "$WORK"/logs/tcpdump-*.log | tr '\n' ' ')"
   sed 's/^clients: /  /' "$WORK/logs/clients-$profile.log" >&2
+  grep -q '"connected": true' "$dir/steps.jsonl" ||
+    log "WARNING: profile $profile: the Chromium call did not connect (see $dir/chromium.log)"
   nsx "$NS_F" nft list ruleset >"$dir/nft-counters.txt"
   cp "$WORK/logs/dnsmasq.log" "$dir/dnsmasq.log"
   teardown_topology
@@ -332,4 +334,6 @@ mkdir -p "$OUT"
   echo "openssl: $(openssl version)"
 } >"$OUT/versions.txt"
 for p in $PROFILES; do run_profile "$p"; done
+(cd "$OUT" && find . -type f ! -name SHA256SUMS ! -name README.md | sed 's|^\./||' | sort | xargs sha256sum) \
+  >"$OUT/SHA256SUMS"
 log "all profiles done: $PROFILES"
