@@ -45,7 +45,9 @@ fi
 
 echo "compare.sh: building (release)" >&2
 cmake --preset release >/dev/null
-cmake --build --preset release -j2 --target callwall pcap_floor >/dev/null
+# Retried once: a concurrent build of the same tree can race on the link.
+cmake --build --preset release -j2 --target callwall pcap_floor >/dev/null ||
+    { sleep 5; cmake --build --preset release -j2 --target callwall pcap_floor >/dev/null; }
 
 rm -rf "$dir"
 mkdir -p "$dir"

@@ -21,7 +21,9 @@ if [ ! -f "$file" ]; then
     mv "$file.part" "$file"
 fi
 cmake --preset release >/dev/null
-cmake --build --preset release -j2 --target callwall_bench >/dev/null
+# Retried once: a concurrent build of the same tree can race on the link.
+cmake --build --preset release -j2 --target callwall_bench >/dev/null ||
+    { sleep 5; cmake --build --preset release -j2 --target callwall_bench >/dev/null; }
 mkdir -p "$dir"
 cat "$file" >/dev/null
 CALLWALL_BENCH_PCAP="$file" build/release/callwall_bench --benchmark_filter="$filter" \

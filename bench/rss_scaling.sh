@@ -45,7 +45,9 @@ for n in "$small" "$large"; do
 done
 
 cmake --preset release >/dev/null
-cmake --build --preset release -j2 --target callwall >/dev/null
+# Retried once: a concurrent build of the same tree can race on the link.
+cmake --build --preset release -j2 --target callwall >/dev/null ||
+    { sleep 5; cmake --build --preset release -j2 --target callwall >/dev/null; }
 
 rm -rf "$dir"
 mkdir -p "$dir"

@@ -157,7 +157,9 @@ int run_analyze(int argc, char** argv) {
                     }
                     continue;
                 }
-                if (st == capture::NextStatus::Error) {
+                // A signal interrupting a blocking read (a pipe: tcpdump -w - | callwall
+                // analyze /dev/stdin) is the stop the user asked for, not damage.
+                if (st == capture::NextStatus::Error && !g_stop_signal) {
                     ++analyzer.totals().damaged_files;
                     analyzer.totals().notes += src.name() + ": reading stopped after " + std::to_string(n) +
                                                " packets: " + src.error() + "\n";

@@ -213,7 +213,9 @@ TEST_F(BadInput, DatabaseWritableInReadOnlyDirectory) {
     const std::string ro = dir_ / "ro";
     std::filesystem::create_directory(ro);
     const std::string db = make_db("ro/keep.sqlite");
-    if (::geteuid() == 0) ASSERT_EQ(::chown(db.c_str(), 65534, 65534), 0);
+    if (::geteuid() == 0) {
+        ASSERT_EQ(::chown(db.c_str(), 65534, 65534), 0);
+    }
     ::chmod(ro.c_str(), 0555);
     const std::string before = read_file(db);
     bool skipped = false;

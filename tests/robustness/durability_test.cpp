@@ -139,6 +139,53 @@ TEST_F(Durability, SigintFinishesRunAsInterrupted) { interrupt_with(SIGINT); }
 
 TEST_F(Durability, SigtermFinishesRunAsInterrupted) { interrupt_with(SIGTERM); }
 
+// `tcpdump -w - | callwall analyze /dev/stdin`: Ctrl-C lands while callwall
+// waits in read(); the interrupted read is the requested stop, not damage.
+TEST_F(Durability, SigintWhileReadingAPipeIsNotDamage) {
+    const std::string db = dir_ / "d.sqlite";
+    const std::string fifo = dir_ / "pipe.pcap";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+    Process p({bin_, "analyze", fifo, "--db", db}, dir_ / "out", dir_ / "err");
+    ASSERT_TRUE(p.started());
+    // Open the writing end once callwall has opened the reading end.
+    int fd = -1;
+    const double t0 = now_s();
+    while (fd < 0 && now_s() - t0 < 60 && !p.poll()) {
+        fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GE(fd, 0) << "callwall never opened the pipe: " << p.info().describe() << " " << read_file(dir_ / "err");
+    ::fcntl(fd, F_SETFL, 0);
+    // 4 MiB of the workload; write() returns once callwall has read all but a pipe buffer of it.
+    const std::string bytes = read_file(workload_).substr(0, 4 << 20);
+    auto* old = ::signal(SIGPIPE, SIG_IGN);
+    size_t off = 0;
+    while (off < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+    }
+    EXPECT_EQ(off, bytes.size()) << "callwall stopped reading: " << read_file(dir_ / "err");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // it drains the pipe, then blocks in read()
+    EXPECT_FALSE(p.poll()) << "callwall ended before the signal: " << p.info().describe();
+    p.signal(SIGINT);
+    const ExitInfo ex = p.wait(kRunTimeoutS);
+    ::close(fd);
+    ::signal(SIGPIPE, old);
+    const std::string err = read_file(dir_ / "err");
+    EXPECT_FALSE(has_sanitizer_report(err)) << head(err, 30);
+    ASSERT_TRUE(ex.exited) << ex.describe();
+    EXPECT_EQ(ex.code, 0) << err;
+    EXPECT_EQ(err, "");
+    Db d(db);
+    EXPECT_EQ(d.text("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(d.text("SELECT status FROM run WHERE id=1"), "interrupted");
+    EXPECT_EQ(d.integer("SELECT damaged_files FROM run WHERE id=1"), 0);
+    EXPECT_EQ(d.text("SELECT notes FROM run WHERE id=1"), "");
+    EXPECT_GT(d.integer("SELECT packets FROM run WHERE id=1"), 1000);
+    EXPECT_GT(d.integer("SELECT count(*) FROM verdict WHERE run_id=1"), 0);
+}
+
 TEST_F(Durability, KillNineLeavesConsistentDatabaseAndIncompleteRun) {
     const std::string db = dir_ / "d.sqlite";
     const std::string run1 = earlier_run(db);
