@@ -159,5 +159,48 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
 #endif
 }
 
+// Mirror ports that split directions come as two interfaces: callwall reads
+// both (-i a -i b) into one run. Two veth pairs, traffic over each.
+TEST_F(LiveCapture, TwoInterfacesIntoOneRun) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    const std::string traffic = source_dir() + "/tests/live/traffic.py";
+    if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
+    const std::string a2 = veth_a_ + "x", b2 = veth_b_ + "x";
+    ASSERT_EQ(run({"ip", "link", "add", a2, "netns", ns_a_, "type", "veth", "peer", "name", b2, "netns", ns_b_}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.199.1.1/24", "dev", a2}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.199.1.2/24", "dev", b2}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_a_, "link", "set", a2, "up"}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_b_, "link", "set", b2, "up"}), 0);
+    TempDb db;
+    const std::string log = db.path() + ".log";
+    pids_.push_back(spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", traffic, "server", "10.199.0.2"}));
+    pids_.push_back(spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", traffic, "server", "10.199.1.2"}));
+    const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "-i", a2, "--db",
+                            db.path(), "--duration", "60", "-q"},
+                           log);
+    pids_.push_back(cw);
+    bool started = false;
+    for (int i = 0; i < 100 && !started; ++i) {
+        std::this_thread::sleep_for(100ms);
+        started = std::filesystem::exists(db.path()) && !query_rows(db.path(), "SELECT id FROM run").empty();
+    }
+    ASSERT_TRUE(started) << read_file(log);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.0.2"}, 30s), 0);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.1.2"}, 30s), 0);
+    ASSERT_EQ(kill(cw, SIGTERM), 0);
+    EXPECT_EQ(wait_for(cw, 20s), 0) << read_file(log);
+    pids_.pop_back();
+    EXPECT_EQ(query_rows(db.path(), "SELECT source, status, kernel_dropped FROM run"),
+              std::vector<std::string>{veth_a_ + "," + a2 + "\tinterrupted\t0"});
+    EXPECT_EQ(query_rows(db.path(), "SELECT server_ip, count(*) > 3 FROM flow WHERE transport IN ('tcp','udp') "
+                                    "GROUP BY server_ip ORDER BY server_ip"),
+              (std::vector<std::string>{"10.199.0.2\t1", "10.199.1.2\t1"}));
+    EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM tls_hello"), std::vector<std::string>{"2"});
+#endif
+}
+
 }  // namespace
 }  // namespace callwall::test
