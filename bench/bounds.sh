@@ -7,8 +7,9 @@
 #
 # Defaults: build/release/callwall, 400000 and 1600000 packets, --max-flows
 # 100000, kinds "mix flows dns tls stun peers". For each kind and size it prints
-#   packet_rss   peak RSS (VmHWM) when the run row turns 'completed', i.e. the
-#                packet path: flow table, dissect pools, name tables, store batches
+#   packet_rss   the largest RSS sampled (every 50 ms) while the run row is still
+#                'running', i.e. the packet path: flow table, dissect pools, name
+#                tables, store batches (the end-of-run flush included)
 #   total_rss    peak RSS of the whole command (/usr/bin/time), i.e. with the
 #                attribution step that follows
 #   growth       large / small of each, as a percentage
@@ -53,20 +54,21 @@ measure() {
         pid=$(pgrep -P "$tpid" || true)
         [ -n "$pid" ] || sleep 0.01
     done
-    packet_kb=""
+    packet_kb=0
     loop_s=""
     while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
-        hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
         st=$(sqlite3 -readonly "$tmp/h.db" "SELECT status FROM run ORDER BY id DESC LIMIT 1" 2>/dev/null || true)
-        if [ -z "$packet_kb" ] && [ -n "$st" ] && [ "$st" != running ] && [ -n "$hwm" ]; then
-            packet_kb=$hwm
+        if [ -z "$loop_s" ] && [ -n "$rss" ] && [ "$st" != completed ] && [ "$st" != interrupted ] && [ "$st" != failed ]; then
+            [ "$rss" -gt "$packet_kb" ] && packet_kb=$rss
+        elif [ -z "$loop_s" ]; then
             loop_s=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
         fi
         sleep 0.05
     done
     wait "$tpid" || { echo "bounds.sh: callwall failed on $1 x $2" >&2; exit 1; }
     read -r total_kb total_s < "$tmp/time"
-    [ -n "$packet_kb" ] || packet_kb=$total_kb
+    [ "$packet_kb" -gt 0 ] || packet_kb=$total_kb
     counters=$(sqlite3 -readonly "$tmp/h.db" \
         "SELECT 'flows=' || flows || ' evicted_full=' || flows_evicted_full FROM run ORDER BY id DESC LIMIT 1")
     notes=$(sqlite3 -readonly "$tmp/h.db" "SELECT replace(notes, char(10), '; ') FROM run ORDER BY id DESC LIMIT 1")

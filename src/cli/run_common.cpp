@@ -109,6 +109,7 @@ int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog
                         const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet) {
     attrib::run_attribution(db, run_id, c);
     db.flush();
+    if (quiet && fail_on.empty()) return kExitOk;  // nothing to print or decide
     report::ReportOptions opt;
     opt.run = run_id;
     opt.vendors = vendors;

@@ -49,12 +49,13 @@ constexpr size_t kDnsPending = 16;
 constexpr size_t kStunFramerBuffer = 4096;
 
 // Pool bounds (buffers lent to flows that need them; see the file header).
-constexpr size_t kTlsSlots = 1024;
+constexpr size_t kTlsSlots = 2048;  // per direction: a ClientHello or a server's first flight in progress
 constexpr size_t kQuicSlots = 512;
 constexpr size_t kStunSlots = 16384;
 constexpr size_t kStunTcpSlots = 1024;
 constexpr size_t kRtpSlots = 16384;
-constexpr size_t kDnsSlots = 4096;
+constexpr size_t kDnsPendingSlots = 65536;  // flows with DNS queries awaiting an answer (256 B each)
+constexpr size_t kDnsTcpSlots = 1024;       // DNS-over-TCP connections being framed (8 KiB each)
 
 /// Objects with stable addresses (assemblers hold spans into their own
 /// slot), allocated in chunks on first use up to a bound, recycled through a
@@ -71,7 +72,9 @@ public:
         }
         if (size_ >= cap_) return -1;
         if (size_ % kChunk == 0) {
-            chunks_.push_back(std::make_unique<T[]>(kChunk));
+            // Default-initialised: reassembly buffers are not zero-filled
+            // (decoders only ever read the byte ranges they were given).
+            chunks_.push_back(std::unique_ptr<T[]>(new T[kChunk]));
             free_.reserve(chunks_.size() * kChunk);
         }
         return static_cast<int32_t>(size_++);
@@ -90,9 +93,10 @@ private:
     std::vector<int32_t> free_;
 };
 
+// One direction of a TLS first flight being reassembled; returned to the
+// pool as soon as that side is decoded (or given up on).
 struct TlsSlot {
-    std::array<uint8_t, tls::kMinFlightBuffer> client_buf{};
-    std::array<uint8_t, tls::kMinFlightBuffer> server_buf{};
+    std::array<uint8_t, tls::kMinFlightBuffer> buf;
     std::optional<tls::ClientHelloAssembler> client;
     std::optional<tls::ServerFlightAssembler> server;
     void reset() noexcept {
@@ -102,7 +106,7 @@ struct TlsSlot {
 };
 
 struct QuicSlot {
-    std::array<uint8_t, quic::kRecommendedCryptoBuffer> buf{};
+    std::array<uint8_t, quic::kRecommendedCryptoBuffer> buf;
     std::optional<quic::ClientInitialAssembler> assembler;
     void reset() noexcept { assembler.reset(); }
 };
@@ -119,7 +123,7 @@ struct StunSlot {
 };
 
 struct StunTcpSlot {
-    std::array<std::array<uint8_t, kStunFramerBuffer>, 2> buf{};
+    std::array<std::array<uint8_t, kStunFramerBuffer>, 2> buf;
     std::array<std::optional<stun::StreamFramer>, 2> framer;
     void reset() noexcept { framer[0].reset(), framer[1].reset(); }
 };
@@ -148,13 +152,22 @@ struct DnsPending {
     int64_t ts_us = 0;
 };
 
-struct DnsSlot {
-    std::array<dns::TcpFramer, 2> framer;
+// Queries of one flow awaiting their answer; returned when none is pending.
+struct DnsPendingSlot {
     std::array<DnsPending, kDnsPending> pending{};
+    void reset() noexcept { pending = {}; }
+    [[nodiscard]] bool empty() const noexcept {
+        for (const auto& p : pending)
+            if (p.used) return false;
+        return true;
+    }
+};
+
+struct DnsTcpSlot {
+    std::array<dns::TcpFramer, 2> framer;
     void reset() noexcept {
         framer[0].reset();
         framer[1].reset();
-        pending = {};
     }
 };
 
@@ -173,7 +186,7 @@ struct FlowApp {
     uint8_t tries = 0;
     uint16_t apps = 0;
     uint16_t rtc_packets = 0;
-    int32_t tls = -1, quic = -1, stun = -1, stun_tcp = -1, rtp = -1, dns = -1;
+    int32_t tls_c = -1, tls_s = -1, quic = -1, stun = -1, stun_tcp = -1, rtp = -1, dns = -1, dns_tcp = -1;
     // Hello facts (TLS or QUIC).
     bool hello = false;
     bool hello_ech = false;
@@ -361,7 +374,8 @@ struct Dissector::Impl {
     Pool<StunSlot> stun_pool{kStunSlots};
     Pool<StunTcpSlot> stun_tcp_pool{kStunTcpSlots};
     Pool<RtpSlot> rtp_pool{kRtpSlots};
-    Pool<DnsSlot> dns_pool{kDnsSlots};
+    Pool<DnsPendingSlot> dns_pool{kDnsPendingSlots};
+    Pool<DnsTcpSlot> dns_tcp_pool{kDnsTcpSlots};
     quic::Decryptor decryptor;
     NameTable names;
     NameMap name_map;
@@ -395,13 +409,15 @@ struct Dissector::Impl {
     }
 
     void release_all(FlowApp& a) noexcept {
-        if (a.tls >= 0) tls_pool.release(a.tls);
+        if (a.tls_c >= 0) tls_pool.release(a.tls_c);
+        if (a.tls_s >= 0) tls_pool.release(a.tls_s);
+        if (a.dns_tcp >= 0) dns_tcp_pool.release(a.dns_tcp);
         if (a.quic >= 0) quic_pool.release(a.quic);
         if (a.stun >= 0) stun_pool.release(a.stun);
         if (a.stun_tcp >= 0) stun_tcp_pool.release(a.stun_tcp);
         if (a.rtp >= 0) rtp_pool.release(a.rtp);
         if (a.dns >= 0) dns_pool.release(a.dns);
-        a.tls = a.quic = a.stun = a.stun_tcp = a.rtp = a.dns = -1;
+        a.tls_c = a.tls_s = a.quic = a.stun = a.stun_tcp = a.rtp = a.dns = a.dns_tcp = -1;
     }
 
     uint32_t dns_name_of(const Flow& f, int64_t at_us) const noexcept {
@@ -419,8 +435,8 @@ struct Dissector::Impl {
         ++stats.dns_messages;
         a.apps |= kAppDns;
         const dns::Message& m = *r;
-        if (a.dns < 0) a.dns = lend(dns_pool);
-        DnsSlot* slot = a.dns >= 0 ? &dns_pool.at(a.dns) : nullptr;
+        if (a.dns < 0 && !m.header.qr) a.dns = lend(dns_pool);
+        DnsPendingSlot* slot = a.dns >= 0 ? &dns_pool.at(a.dns) : nullptr;
         const std::string_view qname = m.has_question ? m.name(m.question.qname) : std::string_view();
         const uint32_t qname_id = names.intern(qname);
         if (!m.header.qr) {
@@ -441,6 +457,10 @@ struct Dissector::Impl {
         if (slot) {
             for (auto& p : slot->pending)
                 if (p.used && p.id == m.header.id) p.used = false;
+            if (slot->empty()) {  // nothing awaits an answer: give the slot back
+                dns_pool.release(a.dns);
+                a.dns = -1;
+            }
         }
         write([&](store::Store& s) {
             store::DnsQueryRow q;
@@ -535,15 +555,16 @@ struct Dissector::Impl {
 
     // ---- TLS ----
     void on_tls_segment(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
-        if (a.tls < 0) {
-            a.tls = lend(tls_pool);
-            if (a.tls < 0) return;
+        if (d == flow::kFromClient ? (a.hello || a.hello_failed) : (a.server_hello || a.server_failed)) return;
+        int32_t& idx = d == flow::kFromClient ? a.tls_c : a.tls_s;
+        if (idx < 0) {
+            idx = lend(tls_pool);
+            if (idx < 0) return;
         }
-        TlsSlot& s = tls_pool.at(a.tls);
+        TlsSlot& s = tls_pool.at(idx);
         if (d == flow::kFromClient) {
-            if (a.hello || a.hello_failed) return;
             if (!s.client) {
-                s.client.emplace(std::span<uint8_t>(s.client_buf));
+                s.client.emplace(std::span<uint8_t>(s.buf));
                 if (f.tcp.isn_known[d]) s.client->anchor_syn(f.tcp.isn[d]);
             }
             const auto st = s.client->add_segment(m.tcp_seq, m.payload);
@@ -559,9 +580,8 @@ struct Dissector::Impl {
                 a.hello_failed = true;
             }
         } else {
-            if (a.server_hello || a.server_failed) return;
             if (!s.server) {
-                s.server.emplace(std::span<uint8_t>(s.server_buf));
+                s.server.emplace(std::span<uint8_t>(s.buf));
                 if (f.tcp.isn_known[d]) s.server->anchor_syn(f.tcp.isn[d]);
             }
             const auto st = s.server->add_segment(m.tcp_seq, m.payload);
@@ -579,9 +599,9 @@ struct Dissector::Impl {
                 a.server_failed = true;
             }
         }
-        if ((a.hello || a.hello_failed) && (a.server_hello || a.server_failed)) {
-            tls_pool.release(a.tls);
-            a.tls = -1;
+        if (d == flow::kFromClient ? (a.hello || a.hello_failed) : (a.server_hello || a.server_failed)) {
+            tls_pool.release(idx);
+            idx = -1;
         }
     }
 
@@ -840,13 +860,13 @@ struct Dissector::Impl {
     }
 
     void on_tcp_dns(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
-        if (a.dns < 0) {
-            a.dns = lend(dns_pool);
-            if (a.dns < 0) return;
+        if (a.dns_tcp < 0) {
+            a.dns_tcp = lend(dns_tcp_pool);
+            if (a.dns_tcp < 0) return;
         }
         bool hole = false;
         const ByteView p = in_order(f, a, d, m, hole);
-        DnsSlot& s = dns_pool.at(a.dns);
+        DnsTcpSlot& s = dns_tcp_pool.at(a.dns_tcp);
         if (hole) s.framer[d].gap();
         if (p.empty()) return;
         s.framer[d].feed(p, [&](ByteView msg) { on_dns_message(f, a, d, msg, ts_us); });
