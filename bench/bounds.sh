@@ -5,8 +5,10 @@
 #
 #   bench/bounds.sh [-b BINARY] [-s SMALL] [-l LARGE] [-f MAX_FLOWS] [-k "KINDS"]
 #
-# Defaults: build/release/callwall, 400000 and 1600000 packets, --max-flows
-# 100000, kinds "mix flows dns tls stun peers". For each kind and size it prints
+# Defaults: build/release/callwall, 1200000 and 2400000 packets (the small size
+# already past every bound: 1M names, 20000 flows, 16384 STUN slots, 2048 TLS
+# slots), --max-flows 20000, kinds "mix flows dns tls stun peers". For each kind
+# and size it prints
 #   packet_rss   the largest RSS sampled (every 50 ms) while the run row is still
 #                'running', i.e. the packet path: flow table, dissect pools, name
 #                tables, store batches (the end-of-run flush included)
@@ -19,9 +21,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 bin=build/release/callwall
-small=400000
-large=1600000
-maxflows=100000
+small=1200000
+large=2400000
+maxflows=20000
 kinds="mix flows dns tls stun peers"
 while getopts b:s:l:f:k: o; do
     case $o in

@@ -10,7 +10,7 @@ KIND (default mix: the kinds below interleaved, one packet of each in turn):
   dns     DNS responses, each for a new name resolving to a new address
           (interned names, the address -> name map)
   tls     TCP connections (handshake completed) whose client sends the first
-          bytes of a 16 KiB TLS record holding a ClientHello, then never the
+          76 bytes of a 2 KiB TLS record holding a ClientHello, then never the
           rest (TLS reassembly buffers)
   stun    UDP flows each sending 40 STUN Binding requests with distinct
           transaction ids, never answered (STUN transaction tables)
@@ -105,7 +105,8 @@ class Hostile:
             yield udp(RESOLVER, client, 53, 40000 + (i % 20000), dns_response(i & 0xFFFF, name, 0x64400000 + i))
 
     def tls(self):
-        record = bytes([0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x00, 0x3F, 0xFC, 0x03, 0x03]) + bytes(range(32)) + b'\x20' + bytes(32)
+        # A 2 KiB record (fits any reassembly buffer, so the assembler waits for it) of which 76 bytes come.
+        record = bytes([0x16, 0x03, 0x01, 0x08, 0x00, 0x01, 0x00, 0x07, 0xFC, 0x03, 0x03]) + bytes(range(32)) + b'\x20' + bytes(32)
         while True:
             i = self.n_tls
             self.n_tls += 1

@@ -153,6 +153,11 @@ int run_analyze(int argc, char** argv) {
                     bytes_read += frame.caplen + 16;
                     if ((++n & 0x3FFF) == 0) {
                         analyzer.drain();
+                        // Totals so far ride along with the open batch: a run killed
+                        // later shows the packets of its last committed batch.
+                        analyzer.totals().flows = analyzer.flows().stats().created;
+                        analyzer.totals().flows_evicted_full = analyzer.flows().stats().evicted_full;
+                        db->update_run(run_id, analyzer.totals(), store::RunStatus::Running, 0);
                         progress.tick(analyzer, bytes_read, i + 1, sources.size());
                     }
                     continue;

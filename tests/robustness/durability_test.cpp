@@ -82,7 +82,8 @@ protected:
         return argv;
     }
 
-    /// Waits until run 2 has committed rows while the process still runs.
+    /// Waits until run 2 has committed rows (and totals: the run row's packet
+    /// count rides along with each batch) while the process still runs.
     static ::testing::AssertionResult wait_mid_analysis(Process& p, const std::string& db) {
         const double t0 = now_s();
         while (now_s() - t0 < 120) {
@@ -90,7 +91,7 @@ protected:
             Db reader(db, true);
             const long long n = reader.integer(
                 "SELECT (SELECT count(*) FROM flow WHERE run_id=2) + (SELECT count(*) FROM dns_query WHERE run_id=2)");
-            if (n > 0) return ::testing::AssertionSuccess();
+            if (n > 0 && reader.integer("SELECT packets FROM run WHERE id=2") > 0) return ::testing::AssertionSuccess();
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         return ::testing::AssertionFailure() << "no rows of run 2 committed within 120 s";
@@ -204,6 +205,7 @@ TEST_F(Durability, KillNineLeavesConsistentDatabaseAndIncompleteRun) {
         EXPECT_EQ(run_fingerprint(d, 1), run1) << "run 1 changed";
         EXPECT_EQ(d.text("SELECT status FROM run WHERE id=2"), "running");
         EXPECT_EQ(d.text("SELECT ended_at FROM run WHERE id=2"), "NULL");
+        EXPECT_GT(d.integer("SELECT packets FROM run WHERE id=2"), 0) << "the totals of the last committed batch";
         EXPECT_GT(d.integer("SELECT count(*) FROM flow WHERE run_id=2") +
                       d.integer("SELECT count(*) FROM dns_query WHERE run_id=2"),
                   0)
