@@ -287,71 +287,84 @@ std::vector<uint16_t> gap_vendors(const FlowFacts& f, const Catalog& c, const st
     return out;
 }
 
-EntryVerdict decide_entry(const std::vector<EntryFlow>& flows, uint32_t dns_failures, const std::string& dns_failure_detail) {
-    EntryVerdict v;
-    std::set<std::string> reasons;
-    std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids;
-    std::string first_blocked_evidence;
-    for (const auto& ef : flows) {
-        switch (ef.outcome.outcome) {
-            case Outcome::Observed:
-                ++v.flows_observed;
-                v.ports_observed.insert(ef.port);
-                observed_ids.push_back(ef.flow_id);
-                break;
-            case Outcome::Blocked:
-                ++v.flows_blocked;
-                v.ports_blocked.insert(ef.port);
-                reasons.insert(ef.outcome.reason);
-                blocked_ids.push_back(ef.flow_id);
-                if (v.origin.empty()) {
-                    v.origin = ef.outcome.origin;
-                    first_blocked_evidence = ef.outcome.evidence;
-                }
-                break;
-            case Outcome::Inconclusive:
-                ++v.flows_inconclusive;
-                inconclusive_ids.push_back(ef.flow_id);
-                break;
-        }
+void EntryAccumulator::add(const EntryFlow& ef) {
+    auto keep = [](std::vector<uint64_t>& ids, uint64_t id) {
+        if (ids.size() < kMaxEvidenceFlows) ids.push_back(id);
+    };
+    switch (ef.outcome.outcome) {
+        case Outcome::Observed:
+            ++observed;
+            ports_observed.insert(ef.port);
+            keep(observed_ids, ef.flow_id);
+            break;
+        case Outcome::Blocked:
+            ++blocked;
+            ports_blocked.insert(ef.port);
+            reasons.insert(ef.outcome.reason);
+            keep(blocked_ids, ef.flow_id);
+            if (origin.empty()) {
+                origin = ef.outcome.origin;
+                first_blocked_evidence = ef.outcome.evidence;
+            }
+            break;
+        case Outcome::Inconclusive:
+            ++inconclusive;
+            keep(inconclusive_ids, ef.flow_id);
+            break;
     }
+}
+
+EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& dns_failure_detail) const {
+    EntryVerdict v;
+    v.flows_observed = observed;
+    v.flows_blocked = blocked;
+    v.flows_inconclusive = inconclusive;
+    v.ports_observed = ports_observed;
+    v.ports_blocked = ports_blocked;
+    v.origin = origin;
     // A port counts as blocked only if nothing got through on it.
     std::set<uint16_t> only_blocked;
-    for (uint16_t p : v.ports_blocked)
-        if (!v.ports_observed.count(p)) only_blocked.insert(p);
-    if (dns_failures > 0 && v.flows_observed == 0) reasons.insert("dns-failure");
-    v.reasons.assign(reasons.begin(), reasons.end());
+    for (uint16_t p : ports_blocked)
+        if (!ports_observed.count(p)) only_blocked.insert(p);
+    std::set<std::string> rs = reasons;
+    if (dns_failures > 0 && observed == 0) rs.insert("dns-failure");
+    v.reasons.assign(rs.begin(), rs.end());
     auto ports_text = [](const std::set<uint16_t>& s) {
         std::string t;
         for (uint16_t p : s) t += (t.empty() ? "" : ",") + std::to_string(p);
         return t;
     };
-    if (v.flows_observed > 0 && !only_blocked.empty()) {
+    if (observed > 0 && !only_blocked.empty()) {
         v.verdict = Verdict::Partial;
-        v.why = "through on port " + ports_text(v.ports_observed) + "; blocked on port " + ports_text(only_blocked) +
-                " (" + first_blocked_evidence + ")";
-    } else if (v.flows_observed > 0) {
+        v.why = "through on port " + ports_text(ports_observed) + "; blocked on port " + ports_text(only_blocked) + " (" +
+                first_blocked_evidence + ")";
+    } else if (observed > 0) {
         v.verdict = Verdict::Observed;
-        v.why = std::to_string(v.flows_observed) + " flow(s) got through on port " + ports_text(v.ports_observed);
-        if (v.flows_blocked > 0)
-            v.why += "; " + std::to_string(v.flows_blocked) + " other attempt(s) on the same port(s) failed";
-    } else if (v.flows_blocked > 0) {
+        v.why = std::to_string(observed) + " flow(s) got through on port " + ports_text(ports_observed);
+        if (blocked > 0) v.why += "; " + std::to_string(blocked) + " other attempt(s) on the same port(s) failed";
+    } else if (blocked > 0) {
         v.verdict = Verdict::Blocked;
         v.why = first_blocked_evidence;
     } else if (dns_failures > 0) {
         v.verdict = Verdict::Blocked;
         v.why = dns_failure_detail;
         v.origin = "name resolution (a DNS filter, or the name does not exist)";
-    } else if (v.flows_inconclusive > 0) {
+    } else if (inconclusive > 0) {
         v.verdict = Verdict::Inconclusive;
-        v.why = std::to_string(v.flows_inconclusive) + " attempt(s) too short to judge";
+        v.why = std::to_string(inconclusive) + " attempt(s) too short to judge";
     } else {
         v.verdict = Verdict::NotExercised;
         v.why = "no traffic for it in the capture";
     }
-    for (auto* ids : {&blocked_ids, &observed_ids, &inconclusive_ids})
+    for (const auto* ids : {&blocked_ids, &observed_ids, &inconclusive_ids})
         v.evidence_flows.insert(v.evidence_flows.end(), ids->begin(), ids->end());
     return v;
+}
+
+EntryVerdict decide_entry(const std::vector<EntryFlow>& flows, uint32_t dns_failures, const std::string& dns_failure_detail) {
+    EntryAccumulator acc;
+    for (const auto& ef : flows) acc.add(ef);
+    return acc.decide(dns_failures, dns_failure_detail);
 }
 
 std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::vector<EntryVerdict>& v,
@@ -501,18 +514,22 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
         if (sqlite3_step(st) == SQLITE_ROW) capture_end = sqlite3_column_double(st, 0);
         sqlite3_finalize(st);
     }
-    // Flows and their names.
-    std::vector<FlowFacts> flows;
-    std::map<uint64_t, size_t> by_id;
-    {
+    // Flows are read a page at a time (ordered by id) with their names, so
+    // attribution's memory does not grow with the number of flows in the run.
+    constexpr int kPageFlows = 8192;
+    auto load_page = [&](uint64_t after_id, std::vector<FlowFacts>& flows) {
+        flows.clear();
+        std::map<uint64_t, size_t> by_id;
         sqlite3_stmt* st = db.prep(
             "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "
             "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "
             "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "
             "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, "
             "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data "
-            "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') ORDER BY id");
+            "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?");
         sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(after_id));
+        sqlite3_bind_int(st, 3, kPageFlows);
         while (sqlite3_step(st) == SQLITE_ROW) {
             FlowFacts f;
             int i = 0;
@@ -551,14 +568,18 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             flows.push_back(std::move(f));
         }
         sqlite3_finalize(st);
-        st = db.prep("SELECT flow_id, name, source FROM flow_name WHERE run_id=? ORDER BY flow_id, source DESC, name");
+        if (flows.empty()) return;
+        st = db.prep("SELECT flow_id, name, source FROM flow_name WHERE run_id=? AND flow_id BETWEEN ? AND ? "
+                     "ORDER BY flow_id, source DESC, name");
         sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(flows.front().id));
+        sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(flows.back().id));
         while (sqlite3_step(st) == SQLITE_ROW) {
             auto it = by_id.find(static_cast<uint64_t>(sqlite3_column_int64(st, 0)));
             if (it != by_id.end()) flows[it->second].names.push_back({col_text(st, 1), col_text(st, 2)});
         }
         sqlite3_finalize(st);
-    }
+    };
     // Failed DNS queries per name, and vendors active by name.
     std::map<std::string, std::pair<uint32_t, std::string>> dns_failed;  // qname -> count, detail
     {
@@ -586,22 +607,35 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             slot.second = "query for " + q + ": " + why;
         }
     }
-    for (const auto& f : flows)
-        for (const auto& n : f.names) {
-            const catalog::VendorMatches vm = c.vendor_for_host(n.name);
+    {
+        sqlite3_stmt* st = db.prep("SELECT DISTINCT name FROM flow_name WHERE run_id=?");
+        sqlite3_bind_int64(st, 1, run_id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const catalog::VendorMatches vm = c.vendor_for_host(col_text(st, 0));
             for (uint16_t v : vm.view()) out.active_vendors.insert(v);
         }
-    // TTLs seen from each server on flows that completed a handshake or answered.
-    std::map<std::string, std::set<int>> server_ttls;
-    for (const auto& f : flows)
-        if (f.server_ttl_min >= 0 && (f.synack_count > 0 || (f.transport == "udp" && f.packets_s2c > 0))) {
-            server_ttls[f.server_ip].insert(f.server_ttl_min);
-            server_ttls[f.server_ip].insert(f.server_ttl_max);
+        sqlite3_finalize(st);
+    }
+    // TTLs seen from a server on its flows that completed a handshake or
+    // answered: looked up only for flows answered by a RST (forged-RST check).
+    sqlite3_stmt* ttl_q = db.prep(
+        "SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND "
+        "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0))");
+    auto server_ttls = [&](const std::string& ip) {
+        std::set<int> ttls;
+        sqlite3_reset(ttl_q);
+        sqlite3_bind_int64(ttl_q, 1, run_id);
+        bind_text(ttl_q, 2, ip);
+        while (sqlite3_step(ttl_q) == SQLITE_ROW) {
+            ttls.insert(sqlite3_column_int(ttl_q, 0));
+            ttls.insert(sqlite3_column_int(ttl_q, 1));
         }
+        return ttls;
+    };
 
     // Attribute.
     const auto entries = c.entries();
-    std::vector<std::vector<EntryFlow>> per_entry(entries.size());
+    std::vector<EntryAccumulator> per_entry(entries.size());
     sqlite3_stmt* ins_match = db.prep(
         "INSERT OR REPLACE INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) VALUES (?,?,?,?,?,?,?)");
     sqlite3_stmt* upd_outcome = db.prep("UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
@@ -616,11 +650,15 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             db.step_done(del, "clearing earlier attribution");
             sqlite3_finalize(del);
         }
+        std::vector<FlowFacts> flows;
+        for (uint64_t after = 0;;) {
+        load_page(after, flows);
+        if (flows.empty()) break;
+        after = flows.back().id;
         for (const auto& f : flows) {
             ++out.flows;
-            auto it = server_ttls.find(f.server_ip);
-            static const std::set<int> kNone;
-            const FlowOutcome fo = classify_flow(f, capture_end, it == server_ttls.end() ? kNone : it->second);
+            const FlowOutcome fo =
+                classify_flow(f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(f.server_ip) : std::set<int>{});
             const auto matches = match_flow(f, c, out.active_vendors);
             // A flow the vendor opened towards us, seen inside the firewall,
             // got through (inbound), whether or not we answered.
@@ -637,7 +675,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
                 if (counted) {
                     const uint16_t port = entries[m.entry].direction == catalog::Direction::Inbound ? f.client_port : f.server_port;
                     const bool inbound = entries[m.entry].direction != catalog::Direction::Outbound && named_initiator;
-                    per_entry[m.entry].push_back(EntryFlow{f.id, inbound ? f.server_port : port, inbound ? inbound_fo : fo});
+                    per_entry[m.entry].add(EntryFlow{f.id, inbound ? f.server_port : port, inbound ? inbound_fo : fo});
                 }
                 sqlite3_bind_int64(ins_match, 1, run_id);
                 sqlite3_bind_int64(ins_match, 2, static_cast<sqlite3_int64>(f.id));
@@ -666,6 +704,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             sqlite3_bind_int64(upd_outcome, 3, static_cast<sqlite3_int64>(f.id));
             db.step_done(upd_outcome, "writing a flow outcome");
         }
+        }
         // Verdicts.
         out.entries.resize(entries.size());
         sqlite3_stmt* ins_entry = db.prep(
@@ -687,7 +726,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
                     if (detail.empty()) detail = fd.second;
                 }
             }
-            EntryVerdict ev = decide_entry(per_entry[i], failures, detail);
+            EntryVerdict ev = per_entry[i].decide(failures, detail);
             int k = 1;
             sqlite3_bind_int64(ins_entry, k++, run_id);
             bind_text(ins_entry, k++, e.id);
@@ -751,12 +790,14 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
         db.step_done(upd_run, "writing the catalog digest");
         sqlite3_finalize(upd_run);
     } catch (...) {
+        sqlite3_finalize(ttl_q);
         sqlite3_finalize(ins_match);
         sqlite3_finalize(upd_outcome);
         sqlite3_finalize(ins_gap);
         sqlite3_exec(db.db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
+    sqlite3_finalize(ttl_q);
     sqlite3_finalize(ins_match);
     sqlite3_finalize(upd_outcome);
     sqlite3_finalize(ins_gap);

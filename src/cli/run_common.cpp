@@ -65,13 +65,18 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
 
 void note_bounds(pipeline::Analyzer& a) {
     std::string& notes = a.totals().notes;
-    const auto& ds = a.dissector().stats();
+    const pipeline::DissectStats ds = a.dissector().stats();
     if (ds.pool_exhausted)
         notes += "bounds: " + std::to_string(ds.pool_exhausted) +
                  " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
-    if (const uint64_t n = a.dissector().names().dropped())
-        notes += "bounds: " + std::to_string(n) + " names not recorded (name table full at " +
+    if (ds.names_dropped)
+        notes += "bounds: " + std::to_string(ds.names_dropped) + " names not recorded (name table full at " +
                  std::to_string(pipeline::NameTable::kMaxNames) + ")\n";
+    if (ds.addresses_dropped)
+        notes += "bounds: " + std::to_string(ds.addresses_dropped) +
+                 " DNS answers not mapped to addresses (address map full)\n";
+    if (ds.peers_dropped)
+        notes += "bounds: " + std::to_string(ds.peers_dropped) + " TURN peers not recorded (peer map full)\n";
 }
 
 int report_store_error(const store::StoreError& e) {

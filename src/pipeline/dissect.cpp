@@ -381,6 +381,16 @@ struct Dissector::Impl {
     NameMap name_map;
     /// TURN peer/relayed address → the TURN server's name (from its flow).
     std::unordered_map<IpAddr, uint32_t, IpAddrHash> peers;
+    // TURN allocations name a handful of peers each; a hostile stream of
+    // XOR-PEER-ADDRESS values must not grow the map without bound.
+    static constexpr size_t kMaxPeers = 1u << 16;
+    void add_peer(const IpAddr& addr, uint32_t name) {
+        if (peers.size() >= kMaxPeers && !peers.count(addr)) {
+            ++stats.peers_dropped;
+            return;
+        }
+        peers.emplace(addr, name);
+    }
     DissectStats stats;
     std::exception_ptr error;
     // Scratch for the flow row's strings (views handed out by on_flow_end).
@@ -706,8 +716,8 @@ struct Dissector::Impl {
         if (!msg.xor_peer_addresses.empty() || !msg.xor_relayed_addresses.empty()) {
             const uint32_t server_name = a.sni ? a.sni : dns_name_of(f, ts_us);
             if (server_name) {
-                for (const auto& p : msg.xor_peer_addresses) peers.emplace(from_stun(p), server_name);
-                for (const auto& p : msg.xor_relayed_addresses) peers.emplace(from_stun(p), server_name);
+                for (const auto& p : msg.xor_peer_addresses) add_peer(from_stun(p), server_name);
+                for (const auto& p : msg.xor_relayed_addresses) add_peer(from_stun(p), server_name);
             }
         }
         if (msg.data) on_relayed_payload(f, a, d, *msg.data, ts_us);
@@ -1116,7 +1126,12 @@ std::exception_ptr Dissector::take_error() noexcept {
     return e;
 }
 
-const DissectStats& Dissector::stats() const noexcept { return impl_->stats; }
+DissectStats Dissector::stats() const noexcept {
+    DissectStats s = impl_->stats;
+    s.names_dropped = impl_->names.dropped();
+    s.addresses_dropped = impl_->name_map.dropped();
+    return s;
+}
 const NameTable& Dissector::names() const noexcept { return impl_->names; }
 
 }  // namespace callwall::pipeline

@@ -128,6 +128,23 @@ struct EntryVerdict {
     std::string why;                       ///< one line for the report
 };
 
+/// Evidence flow ids kept per outcome and entry (the report shows a few; the
+/// counts stay exact). Keeps an entry's memory bounded on huge captures.
+inline constexpr size_t kMaxEvidenceFlows = 100;
+
+/// The matched flows of one entry, folded in one at a time (bounded memory).
+struct EntryAccumulator {
+    uint32_t observed = 0, blocked = 0, inconclusive = 0;
+    std::set<uint16_t> ports_observed, ports_blocked;
+    std::set<std::string> reasons;
+    std::string origin, first_blocked_evidence;
+    std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids;
+
+    void add(const EntryFlow& ef);
+    [[nodiscard]] EntryVerdict decide(uint32_t dns_failures, const std::string& dns_failure_detail) const;
+};
+
+
 /// Combines the matched flows of one entry (and DNS failures for its names)
 /// into its verdict. Per port: a port with an observed flow got through; a
 /// port with only blocked flows was blocked. Partial when both kinds of port exist.

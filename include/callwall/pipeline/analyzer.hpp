@@ -52,19 +52,6 @@ private:
     void remember_first_fragment(const decode::PacketMeta& m) noexcept;
     bool complete_later_fragment(decode::PacketMeta& m) noexcept;
 
-    /// First fragments seen recently, so later fragments (which carry no
-    /// ports) are counted against their flow. Direct-mapped, overwritten on
-    /// collision: a bounded table, not a reassembler.
-    struct FragEntry {
-        decode::IpAddr src, dst;
-        uint32_t id = 0;
-        uint8_t proto = 0;
-        bool used = false;
-        uint16_t sport = 0, dport = 0;
-    };
-    static constexpr size_t kFragSlots = 4096;
-    std::vector<FragEntry> frags_;
-
     store::Store* store_;
     int64_t run_id_;
     flow::FlowTable table_;
@@ -77,6 +64,18 @@ private:
     // written are reported by drain()/finish() instead of throwing there.
     std::exception_ptr deferred_error_;
     uint64_t icmp_unmatched_ = 0;
+    /// First fragments seen recently, so later fragments (which carry no
+    /// ports) are counted against their flow. Direct-mapped, overwritten on
+    /// collision: a bounded table, not a reassembler.
+    struct FragEntry {
+        decode::IpAddr src, dst;
+        uint32_t id = 0;
+        uint8_t proto = 0;
+        bool used = false;
+        uint16_t sport = 0, dport = 0;
+    };
+    static constexpr size_t kFragSlots = 4096;
+    std::vector<FragEntry> frags_;
 };
 
 }  // namespace callwall::pipeline

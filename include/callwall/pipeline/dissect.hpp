@@ -106,6 +106,9 @@ struct DissectStats {
     uint64_t tls_hellos = 0, quic_hellos = 0;
     uint64_t stun_messages = 0, channel_data = 0;
     uint64_t rtp_packets = 0, rtcp_packets = 0, dtls_records = 0;
+    uint64_t names_dropped = 0;     ///< NameTable full: names not interned
+    uint64_t addresses_dropped = 0; ///< NameMap full: DNS answers not mapped
+    uint64_t peers_dropped = 0;     ///< TURN peer map full: peers not recorded
 };
 
 class Dissector {
@@ -129,7 +132,8 @@ public:
 
     /// The first store error hit inside the packet path, if any (then cleared).
     std::exception_ptr take_error() noexcept;
-    [[nodiscard]] const DissectStats& stats() const noexcept;
+    /// Counters, including the drops of the bounded name, address and peer maps.
+    [[nodiscard]] DissectStats stats() const noexcept;
     [[nodiscard]] const NameTable& names() const noexcept;
 
 private:
