@@ -652,58 +652,58 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
         }
         std::vector<FlowFacts> flows;
         for (uint64_t after = 0;;) {
-        load_page(after, flows);
-        if (flows.empty()) break;
-        after = flows.back().id;
-        for (const auto& f : flows) {
-            ++out.flows;
-            const FlowOutcome fo =
-                classify_flow(f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(f.server_ip) : std::set<int>{});
-            const auto matches = match_flow(f, c, out.active_vendors);
-            // A flow the vendor opened towards us, seen inside the firewall,
-            // got through (inbound), whether or not we answered.
-            FlowOutcome inbound_fo = fo;
-            bool named_initiator = false;
-            for (const auto& n : f.names) named_initiator |= n.source == "dns-initiator";
-            if (named_initiator && f.packets_c2s > 0 && f.icmp_errors == 0) {
-                inbound_fo = FlowOutcome{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
-            }
-            bool counted_any = false;
-            for (const auto& m : matches) {
-                const bool counted = decisive(m.evidence);
-                counted_any |= counted;
-                if (counted) {
-                    const uint16_t port = entries[m.entry].direction == catalog::Direction::Inbound ? f.client_port : f.server_port;
-                    const bool inbound = entries[m.entry].direction != catalog::Direction::Outbound && named_initiator;
-                    per_entry[m.entry].add(EntryFlow{f.id, inbound ? f.server_port : port, inbound ? inbound_fo : fo});
+            load_page(after, flows);
+            if (flows.empty()) break;
+            after = flows.back().id;
+            for (const auto& f : flows) {
+                ++out.flows;
+                const FlowOutcome fo =
+                    classify_flow(f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(f.server_ip) : std::set<int>{});
+                const auto matches = match_flow(f, c, out.active_vendors);
+                // A flow the vendor opened towards us, seen inside the firewall,
+                // got through (inbound), whether or not we answered.
+                FlowOutcome inbound_fo = fo;
+                bool named_initiator = false;
+                for (const auto& n : f.names) named_initiator |= n.source == "dns-initiator";
+                if (named_initiator && f.packets_c2s > 0 && f.icmp_errors == 0) {
+                    inbound_fo = FlowOutcome{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
                 }
-                sqlite3_bind_int64(ins_match, 1, run_id);
-                sqlite3_bind_int64(ins_match, 2, static_cast<sqlite3_int64>(f.id));
-                bind_text(ins_match, 3, entries[m.entry].id);
-                bind_text(ins_match, 4, to_string(m.evidence));
-                sqlite3_bind_double(ins_match, 5, m.confidence);
-                bind_text(ins_match, 6, m.name);
-                sqlite3_bind_int(ins_match, 7, counted ? 1 : 0);
-                db.step_done(ins_match, "writing a flow match");
+                bool counted_any = false;
+                for (const auto& m : matches) {
+                    const bool counted = decisive(m.evidence);
+                    counted_any |= counted;
+                    if (counted) {
+                        const uint16_t port = entries[m.entry].direction == catalog::Direction::Inbound ? f.client_port : f.server_port;
+                        const bool inbound = entries[m.entry].direction != catalog::Direction::Outbound && named_initiator;
+                        per_entry[m.entry].add(EntryFlow{f.id, inbound ? f.server_port : port, inbound ? inbound_fo : fo});
+                    }
+                    sqlite3_bind_int64(ins_match, 1, run_id);
+                    sqlite3_bind_int64(ins_match, 2, static_cast<sqlite3_int64>(f.id));
+                    bind_text(ins_match, 3, entries[m.entry].id);
+                    bind_text(ins_match, 4, to_string(m.evidence));
+                    sqlite3_bind_double(ins_match, 5, m.confidence);
+                    bind_text(ins_match, 6, m.name);
+                    sqlite3_bind_int(ins_match, 7, counted ? 1 : 0);
+                    db.step_done(ins_match, "writing a flow match");
+                }
+                if (counted_any) ++out.matched_flows;
+                const auto gaps = gap_vendors(f, c, matches);
+                for (uint16_t v : gaps) {
+                    sqlite3_bind_int64(ins_gap, 1, run_id);
+                    sqlite3_bind_int64(ins_gap, 2, static_cast<sqlite3_int64>(f.id));
+                    bind_text(ins_gap, 3, c.vendors()[v]);
+                    bind_text(ins_gap, 4, f.names.empty() ? "" : f.names[0].name);
+                    db.step_done(ins_gap, "writing an unmatched flow");
+                }
+                if (!gaps.empty()) ++out.vendor_gap_flows;
+                else if (!counted_any) ++out.other_flows;
+                std::string outcome(to_string(fo.outcome));
+                if (!fo.reason.empty() && fo.outcome == Outcome::Blocked) outcome += ":" + fo.reason;
+                bind_text(upd_outcome, 1, outcome);
+                sqlite3_bind_int64(upd_outcome, 2, run_id);
+                sqlite3_bind_int64(upd_outcome, 3, static_cast<sqlite3_int64>(f.id));
+                db.step_done(upd_outcome, "writing a flow outcome");
             }
-            if (counted_any) ++out.matched_flows;
-            const auto gaps = gap_vendors(f, c, matches);
-            for (uint16_t v : gaps) {
-                sqlite3_bind_int64(ins_gap, 1, run_id);
-                sqlite3_bind_int64(ins_gap, 2, static_cast<sqlite3_int64>(f.id));
-                bind_text(ins_gap, 3, c.vendors()[v]);
-                bind_text(ins_gap, 4, f.names.empty() ? "" : f.names[0].name);
-                db.step_done(ins_gap, "writing an unmatched flow");
-            }
-            if (!gaps.empty()) ++out.vendor_gap_flows;
-            else if (!counted_any) ++out.other_flows;
-            std::string outcome(to_string(fo.outcome));
-            if (!fo.reason.empty() && fo.outcome == Outcome::Blocked) outcome += ":" + fo.reason;
-            bind_text(upd_outcome, 1, outcome);
-            sqlite3_bind_int64(upd_outcome, 2, run_id);
-            sqlite3_bind_int64(upd_outcome, 3, static_cast<sqlite3_int64>(f.id));
-            db.step_done(upd_outcome, "writing a flow outcome");
-        }
         }
         // Verdicts.
         out.entries.resize(entries.size());

@@ -198,14 +198,7 @@ int run_analyze(int argc, char** argv) {
         print_summary(stdout, analyzer, elapsed);
         std::printf("\n");
     }
-    try {
-        return attribute_and_print(*db, run_id, *cat, vendors, fail_on, quiet);
-    } catch (const store::StoreError& e) {
-        return report_store_error(e);
-    } catch (const std::runtime_error& e) {
-        std::fprintf(stderr, "callwall: %s\n", e.what());
-        return kExitDatabase;
-    }
+    return attribute_and_print(*db, run_id, *cat, vendors, fail_on, quiet);
 }
 
 }  // namespace callwall::cli

@@ -352,14 +352,7 @@ int run_capture(int argc, char** argv) {
         print_summary(stdout, analyzer, mono_now() - t0);
         std::printf("\n");
     }
-    try {
-        return attribute_and_print(*db, run_id, *cat, vendors, "", quiet);
-    } catch (const store::StoreError& e) {
-        return report_store_error(e);
-    } catch (const std::runtime_error& e) {
-        std::fprintf(stderr, "callwall: %s\n", e.what());
-        return kExitDatabase;
-    }
+    return attribute_and_print(*db, run_id, *cat, vendors, "", quiet);
 }
 
 }  // namespace callwall::cli

@@ -111,7 +111,7 @@ bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string
 }
 
 int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog& c,
-                        const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet) {
+                        const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet) try {
     attrib::run_attribution(db, run_id, c);
     db.flush();
     if (quiet && fail_on.empty()) return kExitOk;  // nothing to print or decide
@@ -124,6 +124,11 @@ int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog
     std::vector<std::string> vs;
     for (const auto& v : d.verdicts) vs.push_back(v.verdict);
     return fail_on_matches(vs, fail_on) ? kExitFailOn : kExitOk;
+} catch (const store::StoreError& e) {
+    return report_store_error(e);
+} catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "callwall: %s\n", e.what());
+    return kExitDatabase;
 }
 
 }  // namespace callwall::cli

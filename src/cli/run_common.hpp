@@ -40,7 +40,8 @@ int report_store_error(const store::StoreError& e);
 std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled);
 
 /// Attributes the run, then prints its verdict table (vendors seen, or `vendors`).
-/// Returns kExitFailOn when `fail_on` ("blocked" or "partial") matches, else kExitOk.
+/// Returns kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase
+/// (after a one-line message) when the database fails, else kExitOk.
 int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog& c,
                         const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet);
 

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <cstring>
 
 #include "callwall/version.hpp"
@@ -612,139 +613,87 @@ void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
 
 namespace callwall::store {
 
+namespace {
+
+// One value per placeholder, in order: integers, reals, text, or NULL
+// (std::nullopt). Keeps each row writer to the list of its values.
+void bind_value(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
+void bind_value(sqlite3_stmt* st, int i, double v) { sqlite3_bind_double(st, i, v); }
+void bind_value(sqlite3_stmt* st, int i, std::string_view v) { bind_text(st, i, v); }
+template <class T>
+void bind_value(sqlite3_stmt* st, int i, const std::optional<T>& v) {
+    if (v) bind_value(st, i, *v);
+    else sqlite3_bind_null(st, i);
+}
+
+template <class... Values>
+void bind_all(sqlite3_stmt* st, const Values&... values) {
+    sqlite3_reset(st);
+    int i = 1;
+    (bind_value(st, i++, values), ...);
+}
+
+int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
+std::optional<int64_t> non_zero(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
+
+}  // namespace
+
+void Store::write_row(sqlite3_stmt* st, std::string_view what) {
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail(rc, what);
+}
+
 void Store::add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source) {
     note_row();
-    sqlite3_stmt* st = ins_flow_name_;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(flow_id));
-    bind_text(st, 3, name);
-    bind_text(st, 4, source);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing a flow name");
+    bind_all(ins_flow_name_, run_id, i64(flow_id), name, source);
+    write_row(ins_flow_name_, "writing a flow name");
 }
 
 void Store::add_dns_answer(int64_t run_id, const DnsAnswerRow& r) {
     note_row();
-    sqlite3_stmt* st = ins_dns_answer_;
-    sqlite3_reset(st);
-    int i = 1;
-    sqlite3_bind_int64(st, i++, run_id);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
-    sqlite3_bind_double(st, i++, r.ts);
-    bind_text(st, i++, r.client_ip);
-    bind_text(st, i++, r.server_ip);
-    bind_text(st, i++, r.qname);
-    bind_text(st, i++, r.rrtype);
-    bind_text(st, i++, r.answer);
-    sqlite3_bind_int64(st, i++, r.ttl);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing a DNS answer");
+    bind_all(ins_dns_answer_, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, r.rrtype, r.answer,
+             int64_t{r.ttl});
+    write_row(ins_dns_answer_, "writing a DNS answer");
 }
 
 void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) {
     note_row();
-    sqlite3_stmt* st = ins_dns_query_;
-    sqlite3_reset(st);
-    int i = 1;
-    sqlite3_bind_int64(st, i++, run_id);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
-    sqlite3_bind_double(st, i++, r.ts);
-    bind_text(st, i++, r.client_ip);
-    bind_text(st, i++, r.server_ip);
-    bind_text(st, i++, r.qname);
-    sqlite3_bind_int(st, i++, r.qtype);
-    sqlite3_bind_int(st, i++, r.answered ? 1 : 0);
-    if (r.answered) bind_text(st, i++, r.rcode);
-    else sqlite3_bind_null(st, i++);
-    sqlite3_bind_int64(st, i++, r.answers);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing a DNS query");
+    bind_all(ins_dns_query_, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
+             int64_t{r.answered}, r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt,
+             int64_t{r.answers});
+    write_row(ins_dns_query_, "writing a DNS query");
 }
 
 void Store::add_tls_hello(int64_t run_id, const TlsHelloRow& r) {
     note_row();
-    sqlite3_stmt* st = ins_tls_;
-    sqlite3_reset(st);
-    int i = 1;
-    sqlite3_bind_int64(st, i++, run_id);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
-    sqlite3_bind_double(st, i++, r.ts);
-    bind_text(st, i++, r.protocol);
-    bind_text(st, i++, r.sni);
-    bind_text(st, i++, r.alpn);
-    bind_text(st, i++, r.version);
-    sqlite3_bind_int(st, i++, r.ech ? 1 : 0);
-    sqlite3_bind_int(st, i++, r.server_hello ? 1 : 0);
-    if (r.server_hello) bind_text(st, i++, r.server_version);
-    else sqlite3_bind_null(st, i++);
-    if (r.alert >= 0) sqlite3_bind_int(st, i++, r.alert);
-    else sqlite3_bind_null(st, i++);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing a TLS hello");
+    bind_all(ins_tls_, run_id, i64(r.flow_id), r.ts, r.protocol, r.sni, r.alpn, r.version, int64_t{r.ech},
+             int64_t{r.server_hello}, r.server_hello ? std::optional<std::string_view>(r.server_version) : std::nullopt,
+             r.alert >= 0 ? std::optional<int64_t>(r.alert) : std::nullopt);
+    write_row(ins_tls_, "writing a TLS hello");
 }
 
 void Store::add_stun_message(int64_t run_id, const StunMessageRow& r) {
     note_row();
-    sqlite3_stmt* st = ins_stun_;
-    sqlite3_reset(st);
-    int i = 1;
-    sqlite3_bind_int64(st, i++, run_id);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
-    sqlite3_bind_double(st, i++, r.ts);
-    bind_text(st, i++, r.direction);
-    bind_text(st, i++, r.method);
-    bind_text(st, i++, r.msg_class);
-    bind_text(st, i++, r.transaction_id);
-    if (r.answered >= 0) sqlite3_bind_int(st, i++, r.answered);
-    else sqlite3_bind_null(st, i++);
-    if (r.error_code) sqlite3_bind_int(st, i++, r.error_code);
-    else sqlite3_bind_null(st, i++);
-    bind_text(st, i++, r.carried);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing a STUN message");
+    bind_all(ins_stun_, run_id, i64(r.flow_id), r.ts, r.direction, r.method, r.msg_class, r.transaction_id,
+             r.answered >= 0 ? std::optional<int64_t>(r.answered) : std::nullopt, non_zero(r.error_code), r.carried);
+    write_row(ins_stun_, "writing a STUN message");
 }
 
 void Store::mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id) {
     note_row();
-    sqlite3_stmt* st = upd_stun_;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(flow_id));
-    bind_text(st, 3, transaction_id);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "updating a STUN request");
+    bind_all(upd_stun_, run_id, i64(flow_id), transaction_id);
+    write_row(upd_stun_, "updating a STUN request");
 }
 
 void Store::add_rtp_stream(int64_t run_id, const RtpStreamRow& r) {
     note_row();
-    sqlite3_stmt* st = ins_rtp_;
-    sqlite3_reset(st);
     char ssrc[16];
     std::snprintf(ssrc, sizeof ssrc, "0x%08x", r.ssrc);
-    int i = 1;
-    sqlite3_bind_int64(st, i++, run_id);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
-    bind_text(st, i++, r.direction);
-    bind_text(st, i++, ssrc);
-    sqlite3_bind_int(st, i++, r.payload_type);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.packets));
-    sqlite3_bind_int64(st, i++, r.lost);
-    sqlite3_bind_int64(st, i++, r.reordered);
-    sqlite3_bind_int64(st, i++, r.duplicates);
-    if (r.has_jitter) {
-        sqlite3_bind_double(st, i++, r.jitter_ms);
-        sqlite3_bind_double(st, i++, r.max_jitter_ms);
-    } else {
-        sqlite3_bind_null(st, i++);
-        sqlite3_bind_null(st, i++);
-    }
-    sqlite3_bind_int64(st, i++, r.clock_rate);
-    sqlite3_bind_int(st, i++, r.via_turn ? 1 : 0);
-    sqlite3_bind_double(st, i++, r.first_ts);
-    sqlite3_bind_double(st, i++, r.last_ts);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing an RTP stream");
+    const auto jitter = [&](double v) { return r.has_jitter ? std::optional<double>(v) : std::nullopt; };
+    bind_all(ins_rtp_, run_id, i64(r.flow_id), r.direction, std::string_view(ssrc), int64_t{r.payload_type},
+             i64(r.packets), r.lost, int64_t{r.reordered}, int64_t{r.duplicates}, jitter(r.jitter_ms),
+             jitter(r.max_jitter_ms), int64_t{r.clock_rate}, int64_t{r.via_turn}, r.first_ts, r.last_ts);
+    write_row(ins_rtp_, "writing an RTP stream");
 }
 
 }  // namespace callwall::store

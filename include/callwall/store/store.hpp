@@ -171,6 +171,7 @@ private:
     void exec(const char* sql);
     sqlite3_stmt* prepare(const char* sql);
     [[noreturn]] void fail(int rc, std::string_view what) const;
+    void write_row(sqlite3_stmt* st, std::string_view what);
     void migrate();
 
     sqlite3* db_ = nullptr;
