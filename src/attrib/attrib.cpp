@@ -432,9 +432,11 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
             a.pc.detail = "nothing got through; blocked: " + join(a.blocked);
         } else {
             a.pc.conclusion = "works, degraded";
-            std::string d = "in use: " + join(a.observed);
-            if (!a.partial.empty()) d += (a.observed.empty() ? "" : "; ") + std::string("partly through: ") + join(a.partial);
-            if (!a.blocked.empty()) d += "; blocked: " + join(a.blocked);
+            std::vector<std::string> parts;
+            if (!a.observed.empty()) parts.push_back("in use: " + join(a.observed));
+            if (!a.partial.empty()) parts.push_back("partly through: " + join(a.partial));
+            if (!a.blocked.empty()) parts.push_back("blocked: " + join(a.blocked));
+            std::string d = join(parts);
             if (a.udp_blocked && !a.udp_observed && a.tcp_observed && a.prefers_udp)
                 d += " — media falls back to TCP/TLS although the vendor's page prefers UDP for call quality";
             a.pc.detail = d;
