@@ -1,6 +1,6 @@
 // Whole pipeline vs the libpcap floor, on the same capture file.
 //
-// The file comes from CALLWALL_BENCH_PCAP (default /tmp/callwall-bench-1m.pcap,
+// The file comes from CALLWALL_BENCH_PCAP (default /tmp/callwall-bench-1000000.pcap,
 // made by `tools/gen_workload.py --packets 1000000 --out ...`; bench/run_bench.sh
 // does both). Both benchmarks read the file from the page cache each
 // iteration; the ratio of their times is callwall's cost over reading.
@@ -13,13 +13,11 @@
 
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/pipeline/analyzer.hpp"
+#include "bench_frames.hpp"
 
 namespace {
 
-std::string bench_file() {
-    const char* f = std::getenv("CALLWALL_BENCH_PCAP");
-    return f ? f : "/tmp/callwall-bench-1m.pcap";
-}
+std::string bench_file() { return callwall::bench::workload_file(); }
 
 void BM_LibpcapFloor(benchmark::State& state) {
     const std::string file = bench_file();

@@ -8,6 +8,7 @@
 
 #include "callwall/proto/dns.hpp"
 #include "callwall/proto/tls.hpp"
+#include "unit/test_util.hpp"
 
 namespace {
 
@@ -15,36 +16,19 @@ using callwall::ByteView;
 namespace dns = callwall::proto::dns;
 namespace tls = callwall::proto::tls;
 
-std::vector<uint8_t> unhex(std::string_view s) {
-    std::vector<uint8_t> out;
-    int hi = -1;
-    for (const char c : s) {
-        int v = -1;
-        if (c >= '0' && c <= '9') v = c - '0';
-        if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        if (v < 0) continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out.push_back(static_cast<uint8_t>(hi << 4 | v));
-            hi = -1;
-        }
-    }
-    return out;
-}
 
 // ndpi__viber.pcap frame 3: response with a CNAME chain, NS and glue (161 bytes).
-const std::vector<uint8_t> kDnsCnameResponse = unhex(
+const std::vector<uint8_t> kDnsCnameResponse = callwall::test::hex(
     "e183818000010003000200020567726170680866616365626f6f6b03636f6d0000010001c00c0005000100000afd0006"
     "03617069c012c0300005000100000370000c04737461720463313072c012c042000100010000002200041f0d5608c047"
     "0002000100000a1500070162026e73c047c0470002000100000a1500040161c06cc07d0001000100000a15000445abef"
     "0bc06a0001000100000a15000445abff0b");
 
 // tcpdump__dns_tcp.pcap frames 4 and 6: query and response over TCP, length prefixes included.
-const std::vector<uint8_t> kDnsTcpQuery = unhex(
+const std::vector<uint8_t> kDnsTcpQuery = callwall::test::hex(
     "0038431901200001000000000001037777770774637064756d70036f72670000010001000029100000000000000c000a"
     "00088f06be7d691442f0");
-const std::vector<uint8_t> kDnsTcpResponse = unhex(
+const std::vector<uint8_t> kDnsTcpResponse = callwall::test::hex(
     "00e0431985000001000200020005037777770774637064756d70036f72670000010001c00c000100010000003c0004c0"
     "8b2e42c00c000100010000003c0004c6c75868c01000020001000151800012036e69630973616e64656c6d616e026361"
     "00c0100002000100015180001203736e7308636f6f7065726978036e657400c04d000100010000012c0004d157f912c0"
@@ -52,7 +36,7 @@ const std::vector<uint8_t> kDnsTcpResponse = unhex(
     "0100001c20001026003c0300000000f03c91fffe96e8ef0000291000000000000000");
 
 // zeek__tls13-ech.pcap frame 7: Chrome ClientHello record with ECH (517 bytes).
-const std::vector<uint8_t> kTlsEchClientRecord = unhex(
+const std::vector<uint8_t> kTlsEchClientRecord = callwall::test::hex(
     "1603010200010001fc0303d820986a1fb4dc3a70fac91f1359ff5e320c6a5e07397ab36f8c513be4585f5d207c77f968"
     "ecbeda040598f47af5265fb5f0f5ef3279f08b43d03c31a57ce0c63000202a2a130113021303c02bc02fc02cc030cca9"
     "cca8c013c014009c009d002f003501000193dada0000ff010001000010000e000c02683208687474702f312e31000d00"
@@ -66,7 +50,7 @@ const std::vector<uint8_t> kTlsEchClientRecord = unhex(
     "64666c6172652d6563682e636f6d001b00030200029a9a0001000015000700000000000000");
 
 // zeek__chrome-1250-tls-x25519-kyber.pcap frame 4: post-quantum ClientHello record (1756 bytes).
-const std::vector<uint8_t> kTlsKyberClientRecord = unhex(
+const std::vector<uint8_t> kTlsKyberClientRecord = callwall::test::hex(
     "16030106d7010006d3030356767d9ae8a843809398310469168e09e8543de551ed52fbd4403dea567ea1c120c72b78a5"
     "6497f6e8e86debee9ec616ade6851b0ce90cda4658d36cbed28cafed0020eaea130113021303c02bc02fc02cc030cca9"
     "cca8c013c014009c009d002f00350100066a6a6a000000230000000d0012001004030804040105030805050108060601"
@@ -106,7 +90,7 @@ const std::vector<uint8_t> kTlsKyberClientRecord = unhex(
     "00000013001100000e6c68332e676f6f676c652e636f6d4a4a000100");
 
 // zeek__tls13-ech.pcap frame 9: TLS 1.3 ServerHello record.
-const std::vector<uint8_t> kTlsServerRecord = unhex(
+const std::vector<uint8_t> kTlsServerRecord = callwall::test::hex(
     "160303007a020000760303cd86afb4bb270220f3b7c330c6fc84b3ada6a00d98b285a5022de6f5ced70efc207c77f968"
     "ecbeda040598f47af5265fb5f0f5ef3279f08b43d03c31a57ce0c630130100002e002b0002030400330024001d00200f"
     "f6e1452d32666a0036d0071dbfceaddc648e2d5aa6fd1c530c3f15f823271f");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "callwall/proto/quic.hpp"
+#include "unit/test_util.hpp"
 
 namespace {
 
@@ -48,17 +49,9 @@ const char* const kChromiumInitial =
     "a4f1c2eeb49f544ffe31456c994584d2bd4b";
 
 
-std::vector<uint8_t> unhex(std::string_view s) {
-    std::vector<uint8_t> out;
-    for (size_t i = 0; i + 1 < s.size(); i += 2) {
-        const auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-        out.push_back(static_cast<uint8_t>(nib(s[i]) << 4 | nib(s[i + 1])));
-    }
-    return out;
-}
 
 const std::vector<uint8_t>& datagram() {
-    static const std::vector<uint8_t> d = unhex(kChromiumInitial);
+    static const std::vector<uint8_t> d = callwall::test::hex(kChromiumInitial);
     return d;
 }
 
