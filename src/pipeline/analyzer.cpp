@@ -19,9 +19,7 @@ Analyzer::~Analyzer() = default;
 
 namespace {
 size_t frag_slot(const decode::IpAddr& src, const decode::IpAddr& dst, uint32_t id, uint8_t proto) noexcept {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (uint8_t b : src.bytes) h = (h ^ b) * 0x100000001b3ull;
-    for (uint8_t b : dst.bytes) h = (h ^ b) * 0x100000001b3ull;
+    uint64_t h = decode::hash_append(decode::hash_append(decode::kFnvOffsetBasis, src), dst);
     h = (h ^ id) * 0x100000001b3ull;
     h = (h ^ proto) * 0x100000001b3ull;
     return static_cast<size_t>(h);

@@ -268,13 +268,20 @@ std::string hex(ByteView v) {
     return s;
 }
 
-std::string ip_text(const IpAddr& a) { return decode::to_string(a); }
+/// An address as text in a stack buffer (no allocation; store::format_ip).
+class IpText {
+public:
+    explicit IpText(const IpAddr& a) noexcept : n_(store::format_ip(a, buf_, sizeof buf_)) {}
+    [[nodiscard]] std::string_view view() const noexcept { return {buf_, n_}; }
+
+private:
+    char buf_[64];
+    size_t n_;
+};
 
 struct IpAddrHash {
     size_t operator()(const IpAddr& a) const noexcept {
-        uint64_t h = 0xcbf29ce484222325ull;
-        for (uint8_t b : a.bytes) h = (h ^ b) * 0x100000001b3ull;
-        return static_cast<size_t>(h ^ a.family);
+        return static_cast<size_t>(decode::hash_append(decode::kFnvOffsetBasis, a));
     }
 };
 
@@ -325,9 +332,7 @@ std::string_view NameTable::get(uint32_t id) const noexcept {
 }
 
 size_t NameMap::KeyHash::operator()(const Key& k) const noexcept {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (uint8_t b : k.client.bytes) h = (h ^ b) * 0x100000001b3ull;
-    for (uint8_t b : k.address.bytes) h = (h ^ b) * 0x100000001b3ull;
+    const uint64_t h = decode::hash_append(decode::hash_append(decode::kFnvOffsetBasis, k.client), k.address);
     return static_cast<size_t>(h ^ (h >> 29));
 }
 
@@ -463,7 +468,8 @@ struct Dissector::Impl {
         // A response: the client is the flow's client (the side that asked).
         (void)d;
         const double ts = static_cast<double>(ts_us) / 1e6;
-        const std::string client = ip_text(f.client_ip), server = ip_text(f.server_ip);
+        const IpText client_text(f.client_ip), server_text(f.server_ip);
+        const std::string_view client = client_text.view(), server = server_text.view();
         if (slot) {
             for (auto& p : slot->pending)
                 if (p.used && p.id == m.header.id) p.used = false;
@@ -499,7 +505,7 @@ struct Dissector::Impl {
             std::string answer;
             if ((an.type == 1 || an.type == 28) && !an.address.empty()) {
                 const IpAddr addr = IpAddr::from_bytes(an.address);
-                answer = ip_text(addr);
+                answer = IpText(addr).view();
                 for (size_t i = 0; i < chain_n; ++i) name_map.add(f.client_ip, addr, chain[i], ts_us);
             } else if (an.type == 5) {
                 answer = std::string(m.name(an.target));
@@ -516,12 +522,14 @@ struct Dissector::Impl {
                 }
                 for (size_t off = 0; off + 4 <= an.ipv4hint.size(); off += 4) {
                     const IpAddr h = IpAddr::from_bytes(an.ipv4hint.subspan(off, 4));
-                    answer += (off ? "," : " ipv4hint=") + ip_text(h);
+                    answer += off ? "," : " ipv4hint=";
+                    answer += IpText(h).view();
                     for (size_t i = 0; i < chain_n; ++i) name_map.add(f.client_ip, h, chain[i], ts_us);
                 }
                 for (size_t off = 0; off + 16 <= an.ipv6hint.size(); off += 16) {
                     const IpAddr h = IpAddr::from_bytes(an.ipv6hint.subspan(off, 16));
-                    answer += (off ? "," : " ipv6hint=") + ip_text(h);
+                    answer += off ? "," : " ipv6hint=";
+                    answer += IpText(h).view();
                     for (size_t i = 0; i < chain_n; ++i) name_map.add(f.client_ip, h, chain[i], ts_us);
                 }
             } else {
@@ -545,7 +553,8 @@ struct Dissector::Impl {
 
     void flush_dns_pending(Flow& f, FlowApp& a) {
         if (a.dns < 0) return;
-        const std::string client = ip_text(f.client_ip), server = ip_text(f.server_ip);
+        const IpText client_text(f.client_ip), server_text(f.server_ip);
+        const std::string_view client = client_text.view(), server = server_text.view();
         for (auto& p : dns_pool.at(a.dns).pending) {
             if (!p.used) continue;
             write([&](store::Store& s) {

@@ -54,6 +54,17 @@ struct IpAddr {
     [[nodiscard]] static IpAddr from_bytes(ByteView raw) noexcept;  ///< 4 or 16 bytes
 };
 
+/// FNV-1a offset basis, the seed for hash_append().
+inline constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ull;
+/// Folds an address (family and all 16 bytes) into an FNV-1a hash: the one
+/// address hash of the hash maps keyed by addresses.
+[[nodiscard]] inline uint64_t hash_append(uint64_t h, const IpAddr& a) noexcept {
+    constexpr uint64_t kFnvPrime = 0x100000001b3ull;
+    h = (h ^ a.family) * kFnvPrime;
+    for (uint8_t b : a.bytes) h = (h ^ b) * kFnvPrime;
+    return h;
+}
+
 /// Text form ("192.0.2.1", "2001:db8::1") — not for the packet path.
 [[nodiscard]] std::string to_string(const IpAddr& a);
 /// Parses the text form; false when it is not an address.
