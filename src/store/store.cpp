@@ -281,6 +281,28 @@ void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
     sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
+
+// One value per placeholder, in order: integers, reals, text, or NULL
+// (std::nullopt). Keeps each row writer to the list of its values.
+void bind_value(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
+void bind_value(sqlite3_stmt* st, int i, double v) { sqlite3_bind_double(st, i, v); }
+void bind_value(sqlite3_stmt* st, int i, std::string_view v) { bind_text(st, i, v); }
+template <class T>
+void bind_value(sqlite3_stmt* st, int i, const std::optional<T>& v) {
+    if (v) bind_value(st, i, *v);
+    else sqlite3_bind_null(st, i);
+}
+
+template <class... Values>
+void bind_all(sqlite3_stmt* st, const Values&... values) {
+    sqlite3_reset(st);
+    int i = 1;
+    (bind_value(st, i++, values), ...);
+}
+
+int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
+std::optional<int64_t> non_zero(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
+
 }  // namespace
 
 std::string_view to_string(RunStatus s) noexcept {
@@ -477,166 +499,55 @@ void Store::flush() {
 
 int64_t Store::begin_run(const RunInfo& info) {
     flush();
-    sqlite3_reset(ins_run_);
-    bind_text(ins_run_, 1, info.kind);
-    bind_text(ins_run_, 2, info.source);
-    bind_text(ins_run_, 3, info.command_line);
-    bind_text(ins_run_, 4, kVersion);
-    bind_text(ins_run_, 5, info.catalog_digest);
-    sqlite3_bind_double(ins_run_, 6, info.started_at);
-    const int rc = sqlite3_step(ins_run_);
-    if (rc != SQLITE_DONE) fail(rc, "inserting the run");
+    bind_all(ins_run_, std::string_view(info.kind), std::string_view(info.source), std::string_view(info.command_line),
+             std::string_view(kVersion), std::string_view(info.catalog_digest), info.started_at);
+    write_row(ins_run_, "inserting the run");
     return sqlite3_last_insert_rowid(db_);
 }
 
 void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
     note_row();
-    sqlite3_stmt* st = upd_run_;
-    sqlite3_reset(st);
-    bind_text(st, 1, to_string(status));
-    if (ended_at > 0) sqlite3_bind_double(st, 2, ended_at);
-    else sqlite3_bind_null(st, 2);
-    const uint64_t ints[] = {t.packets, t.bytes, t.truncated_packets, t.undecoded_packets, t.orphan_fragments, t.damaged_files,
-                             t.kernel_received, t.kernel_dropped, t.interface_dropped, t.flows, t.flows_evicted_full};
-    int i = 3;
-    for (uint64_t v : ints) sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(v));
-    if (t.packets) {
-        sqlite3_bind_double(st, i++, t.first_ts);
-        sqlite3_bind_double(st, i++, t.last_ts);
-    } else {
-        sqlite3_bind_null(st, i++);
-        sqlite3_bind_null(st, i++);
-    }
-    bind_text(st, i++, t.notes);
-    sqlite3_bind_int64(st, i++, run_id);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "updating the run");
+    const auto when = [&](double v) { return t.packets ? std::optional<double>(v) : std::nullopt; };
+    bind_all(upd_run_, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt, i64(t.packets),
+             i64(t.bytes), i64(t.truncated_packets), i64(t.undecoded_packets), i64(t.orphan_fragments),
+             i64(t.damaged_files), i64(t.kernel_received), i64(t.kernel_dropped), i64(t.interface_dropped), i64(t.flows),
+             i64(t.flows_evicted_full), when(t.first_ts), when(t.last_ts), std::string_view(t.notes), run_id);
+    write_row(upd_run_, "updating the run");
 }
 
 void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
     note_row();
-    sqlite3_stmt* st = ins_flow_;
-    sqlite3_reset(st);
     char cip[64], sip[64], iip[64];
-    const size_t cn = format_ip(f.client_ip, cip, sizeof cip);
-    const size_t sn = format_ip(f.server_ip, sip, sizeof sip);
-    int i = 1;
-    sqlite3_bind_int64(st, i++, run_id);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.id));
-    bind_text(st, i++, transport_name(f.proto));
-    bind_text(st, i++, {cip, cn});
-    sqlite3_bind_int(st, i++, f.client_port);
-    bind_text(st, i++, {sip, sn});
-    sqlite3_bind_int(st, i++, f.server_port);
-    sqlite3_bind_int(st, i++, f.initiator_guessed ? 1 : 0);
-    sqlite3_bind_double(st, i++, us_to_s(f.first_ts_us));
-    sqlite3_bind_double(st, i++, us_to_s(f.last_ts_us));
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.packets[flow::kFromClient]));
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.bytes[flow::kFromClient]));
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.packets[flow::kFromServer]));
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(f.bytes[flow::kFromServer]));
-    bind_text(st, i++, flow::to_string(f.state()));
-    sqlite3_bind_int(st, i++, f.tcp.syn);
-    sqlite3_bind_int(st, i++, f.tcp.synack);
-    if (f.tcp.first_syn_us) {
-        sqlite3_bind_double(st, i++, us_to_s(f.tcp.first_syn_us));
-        sqlite3_bind_double(st, i++, us_to_s(f.tcp.last_syn_us));
-    } else {
-        sqlite3_bind_null(st, i++);
-        sqlite3_bind_null(st, i++);
-    }
-    if (f.tcp.rst[flow::kFromServer]) sqlite3_bind_int(st, i++, f.tcp.rst_ttl);
-    else sqlite3_bind_null(st, i++);
-    if (f.packets[flow::kFromServer]) {
-        sqlite3_bind_int(st, i++, f.ttl_min[flow::kFromServer]);
-        sqlite3_bind_int(st, i++, f.ttl_max[flow::kFromServer]);
-    } else {
-        sqlite3_bind_null(st, i++);
-        sqlite3_bind_null(st, i++);
-    }
-    sqlite3_bind_int(st, i++, static_cast<int>(f.later_fragments));
-    sqlite3_bind_int(st, i++, f.icmp_errors);
-    if (f.icmp_errors) {
-        sqlite3_bind_int(st, i++, f.icmp_type);
-        sqlite3_bind_int(st, i++, f.icmp_code);
-        const size_t in = format_ip(f.icmp_from, iip, sizeof iip);
-        bind_text(st, i++, {iip, in});
-    } else {
-        sqlite3_bind_null(st, i++);
-        sqlite3_bind_null(st, i++);
-        sqlite3_bind_null(st, i++);
-    }
-    bind_text(st, i++, app.app);
-    bind_text(st, i++, app.name);
-    bind_text(st, i++, app.name_source);
-    bind_text(st, i++, app.outcome);
-    const uint32_t counters[] = {app.stun_requests, app.stun_answered, app.stun_errors, app.stun_retransmissions};
-    for (uint32_t v : counters) sqlite3_bind_int64(st, i++, v);
-    if (app.stun_last_error) sqlite3_bind_int(st, i++, app.stun_last_error);
-    else sqlite3_bind_null(st, i++);
-    sqlite3_bind_int64(st, i++, app.channel_data);
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(app.rtp_packets));
-    sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(app.rtcp_packets));
-    sqlite3_bind_int(st, i++, app.dtls_handshake ? 1 : 0);
-    sqlite3_bind_int(st, i++, app.tls_server_hello ? 1 : 0);
-    if (app.tls_alert >= 0) sqlite3_bind_int(st, i++, app.tls_alert);
-    else sqlite3_bind_null(st, i++);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing a flow");
+    const std::string_view client(cip, format_ip(f.client_ip, cip, sizeof cip));
+    const std::string_view server(sip, format_ip(f.server_ip, sip, sizeof sip));
+    const bool syn = f.tcp.first_syn_us != 0, answered = f.packets[flow::kFromServer] != 0, icmp = f.icmp_errors != 0;
+    const auto opt = [](bool present, int64_t v) { return present ? std::optional<int64_t>(v) : std::nullopt; };
+    const auto opt_ts = [&](int64_t us) { return syn ? std::optional<double>(us_to_s(us)) : std::nullopt; };
+    const std::optional<std::string_view> icmp_from =
+        icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
+             : std::nullopt;
+    bind_all(ins_flow_, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
+             int64_t{f.server_port}, int64_t{f.initiator_guessed}, us_to_s(f.first_ts_us), us_to_s(f.last_ts_us),
+             i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
+             i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},
+             opt_ts(f.tcp.first_syn_us), opt_ts(f.tcp.last_syn_us), opt(f.tcp.rst[flow::kFromServer], f.tcp.rst_ttl),
+             opt(answered, f.ttl_min[flow::kFromServer]), opt(answered, f.ttl_max[flow::kFromServer]),
+             int64_t{f.later_fragments}, int64_t{f.icmp_errors}, opt(icmp, f.icmp_type), opt(icmp, f.icmp_code),
+             icmp_from, app.app, app.name, app.name_source, app.outcome, int64_t{app.stun_requests},
+             int64_t{app.stun_answered}, int64_t{app.stun_errors}, int64_t{app.stun_retransmissions},
+             non_zero(app.stun_last_error), int64_t{app.channel_data}, i64(app.rtp_packets), i64(app.rtcp_packets),
+             int64_t{app.dtls_handshake}, int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert));
+    write_row(ins_flow_, "writing a flow");
 }
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
     note_row();
-    sqlite3_stmt* st = ins_icmp_;
-    sqlite3_reset(st);
-    int i = 1;
-    sqlite3_bind_int64(st, i++, run_id);
-    sqlite3_bind_double(st, i++, r.ts);
-    sqlite3_bind_int(st, i++, r.family);
-    bind_text(st, i++, r.from_ip);
-    bind_text(st, i++, r.to_ip);
-    sqlite3_bind_int(st, i++, r.type);
-    sqlite3_bind_int(st, i++, r.code);
-    sqlite3_bind_int(st, i++, r.ttl);
-    bind_text(st, i++, r.quoted_src);
-    bind_text(st, i++, r.quoted_dst);
-    sqlite3_bind_int(st, i++, r.quoted_proto);
-    sqlite3_bind_int(st, i++, r.quoted_sport);
-    sqlite3_bind_int(st, i++, r.quoted_dport);
-    if (r.flow_id) sqlite3_bind_int64(st, i++, static_cast<sqlite3_int64>(r.flow_id));
-    else sqlite3_bind_null(st, i++);
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, "writing an ICMP error");
+    bind_all(ins_icmp_, run_id, r.ts, int64_t{r.family}, std::string_view(r.from_ip), std::string_view(r.to_ip),
+             int64_t{r.type}, int64_t{r.code}, int64_t{r.ttl}, std::string_view(r.quoted_src),
+             std::string_view(r.quoted_dst), int64_t{r.quoted_proto}, int64_t{r.quoted_sport}, int64_t{r.quoted_dport},
+             non_zero(i64(r.flow_id)));
+    write_row(ins_icmp_, "writing an ICMP error");
 }
-
-}  // namespace callwall::store
-
-namespace callwall::store {
-
-namespace {
-
-// One value per placeholder, in order: integers, reals, text, or NULL
-// (std::nullopt). Keeps each row writer to the list of its values.
-void bind_value(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
-void bind_value(sqlite3_stmt* st, int i, double v) { sqlite3_bind_double(st, i, v); }
-void bind_value(sqlite3_stmt* st, int i, std::string_view v) { bind_text(st, i, v); }
-template <class T>
-void bind_value(sqlite3_stmt* st, int i, const std::optional<T>& v) {
-    if (v) bind_value(st, i, *v);
-    else sqlite3_bind_null(st, i);
-}
-
-template <class... Values>
-void bind_all(sqlite3_stmt* st, const Values&... values) {
-    sqlite3_reset(st);
-    int i = 1;
-    (bind_value(st, i++, values), ...);
-}
-
-int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
-std::optional<int64_t> non_zero(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
-
-}  // namespace
 
 void Store::write_row(sqlite3_stmt* st, std::string_view what) {
     const int rc = sqlite3_step(st);
