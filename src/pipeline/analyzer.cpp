@@ -79,17 +79,19 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         if (!f) ++icmp_unmatched_;
         if (store_ && !deferred_error_) {
             try {
+                // Addresses formatted into stack buffers: no allocation per packet.
+                char from[64], to[64], qsrc[64], qdst[64];
                 store::IcmpErrorRow row;
                 row.ts = ts;
                 row.family = m.ip_version;
-                row.from_ip = decode::to_string(m.src);
-                row.to_ip = decode::to_string(m.dst);
+                row.from_ip = {from, store::format_ip(m.src, from, sizeof from)};
+                row.to_ip = {to, store::format_ip(m.dst, to, sizeof to)};
                 row.type = m.icmp_type;
                 row.code = m.icmp_code;
                 row.ttl = m.ttl;
                 if (m.quoted.src.family) {
-                    row.quoted_src = decode::to_string(m.quoted.src);
-                    row.quoted_dst = decode::to_string(m.quoted.dst);
+                    row.quoted_src = {qsrc, store::format_ip(m.quoted.src, qsrc, sizeof qsrc)};
+                    row.quoted_dst = {qdst, store::format_ip(m.quoted.dst, qdst, sizeof qdst)};
                 }
                 row.quoted_proto = m.quoted.proto;
                 row.quoted_sport = m.quoted.sport;

@@ -542,10 +542,9 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
     note_row();
-    bind_all(ins_icmp_, run_id, r.ts, int64_t{r.family}, std::string_view(r.from_ip), std::string_view(r.to_ip),
-             int64_t{r.type}, int64_t{r.code}, int64_t{r.ttl}, std::string_view(r.quoted_src),
-             std::string_view(r.quoted_dst), int64_t{r.quoted_proto}, int64_t{r.quoted_sport}, int64_t{r.quoted_dport},
-             non_zero(i64(r.flow_id)));
+    bind_all(ins_icmp_, run_id, r.ts, int64_t{r.family}, r.from_ip, r.to_ip, int64_t{r.type}, int64_t{r.code},
+             int64_t{r.ttl}, r.quoted_src, r.quoted_dst, int64_t{r.quoted_proto}, int64_t{r.quoted_sport},
+             int64_t{r.quoted_dport}, non_zero(i64(r.flow_id)));
     write_row(ins_icmp_, "writing an ICMP error");
 }
 

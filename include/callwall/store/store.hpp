@@ -62,9 +62,9 @@ enum class RunStatus { Running, Completed, Interrupted, Failed };
 /// An ICMP error as evidence (whether or not it matched a flow).
 struct IcmpErrorRow {
     double ts = 0;
-    std::string from_ip, to_ip;
+    std::string_view from_ip, to_ip;  ///< views valid during the call
     int family = 4, type = 0, code = 0, ttl = 0;
-    std::string quoted_src, quoted_dst;
+    std::string_view quoted_src, quoted_dst;
     int quoted_proto = 0, quoted_sport = 0, quoted_dport = 0;
     uint64_t flow_id = 0;  ///< 0 = no live flow matched
 };
