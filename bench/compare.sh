@@ -34,6 +34,7 @@ tshark_runs="${CALLWALL_COMPARE_TSHARK_RUNS:-3}"
 skip="${CALLWALL_COMPARE_SKIP:-}"
 db="$dir/callwall.sqlite"
 
+tools/setup.sh --bench  # hyperfine, ndpiReader, /usr/bin/time (and the build's packages)
 command -v hyperfine >/dev/null || { echo "compare.sh: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "compare.sh: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 
