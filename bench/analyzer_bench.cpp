@@ -70,14 +70,14 @@ const Buckets& buckets(const callwall::bench::PreloadedFrames& p) {
         });
         std::vector<uint64_t> flow_of_frame(p.frames.size(), 0);
         int64_t last_expire = 0;
+        decode::PacketMeta m;
         for (size_t i = 0; i < p.frames.size(); ++i) {
             const auto& fr = p.frames[i];
-            auto r = decode::parse_frame(fr.linktype, fr.bytes);
-            if (!r || r->icmp_error || r->later_fragment) continue;
-            const auto lk = table.update(*r, fr.ts_us);
+            if (!decode::parse_frame(fr.linktype, fr.bytes, m).ok || m.icmp_error || m.later_fragment) continue;
+            const auto lk = table.update(m, fr.ts_us);
             const uint32_t slot = table.index_of(*lk.flow);
             if (lk.created) dissector.on_flow_created(*lk.flow, slot);
-            dissector.on_packet(*lk.flow, slot, lk.dir, *r, fr.ts_us);
+            dissector.on_packet(*lk.flow, slot, lk.dir, m, fr.ts_us);
             flow_of_frame[i] = lk.flow->id;
             if (fr.ts_us - last_expire >= 1'000'000) {
                 table.expire(fr.ts_us);

@@ -573,51 +573,122 @@ LayerStatus parse_ethernet(ByteView frame, PacketMeta& out) noexcept {
     return dispatch_ethertype(type, r, 0, out);
 }
 
-Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept {
-    PacketMeta m;
-    LayerStatus st;
+namespace {
+
+// The common case of a mirror port: Ethernet (untagged or one 802.1Q tag),
+// IPv4 without options
+// or fragmentation, a complete UDP or TCP header, nothing cut by the snaplen.
+// Decoded with fixed offsets after one length check; anything else (and any
+// frame where a field would need the general path's judgement) returns false
+// and goes the general way. Fills exactly what the general path fills for
+// the same frame (tests/unit/decode/packet_fast_path_test.cpp checks it).
+bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
+    constexpr size_t kIp = 20;
+    if (frame.size() < 18 + kIp + 8) return false;
+    const uint8_t* p = frame.data();
+    size_t eth = 14;
+    if (p[12] == 0x81 && p[13] == 0x00) {  // one 802.1Q tag
+        if (p[16] != 0x08 || p[17] != 0x00) return false;
+        out.vlan_outer = static_cast<uint16_t>(((p[14] << 8) | p[15]) & 0x0FFF);
+        out.vlan_count = 1;
+        eth = 18;
+    } else if (p[12] != 0x08 || p[13] != 0x00) {  // EtherType IPv4
+        return false;
+    }
+    const size_t kEth = eth;
+    const uint8_t* ip = p + kEth;
+    if (ip[0] != 0x45) return false;                           // version 4, IHL 5: no options
+    if ((ip[6] & 0x3F) != 0 || ip[7] != 0) return false;        // MF clear, offset 0: not a fragment
+    const uint32_t total_len = (uint32_t{ip[2]} << 8) | ip[3];
+    if (total_len < kIp + 8 || total_len > frame.size() - kEth) return false;  // short or cut by the snaplen
+    const uint8_t proto = ip[9];
+    const uint8_t* l4 = ip + kIp;
+    const uint32_t l4_len = total_len - kIp;
+    uint32_t hdr_len = 0;
+    if (proto == kProtoUdp) {
+        const uint32_t udp_len = (uint32_t{l4[4]} << 8) | l4[5];
+        if (udp_len != l4_len) return false;  // length anomalies: the general path records them
+        const uint16_t dport = static_cast<uint16_t>((l4[2] << 8) | l4[3]);
+        if (dport == kVxlanPort) return false;  // maybe a tunnel
+        hdr_len = 8;
+    } else if (proto == kProtoTcp) {
+        if (l4_len < 20) return false;
+        hdr_len = static_cast<uint32_t>(l4[12] >> 4) * 4;
+        if (hdr_len < 20 || hdr_len > l4_len) return false;
+        out.tcp_seq = (uint32_t{l4[4]} << 24) | (uint32_t{l4[5]} << 16) | (uint32_t{l4[6]} << 8) | l4[7];
+        out.tcp_ack = (uint32_t{l4[8]} << 24) | (uint32_t{l4[9]} << 16) | (uint32_t{l4[10]} << 8) | l4[11];
+        out.tcp_flags = l4[13];
+        out.tcp_window = static_cast<uint16_t>((l4[14] << 8) | l4[15]);
+    } else {
+        return false;
+    }
+    out.ip_version = 4;
+    out.proto = proto;
+    out.ttl = ip[8];
+    out.ip_total_len = total_len;
+    out.frag_id = (uint32_t{ip[4]} << 8) | ip[5];
+    out.src.family = out.dst.family = 4;
+    std::memcpy(out.src.bytes.data(), ip + 12, 4);
+    std::memcpy(out.dst.bytes.data(), ip + 16, 4);
+    out.sport = static_cast<uint16_t>((l4[0] << 8) | l4[1]);
+    out.dport = static_cast<uint16_t>((l4[2] << 8) | l4[3]);
+    out.payload_wire_len = l4_len - hdr_len;
+    out.payload = ByteView{l4 + hdr_len, l4_len - hdr_len};
+    return true;
+}
+
+}  // namespace
+
+LayerStatus parse_frame(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
+    out = PacketMeta{};
     Reader r{frame};
     switch (static_cast<LinkType>(linktype)) {
-        case LinkType::Ethernet: st = parse_ethernet(frame, m); break;
+        case LinkType::Ethernet:
+            if (parse_ethernet_ipv4_fast(frame, out)) return {};
+            out = PacketMeta{};  // the fast path may have written fields before giving up
+            return parse_ethernet(frame, out);
         case LinkType::LinuxSll: {
             /* packet type (2) | ARPHRD (2) | addr len (2) | addr (8) | protocol (2) */
             r.skip(14);
             const uint16_t proto = r.u16();
-            if (!r.ok()) return make_error(C::Truncated, r.offset());
-            st = dispatch_ethertype(proto, r, 0, m);
-            break;
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            return dispatch_ethertype(proto, r, 0, out);
         }
         case LinkType::LinuxSll2: {
             /* protocol (2) | reserved (2) | ifindex (4) | ARPHRD (2) | pkttype (1) | addr len (1) | addr (8) */
             const uint16_t proto = r.u16();
             r.skip(18);
-            if (!r.ok()) return make_error(C::Truncated, r.offset());
-            st = dispatch_ethertype(proto, r, 0, m);
-            break;
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            return dispatch_ethertype(proto, r, 0, out);
         }
         case LinkType::Null:
         case LinkType::Loop: {
             // The family is in the capturing host's byte order (NULL) or
             // network order (LOOP); accept either order for NULL.
             const ByteView fam_bytes = r.bytes(4);
-            if (!r.ok()) return make_error(C::Truncated, 0);
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, 0);
             uint32_t fam = load_u32(fam_bytes, 0);
             if (static_cast<LinkType>(linktype) == LinkType::Null && fam > 0xFFFF)
                 fam = __builtin_bswap32(fam);
             // AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS), 10 (Linux).
             if (fam != 2 && fam != 24 && fam != 28 && fam != 30 && fam != 10)
-                return make_error(C::NotThisProtocol, 0);
-            st = parse_ip(r.rest(), m);
+                return LayerStatus::fail(C::NotThisProtocol, 0);
+            LayerStatus st = parse_ip(r.rest(), out);
             if (!st.ok) st.error.offset += 4;
-            break;
+            return st;
         }
         case LinkType::Raw:
         case LinkType::DltRaw:
         case LinkType::DltRawBsd:
         case LinkType::Ipv4:
-        case LinkType::Ipv6: st = parse_ip(frame, m); break;
-        default: return make_error(C::Unsupported, 0);
+        case LinkType::Ipv6: return parse_ip(frame, out);
     }
+    return LayerStatus::fail(C::Unsupported, 0);
+}
+
+Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept {
+    PacketMeta m;
+    const LayerStatus st = parse_frame(linktype, frame, m);
     if (!st.ok) return st.error;
     return m;
 }

@@ -60,12 +60,11 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
     t.bytes += frame.wirelen;
     if (frame.caplen < frame.wirelen) ++t.truncated_packets;
 
-    auto r = decode::parse_frame(frame.linktype, frame.bytes);
-    if (!r) {
+    decode::PacketMeta& m = meta_;
+    if (!decode::parse_frame(frame.linktype, frame.bytes, m).ok) {
         ++t.undecoded_packets;
         return;
     }
-    decode::PacketMeta& m = *r;
     if (m.is_fragment) {
         if (!m.later_fragment) {
             remember_first_fragment(m);

@@ -1,9 +1,11 @@
 // libFuzzer target: link/IP/transport/ICMP decoding of one frame. The first
-// byte picks the link type; the rest is the frame.
+// byte picks the link type; the rest is the frame. For Ethernet, the fast
+// path and the general path must agree field by field.
 #include <cstddef>
 #include <cstdint>
 
 #include "callwall/decode/packet.hpp"
+#include "../unit/decode/packet_meta_equal.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
@@ -15,6 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // Every view must lie inside the frame.
         const auto& p = r->payload;
         if (!p.empty() && (p.data() < frame.data() || p.data() + p.size() > frame.data() + frame.size())) __builtin_trap();
+    }
+    if (linktype == 1) {
+        // The Ethernet fast path must decode exactly as the general path.
+        callwall::decode::PacketMeta fast, general;
+        const auto a = callwall::decode::parse_frame(linktype, frame, fast);
+        const auto b = callwall::decode::parse_ethernet(frame, general);
+        if (a.ok != b.ok || (a.ok && !callwall::test::same_meta(fast, general))) __builtin_trap();
     }
     return 0;
 }

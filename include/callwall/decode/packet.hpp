@@ -138,11 +138,6 @@ struct PacketMeta {
     IpAddr tunnel_src, tunnel_dst;  ///< outer addresses of the outermost tunnel
 };
 
-/// Decodes one captured frame. NotThisProtocol: not IP (ARP, LLDP, …);
-/// Truncated: the headers needed for the 5-tuple are cut; Malformed: impossible
-/// header values; Unsupported: unknown link type.
-[[nodiscard]] Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept;
-
 /// Success or the error of one layer function.
 struct LayerStatus {
     bool ok = true;
@@ -151,6 +146,15 @@ struct LayerStatus {
         return {false, make_error(c, off)};
     }
 };
+
+/// Decodes one captured frame into `out` (reset first; the packet path keeps
+/// one PacketMeta and reuses it). NotThisProtocol: not IP (ARP, LLDP, …);
+/// Truncated: the headers needed for the 5-tuple are cut; Malformed: impossible
+/// header values; Unsupported: unknown link type. Untagged Ethernet/IPv4/UDP
+/// or TCP frames take a fixed-offset fast path that fills the same fields.
+[[nodiscard]] LayerStatus parse_frame(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept;
+/// The same, returning a copy (tests, fuzzers, tools).
+[[nodiscard]] Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept;
 
 /// Layer entry points (exposed for tests and the fuzzer). Each fills `out`
 /// from the given layer downwards; offsets in errors are relative to the view.

@@ -76,6 +76,7 @@ private:
     };
     static constexpr size_t kFragSlots = 4096;
     std::vector<FragEntry> frags_;
+    decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
 };
 
 }  // namespace callwall::pipeline
