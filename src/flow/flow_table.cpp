@@ -25,12 +25,6 @@ bool well_known_service_port(uint16_t p) noexcept {
     return p < 1024 || p == 3478 || p == 5349 || p == 19302 || p == 8801 || p == 5228;
 }
 
-inline uint64_t mix(uint64_t h, uint64_t v) noexcept {
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h *= 0xBF58476D1CE4E5B9ull;
-    return h ^ (h >> 31);
-}
-
 inline uint64_t load64(const uint8_t* p) noexcept {
     uint64_t v;
     std::memcpy(&v, p, 8);
@@ -41,14 +35,18 @@ inline uint64_t load64(const uint8_t* p) noexcept {
 
 FlowKey make_key(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport, uint8_t proto,
                  bool& a_is_src) noexcept {
+    const uint64_t s0 = load64(src.bytes.data()), s1 = load64(src.bytes.data() + 8);
+    const uint64_t d0 = load64(dst.bytes.data()), d1 = load64(dst.bytes.data() + 8);
+    // Any fixed total order on (address, port) makes the key canonical.
+    a_is_src = s0 != d0 ? s0 < d0 : s1 != d1 ? s1 < d1 : sport <= dport;
     FlowKey k;
-    k.proto = proto;
-    const auto cmp = src <=> dst;
-    a_is_src = cmp < 0 || (cmp == 0 && sport <= dport);
+    const uint64_t tail = (uint64_t{proto} << 8) | src.family;
     if (a_is_src) {
-        k.a = src, k.port_a = sport, k.b = dst, k.port_b = dport;
+        k.a[0] = s0, k.a[1] = s1, k.b[0] = d0, k.b[1] = d1;
+        k.ports_proto = (uint64_t{sport} << 32) | (uint64_t{dport} << 16) | tail;
     } else {
-        k.a = dst, k.port_a = dport, k.b = src, k.port_b = sport;
+        k.a[0] = d0, k.a[1] = d1, k.b[0] = s0, k.b[1] = s1;
+        k.ports_proto = (uint64_t{dport} << 32) | (uint64_t{sport} << 16) | tail;
     }
     return k;
 }
@@ -115,13 +113,20 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
 }
 
 uint64_t FlowTable::hash(const FlowKey& k) const noexcept {
+    // Multiply-xor over the five words, then a murmur3 finalizer so the low
+    // bits (the slot index) depend on every input bit.
+    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
     uint64_t h = cfg_.hash_seed;
-    h = mix(h, load64(k.a.bytes.data()));
-    h = mix(h, load64(k.a.bytes.data() + 8));
-    h = mix(h, load64(k.b.bytes.data()));
-    h = mix(h, load64(k.b.bytes.data() + 8));
-    h = mix(h, (uint64_t{k.port_a} << 32) | (uint64_t{k.port_b} << 16) | k.proto);
-    return h;
+    h = (h ^ k.a[0]) * kMul;
+    h = (h ^ k.a[1]) * kMul;
+    h = (h ^ k.b[0]) * kMul;
+    h = (h ^ k.b[1]) * kMul;
+    h = (h ^ k.ports_proto) * kMul;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 33);
 }
 
 uint32_t FlowTable::find_slot(const FlowKey& k, uint64_t h) const noexcept {
@@ -268,10 +273,15 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         ++stats_.created;
         stats_.peak_live = std::max<uint64_t>(stats_.peak_live, live_);
         out.created = true;
-    } else {
-        lru_unlink(idx);
+        f.lru_ts_us = ts_us;
+        lru_push_back(idx);
+    } else if (ts_us - slab_[idx].lru_ts_us >= cfg_.lru_granularity_us) {
+        slab_[idx].lru_ts_us = ts_us;
+        if (idx != lru_tail_) {
+            lru_unlink(idx);
+            lru_push_back(idx);
+        }
     }
-    lru_push_back(idx);
     Flow& f = slab_[idx];
     const Dir d = (a_is_src == f.client_is_a) ? kFromClient : kFromServer;
     out.flow = &f;

@@ -25,11 +25,14 @@ namespace callwall::flow {
 
 using decode::IpAddr;
 
-/// Canonical 5-tuple: endpoint a < endpoint b.
+/// Canonical 5-tuple as five 64-bit words, so comparing and hashing a key
+/// is a handful of word operations: the two endpoint addresses (16 bytes
+/// each; IPv4 in the first 4) and one word of ports, protocol and family.
+/// Endpoint a is the smaller (address words, then port) of the two; the
+/// order is arbitrary but fixed, which is all a canonical key needs.
 struct FlowKey {
-    IpAddr a, b;
-    uint16_t port_a = 0, port_b = 0;
-    uint8_t proto = 0;
+    uint64_t a[2] = {0, 0}, b[2] = {0, 0};
+    uint64_t ports_proto = 0;  ///< port_a << 32 | port_b << 16 | proto << 8 | family
     friend bool operator==(const FlowKey&, const FlowKey&) = default;
 };
 
@@ -80,6 +83,14 @@ struct TcpTrack {
 };
 
 struct Flow {
+    // The lookup's fields first (one cache line): a probe reads the hash and
+    // the key, a hit then the LRU links and the time.
+    uint64_t key_hash = 0;  ///< hash(key), cached: probes compare it before the key
+    FlowKey key;
+    uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;  ///< intrusive LRU (indices into the slab)
+    int64_t last_ts_us = 0;
+    int64_t lru_ts_us = 0;  ///< when the flow was last moved to the LRU tail
+    uint32_t hash_slot = UINT32_MAX;
     uint64_t id = 0;  ///< run-scoped, in order of creation (stable for golden output)
     // Endpoints as client (initiator) and server.
     IpAddr client_ip, server_ip;
@@ -87,7 +98,7 @@ struct Flow {
     uint8_t proto = 0;
     bool client_is_a = true;  ///< which canonical endpoint is the client
     bool initiator_guessed = false;  ///< no SYN: the client is a guess (first sender / port heuristic)
-    int64_t first_ts_us = 0, last_ts_us = 0;
+    int64_t first_ts_us = 0;
     uint64_t packets[2] = {0, 0};
     uint64_t bytes[2] = {0, 0};          ///< IP bytes per direction
     uint64_t payload_bytes[2] = {0, 0};
@@ -103,11 +114,6 @@ struct Flow {
     uint8_t icmp_ttl = 0;
     // Owned by the dissect stage (application facts); opaque here.
     uint32_t app_slot = UINT32_MAX;
-    // Intrusive LRU (indices into the slab).
-    uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;
-    uint32_t hash_slot = UINT32_MAX;
-    uint64_t key_hash = 0;  ///< hash(key), cached: probes compare it before the key
-    FlowKey key;
 
     [[nodiscard]] ConnState state() const noexcept;
 };
@@ -119,6 +125,11 @@ struct FlowTableConfig {
     int64_t tcp_closed_idle_us = 30'000'000;  ///< after FIN both ways or RST
     int64_t other_idle_us = 60'000'000;
     uint64_t hash_seed = 0x9E3779B97F4A7C15ull;
+    /// A flow is moved to the LRU tail at most once per this much capture
+    /// time, not on every packet (relinking touches two other flows' cache
+    /// lines). Expiry and the bound then see last activity to within this
+    /// granularity; 0 = exact LRU.
+    int64_t lru_granularity_us = 100'000;
 };
 
 struct FlowTableStats {

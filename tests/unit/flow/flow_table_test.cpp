@@ -192,6 +192,7 @@ TEST(FlowTable, IdleFlowsAreEvictedToTheCallback) {
 TEST(FlowTable, BoundEvictsLeastRecentlyActive) {
     FlowTableConfig cfg;
     cfg.max_flows = 3;
+    cfg.lru_granularity_us = 0;  // exact LRU: every packet moves its flow to the tail
     FlowTable t(cfg);
     std::vector<uint16_t> evicted_ports;
     t.set_evict_callback([&](Flow& f) { evicted_ports.push_back(f.client_port); });
@@ -204,6 +205,53 @@ TEST(FlowTable, BoundEvictsLeastRecentlyActive) {
     EXPECT_EQ(evicted_ports[0], 2);
     EXPECT_EQ(t.live(), 3u);
     EXPECT_EQ(t.stats().evicted_full, 1u);
+}
+
+// With the default granularity a flow moves to the LRU tail only when its
+// last move is at least that long ago: packets in between do not reorder.
+TEST(FlowTable, LruOrderIsKeptToItsGranularity) {
+    FlowTableConfig cfg;
+    cfg.max_flows = 3;
+    cfg.lru_granularity_us = 100;
+    FlowTable t(cfg);
+    std::vector<uint16_t> evicted_ports;
+    t.set_evict_callback([&](Flow& f) { evicted_ports.push_back(f.client_port); });
+    t.update(udp(C, 1, S, 53), 1000);
+    t.update(udp(C, 2, S, 53), 1010);
+    t.update(udp(C, 3, S, 53), 1020);
+    t.update(udp(C, 1, S, 53), 1050);  // 50 us after its last move: stays at the head
+    t.update(udp(C, 4, S, 53), 1060);  // the bound evicts port 1 (head), not port 2
+    ASSERT_EQ(evicted_ports.size(), 1u);
+    EXPECT_EQ(evicted_ports[0], 1);
+    t.update(udp(C, 2, S, 53), 1200);  // 190 us after its last move: to the tail
+    t.update(udp(C, 5, S, 53), 1210);  // evicts port 3, now the least recently moved
+    ASSERT_EQ(evicted_ports.size(), 2u);
+    EXPECT_EQ(evicted_ports[1], 3);
+    // Counters and last activity are exact whatever the LRU position.
+    const PacketMeta m = udp(C, 2, S, 53);
+    const Flow* f2 = t.find(m.src, m.sport, m.dst, m.dport, m.proto);
+    ASSERT_NE(f2, nullptr);
+    EXPECT_EQ(f2->packets[kFromClient], 2u);
+    EXPECT_EQ(f2->last_ts_us, 1200);
+}
+
+// Idle expiry with the default granularity: a flow touched inside the
+// granularity is still expired only by its real last activity.
+TEST(FlowTable, ExpiryUsesLastActivityNotLruPosition) {
+    FlowTableConfig cfg;
+    cfg.udp_idle_us = 1000;
+    cfg.lru_granularity_us = 100;
+    FlowTable t(cfg);
+    std::vector<uint16_t> evicted_ports;
+    t.set_evict_callback([&](Flow& f) { evicted_ports.push_back(f.client_port); });
+    t.update(udp(C, 1, S, 53), 0);
+    t.update(udp(C, 2, S, 53), 10);
+    t.update(udp(C, 1, S, 53), 50);  // not moved (inside 100 us), but active at 50
+    t.expire(1040);                  // port 1 idle 990 us: kept, and expiry stops at the head
+    EXPECT_TRUE(evicted_ports.empty());
+    t.expire(1060);  // port 1 idle 1010 us, port 2 idle 1050 us: both go
+    ASSERT_EQ(evicted_ports.size(), 2u);
+    EXPECT_EQ(t.live(), 0u);
 }
 
 // Random inserts, lookups and evictions checked against a std::map model:
