@@ -105,11 +105,25 @@ ConnState Flow::state() const noexcept {
 }
 
 FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
-    const uint64_t n = slot_count_for(cfg_.max_flows);
+    // The slot array and the slab grow with live flows (memory follows live
+    // flows, not the bound), and a small slot array stays in cache.
+    const uint32_t start = std::min<uint32_t>(cfg_.max_flows, 4096);
+    const uint64_t n = slot_count_for(start);
     slots_.assign(n, UINT32_MAX);
     mask_ = n - 1;
-    // The slab grows with live flows (memory follows live flows, not the bound).
-    slab_.reserve(std::min<uint32_t>(cfg_.max_flows, 4096));
+    slab_.reserve(start);
+}
+
+void FlowTable::grow_slots() noexcept {
+    const uint64_t n = slots_.size() * 2;
+    slots_.assign(n, UINT32_MAX);
+    mask_ = n - 1;
+    for (uint32_t i = lru_head_; i != UINT32_MAX; i = slab_[i].lru_next) {
+        uint64_t s = slab_[i].key_hash & mask_;
+        while (slots_[s] != UINT32_MAX) s = (s + 1) & mask_;
+        slots_[s] = i;
+        slab_[i].hash_slot = static_cast<uint32_t>(s);
+    }
 }
 
 uint64_t FlowTable::hash(const FlowKey& k) const noexcept {
@@ -238,6 +252,9 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
             ++stats_.evicted_full;
             evict(lru_head_);
             s = find_slot(k, h);  // the deletion may have shifted the chain
+        } else if ((live_ + 1) * 2 > slots_.size() && slots_.size() < slot_count_for(cfg_.max_flows)) {
+            grow_slots();  // keep the load factor at most 1/2
+            s = find_slot(k, h);
         }
         idx = allocate();
         slots_[s] = idx;

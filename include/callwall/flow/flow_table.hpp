@@ -2,11 +2,14 @@
 // ICMP errors attached to the flow they quote, idle timeouts and a flow bound.
 //
 // The table is open addressing (linear probing, backward-shift deletion) over
-// a preallocated slot array of 32-bit indices into a slab of Flow records; an
-// intrusive LRU list orders flows by last activity so idle flows and, when the
-// bound is reached, the least recently active flow are evicted in O(1) each.
-// Evicted flows are handed to a callback (the store), never lost.
-// After warm-up (the slab reached its high-water mark) no call allocates.
+// a slot array of 32-bit indices into a slab of Flow records; the slot array
+// doubles (load factor at most 1/2) and the slab grows up to the high-water
+// mark of live flows, so a capture with 10k flows works in a few hundred KB
+// of cache-resident slots. An intrusive LRU list orders flows by last
+// activity (to FlowTableConfig::lru_granularity_us) so idle flows and, when
+// the bound is reached, the least recently active flow are evicted in O(1)
+// each. Evicted flows are handed to a callback (the store), never lost.
+// After warm-up (the high-water mark of live flows) no call allocates.
 //
 // Key design (Suricata FlowHashKey4, Zeek session Key): the key holds the two
 // endpoints in canonical order (lower address/port first) plus the protocol;
@@ -185,6 +188,7 @@ private:
     [[nodiscard]] uint64_t hash(const FlowKey& k) const noexcept;
     uint32_t find_slot(const FlowKey& k, uint64_t h) const noexcept;
     uint32_t allocate() noexcept;
+    void grow_slots() noexcept;  ///< doubles the slot array and re-places every live flow
     void evict(uint32_t idx) noexcept;
     void lru_unlink(uint32_t idx) noexcept;
     void lru_push_back(uint32_t idx) noexcept;

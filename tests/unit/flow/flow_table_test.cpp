@@ -254,6 +254,33 @@ TEST(FlowTable, ExpiryUsesLastActivityNotLruPosition) {
     EXPECT_EQ(t.live(), 0u);
 }
 
+// The slot array starts small and doubles as live flows grow: every flow
+// must still be found (with its id) after each growth, and evict cleanly.
+TEST(FlowTable, GrowingSlotArrayKeepsEveryFlow) {
+    FlowTable t;
+    std::vector<std::pair<PacketMeta, uint64_t>> made;
+    char addr[32];
+    for (int i = 0; i < 40000; ++i) {
+        std::snprintf(addr, sizeof addr, "10.%d.%d.%d", (i >> 16) & 0xFF, (i >> 8) & 0xFF, i & 0xFF);
+        const PacketMeta m = udp(addr, static_cast<uint16_t>(1024 + i % 5000), S, 3478);
+        const auto r = t.update(m, i);
+        ASSERT_TRUE(r.created);
+        made.emplace_back(m, r.flow->id);
+    }
+    EXPECT_EQ(t.live(), 40000u);
+    for (const auto& [m, id] : made) {
+        const Flow* f = t.find(m.dst, m.dport, m.src, m.sport, m.proto);  // the reverse direction finds it too
+        ASSERT_NE(f, nullptr);
+        ASSERT_EQ(f->id, id);
+    }
+    size_t evicted = 0;
+    t.set_evict_callback([&](Flow&) { ++evicted; });
+    t.flush();
+    EXPECT_EQ(evicted, 40000u);
+    EXPECT_EQ(t.live(), 0u);
+    EXPECT_EQ(t.find(made[0].first.src, made[0].first.sport, made[0].first.dst, made[0].first.dport, kProtoUdp), nullptr);
+}
+
 // Random inserts, lookups and evictions checked against a std::map model:
 // backward-shift deletion must never lose or duplicate a flow.
 TEST(FlowTable, ChurnKeepsTableConsistent) {
