@@ -2,6 +2,7 @@
 #include "callwall/capture/pcap_source.hpp"
 
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -32,6 +33,9 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
         throw CaptureError(CaptureErrorKind::NotReadable, path + ": is a directory, expected a .pcap or .pcapng file");
     FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
+    // One thread at a time reads this FILE (the analyser, or the read-ahead
+    // thread it is handed to): stdio need not lock it on every fread.
+    __fsetlocking(f, FSETLOCKING_BYCALLER);
     char err[PCAP_ERRBUF_SIZE] = {};
     // pcap_fopen_offline_with_tstamp_precision takes ownership of f.
     pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
+#include "callwall/capture/read_ahead.hpp"
 #include "callwall/pipeline/analyzer.hpp"
 #include "callwall/store/store.hpp"
 #include "cli/commands.hpp"
@@ -62,6 +63,7 @@ int run_analyze(int argc, char** argv) {
     uint32_t max_flows = 1u << 20;
     std::vector<std::string> catalog_dirs, vendors;
     std::string fail_on;
+    int threads = 0;
     opts.add_options()
         ("help,h", "show this help")
         ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
@@ -70,6 +72,9 @@ int run_analyze(int argc, char** argv) {
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "print these vendors' verdicts (default: vendors seen)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
+        ("threads", po::value(&threads)->value_name("1|2"),
+         "2: read each file on a second core while this one analyses (default when the machine has more "
+         "than one CPU and the input is a regular file); 1: everything on one core")
         ("quiet,q", "no progress and no summary");
     po::options_description hidden;
     hidden.add_options()("file", po::value(&files)->composing());
@@ -98,6 +103,10 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
     const bool quiet = vm.count("quiet") > 0;
+    if (threads < 0 || threads > 2) {
+        std::fprintf(stderr, "callwall analyze: --threads takes 1 or 2, not %d\n", threads);
+        return kExitUsage;
+    }
     if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
         std::fprintf(stderr, "callwall analyze: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
         return kExitUsage;
@@ -143,7 +152,9 @@ int run_analyze(int argc, char** argv) {
     store::RunStatus status = store::RunStatus::Completed;
     try {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
-            capture::PcapSource& src = *sources[i];
+            // The reader thread (if any) is started per file, so only one runs at a time.
+            const bool read_ahead = threads == 2 || (threads == 0 && capture::ReadAhead::worth_a_thread(files[i]));
+            capture::ReadAhead src(std::move(sources[i]), read_ahead);
             capture::RawFrame frame;
             uint64_t n = 0;
             while (!g_stop_signal) {
@@ -173,7 +184,6 @@ int run_analyze(int argc, char** argv) {
                 }
                 break;
             }
-            sources[i].reset();  // close files as we go
         }
         if (g_stop_signal) status = store::RunStatus::Interrupted;
         progress.done();

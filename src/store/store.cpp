@@ -364,7 +364,22 @@ sqlite3_stmt* Store::prepare(const char* sql) {
     return st;
 }
 
+namespace {
+// Process-wide SQLite settings, applied once before SQLite initialises:
+// without memory statistics its allocator takes no global mutex per
+// allocation (which costs once a second thread, the capture reader, exists).
+// Too late (SQLite already initialised by someone else) is harmless.
+void configure_sqlite_once() {
+    static const bool done = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)done;
+}
+}  // namespace
+
 std::unique_ptr<Store> Store::open(const std::string& path) {
+    configure_sqlite_once();
     auto s = std::unique_ptr<Store>(new Store());
     s->path_ = path;
     // Diagnose the common cases before SQLite gives a vaguer message.

@@ -1,0 +1,95 @@
+// Reading a capture file on a second core.
+//
+// ReadAhead wraps a file PcapSource. With a reader thread, that thread calls
+// libpcap (the kernel copy and the record parsing that the floor benchmark
+// measures) and copies each frame into one of a small fixed ring of chunks;
+// the analysing thread takes whole chunks and walks their frames. The two
+// threads meet once per chunk (256 KiB), not once per packet, and memory is
+// bounded by the ring (kChunks chunks) whatever the file's size; the ring is
+// small so the bytes are still in cache when the analyser reaches them.
+// Without a thread, next() forwards to the source: the same interface, one
+// core.
+//
+// Frames come out in file order with the same bytes, timestamps, lengths and
+// link types as PcapSource::next() gives, followed by the same End or Error
+// (the error text travels with it). tests/unit/capture/read_ahead_test.cpp
+// checks this frame for frame against the plain source.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "callwall/capture/pcap_source.hpp"
+
+namespace callwall::capture {
+
+class ReadAhead {
+public:
+    static constexpr size_t kChunkBytes = size_t{1} << 18;
+    static constexpr size_t kChunkRecords = 4096;  ///< frames per chunk at most
+    static constexpr size_t kChunks = 4;
+
+    /// Takes the source. `threaded`: start the reader thread (falls back to
+    /// reading inline when the thread cannot be started).
+    ReadAhead(std::unique_ptr<PcapSource> source, bool threaded);
+    ~ReadAhead();  ///< stops the reader thread and waits for it
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+
+    /// The next frame, as PcapSource::next(); `frame.bytes` is valid until the
+    /// next call. After End or Error every further call returns the same.
+    NextStatus next(RawFrame& frame) noexcept;
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    /// What went wrong once next() returned Error.
+    [[nodiscard]] const std::string& error() const noexcept { return error_; }
+    [[nodiscard]] bool threaded() const noexcept { return thread_.joinable(); }
+
+    /// True when reading `path` on a second core makes sense: a regular file
+    /// (a pipe's blocking read could not be interrupted at exit) and more than
+    /// one CPU.
+    [[nodiscard]] static bool worth_a_thread(const std::string& path) noexcept;
+
+private:
+    /// One frame in a chunk. The headers sit in their own array, apart from
+    /// the bytes, so the analyser walks them sequentially and can prefetch a
+    /// frame's first bytes a few frames ahead (they were written on the
+    /// other core and would otherwise be a cross-core miss each).
+    struct Record {
+        int64_t ts_us;
+        uint32_t caplen, wirelen, linktype, offset;
+    };
+    struct Chunk {
+        std::unique_ptr<Record[]> records;
+        std::unique_ptr<uint8_t[]> data;
+        size_t count = 0;  ///< records filled
+        size_t used = 0;   ///< bytes of data filled
+        NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
+    };
+
+    void read_loop() noexcept;
+
+    std::unique_ptr<PcapSource> source_;
+    std::string name_;
+    std::string error_;          ///< set by the reader before it publishes the last chunk
+    std::vector<Chunk> chunks_;  ///< used in strict rotation: chunk i % kChunks
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    uint64_t produced_ = 0;  ///< chunks filled by the reader (guarded by mu_)
+    uint64_t consumed_ = 0;  ///< chunks given back by the analyser (guarded by mu_)
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+
+    // Analysing side.
+    const Chunk* current_ = nullptr;
+    size_t pos_ = 0;  ///< next record of current_
+    NextStatus done_ = NextStatus::Frame;  ///< sticky End/Error once reached
+};
+
+}  // namespace callwall::capture

@@ -1,0 +1,155 @@
+// Reading a capture file on a second core. See capture/read_ahead.hpp.
+#include "callwall/capture/read_ahead.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstring>
+#include <system_error>
+
+namespace callwall::capture {
+namespace {
+
+constexpr size_t padded(uint32_t caplen) noexcept { return (size_t{caplen} + 7) & ~size_t{7}; }
+
+// Frames ahead of the one returned whose first bytes are prefetched.
+constexpr size_t kPrefetchDistance = 4;
+
+}  // namespace
+
+bool ReadAhead::worth_a_thread(const std::string& path) noexcept {
+    struct stat st {};
+    return std::thread::hardware_concurrency() > 1 && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source_(std::move(source)) {
+    name_ = source_->name();
+    if (!threaded) return;
+    chunks_.resize(kChunks);
+    for (auto& c : chunks_) {
+        c.records = std::make_unique<Record[]>(kChunkRecords);
+        c.data = std::make_unique<uint8_t[]>(kChunkBytes);
+    }
+    try {
+        // The reader must not take SIGINT/SIGTERM: the analysing thread
+        // handles them (its loop sees the flag and stops).
+        sigset_t block, old;
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        thread_ = std::thread([this] { read_loop(); });
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    } catch (const std::system_error&) {
+        chunks_.clear();  // no thread: read inline
+    }
+}
+
+ReadAhead::~ReadAhead() {
+    if (!thread_.joinable()) return;
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        stop_.store(true, std::memory_order_relaxed);
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void ReadAhead::read_loop() noexcept {
+    RawFrame frame;
+    bool carried = false;  // `frame` was read but did not fit in the previous chunk
+    for (;;) {
+        uint64_t slot = 0;
+        {
+            std::unique_lock<std::mutex> lk(mu_);
+            cv_.wait(lk, [&] { return stop_.load(std::memory_order_relaxed) || produced_ - consumed_ < kChunks; });
+            if (stop_.load(std::memory_order_relaxed)) return;
+            slot = produced_;
+        }
+        Chunk& c = chunks_[slot % kChunks];
+        c.count = 0;
+        c.used = 0;
+        c.end = NextStatus::Frame;
+        for (;;) {
+            if (!carried) {
+                const NextStatus st = source_->next(frame);
+                if (st != NextStatus::Frame) {
+                    // Files never time out; anything but a frame ends the stream.
+                    c.end = st == NextStatus::Error ? NextStatus::Error : NextStatus::End;
+                    if (st == NextStatus::Error) error_ = source_->error();
+                    break;
+                }
+            }
+            const size_t need = padded(frame.caplen);
+            if (need > kChunkBytes) {  // libpcap caps records far below this; refuse rather than overrun
+                c.end = NextStatus::Error;
+                error_ = "a record of " + std::to_string(frame.caplen) + " bytes is larger than the read-ahead buffer";
+                break;
+            }
+            if (c.used + need > kChunkBytes || c.count == kChunkRecords) {
+                carried = true;  // starts the next chunk
+                break;
+            }
+            carried = false;
+            c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype,
+                                          static_cast<uint32_t>(c.used)};
+            if (frame.caplen) std::memcpy(c.data.get() + c.used, frame.bytes.data(), frame.caplen);
+            c.used += need;
+            if (stop_.load(std::memory_order_relaxed)) return;
+        }
+        {
+            std::lock_guard<std::mutex> lk(mu_);
+            ++produced_;
+        }
+        cv_.notify_all();
+        if (c.end != NextStatus::Frame) return;
+    }
+}
+
+NextStatus ReadAhead::next(RawFrame& frame) noexcept {
+    if (!thread_.joinable()) {
+        if (done_ != NextStatus::Frame) return done_;
+        const NextStatus st = source_->next(frame);
+        if (st == NextStatus::Error) error_ = source_->error();
+        if (st == NextStatus::End || st == NextStatus::Error) done_ = st;
+        return st;
+    }
+    for (;;) {
+        if (done_ != NextStatus::Frame) return done_;
+        if (current_ && pos_ < current_->count) {
+            const Record& r = current_->records[pos_];
+            if (pos_ + kPrefetchDistance < current_->count) {
+                const uint8_t* ahead = current_->data.get() + current_->records[pos_ + kPrefetchDistance].offset;
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(ahead + 64);
+            }
+            frame.ts_us = r.ts_us;
+            frame.caplen = r.caplen;
+            frame.wirelen = r.wirelen;
+            frame.linktype = r.linktype;
+            frame.bytes = ByteView{current_->data.get() + r.offset, r.caplen};
+            ++pos_;
+            return NextStatus::Frame;
+        }
+        if (current_) {
+            const NextStatus end = current_->end;
+            current_ = nullptr;
+            {
+                std::lock_guard<std::mutex> lk(mu_);
+                ++consumed_;  // the chunk goes back to the reader
+            }
+            cv_.notify_all();
+            if (end != NextStatus::Frame) {
+                done_ = end;  // error_ was written before the chunk was published
+                continue;
+            }
+        }
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return produced_ > consumed_; });
+        current_ = &chunks_[consumed_ % kChunks];
+        pos_ = 0;
+    }
+}
+
+}  // namespace callwall::capture

@@ -1,0 +1,162 @@
+// ReadAhead hands out exactly what PcapSource::next() gives — bytes,
+// timestamps, lengths, link type, then the same End or Error text — with
+// and without its reader thread, across many chunk boundaries and ring
+// wrap-arounds; and it can be destroyed mid-file without hanging.
+#include "callwall/capture/read_ahead.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace callwall::capture {
+namespace {
+
+namespace fs = std::filesystem;
+
+void put32(std::vector<uint8_t>& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));  // little-endian file
+}
+
+// A classic pcap (Ethernet, microseconds) of `n` frames with sizes from 0 to
+// 9000 bytes, every byte derived from the frame number: a frame handed out
+// with the wrong bytes, length or order is caught. `cut` bytes are removed
+// from the end (a damaged last record).
+std::string write_capture(size_t n, size_t cut, uint32_t seed) {
+    std::vector<uint8_t> out;
+    put32(out, 0xa1b2c3d4);
+    out.push_back(2), out.push_back(0), out.push_back(4), out.push_back(0);  // version 2.4
+    put32(out, 0);
+    put32(out, 0);
+    put32(out, 65535);
+    put32(out, 1);
+    std::mt19937 rng(seed);
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t len = (i % 97 == 0) ? 9000 : (i % 89 == 0) ? 0 : 60 + rng() % 1400;
+        put32(out, static_cast<uint32_t>(1700000000 + i / 1000));
+        put32(out, static_cast<uint32_t>((i * 997) % 1000000));
+        put32(out, len);
+        put32(out, len + (i % 3));  // sometimes longer on the wire than captured
+        for (uint32_t k = 0; k < len; ++k) out.push_back(static_cast<uint8_t>(i * 31 + k));
+    }
+    out.resize(out.size() - cut);
+    const fs::path p = fs::temp_directory_path() / ("callwall-read-ahead-" + std::to_string(seed) + ".pcap");
+    FILE* f = std::fopen(p.c_str(), "wb");
+    EXPECT_NE(f, nullptr);
+    std::fwrite(out.data(), 1, out.size(), f);
+    std::fclose(f);
+    return p.string();
+}
+
+struct Seen {
+    std::vector<std::vector<uint8_t>> bytes;
+    std::vector<int64_t> ts;
+    std::vector<uint32_t> wirelen;
+    NextStatus end = NextStatus::Frame;
+    std::string error;
+};
+
+Seen read_plain(const std::string& path) {
+    auto src = PcapSource::open_file(path);
+    Seen s;
+    RawFrame f;
+    NextStatus st;
+    while ((st = src->next(f)) == NextStatus::Frame) {
+        s.bytes.emplace_back(f.bytes.begin(), f.bytes.end());
+        s.ts.push_back(f.ts_us);
+        s.wirelen.push_back(f.wirelen);
+    }
+    s.end = st;
+    s.error = st == NextStatus::Error ? src->error() : "";
+    return s;
+}
+
+Seen read_ahead(const std::string& path, bool threaded) {
+    ReadAhead ra(PcapSource::open_file(path), threaded);
+    EXPECT_EQ(ra.threaded(), threaded);
+    Seen s;
+    RawFrame f;
+    NextStatus st;
+    while ((st = ra.next(f)) == NextStatus::Frame) {
+        EXPECT_EQ(f.linktype, 1u);
+        EXPECT_EQ(f.caplen, f.bytes.size());
+        s.bytes.emplace_back(f.bytes.begin(), f.bytes.end());
+        s.ts.push_back(f.ts_us);
+        s.wirelen.push_back(f.wirelen);
+    }
+    s.end = st;
+    s.error = st == NextStatus::Error ? ra.error() : "";
+    EXPECT_EQ(ra.next(f), st) << "the end is sticky";
+    return s;
+}
+
+void expect_same(const Seen& a, const Seen& b) {
+    ASSERT_EQ(a.bytes.size(), b.bytes.size());
+    for (size_t i = 0; i < a.bytes.size(); ++i) {
+        ASSERT_EQ(a.bytes[i], b.bytes[i]) << "frame " << i;
+        ASSERT_EQ(a.ts[i], b.ts[i]) << "frame " << i;
+        ASSERT_EQ(a.wirelen[i], b.wirelen[i]) << "frame " << i;
+    }
+    EXPECT_EQ(a.end, b.end);
+    EXPECT_EQ(a.error, b.error);
+}
+
+TEST(ReadAhead, SameFramesAsThePlainSourceAcrossManyChunks) {
+    // ~20k frames, ~15 MB: dozens of chunks, the 4-chunk ring wraps many times,
+    // and both the byte limit and the record limit of a chunk are reached.
+    const std::string path = write_capture(20000, 0, 1);
+    const Seen plain = read_plain(path);
+    ASSERT_EQ(plain.bytes.size(), 20000u);
+    ASSERT_EQ(plain.end, NextStatus::End);
+    expect_same(read_ahead(path, true), plain);
+    expect_same(read_ahead(path, false), plain);
+    fs::remove(path);
+}
+
+TEST(ReadAhead, DamagedLastRecordEndsWithTheSameError) {
+    const std::string path = write_capture(5000, 100, 2);
+    const Seen plain = read_plain(path);
+    ASSERT_EQ(plain.end, NextStatus::Error);
+    ASSERT_FALSE(plain.error.empty());
+    expect_same(read_ahead(path, true), plain);
+    expect_same(read_ahead(path, false), plain);
+    fs::remove(path);
+}
+
+TEST(ReadAhead, EmptyCaptureEndsAtOnce) {
+    const std::string path = write_capture(0, 0, 3);
+    ReadAhead ra(PcapSource::open_file(path), true);
+    RawFrame f;
+    EXPECT_EQ(ra.next(f), NextStatus::End);
+    fs::remove(path);
+}
+
+TEST(ReadAhead, StopsCleanlyWhenDestroyedMidFile) {
+    const std::string path = write_capture(20000, 0, 4);
+    for (int taken : {0, 1, 5000}) {  // the reader is blocked on a full ring, or still filling it
+        ReadAhead ra(PcapSource::open_file(path), true);
+        RawFrame f;
+        for (int i = 0; i < taken; ++i) ASSERT_EQ(ra.next(f), NextStatus::Frame);
+    }  // the destructor joins the reader: a hang here fails the test by its timeout
+    fs::remove(path);
+}
+
+TEST(ReadAhead, ThreadOnlyForRegularFiles) {
+    const std::string path = write_capture(1, 0, 5);
+    EXPECT_EQ(ReadAhead::worth_a_thread(path), std::thread::hardware_concurrency() > 1);
+    const fs::path fifo = fs::temp_directory_path() / "callwall-read-ahead-fifo";
+    fs::remove(fifo);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_FALSE(ReadAhead::worth_a_thread(fifo.string()));  // a pipe's read could block the exit
+    fs::remove(fifo);
+    EXPECT_FALSE(ReadAhead::worth_a_thread("/no/such/file.pcap"));
+    fs::remove(path);
+}
+
+}  // namespace
+}  // namespace callwall::capture
