@@ -14,7 +14,7 @@ namespace {
 constexpr size_t padded(uint32_t caplen) noexcept { return (size_t{caplen} + 7) & ~size_t{7}; }
 
 // Frames ahead of the one returned whose first bytes are prefetched.
-constexpr size_t kPrefetchDistance = 4;
+constexpr size_t kPrefetchDistance = 8;
 
 }  // namespace
 
