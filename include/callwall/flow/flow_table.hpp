@@ -85,30 +85,33 @@ struct TcpTrack {
     bool isn_known[2] = {false, false};
 };
 
-struct Flow {
-    // The lookup's fields first (one cache line): a probe reads the hash and
-    // the key, a hit then the LRU links and the time.
+struct alignas(64) Flow {
+    // Ordered by use so a UDP packet touches two cache lines. Line 0, the
+    // lookup: a probe reads the hash and the key, a hit the LRU links and time.
     uint64_t key_hash = 0;  ///< hash(key), cached: probes compare it before the key
     FlowKey key;
     uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;  ///< intrusive LRU (indices into the slab)
     int64_t last_ts_us = 0;
+    // Line 1: what every packet updates.
+    uint64_t packets[2] = {0, 0};
+    uint64_t bytes[2] = {0, 0};          ///< IP bytes per direction
+    uint64_t payload_bytes[2] = {0, 0};
     int64_t lru_ts_us = 0;  ///< when the flow was last moved to the LRU tail
+    uint8_t ttl_min[2] = {255, 255}, ttl_max[2] = {0, 0};
+    uint8_t proto = 0;
+    bool client_is_a = true;  ///< which canonical endpoint is the client
+    bool initiator_guessed = false;  ///< no SYN: the client is a guess (first sender / port heuristic)
+    bool replied = false;            ///< a packet came from the server (first_reply_us is set)
+    // Then: the first reply and TCP state (TCP packets), the rest (rarely per packet).
+    int64_t first_reply_us = 0;           ///< first packet from the server
+    TcpTrack tcp;
+    uint32_t later_fragments = 0;         ///< non-first fragments counted against the flow
     uint32_t hash_slot = UINT32_MAX;
     uint64_t id = 0;  ///< run-scoped, in order of creation (stable for golden output)
     // Endpoints as client (initiator) and server.
     IpAddr client_ip, server_ip;
     uint16_t client_port = 0, server_port = 0;
-    uint8_t proto = 0;
-    bool client_is_a = true;  ///< which canonical endpoint is the client
-    bool initiator_guessed = false;  ///< no SYN: the client is a guess (first sender / port heuristic)
     int64_t first_ts_us = 0;
-    uint64_t packets[2] = {0, 0};
-    uint64_t bytes[2] = {0, 0};          ///< IP bytes per direction
-    uint64_t payload_bytes[2] = {0, 0};
-    uint32_t later_fragments = 0;         ///< non-first fragments counted against the flow
-    uint8_t ttl_min[2] = {255, 255}, ttl_max[2] = {0, 0};
-    int64_t first_reply_us = 0;           ///< first packet from the server
-    TcpTrack tcp;
     // ICMP errors quoting this flow.
     uint16_t icmp_errors = 0;
     uint8_t icmp_type = 0, icmp_code = 0;  ///< the last one
