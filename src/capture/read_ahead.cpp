@@ -123,6 +123,9 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
                 const uint8_t* ahead = current_->data.get() + current_->records[pos_ + kPrefetchDistance].offset;
                 __builtin_prefetch(ahead);
                 __builtin_prefetch(ahead + 64);
+                // The record headers further on (written on the other core too).
+                if (pos_ + 4 * kPrefetchDistance < current_->count)
+                    __builtin_prefetch(&current_->records[pos_ + 4 * kPrefetchDistance]);
             }
             frame.ts_us = r.ts_us;
             frame.caplen = r.caplen;
