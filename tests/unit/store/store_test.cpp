@@ -2,7 +2,10 @@
 #include "callwall/store/store.hpp"
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <sqlite3.h>
+
+#include <cstring>
 
 #include <fstream>
 
@@ -27,6 +30,26 @@ flow::Flow sample_flow(uint64_t id) {
     f.first_ts_us = 1'767'225'600'000'000;
     f.last_ts_us = f.first_ts_us + 1'500'000;
     return f;
+}
+
+// The hand-written IPv4 formatter agrees with inet_ntop on every octet value
+// in every position; IPv6 and unset addresses keep their forms.
+TEST(Store, FormatIpMatchesInetNtop) {
+    char ours[64], theirs[64];
+    for (int pos = 0; pos < 4; ++pos) {
+        for (int v = 0; v < 256; ++v) {
+            decode::IpAddr a = decode::IpAddr::v4(0xC0A80001u);  // 192.168.0.1
+            a.bytes[static_cast<size_t>(pos)] = static_cast<uint8_t>(v);
+            const size_t n = format_ip(a, ours, sizeof ours);
+            ASSERT_NE(inet_ntop(AF_INET, a.bytes.data(), theirs, sizeof theirs), nullptr);
+            ASSERT_EQ(std::string(ours, n), theirs) << "octet " << pos << " = " << v;
+            ASSERT_EQ(std::strlen(ours), n);
+        }
+    }
+    decode::IpAddr six;
+    ASSERT_TRUE(decode::parse_ip("2001:db8::1", six));
+    EXPECT_EQ(std::string(ours, format_ip(six, ours, sizeof ours)), "2001:db8::1");
+    EXPECT_EQ(std::string(ours, format_ip(decode::IpAddr{}, ours, sizeof ours)), "?");
 }
 
 TEST(Store, CreatesVersionedWalDatabase) {
