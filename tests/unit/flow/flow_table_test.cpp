@@ -189,13 +189,22 @@ TEST(FlowTable, IdleFlowsAreEvictedToTheCallback) {
     EXPECT_EQ(t.live(), 0u);
 }
 
+// A table that records the client port of every flow it evicts.
+struct EvictionLog {
+    explicit EvictionLog(const FlowTableConfig& cfg) : table(cfg) {
+        table.set_evict_callback([this](Flow& f) { ports.push_back(f.client_port); });
+    }
+    FlowTable table;
+    std::vector<uint16_t> ports;
+};
+
 TEST(FlowTable, BoundEvictsLeastRecentlyActive) {
     FlowTableConfig cfg;
     cfg.max_flows = 3;
     cfg.lru_granularity_us = 0;  // exact LRU: every packet moves its flow to the tail
-    FlowTable t(cfg);
-    std::vector<uint16_t> evicted_ports;
-    t.set_evict_callback([&](Flow& f) { evicted_ports.push_back(f.client_port); });
+    EvictionLog log(cfg);
+    FlowTable& t = log.table;
+    std::vector<uint16_t>& evicted_ports = log.ports;
     t.update(udp(C, 1, S, 53), 1);
     t.update(udp(C, 2, S, 53), 2);
     t.update(udp(C, 3, S, 53), 3);
@@ -213,9 +222,9 @@ TEST(FlowTable, LruOrderIsKeptToItsGranularity) {
     FlowTableConfig cfg;
     cfg.max_flows = 3;
     cfg.lru_granularity_us = 100;
-    FlowTable t(cfg);
-    std::vector<uint16_t> evicted_ports;
-    t.set_evict_callback([&](Flow& f) { evicted_ports.push_back(f.client_port); });
+    EvictionLog log(cfg);
+    FlowTable& t = log.table;
+    std::vector<uint16_t>& evicted_ports = log.ports;
     t.update(udp(C, 1, S, 53), 1000);
     t.update(udp(C, 2, S, 53), 1010);
     t.update(udp(C, 3, S, 53), 1020);
@@ -241,9 +250,9 @@ TEST(FlowTable, ExpiryUsesLastActivityNotLruPosition) {
     FlowTableConfig cfg;
     cfg.udp_idle_us = 1000;
     cfg.lru_granularity_us = 100;
-    FlowTable t(cfg);
-    std::vector<uint16_t> evicted_ports;
-    t.set_evict_callback([&](Flow& f) { evicted_ports.push_back(f.client_port); });
+    EvictionLog log(cfg);
+    FlowTable& t = log.table;
+    std::vector<uint16_t>& evicted_ports = log.ports;
     t.update(udp(C, 1, S, 53), 0);
     t.update(udp(C, 2, S, 53), 10);
     t.update(udp(C, 1, S, 53), 50);  // not moved (inside 100 us), but active at 50
