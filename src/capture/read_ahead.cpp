@@ -18,9 +18,9 @@ constexpr size_t kPrefetchDistance = 8;
 
 }  // namespace
 
-bool ReadAhead::worth_a_thread(const std::string& path) noexcept {
+bool ReadAhead::can_read_ahead(const std::string& path) noexcept {
     struct stat st {};
-    return std::thread::hardware_concurrency() > 1 && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source_(std::move(source)) {
@@ -31,19 +31,20 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
         c.records = std::make_unique<Record[]>(kChunkRecords);
         c.data = std::make_unique<uint8_t[]>(kChunkBytes);
     }
+    // The reader must not take SIGINT/SIGTERM: the analysing thread handles
+    // them (its loop sees the flag and stops). The new thread inherits the
+    // mask; this thread's is restored whether or not the thread started.
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     try {
-        // The reader must not take SIGINT/SIGTERM: the analysing thread
-        // handles them (its loop sees the flag and stops).
-        sigset_t block, old;
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
         thread_ = std::thread([this] { read_loop(); });
-        pthread_sigmask(SIG_SETMASK, &old, nullptr);
     } catch (const std::system_error&) {
         chunks_.clear();  // no thread: read inline
     }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 ReadAhead::~ReadAhead() {

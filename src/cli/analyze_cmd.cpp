@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
@@ -73,8 +74,8 @@ int run_analyze(int argc, char** argv) {
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
         ("threads", po::value(&threads)->value_name("1|2"),
-         "2: read each file on a second core while this one analyses (default when the machine has more "
-         "than one CPU and the input is a regular file); 1: everything on one core")
+         "2: read each capture file on a second core while this one analyses (the default when the "
+         "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
         ("quiet,q", "no progress and no summary");
     po::options_description hidden;
     hidden.add_options()("file", po::value(&files)->composing());
@@ -153,7 +154,8 @@ int run_analyze(int argc, char** argv) {
     try {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
             // The reader thread (if any) is started per file, so only one runs at a time.
-            const bool read_ahead = threads == 2 || (threads == 0 && capture::ReadAhead::worth_a_thread(files[i]));
+            const bool read_ahead = capture::ReadAhead::can_read_ahead(files[i]) &&
+                                    (threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1));
             capture::ReadAhead src(std::move(sources[i]), read_ahead);
             capture::RawFrame frame;
             uint64_t n = 0;

@@ -576,8 +576,8 @@ LayerStatus parse_ethernet(ByteView frame, PacketMeta& out) noexcept {
 namespace {
 
 // The common case of a mirror port: Ethernet (untagged or one 802.1Q tag),
-// IPv4 without options
-// or fragmentation, a complete UDP or TCP header, nothing cut by the snaplen.
+// IPv4 without options or fragmentation, a complete UDP or TCP header,
+// nothing cut by the snaplen.
 // Decoded with fixed offsets after one length check; anything else (and any
 // frame where a field would need the general path's judgement) returns false
 // and goes the general way. Fills exactly what the general path fills for
@@ -595,12 +595,11 @@ bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
     } else if (p[12] != 0x08 || p[13] != 0x00) {  // EtherType IPv4
         return false;
     }
-    const size_t kEth = eth;
-    const uint8_t* ip = p + kEth;
+    const uint8_t* ip = p + eth;
     if (ip[0] != 0x45) return false;                           // version 4, IHL 5: no options
     if ((ip[6] & 0x3F) != 0 || ip[7] != 0) return false;        // MF clear, offset 0: not a fragment
     const uint32_t total_len = (uint32_t{ip[2]} << 8) | ip[3];
-    if (total_len < kIp + 8 || total_len > frame.size() - kEth) return false;  // short or cut by the snaplen
+    if (total_len < kIp + 8 || total_len > frame.size() - eth) return false;  // short or cut by the snaplen
     const uint8_t proto = ip[9];
     const uint8_t* l4 = ip + kIp;
     const uint32_t l4_len = total_len - kIp;

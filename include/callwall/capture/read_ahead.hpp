@@ -50,10 +50,10 @@ public:
     [[nodiscard]] const std::string& error() const noexcept { return error_; }
     [[nodiscard]] bool threaded() const noexcept { return thread_.joinable(); }
 
-    /// True when reading `path` on a second core makes sense: a regular file
-    /// (a pipe's blocking read could not be interrupted at exit) and more than
-    /// one CPU.
-    [[nodiscard]] static bool worth_a_thread(const std::string& path) noexcept;
+    /// True when `path` may be read on another thread: a regular file. A
+    /// pipe or FIFO is read inline, because a reader blocked in its read could
+    /// not be stopped at exit (Ctrl-C must end the run).
+    [[nodiscard]] static bool can_read_ahead(const std::string& path) noexcept;
 
 private:
     /// One frame in a chunk. The headers sit in their own array, apart from

@@ -148,13 +148,13 @@ TEST(ReadAhead, StopsCleanlyWhenDestroyedMidFile) {
 
 TEST(ReadAhead, ThreadOnlyForRegularFiles) {
     const std::string path = write_capture(1, 0, 5);
-    EXPECT_EQ(ReadAhead::worth_a_thread(path), std::thread::hardware_concurrency() > 1);
+    EXPECT_TRUE(ReadAhead::can_read_ahead(path));
     const fs::path fifo = fs::temp_directory_path() / "callwall-read-ahead-fifo";
     fs::remove(fifo);
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-    EXPECT_FALSE(ReadAhead::worth_a_thread(fifo.string()));  // a pipe's read could block the exit
+    EXPECT_FALSE(ReadAhead::can_read_ahead(fifo.string()));  // a pipe's read could block the exit
     fs::remove(fifo);
-    EXPECT_FALSE(ReadAhead::worth_a_thread("/no/such/file.pcap"));
+    EXPECT_FALSE(ReadAhead::can_read_ahead("/no/such/file.pcap"));
     fs::remove(path);
 }
 
