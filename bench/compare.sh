@@ -17,7 +17,8 @@
 #             RTP/RTCP/STUN heuristics enabled, output to /dev/null
 # and writes a markdown table (machine, date, load) to
 # $CALLWALL_COMPARE_DIR (default /tmp/callwall-compare-PACKETS)/table.md and
-# into docs/performance.md between <!-- compare:begin --> and <!-- compare:end -->.
+# into README.md and docs/performance.md between <!-- compare:begin --> and
+# <!-- compare:end -->.
 #
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
 # CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 3), CALLWALL_COMPARE_TSHARK_RUNS
@@ -123,4 +124,5 @@ rm -f "$db" "$db-wal" "$db-shm"
 /usr/bin/python3 bench/bench_report.py compare "$dir" "$packets"
 mkdir -p docs
 /usr/bin/python3 bench/bench_report.py splice docs/performance.md compare "$dir/table.md"
-echo "compare.sh: table in $dir/table.md and docs/performance.md" >&2
+/usr/bin/python3 bench/bench_report.py splice README.md compare "$dir/table.md"
+echo "compare.sh: table in $dir/table.md, README.md and docs/performance.md" >&2
