@@ -79,6 +79,38 @@ TEST_P(Scenario, VerdictsEqualTheExpectedTable) {
     EXPECT_GT(rows, 0);
 }
 
+// Attribution runs again and again on a live run: a second pass over
+// unchanged facts rewrites no flow outcome and yields the same tables.
+TEST(ScenarioRepeat, SecondAttributionRewritesNothingAndAgrees) {
+    const auto names = scenario_names();
+    if (names.empty()) GTEST_SKIP() << "no scenario captures";
+    ASSERT_FALSE(bundled().entries().empty());
+    TempDb db;
+    std::vector<std::string> files;
+    for (const auto& n : names) files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
+    const int64_t run = analyze_files(files, db.path());
+    const std::string tables = "SELECT id, outcome FROM flow ORDER BY id";
+    const std::string verdicts = "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
+    attrib::RunVerdicts first, second;
+    {
+        auto s = store::Store::open(db.path());
+        first = attrib::run_attribution(*s, run, bundled());
+    }
+    const auto outcomes = query_rows(db.path(), tables);
+    const auto verdict_rows = query_rows(db.path(), verdicts);
+    {
+        auto s = store::Store::open(db.path());
+        second = attrib::run_attribution(*s, run, bundled());
+    }
+    EXPECT_GT(first.flows, 50u);
+    EXPECT_EQ(first.outcomes_written, first.flows) << "every flow gets its first outcome";
+    EXPECT_EQ(second.flows, first.flows);
+    EXPECT_EQ(second.outcomes_written, 0u);
+    EXPECT_EQ(query_rows(db.path(), tables), outcomes);
+    EXPECT_EQ(query_rows(db.path(), verdicts), verdict_rows);
+    EXPECT_FALSE(verdict_rows.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Captures, Scenario, ::testing::ValuesIn(scenario_names()),
                          [](const auto& info) { return info.param; });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Scenario);

@@ -36,6 +36,7 @@ inline constexpr double kNoAnswerWaitS = 3.0;
 /// A flow as attribution sees it (one row of `flow` plus its names).
 struct FlowFacts {
     uint64_t id = 0;
+    std::string stored_outcome;  ///< the row's outcome column as read ("" before the first attribution)
     std::string transport;  ///< "tcp", "udp"
     std::string client_ip, server_ip;
     uint16_t client_port = 0, server_port = 0;
@@ -163,6 +164,9 @@ struct RunVerdicts {
     std::vector<ProductConclusion> products;
     std::set<uint16_t> active_vendors;
     uint64_t flows = 0, matched_flows = 0, vendor_gap_flows = 0, other_flows = 0;
+    /// Flow rows whose outcome column changed and was rewritten. A live run is
+    /// attributed again and again; flows whose outcome stands are not rewritten.
+    uint64_t outcomes_written = 0;
 };
 
 [[nodiscard]] std::vector<ProductConclusion> conclude_products(const catalog::Catalog& c,
