@@ -8,6 +8,7 @@
 
 #include "callwall/proto/dns.hpp"
 #include "callwall/proto/tls.hpp"
+#include "unit/proto/fixtures.hpp"
 #include "unit/test_util.hpp"
 
 namespace {
@@ -36,18 +37,7 @@ const std::vector<uint8_t> kDnsTcpResponse = callwall::test::hex(
     "0100001c20001026003c0300000000f03c91fffe96e8ef0000291000000000000000");
 
 // zeek__tls13-ech.pcap frame 7: Chrome ClientHello record with ECH (517 bytes).
-const std::vector<uint8_t> kTlsEchClientRecord = callwall::test::hex(
-    "1603010200010001fc0303d820986a1fb4dc3a70fac91f1359ff5e320c6a5e07397ab36f8c513be4585f5d207c77f968"
-    "ecbeda040598f47af5265fb5f0f5ef3279f08b43d03c31a57ce0c63000202a2a130113021303c02bc02fc02cc030cca9"
-    "cca8c013c014009c009d002f003501000193dada0000ff010001000010000e000c02683208687474702f312e31000d00"
-    "120010040308040401050308050501080606010033002b00291a1a000100001d0020231cb3a7bde0d15d97dfdfc4d315"
-    "b112899e9480d1dc7a0e739c4058bbe7276d002d0002010144690005000302683200230000002b0007068a8a03040303"
-    "000a000a00081a1a001d00170018fe0d00ba0000010001d10020cce5c83299bb8dffdb74bafd0a1d524b82973e224c12"
-    "999beed169ee7a9ad67d00900b7b2dc3b17adb2eabc1f7fabb61bdd5db777336a9da3679c5373ff69f0087b9453bd3ec"
-    "42b6d17b1b7d024cd7c4b627d1b0cd3ae9fbe5422f132187789d6c7f89f29201ff0e64853d3988adb723fff552447ebd"
-    "087a55422abe568a8dfe4596a5820f134ec9f192620e4b36776431e14e35a6c9ddbe912359b1bde0d74a062e634eb5ce"
-    "d3063bed83f0b562f26278030017000000050005010000000000120000000b00020100000000170015000012636c6f75"
-    "64666c6172652d6563682e636f6d001b00030200029a9a0001000015000700000000000000");
+const std::vector<uint8_t> kTlsEchClientRecord = callwall::test::hex(callwall::test::fixtures::kTlsEchClientRecord);
 
 // zeek__chrome-1250-tls-x25519-kyber.pcap frame 4: post-quantum ClientHello record (1756 bytes).
 const std::vector<uint8_t> kTlsKyberClientRecord = callwall::test::hex(
