@@ -24,7 +24,6 @@ bool ReadAhead::can_read_ahead(const std::string& path) noexcept {
 }
 
 ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source_(std::move(source)) {
-    name_ = source_->name();
     if (!threaded) return;
     chunks_.resize(kChunks);
     for (auto& c : chunks_) {

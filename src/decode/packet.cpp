@@ -579,18 +579,17 @@ namespace {
 // IPv4 without options or fragmentation, a complete UDP or TCP header,
 // nothing cut by the snaplen.
 // Decoded with fixed offsets after one length check; anything else (and any
-// frame where a field would need the general path's judgement) returns false
-// and goes the general way. Fills exactly what the general path fills for
+// frame where a field would need the general path's judgement) returns false,
+// having written nothing, and goes the general way. Fills exactly what the general path fills for
 // the same frame (tests/unit/decode/packet_fast_path_test.cpp checks it).
 bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
     constexpr size_t kIp = 20;
     if (frame.size() < 18 + kIp + 8) return false;
     const uint8_t* p = frame.data();
     size_t eth = 14;
-    if (p[12] == 0x81 && p[13] == 0x00) {  // one 802.1Q tag
+    const bool tagged = p[12] == 0x81 && p[13] == 0x00;  // one 802.1Q tag
+    if (tagged) {
         if (p[16] != 0x08 || p[17] != 0x00) return false;
-        out.vlan_outer = static_cast<uint16_t>(((p[14] << 8) | p[15]) & 0x0FFF);
-        out.vlan_count = 1;
         eth = 18;
     } else if (p[12] != 0x08 || p[13] != 0x00) {  // EtherType IPv4
         return false;
@@ -614,12 +613,19 @@ bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
         if (l4_len < 20) return false;
         hdr_len = static_cast<uint32_t>(l4[12] >> 4) * 4;
         if (hdr_len < 20 || hdr_len > l4_len) return false;
+    } else {
+        return false;
+    }
+    // Every check passed: only now is `out` written.
+    if (tagged) {
+        out.vlan_outer = static_cast<uint16_t>(((p[14] << 8) | p[15]) & 0x0FFF);
+        out.vlan_count = 1;
+    }
+    if (proto == kProtoTcp) {
         out.tcp_seq = (uint32_t{l4[4]} << 24) | (uint32_t{l4[5]} << 16) | (uint32_t{l4[6]} << 8) | l4[7];
         out.tcp_ack = (uint32_t{l4[8]} << 24) | (uint32_t{l4[9]} << 16) | (uint32_t{l4[10]} << 8) | l4[11];
         out.tcp_flags = l4[13];
         out.tcp_window = static_cast<uint16_t>((l4[14] << 8) | l4[15]);
-    } else {
-        return false;
     }
     out.ip_version = 4;
     out.proto = proto;
@@ -644,8 +650,7 @@ LayerStatus parse_frame(uint32_t linktype, ByteView frame, PacketMeta& out) noex
     switch (static_cast<LinkType>(linktype)) {
         case LinkType::Ethernet:
             if (parse_ethernet_ipv4_fast(frame, out)) return {};
-            out = PacketMeta{};  // the fast path may have written fields before giving up
-            return parse_ethernet(frame, out);
+            return parse_ethernet(frame, out);  // the fast path wrote nothing: `out` is still reset
         case LinkType::LinuxSll: {
             /* packet type (2) | ARPHRD (2) | addr len (2) | addr (8) | protocol (2) */
             r.skip(14);

@@ -309,10 +309,6 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
     f.payload_bytes[d] += m.payload_wire_len;
     f.ttl_min[d] = std::min(f.ttl_min[d], m.ttl);
     f.ttl_max[d] = std::max(f.ttl_max[d], m.ttl);
-    if (d == kFromServer && !f.replied) {
-        f.replied = true;
-        f.first_reply_us = ts_us;
-    }
     if (m.later_fragment) {
         ++f.later_fragments;
         return out;

@@ -45,7 +45,7 @@ public:
     /// The next frame, as PcapSource::next(); `frame.bytes` is valid until the
     /// next call. After End or Error every further call returns the same.
     NextStatus next(RawFrame& frame) noexcept;
-    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] const std::string& name() const noexcept { return source_->name(); }
     /// What went wrong once next() returned Error.
     [[nodiscard]] const std::string& error() const noexcept { return error_; }
     [[nodiscard]] bool threaded() const noexcept { return thread_.joinable(); }
@@ -75,7 +75,6 @@ private:
     void read_loop() noexcept;
 
     std::unique_ptr<PcapSource> source_;
-    std::string name_;
     std::string error_;          ///< set by the reader before it publishes the last chunk
     std::vector<Chunk> chunks_;  ///< used in strict rotation: chunk i % kChunks
 

@@ -101,9 +101,7 @@ struct alignas(64) Flow {
     uint8_t proto = 0;
     bool client_is_a = true;  ///< which canonical endpoint is the client
     bool initiator_guessed = false;  ///< no SYN: the client is a guess (first sender / port heuristic)
-    bool replied = false;            ///< a packet came from the server (first_reply_us is set)
-    // Then: the first reply and TCP state (TCP packets), the rest (rarely per packet).
-    int64_t first_reply_us = 0;           ///< first packet from the server
+    // Then: TCP state (TCP packets), the rest (rarely per packet).
     TcpTrack tcp;
     uint32_t later_fragments = 0;         ///< non-first fragments counted against the flow
     uint32_t hash_slot = UINT32_MAX;
