@@ -9,12 +9,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "callwall/capture/mapped_file.hpp"
 #include "callwall/decode/packet.hpp"
 
 namespace callwall::capture {
 
 struct PcapSource::Handle {
     pcap_t* pcap = nullptr;
+    std::unique_ptr<MappedFile> mapped;  ///< what pcap reads, for a mapped file; outlives pcap's stream
     ~Handle() {
         if (pcap) pcap_close(pcap);
     }
@@ -31,15 +33,20 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     }
     if (S_ISDIR(st.st_mode))
         throw CaptureError(CaptureErrorKind::NotReadable, path + ": is a directory, expected a .pcap or .pcapng file");
-    FILE* f = std::fopen(path.c_str(), "rb");
+    // A regular file is read through a memory map (see capture/mapped_file.hpp);
+    // anything else, or a file that cannot be mapped, through fopen.
+    auto handle = std::make_unique<Handle>();
+    handle->mapped = MappedFile::open(path);
+    FILE* f = handle->mapped ? handle->mapped->stream() : nullptr;
+    if (!f) f = std::fopen(path.c_str(), "rb");
     if (!f) throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
     // One thread at a time reads this FILE (the analyser, or the read-ahead
     // thread it is handed to): stdio need not lock it on every fread.
     __fsetlocking(f, FSETLOCKING_BYCALLER);
     char err[PCAP_ERRBUF_SIZE] = {};
     // pcap_fopen_offline_with_tstamp_precision takes ownership of f.
-    pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);
-    if (!p) {
+    handle->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);
+    if (!handle->pcap) {
         std::fclose(f);
         if (st.st_size == 0)
             throw CaptureError(CaptureErrorKind::NotACapture, path + ": empty file, expected a .pcap or .pcapng capture");
@@ -47,10 +54,9 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
                            path + ": not a pcap/pcapng capture (" + err + ")");
     }
     auto src = std::unique_ptr<PcapSource>(new PcapSource());
-    src->handle_ = std::make_unique<Handle>();
-    src->handle_->pcap = p;
+    src->handle_ = std::move(handle);
     src->name_ = path;
-    src->linktype_ = static_cast<uint32_t>(pcap_datalink(p));
+    src->linktype_ = static_cast<uint32_t>(pcap_datalink(src->handle_->pcap));
     if (!decode::link_type_supported(src->linktype_)) {
         const char* n = pcap_datalink_val_to_name(static_cast<int>(src->linktype_));
         throw CaptureError(CaptureErrorKind::UnknownLinkType,
@@ -134,7 +140,10 @@ NextStatus PcapSource::next(RawFrame& frame) noexcept {
     }
     if (rc == 0) return NextStatus::Timeout;
     if (rc == PCAP_ERROR_BREAK) return NextStatus::End;
-    error_ = pcap_geterr(handle_->pcap);
+    if (handle_->mapped && handle_->mapped->shrank())
+        error_ = "the file was truncated while it was being read";
+    else
+        error_ = pcap_geterr(handle_->pcap);
     return NextStatus::Error;
 }
 

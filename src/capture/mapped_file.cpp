@@ -1,0 +1,172 @@
+// A capture file read through a memory map. See capture/mapped_file.hpp.
+#include "callwall/capture/mapped_file.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+namespace callwall::capture {
+namespace {
+
+// The maps the SIGBUS handler may repair. The handler only loads these
+// atomics (lock-free, so safe in a signal handler); open and close claim and
+// free entries under a mutex.
+struct Region {
+    std::atomic<uintptr_t> begin{0};
+    std::atomic<uintptr_t> end{0};
+    std::atomic<bool> shrank{false};
+};
+static_assert(std::atomic<uintptr_t>::is_always_lock_free);
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+constexpr int kRegions = 32;
+Region g_regions[kRegions];
+std::mutex g_regions_mu;
+uintptr_t g_page_size = 4096;
+struct sigaction g_previous {};
+
+void on_sigbus(int, siginfo_t* info, void*) {
+    // A SIGBUS sent with kill() or sigqueue() is not a fault: nothing to repair.
+    if (info->si_code > 0) {
+        const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+        for (auto& r : g_regions) {
+            const uintptr_t begin = r.begin.load(std::memory_order_acquire);
+            if (begin == 0 || addr < begin || addr >= r.end.load(std::memory_order_acquire)) continue;
+            // A page of the file that is gone: a private zero page takes its
+            // place, the read that faulted finishes, and its caller sees the flag.
+            void* page = reinterpret_cast<void*>(addr & ~(g_page_size - 1));
+            if (mmap(page, g_page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+                r.shrank.store(true, std::memory_order_relaxed);
+                return;
+            }
+            break;
+        }
+    }
+    // Not ours: the disposition before ours takes it. A fault repeats when the
+    // instruction runs again; a sent signal is raised again (blocked until we return).
+    sigaction(SIGBUS, &g_previous, nullptr);
+    if (info->si_code <= 0) raise(SIGBUS);
+}
+
+bool install_handler() noexcept {
+    static const bool installed = [] {
+        g_page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+        struct sigaction sa {};
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        return sigaction(SIGBUS, &sa, &g_previous) == 0;
+    }();
+    return installed;
+}
+
+int claim_region(const void* base, uint64_t size) noexcept {
+    std::lock_guard<std::mutex> lk(g_regions_mu);
+    for (int i = 0; i < kRegions; ++i) {
+        Region& r = g_regions[i];
+        if (r.begin.load(std::memory_order_relaxed) != 0) continue;
+        r.shrank.store(false, std::memory_order_relaxed);
+        r.end.store(reinterpret_cast<uintptr_t>(base) + size, std::memory_order_release);
+        r.begin.store(reinterpret_cast<uintptr_t>(base), std::memory_order_release);
+        return i;
+    }
+    return -1;
+}
+
+void free_region(int i) noexcept {
+    std::lock_guard<std::mutex> lk(g_regions_mu);
+    g_regions[i].begin.store(0, std::memory_order_release);
+    g_regions[i].end.store(0, std::memory_order_release);
+}
+
+// stdio's buffer for the stream: each refill is one call of read_cookie.
+constexpr size_t kStreamBuffer = 64 * 1024;
+
+}  // namespace
+
+std::unique_ptr<MappedFile> MappedFile::open(const std::string& path) noexcept {
+    // Only a regular file is opened here: opening a FIFO would wait for, and
+    // then cut off, its writer. O_NONBLOCK for one swapped in since the stat.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return nullptr;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || !install_handler()) {
+        ::close(fd);
+        return nullptr;
+    }
+    const auto size = static_cast<uint64_t>(st.st_size);
+    void* base = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);  // the map keeps the file
+    if (base == MAP_FAILED) return nullptr;
+    const int slot = claim_region(base, size);
+    std::unique_ptr<MappedFile> m(new (std::nothrow) MappedFile());
+    if (slot < 0 || !m) {
+        if (slot >= 0) free_region(slot);
+        munmap(base, size);
+        return nullptr;
+    }
+    madvise(base, size, MADV_SEQUENTIAL);  // read ahead of us; a hint, failure is harmless
+    m->base_ = static_cast<const uint8_t*>(base);
+    m->size_ = size;
+    m->slot_ = slot;
+    return m;
+}
+
+MappedFile::~MappedFile() {
+    // The table entry goes first: from then on a fault in this range is not
+    // ours, and the range is unmapped only after.
+    free_region(slot_);
+    munmap(const_cast<uint8_t*>(base_), size_);
+}
+
+FILE* MappedFile::stream() noexcept {
+    const cookie_io_functions_t io{&MappedFile::read_cookie, nullptr, nullptr, &MappedFile::close_cookie};
+    FILE* f = fopencookie(this, "r", io);
+    if (f) setvbuf(f, nullptr, _IOFBF, kStreamBuffer);
+    return f;
+}
+
+bool MappedFile::shrank() const noexcept { return g_regions[slot_].shrank.load(std::memory_order_relaxed); }
+
+ssize_t MappedFile::read_cookie(void* self, char* buf, size_t n) noexcept {
+    return static_cast<MappedFile*>(self)->read(buf, n);
+}
+
+int MappedFile::close_cookie(void*) noexcept { return 0; }  // the map belongs to the MappedFile
+
+ssize_t MappedFile::read(char* buf, size_t n) noexcept {
+    if (shrank()) {
+        errno = EIO;
+        return -1;
+    }
+    n = static_cast<size_t>(std::min<uint64_t>(n, size_ - pos_));
+    std::memcpy(buf, base_ + pos_, n);
+    // The flag is set by the signal handler during the copy, on this thread:
+    // the load must not be moved above it.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (shrank()) {
+        errno = EIO;
+        return -1;
+    }
+    pos_ += n;
+    if (pos_ - released_ >= kReleaseWindow) {
+        // Drops this process's mapping of the pages read (the page cache keeps
+        // them): resident memory stays near the window, however big the file.
+        const uint64_t upto = pos_ & ~uint64_t{g_page_size - 1};
+        madvise(const_cast<uint8_t*>(base_) + released_, upto - released_, MADV_DONTNEED);
+        released_ = upto;
+    }
+    return static_cast<ssize_t>(n);
+}
+
+}  // namespace callwall::capture

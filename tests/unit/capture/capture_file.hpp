@@ -1,0 +1,49 @@
+// Synthetic captures for the capture tests.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace callwall::capture::test {
+
+inline void put32(std::vector<uint8_t>& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));  // little-endian file
+}
+
+// A classic pcap (Ethernet, microseconds) of `n` frames with sizes from 0 to
+// 9000 bytes, every byte derived from the frame number: a frame handed out
+// with the wrong bytes, length or order is caught. `cut` bytes are removed
+// from the end (a damaged last record). The file is named after `stem` and
+// `seed`: tests that run at the same time use different ones.
+inline std::string write_capture(size_t n, size_t cut, uint32_t seed, const std::string& stem = "callwall-read-ahead-") {
+    std::vector<uint8_t> out;
+    put32(out, 0xa1b2c3d4);
+    out.push_back(2), out.push_back(0), out.push_back(4), out.push_back(0);  // version 2.4
+    put32(out, 0);
+    put32(out, 0);
+    put32(out, 65535);
+    put32(out, 1);
+    std::mt19937 rng(seed);
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t len = (i % 97 == 0) ? 9000 : (i % 89 == 0) ? 0 : 60 + rng() % 1400;
+        put32(out, static_cast<uint32_t>(1700000000 + i / 1000));
+        put32(out, static_cast<uint32_t>((i * 997) % 1000000));
+        put32(out, len);
+        put32(out, len + (i % 3));  // sometimes longer on the wire than captured
+        for (uint32_t k = 0; k < len; ++k) out.push_back(static_cast<uint8_t>(i * 31 + k));
+    }
+    out.resize(out.size() - cut);
+    const std::filesystem::path p = std::filesystem::temp_directory_path() / (stem + std::to_string(seed) + ".pcap");
+    FILE* f = std::fopen(p.c_str(), "wb");
+    EXPECT_NE(f, nullptr);
+    std::fwrite(out.data(), 1, out.size(), f);
+    std::fclose(f);
+    return p.string();
+}
+
+}  // namespace callwall::capture::test

@@ -1,0 +1,213 @@
+// MappedFile hands stdio exactly the file's bytes; keeps only about two
+// release windows of the map resident however big the file; turns a file
+// truncated under it into a read error instead of a SIGBUS, while a SIGBUS
+// anywhere else still ends the process; and is not used for what is not a
+// regular file. PcapSource reads the same frames through it as through fopen.
+#include "callwall/capture/mapped_file.hpp"
+#include "callwall/capture/pcap_source.hpp"
+#include "unit/capture/capture_file.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace callwall::capture {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp(const std::string& name) { return fs::temp_directory_path() / ("callwall-mapped-" + name); }
+
+std::vector<uint8_t> write_bytes(const fs::path& p, size_t n, uint32_t seed) {
+    std::vector<uint8_t> bytes(n);
+    std::mt19937 rng(seed);
+    for (auto& b : bytes) b = static_cast<uint8_t>(rng());
+    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(n));
+    return bytes;
+}
+
+std::vector<uint8_t> read_all(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Resident size (smaps "Rss:") of this process's mapping of `p`, in bytes;
+// -1 when `p` is not mapped.
+long resident_bytes_of_mapping(const fs::path& p) {
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool in_mapping = false;
+    while (std::getline(smaps, line)) {
+        if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 16) {
+            in_mapping = line.size() >= p.string().size() &&
+                         line.compare(line.size() - p.string().size(), std::string::npos, p.string()) == 0;
+        } else if (in_mapping && line.rfind("Rss:", 0) == 0) {
+            return std::stol(line.substr(4)) * 1024;
+        }
+    }
+    return -1;
+}
+
+TEST(MappedFile, StreamHandsOutExactlyTheFilesBytes) {
+    const fs::path p = temp("exact");
+    const auto bytes = write_bytes(p, 7 * 1024 * 1024 + 123, 1);  // several release windows, an odd tail
+    auto m = MappedFile::open(p.string());
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->size(), bytes.size());
+    FILE* f = m->stream();
+    ASSERT_NE(f, nullptr);
+    std::vector<uint8_t> got;
+    std::mt19937 rng(2);
+    std::vector<uint8_t> buf(200000);
+    for (int reads = 0; reads < 1000000; ++reads) {  // bounded: ~150 reads end the file
+        const size_t want = 1 + rng() % buf.size();
+        const size_t n = std::fread(buf.data(), 1, want, f);
+        got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        if (n < want) break;
+    }
+    EXPECT_TRUE(std::feof(f));
+    EXPECT_FALSE(std::ferror(f));
+    EXPECT_FALSE(m->shrank());
+    EXPECT_EQ(got, bytes);
+    std::fclose(f);
+    m.reset();
+    EXPECT_EQ(resident_bytes_of_mapping(p), -1) << "unmapped when destroyed";
+    fs::remove(p);
+}
+
+TEST(MappedFile, ResidentMemoryStaysNearTheReleaseWindow) {
+    const fs::path p = temp("resident");
+    write_bytes(p, 24 * 1024 * 1024, 3);
+    auto m = MappedFile::open(p.string());
+    ASSERT_NE(m, nullptr);
+    FILE* f = m->stream();
+    ASSERT_NE(f, nullptr);
+    std::vector<char> buf(4096);
+    long peak = 0;
+    for (size_t read = 0; std::fread(buf.data(), 1, buf.size(), f) == buf.size(); read += buf.size())
+        if (read % (1024 * 1024) == 0) peak = std::max(peak, resident_bytes_of_mapping(p));
+    EXPECT_TRUE(std::feof(f));
+    EXPECT_GT(peak, 0) << "the mapping was found and read";
+    // One window not yet released, the page rounding, and stdio's buffer ahead.
+    EXPECT_LE(peak, static_cast<long>(MappedFile::kReleaseWindow + 256 * 1024)) << "of a 24 MiB file";
+    std::fclose(f);
+    fs::remove(p);
+}
+
+TEST(MappedFile, FileTruncatedWhileReadIsAReadErrorNotACrash) {
+    const fs::path p = temp("shrinks");
+    const auto bytes = write_bytes(p, 8 * 1024 * 1024, 4);
+    auto m = MappedFile::open(p.string());
+    ASSERT_NE(m, nullptr);
+    FILE* f = m->stream();
+    ASSERT_NE(f, nullptr);
+    std::vector<uint8_t> buf(1024 * 1024);
+    ASSERT_EQ(std::fread(buf.data(), 1, buf.size(), f), buf.size());
+    EXPECT_TRUE(std::equal(buf.begin(), buf.end(), bytes.begin()));
+    ASSERT_EQ(::truncate(p.c_str(), 4096), 0);  // another process rewrites the file
+    size_t n = 0;
+    for (int i = 0; i < 16 && (n = std::fread(buf.data(), 1, buf.size(), f)) == buf.size(); ++i) {
+    }
+    EXPECT_LT(n, buf.size());
+    EXPECT_TRUE(std::ferror(f));
+    EXPECT_TRUE(m->shrank());
+    std::fclose(f);
+    fs::remove(p);
+}
+
+TEST(MappedFile, SourceReportsAFileTruncatedWhileRead) {
+    const std::string path = test::write_capture(8000, 0, 1, "callwall-mapped-source-");  // ~6 MB
+    auto src = PcapSource::open_file(path);
+    RawFrame frame;
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(src->next(frame), NextStatus::Frame);
+    ASSERT_EQ(::truncate(path.c_str(), 100000), 0);
+    NextStatus st = NextStatus::Frame;
+    for (int i = 0; i < 8000 && st == NextStatus::Frame; ++i) st = src->next(frame);
+    EXPECT_EQ(st, NextStatus::Error);
+    EXPECT_EQ(src->error(), "the file was truncated while it was being read");
+    fs::remove(path);
+}
+
+TEST(MappedFile, ASigbusElsewhereStillEndsTheProcess) {
+    const fs::path p = temp("foreign");
+    write_bytes(p, 64 * 1024, 5);
+    auto m = MappedFile::open(p.string());  // installs the handler
+    ASSERT_NE(m, nullptr);
+    EXPECT_DEATH(
+        {
+            // A map that is not a MappedFile's, truncated under it: its fault is not repaired.
+            const int fd = ::open(p.c_str(), O_RDWR);
+            auto* other = static_cast<volatile const uint8_t*>(mmap(nullptr, 65536, PROT_READ, MAP_SHARED, fd, 0));
+            if (ftruncate(fd, 0) != 0) _exit(0);
+            std::printf("%d\n", other[32768]);
+            _exit(0);
+        },
+        "");
+    EXPECT_DEATH(raise(SIGBUS), "") << "a SIGBUS sent, not a fault, is not swallowed";
+    fs::remove(p);
+}
+
+TEST(MappedFile, OnlyForNonEmptyRegularFiles) {
+    EXPECT_EQ(MappedFile::open("/no/such/file.pcap"), nullptr);
+    EXPECT_EQ(MappedFile::open(fs::temp_directory_path().string()), nullptr);
+    const fs::path empty = temp("empty");
+    std::ofstream(empty).close();
+    EXPECT_EQ(MappedFile::open(empty.string()), nullptr);
+    fs::remove(empty);
+    const fs::path fifo = temp("fifo");
+    fs::remove(fifo);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(MappedFile::open(fifo.string()), nullptr) << "and returns at once: nothing opened the FIFO";
+    fs::remove(fifo);
+}
+
+TEST(MappedFile, SourceReadsTheSameFramesMappedAsThroughAPipe) {
+    // The regular file is mapped; the same bytes through a FIFO take the fopen
+    // path. Every frame must come out the same, and the damaged tail the same.
+    const std::string path = test::write_capture(3000, 57, 2, "callwall-mapped-source-");
+    const fs::path fifo = temp("pipe");
+    fs::remove(fifo);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::thread writer([&] {
+        const auto bytes = read_all(path);
+        std::ofstream(fifo, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                    static_cast<std::streamsize>(bytes.size()));
+    });
+    auto piped = PcapSource::open_file(fifo.string());
+    auto mapped = PcapSource::open_file(path);
+    RawFrame a, b;
+    NextStatus sa = NextStatus::Frame, sb = NextStatus::Frame;
+    size_t frames = 0;
+    for (; frames < 10000; ++frames) {  // bounded: 3000 frames
+        sa = mapped->next(a);
+        sb = piped->next(b);
+        ASSERT_EQ(sa, sb) << "frame " << frames;
+        if (sa != NextStatus::Frame) break;
+        ASSERT_EQ(a.ts_us, b.ts_us);
+        ASSERT_EQ(a.wirelen, b.wirelen);
+        ASSERT_TRUE(std::equal(a.bytes.begin(), a.bytes.end(), b.bytes.begin(), b.bytes.end())) << "frame " << frames;
+    }
+    EXPECT_EQ(sa, NextStatus::Error) << "the last record is cut";
+    EXPECT_EQ(mapped->error(), piped->error());
+    EXPECT_GE(frames, 2999u);
+    piped.reset();  // the writer may still be blocked on a full pipe: closing our end frees it
+    writer.join();
+    fs::remove(fifo);
+    fs::remove(path);
+}
+
+}  // namespace
+}  // namespace callwall::capture
