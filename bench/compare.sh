@@ -7,6 +7,8 @@
 # /tmp/callwall-bench-PACKETS.pcap), builds the release preset, then measures
 # with hyperfine, each command under /usr/bin/time for its peak RSS:
 #   floor     build/release/pcap_floor FILE           (read every packet, touch every byte)
+#   floormap  build/release/pcap_floor --mapped FILE  (the same loop, the file handed to libpcap
+#             through a memory map as callwall does; the ratios stay against the plain floor)
 #   callwall  build/release/callwall analyze -q FILE --db DB   (the whole job: flows,
 #             decoders, SQLite, attribution; DB deleted before each run; the file is
 #             read on a second core, the default on a machine with more than one CPU)
@@ -83,12 +85,13 @@ counted=$(echo "$floor_out" | sed -n 's/^packets \([0-9]*\) .*/\1/p')
 [ "$counted" = "$packets" ] || echo "compare.sh: warning: the file holds $counted packets, not $packets" >&2
 
 floor_cmd="$root/build/release/pcap_floor $file"
+floormap_cmd="$root/build/release/pcap_floor --mapped $file"
 callwall_cmd="$root/build/release/callwall analyze -q $file --db $db"
 callwall1_cmd="$root/build/release/callwall analyze -q $file --db $db --threads 1"
 ndpi_cmd="ndpiReader -i $file -q"
 tshark_cmd="tshark -r $file -n -T fields -e frame.number -e tls.handshake.extensions_server_name -e dns.qry.name -e stun.type -e rtp.ssrc --enable-heuristic rtp_udp --enable-heuristic rtcp_udp --enable-heuristic stun_udp --enable-heuristic stun_tcp"
-printf 'floor\t%s\ncallwall\t%s\ncallwall1\t%s\nndpi\t%s\ntshark\t%s\n' \
-    "bench/pcap_floor FILE" "callwall analyze -q FILE --db DB" "callwall analyze -q FILE --db DB --threads 1" \
+printf 'floor\t%s\nfloormap\t%s\ncallwall\t%s\ncallwall1\t%s\nndpi\t%s\ntshark\t%s\n' \
+    "bench/pcap_floor FILE" "bench/pcap_floor --mapped FILE" "callwall analyze -q FILE --db DB" "callwall analyze -q FILE --db DB --threads 1" \
     "ndpiReader -i FILE -q" \
     "$(echo "$tshark_cmd" | sed "s|$file|FILE|")" >"$dir/commands.txt"
 
@@ -103,6 +106,7 @@ bench() {  # NAME WARMUP RUNS PREPARE COMMAND
 
 # One at a time; floor and callwall back to back so their ratio sees the same load.
 bench floor 1 "$runs" true "$floor_cmd"
+bench floormap 1 "$runs" true "$floormap_cmd"
 bench callwall 1 "$runs" "rm -f $db $db-wal $db-shm" "$callwall_cmd"
 bench callwall1 1 "$runs" "rm -f $db $db-wal $db-shm" "$callwall1_cmd"
 if have ndpiReader ndpi; then
