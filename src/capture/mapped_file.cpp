@@ -28,7 +28,7 @@ struct Region {
 static_assert(std::atomic<uintptr_t>::is_always_lock_free);
 static_assert(std::atomic<bool>::is_always_lock_free);
 
-constexpr int kRegions = 32;
+constexpr int kRegions = MappedFile::kMaxMaps;
 Region g_regions[kRegions];
 std::mutex g_regions_mu;
 uintptr_t g_page_size = 4096;
@@ -108,24 +108,23 @@ std::unique_ptr<MappedFile> MappedFile::open(const std::string& path) noexcept {
     void* base = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);  // the map keeps the file
     if (base == MAP_FAILED) return nullptr;
-    const int slot = claim_region(base, size);
     std::unique_ptr<MappedFile> m(new (std::nothrow) MappedFile());
-    if (slot < 0 || !m) {
-        if (slot >= 0) free_region(slot);
+    if (!m) {
         munmap(base, size);
         return nullptr;
     }
-    madvise(base, size, MADV_SEQUENTIAL);  // read ahead of us; a hint, failure is harmless
     m->base_ = static_cast<const uint8_t*>(base);
     m->size_ = size;
-    m->slot_ = slot;
+    m->slot_ = claim_region(base, size);
+    if (m->slot_ < 0) return nullptr;  // every entry taken: the destructor unmaps
+    madvise(base, size, MADV_SEQUENTIAL);  // read ahead of us; a hint, failure is harmless
     return m;
 }
 
 MappedFile::~MappedFile() {
     // The table entry goes first: from then on a fault in this range is not
     // ours, and the range is unmapped only after.
-    free_region(slot_);
+    if (slot_ >= 0) free_region(slot_);
     munmap(const_cast<uint8_t*>(base_), size_);
 }
 

@@ -38,7 +38,10 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     auto handle = std::make_unique<Handle>();
     handle->mapped = MappedFile::open(path);
     FILE* f = handle->mapped ? handle->mapped->stream() : nullptr;
-    if (!f) f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+        handle->mapped.reset();
+        f = std::fopen(path.c_str(), "rb");
+    }
     if (!f) throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
     // One thread at a time reads this FILE (the analyser, or the read-ahead
     // thread it is handed to): stdio need not lock it on every fread.

@@ -160,6 +160,29 @@ TEST(MappedFile, ASigbusElsewhereStillEndsTheProcess) {
     fs::remove(p);
 }
 
+TEST(MappedFile, BeyondTheLimitFilesAreNotMappedAndEntriesAreReused) {
+    // analyze opens every file of a run first: more than kMaxMaps of them must
+    // fall back to fopen (nullptr here), not overrun the handler's table.
+    const fs::path p = temp("many");
+    write_bytes(p, 4096, 6);
+    std::vector<std::unique_ptr<MappedFile>> open;
+    for (int i = 0; i < MappedFile::kMaxMaps + 10; ++i) open.push_back(MappedFile::open(p.string()));
+    int mapped = 0;
+    for (const auto& m : open) mapped += m != nullptr;
+    EXPECT_EQ(mapped, MappedFile::kMaxMaps);
+    for (int i = MappedFile::kMaxMaps; i < MappedFile::kMaxMaps + 10; ++i) EXPECT_EQ(open[i], nullptr);
+    open.clear();
+    auto again = MappedFile::open(p.string());
+    ASSERT_NE(again, nullptr) << "entries are freed with their maps";
+    FILE* f = again->stream();
+    ASSERT_NE(f, nullptr);
+    std::vector<uint8_t> buf(8192);
+    EXPECT_EQ(std::fread(buf.data(), 1, buf.size(), f), 4096u);
+    EXPECT_FALSE(again->shrank());
+    std::fclose(f);
+    fs::remove(p);
+}
+
 TEST(MappedFile, OnlyForNonEmptyRegularFiles) {
     EXPECT_EQ(MappedFile::open("/no/such/file.pcap"), nullptr);
     EXPECT_EQ(MappedFile::open(fs::temp_directory_path().string()), nullptr);
