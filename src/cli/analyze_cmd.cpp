@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "callwall/attrib/attrib.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/capture/read_ahead.hpp"
 #include "callwall/pipeline/analyzer.hpp"
@@ -146,6 +147,7 @@ int run_analyze(int argc, char** argv) {
     install_stop_handlers();
     pipeline::AnalyzerConfig cfg;
     cfg.flows.max_flows = max_flows;
+    cfg.outcome_hint = attrib::provisional_outcome;
     pipeline::Analyzer analyzer(db.get(), run_id, cfg);
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
     const double t0 = mono_now();

@@ -226,7 +226,9 @@ int run_capture(int argc, char** argv) {
         return kExitPermission;
     }
     install_stop_handlers();
-    pipeline::Analyzer analyzer(db.get(), run_id);
+    pipeline::AnalyzerConfig analyzer_cfg;
+    analyzer_cfg.outcome_hint = attrib::provisional_outcome;
+    pipeline::Analyzer analyzer(db.get(), run_id, analyzer_cfg);
     const double t0 = mono_now();
     double last_refresh = t0, last_status = t0, last_attrib = 0, attrib_cost = 0;
     uint64_t last_packets = 0;

@@ -11,7 +11,12 @@ constexpr int64_t kExpireIntervalUs = 1'000'000;
 }  // namespace
 
 Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
-    : store_(store), run_id_(run_id), table_(cfg.flows), dissector_(store, run_id), frags_(kFragSlots) {
+    : store_(store),
+      run_id_(run_id),
+      table_(cfg.flows),
+      dissector_(store, run_id),
+      frags_(kFragSlots),
+      outcome_hint_(cfg.outcome_hint) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
 }
 
@@ -45,10 +50,19 @@ void Analyzer::on_evict(flow::Flow& f) {
     try {
         store::FlowAppInfo info;
         dissector_.on_flow_end(f, table_.index_of(f), info);
-        if (store_ && !deferred_error_) store_->add_flow(run_id_, f, info);
+        if (store_ && !deferred_error_) {
+            hint_outcome(f, info);
+            store_->add_flow(run_id_, f, info);
+        }
     } catch (...) {
         if (!deferred_error_) deferred_error_ = std::current_exception();
     }
+}
+
+void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
+    if (!outcome_hint_) return;
+    outcome_buf_ = outcome_hint_(f, info, totals_.last_ts);
+    info.outcome = outcome_buf_;
 }
 
 void Analyzer::process(const capture::RawFrame& frame) noexcept {
@@ -120,6 +134,7 @@ void Analyzer::snapshot() {
     table_.for_each([this](flow::Flow& f) {
         store::FlowAppInfo info;
         dissector_.snapshot(f, table_.index_of(f), info);
+        hint_outcome(f, info);
         store_->add_flow(run_id_, f, info);
     });
 }

@@ -39,14 +39,15 @@ private:
 };
 
 /// Analyses the files as one run into `db_path`; returns the run id.
-inline int64_t analyze_files(const std::vector<std::string>& files, const std::string& db_path) {
+inline int64_t analyze_files(const std::vector<std::string>& files, const std::string& db_path,
+                             const pipeline::AnalyzerConfig& cfg = {}) {
     auto db = store::Store::open(db_path);
     store::RunInfo info;
     info.kind = "analyze";
     info.source = files.empty() ? "" : files[0];
     info.command_line = "test";
     const int64_t run = db->begin_run(info);
-    pipeline::Analyzer a(db.get(), run);
+    pipeline::Analyzer a(db.get(), run, cfg);
     for (const auto& f : files) {
         auto src = capture::PcapSource::open_file(f);
         capture::RawFrame fr;

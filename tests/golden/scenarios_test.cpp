@@ -111,6 +111,40 @@ TEST(ScenarioRepeat, SecondAttributionRewritesNothingAndAgrees) {
     EXPECT_FALSE(verdict_rows.empty());
 }
 
+// A flow's row is written with the outcome its own facts give (the CLI's
+// outcome hint), so the first attribution pass rewrites only the rows whose
+// outcome the rest of the capture changed, and ends with the same tables as
+// when every row starts blank.
+TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
+    const auto names = scenario_names();
+    if (names.empty()) GTEST_SKIP() << "no scenario captures";
+    std::vector<std::string> files;
+    for (const auto& n : names) files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
+    const std::string all = "SELECT f.id, f.outcome, f.name, f.app FROM flow f ORDER BY f.id";
+    const std::string matches = "SELECT flow_id, entry_id, evidence, counted FROM flow_match ORDER BY 1, 2";
+    const std::string verdicts = "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
+    TempDb blank_db, hinted_db;
+    pipeline::AnalyzerConfig hinted;
+    hinted.outcome_hint = attrib::provisional_outcome;
+    const int64_t blank_run = analyze_files(files, blank_db.path());
+    const int64_t hinted_run = analyze_files(files, hinted_db.path(), hinted);
+    EXPECT_TRUE(query_rows(hinted_db.path(), "SELECT id FROM flow WHERE outcome != '' AND transport IN ('tcp','udp')").size() > 50)
+        << "rows are written with an outcome";
+    attrib::RunVerdicts blank, hint;
+    {
+        auto s = store::Store::open(blank_db.path());
+        blank = attrib::run_attribution(*s, blank_run, bundled());
+    }
+    {
+        auto s = store::Store::open(hinted_db.path());
+        hint = attrib::run_attribution(*s, hinted_run, bundled());
+    }
+    EXPECT_EQ(blank.outcomes_written, blank.flows);
+    EXPECT_EQ(hint.flows, blank.flows);
+    EXPECT_LT(hint.outcomes_written * 20, hint.flows) << hint.outcomes_written << " of " << hint.flows << " rewritten";
+    for (const auto& q : {all, matches, verdicts}) EXPECT_EQ(query_rows(hinted_db.path(), q), query_rows(blank_db.path(), q)) << q;
+}
+
 INSTANTIATE_TEST_SUITE_P(Captures, Scenario, ::testing::ValuesIn(scenario_names()),
                          [](const auto& info) { return info.param; });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Scenario);

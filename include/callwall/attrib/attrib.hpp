@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "callwall/store/store.hpp"
 
 namespace callwall::store {
 class Store;
@@ -79,6 +80,22 @@ struct FlowOutcome {
 /// on other flows (for forged-RST detection).
 [[nodiscard]] FlowOutcome classify_flow(const FlowFacts& f, double capture_end,
                                         const std::set<int>& server_ttls = {});
+
+/// The flow row's outcome column for an outcome: "observed", "inconclusive",
+/// or "blocked:<reason>".
+[[nodiscard]] std::string outcome_column(const FlowOutcome& o);
+
+/// The facts a flow's row is written with (its names aside: they are rows of
+/// their own), taken from the flow itself: what run_attribution reads back.
+[[nodiscard]] FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app);
+
+/// The outcome column to write with a flow's row when the flow ends, so that
+/// the first attribution pass finds most outcomes already right and rewrites
+/// only the others: classify_flow on the flow's own facts, with the capture's
+/// end so far. Attribution still decides and rewrites any that differ (the
+/// capture went on after the flow ended). "" for flows attribution does not
+/// classify (neither TCP nor UDP).
+[[nodiscard]] std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end);
 
 enum class Evidence : uint8_t { Sni, Dns, TurnPeer, Protocol, PortOnly };
 [[nodiscard]] std::string_view to_string(Evidence e) noexcept;

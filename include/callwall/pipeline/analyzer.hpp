@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
@@ -19,6 +20,11 @@ namespace callwall::pipeline {
 
 struct AnalyzerConfig {
     flow::FlowTableConfig flows{};
+    /// The outcome column written with a flow's row, given the flow, its
+    /// application facts and the capture's end so far (the CLI passes
+    /// attrib::provisional_outcome). Unset: written blank, and the first
+    /// attribution pass rewrites every row's outcome.
+    std::function<std::string(const flow::Flow&, const store::FlowAppInfo&, double capture_end)> outcome_hint;
 };
 
 class Analyzer {
@@ -49,6 +55,8 @@ public:
 
 private:
     void on_evict(flow::Flow& f);
+    /// Fills info.outcome from the hint, if there is one.
+    void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
     void remember_first_fragment(const decode::PacketMeta& m) noexcept;
     bool complete_later_fragment(decode::PacketMeta& m) noexcept;
 
@@ -76,7 +84,9 @@ private:
     };
     static constexpr size_t kFragSlots = 4096;
     std::vector<FragEntry> frags_;
-    decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
+    decode::PacketMeta meta_;
+    decltype(AnalyzerConfig::outcome_hint) outcome_hint_;
+    std::string outcome_buf_;  ///< the hinted outcome of the row being written  ///< the current packet's headers, reused: no per-packet construction
 };
 
 }  // namespace callwall::pipeline

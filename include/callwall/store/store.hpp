@@ -157,6 +157,11 @@ public:
     void update_run(int64_t run_id, const RunTotals& totals, RunStatus status, double ended_at);
     /// Commits the open batch.
     void flush();
+    /// Commits, then builds the indexes readers query by if this Store
+    /// created the database and has not built them yet (writes into a new
+    /// database go faster without them). Attribution calls it before its
+    /// first query; the destructor calls it too.
+    void create_reader_indexes();
 
     /// Raw access for the other writers of the store module (decoders' tables, verdicts).
     [[nodiscard]] sqlite3* db() const noexcept { return db_; }
@@ -177,6 +182,7 @@ private:
     sqlite3* db_ = nullptr;
     std::string path_;
     bool in_txn_ = false;
+    bool reader_indexes_pending_ = false;
     int batch_rows_ = 0;
     sqlite3_stmt* ins_run_ = nullptr;
     sqlite3_stmt* upd_run_ = nullptr;
