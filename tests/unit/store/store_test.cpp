@@ -59,6 +59,38 @@ TEST(Store, CreatesVersionedWalDatabase) {
     EXPECT_EQ(query_rows(db.path(), "PRAGMA journal_mode")[0], "wal");
 }
 
+// The indexes readers query by: a new database gets them once its first
+// run's rows are in (create_reader_indexes, or the Store's end), and an
+// existing database missing some (its first run was killed before they were
+// built) gets them back when it is next opened.
+TEST(Store, ReaderIndexesBuiltAfterTheFirstRunAndRepairedOnOpen) {
+    const std::string indexes = "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+    const std::vector<std::string> all{"dns_answer_run", "dns_query_run", "flow_match_entry", "flow_server",
+                                       "rtp_stream_flow", "stun_txn", "tls_hello_flow", "unmatched_flow_idx"};
+    TempDb db;
+    {
+        auto s = Store::open(db.path());
+        const int64_t id = s->begin_run(RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+        s->add_flow(id, sample_flow(1), {});
+        s->flush();
+        EXPECT_EQ(query_rows(db.path(), indexes), std::vector<std::string>{"stun_txn"}) << "written without them";
+        s->create_reader_indexes();
+        EXPECT_EQ(query_rows(db.path(), indexes), all);
+        s->create_reader_indexes();  // once only
+    }
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(raw, "DROP INDEX dns_query_run; DROP INDEX flow_server", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    { auto s = Store::open(db.path()); }
+    EXPECT_EQ(query_rows(db.path(), indexes), all);
+    TempDb ended;  // a Store that never called it builds them when it closes
+    { auto s = Store::open(ended.path()); }
+    EXPECT_EQ(query_rows(ended.path(), indexes), all);
+}
+
 TEST(Store, SecondRunIsAppendedAndFirstKept) {
     TempDb db;
     for (int run = 0; run < 2; ++run) {
