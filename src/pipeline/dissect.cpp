@@ -313,8 +313,20 @@ std::string app_text(uint16_t bits) {
 uint32_t NameTable::intern(std::string_view name) {
     while (!name.empty() && name.back() == '.') name.remove_suffix(1);
     if (name.empty()) return 0;
-    std::string key(name);
-    for (char& c : key) c = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    // Lowercased on the stack (a DNS name is at most 255 bytes, an SNI may be
+    // longer): a name seen before is found without allocating.
+    char stack[256];
+    std::string heap;
+    char* lower = stack;
+    if (name.size() > sizeof stack) {
+        heap.resize(name.size());
+        lower = heap.data();
+    }
+    for (size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        lower[i] = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    const std::string_view key(lower, name.size());
     auto it = ids_.find(key);
     if (it != ids_.end()) return it->second;
     if (names_.size() > kMaxNames) {
@@ -322,7 +334,7 @@ uint32_t NameTable::intern(std::string_view name) {
         return 0;
     }
     const uint32_t id = static_cast<uint32_t>(names_.size());
-    auto [pos, _] = ids_.emplace(std::move(key), id);
+    auto [pos, _] = ids_.emplace(std::string(key), id);
     names_.push_back(&pos->first);
     return id;
 }

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,7 +63,11 @@ public:
     [[nodiscard]] uint64_t dropped() const noexcept { return dropped_; }
 
 private:
-    std::unordered_map<std::string, uint32_t> ids_;
+    struct StringHash {  // lets a name be looked up by view, without a copy
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids_;
     std::vector<const std::string*> names_{nullptr};
     uint64_t dropped_ = 0;
 };
