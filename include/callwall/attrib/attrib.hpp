@@ -23,10 +23,6 @@
 #include "callwall/catalog/catalog.hpp"
 #include "callwall/store/store.hpp"
 
-namespace callwall::store {
-class Store;
-}
-
 namespace callwall::attrib {
 
 /// Seconds of capture after an unanswered attempt before it counts as blocked

@@ -84,9 +84,9 @@ private:
     };
     static constexpr size_t kFragSlots = 4096;
     std::vector<FragEntry> frags_;
-    decode::PacketMeta meta_;
+    decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
     decltype(AnalyzerConfig::outcome_hint) outcome_hint_;
-    std::string outcome_buf_;  ///< the hinted outcome of the row being written  ///< the current packet's headers, reused: no per-packet construction
+    std::string outcome_buf_;  ///< the hinted outcome of the row being written
 };
 
 }  // namespace callwall::pipeline

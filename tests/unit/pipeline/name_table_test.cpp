@@ -1,5 +1,5 @@
-// NameTable: one id per name whatever its case or trailing dot, names of any
-// length, a bounded table.
+// NameTable: one id per name whatever its case or trailing dot, and names of
+// any length.
 #include "callwall/pipeline/dissect.hpp"
 
 #include <gtest/gtest.h>
