@@ -463,7 +463,7 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     s->exec("PRAGMA journal_mode=WAL");
     s->exec("PRAGMA synchronous=NORMAL");
     s->exec("PRAGMA foreign_keys=ON");
-    s->migrate();
+    s->migrate(version == 0);
     s->ins_run_ = s->prepare(
         "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status) "
         "VALUES (?,?,?,?,?,?,'running')");
@@ -495,11 +495,8 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     return s;
 }
 
-void Store::migrate() {
+void Store::migrate(bool fresh) {
     exec("BEGIN IMMEDIATE");
-    sqlite3_stmt* q = prepare("PRAGMA user_version");
-    const bool fresh = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 0;
-    sqlite3_finalize(q);
     exec(kSchema);
     if (fresh) reader_indexes_pending_ = true;
     else exec(kReaderIndexes);

@@ -177,7 +177,9 @@ private:
     sqlite3_stmt* prepare(const char* sql);
     [[noreturn]] void fail(int rc, std::string_view what) const;
     void write_row(sqlite3_stmt* st, std::string_view what);
-    void migrate();
+    /// Creates the schema; `fresh`: a new database (user_version 0), whose
+    /// reader indexes wait for create_reader_indexes().
+    void migrate(bool fresh);
 
     sqlite3* db_ = nullptr;
     std::string path_;
