@@ -463,6 +463,14 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     s->exec("PRAGMA journal_mode=WAL");
     s->exec("PRAGMA synchronous=NORMAL");
     s->exec("PRAGMA foreign_keys=ON");
+    // A bulk writer: the WAL is copied back into the database (and both are
+    // fsynced) when it reaches this many pages, 64 MiB, instead of SQLite's
+    // 4 MiB. A run of the 2 M-packet benchmark wrote its rows in three
+    // checkpoints plus the one at close, and each costs two fsyncs and a
+    // copy of pages later rewritten anyway; now it is one. Durability is
+    // unchanged (synchronous=NORMAL: a commit survives a crash of callwall,
+    // the last ones may roll back on power loss, the file stays consistent).
+    s->exec("PRAGMA wal_autocheckpoint=16384");
     s->migrate(version == 0);
     s->ins_run_ = s->prepare(
         "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status) "

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include <filesystem>
 #include <fstream>
 
 #include "golden/run_util.hpp"
@@ -57,6 +58,33 @@ TEST(Store, CreatesVersionedWalDatabase) {
     { auto s = Store::open(db.path()); }
     EXPECT_EQ(query_rows(db.path(), "PRAGMA user_version")[0], std::to_string(kSchemaVersion));
     EXPECT_EQ(query_rows(db.path(), "PRAGMA journal_mode")[0], "wal");
+}
+
+// A run's rows stay in the WAL until it reaches 64 MiB (or the Store closes):
+// at SQLite's default of 4 MiB, a big run paid a checkpoint (a copy and two
+// fsyncs) several times. Several commits of about 6 MiB in all leave the
+// main file as it was created; closing copies everything back.
+TEST(Store, RowsStayInTheWalUntilItIsLarge) {
+    TempDb db;
+    const std::string wal = db.path() + "-wal";
+    const std::string name(2000, 'n');
+    {
+        auto s = Store::open(db.path());
+        const int64_t id = s->begin_run(RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+        s->flush();
+        const auto created = std::filesystem::file_size(db.path());
+        FlowAppInfo info;
+        info.name = name;
+        for (uint64_t i = 1; i <= 3000; ++i) {
+            s->add_flow(id, sample_flow(i), info);
+            if (i % 500 == 0) s->flush();  // six commits
+        }
+        EXPECT_GT(std::filesystem::file_size(wal), 5u << 20);
+        EXPECT_EQ(std::filesystem::file_size(db.path()), created) << "checkpointed before the WAL reached 64 MiB";
+    }
+    EXPECT_FALSE(std::filesystem::exists(wal)) << "closing checkpoints and removes the WAL";
+    EXPECT_EQ(query_rows(db.path(), "SELECT count(*), sum(length(name)) FROM flow"),
+              std::vector<std::string>{"3000\t6000000"});
 }
 
 // The indexes readers query by: a new database gets them once its first
