@@ -644,13 +644,13 @@ bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
 
 }  // namespace
 
-LayerStatus parse_frame(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
-    out = PacketMeta{};
+namespace {
+
+// Every link type but Ethernet; `out` is already reset.
+[[gnu::noinline]] LayerStatus parse_other_link(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
     Reader r{frame};
     switch (static_cast<LinkType>(linktype)) {
-        case LinkType::Ethernet:
-            if (parse_ethernet_ipv4_fast(frame, out)) return {};
-            return parse_ethernet(frame, out);  // the fast path wrote nothing: `out` is still reset
+        case LinkType::Ethernet: return parse_ethernet(frame, out);
         case LinkType::LinuxSll: {
             /* packet type (2) | ARPHRD (2) | addr len (2) | addr (8) | protocol (2) */
             r.skip(14);
@@ -688,6 +688,25 @@ LayerStatus parse_frame(uint32_t linktype, ByteView frame, PacketMeta& out) noex
         case LinkType::Ipv6: return parse_ip(frame, out);
     }
     return LayerStatus::fail(C::Unsupported, 0);
+}
+
+}  // namespace
+
+LayerStatus parse_frame(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
+    static constexpr PacketMeta kReset{};
+    out = kReset;  // `out = PacketMeta{}` also zeroed a dead temporary with `rep stos` (GCC 12)
+    if (linktype == static_cast<uint32_t>(LinkType::Ethernet)) {
+        if (parse_ethernet_ipv4_fast(frame, out)) return {};
+        return parse_ethernet(frame, out);  // the fast path wrote nothing: `out` is still reset
+    }
+    return parse_other_link(linktype, frame, out);
+}
+
+bool parse_frame_ok(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
+    static constexpr PacketMeta kReset{};
+    out = kReset;
+    if (linktype == static_cast<uint32_t>(LinkType::Ethernet) && parse_ethernet_ipv4_fast(frame, out)) return true;
+    return parse_frame(linktype, frame, out).ok;
 }
 
 Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept {

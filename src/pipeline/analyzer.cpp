@@ -75,7 +75,7 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
     if (frame.caplen < frame.wirelen) ++t.truncated_packets;
 
     decode::PacketMeta& m = meta_;
-    if (!decode::parse_frame(frame.linktype, frame.bytes, m).ok) {
+    if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) {
         ++t.undecoded_packets;
         return;
     }

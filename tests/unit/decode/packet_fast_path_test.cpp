@@ -29,6 +29,23 @@ struct Checked {
     size_t mismatches = 0;
 };
 
+// A PacketMeta as a previous frame may leave it: every field the decoders set
+// holds something.
+PacketMeta dirty_meta() {
+    PacketMeta m;
+    m.vlan_outer = 7, m.vlan_inner = 9, m.vlan_count = 2;
+    m.src.family = 6, m.src.bytes.fill(0xAB), m.dst.family = 6, m.dst.bytes.fill(0xCD);
+    m.ip_version = 6, m.proto = 58, m.ttl = 3, m.ip_total_len = 999;
+    m.is_fragment = m.later_fragment = true, m.frag_id = 77;
+    m.sport = 1, m.dport = 2, m.tcp_flags = 0xFF, m.tcp_seq = 5, m.tcp_ack = 6, m.tcp_window = 8;
+    m.payload_wire_len = 1234;
+    m.icmp_type = 3, m.icmp_code = 4, m.icmp_error = true;
+    m.quoted.src.family = 4, m.quoted.proto = 17, m.quoted.sport = 53;
+    m.anomalies = 0xFFFF, m.snap_truncated = true, m.encap = Encap::Gre, m.encap_depth = 2;
+    m.tunnel_src.family = 4, m.tunnel_dst.family = 4;
+    return m;
+}
+
 // Decodes the frame both ways and records a disagreement.
 void check_frame(ByteView f, Checked& c, const std::string& where) {
     PacketMeta fast, general;
@@ -41,6 +58,12 @@ void check_frame(ByteView f, Checked& c, const std::string& where) {
     const bool agree = a.ok == b.ok && (a.ok ? test::same_meta(fast, general)
                                              : a.error.code == b.error.code && a.error.offset == b.error.offset);
     if (!agree && ++c.mismatches <= 5) ADD_FAILURE() << where << ": fast and general decodes differ";
+    // The packet path's entry point: the same verdict and the same fields,
+    // into a PacketMeta left dirty by another frame (it must reset it).
+    PacketMeta reused = dirty_meta();
+    const bool ok = parse_frame_ok(1, f, reused);
+    if ((ok != a.ok || (ok && !test::same_meta(reused, fast))) && ++c.mismatches <= 5)
+        ADD_FAILURE() << where << ": parse_frame_ok differs from parse_frame";
 }
 
 // Variants of one frame that move the fields the fast path reads across
