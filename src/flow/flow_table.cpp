@@ -109,19 +109,19 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
     // flows, not the bound), and a small slot array stays in cache.
     const uint32_t start = std::min<uint32_t>(cfg_.max_flows, 4096);
     const uint64_t n = slot_count_for(start);
-    slots_.assign(n, UINT32_MAX);
+    slots_.assign(n, kEmptySlot);
     mask_ = n - 1;
     slab_.reserve(start);
 }
 
 void FlowTable::grow_slots() noexcept {
     const uint64_t n = slots_.size() * 2;
-    slots_.assign(n, UINT32_MAX);
+    slots_.assign(n, kEmptySlot);
     mask_ = n - 1;
     for (uint32_t i = lru_head_; i != UINT32_MAX; i = slab_[i].lru_next) {
         uint64_t s = slab_[i].key_hash & mask_;
-        while (slots_[s] != UINT32_MAX) s = (s + 1) & mask_;
-        slots_[s] = i;
+        while (slots_[s] != kEmptySlot) s = (s + 1) & mask_;
+        slots_[s] = make_slot(i, slab_[i].key_hash);
         slab_[i].hash_slot = static_cast<uint32_t>(s);
     }
 }
@@ -145,11 +145,12 @@ uint64_t FlowTable::hash(const FlowKey& k) const noexcept {
 
 uint32_t FlowTable::find_slot(const FlowKey& k, uint64_t h) const noexcept {
     uint64_t s = h & mask_;
+    const uint64_t tag = h & kTagMask;
     while (true) {
-        const uint32_t idx = slots_[s];
-        if (idx == UINT32_MAX) return static_cast<uint32_t>(s);
-        const Flow& f = slab_[idx];
-        if (f.key_hash == h && f.key == k) return static_cast<uint32_t>(s);
+        const uint64_t e = slots_[s];
+        if (e == kEmptySlot) return static_cast<uint32_t>(s);
+        // Only a slot whose tag matches costs a look at its flow (another cache line).
+        if ((e & kTagMask) == tag && slab_[static_cast<uint32_t>(e)].key == k) return static_cast<uint32_t>(s);
         s = (s + 1) & mask_;
     }
 }
@@ -191,19 +192,20 @@ void FlowTable::evict(uint32_t idx) noexcept {
     uint64_t hole = f.hash_slot;
     uint64_t s = (hole + 1) & mask_;
     while (true) {
-        const uint32_t other = slots_[s];
-        if (other == UINT32_MAX) break;
+        const uint64_t e = slots_[s];
+        if (e == kEmptySlot) break;
+        const auto other = static_cast<uint32_t>(e);
         const uint64_t home = slab_[other].key_hash & mask_;
         // Move `other` into the hole if its home is not cyclically in (hole, s].
         const bool in_range = hole <= s ? (home > hole && home <= s) : (home > hole || home <= s);
         if (!in_range) {
-            slots_[hole] = other;
+            slots_[hole] = e;
             slab_[other].hash_slot = static_cast<uint32_t>(hole);
             hole = s;
         }
         s = (s + 1) & mask_;
     }
-    slots_[hole] = UINT32_MAX;
+    slots_[hole] = kEmptySlot;
     f = Flow{};
     free_.push_back(idx);  // capacity reserved on the first evictions; no growth past the slab size
     --live_;
@@ -235,9 +237,8 @@ Flow* FlowTable::find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint
                       uint8_t proto) noexcept {
     bool a_is_src = false;
     const FlowKey k = make_key(src, sport, dst, dport, proto, a_is_src);
-    const uint32_t s = find_slot(k, hash(k));
-    const uint32_t idx = slots_[s];
-    return idx == UINT32_MAX ? nullptr : &slab_[idx];
+    const uint64_t e = slots_[find_slot(k, hash(k))];
+    return e == kEmptySlot ? nullptr : &slab_[static_cast<uint32_t>(e)];
 }
 
 FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) noexcept {
@@ -245,9 +246,10 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
     const FlowKey k = make_key(m.src, m.sport, m.dst, m.dport, m.proto, a_is_src);
     const uint64_t h = hash(k);
     uint32_t s = find_slot(k, h);
-    uint32_t idx = slots_[s];
+    const bool found = slots_[s] != kEmptySlot;
+    uint32_t idx = static_cast<uint32_t>(slots_[s]);
     Lookup out;
-    if (idx == UINT32_MAX) {
+    if (!found) {
         if (live_ >= cfg_.max_flows && lru_head_ != UINT32_MAX) {
             ++stats_.evicted_full;
             evict(lru_head_);
@@ -257,7 +259,7 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
             s = find_slot(k, h);
         }
         idx = allocate();
-        slots_[s] = idx;
+        slots_[s] = make_slot(idx, h);
         Flow& f = slab_[idx];
         f = Flow{};
         f.key = k;

@@ -2,7 +2,8 @@
 // ICMP errors attached to the flow they quote, idle timeouts and a flow bound.
 //
 // The table is open addressing (linear probing, backward-shift deletion) over
-// a slot array of 32-bit indices into a slab of Flow records; the slot array
+// a slot array of indices into a slab of Flow records, each with a tag of its
+// flow's hash so probes skip other flows without reading them; the slot array
 // doubles (load factor at most 1/2) and the slab grows up to the high-water
 // mark of live flows, so a capture with 10k flows works in a few hundred KB
 // of cache-resident slots. An intrusive LRU list orders flows by last
@@ -196,7 +197,13 @@ private:
     [[nodiscard]] int64_t idle_limit(const Flow& f) const noexcept;
 
     FlowTableConfig cfg_;
-    std::vector<uint32_t> slots_;  ///< UINT32_MAX = empty
+    /// A slot holds the flow's slab index (low 32 bits) and the high 32 bits
+    /// of its key hash as a tag, so a probe past another flow's slot reads
+    /// that flow's record (a cache miss) only when the tags match.
+    static constexpr uint64_t kTagMask = 0xFFFFFFFF00000000ull;
+    static constexpr uint64_t kEmptySlot = UINT64_MAX;
+    [[nodiscard]] static uint64_t make_slot(uint32_t idx, uint64_t hash) noexcept { return (hash & kTagMask) | idx; }
+    std::vector<uint64_t> slots_;  ///< kEmptySlot = empty
     uint64_t mask_ = 0;
     std::vector<Flow> slab_;
     std::vector<uint32_t> free_;
