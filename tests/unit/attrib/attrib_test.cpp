@@ -7,6 +7,9 @@
 
 #include <algorithm>
 
+#include "callwall/store/store.hpp"
+#include "golden/run_util.hpp"
+
 namespace callwall::attrib {
 namespace {
 
@@ -290,6 +293,79 @@ TEST(ConcludeProducts, DegradedWhenUdpBlockedAndTcpWorks) {
     v[sig].verdict = Verdict::Observed;
     v[media].verdict = Verdict::Observed;
     EXPECT_EQ(conclude_products(c, v, {vendor("Sendbird")})[0].conclusion, "ready");
+}
+
+// ---- run_attribution's DNS pass, over stored queries ----
+
+struct Query {
+    const char* name;
+    bool answered;
+    const char* rcode;
+    uint32_t answers;
+};
+
+// Stores the queries (in the given order) as one run with no flows, attributes
+// it, and returns the verdict of the Sendbird entry the names fall under.
+EntryVerdict dns_only_verdict(const std::vector<Query>& queries, RunVerdicts* all = nullptr) {
+    test::TempDb db;
+    auto s = store::Store::open(db.path());
+    const int64_t run = s->begin_run(store::RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+    double ts = 100;
+    for (const auto& q : queries) {
+        store::DnsQueryRow row;
+        row.flow_id = 1;
+        row.ts = ts++;
+        row.client_ip = "10.0.0.5";
+        row.server_ip = "10.0.0.53";
+        row.qname = q.name;
+        row.qtype = 1;
+        row.answered = q.answered;
+        row.rcode = q.rcode;
+        row.answers = q.answers;
+        s->add_dns_query(run, row);
+    }
+    s->flush();
+    RunVerdicts v = run_attribution(*s, run, bundled());
+    catalog::HostMatches hm;
+    bundled().match_host("probe.calls.sendbird.com", hm);
+    EXPECT_FALSE(hm.view().empty());
+    EntryVerdict e = hm.view().empty() ? EntryVerdict{} : v.entries[hm.view()[0]];
+    if (all) *all = std::move(v);
+    return e;
+}
+
+// Queries for a name that never resolved are failures: each unanswered one
+// and each answered with an error code; the last one's reason is reported.
+// Rows of several names interleave: the pass groups them by name.
+TEST(RunAttributionDns, FailuresOfANameThatNeverResolvedBlock) {
+    RunVerdicts all;
+    const EntryVerdict v = dns_only_verdict({{"a.calls.sendbird.com", false, "", 0},
+                                             {"b.calls.sendbird.com", true, "NOERROR", 2},
+                                             {"a.calls.sendbird.com", true, "SERVFAIL", 0},
+                                             {"b.calls.sendbird.com", false, "", 0},
+                                             {"a.calls.sendbird.com", true, "NXDOMAIN", 0}},
+                                            &all);
+    EXPECT_EQ(v.verdict, Verdict::Blocked);
+    EXPECT_EQ(v.reasons, std::vector<std::string>{"dns-failure"});
+    EXPECT_EQ(v.why, "query for a.calls.sendbird.com: DNS NXDOMAIN");
+    EXPECT_TRUE(all.active_vendors.count(vendor("Sendbird")));
+    // The same name failing last without any answer.
+    EXPECT_EQ(dns_only_verdict({{"a.calls.sendbird.com", true, "NXDOMAIN", 0}, {"a.calls.sendbird.com", false, "", 0}}).why,
+              "query for a.calls.sendbird.com: no DNS response");
+}
+
+// A name that resolved once has no failures, whatever its other queries got;
+// an empty NOERROR answer (no record of that type) is not a failure either.
+TEST(RunAttributionDns, ResolvedOnceOrEmptyAnswersAreNotFailures) {
+    RunVerdicts all;
+    const EntryVerdict v = dns_only_verdict({{"b.calls.sendbird.com", false, "", 0},
+                                             {"b.calls.sendbird.com", true, "NOERROR", 1},
+                                             {"c.calls.sendbird.com", true, "NOERROR", 0},
+                                             {"b.calls.sendbird.com", true, "SERVFAIL", 0}},
+                                            &all);
+    EXPECT_EQ(v.verdict, Verdict::NotExercised);
+    EXPECT_TRUE(v.reasons.empty());
+    EXPECT_TRUE(all.active_vendors.count(vendor("Sendbird"))) << "names seen make their vendor active";
 }
 
 }  // namespace
