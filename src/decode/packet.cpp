@@ -646,8 +646,8 @@ bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
 
 namespace {
 
-// Every link type but Ethernet; `out` is already reset.
-[[gnu::noinline]] LayerStatus parse_other_link(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
+// The layer-by-layer path for every link type; `out` is already reset.
+[[gnu::noinline]] LayerStatus parse_general(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
     Reader r{frame};
     switch (static_cast<LinkType>(linktype)) {
         case LinkType::Ethernet: return parse_ethernet(frame, out);
@@ -690,23 +690,26 @@ namespace {
     return LayerStatus::fail(C::Unsupported, 0);
 }
 
+// Resets `out` and tries the fixed-offset fast path; false: decode with
+// parse_general (the fast path wrote nothing, `out` is still reset).
+// Copying a constant: `out = PacketMeta{}` also zeroed a dead temporary with
+// `rep stos` (GCC 12).
+bool reset_and_parse_fast(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
+    static constexpr PacketMeta kReset{};
+    out = kReset;
+    return linktype == static_cast<uint32_t>(LinkType::Ethernet) && parse_ethernet_ipv4_fast(frame, out);
+}
+
 }  // namespace
 
 LayerStatus parse_frame(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
-    static constexpr PacketMeta kReset{};
-    out = kReset;  // `out = PacketMeta{}` also zeroed a dead temporary with `rep stos` (GCC 12)
-    if (linktype == static_cast<uint32_t>(LinkType::Ethernet)) {
-        if (parse_ethernet_ipv4_fast(frame, out)) return {};
-        return parse_ethernet(frame, out);  // the fast path wrote nothing: `out` is still reset
-    }
-    return parse_other_link(linktype, frame, out);
+    if (reset_and_parse_fast(linktype, frame, out)) return {};
+    return parse_general(linktype, frame, out);
 }
 
 bool parse_frame_ok(uint32_t linktype, ByteView frame, PacketMeta& out) noexcept {
-    static constexpr PacketMeta kReset{};
-    out = kReset;
-    if (linktype == static_cast<uint32_t>(LinkType::Ethernet) && parse_ethernet_ipv4_fast(frame, out)) return true;
-    return parse_frame(linktype, frame, out).ok;
+    if (reset_and_parse_fast(linktype, frame, out)) return true;
+    return parse_general(linktype, frame, out).ok;
 }
 
 Result<PacketMeta> parse_frame(uint32_t linktype, ByteView frame) noexcept {
