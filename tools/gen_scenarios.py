@@ -799,6 +799,143 @@ def sc_inconclusive_and_dns(s):
 
 
 # =============================================================================
+# 7. Field truth (issue 22): what real calls made by other software do
+# =============================================================================
+
+def multicast_noise(s, t, cli):
+    """What every LAN carries and no firewall answers: DHCP discover to the
+    limited broadcast, DHCPv6 solicit, mDNS and SSDP queries to their
+    groups, each repeated as their clients do."""
+    for dt in (0, 2.0, 4.0):           # DHCP DISCOVER (op 1, xid), padded BOOTP
+        s.udp(t + sec(dt), '0.0.0.0', '255.255.255.255', 68, 67,
+              b'\x01\x01\x06\x00' + u32(0x3903F326) + bytes(228) + b'\x63\x82\x53\x63\x35\x01\x01\xff', ttl=64)
+    for dt in (0.5, 1.5, 3.5):         # DHCPv6 SOLICIT (type 1, transaction id)
+        s.udp(t + sec(dt), 'fe80::200:aff:fe01:c', 'ff02::1:2', 546, 547, b'\x01\x5a\x1e\x07' + u16(8) + u16(2) + u16(0))
+    for dt in (0.2, 1.2, 3.2):         # mDNS query (QU bit clear), SSDP M-SEARCH
+        s.udp(t + sec(dt), cli, '224.0.0.251', 5353, 5353, dns_query(0, '_googlecast._tcp.local', 'PTR', edns=False),
+              ttl=255)
+        s.udp(t + sec(dt) + ms(3), cli, '239.255.255.250', 51900, 1900,
+              b'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\n'
+              b'ST: ssdp:all\r\n\r\n', ttl=4)
+
+
+def ice_check_once(s, t, cli, cport, peer, pport):
+    """one ICE connectivity check (USERNAME, ICE-CONTROLLING, PRIORITY,
+    MESSAGE-INTEGRITY), sent once and never repeated: the pair its agent
+    let go once another pair was nominated (RFC 8445 §7.2.5.3, §8)"""
+    req = s.ice_request(s.rng.randbytes(12), s.ufrag(), s.ufrag(), s.rng.randbytes(22))
+    s.udp(t, cli, peer, cport, pport, req)
+
+
+@scenario('field_p2p_abandoned')
+def sc_field_p2p_abandoned(s):
+    """A Sendbird peer-to-peer call as libwebrtc makes it (10.1.0.12): the
+    websocket (TLS 443) works; ICE checks go to three of the peer's
+    candidates from local port 50000: the server-reflexive one
+    (203.0.113.77:53210) answers and carries DTLS and SRTP both ways for
+    3 s; the check to the peer's host candidate (192.168.7.20:50001, a
+    private address of the far LAN) and the one to its second reflexive
+    address (203.0.113.78:53300) are each sent once and abandoned when the
+    first pair is nominated. The LAN also carries DHCP, DHCPv6, mDNS and
+    SSDP multicast/broadcast, which expects no answer. The capture runs
+    ~6 s past the abandoned checks: nothing here is blocked."""
+    C = '10.1.0.12'
+    WS, PEER, HOST_CAND, SRFLX2 = '203.0.113.11', '203.0.113.77', '192.168.7.20', '203.0.113.78'
+    t = s.resolve(0, C, 'ws-4c1d.calls.sendbird.com', WS)
+    ws, _ = s.tls(t + ms(2), C, WS, 'ws-4c1d.calls.sendbird.com', alpn=('http/1.1',),
+                  exchanges=((310, 220),), close_at=False)
+    ice_check_once(s, sec(1.0), C, 50000, HOST_CAND, 50001)
+    ice_check_once(s, sec(1.0) + ms(2), C, 50000, SRFLX2, 53300)
+    t = s.webrtc_media(sec(1.0) + ms(4), C, PEER, 50000, 53210, seconds=3.0)
+    multicast_noise(s, sec(0.3), C)
+    for k in range(4):
+        s.tls_ping(ws, sec(2.0 + 2 * k))
+    return ['sendbird_calls'], {
+        'sendbird-calls.signal.tcp': ('observed', []),
+        'sendbird-calls.p2p-stun.udp': ('observed', []),
+    }
+
+
+@scenario('field_p2p_all_failed')
+def sc_field_p2p_all_failed(s):
+    """A Sendbird peer-to-peer call whose every ICE pair fails (10.1.0.14):
+    the websocket works; ICE checks from local port 50100 to the peer's
+    three candidates (203.0.113.81:40000, 203.0.113.82:40002,
+    203.0.113.83:40004) are each sent once and never answered, and no STUN
+    exchange of this host succeeds anywhere in the capture, which runs
+    ~7 s past them: every pair failed, so the silence is a block even
+    though no check was retransmitted."""
+    C = '10.1.0.14'
+    WS = '203.0.113.12'
+    t = s.resolve(0, C, 'ws-4c1d.calls.sendbird.com', WS)
+    ws, _ = s.tls(t + ms(2), C, WS, 'ws-4c1d.calls.sendbird.com', alpn=('http/1.1',),
+                  exchanges=((310, 220),), close_at=False)
+    for i, peer in enumerate(('203.0.113.81', '203.0.113.82', '203.0.113.83')):
+        ice_check_once(s, sec(1.0) + ms(2 * i), C, 50100, peer, 40000 + 2 * i)
+    for k in range(4):
+        s.tls_ping(ws, sec(2.0 + 2 * k))
+    return ['sendbird_calls'], {
+        'sendbird-calls.signal.tcp': ('observed', []),
+        'sendbird-calls.p2p-stun.udp': ('blocked', ['stun-timeout']),
+    }
+
+
+@scenario('field_inbound_recording')
+def sc_field_inbound_recording(s):
+    """Agora Recording SDK (2018) on a recorder (10.1.0.46) whose duplex
+    traffic is dropped on the way out: it sends from local port 40010 -
+    inside its downstream range 40000-41000 - to vocs.agora.io UDP 4001,
+    retransmitted, never answered. That attempt is no evidence about the
+    inbound downstream entry, which is judged only on what Agora sends to
+    the local ports: vocs.agora.io streams audio to local port 40000
+    (first packet from Agora), which reaches the recorder."""
+    C = '10.1.0.46'
+    VOCS = '198.51.100.165'
+    t = s.resolve(0, C, 'vocs.agora.io', VOCS)
+    s.udp_retx(t + ms(3), C, VOCS, 40010, 4001, agora_udp(s.rng, 0x0021, 80), (0, 1, 2, 4))
+    t0 = sec(1.0)
+    for i in range(150):
+        s.udp(t0 + i * ms(20), VOCS, C, 4001, 40000, agora_udp(s.rng, 0x0600, 110 + s.rng.randrange(50)))
+    s.udp(sec(6.5), VOCS, C, 4001, 40000, agora_udp(s.rng, 0x0600, 120))
+    return ['agora_2018', 'agora_2020'], {
+        'agora-2018.native.udp': ('blocked', ['no-answer']),
+        'agora-2018.recording.udp-duplex': ('blocked', ['no-answer']),
+        'agora-2018.recording.udp-downstream': ('observed', []),
+        'agora-2018.gaming.udp': ('blocked', ['no-answer']),
+    }
+
+
+@scenario('field_table_overflow')
+def sc_field_table_overflow(s):
+    """A busy mirror port in miniature (10.1.0.15): Whereby's TURN server
+    (turn-eu1.turn.whereby.com) answers an Allocate on UDP 443 within
+    40 ms, while twelve other hosts start DNS lookups in between; TLS to
+    the signaling server works. With the default flow table every exchange
+    is whole; the field test replays it with a flow table of four flows,
+    where the Allocate's flow is evicted before its answer arrives and the
+    answer comes back as a flow of its own: that split must never read as
+    "blocked"."""
+    C = '10.1.0.15'
+    T, W = '198.51.100.51', '198.51.100.52'
+    t = s.resolve(0, C, 'turn-eu1.turn.whereby.com', T)
+    cport = s.port(C)
+    tid = s.rng.randbytes(12)
+    s.udp(t + ms(5), C, T, cport, 443, stun_msg('AllocateRequest', tid, [('REQUESTED-TRANSPORT', b'\x11\0\0\0')]))
+    for i in range(12):
+        s.dns(t + ms(6) + ms(2) * i, f'10.1.0.{100 + i}', f'host{i}.example.net', [], rtt=ms(60))
+    nonce = s.rng.randbytes(12).hex().encode()
+    s.udp(t + ms(45), T, C, 443, cport,
+          stun_msg('AllocateError', tid, [('ERROR-CODE', stun_error_code(401, 'Unauthorized')),
+                                          ('REALM', b'whereby.com'), ('NONCE', nonce)]))
+    t = s.resolve(sec(1), C, 'eu-west-1.srv.whereby.com', W)
+    s.tls(t + ms(2), C, W, 'eu-west-1.srv.whereby.com', exchanges=((300, 900),), close_at=sec(5))
+    return ['whereby'], {
+        'whereby.signaling.tcp': ('observed', []),
+        'whereby.turn.udp': ('observed', []),
+    }
+
+
+# =============================================================================
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])

@@ -1,11 +1,13 @@
 // Attribution and verdicts. See attrib/attrib.hpp.
 #include "callwall/attrib/attrib.hpp"
 
+#include <arpa/inet.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "callwall/store/store.hpp"
 
@@ -66,7 +68,25 @@ std::string fmt(const char* f, double v) {
 
 bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
+// Two or more STUN requests of one flow spread over at least this long are a
+// client that kept trying (RFC 5389 §7.2.1 retransmits after 500 ms; ICE
+// agents such as libwebrtc repeat a check with a new transaction id, which is
+// not a retransmission but is persistence all the same). Anything less is a
+// check its agent let go.
+constexpr double kStunPersistS = 0.45;
+
 }  // namespace
+
+bool is_multicast_or_broadcast(std::string_view ip) noexcept {
+    char buf[INET6_ADDRSTRLEN + 1];
+    if (ip.empty() || ip.size() >= sizeof buf) return false;
+    ip.copy(buf, ip.size());
+    buf[ip.size()] = 0;
+    unsigned char a[16];
+    if (inet_pton(AF_INET, buf, a) == 1) return (a[0] & 0xF0) == 0xE0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+    if (inet_pton(AF_INET6, buf, a) == 1) return a[0] == 0xFF;
+    return false;
+}
 
 bool FlowFacts::has_protocol_evidence() const noexcept {
     return contains(app, "stun") || contains(app, "turn") || contains(app, "dtls") || contains(app, "rtp") ||
@@ -78,6 +98,7 @@ std::string_view to_string(Outcome o) noexcept {
         case Outcome::Observed: return "observed";
         case Outcome::Blocked: return "blocked";
         case Outcome::Inconclusive: return "inconclusive";
+        case Outcome::Abandoned: return "abandoned";
     }
     return "?";
 }
@@ -104,8 +125,14 @@ std::string_view to_string(Verdict v) noexcept {
     return "?";
 }
 
-FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls) {
+FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
+                          const FlowContext& ctx) {
     FlowOutcome r;
+    const auto split = [&] {
+        r.reason = "flow table full: the other direction of this exchange was recorded as another flow";
+        r.evidence = r.reason;
+        return r;
+    };
     // ICMP errors quoting the flow, unless the server answered anyway
     // (an ICMP error after a working exchange is noise, e.g. a late packet).
     if (f.icmp_errors > 0 && f.packets_s2c == 0) {
@@ -142,6 +169,7 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
             }
             return r;
         }
+        if (ctx.split_by_eviction) return split();
         if (f.syn_count > 0) {
             const double waited = capture_end - f.first_syn_ts;
             if (f.syn_count >= 2 || waited >= kNoAnswerWaitS) {
@@ -166,14 +194,37 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
         r.evidence = f.stun_answered > 0 ? "STUN response received" : "UDP answered in the other direction";
         return r;
     }
+    if (ctx.split_by_eviction) return split();
+    // DHCP, DHCPv6, mDNS, SSDP, LLMNR: sent to a group, answered (if at all)
+    // from another address.
+    if (is_multicast_or_broadcast(f.server_ip)) {
+        r.reason = "multicast/broadcast: no answer expected from " + f.server_ip;
+        r.evidence = r.reason;
+        return r;
+    }
     const double waited = capture_end - f.first_ts;
     if (f.stun_requests > 0) {
-        if (f.stun_retransmissions > 0 || waited >= kNoAnswerWaitS) {
+        // Only ICE agents abandon: a client's request to a STUN/TURN server
+        // (no ICE attributes) unanswered for seconds is a failure as before.
+        const bool ice_only = f.stun_ice_checks > 0 && f.stun_ice_checks >= f.stun_requests;
+        const bool persisted =
+            f.stun_retransmissions > 0 || (f.stun_requests >= 2 && f.last_ts - f.first_ts >= kStunPersistS);
+        if (persisted || (waited >= kNoAnswerWaitS && (!ice_only || !ctx.host_pair_succeeded))) {
             r.outcome = Outcome::Blocked;
             r.reason = "stun-timeout";
             r.evidence = std::to_string(f.stun_requests) + " STUN request(s), " + std::to_string(f.stun_retransmissions) +
                          " retransmission(s), no response";
+            if (!persisted && ice_only)
+                r.evidence += "; no STUN exchange of " + f.client_ip + " succeeded in the capture (every pair failed)";
             r.origin = "silently dropped (a firewall drop rule, or the server is down)";
+            return r;
+        }
+        if (waited >= kNoAnswerWaitS) {
+            r.outcome = Outcome::Abandoned;
+            r.reason = "abandoned";
+            r.evidence = std::to_string(f.stun_requests) + " STUN request(s) over " + fmt("%.2f", f.last_ts - f.first_ts) +
+                         " s, never retransmitted, no response; another STUN exchange of " + f.client_ip +
+                         " succeeded: an ICE check its agent abandoned (RFC 8445 §7.2.5.3), not a block";
             return r;
         }
         r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only STUN request";
@@ -245,6 +296,7 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
     r.stun_answered = app.stun_answered;
     r.stun_errors = app.stun_errors;
     r.stun_retransmissions = app.stun_retransmissions;
+    r.stun_ice_checks = app.stun_ice_checks;
     r.rtp_packets = app.rtp_packets;
     r.dtls_handshake = app.dtls_handshake;
     r.channel_data = app.channel_data;
@@ -374,6 +426,10 @@ void EntryAccumulator::add(const EntryFlow& ef) {
             ++inconclusive;
             keep(inconclusive_ids, ef.flow_id);
             break;
+        case Outcome::Abandoned:
+            ++abandoned;
+            keep(abandoned_ids, ef.flow_id);
+            break;
     }
 }
 
@@ -382,13 +438,14 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     v.flows_observed = observed;
     v.flows_blocked = blocked;
     v.flows_inconclusive = inconclusive;
+    v.flows_abandoned = abandoned;
     v.ports_observed = ports_observed;
-    v.ports_blocked = ports_blocked;
     v.origin = origin;
     // A port counts as blocked only if nothing got through on it.
     std::set<uint16_t> only_blocked;
     for (uint16_t p : ports_blocked)
         if (!ports_observed.count(p)) only_blocked.insert(p);
+    v.ports_blocked = only_blocked;
     std::set<std::string> rs = reasons;
     if (dns_failures > 0 && observed == 0) rs.insert("dns-failure");
     v.reasons.assign(rs.begin(), rs.end());
@@ -405,6 +462,7 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
         v.verdict = Verdict::Observed;
         v.why = std::to_string(observed) + " flow(s) got through on port " + ports_text(ports_observed);
         if (blocked > 0) v.why += "; " + std::to_string(blocked) + " other attempt(s) on the same port(s) failed";
+        v.reasons.clear();  // nothing is blocked: the failures' reasons would read as a block
     } else if (blocked > 0) {
         v.verdict = Verdict::Blocked;
         v.why = first_blocked_evidence;
@@ -415,11 +473,18 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     } else if (inconclusive > 0) {
         v.verdict = Verdict::Inconclusive;
         v.why = std::to_string(inconclusive) + " attempt(s) too short to judge";
+    } else if (abandoned > 0) {
+        v.verdict = Verdict::Inconclusive;
+        v.why = std::to_string(abandoned) +
+                " ICE check(s) sent once and abandoned by their agent while another pair of the call succeeded: "
+                "not evidence either way";
     } else {
         v.verdict = Verdict::NotExercised;
         v.why = "no traffic for it in the capture";
     }
-    for (const auto* ids : {&blocked_ids, &observed_ids, &inconclusive_ids})
+    if (abandoned > 0 && v.verdict != Verdict::Inconclusive)
+        v.why += "; " + std::to_string(abandoned) + " abandoned ICE check(s) not counted";
+    for (const auto* ids : {&blocked_ids, &observed_ids, &inconclusive_ids, &abandoned_ids})
         v.evidence_flows.insert(v.evidence_flows.end(), ids->begin(), ids->end());
     return v;
 }
@@ -559,6 +624,36 @@ std::string ports_text(const Entry& e) {
     return s;
 }
 
+// One matched flow's contribution to an entry, by the entry's direction, or
+// none when the flow says nothing about it. An outbound entry is judged on
+// the flow's own outcome at the server's port. An inbound entry (local ports
+// the vendor sends to) is judged only on traffic the vendor sent to those
+// local ports: a flow the vendor opened towards us (its name is the
+// initiator's) or the vendor's answers to our local port. Inbound traffic a
+// firewall drops never reaches an inside capture, so an inbound entry is
+// observed or not exercised; an outbound attempt from a local port in the
+// range that failed at its remote port is no evidence about it.
+std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, catalog::Direction dir, bool named_initiator) {
+    const FlowOutcome arrived{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
+    const bool arrived_unrefused = f.icmp_errors == 0;
+    switch (dir) {
+        case catalog::Direction::Outbound: return EntryFlow{f.id, f.server_port, fo};
+        case catalog::Direction::Inbound:
+            if (named_initiator) {
+                if (f.packets_c2s > 0 && arrived_unrefused) return EntryFlow{f.id, f.server_port, arrived};
+                return std::nullopt;
+            }
+            if (f.packets_s2c > 0) return EntryFlow{f.id, f.client_port, arrived};
+            return std::nullopt;
+        case catalog::Direction::Both:
+            // A flow the vendor opened got through inbound whether or not we
+            // answered; one we opened is judged like an outbound one.
+            if (named_initiator && f.packets_c2s > 0 && arrived_unrefused) return EntryFlow{f.id, f.server_port, arrived};
+            return EntryFlow{f.id, f.server_port, fo};
+    }
+    return std::nullopt;
+}
+
 std::string destinations_text(const Entry& e) {
     std::string s;
     for (const auto& d : e.destinations) s += (s.empty() ? "" : " ") + d.as_written;
@@ -573,10 +668,62 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
     RunVerdicts out;
     // Capture end.
     double capture_end = 0;
+    int64_t evicted_full = 0;
     {
-        sqlite3_stmt* st = db.prep("SELECT coalesce(last_ts, 0) FROM run WHERE id=?");
+        sqlite3_stmt* st = db.prep("SELECT coalesce(last_ts, 0), flows_evicted_full FROM run WHERE id=?");
         sqlite3_bind_int64(st, 1, run_id);
-        if (sqlite3_step(st) == SQLITE_ROW) capture_end = sqlite3_column_double(st, 0);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            capture_end = sqlite3_column_double(st, 0);
+            evicted_full = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    // Hosts with a STUN request that was answered: a pair of their call got
+    // through, so their single unanswered checks elsewhere were abandoned.
+    std::set<std::string> stun_succeeded;
+    {
+        sqlite3_stmt* st = db.prep("SELECT DISTINCT client_ip FROM flow WHERE run_id=? AND stun_answered > 0");
+        sqlite3_bind_int64(st, 1, run_id);
+        while (sqlite3_step(st) == SQLITE_ROW) stun_succeeded.insert(col_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    // With a full flow table, an evicted flow's answer comes back as a new
+    // flow of the same 5-tuple: rows lacking a direction that another row of
+    // their 5-tuple carries cannot say "no answer". Only looked for when the
+    // table overflowed (idle-timeout splits are long silences, not answers).
+    std::set<uint64_t> split_flows;
+    if (evicted_full > 0) {
+        sqlite3_stmt* st = db.prep(
+            "WITH k AS (SELECT id, transport, packets_c2s > 0 AS c2s, packets_s2c > 0 AS s2c, "
+            "client_ip || ' ' || client_port AS a, server_ip || ' ' || server_port AS b FROM flow WHERE run_id=?) "
+            "SELECT group_concat(id || ' ' || (a < b) || ' ' || c2s || ' ' || s2c, ',') FROM k "
+            "GROUP BY transport, min(a, b), max(a, b) HAVING count(*) > 1");
+        sqlite3_bind_int64(st, 1, run_id);
+        struct Row {
+            uint64_t id;
+            int client_low, c2s, s2c;
+        };
+        std::vector<Row> rows;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            rows.clear();
+            const std::string g = col_text(st, 0);
+            bool low_sends = false, high_sends = false;  // from the lower / higher endpoint, in any row
+            for (size_t at = 0; at < g.size();) {
+                size_t end = g.find(',', at);
+                if (end == std::string::npos) end = g.size();
+                Row r{};
+                unsigned long long id = 0;
+                if (std::sscanf(g.c_str() + at, "%llu %d %d %d", &id, &r.client_low, &r.c2s, &r.s2c) == 4) {
+                    r.id = id;
+                    rows.push_back(r);
+                    (r.client_low ? low_sends : high_sends) |= r.c2s != 0;
+                    (r.client_low ? high_sends : low_sends) |= r.s2c != 0;
+                }
+                at = end + 1;
+            }
+            for (const Row& r : rows)
+                if (!r.s2c && (r.client_low ? high_sends : low_sends)) split_flows.insert(r.id);
+        }
         sqlite3_finalize(st);
     }
     // Flows are read a page at a time (ordered by id) with their names, so
@@ -592,7 +739,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "
             "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "
             "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, "
-            "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,'') "
+            "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "
+            "stun_ice_checks "
             "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?");
         sqlite3_bind_int64(st, 1, run_id);
         sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(after_id));
@@ -632,6 +780,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             f.dtls_handshake = sqlite3_column_int(st, i++) != 0;
             f.channel_data = static_cast<uint32_t>(sqlite3_column_int(st, i++));
             f.stored_outcome = col_text(st, i++);
+            f.stun_ice_checks = static_cast<uint32_t>(sqlite3_column_int(st, i++));
         }
         sqlite3_finalize(st);
         if (flows.empty()) return;
@@ -742,26 +891,20 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             after = flows.back().id;
             for (const auto& f : flows) {
                 ++out.flows;
-                const FlowOutcome fo =
-                    classify_flow(f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(f.server_ip) : std::set<int>{});
+                FlowContext ctx;
+                ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
+                ctx.split_by_eviction = split_flows.count(f.id) > 0;
+                const FlowOutcome fo = classify_flow(
+                    f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(f.server_ip) : std::set<int>{}, ctx);
                 const auto matches = match_flow(f, c, out.active_vendors);
-                // A flow the vendor opened towards us, seen inside the firewall,
-                // got through (inbound), whether or not we answered.
-                FlowOutcome inbound_fo = fo;
                 bool named_initiator = false;
                 for (const auto& n : f.names) named_initiator |= n.source == "dns-initiator";
-                if (named_initiator && f.packets_c2s > 0 && f.icmp_errors == 0) {
-                    inbound_fo = FlowOutcome{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
-                }
                 bool counted_any = false;
                 for (const auto& m : matches) {
-                    const bool counted = decisive(m.evidence);
+                    const std::optional<EntryFlow> ef = entry_flow(f, fo, entries[m.entry].direction, named_initiator);
+                    const bool counted = decisive(m.evidence) && ef.has_value();
                     counted_any |= counted;
-                    if (counted) {
-                        const uint16_t port = entries[m.entry].direction == catalog::Direction::Inbound ? f.client_port : f.server_port;
-                        const bool inbound = entries[m.entry].direction != catalog::Direction::Outbound && named_initiator;
-                        per_entry[m.entry].add(EntryFlow{f.id, inbound ? f.server_port : port, inbound ? inbound_fo : fo});
-                    }
+                    if (counted) per_entry[m.entry].add(*ef);
                     sqlite3_bind_int64(ins_match, 1, run_id);
                     sqlite3_bind_int64(ins_match, 2, static_cast<sqlite3_int64>(f.id));
                     bind_text(ins_match, 3, entries[m.entry].id);

@@ -115,10 +115,12 @@ struct StunSlot {
     std::array<stun::PendingTransaction, kStunTxnSlots> txns{};
     std::optional<stun::TransactionTracker> tracker;
     stun::ChannelValidator validator;
+    uint32_t ice_checks = 0;  // new requests that are ICE connectivity checks
     void reset() noexcept {
         tracker.reset();
         txns = {};
         validator = {};
+        ice_checks = 0;
     }
 };
 
@@ -708,6 +710,7 @@ struct Dissector::Impl {
         if (s) {
             s->validator.on_message(msg);
             tr = s->tracker->on_message(msg, static_cast<uint64_t>(ts_us));
+            if (tr.event == stun::TrackEvent::Request && stun::is_ice_check(msg)) ++s->ice_checks;
         }
         const std::string txid = hex(msg.transaction_id);
         std::string_view method = stun::to_string(msg.method);
@@ -1003,6 +1006,7 @@ struct Dissector::Impl {
             info.stun_answered = s.answered + s.error_answered;
             info.stun_errors = s.error_answered;
             info.stun_retransmissions = s.retransmissions;
+            info.stun_ice_checks = stun_pool.at(a.stun).ice_checks;
             if (!s.error_codes.empty()) info.stun_last_error = s.error_codes[s.error_codes.size() - 1].code;
         }
         // RTP streams (only on flows where RTP was confirmed).

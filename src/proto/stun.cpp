@@ -374,6 +374,13 @@ Result<Message> decode(ByteView b) noexcept {
     return m;
 }
 
+bool is_ice_check(const Message& m) noexcept {
+    if (m.method != Method::Binding || m.msg_class != MessageClass::Request) return false;
+    for (uint16_t t : m.attribute_types)
+        if (t == attr::kPriority || t == attr::kIceControlled || t == attr::kIceControlling) return true;
+    return false;
+}
+
 bool probe(ByteView b) noexcept {
     if (b.size() < kHeaderLen || b[0] > 3) return false;
     if (load_u32(b, 4) == kMagicCookie) return kHeaderLen + size_t{load_u16(b, 2)} <= b.size();

@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS flow (
   stun_errors INTEGER NOT NULL DEFAULT 0,
   stun_retransmissions INTEGER NOT NULL DEFAULT 0,
   stun_last_error INTEGER,
+  stun_ice_checks INTEGER NOT NULL DEFAULT 0,
   channel_data INTEGER NOT NULL DEFAULT 0,
   rtp_packets INTEGER NOT NULL DEFAULT 0,
   rtcp_packets INTEGER NOT NULL DEFAULT 0,
@@ -269,8 +270,8 @@ INSERT OR REPLACE INTO flow (run_id, id, transport, client_ip, client_port, serv
   syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
   later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
   stun_requests, stun_answered, stun_errors, stun_retransmissions, stun_last_error, channel_data, rtp_packets,
-  rtcp_packets, dtls_handshake, tls_server_hello, tls_alert)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  rtcp_packets, dtls_handshake, tls_server_hello, tls_alert, stun_ice_checks)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 )SQL";
 
 double us_to_s(int64_t us) { return static_cast<double>(us) / 1e6; }
@@ -378,6 +379,18 @@ void Store::exec(const char* sql) {
         sqlite3_free(err);
         fail(rc, "executing SQL");
     }
+}
+
+bool Store::has_column(const char* table, std::string_view column) {
+    sqlite3_stmt* st = nullptr;
+    const std::string sql = std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name=?";
+    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+    if (rc != SQLITE_OK) fail(rc, "reading the schema");
+    sqlite3_bind_text(st, 1, column.data(), static_cast<int>(column.size()), SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(rc, "reading the schema");
+    return rc == SQLITE_ROW;
 }
 
 sqlite3_stmt* Store::prepare(const char* sql) {
@@ -506,6 +519,10 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
 void Store::migrate(bool fresh) {
     exec("BEGIN IMMEDIATE");
     exec(kSchema);
+    // Columns added to schema version 1 after its first release: a database
+    // made before them gets them (with their defaults) on open.
+    if (!fresh && !has_column("flow", "stun_ice_checks"))
+        exec("ALTER TABLE flow ADD COLUMN stun_ice_checks INTEGER NOT NULL DEFAULT 0");
     if (fresh) reader_indexes_pending_ = true;
     else exec(kReaderIndexes);
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
@@ -592,7 +609,8 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
              icmp_from, app.app, app.name, app.name_source, app.outcome, int64_t{app.stun_requests},
              int64_t{app.stun_answered}, int64_t{app.stun_errors}, int64_t{app.stun_retransmissions},
              non_zero(app.stun_last_error), int64_t{app.channel_data}, i64(app.rtp_packets), i64(app.rtcp_packets),
-             int64_t{app.dtls_handshake}, int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert));
+             int64_t{app.dtls_handshake}, int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert),
+             int64_t{app.stun_ice_checks});
     write_row(ins_flow_, "writing a flow");
 }
 

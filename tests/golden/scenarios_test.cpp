@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "callwall/attrib/attrib.hpp"
@@ -143,6 +144,90 @@ TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
     EXPECT_EQ(hint.flows, blank.flows);
     EXPECT_LT(hint.outcomes_written * 20, hint.flows) << hint.outcomes_written << " of " << hint.flows << " rewritten";
     for (const auto& q : {all, matches, verdicts}) EXPECT_EQ(query_rows(hinted_db.path(), q), query_rows(blank_db.path(), q)) << q;
+}
+
+// ---- Field truth (issue 22): targeted assertions a verdict table hides ----
+
+// Analyses and attributes one scenario capture; returns the database path's run.
+int64_t attributed(const TempDb& db, const std::string& name, const pipeline::AnalyzerConfig& cfg = {}) {
+    const fs::path pcap = fs::path(source_dir()) / "captures" / "scenarios" / (name + ".pcap");
+    const int64_t run = analyze_files({pcap.string()}, db.path(), cfg);
+    auto s = store::Store::open(db.path());
+    attrib::run_attribution(*s, run, bundled());
+    return run;
+}
+
+// DHCP, DHCPv6, mDNS and SSDP expect no answer from their group address:
+// never "blocked".
+TEST(FieldTruth, MulticastAndBroadcastAreNeverBlocked) {
+    TempDb db;
+    attributed(db, "field_p2p_abandoned");
+    const auto groups = query_rows(db.path(),
+                                   "SELECT server_ip, outcome FROM flow WHERE server_ip IN "
+                                   "('255.255.255.255','224.0.0.251','239.255.255.250','ff02::1:2') ORDER BY 1");
+    ASSERT_EQ(groups.size(), 4u) << "DHCP, DHCPv6, mDNS, SSDP flows";
+    for (const auto& r : groups) EXPECT_EQ(r.find("blocked"), std::string::npos) << r;
+}
+
+// Checks sent once while another pair of the call succeeded are their own
+// outcome, counted in the verdict's words, and decide nothing.
+TEST(FieldTruth, AbandonedIceChecksAreShownNotBlocked) {
+    TempDb db;
+    attributed(db, "field_p2p_abandoned");
+    EXPECT_EQ(query_rows(db.path(), "SELECT server_ip || ':' || server_port FROM flow WHERE outcome='abandoned' ORDER BY 1"),
+              (std::vector<std::string>{"192.168.7.20:50001", "203.0.113.78:53300"}));
+    const std::string p2p = " FROM verdict WHERE entry_id='sendbird-calls.p2p-stun.udp'";
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict, ports_observed, ports_blocked, flows_blocked" + p2p),
+              std::vector<std::string>{"observed\t53210\t\t0"});
+    const auto why = query_rows(db.path(), "SELECT why" + p2p);
+    ASSERT_EQ(why.size(), 1u);
+    EXPECT_NE(why[0].find("2 abandoned ICE check(s) not counted"), std::string::npos) << why[0];
+}
+
+// A port where something got through is never also listed as blocked
+// (database and CSV), whatever failed on it too.
+TEST(FieldTruth, NoPortIsBothObservedAndBlocked) {
+    TempDb db;
+    std::vector<std::string> files;
+    for (const auto& n : scenario_names()) files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
+    const int64_t run = analyze_files(files, db.path());
+    {
+        auto s = store::Store::open(db.path());
+        attrib::run_attribution(*s, run, bundled());
+    }
+    int both_kinds = 0;
+    for (const auto& r : query_rows(db.path(), "SELECT entry_id, ports_observed, ports_blocked FROM verdict")) {
+        std::istringstream ss(r);
+        std::string id, obs, blk;
+        std::getline(ss, id, '\t');
+        std::getline(ss, obs, '\t');
+        std::getline(ss, blk, '\t');
+        std::set<std::string> seen;
+        std::istringstream o(obs), b(blk);
+        for (std::string p; std::getline(o, p, ',');) seen.insert(p);
+        for (std::string p; std::getline(b, p, ',');) EXPECT_FALSE(seen.count(p)) << id << ": port " << p << " in both lists";
+        both_kinds += !obs.empty() && !blk.empty();
+    }
+    EXPECT_GT(both_kinds, 0) << "some entry is partial (the check above compared something)";
+}
+
+// An evicted flow's answer that comes back as a flow of its own must not
+// turn the request into "blocked": the split is unknowable, and the run says
+// how many flows the full table evicted.
+TEST(FieldTruth, FlowTableOverflowIsNeverABlock) {
+    TempDb db;
+    pipeline::AnalyzerConfig small;
+    small.flows.max_flows = 4;
+    attributed(db, "field_table_overflow", small);
+    EXPECT_GT(std::stoll(query_rows(db.path(), "SELECT flows_evicted_full FROM run").at(0)), 0);
+    const auto turn = query_rows(db.path(),
+                                 "SELECT packets_c2s, packets_s2c, outcome FROM flow WHERE server_port=443 AND transport='udp' "
+                                 "ORDER BY id");
+    ASSERT_EQ(turn.size(), 2u) << "the Allocate and its answer were split into two flows";
+    EXPECT_EQ(turn[0], "1\t0\tinconclusive");
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict || ' ' || reasons FROM verdict WHERE entry_id='whereby.turn.udp'"),
+              std::vector<std::string>{"observed "});
+    EXPECT_TRUE(query_rows(db.path(), "SELECT id FROM flow WHERE outcome LIKE 'blocked%'").empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Captures, Scenario, ::testing::ValuesIn(scenario_names()),

@@ -12,6 +12,14 @@
 // about 1 s, 3 s, 7 s and a STUN request after 0.5 s, 1.5 s, 3.5 s. An attempt
 // is blocked only after a retransmission, or when the capture ran on for
 // kNoAnswerWaitS after it without an answer; otherwise it is inconclusive.
+//
+// Abandoned is not blocked (DESIGN "Abandoned is not blocked", RFC 8445
+// §7.2.5.3 and §8): an ICE agent stops checking the other candidate pairs
+// once one is nominated, so a STUN request sent once and never repeated is
+// an abandoned check. It is its own outcome, counted and shown, and never
+// decides a verdict — unless no STUN exchange of the same host (the call)
+// succeeded anywhere in the capture, when every pair failed and the silence
+// is a block after all.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +62,7 @@ struct FlowFacts {
     };
     std::vector<Name> names;
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
+    uint32_t stun_ice_checks = 0;  ///< requests that are ICE connectivity checks
     uint64_t rtp_packets = 0;
     bool dtls_handshake = false;
     uint32_t channel_data = 0;
@@ -61,7 +70,7 @@ struct FlowFacts {
     [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
 };
 
-enum class Outcome : uint8_t { Observed, Blocked, Inconclusive };
+enum class Outcome : uint8_t { Observed, Blocked, Inconclusive, Abandoned };
 [[nodiscard]] std::string_view to_string(Outcome o) noexcept;
 
 struct FlowOutcome {
@@ -71,11 +80,30 @@ struct FlowOutcome {
     std::string evidence;  ///< the packet-level evidence in words
 };
 
+/// What the rest of the run says about one flow (facts of other flows).
+/// The defaults are what a flow's own facts allow: nothing that could turn
+/// silence into "blocked".
+struct FlowContext {
+    /// Some STUN exchange of the flow's inside host succeeded in the run (a
+    /// pair of the same call got through). When false, an abandoned check is
+    /// one of a call whose every pair failed: blocked.
+    bool host_pair_succeeded = true;
+    /// Another row of the same 5-tuple carries packets of the direction this
+    /// one lacks: flow-table eviction split the exchange, so "no answer" is
+    /// unknowable from this row.
+    bool split_by_eviction = false;
+};
+
 /// Decides whether one flow got through. `capture_end` is the time of the
 /// run's last packet; `server_ttls` are TTLs seen from the same server address
 /// on other flows (for forged-RST detection).
 [[nodiscard]] FlowOutcome classify_flow(const FlowFacts& f, double capture_end,
-                                        const std::set<int>& server_ttls = {});
+                                        const std::set<int>& server_ttls = {}, const FlowContext& ctx = {});
+
+/// True for addresses whose traffic expects no answer from the address
+/// itself: IPv4 multicast (224.0.0.0/4), the limited broadcast
+/// 255.255.255.255, IPv6 multicast (ff00::/8). Text in its usual notation.
+[[nodiscard]] bool is_multicast_or_broadcast(std::string_view ip) noexcept;
 
 /// The flow row's outcome column for an outcome: "observed", "inconclusive",
 /// or "blocked:<reason>".
@@ -136,6 +164,9 @@ struct EntryVerdict {
     Verdict verdict = Verdict::NotExercised;
     std::vector<std::string> reasons;  ///< distinct blocked reasons (and "dns-failure")
     uint32_t flows_observed = 0, flows_blocked = 0, flows_inconclusive = 0;
+    uint32_t flows_abandoned = 0;  ///< ICE checks sent once and dropped by their agent: shown, never decisive
+    /// Ports with an observed flow; ports with blocked flows and none observed
+    /// (a port is never in both: a port where something got through is not blocked).
     std::set<uint16_t> ports_observed, ports_blocked;
     std::vector<uint64_t> evidence_flows;  ///< the flows behind the verdict (blocked ones first)
     std::string origin;                    ///< who likely said no (first blocked flow's)
@@ -148,11 +179,11 @@ inline constexpr size_t kMaxEvidenceFlows = 100;
 
 /// The matched flows of one entry, folded in one at a time (bounded memory).
 struct EntryAccumulator {
-    uint32_t observed = 0, blocked = 0, inconclusive = 0;
+    uint32_t observed = 0, blocked = 0, inconclusive = 0, abandoned = 0;
     std::set<uint16_t> ports_observed, ports_blocked;
     std::set<std::string> reasons;
     std::string origin, first_blocked_evidence;
-    std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids;
+    std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids, abandoned_ids;
 
     void add(const EntryFlow& ef);
     [[nodiscard]] EntryVerdict decide(uint32_t dns_failures, const std::string& dns_failure_detail) const;

@@ -136,6 +136,10 @@ inline constexpr uint16_t kXorRelayedAddress = 0x0016;
 inline constexpr uint16_t kRequestedTransport = 0x0019;
 inline constexpr uint16_t kMessageIntegritySha256 = 0x001C;
 inline constexpr uint16_t kXorMappedAddress = 0x0020;
+inline constexpr uint16_t kPriority = 0x0024;        // RFC 8445 §16.1
+inline constexpr uint16_t kUseCandidate = 0x0025;    // RFC 8445 §16.1
+inline constexpr uint16_t kIceControlled = 0x8029;   // RFC 8445 §16.1
+inline constexpr uint16_t kIceControlling = 0x802A;  // RFC 8445 §16.1
 inline constexpr uint16_t kMsXorMappedAddress = 0x8020;
 inline constexpr uint16_t kSoftware = 0x8022;
 inline constexpr uint16_t kFingerprint = 0x8028;
@@ -204,6 +208,12 @@ struct Message {
 
     [[nodiscard]] bool has(Anomaly a) const noexcept { return (anomalies & bit(a)) != 0; }
 };
+
+/// An ICE connectivity check (RFC 8445 §7.1.1, RFC 5245 §7.1.2): a Binding
+/// request carrying PRIORITY or ICE-CONTROLLED/ICE-CONTROLLING, which only
+/// ICE agents send (a plain server-reflexive Binding request carries none).
+/// Looks at the recorded attribute types (the first kMaxRecordedAttributes).
+[[nodiscard]] bool is_ice_check(const Message& m) noexcept;
 
 /// Cheap check: does this look like a STUN message (RFC 5389/8489 by its
 /// cookie, or classic RFC 3489 under the strict checks)? No side effects.

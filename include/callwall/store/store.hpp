@@ -76,6 +76,7 @@ struct FlowAppInfo {
     std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
     std::string_view outcome;      ///< filled by attribution; "" until then
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
+    uint32_t stun_ice_checks = 0;  ///< requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside
     uint16_t stun_last_error = 0;
     uint32_t channel_data = 0;
     uint64_t rtp_packets = 0, rtcp_packets = 0;
@@ -174,6 +175,7 @@ public:
 private:
     Store() = default;
     void exec(const char* sql);
+    [[nodiscard]] bool has_column(const char* table, std::string_view column);
     sqlite3_stmt* prepare(const char* sql);
     [[noreturn]] void fail(int rc, std::string_view what) const;
     void write_row(sqlite3_stmt* st, std::string_view what);

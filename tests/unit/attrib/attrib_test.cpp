@@ -161,6 +161,83 @@ TEST(ClassifyFlow, SingleStunRequestAtTheEndIsInconclusive) {
     EXPECT_EQ(classify_flow(f, 100.2).outcome, Outcome::Inconclusive);
 }
 
+// ---- field truth: abandoned ICE checks, multicast, eviction splits ----
+
+FlowFacts ice_checks(uint32_t requests, double span_s) {
+    FlowFacts f = udp_flow(53210);
+    f.stun_requests = f.stun_ice_checks = f.packets_c2s = requests;
+    f.last_ts = f.first_ts + span_s;
+    return f;
+}
+
+TEST(ClassifyFlow, IceCheckSentOnceIsAbandonedWhileAnotherPairSucceeded) {
+    const auto o = classify_flow(ice_checks(1, 0), 110);
+    EXPECT_EQ(o.outcome, Outcome::Abandoned);
+    EXPECT_EQ(outcome_column(o), "abandoned");
+    EXPECT_NE(o.evidence.find("abandoned"), std::string::npos);
+}
+
+TEST(ClassifyFlow, IceChecksSentOnceBlockWhenNoPairOfTheHostSucceeded) {
+    FlowContext ctx;
+    ctx.host_pair_succeeded = false;
+    const auto o = classify_flow(ice_checks(1, 0), 110, {}, ctx);
+    EXPECT_EQ(o.outcome, Outcome::Blocked);
+    EXPECT_EQ(o.reason, "stun-timeout");
+    EXPECT_NE(o.evidence.find("every pair failed"), std::string::npos) << o.evidence;
+    // Still too early to say: the capture ended right after the check.
+    EXPECT_EQ(classify_flow(ice_checks(1, 0), 100.2, {}, ctx).outcome, Outcome::Inconclusive);
+}
+
+TEST(ClassifyFlow, IceChecksRepeatedOverTimeArePersistence) {
+    // libwebrtc repeats a check with new transaction ids: persistence, not
+    // a retransmission, and blocked whatever the other pairs did.
+    EXPECT_EQ(classify_flow(ice_checks(3, 1.5), 110).outcome, Outcome::Blocked);
+    // Two checks a few milliseconds apart, then silence: let go.
+    EXPECT_EQ(classify_flow(ice_checks(2, 0.05), 110).outcome, Outcome::Abandoned);
+    FlowFacts retx = ice_checks(1, 0.5);
+    retx.stun_retransmissions = 1;
+    EXPECT_EQ(classify_flow(retx, 110).outcome, Outcome::Blocked);
+}
+
+TEST(ClassifyFlow, RequestToAStunServerIsNeverAbandoned) {
+    // A Binding or Allocate request without ICE attributes (a client asking
+    // its STUN/TURN server) unanswered for seconds failed, as before.
+    FlowFacts f = ice_checks(1, 0);
+    f.stun_ice_checks = 0;
+    const auto o = classify_flow(f, 110);
+    EXPECT_EQ(o.outcome, Outcome::Blocked);
+    EXPECT_EQ(o.reason, "stun-timeout");
+}
+
+TEST(ClassifyFlow, MulticastAndBroadcastExpectNoAnswer) {
+    for (const char* group : {"255.255.255.255", "224.0.0.251", "239.255.255.250", "ff02::1:2", "ff02::fb"}) {
+        FlowFacts f = udp_flow(5353);
+        f.server_ip = group;
+        f.packets_c2s = 5;
+        f.last_ts = f.first_ts + 8;
+        const auto o = classify_flow(f, 200);
+        EXPECT_EQ(o.outcome, Outcome::Inconclusive) << group;
+        EXPECT_NE(o.reason.find("no answer expected"), std::string::npos) << group;
+    }
+    for (const char* unicast : {"198.51.100.7", "10.0.0.255", "2001:db8::ff", "fe80::1", "", "not-an-address"})
+        EXPECT_FALSE(is_multicast_or_broadcast(unicast)) << unicast;
+    EXPECT_TRUE(is_multicast_or_broadcast("ff05::1:3"));
+}
+
+TEST(ClassifyFlow, ExchangeSplitByEvictionIsUnknowableNotBlocked) {
+    FlowContext ctx;
+    ctx.split_by_eviction = true;
+    FlowFacts udp = udp_flow(443);
+    udp.stun_requests = 1;
+    EXPECT_EQ(classify_flow(udp, 200, {}, ctx).outcome, Outcome::Inconclusive);
+    FlowFacts tcp = tcp_flow(443);
+    tcp.syn_count = 3;
+    EXPECT_EQ(classify_flow(tcp, 200, {}, ctx).outcome, Outcome::Inconclusive);
+    // An answer seen on this very row still counts.
+    udp.packets_s2c = 1;
+    EXPECT_EQ(classify_flow(udp, 200, {}, ctx).outcome, Outcome::Observed);
+}
+
 TEST(ClassifyFlow, AnsweredUdpIsObserved) {
     FlowFacts f = udp_flow(3478);
     f.packets_s2c = 2;
@@ -255,6 +332,28 @@ TEST(DecideEntry, FailureOnAPortThatAlsoWorkedIsObserved) {
     const auto v = decide_entry({{1, 443, outcome(Outcome::Observed)}, {2, 443, outcome(Outcome::Blocked, "reset")}}, 0, "");
     EXPECT_EQ(v.verdict, Verdict::Observed);
     EXPECT_EQ(v.flows_blocked, 1u);
+    // A port is never listed as both observed and blocked, and an observed
+    // verdict carries no blocked reason.
+    EXPECT_EQ(v.ports_observed, std::set<uint16_t>{443});
+    EXPECT_TRUE(v.ports_blocked.empty());
+    EXPECT_TRUE(v.reasons.empty());
+    const auto p = decide_entry({{1, 443, outcome(Outcome::Observed)}, {2, 443, outcome(Outcome::Blocked, "reset")},
+                                 {3, 80, outcome(Outcome::Blocked, "reset")}},
+                                0, "");
+    EXPECT_EQ(p.verdict, Verdict::Partial);
+    EXPECT_EQ(p.ports_blocked, std::set<uint16_t>{80});
+}
+
+TEST(DecideEntry, AbandonedChecksNeverDecide) {
+    const auto with_media = decide_entry({{1, 53210, outcome(Outcome::Observed)}, {2, 50001, outcome(Outcome::Abandoned)}}, 0, "");
+    EXPECT_EQ(with_media.verdict, Verdict::Observed);
+    EXPECT_EQ(with_media.flows_abandoned, 1u);
+    EXPECT_TRUE(with_media.ports_blocked.empty());
+    EXPECT_NE(with_media.why.find("1 abandoned ICE check(s) not counted"), std::string::npos);
+    const auto alone = decide_entry({{2, 50001, outcome(Outcome::Abandoned)}}, 0, "");
+    EXPECT_EQ(alone.verdict, Verdict::Inconclusive);
+    EXPECT_TRUE(alone.reasons.empty());
+    EXPECT_EQ(alone.evidence_flows, std::vector<uint64_t>{2});
 }
 
 TEST(DecideEntry, AllBlockedAndReasons) {

@@ -140,6 +140,37 @@ TEST(Store, SecondRunIsAppendedAndFirstKept) {
                                         "2\t1\t10.0.0.1\t2001:db8::1\t1767225600.0\tanswered\tstun\tturn.example"}));
 }
 
+// A database written before flow.stun_ice_checks existed gets the column
+// (default 0) when it is opened, keeps its rows, and takes new flows.
+TEST(Store, OlderDatabaseGetsTheIceChecksColumn) {
+    TempDb db;
+    {
+        auto s = Store::open(db.path());
+        const int64_t id = s->begin_run(RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+        s->add_flow(id, sample_flow(1), {});
+        s->update_run(id, RunTotals{}, RunStatus::Completed, 2.0);
+        s->flush();
+    }
+    {
+        sqlite3* raw = nullptr;
+        sqlite3_open(db.path().c_str(), &raw);
+        ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE flow DROP COLUMN stun_ice_checks", nullptr, nullptr, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(raw);
+        sqlite3_close(raw);
+    }
+    ASSERT_TRUE(query_rows(db.path(), "SELECT 1 FROM pragma_table_info('flow') WHERE name='stun_ice_checks'").empty());
+    {
+        auto s = Store::open(db.path());
+        const int64_t id = s->begin_run(RunInfo{"analyze", "y.pcap", "y", "", 3.0});
+        FlowAppInfo app{"stun", "", "", ""};
+        app.stun_requests = app.stun_ice_checks = 2;
+        s->add_flow(id, sample_flow(1), app);
+        s->flush();
+    }
+    EXPECT_EQ(query_rows(db.path(), "SELECT run_id, stun_ice_checks FROM flow ORDER BY run_id"),
+              (std::vector<std::string>{"1\t0", "2\t2"}));
+}
+
 TEST(Store, UnfinishedRunStaysRunning) {
     TempDb db;
     {
