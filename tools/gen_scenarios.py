@@ -905,6 +905,36 @@ def sc_field_inbound_recording(s):
     }
 
 
+@scenario('field_p2p_remote_first')
+def sc_field_p2p_remote_first(s):
+    """A Sendbird peer-to-peer leg seen from the inside when the far end
+    speaks first (10.1.0.16, local port 50200): the peer's checks from
+    203.0.113.95:61000 arrive first (four, every 0.5 s) and the local agent
+    answers each, but the local agent's own check to the peer, retransmitted
+    at 0.5, 1.5 and 3.5 s, is never answered: the firewall drops it on the
+    way out. The leg is judged by the local agent's own transactions, at the
+    peer's port: blocked, although the peer's checks got in."""
+    C, WS, PEER = '10.1.0.16', '203.0.113.13', '203.0.113.95'
+    t = s.resolve(0, C, 'ws-4c1d.calls.sendbird.com', WS)
+    ws, _ = s.tls(t + ms(2), C, WS, 'ws-4c1d.calls.sendbird.com', alpn=('http/1.1',),
+                  exchanges=((310, 220),), close_at=False)
+    lu, ru, lpwd, rpwd = s.ufrag(), s.ufrag(), s.rng.randbytes(22), s.rng.randbytes(22)
+    for k in range(4):                 # theirs, answered by us
+        tid = s.rng.randbytes(12)
+        s.udp(sec(1.0 + 0.5 * k), PEER, C, 61000, 50200, s.ice_request(tid, lu, ru, lpwd, controlling=False))
+        s.udp(sec(1.0 + 0.5 * k) + ms(1), C, PEER, 50200, 61000, s.ice_success(tid, PEER, 61000, lpwd))
+    tid = s.rng.randbytes(12)          # ours, retransmitted, never answered
+    req = s.ice_request(tid, ru, lu, rpwd)
+    for dt in STUN_RETX[:4]:
+        s.udp(sec(1.02 + dt), C, PEER, 50200, 61000, req)
+    for k in range(4):
+        s.tls_ping(ws, sec(2.0 + 2 * k))
+    return ['sendbird_calls'], {
+        'sendbird-calls.signal.tcp': ('observed', []),
+        'sendbird-calls.p2p-stun.udp': ('blocked', ['stun-timeout']),
+    }
+
+
 @scenario('field_table_overflow')
 def sc_field_table_overflow(s):
     """A busy mirror port in miniature (10.1.0.15): Whereby's TURN server

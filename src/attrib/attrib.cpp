@@ -77,15 +77,60 @@ constexpr double kStunPersistS = 0.45;
 
 }  // namespace
 
-bool is_multicast_or_broadcast(std::string_view ip) noexcept {
+namespace {
+
+// Parses an address in its usual notation: 4 or 16 bytes, 0 when not one.
+int parse_address(std::string_view ip, unsigned char (&a)[16]) noexcept {
     char buf[INET6_ADDRSTRLEN + 1];
-    if (ip.empty() || ip.size() >= sizeof buf) return false;
+    if (ip.empty() || ip.size() >= sizeof buf) return 0;
     ip.copy(buf, ip.size());
     buf[ip.size()] = 0;
+    if (inet_pton(AF_INET, buf, a) == 1) return 4;
+    if (inet_pton(AF_INET6, buf, a) == 1) return 16;
+    return 0;
+}
+
+}  // namespace
+
+bool is_multicast_or_broadcast(std::string_view ip) noexcept {
     unsigned char a[16];
-    if (inet_pton(AF_INET, buf, a) == 1) return (a[0] & 0xF0) == 0xE0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
-    if (inet_pton(AF_INET6, buf, a) == 1) return a[0] == 0xFF;
-    return false;
+    switch (parse_address(ip, a)) {
+        case 4: return (a[0] & 0xF0) == 0xE0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+        case 16: return a[0] == 0xFF;
+        default: return false;
+    }
+}
+
+bool is_inside_address(std::string_view ip) noexcept {
+    unsigned char a[16];
+    switch (parse_address(ip, a)) {
+        case 4:
+            return a[0] == 10 || (a[0] == 172 && (a[1] & 0xF0) == 16) || (a[0] == 192 && a[1] == 168) ||
+                   (a[0] == 100 && (a[1] & 0xC0) == 64) || (a[0] == 169 && a[1] == 254) || a[0] == 127;
+        case 16: {
+            static constexpr unsigned char kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+            return (a[0] & 0xFE) == 0xFC || (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) || std::equal(a, a + 16, kLoopback);
+        }
+        default: return false;
+    }
+}
+
+bool orient_by_inside_host(FlowFacts& f) {
+    if (f.transport != "udp" || f.stun_requests_s2c == 0 || !is_inside_address(f.server_ip) || is_inside_address(f.client_ip))
+        return false;
+    std::swap(f.client_ip, f.server_ip);
+    std::swap(f.client_port, f.server_port);
+    std::swap(f.packets_c2s, f.packets_s2c);
+    const auto flip = [](uint32_t total, uint32_t& s2c) { s2c = total - std::min(s2c, total); };
+    flip(f.stun_requests, f.stun_requests_s2c);
+    flip(f.stun_answered, f.stun_answered_s2c);
+    flip(f.stun_retransmissions, f.stun_retransmissions_s2c);
+    f.server_ttl_min = f.server_ttl_max = -1;  // the far end's TTLs were not recorded
+    for (auto& n : f.names) {
+        if (n.source == "dns-initiator") n.source = "dns";
+        else if (n.source == "dns") n.source = "dns-initiator";
+    }
+    return true;
 }
 
 bool FlowFacts::has_protocol_evidence() const noexcept {
@@ -188,12 +233,24 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
         r.evidence = r.reason;
         return r;
     }
-    // UDP (and others): any answer in the other direction is an observation.
-    if (f.packets_s2c > 0) {
+    // UDP (and others): an answer in the other direction is an observation,
+    // but each side is judged by its own STUN transactions: the client's
+    // requests all unanswered while the far end's own checks arrive (and
+    // nothing else comes back: no media, no DTLS) is the client's way out
+    // being blocked, whatever comes in (RFC 8445 §7.2.5).
+    const auto own = [](uint32_t total, uint32_t s2c) { return total - std::min(s2c, total); };
+    const uint32_t requests = own(f.stun_requests, f.stun_requests_s2c);
+    const uint32_t answered = own(f.stun_answered, f.stun_answered_s2c);
+    const uint32_t retransmissions = own(f.stun_retransmissions, f.stun_retransmissions_s2c);
+    const bool media = f.rtp_packets > 0 || f.dtls_handshake || f.channel_data > 0;
+    const bool ours_unanswered = requests > 0 && answered == 0 && !media;
+    if (f.packets_s2c > 0 && !ours_unanswered) {
         r.outcome = Outcome::Observed;
         r.evidence = f.stun_answered > 0 ? "STUN response received" : "UDP answered in the other direction";
         return r;
     }
+    const std::string far_end =
+        f.packets_s2c > 0 ? "; the far end's " + std::to_string(f.stun_requests_s2c) + " own request(s) arrived" : "";
     if (ctx.split_by_eviction) return split();
     // DHCP, DHCPv6, mDNS, SSDP, LLMNR: sent to a group, answered (if at all)
     // from another address.
@@ -203,17 +260,16 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
         return r;
     }
     const double waited = capture_end - f.first_ts;
-    if (f.stun_requests > 0) {
+    if (requests > 0) {
         // Only ICE agents abandon: a client's request to a STUN/TURN server
         // (no ICE attributes) unanswered for seconds is a failure as before.
         const bool ice_only = f.stun_ice_checks > 0 && f.stun_ice_checks >= f.stun_requests;
-        const bool persisted =
-            f.stun_retransmissions > 0 || (f.stun_requests >= 2 && f.last_ts - f.first_ts >= kStunPersistS);
+        const bool persisted = retransmissions > 0 || (requests >= 2 && f.last_ts - f.first_ts >= kStunPersistS);
         if (persisted || (waited >= kNoAnswerWaitS && (!ice_only || !ctx.host_pair_succeeded))) {
             r.outcome = Outcome::Blocked;
             r.reason = "stun-timeout";
-            r.evidence = std::to_string(f.stun_requests) + " STUN request(s), " + std::to_string(f.stun_retransmissions) +
-                         " retransmission(s), no response";
+            r.evidence = std::to_string(requests) + " STUN request(s), " + std::to_string(retransmissions) +
+                         " retransmission(s), no response" + far_end;
             if (!persisted && ice_only)
                 r.evidence += "; no STUN exchange of " + f.client_ip + " succeeded in the capture (every pair failed)";
             r.origin = "silently dropped (a firewall drop rule, or the server is down)";
@@ -222,8 +278,8 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
         if (waited >= kNoAnswerWaitS) {
             r.outcome = Outcome::Abandoned;
             r.reason = "abandoned";
-            r.evidence = std::to_string(f.stun_requests) + " STUN request(s) over " + fmt("%.2f", f.last_ts - f.first_ts) +
-                         " s, never retransmitted, no response; another STUN exchange of " + f.client_ip +
+            r.evidence = std::to_string(requests) + " STUN request(s) over " + fmt("%.2f", f.last_ts - f.first_ts) +
+                         " s, never retransmitted, no response" + far_end + "; another STUN exchange of " + f.client_ip +
                          " succeeded: an ICE check its agent abandoned (RFC 8445 §7.2.5.3), not a block";
             return r;
         }
@@ -297,6 +353,9 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
     r.stun_errors = app.stun_errors;
     r.stun_retransmissions = app.stun_retransmissions;
     r.stun_ice_checks = app.stun_ice_checks;
+    r.stun_requests_s2c = app.stun_requests_s2c;
+    r.stun_answered_s2c = app.stun_answered_s2c;
+    r.stun_retransmissions_s2c = app.stun_retransmissions_s2c;
     r.rtp_packets = app.rtp_packets;
     r.dtls_handshake = app.dtls_handshake;
     r.channel_data = app.channel_data;
@@ -305,7 +364,9 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
 
 std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end) {
     if (f.proto != decode::kProtoTcp && f.proto != decode::kProtoUdp) return "";
-    return outcome_column(classify_flow(facts_of(f, app), capture_end));
+    FlowFacts facts = facts_of(f, app);
+    orient_by_inside_host(facts);
+    return outcome_column(classify_flow(facts, capture_end));
 }
 
 std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
@@ -678,11 +739,14 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
         }
         sqlite3_finalize(st);
     }
-    // Hosts with a STUN request that was answered: a pair of their call got
-    // through, so their single unanswered checks elsewhere were abandoned.
+    // Hosts with a STUN request of their own that was answered: a pair of
+    // their call got through, so their single unanswered checks elsewhere
+    // were abandoned.
     std::set<std::string> stun_succeeded;
     {
-        sqlite3_stmt* st = db.prep("SELECT DISTINCT client_ip FROM flow WHERE run_id=? AND stun_answered > 0");
+        sqlite3_stmt* st = db.prep(
+            "SELECT client_ip FROM flow WHERE run_id=?1 AND stun_answered > stun_answered_s2c "
+            "UNION SELECT server_ip FROM flow WHERE run_id=?1 AND stun_answered_s2c > 0");
         sqlite3_bind_int64(st, 1, run_id);
         while (sqlite3_step(st) == SQLITE_ROW) stun_succeeded.insert(col_text(st, 0));
         sqlite3_finalize(st);
@@ -740,7 +804,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "
             "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, "
             "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "
-            "stun_ice_checks "
+            "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c "
             "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?");
         sqlite3_bind_int64(st, 1, run_id);
         sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(after_id));
@@ -781,6 +845,9 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             f.channel_data = static_cast<uint32_t>(sqlite3_column_int(st, i++));
             f.stored_outcome = col_text(st, i++);
             f.stun_ice_checks = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.stun_requests_s2c = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.stun_answered_s2c = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.stun_retransmissions_s2c = static_cast<uint32_t>(sqlite3_column_int(st, i++));
         }
         sqlite3_finalize(st);
         if (flows.empty()) return;
@@ -889,8 +956,9 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             load_page(after, flows);
             if (flows.empty()) break;
             after = flows.back().id;
-            for (const auto& f : flows) {
+            for (auto& f : flows) {
                 ++out.flows;
+                orient_by_inside_host(f);
                 FlowContext ctx;
                 ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
                 ctx.split_by_eviction = split_flows.count(f.id) > 0;

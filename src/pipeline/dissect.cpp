@@ -116,11 +116,14 @@ struct StunSlot {
     std::optional<stun::TransactionTracker> tracker;
     stun::ChannelValidator validator;
     uint32_t ice_checks = 0;  // new requests that are ICE connectivity checks
+    // The responder's own transactions (a peer checking back, RFC 8445
+    // §7.3.1.4): requests it sent, retransmitted, and got answered.
+    uint32_t server_requests = 0, server_retransmissions = 0, server_answered = 0;
     void reset() noexcept {
         tracker.reset();
         txns = {};
         validator = {};
-        ice_checks = 0;
+        ice_checks = server_requests = server_retransmissions = server_answered = 0;
     }
 };
 
@@ -711,6 +714,13 @@ struct Dissector::Impl {
             s->validator.on_message(msg);
             tr = s->tracker->on_message(msg, static_cast<uint64_t>(ts_us));
             if (tr.event == stun::TrackEvent::Request && stun::is_ice_check(msg)) ++s->ice_checks;
+            switch (tr.event) {
+                case stun::TrackEvent::Request: s->server_requests += d == flow::kFromServer; break;
+                case stun::TrackEvent::Retransmission: s->server_retransmissions += d == flow::kFromServer; break;
+                case stun::TrackEvent::Answered:
+                case stun::TrackEvent::ErrorAnswered: s->server_answered += d == flow::kFromClient; break;
+                default: break;
+            }
         }
         const std::string txid = hex(msg.transaction_id);
         std::string_view method = stun::to_string(msg.method);
@@ -1006,7 +1016,11 @@ struct Dissector::Impl {
             info.stun_answered = s.answered + s.error_answered;
             info.stun_errors = s.error_answered;
             info.stun_retransmissions = s.retransmissions;
-            info.stun_ice_checks = stun_pool.at(a.stun).ice_checks;
+            const StunSlot& slot = stun_pool.at(a.stun);
+            info.stun_ice_checks = slot.ice_checks;
+            info.stun_requests_s2c = slot.server_requests;
+            info.stun_answered_s2c = slot.server_answered;
+            info.stun_retransmissions_s2c = slot.server_retransmissions;
             if (!s.error_codes.empty()) info.stun_last_error = s.error_codes[s.error_codes.size() - 1].code;
         }
         // RTP streams (only on flows where RTP was confirmed).

@@ -211,6 +211,18 @@ TEST(FieldTruth, NoPortIsBothObservedAndBlocked) {
     EXPECT_GT(both_kinds, 0) << "some entry is partial (the check above compared something)";
 }
 
+// A leg whose far end spoke first is judged from the inside host: at the
+// far end's port, by the inside host's own (unanswered) checks.
+TEST(FieldTruth, RemoteFirstLegIsJudgedFromTheInside) {
+    TempDb db;
+    attributed(db, "field_p2p_remote_first");
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict, ports_observed, ports_blocked FROM verdict "
+                                    "WHERE entry_id='sendbird-calls.p2p-stun.udp'"),
+              std::vector<std::string>{"blocked\t\t61000"});
+    EXPECT_EQ(query_rows(db.path(), "SELECT outcome FROM flow WHERE client_port=61000 OR server_port=61000"),
+              std::vector<std::string>{"blocked:stun-timeout"});
+}
+
 // An evicted flow's answer that comes back as a flow of its own must not
 // turn the request into "blocked": the split is unknowable, and the run says
 // how many flows the full table evicted.

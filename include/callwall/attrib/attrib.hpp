@@ -63,6 +63,9 @@ struct FlowFacts {
     std::vector<Name> names;
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
     uint32_t stun_ice_checks = 0;  ///< requests that are ICE connectivity checks
+    /// Of the STUN counts, the responder's own requests, how many were
+    /// answered, and their retransmissions (the rest are the initiator's).
+    uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
     uint64_t rtp_packets = 0;
     bool dtls_handshake = false;
     uint32_t channel_data = 0;
@@ -104,6 +107,19 @@ struct FlowContext {
 /// itself: IPv4 multicast (224.0.0.0/4), the limited broadcast
 /// 255.255.255.255, IPv6 multicast (ff00::/8). Text in its usual notation.
 [[nodiscard]] bool is_multicast_or_broadcast(std::string_view ip) noexcept;
+
+/// True for addresses that are inside a site by their range: RFC 1918,
+/// shared address space (RFC 6598), link-local, loopback, IPv6 ULA
+/// (fc00::/7) and link-local (fe80::/10).
+[[nodiscard]] bool is_inside_address(std::string_view ip) noexcept;
+
+/// Orients a peer-to-peer leg by what the inside host does (issue 22 point
+/// 13): a UDP flow that an outside address opened towards an inside host,
+/// where the inside host sent STUN requests of its own (its ICE agent
+/// checking the pair), is seen from the inside host: it becomes the client,
+/// counters and names follow (a name the inside host had resolved for the
+/// far end names the far end). Returns whether the flow was turned.
+bool orient_by_inside_host(FlowFacts& f);
 
 /// The flow row's outcome column for an outcome: "observed", "inconclusive",
 /// or "blocked:<reason>".

@@ -77,6 +77,9 @@ struct FlowAppInfo {
     std::string_view outcome;      ///< filled by attribution; "" until then
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
     uint32_t stun_ice_checks = 0;  ///< requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside
+    /// Of the counts above, the responder's own requests (s2c), their
+    /// retransmissions and how many were answered.
+    uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
     uint16_t stun_last_error = 0;
     uint32_t channel_data = 0;
     uint64_t rtp_packets = 0, rtcp_packets = 0;

@@ -235,7 +235,81 @@ TEST(ClassifyFlow, ExchangeSplitByEvictionIsUnknowableNotBlocked) {
     EXPECT_EQ(classify_flow(tcp, 200, {}, ctx).outcome, Outcome::Inconclusive);
     // An answer seen on this very row still counts.
     udp.packets_s2c = 1;
+    udp.stun_answered = 1;
     EXPECT_EQ(classify_flow(udp, 200, {}, ctx).outcome, Outcome::Observed);
+}
+
+// Issue 22 point 13: a peer-to-peer leg whose far end spoke first.
+FlowFacts remote_first_leg() {
+    FlowFacts f = udp_flow(50200);  // as the flow table saw it: the far end opened it
+    f.client_ip = "203.0.113.95";
+    f.client_port = 61000;
+    f.server_ip = "10.1.0.16";
+    f.server_port = 50200;
+    f.packets_c2s = 8;     // the far end's checks
+    f.packets_s2c = 12;    // our answers to them, and our own checks
+    f.stun_requests = 8;   // 4 from each side
+    f.stun_ice_checks = 8;
+    f.stun_answered = 4;   // we answered all of theirs
+    f.stun_retransmissions = 3;
+    f.stun_requests_s2c = 4;  // ours: none answered, three retransmitted
+    f.stun_answered_s2c = 0;
+    f.stun_retransmissions_s2c = 3;
+    f.last_ts = f.first_ts + 4;
+    f.names = {{"peer.calls.example", "dns-initiator"}};
+    return f;
+}
+
+TEST(OrientByInsideHost, FarEndSpeakingFirstIsTurnedToTheInsideHost) {
+    FlowFacts f = remote_first_leg();
+    ASSERT_TRUE(orient_by_inside_host(f));
+    EXPECT_EQ(f.client_ip, "10.1.0.16");
+    EXPECT_EQ(f.client_port, 50200);
+    EXPECT_EQ(f.server_ip, "203.0.113.95");
+    EXPECT_EQ(f.server_port, 61000);
+    EXPECT_EQ(f.packets_c2s, 12u);
+    EXPECT_EQ(f.stun_requests_s2c, 4u);   // now the far end's
+    EXPECT_EQ(f.stun_answered_s2c, 4u);
+    EXPECT_EQ(f.stun_retransmissions_s2c, 0u);
+    EXPECT_EQ(f.names[0].source, "dns");  // the far end's name names the server now
+    // Inside to outside, or both inside (a lab), or no STUN of the inside
+    // host's own: left as seen.
+    FlowFacts normal = remote_first_leg();
+    ASSERT_TRUE(orient_by_inside_host(normal));
+    EXPECT_FALSE(orient_by_inside_host(normal));
+    FlowFacts lab = remote_first_leg();
+    lab.client_ip = "10.77.100.90";
+    EXPECT_FALSE(orient_by_inside_host(lab));
+    FlowFacts silent = remote_first_leg();
+    silent.stun_requests_s2c = 0;
+    EXPECT_FALSE(orient_by_inside_host(silent));
+}
+
+TEST(ClassifyFlow, OurChecksUnansweredAreBlockedWhateverComesIn) {
+    FlowFacts f = remote_first_leg();
+    orient_by_inside_host(f);
+    const auto o = classify_flow(f, 110);
+    EXPECT_EQ(o.outcome, Outcome::Blocked) << o.evidence;
+    EXPECT_EQ(o.reason, "stun-timeout");
+    EXPECT_NE(o.evidence.find("far end's 4 own request(s) arrived"), std::string::npos) << o.evidence;
+    // Media in the flow is an exchange, whatever the checks did.
+    f.rtp_packets = 100;
+    EXPECT_EQ(classify_flow(f, 110).outcome, Outcome::Observed);
+    // Our checks answered: observed as always.
+    FlowFacts ok = remote_first_leg();
+    ok.stun_answered_s2c = 4;
+    ok.stun_answered = 8;
+    orient_by_inside_host(ok);
+    EXPECT_EQ(classify_flow(ok, 110).outcome, Outcome::Observed);
+}
+
+TEST(InsideAddress, Ranges) {
+    for (const char* in : {"10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "169.254.1.1",
+                           "127.0.0.1", "fd00::1", "fc12::1", "fe80::1", "::1"})
+        EXPECT_TRUE(is_inside_address(in)) << in;
+    for (const char* out : {"172.32.0.1", "172.15.0.1", "100.128.0.1", "198.51.100.7", "8.8.8.8", "2001:db8::1", "fec0::1",
+                            "", "x"})
+        EXPECT_FALSE(is_inside_address(out)) << out;
 }
 
 TEST(ClassifyFlow, AnsweredUdpIsObserved) {
