@@ -454,7 +454,7 @@ struct Dissector::Impl {
 
     // ---- DNS ----
     void on_dns_message(Flow& f, FlowApp& a, Dir d, ByteView msg, int64_t ts_us) {
-        auto r = dns::decode(msg);
+        auto r = dns::decode(msg, dns_dialect(f));
         if (!r) {
             ++stats.dns_malformed;
             return;
@@ -932,9 +932,15 @@ struct Dissector::Impl {
 
     // ---- classification (the registry) ----
     static bool dns_port(uint16_t p) noexcept { return p == 53 || p == 5353 || p == 5355; }
+    // RFC 6762: mDNS on UDP 5353 (multicast, and one-shot queries answered from 5353).
+    static dns::Dialect dns_dialect(const Flow& f) noexcept {
+        return f.proto == decode::kProtoUdp && (f.server_port == 5353 || f.client_port == 5353)
+                   ? dns::Dialect::Mdns
+                   : dns::Dialect::Dns;
+    }
 
     Kind classify_udp(const Flow& f, ByteView p) const noexcept {
-        if ((dns_port(f.server_port) || dns_port(f.client_port)) && dns::probe(p)) return Kind::Dns;
+        if ((dns_port(f.server_port) || dns_port(f.client_port)) && dns::probe(p, dns_dialect(f))) return Kind::Dns;
         // Long headers may clear the fixed bit (RFC 9287) and gQUIC Q043 starts
         // with 0x09: probe() decides, not the first byte.
         if (quic::probe(p)) return Kind::Quic;
