@@ -750,7 +750,9 @@ TEST(DnsMdns, EveryPrefixIsTruncated) {
         EXPECT_EQ(r.code(), DecodeErrorCode::Truncated) << n;
         // probe() is a plausibility check: only prefixes cut before the first record's end or
         // without 11 bytes per further record are rejected.
-        if (n < 12 + 17 + 10 + 4) EXPECT_FALSE(probe(view(msg).first(n), Dialect::Mdns)) << n;
+        if (n < 12 + 17 + 10 + 4) {
+            EXPECT_FALSE(probe(view(msg).first(n), Dialect::Mdns)) << n;
+        }
     }
 }
 
