@@ -253,6 +253,7 @@ std::string quic_version_name(uint32_t v) {
         case quic::VersionFamily::V2: return "QUICv2";
         case quic::VersionFamily::IetfDraft: std::snprintf(b, sizeof b, "draft-%u", vi.draft); return b;
         case quic::VersionFamily::GoogleQ: std::snprintf(b, sizeof b, "Q%03u", vi.gquic); return b;
+        case quic::VersionFamily::GoogleT: std::snprintf(b, sizeof b, "T%03u", vi.gquic); return b;
         default: std::snprintf(b, sizeof b, "0x%08x", v); return b;
     }
 }
