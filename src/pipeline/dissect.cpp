@@ -258,6 +258,7 @@ std::string quic_version_name(uint32_t v) {
         case quic::VersionFamily::V2: return "QUICv2";
         case quic::VersionFamily::IetfDraft: std::snprintf(b, sizeof b, "draft-%u", vi.draft); return b;
         case quic::VersionFamily::GoogleQ: std::snprintf(b, sizeof b, "Q%03u", vi.gquic); return b;
+        case quic::VersionFamily::GoogleT: std::snprintf(b, sizeof b, "T%03u", vi.gquic); return b;
         default: std::snprintf(b, sizeof b, "0x%08x", v); return b;
     }
 }
@@ -459,7 +460,7 @@ struct Dissector::Impl {
 
     // ---- DNS ----
     void on_dns_message(Flow& f, FlowApp& a, Dir d, ByteView msg, int64_t ts_us) {
-        auto r = dns::decode(msg);
+        auto r = dns::decode(msg, dns_dialect(f));
         if (!r) {
             ++stats.dns_malformed;
             return;
@@ -945,9 +946,15 @@ struct Dissector::Impl {
 
     // ---- classification (the registry) ----
     static bool dns_port(uint16_t p) noexcept { return p == 53 || p == 5353 || p == 5355; }
+    // RFC 6762: mDNS on UDP 5353 (multicast, and one-shot queries answered from 5353).
+    static dns::Dialect dns_dialect(const Flow& f) noexcept {
+        return f.proto == decode::kProtoUdp && (f.server_port == 5353 || f.client_port == 5353)
+                   ? dns::Dialect::Mdns
+                   : dns::Dialect::Dns;
+    }
 
     Kind classify_udp(const Flow& f, ByteView p) const noexcept {
-        if ((dns_port(f.server_port) || dns_port(f.client_port)) && dns::probe(p)) return Kind::Dns;
+        if ((dns_port(f.server_port) || dns_port(f.client_port)) && dns::probe(p, dns_dialect(f))) return Kind::Dns;
         // Long headers may clear the fixed bit (RFC 9287) and gQUIC Q043 starts
         // with 0x09: probe() decides, not the first byte.
         if (quic::probe(p)) return Kind::Quic;

@@ -15,6 +15,8 @@ constexpr size_t kMinRrLength = 1 + kRrFixedLength;
 constexpr size_t kQuestionFixedLength = 4;
 
 constexpr uint16_t kClassIn = 1;
+// RFC 6762 §5.4 / §10.2: in mDNS the top CLASS bit is a flag (QU / cache-flush).
+constexpr uint16_t kMdnsClassFlag = 0x8000;
 
 [[nodiscard]] constexpr bool opcode_known(uint8_t op) noexcept {
     return op == opcode::kQuery || op == opcode::kIQuery || op == opcode::kStatus ||
@@ -440,9 +442,56 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
     return records * kMinRrLength <= declared - pos;
 }
 
+// RFC 6762 §18: mDNS messages have OPCODE 0 and RCODE 0 (§18.3, §18.11). Section counts are
+// free: responses carry no questions (§6), queries carry known answers (§7.1) and probes
+// authority records (§8.2). The first name — the question's, or the first record's owner —
+// starts at offset 12 and is therefore uncompressed; it and its TYPE/CLASS are checked as in
+// probe_impl().
+[[nodiscard]] bool probe_mdns(ByteView msg) noexcept {
+    if (msg.size() < kHeaderLength) return false;
+    const uint16_t flags = load_u16(msg, 2);
+    const uint8_t op = (flags >> 11) & 0x0F;
+    const uint8_t rcode = flags & 0x0F;
+    const size_t qd = load_u16(msg, 4);
+    const size_t records = size_t{load_u16(msg, 6)} + load_u16(msg, 8) + load_u16(msg, 10);
+    if (op != opcode::kQuery || rcode != 0 || qd + records == 0) return false;
+    size_t pos = kHeaderLength;
+    size_t wire = 1;
+    for (;;) {
+        if (pos >= msg.size()) return false;
+        const uint8_t len = msg[pos];
+        if (len == 0) break;
+        if (len > kMaxLabelLength) return false;
+        wire += 1 + size_t{len};
+        if (wire > kMaxNameWireLength) return false;
+        pos += 1 + size_t{len};
+    }
+    ++pos;
+    if (msg.size() - pos < kQuestionFixedLength) return false;
+    const uint16_t type = load_u16(msg, pos);
+    const uint16_t rrclass = load_u16(msg, pos + 2);
+    if (type == 0 || !qclass_known(rrclass)) return false;
+    pos += kQuestionFixedLength;
+    size_t questions_left = qd;
+    size_t records_left = records;
+    if (qd > 0) {
+        --questions_left;
+    } else {
+        --records_left;
+        if (msg.size() - pos < 6) return false;  // TTL + RDLENGTH
+        pos += 6 + size_t{load_u16(msg, pos + 4)};
+        if (pos > msg.size()) return false;
+    }
+    return questions_left * (1 + kQuestionFixedLength) + records_left * kMinRrLength <=
+           msg.size() - pos;
+}
+
 }  // namespace
 
-bool probe(ByteView msg) noexcept { return probe_impl(msg, msg.size()); }
+bool probe(ByteView msg, Dialect dialect) noexcept {
+    if (dialect == Dialect::Mdns) return probe_mdns(msg);
+    return probe_impl(msg, msg.size());
+}
 
 bool probe_tcp(ByteView stream_start) noexcept {
     if (stream_start.size() < 2) return false;
@@ -487,7 +536,7 @@ StaticVector<ByteView, kMaxAlpnIds> alpn_ids(ByteView alpn_param) noexcept {
 //  +--------------+------+-------+--------+----------+------------------+
 // Names are labels (length octet 1..63 + bytes) ending in a 0 octet or a 14-bit pointer
 // (two octets, top bits 11) to an earlier name (§4.1.4).
-Result<Message> decode(ByteView msg) noexcept {
+Result<Message> decode(ByteView msg, Dialect dialect) noexcept {
     if (msg.empty()) return make_error(DecodeErrorCode::NotThisProtocol, 0);
     if (msg.size() < kHeaderLength) return make_error(DecodeErrorCode::Truncated, msg.size());
 
@@ -515,6 +564,7 @@ Result<Message> decode(ByteView msg) noexcept {
 
     NameDecoder names(msg, m);
     size_t pos = kHeaderLength;
+    const bool mdns = dialect == Dialect::Mdns;
 
     // Questions: the first is decoded, the others only walked.
     for (uint32_t i = 0; i < h.qdcount; ++i) {
@@ -533,6 +583,10 @@ Result<Message> decode(ByteView msg) noexcept {
             m.question.qname = n.ref;
             m.question.qtype = load_u16(msg, n.end);
             m.question.qclass = load_u16(msg, n.end + 2);
+            if (mdns) {
+                m.question.unicast_response = (m.question.qclass & kMdnsClassFlag) != 0;
+                m.question.qclass &= ~kMdnsClassFlag;
+            }
         }
         pos = n.end + kQuestionFixedLength;
     }
@@ -552,6 +606,10 @@ Result<Message> decode(ByteView msg) noexcept {
         a.name = n.ref;
         a.type = rr.u16();
         a.rrclass = rr.u16();
+        if (mdns) {  // before parse_rdata(): an mDNS A/AAAA record is class IN + cache-flush
+            a.cache_flush = (a.rrclass & kMdnsClassFlag) != 0;
+            a.rrclass &= ~kMdnsClassFlag;
+        }
         a.ttl_s = rr.u32();
         const uint16_t rdlength = rr.u16();
         const size_t rdata_begin = rr.offset();

@@ -23,11 +23,12 @@ using Code = DecodeErrorCode;
 
 constexpr uint32_t kVersionV1 = 0x00000001;
 constexpr uint32_t kVersionV2 = 0x6b3343cf;  // RFC 9369 §3.1
+constexpr uint32_t kVersionDraft29 = 0xff00001d;
 
 // Protected packets must leave room for the header-protection sample, taken 4 bytes after the
 // start of the packet number whatever its length (RFC 9001 §5.4.2).
 constexpr size_t kMinProtectedLength = 4 + kHpSampleLength;
-// gQUIC Q043/Q046 "null encryption": a 12-byte message authentication hash (FNV-1a-128
+// gQUIC ≤ Q046 "null encryption": a 12-byte message authentication hash (FNV-1a-128
 // truncated to 96 bits) precedes the frames of unencrypted packets.
 constexpr size_t kGQuicHashLength = 12;
 // RFC 9000 §19.6: offset + length of CRYPTO data cannot exceed 2^62 − 1.
@@ -49,6 +50,14 @@ constexpr std::array<uint8_t, 20> kSaltDraft23 = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 
 constexpr std::array<uint8_t, 20> kSaltDraft22 = {0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb,
                                                   0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51,
                                                   0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a};
+// Google QUIC T050/T051 (TLS handshake, IETF long header): Chromium's own Initial salts, as
+// listed in Wireshark packet-quic.c quic_derive_initial_secrets().
+constexpr std::array<uint8_t, 20> kSaltT050 = {0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72,
+                                               0x91, 0x55, 0x80, 0x30, 0x4c, 0x43, 0xa2,
+                                               0x36, 0x7c, 0x60, 0x48, 0x83, 0x10};
+constexpr std::array<uint8_t, 20> kSaltT051 = {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee,
+                                               0x5f, 0xa4, 0x50, 0x6c, 0x19, 0x12, 0x4f,
+                                               0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
 
 [[nodiscard]] bool equal(ByteView a, ByteView b) noexcept {
     return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
@@ -193,6 +202,27 @@ Result<LongHeader> decode_version_negotiation(Reader& r, LongHeader h, ByteView 
     return h;
 }
 
+// A reserved (GREASE, 0x?a?a?a?a) version defines only the invariants. Clients that use one to
+// force Version Negotiation (RFC 9000 §6.3) send their ordinary v1 Initial under it, so the
+// rest is read with the v1 Initial layout (type bits 00, token, Length) when it fits: CIDs ≤ 20
+// bytes, token and Length inside the datagram, room for the header-protection sample.
+// Otherwise the packet stays PacketType::Unknown over the rest of the datagram. Only the AEAD
+// tag (Decryptor::open with v1 keys) proves the guess.
+LongHeader reserved_as_v1_initial(Reader r, LongHeader h, ByteView bytes) noexcept {
+    const LongHeader invariant = h;
+    if (h.dcid.size() > kMaxCidLength || h.scid.size() > kMaxCidLength) return invariant;
+    if (((h.first_byte >> 4) & 0x3u) != 0) return invariant;  // v1 Initial type bits
+    const uint64_t token_len = read_varint(r);
+    if (!r.ok() || token_len > r.remaining()) return invariant;
+    h.token = r.bytes(static_cast<size_t>(token_len));
+    h.length = read_varint(r);
+    if (!r.ok() || h.length > r.remaining() || h.length < kMinProtectedLength) return invariant;
+    h.pn_offset = static_cast<uint32_t>(r.offset());
+    h.type = PacketType::Initial;
+    h.packet = bytes.first(h.pn_offset + static_cast<size_t>(h.length));
+    return h;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -227,6 +257,11 @@ VersionInfo classify_version(uint32_t version) noexcept {
     } else if ((version & 0x0f0f0f0fu) == 0x0a0a0a0au) {
         v.family = VersionFamily::Reserved;
         v.ietf_long_header = true;
+        // No protection is defined for a reserved version, but clients that send one reuse
+        // their v1 Initial (Wireshark decrypts these with v1 keys; tshark 4.0 with draft-29's):
+        // derive_initial_keys() gives v1 keys, the assembler also tries draft-29's, and the
+        // AEAD tag decides.
+        v.initial_decryptable = true;
     } else {
         const uint8_t c0 = static_cast<uint8_t>(version >> 24);
         const uint8_t c1 = static_cast<uint8_t>(version >> 16);
@@ -238,6 +273,10 @@ VersionInfo classify_version(uint32_t version) noexcept {
             // Q050 and T0xx use length-prefixed (8-bit) CID lengths (Chromium
             // HasLengthPrefixedConnectionIds; nDPI is_version_with_ietf_long_header).
             v.ietf_long_header = v.family == VersionFamily::GoogleT || v.gquic >= 50;
+            // T050/T051: TLS in gQUIC CRYPTO frames, Initials protected as in v1 with their
+            // own salts (Wireshark packet-quic.c). Q050 (QUIC crypto in CRYPTO) is not handled.
+            v.initial_decryptable =
+                v.family == VersionFamily::GoogleT && (v.gquic == 50 || v.gquic == 51);
         }
     }
     return v;
@@ -319,6 +358,7 @@ Result<LongHeader> decode_long_header(ByteView bytes) noexcept {
         // Reserved/unknown-draft versions: only the invariants are defined.
         h.type = PacketType::Unknown;
         h.packet = bytes;
+        if (v.family == VersionFamily::Reserved) return reserved_as_v1_initial(r, h, bytes);
         return h;
     }
 
@@ -483,6 +523,8 @@ void expand_label(const Secret& secret, std::string_view label, std::span<uint8_
 [[nodiscard]] const std::array<uint8_t, 20>* salt_for(const VersionInfo& v) noexcept {
     if (!v.initial_decryptable) return nullptr;
     if (v.family == VersionFamily::V2) return &kSaltV2;
+    if (v.family == VersionFamily::Reserved) return &kSaltV1;
+    if (v.family == VersionFamily::GoogleT) return v.gquic == 50 ? &kSaltT050 : &kSaltT051;
     if (v.draft >= 33) return &kSaltV1;
     if (v.draft >= 29) return &kSaltDraft29;
     if (v.draft >= 23) return &kSaltDraft23;
@@ -573,7 +615,9 @@ Result<InitialKeys> Decryptor::derive_initial_keys(uint32_t version, ByteView cl
 Result<Opened> Decryptor::open(const LongHeader& hdr, const InitialKeys& keys,
                                std::span<uint8_t> out) noexcept {
     if (!ok()) return make_error(Code::Unsupported, 0);
-    if (!known_ietf_layout(hdr.version) ||
+    const bool reserved_initial =
+        hdr.version.family == VersionFamily::Reserved && hdr.type == PacketType::Initial;
+    if ((!known_ietf_layout(hdr.version) && !reserved_initial) ||
         (hdr.type != PacketType::Initial && hdr.type != PacketType::ZeroRtt &&
          hdr.type != PacketType::Handshake)) {
         return make_error(Code::Unsupported, 0);
@@ -722,8 +766,52 @@ Result<InitialFrames> parse_initial_frames(ByteView plaintext) noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
-// gQUIC CHLO (Q043/Q046, clear text). STREAM frame (Chromium "QUIC Wire Layout", Q039+:
-// fields big-endian):
+// Frames of a Google QUIC T050/T051 Initial. These versions put TLS in an IETF-style Initial
+// but keep Google QUIC frame types (Chromium QuicFramer for versions < IETF draft-29 frames;
+// Wireshark packet-gquic.c dissect_gquic_frame_type):
+//
+//   0x00 PADDING   the rest of the packet is padding (no per-byte frames)
+//   0x07 PING      no payload
+//   0x08 CRYPTO    Offset (i) | Length (i) | Crypto Data — as RFC 9000 §19.6, varints
+//   others         (RST_STREAM 0x01, CONNECTION_CLOSE 0x02, ..., ACK 0x40–0x7f, STREAM
+//                  0x80–0xff): not parsed; parsing stops (stopped_on_unknown)
+Result<InitialFrames> parse_gquic_initial_frames(ByteView plaintext) noexcept {
+    InitialFrames f;
+    Reader r{plaintext};
+    while (!r.empty()) {
+        const size_t frame_start = r.offset();
+        const uint8_t type = r.u8();
+        switch (type) {
+            case 0x00:
+                f.padding_bytes += static_cast<uint32_t>(1 + r.remaining());
+                return f;
+            case 0x07: ++f.ping_frames; break;
+            case 0x08: {
+                const uint64_t offset = read_varint(r);
+                const uint64_t length = read_varint(r);
+                if (!r.ok()) return make_error(Code::Truncated, plaintext.size());
+                if (length > r.remaining()) return make_error(Code::Truncated, plaintext.size());
+                if (offset > kMaxVarint - length) return make_error(Code::Malformed, frame_start);
+                const ByteView data = r.bytes(static_cast<size_t>(length));
+                if (!f.crypto.push_back(CryptoFrame{offset, data})) {
+                    f.anomalies |= bit(Anomaly::CryptoFramesOverflow);
+                }
+                break;
+            }
+            default:
+                f.stopped_on_unknown = true;
+                f.unknown_frame_type = type;
+                f.anomalies |= bit(Anomaly::UnknownFrame);
+                return f;
+        }
+    }
+    return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// gQUIC CHLO (Q035–Q046, clear text). STREAM frame (Chromium "QUIC Wire Layout"; the
+// integer fields are little-endian up to Q038 and big-endian from Q039 on — Wireshark
+// packet-gquic.c switches its encoding at version 39):
 //
 //   type: 1 F D O O O S S     F fin, D 2-byte data length present,
 //                             OOO offset length (0 → 0, n → n+1 bytes), SS stream id length − 1
@@ -770,8 +858,12 @@ Result<GQuicChlo> parse_chlo(ByteView data, uint32_t version) noexcept {
 Result<GQuicChlo> decode_gquic_chlo(const LongHeader& hdr) noexcept {
     if (hdr.version.family != VersionFamily::GoogleQ) return make_error(Code::NotThisProtocol, 0);
     if (hdr.version.ietf_long_header) return make_error(Code::Unsupported, 1);  // Q050+: encrypted
+    // Up to Q038 the frame integers are little-endian (see above); up to Q033 a private-flags
+    // byte follows the message authentication hash (Wireshark dissect_gquic_unencrypt).
+    const bool little_endian = hdr.version.gquic < 39;
     Reader r{hdr.packet};
-    r.skip(size_t{hdr.pn_offset} + hdr.gquic_pn_length + kGQuicHashLength);
+    r.skip(size_t{hdr.pn_offset} + hdr.gquic_pn_length + kGQuicHashLength +
+           (hdr.version.gquic < 34 ? 1 : 0));
     if (!r.ok()) return make_error(Code::Truncated, hdr.packet.size());
     while (!r.empty()) {
         const size_t frame_start = r.offset();
@@ -782,9 +874,18 @@ Result<GQuicChlo> decode_gquic_chlo(const LongHeader& hdr) noexcept {
         const unsigned ooo = (type >> 2) & 0x07u;
         const size_t off_len = ooo == 0 ? 0 : ooo + 1;
         uint32_t stream_id = 0;
-        for (size_t i = 0; i < sid_len; ++i) stream_id = (stream_id << 8) | r.u8();
+        for (size_t i = 0; i < sid_len; ++i) {
+            const uint32_t b = r.u8();
+            stream_id = little_endian ? stream_id | (b << (8 * i)) : (stream_id << 8) | b;
+        }
         r.skip(off_len);
-        const size_t data_len = (type & 0x20u) != 0 ? r.u16() : r.remaining();
+        size_t data_len = r.remaining();
+        if ((type & 0x20u) != 0) {
+            const ByteView len = r.bytes(2);
+            if (!r.ok()) return make_error(Code::Truncated, frame_start);
+            data_len = little_endian ? size_t{len[0]} | (size_t{len[1]} << 8)
+                                     : (size_t{len[0]} << 8) | len[1];
+        }
         const ByteView data = r.bytes(data_len);
         if (!r.ok()) return make_error(Code::Truncated, frame_start);
         if (stream_id == 1 && starts_with(data, "CHLO")) {
@@ -937,9 +1038,11 @@ FeedResult ClientInitialAssembler::feed(Decryptor& dec, ByteView udp_payload) no
             r.saw_retry = true;
             continue;
         }
-        if (h.version.family == VersionFamily::GoogleQ ||
-            h.version.family == VersionFamily::GoogleT) {
-            if (h.version.ietf_long_header) {  // Q050+, T05x: encrypted, not supported
+        const bool gquic_tls = h.version.family == VersionFamily::GoogleT &&
+                               h.version.initial_decryptable;  // T050/T051: below, as IETF
+        if (!gquic_tls && (h.version.family == VersionFamily::GoogleQ ||
+                           h.version.family == VersionFamily::GoogleT)) {
+            if (h.version.ietf_long_header) {  // Q050, T052+: encrypted, not supported
                 status_ = AssemblyStatus::Failed;
                 error_ = make_error(Code::Unsupported, 1);
                 version_ = h.version.version;
@@ -956,8 +1059,8 @@ FeedResult ClientInitialAssembler::feed(Decryptor& dec, ByteView udp_payload) no
             r.error = chlo.error();
             continue;
         }
-        if (known_ietf_layout(h.version) && h.dcid.size() <= kMaxCidLength &&
-            h.scid.size() <= kMaxCidLength) {
+        if ((known_ietf_layout(h.version) || h.type == PacketType::Initial) &&
+            h.dcid.size() <= kMaxCidLength && h.scid.size() <= kMaxCidLength) {
             last_dcid_len_ = static_cast<uint8_t>(h.dcid.size());
             std::copy(h.dcid.begin(), h.dcid.end(), last_dcid_.begin());
             scid_len_ = static_cast<uint8_t>(h.scid.size());
@@ -983,6 +1086,12 @@ FeedResult ClientInitialAssembler::feed(Decryptor& dec, ByteView udp_payload) no
             auto k = dec.derive_initial_keys(h.version.version, h.dcid, Perspective::Client);
             if (k) {
                 opened = dec.open(h, *k, out);
+                if (!opened && h.version.family == VersionFamily::Reserved) {
+                    // tshark 4.0 treats reserved versions as draft-29 (its salt, "quic"
+                    // labels); current Wireshark as v1 (tried above). The tag decides.
+                    k = dec.derive_initial_keys(kVersionDraft29, h.dcid, Perspective::Client);
+                    if (k) opened = dec.open(h, *k, out);
+                }
                 if (opened) {
                     restarted = have_keys_;
                     keys_ = *k;
@@ -1006,7 +1115,8 @@ FeedResult ClientInitialAssembler::feed(Decryptor& dec, ByteView udp_payload) no
         ++initials_opened_;
         ++r.initials_opened;
         anomalies_ |= opened->anomalies;
-        auto frames = parse_initial_frames(opened->payload);
+        auto frames = gquic_tls ? parse_gquic_initial_frames(opened->payload)
+                                : parse_initial_frames(opened->payload);
         if (!frames) {
             r.error = frames.error();
             continue;

@@ -398,8 +398,46 @@ void StreamStats::update_jitter(const PacketSample& p, double t_ms) noexcept {
     note_regular(!p.marker && !cn && !follows_cn);
 }
 
+void StreamStats::count_payload_type(uint8_t pt) noexcept {
+    for (size_t i = 0; i < pt_slots_used_; ++i) {
+        if (pt_counts_[i].pt == pt) {
+            ++pt_counts_[i].packets;
+            return;
+        }
+    }
+    const auto ordinal = static_cast<uint32_t>(packets_ > UINT32_MAX ? UINT32_MAX : packets_);
+    if (pt_slots_used_ < pt_counts_.size()) {
+        pt_counts_[pt_slots_used_++] = PtCount{1, ordinal, pt};
+        return;
+    }
+    // Space-saving: replace the least counted type (the latest-seen of equals), inheriting
+    // its count so that a type arriving late can still overtake.
+    size_t victim = 0;
+    for (size_t i = 1; i < pt_counts_.size(); ++i) {
+        const PtCount& c = pt_counts_[i];
+        const PtCount& v = pt_counts_[victim];
+        if (c.packets < v.packets || (c.packets == v.packets && c.first_seen > v.first_seen)) {
+            victim = i;
+        }
+    }
+    pt_counts_[victim] = PtCount{pt_counts_[victim].packets + 1, ordinal, pt};
+}
+
+uint8_t StreamStats::payload_type() const noexcept {
+    const PtCount* best = nullptr;
+    for (size_t i = 0; i < pt_slots_used_; ++i) {
+        const PtCount& c = pt_counts_[i];
+        if (best == nullptr || c.packets > best->packets ||
+            (c.packets == best->packets && c.first_seen < best->first_seen)) {
+            best = &c;
+        }
+    }
+    return best != nullptr ? best->pt : 0;
+}
+
 void StreamStats::add(const PacketSample& p) noexcept {
     ++packets_;
+    count_payload_type(p.payload_type);
     if (packets_ == 1) {
         first_pt_ = p.payload_type;
         prev_pt_ = p.payload_type;

@@ -1,4 +1,4 @@
-// libFuzzer target: DNS probe/decode, every decoded name and SVCB alpn list, and the TCP framer
+// libFuzzer target: DNS probe/decode (unicast and mDNS dialects), every decoded name and SVCB alpn list, and the TCP framer
 // fed the input in two pieces (split at a position taken from the first byte).
 #include <cstddef>
 #include <cstdint>
@@ -9,15 +9,20 @@ using namespace callwall;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const ByteView in{data, size};
-    (void)proto::dns::probe(in);
     (void)proto::dns::probe_tcp(in);
-    if (const auto r = proto::dns::decode(in); r.ok()) {
-        size_t sink = r->name(r->question.qname).size();
-        for (const auto& a : r->answers) {
-            sink += r->name(a.name).size() + r->name(a.target).size() + a.rdata.size();
-            for (const ByteView id : proto::dns::alpn_ids(a.alpn)) sink += id.size();
+    for (const auto dialect : {proto::dns::Dialect::Dns, proto::dns::Dialect::Mdns}) {
+        (void)proto::dns::probe(in, dialect);
+        if (const auto r = proto::dns::decode(in, dialect); r.ok()) {
+            size_t sink = r->name(r->question.qname).size();
+            for (const auto& a : r->answers) {
+                sink += r->name(a.name).size() + r->name(a.target).size() + a.rdata.size();
+                for (const ByteView id : proto::dns::alpn_ids(a.alpn)) sink += id.size();
+                if (!a.address.empty() && a.address.size() != 4 && a.address.size() != 16) {
+                    __builtin_trap();
+                }
+            }
+            if (sink > r->length + proto::dns::kNameArenaBytes * 64) __builtin_trap();
         }
-        if (sink > r->length + proto::dns::kNameArenaBytes * 64) __builtin_trap();
     }
     static proto::dns::TcpFramer framer;
     framer.reset();

@@ -1,5 +1,5 @@
-// libFuzzer target for callwall::proto::quic: probe, decode, gQUIC CHLO, frame parsing and the
-// ClientInitialAssembler.
+// libFuzzer target for callwall::proto::quic: probe, decode, gQUIC CHLO, frame parsing (IETF and
+// gQUIC T05x) and the ClientInitialAssembler.
 //
 // Input: byte 0 selects the mode, the rest is split into chunks (2-byte big-endian length +
 // bytes).
@@ -91,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!in.ok()) break;
         if (sealed) {
             (void)parse_initial_frames(chunk);
+            (void)parse_gquic_initial_frames(chunk);
             if (chunk.size() > 8000) continue;
             const std::vector<uint8_t> pkt = seal(decryptor, pn++, chunk);
             check(assembler.feed(decryptor, ByteView{pkt}));

@@ -12,6 +12,9 @@
 //   RFC 9460 §2.2, §7  SVCB (64) / HTTPS (65) RDATA: SvcPriority, TargetName, SvcParams
 //                      (alpn=1, no-default-alpn=2, port=3, ipv4hint=4, ech=5, ipv6hint=6)
 //   RFC 6895 §2        opcode and rcode registries (used by probe())
+//   RFC 6762 §5.4, §6, §10.2, §18  Multicast DNS (Dialect::Mdns): the top bit of a question's
+//                      class is the unicast-response (QU) bit, of a record's class the
+//                      cache-flush bit; responses carry no questions; OPCODE and RCODE 0
 //
 // Names are compressed, so they cannot be views into the packet: decode() writes each decoded
 // name once, in presentation form (dots, no trailing dot, the root as ""), into a fixed arena
@@ -40,7 +43,8 @@
 //   - answers are kept from the answer section only (authority/additional are not decoded);
 //   - record types other than A, AAAA, CNAME, SVCB, HTTPS are kept as type + raw RDATA view;
 //   - DNSSEC validation, TSIG, DNS cookies, EDNS options other than the OPT header fields;
-//   - mDNS/LLMNR specifics (the top class bit is masked in probe(), nothing more);
+//   - mDNS beyond the class bits and probe(): no known-answer or probe-conflict logic; LLMNR
+//     (RFC 4795) is decoded as unicast DNS;
 //   - DNS over TLS/HTTPS/QUIC (encrypted; visible only as TLS/QUIC);
 //   - TcpFramer cannot resynchronise after a gap in the TCP stream (see TcpFramer::gap()).
 #pragma once
@@ -128,6 +132,19 @@ inline constexpr uint16_t kIpv6Hint = 6;
 }  // namespace svc_key
 
 // ---------------------------------------------------------------------------------------------
+// Dialects
+
+/// Wire-format dialect, chosen by the caller from the ports (the bytes cannot tell).
+///
+///   dialect  question CLASS bit 15     record CLASS bit 15   QDCOUNT in responses
+///   Dns      part of the class         part of the class     1 (0 only for errors)
+///   Mdns     unicast-response (QU)     cache-flush           0 (RFC 6762 §6)
+///
+/// In Mdns, Question::qclass and Answer::rrclass hold the 15-bit class (IN = 1 for
+/// class 0x8001) and the bit goes to Question::unicast_response / Answer::cache_flush.
+enum class Dialect : uint8_t { Dns, Mdns };
+
+// ---------------------------------------------------------------------------------------------
 // Result types
 
 /// Recoverable oddities; Message::anomalies holds their bits.
@@ -167,14 +184,16 @@ struct Header {
 struct Question {
     NameRef qname{};
     uint16_t qtype = 0;
-    uint16_t qclass = 0;
+    uint16_t qclass = 0;  ///< Mdns: the low 15 bits
+    bool unicast_response = false;  ///< Mdns: QU bit (RFC 6762 §5.4)
 };
 
 /// One answer-section record. Fields past rdata are filled for the types named beside them.
 struct Answer {
     NameRef name{};
     uint16_t type = 0;
-    uint16_t rrclass = 0;
+    uint16_t rrclass = 0;     ///< Mdns: the low 15 bits
+    bool cache_flush = false;  ///< Mdns: cache-flush bit (RFC 6762 §10.2)
     uint32_t ttl_s = 0;
     ByteView rdata{};     ///< raw RDATA, a view into the message (all types)
     ByteView address{};   ///< A: 4 bytes, AAAA: 16 bytes (network order), view into the message
@@ -230,15 +249,20 @@ struct Message {
 /// records and with ≤ kMaxQueryAdditional additional ones; RCODE 0 in queries; RCODE ≤ 11 in
 /// responses; at least 11 bytes left per counted record. No side effects.
 /// NBNS (UDP 137), mDNS and LLMNR use the DNS wire format and pass: ports must route them.
-[[nodiscard]] bool probe(ByteView msg) noexcept;
+/// Dialect::Mdns (RFC 6762 §18) instead requires OPCODE 0 and RCODE 0, allows any section
+/// counts (responses without questions, queries with known answers or probe authority
+/// records) as long as at least one record is announced, and checks the first name (the
+/// question's, or the first answer's owner) and its TYPE/CLASS the same way.
+[[nodiscard]] bool probe(ByteView msg, Dialect dialect = Dialect::Dns) noexcept;
 
 /// probe() for the start of a DNS-over-TCP stream: a 2-byte length ≥ 12 followed by (a prefix
 /// of) a plausible message. Accepts a message cut by the segment end.
 [[nodiscard]] bool probe_tcp(ByteView stream_start) noexcept;
 
 /// Decodes one complete DNS message (no TCP length prefix). See the file header for the error
-/// policy. NotThisProtocol only for an empty view.
-[[nodiscard]] Result<Message> decode(ByteView msg) noexcept;
+/// policy. NotThisProtocol only for an empty view. `dialect` decides what the top CLASS bit
+/// means (see Dialect).
+[[nodiscard]] Result<Message> decode(ByteView msg, Dialect dialect = Dialect::Dns) noexcept;
 
 /// Splits an SVCB/HTTPS alpn SvcParam value (as in Answer::alpn, already validated) into its
 /// alpn-ids. overflowed(): more than kMaxAlpnIds.

@@ -11,8 +11,9 @@
 //   RFC 9369          QUIC version 2 (version, salt, HKDF labels, packet type codes)
 //   RFC 8446 §7.1     HKDF-Expand-Label
 //   draft-ietf-quic-tls-22/-23/-29 §5.2  Initial salts of the drafts
-//   Google QUIC Q043/Q046 (no RFC): Chromium "QUIC Wire Layout" and "QUIC Crypto" design
-//                     documents; cross-checked against Wireshark packet-gquic.c and captures.
+//   Google QUIC Q035–Q046, T050/T051 (no RFC): Chromium "QUIC Wire Layout" and "QUIC Crypto"
+//                     design documents; cross-checked against Wireshark packet-gquic.c and
+//                     packet-quic.c (T05x salts, gQUIC frames inside T05x Initials) and captures.
 //
 // Variants (what changes between versions on the wire):
 //
@@ -25,19 +26,26 @@
 //   0xff000016         draft-22     7fbcdb0e…644a    "quic …"     0 / 1 / 2 / 3 (Retry: ODCID)
 //   0xfaceb001         mvfst-22     as draft-22      "quic …"     as draft-22
 //   0xfaceb002, …00e   mvfst-27     as draft-27      "quic …"     as draft-27
-//   Q043 (0x51303433)  gQUIC        none: clear-text CHLO, legacy public header
+//   Q035–Q038          gQUIC        none: clear-text CHLO, legacy header, STREAM frame integers
+//                                   little-endian
+//   Q039–Q043          gQUIC        none: clear-text CHLO, legacy header, big-endian integers
 //   Q046 (0x51303436)  gQUIC        none: clear-text CHLO, long header with 4-bit CID lengths
-//   Q050, T050, T051   gQUIC        recognised only (encrypted; not decrypted here)
-//   0x?a?a?a?a         reserved     recognised only (forces Version Negotiation)
+//   T050 (0x54303530)  gQUIC+TLS    7ff579e5…8310    "quic …"     0 / 1 / 2 / 3; gQUIC frames
+//   T051 (0x54303531)  gQUIC+TLS    7a4edef4…033d    "quic …"     as T050 (CRYPTO = 0x08)
+//   Q050               gQUIC        recognised only (QUIC crypto in CRYPTO; not decrypted)
+//   0x?a?a?a?a         reserved     Initial tried as v1 (layout, salt, labels; current Wireshark),
+//                                   then with the draft-29 salt (tshark 4.0); AEAD decides
 //   0x00000000         Version Negotiation
 //
 // Not supported:
 //   - drafts ≤ 21 (4-bit connection ID lengths): recognised as QUIC, header Unsupported;
 //   - decryption of 0-RTT, Handshake and 1-RTT packets (needs TLS traffic secrets);
-//   - Google Q050/T050/T051 and later: not decrypted (tshark 4.0 does not either);
-//   - Initials of reserved (GREASE) versions: not decrypted (tshark 4.0 does, per the captures'
-//     MANIFEST; nDPI does not; we follow nDPI: a reserved version defines no protection, and
-//     the client retries with a real version after Version Negotiation);
+//   - Google Q050 and T052+: not decrypted; T050/T051 Initials only as far as CRYPTO, PING
+//     and PADDING frames go (an ACK before the CRYPTO frame stops parsing);
+//   - gQUIC ≤ Q033: the private-flags byte is skipped, otherwise untested;
+//   - Initials of reserved (GREASE) versions are decrypted only when they are v1 Initials under
+//     the reserved number, sealed with the v1 or the draft-29 salt (tcpdump__quic_vn.pcap
+//     frame 1 is v1-sealed: SNI localhost, which tshark 4.0 misses); others fail (DecryptFailed);
 //   - Retry integrity tag verification (the tag is returned, not checked);
 //   - packet number reconstruction (RFC 9000 §A.3): the truncated packet number is used as the
 //     full one, exact while the full number fits the encoded length — true for the first
@@ -119,7 +127,8 @@ struct VersionInfo {
     uint8_t gquic = 0;
     /// Long header with 8-bit connection ID lengths (RFC 8999 layout).
     bool ietf_long_header = false;
-    /// Initial keys can be derived (a salt is known and implemented).
+    /// Initial keys can be derived (a salt is known and implemented). Reserved versions: v1
+    /// keys are tried (see the variants table); only the AEAD tag confirms them.
     bool initial_decryptable = false;
 };
 
@@ -205,6 +214,8 @@ struct Datagram {
 /// NotThisProtocol: not a long header / unrecognised version. Truncated: cut short.
 /// Malformed: impossible field (CID > 20 bytes on a known version, Length < pn+sample...).
 /// Unsupported: recognised QUIC whose header layout is not implemented (drafts ≤ 21).
+/// Reserved versions: an Initial in the v1 layout when its token and Length fit, otherwise
+/// PacketType::Unknown over the rest of the datagram (only the invariants are defined).
 [[nodiscard]] Result<LongHeader> decode_long_header(ByteView bytes) noexcept;
 
 /// Decodes every coalesced long-header packet of a UDP payload. The first packet decides the
@@ -295,8 +306,13 @@ struct InitialFrames {
 /// CONNECTION_CLOSE (0x1c/0x1d); stops (not an error) on anything else.
 [[nodiscard]] Result<InitialFrames> parse_initial_frames(ByteView plaintext) noexcept;
 
+/// Parses the plaintext of a Google QUIC T050/T051 Initial, whose frames are gQUIC's:
+/// PADDING (0x00, runs to the end of the packet), PING (0x07), CRYPTO (0x08, varint offset and
+/// length as in RFC 9000); stops (not an error) on anything else (ACK, STREAM, ...).
+[[nodiscard]] Result<InitialFrames> parse_gquic_initial_frames(ByteView plaintext) noexcept;
+
 // ---------------------------------------------------------------------------------------------
-// Google QUIC clear-text CHLO (Q043, Q046)
+// Google QUIC clear-text CHLO (Q035–Q046)
 
 struct GQuicChlo {
     uint32_t version = 0;
@@ -307,7 +323,8 @@ struct GQuicChlo {
     bool truncated = false;
 };
 
-/// Finds the CHLO in the first STREAM frame (stream 1) of a gQUIC Q043/Q046 client packet.
+/// Finds the CHLO in the first STREAM frame (stream 1) of a gQUIC Q035–Q046 client packet
+/// (STREAM integers little-endian up to Q038).
 /// NotThisProtocol: no CHLO (other packet of the flow). Unsupported: Q050+ (encrypted).
 [[nodiscard]] Result<GQuicChlo> decode_gquic_chlo(const LongHeader& hdr) noexcept;
 

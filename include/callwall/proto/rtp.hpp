@@ -323,7 +323,7 @@ enum class JitterMode : uint8_t {
 };
 
 /// Loss, reordering, duplicates and jitter of one SSRC in fixed-size state
-/// (168 bytes on x86-64), no allocation.
+/// (216 bytes on x86-64), no allocation.
 ///
 /// Sequence accounting follows RFC 3550 A.1 without probation (a capture
 /// starts wherever it starts; Confirmer does the probation): base = first
@@ -353,8 +353,18 @@ enum class JitterMode : uint8_t {
 /// noise nor the packet right after it, and not "wrong timestamp" ones.
 /// The mean is the mean of J over those packets (tshark 4.0's "Mean Jitter"
 /// is a running average of |D| with an off-by-one divisor; not reproduced).
+///
+/// payload_type() is the stream's dominant payload type: the one with the most
+/// packets, counted in kPayloadTypeSlots counters. A stream usually carries one
+/// codec plus comfort noise (RFC 3389), telephone events (RFC 4733) or RED/FEC;
+/// a further type takes the slot with the fewest packets and inherits its count
+/// + 1 (the "space-saving" top-k counter: any type carrying more than 1/k of
+/// the packets is never evicted, and its count is exact while the slots were
+/// never full). Ties go to the type seen first in the stream, so a stream of two
+/// equally frequent types reports the one it started with.
 class StreamStats {
 public:
+    static constexpr size_t kPayloadTypeSlots = 4;
     static constexpr uint16_t kMaxDropout = 3000;   ///< RFC 3550 A.1 MAX_DROPOUT
     static constexpr uint16_t kMaxMisorder = 100;   ///< RFC 3550 A.1 MAX_MISORDER
     static constexpr uint16_t kDupWindow = 64;      ///< duplicate-detection bitmap
@@ -379,7 +389,10 @@ public:
     [[nodiscard]] uint32_t seq_restarts() const noexcept { return restarts_; }
     [[nodiscard]] uint32_t seq_cycles() const noexcept { return cycles_ >> 16; }
     [[nodiscard]] uint32_t extended_max_seq() const noexcept { return cycles_ + max_seq_; }
-    [[nodiscard]] uint8_t payload_type() const noexcept { return first_pt_; }
+    /// Dominant payload type (see the class comment); 0 before the first packet.
+    [[nodiscard]] uint8_t payload_type() const noexcept;
+    /// Payload type of the first packet (drives the clock inference).
+    [[nodiscard]] uint8_t first_payload_type() const noexcept { return first_pt_; }
     [[nodiscard]] uint32_t payload_type_changes() const noexcept { return pt_changes_; }
     /// Clock rate used for the first payload type (0: no jitter computed).
     [[nodiscard]] uint32_t clock_rate_hz() const noexcept { return clock_for(first_pt_); }
@@ -401,6 +414,7 @@ private:
     void update_jitter(const PacketSample& p, double t_ms) noexcept;
     void note_regular(bool regular) noexcept;
     void reset_jitter() noexcept;
+    void count_payload_type(uint8_t pt) noexcept;
 
     JitterMode mode_;
     uint32_t clock_override_ = 0;
@@ -421,6 +435,13 @@ private:
     uint8_t first_pt_ = 0;
     uint8_t prev_pt_ = 0;
     uint32_t pt_changes_ = 0;
+    struct PtCount {
+        uint32_t packets = 0;
+        uint32_t first_seen = 0;  ///< packet ordinal of the type's first packet (ties)
+        uint8_t pt = 0;
+    };
+    std::array<PtCount, kPayloadTypeSlots> pt_counts_{};
+    uint8_t pt_slots_used_ = 0;
     bool video_ = false;
     uint16_t prev_seq_ = 0;
     uint32_t prev_ts_ = 0;

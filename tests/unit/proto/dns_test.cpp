@@ -666,6 +666,152 @@ TEST(DnsProbe, RejectsRandomData) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Multicast DNS (RFC 6762)
+
+// An mDNS announcement as macOS/Avahi send it (RFC 6762 §6, §10.2): ID 0, QR|AA, no question,
+// A and AAAA records of class 0x8001 (IN + cache-flush), the AAAA owner compressed to the A's.
+// Hand-made in the layout of ndpi__mdns.pcap frame 2 (addresses changed to documentation ones).
+std::vector<uint8_t> mdns_announcement() {
+    Builder m;
+    m.u16(0x0000).u16(0x8400).u16(0).u16(2).u16(0).u16(0);
+    m.name("printer-3.local").u16(rrtype::kA).u16(0x8001).u32(120).u16(4).u32(0xC0000205);
+    m.ptr(12).u16(rrtype::kAaaa).u16(0x8001).u32(120).u16(16);
+    m.u32(0x20010db8).u32(0).u32(0).u32(0x00000205);
+    return m.b;
+}
+
+TEST(DnsMdns, CacheFlushAnswersCarryTheirAddress) {
+    const std::vector<uint8_t> msg = mdns_announcement();
+    const auto r = decode(view(msg), Dialect::Mdns);
+    ASSERT_TRUE(r.ok()) << to_string(r.code());
+    EXPECT_FALSE(r->has_question);
+    ASSERT_EQ(r->answers.size(), 2u);
+    const Answer& a = r->answers[0];
+    EXPECT_EQ(r->name(a.name), "printer-3.local");
+    EXPECT_EQ(a.rrclass, 1);
+    EXPECT_TRUE(a.cache_flush);
+    ASSERT_EQ(a.address.size(), 4u);
+    EXPECT_EQ(addr4(a.address), "192.0.2.5");
+    const Answer& aaaa = r->answers[1];
+    EXPECT_EQ(r->name(aaaa.name), "printer-3.local");
+    EXPECT_EQ(aaaa.rrclass, 1);
+    EXPECT_TRUE(aaaa.cache_flush);
+    ASSERT_EQ(aaaa.address.size(), 16u);
+    EXPECT_EQ(aaaa.address[0], 0x20);
+    EXPECT_EQ(aaaa.address[15], 0x05);
+    EXPECT_FALSE(r->answers_truncated);
+    EXPECT_EQ(r->length, msg.size());
+}
+
+TEST(DnsMdns, UnicastDnsKeepsTheClassWhole) {
+    // Outside mDNS 0x8001 is an unassigned class: the record is kept without an address, as
+    // before (records of other classes are not decoded).
+    const std::vector<uint8_t> msg = mdns_announcement();
+    const auto r = decode(view(msg));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->answers.size(), 2u);
+    EXPECT_EQ(r->answers[0].rrclass, 0x8001);
+    EXPECT_FALSE(r->answers[0].cache_flush);
+    EXPECT_TRUE(r->answers[0].address.empty());
+}
+
+TEST(DnsMdns, OtherClassesWithTheFlagStayUndecoded) {
+    // CHAOS (3) with the cache-flush bit: 15-bit class 3, not IN: no address.
+    Builder m;
+    m.u16(0).u16(0x8400).u16(0).u16(1).u16(0).u16(0);
+    m.name("x.local").u16(rrtype::kA).u16(0x8003).u32(120).u16(4).u32(0xC0000206);
+    const auto r = decode(m.v(), Dialect::Mdns);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->answers.size(), 1u);
+    EXPECT_EQ(r->answers[0].rrclass, 3);
+    EXPECT_TRUE(r->answers[0].cache_flush);
+    EXPECT_TRUE(r->answers[0].address.empty());
+}
+
+TEST(DnsMdns, QuestionUnicastResponseBit) {
+    Builder m;
+    m.u16(0).u16(0x0000).u16(1).u16(0).u16(0).u16(0);
+    m.name("_googlecast._tcp.local").u16(rrtype::kPtr).u16(0x8001);
+    const auto r = decode(m.v(), Dialect::Mdns);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->question.qclass, 1);
+    EXPECT_TRUE(r->question.unicast_response);
+    const auto plain = decode(m.v());
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(plain->question.qclass, 0x8001);
+    EXPECT_FALSE(plain->question.unicast_response);
+}
+
+TEST(DnsMdns, EveryPrefixIsTruncated) {
+    const std::vector<uint8_t> msg = mdns_announcement();
+    for (size_t n = 1; n < msg.size(); ++n) {
+        const auto r = decode(view(msg).first(n), Dialect::Mdns);
+        ASSERT_FALSE(r.ok()) << n;
+        EXPECT_EQ(r.code(), DecodeErrorCode::Truncated) << n;
+        // probe() is a plausibility check: only prefixes cut before the first record's end or
+        // without 11 bytes per further record are rejected.
+        if (n < 12 + 17 + 10 + 4) {
+            EXPECT_FALSE(probe(view(msg).first(n), Dialect::Mdns)) << n;
+        }
+    }
+}
+
+TEST(DnsMdns, ProbeAcceptsAnnouncementsAndKnownAnswerQueries) {
+    const std::vector<uint8_t> announcement = mdns_announcement();
+    // A response without a question is not unicast DNS...
+    EXPECT_FALSE(probe(view(announcement)));
+    // ...but is how mDNS answers (RFC 6762 §6).
+    EXPECT_TRUE(probe(view(announcement), Dialect::Mdns));
+    // Query with two questions and a known answer (RFC 6762 §7.1), QU bit set.
+    Builder q;
+    q.u16(0).u16(0).u16(2).u16(1).u16(0).u16(0);
+    q.name("_airplay._tcp.local").u16(rrtype::kPtr).u16(0x8001);
+    q.name("_raop._tcp.local").u16(rrtype::kPtr).u16(0x0001);
+    q.ptr(12).u16(rrtype::kPtr).u16(1).u32(4500).u16(2).ptr(12);
+    EXPECT_FALSE(probe(q.v()));
+    EXPECT_TRUE(probe(q.v(), Dialect::Mdns));
+    const auto r = decode(q.v(), Dialect::Mdns);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->answers.size(), 1u);
+}
+
+TEST(DnsMdns, ProbeRejects) {
+    const std::vector<uint8_t> good = mdns_announcement();
+    std::vector<uint8_t> op = good;
+    op[2] |= 0x28;  // opcode 5
+    std::vector<uint8_t> rcode = good;
+    rcode[3] |= 0x03;
+    std::vector<uint8_t> empty = good;
+    empty[7] = 0;  // ANCOUNT 0: nothing announced
+    std::vector<uint8_t> klass = good;
+    klass[12 + 17 + 3] = 0x07;  // first record's class 0x8007
+    std::vector<uint8_t> counts = good;
+    counts[7] = 9;  // 9 answers announced in 2 records' bytes
+    for (const auto* m : {&op, &rcode, &empty, &klass, &counts}) {
+        EXPECT_FALSE(probe(view(*m), Dialect::Mdns));
+    }
+    EXPECT_FALSE(probe(hex("000100002112a4425348 6b684638 6f647767 7956"), Dialect::Mdns));
+    uint64_t s = 0x2545F4914F6CDD1Dull;
+    std::vector<uint8_t> buf;
+    int accepted = 0;
+    for (int i = 0; i < 20000; ++i) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        buf.resize(12 + s % 500);
+        for (auto& b : buf) {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            b = static_cast<uint8_t>(s);
+        }
+        accepted += probe(view(buf), Dialect::Mdns) ? 1 : 0;
+        (void)decode(view(buf), Dialect::Mdns);
+    }
+    EXPECT_EQ(accepted, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
 // TcpFramer
 
 struct Collected {

@@ -102,9 +102,12 @@ Decryptor& decryptor() {
 
 // Test-only sealer: builds a protected client Initial (RFC 9001 §5.3, §5.4) around `frames`,
 // padded with PADDING frames to a `datagram`-byte packet. 4-byte packet number.
+// `key_version`: derive the keys of another version than the one written in the header (a
+// reserved version carrying a v1 Initial).
 Bytes seal_initial(uint32_t version, ByteView dcid, ByteView scid, uint32_t pn, ByteView frames,
-                   size_t datagram = 1200, ByteView key_dcid = {}) {
-    auto keys = decryptor().derive_initial_keys(version, key_dcid.empty() ? dcid : key_dcid,
+                   size_t datagram = 1200, ByteView key_dcid = {}, uint32_t key_version = 0) {
+    auto keys = decryptor().derive_initial_keys(key_version != 0 ? key_version : version,
+                                                key_dcid.empty() ? dcid : key_dcid,
                                                 Perspective::Client);
     EXPECT_TRUE(keys.ok());
     const uint8_t type_bits = version == 0x6b3343cf ? 1 : 0;
@@ -697,9 +700,11 @@ TEST(QuicVersion, Classification) {
         {0xfaceb002, VersionFamily::Mvfst, 27, true},
         {0x51303436, VersionFamily::GoogleQ, 0, false},
         {0x51303530, VersionFamily::GoogleQ, 0, false},
-        {0x54303531, VersionFamily::GoogleT, 0, false},
-        {0x1a2a3a4a, VersionFamily::Reserved, 0, false},
-        {0xfafafafa, VersionFamily::Reserved, 0, false},
+        {0x54303530, VersionFamily::GoogleT, 0, true},   // own salt (Wireshark)
+        {0x54303531, VersionFamily::GoogleT, 0, true},
+        {0x54303532, VersionFamily::GoogleT, 0, false},  // no salt known
+        {0x1a2a3a4a, VersionFamily::Reserved, 0, true},  // v1 keys tried, AEAD decides
+        {0xfafafafa, VersionFamily::Reserved, 0, true},
         {0x12345678, VersionFamily::Unknown, 0, false},
         {0x709a50c4, VersionFamily::Unknown, 0, false},  // pre-RFC v2 draft number: not kept
     };
@@ -1157,6 +1162,77 @@ TEST(QuicGQuic, LegacyQ043PublicHeaderChlo) {
     EXPECT_EQ(text(r.gquic_sni), "example.com");
 }
 
+// Legacy-header gQUIC client packet (flags 0x09, CID, version, 1-byte packet number, 12-byte
+// hash) around a STREAM frame 0xa0 on stream 1 whose 2-byte data length is written
+// little-endian (`le`) or big-endian; `private_flags` adds the ≤ Q033 byte after the hash.
+Bytes gquic_legacy_chlo(const char* version, bool le, bool private_flags = false) {
+    const Bytes chlo = concat({hex("43484c4f 0200 0000"), hex("534e4900 10000000"),
+                               hex("56455200 14000000"),
+                               Bytes{'m', 'e', 'e', 't', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+                                     '.', 'o', 'r', 'g'},
+                               Bytes(version, version + 4)});
+    const auto n = static_cast<uint8_t>(chlo.size());
+    return concat({hex("09 0102030405060708"), Bytes(version, version + 4), hex("01"),
+                   Bytes(12, 0xee), private_flags ? hex("00") : Bytes{}, hex("a0 01"),
+                   le ? Bytes{n, 0} : Bytes{0, n}, chlo, Bytes(300, 0)});
+}
+
+TEST(QuicGQuic, Q035ToQ038StreamFieldsAreLittleEndian) {
+    // Wireshark packet-gquic.c: integers little-endian before Q039 (gquic_info->encoding).
+    for (const char* v : {"Q035", "Q036", "Q037", "Q038"}) {
+        const Bytes pkt = gquic_legacy_chlo(v, /*le=*/true);
+        EXPECT_TRUE(probe(view(pkt))) << v;
+        auto h = decode_long_header(view(pkt));
+        ASSERT_TRUE(h.ok()) << v;
+        auto c = decode_gquic_chlo(*h);
+        ASSERT_TRUE(c.ok()) << v << " " << to_string(c.code());
+        EXPECT_EQ(text(c->sni), "meet.example.org") << v;
+        Lent l;
+        const FeedResult r = l.assembler.feed(decryptor(), view(pkt));
+        EXPECT_EQ(r.status, AssemblyStatus::Done) << v;
+        EXPECT_EQ(text(r.gquic_sni), "meet.example.org") << v;
+    }
+    // From Q039 on the same field is big-endian.
+    for (const char* v : {"Q039", "Q043"}) {
+        auto h = decode_long_header(view(gquic_legacy_chlo(v, /*le=*/false)));
+        ASSERT_TRUE(h.ok());
+        auto c = decode_gquic_chlo(*h);
+        ASSERT_TRUE(c.ok()) << v;
+        EXPECT_EQ(text(c->sni), "meet.example.org") << v;
+    }
+    // Q033: a private-flags byte follows the hash.
+    const Bytes q33 = gquic_legacy_chlo("Q033", /*le=*/true, /*private_flags=*/true);
+    auto h33 = decode_long_header(view(q33));
+    ASSERT_TRUE(h33.ok());
+    auto c33 = decode_gquic_chlo(*h33);
+    ASSERT_TRUE(c33.ok());
+    EXPECT_EQ(text(c33->sni), "meet.example.org");
+}
+
+TEST(QuicGQuic, EveryPrefixOfALittleEndianChloIsSafe) {
+    const Bytes pkt = gquic_legacy_chlo("Q035", true);
+    for (size_t n = 0; n < pkt.size(); ++n) {
+        const ByteView prefix = view(pkt).first(n);
+        auto h = decode_long_header(prefix);
+        if (!h.ok()) {
+            EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated ||
+                        h.code() == DecodeErrorCode::NotThisProtocol)
+                << n;
+            continue;
+        }
+        auto c = decode_gquic_chlo(*h);
+        if (c.ok()) {
+            EXPECT_TRUE(c->sni.empty() || c->truncated || text(c->sni) == "meet.example.org") << n;
+        } else {
+            EXPECT_TRUE(c.code() == DecodeErrorCode::Truncated ||
+                        c.code() == DecodeErrorCode::NotThisProtocol)
+                << n << " " << to_string(c.code());
+        }
+        Lent l;
+        (void)l.assembler.feed(decryptor(), prefix);
+    }
+}
+
 TEST(QuicGQuic, Q050IsRecognisedNotDecrypted) {
     // Q050 adopted the 8-bit CID lengths; its Initial payload is encrypted.
     Bytes pkt = concat({hex("c3 51303530 08 0102030405060708 00 00 4020 00000001"),
@@ -1539,12 +1615,171 @@ TEST(QuicAssembler, NotQuicOnlyBeforeTheFlowShowedQuic) {
 }
 
 TEST(QuicAssembler, ReservedVersionWaitsForNegotiation) {
-    // tcpdump__quic_vn.pcap frame 1 pattern: an Initial with version 0x1a2a3a4a.
+    // tcpdump__quic_vn.pcap frame 1 pattern: an Initial with version 0x1a2a3a4a whose payload
+    // is not a v1 Initial: v1 keys are tried, the tag fails, the flow waits for the retry.
     Bytes grease = concat({hex("c71a2a3a4a08 9d5728481287a3b4 00 00 449e"), Bytes(1200, 0x5a)});
+    auto h = decode_long_header(view(grease));
+    ASSERT_TRUE(h.ok());
+    EXPECT_EQ(h->type, PacketType::Initial);  // v1 layout fits
+    EXPECT_EQ(h->packet.size(), 6u + 8 + 1 + 1 + 2 + 0x049e);
     Lent l;
     const FeedResult r = l.assembler.feed(decryptor(), view(grease));
     EXPECT_EQ(r.status, AssemblyStatus::NeedMore);
-    EXPECT_EQ(r.error.code, DecodeErrorCode::Unsupported);
+    EXPECT_EQ(r.error.code, DecodeErrorCode::Malformed);  // authentication failed
+    EXPECT_EQ(l.assembler.decrypt_failures(), 1u);
+    EXPECT_EQ(l.assembler.initials_opened(), 0u);
+    // A reserved-version packet that is no v1 Initial stays Unknown (type bits 01).
+    Bytes other = concat({hex("d71a2a3a4a08 9d5728481287a3b4 00 00 449e"), Bytes(1200, 0x5a)});
+    auto o = decode_long_header(view(other));
+    ASSERT_TRUE(o.ok());
+    EXPECT_EQ(o->type, PacketType::Unknown);
+    Lent l2;
+    EXPECT_EQ(l2.assembler.feed(decryptor(), view(other)).error.code, DecodeErrorCode::Unsupported);
+}
+
+// Google QUIC T05x Initial frames: the IETF CRYPTO frame of kRfcClientCryptoFrame with the gQUIC
+// CRYPTO type 0x08 (same varint offset/length layout).
+Bytes gquic_crypto_frames() {
+    Bytes f = hex(kRfcClientCryptoFrame);
+    f[0] = 0x08;
+    return f;
+}
+
+TEST(QuicReserved, GreaseVersionInitialOpensWithV1Keys) {
+    // Wireshark (packet-quic.c quic_draft_version) maps 0x?a?a?a?a to v1 and decrypts such
+    // Initials; a client probing Version Negotiation sends its v1 Initial under that number.
+    const Bytes frames = hex(kRfcClientCryptoFrame);
+    const Bytes pkt = seal_initial(0x1a2a3a4a, view(kRfcDcid), hex("0102"), 0, view(frames), 1200,
+                                   {}, /*key_version=*/1);
+    EXPECT_TRUE(probe(view(pkt)));
+    auto d = decode(view(pkt));
+    ASSERT_TRUE(d.ok());
+    ASSERT_EQ(d->packets.size(), 1u);
+    EXPECT_EQ(d->packets[0].type, PacketType::Initial);
+    EXPECT_EQ(d->packets[0].packet.size(), pkt.size());
+    Lent l;
+    const FeedResult r = l.assembler.feed(decryptor(), view(pkt));
+    ASSERT_EQ(r.status, AssemblyStatus::Done) << to_string(r.error.code);
+    EXPECT_EQ(r.version, 0x1a2a3a4au);  // the version as seen
+    EXPECT_EQ(l.assembler.version(), 0x1a2a3a4au);
+    EXPECT_EQ(sni_of(r.client_hello), "example.com");
+
+    // tshark 4.0 maps reserved versions to draft-29 instead (salt afbfec28…): found as well.
+    const Bytes d29 = seal_initial(0xfafafafa, view(kRfcDcid), {}, 0, view(frames), 1200, {},
+                                   /*key_version=*/0xff00001d);
+    Lent l29;
+    const FeedResult r29 = l29.assembler.feed(decryptor(), view(d29));
+    ASSERT_EQ(r29.status, AssemblyStatus::Done) << to_string(r29.error.code);
+    EXPECT_EQ(r29.version, 0xfafafafau);
+    EXPECT_EQ(sni_of(r29.client_hello), "example.com");
+}
+
+TEST(QuicGoogleT, InitialKeysUseTheT05xSalts) {
+    // Expected values computed with tools/gen_captures.py quic_initial_keys() (Python hmac +
+    // the salts of Wireshark packet-quic.c), DCID of RFC 9001 Appendix A.
+    struct Case {
+        uint32_t version;
+        const char* key;
+        const char* iv;
+        const char* hp;
+    };
+    for (const Case& c : {Case{0x54303530, "80ab8e0313d2c851aaff5405824a916a",
+                               "aedd2abe20b9eff2116e4429", "d3a731204b1c81e9644f91bd062633a9"},
+                          Case{0x54303531, "e66b805440a16d39f1889b2726d1cc5c",
+                               "efdd37eda34f2f7080bb140c", "34ebf45dc367d3502a9fe09cfd3fd9f6"}}) {
+        auto k = decryptor().derive_initial_keys(c.version, view(kRfcDcid), Perspective::Client);
+        ASSERT_TRUE(k.ok()) << std::hex << c.version;
+        EXPECT_EQ(Bytes(k->key.begin(), k->key.end()), hex(c.key));
+        EXPECT_EQ(Bytes(k->iv.begin(), k->iv.end()), hex(c.iv));
+        EXPECT_EQ(Bytes(k->hp.begin(), k->hp.end()), hex(c.hp));
+    }
+    EXPECT_EQ(decryptor().derive_initial_keys(0x51303530, view(kRfcDcid), Perspective::Client).code(),
+              DecodeErrorCode::Unsupported);  // Q050: not handled
+}
+
+TEST(QuicGoogleT, T050AndT051InitialsYieldTheClientHello) {
+    for (uint32_t version : {0x54303530u, 0x54303531u}) {
+        const Bytes frames = concat({hex("07"), gquic_crypto_frames()});  // PING, CRYPTO
+        const Bytes pkt = seal_initial(version, view(kRfcDcid), hex("0a0b0c0d"), 0, view(frames));
+        EXPECT_TRUE(probe(view(pkt)));
+        Lent l;
+        const FeedResult r = l.assembler.feed(decryptor(), view(pkt));
+        ASSERT_EQ(r.status, AssemblyStatus::Done) << std::hex << version;
+        EXPECT_EQ(r.kind, HandshakeKind::TlsClientHello);
+        EXPECT_EQ(r.version, version);
+        EXPECT_EQ(sni_of(r.client_hello), "example.com");
+        EXPECT_EQ(l.assembler.initials_opened(), 1u);
+    }
+}
+
+TEST(QuicGoogleT, IetfFrameTypesAreNotGQuicOnes) {
+    // In a T050 Initial 0x06 is gQUIC STOP_WAITING, not CRYPTO: parsing stops, no hello.
+    const Bytes frames = hex(kRfcClientCryptoFrame);
+    const Bytes pkt = seal_initial(0x54303530, view(kRfcDcid), {}, 0, view(frames));
+    Lent l;
+    const FeedResult r = l.assembler.feed(decryptor(), view(pkt));
+    EXPECT_EQ(r.status, AssemblyStatus::NeedMore);
+    EXPECT_NE(l.assembler.anomalies() & bit(Anomaly::UnknownFrame), 0u);
+}
+
+TEST(QuicGoogleT, GQuicFrameParser) {
+    const Bytes crypto = gquic_crypto_frames();
+    // PING, CRYPTO, then PADDING that swallows the rest (even non-zero bytes).
+    const Bytes plain = concat({hex("07"), crypto, hex("00 00 00 ff 01")});
+    auto f = parse_gquic_initial_frames(view(plain));
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->ping_frames, 1u);
+    ASSERT_EQ(f->crypto.size(), 1u);
+    EXPECT_EQ(f->crypto[0].offset, 0u);
+    EXPECT_EQ(f->crypto[0].data.size(), crypto.size() - 4);  // type + 1-byte offset + 2-byte length
+    EXPECT_EQ(f->padding_bytes, 5u);
+    EXPECT_FALSE(f->stopped_on_unknown);
+    // Every prefix: Truncated inside the CRYPTO frame, never a crash or an overread.
+    for (size_t n = 0; n <= plain.size(); ++n) {
+        auto p = parse_gquic_initial_frames(view(plain).first(n));
+        if (n > 1 && n < 1 + crypto.size()) {
+            EXPECT_EQ(p.code(), DecodeErrorCode::Truncated) << n;
+        } else {
+            EXPECT_TRUE(p.ok()) << n;
+        }
+    }
+    // An ACK (0x40) stops parsing; a CRYPTO length past the end is Truncated; a huge offset is
+    // Malformed.
+    auto ack = parse_gquic_initial_frames(hex("40 01 02"));
+    ASSERT_TRUE(ack.ok());
+    EXPECT_TRUE(ack->stopped_on_unknown);
+    EXPECT_EQ(ack->unknown_frame_type, 0x40u);
+    EXPECT_EQ(parse_gquic_initial_frames(hex("08 00 44 00 01 02")).code(), DecodeErrorCode::Truncated);
+    EXPECT_EQ(parse_gquic_initial_frames(hex("08 ff ff ff ff ff ff ff ff 01 aa")).code(),
+              DecodeErrorCode::Malformed);
+}
+
+TEST(QuicRobustness, EveryPrefixOfGreaseAndT05xInitialsIsSafe) {
+    const Bytes ietf = hex(kRfcClientCryptoFrame);
+    const Bytes gq = gquic_crypto_frames();
+    const std::vector<Bytes> pkts = {
+        seal_initial(0x1a2a3a4a, view(kRfcDcid), {}, 0, view(ietf), 1200, {}, 1),
+        seal_initial(0x54303530, view(kRfcDcid), {}, 0, view(gq)),
+        seal_initial(0x54303531, view(kRfcDcid), {}, 0, view(gq)),
+    };
+    for (const Bytes& pkt : pkts) {
+        for (size_t n = 0; n < pkt.size(); ++n) {
+            const ByteView prefix = view(pkt).first(n);
+            auto h = decode_long_header(prefix);
+            if (!h.ok()) {
+                EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated ||
+                            h.code() == DecodeErrorCode::NotThisProtocol)
+                    << n << " " << to_string(h.code());
+            } else {
+                // Reserved versions fall back to the invariants when the v1 Length does not fit.
+                EXPECT_EQ(h->version.family, VersionFamily::Reserved) << n;
+                EXPECT_EQ(h->type, PacketType::Unknown) << n;
+            }
+            Lent l;
+            const FeedResult r = l.assembler.feed(decryptor(), prefix);
+            EXPECT_NE(r.status, AssemblyStatus::Done) << n;
+        }
+    }
 }
 
 TEST(QuicDecryptor, NoOpenSslAllocationAfterConstruction) {

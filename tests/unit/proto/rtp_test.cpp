@@ -622,6 +622,73 @@ TEST(StreamStats, DynamicPayloadClockRules) {
     EXPECT_EQ(sig.clock_rate_hz(), 16000u);
 }
 
+TEST(StreamStats, PayloadTypeIsTheDominantOne) {
+    // Comfort noise (PT 13) opens the stream (a muted start), then Opus (PT 111) carries it:
+    // the stream's type is 111, not the first one seen.
+    StreamStats s;
+    Gen g;
+    g.pt = 13;
+    for (int i = 0; i < 3; ++i) s.add(g.next());
+    g.pt = 111;
+    for (int i = 0; i < 50; ++i) s.add(g.next());
+    g.pt = 13;
+    for (int i = 0; i < 2; ++i) s.add(g.next());
+    EXPECT_EQ(s.payload_type(), 111);
+    EXPECT_EQ(s.first_payload_type(), 13);
+    EXPECT_EQ(s.payload_type_changes(), 2u);
+
+    // PCMU with a few RFC 4733 events in the middle.
+    StreamStats pcmu;
+    Gen u;
+    for (int i = 0; i < 30; ++i) {
+        u.pt = (i >= 10 && i < 16) ? 101 : 0;
+        pcmu.add(u.next());
+    }
+    EXPECT_EQ(pcmu.payload_type(), 0);
+}
+
+TEST(StreamStats, PayloadTypeTiesGoToTheFirstSeen) {
+    StreamStats s;
+    Gen g;
+    g.pt = 8;
+    for (int i = 0; i < 5; ++i) s.add(g.next());
+    g.pt = 0;
+    for (int i = 0; i < 5; ++i) s.add(g.next());
+    EXPECT_EQ(s.payload_type(), 8);
+    s.add(g.next());  // one more PCMU: now the majority
+    EXPECT_EQ(s.payload_type(), 0);
+
+    StreamStats empty;
+    EXPECT_EQ(empty.payload_type(), 0);
+}
+
+TEST(StreamStats, PayloadTypeCountersAreBounded) {
+    // More distinct types than counters: each of six types once, then PT 96 dominates. The
+    // late type still wins; the counters never grow past kPayloadTypeSlots.
+    StreamStats s;
+    Gen g;
+    for (uint8_t pt : {0, 8, 9, 13, 18, 101}) {
+        g.pt = pt;
+        s.add(g.next());
+    }
+    g.pt = 96;
+    for (int i = 0; i < 4; ++i) s.add(g.next());
+    EXPECT_EQ(s.payload_type(), 96);
+
+    // Adversarial: 128 types round-robin, then a run of 0. Only the run's type can win.
+    StreamStats r;
+    Gen h;
+    for (int round = 0; round < 3; ++round) {
+        for (int pt = 0; pt < 128; ++pt) {
+            h.pt = static_cast<uint8_t>(pt);
+            r.add(h.next());
+        }
+    }
+    h.pt = 0;
+    for (int i = 0; i < 200; ++i) r.add(h.next());
+    EXPECT_EQ(r.payload_type(), 0);
+}
+
 TEST(StreamStats, WiresharkModeQuirks) {
     // Timestamp below the first one: "wrong timestamp", no jitter update.
     StreamStats s(JitterMode::Wireshark);
@@ -723,7 +790,7 @@ TEST(RtpConformance, LossAndMaxJitterMatchTshark) {
                     s.wireshark.payload_type(), static_cast<long long>(s.wireshark.lost()),
                     static_cast<long long>((*t)["lost"].get<int64_t>()), s.wireshark.max_jitter_ms(),
                     s.rfc.max_jitter_ms(), want);
-        if (s.wireshark.payload_type() >= 96) continue;  // tshark: no clock without SDP
+        if (s.wireshark.first_payload_type() >= 96) continue;  // tshark: no clock without SDP
         ++static_compared;
         EXPECT_NEAR(s.wireshark.max_jitter_ms(), want, 0.05 * want + 1e-3) << where;
         // RFC 3550 mode differs only where tshark's reference handling does
