@@ -935,6 +935,24 @@ def sc_field_p2p_remote_first(s):
     }
 
 
+@scenario('field_third_party_and_cname')
+def sc_field_third_party_and_cname(s):
+    """Names that are not the vendor's own (10.1.0.17): a browser fetches
+    from a CDN on Whereby's third-party list (d1x.cloudfront.net, TLS 443,
+    works) with no Whereby name anywhere in the capture - that says nothing
+    about Whereby. It also resolves media-eu.agora.io, which is a CNAME to
+    edge7.cdn-agora.example.net, and connects to the address on TCP 7777,
+    a port no Agora requirement lists: a catalog gap of Agora's, named by
+    the Agora name that led to it, not by the CNAME target."""
+    C, CDN, EDGE = '10.1.0.17', '203.0.113.140', '198.51.100.177'
+    t = s.resolve(0, C, 'd1x.cloudfront.net', CDN)
+    s.tls(t + ms(2), C, CDN, 'd1x.cloudfront.net', exchanges=((300, 4000),))
+    t = s.resolve(sec(1), C, 'media-eu.agora.io', EDGE, cname='edge7.cdn-agora.example.net')
+    c, _ = s.tcp_plain(t + ms(3), C, EDGE, 7777, ((120, 300), (80, 90)))
+    c.close(sec(4))
+    return ['agora_2018', 'agora_2020', 'whereby'], {}
+
+
 @scenario('field_table_overflow')
 def sc_field_table_overflow(s):
     """A busy mirror port in miniature (10.1.0.15): Whereby's TURN server

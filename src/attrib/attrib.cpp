@@ -715,6 +715,17 @@ std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, c
     return std::nullopt;
 }
 
+// The name that made a flow a vendor's catalog gap: the first of its names
+// that is the vendor's (not a CNAME target or another vendor's name the same
+// address answered for).
+std::string gap_name(const FlowFacts& f, const Catalog& c, uint16_t vendor) {
+    for (const auto& n : effective_names(f)) {
+        const catalog::VendorMatches vm = c.vendor_for_host(n.name);
+        if (std::find(vm.view().begin(), vm.view().end(), vendor) != vm.view().end()) return n.name;
+    }
+    return f.names.empty() ? "" : f.names[0].name;
+}
+
 std::string destinations_text(const Entry& e) {
     std::string s;
     for (const auto& d : e.destinations) s += (s.empty() ? "" : " ") + d.as_written;
@@ -969,8 +980,13 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
                 for (const auto& n : f.names) named_initiator |= n.source == "dns-initiator";
                 bool counted_any = false;
                 for (const auto& m : matches) {
-                    const std::optional<EntryFlow> ef = entry_flow(f, fo, entries[m.entry].direction, named_initiator);
-                    const bool counted = decisive(m.evidence) && ef.has_value();
+                    const Entry& e = entries[m.entry];
+                    const std::optional<EntryFlow> ef = entry_flow(f, fo, e.direction, named_initiator);
+                    // Third-party names (a CDN on the vendor's list) never show
+                    // that the vendor is in use: they count for its entry only
+                    // when the vendor is active by its own names.
+                    const bool counted = decisive(m.evidence) && ef.has_value() &&
+                                         (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
                     counted_any |= counted;
                     if (counted) per_entry[m.entry].add(*ef);
                     sqlite3_bind_int64(ins_match, 1, run_id);
@@ -988,7 +1004,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
                     sqlite3_bind_int64(ins_gap, 1, run_id);
                     sqlite3_bind_int64(ins_gap, 2, static_cast<sqlite3_int64>(f.id));
                     bind_text(ins_gap, 3, c.vendors()[v]);
-                    bind_text(ins_gap, 4, f.names.empty() ? "" : f.names[0].name);
+                    bind_text(ins_gap, 4, gap_name(f, c, v));
                     db.step_done(ins_gap, "writing an unmatched flow");
                 }
                 if (!gaps.empty()) ++out.vendor_gap_flows;

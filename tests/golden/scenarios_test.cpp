@@ -223,6 +223,15 @@ TEST(FieldTruth, RemoteFirstLegIsJudgedFromTheInside) {
               std::vector<std::string>{"blocked:stun-timeout"});
 }
 
+// A catalog gap is named by the vendor's own name that led to it, not by a
+// CNAME target the same answer carried.
+TEST(FieldTruth, CatalogGapIsNamedByTheVendorsName) {
+    TempDb db;
+    attributed(db, "field_third_party_and_cname");
+    EXPECT_EQ(query_rows(db.path(), "SELECT vendor, name FROM unmatched_flow"),
+              std::vector<std::string>{"Agora\tmedia-eu.agora.io"});
+}
+
 // An evicted flow's answer that comes back as a flow of its own must not
 // turn the request into "blocked": the split is unknowable, and the run says
 // how many flows the full table evicted.
