@@ -122,16 +122,22 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
         if (!handle->pcapng->open())
             throw CaptureError(CaptureErrorKind::NotACapture,
                                path + ": not a pcap/pcapng capture (pcapng: " + handle->pcapng->error() + ")");
+        // The file is refused only when no interface has a link type callwall
+        // decodes; packets of the others count as undecoded.
+        const PcapngReader& ng = *handle->pcapng;
+        size_t usable = 0;
+        while (usable < ng.interfaces() && !decode::link_type_supported(ng.linktype(usable))) ++usable;
+        if (usable == ng.interfaces()) {
+            const uint32_t lt = ng.linktype(0);
+            const char* n = pcap_datalink_val_to_name(static_cast<int>(lt));
+            throw CaptureError(CaptureErrorKind::UnknownLinkType,
+                               path + ": link type " + std::to_string(lt) + " (" + (n ? n : "unknown") + ") is not supported" +
+                                   (ng.interfaces() > 1 ? ", nor those of its other interfaces" : ""));
+        }
         auto src = std::unique_ptr<PcapSource>(new PcapSource());
         src->name_ = path;
-        src->linktype_ = handle->pcapng->first_linktype();
+        src->linktype_ = ng.linktype(usable);
         src->handle_ = std::move(handle);
-        if (!decode::link_type_supported(src->linktype_)) {
-            const char* n = pcap_datalink_val_to_name(static_cast<int>(src->linktype_));
-            throw CaptureError(CaptureErrorKind::UnknownLinkType,
-                               path + ": link type " + std::to_string(src->linktype_) + " (" + (n ? n : "unknown") +
-                                   ") of its first interface is not supported");
-        }
         return src;
     }
 

@@ -280,10 +280,18 @@ bool PcapngReader::open() noexcept {
     if (b == Block::Error) return false;
     if (block_type_ != kShbType) return fail("does not start with a Section Header Block");
     if (!section_header()) return false;
+    // Every interface described before the first packet is known once this
+    // returns (a file whose first interface has a link type callwall does not
+    // decode may have others it does). The first packet block stays in the
+    // buffer for next(). Damage found after an interface was described is
+    // reported by next(), as damage after the file header.
     for (;;) {
         switch (read_block()) {
-            case Block::End: return fail("the capture has no Interface Description Block");
-            case Block::Error: return false;
+            case Block::End:
+                if (ifaces_.empty()) return fail("the capture has no Interface Description Block");
+                done_ = Status::End;
+                return true;
+            case Block::Error: return !ifaces_.empty();
             case Block::Read: break;
         }
         switch (block_type_) {
@@ -291,14 +299,16 @@ bool PcapngReader::open() noexcept {
                 if (!section_header()) return false;
                 continue;
             case kIdbType:
-                if (!interface_description()) return false;
-                first_linktype_ = ifaces_[0].linktype;
-                return true;
+                if (!interface_description()) return !ifaces_.empty();
+                continue;
             case kEpbType:
             case kSpbType:
             case kPbType:
-                return fail("a packet block at offset %llu comes before any Interface Description Block",
-                            static_cast<unsigned long long>(block_offset_));
+                if (ifaces_.empty())
+                    return fail("a packet block at offset %llu comes before any Interface Description Block",
+                                static_cast<unsigned long long>(block_offset_));
+                pending_ = true;
+                return true;
             default: continue;  // skipped
         }
     }
@@ -307,6 +317,12 @@ bool PcapngReader::open() noexcept {
 PcapngReader::Status PcapngReader::next(RawFrame& frame) noexcept {
     // Each turn consumes one whole block of at least 12 bytes: the loop ends
     // at the end of the input or at the first bad block.
+    if (pending_) {  // the packet block open() stopped at
+        pending_ = false;
+        const int r = packet(frame);
+        if (r > 0) return Status::Frame;
+        if (r < 0) return done_;
+    }
     while (done_ == Status::Frame) {
         switch (read_block()) {
             case Block::End: done_ = Status::End; return done_;

@@ -52,18 +52,22 @@ public:
     /// read to tell pcapng from pcap); they are read first.
     explicit PcapngReader(FILE* file, const uint8_t* prefix = nullptr, size_t prefix_len = 0);
 
-    /// Reads the Section Header Block and the blocks up to the first
-    /// Interface Description Block. false: the stream is not a usable pcapng
-    /// file and error() says why.
+    /// Reads the Section Header Block and the blocks up to the first packet
+    /// block (kept for next()), so every interface described before it is
+    /// known. false: the stream is not a usable pcapng file (no interface
+    /// described) and error() says why.
     [[nodiscard]] bool open() noexcept;
     /// The next packet. `frame.bytes` is valid until the next call. Error: the
     /// file is damaged from here on; error() says what and where. After End or
     /// Error every further call returns the same.
     Status next(RawFrame& frame) noexcept;
     [[nodiscard]] const char* error() const noexcept { return error_; }
-    /// The first interface's link type (the file's "link type" for callers
-    /// that want one).
-    [[nodiscard]] uint32_t first_linktype() const noexcept { return first_linktype_; }
+    /// The interfaces of the current section (after open(): those described
+    /// before the first packet) and their link types.
+    [[nodiscard]] size_t interfaces() const noexcept { return ifaces_.size(); }
+    [[nodiscard]] uint32_t linktype(size_t interface) const noexcept {
+        return interface < ifaces_.size() ? ifaces_[interface].linktype : 0;
+    }
 
 private:
     struct Interface {
@@ -95,7 +99,7 @@ private:
     uint64_t offset_ = 0;        ///< file offset of the next byte
     bool big_endian_ = false;    ///< the current section's byte order
     std::vector<Interface> ifaces_;  ///< the current section's interfaces
-    uint32_t first_linktype_ = 0;
+    bool pending_ = false;  ///< open() left a packet block in buf_ for next()
     Status done_ = Status::Frame;  ///< sticky End/Error
     char error_[192] = {};
 };

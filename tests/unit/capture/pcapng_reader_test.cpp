@@ -535,6 +535,60 @@ TEST(PcapngSource, DamageIsReportedAsAnErrorAfterTheGoodFrames) {
     fs::remove(p);
 }
 
+// A Wireshark capture on a USB monitor and an Ethernet port: the first
+// interface's link type is one callwall does not decode, the second's it does.
+TEST(PcapngSource, FirstInterfaceUndecodableTheOthersAreRead) {
+    Writer w;
+    w.shb();
+    w.idb(189);  // LINKTYPE_USB_LINUX
+    w.idb(1);
+    w.epb(0, 1, frame_bytes(1, 48));
+    w.epb(1, 2, frame_bytes(2, 60));
+    const fs::path p = write_temp("usb-eth.pcapng", w.out);
+    auto src = PcapSource::open_file(p.string());
+    EXPECT_EQ(src->linktype(), 1u);
+    NextStatus end{};
+    const auto frames = source_frames(*src, end);
+    EXPECT_EQ(end, NextStatus::End) << src->error();
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[0].linktype, 189u);
+    EXPECT_EQ(frames[1].linktype, 1u);
+    fs::remove(p);
+}
+
+TEST(PcapngSource, NoDecodableInterfaceIsAnUnknownLinkType) {
+    Writer w;
+    w.shb();
+    w.idb(189);
+    w.idb(147);  // LINKTYPE_USER0
+    w.epb(0, 1, frame_bytes(1, 48));
+    const fs::path p = write_temp("usb.pcapng", w.out);
+    try {
+        (void)PcapSource::open_file(p.string());
+        ADD_FAILURE() << "opened";
+    } catch (const CaptureError& e) {
+        EXPECT_EQ(e.kind(), CaptureErrorKind::UnknownLinkType);
+        EXPECT_NE(std::string(e.what()).find("link type 189"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("nor those of its other interfaces"), std::string::npos) << e.what();
+    }
+    fs::remove(p);
+}
+
+TEST(PcapngSource, DamageRightAfterTheInterfacesIsADamagedFileNotAnUnreadableOne) {
+    Writer w;
+    w.shb();
+    w.idb(1);
+    w.epb(0, 1, frame_bytes(1, 48));
+    w.out.resize(w.out.size() - 8);
+    const fs::path p = write_temp("cut-first.pcapng", w.out);
+    auto src = PcapSource::open_file(p.string());
+    NextStatus end{};
+    EXPECT_TRUE(source_frames(*src, end).empty());
+    EXPECT_EQ(end, NextStatus::Error);
+    EXPECT_NE(src->error().find("truncated"), std::string::npos) << src->error();
+    fs::remove(p);
+}
+
 TEST(PcapngSource, UnusablePcapngIsNotACapture) {
     Writer w;
     w.shb();
