@@ -146,9 +146,10 @@ def main():
     ap.add_argument('--out', default=os.path.join(here, '..', 'captures', 'field'))
     ap.add_argument('--fuzz-seed', metavar='FILE', help='also write the pcapng fuzz seed to FILE')
     args = ap.parse_args()
-    if args.fuzz_seed:
-        fuzz_seed(args.fuzz_seed)
     os.makedirs(args.out, exist_ok=True)
+    if args.fuzz_seed:
+        os.makedirs(os.path.dirname(os.path.abspath(args.fuzz_seed)), exist_ok=True)
+        fuzz_seed(args.fuzz_seed)
     for name, fn in CAPTURES.items():
         n = fn(os.path.join(args.out, name))
         print(f'{name}: {n} packets')
