@@ -1,15 +1,18 @@
 // libpcap-backed sources. See capture/pcap_source.hpp.
 #include "callwall/capture/pcap_source.hpp"
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio_ext.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "callwall/capture/mapped_file.hpp"
+#include "callwall/capture/pcapng_reader.hpp"
 #include "callwall/decode/packet.hpp"
 
 namespace callwall::capture {
@@ -17,10 +20,51 @@ namespace callwall::capture {
 struct PcapSource::Handle {
     pcap_t* pcap = nullptr;
     std::unique_ptr<MappedFile> mapped;  ///< what pcap reads, for a mapped file; outlives pcap's stream
+    // A pcapng file is read by PcapngReader from this stream instead (libpcap
+    // refuses files whose interfaces differ in link type; see pcapng_reader.hpp).
+    std::unique_ptr<PcapngReader> pcapng;
+    FILE* pcapng_file = nullptr;
     ~Handle() {
         if (pcap) pcap_close(pcap);
+        pcapng.reset();
+        if (pcapng_file) std::fclose(pcapng_file);
     }
 };
+
+namespace {
+// A stream that gives back the bytes already read from a pipe to tell pcapng
+// from pcap, then the rest of the pipe: libpcap reads the magic itself.
+struct PrefixedStream {
+    FILE* inner;
+    uint8_t head[4];
+    size_t len, pos = 0;
+
+    static ssize_t read(void* self, char* buf, size_t n) noexcept {
+        auto* s = static_cast<PrefixedStream*>(self);
+        size_t got = 0;
+        while (got < n && s->pos < s->len) buf[got++] = static_cast<char>(s->head[s->pos++]);
+        if (got < n) got += std::fread(buf + got, 1, n - got, s->inner);
+        if (got == 0 && std::ferror(s->inner)) return -1;
+        return static_cast<ssize_t>(got);
+    }
+    static int close(void* self) noexcept {
+        auto* s = static_cast<PrefixedStream*>(self);
+        const int rc = std::fclose(s->inner);
+        delete s;
+        return rc;
+    }
+};
+
+/// The first 4 bytes of a regular file, read without moving any stream; 0 when short.
+uint32_t peek_magic(const std::string& path) noexcept {
+    uint8_t m[4] = {};
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    const bool ok = ::pread(fd, m, 4, 0) == 4;
+    ::close(fd);
+    return ok ? uint32_t{m[0]} | uint32_t{m[1]} << 8 | uint32_t{m[2]} << 16 | uint32_t{m[3]} << 24 : 0;
+}
+}  // namespace
 
 PcapSource::~PcapSource() = default;
 
@@ -46,6 +90,57 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     // One thread at a time reads this FILE (the analyser, or the read-ahead
     // thread it is handed to): stdio need not lock it on every fread.
     __fsetlocking(f, FSETLOCKING_BYCALLER);
+
+    // pcapng (a Section Header Block first) goes to PcapngReader. A regular
+    // file is peeked at through its own descriptor; a pipe's first bytes are
+    // read from the stream and handed back to whichever reader gets it.
+    uint8_t head[4] = {};
+    size_t head_len = 0;
+    bool pcapng = false;
+    if (S_ISREG(st.st_mode)) {
+        pcapng = peek_magic(path) == PcapngReader::kShbType;
+    } else {
+        head_len = std::fread(head, 1, sizeof head, f);
+        pcapng = head_len == 4 && (uint32_t{head[0]} | uint32_t{head[1]} << 8 | uint32_t{head[2]} << 16 |
+                                   uint32_t{head[3]} << 24) == PcapngReader::kShbType;
+        if (!pcapng) {
+            auto* wrap = new PrefixedStream{f, {head[0], head[1], head[2], head[3]}, head_len};
+            const cookie_io_functions_t io{&PrefixedStream::read, nullptr, nullptr, &PrefixedStream::close};
+            FILE* g = fopencookie(wrap, "r", io);
+            if (!g) {
+                delete wrap;
+                std::fclose(f);
+                throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
+            }
+            __fsetlocking(g, FSETLOCKING_BYCALLER);
+            f = g;
+        }
+    }
+    if (pcapng) {
+        handle->pcapng_file = f;
+        handle->pcapng = std::make_unique<PcapngReader>(f, head, head_len);
+        if (!handle->pcapng->open())
+            throw CaptureError(CaptureErrorKind::NotACapture,
+                               path + ": not a pcap/pcapng capture (pcapng: " + handle->pcapng->error() + ")");
+        // The file is refused only when no interface has a link type callwall
+        // decodes; packets of the others count as undecoded.
+        const PcapngReader& ng = *handle->pcapng;
+        size_t usable = 0;
+        while (usable < ng.interfaces() && !decode::link_type_supported(ng.linktype(usable))) ++usable;
+        if (usable == ng.interfaces()) {
+            const uint32_t lt = ng.linktype(0);
+            const char* n = pcap_datalink_val_to_name(static_cast<int>(lt));
+            throw CaptureError(CaptureErrorKind::UnknownLinkType,
+                               path + ": link type " + std::to_string(lt) + " (" + (n ? n : "unknown") + ") is not supported" +
+                                   (ng.interfaces() > 1 ? ", nor those of its other interfaces" : ""));
+        }
+        auto src = std::unique_ptr<PcapSource>(new PcapSource());
+        src->name_ = path;
+        src->linktype_ = ng.linktype(usable);
+        src->handle_ = std::move(handle);
+        return src;
+    }
+
     char err[PCAP_ERRBUF_SIZE] = {};
     // pcap_fopen_offline_with_tstamp_precision takes ownership of f.
     handle->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -106,6 +201,8 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {
 }
 
 void PcapSource::set_filter(const std::string& expression) {
+    if (!handle_->pcap)
+        throw CaptureError(CaptureErrorKind::Filter, name_ + ": filters are not supported on pcapng files");
     bpf_program prog{};
     if (pcap_compile(handle_->pcap, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
         throw CaptureError(CaptureErrorKind::Filter,
@@ -130,6 +227,18 @@ int64_t to_us(const timeval& tv) noexcept {
 }  // namespace
 
 NextStatus PcapSource::next(RawFrame& frame) noexcept {
+    if (handle_->pcapng) {
+        switch (handle_->pcapng->next(frame)) {
+            case PcapngReader::Status::Frame: return NextStatus::Frame;
+            case PcapngReader::Status::End: return NextStatus::End;
+            case PcapngReader::Status::Error: break;
+        }
+        if (handle_->mapped && handle_->mapped->shrank())
+            error_ = "the file was truncated while it was being read";
+        else
+            error_ = handle_->pcapng->error();
+        return NextStatus::Error;
+    }
     pcap_pkthdr* hdr = nullptr;
     const u_char* data = nullptr;
     const int rc = pcap_next_ex(handle_->pcap, &hdr, &data);
@@ -168,7 +277,9 @@ void PcapSource::set_nonblocking() {
         throw CaptureError(CaptureErrorKind::Other, name_ + ": cannot switch to non-blocking reads: " + err);
 }
 
-void PcapSource::break_loop() noexcept { pcap_breakloop(handle_->pcap); }
+void PcapSource::break_loop() noexcept {
+    if (handle_->pcap) pcap_breakloop(handle_->pcap);  // a pcapng file has no pcap_t: it ends at its end
+}
 
 int PcapSource::selectable_fd() const noexcept { return live_ ? pcap_get_selectable_fd(handle_->pcap) : -1; }
 

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "callwall/attrib/attrib.hpp"
@@ -115,6 +116,34 @@ int run_analyze(int argc, char** argv) {
     }
     const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
     if (!cat) return kExitCatalog;
+
+    // The same file named twice (a.pcap a.pcap, ./a.pcap, a symlink or hard
+    // link to it) is read once: its packets would otherwise count twice.
+    // Files are the same when device and inode are; what cannot be stat'ed
+    // stays in the list and fails to open below with its own message.
+    {
+        std::vector<std::string> unique;
+        std::vector<std::pair<dev_t, ino_t>> seen;
+        for (const auto& f : files) {
+            struct stat st {};
+            if (::stat(f.c_str(), &st) == 0) {
+                const std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
+                bool dup = false;
+                for (size_t k = 0; k < seen.size() && !dup; ++k) {
+                    if (seen[k] != id) continue;
+                    dup = true;
+                    std::fprintf(stderr, "callwall: warning: %s is the same file as %s; reading it once\n", f.c_str(),
+                                 unique[k].c_str());
+                }
+                if (dup) continue;
+                seen.push_back(id);
+            } else {
+                seen.emplace_back(dev_t(-1), ino_t(-1));  // keeps seen[k] beside unique[k]; matches nothing real
+            }
+            unique.push_back(f);
+        }
+        files = std::move(unique);
+    }
 
     // Open every input before touching the database so a typo costs nothing.
     std::vector<std::unique_ptr<capture::PcapSource>> sources;

@@ -6,7 +6,8 @@
 //
 // The workload is tools/gen_workload.py --packets 300000 (cached in /tmp);
 // callwall reads it several times in one run so the signal lands mid-analysis
-// even on a fast machine.
+// even on a fast machine. It reads copies (cached in /tmp too): `analyze`
+// reads a file named twice only once.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
@@ -46,6 +47,30 @@ std::string workload(std::string& why) {
     return cached;
 }
 
+/// `base` and kCopies - 1 copies of it (cached beside it), as distinct files;
+/// empty when a copy cannot be made.
+std::vector<std::string> workload_copies(const std::string& base, std::string& why) {
+    std::vector<std::string> files{base};
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(base, ec);
+    for (int i = 1; i < kCopies && !ec; ++i) {
+        const std::string copy = base.substr(0, base.rfind(".pcap")) + "-copy" + std::to_string(i) + ".pcap";
+        std::error_code ec2;
+        if (std::filesystem::file_size(copy, ec2) != size || ec2) {
+            const std::string tmp = copy + ".tmp." + std::to_string(::getpid());
+            std::filesystem::copy_file(base, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+            if (!ec) std::filesystem::rename(tmp, copy, ec);  // atomic, as for the workload itself
+            if (ec) std::filesystem::remove(tmp, ec2);
+        }
+        files.push_back(copy);
+    }
+    if (ec) {
+        why = "cannot copy " + base + ": " + ec.message();
+        return {};
+    }
+    return files;
+}
+
 class Durability : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -55,6 +80,8 @@ protected:
         std::string why;
         workload_ = workload(why);
         if (workload_.empty()) GTEST_SKIP() << "no workload capture: " << why;
+        workloads_ = workload_copies(workload_, why);
+        if (workloads_.empty()) GTEST_SKIP() << "no copies of the workload capture: " << why;
     }
 
     RunResult callwall(const std::vector<std::string>& args) {
@@ -76,7 +103,7 @@ protected:
 
     std::vector<std::string> big_run_args(const std::string& db) {
         std::vector<std::string> argv{bin_, "analyze"};
-        for (int i = 0; i < kCopies; ++i) argv.push_back(workload_);
+        argv.insert(argv.end(), workloads_.begin(), workloads_.end());
         argv.push_back("--db");
         argv.push_back(db);
         return argv;
@@ -134,6 +161,7 @@ protected:
     std::string bin_;
     TempDir dir_{"durability"};
     std::string workload_;
+    std::vector<std::string> workloads_;  // kCopies distinct files with the workload's bytes
 };
 
 TEST_F(Durability, SigintFinishesRunAsInterrupted) { interrupt_with(SIGINT); }
