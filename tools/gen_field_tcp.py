@@ -160,7 +160,11 @@ def cap_tcp_gap_resync(out, rng):
     seen, and every ChannelData not in a lost segment.
     Flow 2, DNS over TCP 53: the segment holding the second half of answer 2
     and the first half of answer 3 is lost; answers 1, 4 and 5 must be
-    recorded, queries 2 and 3 stay unanswered."""
+    recorded, queries 2 and 3 stay unanswered.
+    Flow 3, ICE-TCP (RFC 4571 framing, no TURN): the client segment holding
+    the tail of RTP frame 12 and the head of frame 13 is lost, and server
+    RTP frame 20 is lost; the framing is kept after the gap although the
+    next frame is media, not STUN (28 + 29 RTP packets, direct)."""
     cap = g.Cap()
     c = g.TcpConn(cap, g.CLIENT, g.TURN_SERVER, 47301, 3478, rng=rng)
     t0 = c.handshake(0)
@@ -193,6 +197,8 @@ def cap_tcp_gap_resync(out, rng):
     dr.emit(drop={2})
     d.pkt('c', t + ms(60), 'A')
     d.close(t + ms(70))
+
+    ice_tcp_session(cap, rng, ms(10), 9001, drop_c=12, drop_s=20)
     g.write_pcap(os.path.join(out, 'tcp_gap_resync.pcap'), g.DLT_EN10MB, cap.frames())
 
 
@@ -261,6 +267,44 @@ def cap_tls_proxy_preambles(out, rng):
     g.write_pcap(os.path.join(out, 'tls_proxy_preambles.pcap'), g.DLT_EN10MB, cap.frames())
 
 
+def ice_tcp_session(cap, rng, t, cport, *, drop_c=None, drop_s=None):
+    """ICE-TCP (RFC 6544) between two peers, no TURN: RFC 4571-framed STUN
+    Binding request/success, then 30 RTP (Opus, PT 111) packets each way.
+    drop_c: the client's RTP frames drop_c and drop_c+1 are re-cut so that
+    the segment between them (tail of one, head of the other) is lost;
+    drop_s: the server's RTP frame of that index is lost."""
+    peer = '203.0.113.90'
+    c = g.TcpConn(cap, g.CLIENT, peer, cport, 50000, rng=rng)
+    t = c.handshake(t)
+    f = lambda m: struct.pack('!H', len(m)) + m
+    tid = rng.randbytes(12)
+    rpass = b'remotepassword123456789'
+    req = g.stun_msg('BindingRequest', tid, [('USERNAME', b'Xk9p:Lq3x'), ('PRIORITY', g.u32(1853824767)),
+                                             ('ICE-CONTROLLING', rng.randbytes(8)), ('USE-CANDIDATE', b'')],
+                     key=rpass)
+    ok = g.stun_msg('BindingSuccess', tid, [('XOR-MAPPED-ADDRESS', g.stun_xor_addr(g.CLIENT, cport, tid))], key=rpass)
+    t = c.send('c', t + ms(1), f(req))
+    t = c.send('s', t + ms(20), f(ok))
+    ssrc_c, ssrc_s = rng.getrandbits(32), rng.getrandbits(32)
+    seq_c, seq_s = rng.getrandbits(16), rng.getrandbits(16)
+    ts_c, ts_s = rng.getrandbits(32), rng.getrandbits(32)
+    cs, ss = Stream(c, 'c'), Stream(c, 's')
+    for i in range(30):
+        cs.add(t + i * ms(20), f(g.rtp(111, seq_c + i, ts_c + 960 * i, ssrc_c, rng.randbytes(80))))
+        ss.add(t + i * ms(20) + ms(7), f(g.rtp(111, seq_s + i, ts_s + 960 * i, ssrc_s, rng.randbytes(80))))
+    drop = set()
+    if drop_c is not None:
+        (ta, sa, da), (tb, sb, db) = cs.segs[drop_c], cs.segs[drop_c + 1]
+        cs.segs[drop_c] = (ta, sa, da[:-20])
+        cs.segs[drop_c + 1] = (tb, (sb + 30) & 0xffffffff, db[30:])
+        cs.segs.insert(drop_c + 1, (ta + 10, (sa + len(da) - 20) & 0xffffffff, da[-20:] + db[:30]))
+        drop.add(drop_c + 1)
+    cs.emit(drop=drop)
+    ss.emit(drop={drop_s} if drop_s is not None else ())
+    t += 30 * ms(20)
+    c.close(t + ms(10))
+
+
 @capture('ice_tcp_direct.pcap')
 def cap_ice_tcp_direct(out, rng):
     """ICE-TCP (RFC 6544) between two peers, no TURN: RFC 4571-framed STUN
@@ -268,26 +312,7 @@ def cap_ice_tcp_direct(out, rng):
     USE-CANDIDATE), then 30 RTP (Opus, PT 111) packets each way, each framed
     with its 16-bit length. The RTP streams are direct (via_turn 0)."""
     cap = g.Cap()
-    peer = '203.0.113.90'
-    c = g.TcpConn(cap, g.CLIENT, peer, 9, 50000, rng=rng)
-    t = c.handshake(0)
-    f = lambda m: struct.pack('!H', len(m)) + m
-    tid = rng.randbytes(12)
-    rpass = b'remotepassword123456789'
-    req = g.stun_msg('BindingRequest', tid, [('USERNAME', b'Xk9p:Lq3x'), ('PRIORITY', g.u32(1853824767)),
-                                             ('ICE-CONTROLLING', rng.randbytes(8)), ('USE-CANDIDATE', b'')],
-                     key=rpass)
-    ok = g.stun_msg('BindingSuccess', tid, [('XOR-MAPPED-ADDRESS', g.stun_xor_addr(g.CLIENT, 9, tid))], key=rpass)
-    t = c.send('c', t + ms(1), f(req))
-    t = c.send('s', t + ms(20), f(ok))
-    ssrc_c, ssrc_s = rng.getrandbits(32), rng.getrandbits(32)
-    seq_c, seq_s = rng.getrandbits(16), rng.getrandbits(16)
-    ts_c, ts_s = rng.getrandbits(32), rng.getrandbits(32)
-    for i in range(30):
-        c.pkt('c', t + i * ms(20), 'PA', f(g.rtp(111, seq_c + i, ts_c + 960 * i, ssrc_c, rng.randbytes(80))))
-        c.pkt('s', t + i * ms(20) + ms(7), 'PA', f(g.rtp(111, seq_s + i, ts_s + 960 * i, ssrc_s, rng.randbytes(80))))
-    t += 30 * ms(20)
-    c.close(t + ms(10))
+    ice_tcp_session(cap, rng, 0, 9)
     g.write_pcap(os.path.join(out, 'ice_tcp_direct.pcap'), g.DLT_EN10MB, cap.frames())
 
 
