@@ -351,6 +351,36 @@ def cap_tls_stalled_hellos(out, rng):
     g.write_pcap(os.path.join(out, 'tls_stalled_hellos.pcap'), g.DLT_EN10MB, cap.frames())
 
 
+def garbage_initial(rng):
+    """A QUIC v1 long-header Initial (RFC 9000 §17.2.2) whose protected
+    payload is random: it parses, never decrypts, never completes."""
+    dcid, scid = rng.randbytes(8), rng.randbytes(8)
+    body = rng.randbytes(80)
+    return (bytes([0xC1]) + g.u32(1) + bytes([8]) + dcid + bytes([8]) + scid + b'\x00' +
+            struct.pack('!H', 0x4000 | len(body)) + body)
+
+
+@capture('quic_junk_initials.pcap')
+def cap_quic_junk_initials(out, rng):
+    """1300 UDP flows to 443 each sending one garbage QUIC Initial (valid
+    header, undecryptable payload: the ClientHello never completes), 700 from
+    3 heavy sources and 600 from 40 light ones, 1 ms apart; then two real QUIC
+    connections: from a new client (SNI api-xyz.calls.sendbird.com) and from a
+    heavy source (SNI whereby.com). Both SNIs must be found."""
+    cap = g.Cap()
+    jobs = [('10.9.2.%d' % (i + 1), 30000 + j) for i in range(3) for j in range(700 // 3 + (i == 0))]
+    jobs += [('10.9.3.%d' % (i + 1), 31000 + j) for i in range(40) for j in range(15)]
+    rng.shuffle(jobs)
+    t = 0
+    for src, port in jobs:
+        cap.udp(t, src, '203.0.113.201', port, 443, garbage_initial(rng))
+        t += ms(1)
+    g.quic_connection(cap, rng, t + ms(10), 1, '10.1.0.21', '203.0.113.51', 52001, 'api-xyz.calls.sendbird.com',
+                      pq=False)
+    g.quic_connection(cap, rng, t + ms(20), 1, '10.9.2.1', '203.0.113.51', 52002, 'whereby.com', pq=False)
+    g.write_pcap(os.path.join(out, 'quic_junk_initials.pcap'), g.DLT_EN10MB, cap.frames())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'captures',

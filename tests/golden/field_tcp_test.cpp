@@ -79,5 +79,12 @@ TEST(FieldTcp, StalledHellosCannotHideACallsSni) {
     EXPECT_GT(r.ds.buffers_reclaimed, 0u);
 }
 
+TEST(FieldTcp, JunkQuicInitialsCannotHideACallsSni) {
+    FieldRun r("quic_junk_initials.pcap");
+    EXPECT_EQ(r.rows("SELECT sni, protocol FROM tls_hello ORDER BY sni"),
+              (std::vector<std::string>{"api-xyz.calls.sendbird.com\tquic", "whereby.com\tquic"}));
+    EXPECT_GT(r.ds.buffers_reclaimed, 0u);
+}
+
 }  // namespace
 }  // namespace callwall::test
