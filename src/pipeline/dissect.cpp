@@ -72,6 +72,17 @@ constexpr size_t kRtpSlots = 16384;
 constexpr size_t kDnsPendingSlots = 65536;  // flows with DNS queries awaiting an answer (256 B each)
 constexpr size_t kDnsTcpSlots = 1024;       // DNS-over-TCP connections being framed (8 KiB each)
 
+/// In-order delivery of one TCP direction for the framers. Lives in the
+/// slot of the framer it feeds (DNS, STUN, proxy preamble), so flows that
+/// need none pay nothing; the caller returns `ooo` before the slot is reset.
+struct TcpStream {
+    TcpReassembler r;
+    int32_t ooo = -1;             ///< TcpOooStore lent while a hole is open
+    bool resync = false;          ///< after a gap: looking for the next frame start
+    bool dead = false;            ///< resynchronisation budget spent: direction given up
+    uint32_t resync_scanned = 0;  ///< bytes scanned since the gap
+};
+
 // One direction of a TLS first flight being reassembled; returned to the
 // pool as soon as that side is decoded (or given up on).
 struct TlsSlot {
@@ -106,7 +117,8 @@ struct StunTcpSlot {
     std::array<std::optional<stun::StreamFramer>, 2> framer;
     // The framing each direction used before a gap (kept for resynchronisation).
     std::array<stun::StreamFraming, 2> framing{};
-    void reset() noexcept { framer[0].reset(), framer[1].reset(), framing = {}; }
+    std::array<TcpStream, 2> stream;
+    void reset() noexcept { framer[0].reset(), framer[1].reset(), framing = {}, stream = {}; }
 };
 
 struct RtpStream {
@@ -148,27 +160,22 @@ struct DnsPendingSlot {
 struct ProxySlot {
     std::array<std::array<uint8_t, proxy::kMaxPreamble>, 2> buf;
     std::array<uint16_t, 2> len{};
-    void reset() noexcept { len = {}; }
+    std::array<TcpStream, 2> stream;
+    void reset() noexcept { len = {}, stream = {}; }
 };
 
 struct DnsTcpSlot {
     std::array<dns::TcpFramer, 2> framer;
+    std::array<TcpStream, 2> stream;
     void reset() noexcept {
         framer[0].reset();
         framer[1].reset();
+        stream = {};
     }
 };
 
 enum class Kind : uint8_t { Undecided, Dns, Tls, Quic, Rtc, StunTcp, Unknown };
 
-/// In-order delivery of one TCP direction for the framers.
-struct TcpStream {
-    TcpReassembler r;
-    int32_t ooo = -1;             ///< TcpOooStore lent while a hole is open
-    bool resync = false;          ///< after a gap: looking for the next frame start
-    bool dead = false;            ///< resynchronisation budget spent: direction given up
-    uint32_t resync_scanned = 0;  ///< bytes scanned since the gap
-};
 
 /// Per-flow application state (parallel to the flow table's slab).
 struct FlowApp {
@@ -193,7 +200,6 @@ struct FlowApp {
     uint32_t channel_data = 0;
     uint64_t rtp_packets = 0, rtcp_packets = 0;
     bool dtls_handshake = false;
-    TcpStream stream[2];
     // TLS behind a proxy preamble (SOCKS4/4a/5, HTTP CONNECT).
     proxy::Kind proxy = proxy::Kind::None;
     bool preamble_done[2] = {false, false};
@@ -453,19 +459,31 @@ struct Dissector::Impl {
         return i;
     }
 
+    void release_streams(std::array<TcpStream, 2>& streams) noexcept {
+        for (TcpStream& st : streams)
+            if (st.ooo >= 0) ooo_pool.release(st.ooo), st.ooo = -1;
+    }
+    // The TCP stream state of a flow: in the slot of the framer it feeds.
+    TcpStream* streams_of(FlowApp& a) noexcept {
+        switch (a.kind) {
+            case Kind::Dns: return a.dns_tcp >= 0 ? dns_tcp_pool.at(a.dns_tcp).stream.data() : nullptr;
+            case Kind::StunTcp: return a.stun_tcp >= 0 ? stun_tcp_pool.at(a.stun_tcp).stream.data() : nullptr;
+            case Kind::Tls: return a.proxy_slot >= 0 ? proxy_pool.at(a.proxy_slot).stream.data() : nullptr;
+            default: return nullptr;
+        }
+    }
+
     void release_all(FlowApp& a) noexcept {
         if (a.tls_c >= 0) tls_pool.release(a.tls_c);
         if (a.tls_s >= 0) tls_pool.release(a.tls_s);
-        if (a.dns_tcp >= 0) dns_tcp_pool.release(a.dns_tcp);
+        if (a.dns_tcp >= 0) release_streams(dns_tcp_pool.at(a.dns_tcp).stream), dns_tcp_pool.release(a.dns_tcp);
         if (a.quic >= 0) quic_pool.release(a.quic);
         if (a.stun >= 0) stun_pool.release(a.stun);
-        if (a.stun_tcp >= 0) stun_tcp_pool.release(a.stun_tcp);
+        if (a.stun_tcp >= 0) release_streams(stun_tcp_pool.at(a.stun_tcp).stream), stun_tcp_pool.release(a.stun_tcp);
         if (a.rtp >= 0) rtp_pool.release(a.rtp);
         if (a.dns >= 0) dns_pool.release(a.dns);
-        for (TcpStream& st : a.stream)
-            if (st.ooo >= 0) ooo_pool.release(st.ooo), st.ooo = -1;
-        if (a.proxy_slot >= 0) proxy_pool.release(a.proxy_slot), a.proxy_slot = -1;
-        a.tls_c = a.tls_s = a.quic = a.stun = a.stun_tcp = a.rtp = a.dns = a.dns_tcp = -1;
+        if (a.proxy_slot >= 0) release_streams(proxy_pool.at(a.proxy_slot).stream), proxy_pool.release(a.proxy_slot);
+        a.tls_c = a.tls_s = a.quic = a.stun = a.stun_tcp = a.rtp = a.dns = a.dns_tcp = a.proxy_slot = -1;
     }
 
     uint32_t dns_name_of(const Flow& f, int64_t at_us) const noexcept {
@@ -685,8 +703,9 @@ struct Dissector::Impl {
 
     // ---- proxy preambles (pipeline/proxy_preamble.hpp) ----
     void on_proxy_segment(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+        if (a.proxy_slot < 0) return;
         stream_add(f, a, d, m, ts_us);
-        TcpStream& st = a.stream[d];
+        TcpStream& st = proxy_pool.at(a.proxy_slot).stream[d];
         if (a.preamble_done[d] && st.ooo >= 0) {
             // Tunnelled bytes held past a hole go to the TLS assembler (which keeps order itself).
             TcpOooStore& store = ooo_pool.at(st.ooo);
@@ -697,7 +716,8 @@ struct Dissector::Impl {
             ooo_pool.release(st.ooo);
             st.ooo = -1;
         }
-        if (a.preamble_done[0] && a.preamble_done[1] && a.proxy_slot >= 0) {
+        if (a.preamble_done[0] && a.preamble_done[1]) {
+            release_streams(proxy_pool.at(a.proxy_slot).stream);
             proxy_pool.release(a.proxy_slot);
             a.proxy_slot = -1;
         }
@@ -714,10 +734,7 @@ struct Dissector::Impl {
             tls_add(f, a, d, seq, p, ts_us);
             return;
         }
-        if (a.proxy_slot < 0) {
-            a.proxy_slot = lend(proxy_pool);
-            if (a.proxy_slot < 0) return proxy_failed(a, d);
-        }
+        if (a.proxy_slot < 0) return proxy_failed(a, d);
         ProxySlot& s = proxy_pool.at(a.proxy_slot);
         uint16_t& len = s.len[d];
         if (len == 0) a.tls_start[d] = seq;  // the stream's first byte
@@ -987,7 +1004,9 @@ struct Dissector::Impl {
     // Hands this segment's new bytes (and any held ones it unblocks) to the
     // flow's framer in stream order.
     void stream_add(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
-        TcpStream& st = a.stream[d];
+        TcpStream* streams = streams_of(a);
+        if (!streams) return;
+        TcpStream& st = streams[d];
         if (st.dead) return;
         if (!st.r.known() && f.tcp.isn_known[d]) st.r.anchor_syn(f.tcp.isn[d]);
         if (st.ooo < 0 && st.r.needs_store(m.tcp_seq)) st.ooo = lend(ooo_pool);
@@ -1005,7 +1024,9 @@ struct Dissector::Impl {
     // The flow ends: holes still open are given up and held bytes delivered.
     void flush_streams(Flow& f, FlowApp& a) {
         for (Dir d : {flow::kFromClient, flow::kFromServer}) {
-            TcpStream& st = a.stream[d];
+            TcpStream* streams = streams_of(a);  // again each time: a sink may release the slot
+            if (!streams) return;
+            TcpStream& st = streams[d];
             if (st.ooo < 0 || st.dead) continue;
             StreamSink sink(*this, f, a, d);
             const TcpReassembler::Stats before = st.r.stats();
@@ -1028,7 +1049,7 @@ struct Dissector::Impl {
             if (!a.preamble_done[d]) proxy_failed(a, d);  // a preamble with a hole: its length is unknown
             return;
         }
-        a.stream[d].resync = true;
+        if (TcpStream* streams = streams_of(a)) streams[d].resync = true;
     }
 
     // After a gap: drops the bytes before the next plausible frame start.
@@ -1058,7 +1079,7 @@ struct Dissector::Impl {
     void dns_tcp_bytes(Flow& f, FlowApp& a, Dir d, ByteView p, int64_t ts_us) {
         if (a.dns_tcp < 0) return;
         DnsTcpSlot& s = dns_tcp_pool.at(a.dns_tcp);
-        TcpStream& st = a.stream[d];
+        TcpStream& st = s.stream[d];
         if (st.resync) {
             if (!resync(st, FrameSync::Dns, p)) return;
             s.framer[d].reset();  // the next byte is a length prefix
@@ -1084,7 +1105,7 @@ struct Dissector::Impl {
     void stun_tcp_bytes(Flow& f, FlowApp& a, Dir d, ByteView p, int64_t ts_us) {
         if (a.stun_tcp < 0) return;
         StunTcpSlot& s = stun_tcp_pool.at(a.stun_tcp);
-        TcpStream& st = a.stream[d];
+        TcpStream& st = s.stream[d];
         if (st.resync) {
             const bool rfc4571 = s.framing[d] == stun::StreamFraming::Rfc4571;
             if (!resync(st, rfc4571 ? FrameSync::Rfc4571 : FrameSync::StunDirect, p)) return;
@@ -1160,7 +1181,11 @@ struct Dissector::Impl {
             if (tcp && a.kind == Kind::Undecided && d == flow::kFromClient) {
                 // A proxy request (SOCKS4/4a/5, HTTP CONNECT): TLS follows the preamble.
                 a.proxy = proxy::probe(m.payload);
-                if (a.proxy != proxy::Kind::None) a.kind = Kind::Tls;
+                if (a.proxy != proxy::Kind::None) {
+                    a.kind = Kind::Tls;
+                    a.proxy_slot = lend(proxy_pool);
+                    if (a.proxy_slot < 0) proxy_failed(a, flow::kFromClient), proxy_failed(a, flow::kFromServer);
+                }
             }
             if (a.kind == Kind::Undecided) {
                 if (++a.tries >= kClassifyPackets) a.kind = Kind::Unknown;
