@@ -164,7 +164,9 @@ def cap_tcp_gap_resync(out, rng):
     Flow 3, ICE-TCP (RFC 4571 framing, no TURN): the client segment holding
     the tail of RTP frame 12 and the head of frame 13 is lost, and server
     RTP frame 20 is lost; the framing is kept after the gap although the
-    next frame is media, not STUN (28 + 29 RTP packets, direct)."""
+    next frame is media, not STUN (28 + 29 RTP packets, direct).
+    Flow 4, DNS over TCP: junk bytes between two answers (no hole) break the
+    framing; answers after the next decodable header are recorded."""
     cap = g.Cap()
     c = g.TcpConn(cap, g.CLIENT, g.TURN_SERVER, 47301, 3478, rng=rng)
     t0 = c.handshake(0)
@@ -199,6 +201,22 @@ def cap_tcp_gap_resync(out, rng):
     d.close(t + ms(70))
 
     ice_tcp_session(cap, rng, ms(10), 9001, drop_c=12, drop_s=20)
+
+    # Flow 4, DNS over TCP: a 3-byte junk segment (a length prefix of 12 and
+    # one byte) between answers 1 and 2 shifts the framing: the "message" it
+    # starts does not decode, and the framer must look for the next header.
+    d = g.TcpConn(cap, g.CLIENT, g.RESOLVER, 44302, 53, rng=rng)
+    t = d.handshake(ms(15))
+    qs, rs = dns_tcp_exchange(rng, 4)
+    dq, dr = Stream(d, 'c'), Stream(d, 's')
+    for i, q in enumerate(qs):
+        dq.add(t + ms(1) + i * 100, q)
+    for i, r in enumerate([rs[0], b'\x00\x0c\xff', rs[1], rs[2], rs[3]]):
+        dr.add(t + ms(10) + i * ms(2), r)
+    dq.emit()
+    dr.emit()
+    d.pkt('c', t + ms(60), 'A')
+    d.close(t + ms(70))
     g.write_pcap(os.path.join(out, 'tcp_gap_resync.pcap'), g.DLT_EN10MB, cap.frames())
 
 

@@ -1084,7 +1084,11 @@ struct Dissector::Impl {
             if (!resync(st, FrameSync::Dns, p)) return;
             s.framer[d].reset();  // the next byte is a length prefix
         }
+        const uint64_t malformed = stats.dns_malformed;
         s.framer[d].feed(p, [&](ByteView msg) { on_dns_message(f, a, d, msg, ts_us); });
+        // A message that does not decode: the framing is wrong (a resync on
+        // a false header, or junk in the stream); look for the next header.
+        if (stats.dns_malformed != malformed) st.resync = true;
     }
 
     void on_tcp_stun(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
