@@ -75,6 +75,14 @@ void note_bounds(pipeline::Analyzer& a) {
     if (ds.addresses_dropped)
         notes += "bounds: " + std::to_string(ds.addresses_dropped) +
                  " DNS answers not mapped to addresses (address map full)\n";
+    if (ds.buffers_reclaimed)
+        notes += "bounds: " + std::to_string(ds.buffers_reclaimed) +
+                 " TLS/QUIC handshake buffers lost: reclaimed from stalled flows (pool full or one address at its "
+                 "bound); those flows lack their hello\n";
+    if (ds.tcp_gaps)
+        notes += "tcp: " + std::to_string(ds.tcp_gaps) + " stream gaps never filled (" +
+                 std::to_string(ds.tcp_gap_bytes) + " bytes not decoded), " + std::to_string(ds.tcp_resyncs) +
+                 " resynchronisations at the next frame\n";
     if (ds.peers_dropped)
         notes += "bounds: " + std::to_string(ds.peers_dropped) + " TURN peers not recorded (peer map full)\n";
 }

@@ -13,6 +13,9 @@
 #include "callwall/proto/rtp.hpp"
 #include "callwall/proto/stun.hpp"
 #include "callwall/proto/tls.hpp"
+#include "pipeline/buffer_pool.hpp"
+#include "pipeline/proxy_preamble.hpp"
+#include "pipeline/tcp_reassembly.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -51,46 +54,33 @@ constexpr size_t kStunFramerBuffer = 4096;
 // Pool bounds (buffers lent to flows that need them; see the file header).
 constexpr size_t kTlsSlots = 2048;  // per direction: a ClientHello or a server's first flight in progress
 constexpr size_t kQuicSlots = 512;
+// One client address holds at most this many handshake buffers (its own
+// least recently progressed one is reclaimed beyond): a browser opens a few
+// dozen connections at once, a host stalling thousands is junk (issue 22).
+constexpr size_t kTlsSlotsPerSource = kTlsSlots / 16;
+constexpr size_t kQuicSlotsPerSource = kQuicSlots / 16;
+constexpr size_t kTcpOooSlots = 1024;       // TCP directions with a hole open (16 KiB each)
+constexpr size_t kProxySlots = 1024;        // proxy preambles being read (2 KiB each)
+// After a gap, bytes scanned for a frame start before a direction is given
+// up for good (a flow that only looked like STUN/DNS at first).
+constexpr uint32_t kResyncBudget = 64 * 1024;
+// Roles of a flow's reclaimable buffers (SlotOwner::role).
+constexpr uint8_t kRoleTlsClient = 0, kRoleTlsServer = 1, kRoleQuic = 2;
 constexpr size_t kStunSlots = 16384;
 constexpr size_t kStunTcpSlots = 1024;
 constexpr size_t kRtpSlots = 16384;
 constexpr size_t kDnsPendingSlots = 65536;  // flows with DNS queries awaiting an answer (256 B each)
 constexpr size_t kDnsTcpSlots = 1024;       // DNS-over-TCP connections being framed (8 KiB each)
 
-/// Objects with stable addresses (assemblers hold spans into their own
-/// slot), allocated in chunks on first use up to a bound, recycled through a
-/// free list. acquire() returns -1 when the bound is reached.
-template <class T>
-class Pool {
-public:
-    explicit Pool(size_t cap) : cap_(cap) {}
-    int32_t acquire() {
-        if (!free_.empty()) {
-            const int32_t i = free_.back();
-            free_.pop_back();
-            return i;
-        }
-        if (size_ >= cap_) return -1;
-        if (size_ % kChunk == 0) {
-            // Default-initialised: reassembly buffers are not zero-filled
-            // (decoders only ever read the byte ranges they were given).
-            chunks_.push_back(std::unique_ptr<T[]>(new T[kChunk]));
-            free_.reserve(chunks_.size() * kChunk);
-        }
-        return static_cast<int32_t>(size_++);
-    }
-    void release(int32_t i) noexcept {
-        at(i).reset();
-        free_.push_back(i);  // capacity reserved when the chunk was made
-    }
-    T& at(int32_t i) noexcept { return chunks_[static_cast<size_t>(i) / kChunk][static_cast<size_t>(i) % kChunk]; }
-
-private:
-    static constexpr size_t kChunk = 64;
-    size_t cap_;
-    size_t size_ = 0;
-    std::vector<std::unique_ptr<T[]>> chunks_;
-    std::vector<int32_t> free_;
+/// In-order delivery of one TCP direction for the framers. Lives in the
+/// slot of the framer it feeds (DNS, STUN, proxy preamble), so flows that
+/// need none pay nothing; the caller returns `ooo` before the slot is reset.
+struct TcpStream {
+    TcpReassembler r;
+    int32_t ooo = -1;             ///< TcpOooStore lent while a hole is open
+    bool resync = false;          ///< after a gap: looking for the next frame start
+    bool dead = false;            ///< resynchronisation budget spent: direction given up
+    uint32_t resync_scanned = 0;  ///< bytes scanned since the gap
 };
 
 // One direction of a TLS first flight being reassembled; returned to the
@@ -130,7 +120,10 @@ struct StunSlot {
 struct StunTcpSlot {
     std::array<std::array<uint8_t, kStunFramerBuffer>, 2> buf;
     std::array<std::optional<stun::StreamFramer>, 2> framer;
-    void reset() noexcept { framer[0].reset(), framer[1].reset(); }
+    // The framing each direction used before a gap (kept for resynchronisation).
+    std::array<stun::StreamFraming, 2> framing{};
+    std::array<TcpStream, 2> stream;
+    void reset() noexcept { framer[0].reset(), framer[1].reset(), framing = {}, stream = {}; }
 };
 
 struct RtpStream {
@@ -168,22 +161,26 @@ struct DnsPendingSlot {
     }
 };
 
+// The proxy request and reply read before the tunnelled TLS starts.
+struct ProxySlot {
+    std::array<std::array<uint8_t, proxy::kMaxPreamble>, 2> buf;
+    std::array<uint16_t, 2> len{};
+    std::array<TcpStream, 2> stream;
+    void reset() noexcept { len = {}, stream = {}; }
+};
+
 struct DnsTcpSlot {
     std::array<dns::TcpFramer, 2> framer;
+    std::array<TcpStream, 2> stream;
     void reset() noexcept {
         framer[0].reset();
         framer[1].reset();
+        stream = {};
     }
 };
 
 enum class Kind : uint8_t { Undecided, Dns, Tls, Quic, Rtc, StunTcp, Unknown };
 
-/// In-order delivery of one TCP direction for the framers.
-struct TcpCursor {
-    uint32_t next = 0;
-    bool known = false;
-    bool broken = false;  ///< a hole: framing lost
-};
 
 /// Per-flow application state (parallel to the flow table's slab).
 struct FlowApp {
@@ -208,7 +205,12 @@ struct FlowApp {
     uint32_t channel_data = 0;
     uint64_t rtp_packets = 0, rtcp_packets = 0;
     bool dtls_handshake = false;
-    TcpCursor cursor[2];
+    // TLS behind a proxy preamble (SOCKS4/4a/5, HTTP CONNECT).
+    proxy::Kind proxy = proxy::Kind::None;
+    bool preamble_done[2] = {false, false};
+    int32_t proxy_slot = -1;
+    uint32_t tls_start[2] = {0, 0};  ///< sequence number of the first tunnelled byte
+    uint32_t proxy_target = 0;       ///< interned host the client asked the proxy for
 };
 
 std::string_view rcode_name(uint16_t rc) noexcept {
@@ -392,8 +394,10 @@ struct Dissector::Impl {
     store::Store* store;
     int64_t run_id;
     std::vector<FlowApp> apps;
-    Pool<TlsSlot> tls_pool{kTlsSlots};
-    Pool<QuicSlot> quic_pool{kQuicSlots};
+    ReclaimPool<TlsSlot> tls_pool{kTlsSlots, kTlsSlotsPerSource};
+    ReclaimPool<QuicSlot> quic_pool{kQuicSlots, kQuicSlotsPerSource};
+    Pool<TcpOooStore> ooo_pool{kTcpOooSlots};
+    Pool<ProxySlot> proxy_pool{kProxySlots};
     Pool<StunSlot> stun_pool{kStunSlots};
     Pool<StunTcpSlot> stun_tcp_pool{kStunTcpSlots};
     Pool<RtpSlot> rtp_pool{kRtpSlots};
@@ -441,16 +445,51 @@ struct Dissector::Impl {
         return i;
     }
 
+    // Handshake buffers: reclaimed from the least recently progressed owner
+    // when the pool is full or the client address is at its bound.
+    static uint64_t source_of(const Flow& f) noexcept { return decode::hash_append(decode::kFnvOffsetBasis, f.client_ip); }
+    uint32_t index_of(const FlowApp& a) const noexcept { return static_cast<uint32_t>(&a - apps.data()); }
+    void detach(SlotOwner o) noexcept {
+        if (o.flow >= apps.size()) return;
+        FlowApp& x = apps[o.flow];
+        if (o.role == kRoleTlsClient) x.tls_c = -1, x.hello_failed = true;
+        else if (o.role == kRoleTlsServer) x.tls_s = -1, x.server_failed = true;
+        else x.quic = -1, x.hello_failed = true;
+    }
+    template <class P>
+    int32_t lend_reclaimable(P& pool, const Flow& f, const FlowApp& a, uint8_t role) {
+        SlotOwner evicted;
+        bool reclaimed = false;
+        const int32_t i = pool.acquire(source_of(f), SlotOwner{index_of(a), role}, &evicted, &reclaimed);
+        if (reclaimed) detach(evicted);
+        return i;
+    }
+
+    void release_streams(std::array<TcpStream, 2>& streams) noexcept {
+        for (TcpStream& st : streams)
+            if (st.ooo >= 0) ooo_pool.release(st.ooo), st.ooo = -1;
+    }
+    // The TCP stream state of a flow: in the slot of the framer it feeds.
+    TcpStream* streams_of(FlowApp& a) noexcept {
+        switch (a.kind) {
+            case Kind::Dns: return a.dns_tcp >= 0 ? dns_tcp_pool.at(a.dns_tcp).stream.data() : nullptr;
+            case Kind::StunTcp: return a.stun_tcp >= 0 ? stun_tcp_pool.at(a.stun_tcp).stream.data() : nullptr;
+            case Kind::Tls: return a.proxy_slot >= 0 ? proxy_pool.at(a.proxy_slot).stream.data() : nullptr;
+            default: return nullptr;
+        }
+    }
+
     void release_all(FlowApp& a) noexcept {
         if (a.tls_c >= 0) tls_pool.release(a.tls_c);
         if (a.tls_s >= 0) tls_pool.release(a.tls_s);
-        if (a.dns_tcp >= 0) dns_tcp_pool.release(a.dns_tcp);
+        if (a.dns_tcp >= 0) release_streams(dns_tcp_pool.at(a.dns_tcp).stream), dns_tcp_pool.release(a.dns_tcp);
         if (a.quic >= 0) quic_pool.release(a.quic);
         if (a.stun >= 0) stun_pool.release(a.stun);
-        if (a.stun_tcp >= 0) stun_tcp_pool.release(a.stun_tcp);
+        if (a.stun_tcp >= 0) release_streams(stun_tcp_pool.at(a.stun_tcp).stream), stun_tcp_pool.release(a.stun_tcp);
         if (a.rtp >= 0) rtp_pool.release(a.rtp);
         if (a.dns >= 0) dns_pool.release(a.dns);
-        a.tls_c = a.tls_s = a.quic = a.stun = a.stun_tcp = a.rtp = a.dns = a.dns_tcp = -1;
+        if (a.proxy_slot >= 0) release_streams(proxy_pool.at(a.proxy_slot).stream), proxy_pool.release(a.proxy_slot);
+        a.tls_c = a.tls_s = a.quic = a.stun = a.stun_tcp = a.rtp = a.dns = a.dns_tcp = a.proxy_slot = -1;
     }
 
     uint32_t dns_name_of(const Flow& f, int64_t at_us) const noexcept {
@@ -591,24 +630,54 @@ struct Dissector::Impl {
     }
 
     // ---- TLS ----
+    [[nodiscard]] static bool tls_side_done(const FlowApp& a, Dir d) noexcept {
+        return d == flow::kFromClient ? (a.hello || a.hello_failed) : (a.server_hello || a.server_failed);
+    }
+
     void on_tls_segment(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
-        if (d == flow::kFromClient ? (a.hello || a.hello_failed) : (a.server_hello || a.server_failed)) return;
+        if (tls_side_done(a, d)) return;
+        if (a.proxy != proxy::Kind::None && !a.preamble_done[d]) {
+            on_proxy_segment(f, a, d, m, ts_us);
+            return;
+        }
+        tls_add(f, a, d, m.tcp_seq, m.payload, ts_us);
+    }
+
+    // One piece of a TLS first flight (a segment, or the part of one after a proxy preamble).
+    void tls_add(Flow& f, FlowApp& a, Dir d, uint32_t seq, ByteView payload, int64_t ts_us) {
+        if (tls_side_done(a, d) || payload.empty()) return;
         int32_t& idx = d == flow::kFromClient ? a.tls_c : a.tls_s;
         if (idx < 0) {
-            idx = lend(tls_pool);
+            idx = lend_reclaimable(tls_pool, f, a, d == flow::kFromClient ? kRoleTlsClient : kRoleTlsServer);
             if (idx < 0) return;
         }
         TlsSlot& s = tls_pool.at(idx);
+        // The stream starts after the SYN, or after the proxy preamble.
+        const bool anchored = a.proxy != proxy::Kind::None || f.tcp.isn_known[d];
+        const uint32_t anchor = a.proxy != proxy::Kind::None ? a.tls_start[d] - 1 : f.tcp.isn[d];
+        tls::FlightAssembler* fa = nullptr;
         if (d == flow::kFromClient) {
             if (!s.client) {
                 s.client.emplace(std::span<uint8_t>(s.buf));
-                if (f.tcp.isn_known[d]) s.client->anchor_syn(f.tcp.isn[d]);
+                if (anchored) s.client->anchor_syn(anchor);
             }
-            const auto st = s.client->add_segment(m.tcp_seq, m.payload);
+            fa = &*s.client;
+        } else {
+            if (!s.server) {
+                s.server.emplace(std::span<uint8_t>(s.buf));
+                if (anchored) s.server->anchor_syn(anchor);
+            }
+            fa = &*s.server;
+        }
+        const size_t held = fa->contiguous_bytes();
+        const auto st = fa->add_segment(seq, payload);
+        if (fa->contiguous_bytes() > held) tls_pool.touch(idx);  // progress: reclaimed last
+        if (d == flow::kFromClient) {
             if (st == tls::AssemblyStatus::Done) {
                 auto ch = s.client->client_hello();
                 if (ch) {
                     record_hello(a, *ch, 0, ts_us);
+                    a.apps |= kAppTls;
                     ++stats.tls_hellos;
                 } else {
                     a.hello_failed = true;  // done by an alert, or a hello that does not parse
@@ -617,16 +686,12 @@ struct Dissector::Impl {
                 a.hello_failed = true;
             }
         } else {
-            if (!s.server) {
-                s.server.emplace(std::span<uint8_t>(s.buf));
-                if (f.tcp.isn_known[d]) s.server->anchor_syn(f.tcp.isn[d]);
-            }
-            const auto st = s.server->add_segment(m.tcp_seq, m.payload);
             if (st == tls::AssemblyStatus::Done) {
                 auto sf = s.server->server_flight();
                 if (sf) {
                     if (sf->has_server_hello) {
                         a.server_hello = true;
+                        a.apps |= kAppTls;
                         a.server_version = sf->server_hello.version();
                     }
                     if (sf->fatal_alert()) a.alert = sf->alert_description;
@@ -636,10 +701,67 @@ struct Dissector::Impl {
                 a.server_failed = true;
             }
         }
-        if (d == flow::kFromClient ? (a.hello || a.hello_failed) : (a.server_hello || a.server_failed)) {
+        if (tls_side_done(a, d) && idx >= 0) {
             tls_pool.release(idx);
             idx = -1;
         }
+    }
+
+    // ---- proxy preambles (pipeline/proxy_preamble.hpp) ----
+    void on_proxy_segment(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+        if (a.proxy_slot < 0) return;
+        stream_add(f, a, d, m, ts_us);
+        TcpStream& st = proxy_pool.at(a.proxy_slot).stream[d];
+        if (a.preamble_done[d] && st.ooo >= 0) {
+            // Tunnelled bytes held past a hole go to the TLS assembler (which keeps order itself).
+            TcpOooStore& store = ooo_pool.at(st.ooo);
+            for (size_t i = 0; i < store.count; ++i) {
+                const TcpOooStore::Piece& p = store.pieces[i];
+                tls_add(f, a, d, p.seq, ByteView(store.data.data() + p.off, p.len), p.ts_us);
+            }
+            ooo_pool.release(st.ooo);
+            st.ooo = -1;
+        }
+        if (a.preamble_done[0] && a.preamble_done[1]) {
+            release_streams(proxy_pool.at(a.proxy_slot).stream);
+            proxy_pool.release(a.proxy_slot);
+            a.proxy_slot = -1;
+        }
+    }
+
+    void proxy_failed(FlowApp& a, Dir d) noexcept {
+        a.preamble_done[d] = true;
+        (d == flow::kFromClient ? a.hello_failed : a.server_failed) = true;
+    }
+
+    // In-order bytes of a direction still in its preamble (or just past it).
+    void proxy_bytes(Flow& f, FlowApp& a, Dir d, uint32_t seq, ByteView p, int64_t ts_us) {
+        if (a.preamble_done[d]) {
+            tls_add(f, a, d, seq, p, ts_us);
+            return;
+        }
+        if (a.proxy_slot < 0) return proxy_failed(a, d);
+        ProxySlot& s = proxy_pool.at(a.proxy_slot);
+        uint16_t& len = s.len[d];
+        if (len == 0) a.tls_start[d] = seq;  // the stream's first byte
+        const size_t before = len;
+        const size_t k = std::min(p.size(), proxy::kMaxPreamble - before);
+        std::memcpy(s.buf[d].data() + before, p.data(), k);
+        len = static_cast<uint16_t>(before + k);
+        const ByteView held(s.buf[d].data(), len);
+        const proxy::Parsed r =
+            d == flow::kFromClient ? proxy::parse_request(a.proxy, held) : proxy::parse_reply(a.proxy, held);
+        if (r.status == proxy::Status::Failed || (r.status == proxy::Status::NeedMore && len >= proxy::kMaxPreamble))
+            return proxy_failed(a, d);
+        if (r.status == proxy::Status::NeedMore) return;
+        a.preamble_done[d] = true;
+        a.tls_start[d] += static_cast<uint32_t>(r.length);
+        if (d == flow::kFromClient) {
+            ++stats.proxy_tunnels;
+            a.proxy_target = names.intern(r.target);
+        }
+        const size_t rest = r.length - before;  // first tunnelled byte within p
+        if (rest < p.size()) tls_add(f, a, d, seq + static_cast<uint32_t>(rest), p.subspan(rest), ts_us);
     }
 
     void record_hello(FlowApp& a, const tls::ClientHello& ch, uint8_t proto, int64_t ts_us) {
@@ -658,15 +780,16 @@ struct Dissector::Impl {
     }
 
     // ---- QUIC ----
-    void on_quic_datagram(FlowApp& a, Dir d, ByteView payload, int64_t ts_us) {
+    void on_quic_datagram(const Flow& f, FlowApp& a, Dir d, ByteView payload, int64_t ts_us) {
         if (d != flow::kFromClient || a.hello || a.hello_failed) return;
         if (a.quic < 0) {
-            a.quic = lend(quic_pool);
+            a.quic = lend_reclaimable(quic_pool, f, a, kRoleQuic);
             if (a.quic < 0) return;
         }
         QuicSlot& s = quic_pool.at(a.quic);
         if (!s.assembler) s.assembler.emplace(std::span<uint8_t>(s.buf));
         const quic::FeedResult r = s.assembler->feed(decryptor, payload);
+        quic_pool.touch(a.quic);  // progress: reclaimed last
         if (r.version && !a.quic_version) a.quic_version = r.version;
         if (r.status == quic::AssemblyStatus::Done) {
             if (r.kind == quic::HandshakeKind::TlsClientHello) {
@@ -759,10 +882,10 @@ struct Dissector::Impl {
     }
 
     // Media carried inside TURN (ChannelData, Send/Data indications).
-    void on_relayed_payload(Flow& f, FlowApp& a, Dir d, ByteView payload, int64_t ts_us) {
+    void on_relayed_payload(Flow& f, FlowApp& a, Dir d, ByteView payload, int64_t ts_us, bool via_turn = true) {
         if (payload.empty()) return;
         switch (rtp::classify_first_byte(payload[0])) {
-            case rtp::FirstByteClass::RtpRtcp: on_rtp_or_rtcp(f, a, d, payload, ts_us, true); break;
+            case rtp::FirstByteClass::RtpRtcp: on_rtp_or_rtcp(f, a, d, payload, ts_us, via_turn); break;
             case rtp::FirstByteClass::Dtls: on_dtls(a, payload); break;
             default: break;
         }
@@ -875,33 +998,88 @@ struct Dissector::Impl {
         }
     }
 
-    // ---- TCP in-order delivery for the framers ----
-    // Returns the new bytes of this segment in stream order, or an empty view
-    // (retransmission, or a hole: `hole` is set and framing is lost).
-    ByteView in_order(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, bool& hole) {
-        TcpCursor& c = a.cursor[d];
-        hole = false;
-        if (c.broken) return {};
-        if (!c.known) {
-            c.next = f.tcp.isn_known[d] ? f.tcp.isn[d] + 1 : m.tcp_seq;
-            c.known = true;
+    // ---- TCP in-order delivery for the framers (pipeline/tcp_reassembly.hpp) ----
+    struct StreamSink final : TcpSink {
+        StreamSink(Impl& i, Flow& fl, FlowApp& ap, Dir dir) : im(i), f(fl), a(ap), d(dir) {}
+        void bytes(uint32_t seq, ByteView data, int64_t ts_us) override { im.on_stream_bytes(f, a, d, seq, data, ts_us); }
+        void gap(uint32_t) override { im.on_stream_gap(a, d); }
+        Impl& im;
+        Flow& f;
+        FlowApp& a;
+        Dir d;
+    };
+
+    void count_stream(const TcpReassembler::Stats& before, const TcpReassembler::Stats& after) noexcept {
+        stats.tcp_gaps += after.gaps - before.gaps;
+        stats.tcp_gap_bytes += after.gap_bytes - before.gap_bytes;
+        stats.tcp_held_segments += after.queued - before.queued;
+    }
+
+    // Hands this segment's new bytes (and any held ones it unblocks) to the
+    // flow's framer in stream order.
+    void stream_add(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+        TcpStream* streams = streams_of(a);
+        if (!streams) return;
+        TcpStream& st = streams[d];
+        if (st.dead) return;
+        if (!st.r.known() && f.tcp.isn_known[d]) st.r.anchor_syn(f.tcp.isn[d]);
+        if (st.ooo < 0 && st.r.needs_store(m.tcp_seq)) st.ooo = lend(ooo_pool);
+        TcpOooStore* store = st.ooo >= 0 ? &ooo_pool.at(st.ooo) : nullptr;
+        StreamSink sink(*this, f, a, d);
+        const TcpReassembler::Stats before = st.r.stats();
+        st.r.add(m.tcp_seq, m.payload, m.payload_wire_len, ts_us, store, sink);
+        count_stream(before, st.r.stats());
+        if (st.ooo >= 0 && ooo_pool.at(st.ooo).empty()) {
+            ooo_pool.release(st.ooo);
+            st.ooo = -1;
         }
-        const int32_t delta = static_cast<int32_t>(m.tcp_seq - c.next);
-        ByteView p = m.payload;
-        if (delta > 0) {
-            c.broken = true;
-            hole = true;
-            return {};
+    }
+
+    // The flow ends: holes still open are given up and held bytes delivered.
+    void flush_streams(Flow& f, FlowApp& a) {
+        for (Dir d : {flow::kFromClient, flow::kFromServer}) {
+            TcpStream* streams = streams_of(a);  // again each time: a sink may release the slot
+            if (!streams) return;
+            TcpStream& st = streams[d];
+            if (st.ooo < 0 || st.dead) continue;
+            StreamSink sink(*this, f, a, d);
+            const TcpReassembler::Stats before = st.r.stats();
+            st.r.flush(&ooo_pool.at(st.ooo), sink);
+            count_stream(before, st.r.stats());
         }
-        const uint32_t skip = static_cast<uint32_t>(-delta);
-        if (skip >= p.size()) return {};
-        p = p.subspan(skip);
-        if (p.size() != m.payload_wire_len - std::min<uint32_t>(m.payload_wire_len, skip)) {
-            // Snaplen cut this segment: the rest of the stream is unknown.
-            c.broken = true;
+    }
+
+    void on_stream_bytes(Flow& f, FlowApp& a, Dir d, uint32_t seq, ByteView p, int64_t ts_us) {
+        switch (a.kind) {
+            case Kind::Dns: dns_tcp_bytes(f, a, d, p, ts_us); break;
+            case Kind::StunTcp: stun_tcp_bytes(f, a, d, p, ts_us); break;
+            case Kind::Tls: proxy_bytes(f, a, d, seq, p, ts_us); break;
+            default: break;
         }
-        c.next += static_cast<uint32_t>(p.size());
-        return p;
+    }
+
+    void on_stream_gap(FlowApp& a, Dir d) noexcept {
+        if (a.kind == Kind::Tls) {
+            if (!a.preamble_done[d]) proxy_failed(a, d);  // a preamble with a hole: its length is unknown
+            return;
+        }
+        if (TcpStream* streams = streams_of(a)) streams[d].resync = true;
+    }
+
+    // After a gap: drops the bytes before the next plausible frame start.
+    // True when `p` now starts one (the framer restarts there).
+    bool resync(TcpStream& st, FrameSync k, ByteView& p) noexcept {
+        const size_t at = find_resync(k, p);
+        if (at >= p.size()) {
+            st.resync_scanned += static_cast<uint32_t>(std::min<size_t>(p.size(), kResyncBudget));
+            if (st.resync_scanned >= kResyncBudget) st.dead = true;
+            return false;
+        }
+        st.resync = false;
+        st.resync_scanned = 0;
+        ++stats.tcp_resyncs;
+        p = p.subspan(at);
+        return true;
     }
 
     void on_tcp_dns(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
@@ -909,12 +1087,22 @@ struct Dissector::Impl {
             a.dns_tcp = lend(dns_tcp_pool);
             if (a.dns_tcp < 0) return;
         }
-        bool hole = false;
-        const ByteView p = in_order(f, a, d, m, hole);
+        stream_add(f, a, d, m, ts_us);
+    }
+
+    void dns_tcp_bytes(Flow& f, FlowApp& a, Dir d, ByteView p, int64_t ts_us) {
+        if (a.dns_tcp < 0) return;
         DnsTcpSlot& s = dns_tcp_pool.at(a.dns_tcp);
-        if (hole) s.framer[d].gap();
-        if (p.empty()) return;
+        TcpStream& st = s.stream[d];
+        if (st.resync) {
+            if (!resync(st, FrameSync::Dns, p)) return;
+            s.framer[d].reset();  // the next byte is a length prefix
+        }
+        const uint64_t malformed = stats.dns_malformed;
         s.framer[d].feed(p, [&](ByteView msg) { on_dns_message(f, a, d, msg, ts_us); });
+        // A message that does not decode: the framing is wrong (a resync on
+        // a false header, or junk in the stream); look for the next header.
+        if (stats.dns_malformed != malformed) st.resync = true;
     }
 
     void on_tcp_stun(Flow& f, FlowApp& a, Dir d, const decode::PacketMeta& m, int64_t ts_us) {
@@ -922,13 +1110,32 @@ struct Dissector::Impl {
             a.stun_tcp = lend(stun_tcp_pool);
             if (a.stun_tcp < 0) return;
         }
+        stream_add(f, a, d, m, ts_us);
+    }
+
+    // An RFC 4571-framed STUN Binding indication (zero transaction id): fed to
+    // a framer restarted after a gap on an ICE-TCP stream, so it keeps RFC 4571
+    // framing even when the first frame after the gap is media, not STUN
+    // (StreamFramer decides the framing on its first frame). Discarded.
+    static constexpr uint8_t kRfc4571Primer[22] = {0x00, 0x14, 0x00, 0x11, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42, 0, 0,
+                                                   0,    0,    0,    0,    0,    0,    0,    0,    0,    0};
+
+    void stun_tcp_bytes(Flow& f, FlowApp& a, Dir d, ByteView p, int64_t ts_us) {
+        if (a.stun_tcp < 0) return;
         StunTcpSlot& s = stun_tcp_pool.at(a.stun_tcp);
-        bool hole = false;
-        const ByteView p = in_order(f, a, d, m, hole);
-        if (p.empty()) return;
+        TcpStream& st = s.stream[d];
+        if (st.resync) {
+            const bool rfc4571 = s.framing[d] == stun::StreamFraming::Rfc4571;
+            if (!resync(st, rfc4571 ? FrameSync::Rfc4571 : FrameSync::StunDirect, p)) return;
+            s.framer[d].emplace(std::span<uint8_t>(s.buf[d]));
+            if (rfc4571) {
+                s.framer[d]->feed(ByteView(kRfc4571Primer));
+                while (s.framer[d]->next()) {
+                }
+            }
+        }
         if (!s.framer[d]) s.framer[d].emplace(std::span<uint8_t>(s.buf[d]));
         stun::StreamFramer& fr = *s.framer[d];
-        if (fr.gave_up()) return;
         fr.feed(p);
         while (auto frame = fr.next()) {
             switch (frame->kind) {
@@ -939,9 +1146,17 @@ struct Dissector::Impl {
                 }
                 case stun::FrameKind::ChannelData: on_channel_data_datagram(f, a, d, frame->bytes, ts_us, true); break;
                 case stun::FrameKind::MsMultiplexed: a.apps |= kAppMsTurn; break;
-                case stun::FrameKind::Rfc4571Payload: on_relayed_payload(f, a, d, frame->bytes, ts_us); break;
+                case stun::FrameKind::Rfc4571Payload:
+                    // ICE-TCP (RFC 6544) carries media directly between the
+                    // peers: relayed only on a flow with TURN evidence.
+                    on_relayed_payload(f, a, d, frame->bytes, ts_us, (a.apps & kAppTurn) != 0);
+                    break;
             }
         }
+        if (fr.framing() != stun::StreamFraming::Unknown) s.framing[d] = fr.framing();
+        // Junk where a frame should start (a frame lost to a snaplen cut, a
+        // broken stack): look for the next frame instead of giving up the flow.
+        if (fr.gave_up()) st.resync = true;
     }
 
     // ---- classification (the registry) ----
@@ -987,11 +1202,20 @@ struct Dissector::Impl {
         if (!tcp && f.proto != decode::kProtoUdp) return;
         if (a.kind == Kind::Undecided) {
             a.kind = tcp ? classify_tcp(f, m.payload) : classify_udp(f, m.payload);
+            if (tcp && a.kind == Kind::Undecided && d == flow::kFromClient) {
+                // A proxy request (SOCKS4/4a/5, HTTP CONNECT): TLS follows the preamble.
+                a.proxy = proxy::probe(m.payload);
+                if (a.proxy != proxy::Kind::None) {
+                    a.kind = Kind::Tls;
+                    a.proxy_slot = lend(proxy_pool);
+                    if (a.proxy_slot < 0) proxy_failed(a, flow::kFromClient), proxy_failed(a, flow::kFromServer);
+                }
+            }
             if (a.kind == Kind::Undecided) {
                 if (++a.tries >= kClassifyPackets) a.kind = Kind::Unknown;
                 return;
             }
-            if (a.kind == Kind::Tls) a.apps |= kAppTls;
+            if (a.kind == Kind::Tls && a.proxy == proxy::Kind::None) a.apps |= kAppTls;
             if (a.kind == Kind::Quic) a.apps |= kAppQuic;
         }
         switch (a.kind) {
@@ -1000,7 +1224,7 @@ struct Dissector::Impl {
                 else on_dns_message(f, a, d, m.payload, ts_us);
                 break;
             case Kind::Tls: on_tls_segment(f, a, d, m, ts_us); break;
-            case Kind::Quic: on_quic_datagram(a, d, m.payload, ts_us); break;
+            case Kind::Quic: on_quic_datagram(f, a, d, m.payload, ts_us); break;
             case Kind::Rtc: on_rtc_datagram(f, a, d, m.payload, ts_us); break;
             case Kind::StunTcp: on_tcp_stun(f, a, d, m, ts_us); break;
             default: break;
@@ -1092,6 +1316,9 @@ struct Dissector::Impl {
         if (a.sni) {
             name_buf = names.get(a.sni);
             source_buf = "sni";
+        } else if (a.proxy_target) {  // the host behind the proxy, not the proxy's own name
+            name_buf = names.get(a.proxy_target);
+            source_buf = "proxy";
         } else if (dns_n) {
             name_buf = names.get(dns_names[0]);
             source_buf = "dns";
@@ -1103,7 +1330,7 @@ struct Dissector::Impl {
         // vendor server sending first, e.g. Agora Recording's downstream
         // ports): the name belongs to the initiator.
         uint32_t initiator_names[NameMap::kNamesPerAddress];
-        const size_t init_n = (a.sni || dns_n) ? 0
+        const size_t init_n = (a.sni || a.proxy_target || dns_n) ? 0
             : name_map.lookup(f.server_ip, f.client_ip, f.first_ts_us, initiator_names, NameMap::kNamesPerAddress);
         if (source_buf.empty() && init_n) {
             name_buf = names.get(initiator_names[0]);
@@ -1112,6 +1339,7 @@ struct Dissector::Impl {
         write([&](store::Store& s) {
             for (size_t i = 0; i < init_n; ++i) s.add_flow_name(run_id, f.id, names.get(initiator_names[i]), "dns-initiator");
             if (a.sni) s.add_flow_name(run_id, f.id, names.get(a.sni), "sni");
+            if (a.proxy_target) s.add_flow_name(run_id, f.id, names.get(a.proxy_target), "proxy");
             for (size_t i = 0; i < dns_n; ++i) s.add_flow_name(run_id, f.id, names.get(dns_names[i]), "dns");
             if (source_buf == "turn-peer") s.add_flow_name(run_id, f.id, name_buf, "turn-peer");
         });
@@ -1129,6 +1357,7 @@ struct Dissector::Impl {
 
     void on_flow_end(Flow& f, uint32_t slot, store::FlowAppInfo& info) {
         FlowApp& a = app(slot);
+        if (f.proto == decode::kProtoTcp) flush_streams(f, a);
         describe(f, a, info, true);
         release_all(a);
         a = FlowApp{};
@@ -1176,6 +1405,8 @@ DissectStats Dissector::stats() const noexcept {
     DissectStats s = impl_->stats;
     s.names_dropped = impl_->names.dropped();
     s.addresses_dropped = impl_->name_map.dropped();
+    s.buffers_reclaimed = impl_->tls_pool.reclaimed() + impl_->quic_pool.reclaimed();
+    s.pool_exhausted += impl_->tls_pool.refused() + impl_->quic_pool.refused();
     return s;
 }
 const NameTable& Dissector::names() const noexcept { return impl_->names; }

@@ -68,9 +68,19 @@ const std::pair<std::string, std::string> kFactDumps[] = {
      std::string("SELECT ") + kFlowOf + ", direction, ssrc, payload_type, packets, lost, reordered, duplicates, coalesce(printf('%.3f', jitter_ms),''), coalesce(printf('%.3f', max_jitter_ms),''), clock_rate, via_turn FROM rtp_stream x ORDER BY 1, direction, ssrc"},
 };
 
-std::string dump(const std::string& db) {
+std::string dump(const std::string& db, const pipeline::DissectStats& ds) {
     std::string out = "# run: packets bytes truncated undecoded orphan_fragments damaged_files flows\n";
     for (const auto& r : query_rows(db, kRunDump)) out += r + "\n";
+    // Stream and buffer counters (they reach run.notes through the CLI);
+    // shown only when something happened, so most captures lack the section.
+    if (ds.tcp_held_segments || ds.tcp_gaps || ds.tcp_resyncs || ds.proxy_tunnels || ds.buffers_reclaimed) {
+        out += "# stream counters: tcp_held_segments tcp_gaps tcp_gap_bytes tcp_resyncs proxy_tunnels "
+               "buffers_reclaimed pool_exhausted\n";
+        const uint64_t v[] = {ds.tcp_held_segments, ds.tcp_gaps,          ds.tcp_gap_bytes, ds.tcp_resyncs,
+                              ds.proxy_tunnels,      ds.buffers_reclaimed, ds.pool_exhausted};
+        for (size_t i = 0; i < std::size(v); ++i) out += (i ? "\t" : "") + std::to_string(v[i]);
+        out += "\n";
+    }
     out += "# flows: transport client cport server sport guessed first last pkts_c2s bytes_c2s pkts_s2c bytes_s2c "
            "state syn synack later_frags icmp_errors icmp_type icmp_code icmp_from app name name_source\n";
     for (const auto& r : query_rows(db, kFlowDump)) out += r + "\n";
@@ -90,8 +100,9 @@ class Golden : public ::testing::TestWithParam<GoldenCase> {};
 TEST_P(Golden, MatchesExpected) {
     const GoldenCase& c = GetParam();
     TempDb db;
-    analyze_files({source_dir() + "/" + c.capture}, db.path());
-    const std::string actual = dump(db.path());
+    pipeline::DissectStats ds;
+    analyze_files({source_dir() + "/" + c.capture}, db.path(), {}, &ds);
+    const std::string actual = dump(db.path(), ds);
     const std::string expected_path = source_dir() + "/tests/golden/" + c.expected;
     if (std::getenv("CALLWALL_UPDATE_GOLDEN")) {
         std::ofstream(expected_path) << actual;

@@ -39,8 +39,10 @@ private:
 };
 
 /// Analyses the files as one run into `db_path`; returns the run id.
+/// `dissect_stats`: receives the dissector's counters at the end of the run.
 inline int64_t analyze_files(const std::vector<std::string>& files, const std::string& db_path,
-                             const pipeline::AnalyzerConfig& cfg = {}) {
+                             const pipeline::AnalyzerConfig& cfg = {},
+                             pipeline::DissectStats* dissect_stats = nullptr) {
     auto db = store::Store::open(db_path);
     store::RunInfo info;
     info.kind = "analyze";
@@ -56,6 +58,7 @@ inline int64_t analyze_files(const std::vector<std::string>& files, const std::s
         if (st == capture::NextStatus::Error) ++a.totals().damaged_files;
     }
     a.finish();
+    if (dissect_stats) *dissect_stats = a.dissector().stats();
     db->update_run(run, a.totals(), store::RunStatus::Completed, 1.0);
     db->flush();
     return run;

@@ -11,15 +11,24 @@
 //        Rtc   STUN/TURN, ChannelData, DTLS, RTP/RTCP demultiplexed per packet
 //              by first byte (RFC 7983 / RFC 9443)
 //   TCP  Dns   length-prefixed messages, in order
-//        Tls   first flight of each side (ClientHello / ServerHello, alerts), then nothing
+//        Tls   first flight of each side (ClientHello / ServerHello, alerts), then nothing;
+//              after a SOCKS4/4a/5 or HTTP CONNECT preamble when the flow starts with one
 //        Stun  STUN/TURN framing over TCP (and RFC 4571), ChannelData inside
 // A flow that matches nothing within kClassifyPackets payload packets is
 // given up on and costs a hash lookup and counters from then on.
 //
 // Memory: per-flow state lives in a slab parallel to the flow table's; the
 // large buffers (TLS/QUIC reassembly, STUN transactions and TCP framing, RTP
-// stream statistics, DNS framing) come from bounded pools lent while a flow
-// needs them; an exhausted pool is counted, never grown past its bound.
+// stream statistics, DNS framing, TCP segments held past a hole, proxy
+// preambles) come from bounded pools lent while a flow needs them; an
+// exhausted pool is counted, never grown past its bound. The TLS and QUIC
+// handshake pools reclaim the least recently progressed buffer instead of
+// refusing, and bound the buffers per client address (pipeline/buffer_pool.hpp).
+//
+// TCP framers (DNS, STUN/TURN, RFC 4571, proxy preambles) get their bytes in
+// order from a TcpReassembler per direction (pipeline/tcp_reassembly.hpp): a
+// hole waits for its retransmission within bounds, and a hole given up is
+// counted and followed by resynchronisation at the next plausible frame.
 #pragma once
 
 #include <cstdint>
@@ -114,6 +123,13 @@ struct DissectStats {
     uint64_t names_dropped = 0;     ///< NameTable full: names not interned
     uint64_t addresses_dropped = 0; ///< NameMap full: DNS answers not mapped
     uint64_t peers_dropped = 0;     ///< TURN peer map full: peers not recorded
+    // TCP streams (pipeline/tcp_reassembly.hpp).
+    uint64_t tcp_held_segments = 0; ///< segments held past a hole until it filled
+    uint64_t tcp_gaps = 0;          ///< holes given up (bound hit, too far, flow end, snaplen cut)
+    uint64_t tcp_gap_bytes = 0;     ///< bytes never delivered to a framer
+    uint64_t tcp_resyncs = 0;       ///< framing found again after a gap
+    uint64_t proxy_tunnels = 0;     ///< proxy preambles (SOCKS, CONNECT) followed to the tunnel
+    uint64_t buffers_reclaimed = 0; ///< TLS/QUIC handshake buffers taken from a stalled flow
 };
 
 class Dissector {
