@@ -288,6 +288,9 @@ void IpReassembler::release(Slot& s, Why why) noexcept {
             const uint32_t blocks_to_end = s.end_known ? (s.end + 7) / 8 : kBlocks;
             while (b < blocks_to_end && s.block(b)) ++b;
             len = s.end_known && b == blocks_to_end ? s.end : b * 8;
+            // The rebuilt first fragment's length field must hold it (16 bits,
+            // with the IPv4 header / the IPv6 Fragment header).
+            len = std::min<uint32_t>(len, kMaxDatagramBytes - (s.ip_version == 4 ? s.hdr_len : 8u));
         }
         uint8_t* hdr = nullptr;
         if (s.ip_version == 4) {
