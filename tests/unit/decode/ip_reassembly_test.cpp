@@ -300,6 +300,26 @@ TEST(IpReassembly, HostileOffsetsAndLengthsAreRefused) {
     EXPECT_EQ(h.r.in_progress(), 0u);
 }
 
+TEST(IpReassembly, UnfinishedDatagramNearTheLimitStillReachesItsFlow) {
+    // A first fragment with 40 bytes of options and fragments up to 65512
+    // bytes of data, the last one never seen: the rebuilt first fragment must
+    // fit its 16-bit total length (60 + 65475), not wrap and fail to decode.
+    Harness h;
+    const Bytes d = udp_datagram(65512 - 8);
+    Bytes first = v4_fragment(40, 0, true, slice(d, 0, 1480));
+    first[0] = 0x4F;  // IHL 15
+    first.insert(first.begin() + 20, 40, 0x01);  // NOP options
+    put16(first, 2, static_cast<uint32_t>(first.size()));
+    h.add(first, 1);
+    for (uint32_t off = 1480; off < d.size(); off += 1480)
+        h.add(v4_fragment(40, off, true, slice(d, off, std::min<size_t>(off + 1480, d.size()))), 2);
+    h.r.flush();
+    ASSERT_EQ(h.out.size(), 1u);
+    EXPECT_TRUE(h.out[0].decoded);
+    EXPECT_FALSE(h.out[0].complete);
+    EXPECT_EQ(h.out[0].payload, slice(d, 8, 65535 - 60));
+}
+
 TEST(IpReassembly, SnaplenCutFragmentNeverCompletes) {
     Harness h;
     const Bytes d = udp_datagram(2000);
