@@ -198,6 +198,22 @@ void parse_quoted(ByteView v, QuotedPacket& q) noexcept {
         q.dport = r.u16();
         q.has_ports = r.ok();
         if (!q.has_ports) q.sport = q.dport = 0;
+    } else if (q.proto == kProtoIcmp || q.proto == kProtoIcmp6) {
+        // A quoted echo request/reply: type (1) | code (1) | checksum (2) |
+        // identifier (2) | sequence (2), keyed as parse_icmp keys echoes so
+        // the error finds the ping's flow. Other quoted ICMP (errors about
+        // errors are forbidden, RFC 1122 §3.2.2) quotes no "ports".
+        const uint8_t type = r.u8();
+        r.skip(3);
+        const uint16_t ident = r.u16();
+        if (!r.ok()) return;
+        const bool v6 = q.proto == kProtoIcmp6;
+        const bool request = v6 ? type == 128 : type == 8;
+        const bool reply = v6 ? type == 129 : type == 0;
+        if (!request && !reply) return;
+        q.sport = request ? ident : 0;
+        q.dport = request ? 0 : ident;
+        q.has_ports = true;
     }
 }
 
@@ -222,10 +238,13 @@ LayerStatus parse_icmp(Reader r, bool v6, PacketMeta& out) noexcept {
         out.payload = r.rest();
         parse_quoted(out.payload, out.quoted);
     } else if (v6 ? (t == 128 || t == 129) : (t == 8 || t == 0)) {
-        // Echo request/reply: the identifier plays the role of a port so
-        // pings pair up into one flow (as Zeek does).
-        out.sport = w1;
-        out.dport = 0;
+        // Echo request/reply: the identifier plays the role of the
+        // requester's port and 0 the responder's, so a request (id → 0) and
+        // its reply (0 → id) share one canonical flow key, and an ICMP error
+        // quoting the request finds it (parse_quoted keys the quote alike).
+        const bool request = v6 ? t == 128 : t == 8;
+        out.sport = request ? w1 : 0;
+        out.dport = request ? 0 : w1;
         out.payload = r.rest();
     } else {
         out.payload = r.rest();
@@ -353,7 +372,7 @@ LayerStatus parse_ipv4(ByteView pkt, PacketMeta& out) noexcept {
     Reader r{pkt};
     const uint8_t vihl = r.u8();
     r.skip(1);
-    const uint16_t total_len = r.u16();
+    uint32_t total_len = r.u16();
     const uint16_t id = r.u16();
     const uint16_t frag = r.u16();
     out.ttl = r.u8();
@@ -364,6 +383,17 @@ LayerStatus parse_ipv4(ByteView pkt, PacketMeta& out) noexcept {
     if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
     const size_t ihl = static_cast<size_t>(vihl & 0x0F) * 4;
     if (ihl < 20) return LayerStatus::fail(C::Malformed, 0);
+    if (total_len == 0) {
+        // TCP/UDP segmentation offload: the sending host's capture (Windows
+        // Npcap, Linux with TSO/GSO) holds the "super-frame" handed to the NIC
+        // before segmentation, whose total length is left 0 (or is too small
+        // to hold a > 64 KiB frame). Like Wireshark's packet-ip.c ("If the
+        // length is zero, assume TSO"), take the captured length as the
+        // datagram length — only for 0, never to override a real length
+        // (Ethernet padding, if any, is then taken as payload, as there).
+        out.anomalies |= kAnomalyIpv4ZeroTotalLength;
+        total_len = static_cast<uint32_t>(std::min<size_t>(pkt.size(), UINT32_MAX));
+    }
     if (total_len < ihl) {
         out.anomalies |= kAnomalyIpLengthBelowHeader;
         return LayerStatus::fail(C::Malformed, 2);
@@ -389,6 +419,7 @@ LayerStatus parse_ipv4(ByteView pkt, PacketMeta& out) noexcept {
     const uint32_t l4_wire_len = total_len - static_cast<uint32_t>(ihl);
     // Trim Ethernet padding: the datagram ends at total_len.
     const ByteView l4 = pkt.subspan(ihl, std::min<size_t>(pkt.size(), total_len) - ihl);
+    if (out.is_fragment) out.frag_ip = pkt.first(std::min<size_t>(pkt.size(), total_len));
     if (out.later_fragment) {
         out.payload = l4;
         out.payload_wire_len = l4_wire_len;
@@ -458,6 +489,7 @@ LayerStatus parse_ipv6(ByteView pkt, PacketMeta& out) noexcept {
             if (!body.ok()) return LayerStatus::fail(C::Truncated, body.offset());
             out.is_fragment = true;
             out.later_fragment = (off_flags & 0xFFF8) != 0;
+            out.frag_ip = body.whole();
             nh = next;
             if (out.later_fragment) break;
         } else {

@@ -305,7 +305,16 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
     const Dir d = (a_is_src == f.client_is_a) ? kFromClient : kFromServer;
     out.flow = &f;
     out.dir = d;
-    f.last_ts_us = ts_us;
+    // Capture time can go backwards (files merged from machines whose clocks
+    // differ, a clock stepped during the capture). The record's span is the
+    // earliest and latest packet time, and last_ts_us, which expire() compares
+    // with the capture clock (the analyzer calls it only with times past the
+    // last call's), never moves back: a packet stamped in the past must not
+    // make a live flow look idle and get it split in two at the next expiry.
+    // first_ts_us lies on a line the packet path does not touch otherwise:
+    // only a packet from the past reads it.
+    if (ts_us >= f.last_ts_us) f.last_ts_us = ts_us;
+    else if (ts_us < f.first_ts_us) f.first_ts_us = ts_us;
     ++f.packets[d];
     f.bytes[d] += m.ip_total_len;
     f.payload_bytes[d] += m.payload_wire_len;

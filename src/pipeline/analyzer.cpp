@@ -3,11 +3,21 @@
 
 #include "callwall/decode/packet.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 namespace callwall::pipeline {
 namespace {
 // Idle flows are expired at most once per second of capture time: the LRU
 // head check is O(1) but there is no need to do it per packet.
 constexpr int64_t kExpireIntervalUs = 1'000'000;
+// A frame stamped earlier than the one before it by more than this is a
+// clock jump worth a note (captures merged from machines whose clocks differ,
+// a clock stepped mid-capture). Smaller steps back are ordinary: frames
+// timestamped on different CPUs or NIC queues, multi-interface captures whose
+// buffers are flushed in batches (tools/gen_workload.py's workload has 787
+// steps back of up to 29 ms). Either way expiry is safe: see FlowTable::update.
+constexpr int64_t kClockBackToleranceUs = 1'000'000;
 }  // namespace
 
 Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
@@ -15,34 +25,12 @@ Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cf
       run_id_(run_id),
       table_(cfg.flows),
       dissector_(store, run_id),
-      frags_(kFragSlots),
       outcome_hint_(cfg.outcome_hint) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
+    reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
 }
 
 Analyzer::~Analyzer() = default;
-
-namespace {
-size_t frag_slot(const decode::IpAddr& src, const decode::IpAddr& dst, uint32_t id, uint8_t proto) noexcept {
-    uint64_t h = decode::hash_append(decode::hash_append(decode::kFnvOffsetBasis, src), dst);
-    h = (h ^ id) * 0x100000001b3ull;
-    h = (h ^ proto) * 0x100000001b3ull;
-    return static_cast<size_t>(h);
-}
-}  // namespace
-
-void Analyzer::remember_first_fragment(const decode::PacketMeta& m) noexcept {
-    FragEntry& e = frags_[frag_slot(m.src, m.dst, m.frag_id, m.proto) % kFragSlots];
-    e = FragEntry{m.src, m.dst, m.frag_id, m.proto, true, m.sport, m.dport};
-}
-
-bool Analyzer::complete_later_fragment(decode::PacketMeta& m) noexcept {
-    const FragEntry& e = frags_[frag_slot(m.src, m.dst, m.frag_id, m.proto) % kFragSlots];
-    if (!e.used || e.id != m.frag_id || e.proto != m.proto || !(e.src == m.src) || !(e.dst == m.dst)) return false;
-    m.sport = e.sport;
-    m.dport = e.dport;
-    return true;
-}
 
 void Analyzer::on_evict(flow::Flow& f) {
     ++flows_written_;
@@ -68,7 +56,13 @@ void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
 void Analyzer::process(const capture::RawFrame& frame) noexcept {
     store::RunTotals& t = totals_;
     const double ts = static_cast<double>(frame.ts_us) / 1e6;
-    if (t.packets == 0) t.first_ts = ts;
+    if (t.packets == 0) {
+        t.first_ts = ts;
+    } else if (frame.ts_us < prev_ts_us_ - kClockBackToleranceUs) {
+        ++clock_back_jumps_;
+        clock_back_max_us_ = std::max(clock_back_max_us_, prev_ts_us_ - frame.ts_us);
+    }
+    prev_ts_us_ = frame.ts_us;
     t.last_ts = ts;
     ++t.packets;
     t.bytes += frame.wirelen;
@@ -80,51 +74,80 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         return;
     }
     if (m.is_fragment) {
-        if (!m.later_fragment) {
-            remember_first_fragment(m);
-        } else if (!complete_later_fragment(m)) {
-            ++t.orphan_fragments;  // its first fragment was not seen (yet)
-            return;
-        }
+        // Held until the datagram is whole: on_reassembled sees it, once,
+        // with all its fragments counted. The only branch fragments take.
+        reasm_.add(m, frame.ts_us);
+    } else if (m.icmp_error) {
+        record_icmp_error(m, frame.ts_us);
+    } else {
+        const auto lk = table_.update(m, frame.ts_us);
+        const uint32_t slot = table_.index_of(*lk.flow);
+        if (lk.created) dissector_.on_flow_created(*lk.flow, slot);
+        dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
     }
-    if (m.icmp_error) {
-        flow::Flow* f = table_.attach_icmp_error(m, frame.ts_us);
-        if (!f) ++icmp_unmatched_;
-        if (store_ && !deferred_error_) {
-            try {
-                // Addresses formatted into stack buffers: no allocation per packet.
-                char from[64], to[64], qsrc[64], qdst[64];
-                store::IcmpErrorRow row;
-                row.ts = ts;
-                row.family = m.ip_version;
-                row.from_ip = {from, store::format_ip(m.src, from, sizeof from)};
-                row.to_ip = {to, store::format_ip(m.dst, to, sizeof to)};
-                row.type = m.icmp_type;
-                row.code = m.icmp_code;
-                row.ttl = m.ttl;
-                if (m.quoted.src.family) {
-                    row.quoted_src = {qsrc, store::format_ip(m.quoted.src, qsrc, sizeof qsrc)};
-                    row.quoted_dst = {qdst, store::format_ip(m.quoted.dst, qdst, sizeof qdst)};
-                }
-                row.quoted_proto = m.quoted.proto;
-                row.quoted_sport = m.quoted.sport;
-                row.quoted_dport = m.quoted.dport;
-                row.flow_id = f ? f->id : 0;
-                store_->add_icmp_error(run_id_, row);
-            } catch (...) {
-                deferred_error_ = std::current_exception();
-            }
-        }
-        return;
-    }
-    const auto lk = table_.update(m, frame.ts_us);
-    const uint32_t slot = table_.index_of(*lk.flow);
-    if (lk.created) dissector_.on_flow_created(*lk.flow, slot);
-    dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
     if (frame.ts_us - last_expire_us_ >= kExpireIntervalUs) {
+        reasm_.expire(frame.ts_us);  // first: a released datagram refreshes its flow
         table_.expire(frame.ts_us);
         last_expire_us_ = frame.ts_us;
     }
+}
+
+void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept {
+    flow::Flow* f = table_.attach_icmp_error(m, ts_us);
+    if (!f) ++icmp_unmatched_;
+    if (!store_ || deferred_error_) return;
+    try {
+        // Addresses formatted into stack buffers: no allocation per packet.
+        char from[64], to[64], qsrc[64], qdst[64];
+        store::IcmpErrorRow row;
+        row.ts = static_cast<double>(ts_us) / 1e6;
+        row.family = m.ip_version;
+        row.from_ip = {from, store::format_ip(m.src, from, sizeof from)};
+        row.to_ip = {to, store::format_ip(m.dst, to, sizeof to)};
+        row.type = m.icmp_type;
+        row.code = m.icmp_code;
+        row.ttl = m.ttl;
+        if (m.quoted.src.family) {
+            row.quoted_src = {qsrc, store::format_ip(m.quoted.src, qsrc, sizeof qsrc)};
+            row.quoted_dst = {qdst, store::format_ip(m.quoted.dst, qdst, sizeof qdst)};
+        }
+        row.quoted_proto = m.quoted.proto;
+        row.quoted_sport = m.quoted.sport;
+        row.quoted_dport = m.quoted.dport;
+        row.flow_id = f ? f->id : 0;
+        store_->add_icmp_error(run_id_, row);
+    } catch (...) {
+        deferred_error_ = std::current_exception();
+    }
+}
+
+// Fragments and flows: a reassembled datagram is decoded and dissected as one
+// packet, at its last fragment's time, and counted on its flow as the
+// fragments that carried it (packets: one per fragment, bytes: their IP
+// lengths, later_fragments: all but the first; first seen at the first
+// fragment's time), so the counts say what crossed the wire, as they did
+// before reassembly. A datagram that never completes gives what its first
+// fragment alone gives; fragments without a first fragment cannot be
+// attributed and go to run.orphan_fragments.
+void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept {
+    if (!r.meta) {
+        totals_.orphan_fragments += r.fragments;
+        return;
+    }
+    const decode::PacketMeta& m = *r.meta;
+    if (m.icmp_error) {
+        record_icmp_error(m, r.ts_us);
+        return;
+    }
+    const auto lk = table_.update(m, r.first_ts_us);
+    flow::Flow& f = *lk.flow;
+    f.last_ts_us = std::max(f.last_ts_us, r.ts_us);
+    f.packets[lk.dir] += r.fragments - 1;
+    f.later_fragments += r.fragments - 1;
+    f.bytes[lk.dir] += r.wire_bytes - m.ip_total_len;  // update() counted the rebuilt datagram's length
+    const uint32_t slot = table_.index_of(f);
+    if (lk.created) dissector_.on_flow_created(f, slot);
+    dissector_.on_packet(f, slot, lk.dir, m, r.ts_us);
 }
 
 void Analyzer::snapshot() {
@@ -148,7 +171,39 @@ void Analyzer::drain() {
     }
 }
 
+void Analyzer::note_clock() {
+    if (!clock_back_jumps_) return;
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "clock: capture time went back %llu times (largest jump %.6f s); flows keep each packet's own "
+                  "time and idle expiry followed the latest time seen, so a packet from the past did not make "
+                  "its flow look idle\n",
+                  static_cast<unsigned long long>(clock_back_jumps_), static_cast<double>(clock_back_max_us_) / 1e6);
+    totals_.notes += line;
+}
+
+void Analyzer::note_fragments() {
+    const decode::ReassemblyStats& st = reasm_.stats();
+    const uint64_t incomplete = st.timed_out + st.evicted + st.flushed;
+    if (!incomplete && !st.unattributed) return;
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "fragments: %llu IP datagrams reassembled, %llu not (%llu timed out, %llu pushed out with %zu in "
+                  "progress, %llu unfinished at the end; of these %llu overlapping IPv6, %llu invalid, %llu cut by "
+                  "the snaplen): their first fragments were decoded alone; %llu fragments without their first "
+                  "fragment (orphan_fragments)\n",
+                  static_cast<unsigned long long>(st.completed), static_cast<unsigned long long>(incomplete),
+                  static_cast<unsigned long long>(st.timed_out), static_cast<unsigned long long>(st.evicted),
+                  decode::IpReassembler::kMaxDatagrams, static_cast<unsigned long long>(st.flushed),
+                  static_cast<unsigned long long>(st.overlaps), static_cast<unsigned long long>(st.invalid),
+                  static_cast<unsigned long long>(st.cut), static_cast<unsigned long long>(st.unattributed));
+    totals_.notes += line;
+}
+
 void Analyzer::finish() {
+    note_clock();
+    reasm_.flush();  // before the flows: an unfinished datagram still counts on its flow
+    note_fragments();
     table_.flush();
     totals_.flows = table_.stats().created;
     totals_.flows_evicted_full = table_.stats().evicted_full;

@@ -50,6 +50,7 @@ constexpr const char* kIcmpDump =
 constexpr const char* kFlowOf = "(SELECT f.client_ip || ':' || f.client_port || '>' || f.server_ip || ':' || f.server_port "
                                 "FROM flow f WHERE f.run_id = x.run_id AND f.id = x.flow_id)";
 const std::pair<std::string, std::string> kFactDumps[] = {
+    {"run notes", "SELECT rtrim(notes, char(10)) FROM run WHERE notes != ''"},
     {"flow facts: flow stun_req stun_answered stun_err stun_retx stun_last_error channel_data rtp rtcp dtls_hs tls_server_hello tls_alert",
      "SELECT client_ip || ':' || client_port || '>' || server_ip || ':' || server_port, stun_requests, stun_answered, stun_errors, "
      "stun_retransmissions, coalesce(stun_last_error,''), channel_data, rtp_packets, rtcp_packets, dtls_handshake, "

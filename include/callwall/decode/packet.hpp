@@ -11,10 +11,16 @@
 // type I/II (GRE 0x88BE) and type III (GRE 0x22EB), and VXLAN (RFC 7348,
 // UDP 4789), at most kMaxEncapDepth levels deep.
 //
-// Not supported: IPv4/IPv6 reassembly (later fragments are reported as such
-// and counted against their flow, their payload is not decoded); AH/ESP
-// payloads; MPLS; GRE version 1 (PPTP); checksum verification (captures on
-// the sending host carry offloaded checksums).
+// Fragments are decoded as they come (a first fragment up to its transport
+// header, a later one as raw payload) and point at their IP packet
+// (PacketMeta::frag_ip); reassembly is stateful and lives in
+// decode/ip_reassembly.hpp, used by the packet path.
+//
+// An IPv4 total length of 0 (a TSO/GSO super-frame captured on the sending
+// host) is taken as the captured length, as Wireshark does.
+//
+// Not supported: AH/ESP payloads; MPLS; GRE version 1 (PPTP); checksum
+// verification (captures on the sending host carry offloaded checksums).
 #pragma once
 
 #include <array>
@@ -95,19 +101,25 @@ enum Anomaly : uint32_t {
     kAnomalyUdpLengthMismatch = 1u << 7,
     kAnomalyTcpBadOffset = 1u << 8,
     kAnomalyEncapTooDeep = 1u << 9,
+    kAnomalyIpv4ZeroTotalLength = 1u << 10,  ///< total length 0 (TSO super-frame): the captured length was used
 };
 
-/// The 5-tuple of a packet quoted inside an ICMP/ICMPv6 error.
+/// The 5-tuple of a packet quoted inside an ICMP/ICMPv6 error. A quoted ICMP
+/// echo request/reply is keyed as its flow is: the identifier is the
+/// requester's "port" and 0 the responder's (see PacketMeta::sport).
 struct QuotedPacket {
     IpAddr src, dst;
     uint8_t proto = 0;
     uint16_t sport = 0, dport = 0;  ///< 0 when the quote is too short to hold them
-    bool has_ports = false;
+    bool has_ports = false;         ///< TCP/UDP ports or an echo identifier were quoted
 };
 
 /// Everything the flow stage needs from one frame. Views point into the frame
 /// and are valid only during the packet callback.
 struct PacketMeta {
+    // Members are ordered to leave no padding: 192 bytes, three cache lines,
+    // which parse_frame overwrites with a reset copy on every packet. Keep it
+    // so when adding one (fill a hole, do not open a line).
     // link
     uint16_t vlan_outer = 0, vlan_inner = 0;
     uint8_t vlan_count = 0;
@@ -116,25 +128,30 @@ struct PacketMeta {
     uint8_t ip_version = 0;
     uint8_t proto = 0;        ///< IP protocol of the transport (after IPv6 ext headers)
     uint8_t ttl = 0;          ///< IPv4 TTL or IPv6 hop limit
+    uint16_t tcp_window = 0;  ///< (transport; here to fill a hole)
     uint32_t ip_total_len = 0;  ///< datagram length per the IP header
     bool is_fragment = false;   ///< any fragment (first or later)
     bool later_fragment = false;  ///< offset != 0: no transport header here
+    uint8_t icmp_type = 0, icmp_code = 0;  ///< (ICMP / ICMPv6; here to fill a hole)
     uint32_t frag_id = 0;
+    /// Fragments only (empty otherwise): the IP packet from its header to the
+    /// datagram's end, clipped to the capture — what IpReassembler reads.
+    ByteView frag_ip{};
     // transport
+    /// TCP/UDP ports; for an ICMP/ICMPv6 echo request id → 0, for an echo
+    /// reply 0 → id, so a ping and its answer are one flow.
     uint16_t sport = 0, dport = 0;
     uint8_t tcp_flags = 0;
+    bool icmp_error = false;    ///< destination unreachable, time exceeded, packet too big, parameter problem
+    bool snap_truncated = false;  ///< the capture holds fewer bytes than the headers promise
+    uint8_t encap_depth = 0;
     uint32_t tcp_seq = 0, tcp_ack = 0;
-    uint16_t tcp_window = 0;
     ByteView payload{};         ///< L4 payload trimmed to the IP/UDP length, clipped to the capture
     uint32_t payload_wire_len = 0;  ///< payload length per the headers (≥ payload.size())
-    // ICMP / ICMPv6
-    uint8_t icmp_type = 0, icmp_code = 0;
-    bool icmp_error = false;    ///< destination unreachable, time exceeded, packet too big, parameter problem
+    // ICMP / ICMPv6 errors
     QuotedPacket quoted{};
     uint32_t anomalies = 0;
-    bool snap_truncated = false;  ///< the capture holds fewer bytes than the headers promise
     Encap encap = Encap::None;    ///< outermost encapsulation removed
-    uint8_t encap_depth = 0;
     IpAddr tunnel_src, tunnel_dst;  ///< outer addresses of the outermost tunnel
 };
 

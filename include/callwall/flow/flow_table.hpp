@@ -92,7 +92,7 @@ struct alignas(64) Flow {
     uint64_t key_hash = 0;  ///< hash(key), cached: probes compare it before the key
     FlowKey key;
     uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;  ///< intrusive LRU (indices into the slab)
-    int64_t last_ts_us = 0;
+    int64_t last_ts_us = 0;  ///< latest packet time (never moves back when capture time does)
     // Line 1: what every packet updates.
     uint64_t packets[2] = {0, 0};
     uint64_t bytes[2] = {0, 0};          ///< IP bytes per direction
@@ -110,7 +110,7 @@ struct alignas(64) Flow {
     // Endpoints as client (initiator) and server.
     IpAddr client_ip, server_ip;
     uint16_t client_port = 0, server_port = 0;
-    int64_t first_ts_us = 0;
+    int64_t first_ts_us = 0;  ///< earliest packet time
     // ICMP errors quoting this flow.
     uint16_t icmp_errors = 0;
     uint8_t icmp_type = 0, icmp_code = 0;  ///< the last one

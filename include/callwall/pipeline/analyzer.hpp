@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
+#include "callwall/decode/ip_reassembly.hpp"
 #include "callwall/flow/flow_table.hpp"
 #include "callwall/pipeline/dissect.hpp"
 #include "callwall/store/store.hpp"
@@ -55,10 +56,16 @@ public:
 
 private:
     void on_evict(flow::Flow& f);
+    /// Appends the clock-jump line to run.notes (at finish).
+    void note_clock();
     /// Fills info.outcome from the hint, if there is one.
     void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
-    void remember_first_fragment(const decode::PacketMeta& m) noexcept;
-    bool complete_later_fragment(decode::PacketMeta& m) noexcept;
+    /// Attaches an ICMP error to the flow it quotes and records it.
+    void record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept;
+    /// A datagram (or the fragments of one) the reassembler let go.
+    void on_reassembled(const decode::IpReassembler::Released& r) noexcept;
+    /// Appends the fragment line to run.notes (at finish).
+    void note_fragments();
 
     store::Store* store_;
     int64_t run_id_;
@@ -68,22 +75,20 @@ private:
     uint64_t flows_written_ = 0;
     uint64_t state_counts_[32] = {};
     int64_t last_expire_us_ = 0;
+    // Capture time going backwards (files merged from machines whose clocks
+    // differ): counted for run.notes. Flows keep each packet's own time and
+    // expiry only moves forward (see FlowTable::update), so a packet from the
+    // past does not split its flow.
+    int64_t prev_ts_us_ = 0;
+    uint64_t clock_back_jumps_ = 0;
+    int64_t clock_back_max_us_ = 0;
     // Evictions happen inside the noexcept packet path; rows that fail to be
     // written are reported by drain()/finish() instead of throwing there.
     std::exception_ptr deferred_error_;
     uint64_t icmp_unmatched_ = 0;
-    /// First fragments seen recently, so later fragments (which carry no
-    /// ports) are counted against their flow. Direct-mapped, overwritten on
-    /// collision: a bounded table, not a reassembler.
-    struct FragEntry {
-        decode::IpAddr src, dst;
-        uint32_t id = 0;
-        uint8_t proto = 0;
-        bool used = false;
-        uint16_t sport = 0, dport = 0;
-    };
-    static constexpr size_t kFragSlots = 4096;
-    std::vector<FragEntry> frags_;
+    /// IP fragments wait here until their datagram is whole (or given up);
+    /// only the fragment branch of process() touches it.
+    decode::IpReassembler reasm_;
     decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
     decltype(AnalyzerConfig::outcome_hint) outcome_hint_;
     std::string outcome_buf_;  ///< the hinted outcome of the row being written

@@ -192,6 +192,139 @@ TEST(Packet, Ipv6ExtensionLoopBounded) {
     EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
 }
 
+// An Ethernet frame whose IPv4 total length is 0, as Npcap/Windows and Linux
+// TSO/GSO captures show a segmentation-offload super-frame (tools/
+// gen_field_decode.py, tso_zero_total_length.pcap): 10.1.0.10 → 198.51.100.70,
+// TCP 41002 → 443 (or UDP), `payload_len` bytes of payload.
+std::vector<uint8_t> tso_frame(uint8_t proto, size_t payload_len) {
+    auto f = hex("02005e000001 02000a01000a 0800"
+                 "4500 0000 1234 4000 40 00 0000 0a01000a c6336446");
+    f[14 + 9] = proto;
+    std::vector<uint8_t> l4 = proto == kProtoTcp ? hex("a03a 01bb 00000001 00000002 5018 0200 0000 0000")
+                                                 : hex("a03a 0035 0000 0000");
+    if (proto == kProtoUdp) {
+        l4[4] = static_cast<uint8_t>((8 + payload_len) >> 8);
+        l4[5] = static_cast<uint8_t>(8 + payload_len);
+    }
+    f.insert(f.end(), l4.begin(), l4.end());
+    for (size_t i = 0; i < payload_len; ++i) f.push_back(static_cast<uint8_t>(i));
+    return f;
+}
+
+TEST(Packet, Ipv4TotalLengthZeroTakesTheCapturedLength) {
+    for (uint8_t proto : {kProtoTcp, kProtoUdp}) {
+        const auto f = tso_frame(proto, 3000);
+        auto r = parse_frame(1, view(f));
+        ASSERT_TRUE(r.ok()) << int{proto};
+        EXPECT_EQ(r->proto, proto);
+        EXPECT_EQ(r->ip_total_len, f.size() - 14);
+        EXPECT_EQ(r->payload.size(), 3000u);
+        EXPECT_EQ(r->payload_wire_len, 3000u);
+        EXPECT_FALSE(r->snap_truncated);
+        EXPECT_TRUE(r->anomalies & kAnomalyIpv4ZeroTotalLength);
+        EXPECT_EQ(r->anomalies & kAnomalyUdpLengthMismatch, 0u);
+    }
+    // Only 0 is taken for TSO: a real length below the header stays malformed.
+    auto f = tso_frame(kProtoTcp, 100);
+    f[17] = 0x10;
+    auto r = parse_frame(1, view(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+}
+
+// Echo request 10.1.0.10 → 203.0.113.60, id 0x1234 seq 1, then the ICMP
+// 3/13 "administratively prohibited" from 198.51.100.1 quoting it
+// (icmp_echo_errors.pcap frames 1-2); the ICMPv6 equivalents (frames 7-8, cut
+// to the quoted echo header).
+const auto kEchoRequest4 = hex(
+    "02005e000001 02000a01000a 0800 4500 003f 0000 4000 40 01 0000 0a01000a cb00713c"
+    "0800 0000 1234 0001 63616c6c77616c6c2d70696e672d646174612d303132333435363738396162636465");
+const auto kEchoReply4 = hex(
+    "02000a01000a 02005e000001 0800 4500 003f 0000 4000 37 01 0000 cb00713c 0a01000a"
+    "0000 0000 1234 0001 63616c6c77616c6c2d70696e672d646174612d303132333435363738396162636465");
+const auto kAdminProhibitedQuotingEcho4 = hex(
+    "02000a01000a 02005e000001 0800 4500 0038 0000 4000 3e 01 0000 c6336401 0a01000a"
+    "030d 0000 00000000 4500 003f 0000 4000 40 01 0000 0a01000a cb00713c 0800 0000 1234 0001");
+const auto kEchoRequest6 = hex(
+    "02005e000001 02000a01000a 86dd 60000000 0008 3a 40 20010db8000100000000000000000010 20010db8000200000000000000000060"
+    "8000 0000 2345 0001");
+const auto kEchoReply6 = hex(
+    "02000a01000a 02005e000001 86dd 60000000 0008 3a 37 20010db8000200000000000000000060 20010db8000100000000000000000010"
+    "8100 0000 2345 0001");
+const auto kAdminProhibitedQuotingEcho6 = hex(
+    "02000a01000a 02005e000001 86dd 60000000 0038 3a 3e 20010db800ff00000000000000000001 20010db8000100000000000000000010"
+    "0101 0000 00000000"
+    "60000000 0008 3a 40 20010db8000100000000000000000010 20010db8000200000000000000000060 8000 0000 2345 0001");
+
+TEST(Packet, EchoRequestAndReplyAreKeyedAsOneConversation) {
+    for (const auto* pair : {&kEchoRequest4, &kEchoRequest6}) {
+        const bool v6 = pair == &kEchoRequest6;
+        auto req = parse_frame(1, view(*pair));
+        auto rep = parse_frame(1, view(v6 ? kEchoReply6 : kEchoReply4));
+        ASSERT_TRUE(req.ok());
+        ASSERT_TRUE(rep.ok());
+        EXPECT_FALSE(req->icmp_error);
+        EXPECT_EQ(req->sport, v6 ? 0x2345 : 0x1234);  // the requester's "port": the identifier
+        EXPECT_EQ(req->dport, 0);
+        EXPECT_EQ(rep->sport, 0);
+        EXPECT_EQ(rep->dport, v6 ? 0x2345 : 0x1234);
+    }
+}
+
+TEST(Packet, IcmpErrorQuotingAnEchoCarriesItsIdentifier) {
+    for (const auto* frame : {&kAdminProhibitedQuotingEcho4, &kAdminProhibitedQuotingEcho6}) {
+        const bool v6 = frame == &kAdminProhibitedQuotingEcho6;
+        auto r = parse_frame(1, view(*frame));
+        ASSERT_TRUE(r.ok());
+        EXPECT_TRUE(r->icmp_error);
+        const QuotedPacket& q = r->quoted;
+        EXPECT_EQ(q.proto, v6 ? kProtoIcmp6 : kProtoIcmp);
+        EXPECT_TRUE(q.has_ports);
+        EXPECT_EQ(q.sport, v6 ? 0x2345 : 0x1234);
+        EXPECT_EQ(q.dport, 0);
+        EXPECT_EQ(to_string(q.src), v6 ? "2001:db8:1::10" : "10.1.0.10");
+    }
+    // A quoted ICMP that is not an echo (here a quoted 3/3) quotes no key.
+    auto f = kAdminProhibitedQuotingEcho4;
+    f[14 + 20 + 8 + 20] = 3;
+    auto r = parse_frame(1, view(f));
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->quoted.has_ports);
+    // Cut inside the quoted echo header: no key either.
+    f = kAdminProhibitedQuotingEcho4;
+    f.resize(f.size() - 3);
+    r = parse_frame(1, view(f));
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->quoted.has_ports);
+}
+
+TEST(Packet, FragmentsPointAtTheirIpPacket) {
+    // The later IPv6 fragment above and an IPv4 first fragment (MF) with padding.
+    const auto pkt = hex(
+        "60000000 0018 00 40 20010db8000000000000000000000001 20010db8000000000000000000000002"
+        "2c 00 0000 00000000 11 00 0041 12345678 0102030405060708");
+    auto r = parse_frame(101, view(pkt));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->frag_ip.data(), pkt.data());
+    EXPECT_EQ(r->frag_ip.size(), pkt.size());
+    const auto v4 = hex("4500 0024 0007 2000 40 11 0000 c0000235 0a01000a 0035 9c40 0bc0 0000 0102030405060708 0000");
+    r = parse_frame(101, view(v4));
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->is_fragment);
+    EXPECT_FALSE(r->later_fragment);
+    EXPECT_EQ(r->frag_ip.size(), 0x24u);  // padding excluded
+    // Not a fragment: no view.
+    r = parse_frame(1, view(kQinqPppoeDns));
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->frag_ip.empty());
+}
+
+TEST(Packet, MetaStaysThreeCacheLines) {
+    // parse_frame copies a reset PacketMeta on every packet; frag_ip was
+    // added into padding (packet.hpp), keep it that way.
+    EXPECT_LE(sizeof(PacketMeta), 192u);
+}
+
 TEST(Packet, AddressText) {
     IpAddr a;
     ASSERT_TRUE(parse_ip("192.0.2.7", a));

@@ -8,6 +8,8 @@
 #include <random>
 #include <tuple>
 
+#include "unit/test_util.hpp"
+
 namespace callwall::flow {
 namespace {
 
@@ -261,6 +263,80 @@ TEST(FlowTable, ExpiryUsesLastActivityNotLruPosition) {
     t.expire(1060);  // port 1 idle 1010 us, port 2 idle 1050 us: both go
     ASSERT_EQ(evicted_ports.size(), 2u);
     EXPECT_EQ(t.live(), 0u);
+}
+
+// Capture time going backwards (captures of two machines concatenated): a
+// packet stamped in the past keeps the flow's latest time, so the next
+// expiry does not split the flow in two; the record spans both times.
+TEST(FlowTable, ClockGoingBackDoesNotSplitAFlow) {
+    for (bool tcp_flow : {false, true}) {
+        FlowTableConfig cfg;
+        EvictionLog log(cfg);
+        FlowTable& t = log.table;
+        auto pkt = [&](bool from_client) {
+            if (tcp_flow) return from_client ? tcp(C, 40000, S, 443, kTcpAck, 10) : tcp(S, 443, C, 40000, kTcpAck, 10);
+            return from_client ? udp(C, 40000, S, 3478) : udp(S, 3478, C, 40000);
+        };
+        constexpr int64_t s = 1'000'000;
+        Flow* f = t.update(pkt(true), 1000 * s).flow;
+        const uint64_t id = f->id;
+        t.update(pkt(false), 1001 * s);
+        t.update(pkt(true), 600 * s);  // 401 s in the past: longer than any idle timeout
+        t.expire(1002 * s);
+        EXPECT_TRUE(log.ports.empty()) << tcp_flow;
+        const auto lk = t.update(pkt(true), 1002 * s);
+        EXPECT_FALSE(lk.created);
+        EXPECT_EQ(lk.flow->id, id);
+        EXPECT_EQ(lk.flow->first_ts_us, 600 * s);
+        EXPECT_EQ(lk.flow->last_ts_us, 1002 * s);
+        EXPECT_EQ(lk.flow->packets[kFromClient] + lk.flow->packets[kFromServer], 4u);
+        EXPECT_EQ(t.stats().created, 1u);
+    }
+}
+
+// A ping and its reply are one flow, and an ICMP error quoting the ping
+// attaches to it (ICMPv4 and ICMPv6; frames of icmp_echo_errors.pcap).
+TEST(FlowTable, IcmpErrorQuotingAnEchoAttachesToThePing) {
+    const auto frame = [](const char* h) {
+        PacketMeta m;
+        static std::vector<std::vector<uint8_t>> keep;  // the views must outlive the call
+        keep.push_back(test::hex(h));
+        EXPECT_TRUE(decode::parse_frame(1, keep.back(), m).ok);
+        return m;
+    };
+    struct Case {
+        const char *request, *reply, *error;
+    };
+    const Case cases[] = {
+        {"02005e000001 02000a01000a 0800 4500 001c 0000 4000 40 01 0000 0a01000a cb00713c 0800 0000 1234 0001",
+         "02000a01000a 02005e000001 0800 4500 001c 0000 4000 37 01 0000 cb00713c 0a01000a 0000 0000 1234 0001",
+         "02000a01000a 02005e000001 0800 4500 0038 0000 4000 3e 01 0000 c6336401 0a01000a 030d 0000 00000000"
+         "4500 001c 0000 4000 40 01 0000 0a01000a cb00713c 0800 0000 1234 0001"},
+        {"02005e000001 02000a01000a 86dd 60000000 0008 3a 40 20010db8000100000000000000000010 "
+         "20010db8000200000000000000000060 8000 0000 2345 0001",
+         "02000a01000a 02005e000001 86dd 60000000 0008 3a 37 20010db8000200000000000000000060 "
+         "20010db8000100000000000000000010 8100 0000 2345 0001",
+         "02000a01000a 02005e000001 86dd 60000000 0038 3a 3e 20010db800ff00000000000000000001 "
+         "20010db8000100000000000000000010 0101 0000 00000000 60000000 0008 3a 40 20010db8000100000000000000000010 "
+         "20010db8000200000000000000000060 8000 0000 2345 0001"},
+    };
+    for (const Case& c : cases) {
+        FlowTable t;
+        const auto req = t.update(frame(c.request), 1);
+        ASSERT_TRUE(req.created);
+        EXPECT_EQ(req.dir, kFromClient);
+        const auto rep = t.update(frame(c.reply), 2);
+        EXPECT_FALSE(rep.created);
+        EXPECT_EQ(rep.flow, req.flow);
+        EXPECT_EQ(rep.dir, kFromServer);
+        const PacketMeta err = frame(c.error);
+        ASSERT_TRUE(err.icmp_error);
+        Flow* f = t.attach_icmp_error(err, 3);
+        ASSERT_EQ(f, req.flow);
+        EXPECT_EQ(f->icmp_errors, 1);
+        EXPECT_EQ(f->icmp_type, err.icmp_type);
+        EXPECT_EQ(f->icmp_code, err.icmp_code);
+    }
 }
 
 // The slot array starts small and doubles as live flows grow: every flow
