@@ -23,6 +23,7 @@ using catalog::Entry;
 // evidence in a destination-ANY range, while that vendor is active by name,
 // is circumstantial; a port alone is a hint that decides nothing.
 constexpr double kConfidenceSni = 0.95;
+constexpr double kConfidenceProxy = 0.9;  // the host the client asked its proxy for
 constexpr double kConfidenceDns = 0.85;
 constexpr double kConfidenceDnsShared = 0.7;
 constexpr double kConfidenceTurnPeer = 0.6;
@@ -151,6 +152,7 @@ std::string_view to_string(Outcome o) noexcept {
 std::string_view to_string(Evidence e) noexcept {
     switch (e) {
         case Evidence::Sni: return "sni";
+        case Evidence::Proxy: return "proxy";
         case Evidence::Dns: return "dns";
         case Evidence::TurnPeer: return "turn-peer";
         case Evidence::Protocol: return "protocol";
@@ -356,6 +358,7 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
     r.stun_requests_s2c = app.stun_requests_s2c;
     r.stun_answered_s2c = app.stun_answered_s2c;
     r.stun_retransmissions_s2c = app.stun_retransmissions_s2c;
+    r.proxy_port = app.proxy_port;
     r.rtp_packets = app.rtp_packets;
     r.dtls_handshake = app.dtls_handshake;
     r.channel_data = app.channel_data;
@@ -372,10 +375,15 @@ std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& a
 std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
     // A TLS/QUIC SNI names its own flow: other names of the address (DNS
     // answers for other services on a shared address) do not apply.
-    std::vector<FlowFacts::Name> sni;
+    // So does the host a client asked its proxy for (the flow's name when
+    // there is no SNI).
+    std::vector<FlowFacts::Name> own;
     for (const auto& n : f.names)
-        if (n.source == "sni") sni.push_back(n);
-    return sni.empty() ? f.names : sni;
+        if (n.source == "sni") own.push_back(n);
+    if (own.empty())
+        for (const auto& n : f.names)
+            if (n.source == "proxy") own.push_back(n);
+    return own.empty() ? f.names : own;
 }
 
 std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::set<uint16_t>& active_vendors) {
@@ -393,9 +401,10 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
             return e.direction != catalog::Direction::Outbound && c.entry_has_port(idx, f.server_port);
         }
         switch (e.direction) {
-            case catalog::Direction::Outbound: return c.entry_has_port(idx, f.server_port);
+            case catalog::Direction::Outbound: return c.entry_has_port(idx, f.service_port());
             case catalog::Direction::Inbound: return c.entry_has_port(idx, f.client_port);
-            case catalog::Direction::Both: return c.entry_has_port(idx, f.server_port) || c.entry_has_port(idx, f.client_port);
+            case catalog::Direction::Both:
+                return c.entry_has_port(idx, f.service_port()) || c.entry_has_port(idx, f.client_port);
         }
         return false;
     };
@@ -418,6 +427,7 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
             const Entry& e = c.entries()[idx];
             if (e.transport != t || !port_ok(e, idx, initiator)) continue;
             if (n.source == "sni") add(idx, Evidence::Sni, kConfidenceSni, n.name);
+            else if (n.source == "proxy") add(idx, Evidence::Proxy, kConfidenceProxy, n.name);
             else if (n.source == "dns" || initiator)
                 add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name);
             else add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
@@ -427,7 +437,7 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     // evidence on the flow, and only for vendors active by name in the capture.
     const bool proto = f.has_protocol_evidence();
     if (proto && out.empty()) {
-        c.match_any_destination(t, f.server_port, hm);
+        c.match_any_destination(t, f.service_port(), hm);
         for (uint32_t idx : hm.view()) {
             const Entry& e = c.entries()[idx];
             if (active_vendors.count(e.vendor_index)) add(idx, Evidence::Protocol, kConfidenceProtocolAny, "");
@@ -442,7 +452,7 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
             const Entry& e = c.entries()[idx];
             if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party) continue;
             if (!port_ok(e, idx, false)) continue;
-            if (f.server_port != 443 && f.server_port != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
+            if (f.service_port() != 443 && f.service_port() != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
         }
     }
     std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.entry < b.entry; });
@@ -698,7 +708,7 @@ std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, c
     const FlowOutcome arrived{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
     const bool arrived_unrefused = f.icmp_errors == 0;
     switch (dir) {
-        case catalog::Direction::Outbound: return EntryFlow{f.id, f.server_port, fo};
+        case catalog::Direction::Outbound: return EntryFlow{f.id, f.service_port(), fo};
         case catalog::Direction::Inbound:
             if (named_initiator) {
                 if (f.packets_c2s > 0 && arrived_unrefused) return EntryFlow{f.id, f.server_port, arrived};
@@ -710,7 +720,7 @@ std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, c
             // A flow the vendor opened got through inbound whether or not we
             // answered; one we opened is judged like an outbound one.
             if (named_initiator && f.packets_c2s > 0 && arrived_unrefused) return EntryFlow{f.id, f.server_port, arrived};
-            return EntryFlow{f.id, f.server_port, fo};
+            return EntryFlow{f.id, f.service_port(), fo};
     }
     return std::nullopt;
 }
@@ -815,7 +825,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "
             "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, "
             "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "
-            "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c "
+            "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port "
             "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?");
         sqlite3_bind_int64(st, 1, run_id);
         sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(after_id));
@@ -859,6 +869,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
             f.stun_requests_s2c = static_cast<uint32_t>(sqlite3_column_int(st, i++));
             f.stun_answered_s2c = static_cast<uint32_t>(sqlite3_column_int(st, i++));
             f.stun_retransmissions_s2c = static_cast<uint32_t>(sqlite3_column_int(st, i++));
+            f.proxy_port = static_cast<uint16_t>(sqlite3_column_int(st, i++));
         }
         sqlite3_finalize(st);
         if (flows.empty()) return;

@@ -211,6 +211,7 @@ struct FlowApp {
     int32_t proxy_slot = -1;
     uint32_t tls_start[2] = {0, 0};  ///< sequence number of the first tunnelled byte
     uint32_t proxy_target = 0;       ///< interned host the client asked the proxy for
+    uint16_t proxy_port = 0;         ///< the port the client asked the proxy for
 };
 
 std::string_view rcode_name(uint16_t rc) noexcept {
@@ -759,6 +760,7 @@ struct Dissector::Impl {
         if (d == flow::kFromClient) {
             ++stats.proxy_tunnels;
             a.proxy_target = names.intern(r.target);
+            a.proxy_port = r.target_port;
         }
         const size_t rest = r.length - before;  // first tunnelled byte within p
         if (rest < p.size()) tls_add(f, a, d, seq + static_cast<uint32_t>(rest), p.subspan(rest), ts_us);
@@ -1348,6 +1350,7 @@ struct Dissector::Impl {
         info.name = name_buf;
         info.name_source = source_buf;
         info.channel_data = a.channel_data;
+        info.proxy_port = a.proxy_port;
         info.rtp_packets = rtp_packets;
         info.rtcp_packets = a.rtcp_packets;
         info.dtls_handshake = a.dtls_handshake;

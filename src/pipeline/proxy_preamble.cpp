@@ -22,12 +22,31 @@ Parsed failed() noexcept {
     p.status = Status::Failed;
     return p;
 }
-Parsed done(size_t len, std::string_view target = {}) noexcept {
+Parsed done(size_t len, std::string_view target = {}, uint16_t port = 0) noexcept {
     Parsed p;
     p.status = len <= kMaxPreamble ? Status::Done : Status::Failed;
     p.length = len;
     p.target = target;
+    p.target_port = port;
     return p;
+}
+
+uint16_t be16(ByteView s, size_t off) noexcept {
+    return off + 2 <= s.size() ? static_cast<uint16_t>((s[off] << 8) | s[off + 1]) : 0;
+}
+
+// The decimal port of an authority's ":port" suffix, 0 when absent or not 1..65535.
+uint16_t authority_port(std::string_view authority) noexcept {
+    const size_t colon = authority.rfind(':');
+    if (colon == std::string_view::npos || (authority.front() == '[' && authority.rfind(']') > colon)) return 0;
+    uint32_t port = 0;
+    const std::string_view digits = authority.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5) return 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return 0;
+        port = port * 10 + static_cast<uint32_t>(c - '0');
+    }
+    return port >= 1 && port <= 65535 ? static_cast<uint16_t>(port) : 0;
 }
 
 std::string_view text(ByteView v, size_t off, size_t len) noexcept {
@@ -127,7 +146,7 @@ Parsed parse_request(Kind k, ByteView s) noexcept {
             if (!a) return failed();
             const size_t total = off + 3 + a;
             if (s.size() < total) return need_more(s);
-            return done(total, domain);
+            return done(total, domain, be16(s, total - 2));  // DST.PORT ends the request (RFC 1928 §4)
         }
         case Kind::Socks4: {
             if (s.size() < 9) return need_more(s);
@@ -139,9 +158,9 @@ Parsed parse_request(Kind k, ByteView s) noexcept {
                 const size_t host_end = find_nul(s, user_end + 1);
                 if (host_end >= s.size()) return need_more(s);
                 if (host_end == user_end + 1) return failed();
-                return done(host_end + 1, text(s, user_end + 1, host_end - user_end - 1));
+                return done(host_end + 1, text(s, user_end + 1, host_end - user_end - 1), be16(s, 2));
             }
-            return done(user_end + 1);
+            return done(user_end + 1, {}, be16(s, 2));  // DSTPORT follows VN and CD
         }
         case Kind::HttpConnect: {
             const size_t end = find_crlfcrlf(s);
@@ -158,7 +177,7 @@ Parsed parse_request(Kind k, ByteView s) noexcept {
                 host = host.substr(0, colon);
             }
             if (is_literal(host)) host = {};
-            return done(end + 4, host);
+            return done(end + 4, host, authority_port(authority));
         }
         case Kind::None: break;
     }

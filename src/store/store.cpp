@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS flow (
   stun_requests_s2c INTEGER NOT NULL DEFAULT 0,
   stun_answered_s2c INTEGER NOT NULL DEFAULT 0,
   stun_retransmissions_s2c INTEGER NOT NULL DEFAULT 0,
+  proxy_port INTEGER NOT NULL DEFAULT 0,
   channel_data INTEGER NOT NULL DEFAULT 0,
   rtp_packets INTEGER NOT NULL DEFAULT 0,
   rtcp_packets INTEGER NOT NULL DEFAULT 0,
@@ -274,8 +275,8 @@ INSERT OR REPLACE INTO flow (run_id, id, transport, client_ip, client_port, serv
   later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
   stun_requests, stun_answered, stun_errors, stun_retransmissions, stun_last_error, channel_data, rtp_packets,
   rtcp_packets, dtls_handshake, tls_server_hello, tls_alert, stun_ice_checks, stun_requests_s2c, stun_answered_s2c,
-  stun_retransmissions_s2c)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  stun_retransmissions_s2c, proxy_port)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 )SQL";
 
 double us_to_s(int64_t us) { return static_cast<double>(us) / 1e6; }
@@ -525,7 +526,8 @@ void Store::migrate(bool fresh) {
     exec(kSchema);
     // Columns added to schema version 1 after its first release: a database
     // made before them gets them (with their defaults) on open.
-    for (const char* column : {"stun_ice_checks", "stun_requests_s2c", "stun_answered_s2c", "stun_retransmissions_s2c"}) {
+    for (const char* column :
+         {"stun_ice_checks", "stun_requests_s2c", "stun_answered_s2c", "stun_retransmissions_s2c", "proxy_port"}) {
         if (fresh || has_column("flow", column)) continue;
         exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0").c_str());
     }
@@ -617,7 +619,7 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
              non_zero(app.stun_last_error), int64_t{app.channel_data}, i64(app.rtp_packets), i64(app.rtcp_packets),
              int64_t{app.dtls_handshake}, int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert),
              int64_t{app.stun_ice_checks}, int64_t{app.stun_requests_s2c}, int64_t{app.stun_answered_s2c},
-             int64_t{app.stun_retransmissions_s2c});
+             int64_t{app.stun_retransmissions_s2c}, int64_t{app.proxy_port});
     write_row(ins_flow_, "writing a flow");
 }
 

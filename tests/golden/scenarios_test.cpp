@@ -232,6 +232,24 @@ TEST(FieldTruth, CatalogGapIsNamedByTheVendorsName) {
               std::vector<std::string>{"Agora\tmedia-eu.agora.io"});
 }
 
+// TLS through SOCKS5, SOCKS4a and HTTP CONNECT proxies (the tunnels of
+// captures/field/tls_proxy_preambles.pcap) counts for the requirement at the
+// port asked of the proxy (443), not at the proxy's own port, and is no
+// catalog gap.
+TEST(FieldTruth, ProxiedTlsCountsAtTheTargetPort) {
+    TempDb db;
+    const int64_t run = analyze_files({source_dir() + "/captures/field/tls_proxy_preambles.pcap"}, db.path());
+    {
+        auto s = store::Store::open(db.path());
+        attrib::run_attribution(*s, run, bundled());
+    }
+    EXPECT_EQ(query_rows(db.path(), "SELECT DISTINCT proxy_port FROM flow ORDER BY 1"), std::vector<std::string>{"443"});
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict, ports_observed, flows_observed FROM verdict "
+                                    "WHERE entry_id='sendbird-calls.signal.tcp'"),
+              std::vector<std::string>{"observed\t443\t3"});
+    EXPECT_TRUE(query_rows(db.path(), "SELECT * FROM unmatched_flow").empty());
+}
+
 // An evicted flow's answer that comes back as a flow of its own must not
 // turn the request into "blocked": the split is unknowable, and the run says
 // how many flows the full table evicted.

@@ -58,7 +58,7 @@ struct FlowFacts {
     int icmp_family = 4;
     std::string app;  ///< "tls", "stun+turn+rtp", ...
     struct Name {
-        std::string name, source;  ///< "sni", "dns", "turn-peer"; "dns-initiator": the initiator's name (the vendor opened the flow)
+        std::string name, source;  ///< "sni", "dns", "turn-peer", "proxy" (the host asked of a proxy); "dns-initiator": the initiator's name (the vendor opened the flow)
     };
     std::vector<Name> names;
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
@@ -66,6 +66,12 @@ struct FlowFacts {
     /// Of the STUN counts, the responder's own requests, how many were
     /// answered, and their retransmissions (the rest are the initiator's).
     uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
+    /// A tunnel through an explicit proxy (SOCKS, HTTP CONNECT): the port the
+    /// client asked the proxy for, which is the port the requirement is about
+    /// (the flow's own server port is the proxy's). 0: not a proxy tunnel.
+    uint16_t proxy_port = 0;
+    /// The port the flow serves: the proxy target's, else the server's.
+    [[nodiscard]] uint16_t service_port() const noexcept { return proxy_port ? proxy_port : server_port; }
     uint64_t rtp_packets = 0;
     bool dtls_handshake = false;
     uint32_t channel_data = 0;
@@ -137,7 +143,7 @@ bool orient_by_inside_host(FlowFacts& f);
 /// classify (neither TCP nor UDP).
 [[nodiscard]] std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end);
 
-enum class Evidence : uint8_t { Sni, Dns, TurnPeer, Protocol, PortOnly };
+enum class Evidence : uint8_t { Sni, Dns, TurnPeer, Protocol, PortOnly, Proxy };
 [[nodiscard]] std::string_view to_string(Evidence e) noexcept;
 /// Evidence kinds that can decide a verdict (port-only cannot).
 [[nodiscard]] constexpr bool decisive(Evidence e) noexcept { return e != Evidence::PortOnly; }
@@ -159,7 +165,8 @@ struct Match {
                                             const std::set<uint16_t>& active_vendors);
 
 /// The names that count for matching: the flow's SNI alone when it has one
-/// (an SNI names its own flow), else all its names.
+/// (an SNI names its own flow), else the host it asked its proxy for, else
+/// all its names.
 [[nodiscard]] std::vector<FlowFacts::Name> effective_names(const FlowFacts& f);
 
 /// Vendors whose names the flow carries, but no entry matched (catalog gap).

@@ -80,6 +80,7 @@ struct FlowAppInfo {
     /// Of the counts above, the responder's own requests (s2c), their
     /// retransmissions and how many were answered.
     uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
+    uint16_t proxy_port = 0;  ///< a tunnel through a SOCKS/HTTP CONNECT proxy: the port asked for (0: none)
     uint16_t stun_last_error = 0;
     uint32_t channel_data = 0;
     uint64_t rtp_packets = 0, rtcp_packets = 0;

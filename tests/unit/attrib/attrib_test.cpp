@@ -328,6 +328,22 @@ TEST(MatchFlow, SniNamesTheFlow) {
     EXPECT_EQ(ms[0].evidence, Evidence::Sni);
 }
 
+// A TLS tunnel through a SOCKS or HTTP CONNECT proxy goes to the proxy's
+// port; the requirement is about the port the client asked the proxy for,
+// and the host it asked for names the flow.
+TEST(MatchFlow, ProxyTargetNamesTheFlowAtItsPort) {
+    FlowFacts f = tcp_flow(3128);
+    f.names = {{"api-1.calls.sendbird.com", "proxy"}, {"proxy.corp.example", "dns"}};
+    f.proxy_port = 443;
+    const std::set<uint16_t> active{vendor("Sendbird")};
+    const auto ms = match_flow(f, bundled(), active);
+    ASSERT_TRUE(has(ids(ms), "sendbird-calls.signal.tcp"));
+    for (const auto& m : ms) EXPECT_EQ(m.evidence, Evidence::Proxy);
+    EXPECT_EQ(f.service_port(), 443);
+    f.proxy_port = 0;  // without the target port, the proxy's own port decides nothing
+    EXPECT_FALSE(has(ids(match_flow(f, bundled(), active)), "sendbird-calls.signal.tcp"));
+}
+
 TEST(MatchFlow, DnsNameAndWrongPort) {
     FlowFacts f = udp_flow(5349);
     f.names = {{"media.calls.sendbird.com", "dns"}};

@@ -33,6 +33,7 @@ TEST(ProxyPreamble, Socks5WithDomainAndAuth) {
     ASSERT_EQ(p.status, Status::Done);
     EXPECT_EQ(p.length, all.size());
     EXPECT_EQ(p.target, "example.com");
+    EXPECT_EQ(p.target_port, 443);
     // Every prefix of the request is NeedMore, never Done or Failed.
     for (size_t n = 0; n < all.size(); ++n)
         EXPECT_EQ(parse_request(Kind::Socks5, ByteView(all.data(), n)).status, Status::NeedMore) << n;
@@ -70,6 +71,7 @@ TEST(ProxyPreamble, Socks4a) {
     ASSERT_EQ(p.status, Status::Done);
     EXPECT_EQ(p.length, req.size());
     EXPECT_EQ(p.target, "whereby.com");
+    EXPECT_EQ(p.target_port, 443);
     for (size_t n = 0; n < req.size(); ++n)
         EXPECT_EQ(parse_request(Kind::Socks4, ByteView(req.data(), n)).status, Status::NeedMore) << n;
     EXPECT_EQ(parse_reply(Kind::Socks4, b({0, 90, 0, 0, 0, 0, 0, 0, 0x16})).length, 8u);
@@ -82,6 +84,7 @@ TEST(ProxyPreamble, Socks4PlainAddress) {
     ASSERT_EQ(p.status, Status::Done);
     EXPECT_EQ(p.length, 9u);
     EXPECT_TRUE(p.target.empty());
+    EXPECT_EQ(p.target_port, 443);
 }
 
 TEST(ProxyPreamble, HttpConnect) {
@@ -92,12 +95,19 @@ TEST(ProxyPreamble, HttpConnect) {
     ASSERT_EQ(p.status, Status::Done);
     EXPECT_EQ(p.length, req.size());
     EXPECT_EQ(p.target, "abc.example.org");
+    EXPECT_EQ(p.target_port, 443);
     const auto rep = s("HTTP/1.1 200 Connection established\r\n\r\n");
     EXPECT_EQ(parse_reply(Kind::HttpConnect, cat(rep, kTlsStart)).length, rep.size());
     EXPECT_EQ(parse_reply(Kind::HttpConnect, s("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")).status,
               Status::Failed);
     EXPECT_TRUE(parse_request(Kind::HttpConnect, s("CONNECT 192.0.2.1:443 HTTP/1.1\r\n\r\n")).target.empty());
     EXPECT_TRUE(parse_request(Kind::HttpConnect, s("CONNECT [2001:db8::1]:443 HTTP/1.1\r\n\r\n")).target.empty());
+    EXPECT_EQ(parse_request(Kind::HttpConnect, s("CONNECT [2001:db8::1]:5349 HTTP/1.1\r\n\r\n")).target_port, 5349);
+    EXPECT_EQ(parse_request(Kind::HttpConnect, s("CONNECT a.example:65535 HTTP/1.1\r\n\r\n")).target_port, 65535);
+    for (const char* bad : {"CONNECT a.example HTTP/1.1\r\n\r\n", "CONNECT a.example:0 HTTP/1.1\r\n\r\n",
+                            "CONNECT a.example:65536 HTTP/1.1\r\n\r\n", "CONNECT a.example:44x HTTP/1.1\r\n\r\n",
+                            "CONNECT [2001:db8::1] HTTP/1.1\r\n\r\n"})
+        EXPECT_EQ(parse_request(Kind::HttpConnect, s(bad)).target_port, 0) << bad;
     EXPECT_EQ(parse_request(Kind::HttpConnect, s("CONNECT x HTTP/1.1\r\n")).status, Status::NeedMore);
 }
 
