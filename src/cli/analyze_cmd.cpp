@@ -94,7 +94,7 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 10 --fail-on matched.\n";
+        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output not written,\n10 --fail-on matched.\n";
         return kExitOk;
     }
     if (files.empty()) {
@@ -227,7 +227,7 @@ int run_analyze(int argc, char** argv) {
     } catch (const store::StoreError& e) {
         // The database keeps every committed batch; mark the run failed if we still can.
         try {
-            analyzer.totals().notes += std::string("stopped: ") + e.what() + "\n";
+            analyzer.totals().notes += stop_note(e);
             db->update_run(run_id, analyzer.totals(), store::RunStatus::Failed, wall_now());
             db->flush();
         } catch (...) {
@@ -241,7 +241,7 @@ int run_analyze(int argc, char** argv) {
         print_summary(stdout, analyzer, elapsed);
         std::printf("\n");
     }
-    return attribute_and_print(*db, run_id, *cat, vendors, fail_on, quiet);
+    return attribute_and_print("analyze", *db, run_id, *cat, vendors, fail_on, quiet);
 }
 
 }  // namespace callwall::cli

@@ -167,7 +167,7 @@ int run_capture(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission.\n";
+        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission,\n7 standard output not written.\n";
         return kExitOk;
     }
     const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
@@ -341,6 +341,7 @@ int run_capture(int argc, char** argv) {
         db->flush();
     } catch (const store::StoreError& e) {
         try {
+            analyzer.totals().notes += stop_note(e);
             db->update_run(run_id, analyzer.totals(), store::RunStatus::Failed, wall_now());
             db->flush();
         } catch (...) {
@@ -354,7 +355,7 @@ int run_capture(int argc, char** argv) {
         print_summary(stdout, analyzer, mono_now() - t0);
         std::printf("\n");
     }
-    return attribute_and_print(*db, run_id, *cat, vendors, "", quiet);
+    return attribute_and_print("capture", *db, run_id, *cat, vendors, "", quiet);
 }
 
 }  // namespace callwall::cli

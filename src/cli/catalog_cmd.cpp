@@ -10,6 +10,7 @@
 
 #include "callwall/catalog/catalog.hpp"
 #include "cli/commands.hpp"
+#include "cli/run_common.hpp"
 
 namespace callwall::cli {
 
@@ -30,7 +31,8 @@ constexpr std::string_view kUsage =
     "the catalog as it would load with DIR added; add --no-bundled to check DIR alone.\n"
     "\n"
     "Exit codes: 0 ok, 2 usage (bad option, unknown id, selection matches nothing),\n"
-    "4 catalog invalid (every error is listed as file:line:column: error: message).\n";
+    "4 catalog invalid (every error is listed as file:line:column: error: message), 7 standard output\n"
+    "not written.\n";
 
 int usage_error(const std::string& message) {
     std::cerr << "callwall catalog: error: " << message << "\n"
@@ -201,19 +203,14 @@ int run_catalog(int argc, char** argv) {
                 return usage_error("unknown id '" + args.front() + "'" +
                                    (hint.empty() ? "; see 'callwall catalog list'" : "; did you mean:" + hint));
             }
-            std::cout << *text;
-            return kExitOk;
+            return write_stdout(*text, "catalog") ? kExitOk : kExitOutput;
         }
         if (has_selection && !selection_matches_anything(*c, sel)) {
             return usage_error("no catalog entries match the selection; " + known_names(*c, sel));
         }
-        if (command == "list") {
-            std::cout << (format == "json" ? cat::render_json(*c, sel) : cat::render_text(*c, sel));
-        } else {
-            std::cout << cat::render_export(*c, eo);
-        }
-        std::cout.flush();
-        return std::cout ? kExitOk : kExitInternal;
+        const std::string out = command == "list" ? (format == "json" ? cat::render_json(*c, sel) : cat::render_text(*c, sel))
+                                                  : cat::render_export(*c, eo);
+        return write_stdout(out, "catalog") ? kExitOk : kExitOutput;
     } catch (const po::error& e) {
         return usage_error(e.what());
     } catch (const std::exception& e) {

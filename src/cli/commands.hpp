@@ -18,6 +18,7 @@ enum ExitCode : int {
     kExitCatalog = 4,        ///< catalog directory/file invalid
     kExitDatabase = 5,       ///< database cannot be opened/written/is not ours/newer schema
     kExitPermission = 6,     ///< no permission to capture
+    kExitOutput = 7,         ///< standard output or -o FILE could not be written, or -o names a database
     kExitFailOn = 10,        ///< --fail-on matched (report/analyze)
     kExitInternal = 70,      ///< a bug: unexpected exception
 };

@@ -1,10 +1,13 @@
 // callwall: does this network pass a real-time-communication vendor's traffic?
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <unistd.h>
 #include <exception>
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/run_common.hpp"
 #include "callwall/version.hpp"
 
 namespace {
@@ -20,8 +23,8 @@ void usage(std::FILE* out) {
                  "  catalog list|show|check|export   inspect and validate the vendor catalog\n"
                  "\n"
                  "'callwall <command> --help' describes each command. Exit codes: 0 ok, 2 usage,\n"
-                 "3 input (capture file/interface), 4 catalog, 5 database, 6 permission, 10 --fail-on matched,\n"
-                 "70 internal error.\n");
+                 "3 input (capture file/interface), 4 catalog, 5 database, 6 permission, 7 output (standard\n"
+                 "output or -o FILE not written, or -o names a database), 10 --fail-on matched, 70 internal error.\n");
 }
 
 }  // namespace
@@ -41,11 +44,17 @@ int main(int argc, char** argv) {
         std::printf("callwall %s\n", callwall::kVersion);
         return kExitOk;
     }
+    // A file growing past RLIMIT_FSIZE fails with EFBIG and is reported like
+    // any write error, instead of the signal killing the process mid-write.
+    std::signal(SIGXFSZ, SIG_IGN);
+    // Not a terminal: one buffer for what the commands print with printf, so
+    // a failed write shows up in the flush at exit with its errno.
+    if (!::isatty(STDOUT_FILENO)) std::setvbuf(stdout, nullptr, _IOFBF, 1 << 18);
     try {
-        if (cmd == "analyze") return run_analyze(argc - 1, argv + 1);
-        if (cmd == "capture") return run_capture(argc - 1, argv + 1);
-        if (cmd == "catalog") return run_catalog(argc - 1, argv + 1);
-        if (cmd == "report") return run_report(argc - 1, argv + 1);
+        if (cmd == "analyze") return check_stdout_at_exit(argv[1], run_analyze(argc - 1, argv + 1));
+        if (cmd == "capture") return check_stdout_at_exit(argv[1], run_capture(argc - 1, argv + 1));
+        if (cmd == "catalog") return check_stdout_at_exit(argv[1], run_catalog(argc - 1, argv + 1));
+        if (cmd == "report") return check_stdout_at_exit(argv[1], run_report(argc - 1, argv + 1));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall %s: internal error: %s\n", argv[1], e.what());
         return kExitInternal;

@@ -1,7 +1,6 @@
 // callwall report --db F [--run N] [--vendor V] --format text|json|csv|html [--fail-on blocked|partial]
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include "callwall/report/report.hpp"
@@ -26,7 +25,7 @@ int run_report(int argc, char** argv) {
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (default: vendors seen)")
         ("all", "every catalog entry, also of vendors not seen")
         ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
-        ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output")
+        ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output (replaced only once the new one is complete; never a database)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)");
     po::variables_map vm;
     try {
@@ -37,7 +36,7 @@ int run_report(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 5 database, 10 --fail-on matched.\n";
+        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 5 database, 7 output not written, 10 --fail-on matched.\n";
         return kExitOk;
     }
     if (db_path.empty()) {
@@ -67,16 +66,8 @@ int run_report(int argc, char** argv) {
                              : format == "csv" ? report::render_csv(d)
                              : format == "html" ? report::render_html(d)
                                                 : report::render_text(d);
-    if (out_path.empty()) {
-        std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-        std::ofstream out(out_path, std::ios::binary);
-        out << text;
-        if (!out) {
-            std::fprintf(stderr, "callwall report: cannot write %s\n", out_path.c_str());
-            return kExitUsage;
-        }
-    }
+    if (out_path.empty() ? !write_stdout(text, "report") : !write_output_file(out_path, text, "report", db_path))
+        return kExitOutput;
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;
     for (const auto& v : d.verdicts) vs.push_back(v.verdict);

@@ -1,8 +1,15 @@
 #include "cli/run_common.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 
 #include "callwall/attrib/attrib.hpp"
 #include "callwall/report/report.hpp"
@@ -92,6 +99,11 @@ int report_store_error(const store::StoreError& e) {
     return kExitDatabase;
 }
 
+std::string stop_note(const store::StoreError& e) {
+    if (e.kind() == store::StoreErrorKind::Full) return std::string(store::kDiskFullNote) + " (" + e.what() + ")\n";
+    return std::string("stopped: ") + e.what() + "\n";
+}
+
 std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled) {
     std::vector<std::filesystem::path> paths;
     if (!no_bundled) paths.push_back(catalog::bundled_catalog_dir());
@@ -110,6 +122,115 @@ std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& ext
     return std::move(*r.catalog);
 }
 
+bool write_stdout(std::string_view text, const char* cmd) {
+    errno = 0;
+    const size_t n = std::fwrite(text.data(), 1, text.size(), stdout);
+    int err = n == text.size() ? 0 : errno;
+    if (std::fflush(stdout) != 0 && err == 0) err = errno;
+    if (err == 0 && !std::ferror(stdout)) return true;
+    std::fprintf(stderr, "callwall %s: cannot write standard output: %s\n", cmd,
+                 err ? std::strerror(err) : "a write failed");
+    std::clearerr(stdout);  // reported once; check_stdout_at_exit stays quiet
+    return false;
+}
+
+int check_stdout_at_exit(const char* cmd, int rc) {
+    errno = 0;
+    const bool flushed = std::fflush(stdout) == 0;
+    const int err = flushed ? 0 : errno;
+    if (flushed && !std::ferror(stdout)) return rc;
+    std::fprintf(stderr, "callwall %s: cannot write standard output: %s\n", cmd,
+                 err ? std::strerror(err) : "a write failed");
+    std::clearerr(stdout);
+    return rc == kExitOk || rc == kExitFailOn ? kExitOutput : rc;
+}
+
+namespace {
+
+bool same_file(const struct stat& a, const std::string& path) {
+    struct stat b {};
+    return !path.empty() && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+bool is_sqlite_file(const std::string& path) {
+    static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return false;
+    char head[sizeof kMagic] = {};
+    const ssize_t n = ::read(fd, head, sizeof head);
+    ::close(fd);
+    return n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0;
+}
+
+bool write_all(int fd, std::string_view text) {
+    const char* p = text.data();
+    size_t left = text.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace
+
+bool write_output_file(const std::string& path, std::string_view text, const char* cmd, const std::string& protect_db) {
+    const auto refuse = [&](const std::string& why) {
+        std::fprintf(stderr, "callwall %s: refusing to write %s: %s\n", cmd, path.c_str(), why.c_str());
+        return false;
+    };
+    // Through a symbolic link to the file it names, so the link stays a link.
+    std::string target = path;
+    struct stat old {};
+    const bool exists = ::stat(path.c_str(), &old) == 0;
+    if (exists) {
+        if (S_ISDIR(old.st_mode)) return refuse("it is a directory");
+        if (char* real = ::realpath(path.c_str(), nullptr)) {
+            target = real;
+            std::free(real);
+        }
+        if (same_file(old, protect_db) || same_file(old, protect_db + "-wal") || same_file(old, protect_db + "-shm"))
+            return refuse("it is the database being read (" + protect_db + ")");
+        if (S_ISREG(old.st_mode) && is_sqlite_file(target)) return refuse("it is a SQLite database");
+        if (!S_ISREG(old.st_mode)) return refuse("it is not a regular file");
+    }
+    const auto fail = [&](int err) {
+        std::fprintf(stderr, "callwall %s: cannot write %s: %s%s\n", cmd, path.c_str(), std::strerror(err),
+                     exists ? " (the file is left as it was)" : "");
+        return false;
+    };
+    const auto slash = target.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : target.substr(0, slash));
+    const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
+    std::string tmp = dir + "/." + base + ".tmp-XXXXXX";
+    const int fd = ::mkstemp(tmp.data());
+    if (fd < 0) return fail(errno);
+    // The new file gets the old one's permissions (and owner, when allowed),
+    // or those a plain create would give.
+    if (exists) {
+        ::fchmod(fd, old.st_mode & 07777);
+        [[maybe_unused]] const int owned = ::fchown(fd, old.st_uid, old.st_gid);  // only root may give it away
+    } else {
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        ::fchmod(fd, 0666 & ~mask);
+    }
+    int err = 0;
+    if (!write_all(fd, text) || ::fsync(fd) != 0) err = errno;
+    if (::close(fd) != 0 && err == 0) err = errno;
+    if (err == 0 && ::rename(tmp.c_str(), target.c_str()) != 0) err = errno;
+    if (err != 0) {
+        ::unlink(tmp.c_str());
+        return fail(err);
+    }
+    return true;
+}
+
 bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string& fail_on) {
     for (const auto& v : verdicts) {
         if (v == "blocked") return true;
@@ -118,7 +239,7 @@ bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string
     return false;
 }
 
-int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog& c,
+int attribute_and_print(const char* cmd, store::Store& db, int64_t run_id, const catalog::Catalog& c,
                         const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet) try {
     attrib::run_attribution(db, run_id, c);
     db.flush();
@@ -127,7 +248,7 @@ int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog
     opt.run = run_id;
     opt.vendors = vendors;
     const report::ReportData d = report::load(db.db(), db.path(), opt);
-    if (!quiet) std::fputs(report::render_text(d).c_str(), stdout);
+    if (!quiet && !write_stdout(report::render_text(d), cmd)) return kExitOutput;
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;
     for (const auto& v : d.verdicts) vs.push_back(v.verdict);

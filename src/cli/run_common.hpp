@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <optional>
@@ -35,15 +36,42 @@ void note_bounds(pipeline::Analyzer& a);
 /// Maps exceptions thrown at start-up or by the store to one line and an exit code.
 int report_store_error(const store::StoreError& e);
 
+/// The run.notes line for a run stopped by a database error: on a full disk
+/// it starts with store::kDiskFullNote, which the report looks for.
+std::string stop_note(const store::StoreError& e);
+
 /// Loads the bundled catalog (unless no_bundled) plus extra directories/files.
 /// On errors prints every diagnostic (file:line:column) and returns nullopt.
 std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled);
 
 /// Attributes the run, then prints its verdict table (vendors seen, or `vendors`).
-/// Returns kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase
+/// Returns kExitOutput (after a one-line message) when standard output
+/// cannot be written, kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase
 /// (after a one-line message) when the database fails, else kExitOk.
-int attribute_and_print(store::Store& db, int64_t run_id, const catalog::Catalog& c,
+int attribute_and_print(const char* cmd, store::Store& db, int64_t run_id, const catalog::Catalog& c,
                         const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet);
+
+// Output that never destroys. Every write to standard output or to a named
+// output file is checked; a failure is one line on stderr with the reason
+// (strerror) and exit code kExitOutput.
+
+/// Writes `text` to standard output and flushes it. On failure prints
+/// "callwall CMD: cannot write standard output: REASON" and returns false.
+bool write_stdout(std::string_view text, const char* cmd);
+
+/// Replaces the file `path` (or, for a symbolic link, the file it names) with
+/// `text`: written to a temporary file in the same directory, synced, then
+/// renamed over it, so an error or a full disk leaves the old file as it
+/// was. Refuses the database being read (`protect_db`, with its -wal and
+/// -shm; compared by device and inode, so other spellings and links count)
+/// and any existing SQLite file. Prints one line and returns false on failure.
+bool write_output_file(const std::string& path, std::string_view text, const char* cmd, const std::string& protect_db);
+
+/// The last check of standard output before exit (everything printed with
+/// printf/std::cout): flushes it and, if a write failed, prints one line and
+/// turns exit code 0 or kExitFailOn (the output they stand for is lost) into
+/// kExitOutput; error codes are kept.
+int check_stdout_at_exit(const char* cmd, int rc);
 
 /// True if any shown verdict matches --fail-on (blocked: blocked; partial: blocked or partial).
 bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string& fail_on);

@@ -13,6 +13,7 @@
 // - Colour is never the only carrier: verdict and conclusion badges carry
 //   words, timeline bars differ in fill and outline as well as in colour.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -402,6 +403,11 @@ a{color:inherit}
 }
 )CSS";
 
+std::string capitalised(std::string s) {
+    if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+    return s;
+}
+
 void write_run(std::string& o, const ReportData& d) {
     const RunInfo& r = d.run;
     // Whether the status needs a warning before anything else is read.
@@ -410,14 +416,23 @@ void write_run(std::string& o, const ReportData& d) {
              "interrupted before it finished (Ctrl-C or a signal): the data covers only what was captured until "
              "the stop at " + esc(iso_utc(r.last_ts)) + ". Attempts near the end had no time to be answered and are "
              "judged inconclusive, not blocked; anything the call needed later is \u201cnot exercised\u201d.</div>\n";
+    } else if (r.still_running) {
+        o += "<div class=\"alert alert-warn\" id=\"run-warning\"><strong>Run still running.</strong> " +
+             esc(capitalised(r.status_detail)) +
+             ": this page shows what it had stored when the page was made. Treat every verdict as provisional.</div>\n";
     } else if (r.status == "running") {
-        o += "<div class=\"alert alert-bad\" id=\"run-warning\"><strong>Run still marked \u201crunning\u201d.</strong> "
-             "The process was killed (or is still capturing) and never closed the run: totals may be incomplete and "
-             "the last seconds may be missing. Treat every verdict as provisional.</div>\n";
+        o += "<div class=\"alert alert-bad\" id=\"run-warning\"><strong>Run never finished.</strong> " +
+             esc(capitalised(r.status_detail.empty() ? "this run never finished" : r.status_detail)) +
+             ". It never closed the run: totals may be incomplete and the last seconds may be missing. Treat every "
+             "verdict as provisional.</div>\n";
     } else if (r.status != "completed") {
         o += "<div class=\"alert alert-warn\" id=\"run-warning\"><strong>Run status \u201c" + esc(r.status) +
-             "\u201d.</strong> The run did not finish normally; treat the verdicts as provisional.</div>\n";
+             "\u201d.</strong> " + (r.status_detail.empty() ? std::string() : esc(capitalised(r.status_detail)) + ". ") +
+             "The run did not finish normally; treat the verdicts as provisional.</div>\n";
     }
+    if (!d.read_warning.empty())
+        o += "<div class=\"alert alert-warn\"><strong>Read incompletely.</strong> " + esc(capitalised(d.read_warning)) +
+             ".</div>\n";
     if (r.kernel_dropped > 0) {
         o += "<div class=\"alert alert-warn\"><strong>Packets lost at capture.</strong> The kernel dropped " +
              grouped(r.kernel_dropped) +
@@ -437,7 +452,8 @@ void write_run(std::string& o, const ReportData& d) {
     };
     const Badge status = r.status == "completed" ? Badge{"ok", "\u2713", "completed"}
                          : r.status == "interrupted" ? Badge{"bad", "\u2717", "interrupted"}
-                         : r.status == "running" ? Badge{"bad", "\u2717", "running (killed?)"}
+                         : r.still_running ? Badge{"mid", "!", "running"}
+                         : r.status == "running" ? Badge{"bad", "\u2717", "never finished"}
                                                  : Badge{"mid", "!", r.status.empty() ? "unknown" : r.status};
     fact("Run", "<b>" + std::to_string(r.id) + "</b> " + badge_html(status));
     fact("Kind", esc(r.kind == "capture" ? "live capture" : r.kind == "analyze" ? "analysis of capture files" : r.kind));

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,20 +14,61 @@
 #include <stdexcept>
 
 #include "callwall/catalog/catalog.hpp"
+#include "callwall/store/store.hpp"
 
 namespace callwall::report {
 namespace {
+
+// How `report` opens a database it reads. It never writes, and leaves
+// nothing behind: SQLite's mode=ro still creates DB-wal and DB-shm beside a
+// WAL database and leaves them (a read-only connection cannot remove them),
+// owned by whoever ran the report, where they block the owner's next run.
+//  - No DB-wal: every commit is in the file itself (the last writer closed
+//    cleanly). It is read as immutable=1: no lock, no -wal, no -shm. A writer
+//    that starts meanwhile shows in the file (size, mtime, inode) or a DB-wal
+//    appearing; load() then reads it again through SQLite's locks.
+//  - DB-wal exists (a writer is running, or was killed): mode=ro, which uses
+//    the -wal and -shm already there. If even they cannot be opened (a
+//    read-only directory, files of another user), immutable=1 reads what the
+//    file holds without the commits still in the -wal, and says so.
+enum class OpenMode { ReadOnly, Immutable };
+
+std::string uri_path(const std::string& path) {
+    std::string out = "file:";
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            char b[4];
+            std::snprintf(b, sizeof b, "%%%02X", static_cast<unsigned char>(c));
+            out += b;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
 
 class ReadDb {
 public:
     /// Borrows an open connection (the writer's, e.g. during a live capture).
     ReadDb(sqlite3* borrowed, const std::string& path) : path_(path), db_(borrowed), owned_(false) {}
-    explicit ReadDb(const std::string& path) : path_(path) {
+    ReadDb(const std::string& path, OpenMode mode) : path_(path) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + ": no such database");
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+        const std::string uri = uri_path(path) + (mode == OpenMode::Immutable ? "?immutable=1" : "?mode=ro");
+        if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK)
             throw std::runtime_error(path + ": cannot open database: " + sqlite3_errmsg(db_));
         sqlite3_busy_timeout(db_, 5000);
+    }
+    /// True when a first read works; false when SQLite cannot open or
+    /// initialise the -wal/-shm files (read-only directory, another user's files).
+    bool can_read() {
+        sqlite3_stmt* st = nullptr;
+        int rc = sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);
+        if (rc == SQLITE_OK) rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        const int primary = rc & 0xFF;
+        return !(primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY || primary == SQLITE_IOERR ||
+                 primary == SQLITE_PERM);
     }
     ~ReadDb() {
         if (owned_) sqlite3_close(db_);
@@ -137,9 +179,60 @@ std::string json_ports(const std::string& ports) {
 
 }  // namespace
 
+namespace {
+// What changes when a writer touches the database between two looks.
+struct FileState {
+    bool exists = false, wal = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    struct timespec mtime {};
+    bool operator==(const FileState& o) const {
+        return exists == o.exists && wal == o.wal && dev == o.dev && ino == o.ino && size == o.size &&
+               mtime.tv_sec == o.mtime.tv_sec && mtime.tv_nsec == o.mtime.tv_nsec;
+    }
+};
+
+FileState file_state(const std::string& path) {
+    FileState f;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return f;
+    f.exists = true;
+    f.dev = st.st_dev;
+    f.ino = st.st_ino;
+    f.size = st.st_size;
+    f.mtime = st.st_mtim;
+    struct stat wal {};
+    f.wal = ::lstat((path + "-wal").c_str(), &wal) == 0;
+    return f;
+}
+}  // namespace
+
 ReportData load(const std::string& db_path, const ReportOptions& opt) {
-    ReadDb db(db_path);
-    return load_with(db, db_path, opt);
+    // A closed database: read the file alone, then make sure no writer came
+    // (and perhaps went) meanwhile; if one did, look again (see ReadDb).
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const FileState before = file_state(db_path);
+        if (!before.exists) throw std::runtime_error(db_path + ": no such database");
+        if (before.wal) break;
+        try {
+            ReadDb db(db_path, OpenMode::Immutable);
+            ReportData d = load_with(db, db_path, opt);
+            if (file_state(db_path) == before) return d;
+        } catch (const std::runtime_error&) {
+            if (file_state(db_path) == before) throw;
+        }
+    }
+    {
+        ReadDb db(db_path, OpenMode::ReadOnly);
+        if (db.can_read()) return load_with(db, db_path, opt);
+    }
+    ReadDb db(db_path, OpenMode::Immutable);
+    ReportData d = load_with(db, db_path, opt);
+    d.read_warning = "read without " + db_path +
+                     "-wal (its -wal/-shm files cannot be opened here): the last commits of a running or killed run "
+                     "may be missing";
+    return d;
 }
 
 ReportData load(sqlite3* connection, const std::string& db_path, const ReportOptions& opt) {
@@ -148,6 +241,71 @@ ReportData load(sqlite3* connection, const std::string& db_path, const ReportOpt
 }
 
 namespace {
+// Free space on the file system holding `path`, in bytes (-1 unknown).
+int64_t free_bytes(const std::string& path) {
+    struct statvfs vfs {};
+    if (::statvfs(path.c_str(), &vfs) != 0) return -1;
+    return static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+}
+
+// Below this a database write is likely to have failed on a full disk.
+constexpr int64_t kNearlyFullBytes = 1 << 20;
+
+// Fills status_detail (see RunInfo) from the status, the notes and, for a
+// run still marked running, whether its writer process is alive.
+void describe_status(ReadDb& db, const std::string& db_path, RunInfo& r) {
+    if (r.status == "failed") {
+        if (r.notes.find(store::kDiskFullNote) != std::string::npos) {
+            r.status_detail = "this run " + std::string(store::kDiskFullNote);
+        } else {
+            r.status_detail = "this run failed";
+            const auto at = r.notes.find("stopped: ");
+            if (at != std::string::npos) r.status_detail += " (" + r.notes.substr(at, r.notes.find('\n', at) - at) + ")";
+        }
+        return;
+    }
+    if (r.status != "running") return;
+    store::WriterId w;
+    // Version-1 databases (and read-only copies of them) lack the columns.
+    sqlite3_stmt* has = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='writer_pid'");
+    const bool recorded = sqlite3_step(has) == SQLITE_ROW && sqlite3_column_int(has, 0) > 0;
+    sqlite3_finalize(has);
+    if (recorded) {
+        sqlite3_stmt* st = db.prep("SELECT coalesce(writer_pid,0), coalesce(writer_start,0), coalesce(writer_boot_id,'') "
+                                   "FROM run WHERE id=" + std::to_string(r.id));
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            w.pid = sqlite3_column_int64(st, 0);
+            w.start_ticks = sqlite3_column_int64(st, 1);
+            w.boot_id = text(st, 2);
+        }
+        sqlite3_finalize(st);
+    }
+    const std::string pid = std::to_string(w.pid);
+    switch (store::writer_state(w)) {
+        case store::WriterState::Alive:
+            r.still_running = true;
+            r.status_detail = "this run is still running (pid " + pid + ")";
+            return;
+        case store::WriterState::Gone: {
+            r.status_detail = "this run never finished: the process was killed";
+            const auto slash = db_path.find_last_of('/');
+            const int64_t free = free_bytes(slash == std::string::npos ? "." : db_path.substr(0, slash + 1));
+            if (free >= 0 && free < kNearlyFullBytes)
+                r.status_detail += " or stopped on a full disk (the disk holding the database has " +
+                                   std::to_string(free / 1024) + " KiB free)";
+            return;
+        }
+        case store::WriterState::OtherBoot:
+            r.status_detail = "this run never finished: its process (pid " + pid +
+                              ") ran before a reboot or on another machine";
+            return;
+        case store::WriterState::Unknown:
+            r.status_detail = "this run never finished (the process was killed, or is still running: the database "
+                              "does not record which process wrote it)";
+            return;
+    }
+}
+
 ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt) {
     ReportData d;
     d.db_path = db_path;
@@ -183,6 +341,7 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
         r.kernel_dropped = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
         r.flows = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
         sqlite3_finalize(st);
+        describe_status(db, db_path, r);
     }
     const std::string run = std::to_string(d.run.id);
     // Vendors to show.
@@ -349,7 +508,10 @@ std::string render_text(const ReportData& d) {
                   static_cast<unsigned long long>(r.flows),
                   r.kernel_dropped ? (", kernel dropped " + std::to_string(r.kernel_dropped)).c_str() : "");
     o += b;
-    if (r.status == "running") o += "WARNING: this run never finished (the process was killed); results are partial\n";
+    if (!d.read_warning.empty()) o += "WARNING: " + d.read_warning + "\n";
+    if (r.still_running) o += "note: " + r.status_detail + "; results so far are partial\n";
+    else if (!r.status_detail.empty()) o += "WARNING: " + r.status_detail + "; results are partial\n";
+    else if (r.status == "running") o += "WARNING: this run never finished; results are partial\n";
     if (r.status == "interrupted") o += "note: the run was interrupted; results cover the packets seen until then\n";
     o += "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' is the honest word\n";
     if (d.verdicts.empty() && d.products.empty()) {

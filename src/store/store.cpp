@@ -6,17 +6,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
-#include <optional>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "callwall/version.hpp"
 
 namespace callwall::store {
 namespace {
 
-// Schema version 1. Times are seconds since the epoch (REAL), addresses text.
+// Schema version 2 (version 1 lacked run.writer_*; migrate() adds them).
+// Times are seconds since the epoch (REAL), addresses text.
 // Flow ids are per run: (run_id, id) is the key and every child row carries
 // run_id, so runs appended to one database never collide.
 constexpr const char* kSchema = R"SQL(
@@ -43,7 +48,10 @@ CREATE TABLE IF NOT EXISTS run (
   flows_evicted_full INTEGER NOT NULL DEFAULT 0,
   first_ts REAL,
   last_ts REAL,
-  notes TEXT NOT NULL DEFAULT ''
+  notes TEXT NOT NULL DEFAULT '',
+  writer_pid INTEGER,
+  writer_start INTEGER,
+  writer_boot_id TEXT
 );
 CREATE TABLE IF NOT EXISTS flow (
   run_id INTEGER NOT NULL REFERENCES run(id),
@@ -318,6 +326,97 @@ void bind_all(sqlite3_stmt* st, const Values&... values) {
 int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
 std::optional<int64_t> non_zero(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
 
+// What an existing file holds, read without writing: the two header fields
+// and the names of its schema objects ("table run", "index stun_txn", ...).
+struct FileContents {
+    int user_version = 0;
+    int application_id = 0;
+    std::vector<std::string> objects;
+};
+
+int read_int(sqlite3* db, const char* sql, int& out) {
+    sqlite3_stmt* q = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &q, nullptr);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) out = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+FileContents read_contents(sqlite3* db, int& rc) {
+    FileContents c;
+    rc = read_int(db, "PRAGMA user_version", c.user_version);
+    if (rc == SQLITE_OK) rc = read_int(db, "PRAGMA application_id", c.application_id);
+    if (rc != SQLITE_OK) return c;
+    sqlite3_stmt* q = nullptr;
+    rc = sqlite3_prepare_v2(
+        db, "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY 1", -1,
+        &q, nullptr);
+    if (rc != SQLITE_OK) return c;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const auto* t = sqlite3_column_text(q, 0);
+        c.objects.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    sqlite3_finalize(q);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    return c;
+}
+
+// The schema objects of a version-1 database as the callwall of that version
+// made it (before application_id): these 14 tables exactly, and among other
+// objects only its own index and views and the reader indexes. Such a file
+// is callwall's and gets the application id on its next open; any other
+// file with user_version 1 is someone else's.
+constexpr std::array<const char*, 14> kV1Tables = {
+    "catalog_entry", "dns_answer", "dns_query", "flow", "flow_match", "flow_name", "icmp_error",
+    "product_verdict", "rtp_stream", "run", "stun_message", "tls_hello", "unmatched_flow", "verdict"};
+constexpr std::array<const char*, 10> kV1Others = {
+    "index stun_txn", "index flow_server", "index unmatched_flow_idx", "index flow_match_entry", "index dns_query_run",
+    "index dns_answer_run", "index tls_hello_flow", "index rtp_stream_flow", "view verdict_summary",
+    "view unmatched_vendor_flows"};
+
+bool is_v1_callwall(const FileContents& c) {
+    if (c.user_version != 1 || c.application_id != 0) return false;
+    size_t tables = 0;
+    for (const std::string& o : c.objects) {
+        const bool known_table = o.rfind("table ", 0) == 0 &&
+                                 std::find_if(kV1Tables.begin(), kV1Tables.end(), [&](const char* t) {
+                                     return o.compare(6, std::string::npos, t) == 0;
+                                 }) != kV1Tables.end();
+        if (known_table) {
+            ++tables;
+            continue;
+        }
+        if (std::find_if(kV1Others.begin(), kV1Others.end(), [&](const char* x) { return o == x; }) == kV1Others.end())
+            return false;
+    }
+    return tables == kV1Tables.size();
+}
+
+// "" when the file may be opened: new/empty (no schema, both header fields
+// 0), marked with callwall's application id, or a version-1 callwall
+// database from before the id. Otherwise why it is not callwall's.
+std::string not_ours_reason(const FileContents& c) {
+    if (c.application_id == kApplicationId) return "";
+    if (c.application_id == 0 && c.user_version == 0 && c.objects.empty()) return "";
+    if (is_v1_callwall(c)) return "";
+    char id[16];
+    std::snprintf(id, sizeof id, "0x%08x", static_cast<unsigned>(c.application_id));
+    if (c.application_id != 0) return std::string("application_id ") + id + " is another program's";
+    std::string names;
+    size_t shown = 0;
+    for (const std::string& o : c.objects) {
+        if (o.rfind("table ", 0) != 0) continue;
+        if (shown++ == 5) {
+            names += ", ...";
+            break;
+        }
+        names += (names.empty() ? "" : ", ") + o.substr(6);
+    }
+    return "no callwall application_id, user_version " + std::to_string(c.user_version) +
+           (names.empty() ? std::string(", no tables") : ", tables " + names);
+}
 }  // namespace
 
 std::string_view to_string(RunStatus s) noexcept {
@@ -328,6 +427,68 @@ std::string_view to_string(RunStatus s) noexcept {
         case RunStatus::Failed: return "failed";
     }
     return "?";
+}
+
+namespace {
+// Field 22 (starttime) of /proc/PID/stat and whether the process is a
+// zombie (ended, not yet reaped); nullopt when there is no such process.
+struct ProcStat {
+    int64_t start_ticks = 0;
+    bool zombie = false;
+};
+std::optional<ProcStat> read_proc_stat(int64_t pid) {
+    std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+    if (!f) return std::nullopt;
+    char buf[1024];
+    const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    // The command name (field 2) may hold spaces and parentheses: fields
+    // are counted from the last ')'. Field 3 is the state, 22 the start time.
+    const char* p = std::strrchr(buf, ')');
+    if (!p) return std::nullopt;
+    ProcStat ps;
+    int field = 2;
+    for (const char* tok = p + 1; *tok;) {
+        while (*tok == ' ') ++tok;
+        if (!*tok) break;
+        ++field;
+        if (field == 3) ps.zombie = *tok == 'Z' || *tok == 'X';
+        if (field == 22) {
+            ps.start_ticks = std::strtoll(tok, nullptr, 10);
+            return ps;
+        }
+        while (*tok && *tok != ' ') ++tok;
+    }
+    return std::nullopt;
+}
+
+std::string read_boot_id() {
+    std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (!f) return "";
+    char buf[64] = {};
+    const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+    std::fclose(f);
+    std::string id = ok ? buf : "";
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id;
+}
+}  // namespace
+
+WriterId current_writer() {
+    WriterId w;
+    w.pid = ::getpid();
+    if (const auto ps = read_proc_stat(w.pid)) w.start_ticks = ps->start_ticks;
+    w.boot_id = read_boot_id();
+    return w;
+}
+
+WriterState writer_state(const WriterId& w) {
+    if (w.pid <= 0 || w.start_ticks <= 0) return WriterState::Unknown;
+    const std::string boot = read_boot_id();
+    if (!w.boot_id.empty() && !boot.empty() && w.boot_id != boot) return WriterState::OtherBoot;
+    const auto ps = read_proc_stat(w.pid);
+    return ps && !ps->zombie && ps->start_ticks == w.start_ticks ? WriterState::Alive : WriterState::Gone;
 }
 
 size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
@@ -372,7 +533,12 @@ void Store::fail(int rc, std::string_view what) const {
                                                         ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) +
                                                         "); use another file");
         case SQLITE_CANTOPEN: throw StoreError(StoreErrorKind::CannotOpen, msg);
-        case SQLITE_IOERR: throw StoreError(StoreErrorKind::Full, msg);
+        case SQLITE_IOERR:
+            // ENOSPC surfaces as an I/O error from some calls (fsync, truncate);
+            // other I/O errors (EIO, EFBIG past a file size limit) are not "disk full".
+            if (db_ && sqlite3_system_errno(db_) == ENOSPC)
+                throw StoreError(StoreErrorKind::Full, path_ + ": disk full while writing the database (" + std::string(what) + ")");
+            throw StoreError(StoreErrorKind::Other, msg);
         default: throw StoreError(StoreErrorKind::Other, msg);
     }
 }
@@ -449,35 +615,26 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     }
     sqlite3_busy_timeout(s->db_, 5000);
     sqlite3_extended_result_codes(s->db_, 1);
-    // A file that is not SQLite fails on the first read.
-    sqlite3_stmt* q = nullptr;
-    rc = sqlite3_prepare_v2(s->db_, "PRAGMA user_version", -1, &q, nullptr);
-    int version = 0;
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) version = sqlite3_column_int(q, 0);
-        sqlite3_finalize(q);
-    }
-    if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    // Decide whether the file is ours from what it holds, reading only: a
+    // file that is not callwall's is refused before the WAL switch, the
+    // schema or any pragma writes a byte of it. A file that is not SQLite
+    // fails on the first read.
+    const FileContents c = read_contents(s->db_, rc);
+    if (rc != SQLITE_OK) {
         if ((rc & 0xFF) == SQLITE_NOTADB)
             throw StoreError(StoreErrorKind::NotADatabase, path + ": not a SQLite database (refusing to overwrite it)");
         s->fail(rc, "reading the schema version");
     }
+    const int version = c.user_version;
+    const std::string why_not = not_ours_reason(c);
+    if (!why_not.empty())
+        throw StoreError(StoreErrorKind::NotOurs, path + ": an existing SQLite database that is not callwall's (" +
+                                                      why_not + "); refusing to modify it");
     if (version > kSchemaVersion)
         throw StoreError(StoreErrorKind::NewerSchema,
                          path + ": database schema version " + std::to_string(version) +
                              " is newer than this callwall understands (" + std::to_string(kSchemaVersion) +
                              "); use a newer callwall or another file");
-    if (version == 0) {
-        // Refuse a database that has tables of someone else's.
-        sqlite3_stmt* t = nullptr;
-        sqlite3_prepare_v2(s->db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT IN ('run','flow','icmp_error','flow_name','dns_answer','dns_query','tls_hello','stun_message','rtp_stream','catalog_entry','flow_match','verdict','product_verdict','unmatched_flow')", -1, &t, nullptr);
-        int foreign = 0;
-        if (t && sqlite3_step(t) == SQLITE_ROW) foreign = sqlite3_column_int(t, 0);
-        sqlite3_finalize(t);
-        if (foreign > 0)
-            throw StoreError(StoreErrorKind::NotOurs, path + ": an existing SQLite database that is not callwall's (refusing to modify it)");
-    }
     s->exec("PRAGMA journal_mode=WAL");
     s->exec("PRAGMA synchronous=NORMAL");
     s->exec("PRAGMA foreign_keys=ON");
@@ -489,10 +646,10 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     // unchanged (synchronous=NORMAL: a commit survives a crash of callwall,
     // the last ones may roll back on power loss, the file stays consistent).
     s->exec("PRAGMA wal_autocheckpoint=16384");
-    s->migrate(version == 0);
+    s->migrate(version);
     s->ins_run_ = s->prepare(
-        "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status) "
-        "VALUES (?,?,?,?,?,?,'running')");
+        "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status, writer_pid, "
+        "writer_start, writer_boot_id) VALUES (?,?,?,?,?,?,'running',?,?,?)");
     s->upd_run_ = s->prepare(
         "UPDATE run SET status=?, ended_at=?, packets=?, bytes=?, truncated_packets=?, undecoded_packets=?, "
         "orphan_fragments=?, damaged_files=?, kernel_received=?, kernel_dropped=?, interface_dropped=?, flows=?, "
@@ -521,18 +678,28 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     return s;
 }
 
-void Store::migrate(bool fresh) {
+void Store::migrate(int from_version) {
     exec("BEGIN IMMEDIATE");
+    // Another writer may have migrated between open()'s look and this lock.
+    if (read_int(db_, "PRAGMA user_version", from_version) != SQLITE_OK) fail(sqlite3_errcode(db_), "reading the schema version");
     exec(kSchema);
-    // Columns added to schema version 1 after its first release: a database
-    // made before them gets them (with their defaults) on open.
-    for (const char* column :
-         {"stun_ice_checks", "stun_requests_s2c", "stun_answered_s2c", "stun_retransmissions_s2c", "proxy_port"}) {
-        if (fresh || has_column("flow", column)) continue;
-        exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0").c_str());
+    if (from_version == 1) {
+        exec("ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
+             "ALTER TABLE run ADD COLUMN writer_boot_id TEXT");
     }
-    if (fresh) reader_indexes_pending_ = true;
+    // Flow columns of schema version 2 (issue 22: ICE checks, each side's own
+    // STUN transactions, the port asked of a proxy), added with their defaults
+    // to a database made before them.
+    if (from_version >= 1) {
+        for (const char* column :
+             {"stun_ice_checks", "stun_requests_s2c", "stun_answered_s2c", "stun_retransmissions_s2c", "proxy_port"}) {
+            if (has_column("flow", column)) continue;
+            exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0").c_str());
+        }
+    }
+    if (from_version == 0) reader_indexes_pending_ = true;
     else exec(kReaderIndexes);
+    exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
     exec("COMMIT");
 }
@@ -580,8 +747,11 @@ void Store::create_reader_indexes() {
 
 int64_t Store::begin_run(const RunInfo& info) {
     flush();
+    const WriterId me = current_writer();
     bind_all(ins_run_, std::string_view(info.kind), std::string_view(info.source), std::string_view(info.command_line),
-             std::string_view(kVersion), std::string_view(info.catalog_digest), info.started_at);
+             std::string_view(kVersion), std::string_view(info.catalog_digest), info.started_at, non_zero(me.pid),
+             non_zero(me.start_ticks),
+             me.boot_id.empty() ? std::nullopt : std::optional<std::string_view>(me.boot_id));
     write_row(ins_run_, "inserting the run");
     return sqlite3_last_insert_rowid(db_);
 }

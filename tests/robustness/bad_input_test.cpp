@@ -255,7 +255,7 @@ TEST_F(BadInput, DatabaseWithNewerSchema) {
     const std::string before = read_file(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                     "callwall: database error: " + db +
-                        ": database schema version 99 is newer than this callwall understands (1); use a newer "
+                        ": database schema version 99 is newer than this callwall understands (2); use a newer "
                         "callwall or another file");
     EXPECT_EQ(read_file(db), before);
 }
@@ -272,8 +272,40 @@ TEST_F(BadInput, DatabaseOfAnotherProgram) {
     const std::string before = read_file(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                     "callwall: database error: " + db +
-                        ": an existing SQLite database that is not callwall's (refusing to modify it)");
+                        ": an existing SQLite database that is not callwall's (no callwall application_id, "
+                        "user_version 0, tables customers); refusing to modify it");
     EXPECT_EQ(read_file(db), before);
+}
+
+// Another program's database whose tables happen to carry callwall's names,
+// or whose user_version happens to be 1: refused before anything is written
+// (no tables added, no WAL switch, no -wal/-shm left), with the reason.
+TEST_F(BadInput, DatabaseOfAnotherProgramWithOurNamesOrVersion) {
+    struct Case {
+        const char* sql;
+        const char* why;
+    };
+    for (const Case& c : {Case{"CREATE TABLE run(id INTEGER, who TEXT); INSERT INTO run VALUES (1, 'me');",
+                               "no callwall application_id, user_version 0, tables run"},
+                          Case{"CREATE TABLE verdict(v TEXT); PRAGMA user_version=1;",
+                               "no callwall application_id, user_version 1, tables verdict"}}) {
+        SCOPED_TRACE(c.sql);
+        const std::string db = dir_ / "theirs.sqlite";
+        std::filesystem::remove(db);
+        {
+            sqlite3* h = nullptr;
+            ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+            ASSERT_EQ(sqlite3_exec(h, c.sql, nullptr, nullptr, nullptr), SQLITE_OK);
+            sqlite3_close(h);
+        }
+        const std::string before = read_file(db);
+        expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
+                        "callwall: database error: " + db + ": an existing SQLite database that is not callwall's (" +
+                            c.why + "); refusing to modify it");
+        EXPECT_EQ(read_file(db), before);
+        EXPECT_FALSE(std::filesystem::exists(db + "-wal"));
+        EXPECT_FALSE(std::filesystem::exists(db + "-shm"));
+    }
 }
 
 TEST_F(BadInput, DamagedDatabase) {

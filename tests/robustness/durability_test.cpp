@@ -302,8 +302,16 @@ TEST_F(Durability, FullDiskStopsWithClearErrorAndValidDatabase) {
     // there was room for that, else still 'running'.
     const std::string status = d.text("SELECT status FROM run WHERE id=2");
     EXPECT_TRUE(status == "failed" || status == "running") << status;
+    const auto rep = callwall({"report", "--db", db, "--run", "2"});
+    EXPECT_TRUE(rep.exit.exited && rep.exit.code == 0) << rep.exit.describe() << "\n" << head(rep.err);
     if (status == "failed") {
-        EXPECT_NE(d.text("SELECT notes FROM run WHERE id=2").find("disk full"), std::string::npos);
+        EXPECT_NE(d.text("SELECT notes FROM run WHERE id=2").find("stopped: the disk is full ("), std::string::npos);
+        EXPECT_NE(rep.out.find("WARNING: this run stopped: the disk is full"), std::string::npos) << head(rep.out);
+    } else {
+        // No room to say so: the report says what it can see.
+        EXPECT_NE(rep.out.find("WARNING: this run never finished: the process was killed or stopped on a full disk"),
+                  std::string::npos)
+            << head(rep.out);
     }
 }
 

@@ -16,6 +16,12 @@ struct RunInfo {
     std::string kind, source, status, command_line, tool_version, catalog_digest, notes;
     double started_at = 0, ended_at = 0, first_ts = 0, last_ts = 0;
     uint64_t packets = 0, bytes = 0, truncated_packets = 0, undecoded_packets = 0, kernel_dropped = 0, flows = 0;
+    /// For a run that did not complete: one sentence on how it ended, e.g.
+    /// "this run is still running (pid 4242)", "this run never finished: the
+    /// process was killed", "this run stopped: the disk is full". Empty for
+    /// completed and interrupted runs.
+    std::string status_detail;
+    bool still_running = false;  ///< status 'running' and its writer process is alive
 };
 
 struct EvidenceFlow {
@@ -66,6 +72,8 @@ struct ReportData {
     std::vector<UnmatchedVendorFlow> vendor_gaps;
     uint64_t other_flows = 0;
     std::vector<OtherFlowsSummary> other_summary;  ///< top groups by app and port
+    /// Set when the database could only be read without its -wal file.
+    std::string read_warning;
 };
 
 inline constexpr size_t kMaxEvidence = 5;

@@ -6,7 +6,8 @@
 // process always sees a consistent database and a crash loses at most the
 // open batch. A run row is inserted with status 'running' first and finished
 // with 'completed', 'interrupted' or 'failed'; a run still 'running' with no
-// live process was killed.
+// live process was killed. The run row records its writer (pid, process start
+// time, boot id) so a reader can tell "still running" from "killed".
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,14 @@ struct sqlite3_stmt;
 
 namespace callwall::store {
 
-inline constexpr int kSchemaVersion = 1;
+/// 2: run.writer_pid, writer_start, writer_boot_id (which process writes the run).
+inline constexpr int kSchemaVersion = 2;
+/// `PRAGMA application_id` of every callwall database: "CWAL" in ASCII
+/// (0x4357414C = 1129791820). `file(1)` and `sqlite3` show it; Store::open
+/// refuses any non-empty file without it (except a version-1 callwall
+/// database from before the id, recognised by its exact set of tables, which
+/// gets the id on its next open).
+inline constexpr int kApplicationId = 0x4357414C;
 
 enum class StoreErrorKind { CannotOpen, NotADatabase, NewerSchema, NotOurs, Full, ReadOnly, Other };
 
@@ -55,6 +63,27 @@ struct RunTotals {
     double first_ts = 0, last_ts = 0;  ///< capture time of the first and last packet
     std::string notes;                 ///< damage and warnings, one per line
 };
+
+/// The process writing a run, as recorded in its row: enough to tell later
+/// whether that very process is still alive (a pid alone may be reused).
+struct WriterId {
+    int64_t pid = 0;
+    int64_t start_ticks = 0;  ///< field 22 of /proc/PID/stat: clock ticks after boot
+    std::string boot_id;      ///< /proc/sys/kernel/random/boot_id
+};
+/// This process.
+[[nodiscard]] WriterId current_writer();
+
+enum class WriterState {
+    Alive,      ///< the same process (pid and start time) runs now
+    Gone,       ///< no such process on this boot: it ended without closing the run
+    OtherBoot,  ///< written under another boot id: before a reboot, or on another machine
+    Unknown,    ///< not recorded (a run from before schema version 2)
+};
+[[nodiscard]] WriterState writer_state(const WriterId& w);
+
+/// Note recorded in run.notes when a full disk stopped the run.
+inline constexpr std::string_view kDiskFullNote = "stopped: the disk is full";
 
 enum class RunStatus { Running, Completed, Interrupted, Failed };
 [[nodiscard]] std::string_view to_string(RunStatus s) noexcept;
@@ -183,9 +212,10 @@ private:
     sqlite3_stmt* prepare(const char* sql);
     [[noreturn]] void fail(int rc, std::string_view what) const;
     void write_row(sqlite3_stmt* st, std::string_view what);
-    /// Creates the schema; `fresh`: a new database (user_version 0), whose
-    /// reader indexes wait for create_reader_indexes().
-    void migrate(bool fresh);
+    /// Creates or upgrades the schema from `from_version` (0: a new database,
+    /// whose reader indexes wait for create_reader_indexes()) and sets the
+    /// application id and user_version.
+    void migrate(int from_version);
 
     sqlite3* db_ = nullptr;
     std::string path_;

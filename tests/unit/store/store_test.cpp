@@ -5,12 +5,16 @@
 #include <arpa/inet.h>
 #include <sqlite3.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include <filesystem>
 #include <fstream>
 
 #include "golden/run_util.hpp"
+#include "unit/store/schema_v1.hpp"
 
 namespace callwall::store {
 namespace {
@@ -189,7 +193,8 @@ TEST(Store, RefusesNewerSchema) {
     {
         sqlite3* raw = nullptr;
         sqlite3_open(db.path().c_str(), &raw);
-        sqlite3_exec(raw, "PRAGMA user_version=999", nullptr, nullptr, nullptr);
+        sqlite3_exec(raw, ("PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=999").c_str(),
+                     nullptr, nullptr, nullptr);
         sqlite3_close(raw);
     }
     try {
@@ -227,6 +232,141 @@ TEST(Store, RefusesSomeoneElsesDatabase) {
     } catch (const StoreError& e) {
         EXPECT_EQ(e.kind(), StoreErrorKind::NotOurs) << e.what();
     }
+}
+
+// A foreign SQLite file made by `sql`; Store::open must refuse it as not
+// ours, naming why, and leave every byte of it as it was: no WAL switch, no
+// tables, no user_version, no -wal file left behind.
+void expect_refused_untouched(const std::string& sql, const std::string& why) {
+    TempDb db;
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+        sqlite3_close(raw);
+    }
+    const std::string before = test::read_file(db.path());
+    try {
+        Store::open(db.path());
+        FAIL() << "expected StoreError for: " << sql;
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreErrorKind::NotOurs) << e.what();
+        EXPECT_EQ(std::string(e.what()), db.path() + ": an existing SQLite database that is not callwall's (" + why +
+                                             "); refusing to modify it");
+    }
+    EXPECT_EQ(test::read_file(db.path()), before) << sql;
+    EXPECT_FALSE(std::filesystem::exists(db.path() + "-wal")) << sql;
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA journal_mode")[0], "delete") << sql;
+}
+
+TEST(Store, RefusesForeignDatabaseWithTablesNamedLikeOurs) {
+    expect_refused_untouched("CREATE TABLE run(id INTEGER, what TEXT); INSERT INTO run VALUES (1, 'mine')",
+                             "no callwall application_id, user_version 0, tables run");
+    expect_refused_untouched("CREATE TABLE flow(a); CREATE TABLE verdict(b)",
+                             "no callwall application_id, user_version 0, tables flow, verdict");
+}
+
+TEST(Store, RefusesForeignDatabaseWhoseUserVersionIsOne) {
+    expect_refused_untouched("CREATE TABLE notes(t TEXT); PRAGMA user_version=1",
+                             "no callwall application_id, user_version 1, tables notes");
+    // No tables at all but a version: someone's, not empty.
+    expect_refused_untouched("PRAGMA user_version=1", "no callwall application_id, user_version 1, no tables");
+}
+
+TEST(Store, RefusesAnotherApplicationsId) {
+    expect_refused_untouched("PRAGMA application_id=1179603794; CREATE TABLE t(x)",
+                             "application_id 0x464f5352 is another program's");
+}
+
+TEST(Store, RefusesOldCallwallDatabaseWithAForeignTable) {
+    TempDb db;
+    ASSERT_TRUE(test::make_v1_database(db.path()));
+    {
+        sqlite3* raw = nullptr;
+        sqlite3_open(db.path().c_str(), &raw);
+        sqlite3_exec(raw, "PRAGMA journal_mode=DELETE; CREATE TABLE invoices(id INTEGER)", nullptr, nullptr, nullptr);
+        sqlite3_close(raw);
+    }
+    EXPECT_THROW(Store::open(db.path()), StoreError);
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA application_id")[0], "0");
+}
+
+TEST(Store, NewDatabaseCarriesTheApplicationId) {
+    TempDb db;
+    { auto s = Store::open(db.path()); }
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA application_id")[0], std::to_string(kApplicationId));
+    // An existing empty SQLite file (no schema, no header fields) is taken too.
+    TempDb empty;
+    {
+        sqlite3* raw = nullptr;
+        sqlite3_open(empty.path().c_str(), &raw);
+        sqlite3_exec(raw, "VACUUM", nullptr, nullptr, nullptr);
+        sqlite3_close(raw);
+    }
+    { auto s = Store::open(empty.path()); }
+    EXPECT_EQ(query_rows(empty.path(), "PRAGMA application_id")[0], std::to_string(kApplicationId));
+}
+
+// A database made by callwall before the application id (schema version 1,
+// application_id 0) opens, keeps its runs and gets the id.
+TEST(Store, OpensVersionOneDatabaseFromBeforeTheIdAndMarksIt) {
+    TempDb db;
+    ASSERT_TRUE(test::make_v1_database(db.path()));
+    ASSERT_EQ(query_rows(db.path(), "PRAGMA application_id")[0], "0");
+    {
+        auto s = Store::open(db.path());
+        s->begin_run(RunInfo{"analyze", "new.pcap", "x", "", 3.0});
+    }
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA application_id")[0], std::to_string(kApplicationId));
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA user_version")[0], std::to_string(kSchemaVersion));
+    EXPECT_EQ(query_rows(db.path(), "SELECT id, source, status, packets FROM run ORDER BY id"),
+              (std::vector<std::string>{"1\told.pcap\tcompleted\t7", "2\tnew.pcap\trunning\t0"}));
+}
+
+// Schema version 2: the run row names its writer; a version-1 database gets
+// the columns (NULL for its old runs) on its next open.
+TEST(Store, RunRowRecordsItsWriterProcess) {
+    TempDb db;
+    {
+        auto s = Store::open(db.path());
+        s->begin_run(RunInfo{"capture", "eth0", "x", "", 1.0});
+    }
+    const WriterId me = current_writer();
+    EXPECT_EQ(me.pid, ::getpid());
+    EXPECT_GT(me.start_ticks, 0);
+    EXPECT_FALSE(me.boot_id.empty());
+    EXPECT_EQ(query_rows(db.path(), "SELECT writer_pid, writer_start, writer_boot_id FROM run")[0],
+              std::to_string(me.pid) + "\t" + std::to_string(me.start_ticks) + "\t" + me.boot_id);
+    EXPECT_EQ(writer_state(me), WriterState::Alive);
+}
+
+TEST(Store, WriterStateTellsAliveFromGone) {
+    const WriterId me = current_writer();
+    WriterId other_start = me;
+    other_start.start_ticks += 1;  // the pid reused by another process
+    EXPECT_EQ(writer_state(other_start), WriterState::Gone);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) ::_exit(0);
+    int st = 0;
+    ASSERT_EQ(::waitpid(child, &st, 0), child);  // ended and reaped
+    WriterId gone = me;
+    gone.pid = child;
+    EXPECT_EQ(writer_state(gone), WriterState::Gone);
+    WriterId rebooted = me;
+    rebooted.boot_id = "00000000-0000-0000-0000-000000000000";
+    EXPECT_EQ(writer_state(rebooted), WriterState::OtherBoot);
+    EXPECT_EQ(writer_state(WriterId{}), WriterState::Unknown);
+}
+
+TEST(Store, VersionOneDatabaseGetsTheWriterColumns) {
+    TempDb db;
+    ASSERT_TRUE(test::make_v1_database(db.path()));
+    ASSERT_EQ(query_rows(db.path(), "SELECT count(*) FROM pragma_table_info('run') WHERE name LIKE 'writer%'")[0], "0");
+    { auto s = Store::open(db.path()); }
+    EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM pragma_table_info('run') WHERE name LIKE 'writer%'")[0], "3");
+    EXPECT_EQ(query_rows(db.path(), "SELECT status, writer_pid FROM run WHERE id=1")[0], "completed\tNULL");
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA user_version")[0], "2");
 }
 
 TEST(Store, MissingDirectoryIsAClearError) {

@@ -1,0 +1,198 @@
+// Outputs that never destroy: `report -o` refuses the database it reads (any
+// spelling or link of it) and any SQLite file, replaces its output file only
+// once the new one is completely written (a full disk leaves the old file as
+// it was), and every command reports a failed write to standard output in
+// one line with exit 7 instead of exiting 0 (or 70 without a word).
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include "robustness/robustness_util.hpp"
+
+namespace callwall::robustness {
+namespace {
+
+constexpr double kTimeoutS = 60;
+constexpr int kExitOutput = 7;
+
+class Output : public ::testing::Test {
+protected:
+    void SetUp() override {
+        bin_ = binary();
+        if (bin_.empty() || !executable(bin_)) GTEST_SKIP() << "callwall binary not built: " << bin_;
+        ASSERT_TRUE(dir_.ok());
+        capture_ = source_dir() + "/captures/dns_basic.pcap";
+        ASSERT_TRUE(std::filesystem::exists(capture_));
+    }
+
+    RunResult callwall(const std::vector<std::string>& args) {
+        std::vector<std::string> argv{bin_};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv, kTimeoutS);
+    }
+
+    /// callwall with standard output on /dev/full (every write fails with ENOSPC).
+    RunResult callwall_to_full_device(const std::vector<std::string>& args) {
+        std::vector<std::string> argv{bin_};
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunResult r;
+        Process p(argv, "/dev/full", dir_ / "full.err");
+        r.exit = p.wait(kTimeoutS);
+        r.err = read_file(dir_ / "full.err");
+        return r;
+    }
+
+    std::string make_db(const std::string& name = "keep.sqlite") {
+        const std::string db = dir_ / name;
+        const auto r = callwall({"analyze", "-q", capture_, "--db", db});
+        EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << head(r.err);
+        return db;
+    }
+
+    static void expect_one_line(const RunResult& r, int code, const std::string& line) {
+        EXPECT_FALSE(has_sanitizer_report(r.err)) << r.err;
+        EXPECT_TRUE(r.exit.exited) << r.exit.describe();
+        EXPECT_EQ(r.exit.code, code) << r.err;
+        EXPECT_EQ(r.err, line + "\n");
+    }
+
+    /// Files in the test directory whose name contains ".tmp-" (left-over temporaries).
+    std::vector<std::string> temporaries() const {
+        std::vector<std::string> out;
+        for (const auto& e : std::filesystem::directory_iterator(dir_.path()))
+            if (e.path().filename().string().find(".tmp-") != std::string::npos) out.push_back(e.path().string());
+        return out;
+    }
+
+    std::string bin_;
+    TempDir dir_{"output"};
+    std::string capture_;
+};
+
+TEST_F(Output, ReportRefusesToOverwriteTheDatabaseItReads) {
+    const std::string db = make_db();
+    std::filesystem::create_directory(dir_ / "sub");
+    const std::string dotted = dir_.path() + "/sub/../keep.sqlite";
+    const std::string link = dir_ / "link.txt";
+    std::filesystem::create_symlink(db, link);
+    const std::string before = read_file(db);
+    for (const std::string& out : {db, dotted, link}) {
+        const auto r = callwall({"report", "--db", db, "-o", out});
+        expect_one_line(r, kExitOutput,
+                        "callwall report: refusing to write " + out + ": it is the database being read (" + db + ")");
+        EXPECT_EQ(read_file(db), before) << "-o " << out;
+    }
+    // The same database under another spelling as --db.
+    const auto r = callwall({"report", "--db", dotted, "-o", db});
+    expect_one_line(r, kExitOutput,
+                    "callwall report: refusing to write " + db + ": it is the database being read (" + dotted + ")");
+    EXPECT_EQ(read_file(db), before);
+    EXPECT_TRUE(std::filesystem::is_symlink(link));
+}
+
+TEST_F(Output, ReportRefusesToOverwriteAnySqliteFile) {
+    const std::string db = make_db();
+    const std::string other = dir_ / "other.db";
+    {
+        sqlite3* h = nullptr;
+        ASSERT_EQ(sqlite3_open(other.c_str(), &h), SQLITE_OK);
+        sqlite3_exec(h, "CREATE TABLE mine(x); INSERT INTO mine VALUES (42)", nullptr, nullptr, nullptr);
+        sqlite3_close(h);
+    }
+    const std::string before = read_file(other);
+    const auto r = callwall({"report", "--db", db, "--format", "json", "-o", other});
+    expect_one_line(r, kExitOutput, "callwall report: refusing to write " + other + ": it is a SQLite database");
+    EXPECT_EQ(read_file(other), before);
+}
+
+TEST_F(Output, ReportReplacesAnOrdinaryFileKeepingItsModeAndLinks) {
+    const std::string db = make_db();
+    const std::string out = dir_ / "report.txt";
+    write_file(out, "old report\n");
+    ::chmod(out.c_str(), 0640);
+    const std::string link = dir_ / "latest.txt";
+    std::filesystem::create_symlink(out, link);
+    const auto r = callwall({"report", "--db", db, "-o", link});
+    EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << r.err;
+    EXPECT_EQ(r.err, "");
+    const auto expected = callwall({"report", "--db", db});
+    EXPECT_EQ(read_file(out), expected.out);
+    EXPECT_TRUE(std::filesystem::is_symlink(link));
+    struct stat st {};
+    ASSERT_EQ(::stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
+    EXPECT_TRUE(temporaries().empty());
+}
+
+// A full disk while writing -o FILE: RLIMIT_FSIZE in the child makes every
+// write past the limit fail with EFBIG (SIGXFSZ ignored).
+TEST_F(Output, ReportOnAFullDiskLeavesTheOldFileIntact) {
+    const std::string db = make_db();
+    const std::string out = dir_ / "report.html";
+    const std::string old = "<p>last week's report</p>\n";
+    write_file(out, old);
+    const auto full = callwall({"report", "--db", db, "--format", "html"});
+    ASSERT_TRUE(full.exit.exited && full.exit.code == 0) << full.err;
+    // Above the 32 KiB a -shm file takes (so an older callwall, which made
+    // one, failed on the output and not on reading), below the page.
+    constexpr rlim_t kLimit = 33000;
+    ASSERT_GT(full.out.size(), kLimit + 1024) << "the HTML report must not fit under the limit";
+
+    const std::string err = dir_ / "fsize.err";
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int nfd = ::open("/dev/null", O_RDWR);
+        ::dup2(nfd, STDIN_FILENO);
+        ::dup2(nfd, STDOUT_FILENO);
+        ::dup2(efd, STDERR_FILENO);
+        ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit lim{kLimit, kLimit};
+        ::setrlimit(RLIMIT_FSIZE, &lim);
+        const std::vector<std::string> args{bin_, "report", "--db", db, "--format", "html", "-o", out};
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int st = 0;
+    ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+    ASSERT_TRUE(WIFEXITED(st)) << "signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    EXPECT_EQ(WEXITSTATUS(st), kExitOutput);
+    EXPECT_EQ(read_file(err), "callwall report: cannot write " + out + ": " + std::strerror(EFBIG) +
+                                  " (the file is left as it was)\n");
+    EXPECT_EQ(read_file(out), old);
+    EXPECT_TRUE(temporaries().empty()) << temporaries().front();
+}
+
+TEST_F(Output, ReportToAFullStandardOutputFails) {
+    const std::string db = make_db();
+    for (const char* format : {"text", "json", "html"}) {
+        expect_one_line(callwall_to_full_device({"report", "--db", db, "--format", format}), kExitOutput,
+                        std::string("callwall report: cannot write standard output: ") + std::strerror(ENOSPC));
+    }
+}
+
+TEST_F(Output, AnalyzeToAFullStandardOutputFailsAfterStoringTheRun) {
+    const std::string db = dir_ / "a.sqlite";
+    expect_one_line(callwall_to_full_device({"analyze", capture_, "--db", db}), kExitOutput,
+                    std::string("callwall analyze: cannot write standard output: ") + std::strerror(ENOSPC));
+    Db d(db, true);
+    EXPECT_EQ(d.text("SELECT status FROM run"), "completed");
+}
+
+TEST_F(Output, CatalogToAFullStandardOutputFails) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"catalog", "list"}, {"catalog", "list", "--format", "json"},
+          {"catalog", "export"}, {"catalog", "export", "--format", "iptables"}, {"catalog", "check"}}) {
+        std::string what;
+        for (const auto& a : args) what += a + " ";
+        SCOPED_TRACE(what);
+        expect_one_line(callwall_to_full_device(args), kExitOutput,
+                        std::string("callwall catalog: cannot write standard output: ") + std::strerror(ENOSPC));
+    }
+}
+
+}  // namespace
+}  // namespace callwall::robustness
