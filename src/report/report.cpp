@@ -313,7 +313,7 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
         std::string sql =
             "SELECT id, kind, source, status, command_line, tool_version, coalesce(catalog_digest,''), notes, started_at, "
             "coalesce(ended_at,0), coalesce(first_ts,0), coalesce(last_ts,0), packets, bytes, truncated_packets, "
-            "undecoded_packets, kernel_dropped, flows FROM run ";
+            "undecoded_packets, kernel_dropped, flows, flows_evicted_full, damaged_files FROM run ";
         sql += opt.run ? "WHERE id=" + std::to_string(*opt.run) : "ORDER BY id DESC LIMIT 1";
         sqlite3_stmt* st = db.prep(sql);
         if (sqlite3_step(st) != SQLITE_ROW) {
@@ -340,6 +340,8 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
         r.undecoded_packets = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
         r.kernel_dropped = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
         r.flows = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
+        r.flows_evicted_full = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
+        r.damaged_files = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
         sqlite3_finalize(st);
         describe_status(db, db_path, r);
     }
@@ -496,23 +498,42 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
 }
 }  // namespace
 
+namespace {
+// The run's notes, one per non-empty line (the store keeps them as lines).
+std::vector<std::string_view> note_lines(std::string_view notes) {
+    std::vector<std::string_view> out;
+    for (size_t at = 0; at < notes.size();) {
+        size_t end = notes.find('\n', at);
+        if (end == std::string_view::npos) end = notes.size();
+        if (end > at) out.push_back(notes.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+}  // namespace
+
 std::string render_text(const ReportData& d) {
     std::string o;
-    char b[512];
     const RunInfo& r = d.run;
-    std::snprintf(b, sizeof b, "run %lld (%s, %s): %s\n", static_cast<long long>(r.id), r.kind.c_str(), r.status.c_str(),
-                  r.source.c_str());
-    o += b;
-    std::snprintf(b, sizeof b, "capture %s .. %s, %llu packets, %llu flows%s\n", iso_time(r.first_ts).c_str(),
-                  iso_time(r.last_ts).c_str(), static_cast<unsigned long long>(r.packets),
-                  static_cast<unsigned long long>(r.flows),
-                  r.kernel_dropped ? (", kernel dropped " + std::to_string(r.kernel_dropped)).c_str() : "");
-    o += b;
+    // Built by concatenation: a source naming many files has no length bound.
+    o += "run " + std::to_string(r.id) + " (" + r.kind + ", " + r.status + "): " + r.source + "\n";
+    o += "capture " + iso_time(r.first_ts) + " .. " + iso_time(r.last_ts) + ", " + std::to_string(r.packets) +
+         " packets, " + std::to_string(r.flows) + " flows" +
+         (r.kernel_dropped ? ", kernel dropped " + std::to_string(r.kernel_dropped) : std::string()) + "\n";
     if (!d.read_warning.empty()) o += "WARNING: " + d.read_warning + "\n";
     if (r.still_running) o += "note: " + r.status_detail + "; results so far are partial\n";
     else if (!r.status_detail.empty()) o += "WARNING: " + r.status_detail + "; results are partial\n";
     else if (r.status == "running") o += "WARNING: this run never finished; results are partial\n";
     if (r.status == "interrupted") o += "note: the run was interrupted; results cover the packets seen until then\n";
+    // What the run could not see or keep: never silent (bounds hit, damaged
+    // files, an exchange split by a full flow table).
+    if (r.flows_evicted_full)
+        o += "lost: " + std::to_string(r.flows_evicted_full) +
+             " flows written out early because the flow table was full (--max-flows); an exchange split by it is "
+             "judged inconclusive, never blocked\n";
+    const auto notes = note_lines(r.notes);
+    if (!notes.empty()) o += "run notes:\n";
+    for (std::string_view n : notes) o += "  " + std::string(n) + "\n";
     o += "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' is the honest word\n";
     if (d.verdicts.empty() && d.products.empty()) {
         o += "\nno vendor traffic recognised in this run (use --vendor NAME to list a vendor's requirements anyway)\n";
@@ -577,6 +598,7 @@ std::string render_text(const ReportData& d) {
         o += "\n" + p.vendor + (p.edition.empty() ? "" : " " + p.edition) + " — " + p.product +
              ": cannot be allow-listed (" + p.detail + ")\n";
     }
+    char b[768];  // a gap line: two addresses and a name (at most 253 bytes, RFC 1035)
     if (!d.vendor_gaps.empty()) {
         o += "\nCATALOG GAP: flows to a vendor's names on ports no requirement lists\n";
         for (const auto& u : d.vendor_gaps) {
@@ -605,7 +627,12 @@ std::string render_json(const ReportData& d) {
          ",\"status\":" + json_quote(r.status) + ",\"tool_version\":" + json_quote(r.tool_version) +
          ",\"catalog_digest\":" + json_quote(r.catalog_digest) + ",\"packets\":" + std::to_string(r.packets) +
          ",\"bytes\":" + std::to_string(r.bytes) + ",\"flows\":" + std::to_string(r.flows) +
-         ",\"kernel_dropped\":" + std::to_string(r.kernel_dropped);
+         ",\"kernel_dropped\":" + std::to_string(r.kernel_dropped) +
+         ",\"flows_evicted_full\":" + std::to_string(r.flows_evicted_full) +
+         ",\"damaged_files\":" + std::to_string(r.damaged_files) + ",\"notes\":[";
+    const auto notes = note_lines(r.notes);
+    for (size_t i = 0; i < notes.size(); ++i) o += (i ? "," : "") + json_quote(notes[i]);
+    o += "]";
     char b[64];
     std::snprintf(b, sizeof b, ",\"first_ts\":%.6f,\"last_ts\":%.6f", r.first_ts, r.last_ts);
     o += b;

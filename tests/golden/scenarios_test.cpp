@@ -12,6 +12,7 @@
 
 #include "callwall/attrib/attrib.hpp"
 #include "callwall/catalog/catalog.hpp"
+#include "callwall/report/report.hpp"
 #include "golden/run_util.hpp"
 
 namespace callwall::test {
@@ -267,6 +268,51 @@ TEST(FieldTruth, FlowTableOverflowIsNeverABlock) {
     EXPECT_EQ(query_rows(db.path(), "SELECT verdict || ' ' || reasons FROM verdict WHERE entry_id='whereby.turn.udp'"),
               std::vector<std::string>{"observed "});
     EXPECT_TRUE(query_rows(db.path(), "SELECT id FROM flow WHERE outcome LIKE 'blocked%'").empty());
+}
+
+// What a run lost (flows evicted early, bounds hit, stream gaps) is said in
+// the text and JSON reports, not only in the HTML and the run table.
+TEST(FieldTruth, ReportsSayWhatTheRunLost) {
+    TempDb db;
+    pipeline::AnalyzerConfig small;
+    small.flows.max_flows = 4;
+    attributed(db, "field_table_overflow", small);
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+        sqlite3_exec(raw,
+                     "UPDATE run SET notes='bounds: 7 TLS/QUIC handshake buffers reclaimed\n"
+                     "tcp: 2 stream gaps never filled (300 bytes not decoded)\n'",
+                     nullptr, nullptr, nullptr);
+        sqlite3_close(raw);
+    }
+    const std::string evicted = query_rows(db.path(), "SELECT flows_evicted_full FROM run").at(0);
+    const auto data = report::load(db.path(), report::ReportOptions{});
+    const std::string text = report::render_text(data);
+    EXPECT_NE(text.find("lost: " + evicted + " flows written out early because the flow table was full"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("run notes:\n  bounds: 7 TLS/QUIC handshake buffers reclaimed\n  tcp: 2 stream gaps"),
+              std::string::npos) << text;
+    const std::string json = report::render_json(data);
+    EXPECT_NE(json.find("\"flows_evicted_full\":" + evicted + ","), std::string::npos) << json.substr(0, 600);
+    EXPECT_NE(json.find("\"notes\":[\"bounds: 7 TLS/QUIC handshake buffers reclaimed\","
+                        "\"tcp: 2 stream gaps never filled (300 bytes not decoded)\"]"),
+              std::string::npos) << json.substr(0, 600);
+}
+
+// The text report's first line holds every input file, however many.
+TEST(FieldTruth, TextHeaderIsNeverCut) {
+    TempDb db;
+    attributed(db, "field_p2p_abandoned");
+    const std::string source(3000, 'x');
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+        sqlite3_exec(raw, ("UPDATE run SET source='" + source + "'").c_str(), nullptr, nullptr, nullptr);
+        sqlite3_close(raw);
+    }
+    const std::string text = report::render_text(report::load(db.path(), report::ReportOptions{}));
+    EXPECT_EQ(text.substr(0, text.find('\n')), "run 1 (analyze, completed): " + source);
 }
 
 INSTANTIATE_TEST_SUITE_P(Captures, Scenario, ::testing::ValuesIn(scenario_names()),
