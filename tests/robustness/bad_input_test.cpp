@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "robustness/robustness_util.hpp"
+#include "robustness/cli_test.hpp"
 
 namespace callwall::robustness {
 namespace {
@@ -16,60 +16,9 @@ namespace {
 constexpr double kTimeoutS = 60;
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
 
-class BadInput : public ::testing::Test {
+class BadInput : public CliTest {
 protected:
-    void SetUp() override {
-        bin_ = binary();
-        if (bin_.empty() || !executable(bin_)) GTEST_SKIP() << "callwall binary not built: " << bin_;
-        ASSERT_TRUE(dir_.ok());
-        // Traversable by `nobody` for the permission cases.
-        ::chmod(dir_.path().c_str(), 0755);
-        capture_ = source_dir() + "/captures/dns_basic.pcap";
-        ASSERT_TRUE(std::filesystem::exists(capture_));
-    }
-
-    RunResult callwall(const std::vector<std::string>& args) {
-        std::vector<std::string> argv{bin_};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, kTimeoutS);
-    }
-
-    /// The same as another user (root: setpriv to nobody; otherwise ourselves).
-    /// Empty result with `skipped` set when that is not possible.
-    RunResult callwall_unprivileged(const std::vector<std::string>& args, bool& skipped) {
-        skipped = false;
-        std::vector<std::string> argv;
-        if (::geteuid() == 0) {
-            if (!executable(kSetpriv)) {
-                skipped = true;
-                return {};
-            }
-            argv = {kSetpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
-        }
-        argv.push_back(bin_);
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, kTimeoutS);
-    }
-
-    /// A database holding one finished run (the "already written" data).
-    std::string make_db(const std::string& name = "keep.sqlite") {
-        const std::string db = dir_ / name;
-        const auto r = callwall({"analyze", "-q", capture_, "--db", db});
-        EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << head(r.err);
-        return db;
-    }
-
-    /// Checks exit code and that stderr is exactly `line` + newline, and no sanitizer report.
-    static void expect_one_line(const RunResult& r, int code, const std::string& line) {
-        EXPECT_FALSE(has_sanitizer_report(r.err)) << r.err;
-        EXPECT_TRUE(r.exit.exited) << r.exit.describe();
-        EXPECT_EQ(r.exit.code, code) << r.err;
-        EXPECT_EQ(r.err, line + "\n");
-    }
-
-    std::string bin_;
-    TempDir dir_{"badinput"};
-    std::string capture_;
+    BadInput() : CliTest("badinput") {}
 };
 
 // ---- capture files ----

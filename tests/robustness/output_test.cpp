@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include "robustness/robustness_util.hpp"
+#include "robustness/cli_test.hpp"
 
 namespace callwall::robustness {
 namespace {
@@ -14,21 +14,9 @@ namespace {
 constexpr double kTimeoutS = 60;
 constexpr int kExitOutput = 7;
 
-class Output : public ::testing::Test {
+class Output : public CliTest {
 protected:
-    void SetUp() override {
-        bin_ = binary();
-        if (bin_.empty() || !executable(bin_)) GTEST_SKIP() << "callwall binary not built: " << bin_;
-        ASSERT_TRUE(dir_.ok());
-        capture_ = source_dir() + "/captures/dns_basic.pcap";
-        ASSERT_TRUE(std::filesystem::exists(capture_));
-    }
-
-    RunResult callwall(const std::vector<std::string>& args) {
-        std::vector<std::string> argv{bin_};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, kTimeoutS);
-    }
+    Output() : CliTest("output") {}
 
     /// callwall with standard output on /dev/full (every write fails with ENOSPC).
     RunResult callwall_to_full_device(const std::vector<std::string>& args) {
@@ -41,20 +29,6 @@ protected:
         return r;
     }
 
-    std::string make_db(const std::string& name = "keep.sqlite") {
-        const std::string db = dir_ / name;
-        const auto r = callwall({"analyze", "-q", capture_, "--db", db});
-        EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << head(r.err);
-        return db;
-    }
-
-    static void expect_one_line(const RunResult& r, int code, const std::string& line) {
-        EXPECT_FALSE(has_sanitizer_report(r.err)) << r.err;
-        EXPECT_TRUE(r.exit.exited) << r.exit.describe();
-        EXPECT_EQ(r.exit.code, code) << r.err;
-        EXPECT_EQ(r.err, line + "\n");
-    }
-
     /// Files in the test directory whose name contains ".tmp-" (left-over temporaries).
     std::vector<std::string> temporaries() const {
         std::vector<std::string> out;
@@ -63,9 +37,6 @@ protected:
         return out;
     }
 
-    std::string bin_;
-    TempDir dir_{"output"};
-    std::string capture_;
 };
 
 TEST_F(Output, ReportRefusesToOverwriteTheDatabaseItReads) {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "callwall/store/store.hpp"
-#include "robustness/robustness_util.hpp"
+#include "robustness/cli_test.hpp"
 #include "unit/store/schema_v1.hpp"
 
 namespace callwall::robustness {
@@ -43,44 +43,9 @@ std::string boot_id() {
     return id;
 }
 
-class ReportRead : public ::testing::Test {
+class ReportRead : public CliTest {
 protected:
-    void SetUp() override {
-        bin_ = binary();
-        if (bin_.empty() || !executable(bin_)) GTEST_SKIP() << "callwall binary not built: " << bin_;
-        ASSERT_TRUE(dir_.ok());
-        ::chmod(dir_.path().c_str(), 0755);  // traversable by `nobody`
-        capture_ = source_dir() + "/captures/dns_basic.pcap";
-        ASSERT_TRUE(std::filesystem::exists(capture_));
-    }
-
-    RunResult callwall(const std::vector<std::string>& args) {
-        std::vector<std::string> argv{bin_};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, kTimeoutS);
-    }
-
-    RunResult callwall_unprivileged(const std::vector<std::string>& args, bool& skipped) {
-        skipped = false;
-        std::vector<std::string> argv;
-        if (::geteuid() == 0) {
-            if (!executable(kSetpriv)) {
-                skipped = true;
-                return {};
-            }
-            argv = {kSetpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
-        }
-        argv.push_back(bin_);
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, kTimeoutS);
-    }
-
-    std::string make_db(const std::string& name = "keep.sqlite") {
-        const std::string db = dir_ / name;
-        const auto r = callwall({"analyze", "-q", capture_, "--db", db});
-        EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << head(r.err);
-        return db;
-    }
+    ReportRead() : CliTest("reportread") {}
 
     /// Adds a run row as a writer would have left it; returns its id.
     static long long add_run(const std::string& db, const std::string& status, const std::string& notes,
@@ -95,9 +60,6 @@ protected:
         return d.integer("SELECT max(id) FROM run");
     }
 
-    std::string bin_;
-    TempDir dir_{"reportread"};
-    std::string capture_;
 };
 
 // ---- item: read-only, nothing left behind ----
