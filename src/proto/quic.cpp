@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <string_view>
 
 namespace callwall::proto::quic {
@@ -677,6 +678,24 @@ Result<Opened> Decryptor::open(const LongHeader& hdr, const InitialKeys& keys,
     return o;
 }
 
+namespace {
+
+// The body of a CRYPTO frame (RFC 9000 §19.6: Offset (i) | Length (i) | Crypto
+// Data), recorded in `f`; the error when it is truncated or runs past 2^62.
+std::optional<DecodeError> read_crypto_frame(Reader& r, ByteView plaintext, size_t frame_start,
+                                             InitialFrames& f) noexcept {
+    const uint64_t offset = read_varint(r);
+    const uint64_t length = read_varint(r);
+    if (!r.ok()) return make_error(Code::Truncated, plaintext.size());
+    if (length > r.remaining()) return make_error(Code::Truncated, plaintext.size());
+    if (offset > kMaxVarint - length) return make_error(Code::Malformed, frame_start);
+    const ByteView data = r.bytes(static_cast<size_t>(length));
+    if (!f.crypto.push_back(CryptoFrame{offset, data})) f.anomalies |= bit(Anomaly::CryptoFramesOverflow);
+    return std::nullopt;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Frames (RFC 9000 §19). Initial packets may carry only PADDING, PING, ACK, CRYPTO and
 // CONNECTION_CLOSE (type 0x1c) (§12.4, table 3).
@@ -731,15 +750,7 @@ Result<InitialFrames> parse_initial_frames(ByteView plaintext) noexcept {
                 break;
             }
             case 0x06: {
-                const uint64_t offset = read_varint(r);
-                const uint64_t length = read_varint(r);
-                if (!r.ok()) return make_error(Code::Truncated, plaintext.size());
-                if (length > r.remaining()) return make_error(Code::Truncated, plaintext.size());
-                if (offset > kMaxVarint - length) return make_error(Code::Malformed, frame_start);
-                const ByteView data = r.bytes(static_cast<size_t>(length));
-                if (!f.crypto.push_back(CryptoFrame{offset, data})) {
-                    f.anomalies |= bit(Anomaly::CryptoFramesOverflow);
-                }
+                if (auto err = read_crypto_frame(r, plaintext, frame_start, f)) return *err;
                 break;
             }
             case 0x1c:
@@ -787,15 +798,7 @@ Result<InitialFrames> parse_gquic_initial_frames(ByteView plaintext) noexcept {
                 return f;
             case 0x07: ++f.ping_frames; break;
             case 0x08: {
-                const uint64_t offset = read_varint(r);
-                const uint64_t length = read_varint(r);
-                if (!r.ok()) return make_error(Code::Truncated, plaintext.size());
-                if (length > r.remaining()) return make_error(Code::Truncated, plaintext.size());
-                if (offset > kMaxVarint - length) return make_error(Code::Malformed, frame_start);
-                const ByteView data = r.bytes(static_cast<size_t>(length));
-                if (!f.crypto.push_back(CryptoFrame{offset, data})) {
-                    f.anomalies |= bit(Anomaly::CryptoFramesOverflow);
-                }
+                if (auto err = read_crypto_frame(r, plaintext, frame_start, f)) return *err;
                 break;
             }
             default:
