@@ -63,7 +63,7 @@ int run_analyze(int argc, char** argv) {
                                  "options");
     std::string db_path;
     std::vector<std::string> files;
-    uint32_t max_flows = 1u << 20;
+    int64_t max_flows = 1u << 20;
     std::vector<std::string> catalog_dirs, vendors;
     std::string fail_on;
     int threads = 0;
@@ -76,7 +76,7 @@ int run_analyze(int argc, char** argv) {
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
         ("threads", po::value(&threads)->value_name("1|2"),
-         "2: read each capture file on a second core while this one analyses (the default when the "
+         "2: read each capture file on a second core while this one analyzes (the default when the "
          "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
         ("quiet,q", "no progress and no summary");
     po::options_description hidden;
@@ -106,8 +106,13 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
     const bool quiet = vm.count("quiet") > 0;
-    if (threads < 0 || threads > 2) {
+    if (vm.count("threads") && threads != 1 && threads != 2) {
         std::fprintf(stderr, "callwall analyze: --threads takes 1 or 2, not %d\n", threads);
+        return kExitUsage;
+    }
+    if (max_flows < 1 || max_flows > int64_t{UINT32_MAX}) {
+        std::fprintf(stderr, "callwall analyze: --max-flows takes a number of flows from 1 to %u, not %lld\n", UINT32_MAX,
+                     static_cast<long long>(max_flows));
         return kExitUsage;
     }
     if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
@@ -116,6 +121,10 @@ int run_analyze(int argc, char** argv) {
     }
     const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
     if (!cat) return kExitCatalog;
+    if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
+        std::fprintf(stderr, "callwall analyze: --vendor: %s\n", bad.c_str());
+        return kExitUsage;
+    }
 
     // The same file named twice (a.pcap a.pcap, ./a.pcap, a symlink or hard
     // link to it) is read once: its packets would otherwise count twice.
@@ -175,7 +184,7 @@ int run_analyze(int argc, char** argv) {
 
     install_stop_handlers();
     pipeline::AnalyzerConfig cfg;
-    cfg.flows.max_flows = max_flows;
+    cfg.flows.max_flows = static_cast<uint32_t>(max_flows);
     cfg.outcome_hint = attrib::provisional_outcome;
     pipeline::Analyzer analyzer(db.get(), run_id, cfg);
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);

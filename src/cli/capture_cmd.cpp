@@ -137,7 +137,7 @@ int run_capture(int argc, char** argv) {
     std::vector<std::string> interfaces, vendors, catalog_dirs;
     std::string db_path, user = "nobody";
     double duration_s = 0, status_every_s = 10, refresh_s = 1;
-    uint64_t count = 0;
+    int64_t count = 0;
     opts.add_options()
         ("help,h", "show this help")
         ("interface,i", po::value(&interfaces)->composing()->value_name("IFACE"), "interface to capture on (repeatable: mirror ports that split directions)")
@@ -170,8 +170,28 @@ int run_capture(int argc, char** argv) {
         std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission,\n7 standard output not written.\n";
         return kExitOk;
     }
+    // Values that make no sense are usage errors, not a capture that never
+    // stops or never refreshes.
+    const auto positive = [&](const char* name, double v, bool zero_ok) {
+        if (v > 0 || (zero_ok && v == 0)) return true;
+        std::fprintf(stderr, "callwall capture: --%s takes a number of seconds %s 0, not %g\n", name,
+                     zero_ok ? "of at least" : "above", v);
+        return false;
+    };
+    if (!positive("duration", duration_s, true) || !positive("refresh", refresh_s, false) ||
+        !positive("status-every", status_every_s, false))
+        return kExitUsage;
+    if (count < 0) {
+        std::fprintf(stderr, "callwall capture: --count takes a number of packets of at least 0, not %lld\n",
+                     static_cast<long long>(count));
+        return kExitUsage;
+    }
     const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
     if (!cat) return kExitCatalog;
+    if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
+        std::fprintf(stderr, "callwall capture: --vendor: %s\n", bad.c_str());
+        return kExitUsage;
+    }
     if (vm.count("no-filter")) live.filter.clear();
     else if (!vm.count("filter")) live.filter = catalog_bpf_filter(*cat, vendors);
     if (vm.count("show-filter")) {
@@ -277,7 +297,7 @@ int run_capture(int argc, char** argv) {
                         const auto st = srcs[i]->next(frame);
                         if (st == capture::NextStatus::Frame) {
                             analyzer.process(frame);
-                            if (count > 0 && analyzer.totals().packets >= count) break;
+                            if (count > 0 && analyzer.totals().packets >= static_cast<uint64_t>(count)) break;
                             continue;
                         }
                         if (st == capture::NextStatus::Error) {
@@ -291,7 +311,7 @@ int run_capture(int argc, char** argv) {
                 }
                 if (stop) break;
             }
-            if (count > 0 && analyzer.totals().packets >= count) {
+            if (count > 0 && analyzer.totals().packets >= static_cast<uint64_t>(count)) {
                 ended_by = "count";
                 break;
             }

@@ -17,7 +17,7 @@ void usage(std::FILE* out) {
                  "usage: callwall <command> [options]\n"
                  "\n"
                  "commands:\n"
-                 "  analyze FILE... --db OUT     analyse .pcap/.pcapng files into a SQLite database\n"
+                 "  analyze FILE... --db OUT     analyze .pcap/.pcapng files into a SQLite database\n"
                  "  capture -i IFACE --db OUT    capture live from an interface (mirror/SPAN port)\n"
                  "  report --db FILE             print a run's verdicts (text, json, csv, html)\n"
                  "  catalog list|show|check|export   inspect and validate the vendor catalog\n"

@@ -58,6 +58,9 @@ int run_report(int argc, char** argv) {
     report::ReportData d;
     try {
         d = report::load(db_path, ro);
+    } catch (const report::NoSuchRun& e) {
+        std::fprintf(stderr, "callwall report: %s\n", e.what());
+        return kExitUsage;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall: %s\n", e.what());
         return kExitDatabase;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -102,6 +103,22 @@ int report_store_error(const store::StoreError& e) {
 std::string stop_note(const store::StoreError& e) {
     if (e.kind() == store::StoreErrorKind::Full) return std::string(store::kDiskFullNote) + " (" + e.what() + ")\n";
     return std::string("stopped: ") + e.what() + "\n";
+}
+
+std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors) {
+    const auto lower = [](std::string s) {
+        for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return s;
+    };
+    std::string unknown, known;
+    for (const auto& v : vendors) {
+        bool found = false;
+        for (const auto& k : c.vendors()) found |= lower(k) == lower(v);
+        if (!found) unknown += (unknown.empty() ? "'" : ", '") + v + "'";
+    }
+    if (unknown.empty()) return "";
+    for (const auto& k : c.vendors()) known += " '" + k + "'";
+    return "unknown vendor " + unknown + " (known vendors:" + known + ")";
 }
 
 std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled) {

@@ -44,6 +44,10 @@ std::string stop_note(const store::StoreError& e);
 /// On errors prints every diagnostic (file:line:column) and returns nullopt.
 std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled);
 
+/// "" when the catalog knows every --vendor name (case-insensitive), else a
+/// one-line message naming the unknown ones and the known vendors.
+std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors);
+
 /// Attributes the run, then prints its verdict table (vendors seen, or `vendors`).
 /// Returns kExitOutput (after a one-line message) when standard output
 /// cannot be written, kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase

@@ -306,6 +306,21 @@ void describe_status(ReadDb& db, const std::string& db_path, RunInfo& r) {
     }
 }
 
+// The runs a database holds, for a message: "runs 1-3", "runs 1, 4", "no runs".
+std::string run_ids(ReadDb& db) {
+    sqlite3_stmt* st = db.prep("SELECT id FROM run ORDER BY id");
+    std::vector<int64_t> ids;
+    while (sqlite3_step(st) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    if (ids.empty()) return "it holds no runs";
+    if (ids.back() - ids.front() + 1 == static_cast<int64_t>(ids.size()))
+        return ids.size() == 1 ? "it holds run " + std::to_string(ids[0])
+                               : "it holds runs " + std::to_string(ids.front()) + "-" + std::to_string(ids.back());
+    std::string s = "it holds runs";
+    for (size_t i = 0; i < ids.size() && i < 20; ++i) s += (i ? ", " : " ") + std::to_string(ids[i]);
+    return ids.size() > 20 ? s + ", ..." : s;
+}
+
 ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt) {
     ReportData d;
     d.db_path = db_path;
@@ -318,7 +333,8 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
         sqlite3_stmt* st = db.prep(sql);
         if (sqlite3_step(st) != SQLITE_ROW) {
             sqlite3_finalize(st);
-            throw std::runtime_error(db_path + (opt.run ? ": no run " + std::to_string(*opt.run) : ": no runs recorded"));
+            if (opt.run) throw NoSuchRun(db_path + ": no run " + std::to_string(*opt.run) + " (" + run_ids(db) + ")");
+            throw std::runtime_error(db_path + ": no runs recorded");
         }
         RunInfo& r = d.run;
         int i = 0;

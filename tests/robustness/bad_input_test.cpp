@@ -326,5 +326,49 @@ TEST_F(BadInput, ReportOnMissingDatabase) {
     EXPECT_FALSE(std::filesystem::exists(db)) << "report created a database";
 }
 
+// A run the database does not hold is a usage error (exit 2), which names the
+// runs it does hold, not a database error (exit 5).
+TEST_F(BadInput, ReportOfARunThatDoesNotExist) {
+    const std::string db = make_db();
+    expect_one_line(callwall({"report", "--db", db, "--run", "99"}), 2,
+                    "callwall report: " + db + ": no run 99 (it holds run 1)");
+}
+
+// ---- values that make no sense ----
+
+TEST_F(BadInput, ValuesThatMakeNoSenseAreUsageErrors) {
+    const std::string db = dir_ / "never.sqlite";
+    const auto analyze = [&](const std::vector<std::string>& extra) {
+        std::vector<std::string> args{"analyze", capture_, "--db", db};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return callwall(args);
+    };
+    expect_one_line(analyze({"--threads", "0"}), 2, "callwall analyze: --threads takes 1 or 2, not 0");
+    expect_one_line(analyze({"--max-flows", "0"}), 2,
+                    "callwall analyze: --max-flows takes a number of flows from 1 to 4294967295, not 0");
+    expect_one_line(analyze({"--max-flows", "-1"}), 2,
+                    "callwall analyze: --max-flows takes a number of flows from 1 to 4294967295, not -1");
+    expect_one_line(analyze({"--vendor", "NoSuchVendor"}), 2,
+                    "callwall analyze: --vendor: unknown vendor 'NoSuchVendor' (known vendors: 'Agora' 'Sendbird' "
+                    "'Whereby')");
+    EXPECT_FALSE(std::filesystem::exists(db)) << "a refused command created its database";
+    // Vendor names are matched as `catalog list --vendor` matches them.
+    const auto ok = analyze({"-q", "--vendor", "whereby"});
+    EXPECT_TRUE(ok.exit.exited && ok.exit.code == 0) << ok.exit.describe() << "\n" << head(ok.err);
+    const auto capture = [&](const std::vector<std::string>& extra) {
+        std::vector<std::string> args{"capture", "-i", "lo", "--db", dir_ / "live.sqlite"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return callwall(args);
+    };
+    expect_one_line(capture({"--duration", "-5"}), 2,
+                    "callwall capture: --duration takes a number of seconds of at least 0, not -5");
+    expect_one_line(capture({"--refresh", "0"}), 2, "callwall capture: --refresh takes a number of seconds above 0, not 0");
+    expect_one_line(capture({"--count", "-1"}), 2,
+                    "callwall capture: --count takes a number of packets of at least 0, not -1");
+    expect_one_line(capture({"--vendor", "Zoom"}), 2,
+                    "callwall capture: --vendor: unknown vendor 'Zoom' (known vendors: 'Agora' 'Sendbird' 'Whereby')");
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "live.sqlite"));
+}
+
 }  // namespace
 }  // namespace callwall::robustness

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -86,8 +87,15 @@ struct ReportOptions {
     bool all_entries = false;         ///< also entries of vendors not seen
 };
 
+/// The run asked for (--run N) is not in the database: a usage error, not a
+/// database one.
+struct NoSuchRun : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 /// Loads a run's results. Throws std::runtime_error with a one-line message
-/// (no such database/run, not a callwall database, attribution not run).
+/// (no such database/run, not a callwall database, attribution not run);
+/// NoSuchRun when --run names a run the database does not hold.
 ReportData load(const std::string& db_path, const ReportOptions& opt);
 /// The same through an open connection (the writer's, during a capture).
 ReportData load(sqlite3* connection, const std::string& db_path, const ReportOptions& opt);
