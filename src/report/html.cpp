@@ -242,10 +242,19 @@ Badge verdict_badge(const std::string& v) {
     return {"unk", "?", v.empty() ? "unknown" : v};
 }
 
+/// A flow's stored outcome is a word with an optional reason after a colon
+/// ("blocked:reset", "blocked:stun-timeout"): the word picks the colour, the
+/// reason stays in the label.
 Badge outcome_badge(const std::string& o) {
-    if (o == "observed") return {"ok", "\u2713", "observed"};
-    if (o == "blocked") return {"bad", "\u2717", "blocked"};
-    if (o == "inconclusive") return {"unk", "?", "inconclusive"};
+    const size_t colon = o.find(':');
+    const std::string word = o.substr(0, colon);
+    const std::string reason = colon == std::string::npos ? "" : o.substr(colon + 1);
+    const std::string label = reason.empty() ? word : word + " (" + reason + ")";
+    if (word == "observed") return {"ok", "\u2713", label};
+    if (word == "blocked") return {"bad", "\u2717", label};
+    if (word == "inconclusive") return {"unk", "?", label};
+    // An ICE check its agent gave up on: neither through nor blocked.
+    if (word == "abandoned") return {"abn", "\u2205", label};
     return {"none", "\u2013", o.empty() ? "unknown" : o};
 }
 
@@ -305,6 +314,7 @@ std::string requirement_label(const VerdictRow& v) {
 constexpr const char* kStyle = R"CSS(
 :root{--ok:#1a7f37;--ok-bg:#dafbe1;--bad:#c21f2b;--bad-bg:#ffebe9;--mid:#b35900;--mid-bg:#fff1e5;
 --unk:#7d5b00;--unk-bg:#fff8c5;--none:#57606a;--none-bg:#eef1f4;--nolist:#7034c9;--nolist-bg:#f5ecff;
+--abn:#3d5a80;--abn-bg:#eef3f8;
 --line:#d0d7de;--muted:#59636e}
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -335,6 +345,7 @@ white-space:nowrap;line-height:18px}
 .b-unk{color:var(--unk);background:var(--unk-bg);border-color:var(--unk);border-style:dashed}
 .b-none{color:var(--none);background:var(--none-bg);border-color:#aab2bb;border-style:dotted}
 .b-nolist{color:var(--nolist);background:var(--nolist-bg);border-color:var(--nolist)}
+.b-abn{color:var(--abn);background:var(--abn-bg);border-color:var(--abn);border-style:dotted}
 .alert{border:1px solid;border-left-width:6px;border-radius:4px;padding:7px 11px;margin:8px 0}
 .alert strong{display:inline-block;margin-right:4px}
 .alert-bad{border-color:var(--bad);background:var(--bad-bg)}
@@ -358,6 +369,7 @@ tr.v-bad td:first-child{box-shadow:inset 4px 0 var(--bad)}
 tr.v-mid td:first-child{box-shadow:inset 4px 0 var(--mid)}
 tr.v-unk td:first-child{box-shadow:inset 4px 0 var(--unk)}
 tr.v-none td:first-child{box-shadow:inset 4px 0 #c4cbd2}
+tr.v-abn td:first-child{box-shadow:inset 4px 0 #8fa3bf}
 tr.v-none td{color:#4b535c}
 .verdicts td.dest{max-width:240px}
 .verdicts td.ports{min-width:110px;max-width:170px}
@@ -377,10 +389,11 @@ border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 
 .timeline .lane-verdict{font-size:10.5px;font-weight:600}
 .timeline .lv-ok{fill:var(--ok)}.timeline .lv-bad{fill:var(--bad)}.timeline .lv-mid{fill:var(--mid)}
 .timeline .lv-unk{fill:var(--unk)}.timeline .lv-none{fill:var(--none)}
-.timeline .o-ok,.timeline .o-bad,.timeline .o-unk,.timeline .o-none{stroke-width:1.5}
+.timeline .o-ok,.timeline .o-bad,.timeline .o-unk,.timeline .o-abn,.timeline .o-none{stroke-width:1.5}
 .timeline .o-ok{fill:#2da44e;stroke:#1a7f37}
 .timeline .o-bad{fill:#e5534b;stroke:#82071e;stroke-width:2.5}
 .timeline .o-unk{fill:#fff8c5;stroke:#9a6700;stroke-dasharray:3 2}
+.timeline .o-abn{fill:#d6e2f0;stroke:#3d5a80;stroke-dasharray:1 2}
 .timeline .o-none{fill:#d0d7de;stroke:#8c959f}
 .evidence{margin:6px 0 10px;border:1px solid var(--line);border-radius:4px;padding:2px 10px 4px}
 .evidence summary{cursor:pointer;padding:4px 0;font-weight:600}
@@ -765,8 +778,8 @@ void write_timeline(std::string& o, const ReportData& d) {
         }
     // Legend: the same shapes as the bars, with words.
     const int ly = plot_bottom + 8;
-    int lx = kPlotLeft;
-    for (const char* outcome : {"observed", "blocked", "inconclusive"}) {
+    int lx = 6;
+    for (const char* outcome : {"observed", "blocked", "abandoned", "inconclusive"}) {
         const Badge ob = outcome_badge(outcome);
         o += std::string("<rect class=\"legend-swatch o-") + ob.css + "\" x=\"" + std::to_string(lx) +
              "\" y=\"" + std::to_string(ly) + "\" width=\"22\" height=\"" + std::to_string(kBarHeight + 2) + "\"/>";
