@@ -49,7 +49,7 @@ constexpr int kLegendHeight = 26;
 // A flow of a few milliseconds in a capture of minutes would be under a
 // pixel wide: draw at least this much so that every flow can be seen and hovered.
 constexpr double kMinBarWidth = 4.0;
-constexpr size_t kLaneLabelChars = 48;  ///< a label line: fits kLabelWidth minus the verdict word at 11px
+constexpr size_t kLaneLabelChars = 42;  ///< a label line: fits kLabelWidth minus the verdict word at 11px
 constexpr size_t kDigestShortChars = 12;
 constexpr size_t kSourcesShown = 6;  ///< more capture files than this fold into a list
 

@@ -136,6 +136,22 @@ function (outcomes, counts) {
     if (!tip || !(tip.textContent || tip.getAttribute("title"))) fail(`lane ${a.getAttribute("href")} has no tooltip`);
   }
 
+  // No two texts of the timeline drawn over each other (a long lane label
+  // running into its verdict word).
+  if (svg) {
+    const texts = [...svg.querySelectorAll("text")].map((t) => [t, t.getBoundingClientRect()]);
+    let overlaps = 0;
+    for (let i = 0; i < texts.length; ++i)
+      for (let j = i + 1; j < texts.length; ++j) {
+        const [a, ra] = texts[i], [b, rb] = texts[j];
+        const dx = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+        const dy = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+        if (dx > 1 && dy > 1 && ++overlaps <= 4)
+          fail(`timeline texts overlap: "${ownText(a).slice(0, 50)}" and "${ownText(b).slice(0, 50)}"`);
+      }
+    if (overlaps > 4) fail(`timeline texts overlap: ${overlaps - 4} more pairs`);
+  }
+
   // "N more" wherever the page lists fewer flows than the entry counted.
   let cut = 0;
   document.querySelectorAll("details.evidence").forEach((det) => {
