@@ -35,7 +35,8 @@ if [[ ! -x $callwall ]]; then
     exit 2
 fi
 
-chromium=/usr/lib/chromium/chromium
+# CHROMIUM overrides the binary (e.g. to check the skip path with /bin/false).
+chromium=${CHROMIUM:-/usr/lib/chromium/chromium}
 if [[ ! -x $chromium ]]; then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         echo "$0: installing chromium" >&2
