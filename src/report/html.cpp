@@ -44,12 +44,13 @@ constexpr int kAxisHeight = 26;
 constexpr int kBarHeight = 8;
 constexpr int kTrackGap = 3;
 constexpr int kLanePad = 5;
-constexpr int kLaneMinHeight = 20;  ///< one line of 11px label text plus padding
+constexpr int kLaneMinHeight = 34;  ///< two lines of 11px label text plus padding
+constexpr int kLaneLineHeight = 13;
 constexpr int kLegendHeight = 26;
 // A flow of a few milliseconds in a capture of minutes would be under a
 // pixel wide: draw at least this much so that every flow can be seen and hovered.
 constexpr double kMinBarWidth = 4.0;
-constexpr size_t kLaneLabelChars = 44;  ///< fits kLabelWidth minus the verdict word at 11px
+constexpr size_t kLaneLabelChars = 42;  ///< a label line: fits kLabelWidth minus the verdict word at 11px
 constexpr size_t kDigestShortChars = 12;
 constexpr size_t kSourcesShown = 6;  ///< more capture files than this fold into a list
 
@@ -123,23 +124,19 @@ std::string esc(std::string_view s) {
     return o;
 }
 
-/// The first `max_chars` code points of s, with "…" if cut (unescaped).
-std::string clip(std::string_view s, size_t max_chars) {
-    size_t i = 0, chars = 0;
-    while (i < s.size() && chars < max_chars) {
+/// s in at most `max_chars` code points: if longer, its middle becomes "…"
+/// and both ends stay, the start a little shorter than the end (the end of a
+/// lane label carries the ports or the entry id that tell lanes apart).
+std::string clip_middle(std::string_view s, size_t max_chars) {
+    std::vector<size_t> starts;  // byte offset of each code point
+    for (size_t i = 0; i < s.size();) {
+        starts.push_back(i);
         const size_t n = utf8_sequence_length(s, i);
         i += n == 0 ? 1 : n;
-        ++chars;
     }
-    if (i >= s.size()) return std::string(s);
-    // Leave room for the ellipsis.
-    size_t j = 0, kept = 0;
-    while (j < s.size() && kept + 1 < max_chars) {
-        const size_t n = utf8_sequence_length(s, j);
-        j += n == 0 ? 1 : n;
-        ++kept;
-    }
-    return std::string(s.substr(0, j)) + "\u2026";
+    if (starts.size() <= max_chars || max_chars < 3) return std::string(s);
+    const size_t head = (max_chars - 1) * 2 / 5, tail = max_chars - 1 - head;
+    return std::string(s.substr(0, starts[head])) + "\u2026" + std::string(s.substr(starts[starts.size() - tail]));
 }
 
 std::string fixed(double v, int decimals) {
@@ -243,10 +240,19 @@ Badge verdict_badge(const std::string& v) {
     return {"unk", "?", v.empty() ? "unknown" : v};
 }
 
+/// A flow's stored outcome is a word with an optional reason after a colon
+/// ("blocked:reset", "blocked:stun-timeout"): the word picks the colour, the
+/// reason stays in the label.
 Badge outcome_badge(const std::string& o) {
-    if (o == "observed") return {"ok", "\u2713", "observed"};
-    if (o == "blocked") return {"bad", "\u2717", "blocked"};
-    if (o == "inconclusive") return {"unk", "?", "inconclusive"};
+    const size_t colon = o.find(':');
+    const std::string word = o.substr(0, colon);
+    const std::string reason = colon == std::string::npos ? "" : o.substr(colon + 1);
+    const std::string label = reason.empty() ? word : word + " (" + reason + ")";
+    if (word == "observed") return {"ok", "\u2713", label};
+    if (word == "blocked") return {"bad", "\u2717", label};
+    if (word == "inconclusive") return {"unk", "?", label};
+    // An ICE check its agent gave up on: neither through nor blocked.
+    if (word == "abandoned") return {"abn", "\u2205", label};
     return {"none", "\u2013", o.empty() ? "unknown" : o};
 }
 
@@ -294,6 +300,16 @@ std::string icmp_text(const EvidenceFlow& f) {
     return s;
 }
 
+/// Flows counted for a verdict: the evidence lists at most kMaxEvidence of them.
+uint64_t flows_counted(const VerdictRow& v) {
+    return uint64_t{v.flows_observed} + v.flows_blocked + v.flows_inconclusive;
+}
+
+uint64_t flows_not_shown(const VerdictRow& v) {
+    const uint64_t total = flows_counted(v);
+    return total > v.evidence.size() ? total - v.evidence.size() : 0;
+}
+
 std::string requirement_label(const VerdictRow& v) {
     std::string s = v.vendor + " \u00b7 " + v.product + " \u00b7 " + v.service;
     if (!v.transport.empty() || !v.ports.empty()) s += " (" + v.transport + (v.ports.empty() ? "" : " " + v.ports) + ")";
@@ -306,27 +322,31 @@ std::string requirement_label(const VerdictRow& v) {
 constexpr const char* kStyle = R"CSS(
 :root{--ok:#1a7f37;--ok-bg:#dafbe1;--bad:#c21f2b;--bad-bg:#ffebe9;--mid:#b35900;--mid-bg:#fff1e5;
 --unk:#7d5b00;--unk-bg:#fff8c5;--none:#57606a;--none-bg:#eef1f4;--nolist:#7034c9;--nolist-bg:#f5ecff;
+--abn:#3d5a80;--abn-bg:#eef3f8;
 --line:#d0d7de;--muted:#59636e}
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{font:13px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans","DejaVu Sans",sans-serif;
-color:#1f2328;background:#fff;margin:0 auto;max-width:1400px;padding:14px 22px 28px}
+color:#1f2328;background:#fff;margin:0 auto;max-width:1400px;padding:14px 22px 28px;overflow-wrap:break-word}
 h1{font-size:21px;margin:4px 0 2px}
 h2{font-size:16px;margin:22px 0 6px;padding-bottom:3px;border-bottom:2px solid #1f2328}
 h3{font-size:13.5px;margin:14px 0 4px}
 p{margin:4px 0}
 a{color:#0550ae;text-decoration:none}
 a:hover{text-decoration:underline}
+code{overflow-wrap:anywhere}
 code,.mono{font-family:ui-monospace,"SFMono-Regular","DejaVu Sans Mono","Liberation Mono",Menlo,monospace;font-size:12px}
 .sub{color:var(--muted);margin:0 0 8px}
 .muted{color:var(--muted)}
 .small{font-size:11.5px}
-table{border-collapse:collapse;width:100%;margin:4px 0 8px}
+/* Wide tables and the timeline scroll inside their own box, never the page. */
+.scroll{overflow-x:auto;max-width:100%;margin:4px 0 8px}
+table{border-collapse:collapse;width:100%;margin:0}
 th,td{border-bottom:1px solid var(--line);padding:3px 6px;vertical-align:top;text-align:left}
 th{background:#f6f8fa;font-weight:600;font-size:12px;white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .nowrap{white-space:nowrap}
-.wrap{overflow-wrap:break-word;word-break:normal}
+.wrap{overflow-wrap:anywhere;word-break:normal}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;border:1px solid;font-weight:600;font-size:11.5px;
 white-space:nowrap;line-height:18px}
 .glyph{font-weight:700}
@@ -336,39 +356,45 @@ white-space:nowrap;line-height:18px}
 .b-unk{color:var(--unk);background:var(--unk-bg);border-color:var(--unk);border-style:dashed}
 .b-none{color:var(--none);background:var(--none-bg);border-color:#aab2bb;border-style:dotted}
 .b-nolist{color:var(--nolist);background:var(--nolist-bg);border-color:var(--nolist)}
+.b-abn{color:var(--abn);background:var(--abn-bg);border-color:var(--abn);border-style:dotted}
 .alert{border:1px solid;border-left-width:6px;border-radius:4px;padding:7px 11px;margin:8px 0}
 .alert strong{display:inline-block;margin-right:4px}
 .alert-bad{border-color:var(--bad);background:var(--bad-bg)}
 .alert-warn{border-color:var(--mid);background:var(--mid-bg)}
 .alert-info{border-color:#54aeff;background:#ddf4ff}
-.facts{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:0 22px;margin:6px 0}
-.facts div{display:flex;gap:8px;border-bottom:1px dotted var(--line);padding:2px 0}
-.facts dt{color:var(--muted);min-width:118px;flex:none}
-.facts dd{margin:0;overflow-wrap:anywhere}
+/* As many columns of run facts as fit at 300px at least; a value too long
+   for its row goes under its name rather than one character per line. */
+.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,300px),1fr));gap:0 22px;margin:6px 0}
+.facts div{display:flex;flex-wrap:wrap;gap:0 8px;border-bottom:1px dotted var(--line);padding:2px 0}
+.facts dt{color:var(--muted);flex:0 0 118px}
+.facts dd{margin:0;flex:1 1 150px;min-width:0;overflow-wrap:anywhere}
 .source{margin:2px 0 4px;overflow-wrap:break-word}
 .source details{display:inline-block;vertical-align:top}
 .source summary{cursor:pointer}
-ul.files{margin:2px 0;padding-left:18px;columns:2;font-size:11.5px}
+ul.files{margin:2px 0;padding-left:18px;columns:2 260px;font-size:11.5px;overflow-wrap:anywhere}
 .verdict-counts{margin:2px 0 6px}
 .verdict-counts .badge{margin-right:6px}
 .products td.concl{width:190px}
-.products td.what{width:330px;font-weight:600}
+.products td.what{width:330px;min-width:130px;font-weight:600}
 tr.group td{background:#f6f8fa;font-weight:600;border-top:2px solid #8c959f;padding-top:5px}
 tr.v-ok td:first-child{box-shadow:inset 4px 0 var(--ok)}
 tr.v-bad td:first-child{box-shadow:inset 4px 0 var(--bad)}
 tr.v-mid td:first-child{box-shadow:inset 4px 0 var(--mid)}
 tr.v-unk td:first-child{box-shadow:inset 4px 0 var(--unk)}
 tr.v-none td:first-child{box-shadow:inset 4px 0 #c4cbd2}
+tr.v-abn td:first-child{box-shadow:inset 4px 0 #8fa3bf}
 tr.v-none td{color:#4b535c}
-.verdicts td.dest{max-width:240px}
+table.verdicts{min-width:1000px}
+.verdicts td.dest{min-width:170px;max-width:240px}
 .verdicts td.ports{min-width:110px;max-width:170px}
 .verdicts td.src{min-width:150px;max-width:210px;overflow-wrap:anywhere}
-.verdicts td.why{min-width:240px}
+.verdicts td.why{min-width:200px}
 .reason{display:inline-block;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:11px;background:#eef1f4;
 border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 0}
 .origin{color:#6e2a00;font-size:12px}
 .tag{font-size:10.5px;border:1px solid #aab2bb;border-radius:3px;padding:0 3px;color:var(--muted);margin-left:4px}
-.timeline{width:100%;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff;display:block}
+.timeline{width:100%;min-width:760px;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff;
+display:block}
 .timeline text{font-family:system-ui,"Liberation Sans","DejaVu Sans",sans-serif;font-size:11px;fill:#1f2328}
 .timeline .tick{stroke:#d8dee4;stroke-width:1;stroke-dasharray:3 3}
 .timeline .axis{stroke:#8c959f;stroke-width:1}
@@ -376,25 +402,37 @@ border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 
 .timeline .ticklabel{fill:var(--muted);font-size:10.5px}
 .timeline .lane-alt{fill:#f6f8fa}
 .timeline .lane-verdict{font-size:10.5px;font-weight:600}
+.timeline .lane-whose{fill:var(--muted);font-size:10.5px}
+.timeline .lane-more{fill:#0550ae;font-size:10.5px}
 .timeline .lv-ok{fill:var(--ok)}.timeline .lv-bad{fill:var(--bad)}.timeline .lv-mid{fill:var(--mid)}
 .timeline .lv-unk{fill:var(--unk)}.timeline .lv-none{fill:var(--none)}
-.timeline .o-ok,.timeline .o-bad,.timeline .o-unk,.timeline .o-none{stroke-width:1.5}
+.timeline .o-ok,.timeline .o-bad,.timeline .o-unk,.timeline .o-abn,.timeline .o-none{stroke-width:1.5}
 .timeline .o-ok{fill:#2da44e;stroke:#1a7f37}
 .timeline .o-bad{fill:#e5534b;stroke:#82071e;stroke-width:2.5}
 .timeline .o-unk{fill:#fff8c5;stroke:#9a6700;stroke-dasharray:3 2}
+.timeline .o-abn{fill:#d6e2f0;stroke:#3d5a80;stroke-dasharray:1 2}
 .timeline .o-none{fill:#d0d7de;stroke:#8c959f}
 .evidence{margin:6px 0 10px;border:1px solid var(--line);border-radius:4px;padding:2px 10px 4px}
 .evidence summary{cursor:pointer;padding:4px 0;font-weight:600}
 .evidence table{font-size:12px}
-.evidence td.icmp{min-width:170px}
-.evidence td.tuple{min-width:210px}
+table.flows{min-width:900px}
+.evidence td.icmp{min-width:140px}
+.evidence td.tuple{min-width:170px;overflow-wrap:anywhere}
 .gaps{border:2px solid var(--mid);border-radius:4px;padding:4px 12px 6px;background:#fffaf5}
 .gaps h2{border-bottom-color:var(--mid);margin-top:6px}
-footer{margin-top:22px;color:var(--muted);font-size:11.5px;border-top:1px solid var(--line);padding-top:6px}
+footer{overflow-wrap:anywhere;margin-top:22px;color:var(--muted);font-size:11.5px;border-top:1px solid var(--line);padding-top:6px}
 dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:4px 0}
 dl.glossary dt{margin:0}
 dl.glossary dd{margin:0}
+@media (max-width:640px){
+body{padding:10px 10px 20px}
+/* The answer per product reads top to bottom rather than in squeezed columns. */
+.products thead{display:none}
+.products tr,.products td{display:block;width:auto}
+.products td.what,.products td.concl{width:auto;border-bottom:0}
+}
 @media print{
+.scroll{overflow:visible}
 body{max-width:none;padding:0;font-size:10.5px}
 h2{break-after:avoid}
 tr,.evidence,.alert{break-inside:avoid}
@@ -514,7 +552,7 @@ void write_products(std::string& o, const ReportData& d) {
         o += "<p class=\"muted\">No product conclusions: none of the selected vendors' traffic was seen.</p>\n";
         return;
     }
-    o += "<table class=\"products\"><thead><tr><th>Vendor \u00b7 edition \u00b7 product</th><th>Conclusion</th>"
+    o += "<div class=\"scroll\"><table class=\"products\"><thead><tr><th>Vendor \u00b7 edition \u00b7 product</th><th>Conclusion</th>"
          "<th>Detail</th></tr></thead><tbody>\n";
     for (const ProductRow& p : d.products) {
         const Badge b = conclusion_badge(p.conclusion);
@@ -523,7 +561,7 @@ void write_products(std::string& o, const ReportData& d) {
              " " + esc(p.product) +
              "</td><td class=\"concl\">" + badge_html(b) + "</td><td>" + esc(p.detail) + "</td></tr>\n";
     }
-    o += "</tbody></table>\n";
+    o += "</tbody></table></div>\n";
 }
 
 void write_gaps(std::string& o, const ReportData& d) {
@@ -537,16 +575,16 @@ void write_gaps(std::string& o, const ReportData& d) {
          "<p>The vendor's software used something its documentation (as seeded in the catalog) does not list. "
          "The verdicts below do not cover these flows: a firewall rule written from the catalog alone would miss "
          "them.</p>\n";
-    o += "<table><thead><tr><th>Vendor</th><th>Name</th><th>Flow</th><th>App</th><th>Outcome</th>"
+    o += "<div class=\"scroll\"><table class=\"gap-flows\"><thead><tr><th>Vendor</th><th>Name</th><th>Flow</th><th>App</th><th>Outcome</th>"
          "<th class=\"num\">Flow id</th></tr></thead><tbody>\n";
     for (const UnmatchedVendorFlow& g : d.vendor_gaps) {
         o += "<tr><td>" + esc(g.vendor) + "</td><td class=\"mono wrap\">" + esc(or_dash(g.name)) +
-             "</td><td class=\"mono nowrap\">" +
+             "</td><td class=\"mono wrap\">" +
              esc(five_tuple(g.transport, g.client_ip, g.client_port, g.server_ip, g.server_port)) + "</td><td>" +
              esc(or_dash(g.app)) + "</td><td>" + badge_html(outcome_badge(g.outcome)) + "</td><td class=\"num\">" +
              std::to_string(g.flow_id) + "</td></tr>\n";
     }
-    o += "</tbody></table></section>\n";
+    o += "</tbody></table></div></section>\n";
 }
 
 void write_glossary(std::string& o) {
@@ -572,7 +610,7 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         o += "<p class=\"muted\">No catalog requirements for the selected vendors.</p>\n";
         return;
     }
-    o += "<table class=\"verdicts\"><thead><tr><th>Product</th><th>Service</th><th>Transport / ports</th>"
+    o += "<div class=\"scroll\"><table class=\"verdicts\"><thead><tr><th>Product</th><th>Service</th><th>Transport / ports</th>"
          "<th>Destinations</th><th>Conditions</th><th>Verdict</th><th>Why / who said no</th>"
          "<th class=\"num\" title=\"flows observed / blocked / inconclusive\">Flows \u2713/\u2717/?</th>"
          "<th>Also serves</th><th>Source</th></tr></thead><tbody>\n";
@@ -609,7 +647,8 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         if (!v.origin.empty()) o += "<br><span class=\"origin\">said no: " + esc(v.origin) + "</span>";
         if (!v.evidence.empty())
             o += "<br><a class=\"small\" href=\"#e" + std::to_string(i) + "\">evidence (" +
-                 std::to_string(v.evidence.size()) + " flow" + (v.evidence.size() == 1 ? "" : "s") + ")</a>";
+                 std::to_string(v.evidence.size()) + " flow" + (v.evidence.size() == 1 ? "" : "s") +
+                 (flows_not_shown(v) > 0 ? ", " + grouped(flows_not_shown(v)) + " more" : std::string()) + ")</a>";
         else if (v.verdict == "blocked" || v.verdict == "partial")
             o += "<br><a class=\"small\" href=\"#e" + std::to_string(i) + "\">evidence (no flow)</a>";
         o += "</td>";
@@ -631,7 +670,7 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         o += "<br><span class=\"muted mono\">" + esc(v.entry_id) + "</span></td>";
         o += "</tr>\n";
     }
-    o += "</tbody></table>\n";
+    o += "</tbody></table></div>\n";
 }
 
 /// Tick step of about a fifth of the span, rounded to 1, 2 or 5 times a power of ten.
@@ -730,10 +769,33 @@ void write_timeline(std::string& o, const ReportData& d) {
     const int plot_bottom = y;
     const int height = plot_bottom + kLegendHeight;
 
+    // Lane labels on two lines, what then whose: "product · service" over
+    // "vendor edition · transport ports". Each line loses its middle, not its
+    // end, when too long; lanes that still read the same get their entry id.
+    std::vector<std::pair<std::string, std::string>> label_lines;
+    for (const Lane& l : laid) {
+        const VerdictRow& v = d.verdicts[l.row];
+        std::string second = v.vendor + (v.edition.empty() ? "" : " " + v.edition);
+        if (!v.transport.empty() || !v.ports.empty())
+            second += " \u00b7 " + v.transport + (v.ports.empty() ? "" : " " + v.ports);
+        label_lines.emplace_back(v.product + " \u00b7 " + v.service, second);
+    }
+    auto displayed = [&](size_t k) {
+        return std::make_pair(clip_middle(label_lines[k].first, kLaneLabelChars),
+                              clip_middle(label_lines[k].second, kLaneLabelChars));
+    };
+    for (size_t k = 0; k < laid.size(); ++k)
+        for (size_t j = 0; j < laid.size(); ++j)
+            if (j != k && displayed(j) == displayed(k)) {
+                for (size_t m : {j, k})
+                    if (label_lines[m].second.find(d.verdicts[laid[m].row].entry_id) == std::string::npos)
+                        label_lines[m].second += " \u00b7 " + d.verdicts[laid[m].row].entry_id;
+            }
+
     o += "<p class=\"small muted\">One lane per requirement with evidence; each bar is one flow from its first to "
          "its last packet (at least " + fixed(kMinBarWidth, 0) + " units wide so short attempts show). Time in "
          "seconds from " + esc(iso_utc(t0)) + ". Hover a bar for its flow.</p>\n";
-    o += "<svg class=\"timeline\" viewBox=\"0 0 " + std::to_string(kSvgWidth) + " " +
+    o += "<div class=\"scroll\"><svg class=\"timeline\" viewBox=\"0 0 " + std::to_string(kSvgWidth) + " " +
          std::to_string(height) + "\" role=\"img\" aria-label=\"Timeline of the evidence flows per requirement\">\n";
     // Lane backgrounds and labels.
     for (size_t k = 0; k < laid.size(); ++k) {
@@ -743,12 +805,23 @@ void write_timeline(std::string& o, const ReportData& d) {
             o += "<rect class=\"lane-alt\" x=\"0\" y=\"" + std::to_string(l.y) + "\" width=\"" +
                  std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(l.h) + "\"/>\n";
         const Badge b = verdict_badge(v.verdict);
-        const std::string label = requirement_label(v);
-        const int text_y = l.y + l.h / 2 + 4;
+        const std::string label = requirement_label(v) + (v.edition.empty() ? "" : ", edition " + v.edition) +
+                                  " [" + v.entry_id + "]";
+        const auto [line1, line2] = displayed(k);
+        const int text_y = l.y + l.h / 2 - 2;  // baseline of the first line
         o += "<a href=\"#r" + std::to_string(l.row) + "\"><text x=\"6\" y=\"" + std::to_string(text_y) + "\"><title>" +
-             esc(label) + " \u2014 " + esc(b.label) + "</title>" + esc(clip(label, kLaneLabelChars)) + "</text></a>";
+             esc(label) + " \u2014 " + esc(b.label) + "</title>" + esc(line1) + "<tspan class=\"lane-whose\" x=\"6\" dy=\"" +
+             std::to_string(kLaneLineHeight) + "\">" + esc(line2) + "</tspan></text></a>";
         o += std::string("<text class=\"lane-verdict lv-") + b.css + "\" x=\"" + std::to_string(kPlotLeft - 6) +
              "\" y=\"" + std::to_string(text_y) + "\" text-anchor=\"end\">" + esc(b.label) + "</text>\n";
+        // The lane draws only the flows the report loaded: say how many more there are.
+        const uint64_t more = flows_not_shown(v);
+        if (more > 0)
+            o += "<a href=\"#e" + std::to_string(l.row) + "\"><text class=\"lane-more\" x=\"" +
+                 std::to_string(kPlotLeft - 6) + "\" y=\"" + std::to_string(text_y + kLaneLineHeight) +
+                 "\" text-anchor=\"end\"><title>" + std::to_string(v.evidence.size()) + " of " +
+                 std::to_string(flows_counted(v)) + " flows drawn; the others are counted in the verdict row</title>+" +
+                 grouped(more) + " more</text></a>\n";
     }
     // Axis and ticks.
     o += "<line class=\"axis\" x1=\"" + std::to_string(kPlotLeft) + "\" y1=\"" + std::to_string(kAxisHeight) + "\" x2=\"" +
@@ -781,8 +854,8 @@ void write_timeline(std::string& o, const ReportData& d) {
         }
     // Legend: the same shapes as the bars, with words.
     const int ly = plot_bottom + 8;
-    int lx = kPlotLeft;
-    for (const char* outcome : {"observed", "blocked", "inconclusive"}) {
+    int lx = 6;
+    for (const char* outcome : {"observed", "blocked", "abandoned", "inconclusive"}) {
         const Badge ob = outcome_badge(outcome);
         o += std::string("<rect class=\"legend-swatch o-") + ob.css + "\" x=\"" + std::to_string(lx) +
              "\" y=\"" + std::to_string(ly) + "\" width=\"22\" height=\"" + std::to_string(kBarHeight + 2) + "\"/>";
@@ -793,7 +866,7 @@ void write_timeline(std::string& o, const ReportData& d) {
     o += "<line class=\"capture-end\" x1=\"" + std::to_string(lx + 10) + "\" y1=\"" + std::to_string(ly - 1) +
          "\" x2=\"" + std::to_string(lx + 10) + "\" y2=\"" + std::to_string(ly + kBarHeight + 3) + "\"/><text x=\"" +
          std::to_string(lx + 18) + "\" y=\"" + std::to_string(ly + 9) + "\">end of capture</text>\n";
-    o += "</svg>\n";
+    o += "</svg></div>\n";
 }
 
 void write_evidence(std::string& o, const ReportData& d) {
@@ -819,11 +892,14 @@ void write_evidence(std::string& o, const ReportData& d) {
                  "example a name that never resolved, so nothing was attempted).</p></details>\n";
             continue;
         }
-        const uint32_t total = v.flows_observed + v.flows_blocked + v.flows_inconclusive;
-        if (total > v.evidence.size())
+        const uint64_t more = flows_not_shown(v);
+        if (more > 0)
             o += "<p class=\"small muted\">Showing " + std::to_string(v.evidence.size()) + " of " +
-                 std::to_string(total) + " flows, blocked ones first.</p>\n";
-        o += "<table><thead><tr><th class=\"num\">Flow</th><th>5-tuple</th><th>First (UTC)</th><th>Last (UTC)</th>"
+                 grouped(flows_counted(v)) + " flows, blocked ones first; " + grouped(more) +
+                 " more are counted in the verdict row (" + grouped(v.flows_observed) + " observed, " +
+                 grouped(v.flows_blocked) + " blocked, " + grouped(v.flows_inconclusive) +
+                 " inconclusive in all) but not listed.</p>\n";
+        o += "<div class=\"scroll\"><table class=\"flows\"><thead><tr><th class=\"num\">Flow</th><th>5-tuple</th><th>First (UTC)</th><th>Last (UTC)</th>"
              "<th class=\"num\" title=\"packets client to server / server to client\">Pkts \u2192/\u2190</th>"
              "<th>State</th><th>Outcome</th><th>App</th><th>Name (known by)</th><th>Matched by</th><th>ICMP</th>"
              "</tr></thead><tbody>\n";
@@ -847,7 +923,7 @@ void write_evidence(std::string& o, const ReportData& d) {
             o += "</td>";
             o += "<td class=\"icmp small\">" + esc(or_dash(icmp_text(f))) + "</td></tr>\n";
         }
-        o += "</tbody></table></details>\n";
+        o += "</tbody></table></div></details>\n";
     }
     if (!any) o += "<p class=\"muted\">No requirement has evidence flows.</p>\n";
 }
@@ -860,12 +936,12 @@ void write_other(std::string& o, const ReportData& d) {
     if (d.other_summary.empty()) return;
     uint64_t shown = 0;
     for (const OtherFlowsSummary& s : d.other_summary) shown += s.flows;
-    o += "<table style=\"width:auto\"><thead><tr><th>Transport</th><th>App</th><th class=\"num\">Server port</th>"
+    o += "<div class=\"scroll\"><table style=\"width:auto\"><thead><tr><th>Transport</th><th>App</th><th class=\"num\">Server port</th>"
          "<th class=\"num\">Flows</th></tr></thead><tbody>\n";
     for (const OtherFlowsSummary& s : d.other_summary)
         o += "<tr><td>" + esc(s.transport) + "</td><td>" + esc(or_dash(s.app)) + "</td><td class=\"num\">" +
              std::to_string(s.server_port) + "</td><td class=\"num\">" + grouped(s.flows) + "</td></tr>\n";
-    o += "</tbody></table>\n";
+    o += "</tbody></table></div>\n";
     if (shown < d.other_flows)
         o += "<p class=\"small muted\">The largest groups only; " + grouped(d.other_flows - shown) +
              " flow(s) in smaller groups.</p>\n";

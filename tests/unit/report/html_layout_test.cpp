@@ -1,0 +1,192 @@
+// render_html, issue 16 ("Reports that mislead"): blocked flows whatever the
+// reason in the blocked colour, abandoned ones in their own, distinct lane
+// labels, "N more" where evidence is cut, tables in scrolling containers.
+// tools/browser-test/run.sh checks the same pages as a browser draws them.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "callwall/report/report.hpp"
+
+namespace callwall::report {
+namespace {
+
+constexpr double kT0 = 1767225600.0;  // 2026-01-01T00:00:00Z
+
+EvidenceFlow flow(uint64_t id, const std::string& outcome, double first_s = 1.0) {
+    EvidenceFlow f;
+    f.flow_id = id;
+    f.transport = "udp";
+    f.client_ip = "10.0.0.2";
+    f.client_port = static_cast<uint16_t>(50000 + id);
+    f.server_ip = "192.0.2.10";
+    f.server_port = 3478;
+    f.first_ts = kT0 + first_s;
+    f.last_ts = kT0 + first_s + 0.5;
+    f.outcome = outcome;
+    return f;
+}
+
+VerdictRow row(const std::string& id, const std::string& product, const std::string& service,
+               const std::string& ports, const std::string& verdict) {
+    VerdictRow v;
+    v.entry_id = id;
+    v.vendor = "Whereby";
+    v.edition = "2024";
+    v.product = product;
+    v.service = service;
+    v.transport = "udp";
+    v.ports = ports;
+    v.verdict = verdict;
+    return v;
+}
+
+ReportData base() {
+    ReportData d;
+    d.run.id = 1;
+    d.run.kind = "analyze";
+    d.run.status = "completed";
+    d.run.first_ts = kT0;
+    d.run.last_ts = kT0 + 10;
+    return d;
+}
+
+size_t count(const std::string& hay, const std::string& needle) {
+    size_t n = 0;
+    for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + needle.size())) ++n;
+    return n;
+}
+
+std::string strip_tags(std::string s) {
+    s = std::regex_replace(s, std::regex("<title>[^<]*</title>"), "");
+    return std::regex_replace(s, std::regex("<[^>]*>"), "");
+}
+
+/// The visible text of each timeline lane label (the links to "#rN" in the SVG).
+std::vector<std::string> lane_labels(const std::string& h) {
+    const size_t svg_begin = h.find("<svg"), svg_end = h.find("</svg>");
+    std::vector<std::string> out;
+    for (size_t p = h.find("<a href=\"#r", svg_begin); p < svg_end; p = h.find("<a href=\"#r", p + 1)) {
+        const size_t end = h.find("</a>", p);
+        out.push_back(strip_tags(h.substr(p, end - p)));
+    }
+    return out;
+}
+
+TEST(HtmlLayout, BlockedWithAReasonIsBlocked) {
+    ReportData d = base();
+    VerdictRow v = row("w/turn", "Web", "TURN", "3478", "partial");
+    v.flows_blocked = 2;
+    v.flows_observed = 1;
+    v.flows_inconclusive = 2;
+    v.evidence = {flow(1, "blocked:reset"), flow(2, "blocked:icmp-3-13", 2), flow(3, "abandoned", 3),
+                  flow(4, "inconclusive", 4), flow(5, "observed", 5)};
+    d.verdicts.push_back(v);
+    UnmatchedVendorFlow gap;
+    gap.flow_id = 9;
+    gap.vendor = "Whereby";
+    gap.outcome = "blocked:no-answer";
+    d.vendor_gaps.push_back(gap);
+    const std::string h = render_html(d);
+    EXPECT_EQ(count(h, "<rect class=\"flow-bar o-bad\""), 2u);
+    EXPECT_EQ(count(h, "<rect class=\"flow-bar o-abn\""), 1u);
+    EXPECT_EQ(count(h, "<rect class=\"flow-bar o-unk\""), 1u);
+    EXPECT_EQ(count(h, "<rect class=\"flow-bar o-ok\""), 1u);
+    EXPECT_EQ(count(h, "<rect class=\"flow-bar o-none\""), 0u);
+    // The badge keeps the reason in words and takes the blocked colour.
+    EXPECT_NE(h.find("b-bad\"><span class=\"glyph\" aria-hidden=\"true\">\u2717</span> blocked (reset)</span>"),
+              std::string::npos);
+    EXPECT_NE(h.find("b-bad\"><span class=\"glyph\" aria-hidden=\"true\">\u2717</span> blocked (no-answer)</span>"),
+              std::string::npos);
+    EXPECT_NE(h.find("b-abn\"><span class=\"glyph\" aria-hidden=\"true\">\u2205</span> abandoned</span>"),
+              std::string::npos);
+    EXPECT_EQ(count(h, "<tr class=\"v-bad\">"), 2u);
+    // The legend names the neutral outcomes, and their colours are defined.
+    EXPECT_NE(h.find(">flow abandoned</text>"), std::string::npos);
+    EXPECT_NE(h.find(">flow inconclusive</text>"), std::string::npos);
+    EXPECT_NE(h.find(".timeline .o-abn{"), std::string::npos);
+    EXPECT_NE(h.find(".b-abn{"), std::string::npos);
+}
+
+TEST(HtmlLayout, LaneLabelsAreDistinct) {
+    ReportData d = base();
+    // Same long product and service: only the ports tell them apart.
+    const std::string product = "Whereby (browser) embedded in a third-party page";
+    for (const char* ports : {"443", "3478", "5349", "40000-49999"}) {
+        VerdictRow v = row(std::string("w/turn-") + ports, product, "Whereby TURN relay for media", ports, "blocked");
+        v.flows_blocked = 1;
+        v.evidence = {flow(d.verdicts.size() + 1, "blocked:no-answer")};
+        d.verdicts.push_back(v);
+    }
+    // Identical but for the edition and the entry id.
+    for (const char* id : {"w2023/signal", "w2024/signal"}) {
+        VerdictRow v = row(id, "Web", "signalling", "443", "observed");
+        v.edition = id[4] == '3' ? "2023" : "2024";
+        v.flows_observed = 1;
+        v.evidence = {flow(d.verdicts.size() + 1, "observed")};
+        d.verdicts.push_back(v);
+    }
+    for (const char* id : {"w/same-a", "w/same-b"}) {
+        VerdictRow v = row(id, "Web", "signalling", "443", "observed");
+        v.flows_observed = 1;
+        v.evidence = {flow(d.verdicts.size() + 1, "observed")};
+        d.verdicts.push_back(v);
+    }
+    const std::string h = render_html(d);
+    const std::vector<std::string> labels = lane_labels(h);
+    ASSERT_EQ(labels.size(), d.verdicts.size());
+    EXPECT_EQ(std::set<std::string>(labels.begin(), labels.end()).size(), labels.size());
+    for (const std::string& l : labels) EXPECT_FALSE(l.empty());
+    // The whole label is the tooltip.
+    EXPECT_NE(h.find("<title>Whereby \u00b7 " + product + " \u00b7 Whereby TURN relay for media (udp 40000-49999)"),
+              std::string::npos);
+}
+
+TEST(HtmlLayout, SaysHowManyFlowsAreNotShown) {
+    ReportData d = base();
+    VerdictRow cut = row("w/media", "Web", "media", "40000-49999", "partial");
+    cut.flows_observed = 40;
+    cut.flows_blocked = 21;
+    for (uint64_t i = 1; i <= kMaxEvidence; ++i) cut.evidence.push_back(flow(i, i <= 3 ? "blocked:no-answer" : "observed"));
+    d.verdicts.push_back(cut);
+    VerdictRow whole = row("w/https", "Web", "signalling", "443", "observed");
+    whole.flows_observed = 2;
+    whole.evidence = {flow(11, "observed"), flow(12, "observed")};
+    d.verdicts.push_back(whole);
+    const std::string h = render_html(d);
+    const size_t n = d.verdicts[0].evidence.size();
+    const std::string more = std::to_string(61 - n) + " more";
+    // In the lane, linking to the evidence; in the evidence section; in the row's link.
+    EXPECT_TRUE(std::regex_search(h, std::regex("<a href=\"#e0\"><text[^>]*>(<title>[^<]*</title>)?[^<]*" + more)));
+    const std::string section = h.substr(h.find("id=\"e0\""), h.find("id=\"e1\"") - h.find("id=\"e0\""));
+    EXPECT_NE(section.find(more), std::string::npos);
+    EXPECT_NE(h.find("evidence (" + std::to_string(n) + " flows, " + more + ")"), std::string::npos);
+    EXPECT_EQ(count(h, " more"), 3u);  // nothing said of the complete list
+    EXPECT_EQ(h.find("<a href=\"#e1\"><text"), std::string::npos);
+}
+
+TEST(HtmlLayout, TablesAndTimelineScrollSideways) {
+    ReportData d = base();
+    VerdictRow v = row("w/turn", "Web", "TURN", "3478", "blocked");
+    v.flows_blocked = 1;
+    v.evidence = {flow(1, "blocked:no-answer")};
+    d.verdicts.push_back(v);
+    d.products = {{"Whereby", "Web", "2024", "broken", "nothing got through"}};
+    d.other_flows = 3;
+    d.other_summary = {{"udp", "dns", 53, 3}};
+    const std::string h = render_html(d);
+    ASSERT_GT(count(h, "<table"), 3u);
+    // Every table (and the timeline) sits in a container that scrolls, so a
+    // wide one never widens the page.
+    EXPECT_EQ(count(h, "<div class=\"scroll\"><table"), count(h, "<table"));
+    EXPECT_EQ(count(h, "<div class=\"scroll\"><svg class=\"timeline\""), 1u);
+    EXPECT_NE(h.find(".scroll{overflow-x:auto"), std::string::npos);
+    // Long tokens (names, IPv6 tuples) may break anywhere rather than widen a column.
+    EXPECT_NE(h.find("overflow-wrap:anywhere"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace callwall::report
