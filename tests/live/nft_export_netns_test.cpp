@@ -276,6 +276,11 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     EXPECT_EQ(packets_of(post, "to_other"), 0) << post;
     EXPECT_EQ(packets_of(output, "dropped"), 1) << output;
 
+    // Loading the export again keeps what dnsmasq added (dnsmasq would not add a cached name again).
+    const Output reload = in_ns("nft -f " + path("whereby.nft"));
+    EXPECT_EQ(reload.code, 0) << reload.text;
+    EXPECT_EQ(in_ns("nft list set inet filter callwall_whereby_v4").text, set);
+
     stop(dnsmasq);
     stop(upstream);
 }
