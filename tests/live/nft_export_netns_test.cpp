@@ -2,7 +2,7 @@
 // namespace (issue 16): on top of Debian's stock /etc/nftables.conf, loading the
 // export twice leaves the same ruleset, and the jump lines of its header work as
 // written. With dnsmasq: the export's nftset= lines fill the vendor set as a
-// name is resolved, and the output chain (policy drop, jump to the export)
+// name is resolved (A and AAAA), and the output chain (policy drop, jump to the export)
 // accepts a packet to the resolved address and drops one to another address.
 // Skipped (with the reason) where namespaces, nft or dnsmasq are unavailable.
 #include <gtest/gtest.h>
@@ -229,7 +229,8 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
                              "--port=53 --user=root --pid-file= ";
     const std::string upstream_log = path("upstream.log"), log = path("dnsmasq.log");
     const pid_t upstream = spawn({"ip", "netns", "exec", ns_, "sh", "-c",
-                                  "exec " + base + "--listen-address=10.203.0.2 --address=/turn.whereby.com/192.0.2.44"},
+                                  "exec " + base + "--listen-address=10.203.0.2 --address=/turn.whereby.com/192.0.2.44 "
+                                  "--address=/turn.whereby.com/2001:db8::44"},
                                  upstream_log);
     ASSERT_GT(upstream, 0);
     pids_.push_back(upstream);
@@ -240,12 +241,13 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     ASSERT_GT(dnsmasq, 0);
     pids_.push_back(dnsmasq);
 
-    // A minimal A query for eu1.turn.whereby.com, retried until dnsmasq answers (at most 5 s).
+    // A minimal A or AAAA query for eu1.turn.whereby.com, retried until dnsmasq answers (at most 5 s).
     const std::string query =
         "import socket, struct, sys\n"
         "q = struct.pack(\">HHHHHH\", 0x1234, 0x0100, 1, 0, 0, 0)\n"
         "q += b\"\".join(bytes([len(p)]) + p.encode() for p in \"eu1.turn.whereby.com\".split(\".\")) + b\"\\0\"\n"
-        "q += struct.pack(\">HH\", 1, 1)\n"
+        "qtype = int(sys.argv[1])  # 1: A, 28: AAAA\n"
+        "q += struct.pack(\">HH\", qtype, 1)\n"
         "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
         "s.settimeout(0.5)\n"
         "for _ in range(10):\n"
@@ -255,13 +257,18 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
         "    except OSError:\n"
         "        continue\n"
         "    if struct.unpack(\">H\", r[6:8])[0] == 1:\n"
-        "        print(socket.inet_ntoa(r[-4:]))\n"
+        "        print(socket.inet_ntop(socket.AF_INET if qtype == 1 else socket.AF_INET6, r[-4 if qtype == 1 else -16:]))\n"
         "        sys.exit(0)\n"
         "sys.exit(1)\n";
     std::ofstream(path("query.py")) << query;
-    const Output resolved = in_ns("/usr/bin/python3 " + path("query.py"));
+    const Output resolved = in_ns("/usr/bin/python3 " + path("query.py") + " 1");
     ASSERT_EQ(resolved.code, 0) << resolved.text << slurp(log) << slurp(upstream_log);
     EXPECT_EQ(resolved.text, "192.0.2.44\n");
+    const Output resolved6 = in_ns("/usr/bin/python3 " + path("query.py") + " 28");
+    ASSERT_EQ(resolved6.code, 0) << resolved6.text << slurp(log) << slurp(upstream_log);
+    EXPECT_EQ(resolved6.text, "2001:db8::44\n");
+    const std::string set6 = in_ns("nft list set inet filter callwall_whereby_v6").text;
+    EXPECT_NE(set6.find("elements = { 2001:db8::44 }"), std::string::npos) << set6 << slurp(log);
     const std::string set = in_ns("nft list set inet filter callwall_whereby_v4").text;
     EXPECT_NE(set.find("elements = { 192.0.2.44 }"), std::string::npos) << set << slurp(log);
 
