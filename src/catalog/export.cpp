@@ -111,8 +111,22 @@ std::string nft_name(std::string_view id) {
 // The address sets of an entry: "callwall_whereby" + "_v4" / "_v6". Third-party
 // names (CDNs, analytics) get sets of their own, so that the vendor's media
 // ports are not opened towards every address of a shared CDN.
+//
+// ipset names hold at most 31 characters (IPSET_MAXNAMELEN 32 with the NUL), so
+// with "_v4" the base has 28. A longer base keeps its first 23 characters plus a
+// 16-bit FNV-1a hash of the whole name, so that vendors sharing a long prefix
+// stay apart. nft allows longer names; both use the same ones.
+constexpr size_t kSetBaseMax = 28;
+
 std::string vendor_set(const Entry& e) {
-    return "callwall_" + nft_name(e.vendor) + (e.third_party ? "_third_party" : "");
+    std::string s = "callwall_" + nft_name(e.vendor) + (e.third_party ? "_third_party" : "");
+    if (s.size() <= kSetBaseMax) return s;
+    uint32_t h = 2166136261u;
+    for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string tail = "_";
+    for (int shift = 12; shift >= 0; shift -= 4) tail += kHex[(h >> shift) & 0xf];
+    return s.substr(0, kSetBaseMax - tail.size()) + tail;
 }
 
 // The comment block above an entry's rule(s).

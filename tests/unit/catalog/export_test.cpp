@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -226,6 +227,35 @@ TEST(CatalogExport, DnsmasqIpsetLinesAndIptablesSets) {
               std::string::npos)
         << ipt;
     EXPECT_NE(ipt.find("#  ipset create -exist callwall_whereby list:set\n"), std::string::npos);
+}
+
+// ipset names are at most 31 characters: long vendor names are shortened the
+// same way in the rules, the ipset create lines and the dnsmasq lines.
+TEST(CatalogExport, SetNamesFitIpset) {
+    std::string text = "schema = 1\n[document]\nvendor = \"Example Conferencing Corporation\"\nsources = [\"s.txt\"]\n";
+    for (const char* third_party : {"false", "true"}) {
+        text += std::string("[[entry]]\nid = \"e.") + third_party + "\"\nproduct = \"P\"\nservice = \"S\"\n"
+                "transport = \"udp\"\nports = [3478]\ndestinations = [\".example-" + third_party + ".com\"]\n"
+                "required = true\nthird_party = " + third_party + "\nsource = { file = \"s.txt\", section = \"A\" }\n";
+    }
+    LoadResult r = load_string("t.toml", text);
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics.front().to_string());
+    const std::string ipt = render_export(*r.catalog, options(ExportFormat::Iptables));
+    const std::string dm = render_export(*r.catalog, options(ExportFormat::DnsmasqIpset));
+    std::set<std::string> names;
+    for (const std::string& l : lines_of(ipt)) {
+        const size_t p = l.find("--match-set ");
+        if (p != std::string::npos) names.insert(l.substr(p + 12, l.find(' ', p + 12) - p - 12));
+    }
+    ASSERT_EQ(names.size(), 2u) << ipt;
+    for (const std::string& n : names) {
+        EXPECT_LE(n.size() + 3, 31u) << n;
+        EXPECT_TRUE(n.starts_with("callwall_example_confer_")) << n;
+        EXPECT_NE(ipt.find("#  ipset create -exist " + n + "_v6 hash:ip family inet6\n"), std::string::npos) << n;
+        EXPECT_NE(dm.find("/" + n + "_v4," + n + "_v6\n"), std::string::npos) << n << dm;
+    }
+    const std::string nft = render_export(*r.catalog, options(ExportFormat::Nft));
+    for (const std::string& n : names) EXPECT_NE(nft.find("ip daddr @" + n + "_v4 accept"), std::string::npos) << n;
 }
 
 }  // namespace
