@@ -1,8 +1,19 @@
-// `catalog export`: allow-lists for nftables (`nft -f`) and iptables-restore.
+// `catalog export`: allow-lists for nftables (`nft -f`) and iptables-restore,
+// and the dnsmasq lines that keep their address sets current.
 //
-// A packet filter matches addresses and ports, not names, so the rules cover
-// transport and ports only; each rule carries the vendor's destination names,
-// conditions and source as comments for the firewall team.
+// A packet filter matches addresses and ports, not names. Each rule accepts an
+// entry's ports towards the addresses in its vendor's sets (callwall_<vendor>_v4
+// and _v6, an nft set or an ipset); dnsmasq adds the addresses it resolves for
+// the vendor's names (`nftset=`, `ipset=`). Entries whose destination is ANY
+// have no names: they are left out unless asked for, because they open their
+// ports towards every address. Names, conditions and sources are comments.
+//
+// The nft file is loaded into the table of the policy (nft cannot jump between
+// tables) and can be loaded again: it declares its chains and port sets, flushes
+// them, then fills them. It never flushes the vendor address sets (dnsmasq's
+// work) nor anything else in the table.
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "callwall/catalog/catalog.hpp"
@@ -60,11 +71,20 @@ std::string range_text(const PortRange& r, char sep) {
     return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + sep + std::to_string(r.hi);
 }
 
-std::string title_of(const Entry& e) {
-    std::string s = e.vendor + " " + e.product;
-    if (!e.edition.empty())
-        s += " (edition " + e.edition + (e.document_date.empty() ? "" : ", " + e.document_date) + ")";
+// "vendor Whereby, product "Whereby (browser)", edition 2020 of 2020-05-01": product
+// names often repeat the vendor's, so each part is labelled.
+std::string title_of(std::string_view vendor, std::string_view product, std::string_view edition,
+                     std::string_view date) {
+    std::string s = "vendor " + std::string(vendor) + ", product \"" + std::string(product) + "\"";
+    if (!edition.empty()) s += ", edition " + std::string(edition) + (date.empty() ? "" : " of " + std::string(date));
     return s;
+}
+
+std::string title_of(const Entry& e) { return title_of(e.vendor, e.product, e.edition, e.document_date); }
+
+bool has_any_destination(const Entry& e) {
+    return std::any_of(e.destinations.begin(), e.destinations.end(),
+                       [](const Destination& d) { return d.kind == DestinationKind::Any; });
 }
 
 std::string describe_destination(const Destination& d) {
@@ -79,12 +99,54 @@ std::string describe_destination(const Destination& d) {
     return d.pattern;
 }
 
+std::string nft_name(std::string_view id) {
+    std::string s;
+    for (char c : id) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        s.push_back((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_');
+    }
+    return s;
+}
+
+// The address sets of an entry: "callwall_whereby" + "_v4" / "_v6". Third-party
+// names (CDNs, analytics) get sets of their own, so that the vendor's media
+// ports are not opened towards every address of a shared CDN.
+//
+// ipset names hold at most 31 characters (IPSET_MAXNAMELEN 32 with the NUL), so
+// with "_v4" the base has 28. A longer base keeps its first 23 characters plus a
+// 16-bit FNV-1a hash of the whole name, so that vendors sharing a long prefix
+// stay apart. nft allows longer names; both use the same ones.
+constexpr size_t kSetBaseMax = 28;
+
+std::string vendor_set(const Entry& e) {
+    std::string s = "callwall_" + nft_name(e.vendor) + (e.third_party ? "_third_party" : "");
+    if (s.size() <= kSetBaseMax) return s;
+    uint32_t h = 2166136261u;
+    for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string tail = "_";
+    for (int shift = 12; shift >= 0; shift -= 4) tail += kHex[(h >> shift) & 0xf];
+    return s.substr(0, kSetBaseMax - tail.size()) + tail;
+}
+
 // The comment block above an entry's rule(s).
 void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
-    out += std::string(indent) + "# ---- " + e.id + ": " + clean(title_of(e)) + "\n";
+    out += std::string(indent) + "# ---- " + e.id + "\n";
+    comment(out, indent, "vendor", e.vendor);
+    std::string product = e.product;
+    if (!e.edition.empty())
+        product += ", edition " + e.edition + (e.document_date.empty() ? "" : " of " + e.document_date);
+    comment(out, indent, "product", product);
     comment(out, indent, "service", e.service);
     for (size_t i = 0; i < e.destinations.size(); ++i) {
         comment(out, indent, i == 0 ? "destinations" : "", describe_destination(e.destinations[i]));
+    }
+    if (has_any_destination(e)) {
+        comment(out, indent, "", "(included because of --include-any)");
+    } else {
+        comment(out, indent, "addresses",
+                "the sets " + vendor_set(e) + "_v4 and " + vendor_set(e) +
+                    "_v6, filled with what these names resolve to");
     }
     if (e.any_fallback)
         comment(out, indent, "", "(the vendor says: if you cannot use these names, set the destination to ANY)");
@@ -127,59 +189,57 @@ void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
     comment(out, indent, "source", e.source.file + ", \"" + e.source.section + "\"");
 }
 
+struct LeftOut {
+    const Entry* entry;
+    std::string reason;
+};
+
+// The names a vendor's sets are filled from, by dnsmasq domain (the base).
+struct VendorNames {
+    std::string vendor;
+    std::string set;  // without "_v4" / "_v6"
+    bool third_party = false;
+    std::map<std::string, std::vector<const Destination*>> by_domain;
+};
+
 struct Selected {
     std::vector<const Entry*> entries;
     std::vector<const Product*> products;
+    std::vector<LeftOut> left_out;
+    std::vector<VendorNames> vendors;  // address sets of the named entries, catalog order
 };
 
-Selected select(const Catalog& c, const Selection& sel) {
+Selected select(const Catalog& c, const ExportOptions& opt) {
     Selected s;
     for (const Entry& e : c.entries()) {
-        if (sel.matches(e.vendor, e.product, e.edition)) s.entries.push_back(&e);
+        if (!opt.selection.matches(e.vendor, e.product, e.edition)) continue;
+        if (opt.required_only && !e.required) {
+            s.left_out.push_back({&e, "optional (--required-only)"});
+        } else if (has_any_destination(e) && !opt.include_any) {
+            s.left_out.push_back({&e, "destination ANY: it would open its ports towards every address "
+                                      "(--include-any keeps it)"});
+        } else {
+            s.entries.push_back(&e);
+        }
+    }
+    for (const Entry* e : s.entries) {
+        if (has_any_destination(*e)) continue;
+        const std::string set = vendor_set(*e);
+        auto v = std::find_if(s.vendors.begin(), s.vendors.end(), [&](const VendorNames& n) { return n.set == set; });
+        if (v == s.vendors.end()) v = s.vendors.insert(s.vendors.end(), VendorNames{e->vendor, set, e->third_party, {}});
+        for (const Destination& d : e->destinations) {
+            auto& ds = v->by_domain[std::string(d.base())];
+            if (std::none_of(ds.begin(), ds.end(), [&](const Destination* x) { return x->pattern == d.pattern; }))
+                ds.push_back(&d);
+        }
     }
     for (const Product& p : c.products()) {
-        if (sel.matches(p.vendor, p.product, p.edition)) s.products.push_back(&p);
+        if (opt.selection.matches(p.vendor, p.product, p.edition)) s.products.push_back(&p);
     }
     return s;
 }
 
-void header(std::string& out, const Catalog& c, const ExportOptions& opt, const Selected& s, bool nft) {
-    if (nft) out += "#!/usr/sbin/nft -f\n";
-    out += std::string("# callwall catalog export --format ") + (nft ? "nft" : "iptables") + "\n";
-    out += "# catalog sha256:" + c.digest() + "\n";
-    const Selection& sel = opt.selection;
-    out += "# selection: vendor=" + (sel.vendor.empty() ? std::string("all") : clean(sel.vendor)) +
-           ", product=" + (sel.product.empty() ? std::string("all") : clean(sel.product)) +
-           ", edition=" + (sel.edition.empty() ? std::string("all") : clean(sel.edition)) + "; " +
-           std::to_string(s.entries.size()) + " entries\n";
-    out += "#\n";
-    std::vector<std::string> text;
-    if (nft) {
-        text = {
-            "A packet filter cannot match host names: these rules allow transport and ports only, and the vendor's "
-            "destination names are given as comments. Narrow each rule to the addresses those names resolve to "
-            "(e.g. add 'ip daddr @vendor_addrs' kept current by a DNS-aware tool) or accept the ports towards any "
-            "address.",
-            "The chains are regular chains. nft cannot jump between tables, so load this file into the table that "
-            "holds your policy ('callwall catalog export --nft-table NAME' writes 'table inet NAME'; loading it adds "
-            "to an existing table) and jump from your base chain (here called forward), e.g.",
-            "  nft add rule inet " + opt.nft_table + " forward iifname \"lan0\" jump callwall_outbound",
-            "  nft add rule inet " + opt.nft_table + " forward oifname \"lan0\" jump callwall_inbound",
-            "Replies are expected to pass your 'ct state established,related accept' rule.",
-        };
-    } else {
-        text = {
-            "A packet filter cannot match host names: these rules allow transport and ports only, and the vendor's "
-            "destination names are given as comments. Narrow each rule with -d (or an ipset kept current by a "
-            "DNS-aware tool) or accept the ports towards any address.",
-            "Load without flushing your rules, for IPv4 and IPv6:",
-            "  iptables-restore --noflush FILE && ip6tables-restore --noflush FILE",
-            "then send the clients' traffic through the chains, e.g.",
-            "  iptables -A FORWARD -i lan0 -j " + std::string(kIptOut) + "; iptables -A FORWARD -o lan0 -j " +
-                std::string(kIptIn),
-            "Replies are expected to pass your '-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT' rule.",
-        };
-    }
+void paragraphs(std::string& out, const std::vector<std::string>& text) {
     for (const std::string& para : text) {
         if (para.starts_with("  ")) {
             out += "#" + clean(para) + "\n";
@@ -187,14 +247,123 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
             for (const std::string& l : wrap(clean(para), kCommentWidth)) out += "# " + l + "\n";
         }
     }
+}
+
+std::string_view format_name(ExportFormat f) {
+    switch (f) {
+        case ExportFormat::Nft: return "nft";
+        case ExportFormat::Iptables: return "iptables";
+        case ExportFormat::DnsmasqNftset: return "dnsmasq-nftset";
+        case ExportFormat::DnsmasqIpset: return "dnsmasq-ipset";
+    }
+    return "nft";
+}
+
+// The command line that reproduces this export in another format.
+std::string command_for(const ExportOptions& opt, std::string_view format) {
+    std::string s = "callwall catalog export --format " + std::string(format);
+    const Selection& sel = opt.selection;
+    if (!sel.vendor.empty()) s += " --vendor '" + clean(sel.vendor) + "'";
+    if (!sel.product.empty()) s += " --product '" + clean(sel.product) + "'";
+    if (!sel.edition.empty()) s += " --edition '" + clean(sel.edition) + "'";
+    if (format.find("nft") != std::string_view::npos && opt.nft_table != "filter")
+        s += " --nft-table " + opt.nft_table;
+    if (opt.required_only) s += " --required-only";
+    if (opt.include_any) s += " --include-any";
+    return s;
+}
+
+void header(std::string& out, const Catalog& c, const ExportOptions& opt, const Selected& s) {
+    const bool nft = opt.format == ExportFormat::Nft;
+    if (nft) out += "#!/usr/sbin/nft -f\n";
+    out += "# " + command_for(opt, format_name(opt.format)) + "\n";
+    out += "# catalog sha256:" + c.digest() + "\n";
+    const Selection& sel = opt.selection;
+    out += "# selection: vendor=" + (sel.vendor.empty() ? std::string("all") : clean(sel.vendor)) +
+           ", product=" + (sel.product.empty() ? std::string("all") : clean(sel.product)) +
+           ", edition=" + (sel.edition.empty() ? std::string("all") : clean(sel.edition)) + "; " +
+           std::to_string(s.entries.size()) + " entries";
+    if (!s.left_out.empty()) out += ", " + std::to_string(s.left_out.size()) + " left out (listed below)";
+    out += "\n#\n";
+    const std::string t = opt.nft_table;
+    switch (opt.format) {
+        case ExportFormat::Nft:
+            paragraphs(out, {
+                "Each rule accepts an entry's ports towards the addresses in its vendor's sets (callwall_<vendor>_v4, "
+                "callwall_<vendor>_v6). A packet filter cannot resolve names: the sets start empty and dnsmasq adds "
+                "each address it resolves for the vendor's names, given the lines of",
+                "  " + command_for(opt, "dnsmasq-nftset") + " >/etc/dnsmasq.d/callwall.conf",
+                "and the clients must use that dnsmasq as their resolver. Loading this file again keeps the addresses "
+                "already in the sets and replaces its chains and port sets; nothing else in the table is touched.",
+                "nft cannot jump between tables: this file adds to table inet " + t +
+                    ", which must be the table of your policy (Debian's stock /etc/nftables.conf is table inet filter "
+                    "with base chains input, forward and output; --nft-table NAME for another table). Load it, then "
+                    "jump to its chains once from your base chains. On a router whose clients are behind lan0:",
+                "  nft -f FILE",
+                "  nft add rule inet " + t + " forward iifname \"lan0\" jump callwall_outbound",
+                "  nft add rule inet " + t + " forward oifname \"lan0\" jump callwall_inbound",
+                "For clients on this host:",
+                "  nft add rule inet " + t + " output jump callwall_outbound",
+                "  nft add rule inet " + t + " input jump callwall_inbound",
+                "Replies are expected to pass your 'ct state established,related accept' rule.",
+            });
+            break;
+        case ExportFormat::Iptables:
+            paragraphs(out, {
+                "Each rule accepts an entry's ports towards the addresses in its vendor's ipset (callwall_<vendor>, "
+                "a list:set of callwall_<vendor>_v4 and callwall_<vendor>_v6, so one file serves iptables and "
+                "ip6tables). A packet filter cannot resolve names: the sets start empty and dnsmasq adds each address "
+                "it resolves for the vendor's names, given the lines of",
+                "  " + command_for(opt, "dnsmasq-ipset") + " >/etc/dnsmasq.d/callwall.conf",
+                "and the clients must use that dnsmasq as their resolver. Create the sets first (-exist: again is "
+                "harmless):",
+            });
+            for (const VendorNames& v : s.vendors) {
+                const std::string& n = v.set;
+                out += "#  ipset create -exist " + n + "_v4 hash:ip family inet\n";
+                out += "#  ipset create -exist " + n + "_v6 hash:ip family inet6\n";
+                out += "#  ipset create -exist " + n + " list:set\n";
+                out += "#  ipset add -exist " + n + " " + n + "_v4; ipset add -exist " + n + " " + n + "_v6\n";
+            }
+            paragraphs(out, {
+                "Load without flushing your rules, for IPv4 and IPv6 (the chains are emptied and refilled, so loading "
+                "again does not add copies):",
+                "  iptables-restore --noflush FILE && ip6tables-restore --noflush FILE",
+                "then send the clients' traffic through the chains, e.g.",
+                "  iptables -A FORWARD -i lan0 -j " + std::string(kIptOut) + "; iptables -A FORWARD -o lan0 -j " +
+                    std::string(kIptIn),
+                "Replies are expected to pass your '-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT' rule.",
+            });
+            break;
+        case ExportFormat::DnsmasqNftset:
+        case ExportFormat::DnsmasqIpset: {
+            const bool ns = opt.format == ExportFormat::DnsmasqNftset;
+            paragraphs(out, {
+                std::string("dnsmasq configuration: each address dnsmasq resolves for a vendor's names is added to "
+                            "the vendor's ") +
+                    (ns ? "nft sets in table inet " + t + " (dnsmasq 2.87 or later, built with nftset)"
+                        : "ipsets (IPv4 addresses go to the _v4 set, IPv6 to the _v6 set)") +
+                    ". The sets are those of",
+                "  " + command_for(opt, ns ? "nft" : "iptables"),
+                "which must be loaded first. Put this file in /etc/dnsmasq.d/ and make the clients resolve through "
+                "this dnsmasq: addresses they resolve elsewhere never reach the sets.",
+                "dnsmasq matches a domain and every name below it. Where the catalog names less (a wildcard "
+                "'*.x.com' does not include x.com itself; an exact name does not include the names below it), the "
+                "set also receives those addresses: each such line says so.",
+            });
+            break;
+        }
+    }
+    if (!s.left_out.empty()) {
+        out += "#\n# LEFT OUT: no rules for these entries of the selection.\n";
+        for (const LeftOut& l : s.left_out) out += "#   " + l.entry->id + ": " + clean(l.reason) + "\n";
+    }
     if (!s.products.empty()) {
         out +=
             "#\n# NOT ALLOW-LISTABLE: the vendor says these products cannot be allowed by ports and names; no rules\n"
             "# are emitted for them.\n";
         for (const Product* p : s.products) {
-            std::string t = p->vendor + " " + p->product;
-            if (!p->edition.empty()) t += " (edition " + p->edition + ")";
-            out += "#   " + clean(t) + " [" + p->id + "]\n";
+            out += "#   " + clean(title_of(p->vendor, p->product, p->edition, {})) + " [" + p->id + "]\n";
             for (const std::string& l : wrap(clean("vendor advice: " + p->advice), kCommentWidth - 6)) {
                 out += "#     " + l + "\n";
             }
@@ -205,34 +374,48 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
     out += "\n";
 }
 
-std::string nft_name(std::string_view id) {
-    std::string s;
-    for (char c : id) s.push_back((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_');
-    return s;
+bool in_chain(const Entry& e, bool inbound) {
+    return e.direction == Direction::Both ||
+           (inbound ? e.direction == Direction::Inbound : e.direction == Direction::Outbound);
 }
 
 std::string render_nft(const Catalog& c, const ExportOptions& opt) {
-    const Selected s = select(c, opt.selection);
+    const Selected s = select(c, opt);
     std::string out;
-    header(out, c, opt, s, true);
+    header(out, c, opt, s);
     if (s.entries.empty()) {
-        out += "# no catalog entries match the selection: nothing to allow\n";
+        out += "# no catalog entries left in the selection: nothing to allow\n";
         return out;
     }
     std::set<std::string> used;
     std::vector<std::string> set_names;
     for (const Entry* e : s.entries) {
-        std::string name = "ports_" + nft_name(e->id);
-        for (int k = 2; used.count(name); ++k) name = "ports_" + nft_name(e->id) + "_" + std::to_string(k);
+        const std::string base = "callwall_ports_" + nft_name(e->id);
+        std::string name = base;
+        for (int k = 2; used.count(name); ++k) name = base + "_" + std::to_string(k);
         used.insert(name);
         set_names.push_back(name);
     }
-    out += "table inet " + opt.nft_table + " {\n";
+    const std::string t = opt.nft_table;
+    out += "# Declare what this file owns, then empty its chains and port sets: loading it again replaces them\n"
+           "# instead of adding copies. The vendor address sets are declared, never flushed.\n";
+    out += "table inet " + t + " {\n";
+    for (const VendorNames& v : s.vendors) {
+        out += "    # addresses of " + clean(v.vendor) + "'s " + (v.third_party ? "third-party " : "") +
+               "names, added by dnsmasq (nftset=)\n";
+        out += "    set " + v.set + "_v4 {\n        type ipv4_addr\n    }\n";
+        out += "    set " + v.set + "_v6 {\n        type ipv6_addr\n    }\n";
+    }
+    for (const std::string& n : set_names) out += "    set " + n + " {\n        type inet_service\n        flags interval\n    }\n";
+    out += "    chain callwall_outbound {\n    }\n    chain callwall_inbound {\n    }\n}\n";
+    out += "flush chain inet " + t + " callwall_outbound\n";
+    out += "flush chain inet " + t + " callwall_inbound\n";
+    for (const std::string& n : set_names) out += "flush set inet " + t + " " + n + "\n";
+    out += "\ntable inet " + t + " {\n";
     for (size_t i = 0; i < s.entries.size(); ++i) {
         const Entry& e = *s.entries[i];
-        out += "    # " + e.id + ": " + std::string(to_string(e.transport)) + " ports of " + clean(title_of(e)) + "\n";
-        out +=
-            "    set " + set_names[i] + " {\n        type inet_service\n        flags interval\n        elements = { ";
+        out += "    # " + e.id + ": " + std::string(to_string(e.transport)) + " ports; " + clean(title_of(e)) + "\n";
+        out += "    set " + set_names[i] + " {\n        type inet_service\n        flags interval\n        elements = { ";
         const auto iv = e.port_set.intervals();
         for (size_t k = 0; k < iv.size(); ++k) out += (k ? ", " : "") + range_text(iv[k], '-');
         out += " }\n    }\n\n";
@@ -242,14 +425,20 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
         bool any = false;
         for (size_t i = 0; i < s.entries.size(); ++i) {
             const Entry& e = *s.entries[i];
-            const bool wanted = e.direction == Direction::Both ||
-                                (inbound ? e.direction == Direction::Inbound : e.direction == Direction::Outbound);
-            if (!wanted) continue;
+            if (!in_chain(e, inbound)) continue;
             if (any) out += "\n";
             any = true;
             entry_comments(out, "        ", e);
-            out += "        " + std::string(to_string(e.transport)) + " dport @" + set_names[i] + " accept comment \"" +
-                   e.id + "\"\n";
+            const std::string match = "        " + std::string(to_string(e.transport)) + " dport @" + set_names[i];
+            const std::string verdict = " accept comment \"" + e.id + "\"\n";
+            if (has_any_destination(e)) {
+                out += match + verdict;
+            } else {
+                // Inbound: the vendor's servers are the senders.
+                const std::string dir = inbound ? " saddr @" : " daddr @";
+                out += match + " ip" + dir + vendor_set(e) + "_v4" + verdict;
+                out += match + " ip6" + dir + vendor_set(e) + "_v6" + verdict;
+            }
         }
         if (!any) out += "        # no entries in this direction\n";
         out += "    }\n";
@@ -260,11 +449,11 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
 }
 
 std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
-    const Selected s = select(c, opt.selection);
+    const Selected s = select(c, opt);
     std::string out;
-    header(out, c, opt, s, false);
+    header(out, c, opt, s);
     if (s.entries.empty()) {
-        out += "# no catalog entries match the selection: nothing to allow\n";
+        out += "# no catalog entries left in the selection: nothing to allow\n";
         return out;
     }
     out += "*filter\n";
@@ -274,11 +463,12 @@ std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
         const std::string_view chain = inbound ? kIptIn : kIptOut;
         for (const Entry* ep : s.entries) {
             const Entry& e = *ep;
-            const bool wanted = e.direction == Direction::Both ||
-                                (inbound ? e.direction == Direction::Inbound : e.direction == Direction::Outbound);
-            if (!wanted) continue;
+            if (!in_chain(e, inbound)) continue;
             out += "\n";
             entry_comments(out, "", e);
+            const std::string addr = has_any_destination(e) ? std::string()
+                                                            : " -m set --match-set " + vendor_set(e) +
+                                                                  (inbound ? " src" : " dst");
             // multiport takes at most 15 slots; a range takes two.
             std::vector<std::string> chunk;
             size_t slots = 0;
@@ -287,7 +477,7 @@ std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
                 std::string ports;
                 for (size_t k = 0; k < chunk.size(); ++k) ports += (k ? "," : "") + chunk[k];
                 out += "-A " + std::string(chain) + " -p " + std::string(to_string(e.transport)) +
-                       " -m multiport --dports " + ports + " -m comment --comment \"" + e.id + "\" -j ACCEPT\n";
+                       " -m multiport --dports " + ports + addr + " -m comment --comment \"" + e.id + "\" -j ACCEPT\n";
                 chunk.clear();
                 slots = 0;
             };
@@ -304,10 +494,58 @@ std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
     return out;
 }
 
+// nftset=/ipset= lines: one per domain, with what dnsmasq matches beyond the catalog.
+std::string render_dnsmasq(const Catalog& c, const ExportOptions& opt) {
+    const Selected s = select(c, opt);
+    std::string out;
+    header(out, c, opt, s);
+    if (s.vendors.empty()) {
+        out += "# no named destinations left in the selection: nothing to resolve\n";
+        return out;
+    }
+    const bool ns = opt.format == ExportFormat::DnsmasqNftset;
+    for (const VendorNames& v : s.vendors) {
+        const std::string& n = v.set;
+        out += "# " + clean(v.vendor) + (v.third_party ? " (third-party names)" : "") + ": sets " + n + "_v4, " + n +
+               "_v6\n";
+        for (const auto& [domain, dests] : v.by_domain) {
+            bool suffix = false, wildcard = false, exact = false;
+            std::string from;
+            for (const Destination* d : dests) {
+                from += (from.empty() ? "" : ", ") + d->pattern;
+                suffix |= d->kind == DestinationKind::Suffix;
+                wildcard |= d->kind == DestinationKind::Wildcard;
+                exact |= d->kind == DestinationKind::Exact;
+            }
+            // "*.x.com" together with "x.com" is ".x.com": what dnsmasq matches.
+            if (suffix || (wildcard && exact)) {
+                out += "# " + from + "\n";
+            } else if (wildcard) {
+                out += "# " + from + " (broader: also " + domain + " itself)\n";
+            } else {
+                out += "# " + from + " (broader: also every name below " + domain + ")\n";
+            }
+            if (ns) {
+                out += "nftset=/" + domain + "/4#inet#" + opt.nft_table + "#" + n + "_v4,6#inet#" + opt.nft_table +
+                       "#" + n + "_v6\n";
+            } else {
+                out += "ipset=/" + domain + "/" + n + "_v4," + n + "_v6\n";
+            }
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string render_export(const Catalog& c, const ExportOptions& opt) {
-    return opt.format == ExportFormat::Nft ? render_nft(c, opt) : render_iptables(c, opt);
+    switch (opt.format) {
+        case ExportFormat::Nft: return render_nft(c, opt);
+        case ExportFormat::Iptables: return render_iptables(c, opt);
+        case ExportFormat::DnsmasqNftset:
+        case ExportFormat::DnsmasqIpset: return render_dnsmasq(c, opt);
+    }
+    return render_nft(c, opt);
 }
 
 }  // namespace callwall::catalog

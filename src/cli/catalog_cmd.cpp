@@ -23,8 +23,9 @@ constexpr std::string_view kUsage =
     "usage: callwall catalog list   [--vendor V] [--product P] [--edition E] [--format text|json]\n"
     "       callwall catalog show   ID\n"
     "       callwall catalog check  [DIR|FILE ...]\n"
-    "       callwall catalog export [--format nft|iptables] [--vendor V] [--product P] [--edition E]\n"
-    "                               [--nft-table NAME]\n"
+    "       callwall catalog export [--format nft|iptables|dnsmasq-nftset|dnsmasq-ipset]\n"
+    "                               [--vendor V] [--product P] [--edition E] [--nft-table NAME]\n"
+    "                               [--required-only] [--include-any]\n"
     "\n"
     "The bundled catalog is loaded first (CALLWALL_CATALOG_DIR overrides where it is); each --catalog\n"
     "DIR adds its *.toml files, and a file named like an earlier one replaces it. 'check DIR' checks\n"
@@ -103,9 +104,13 @@ int run_catalog(int argc, char** argv) {
             ("vendor", po::value<std::string>(), "only this vendor (case-insensitive)")
             ("product", po::value<std::string>(), "only this product/SDK (case-insensitive)")
             ("edition", po::value<std::string>(), "only this document edition, e.g. 2018")
-            ("format", po::value<std::string>(), "list: text (default) or json; export: nft (default) or iptables")
-            ("nft-table", po::value<std::string>()->default_value("callwall"),
-             "export --format nft: name of the inet table to write");
+            ("format", po::value<std::string>(),
+             "list: text (default) or json; export: nft (default), iptables, or the dnsmasq lines that fill "
+             "their address sets: dnsmasq-nftset, dnsmasq-ipset")
+            ("nft-table", po::value<std::string>()->default_value("filter"),
+             "export: the inet table of your policy, which the nft output adds to (Debian's is filter)")
+            ("required-only", "export: leave out entries the vendor presents as optional")
+            ("include-any", "export: keep entries whose destination is ANY (opens their ports to every address)");
         po::options_description hidden;
         hidden.add_options()
             ("command", po::value<std::string>())
@@ -174,10 +179,17 @@ int run_catalog(int argc, char** argv) {
         }
         cat::ExportOptions eo;
         if (command == "export") {
-            if (!format.empty() && format != "nft" && format != "iptables") {
-                return usage_error("unknown --format '" + format + "' for export; expected nft or iptables");
+            if (!format.empty() && format != "nft" && format != "iptables" && format != "dnsmasq-nftset" &&
+                format != "dnsmasq-ipset") {
+                return usage_error("unknown --format '" + format +
+                                   "' for export; expected nft, iptables, dnsmasq-nftset or dnsmasq-ipset");
             }
-            eo.format = format == "iptables" ? cat::ExportFormat::Iptables : cat::ExportFormat::Nft;
+            eo.format = format == "iptables"         ? cat::ExportFormat::Iptables
+                        : format == "dnsmasq-nftset" ? cat::ExportFormat::DnsmasqNftset
+                        : format == "dnsmasq-ipset"  ? cat::ExportFormat::DnsmasqIpset
+                                                     : cat::ExportFormat::Nft;
+            eo.required_only = vm.count("required-only") > 0;
+            eo.include_any = vm.count("include-any") > 0;
             eo.selection = sel;
             eo.nft_table = vm["nft-table"].as<std::string>();
             if (!valid_nft_identifier(eo.nft_table)) {

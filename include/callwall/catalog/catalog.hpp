@@ -445,18 +445,26 @@ struct SourceText {
 /// `catalog show ID`: everything about one entry or product; nullopt if unknown.
 [[nodiscard]] std::optional<std::string> render_show(const Catalog& c, std::string_view id);
 
-enum class ExportFormat : uint8_t { Nft, Iptables };
+/// Nft and Iptables are allow-lists; the dnsmasq formats fill their address
+/// sets as clients resolve the vendors' names (dnsmasq `nftset=` / `ipset=`).
+enum class ExportFormat : uint8_t { Nft, Iptables, DnsmasqNftset, DnsmasqIpset };
 
 /// Options of `catalog export`.
 struct ExportOptions {
     ExportFormat format = ExportFormat::Nft;
     Selection selection;
-    std::string nft_table = "callwall";  ///< table name (family inet) for the nft output
+    /// Table (family inet) the nft output adds its sets and chains to. nft cannot
+    /// jump between tables, so this is the table of the policy; "filter" is the
+    /// table of Debian's stock /etc/nftables.conf.
+    std::string nft_table = "filter";
+    bool required_only = false;  ///< leave out entries the vendor presents as optional
+    bool include_any = false;    ///< keep entries whose destination is ANY (ports open to every address)
 };
 
 /// An allow-list for the selected products: nftables sets/rules or
-/// iptables-restore rules for ports/transport, with names and conditions as
-/// comments (a packet filter cannot match names).
+/// iptables-restore rules that accept the entries' ports towards the vendor's
+/// address sets (named per vendor, filled by dnsmasq), or the dnsmasq lines
+/// that fill those sets. Names, conditions and sources are comments.
 [[nodiscard]] std::string render_export(const Catalog& c, const ExportOptions& opt);
 
 /// JSON string literal with quotes, escaping per RFC 8259.

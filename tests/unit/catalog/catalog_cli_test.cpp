@@ -190,7 +190,10 @@ TEST_F(CatalogCli, ExportNftPassesNftCheck) {
 }
 
 TEST_F(CatalogCli, ExportIptables) {
-    const CommandResult r = run(catalog("export --format iptables --vendor Sendbird"));
+    CommandResult r = run(catalog("export --format iptables --vendor Sendbird"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.find("--dports 1024:65535"), std::string::npos) << r.output;
+    r = run(catalog("export --format iptables --vendor Sendbird --include-any"));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("*filter\n"), std::string::npos);
     EXPECT_NE(r.output.find("-A CALLWALL-OUTBOUND -p udp -m multiport --dports 1024:65535 -m comment --comment "
@@ -198,6 +201,22 @@ TEST_F(CatalogCli, ExportIptables) {
               std::string::npos)
         << r.output;
     EXPECT_NE(r.output.find("COMMIT\n"), std::string::npos);
+}
+
+TEST_F(CatalogCli, ExportOptionsOfIssue16) {
+    CommandResult r = run(catalog("export --format dnsmasq-nftset --vendor Whereby --nft-table fw"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("\nnftset=/turn.whereby.com/4#inet#fw#callwall_whereby_v4,6#inet#fw#callwall_whereby_v6\n"),
+              std::string::npos)
+        << r.output;
+    r = run(catalog("export --format dnsmasq-ipset --vendor Whereby"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("\nipset=/turn.whereby.com/callwall_whereby_v4,callwall_whereby_v6\n"), std::string::npos);
+    r = run(catalog("export --vendor Sendbird --required-only --include-any"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("#   sendbird-calls.p2p-stun.udp: optional (--required-only)\n"), std::string::npos)
+        << r.output;
+    EXPECT_EQ(run(catalog("export --format dnsmasq")).exit_code, 2);
 }
 
 }  // namespace
