@@ -1194,7 +1194,8 @@ TEST(QuicGQuic, Q035ToQ038StreamFieldsAreLittleEndian) {
     }
     // From Q039 on the same field is big-endian.
     for (const char* v : {"Q039", "Q043"}) {
-        auto h = decode_long_header(view(gquic_legacy_chlo(v, /*le=*/false)));
+        const Bytes pkt = gquic_legacy_chlo(v, /*le=*/false);  // the header's views point into it
+        auto h = decode_long_header(view(pkt));
         ASSERT_TRUE(h.ok());
         auto c = decode_gquic_chlo(*h);
         ASSERT_TRUE(c.ok()) << v;
