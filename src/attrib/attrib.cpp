@@ -18,12 +18,13 @@ using catalog::Catalog;
 using catalog::Entry;
 
 // Confidence by evidence kind (documented in the README): a flow's own SNI
-// names it; a DNS answer the same client saw just before names it unless the
+// names it, and so (a little less surely: the proxy may rewrite it) does the
+// host its client asked an explicit proxy for; a DNS answer the same client saw just before names it unless the
 // address also served other names; a TURN peer relation is indirect; protocol
 // evidence in a destination-ANY range, while that vendor is active by name,
 // is circumstantial; a port alone is a hint that decides nothing.
 constexpr double kConfidenceSni = 0.95;
-constexpr double kConfidenceProxy = 0.9;  // the host the client asked its proxy for
+constexpr double kConfidenceProxy = 0.9;
 constexpr double kConfidenceDns = 0.85;
 constexpr double kConfidenceDnsShared = 0.7;
 constexpr double kConfidenceTurnPeer = 0.6;
@@ -75,10 +76,6 @@ bool contains(const std::string& s, std::string_view part) { return s.find(part)
 // not a retransmission but is persistence all the same). Anything less is a
 // check its agent let go.
 constexpr double kStunPersistS = 0.45;
-
-}  // namespace
-
-namespace {
 
 // Parses an address in its usual notation: 4 or 16 bytes, 0 when not one.
 int parse_address(std::string_view ip, unsigned char (&a)[16]) noexcept {
