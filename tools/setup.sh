@@ -9,7 +9,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config libpcap-dev libboost-program-options-dev libsqlite3-dev \
 libtomlplusplus-dev libssl-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev sqlite3 tshark \
-python3 python3-cryptography nftables iproute2 dnsmasq-base"
+python3 python3-cryptography python3-jsonschema nftables iproute2 dnsmasq-base"
 for arg in "$@"; do
   case "$arg" in
     --fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;

@@ -638,7 +638,9 @@ std::string render_text(const ReportData& d) {
 std::string render_json(const ReportData& d) {
     using catalog::json_quote;
     const RunInfo& r = d.run;
-    std::string o = "{\"runs\":[{";
+    // Versioned: docs/report.schema.json describes this document; the version
+    // changes when a field is removed or changes meaning (fields may be added).
+    std::string o = "{\"schema_version\":" + std::to_string(kJsonSchemaVersion) + ",\"runs\":[{";
     o += "\"id\":" + std::to_string(r.id) + ",\"kind\":" + json_quote(r.kind) + ",\"source\":" + json_quote(r.source) +
          ",\"status\":" + json_quote(r.status) + ",\"tool_version\":" + json_quote(r.tool_version) +
          ",\"catalog_digest\":" + json_quote(r.catalog_digest) + ",\"packets\":" + std::to_string(r.packets) +
@@ -668,7 +670,11 @@ std::string render_json(const ReportData& d) {
              ",\"flows_inconclusive\":" + std::to_string(v.flows_inconclusive) + ",\"origin\":" + json_quote(v.origin) +
              ",\"why\":" + json_quote(v.why) + ",\"also_serves\":[";
         for (size_t i = 0; i < v.shared_with.size(); ++i) o += (i ? "," : "") + json_quote(v.shared_with[i]);
-        o += "],\"evidence\":[";
+        // The evidence list is cut at kMaxEvidence flows: say how many more
+        // matched flows the counts hold.
+        const uint64_t counted = uint64_t{v.flows_observed} + v.flows_blocked + v.flows_inconclusive;
+        o += "],\"evidence_more\":" + std::to_string(counted > v.evidence.size() ? counted - v.evidence.size() : 0);
+        o += ",\"evidence\":[";
         for (size_t i = 0; i < v.evidence.size(); ++i) {
             const auto& e = v.evidence[i];
             o += (i ? ",{" : "{");

@@ -81,6 +81,9 @@ struct ReportData {
 
 inline constexpr size_t kMaxEvidence = 5;
 
+/// `schema_version` of the JSON report (docs/report.schema.json).
+inline constexpr int kJsonSchemaVersion = 1;
+
 struct ReportOptions {
     std::optional<int64_t> run;       ///< default: the latest run
     std::vector<std::string> vendors; ///< default: the vendors seen in the run
