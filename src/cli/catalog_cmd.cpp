@@ -29,15 +29,15 @@ constexpr std::string_view kUsage =
     "\n"
     "The bundled catalog is loaded first (CALLWALL_CATALOG_DIR overrides where it is); each --catalog\n"
     "DIR adds its *.toml files, and a file named like an earlier one replaces it. 'check DIR' checks\n"
-    "the catalog as it would load with DIR added; add --no-bundled to check DIR alone.\n"
+    "the catalog as it would load with DIR added; add --no-bundled-catalog to check DIR alone.\n"
     "\n"
     "Exit codes: 0 ok, 2 usage (bad option, unknown id, selection matches nothing),\n"
     "4 catalog invalid (every error is listed as file:line:column: error: message), 7 standard output\n"
     "not written.\n";
 
+// One line, as every command reports a usage error.
 int usage_error(const std::string& message) {
-    std::cerr << "callwall catalog: error: " << message << "\n"
-              << "Try 'callwall catalog --help'.\n";
+    std::cerr << "callwall catalog: " << message << " (try 'callwall catalog --help')\n";
     return kExitUsage;
 }
 
@@ -100,7 +100,7 @@ int run_catalog(int argc, char** argv) {
             ("help,h", "show this help")
             ("catalog", po::value<std::vector<std::string>>()->composing(),
              "DIR or FILE: add catalog files (repeatable)")
-            ("no-bundled", "do not load the bundled catalog")
+            ("no-bundled-catalog", "do not load the bundled catalog (as for analyze and capture)")
             ("vendor", po::value<std::string>(), "only this vendor (case-insensitive)")
             ("product", po::value<std::string>(), "only this product/SDK (case-insensitive)")
             ("edition", po::value<std::string>(), "only this document edition, e.g. 2018")
@@ -113,6 +113,7 @@ int run_catalog(int argc, char** argv) {
             ("include-any", "export: keep entries whose destination is ANY (opens their ports to every address)");
         po::options_description hidden;
         hidden.add_options()
+            ("no-bundled", "the earlier name of --no-bundled-catalog")
             ("command", po::value<std::string>())
             ("args", po::value<std::vector<std::string>>());
         // clang-format on
@@ -143,7 +144,7 @@ int run_catalog(int argc, char** argv) {
         const std::string format = vm.count("format") ? vm["format"].as<std::string>() : std::string();
 
         std::vector<std::filesystem::path> paths;
-        if (!vm.count("no-bundled")) paths.push_back(cat::bundled_catalog_dir());
+        if (!vm.count("no-bundled") && !vm.count("no-bundled-catalog")) paths.push_back(cat::bundled_catalog_dir());
         if (vm.count("catalog")) {
             for (const std::string& d : vm["catalog"].as<std::vector<std::string>>()) paths.emplace_back(d);
         }
@@ -152,7 +153,7 @@ int run_catalog(int argc, char** argv) {
             if (has_selection || !format.empty())
                 return usage_error("'check' takes no --vendor/--product/--edition/--format");
             for (const std::string& a : args) paths.emplace_back(a);
-            if (paths.empty()) return usage_error("nothing to check: give a DIR or drop --no-bundled");
+            if (paths.empty()) return usage_error("nothing to check: give a DIR or drop --no-bundled-catalog");
             size_t errors = 0;
             auto c = load_catalog(paths, errors);
             if (!c) return kExitCatalog;

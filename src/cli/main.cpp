@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
         usage(stdout);
         return kExitOk;
     }
-    if (cmd == "--version") {
+    // --version on its own or right after a command (callwall analyze --version).
+    if (cmd == "--version" || (argc == 3 && std::string_view(argv[2]) == "--version")) {
         std::printf("callwall %s\n", callwall::kVersion);
         return kExitOk;
     }

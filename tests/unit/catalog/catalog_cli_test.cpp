@@ -169,6 +169,29 @@ TEST_F(CatalogCli, ListShowAndUsageErrors) {
     EXPECT_EQ(run(catalog("--help")).exit_code, 0);
 }
 
+// One command line: a usage error is one line in the form every command uses,
+// the bundled catalog is left out with the same option as for analyze and
+// capture (the earlier --no-bundled still works), --version after any command.
+TEST_F(CatalogCli, OneToolAcrossCommands) {
+    CommandResult r = run(catalog("frobnicate"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.output,
+              "callwall catalog: unknown command 'frobnicate'; expected list, show, check or export "
+              "(try 'callwall catalog --help')\n");
+    write("broken.toml", kBroken);
+    for (const char* flag : {"--no-bundled-catalog", "--no-bundled"}) {
+        r = run(catalog(std::string("check ") + flag + " " + shell_quote(dir_.string())));
+        EXPECT_EQ(r.exit_code, 4) << flag;
+        EXPECT_EQ(r.output.find("duplicate id"), std::string::npos) << flag << ": " << r.output;
+    }
+    for (const char* cmd : {"analyze", "capture", "report", "catalog"}) {
+        r = run(kBinary + " " + cmd + " --version");
+        EXPECT_EQ(r.exit_code, 0) << cmd;
+        EXPECT_EQ(r.output.rfind("callwall ", 0), 0u) << cmd << ": " << r.output;
+        EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << cmd << ": " << r.output;
+    }
+}
+
 TEST_F(CatalogCli, InvalidCatalogStopsOtherCommandsToo) {
     write("broken.toml", kBroken);
     const CommandResult r = run(catalog("list --catalog " + shell_quote(dir_.string())));
