@@ -517,18 +517,23 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     std::set<std::string> rs = reasons;
     if (dns_failures > 0 && observed == 0) rs.insert("dns-failure");
     v.reasons.assign(rs.begin(), rs.end());
-    auto ports_text = [](const std::set<uint16_t>& s) {
-        std::string t;
-        for (uint16_t p : s) t += (t.empty() ? "" : ",") + std::to_string(p);
+    // "port 443", "ports 1080, 25000": words for a reader (the columns keep the lists).
+    auto on_ports = [](const std::set<uint16_t>& s) {
+        std::string t = s.size() == 1 ? "port " : "ports ";
+        bool first = true;
+        for (uint16_t p : s) {
+            t += (first ? "" : ", ") + std::to_string(p);
+            first = false;
+        }
         return t;
     };
     if (observed > 0 && !only_blocked.empty()) {
         v.verdict = Verdict::Partial;
-        v.why = "through on port " + ports_text(ports_observed) + "; blocked on port " + ports_text(only_blocked) + " (" +
+        v.why = "through on " + on_ports(ports_observed) + "; blocked on " + on_ports(only_blocked) + " (" +
                 first_blocked_evidence + ")";
     } else if (observed > 0) {
         v.verdict = Verdict::Observed;
-        v.why = std::to_string(observed) + " flow(s) got through on port " + ports_text(ports_observed);
+        v.why = std::to_string(observed) + " flow(s) got through on " + on_ports(ports_observed);
         if (blocked > 0) v.why += "; " + std::to_string(blocked) + " other attempt(s) on the same port(s) failed";
         v.reasons.clear();  // nothing is blocked: the failures' reasons would read as a block
     } else if (blocked > 0) {

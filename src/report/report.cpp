@@ -717,7 +717,7 @@ std::string render_csv(const ReportData& d) {
         "flows_observed,flows_blocked,flows_inconclusive,ports_observed,ports_blocked,origin,why,source_file,source_section\n";
     for (const auto& v : d.verdicts) {
         std::string reasons;
-        for (const auto& r : v.reasons) reasons += (reasons.empty() ? "" : ";") + r;
+        for (const auto& r : v.reasons) reasons += (reasons.empty() ? "" : ",") + r;  // as in the verdict table
         const std::string fields[] = {std::to_string(d.run.id), v.entry_id, v.vendor, v.edition, v.product, v.service,
                                       v.transport, v.ports, v.destinations, v.required ? "yes" : "no", v.conditions,
                                       v.verdict, reasons, std::to_string(v.flows_observed),

@@ -300,6 +300,21 @@ TEST(FieldTruth, ReportsSayWhatTheRunLost) {
               std::string::npos) << json.substr(0, 600);
 }
 
+// Reasons read the same in the database and the CSV report (comma-joined).
+TEST(FieldTruth, ReasonsAreJoinedAlikeInTheDatabaseAndCsv) {
+    TempDb db;
+    attributed(db, "agora_2018_gaming");
+    EXPECT_EQ(query_rows(db.path(), "SELECT reasons FROM verdict WHERE entry_id='agora-2018.gaming.udp'"),
+              std::vector<std::string>{"icmp-3-3,no-answer"});
+    report::ReportOptions all;
+    all.all_entries = true;
+    const std::string csv = report::render_csv(report::load(db.path(), all));
+    const size_t row = csv.find(",agora-2018.gaming.udp,");
+    ASSERT_NE(row, std::string::npos) << csv.substr(0, 400);
+    const std::string line = csv.substr(row, csv.find('\n', row) - row);
+    EXPECT_NE(line.find(",blocked,\"icmp-3-3,no-answer\","), std::string::npos) << line;
+}
+
 // The text report's first line holds every input file, however many.
 TEST(FieldTruth, TextHeaderIsNeverCut) {
     TempDb db;

@@ -432,6 +432,9 @@ TEST(DecideEntry, FailureOnAPortThatAlsoWorkedIsObserved) {
                                 0, "");
     EXPECT_EQ(p.verdict, Verdict::Partial);
     EXPECT_EQ(p.ports_blocked, std::set<uint16_t>{80});
+    EXPECT_EQ(p.why.substr(0, p.why.find(" (")), "through on port 443; blocked on port 80");
+    const auto two = decide_entry({{1, 1080, outcome(Outcome::Observed)}, {2, 25000, outcome(Outcome::Observed)}}, 0, "");
+    EXPECT_EQ(two.why, "2 flow(s) got through on ports 1080, 25000");
 }
 
 TEST(DecideEntry, AbandonedChecksNeverDecide) {
