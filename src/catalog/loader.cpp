@@ -119,8 +119,21 @@ bool version_less(std::string_view a, std::string_view b) {
     return probe.applies_to(a);
 }
 
+// A value in a message: quoted, with control bytes (a NUL, an escape
+// sequence) written as \xNN so that they never reach the terminal raw.
 std::string quote(std::string_view s) {
-    return "'" + std::string(s) + "'";
+    std::string out = "'";
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02X", u);
+            out += hex;
+        } else {
+            out += c;
+        }
+    }
+    return out + "'";
 }
 
 std::string port_range_text(int64_t lo, int64_t hi) {
@@ -183,6 +196,9 @@ std::optional<PrescanError> prescan(std::string_view t) {
         auto [l, c] = position_of(at);
         return PrescanError{l, c, std::move(message)};
     };
+    if (t.substr(0, 3) == "\xEF\xBB\xBF")
+        return fail(0, "the file starts with a UTF-8 byte order mark (BOM); expected UTF-8 without a BOM (save the "
+                       "file again without it)");
     while (i < t.size()) {
         const char c = t[i];
         switch (state) {
@@ -1072,15 +1088,25 @@ public:
             cat.files_.push_back(LoadedFile{s.name, base_name(s.name)});
         }
         // Ids are unique across files (entries and products share one namespace).
+        // A clash between a user's file and a bundled one is the user's to
+        // fix: it is reported in the user's file, whichever loaded first.
+        const std::string bundled_prefix = (bundled_catalog_dir() / "").string();
+        const auto bundled = [&](const std::string& file) { return file.rfind(bundled_prefix, 0) == 0; };
         std::map<std::string, Location, std::less<>> seen;
         auto check_id = [&](const std::string& id, const Location& at) {
             auto [it, inserted] = seen.emplace(id, at);
-            if (!inserted) {
-                diags.push_back(Diagnostic{at.file, at.line, at.column,
-                                           "duplicate id " + quote(id) + "; first defined at " + it->second.file + ":" +
-                                               std::to_string(it->second.line) + ":" +
-                                               std::to_string(it->second.column) + ", expected ids to be unique"});
-            }
+            if (inserted) return;
+            Location here = at, other = it->second;
+            if (bundled(here.file) && !bundled(other.file)) std::swap(here, other);
+            const std::string there =
+                other.file + ":" + std::to_string(other.line) + ":" + std::to_string(other.column);
+            diags.push_back(Diagnostic{
+                here.file, here.line, here.column,
+                bundled(other.file) && !bundled(here.file)
+                    ? "duplicate id " + quote(id) + "; the bundled catalog defines it at " + there +
+                          ", expected ids to be unique (choose another id, or give your file the bundled file's "
+                          "name to replace it)"
+                    : "duplicate id " + quote(id) + "; first defined at " + there + ", expected ids to be unique"});
         };
         for (const ParsedFile& pf : parsed) {
             for (const Product& p : pf.products) check_id(p.id, p.defined_at);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdio>
 
 #include "callwall/catalog/catalog.hpp"
 
@@ -57,6 +58,15 @@ std::string check_base_name(std::string_view name) {
         if (label.size() > kMaxLabelLength) return "a label is longer than 63 characters";
         for (char c : label) {
             if (c == '*') return "'*' is only allowed as the whole leftmost label, as in '*.example.com'";
+            const auto u = static_cast<unsigned char>(c);
+            if (u >= 0x80)
+                return "it has non-ASCII characters: write an internationalized name in its ASCII (punycode) form, "
+                       "e.g. 'xn--bcher-kva.example' for 'b\xC3\xBC" "cher.example'";
+            if (u < 0x20 || u == 0x7F) {
+                char hex[64];
+                std::snprintf(hex, sizeof hex, "control character 0x%02X (letters, digits, '-' and '_' only)", u);
+                return hex;
+            }
             if (!valid_label_char(c)) {
                 return std::string("invalid character '") + c + "' (letters, digits, '-' and '_' only)";
             }

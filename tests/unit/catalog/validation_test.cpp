@@ -235,6 +235,23 @@ TEST(CatalogValidation, DuplicateIdAcrossFiles) {
               "b.toml:5:1: error: duplicate id 'e1'; first defined at a.toml:5:1, expected ids to be unique");
 }
 
+// A user's file reusing a bundled id is told so in the user's file, even when
+// it loads before the bundled one.
+TEST(CatalogValidation, DuplicateOfABundledIdIsReportedInTheUsersFile) {
+    const std::string bundled = (bundled_catalog_dir() / "zz_vendor.toml").string();
+    for (const bool user_first : {true, false}) {
+        std::vector<SourceText> files = {{"/home/u/aa.toml", make({})}, {bundled, make({})}};
+        if (!user_first) std::swap(files[0], files[1]);
+        LoadResult r = load_sources(files);
+        ASSERT_EQ(r.diagnostics.size(), 1u);
+        EXPECT_EQ(r.diagnostics[0].to_string(),
+                  "/home/u/aa.toml:5:1: error: duplicate id 'e1'; the bundled catalog defines it at " + bundled +
+                      ":5:1, expected ids to be unique (choose another id, or give your file the bundled file's name "
+                      "to replace it)")
+            << (user_first ? "user file first" : "bundled file first");
+    }
+}
+
 TEST(CatalogValidation, DuplicateIdWithinFileAndWithProduct) {
     Lines l;
     l.extra = "[[entry]]\nid = \"e1\"\nproduct = \"Q\"\nservice = \"S\"\nrequired = true\n"
@@ -344,6 +361,29 @@ TEST(CatalogValidation, NonAsciiOutsideStrings) {
     EXPECT_EQ(errors_of(make(l)),
               Errors{"t.toml:15:3: error: TOML syntax: non-ASCII character outside a quoted string or comment; "
                      "expected it only inside quotes or after '#'"});
+}
+
+TEST(CatalogValidation, ByteOrderMarkIsCalledOne) {
+    EXPECT_EQ(errors_of("\xEF\xBB\xBF" + make({})),
+              Errors{"t.toml:1:1: error: TOML syntax: the file starts with a UTF-8 byte order mark (BOM); expected "
+                     "UTF-8 without a BOM (save the file again without it)"});
+}
+
+// An internationalized name is not cut to half a UTF-8 character; a control
+// byte in a value never reaches the terminal raw.
+TEST(CatalogValidation, IdnAndControlBytesInDestinations) {
+    Lines l;
+    l.destinations = "destinations = [\"b\xC3\xBC" "cher.example\"]";
+    EXPECT_EQ(errors_of(make(l)),
+              Errors{"t.toml:13:17: error: malformed destination 'b\xC3\xBC" "cher.example': it has non-ASCII "
+                     "characters: write an internationalized name in its ASCII (punycode) form, e.g. "
+                     "'xn--bcher-kva.example' for 'b\xC3\xBC" "cher.example'; expected '*.example.com', '.example.com', "
+                     "'host.example.com' or 'ANY'"});
+    l.destinations = "destinations = [\"a\\u0000b.example\"]";
+    const Errors e = errors_of(make(l));
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].find('\0'), std::string::npos) << "a NUL byte in the message";
+    EXPECT_NE(e[0].find("'a\\x00b.example': control character 0x00"), std::string::npos) << e[0];
 }
 
 TEST(CatalogValidation, NonAsciiAfterLineEndingBackslash) {
