@@ -515,6 +515,25 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
 }  // namespace
 
 namespace {
+// The text report fits a 100-column terminal: long sentences are wrapped
+// under their first word, table rows are cut into columns that add up to it.
+constexpr size_t kTextWidth = 100;
+
+// `first` + text wrapped to kTextWidth, continuation lines indented by `indent` spaces.
+std::string wrapped(const std::string& first, const std::string& text, size_t indent) {
+    const size_t lead = std::max(first.size(), indent);
+    const auto lines = wrap(text, kTextWidth > lead + 20 ? kTextWidth - lead : 20);
+    std::string o = first + (lines.empty() ? "" : lines[0]) + "\n";
+    for (size_t i = 1; i < lines.size(); ++i) o += std::string(indent, ' ') + lines[i] + "\n";
+    return o;
+}
+
+// A table row without the padding after its last cell.
+std::string trimmed(std::string row) {
+    while (!row.empty() && row.back() == ' ') row.pop_back();
+    return row + "\n";
+}
+
 // The run's notes, one per non-empty line (the store keeps them as lines).
 std::vector<std::string_view> note_lines(std::string_view notes) {
     std::vector<std::string_view> out;
@@ -550,13 +569,15 @@ std::string render_text(const ReportData& d) {
     const auto notes = note_lines(r.notes);
     if (!notes.empty()) o += "run notes:\n";
     for (std::string_view n : notes) o += "  " + std::string(n) + "\n";
-    o += "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' is the honest word\n";
+    o += wrapped("", "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' is "
+                     "the honest word", 0);
     if (d.verdicts.empty() && d.products.empty()) {
         o += "\nno vendor traffic recognised in this run (use --vendor NAME to list a vendor's requirements anyway)\n";
     }
     // Group rows by vendor / edition / product; a product with nothing
     // exercised is one line (its requirements are in `--format json|csv`).
-    constexpr size_t kService = 34, kPorts = 22, kVerdict = 14, kWhy = 60;
+    // 2 + 30 + 1 + 16 + 1 + 13 + 1 + 36 = kTextWidth.
+    constexpr size_t kService = 30, kPorts = 16, kVerdict = 13, kWhy = kTextWidth - 2 - kService - kPorts - kVerdict - 3;
     std::vector<std::string> quiet_products;
     for (size_t i = 0; i < d.verdicts.size();) {
         const auto& first = d.verdicts[i];
@@ -576,8 +597,8 @@ std::string render_text(const ReportData& d) {
         o += "\n" + g + "\n";
         for (const auto& p : d.products)
             if (p.vendor == first.vendor && p.product == first.product && p.edition == first.edition)
-                o += "  => " + p.conclusion + ": " + p.detail + "\n";
-        o += "  " + pad("service", kService) + " " + pad("transport/ports", kPorts) + " " + pad("verdict", kVerdict) + " why\n";
+                o += wrapped("  => ", p.conclusion + ": " + p.detail, 5);
+        o += "  " + pad("service", kService) + " " + pad("ports", kPorts) + " " + pad("verdict", kVerdict) + " why\n";
         for (; i < j; ++i) {
             const auto& v = d.verdicts[i];
             auto svc = wrap(v.service + (v.required ? "" : " (optional)"), kService);
@@ -600,8 +621,9 @@ std::string render_text(const ReportData& d) {
             auto whyl = wrap(why, kWhy);
             const size_t n = std::max({svc.size(), ports.size(), whyl.size()});
             for (size_t k = 0; k < n; ++k) {
-                o += "  " + pad(k < svc.size() ? svc[k] : "", kService) + " " + pad(k < ports.size() ? ports[k] : "", kPorts) +
-                     " " + pad(k == 0 ? upper_verdict(v.verdict) : "", kVerdict) + " " + (k < whyl.size() ? whyl[k] : "") + "\n";
+                o += trimmed("  " + pad(k < svc.size() ? svc[k] : "", kService) + " " +
+                             pad(k < ports.size() ? ports[k] : "", kPorts) + " " +
+                             pad(k == 0 ? upper_verdict(v.verdict) : "", kVerdict) + " " + (k < whyl.size() ? whyl[k] : ""));
             }
         }
     }
@@ -611,8 +633,8 @@ std::string render_text(const ReportData& d) {
     }
     for (const auto& p : d.products) {
         if (p.conclusion != "cannot be allow-listed") continue;
-        o += "\n" + p.vendor + (p.edition.empty() ? "" : " " + p.edition) + " — " + p.product +
-             ": cannot be allow-listed (" + p.detail + ")\n";
+        o += "\n" + wrapped("", p.vendor + (p.edition.empty() ? "" : " " + p.edition) + " — " + p.product +
+                                     ": cannot be allow-listed (" + p.detail + ")", 2);
     }
     char b[768];  // a gap line: two addresses and a name (at most 253 bytes, RFC 1035)
     if (!d.vendor_gaps.empty()) {
@@ -627,8 +649,8 @@ std::string render_text(const ReportData& d) {
     if (d.other_flows) {
         o += "\nother flows (no requirement explains them): " + std::to_string(d.other_flows) + "\n";
         for (const auto& s : d.other_summary) {
-            std::snprintf(b, sizeof b, "  %6llu  %s/%u %s\n", static_cast<unsigned long long>(s.flows),
-                          s.transport.c_str(), s.server_port, s.app.empty() ? "" : s.app.c_str());
+            std::snprintf(b, sizeof b, "  %6llu  %s/%u%s%s\n", static_cast<unsigned long long>(s.flows),
+                          s.transport.c_str(), s.server_port, s.app.empty() ? "" : " ", s.app.c_str());
             o += b;
         }
     }

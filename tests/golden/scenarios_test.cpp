@@ -315,6 +315,30 @@ TEST(FieldTruth, ReasonsAreJoinedAlikeInTheDatabaseAndCsv) {
     EXPECT_NE(line.find(",blocked,\"icmp-3-3,no-answer\","), std::string::npos) << line;
 }
 
+// The text report fits 100 columns (wrapped, not cut), whatever it holds;
+// only the first line, which names the input files, may run longer.
+TEST(FieldTruth, TextReportFitsOneHundredColumns) {
+    int lines = 0;
+    for (const auto& name : scenario_names()) {
+        TempDb db;
+        attributed(db, name);
+        report::ReportOptions all;
+        all.all_entries = true;
+        const std::string text = report::render_text(report::load(db.path(), all));
+        std::istringstream in(text);
+        std::string line;
+        std::getline(in, line);  // "run N (...): SOURCE"
+        while (std::getline(in, line)) {
+            size_t columns = 0;
+            for (unsigned char c : line) columns += (c & 0xC0) != 0x80;
+            EXPECT_LE(columns, 100u) << name << ": " << line;
+            EXPECT_TRUE(line.empty() || line.back() != ' ') << name << ": trailing blanks: '" << line << "'";
+            ++lines;
+        }
+    }
+    EXPECT_GT(lines, 300);
+}
+
 // The text report's first line holds every input file, however many.
 TEST(FieldTruth, TextHeaderIsNeverCut) {
     TempDb db;
