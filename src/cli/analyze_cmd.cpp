@@ -94,7 +94,12 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output not written,\n10 --fail-on matched.\n";
+        std::cout << opts
+                  << "\nexamples:\n"
+                     "  callwall analyze call.pcapng --db call.sqlite\n"
+                     "  callwall analyze site-a/*.pcap --db audit.sqlite --vendor whereby --fail-on blocked\n"
+                     "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output not written,\n"
+                     "10 --fail-on matched.\n";
         return kExitOk;
     }
     if (files.empty()) {

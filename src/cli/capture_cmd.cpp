@@ -167,7 +167,12 @@ int run_capture(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission,\n7 standard output not written.\n";
+        std::cout << opts
+                  << "\nexamples:\n"
+                     "  callwall capture -i eth1 --db call.sqlite                 (Ctrl-C when the test call is over)\n"
+                     "  callwall capture -i eth1 -i eth2 --duration 600 --db call.sqlite --vendor agora\n"
+                     "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission,\n"
+                     "7 standard output not written.\n";
         return kExitOk;
     }
     // Values that make no sense are usage errors, not a capture that never

@@ -36,6 +36,32 @@ constexpr std::string_view kUsage =
     "not written.\n";
 
 // One line, as every command reports a usage error.
+// What each subcommand does, with an example, for `catalog SUBCOMMAND --help`.
+std::string_view sub_help(std::string_view sub) {
+    if (sub == "list")
+        return "usage: callwall catalog list [--vendor V] [--product P] [--edition E] [--format text|json]\n\n"
+               "Lists the catalog's requirements (one line each, or a JSON array).\n\n"
+               "example: callwall catalog list --vendor whereby --format json\n";
+    if (sub == "show")
+        return "usage: callwall catalog show ID\n\n"
+               "Shows one requirement or product: ports, destinations, conditions, its source and what was assumed.\n\n"
+               "example: callwall catalog show agora-2018.recording.udp-downstream\n";
+    if (sub == "check")
+        return "usage: callwall catalog check [DIR|FILE ...]\n\n"
+               "Checks the catalog as it would load with these paths added; every error as file:line:column.\n\n"
+               "example: callwall catalog check ~/my-catalog            (with the bundled files)\n"
+               "         callwall catalog check --no-bundled-catalog ~/my-catalog   (alone)\n";
+    if (sub == "export")
+        return "usage: callwall catalog export [--format nft|iptables|dnsmasq-nftset|dnsmasq-ipset] [--vendor V]\n"
+               "                               [--product P] [--edition E] [--nft-table NAME] [--required-only]\n"
+               "                               [--include-any]\n\n"
+               "Writes an allow-list: rules per requirement towards per-vendor address sets, and the dnsmasq lines\n"
+               "that fill those sets when the vendor's names are resolved.\n\n"
+               "example: callwall catalog export --vendor whereby --required-only > whereby.nft\n"
+               "         callwall catalog export --vendor whereby --format dnsmasq-nftset > /etc/dnsmasq.d/callwall.conf\n";
+    return {};
+}
+
 int usage_error(const std::string& message) {
     std::cerr << "callwall catalog: " << message << " (try 'callwall catalog --help')\n";
     return kExitUsage;
@@ -98,16 +124,16 @@ int run_catalog(int argc, char** argv) {
         // clang-format off
         visible.add_options()
             ("help,h", "show this help")
-            ("catalog", po::value<std::vector<std::string>>()->composing(),
+            ("catalog", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
              "DIR or FILE: add catalog files (repeatable)")
             ("no-bundled-catalog", "do not load the bundled catalog (as for analyze and capture)")
-            ("vendor", po::value<std::string>(), "only this vendor (case-insensitive)")
-            ("product", po::value<std::string>(), "only this product/SDK (case-insensitive)")
-            ("edition", po::value<std::string>(), "only this document edition, e.g. 2018")
-            ("format", po::value<std::string>(),
+            ("vendor", po::value<std::string>()->value_name("NAME"), "only this vendor (case-insensitive)")
+            ("product", po::value<std::string>()->value_name("NAME"), "only this product/SDK (case-insensitive)")
+            ("edition", po::value<std::string>()->value_name("E"), "only this document edition, e.g. 2018")
+            ("format", po::value<std::string>()->value_name("FORMAT"),
              "list: text (default) or json; export: nft (default), iptables, or the dnsmasq lines that fill "
              "their address sets: dnsmasq-nftset, dnsmasq-ipset")
-            ("nft-table", po::value<std::string>()->default_value("filter"),
+            ("nft-table", po::value<std::string>()->default_value("filter")->value_name("NAME"),
              "export: the inet table of your policy, which the nft output adds to (Debian's is filter)")
             ("required-only", "export: leave out entries the vendor presents as optional")
             ("include-any", "export: keep entries whose destination is ANY (opens their ports to every address)");
@@ -128,7 +154,10 @@ int run_catalog(int argc, char** argv) {
         po::notify(vm);
 
         if (vm.count("help")) {
-            std::cout << kUsage << "\n" << visible;
+            // `catalog SUBCOMMAND --help` describes that subcommand alone.
+            const std::string sub = vm.count("command") ? vm["command"].as<std::string>() : "";
+            const std::string_view text = sub_help(sub);
+            std::cout << (text.empty() ? kUsage : text) << "\n" << visible;
             return kExitOk;
         }
         if (!vm.count("command")) return usage_error("missing command: list, show, check or export");

@@ -36,7 +36,12 @@ int run_report(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nExit codes: 0 ok, 2 usage, 5 database, 7 output not written, 10 --fail-on matched.\n";
+        std::cout << opts
+                  << "\nexamples:\n"
+                     "  callwall report --db call.sqlite\n"
+                     "  callwall report --db call.sqlite --run 2 --format html -o report.html\n"
+                     "  callwall report --db call.sqlite --format json --fail-on blocked\n"
+                     "\nExit codes: 0 ok, 2 usage, 5 database, 7 output not written, 10 --fail-on matched.\n";
         return kExitOk;
     }
     if (db_path.empty()) {

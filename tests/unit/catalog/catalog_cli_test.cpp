@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -183,6 +184,21 @@ TEST_F(CatalogCli, OneToolAcrossCommands) {
         r = run(catalog(std::string("check ") + flag + " " + shell_quote(dir_.string())));
         EXPECT_EQ(r.exit_code, 4) << flag;
         EXPECT_EQ(r.output.find("duplicate id"), std::string::npos) << flag << ": " << r.output;
+    }
+    // Each catalog subcommand has a help of its own, with an example; options show value names.
+    std::set<std::string> helps;
+    for (const char* sub : {"list", "show", "check", "export"}) {
+        r = run(catalog(std::string(sub) + " --help"));
+        EXPECT_EQ(r.exit_code, 0) << sub;
+        EXPECT_EQ(r.output.rfind(std::string("usage: callwall catalog ") + sub, 0), 0u) << r.output;
+        EXPECT_NE(r.output.find("example: callwall catalog " + std::string(sub)), std::string::npos) << r.output;
+        EXPECT_EQ(r.output.find(" arg "), std::string::npos) << r.output;
+        helps.insert(r.output);
+    }
+    EXPECT_EQ(helps.size(), 4u);
+    for (const char* cmd : {"analyze", "capture", "report"}) {
+        r = run(kBinary + " " + cmd + " --help");
+        EXPECT_NE(r.output.find("examples:\n  callwall " + std::string(cmd)), std::string::npos) << r.output;
     }
     for (const char* cmd : {"analyze", "capture", "report", "catalog"}) {
         r = run(kBinary + " " + cmd + " --version");
