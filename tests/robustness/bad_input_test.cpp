@@ -334,6 +334,22 @@ TEST_F(BadInput, ReportOfARunThatDoesNotExist) {
                     "callwall report: " + db + ": no run 99 (it holds run 1)");
 }
 
+// A usage error goes to standard error, one line, exit 2: never the usage
+// text on standard output (where a script would read it as a result).
+TEST_F(BadInput, UsageErrorsNeverWriteStandardOutput) {
+    const std::vector<std::vector<std::string>> cases = {
+        {}, {"analyze"}, {"capture"}, {"report"}, {"catalog"}, {"catalog", "list", "extra"}, {"bogus"},
+        {"analyze", capture_, "--db", dir_ / "u.sqlite", "--bogus"}};
+    for (const auto& args : cases) {
+        const auto r = callwall(args);
+        std::string what = "callwall";
+        for (const auto& a : args) what += " " + a;
+        EXPECT_TRUE(r.exit.exited && r.exit.code == 2) << what << ": " << r.exit.describe();
+        EXPECT_EQ(r.out, "") << what;
+        EXPECT_FALSE(r.err.empty()) << what;
+    }
+}
+
 // ---- values that make no sense ----
 
 TEST_F(BadInput, ValuesThatMakeNoSenseAreUsageErrors) {
