@@ -5,6 +5,9 @@
 // one line with exit 7 instead of exiting 0 (or 70 without a word).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include "robustness/cli_test.hpp"
 
@@ -151,6 +154,39 @@ TEST_F(Output, AnalyzeToAFullStandardOutputFailsAfterStoringTheRun) {
                     std::string("callwall analyze: cannot write standard output: ") + std::strerror(ENOSPC));
     Db d(db, true);
     EXPECT_EQ(d.text("SELECT status FROM run"), "completed");
+}
+
+// capture with standard output on a full device: the run is stored and the
+// failed write is one line with exit 7. Capturing on lo needs root
+// (CAP_NET_RAW): skipped with the reason otherwise.
+TEST_F(Output, CaptureToAFullStandardOutputFailsAfterStoringTheRun) {
+    if (::geteuid() != 0) GTEST_SKIP() << "capturing on lo needs root (CAP_NET_RAW)";
+    const std::string db = dir_ / "live.sqlite";
+    Process p({bin_, "capture", "-i", "lo", "--count", "3", "--filter", "udp port 59999", "--user", "root", "--db", db},
+              "/dev/full", dir_ / "capture.err");
+    ASSERT_TRUE(p.started());
+    // Datagrams for it to count, every 50 ms until it ends (at most 20 s).
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(59999);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const double t0 = now_s();
+    while (!p.poll() && now_s() - t0 < 20) {
+        (void)::sendto(fd, "x", 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::close(fd);
+    const ExitInfo e = p.wait(10);
+    const std::string err = read_file(dir_ / "capture.err");
+    if (e.exited && (e.code == 3 || e.code == 6)) GTEST_SKIP() << "cannot capture on lo here: " << err;
+    EXPECT_TRUE(e.exited) << e.describe();
+    EXPECT_EQ(e.code, kExitOutput) << err;
+    EXPECT_EQ(err, std::string("callwall capture: cannot write standard output: ") + std::strerror(ENOSPC) + "\n");
+    Db d(db, true);
+    EXPECT_EQ(d.text("SELECT status FROM run"), "completed");
+    EXPECT_EQ(d.text("SELECT packets >= 3 FROM run"), "1");
 }
 
 TEST_F(Output, CatalogToAFullStandardOutputFails) {
