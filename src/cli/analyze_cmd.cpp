@@ -179,6 +179,7 @@ int run_analyze(int argc, char** argv) {
         store::RunInfo info;
         info.kind = "analyze";
         for (size_t i = 0; i < files.size(); ++i) info.source += (i ? "," : "") + files[i];
+        info.sources = files;
         info.command_line = join_command_line(argc, argv);
         info.catalog_digest = cat->digest();
         info.started_at = wall_now();

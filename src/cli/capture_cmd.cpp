@@ -234,6 +234,7 @@ int run_capture(int argc, char** argv) {
         store::RunInfo info;
         info.kind = "capture";
         info.source = iface_list;
+        info.sources = interfaces;
         info.command_line = join_command_line(argc, argv);
         info.catalog_digest = cat->digest();
         info.started_at = wall_now();

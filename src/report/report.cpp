@@ -360,6 +360,16 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
         r.damaged_files = static_cast<uint64_t>(sqlite3_column_int64(st, i++));
         sqlite3_finalize(st);
         describe_status(db, db_path, r);
+        // Each input on its own (databases before run_source: the joined text, whole).
+        sqlite3_stmt* t = db.prep("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='run_source'");
+        const bool listed = sqlite3_step(t) == SQLITE_ROW && sqlite3_column_int(t, 0) > 0;
+        sqlite3_finalize(t);
+        if (listed) {
+            sqlite3_stmt* q = db.prep("SELECT source FROM run_source WHERE run_id=" + std::to_string(r.id) + " ORDER BY position");
+            while (sqlite3_step(q) == SQLITE_ROW) r.sources.push_back(text(q, 0));
+            sqlite3_finalize(q);
+        }
+        if (r.sources.empty()) r.sources.push_back(r.source);
     }
     const std::string run = std::to_string(d.run.id);
     // Vendors to show.
@@ -534,6 +544,13 @@ std::string trimmed(std::string row) {
     return row + "\n";
 }
 
+// A JSON array of strings.
+std::string json_strings(const std::vector<std::string>& v) {
+    std::string o = "[";
+    for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + catalog::json_quote(v[i]);
+    return o + "]";
+}
+
 // The run's notes, one per non-empty line (the store keeps them as lines).
 std::vector<std::string_view> note_lines(std::string_view notes) {
     std::vector<std::string_view> out;
@@ -663,7 +680,7 @@ std::string render_json(const ReportData& d) {
     // Versioned: docs/report.schema.json describes this document; the version
     // changes when a field is removed or changes meaning (fields may be added).
     std::string o = "{\"schema_version\":" + std::to_string(kJsonSchemaVersion) + ",\"runs\":[{";
-    o += "\"id\":" + std::to_string(r.id) + ",\"kind\":" + json_quote(r.kind) + ",\"source\":" + json_quote(r.source) +
+    o += "\"id\":" + std::to_string(r.id) + ",\"kind\":" + json_quote(r.kind) + ",\"source\":" + json_quote(r.source) + ",\"sources\":" + json_strings(r.sources) +
          ",\"status\":" + json_quote(r.status) + ",\"tool_version\":" + json_quote(r.tool_version) +
          ",\"catalog_digest\":" + json_quote(r.catalog_digest) + ",\"packets\":" + std::to_string(r.packets) +
          ",\"bytes\":" + std::to_string(r.bytes) + ",\"flows\":" + std::to_string(r.flows) +

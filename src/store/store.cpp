@@ -243,6 +243,12 @@ CREATE TABLE IF NOT EXISTS product_verdict (
   conclusion TEXT NOT NULL,
   detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS run_source (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  position INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (run_id, position)
+);
 CREATE TABLE IF NOT EXISTS unmatched_flow (
   run_id INTEGER NOT NULL REFERENCES run(id),
   flow_id INTEGER NOT NULL,
@@ -753,7 +759,23 @@ int64_t Store::begin_run(const RunInfo& info) {
              non_zero(me.start_ticks),
              me.boot_id.empty() ? std::nullopt : std::optional<std::string_view>(me.boot_id));
     write_row(ins_run_, "inserting the run");
-    return sqlite3_last_insert_rowid(db_);
+    const int64_t run_id = sqlite3_last_insert_rowid(db_);
+    // Each input on a row of its own: the joined `source` is ambiguous when a
+    // path holds a comma. Rare (one row per file or interface): prepared here.
+    if (!info.sources.empty()) {
+        sqlite3_stmt* st = prepare("INSERT INTO run_source (run_id, position, source) VALUES (?,?,?)");
+        try {
+            for (size_t i = 0; i < info.sources.size(); ++i) {
+                bind_all(st, run_id, static_cast<int64_t>(i), std::string_view(info.sources[i]));
+                write_row(st, "recording the run's sources");
+            }
+        } catch (...) {
+            sqlite3_finalize(st);
+            throw;
+        }
+        sqlite3_finalize(st);
+    }
+    return run_id;
 }
 
 void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {

@@ -339,6 +339,34 @@ TEST(FieldTruth, TextReportFitsOneHundredColumns) {
     EXPECT_GT(lines, 300);
 }
 
+// Each input of a run is kept apart: a path holding a comma stays one path.
+TEST(FieldTruth, RunSourcesKeepEachPathWhole) {
+    TempDb db;
+    {
+        auto s = store::Store::open(db.path());
+        store::RunInfo info;
+        info.kind = "analyze";
+        info.source = "site a,b.pcap,z.pcap";
+        info.sources = {"site a,b.pcap", "z.pcap"};
+        info.command_line = "test";
+        const int64_t run = s->begin_run(info);
+        s->update_run(run, store::RunTotals{}, store::RunStatus::Completed, 2.0);
+        s->flush();
+    }
+    const std::string json = report::render_json(report::load(db.path(), report::ReportOptions{}));
+    EXPECT_NE(json.find("\"sources\":[\"site a,b.pcap\",\"z.pcap\"]"), std::string::npos) << json.substr(0, 400);
+    // A run written without run_source rows reads as its one joined text.
+    TempDb old;
+    {
+        auto s = store::Store::open(old.path());
+        const int64_t run = s->begin_run(store::RunInfo{"analyze", "a.pcap", "test", "", 1.0});
+        s->update_run(run, store::RunTotals{}, store::RunStatus::Completed, 2.0);
+        s->flush();
+    }
+    EXPECT_NE(report::render_json(report::load(old.path(), report::ReportOptions{})).find("\"sources\":[\"a.pcap\"]"),
+              std::string::npos);
+}
+
 // The text report's first line holds every input file, however many.
 TEST(FieldTruth, TextHeaderIsNeverCut) {
     TempDb db;

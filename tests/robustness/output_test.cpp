@@ -3,11 +3,11 @@
 // once the new one is completely written (a full disk leaves the old file as
 // it was), and every command reports a failed write to standard output in
 // one line with exit 7 instead of exiting 0 (or 70 without a word).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include "robustness/cli_test.hpp"
 

@@ -18,6 +18,7 @@ struct RunInfo {
     double started_at = 0, ended_at = 0, first_ts = 0, last_ts = 0;
     uint64_t packets = 0, bytes = 0, truncated_packets = 0, undecoded_packets = 0, kernel_dropped = 0, flows = 0;
     uint64_t flows_evicted_full = 0;  ///< flows written out early because the flow table was full
+    std::vector<std::string> sources;  ///< each input file or interface (run_source; else `source` whole)
     uint64_t damaged_files = 0;
     /// For a run that did not complete: one sentence on how it ended, e.g.
     /// "this run is still running (pid 4242)", "this run never finished: the

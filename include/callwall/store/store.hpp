@@ -45,10 +45,11 @@ private:
 
 struct RunInfo {
     std::string kind;          ///< "analyze" or "capture"
-    std::string source;        ///< files or interfaces, comma separated
+    std::string source;        ///< files or interfaces, comma separated (for reading; see `sources`)
     std::string command_line;
     std::string catalog_digest;
     double started_at = 0;     ///< wall clock, seconds since the epoch
+    std::vector<std::string> sources;  ///< each file or interface in order: run_source rows (a path may hold a comma)
 };
 
 struct RunTotals {
