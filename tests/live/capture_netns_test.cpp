@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "golden/run_util.hpp"
+#include "live/spawn.hpp"
 
 extern char** environ;
 
@@ -25,20 +26,6 @@ namespace callwall::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-pid_t spawn(const std::vector<std::string>& args, const std::string& log = "/dev/null") {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    pid_t pid = -1;
-    if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-}
 
 // Waits for pid up to `limit`; kills it (SIGKILL) past that. Returns the exit code or -1.
 int wait_for(pid_t pid, std::chrono::milliseconds limit) {

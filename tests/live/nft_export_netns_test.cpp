@@ -22,10 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include "live/spawn.hpp"
+
 extern char** environ;
 
 namespace {
 
+using callwall::test::spawn;
 using namespace std::chrono_literals;
 
 // Debian's /etc/nftables.conf as the nftables package installs it.
@@ -61,20 +64,6 @@ Output sh(const std::string& command, int limit_s = 20) {
     const int status = ::pclose(p);
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
-}
-
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    pid_t pid = -1;
-    if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
 }
 
 std::string slurp(const std::string& path) {
