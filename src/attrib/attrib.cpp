@@ -456,15 +456,16 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     return out;
 }
 
-std::vector<uint16_t> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
-    std::vector<uint16_t> out;
+std::vector<Gap> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
+    std::vector<Gap> out;
     for (const auto& n : effective_names(f)) {
         const catalog::VendorMatches vm = c.vendor_for_host(n.name);
         for (uint16_t v : vm.view()) {
             bool matched = false;
             for (const auto& m : matches)
                 matched |= decisive(m.evidence) && c.entries()[m.entry].vendor_index == v;
-            if (!matched && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+            const bool listed = std::any_of(out.begin(), out.end(), [v](const Gap& g) { return g.vendor == v; });
+            if (!matched && !listed) out.push_back(Gap{v, n.name});
         }
     }
     return out;
@@ -725,17 +726,6 @@ std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, c
             return EntryFlow{f.id, f.service_port(), fo};
     }
     return std::nullopt;
-}
-
-// The name that made a flow a vendor's catalog gap: the first of its names
-// that is the vendor's (not a CNAME target or another vendor's name the same
-// address answered for).
-std::string gap_name(const FlowFacts& f, const Catalog& c, uint16_t vendor) {
-    for (const auto& n : effective_names(f)) {
-        const catalog::VendorMatches vm = c.vendor_for_host(n.name);
-        if (std::find(vm.view().begin(), vm.view().end(), vendor) != vm.view().end()) return n.name;
-    }
-    return f.names.empty() ? "" : f.names[0].name;
 }
 
 std::string destinations_text(const Entry& e) {
@@ -1013,11 +1003,11 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const Catalog& 
                 }
                 if (counted_any) ++out.matched_flows;
                 const auto gaps = gap_vendors(f, c, matches);
-                for (uint16_t v : gaps) {
+                for (const Gap& g : gaps) {
                     sqlite3_bind_int64(ins_gap, 1, run_id);
                     sqlite3_bind_int64(ins_gap, 2, static_cast<sqlite3_int64>(f.id));
-                    bind_text(ins_gap, 3, c.vendors()[v]);
-                    bind_text(ins_gap, 4, gap_name(f, c, v));
+                    bind_text(ins_gap, 3, c.vendors()[g.vendor]);
+                    bind_text(ins_gap, 4, g.name);
                     db.step_done(ins_gap, "writing an unmatched flow");
                 }
                 if (!gaps.empty()) ++out.vendor_gap_flows;

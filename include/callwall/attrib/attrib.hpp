@@ -169,9 +169,15 @@ struct Match {
 /// all its names.
 [[nodiscard]] std::vector<FlowFacts::Name> effective_names(const FlowFacts& f);
 
-/// Vendors whose names the flow carries, but no entry matched (catalog gap).
-[[nodiscard]] std::vector<uint16_t> gap_vendors(const FlowFacts& f, const catalog::Catalog& c,
-                                                const std::vector<Match>& matches);
+/// A vendor whose name the flow carries, but no entry matched (catalog gap),
+/// with the first of the flow's names that is that vendor's (not a CNAME
+/// target or another vendor's name the same address answered for).
+struct Gap {
+    uint16_t vendor = 0;
+    std::string name;
+};
+[[nodiscard]] std::vector<Gap> gap_vendors(const FlowFacts& f, const catalog::Catalog& c,
+                                           const std::vector<Match>& matches);
 
 enum class Verdict : uint8_t { Observed, Blocked, Partial, Inconclusive, NotExercised };
 [[nodiscard]] std::string_view to_string(Verdict v) noexcept;
