@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -106,14 +106,12 @@ std::string stop_note(const store::StoreError& e) {
 }
 
 std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors) {
-    const auto lower = [](std::string s) {
-        for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        return s;
-    };
     std::string unknown, known;
     for (const auto& v : vendors) {
-        bool found = false;
-        for (const auto& k : c.vendors()) found |= lower(k) == lower(v);
+        catalog::Selection sel;  // matched as 'catalog list --vendor' matches
+        sel.vendor = v;
+        const bool found =
+            std::any_of(c.vendors().begin(), c.vendors().end(), [&](const std::string& k) { return sel.matches(k, "", ""); });
         if (!found) unknown += (unknown.empty() ? "'" : ", '") + v + "'";
     }
     if (unknown.empty()) return "";
