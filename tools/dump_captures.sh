@@ -38,11 +38,13 @@ find captures -type f \( -name '*.pcap' -o -name '*.pcapng' \) | LC_ALL=C sort |
     sed "s|$tmp/||g" "$tmp/stderr"
   } >"$out/$name.exit"
   [ -f "$db" ] || continue
+  # Wall-clock and process columns differ between any two runs: blanked
+  # before the reports are rendered from the database.
+  sqlite3 "$db" "UPDATE run SET started_at = 0, ended_at = CASE WHEN ended_at IS NULL THEN NULL ELSE 0 END,
+                   command_line = '', writer_pid = NULL, writer_start = NULL, writer_boot_id = NULL;" 2>/dev/null || true
   for f in text json csv html; do
     "$bin" report --db "$db" --format "$f" 2>&1 | sed "s|$tmp/||g" >"$out/$name.report.$f" || true
   done
-  sqlite3 "$db" "UPDATE run SET started_at = 0, ended_at = CASE WHEN ended_at IS NULL THEN NULL ELSE 0 END,
-                   command_line = '', writer_pid = NULL, writer_start = NULL, writer_boot_id = NULL;" 2>/dev/null || true
   sqlite3 "$db" .dump | sed "s|$tmp/||g" >"$out/$name.dump.sql"
   rm -f "$db" "$db-wal" "$db-shm"
 done
