@@ -25,7 +25,7 @@
 #include "callwall/pipeline/analyzer.hpp"
 #include "callwall/report/report.hpp"
 #include "callwall/store/store.hpp"
-#include "cli/bpf_filter.hpp"
+#include "callwall/catalog/bpf_filter.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 
@@ -198,7 +198,7 @@ int run_capture(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("no-filter")) live.filter.clear();
-    else if (!vm.count("filter")) live.filter = catalog_bpf_filter(*cat, vendors);
+    else if (!vm.count("filter")) live.filter = catalog::live_filter(*cat, vendors).expression;
     if (vm.count("show-filter")) {
         std::printf("%s\n", live.filter.empty() ? "(no filter)" : live.filter.c_str());
         return kExitOk;
