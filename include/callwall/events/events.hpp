@@ -1,0 +1,134 @@
+// The event stream (issue 21 point 5): JSON lines for the log pipelines
+// administrators already run (Vector, Fluent Bit, Logstash, Filebeat, Splunk),
+// as Zeek's conn.log and Suricata's eve.json are shipped.
+//
+// One JSON object per line, each with "schema_version" and "event":
+//   run_start  a run begins (kind, sources, tool version, catalog digest)
+//   flow       a flow ended (or the run ended with it alive): Zeek conn.log
+//              field names (id.orig_h, id.orig_p, id.resp_h, id.resp_p,
+//              proto, service, duration, orig_pkts/bytes, resp_pkts/bytes,
+//              conn_state) plus the Community ID flow hash and callwall's name
+//   dns        an answer for a vendor's name
+//   name       a TLS or QUIC server name of a vendor seen on a flow
+//   verdict    a requirement's verdict changed (with the previous one)
+//   run_end    a run ended (status, totals)
+// docs/events.schema.json is the schema (Draft 7); the version changes when
+// a field is removed or changes meaning (fields may be added).
+//
+// Community ID v1 (corelight/community-id-spec): base64 of SHA-1 over
+// seed (2 bytes), the lower endpoint's address then the other's, protocol,
+// one zero byte, and the two ports (ICMP: type and the paired type, or the
+// code for one-way messages), prefixed "1:".
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "callwall/decode/packet.hpp"
+
+namespace callwall::events {
+
+inline constexpr int kSchemaVersion = 1;
+
+/// Community ID v1 of a flow, e.g. "1:LQU9qZlK+B5F3KDmev6m5PMibrg=". The
+/// order of the two endpoints does not matter (except for one-way ICMP
+/// messages, hashed as sent). `proto`: IANA protocol number; for ICMP (1) and
+/// ICMPv6 (58) the "ports" are the message type and code.
+[[nodiscard]] std::string community_id(const decode::IpAddr& src, uint16_t sport, const decode::IpAddr& dst,
+                                       uint16_t dport, uint8_t proto, uint16_t seed = 0);
+
+struct RunStartEvent {
+    double ts = 0;  ///< wall clock, seconds since the epoch
+    int64_t run_id = 0;
+    std::string kind;  ///< "analyze", "capture"
+    std::vector<std::string> sources;
+    std::string tool_version, catalog_digest;
+};
+
+struct RunEndEvent {
+    double ts = 0;  ///< wall clock
+    int64_t run_id = 0;
+    std::string status, ended_by;
+    uint64_t packets = 0, bytes = 0, flows = 0, kernel_dropped = 0;
+    double first_ts = 0, last_ts = 0;  ///< capture time of the first and last packet
+};
+
+struct FlowEvent {
+    double ts = 0;  ///< first packet (capture time)
+    int64_t run_id = 0;
+    uint64_t flow_id = 0;
+    decode::IpAddr orig_h, resp_h;
+    uint16_t orig_p = 0, resp_p = 0;
+    uint8_t proto = 0;  ///< 6 or 17
+    std::string service;  ///< callwall's app column: "tls", "stun+turn+rtp", ...
+    double duration = 0;
+    uint64_t orig_pkts = 0, orig_bytes = 0, resp_pkts = 0, resp_bytes = 0;
+    std::string conn_state;  ///< Zeek's conn_state for TCP; "answered"/"one-way" for UDP
+    std::string name, name_source;
+};
+
+struct DnsEvent {
+    double ts = 0;
+    int64_t run_id = 0;
+    std::string client, qname, rrtype, answer, vendor;
+    uint32_t ttl = 0;
+};
+
+struct NameEvent {
+    double ts = 0;
+    int64_t run_id = 0;
+    uint64_t flow_id = 0;
+    std::string community_id, source, name, vendor;  ///< source: "sni" (TLS), "quic"
+};
+
+struct VerdictEvent {
+    double ts = 0;  ///< capture time of the run's last packet when it changed
+    int64_t run_id = 0;
+    std::string entry_id, vendor, product, service, verdict, previous;  ///< previous: "" the first time
+    std::vector<std::string> reasons;
+    uint64_t flows_observed = 0, flows_blocked = 0;
+};
+
+/// One JSON line (with its newline) per event.
+[[nodiscard]] std::string to_json(const RunStartEvent& e);
+[[nodiscard]] std::string to_json(const RunEndEvent& e);
+[[nodiscard]] std::string to_json(const FlowEvent& e);
+[[nodiscard]] std::string to_json(const DnsEvent& e);
+[[nodiscard]] std::string to_json(const NameEvent& e);
+[[nodiscard]] std::string to_json(const VerdictEvent& e);
+
+/// Appends JSON lines to a file ("-": standard output). The file is opened
+/// for appending (created 0644), so several runs and logrotate's copies
+/// keep every line; reopen() after SIGHUP follows a rotated path. A file
+/// that is an SQLite database is refused (it is never an event log). Write
+/// errors are kept, not thrown: the first one is in error(), and later
+/// writes are dropped, so the run goes on and the command reports it.
+class EventLog {
+public:
+    /// Opens `path`. On failure ok() is false and error() says why.
+    explicit EventLog(std::string path);
+    ~EventLog();
+    EventLog(const EventLog&) = delete;
+    EventLog& operator=(const EventLog&) = delete;
+
+    void write(std::string_view line);
+    /// Closes and opens the path again (a rotated file gets a new one).
+    void reopen();
+    [[nodiscard]] bool ok() const noexcept { return error_.empty(); }
+    /// "PATH: REASON" of the first failure, or "".
+    [[nodiscard]] const std::string& error() const noexcept { return error_; }
+    [[nodiscard]] uint64_t lines() const noexcept { return lines_; }
+
+private:
+    void open();
+    std::string path_;
+    int fd_ = -1;
+    bool own_fd_ = false;
+    uint64_t lines_ = 0;
+    std::string error_;
+};
+
+}  // namespace callwall::events

@@ -1,0 +1,199 @@
+// JSON lines of the event stream and the file they go to. See events/events.hpp.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "callwall/catalog/catalog.hpp"
+#include "callwall/events/events.hpp"
+
+namespace callwall::events {
+namespace {
+
+using catalog::json_quote;
+
+// Builds one object: {"schema_version":1,"event":"KIND", ...}\n
+class Line {
+public:
+    Line(std::string_view event, double ts, int64_t run_id) {
+        o_ = "{\"schema_version\":" + std::to_string(kSchemaVersion) + ",\"event\":" + json_quote(event);
+        num("ts", ts);
+        integer("run_id", run_id);
+    }
+    Line& str(std::string_view key, std::string_view v) {
+        o_ += ",\"" + std::string(key) + "\":" + json_quote(v);
+        return *this;
+    }
+    Line& integer(std::string_view key, int64_t v) {
+        o_ += ",\"" + std::string(key) + "\":" + std::to_string(v);
+        return *this;
+    }
+    Line& uinteger(std::string_view key, uint64_t v) {
+        o_ += ",\"" + std::string(key) + "\":" + std::to_string(v);
+        return *this;
+    }
+    Line& num(std::string_view key, double v) {
+        char b[48];
+        std::snprintf(b, sizeof b, "%.6f", v);
+        o_ += ",\"" + std::string(key) + "\":" + b;
+        return *this;
+    }
+    Line& strings(std::string_view key, const std::vector<std::string>& v) {
+        o_ += ",\"" + std::string(key) + "\":[";
+        for (size_t i = 0; i < v.size(); ++i) o_ += (i ? "," : "") + json_quote(v[i]);
+        o_ += "]";
+        return *this;
+    }
+    std::string done() { return o_ + "}\n"; }
+
+private:
+    std::string o_;
+};
+
+std::string ip_text(const decode::IpAddr& a) {
+    char b[INET6_ADDRSTRLEN] = "";
+    if (a.family == 6) inet_ntop(AF_INET6, a.bytes.data(), b, sizeof b);
+    else inet_ntop(AF_INET, a.bytes.data(), b, sizeof b);
+    return b;
+}
+
+}  // namespace
+
+std::string to_json(const RunStartEvent& e) {
+    return Line("run_start", e.ts, e.run_id)
+        .str("kind", e.kind)
+        .strings("sources", e.sources)
+        .str("tool_version", e.tool_version)
+        .str("catalog_digest", e.catalog_digest)
+        .done();
+}
+
+std::string to_json(const RunEndEvent& e) {
+    return Line("run_end", e.ts, e.run_id)
+        .str("status", e.status)
+        .str("ended_by", e.ended_by)
+        .uinteger("packets", e.packets)
+        .uinteger("bytes", e.bytes)
+        .uinteger("flows", e.flows)
+        .uinteger("kernel_dropped", e.kernel_dropped)
+        .num("first_ts", e.first_ts)
+        .num("last_ts", e.last_ts)
+        .done();
+}
+
+std::string to_json(const FlowEvent& e) {
+    return Line("flow", e.ts, e.run_id)
+        .uinteger("flow_id", e.flow_id)
+        .str("community_id", community_id(e.orig_h, e.orig_p, e.resp_h, e.resp_p, e.proto))
+        .str("id.orig_h", ip_text(e.orig_h))
+        .uinteger("id.orig_p", e.orig_p)
+        .str("id.resp_h", ip_text(e.resp_h))
+        .uinteger("id.resp_p", e.resp_p)
+        .str("proto", e.proto == 6 ? "tcp" : e.proto == 17 ? "udp" : "other")
+        .str("service", e.service)
+        .num("duration", e.duration)
+        .uinteger("orig_pkts", e.orig_pkts)
+        .uinteger("orig_bytes", e.orig_bytes)
+        .uinteger("resp_pkts", e.resp_pkts)
+        .uinteger("resp_bytes", e.resp_bytes)
+        .str("conn_state", e.conn_state)
+        .str("name", e.name)
+        .str("name_source", e.name_source)
+        .done();
+}
+
+std::string to_json(const DnsEvent& e) {
+    return Line("dns", e.ts, e.run_id)
+        .str("client", e.client)
+        .str("qname", e.qname)
+        .str("rrtype", e.rrtype)
+        .str("answer", e.answer)
+        .uinteger("ttl", e.ttl)
+        .str("vendor", e.vendor)
+        .done();
+}
+
+std::string to_json(const NameEvent& e) {
+    return Line("name", e.ts, e.run_id)
+        .uinteger("flow_id", e.flow_id)
+        .str("community_id", e.community_id)
+        .str("source", e.source)
+        .str("name", e.name)
+        .str("vendor", e.vendor)
+        .done();
+}
+
+std::string to_json(const VerdictEvent& e) {
+    return Line("verdict", e.ts, e.run_id)
+        .str("entry_id", e.entry_id)
+        .str("vendor", e.vendor)
+        .str("product", e.product)
+        .str("service", e.service)
+        .str("verdict", e.verdict)
+        .str("previous", e.previous)
+        .strings("reasons", e.reasons)
+        .uinteger("flows_observed", e.flows_observed)
+        .uinteger("flows_blocked", e.flows_blocked)
+        .done();
+}
+
+EventLog::EventLog(std::string path) : path_(std::move(path)) { open(); }
+
+EventLog::~EventLog() {
+    if (own_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+void EventLog::open() {
+    if (path_ == "-") {
+        fd_ = STDOUT_FILENO;
+        own_fd_ = false;
+        return;
+    }
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (error_.empty()) error_ = path_ + ": " + std::strerror(errno);
+        return;
+    }
+    // An SQLite file is never an event log: appending would damage a
+    // database (the run's own, or anyone's).
+    char head[16] = {};
+    const int rd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (rd >= 0) {
+        const ssize_t n = ::read(rd, head, sizeof head);
+        ::close(rd);
+        if (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, "SQLite format 3", 16) == 0) {
+            ::close(fd);
+            if (error_.empty()) error_ = path_ + ": is an SQLite database, not an event log";
+            return;
+        }
+    }
+    fd_ = fd;
+    own_fd_ = true;
+}
+
+void EventLog::reopen() {
+    if (path_ == "-" || !ok()) return;
+    if (own_fd_ && fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    open();
+}
+
+void EventLog::write(std::string_view line) {
+    if (!ok() || fd_ < 0) return;
+    size_t done = 0;
+    while (done < line.size()) {
+        const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error_ = path_ == "-" ? std::string("standard output: ") + std::strerror(errno)
+                                  : path_ + ": " + std::strerror(errno);
+            return;
+        }
+        done += static_cast<size_t>(n);
+    }
+    ++lines_;
+}
+
+}  // namespace callwall::events

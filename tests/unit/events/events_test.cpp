@@ -1,0 +1,182 @@
+// The event stream's pieces: Community ID against the published test vectors,
+// the JSON lines, and the file they are appended to.
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "callwall/events/events.hpp"
+
+namespace callwall::events {
+namespace {
+
+decode::IpAddr ip(const char* text) {
+    decode::IpAddr a;
+    if (std::string_view(text).find(':') != std::string_view::npos) {
+        a.family = 6;
+        EXPECT_EQ(inet_pton(AF_INET6, text, a.bytes.data()), 1) << text;
+    } else {
+        a.family = 4;
+        EXPECT_EQ(inet_pton(AF_INET, text, a.bytes.data()), 1) << text;
+    }
+    return a;
+}
+
+struct Vector {
+    uint8_t proto;
+    const char *saddr, *daddr;
+    uint16_t sport, dport;
+    const char *deflt, *seed1;
+};
+
+// corelight/community-id-spec, baseline/baseline_deflt.json and
+// baseline_seed1.json (commit c4ec2bc40d65ddbcbdd642582bf5609797a80772, BSD-3-Clause):
+// every vector with ports (TCP, UDP, SCTP, ICMP, ICMPv6), both directions.
+const Vector kVectors[] = {
+    {58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 135, 136, "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=", "1:kHa1FhMYIT6Ym2Vm2AOtoOARDzY="},
+    {58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 136, 135, "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=", "1:kHa1FhMYIT6Ym2Vm2AOtoOARDzY="},
+    {58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 135, 136, "1:zavyT/cezQr1fmImYCwYnMXbgck=", "1:2hSqmsDZ2kdcY9kbiUzOEBic0iM="},
+    {58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 136, 135, "1:zavyT/cezQr1fmImYCwYnMXbgck=", "1:2hSqmsDZ2kdcY9kbiUzOEBic0iM="},
+    {58, "3ffe:501:1800:2345::2", "3ffe:507:0:1:200:86ff:fe05:80da", 3, 0, "1:2ObVBgIn28oZvibYZhZMBgh7WdQ=", "1:lVEtCZpYu84Xqaa++3lXFyuu2n4="},
+    {58, "3ffe:501:410:0:2c0:dfff:fe47:33e", "3ffe:507:0:1:200:86ff:fe05:80da", 1, 4, "1:hLZd0XGWojozrvxqE0dWB1iM6R0=", "1:W8MHwXpWzpoSTD+cGcaJr4u0ys8="},
+    {58, "3ffe:507:0:1:200:86ff:fe05:80da", "3ffe:501:0:1001::2", 128, 129, "1:+TW+HtLHvV1xnGhV1lv7XoJrqQg=", "1:GfZxjAkDk2MkegpBYHV6tadtFXQ="},
+    {58, "3ffe:501:0:1001::2", "3ffe:507:0:1:200:86ff:fe05:80da", 129, 128, "1:+TW+HtLHvV1xnGhV1lv7XoJrqQg=", "1:GfZxjAkDk2MkegpBYHV6tadtFXQ="},
+    {58, "fe80::200:86ff:fe05:80da", "ff02::2", 133, 134, "1:hO+sN4H+MG5MY/8hIrXPqc4ZQz0=", "1:L7Ka0ZMYu+J3bL4ulW2PrqyXNo8="},
+    {58, "fe80::260:97ff:fe07:69ea", "ff02::1", 134, 133, "1:pkvHqCL88/tg1k4cPigmZXUtL00=", "1:K/ee5UCqAMAQXDorP5nSa2CGLjc="},
+    {1, "192.168.0.89", "192.168.0.1", 8, 0, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA="},
+    {1, "192.168.0.1", "192.168.0.89", 0, 8, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA="},
+    {1, "10.0.0.1", "10.0.0.2", 11, 0, "1:YHxtAirCG//0OzkcVAukqKQN9xM=", "1:XjUibYHaafLQ3pxQeiMI8g25q20="},
+    {6, "2001:470:e5bf:dead:4957:2174:e82c:4887", "2607:f8b0:400c:c03::1a", 63943, 25, "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=", "1:eJYTW6AOzFLlSUoESovMjnu7rMw="},
+    {6, "2607:f8b0:400c:c03::1a", "2001:470:e5bf:dead:4957:2174:e82c:4887", 25, 63943, "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=", "1:eJYTW6AOzFLlSUoESovMjnu7rMw="},
+    {132, "192.168.170.8", "192.168.170.56", 7, 7, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=", "1:5w3ZRjeKBzqT3zsaEECDGjUbYeg="},
+    {132, "192.168.170.56", "192.168.170.8", 7, 7, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=", "1:5w3ZRjeKBzqT3zsaEECDGjUbYeg="},
+    {6, "128.232.110.120", "66.35.250.204", 34855, 80, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc="},
+    {6, "66.35.250.204", "128.232.110.120", 80, 34855, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc="},
+    {17, "192.168.1.52", "8.8.8.8", 54585, 53, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI="},
+    {17, "8.8.8.8", "192.168.1.52", 53, 54585, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI="},
+};
+
+TEST(CommunityId, PublishedVectors) {
+    for (const auto& v : kVectors) {
+        SCOPED_TRACE(testing::Message() << int(v.proto) << " " << v.saddr << ":" << v.sport << " > " << v.daddr << ":"
+                                        << v.dport);
+        EXPECT_EQ(community_id(ip(v.saddr), v.sport, ip(v.daddr), v.dport, v.proto), v.deflt);
+        EXPECT_EQ(community_id(ip(v.saddr), v.sport, ip(v.daddr), v.dport, v.proto, 1), v.seed1);
+    }
+}
+
+// Protocols without ports hash addresses and protocol only (RSVP, 46).
+TEST(CommunityId, ProtocolWithoutPorts) {
+    EXPECT_EQ(community_id(ip("10.1.12.1"), 0, ip("10.1.12.2"), 0, 46), "1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=");
+    EXPECT_EQ(community_id(ip("10.1.12.2"), 0, ip("10.1.12.1"), 0, 46), "1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=");
+}
+
+TEST(EventLines, FlowHasZeekFieldsAndTheCommunityId) {
+    FlowEvent f;
+    f.ts = 1767225600.25;
+    f.run_id = 3;
+    f.flow_id = 7;
+    f.orig_h = ip("192.168.1.52");
+    f.orig_p = 54585;
+    f.resp_h = ip("8.8.8.8");
+    f.resp_p = 53;
+    f.proto = 17;
+    f.service = "dns";
+    f.duration = 0.012;
+    f.orig_pkts = 1;
+    f.orig_bytes = 60;
+    f.resp_pkts = 1;
+    f.resp_bytes = 120;
+    f.conn_state = "answered";
+    f.name = "dns.google";
+    f.name_source = "dns";
+    EXPECT_EQ(to_json(f),
+              "{\"schema_version\":1,\"event\":\"flow\",\"ts\":1767225600.250000,\"run_id\":3,\"flow_id\":7,"
+              "\"community_id\":\"1:d/FP5EW3wiY1vCndhwleRRKHowQ=\",\"id.orig_h\":\"192.168.1.52\",\"id.orig_p\":54585,"
+              "\"id.resp_h\":\"8.8.8.8\",\"id.resp_p\":53,\"proto\":\"udp\",\"service\":\"dns\",\"duration\":0.012000,"
+              "\"orig_pkts\":1,\"orig_bytes\":60,\"resp_pkts\":1,\"resp_bytes\":120,\"conn_state\":\"answered\","
+              "\"name\":\"dns.google\",\"name_source\":\"dns\"}\n");
+}
+
+TEST(EventLines, TextIsEscapedAndEachEventIsOneLine) {
+    VerdictEvent v;
+    v.entry_id = "x";
+    v.service = "quote \" and\nnewline";
+    v.reasons = {"stun-timeout", "reset"};
+    const std::string line = to_json(v);
+    EXPECT_EQ(line.find('\n'), line.size() - 1);
+    EXPECT_NE(line.find("quote \\\" and\\nnewline"), std::string::npos);
+    EXPECT_NE(line.find("\"reasons\":[\"stun-timeout\",\"reset\"]"), std::string::npos);
+}
+
+class EventLogFile : public testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("callwall-events-" + std::to_string(::getpid()) + "-" +
+                testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    static std::string slurp(const std::filesystem::path& p) {
+        std::ifstream in(p);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+    std::filesystem::path dir_;
+};
+
+TEST_F(EventLogFile, AppendsAndFollowsARotatedPathOnReopen) {
+    const auto path = dir_ / "events.jsonl";
+    std::ofstream(path) << "an older line\n";
+    EventLog log(path.string());
+    ASSERT_TRUE(log.ok()) << log.error();
+    log.write("one\n");
+    std::filesystem::rename(path, dir_ / "events.jsonl.1");  // what logrotate does
+    log.write("two\n");                                      // still the old file until reopened
+    log.reopen();
+    log.write("three\n");
+    EXPECT_TRUE(log.ok());
+    EXPECT_EQ(log.lines(), 3u);
+    EXPECT_EQ(slurp(dir_ / "events.jsonl.1"), "an older line\none\ntwo\n");
+    EXPECT_EQ(slurp(path), "three\n");
+}
+
+TEST_F(EventLogFile, RefusesAnSqliteDatabaseAndLeavesItAlone) {
+    const auto path = dir_ / "run.sqlite";
+    const std::string db = std::string("SQLite format 3\0", 16) + std::string(84, '\x01');
+    std::ofstream(path, std::ios::binary) << db;
+    EventLog log(path.string());
+    EXPECT_FALSE(log.ok());
+    EXPECT_NE(log.error().find("is an SQLite database"), std::string::npos) << log.error();
+    log.write("never\n");
+    EXPECT_EQ(slurp(path), db);
+}
+
+TEST_F(EventLogFile, AWriteErrorIsKeptAndLaterLinesAreDropped) {
+    if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full on this machine";
+    EventLog log("/dev/full");
+    ASSERT_TRUE(log.ok()) << log.error();
+    log.write("a\n");
+    EXPECT_FALSE(log.ok());
+    EXPECT_NE(log.error().find("/dev/full: No space left on device"), std::string::npos) << log.error();
+    log.write("b\n");
+    EXPECT_EQ(log.lines(), 0u);
+}
+
+TEST_F(EventLogFile, MissingDirectoryIsAClearError) {
+    EventLog log((dir_ / "no" / "such" / "events.jsonl").string());
+    EXPECT_FALSE(log.ok());
+    EXPECT_NE(log.error().find("No such file or directory"), std::string::npos) << log.error();
+}
+
+}  // namespace
+}  // namespace callwall::events
