@@ -24,6 +24,8 @@ TOOLS = [  # (key, label)
     ('floormap', 'libpcap floor fed through a memory map, as callwall reads (`bench/pcap_floor --mapped`)'),
     ('callwall', '**callwall analyze** (default: reader thread on the 2nd core)'),
     ('callwall1', '**callwall analyze --threads 1** (one core)'),
+    ('baseline', 'callwall analyze, baseline binary (`CALLWALL_COMPARE_BASELINE`)'),
+    ('baseline1', 'callwall analyze --threads 1, baseline binary'),
     ('ndpi', 'ndpiReader (one thread)'),
     ('tshark', 'tshark'),
 ]
@@ -129,6 +131,14 @@ def compare(d, packets):
                                  ((cw1, 'on one core'), (cw, 'with the second core')) if c)
                      + '. The targets above are against the plain floor, as the issue defines it.')
         lines.append('')
+    for base, now, what in (('baseline', 'callwall', 'default threads'), ('baseline1', 'callwall1', 'one core')):
+        b, c = res.get(base), res.get(now)
+        if b and c:
+            lines.append(f"Before and after, {what}: the baseline binary ({m.get('baseline', '?')}) took "
+                         f"{fmt_s(b['median'])}, this build {fmt_s(c['median'])} "
+                         f"({(c['median'] / b['median'] - 1) * 100:+.1f}%; CPU "
+                         f"{((c['user'] + c['system']) / (b['user'] + b['system']) - 1) * 100:+.1f}%).")
+            lines.append('')
     f2 = hf(os.path.join(d, 'floor2.json'))
     if floor and f2:
         lines.append(f"The floor, measured again after the peers: {fmt_s(f2['median'])} "

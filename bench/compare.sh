@@ -22,6 +22,11 @@
 # into README.md and docs/performance.md between <!-- compare:begin --> and
 # <!-- compare:end -->.
 #
+# CALLWALL_COMPARE_BASELINE=PATH also measures another callwall binary (the
+# same two commands, rows "baseline" and "baseline1", right after this
+# build's), for before/after comparisons in one run; it writes no README or
+# docs/performance.md table then (only $CALLWALL_COMPARE_DIR/table.md).
+#
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
 # CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 3), CALLWALL_COMPARE_TSHARK_RUNS
 # (default 3; tshark takes minutes on 2M packets), CALLWALL_COMPARE_SKIP="tshark ndpi"
@@ -71,6 +76,9 @@ have() { command -v "$1" >/dev/null 2>&1 && case " $skip " in *" $2 "*) false ;;
     echo "callwall: $(build/release/callwall --version 2>/dev/null | head -1 | sed 's/^callwall //') ($rev, RelWithDebInfo)"
     if have tshark tshark; then echo "tshark: $(tshark --version 2>/dev/null | head -1 | sed 's/ (Git.*//')"; fi
     if have ndpiReader ndpi; then echo "ndpi: $(ndpiReader -h 2>&1 | sed -n 's/.*Welcome to \(nDPI [^ ]*\).*/\1/p' | head -1)"; fi
+    if [ -n "${CALLWALL_COMPARE_BASELINE:-}" ]; then
+        echo "baseline: $("$CALLWALL_COMPARE_BASELINE" --version 2>/dev/null | head -1 | sed 's/^callwall //') ($CALLWALL_COMPARE_BASELINE)"
+    fi
     echo "hyperfine: $(hyperfine --version)"
     echo "file size: $(du -m "$file" | cut -f1) MB"
     if command -v capinfos >/dev/null; then
@@ -109,6 +117,12 @@ bench floor 1 "$runs" true "$floor_cmd"
 bench floormap 1 "$runs" true "$floormap_cmd"
 bench callwall 1 "$runs" "rm -f $db $db-wal $db-shm" "$callwall_cmd"
 bench callwall1 1 "$runs" "rm -f $db $db-wal $db-shm" "$callwall1_cmd"
+if [ -n "${CALLWALL_COMPARE_BASELINE:-}" ]; then
+    base="$CALLWALL_COMPARE_BASELINE"
+    printf 'baseline\t%s analyze -q FILE --db DB\nbaseline1\t%s analyze -q FILE --db DB --threads 1\n' "$base" "$base" >>"$dir/commands.txt"
+    bench baseline 1 "$runs" "rm -f $db $db-wal $db-shm" "$base analyze -q $file --db $db"
+    bench baseline1 1 "$runs" "rm -f $db $db-wal $db-shm" "$base analyze -q $file --db $db --threads 1"
+fi
 if have ndpiReader ndpi; then
     bench ndpi 1 "$peer_runs" true "$ndpi_cmd"
 else
@@ -126,6 +140,10 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$dir/machine.txt"
 rm -f "$db" "$db-wal" "$db-shm"
 
 /usr/bin/python3 bench/bench_report.py compare "$dir" "$packets"
+if [ -n "${CALLWALL_COMPARE_BASELINE:-}" ]; then
+    echo "compare.sh: table in $dir/table.md (a before/after run: README.md and docs/performance.md left as they are)" >&2
+    exit 0
+fi
 mkdir -p docs
 /usr/bin/python3 bench/bench_report.py splice docs/performance.md compare "$dir/table.md"
 /usr/bin/python3 bench/bench_report.py splice README.md compare "$dir/table.md"
