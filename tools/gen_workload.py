@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generate a large, realistic mirror-port workload for benchmarking callwall.
 
-    tools/gen_workload.py --packets N [--seed S] --out F.pcap [--pps P]
+    tools/gen_workload.py --packets N [--seed S] --out F.pcap [--pps P] [--profile office|busy]
 
 An office during video calls, seen on a switch mirror port (Ethernet, some
 hosts behind an 802.1Q tag, IPv4 plus some IPv6):
@@ -24,6 +24,20 @@ hosts behind an 802.1Q tag, IPv4 plus some IPv6):
   * blocked traffic: unanswered SYNs with retransmissions (+1, +3, +7 s),
     SYN -> RST, UDP -> ICMP admin-prohibited / port-unreachable
   * background bulk HTTP downloads
+
+--profile busy (issue 20) is a busier mirror port of a larger site, with the
+mix a new user brought: at 2,000,000 packets about 37,000 flows, ~100 DNS
+queries per second (~29,000 queries, ~48,000 answer records: names with
+several addresses and CNAME chains, most lookups of one type), ~3,600
+TLS/QUIC hellos, ~3,800 STUN messages, ~2,800 ICMP errors, ~69 % RTP of which
+~15 % inside TURN, ~38 % of the frames VLAN-tagged and ~3 % IPv6, plus NTP
+exchanges as small background flows. Measured with callwall on
+`--packets 2000000 --seed 1 --profile busy` (340 s of traffic): 37,795 flows,
+29,665 DNS queries, 44,399 answer records, 3,637 hellos, 5,474 STUN messages
+(ICE consent checks of the direct calls), 2,781 ICMP errors, 68.5 % RTP
+(10.8 % of it in TURN: the few calls make this share vary with the seed),
+38.6 % VLAN-tagged, 2.7 % IPv6. The default profile (office) is the
+workload every earlier measurement used, unchanged for a given seed.
 
 Vendor names: *.calls.sendbird.com, whereby.com, turn.whereby.com,
 turn.appearin.net, *.agora.io, *.sd-rtn.com; generic *.example.* names.
@@ -108,6 +122,33 @@ def build_name_table():
 
 
 NAMES = build_name_table()
+
+# Per-profile knobs. Session rates are per second at --pps 6000 (they scale
+# with --pps); the rest are probabilities and shapes.
+PROFILES = {
+    'office': dict(
+        rates={'call': 0.19, 'tls': 14.0, 'quic': 5.0, 'dns': 8.0, 'stun': 0.5, 'blocked_syn': 0.3,
+               'reject': 0.3, 'icmp': 0.3, 'bulk': 0.12},
+        v6=0.1, vlan_hosts=(1, 5), direct_calls=0.5, dns_one_type=0.0, dns_before_tls=0.5, busy_names=False),
+    'busy': dict(
+        rates={'call': 0.12, 'tls': 7.6, 'quic': 2.9, 'dns': 66.0, 'stun': 0.2, 'blocked_syn': 0.4,
+               'reject': 0.4, 'icmp': 2.7, 'bulk': 0.14, 'ntp': 27.0},
+        v6=0.03, vlan_hosts=(3, 8), direct_calls=0.78, dns_one_type=0.75, dns_before_tls=0.3, busy_names=True),
+}
+NTP_SERVERS = ['192.0.2.123', '192.0.2.124', '198.51.100.123']
+
+
+def busy_name_table():
+    """The busy profile's DNS: the same names, but CDN-like answers (one or
+    two addresses) and more CNAME chains, as a large site's resolver sees."""
+    t = dict(NAMES)
+    for i, n in enumerate(GENERIC):
+        chain, a4s, a6s = t[n]
+        if not chain and i % 3 == 0:
+            chain = ['%s.cdn-%d.example.org' % (n.split('.')[0], i)]
+        a4s = ['192.0.2.%d' % (10 + i)] + ['192.0.2.%d' % (130 + 4 * i + k) for k in range(i % 2)]
+        t[n] = (chain, a4s, a6s + ['2001:db8:2::%x' % (0x400 + i)])
+    return t
 
 
 # =============================================================================
@@ -204,7 +245,9 @@ SYN_OPTS = pack('!BBH', 2, 4, 1460) + b'\x04\x02\x01\x01\x01\x03\x03\x07'     # 
 # =============================================================================
 
 class Workload:
-    def __init__(self, seed, pps):
+    def __init__(self, seed, pps, profile='office'):
+        self.prof = PROFILES[profile]
+        self.names = busy_name_table() if self.prof['busy_names'] else NAMES
         self.rng = random.Random(seed)
         self.pool = self.rng.randbytes(1 << 20)
         self.pool2 = self.pool + self.pool[:70000]
@@ -212,11 +255,12 @@ class Workload:
         self.cnt = 0
         self.pps = pps
         self.hosts = []
+        tagged, every = self.prof['vlan_hosts']   # `tagged` hosts in each `every` sit behind an 802.1Q tag
         for i in range(400):
             ip = '10.1.%d.%d' % (i // 200, 10 + i % 200)
-            vlan = (20 if i % 5 == 0 else 0)
+            vlan = (20 if i % every < tagged else 0)
             self.hosts.append((ip, vlan))
-        self.hosts6 = [('2001:db8:1::%x' % (0x10 + i), (20 if i % 5 == 0 else 0)) for i in range(0, 400, 7)]
+        self.hosts6 = [('2001:db8:1::%x' % (0x10 + i), (20 if i % every < tagged else 0)) for i in range(0, 400, 7)]
         self.eph = 32768
         self.stats = {}
         self.tls_stream = self._tls_stream()
@@ -250,14 +294,10 @@ class Workload:
     def run(self, n_packets, out):
         rng = self.rng
         per_s = self.pps / 6000.0          # session rates scale with the (approximate) target packet rate
-        rates = {                          # sessions per second
-            'call': 0.19 * per_s, 'tls': 14.0 * per_s, 'quic': 5.0 * per_s, 'dns': 8.0 * per_s,
-            'stun': 0.5 * per_s, 'blocked_syn': 0.3 * per_s, 'reject': 0.3 * per_s,
-            'icmp': 0.3 * per_s, 'bulk': 0.12 * per_s,
-        }
+        rates = {k: r * per_s for k, r in self.prof['rates'].items()}   # sessions per second
         starters = {'call': self.s_call, 'tls': self.s_tls_random, 'quic': self.s_quic,
                     'dns': self.s_dns_random, 'stun': self.s_stun, 'blocked_syn': self.s_blocked_syn,
-                    'reject': self.s_reject, 'icmp': self.s_icmp, 'bulk': self.s_bulk}
+                    'reject': self.s_reject, 'icmp': self.s_icmp, 'bulk': self.s_bulk, 'ntp': self.s_ntp}
         # calls already running when the capture starts
         for _ in range(max(1, int(22 * per_s))):
             self.s_call(rng.randrange(0, 500000), midstream=True)
@@ -307,7 +347,7 @@ class Workload:
         rng = self.rng
         v6 = ':' in host[0]
         c = Conn(self, host, RESOLVER6 if v6 else RESOLVER, self.port(), 53, ttl_s=58)
-        chain, a4s, a6s = NAMES.get(name, ([], [], []))
+        chain, a4s, a6s = self.names.get(name, ([], [], []))
         for qt in qtypes:
             txid = rng.getrandbits(16)
             yield t, c.udp(0, g.dns_query(txid, name, qt))
@@ -321,7 +361,7 @@ class Workload:
                 owner = cn
             addrs = a4s if qt == 'A' else a6s
             an += [(owner, qt, 60, g.addr(a)) for a in addrs]
-            if name in NAMES:
+            if name in self.names:
                 r = g.dns_msg(txid, 0x8180, [(name, qt)], an, ar=[('', 'OPT', 0, b'', 1232)])
             else:
                 r = g.dns_msg(txid, 0x8183, [(name, qt)], [],
@@ -331,13 +371,16 @@ class Workload:
 
     def s_dns_random(self, t):
         rng = self.rng
-        v6 = rng.random() < 0.1
+        v6 = rng.random() < self.prof['v6']
         r = rng.random()
         if r < 0.05:
             name = 'nosuch%d.example.com' % rng.randrange(1000)
         else:
-            name = rng.choice(list(NAMES))
-        self.spawn(self.g_dns(t, self.host(v6), name, answer=rng.random() > 0.02), 'dns')
+            name = rng.choice(list(self.names))
+        # (office draws nothing here, so its workload stays byte-identical for a seed)
+        one = self.prof['dns_one_type'] > 0 and rng.random() < self.prof['dns_one_type']
+        qtypes = ('A',) if one else ('A', 'AAAA')
+        self.spawn(self.g_dns(t, self.host(v6), name, qtypes, answer=rng.random() > 0.02), 'dns')
 
     # ---- TLS ----
     def g_tls(self, t, host, srv, name, down, up=600, pq=None, split=None, close='fin',
@@ -418,13 +461,13 @@ class Workload:
 
     def s_tls_random(self, t):
         rng = self.rng
-        v6 = rng.random() < 0.1
+        v6 = rng.random() < self.prof['v6']
         host = self.host(v6)
         name = rng.choice(GENERIC if rng.random() < 0.7 else
                           [n for v in VENDORS.values() for n in v['api']])
-        chain, a4s, a6s = NAMES[name]
+        chain, a4s, a6s = self.names[name]
         srv = rng.choice(a6s) if v6 and a6s else rng.choice(a4s)
-        if rng.random() < 0.5:
+        if rng.random() < self.prof['dns_before_tls']:
             self.spawn(self.g_dns(t, host, name), 'dns')
             t += 40000
         down = int(rng.paretovariate(1.2) * 8000)
@@ -467,10 +510,10 @@ class Workload:
 
     def s_quic(self, t):
         rng = self.rng
-        v6 = rng.random() < 0.1
+        v6 = rng.random() < self.prof['v6']
         host = self.host(v6)
         name = rng.choice(QUIC_NAMES)
-        chain, a4s, a6s = NAMES[name]
+        chain, a4s, a6s = self.names[name]
         srv = rng.choice(a6s) if v6 and a6s else rng.choice(a4s)
         self.spawn(self.g_quic(t, host, srv, name, min(2000, int(rng.paretovariate(1.3) * 20))), 'quic')
 
@@ -535,6 +578,19 @@ class Workload:
             srv, port = rng.choice(UNREACH_UDP)
             self.spawn(self.g_icmp(t, self.host(), srv, port, srv, 3, 3), 'icmp')
 
+    # ---- NTP (busy profile: small background flows) ----
+    def g_ntp(self, t, host, srv):
+        rng = self.rng
+        c = Conn(self, host, srv, self.port(), 123)
+        req = b'\x23' + bytes(39) + rng.randbytes(8)            # client mode, v4, transmit timestamp
+        yield t, c.udp(0, req)
+        if rng.random() < 0.97:
+            yield t + rng.randrange(2000, 40000), c.udp(1, b'\x24\x02' + rng.randbytes(46))
+
+    def s_ntp(self, t):
+        v6 = False
+        self.spawn(self.g_ntp(t, self.host(v6), self.rng.choice(NTP_SERVERS)), 'ntp')
+
     # ---- background bulk HTTP ----
     def g_bulk(self, t, host, srv, size):
         rng = self.rng
@@ -577,8 +633,10 @@ class Workload:
         vend_name = rng.choice(list(VENDORS))
         v = VENDORS[vend_name]
         r = rng.random()
-        kind = 'direct' if r < 0.5 else 'turn_udp3478' if r < 0.75 else 'turn_udp443' if r < 0.88 else 'turn_tcp443'
-        v6 = kind == 'direct' and rng.random() < 0.1
+        d = self.prof['direct_calls']    # the rest: TURN over UDP 3478, UDP 443, TCP 443 as 2:1.04:0.96
+        kind = ('direct' if r < d else 'turn_udp3478' if r < d + (1 - d) * 0.5 else
+                'turn_udp443' if r < d + (1 - d) * 0.76 else 'turn_tcp443')
+        v6 = kind == 'direct' and rng.random() < self.prof['v6']
         host = self.host(v6)
         dur = int(min(900, max(20, rng.expovariate(1 / 150.0))) * US)
         if midstream:
@@ -589,7 +647,7 @@ class Workload:
         if not midstream:
             api = rng.choice(v['api'])
             self.spawn(self.g_dns(t, host, api), 'dns')
-            chain, a4s, a6s = NAMES[api]
+            chain, a4s, a6s = self.names[api]
             srv = rng.choice(a6s) if v6 and a6s else a4s[0]
             self.spawn(self.g_tls(t + 40000, host, srv, api, 6000, keepalive=15 * US, t_end=t_end + US,
                                   close='fin'), 'tls_signalling')
@@ -607,7 +665,7 @@ class Workload:
                 self.spawn(self.g_ice(t + rng.randrange(0, 5 * US), c, t_end, first=False), 'ice')
         else:
             tname = rng.choice(v['turn'])
-            chain, a4s, a6s = NAMES[tname]
+            chain, a4s, a6s = self.names[tname]
             port = 3478 if kind == 'turn_udp3478' else 443
             c = Conn(self, host, a4s[0], self.port(), port)
             chan = 0x4000 + rng.randrange(0x1000)
@@ -774,9 +832,11 @@ def main(argv=None):
     ap.add_argument('--out', required=True)
     ap.add_argument('--pps', type=float, default=6000.0,
                     help='approximate average packet rate (scales all session arrival rates); default 6000')
+    ap.add_argument('--profile', choices=sorted(PROFILES), default='office',
+                    help='office (default; the workload of every earlier measurement) or busy (issue 20)')
     a = ap.parse_args(argv)
     t0 = time.time()
-    w = Workload(a.seed, a.pps)
+    w = Workload(a.seed, a.pps, a.profile)
     n, last = w.run(a.packets, a.out)
     el = time.time() - t0
     print(f'{a.out}: {n} packets, {last / US:.1f} s of traffic, {os.path.getsize(a.out) / 1e6:.1f} MB, '
