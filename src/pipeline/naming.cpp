@@ -92,7 +92,7 @@ void Naming::add_turn_peer(const IpAddr& address, uint32_t name) {
         ++peers_dropped_;
         return;
     }
-    peers_.emplace(address, name);
+    peers_.try_emplace(address, name);  // a known peer keeps its first name, without a node allocated
 }
 
 void Naming::name_flow(const flow::Flow& f, uint32_t sni, uint32_t proxy_target, FlowNames& out) const noexcept {
