@@ -5,6 +5,26 @@ namespace callwall::pipeline {
 
 namespace rtp = proto::rtp;
 
+inline RtpMedia::Stream* RtpMedia::stream_for(Slot& s, const rtp::Header& h, flow::Dir d, bool via_turn,
+                                       int64_t ts_us) noexcept {
+    Stream* free_st = nullptr;
+    for (auto& x : s.streams) {
+        if (x.used && x.ssrc == h.ssrc && x.dir == d && x.via_turn == via_turn) return &x;
+        if (!x.used && !free_st) free_st = &x;
+    }
+    if (!free_st) {
+        ++s.streams_dropped;
+        return nullptr;
+    }
+    free_st->used = true;
+    free_st->ssrc = h.ssrc;
+    free_st->dir = d;
+    free_st->via_turn = via_turn;
+    free_st->first_us = ts_us;
+    free_st->stats = rtp::StreamStats(rtp::JitterMode::Wireshark);
+    return free_st;
+}
+
 void RtpMedia::on_packet(const flow::Flow&, FlowApp& a, RtcFlow& r, flow::Dir d, ByteView payload, int64_t ts_us,
                          bool via_turn) {
     if (rtp::looks_like_rtcp(payload)) {
@@ -33,26 +53,6 @@ void RtpMedia::on_packet(const flow::Flow&, FlowApp& a, RtcFlow& r, flow::Dir d,
         a.labels |= kRtpLabel;
         ++s_.stats.rtp_packets;
     }
-}
-
-RtpMedia::Stream* RtpMedia::stream_for(Slot& s, const rtp::Header& h, flow::Dir d, bool via_turn,
-                                       int64_t ts_us) noexcept {
-    Stream* free_st = nullptr;
-    for (auto& x : s.streams) {
-        if (x.used && x.ssrc == h.ssrc && x.dir == d && x.via_turn == via_turn) return &x;
-        if (!x.used && !free_st) free_st = &x;
-    }
-    if (!free_st) {
-        ++s.streams_dropped;
-        return nullptr;
-    }
-    free_st->used = true;
-    free_st->ssrc = h.ssrc;
-    free_st->dir = d;
-    free_st->via_turn = via_turn;
-    free_st->first_us = ts_us;
-    free_st->stats = rtp::StreamStats(rtp::JitterMode::Wireshark);
-    return free_st;
 }
 
 uint64_t RtpMedia::describe(const flow::Flow& f, RtcFlow& r, bool final) {

@@ -98,10 +98,6 @@ bool StunTurn::accept_channel_datagram(RtcFlow& r, ByteView datagram) {
     return s && s->validator.on_datagram(datagram) == stun::ChannelVerdict::Accepted;
 }
 
-void StunTurn::on_other_datagram(RtcFlow& r) noexcept {
-    if (r.stun >= 0) pool_.at(r.stun).validator.on_other_datagram();
-}
-
 void StunTurn::describe(RtcFlow& r, FlowColumns& out, bool final) {
     if (r.stun < 0) return;
     Slot& slot = pool_.at(r.stun);

@@ -38,7 +38,9 @@ public:
     /// Over UDP: is this datagram starting 0x40..0x7F a ChannelData frame of the flow's channels?
     [[nodiscard]] bool accept_channel_datagram(RtcFlow& r, ByteView datagram);
     /// A datagram that is neither STUN nor ChannelData (the validator's evidence).
-    void on_other_datagram(RtcFlow& r) noexcept;
+    void on_other_datagram(RtcFlow& r) noexcept {
+        if (r.stun >= 0) pool_.at(r.stun).validator.on_other_datagram();
+    }
     /// Transaction counts; `final` counts outstanding requests as unanswered.
     void describe(RtcFlow& r, FlowColumns& out, bool final);
     void release(RtcFlow& r) noexcept;
