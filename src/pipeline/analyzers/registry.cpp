@@ -12,6 +12,7 @@
 #include "pipeline/analyzers/proxy_tls.hpp"
 #include "pipeline/analyzers/quic.hpp"
 #include "pipeline/analyzers/rtc.hpp"
+#include "pipeline/analyzers/rtmp.hpp"
 #include "pipeline/analyzers/stun_tcp.hpp"
 #include "pipeline/analyzers/tls.hpp"
 
@@ -26,6 +27,7 @@ constexpr AnalyzerRow kRows[] = {
     kTlsRow,       // TCP
     kStunTcpRow,   // TCP: STUN/TURN, ChannelData, RFC 4571
     kProxyTlsRow,  // TCP: SOCKS / HTTP CONNECT, then TLS
+    kRtmpRow,      // TCP 1935/30011-30013 (hint): RTMP handshake
 };
 static_assert(std::size(kRows) < FlowApp::kUnknown, "row + 1 is a flow's analyzer id");
 
