@@ -1,118 +1,53 @@
-// The dissect stage: runs the application decoders on the packets of each
-// flow until they have what they need, keeps per-flow application state, and
-// turns decoder results into facts (store rows, the DNS name map, TURN peers).
+// The dissect stage: runs the protocol analyzers on the packets of each flow
+// until they have what they need, and keeps per-flow application state.
 //
-// Registry (STYLE §4): classification is a fixed table of {probe, port hints}
-// per transport, tried in order on a flow's first payload packets; ports are
-// hints (DNS is only tried on 53/5353, everything else on any port), the
-// bytes decide. Once a flow is classified, only that protocol's handler runs:
-//   UDP  Dns   every message (answers are facts)
-//        Quic  client Initials until the ClientHello is reassembled, then nothing
-//        Rtc   STUN/TURN, ChannelData, DTLS, RTP/RTCP demultiplexed per packet
-//              by first byte (RFC 7983 / RFC 9443)
-//   TCP  Dns   length-prefixed messages, in order
-//        Tls   first flight of each side (ClientHello / ServerHello, alerts), then nothing;
-//              after a SOCKS4/4a/5 or HTTP CONNECT preamble when the flow starts with one
-//        Stun  STUN/TURN framing over TCP (and RFC 4571), ChannelData inside
+// Analyzers plug in (pipeline/app_analyzer.hpp): each protocol is one file
+// pair under src/pipeline/analyzers/ declaring {probe, ports hint, app
+// labels, analyzer}, registered by one row in analyzers/registry.cpp. A
+// flow's first payload packets are probed against the rows of its transport
+// in registry order; ports are hints (DNS is only tried on 53/5353/5355),
+// the bytes decide. Once a row accepts, only its analyzer runs:
+//   UDP  dns        every message (answers are facts)
+//        quic       client Initials until the ClientHello is reassembled, then nothing
+//        rtc        STUN/TURN, ChannelData, DTLS, RTP/RTCP demultiplexed per packet
+//                   by first byte (RFC 7983 / RFC 9443)
+//   TCP  dns-tcp    length-prefixed messages, in order
+//        tls        first flight of each side (ClientHello / ServerHello, alerts), then nothing
+//        stun-tcp   STUN/TURN framing over TCP (and RFC 4571), ChannelData inside
+//        proxy-tls  a SOCKS4/4a/5 or HTTP CONNECT preamble, then TLS
 // A flow that matches nothing within kClassifyPackets payload packets is
 // given up on and costs a hash lookup and counters from then on.
+//
+// Analyzers emit facts through a FactSink (pipeline/fact_sink.hpp) and never
+// see the store; StoreSink writes them to the store. Names (SNI, DNS answers,
+// TURN peers) live in pipeline/naming.hpp.
 //
 // Memory: per-flow state lives in a slab parallel to the flow table's; the
 // large buffers (TLS/QUIC reassembly, STUN transactions and TCP framing, RTP
 // stream statistics, DNS framing, TCP segments held past a hole, proxy
-// preambles) come from bounded pools lent while a flow needs them; an
-// exhausted pool is counted, never grown past its bound. The TLS and QUIC
-// handshake pools reclaim the least recently progressed buffer instead of
-// refusing, and bound the buffers per client address (pipeline/buffer_pool.hpp).
+// preambles) come from bounded pools each analyzer owns, lent while a flow
+// needs them; an exhausted pool is counted, never grown past its bound. The
+// TLS and QUIC handshake pools reclaim the least recently progressed buffer
+// instead of refusing, and bound the buffers per client address
+// (pipeline/buffer_pool.hpp).
 //
 // TCP framers (DNS, STUN/TURN, RFC 4571, proxy preambles) get their bytes in
-// order from a TcpReassembler per direction (pipeline/tcp_reassembly.hpp): a
+// order from a TcpReassembler per direction (pipeline/tcp_stream.hpp): a
 // hole waits for its retransmission within bounds, and a hole given up is
 // counted and followed by resynchronisation at the next plausible frame.
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <exception>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <unordered_map>
-#include <vector>
 
 #include "callwall/decode/packet.hpp"
 #include "callwall/flow/flow_table.hpp"
+#include "callwall/pipeline/naming.hpp"
 #include "callwall/store/store.hpp"
 
 namespace callwall::pipeline {
-
-/// Application protocols seen on a flow (a set: WebRTC multiplexes several).
-enum AppBit : uint16_t {
-    kAppDns = 1u << 0,
-    kAppTls = 1u << 1,
-    kAppQuic = 1u << 2,
-    kAppStun = 1u << 3,
-    kAppTurn = 1u << 4,  ///< TURN methods (Allocate, ChannelBind, Send/Data, ...) or ChannelData
-    kAppRtp = 1u << 5,
-    kAppRtcp = 1u << 6,
-    kAppDtls = 1u << 7,
-    kAppGquic = 1u << 8,
-    kAppMsTurn = 1u << 9,
-};
-/// "dns", "tls", "quic", "stun+turn+rtp", ... ("" for none).
-[[nodiscard]] std::string app_text(uint16_t bits);
-
-/// Interned names (SNI, DNS names), so flows carry a 32-bit id. Bounded:
-/// beyond kMaxNames new names are counted and not interned.
-class NameTable {
-public:
-    static constexpr uint32_t kMaxNames = 1u << 20;
-    /// 0 when the table is full or the name is empty. Lowercases, drops a trailing dot.
-    uint32_t intern(std::string_view name);
-    [[nodiscard]] std::string_view get(uint32_t id) const noexcept;
-    [[nodiscard]] uint64_t dropped() const noexcept { return dropped_; }
-
-private:
-    struct StringHash {  // lets a name be looked up by view, without a copy
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids_;
-    std::vector<const std::string*> names_{nullptr};
-    uint64_t dropped_ = 0;
-};
-
-/// Address → names, per client, from DNS answers (CNAME chains included), with
-/// the time each was first seen. Bounded: beyond kMaxEntries addresses new ones
-/// are counted and dropped.
-class NameMap {
-public:
-    static constexpr size_t kMaxEntries = 1u << 20;
-    static constexpr size_t kNamesPerAddress = 8;
-    void add(const decode::IpAddr& client, const decode::IpAddr& address, uint32_t name, int64_t ts_us);
-    /// Names `client` had resolved to `address` at or before `at_us`; returns the count written.
-    size_t lookup(const decode::IpAddr& client, const decode::IpAddr& address, int64_t at_us, uint32_t* out,
-                  size_t cap) const noexcept;
-    [[nodiscard]] uint64_t dropped() const noexcept { return dropped_; }
-
-private:
-    struct Key {
-        decode::IpAddr client, address;
-        bool operator==(const Key&) const = default;
-    };
-    struct KeyHash {
-        size_t operator()(const Key& k) const noexcept;
-    };
-    struct Named {
-        uint32_t name = 0;
-        int64_t ts_us = 0;
-    };
-    struct Names {
-        Named items[kNamesPerAddress];
-        uint8_t count = 0;
-    };
-    std::unordered_map<Key, Names, KeyHash> map_;
-    uint64_t dropped_ = 0;
-};
 
 struct DissectStats {
     uint64_t pool_exhausted = 0;   ///< a flow could not get a buffer (bounded pools full)
@@ -132,9 +67,14 @@ struct DissectStats {
     uint64_t buffers_reclaimed = 0; ///< TLS/QUIC handshake buffers taken from a stalled flow
 };
 
+class FactSink;
+
 class Dissector {
 public:
+    /// Facts are written to `store` (null: dropped).
     Dissector(store::Store* store, int64_t run_id);
+    /// Facts go to `sink` (not owned; null: dropped).
+    explicit Dissector(FactSink* sink);
     ~Dissector();
     Dissector(const Dissector&) = delete;
     Dissector& operator=(const Dissector&) = delete;

@@ -1,0 +1,114 @@
+// TLS analyzer. See pipeline/analyzers/tls.hpp.
+#include "pipeline/analyzers/tls.hpp"
+
+namespace callwall::pipeline {
+
+namespace tls = proto::tls;
+
+bool probe_tls(const ProbeInput& in) noexcept { return tls::probe(in.payload); }
+
+std::unique_ptr<AppAnalyzer> make_tls(DissectShared& shared) { return std::make_unique<TlsAnalyzer>(shared); }
+
+void TlsAnalyzer::on_start(flow::Flow&, FlowApp& a, flow::Dir, ByteView) {
+    start_state<TlsFlow>(a);
+    a.labels |= kTlsLabel;
+}
+
+void TlsAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {
+    TlsFlow& t = flow_state<TlsFlow>(a);
+    add(f, a, t, d, m.tcp_seq, m.payload, ts_us, TlsAnchor{f.tcp.isn_known[d], f.tcp.isn[d]});
+}
+
+void TlsAnalyzer::describe(flow::Flow& f, FlowApp& a, FlowColumns& out, bool final) {
+    const TlsFlow& t = flow_state<TlsFlow>(a);
+    out.tls_server_hello = t.h.server_hello;
+    out.tls_alert = t.h.alert;
+    if (final) emit_hello(s_, f, a, t.h);
+}
+
+void TlsAnalyzer::release_state(TlsFlow& t) noexcept {
+    if (t.client >= 0) pool_.release(t.client);
+    if (t.server >= 0) pool_.release(t.server);
+    t.client = t.server = -1;
+}
+
+// Handshake buffers: reclaimed from the least recently progressed owner when
+// the pool is full or the client address is at its bound; the owner that
+// lost one gives that side up.
+int32_t TlsAnalyzer::lend(const flow::Flow& f, const FlowApp& a, uint8_t role) {
+    SlotOwner evicted;
+    bool reclaimed = false;
+    const uint64_t source = decode::hash_append(decode::kFnvOffsetBasis, f.client_ip);
+    const int32_t i = pool_.acquire(source, SlotOwner{s_.index_of(a), role}, &evicted, &reclaimed);
+    if (reclaimed && evicted.flow < s_.apps.size()) {
+        TlsFlow& x = flow_state<TlsFlow>(s_.apps[evicted.flow]);
+        if (evicted.role == kRoleClient) x.client = -1, x.h.hello_failed = true;
+        else x.server = -1, x.h.server_failed = true;
+    }
+    return i;
+}
+
+void TlsAnalyzer::add(const flow::Flow& f, FlowApp& a, TlsFlow& t, flow::Dir d, uint32_t seq, ByteView payload,
+                      int64_t ts_us, TlsAnchor anchor) {
+    if (side_done(t.h, d) || payload.empty()) return;
+    int32_t& idx = d == flow::kFromClient ? t.client : t.server;
+    if (idx < 0) {
+        idx = lend(f, a, d == flow::kFromClient ? kRoleClient : kRoleServer);
+        if (idx < 0) return;
+    }
+    Slot& s = pool_.at(idx);
+    tls::FlightAssembler* fa = nullptr;
+    if (d == flow::kFromClient) {
+        if (!s.client) {
+            s.client.emplace(std::span<uint8_t>(s.buf));
+            if (anchor.known) s.client->anchor_syn(anchor.isn);
+        }
+        fa = &*s.client;
+    } else {
+        if (!s.server) {
+            s.server.emplace(std::span<uint8_t>(s.buf));
+            if (anchor.known) s.server->anchor_syn(anchor.isn);
+        }
+        fa = &*s.server;
+    }
+    const size_t held = fa->contiguous_bytes();
+    const auto st = fa->add_segment(seq, payload);
+    if (fa->contiguous_bytes() > held) pool_.touch(idx);  // progress: reclaimed last
+    on_done(a, t, d, s, st, ts_us);
+    if (side_done(t.h, d) && idx >= 0) {
+        pool_.release(idx);
+        idx = -1;
+    }
+}
+
+void TlsAnalyzer::on_done(FlowApp& a, TlsFlow& t, flow::Dir d, Slot& s, tls::AssemblyStatus st, int64_t ts_us) {
+    HelloFacts& h = t.h;
+    if (st == tls::AssemblyStatus::Failed) {
+        (d == flow::kFromClient ? h.hello_failed : h.server_failed) = true;
+        return;
+    }
+    if (st != tls::AssemblyStatus::Done) return;
+    if (d == flow::kFromClient) {
+        auto ch = s.client->client_hello();
+        if (ch) {
+            record_client_hello(s_, a, h, *ch, HelloProtocol::Tls, ts_us);
+            a.labels |= kTlsLabel;
+            ++s_.stats.tls_hellos;
+        } else {
+            h.hello_failed = true;  // done by an alert, or a hello that does not parse
+        }
+        return;
+    }
+    auto sf = s.server->server_flight();
+    if (sf) {
+        if (sf->has_server_hello) {
+            h.server_hello = true;
+            a.labels |= kTlsLabel;
+            h.server_version = sf->server_hello.version();
+        }
+        if (sf->fatal_alert()) h.alert = sf->alert_description;
+    }
+    if (!h.server_hello) h.server_failed = true;
+}
+
+}  // namespace callwall::pipeline

@@ -1,0 +1,125 @@
+// What the protocol analyzers emit: message facts through a FactSink (one
+// call per kind of row), and the application columns of a flow. Facts are
+// values and views valid during the call; turning them into text (addresses,
+// record types, versions, transaction ids) is the sink's business, so the
+// analyzers never format or allocate for the database (pipeline/store_sink.hpp
+// writes them to the store; NullSink drops them).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "callwall/bytes/reader.hpp"
+#include "callwall/decode/packet.hpp"
+#include "callwall/flow/flow_table.hpp"
+#include "callwall/proto/rtp.hpp"
+#include "callwall/proto/stun.hpp"
+
+namespace callwall::pipeline {
+
+/// A DNS query: answered (with the response's rcode) or still unanswered at the flow's end.
+struct DnsQueryFact {
+    uint64_t flow_id = 0;
+    int64_t ts_us = 0;
+    decode::IpAddr client, server;
+    std::string_view qname;  ///< interned (lowercase, no trailing dot)
+    uint16_t qtype = 0;
+    bool answered = false;
+    uint16_t rcode = 0;  ///< extended RCODE (answered only)
+    uint32_t answers = 0;
+};
+
+/// One resource record of a DNS answer section (names as the message spells them).
+struct DnsAnswerFact {
+    uint64_t flow_id = 0;
+    int64_t ts_us = 0;
+    decode::IpAddr client, server;
+    std::string_view qname;  ///< the record's owner name
+    uint16_t rrtype = 0;
+    uint32_t ttl_s = 0;
+    bool has_address = false;  ///< A / AAAA with an address
+    decode::IpAddr address;
+    std::string_view target;  ///< CNAME / SVCB / HTTPS target
+    uint16_t svc_priority = 0;
+    ByteView alpn, ipv4hint, ipv6hint;  ///< SVCB / HTTPS parameters (validated by the decoder)
+};
+
+enum class HelloProtocol : uint8_t { Tls, Quic, Gquic };
+
+/// The handshake of a TLS or QUIC flow, at the flow's end.
+struct HelloFact {
+    uint64_t flow_id = 0;
+    int64_t ts_us = 0;
+    HelloProtocol protocol = HelloProtocol::Tls;
+    std::string_view sni, alpn;  ///< interned; alpn ids joined by ','
+    uint16_t tls_version = 0;    ///< offered (TLS)
+    uint32_t quic_version = 0;   ///< QUIC / gQUIC
+    bool ech = false;
+    bool server_hello = false;
+    uint16_t server_version = 0;
+    int alert = -1;
+};
+
+enum class Carrier : uint8_t { Udp, Tcp };
+
+/// One STUN/TURN message.
+struct StunFact {
+    uint64_t flow_id = 0;
+    int64_t ts_us = 0;
+    flow::Dir dir = flow::kFromClient;
+    proto::stun::Method method{};
+    proto::stun::MessageClass msg_class{};
+    ByteView transaction_id;
+    uint16_t error_code = 0;
+    Carrier carried = Carrier::Udp;
+    bool answers_request = false;  ///< a response that matched an outstanding request on the flow
+};
+
+/// One RTP stream of a flow, at the flow's end.
+struct RtpStreamFact {
+    uint64_t flow_id = 0;
+    flow::Dir dir = flow::kFromClient;
+    uint32_t ssrc = 0;
+    bool via_turn = false;
+    int64_t first_us = 0, last_us = 0;
+    const proto::rtp::StreamStats* stats = nullptr;
+};
+
+class FactSink {
+public:
+    virtual ~FactSink() = default;
+    virtual void dns_query(const DnsQueryFact& f) = 0;
+    virtual void dns_answer(const DnsAnswerFact& f) = 0;
+    virtual void hello(const HelloFact& f) = 0;
+    virtual void stun_message(const StunFact& f) = 0;
+    virtual void rtp_stream(const RtpStreamFact& f) = 0;
+    /// A name the flow carries and where it came from ("sni", "dns", ...).
+    virtual void flow_name(uint64_t flow_id, std::string_view name, std::string_view source) = 0;
+};
+
+/// Drops every fact (benchmarks, the allocation test, store-less runs).
+class NullSink final : public FactSink {
+public:
+    void dns_query(const DnsQueryFact&) override {}
+    void dns_answer(const DnsAnswerFact&) override {}
+    void hello(const HelloFact&) override {}
+    void stun_message(const StunFact&) override {}
+    void rtp_stream(const RtpStreamFact&) override {}
+    void flow_name(uint64_t, std::string_view, std::string_view) override {}
+};
+
+/// The application columns of a flow's row, filled by its analyzer.
+struct FlowColumns {
+    uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
+    uint32_t stun_ice_checks = 0;
+    uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
+    uint16_t proxy_port = 0;
+    uint16_t stun_last_error = 0;
+    uint32_t channel_data = 0;
+    uint64_t rtp_packets = 0, rtcp_packets = 0;
+    bool dtls_handshake = false;
+    bool tls_server_hello = false;
+    int tls_alert = -1;
+};
+
+}  // namespace callwall::pipeline

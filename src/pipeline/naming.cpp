@@ -1,0 +1,129 @@
+// Name tables of the dissect stage. See pipeline/naming.hpp.
+#include "callwall/pipeline/naming.hpp"
+
+namespace callwall::pipeline {
+
+using decode::IpAddr;
+
+uint32_t NameTable::intern(std::string_view name) {
+    while (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    if (name.empty()) return 0;
+    // Lowercased on the stack (a DNS name is at most 255 bytes, an SNI may be
+    // longer): a name seen before is found without allocating.
+    char stack[256];
+    std::string heap;
+    char* lower = stack;
+    if (name.size() > sizeof stack) {
+        heap.resize(name.size());
+        lower = heap.data();
+    }
+    for (size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        lower[i] = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    const std::string_view key(lower, name.size());
+    auto it = ids_.find(key);
+    if (it != ids_.end()) return it->second;
+    if (names_.size() > kMaxNames) {
+        ++dropped_;
+        return 0;
+    }
+    const uint32_t id = static_cast<uint32_t>(names_.size());
+    auto [pos, _] = ids_.emplace(std::string(key), id);
+    names_.push_back(&pos->first);
+    return id;
+}
+
+std::string_view NameTable::get(uint32_t id) const noexcept {
+    return id > 0 && id < names_.size() ? std::string_view(*names_[id]) : std::string_view();
+}
+
+size_t NameMap::KeyHash::operator()(const Key& k) const noexcept {
+    const uint64_t h = decode::hash_append(decode::hash_append(decode::kFnvOffsetBasis, k.client), k.address);
+    return static_cast<size_t>(h ^ (h >> 29));
+}
+
+void NameMap::add(const IpAddr& client, const IpAddr& address, uint32_t name, int64_t ts_us) {
+    if (name == 0) return;
+    auto it = map_.find(Key{client, address});
+    if (it == map_.end()) {
+        if (map_.size() >= kMaxEntries) {
+            ++dropped_;
+            return;
+        }
+        it = map_.emplace(Key{client, address}, Names{}).first;
+    }
+    Names& n = it->second;
+    for (uint8_t i = 0; i < n.count; ++i)
+        if (n.items[i].name == name) return;  // keep the first time it was seen
+    if (n.count >= kNamesPerAddress) {
+        ++dropped_;
+        return;
+    }
+    n.items[n.count++] = Named{name, ts_us};
+}
+
+size_t NameMap::lookup(const IpAddr& client, const IpAddr& address, int64_t at_us, uint32_t* out,
+                       size_t cap) const noexcept {
+    auto it = map_.find(Key{client, address});
+    if (it == map_.end()) return 0;
+    size_t k = 0;
+    for (uint8_t i = 0; i < it->second.count && k < cap; ++i)
+        if (it->second.items[i].ts_us <= at_us) out[k++] = it->second.items[i].name;
+    return k;
+}
+
+size_t Naming::IpAddrHash::operator()(const IpAddr& a) const noexcept {
+    return static_cast<size_t>(decode::hash_append(decode::kFnvOffsetBasis, a));
+}
+
+void Naming::add_answer(const IpAddr& client, const IpAddr& address, const uint32_t* chain, size_t n,
+                        int64_t ts_us) {
+    for (size_t i = 0; i < n; ++i) map_.add(client, address, chain[i], ts_us);
+}
+
+uint32_t Naming::dns_name_of(const flow::Flow& f, int64_t at_us) const noexcept {
+    uint32_t n[1];
+    return map_.lookup(f.client_ip, f.server_ip, at_us, n, 1) ? n[0] : 0;
+}
+
+void Naming::add_turn_peer(const IpAddr& address, uint32_t name) {
+    if (peers_.size() >= kMaxPeers && !peers_.count(address)) {
+        ++peers_dropped_;
+        return;
+    }
+    peers_.try_emplace(address, name);  // a known peer keeps its first name, without a node allocated
+}
+
+void Naming::name_flow(const flow::Flow& f, uint32_t sni, uint32_t proxy_target, FlowNames& out) const noexcept {
+    out = FlowNames{};
+    uint32_t dns_names[NameMap::kNamesPerAddress];
+    const size_t dns_n = map_.lookup(f.client_ip, f.server_ip, f.first_ts_us, dns_names, NameMap::kNamesPerAddress);
+    if (sni) {
+        out.name = get(sni), out.source = "sni";
+    } else if (proxy_target) {  // the host behind the proxy, not the proxy's own name
+        out.name = get(proxy_target), out.source = "proxy";
+    } else if (dns_n) {
+        out.name = get(dns_names[0]), out.source = "dns";
+    } else if (auto it = peers_.find(f.server_ip); it != peers_.end()) {
+        out.name = get(it->second), out.source = "turn-peer";
+    }
+    // A flow opened towards us by an address our side had resolved (a vendor
+    // server sending first, e.g. Agora Recording's downstream ports): the
+    // name belongs to the initiator.
+    uint32_t initiator_names[NameMap::kNamesPerAddress];
+    const size_t init_n = (sni || proxy_target || dns_n)
+                              ? 0
+                              : map_.lookup(f.server_ip, f.client_ip, f.first_ts_us, initiator_names,
+                                            NameMap::kNamesPerAddress);
+    if (out.source.empty() && init_n) out.name = get(initiator_names[0]), out.source = "dns-initiator";
+    // Recorded in this order (the database's row order).
+    auto add = [&](std::string_view name, std::string_view source) { out.entries[out.count++] = {name, source}; };
+    for (size_t i = 0; i < init_n; ++i) add(get(initiator_names[i]), "dns-initiator");
+    if (sni) add(get(sni), "sni");
+    if (proxy_target) add(get(proxy_target), "proxy");
+    for (size_t i = 0; i < dns_n; ++i) add(get(dns_names[i]), "dns");
+    if (out.source == "turn-peer") add(out.name, "turn-peer");
+}
+
+}  // namespace callwall::pipeline

@@ -1,0 +1,237 @@
+// Facts to store rows. See pipeline/store_sink.hpp.
+#include "pipeline/store_sink.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+#include "callwall/proto/dns.hpp"
+#include "callwall/proto/quic.hpp"
+
+namespace callwall::pipeline {
+namespace {
+
+namespace stun = proto::stun;
+namespace quic = proto::quic;
+
+/// An address as text in a stack buffer (no allocation; store::format_ip).
+class IpText {
+public:
+    explicit IpText(const decode::IpAddr& a) noexcept : n_(store::format_ip(a, buf_, sizeof buf_)) {}
+    [[nodiscard]] std::string_view view() const noexcept { return {buf_, n_}; }
+
+private:
+    char buf_[64];
+    size_t n_;
+};
+
+double seconds(int64_t ts_us) noexcept { return static_cast<double>(ts_us) / 1e6; }
+std::string_view direction(flow::Dir d) noexcept { return d == flow::kFromClient ? "c2s" : "s2c"; }
+
+void append_number(std::string& out, unsigned v) {
+    char b[16];
+    const auto r = std::to_chars(b, b + sizeof b, v);
+    out.append(b, r.ptr);
+}
+
+// "1 target alpn=h3,h2 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1" (RFC 9460 presentation, abridged).
+void svcb_text(const DnsAnswerFact& f, std::string& out) {
+    append_number(out, f.svc_priority);
+    out += ' ';
+    out += f.target;
+    if (!f.alpn.empty()) {
+        out += " alpn=";
+        bool first = true;
+        for (ByteView id : proto::dns::alpn_ids(f.alpn)) {
+            if (!first) out += ',';
+            out += as_text(id);
+            first = false;
+        }
+    }
+    for (size_t off = 0; off + 4 <= f.ipv4hint.size(); off += 4) {
+        out += off ? "," : " ipv4hint=";
+        out += IpText(decode::IpAddr::from_bytes(f.ipv4hint.subspan(off, 4))).view();
+    }
+    for (size_t off = 0; off + 16 <= f.ipv6hint.size(); off += 16) {
+        out += off ? "," : " ipv6hint=";
+        out += IpText(decode::IpAddr::from_bytes(f.ipv6hint.subspan(off, 16))).view();
+    }
+}
+
+}  // namespace
+
+std::string_view rcode_name(uint16_t rc) noexcept {
+    switch (rc) {
+        case 0: return "NOERROR";
+        case 1: return "FORMERR";
+        case 2: return "SERVFAIL";
+        case 3: return "NXDOMAIN";
+        case 4: return "NOTIMP";
+        case 5: return "REFUSED";
+        default: return "OTHER";
+    }
+}
+
+void rrtype_name(uint16_t t, std::string& out) {
+    switch (t) {
+        case 1: out = "A"; return;
+        case 5: out = "CNAME"; return;
+        case 28: out = "AAAA"; return;
+        case 64: out = "SVCB"; return;
+        case 65: out = "HTTPS"; return;
+        default: out = "TYPE"; append_number(out, t); return;
+    }
+}
+
+void tls_version_name(uint16_t v, std::string& out) {
+    switch (v) {
+        case 0x0304: out = "TLS1.3"; return;
+        case 0x0303: out = "TLS1.2"; return;
+        case 0x0302: out = "TLS1.1"; return;
+        case 0x0301: out = "TLS1.0"; return;
+        case 0x0300: out = "SSL3.0"; return;
+        case 0: out.clear(); return;
+        default: {
+            char b[16];
+            std::snprintf(b, sizeof b, "0x%04x", v);
+            out = b;
+            return;
+        }
+    }
+}
+
+void quic_version_name(uint32_t v, std::string& out) {
+    const quic::VersionInfo vi = quic::classify_version(v);
+    char b[24];
+    switch (vi.family) {
+        case quic::VersionFamily::V1: out = "QUICv1"; return;
+        case quic::VersionFamily::V2: out = "QUICv2"; return;
+        case quic::VersionFamily::IetfDraft: std::snprintf(b, sizeof b, "draft-%u", vi.draft); break;
+        case quic::VersionFamily::GoogleQ: std::snprintf(b, sizeof b, "Q%03u", vi.gquic); break;
+        case quic::VersionFamily::GoogleT: std::snprintf(b, sizeof b, "T%03u", vi.gquic); break;
+        default: std::snprintf(b, sizeof b, "0x%08x", v); break;
+    }
+    out = b;
+}
+
+void StoreSink::dns_query(const DnsQueryFact& f) {
+    const IpText client(f.client), server(f.server);
+    write([&](store::Store& s) {
+        store::DnsQueryRow q;
+        q.flow_id = f.flow_id;
+        q.ts = seconds(f.ts_us);
+        q.client_ip = client.view();
+        q.server_ip = server.view();
+        q.qname = f.qname;
+        q.qtype = f.qtype;
+        q.answered = f.answered;
+        if (f.answered) {
+            q.rcode = rcode_name(f.rcode);
+            q.answers = f.answers;
+        }
+        s.add_dns_query(run_id_, q);
+    });
+}
+
+void StoreSink::dns_answer(const DnsAnswerFact& f) {
+    answer_.clear();
+    if (f.has_address) answer_ = IpText(f.address).view();
+    else if (f.rrtype == 5) answer_ = f.target;
+    else if (f.rrtype == 64 || f.rrtype == 65) svcb_text(f, answer_);
+    // Other types: recorded, value not decoded.
+    rrtype_name(f.rrtype, rrtype_);
+    const IpText client(f.client), server(f.server);
+    write([&](store::Store& s) {
+        store::DnsAnswerRow row;
+        row.flow_id = f.flow_id;
+        row.ts = seconds(f.ts_us);
+        row.client_ip = client.view();
+        row.server_ip = server.view();
+        row.qname = f.qname;
+        row.rrtype = rrtype_;
+        row.answer = answer_;
+        row.ttl = f.ttl_s;
+        s.add_dns_answer(run_id_, row);
+    });
+}
+
+void StoreSink::hello(const HelloFact& f) {
+    if (f.protocol == HelloProtocol::Tls) tls_version_name(f.tls_version, version_);
+    else quic_version_name(f.quic_version, version_);
+    tls_version_name(f.server_version, server_version_);
+    write([&](store::Store& s) {
+        store::TlsHelloRow row;
+        row.flow_id = f.flow_id;
+        row.ts = seconds(f.ts_us);
+        row.protocol = f.protocol == HelloProtocol::Tls ? "tls" : f.protocol == HelloProtocol::Quic ? "quic" : "gquic";
+        row.sni = f.sni;
+        row.alpn = f.alpn;
+        row.version = version_;
+        row.ech = f.ech;
+        row.server_hello = f.server_hello;
+        row.server_version = server_version_;
+        row.alert = f.alert;
+        s.add_tls_hello(run_id_, row);
+    });
+}
+
+void StoreSink::stun_message(const StunFact& f) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    char txid[2 * 32];
+    size_t txid_n = 0;
+    for (uint8_t b : f.transaction_id) {
+        if (txid_n + 2 > sizeof txid) break;  // 12 bytes (RFC 8489), 16 for RFC 3489
+        txid[txid_n++] = kDigits[b >> 4];
+        txid[txid_n++] = kDigits[b & 15];
+    }
+    const std::string_view txid_text(txid, txid_n);
+    std::string_view method = stun::to_string(f.method);
+    char method_num[16];
+    if (method.empty()) {
+        std::snprintf(method_num, sizeof method_num, "0x%03x", static_cast<unsigned>(f.method));
+        method = method_num;
+    }
+    const bool request = f.msg_class == stun::MessageClass::Request;
+    write([&](store::Store& s) {
+        store::StunMessageRow row;
+        row.flow_id = f.flow_id;
+        row.ts = seconds(f.ts_us);
+        row.direction = direction(f.dir);
+        row.method = method;
+        row.msg_class = stun::to_string(f.msg_class);
+        row.transaction_id = txid_text;
+        row.answered = request ? 0 : -1;
+        row.error_code = f.error_code;
+        row.carried = f.carried == Carrier::Tcp ? "tcp" : "udp";
+        s.add_stun_message(run_id_, row);
+        if (f.answers_request) s.mark_stun_answered(run_id_, f.flow_id, txid_text);
+    });
+}
+
+void StoreSink::rtp_stream(const RtpStreamFact& f) {
+    const proto::rtp::StreamStats& st = *f.stats;
+    write([&](store::Store& s) {
+        store::RtpStreamRow row;
+        row.flow_id = f.flow_id;
+        row.direction = direction(f.dir);
+        row.ssrc = f.ssrc;
+        row.payload_type = st.payload_type();
+        row.packets = st.packets();
+        row.lost = st.lost();
+        row.reordered = st.reordered();
+        row.duplicates = st.duplicates();
+        row.has_jitter = st.has_jitter();
+        row.jitter_ms = st.jitter_ms();
+        row.max_jitter_ms = st.max_jitter_ms();
+        row.clock_rate = st.clock_rate_hz();
+        row.via_turn = f.via_turn;
+        row.first_ts = seconds(f.first_us);
+        row.last_ts = seconds(f.last_us);
+        s.add_rtp_stream(run_id_, row);
+    });
+}
+
+void StoreSink::flow_name(uint64_t flow_id, std::string_view name, std::string_view source) {
+    write([&](store::Store& s) { s.add_flow_name(run_id_, flow_id, name, source); });
+}
+
+}  // namespace callwall::pipeline
