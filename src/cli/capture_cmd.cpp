@@ -342,7 +342,7 @@ int run_capture(int argc, char** argv) {
                         report::ReportOptions ro;
                         ro.run = run_id;
                         ro.vendors = vendors;
-                        const auto d = report::load(db->db(), db_path, ro);
+                        const auto d = report::load(*db, ro);
                         std::string screen = render_live(d, analyzer, iface_list, now - t0, pps);
                         screen = clip_lines(screen);
                         std::fwrite(screen.data(), 1, screen.size(), stdout);

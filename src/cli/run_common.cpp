@@ -262,7 +262,7 @@ int attribute_and_print(const char* cmd, store::Store& db, int64_t run_id, const
     report::ReportOptions opt;
     opt.run = run_id;
     opt.vendors = vendors;
-    const report::ReportData d = report::load(db.db(), db.path(), opt);
+    const report::ReportData d = report::load(db, opt);
     if (!quiet && !write_stdout(report::render_text(d), cmd)) return kExitOutput;
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;

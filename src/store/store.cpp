@@ -1,5 +1,7 @@
 // SQLite store. See store/store.hpp.
 #include "callwall/store/store.hpp"
+#include "store/conn.hpp"
+#include "store/schema.hpp"
 
 #include <arpa/inet.h>
 #include <sqlite3.h>
@@ -19,268 +21,6 @@
 
 namespace callwall::store {
 namespace {
-
-// Schema version 2 (version 1 lacked run.writer_*; migrate() adds them).
-// Times are seconds since the epoch (REAL), addresses text.
-// Flow ids are per run: (run_id, id) is the key and every child row carries
-// run_id, so runs appended to one database never collide.
-constexpr const char* kSchema = R"SQL(
-CREATE TABLE IF NOT EXISTS run (
-  id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL,
-  source TEXT NOT NULL,
-  command_line TEXT NOT NULL,
-  tool_version TEXT NOT NULL,
-  catalog_digest TEXT,
-  started_at REAL NOT NULL,
-  ended_at REAL,
-  status TEXT NOT NULL,
-  packets INTEGER NOT NULL DEFAULT 0,
-  bytes INTEGER NOT NULL DEFAULT 0,
-  truncated_packets INTEGER NOT NULL DEFAULT 0,
-  undecoded_packets INTEGER NOT NULL DEFAULT 0,
-  orphan_fragments INTEGER NOT NULL DEFAULT 0,
-  damaged_files INTEGER NOT NULL DEFAULT 0,
-  kernel_received INTEGER NOT NULL DEFAULT 0,
-  kernel_dropped INTEGER NOT NULL DEFAULT 0,
-  interface_dropped INTEGER NOT NULL DEFAULT 0,
-  flows INTEGER NOT NULL DEFAULT 0,
-  flows_evicted_full INTEGER NOT NULL DEFAULT 0,
-  first_ts REAL,
-  last_ts REAL,
-  notes TEXT NOT NULL DEFAULT '',
-  writer_pid INTEGER,
-  writer_start INTEGER,
-  writer_boot_id TEXT
-);
-CREATE TABLE IF NOT EXISTS flow (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  id INTEGER NOT NULL,
-  transport TEXT NOT NULL,
-  client_ip TEXT NOT NULL,
-  client_port INTEGER NOT NULL,
-  server_ip TEXT NOT NULL,
-  server_port INTEGER NOT NULL,
-  initiator_guessed INTEGER NOT NULL,
-  first_ts REAL NOT NULL,
-  last_ts REAL NOT NULL,
-  packets_c2s INTEGER NOT NULL,
-  bytes_c2s INTEGER NOT NULL,
-  packets_s2c INTEGER NOT NULL,
-  bytes_s2c INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  syn_count INTEGER NOT NULL DEFAULT 0,
-  synack_count INTEGER NOT NULL DEFAULT 0,
-  first_syn_ts REAL,
-  last_syn_ts REAL,
-  rst_ttl INTEGER,
-  server_ttl_min INTEGER,
-  server_ttl_max INTEGER,
-  later_fragments INTEGER NOT NULL DEFAULT 0,
-  icmp_errors INTEGER NOT NULL DEFAULT 0,
-  icmp_type INTEGER,
-  icmp_code INTEGER,
-  icmp_from TEXT,
-  app TEXT NOT NULL DEFAULT '',
-  name TEXT NOT NULL DEFAULT '',
-  name_source TEXT NOT NULL DEFAULT '',
-  outcome TEXT NOT NULL DEFAULT '',
-  stun_requests INTEGER NOT NULL DEFAULT 0,
-  stun_answered INTEGER NOT NULL DEFAULT 0,
-  stun_errors INTEGER NOT NULL DEFAULT 0,
-  stun_retransmissions INTEGER NOT NULL DEFAULT 0,
-  stun_last_error INTEGER,
-  stun_ice_checks INTEGER NOT NULL DEFAULT 0,
-  stun_requests_s2c INTEGER NOT NULL DEFAULT 0,
-  stun_answered_s2c INTEGER NOT NULL DEFAULT 0,
-  stun_retransmissions_s2c INTEGER NOT NULL DEFAULT 0,
-  proxy_port INTEGER NOT NULL DEFAULT 0,
-  channel_data INTEGER NOT NULL DEFAULT 0,
-  rtp_packets INTEGER NOT NULL DEFAULT 0,
-  rtcp_packets INTEGER NOT NULL DEFAULT 0,
-  dtls_handshake INTEGER NOT NULL DEFAULT 0,
-  tls_server_hello INTEGER NOT NULL DEFAULT 0,
-  tls_alert INTEGER,
-  PRIMARY KEY (run_id, id)
-);
-CREATE TABLE IF NOT EXISTS flow_name (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  source TEXT NOT NULL,
-  PRIMARY KEY (run_id, flow_id, name, source)
-);
-CREATE TABLE IF NOT EXISTS dns_answer (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  client_ip TEXT NOT NULL,
-  server_ip TEXT NOT NULL,
-  qname TEXT NOT NULL,
-  rrtype TEXT NOT NULL,
-  answer TEXT NOT NULL,
-  ttl INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dns_query (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  client_ip TEXT NOT NULL,
-  server_ip TEXT NOT NULL,
-  qname TEXT NOT NULL,
-  qtype INTEGER NOT NULL,
-  answered INTEGER NOT NULL,
-  rcode TEXT,
-  answers INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS tls_hello (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  protocol TEXT NOT NULL,
-  sni TEXT NOT NULL,
-  alpn TEXT NOT NULL,
-  version TEXT NOT NULL,
-  ech INTEGER NOT NULL,
-  server_hello INTEGER NOT NULL,
-  server_version TEXT,
-  alert INTEGER
-);
-CREATE TABLE IF NOT EXISTS stun_message (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  direction TEXT NOT NULL,
-  method TEXT NOT NULL,
-  class TEXT NOT NULL,
-  transaction_id TEXT NOT NULL,
-  answered INTEGER,
-  error_code INTEGER,
-  carried TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS stun_txn ON stun_message(run_id, flow_id, transaction_id);
-CREATE TABLE IF NOT EXISTS rtp_stream (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  direction TEXT NOT NULL,
-  ssrc TEXT NOT NULL,
-  payload_type INTEGER NOT NULL,
-  packets INTEGER NOT NULL,
-  lost INTEGER NOT NULL,
-  reordered INTEGER NOT NULL,
-  duplicates INTEGER NOT NULL,
-  jitter_ms REAL,
-  max_jitter_ms REAL,
-  clock_rate INTEGER NOT NULL,
-  via_turn INTEGER NOT NULL,
-  first_ts REAL NOT NULL,
-  last_ts REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS icmp_error (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  ts REAL NOT NULL,
-  family INTEGER NOT NULL,
-  from_ip TEXT NOT NULL,
-  to_ip TEXT NOT NULL,
-  type INTEGER NOT NULL,
-  code INTEGER NOT NULL,
-  ttl INTEGER NOT NULL,
-  quoted_src TEXT,
-  quoted_dst TEXT,
-  quoted_proto INTEGER,
-  quoted_sport INTEGER,
-  quoted_dport INTEGER,
-  flow_id INTEGER
-);
-CREATE TABLE IF NOT EXISTS catalog_entry (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  entry_id TEXT NOT NULL,
-  vendor TEXT NOT NULL,
-  product TEXT NOT NULL,
-  edition TEXT NOT NULL,
-  document_date TEXT NOT NULL,
-  service TEXT NOT NULL,
-  transport TEXT NOT NULL,
-  ports TEXT NOT NULL,
-  destinations TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  required INTEGER NOT NULL,
-  conditions TEXT NOT NULL,
-  source_file TEXT NOT NULL,
-  source_section TEXT NOT NULL,
-  PRIMARY KEY (run_id, entry_id)
-);
-CREATE TABLE IF NOT EXISTS flow_match (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  entry_id TEXT NOT NULL,
-  evidence TEXT NOT NULL,
-  confidence REAL NOT NULL,
-  name TEXT NOT NULL,
-  counted INTEGER NOT NULL,
-  PRIMARY KEY (run_id, flow_id, entry_id)
-);
-CREATE TABLE IF NOT EXISTS verdict (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  entry_id TEXT NOT NULL,
-  verdict TEXT NOT NULL,
-  reasons TEXT NOT NULL,
-  flows_observed INTEGER NOT NULL,
-  flows_blocked INTEGER NOT NULL,
-  flows_inconclusive INTEGER NOT NULL,
-  ports_observed TEXT NOT NULL,
-  ports_blocked TEXT NOT NULL,
-  evidence_flows TEXT NOT NULL,
-  origin TEXT NOT NULL,
-  why TEXT NOT NULL,
-  PRIMARY KEY (run_id, entry_id)
-);
-CREATE TABLE IF NOT EXISTS product_verdict (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  vendor TEXT NOT NULL,
-  product TEXT NOT NULL,
-  edition TEXT NOT NULL,
-  conclusion TEXT NOT NULL,
-  detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS run_source (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  position INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  PRIMARY KEY (run_id, position)
-);
-CREATE TABLE IF NOT EXISTS unmatched_flow (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  vendor TEXT NOT NULL,
-  name TEXT NOT NULL
-);
-CREATE VIEW IF NOT EXISTS verdict_summary AS
-  SELECT v.run_id, e.vendor, e.edition, e.product, e.service, e.transport, e.ports, e.destinations,
-         e.required, e.conditions, v.entry_id, v.verdict, v.reasons, v.flows_observed, v.flows_blocked,
-         v.flows_inconclusive, v.ports_observed, v.ports_blocked, v.origin, v.why, v.evidence_flows
-  FROM verdict v JOIN catalog_entry e ON e.run_id = v.run_id AND e.entry_id = v.entry_id;
-CREATE VIEW IF NOT EXISTS unmatched_vendor_flows AS
-  SELECT u.run_id, u.vendor, u.name, f.id AS flow_id, f.transport, f.client_ip, f.client_port, f.server_ip,
-         f.server_port, f.app, f.state, f.outcome, f.first_ts
-  FROM unmatched_flow u JOIN flow f ON f.run_id = u.run_id AND f.id = u.flow_id;
-)SQL";
-
-// Indexes that only readers use (attribution, report, queries by hand).
-// A new database gets them after its first run's packets are written:
-// building an index over rows already written costs less than keeping it
-// up to date row by row (measured: about 2 % of a one-core analyze).
-// Every later open of the database creates any that are missing, so a run
-// that was killed before building them leaves nothing to repair by hand.
-constexpr const char* kReaderIndexes = R"SQL(
-CREATE INDEX IF NOT EXISTS flow_server ON flow(run_id, server_ip, server_port);
-CREATE INDEX IF NOT EXISTS unmatched_flow_idx ON unmatched_flow(run_id, flow_id);
-CREATE INDEX IF NOT EXISTS flow_match_entry ON flow_match(run_id, entry_id);
-CREATE INDEX IF NOT EXISTS dns_query_run ON dns_query(run_id, qname);
-CREATE INDEX IF NOT EXISTS dns_answer_run ON dns_answer(run_id, qname);
-CREATE INDEX IF NOT EXISTS tls_hello_flow ON tls_hello(run_id, flow_id);
-CREATE INDEX IF NOT EXISTS rtp_stream_flow ON rtp_stream(run_id, flow_id);
-)SQL";
 
 constexpr const char* kInsertFlow = R"SQL(
 INSERT OR REPLACE INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
@@ -527,7 +267,7 @@ size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
 }
 
 void Store::fail(int rc, std::string_view what) const {
-    const std::string msg = path_ + ": " + std::string(what) + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    const std::string msg = path_ + ": " + std::string(what) + ": " + (c_->db ? sqlite3_errmsg(c_->db) : sqlite3_errstr(rc));
     switch (rc & 0xFF) {
         case SQLITE_FULL: throw StoreError(StoreErrorKind::Full, path_ + ": disk full while writing the database (" + std::string(what) + ")");
         case SQLITE_NOTADB: throw StoreError(StoreErrorKind::NotADatabase, path_ + ": not a SQLite database");
@@ -536,13 +276,13 @@ void Store::fail(int rc, std::string_view what) const {
                              path_ + ": database is read-only (no write permission on the file or its directory)");
         case SQLITE_CORRUPT:
             throw StoreError(StoreErrorKind::Other, path_ + ": the database file is damaged (" + std::string(what) +
-                                                        ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) +
+                                                        ": " + (c_->db ? sqlite3_errmsg(c_->db) : sqlite3_errstr(rc)) +
                                                         "); use another file");
         case SQLITE_CANTOPEN: throw StoreError(StoreErrorKind::CannotOpen, msg);
         case SQLITE_IOERR:
             // ENOSPC surfaces as an I/O error from some calls (fsync, truncate);
             // other I/O errors (EIO, EFBIG past a file size limit) are not "disk full".
-            if (db_ && sqlite3_system_errno(db_) == ENOSPC)
+            if (c_->db && sqlite3_system_errno(c_->db) == ENOSPC)
                 throw StoreError(StoreErrorKind::Full, path_ + ": disk full while writing the database (" + std::string(what) + ")");
             throw StoreError(StoreErrorKind::Other, msg);
         default: throw StoreError(StoreErrorKind::Other, msg);
@@ -551,7 +291,7 @@ void Store::fail(int rc, std::string_view what) const {
 
 void Store::exec(const char* sql) {
     char* err = nullptr;
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    const int rc = sqlite3_exec(c_->db, sql, nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
         sqlite3_free(err);
         fail(rc, "executing SQL");
@@ -561,7 +301,7 @@ void Store::exec(const char* sql) {
 bool Store::has_column(const char* table, std::string_view column) {
     sqlite3_stmt* st = nullptr;
     const std::string sql = std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name=?";
-    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+    int rc = sqlite3_prepare_v2(c_->db, sql.c_str(), -1, &st, nullptr);
     if (rc != SQLITE_OK) fail(rc, "reading the schema");
     sqlite3_bind_text(st, 1, column.data(), static_cast<int>(column.size()), SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
@@ -570,12 +310,8 @@ bool Store::has_column(const char* table, std::string_view column) {
     return rc == SQLITE_ROW;
 }
 
-sqlite3_stmt* Store::prepare(const char* sql) {
-    sqlite3_stmt* st = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
-    if (rc != SQLITE_OK) fail(rc, "preparing a statement");
-    return st;
-}
+
+Store::Store() : c_(std::make_unique<Conn>()) {}
 
 namespace {
 // Process-wide SQLite settings, applied once before SQLite initialises:
@@ -614,18 +350,18 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
         throw StoreError(StoreErrorKind::ReadOnly, path + ": directory " + dir +
                                                        " is not writable, and the database needs its -wal and -shm files there (" +
                                                        std::strerror(errno) + ")");
-    int rc = sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &s->c_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-        const std::string why = s->db_ ? sqlite3_errmsg(s->db_) : sqlite3_errstr(rc);
+        const std::string why = s->c_->db ? sqlite3_errmsg(s->c_->db) : sqlite3_errstr(rc);
         throw StoreError(StoreErrorKind::CannotOpen, path + ": cannot open database: " + why);
     }
-    sqlite3_busy_timeout(s->db_, 5000);
-    sqlite3_extended_result_codes(s->db_, 1);
+    sqlite3_busy_timeout(s->c_->db, 5000);
+    sqlite3_extended_result_codes(s->c_->db, 1);
     // Decide whether the file is ours from what it holds, reading only: a
     // file that is not callwall's is refused before the WAL switch, the
     // schema or any pragma writes a byte of it. A file that is not SQLite
     // fails on the first read.
-    const FileContents c = read_contents(s->db_, rc);
+    const FileContents c = read_contents(s->c_->db, rc);
     if (rc != SQLITE_OK) {
         if ((rc & 0xFF) == SQLITE_NOTADB)
             throw StoreError(StoreErrorKind::NotADatabase, path + ": not a SQLite database (refusing to overwrite it)");
@@ -653,32 +389,32 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     // the last ones may roll back on power loss, the file stays consistent).
     s->exec("PRAGMA wal_autocheckpoint=16384");
     s->migrate(version);
-    s->ins_run_ = s->prepare(
+    s->c_->ins_run = s->c_->prepare(*s, 
         "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status, writer_pid, "
         "writer_start, writer_boot_id) VALUES (?,?,?,?,?,?,'running',?,?,?)");
-    s->upd_run_ = s->prepare(
+    s->c_->upd_run = s->c_->prepare(*s, 
         "UPDATE run SET status=?, ended_at=?, packets=?, bytes=?, truncated_packets=?, undecoded_packets=?, "
         "orphan_fragments=?, damaged_files=?, kernel_received=?, kernel_dropped=?, interface_dropped=?, flows=?, "
         "flows_evicted_full=?, first_ts=?, last_ts=?, notes=? WHERE id=?");
-    s->ins_flow_ = s->prepare(kInsertFlow);
-    s->ins_icmp_ = s->prepare(
+    s->c_->ins_flow = s->c_->prepare(*s, kInsertFlow);
+    s->c_->ins_icmp = s->c_->prepare(*s, 
         "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
         "quoted_proto, quoted_sport, quoted_dport, flow_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    s->ins_flow_name_ = s->prepare("INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)");
-    s->ins_dns_answer_ = s->prepare(
+    s->c_->ins_flow_name = s->c_->prepare(*s, "INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)");
+    s->c_->ins_dns_answer = s->c_->prepare(*s, 
         "INSERT INTO dns_answer (run_id, flow_id, ts, client_ip, server_ip, qname, rrtype, answer, ttl) VALUES (?,?,?,?,?,?,?,?,?)");
-    s->ins_dns_query_ = s->prepare(
+    s->c_->ins_dns_query = s->c_->prepare(*s, 
         "INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode, answers) "
         "VALUES (?,?,?,?,?,?,?,?,?,?)");
-    s->ins_tls_ = s->prepare(
+    s->c_->ins_tls = s->c_->prepare(*s, 
         "INSERT INTO tls_hello (run_id, flow_id, ts, protocol, sni, alpn, version, ech, server_hello, server_version, alert) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-    s->ins_stun_ = s->prepare(
+    s->c_->ins_stun = s->c_->prepare(*s, 
         "INSERT INTO stun_message (run_id, flow_id, ts, direction, method, class, transaction_id, answered, error_code, carried) "
         "VALUES (?,?,?,?,?,?,?,?,?,?)");
-    s->upd_stun_ = s->prepare(
+    s->c_->upd_stun = s->c_->prepare(*s, 
         "UPDATE stun_message SET answered=1 WHERE run_id=? AND flow_id=? AND transaction_id=? AND class='Request'");
-    s->ins_rtp_ = s->prepare(
+    s->c_->ins_rtp = s->c_->prepare(*s, 
         "INSERT INTO rtp_stream (run_id, flow_id, direction, ssrc, payload_type, packets, lost, reordered, duplicates, "
         "jitter_ms, max_jitter_ms, clock_rate, via_turn, first_ts, last_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return s;
@@ -687,7 +423,7 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
 void Store::migrate(int from_version) {
     exec("BEGIN IMMEDIATE");
     // Another writer may have migrated between open()'s look and this lock.
-    if (read_int(db_, "PRAGMA user_version", from_version) != SQLITE_OK) fail(sqlite3_errcode(db_), "reading the schema version");
+    if (read_int(c_->db, "PRAGMA user_version", from_version) != SQLITE_OK) fail(sqlite3_errcode(c_->db), "reading the schema version");
     exec(kSchema);
     if (from_version == 1) {
         exec("ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
@@ -717,10 +453,10 @@ Store::~Store() {
     } catch (...) {
         // The destructor must not throw; an error here was already reported by flush() callers.
     }
-    for (sqlite3_stmt* st : {ins_run_, upd_run_, ins_flow_, ins_icmp_, ins_flow_name_, ins_dns_answer_, ins_dns_query_,
-                             ins_tls_, ins_stun_, upd_stun_, ins_rtp_})
+    for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_icmp, c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query,
+                             c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
         sqlite3_finalize(st);
-    sqlite3_close_v2(db_);
+    sqlite3_close_v2(c_->db);
 }
 
 void Store::note_row() {
@@ -733,9 +469,9 @@ void Store::note_row() {
 
 void Store::flush() {
     if (!in_txn_) return;
-    const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    const int rc = sqlite3_exec(c_->db, "COMMIT", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(c_->db, "ROLLBACK", nullptr, nullptr, nullptr);
         in_txn_ = false;
         batch_rows_ = 0;
         fail(rc, "committing");
@@ -754,20 +490,20 @@ void Store::create_reader_indexes() {
 int64_t Store::begin_run(const RunInfo& info) {
     flush();
     const WriterId me = current_writer();
-    bind_all(ins_run_, std::string_view(info.kind), std::string_view(info.source), std::string_view(info.command_line),
+    bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source), std::string_view(info.command_line),
              std::string_view(kVersion), std::string_view(info.catalog_digest), info.started_at, non_zero(me.pid),
              non_zero(me.start_ticks),
              me.boot_id.empty() ? std::nullopt : std::optional<std::string_view>(me.boot_id));
-    write_row(ins_run_, "inserting the run");
-    const int64_t run_id = sqlite3_last_insert_rowid(db_);
+    Conn::write_row(*this, c_->ins_run, "inserting the run");
+    const int64_t run_id = sqlite3_last_insert_rowid(c_->db);
     // Each input on a row of its own: the joined `source` is ambiguous when a
     // path holds a comma. Rare (one row per file or interface): prepared here.
     if (!info.sources.empty()) {
-        sqlite3_stmt* st = prepare("INSERT INTO run_source (run_id, position, source) VALUES (?,?,?)");
+        sqlite3_stmt* st = c_->prepare(*this, "INSERT INTO run_source (run_id, position, source) VALUES (?,?,?)");
         try {
             for (size_t i = 0; i < info.sources.size(); ++i) {
                 bind_all(st, run_id, static_cast<int64_t>(i), std::string_view(info.sources[i]));
-                write_row(st, "recording the run's sources");
+                Conn::write_row(*this, st, "recording the run's sources");
             }
         } catch (...) {
             sqlite3_finalize(st);
@@ -781,11 +517,11 @@ int64_t Store::begin_run(const RunInfo& info) {
 void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
     note_row();
     const auto when = [&](double v) { return t.packets ? std::optional<double>(v) : std::nullopt; };
-    bind_all(upd_run_, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt, i64(t.packets),
+    bind_all(c_->upd_run, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt, i64(t.packets),
              i64(t.bytes), i64(t.truncated_packets), i64(t.undecoded_packets), i64(t.orphan_fragments),
              i64(t.damaged_files), i64(t.kernel_received), i64(t.kernel_dropped), i64(t.interface_dropped), i64(t.flows),
              i64(t.flows_evicted_full), when(t.first_ts), when(t.last_ts), std::string_view(t.notes), run_id);
-    write_row(upd_run_, "updating the run");
+    Conn::write_row(*this, c_->upd_run, "updating the run");
 }
 
 void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
@@ -799,7 +535,7 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
     const std::optional<std::string_view> icmp_from =
         icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
              : std::nullopt;
-    bind_all(ins_flow_, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
+    bind_all(c_->ins_flow, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
              int64_t{f.server_port}, int64_t{f.initiator_guessed}, us_to_s(f.first_ts_us), us_to_s(f.last_ts_us),
              i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
              i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},
@@ -812,62 +548,57 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
              int64_t{app.dtls_handshake}, int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert),
              int64_t{app.stun_ice_checks}, int64_t{app.stun_requests_s2c}, int64_t{app.stun_answered_s2c},
              int64_t{app.stun_retransmissions_s2c}, int64_t{app.proxy_port});
-    write_row(ins_flow_, "writing a flow");
+    Conn::write_row(*this, c_->ins_flow, "writing a flow");
 }
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
     note_row();
-    bind_all(ins_icmp_, run_id, r.ts, int64_t{r.family}, r.from_ip, r.to_ip, int64_t{r.type}, int64_t{r.code},
+    bind_all(c_->ins_icmp, run_id, r.ts, int64_t{r.family}, r.from_ip, r.to_ip, int64_t{r.type}, int64_t{r.code},
              int64_t{r.ttl}, r.quoted_src, r.quoted_dst, int64_t{r.quoted_proto}, int64_t{r.quoted_sport},
              int64_t{r.quoted_dport}, non_zero(i64(r.flow_id)));
-    write_row(ins_icmp_, "writing an ICMP error");
-}
-
-void Store::write_row(sqlite3_stmt* st, std::string_view what) {
-    const int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) fail(rc, what);
+    Conn::write_row(*this, c_->ins_icmp, "writing an ICMP error");
 }
 
 void Store::add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source) {
     note_row();
-    bind_all(ins_flow_name_, run_id, i64(flow_id), name, source);
-    write_row(ins_flow_name_, "writing a flow name");
+    bind_all(c_->ins_flow_name, run_id, i64(flow_id), name, source);
+    Conn::write_row(*this, c_->ins_flow_name, "writing a flow name");
 }
 
 void Store::add_dns_answer(int64_t run_id, const DnsAnswerRow& r) {
     note_row();
-    bind_all(ins_dns_answer_, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, r.rrtype, r.answer,
+    bind_all(c_->ins_dns_answer, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, r.rrtype, r.answer,
              int64_t{r.ttl});
-    write_row(ins_dns_answer_, "writing a DNS answer");
+    Conn::write_row(*this, c_->ins_dns_answer, "writing a DNS answer");
 }
 
 void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) {
     note_row();
-    bind_all(ins_dns_query_, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
+    bind_all(c_->ins_dns_query, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
              int64_t{r.answered}, r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt,
              int64_t{r.answers});
-    write_row(ins_dns_query_, "writing a DNS query");
+    Conn::write_row(*this, c_->ins_dns_query, "writing a DNS query");
 }
 
 void Store::add_tls_hello(int64_t run_id, const TlsHelloRow& r) {
     note_row();
-    bind_all(ins_tls_, run_id, i64(r.flow_id), r.ts, r.protocol, r.sni, r.alpn, r.version, int64_t{r.ech},
+    bind_all(c_->ins_tls, run_id, i64(r.flow_id), r.ts, r.protocol, r.sni, r.alpn, r.version, int64_t{r.ech},
              int64_t{r.server_hello}, r.server_hello ? std::optional<std::string_view>(r.server_version) : std::nullopt,
              r.alert >= 0 ? std::optional<int64_t>(r.alert) : std::nullopt);
-    write_row(ins_tls_, "writing a TLS hello");
+    Conn::write_row(*this, c_->ins_tls, "writing a TLS hello");
 }
 
 void Store::add_stun_message(int64_t run_id, const StunMessageRow& r) {
     note_row();
-    bind_all(ins_stun_, run_id, i64(r.flow_id), r.ts, r.direction, r.method, r.msg_class, r.transaction_id,
+    bind_all(c_->ins_stun, run_id, i64(r.flow_id), r.ts, r.direction, r.method, r.msg_class, r.transaction_id,
              r.answered >= 0 ? std::optional<int64_t>(r.answered) : std::nullopt, non_zero(r.error_code), r.carried);
-    write_row(ins_stun_, "writing a STUN message");
+    Conn::write_row(*this, c_->ins_stun, "writing a STUN message");
 }
 
 void Store::mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id) {
     note_row();
-    bind_all(upd_stun_, run_id, i64(flow_id), transaction_id);
-    write_row(upd_stun_, "updating a STUN request");
+    bind_all(c_->upd_stun, run_id, i64(flow_id), transaction_id);
+    Conn::write_row(*this, c_->upd_stun, "updating a STUN request");
 }
 
 void Store::add_rtp_stream(int64_t run_id, const RtpStreamRow& r) {
@@ -875,10 +606,10 @@ void Store::add_rtp_stream(int64_t run_id, const RtpStreamRow& r) {
     char ssrc[16];
     std::snprintf(ssrc, sizeof ssrc, "0x%08x", r.ssrc);
     const auto jitter = [&](double v) { return r.has_jitter ? std::optional<double>(v) : std::nullopt; };
-    bind_all(ins_rtp_, run_id, i64(r.flow_id), r.direction, std::string_view(ssrc), int64_t{r.payload_type},
+    bind_all(c_->ins_rtp, run_id, i64(r.flow_id), r.direction, std::string_view(ssrc), int64_t{r.payload_type},
              i64(r.packets), r.lost, int64_t{r.reordered}, int64_t{r.duplicates}, jitter(r.jitter_ms),
              jitter(r.max_jitter_ms), int64_t{r.clock_rate}, int64_t{r.via_turn}, r.first_ts, r.last_ts);
-    write_row(ins_rtp_, "writing an RTP stream");
+    Conn::write_row(*this, c_->ins_rtp, "writing an RTP stream");
 }
 
 }  // namespace callwall::store

@@ -3,10 +3,15 @@
 // not_exercised, with the evidence and who likely said no.
 //
 // Attribution reads facts (flows with their names and protocol evidence, DNS
-// queries) — never packets. The pure functions below are what the tests pin
-// down; run_attribution() loads the facts of one run from the database,
-// applies them, and writes catalog_entry, flow_match, verdict,
-// product_verdict and unmatched_flow rows plus each flow's outcome.
+// queries) — never packets — and does no I/O of its own: the pure functions
+// below are what the tests pin down, attribute() (attrib/attribute.hpp) is
+// the whole stage over facts in memory, and run_attribution() runs the same
+// steps around the store's typed reads and writes (catalog_entry,
+// flow_match, verdict, product_verdict and unmatched_flow rows plus each
+// flow's outcome). Sources by concern: outcome.cpp (classify_flow),
+// match.cpp (flow -> entries), verdict.cpp (entry verdicts), conclusion.cpp
+// (product conclusions), stage.cpp (the run-level steps, attribute()),
+// run.cpp (run_attribution).
 //
 // Thresholds (DESIGN "How long is no answer"): clients retransmit a SYN after
 // about 1 s, 3 s, 7 s and a STUN request after 0.5 s, 1.5 s, 3.5 s. An attempt

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
-struct sqlite3;
+namespace callwall::store {
+class Store;
+}
 
 namespace callwall::report {
 
@@ -101,8 +103,8 @@ struct NoSuchRun : std::runtime_error {
 /// (no such database/run, not a callwall database, attribution not run);
 /// NoSuchRun when --run names a run the database does not hold.
 ReportData load(const std::string& db_path, const ReportOptions& opt);
-/// The same through an open connection (the writer's, during a capture).
-ReportData load(sqlite3* connection, const std::string& db_path, const ReportOptions& opt);
+/// The same through the writer's own store (a live capture's view).
+ReportData load(store::Store& db, const ReportOptions& opt);
 
 std::string render_text(const ReportData& d);
 std::string render_json(const ReportData& d);

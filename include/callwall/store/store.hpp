@@ -18,15 +18,17 @@
 
 #include "callwall/flow/flow_table.hpp"
 
-struct sqlite3;
-struct sqlite3_stmt;
+namespace callwall::report {
+struct ReportData;
+struct ReportOptions;
+}  // namespace callwall::report
 
 namespace callwall::store {
 
 /// 2: run.writer_pid, writer_start, writer_boot_id (which process writes the run).
 inline constexpr int kSchemaVersion = 2;
 /// `PRAGMA application_id` of every callwall database: "CWAL" in ASCII
-/// (0x4357414C = 1129791820). `file(1)` and `sqlite3` show it; Store::open
+/// (0x4357414C = 1129791820). `file(1)` and the SQLite shell show it; Store::open
 /// refuses any non-empty file without it (except a version-1 callwall
 /// database from before the id, recognised by its exact set of tables, which
 /// gets the id on its next open).
@@ -169,6 +171,8 @@ struct RtpStreamRow {
     double first_ts = 0, last_ts = 0;
 };
 
+class AttributionIo;
+
 class Store {
 public:
     /// Opens or creates the database. Throws StoreError naming the path.
@@ -198,8 +202,6 @@ public:
     /// first query; the destructor calls it too.
     void create_reader_indexes();
 
-    /// Raw access for the other writers of the store module (decoders' tables, verdicts).
-    [[nodiscard]] sqlite3* db() const noexcept { return db_; }
     /// Begins a batch transaction if none is open; counts a row toward the batch.
     void note_row();
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -207,33 +209,24 @@ public:
     static constexpr int kBatchRows = 20000;
 
 private:
-    Store() = default;
+    friend class AttributionIo;  // attribution's reads and writes (src/store/attribution_io.hpp)
+    friend report::ReportData load_report(Store& db, const report::ReportOptions& opt);  // src/store/report_reader.hpp
+    Store();
     void exec(const char* sql);
     [[nodiscard]] bool has_column(const char* table, std::string_view column);
-    sqlite3_stmt* prepare(const char* sql);
     [[noreturn]] void fail(int rc, std::string_view what) const;
-    void write_row(sqlite3_stmt* st, std::string_view what);
     /// Creates or upgrades the schema from `from_version` (0: a new database,
     /// whose reader indexes wait for create_reader_indexes()) and sets the
     /// application id and user_version.
     void migrate(int from_version);
 
-    sqlite3* db_ = nullptr;
+    /// The connection and the writer's prepared statements (store.cpp).
+    struct Conn;
+    std::unique_ptr<Conn> c_;
     std::string path_;
     bool in_txn_ = false;
     bool reader_indexes_pending_ = false;
     int batch_rows_ = 0;
-    sqlite3_stmt* ins_run_ = nullptr;
-    sqlite3_stmt* upd_run_ = nullptr;
-    sqlite3_stmt* ins_flow_ = nullptr;
-    sqlite3_stmt* ins_icmp_ = nullptr;
-    sqlite3_stmt* ins_flow_name_ = nullptr;
-    sqlite3_stmt* ins_dns_answer_ = nullptr;
-    sqlite3_stmt* ins_dns_query_ = nullptr;
-    sqlite3_stmt* ins_tls_ = nullptr;
-    sqlite3_stmt* ins_stun_ = nullptr;
-    sqlite3_stmt* upd_stun_ = nullptr;
-    sqlite3_stmt* ins_rtp_ = nullptr;
 };
 
 /// Text of an address without allocation (buffer ≥ 46 bytes); returns the length.

@@ -1,0 +1,140 @@
+// Attribution: which catalog entries a flow serves. See attrib/attrib.hpp.
+#include "callwall/attrib/attrib.hpp"
+
+namespace callwall::attrib {
+namespace {
+
+using catalog::Catalog;
+using catalog::Entry;
+
+// Confidence by evidence kind (documented in the README): a flow's own SNI
+// names it, and so (a little less surely: the proxy may rewrite it) does the
+// host its client asked an explicit proxy for; a DNS answer the same client saw just before names it unless the
+// address also served other names; a TURN peer relation is indirect; protocol
+// evidence in a destination-ANY range, while that vendor is active by name,
+// is circumstantial; a port alone is a hint that decides nothing.
+constexpr double kConfidenceSni = 0.95;
+constexpr double kConfidenceProxy = 0.9;
+constexpr double kConfidenceDns = 0.85;
+constexpr double kConfidenceDnsShared = 0.7;
+constexpr double kConfidenceTurnPeer = 0.6;
+constexpr double kConfidenceProtocolAny = 0.6;
+constexpr double kConfidencePortOnly = 0.2;
+
+}  // namespace
+
+std::string_view to_string(Evidence e) noexcept {
+    switch (e) {
+        case Evidence::Sni: return "sni";
+        case Evidence::Proxy: return "proxy";
+        case Evidence::Dns: return "dns";
+        case Evidence::TurnPeer: return "turn-peer";
+        case Evidence::Protocol: return "protocol";
+        case Evidence::PortOnly: return "port-only";
+    }
+    return "?";
+}
+
+std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
+    // A TLS/QUIC SNI names its own flow: other names of the address (DNS
+    // answers for other services on a shared address) do not apply.
+    // So does the host a client asked its proxy for (the flow's name when
+    // there is no SNI).
+    std::vector<FlowFacts::Name> own;
+    for (const auto& n : f.names)
+        if (n.source == "sni") own.push_back(n);
+    if (own.empty())
+        for (const auto& n : f.names)
+            if (n.source == "proxy") own.push_back(n);
+    return own.empty() ? f.names : own;
+}
+
+std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::set<uint16_t>& active_vendors) {
+    std::vector<Match> out;
+    const bool tcp = f.transport == "tcp";
+    if (!tcp && f.transport != "udp") return out;
+    const catalog::Transport t = tcp ? catalog::Transport::Tcp : catalog::Transport::Udp;
+    // Ports: for a name of the server (the flow went out to it), an outbound
+    // entry's ports are the server's, an inbound entry's ports are our side's
+    // local port (the client's); for a name of the initiator (the vendor
+    // opened the flow towards us), an inbound entry's ports are our local
+    // port, which is the flow's server port.
+    auto port_ok = [&](const Entry& e, uint32_t idx, bool initiator_named) {
+        if (initiator_named) {
+            return e.direction != catalog::Direction::Outbound && c.entry_has_port(idx, f.server_port);
+        }
+        switch (e.direction) {
+            case catalog::Direction::Outbound: return c.entry_has_port(idx, f.service_port());
+            case catalog::Direction::Inbound: return c.entry_has_port(idx, f.client_port);
+            case catalog::Direction::Both:
+                return c.entry_has_port(idx, f.service_port()) || c.entry_has_port(idx, f.client_port);
+        }
+        return false;
+    };
+    auto add = [&](uint32_t idx, Evidence ev, double conf, const std::string& name) {
+        for (auto& m : out) {
+            if (m.entry != idx) continue;
+            if (conf > m.confidence) m = Match{idx, ev, conf, name};
+            return;
+        }
+        out.push_back(Match{idx, ev, conf, name});
+    };
+    const auto names = effective_names(f);
+    size_t dns_names = 0;
+    for (const auto& n : names) dns_names += n.source == "dns";
+    catalog::HostMatches hm;
+    for (const auto& n : names) {
+        const bool initiator = n.source == "dns-initiator";
+        c.match_host(n.name, hm);
+        for (uint32_t idx : hm.view()) {
+            const Entry& e = c.entries()[idx];
+            if (e.transport != t || !port_ok(e, idx, initiator)) continue;
+            if (n.source == "sni") add(idx, Evidence::Sni, kConfidenceSni, n.name);
+            else if (n.source == "proxy") add(idx, Evidence::Proxy, kConfidenceProxy, n.name);
+            else if (n.source == "dns" || initiator)
+                add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name);
+            else add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
+        }
+    }
+    // Destination-ANY entries: only for flows no name explains, with protocol
+    // evidence on the flow, and only for vendors active by name in the capture.
+    const bool proto = f.has_protocol_evidence();
+    if (proto && out.empty()) {
+        c.match_any_destination(t, f.service_port(), hm);
+        for (uint32_t idx : hm.view()) {
+            const Entry& e = c.entries()[idx];
+            if (active_vendors.count(e.vendor_index)) add(idx, Evidence::Protocol, kConfidenceProtocolAny, "");
+        }
+    }
+    // A flow without a name on a named entry's port is only a hint, whatever
+    // protocol it carries: with several vendors active, a peer's STUN check
+    // on a high port would otherwise count for every vendor whose range
+    // covers it (the lab's restrictive profile showed exactly that).
+    if (names.empty()) {
+        for (uint32_t idx = 0; idx < c.entries().size(); ++idx) {
+            const Entry& e = c.entries()[idx];
+            if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party) continue;
+            if (!port_ok(e, idx, false)) continue;
+            if (f.service_port() != 443 && f.service_port() != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.entry < b.entry; });
+    return out;
+}
+
+std::vector<Gap> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
+    std::vector<Gap> out;
+    for (const auto& n : effective_names(f)) {
+        const catalog::VendorMatches vm = c.vendor_for_host(n.name);
+        for (uint16_t v : vm.view()) {
+            bool matched = false;
+            for (const auto& m : matches)
+                matched |= decisive(m.evidence) && c.entries()[m.entry].vendor_index == v;
+            const bool listed = std::any_of(out.begin(), out.end(), [v](const Gap& g) { return g.vendor == v; });
+            if (!matched && !listed) out.push_back(Gap{v, n.name});
+        }
+    }
+    return out;
+}
+
+}  // namespace callwall::attrib

@@ -1,0 +1,336 @@
+// Attribution: whether one flow got through (classify_flow and its facts). See attrib/attrib.hpp.
+#include "callwall/attrib/attrib.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "callwall/store/store.hpp"
+
+namespace callwall::attrib {
+namespace {
+
+using catalog::Catalog;
+using catalog::Entry;
+
+bool admin_prohibited(int family, int type, int code) {
+    if (family == 6) return type == 1 && code == 1;
+    return type == 3 && (code == 9 || code == 10 || code == 13);
+}
+
+std::string icmp_name(int family, int type, int code) {
+    if (family == 6) {
+        if (type == 1) {
+            static const char* k[] = {"no route", "administratively prohibited", "beyond scope of source",
+                                      "address unreachable", "port unreachable", "source address failed policy",
+                                      "reject route"};
+            return std::string("destination unreachable (") + (code >= 0 && code <= 6 ? k[code] : "code " + std::to_string(code)) + ")";
+        }
+        if (type == 2) return "packet too big";
+        if (type == 3) return "time exceeded";
+        return "parameter problem";
+    }
+    if (type == 3) {
+        static const char* k[] = {"net unreachable", "host unreachable", "protocol unreachable", "port unreachable",
+                                  "fragmentation needed", "source route failed", "net unknown", "host unknown",
+                                  "source host isolated", "net administratively prohibited",
+                                  "host administratively prohibited", "net unreachable for TOS",
+                                  "host unreachable for TOS", "communication administratively prohibited",
+                                  "host precedence violation", "precedence cutoff"};
+        return std::string("destination unreachable (") + (code >= 0 && code <= 15 ? k[code] : "code " + std::to_string(code)) + ")";
+    }
+    if (type == 11) return "time exceeded";
+    if (type == 12) return "parameter problem";
+    return "type " + std::to_string(type);
+}
+
+std::string fmt(const char* f, double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, f, v);
+    return b;
+}
+
+bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+// Two or more STUN requests of one flow spread over at least this long are a
+// client that kept trying (RFC 5389 §7.2.1 retransmits after 500 ms; ICE
+// agents such as libwebrtc repeat a check with a new transaction id, which is
+// not a retransmission but is persistence all the same). Anything less is a
+// check its agent let go.
+constexpr double kStunPersistS = 0.45;
+
+// Parses an address in its usual notation: 4 or 16 bytes, 0 when not one.
+int parse_address(std::string_view ip, unsigned char (&a)[16]) noexcept {
+    char buf[INET6_ADDRSTRLEN + 1];
+    if (ip.empty() || ip.size() >= sizeof buf) return 0;
+    ip.copy(buf, ip.size());
+    buf[ip.size()] = 0;
+    if (inet_pton(AF_INET, buf, a) == 1) return 4;
+    if (inet_pton(AF_INET6, buf, a) == 1) return 16;
+    return 0;
+}
+
+}  // namespace
+
+bool is_multicast_or_broadcast(std::string_view ip) noexcept {
+    unsigned char a[16];
+    switch (parse_address(ip, a)) {
+        case 4: return (a[0] & 0xF0) == 0xE0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+        case 16: return a[0] == 0xFF;
+        default: return false;
+    }
+}
+
+bool is_inside_address(std::string_view ip) noexcept {
+    unsigned char a[16];
+    switch (parse_address(ip, a)) {
+        case 4:
+            return a[0] == 10 || (a[0] == 172 && (a[1] & 0xF0) == 16) || (a[0] == 192 && a[1] == 168) ||
+                   (a[0] == 100 && (a[1] & 0xC0) == 64) || (a[0] == 169 && a[1] == 254) || a[0] == 127;
+        case 16: {
+            static constexpr unsigned char kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+            return (a[0] & 0xFE) == 0xFC || (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) || std::equal(a, a + 16, kLoopback);
+        }
+        default: return false;
+    }
+}
+
+bool orient_by_inside_host(FlowFacts& f) {
+    if (f.transport != "udp" || f.stun_requests_s2c == 0 || !is_inside_address(f.server_ip) || is_inside_address(f.client_ip))
+        return false;
+    std::swap(f.client_ip, f.server_ip);
+    std::swap(f.client_port, f.server_port);
+    std::swap(f.packets_c2s, f.packets_s2c);
+    const auto flip = [](uint32_t total, uint32_t& s2c) { s2c = total - std::min(s2c, total); };
+    flip(f.stun_requests, f.stun_requests_s2c);
+    flip(f.stun_answered, f.stun_answered_s2c);
+    flip(f.stun_retransmissions, f.stun_retransmissions_s2c);
+    f.server_ttl_min = f.server_ttl_max = -1;  // the far end's TTLs were not recorded
+    for (auto& n : f.names) {
+        if (n.source == "dns-initiator") n.source = "dns";
+        else if (n.source == "dns") n.source = "dns-initiator";
+    }
+    return true;
+}
+
+bool FlowFacts::has_protocol_evidence() const noexcept {
+    return contains(app, "stun") || contains(app, "turn") || contains(app, "dtls") || contains(app, "rtp") ||
+           contains(app, "rtcp") || dtls_handshake || rtp_packets > 0 || channel_data > 0;
+}
+
+std::string_view to_string(Outcome o) noexcept {
+    switch (o) {
+        case Outcome::Observed: return "observed";
+        case Outcome::Blocked: return "blocked";
+        case Outcome::Inconclusive: return "inconclusive";
+        case Outcome::Abandoned: return "abandoned";
+    }
+    return "?";
+}
+
+
+
+FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
+                          const FlowContext& ctx) {
+    FlowOutcome r;
+    const auto split = [&] {
+        r.reason = "flow table full: the other direction of this exchange was recorded as another flow";
+        r.evidence = r.reason;
+        return r;
+    };
+    // ICMP errors quoting the flow, unless the server answered anyway
+    // (an ICMP error after a working exchange is noise, e.g. a late packet).
+    if (f.icmp_errors > 0 && f.packets_s2c == 0) {
+        r.outcome = Outcome::Blocked;
+        r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
+        const std::string what = (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
+        r.evidence = what + " from " + f.icmp_from;
+        if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
+            r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
+        else if (f.icmp_from == f.server_ip)
+            r.origin = "the destination itself (" + f.icmp_from + "): the service is not there";
+        else
+            r.origin = "a router or firewall in between (" + f.icmp_from + ", not the destination)";
+        return r;
+    }
+    if (f.transport == "tcp") {
+        if (f.synack_count > 0 || (f.state == "OTH" && f.packets_s2c > 0 && f.packets_c2s > 0)) {
+            r.outcome = Outcome::Observed;
+            r.evidence = f.synack_count > 0 ? "TCP handshake answered (SYN-ACK)" : "data in both directions (handshake not captured)";
+            return r;
+        }
+        if (f.state == "REJ" || f.rst_ttl >= 0) {
+            r.outcome = Outcome::Blocked;
+            r.reason = "reset";
+            r.evidence = "SYN answered by RST (TTL " + std::to_string(f.rst_ttl) + ")";
+            std::set<int> others = server_ttls;
+            if (!others.empty() && !others.count(f.rst_ttl)) {
+                r.origin = "likely a middlebox: the RST's TTL " + std::to_string(f.rst_ttl) +
+                           " differs from the server's other packets (TTL " + std::to_string(*others.begin()) + ")";
+            } else if (!others.empty()) {
+                r.origin = "the destination (the RST's TTL matches the server's other packets): nothing listens there";
+            } else {
+                r.origin = "the destination or a firewall rejecting with RST (no other packets from that server to compare TTLs)";
+            }
+            return r;
+        }
+        if (ctx.split_by_eviction) return split();
+        if (f.syn_count > 0) {
+            const double waited = capture_end - f.first_syn_ts;
+            if (f.syn_count >= 2 || waited >= kNoAnswerWaitS) {
+                r.outcome = Outcome::Blocked;
+                r.reason = "no-answer";
+                r.evidence = std::to_string(f.syn_count) + " SYN(s) over " + fmt("%.1f", f.last_syn_ts - f.first_syn_ts) +
+                             " s, no SYN-ACK; capture ran " + fmt("%.1f", waited) + " s after the first";
+                r.origin = "silently dropped (a firewall drop rule, or the host is down)";
+                return r;
+            }
+            r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only SYN";
+            r.evidence = r.reason;
+            return r;
+        }
+        r.reason = "mid-stream, one direction only";
+        r.evidence = r.reason;
+        return r;
+    }
+    // UDP (and others): an answer in the other direction is an observation,
+    // but each side is judged by its own STUN transactions: the client's
+    // requests all unanswered while the far end's own checks arrive (and
+    // nothing else comes back: no media, no DTLS) is the client's way out
+    // being blocked, whatever comes in (RFC 8445 §7.2.5).
+    const auto own = [](uint32_t total, uint32_t s2c) { return total - std::min(s2c, total); };
+    const uint32_t requests = own(f.stun_requests, f.stun_requests_s2c);
+    const uint32_t answered = own(f.stun_answered, f.stun_answered_s2c);
+    const uint32_t retransmissions = own(f.stun_retransmissions, f.stun_retransmissions_s2c);
+    const bool media = f.rtp_packets > 0 || f.dtls_handshake || f.channel_data > 0;
+    const bool ours_unanswered = requests > 0 && answered == 0 && !media;
+    if (f.packets_s2c > 0 && !ours_unanswered) {
+        r.outcome = Outcome::Observed;
+        r.evidence = f.stun_answered > 0 ? "STUN response received" : "UDP answered in the other direction";
+        return r;
+    }
+    const std::string far_end =
+        f.packets_s2c > 0 ? "; the far end's " + std::to_string(f.stun_requests_s2c) + " own request(s) arrived" : "";
+    if (ctx.split_by_eviction) return split();
+    // DHCP, DHCPv6, mDNS, SSDP, LLMNR: sent to a group, answered (if at all)
+    // from another address.
+    if (is_multicast_or_broadcast(f.server_ip)) {
+        r.reason = "multicast/broadcast: no answer expected from " + f.server_ip;
+        r.evidence = r.reason;
+        return r;
+    }
+    const double waited = capture_end - f.first_ts;
+    if (requests > 0) {
+        // Only ICE agents abandon: a client's request to a STUN/TURN server
+        // (no ICE attributes) unanswered for seconds is a failure as before.
+        const bool ice_only = f.stun_ice_checks > 0 && f.stun_ice_checks >= f.stun_requests;
+        const bool persisted = retransmissions > 0 || (requests >= 2 && f.last_ts - f.first_ts >= kStunPersistS);
+        if (persisted || (waited >= kNoAnswerWaitS && (!ice_only || !ctx.host_pair_succeeded))) {
+            r.outcome = Outcome::Blocked;
+            r.reason = "stun-timeout";
+            r.evidence = std::to_string(requests) + " STUN request(s), " + std::to_string(retransmissions) +
+                         " retransmission(s), no response" + far_end;
+            if (!persisted && ice_only)
+                r.evidence += "; no STUN exchange of " + f.client_ip + " succeeded in the capture (every pair failed)";
+            r.origin = "silently dropped (a firewall drop rule, or the server is down)";
+            return r;
+        }
+        if (waited >= kNoAnswerWaitS) {
+            r.outcome = Outcome::Abandoned;
+            r.reason = "abandoned";
+            r.evidence = std::to_string(requests) + " STUN request(s) over " + fmt("%.2f", f.last_ts - f.first_ts) +
+                         " s, never retransmitted, no response" + far_end + "; another STUN exchange of " + f.client_ip +
+                         " succeeded: an ICE check its agent abandoned (RFC 8445 §7.2.5.3), not a block";
+            return r;
+        }
+        r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only STUN request";
+        r.evidence = r.reason;
+        return r;
+    }
+    if (f.packets_c2s >= 2 && waited >= kNoAnswerWaitS) {
+        r.outcome = Outcome::Blocked;
+        r.reason = "no-answer";
+        r.evidence = std::to_string(f.packets_c2s) + " datagrams over " + fmt("%.1f", f.last_ts - f.first_ts) +
+                     " s, none answered";
+        r.origin = "silently dropped (a firewall drop rule, or nothing listens)";
+        return r;
+    }
+    r.reason = "one-way UDP, too little to judge";
+    r.evidence = r.reason;
+    return r;
+}
+
+std::string outcome_column(const FlowOutcome& o) {
+    std::string s(to_string(o.outcome));
+    if (!o.reason.empty() && o.outcome == Outcome::Blocked) s += ":" + o.reason;
+    return s;
+}
+
+FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
+    // Column for column what store::Store::add_flow writes and
+    // run_attribution reads back (NULLs read as their coalesce defaults).
+    using flow::kFromClient;
+    using flow::kFromServer;
+    auto text_ip = [](const decode::IpAddr& a) {
+        char buf[64];
+        return std::string(buf, store::format_ip(a, buf, sizeof buf));
+    };
+    auto seconds = [](int64_t us) { return static_cast<double>(us) / 1e6; };
+    FlowFacts r;
+    r.id = f.id;
+    r.stored_outcome = std::string(app.outcome);
+    r.transport = f.proto == decode::kProtoTcp ? "tcp" : f.proto == decode::kProtoUdp ? "udp" : "";
+    r.client_ip = text_ip(f.client_ip);
+    r.server_ip = text_ip(f.server_ip);
+    r.client_port = f.client_port;
+    r.server_port = f.server_port;
+    r.first_ts = seconds(f.first_ts_us);
+    r.last_ts = seconds(f.last_ts_us);
+    r.packets_c2s = f.packets[kFromClient];
+    r.packets_s2c = f.packets[kFromServer];
+    r.state = std::string(flow::to_string(f.state()));
+    r.syn_count = f.tcp.syn;
+    r.synack_count = f.tcp.synack;
+    if (f.tcp.first_syn_us != 0) {
+        r.first_syn_ts = seconds(f.tcp.first_syn_us);
+        r.last_syn_ts = seconds(f.tcp.last_syn_us);
+    }
+    r.rst_ttl = f.tcp.rst[kFromServer] ? f.tcp.rst_ttl : -1;
+    if (f.packets[kFromServer] != 0) {
+        r.server_ttl_min = f.ttl_min[kFromServer];
+        r.server_ttl_max = f.ttl_max[kFromServer];
+    }
+    r.icmp_errors = f.icmp_errors;
+    if (f.icmp_errors != 0) {
+        r.icmp_type = f.icmp_type;
+        r.icmp_code = f.icmp_code;
+        r.icmp_from = text_ip(f.icmp_from);
+    }
+    r.icmp_family = r.icmp_from.find(':') != std::string::npos ? 6 : 4;
+    r.app = std::string(app.app);
+    r.stun_requests = app.stun_requests;
+    r.stun_answered = app.stun_answered;
+    r.stun_errors = app.stun_errors;
+    r.stun_retransmissions = app.stun_retransmissions;
+    r.stun_ice_checks = app.stun_ice_checks;
+    r.stun_requests_s2c = app.stun_requests_s2c;
+    r.stun_answered_s2c = app.stun_answered_s2c;
+    r.stun_retransmissions_s2c = app.stun_retransmissions_s2c;
+    r.proxy_port = app.proxy_port;
+    r.rtp_packets = app.rtp_packets;
+    r.dtls_handshake = app.dtls_handshake;
+    r.channel_data = app.channel_data;
+    return r;
+}
+
+std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end) {
+    if (f.proto != decode::kProtoTcp && f.proto != decode::kProtoUdp) return "";
+    FlowFacts facts = facts_of(f, app);
+    orient_by_inside_host(facts);
+    return outcome_column(classify_flow(facts, capture_end));
+}
+
+}  // namespace callwall::attrib

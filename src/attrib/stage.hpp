@@ -1,0 +1,56 @@
+// Private to attribution: the steps attribute() and run_attribution share,
+// whichever way the facts arrive (all in memory, or page by page from the store).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "callwall/attrib/attribute.hpp"
+
+namespace callwall::attrib::stage {
+
+/// Failed DNS queries per name: count and the detail shown ("query for NAME: WHY").
+using DnsFailures = std::map<std::string, std::pair<uint32_t, std::string>>;
+
+/// Folds DNS queries given in qname order into failures per name, and marks
+/// the vendors whose names were asked for as active.
+class DnsFold {
+public:
+    DnsFold(const catalog::Catalog& c, std::set<uint16_t>& active_vendors) : c_(c), active_(active_vendors) {}
+    void add(std::string_view qname, bool answered, std::string_view rcode, uint32_t answers);
+    DnsFailures finish();
+
+private:
+    void end_group();
+    const catalog::Catalog& c_;
+    std::set<uint16_t>& active_;
+    DnsFailures failed_;
+    std::string name_, why_;
+    bool in_group_ = false, resolved_ = false;
+    uint32_t failures_ = 0;
+};
+
+/// One row of a 5-tuple that has several rows.
+struct TupleRow {
+    uint64_t id = 0;
+    bool client_low = false;        ///< the row's client is the lower endpoint
+    bool c2s = false, s2c = false;  ///< packets in that direction
+};
+/// Adds to `split` the rows of one 5-tuple that lack the direction another row carries.
+void add_split_rows(const std::vector<TupleRow>& rows, std::set<uint64_t>& split);
+
+/// Marks vendors active by a flow's name.
+void note_flow_name(const catalog::Catalog& c, std::string_view name, std::set<uint16_t>& active_vendors);
+
+/// Matches and gaps of one (oriented, classified) flow, folded into its entries' accumulators.
+FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const catalog::Catalog& c,
+                          std::vector<EntryAccumulator>& per_entry, RunVerdicts& out);
+
+/// Every entry's verdict (into out.entries) and the product conclusions.
+void decide(const catalog::Catalog& c, const std::vector<EntryAccumulator>& per_entry, const DnsFailures& dns_failed,
+            RunVerdicts& out);
+
+}  // namespace callwall::attrib::stage

@@ -1,0 +1,275 @@
+// Attribution's reads and writes. See store/attribution_io.hpp.
+#include "store/attribution_io.hpp"
+
+#include <cstdio>
+#include <type_traits>
+
+#include "store/conn.hpp"
+#include "store/statement.hpp"
+
+namespace callwall::store {
+namespace {
+
+std::string ports_text(const catalog::Entry& e) {
+    std::string s;
+    for (const auto& r : e.ports) {
+        if (!s.empty()) s += ",";
+        s += r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi);
+    }
+    return s;
+}
+
+std::string destinations_text(const catalog::Entry& e) {
+    std::string s;
+    for (const auto& d : e.destinations) s += (s.empty() ? "" : " ") + d.as_written;
+    return s;
+}
+
+// The flow columns attribution reads, in FlowFacts order (read_flow_page).
+constexpr const char* kFlowFactsSql =
+    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "
+    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "
+    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "
+    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, "
+    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "
+    "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port "
+    "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
+
+void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
+    int i = 0;
+    f.id = static_cast<uint64_t>(st.int64(i++));
+    f.transport = st.text(i++);
+    f.client_ip = st.text(i++);
+    f.client_port = static_cast<uint16_t>(st.integer(i++));
+    f.server_ip = st.text(i++);
+    f.server_port = static_cast<uint16_t>(st.integer(i++));
+    f.first_ts = st.real(i++);
+    f.last_ts = st.real(i++);
+    f.packets_c2s = static_cast<uint64_t>(st.int64(i++));
+    f.packets_s2c = static_cast<uint64_t>(st.int64(i++));
+    f.state = st.text(i++);
+    f.syn_count = static_cast<uint32_t>(st.integer(i++));
+    f.synack_count = static_cast<uint32_t>(st.integer(i++));
+    f.first_syn_ts = st.real(i++);
+    f.last_syn_ts = st.real(i++);
+    f.rst_ttl = st.integer(i++);
+    f.server_ttl_min = st.integer(i++);
+    f.server_ttl_max = st.integer(i++);
+    f.icmp_errors = static_cast<uint32_t>(st.integer(i++));
+    f.icmp_type = st.integer(i++);
+    f.icmp_code = st.integer(i++);
+    f.icmp_from = st.text(i++);
+    f.icmp_family = f.icmp_from.find(':') != std::string::npos ? 6 : 4;
+    f.app = st.text(i++);
+    f.stun_requests = static_cast<uint32_t>(st.integer(i++));
+    f.stun_answered = static_cast<uint32_t>(st.integer(i++));
+    f.stun_errors = static_cast<uint32_t>(st.integer(i++));
+    f.stun_retransmissions = static_cast<uint32_t>(st.integer(i++));
+    f.rtp_packets = static_cast<uint64_t>(st.int64(i++));
+    f.dtls_handshake = st.integer(i++) != 0;
+    f.channel_data = static_cast<uint32_t>(st.integer(i++));
+    f.stored_outcome = st.text(i++);
+    f.stun_ice_checks = static_cast<uint32_t>(st.integer(i++));
+    f.stun_requests_s2c = static_cast<uint32_t>(st.integer(i++));
+    f.stun_answered_s2c = static_cast<uint32_t>(st.integer(i++));
+    f.stun_retransmissions_s2c = static_cast<uint32_t>(st.integer(i++));
+    f.proxy_port = static_cast<uint16_t>(st.integer(i++));
+}
+
+template <class T>
+std::string joined(const T& items) {
+    std::string s;
+    for (const auto& v : items) {
+        if (!s.empty()) s += ",";
+        if constexpr (std::is_arithmetic_v<typename T::value_type>) s += std::to_string(v);
+        else s += v;
+    }
+    return s;
+}
+
+}  // namespace
+
+AttributionIo::AttributionIo(Store& s, int64_t run_id) : store_(s), run_(run_id) {
+    store_.create_reader_indexes();  // commits the open batch too
+    ttl_q_ = std::make_unique<Statement>(
+        store_.c_->db, store_.path(),
+        "SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND "
+        "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0))");
+}
+
+AttributionIo::~AttributionIo() = default;
+
+void AttributionIo::read_run(double& capture_end, int64_t& evicted_full) {
+    Statement st(store_.c_->db, store_.path(), "SELECT coalesce(last_ts, 0), flows_evicted_full FROM run WHERE id=?");
+    st.bind(1, run_);
+    if (st.row("reading the run")) {
+        capture_end = st.real(0);
+        evicted_full = st.int64(1);
+        st.reset();
+    }
+}
+
+std::set<std::string> AttributionIo::stun_answered_hosts() {
+    Statement st(store_.c_->db, store_.path(),
+                 "SELECT client_ip FROM flow WHERE run_id=?1 AND stun_answered > stun_answered_s2c "
+                 "UNION SELECT server_ip FROM flow WHERE run_id=?1 AND stun_answered_s2c > 0");
+    st.bind(1, run_);
+    std::set<std::string> hosts;
+    while (st.row("reading STUN hosts")) hosts.emplace(st.text(0));
+    return hosts;
+}
+
+void AttributionIo::for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn) {
+    Statement st(store_.c_->db, store_.path(),
+                 "WITH k AS (SELECT id, transport, packets_c2s > 0 AS c2s, packets_s2c > 0 AS s2c, "
+                 "client_ip || ' ' || client_port AS a, server_ip || ' ' || server_port AS b FROM flow WHERE run_id=?) "
+                 "SELECT group_concat(id || ' ' || (a < b) || ' ' || c2s || ' ' || s2c, ',') FROM k "
+                 "GROUP BY transport, min(a, b), max(a, b) HAVING count(*) > 1");
+    st.bind(1, run_);
+    std::vector<TupleRow> rows;
+    while (st.row("reading split flows")) {
+        rows.clear();
+        const std::string g(st.text(0));
+        for (size_t at = 0; at < g.size();) {
+            size_t end = g.find(',', at);
+            if (end == std::string::npos) end = g.size();
+            unsigned long long id = 0;
+            int low = 0, c2s = 0, s2c = 0;
+            if (std::sscanf(g.c_str() + at, "%llu %d %d %d", &id, &low, &c2s, &s2c) == 4)
+                rows.push_back(TupleRow{id, low != 0, c2s != 0, s2c != 0});
+            at = end + 1;
+        }
+        fn(rows);
+    }
+}
+
+void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows) {
+    flows.clear();
+    flows.reserve(static_cast<size_t>(max_flows));  // once: growing it page by page cost ~1.5 % of a run
+    {
+        Statement st(store_.c_->db, store_.path(), kFlowFactsSql);
+        st.bind(1, run_).bind(2, after_id).bind(3, max_flows);
+        while (st.row("reading flows")) read_flow_facts(st, flows.emplace_back());
+    }
+    if (flows.empty()) return;
+    Statement st(store_.c_->db, store_.path(),
+                 "SELECT flow_id, name, source FROM flow_name WHERE run_id=? AND flow_id BETWEEN ? AND ? "
+                 "ORDER BY flow_id, source DESC, name");
+    st.bind(1, run_).bind(2, flows.front().id).bind(3, flows.back().id);
+    // Both are in id order: one cursor walks the page's flows.
+    size_t at = 0;
+    while (st.row("reading flow names")) {
+        const auto id = static_cast<uint64_t>(st.int64(0));
+        while (at < flows.size() && flows[at].id < id) ++at;
+        if (at < flows.size() && flows[at].id == id)
+            flows[at].names.push_back({std::string(st.text(1)), std::string(st.text(2))});
+    }
+}
+
+void AttributionIo::for_each_dns_query(
+    const std::function<void(std::string_view, bool, std::string_view, int)>& fn) {
+    Statement st(store_.c_->db, store_.path(),
+                 "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? ORDER BY qname");
+    st.bind(1, run_);
+    while (st.row("reading DNS queries")) fn(st.text(0), st.integer(1) != 0, st.text(2), st.integer(3));
+}
+
+void AttributionIo::for_each_flow_name(const std::function<void(std::string_view)>& fn) {
+    Statement st(store_.c_->db, store_.path(), "SELECT DISTINCT name FROM flow_name WHERE run_id=?");
+    st.bind(1, run_);
+    while (st.row("reading flow names")) fn(st.text(0));
+}
+
+std::set<int> AttributionIo::server_ttls(const std::string& server_ip) {
+    std::set<int> ttls;
+    ttl_q_->bind(1, run_).bind(2, server_ip);
+    while (ttl_q_->row("reading server TTLs")) {
+        ttls.insert(ttl_q_->integer(0));
+        ttls.insert(ttl_q_->integer(1));
+    }
+    return ttls;
+}
+
+void AttributionIo::begin_writing() {
+    txn_ = std::make_unique<Transaction>(store_.c_->db, store_.path());
+    ins_match_ = std::make_unique<Statement>(
+        store_.c_->db, store_.path(),
+        "INSERT OR REPLACE INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) "
+        "VALUES (?,?,?,?,?,?,?)");
+    upd_outcome_ = std::make_unique<Statement>(store_.c_->db, store_.path(), "UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
+    ins_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                           "INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
+    // Attribution may run many times on a live run: start from a clean slate.
+    for (const char* sql : {"DELETE FROM flow_match WHERE run_id=?", "DELETE FROM unmatched_flow WHERE run_id=?",
+                            "DELETE FROM verdict WHERE run_id=?"})
+        Statement(store_.c_->db, store_.path(), sql).bind(1, run_).run("clearing earlier attribution");
+}
+
+void AttributionIo::write_flow_match(uint64_t flow_id, const FlowMatchRow& m) {
+    ins_match_->bind(1, run_).bind(2, flow_id).bind(3, m.entry_id).bind(4, attrib::to_string(m.evidence));
+    ins_match_->bind(5, m.confidence).bind(6, m.name).bind(7, m.counted ? 1 : 0);
+    ins_match_->run("writing a flow match");
+}
+
+void AttributionIo::write_unmatched_flow(uint64_t flow_id, std::string_view vendor, std::string_view name) {
+    ins_gap_->bind(1, run_).bind(2, flow_id).bind(3, vendor).bind(4, name).run("writing an unmatched flow");
+}
+
+void AttributionIo::write_flow_outcome(uint64_t flow_id, std::string_view outcome) {
+    upd_outcome_->bind(1, outcome).bind(2, run_).bind(3, flow_id).run("writing a flow outcome");
+}
+
+void AttributionIo::write_entry(const catalog::Entry& e, const attrib::EntryVerdict& v) {
+    if (!ins_entry_) {
+        ins_entry_ = std::make_unique<Statement>(
+            store_.c_->db, store_.path(),
+            "INSERT OR REPLACE INTO catalog_entry (run_id, entry_id, vendor, product, edition, document_date, service, "
+            "transport, ports, destinations, direction, required, conditions, source_file, source_section) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        ins_verdict_ = std::make_unique<Statement>(
+            store_.c_->db, store_.path(),
+            "INSERT OR REPLACE INTO verdict (run_id, entry_id, verdict, reasons, flows_observed, flows_blocked, "
+            "flows_inconclusive, ports_observed, ports_blocked, evidence_flows, origin, why) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    }
+    Statement& ce = *ins_entry_;
+    ce.bind(1, run_).bind(2, e.id).bind(3, e.vendor).bind(4, e.product).bind(5, e.edition);
+    ce.bind(6, e.document_date).bind(7, e.service).bind(8, catalog::to_string(e.transport));
+    ce.bind(9, ports_text(e)).bind(10, destinations_text(e)).bind(11, catalog::to_string(e.direction));
+    ce.bind(12, e.required ? 1 : 0).bind(13, catalog::describe_conditions(e.conditions));
+    ce.bind(14, e.source.file).bind(15, e.source.section);
+    ce.run("writing a catalog entry");
+    Statement& vd = *ins_verdict_;
+    vd.bind(1, run_).bind(2, e.id).bind(3, attrib::to_string(v.verdict)).bind(4, joined(v.reasons));
+    vd.bind(5, v.flows_observed).bind(6, v.flows_blocked).bind(7, v.flows_inconclusive);
+    vd.bind(8, joined(v.ports_observed)).bind(9, joined(v.ports_blocked)).bind(10, joined(v.evidence_flows));
+    vd.bind(11, v.origin).bind(12, v.why);
+    vd.run("writing a verdict");
+}
+
+void AttributionIo::write_products(const std::vector<attrib::ProductConclusion>& products) {
+    Statement ins(store_.c_->db, store_.path(),
+                  "INSERT INTO product_verdict (run_id, vendor, product, edition, conclusion, detail) VALUES (?,?,?,?,?,?)");
+    Statement(store_.c_->db, store_.path(), "DELETE FROM product_verdict WHERE run_id=?").bind(1, run_).run("clearing product verdicts");
+    for (const auto& p : products)
+        ins.bind(1, run_).bind(2, p.vendor).bind(3, p.product).bind(4, p.edition).bind(5, p.conclusion).bind(6, p.detail)
+            .run("writing a product verdict");
+}
+
+void AttributionIo::write_catalog_digest(std::string_view digest) {
+    Statement(store_.c_->db, store_.path(), "UPDATE run SET catalog_digest=? WHERE id=?")
+        .bind(1, digest).bind(2, run_).run("writing the catalog digest");
+}
+
+void AttributionIo::commit() {
+    // Statements are finalised before COMMIT, as before (an open read would not stop it, but a pending one might).
+    ins_match_.reset();
+    upd_outcome_.reset();
+    ins_gap_.reset();
+    ins_entry_.reset();
+    ins_verdict_.reset();
+    ttl_q_->reset();
+    txn_->commit("committing verdicts");
+    txn_.reset();
+}
+
+}  // namespace callwall::store

@@ -1,0 +1,88 @@
+// The store's side of attribution (internal to the core library): typed reads
+// of one run's facts and typed writes of what attribution decided. Every
+// statement lives here; attribution itself (src/attrib) sees no SQL.
+//
+// Writes happen inside one transaction, opened by begin_writing() (which also
+// clears an earlier attribution of the run: a live run is attributed again
+// and again) and committed by commit(); destroying the object without
+// commit() rolls everything back.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "callwall/attrib/attrib.hpp"
+#include "callwall/store/store.hpp"
+
+namespace callwall::store {
+
+class Statement;
+class Transaction;
+
+/// One flow row of a 5-tuple that has several rows in the run.
+struct TupleRow {
+    uint64_t id = 0;
+    bool client_low = false;  ///< the row's client is the lower endpoint (address and port as text)
+    bool c2s = false, s2c = false;  ///< packets in that direction
+};
+
+/// A flow match as written: the catalog entry's id and whether it counted.
+struct FlowMatchRow {
+    std::string_view entry_id;
+    attrib::Evidence evidence = attrib::Evidence::PortOnly;
+    double confidence = 0;
+    std::string_view name;
+    bool counted = false;
+};
+
+class AttributionIo {
+public:
+    /// Builds the reader indexes (committing the open batch) and prepares.
+    AttributionIo(Store& s, int64_t run_id);
+    ~AttributionIo();
+    AttributionIo(const AttributionIo&) = delete;
+    AttributionIo& operator=(const AttributionIo&) = delete;
+
+    // ---- reads ----
+    /// The run's last packet time (0 when none) and flows evicted from a full table.
+    void read_run(double& capture_end, int64_t& evicted_full);
+    /// Hosts with a STUN request of their own that was answered.
+    [[nodiscard]] std::set<std::string> stun_answered_hosts();
+    /// Each 5-tuple with more than one row, its rows.
+    void for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn);
+    /// Up to `max_flows` TCP/UDP flows with ids above `after_id`, in id order,
+    /// with their names. `flows` is cleared first and keeps its capacity.
+    void read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows);
+    /// The run's DNS queries in qname order: (qname, answered, rcode, answers).
+    void for_each_dns_query(
+        const std::function<void(std::string_view qname, bool answered, std::string_view rcode, int answers)>& fn);
+    /// Every distinct name of the run's flows.
+    void for_each_flow_name(const std::function<void(std::string_view name)>& fn);
+    /// TTLs seen from `server_ip` on its flows that completed a handshake or answered.
+    [[nodiscard]] std::set<int> server_ttls(const std::string& server_ip);
+
+    // ---- writes (inside the transaction) ----
+    /// Opens the transaction and clears the run's flow_match, unmatched_flow and verdict rows.
+    void begin_writing();
+    void write_flow_match(uint64_t flow_id, const FlowMatchRow& m);
+    void write_unmatched_flow(uint64_t flow_id, std::string_view vendor, std::string_view name);
+    void write_flow_outcome(uint64_t flow_id, std::string_view outcome);
+    void write_entry(const catalog::Entry& e, const attrib::EntryVerdict& v);
+    /// Replaces the run's product verdicts.
+    void write_products(const std::vector<attrib::ProductConclusion>& products);
+    void write_catalog_digest(std::string_view digest);
+    void commit();
+
+private:
+    Store& store_;
+    int64_t run_;
+    std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_;
+    std::unique_ptr<Transaction> txn_;
+};
+
+}  // namespace callwall::store

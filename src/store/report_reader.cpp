@@ -1,0 +1,534 @@
+// The report's reads: one run's results as report::ReportData. The text,
+// JSON, CSV and HTML renderings (src/report) see no SQL. See
+// store/report_reader.hpp.
+#include "store/report_reader.hpp"
+
+#include "store/conn.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace callwall::store {
+
+using report::EvidenceFlow;
+using report::NoSuchRun;
+using report::OtherFlowsSummary;
+using report::ProductRow;
+using report::ReportData;
+using report::ReportOptions;
+using report::UnmatchedVendorFlow;
+using report::VerdictRow;
+using report::kMaxEvidence;
+
+namespace {
+
+// How `report` opens a database it reads. It never writes, and leaves
+// nothing behind: SQLite's mode=ro still creates DB-wal and DB-shm beside a
+// WAL database and leaves them (a read-only connection cannot remove them),
+// owned by whoever ran the report, where they block the owner's next run.
+//  - No DB-wal: every commit is in the file itself (the last writer closed
+//    cleanly). It is read as immutable=1: no lock, no -wal, no -shm. A writer
+//    that starts meanwhile shows in the file (size, mtime, inode) or a DB-wal
+//    appearing; load() then reads it again through SQLite's locks.
+//  - DB-wal exists (a writer is running, or was killed): mode=ro, which uses
+//    the -wal and -shm already there. If even they cannot be opened (a
+//    read-only directory, files of another user), immutable=1 reads what the
+//    file holds without the commits still in the -wal, and says so.
+enum class OpenMode { ReadOnly, Immutable };
+
+std::string uri_path(const std::string& path) {
+    std::string out = "file:";
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            char b[4];
+            std::snprintf(b, sizeof b, "%%%02X", static_cast<unsigned char>(c));
+            out += b;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// The report's queries, each read to its end (or abandoned) and finalised
+// when it goes. A read error ends the rows, as it always has: the report
+// shows what could be read.
+class Query {
+public:
+    explicit Query(sqlite3_stmt* st) : st_(st) {}
+    ~Query() { sqlite3_finalize(st_); }
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
+    bool row() { return sqlite3_step(st_) == SQLITE_ROW; }
+    void reset() { sqlite3_reset(st_); }
+    Query& bind(int i, int64_t v) {
+        sqlite3_bind_int64(st_, i, v);
+        return *this;
+    }
+    Query& bind(int i, const std::string& v) {
+        sqlite3_bind_text(st_, i, v.c_str(), -1, SQLITE_TRANSIENT);
+        return *this;
+    }
+    /// Text up to its first NUL ("" for NULL).
+    [[nodiscard]] std::string text(int i) const {
+        const auto* t = sqlite3_column_text(st_, i);
+        return t ? reinterpret_cast<const char*>(t) : "";
+    }
+    [[nodiscard]] int64_t int64(int i) const { return sqlite3_column_int64(st_, i); }
+    [[nodiscard]] uint64_t u64(int i) const { return static_cast<uint64_t>(sqlite3_column_int64(st_, i)); }
+    [[nodiscard]] int integer(int i) const { return sqlite3_column_int(st_, i); }
+    [[nodiscard]] double real(int i) const { return sqlite3_column_double(st_, i); }
+
+private:
+    sqlite3_stmt* st_;
+};
+
+class ReadDb {
+public:
+    /// Borrows an open connection (the writer's, e.g. during a live capture).
+    ReadDb(sqlite3* borrowed, const std::string& path) : path_(path), db_(borrowed), owned_(false) {}
+    ReadDb(const std::string& path, OpenMode mode) : path_(path) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + ": no such database");
+        const std::string uri = uri_path(path) + (mode == OpenMode::Immutable ? "?immutable=1" : "?mode=ro");
+        if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+            const std::string why = sqlite3_errmsg(db_);
+            sqlite3_close(db_);
+            throw std::runtime_error(path + ": cannot open database: " + why);
+        }
+        sqlite3_busy_timeout(db_, 5000);
+    }
+    /// True when a first read works; false when SQLite cannot open or
+    /// initialise the -wal/-shm files (read-only directory, another user's files).
+    bool can_read() {
+        sqlite3_stmt* st = nullptr;
+        int rc = sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);
+        if (rc == SQLITE_OK) rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        const int primary = rc & 0xFF;
+        return !(primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY || primary == SQLITE_IOERR ||
+                 primary == SQLITE_PERM);
+    }
+    ~ReadDb() {
+        if (owned_) sqlite3_close(db_);
+    }
+    Query prep(const char* sql) {
+        sqlite3_stmt* st = nullptr;
+        const int rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(st);
+            if ((rc & 0xFF) == SQLITE_NOTADB) throw std::runtime_error(path_ + ": not a SQLite database");
+            throw std::runtime_error(path_ + ": not a callwall database (or an older one): " + sqlite3_errmsg(db_));
+        }
+        return Query(st);
+    }
+
+private:
+    std::string path_;
+    sqlite3* db_ = nullptr;
+    bool owned_ = true;
+};
+
+ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt);
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == sep) {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+}  // namespace
+
+namespace {
+// What changes when a writer touches the database between two looks.
+struct FileState {
+    bool exists = false, wal = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    struct timespec mtime {};
+    bool operator==(const FileState& o) const {
+        return exists == o.exists && wal == o.wal && dev == o.dev && ino == o.ino && size == o.size &&
+               mtime.tv_sec == o.mtime.tv_sec && mtime.tv_nsec == o.mtime.tv_nsec;
+    }
+};
+
+FileState file_state(const std::string& path) {
+    FileState f;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return f;
+    f.exists = true;
+    f.dev = st.st_dev;
+    f.ino = st.st_ino;
+    f.size = st.st_size;
+    f.mtime = st.st_mtim;
+    struct stat wal {};
+    f.wal = ::lstat((path + "-wal").c_str(), &wal) == 0;
+    return f;
+}
+}  // namespace
+
+namespace {
+// Free space on the file system holding `path`, in bytes (-1 unknown).
+int64_t free_bytes(const std::string& path) {
+    struct statvfs vfs {};
+    if (::statvfs(path.c_str(), &vfs) != 0) return -1;
+    return static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+}
+
+// Below this a database write is likely to have failed on a full disk.
+constexpr int64_t kNearlyFullBytes = 1 << 20;
+
+// Fills status_detail (see RunInfo) from the status, the notes and, for a
+// run still marked running, whether its writer process is alive.
+void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r) {
+    if (r.status == "failed") {
+        if (r.notes.find(kDiskFullNote) != std::string::npos) {
+            r.status_detail = "this run " + std::string(kDiskFullNote);
+        } else {
+            r.status_detail = "this run failed";
+            const auto at = r.notes.find("stopped: ");
+            if (at != std::string::npos) r.status_detail += " (" + r.notes.substr(at, r.notes.find('\n', at) - at) + ")";
+        }
+        return;
+    }
+    if (r.status != "running") return;
+    WriterId w;
+    // Version-1 databases (and read-only copies of them) lack the columns.
+    Query has = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='writer_pid'");
+    if (has.row() && has.integer(0) > 0) {
+        Query st = db.prep("SELECT coalesce(writer_pid,0), coalesce(writer_start,0), coalesce(writer_boot_id,'') "
+                           "FROM run WHERE id=?");
+        st.bind(1, r.id);
+        if (st.row()) {
+            w.pid = st.int64(0);
+            w.start_ticks = st.int64(1);
+            w.boot_id = st.text(2);
+        }
+    }
+    const std::string pid = std::to_string(w.pid);
+    switch (writer_state(w)) {
+        case WriterState::Alive:
+            r.still_running = true;
+            r.status_detail = "this run is still running (pid " + pid + ")";
+            return;
+        case WriterState::Gone: {
+            r.status_detail = "this run never finished: the process was killed";
+            const auto slash = db_path.find_last_of('/');
+            const int64_t free = free_bytes(slash == std::string::npos ? "." : db_path.substr(0, slash + 1));
+            if (free >= 0 && free < kNearlyFullBytes)
+                r.status_detail += " or stopped on a full disk (the disk holding the database has " +
+                                   std::to_string(free / 1024) + " KiB free)";
+            return;
+        }
+        case WriterState::OtherBoot:
+            r.status_detail = "this run never finished: its process (pid " + pid +
+                              ") ran before a reboot or on another machine";
+            return;
+        case WriterState::Unknown:
+            r.status_detail = "this run never finished (the process was killed, or is still running: the database "
+                              "does not record which process wrote it)";
+            return;
+    }
+}
+
+// The runs a database holds, for a message: "runs 1-3", "runs 1, 4", "no runs".
+std::string run_ids(ReadDb& db) {
+    Query st = db.prep("SELECT id FROM run ORDER BY id");
+    std::vector<int64_t> ids;
+    while (st.row()) ids.push_back(st.int64(0));
+    if (ids.empty()) return "it holds no runs";
+    if (ids.back() - ids.front() + 1 == static_cast<int64_t>(ids.size()))
+        return ids.size() == 1 ? "it holds run " + std::to_string(ids[0])
+                               : "it holds runs " + std::to_string(ids.front()) + "-" + std::to_string(ids.back());
+    std::string s = "it holds runs";
+    for (size_t i = 0; i < ids.size() && i < 20; ++i) s += (i ? ", " : " ") + std::to_string(ids[i]);
+    return ids.size() > 20 ? s + ", ..." : s;
+}
+
+// The run row asked for (the latest by default), its status in words and its inputs.
+void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, report::RunInfo& r) {
+    const std::string columns =
+        "SELECT id, kind, source, status, command_line, tool_version, coalesce(catalog_digest,''), notes, started_at, "
+        "coalesce(ended_at,0), coalesce(first_ts,0), coalesce(last_ts,0), packets, bytes, truncated_packets, "
+        "undecoded_packets, kernel_dropped, flows, flows_evicted_full, damaged_files FROM run ";
+    Query st = db.prep((columns + (opt.run ? "WHERE id=?" : "ORDER BY id DESC LIMIT 1")).c_str());
+    if (opt.run) st.bind(1, *opt.run);
+    if (!st.row()) {
+        if (opt.run) throw NoSuchRun(db_path + ": no run " + std::to_string(*opt.run) + " (" + run_ids(db) + ")");
+        throw std::runtime_error(db_path + ": no runs recorded");
+    }
+    int i = 0;
+    r.id = st.int64(i++);
+    r.kind = st.text(i++);
+    r.source = st.text(i++);
+    r.status = st.text(i++);
+    r.command_line = st.text(i++);
+    r.tool_version = st.text(i++);
+    r.catalog_digest = st.text(i++);
+    r.notes = st.text(i++);
+    r.started_at = st.real(i++);
+    r.ended_at = st.real(i++);
+    r.first_ts = st.real(i++);
+    r.last_ts = st.real(i++);
+    r.packets = st.u64(i++);
+    r.bytes = st.u64(i++);
+    r.truncated_packets = st.u64(i++);
+    r.undecoded_packets = st.u64(i++);
+    r.kernel_dropped = st.u64(i++);
+    r.flows = st.u64(i++);
+    r.flows_evicted_full = st.u64(i++);
+    r.damaged_files = st.u64(i++);
+    st.reset();
+    describe_status(db, db_path, r);
+    // Each input on its own (databases before run_source: the joined text, whole).
+    Query t = db.prep("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='run_source'");
+    if (t.row() && t.integer(0) > 0) {
+        Query q = db.prep("SELECT source FROM run_source WHERE run_id=? ORDER BY position");
+        q.bind(1, r.id);
+        while (q.row()) r.sources.push_back(q.text(0));
+    }
+    if (r.sources.empty()) r.sources.push_back(r.source);
+}
+
+// Which vendors' rows the report shows: all (--all-entries), those named
+// (--vendor, any case), or those seen in the run.
+class VendorFilter {
+public:
+    explicit VendorFilter(const ReportOptions& opt) : all_(opt.all_entries) {
+        for (auto v : opt.vendors) lower_.insert(lowered(std::move(v)));
+    }
+    [[nodiscard]] bool wanted(const std::string& vendor, bool seen) const {
+        if (all_) return true;
+        if (lower_.empty()) return seen;
+        return lower_.count(lowered(vendor)) > 0;
+    }
+
+private:
+    static std::string lowered(std::string v) {
+        for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return v;
+    }
+    bool all_;
+    std::set<std::string> lower_;
+};
+
+// Product conclusions; returns the vendors the run concluded anything about (seen).
+std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter& vf, ReportData& d) {
+    Query st = db.prep("SELECT vendor, product, edition, conclusion, detail FROM product_verdict WHERE run_id=? "
+                       "ORDER BY vendor, edition DESC, product");
+    st.bind(1, run);
+    std::set<std::string> seen;
+    std::vector<ProductRow> all;
+    while (st.row()) {
+        all.push_back(ProductRow{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4)});
+        seen.insert(all.back().vendor);
+    }
+    for (auto& p : all)
+        if (vf.wanted(p.vendor, true)) d.products.push_back(p);
+    return seen;
+}
+
+// One evidence flow of an entry, from its row.
+EvidenceFlow evidence_flow(const Query& fe) {
+    EvidenceFlow e;
+    int j = 0;
+    e.flow_id = fe.u64(j++);
+    e.transport = fe.text(j++);
+    e.client_ip = fe.text(j++);
+    e.client_port = static_cast<uint16_t>(fe.integer(j++));
+    e.server_ip = fe.text(j++);
+    e.server_port = static_cast<uint16_t>(fe.integer(j++));
+    e.first_ts = fe.real(j++);
+    e.last_ts = fe.real(j++);
+    e.packets_c2s = fe.u64(j++);
+    e.packets_s2c = fe.u64(j++);
+    e.state = fe.text(j++);
+    e.outcome = fe.text(j++);
+    e.app = fe.text(j++);
+    e.name = fe.text(j++);
+    e.name_source = fe.text(j++);
+    e.evidence_kind = fe.text(j++);
+    e.icmp_type = fe.integer(j++);
+    e.icmp_code = fe.integer(j++);
+    e.icmp_from = fe.text(j++);
+    return e;
+}
+
+VerdictRow verdict_row(const Query& st, std::vector<std::string>& evidence_ids) {
+    VerdictRow v;
+    int i = 0;
+    v.entry_id = st.text(i++);
+    v.vendor = st.text(i++);
+    v.edition = st.text(i++);
+    v.product = st.text(i++);
+    v.service = st.text(i++);
+    v.transport = st.text(i++);
+    v.ports = st.text(i++);
+    v.destinations = st.text(i++);
+    v.conditions = st.text(i++);
+    v.required = st.integer(i++) != 0;
+    v.verdict = st.text(i++);
+    v.reasons = split(st.text(i++), ',');
+    v.flows_observed = static_cast<uint32_t>(st.integer(i++));
+    v.flows_blocked = static_cast<uint32_t>(st.integer(i++));
+    v.flows_inconclusive = static_cast<uint32_t>(st.integer(i++));
+    v.ports_observed = st.text(i++);
+    v.ports_blocked = st.text(i++);
+    v.origin = st.text(i++);
+    v.why = st.text(i++);
+    evidence_ids = split(st.text(i++), ',');
+    v.source_file = st.text(i++);
+    v.source_section = st.text(i++);
+    return v;
+}
+
+// Entry verdicts of the vendors shown, each with up to kMaxEvidence evidence flows.
+void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::set<std::string>& seen, ReportData& d) {
+    Query st = db.prep(
+        "SELECT entry_id, vendor, edition, product, service, transport, ports, destinations, conditions, required, "
+        "verdict, reasons, flows_observed, flows_blocked, flows_inconclusive, ports_observed, ports_blocked, origin, "
+        "why, evidence_flows, (SELECT source_file FROM catalog_entry c WHERE c.run_id=s.run_id AND c.entry_id=s.entry_id), "
+        "(SELECT source_section FROM catalog_entry c WHERE c.run_id=s.run_id AND c.entry_id=s.entry_id) "
+        "FROM verdict_summary s WHERE run_id=? ORDER BY vendor, edition DESC, product, entry_id");
+    st.bind(1, run);
+    Query fe = db.prep(
+        "SELECT f.id, f.transport, f.client_ip, f.client_port, f.server_ip, f.server_port, f.first_ts, f.last_ts, "
+        "f.packets_c2s, f.packets_s2c, f.state, f.outcome, f.app, f.name, f.name_source, coalesce(m.evidence,''), "
+        "coalesce(f.icmp_type,-1), coalesce(f.icmp_code,-1), coalesce(f.icmp_from,'') FROM flow f "
+        "LEFT JOIN flow_match m ON m.run_id=f.run_id AND m.flow_id=f.id AND m.entry_id=?1 "
+        "WHERE f.run_id=?2 AND f.id=?3");
+    std::vector<std::string> ids;
+    while (st.row()) {
+        VerdictRow v = verdict_row(st, ids);
+        if (!vf.wanted(v.vendor, seen.count(v.vendor) > 0)) continue;
+        for (size_t k = 0; k < ids.size() && k < kMaxEvidence; ++k) {
+            // An id that is not a number (a damaged row) names no flow.
+            fe.bind(1, v.entry_id).bind(2, run);
+            char* end = nullptr;
+            const long long id = std::strtoll(ids[k].c_str(), &end, 10);
+            if (end && *end == '\0') fe.bind(3, static_cast<int64_t>(id));
+            else fe.bind(3, ids[k]);
+            if (fe.row()) v.evidence.push_back(evidence_flow(fe));
+            fe.reset();
+        }
+        d.verdicts.push_back(std::move(v));
+    }
+}
+
+// Overlaps: other entries counted on the same flows.
+void read_overlaps(ReadDb& db, int64_t run, ReportData& d) {
+    Query st = db.prep(
+        "SELECT DISTINCT a.entry_id, b.entry_id FROM flow_match a JOIN flow_match b ON a.run_id=b.run_id AND "
+        "a.flow_id=b.flow_id AND a.entry_id<>b.entry_id WHERE a.run_id=? AND a.counted=1 AND b.counted=1 ORDER BY 1, 2");
+    st.bind(1, run);
+    std::map<std::string, std::vector<std::string>> shared;
+    while (st.row()) shared[st.text(0)].push_back(st.text(1));
+    for (auto& v : d.verdicts) {
+        auto it = shared.find(v.entry_id);
+        if (it != shared.end()) v.shared_with = it->second;
+    }
+}
+
+// Flows carrying a vendor's name that no entry of it matched (catalog gaps).
+void read_vendor_gaps(ReadDb& db, int64_t run, const VendorFilter& vf, ReportData& d) {
+    Query st = db.prep(
+        "SELECT flow_id, vendor, name, transport, client_ip, client_port, server_ip, server_port, app, outcome "
+        "FROM unmatched_vendor_flows WHERE run_id=? ORDER BY vendor, flow_id");
+    st.bind(1, run);
+    while (st.row()) {
+        UnmatchedVendorFlow u;
+        u.flow_id = st.u64(0);
+        u.vendor = st.text(1);
+        u.name = st.text(2);
+        u.transport = st.text(3);
+        u.client_ip = st.text(4);
+        u.client_port = static_cast<uint16_t>(st.integer(5));
+        u.server_ip = st.text(6);
+        u.server_port = static_cast<uint16_t>(st.integer(7));
+        u.app = st.text(8);
+        u.outcome = st.text(9);
+        if (vf.wanted(u.vendor, true)) d.vendor_gaps.push_back(u);
+    }
+}
+
+// TCP and UDP flows that count for no entry and name no vendor: how many, and the largest groups.
+void read_other_flows(ReadDb& db, int64_t run, ReportData& d) {
+    const std::string unmatched =
+        "FROM flow f WHERE f.run_id=?1 AND f.transport IN ('tcp','udp') AND NOT EXISTS (SELECT 1 FROM "
+        "flow_match m WHERE m.run_id=f.run_id AND m.flow_id=f.id AND m.counted=1) AND NOT EXISTS (SELECT 1 FROM "
+        "unmatched_flow u WHERE u.run_id=f.run_id AND u.flow_id=f.id)";
+    Query count = db.prep(("SELECT count(*) " + unmatched).c_str());
+    count.bind(1, run);
+    if (count.row()) d.other_flows = count.u64(0);
+    Query st = db.prep(("SELECT transport, app, server_port, count(*) AS n " + unmatched +
+                        " GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT 12").c_str());
+    st.bind(1, run);
+    while (st.row())
+        d.other_summary.push_back(
+            OtherFlowsSummary{st.text(0), st.text(1), static_cast<uint16_t>(st.integer(2)), st.u64(3)});
+}
+
+ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt) {
+    ReportData d;
+    d.db_path = db_path;
+    read_run(db, db_path, opt, d.run);
+    const VendorFilter vf(opt);
+    const std::set<std::string> seen = read_products(db, d.run.id, vf, d);
+    read_verdicts(db, d.run.id, vf, seen, d);
+    read_overlaps(db, d.run.id, d);
+    read_vendor_gaps(db, d.run.id, vf, d);
+    read_other_flows(db, d.run.id, d);
+    return d;
+}
+}  // namespace
+
+ReportData load_report(const std::string& db_path, const ReportOptions& opt) {
+    // A closed database: read the file alone, then make sure no writer came
+    // (and perhaps went) meanwhile; if one did, look again (see ReadDb).
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const FileState before = file_state(db_path);
+        if (!before.exists) throw std::runtime_error(db_path + ": no such database");
+        if (before.wal) break;
+        try {
+            ReadDb db(db_path, OpenMode::Immutable);
+            ReportData d = load_with(db, db_path, opt);
+            if (file_state(db_path) == before) return d;
+        } catch (const std::runtime_error&) {
+            if (file_state(db_path) == before) throw;
+        }
+    }
+    {
+        ReadDb db(db_path, OpenMode::ReadOnly);
+        if (db.can_read()) return load_with(db, db_path, opt);
+    }
+    ReadDb db(db_path, OpenMode::Immutable);
+    ReportData d = load_with(db, db_path, opt);
+    d.read_warning = "read without " + db_path +
+                     "-wal (its -wal/-shm files cannot be opened here): the last commits of a running or killed run "
+                     "may be missing";
+    return d;
+}
+
+ReportData load_report(Store& db, const ReportOptions& opt) {
+    ReadDb reader(db.c_->db, db.path());
+    return load_with(reader, db.path(), opt);
+}
+
+}  // namespace callwall::store
