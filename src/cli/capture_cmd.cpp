@@ -218,7 +218,9 @@ int run_capture(int argc, char** argv) {
         for (const auto& i : interfaces) {
             live.interface = i;
             srcs.push_back(capture::PcapSource::open_live(live));
-            if (srcs.size() > 1 || interfaces.size() > 1) srcs.back()->set_nonblocking();
+            // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not
+            // return on its read timeout on an idle link, so the loop polls (issue 21).
+            srcs.back()->set_nonblocking();
             iface_list += (iface_list.empty() ? "" : ",") + i;
         }
     } catch (const capture::CaptureError& e) {
@@ -283,40 +285,29 @@ int run_capture(int argc, char** argv) {
             }
             double now = mono_now();
             if (duration_s > 0 && now - t0 >= duration_s) break;
-            // Read: one interface blocks in pcap with its read timeout; several are polled.
-            if (srcs.size() == 1) {
-                const auto st = srcs[0]->next(frame);
-                if (st == capture::NextStatus::Frame) {
-                    analyzer.process(frame);
-                } else if (st == capture::NextStatus::Error) {
-                    analyzer.totals().notes += srcs[0]->name() + ": " + srcs[0]->error() + "\n";
-                    status = store::RunStatus::Failed;
-                    ended_by = "error";
+            // Read: every interface is polled for at most 100 ms, so duration, count,
+            // signals and the refresh tick are honoured on an idle link.
+            for (size_t i = 0; i < srcs.size(); ++i) fds[i] = pollfd{srcs[i]->selectable_fd(), POLLIN, 0};
+            ::poll(fds.data(), fds.size(), 100);
+            for (size_t i = 0; i < srcs.size() && !stop; ++i) {
+                // Bounded batch per interface so one busy port cannot starve the other.
+                for (int k = 0; k < 256; ++k) {
+                    const auto st = srcs[i]->next(frame);
+                    if (st == capture::NextStatus::Frame) {
+                        analyzer.process(frame);
+                        if (count > 0 && analyzer.totals().packets >= static_cast<uint64_t>(count)) break;
+                        continue;
+                    }
+                    if (st == capture::NextStatus::Error) {
+                        analyzer.totals().notes += srcs[i]->name() + ": " + srcs[i]->error() + "\n";
+                        status = store::RunStatus::Failed;
+                        ended_by = "error";
+                        stop = true;
+                    }
                     break;
                 }
-            } else {
-                for (size_t i = 0; i < srcs.size(); ++i) fds[i] = pollfd{srcs[i]->selectable_fd(), POLLIN, 0};
-                ::poll(fds.data(), fds.size(), 100);
-                for (size_t i = 0; i < srcs.size() && !stop; ++i) {
-                    // Bounded batch per interface so one busy port cannot starve the other.
-                    for (int k = 0; k < 256; ++k) {
-                        const auto st = srcs[i]->next(frame);
-                        if (st == capture::NextStatus::Frame) {
-                            analyzer.process(frame);
-                            if (count > 0 && analyzer.totals().packets >= static_cast<uint64_t>(count)) break;
-                            continue;
-                        }
-                        if (st == capture::NextStatus::Error) {
-                            analyzer.totals().notes += srcs[i]->name() + ": " + srcs[i]->error() + "\n";
-                            status = store::RunStatus::Failed;
-                            ended_by = "error";
-                            stop = true;
-                        }
-                        break;
-                    }
-                }
-                if (stop) break;
             }
+            if (stop) break;
             if (count > 0 && analyzer.totals().packets >= static_cast<uint64_t>(count)) {
                 ended_by = "count";
                 break;

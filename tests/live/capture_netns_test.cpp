@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -143,6 +144,71 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     EXPECT_EQ(query_rows(db.path(), "SELECT entry_id, verdict FROM verdict WHERE entry_id LIKE 'sendbird%' ORDER BY 1"),
               (std::vector<std::string>{"sendbird-calls.media-direct-call.udp\tnot_exercised",
                                         "sendbird-calls.p2p-stun.udp\tobserved", "sendbird-calls.signal.tcp\tobserved"}));
+#endif
+}
+
+// Issue 21 point 1: with no traffic at all, one interface honours --duration
+// and SIGTERM/SIGINT promptly (pcap_next_ex alone does not return on an idle
+// TPACKET_V3 link, so the loop polls). Bounds: the issue's 3 s and 1 s, with margin.
+#ifdef CALLWALL_BINARY
+namespace {
+// Starts capture on the idle veth and waits until its run row exists.
+pid_t start_idle(const std::string& ns, const std::string& dev, const TempDb& db, const std::string& log,
+                 const char* duration) {
+    const pid_t cw = spawn({"ip", "netns", "exec", ns, CALLWALL_BINARY, "capture", "-i", dev, "--db", db.path(),
+                            "--refresh", "1", "--duration", duration, "--quiet"},
+                           log);
+    for (int i = 0; i < 200 && cw > 0; ++i) {
+        if (std::filesystem::exists(db.path()) && !query_rows(db.path(), "SELECT id FROM run").empty()) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    return cw;
+}
+}  // namespace
+#endif
+
+TEST_F(LiveCapture, IdleLinkEndsAtItsDuration) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    TempDb db;
+    const std::string log = db.path() + ".log";
+    const auto t0 = std::chrono::steady_clock::now();
+    const pid_t cw = start_idle(ns_a_, veth_a_, db, log, "2");
+    ASSERT_GT(cw, 0);
+    pids_.push_back(cw);
+    EXPECT_EQ(wait_for(cw, 5s), 0) << read_file(log);
+    pids_.pop_back();
+    // 2 s of duration plus start-up and final attribution: under 4 s even on a loaded machine
+    // (before the fix it waited for a packet that never came and was killed at 5 s).
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+    // Idle apart from the kernel's own IPv6 link-local chatter (a few packets at link-up).
+    EXPECT_EQ(query_rows(db.path(), "SELECT status, packets < 20, notes FROM run"),
+              std::vector<std::string>{"completed\t1\tended by duration\n"});
+#endif
+}
+
+TEST_F(LiveCapture, IdleLinkStopsPromptlyOnSigtermAndSigint) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    for (const int sig : {SIGTERM, SIGINT}) {
+        TempDb db;
+        const std::string log = db.path() + ".log";
+        const pid_t cw = start_idle(ns_a_, veth_a_, db, log, "60");
+        ASSERT_GT(cw, 0);
+        pids_.push_back(cw);
+        ASSERT_FALSE(query_rows(db.path(), "SELECT id FROM run").empty()) << read_file(log);
+        std::this_thread::sleep_for(300ms);
+        // The signal goes to callwall itself, not to `ip netns exec` (which execs it: same PID).
+        const auto t0 = std::chrono::steady_clock::now();
+        ASSERT_EQ(kill(cw, sig), 0);
+        EXPECT_EQ(wait_for(cw, 5s), 0) << strsignal(sig) << "\n" << read_file(log);
+        pids_.pop_back();
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms) << strsignal(sig);
+        EXPECT_EQ(query_rows(db.path(), "SELECT status FROM run"), std::vector<std::string>{"interrupted"});
+        EXPECT_NE(query_rows(db.path(), "SELECT count(*) FROM verdict")[0], "0") << "verdicts are written";
+    }
 #endif
 }
 
