@@ -33,7 +33,8 @@
 # Nothing connects to the host's namespace: the veth pairs are created inside
 # the lab namespaces and only lab addresses (10.77.0.0/16, fd77::/48, and the
 # remote peer's 203.0.113.0/24, a documentation prefix) are used. Every
-# process is recorded and stopped by PID; any exit (including SIGTERM and SIGINT) removes the namespaces and /etc/netns/<client ns, peer ns>.
+# process is recorded and stopped by PID; any exit (including SIGTERM and
+# SIGINT) removes the namespaces and /etc/netns/<client ns, peer ns>.
 set -euo pipefail
 
 LAB="$(cd "$(dirname "$0")" && pwd)"
@@ -43,7 +44,7 @@ OUT="$REPO/captures/lab"
 PROFILES=""
 KEEP_WORK=0
 
-usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # kill_ns_procs NS: SIGKILL every process in the lab namespace NS, until none
 # is left (a dying parent may have started a child meanwhile). Bounded: 3 s.
