@@ -170,6 +170,8 @@ def step_udp(s, ctx):
     answered = 0
     with socket.socket(fam, socket.SOCK_DGRAM) as so:
         so.settimeout(1.0)
+        if s.get("lport"):
+            so.bind(("0.0.0.0" if s["family"] == "4" else "::", s["lport"]))
         so.connect((ip, s["port"]))
         for i in range(s["count"]):
             # Agora-like stand-in: marker 0xF5, version, length, URI, opaque bytes.
@@ -184,7 +186,8 @@ def step_udp(s, ctx):
                 pass
             time.sleep(max(0.0, 1.0 - (time.time() - t0)))
     return dict(rc=0, result="%d of %d datagrams answered" % (answered, s["count"]),
-                cmd="udp %s:%d x%d" % (ip, s["port"], s["count"]), ip=ip)
+                cmd="udp %s:%d x%d%s" % (ip, s["port"], s["count"],
+                                         " from local port %d" % s["lport"] if s.get("lport") else ""), ip=ip)
 
 
 def chromium(url, duration, workdir, log_path, extra_flags=()):

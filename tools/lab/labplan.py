@@ -36,7 +36,8 @@ CLOUD_LINK = {"4": "10.77.2.2", "6": "fd77:0:0:2::2"}    # cloud end of the link
 SERVICE_NETS = {"4": "10.77.100.0/24", "6": "fd77:0:0:100::/64"}
 RESOLVER = {"4": "10.77.100.53", "6": "fd77:0:0:100::53"}
 # Client ephemeral ports avoid 40000-41000, the Agora 2018 Recording SDK's
-# *inbound* (local-port) range, so no client flow is matched to it by chance.
+# *inbound* (local-port) range, so no client flow is matched to it by chance:
+# only the step that binds local port 40100 on purpose is.
 CLIENT_PORT_RANGE = (42000, 60999)
 
 
@@ -315,6 +316,11 @@ STEPS = [
     dict(id="ag-rtm-udp-1080", at=4.8, kind="udp", name="rtm-lab.agora.io", family="4", port=1080, count=5),
     dict(id="ag-rtm-udp-25000", at=5.0, kind="udp", name="rtm-lab.agora.io", family="4", port=25000,
          count=5),
+    # A recording process on its simplex downstream port (Agora 2018
+    # Recording, lowUdpPort..highUdpPort, an *inbound* entry): it sends from
+    # local port 40100, and what comes back to that port is the evidence.
+    dict(id="ag-rec-downstream-40100", at=5.3, kind="udp", name="rtm-lab.agora.io", family="4", port=8000,
+         count=5, lport=40100),
 ]
 # Started after everything else has finished and the capture has run on for
 # TAIL_S more seconds; the capture stops LATE_STOP_S after it, before the first

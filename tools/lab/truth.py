@@ -48,6 +48,12 @@ outcome      accept -> observed; reset -> blocked:reset; ICMP reject ->
              requests: retransmitted or >= 3 s -> blocked:stun-timeout; other
              UDP: >= 2 datagrams and >= 3 s -> blocked:no-answer; anything
              shorter -> inconclusive.
+inbound      an inbound entry (local ports the vendor sends to) is judged only
+             on what the vendor sent to those ports: a flow counts for it
+             only when packets came back to the client's port, and then as
+             observed (what a firewall drops on the way in never reaches an
+             inside capture). A failed outbound attempt from such a port is
+             no evidence about it.
 entry        per port: observed if any flow got through on it, blocked if
              flows were only blocked. Partial when both kinds of port exist,
              observed / blocked when only one kind, inconclusive when only
@@ -565,8 +571,11 @@ def step_label(f, steps):
     if f.sport == 53:
         return "dns"
     labels = []
+    lports = {s["lport"] for s in steps if "lport" in s}
     for s in steps:
         ip, port, tr = s.get("_target", (None, None, None))
+        if s.get("lport", f.cport if f.cport not in lports else None) != f.cport:
+            continue  # a step that sends from a fixed local port, or another step's port
         if s["kind"] == "p2p":
             if f.sip == labplan.REMOTE_PEER or (f.sip, f.sport, f.transport) in p2p_targets():
                 labels.append(s["id"])
@@ -667,6 +676,8 @@ def derive(profile, d, catdir):
                 continue
             port = f.cport if e.inbound else f.sport
             if e.has_port(port) and any(e.matches_host(n) for n in f.names):
+                if e.inbound and f.s2c == 0:
+                    continue  # nothing the vendor sent reached the local port
                 matched.append(e.id)
         if not matched and evidence:
             # Destination-ANY entries: only for flows no name explains.
@@ -686,7 +697,8 @@ def derive(profile, d, catdir):
             want = lambda f: f.sip == labplan.REMOTE_PEER
         elif "_target" in s:
             ip, port, tr = s["_target"]
-            want = lambda f, ip=ip, port=port, tr=tr: (f.sip, f.sport, f.transport) == (ip, port, tr)
+            want = lambda f, ip=ip, port=port, tr=tr, lp=s.get("lport"): (
+                (f.sip, f.sport, f.transport) == (ip, port, tr) and lp in (None, f.cport))
         else:
             continue
         if not any(want(r["f"]) for r in rows):
@@ -701,7 +713,7 @@ def derive(profile, d, catdir):
             if e.id not in r["entries"]:
                 continue
             port = r["f"].cport if e.inbound else r["f"].sport
-            if r["outcome"] == "observed":
+            if r["outcome"] == "observed" or e.inbound:
                 n_obs += 1
                 obs_ports.add(port)
             elif r["outcome"].startswith("blocked:"):
