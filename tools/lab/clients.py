@@ -7,6 +7,9 @@ the client namespace, and records what each one did.
                                    indications with -s), TCP, TLS, DTLS, IPv6
   gst-launch-1.0                   RTP + RTCP (Opus, VP8), stopped by timeout
   chromium                         WebRTC call through TURN (webrtc/call.html)
+  chromium (p2p)                   direct WebRTC call to the remote peer beyond
+                                   the firewall (webrtc/p2p.html; the remote end
+                                   is tools/lab/peer.py, started by run.sh)
   a small UDP sender               Agora-like request/response datagrams
 
 Steps start at their `at` offset and run in parallel; each is bounded by a
@@ -167,6 +170,8 @@ def step_udp(s, ctx):
     answered = 0
     with socket.socket(fam, socket.SOCK_DGRAM) as so:
         so.settimeout(1.0)
+        if s.get("lport"):
+            so.bind(("0.0.0.0" if s["family"] == "4" else "::", s["lport"]))
         so.connect((ip, s["port"]))
         for i in range(s["count"]):
             # Agora-like stand-in: marker 0xF5, version, length, URI, opaque bytes.
@@ -181,16 +186,15 @@ def step_udp(s, ctx):
                 pass
             time.sleep(max(0.0, 1.0 - (time.time() - t0)))
     return dict(rc=0, result="%d of %d datagrams answered" % (answered, s["count"]),
-                cmd="udp %s:%d x%d" % (ip, s["port"], s["count"]), ip=ip)
+                cmd="udp %s:%d x%d%s" % (ip, s["port"], s["count"],
+                                         " from local port %d" % s["lport"] if s.get("lport") else ""), ip=ip)
 
 
-def step_chromium(s, ctx):
-    name = s["turn_name"]
-    ice = [{"urls": ["turn:%s:443?transport=udp" % name, "turn:%s:3478?transport=udp" % name,
-                     "turn:%s:443?transport=tcp" % name, "turns:%s:443?transport=tcp" % name],
-            "username": labplan.TURN_USER, "credential": labplan.TURN_PASS}]
-    url = "file://%s/webrtc/call.html?ice=%s" % (HERE, urllib.parse.quote(json.dumps(ice)))
-    home = os.path.join(ctx.workdir, "chromium-home")
+def chromium(url, duration, workdir, log_path, extra_flags=()):
+    """Runs headless Chromium on url for `duration` seconds with its own
+    profile under workdir; writes the page's "CWLAB " lines to log_path and
+    returns (rc, lines)."""
+    home = os.path.join(workdir, "chromium-home")
     for d in ("", "tmp", "config", "cache", "data", "profile"):
         os.makedirs(os.path.join(home, d), exist_ok=True)
     env = dict(os.environ, HOME=home, TMPDIR=os.path.join(home, "tmp"), XDG_CONFIG_HOME=os.path.join(home, "config"),
@@ -204,24 +208,52 @@ def step_chromium(s, ctx):
            "--ignore-certificate-errors",
            # No mDNS host-candidate obfuscation (multicast noise on the link).
            "--disable-features=WebRtcHideLocalIpsWithMdns",
-           "--enable-logging=stderr", "--v=0", url]
-    rc, out = run(["timeout", str(s["duration"])] + cmd, timeout=s["duration"] + 10, env=env)
+           "--enable-logging=stderr", "--v=0"] + list(extra_flags) + [url]
+    rc, out = run(["timeout", str(duration)] + cmd, timeout=duration + 10, env=env)
     lines = []
     for l in out.splitlines():
         if "CWLAB " in l:
             msg = l.split("CWLAB ", 1)[1]
             msg = msg.split('", source:')[0]
             lines.append(msg)
-    with open(os.path.join(ctx.logs, "chromium.log"), "w") as f:
+    with open(log_path, "w") as f:
         f.write("\n".join(lines) + "\n")
+    return rc, lines
+
+
+def step_chromium(s, ctx):
+    name = s["turn_name"]
+    ice = [{"urls": ["turn:%s:443?transport=udp" % name, "turn:%s:3478?transport=udp" % name,
+                     "turn:%s:443?transport=tcp" % name, "turns:%s:443?transport=tcp" % name],
+            "username": labplan.TURN_USER, "credential": labplan.TURN_PASS}]
+    url = "file://%s/webrtc/call.html?ice=%s" % (HERE, urllib.parse.quote(json.dumps(ice)))
+    rc, lines = chromium(url, s["duration"], ctx.workdir, os.path.join(ctx.logs, "chromium.log"))
     stats = [l for l in lines if l.startswith("stats ")]
     connected = any(l == "b state connected" for l in lines)
     return dict(rc=rc, result="connected=%s last: %s" % (connected, stats[-1] if stats else "(no stats)"),
                 cmd="chromium call.html (TURN %s)" % name, connected=connected)
 
 
+def p2p_url(role, ice=(), duration=0):
+    q = dict(role=role, sig="https://%s/p2p" % labplan.P2P_SIGNAL_NAME, ice=json.dumps(list(ice)), dur=duration)
+    return "file://%s/webrtc/p2p.html?%s" % (HERE, urllib.parse.urlencode(q))
+
+
+def step_p2p(s, ctx):
+    """The local end of the peer-to-peer call: Sendbird's STUN, no TURN."""
+    stun_name, stun_port = labplan.P2P_STUN
+    ice = [{"urls": ["stun:%s:%d" % (stun_name, stun_port)]}]
+    # The page hangs up itself a second before Chromium is stopped.
+    rc, lines = chromium(p2p_url("local", ice, s["duration"]), s["duration"] + 1, os.path.join(ctx.workdir, "p2p"),
+                         os.path.join(ctx.logs, "p2p-local.log"))
+    stats = [l for l in lines if l.startswith("stats ")]
+    connected = "state connected" in lines
+    return dict(rc=rc, result="connected=%s last: %s" % (connected, stats[-1] if stats else "(no stats)"),
+                cmd="chromium p2p.html role=local (STUN %s:%d)" % labplan.P2P_STUN, connected=connected)
+
+
 KINDS = dict(dig=step_dig, curl=step_curl, openssl=step_openssl, stun=step_stun, stun_ip=step_stun,
-             uclient=step_uclient, gst=step_gst, udp=step_udp, chromium=step_chromium)
+             uclient=step_uclient, gst=step_gst, udp=step_udp, chromium=step_chromium, p2p=step_p2p)
 
 
 def do_step(s, ctx):

@@ -1,18 +1,20 @@
 #!/bin/bash
 # callwall real-traffic firewall lab. One command, as root:
 #
-#   tools/lab/run.sh [--out DIR] [--profiles open,restrictive,corporate] [--keep-work]
+#   tools/lab/run.sh [--out DIR] [--profiles open,restrictive,corporate,udp-egress] [--keep-work]
 #   tools/lab/run.sh down [--all]     remove what a killed run left behind
 #
 # For each firewall profile it builds three network namespaces of its own
 #   client  (10.77.1.10, fd77:0:0:1::10)
 #     └─veth─ router/firewall (IP forwarding, nftables forward chain)
 #               └─veth─ vendor cloud (10.77.100.0/24, fd77:0:0:100::/64)
+#                         └─veth─ remote peer (203.0.113.91, IPv4 only)
 # starts real servers in the cloud (dnsmasq, four coturn instances, a TURN
 # relay peer, TLS/HTTP and UDP media services), loads the profile's ruleset,
 # captures both sides of the firewall with tcpdump, runs the real clients
 # (tools/lab/clients.py: dig, curl, openssl, turnutils, GStreamer, headless
-# Chromium), and tears everything down again. Then tools/lab/truth.py writes
+# Chromium, and a second Chromium as the remote peer of a peer-to-peer call),
+# and tears everything down again. Then tools/lab/truth.py writes
 # the ground truth and the expected callwall verdicts next to the captures.
 #
 # Output in DIR (default: captures/lab): versions.txt (tools and kernel),
@@ -23,14 +25,16 @@
 #   nft-counters.txt     the ruleset with its counters after the run
 #   steps.jsonl          what each client step did
 #   chromium.log         the browser call's progress (call.html)
+#   p2p-local.log, p2p-remote.log  the peer-to-peer call's progress (p2p.html), both ends
 #   dnsmasq.log          the resolver's query log
 #   groundtruth.tsv      every attempted flow, the firewall's action, the expected outcome
 #   expected_verdicts.tsv  the expected verdict of every catalog entry
 #
 # Nothing connects to the host's namespace: the veth pairs are created inside
-# the lab namespaces and only lab addresses (10.77.0.0/16, fd77::/48) are
-# used. Every process is recorded and stopped by PID; any exit (including
-# SIGTERM and SIGINT) removes the namespaces and /etc/netns/<client ns>.
+# the lab namespaces and only lab addresses (10.77.0.0/16, fd77::/48, and the
+# remote peer's 203.0.113.0/24, a documentation prefix) are used. Every
+# process is recorded and stopped by PID; any exit (including SIGTERM and
+# SIGINT) removes the namespaces and /etc/netns/<client ns, peer ns>.
 set -euo pipefail
 
 LAB="$(cd "$(dirname "$0")" && pwd)"
@@ -40,7 +44,7 @@ OUT="$REPO/captures/lab"
 PROFILES=""
 KEEP_WORK=0
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # kill_ns_procs NS: SIGKILL every process in the lab namespace NS, until none
 # is left (a dying parent may have started a child meanwhile). Bounded: 3 s.
@@ -62,7 +66,7 @@ if [ "${1:-}" = down ]; then
   [ "$(id -u)" -eq 0 ] || { echo "lab: error: run as root" >&2; exit 1; }
   all=0; [ "${2:-}" = --all ] && all=1
   n=0
-  for ns in $(ip netns list | awk '{print $1}' | grep -E '^cwlab[0-9]+-(client|fw|cloud)$' || true); do
+  for ns in $(ip netns list | awk '{print $1}' | grep -E '^cwlab[0-9]+-(client|fw|cloud|peer)$' || true); do
     owner="${ns#cwlab}"; owner="${owner%%-*}"
     if [ "$all" -eq 0 ] && kill -0 "$owner" 2>/dev/null && tr '\0' ' ' <"/proc/$owner/cmdline" | grep -q 'lab/run.sh'; then
       echo "lab: $ns belongs to a running lab (pid $owner): left alone (use down --all)" >&2
@@ -99,7 +103,7 @@ for t in ip nft tcpdump dnsmasq turnserver turnutils_peer turnutils_stunclient t
 done
 
 TAG="cwlab$$"
-NS_C="$TAG-client"; NS_F="$TAG-fw"; NS_S="$TAG-cloud"
+NS_C="$TAG-client"; NS_F="$TAG-fw"; NS_S="$TAG-cloud"; NS_P="$TAG-peer"
 WORK="$(mktemp -d "/tmp/cwlab.$$.XXXXXX")"
 PIDFILE="$WORK/pids"
 : > "$PIDFILE"
@@ -133,14 +137,14 @@ stop_all_recorded() {
 teardown_topology() {
   stop_all_recorded
   local ns
-  for ns in "$NS_C" "$NS_F" "$NS_S"; do
+  for ns in "$NS_C" "$NS_F" "$NS_S" "$NS_P"; do
     if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
       # Anything still running in a lab namespace was started by the lab.
       kill_ns_procs "$ns"
       ip netns del "$ns" 2>/dev/null || true
     fi
   done
-  rm -rf "/etc/netns/$NS_C"
+  rm -rf "/etc/netns/$NS_C" "/etc/netns/$NS_P"
   rmdir /etc/netns 2>/dev/null || true
 }
 
@@ -180,7 +184,7 @@ nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
 
 setup_topology() {
   local ns
-  for ns in "$NS_C" "$NS_F" "$NS_S"; do
+  for ns in "$NS_C" "$NS_F" "$NS_S" "$NS_P"; do
     ip netns add "$ns"
     nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0 \
       net.ipv6.conf.default.dad_transmits=0 net.ipv6.conf.default.router_solicitations=0
@@ -224,14 +228,41 @@ setup_topology() {
     case "$a" in *:*) ip -n "$NS_S" addr add "$a" dev lo nodad ;; *) ip -n "$NS_S" addr add "$a" dev lo ;; esac
   done
 
+  # The remote peer of the P2P call hangs off the cloud: IPv4 only, one
+  # address (so its Chromium has exactly one host candidate). It answers
+  # nothing with ICMP errors, like a peer behind its own NAT: when its call
+  # has ended, late packets of the local peer meet silence.
+  local peer peer_net peer_gw
+  read -r peer peer_net peer_gw < <($PY "$LAB/labplan.py" peer)
+  ip -n "$NS_S" link add peer-gw type veth peer name peer0 netns "$NS_P"
+  # Its ports (32768-39999) stay clear of every port rule of the profiles.
+  nsx "$NS_P" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+    net.ipv4.ip_local_port_range="32768 39999"
+  ip -n "$NS_S" link set peer-gw gso_max_size 1500 gso_max_segs 1
+  ip -n "$NS_P" link set peer0 gso_max_size 1500 gso_max_segs 1
+  ip -n "$NS_S" addr add "$peer_gw/${peer_net#*/}" dev peer-gw
+  ip -n "$NS_S" link set peer-gw up
+  nsx "$NS_S" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$NS_P" addr add "$peer/${peer_net#*/}" dev peer0
+  ip -n "$NS_P" link set peer0 up
+  ip -n "$NS_P" route add default via "$peer_gw"
+  ip -n "$NS_F" route add "$peer_net" via 10.77.2.2
+  printf '%s\n' 'table inet cwlabpeer {' '  chain out {' \
+    '    type filter hook output priority filter; policy accept;' \
+    '    meta l4proto icmp icmp type destination-unreachable drop' '  }' '}' | nsx "$NS_P" nft -f -
+
   # The client's resolver (ip netns exec bind-mounts /etc/netns/NS/* over /etc).
   mkdir -p "/etc/netns/$NS_C"
   printf 'nameserver 10.77.100.53\noptions timeout:2 attempts:2\n' >"/etc/netns/$NS_C/resolv.conf"
   printf '127.0.0.1 localhost\n::1 localhost\n' >"/etc/netns/$NS_C/hosts"
+  # The remote peer's too: its Chromium asks the lab's resolver, inside the cloud.
+  mkdir -p "/etc/netns/$NS_P"
+  printf 'nameserver 10.77.100.53\noptions timeout:2 attempts:2\n' >"/etc/netns/$NS_P/resolv.conf"
+  printf '127.0.0.1 localhost\n' >"/etc/netns/$NS_P/hosts"
 }
 
 start_servers() {
-  $PY "$LAB/labplan.py" dnsmasq >"$WORK/dnsmasq.conf"
+  $PY "$LAB/labplan.py" dnsmasq "$1" >"$WORK/dnsmasq.conf"
   start_bg dnsmasq ip netns exec "$NS_S" dnsmasq --conf-file="$WORK/dnsmasq.conf" --keep-in-foreground \
     --log-facility=- --user=root --pid-file=
   local label cmd
@@ -288,10 +319,14 @@ run_profile() {
   log "profile $profile: building the topology"
   rm -rf "$dir"; mkdir -p "$dir"
   setup_topology
-  start_servers
+  start_servers "$profile"
   $PY "$LAB/labplan.py" nft "$profile" >"$dir/ruleset.nft"
   nsx "$NS_F" nft -f "$dir/ruleset.nft"
   start_captures "$dir"
+  # The remote peer of the P2P call: it waits for the local peer's offer.
+  mkdir -p "$WORK/$profile-peer"
+  start_bg p2p-remote ip netns exec "$NS_P" $PY "$LAB/peer.py" --workdir "$WORK/$profile-peer" \
+    --log "$dir/p2p-remote.log"
   pause 0.5
   log "profile $profile: clients running"
   mkdir -p "$WORK/$profile"
@@ -306,8 +341,10 @@ run_profile() {
   grep -h "dropped by kernel" "$WORK"/logs/tcpdump-*.log | grep -vq "^0 " &&
     die "tcpdump dropped packets: $(grep -h 'dropped by kernel' "$WORK"/logs/tcpdump-*.log | tr '\n' ' ')"
   sed 's/^clients: /  /' "$WORK/logs/clients-$profile.log" >&2
-  grep -q '"connected": true' "$dir/steps.jsonl" ||
+  grep '"id": "chromium-call"' "$dir/steps.jsonl" | grep -q '"connected": true' ||
     log "WARNING: profile $profile: the Chromium call did not connect (see $dir/chromium.log)"
+  grep '"id": "sb-p2p-call"' "$dir/steps.jsonl" | grep -q '"connected": true' ||
+    log "NOTE: profile $profile: the peer-to-peer call did not connect (see $dir/p2p-local.log)"
   nsx "$NS_F" nft list ruleset >"$dir/nft-counters.txt"
   cp "$WORK/logs/dnsmasq.log" "$dir/dnsmasq.log"
   teardown_topology

@@ -15,9 +15,15 @@ callwall, and writes:
 
 Before writing, it checks that the firewall really did what the table says
 (the "self-check"): an accepted flow is answered and appears on the cloud
-side; a dropped one gets no answer and never reaches the cloud; a reset one
+side; nothing the client sent on a dropped one reaches the cloud, and nothing
+answers it (where the profile forwards UDP to the client, the far end's own
+STUN requests may arrive: a remote peer's connectivity checks); a reset one
 gets a RST and an ICMP-rejected one the right ICMP error, and neither reaches
 the cloud. Any violation is a lab error: exit 1, nothing written.
+
+Flows are always seen from the client: a flow begins with the client's first
+packet, whoever spoke first (the remote peer's checks may arrive before the
+client's own).
 
 The expected outcome and verdict rules (callwall's documented rules, see
 DESIGN.md "Verdicts" and captures/lab/README.md):
@@ -42,6 +48,12 @@ outcome      accept -> observed; reset -> blocked:reset; ICMP reject ->
              requests: retransmitted or >= 3 s -> blocked:stun-timeout; other
              UDP: >= 2 datagrams and >= 3 s -> blocked:no-answer; anything
              shorter -> inconclusive.
+inbound      an inbound entry (local ports the vendor sends to) is judged only
+             on what the vendor sent to those ports: a flow counts for it
+             only when packets came back to the client's port, and then as
+             observed (what a firewall drops on the way in never reaches an
+             inside capture). A failed outbound attempt from such a port is
+             no evidence about it.
 entry        per port: observed if any flow got through on it, blocked if
              flows were only blocked. Partial when both kinds of port exist,
              observed / blocked when only one kind, inconclusive when only
@@ -67,7 +79,8 @@ import labplan  # noqa: E402
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 NO_ANSWER_WAIT_S = 3.0
 CLIENT_IPS = {labplan.CLIENT["4"], labplan.CLIENT["6"]}
-SERVICE_NETS = [ipaddress.ip_network(n) for n in labplan.SERVICE_NETS.values()]
+SERVICE_NETS = [ipaddress.ip_network(n) for n in labplan.SERVICE_NETS.values()] + [
+    ipaddress.ip_network(labplan.REMOTE_PEER + "/32")]
 
 
 # --- pcap ------------------------------------------------------------------------------
@@ -316,6 +329,8 @@ class Flow:
         self.icmp = []            # (type, code, from)
         self.kinds = set()        # protocol kinds seen on UDP (either direction)
         self.stun_req = {}        # txid -> count (client requests)
+        self.stun_ok = 0          # success responses to the client's requests
+        self.s2c_req = 0          # the far end's own STUN requests (a peer's checks)
         self.cstream = {}         # TCP client payload by seq
         self.isn = None
         self.sni = None
@@ -404,6 +419,10 @@ def collect(path):
                 cls, method, txid, attrs = stun(p.payload)
                 if c2s and cls == 0:
                     f.stun_req[txid] = f.stun_req.get(txid, 0) + 1
+                if not c2s and cls == 0:
+                    f.s2c_req += 1
+                if not c2s and cls == 2 and txid in f.stun_req:
+                    f.stun_ok += 1
                 for at in (0x0012, 0x0016):
                     for v in attrs.get(at, []):
                         a = xor_address(v, txid)
@@ -422,18 +441,18 @@ def collect(path):
 
 
 def cloud_view(path):
-    """5-tuples seen on the cloud side, and whether the server answered there."""
+    """5-tuples seen on the cloud side (client's view) -> whether a packet the
+    client sent is among them (a far end's packets towards the client appear
+    there before the firewall decides on them)."""
     seen = {}
     for ts, frame in read_pcap(path):
         p = decode(ts, frame)
         if p is None or p.icmp or p.proto not in (6, 17):
             continue
         if p.src in CLIENT_IPS:
-            k = ("tcp" if p.proto == 6 else "udp", p.src, p.sport, p.dst, p.dport)
-            seen.setdefault(k, False)
+            seen[("tcp" if p.proto == 6 else "udp", p.src, p.sport, p.dst, p.dport)] = True
         elif p.dst in CLIENT_IPS:
-            k = ("tcp" if p.proto == 6 else "udp", p.dst, p.dport, p.src, p.sport)
-            seen[k] = True
+            seen.setdefault(("tcp" if p.proto == 6 else "udp", p.dst, p.dport, p.src, p.sport), False)
     return seen
 
 
@@ -508,10 +527,10 @@ def expected_outcome(f, action, cap_end):
     return "inconclusive"
 
 
-def self_check(f, action, outcome, cloud):
+def self_check(f, action, outcome, cloud, inbound_udp):
     """What the firewall must have done to this flow, checked on both captures."""
     errs = []
-    on_cloud = f.key() in cloud
+    on_cloud = cloud.get(f.key(), False)
     if action == "accept":
         if f.transport == "tcp" and not f.synack:
             errs.append("accepted but no SYN-ACK")
@@ -524,8 +543,11 @@ def self_check(f, action, outcome, cloud):
     else:
         if on_cloud:
             errs.append("%s but seen on the cloud side" % action)
-        if action == "drop" and (f.s2c or f.icmp):
-            errs.append("dropped but answered (%d packets, %d ICMP)" % (f.s2c, len(f.icmp)))
+        # Where UDP to the client is forwarded, a far end's own STUN requests
+        # arrive (a remote peer's checks); nothing else may.
+        arrived = f.s2c - (f.s2c_req if inbound_udp and f.transport == "udp" else 0)
+        if action == "drop" and (arrived or f.stun_ok or f.icmp):
+            errs.append("dropped but answered (%d packets, %d ICMP)" % (arrived, len(f.icmp)))
         if action == "reset" and not f.rst_from_server:
             errs.append("reset expected, no RST seen")
         if action.startswith("icmp-"):
@@ -538,12 +560,26 @@ def self_check(f, action, outcome, cloud):
     return errs
 
 
+def p2p_targets():
+    """The peer-to-peer call's flows: to the remote peer (any port), to the
+    STUN server, to the signaling server."""
+    stun_name, stun_port = labplan.P2P_STUN
+    return {(labplan.addr_of(stun_name, "4"), stun_port, "udp"), (labplan.addr_of(labplan.P2P_SIGNAL_NAME, "4"), 443, "tcp")}
+
+
 def step_label(f, steps):
     if f.sport == 53:
         return "dns"
     labels = []
+    lports = {s["lport"] for s in steps if "lport" in s}
     for s in steps:
         ip, port, tr = s.get("_target", (None, None, None))
+        if s.get("lport", f.cport if f.cport not in lports else None) != f.cport:
+            continue  # a step that sends from a fixed local port, or another step's port
+        if s["kind"] == "p2p":
+            if f.sip == labplan.REMOTE_PEER or (f.sip, f.sport, f.transport) in p2p_targets():
+                labels.append(s["id"])
+            continue
         if s["kind"] == "chromium":
             if f.sip == labplan.addr_of(s["turn_name"], "4"):
                 labels.append(s["id"])
@@ -630,7 +666,7 @@ def derive(profile, d, catdir):
     for f in through:
         action = labplan.action_for(profile, f.transport, f.sport)
         outcome = expected_outcome(f, action, cap_end)
-        for e in self_check(f, action, outcome, cloud):
+        for e in self_check(f, action, outcome, cloud, labplan.PROFILES[profile].get("inbound_udp_to_client", False)):
             errors.append("%s %s:%d > %s:%d (%s): %s" % (f.transport, f.cip, f.cport, f.sip, f.sport,
                                                        step_label(f, steps), e))
         evidence = sorted(f.kinds) if f.transport == "udp" else []
@@ -640,6 +676,8 @@ def derive(profile, d, catdir):
                 continue
             port = f.cport if e.inbound else f.sport
             if e.has_port(port) and any(e.matches_host(n) for n in f.names):
+                if e.inbound and f.s2c == 0:
+                    continue  # nothing the vendor sent reached the local port
                 matched.append(e.id)
         if not matched and evidence:
             # Destination-ANY entries: only for flows no name explains.
@@ -655,9 +693,12 @@ def derive(profile, d, catdir):
     for s in steps:
         if s["kind"] == "chromium":
             want = lambda f, s=s: f.sip == labplan.addr_of(s["turn_name"], "4")
+        elif s["kind"] == "p2p":
+            want = lambda f: f.sip == labplan.REMOTE_PEER
         elif "_target" in s:
             ip, port, tr = s["_target"]
-            want = lambda f, ip=ip, port=port, tr=tr: (f.sip, f.sport, f.transport) == (ip, port, tr)
+            want = lambda f, ip=ip, port=port, tr=tr, lp=s.get("lport"): (
+                (f.sip, f.sport, f.transport) == (ip, port, tr) and lp in (None, f.cport))
         else:
             continue
         if not any(want(r["f"]) for r in rows):
@@ -672,7 +713,7 @@ def derive(profile, d, catdir):
             if e.id not in r["entries"]:
                 continue
             port = r["f"].cport if e.inbound else r["f"].sport
-            if r["outcome"] == "observed":
+            if r["outcome"] == "observed" or e.inbound:
                 n_obs += 1
                 obs_ports.add(port)
             elif r["outcome"].startswith("blocked:"):

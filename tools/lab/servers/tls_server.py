@@ -7,9 +7,17 @@ CERTDIR/<name>.crt with the shared key CERTDIR/rsa.key; a client that sends
 no SNI, or an unknown one, gets the listener's own name. Every connection gets
 a small HTTP/1.1 response naming the service, then the server closes.
 
+Paths under /p2p/ are the signaling of the lab's peer-to-peer call
+(tools/lab/webrtc/p2p.html): two mailboxes, "remote" and "local", each a list
+of JSON messages. POST /p2p/BOX appends the body; GET /p2p/BOX?since=N
+answers with the messages from index N on as a JSON list, waiting up to 8 s
+for one (long polling). These connections stay open (keep-alive) and answer
+with CORS headers: the page is a file:// page.
+
 Usage: tls_server.py CERTDIR   (runs until SIGTERM)
 """
 import asyncio
+import json
 import os
 import signal
 import ssl
@@ -37,17 +45,67 @@ def make_contexts(certdir, names):
     return ctxs
 
 
+BOXES = {"remote": [], "local": []}
+BOX_CHANGED = None  # asyncio.Condition, made in main()
+SIGNAL_WAIT_S = 8.0
+
+
+async def signaling(reader, writer, head):
+    """Serves /p2p/ requests on one keep-alive connection, head first."""
+    while head:
+        lines = head.decode("latin-1").split("\r\n")
+        method, target = (lines[0].split(" ") + ["", ""])[:2]
+        length = 0
+        for l in lines[1:]:
+            k, _, v = l.partition(":")
+            if k.strip().lower() == "content-length":
+                length = int(v.strip() or 0)
+        body = await asyncio.wait_for(reader.readexactly(length), timeout=5) if length else b""
+        path, _, query = target.partition("?")
+        box = BOXES.get(path[len("/p2p/"):])
+        status, out = "200 OK", b"[]"
+        if box is None:
+            status, out = "404 Not Found", b"[]"
+        elif method == "POST":
+            async with BOX_CHANGED:
+                box.append(json.loads(body or b"null"))
+                BOX_CHANGED.notify_all()
+            out = b"{}"
+        elif method == "GET":
+            since = int(query.partition("since=")[2].partition("&")[0] or 0)
+            async with BOX_CHANGED:
+                try:
+                    await asyncio.wait_for(BOX_CHANGED.wait_for(lambda: len(box) > since), SIGNAL_WAIT_S)
+                except asyncio.TimeoutError:
+                    pass
+                out = json.dumps(box[since:]).encode()
+        elif method != "OPTIONS":
+            status = "405 Method Not Allowed"
+        writer.write(b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\n"
+                     b"Access-Control-Allow-Methods: GET, POST\r\nAccess-Control-Allow-Headers: content-type\r\n"
+                     b"Cache-Control: no-store\r\nContent-Length: %d\r\n\r\n%s"
+                     % (status.encode(), len(out), out))
+        await asyncio.wait_for(writer.drain(), timeout=5)
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+            head = b""
+
+
 async def serve(reader, writer, label):
     try:
         try:
-            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            if b" /p2p/" in head.split(b"\r\n", 1)[0]:
+                await signaling(reader, writer, head)
+                return
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
             pass
         body = ("callwall lab: %s\n" % label).encode()
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         await asyncio.wait_for(writer.drain(), timeout=5)
-    except (ConnectionError, ssl.SSLError, asyncio.TimeoutError, OSError):
+    except (ConnectionError, ssl.SSLError, asyncio.TimeoutError, asyncio.IncompleteReadError, OSError, ValueError):
         pass
     finally:
         try:
@@ -57,6 +115,8 @@ async def serve(reader, writer, label):
 
 
 async def main(certdir):
+    global BOX_CHANGED
+    BOX_CHANGED = asyncio.Condition()
     names = set(labplan.TCP_SERVICES) | set(labplan.CNAMES)
     ctxs = make_contexts(certdir, names)
     servers = []
