@@ -71,7 +71,9 @@ TEST(Registry, RowsAreUniqueAndComplete) {
         EXPECT_NE(row.make, nullptr) << row.name;
         EXPECT_FALSE(row.labels.empty()) << row.name;
         EXPECT_LE(row.labels.size(), 16u) << row.name;  // FlowApp::labels bits
-        if (row.port_use != PortUse::Any) EXPECT_FALSE(row.ports.empty()) << row.name;
+        if (row.port_use != PortUse::Any) {
+            EXPECT_FALSE(row.ports.empty()) << row.name;
+        }
     }
     EXPECT_GE(registry().size(), 7u);
 }
