@@ -27,9 +27,9 @@
 
 #include "bench_frames.hpp"
 #include "callwall/decode/packet.hpp"
-#include "callwall/flow/flow_table.hpp"
-#include "callwall/pipeline/analyzer.hpp"
-#include "callwall/pipeline/dissect.hpp"
+#include "flow/flow_table.hpp"
+#include "pipeline/analyzer.hpp"
+#include "pipeline/dissect.hpp"
 
 namespace {
 

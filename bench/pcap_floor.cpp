@@ -14,7 +14,7 @@
 #include <cstring>
 #include <memory>
 
-#include "callwall/capture/mapped_file.hpp"
+#include "capture/mapped_file.hpp"
 
 int main(int argc, char** argv) {
     const bool mapped = argc > 1 && std::strcmp(argv[1], "--mapped") == 0;

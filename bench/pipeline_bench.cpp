@@ -12,7 +12,7 @@
 #include <string>
 
 #include "callwall/capture/pcap_source.hpp"
-#include "callwall/pipeline/analyzer.hpp"
+#include "pipeline/analyzer.hpp"
 #include "bench_frames.hpp"
 
 namespace {

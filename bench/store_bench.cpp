@@ -15,8 +15,8 @@
 #include <string>
 
 #include "callwall/decode/packet.hpp"
-#include "callwall/flow/flow_table.hpp"
-#include "callwall/store/store.hpp"
+#include "flow/flow_table.hpp"
+#include "store/store.hpp"
 
 namespace {
 

@@ -1,6 +1,8 @@
 // Attribution: which catalog entries a flow serves. See attrib/attrib.hpp.
 #include "callwall/attrib/attrib.hpp"
 
+#include <algorithm>
+
 namespace callwall::attrib {
 namespace {
 

@@ -1,5 +1,6 @@
 // Attribution: whether one flow got through (classify_flow and its facts). See attrib/attrib.hpp.
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 
 #include <arpa/inet.h>
 
@@ -8,7 +9,7 @@
 #include <map>
 #include <optional>
 
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 
 namespace callwall::attrib {
 namespace {

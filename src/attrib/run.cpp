@@ -3,6 +3,7 @@
 // at a time so that memory does not grow with the run.
 #include "attrib/stage.hpp"
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 #include "store/attribution_io.hpp"
 
 namespace callwall::attrib {

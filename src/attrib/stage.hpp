@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "callwall/attrib/attribute.hpp"
+#include "attrib/store_io.hpp"
 
 namespace callwall::attrib::stage {
 

@@ -1,5 +1,5 @@
 // A capture file read through a memory map. See capture/mapped_file.hpp.
-#include "callwall/capture/mapped_file.hpp"
+#include "capture/mapped_file.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

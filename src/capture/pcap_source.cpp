@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "callwall/capture/mapped_file.hpp"
+#include "capture/mapped_file.hpp"
 #include "callwall/capture/pcapng_reader.hpp"
 #include "callwall/decode/packet.hpp"
 

@@ -1,5 +1,5 @@
 // Reading a capture file on a second core. See capture/read_ahead.hpp.
-#include "callwall/capture/read_ahead.hpp"
+#include "capture/read_ahead.hpp"
 
 #include <pthread.h>
 #include <signal.h>

@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 #include "callwall/capture/pcap_source.hpp"
-#include "callwall/capture/read_ahead.hpp"
-#include "callwall/pipeline/analyzer.hpp"
-#include "callwall/store/store.hpp"
+#include "capture/read_ahead.hpp"
+#include "pipeline/analyzer.hpp"
+#include "store/store.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 

@@ -21,10 +21,11 @@
 #include <string>
 
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 #include "callwall/capture/pcap_source.hpp"
-#include "callwall/pipeline/analyzer.hpp"
+#include "pipeline/analyzer.hpp"
 #include "callwall/report/report.hpp"
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 #include "callwall/catalog/bpf_filter.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"

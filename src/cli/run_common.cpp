@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 #include "callwall/report/report.hpp"
 #include "cli/commands.hpp"
 

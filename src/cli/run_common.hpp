@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "callwall/catalog/catalog.hpp"
-#include "callwall/pipeline/analyzer.hpp"
-#include "callwall/store/store.hpp"
+#include "pipeline/analyzer.hpp"
+#include "store/store.hpp"
 
 namespace callwall::cli {
 

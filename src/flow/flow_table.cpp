@@ -1,5 +1,5 @@
 // Flow table implementation. See flow/flow_table.hpp.
-#include "callwall/flow/flow_table.hpp"
+#include "flow/flow_table.hpp"
 
 #include <algorithm>
 #include <cstring>

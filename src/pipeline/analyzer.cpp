@@ -1,5 +1,5 @@
 // The packet path. See pipeline/analyzer.hpp.
-#include "callwall/pipeline/analyzer.hpp"
+#include "pipeline/analyzer.hpp"
 
 #include "callwall/decode/packet.hpp"
 

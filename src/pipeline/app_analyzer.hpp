@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "callwall/decode/packet.hpp"
-#include "callwall/flow/flow_table.hpp"
-#include "callwall/pipeline/dissect.hpp"
-#include "callwall/pipeline/naming.hpp"
+#include "flow/flow_table.hpp"
+#include "pipeline/dissect.hpp"
+#include "pipeline/naming.hpp"
 #include "pipeline/fact_sink.hpp"
 #include "pipeline/tcp_stream.hpp"
 

@@ -1,7 +1,7 @@
 // The dissect stage's dispatcher: probes flows against the analyzer registry
 // and hands each flow's packets to the analyzer that accepted it. See
 // pipeline/dissect.hpp; the analyzers are in pipeline/analyzers/.
-#include "callwall/pipeline/dissect.hpp"
+#include "pipeline/dissect.hpp"
 
 #include <algorithm>
 

@@ -11,7 +11,7 @@
 
 #include "callwall/bytes/reader.hpp"
 #include "callwall/decode/packet.hpp"
-#include "callwall/flow/flow_table.hpp"
+#include "flow/flow_table.hpp"
 #include "callwall/proto/rtp.hpp"
 #include "callwall/proto/stun.hpp"
 

@@ -1,5 +1,5 @@
 // Name tables of the dissect stage. See pipeline/naming.hpp.
-#include "callwall/pipeline/naming.hpp"
+#include "pipeline/naming.hpp"
 
 namespace callwall::pipeline {
 

@@ -7,7 +7,7 @@
 #include <exception>
 #include <string>
 
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 #include "pipeline/fact_sink.hpp"
 
 namespace callwall::pipeline {

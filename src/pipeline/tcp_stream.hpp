@@ -10,8 +10,8 @@
 #include <cstdint>
 
 #include "callwall/decode/packet.hpp"
-#include "callwall/flow/flow_table.hpp"
-#include "callwall/pipeline/dissect.hpp"
+#include "flow/flow_table.hpp"
+#include "pipeline/dissect.hpp"
 #include "pipeline/buffer_pool.hpp"
 #include "pipeline/tcp_reassembly.hpp"
 

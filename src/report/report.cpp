@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "callwall/catalog/catalog.hpp"
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 #include "store/report_reader.hpp"
 
 namespace callwall::report {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "callwall/attrib/attrib.hpp"
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 
 namespace callwall::store {
 

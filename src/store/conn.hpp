@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 
 namespace callwall::store {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "callwall/report/report.hpp"
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 
 namespace callwall::store {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 
 namespace callwall::store {
 

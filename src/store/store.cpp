@@ -1,5 +1,5 @@
 // SQLite store. See store/store.hpp.
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 #include "store/conn.hpp"
 #include "store/schema.hpp"
 

@@ -7,10 +7,11 @@
 #include <cstdlib>
 
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 #include "callwall/catalog/catalog.hpp"
-#include "callwall/pipeline/analyzer.hpp"
+#include "pipeline/analyzer.hpp"
 #include "callwall/report/report.hpp"
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 
 namespace {
 const callwall::catalog::Catalog& bundled() {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 #include "callwall/catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 

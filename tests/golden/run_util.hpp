@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
-#include "callwall/pipeline/analyzer.hpp"
-#include "callwall/store/store.hpp"
+#include "pipeline/analyzer.hpp"
+#include "store/store.hpp"
 
 namespace callwall::test {
 

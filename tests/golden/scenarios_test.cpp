@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 #include "callwall/catalog/catalog.hpp"
 #include "callwall/report/report.hpp"
 #include "golden/run_util.hpp"

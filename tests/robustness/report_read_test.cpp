@@ -7,7 +7,7 @@
 // test runs as root (permissions do not bite root), directly otherwise.
 #include <gtest/gtest.h>
 
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 #include "robustness/cli_test.hpp"
 #include "unit/store/schema_v1.hpp"
 

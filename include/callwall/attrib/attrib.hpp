@@ -11,7 +11,7 @@
 // flow's outcome). Sources by concern: outcome.cpp (classify_flow),
 // match.cpp (flow -> entries), verdict.cpp (entry verdicts), conclusion.cpp
 // (product conclusions), stage.cpp (the run-level steps, attribute()),
-// run.cpp (run_attribution).
+// run.cpp (run_attribution, declared in the private attrib/store_io.hpp).
 //
 // Thresholds (DESIGN "How long is no answer"): clients retransmit a SYN after
 // about 1 s, 3 s, 7 s and a STUN request after 0.5 s, 1.5 s, 3.5 s. An attempt
@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
-#include "callwall/store/store.hpp"
 
 namespace callwall::attrib {
 
@@ -135,18 +134,6 @@ bool orient_by_inside_host(FlowFacts& f);
 /// The flow row's outcome column for an outcome: "observed", "inconclusive",
 /// or "blocked:<reason>".
 [[nodiscard]] std::string outcome_column(const FlowOutcome& o);
-
-/// The facts a flow's row is written with (its names aside: they are rows of
-/// their own), taken from the flow itself: what run_attribution reads back.
-[[nodiscard]] FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app);
-
-/// The outcome column to write with a flow's row when the flow ends, so that
-/// the first attribution pass finds most outcomes already right and rewrites
-/// only the others: classify_flow on the flow's own facts, with the capture's
-/// end so far. Attribution still decides and rewrites any that differ (the
-/// capture went on after the flow ended). "" for flows attribution does not
-/// classify (neither TCP nor UDP).
-[[nodiscard]] std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end);
 
 enum class Evidence : uint8_t { Sni, Dns, TurnPeer, Protocol, PortOnly, Proxy };
 [[nodiscard]] std::string_view to_string(Evidence e) noexcept;
@@ -250,9 +237,5 @@ struct RunVerdicts {
 [[nodiscard]] std::vector<ProductConclusion> conclude_products(const catalog::Catalog& c,
                                                                const std::vector<EntryVerdict>& v,
                                                                const std::set<uint16_t>& active_vendors);
-
-/// Loads the run's facts from the store, attributes, and writes the results.
-/// Throws store::StoreError on database failure.
-RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c);
 
 }  // namespace callwall::attrib

@@ -2,12 +2,13 @@
 // catalog: each outcome and reason, each evidence kind, the inconclusive
 // case, destination-ANY entries never matched by port alone, overlaps.
 #include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 #include "golden/run_util.hpp"
 
 namespace callwall::attrib {

@@ -10,6 +10,7 @@
 #include "callwall/catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "store/attribution_io.hpp"
+#include "attrib/store_io.hpp"
 
 namespace callwall::attrib {
 namespace {

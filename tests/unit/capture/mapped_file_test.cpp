@@ -3,7 +3,7 @@
 // truncated under it into a read error instead of a SIGBUS, while a SIGBUS
 // anywhere else still ends the process; and is not used for what is not a
 // regular file. PcapSource reads the same frames through it as through fopen.
-#include "callwall/capture/mapped_file.hpp"
+#include "capture/mapped_file.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "unit/capture/capture_file.hpp"
 

@@ -2,7 +2,7 @@
 // timestamps, lengths, link type, then the same End or Error text — with
 // and without its reader thread, across many chunk boundaries and ring
 // wrap-arounds; and it can be destroyed mid-file without hanging.
-#include "callwall/capture/read_ahead.hpp"
+#include "capture/read_ahead.hpp"
 #include "unit/capture/capture_file.hpp"
 
 #include <gtest/gtest.h>

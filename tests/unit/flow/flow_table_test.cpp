@@ -1,6 +1,6 @@
 // Flow table: canonical keys, initiator, Zeek conn states, ICMP attachment,
 // idle and bound eviction, and hash-table integrity under churn.
-#include "callwall/flow/flow_table.hpp"
+#include "flow/flow_table.hpp"
 
 #include <gtest/gtest.h>
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
-#include "callwall/pipeline/analyzer.hpp"
+#include "pipeline/analyzer.hpp"
 #include "golden/run_util.hpp"
 
 namespace {
@@ -68,7 +68,7 @@ Frames load(const std::string& path) {
 std::vector<std::string> captures() {
     std::vector<std::string> files;
     const fs::path root = fs::path(test::source_dir()) / "captures";
-    for (const fs::path dir : {root, root / "scenarios"}) {
+    for (const fs::path& dir : {root, root / "scenarios"}) {
         if (!fs::is_directory(dir)) continue;
         for (const auto& e : fs::directory_iterator(dir)) {
             const std::string ext = e.path().extension().string();

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "callwall/pipeline/dissect.hpp"
+#include "pipeline/dissect.hpp"
 #include "golden/run_util.hpp"
 
 namespace callwall::pipeline {

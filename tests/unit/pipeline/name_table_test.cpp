@@ -1,6 +1,6 @@
 // NameTable: one id per name whatever its case or trailing dot, and names of
 // any length.
-#include "callwall/pipeline/dissect.hpp"
+#include "pipeline/dissect.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/pipeline/dissect.hpp"
+#include "pipeline/dissect.hpp"
 #include "pipeline/analyzers/dns.hpp"
 #include "pipeline/analyzers/dns_tcp.hpp"
 #include "pipeline/analyzers/proxy_tls.hpp"

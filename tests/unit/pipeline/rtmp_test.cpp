@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/pipeline/dissect.hpp"
+#include "pipeline/dissect.hpp"
 #include "pipeline/analyzers/rtmp.hpp"
 #include "pipeline/app_analyzer.hpp"
 #include "unit/proto/fixtures.hpp"

@@ -1,5 +1,5 @@
 // SQLite store: schema version, appending runs, refusing files that are not ours.
-#include "callwall/store/store.hpp"
+#include "store/store.hpp"
 
 #include <gtest/gtest.h>
 #include <arpa/inet.h>

@@ -13,9 +13,10 @@
 
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/decode/ip_reassembly.hpp"
-#include "callwall/flow/flow_table.hpp"
-#include "callwall/pipeline/dissect.hpp"
-#include "callwall/store/store.hpp"
+#include "flow/flow_table.hpp"
+#include "pipeline/dissect.hpp"
+#include "store/store.hpp"
+#include "attrib/store_io.hpp"
 
 namespace callwall::pipeline {
 

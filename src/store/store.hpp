@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "callwall/flow/flow_table.hpp"
+#include "flow/flow_table.hpp"
 
 namespace callwall::report {
 struct ReportData;

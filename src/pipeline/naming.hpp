@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "callwall/decode/packet.hpp"
-#include "callwall/flow/flow_table.hpp"
+#include "flow/flow_table.hpp"
 
 namespace callwall::pipeline {
 

@@ -43,9 +43,9 @@
 #include <string>
 
 #include "callwall/decode/packet.hpp"
-#include "callwall/flow/flow_table.hpp"
-#include "callwall/pipeline/naming.hpp"
-#include "callwall/store/store.hpp"
+#include "flow/flow_table.hpp"
+#include "pipeline/naming.hpp"
+#include "store/store.hpp"
 
 namespace callwall::pipeline {
 

@@ -1,0 +1,32 @@
+// Private to the library: attribution's side of the store. facts_of and
+// provisional_outcome turn a live flow into the facts its row is written
+// with; run_attribution reads a run's facts through the store, attributes
+// them (attribute() in attrib/attribute.hpp) and writes the result.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "callwall/attrib/attrib.hpp"
+#include "flow/flow_table.hpp"
+#include "store/store.hpp"
+
+namespace callwall::attrib {
+
+/// The facts a flow's row is written with (its names aside: they are rows of
+/// their own), taken from the flow itself: what run_attribution reads back.
+[[nodiscard]] FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app);
+
+/// The outcome column to write with a flow's row when the flow ends, so that
+/// the first attribution pass finds most outcomes already right and rewrites
+/// only the others: classify_flow on the flow's own facts, with the capture's
+/// end so far. Attribution still decides and rewrites any that differ (the
+/// capture went on after the flow ended). "" for flows attribution does not
+/// classify (neither TCP nor UDP).
+[[nodiscard]] std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end);
+
+/// Loads the run's facts from the store, attributes, and writes the results.
+/// Throws store::StoreError on database failure.
+RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c);
+
+}  // namespace callwall::attrib
