@@ -1,10 +1,12 @@
-// STUN/TURN decoder, ChannelData, stream framer, transaction tracker and
-// ChannelData validator. See include/callwall/proto/stun.hpp for references
-// and the variant table.
+// STUN/TURN message decoder (header, attributes, FINGERPRINT). ChannelData and
+// the stream framer are in stun_stream.cpp, the transaction tracker and the
+// ChannelData validator in stun_track.cpp. See include/callwall/proto/stun.hpp
+// for references and the variant table.
 #include "callwall/proto/stun.hpp"
+#include "proto/stun_detail.hpp"
 
-#include <algorithm>
-#include <cstring>
+#include <array>
+#include <optional>
 
 namespace callwall::proto::stun {
 namespace {
@@ -27,8 +29,6 @@ constexpr CrcTables make_crc_tables() noexcept {
     return t;
 }
 constexpr CrcTables kCrc = make_crc_tables();
-
-constexpr size_t pad4(size_t n) noexcept { return (n + 3u) & ~size_t{3}; }
 
 // RFC 8489 §5: the message type interleaves the class bits with the method.
 //
@@ -120,20 +120,195 @@ AddrResult parse_address(ByteView v, bool xored, ByteView key, uint32_t& anomali
     return out;
 }
 
-bool parse_attributes(ByteView msg, size_t attrs_len, bool padded, Message& m) noexcept {
-    const ByteView key = msg.subspan(4, 16);
-    Reader r(msg.subspan(kHeaderLen, attrs_len));
-    bool after_integrity = false;
-    bool after_fingerprint = false;
-    bool ms_turn = false;
-    bool seen_xma = false;
-    bool seen_ms_xma = false;
-    std::optional<ByteView> a14;
-    std::optional<ByteView> a15;
-    auto once = [&m](bool already) {
-        if (already) m.anomalies |= bit(Anomaly::DuplicateAttribute);
+// One walk over a message's attributes: what was seen so far (order rules,
+// duplicates, MS-TURN's swapped REALM/NONCE) and one handler per group of
+// attribute types. Each handler returns false when the type is not its own.
+class AttrWalk {
+public:
+    AttrWalk(ByteView msg, Message& m) noexcept : msg_(msg), key_(msg.subspan(4, 16)), m_(m) {}
+
+    void on_attribute(uint16_t type, ByteView v, size_t attr_off) noexcept {
+        ++m_.attribute_count;
+        m_.attribute_types.push_back(type);
+        if (after_fingerprint_) m_.anomalies |= bit(Anomaly::AttributeAfterFingerprint);
+        if (after_integrity_ && type != attr::kFingerprint && type != attr::kMessageIntegritySha256) {
+            m_.anomalies |= bit(Anomaly::AttributeAfterIntegrity);
+        }
+        // Unknown attributes are skipped (RFC 8489 §14).
+        if (!address(type, v) && !text(type, v) && !number(type, v)) integrity(type, v, attr_off);
+    }
+
+    void finish() noexcept {
+        if (ms_turn_) {
+            // [MS-TURN]: REALM and NONCE numbers are swapped.
+            m_.realm = a15_.value_or(ByteView{});
+            m_.nonce = a14_.value_or(ByteView{});
+            if (m_.variant == Variant::Rfc5389) m_.variant = Variant::MsTurn;
+        } else {
+            m_.realm = a14_.value_or(ByteView{});
+            m_.nonce = a15_.value_or(ByteView{});
+        }
+    }
+
+private:
+    bool once(bool already) noexcept {
+        if (already) m_.anomalies |= bit(Anomaly::DuplicateAttribute);
         return !already;
-    };
+    }
+
+    bool address(uint16_t type, ByteView v) noexcept {
+        switch (type) {
+            case attr::kMappedAddress: {
+                const AddrResult a = parse_address(v, false, key_, m_.anomalies);
+                if (a.ok && once(m_.mapped_address.has_value())) m_.mapped_address = a.a;
+                return true;
+            }
+            case attr::kXorMappedAddress:
+            case attr::kMsXorMappedAddress: {
+                // MS-TURN sends 0x8020 alongside or instead of 0x0020; the
+                // first one seen wins and the other is not a duplicate.
+                bool& seen = type == attr::kXorMappedAddress ? seen_xma_ : seen_ms_xma_;
+                if (!once(seen)) return true;
+                seen = true;
+                const AddrResult a = parse_address(v, true, key_, m_.anomalies);
+                if (a.ok && !m_.xor_mapped_address) m_.xor_mapped_address = a.a;
+                return true;
+            }
+            case attr::kXorPeerAddress: {
+                const AddrResult a = parse_address(v, true, key_, m_.anomalies);
+                if (a.ok) m_.xor_peer_addresses.push_back(a.a);
+                return true;
+            }
+            case attr::kXorRelayedAddress: {
+                const AddrResult a = parse_address(v, true, key_, m_.anomalies);
+                if (a.ok) m_.xor_relayed_addresses.push_back(a.a);
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    bool text(uint16_t type, ByteView v) noexcept {
+        switch (type) {
+            case attr::kUsername:
+                if (once(!m_.username.empty())) m_.username = v;
+                return true;
+            case attr::kRealm:
+                if (!a14_) a14_ = v; else m_.anomalies |= bit(Anomaly::DuplicateAttribute);
+                return true;
+            case attr::kNonce:
+                if (!a15_) a15_ = v; else m_.anomalies |= bit(Anomaly::DuplicateAttribute);
+                return true;
+            case attr::kSoftware:
+                if (once(!m_.software.empty())) m_.software = v;
+                return true;
+            case attr::kData:
+                if (once(m_.data.has_value())) m_.data = v;
+                return true;
+            case attr::kErrorCode: {
+                //  0                   1                   2                   3
+                //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+                // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+                // |           Reserved, should be 0         |Class|     Number    |
+                // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+                // |      Reason Phrase (variable)                                ..
+                if (v.size() < 4) {
+                    m_.anomalies |= bit(Anomaly::BadAttributeLength);
+                    return true;
+                }
+                if (once(m_.error_code.has_value())) {
+                    ErrorCode e;
+                    e.code = static_cast<uint16_t>((v[2] & 0x07) * 100 + v[3]);
+                    e.reason = v.subspan(4);
+                    m_.error_code = e;
+                }
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    // Four-byte values: CHANNEL-NUMBER, LIFETIME, REQUESTED-TRANSPORT.
+    bool number(uint16_t type, ByteView v) noexcept {
+        if (type != attr::kChannelNumber && type != attr::kLifetime && type != attr::kRequestedTransport) {
+            return false;
+        }
+        if (v.size() != 4) {
+            m_.anomalies |= bit(Anomaly::BadAttributeLength);
+        } else if (type == attr::kChannelNumber) {
+            if (once(m_.channel_number.has_value())) m_.channel_number = load_u16(v, 0);
+        } else if (type == attr::kLifetime) {
+            if (once(m_.lifetime_s.has_value())) m_.lifetime_s = load_u32(v, 0);
+        } else if (once(m_.requested_transport.has_value())) {
+            m_.requested_transport = v[0];
+        }
+        return true;
+    }
+
+    // MESSAGE-INTEGRITY(-SHA256), FINGERPRINT and the MS-TURN magic cookie.
+    void integrity(uint16_t type, ByteView v, size_t attr_off) noexcept {
+        switch (type) {
+            case attr::kMessageIntegrity:
+                if (v.size() != 20) m_.anomalies |= bit(Anomaly::BadAttributeLength);
+                if (once(m_.message_integrity)) m_.message_integrity = true;
+                after_integrity_ = true;
+                break;
+            case attr::kMessageIntegritySha256:
+                // RFC 8489 §14.6: 16..32 bytes, multiple of 4.
+                if (v.size() < 16 || v.size() > 32 || v.size() % 4 != 0) {
+                    m_.anomalies |= bit(Anomaly::BadAttributeLength);
+                }
+                m_.message_integrity_sha256 = true;
+                after_integrity_ = true;
+                break;
+            case attr::kFingerprint:
+                fingerprint(v, attr_off);
+                break;
+            case attr::kMsMagicCookie:
+                if (v.size() == 4 && load_u32(v, 0) == kMsTurnMagicCookie) ms_turn_ = true;
+                break;
+            default:
+                break;
+        }
+    }
+
+    void fingerprint(ByteView v, size_t attr_off) noexcept {
+        if (v.size() != 4) {
+            m_.anomalies |= bit(Anomaly::BadAttributeLength);
+            return;
+        }
+        if (!once(m_.fingerprint)) return;
+        m_.fingerprint = true;
+        after_fingerprint_ = true;
+        // CRC over the message up to this attribute, with the header length as
+        // it was when FINGERPRINT was appended (= the real length when
+        // FINGERPRINT is last, as it must be).
+        const uint16_t len_then = static_cast<uint16_t>(attr_off + 8 - kHeaderLen);
+        const uint8_t len_bytes[2] = {static_cast<uint8_t>(len_then >> 8), static_cast<uint8_t>(len_then & 0xFF)};
+        uint32_t crc = crc32(msg_.subspan(0, 2));
+        crc = crc32(ByteView{len_bytes, 2}, crc);
+        crc = crc32(msg_.subspan(4, attr_off - 4), crc);
+        m_.fingerprint_ok = (crc ^ kFingerprintXor) == load_u32(v, 0);
+        if (!m_.fingerprint_ok) m_.anomalies |= bit(Anomaly::FingerprintMismatch);
+    }
+
+    ByteView msg_;
+    ByteView key_;  ///< magic cookie + transaction id: the XOR key of addresses
+    Message& m_;
+    bool after_integrity_ = false;
+    bool after_fingerprint_ = false;
+    bool ms_turn_ = false;
+    bool seen_xma_ = false;
+    bool seen_ms_xma_ = false;
+    std::optional<ByteView> a14_;  ///< attribute 0x0014 (REALM, or NONCE in MS-TURN)
+    std::optional<ByteView> a15_;  ///< attribute 0x0015 (NONCE, or REALM in MS-TURN)
+};
+
+bool parse_attributes(ByteView msg, size_t attrs_len, bool padded, Message& m) noexcept {
+    Reader r(msg.subspan(kHeaderLen, attrs_len));
+    AttrWalk walk(msg, m);
     while (!r.empty()) {
         const size_t attr_off = kHeaderLen + r.offset();
         const uint16_t type = r.u16();
@@ -146,146 +321,9 @@ bool parse_attributes(ByteView msg, size_t attrs_len, bool padded, Message& m) n
             }
         }
         if (!r.ok()) return false;  // validate_walk() said it fits
-
-        ++m.attribute_count;
-        m.attribute_types.push_back(type);
-        if (after_fingerprint) m.anomalies |= bit(Anomaly::AttributeAfterFingerprint);
-        if (after_integrity && type != attr::kFingerprint && type != attr::kMessageIntegritySha256) {
-            m.anomalies |= bit(Anomaly::AttributeAfterIntegrity);
-        }
-
-        switch (type) {
-            case attr::kMappedAddress: {
-                const AddrResult a = parse_address(v, false, key, m.anomalies);
-                if (a.ok && once(m.mapped_address.has_value())) m.mapped_address = a.a;
-                break;
-            }
-            case attr::kXorMappedAddress:
-            case attr::kMsXorMappedAddress: {
-                // MS-TURN sends 0x8020 alongside or instead of 0x0020; the
-                // first one seen wins and the other is not a duplicate.
-                bool& seen = type == attr::kXorMappedAddress ? seen_xma : seen_ms_xma;
-                if (!once(seen)) break;
-                seen = true;
-                const AddrResult a = parse_address(v, true, key, m.anomalies);
-                if (a.ok && !m.xor_mapped_address) m.xor_mapped_address = a.a;
-                break;
-            }
-            case attr::kXorPeerAddress: {
-                const AddrResult a = parse_address(v, true, key, m.anomalies);
-                if (a.ok) m.xor_peer_addresses.push_back(a.a);
-                break;
-            }
-            case attr::kXorRelayedAddress: {
-                const AddrResult a = parse_address(v, true, key, m.anomalies);
-                if (a.ok) m.xor_relayed_addresses.push_back(a.a);
-                break;
-            }
-            case attr::kUsername:
-                if (once(!m.username.empty())) m.username = v;
-                break;
-            case attr::kRealm:
-                if (!a14) a14 = v; else m.anomalies |= bit(Anomaly::DuplicateAttribute);
-                break;
-            case attr::kNonce:
-                if (!a15) a15 = v; else m.anomalies |= bit(Anomaly::DuplicateAttribute);
-                break;
-            case attr::kSoftware:
-                if (once(!m.software.empty())) m.software = v;
-                break;
-            case attr::kErrorCode: {
-                //  0                   1                   2                   3
-                //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-                // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-                // |           Reserved, should be 0         |Class|     Number    |
-                // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-                // |      Reason Phrase (variable)                                ..
-                if (v.size() < 4) {
-                    m.anomalies |= bit(Anomaly::BadAttributeLength);
-                    break;
-                }
-                if (once(m.error_code.has_value())) {
-                    ErrorCode e;
-                    e.code = static_cast<uint16_t>((v[2] & 0x07) * 100 + v[3]);
-                    e.reason = v.subspan(4);
-                    m.error_code = e;
-                }
-                break;
-            }
-            case attr::kChannelNumber:
-                if (v.size() != 4) {
-                    m.anomalies |= bit(Anomaly::BadAttributeLength);
-                } else if (once(m.channel_number.has_value())) {
-                    m.channel_number = load_u16(v, 0);
-                }
-                break;
-            case attr::kLifetime:
-                if (v.size() != 4) {
-                    m.anomalies |= bit(Anomaly::BadAttributeLength);
-                } else if (once(m.lifetime_s.has_value())) {
-                    m.lifetime_s = load_u32(v, 0);
-                }
-                break;
-            case attr::kRequestedTransport:
-                if (v.size() != 4) {
-                    m.anomalies |= bit(Anomaly::BadAttributeLength);
-                } else if (once(m.requested_transport.has_value())) {
-                    m.requested_transport = v[0];
-                }
-                break;
-            case attr::kData:
-                if (once(m.data.has_value())) m.data = v;
-                break;
-            case attr::kMessageIntegrity:
-                if (v.size() != 20) m.anomalies |= bit(Anomaly::BadAttributeLength);
-                if (once(m.message_integrity)) m.message_integrity = true;
-                after_integrity = true;
-                break;
-            case attr::kMessageIntegritySha256:
-                // RFC 8489 §14.6: 16..32 bytes, multiple of 4.
-                if (v.size() < 16 || v.size() > 32 || v.size() % 4 != 0) {
-                    m.anomalies |= bit(Anomaly::BadAttributeLength);
-                }
-                m.message_integrity_sha256 = true;
-                after_integrity = true;
-                break;
-            case attr::kFingerprint: {
-                if (v.size() != 4) {
-                    m.anomalies |= bit(Anomaly::BadAttributeLength);
-                    break;
-                }
-                if (!once(m.fingerprint)) break;
-                m.fingerprint = true;
-                after_fingerprint = true;
-                // CRC over the message up to this attribute, with the header
-                // length as it was when FINGERPRINT was appended (= the real
-                // length when FINGERPRINT is last, as it must be).
-                const uint16_t len_then = static_cast<uint16_t>(attr_off + 8 - kHeaderLen);
-                const uint8_t len_bytes[2] = {static_cast<uint8_t>(len_then >> 8),
-                                              static_cast<uint8_t>(len_then & 0xFF)};
-                uint32_t crc = crc32(msg.subspan(0, 2));
-                crc = crc32(ByteView{len_bytes, 2}, crc);
-                crc = crc32(msg.subspan(4, attr_off - 4), crc);
-                m.fingerprint_ok = (crc ^ kFingerprintXor) == load_u32(v, 0);
-                if (!m.fingerprint_ok) m.anomalies |= bit(Anomaly::FingerprintMismatch);
-                break;
-            }
-            case attr::kMsMagicCookie:
-                if (v.size() == 4 && load_u32(v, 0) == kMsTurnMagicCookie) ms_turn = true;
-                break;
-            default:
-                break;  // unknown attributes are skipped (RFC 8489 §14)
-        }
+        walk.on_attribute(type, v, attr_off);
     }
-    if (ms_turn) {
-        // [MS-TURN]: REALM and NONCE numbers are swapped.
-        m.realm = a15.value_or(ByteView{});
-        m.nonce = a14.value_or(ByteView{});
-        if (m.variant == Variant::Rfc5389) m.variant = Variant::MsTurn;
-    } else {
-        m.realm = a14.value_or(ByteView{});
-        m.nonce = a15.value_or(ByteView{});
-    }
+    walk.finish();
     return true;
 }
 
@@ -475,469 +513,6 @@ std::string_view attribute_name(uint16_t type) noexcept {
         case 0xC059: return "GOOG-MISC-INFO";
         default: return "";
     }
-}
-
-// ---------------------------------------------------------------------------
-
-Result<ChannelData> decode_channel_data(ByteView b, bool over_tcp) noexcept {
-    using E = DecodeErrorCode;
-    const size_t n = b.size();
-    if (n == 0) return make_error(E::NotThisProtocol, 0);
-    const bool rfc = (b[0] & 0xC0) == 0x40;
-    if (!rfc && b[0] != 0xFF) return make_error(E::NotThisProtocol, 0);
-    if (!rfc && n >= 2 && load_u16(b, 0) != kMsMultiplexedChannel) {
-        return make_error(E::NotThisProtocol, 0);
-    }
-    if (n < kChannelHeaderLen) return make_error(E::Truncated, n);
-
-    ChannelData cd;
-    cd.channel = load_u16(b, 0);
-    cd.length = load_u16(b, 2);
-    const size_t data_end = kChannelHeaderLen + cd.length;
-    if (data_end > n) return make_error(E::Truncated, 2);
-
-    if (rfc) {
-        // RFC 8656 §12.4: padded to 4 over TCP; over UDP padding is optional.
-        cd.kind = ChannelKind::Rfc;
-        if (cd.channel > 0x4FFF) cd.anomalies |= bit(Anomaly::ReservedChannel);
-        const size_t padded = pad4(data_end);
-        if (over_tcp) {
-            if (padded > n) return make_error(E::Truncated, n);
-            cd.size = static_cast<uint32_t>(padded);
-        } else {
-            if (n > padded) return make_error(E::Malformed, 2);
-            cd.size = static_cast<uint32_t>(n);
-        }
-        cd.payload = b.subspan(kChannelHeaderLen, cd.length);
-        return cd;
-    }
-
-    //  0                   1                   2                   3
-    //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-    // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-    // |      Channel_ID (0xFF10)      |            Length             |
-    // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-    // |                   MTURN_Session_ID (8 bytes)                  |
-    // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-    // |                         Data (variable)                     ...
-    // [MS-TURN]: Length counts everything after the Length field.
-    cd.kind = ChannelKind::MsMultiplexed;
-    if (cd.length < kMsSessionIdLen) return make_error(E::Malformed, 2);
-    if (!over_tcp && n != data_end) return make_error(E::Malformed, 2);
-    cd.session_id = b.subspan(kChannelHeaderLen, kMsSessionIdLen);
-    cd.payload = b.subspan(kChannelHeaderLen + kMsSessionIdLen, cd.length - kMsSessionIdLen);
-    cd.size = static_cast<uint32_t>(data_end);
-    return cd;
-}
-
-// ---------------------------------------------------------------------------
-// StreamFramer
-
-StreamFramer::Head StreamFramer::inspect(ByteView h) noexcept {
-    Head out;
-    const size_t n = h.size();
-    if (framing_ == StreamFraming::Unknown) {
-        // Decide the framing on the first frame. RFC 6544 §3: ICE-TCP puts
-        // a 16-bit length before each packet, so the cookie sits at 6.
-        if (n >= 10 && load_u32(h, 6) == kMagicCookie && h[2] <= 3) {
-            framing_ = StreamFraming::Rfc4571;
-        } else if (n >= 8 && load_u32(h, 4) == kMagicCookie && h[0] <= 3) {
-            framing_ = StreamFraming::Direct;
-        } else if ((h[0] & 0xC0) == 0x40) {
-            // A capture may start mid-stream with ChannelData, but text
-            // protocols look alike ("GET " = channel 0x4745, length 0x2F20):
-            // at stream start only an RFC 8656 channel with a plausible length.
-            if (n < 4) return out;
-            if (h[0] > 0x4F || load_u16(h, 2) > kMaxFirstChannelData) {
-                out.need = Need::GiveUp;
-                reason_ = GiveUpReason::NotStunFramed;
-                return out;
-            }
-            framing_ = StreamFraming::Direct;
-        } else if (n >= 2 && load_u16(h, 0) == kMsMultiplexedChannel) {
-            framing_ = StreamFraming::Direct;
-        } else if (n < 10) {
-            return out;  // More
-        } else {
-            out.need = Need::GiveUp;
-            reason_ = GiveUpReason::NotStunFramed;
-            return out;
-        }
-    }
-
-    if (framing_ == StreamFraming::Rfc4571) {
-        if (n < 2) return out;
-        const uint16_t len = load_u16(h, 0);
-        if (len == 0) {
-            out.need = Need::GiveUp;
-            reason_ = GiveUpReason::BadLength;
-            return out;
-        }
-        out.need = Need::Frame;
-        out.kind = FrameKind::Rfc4571Payload;  // refined once complete
-        out.frame_len = 2u + len;
-        out.skip_front = 2;
-        return out;
-    }
-
-    // Direct framing (RFC 8656 §12.5): the first two bits tell STUN (00) and
-    // ChannelData (01) apart; [MS-TURN] adds 0xFF10.
-    if (n < 1) return out;
-    const uint8_t b0 = h[0];
-    if (b0 <= 3) {
-        if (n < 8) return out;
-        if (load_u32(h, 4) != kMagicCookie) {
-            out.need = Need::GiveUp;
-            reason_ = GiveUpReason::NotStunFramed;
-            return out;
-        }
-        const uint16_t len = load_u16(h, 2);
-        if (len % 4 != 0) {
-            out.need = Need::GiveUp;
-            reason_ = GiveUpReason::BadLength;
-            return out;
-        }
-        out.need = Need::Frame;
-        out.kind = FrameKind::Stun;
-        out.frame_len = kHeaderLen + len;
-        return out;
-    }
-    if ((b0 & 0xC0) == 0x40) {
-        if (n < 4) return out;
-        out.need = Need::Frame;
-        out.kind = FrameKind::ChannelData;
-        out.frame_len = pad4(kChannelHeaderLen + load_u16(h, 2));
-        return out;
-    }
-    if (b0 == 0xFF) {
-        if (n < 2) return out;
-        if (load_u16(h, 0) == kMsMultiplexedChannel) {
-            if (n < 4) return out;
-            out.need = Need::Frame;
-            out.kind = FrameKind::MsMultiplexed;
-            out.frame_len = kChannelHeaderLen + load_u16(h, 2);
-            return out;
-        }
-    }
-    out.need = Need::GiveUp;
-    reason_ = GiveUpReason::NotStunFramed;
-    return out;
-}
-
-void StreamFramer::stash_segment() noexcept {
-    const size_t room = buf_.size() - buf_len_;
-    const size_t k = std::min(room, seg_.size());
-    if (k > 0) std::memcpy(buf_.data() + buf_len_, seg_.data(), k);
-    buf_len_ += k;
-    seg_ = seg_.subspan(k);
-}
-
-void StreamFramer::feed(ByteView bytes) noexcept {
-    if (consumed_ > 0) {
-        std::memmove(buf_.data(), buf_.data() + consumed_, buf_len_ - consumed_);
-        buf_len_ -= consumed_;
-        consumed_ = 0;
-    }
-    if (gave_up()) return;
-    if (buf_.size() < kMinBuffer) {
-        reason_ = GiveUpReason::BufferFull;
-        return;
-    }
-    if (!seg_.empty()) {
-        // Caller fed again without draining: keep the bytes if they fit.
-        stash_segment();
-        if (!seg_.empty()) {
-            reason_ = GiveUpReason::BufferFull;
-            return;
-        }
-    }
-    seg_ = bytes;
-}
-
-std::optional<Frame> StreamFramer::next() noexcept {
-    if (consumed_ > 0) {
-        std::memmove(buf_.data(), buf_.data() + consumed_, buf_len_ - consumed_);
-        buf_len_ -= consumed_;
-        consumed_ = 0;
-    }
-    while (!gave_up()) {
-        if (skip_ > 0) {
-            const size_t drop = std::min(skip_, seg_.size());
-            seg_ = seg_.subspan(drop);
-            skip_ -= drop;
-            if (skip_ > 0) return std::nullopt;
-        }
-        const bool from_buf = buf_len_ > 0;
-        const ByteView head = from_buf ? ByteView{buf_.data(), buf_len_} : seg_;
-        if (head.empty()) return std::nullopt;
-        const Head hd = inspect(head);
-        if (hd.need == Need::GiveUp) return std::nullopt;
-        if (hd.need == Need::More) {
-            // Pull just enough to read a header; never more than one header's
-            // worth, so a tiny frame's successor stays in the segment.
-            if (from_buf) {
-                const size_t want = kMinBuffer > buf_len_ ? kMinBuffer - buf_len_ : 0;
-                const size_t k = std::min({want, seg_.size(), buf_.size() - buf_len_});
-                if (k == 0) return std::nullopt;
-                std::memcpy(buf_.data() + buf_len_, seg_.data(), k);
-                buf_len_ += k;
-                seg_ = seg_.subspan(k);
-                continue;
-            }
-            stash_segment();
-            return std::nullopt;
-        }
-        // A complete header: hd.frame_len bytes make the frame.
-        if (hd.frame_len > buf_.size() && hd.frame_len > head.size()) {
-            // Too large to reassemble: skip it, keep sync.
-            ++oversize_skipped_;
-            if (from_buf) {
-                skip_ = hd.frame_len - buf_len_;
-                buf_len_ = 0;
-            } else {
-                skip_ = hd.frame_len - seg_.size();
-                seg_ = {};
-            }
-            continue;
-        }
-        ByteView whole;
-        if (from_buf) {
-            if (buf_len_ < hd.frame_len) {
-                const size_t k = std::min(hd.frame_len - buf_len_, seg_.size());
-                std::memcpy(buf_.data() + buf_len_, seg_.data(), k);
-                buf_len_ += k;
-                seg_ = seg_.subspan(k);
-                if (buf_len_ < hd.frame_len) return std::nullopt;
-            }
-            whole = ByteView{buf_.data(), hd.frame_len};
-            consumed_ = hd.frame_len;
-        } else {
-            if (seg_.size() < hd.frame_len) {
-                stash_segment();
-                return std::nullopt;
-            }
-            whole = seg_.first(hd.frame_len);
-            seg_ = seg_.subspan(hd.frame_len);
-        }
-        Frame f;
-        f.kind = hd.kind;
-        f.bytes = whole.subspan(hd.skip_front);
-        if (hd.kind == FrameKind::Rfc4571Payload && f.bytes.size() >= 8 && f.bytes[0] <= 3 &&
-            load_u32(f.bytes, 4) == kMagicCookie) {
-            f.kind = FrameKind::Stun;
-        }
-        ++frames_;
-        return f;
-    }
-    return std::nullopt;
-}
-
-// ---------------------------------------------------------------------------
-// TransactionTracker
-
-namespace {
-constexpr size_t method_index(uint16_t m) noexcept { return m < kTrackedMethods ? m : 0; }
-
-bool same_id(const PendingTransaction& p, ByteView id) noexcept {
-    return p.id_len == id.size() && std::memcmp(p.id.data(), id.data(), id.size()) == 0;
-}
-}  // namespace
-
-void TransactionTracker::count_unanswered(PendingTransaction& p) noexcept {
-    if (p.state == PendingTransaction::kPending) {
-        ++stats_.unanswered;
-        ++stats_.unanswered_by_method[method_index(p.method)];
-    }
-    p = PendingTransaction{};
-}
-
-TrackResult TransactionTracker::on_message(const Message& m, uint64_t ts_us) noexcept {
-    TrackResult res;
-    res.method = static_cast<uint16_t>(m.method);
-    const ByteView id = m.transaction_id;
-    if (id.empty() || id.size() > 16) return res;
-
-    PendingTransaction* found = nullptr;
-    for (auto& p : slots_) {
-        if (p.state != PendingTransaction::kFree && p.method == res.method && same_id(p, id)) {
-            found = &p;
-            break;
-        }
-    }
-
-    switch (m.msg_class) {
-        case MessageClass::Indication:
-            res.event = TrackEvent::Indication;
-            return res;
-        case MessageClass::Request: {
-            if (found != nullptr) {
-                ++found->retransmissions;
-                ++stats_.retransmissions;
-                res.event = TrackEvent::Retransmission;
-                return res;
-            }
-            PendingTransaction* slot = nullptr;
-            PendingTransaction* oldest_answered = nullptr;
-            PendingTransaction* oldest = nullptr;
-            for (auto& p : slots_) {
-                if (p.state == PendingTransaction::kFree) {
-                    slot = &p;
-                    break;
-                }
-                if (p.state == PendingTransaction::kAnswered &&
-                    (oldest_answered == nullptr || p.first_seen_us < oldest_answered->first_seen_us)) {
-                    oldest_answered = &p;
-                }
-                if (oldest == nullptr || p.first_seen_us < oldest->first_seen_us) oldest = &p;
-            }
-            if (slot == nullptr) slot = oldest_answered;
-            if (slot == nullptr && oldest != nullptr) {
-                ++stats_.evicted;
-                slot = oldest;
-            }
-            ++stats_.requests;
-            ++stats_.requests_by_method[method_index(res.method)];
-            res.event = TrackEvent::Request;
-            if (slot == nullptr) return res;  // zero-size table: count only
-            *slot = PendingTransaction{};
-            std::memcpy(slot->id.data(), id.data(), id.size());
-            slot->id_len = static_cast<uint8_t>(id.size());
-            slot->method = res.method;
-            slot->state = PendingTransaction::kPending;
-            slot->first_seen_us = ts_us;
-            return res;
-        }
-        case MessageClass::SuccessResponse:
-        case MessageClass::ErrorResponse: {
-            const bool error = m.msg_class == MessageClass::ErrorResponse;
-            if (error) {
-                res.error_code = m.error_code ? m.error_code->code : 0;
-                ++stats_.errors_by_method[method_index(res.method)];
-                bool counted = false;
-                for (auto& ec : stats_.error_codes) {
-                    if (ec.code == res.error_code) {
-                        ++ec.count;
-                        counted = true;
-                    }
-                }
-                if (!counted) stats_.error_codes.push_back(ErrorCount{res.error_code, 1});
-            }
-            if (found == nullptr) {
-                ++stats_.unmatched_responses;
-                res.event = TrackEvent::UnmatchedResponse;
-                return res;
-            }
-            if (found->state == PendingTransaction::kAnswered) {
-                ++stats_.duplicate_responses;
-                res.event = TrackEvent::DuplicateResponse;
-                return res;
-            }
-            found->state = PendingTransaction::kAnswered;
-            res.rtt_us = ts_us >= found->first_seen_us ? ts_us - found->first_seen_us : 0;
-            if (error) {
-                ++stats_.error_answered;
-                res.event = TrackEvent::ErrorAnswered;
-            } else {
-                ++stats_.answered;
-                res.event = TrackEvent::Answered;
-            }
-            return res;
-        }
-    }
-    return res;
-}
-
-void TransactionTracker::expire(uint64_t now_us, uint64_t timeout_us) noexcept {
-    for (auto& p : slots_) {
-        if (p.state != PendingTransaction::kFree && now_us >= p.first_seen_us &&
-            now_us - p.first_seen_us >= timeout_us) {
-            count_unanswered(p);
-        }
-    }
-}
-
-void TransactionTracker::finish() noexcept {
-    for (auto& p : slots_) {
-        if (p.state != PendingTransaction::kFree) count_unanswered(p);
-    }
-}
-
-size_t TransactionTracker::outstanding() const noexcept {
-    size_t n = 0;
-    for (const auto& p : slots_) n += p.state == PendingTransaction::kPending ? 1 : 0;
-    return n;
-}
-
-// ---------------------------------------------------------------------------
-// ChannelValidator
-
-void ChannelValidator::on_message(const Message& m) noexcept {
-    if (m.method == Method::ChannelBind && m.channel_number &&
-        (m.msg_class == MessageClass::Request || m.msg_class == MessageClass::SuccessResponse)) {
-        bind(*m.channel_number);
-    }
-}
-
-void ChannelValidator::bind(uint16_t channel) noexcept {
-    if (channel < 0x4000 || channel > 0x7FFF || is_accepted(channel)) return;
-    accepted_.push_back(channel);
-    for (auto& c : candidates_) {
-        if (c.channel == channel) c = Candidate{};
-    }
-}
-
-bool ChannelValidator::is_accepted(uint16_t channel) const noexcept {
-    for (uint16_t c : accepted_) {
-        if (c == channel) return true;
-    }
-    return false;
-}
-
-void ChannelValidator::on_other_datagram() noexcept {
-    for (auto& c : candidates_) c = Candidate{};
-}
-
-ChannelVerdict ChannelValidator::on_datagram(ByteView datagram) noexcept {
-    const auto cd = decode_channel_data(datagram, false);
-    if (!cd || cd->kind != ChannelKind::Rfc) {
-        on_other_datagram();
-        return ChannelVerdict::Rejected;
-    }
-    const uint16_t ch = cd->channel;
-    if (is_accepted(ch)) return ChannelVerdict::Accepted;
-    if (ch > 0x4FFF) {
-        on_other_datagram();
-        return ChannelVerdict::Rejected;
-    }
-    for (auto& c : candidates_) {
-        if (c.streak > 0 && c.channel == ch) {
-            if (++c.streak >= kConfirmPackets) {
-                c = Candidate{};
-                accepted_.push_back(ch);
-                return ChannelVerdict::Accepted;
-            }
-            return ChannelVerdict::Candidate;
-        }
-    }
-    Candidate* slot = nullptr;
-    for (auto& c : candidates_) {
-        if (c.streak == 0) {
-            slot = &c;
-            break;
-        }
-    }
-    if (slot == nullptr) {
-        slot = &candidates_[next_victim_];
-        next_victim_ = static_cast<uint8_t>((next_victim_ + 1) % kMaxCandidates);
-    }
-    slot->channel = ch;
-    slot->streak = 1;
-    if (kConfirmPackets <= 1) {
-        *slot = Candidate{};
-        accepted_.push_back(ch);
-        return ChannelVerdict::Accepted;
-    }
-    return ChannelVerdict::Candidate;
 }
 
 }  // namespace callwall::proto::stun
