@@ -1,8 +1,10 @@
 // DNS decoder: see include/callwall/proto/dns.hpp for scope, limits and error policy.
+// The TCP framer is in dns_tcp_framer.cpp.
 #include "callwall/proto/dns.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace callwall::proto::dns {
 namespace {
@@ -512,6 +514,143 @@ StaticVector<ByteView, kMaxAlpnIds> alpn_ids(ByteView alpn_param) noexcept {
     return ids;
 }
 
+namespace {
+
+void read_header(ByteView msg, Message& m) noexcept {
+    Header& h = m.header;
+    Reader r(msg);
+    h.id = r.u16();
+    const uint16_t flags = r.u16();
+    h.qdcount = r.u16();
+    h.ancount = r.u16();
+    h.nscount = r.u16();
+    h.arcount = r.u16();
+    h.qr = (flags & 0x8000) != 0;
+    h.opcode = static_cast<uint8_t>((flags >> 11) & 0x0F);
+    h.aa = (flags & 0x0400) != 0;
+    h.tc = (flags & 0x0200) != 0;
+    h.rd = (flags & 0x0100) != 0;
+    h.ra = (flags & 0x0080) != 0;
+    h.z = (flags & 0x0040) != 0;
+    h.ad = (flags & 0x0020) != 0;
+    h.cd = (flags & 0x0010) != 0;
+    h.rcode = static_cast<uint8_t>(flags & 0x0F);
+    if (!opcode_known(h.opcode)) m.anomalies |= bit(Anomaly::UnknownOpcode);
+    if (h.z) m.anomalies |= bit(Anomaly::ZBitSet);
+}
+
+// Questions: the first is decoded, the others only walked. `pos` moves past them.
+std::optional<DecodeError> read_questions(ByteView msg, NameDecoder& names, bool mdns, Message& m,
+                                          size_t& pos) noexcept {
+    const uint16_t qdcount = m.header.qdcount;
+    for (uint32_t i = 0; i < qdcount; ++i) {
+        NameOutcome n;
+        if (i == 0) {
+            n = names.decode(pos, msg.size());
+        } else {
+            n = skip_name(msg, pos);
+        }
+        if (n.status != NameStatus::Ok) return error_at(n.status, n.fail_at);
+        if (msg.size() - n.end < kQuestionFixedLength) {
+            return make_error(DecodeErrorCode::Truncated, msg.size());
+        }
+        if (i == 0) {
+            m.has_question = true;
+            m.question.qname = n.ref;
+            m.question.qtype = load_u16(msg, n.end);
+            m.question.qclass = load_u16(msg, n.end + 2);
+            if (mdns) {
+                m.question.unicast_response = (m.question.qclass & kMdnsClassFlag) != 0;
+                m.question.qclass &= ~kMdnsClassFlag;
+            }
+        }
+        pos = n.end + kQuestionFixedLength;
+    }
+    if (qdcount > 1) m.anomalies |= bit(Anomaly::MultipleQuestions);
+    return std::nullopt;
+}
+
+// Answers, decoded into m.answers; a malformed one ends the section with
+// m.answers_truncated set. `pos` moves past the answers read.
+std::optional<DecodeError> read_answers(ByteView msg, NameDecoder& names, bool mdns, Message& m,
+                                        size_t& pos) noexcept {
+    for (uint32_t i = 0; i < m.header.ancount; ++i) {
+        const NameOutcome n = names.decode(pos, msg.size());
+        if (n.status == NameStatus::Truncated) return error_at(n.status, n.fail_at);
+        if (n.status != NameStatus::Ok) {
+            m.answers_truncated = true;
+            break;
+        }
+        Reader rr(msg);
+        rr.seek(n.end);
+        Answer a;
+        a.name = n.ref;
+        a.type = rr.u16();
+        a.rrclass = rr.u16();
+        if (mdns) {  // before parse_rdata(): an mDNS A/AAAA record is class IN + cache-flush
+            a.cache_flush = (a.rrclass & kMdnsClassFlag) != 0;
+            a.rrclass &= ~kMdnsClassFlag;
+        }
+        a.ttl_s = rr.u32();
+        const uint16_t rdlength = rr.u16();
+        const size_t rdata_begin = rr.offset();
+        a.rdata = rr.bytes(rdlength);
+        if (!rr.ok()) return make_error(DecodeErrorCode::Truncated, msg.size());
+        if (!parse_rdata(msg, rdata_begin, rdata_begin + rdlength, a, names, m)) {
+            m.answers_truncated = true;
+            break;
+        }
+        (void)m.answers.push_back(a);
+        pos = rdata_begin + rdlength;
+    }
+    return std::nullopt;
+}
+
+// Authority and additional: framing, and the OPT pseudo-record (RFC 6891 §6.1.2):
+//   NAME = root, TYPE = 41, CLASS = requestor's UDP payload size,
+//   TTL = EXTENDED-RCODE u8 | VERSION u8 | DO bit | Z (15 bits), RDATA = options.
+// Sets m.extended_rcode; `pos` moves past the records walked.
+std::optional<DecodeError> read_extra(ByteView msg, Message& m, size_t& pos) noexcept {
+    const Header& h = m.header;
+    const uint32_t extra = uint32_t{h.nscount} + h.arcount;
+    uint8_t rcode_hi = 0;
+    for (uint32_t i = 0; i < extra; ++i) {
+        const NameOutcome n = skip_name(msg, pos);
+        if (n.status == NameStatus::Truncated) return error_at(n.status, n.fail_at);
+        if (n.status != NameStatus::Ok) {
+            m.anomalies |= bit(Anomaly::ExtraSectionMalformed);
+            break;
+        }
+        Reader rr(msg);
+        rr.seek(n.end);
+        const uint16_t type = rr.u16();
+        const uint16_t rrclass = rr.u16();
+        const uint32_t ttl = rr.u32();
+        const uint16_t rdlength = rr.u16();
+        rr.skip(rdlength);
+        if (!rr.ok()) return make_error(DecodeErrorCode::Truncated, msg.size());
+        if (type == rrtype::kOpt && i >= h.nscount) {
+            if (m.has_edns) {
+                m.anomalies |= bit(Anomaly::MultipleOpt);
+            } else {
+                m.has_edns = true;
+                m.edns_udp_payload_size = rrclass;
+                rcode_hi = static_cast<uint8_t>(ttl >> 24);
+                m.edns_version = static_cast<uint8_t>(ttl >> 16);
+                m.edns_do = (ttl & 0x8000) != 0;
+            }
+        }
+        pos = rr.offset();
+    }
+    m.extended_rcode = static_cast<uint16_t>((uint16_t{rcode_hi} << 4) | h.rcode);
+    if (!(m.anomalies & bit(Anomaly::ExtraSectionMalformed)) && pos < msg.size()) {
+        m.anomalies |= bit(Anomaly::TrailingBytes);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 // RFC 1035 §4.1.1 header:
 //                                  1  1  1  1  1  1
 //    0  1  2  3  4  5  6  7  8  9  0  1  2  3  4  5
@@ -541,216 +680,19 @@ Result<Message> decode(ByteView msg, Dialect dialect) noexcept {
     if (msg.size() < kHeaderLength) return make_error(DecodeErrorCode::Truncated, msg.size());
 
     Message m;
-    Header& h = m.header;
-    Reader r(msg);
-    h.id = r.u16();
-    const uint16_t flags = r.u16();
-    h.qdcount = r.u16();
-    h.ancount = r.u16();
-    h.nscount = r.u16();
-    h.arcount = r.u16();
-    h.qr = (flags & 0x8000) != 0;
-    h.opcode = static_cast<uint8_t>((flags >> 11) & 0x0F);
-    h.aa = (flags & 0x0400) != 0;
-    h.tc = (flags & 0x0200) != 0;
-    h.rd = (flags & 0x0100) != 0;
-    h.ra = (flags & 0x0080) != 0;
-    h.z = (flags & 0x0040) != 0;
-    h.ad = (flags & 0x0020) != 0;
-    h.cd = (flags & 0x0010) != 0;
-    h.rcode = static_cast<uint8_t>(flags & 0x0F);
-    if (!opcode_known(h.opcode)) m.anomalies |= bit(Anomaly::UnknownOpcode);
-    if (h.z) m.anomalies |= bit(Anomaly::ZBitSet);
-
+    read_header(msg, m);
     NameDecoder names(msg, m);
     size_t pos = kHeaderLength;
     const bool mdns = dialect == Dialect::Mdns;
-
-    // Questions: the first is decoded, the others only walked.
-    for (uint32_t i = 0; i < h.qdcount; ++i) {
-        NameOutcome n;
-        if (i == 0) {
-            n = names.decode(pos, msg.size());
-        } else {
-            n = skip_name(msg, pos);
-        }
-        if (n.status != NameStatus::Ok) return error_at(n.status, n.fail_at);
-        if (msg.size() - n.end < kQuestionFixedLength) {
-            return make_error(DecodeErrorCode::Truncated, msg.size());
-        }
-        if (i == 0) {
-            m.has_question = true;
-            m.question.qname = n.ref;
-            m.question.qtype = load_u16(msg, n.end);
-            m.question.qclass = load_u16(msg, n.end + 2);
-            if (mdns) {
-                m.question.unicast_response = (m.question.qclass & kMdnsClassFlag) != 0;
-                m.question.qclass &= ~kMdnsClassFlag;
-            }
-        }
-        pos = n.end + kQuestionFixedLength;
-    }
-    if (h.qdcount > 1) m.anomalies |= bit(Anomaly::MultipleQuestions);
-
-    // Answers.
-    for (uint32_t i = 0; i < h.ancount; ++i) {
-        const NameOutcome n = names.decode(pos, msg.size());
-        if (n.status == NameStatus::Truncated) return error_at(n.status, n.fail_at);
-        if (n.status != NameStatus::Ok) {
-            m.answers_truncated = true;
-            break;
-        }
-        Reader rr(msg);
-        rr.seek(n.end);
-        Answer a;
-        a.name = n.ref;
-        a.type = rr.u16();
-        a.rrclass = rr.u16();
-        if (mdns) {  // before parse_rdata(): an mDNS A/AAAA record is class IN + cache-flush
-            a.cache_flush = (a.rrclass & kMdnsClassFlag) != 0;
-            a.rrclass &= ~kMdnsClassFlag;
-        }
-        a.ttl_s = rr.u32();
-        const uint16_t rdlength = rr.u16();
-        const size_t rdata_begin = rr.offset();
-        a.rdata = rr.bytes(rdlength);
-        if (!rr.ok()) return make_error(DecodeErrorCode::Truncated, msg.size());
-        if (!parse_rdata(msg, rdata_begin, rdata_begin + rdlength, a, names, m)) {
-            m.answers_truncated = true;
-            break;
-        }
-        (void)m.answers.push_back(a);
-        pos = rdata_begin + rdlength;
-    }
-
-    // Authority and additional: framing, and the OPT pseudo-record (RFC 6891 §6.1.2):
-    //   NAME = root, TYPE = 41, CLASS = requestor's UDP payload size,
-    //   TTL = EXTENDED-RCODE u8 | VERSION u8 | DO bit | Z (15 bits), RDATA = options.
+    if (auto e = read_questions(msg, names, mdns, m, pos)) return *e;
+    if (auto e = read_answers(msg, names, mdns, m, pos)) return *e;
     if (!m.answers_truncated) {
-        const uint32_t extra = uint32_t{h.nscount} + h.arcount;
-        uint8_t rcode_hi = 0;
-        for (uint32_t i = 0; i < extra; ++i) {
-            const NameOutcome n = skip_name(msg, pos);
-            if (n.status == NameStatus::Truncated) return error_at(n.status, n.fail_at);
-            if (n.status != NameStatus::Ok) {
-                m.anomalies |= bit(Anomaly::ExtraSectionMalformed);
-                break;
-            }
-            Reader rr(msg);
-            rr.seek(n.end);
-            const uint16_t type = rr.u16();
-            const uint16_t rrclass = rr.u16();
-            const uint32_t ttl = rr.u32();
-            const uint16_t rdlength = rr.u16();
-            rr.skip(rdlength);
-            if (!rr.ok()) return make_error(DecodeErrorCode::Truncated, msg.size());
-            if (type == rrtype::kOpt && i >= h.nscount) {
-                if (m.has_edns) {
-                    m.anomalies |= bit(Anomaly::MultipleOpt);
-                } else {
-                    m.has_edns = true;
-                    m.edns_udp_payload_size = rrclass;
-                    rcode_hi = static_cast<uint8_t>(ttl >> 24);
-                    m.edns_version = static_cast<uint8_t>(ttl >> 16);
-                    m.edns_do = (ttl & 0x8000) != 0;
-                }
-            }
-            pos = rr.offset();
-        }
-        m.extended_rcode = static_cast<uint16_t>((uint16_t{rcode_hi} << 4) | h.rcode);
-        if (!(m.anomalies & bit(Anomaly::ExtraSectionMalformed)) && pos < msg.size()) {
-            m.anomalies |= bit(Anomaly::TrailingBytes);
-        }
+        if (auto e = read_extra(msg, m, pos)) return *e;
     } else {
-        m.extended_rcode = h.rcode;
+        m.extended_rcode = m.header.rcode;
     }
     m.length = static_cast<uint32_t>(pos);
     return m;
-}
-
-// ---------------------------------------------------------------------------------------------
-// TcpFramer
-
-void TcpFramer::gap() noexcept {
-    state_ = State::Desynced;
-    have_ = 0;
-    need_ = 0;
-    length_bytes_ = 0;
-}
-
-void TcpFramer::reset() noexcept {
-    state_ = State::Length;
-    have_ = 0;
-    need_ = 0;
-    length_bytes_ = 0;
-    skip_remaining_ = 0;
-}
-
-void TcpFramer::feed_impl(ByteView in, Sink sink, void* ctx) noexcept {
-    while (!in.empty()) {
-        switch (state_) {
-            case State::Desynced:
-                stats_.bytes_skipped += in.size();
-                return;
-            case State::Length: {
-                uint16_t len = 0;
-                if (length_bytes_ == 0 && in.size() >= 2) {
-                    len = load_u16(in, 0);
-                    in = in.subspan(2);
-                } else if (length_bytes_ == 0) {
-                    length_hi_ = in[0];
-                    length_bytes_ = 1;
-                    return;  // in had exactly one byte
-                } else {
-                    len = static_cast<uint16_t>((length_hi_ << 8) | in[0]);
-                    length_bytes_ = 0;
-                    in = in.subspan(1);
-                }
-                if (len == 0) {
-                    ++stats_.empty_messages;
-                    break;
-                }
-                if (in.size() >= len) {  // whole message in this feed: hand it over in place
-                    ++stats_.messages;
-                    sink(ctx, in.first(len));
-                    in = in.subspan(len);
-                    break;
-                }
-                if (len > buffer_.size()) {
-                    ++stats_.oversize_messages;
-                    skip_remaining_ = len;
-                    state_ = State::Skip;
-                    break;
-                }
-                need_ = len;
-                have_ = 0;
-                state_ = State::Body;
-                break;
-            }
-            case State::Body: {
-                const size_t n = std::min<size_t>(size_t{need_} - have_, in.size());
-                std::memcpy(buffer_.data() + have_, in.data(), n);
-                have_ = static_cast<uint16_t>(have_ + n);
-                in = in.subspan(n);
-                if (have_ == need_) {
-                    state_ = State::Length;
-                    ++stats_.messages;
-                    sink(ctx, ByteView{buffer_.data(), need_});
-                    have_ = 0;
-                    need_ = 0;
-                }
-                break;
-            }
-            case State::Skip: {
-                const size_t n = std::min<size_t>(skip_remaining_, in.size());
-                skip_remaining_ -= static_cast<uint32_t>(n);
-                stats_.bytes_skipped += n;
-                in = in.subspan(n);
-                if (skip_remaining_ == 0) state_ = State::Length;
-                break;
-            }
-        }
-    }
 }
 
 }  // namespace callwall::proto::dns
