@@ -511,34 +511,6 @@ LayerStatus parse_ipv6(ByteView pkt, PacketMeta& out) noexcept {
 
 }  // namespace
 
-std::string_view to_string(Encap e) noexcept {
-    switch (e) {
-        case Encap::None: return "";
-        case Encap::Gre: return "gre";
-        case Encap::ErspanI: return "erspan1";
-        case Encap::ErspanII: return "erspan2";
-        case Encap::ErspanIII: return "erspan3";
-        case Encap::Vxlan: return "vxlan";
-    }
-    return "?";
-}
-
-bool link_type_supported(uint32_t linktype) noexcept {
-    switch (static_cast<LinkType>(linktype)) {
-        case LinkType::Null:
-        case LinkType::Ethernet:
-        case LinkType::Raw:
-        case LinkType::DltRaw:
-        case LinkType::DltRawBsd:
-        case LinkType::Loop:
-        case LinkType::LinuxSll:
-        case LinkType::Ipv4:
-        case LinkType::Ipv6:
-        case LinkType::LinuxSll2: return true;
-    }
-    return false;
-}
-
 IpAddr IpAddr::v4(uint32_t host_order) noexcept {
     IpAddr a;
     a.family = 4;
@@ -556,31 +528,6 @@ IpAddr IpAddr::from_bytes(ByteView raw) noexcept {
         std::memcpy(a.bytes.data(), raw.data(), raw.size());
     }
     return a;
-}
-
-std::string to_string(const IpAddr& a) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (a.family == 4) inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
-    else if (a.family == 6) inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
-    else return "?";
-    return buf;
-}
-
-bool parse_ip(std::string_view text, IpAddr& out) noexcept {
-    char buf[INET6_ADDRSTRLEN + 1];
-    if (text.size() >= sizeof buf) return false;
-    std::memcpy(buf, text.data(), text.size());
-    buf[text.size()] = '\0';
-    IpAddr a;
-    if (inet_pton(AF_INET, buf, a.bytes.data()) == 1) {
-        a.family = 4;
-    } else if (inet_pton(AF_INET6, buf, a.bytes.data()) == 1) {
-        a.family = 6;
-    } else {
-        return false;
-    }
-    out = a;
-    return true;
 }
 
 LayerStatus parse_ip(ByteView packet, PacketMeta& out) noexcept {

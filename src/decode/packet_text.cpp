@@ -1,0 +1,66 @@
+// The decode layer's names and text forms, off the packet path: encapsulation
+// names, supported link types, addresses to and from text (see decode/packet.hpp).
+#include "callwall/decode/packet.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace callwall::decode {
+
+std::string_view to_string(Encap e) noexcept {
+    switch (e) {
+        case Encap::None: return "";
+        case Encap::Gre: return "gre";
+        case Encap::ErspanI: return "erspan1";
+        case Encap::ErspanII: return "erspan2";
+        case Encap::ErspanIII: return "erspan3";
+        case Encap::Vxlan: return "vxlan";
+    }
+    return "?";
+}
+
+bool link_type_supported(uint32_t linktype) noexcept {
+    switch (static_cast<LinkType>(linktype)) {
+        case LinkType::Null:
+        case LinkType::Ethernet:
+        case LinkType::Raw:
+        case LinkType::DltRaw:
+        case LinkType::DltRawBsd:
+        case LinkType::Loop:
+        case LinkType::LinuxSll:
+        case LinkType::Ipv4:
+        case LinkType::Ipv6:
+        case LinkType::LinuxSll2: return true;
+    }
+    return false;
+}
+
+std::string to_string(const IpAddr& a) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (a.family == 4) inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
+    else if (a.family == 6) inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
+    else return "?";
+    return buf;
+}
+
+bool parse_ip(std::string_view text, IpAddr& out) noexcept {
+    char buf[INET6_ADDRSTRLEN + 1];
+    if (text.size() >= sizeof buf) return false;
+    std::memcpy(buf, text.data(), text.size());
+    buf[text.size()] = '\0';
+    IpAddr a;
+    if (inet_pton(AF_INET, buf, a.bytes.data()) == 1) {
+        a.family = 4;
+    } else if (inet_pton(AF_INET6, buf, a.bytes.data()) == 1) {
+        a.family = 6;
+    } else {
+        return false;
+    }
+    out = a;
+    return true;
+}
+
+}  // namespace callwall::decode
