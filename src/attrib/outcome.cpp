@@ -132,72 +132,78 @@ std::string_view to_string(Outcome o) noexcept {
     return "?";
 }
 
+namespace {
 
-
-FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
-                          const FlowContext& ctx) {
+// The other direction of the exchange was recorded as another flow.
+FlowOutcome split_by_eviction() {
     FlowOutcome r;
-    const auto split = [&] {
-        r.reason = "flow table full: the other direction of this exchange was recorded as another flow";
-        r.evidence = r.reason;
+    r.reason = "flow table full: the other direction of this exchange was recorded as another flow";
+    r.evidence = r.reason;
+    return r;
+}
+
+// ICMP errors quoting a flow the server never answered.
+FlowOutcome icmp_outcome(const FlowFacts& f) {
+    FlowOutcome r;
+    r.outcome = Outcome::Blocked;
+    r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
+    const std::string what = (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
+    r.evidence = what + " from " + f.icmp_from;
+    if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
+        r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
+    else if (f.icmp_from == f.server_ip)
+        r.origin = "the destination itself (" + f.icmp_from + "): the service is not there";
+    else
+        r.origin = "a router or firewall in between (" + f.icmp_from + ", not the destination)";
+    return r;
+}
+
+FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls, const FlowContext& ctx) {
+    FlowOutcome r;
+    if (f.synack_count > 0 || (f.state == "OTH" && f.packets_s2c > 0 && f.packets_c2s > 0)) {
+        r.outcome = Outcome::Observed;
+        r.evidence = f.synack_count > 0 ? "TCP handshake answered (SYN-ACK)" : "data in both directions (handshake not captured)";
         return r;
-    };
-    // ICMP errors quoting the flow, unless the server answered anyway
-    // (an ICMP error after a working exchange is noise, e.g. a late packet).
-    if (f.icmp_errors > 0 && f.packets_s2c == 0) {
+    }
+    if (f.state == "REJ" || f.rst_ttl >= 0) {
         r.outcome = Outcome::Blocked;
-        r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
-        const std::string what = (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
-        r.evidence = what + " from " + f.icmp_from;
-        if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
-            r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
-        else if (f.icmp_from == f.server_ip)
-            r.origin = "the destination itself (" + f.icmp_from + "): the service is not there";
-        else
-            r.origin = "a router or firewall in between (" + f.icmp_from + ", not the destination)";
+        r.reason = "reset";
+        r.evidence = "SYN answered by RST (TTL " + std::to_string(f.rst_ttl) + ")";
+        std::set<int> others = server_ttls;
+        if (!others.empty() && !others.count(f.rst_ttl)) {
+            r.origin = "likely a middlebox: the RST's TTL " + std::to_string(f.rst_ttl) +
+                       " differs from the server's other packets (TTL " + std::to_string(*others.begin()) + ")";
+        } else if (!others.empty()) {
+            r.origin = "the destination (the RST's TTL matches the server's other packets): nothing listens there";
+        } else {
+            r.origin = "the destination or a firewall rejecting with RST (no other packets from that server to compare TTLs)";
+        }
         return r;
     }
-    if (f.transport == "tcp") {
-        if (f.synack_count > 0 || (f.state == "OTH" && f.packets_s2c > 0 && f.packets_c2s > 0)) {
-            r.outcome = Outcome::Observed;
-            r.evidence = f.synack_count > 0 ? "TCP handshake answered (SYN-ACK)" : "data in both directions (handshake not captured)";
-            return r;
-        }
-        if (f.state == "REJ" || f.rst_ttl >= 0) {
+    if (ctx.split_by_eviction) return split_by_eviction();
+    if (f.syn_count > 0) {
+        const double waited = capture_end - f.first_syn_ts;
+        if (f.syn_count >= 2 || waited >= kNoAnswerWaitS) {
             r.outcome = Outcome::Blocked;
-            r.reason = "reset";
-            r.evidence = "SYN answered by RST (TTL " + std::to_string(f.rst_ttl) + ")";
-            std::set<int> others = server_ttls;
-            if (!others.empty() && !others.count(f.rst_ttl)) {
-                r.origin = "likely a middlebox: the RST's TTL " + std::to_string(f.rst_ttl) +
-                           " differs from the server's other packets (TTL " + std::to_string(*others.begin()) + ")";
-            } else if (!others.empty()) {
-                r.origin = "the destination (the RST's TTL matches the server's other packets): nothing listens there";
-            } else {
-                r.origin = "the destination or a firewall rejecting with RST (no other packets from that server to compare TTLs)";
-            }
+            r.reason = "no-answer";
+            r.evidence = std::to_string(f.syn_count) + " SYN(s) over " + fmt("%.1f", f.last_syn_ts - f.first_syn_ts) +
+                         " s, no SYN-ACK; capture ran " + fmt("%.1f", waited) + " s after the first";
+            r.origin = "silently dropped (a firewall drop rule, or the host is down)";
             return r;
         }
-        if (ctx.split_by_eviction) return split();
-        if (f.syn_count > 0) {
-            const double waited = capture_end - f.first_syn_ts;
-            if (f.syn_count >= 2 || waited >= kNoAnswerWaitS) {
-                r.outcome = Outcome::Blocked;
-                r.reason = "no-answer";
-                r.evidence = std::to_string(f.syn_count) + " SYN(s) over " + fmt("%.1f", f.last_syn_ts - f.first_syn_ts) +
-                             " s, no SYN-ACK; capture ran " + fmt("%.1f", waited) + " s after the first";
-                r.origin = "silently dropped (a firewall drop rule, or the host is down)";
-                return r;
-            }
-            r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only SYN";
-            r.evidence = r.reason;
-            return r;
-        }
-        r.reason = "mid-stream, one direction only";
+        r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only SYN";
         r.evidence = r.reason;
         return r;
     }
-    // UDP (and others): an answer in the other direction is an observation,
+    r.reason = "mid-stream, one direction only";
+    r.evidence = r.reason;
+    return r;
+}
+
+// UDP (and others).
+FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContext& ctx) {
+    FlowOutcome r;
+    // An answer in the other direction is an observation,
     // but each side is judged by its own STUN transactions: the client's
     // requests all unanswered while the far end's own checks arrive (and
     // nothing else comes back: no media, no DTLS) is the client's way out
@@ -215,7 +221,7 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
     }
     const std::string far_end =
         f.packets_s2c > 0 ? "; the far end's " + std::to_string(f.stun_requests_s2c) + " own request(s) arrived" : "";
-    if (ctx.split_by_eviction) return split();
+    if (ctx.split_by_eviction) return split_by_eviction();
     // DHCP, DHCPv6, mDNS, SSDP, LLMNR: sent to a group, answered (if at all)
     // from another address.
     if (is_multicast_or_broadcast(f.server_ip)) {
@@ -262,6 +268,17 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
     r.reason = "one-way UDP, too little to judge";
     r.evidence = r.reason;
     return r;
+}
+
+}  // namespace
+
+FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
+                          const FlowContext& ctx) {
+    // ICMP errors quoting the flow, unless the server answered anyway
+    // (an ICMP error after a working exchange is noise, e.g. a late packet).
+    if (f.icmp_errors > 0 && f.packets_s2c == 0) return icmp_outcome(f);
+    if (f.transport == "tcp") return tcp_outcome(f, capture_end, server_ttls, ctx);
+    return udp_outcome(f, capture_end, ctx);
 }
 
 std::string outcome_column(const FlowOutcome& o) {

@@ -116,6 +116,59 @@ bool selection_matches_anything(const cat::Catalog& c, const cat::Selection& sel
     return false;
 }
 
+/// `catalog check`: loads the files and says what they hold.
+int catalog_check(const std::vector<std::filesystem::path>& paths) {
+    if (paths.empty()) return usage_error("nothing to check: give a DIR or drop --no-bundled-catalog");
+    size_t errors = 0;
+    auto c = load_catalog(paths, errors);
+    if (!c) return kExitCatalog;
+    std::cout << "catalog OK: " << c->files().size() << " files, " << c->entries().size() << " entries, "
+              << c->products().size() << " products that cannot be allow-listed; sha256:" << c->digest()
+              << "\n";
+    for (const cat::LoadedFile& f : c->files()) std::cout << "  " << f.path << "\n";
+    return kExitOk;
+}
+
+/// `catalog export`'s options into `eo`; the usage error's exit code when one is wrong.
+std::optional<int> read_export_options(const po::variables_map& vm, const std::string& format,
+                                       const cat::Selection& sel, cat::ExportOptions& eo) {
+    if (!format.empty() && format != "nft" && format != "iptables" && format != "dnsmasq-nftset" &&
+        format != "dnsmasq-ipset") {
+        return usage_error("unknown --format '" + format +
+                           "' for export; expected nft, iptables, dnsmasq-nftset or dnsmasq-ipset");
+    }
+    eo.format = format == "iptables"         ? cat::ExportFormat::Iptables
+                : format == "dnsmasq-nftset" ? cat::ExportFormat::DnsmasqNftset
+                : format == "dnsmasq-ipset"  ? cat::ExportFormat::DnsmasqIpset
+                                             : cat::ExportFormat::Nft;
+    eo.required_only = vm.count("required-only") > 0;
+    eo.include_any = vm.count("include-any") > 0;
+    eo.selection = sel;
+    eo.nft_table = vm["nft-table"].as<std::string>();
+    if (!valid_nft_identifier(eo.nft_table)) {
+        return usage_error("invalid --nft-table '" + eo.nft_table +
+                           "'; expected a letter or '_' followed by letters, digits or '_'");
+    }
+    return std::nullopt;
+}
+
+/// `catalog show ID`; an unknown id is a usage error naming the ids that contain it.
+int catalog_show(const cat::Catalog& c, const std::string& id) {
+    auto text = cat::render_show(c, id);
+    if (!text) {
+        std::string hint;
+        for (const cat::Entry& e : c.entries()) {
+            if (e.id.find(id) != std::string::npos) hint += " " + e.id;
+        }
+        for (const cat::Product& p : c.products()) {
+            if (p.id.find(id) != std::string::npos) hint += " " + p.id;
+        }
+        return usage_error("unknown id '" + id + "'" +
+                           (hint.empty() ? "; see 'callwall catalog list'" : "; did you mean:" + hint));
+    }
+    return write_stdout(*text, "catalog") ? kExitOk : kExitOutput;
+}
+
 }  // namespace
 
 int run_catalog(int argc, char** argv) {
@@ -182,15 +235,7 @@ int run_catalog(int argc, char** argv) {
             if (has_selection || !format.empty())
                 return usage_error("'check' takes no --vendor/--product/--edition/--format");
             for (const std::string& a : args) paths.emplace_back(a);
-            if (paths.empty()) return usage_error("nothing to check: give a DIR or drop --no-bundled-catalog");
-            size_t errors = 0;
-            auto c = load_catalog(paths, errors);
-            if (!c) return kExitCatalog;
-            std::cout << "catalog OK: " << c->files().size() << " files, " << c->entries().size() << " entries, "
-                      << c->products().size() << " products that cannot be allow-listed; sha256:" << c->digest()
-                      << "\n";
-            for (const cat::LoadedFile& f : c->files()) std::cout << "  " << f.path << "\n";
-            return kExitOk;
+            return catalog_check(paths);
         }
 
         if (command != "list" && command != "show" && command != "export") {
@@ -209,44 +254,14 @@ int run_catalog(int argc, char** argv) {
         }
         cat::ExportOptions eo;
         if (command == "export") {
-            if (!format.empty() && format != "nft" && format != "iptables" && format != "dnsmasq-nftset" &&
-                format != "dnsmasq-ipset") {
-                return usage_error("unknown --format '" + format +
-                                   "' for export; expected nft, iptables, dnsmasq-nftset or dnsmasq-ipset");
-            }
-            eo.format = format == "iptables"         ? cat::ExportFormat::Iptables
-                        : format == "dnsmasq-nftset" ? cat::ExportFormat::DnsmasqNftset
-                        : format == "dnsmasq-ipset"  ? cat::ExportFormat::DnsmasqIpset
-                                                     : cat::ExportFormat::Nft;
-            eo.required_only = vm.count("required-only") > 0;
-            eo.include_any = vm.count("include-any") > 0;
-            eo.selection = sel;
-            eo.nft_table = vm["nft-table"].as<std::string>();
-            if (!valid_nft_identifier(eo.nft_table)) {
-                return usage_error("invalid --nft-table '" + eo.nft_table +
-                                   "'; expected a letter or '_' followed by letters, digits or '_'");
-            }
+            if (const std::optional<int> bad = read_export_options(vm, format, sel, eo)) return *bad;
         }
 
         size_t errors = 0;
         auto c = load_catalog(paths, errors);
         if (!c) return kExitCatalog;
 
-        if (command == "show") {
-            auto text = cat::render_show(*c, args.front());
-            if (!text) {
-                std::string hint;
-                for (const cat::Entry& e : c->entries()) {
-                    if (e.id.find(args.front()) != std::string::npos) hint += " " + e.id;
-                }
-                for (const cat::Product& p : c->products()) {
-                    if (p.id.find(args.front()) != std::string::npos) hint += " " + p.id;
-                }
-                return usage_error("unknown id '" + args.front() + "'" +
-                                   (hint.empty() ? "; see 'callwall catalog list'" : "; did you mean:" + hint));
-            }
-            return write_stdout(*text, "catalog") ? kExitOk : kExitOutput;
-        }
+        if (command == "show") return catalog_show(*c, args.front());
         if (has_selection && !selection_matches_anything(*c, sel)) {
             return usage_error("no catalog entries match the selection; " + known_names(*c, sel));
         }
