@@ -29,7 +29,7 @@
 #include "callwall/decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
-#include "pipeline/naming.hpp"
+#include "attrib/naming.hpp"
 #include "pipeline/fact_sink.hpp"
 #include "pipeline/tcp_stream.hpp"
 
@@ -70,7 +70,7 @@ class AppAnalyzer;
 /// another flow). Owned by the Dissector.
 struct DissectShared {
     FactSink* sink = nullptr;  ///< never null while packets flow
-    Naming naming;
+    attrib::Naming naming;
     DissectStats stats;
     TcpDelivery tcp{stats};
     std::vector<FlowApp> apps;

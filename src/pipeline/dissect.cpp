@@ -56,7 +56,7 @@ struct Dissector::Impl {
     std::unique_ptr<StoreSink> store_sink;
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];
-    FlowNames flow_names;
+    attrib::FlowNames flow_names;
 
     void make_analyzers() {
         for (const AnalyzerRow& row : rows) shared.analyzers.push_back(row.make(shared));
@@ -158,7 +158,7 @@ std::exception_ptr Dissector::take_error() noexcept {
 
 DissectStats Dissector::stats() const noexcept {
     DissectStats s = impl_->shared.stats;
-    const Naming& n = impl_->shared.naming;
+    const attrib::Naming& n = impl_->shared.naming;
     s.names_dropped = n.table().dropped();
     s.addresses_dropped = n.addresses_dropped();
     s.peers_dropped = n.peers_dropped();
@@ -166,6 +166,6 @@ DissectStats Dissector::stats() const noexcept {
     return s;
 }
 
-const NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
+const attrib::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
 
 }  // namespace callwall::pipeline

@@ -20,7 +20,7 @@
 //
 // Analyzers emit facts through a FactSink (pipeline/fact_sink.hpp) and never
 // see the store; StoreSink writes them to the store. Names (SNI, DNS answers,
-// TURN peers) live in pipeline/naming.hpp.
+// TURN peers) are attribution's: attrib/naming.hpp.
 //
 // Memory: per-flow state lives in a slab parallel to the flow table's; the
 // large buffers (TLS/QUIC reassembly, STUN transactions and TCP framing, RTP
@@ -44,7 +44,7 @@
 
 #include "callwall/decode/packet.hpp"
 #include "flow/flow_table.hpp"
-#include "pipeline/naming.hpp"
+#include "attrib/naming.hpp"
 #include "store/store.hpp"
 
 namespace callwall::pipeline {
@@ -95,7 +95,7 @@ public:
     std::exception_ptr take_error() noexcept;
     /// Counters, including the drops of the bounded name, address and peer maps.
     [[nodiscard]] DissectStats stats() const noexcept;
-    [[nodiscard]] const NameTable& names() const noexcept;
+    [[nodiscard]] const attrib::NameTable& names() const noexcept;
 
 private:
     struct Impl;

@@ -1,7 +1,7 @@
-// Name tables of the dissect stage. See pipeline/naming.hpp.
-#include "pipeline/naming.hpp"
+// Flow naming (attribution's live side). See attrib/naming.hpp.
+#include "attrib/naming.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::attrib {
 
 using decode::IpAddr;
 
@@ -126,4 +126,4 @@ void Naming::name_flow(const flow::Flow& f, uint32_t sni, uint32_t proxy_target,
     if (out.source == "turn-peer") add(out.name, "turn-peer");
 }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::attrib

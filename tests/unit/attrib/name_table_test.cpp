@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace callwall::pipeline {
+namespace callwall::attrib {
 namespace {
 
 TEST(NameTable, OneIdPerNameWhateverItsCaseAndTrailingDot) {
@@ -42,4 +42,4 @@ TEST(NameTable, NamesLongerThanTheStackBufferKeptWhole) {
 }
 
 }  // namespace
-}  // namespace callwall::pipeline
+}  // namespace callwall::attrib

@@ -1,8 +1,11 @@
-// The names the dissect stage learns and gives to flows: interned names (SNI,
+// Naming is attribution's: which names a flow stands for. Interned names (SNI,
 // DNS names), the address → names map from DNS answers, and TURN peers named
-// after their TURN server. Analyzers feed it (Naming::intern, add_answer,
-// add_turn_peer); the dispatcher asks it for a flow's names at the flow's end
-// (Naming::name_flow). Everything is bounded; drops are counted.
+// after their TURN server, kept live while packets are read because a DNS
+// answer names the flows that follow it (time order). The pipeline's
+// analyzers feed it (Naming::intern, add_answer, add_turn_peer); the
+// dispatcher asks it for a flow's names at the flow's end (Naming::name_flow),
+// and the names are written with the flow for the attribution stage to match.
+// Everything is bounded; drops are counted.
 #pragma once
 
 #include <array>
@@ -16,7 +19,7 @@
 #include "callwall/decode/packet.hpp"
 #include "flow/flow_table.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::attrib {
 
 /// Interned names (SNI, DNS names), so flows carry a 32-bit id. Bounded:
 /// beyond kMaxNames new names are counted and not interned.
@@ -120,4 +123,4 @@ private:
     uint64_t peers_dropped_ = 0;
 };
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::attrib
