@@ -22,9 +22,10 @@ constexpr int64_t kClockBackToleranceUs = 1'000'000;
 
 Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
     : store_(store),
+      flow_observer_(cfg.flow_observer),
       run_id_(run_id),
       table_(cfg.flows),
-      dissector_(store, run_id),
+      dissector_(store, run_id, cfg.extra_sink),
       outcome_hint_(cfg.outcome_hint) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
@@ -42,6 +43,7 @@ void Analyzer::on_evict(flow::Flow& f) {
             hint_outcome(f, info);
             store_->add_flow(run_id_, f, info);
         }
+        if (flow_observer_) flow_observer_->flow_ended(f, info);
     } catch (...) {
         if (!deferred_error_) deferred_error_ = std::current_exception();
     }

@@ -16,9 +16,16 @@
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
 #include "store/store.hpp"
-#include "attrib/store_io.hpp"
 
 namespace callwall::pipeline {
+
+/// Told of every flow when it ends (evicted, or alive at the run's end), after
+/// its row was written: the event stream's flow lines. Must not throw.
+class FlowObserver {
+public:
+    virtual ~FlowObserver() = default;
+    virtual void flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept = 0;
+};
 
 struct AnalyzerConfig {
     flow::FlowTableConfig flows{};
@@ -27,6 +34,10 @@ struct AnalyzerConfig {
     /// attrib::provisional_outcome). Unset: written blank, and the first
     /// attribution pass rewrites every row's outcome.
     std::function<std::string(const flow::Flow&, const store::FlowAppInfo&, double capture_end)> outcome_hint;
+    /// Facts are also handed to this sink (not owned; null: the store's only).
+    FactSink* extra_sink = nullptr;
+    /// Told of each flow when it ends (not owned; null: nobody).
+    FlowObserver* flow_observer = nullptr;
 };
 
 class Analyzer {
@@ -69,6 +80,7 @@ private:
     void note_fragments();
 
     store::Store* store_;
+    FlowObserver* flow_observer_;
     int64_t run_id_;
     flow::FlowTable table_;
     Dissector dissector_;

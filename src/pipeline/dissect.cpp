@@ -43,9 +43,13 @@ struct Dissector::Impl {
         shared.sink = sink ? sink : &null_sink;
         make_analyzers();
     }
-    Impl(store::Store* store, int64_t run_id) {
+    Impl(store::Store* store, int64_t run_id, FactSink* extra) {
         if (store) store_sink = std::make_unique<StoreSink>(*store, run_id, error);
         shared.sink = store_sink ? static_cast<FactSink*>(store_sink.get()) : &null_sink;
+        if (extra) {
+            tee = std::make_unique<TeeSink>(*shared.sink, *extra);
+            shared.sink = tee.get();
+        }
         make_analyzers();
     }
 
@@ -54,6 +58,7 @@ struct Dissector::Impl {
     NullSink null_sink;
     std::exception_ptr error;  ///< the first error on the packet path (the StoreSink's too)
     std::unique_ptr<StoreSink> store_sink;
+    std::unique_ptr<TeeSink> tee;  ///< the store's sink, then an extra one (events)
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];
     attrib::FlowNames flow_names;
@@ -120,7 +125,8 @@ struct Dissector::Impl {
     }
 };
 
-Dissector::Dissector(store::Store* store, int64_t run_id) : impl_(std::make_unique<Impl>(store, run_id)) {}
+Dissector::Dissector(store::Store* store, int64_t run_id, FactSink* extra)
+    : impl_(std::make_unique<Impl>(store, run_id, extra)) {}
 Dissector::Dissector(FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
 Dissector::~Dissector() = default;
 

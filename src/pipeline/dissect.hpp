@@ -71,8 +71,9 @@ class FactSink;
 
 class Dissector {
 public:
-    /// Facts are written to `store` (null: dropped).
-    Dissector(store::Store* store, int64_t run_id);
+    /// Facts are written to `store` (null: dropped), and also handed to
+    /// `extra` when given (not owned: the event stream).
+    Dissector(store::Store* store, int64_t run_id, FactSink* extra = nullptr);
     /// Facts go to `sink` (not owned; null: dropped).
     explicit Dissector(FactSink* sink);
     ~Dissector();

@@ -108,6 +108,40 @@ public:
     void flow_name(uint64_t, std::string_view, std::string_view) override {}
 };
 
+/// Hands every fact to two sinks, in order (the store's, then the event stream's).
+class TeeSink final : public FactSink {
+public:
+    TeeSink(FactSink& first, FactSink& second) noexcept : a_(first), b_(second) {}
+    void dns_query(const DnsQueryFact& f) override {
+        a_.dns_query(f);
+        b_.dns_query(f);
+    }
+    void dns_answer(const DnsAnswerFact& f) override {
+        a_.dns_answer(f);
+        b_.dns_answer(f);
+    }
+    void hello(const HelloFact& f) override {
+        a_.hello(f);
+        b_.hello(f);
+    }
+    void stun_message(const StunFact& f) override {
+        a_.stun_message(f);
+        b_.stun_message(f);
+    }
+    void rtp_stream(const RtpStreamFact& f) override {
+        a_.rtp_stream(f);
+        b_.rtp_stream(f);
+    }
+    void flow_name(uint64_t flow_id, std::string_view name, std::string_view source) override {
+        a_.flow_name(flow_id, name, source);
+        b_.flow_name(flow_id, name, source);
+    }
+
+private:
+    FactSink& a_;
+    FactSink& b_;
+};
+
 /// The application columns of a flow's row, filled by its analyzer.
 struct FlowColumns {
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;

@@ -1,0 +1,51 @@
+// The event stream's side of the pipeline (issue 21 point 5): ended flows
+// become `flow` events (Zeek conn.log fields and the Community ID), a vendor's
+// TLS/QUIC server name on a flow becomes a `name` event, and DNS answers for
+// a vendor's names become `dns` events. Run and verdict events come from the
+// run itself (events/events.hpp has every event's fields).
+//
+// Off the packet path's budget on purpose: lines are formatted (and
+// allocated) only when --events asks for them, once per ended flow or vendor
+// DNS answer, never per packet.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "callwall/catalog/catalog.hpp"
+#include "callwall/events/events.hpp"
+#include "pipeline/analyzer.hpp"
+#include "pipeline/fact_sink.hpp"
+
+namespace callwall::pipeline {
+
+class EventSink final : public FactSink, public FlowObserver {
+public:
+    /// Lines go to `log`; `catalog` decides which names are a vendor's (null:
+    /// no dns/name events, flows only). Neither is owned.
+    EventSink(events::EventLog& log, const catalog::Catalog* catalog, int64_t run_id) noexcept
+        : log_(log), catalog_(catalog), run_id_(run_id) {}
+
+    void dns_query(const DnsQueryFact&) override {}
+    void dns_answer(const DnsAnswerFact& f) override;
+    void hello(const HelloFact&) override {}
+    void stun_message(const StunFact&) override {}
+    void rtp_stream(const RtpStreamFact&) override {}
+    void flow_name(uint64_t, std::string_view, std::string_view) override {}
+
+    void flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept override;
+
+    [[nodiscard]] uint64_t flows() const noexcept { return flows_; }
+
+private:
+    /// The vendor owning `name` ("" for none); several: joined by ','.
+    [[nodiscard]] std::string vendor_of(std::string_view name) const;
+    void write(const std::string& line) noexcept;
+
+    events::EventLog& log_;
+    const catalog::Catalog* catalog_;
+    int64_t run_id_;
+    uint64_t flows_ = 0;
+};
+
+}  // namespace callwall::pipeline
