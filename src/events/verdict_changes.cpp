@@ -1,0 +1,32 @@
+// Verdict lines: only the entries whose verdict changed. See events/events.hpp.
+#include "callwall/events/events.hpp"
+
+namespace callwall::events {
+
+std::vector<VerdictEvent> VerdictChanges::update(const attrib::RunVerdicts& v, double capture_ts) {
+    std::vector<VerdictEvent> out;
+    const auto entries = catalog_.entries();
+    const bool first = last_.empty();
+    if (first) last_.assign(entries.size(), attrib::Verdict::NotExercised);
+    for (size_t i = 0; i < entries.size() && i < v.entries.size(); ++i) {
+        const attrib::EntryVerdict& ev = v.entries[i];
+        if (ev.verdict == last_[i]) continue;
+        VerdictEvent e;
+        e.ts = capture_ts;
+        e.run_id = run_id_;
+        e.entry_id = entries[i].id;
+        e.vendor = entries[i].vendor;
+        e.product = entries[i].product;
+        e.service = entries[i].service;
+        e.verdict = std::string(attrib::to_string(ev.verdict));
+        e.previous = first ? "" : std::string(attrib::to_string(last_[i]));
+        e.reasons = ev.reasons;
+        e.flows_observed = ev.flows_observed;
+        e.flows_blocked = ev.flows_blocked;
+        out.push_back(std::move(e));
+        last_[i] = ev.verdict;
+    }
+    return out;
+}
+
+}  // namespace callwall::events

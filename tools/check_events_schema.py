@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Validates `callwall analyze --events FILE` against docs/events.schema.json.
+
+    tools/check_events_schema.py CALLWALL_BINARY
+
+Analyses every verdict scenario capture (captures/scenarios/*.pcap) with
+--events into a database of its own and checks, for each:
+  - every line is one JSON object valid under the schema (python3-jsonschema,
+    Draft 7);
+  - one run_start first and one run_end last, with the run's id and status;
+  - one flow line per row of the flow table, with that row's 5-tuple, packet
+    and byte counts and conn_state;
+  - every Community ID equals the one this script computes itself from the
+    flow's 5-tuple (an independent implementation of Community ID v1);
+  - one verdict line per verdict row whose verdict is not not_exercised, with
+    that verdict.
+Then checks that the schema can fail (a line without schema_version, or with
+an unknown verdict, is rejected).
+
+Exit 0 all valid; 1 a check failed; 77 python3-jsonschema is not installed
+(ctest reports the test as skipped).
+"""
+import base64
+import glob
+import hashlib
+import ipaddress
+import json
+import os
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+
+try:
+    import jsonschema
+except ImportError:
+    print("SKIP: python3-jsonschema is not installed (apt-get install python3-jsonschema)")
+    sys.exit(77)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROTO = {"tcp": 6, "udp": 17}
+
+
+def community_id(saddr, sport, daddr, dport, proto, seed=0):
+    """Community ID v1 (corelight/community-id-spec), for TCP and UDP."""
+    s = ipaddress.ip_address(saddr).packed
+    d = ipaddress.ip_address(daddr).packed
+    if (s, sport) > (d, dport):
+        s, sport, d, dport = d, dport, s, sport
+    data = struct.pack("!H", seed) + s + d + struct.pack("!BBHH", proto, 0, sport, dport)
+    return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    return 1
+
+
+def check_capture(callwall, validator, pcap, tmp):
+    name = os.path.basename(pcap)
+    db = os.path.join(tmp, name + ".db")
+    events = os.path.join(tmp, name + ".jsonl")
+    r = subprocess.run([callwall, "analyze", "--quiet", "--db", db, "--events", events, pcap],
+                       capture_output=True, text=True)
+    if r.returncode not in (0, 3):  # 3: --fail-on not given, so only 0 is expected; keep 3 readable
+        return fail(f"{name}: analyze exited {r.returncode}: {r.stderr.strip()}")
+    with open(events) as f:
+        lines = [json.loads(line) for line in f]
+    errors = 0
+    for i, e in enumerate(lines):
+        for err in validator.iter_errors(e):
+            errors += fail(f"{name} line {i + 1}: {err.message}")
+    if not lines or lines[0]["event"] != "run_start" or lines[-1]["event"] != "run_end":
+        return errors + fail(f"{name}: the stream does not start with run_start and end with run_end")
+    con = sqlite3.connect(db)
+    run_id, status = con.execute("SELECT id, status FROM run ORDER BY id DESC LIMIT 1").fetchone()
+    if lines[0]["run_id"] != run_id or lines[-1]["run_id"] != run_id or lines[-1]["status"] != status:
+        errors += fail(f"{name}: run_start/run_end say run {lines[0]['run_id']}/{lines[-1]['status']}, "
+                       f"the database run {run_id}/{status}")
+    rows = {fid: (t, cip, cport, sip, sport, cp, cb, sp, sb, st) for fid, t, cip, cport, sip, sport, cp, cb, sp, sb, st in
+            con.execute("SELECT id, transport, client_ip, client_port, server_ip, server_port, packets_c2s, bytes_c2s, "
+                        "packets_s2c, bytes_s2c, state FROM flow WHERE run_id=?", (run_id,))}
+    flows = [e for e in lines if e["event"] == "flow"]
+    if len(flows) != len(rows):
+        errors += fail(f"{name}: {len(flows)} flow lines, {len(rows)} flow rows")
+    for e in flows:
+        row = rows.get(e["flow_id"])
+        if row is None:
+            errors += fail(f"{name}: flow line {e['flow_id']} has no row")
+            continue
+        t, cip, cport, sip, sport, cp, cb, sp, sb, st = row
+        got = (e["proto"], e["id.orig_h"], e["id.orig_p"], e["id.resp_h"], e["id.resp_p"], e["orig_pkts"],
+               e["orig_bytes"], e["resp_pkts"], e["resp_bytes"], e["conn_state"])
+        if got != row:
+            errors += fail(f"{name}: flow {e['flow_id']}: line {got} != row {row}")
+        if t in PROTO and e["community_id"] != community_id(cip, cport, sip, sport, PROTO[t]):
+            errors += fail(f"{name}: flow {e['flow_id']}: community_id {e['community_id']} != "
+                           f"{community_id(cip, cport, sip, sport, PROTO[t])}")
+    verdict_rows = dict(con.execute("SELECT entry_id, verdict FROM verdict WHERE run_id=? AND verdict != "
+                                    "'not_exercised'", (run_id,)))
+    verdicts = {e["entry_id"]: e["verdict"] for e in lines if e["event"] == "verdict"}
+    if verdicts != verdict_rows:
+        errors += fail(f"{name}: verdict lines {verdicts} != verdict rows {verdict_rows}")
+    return errors
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    callwall = sys.argv[1]
+    with open(os.path.join(ROOT, "docs", "events.schema.json")) as f:
+        schema = json.load(f)
+    validator = jsonschema.Draft7Validator(schema)
+    captures = sorted(glob.glob(os.path.join(ROOT, "captures", "scenarios", "*.pcap")))
+    if not captures:
+        return fail("no captures under captures/scenarios")
+    errors = 0
+    kinds = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for pcap in captures:
+            errors += check_capture(callwall, validator, pcap, tmp)
+        for path in glob.glob(os.path.join(tmp, "*.jsonl")):
+            with open(path) as f:
+                kinds |= {json.loads(line)["event"] for line in f}
+        # The schema can fail.
+        sample = {"schema_version": 1, "event": "verdict", "ts": 1.0, "run_id": 1, "entry_id": "x", "vendor": "V",
+                  "product": "P", "service": "S", "verdict": "observed", "previous": "", "reasons": [],
+                  "flows_observed": 1, "flows_blocked": 0}
+        if list(validator.iter_errors(sample)):
+            errors += fail("a valid verdict line is rejected: " + "; ".join(e.message for e in validator.iter_errors(sample)))
+        for broken in ({k: v for k, v in sample.items() if k != "schema_version"}, dict(sample, verdict="maybe")):
+            if validator.is_valid(broken):
+                errors += fail(f"the schema accepts a broken line: {broken}")
+    missing = {"run_start", "run_end", "flow", "dns", "name", "verdict"} - kinds
+    if missing:
+        errors += fail(f"no line of kind {sorted(missing)} in any scenario")
+    print(f"{len(captures)} captures, event kinds {sorted(kinds)}: {'OK' if not errors else str(errors) + ' failures'}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
