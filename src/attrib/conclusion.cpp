@@ -44,7 +44,7 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
                 break;
             case Verdict::Blocked:
                 a.any_exercised = true;
-                if (e.required || true) a.blocked.push_back(label);
+                a.blocked.push_back(label);
                 if (e.transport == catalog::Transport::Udp) a.udp_blocked = true;
                 break;
             case Verdict::Inconclusive: a.any_exercised = true; break;

@@ -14,9 +14,6 @@
 namespace callwall::attrib {
 namespace {
 
-using catalog::Catalog;
-using catalog::Entry;
-
 bool admin_prohibited(int family, int type, int code) {
     if (family == 6) return type == 1 && code == 1;
     return type == 3 && (code == 9 || code == 10 || code == 13);
@@ -169,7 +166,7 @@ FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<i
         r.outcome = Outcome::Blocked;
         r.reason = "reset";
         r.evidence = "SYN answered by RST (TTL " + std::to_string(f.rst_ttl) + ")";
-        std::set<int> others = server_ttls;
+        const std::set<int>& others = server_ttls;
         if (!others.empty() && !others.count(f.rst_ttl)) {
             r.origin = "likely a middlebox: the RST's TTL " + std::to_string(f.rst_ttl) +
                        " differs from the server's other packets (TTL " + std::to_string(*others.begin()) + ")";
