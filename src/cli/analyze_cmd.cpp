@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "callwall/attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "callwall/run/session.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "capture/read_ahead.hpp"
 #include "pipeline/analyzer.hpp"
@@ -66,7 +66,7 @@ int run_analyze(int argc, char** argv) {
     std::vector<std::string> files;
     int64_t max_flows = 1u << 20;
     std::vector<std::string> catalog_dirs, vendors;
-    std::string fail_on;
+    std::string fail_on, events_path;
     int threads = 0;
     opts.add_options()
         ("help,h", "show this help")
@@ -79,6 +79,9 @@ int run_analyze(int argc, char** argv) {
         ("threads", po::value(&threads)->value_name("1|2"),
          "2: read each capture file on a second core while this one analyzes (the default when the "
          "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
+        ("events", po::value(&events_path)->value_name("FILE"),
+         "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
+         "standard output (docs/events.schema.json)")
         ("quiet,q", "no progress and no summary");
     po::options_description hidden;
     hidden.add_options()("file", po::value(&files)->composing());
@@ -111,7 +114,8 @@ int run_analyze(int argc, char** argv) {
         std::fprintf(stderr, "callwall analyze: --db FILE is required\n");
         return kExitUsage;
     }
-    const bool quiet = vm.count("quiet") > 0;
+    // Event lines on standard output are the output: nothing else is printed there.
+    const bool quiet = vm.count("quiet") > 0 || events_path == "-";
     if (vm.count("threads") && threads != 1 && threads != 2) {
         std::fprintf(stderr, "callwall analyze: --threads takes 1 or 2, not %d\n", threads);
         return kExitUsage;
@@ -173,31 +177,30 @@ int run_analyze(int argc, char** argv) {
         return input_error(e);
     }
 
-    std::unique_ptr<store::Store> db;
-    int64_t run_id = 0;
+    run::Options ro;
+    ro.db_path = db_path;
+    ro.kind = "analyze";
+    ro.sources = files;
+    ro.command_line = join_command_line(argc, argv);
+    ro.catalog = &*cat;
+    ro.max_flows = static_cast<uint32_t>(max_flows);
+    ro.events_path = events_path;
+    std::unique_ptr<run::Session> session;
     try {
-        db = store::Store::open(db_path);
-        store::RunInfo info;
-        info.kind = "analyze";
-        for (size_t i = 0; i < files.size(); ++i) info.source += (i ? "," : "") + files[i];
-        info.sources = files;
-        info.command_line = join_command_line(argc, argv);
-        info.catalog_digest = cat->digest();
-        info.started_at = wall_now();
-        run_id = db->begin_run(info);
+        session = std::make_unique<run::Session>(std::move(ro));
+    } catch (const run::EventsError& e) {
+        std::fprintf(stderr, "callwall analyze: %s\n", e.what());
+        return kExitOutput;
     } catch (const store::StoreError& e) {
         return report_store_error(e);
     }
 
     install_stop_handlers();
-    pipeline::AnalyzerConfig cfg;
-    cfg.flows.max_flows = static_cast<uint32_t>(max_flows);
-    cfg.outcome_hint = attrib::provisional_outcome;
-    pipeline::Analyzer analyzer(db.get(), run_id, cfg);
+    pipeline::Analyzer& analyzer = session->analyzer();
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
     const double t0 = mono_now();
     uint64_t bytes_read = 0;
-    store::RunStatus status = store::RunStatus::Completed;
+    run::Status status = run::Status::Completed;
     try {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
             // The reader thread (if any) is started per file, so only one runs at a time.
@@ -209,55 +212,39 @@ int run_analyze(int argc, char** argv) {
             while (!g_stop_signal) {
                 const auto st = src.next(frame);
                 if (st == capture::NextStatus::Frame) {
-                    analyzer.process(frame);
+                    ++n;
                     bytes_read += frame.caplen + 16;
-                    if ((++n & 0x3FFF) == 0) {
-                        analyzer.drain();
-                        // Totals so far ride along with the open batch: a run killed
-                        // later shows the packets of its last committed batch.
-                        analyzer.totals().flows = analyzer.flows().stats().created;
-                        analyzer.totals().flows_evicted_full = analyzer.flows().stats().evicted_full;
-                        db->update_run(run_id, analyzer.totals(), store::RunStatus::Running, 0);
-                        progress.tick(analyzer, bytes_read, i + 1, sources.size());
-                    }
+                    if (session->process(frame)) progress.tick(analyzer, bytes_read, i + 1, sources.size());
                     continue;
                 }
                 // A signal interrupting a blocking read (a pipe: tcpdump -w - | callwall
                 // analyze /dev/stdin) is the stop the user asked for, not damage.
                 if (st == capture::NextStatus::Error && !g_stop_signal) {
-                    ++analyzer.totals().damaged_files;
-                    analyzer.totals().notes += src.name() + ": reading stopped after " + std::to_string(n) +
-                                               " packets: " + src.error() + "\n";
+                    ++session->totals().damaged_files;
+                    session->note(src.name() + ": reading stopped after " + std::to_string(n) + " packets: " +
+                                  src.error() + "\n");
                     std::fprintf(stderr, "callwall: warning: %s: damaged after %llu packets (%s); continuing\n",
                                  src.name().c_str(), static_cast<unsigned long long>(n), src.error().c_str());
                 }
                 break;
             }
         }
-        if (g_stop_signal) status = store::RunStatus::Interrupted;
+        if (g_stop_signal) status = run::Status::Interrupted;
         progress.done();
-        analyzer.finish();
-        note_bounds(analyzer);
-        db->update_run(run_id, analyzer.totals(), status, wall_now());
-        db->flush();
+        session->finish(status);
     } catch (const store::StoreError& e) {
         // The database keeps every committed batch; mark the run failed if we still can.
-        try {
-            analyzer.totals().notes += stop_note(e);
-            db->update_run(run_id, analyzer.totals(), store::RunStatus::Failed, wall_now());
-            db->flush();
-        } catch (...) {
-        }
+        session->fail(e);
         return report_store_error(e);
     }
     const double elapsed = mono_now() - t0;
     if (!quiet) {
-        std::printf("run %lld (%s) into %s\n", static_cast<long long>(run_id),
-                    std::string(store::to_string(status)).c_str(), db_path.c_str());
+        std::printf("run %lld (%s) into %s\n", static_cast<long long>(session->run_id()),
+                    status == run::Status::Completed ? "completed" : "interrupted", db_path.c_str());
         print_summary(stdout, analyzer, elapsed);
         std::printf("\n");
     }
-    return attribute_and_print("analyze", *db, run_id, *cat, vendors, fail_on, quiet);
+    return check_events("analyze", *session, attribute_and_print("analyze", *session, vendors, fail_on, quiet));
 }
 
 }  // namespace callwall::cli

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "callwall/attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "callwall/run/session.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "pipeline/analyzer.hpp"
 #include "callwall/report/report.hpp"
@@ -136,7 +136,7 @@ int run_capture(int argc, char** argv) {
                                  "options");
     capture::LiveOptions live;
     std::vector<std::string> interfaces, vendors, catalog_dirs;
-    std::string db_path, user = "nobody";
+    std::string db_path, user = "nobody", events_path;
     double duration_s = 0, status_every_s = 10, refresh_s = 1;
     int64_t count = 0;
     opts.add_options()
@@ -158,6 +158,9 @@ int run_capture(int argc, char** argv) {
         ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")
         ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
         ("no-bundled-catalog", "use only the --catalog directories")
+        ("events", po::value(&events_path)->value_name("FILE"),
+         "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
+         "'-' for standard output (docs/events.schema.json)")
         ("quiet,q", "no live view, status lines or summary");
     po::variables_map vm;
     try {
@@ -210,7 +213,8 @@ int run_capture(int argc, char** argv) {
     }
     live.promiscuous = vm.count("no-promisc") == 0;
     live.immediate = vm.count("no-immediate") == 0;
-    const bool quiet = vm.count("quiet") > 0;
+    // Event lines on standard output are the output: nothing else is printed there.
+    const bool quiet = vm.count("quiet") > 0 || events_path == "-";
     const bool tty = !quiet && isatty(STDOUT_FILENO);
 
     std::vector<std::unique_ptr<capture::PcapSource>> srcs;
@@ -230,42 +234,16 @@ int run_capture(int argc, char** argv) {
                : e.kind() == capture::CaptureErrorKind::Filter   ? kExitUsage
                                                                  : kExitInput;
     }
-    std::unique_ptr<store::Store> db;
-    int64_t run_id = 0;
-    try {
-        db = store::Store::open(db_path);
-        store::RunInfo info;
-        info.kind = "capture";
-        info.source = iface_list;
-        info.sources = interfaces;
-        info.command_line = join_command_line(argc, argv);
-        info.catalog_digest = cat->digest();
-        info.started_at = wall_now();
-        run_id = db->begin_run(info);
-    } catch (const store::StoreError& e) {
-        return report_store_error(e);
-    }
-    if (const std::string err = drop_privileges(user); !err.empty()) {
-        std::fprintf(stderr, "callwall: %s\n", err.c_str());
-        try {
-            db->update_run(run_id, store::RunTotals{}, store::RunStatus::Failed, wall_now());
-            db->flush();
-        } catch (...) {
-        }
-        return kExitPermission;
-    }
-    install_stop_handlers();
-    pipeline::AnalyzerConfig analyzer_cfg;
-    analyzer_cfg.outcome_hint = attrib::provisional_outcome;
-    pipeline::Analyzer analyzer(db.get(), run_id, analyzer_cfg);
-    const double t0 = mono_now();
-    double last_refresh = t0, last_status = t0, last_attrib = 0, attrib_cost = 0;
-    uint64_t last_packets = 0;
-    double pps = 0;
-    store::RunStatus status = store::RunStatus::Completed;
-    std::string ended_by = "duration";
-    auto refresh_kernel = [&] {
-        store::RunTotals& t = analyzer.totals();
+    run::Options ro;
+    ro.db_path = db_path;
+    ro.kind = "capture";
+    ro.sources = interfaces;
+    ro.command_line = join_command_line(argc, argv);
+    ro.catalog = &*cat;
+    ro.checkpoint_packets = 0;  // live: the refresh tick writes
+    ro.refresh_s = refresh_s;
+    ro.events_path = events_path;
+    ro.kernel_stats = [&srcs](store::RunTotals& t) {
         t.kernel_received = t.kernel_dropped = t.interface_dropped = 0;
         for (const auto& s : srcs) {
             const auto k = s->stats();
@@ -274,13 +252,38 @@ int run_capture(int argc, char** argv) {
             t.interface_dropped += k.interface_dropped;
         }
     };
+    std::unique_ptr<run::Session> session;
+    try {
+        session = std::make_unique<run::Session>(std::move(ro));
+    } catch (const run::EventsError& e) {
+        std::fprintf(stderr, "callwall capture: %s\n", e.what());
+        return kExitOutput;
+    } catch (const store::StoreError& e) {
+        return report_store_error(e);
+    }
+    if (const std::string err = drop_privileges(user); !err.empty()) {
+        std::fprintf(stderr, "callwall: %s\n", err.c_str());
+        try {
+            session->finish(run::Status::Failed);
+        } catch (...) {
+        }
+        return kExitPermission;
+    }
+    install_stop_handlers();
+    pipeline::Analyzer& analyzer = session->analyzer();
+    const double t0 = mono_now();
+    double last_refresh = t0, last_status = t0;
+    uint64_t last_packets = 0;
+    double pps = 0;
+    run::Status status = run::Status::Completed;
+    std::string ended_by = "duration";
     std::vector<pollfd> fds(srcs.size());
     try {
         capture::RawFrame frame;
         bool stop = false;
         while (!stop) {
             if (g_stop_signal) {
-                status = store::RunStatus::Interrupted;
+                status = run::Status::Interrupted;
                 ended_by = g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
                 break;
             }
@@ -295,13 +298,13 @@ int run_capture(int argc, char** argv) {
                 for (int k = 0; k < 256; ++k) {
                     const auto st = srcs[i]->next(frame);
                     if (st == capture::NextStatus::Frame) {
-                        analyzer.process(frame);
-                        if (count > 0 && analyzer.totals().packets >= static_cast<uint64_t>(count)) break;
+                        session->process(frame);
+                        if (count > 0 && session->totals().packets >= static_cast<uint64_t>(count)) break;
                         continue;
                     }
                     if (st == capture::NextStatus::Error) {
-                        analyzer.totals().notes += srcs[i]->name() + ": " + srcs[i]->error() + "\n";
-                        status = store::RunStatus::Failed;
+                        session->note(srcs[i]->name() + ": " + srcs[i]->error() + "\n");
+                        status = run::Status::Failed;
                         ended_by = "error";
                         stop = true;
                     }
@@ -309,41 +312,29 @@ int run_capture(int argc, char** argv) {
                 }
             }
             if (stop) break;
-            if (count > 0 && analyzer.totals().packets >= static_cast<uint64_t>(count)) {
+            if (count > 0 && session->totals().packets >= static_cast<uint64_t>(count)) {
                 ended_by = "count";
                 break;
             }
             now = mono_now();
-            if (now - last_refresh >= refresh_s) {
-                const double dt = now - last_refresh;
-                pps = static_cast<double>(analyzer.totals().packets - last_packets) / dt;
-                last_packets = analyzer.totals().packets;
+            const run::Tick tick = session->tick(now);
+            if (tick != run::Tick::Nothing) {
+                pps = static_cast<double>(session->totals().packets - last_packets) / (now - last_refresh);
+                last_packets = session->totals().packets;
                 last_refresh = now;
-                refresh_kernel();
-                analyzer.snapshot();
-                db->update_run(run_id, analyzer.totals(), store::RunStatus::Running, 0);
-                db->flush();
-                // Verdicts as they form; attribution reads every flow of the
-                // run, so on a busy port it runs less often (at most ~20 % of the time).
-                if (now - last_attrib >= std::max(refresh_s, attrib_cost * 5)) {
-                    const double a0 = mono_now();
-                    attrib::run_attribution(*db, run_id, *cat);
-                    attrib_cost = mono_now() - a0;
-                    last_attrib = now;
-                    if (tty) {
-                        report::ReportOptions ro;
-                        ro.run = run_id;
-                        ro.vendors = vendors;
-                        const auto d = report::load(*db, ro);
-                        std::string screen = render_live(d, analyzer, iface_list, now - t0, pps);
-                        screen = clip_lines(screen);
-                        std::fwrite(screen.data(), 1, screen.size(), stdout);
-                        std::fflush(stdout);
-                    }
-                }
+            }
+            if (tick == run::Tick::Attributed && tty) {
+                report::ReportOptions opt;
+                opt.run = session->run_id();
+                opt.vendors = vendors;
+                const auto d = report::load(session->store(), opt);
+                std::string screen = render_live(d, analyzer, iface_list, now - t0, pps);
+                screen = clip_lines(screen);
+                std::fwrite(screen.data(), 1, screen.size(), stdout);
+                std::fflush(stdout);
             }
             if (!quiet && !tty && now - last_status >= status_every_s) {
-                const auto& t = analyzer.totals();
+                const auto& t = session->totals();
                 std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu\n", now - t0,
                             static_cast<unsigned long long>(t.packets), pps,
                             static_cast<unsigned long long>(analyzer.flows().stats().created), analyzer.flows().live(),
@@ -352,28 +343,22 @@ int run_capture(int argc, char** argv) {
                 last_status = now;
             }
         }
-        refresh_kernel();
-        analyzer.totals().notes += "ended by " + ended_by + "\n";
-        analyzer.finish();
-        db->update_run(run_id, analyzer.totals(), status, wall_now());
-        db->flush();
+        session->finish(status, ended_by);
     } catch (const store::StoreError& e) {
-        try {
-            analyzer.totals().notes += stop_note(e);
-            db->update_run(run_id, analyzer.totals(), store::RunStatus::Failed, wall_now());
-            db->flush();
-        } catch (...) {
-        }
+        session->fail(e);
         return report_store_error(e);
     }
     if (!quiet) {
         if (tty) std::printf("\n");
-        std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(run_id),
-                    std::string(store::to_string(status)).c_str(), ended_by.c_str(), db_path.c_str());
+        const char* status_text = status == run::Status::Completed     ? "completed"
+                                  : status == run::Status::Interrupted ? "interrupted"
+                                                                       : "failed";
+        std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session->run_id()), status_text,
+                    ended_by.c_str(), db_path.c_str());
         print_summary(stdout, analyzer, mono_now() - t0);
         std::printf("\n");
     }
-    return attribute_and_print("capture", *db, run_id, *cat, vendors, "", quiet);
+    return check_events("capture", *session, attribute_and_print("capture", *session, vendors, "", quiet));
 }
 
 }  // namespace callwall::cli

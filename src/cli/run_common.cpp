@@ -72,38 +72,9 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
     std::fprintf(out, "\ntime %.3f s, %.0f packets/s\n", elapsed_s, pps);
 }
 
-void note_bounds(pipeline::Analyzer& a) {
-    std::string& notes = a.totals().notes;
-    const pipeline::DissectStats ds = a.dissector().stats();
-    if (ds.pool_exhausted)
-        notes += "bounds: " + std::to_string(ds.pool_exhausted) +
-                 " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
-    if (ds.names_dropped)
-        notes += "bounds: " + std::to_string(ds.names_dropped) + " names not recorded (name table full at " +
-                 std::to_string(attrib::NameTable::kMaxNames) + ")\n";
-    if (ds.addresses_dropped)
-        notes += "bounds: " + std::to_string(ds.addresses_dropped) +
-                 " DNS answers not mapped to addresses (address map full)\n";
-    if (ds.buffers_reclaimed)
-        notes += "bounds: " + std::to_string(ds.buffers_reclaimed) +
-                 " TLS/QUIC handshake buffers lost: reclaimed from stalled flows (pool full or one address at its "
-                 "bound); those flows lack their hello\n";
-    if (ds.tcp_gaps)
-        notes += "tcp: " + std::to_string(ds.tcp_gaps) + " stream gaps never filled (" +
-                 std::to_string(ds.tcp_gap_bytes) + " bytes not decoded), " + std::to_string(ds.tcp_resyncs) +
-                 " resynchronisations at the next frame\n";
-    if (ds.peers_dropped)
-        notes += "bounds: " + std::to_string(ds.peers_dropped) + " TURN peers not recorded (peer map full)\n";
-}
-
 int report_store_error(const store::StoreError& e) {
     std::fprintf(stderr, "callwall: database error: %s\n", e.what());
     return kExitDatabase;
-}
-
-std::string stop_note(const store::StoreError& e) {
-    if (e.kind() == store::StoreErrorKind::Full) return std::string(store::kDiskFullNote) + " (" + e.what() + ")\n";
-    return std::string("stopped: ") + e.what() + "\n";
 }
 
 std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors) {
@@ -255,15 +226,14 @@ bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string
     return false;
 }
 
-int attribute_and_print(const char* cmd, store::Store& db, int64_t run_id, const catalog::Catalog& c,
-                        const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet) try {
-    attrib::run_attribution(db, run_id, c);
-    db.flush();
+int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
+                        const std::string& fail_on, bool quiet) try {
+    (void)session.attribute();
     if (quiet && fail_on.empty()) return kExitOk;  // nothing to print or decide
     report::ReportOptions opt;
-    opt.run = run_id;
+    opt.run = session.run_id();
     opt.vendors = vendors;
-    const report::ReportData d = report::load(db, opt);
+    const report::ReportData d = report::load(session.store(), opt);
     if (!quiet && !write_stdout(report::render_text(d), cmd)) return kExitOutput;
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;
@@ -274,6 +244,13 @@ int attribute_and_print(const char* cmd, store::Store& db, int64_t run_id, const
 } catch (const std::runtime_error& e) {
     std::fprintf(stderr, "callwall: %s\n", e.what());
     return kExitDatabase;
+}
+
+int check_events(const char* cmd, const run::Session& session, int rc) {
+    const std::string err = session.events_error();
+    if (err.empty()) return rc;
+    std::fprintf(stderr, "callwall %s: events not written: %s\n", cmd, err.c_str());
+    return (rc == kExitOk || rc == kExitFailOn) ? kExitOutput : rc;
 }
 
 }  // namespace callwall::cli

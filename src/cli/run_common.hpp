@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "callwall/catalog/catalog.hpp"
+#include "callwall/run/session.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 
@@ -28,17 +29,8 @@ std::string join_command_line(int argc, char** argv);
 /// Prints the end-of-run summary (packets, flows by state, time, packets/s).
 void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s);
 
-/// Appends a notes line for each bound the run hit (dissect buffer pools full,
-/// name table full), so the damage to the results is visible in `run.notes`.
-/// Flows forced out by --max-flows are already in run.flows_evicted_full.
-void note_bounds(pipeline::Analyzer& a);
-
 /// Maps exceptions thrown at start-up or by the store to one line and an exit code.
 int report_store_error(const store::StoreError& e);
-
-/// The run.notes line for a run stopped by a database error: on a full disk
-/// it starts with store::kDiskFullNote, which the report looks for.
-std::string stop_note(const store::StoreError& e);
 
 /// Loads the bundled catalog (unless no_bundled) plus extra directories/files.
 /// On errors prints every diagnostic (file:line:column) and returns nullopt.
@@ -48,12 +40,16 @@ std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& ext
 /// one-line message naming the unknown ones and the known vendors.
 std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors);
 
-/// Attributes the run, then prints its verdict table (vendors seen, or `vendors`).
+/// Attributes the run (the session's final attribution), then prints its verdict table (vendors seen, or `vendors`).
 /// Returns kExitOutput (after a one-line message) when standard output
 /// cannot be written, kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase
 /// (after a one-line message) when the database fails, else kExitOk.
-int attribute_and_print(const char* cmd, store::Store& db, int64_t run_id, const catalog::Catalog& c,
-                        const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet);
+int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
+                        const std::string& fail_on, bool quiet);
+
+/// The end of a run's command: when the event file could not be written,
+/// one line and kExitOutput (unless `rc` is already an error).
+int check_events(const char* cmd, const run::Session& session, int rc);
 
 // Output that never destroys. Every write to standard output or to a named
 // output file is checked; a failure is one line on stderr with the reason

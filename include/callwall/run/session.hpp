@@ -1,0 +1,117 @@
+// A run from its start to its end (issue 17 point 4): the one place that
+// owns the database, the packet analyzer, the run's row (begun, updated,
+// finished), the refresh cadence (totals every so many packets for files;
+// live flows, totals and verdicts every --refresh seconds for a live
+// capture), the event stream, and what an error does to the run's status.
+// `analyze`, `capture` (and the coming `probe`) are option parsing, their
+// packet sources and rendering on top of it.
+//
+// Errors: the database's throw store::StoreError (the caller turns it into
+// one line and exit 5 after calling fail(), which marks the run failed with
+// the reason in its notes, if the database still takes a write). A session
+// never prints.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "callwall/attrib/attrib.hpp"
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/catalog/catalog.hpp"
+
+namespace callwall::store {
+class Store;
+class StoreError;
+struct RunTotals;
+}  // namespace callwall::store
+namespace callwall::pipeline {
+class Analyzer;
+}  // namespace callwall::pipeline
+
+namespace callwall::run {
+
+enum class Status : uint8_t { Completed, Interrupted, Failed };
+
+struct Options {
+    std::string db_path;
+    std::string kind;                  ///< the run's kind: "analyze", "capture", "probe"
+    std::vector<std::string> sources;  ///< files or interfaces, in the order read
+    std::string command_line;
+    const catalog::Catalog* catalog = nullptr;  ///< required; must outlive the session
+    uint32_t max_flows = 1u << 20;              ///< bound on live flows
+    /// File runs: the run's totals are written every this many packets, so a
+    /// run killed later shows the packets of its last committed batch.
+    uint64_t checkpoint_packets = 0x4000;
+    /// Live runs: seconds between refreshes (live flows and totals written,
+    /// verdicts recomputed when due); 0: no refresh (file runs).
+    double refresh_s = 0;
+    /// Live runs: fills the kernel's counters into the totals before each write.
+    std::function<void(store::RunTotals&)> kernel_stats;
+    /// --events: JSON lines to this file ("-": standard output); "" for none.
+    std::string events_path;
+};
+
+/// The event file cannot be opened: nothing was written (the database is
+/// not touched before it opens).
+class EventsError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// What a live tick did.
+enum class Tick : uint8_t { Nothing, Refreshed, Attributed };
+
+class Session {
+public:
+    /// Opens the event file (if asked), the database, and begins the run.
+    /// Throws EventsError or store::StoreError.
+    explicit Session(Options options);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    [[nodiscard]] int64_t run_id() const noexcept;
+    [[nodiscard]] store::Store& store() noexcept;
+    [[nodiscard]] pipeline::Analyzer& analyzer() noexcept;
+    [[nodiscard]] store::RunTotals& totals() noexcept;
+
+    /// One frame. The packet path never throws; every checkpoint_packets
+    /// frames the totals are written, which may throw store::StoreError.
+    /// Returns true when it wrote them (the caller may redraw its progress).
+    bool process(const capture::RawFrame& frame);
+
+    /// Live runs: call at least every 100 ms. Every refresh_s (monotonic
+    /// `now`) writes the live flows and totals; the verdicts are recomputed
+    /// then too, but less often on a busy port (attribution reads every flow
+    /// of the run: at most ~20 % of the time). May throw store::StoreError.
+    Tick tick(double now);
+
+    /// A line for the run's notes (damaged files, sources that failed).
+    void note(const std::string& line);
+
+    /// Ends the run: flows still alive are written, the bounds the run hit
+    /// are noted, "ended by WHAT" is noted when given, and the status and end
+    /// time are written. May throw store::StoreError.
+    void finish(Status status, const std::string& ended_by = "");
+
+    /// The database failed during the run: marks the run failed with the
+    /// reason in its notes, if the database still takes a write. Never throws.
+    void fail(const store::StoreError& e) noexcept;
+
+    /// The final attribution: verdicts written, verdict lines and the run's
+    /// end line on the event stream. May throw store::StoreError.
+    attrib::RunVerdicts attribute();
+
+    /// "" or the first error writing the event file ("PATH: REASON").
+    [[nodiscard]] std::string events_error() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace callwall::run

@@ -1,0 +1,228 @@
+// A run from start to end. See include/callwall/run/session.hpp.
+#include "callwall/run/session.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "attrib/naming.hpp"
+#include "attrib/store_io.hpp"
+#include "callwall/events/events.hpp"
+#include "callwall/version.hpp"
+#include "pipeline/analyzer.hpp"
+#include "pipeline/event_sink.hpp"
+#include "store/store.hpp"
+
+namespace callwall::run {
+namespace {
+
+double wall_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+double mono_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+store::RunStatus store_status(Status s) noexcept {
+    switch (s) {
+        case Status::Completed: return store::RunStatus::Completed;
+        case Status::Interrupted: return store::RunStatus::Interrupted;
+        case Status::Failed: return store::RunStatus::Failed;
+    }
+    return store::RunStatus::Failed;
+}
+
+// A notes line for each bound the run hit (dissect buffer pools full, name
+// table full), so the damage to the results is visible in run.notes. Flows
+// forced out by --max-flows are already in run.flows_evicted_full.
+void note_bounds(pipeline::Analyzer& a) {
+    std::string& notes = a.totals().notes;
+    const pipeline::DissectStats ds = a.dissector().stats();
+    if (ds.pool_exhausted)
+        notes += "bounds: " + std::to_string(ds.pool_exhausted) +
+                 " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
+    if (ds.names_dropped)
+        notes += "bounds: " + std::to_string(ds.names_dropped) + " names not recorded (name table full at " +
+                 std::to_string(attrib::NameTable::kMaxNames) + ")\n";
+    if (ds.addresses_dropped)
+        notes += "bounds: " + std::to_string(ds.addresses_dropped) +
+                 " DNS answers not mapped to addresses (address map full)\n";
+    if (ds.buffers_reclaimed)
+        notes += "bounds: " + std::to_string(ds.buffers_reclaimed) +
+                 " TLS/QUIC handshake buffers lost: reclaimed from stalled flows (pool full or one address at its "
+                 "bound); those flows lack their hello\n";
+    if (ds.tcp_gaps)
+        notes += "tcp: " + std::to_string(ds.tcp_gaps) + " stream gaps never filled (" +
+                 std::to_string(ds.tcp_gap_bytes) + " bytes not decoded), " + std::to_string(ds.tcp_resyncs) +
+                 " resynchronisations at the next frame\n";
+    if (ds.peers_dropped)
+        notes += "bounds: " + std::to_string(ds.peers_dropped) + " TURN peers not recorded (peer map full)\n";
+}
+
+// The run.notes line for a run stopped by a database error: on a full disk
+// it starts with store::kDiskFullNote, which the report looks for.
+std::string stop_note(const store::StoreError& e) {
+    if (e.kind() == store::StoreErrorKind::Full) return std::string(store::kDiskFullNote) + " (" + e.what() + ")\n";
+    return std::string("stopped: ") + e.what() + "\n";
+}
+
+}  // namespace
+
+struct Session::Impl {
+    Options o;
+    std::unique_ptr<events::EventLog> log;
+    std::unique_ptr<store::Store> db;
+    int64_t run_id = 0;
+    std::unique_ptr<pipeline::EventSink> event_sink;
+    std::unique_ptr<events::VerdictChanges> verdict_changes;
+    std::unique_ptr<pipeline::Analyzer> analyzer;
+    uint64_t packets = 0;
+    double last_refresh = 0, last_attrib = 0, attrib_cost = 0;
+    Status status = Status::Failed;  ///< until finish() says otherwise
+    std::string ended_by;
+    bool run_end_written = false;
+
+    void verdict_events(const attrib::RunVerdicts& v) {
+        if (!verdict_changes) return;
+        for (const events::VerdictEvent& e : verdict_changes->update(v, analyzer->totals().last_ts)) {
+            log->write(events::to_json(e));
+        }
+    }
+
+    void run_end_event() noexcept {
+        if (!log || run_end_written) return;
+        run_end_written = true;
+        try {
+            const store::RunTotals& t = analyzer->totals();
+            events::RunEndEvent e;
+            e.ts = wall_now();
+            e.run_id = run_id;
+            e.status = std::string(store::to_string(store_status(status)));
+            e.ended_by = ended_by;
+            e.packets = t.packets;
+            e.bytes = t.bytes;
+            e.flows = analyzer->flows().stats().created;
+            e.kernel_dropped = t.kernel_dropped;
+            e.first_ts = t.first_ts;
+            e.last_ts = t.last_ts;
+            log->write(events::to_json(e));
+        } catch (...) {
+            // Out of memory formatting the last line: the run is in the database.
+        }
+    }
+};
+
+Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
+    Impl& s = *impl_;
+    s.o = std::move(options);
+    if (!s.o.events_path.empty()) {
+        s.log = std::make_unique<events::EventLog>(s.o.events_path);
+        if (!s.log->ok()) throw EventsError("--events " + s.log->error());
+    }
+    s.db = store::Store::open(s.o.db_path);
+    store::RunInfo info;
+    info.kind = s.o.kind;
+    for (size_t i = 0; i < s.o.sources.size(); ++i) info.source += (i ? "," : "") + s.o.sources[i];
+    info.sources = s.o.sources;
+    info.command_line = s.o.command_line;
+    info.catalog_digest = s.o.catalog->digest();
+    info.started_at = wall_now();
+    s.run_id = s.db->begin_run(info);
+
+    pipeline::AnalyzerConfig cfg;
+    cfg.flows.max_flows = s.o.max_flows;
+    cfg.outcome_hint = attrib::provisional_outcome;
+    if (s.log) {
+        s.event_sink = std::make_unique<pipeline::EventSink>(*s.log, s.o.catalog, s.run_id);
+        s.verdict_changes = std::make_unique<events::VerdictChanges>(*s.o.catalog, s.run_id);
+        cfg.extra_sink = s.event_sink.get();
+        cfg.flow_observer = s.event_sink.get();
+        events::RunStartEvent e;
+        e.ts = info.started_at;
+        e.run_id = s.run_id;
+        e.kind = info.kind;
+        e.sources = info.sources;
+        e.tool_version = kVersion;
+        e.catalog_digest = info.catalog_digest;
+        s.log->write(events::to_json(e));
+    }
+    s.analyzer = std::make_unique<pipeline::Analyzer>(s.db.get(), s.run_id, cfg);
+    s.last_refresh = mono_now();
+}
+
+Session::~Session() {
+    if (impl_) impl_->run_end_event();
+}
+
+int64_t Session::run_id() const noexcept { return impl_->run_id; }
+store::Store& Session::store() noexcept { return *impl_->db; }
+pipeline::Analyzer& Session::analyzer() noexcept { return *impl_->analyzer; }
+store::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
+
+bool Session::process(const capture::RawFrame& frame) {
+    Impl& s = *impl_;
+    s.analyzer->process(frame);
+    if (s.o.checkpoint_packets == 0 || ++s.packets % s.o.checkpoint_packets != 0) return false;
+    pipeline::Analyzer& a = *s.analyzer;
+    a.drain();
+    a.totals().flows = a.flows().stats().created;
+    a.totals().flows_evicted_full = a.flows().stats().evicted_full;
+    s.db->update_run(s.run_id, a.totals(), store::RunStatus::Running, 0);
+    return true;
+}
+
+Tick Session::tick(double now) {
+    Impl& s = *impl_;
+    if (s.o.refresh_s <= 0 || now - s.last_refresh < s.o.refresh_s) return Tick::Nothing;
+    s.last_refresh = now;
+    if (s.o.kernel_stats) s.o.kernel_stats(s.analyzer->totals());
+    s.analyzer->snapshot();
+    s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Running, 0);
+    s.db->flush();
+    if (now - s.last_attrib < std::max(s.o.refresh_s, s.attrib_cost * 5)) return Tick::Refreshed;
+    const double a0 = mono_now();
+    const attrib::RunVerdicts v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog);
+    s.verdict_events(v);
+    s.attrib_cost = mono_now() - a0;
+    s.last_attrib = now;
+    return Tick::Attributed;
+}
+
+void Session::note(const std::string& line) { impl_->analyzer->totals().notes += line; }
+
+void Session::finish(Status status, const std::string& ended_by) {
+    Impl& s = *impl_;
+    s.status = status;
+    s.ended_by = ended_by;
+    if (s.o.kernel_stats) s.o.kernel_stats(s.analyzer->totals());
+    if (!ended_by.empty()) s.analyzer->totals().notes += "ended by " + ended_by + "\n";
+    s.analyzer->finish();
+    note_bounds(*s.analyzer);
+    s.db->update_run(s.run_id, s.analyzer->totals(), store_status(status), wall_now());
+    s.db->flush();
+}
+
+void Session::fail(const store::StoreError& e) noexcept {
+    Impl& s = *impl_;
+    s.status = Status::Failed;
+    try {
+        s.analyzer->totals().notes += stop_note(e);
+        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Failed, wall_now());
+        s.db->flush();
+    } catch (...) {
+        // The database keeps every committed batch; the run stays "running".
+    }
+    s.run_end_event();
+}
+
+attrib::RunVerdicts Session::attribute() {
+    Impl& s = *impl_;
+    attrib::RunVerdicts v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog);
+    s.db->flush();
+    s.verdict_events(v);
+    s.run_end_event();
+    return v;
+}
+
+std::string Session::events_error() const { return impl_->log ? impl_->log->error() : std::string(); }
+
+}  // namespace callwall::run
