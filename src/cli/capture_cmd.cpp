@@ -128,6 +128,102 @@ std::string clip_lines(const std::string& text) {
     return out;
 }
 
+struct LoopSettings {
+    double duration_s;      ///< of the whole capture; 0: none
+    uint64_t count;         ///< packets of the whole capture; 0: none
+    double status_every_s;
+    bool quiet, tty;
+    std::vector<std::string> vendors;
+    std::string iface_list;
+};
+
+struct LoopEnd {
+    run::Status status = run::Status::Completed;
+    std::string ended_by = "duration";
+};
+
+// Reads every interface into the session's run until --duration, --count,
+// SIGINT/SIGTERM, SIGHUP or a source error; refreshes the run on the
+// session's tick and redraws the live view or prints status lines.
+// `t0`: when the capture started; `packets_before`: packets of the runs
+// before this one (SIGHUP). May throw store::StoreError.
+LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
+                     const LoopSettings& ls, double t0, uint64_t packets_before) {
+    LoopEnd end;
+    pipeline::Analyzer& analyzer = session.analyzer();
+    double last_refresh = mono_now(), last_status = last_refresh;
+    uint64_t last_packets = 0;
+    double pps = 0;
+    const auto counted = [&] { return ls.count > 0 && packets_before + session.totals().packets >= ls.count; };
+    std::vector<pollfd> fds(srcs.size());
+    capture::RawFrame frame;
+    for (;;) {
+        if (g_stop_signal) {
+            end.status = run::Status::Interrupted;
+            end.ended_by = g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+            return end;
+        }
+        if (g_hup_signal) {
+            g_hup_signal = 0;
+            end.ended_by = "SIGHUP";
+            return end;
+        }
+        double now = mono_now();
+        if (ls.duration_s > 0 && now - t0 >= ls.duration_s) return end;
+        // Read: every interface is polled for at most 100 ms, so duration, count,
+        // signals and the refresh tick are honoured on an idle link.
+        for (size_t i = 0; i < srcs.size(); ++i) fds[i] = pollfd{srcs[i]->selectable_fd(), POLLIN, 0};
+        ::poll(fds.data(), fds.size(), 100);
+        for (size_t i = 0; i < srcs.size(); ++i) {
+            // Bounded batch per interface so one busy port cannot starve the other.
+            for (int k = 0; k < 256; ++k) {
+                const auto st = srcs[i]->next(frame);
+                if (st == capture::NextStatus::Frame) {
+                    session.process(frame);
+                    if (counted()) break;
+                    continue;
+                }
+                if (st == capture::NextStatus::Error) {
+                    session.note(srcs[i]->name() + ": " + srcs[i]->error() + "\n");
+                    end.status = run::Status::Failed;
+                    end.ended_by = "error";
+                    return end;
+                }
+                break;
+            }
+        }
+        if (counted()) {
+            end.ended_by = "count";
+            return end;
+        }
+        now = mono_now();
+        const run::Tick tick = session.tick(now);
+        if (tick != run::Tick::Nothing) {
+            pps = static_cast<double>(session.totals().packets - last_packets) / (now - last_refresh);
+            last_packets = session.totals().packets;
+            last_refresh = now;
+        }
+        if (tick == run::Tick::Attributed && ls.tty) {
+            report::ReportOptions opt;
+            opt.run = session.run_id();
+            opt.vendors = ls.vendors;
+            const auto d = report::load(session.store(), opt);
+            std::string screen = clip_lines(render_live(d, analyzer, ls.iface_list, now - t0, pps));
+            std::fwrite(screen.data(), 1, screen.size(), stdout);
+            std::fflush(stdout);
+        }
+        if (!ls.quiet && !ls.tty && now - last_status >= ls.status_every_s) {
+            const auto& t = session.totals();
+            std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu\n", now - t0,
+                        static_cast<unsigned long long>(t.packets), pps,
+                        static_cast<unsigned long long>(analyzer.flows().stats().created), analyzer.flows().live(),
+                        static_cast<unsigned long long>(t.kernel_dropped));
+            std::fflush(stdout);
+            last_status = now;
+        }
+    }
+}
+
 }  // namespace
 
 int run_capture(int argc, char** argv) {
@@ -270,95 +366,41 @@ int run_capture(int argc, char** argv) {
         return kExitPermission;
     }
     install_stop_handlers();
-    pipeline::Analyzer& analyzer = session->analyzer();
+    install_hup_handler();
+    LoopSettings ls{duration_s, static_cast<uint64_t>(count), status_every_s, quiet, tty, vendors, iface_list};
     const double t0 = mono_now();
-    double last_refresh = t0, last_status = t0;
-    uint64_t last_packets = 0;
-    double pps = 0;
-    run::Status status = run::Status::Completed;
-    std::string ended_by = "duration";
-    std::vector<pollfd> fds(srcs.size());
-    try {
-        capture::RawFrame frame;
-        bool stop = false;
-        while (!stop) {
-            if (g_stop_signal) {
-                status = run::Status::Interrupted;
-                ended_by = g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
-                break;
-            }
-            double now = mono_now();
-            if (duration_s > 0 && now - t0 >= duration_s) break;
-            // Read: every interface is polled for at most 100 ms, so duration, count,
-            // signals and the refresh tick are honoured on an idle link.
-            for (size_t i = 0; i < srcs.size(); ++i) fds[i] = pollfd{srcs[i]->selectable_fd(), POLLIN, 0};
-            ::poll(fds.data(), fds.size(), 100);
-            for (size_t i = 0; i < srcs.size() && !stop; ++i) {
-                // Bounded batch per interface so one busy port cannot starve the other.
-                for (int k = 0; k < 256; ++k) {
-                    const auto st = srcs[i]->next(frame);
-                    if (st == capture::NextStatus::Frame) {
-                        session->process(frame);
-                        if (count > 0 && session->totals().packets >= static_cast<uint64_t>(count)) break;
-                        continue;
-                    }
-                    if (st == capture::NextStatus::Error) {
-                        session->note(srcs[i]->name() + ": " + srcs[i]->error() + "\n");
-                        status = run::Status::Failed;
-                        ended_by = "error";
-                        stop = true;
-                    }
-                    break;
-                }
-            }
-            if (stop) break;
-            if (count > 0 && session->totals().packets >= static_cast<uint64_t>(count)) {
-                ended_by = "count";
-                break;
-            }
-            now = mono_now();
-            const run::Tick tick = session->tick(now);
-            if (tick != run::Tick::Nothing) {
-                pps = static_cast<double>(session->totals().packets - last_packets) / (now - last_refresh);
-                last_packets = session->totals().packets;
-                last_refresh = now;
-            }
-            if (tick == run::Tick::Attributed && tty) {
-                report::ReportOptions opt;
-                opt.run = session->run_id();
-                opt.vendors = vendors;
-                const auto d = report::load(session->store(), opt);
-                std::string screen = render_live(d, analyzer, iface_list, now - t0, pps);
-                screen = clip_lines(screen);
-                std::fwrite(screen.data(), 1, screen.size(), stdout);
-                std::fflush(stdout);
-            }
-            if (!quiet && !tty && now - last_status >= status_every_s) {
-                const auto& t = session->totals();
-                std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu\n", now - t0,
-                            static_cast<unsigned long long>(t.packets), pps,
-                            static_cast<unsigned long long>(analyzer.flows().stats().created), analyzer.flows().live(),
-                            static_cast<unsigned long long>(t.kernel_dropped));
-                std::fflush(stdout);
-                last_status = now;
-            }
+    uint64_t packets_before = 0;  // in the runs SIGHUP ended
+    for (;;) {
+        const double run_t0 = mono_now();
+        LoopEnd end;
+        try {
+            end = capture_loop(*session, srcs, ls, t0, packets_before);
+            session->finish(end.status, end.ended_by);
+        } catch (const store::StoreError& e) {
+            session->fail(e);
+            return report_store_error(e);
         }
-        session->finish(status, ended_by);
-    } catch (const store::StoreError& e) {
-        session->fail(e);
-        return report_store_error(e);
+        if (!quiet) {
+            if (tty) std::printf("\n");
+            const char* status_text = end.status == run::Status::Completed     ? "completed"
+                                      : end.status == run::Status::Interrupted ? "interrupted"
+                                                                               : "failed";
+            std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session->run_id()),
+                        status_text, end.ended_by.c_str(), db_path.c_str());
+            print_summary(stdout, session->analyzer(), mono_now() - run_t0);
+            std::printf("\n");
+        }
+        const int rc = attribute_and_print("capture", *session, vendors, "", quiet);
+        if (end.ended_by != "SIGHUP" || rc != kExitOk) return check_events("capture", *session, rc);
+        // SIGHUP: the daemon convention for log rotation. The run above is
+        // finished with its verdicts; the next one starts on the same interfaces.
+        packets_before += session->totals().packets;
+        try {
+            session->next_run();
+        } catch (const store::StoreError& e) {
+            return report_store_error(e);
+        }
     }
-    if (!quiet) {
-        if (tty) std::printf("\n");
-        const char* status_text = status == run::Status::Completed     ? "completed"
-                                  : status == run::Status::Interrupted ? "interrupted"
-                                                                       : "failed";
-        std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session->run_id()), status_text,
-                    ended_by.c_str(), db_path.c_str());
-        print_summary(stdout, analyzer, mono_now() - t0);
-        std::printf("\n");
-    }
-    return check_events("capture", *session, attribute_and_print("capture", *session, vendors, "", quiet));
 }
 
 }  // namespace callwall::cli

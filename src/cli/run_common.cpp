@@ -20,9 +20,11 @@
 namespace callwall::cli {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
+volatile std::sig_atomic_t g_hup_signal = 0;
 
 namespace {
 void on_stop(int sig) { g_stop_signal = sig; }
+void on_hup(int) { g_hup_signal = 1; }
 }  // namespace
 
 void install_stop_handlers() {
@@ -32,6 +34,14 @@ void install_stop_handlers() {
     sa.sa_flags = 0;  // no SA_RESTART: a blocking read returns so the loop sees the flag
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+}
+
+void install_hup_handler() {
+    struct sigaction sa {};
+    sa.sa_handler = on_hup;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGHUP, &sa, nullptr);
 }
 
 double wall_now() {

@@ -18,6 +18,9 @@ namespace callwall::cli {
 /// Set by SIGINT/SIGTERM; the packet loops poll it.
 extern volatile std::sig_atomic_t g_stop_signal;
 void install_stop_handlers();
+/// Set by SIGHUP where a command installs it (capture: end this run, start the next).
+extern volatile std::sig_atomic_t g_hup_signal;
+void install_hup_handler();
 
 /// Seconds since the epoch, wall clock.
 double wall_now();

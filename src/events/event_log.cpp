@@ -1,6 +1,7 @@
 // JSON lines of the event stream and the file they go to. See events/events.hpp.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -175,6 +176,12 @@ void EventLog::open() {
 
 void EventLog::reopen() {
     if (path_ == "-" || !ok()) return;
+    // The path still names the open file (nothing rotated it away): keep it,
+    // so a process that has dropped its privileges keeps writing there.
+    struct stat open_st {}, path_st {};
+    if (fd_ >= 0 && ::fstat(fd_, &open_st) == 0 && ::stat(path_.c_str(), &path_st) == 0 &&
+        open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino)
+        return;
     if (own_fd_ && fd_ >= 0) ::close(fd_);
     fd_ = -1;
     open();

@@ -81,6 +81,9 @@ struct Session::Impl {
     std::string ended_by;
     bool run_end_written = false;
 
+    /// Begins a run: its row, its analyzer, its run_start line.
+    void begin();
+
     void verdict_events(const attrib::RunVerdicts& v) {
         if (!verdict_changes) return;
         for (const events::VerdictEvent& e : verdict_changes->update(v, analyzer->totals().last_ts)) {
@@ -119,34 +122,51 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
         if (!s.log->ok()) throw EventsError("--events " + s.log->error());
     }
     s.db = store::Store::open(s.o.db_path);
+    s.begin();
+}
+
+void Session::Impl::begin() {
     store::RunInfo info;
-    info.kind = s.o.kind;
-    for (size_t i = 0; i < s.o.sources.size(); ++i) info.source += (i ? "," : "") + s.o.sources[i];
-    info.sources = s.o.sources;
-    info.command_line = s.o.command_line;
-    info.catalog_digest = s.o.catalog->digest();
+    info.kind = o.kind;
+    for (size_t i = 0; i < o.sources.size(); ++i) info.source += (i ? "," : "") + o.sources[i];
+    info.sources = o.sources;
+    info.command_line = o.command_line;
+    info.catalog_digest = o.catalog->digest();
     info.started_at = wall_now();
-    s.run_id = s.db->begin_run(info);
+    run_id = db->begin_run(info);
 
     pipeline::AnalyzerConfig cfg;
-    cfg.flows.max_flows = s.o.max_flows;
+    cfg.flows.max_flows = o.max_flows;
     cfg.outcome_hint = attrib::provisional_outcome;
-    if (s.log) {
-        s.event_sink = std::make_unique<pipeline::EventSink>(*s.log, s.o.catalog, s.run_id);
-        s.verdict_changes = std::make_unique<events::VerdictChanges>(*s.o.catalog, s.run_id);
-        cfg.extra_sink = s.event_sink.get();
-        cfg.flow_observer = s.event_sink.get();
+    if (log) {
+        event_sink = std::make_unique<pipeline::EventSink>(*log, o.catalog, run_id);
+        verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);
+        cfg.extra_sink = event_sink.get();
+        cfg.flow_observer = event_sink.get();
         events::RunStartEvent e;
         e.ts = info.started_at;
-        e.run_id = s.run_id;
+        e.run_id = run_id;
         e.kind = info.kind;
         e.sources = info.sources;
         e.tool_version = kVersion;
         e.catalog_digest = info.catalog_digest;
-        s.log->write(events::to_json(e));
+        log->write(events::to_json(e));
     }
-    s.analyzer = std::make_unique<pipeline::Analyzer>(s.db.get(), s.run_id, cfg);
-    s.last_refresh = mono_now();
+    analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);
+    packets = 0;
+    last_refresh = mono_now();
+    last_attrib = attrib_cost = 0;
+    status = Status::Failed;
+    ended_by.clear();
+    run_end_written = false;
+}
+
+void Session::next_run() {
+    Impl& s = *impl_;
+    s.run_end_event();
+    s.analyzer.reset();  // before the sink it points to
+    if (s.log) s.log->reopen();
+    s.begin();
 }
 
 Session::~Session() {

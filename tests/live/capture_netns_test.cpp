@@ -212,6 +212,49 @@ TEST_F(LiveCapture, IdleLinkStopsPromptlyOnSigtermAndSigint) {
 #endif
 }
 
+// Issue 21 point 1: SIGHUP (the daemon convention for log rotation) ends the
+// run with its verdicts and starts the next on the same interface, in the
+// same database; the event file is reopened and gets both runs' lines.
+TEST_F(LiveCapture, SighupEndsTheRunAndStartsTheNext) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    TempDb db;
+    const std::string log = db.path() + ".log";
+    const std::string events = db.path() + ".events.jsonl";
+    const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db", db.path(),
+                            "--refresh", "1", "--duration", "60", "--quiet", "--events", events},
+                           log);
+    ASSERT_GT(cw, 0);
+    pids_.push_back(cw);
+    const auto runs = [&] { return std::filesystem::exists(db.path()) ? query_rows(db.path(), "SELECT id FROM run").size() : 0u; };
+    for (int i = 0; i < 200 && runs() < 1; ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(runs(), 1u) << read_file(log);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(kill(cw, SIGHUP), 0);
+    for (int i = 0; i < 100 && runs() < 2; ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(runs(), 2u) << "SIGHUP started no second run\n" << read_file(log);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(kill(cw, SIGTERM), 0);
+    EXPECT_EQ(wait_for(cw, 5s), 0) << read_file(log);
+    pids_.pop_back();
+    EXPECT_EQ(query_rows(db.path(), "SELECT id, status, notes FROM run ORDER BY id"),
+              (std::vector<std::string>{"1\tcompleted\tended by SIGHUP\n", "2\tinterrupted\tended by SIGTERM\n"}));
+    EXPECT_EQ(query_rows(db.path(), "SELECT run_id, count(*) > 0 FROM verdict GROUP BY run_id ORDER BY 1"),
+              (std::vector<std::string>{"1\t1", "2\t1"}))
+        << "each run has its verdicts";
+    std::ifstream in(events);
+    std::vector<std::string> bounds;
+    for (std::string line; std::getline(in, line);) {
+        for (const char* kind : {"run_start", "run_end"})
+            if (line.find(std::string("\"event\":\"") + kind + "\"") != std::string::npos)
+                bounds.push_back(std::string(kind) + " " + line.substr(line.find("\"run_id\":") + 9, 1));
+    }
+    EXPECT_EQ(bounds, (std::vector<std::string>{"run_start 1", "run_end 1", "run_start 2", "run_end 2"}));
+    std::filesystem::remove(events);
+#endif
+}
+
 // Mirror ports that split directions come as two interfaces: callwall reads
 // both (-i a -i b) into one run. Two veth pairs, traffic over each.
 TEST_F(LiveCapture, TwoInterfacesIntoOneRun) {

@@ -133,7 +133,8 @@ public:
     EventLog& operator=(const EventLog&) = delete;
 
     void write(std::string_view line);
-    /// Closes and opens the path again (a rotated file gets a new one).
+    /// Opens the path again if it no longer names the open file (logrotate
+    /// moved it away: a new file is created); otherwise keeps writing.
     void reopen();
     [[nodiscard]] bool ok() const noexcept { return error_.empty(); }
     /// "PATH: REASON" of the first failure, or "".

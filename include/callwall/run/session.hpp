@@ -106,6 +106,14 @@ public:
     /// end line on the event stream. May throw store::StoreError.
     attrib::RunVerdicts attribute();
 
+    /// After finish() and attribute(): begins the next run in the same
+    /// database with the same options (SIGHUP, --rotate). The event file is
+    /// reopened (a file moved away by logrotate is followed by a new one).
+    /// Flows alive at the boundary were ended in the finished run; their
+    /// later packets make new flows in this one (each packet counts in
+    /// exactly one run). May throw store::StoreError.
+    void next_run();
+
     /// "" or the first error writing the event file ("PATH: REASON").
     [[nodiscard]] std::string events_error() const;
 
