@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -56,18 +57,57 @@ private:
     bool shown_ = false;
 };
 
-}  // namespace
+// The same file named twice (a.pcap a.pcap, ./a.pcap, a symlink or hard
+// link to it) is read once: its packets would otherwise count twice. Files
+// are the same when device and inode are; what cannot be stat'ed stays in
+// the list and fails to open with its own message.
+std::vector<std::string> read_once(const std::vector<std::string>& files) {
+    std::vector<std::string> unique;
+    std::vector<std::pair<dev_t, ino_t>> seen;
+    for (const auto& f : files) {
+        struct stat st {};
+        if (::stat(f.c_str(), &st) == 0) {
+            const std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
+            bool dup = false;
+            for (size_t k = 0; k < seen.size() && !dup; ++k) {
+                if (seen[k] != id) continue;
+                dup = true;
+                std::fprintf(stderr, "callwall: warning: %s is the same file as %s; reading it once\n", f.c_str(),
+                             unique[k].c_str());
+            }
+            if (dup) continue;
+            seen.push_back(id);
+        } else {
+            seen.emplace_back(dev_t(-1), ino_t(-1));  // keeps seen[k] beside unique[k]; matches nothing real
+        }
+        unique.push_back(f);
+    }
+    return unique;
+}
 
-int run_analyze(int argc, char** argv) {
-    po::options_description opts("callwall analyze FILE... --db OUT.sqlite [options]\n\n"
-                                 "Reads .pcap/.pcapng files in the order given, as one run, into the database.\n\n"
-                                 "options");
+struct AnalyzeArgs {
     std::string db_path;
     std::vector<std::string> files;
     int64_t max_flows = 1u << 20;
     std::vector<std::string> catalog_dirs, vendors;
     std::string fail_on, events_path;
     int threads = 0;
+    bool quiet = false, no_bundled = false;
+};
+
+// The command line into `a`; an exit code when the command ends here (help, usage error).
+std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
+    po::options_description opts("callwall analyze FILE... --db OUT.sqlite [options]\n\n"
+                                 "Reads .pcap/.pcapng files in the order given, as one run, into the database.\n\n"
+                                 "options");
+    std::string& db_path = a.db_path;
+    std::vector<std::string>& files = a.files;
+    int64_t& max_flows = a.max_flows;
+    std::vector<std::string>& catalog_dirs = a.catalog_dirs;
+    std::vector<std::string>& vendors = a.vendors;
+    std::string& fail_on = a.fail_on;
+    std::string& events_path = a.events_path;
+    int& threads = a.threads;
     opts.add_options()
         ("help,h", "show this help")
         ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
@@ -115,7 +155,8 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
     // Event lines on standard output are the output: nothing else is printed there.
-    const bool quiet = vm.count("quiet") > 0 || events_path == "-";
+    a.quiet = vm.count("quiet") > 0 || events_path == "-";
+    a.no_bundled = vm.count("no-bundled-catalog") > 0;
     if (vm.count("threads") && threads != 1 && threads != 2) {
         std::fprintf(stderr, "callwall analyze: --threads takes 1 or 2, not %d\n", threads);
         return kExitUsage;
@@ -129,40 +170,28 @@ int run_analyze(int argc, char** argv) {
         std::fprintf(stderr, "callwall analyze: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
         return kExitUsage;
     }
-    const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
+    return std::nullopt;
+}
+
+}  // namespace
+
+int run_analyze(int argc, char** argv) {
+    AnalyzeArgs args;
+    if (const std::optional<int> done = parse_args(argc, argv, args)) return *done;
+    std::string& db_path = args.db_path;
+    std::vector<std::string>& files = args.files;
+    const std::vector<std::string>& vendors = args.vendors;
+    const std::string& fail_on = args.fail_on;
+    const bool quiet = args.quiet;
+    const int threads = args.threads;
+    const auto cat = load_catalog(args.catalog_dirs, args.no_bundled);
     if (!cat) return kExitCatalog;
     if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
         std::fprintf(stderr, "callwall analyze: --vendor: %s\n", bad.c_str());
         return kExitUsage;
     }
 
-    // The same file named twice (a.pcap a.pcap, ./a.pcap, a symlink or hard
-    // link to it) is read once: its packets would otherwise count twice.
-    // Files are the same when device and inode are; what cannot be stat'ed
-    // stays in the list and fails to open below with its own message.
-    {
-        std::vector<std::string> unique;
-        std::vector<std::pair<dev_t, ino_t>> seen;
-        for (const auto& f : files) {
-            struct stat st {};
-            if (::stat(f.c_str(), &st) == 0) {
-                const std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
-                bool dup = false;
-                for (size_t k = 0; k < seen.size() && !dup; ++k) {
-                    if (seen[k] != id) continue;
-                    dup = true;
-                    std::fprintf(stderr, "callwall: warning: %s is the same file as %s; reading it once\n", f.c_str(),
-                                 unique[k].c_str());
-                }
-                if (dup) continue;
-                seen.push_back(id);
-            } else {
-                seen.emplace_back(dev_t(-1), ino_t(-1));  // keeps seen[k] beside unique[k]; matches nothing real
-            }
-            unique.push_back(f);
-        }
-        files = std::move(unique);
-    }
+    files = read_once(files);
 
     // Open every input before touching the database so a typo costs nothing.
     std::vector<std::unique_ptr<capture::PcapSource>> sources;
@@ -183,8 +212,8 @@ int run_analyze(int argc, char** argv) {
     ro.sources = files;
     ro.command_line = join_command_line(argc, argv);
     ro.catalog = &*cat;
-    ro.max_flows = static_cast<uint32_t>(max_flows);
-    ro.events_path = events_path;
+    ro.max_flows = static_cast<uint32_t>(args.max_flows);
+    ro.events_path = args.events_path;
     std::unique_ptr<run::Session> session;
     try {
         session = std::make_unique<run::Session>(std::move(ro));

@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "callwall/attrib/attrib.hpp"
@@ -131,6 +133,8 @@ std::string clip_lines(const std::string& text) {
 struct LoopSettings {
     double duration_s;      ///< of the whole capture; 0: none
     uint64_t count;         ///< packets of the whole capture; 0: none
+    double rotate_s;        ///< --rotate: a run's length; 0: none
+    uint64_t rotate_bytes;  ///< --rotate: a run's packet bytes; 0: none
     double status_every_s;
     bool quiet, tty;
     std::vector<std::string> vendors;
@@ -151,7 +155,8 @@ LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture:
                      const LoopSettings& ls, double t0, uint64_t packets_before) {
     LoopEnd end;
     pipeline::Analyzer& analyzer = session.analyzer();
-    double last_refresh = mono_now(), last_status = last_refresh;
+    const double run_t0 = mono_now();
+    double last_refresh = run_t0, last_status = last_refresh;
     uint64_t last_packets = 0;
     double pps = 0;
     const auto counted = [&] { return ls.count > 0 && packets_before + session.totals().packets >= ls.count; };
@@ -197,6 +202,11 @@ LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture:
             return end;
         }
         now = mono_now();
+        if ((ls.rotate_s > 0 && now - run_t0 >= ls.rotate_s) ||
+            (ls.rotate_bytes > 0 && session.totals().bytes >= ls.rotate_bytes)) {
+            end.ended_by = "rotate";
+            return end;
+        }
         const run::Tick tick = session.tick(now);
         if (tick != run::Tick::Nothing) {
             pps = static_cast<double>(session.totals().packets - last_packets) / (now - last_refresh);
@@ -224,17 +234,68 @@ LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture:
     }
 }
 
-}  // namespace
-
-int run_capture(int argc, char** argv) {
-    po::options_description opts("callwall capture -i IFACE [-i IFACE...] --db OUT.sqlite [options]\n\n"
-                                 "Captures live (e.g. on a mirror/SPAN port) until --duration, --count, Ctrl-C or SIGTERM.\n\n"
-                                 "options");
+struct CaptureArgs {
     capture::LiveOptions live;
     std::vector<std::string> interfaces, vendors, catalog_dirs;
     std::string db_path, user = "nobody", events_path;
     double duration_s = 0, status_every_s = 10, refresh_s = 1;
     int64_t count = 0;
+    std::string rotate, keep;
+    double rotate_s = 0, keep_s = 0;  ///< from --rotate / --keep (0: none)
+    uint64_t rotate_bytes = 0, keep_runs = 0;
+    bool no_bundled = false, no_filter = false, filter_given = false, show_filter = false, quiet = false;
+};
+
+// "90s", "10m", "1h", "7d" (a bare number is seconds) into seconds; false when it is none of those.
+bool parse_seconds(const std::string& text, double& out) {
+    size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return false;
+    }
+    const std::string unit = text.substr(used);
+    const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (scale == 0 || !(v > 0)) return false;
+    out = v * scale;
+    return true;
+}
+
+// "500MB", "2GB", "64kB" (of captured packets) into bytes; false when it is not a size.
+bool parse_bytes(const std::string& text, uint64_t& out) {
+    size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return false;
+    }
+    const std::string unit = text.substr(used);
+    const double scale = unit == "kB" || unit == "KB" ? 1e3 : unit == "MB" ? 1e6 : unit == "GB" ? 1e9 : unit == "B" ? 1 : 0;
+    if (scale == 0 || !(v >= 1)) return false;
+    out = static_cast<uint64_t>(v * scale);
+    return true;
+}
+
+// The command line into `a`; an exit code when the command ends here (help, usage error).
+std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
+    po::options_description opts("callwall capture -i IFACE [-i IFACE...] --db OUT.sqlite [options]\n\n"
+                                 "Captures live (e.g. on a mirror/SPAN port) until --duration, --count, Ctrl-C or SIGTERM.\n\n"
+                                 "options");
+    capture::LiveOptions& live = a.live;
+    std::vector<std::string>& interfaces = a.interfaces;
+    std::vector<std::string>& vendors = a.vendors;
+    std::vector<std::string>& catalog_dirs = a.catalog_dirs;
+    std::string& db_path = a.db_path;
+    std::string& user = a.user;
+    std::string& events_path = a.events_path;
+    double& duration_s = a.duration_s;
+    double& status_every_s = a.status_every_s;
+    double& refresh_s = a.refresh_s;
+    int64_t& count = a.count;
+    std::string& rotate = a.rotate;
+    std::string& keep = a.keep;
     opts.add_options()
         ("help,h", "show this help")
         ("interface,i", po::value(&interfaces)->composing()->value_name("IFACE"), "interface to capture on (repeatable: mirror ports that split directions)")
@@ -250,6 +311,11 @@ int run_capture(int argc, char** argv) {
         ("no-filter", "no kernel filter: every packet")
         ("show-filter", "print the filter that would be installed and exit")
         ("refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")
+        ("rotate", po::value(&rotate)->value_name("TIME|SIZE"),
+         "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
+         "(500MB, 2GB), as SIGHUP does")
+        ("keep", po::value(&keep)->value_name("AGE|N"),
+         "after each run ends, delete finished runs older than AGE (7d, 12h) or all but the newest N runs")
         ("status-every", po::value(&status_every_s)->value_name("S"), "seconds between status lines when not on a terminal (default 10)")
         ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")
         ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
@@ -291,15 +357,64 @@ int run_capture(int argc, char** argv) {
                      static_cast<long long>(count));
         return kExitUsage;
     }
-    const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
+    if (!rotate.empty() && !parse_seconds(rotate, a.rotate_s) && !parse_bytes(rotate, a.rotate_bytes)) {
+        std::fprintf(stderr, "callwall capture: --rotate takes a time (90s, 10m, 1h, 1d) or a size (500MB, 2GB), not '%s'\n",
+                     rotate.c_str());
+        return kExitUsage;
+    }
+    if (!keep.empty()) {
+        const bool runs = keep.find_first_not_of("0123456789") == std::string::npos;
+        if (runs ? (a.keep_runs = std::strtoull(keep.c_str(), nullptr, 10)) == 0
+                 : (keep.back() < 'a' || !parse_seconds(keep, a.keep_s))) {
+            std::fprintf(stderr, "callwall capture: --keep takes an age (7d, 12h, 30m) or a number of runs of at least 1, "
+                                 "not '%s'\n", keep.c_str());
+            return kExitUsage;
+        }
+    }
+    a.no_bundled = vm.count("no-bundled-catalog") > 0;
+    a.no_filter = vm.count("no-filter") > 0;
+    a.filter_given = vm.count("filter") > 0;
+    a.show_filter = vm.count("show-filter") > 0;
+    live.promiscuous = vm.count("no-promisc") == 0;
+    live.immediate = vm.count("no-immediate") == 0;
+    // Event lines on standard output are the output: nothing else is printed there.
+    a.quiet = vm.count("quiet") > 0 || events_path == "-";
+    return std::nullopt;
+}
+
+// --keep: deletes the runs it no longer keeps; `rc` unless the database failed.
+int prune(run::Session& session, const CaptureArgs& args, bool quiet, int rc) {
+    if (args.keep_s <= 0 && args.keep_runs == 0) return rc;
+    try {
+        const std::vector<int64_t> gone = session.prune(args.keep_s, args.keep_runs);
+        if (!quiet && !gone.empty()) {
+            std::printf("--keep %s: deleted %zu old run(s), %lld to %lld\n", args.keep.c_str(), gone.size(),
+                        static_cast<long long>(gone.front()), static_cast<long long>(gone.back()));
+        }
+    } catch (const store::StoreError& e) {
+        return report_store_error(e);
+    }
+    return rc;
+}
+
+}  // namespace
+
+int run_capture(int argc, char** argv) {
+    CaptureArgs args;
+    if (const std::optional<int> done = parse_args(argc, argv, args)) return *done;
+    capture::LiveOptions& live = args.live;
+    const std::vector<std::string>& interfaces = args.interfaces;
+    const std::vector<std::string>& vendors = args.vendors;
+    const std::string& db_path = args.db_path;
+    const auto cat = load_catalog(args.catalog_dirs, args.no_bundled);
     if (!cat) return kExitCatalog;
     if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
         std::fprintf(stderr, "callwall capture: --vendor: %s\n", bad.c_str());
         return kExitUsage;
     }
-    if (vm.count("no-filter")) live.filter.clear();
-    else if (!vm.count("filter")) live.filter = catalog::live_filter(*cat, vendors).expression;
-    if (vm.count("show-filter")) {
+    if (args.no_filter) live.filter.clear();
+    else if (!args.filter_given) live.filter = catalog::live_filter(*cat, vendors).expression;
+    if (args.show_filter) {
         std::printf("%s\n", live.filter.empty() ? "(no filter)" : live.filter.c_str());
         return kExitOk;
     }
@@ -307,10 +422,7 @@ int run_capture(int argc, char** argv) {
         std::fprintf(stderr, "callwall capture: -i IFACE and --db FILE are required\n");
         return kExitUsage;
     }
-    live.promiscuous = vm.count("no-promisc") == 0;
-    live.immediate = vm.count("no-immediate") == 0;
-    // Event lines on standard output are the output: nothing else is printed there.
-    const bool quiet = vm.count("quiet") > 0 || events_path == "-";
+    const bool quiet = args.quiet;
     const bool tty = !quiet && isatty(STDOUT_FILENO);
 
     std::vector<std::unique_ptr<capture::PcapSource>> srcs;
@@ -337,8 +449,8 @@ int run_capture(int argc, char** argv) {
     ro.command_line = join_command_line(argc, argv);
     ro.catalog = &*cat;
     ro.checkpoint_packets = 0;  // live: the refresh tick writes
-    ro.refresh_s = refresh_s;
-    ro.events_path = events_path;
+    ro.refresh_s = args.refresh_s;
+    ro.events_path = args.events_path;
     ro.kernel_stats = [&srcs](store::RunTotals& t) {
         t.kernel_received = t.kernel_dropped = t.interface_dropped = 0;
         for (const auto& s : srcs) {
@@ -357,7 +469,7 @@ int run_capture(int argc, char** argv) {
     } catch (const store::StoreError& e) {
         return report_store_error(e);
     }
-    if (const std::string err = drop_privileges(user); !err.empty()) {
+    if (const std::string err = drop_privileges(args.user); !err.empty()) {
         std::fprintf(stderr, "callwall: %s\n", err.c_str());
         try {
             session->finish(run::Status::Failed);
@@ -367,7 +479,8 @@ int run_capture(int argc, char** argv) {
     }
     install_stop_handlers();
     install_hup_handler();
-    LoopSettings ls{duration_s, static_cast<uint64_t>(count), status_every_s, quiet, tty, vendors, iface_list};
+    LoopSettings ls{args.duration_s, static_cast<uint64_t>(args.count), args.rotate_s, args.rotate_bytes,
+                    args.status_every_s, quiet, tty, vendors, iface_list};
     const double t0 = mono_now();
     uint64_t packets_before = 0;  // in the runs SIGHUP ended
     for (;;) {
@@ -391,15 +504,18 @@ int run_capture(int argc, char** argv) {
             std::printf("\n");
         }
         const int rc = attribute_and_print("capture", *session, vendors, "", quiet);
-        if (end.ended_by != "SIGHUP" || rc != kExitOk) return check_events("capture", *session, rc);
-        // SIGHUP: the daemon convention for log rotation. The run above is
-        // finished with its verdicts; the next one starts on the same interfaces.
+        if ((end.ended_by != "SIGHUP" && end.ended_by != "rotate") || rc != kExitOk) {
+            return check_events("capture", *session, prune(*session, args, quiet, rc));
+        }
+        // SIGHUP (the daemon convention for log rotation) or --rotate: the run
+        // above is finished with its verdicts; the next starts on the same interfaces.
         packets_before += session->totals().packets;
         try {
             session->next_run();
         } catch (const store::StoreError& e) {
             return report_store_error(e);
         }
+        if (const int prc = prune(*session, args, quiet, kExitOk); prc != kExitOk) return prc;
     }
 }
 

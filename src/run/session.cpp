@@ -243,6 +243,10 @@ attrib::RunVerdicts Session::attribute() {
     return v;
 }
 
+std::vector<int64_t> Session::prune(double max_age_s, uint64_t max_runs) {
+    return impl_->db->prune_runs(max_age_s, max_runs, wall_now(), impl_->run_id);
+}
+
 std::string Session::events_error() const { return impl_->log ? impl_->log->error() : std::string(); }
 
 }  // namespace callwall::run

@@ -196,6 +196,14 @@ public:
     void update_run(int64_t run_id, const RunTotals& totals, RunStatus status, double ended_at);
     /// Commits the open batch.
     void flush();
+
+    /// Deletes whole runs (the run row and every row that belongs to it, in
+    /// one transaction) that `capture --keep` no longer keeps: finished runs
+    /// that ended more than `max_age_s` seconds before `now` (0: no age
+    /// bound), and all but the newest `max_runs` runs (0: no count bound).
+    /// `current` (the run being captured) is never deleted, nor is any run
+    /// still marked running. Returns the ids deleted, oldest first.
+    std::vector<int64_t> prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current);
     /// Commits, then builds the indexes readers query by if this Store
     /// created the database and has not built them yet (writes into a new
     /// database go faster without them). Attribution calls it before its

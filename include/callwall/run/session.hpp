@@ -114,6 +114,11 @@ public:
     /// exactly one run). May throw store::StoreError.
     void next_run();
 
+    /// capture --keep: deletes finished runs older than `max_age_s` (0: no
+    /// bound) and all but the newest `max_runs` (0: no bound); never this
+    /// session's run. Returns the ids deleted. May throw store::StoreError.
+    std::vector<int64_t> prune(double max_age_s, uint64_t max_runs);
+
     /// "" or the first error writing the event file ("PATH: REASON").
     [[nodiscard]] std::string events_error() const;
 

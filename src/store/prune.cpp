@@ -1,0 +1,52 @@
+// Deleting old runs for `capture --keep`. See store/store.hpp (prune_runs).
+#include <string>
+#include <vector>
+
+#include "store/conn.hpp"
+#include "store/statement.hpp"
+#include "store/store.hpp"
+
+namespace callwall::store {
+namespace {
+
+// Every table whose rows belong to one run (schema.hpp), children first.
+constexpr const char* kRunTables[] = {"flow_name",      "dns_answer", "dns_query",  "tls_hello",
+                                      "stun_message",   "rtp_stream", "icmp_error", "catalog_entry",
+                                      "flow_match",     "verdict",    "product_verdict", "run_source",
+                                      "unmatched_flow", "flow"};
+
+}  // namespace
+
+std::vector<int64_t> Store::prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current) {
+    std::vector<int64_t> doomed;
+    if (max_age_s <= 0 && max_runs == 0) return doomed;
+    flush();
+    {
+        // Newest first: the first max_runs are kept whatever their age.
+        Statement st(c_->db, path(), "SELECT id, status, coalesce(ended_at, 0) FROM run ORDER BY id DESC");
+        uint64_t seen = 0;
+        while (st.row("listing runs")) {
+            const int64_t id = st.int64(0);
+            ++seen;
+            if (id == current || st.text(1) == "running") continue;
+            const bool too_many = max_runs > 0 && seen > max_runs;
+            const bool too_old = max_age_s > 0 && st.real(2) > 0 && st.real(2) < now - max_age_s;
+            if (too_many || too_old) doomed.push_back(id);
+        }
+    }
+    if (doomed.empty()) return doomed;
+    Transaction txn(c_->db, path());
+    for (const int64_t id : doomed) {
+        for (const char* table : kRunTables) {
+            Statement del(c_->db, path(), (std::string("DELETE FROM ") + table + " WHERE run_id=?").c_str());
+            del.bind(1, id).run("deleting an old run");
+        }
+        Statement del(c_->db, path(), "DELETE FROM run WHERE id=?");
+        del.bind(1, id).run("deleting an old run");
+    }
+    txn.commit("deleting old runs");
+    std::vector<int64_t> oldest_first(doomed.rbegin(), doomed.rend());
+    return oldest_first;
+}
+
+}  // namespace callwall::store
