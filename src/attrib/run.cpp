@@ -8,7 +8,11 @@
 
 namespace callwall::attrib {
 
-RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c) {
+RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
+                            const std::function<bool()>& cancelled) {
+    const auto check = [&] {
+        if (cancelled && cancelled()) throw AttributionCancelled();
+    };
     store::AttributionIo io(store, run_id);
     RunVerdicts out;
     double capture_end = 0;
@@ -36,6 +40,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         dns.add(qname, answered, rcode, static_cast<uint32_t>(answers));
     });
     const stage::DnsFailures dns_failed = dns.finish();
+    check();
     io.for_each_flow_name([&](std::string_view name) { stage::note_flow_name(c, name, out.active_vendors); });
 
     std::vector<EntryAccumulator> per_entry(c.entries().size());
@@ -45,6 +50,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     constexpr int kPageFlows = 1024;
     std::vector<FlowFacts> flows;
     for (uint64_t after = 0;;) {
+        check();
         io.read_flow_page(after, kPageFlows, flows);
         if (flows.empty()) break;
         after = flows.back().id;
@@ -68,6 +74,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             }
         }
     }
+    check();
     stage::decide(c, per_entry, dns_failed, out);
     for (uint32_t i = 0; i < out.entries.size(); ++i) io.write_entry(c.entries()[i], out.entries[i]);
     io.write_products(out.products);

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "callwall/attrib/attrib.hpp"
@@ -27,6 +29,16 @@ namespace callwall::attrib {
 
 /// Loads the run's facts from the store, attributes, and writes the results.
 /// Throws store::StoreError on database failure.
-RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c);
+/// `cancelled` (optional) is asked between pages of flows; when it says
+/// true, nothing is written (the transaction rolls back) and
+/// AttributionCancelled is thrown.
+RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c,
+                            const std::function<bool()>& cancelled = {});
+
+/// run_attribution was told to stop (Ctrl-C); the database is as before it.
+class AttributionCancelled : public std::runtime_error {
+public:
+    AttributionCancelled() : std::runtime_error("attribution interrupted") {}
+};
 
 }  // namespace callwall::attrib

@@ -20,10 +20,14 @@
 namespace callwall::cli {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
+volatile std::sig_atomic_t g_stop_count = 0;
 volatile std::sig_atomic_t g_hup_signal = 0;
 
 namespace {
-void on_stop(int sig) { g_stop_signal = sig; }
+void on_stop(int sig) {
+    g_stop_signal = sig;
+    g_stop_count = g_stop_count + 1;
+}
 void on_hup(int) { g_hup_signal = 1; }
 }  // namespace
 
@@ -238,7 +242,14 @@ bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string
 
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
                         const std::string& fail_on, bool quiet) try {
-    (void)session.attribute();
+    // Ctrl-C (or SIGTERM) that arrives during the attribution stops it: the
+    // run is then marked interrupted and has no verdicts.
+    const std::sig_atomic_t signals_before = g_stop_count;
+    if (!session.attribute([signals_before] { return g_stop_count != signals_before; })) {
+        std::fprintf(stderr, "callwall %s: interrupted during attribution: run %lld has no verdicts\n", cmd,
+                     static_cast<long long>(session.run_id()));
+        return kExitOk;
+    }
     if (quiet && fail_on.empty()) return kExitOk;  // nothing to print or decide
     report::ReportOptions opt;
     opt.run = session.run_id();

@@ -17,6 +17,8 @@ namespace callwall::cli {
 
 /// Set by SIGINT/SIGTERM; the packet loops poll it.
 extern volatile std::sig_atomic_t g_stop_signal;
+/// How many SIGINT/SIGTERM arrived (one during the final attribution stops it).
+extern volatile std::sig_atomic_t g_stop_count;
 void install_stop_handlers();
 /// Set by SIGHUP where a command installs it (capture: end this run, start the next).
 extern volatile std::sig_atomic_t g_hup_signal;

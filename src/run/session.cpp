@@ -234,9 +234,19 @@ void Session::fail(const store::StoreError& e) noexcept {
     s.run_end_event();
 }
 
-attrib::RunVerdicts Session::attribute() {
+std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()>& cancelled) {
     Impl& s = *impl_;
-    attrib::RunVerdicts v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog);
+    attrib::RunVerdicts v;
+    try {
+        v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled);
+    } catch (const attrib::AttributionCancelled&) {
+        s.status = Status::Interrupted;
+        s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";
+        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Interrupted, wall_now());
+        s.db->flush();
+        s.run_end_event();
+        return std::nullopt;
+    }
     s.db->flush();
     s.verdict_events(v);
     s.run_end_event();

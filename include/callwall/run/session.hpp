@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -103,8 +104,11 @@ public:
     void fail(const store::StoreError& e) noexcept;
 
     /// The final attribution: verdicts written, verdict lines and the run's
-    /// end line on the event stream. May throw store::StoreError.
-    attrib::RunVerdicts attribute();
+    /// end line on the event stream. `cancelled` (optional) is asked between
+    /// pages of flows: when it says true the attribution stops at once,
+    /// nothing of it is written, the run is marked interrupted with a note,
+    /// and nullopt is returned. May throw store::StoreError.
+    std::optional<attrib::RunVerdicts> attribute(const std::function<bool()>& cancelled = {});
 
     /// After finish() and attribute(): begins the next run in the same
     /// database with the same options (SIGHUP, --rotate). The event file is
