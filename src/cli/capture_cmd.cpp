@@ -139,7 +139,28 @@ struct LoopSettings {
     bool quiet, tty;
     std::vector<std::string> vendors;
     std::string iface_list;
+    /// The catalog when the kernel filter is the catalog's: it is then
+    /// recompiled with the addresses vendor names resolve to (null: kept).
+    const catalog::Catalog* filter_catalog;
 };
+
+// Recompiles every source's kernel filter with the addresses the session's
+// vendor names resolved to, so flows to them on ports the catalog does not
+// list are seen (catalog gaps). Returns how many addresses the filter holds.
+size_t widen_filter(run::Session& session, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
+                    const catalog::Catalog& cat, const std::vector<std::string>& vendors) {
+    const std::vector<std::string>& addrs = session.vendor_addresses();
+    const catalog::LiveFilter f = catalog::live_filter(cat, vendors, addrs);
+    try {
+        for (auto& s : srcs) s->set_filter(f.expression);
+    } catch (const capture::CaptureError& e) {
+        session.note(std::string("live filter: vendor addresses not added: ") + e.what() + "\n");
+        return addrs.size();  // not retried for the same addresses
+    }
+    session.note("live filter: " + std::to_string(f.addresses) + " vendor address(es) added (newest " + addrs.back() +
+                 ")\n");
+    return addrs.size();
+}
 
 struct LoopEnd {
     run::Status status = run::Status::Completed;
@@ -150,9 +171,10 @@ struct LoopEnd {
 // SIGINT/SIGTERM, SIGHUP or a source error; refreshes the run on the
 // session's tick and redraws the live view or prints status lines.
 // `t0`: when the capture started; `packets_before`: packets of the runs
-// before this one (SIGHUP). May throw store::StoreError.
+// before this one (SIGHUP); `in_filter`: vendor addresses already in the
+// kernel filter. May throw store::StoreError.
 LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
-                     const LoopSettings& ls, double t0, uint64_t packets_before) {
+                     const LoopSettings& ls, double t0, uint64_t packets_before, size_t& in_filter) {
     LoopEnd end;
     pipeline::Analyzer& analyzer = session.analyzer();
     const double run_t0 = mono_now();
@@ -212,6 +234,9 @@ LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture:
             pps = static_cast<double>(session.totals().packets - last_packets) / (now - last_refresh);
             last_packets = session.totals().packets;
             last_refresh = now;
+            if (ls.filter_catalog && session.vendor_addresses().size() != in_filter) {
+                in_filter = widen_filter(session, srcs, *ls.filter_catalog, ls.vendors);
+            }
         }
         if (tick == run::Tick::Attributed && ls.tty) {
             report::ReportOptions opt;
@@ -451,6 +476,7 @@ int run_capture(int argc, char** argv) {
     ro.checkpoint_packets = 0;  // live: the refresh tick writes
     ro.refresh_s = args.refresh_s;
     ro.events_path = args.events_path;
+    ro.collect_vendor_addresses = !args.no_filter && !args.filter_given;
     ro.kernel_stats = [&srcs](store::RunTotals& t) {
         t.kernel_received = t.kernel_dropped = t.interface_dropped = 0;
         for (const auto& s : srcs) {
@@ -480,14 +506,16 @@ int run_capture(int argc, char** argv) {
     install_stop_handlers();
     install_hup_handler();
     LoopSettings ls{args.duration_s, static_cast<uint64_t>(args.count), args.rotate_s, args.rotate_bytes,
-                    args.status_every_s, quiet, tty, vendors, iface_list};
+                    args.status_every_s, quiet, tty, vendors, iface_list,
+                    args.no_filter || args.filter_given ? nullptr : &*cat};
     const double t0 = mono_now();
     uint64_t packets_before = 0;  // in the runs SIGHUP ended
+    size_t in_filter = 0;         // vendor addresses the kernel filter passes
     for (;;) {
         const double run_t0 = mono_now();
         LoopEnd end;
         try {
-            end = capture_loop(*session, srcs, ls, t0, packets_before);
+            end = capture_loop(*session, srcs, ls, t0, packets_before, in_filter);
             session->finish(end.status, end.ended_by);
         } catch (const store::StoreError& e) {
             session->fail(e);

@@ -10,6 +10,7 @@
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
 #include "pipeline/event_sink.hpp"
+#include "pipeline/vendor_addresses.hpp"
 #include "store/store.hpp"
 
 namespace callwall::run {
@@ -73,6 +74,8 @@ struct Session::Impl {
     std::unique_ptr<store::Store> db;
     int64_t run_id = 0;
     std::unique_ptr<pipeline::EventSink> event_sink;
+    std::unique_ptr<pipeline::VendorAddresses> vendor_addresses;  ///< kept across runs
+    std::unique_ptr<pipeline::TeeSink> tee;                        ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<pipeline::Analyzer> analyzer;
     uint64_t packets = 0;
@@ -122,6 +125,7 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
         if (!s.log->ok()) throw EventsError("--events " + s.log->error());
     }
     s.db = store::Store::open(s.o.db_path);
+    if (s.o.collect_vendor_addresses) s.vendor_addresses = std::make_unique<pipeline::VendorAddresses>(*s.o.catalog);
     s.begin();
 }
 
@@ -151,6 +155,14 @@ void Session::Impl::begin() {
         e.tool_version = kVersion;
         e.catalog_digest = info.catalog_digest;
         log->write(events::to_json(e));
+    }
+    if (vendor_addresses) {
+        if (cfg.extra_sink) {
+            tee = std::make_unique<pipeline::TeeSink>(*cfg.extra_sink, *vendor_addresses);
+            cfg.extra_sink = tee.get();
+        } else {
+            cfg.extra_sink = vendor_addresses.get();
+        }
     }
     analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);
     packets = 0;
@@ -255,6 +267,11 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
 
 std::vector<int64_t> Session::prune(double max_age_s, uint64_t max_runs) {
     return impl_->db->prune_runs(max_age_s, max_runs, wall_now(), impl_->run_id);
+}
+
+const std::vector<std::string>& Session::vendor_addresses() const noexcept {
+    static const std::vector<std::string> kNone;
+    return impl_->vendor_addresses ? impl_->vendor_addresses->addresses() : kNone;
 }
 
 std::string Session::events_error() const { return impl_->log ? impl_->log->error() : std::string(); }

@@ -54,6 +54,9 @@ struct Options {
     std::function<void(store::RunTotals&)> kernel_stats;
     /// --events: JSON lines to this file ("-": standard output); "" for none.
     std::string events_path;
+    /// Live runs with the catalog's filter: collect the addresses vendor
+    /// names resolve to (vendor_addresses()), for the filter to pass them.
+    bool collect_vendor_addresses = false;
 };
 
 /// The event file cannot be opened: nothing was written (the database is
@@ -122,6 +125,11 @@ public:
     /// bound) and all but the newest `max_runs` (0: no bound); never this
     /// session's run. Returns the ids deleted. May throw store::StoreError.
     std::vector<int64_t> prune(double max_age_s, uint64_t max_runs);
+
+    /// Addresses vendor names resolved to so far, in the order first seen
+    /// (at most catalog::kMaxFilterAddresses), across the session's runs;
+    /// empty unless Options::collect_vendor_addresses.
+    [[nodiscard]] const std::vector<std::string>& vendor_addresses() const noexcept;
 
     /// "" or the first error writing the event file ("PATH: REASON").
     [[nodiscard]] std::string events_error() const;

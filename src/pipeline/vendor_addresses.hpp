@@ -1,0 +1,41 @@
+// The addresses a capture's vendor names resolve to (issue 21 point 4): DNS
+// answers (A/AAAA) for a name the catalog gives a vendor, collected so the
+// live kernel filter can also pass traffic to those addresses on ports the
+// catalog does not list (the gaps the report is meant to show). Bounded by
+// catalog::kMaxFilterAddresses; further ones are counted, not kept.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "callwall/catalog/bpf_filter.hpp"
+#include "callwall/catalog/catalog.hpp"
+#include "pipeline/fact_sink.hpp"
+
+namespace callwall::pipeline {
+
+class VendorAddresses final : public FactSink {
+public:
+    explicit VendorAddresses(const catalog::Catalog& c) noexcept : catalog_(c) {}
+
+    void dns_query(const DnsQueryFact&) override {}
+    void dns_answer(const DnsAnswerFact& f) override;
+    void hello(const HelloFact&) override {}
+    void stun_message(const StunFact&) override {}
+    void rtp_stream(const RtpStreamFact&) override {}
+    void flow_name(uint64_t, std::string_view, std::string_view) override {}
+
+    /// Addresses in the order first seen (text, as live_filter takes them).
+    [[nodiscard]] const std::vector<std::string>& addresses() const noexcept { return addresses_; }
+    /// Vendor DNS answers whose address was not kept (beyond the bound).
+    [[nodiscard]] uint64_t left_out() const noexcept { return left_out_; }
+
+private:
+    const catalog::Catalog& catalog_;
+    std::vector<decode::IpAddr> seen_;
+    std::vector<std::string> addresses_;
+    uint64_t left_out_ = 0;
+};
+
+}  // namespace callwall::pipeline
