@@ -78,7 +78,7 @@ struct Session::Impl {
     std::unique_ptr<pipeline::TeeSink> tee;                        ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<pipeline::Analyzer> analyzer;
-    uint64_t packets = 0;
+    uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
     double last_refresh = 0, last_attrib = 0, attrib_cost = 0;
     Status status = Status::Failed;  ///< until finish() says otherwise
     std::string ended_by;
@@ -165,7 +165,7 @@ void Session::Impl::begin() {
         }
     }
     analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);
-    packets = 0;
+    until_checkpoint = o.checkpoint_packets ? o.checkpoint_packets : UINT64_MAX;
     last_refresh = mono_now();
     last_attrib = attrib_cost = 0;
     status = Status::Failed;
@@ -193,7 +193,9 @@ store::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals();
 bool Session::process(const capture::RawFrame& frame) {
     Impl& s = *impl_;
     s.analyzer->process(frame);
-    if (s.o.checkpoint_packets == 0 || ++s.packets % s.o.checkpoint_packets != 0) return false;
+    if (--s.until_checkpoint != 0) return false;
+    s.until_checkpoint = s.o.checkpoint_packets ? s.o.checkpoint_packets : UINT64_MAX;
+    if (s.o.checkpoint_packets == 0) return false;
     pipeline::Analyzer& a = *s.analyzer;
     a.drain();
     a.totals().flows = a.flows().stats().created;
