@@ -1,0 +1,48 @@
+#!/bin/sh
+# Builds the .deb from a built tree (cpack -G DEB) and checks it without
+# installing it on this machine: its control fields (dependencies from
+# dpkg-shlibdeps, section, maintainer), its contents unpacked with dpkg -x
+# into a throw-away root, the unpacked binary's --version (finding the
+# unpacked catalog), and 'man -l' on the unpacked man pages.
+# usage: packaging/check_deb.sh [BUILD_DIR]   (default build/release)
+set -eu
+cd "$(dirname "$0")/.."
+build=$(cd "${1:-build/release}" && pwd)
+tmp=$(mktemp -d /tmp/callwall-deb-check.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "check_deb: FAIL: $*" >&2; exit 1; }
+
+(cd "$build" && cpack -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1) || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
+deb=$(ls "$tmp"/out/callwall_*.deb)
+echo "check_deb: built $(basename "$deb")"
+
+dpkg-deb -I "$deb" >"$tmp/info"
+sed -n '/Package:/,$p' "$tmp/info"
+for field in 'Package: callwall' 'Section: net' 'Maintainer: ' 'Description: ' 'Architecture: '; do
+  grep -q "^ *$field" "$tmp/info" || fail "control lacks '$field'"
+done
+depends=$(sed -n 's/^ *Depends: //p' "$tmp/info")
+for lib in libpcap0.8 libsqlite3-0 libboost-program-options libssl libstdc++6 libc6; do
+  echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
+done
+
+dpkg -x "$deb" "$tmp/root"
+for f in usr/bin/callwall usr/share/callwall/catalog/README.md usr/share/man/man1/callwall.1.gz \
+         usr/share/man/man1/callwall-capture.1.gz usr/share/bash-completion/completions/callwall \
+         usr/lib/systemd/system/callwall-capture@.service; do
+  [ -f "$tmp/root/$f" ] || fail "not in the package: /$f"
+done
+grep -qx 'ExecStart=/usr/bin/callwall capture .*' "$tmp/root/usr/lib/systemd/system/callwall-capture@.service" \
+  || fail "unit does not run /usr/bin/callwall"
+dpkg-deb -c "$deb" | awk '{print $2}' | grep -vqx 'root/root' && fail "files not owned by root/root"
+
+ver=$(env -u CALLWALL_CATALOG_DIR "$tmp/root/usr/bin/callwall" --version) || fail "callwall --version"
+echo "check_deb: unpacked binary: $ver"
+env -u CALLWALL_CATALOG_DIR "$tmp/root/usr/bin/callwall" catalog check >/dev/null \
+  || fail "the unpacked binary does not find the unpacked catalog"
+for m in "$tmp"/root/usr/share/man/man1/*.1.gz; do
+  out=$(MANWIDTH=80 man -l "$m" 2>"$tmp/man.err") || fail "man -l $(basename "$m")"
+  [ -s "$tmp/man.err" ] && { cat "$tmp/man.err"; fail "man -l $(basename "$m") warns"; }
+  echo "$out" | grep -q '^NAME' || fail "man -l $(basename "$m"): no NAME section"
+done
+echo "check_deb: ok"
