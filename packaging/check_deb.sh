@@ -2,8 +2,10 @@
 # Builds the .deb from a built tree (cpack -G DEB) and checks it without
 # installing it on this machine: its control fields (dependencies from
 # dpkg-shlibdeps, section, maintainer), its contents unpacked with dpkg -x
-# into a throw-away root, the unpacked binary's --version (finding the
-# unpacked catalog), and 'man -l' on the unpacked man pages.
+# into a throw-away root, the unpacked binary's --version, an analyze of a
+# bundled capture with the unpacked catalog (verdicts checked in the database),
+# and 'man -l' on every unpacked man page. Needs dpkg-dev, file, man-db and
+# sqlite3 (tools/setup.sh).
 # usage: packaging/check_deb.sh [BUILD_DIR]   (default build/release)
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,6 +14,8 @@ tmp=$(mktemp -d /tmp/callwall-deb-check.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check_deb: FAIL: $*" >&2; exit 1; }
 
+# The man pages are made from the built binary (target callwall_man, in ALL).
+cmake --build "$build" -j1 --target callwall_man >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; fail "build callwall_man"; }
 (cd "$build" && cpack -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1) || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
 deb=$(ls "$tmp"/out/callwall_*.deb)
 echo "check_deb: built $(basename "$deb")"
@@ -40,9 +44,21 @@ ver=$(env -u CALLWALL_CATALOG_DIR "$tmp/root/usr/bin/callwall" --version) || fai
 echo "check_deb: unpacked binary: $ver"
 env -u CALLWALL_CATALOG_DIR "$tmp/root/usr/bin/callwall" catalog check >/dev/null \
   || fail "the unpacked binary does not find the unpacked catalog"
+env -u CALLWALL_CATALOG_DIR "$tmp/root/usr/bin/callwall" analyze captures/scenarios/whereby.pcap \
+  --db "$tmp/run.sqlite" --quiet || fail "analyze with the unpacked binary and catalog: exit $?"
+verdicts=$(sqlite3 "$tmp/run.sqlite" "SELECT verdict || ' ' || count(*) FROM verdict
+  WHERE entry_id LIKE 'whereby.%' AND verdict != 'not_exercised' GROUP BY verdict ORDER BY verdict")
+[ "$(echo "$verdicts" | tr '\n' ' ')" = "blocked 2 observed 3 " ] \
+  || fail "whereby.pcap verdicts with the unpacked catalog: $verdicts"
+src=$(sqlite3 "$tmp/run.sqlite" "SELECT DISTINCT source_file FROM catalog_entry WHERE entry_id LIKE 'whereby.%'")
+case $src in "$tmp/root/usr/share/callwall/catalog/"*) ;; *) fail "whereby entries loaded from $src" ;; esac
+echo "check_deb: analyze whereby.pcap: $(echo "$verdicts" | tr '\n' ' ')"
+pages=""
 for m in "$tmp"/root/usr/share/man/man1/*.1.gz; do
   out=$(MANWIDTH=80 man -l "$m" 2>"$tmp/man.err") || fail "man -l $(basename "$m")"
   [ -s "$tmp/man.err" ] && { cat "$tmp/man.err"; fail "man -l $(basename "$m") warns"; }
   echo "$out" | grep -q '^NAME' || fail "man -l $(basename "$m"): no NAME section"
+  pages="$pages $(basename "$m" .1.gz)"
 done
+echo "check_deb: man -l ok:$pages"
 echo "check_deb: ok"

@@ -85,6 +85,8 @@ def options(lines):
             current[1] = (current[1] + " " + line.strip()).strip()
     roff = []
     for opt, desc in out:
+        # Boost writes "-i [ --interface ] IFACE"; man pages "-i, --interface IFACE".
+        opt = re.sub(r"^(-\S) \[ (--\S+) \]", r"\1, \2", opt)
         roff += [".TP", ".B " + esc(opt), esc(desc)]
     return roff
 
@@ -131,6 +133,9 @@ def page(binary, version, cmd):
     ]
     out += [".nf"] + [esc(l) for l in synopsis] + [".fi"]
     out += [".SH DESCRIPTION"] + description
+    # The usual order of a man page's sections, whatever the help's order.
+    order = ["COMMANDS", "OPTIONS", "EXAMPLES", "EXIT STATUS"]
+    sections.sort(key=lambda s: order.index(s[0]))
     for title, body in sections:
         out += [".SH " + title] + body
     if cmd != "report":

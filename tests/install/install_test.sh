@@ -53,14 +53,40 @@ else
   echo "note: systemd-analyze not available, unit not verified"
 fi
 
-# Every option the bash completion offers is in the binary's help.
-help="$tmp/help.txt"
-for c in analyze capture report catalog; do "$tmp/prefix/bin/callwall" "$c" --help; done >"$help"
-for o in $(grep -o -- '--[a-z][a-z-]*' "$src/packaging/bash-completion/callwall" | sort -u); do
-  case $o in --version) continue ;; esac
-  grep -q -- "$o\b" "$help" || fail "completion offers $o, which no command's --help lists"
+# The bash completion, as bash-completion loads it: commands, each command's
+# options (those of its --help), option values, nothing after an option that
+# takes a free value.
+comp="$tmp/prefix/share/bash-completion/completions/callwall"
+bash -n "$comp" || fail "completion: syntax"
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+  cat >"$tmp/complete.bash" <<'EOS'
+. /usr/share/bash-completion/bash_completion
+. "$1"
+bin=$2
+complete -p callwall | grep -q -- '-F _callwall callwall$' || { echo "complete -p: $(complete -p callwall)"; exit 1; }
+c() { COMP_WORDS=("$bin" "$@"); COMP_CWORD=$#; COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+      COMPREPLY=(); _callwall "$bin" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+      for w in "${COMPREPLY[@]}"; do echo "$w"; done | LC_ALL=C sort | tr '\n' ' '; }
+expect() { want=$1; shift; got=$(c "$@"); [ "$got" = "$want" ] || { echo "completing '$*': got '$got', want '$want'"; exit 1; }; }
+expect "--help --version analyze capture catalog report " ""
+expect "analyze " an
+expect "--refresh " capture --re
+expect "--help check export list show " catalog ""
+expect "csv html json text " report --format ""
+expect "blocked partial " analyze --fail-on ""
+expect "" capture --status-every ""
+expect "--quiet " capture --no-promisc --q
+for cmd in analyze capture report catalog; do
+  want=$("$bin" $cmd --help | grep -o '^  \(-. \[ \)\{0,1\}--[a-z-]*' | sed 's/.*\(--\)/\1/' | LC_ALL=C sort | tr '\n' ' ')
+  [ -n "$want" ] || { echo "no options in $cmd --help"; exit 1; }
+  [ "$cmd" = catalog ] && set -- export -- || set -- --
+  expect "$want" $cmd "$@"
 done
-bash -n "$tmp/prefix/share/bash-completion/completions/callwall" || fail "completion: syntax"
+EOS
+  bash "$tmp/complete.bash" "$comp" "$tmp/prefix/bin/callwall" || fail "bash completion"
+else
+  echo "note: bash-completion is not installed: completions not exercised"
+fi
 
 # Moved elsewhere, the tree still works.
 mv "$tmp/prefix" "$tmp/moved"
@@ -97,4 +123,34 @@ rc=$?
 set -e
 [ "$rc" -eq 4 ] || fail "CALLWALL_CATALOG_DIR=nowhere: exit $rc, expected 4 (the installed catalog must not be used)"
 grep -q "$tmp/nowhere" "$tmp/env.err" || fail "error does not name CALLWALL_CATALOG_DIR: $(cat "$tmp/env.err")"
+# The unit's privileges, without systemd: the moved binary as an unprivileged
+# user (65534) whose only capability is CAP_NET_RAW (ambient, bounding set
+# CAP_NET_RAW alone, no new privileges) captures on an interface of a network
+# namespace made here (a veth pair); the same without the capability fails with exit 6.
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+  echo "note: not root or no setpriv: the CAP_NET_RAW-only capture is not checked"
+elif ! ip netns add "cwinst$$" 2>/dev/null; then
+  echo "note: cannot create a network namespace here: the CAP_NET_RAW-only capture is not checked"
+else
+  ns="cwinst$$"
+  trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
+  ip -n "$ns" link add cw0 type veth peer name cw1 && ip -n "$ns" link set cw0 up && ip -n "$ns" link set cw1 up \
+    || fail "veth pair in $ns"
+  chmod 755 "$tmp"
+  mkdir "$tmp/state" && chown 65534:65534 "$tmp/state"
+  unpriv() {
+    caps=$1; shift
+    timeout 30 ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
+      --inh-caps="-all$caps" --ambient-caps="-all$caps" --bounding-set="-all$caps" "$@"
+  }
+  unpriv ,+net_raw "$bin" capture --interface cw0 --db "$tmp/state/cw0.sqlite" --duration 1 --quiet \
+    2>"$tmp/unpriv.err" || fail "capture as 65534 with CAP_NET_RAW only: exit $?: $(cat "$tmp/unpriv.err")"
+  st=$(sqlite3 "$tmp/state/cw0.sqlite" "SELECT status FROM run") || fail "no run in the unprivileged capture's database"
+  [ "$st" = completed ] || fail "unprivileged capture run: $st"
+  set +e
+  unpriv "" "$bin" capture --interface cw0 --db "$tmp/state/none.sqlite" --duration 1 --quiet 2>"$tmp/nocap.err"
+  rc=$?
+  set -e
+  [ "$rc" -eq 6 ] || fail "capture as 65534 without CAP_NET_RAW: exit $rc, expected 6: $(cat "$tmp/nocap.err")"
+fi
 echo "install test: ok"
