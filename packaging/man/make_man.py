@@ -4,23 +4,44 @@
 
 usage: make_man.py CALLWALL VERSION OUTDIR
 
-Pages: callwall(1) and callwall-analyze(1), -capture(1), -report(1),
--catalog(1). The text comes from 'callwall [CMD] --help'; the sections
-ENVIRONMENT, FILES and SEE ALSO are written here. Output is reproducible
-(no date in the page, gzip without a timestamp).
+Pages: callwall(1), and callwall-CMD(1) for every command that 'callwall
+--help' lists under "commands:" (a new command gets its page without an edit
+here). The text comes from 'callwall [CMD] --help'; the sections ENVIRONMENT,
+FILES and SEE ALSO are written here. Output is reproducible (no date in the
+page, gzip without a timestamp); OUTDIR keeps no page of a command that is gone.
 """
+import glob
 import gzip
+import os
 import re
 import subprocess
 import sys
 
-PAGES = {
-    "": "check whether a firewall passes real-time-communication vendors' traffic",
-    "analyze": "analyze .pcap/.pcapng files into a SQLite database",
-    "capture": "capture live from an interface (mirror/SPAN port)",
-    "report": "print a run's verdicts (text, json, csv, html)",
-    "catalog": "inspect, validate and export the vendor catalog",
-}
+SUMMARY = "check whether a firewall passes real-time-communication vendors' traffic"
+
+
+def help_text(binary, cmd):
+    args = [binary] + ([cmd] if cmd else []) + ["--help"]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def commands(binary):
+    """{command: one-line summary} from the "commands:" block of 'callwall
+    --help': "  NAME ARGS...   summary" (two spaces or more before it)."""
+    out, inside = {}, False
+    for line in help_text(binary, "").splitlines():
+        if line.strip().lower() == "commands:":
+            inside = True
+        elif inside and not line.strip():
+            break
+        elif inside:
+            m = re.match(r"^  ([a-z][a-z0-9-]*)\b.*?\s{2,}(\S.*)$", line)
+            if m:
+                out[m.group(1)] = m.group(2).strip()
+    if not out:
+        sys.exit("make_man.py: no commands in '%s --help'" % binary)
+    return out
+
 
 ENVIRONMENT = r""".SH ENVIRONMENT
 .TP
@@ -103,9 +124,8 @@ def blocks(text):
         yield block
 
 
-def page(binary, version, cmd):
-    args = [binary] + ([cmd] if cmd else []) + ["--help"]
-    text = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+def page(binary, version, cmd, pages):
+    text = help_text(binary, cmd)
     name = "callwall" + ("-" + cmd if cmd else "")
     synopsis, description, sections = [], [], []
     for i, b in enumerate(blocks(text)):
@@ -128,7 +148,7 @@ def page(binary, version, cmd):
         % " ".join(["callwall"] + ([cmd] if cmd else [])),
         '.TH %s 1 "" "callwall %s" "User Commands"' % (name.upper(), version),
         ".SH NAME",
-        "%s \\- %s" % (esc(name), esc(PAGES[cmd])),
+        "%s \\- %s" % (esc(name), esc(pages[cmd])),
         ".SH SYNOPSIS",
     ]
     out += [".nf"] + [esc(l) for l in synopsis] + [".fi"]
@@ -141,7 +161,7 @@ def page(binary, version, cmd):
     if cmd != "report":
         out.append(ENVIRONMENT.rstrip("\n"))
     out.append(FILES.rstrip("\n"))
-    others = [("callwall-" + c if c else "callwall") for c in PAGES if c != cmd]
+    others = [("callwall-" + c if c else "callwall") for c in pages if c != cmd]
     out += [".SH SEE ALSO", ",\n".join(".BR %s (1)" % esc(o) for o in others)]
     return name, "\n".join(out) + "\n"
 
@@ -150,9 +170,13 @@ def main():
     if len(sys.argv) != 4:
         sys.exit("usage: make_man.py CALLWALL VERSION OUTDIR")
     binary, version, outdir = sys.argv[1:]
-    for cmd in PAGES:
-        name, text = page(binary, version, cmd)
-        with open("%s/%s.1.gz" % (outdir, name), "wb") as f:
+    pages = {"": SUMMARY}
+    pages.update(commands(binary))
+    for old in glob.glob(os.path.join(outdir, "callwall*.1.gz")):
+        os.remove(old)
+    for cmd in pages:
+        name, text = page(binary, version, cmd, pages)
+        with open(os.path.join(outdir, name + ".1.gz"), "wb") as f:
             with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=f, mtime=0) as gz:
                 gz.write(text.encode())
 

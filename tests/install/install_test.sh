@@ -31,7 +31,10 @@ for m in "$tmp"/prefix/share/man/man1/*.1.gz; do
   gzip -t "$m" || fail "$m is not gzip"
   zcat "$m" | grep -q '^\.TH ' || fail "$m has no .TH"
 done
-zcat "$tmp/prefix/share/man/man1/callwall-capture.1.gz" | grep -q 'refresh' || fail "capture page lacks --refresh"
+zcat "$tmp/prefix/share/man/man1/callwall-capture.1.gz" | grep -q '^\.B \\-\\-refresh S$' || fail "capture page lacks --refresh"
+for c in $("$tmp/prefix/bin/callwall" --help | awk '/^commands:$/ {on=1; next} on && /^$/ {exit} on {print $1}'); do
+  [ -f "$tmp/prefix/share/man/man1/callwall-$c.1.gz" ] || fail "no man page for the command $c"
+done
 
 # The unit runs the installed binary, unprivileged, with CAP_NET_RAW only.
 unit="$tmp/prefix/lib/systemd/system/callwall-capture@.service"
@@ -68,7 +71,11 @@ c() { COMP_WORDS=("$bin" "$@"); COMP_CWORD=$#; COMP_LINE="${COMP_WORDS[*]}"; COM
       COMPREPLY=(); _callwall "$bin" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
       for w in "${COMPREPLY[@]}"; do echo "$w"; done | LC_ALL=C sort | tr '\n' ' '; }
 expect() { want=$1; shift; got=$(c "$@"); [ "$got" = "$want" ] || { echo "completing '$*': got '$got', want '$want'"; exit 1; }; }
-expect "--help --version analyze capture catalog report " ""
+cmds=$("$bin" --help | awk '/^commands:$/ {on=1; next} on && /^$/ {exit} on {print $1}' | LC_ALL=C sort)
+for c in analyze capture catalog report; do
+  echo "$cmds" | grep -qx "$c" || { echo "'callwall --help' does not list $c"; exit 1; }
+done
+expect "--help --version $(echo $cmds) " ""
 expect "analyze " an
 expect "--refresh " capture --re
 expect "--help check export list show " catalog ""
@@ -76,7 +83,7 @@ expect "csv html json text " report --format ""
 expect "blocked partial " analyze --fail-on ""
 expect "" capture --status-every ""
 expect "--quiet " capture --no-promisc --q
-for cmd in analyze capture report catalog; do
+for cmd in $cmds; do
   want=$("$bin" $cmd --help | grep -o '^  \(-. \[ \)\{0,1\}--[a-z-]*' | sed 's/.*\(--\)/\1/' | LC_ALL=C sort | tr '\n' ' ')
   [ -n "$want" ] || { echo "no options in $cmd --help"; exit 1; }
   [ "$cmd" = catalog ] && set -- export -- || set -- --
