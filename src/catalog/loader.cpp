@@ -15,15 +15,12 @@
 
 #include "callwall/catalog/catalog.hpp"
 
-#ifndef CALLWALL_SOURCE_DIR
-#define CALLWALL_SOURCE_DIR "."
-#endif
-
 namespace callwall::catalog {
 
 namespace {
 
 constexpr int64_t kSchemaVersion = 1;
+constexpr std::string_view kBundledCatalogSubdir = "share/callwall/catalog";
 constexpr size_t kMaxIdLength = 64;  // ids go into nft comments (max 128 bytes) with room to spare
 
 // UTF-8 text decoded as Windows-1252 turns ’ into "â€™": refuse to carry that on.
@@ -1217,6 +1214,8 @@ LoadResult load(std::span<const std::filesystem::path> paths) {
             }
         } else if (fs::is_regular_file(p, ec)) {
             by_name[p.filename().string()] = p;
+        } else if (p == bundled_catalog_dir()) {
+            diags.push_back(Diagnostic{p.string(), 0, 0, bundled_not_found_message()});
         } else {
             diags.push_back(
                 Diagnostic{p.string(), 0, 0, "no such file or directory; expected a catalog directory or .toml file"});
@@ -1236,9 +1235,41 @@ LoadResult load(std::span<const std::filesystem::path> paths) {
     return CatalogBuilder::build(std::move(sources), std::move(diags));
 }
 
+std::vector<std::filesystem::path> bundled_catalog_candidates() {
+    namespace fs = std::filesystem;
+    if (const char* env = std::getenv("CALLWALL_CATALOG_DIR"); env && *env) return {fs::path(env)};
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec || exe.empty()) return {};
+    const fs::path exe_dir = exe.parent_path();
+    return {(exe_dir / ".." / kBundledCatalogSubdir).lexically_normal(), exe_dir / kBundledCatalogSubdir};
+}
+
 std::filesystem::path bundled_catalog_dir() {
+    namespace fs = std::filesystem;
     if (const char* env = std::getenv("CALLWALL_CATALOG_DIR"); env && *env) return env;
-    return std::filesystem::path(CALLWALL_SOURCE_DIR) / "catalog";
+    const std::vector<fs::path> candidates = bundled_catalog_candidates();
+    for (const fs::path& c : candidates) {
+        std::error_code ec;
+        if (!fs::is_directory(c, ec)) continue;
+        // Resolved so that diagnostics and catalog file names read the same
+        // whether the catalog was reached through the build tree's link.
+        const fs::path resolved = fs::canonical(c, ec);
+        return ec ? c : resolved;
+    }
+    return candidates.empty() ? fs::path("share/callwall/catalog") : candidates.front();
+}
+
+std::string bundled_not_found_message() {
+    if (const char* env = std::getenv("CALLWALL_CATALOG_DIR"); env && *env) {
+        return "no such directory: CALLWALL_CATALOG_DIR names the bundled catalog's directory";
+    }
+    std::string tried;
+    for (const auto& c : bundled_catalog_candidates()) tried += (tried.empty() ? "" : ", ") + c.string();
+    if (tried.empty()) tried = "nothing (/proc/self/exe is unreadable)";
+    return "bundled catalog not found; looked in " + tried +
+           " (the catalog is installed in share/callwall/catalog beside the binary's bin/; "
+           "set CALLWALL_CATALOG_DIR to its directory, or give --catalog DIR with --no-bundled-catalog)";
 }
 
 }  // namespace callwall::catalog

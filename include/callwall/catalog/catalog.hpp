@@ -428,9 +428,20 @@ struct SourceText {
 /// Loads one TOML text.
 [[nodiscard]] LoadResult load_string(std::string_view name, std::string_view text);
 
-/// The bundled catalog directory: $CALLWALL_CATALOG_DIR if set, else
-/// CALLWALL_SOURCE_DIR "/catalog".
+/// Where the bundled catalog is looked for, in order: $CALLWALL_CATALOG_DIR
+/// alone when it is set and not empty; otherwise, relative to the running
+/// executable (/proc/self/exe), <exe_dir>/../share/callwall/catalog (the
+/// installed layout: bin/callwall beside share/) and then
+/// <exe_dir>/share/callwall/catalog (the build tree, where CMake links it to
+/// the source catalog).
+[[nodiscard]] std::vector<std::filesystem::path> bundled_catalog_candidates();
+/// The bundled catalog directory: $CALLWALL_CATALOG_DIR as given if set, else
+/// the first of bundled_catalog_candidates() that is a directory (symlinks
+/// resolved), else the first candidate (which load() reports as not found,
+/// naming every place tried).
 [[nodiscard]] std::filesystem::path bundled_catalog_dir();
+/// load()'s message when bundled_catalog_dir() does not exist: the places tried.
+[[nodiscard]] std::string bundled_not_found_message();
 
 /// Human-readable conditions, e.g. "SDK 2.9.0 or later; feature: RTMP converter";
 /// "-" when there are none.
