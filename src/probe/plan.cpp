@@ -113,7 +113,7 @@ std::vector<uint16_t> spread_ports(catalog::PortRange r, uint32_t per_range) {
 
 Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& resolve) {
     Plan plan;
-    std::map<std::string, std::string> failed;  // name -> why
+    std::map<std::string, std::string> failed, resolved;  // name -> why, name -> address
     const auto address_of = [&](const std::string& host, std::string* why) -> std::string {
         if (!o.reflector.empty()) return o.reflector;
         if (const auto r = o.resolve.find(host); r != o.resolve.end()) return r->second;
@@ -121,10 +121,13 @@ Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& 
             *why = f->second;
             return {};
         }
-        if (const auto n = plan.names.find(host); n != plan.names.end()) return n->second;
+        if (const auto n = resolved.find(host); n != resolved.end()) return n->second;
         std::string err;
         std::string a = resolve(host, &err);
-        if (a.empty()) failed[host] = *why = host + " " + err;
+        if (a.empty())
+            failed[host] = *why = host + " " + err;
+        else
+            resolved[host] = a;
         return a;
     };
     uint32_t budget_cut = 0;
@@ -135,12 +138,19 @@ Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& 
             continue;
         }
         std::string why;
-        const auto hosts = hosts_of(e, o, &why);
+        auto hosts = hosts_of(e, o, &why);
+        // Through a reflector every name goes to one address, which keeps at
+        // most NameMap::kNamesPerAddress (8) names: one name per entry, a
+        // real one before a stand-in.
+        if (!o.reflector.empty() && hosts.size() > 1) {
+            std::stable_partition(hosts.begin(), hosts.end(),
+                                  [](const std::string& h) { return h.rfind("callwall-probe.", 0) != 0; });
+            hosts.resize(1);
+        }
         size_t before = plan.probes.size();
         for (const auto& host : hosts) {
             const std::string addr = address_of(host, &why);
             if (addr.empty()) continue;
-            if (!host.empty()) plan.names[host] = addr;
             for (const auto& range : e.ports) {
                 for (uint16_t port : spread_ports(range, o.ports_per_range)) {
                     if (plan.probes.size() >= o.budget) {
@@ -160,7 +170,10 @@ Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& 
             plan.skipped.push_back({e.id, budget_cut ? "--budget " + std::to_string(o.budget) + " reached" : why});
     }
     std::set<std::string> dests;
-    for (const auto& p : plan.probes) dests.insert(p.addr);
+    for (const auto& p : plan.probes) {
+        dests.insert(p.addr);
+        if (!p.host.empty()) plan.names[p.host] = p.addr;
+    }
     plan.destinations.assign(dests.begin(), dests.end());
     return plan;
 }

@@ -4,7 +4,8 @@
 //
 // Hosts: an exact destination is itself; ".x.com" is x.com; "*.x.com" needs
 // --target ENTRY_ID=HOST (or, with a reflector, the stand-in name
-// "callwall-probe.x.com", since the reflector answers whatever the name). ANY
+// "callwall-probe.x.com", since the reflector answers whatever the name; through
+// a reflector an entry is probed through one name, see make_plan). ANY
 // destinations need --target or a reflector. Inbound entries cannot be
 // exercised from the client (the vendor's servers open them).
 // Ports: every port of a range of at most ports_per_range ports, else its two
@@ -53,7 +54,9 @@ struct PlanOptions {
 struct Plan {
     std::vector<Probe> probes;
     std::vector<NotExercised> skipped;
-    std::map<std::string, std::string> names;  ///< every host -> address a probe used
+    /// host -> address of every probe: the names the capture records as DNS
+    /// answers (a TLS flow reset before its ClientHello has no SNI to name it).
+    std::map<std::string, std::string> names;
     std::vector<std::string> destinations;     ///< distinct addresses, sorted (the allowed set)
 };
 

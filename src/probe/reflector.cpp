@@ -40,12 +40,18 @@ std::string set_text(const std::vector<catalog::PortRange>& rs) {
     return s;
 }
 
-int run_nft(const std::vector<std::string>& args) {
+// Runs nft; `quiet`: its messages go to /dev/null (deleting a table that may not exist).
+int run_nft(const std::vector<std::string>& args, bool quiet = false) {
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    ::posix_spawn_file_actions_init(&fa);
+    if (quiet) ::posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid = -1;
-    if (::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+    const int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return -1;
     int status = 0;
     if (::waitpid(pid, &status, 0) != pid) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -135,7 +141,7 @@ int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* sto
         const int fd = ::mkstemp(path);
         const bool written = fd >= 0 && ::write(fd, rules.data(), rules.size()) == static_cast<ssize_t>(rules.size());
         if (fd >= 0) ::close(fd);
-        (void)run_nft({"nft", "delete", "table", "ip", "callwall_reflect"});  // a stale table of an earlier run
+        (void)run_nft({"nft", "delete", "table", "ip", "callwall_reflect"}, true);  // a stale table of an earlier run
         const int rc = written ? run_nft({"nft", "-f", path}) : -1;
         ::unlink(path);
         if (rc != 0) {

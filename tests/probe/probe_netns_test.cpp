@@ -107,10 +107,10 @@ protected:
     }
     // The firewall's forward ruleset; `rules` are nft rule bodies.
     void firewall(const std::vector<std::string>& rules) {
-        std::string script = "add table inet cwp; add chain inet cwp fwd { type filter hook forward priority 0; }; "
-                             "add rule inet cwp fwd ip saddr " + std::string(kClient) + " ip daddr != " + kCloud +
+        std::string script = "add table inet cwp; add chain inet cwp cwpfwd { type filter hook forward priority 0; }; "
+                             "add rule inet cwp cwpfwd ip saddr " + std::string(kClient) + " ip daddr != " + kCloud +
                              " counter; ";
-        for (const auto& r : rules) script += "add rule inet cwp fwd " + r + "; ";
+        for (const auto& r : rules) script += "add rule inet cwp cwpfwd " + r + "; ";
         ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft", script}), 0) << script;
     }
     // Runs the probe from the client; returns its exit code, output in *out.
@@ -237,7 +237,7 @@ TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {
     std::string fw;
     {
         const std::string log = db.path() + ".nft";
-        run({"ip", "netns", "exec", f_, "nft", "list", "chain", "inet", "cwp", "fwd"}, 10s, log);
+        run({"ip", "netns", "exec", f_, "nft", "list", "chain", "inet", "cwp", "cwpfwd"}, 10s, log);
         fw = read_file(log);
         std::filesystem::remove(log);
     }
