@@ -116,7 +116,7 @@ protected:
     // Runs the probe from the client; returns its exit code, output in *out.
     int probe(const std::string& db, std::string* out, std::vector<std::string> extra = {}) {
         std::vector<std::string> args = {"ip", "netns", "exec", c_, CALLWALL_BINARY, "probe", "--vendor", "whereby",
-                                         "--db", db, "--reflector", kCloud, "--key", "K1", "--rate", "20"};
+                                         "--db", db, "--reflector", kCloud, "--key", "K1"};
         args.insert(args.end(), extra.begin(), extra.end());
         const std::string log = db + ".out";
         const int rc = run(args, 60s, log);
@@ -141,7 +141,7 @@ TEST_F(ProbeNetns, OpenRulesetEveryOutboundEntryObserved) {
     firewall({});
     TempDb db;
     std::string out;
-    ASSERT_EQ(probe(db.path(), &out), 0) << out;
+    ASSERT_EQ(probe(db.path(), &out, {"--rate", "40"}), 0) << out;
     const auto v = verdicts(db.path());
     ASSERT_FALSE(v.empty()) << out;
     for (const char* e : {"whereby.signaling.tcp", "whereby.turn.tcp", "whereby.turn.udp", "whereby.turn-sfu-highport.udp"}) {
