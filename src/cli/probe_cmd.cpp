@@ -84,6 +84,35 @@ int analyse_probe_capture(const std::string& pcap, const std::string& iface, con
     return attribute_and_print("probe", *db, run_id, cat, vendors, fail_on, quiet);
 }
 
+// Sends the plan while capturing it into `pcap`; kExitOk, or the exit code
+// after a one-line message.
+int send_and_capture(const probe::Plan& plan, const std::string& iface, const std::string& local,
+                     const std::string& pcap, double rate, const std::string& key, std::string* notes,
+                     std::vector<probe::ProbeResult>* results) {
+    try {
+        probe::ProbeCapture cap(iface, plan.destinations, pcap);
+        if (cap.write_names(plan.names, local))
+            *notes += "probe: the capture starts with one DNS query and answer per name, written by the probe for "
+                      "the address it used (" + std::to_string(plan.names.size()) + " names)\n";
+        else
+            *notes += "probe: no DNS frames recorded (the interface is not Ethernet): flows carry no names\n";
+        cap.start();
+        install_stop_handlers();
+        probe::SendOptions so;
+        so.rate_per_s = rate;
+        so.key = key;
+        *results = probe::send_probes(plan.probes, so, &g_stop_signal);
+        cap.stop(0.5);
+    } catch (const capture::CaptureError& e) {
+        std::fprintf(stderr, "callwall probe: %s\n", e.what());
+        return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "callwall probe: %s\n", e.what());
+        return kExitOutput;
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int run_probe(int argc, char** argv) {
@@ -185,27 +214,9 @@ int run_probe(int argc, char** argv) {
         pcap = tmpl;
     }
     std::vector<probe::ProbeResult> results;
-    try {
-        probe::ProbeCapture cap(capture_iface, plan.destinations, pcap);
-        if (cap.write_names(plan.names, local))
-            notes += "probe: the capture starts with one DNS query and answer per name, written by the probe for the "
-                     "address it used (" + std::to_string(plan.names.size()) + " names)\n";
-        else
-            notes += "probe: no DNS frames recorded (the interface is not Ethernet): flows carry no names\n";
-        cap.start();
-        install_stop_handlers();
-        probe::SendOptions so;
-        so.rate_per_s = rate;
-        so.key = key;
-        results = probe::send_probes(plan.probes, so, &g_stop_signal);
-        cap.stop(0.5);
-    } catch (const capture::CaptureError& e) {
-        std::fprintf(stderr, "callwall probe: %s\n", e.what());
+    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, rate, key, &notes, &results); rc != kExitOk) {
         if (keep_pcap.empty()) ::unlink(pcap.c_str());
-        return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
-    } catch (const std::runtime_error& e) {
-        std::fprintf(stderr, "callwall probe: %s\n", e.what());
-        return kExitOutput;
+        return rc;
     }
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
