@@ -9,6 +9,8 @@ int run_analyze(int argc, char** argv);
 int run_capture(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_catalog(int argc, char** argv);
+int run_probe(int argc, char** argv);
+int run_reflect(int argc, char** argv);
 
 /// Exit codes, documented in the README.
 enum ExitCode : int {

@@ -1,0 +1,228 @@
+// callwall probe --vendor NAME... --db FILE: send each requirement's traffic,
+// capture it, and judge the capture as `analyze` would (run kind "probe").
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/run/session.hpp"
+#include "cli/commands.hpp"
+#include "cli/run_common.hpp"
+#include "probe/capture.hpp"
+#include "probe/plan.hpp"
+#include "probe/sender.hpp"
+#include "store/store.hpp"
+
+namespace po = boost::program_options;
+
+namespace callwall::cli {
+namespace {
+
+// Splits NAME=VALUE options into a map (keys lowercased when `lower_keys`).
+bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::string, std::string>* out, bool lower_keys) {
+    for (const auto& s : in) {
+        const size_t eq = s.find('=');
+        if (eq == 0 || eq == std::string::npos || eq + 1 == s.size()) {
+            std::fprintf(stderr, "callwall probe: %s takes KEY=VALUE, not '%s'\n", opt, s.c_str());
+            return false;
+        }
+        std::string k = s.substr(0, eq);
+        if (lower_keys)
+            for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        (*out)[k] = s.substr(eq + 1);
+    }
+    return true;
+}
+
+// The glue between a probe and the analysis: the probe's capture file read
+// into a run of kind "probe" through the run session, exactly as `analyze`
+// reads a file, then attributed and printed.
+int analyse_probe_capture(const std::string& pcap, const std::string& iface, const std::string& db_path,
+                          const catalog::Catalog& cat, const std::vector<std::string>& vendors,
+                          const std::string& fail_on, bool quiet, const std::string& notes, const std::string& cmdline) {
+    std::unique_ptr<capture::PcapSource> src;
+    try {
+        src = capture::PcapSource::open_file(pcap);
+    } catch (const capture::CaptureError& e) {
+        std::fprintf(stderr, "callwall probe: own capture unreadable: %s\n", e.what());
+        return kExitInput;
+    }
+    run::Options ro;
+    ro.db_path = db_path;
+    ro.kind = "probe";
+    ro.sources = {iface};
+    ro.command_line = cmdline;
+    ro.catalog = &cat;
+    std::unique_ptr<run::Session> session;
+    try {
+        session = std::make_unique<run::Session>(std::move(ro));
+        capture::RawFrame frame;
+        while (src->next(frame) == capture::NextStatus::Frame) session->process(frame);
+        session->note(notes);
+        session->finish(run::Status::Completed);
+        if (!quiet) std::printf("run %lld (probe) into %s\n\n", static_cast<long long>(session->run_id()), db_path.c_str());
+    } catch (const store::StoreError& e) {
+        if (session) session->fail(e);
+        return report_store_error(e);
+    }
+    return attribute_and_print("probe", *session, vendors, fail_on, quiet);
+}
+
+// Sends the plan while capturing it into `pcap`; kExitOk, or the exit code
+// after a one-line message.
+int send_and_capture(const probe::Plan& plan, const std::string& iface, const std::string& local,
+                     const std::string& pcap, double rate, const std::string& key, std::string* notes,
+                     std::vector<probe::ProbeResult>* results) {
+    try {
+        probe::ProbeCapture cap(iface, plan.destinations, pcap);
+        if (cap.write_names(plan.names, local))
+            *notes += "probe: the capture starts with one DNS query and answer per name, written by the probe for "
+                      "the address it used (" + std::to_string(plan.names.size()) + " names)\n";
+        else
+            *notes += "probe: no DNS frames recorded (the interface is not Ethernet): flows carry no names\n";
+        cap.start();
+        install_stop_handlers();
+        probe::SendOptions so;
+        so.rate_per_s = rate;
+        so.key = key;
+        *results = probe::send_probes(plan.probes, so, &g_stop_signal);
+        cap.stop(0.5);
+    } catch (const capture::CaptureError& e) {
+        std::fprintf(stderr, "callwall probe: %s\n", e.what());
+        return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "callwall probe: %s\n", e.what());
+        return kExitOutput;
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+int run_probe(int argc, char** argv) {
+    po::options_description opts("callwall probe --vendor NAME... --db FILE [options]\n\n"
+                                 "Sends each catalog requirement's traffic from this machine, captures it and judges\n"
+                                 "the capture like 'analyze' (a run of kind 'probe').\n\noptions");
+    std::string db_path, iface, product, fail_on, reflector, key, keep_pcap;
+    std::vector<std::string> vendors, resolve, targets, catalog_dirs;
+    double rate = 20;
+    uint32_t budget = 2000, per_range = 16;
+    opts.add_options()
+        ("help,h", "show this help")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "probe this vendor's entries (required, repeatable)")
+        ("product", po::value(&product)->value_name("P"), "only this product's entries")
+        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("interface,i", po::value(&iface)->value_name("IFACE"), "capture here (default: the route's interface)")
+        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")
+        ("target", po::value(&targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")
+        ("reflector", po::value(&reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")
+        ("key", po::value(&key)->value_name("K"), "the reflector's key: answers without its token are intercepted")
+        ("rate", po::value(&rate)->value_name("N"), "probes started per second (default 20)")
+        ("budget", po::value(&budget)->value_name("N"), "most probes sent (default 2000)")
+        ("ports-per-range", po::value(&per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a verdict is blocked (or partial)")
+        ("keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here")
+        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")
+        ("no-bundled-catalog", "use only the --catalog directories")
+        ("dry-run", "print the plan and send nothing")
+        ("quiet,q", "print nothing but errors");
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, opts), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "callwall probe: %s (try 'callwall probe --help')\n", e.what());
+        return kExitUsage;
+    }
+    if (vm.count("help")) {
+        std::cout << opts << "\nexample:\n  callwall probe --vendor whereby --db audit.sqlite --fail-on blocked\n"
+                  << "\nNeeds CAP_NET_RAW to capture. Exit codes as 'analyze'.\n";
+        return kExitOk;
+    }
+    const bool quiet = vm.count("quiet") > 0, dry = vm.count("dry-run") > 0;
+    if (vendors.empty() || (db_path.empty() && !dry)) {
+        std::fprintf(stderr, "callwall probe: --vendor and --db are required\n");
+        return kExitUsage;
+    }
+    if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
+        std::fprintf(stderr, "callwall probe: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
+        return kExitUsage;
+    }
+    if (!(rate > 0 && rate <= 10000) || budget < 1) {
+        std::fprintf(stderr, "callwall probe: --rate takes 0 < N <= 10000 and --budget N >= 1\n");
+        return kExitUsage;
+    }
+    probe::PlanOptions po_;
+    po_.vendors = vendors;
+    po_.product = product;
+    po_.reflector = reflector;
+    po_.budget = budget;
+    po_.ports_per_range = per_range;
+    if (!pairs(resolve, "--resolve", &po_.resolve, true) || !pairs(targets, "--target", &po_.targets, false))
+        return kExitUsage;
+    const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
+    if (!cat) return kExitCatalog;
+    if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
+        std::fprintf(stderr, "callwall probe: --vendor: %s\n", bad.c_str());
+        return kExitUsage;
+    }
+    const probe::Plan plan = probe::make_plan(*cat, po_, probe::system_resolve);
+    std::string notes;
+    for (const auto& s : plan.skipped) notes += "probe: " + s.entry_id + " not exercised: " + s.reason + "\n";
+    if (!quiet || dry) {
+        std::printf("probe plan: %zu probes to %zu addresses at %.0f/s; %zu entries not exercised\n",
+                    plan.probes.size(), plan.destinations.size(), rate, plan.skipped.size());
+        for (const auto& s : plan.skipped) std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
+        if (dry)
+            for (const auto& p : plan.probes)
+                std::printf("  %-14s %s:%u  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(), p.addr.c_str(),
+                            p.port, p.host.c_str(), p.entry_id.c_str());
+    }
+    if (dry) return kExitOk;
+    if (plan.probes.empty()) {
+        std::fprintf(stderr, "callwall probe: nothing to send\n");
+        return kExitOk;
+    }
+    std::string capture_iface = iface;
+    const std::string local = probe::route_source(plan.destinations.front(), iface.empty() ? &capture_iface : nullptr);
+    if (local.empty() || capture_iface.empty()) {
+        std::fprintf(stderr, "callwall probe: no route to %s (or give -i)\n", plan.destinations.front().c_str());
+        return kExitInput;
+    }
+    std::string pcap = keep_pcap;
+    if (pcap.empty()) {
+        char tmpl[] = "/tmp/callwall-probe-XXXXXX";
+        const int fd = ::mkstemp(tmpl);
+        if (fd < 0) return kExitOutput;
+        ::close(fd);
+        pcap = tmpl;
+    }
+    std::vector<probe::ProbeResult> results;
+    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, rate, key, &notes, &results); rc != kExitOk) {
+        if (keep_pcap.empty()) ::unlink(pcap.c_str());
+        return rc;
+    }
+    for (size_t i = 0; i < results.size(); ++i) {
+        const auto& p = plan.probes[i];
+        const auto& r = results[i];
+        if (r.intercepted)
+            notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
+                     ":" + std::to_string(p.port) + ": " + r.detail + "\n";
+        if (!quiet)
+            std::printf("  %-13s %-15s %5u  %-12s %s  [%s]\n", std::string(probe::to_string(p.kind)).c_str(),
+                        p.addr.c_str(), p.port, r.seen.c_str(), r.detail.c_str(), p.entry_id.c_str());
+    }
+    if (!quiet) std::printf("\n");
+    const int rc = analyse_probe_capture(pcap, capture_iface, db_path, *cat, vendors, fail_on, quiet, notes,
+                                         join_command_line(argc, argv));
+    if (keep_pcap.empty()) ::unlink(pcap.c_str());
+    return rc;
+}
+
+}  // namespace callwall::cli

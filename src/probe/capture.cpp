@@ -1,0 +1,224 @@
+// The probe's own capture. See probe/capture.hpp.
+#include "probe/capture.hpp"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace callwall::probe {
+namespace {
+
+constexpr uint32_t kLinkEthernet = 1;  // LINKTYPE_ETHERNET
+constexpr uint16_t kClientPort = 53535;
+
+int64_t wall_us() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+}
+
+double mono_s() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+void put16(std::vector<uint8_t>& b, uint16_t v) {
+    b.push_back(static_cast<uint8_t>(v >> 8));
+    b.push_back(static_cast<uint8_t>(v));
+}
+
+void put32le(std::FILE* f, uint32_t v) {
+    const uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v >> 16),
+                          static_cast<uint8_t>(v >> 24)};
+    std::fwrite(b, 1, 4, f);
+}
+
+}  // namespace
+
+std::string bpf_for(const std::vector<std::string>& destinations) {
+    std::string f;
+    for (const auto& d : destinations) f += (f.empty() ? "host " : " or host ") + d;
+    return f;
+}
+
+std::string route_source(const std::string& dest, std::string* iface) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return {};
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(9);
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    const bool ok = ::inet_pton(AF_INET, dest.c_str(), &sa.sin_addr) == 1 &&
+                    ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0;
+    ::close(fd);
+    if (!ok) return {};
+    char buf[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &local.sin_addr, buf, sizeof buf);
+    ifaddrs* ifs = nullptr;
+    if (iface && ::getifaddrs(&ifs) == 0) {
+        for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+            if (reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr == local.sin_addr.s_addr) {
+                *iface = i->ifa_name;
+                break;
+            }
+        }
+        ::freeifaddrs(ifs);
+    }
+    // A destination on this host itself goes out over loopback.
+    if (iface && local.sin_addr.s_addr == sa.sin_addr.s_addr) *iface = "lo";
+    return buf;
+}
+
+std::vector<uint8_t> dns_frame(const std::string& name, const std::string& addr, const std::string& local, bool answer,
+                               uint16_t id) {
+    std::vector<uint8_t> dns;
+    put16(dns, id);
+    put16(dns, answer ? 0x8180 : 0x0100);  // RFC 1035 §4.1.1: QR, RD, RA
+    put16(dns, 1);
+    put16(dns, answer ? 1 : 0);
+    put16(dns, 0);
+    put16(dns, 0);
+    size_t start = 0;
+    for (size_t i = 0; i <= name.size(); ++i) {
+        if (i == name.size() || name[i] == '.') {
+            dns.push_back(static_cast<uint8_t>(std::min<size_t>(i - start, 63)));
+            dns.insert(dns.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
+                       name.begin() + static_cast<std::ptrdiff_t>(start + std::min<size_t>(i - start, 63)));
+            start = i + 1;
+        }
+    }
+    dns.push_back(0);
+    put16(dns, 1);  // A
+    put16(dns, 1);  // IN
+    if (answer) {
+        put16(dns, 0xC00C);  // the question's name
+        put16(dns, 1);
+        put16(dns, 1);
+        put16(dns, 0);
+        put16(dns, 60);  // TTL
+        put16(dns, 4);
+        in_addr a{};
+        ::inet_pton(AF_INET, addr.c_str(), &a);
+        const auto* p = reinterpret_cast<const uint8_t*>(&a);
+        dns.insert(dns.end(), p, p + 4);
+    }
+    in_addr me{};
+    ::inet_pton(AF_INET, local.c_str(), &me);
+    const auto* mp = reinterpret_cast<const uint8_t*>(&me);
+    std::vector<uint8_t> f(12, 0);  // Ethernet: zero MACs
+    put16(f, 0x0800);
+    const size_t ip = f.size();
+    put16(f, 0x4500);
+    put16(f, static_cast<uint16_t>(20 + 8 + dns.size()));
+    put16(f, id);
+    put16(f, 0x4000);  // DF
+    f.push_back(64);
+    f.push_back(17);
+    put16(f, 0);  // checksum below
+    f.insert(f.end(), mp, mp + 4);
+    f.insert(f.end(), mp, mp + 4);
+    uint32_t sum = 0;
+    for (size_t i = ip; i < ip + 20; i += 2) sum += uint32_t{f[i]} << 8 | f[i + 1];
+    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+    f[ip + 10] = static_cast<uint8_t>(~sum >> 8);
+    f[ip + 11] = static_cast<uint8_t>(~sum);
+    put16(f, answer ? 53 : kClientPort);
+    put16(f, answer ? kClientPort : 53);
+    put16(f, static_cast<uint16_t>(8 + dns.size()));
+    put16(f, 0);  // no UDP checksum (RFC 768, IPv4)
+    f.insert(f.end(), dns.begin(), dns.end());
+    return f;
+}
+
+ProbeCapture::ProbeCapture(const std::string& iface, const std::vector<std::string>& destinations,
+                           const std::string& path) {
+    capture::LiveOptions lo;
+    lo.interface = iface;
+    lo.promiscuous = false;
+    lo.buffer_size_mb = 8;
+    lo.filter = bpf_for(destinations);
+    src_ = capture::PcapSource::open_live(lo);
+    src_->set_nonblocking();
+    out_ = std::fopen(path.c_str(), "wb");
+    if (!out_) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+    // pcap file header (little endian, microseconds, snaplen 262144).
+    put32le(out_, 0xa1b2c3d4);
+    put32le(out_, 2 | (4u << 16));
+    put32le(out_, 0);
+    put32le(out_, 0);
+    put32le(out_, 262144);
+    put32le(out_, src_->linktype());
+}
+
+ProbeCapture::~ProbeCapture() {
+    if (thread_.joinable()) stop(0);
+    if (out_) std::fclose(out_);
+}
+
+void ProbeCapture::write(int64_t ts_us, const uint8_t* data, uint32_t caplen, uint32_t wirelen) {
+    put32le(out_, static_cast<uint32_t>(ts_us / 1000000));
+    put32le(out_, static_cast<uint32_t>(ts_us % 1000000));
+    put32le(out_, caplen);
+    put32le(out_, wirelen);
+    std::fwrite(data, 1, caplen, out_);
+}
+
+bool ProbeCapture::write_names(const std::map<std::string, std::string>& names, const std::string& local) {
+    if (src_->linktype() != kLinkEthernet) return false;
+    int64_t ts = wall_us() - 1000;
+    uint16_t id = 0x4341;
+    for (const auto& [name, addr] : names) {
+        for (bool answer : {false, true}) {
+            const auto f = dns_frame(name, addr, local, answer, id);
+            write(ts++, f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()));
+        }
+        ++id;
+    }
+    return true;
+}
+
+void ProbeCapture::start() { thread_ = std::thread([this] { loop(); }); }
+
+void ProbeCapture::loop() {
+    capture::RawFrame frame;
+    double stop_at = 0;
+    // Bounded: after stop() it reads for at most linger_s_ more, ending early once the queue is empty.
+    for (;;) {
+        const auto st = src_->next(frame);
+        if (st == capture::NextStatus::Frame) {
+            write(frame.ts_us, frame.bytes.data(), frame.caplen, frame.wirelen);
+            ++frames_;
+            continue;
+        }
+        if (st != capture::NextStatus::Timeout) return;
+        if (stop_.load()) {
+            if (stop_at == 0) stop_at = mono_s() + linger_s_;
+            if (mono_s() >= stop_at) return;
+        }
+        pollfd p{src_->selectable_fd(), POLLIN, 0};
+        (void)::poll(&p, 1, 20);
+    }
+}
+
+void ProbeCapture::stop(double linger_s) {
+    linger_s_ = linger_s;
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    if (out_) {
+        std::fclose(out_);
+        out_ = nullptr;
+    }
+}
+
+}  // namespace callwall::probe

@@ -1,0 +1,75 @@
+// What `callwall probe` will send: one Probe per (entry, host, port), derived
+// from the catalog entries of the chosen vendors, and for every entry it
+// cannot exercise the reason. Pure apart from the resolver it is given.
+//
+// Hosts: an exact destination is itself; ".x.com" is x.com; "*.x.com" needs
+// --target ENTRY_ID=HOST (or, with a reflector, the stand-in name
+// "callwall-probe.x.com", since the reflector answers whatever the name; through
+// a reflector an entry is probed through one name, see make_plan). ANY
+// destinations need --target or a reflector. Inbound entries cannot be
+// exercised from the client (the vendor's servers open them).
+// Ports: every port of a range of at most ports_per_range ports, else its two
+// boundaries plus an even spread (spread_ports).
+// Kinds: TCP 443/5349/8443 get a TLS ClientHello with the host as SNI, other
+// TCP a bare connection; UDP gets a TURN Allocate when the entry's service
+// names TURN or a relay, else a STUN Binding request.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "callwall/catalog/catalog.hpp"
+
+namespace callwall::probe {
+
+enum class ProbeKind : uint8_t { Tcp, Tls, StunBinding, TurnAllocate };
+std::string_view to_string(ProbeKind k) noexcept;
+
+struct Probe {
+    std::string entry_id;
+    std::string host;  ///< name the probe stands for (SNI on TLS); empty for an ANY entry's address
+    std::string addr;  ///< IPv4 dotted quad it is sent to
+    uint16_t port = 0;
+    ProbeKind kind = ProbeKind::Tcp;
+};
+
+struct NotExercised {
+    std::string entry_id;
+    std::string reason;
+};
+
+struct PlanOptions {
+    std::vector<std::string> vendors;   ///< case-insensitive vendor names
+    std::string product;                ///< empty: every product
+    std::map<std::string, std::string> resolve;  ///< NAME -> ADDR (lowercase names)
+    std::map<std::string, std::string> targets;  ///< ENTRY_ID -> HOST
+    std::string reflector;              ///< every probe goes here when set
+    uint32_t ports_per_range = 16;
+    uint32_t budget = 2000;             ///< most probes sent; the rest are listed as not exercised
+};
+
+struct Plan {
+    std::vector<Probe> probes;
+    std::vector<NotExercised> skipped;
+    /// host -> address of every probe: the names the capture records as DNS
+    /// answers (a TLS flow reset before its ClientHello has no SNI to name it).
+    std::map<std::string, std::string> names;
+    std::vector<std::string> destinations;     ///< distinct addresses, sorted (the allowed set)
+};
+
+/// Resolves a name to one IPv4 address, or "" with *error set.
+using Resolver = std::function<std::string(const std::string& name, std::string* error)>;
+/// getaddrinfo, IPv4 only.
+std::string system_resolve(const std::string& name, std::string* error);
+
+/// The ports a range is probed on: all of them when it has at most `per_range`
+/// ports, else lo, hi and per_range - 2 ports spread evenly in between,
+/// ascending and distinct. per_range < 2 counts as 2.
+std::vector<uint16_t> spread_ports(catalog::PortRange r, uint32_t per_range);
+
+Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& resolve);
+
+}  // namespace callwall::probe

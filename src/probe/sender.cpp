@@ -1,0 +1,220 @@
+// Sending probes. See probe/sender.hpp.
+#include "probe/sender.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "probe/wire.hpp"
+
+namespace callwall::probe {
+namespace {
+
+double now_s() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+enum class Phase : uint8_t { Connecting, AwaitServer, Udp, Done };
+
+struct Active {
+    size_t index = 0;
+    int fd = -1;
+    Phase phase = Phase::Done;
+    double deadline = 0;  // TCP: give up; UDP: next send or give up
+    TransactionId tid{};
+    std::vector<uint8_t> request;
+};
+
+int open_socket(const Probe& p, bool udp, std::string* err) {
+    const int fd = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = std::string("socket: ") + std::strerror(errno);
+        return -1;
+    }
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(p.port);
+    if (::inet_pton(AF_INET, p.addr.c_str(), &sa.sin_addr) != 1) {
+        *err = "not an IPv4 address: " + p.addr;
+        ::close(fd);
+        return -1;
+    }
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS) {
+        *err = std::string("connect: ") + std::strerror(errno);
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Reads what is waiting, then closes with a FIN (unread data would make
+// close() send a RST, which is not polite).
+void close_politely(int fd) {
+    uint8_t buf[4096];
+    for (int i = 0; i < 64 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; ++i) {
+    }
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+}
+
+void finish(Active& a, ProbeResult& r, std::string seen, std::string detail, bool polite = true) {
+    r.seen = std::move(seen);
+    r.detail = std::move(detail);
+    if (a.fd >= 0) {
+        if (polite)
+            close_politely(a.fd);
+        else
+            ::close(a.fd);
+    }
+    a.fd = -1;
+    a.phase = Phase::Done;
+}
+
+void start(Active& a, const Probe& p, ProbeResult& r, double now) {
+    r.start_s = now;
+    const bool udp = p.kind == ProbeKind::StunBinding || p.kind == ProbeKind::TurnAllocate;
+    std::string err;
+    a.fd = open_socket(p, udp, &err);
+    if (a.fd < 0) {
+        finish(a, r, "error", err);
+        return;
+    }
+    r.sends = 1;
+    if (!udp) {
+        a.phase = Phase::Connecting;
+        a.deadline = now + kTcpWaitS;
+        return;
+    }
+    a.tid = new_transaction_id();
+    a.request = stun_request(a.tid, p.kind == ProbeKind::TurnAllocate);
+    (void)::send(a.fd, a.request.data(), a.request.size(), 0);
+    a.phase = Phase::Udp;
+    a.deadline = r.start_s + kStunScheduleS[1];
+}
+
+void on_tcp(Active& a, const Probe& p, ProbeResult& r, short revents, double now) {
+    if (a.phase == Phase::Connecting) {
+        if (revents == 0) {
+            if (now >= a.deadline) finish(a, r, "no-answer", "no SYN-ACK in " + std::to_string(int(kTcpWaitS)) + " s", false);
+            return;
+        }
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        ::getsockopt(a.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        if (soerr == ECONNREFUSED) return finish(a, r, "refused", "connection refused (RST)", false);
+        if (soerr != 0) return finish(a, r, "error", std::strerror(soerr), false);
+        if (p.kind == ProbeKind::Tcp) return finish(a, r, "connected", "TCP handshake completed");
+        const auto hello = client_hello(p.host);
+        (void)::send(a.fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+        a.phase = Phase::AwaitServer;
+        a.deadline = now + kTlsWaitS;
+        return;
+    }
+    // AwaitServer: what came back after the ClientHello.
+    if (revents == 0) {
+        if (now >= a.deadline) finish(a, r, "connected", "TLS: no answer to the ClientHello (SNI " + p.host + ")");
+        return;
+    }
+    uint8_t buf[1];
+    const ssize_t n = ::recv(a.fd, buf, 1, MSG_PEEK);
+    if (n > 0 && buf[0] == 22) return finish(a, r, "tls-answered", "TLS: the server answered the ClientHello");
+    if (n > 0 && buf[0] == 21) return finish(a, r, "tls-alert", "TLS: alert after the ClientHello (SNI " + p.host + ")");
+    if (n > 0) return finish(a, r, "connected", "TLS: non-TLS bytes after the ClientHello");
+    if (n == 0) return finish(a, r, "tls-closed", "closed after the ClientHello (SNI " + p.host + ")");
+    finish(a, r, "tls-reset", std::string("after the ClientHello (SNI ") + p.host + "): " + std::strerror(errno), false);
+}
+
+void on_udp(Active& a, const SendOptions& o, ProbeResult& r, short revents, double now) {
+    if (revents != 0) {
+        uint8_t buf[2048];
+        const ssize_t n = ::recv(a.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && errno == ECONNREFUSED) return finish(a, r, "unreachable", "ICMP port unreachable");
+        if (n > 0) {
+            const StunAnswer ans = read_stun_answer(ByteView(buf, static_cast<size_t>(n)), a.tid, o.key);
+            if (ans.stun) {
+                std::string what = ans.success ? "STUN success" : "STUN error " + std::to_string(ans.error_code);
+                if (ans.realm_and_nonce) what += " with REALM and NONCE";
+                if (!o.key.empty() && !ans.token_valid) {
+                    r.intercepted = true;
+                    return finish(a, r, "intercepted",
+                                  what + (ans.token_present ? ", wrong reflector token" : ", no reflector token") +
+                                      ": answered by something on the path, not the reflector");
+                }
+                return finish(a, r, "stun-answered", what + (o.key.empty() ? "" : ", reflector token valid"));
+            }
+        }
+    }
+    if (now < a.deadline) return;
+    if (r.sends < kStunScheduleS.size()) {
+        (void)::send(a.fd, a.request.data(), a.request.size(), 0);
+        ++r.sends;
+        a.deadline = r.start_s + (r.sends < kStunScheduleS.size() ? kStunScheduleS[r.sends]
+                                                                   : kStunScheduleS.back() + kUdpWaitAfterLastS);
+        return;
+    }
+    finish(a, r, "no-answer", std::to_string(r.sends) + " requests, no response");
+}
+
+}  // namespace
+
+std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const SendOptions& o,
+                                     const volatile std::sig_atomic_t* stop) {
+    std::vector<ProbeResult> results(probes.size());
+    std::vector<Active> active;
+    active.reserve(kMaxActive);
+    std::vector<pollfd> fds;
+    const double rate = std::max(o.rate_per_s, 0.01);
+    const double t0 = now_s();
+    size_t next = 0;
+    // Bounded: every probe ends by its own deadline, and no new one starts after a stop.
+    while (next < probes.size() || !active.empty()) {
+        double now = now_s();
+        if (stop && *stop) {
+            for (auto& a : active) finish(a, results[a.index], "interrupted", "stopped by a signal", false);
+            active.clear();
+            break;
+        }
+        if (next < probes.size() && active.size() < kMaxActive && now >= t0 + static_cast<double>(next) / rate) {
+            Active a;
+            a.index = next;
+            start(a, probes[next], results[next], now);
+            ++next;
+            if (a.phase != Phase::Done) active.push_back(std::move(a));
+            continue;
+        }
+        double wake = now + 0.05;
+        if (next < probes.size()) wake = std::min(wake, t0 + static_cast<double>(next) / rate);
+        fds.clear();
+        for (const auto& a : active) {
+            wake = std::min(wake, a.deadline);
+            fds.push_back({a.fd, static_cast<short>(a.phase == Phase::Connecting ? POLLOUT : POLLIN), 0});
+        }
+        const int timeout_ms = std::clamp(static_cast<int>((wake - now) * 1000.0) + 1, 0, 50);
+        (void)::poll(fds.data(), fds.size(), timeout_ms);
+        now = now_s();
+        for (size_t i = 0; i < active.size(); ++i) {
+            Active& a = active[i];
+            const Probe& p = probes[a.index];
+            if (a.phase == Phase::Udp)
+                on_udp(a, o, results[a.index], fds[i].revents, now);
+            else
+                on_tcp(a, p, results[a.index], fds[i].revents, now);
+        }
+        active.erase(std::remove_if(active.begin(), active.end(), [](const Active& a) { return a.phase == Phase::Done; }),
+                     active.end());
+    }
+    for (size_t i = next; i < probes.size(); ++i) results[i].seen = "not-sent";
+    return results;
+}
+
+}  // namespace callwall::probe

@@ -1,0 +1,43 @@
+// Sends a probe plan, paced, and records what each probe saw from its own
+// side. The verdicts come later, from the capture (probe/capture.hpp) judged
+// by the same attribution as `analyze`; these results add what only the
+// sender knows: the reflector's token, and what a TLS server said.
+//
+// Pacing: probe i starts at i / rate seconds (a token bucket of depth one);
+// retransmissions ride on their probe's schedule (wire.hpp kStunScheduleS),
+// the kernel's own SYN retransmissions on a TCP probe's (it waits
+// kTcpWaitS for the handshake: SYNs at 0, 1 and 3 s). At most kMaxActive
+// probes are in flight; a new one waits for a slot.
+#pragma once
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include "probe/plan.hpp"
+
+namespace callwall::probe {
+
+inline constexpr double kTcpWaitS = 3.5;
+inline constexpr double kTlsWaitS = 1.5;
+inline constexpr size_t kMaxActive = 256;
+
+struct SendOptions {
+    double rate_per_s = 20;
+    std::string key;          ///< reflector key: answers must carry its token
+};
+
+struct ProbeResult {
+    std::string seen;          ///< e.g. "connected", "refused", "no-answer", "stun-answered", "intercepted"
+    std::string detail;        ///< one line for people
+    uint32_t sends = 0;        ///< requests sent (UDP), 1 for TCP
+    double start_s = 0;        ///< monotonic start time
+    bool intercepted = false;  ///< answered, but not by the reflector (token missing or wrong)
+};
+
+/// Runs every probe; returns one result per probe, in plan order. Stops early
+/// (probes not started get seen = "not-sent") when *stop becomes non-zero.
+std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const SendOptions& o,
+                                     const volatile std::sig_atomic_t* stop);
+
+}  // namespace callwall::probe

@@ -1,0 +1,217 @@
+// Probe wire formats. See probe/wire.hpp.
+#include "probe/wire.hpp"
+
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "callwall/proto/stun.hpp"
+
+namespace callwall::probe {
+namespace {
+
+namespace stun = proto::stun;
+
+constexpr uint16_t kBindingRequest = 0x0001;
+constexpr uint16_t kBindingSuccess = 0x0101;
+constexpr uint16_t kAllocateRequest = 0x0003;
+constexpr uint16_t kAllocateError = 0x0113;
+constexpr std::string_view kSoftware = "callwall probe";
+constexpr std::string_view kRealm = "callwall-reflect";
+
+void put16(std::vector<uint8_t>& b, uint16_t v) {
+    b.push_back(static_cast<uint8_t>(v >> 8));
+    b.push_back(static_cast<uint8_t>(v));
+}
+void put24(std::vector<uint8_t>& b, uint32_t v) {
+    b.push_back(static_cast<uint8_t>(v >> 16));
+    put16(b, static_cast<uint16_t>(v));
+}
+void put32(std::vector<uint8_t>& b, uint32_t v) {
+    put16(b, static_cast<uint16_t>(v >> 16));
+    put16(b, static_cast<uint16_t>(v));
+}
+void set16(std::vector<uint8_t>& b, size_t at, size_t v) {
+    b[at] = static_cast<uint8_t>(v >> 8);
+    b[at + 1] = static_cast<uint8_t>(v);
+}
+
+// RFC 8489 §14: type, length, value, padded to 4.
+void attribute(std::vector<uint8_t>& b, uint16_t type, const uint8_t* value, size_t n) {
+    put16(b, type);
+    put16(b, static_cast<uint16_t>(n));
+    b.insert(b.end(), value, value + n);
+    while (b.size() % 4) b.push_back(0);
+}
+void attribute(std::vector<uint8_t>& b, uint16_t type, std::string_view s) {
+    attribute(b, type, reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+std::vector<uint8_t> header(uint16_t type, const uint8_t* tid) {
+    std::vector<uint8_t> b;
+    b.reserve(128);
+    put16(b, type);
+    put16(b, 0);  // length, set by finish()
+    put32(b, stun::kMagicCookie);
+    b.insert(b.end(), tid, tid + 12);
+    return b;
+}
+void finish(std::vector<uint8_t>& b) { set16(b, 2, b.size() - 20); }
+
+}  // namespace
+
+TransactionId new_transaction_id() {
+    TransactionId t{};
+    if (RAND_bytes(t.data(), static_cast<int>(t.size())) != 1) {
+        // Uniqueness is all a probe needs; fall back to the clock and a counter.
+        static uint64_t counter = 0;
+        const uint64_t v = ++counter ^ static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&t));
+        std::memcpy(t.data(), &v, sizeof v);
+    }
+    return t;
+}
+
+Token token_for(std::string_view key, const TransactionId& tid) {
+    Token out{};
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), tid.data(), tid.size(), out.data(), &len);
+    return out;
+}
+
+std::vector<uint8_t> stun_request(const TransactionId& tid, bool allocate) {
+    auto b = header(allocate ? kAllocateRequest : kBindingRequest, tid.data());
+    if (allocate) {
+        const uint8_t udp[4] = {17, 0, 0, 0};  // RFC 8656 §18.7 REQUESTED-TRANSPORT
+        attribute(b, stun::attr::kRequestedTransport, udp, sizeof udp);
+    }
+    attribute(b, stun::attr::kSoftware, kSoftware);
+    finish(b);
+    return b;
+}
+
+StunAnswer read_stun_answer(ByteView datagram, const TransactionId& tid, std::string_view key) noexcept {
+    StunAnswer a;
+    const auto m = stun::decode(datagram);
+    if (!m || m->variant == stun::Variant::Classic3489 || m->transaction_id.size() != tid.size() ||
+        !std::equal(tid.begin(), tid.end(), m->transaction_id.begin()))
+        return a;
+    if (m->msg_class != stun::MessageClass::SuccessResponse && m->msg_class != stun::MessageClass::ErrorResponse)
+        return a;
+    a.stun = true;
+    a.success = m->msg_class == stun::MessageClass::SuccessResponse;
+    if (m->error_code) a.error_code = m->error_code->code;
+    a.realm_and_nonce = !m->realm.empty() && !m->nonce.empty();
+    // The token: walk the attributes (the decoder records types, not values).
+    Reader r(datagram.subspan(0, std::min<size_t>(datagram.size(), 20 + m->length)));
+    r.skip(20);
+    for (int guard = 0; guard < 64 && r.ok() && r.remaining() >= 4; ++guard) {
+        const uint16_t type = r.u16();
+        const uint16_t len = r.u16();
+        const ByteView value = r.bytes(len);
+        r.skip(std::min<size_t>((4 - len % 4) % 4, r.remaining()));  // padding; the last may lack it
+        if (!r.ok() || type != kTokenAttribute) continue;
+        a.token_present = true;
+        if (!key.empty() && value.size() == kTokenSize) {
+            const Token want = token_for(key, tid);
+            a.token_valid = std::equal(want.begin(), want.end(), value.begin());
+        }
+        break;
+    }
+    return a;
+}
+
+std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, const std::array<uint8_t, 4>& from_ip,
+                                                     uint16_t from_port, std::string_view key, std::string_view nonce) {
+    const auto m = stun::decode(request);
+    if (!m || m->variant == stun::Variant::Classic3489 || m->msg_class != stun::MessageClass::Request ||
+        m->transaction_id.size() != 12)
+        return std::nullopt;
+    TransactionId tid{};
+    std::copy(m->transaction_id.begin(), m->transaction_id.end(), tid.begin());
+    std::vector<uint8_t> b;
+    if (m->method == stun::Method::Binding) {
+        b = header(kBindingSuccess, tid.data());
+        // RFC 8489 §14.2 XOR-MAPPED-ADDRESS, IPv4.
+        uint8_t v[8] = {0, 1};
+        const uint16_t xport = from_port ^ static_cast<uint16_t>(stun::kMagicCookie >> 16);
+        v[2] = static_cast<uint8_t>(xport >> 8);
+        v[3] = static_cast<uint8_t>(xport);
+        for (int i = 0; i < 4; ++i) v[4 + i] = from_ip[i] ^ static_cast<uint8_t>(stun::kMagicCookie >> (24 - 8 * i));
+        attribute(b, stun::attr::kXorMappedAddress, v, sizeof v);
+    } else if (m->method == stun::Method::Allocate) {
+        b = header(kAllocateError, tid.data());
+        // RFC 8489 §14.8 ERROR-CODE 401, then REALM and NONCE (§9.2.4).
+        std::vector<uint8_t> ec;
+        put16(ec, 0);
+        ec.push_back(4);
+        ec.push_back(1);
+        const std::string_view reason = "Unauthorized";
+        ec.insert(ec.end(), reason.begin(), reason.end());
+        attribute(b, stun::attr::kErrorCode, ec.data(), ec.size());
+        attribute(b, stun::attr::kRealm, kRealm);
+        attribute(b, stun::attr::kNonce, nonce);
+    } else {
+        return std::nullopt;
+    }
+    const Token t = token_for(key, tid);
+    attribute(b, kTokenAttribute, t.data(), t.size());
+    attribute(b, stun::attr::kSoftware, "callwall reflect");
+    finish(b);
+    return b;
+}
+
+std::vector<uint8_t> client_hello(std::string_view sni) {
+    std::vector<uint8_t> ext;
+    // server_name (RFC 6066 §3): list length, type host_name, name.
+    put16(ext, 0x0000);
+    put16(ext, static_cast<uint16_t>(sni.size() + 5));
+    put16(ext, static_cast<uint16_t>(sni.size() + 3));
+    ext.push_back(0);
+    put16(ext, static_cast<uint16_t>(sni.size()));
+    ext.insert(ext.end(), sni.begin(), sni.end());
+    // supported_groups x25519, secp256r1 (RFC 8446 §4.2.7).
+    for (uint16_t v : {0x000a, 0x0006, 0x0004, 0x001d, 0x0017}) put16(ext, v);
+    // signature_algorithms ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256.
+    for (uint16_t v : {0x000d, 0x0008, 0x0006, 0x0403, 0x0804, 0x0401}) put16(ext, v);
+    // supported_versions TLS 1.3, 1.2 (RFC 8446 §4.2.1).
+    for (uint16_t v : {0x002b, 0x0005}) put16(ext, v);
+    ext.push_back(4);
+    for (uint16_t v : {0x0304, 0x0303}) put16(ext, v);
+    // key_share: one x25519 share of random bytes (the handshake never completes).
+    put16(ext, 0x0033);
+    put16(ext, 2 + 4 + 32);
+    put16(ext, 4 + 32);
+    put16(ext, 0x001d);
+    put16(ext, 32);
+    uint8_t share[32] = {};
+    (void)RAND_bytes(share, sizeof share);
+    ext.insert(ext.end(), share, share + 32);
+    // ALPN http/1.1.
+    for (uint16_t v : {0x0010, 0x000b, 0x0009}) put16(ext, v);
+    ext.push_back(8);
+    for (char c : std::string_view("http/1.1")) ext.push_back(static_cast<uint8_t>(c));
+
+    std::vector<uint8_t> hello;
+    put16(hello, 0x0303);  // legacy_version
+    uint8_t random[32] = {};
+    (void)RAND_bytes(random, sizeof random);
+    hello.insert(hello.end(), random, random + 32);
+    hello.push_back(32);  // legacy_session_id (middlebox compatibility, RFC 8446 D.4)
+    (void)RAND_bytes(random, sizeof random);
+    hello.insert(hello.end(), random, random + 32);
+    for (uint16_t v : {6, 0x1301, 0x1302, 0xc02b}) put16(hello, v);  // cipher_suites
+    hello.push_back(1);
+    hello.push_back(0);  // null compression
+    put16(hello, static_cast<uint16_t>(ext.size()));
+    hello.insert(hello.end(), ext.begin(), ext.end());
+
+    std::vector<uint8_t> rec{22, 3, 1, 0, 0, 1};  // handshake record, ClientHello
+    put24(rec, static_cast<uint32_t>(hello.size()));
+    rec.insert(rec.end(), hello.begin(), hello.end());
+    set16(rec, 3, rec.size() - 5);
+    return rec;
+}
+
+}  // namespace callwall::probe

@@ -1,0 +1,249 @@
+// `callwall probe --reflector` end to end, in three network namespaces this
+// test creates: a client, a firewall (forwarding, with an nftables ruleset per
+// case) and a cloud host running `callwall reflect --nft`. Whereby's entries
+// are probed through (a) an open ruleset, (b) a ruleset dropping UDP and
+// rejecting TCP 443 with a reset, (c) a middlebox in the firewall answering
+// STUN on the reflector's behalf (a second reflector with another key, UDP
+// DNATed to it). A pacing test counts the probe's own capture and checks, with
+// a counter in the firewall, that nothing went anywhere but the reflector.
+// Skipped (with the reason) where namespaces cannot be created.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "callwall/capture/pcap_source.hpp"
+#include "golden/run_util.hpp"
+#include "live/spawn.hpp"
+
+namespace callwall::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+int wait_for(pid_t pid, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < end) {
+        if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        std::this_thread::sleep_for(20ms);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+int run(const std::vector<std::string>& args, std::chrono::milliseconds limit = 10s, const std::string& log = "/dev/null") {
+    const pid_t pid = spawn(args, log);
+    return pid < 0 ? -1 : wait_for(pid, limit);
+}
+
+constexpr const char* kClient = "10.201.1.2";
+constexpr const char* kFwIn = "10.201.1.1";
+constexpr const char* kCloud = "10.201.2.2";
+
+class ProbeNetns : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
+        if (!std::filesystem::exists("/usr/sbin/nft") && !std::filesystem::exists("/sbin/nft"))
+            GTEST_SKIP() << "nft is missing";
+        const std::string tag = std::to_string(getpid() % 100000);
+        c_ = "cwpC" + tag;
+        f_ = "cwpF" + tag;
+        s_ = "cwpS" + tag;
+        if (run({"ip", "netns", "add", c_}) != 0) GTEST_SKIP() << "cannot create network namespaces (ip netns add failed)";
+        made_.push_back(c_);
+        ASSERT_EQ(run({"ip", "netns", "add", f_}), 0);
+        made_.push_back(f_);
+        ASSERT_EQ(run({"ip", "netns", "add", s_}), 0);
+        made_.push_back(s_);
+        ASSERT_EQ(run({"ip", "link", "add", "cpc" + tag, "netns", c_, "type", "veth", "peer", "name", "cpf" + tag, "netns", f_}), 0);
+        ASSERT_EQ(run({"ip", "link", "add", "cps" + tag, "netns", s_, "type", "veth", "peer", "name", "cpg" + tag, "netns", f_}), 0);
+        client_if_ = "cpc" + tag;
+        const std::vector<std::vector<std::string>> cmds = {
+            {"ip", "-n", c_, "addr", "add", std::string(kClient) + "/24", "dev", "cpc" + tag},
+            {"ip", "-n", f_, "addr", "add", std::string(kFwIn) + "/24", "dev", "cpf" + tag},
+            {"ip", "-n", f_, "addr", "add", "10.201.2.1/24", "dev", "cpg" + tag},
+            {"ip", "-n", s_, "addr", "add", std::string(kCloud) + "/24", "dev", "cps" + tag},
+            {"ip", "-n", c_, "link", "set", "cpc" + tag, "up"},
+            {"ip", "-n", f_, "link", "set", "cpf" + tag, "up"},
+            {"ip", "-n", f_, "link", "set", "cpg" + tag, "up"},
+            {"ip", "-n", s_, "link", "set", "cps" + tag, "up"},
+            {"ip", "-n", c_, "link", "set", "lo", "up"},
+            {"ip", "-n", f_, "link", "set", "lo", "up"},
+            {"ip", "-n", s_, "link", "set", "lo", "up"},
+            {"ip", "-n", c_, "route", "add", "default", "via", kFwIn},
+            {"ip", "-n", s_, "route", "add", "default", "via", "10.201.2.1"},
+            {"ip", "netns", "exec", f_, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
+        };
+        for (const auto& c : cmds) ASSERT_EQ(run(c), 0) << c[0] << " " << c[3];
+        log_ = "/tmp/callwall-probe-netns-" + tag + ".log";
+        reflector_ = spawn({"ip", "netns", "exec", s_, CALLWALL_BINARY, "reflect", "--listen", kCloud, "--tcp", "443",
+                            "--udp", "443,1024-65535", "--key", "K1", "--nft", "--port", "30999", "--duration", "120"},
+                           log_);
+        ASSERT_GT(reflector_, 0);
+        bool up = false;
+        for (int i = 0; i < 50 && !up; ++i) {
+            std::this_thread::sleep_for(100ms);
+            up = read_file(log_).find("answering on") != std::string::npos;
+        }
+        ASSERT_TRUE(up) << read_file(log_);
+    }
+    void TearDown() override {
+        for (pid_t p : {reflector_, middlebox_})
+            if (p > 0) {
+                kill(p, SIGTERM);
+                if (wait_for(p, 3s) != 0) ADD_FAILURE() << "process " << p << " did not stop cleanly on SIGTERM";
+            }
+        for (const auto& ns : made_) run({"ip", "netns", "del", ns});
+        std::filesystem::remove(log_);
+    }
+    // The firewall's forward ruleset; `rules` are nft rule bodies.
+    void firewall(const std::vector<std::string>& rules) {
+        std::string script = "add table inet cwp; add chain inet cwp cwpfwd { type filter hook forward priority 0; }; "
+                             "add rule inet cwp cwpfwd ip saddr " + std::string(kClient) + " ip daddr != " + kCloud +
+                             " counter; ";
+        for (const auto& r : rules) script += "add rule inet cwp cwpfwd " + r + "; ";
+        ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft", script}), 0) << script;
+    }
+    // Runs the probe from the client; returns its exit code, output in *out.
+    int probe(const std::string& db, std::string* out, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"ip", "netns", "exec", c_, CALLWALL_BINARY, "probe", "--vendor", "whereby",
+                                         "--db", db, "--reflector", kCloud, "--key", "K1"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const std::string log = db + ".out";
+        const int rc = run(args, 60s, log);
+        *out = read_file(log);
+        std::filesystem::remove(log);
+        return rc;
+    }
+    std::map<std::string, std::string> verdicts(const std::string& db) {
+        std::map<std::string, std::string> v;
+        for (const auto& row : query_rows(db, "SELECT entry_id, verdict, reasons FROM verdict WHERE entry_id LIKE 'whereby.%'")) {
+            const size_t t = row.find('\t');
+            v[row.substr(0, t)] = row.substr(t + 1);
+        }
+        return v;
+    }
+    std::string c_, f_, s_, client_if_, log_;
+    std::vector<std::string> made_;
+    pid_t reflector_ = -1, middlebox_ = -1;
+};
+
+TEST_F(ProbeNetns, OpenRulesetEveryOutboundEntryObserved) {
+    firewall({});
+    TempDb db;
+    std::string out;
+    ASSERT_EQ(probe(db.path(), &out, {"--rate", "40"}), 0) << out;
+    const auto v = verdicts(db.path());
+    ASSERT_FALSE(v.empty()) << out;
+    for (const char* e : {"whereby.signaling.tcp", "whereby.turn.tcp", "whereby.turn.udp", "whereby.turn-sfu-highport.udp"}) {
+        ASSERT_TRUE(v.count(e)) << e << "\n" << out;
+        EXPECT_EQ(v.at(e).substr(0, 8), "observed") << e << ": " << v.at(e) << "\n" << out;
+    }
+    EXPECT_EQ(query_rows(db.path(), "SELECT kind FROM run"), std::vector<std::string>{"probe"});
+    EXPECT_EQ(out.find("intercepted"), std::string::npos) << out;
+}
+
+TEST_F(ProbeNetns, DroppedUdpAndResetTcpAreBlockedWithTheirReasons) {
+    firewall({"udp dport != 53 drop", "tcp dport 443 reject with tcp reset"});
+    TempDb db;
+    std::string out;
+    EXPECT_EQ(probe(db.path(), &out, {"--fail-on", "blocked"}), 10) << out;
+    const auto v = verdicts(db.path());
+    for (const char* e : {"whereby.turn.udp", "whereby.turn-sfu-highport.udp"}) {
+        ASSERT_TRUE(v.count(e)) << e << "\n" << out;
+        EXPECT_EQ(v.at(e).substr(0, 7), "blocked") << e << ": " << v.at(e);
+        EXPECT_NE(v.at(e).find("stun-timeout"), std::string::npos) << e << ": " << v.at(e);
+    }
+    for (const char* e : {"whereby.signaling.tcp", "whereby.turn.tcp"}) {
+        ASSERT_TRUE(v.count(e)) << e << "\n" << out;
+        EXPECT_EQ(v.at(e).substr(0, 7), "blocked") << e << ": " << v.at(e);
+        EXPECT_NE(v.at(e).find("reset"), std::string::npos) << e << ": " << v.at(e);
+    }
+}
+
+TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
+    // A second reflector inside the firewall with another key, and every UDP
+    // probe DNATed to it: it answers STUN like the real one, without the token.
+    middlebox_ = spawn({"ip", "netns", "exec", f_, CALLWALL_BINARY, "reflect", "--listen", kFwIn, "--udp", "443",
+                        "--key", "NOT-K1", "--port", "30998", "--duration", "120"},
+                       log_ + ".mb");
+    ASSERT_GT(middlebox_, 0);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft",
+                   "add table ip cwpmb; add chain ip cwpmb pre { type nat hook prerouting priority dstnat; }; "
+                   "add rule ip cwpmb pre ip daddr " + std::string(kCloud) + " udp dport 1-65535 dnat to " + kFwIn +
+                       ":30998"}),
+              0);
+    firewall({});
+    TempDb db;
+    std::string out;
+    probe(db.path(), &out);
+    std::filesystem::remove(log_ + ".mb");
+    EXPECT_NE(out.find("intercepted"), std::string::npos) << out;
+    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("intercepted: whereby.turn.udp"), std::string::npos) << notes[0];
+    // TCP went through to the real reflector: no interception reported for it.
+    EXPECT_EQ(notes[0].find("intercepted: whereby.turn.tcp"), std::string::npos) << notes[0];
+}
+
+TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {
+    firewall({});
+    TempDb db;
+    const std::string pcap = db.path() + ".pcap";
+    std::string out;
+    constexpr double kRate = 5;
+    ASSERT_EQ(probe(db.path(), &out, {"--rate", "5", "--budget", "12", "--ports-per-range", "8", "--keep-pcap", pcap}), 0)
+        << out;
+    // Probe starts: the first packet of each client port toward the reflector.
+    std::map<uint32_t, int64_t> first_us;  // proto << 16 | client port -> first timestamp
+    size_t frames = 0, to_reflector = 0;
+    auto src = capture::PcapSource::open_file(pcap);
+    capture::RawFrame fr;
+    for (int guard = 0; guard < 100000 && src->next(fr) == capture::NextStatus::Frame; ++guard) {
+        ++frames;
+        ASSERT_GE(fr.caplen, 14u + 20 + 4);
+        const uint8_t* ip = fr.bytes.data() + 14;
+        char src_ip[16], dst_ip[16];
+        std::snprintf(src_ip, sizeof src_ip, "%u.%u.%u.%u", ip[12], ip[13], ip[14], ip[15]);
+        std::snprintf(dst_ip, sizeof dst_ip, "%u.%u.%u.%u", ip[16], ip[17], ip[18], ip[19]);
+        const std::string s(src_ip), d(dst_ip);
+        if (s == kClient && d == kClient) continue;  // the probe's own DNS record frames
+        ASSERT_TRUE((s == kClient && d == kCloud) || (s == kCloud && d == kClient)) << s << " -> " << d;
+        if (s != kClient) continue;
+        ++to_reflector;
+        const uint32_t key = uint32_t{ip[9]} << 16 | (uint32_t{ip[20]} << 8 | ip[21]);
+        first_us.emplace(key, fr.ts_us);
+    }
+    std::filesystem::remove(pcap);
+    EXPECT_GT(to_reflector, 0u);
+    EXPECT_EQ(first_us.size(), 12u) << "budget 12: one client port per probe";
+    std::vector<int64_t> starts;
+    for (const auto& [k, t] : first_us) starts.push_back(t);
+    std::sort(starts.begin(), starts.end());
+    // Token bucket of depth one at 5/s: consecutive starts at least 200 ms apart (less scheduling slack).
+    for (size_t i = 1; i < starts.size(); ++i)
+        EXPECT_GE(starts[i] - starts[i - 1], static_cast<int64_t>(1e6 / kRate) - 20000) << i;
+    // Nothing left the client for any other address (the firewall counted it).
+    std::string fw;
+    {
+        const std::string log = db.path() + ".nft";
+        run({"ip", "netns", "exec", f_, "nft", "list", "chain", "inet", "cwp", "cwpfwd"}, 10s, log);
+        fw = read_file(log);
+        std::filesystem::remove(log);
+    }
+    EXPECT_NE(fw.find("counter packets 0 bytes 0"), std::string::npos) << fw;
+    (void)frames;
+}
+
+}  // namespace
+}  // namespace callwall::test

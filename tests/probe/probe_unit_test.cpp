@@ -1,0 +1,222 @@
+// Probe building blocks: the port spread, the retransmission schedule, the
+// reflector token, the STUN and TLS messages a probe sends (checked by the
+// project's own decoders), and the plan's allowed destinations.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "callwall/proto/stun.hpp"
+#include "callwall/proto/tls.hpp"
+#include "probe/capture.hpp"
+#include "probe/plan.hpp"
+#include "probe/reflector.hpp"
+#include "probe/wire.hpp"
+
+namespace callwall::probe {
+namespace {
+
+TEST(ProbeSpread, SmallRangeIsEveryPort) {
+    EXPECT_EQ(spread_ports({3478, 3478}, 16), std::vector<uint16_t>{3478});
+    EXPECT_EQ(spread_ports({10, 13}, 16), (std::vector<uint16_t>{10, 11, 12, 13}));
+    EXPECT_EQ(spread_ports({10, 13}, 4), (std::vector<uint16_t>{10, 11, 12, 13}));
+}
+
+TEST(ProbeSpread, WideRangeHasBoundsAndEvenDistinctSpread) {
+    for (uint32_t n : {2u, 3u, 16u, 100u}) {
+        const auto p = spread_ports({10000, 65535}, n);
+        ASSERT_EQ(p.size(), n);
+        EXPECT_EQ(p.front(), 10000);
+        EXPECT_EQ(p.back(), 65535);
+        EXPECT_TRUE(std::is_sorted(p.begin(), p.end()));
+        EXPECT_EQ(std::set<uint16_t>(p.begin(), p.end()).size(), n);
+    }
+    // 16 ports over 1024..65535: gaps of 4300 or 4301 (64511 / 15 = 4300.7).
+    const auto p = spread_ports({1024, 65535}, 16);
+    for (size_t i = 1; i < p.size(); ++i) {
+        EXPECT_GE(p[i] - p[i - 1], 4300);
+        EXPECT_LE(p[i] - p[i - 1], 4301);
+    }
+    // One more port than asked: all but one, still both ends.
+    const auto q = spread_ports({100, 116}, 16);
+    EXPECT_EQ(q.size(), 16u);
+    EXPECT_EQ(q.front(), 100);
+    EXPECT_EQ(q.back(), 116);
+    EXPECT_EQ(spread_ports({1, 65535}, 0).size(), 2u);  // below 2 counts as 2
+}
+
+TEST(ProbeSchedule, RetransmitsOnTheRfc5389BackoffAndPersists) {
+    // RFC 8489 §6.2.1 with RTO 500 ms: 0, 0.5, 1.5, 3.5 s (doubling gaps).
+    ASSERT_EQ(kStunScheduleS.size(), 4u);
+    EXPECT_DOUBLE_EQ(kStunScheduleS[0], 0.0);
+    for (size_t i = 1; i < kStunScheduleS.size(); ++i)
+        EXPECT_DOUBLE_EQ(kStunScheduleS[i] - kStunScheduleS[i - 1], 0.5 * double(1u << (i - 1)));
+    // Attribution calls a client that retransmitted "persisted" (blocked:
+    // stun-timeout), so a drop needs at least two sends.
+    EXPECT_GE(kStunScheduleS.size(), 2u);
+}
+
+TEST(ProbeToken, HmacOverTransactionIdWithKey) {
+    const TransactionId a{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    TransactionId b = a;
+    b[11] ^= 1;
+    EXPECT_EQ(token_for("k", a), token_for("k", a));
+    EXPECT_NE(token_for("k", a), token_for("k", b));
+    EXPECT_NE(token_for("k", a), token_for("other", a));
+    // RFC 4231-style check of the primitive: HMAC-SHA256("key", ...) differs from all zeros.
+    EXPECT_NE(token_for("k", a), Token{});
+}
+
+TEST(ProbeWire, BindingRequestDecodesAsStun) {
+    const auto tid = new_transaction_id();
+    const auto req = stun_request(tid, false);
+    const auto m = proto::stun::decode(ByteView(req));
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->method, proto::stun::Method::Binding);
+    EXPECT_EQ(m->msg_class, proto::stun::MessageClass::Request);
+    EXPECT_TRUE(std::equal(tid.begin(), tid.end(), m->transaction_id.begin()));
+    const auto alloc = proto::stun::decode(ByteView(stun_request(tid, true)));
+    ASSERT_TRUE(alloc);
+    EXPECT_EQ(alloc->method, proto::stun::Method::Allocate);
+    ASSERT_TRUE(alloc->requested_transport);
+    EXPECT_EQ(*alloc->requested_transport, 17);
+}
+
+TEST(ProbeWire, ReflectorAnswersCarryAValidToken) {
+    const auto tid = new_transaction_id();
+    const std::array<uint8_t, 4> ip{192, 0, 2, 7};
+    const auto bind = reflector_answer(ByteView(stun_request(tid, false)), ip, 50000, "secret", "abcd");
+    ASSERT_TRUE(bind);
+    const auto m = proto::stun::decode(ByteView(*bind));
+    ASSERT_TRUE(m);
+    ASSERT_TRUE(m->xor_mapped_address);
+    EXPECT_EQ(m->xor_mapped_address->port, 50000);
+    EXPECT_EQ(m->xor_mapped_address->addr[0], 192);
+    EXPECT_EQ(m->xor_mapped_address->addr[3], 7);
+    auto a = read_stun_answer(ByteView(*bind), tid, "secret");
+    EXPECT_TRUE(a.stun);
+    EXPECT_TRUE(a.success);
+    EXPECT_TRUE(a.token_present);
+    EXPECT_TRUE(a.token_valid);
+    // The wrong key, or another transaction: the token does not verify.
+    EXPECT_FALSE(read_stun_answer(ByteView(*bind), tid, "guess").token_valid);
+    auto other = tid;
+    other[0] ^= 0xFF;
+    EXPECT_FALSE(read_stun_answer(ByteView(*bind), other, "secret").stun);
+
+    const auto alloc = reflector_answer(ByteView(stun_request(tid, true)), ip, 50000, "secret", "abcd");
+    ASSERT_TRUE(alloc);
+    a = read_stun_answer(ByteView(*alloc), tid, "secret");
+    EXPECT_TRUE(a.stun);
+    EXPECT_FALSE(a.success);
+    EXPECT_EQ(a.error_code, 401);
+    EXPECT_TRUE(a.realm_and_nonce);
+    EXPECT_TRUE(a.token_valid);
+    // Not a request: no answer.
+    EXPECT_FALSE(reflector_answer(ByteView(*alloc), ip, 1, "secret", "abcd"));
+}
+
+TEST(ProbeWire, AnswerWithoutTokenIsNotValid) {
+    // A middlebox's Binding success: the same message with the token removed.
+    const auto tid = new_transaction_id();
+    auto bind = *reflector_answer(ByteView(stun_request(tid, false)), {10, 0, 0, 1}, 1, "secret", "n");
+    // Strip everything after XOR-MAPPED-ADDRESS (20 header + 12 attribute).
+    bind.resize(32);
+    bind[2] = 0;
+    bind[3] = 12;
+    const auto a = read_stun_answer(ByteView(bind), tid, "secret");
+    EXPECT_TRUE(a.stun);
+    EXPECT_FALSE(a.token_present);
+    EXPECT_FALSE(a.token_valid);
+}
+
+TEST(ProbeWire, ClientHelloCarriesTheSniForOurOwnParser) {
+    const auto rec = client_hello("turnserver.appearin.net");
+    const auto ch = proto::tls::decode_record_stream(ByteView(rec));
+    ASSERT_TRUE(ch);
+    const std::string sni(ch->server_name.begin(), ch->server_name.end());
+    EXPECT_EQ(sni, "turnserver.appearin.net");
+    EXPECT_TRUE(ch->tls13);
+    ASSERT_EQ(ch->alpn.size(), 1u);
+}
+
+TEST(ProbeCaptureFrames, DnsFramesAndFilter) {
+    EXPECT_EQ(bpf_for({}), "");
+    EXPECT_EQ(bpf_for({"10.0.0.1", "10.0.0.2"}), "host 10.0.0.1 or host 10.0.0.2");
+    const auto f = dns_frame("a.whereby.com", "198.51.100.4", "10.0.0.9", true, 7);
+    ASSERT_GT(f.size(), 14u + 20 + 8 + 12);
+    EXPECT_EQ(f[12], 0x08);  // IPv4 ethertype
+    EXPECT_EQ(f[14 + 9], 17);  // UDP
+    EXPECT_EQ(f[14 + 20 + 1], 53);  // from port 53
+    // The A record's address is the last four bytes.
+    EXPECT_EQ(std::vector<uint8_t>(f.end() - 4, f.end()), (std::vector<uint8_t>{198, 51, 100, 4}));
+}
+
+TEST(ProbeReflect, RangesAndRuleset) {
+    std::vector<catalog::PortRange> r;
+    std::string err;
+    ASSERT_TRUE(parse_ranges("443,1024-65535", &r, &err));
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[1].lo, 1024);
+    EXPECT_EQ(r[1].hi, 65535);
+    for (const char* bad : {"", "0", "70000", "5-4", "x", "1-2-3", "80,"}) {
+        std::vector<catalog::PortRange> b;
+        EXPECT_FALSE(parse_ranges(bad, &b, &err)) << bad;
+    }
+    ReflectOptions o;
+    o.listen = "203.0.113.5";
+    o.udp = {{3478, 3478}, {10000, 65535}};
+    const std::string rules = nft_ruleset(o);
+    EXPECT_NE(rules.find("ip daddr 203.0.113.5 udp dport { 3478, 10000-65535 } dnat to 203.0.113.5:30999"), std::string::npos)
+        << rules;
+    EXPECT_EQ(rules.find("tcp dport"), std::string::npos);
+}
+
+catalog::Catalog bundled() {
+    const std::filesystem::path dir = std::filesystem::path(CALLWALL_SOURCE_DIR) / "catalog";
+    auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
+    if (!r.ok()) throw std::runtime_error("bundled catalog does not load");
+    return std::move(*r.catalog);
+}
+
+TEST(ProbePlan, DestinationsOnlyFromResolveTargetsOrReflector) {
+    const auto cat = bundled();
+    PlanOptions o;
+    o.vendors = {"Whereby"};
+    o.resolve = {{"turnserver.appearin.net", "198.51.100.10"}};
+    o.targets = {{"whereby.signaling.tcp", "api.whereby.com"}};
+    std::vector<std::string> asked;
+    const auto resolver = [&](const std::string& name, std::string* err) -> std::string {
+        asked.push_back(name);
+        if (name == "api.whereby.com") return "198.51.100.11";
+        *err = "does not resolve";
+        return {};
+    };
+    const Plan p = make_plan(cat, o, resolver);
+    ASSERT_FALSE(p.probes.empty());
+    for (const auto& pr : p.probes) EXPECT_TRUE(pr.addr == "198.51.100.10" || pr.addr == "198.51.100.11") << pr.addr;
+    EXPECT_EQ(p.destinations, (std::vector<std::string>{"198.51.100.10", "198.51.100.11"}));
+    // Wildcard-only entries without --target are not exercised, with the reason.
+    bool wildcard_reason = false;
+    for (const auto& s : p.skipped) wildcard_reason |= s.reason.find("--target " + s.entry_id) != std::string::npos;
+    EXPECT_TRUE(wildcard_reason);
+    EXPECT_EQ(std::count(asked.begin(), asked.end(), "turnserver.appearin.net"), 0);  // --resolve wins
+
+    o.reflector = "203.0.113.5";
+    const Plan q = make_plan(cat, o, resolver);
+    EXPECT_EQ(q.destinations, std::vector<std::string>{"203.0.113.5"});
+    for (const auto& pr : q.probes)
+        if (pr.kind == ProbeKind::Tls) {
+            EXPECT_FALSE(pr.host.empty());
+        }
+    o.budget = 3;
+    const Plan b = make_plan(cat, o, resolver);
+    EXPECT_EQ(b.probes.size(), 3u);
+    bool budget_reason = false;
+    for (const auto& s : b.skipped) budget_reason |= s.reason == "--budget 3 reached";
+    EXPECT_TRUE(budget_reason);
+}
+
+}  // namespace
+}  // namespace callwall::probe
