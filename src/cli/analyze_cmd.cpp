@@ -17,17 +17,13 @@
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 #include "cli/commands.hpp"
+#include "cli/inputs.hpp"
 #include "cli/run_common.hpp"
 
 namespace po = boost::program_options;
 
 namespace callwall::cli {
 namespace {
-
-int input_error(const capture::CaptureError& e) {
-    std::fprintf(stderr, "callwall: %s\n", e.what());
-    return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
-}
 
 class Progress {
 public:
@@ -60,7 +56,8 @@ private:
 
 int run_analyze(int argc, char** argv) {
     po::options_description opts("callwall analyze FILE... --db OUT.sqlite [options]\n\n"
-                                 "Reads .pcap/.pcapng files in the order given, as one run, into the database.\n\n"
+                                 "Reads .pcap/.pcapng files (plain, .gz, .zst or .xz; - is standard input), in the\n"
+                                 "order of their first packets, as one run, into the database.\n\n"
                                  "options");
     std::string db_path;
     std::vector<std::string> files;
@@ -68,6 +65,7 @@ int run_analyze(int argc, char** argv) {
     std::vector<std::string> catalog_dirs, vendors;
     std::string fail_on;
     int threads = 0;
+    std::string filter;
     opts.add_options()
         ("help,h", "show this help")
         ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
@@ -79,6 +77,8 @@ int run_analyze(int argc, char** argv) {
         ("threads", po::value(&threads)->value_name("1|2"),
          "2: read each capture file on a second core while this one analyzes (the default when the "
          "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
+        ("filter", po::value(&filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
+        ("keep-order", "read the files in the order given, not by their first packet's time")
         ("quiet,q", "no progress and no summary");
     po::options_description hidden;
     hidden.add_options()("file", po::value(&files)->composing());
@@ -132,46 +132,11 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
 
-    // The same file named twice (a.pcap a.pcap, ./a.pcap, a symlink or hard
-    // link to it) is read once: its packets would otherwise count twice.
-    // Files are the same when device and inode are; what cannot be stat'ed
-    // stays in the list and fails to open below with its own message.
-    {
-        std::vector<std::string> unique;
-        std::vector<std::pair<dev_t, ino_t>> seen;
-        for (const auto& f : files) {
-            struct stat st {};
-            if (::stat(f.c_str(), &st) == 0) {
-                const std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
-                bool dup = false;
-                for (size_t k = 0; k < seen.size() && !dup; ++k) {
-                    if (seen[k] != id) continue;
-                    dup = true;
-                    std::fprintf(stderr, "callwall: warning: %s is the same file as %s; reading it once\n", f.c_str(),
-                                 unique[k].c_str());
-                }
-                if (dup) continue;
-                seen.push_back(id);
-            } else {
-                seen.emplace_back(dev_t(-1), ino_t(-1));  // keeps seen[k] beside unique[k]; matches nothing real
-            }
-            unique.push_back(f);
-        }
-        files = std::move(unique);
-    }
-
-    // Open every input before touching the database so a typo costs nothing.
-    std::vector<std::unique_ptr<capture::PcapSource>> sources;
-    uint64_t total_bytes = 0;
-    try {
-        for (const auto& f : files) {
-            sources.push_back(capture::PcapSource::open_file(f));
-            struct stat st {};
-            if (::stat(f.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
-        }
-    } catch (const capture::CaptureError& e) {
-        return input_error(e);
-    }
+    Inputs in;
+    if (const int rc = open_inputs(files, filter, vm.count("keep-order") > 0, in); rc != kExitOk) return rc;
+    files = std::move(in.files);
+    auto& sources = in.sources;
+    const uint64_t total_bytes = in.total_bytes;
 
     std::unique_ptr<store::Store> db;
     int64_t run_id = 0;
@@ -197,18 +162,22 @@ int run_analyze(int argc, char** argv) {
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
     const double t0 = mono_now();
     uint64_t bytes_read = 0;
+    TimeOrder time_order;
     store::RunStatus status = store::RunStatus::Completed;
     try {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
             // The reader thread (if any) is started per file, so only one runs at a time.
-            const bool read_ahead = capture::ReadAhead::can_read_ahead(files[i]) &&
+            time_order.file_starts(files[i], *sources[i], analyzer.totals().notes);
+            const bool read_ahead = files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) &&
                                     (threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1));
             capture::ReadAhead src(std::move(sources[i]), read_ahead);
             capture::RawFrame frame;
             uint64_t n = 0;
+            int64_t last_ts = 0;
             while (!g_stop_signal) {
                 const auto st = src.next(frame);
                 if (st == capture::NextStatus::Frame) {
+                    last_ts = frame.ts_us;
                     analyzer.process(frame);
                     bytes_read += frame.caplen + 16;
                     if ((++n & 0x3FFF) == 0) {
@@ -233,6 +202,7 @@ int run_analyze(int argc, char** argv) {
                 }
                 break;
             }
+            time_order.file_ended(files[i], n, last_ts);
         }
         if (g_stop_signal) status = store::RunStatus::Interrupted;
         progress.done();
