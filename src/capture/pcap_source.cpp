@@ -87,6 +87,21 @@ uint32_t le32(const uint8_t (&m)[4]) noexcept {
     return uint32_t{m[0]} | uint32_t{m[1]} << 8 | uint32_t{m[2]} << 16 | uint32_t{m[3]} << 24;
 }
 
+/// `f` (owned) behind a stream that first gives back the `head_len` bytes
+/// already read from it: libpcap reads the magic itself. Throws (closing f).
+FILE* with_head_given_back(FILE* f, const uint8_t (&head)[4], size_t head_len, const std::string& path) {
+    auto* wrap = new PrefixedStream{f, {head[0], head[1], head[2], head[3]}, head_len};
+    const cookie_io_functions_t io{&PrefixedStream::read, nullptr, nullptr, &PrefixedStream::close};
+    FILE* g = fopencookie(wrap, "r", io);
+    if (!g) {
+        delete wrap;
+        std::fclose(f);
+        throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
+    }
+    __fsetlocking(g, FSETLOCKING_BYCALLER);
+    return g;
+}
+
 /// Standard input as a stream of its own (closing it leaves descriptor 0 alone).
 FILE* open_stdin() noexcept {
     const int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -161,18 +176,7 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     }
     if (streamed) {
         pcapng = head_len == 4 && le32(head) == PcapngReader::kShbType;
-        if (!pcapng) {
-            auto* wrap = new PrefixedStream{f, {head[0], head[1], head[2], head[3]}, head_len};
-            const cookie_io_functions_t io{&PrefixedStream::read, nullptr, nullptr, &PrefixedStream::close};
-            FILE* g = fopencookie(wrap, "r", io);
-            if (!g) {
-                delete wrap;
-                std::fclose(f);
-                throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
-            }
-            __fsetlocking(g, FSETLOCKING_BYCALLER);
-            f = g;
-        }
+        if (!pcapng) f = with_head_given_back(f, head, head_len, path);
     } else {
         head_len = 0;  // peeked, not read: the reader starts at byte 0
     }
