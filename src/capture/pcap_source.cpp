@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
+#include "capture/decompress.hpp"
 #include "capture/mapped_file.hpp"
 #include "callwall/capture/pcapng_reader.hpp"
 #include "callwall/decode/packet.hpp"
@@ -24,7 +26,24 @@ struct PcapSource::Handle {
     // refuses files whose interfaces differ in link type; see pcapng_reader.hpp).
     std::unique_ptr<PcapngReader> pcapng;
     FILE* pcapng_file = nullptr;
+    /// The decompressor under the stream, for a compressed file (owned by
+    /// the stream: valid until it is closed).
+    const Decompressor* decompressor = nullptr;
+    /// A file's BPF filter (set_filter), compiled once per link type met:
+    /// a pcapng file's interfaces may differ. A link type the expression does
+    /// not compile for (ok false) matches nothing.
+    struct FileFilter {
+        uint32_t linktype = 0;
+        bpf_program prog{};
+        bool ok = false;
+    };
+    static constexpr size_t kMaxFilterLinkTypes = 16;  ///< reserved up front: next() never grows it
+    std::vector<FileFilter> filters;
+    std::string filter_expression;
+    bool filtering = false;
     ~Handle() {
+        for (auto& f : filters)
+            if (f.ok) pcap_freecode(&f.prog);
         if (pcap) pcap_close(pcap);
         pcapng.reset();
         if (pcapng_file) std::fclose(pcapng_file);
@@ -55,22 +74,50 @@ struct PrefixedStream {
     }
 };
 
-/// The first 4 bytes of a regular file, read without moving any stream; 0 when short.
-uint32_t peek_magic(const std::string& path) noexcept {
-    uint8_t m[4] = {};
+/// The first 4 bytes of a regular file, read without moving any stream; false when short.
+bool peek_magic(const std::string& path, uint8_t (&m)[4]) noexcept {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
+    if (fd < 0) return false;
     const bool ok = ::pread(fd, m, 4, 0) == 4;
     ::close(fd);
-    return ok ? uint32_t{m[0]} | uint32_t{m[1]} << 8 | uint32_t{m[2]} << 16 | uint32_t{m[3]} << 24 : 0;
+    return ok;
+}
+
+uint32_t le32(const uint8_t (&m)[4]) noexcept {
+    return uint32_t{m[0]} | uint32_t{m[1]} << 8 | uint32_t{m[2]} << 16 | uint32_t{m[3]} << 24;
+}
+
+/// `f` (owned) behind a stream that first gives back the `head_len` bytes
+/// already read from it: libpcap reads the magic itself. Throws (closing f).
+FILE* with_head_given_back(FILE* f, const uint8_t (&head)[4], size_t head_len, const std::string& path) {
+    auto* wrap = new PrefixedStream{f, {head[0], head[1], head[2], head[3]}, head_len};
+    const cookie_io_functions_t io{&PrefixedStream::read, nullptr, nullptr, &PrefixedStream::close};
+    FILE* g = fopencookie(wrap, "r", io);
+    if (!g) {
+        delete wrap;
+        std::fclose(f);
+        throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
+    }
+    __fsetlocking(g, FSETLOCKING_BYCALLER);
+    return g;
+}
+
+/// Standard input as a stream of its own (closing it leaves descriptor 0 alone).
+FILE* open_stdin() noexcept {
+    const int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) return nullptr;
+    FILE* f = ::fdopen(fd, "rb");
+    if (!f) ::close(fd);
+    return f;
 }
 }  // namespace
 
 PcapSource::~PcapSource() = default;
 
 std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
+    const bool is_stdin = path == "-";
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
+    if ((is_stdin ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st)) != 0) {
         if (errno == ENOENT)
             throw CaptureError(CaptureErrorKind::NotFound, path + ": no such file");
         throw CaptureError(CaptureErrorKind::NotReadable, path + ": " + std::strerror(errno));
@@ -80,11 +127,16 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     // A regular file is read through a memory map (see capture/mapped_file.hpp);
     // anything else, or a file that cannot be mapped, through fopen.
     auto handle = std::make_unique<Handle>();
-    handle->mapped = MappedFile::open(path);
-    FILE* f = handle->mapped ? handle->mapped->stream() : nullptr;
-    if (!f) {
-        handle->mapped.reset();
-        f = std::fopen(path.c_str(), "rb");
+    FILE* f = nullptr;
+    if (is_stdin) {
+        f = open_stdin();
+    } else {
+        handle->mapped = MappedFile::open(path);
+        f = handle->mapped ? handle->mapped->stream() : nullptr;
+        if (!f) {
+            handle->mapped.reset();
+            f = std::fopen(path.c_str(), "rb");
+        }
     }
     if (!f) throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
     // One thread at a time reads this FILE (the analyser, or the read-ahead
@@ -92,36 +144,51 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     __fsetlocking(f, FSETLOCKING_BYCALLER);
 
     // pcapng (a Section Header Block first) goes to PcapngReader. A regular
-    // file is peeked at through its own descriptor; a pipe's first bytes are
-    // read from the stream and handed back to whichever reader gets it.
+    // file is peeked at through its own descriptor; a stream's first bytes
+    // (a pipe, standard input, a decompressed file) are read from it and
+    // handed back to whichever reader gets it.
     uint8_t head[4] = {};
     size_t head_len = 0;
+    bool streamed = is_stdin || !S_ISREG(st.st_mode);
     bool pcapng = false;
-    if (S_ISREG(st.st_mode)) {
-        pcapng = peek_magic(path) == PcapngReader::kShbType;
+    if (!streamed) {
+        if (peek_magic(path, head)) {
+            pcapng = le32(head) == PcapngReader::kShbType;
+            head_len = 4;
+        }
     } else {
         head_len = std::fread(head, 1, sizeof head, f);
-        pcapng = head_len == 4 && (uint32_t{head[0]} | uint32_t{head[1]} << 8 | uint32_t{head[2]} << 16 |
-                                   uint32_t{head[3]} << 24) == PcapngReader::kShbType;
-        if (!pcapng) {
-            auto* wrap = new PrefixedStream{f, {head[0], head[1], head[2], head[3]}, head_len};
-            const cookie_io_functions_t io{&PrefixedStream::read, nullptr, nullptr, &PrefixedStream::close};
-            FILE* g = fopencookie(wrap, "r", io);
-            if (!g) {
-                delete wrap;
-                std::fclose(f);
-                throw CaptureError(CaptureErrorKind::NotReadable, path + ": cannot open: " + std::strerror(errno));
-            }
-            __fsetlocking(g, FSETLOCKING_BYCALLER);
-            f = g;
+    }
+    // A compressed capture: its bytes come through a decompressing stream,
+    // read like a pipe. The magic already read from a stream is given back
+    // to the decompressor.
+    if (const Compression c = detect_compression(head, head_len); c != Compression::None) {
+        f = Decompressor::wrap(f, c, head, streamed ? head_len : 0, &handle->decompressor);
+        if (!f)  // wrap closed the raw stream; a mapped file is unmapped with the handle
+            throw CaptureError(CaptureErrorKind::NotReadable,
+                               path + ": cannot set up " + compression_name(c) + " decompression");
+        streamed = true;
+        head_len = std::fread(head, 1, sizeof head, f);
+        if (head_len < sizeof head && handle->decompressor->error()[0]) {
+            std::fclose(f);
+            throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + handle->decompressor->error());
         }
+    }
+    if (streamed) {
+        pcapng = head_len == 4 && le32(head) == PcapngReader::kShbType;
+        if (!pcapng) f = with_head_given_back(f, head, head_len, path);
+    } else {
+        head_len = 0;  // peeked, not read: the reader starts at byte 0
     }
     if (pcapng) {
         handle->pcapng_file = f;
         handle->pcapng = std::make_unique<PcapngReader>(f, head, head_len);
-        if (!handle->pcapng->open())
+        if (!handle->pcapng->open()) {
+            if (handle->decompressor && handle->decompressor->error()[0])
+                throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + handle->decompressor->error());
             throw CaptureError(CaptureErrorKind::NotACapture,
                                path + ": not a pcap/pcapng capture (pcapng: " + handle->pcapng->error() + ")");
+        }
         // The file is refused only when no interface has a link type callwall
         // decodes; packets of the others count as undecoded.
         const PcapngReader& ng = *handle->pcapng;
@@ -146,6 +213,8 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     handle->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);
     if (!handle->pcap) {
         std::fclose(f);
+        if (handle->decompressor && handle->decompressor->error()[0])
+            throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + handle->decompressor->error());
         if (st.st_size == 0)
             throw CaptureError(CaptureErrorKind::NotACapture, path + ": empty file, expected a .pcap or .pcapng capture");
         throw CaptureError(CaptureErrorKind::NotACapture,
@@ -201,8 +270,24 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {
 }
 
 void PcapSource::set_filter(const std::string& expression) {
-    if (!handle_->pcap)
-        throw CaptureError(CaptureErrorKind::Filter, name_ + ": filters are not supported on pcapng files");
+    if (!live_) {
+        // A file: compiled for its (first usable) link type now, so a bad
+        // expression is refused at once; other link types as frames show them.
+        Handle& h = *handle_;
+        h.filters.reserve(Handle::kMaxFilterLinkTypes);
+        h.filter_expression = expression;
+        Handle::FileFilter ff;
+        ff.linktype = linktype_;
+        pcap_t* dead = pcap_open_dead(static_cast<int>(linktype_), 262144);
+        if (!dead) throw CaptureError(CaptureErrorKind::Other, name_ + ": cannot compile a filter");
+        ff.ok = pcap_compile(dead, &ff.prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) == 0;
+        const std::string why = ff.ok ? "" : pcap_geterr(dead);
+        pcap_close(dead);
+        if (!ff.ok) throw CaptureError(CaptureErrorKind::Filter, "bad filter '" + expression + "': " + why);
+        h.filters.push_back(ff);
+        h.filtering = true;
+        return;
+    }
     bpf_program prog{};
     if (pcap_compile(handle_->pcap, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
         throw CaptureError(CaptureErrorKind::Filter,
@@ -211,6 +296,31 @@ void PcapSource::set_filter(const std::string& expression) {
     pcap_freecode(&prog);
     if (rc != 0)
         throw CaptureError(CaptureErrorKind::Filter, name_ + ": cannot install filter: " + pcap_geterr(handle_->pcap));
+}
+
+bool PcapSource::passes_filter(const RawFrame& frame) noexcept {
+    Handle& h = *handle_;
+    Handle::FileFilter* ff = nullptr;
+    for (auto& f : h.filters)
+        if (f.linktype == frame.linktype) ff = &f;
+    if (!ff) {
+        // A link type first seen here (a later pcapng interface): compiled
+        // once. Past the reserved table, its frames match nothing.
+        if (h.filters.size() == Handle::kMaxFilterLinkTypes) return false;
+        Handle::FileFilter nf;
+        nf.linktype = frame.linktype;
+        if (pcap_t* dead = pcap_open_dead(static_cast<int>(frame.linktype), 262144)) {
+            nf.ok = pcap_compile(dead, &nf.prog, h.filter_expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) == 0;
+            pcap_close(dead);
+        }
+        h.filters.push_back(nf);
+        ff = &h.filters.back();
+    }
+    if (!ff->ok) return false;
+    pcap_pkthdr hdr{};
+    hdr.caplen = frame.caplen;
+    hdr.len = frame.wirelen;
+    return pcap_offline_filter(&ff->prog, &hdr, frame.bytes.data()) != 0;
 }
 
 namespace {
@@ -226,15 +336,44 @@ int64_t to_us(const timeval& tv) noexcept {
 }
 }  // namespace
 
+bool PcapSource::first_ts(int64_t& ts_us) noexcept {
+    if (!peeked_) {
+        peek_status_ = next(peek_frame_);
+        peeked_ = true;
+    }
+    if (peek_status_ != NextStatus::Frame) return false;
+    ts_us = peek_frame_.ts_us;
+    return true;
+}
+
 NextStatus PcapSource::next(RawFrame& frame) noexcept {
+    if (peeked_) {  // the frame first_ts() read: its bytes are still the reader's current ones
+        peeked_ = false;
+        frame = peek_frame_;
+        return peek_status_;
+    }
+    NextStatus st;
+    do {
+        st = read_frame(frame);
+    } while (st == NextStatus::Frame && handle_->filtering && !passes_filter(frame));
+    if (st == NextStatus::Frame) last_ts_ = frame.ts_us;
+    return st;
+}
+
+NextStatus PcapSource::read_frame(RawFrame& frame) noexcept {
     if (handle_->pcapng) {
         switch (handle_->pcapng->next(frame)) {
             case PcapngReader::Status::Frame: return NextStatus::Frame;
-            case PcapngReader::Status::End: return NextStatus::End;
+            case PcapngReader::Status::End:
+                // A compressed stream cut at a block boundary reads as a clean end.
+                if (handle_->decompressor && handle_->decompressor->error()[0]) break;
+                return NextStatus::End;
             case PcapngReader::Status::Error: break;
         }
         if (handle_->mapped && handle_->mapped->shrank())
             error_ = "the file was truncated while it was being read";
+        else if (handle_->decompressor && handle_->decompressor->error()[0])
+            error_ = handle_->decompressor->error();
         else
             error_ = handle_->pcapng->error();
         return NextStatus::Error;
@@ -251,9 +390,12 @@ NextStatus PcapSource::next(RawFrame& frame) noexcept {
         return NextStatus::Frame;
     }
     if (rc == 0) return NextStatus::Timeout;
-    if (rc == PCAP_ERROR_BREAK) return NextStatus::End;
+    const char* broken = handle_->decompressor ? handle_->decompressor->error() : "";
+    if (rc == PCAP_ERROR_BREAK && !broken[0]) return NextStatus::End;
     if (handle_->mapped && handle_->mapped->shrank())
         error_ = "the file was truncated while it was being read";
+    else if (broken[0])
+        error_ = broken;
     else
         error_ = pcap_geterr(handle_->pcap);
     return NextStatus::Error;

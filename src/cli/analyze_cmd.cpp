@@ -18,17 +18,13 @@
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 #include "cli/commands.hpp"
+#include "cli/inputs.hpp"
 #include "cli/run_common.hpp"
 
 namespace po = boost::program_options;
 
 namespace callwall::cli {
 namespace {
-
-int input_error(const capture::CaptureError& e) {
-    std::fprintf(stderr, "callwall: %s\n", e.what());
-    return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
-}
 
 class Progress {
 public:
@@ -57,48 +53,21 @@ private:
     bool shown_ = false;
 };
 
-// The same file named twice (a.pcap a.pcap, ./a.pcap, a symlink or hard
-// link to it) is read once: its packets would otherwise count twice. Files
-// are the same when device and inode are; what cannot be stat'ed stays in
-// the list and fails to open with its own message.
-std::vector<std::string> read_once(const std::vector<std::string>& files) {
-    std::vector<std::string> unique;
-    std::vector<std::pair<dev_t, ino_t>> seen;
-    for (const auto& f : files) {
-        struct stat st {};
-        if (::stat(f.c_str(), &st) == 0) {
-            const std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
-            bool dup = false;
-            for (size_t k = 0; k < seen.size() && !dup; ++k) {
-                if (seen[k] != id) continue;
-                dup = true;
-                std::fprintf(stderr, "callwall: warning: %s is the same file as %s; reading it once\n", f.c_str(),
-                             unique[k].c_str());
-            }
-            if (dup) continue;
-            seen.push_back(id);
-        } else {
-            seen.emplace_back(dev_t(-1), ino_t(-1));  // keeps seen[k] beside unique[k]; matches nothing real
-        }
-        unique.push_back(f);
-    }
-    return unique;
-}
-
 struct AnalyzeArgs {
     std::string db_path;
     std::vector<std::string> files;
     int64_t max_flows = 1u << 20;
     std::vector<std::string> catalog_dirs, vendors;
-    std::string fail_on, events_path;
+    std::string fail_on, events_path, filter;
     int threads = 0;
-    bool quiet = false, no_bundled = false;
+    bool quiet = false, no_bundled = false, keep_order = false;
 };
 
 // The command line into `a`; an exit code when the command ends here (help, usage error).
 std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
     po::options_description opts("callwall analyze FILE... --db OUT.sqlite [options]\n\n"
-                                 "Reads .pcap/.pcapng files in the order given, as one run, into the database.\n\n"
+                                 "Reads .pcap/.pcapng files (plain, .gz, .zst or .xz; - is standard input), in the\n"
+                                 "order of their first packets, as one run, into the database.\n\n"
                                  "options");
     std::string& db_path = a.db_path;
     std::vector<std::string>& files = a.files;
@@ -119,6 +88,8 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         ("threads", po::value(&threads)->value_name("1|2"),
          "2: read each capture file on a second core while this one analyzes (the default when the "
          "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
+        ("filter", po::value(&a.filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
+        ("keep-order", "read the files in the order given, not by their first packet's time")
         ("events", po::value(&events_path)->value_name("FILE"),
          "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
          "standard output (docs/events.schema.json)")
@@ -157,6 +128,7 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
     // Event lines on standard output are the output: nothing else is printed there.
     a.quiet = vm.count("quiet") > 0 || events_path == "-";
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
+    a.keep_order = vm.count("keep-order") > 0;
     if (vm.count("threads") && threads != 1 && threads != 2) {
         std::fprintf(stderr, "callwall analyze: --threads takes 1 or 2, not %d\n", threads);
         return kExitUsage;
@@ -191,20 +163,11 @@ int run_analyze(int argc, char** argv) {
         return kExitUsage;
     }
 
-    files = read_once(files);
-
-    // Open every input before touching the database so a typo costs nothing.
-    std::vector<std::unique_ptr<capture::PcapSource>> sources;
-    uint64_t total_bytes = 0;
-    try {
-        for (const auto& f : files) {
-            sources.push_back(capture::PcapSource::open_file(f));
-            struct stat st {};
-            if (::stat(f.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
-        }
-    } catch (const capture::CaptureError& e) {
-        return input_error(e);
-    }
+    Inputs in;
+    if (const int rc = open_inputs(files, args.filter, args.keep_order, in); rc != kExitOk) return rc;
+    files = std::move(in.files);
+    auto& sources = in.sources;
+    const uint64_t total_bytes = in.total_bytes;
 
     run::Options ro;
     ro.db_path = db_path;
@@ -229,19 +192,23 @@ int run_analyze(int argc, char** argv) {
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
     const double t0 = mono_now();
     uint64_t bytes_read = 0;
+    TimeOrder time_order;
     run::Status status = run::Status::Completed;
     try {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
             // The reader thread (if any) is started per file, so only one runs at a time.
-            const bool read_ahead = capture::ReadAhead::can_read_ahead(files[i]) &&
+            time_order.file_starts(files[i], *sources[i], session->totals().notes);
+            const bool read_ahead = files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) &&
                                     (threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1));
             capture::ReadAhead src(std::move(sources[i]), read_ahead);
             capture::RawFrame frame;
             uint64_t n = 0;
+            int64_t last_ts = 0;
             while (!g_stop_signal) {
                 const auto st = src.next(frame);
                 if (st == capture::NextStatus::Frame) {
                     ++n;
+                    last_ts = frame.ts_us;
                     bytes_read += frame.caplen + 16;
                     if (session->process(frame)) progress.tick(analyzer, bytes_read, i + 1, sources.size());
                     continue;
@@ -257,6 +224,7 @@ int run_analyze(int argc, char** argv) {
                 }
                 break;
             }
+            time_order.file_ended(files[i], n, last_ts);
         }
         if (g_stop_signal) status = run::Status::Interrupted;
         progress.done();

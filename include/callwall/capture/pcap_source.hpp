@@ -62,7 +62,10 @@ enum class NextStatus { Frame, Timeout, End, Error };
 
 class PcapSource {
 public:
-    /// Opens a capture file. Throws CaptureError naming the file.
+    /// Opens a capture file: pcap or pcapng, plain or compressed with gzip,
+    /// zstd or xz (told by the magic bytes, not the name; see
+    /// capture/decompress.hpp). "-" reads standard input. Throws CaptureError
+    /// naming the file.
     static std::unique_ptr<PcapSource> open_file(const std::string& path);
     /// Opens a live interface with the options. Throws CaptureError naming it.
     static std::unique_ptr<PcapSource> open_live(const LiveOptions& options);
@@ -87,8 +90,15 @@ public:
     /// Live only: next() returns Timeout at once when no packet is waiting
     /// (several interfaces are then read in turn after poll()).
     void set_nonblocking();
-    /// Compiles and installs a BPF filter; throws CaptureError on a bad expression.
+    /// Compiles and installs a BPF filter; throws CaptureError on a bad
+    /// expression. Live: the kernel's filter. A file: frames that do not match
+    /// are skipped by next() (compiled for each link type the file uses).
     void set_filter(const std::string& expression);
+    /// Files: reads the first frame ahead (next() returns it first) and gives
+    /// its time; false when the file has no frame (empty, or damaged at once).
+    [[nodiscard]] bool first_ts(int64_t& ts_us) noexcept;
+    /// Files: the time of the last frame next() returned (0 before any).
+    [[nodiscard]] int64_t last_ts() const noexcept { return last_ts_; }
 
 private:
     PcapSource() = default;
@@ -98,6 +108,14 @@ private:
     std::string error_;
     uint32_t linktype_ = 0;
     bool live_ = false;
+    int64_t last_ts_ = 0;
+    // The frame first_ts() read ahead, returned by the next next().
+    bool peeked_ = false;
+    NextStatus peek_status_ = NextStatus::End;
+    RawFrame peek_frame_{};
+
+    NextStatus read_frame(RawFrame& frame) noexcept;
+    [[nodiscard]] bool passes_filter(const RawFrame& frame) noexcept;
 };
 
 }  // namespace callwall::capture
