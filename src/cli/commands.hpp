@@ -9,6 +9,7 @@ int run_analyze(int argc, char** argv);
 int run_capture(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_catalog(int argc, char** argv);
+int run_audit(int argc, char** argv);
 
 /// Exit codes, documented in the README.
 enum ExitCode : int {

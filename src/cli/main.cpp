@@ -21,6 +21,7 @@ void usage(std::FILE* out) {
                  "  capture -i IFACE --db OUT    capture live from an interface (mirror/SPAN port)\n"
                  "  report --db FILE             print a run's verdicts (text, json, csv, html)\n"
                  "  catalog list|show|check|export   inspect and validate the vendor catalog\n"
+                 "  audit --nft FILE --db OUT    replay the catalog through a ruleset in a sandbox\n"
                  "\n"
                  "'callwall <command> --help' describes each command. Exit codes: 0 ok, 2 usage,\n"
                  "3 input (capture file/interface), 4 catalog, 5 database, 6 permission, 7 output (standard\n"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
         if (cmd == "analyze") return check_stdout_at_exit(argv[1], run_analyze(argc - 1, argv + 1));
         if (cmd == "capture") return check_stdout_at_exit(argv[1], run_capture(argc - 1, argv + 1));
         if (cmd == "catalog") return check_stdout_at_exit(argv[1], run_catalog(argc - 1, argv + 1));
+        if (cmd == "audit") return check_stdout_at_exit(argv[1], run_audit(argc - 1, argv + 1));
         if (cmd == "report") return check_stdout_at_exit(argv[1], run_report(argc - 1, argv + 1));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall %s: internal error: %s\n", argv[1], e.what());
