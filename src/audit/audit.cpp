@@ -47,26 +47,35 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
     std::string names;
     for (const auto& d : e.destinations) names += (names.empty() ? "" : ", ") + d.as_written;
     a.assumed = names + " assumed at " + fallback +
-                " (a documentation address the ruleset does not name; netfilter cannot match names; pin with --resolve)";
+                " (a documentation address the ruleset does not name: netfilter cannot match names; --resolve pins one)";
 }
 
 std::string port_text(const catalog::PortRange& r) {
     return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi);
 }
 
-// Consecutive intervals with the same outcome and deciding rule, as one line each.
+// Consecutive intervals with the same outcome and deciding rule, as one line
+// each; adjacent ranges are written as one ("10000-20000").
 std::string group_lines(const EntryAudit& a, const char* transport) {
     std::string out;
     size_t i = 0;
     while (i < a.intervals.size()) {
         const auto& first = a.intervals[i].result;
-        std::string ports = port_text(a.intervals[i].range);
+        std::string ports;
+        catalog::PortRange run = a.intervals[i].range;
         size_t j = i + 1;
         for (; j < a.intervals.size(); ++j) {
             const auto& r = a.intervals[j].result;
             if (r.outcome != first.outcome || r.decided_by != first.decided_by) break;
-            ports += "," + port_text(a.intervals[j].range);
+            const auto& next = a.intervals[j].range;
+            if (static_cast<uint32_t>(run.hi) + 1 == next.lo) {
+                run.hi = next.hi;
+                continue;
+            }
+            ports += port_text(run) + ",";
+            run = next;
         }
+        ports += port_text(run);
         if (!out.empty()) out += "; ";
         out += std::string(to_string(first.outcome)) + " " + transport + " " + ports;
         if (first.outcome != ProbeOutcome::Passed) out += " (" + first.how + ")";
@@ -100,7 +109,7 @@ void fold(EntryAudit& a) {
                 : any_fail           ? attrib::Verdict::Blocked
                                      : attrib::Verdict::NotExercised;
     const char* transport = a.entry->transport == catalog::Transport::Tcp ? "tcp" : "udp";
-    v.why = (v.verdict == attrib::Verdict::Observed ? "audit: passes: " : "audit: ") + group_lines(a, transport);
+    v.why = "audit: " + group_lines(a, transport);
     if (!a.assumed.empty()) v.why += "; " + a.assumed;
 }
 

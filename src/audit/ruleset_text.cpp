@@ -181,10 +181,18 @@ std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view ow
         const std::string_view chain = w[5];
         const size_t rest_at = static_cast<size_t>(w[6].data() - line.data());
         const std::string_view rest = line.substr(rest_at);
-        auto [it, fresh] = by_id.try_emplace(std::string(id), packets.size());
-        if (fresh) packets.push_back(TracedPacket{.id = std::string(id)});
+        // The kernel derives trace ids from the packet buffer's address, so
+        // an id comes back for later packets: the tracing table's chain runs
+        // first on every packet, and its "packet:" line starts a new one.
+        const bool packet_line = rest.rfind("packet:", 0) == 0;
+        auto it = by_id.find(id);
+        if (it == by_id.end() || (packet_line && w[4] == own_table)) {
+            packets.push_back(TracedPacket{.id = std::string(id)});
+            if (it == by_id.end()) it = by_id.emplace(std::string(id), 0).first;
+            it->second = packets.size() - 1;
+        }
         TracedPacket& p = packets[it->second];
-        if (rest.rfind("packet:", 0) == 0) {
+        if (packet_line) {
             if (p.proto.empty()) parse_packet(rest.substr(7), p);
             continue;
         }

@@ -98,6 +98,21 @@ TEST(AuditTrace, ReadsPacketsAndTheRuleThatDropped) {
     EXPECT_EQ(describe(*e), "inet filter lan_out: rule 'udp dport 5000 reject comment \"x (y)\"' (handle 4)");
 }
 
+TEST(AuditTrace, AReusedTraceIdStartsANewPacket) {
+    // The SYN-ACK's ACK got the SYN's buffer, hence its id: it must not add
+    // the conntrack rule's accept to the SYN.
+    const std::string text =
+        "trace id aa inet t p packet: iif \"lan0\" ip saddr 10.0.0.2 ip daddr 10.0.0.9 ip protocol tcp tcp sport 5 tcp dport 443\n"
+        "trace id aa inet filter forward rule tcp dport 443 accept # handle 7 (verdict accept)\n"
+        "trace id aa inet t p packet: iif \"lan0\" ip saddr 10.0.0.2 ip daddr 10.0.0.9 ip protocol tcp tcp sport 5 tcp dport 443\n"
+        "trace id aa inet filter forward rule ct state established accept # handle 3 (verdict accept)\n";
+    const auto packets = parse_trace(text, "t");
+    ASSERT_EQ(packets.size(), 2u);
+    ASSERT_EQ(packets[0].events.size(), 1u);
+    EXPECT_EQ(packets[0].events[0].handle, 7);
+    EXPECT_EQ(packets[1].events[0].handle, 3);
+}
+
 TEST(AuditTrace, APassIsTheFilterChainsAcceptNotTheNatRule) {
     const auto packets = parse_trace(kTrace, "callwall_audit_trace");
     ASSERT_EQ(packets.size(), 2u);
