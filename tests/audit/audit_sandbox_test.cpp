@@ -5,6 +5,9 @@
 // rules are compared with the ones written by hand in each ruleset's header.
 // Skips (with the reason) where nft is missing or namespaces cannot be made.
 #include <gtest/gtest.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -179,6 +182,37 @@ TEST(AuditSandbox, ALintErrorIsShownWithItsLine) {
     EXPECT_FALSE(r.replay.ok);
     EXPECT_TRUE(r.replay.lint_failed);
     EXPECT_NE(r.replay.error.find("bad_syntax.nft:4:"), std::string::npos) << r.replay.error;
+}
+
+TEST(AuditSandbox, RunsAsAnOrdinaryUser) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    if (::geteuid() != 0) GTEST_SKIP() << "not root: the other AuditSandbox tests already ran unprivileged";
+    // A child drops to nobody, then audits: the sandbox must come from user namespaces alone.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+        // Changing uid made us non-dumpable (then /proc/self/uid_map is root's);
+        // a process started as nobody is dumpable.
+        ::prctl(PR_SET_DUMPABLE, 1);
+        AuditOptions opt;
+        opt.ruleset_path = ruleset("user_chain_jump.nft");
+        opt.vendors = {"whereby"};
+        const auto r = run_audit(bundled(), opt);
+        if (!r.replay.ok) std::fprintf(stderr, "as nobody: %s\n", r.replay.error.c_str());
+        if (!r.replay.ok) ::_exit(r.replay.error.find("user namespaces refused") != std::string::npos ? 4 : 5);
+        if (r.replay.mode != "user and network namespaces (unprivileged)") ::_exit(6);
+        for (const auto& a : r.entries)
+            if (a.entry->id == kTurnUdp && a.verdict.verdict == attrib::Verdict::Blocked &&
+                a.verdict.why.find("no quic") != std::string::npos)
+                ::_exit(0);
+        ::_exit(7);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 4) GTEST_SKIP() << "this kernel refuses user namespaces to an ordinary user";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "3: cannot become nobody, 5: sandbox failed, 6: not unprivileged, 7: wrong verdict";
 }
 
 TEST(AuditSandbox, VerdictsLandInTheRunTables) {
