@@ -32,7 +32,7 @@ bool valid_ifname(const std::string& n) {
     return n.empty() || (n.size() < 16 && n.find_first_of(" /\t\n*") == std::string::npos);
 }
 
-void print_result(const audit::AuditResult& r, int64_t run) {
+void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
     std::printf("sandbox: %s; client behind %s, servers behind %s\n", r.replay.mode.c_str(), r.inside.c_str(),
                 r.outside.c_str());
     for (const auto& a : r.entries) {
@@ -40,8 +40,8 @@ void print_result(const audit::AuditResult& r, int64_t run) {
         const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
         std::printf("%-10s %s\n           %s\n", word.c_str(), a.entry->id.c_str(), a.verdict.why.c_str());
     }
-    std::printf("written as run %lld (callwall report --db FILE --run %lld)\n", static_cast<long long>(run),
-                static_cast<long long>(run));
+    std::printf("written as run %lld: callwall report --db %s --run %lld\n", static_cast<long long>(run),
+                db_path.c_str(), static_cast<long long>(run));
 }
 
 }  // namespace
@@ -115,7 +115,7 @@ int run_audit(int argc, char** argv) {
     try {
         auto db = store::Store::open(db_path);
         const int64_t run = audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv));
-        print_result(result, run);
+        print_result(result, run, db_path);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall audit: database error: %s\n", e.what());
         return kExitDatabase;
