@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "audit/ruleset_text.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
@@ -192,6 +194,14 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
         return probes;
     };
     res.replay = replay(spec, plan);
+    // A user namespace's netlink socket cannot force a buffer above
+    // net.core.wmem_max, which a large ruleset needs; root can.
+    if (!res.replay.ok && res.replay.too_large && ::geteuid() == 0) {
+        spec.user_namespace = false;
+        res.replay = replay(spec, plan);
+    }
+    if (!res.replay.ok && res.replay.too_large)
+        res.replay.error += "(the ruleset is too large for nft in an unprivileged sandbox: netlink's buffer; run as root)";
     if (!res.replay.ok) return res;
     const auto cuts = port_cut_points(res.replay.listed);
     for (auto& a : res.entries) {

@@ -38,7 +38,7 @@ constexpr std::string_view kTraceTable = "callwall_audit_trace";
 constexpr const char* kRouterInside = "192.168.77.1";
 constexpr const char* kRouterOutside = "100.64.77.1";
 constexpr const char* kServerLink = "100.64.77.2";
-constexpr size_t kBatch = 64;  // probes in flight at once (two sockets each)
+constexpr size_t kBatch = 64;  // probes in flight at once (two sockets each); more overruns nft monitor's socket
 
 using Clock = std::chrono::steady_clock;
 
@@ -114,10 +114,10 @@ bool write_file(const char* path, const std::string& text) {
     return ok;
 }
 
-bool enter_namespaces(std::string& mode, std::string& error) {
+bool enter_namespaces(bool user_namespace, std::string& mode, std::string& error) {
     const uid_t uid = ::getuid();
     const gid_t gid = ::getgid();
-    if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
+    if (user_namespace && ::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
         write_file("/proc/self/setgroups", "deny");
         if (!write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") ||
             !write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n")) {
@@ -127,9 +127,10 @@ bool enter_namespaces(std::string& mode, std::string& error) {
         mode = "user and network namespaces (unprivileged)";
         return true;
     }
-    const int user_errno = errno;
+    const int user_errno = user_namespace ? errno : 0;
     if (::unshare(CLONE_NEWNET) == 0) {
-        mode = std::string("network namespaces as root (user namespaces refused: ") + std::strerror(user_errno) + ")";
+        mode = user_namespace ? std::string("network namespaces as root (user namespaces refused: ") + std::strerror(user_errno) + ")"
+                              : std::string("network namespaces as root");
         return true;
     }
     error = std::string("cannot make a sandbox: user namespaces refused (") + std::strerror(user_errno) +
@@ -188,12 +189,14 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
 bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r) {
     std::string out;
     if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out) != 0) {
-        r.lint_failed = true;
+        r.too_large = out.find("Message too long") != std::string::npos;
+        r.lint_failed = !r.too_large;
         r.error = "nft -c -f " + spec.ruleset_path + " refused the ruleset:\n" + out;
         return false;
     }
     out.clear();
     if (run(-1, {"nft", "-f", spec.ruleset_path}, out) != 0) {
+        r.too_large = out.find("Message too long") != std::string::npos;
         r.error = "nft -f " + spec.ruleset_path + " failed in the sandbox:\n" + out;
         return false;
     }
@@ -432,7 +435,7 @@ void attach_decisions(const SandboxSpec& spec, const std::string& trace, ReplayO
 
 void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutput& r) {
     Namespaces ns;
-    if (!enter_namespaces(r.mode, r.error) || !make_peer_namespaces(ns, r.error) || !wire(spec, ns, r.error) ||
+    if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) || !wire(spec, ns, r.error) ||
         !load_ruleset(spec, r))
         return;
     for (auto& p : plan(r.listed)) r.results.push_back(ProbeResult{.probe = std::move(p)});
@@ -480,6 +483,7 @@ std::string encode(const ReplayOutput& r) {
     std::string out;
     put(out, r.ok ? "1" : "0");
     put(out, r.lint_failed ? "1" : "0");
+    put(out, r.too_large ? "1" : "0");
     put(out, r.error);
     put(out, r.mode);
     put(out, r.listed);
@@ -495,10 +499,11 @@ std::string encode(const ReplayOutput& r) {
 }
 
 bool decode(std::string_view in, ReplayOutput& r) {
-    std::string ok, lint, f[6];
-    if (!get(in, ok) || !get(in, lint) || !get(in, r.error) || !get(in, r.mode) || !get(in, r.listed)) return false;
+    std::string ok, lint, large, f[6];
+    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) || !get(in, r.listed)) return false;
     r.ok = ok == "1";
     r.lint_failed = lint == "1";
+    r.too_large = large == "1";
     while (!in.empty()) {
         for (auto& s : f)
             if (!get(in, s)) return false;

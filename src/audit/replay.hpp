@@ -50,11 +50,13 @@ struct SandboxSpec {
     std::string client_addr = "192.168.77.2";  ///< on a /24 with the router at .1
     std::vector<std::string> server_addrs;      ///< every probe's daddr
     int probe_timeout_ms = 1200;               ///< how long one batch waits for answers
+    bool user_namespace = true;                ///< false: network namespaces only (needs root)
 };
 
 struct ReplayOutput {
     bool ok = false;
     bool lint_failed = false;  ///< the ruleset did not pass `nft -c -f`
+    bool too_large = false;    ///< netlink refused the ruleset's size (unprivileged sockets cannot force a larger buffer)
     std::string error;         ///< why not ok (nft's message with its line for a lint failure)
     std::string mode;          ///< which namespaces were made, for the run's notes
     std::string listed;        ///< `nft list ruleset` after loading (before tracing)
