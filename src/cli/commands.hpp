@@ -11,6 +11,7 @@ int run_report(int argc, char** argv);
 int run_catalog(int argc, char** argv);
 int run_probe(int argc, char** argv);
 int run_reflect(int argc, char** argv);
+int run_audit(int argc, char** argv);
 
 /// Exit codes, documented in the README.
 enum ExitCode : int {

@@ -1,0 +1,60 @@
+// `callwall audit`: a ruleset replayed requirement by requirement through the
+// kernel in a sandbox (replay.hpp), folded into one verdict per catalog entry
+// and written as a run of kind "audit" into the same tables as any run.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "audit/replay.hpp"
+#include "callwall/attrib/attrib.hpp"
+#include "callwall/catalog/catalog.hpp"
+
+namespace callwall::store {
+class Store;
+}
+
+namespace callwall::audit {
+
+struct AuditOptions {
+    std::string ruleset_path;
+    std::vector<std::string> vendors;  ///< empty: every vendor (case-insensitive names)
+    std::string inside, outside;       ///< empty: guessed from the ruleset
+    std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 address
+    int probe_timeout_ms = 1200;
+};
+
+/// One interval of an entry's ports on which the ruleset cannot differ.
+struct IntervalResult {
+    catalog::PortRange range;
+    ProbeResult result;  ///< the probe of range.lo
+};
+
+struct EntryAudit {
+    const catalog::Entry* entry = nullptr;
+    std::string daddr;     ///< the address standing for the entry's destinations
+    std::string assumed;   ///< why that address ("" when the entry names none)
+    std::vector<IntervalResult> intervals;
+    attrib::EntryVerdict verdict;
+};
+
+struct AuditResult {
+    ReplayOutput replay;  ///< ok, error, mode, listed ruleset
+    std::string inside, outside;
+    std::vector<EntryAudit> entries;
+};
+
+/// The address standing for a destination nobody pinned: a documentation
+/// address (203.0.113.10, 198.51.100.10, 192.0.2.10) whose /24 the ruleset
+/// text does not mention.
+[[nodiscard]] std::string unmentioned_address(std::string_view ruleset_text);
+
+/// Runs the audit (forks the sandbox; needs nft and ip).
+[[nodiscard]] AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt);
+
+/// Writes a completed run of kind "audit" with a verdict per audited entry; returns its id.
+int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResult& r, const AuditOptions& opt,
+                    const std::string& command_line);
+
+}  // namespace callwall::audit

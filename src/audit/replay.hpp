@@ -1,0 +1,73 @@
+// The sandbox of an audit and the packets replayed through it.
+//
+// replay() forks a child that makes its own namespaces: user + network
+// (unprivileged, as `unshare -U -r -n` does) where the kernel allows it,
+// network only when it refuses and we are root. The child's namespace is the
+// router; it creates two more network namespaces (client, server) held by
+// file descriptors, joins them with veths (the router's ends named as the
+// ruleset expects), loads the ruleset, adds a prerouting chain of priority
+// -1000 that sets nftrace, runs `nft -a monitor trace`, and replays each
+// probe from the client: a TCP handshake to a listener, a UDP datagram
+// answered by the server. Nothing is ever created in the caller's
+// namespaces; the namespaces die with the child and its helpers (each has
+// PR_SET_PDEATHSIG=SIGKILL, and the caller kills the child by its PID).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "callwall/catalog/catalog.hpp"
+
+namespace callwall::audit {
+
+struct Probe {
+    catalog::Transport transport = catalog::Transport::Tcp;
+    std::string daddr;  ///< IPv4 address the server side answers on
+    uint16_t port = 0;
+    friend bool operator==(const Probe&, const Probe&) = default;
+};
+
+enum class ProbeOutcome : uint8_t {
+    Passed,        ///< TCP handshake completed / UDP reply received
+    Dropped,       ///< nothing came back
+    Rejected,      ///< a TCP reset or an ICMP error came back
+    ReplyBlocked,  ///< UDP: the request reached the server, its reply never came back
+};
+[[nodiscard]] std::string_view to_string(ProbeOutcome o) noexcept;
+
+struct ProbeResult {
+    Probe probe;
+    ProbeOutcome outcome = ProbeOutcome::Dropped;
+    std::string how;         ///< "handshake completed", "tcp reset", "icmp type 3 code 3", ...
+    std::string decided_by;  ///< the deciding chain and rule (or policy) from the trace
+};
+
+struct SandboxSpec {
+    std::string ruleset_path;  ///< nftables ruleset file
+    std::string inside = "lan0", outside = "wan0";
+    std::string client_addr = "192.168.77.2";  ///< on a /24 with the router at .1
+    std::vector<std::string> server_addrs;      ///< every probe's daddr
+    int probe_timeout_ms = 1200;               ///< how long one batch waits for answers
+    bool user_namespace = true;                ///< false: network namespaces only (needs root)
+};
+
+struct ReplayOutput {
+    bool ok = false;
+    bool lint_failed = false;  ///< the ruleset did not pass `nft -c -f`
+    bool too_large = false;    ///< netlink refused the ruleset's size (unprivileged sockets cannot force a larger buffer)
+    std::string error;         ///< why not ok (nft's message with its line for a lint failure)
+    std::string mode;          ///< which namespaces were made, for the run's notes
+    std::string listed;        ///< `nft list ruleset` after loading (before tracing)
+    std::vector<ProbeResult> results;
+};
+
+/// Plans the probes from the listed ruleset (runs in the sandbox child).
+using ProbePlanner = std::function<std::vector<Probe>(std::string_view listed_ruleset)>;
+
+/// Runs the whole sandbox in a child process and returns what it saw.
+/// Bounded: the child is killed (by its PID) after `overall_timeout_s`.
+[[nodiscard]] ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, int overall_timeout_s = 300);
+
+}  // namespace callwall::audit

@@ -1,0 +1,253 @@
+#include "audit/ruleset_text.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace callwall::audit {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+std::vector<std::string_view> split_words(std::string_view s) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && s[i] == ' ') ++i;
+        const size_t b = i;
+        while (i < s.size() && s[i] != ' ') ++i;
+        if (i > b) out.push_back(s.substr(b, i - b));
+    }
+    return out;
+}
+
+uint16_t to_port(std::string_view s) {
+    unsigned v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    return r.ec == std::errc() && v <= 65535 ? static_cast<uint16_t>(v) : 0;
+}
+
+bool contains_any(std::string_view name, std::initializer_list<std::string_view> parts) {
+    return std::any_of(parts.begin(), parts.end(), [&](std::string_view p) { return name.find(p) != std::string_view::npos; });
+}
+
+// The quoted names after one iifname/oifname keyword at `pos` (just past it).
+void names_after(std::string_view t, size_t pos, std::vector<std::string>& out) {
+    while (pos < t.size() && (t[pos] == ' ' || t[pos] == '!' || t[pos] == '=')) ++pos;
+    const bool set = pos < t.size() && t[pos] == '{';
+    const size_t end = set ? t.find('}', pos) : t.find_first_of(" \n;", pos);
+    const std::string_view span = t.substr(pos, end == std::string_view::npos ? t.size() - pos : end - pos);
+    size_t i = 0;
+    while ((i = span.find('"', i)) != std::string_view::npos) {
+        const size_t close = span.find('"', i + 1);
+        if (close == std::string_view::npos) break;
+        std::string name(span.substr(i + 1, close - i - 1));
+        if (!name.empty() && name.find('*') == std::string::npos &&
+            std::find(out.begin(), out.end(), name) == out.end())
+            out.push_back(std::move(name));
+        i = close + 1;
+        if (!set) break;
+    }
+}
+
+void parse_packet(std::string_view rest, TracedPacket& p) {
+    const auto w = split_words(rest);
+    for (size_t i = 0; i + 2 < w.size(); ++i) {
+        if (w[i] == "ip" || w[i] == "ip6") {
+            if (w[i + 1] == "saddr") p.saddr = std::string(w[i + 2]);
+            if (w[i + 1] == "daddr") p.daddr = std::string(w[i + 2]);
+            if (w[i + 1] == "protocol" || w[i + 1] == "nexthdr") p.proto = std::string(w[i + 2]);
+        }
+        if ((w[i] == "tcp" || w[i] == "udp") && w[i + 1] == "sport") p.sport = to_port(w[i + 2]);
+        if ((w[i] == "tcp" || w[i] == "udp") && w[i + 1] == "dport") p.dport = to_port(w[i + 2]);
+    }
+}
+
+TraceEvent parse_rule(std::string_view rest) {
+    TraceEvent e;
+    const size_t v = rest.rfind(" (verdict ");
+    std::string_view text = rest.substr(0, v);
+    if (v != std::string_view::npos) {
+        std::string_view verdict = rest.substr(v + 10);
+        const size_t close = verdict.rfind(')');
+        e.verdict = std::string(trim(verdict.substr(0, close)));
+    }
+    const size_t h = text.rfind(" # handle ");
+    if (h != std::string_view::npos) {
+        const std::string_view num = trim(text.substr(h + 10));
+        std::from_chars(num.data(), num.data() + num.size(), e.handle);
+        text = text.substr(0, h);
+    }
+    e.rule = std::string(trim(text));
+    return e;
+}
+
+}  // namespace
+
+std::vector<uint32_t> port_cut_points(std::string_view ruleset) {
+    std::vector<uint32_t> cuts;
+    size_t i = 0;
+    while (i < ruleset.size()) {
+        if (!is_digit(ruleset[i])) {
+            ++i;
+            continue;
+        }
+        uint32_t v = 0;
+        size_t digits = 0;
+        while (i < ruleset.size() && is_digit(ruleset[i])) {
+            if (++digits <= 6) v = v * 10 + static_cast<uint32_t>(ruleset[i] - '0');
+            ++i;
+        }
+        if (digits > 5 || v > 65535) continue;
+        if (v > 0) cuts.push_back(v);
+        cuts.push_back(v + 1);
+    }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    return cuts;
+}
+
+std::vector<catalog::PortRange> split_ranges(std::span<const catalog::PortRange> ranges, std::span<const uint32_t> cuts) {
+    std::vector<catalog::PortRange> out;
+    for (const auto& r : ranges) {
+        uint32_t start = r.lo;
+        auto it = std::upper_bound(cuts.begin(), cuts.end(), start);
+        for (; it != cuts.end() && *it <= r.hi; ++it) {
+            out.push_back({static_cast<uint16_t>(start), static_cast<uint16_t>(*it - 1)});
+            start = *it;
+        }
+        out.push_back({static_cast<uint16_t>(start), r.hi});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.lo < b.lo || (a.lo == b.lo && a.hi < b.hi); });
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+std::vector<std::string> interface_names(std::string_view ruleset) {
+    std::vector<std::string> out;
+    for (std::string_view key : {std::string_view("iifname"), std::string_view("oifname")}) {
+        size_t pos = 0;
+        while ((pos = ruleset.find(key, pos)) != std::string_view::npos) {
+            pos += key.size();
+            names_after(ruleset, pos, out);
+        }
+    }
+    return out;
+}
+
+std::pair<std::string, std::string> guess_interfaces(std::string_view ruleset) {
+    std::string inside, outside;
+    std::vector<std::string> unplaced;
+    for (const auto& n : interface_names(ruleset)) {
+        if (n == "lo") continue;
+        if (inside.empty() && contains_any(n, {"lan", "int", "inside", "eth1", "br", "priv"}))
+            inside = n;
+        else if (outside.empty() && contains_any(n, {"wan", "ext", "outside", "eth0", "ppp", "uplink", "pub"}))
+            outside = n;
+        else
+            unplaced.push_back(n);
+    }
+    for (const auto& n : unplaced) {
+        if (inside.empty() && n != outside) inside = n;
+        else if (outside.empty() && n != inside) outside = n;
+    }
+    if (inside.empty()) inside = outside == "lan0" ? "lan1" : "lan0";
+    if (outside.empty()) outside = inside == "wan0" ? "wan1" : "wan0";
+    return {inside, outside};
+}
+
+std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view own_table) {
+    std::vector<TracedPacket> packets;
+    std::map<std::string, size_t, std::less<>> by_id;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t eol = text.find('\n', pos);
+        if (eol == std::string_view::npos) eol = text.size();
+        const std::string_view line = trim(text.substr(pos, eol - pos));
+        pos = eol + 1;
+        if (line.rfind("trace id ", 0) != 0) continue;
+        // trace id ID FAMILY TABLE CHAIN REST
+        const auto w = split_words(line.substr(0, std::min<size_t>(line.size(), 400)));
+        if (w.size() < 7) continue;
+        const std::string_view id = w[2];
+        const std::string table = std::string(w[3]) + " " + std::string(w[4]);
+        const std::string_view chain = w[5];
+        const size_t rest_at = static_cast<size_t>(w[6].data() - line.data());
+        const std::string_view rest = line.substr(rest_at);
+        // The kernel derives trace ids from the packet buffer's address, so
+        // an id comes back for later packets: the tracing table's chain runs
+        // first on every packet, and its "packet:" line starts a new one.
+        const bool packet_line = rest.rfind("packet:", 0) == 0;
+        auto it = by_id.find(id);
+        if (it == by_id.end() || (packet_line && w[4] == own_table)) {
+            packets.push_back(TracedPacket{.id = std::string(id)});
+            if (it == by_id.end()) it = by_id.emplace(std::string(id), 0).first;
+            it->second = packets.size() - 1;
+        }
+        TracedPacket& p = packets[it->second];
+        if (packet_line) {
+            if (p.proto.empty()) parse_packet(rest.substr(7), p);
+            continue;
+        }
+        if (w[4] == own_table) continue;
+        TraceEvent e;
+        if (rest.rfind("rule ", 0) == 0) {
+            e = parse_rule(rest.substr(5));
+        } else if (rest.rfind("policy ", 0) == 0) {
+            e.policy = true;
+            e.verdict = std::string(trim(rest.substr(7)));
+        } else {
+            continue;  // "verdict continue" and the like: no decision
+        }
+        e.table = table;
+        e.chain = std::string(chain);
+        p.events.push_back(std::move(e));
+    }
+    return packets;
+}
+
+std::map<std::string, std::string> chain_types(std::string_view listed) {
+    std::map<std::string, std::string> types;
+    std::string table, chain;
+    size_t pos = 0;
+    while (pos < listed.size()) {
+        size_t eol = listed.find('\n', pos);
+        if (eol == std::string_view::npos) eol = listed.size();
+        const auto w = split_words(trim(listed.substr(pos, eol - pos)));
+        pos = eol + 1;
+        if (w.size() >= 3 && w[0] == "table") table = std::string(w[1]) + " " + std::string(w[2]);
+        if (w.size() >= 2 && w[0] == "chain") chain = std::string(w[1]);
+        if (w.size() >= 4 && w[0] == "type" && w[2] == "hook") types[table + " " + chain] = std::string(w[1]);
+    }
+    return types;
+}
+
+const TraceEvent* deciding_event(const TracedPacket& p, const std::map<std::string, std::string>& types) {
+    // A rule's accept says more than a later base chain's policy accept
+    // (each base chain must accept; the policy of a chain with no matching
+    // rule only lets the packet on).
+    const TraceEvent* rule_accept = nullptr;
+    const TraceEvent* policy_accept = nullptr;
+    for (const auto& e : p.events) {
+        if (e.verdict == "drop") return &e;
+        if (e.verdict != "accept") continue;
+        const auto t = types.find(e.table + " " + e.chain);
+        if (t != types.end() && t->second == "nat") continue;
+        (e.policy ? policy_accept : rule_accept) = &e;
+    }
+    return rule_accept ? rule_accept : policy_accept;
+}
+
+std::string describe(const TraceEvent& e) {
+    if (e.policy) return e.table + " " + e.chain + ": policy " + e.verdict;
+    return e.table + " " + e.chain + ": rule '" + e.rule + "' (handle " + std::to_string(e.handle) + ")";
+}
+
+}  // namespace callwall::audit

@@ -1,0 +1,73 @@
+// Pure functions over ruleset text and `nft monitor trace` output (no I/O):
+// the port cut points a ruleset mentions, a requirement's port ranges split
+// on them, interface guesses, and the deciding rule of a traced packet.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "callwall/catalog/catalog.hpp"
+
+namespace callwall::audit {
+
+/// Every port boundary the ruleset text could decide on: for each number N
+/// in 0..65535 written anywhere in it, both N and N+1 (a range a-b gives a
+/// and b+1, `< N` and `<= N` give N and N+1). Over-approximates on purpose
+/// (addresses, priorities and handles add harmless extra cuts): between two
+/// consecutive cuts no port-only match of the ruleset can tell ports apart.
+/// Sorted, unique, values 1..65536.
+[[nodiscard]] std::vector<uint32_t> port_cut_points(std::string_view ruleset);
+
+/// `ranges` split at `cuts` into maximal intervals no cut falls inside
+/// (a cut c starts a new interval at port c). In ascending order.
+[[nodiscard]] std::vector<catalog::PortRange> split_ranges(std::span<const catalog::PortRange> ranges,
+                                                           std::span<const uint32_t> cuts);
+
+/// The interface names the ruleset matches with iifname/oifname ("lan0"),
+/// in order of first appearance, without duplicates or wildcards.
+[[nodiscard]] std::vector<std::string> interface_names(std::string_view ruleset);
+
+/// (inside, outside) guessed from those names: a name like lan/int/inside/
+/// eth1/br for the inside, wan/ext/outside/eth0/ppp for the outside; a name
+/// the guess cannot place fills the side still missing. Defaults lan0/wan0.
+[[nodiscard]] std::pair<std::string, std::string> guess_interfaces(std::string_view ruleset);
+
+/// One line of `nft -a monitor trace` that says what a chain did.
+struct TraceEvent {
+    std::string table;    ///< "inet filter"
+    std::string chain;    ///< "forward"
+    bool policy = false;  ///< the chain's policy decided, not a rule
+    std::string rule;     ///< rule text without "# handle N" (empty for a policy)
+    int64_t handle = 0;   ///< 0 for a policy
+    std::string verdict;  ///< "accept", "drop", "continue", "jump x", ...
+};
+
+/// One traced packet: its header summary and what every chain did.
+struct TracedPacket {
+    std::string id;
+    std::string proto;  ///< "tcp", "udp", "icmp", ...
+    std::string saddr, daddr;
+    uint16_t sport = 0, dport = 0;
+    std::vector<TraceEvent> events;
+};
+
+/// Parses `nft -a monitor trace` output; packets in order of first appearance.
+/// Events of the table named `own_table` (the one that sets nftrace) are left out.
+[[nodiscard]] std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view own_table);
+
+/// The chain types of the listed ruleset: "inet filter forward" -> "filter".
+[[nodiscard]] std::map<std::string, std::string> chain_types(std::string_view listed_ruleset);
+
+/// The event that decided the packet: the first drop (rule or policy), else
+/// the last accept by a chain that is not of type nat; nullptr when none.
+[[nodiscard]] const TraceEvent* deciding_event(const TracedPacket& p,
+                                               const std::map<std::string, std::string>& types);
+
+/// "inet filter forward: rule 'udp dport 5000 reject' (handle 4)" or
+/// "inet filter forward: policy drop".
+[[nodiscard]] std::string describe(const TraceEvent& e);
+
+}  // namespace callwall::audit

@@ -1,0 +1,126 @@
+// callwall audit --nft FILE [--vendor V...] [--inside IF] [--outside IF] [--resolve NAME=ADDR...] --db FILE
+#include <arpa/inet.h>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "audit/audit.hpp"
+#include "cli/commands.hpp"
+#include "cli/run_common.hpp"
+#include "store/store.hpp"
+
+namespace po = boost::program_options;
+
+namespace callwall::cli {
+
+namespace {
+
+bool parse_resolve(const std::vector<std::string>& in, audit::AuditOptions& opt) {
+    for (const auto& r : in) {
+        const size_t eq = r.find('=');
+        in_addr a{};
+        if (eq == std::string::npos || eq == 0 || ::inet_pton(AF_INET, r.c_str() + eq + 1, &a) != 1) {
+            std::fprintf(stderr, "callwall audit: --resolve takes NAME=IPV4ADDRESS, not '%s'\n", r.c_str());
+            return false;
+        }
+        opt.resolve.emplace_back(r.substr(0, eq), r.substr(eq + 1));
+    }
+    return true;
+}
+
+bool valid_ifname(const std::string& n) {
+    return n.empty() || (n.size() < 16 && n.find_first_of(" /\t\n*") == std::string::npos);
+}
+
+void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
+    std::printf("sandbox: %s; client behind %s, servers behind %s\n", r.replay.mode.c_str(), r.inside.c_str(),
+                r.outside.c_str());
+    for (const auto& a : r.entries) {
+        const auto v = a.verdict.verdict;
+        const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
+        std::printf("%-10s %s\n           %s\n", word.c_str(), a.entry->id.c_str(), a.verdict.why.c_str());
+    }
+    std::printf("written as run %lld: callwall report --db %s --run %lld\n", static_cast<long long>(run),
+                db_path.c_str(), static_cast<long long>(run));
+}
+
+}  // namespace
+
+int run_audit(int argc, char** argv) {
+    po::options_description opts("callwall audit --nft FILE --db FILE [options]\n\n"
+                                 "Replays every requirement of the chosen vendors through the kernel's netfilter loaded\n"
+                                 "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
+                                 "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
+                                 "'audit' that 'callwall report' shows.\n\noptions");
+    std::string nft, iptables, db_path, inside, outside;
+    std::vector<std::string> vendors, resolve;
+    opts.add_options()
+        ("help,h", "show this help")
+        ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f)")
+        ("iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (not supported yet)")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
+        ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
+        ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
+        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
+        ("db", po::value(&db_path)->value_name("FILE"), "the database (required)");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "callwall audit: %s (try 'callwall audit --help')\n", e.what());
+        return kExitUsage;
+    }
+    if (vm.count("help")) {
+        std::cout << opts << "\nexample:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
+                  << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c, 4 catalog, 5 database,\n"
+                     "6 no sandbox (namespaces not allowed), 70 internal error.\n";
+        return kExitOk;
+    }
+    if (!iptables.empty()) {
+        std::fprintf(stderr, "callwall audit: --iptables is not supported yet; convert with iptables-restore-translate\n");
+        return kExitUsage;
+    }
+    if (nft.empty() || db_path.empty()) {
+        std::fprintf(stderr, "callwall audit: --nft FILE and --db FILE are required\n");
+        return kExitUsage;
+    }
+    audit::AuditOptions opt;
+    opt.ruleset_path = nft;
+    opt.vendors = vendors;
+    opt.inside = inside;
+    opt.outside = outside;
+    if (!valid_ifname(inside) || !valid_ifname(outside) || (!inside.empty() && inside == outside)) {
+        std::fprintf(stderr, "callwall audit: --inside/--outside take two different interface names (< 16 characters)\n");
+        return kExitUsage;
+    }
+    if (!parse_resolve(resolve, opt)) return kExitUsage;
+    if (FILE* f = std::fopen(nft.c_str(), "r")) {
+        std::fclose(f);
+    } else {
+        std::fprintf(stderr, "callwall audit: cannot read %s\n", nft.c_str());
+        return kExitInput;
+    }
+    const auto cat = load_catalog({}, false);
+    if (!cat) return kExitCatalog;
+    if (const auto bad = unknown_vendors(*cat, vendors); !bad.empty()) {
+        std::fprintf(stderr, "callwall audit: %s\n", bad.c_str());
+        return kExitUsage;
+    }
+    const auto result = audit::run_audit(*cat, opt);
+    if (!result.replay.ok) {
+        std::fprintf(stderr, "callwall audit: %s\n", result.replay.error.c_str());
+        return result.replay.lint_failed ? kExitInput : kExitPermission;
+    }
+    try {
+        auto db = store::Store::open(db_path);
+        const int64_t run = audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv));
+        print_result(result, run, db_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "callwall audit: database error: %s\n", e.what());
+        return kExitDatabase;
+    }
+    return kExitOk;
+}
+
+}  // namespace callwall::cli

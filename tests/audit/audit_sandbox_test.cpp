@@ -1,0 +1,236 @@
+// `callwall audit` end to end: each ruleset under tests/audit/rulesets is
+// loaded into a sandbox of network namespaces the test process never
+// enters (a forked child makes them and dies with them), every Whereby
+// requirement is replayed as real packets, and the verdicts and deciding
+// rules are compared with the ones written by hand in each ruleset's header.
+// Skips (with the reason) where nft is missing or namespaces cannot be made.
+#include <gtest/gtest.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "audit/audit.hpp"
+#include "callwall/report/report.hpp"
+#include "store/attribution_io.hpp"
+#include "store/store.hpp"
+
+namespace callwall::audit {
+namespace {
+
+const catalog::Catalog& bundled() {
+    static const catalog::Catalog c = [] {
+        const std::filesystem::path dir = catalog::bundled_catalog_dir();
+        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
+        if (!r.ok()) return catalog::Catalog{};
+        return std::move(*r.catalog);
+    }();
+    return c;
+}
+
+std::string ruleset(const char* name) { return std::string(CALLWALL_SOURCE_DIR) + "/tests/audit/rulesets/" + name; }
+
+bool have_nft() { return ::access("/usr/sbin/nft", X_OK) == 0 || ::access("/sbin/nft", X_OK) == 0; }
+
+// Runs the audit of Whereby; skips the test when no sandbox can be made.
+#define AUDIT_OR_SKIP(var, file)                                                                  \
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed (tools/setup.sh installs it)";          \
+    AuditOptions opt_##var;                                                                       \
+    opt_##var.ruleset_path = ruleset(file);                                                       \
+    opt_##var.vendors = {"whereby"};                                                              \
+    const AuditResult var = run_audit(bundled(), opt_##var);                                      \
+    if (!var.replay.ok && !var.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << var.replay.error; \
+    ASSERT_TRUE(var.replay.ok) << var.replay.error;                                               \
+    ASSERT_EQ(var.entries.size(), 5u)
+
+const EntryAudit& entry(const AuditResult& r, std::string_view id) {
+    for (const auto& a : r.entries)
+        if (a.entry->id == id) return a;
+    ADD_FAILURE() << "no entry " << id;
+    static const EntryAudit none;
+    return none;
+}
+
+const ProbeResult& at_port(const EntryAudit& a, uint16_t port) {
+    for (const auto& iv : a.intervals)
+        if (iv.range.lo <= port && port <= iv.range.hi) return iv.result;
+    ADD_FAILURE() << "no interval holds port " << port;
+    static const ProbeResult none;
+    return none;
+}
+
+void expect(const AuditResult& r, std::string_view id, attrib::Verdict v, std::string_view decided) {
+    const auto& a = entry(r, id);
+    EXPECT_EQ(attrib::to_string(a.verdict.verdict), attrib::to_string(v)) << id << ": " << a.verdict.why;
+    EXPECT_NE(a.verdict.why.find(decided), std::string::npos) << id << ": " << a.verdict.why;
+}
+
+void expect_port(const AuditResult& r, std::string_view id, uint16_t port, ProbeOutcome o, std::string_view decided) {
+    const auto& p = at_port(entry(r, id), port);
+    EXPECT_EQ(to_string(p.outcome), to_string(o)) << id << " port " << port << ": " << p.how << " / " << p.decided_by;
+    EXPECT_NE(p.decided_by.find(decided), std::string::npos) << id << " port " << port << ": " << p.decided_by;
+}
+
+using V = attrib::Verdict;
+using O = ProbeOutcome;
+constexpr const char* kSig = "whereby.signaling.tcp";
+constexpr const char* kTurnTcp = "whereby.turn.tcp";
+constexpr const char* kTurnUdp = "whereby.turn.udp";
+constexpr const char* kHigh = "whereby.turn-sfu-highport.udp";
+constexpr const char* kThird = "whereby.third-party.tcp";
+
+TEST(AuditSandbox, AcceptByDefaultWithDropsAndRejects) {
+    AUDIT_OR_SKIP(r, "accept_default_drops.nft");
+    for (const char* id : {kSig, kTurnTcp, kTurnUdp, kThird}) expect(r, id, V::Observed, "inet filter forward: policy accept");
+    expect(r, kHigh, V::Partial, "no plain stun");
+    expect_port(r, kHigh, 3478, O::Dropped, "rule 'iifname \"lan0\" udp dport 3478 drop comment \"no plain stun\"'");
+    expect_port(r, kHigh, 15000, O::Rejected, "no media range");
+    EXPECT_EQ(at_port(entry(r, kHigh), 15000).how, "icmp type 3 code 13");  // admin-prohibited, as the rule says
+    expect_port(r, kHigh, 10000, O::Rejected, "no media range");
+    expect_port(r, kHigh, 20000, O::Rejected, "no media range");
+    expect_port(r, kHigh, 3479, O::Passed, "policy accept");
+    expect_port(r, kHigh, 20001, O::Passed, "policy accept");
+    expect_port(r, kHigh, 9999, O::Passed, "policy accept");
+    // The assumed address is said, and it is one the ruleset does not name.
+    EXPECT_EQ(entry(r, kSig).daddr, "203.0.113.10");
+    EXPECT_NE(entry(r, kSig).verdict.why.find("assumed at 203.0.113.10"), std::string::npos);
+}
+
+TEST(AuditSandbox, PolicyDropWithConntrackFirstAndExplicitAllows) {
+    AUDIT_OR_SKIP(r, "policy_drop_allows.nft");
+    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "comment \"web\"");
+    expect(r, kTurnUdp, V::Observed, "comment \"turn\"");
+    expect(r, kHigh, V::Partial, "policy drop");
+    expect_port(r, kHigh, 3478, O::Passed, "comment \"turn\"");
+    expect_port(r, kHigh, 1024, O::Dropped, "inet filter forward: policy drop");
+    expect_port(r, kHigh, 65535, O::Dropped, "inet filter forward: policy drop");
+}
+
+TEST(AuditSandbox, WithoutConntrackTheAnswersAreBlocked) {
+    AUDIT_OR_SKIP(r, "no_conntrack.nft");
+    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Blocked, "the reply, by inet filter forward: policy drop");
+    expect(r, kTurnUdp, V::Blocked, "the reply, by inet filter forward: policy drop");
+    expect_port(r, kTurnUdp, 443, O::ReplyBlocked, "policy drop");
+    expect(r, kHigh, V::Blocked, "policy drop");
+    expect_port(r, kHigh, 3478, O::Dropped, "inet filter forward: policy drop");
+}
+
+TEST(AuditSandbox, NamedSetsAndVerdictMaps) {
+    AUDIT_OR_SKIP(r, "sets_vmaps.nft");
+    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "tcp dport vmap { 80 : drop, 443 : accept }");
+    expect(r, kTurnUdp, V::Blocked, "policy drop");
+    expect(r, kHigh, V::Partial, "media");
+    expect_port(r, kHigh, 3478, O::Passed, "udp dport @media_ports accept comment \"media\"");
+    expect_port(r, kHigh, 40000, O::Passed, "@media_ports");
+    expect_port(r, kHigh, 49999, O::Passed, "@media_ports");
+    expect_port(r, kHigh, 50000, O::Dropped, "policy drop");
+    expect_port(r, kHigh, 39999, O::Dropped, "policy drop");
+    expect_port(r, kHigh, 3479, O::Dropped, "policy drop");
+}
+
+TEST(AuditSandbox, ForwardDecidesWhenOutputDisagrees) {
+    AUDIT_OR_SKIP(r, "forward_output_disagree.nft");
+    for (const char* id : {kSig, kTurnTcp, kTurnUdp, kHigh, kThird}) expect(r, id, V::Observed, "inet filter forward: policy accept");
+    EXPECT_EQ(entry(r, kTurnUdp).verdict.why.find("output"), std::string::npos);
+}
+
+TEST(AuditSandbox, AJumpIntoAUserChain) {
+    AUDIT_OR_SKIP(r, "user_chain_jump.nft");
+    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "inet filter lan_out: rule 'tcp dport 443 accept comment \"https\"'");
+    expect(r, kTurnUdp, V::Blocked, "inet filter lan_out: rule 'udp dport 443 reject comment \"no quic\"'");
+    expect_port(r, kTurnUdp, 443, O::Rejected, "no quic");
+    EXPECT_EQ(at_port(entry(r, kTurnUdp), 443).how, "icmp type 3 code 3");  // port unreachable: reject's default
+    expect(r, kHigh, V::Observed, "high udp");
+}
+
+TEST(AuditSandbox, ARuleOnTheWrongInterfaceNeverMatches) {
+    AUDIT_OR_SKIP(r, "wrong_interface.nft");
+    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "comment \"web\"");
+    expect(r, kTurnUdp, V::Blocked, "inet filter forward: policy drop");
+    expect(r, kHigh, V::Blocked, "inet filter forward: policy drop");
+    EXPECT_EQ(entry(r, kHigh).verdict.why.find("wrong interface"), std::string::npos);
+}
+
+TEST(AuditSandbox, NatChainsDoNotDecide) {
+    AUDIT_OR_SKIP(r, "nat.nft");
+    for (const char* id : {kSig, kTurnTcp, kTurnUdp, kHigh, kThird}) expect(r, id, V::Observed, "comment \"lan out\"");
+}
+
+TEST(AuditSandbox, PinnedAddressesAreUsedAndSaid) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("policy_drop_allows.nft");
+    opt.vendors = {"whereby"};
+    opt.resolve = {{"a.turn.whereby.com", "198.51.100.77"}};
+    const auto r = run_audit(bundled(), opt);
+    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    EXPECT_EQ(entry(r, kTurnUdp).daddr, "198.51.100.77");
+    EXPECT_NE(entry(r, kTurnUdp).verdict.why.find("a.turn.whereby.com = 198.51.100.77 (--resolve)"), std::string::npos);
+    EXPECT_EQ(entry(r, kSig).daddr, "203.0.113.10");
+    expect(r, kTurnUdp, V::Observed, "turn");
+}
+
+TEST(AuditSandbox, ALintErrorIsShownWithItsLine) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("bad_syntax.nft");
+    opt.vendors = {"whereby"};
+    const auto r = run_audit(bundled(), opt);
+    if (!r.replay.ok && !r.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    EXPECT_FALSE(r.replay.ok);
+    EXPECT_TRUE(r.replay.lint_failed);
+    EXPECT_NE(r.replay.error.find("bad_syntax.nft:4:"), std::string::npos) << r.replay.error;
+}
+
+TEST(AuditSandbox, RunsAsAnOrdinaryUser) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    if (::geteuid() != 0) GTEST_SKIP() << "not root: the other AuditSandbox tests already ran unprivileged";
+    // A child drops to nobody, then audits: the sandbox must come from user namespaces alone.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+        // Changing uid made us non-dumpable (then /proc/self/uid_map is root's);
+        // a process started as nobody is dumpable.
+        ::prctl(PR_SET_DUMPABLE, 1);
+        AuditOptions opt;
+        opt.ruleset_path = ruleset("user_chain_jump.nft");
+        opt.vendors = {"whereby"};
+        const auto r = run_audit(bundled(), opt);
+        if (!r.replay.ok) std::fprintf(stderr, "as nobody: %s\n", r.replay.error.c_str());
+        if (!r.replay.ok) ::_exit(r.replay.error.find("user namespaces refused") != std::string::npos ? 4 : 5);
+        if (r.replay.mode != "user and network namespaces (unprivileged)") ::_exit(6);
+        for (const auto& a : r.entries)
+            if (a.entry->id == kTurnUdp && a.verdict.verdict == attrib::Verdict::Blocked &&
+                a.verdict.why.find("no quic") != std::string::npos)
+                ::_exit(0);
+        ::_exit(7);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 4) GTEST_SKIP() << "this kernel refuses user namespaces to an ordinary user";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "3: cannot become nobody, 5: sandbox failed, 6: not unprivileged, 7: wrong verdict";
+}
+
+TEST(AuditSandbox, VerdictsLandInTheRunTables) {
+    AUDIT_OR_SKIP(r, "accept_default_drops.nft");
+    const auto path = std::filesystem::temp_directory_path() / ("callwall-audit-" + std::to_string(::getpid()) + ".sqlite");
+    std::filesystem::remove(path);
+    {
+        auto db = store::Store::open(path.string());
+        const int64_t run = write_audit(*db, bundled(), r, opt_r, "callwall audit --nft x");
+        EXPECT_GT(run, 0);
+    }
+    const auto rep = report::load(path.string(), report::ReportOptions{});
+    EXPECT_EQ(rep.verdicts.size(), 5u);
+    int partial = 0;
+    for (const auto& v : rep.verdicts) partial += v.verdict == "partial";
+    EXPECT_EQ(partial, 1);
+    std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace callwall::audit
