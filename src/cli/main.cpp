@@ -21,7 +21,7 @@ void usage(std::FILE* out) {
                  "  capture -i IFACE --db OUT    capture live from an interface (mirror/SPAN port)\n"
                  "  report --db FILE             print a run's verdicts (text, json, csv, html)\n"
                  "  catalog list|show|check|export   inspect and validate the vendor catalog\n"
-                 "  probe --vendor NAME --db OUT send each requirement's traffic, capture and judge it\n"
+                 "  probe --vendor V --db OUT   send each requirement's traffic, capture and judge it\n"
                  "  reflect --listen ADDR        answer probes on every port (run outside the firewall)\n"
                  "  audit --nft FILE --db OUT    replay the catalog through a ruleset in a sandbox\n"
                  "\n"
