@@ -170,8 +170,11 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
         streamed = true;
         head_len = std::fread(head, 1, sizeof head, f);
         if (head_len < sizeof head && handle->decompressor->error()[0]) {
+            // fclose frees the decompressor: its message is copied first.
+            const std::string why = path + ": " + handle->decompressor->error();
+            handle->decompressor = nullptr;
             std::fclose(f);
-            throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + handle->decompressor->error());
+            throw CaptureError(CaptureErrorKind::NotACapture, why);
         }
     }
     if (streamed) {
@@ -212,9 +215,12 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     // pcap_fopen_offline_with_tstamp_precision takes ownership of f.
     handle->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);
     if (!handle->pcap) {
+        // fclose frees a decompressor under the stream: its message is copied first.
+        const std::string codec_error =
+            handle->decompressor && handle->decompressor->error()[0] ? std::string(handle->decompressor->error()) : "";
+        handle->decompressor = nullptr;
         std::fclose(f);
-        if (handle->decompressor && handle->decompressor->error()[0])
-            throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + handle->decompressor->error());
+        if (!codec_error.empty()) throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + codec_error);
         if (st.st_size == 0)
             throw CaptureError(CaptureErrorKind::NotACapture, path + ": empty file, expected a .pcap or .pcapng capture");
         throw CaptureError(CaptureErrorKind::NotACapture,
