@@ -92,7 +92,18 @@ void Naming::add_turn_peer(const IpAddr& address, uint32_t name) {
         ++peers_dropped_;
         return;
     }
-    peers_.try_emplace(address, name);  // a known peer keeps its first name, without a node allocated
+    // A known peer keeps its first name, without a node allocated.
+    if (!peers_.try_emplace(address, name).second) return;
+    if (new_peers_.size() < kMaxNewPeers) new_peers_.push_back(address);
+    else new_peers_overflow_ = true;
+}
+
+bool Naming::take_new_peers(std::vector<IpAddr>& out) {
+    const bool complete = !new_peers_overflow_;
+    out.swap(new_peers_);
+    new_peers_.clear();
+    new_peers_overflow_ = false;
+    return complete;
 }
 
 void Naming::name_flow(const flow::Flow& f, uint32_t sni, uint32_t proxy_target, FlowNames& out) const noexcept {

@@ -108,6 +108,14 @@ public:
     /// address that client had resolved (a vendor server sending first).
     void name_flow(const flow::Flow& f, uint32_t sni, uint32_t proxy_target, FlowNames& out) const noexcept;
 
+    /// The only names that change for a flow without a packet of its own are
+    /// TURN peer names (a peer is learnt after flows towards it began). For a
+    /// live refresh that writes only changed flows: moves the peer addresses
+    /// learnt since the last call into `out` and returns true, or returns
+    /// false when more than kMaxNewPeers were learnt (any flow may be renamed).
+    static constexpr size_t kMaxNewPeers = 1024;
+    bool take_new_peers(std::vector<decode::IpAddr>& out);
+
     [[nodiscard]] const NameTable& table() const noexcept { return names_; }
     [[nodiscard]] uint64_t addresses_dropped() const noexcept { return map_.dropped(); }
     [[nodiscard]] uint64_t peers_dropped() const noexcept { return peers_dropped_; }
@@ -121,6 +129,8 @@ private:
     /// TURN peer/relayed address → the TURN server's name (from its flow).
     std::unordered_map<decode::IpAddr, uint32_t, IpAddrHash> peers_;
     uint64_t peers_dropped_ = 0;
+    std::vector<decode::IpAddr> new_peers_;  ///< since take_new_peers(), at most kMaxNewPeers
+    bool new_peers_overflow_ = false;
 };
 
 }  // namespace callwall::attrib

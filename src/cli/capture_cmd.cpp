@@ -2,15 +2,17 @@
 //
 // Live capture on a mirror/SPAN port during a call. The kernel filter comes
 // from the catalog unless overridden; the database is updated every
-// --refresh seconds (live flows written, verdicts recomputed) so another
+// --refresh seconds (the live flows that changed written, verdicts
+// recomputed) so another
 // process can read the run as it forms; on a terminal a live view is redrawn
 // in place. Duration, count, Ctrl-C and SIGTERM all finish the run cleanly.
+// The interfaces are read on a thread of their own (capture/live_reader.hpp)
+// so a refresh never leaves the kernel ring unread.
 // Started as root, callwall opens the interfaces and the database and then
 // drops to an unprivileged user (--user, default nobody) before reading a
 // single packet.
 #include <grp.h>
 #include <sys/ioctl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -21,10 +23,12 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "callwall/attrib/attrib.hpp"
 #include "callwall/run/session.hpp"
 #include "callwall/capture/pcap_source.hpp"
+#include "capture/live_reader.hpp"
 #include "pipeline/analyzer.hpp"
 #include "callwall/report/report.hpp"
 #include "store/store.hpp"
@@ -147,14 +151,12 @@ struct LoopSettings {
 // Recompiles every source's kernel filter with the addresses the session's
 // vendor names resolved to, so flows to them on ports the catalog does not
 // list are seen (catalog gaps). Returns how many addresses the filter holds.
-size_t widen_filter(run::Session& session, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
-                    const catalog::Catalog& cat, const std::vector<std::string>& vendors) {
+size_t widen_filter(run::Session& session, capture::LiveReader& reader, const catalog::Catalog& cat,
+                    const std::vector<std::string>& vendors) {
     const std::vector<std::string>& addrs = session.vendor_addresses();
     const catalog::LiveFilter f = catalog::live_filter(cat, vendors, addrs);
-    try {
-        for (auto& s : srcs) s->set_filter(f.expression);
-    } catch (const capture::CaptureError& e) {
-        session.note(std::string("live filter: vendor addresses not added: ") + e.what() + "\n");
+    if (const std::string err = reader.set_filter(f.expression); !err.empty()) {
+        session.note("live filter: vendor addresses not added: " + err + "\n");
         return addrs.size();  // not retried for the same addresses
     }
     session.note("live filter: " + std::to_string(f.addresses) + " vendor address(es) added (newest " + addrs.back() +
@@ -167,14 +169,27 @@ struct LoopEnd {
     std::string ended_by = "duration";
 };
 
-// Reads every interface into the session's run until --duration, --count,
-// SIGINT/SIGTERM, SIGHUP or a source error; refreshes the run on the
-// session's tick and redraws the live view or prints status lines.
-// `t0`: when the capture started; `packets_before`: packets of the runs
-// before this one (SIGHUP); `in_filter`: vendor addresses already in the
-// kernel filter. May throw store::StoreError.
-LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
-                     const LoopSettings& ls, double t0, uint64_t packets_before, size_t& in_filter) {
+// The frames `reader` has buffered, up to --count, into the session: the
+// capture ends (duration, a signal) with every frame the kernel gave it.
+void drain_reader(run::Session& session, capture::LiveReader& reader, const LoopSettings& ls,
+                  uint64_t packets_before) {
+    reader.stop();
+    capture::RawFrame frame;
+    while (ls.count == 0 || packets_before + session.totals().packets < ls.count) {
+        if (reader.next(frame, capture::LiveReader::kPollMs * 4) != capture::NextStatus::Frame) break;
+        session.process(frame);
+    }
+}
+
+// Reads the interfaces (through the reader's thread) into the session's run
+// until --duration, --count, SIGINT/SIGTERM, SIGHUP, --rotate or a source
+// error; refreshes the run on the session's tick and redraws the live view
+// or prints status lines. `t0`: when the capture started; `packets_before`:
+// packets of the runs before this one (SIGHUP, --rotate); `in_filter`: vendor
+// addresses already in the kernel filter. A capture that ends (not a
+// rotation) takes what the reader still holds first. May throw store::StoreError.
+LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const LoopSettings& ls, double t0,
+                     uint64_t packets_before, size_t& in_filter) {
     LoopEnd end;
     pipeline::Analyzer& analyzer = session.analyzer();
     const double run_t0 = mono_now();
@@ -182,42 +197,40 @@ LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture:
     uint64_t last_packets = 0;
     double pps = 0;
     const auto counted = [&] { return ls.count > 0 && packets_before + session.totals().packets >= ls.count; };
-    std::vector<pollfd> fds(srcs.size());
+    const auto ending = [&](run::Status status, const char* by) {
+        end.status = status;
+        end.ended_by = by;
+        drain_reader(session, reader, ls, packets_before);
+        return end;
+    };
     capture::RawFrame frame;
     for (;;) {
-        if (g_stop_signal) {
-            end.status = run::Status::Interrupted;
-            end.ended_by = g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
-            return end;
-        }
+        if (g_stop_signal) return ending(run::Status::Interrupted, g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
         if (g_hup_signal) {
             g_hup_signal = 0;
             end.ended_by = "SIGHUP";
             return end;
         }
         double now = mono_now();
-        if (ls.duration_s > 0 && now - t0 >= ls.duration_s) return end;
-        // Read: every interface is polled for at most 100 ms, so duration, count,
-        // signals and the refresh tick are honoured on an idle link.
-        for (size_t i = 0; i < srcs.size(); ++i) fds[i] = pollfd{srcs[i]->selectable_fd(), POLLIN, 0};
-        ::poll(fds.data(), fds.size(), 100);
-        for (size_t i = 0; i < srcs.size(); ++i) {
-            // Bounded batch per interface so one busy port cannot starve the other.
-            for (int k = 0; k < 256; ++k) {
-                const auto st = srcs[i]->next(frame);
-                if (st == capture::NextStatus::Frame) {
-                    session.process(frame);
-                    if (counted()) break;
-                    continue;
-                }
-                if (st == capture::NextStatus::Error) {
-                    session.note(srcs[i]->name() + ": " + srcs[i]->error() + "\n");
-                    end.status = run::Status::Failed;
-                    end.ended_by = "error";
-                    return end;
-                }
-                break;
+        if (ls.duration_s > 0 && now - t0 >= ls.duration_s) return ending(run::Status::Completed, "duration");
+        // Frames for up to ~50 ms, waiting at most 100 ms for the first, so
+        // duration, count, signals and the refresh tick are honoured on an
+        // idle link and on a busy one.
+        for (uint32_t k = 0;; ++k) {
+            const auto st = reader.next(frame, k == 0 ? 100 : 0);
+            if (st == capture::NextStatus::Frame) {
+                session.process(frame);
+                if (counted()) break;
+                if ((k & 1023) == 1023 && mono_now() - now >= 0.05) break;
+                continue;
             }
+            if (st == capture::NextStatus::Error || st == capture::NextStatus::End) {
+                session.note((reader.error().empty() ? "the reading thread stopped" : reader.error()) + "\n");
+                end.status = run::Status::Failed;
+                end.ended_by = "error";
+                return end;
+            }
+            break;
         }
         if (counted()) {
             end.ended_by = "count";
@@ -235,7 +248,7 @@ LoopEnd capture_loop(run::Session& session, std::vector<std::unique_ptr<capture:
             last_packets = session.totals().packets;
             last_refresh = now;
             if (ls.filter_catalog && session.vendor_addresses().size() != in_filter) {
-                in_filter = widen_filter(session, srcs, *ls.filter_catalog, ls.vendors);
+                in_filter = widen_filter(session, reader, *ls.filter_catalog, ls.vendors);
             }
         }
         if (tick == run::Tick::Attributed && ls.tty) {
@@ -457,7 +470,7 @@ int run_capture(int argc, char** argv) {
             live.interface = i;
             srcs.push_back(capture::PcapSource::open_live(live));
             // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not
-            // return on its read timeout on an idle link, so the loop polls (issue 21).
+            // return on its read timeout on an idle link, so the reading thread polls (issue 21).
             srcs.back()->set_nonblocking();
             iface_list += (iface_list.empty() ? "" : ",") + i;
         }
@@ -477,14 +490,19 @@ int run_capture(int argc, char** argv) {
     ro.refresh_s = args.refresh_s;
     ro.events_path = args.events_path;
     ro.collect_vendor_addresses = !args.no_filter && !args.filter_given;
-    ro.kernel_stats = [&srcs](store::RunTotals& t) {
+    // Once the reader's thread runs it alone calls libpcap; its counters
+    // are read from it.
+    std::unique_ptr<capture::LiveReader> reader;
+    ro.kernel_stats = [&srcs, &reader](store::RunTotals& t) {
         t.kernel_received = t.kernel_dropped = t.interface_dropped = 0;
-        for (const auto& s : srcs) {
-            const auto k = s->stats();
+        const auto add = [&t](const capture::SourceStats& k) {
             t.kernel_received += k.kernel_received;
             t.kernel_dropped += k.kernel_dropped;
             t.interface_dropped += k.interface_dropped;
-        }
+        };
+        if (reader) add(reader->stats());
+        else
+            for (const auto& s : srcs) add(s->stats());
     };
     std::unique_ptr<run::Session> session;
     try {
@@ -505,6 +523,18 @@ int run_capture(int argc, char** argv) {
     }
     install_stop_handlers();
     install_hup_handler();
+    try {
+        std::vector<capture::PcapSource*> plain;
+        for (auto& src : srcs) plain.push_back(src.get());
+        reader = std::make_unique<capture::LiveReader>(std::move(plain));
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "callwall capture: cannot start the reading thread: %s\n", e.what());
+        try {
+            session->finish(run::Status::Failed, "error");
+        } catch (...) {
+        }
+        return kExitInput;
+    }
     LoopSettings ls{args.duration_s, static_cast<uint64_t>(args.count), args.rotate_s, args.rotate_bytes,
                     args.status_every_s, quiet, tty, vendors, iface_list,
                     args.no_filter || args.filter_given ? nullptr : &*cat};
@@ -515,7 +545,7 @@ int run_capture(int argc, char** argv) {
         const double run_t0 = mono_now();
         LoopEnd end;
         try {
-            end = capture_loop(*session, srcs, ls, t0, packets_before, in_filter);
+            end = capture_loop(*session, *reader, ls, t0, packets_before, in_filter);
             session->finish(end.status, end.ended_by);
         } catch (const store::StoreError& e) {
             session->fail(e);

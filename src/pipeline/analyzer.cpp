@@ -164,6 +164,35 @@ void Analyzer::snapshot() {
     });
 }
 
+uint64_t Analyzer::snapshot_changed() {
+    if (!store_) return 0;
+    drain();
+    totals_.flows = table_.stats().created;
+    const bool peers_listed = dissector_.take_new_peers(new_peers_);
+    const auto towards_new_peer = [&](const flow::Flow& f) {
+        if (!peers_listed) return true;
+        for (const decode::IpAddr& p : new_peers_)
+            if (p == f.server_ip || p == f.client_ip) return true;
+        return false;
+    };
+    uint64_t written = 0;
+    table_.for_each([&](flow::Flow& f) {
+        const uint32_t slot = table_.index_of(f);
+        if (slot >= snapped_.size()) snapped_.resize(std::max<size_t>(size_t{slot} + 1, snapped_.size() * 2));
+        Snapped& s = snapped_[slot];
+        const uint64_t count = f.packets[0] + f.packets[1] + f.icmp_errors;
+        if (s.id == f.id && s.count == count && !towards_new_peer(f)) return;
+        store::FlowAppInfo info;
+        dissector_.snapshot(f, slot, info);
+        hint_outcome(f, info);
+        store_->add_flow(run_id_, f, info);
+        s.id = f.id;
+        s.count = count;
+        ++written;
+    });
+    return written;
+}
+
 void Analyzer::drain() {
     if (!deferred_error_) deferred_error_ = dissector_.take_error();
     if (deferred_error_) {

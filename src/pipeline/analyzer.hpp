@@ -53,6 +53,14 @@ public:
     /// Writes every live flow's current state to the store (rows are replaced
     /// when the flow ends), so the database shows the run as it forms.
     void snapshot();
+    /// The live refresh: writes only the live flows that changed since the
+    /// last snapshot — a packet or an ICMP error of their own since then, new
+    /// in the slab, or towards a TURN peer learnt since then (the one name
+    /// that changes without a packet) — so a refresh costs what changed, not
+    /// what is alive. (A flow's outcome hint may age without a packet; the
+    /// attribution that follows reclassifies every flow and rewrites it.)
+    /// Returns how many rows it wrote. May throw StoreError.
+    uint64_t snapshot_changed();
     /// Writes deferred rows (evicted flows) to the store; call between packets.
     /// May throw StoreError (disk full): the caller stops the run.
     void drain();
@@ -105,6 +113,13 @@ private:
     decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
     decltype(AnalyzerConfig::outcome_hint) outcome_hint_;
     std::string outcome_buf_;  ///< the hinted outcome of the row being written
+    /// Per slab index: the flow id and packet + ICMP error count at its last
+    /// snapshot (snapshot_changed); grows with the slab's high-water mark.
+    struct Snapped {
+        uint64_t id = UINT64_MAX, count = 0;
+    };
+    std::vector<Snapped> snapped_;
+    std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
 };
 
 }  // namespace callwall::pipeline

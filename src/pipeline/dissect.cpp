@@ -174,4 +174,6 @@ DissectStats Dissector::stats() const noexcept {
 
 const attrib::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
 
+bool Dissector::take_new_peers(std::vector<decode::IpAddr>& out) { return impl_->shared.naming.take_new_peers(out); }
+
 }  // namespace callwall::pipeline

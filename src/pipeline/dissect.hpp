@@ -97,6 +97,9 @@ public:
     /// Counters, including the drops of the bounded name, address and peer maps.
     [[nodiscard]] DissectStats stats() const noexcept;
     [[nodiscard]] const attrib::NameTable& names() const noexcept;
+    /// TURN peers learnt since the last call (attrib::Naming::take_new_peers):
+    /// false when too many to list (every live flow may have been renamed).
+    bool take_new_peers(std::vector<decode::IpAddr>& out);
 
 private:
     struct Impl;

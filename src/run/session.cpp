@@ -209,7 +209,7 @@ Tick Session::tick(double now) {
     if (s.o.refresh_s <= 0 || now - s.last_refresh < s.o.refresh_s) return Tick::Nothing;
     s.last_refresh = now;
     if (s.o.kernel_stats) s.o.kernel_stats(s.analyzer->totals());
-    s.analyzer->snapshot();
+    s.analyzer->snapshot_changed();
     s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Running, 0);
     s.db->flush();
     if (now - s.last_attrib < std::max(s.o.refresh_s, s.attrib_cost * 5)) return Tick::Refreshed;

@@ -89,7 +89,8 @@ public:
     bool process(const capture::RawFrame& frame);
 
     /// Live runs: call at least every 100 ms. Every refresh_s (monotonic
-    /// `now`) writes the live flows and totals; the verdicts are recomputed
+    /// `now`) writes the live flows that changed since the last refresh
+    /// (Analyzer::snapshot_changed) and the totals; the verdicts are recomputed
     /// then too, but less often on a busy port (attribution reads every flow
     /// of the run: at most ~20 % of the time). May throw store::StoreError.
     Tick tick(double now);

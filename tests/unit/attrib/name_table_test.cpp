@@ -43,3 +43,31 @@ TEST(NameTable, NamesLongerThanTheStackBufferKeptWhole) {
 
 }  // namespace
 }  // namespace callwall::attrib
+
+namespace callwall::attrib {
+namespace {
+
+// A live refresh writes only the flows that changed; a TURN peer learnt later
+// renames flows without a packet of theirs, so the refresh asks which peers
+// are new: each once, and "too many to list" past the bound.
+TEST(Naming, NewTurnPeersAreListedOnceAndOverflowSaysSo) {
+    Naming n;
+    const uint32_t turn = n.intern("turn.example.com");
+    std::vector<decode::IpAddr> out;
+    EXPECT_TRUE(n.take_new_peers(out));
+    EXPECT_TRUE(out.empty());
+    n.add_turn_peer(decode::IpAddr::v4(0xC6336401), turn);
+    n.add_turn_peer(decode::IpAddr::v4(0xC6336401), turn);  // known: not new again
+    n.add_turn_peer(decode::IpAddr::v4(0xC6336402), turn);
+    EXPECT_TRUE(n.take_new_peers(out));
+    EXPECT_EQ(out, (std::vector<decode::IpAddr>{decode::IpAddr::v4(0xC6336401), decode::IpAddr::v4(0xC6336402)}));
+    EXPECT_TRUE(n.take_new_peers(out));
+    EXPECT_TRUE(out.empty()) << "taken peers are not listed twice";
+    for (uint32_t i = 0; i <= Naming::kMaxNewPeers; ++i) n.add_turn_peer(decode::IpAddr::v4(0x0A000000u + i), turn);
+    EXPECT_FALSE(n.take_new_peers(out)) << "past kMaxNewPeers the refresh must rewrite every flow";
+    EXPECT_TRUE(n.take_new_peers(out));
+    EXPECT_TRUE(out.empty());
+}
+
+}  // namespace
+}  // namespace callwall::attrib
