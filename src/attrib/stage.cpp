@@ -96,7 +96,8 @@ void note_flow_name(const Catalog& c, std::string_view name, std::set<uint16_t>&
 }
 
 FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catalog& c,
-                          std::vector<EntryAccumulator>& per_entry, RunVerdicts& out) {
+                          std::vector<EntryAccumulator>* per_entry, std::vector<Contribution>* counted_out,
+                          RunVerdicts& out) {
     FlowResult r;
     r.flow_id = f.id;
     r.outcome = fo;
@@ -115,7 +116,8 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
         const bool counted = decisive(m.evidence) && ef.has_value() &&
                              (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
         counted_any |= counted;
-        if (counted) per_entry[m.entry].add(*ef);
+        if (counted && per_entry) (*per_entry)[m.entry].add(*ef);
+        if (counted && counted_out) counted_out->emplace_back(m.entry, *ef);
         r.matches.push_back({m, counted});
     }
     if (counted_any) ++out.matched_flows;

@@ -46,9 +46,19 @@ void add_split_rows(const std::vector<TupleRow>& rows, std::set<uint64_t>& split
 /// Marks vendors active by a flow's name.
 void note_flow_name(const catalog::Catalog& c, std::string_view name, std::set<uint16_t>& active_vendors);
 
-/// Matches and gaps of one (oriented, classified) flow, folded into its entries' accumulators.
+/// One counted contribution of a flow: the entry (index) and what it adds.
+using Contribution = std::pair<uint32_t, EntryFlow>;
+
+/// Matches and gaps of one (oriented, classified) flow, folded into its
+/// entries' accumulators (`per_entry`, when given) and handed back as
+/// contributions (`counted`, when given: the live refresh keeps them).
 FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const catalog::Catalog& c,
-                          std::vector<EntryAccumulator>& per_entry, RunVerdicts& out);
+                          std::vector<EntryAccumulator>* per_entry, std::vector<Contribution>* counted,
+                          RunVerdicts& out);
+inline FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const catalog::Catalog& c,
+                                 std::vector<EntryAccumulator>& per_entry, RunVerdicts& out) {
+    return attribute_flow(f, fo, c, &per_entry, nullptr, out);
+}
 
 /// Every entry's verdict (into out.entries) and the product conclusions.
 void decide(const catalog::Catalog& c, const std::vector<EntryAccumulator>& per_entry, const DnsFailures& dns_failed,

@@ -545,7 +545,14 @@ int run_capture(int argc, char** argv) {
         const double run_t0 = mono_now();
         LoopEnd end;
         try {
+            const uint64_t full_before = reader->ring_full();
             end = capture_loop(*session, *reader, ls, t0, packets_before, in_filter);
+            if (const uint64_t full = reader->ring_full() - full_before)
+                session->note("capture: the reading thread's " +
+                              std::to_string(capture::LiveReader::kChunks * capture::LiveReader::kChunkBytes >> 20) +
+                              " MiB buffer was full " + std::to_string(full) +
+                              " time(s): decoding and refreshing fell behind the link, the kernel's ring took "
+                              "the rest (its drops are in kernel_dropped)\n");
             session->finish(end.status, end.ended_by);
         } catch (const store::StoreError& e) {
             session->fail(e);

@@ -42,6 +42,7 @@ void Analyzer::on_evict(flow::Flow& f) {
         if (store_ && !deferred_error_) {
             hint_outcome(f, info);
             store_->add_flow(run_id_, f, info);
+            if (track_written_) written_ids_.push_back(f.id);
         }
         if (flow_observer_) flow_observer_->flow_ended(f, info);
     } catch (...) {
@@ -186,6 +187,7 @@ uint64_t Analyzer::snapshot_changed() {
         dissector_.snapshot(f, slot, info);
         hint_outcome(f, info);
         store_->add_flow(run_id_, f, info);
+        if (track_written_) written_ids_.push_back(f.id);
         s.id = f.id;
         s.count = count;
         ++written;

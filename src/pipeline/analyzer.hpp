@@ -61,6 +61,15 @@ public:
     /// attribution that follows reclassifies every flow and rewrites it.)
     /// Returns how many rows it wrote. May throw StoreError.
     uint64_t snapshot_changed();
+    /// Live runs: from now on, remember the id of every flow row written
+    /// (snapshot_changed, flows that end) until taken, so the live
+    /// attribution re-attributes only those (attrib::LiveAttribution).
+    void track_written() noexcept { track_written_ = true; }
+    /// Moves the ids remembered since the last call into `out` (any order, repeats possible).
+    void take_written_ids(std::vector<uint64_t>& out) {
+        out.swap(written_ids_);
+        written_ids_.clear();
+    }
     /// Writes deferred rows (evicted flows) to the store; call between packets.
     /// May throw StoreError (disk full): the caller stops the run.
     void drain();
@@ -120,6 +129,8 @@ private:
     };
     std::vector<Snapped> snapped_;
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
+    bool track_written_ = false;
+    std::vector<uint64_t> written_ids_;  ///< since take_written_ids (track_written)
 };
 
 }  // namespace callwall::pipeline

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "attrib/live.hpp"
 #include "attrib/naming.hpp"
 #include "attrib/store_io.hpp"
 #include "callwall/events/events.hpp"
@@ -78,6 +79,9 @@ struct Session::Impl {
     std::unique_ptr<pipeline::TeeSink> tee;                        ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<pipeline::Analyzer> analyzer;
+    /// Live runs: the refresh's attribution, from the flows that changed.
+    std::unique_ptr<attrib::LiveAttribution> live;
+    std::vector<uint64_t> changed;  ///< flow ids written since the last live attribution
     uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
     double last_refresh = 0, last_attrib = 0, attrib_cost = 0;
     Status status = Status::Failed;  ///< until finish() says otherwise
@@ -165,6 +169,11 @@ void Session::Impl::begin() {
         }
     }
     analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);
+    live.reset();
+    if (o.refresh_s > 0) {
+        analyzer->track_written();
+        live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
+    }
     until_checkpoint = o.checkpoint_packets ? o.checkpoint_packets : UINT64_MAX;
     last_refresh = mono_now();
     last_attrib = attrib_cost = 0;
@@ -214,7 +223,8 @@ Tick Session::tick(double now) {
     s.db->flush();
     if (now - s.last_attrib < std::max(s.o.refresh_s, s.attrib_cost * 5)) return Tick::Refreshed;
     const double a0 = mono_now();
-    const attrib::RunVerdicts v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog);
+    s.analyzer->take_written_ids(s.changed);
+    const attrib::RunVerdicts v = s.live->refresh(*s.db, s.run_id, s.changed);
     s.verdict_events(v);
     s.attrib_cost = mono_now() - a0;
     s.last_attrib = now;

@@ -25,15 +25,19 @@ std::string destinations_text(const catalog::Entry& e) {
     return s;
 }
 
-// The flow columns attribution reads, in FlowFacts order (read_flow_page).
-constexpr const char* kFlowFactsSql =
-    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "
-    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "
-    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "
-    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, "
-    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "
+// The flow columns attribution reads, in FlowFacts order (read_flow_page, read_flows).
+#define CALLWALL_FLOW_FACTS_COLUMNS                                                                              \
+    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "    \
+    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "          \
+    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "             \
+    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, " \
+    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "       \
     "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port "
+constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
     "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
+constexpr const char* kOneFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
+    "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id = ?";
+#undef CALLWALL_FLOW_FACTS_COLUMNS
 
 void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
     int i = 0;
@@ -90,7 +94,8 @@ std::string joined(const T& items) {
 }  // namespace
 
 AttributionIo::AttributionIo(Store& s, int64_t run_id) : store_(s), run_(run_id) {
-    store_.create_reader_indexes();  // commits the open batch too
+    store_.flush();  // the open batch: attribution's transaction cannot nest in it
+    store_.create_reader_indexes();
     ttl_q_ = std::make_unique<Statement>(
         store_.c_->db, store_.path(),
         "SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND "
@@ -166,6 +171,22 @@ void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector
     }
 }
 
+void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<attrib::FlowFacts>& flows) {
+    flows.clear();
+    Statement one(store_.c_->db, store_.path(), kOneFlowFactsSql);
+    Statement names(store_.c_->db, store_.path(),
+                    "SELECT name, source FROM flow_name WHERE run_id=? AND flow_id=? ORDER BY source DESC, name");
+    for (const uint64_t id : ids) {
+        one.bind(1, run_).bind(2, id);
+        if (!one.row("reading a flow")) continue;  // ICMP and other transports are not attributed
+        attrib::FlowFacts& f = flows.emplace_back();
+        read_flow_facts(one, f);
+        one.reset();
+        names.bind(1, run_).bind(2, id);
+        while (names.row("reading flow names")) f.names.push_back({std::string(names.text(0)), std::string(names.text(1))});
+    }
+}
+
 void AttributionIo::for_each_dns_query(
     const std::function<void(std::string_view, bool, std::string_view, int)>& fn) {
     Statement st(store_.c_->db, store_.path(),
@@ -203,6 +224,27 @@ void AttributionIo::begin_writing() {
     for (const char* sql : {"DELETE FROM flow_match WHERE run_id=?", "DELETE FROM unmatched_flow WHERE run_id=?",
                             "DELETE FROM verdict WHERE run_id=?"})
         Statement(store_.c_->db, store_.path(), sql).bind(1, run_).run("clearing earlier attribution");
+}
+
+void AttributionIo::begin_rewriting() {
+    txn_ = std::make_unique<Transaction>(store_.c_->db, store_.path());
+    ins_match_ = std::make_unique<Statement>(
+        store_.c_->db, store_.path(),
+        "INSERT OR REPLACE INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) "
+        "VALUES (?,?,?,?,?,?,?)");
+    upd_outcome_ = std::make_unique<Statement>(store_.c_->db, store_.path(), "UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
+    ins_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                           "INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
+    del_match_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                             "DELETE FROM flow_match WHERE run_id=? AND flow_id=?");
+    del_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                           "DELETE FROM unmatched_flow WHERE run_id=? AND flow_id=?");
+    Statement(store_.c_->db, store_.path(), "DELETE FROM verdict WHERE run_id=?").bind(1, run_).run("clearing verdicts");
+}
+
+void AttributionIo::clear_flow(uint64_t flow_id) {
+    del_match_->bind(1, run_).bind(2, flow_id).run("clearing a flow's matches");
+    del_gap_->bind(1, run_).bind(2, flow_id).run("clearing a flow's gaps");
 }
 
 void AttributionIo::write_flow_match(uint64_t flow_id, const FlowMatchRow& m) {

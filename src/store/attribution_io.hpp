@@ -58,6 +58,9 @@ public:
     /// Up to `max_flows` TCP/UDP flows with ids above `after_id`, in id order,
     /// with their names. `flows` is cleared first and keeps its capacity.
     void read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows);
+    /// The TCP/UDP flows among `ids` (other ids are skipped), with their
+    /// names, in the order of `ids`. `flows` is cleared first.
+    void read_flows(const std::vector<uint64_t>& ids, std::vector<attrib::FlowFacts>& flows);
     /// The run's DNS queries in qname order: (qname, answered, rcode, answers).
     void for_each_dns_query(
         const std::function<void(std::string_view qname, bool answered, std::string_view rcode, int answers)>& fn);
@@ -69,6 +72,11 @@ public:
     // ---- writes (inside the transaction) ----
     /// Opens the transaction and clears the run's flow_match, unmatched_flow and verdict rows.
     void begin_writing();
+    /// Opens the transaction for a live refresh that rewrites some flows'
+    /// rows (clear_flow() each first): only the verdicts are cleared.
+    void begin_rewriting();
+    /// Deletes one flow's flow_match and unmatched_flow rows (begin_rewriting()).
+    void clear_flow(uint64_t flow_id);
     void write_flow_match(uint64_t flow_id, const FlowMatchRow& m);
     void write_unmatched_flow(uint64_t flow_id, std::string_view vendor, std::string_view name);
     void write_flow_outcome(uint64_t flow_id, std::string_view outcome);
@@ -81,7 +89,7 @@ public:
 private:
     Store& store_;
     int64_t run_;
-    std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_;
+    std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_, del_match_, del_gap_;
     std::unique_ptr<Transaction> txn_;
 };
 

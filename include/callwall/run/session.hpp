@@ -91,8 +91,9 @@ public:
     /// Live runs: call at least every 100 ms. Every refresh_s (monotonic
     /// `now`) writes the live flows that changed since the last refresh
     /// (Analyzer::snapshot_changed) and the totals; the verdicts are recomputed
-    /// then too, but less often on a busy port (attribution reads every flow
-    /// of the run: at most ~20 % of the time). May throw store::StoreError.
+    /// then too from the flows that changed (attrib::LiveAttribution), but
+    /// less often on a busy port (at most ~20 % of the time goes to them).
+    /// May throw store::StoreError.
     Tick tick(double now);
 
     /// A line for the run's notes (damaged files, sources that failed).

@@ -96,7 +96,8 @@ TEST(Snapshot, ChangedFlowsOnlyLeaveTheRowsAFullSnapshotLeaves) {
             full.analyzer->process(f);
             changed.analyzer->process(f);
             // Every 16 frames, every 256 past the first 4096 (the larger captures).
-            if (++frames % (frames <= 4096 ? 16 : 256) == 0) {
+            ++frames;
+            if (frames % (frames <= 4096 ? 16 : 256) == 0) {
                 refresh();
                 if (HasFatalFailure()) return;
             }

@@ -1,0 +1,138 @@
+// attrib::LiveAttribution, the live refresh that re-attributes only the
+// flows that changed: over every committed capture (ours and the field
+// captures made by others) read as a live run — the changed flows written
+// and the run attributed every 16 frames (every 256 past the first 4096) —
+// every refresh leaves exactly the rows and verdicts that the whole stage
+// (run_attribution) computes from the same database at that moment.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "attrib/live.hpp"
+#include "attrib/store_io.hpp"
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/catalog/catalog.hpp"
+#include "golden/run_util.hpp"
+#include "pipeline/analyzer.hpp"
+#include "store/store.hpp"
+
+namespace callwall::attrib {
+namespace {
+
+namespace fs = std::filesystem;
+
+const catalog::Catalog& bundled() {
+    static const catalog::Catalog c = [] {
+        const fs::path dir = catalog::bundled_catalog_dir();
+        auto r = catalog::load(std::span<const fs::path>(&dir, 1));
+        if (!r.ok()) {
+            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
+            return catalog::Catalog{};
+        }
+        return std::move(*r.catalog);
+    }();
+    return c;
+}
+
+std::vector<fs::path> committed_captures() {
+    std::vector<fs::path> out;
+    const fs::path root = test::source_dir() + "/captures";
+    if (!fs::exists(root)) return out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        const std::string ext = e.path().extension().string();
+        if (e.is_regular_file() && (ext == ".pcap" || ext == ".pcapng")) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Everything attribution writes, in a fixed order.
+std::vector<std::string> attribution_rows(const std::string& db) {
+    std::vector<std::string> all;
+    for (const char* sql :
+         {"SELECT 'match', flow_id, entry_id, evidence, confidence, name, counted FROM flow_match ORDER BY 2, 3",
+          "SELECT 'gap', flow_id, vendor, name FROM unmatched_flow ORDER BY 2, 3, 4",
+          "SELECT 'verdict', * FROM verdict ORDER BY entry_id",
+          "SELECT 'product', vendor, product, edition, conclusion, detail FROM product_verdict ORDER BY 2, 3, 4",
+          "SELECT 'outcome', id, outcome FROM flow ORDER BY id"}) {
+        const auto rows = test::query_rows(db, sql);
+        all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+}
+
+std::string counts(const RunVerdicts& v) {
+    std::string s = std::to_string(v.flows) + " flows, " + std::to_string(v.matched_flows) + " matched, " +
+                    std::to_string(v.vendor_gap_flows) + " gaps, " + std::to_string(v.other_flows) + " other; vendors";
+    for (uint16_t a : v.active_vendors) s += " " + std::to_string(a);
+    return s;
+}
+
+TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
+    const catalog::Catalog& cat = bundled();
+    const auto captures = committed_captures();
+    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir() << "/captures";
+    uint64_t refreshes = 0, incremental = 0, attributed = 0, flows_at_refresh = 0;
+    for (const fs::path& pcap : captures) {
+        SCOPED_TRACE(pcap.string());
+        std::unique_ptr<capture::PcapSource> src;
+        try {
+            src = capture::PcapSource::open_file(pcap.string());
+        } catch (const capture::CaptureError&) {
+            continue;  // the hostile and damaged ones that do not open
+        }
+        test::TempDb db;
+        auto store = store::Store::open(db.path());
+        store::RunInfo info;
+        info.kind = "capture";
+        info.sources = {pcap.string()};
+        const int64_t run = store->begin_run(info);
+        pipeline::AnalyzerConfig cfg;
+        cfg.outcome_hint = provisional_outcome;
+        pipeline::Analyzer analyzer(store.get(), run, cfg);
+        analyzer.track_written();
+        LiveAttribution live(cat);
+        std::vector<uint64_t> changed;
+        uint64_t frames = 0;
+        const auto refresh = [&] {
+            analyzer.snapshot_changed();
+            analyzer.totals().flows = analyzer.flows().stats().created;
+            store->update_run(run, analyzer.totals(), store::RunStatus::Running, 0);
+            analyzer.take_written_ids(changed);
+            const RunVerdicts v = live.refresh(*store, run, changed);
+            const std::vector<std::string> rows = attribution_rows(db.path());
+            const RunVerdicts whole = run_attribution(*store, run, cat);
+            ASSERT_EQ(rows, attribution_rows(db.path())) << "after frame " << frames;
+            ASSERT_EQ(counts(v), counts(whole)) << "after frame " << frames;
+            ASSERT_EQ(v.entries.size(), whole.entries.size());
+            for (size_t i = 0; i < v.entries.size(); ++i) {
+                ASSERT_EQ(v.entries[i].verdict, whole.entries[i].verdict) << cat.entries()[i].id;
+                ASSERT_EQ(v.entries[i].why, whole.entries[i].why) << cat.entries()[i].id;
+            }
+            ++refreshes;
+            incremental += live.last_was_whole() ? 0 : 1;
+            attributed += live.last_attributed();
+            flows_at_refresh += whole.flows;
+        };
+        capture::RawFrame f;
+        while (src->next(f) == capture::NextStatus::Frame) {
+            analyzer.process(f);
+            ++frames;
+            if (frames % (frames <= 4096 ? 16 : 256) == 0) {
+                refresh();
+                if (HasFatalFailure()) return;
+            }
+        }
+        refresh();
+        if (HasFatalFailure()) return;
+    }
+    EXPECT_GT(refreshes, 100u);
+    EXPECT_GT(incremental, refreshes / 2) << "most refreshes should not need a whole pass";
+    EXPECT_LT(attributed, flows_at_refresh / 2) << "the refreshes re-attributed most flows: nothing was saved";
+}
+
+}  // namespace
+}  // namespace callwall::attrib
