@@ -2,6 +2,8 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -38,7 +40,9 @@ inline std::string write_capture(size_t n, size_t cut, uint32_t seed, const std:
         for (uint32_t k = 0; k < len; ++k) out.push_back(static_cast<uint8_t>(i * 31 + k));
     }
     out.resize(out.size() - cut);
-    const std::filesystem::path p = std::filesystem::temp_directory_path() / (stem + std::to_string(seed) + ".pcap");
+    // The process id too: ctest runs tests of one fixture in parallel processes.
+    const std::filesystem::path p =
+        std::filesystem::temp_directory_path() / (stem + std::to_string(::getpid()) + "-" + std::to_string(seed) + ".pcap");
     FILE* f = std::fopen(p.c_str(), "wb");
     EXPECT_NE(f, nullptr);
     std::fwrite(out.data(), 1, out.size(), f);

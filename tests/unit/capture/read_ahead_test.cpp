@@ -115,7 +115,7 @@ TEST(ReadAhead, StopsCleanlyWhenDestroyedMidFile) {
 TEST(ReadAhead, ThreadOnlyForRegularFiles) {
     const std::string path = write_capture(1, 0, 5);
     EXPECT_TRUE(ReadAhead::can_read_ahead(path));
-    const fs::path fifo = fs::temp_directory_path() / "callwall-read-ahead-fifo";
+    const fs::path fifo = fs::temp_directory_path() / ("callwall-read-ahead-fifo-" + std::to_string(::getpid()));
     fs::remove(fifo);
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     EXPECT_FALSE(ReadAhead::can_read_ahead(fifo.string()));  // a pipe's read could block the exit
