@@ -17,6 +17,7 @@
 # Each is judged by its own kernel counters: tcpdump's "received by filter" /
 # "dropped by kernel", callwall's run.kernel_received / run.kernel_dropped.
 # The rate tcpreplay reached is reported too (it shares the 2 CPUs).
+# CALLWALL_LIVE_ARGS: more arguments for every callwall capture (e.g. --no-immediate).
 # Writes a markdown table to $CALLWALL_LIVE_DIR (default /tmp/callwall-live-rate)/table.md.
 #
 # Needs root (namespaces), tcpreplay and tcpdump (installed with apt-get when
@@ -64,7 +65,8 @@ callwall_run() {
     bin="$1" log="$2" db="$3"
     shift 3
     rm -f "$db" "$db-wal" "$db-shm"
-    ip netns exec "$nsb" "$bin" capture -i "$vb" --db "$db" --duration $((seconds + 6)) -q "$@" >"$log" 2>&1 &
+    # shellcheck disable=SC2086 # CALLWALL_LIVE_ARGS is a list of words
+    ip netns exec "$nsb" "$bin" capture -i "$vb" --db "$db" --duration $((seconds + 6)) -q "$@" ${CALLWALL_LIVE_ARGS:-} >"$log" 2>&1 &
     pid=$!
     sleep 3
     achieved=$(replay "$rate" "$log.replay")

@@ -82,7 +82,7 @@ std::string LiveReader::set_filter(const std::string& expression) {
     // The thread looks between reads (every kPollMs at most) unless the ring
     // is full; a loop calling this is not consuming, so bound the wait.
     if (!cv_.wait_for(lk, std::chrono::seconds(2), [&] { return filter_done_ >= asked || finished_; }))
-        return "the reading thread did not install the filter within 2 s (its buffer is full)";
+        return "not installed within 2 s (the reading thread waits for buffer space; it installs it when it catches up)";
     if (filter_done_ < asked) return "the reading thread has stopped";
     return filter_error_;
 }
