@@ -205,6 +205,23 @@ void LiveReader::read_loop() noexcept {
                 }
             }
         }
+        // Stopping: what the kernel still holds is taken too. Without
+        // immediate mode (TPACKET_V3, the default) the last frames sit in a
+        // block the kernel hands over when its timeout (the source's read
+        // timeout, 100 ms) retires it: poll until an interval brings
+        // nothing, for kDrainMs at most.
+        const double until = mono_now() + kDrainMs / 1000.0;
+        for (bool more = error_.empty(); more && filling_ && mono_now() < until;) {
+            for (size_t i = 0; i < sources_.size(); ++i) fds[i] = pollfd{sources_[i]->selectable_fd(), POLLIN, 0};
+            ::poll(fds.data(), fds.size(), kDrainPollMs);
+            more = false;
+            for (size_t i = 0; i < sources_.size() && filling_; ++i) {
+                while (sources_[i]->next(frame) == NextStatus::Frame) {
+                    more = true;
+                    if (!append()) break;
+                }
+            }
+        }
         if (filling_ && filling_->count > 0) publish();
         read_stats();
     } catch (const std::exception& e) {

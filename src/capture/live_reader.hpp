@@ -38,6 +38,11 @@ public:
     static constexpr size_t kChunks = 64;                    ///< 32 MiB in all
     /// Longest the thread waits in poll() before looking at stop, filter and counters.
     static constexpr int kPollMs = 50;
+    /// After stop(): the frames the kernel still holds are read until a poll
+    /// of kDrainPollMs brings none (longer than a source's 100 ms read
+    /// timeout, which retires a TPACKET_V3 block), for kDrainMs at most.
+    static constexpr int kDrainPollMs = 150;
+    static constexpr int kDrainMs = 400;
 
     /// Starts the thread over `sources` (non-blocking live sources, not owned:
     /// they must outlive the reader). Throws std::system_error when the thread
@@ -53,7 +58,8 @@ public:
     /// source failed (error() says which and why), after the frames read before.
     NextStatus next(RawFrame& frame, int timeout_ms) noexcept;
 
-    /// Stops reading (within kPollMs); next() still returns what was read.
+    /// Stops reading (within kPollMs, then kDrainMs at most to take what the
+    /// kernel still holds); next() still returns what was read.
     void stop() noexcept;
 
     /// Kernel counters summed over the sources, as the thread last read them

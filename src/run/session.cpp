@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <optional>
 
 #include "attrib/live.hpp"
 #include "attrib/naming.hpp"
@@ -82,6 +84,12 @@ struct Session::Impl {
     /// Live runs: the refresh's attribution, from the flows that changed.
     std::unique_ptr<attrib::LiveAttribution> live;
     std::vector<uint64_t> changed;  ///< flow ids written since the last live attribution
+    /// With write-behind, the live attribution runs on the store's thread
+    /// (Store::defer): one at a time, its verdicts picked up by the next tick.
+    std::mutex live_mu;
+    std::optional<attrib::RunVerdicts> live_done;  ///< under live_mu
+    double live_cost = 0;                          ///< under live_mu
+    bool live_in_flight = false;                   ///< decoding thread only
     uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
     double last_refresh = 0, last_attrib = 0, attrib_cost = 0;
     Status status = Status::Failed;  ///< until finish() says otherwise
@@ -90,6 +98,10 @@ struct Session::Impl {
 
     /// Begins a run: its row, its analyzer, its run_start line.
     void begin();
+
+    /// The verdicts of a deferred live attribution that finished, as events;
+    /// Attributed when there were some.
+    Tick take_live_verdicts();
 
     void verdict_events(const attrib::RunVerdicts& v) {
         if (!verdict_changes) return;
@@ -129,6 +141,7 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
         if (!s.log->ok()) throw EventsError("--events " + s.log->error());
     }
     s.db = store::Store::open(s.o.db_path);
+    s.db->write_behind(s.o.write_behind);
     if (s.o.collect_vendor_addresses) s.vendor_addresses = std::make_unique<pipeline::VendorAddresses>(*s.o.catalog);
     s.begin();
 }
@@ -169,7 +182,9 @@ void Session::Impl::begin() {
         }
     }
     analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);
-    live.reset();
+    live.reset();  // begin_run above waited for a deferred job using it
+    live_done.reset();
+    live_in_flight = false;
     if (o.refresh_s > 0) {
         analyzer->track_written();
         live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
@@ -191,7 +206,13 @@ void Session::next_run() {
 }
 
 Session::~Session() {
-    if (impl_) impl_->run_end_event();
+    if (!impl_) return;
+    try {
+        // A deferred job uses the members destroyed below.
+        if (impl_->db) impl_->db->sync_writes();
+    } catch (...) {
+    }
+    impl_->run_end_event();
 }
 
 int64_t Session::run_id() const noexcept { return impl_->run_id; }
@@ -221,13 +242,44 @@ Tick Session::tick(double now) {
     s.analyzer->snapshot_changed();
     s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Running, 0);
     s.db->flush();
-    if (now - s.last_attrib < std::max(s.o.refresh_s, s.attrib_cost * 5)) return Tick::Refreshed;
-    const double a0 = mono_now();
+    const Tick picked = s.take_live_verdicts();  // a deferred attribution that finished
+    if (s.live_in_flight || now - s.last_attrib < std::max(s.o.refresh_s, s.attrib_cost * 5))
+        return picked == Tick::Attributed ? picked : Tick::Refreshed;
     s.analyzer->take_written_ids(s.changed);
-    const attrib::RunVerdicts v = s.live->refresh(*s.db, s.run_id, s.changed);
-    s.verdict_events(v);
-    s.attrib_cost = mono_now() - a0;
+    if (!s.db->write_behind()) {
+        const double a0 = mono_now();
+        const attrib::RunVerdicts v = s.live->refresh(*s.db, s.run_id, s.changed);
+        s.verdict_events(v);
+        s.attrib_cost = mono_now() - a0;
+        s.last_attrib = now;
+        return Tick::Attributed;
+    }
+    // On the store's thread, after the rows just queued: the decoding thread
+    // goes on reading meanwhile.
+    s.live_in_flight = true;
     s.last_attrib = now;
+    s.db->defer([&s, ids = std::move(s.changed), run = s.run_id](store::Store& db) {
+        const double a0 = mono_now();
+        attrib::RunVerdicts v = s.live->refresh(db, run, ids);
+        std::lock_guard lk(s.live_mu);
+        s.live_done = std::move(v);
+        s.live_cost = mono_now() - a0;
+    });
+    s.changed = {};
+    return picked == Tick::Attributed ? picked : Tick::Refreshed;
+}
+
+Tick Session::Impl::take_live_verdicts() {
+    std::optional<attrib::RunVerdicts> v;
+    {
+        std::lock_guard lk(live_mu);
+        if (!live_done) return Tick::Nothing;
+        v = std::move(live_done);
+        live_done.reset();
+        attrib_cost = live_cost;
+    }
+    live_in_flight = false;
+    verdict_events(*v);
     return Tick::Attributed;
 }
 
@@ -239,6 +291,8 @@ void Session::finish(Status status, const std::string& ended_by) {
     s.ended_by = ended_by;
     if (s.o.kernel_stats) s.o.kernel_stats(s.analyzer->totals());
     if (!ended_by.empty()) s.analyzer->totals().notes += "ended by " + ended_by + "\n";
+    s.db->sync_writes();  // a deferred live attribution: its verdict events come before the final ones
+    s.take_live_verdicts();
     s.analyzer->finish();
     note_bounds(*s.analyzer);
     s.db->update_run(s.run_id, s.analyzer->totals(), store_status(status), wall_now());

@@ -94,7 +94,7 @@ std::string joined(const T& items) {
 }  // namespace
 
 AttributionIo::AttributionIo(Store& s, int64_t run_id) : store_(s), run_(run_id) {
-    store_.flush();  // the open batch: attribution's transaction cannot nest in it
+    store_.commit_now();  // the writer thread's rows, then the open batch: attribution's transaction cannot nest in it
     store_.create_reader_indexes();
     ttl_q_ = std::make_unique<Statement>(
         store_.c_->db, store_.path(),

@@ -23,6 +23,41 @@ struct Store::Conn {
         if (rc != SQLITE_OK) s.fail(rc, "preparing a statement");
         return st;
     }
+    /// The prepared statement of a row slot, and what a failure of it says.
+    [[nodiscard]] sqlite3_stmt* statement(Slot slot) const noexcept {
+        switch (slot) {
+            case Slot::UpdateRun: return upd_run;
+            case Slot::Flow: return ins_flow;
+            case Slot::IcmpError: return ins_icmp;
+            case Slot::FlowName: return ins_flow_name;
+            case Slot::DnsAnswer: return ins_dns_answer;
+            case Slot::DnsQuery: return ins_dns_query;
+            case Slot::TlsHello: return ins_tls;
+            case Slot::StunMessage: return ins_stun;
+            case Slot::StunAnswered: return upd_stun;
+            case Slot::RtpStream: return ins_rtp;
+            case Slot::Commit:
+            case Slot::Job: break;
+        }
+        return nullptr;
+    }
+    [[nodiscard]] static std::string_view what(Slot slot) noexcept {
+        switch (slot) {
+            case Slot::UpdateRun: return "updating the run";
+            case Slot::Flow: return "writing a flow";
+            case Slot::IcmpError: return "writing an ICMP error";
+            case Slot::FlowName: return "writing a flow name";
+            case Slot::DnsAnswer: return "writing a DNS answer";
+            case Slot::DnsQuery: return "writing a DNS query";
+            case Slot::TlsHello: return "writing a TLS hello";
+            case Slot::StunMessage: return "writing a STUN message";
+            case Slot::StunAnswered: return "updating a STUN request";
+            case Slot::RtpStream: return "writing an RTP stream";
+            case Slot::Commit: return "committing";
+            case Slot::Job: break;
+        }
+        return "a deferred job";
+    }
     static void write_row(const Store& s, sqlite3_stmt* st, std::string_view what) {
         const int rc = sqlite3_step(st);
         if (rc != SQLITE_DONE) s.fail(rc, what);

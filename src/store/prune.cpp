@@ -20,7 +20,7 @@ constexpr const char* kRunTables[] = {"flow_name",      "dns_answer", "dns_query
 std::vector<int64_t> Store::prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current) {
     std::vector<int64_t> doomed;
     if (max_age_s <= 0 && max_runs == 0) return doomed;
-    flush();
+    commit_now();
     {
         // Newest first: the first max_runs are kept whatever their age.
         Statement st(c_->db, path(), "SELECT id, status, coalesce(ended_at, 0) FROM run ORDER BY id DESC");

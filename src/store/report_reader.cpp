@@ -527,6 +527,7 @@ ReportData load_report(const std::string& db_path, const ReportOptions& opt) {
 }
 
 ReportData load_report(Store& db, const ReportOptions& opt) {
+    db.sync_writes();
     ReadDb reader(db.c_->db, db.path());
     return load_with(reader, db.path(), opt);
 }

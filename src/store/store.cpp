@@ -2,6 +2,7 @@
 #include "store/store.hpp"
 #include "store/conn.hpp"
 #include "store/schema.hpp"
+#include "store/write_behind.hpp"
 
 #include <arpa/inet.h>
 #include <sqlite3.h>
@@ -67,6 +68,34 @@ void bind_all(sqlite3_stmt* st, const Values&... values) {
     sqlite3_reset(st);
     int i = 1;
     (bind_value(st, i++, values), ...);
+}
+
+// Write-behind rows (Store::put): the slot, the number of values, then each
+// value as a tag and its bytes (text: a 32-bit length and the bytes). The
+// same overloads as bind_value, so a row encodes what it would have bound.
+enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3 };
+void append(std::vector<char>& b, const void* p, size_t n) {
+    const auto* c = static_cast<const char*>(p);
+    b.insert(b.end(), c, c + n);
+}
+void encode(std::vector<char>& b, int64_t v) {
+    b.push_back(kIntValue);
+    append(b, &v, sizeof v);
+}
+void encode(std::vector<char>& b, double v) {
+    b.push_back(kRealValue);
+    append(b, &v, sizeof v);
+}
+void encode(std::vector<char>& b, std::string_view v) {
+    b.push_back(kTextValue);
+    const auto n = static_cast<uint32_t>(v.size());
+    append(b, &n, sizeof n);
+    append(b, v.data(), n);
+}
+template <class T>
+void encode(std::vector<char>& b, const std::optional<T>& v) {
+    if (v) encode(b, *v);
+    else b.push_back(kNullValue);
 }
 
 int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
@@ -448,11 +477,12 @@ void Store::migrate(int from_version) {
 
 Store::~Store() {
     try {
-        flush();
+        commit_now();
         create_reader_indexes();
     } catch (...) {
         // The destructor must not throw; an error here was already reported by flush() callers.
     }
+    wb_.reset();
     for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_icmp, c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query,
                              c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
         sqlite3_finalize(st);
@@ -464,10 +494,19 @@ void Store::note_row() {
         exec("BEGIN");
         in_txn_ = true;
     }
-    if (++batch_rows_ >= kBatchRows) flush();
+    if (++batch_rows_ >= kBatchRows) commit_batch();
 }
 
 void Store::flush() {
+    if (!wb_) {
+        commit_batch();
+        return;
+    }
+    put(Slot::Commit);
+    wb_->hand_over_now();  // not when the batch fills: readers of the file wait for this commit
+}
+
+void Store::commit_batch() {
     if (!in_txn_) return;
     const int rc = sqlite3_exec(c_->db, "COMMIT", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
@@ -480,15 +519,50 @@ void Store::flush() {
     batch_rows_ = 0;
 }
 
+void Store::sync_writes() {
+    if (wb_ && !wb_->on_writer_thread()) wb_->sync();
+}
+
+void Store::defer(std::function<void(Store&)> job) {
+    if (!wb_) {
+        job(*this);
+        return;
+    }
+    // The pending error first, then the job, then its marker: a job is in
+    // the writer's list only while its marker is queued.
+    std::vector<char>& b = wb_->batch();
+    wb_->add_job([this, job = std::move(job)] { job(*this); });
+    b.push_back(static_cast<char>(Slot::Job));
+    b.push_back(0);
+    wb_->hand_over_now();
+}
+
+void Store::commit_now() {
+    sync_writes();
+    commit_batch();
+}
+
+void Store::write_behind(bool on) {
+    if (on == static_cast<bool>(wb_)) return;
+    if (on) {
+        wb_ = std::make_unique<WriteBehind>([this](const std::vector<char>& b) { apply_batch(b); });
+        return;
+    }
+    sync_writes();
+    wb_.reset();
+}
+
+size_t Store::write_behind_waits() const noexcept { return wb_ ? wb_->waits() : 0; }
+
 void Store::create_reader_indexes() {
     if (!reader_indexes_pending_) return;
-    flush();
+    commit_now();
     exec(kReaderIndexes);
     reader_indexes_pending_ = false;
 }
 
 int64_t Store::begin_run(const RunInfo& info) {
-    flush();
+    commit_now();
     const WriterId me = current_writer();
     bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source), std::string_view(info.command_line),
              std::string_view(kVersion), std::string_view(info.catalog_digest), info.started_at, non_zero(me.pid),
@@ -514,18 +588,78 @@ int64_t Store::begin_run(const RunInfo& info) {
     return run_id;
 }
 
-void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
+template <class... Values>
+void Store::put(Slot slot, const Values&... values) {
+    if (wb_) {
+        std::vector<char>& b = wb_->batch();
+        b.push_back(static_cast<char>(slot));
+        b.push_back(static_cast<char>(sizeof...(Values)));
+        (encode(b, values), ...);
+        wb_->row_done();
+        return;
+    }
     note_row();
+    sqlite3_stmt* st = c_->statement(slot);
+    bind_all(st, values...);
+    Conn::write_row(*this, st, Conn::what(slot));
+}
+
+// On the writer thread: the rows of one batch, in order, bound and stepped as
+// put() would have done them. Text is bound in place (the batch outlives the step).
+void Store::apply_batch(const std::vector<char>& b) {
+    const char* p = b.data();
+    const char* const end = p + b.size();
+    const auto take = [&](void* out, size_t n) {
+        std::memcpy(out, p, n);
+        p += n;
+    };
+    while (p + 2 <= end) {
+        const auto slot = static_cast<Slot>(p[0]);
+        const int n = static_cast<unsigned char>(p[1]);
+        p += 2;
+        if (slot == Slot::Commit) {
+            commit_batch();
+            continue;
+        }
+        if (slot == Slot::Job) {
+            wb_->run_job();
+            continue;
+        }
+        note_row();
+        sqlite3_stmt* st = c_->statement(slot);
+        sqlite3_reset(st);
+        for (int i = 1; i <= n; ++i) {
+            const char tag = *p++;
+            if (tag == kIntValue) {
+                int64_t v;
+                take(&v, sizeof v);
+                sqlite3_bind_int64(st, i, v);
+            } else if (tag == kRealValue) {
+                double v;
+                take(&v, sizeof v);
+                sqlite3_bind_double(st, i, v);
+            } else if (tag == kTextValue) {
+                uint32_t len;
+                take(&len, sizeof len);
+                sqlite3_bind_text(st, i, p, static_cast<int>(len), SQLITE_STATIC);
+                p += len;
+            } else {
+                sqlite3_bind_null(st, i);
+            }
+        }
+        Conn::write_row(*this, st, Conn::what(slot));
+    }
+}
+
+void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
     const auto when = [&](double v) { return t.packets ? std::optional<double>(v) : std::nullopt; };
-    bind_all(c_->upd_run, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt, i64(t.packets),
+    put(Slot::UpdateRun, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt, i64(t.packets),
              i64(t.bytes), i64(t.truncated_packets), i64(t.undecoded_packets), i64(t.orphan_fragments),
              i64(t.damaged_files), i64(t.kernel_received), i64(t.kernel_dropped), i64(t.interface_dropped), i64(t.flows),
              i64(t.flows_evicted_full), when(t.first_ts), when(t.last_ts), std::string_view(t.notes), run_id);
-    Conn::write_row(*this, c_->upd_run, "updating the run");
 }
 
 void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
-    note_row();
     char cip[64], sip[64], iip[64];
     const std::string_view client(cip, format_ip(f.client_ip, cip, sizeof cip));
     const std::string_view server(sip, format_ip(f.server_ip, sip, sizeof sip));
@@ -535,7 +669,7 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
     const std::optional<std::string_view> icmp_from =
         icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
              : std::nullopt;
-    bind_all(c_->ins_flow, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
+    put(Slot::Flow, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
              int64_t{f.server_port}, int64_t{f.initiator_guessed}, us_to_s(f.first_ts_us), us_to_s(f.last_ts_us),
              i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
              i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},
@@ -548,68 +682,51 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
              int64_t{app.dtls_handshake}, int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert),
              int64_t{app.stun_ice_checks}, int64_t{app.stun_requests_s2c}, int64_t{app.stun_answered_s2c},
              int64_t{app.stun_retransmissions_s2c}, int64_t{app.proxy_port});
-    Conn::write_row(*this, c_->ins_flow, "writing a flow");
 }
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
-    note_row();
-    bind_all(c_->ins_icmp, run_id, r.ts, int64_t{r.family}, r.from_ip, r.to_ip, int64_t{r.type}, int64_t{r.code},
+    put(Slot::IcmpError, run_id, r.ts, int64_t{r.family}, r.from_ip, r.to_ip, int64_t{r.type}, int64_t{r.code},
              int64_t{r.ttl}, r.quoted_src, r.quoted_dst, int64_t{r.quoted_proto}, int64_t{r.quoted_sport},
              int64_t{r.quoted_dport}, non_zero(i64(r.flow_id)));
-    Conn::write_row(*this, c_->ins_icmp, "writing an ICMP error");
 }
 
 void Store::add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source) {
-    note_row();
-    bind_all(c_->ins_flow_name, run_id, i64(flow_id), name, source);
-    Conn::write_row(*this, c_->ins_flow_name, "writing a flow name");
+    put(Slot::FlowName, run_id, i64(flow_id), name, source);
 }
 
 void Store::add_dns_answer(int64_t run_id, const DnsAnswerRow& r) {
-    note_row();
-    bind_all(c_->ins_dns_answer, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, r.rrtype, r.answer,
+    put(Slot::DnsAnswer, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, r.rrtype, r.answer,
              int64_t{r.ttl});
-    Conn::write_row(*this, c_->ins_dns_answer, "writing a DNS answer");
 }
 
 void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) {
-    note_row();
-    bind_all(c_->ins_dns_query, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
+    put(Slot::DnsQuery, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
              int64_t{r.answered}, r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt,
              int64_t{r.answers});
-    Conn::write_row(*this, c_->ins_dns_query, "writing a DNS query");
 }
 
 void Store::add_tls_hello(int64_t run_id, const TlsHelloRow& r) {
-    note_row();
-    bind_all(c_->ins_tls, run_id, i64(r.flow_id), r.ts, r.protocol, r.sni, r.alpn, r.version, int64_t{r.ech},
+    put(Slot::TlsHello, run_id, i64(r.flow_id), r.ts, r.protocol, r.sni, r.alpn, r.version, int64_t{r.ech},
              int64_t{r.server_hello}, r.server_hello ? std::optional<std::string_view>(r.server_version) : std::nullopt,
              r.alert >= 0 ? std::optional<int64_t>(r.alert) : std::nullopt);
-    Conn::write_row(*this, c_->ins_tls, "writing a TLS hello");
 }
 
 void Store::add_stun_message(int64_t run_id, const StunMessageRow& r) {
-    note_row();
-    bind_all(c_->ins_stun, run_id, i64(r.flow_id), r.ts, r.direction, r.method, r.msg_class, r.transaction_id,
+    put(Slot::StunMessage, run_id, i64(r.flow_id), r.ts, r.direction, r.method, r.msg_class, r.transaction_id,
              r.answered >= 0 ? std::optional<int64_t>(r.answered) : std::nullopt, non_zero(r.error_code), r.carried);
-    Conn::write_row(*this, c_->ins_stun, "writing a STUN message");
 }
 
 void Store::mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id) {
-    note_row();
-    bind_all(c_->upd_stun, run_id, i64(flow_id), transaction_id);
-    Conn::write_row(*this, c_->upd_stun, "updating a STUN request");
+    put(Slot::StunAnswered, run_id, i64(flow_id), transaction_id);
 }
 
 void Store::add_rtp_stream(int64_t run_id, const RtpStreamRow& r) {
-    note_row();
     char ssrc[16];
     std::snprintf(ssrc, sizeof ssrc, "0x%08x", r.ssrc);
     const auto jitter = [&](double v) { return r.has_jitter ? std::optional<double>(v) : std::nullopt; };
-    bind_all(c_->ins_rtp, run_id, i64(r.flow_id), r.direction, std::string_view(ssrc), int64_t{r.payload_type},
+    put(Slot::RtpStream, run_id, i64(r.flow_id), r.direction, std::string_view(ssrc), int64_t{r.payload_type},
              i64(r.packets), r.lost, int64_t{r.reordered}, int64_t{r.duplicates}, jitter(r.jitter_ms),
              jitter(r.max_jitter_ms), int64_t{r.clock_rate}, int64_t{r.via_turn}, r.first_ts, r.last_ts);
-    Conn::write_row(*this, c_->ins_rtp, "writing an RTP stream");
 }
 
 }  // namespace callwall::store

@@ -11,10 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "flow/flow_table.hpp"
 
@@ -172,6 +174,7 @@ struct RtpStreamRow {
 };
 
 class AttributionIo;
+class WriteBehind;
 
 class Store {
 public:
@@ -194,8 +197,28 @@ public:
     void add_rtp_stream(int64_t run_id, const RtpStreamRow& row);
     /// Updates the run row with totals so far (periodic, for live readers).
     void update_run(int64_t run_id, const RunTotals& totals, RunStatus status, double ended_at);
-    /// Commits the open batch.
+    /// Commits the open batch (with write-behind on: once the rows written
+    /// before it are, on the writer thread).
     void flush();
+
+    /// Write-behind: when on, add_*, mark_stun_answered, update_run and flush
+    /// return at once and a thread of the Store's applies them in order, in
+    /// the same batches, so the database ends up the same; every call that
+    /// reads or needs the connection (begin_run, attribution, reports, prune)
+    /// waits for it first. A write error surfaces as the StoreError thrown by
+    /// a later call. Off by default; turning it off waits for the writer.
+    void write_behind(bool on);
+    /// Batches the decoding thread waited to queue (the writer was behind).
+    [[nodiscard]] size_t write_behind_waits() const noexcept;
+    [[nodiscard]] bool write_behind() const noexcept { return wb_ != nullptr; }
+    /// Runs `job` with this Store on the writer thread once the rows queued
+    /// before it are applied, and returns at once (inline when write-behind
+    /// is off). The job may read and write through the store (attribution);
+    /// an exception it throws is a write error (see write_behind).
+    void defer(std::function<void(Store&)> job);
+    /// Waits until the writer thread has applied every queued row and job
+    /// (rethrows its error); a no-op without write-behind and on the writer thread.
+    void sync_writes();
 
     /// Deletes whole runs (the run row and every row that belongs to it, in
     /// one transaction) that `capture --keep` no longer keeps: finished runs
@@ -228,9 +251,22 @@ private:
     /// application id and user_version.
     void migrate(int from_version);
 
+    /// sync_writes(), then commits the open batch here.
+    void commit_now();
+    /// Commits the open batch on the calling thread (the one that owns the connection).
+    void commit_batch();
+
+    /// The rows of the writer's prepared statements, one value per placeholder.
+    enum class Slot : uint8_t { UpdateRun, Flow, IcmpError, FlowName, DnsAnswer, DnsQuery, TlsHello, StunMessage,
+                                StunAnswered, RtpStream, Commit, Job };
+    template <class... Values>
+    void put(Slot slot, const Values&... values);
+    void apply_batch(const std::vector<char>& batch);
+
     /// The connection and the writer's prepared statements (store.cpp).
     struct Conn;
     std::unique_ptr<Conn> c_;
+    std::unique_ptr<WriteBehind> wb_;  ///< the writer thread, when write-behind is on
     std::string path_;
     bool in_txn_ = false;
     bool reader_indexes_pending_ = false;

@@ -47,7 +47,7 @@ struct LiveOptions {
     int snaplen = 262144;
     int buffer_size_mb = 64;
     bool promiscuous = true;
-    bool immediate = true;
+    bool immediate = false;     ///< false: TPACKET_V3 blocks, handed over when full or after read_timeout_ms
     int read_timeout_ms = 100;  ///< so next() returns Timeout and the caller can refresh/stop
     std::string filter;         ///< BPF expression; empty = everything
 };

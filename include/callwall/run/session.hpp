@@ -57,6 +57,9 @@ struct Options {
     /// Live runs with the catalog's filter: collect the addresses vendor
     /// names resolve to (vendor_addresses()), for the filter to pass them.
     bool collect_vendor_addresses = false;
+    /// Rows are written by a thread of the store's beside the decoding
+    /// (store::Store::write_behind); the database ends up the same.
+    bool write_behind = false;
 };
 
 /// The event file cannot be opened: nothing was written (the database is

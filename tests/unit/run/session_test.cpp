@@ -3,6 +3,7 @@
 // (the cancelled pass writes nothing and the run is marked interrupted).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -91,6 +92,85 @@ TEST(Session, AnEventFileThatCannotBeOpenedIsRefusedBeforeTheDatabase) {
     o.events_path = "/nonexistent-dir/events.jsonl";
     EXPECT_THROW(Session{o}, EventsError);
     EXPECT_FALSE(fs::exists(db.path())) << "the database was not touched";
+}
+
+// Everything a live run leaves that attribution and the refresh write, in a fixed order.
+std::vector<std::string> live_rows(const std::string& db) {
+    std::vector<std::string> all;
+    for (const char* sql :
+         {"SELECT 'flow', * FROM flow ORDER BY id",
+          "SELECT 'match', flow_id, entry_id, evidence, confidence, name, counted FROM flow_match ORDER BY 2, 3",
+          "SELECT 'gap', flow_id, vendor, name FROM unmatched_flow ORDER BY 2, 3, 4",
+          "SELECT 'verdict', * FROM verdict ORDER BY entry_id",
+          "SELECT 'product', vendor, product, edition, conclusion, detail FROM product_verdict ORDER BY 2, 3, 4",
+          "SELECT 'name', * FROM flow_name ORDER BY rowid", "SELECT 'dns', * FROM dns_query ORDER BY rowid",
+          "SELECT 'stun', * FROM stun_message ORDER BY rowid",
+          "SELECT 'run', status, packets, flows, notes FROM run ORDER BY id"}) {
+        const auto rows = test::query_rows(db, sql);
+        all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+}
+
+// `capture` writes through the store's thread and attributes each refresh
+// there (Store::write_behind, Store::defer); a live run read from every
+// committed capture, ticked every 32 frames, leaves the same rows and
+// verdicts at every refresh (once the store's thread caught up) and at the
+// end as the same run written inline.
+TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
+    std::vector<fs::path> captures;
+    const fs::path root = test::source_dir() + "/captures";
+    if (fs::exists(root))
+        for (const auto& e : fs::recursive_directory_iterator(root))
+            if (e.is_regular_file() && (e.path().extension() == ".pcap" || e.path().extension() == ".pcapng"))
+                captures.push_back(e.path());
+    std::sort(captures.begin(), captures.end());
+    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << root;
+    size_t compared = 0, refreshes = 0;
+    for (const fs::path& pcap : captures) {
+        std::unique_ptr<capture::PcapSource> probe;
+        try {
+            probe = capture::PcapSource::open_file(pcap.string());
+        } catch (const std::exception&) {
+            continue;  // the hostile and damaged ones that do not open
+        }
+        test::TempDb dbs[2];
+        std::vector<std::vector<std::string>> at_refresh[2];
+        for (const bool behind : {false, true}) {
+            Options o;
+            o.db_path = dbs[behind].path();
+            o.kind = "capture";
+            o.sources = {pcap.string()};
+            o.command_line = "session_test";
+            o.catalog = &bundled();
+            o.checkpoint_packets = 0;
+            o.refresh_s = 1;
+            o.write_behind = behind;
+            Session s(std::move(o));
+            auto src = capture::PcapSource::open_file(pcap.string());
+            capture::RawFrame f;
+            double now = 1e6;
+            uint64_t n = 0;
+            while (src->next(f) == capture::NextStatus::Frame) {
+                s.process(f);
+                if (++n % 32 != 0) continue;
+                now += 100;  // always due: every tick refreshes and attributes
+                s.tick(now);
+                s.store().sync_writes();
+                at_refresh[behind].push_back(live_rows(dbs[behind].path()));
+            }
+            s.finish(Status::Completed);
+            ASSERT_TRUE(s.attribute().has_value()) << pcap;
+        }
+        ASSERT_EQ(at_refresh[0].size(), at_refresh[1].size());
+        for (size_t i = 0; i < at_refresh[0].size(); ++i)
+            ASSERT_EQ(at_refresh[0][i], at_refresh[1][i]) << pcap << ": refresh " << i;
+        ASSERT_EQ(live_rows(dbs[0].path()), live_rows(dbs[1].path())) << pcap << ": at the end";
+        refreshes += at_refresh[0].size();
+        ++compared;
+    }
+    EXPECT_GT(compared, 20u);
+    EXPECT_GT(refreshes, 100u);
 }
 
 }  // namespace
