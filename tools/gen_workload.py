@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generate a large, realistic mirror-port workload for benchmarking callwall.
 
-    tools/gen_workload.py --packets N [--seed S] --out F.pcap [--pps P] [--profile office|busy]
+    tools/gen_workload.py --packets N [--seed S] --out F.pcap [--pps P] [--profile office|busy] [--stretch F]
 
 An office during video calls, seen on a switch mirror port (Ethernet, some
 hosts behind an 802.1Q tag, IPv4 plus some IPv6):
@@ -291,7 +291,7 @@ class Workload:
         self.stats[kind] = self.stats.get(kind, 0) + 1
 
     # --- main loop ---
-    def run(self, n_packets, out):
+    def run(self, n_packets, out, stretch=1):
         rng = self.rng
         per_s = self.pps / 6000.0          # session rates scale with the (approximate) target packet rate
         rates = {k: r * per_s for k, r in self.prof['rates'].items()}   # sessions per second
@@ -319,7 +319,7 @@ class Workload:
                 t, _, fr, gen = heap[0]
                 if fr.__class__ is not bytes:
                     fr = fr()
-                ta = t0 + t
+                ta = t0 + t * stretch
                 n = len(fr)
                 buf.append(pack('<IIII', ta // US, ta % US, n, n))
                 buf.append(fr)
@@ -334,7 +334,7 @@ class Workload:
                 else:
                     heapq.heapreplace(heap, (nxt[0], self.cnt, nxt[1], gen))
             f.write(b''.join(buf))
-        return written, t
+        return written, t * stretch
 
     # =========================================================================
     # Sessions.  Each s_* starts sub-generators via spawn(); each g_* is a
@@ -832,12 +832,15 @@ def main(argv=None):
     ap.add_argument('--out', required=True)
     ap.add_argument('--pps', type=float, default=6000.0,
                     help='approximate average packet rate (scales all session arrival rates); default 6000')
+    ap.add_argument('--stretch', type=int, default=1,
+                    help='multiply every packet time by this (default 1): --stretch 36 spreads ~100 s of '
+                         'traffic over an hour, for the rotation test')
     ap.add_argument('--profile', choices=sorted(PROFILES), default='office',
                     help='office (default; the workload of every earlier measurement) or busy (issue 20)')
     a = ap.parse_args(argv)
     t0 = time.time()
     w = Workload(a.seed, a.pps, a.profile)
-    n, last = w.run(a.packets, a.out)
+    n, last = w.run(a.packets, a.out, a.stretch)
     el = time.time() - t0
     print(f'{a.out}: {n} packets, {last / US:.1f} s of traffic, {os.path.getsize(a.out) / 1e6:.1f} MB, '
           f'generated in {el:.1f} s ({n / el / 1000:.0f} kpps)', file=sys.stderr)
