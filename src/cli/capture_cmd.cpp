@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +29,7 @@
 #include <system_error>
 
 #include "callwall/attrib/attrib.hpp"
+#include "callwall/events/metrics.hpp"
 #include "callwall/run/session.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "capture/live_reader.hpp"
@@ -134,6 +138,81 @@ std::string clip_lines(const std::string& text) {
     return out;
 }
 
+// --metrics FILE: the run's counters and verdict counts, replaced at each
+// refresh and at each run's end. Write errors are kept (the capture goes on)
+// and reported when it ends.
+class MetricsFile {
+public:
+    MetricsFile(std::string path, const catalog::Catalog& cat, const std::vector<std::string>& vendors)
+        : path_(std::move(path)), cat_(cat) {
+        for (const std::string& k : cat.vendors()) {
+            const bool chosen = vendors.empty() || std::any_of(vendors.begin(), vendors.end(), [&](const std::string& v) {
+                                    catalog::Selection sel;  // matched as --vendor matches
+                                    sel.vendor = v;
+                                    return sel.matches(k, "", "");
+                                });
+            if (chosen) chosen_.push_back(k);
+        }
+    }
+
+    // "" or why `path` may not be replaced: it exists and is not a file this
+    // command wrote (or not a regular file).
+    static std::string refuses(const std::string& path) {
+        std::error_code ec;
+        const auto st = std::filesystem::status(path, ec);
+        if (ec || !std::filesystem::exists(st)) return "";
+        if (!std::filesystem::is_regular_file(st)) return path + ": not a regular file";
+        std::ifstream in(path, std::ios::binary);
+        char head[16] = {};
+        in.read(head, sizeof head);
+        if (in.gcount() == 0 || std::string_view(head, static_cast<size_t>(in.gcount())).rfind("# HELP callwall_", 0) == 0)
+            return "";
+        return path + ": exists and is not a callwall metrics file (refusing to replace it)";
+    }
+
+    void write(run::Session& s) {
+        events::MetricsSnapshot m;
+        const store::RunTotals& t = s.totals();
+        m.run_id = s.run_id();
+        m.packets = t.packets;
+        m.bytes = t.bytes;
+        m.kernel_received = t.kernel_received;
+        m.kernel_dropped = t.kernel_dropped;
+        m.interface_dropped = t.interface_dropped;
+        m.flows = s.analyzer().flows().stats().created;
+        m.live_flows = s.analyzer().flows().live();
+        m.refreshed_at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        if (const attrib::RunVerdicts* v = s.last_verdicts()) {
+            m.attributed = true;
+            for (const std::string& vendor : chosen_) {
+                events::MetricsSnapshot::VendorVerdicts row;
+                row.vendor = vendor;
+                const auto entries = cat_.entries();
+                for (size_t i = 0; i < entries.size() && i < v->entries.size(); ++i) {
+                    if (entries[i].vendor != vendor) continue;
+                    switch (v->entries[i].verdict) {
+                        case attrib::Verdict::Observed: ++row.observed; break;
+                        case attrib::Verdict::Blocked: ++row.blocked; break;
+                        case attrib::Verdict::Partial: ++row.partial; break;
+                        case attrib::Verdict::Inconclusive: ++row.inconclusive; break;
+                        case attrib::Verdict::NotExercised: ++row.not_exercised; break;
+                    }
+                }
+                m.vendors.push_back(std::move(row));
+            }
+        }
+        const std::string err = events::replace_file(path_, events::metrics_text(m));
+        if (!err.empty() && error_.empty()) error_ = err;
+    }
+    [[nodiscard]] const std::string& error() const noexcept { return error_; }
+
+private:
+    std::string path_;
+    const catalog::Catalog& cat_;
+    std::vector<std::string> chosen_;
+    std::string error_;
+};
+
 struct LoopSettings {
     double duration_s;      ///< of the whole capture; 0: none
     uint64_t count;         ///< packets of the whole capture; 0: none
@@ -146,6 +225,7 @@ struct LoopSettings {
     /// The catalog when the kernel filter is the catalog's: it is then
     /// recompiled with the addresses vendor names resolve to (null: kept).
     const catalog::Catalog* filter_catalog;
+    MetricsFile* metrics;  ///< --metrics, or null
 };
 
 // Recompiles every source's kernel filter with the addresses the session's
@@ -244,6 +324,7 @@ LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const L
         }
         const run::Tick tick = session.tick(now);
         if (tick != run::Tick::Nothing) {
+            if (ls.metrics) ls.metrics->write(session);
             pps = static_cast<double>(session.totals().packets - last_packets) / (now - last_refresh);
             last_packets = session.totals().packets;
             last_refresh = now;
@@ -275,7 +356,7 @@ LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const L
 struct CaptureArgs {
     capture::LiveOptions live;
     std::vector<std::string> interfaces, vendors, catalog_dirs;
-    std::string db_path, user = "nobody", events_path;
+    std::string db_path, user = "nobody", events_path, metrics_path;
     double duration_s = 0, status_every_s = 10, refresh_s = 1;
     int64_t count = 0;
     std::string rotate, keep;
@@ -328,6 +409,7 @@ std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
     std::string& db_path = a.db_path;
     std::string& user = a.user;
     std::string& events_path = a.events_path;
+    std::string& metrics_path = a.metrics_path;
     double& duration_s = a.duration_s;
     double& status_every_s = a.status_every_s;
     double& refresh_s = a.refresh_s;
@@ -363,6 +445,9 @@ std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
         ("events", po::value(&events_path)->value_name("FILE"),
          "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
          "'-' for standard output (docs/events.schema.json)")
+        ("metrics", po::value(&metrics_path)->value_name("FILE"),
+         "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
+         "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
         ("quiet,q", "no live view, status lines or summary");
     po::variables_map vm;
     try {
@@ -454,6 +539,14 @@ int run_capture(int argc, char** argv) {
         std::fprintf(stderr, "callwall capture: --vendor: %s\n", bad.c_str());
         return kExitUsage;
     }
+    std::optional<MetricsFile> metrics;
+    if (!args.metrics_path.empty()) {
+        if (const std::string why = MetricsFile::refuses(args.metrics_path); !why.empty()) {
+            std::fprintf(stderr, "callwall capture: --metrics %s\n", why.c_str());
+            return kExitOutput;
+        }
+        metrics.emplace(args.metrics_path, *cat, vendors);
+    }
     if (args.no_filter) live.filter.clear();
     else if (!args.filter_given) live.filter = catalog::live_filter(*cat, vendors).expression;
     if (args.show_filter) {
@@ -542,7 +635,7 @@ int run_capture(int argc, char** argv) {
     }
     LoopSettings ls{args.duration_s, static_cast<uint64_t>(args.count), args.rotate_s, args.rotate_bytes,
                     args.status_every_s, quiet, tty, vendors, iface_list,
-                    args.no_filter || args.filter_given ? nullptr : &*cat};
+                    args.no_filter || args.filter_given ? nullptr : &*cat, metrics ? &*metrics : nullptr};
     const double t0 = mono_now();
     uint64_t packets_before = 0;  // in the runs SIGHUP ended
     size_t in_filter = 0;         // vendor addresses the kernel filter passes
@@ -574,8 +667,14 @@ int run_capture(int argc, char** argv) {
             std::printf("\n");
         }
         const int rc = attribute_and_print("capture", *session, vendors, "", quiet);
+        if (metrics) metrics->write(*session);  // the run's final counts and verdicts
         if ((end.ended_by != "SIGHUP" && end.ended_by != "rotate") || rc != kExitOk) {
-            return check_events("capture", *session, prune(*session, args, quiet, rc));
+            int done = check_events("capture", *session, prune(*session, args, quiet, rc));
+            if (metrics && !metrics->error().empty()) {
+                std::fprintf(stderr, "callwall capture: metrics not written: %s\n", metrics->error().c_str());
+                if (done == kExitOk || done == kExitFailOn) done = kExitOutput;
+            }
+            return done;
         }
         // SIGHUP (the daemon convention for log rotation) or --rotate: the run
         // above is finished with its verdicts; the next starts on the same interfaces.

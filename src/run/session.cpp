@@ -90,6 +90,7 @@ struct Session::Impl {
     std::optional<attrib::RunVerdicts> live_done;  ///< under live_mu
     double live_cost = 0;                          ///< under live_mu
     bool live_in_flight = false;                   ///< decoding thread only
+    std::optional<attrib::RunVerdicts> last_verdicts;  ///< of the run's last attribution
     uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
     double last_refresh = 0, last_attrib = 0, attrib_cost = 0;
     Status status = Status::Failed;  ///< until finish() says otherwise
@@ -104,6 +105,7 @@ struct Session::Impl {
     Tick take_live_verdicts();
 
     void verdict_events(const attrib::RunVerdicts& v) {
+        last_verdicts = v;
         if (!verdict_changes) return;
         for (const events::VerdictEvent& e : verdict_changes->update(v, analyzer->totals().last_ts)) {
             log->write(events::to_json(e));
@@ -185,6 +187,7 @@ void Session::Impl::begin() {
     live.reset();  // begin_run above waited for a deferred job using it
     live_done.reset();
     live_in_flight = false;
+    last_verdicts.reset();
     if (o.refresh_s > 0) {
         analyzer->track_written();
         live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
@@ -216,6 +219,9 @@ Session::~Session() {
 }
 
 int64_t Session::run_id() const noexcept { return impl_->run_id; }
+const attrib::RunVerdicts* Session::last_verdicts() const noexcept {
+    return impl_->last_verdicts ? &*impl_->last_verdicts : nullptr;
+}
 store::Store& Session::store() noexcept { return *impl_->db; }
 pipeline::Analyzer& Session::analyzer() noexcept { return *impl_->analyzer; }
 store::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }

@@ -105,8 +105,13 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     const std::string log = db.path() + ".log";
     const pid_t server = spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", traffic, "server", "10.199.0.2"});
     pids_.push_back(server);
+    const std::string prom = db.path() + ".prom";  // --metrics (issue 21 point 5)
+    struct Remove {
+        std::string path;
+        ~Remove() { std::filesystem::remove(path); }
+    } remove_prom{prom};
     const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db", db.path(),
-                            "--refresh", "1", "--duration", "60"},
+                            "--refresh", "1", "--duration", "60", "--metrics", prom},
                            log);
     pids_.push_back(cw);
     // Wait until the run row exists (interfaces open, database created).
@@ -129,6 +134,15 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     EXPECT_NE(query_rows(db.path(), "SELECT count(*) FROM flow")[0], "0");
     EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id='sendbird-calls.signal.tcp'"),
               std::vector<std::string>{"observed"});
+    // The metrics file follows the refreshes (a sample line "NAME VALUE").
+    const auto sample = [&](const std::string& text, const std::string& name) -> long long {
+        const size_t at = text.find("\n" + name + " ");
+        return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 2));
+    };
+    const std::string during = read_file(prom);
+    EXPECT_GT(sample(during, "callwall_packets_total"), 0) << during;
+    EXPECT_GT(sample(during, "callwall_live_flows"), 0) << during;
+    EXPECT_NE(during.find("callwall_requirements{vendor=\"Sendbird\",verdict=\"observed\"} "), std::string::npos) << during;
     ASSERT_EQ(kill(cw, SIGINT), 0);
     EXPECT_EQ(wait_for(cw, 20s), 0) << read_file(log);
     pids_.pop_back();
@@ -146,6 +160,23 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     EXPECT_EQ(query_rows(db.path(), "SELECT entry_id, verdict FROM verdict WHERE entry_id LIKE 'sendbird%' ORDER BY 1"),
               (std::vector<std::string>{"sendbird-calls.media-direct-call.udp\tnot_exercised",
                                         "sendbird-calls.p2p-stun.udp\tobserved", "sendbird-calls.signal.tcp\tobserved"}));
+    // The final metrics: the run's totals and its final verdicts, read by the
+    // Prometheus client library's own parser where Debian's package is installed.
+    const std::string after = read_file(prom);
+    EXPECT_EQ(std::to_string(sample(after, "callwall_packets_total")), query_rows(db.path(), "SELECT packets FROM run")[0])
+        << after;
+    EXPECT_EQ(sample(after, "callwall_kernel_dropped_total"), 0) << after;
+    EXPECT_NE(after.find("callwall_requirements{vendor=\"Sendbird\",verdict=\"observed\"} 2\n"), std::string::npos)
+        << after;
+    if (run({"/usr/bin/python3", "-c", "import prometheus_client"}) == 0) {
+        const std::string parse =
+            "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\n"
+            "fams = {f.name: f for f in p(open(sys.argv[1]).read())}\n"
+            "obs = [s.value for s in fams['callwall_requirements'].samples if s.labels == "
+            "{'vendor': 'Sendbird', 'verdict': 'observed'}]\n"
+            "assert fams['callwall_packets'].type == 'counter' and obs == [2.0], (fams.keys(), obs)\n";
+        EXPECT_EQ(run({"/usr/bin/python3", "-c", parse, prom}), 0) << after;
+    }
 #endif
 }
 

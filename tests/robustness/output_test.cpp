@@ -3,6 +3,8 @@
 // once the new one is completely written (a full disk leaves the old file as
 // it was), and every command reports a failed write to standard output in
 // one line with exit 7 instead of exiting 0 (or 70 without a word).
+#include <fstream>
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -199,6 +201,23 @@ TEST_F(Output, CatalogToAFullStandardOutputFails) {
         expect_one_line(callwall_to_full_device(args), kExitOutput,
                         std::string("callwall catalog: cannot write standard output: ") + std::strerror(ENOSPC));
     }
+}
+
+// capture --metrics FILE never replaces a file that is not callwall's
+// metrics file: refused before any interface or database is opened.
+TEST_F(Output, CaptureRefusesToReplaceAFileThatIsNotItsMetrics) {
+    const std::string other = dir_ / "notes.txt";
+    {
+        std::ofstream f(other);
+        f << "my notes\n";
+    }
+    const std::string db = dir_ / "never.sqlite";
+    const auto r = callwall({"capture", "-i", "lo", "--db", db, "--metrics", other, "--duration", "1"});
+    expect_one_line(r, kExitOutput,
+                    "callwall capture: --metrics " + other + ": exists and is not a callwall metrics file (refusing to "
+                    "replace it)");
+    EXPECT_EQ(read_file(other), "my notes\n");
+    EXPECT_FALSE(std::filesystem::exists(db)) << "nothing was opened";
 }
 
 }  // namespace

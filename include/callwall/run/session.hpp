@@ -139,6 +139,10 @@ public:
     /// "" or the first error writing the event file ("PATH: REASON").
     [[nodiscard]] std::string events_error() const;
 
+    /// The verdicts of the run's last attribution (live refresh or final);
+    /// null before the first one of the run.
+    [[nodiscard]] const attrib::RunVerdicts* last_verdicts() const noexcept;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
