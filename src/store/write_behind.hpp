@@ -56,7 +56,7 @@ public:
     void sync();
 
     /// Times the producer waited for room in the queue (back-pressure).
-    [[nodiscard]] size_t waits() const noexcept { return waits_; }
+    [[nodiscard]] size_t waits() const noexcept { return waits_.load(std::memory_order_relaxed); }
 
     /// Jobs (Store::defer): the producer adds one here and a marker to the
     /// batch; the writer thread runs them in marker order (run_job()).
@@ -80,7 +80,7 @@ private:
     std::atomic<bool> failed_{false};      ///< error_ is set (the producer's cheap check per row)
     std::exception_ptr error_;
     std::deque<std::function<void()>> jobs_;  ///< added, not yet run (under mu_)
-    size_t waits_ = 0;
+    std::atomic<size_t> waits_{0};
     std::thread thread_;
     std::thread::id writer_id_;
 };
