@@ -498,7 +498,7 @@ void Store::note_row() {
 }
 
 void Store::flush() {
-    if (!wb_) {
+    if (!wb_ || wb_->on_writer_thread()) {
         commit_batch();
         return;
     }
@@ -524,7 +524,7 @@ void Store::sync_writes() {
 }
 
 void Store::defer(std::function<void(Store&)> job) {
-    if (!wb_) {
+    if (!wb_ || wb_->on_writer_thread()) {
         job(*this);
         return;
     }
@@ -590,7 +590,9 @@ int64_t Store::begin_run(const RunInfo& info) {
 
 template <class... Values>
 void Store::put(Slot slot, const Values&... values) {
-    if (wb_) {
+    // Queued unless write-behind is off or this is the writer thread itself
+    // (a deferred job writing): then bound and stepped here.
+    if (wb_ && !wb_->on_writer_thread()) {
         std::vector<char>& b = wb_->batch();
         b.push_back(static_cast<char>(slot));
         b.push_back(static_cast<char>(sizeof...(Values)));
