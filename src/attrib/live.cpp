@@ -35,6 +35,7 @@ void LiveAttribution::reset() {
     kind_.clear();
     std::fill(std::begin(counts_), std::end(counts_), 0);
     volatile_.clear();
+    kept_.clear();
 }
 
 void LiveAttribution::note_stun_hosts(const FlowFacts& f) {
@@ -69,12 +70,23 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
         const stage::DnsFailures dns_failed = dns.finish();
         if (!primed_) return whole_pass(io, capture_end, dns_failed, std::move(active));
 
-        std::vector<uint64_t> ids(changed);
-        ids.insert(ids.end(), volatile_.begin(), volatile_.end());
+        std::vector<uint64_t> written(changed);
+        std::sort(written.begin(), written.end());
+        written.erase(std::unique(written.begin(), written.end()), written.end());
+        const auto was_written = [&](uint64_t id) { return std::binary_search(written.begin(), written.end(), id); };
+        // Read: the rows written since, and the volatile flows' rows not kept
+        // (reading one costs ~13 us at a million flows).
+        std::vector<uint64_t> ids = written;
+        for (const uint64_t id : volatile_)
+            if (!was_written(id) && !kept_.count(id)) ids.push_back(id);
         std::sort(ids.begin(), ids.end());
-        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
         std::vector<FlowFacts> flows;
         io.read_flows(ids, flows);
+        const size_t read = flows.size();
+        for (const auto& [id, facts] : kept_)
+            if (!was_written(id)) flows.push_back(facts);
+        if (flows.size() != read)
+            std::sort(flows.begin(), flows.end(), [](const FlowFacts& a, const FlowFacts& b) { return a.id < b.id; });
         for (const auto& f : flows)
             for (const auto& n : f.names) stage::note_flow_name(c_, n.name, active);
         // A newly active vendor changes which entries any flow matches.
@@ -154,8 +166,16 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
     const bool depends = (rst_only && !counted_.empty()) ||
                          differs(classify_flow(f, capture_end + kLongAfterS, ttls, ctx)) ||
                          differs(classify_flow(f, capture_end, ttls, other_pair));
-    if (depends) volatile_.insert(id);
-    else volatile_.erase(id);
+    if (depends) {
+        volatile_.insert(id);
+        if (kept_.size() < kKeptRows || kept_.count(id)) {
+            FlowFacts& kept = kept_.insert_or_assign(id, stored).first->second;
+            kept.stored_outcome = r.outcome_column;  // written below when it differs
+        }
+    } else {
+        volatile_.erase(id);
+        kept_.erase(id);
+    }
     const uint8_t k = static_cast<uint8_t>(kSeen | (scratch_.matched_flows ? kMatched : 0) |
                                            (scratch_.vendor_gap_flows ? kGap : 0) | (scratch_.other_flows ? kOther : 0));
     kind_[id] = k;

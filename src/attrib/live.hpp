@@ -87,6 +87,11 @@ private:
     std::vector<uint8_t> kind_;  ///< by flow id: bits seen, matched, gap, other (live.cpp)
     uint64_t counts_[4] = {0, 0, 0, 0};  ///< flows with each bit of kind_
     std::unordered_set<uint64_t> volatile_;  ///< flows re-attributed at every refresh
+    /// The rows of up to kKeptRows volatile flows as stored (the outcome
+    /// column as last written), so a refresh does not read them again: a row
+    /// changes only when its flow is written again, and is then read afresh.
+    std::unordered_map<uint64_t, FlowFacts> kept_;
+    static constexpr size_t kKeptRows = 65536;
     uint64_t outcomes_written_ = 0, last_attributed_ = 0;
     bool last_whole_ = false;
     RunVerdicts scratch_;  ///< attribute_flow's counters and active vendors, per flow

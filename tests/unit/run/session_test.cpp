@@ -114,9 +114,9 @@ std::vector<std::string> live_rows(const std::string& db) {
 
 // `capture` writes through the store's thread and attributes each refresh
 // there (Store::write_behind, Store::defer); a live run read from every
-// committed capture, ticked every 32 frames, leaves the same rows and
-// verdicts at every refresh (once the store's thread caught up) and at the
-// end as the same run written inline.
+// committed capture, ticked every 32 frames (at most ~48 times per capture),
+// leaves the same rows and verdicts at every refresh (once the store's
+// thread caught up) and at the end as the same run written inline.
 TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
     std::vector<fs::path> captures;
     const fs::path root = test::source_dir() + "/captures";
@@ -134,6 +134,10 @@ TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
         } catch (const std::exception&) {
             continue;  // the hostile and damaged ones that do not open
         }
+        // At most ~48 refreshes per capture (every 32 frames on the small ones).
+        uint64_t frames = 0;
+        for (capture::RawFrame f; probe->next(f) == capture::NextStatus::Frame;) ++frames;
+        const uint64_t every = std::max<uint64_t>(32, frames / 48);
         test::TempDb dbs[2];
         std::vector<std::vector<std::string>> at_refresh[2];
         for (const bool behind : {false, true}) {
@@ -153,7 +157,7 @@ TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
             uint64_t n = 0;
             while (src->next(f) == capture::NextStatus::Frame) {
                 s.process(f);
-                if (++n % 32 != 0) continue;
+                if (++n % every != 0) continue;
                 now += 100;  // always due: every tick refreshes and attributes
                 s.tick(now);
                 s.store().sync_writes();
