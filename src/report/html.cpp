@@ -219,15 +219,21 @@ void write_run(std::string& o, const ReportData& d) {
                          : r.status == "running" ? Badge{"bad", "\u2717", "never finished"}
                                                  : Badge{"mid", "!", r.status.empty() ? "unknown" : r.status};
     fact("Run", "<b>" + std::to_string(r.id) + "</b> " + badge_html(status));
-    fact("Kind", esc(r.kind == "capture" ? "live capture" : r.kind == "analyze" ? "analysis of capture files" : r.kind));
+    const bool audit = r.kind == "audit";
+    fact("Kind", esc(r.kind == "capture"   ? "live capture"
+                     : r.kind == "analyze" ? "analysis of capture files"
+                     : audit               ? "ruleset audit (each requirement replayed through the ruleset in a sandbox)"
+                                           : r.kind));
     fact("Tool version", esc(or_dash(r.tool_version)));
-    fact("Capture start", esc(iso_utc(r.first_ts)));
-    fact("Capture end", esc(iso_utc(r.last_ts)));
-    fact("Captured span", r.last_ts >= r.first_ts && r.first_ts > 0 ? esc(seconds_text(r.last_ts - r.first_ts)) : "\u2014");
-    fact("Packets", grouped(r.packets) + " <span class=\"muted\">(" + grouped(r.bytes) + " bytes)</span>");
-    fact("Flows", grouped(r.flows));
-    fact("Kernel drops", r.kernel_dropped > 0 ? "<b>" + grouped(r.kernel_dropped) + "</b>" : "0");
-    fact("Truncated / undecoded", grouped(r.truncated_packets) + " / " + grouped(r.undecoded_packets));
+    if (!audit) {  // an audit captures nothing
+        fact("Capture start", esc(iso_utc(r.first_ts)));
+        fact("Capture end", esc(iso_utc(r.last_ts)));
+        fact("Captured span", r.last_ts >= r.first_ts && r.first_ts > 0 ? esc(seconds_text(r.last_ts - r.first_ts)) : "\u2014");
+        fact("Packets", grouped(r.packets) + " <span class=\"muted\">(" + grouped(r.bytes) + " bytes)</span>");
+        fact("Flows", grouped(r.flows));
+        fact("Kernel drops", r.kernel_dropped > 0 ? "<b>" + grouped(r.kernel_dropped) + "</b>" : "0");
+        fact("Truncated / undecoded", grouped(r.truncated_packets) + " / " + grouped(r.undecoded_packets));
+    }
     fact("Catalog digest", r.catalog_digest.empty()
                                ? std::string("\u2014")
                                : "<span class=\"mono\" title=\"sha256 " + esc(r.catalog_digest) + "\">sha256:" +
@@ -252,6 +258,7 @@ void write_run(std::string& o, const ReportData& d) {
     o += "</div>\n";
     if (!r.command_line.empty()) o += "<p class=\"small muted\">Command: <code>" + esc(r.command_line) + "</code></p>\n";
     if (!r.notes.empty()) o += "<p class=\"small\">Notes: " + esc(r.notes) + "</p>\n";
+    if (audit) return;
     o += "<div class=\"alert alert-info\" id=\"capture-point\"><strong>Where the capture sits.</strong> ";
     o += esc(kCapturePointNote);
     o += "</div>\n";
@@ -267,7 +274,7 @@ void write_products(std::string& o, const ReportData& d) {
             const auto n = std::count_if(d.verdicts.begin(), d.verdicts.end(),
                                          [&](const VerdictRow& r) { return r.verdict == v; });
             if (n == 0) continue;
-            Badge b = verdict_badge(v);
+            Badge b = verdict_badge(v, d.run.kind == "audit");
             b.label = std::to_string(n) + " " + b.label;
             o += badge_html(b);
         }
@@ -312,9 +319,24 @@ void write_gaps(std::string& o, const ReportData& d) {
     o += "</tbody></table></div></section>\n";
 }
 
-void write_glossary(std::string& o) {
+void write_glossary(std::string& o, bool audit) {
     o += "<details class=\"small\" open><summary class=\"muted\">What the verdicts mean</summary>"
          "<dl class=\"glossary\">";
+    if (audit) {
+        // A ruleset audit: the requirement's traffic was replayed through the ruleset.
+        o += "<dt>" + badge_html(verdict_badge("observed", true)) + "</dt><dd>the replayed traffic got through the "
+             "ruleset (TCP handshake completed, UDP answered).</dd>";
+        o += "<dt>" + badge_html(verdict_badge("blocked", true)) + "</dt><dd>the ruleset dropped or rejected it; the "
+             "why names the rule or the chain policy that decided.</dd>";
+        o += "<dt>" + badge_html(verdict_badge("partial", true)) + "</dt><dd>some of its port intervals pass, others "
+             "do not (each listed).</dd>";
+        o += "<dt>" + badge_html(verdict_badge("inconclusive", true)) + "</dt><dd>replayed, but the sandbox could not "
+             "tell.</dd>";
+        o += "<dt>" + badge_html(verdict_badge("not_exercised", true)) + "</dt><dd>not replayed by this audit (the "
+             "why says why).</dd>";
+        o += "</dl></details>\n";
+        return;
+    }
     o += "<dt>" + badge_html(verdict_badge("observed")) + "</dt><dd>traffic for it got through (TCP handshake "
          "completed, UDP answered, STUN success).</dd>";
     o += "<dt>" + badge_html(verdict_badge("blocked")) + "</dt><dd>it was attempted and did not get through "
@@ -330,7 +352,7 @@ void write_glossary(std::string& o) {
 
 void write_verdicts(std::string& o, const ReportData& d, const std::map<std::string, size_t>& row_of_entry) {
     o += "<h2 id=\"requirements\">Requirements and verdicts</h2>\n";
-    write_glossary(o);
+    write_glossary(o, d.run.kind == "audit");
     if (d.verdicts.empty()) {
         o += "<p class=\"muted\">No catalog requirements for the selected vendors.</p>\n";
         return;
@@ -349,7 +371,7 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
                  (v.edition.empty() ? "" : " <span class=\"muted\">\u00b7 edition " + esc(v.edition) + "</span>") +
                  "</td></tr>\n";
         }
-        const Badge b = verdict_badge(v.verdict);
+        const Badge b = verdict_badge(v.verdict, d.run.kind == "audit");
         o += std::string("<tr id=\"r") + std::to_string(i) + "\" class=\"v-" + b.css + "\">";
         o += "<td>" + esc(v.product) + "</td>";
         o += "<td>" + esc(v.service) + (v.required ? "" : "<span class=\"tag\">optional</span>") + "</td>";
@@ -408,7 +430,7 @@ void write_evidence(std::string& o, const ReportData& d) {
         const bool failed = v.verdict == "blocked" || v.verdict == "partial";
         if (v.evidence.empty() && !failed) continue;
         any = true;
-        const Badge b = verdict_badge(v.verdict);
+        const Badge b = verdict_badge(v.verdict, d.run.kind == "audit");
         // Failures are what an audit reads; observed rows stay folded.
         const bool open = v.verdict != "observed";
         o += "<details class=\"evidence\" id=\"e" + std::to_string(i) + "\"" + (open ? " open" : "") + "><summary>" +

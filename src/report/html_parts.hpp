@@ -39,7 +39,8 @@ struct Badge {
     const char* glyph;  ///< a shape that survives grey-scale printing
     std::string label;
 };
-[[nodiscard]] Badge verdict_badge(const std::string& v);
+/// `audit`: the run replayed a ruleset, where `observed` reads "passes".
+[[nodiscard]] Badge verdict_badge(const std::string& v, bool audit = false);
 [[nodiscard]] Badge outcome_badge(const std::string& o);
 [[nodiscard]] Badge conclusion_badge(const std::string& c);
 [[nodiscard]] std::string badge_html(const Badge& b);

@@ -184,8 +184,8 @@ std::vector<std::string> split_list(const std::string& s, char sep) {
 // ---------------------------------------------------------------------------
 // Fixed vocabularies: data words to class names and labels.
 
-Badge verdict_badge(const std::string& v) {
-    if (v == "observed") return {"ok", "\u2713", "observed"};
+Badge verdict_badge(const std::string& v, bool audit) {
+    if (v == "observed") return {"ok", "\u2713", audit ? "passes" : "observed"};
     if (v == "blocked") return {"bad", "\u2717", "blocked"};
     if (v == "partial") return {"mid", "\u25D0", "partial"};
     if (v == "inconclusive") return {"unk", "?", "inconclusive"};

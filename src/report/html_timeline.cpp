@@ -135,7 +135,7 @@ void write_lanes(std::string& o, const ReportData& d, const std::vector<Lane>& l
         if (k % 2 == 1)
             o += "<rect class=\"lane-alt\" x=\"0\" y=\"" + std::to_string(l.y) + "\" width=\"" +
                  std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(l.h) + "\"/>\n";
-        const Badge b = verdict_badge(v.verdict);
+        const Badge b = verdict_badge(v.verdict, d.run.kind == "audit");
         const std::string label = requirement_label(v) + (v.edition.empty() ? "" : ", edition " + v.edition) +
                                   " [" + v.entry_id + "]";
         const auto [line1, line2] = displayed(label_lines[k]);

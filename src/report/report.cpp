@@ -49,8 +49,10 @@ std::string iso_time(double ts) {
     return out;
 }
 
-std::string upper_verdict(const std::string& v) {
+// The verdict column's word: an audit's `observed` means the ruleset passes it.
+std::string upper_verdict(const std::string& v, bool audit) {
     if (v == "not_exercised") return "not exercised";
+    if (audit && v == "observed") return "passes";
     return v;
 }
 
@@ -150,10 +152,16 @@ std::string render_text(const ReportData& d) {
     std::string o;
     const RunInfo& r = d.run;
     // Built by concatenation: a source naming many files has no length bound.
+    // An audit replays the requirements through a ruleset: no capture, and
+    // `observed` reads "passes".
+    const bool audit = r.kind == "audit";
     o += "run " + std::to_string(r.id) + " (" + r.kind + ", " + r.status + "): " + r.source + "\n";
-    o += "capture " + iso_time(r.first_ts) + " .. " + iso_time(r.last_ts) + ", " + std::to_string(r.packets) +
-         " packets, " + std::to_string(r.flows) + " flows" +
-         (r.kernel_dropped ? ", kernel dropped " + std::to_string(r.kernel_dropped) : std::string()) + "\n";
+    if (audit)
+        o += "ruleset audit: each requirement replayed through the kernel's netfilter in a throw-away sandbox\n";
+    else
+        o += "capture " + iso_time(r.first_ts) + " .. " + iso_time(r.last_ts) + ", " + std::to_string(r.packets) +
+             " packets, " + std::to_string(r.flows) + " flows" +
+             (r.kernel_dropped ? ", kernel dropped " + std::to_string(r.kernel_dropped) : std::string()) + "\n";
     if (!d.read_warning.empty()) o += "WARNING: " + d.read_warning + "\n";
     if (r.still_running) o += "note: " + r.status_detail + "; results so far are partial\n";
     else if (!r.status_detail.empty()) o += "WARNING: " + r.status_detail + "; results are partial\n";
@@ -168,8 +176,9 @@ std::string render_text(const ReportData& d) {
     const auto notes = note_lines(r.notes);
     if (!notes.empty()) o += "run notes:\n";
     for (std::string_view n : notes) o += "  " + std::string(n) + "\n";
-    o += wrapped("", "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' is "
-                     "the honest word", 0);
+    if (!audit)
+        o += wrapped("", "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' "
+                         "is the honest word", 0);
     if (d.verdicts.empty() && d.products.empty()) {
         o += "\nno vendor traffic recognised in this run (use --vendor NAME to list a vendor's requirements anyway)\n";
     }
@@ -222,12 +231,13 @@ std::string render_text(const ReportData& d) {
             for (size_t k = 0; k < n; ++k) {
                 o += trimmed("  " + pad(k < svc.size() ? svc[k] : "", kService) + " " +
                              pad(k < ports.size() ? ports[k] : "", kPorts) + " " +
-                             pad(k == 0 ? upper_verdict(v.verdict) : "", kVerdict) + " " + (k < whyl.size() ? whyl[k] : ""));
+                             pad(k == 0 ? upper_verdict(v.verdict, audit) : "", kVerdict) + " " + (k < whyl.size() ? whyl[k] : ""));
             }
         }
     }
     if (!quiet_products.empty()) {
-        o += "\nnot exercised (no traffic for them in this capture):\n";
+        o += audit ? "\nnot exercised (not replayed by this audit):\n"
+                   : "\nnot exercised (no traffic for them in this capture):\n";
         for (const auto& q : quiet_products) o += "  " + q + "\n";
     }
     for (const auto& p : d.products) {

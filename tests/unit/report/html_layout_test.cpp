@@ -188,5 +188,38 @@ TEST(HtmlLayout, TablesAndTimelineScrollSideways) {
     EXPECT_NE(h.find("overflow-wrap:anywhere"), std::string::npos);
 }
 
+// Issue 19 point 5: an audit run's report says "passes" where a capture's says
+// "observed", and speaks of a ruleset replayed, not of a capture point.
+TEST(AuditReport, ObservedReadsPassesAndNoCaptureIsAssumed) {
+    ReportData d = base();
+    d.run.kind = "audit";
+    d.run.first_ts = d.run.last_ts = 0;
+    VerdictRow pass = row("w/signal", "Web", "signalling", "443", "observed");
+    pass.transport = "tcp";
+    pass.why = "audit: passes tcp 443 by inet filter forward: rule 'tcp dport 443 accept' (handle 4)";
+    VerdictRow drop = row("w/turn", "Web", "TURN", "3478", "blocked");
+    drop.why = "audit: dropped udp 3478 (no answer) by inet filter forward: policy drop";
+    d.verdicts = {pass, drop};
+    const std::string text = render_text(d);
+    EXPECT_NE(text.find("ruleset audit: each requirement replayed through the kernel's netfilter"), std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("capture - .."), std::string::npos) << text;
+    EXPECT_EQ(text.find("assumes the capture point"), std::string::npos) << text;
+    EXPECT_NE(text.find(" passes        audit: passes tcp 443"), std::string::npos) << text;
+    EXPECT_EQ(text.find("observed"), std::string::npos) << text;
+    const std::string html = render_html(d);
+    EXPECT_NE(strip_tags(html).find("passes"), std::string::npos);
+    EXPECT_NE(html.find("the replayed traffic got through the ruleset"), std::string::npos);
+    EXPECT_EQ(html.find("no traffic for it in the capture"), std::string::npos);
+    EXPECT_EQ(html.find("Capture start"), std::string::npos);
+    EXPECT_EQ(html.find("Where the capture sits"), std::string::npos);
+
+    // The same rows from a capture keep their words.
+    d.run.kind = "analyze";
+    const std::string captured = render_text(d);
+    EXPECT_NE(captured.find(" observed      audit: passes"), std::string::npos) << captured;
+    EXPECT_NE(captured.find("assumes the capture point"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace callwall::report
