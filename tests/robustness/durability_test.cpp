@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 
 #include "robustness/robustness_util.hpp"
+#include "small_disk.hpp"
 
 namespace callwall::robustness {
 namespace {
@@ -259,29 +260,7 @@ TEST_F(Durability, KillNineLeavesConsistentDatabaseAndIncompleteRun) {
     EXPECT_EQ(run_fingerprint(d, 1), run1);
 }
 
-/// A small tmpfs mounted for the test (root only), unmounted at the end.
-class SmallDisk {
-public:
-    SmallDisk(const std::string& dir, const char* size) : dir_(dir) {
-        std::filesystem::create_directories(dir_);
-        const std::string opts = std::string("size=") + size + ",mode=0755";
-        if (::mount("tmpfs", dir_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0) {
-            mounted_ = true;
-        } else {
-            error_ = std::strerror(errno);
-        }
-    }
-    ~SmallDisk() {
-        if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-    }
-    [[nodiscard]] bool mounted() const { return mounted_; }
-    [[nodiscard]] const std::string& error() const { return error_; }
-
-private:
-    std::string dir_;
-    bool mounted_ = false;
-    std::string error_;
-};
+using test::SmallDisk;
 
 TEST_F(Durability, FullDiskStopsWithClearErrorAndValidDatabase) {
     if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";

@@ -17,6 +17,7 @@
 
 #include "callwall/report/report.hpp"
 #include "golden/run_util.hpp"
+#include "small_disk.hpp"
 #include "store/report_reader.hpp"
 
 namespace callwall::store {
@@ -146,27 +147,7 @@ TEST(WriteBehind, ReadersSeeEveryRowQueuedBeforeThem) {
     EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM flow"), std::vector<std::string>{"3000"});
 }
 
-/// A small tmpfs mounted for the test (root only), unmounted at the end.
-class SmallDisk {
-public:
-    SmallDisk(const std::string& dir, const char* size) : dir_(dir) {
-        std::filesystem::create_directories(dir_);
-        const std::string opts = std::string("size=") + size + ",mode=0755";
-        if (::mount("tmpfs", dir_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0) mounted_ = true;
-        else error_ = std::strerror(errno);
-    }
-    ~SmallDisk() {
-        if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-        std::filesystem::remove(dir_);
-    }
-    [[nodiscard]] bool mounted() const { return mounted_; }
-    [[nodiscard]] const std::string& error() const { return error_; }
-
-private:
-    std::string dir_;
-    bool mounted_ = false;
-    std::string error_;
-};
+using test::SmallDisk;
 
 // A full disk on the writer thread: a later call throws the Full StoreError
 // (not the call that queued the row), and the database stays valid with
