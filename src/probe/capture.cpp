@@ -146,6 +146,7 @@ ProbeCapture::ProbeCapture(const std::string& iface, const std::vector<std::stri
     capture::LiveOptions lo;
     lo.interface = iface;
     lo.promiscuous = false;
+    lo.immediate = true;  // a few probes a second: each packet at once (as before blocks became the default)
     lo.buffer_size_mb = 8;
     lo.filter = bpf_for(destinations);
     src_ = capture::PcapSource::open_live(lo);
