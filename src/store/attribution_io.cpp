@@ -211,7 +211,7 @@ std::set<int> AttributionIo::server_ttls(const std::string& server_ip) {
     return ttls;
 }
 
-void AttributionIo::begin_writing() {
+void AttributionIo::open_writers() {
     txn_ = std::make_unique<Transaction>(store_.c_->db, store_.path());
     ins_match_ = std::make_unique<Statement>(
         store_.c_->db, store_.path(),
@@ -220,6 +220,10 @@ void AttributionIo::begin_writing() {
     upd_outcome_ = std::make_unique<Statement>(store_.c_->db, store_.path(), "UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
     ins_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
                                            "INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
+}
+
+void AttributionIo::begin_writing() {
+    open_writers();
     // Attribution may run many times on a live run: start from a clean slate.
     for (const char* sql : {"DELETE FROM flow_match WHERE run_id=?", "DELETE FROM unmatched_flow WHERE run_id=?",
                             "DELETE FROM verdict WHERE run_id=?"})
@@ -227,14 +231,7 @@ void AttributionIo::begin_writing() {
 }
 
 void AttributionIo::begin_rewriting() {
-    txn_ = std::make_unique<Transaction>(store_.c_->db, store_.path());
-    ins_match_ = std::make_unique<Statement>(
-        store_.c_->db, store_.path(),
-        "INSERT OR REPLACE INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) "
-        "VALUES (?,?,?,?,?,?,?)");
-    upd_outcome_ = std::make_unique<Statement>(store_.c_->db, store_.path(), "UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
-    ins_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
-                                           "INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
+    open_writers();
     del_match_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
                                              "DELETE FROM flow_match WHERE run_id=? AND flow_id=?");
     del_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),

@@ -87,6 +87,8 @@ public:
     void commit();
 
 private:
+    /// The transaction and the statements begin_writing and begin_rewriting both use.
+    void open_writers();
     Store& store_;
     int64_t run_;
     std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_, del_match_, del_gap_;

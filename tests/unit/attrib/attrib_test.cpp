@@ -10,22 +10,12 @@
 
 #include "store/store.hpp"
 #include "golden/run_util.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::attrib {
 namespace {
 
-const catalog::Catalog& bundled() {
-    static const catalog::Catalog c = [] {
-        const std::filesystem::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
-    }();
-    return c;
-}
+using test::bundled_catalog;
 
 FlowFacts tcp_flow(uint16_t port) {
     FlowFacts f;
@@ -56,13 +46,13 @@ FlowFacts udp_flow(uint16_t port) {
 
 std::vector<std::string> ids(const std::vector<Match>& ms) {
     std::vector<std::string> out;
-    for (const auto& m : ms) out.push_back(bundled().entries()[m.entry].id);
+    for (const auto& m : ms) out.push_back(bundled_catalog().entries()[m.entry].id);
     return out;
 }
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-uint16_t vendor(const char* name) { return *bundled().vendor_index(name); }
+uint16_t vendor(const char* name) { return *bundled_catalog().vendor_index(name); }
 
 // ---- flow outcomes ----
 
@@ -324,7 +314,7 @@ TEST(ClassifyFlow, AnsweredUdpIsObserved) {
 TEST(MatchFlow, SniNamesTheFlow) {
     FlowFacts f = tcp_flow(443);
     f.names = {{"abc.calls.sendbird.com", "sni"}};
-    const auto ms = match_flow(f, bundled(), {});
+    const auto ms = match_flow(f, bundled_catalog(), {});
     ASSERT_EQ(ids(ms), std::vector<std::string>{"sendbird-calls.signal.tcp"});
     EXPECT_EQ(ms[0].evidence, Evidence::Sni);
 }
@@ -337,25 +327,25 @@ TEST(MatchFlow, ProxyTargetNamesTheFlowAtItsPort) {
     f.names = {{"api-1.calls.sendbird.com", "proxy"}, {"proxy.corp.example", "dns"}};
     f.proxy_port = 443;
     const std::set<uint16_t> active{vendor("Sendbird")};
-    const auto ms = match_flow(f, bundled(), active);
+    const auto ms = match_flow(f, bundled_catalog(), active);
     ASSERT_TRUE(has(ids(ms), "sendbird-calls.signal.tcp"));
     for (const auto& m : ms) EXPECT_EQ(m.evidence, Evidence::Proxy);
     EXPECT_EQ(f.service_port(), 443);
     f.proxy_port = 0;  // without the target port, the proxy's own port decides nothing
-    EXPECT_FALSE(has(ids(match_flow(f, bundled(), active)), "sendbird-calls.signal.tcp"));
+    EXPECT_FALSE(has(ids(match_flow(f, bundled_catalog(), active)), "sendbird-calls.signal.tcp"));
 }
 
 TEST(MatchFlow, DnsNameAndWrongPort) {
     FlowFacts f = udp_flow(5349);
     f.names = {{"media.calls.sendbird.com", "dns"}};
-    auto ms = match_flow(f, bundled(), {});
+    auto ms = match_flow(f, bundled_catalog(), {});
     ASSERT_EQ(ids(ms), std::vector<std::string>{"sendbird-calls.media-direct-call.udp"});
     EXPECT_EQ(ms[0].evidence, Evidence::Dns);
     // The same name on a port no entry lists: no match, a catalog gap for Sendbird.
     f.server_port = 5350;
-    ms = match_flow(f, bundled(), {});
+    ms = match_flow(f, bundled_catalog(), {});
     EXPECT_TRUE(ms.empty());
-    const auto gaps = gap_vendors(f, bundled(), ms);
+    const auto gaps = gap_vendors(f, bundled_catalog(), ms);
     ASSERT_EQ(gaps.size(), 1u);
     EXPECT_EQ(gaps[0].vendor, vendor("Sendbird"));
 }
@@ -363,13 +353,13 @@ TEST(MatchFlow, DnsNameAndWrongPort) {
 TEST(MatchFlow, WildcardDoesNotMatchTheBareName) {
     FlowFacts f = tcp_flow(443);
     f.names = {{"calls.sendbird.com", "sni"}};
-    EXPECT_TRUE(match_flow(f, bundled(), {}).empty());
+    EXPECT_TRUE(match_flow(f, bundled_catalog(), {}).empty());
 }
 
 TEST(MatchFlow, TurnPeerEvidence) {
     FlowFacts f = udp_flow(443);
     f.names = {{"eu.turn.whereby.com", "turn-peer"}};
-    const auto ms = match_flow(f, bundled(), {});
+    const auto ms = match_flow(f, bundled_catalog(), {});
     ASSERT_FALSE(ms.empty());
     EXPECT_EQ(ms[0].evidence, Evidence::TurnPeer);
 }
@@ -377,16 +367,16 @@ TEST(MatchFlow, TurnPeerEvidence) {
 TEST(MatchFlow, DestinationAnyNeedsProtocolEvidenceAndAnActiveVendor) {
     FlowFacts f = udp_flow(40000);
     // Port alone: nothing, even with Sendbird active.
-    EXPECT_FALSE(has(ids(match_flow(f, bundled(), {vendor("Sendbird")})), "sendbird-calls.p2p-stun.udp"));
+    EXPECT_FALSE(has(ids(match_flow(f, bundled_catalog(), {vendor("Sendbird")})), "sendbird-calls.p2p-stun.udp"));
     // STUN on the flow but Sendbird not active by name: nothing.
     f.app = "stun";
     f.stun_requests = 1;
-    EXPECT_FALSE(has(ids(match_flow(f, bundled(), {})), "sendbird-calls.p2p-stun.udp"));
+    EXPECT_FALSE(has(ids(match_flow(f, bundled_catalog(), {})), "sendbird-calls.p2p-stun.udp"));
     // STUN and Sendbird active: matched with protocol evidence.
-    const auto ms = match_flow(f, bundled(), {vendor("Sendbird")});
+    const auto ms = match_flow(f, bundled_catalog(), {vendor("Sendbird")});
     ASSERT_TRUE(has(ids(ms), "sendbird-calls.p2p-stun.udp"));
     for (const auto& m : ms) {
-        if (bundled().entries()[m.entry].id == "sendbird-calls.p2p-stun.udp") {
+        if (bundled_catalog().entries()[m.entry].id == "sendbird-calls.p2p-stun.udp") {
             EXPECT_EQ(m.evidence, Evidence::Protocol);
         }
     }
@@ -395,7 +385,7 @@ TEST(MatchFlow, DestinationAnyNeedsProtocolEvidenceAndAnActiveVendor) {
 TEST(MatchFlow, OneFlowServesTwoAgoraEditions) {
     FlowFacts f = tcp_flow(443);
     f.names = {{"webrtc2-1.agora.io", "sni"}};
-    const auto got = ids(match_flow(f, bundled(), {}));
+    const auto got = ids(match_flow(f, bundled_catalog(), {}));
     bool e2018 = false, e2020 = false;
     for (const auto& id : got) {
         e2018 |= id.rfind("agora-2018.", 0) == 0;
@@ -406,7 +396,7 @@ TEST(MatchFlow, OneFlowServesTwoAgoraEditions) {
 
 TEST(MatchFlow, UnnamedTcp443IsNeverPortOnly) {
     FlowFacts f = tcp_flow(443);
-    EXPECT_TRUE(match_flow(f, bundled(), {vendor("Whereby")}).empty());
+    EXPECT_TRUE(match_flow(f, bundled_catalog(), {vendor("Whereby")}).empty());
 }
 
 // ---- entry verdicts ----
@@ -474,7 +464,7 @@ TEST(DecideEntry, InconclusiveAndNotExercised) {
 // ---- product conclusions ----
 
 TEST(ConcludeProducts, DegradedWhenUdpBlockedAndTcpWorks) {
-    const auto& c = bundled();
+    const auto& c = bundled_catalog();
     std::vector<EntryVerdict> v(c.entries().size());
     const auto sig = *c.entry_index("sendbird-calls.signal.tcp");
     const auto media = *c.entry_index("sendbird-calls.media-direct-call.udp");
@@ -520,9 +510,9 @@ EntryVerdict dns_only_verdict(const std::vector<Query>& queries, RunVerdicts* al
         s->add_dns_query(run, row);
     }
     s->flush();
-    RunVerdicts v = run_attribution(*s, run, bundled());
+    RunVerdicts v = run_attribution(*s, run, bundled_catalog());
     catalog::HostMatches hm;
-    bundled().match_host("probe.calls.sendbird.com", hm);
+    bundled_catalog().match_host("probe.calls.sendbird.com", hm);
     EXPECT_FALSE(hm.view().empty());
     EntryVerdict e = hm.view().empty() ? EntryVerdict{} : v.entries[hm.view()[0]];
     if (all) *all = std::move(v);

@@ -11,33 +11,23 @@
 #include "golden/run_util.hpp"
 #include "store/attribution_io.hpp"
 #include "attrib/store_io.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::attrib {
 namespace {
 
-const catalog::Catalog& bundled() {
-    static const catalog::Catalog c = [] {
-        const std::filesystem::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
-    }();
-    return c;
-}
+using test::bundled_catalog;
 
 // The entry a Sendbird calls name falls under, and one of its TCP or UDP ports.
 uint32_t sendbird_entry() {
     catalog::HostMatches hm;
-    bundled().match_host("probe.calls.sendbird.com", hm);
+    bundled_catalog().match_host("probe.calls.sendbird.com", hm);
     EXPECT_FALSE(hm.view().empty());
     return hm.view().empty() ? 0 : hm.view()[0];
 }
 
 FlowFacts flow_to(uint32_t entry, uint64_t id) {
-    const auto& e = bundled().entries()[entry];
+    const auto& e = bundled_catalog().entries()[entry];
     FlowFacts f;
     f.id = id;
     f.transport = e.transport == catalog::Transport::Udp ? "udp" : "tcp";
@@ -66,7 +56,7 @@ TEST(Attribute, AnsweredFlowOfANamedEntryIsObserved) {
         f.state = "answered";
     }
     facts.flows.push_back(f);
-    const Result r = attribute(facts, bundled());
+    const Result r = attribute(facts, bundled_catalog());
     ASSERT_EQ(r.flows.size(), 1u);
     EXPECT_EQ(r.flows[0].outcome.outcome, Outcome::Observed);
     EXPECT_EQ(r.flows[0].outcome_column, "observed");
@@ -100,7 +90,7 @@ TEST(Attribute, UnansweredRetriesBlockAndDnsFailuresCount) {
         f.app = "stun";
     }
     facts.flows.push_back(f);
-    const Result r = attribute(facts, bundled());
+    const Result r = attribute(facts, bundled_catalog());
     ASSERT_EQ(r.flows.size(), 1u);
     EXPECT_EQ(r.flows[0].outcome.outcome, Outcome::Blocked) << r.flows[0].outcome.reason;
     EXPECT_EQ(r.verdicts.entries.at(entry).verdict, Verdict::Blocked);
@@ -111,7 +101,7 @@ TEST(Attribute, UnansweredRetriesBlockAndDnsFailuresCount) {
     dns.dns_queries = {{"a.calls.sendbird.com", false, "", 0},
                        {"b.calls.sendbird.com", true, "NOERROR", 2},
                        {"a.calls.sendbird.com", true, "NXDOMAIN", 0}};
-    const Result d = attribute(dns, bundled());
+    const Result d = attribute(dns, bundled_catalog());
     EXPECT_EQ(d.verdicts.entries.at(entry).verdict, Verdict::Blocked);
     EXPECT_EQ(d.verdicts.entries.at(entry).why, "query for a.calls.sendbird.com: DNS NXDOMAIN");
     EXPECT_TRUE(d.flows.empty());
@@ -148,14 +138,14 @@ TEST(Attribute, AgreesWithRunAttributionOnEveryScenario) {
         test::TempDb db;
         const int64_t run = test::analyze_files({ent.path().string()}, db.path());
         auto s = store::Store::open(db.path());
-        const Result pure = attribute(stored_facts(*s, run), bundled());
-        const RunVerdicts written = run_attribution(*s, run, bundled());
+        const Result pure = attribute(stored_facts(*s, run), bundled_catalog());
+        const RunVerdicts written = run_attribution(*s, run, bundled_catalog());
         ASSERT_EQ(pure.verdicts.entries.size(), written.entries.size());
         for (size_t i = 0; i < written.entries.size(); ++i) {
             const auto& a = pure.verdicts.entries[i];
             const auto& b = written.entries[i];
-            EXPECT_EQ(a.verdict, b.verdict) << bundled().entries()[i].id;
-            EXPECT_EQ(a.why, b.why) << bundled().entries()[i].id;
+            EXPECT_EQ(a.verdict, b.verdict) << bundled_catalog().entries()[i].id;
+            EXPECT_EQ(a.why, b.why) << bundled_catalog().entries()[i].id;
             EXPECT_EQ(a.reasons, b.reasons);
             EXPECT_EQ(a.evidence_flows, b.evidence_flows);
             EXPECT_EQ(a.origin, b.origin);

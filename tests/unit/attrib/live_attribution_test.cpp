@@ -18,36 +18,16 @@
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::attrib {
 namespace {
 
 namespace fs = std::filesystem;
 
-const catalog::Catalog& bundled() {
-    static const catalog::Catalog c = [] {
-        const fs::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const fs::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
-    }();
-    return c;
-}
+using test::bundled_catalog;
 
-std::vector<fs::path> committed_captures() {
-    std::vector<fs::path> out;
-    const fs::path root = test::source_dir() + "/captures";
-    if (!fs::exists(root)) return out;
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-        const std::string ext = e.path().extension().string();
-        if (e.is_regular_file() && (ext == ".pcap" || ext == ".pcapng")) out.push_back(e.path());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
+using test::committed_captures;
 
 // Everything attribution writes, in a fixed order.
 std::vector<std::string> attribution_rows(const std::string& db) {
@@ -72,7 +52,7 @@ std::string counts(const RunVerdicts& v) {
 }
 
 TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
-    const catalog::Catalog& cat = bundled();
+    const catalog::Catalog& cat = bundled_catalog();
     const auto captures = committed_captures();
     if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir() << "/captures";
     uint64_t refreshes = 0, incremental = 0, attributed = 0, flows_at_refresh = 0;

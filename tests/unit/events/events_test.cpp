@@ -12,6 +12,7 @@
 #include <string>
 
 #include "callwall/events/events.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::events {
 namespace {
@@ -178,18 +179,7 @@ TEST_F(EventLogFile, MissingDirectoryIsAClearError) {
     EXPECT_NE(log.error().find("No such file or directory"), std::string::npos) << log.error();
 }
 
-const catalog::Catalog& bundled_catalog() {
-    static const catalog::Catalog c = [] {
-        const std::filesystem::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
-    }();
-    return c;
-}
+using test::bundled_catalog;
 
 TEST(VerdictChanges, FirstPassListsExercisedEntriesThenOnlyChanges) {
     const catalog::Catalog& c = bundled_catalog();

@@ -17,6 +17,7 @@
 #include "callwall/catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/event_sink.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -24,18 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const catalog::Catalog& bundled() {
-    static const catalog::Catalog c = [] {
-        const fs::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const fs::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
-    }();
-    return c;
-}
+using test::bundled_catalog;
 
 struct EventRun {
     std::vector<json> lines;
@@ -50,7 +40,7 @@ EventRun analyse(const std::string& capture) {
     {
         events::EventLog log(out.string());
         EXPECT_TRUE(log.ok()) << log.error();
-        EventSink sink(log, &bundled(), 7);
+        EventSink sink(log, &bundled_catalog(), 7);
         AnalyzerConfig cfg;
         cfg.extra_sink = &sink;
         cfg.flow_observer = &sink;
@@ -113,7 +103,7 @@ TEST(EventSink, VendorNamesAndAnswersOnlyForTheCatalogsNames) {
     for (const json& d : dns) {
         EXPECT_NE(d.at("vendor").get<std::string>().find("Whereby"), std::string::npos) << d.dump();
         const std::string qname = d.at("qname");
-        EXPECT_GT(bundled().vendor_for_host(qname).count, 0u) << qname;
+        EXPECT_GT(bundled_catalog().vendor_for_host(qname).count, 0u) << qname;
     }
     // Each name line belongs to a flow line with the same name and Community ID.
     std::map<uint64_t, json> flow_by_id;
@@ -123,7 +113,7 @@ TEST(EventSink, VendorNamesAndAnswersOnlyForTheCatalogsNames) {
         ASSERT_NE(it, flow_by_id.end()) << n.dump();
         EXPECT_EQ(n.at("community_id"), it->second.at("community_id"));
         EXPECT_EQ(n.at("name"), it->second.at("name"));
-        EXPECT_GT(bundled().vendor_for_host(n.at("name").get<std::string>()).count, 0u);
+        EXPECT_GT(bundled_catalog().vendor_for_host(n.at("name").get<std::string>()).count, 0u);
     }
 }
 

@@ -17,6 +17,7 @@
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -54,17 +55,7 @@ std::vector<std::string> rows(Side& s, const std::string& cols) {
     return flows;
 }
 
-std::vector<fs::path> committed_captures() {
-    std::vector<fs::path> out;
-    const fs::path root = test::source_dir() + "/captures";
-    if (!fs::exists(root)) return out;
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-        const std::string ext = e.path().extension().string();
-        if (e.is_regular_file() && (ext == ".pcap" || ext == ".pcapng")) out.push_back(e.path());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
+using test::committed_captures;
 
 TEST(Snapshot, ChangedFlowsOnlyLeaveTheRowsAFullSnapshotLeaves) {
     const auto captures = committed_captures();

@@ -13,24 +13,14 @@
 #include "callwall/run/session.hpp"
 #include "golden/run_util.hpp"
 #include "store/store.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::run {
 namespace {
 
 namespace fs = std::filesystem;
 
-const catalog::Catalog& bundled() {
-    static const catalog::Catalog c = [] {
-        const fs::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const fs::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
-    }();
-    return c;
-}
+using test::bundled_catalog;
 
 // A session over captures/scenarios/whereby.pcap, finished as completed.
 std::unique_ptr<Session> read_whereby(const test::TempDb& db) {
@@ -40,7 +30,7 @@ std::unique_ptr<Session> read_whereby(const test::TempDb& db) {
     o.kind = "analyze";
     o.sources = {pcap};
     o.command_line = "session_test";
-    o.catalog = &bundled();
+    o.catalog = &bundled_catalog();
     o.checkpoint_packets = 64;
     auto s = std::make_unique<Session>(std::move(o));
     auto src = capture::PcapSource::open_file(pcap);
@@ -88,7 +78,7 @@ TEST(Session, AnEventFileThatCannotBeOpenedIsRefusedBeforeTheDatabase) {
     Options o;
     o.db_path = db.path();
     o.kind = "analyze";
-    o.catalog = &bundled();
+    o.catalog = &bundled_catalog();
     o.events_path = "/nonexistent-dir/events.jsonl";
     EXPECT_THROW(Session{o}, EventsError);
     EXPECT_FALSE(fs::exists(db.path())) << "the database was not touched";
@@ -118,14 +108,8 @@ std::vector<std::string> live_rows(const std::string& db) {
 // leaves the same rows and verdicts at every refresh (once the store's
 // thread caught up) and at the end as the same run written inline.
 TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
-    std::vector<fs::path> captures;
-    const fs::path root = test::source_dir() + "/captures";
-    if (fs::exists(root))
-        for (const auto& e : fs::recursive_directory_iterator(root))
-            if (e.is_regular_file() && (e.path().extension() == ".pcap" || e.path().extension() == ".pcapng"))
-                captures.push_back(e.path());
-    std::sort(captures.begin(), captures.end());
-    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << root;
+    const std::vector<fs::path> captures = test::committed_captures();
+    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir() << "/captures";
     size_t compared = 0, refreshes = 0;
     for (const fs::path& pcap : captures) {
         std::unique_ptr<capture::PcapSource> probe;
@@ -146,7 +130,7 @@ TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
             o.kind = "capture";
             o.sources = {pcap.string()};
             o.command_line = "session_test";
-            o.catalog = &bundled();
+            o.catalog = &bundled_catalog();
             o.checkpoint_packets = 0;
             o.refresh_s = 1;
             o.write_behind = behind;
