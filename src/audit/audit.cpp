@@ -163,6 +163,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     const std::string fallback = unmentioned_address(text);
     SandboxSpec spec;
     spec.ruleset_path = opt.ruleset_path;
+    spec.iptables = opt.iptables;
     spec.inside = res.inside;
     spec.outside = res.outside;
     spec.probe_timeout_ms = opt.probe_timeout_ms;
@@ -181,8 +182,12 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
         return split_ranges(a.entry->port_set.intervals(), cuts);
     };
     const auto& entries = res.entries;
+    // An iptables dump's matches that nft lists only as xt expressions
+    // (multiport with ranges, ...) still cut at the numbers the dump writes.
+    const std::string dump = opt.iptables ? "\n" + text : std::string();
+    auto cuts_of = [&dump](std::string_view listed) { return port_cut_points(std::string(listed) + dump); };
     const ProbePlanner plan = [&](std::string_view listed) {
-        const auto cuts = port_cut_points(listed);
+        const auto cuts = cuts_of(listed);
         std::vector<Probe> probes;
         for (const auto& a : entries) {
             if (a.entry->direction == catalog::Direction::Inbound) continue;
@@ -203,7 +208,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     if (!res.replay.ok && res.replay.too_large)
         res.replay.error += "(the ruleset is too large for nft in an unprivileged sandbox: netlink's buffer; run as root)";
     if (!res.replay.ok) return res;
-    const auto cuts = port_cut_points(res.replay.listed);
+    const auto cuts = cuts_of(res.replay.listed);
     for (auto& a : res.entries) {
         if (a.entry->direction == catalog::Direction::Inbound) {
             a.verdict.why = "audit: inbound requirements are not replayed yet";
@@ -241,7 +246,7 @@ int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResu
         io.commit();
     }
     store::RunTotals totals;
-    totals.notes = "audit of " + opt.ruleset_path + " in " + r.replay.mode + "; client behind " + r.inside +
+    totals.notes = "audit of " + opt.ruleset_path + (opt.iptables ? " (an iptables-save dump)" : "") + " in " + r.replay.mode + "; client behind " + r.inside +
                    ", servers behind " + r.outside;
     db.update_run(run, totals, store::RunStatus::Completed, now);
     db.flush();

@@ -19,6 +19,7 @@ namespace callwall::audit {
 
 struct AuditOptions {
     std::string ruleset_path;
+    bool iptables = false;             ///< ruleset_path is an iptables-save dump, not an nftables ruleset
     std::vector<std::string> vendors;  ///< empty: every vendor (case-insensitive names)
     std::string inside, outside;       ///< empty: guessed from the ruleset
     std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 address

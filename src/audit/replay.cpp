@@ -187,7 +187,50 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
     return true;
 }
 
-bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r) {
+// An iptables-save dump: `iptables-nft-restore --test` says what is wrong
+// and where ("line 7 failed"), then it is loaded as nftables rules (so the
+// trace sees them), and the dump as loaded is kept to name rules by their
+// iptables line.
+bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+    std::string out;
+    if (run(-1, {"iptables-nft-restore", "--test", spec.ruleset_path}, out) != 0) {
+        r.lint_failed = true;
+        r.error = "iptables-nft-restore --test " + spec.ruleset_path + " refused the dump:\n" + out;
+        if (out.find("cannot run") != std::string::npos) {
+            r.lint_failed = false;
+            r.error = "iptables-nft-restore is not installed (Debian's iptables package): " + out;
+        }
+        return false;
+    }
+    out.clear();
+    if (run(-1, {"iptables-nft-restore", spec.ruleset_path}, out) != 0) {
+        r.error = "iptables-nft-restore " + spec.ruleset_path + " failed in the sandbox:\n" + out;
+        return false;
+    }
+    std::string with_handles;
+    if (run(-1, {"nft", "list", "ruleset"}, r.listed) != 0 || run(-1, {"nft", "-a", "list", "ruleset"}, with_handles) != 0 ||
+        run(-1, {"iptables-nft-save"}, r.iptables_save) != 0) {
+        r.error = "cannot list the loaded dump: " + r.listed + with_handles + r.iptables_save;
+        return false;
+    }
+    names = iptables_rules(with_handles, r.iptables_save);
+    return true;
+}
+
+bool add_trace_table(ReplayOutput& r) {
+    const std::string trace = "table inet " + std::string(kTraceTable) + " {\n chain trace_prerouting {\n"
+                              "  type filter hook prerouting priority -1000; policy accept;\n"
+                              "  meta nftrace set 1\n }\n}\n";
+    std::string out;
+    if (run(-1, {"nft", "-f", "-"}, out, trace) != 0) {
+        r.error = "cannot add the tracing chain: " + out;
+        return false;
+    }
+    return true;
+}
+
+bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+    if (spec.iptables) return load_iptables(spec, r, names) && add_trace_table(r);
     std::string out;
     if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out) != 0) {
         r.too_large = out.find("Message too long") != std::string::npos;
@@ -205,15 +248,7 @@ bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r) {
         r.error = "nft list ruleset failed: " + r.listed;
         return false;
     }
-    const std::string trace = "table inet " + std::string(kTraceTable) + " {\n chain trace_prerouting {\n"
-                              "  type filter hook prerouting priority -1000; policy accept;\n"
-                              "  meta nftrace set 1\n }\n}\n";
-    out.clear();
-    if (run(-1, {"nft", "-f", "-"}, out, trace) != 0) {
-        r.error = "cannot add the tracing chain: " + out;
-        return false;
-    }
-    return true;
+    return add_trace_table(r);
 }
 
 // ---- the child's side: probes ----
@@ -400,7 +435,8 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
 // The deciding event of the first traced packet of the probe's request
 // (`reply` false) or of its answer from the server side (`reply` true).
 std::string decision(const std::vector<TracedPacket>& packets, const std::map<std::string, std::string>& types,
-                     const std::string& client, const Probe& probe, bool reply, bool& accepted) {
+                     const IptablesRules& names, const std::string& client, const Probe& probe, bool reply,
+                     bool& accepted) {
     const bool tcp = probe.transport == catalog::Transport::Tcp;
     for (const auto& p : packets) {
         if (p.proto != (tcp ? "tcp" : "udp")) continue;
@@ -409,22 +445,22 @@ std::string decision(const std::vector<TracedPacket>& packets, const std::map<st
         if (!match) continue;
         const TraceEvent* e = deciding_event(p, types);
         accepted = !e || e->verdict == "accept";
-        return e ? describe(*e) : "no chain decided (no base chain on this path)";
+        return e ? describe(*e, &names) : "no chain decided (no base chain on this path)";
     }
     accepted = false;
     return "";
 }
 
-void attach_decisions(const SandboxSpec& spec, const std::string& trace, ReplayOutput& r) {
+void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const std::string& trace, ReplayOutput& r) {
     const auto packets = parse_trace(trace, kTraceTable);
     const auto types = chain_types(r.listed);
     for (auto& res : r.results) {
         bool accepted = false;
-        res.decided_by = decision(packets, types, spec.client_addr, res.probe, false, accepted);
+        res.decided_by = decision(packets, types, names, spec.client_addr, res.probe, false, accepted);
         // The request went through yet nothing came back: the answer was stopped.
         if (res.outcome != ProbeOutcome::Passed && accepted) {
             bool reply_accepted = false;
-            const std::string back = decision(packets, types, spec.client_addr, res.probe, true, reply_accepted);
+            const std::string back = decision(packets, types, names, spec.client_addr, res.probe, true, reply_accepted);
             if (!back.empty() && !reply_accepted) {
                 res.decided_by = "the reply, by " + back;
                 if (res.outcome == ProbeOutcome::Dropped) res.outcome = ProbeOutcome::ReplyBlocked;
@@ -436,7 +472,8 @@ void attach_decisions(const SandboxSpec& spec, const std::string& trace, ReplayO
 
 // Probes whose packets the trace lost (nft monitor's socket overran under a
 // burst) are sent again, a few at a time, so each gets its deciding rule.
-void reprobe_untraced(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, ReplayOutput& r) {
+void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
+                      ReplayOutput& r) {
     constexpr size_t kSmallBatch = 8;
     std::vector<size_t> redo;
     for (size_t i = 0; i < r.results.size(); ++i)
@@ -453,14 +490,15 @@ void reprobe_untraced(const SandboxSpec& spec, const Namespaces& ns, Monitor& m,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     m.drain();
-    attach_decisions(spec, m.text, again);
+    attach_decisions(spec, names, m.text, again);
     for (size_t k = 0; k < redo.size(); ++k) r.results[redo[k]] = std::move(again.results[k]);
 }
 
 void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutput& r) {
     Namespaces ns;
+    IptablesRules names;
     if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) || !wire(spec, ns, r.error) ||
-        !load_ruleset(spec, r))
+        !load_ruleset(spec, r, names))
         return;
     for (auto& p : plan(r.listed)) r.results.push_back(ProbeResult{.probe = std::move(p)});
     Monitor m;
@@ -474,8 +512,8 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutpu
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     m.drain();
-    attach_decisions(spec, m.text, r);
-    reprobe_untraced(spec, ns, m, r);
+    attach_decisions(spec, names, m.text, r);
+    reprobe_untraced(spec, names, ns, m, r);
     ::kill(m.pid, SIGTERM);
     ::waitpid(m.pid, nullptr, 0);
     r.ok = true;
@@ -511,6 +549,7 @@ std::string encode(const ReplayOutput& r) {
     put(out, r.error);
     put(out, r.mode);
     put(out, r.listed);
+    put(out, r.iptables_save);
     for (const auto& p : r.results) {
         put(out, p.probe.transport == catalog::Transport::Tcp ? "tcp" : "udp");
         put(out, p.probe.daddr);
@@ -524,7 +563,9 @@ std::string encode(const ReplayOutput& r) {
 
 bool decode(std::string_view in, ReplayOutput& r) {
     std::string ok, lint, large, f[6];
-    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) || !get(in, r.listed)) return false;
+    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) || !get(in, r.listed) ||
+        !get(in, r.iptables_save))
+        return false;
     r.ok = ok == "1";
     r.lint_failed = lint == "1";
     r.too_large = large == "1";

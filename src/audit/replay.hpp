@@ -45,7 +45,8 @@ struct ProbeResult {
 };
 
 struct SandboxSpec {
-    std::string ruleset_path;  ///< nftables ruleset file
+    std::string ruleset_path;  ///< nftables ruleset file (or iptables-save dump)
+    bool iptables = false;     ///< the file is an iptables-save dump: loaded by iptables-nft-restore
     std::string inside = "lan0", outside = "wan0";
     std::string client_addr = "192.168.77.2";  ///< on a /24 with the router at .1
     std::vector<std::string> server_addrs;      ///< every probe's daddr
@@ -55,11 +56,12 @@ struct SandboxSpec {
 
 struct ReplayOutput {
     bool ok = false;
-    bool lint_failed = false;  ///< the ruleset did not pass `nft -c -f`
+    bool lint_failed = false;  ///< the ruleset did not pass `nft -c -f` (`iptables-nft-restore --test`)
     bool too_large = false;    ///< netlink refused the ruleset's size (unprivileged sockets cannot force a larger buffer)
     std::string error;         ///< why not ok (nft's message with its line for a lint failure)
     std::string mode;          ///< which namespaces were made, for the run's notes
     std::string listed;        ///< `nft list ruleset` after loading (before tracing)
+    std::string iptables_save; ///< `iptables-nft-save` after loading an iptables dump
     std::vector<ProbeResult> results;
 };
 

@@ -132,6 +132,22 @@ std::vector<catalog::PortRange> split_ranges(std::span<const catalog::PortRange>
 
 std::vector<std::string> interface_names(std::string_view ruleset) {
     std::vector<std::string> out;
+    // iptables-save: "-i lan0", "! -o wan0", "--in-interface lan0"; a name
+    // ending in '+' is a wildcard.
+    for (size_t pos = 0; pos < ruleset.size();) {
+        size_t eol = ruleset.find('\n', pos);
+        if (eol == std::string_view::npos) eol = ruleset.size();
+        const std::string_view line = trim(ruleset.substr(pos, eol - pos));
+        pos = eol + 1;
+        if (line.rfind("-A ", 0) != 0 && line.rfind("-I ", 0) != 0) continue;
+        const auto w = split_words(line);
+        for (size_t i = 0; i + 1 < w.size(); ++i) {
+            if (w[i] != "-i" && w[i] != "-o" && w[i] != "--in-interface" && w[i] != "--out-interface") continue;
+            std::string name(w[i + 1]);
+            if (!name.empty() && name.back() != '+' && std::find(out.begin(), out.end(), name) == out.end())
+                out.push_back(std::move(name));
+        }
+    }
     for (std::string_view key : {std::string_view("iifname"), std::string_view("oifname")}) {
         size_t pos = 0;
         while ((pos = ruleset.find(key, pos)) != std::string_view::npos) {
@@ -245,8 +261,65 @@ const TraceEvent* deciding_event(const TracedPacket& p, const std::map<std::stri
     return rule_accept ? rule_accept : policy_accept;
 }
 
-std::string describe(const TraceEvent& e) {
+IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
+    // Handles of each chain's rules, in listed order.
+    std::map<std::string, std::vector<int64_t>> handles;
+    std::string table, chain;
+    for (size_t pos = 0; pos < listed.size();) {
+        size_t eol = listed.find('\n', pos);
+        if (eol == std::string_view::npos) eol = listed.size();
+        const std::string_view line = trim(listed.substr(pos, eol - pos));
+        pos = eol + 1;
+        const auto w = split_words(line);
+        if (w.empty()) continue;
+        if (w[0] == "table" && w.size() >= 3) {
+            table = std::string(w[1]) + " " + std::string(w[2]);
+            chain.clear();
+        } else if (w[0] == "chain" && w.size() >= 2) {
+            chain = std::string(w[1]);
+        } else if (w[0] == "}") {
+            chain.clear();
+        } else if (!chain.empty() && w[0] != "type" && w[0] != "policy") {
+            const size_t h = line.rfind("# handle ");
+            if (h == std::string_view::npos) continue;
+            int64_t handle = 0;
+            const std::string_view num = line.substr(h + 9);
+            std::from_chars(num.data(), num.data() + num.size(), handle);
+            handles[table + " " + chain].push_back(handle);
+        }
+    }
+    IptablesRules out;
+    std::map<std::string, int> seen;  // "ip filter CHAIN" -> rules so far
+    std::string save_table;
+    for (size_t pos = 0; pos < save.size();) {
+        size_t eol = save.find('\n', pos);
+        if (eol == std::string_view::npos) eol = save.size();
+        const std::string_view line = trim(save.substr(pos, eol - pos));
+        pos = eol + 1;
+        if (line.size() > 1 && line[0] == '*') {
+            save_table = "ip " + std::string(trim(line.substr(1)));
+            continue;
+        }
+        if (line.rfind("-A ", 0) != 0) continue;
+        const auto w = split_words(line);
+        if (w.size() < 2) continue;
+        const std::string key = save_table + " " + std::string(w[1]);
+        const int k = seen[key]++;
+        const auto it = handles.find(key);
+        if (it == handles.end() || static_cast<size_t>(k) >= it->second.size()) continue;
+        out[{key, it->second[static_cast<size_t>(k)]}] = IptablesRule{std::string(line), k + 1};
+    }
+    return out;
+}
+
+std::string describe(const TraceEvent& e, const IptablesRules* iptables) {
     if (e.policy) return e.table + " " + e.chain + ": policy " + e.verdict;
+    if (iptables) {
+        const auto it = iptables->find({e.table + " " + e.chain, e.handle});
+        if (it != iptables->end())
+            return e.table + " " + e.chain + ": rule '" + it->second.line + "' (rule " +
+                   std::to_string(it->second.position) + " of " + e.chain + ")";
+    }
     return e.table + " " + e.chain + ": rule '" + e.rule + "' (handle " + std::to_string(e.handle) + ")";
 }
 

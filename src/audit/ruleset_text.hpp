@@ -27,6 +27,7 @@ namespace callwall::audit {
                                                            std::span<const uint32_t> cuts);
 
 /// The interface names the ruleset matches with iifname/oifname ("lan0"),
+/// or in an iptables-save dump with -i/-o (--in-interface/--out-interface),
 /// in order of first appearance, without duplicates or wildcards.
 [[nodiscard]] std::vector<std::string> interface_names(std::string_view ruleset);
 
@@ -66,8 +67,22 @@ struct TracedPacket {
 [[nodiscard]] const TraceEvent* deciding_event(const TracedPacket& p,
                                                const std::map<std::string, std::string>& types);
 
+/// The iptables-save line of each rule an iptables dump loaded through
+/// iptables-nft-restore became: "ip filter LAN_OUT" + handle -> the line
+/// ("-A LAN_OUT -p udp -m udp --dport 3478 -j ACCEPT") and its position in
+/// its chain (1-based, as `iptables -L --line-numbers` counts). Matched by
+/// order: the k-th rule of a chain in `nft -a list ruleset` is the k-th
+/// "-A CHAIN" line of the dump's table (iptables-nft keeps that order).
+struct IptablesRule {
+    std::string line;
+    int position = 0;
+};
+using IptablesRules = std::map<std::pair<std::string, int64_t>, IptablesRule>;
+[[nodiscard]] IptablesRules iptables_rules(std::string_view listed_with_handles, std::string_view iptables_save);
+
 /// "inet filter forward: rule 'udp dport 5000 reject' (handle 4)" or
-/// "inet filter forward: policy drop".
-[[nodiscard]] std::string describe(const TraceEvent& e);
+/// "inet filter forward: policy drop"; a rule that came from an iptables
+/// dump reads "ip filter LAN_OUT: rule '-A LAN_OUT ... -j REJECT' (rule 3 of LAN_OUT)".
+[[nodiscard]] std::string describe(const TraceEvent& e, const IptablesRules* iptables = nullptr);
 
 }  // namespace callwall::audit

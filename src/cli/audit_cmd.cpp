@@ -1,7 +1,9 @@
-// callwall audit --nft FILE [--vendor V...] [--inside IF] [--outside IF] [--resolve NAME=ADDR...] --db FILE
+// callwall audit (--nft FILE | --iptables FILE) [--vendor V...] [--inside IF] [--outside IF] [--resolve NAME=ADDR...] --db FILE
 #include <arpa/inet.h>
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "audit/audit.hpp"
@@ -47,7 +49,7 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
 }  // namespace
 
 int run_audit(int argc, char** argv) {
-    po::options_description opts("callwall audit --nft FILE --db FILE [options]\n\n"
+    po::options_description opts("callwall audit (--nft FILE | --iptables FILE) --db FILE [options]\n\n"
                                  "Replays every requirement of the chosen vendors through the kernel's netfilter loaded\n"
                                  "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
                                  "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
@@ -57,7 +59,7 @@ int run_audit(int argc, char** argv) {
     opts.add_options()
         ("help,h", "show this help")
         ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f)")
-        ("iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (not supported yet)")
+        ("iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (loaded by iptables-nft-restore)")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
@@ -73,20 +75,18 @@ int run_audit(int argc, char** argv) {
     }
     if (vm.count("help")) {
         std::cout << opts << "\nexample:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
-                  << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c, 4 catalog, 5 database,\n"
+                  << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
                      "6 no sandbox (namespaces not allowed), 70 internal error.\n";
         return kExitOk;
     }
-    if (!iptables.empty()) {
-        std::fprintf(stderr, "callwall audit: --iptables is not supported yet; convert with iptables-restore-translate\n");
+    if (nft.empty() == iptables.empty() || db_path.empty()) {
+        std::fprintf(stderr, "callwall audit: one of --nft FILE or --iptables FILE, and --db FILE, are required\n");
         return kExitUsage;
     }
-    if (nft.empty() || db_path.empty()) {
-        std::fprintf(stderr, "callwall audit: --nft FILE and --db FILE are required\n");
-        return kExitUsage;
-    }
+    const std::string& ruleset = nft.empty() ? iptables : nft;
     audit::AuditOptions opt;
-    opt.ruleset_path = nft;
+    opt.ruleset_path = ruleset;
+    opt.iptables = !iptables.empty();
     opt.vendors = vendors;
     opt.inside = inside;
     opt.outside = outside;
@@ -95,10 +95,10 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (!parse_resolve(resolve, opt)) return kExitUsage;
-    if (FILE* f = std::fopen(nft.c_str(), "r")) {
+    if (FILE* f = std::fopen(ruleset.c_str(), "r")) {
         std::fclose(f);
     } else {
-        std::fprintf(stderr, "callwall audit: cannot read %s\n", nft.c_str());
+        std::fprintf(stderr, "callwall audit: cannot read %s: %s\n", ruleset.c_str(), std::strerror(errno));
         return kExitInput;
     }
     const auto cat = load_catalog({}, false);

@@ -184,6 +184,59 @@ TEST(AuditSandbox, ALintErrorIsShownWithItsLine) {
     EXPECT_NE(r.replay.error.find("bad_syntax.nft:4:"), std::string::npos) << r.replay.error;
 }
 
+bool have_iptables_nft() {
+    return ::access("/usr/sbin/iptables-nft-restore", X_OK) == 0 || ::access("/sbin/iptables-nft-restore", X_OK) == 0;
+}
+
+TEST(AuditSandbox, AnIptablesSaveDumpOfACorporateFirewall) {
+    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing (tools/setup.sh installs both)";
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("corporate.iptables");
+    opt.iptables = true;
+    opt.vendors = {"whereby"};
+    const auto r = run_audit(bundled(), opt);
+    if (!r.replay.ok && !r.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    ASSERT_TRUE(r.replay.ok) << r.replay.error;
+    EXPECT_EQ(r.inside, "lan0");  // guessed from -i/-o
+    EXPECT_EQ(r.outside, "wan0");
+    const std::string web = "ip filter LAN_OUT: rule '-A LAN_OUT -p tcp -m multiport --dports 80,443,8443 -m comment "
+                            "--comment web -j ACCEPT' (rule 2 of LAN_OUT)";
+    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, web);
+    expect(r, kTurnUdp, V::Blocked, "(rule 3 of LAN_OUT)");
+    expect_port(r, kTurnUdp, 443, O::Rejected, "--comment \"no quic\" -j REJECT --reject-with icmp-port-unreachable'");
+    EXPECT_EQ(at_port(entry(r, kTurnUdp), 443).how, "icmp type 3 code 3");
+    expect(r, kHigh, V::Partial, "rule 2 of LOG_DROP");
+    expect_port(r, kHigh, 3478, O::Passed, "--dport 3478:3479 -m comment --comment \"stun turn\" -j ACCEPT' (rule 4 of LAN_OUT)");
+    expect_port(r, kHigh, 3479, O::Passed, "rule 4 of LAN_OUT");
+    expect_port(r, kHigh, 10000, O::Passed, "--dports 10000:20000 -m comment --comment media -j ACCEPT' (rule 5 of LAN_OUT)");
+    expect_port(r, kHigh, 20000, O::Passed, "rule 5 of LAN_OUT");
+    for (uint16_t p : {1024, 3477, 3480, 9999, 20001, 65535})
+        expect_port(r, kHigh, p, O::Dropped, "ip filter LOG_DROP: rule '-A LOG_DROP -j DROP' (rule 2 of LOG_DROP)");
+    for (const auto& a : r.entries) EXPECT_EQ(a.verdict.why.find("MASQUERADE"), std::string::npos) << a.verdict.why;
+}
+
+TEST(AuditSandbox, AnIptablesDumpThatDoesNotLoadIsShownWithItsLine) {
+    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
+    const auto path = std::filesystem::temp_directory_path() / ("callwall-bad-" + std::to_string(::getpid()) + ".iptables");
+    {
+        std::FILE* f = std::fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p udp --dport 3478 -j ACCEPT\n"
+                   "-A FORWARD -p tcp -m nosuchmatch --foo 1 -j ACCEPT\nCOMMIT\n", f);
+        std::fclose(f);
+    }
+    AuditOptions opt;
+    opt.ruleset_path = path.string();
+    opt.iptables = true;
+    opt.vendors = {"whereby"};
+    const auto r = run_audit(bundled(), opt);
+    std::filesystem::remove(path);
+    if (!r.replay.ok && !r.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    EXPECT_FALSE(r.replay.ok);
+    EXPECT_TRUE(r.replay.lint_failed);
+    EXPECT_NE(r.replay.error.find("line: 4"), std::string::npos) << r.replay.error;
+}
+
 TEST(AuditSandbox, RunsAsAnOrdinaryUser) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed";
     if (::geteuid() != 0) GTEST_SKIP() << "not root: the other AuditSandbox tests already ran unprivileged";
