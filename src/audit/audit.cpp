@@ -160,10 +160,12 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     const auto guess = guess_interfaces(text);
     res.inside = opt.inside.empty() ? guess.first : opt.inside;
     res.outside = opt.outside.empty() ? guess.second : opt.outside;
-    const std::string fallback = unmentioned_address(text);
+    const std::string fallback = opt.fallback_address.empty() ? unmentioned_address(text) : opt.fallback_address;
+    res.fallback = fallback;
     SandboxSpec spec;
     spec.ruleset_path = opt.ruleset_path;
     spec.iptables = opt.iptables;
+    spec.patch = opt.patch;
     spec.inside = res.inside;
     spec.outside = res.outside;
     spec.probe_timeout_ms = opt.probe_timeout_ms;
@@ -226,7 +228,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
 }
 
 int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResult& r, const AuditOptions& opt,
-                    const std::string& command_line) {
+                    const std::string& command_line, const std::string& more_notes) {
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     store::RunInfo info;
@@ -247,7 +249,7 @@ int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResu
     }
     store::RunTotals totals;
     totals.notes = "audit of " + opt.ruleset_path + (opt.iptables ? " (an iptables-save dump)" : "") + " in " + r.replay.mode + "; client behind " + r.inside +
-                   ", servers behind " + r.outside;
+                   ", servers behind " + r.outside + (more_notes.empty() ? "" : "; " + more_notes);
     db.update_run(run, totals, store::RunStatus::Completed, now);
     db.flush();
     return run;

@@ -24,6 +24,8 @@ struct AuditOptions {
     std::string inside, outside;       ///< empty: guessed from the ruleset
     std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 address
     int probe_timeout_ms = 1200;
+    std::string fallback_address;  ///< empty: unmentioned_address() of the ruleset (a fix's re-run keeps the first's)
+    std::string patch;             ///< nft commands applied after loading (a fix under test)
 };
 
 /// One interval of an entry's ports on which the ruleset cannot differ.
@@ -43,6 +45,7 @@ struct EntryAudit {
 struct AuditResult {
     ReplayOutput replay;  ///< ok, error, mode, listed ruleset
     std::string inside, outside;
+    std::string fallback;  ///< the address standing for names nobody pinned
     std::vector<EntryAudit> entries;
 };
 
@@ -55,7 +58,8 @@ struct AuditResult {
 [[nodiscard]] AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt);
 
 /// Writes a completed run of kind "audit" with a verdict per audited entry; returns its id.
+/// `more_notes` is appended to the run's notes (the fix's summary).
 int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResult& r, const AuditOptions& opt,
-                    const std::string& command_line);
+                    const std::string& command_line, const std::string& more_notes = {});
 
 }  // namespace callwall::audit

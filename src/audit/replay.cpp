@@ -436,7 +436,7 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
 // (`reply` false) or of its answer from the server side (`reply` true).
 std::string decision(const std::vector<TracedPacket>& packets, const std::map<std::string, std::string>& types,
                      const IptablesRules& names, const std::string& client, const Probe& probe, bool reply,
-                     bool& accepted) {
+                     bool& accepted, Decider& by) {
     const bool tcp = probe.transport == catalog::Transport::Tcp;
     for (const auto& p : packets) {
         if (p.proto != (tcp ? "tcp" : "udp")) continue;
@@ -445,6 +445,12 @@ std::string decision(const std::vector<TracedPacket>& packets, const std::map<st
         if (!match) continue;
         const TraceEvent* e = deciding_event(p, types);
         accepted = !e || e->verdict == "accept";
+        by = Decider{};
+        if (e) {
+            by = Decider{.table = e->table, .chain = e->chain, .handle = e->policy ? 0 : e->handle, .reply = reply};
+            const auto it = e->policy ? names.end() : names.find({e->table + " " + e->chain, e->handle});
+            if (it != names.end()) by.position = it->second.position;
+        }
         return e ? describe(*e, &names) : "no chain decided (no base chain on this path)";
     }
     accepted = false;
@@ -456,13 +462,16 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
     const auto types = chain_types(r.listed);
     for (auto& res : r.results) {
         bool accepted = false;
-        res.decided_by = decision(packets, types, names, spec.client_addr, res.probe, false, accepted);
+        res.decided_by = decision(packets, types, names, spec.client_addr, res.probe, false, accepted, res.decider);
         // The request went through yet nothing came back: the answer was stopped.
         if (res.outcome != ProbeOutcome::Passed && accepted) {
             bool reply_accepted = false;
-            const std::string back = decision(packets, types, names, spec.client_addr, res.probe, true, reply_accepted);
+            Decider back_by;
+            const std::string back =
+                decision(packets, types, names, spec.client_addr, res.probe, true, reply_accepted, back_by);
             if (!back.empty() && !reply_accepted) {
                 res.decided_by = "the reply, by " + back;
+                res.decider = back_by;
                 if (res.outcome == ProbeOutcome::Dropped) res.outcome = ProbeOutcome::ReplyBlocked;
             }
         }
@@ -500,6 +509,13 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutpu
     if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) || !wire(spec, ns, r.error) ||
         !load_ruleset(spec, r, names))
         return;
+    if (!spec.patch.empty()) {
+        std::string out;
+        if (run(-1, {"nft", "-f", "-"}, out, spec.patch) != 0) {
+            r.error = "nft refused the fix:\n" + out + "the fix was:\n" + spec.patch;
+            return;
+        }
+    }
     for (auto& p : plan(r.listed)) r.results.push_back(ProbeResult{.probe = std::move(p)});
     Monitor m;
     if (!start_monitor(spec, ns, m, r.error)) {
@@ -557,12 +573,17 @@ std::string encode(const ReplayOutput& r) {
         put(out, std::to_string(static_cast<int>(p.outcome)));
         put(out, p.how);
         put(out, p.decided_by);
+        put(out, p.decider.table);
+        put(out, p.decider.chain);
+        put(out, std::to_string(p.decider.handle));
+        put(out, std::to_string(p.decider.position));
+        put(out, p.decider.reply ? "1" : "0");
     }
     return out;
 }
 
 bool decode(std::string_view in, ReplayOutput& r) {
-    std::string ok, lint, large, f[6];
+    std::string ok, lint, large, f[11];
     if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) || !get(in, r.listed) ||
         !get(in, r.iptables_save))
         return false;
@@ -579,6 +600,11 @@ bool decode(std::string_view in, ReplayOutput& r) {
         p.outcome = static_cast<ProbeOutcome>(std::stoi(f[3]));
         p.how = f[4];
         p.decided_by = f[5];
+        p.decider.table = f[6];
+        p.decider.chain = f[7];
+        p.decider.handle = std::stoll(f[8]);
+        p.decider.position = std::stoi(f[9]);
+        p.decider.reply = f[10] == "1";
         r.results.push_back(std::move(p));
     }
     return true;

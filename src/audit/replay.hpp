@@ -37,11 +37,22 @@ enum class ProbeOutcome : uint8_t {
 };
 [[nodiscard]] std::string_view to_string(ProbeOutcome o) noexcept;
 
+/// Where the trace says a probe was decided, for a fix to aim at.
+struct Decider {
+    std::string table;     ///< "inet filter" (empty: not seen, or no chain decided)
+    std::string chain;     ///< "forward"
+    int64_t handle = 0;    ///< the rule's handle; 0 for a chain's policy
+    int position = 0;      ///< an iptables dump's rule: its position in its chain (1-based), else 0
+    bool reply = false;    ///< the server's answer was stopped, not the request
+    friend bool operator==(const Decider&, const Decider&) = default;
+};
+
 struct ProbeResult {
     Probe probe;
     ProbeOutcome outcome = ProbeOutcome::Dropped;
     std::string how;         ///< "handshake completed", "tcp reset", "icmp type 3 code 3", ...
     std::string decided_by;  ///< the deciding chain and rule (or policy) from the trace
+    Decider decider;         ///< the same, as fields
 };
 
 struct SandboxSpec {
@@ -52,6 +63,7 @@ struct SandboxSpec {
     std::vector<std::string> server_addrs;      ///< every probe's daddr
     int probe_timeout_ms = 1200;               ///< how long one batch waits for answers
     bool user_namespace = true;                ///< false: network namespaces only (needs root)
+    std::string patch;  ///< nft commands (`nft -f -`) applied after the ruleset is loaded: a fix under test
 };
 
 struct ReplayOutput {

@@ -538,6 +538,8 @@ std::string render_dnsmasq(const Catalog& c, const ExportOptions& opt) {
 
 }  // namespace
 
+std::string address_set_name(const Entry& e) { return vendor_set(e); }
+
 std::string render_export(const Catalog& c, const ExportOptions& opt) {
     switch (opt.format) {
         case ExportFormat::Nft: return render_nft(c, opt);

@@ -6,7 +6,10 @@
 #include <cstring>
 #include <iostream>
 
+#include <filesystem>
+
 #include "audit/audit.hpp"
+#include "audit/fix.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 #include "store/store.hpp"
@@ -46,6 +49,43 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
                 db_path.c_str(), static_cast<long long>(run));
 }
 
+// The fix as the user reads it: where each rule goes, the rule, and what
+// the re-run of the patched ruleset showed.
+void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
+    if (f.rules.empty() && f.unfixable.empty()) return;
+    std::printf("\nfix: %zu rule%s to add%s\n", f.rules.size(), f.rules.size() == 1 ? "" : "s",
+                iptables ? " to the dump (iptables-save lines; the sets are the ipsets of 'callwall catalog export --format iptables')"
+                         : " after loading the ruleset (nft commands; the sets are those of 'callwall catalog export', filled by dnsmasq)");
+    for (const auto& d : f.declarations) std::printf("  %s\n", d.c_str());
+    for (const auto& r : f.rules) {
+        std::printf("  # %s%s%s\n  %s\n", r.entry_id.c_str(), r.entry_id.empty() ? "" : ": ", r.where.c_str(), r.rule.c_str());
+    }
+    for (const auto& u : f.unfixable) std::printf("  no rule proposed for %s\n", u.c_str());
+    if (!f.rerun_error.empty()) {
+        std::printf("re-run of the patched ruleset failed: %s\n", f.rerun_error.c_str());
+    } else if (f.verified && f.still_failing.empty()) {
+        std::printf("re-run of the patched ruleset (%d round%s, in a new sandbox): every audited requirement passes\n",
+                    f.rounds, f.rounds == 1 ? "" : "s");
+    } else if (f.verified) {
+        std::printf("re-run of the patched ruleset (%d round%s): still failing:\n", f.rounds, f.rounds == 1 ? "" : "s");
+        for (const auto& s : f.still_failing) std::printf("  %s\n", s.c_str());
+    }
+    if (!fix_out.empty()) std::printf("the %s written to %s\n", iptables ? "patched dump is" : "fix's commands are", fix_out.c_str());
+}
+
+std::string fix_notes(const audit::Fix& f) {
+    if (f.rules.empty()) return {};
+    std::string n = "fix: " + std::to_string(f.rules.size()) + " rule(s) proposed; ";
+    if (!f.rerun_error.empty()) return n + "re-run failed";
+    if (f.verified && f.still_failing.empty()) return n + "re-run: every audited requirement passes";
+    return n + "re-run: " + std::to_string(f.still_failing.size()) + " requirement(s) still failing";
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    return std::filesystem::equivalent(a, b, ec);
+}
+
 }  // namespace
 
 int run_audit(int argc, char** argv) {
@@ -54,7 +94,7 @@ int run_audit(int argc, char** argv) {
                                  "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
                                  "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
                                  "'audit' that 'callwall report' shows.\n\noptions");
-    std::string nft, iptables, db_path, inside, outside;
+    std::string nft, iptables, db_path, inside, outside, fix_out;
     std::vector<std::string> vendors, resolve;
     opts.add_options()
         ("help,h", "show this help")
@@ -64,6 +104,9 @@ int run_audit(int argc, char** argv) {
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
         ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
+        ("no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")
+        ("fix-out", po::value(&fix_out)->value_name("FILE"),
+         "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")
         ("db", po::value(&db_path)->value_name("FILE"), "the database (required)");
     po::variables_map vm;
     try {
@@ -74,9 +117,10 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nexample:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
+        std::cout << opts << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
+                     "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
                   << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
-                     "6 no sandbox (namespaces not allowed), 70 internal error.\n";
+                     "6 no sandbox (namespaces not allowed), 7 --fix-out not written, 70 internal error.\n";
         return kExitOk;
     }
     if (nft.empty() == iptables.empty() || db_path.empty()) {
@@ -107,19 +151,30 @@ int run_audit(int argc, char** argv) {
         std::fprintf(stderr, "callwall audit: %s\n", bad.c_str());
         return kExitUsage;
     }
+    const bool fix = !vm.count("no-fix");
+    if (!fix_out.empty() && (!fix || same_file(fix_out, ruleset) || same_file(fix_out, db_path))) {
+        std::fprintf(stderr, "callwall audit: --fix-out takes a file of its own (not the ruleset, not the database) "
+                             "and cannot go with --no-fix\n");
+        return kExitUsage;
+    }
     const auto result = audit::run_audit(*cat, opt);
     if (!result.replay.ok) {
         std::fprintf(stderr, "callwall audit: %s\n", result.replay.error.c_str());
         return result.replay.lint_failed ? kExitInput : kExitPermission;
     }
+    audit::Fix proposed;
+    if (fix) proposed = audit::fix_and_verify(*cat, opt, result);
     try {
         auto db = store::Store::open(db_path);
-        const int64_t run = audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv));
+        const int64_t run = audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv), fix_notes(proposed));
         print_result(result, run, db_path);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall audit: database error: %s\n", e.what());
         return kExitDatabase;
     }
+    const bool write_fix = !fix_out.empty() && !proposed.rules.empty();
+    if (write_fix && !write_output_file(fix_out, proposed.user_text, "audit", db_path)) return kExitOutput;
+    print_fix(proposed, opt.iptables, write_fix ? fix_out : std::string());
     return kExitOk;
 }
 

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "audit/audit.hpp"
+#include "audit/fix.hpp"
 #include "callwall/report/report.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
@@ -235,6 +237,119 @@ TEST(AuditSandbox, AnIptablesDumpThatDoesNotLoadIsShownWithItsLine) {
     EXPECT_FALSE(r.replay.ok);
     EXPECT_TRUE(r.replay.lint_failed);
     EXPECT_NE(r.replay.error.find("line: 4"), std::string::npos) << r.replay.error;
+}
+
+TEST(AuditSandbox, TwoTablesBothDecide) {
+    AUDIT_OR_SKIP(r, "two_tables.nft");
+    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "ip guard forward: rule 'tcp dport 443 accept comment \"web too\"'");
+    expect(r, kTurnUdp, V::Blocked, "inet filter forward: rule 'udp dport 443 reject comment \"no quic\"'");
+    expect(r, kHigh, V::Partial, "ip guard forward: policy drop");
+    expect_port(r, kHigh, 3478, O::Passed, "comment \"stun\"");
+    expect_port(r, kHigh, 1024, O::Dropped, "ip guard forward: policy drop");
+    expect_port(r, kHigh, 65535, O::Dropped, "ip guard forward: policy drop");
+}
+
+// The fix: every rule is checked by a re-run in a new sandbox, and the
+// re-run's verdicts are those of a ruleset with the rules added.
+void expect_all_pass(const Fix& f) {
+    EXPECT_TRUE(f.verified) << f.rerun_error;
+    EXPECT_TRUE(f.still_failing.empty()) << (f.still_failing.empty() ? "" : f.still_failing.front());
+    for (const auto& a : f.rerun.entries)
+        EXPECT_EQ(a.verdict.verdict, V::Observed) << a.entry->id << ": " << a.verdict.why;
+}
+
+TEST(AuditFix, ASecondTableNeedsASecondRound) {
+    AUDIT_OR_SKIP(r, "two_tables.nft");
+    const Fix f = fix_and_verify(bundled(), opt_r, r);
+    ASSERT_EQ(f.rules.size(), 3u);
+    EXPECT_EQ(f.rounds, 2);
+    EXPECT_EQ(f.rules[0].rule, "insert rule inet filter forward position 4 udp dport 443 ip daddr @callwall_whereby_v4 accept "
+                               "comment \"callwall fix: whereby.turn.udp\"");
+    EXPECT_EQ(f.rules[0].where, "inet filter forward, before rule 'udp dport 443 reject comment \"no quic\"' (handle 4)");
+    EXPECT_EQ(f.rules[1].rule, "add rule ip guard forward udp dport { 1024-3477, 3479-65535 } ip daddr @callwall_whereby_v4 "
+                               "accept comment \"callwall fix: whereby.turn-sfu-highport.udp\"");
+    EXPECT_EQ(f.rules[1].where, "ip guard forward, at its end (before its policy drop)");
+    // Round two: once inet filter lets udp 443 through, ip guard's policy stops it.
+    EXPECT_EQ(f.rules[2].entry_id, kTurnUdp);
+    EXPECT_EQ(f.rules[2].rule, "add rule ip guard forward udp dport 443 ip daddr @callwall_whereby_v4 accept "
+                               "comment \"callwall fix: whereby.turn.udp\"");
+    EXPECT_EQ(f.declarations, (std::vector<std::string>{"add set inet filter callwall_whereby_v4 { type ipv4_addr; }",
+                                                         "add set ip guard callwall_whereby_v4 { type ipv4_addr; }"}));
+    expect_all_pass(f);
+    EXPECT_NE(f.user_text.find("add set ip guard callwall_whereby_v4"), std::string::npos);
+    EXPECT_EQ(f.user_text.find("add element"), std::string::npos);  // dnsmasq fills the sets, not the fix
+}
+
+TEST(AuditFix, StoppedAnswersGetAConntrackRuleAtTheTop) {
+    AUDIT_OR_SKIP(r, "no_conntrack.nft");
+    const Fix f = fix_and_verify(bundled(), opt_r, r);
+    ASSERT_FALSE(f.rules.empty());
+    EXPECT_EQ(f.rules[0].rule, "insert rule inet filter forward ct state established,related accept");
+    EXPECT_EQ(f.rules[0].entry_id, "");
+    EXPECT_EQ(std::count_if(f.rules.begin(), f.rules.end(), [](const FixRule& x) { return x.rule.find("ct state") != std::string::npos; }), 1);
+    expect_all_pass(f);
+}
+
+TEST(AuditFix, NothingBlockedNothingProposed) {
+    AUDIT_OR_SKIP(r, "forward_output_disagree.nft");
+    const Fix f = fix_and_verify(bundled(), opt_r, r);
+    EXPECT_TRUE(f.rules.empty());
+    EXPECT_EQ(f.rounds, 0);
+    EXPECT_FALSE(f.verified);
+}
+
+TEST(AuditFix, AnIptablesDumpIsPatchedBeforeTheDecidingRule) {
+    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("corporate.iptables");
+    opt.iptables = true;
+    opt.vendors = {"whereby"};
+    const auto r = run_audit(bundled(), opt);
+    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    const Fix f = fix_and_verify(bundled(), opt, r);
+    ASSERT_EQ(f.rules.size(), 2u);
+    const std::string quic = "-A LAN_OUT -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst -m comment "
+                             "--comment \"callwall fix: whereby.turn.udp\" -j ACCEPT";
+    const std::string high = "-A LOG_DROP -p udp -m multiport --dports 1024:3477,3480:9999,20001:65535 -m set --match-set "
+                             "callwall_whereby dst -m comment --comment \"callwall fix: whereby.turn-sfu-highport.udp\" -j ACCEPT";
+    EXPECT_EQ(f.rules[0].rule, quic);
+    EXPECT_EQ(f.rules[1].rule, high);
+    expect_all_pass(f);
+    // The patched dump: each line just before the rule that decided.
+    const std::string& d = f.user_text;
+    std::string without = d;
+    for (const std::string* added : {&quic, &high}) without.erase(without.find(*added), added->size() + 1);
+    std::ifstream in(ruleset("corporate.iptables"));
+    EXPECT_EQ(without, std::string(std::istreambuf_iterator<char>(in), {}));  // nothing else changed
+    EXPECT_EQ(d.find(quic) + quic.size() + 1, d.find("-A LAN_OUT -p udp -m udp --dport 443 -m comment --comment \"no quic\""));
+    EXPECT_EQ(d.find(high) + high.size() + 1, d.find("-A LOG_DROP -j DROP"));
+}
+
+TEST(AuditFix, TheCommandPrintsTheFixAndWritesThePatchedDump) {
+    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
+    const auto dir = std::filesystem::temp_directory_path() / ("callwall-fixout-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string db = (dir / "a.sqlite").string(), out = (dir / "fixed.v4").string(), log = (dir / "log").string();
+    const std::string cmd = std::string(CALLWALL_BINARY) + " audit --iptables " + ruleset("corporate.iptables") +
+                            " --vendor whereby --fix-out " + out + " --db " + db + " >" + log + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream lf(log);
+    const std::string printed((std::istreambuf_iterator<char>(lf)), {});
+    if (printed.find("cannot make a sandbox") != std::string::npos) {
+        std::filesystem::remove_all(dir);
+        GTEST_SKIP() << "no sandbox: " << printed;
+    }
+    EXPECT_EQ(WEXITSTATUS(rc), 0) << printed;
+    EXPECT_NE(printed.find("fix: 2 rules to add to the dump"), std::string::npos) << printed;
+    EXPECT_NE(printed.find("re-run of the patched ruleset (1 round, in a new sandbox): every audited requirement passes"),
+              std::string::npos) << printed;
+    std::ifstream fixed(out);
+    const std::string dump((std::istreambuf_iterator<char>(fixed)), {});
+    EXPECT_NE(dump.find("--comment \"callwall fix: whereby.turn.udp\" -j ACCEPT\n-A LAN_OUT -p udp -m udp --dport 443"),
+              std::string::npos) << dump;
+    const auto rep = report::load(db, report::ReportOptions{});
+    ASSERT_EQ(rep.verdicts.size(), 5u);
+    std::filesystem::remove_all(dir);
 }
 
 TEST(AuditSandbox, RunsAsAnOrdinaryUser) {

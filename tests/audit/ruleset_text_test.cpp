@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "audit/audit.hpp"
+#include "audit/fix.hpp"
 #include "audit/ruleset_text.hpp"
 
 namespace callwall::audit {
@@ -169,6 +170,38 @@ TEST(AuditAddress, PicksADocumentationNetworkTheRulesetDoesNotName) {
     EXPECT_EQ(unmentioned_address("tcp dport 443 accept"), "203.0.113.10");
     EXPECT_EQ(unmentioned_address("ip daddr 203.0.113.0/24 drop"), "198.51.100.10");
     EXPECT_EQ(unmentioned_address("ip daddr { 203.0.113.0/24, 198.51.100.7 } drop"), "192.0.2.10");
+}
+
+}  // namespace
+}  // namespace callwall::audit
+
+namespace callwall::audit {
+namespace {
+
+constexpr std::string_view kDump = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+                                   "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
+                                   "-A FORWARD -j LAN_OUT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp -j DROP\nCOMMIT\n";
+
+TEST(AuditFixText, AnIptablesLineGoesBeforeItsRuleOrAtTheChainsEnd) {
+    EXPECT_EQ(insert_iptables_line(kDump, "ip filter", "LAN_OUT", 2, "-A LAN_OUT -p udp --dport 443 -j ACCEPT"),
+              "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+              "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
+              "-A FORWARD -j LAN_OUT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp --dport 443 -j ACCEPT\n"
+              "-A LAN_OUT -p udp -j DROP\nCOMMIT\n");
+    EXPECT_EQ(insert_iptables_line(kDump, "ip filter", "FORWARD", 0, "-A FORWARD -j ACCEPT"),
+              "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+              "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
+              "-A FORWARD -j LAN_OUT\n-A FORWARD -j ACCEPT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp -j DROP\nCOMMIT\n");
+    // A chain without rules: before its table's COMMIT, whatever the position.
+    const std::string empty = insert_iptables_line(kDump, "ip filter", "EMPTY", 1, "-A EMPTY -j ACCEPT");
+    EXPECT_NE(empty.find("-A LAN_OUT -p udp -j DROP\n-A EMPTY -j ACCEPT\nCOMMIT\n"), std::string::npos) << empty;
+    // Past the last rule: after it.
+    const std::string past = insert_iptables_line(kDump, "ip filter", "LAN_OUT", 9, "-A LAN_OUT -j RETURN");
+    EXPECT_NE(past.find("-A LAN_OUT -p udp -j DROP\n-A LAN_OUT -j RETURN\nCOMMIT"), std::string::npos) << past;
+    // The same chain name in another table is not this one; an absent table changes nothing.
+    EXPECT_EQ(insert_iptables_line(kDump, "ip mangle", "FORWARD", 1, "-A FORWARD -j ACCEPT"), kDump);
+    const std::string nat = insert_iptables_line(kDump, "ip nat", "POSTROUTING", 1, "-A POSTROUTING -j ACCEPT");
+    EXPECT_NE(nat.find("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j ACCEPT\n-A POSTROUTING -o wan0"), std::string::npos);
 }
 
 }  // namespace

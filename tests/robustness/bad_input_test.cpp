@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 #include "robustness/cli_test.hpp"
 
 namespace callwall::robustness {
@@ -384,6 +386,29 @@ TEST_F(BadInput, ValuesThatMakeNoSenseAreUsageErrors) {
     expect_one_line(capture({"--vendor", "Zoom"}), 2,
                     "callwall capture: --vendor: unknown vendor 'Zoom' (known vendors: 'Agora' 'Sendbird' 'Whereby')");
     EXPECT_FALSE(std::filesystem::exists(dir_ / "live.sqlite"));
+}
+
+// ---- audit ----
+
+TEST_F(BadInput, AuditFixOutNeverOverwritesTheRuleset) {
+    const std::string rules = dir_ / "rules.v4";
+    {
+        std::ofstream out(rules);
+        out << "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n";
+    }
+    const std::string before = read_file(rules);
+    const std::string db = dir_ / "audit.sqlite";
+    expect_one_line(callwall({"audit", "--iptables", rules, "--fix-out", rules, "--db", db}), 2,
+                    "callwall audit: --fix-out takes a file of its own (not the ruleset, not the database) and cannot "
+                    "go with --no-fix");
+    EXPECT_EQ(read_file(rules), before);
+    EXPECT_FALSE(std::filesystem::exists(db));
+    expect_one_line(callwall({"audit", "--iptables", rules, "--nft", rules, "--db", db}), 2,
+                    "callwall audit: one of --nft FILE or --iptables FILE, and --db FILE, are required");
+    const std::string missing = dir_ / "nope.v4";
+    expect_one_line(callwall({"audit", "--iptables", missing, "--db", db}), 3,
+                    "callwall audit: cannot read " + missing + ": No such file or directory");
+    EXPECT_FALSE(std::filesystem::exists(db));
 }
 
 }  // namespace

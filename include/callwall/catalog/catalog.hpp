@@ -478,6 +478,11 @@ struct ExportOptions {
 /// that fill those sets. Names, conditions and sources are comments.
 [[nodiscard]] std::string render_export(const Catalog& c, const ExportOptions& opt);
 
+/// The base name of the address set `render_export` matches an entry's
+/// destinations with: "callwall_whereby" (+ "_v4"/"_v6" for nft; as is for an
+/// ipset), "callwall_whereby_third_party" for third-party names.
+[[nodiscard]] std::string address_set_name(const Entry& e);
+
 /// JSON string literal with quotes, escaping per RFC 8259.
 [[nodiscard]] std::string json_quote(std::string_view s);
 

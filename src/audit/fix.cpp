@@ -1,0 +1,299 @@
+#include "audit/fix.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace callwall::audit {
+
+namespace {
+
+constexpr std::string_view kReplyPrefix = "the reply, by ";
+constexpr size_t kMultiportSlots = 15;  // iptables multiport: at most 15 ports, a range counts as two
+
+bool failed(const EntryAudit& a) {
+    return a.verdict.verdict == attrib::Verdict::Blocked || a.verdict.verdict == attrib::Verdict::Partial;
+}
+
+// The failing intervals of an entry, grouped by what decided them (in the
+// order first seen), adjacent ranges merged.
+struct Group {
+    Decider by;
+    std::string decided_by;
+    std::vector<catalog::PortRange> ports;
+};
+
+std::vector<Group> failing_groups(const EntryAudit& a) {
+    std::vector<Group> out;
+    for (const auto& iv : a.intervals) {
+        if (iv.result.outcome == ProbeOutcome::Passed) continue;
+        auto it = std::find_if(out.begin(), out.end(), [&](const Group& g) { return g.by == iv.result.decider; });
+        if (it == out.end()) it = out.insert(out.end(), Group{iv.result.decider, iv.result.decided_by, {}});
+        if (!it->ports.empty() && static_cast<uint32_t>(it->ports.back().hi) + 1 == iv.range.lo)
+            it->ports.back().hi = iv.range.hi;
+        else
+            it->ports.push_back(iv.range);
+    }
+    return out;
+}
+
+std::string range_text(const catalog::PortRange& r, char sep) {
+    return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + sep + std::to_string(r.hi);
+}
+
+std::string nft_ports(const std::vector<catalog::PortRange>& ports) {
+    if (ports.size() == 1) return range_text(ports[0], '-');
+    std::string out = "{ ";
+    for (size_t i = 0; i < ports.size(); ++i) out += (i ? ", " : "") + range_text(ports[i], '-');
+    return out + " }";
+}
+
+// The multiport lists of `ports`, each within the match's 15 slots.
+std::vector<std::string> iptables_port_lists(const std::vector<catalog::PortRange>& ports) {
+    std::vector<std::string> out;
+    std::string cur;
+    size_t slots = 0;
+    for (const auto& r : ports) {
+        const size_t need = r.lo == r.hi ? 1 : 2;
+        if (slots + need > kMultiportSlots) {
+            out.push_back(cur);
+            cur.clear();
+            slots = 0;
+        }
+        cur += (cur.empty() ? "" : ",") + range_text(r, ':');
+        slots += need;
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+
+std::string where_text(const Group& g) {
+    std::string rule = g.decided_by;
+    if (rule.rfind(kReplyPrefix, 0) == 0) rule = rule.substr(kReplyPrefix.size());
+    const std::string chain = g.by.table + " " + g.by.chain;
+    if (g.by.reply) return chain + ", at its top (the answers were stopped by " + rule + ")";
+    if (g.by.handle == 0) return chain + ", at its end (before its " + rule.substr(rule.find(": ") + 2) + ")";
+    return chain + ", before " + rule.substr(rule.find(": ") + 2);
+}
+
+// One iptables line to insert: where, and the texts for the user and for the sandbox.
+struct Insertion {
+    std::string table, chain;
+    int position = 0;  // 0: at the end
+    std::string user, test;
+};
+
+// Everything added so far, across rounds.
+struct Patch {
+    bool iptables = false;
+    std::string dump_user, dump_test;  // iptables: the patched dumps
+    std::string nft_user, nft_test;    // nft: commands after the ruleset
+    std::set<std::string> declared, elements, conntrack, attempted;
+};
+
+// Adds the rules for the failing entries of `r` to `patch` and `fix`;
+// returns how many rules were new.
+size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
+    size_t added = 0;
+    std::vector<Insertion> inserts;
+    for (const auto& a : r.entries) {
+        if (!failed(a)) continue;
+        const catalog::Entry& e = *a.entry;
+        const char* proto = e.transport == catalog::Transport::Tcp ? "tcp" : "udp";
+        const bool any = e.any_destination();
+        const std::string set = catalog::address_set_name(e);
+        for (const auto& g : failing_groups(a)) {
+            const std::string family = g.by.table.substr(0, g.by.table.find(' '));
+            if (g.by.table.empty() || (family != "ip" && family != "inet")) {
+                const std::string why = g.by.table.empty() ? "the trace shows no chain that decided (" + g.decided_by + ")"
+                                                           : "decided in a table of family " + family;
+                const std::string note = e.id + ": " + why;
+                if (std::find(fix.unfixable.begin(), fix.unfixable.end(), note) == fix.unfixable.end())
+                    fix.unfixable.push_back(note);
+                continue;
+            }
+            const std::string key = e.id + "|" + g.by.table + "|" + g.by.chain + "|" + std::to_string(g.by.handle) +
+                                    "|" + (g.by.reply ? "r" : "q");
+            if (!patch.attempted.insert(key).second) continue;  // tried before and still stopped here
+            const std::string chain = g.by.table + " " + g.by.chain;
+            if (g.by.reply) {
+                if (!patch.conntrack.insert(chain).second) continue;
+                ++added;
+                if (patch.iptables) {
+                    const std::string line = "-A " + g.by.chain + " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT";
+                    inserts.push_back({g.by.table, g.by.chain, 1, line, line});
+                    fix.rules.push_back({"", where_text(g) + ", as its rule 1", line});
+                } else {
+                    const std::string cmd = "insert rule " + chain + " ct state established,related accept\n";
+                    patch.nft_user += cmd;
+                    patch.nft_test += cmd;
+                    fix.rules.push_back({"", where_text(g), cmd.substr(0, cmd.size() - 1)});
+                }
+                continue;
+            }
+            const std::string comment = "callwall fix: " + e.id;
+            if (patch.iptables) {
+                for (const auto& list : iptables_port_lists(g.ports)) {
+                    const std::string head = "-A " + g.by.chain + " -p " + proto + " -m multiport --dports " + list;
+                    const std::string tail = " -m comment --comment \"" + comment + "\" -j ACCEPT";
+                    const std::string user = head + (any ? "" : " -m set --match-set " + set + " dst") + tail;
+                    const std::string test = head + (any ? "" : " -d " + a.daddr + "/32") + tail;
+                    inserts.push_back({g.by.table, g.by.chain, g.by.handle == 0 ? 0 : g.by.position, user, test});
+                    fix.rules.push_back({e.id, where_text(g), user});
+                    ++added;
+                }
+                continue;
+            }
+            const std::string rule = std::string(proto) + " dport " + nft_ports(g.ports) +
+                                     (any ? "" : " ip daddr @" + set + "_v4") + " accept comment \"" + comment + "\"";
+            const std::string cmd = g.by.handle == 0
+                                        ? "add rule " + chain + " " + rule + "\n"
+                                        : "insert rule " + chain + " position " + std::to_string(g.by.handle) + " " + rule + "\n";
+            if (!any) {
+                const std::string decl = "add set " + g.by.table + " " + set + "_v4 { type ipv4_addr; }\n";
+                if (patch.declared.insert(g.by.table + " " + set).second) {
+                    patch.nft_user += decl;
+                    patch.nft_test += decl;
+                    fix.declarations.push_back(decl.substr(0, decl.size() - 1));
+                }
+                // In the sandbox the set holds the address standing for the
+                // entry's names, as dnsmasq would once a client resolved them.
+                if (patch.elements.insert(g.by.table + " " + set + " " + a.daddr).second)
+                    patch.nft_test += "add element " + g.by.table + " " + set + "_v4 { " + a.daddr + " }\n";
+            }
+            patch.nft_user += cmd;
+            patch.nft_test += cmd;
+            fix.rules.push_back({e.id, where_text(g), cmd.substr(0, cmd.size() - 1)});
+            ++added;
+        }
+    }
+    // Positions count the rules before this round's insertions: insert the
+    // later positions first (appends at the end touch no position).
+    std::stable_sort(inserts.begin(), inserts.end(), [](const Insertion& x, const Insertion& y) {
+        const int px = x.position == 0 ? 1 << 30 : x.position, py = y.position == 0 ? 1 << 30 : y.position;
+        return px > py;
+    });
+    for (const auto& in : inserts) {
+        patch.dump_user = insert_iptables_line(patch.dump_user, in.table, in.chain, in.position, in.user);
+        patch.dump_test = insert_iptables_line(patch.dump_test, in.table, in.chain, in.position, in.test);
+    }
+    return added;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The audit of the ruleset with the patch, in a new sandbox.
+AuditResult rerun(const catalog::Catalog& c, const AuditOptions& opt, const AuditResult& first, const Patch& patch) {
+    AuditOptions o = opt;
+    o.inside = first.inside;
+    o.outside = first.outside;
+    o.fallback_address = first.fallback;
+    if (!patch.iptables) {
+        o.patch = patch.nft_test;
+        return run_audit(c, o);
+    }
+    std::string path = (std::filesystem::temp_directory_path() / "callwall-fix-XXXXXX").string();
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) {
+        AuditResult r;
+        r.replay.error = "cannot write the patched dump to " + std::filesystem::temp_directory_path().string();
+        return r;
+    }
+    const bool written = ::write(fd, patch.dump_test.data(), patch.dump_test.size()) ==
+                         static_cast<ssize_t>(patch.dump_test.size());
+    ::close(fd);
+    AuditResult r;
+    if (written) {
+        o.ruleset_path = path;
+        r = run_audit(c, o);
+    } else {
+        r.replay.error = "cannot write the patched dump to " + path;
+    }
+    ::unlink(path.c_str());
+    return r;
+}
+
+}  // namespace
+
+std::string insert_iptables_line(std::string_view dump, std::string_view table, std::string_view chain, int position,
+                                 std::string_view line) {
+    std::vector<std::string_view> lines;
+    for (size_t pos = 0; pos < dump.size();) {
+        size_t eol = dump.find('\n', pos);
+        if (eol == std::string_view::npos) eol = dump.size();
+        lines.push_back(dump.substr(pos, eol - pos));
+        pos = eol + 1;
+    }
+    const std::string prefix = "-A " + std::string(chain) + " ";
+    std::string current;
+    size_t at = lines.size();  // where the line goes
+    int seen = 0;
+    bool in_table = false;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        const std::string_view l = lines[i];
+        if (!l.empty() && l[0] == '*') {
+            current = "ip " + std::string(l.substr(1));
+            in_table = current == table;
+            continue;
+        }
+        if (!in_table) continue;
+        if (l.rfind(prefix, 0) == 0) {
+            if (++seen == position) {
+                at = i;
+                break;
+            }
+            at = i + 1;  // after the chain's last rule so far
+        } else if (l == "COMMIT") {
+            if (seen == 0) at = i;
+            break;
+        }
+    }
+    if (at == lines.size() && seen == 0) return std::string(dump);  // no such table
+    std::string out;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        if (i == at) out.append(line).append("\n");
+        out.append(lines[i]);
+        if (i + 1 < lines.size() || dump.ends_with('\n')) out += '\n';
+    }
+    return out;
+}
+
+Fix fix_and_verify(const catalog::Catalog& c, const AuditOptions& opt, const AuditResult& first, int max_rounds) {
+    Fix fix;
+    Patch patch;
+    patch.iptables = opt.iptables;
+    if (patch.iptables) patch.dump_user = patch.dump_test = read_text(opt.ruleset_path);
+    const AuditResult* latest = &first;
+    while (fix.rounds < max_rounds) {
+        if (propose(*latest, patch, fix) == 0) break;
+        fix.rerun = rerun(c, opt, first, patch);
+        ++fix.rounds;
+        if (!fix.rerun.replay.ok) {
+            fix.rerun_error = fix.rerun.replay.error;
+            break;
+        }
+        fix.verified = true;
+        latest = &fix.rerun;
+        if (std::none_of(latest->entries.begin(), latest->entries.end(), failed)) break;
+    }
+    fix.user_text = patch.iptables ? patch.dump_user : patch.nft_user;
+    if (fix.verified && fix.rerun_error.empty()) {
+        for (const auto& a : fix.rerun.entries)
+            if (failed(a))
+                fix.still_failing.push_back(a.entry->id + ": " + std::string(attrib::to_string(a.verdict.verdict)) + " (" +
+                                            a.verdict.why + ")");
+    }
+    return fix;
+}
+
+}  // namespace callwall::audit
