@@ -166,6 +166,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     spec.ruleset_path = opt.ruleset_path;
     spec.iptables = opt.iptables;
     spec.patch = opt.patch;
+    spec.early = opt.early;
     spec.inside = res.inside;
     spec.outside = res.outside;
     spec.probe_timeout_ms = opt.probe_timeout_ms;

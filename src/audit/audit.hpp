@@ -26,6 +26,7 @@ struct AuditOptions {
     int probe_timeout_ms = 1200;
     std::string fallback_address;  ///< empty: unmentioned_address() of the ruleset (a fix's re-run keeps the first's)
     std::string patch;             ///< nft commands applied after loading (a fix under test)
+    bool early = true;             ///< SandboxSpec::early
 };
 
 /// One interval of an entry's ports on which the ruleset cannot differ.

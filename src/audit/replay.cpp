@@ -184,6 +184,13 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
         error = std::string("cannot enable forwarding in the router namespace: ") + std::strerror(errno);
         return false;
     }
+    // The router answers every reject: ICMP errors are rate-limited by default
+    // (per destination and globally, 1000/s with a burst of 50), which would
+    // turn most rejects of a large audit into silent drops. Per namespace
+    // since Linux 4.x/6.x; where the write is refused the limits stay.
+    write_file("/proc/sys/net/ipv4/icmp_ratemask", "0\n");
+    write_file("/proc/sys/net/ipv4/icmp_ratelimit", "0\n");
+    write_file("/proc/sys/net/ipv4/icmp_msgs_per_sec", "1000000\n");
     return true;
 }
 
@@ -268,10 +275,35 @@ sockaddr_in address(const std::string& ip, uint16_t port) {
     return a;
 }
 
+struct Monitor {
+    pid_t pid = -1;
+    int fd = -1;
+    std::string text;
+    void drain() {
+        char buf[65536];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    }
+};
+
+// What the trace already says about a batch: a probe whose request (or
+// answer) it shows dropped is not waited for to the end of the batch, only
+// long enough for a reject's ICMP error or reset to come back.
+struct Watch {
+    Monitor* monitor = nullptr;
+    const std::map<std::string, std::string>* types = nullptr;
+    std::string client;
+};
+
+constexpr int kGraceMs = 200;      // after the trace shows a reject: for its ICMP error or reset to arrive
+constexpr int kTraceEveryMs = 10;  // how often a batch reads the trace
+
 struct Live {
     ProbeResult* r = nullptr;
     int client = -1, server = -1;
     bool arrived = false, done = false;
+    int stopped_at_ms = -1;  // when the trace showed it dropped (ms into the batch)
+    int grace_ms = 0;        // how long after that it may still be answered (a reject's error)
 };
 
 void finish(Live& l, ProbeOutcome o, std::string how) {
@@ -327,9 +359,17 @@ void on_client(Live& l, short revents) {
         int err = 0;
         socklen_t len = sizeof err;
         ::getsockopt(l.client, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err == 0 && (revents & POLLOUT)) finish(l, ProbeOutcome::Passed, "handshake completed");
+        if (err == 0 && (revents & POLLOUT)) {
+            finish(l, ProbeOutcome::Passed, "handshake completed");
+            return;
+        }
+        if (err == 0) return;
+        // An ICMP error is queued with its type and code (IP_RECVERR); a
+        // reset queues nothing. Both read ECONNREFUSED for a port unreachable.
+        const std::string icmp = icmp_error(l.client);
+        if (icmp.rfind("icmp type ", 0) == 0) finish(l, ProbeOutcome::Rejected, icmp);
         else if (err == ECONNREFUSED) finish(l, ProbeOutcome::Rejected, "tcp reset");
-        else if (err != 0) finish(l, ProbeOutcome::Rejected, std::string("icmp error: ") + std::strerror(err));
+        else finish(l, ProbeOutcome::Rejected, std::string("error: ") + std::strerror(err));
         return;
     }
     if (revents & POLLERR) {
@@ -350,16 +390,53 @@ void on_server_udp(Live& l) {
     [[maybe_unused]] auto s = ::sendto(l.server, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
 }
 
-void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_ms) {
+// Nothing came back in time (or within the grace after the trace showed a drop).
+void finish_silent(Live& l) {
+    if (l.r->probe.transport == catalog::Transport::Tcp) finish(l, ProbeOutcome::Dropped, "no answer to the SYN");
+    else if (l.arrived) finish(l, ProbeOutcome::ReplyBlocked, "request reached the server, its reply did not come back");
+    else finish(l, ProbeOutcome::Dropped, "no answer");
+}
+
+// Marks the probes whose request or answer the trace (since `from`) shows dropped.
+void scan_trace(const Watch& w, size_t from, std::vector<Live>& live, int now_ms) {
+    w.monitor->drain();
+    if (from >= w.monitor->text.size()) return;
+    for (const auto& p : parse_trace(std::string_view(w.monitor->text).substr(from), kTraceTable)) {
+        const TraceEvent* e = deciding_event(p, *w.types);
+        if (!e || e->verdict != "drop") continue;
+        for (auto& l : live) {
+            if (l.done || l.stopped_at_ms >= 0) continue;
+            const Probe& pr = l.r->probe;
+            if (p.proto != (pr.transport == catalog::Transport::Tcp ? "tcp" : "udp")) continue;
+            const bool request = p.saddr == w.client && p.daddr == pr.daddr && p.dport == pr.port;
+            const bool answer = p.saddr == pr.daddr && p.sport == pr.port && p.daddr == w.client;
+            if (!request && !answer) continue;
+            l.stopped_at_ms = now_ms;
+            // A reject sends its ICMP error or reset as it drops; a plain drop sends nothing.
+            l.grace_ms = !e->policy && e->rule.find("reject") != std::string::npos ? kGraceMs : 0;
+        }
+    }
+}
+
+void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_ms, const Watch& w) {
+    const size_t trace_from = w.monitor ? (w.monitor->drain(), w.monitor->text.size()) : 0;
     std::vector<Live> live(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
         live[i].r = &batch[i];
         open_probe(ns, live[i]);
     }
     const auto start = Clock::now();
+    int scanned_at = -kTraceEveryMs;
     std::vector<pollfd> fds;
     std::vector<std::pair<size_t, bool>> owner;  // (probe, is the server socket)
     while (ms_since(start) < timeout_ms) {
+        const int now = ms_since(start);
+        if (w.monitor && now - scanned_at >= kTraceEveryMs) {
+            scan_trace(w, trace_from, live, now);
+            scanned_at = now;
+        }
+        for (auto& l : live)
+            if (!l.done && l.stopped_at_ms >= 0 && now >= l.stopped_at_ms + l.grace_ms) finish_silent(l);
         fds.clear();
         owner.clear();
         for (size_t i = 0; i < live.size(); ++i) {
@@ -373,7 +450,9 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
             }
         }
         if (fds.empty()) break;
-        if (::poll(fds.data(), fds.size(), std::max(1, timeout_ms - ms_since(start))) <= 0) continue;
+        int wait = timeout_ms - now;
+        if (w.monitor) wait = std::min(wait, kTraceEveryMs);
+        if (::poll(fds.data(), fds.size(), std::max(1, wait)) <= 0) continue;
         for (size_t k = 0; k < fds.size(); ++k) {
             if (fds[k].revents == 0) continue;
             Live& l = live[owner[k].first];
@@ -383,12 +462,7 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
         }
     }
     for (auto& l : live) {
-        if (!l.done) {
-            const bool tcp = l.r->probe.transport == catalog::Transport::Tcp;
-            if (tcp) finish(l, ProbeOutcome::Dropped, "no answer to the SYN");
-            else if (l.arrived) finish(l, ProbeOutcome::ReplyBlocked, "request reached the server, its reply did not come back");
-            else finish(l, ProbeOutcome::Dropped, "no answer");
-        }
+        if (!l.done) finish_silent(l);
         if (l.client >= 0) ::close(l.client);
         if (l.server >= 0) ::close(l.server);
     }
@@ -396,16 +470,6 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
 
 // ---- the child's side: tracing ----
 
-struct Monitor {
-    pid_t pid = -1;
-    int fd = -1;
-    std::string text;
-    void drain() {
-        char buf[65536];
-        ssize_t n;
-        while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-    }
-};
 
 bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, std::string& error) {
     m.pid = spawn(-1, {"nft", "-a", "monitor", "trace"}, m.fd);
@@ -480,21 +544,27 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
 }
 
 // Probes whose packets the trace lost (nft monitor's socket overran under a
-// burst) are sent again, a few at a time, so each gets its deciding rule.
+// burst) are sent again, a few at a time, so each gets its deciding rule:
+// those the trace never showed, and those it showed without the drop that
+// stopped them (part of their lines lost).
 void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
                       ReplayOutput& r) {
     constexpr size_t kSmallBatch = 8;
     std::vector<size_t> redo;
     for (size_t i = 0; i < r.results.size(); ++i)
-        if (r.results[i].decided_by == kNotSeen) redo.push_back(i);
+        if (r.results[i].decided_by == kNotSeen ||
+            (r.results[i].outcome != ProbeOutcome::Passed && r.results[i].decider.table.empty()))
+            redo.push_back(i);
     if (redo.empty()) return;
     ReplayOutput again;
     again.listed = r.listed;
     for (size_t i : redo) again.results.push_back(ProbeResult{.probe = r.results[i].probe});
     m.text.clear();
+    const auto types = chain_types(r.listed);
+    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
     for (size_t i = 0; i < again.results.size(); i += kSmallBatch) {
         run_batch(ns, std::span(again.results).subspan(i, std::min(kSmallBatch, again.results.size() - i)),
-                  spec.probe_timeout_ms);
+                  spec.probe_timeout_ms, w);
         m.drain();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -522,8 +592,10 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutpu
         if (m.pid > 0) ::kill(m.pid, SIGKILL);
         return;
     }
+    const auto types = chain_types(r.listed);
+    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
     for (size_t i = 0; i < r.results.size(); i += kBatch) {
-        run_batch(ns, std::span(r.results).subspan(i, std::min(kBatch, r.results.size() - i)), spec.probe_timeout_ms);
+        run_batch(ns, std::span(r.results).subspan(i, std::min(kBatch, r.results.size() - i)), spec.probe_timeout_ms, w);
         m.drain();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));

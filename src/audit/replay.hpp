@@ -64,6 +64,7 @@ struct SandboxSpec {
     int probe_timeout_ms = 1200;               ///< how long one batch waits for answers
     bool user_namespace = true;                ///< false: network namespaces only (needs root)
     std::string patch;  ///< nft commands (`nft -f -`) applied after the ruleset is loaded: a fix under test
+    bool early = true;  ///< end a probe soon after the trace shows it dropped (false: wait out the batch; the reference)
 };
 
 struct ReplayOutput {

@@ -93,21 +93,57 @@ TraceEvent parse_rule(std::string_view rest) {
 
 std::vector<uint32_t> port_cut_points(std::string_view ruleset) {
     std::vector<uint32_t> cuts;
+    auto number = [](std::string_view t, uint32_t& v) {
+        if (t.empty() || t.size() > 5) return false;
+        v = 0;
+        for (char c : t) {
+            if (!is_digit(c)) return false;
+            v = v * 10 + static_cast<uint32_t>(c - '0');
+        }
+        return v <= 65535;
+    };
+    auto cut = [&cuts](uint32_t v) {
+        if (v > 0) cuts.push_back(v);
+    };
     size_t i = 0;
     while (i < ruleset.size()) {
-        if (!is_digit(ruleset[i])) {
+        const char c = ruleset[i];
+        if (c == '"') {  // a comment or a name: its numbers are not ports
+            const size_t close = ruleset.find('"', i + 1);
+            i = close == std::string_view::npos ? ruleset.size() : close + 1;
+            continue;
+        }
+        if (std::isspace(static_cast<unsigned char>(c)) || std::string_view("{},;()[]=<>!").find(c) != std::string_view::npos) {
             ++i;
             continue;
         }
-        uint32_t v = 0;
-        size_t digits = 0;
-        while (i < ruleset.size() && is_digit(ruleset[i])) {
-            if (++digits <= 6) v = v * 10 + static_cast<uint32_t>(ruleset[i] - '0');
-            ++i;
+        size_t j = i;
+        while (j < ruleset.size() && !std::isspace(static_cast<unsigned char>(ruleset[j])) &&
+               std::string_view("{},;()[]=<>!\"").find(ruleset[j]) == std::string_view::npos)
+            ++j;
+        const std::string_view t = ruleset.substr(i, j - i);
+        i = j;
+        // N; a range N-M (nft) or N:M, N:, :M (iptables). Anything else
+        // (addresses, prefixes, names like lan0, negative priorities, hex
+        // marks) is not a port.
+        uint32_t lo = 0, hi = 0;
+        if (number(t, lo)) {
+            cut(lo);
+            cut(lo + 1);
+            continue;
         }
-        if (digits > 5 || v > 65535) continue;
-        if (v > 0) cuts.push_back(v);
-        cuts.push_back(v + 1);
+        const size_t sep = t.find_first_of("-:");
+        if (sep == std::string_view::npos || t.find_first_of("-:", sep + 1) != std::string_view::npos) continue;
+        const std::string_view left = t.substr(0, sep), right = t.substr(sep + 1);
+        const bool has_lo = number(left, lo), has_hi = number(right, hi);
+        if (has_lo && has_hi) {
+            cut(lo);
+            cut(hi + 1);
+        } else if (t[sep] == ':' && has_lo && right.empty()) {
+            cut(lo);
+        } else if (t[sep] == ':' && has_hi && left.empty()) {
+            cut(hi + 1);
+        }
     }
     std::sort(cuts.begin(), cuts.end());
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());

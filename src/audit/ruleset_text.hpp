@@ -13,11 +13,14 @@
 
 namespace callwall::audit {
 
-/// Every port boundary the ruleset text could decide on: for each number N
-/// in 0..65535 written anywhere in it, both N and N+1 (a range a-b gives a
-/// and b+1, `< N` and `<= N` give N and N+1). Over-approximates on purpose
-/// (addresses, priorities and handles add harmless extra cuts): between two
-/// consecutive cuts no port-only match of the ruleset can tell ports apart.
+/// Every port boundary the ruleset text could decide on: a number N written
+/// as a word of its own gives N and N+1 (`dport N`, `< N`, `<= N`, set
+/// elements, map keys); a range N-M (nft) or N:M (iptables) gives N and M+1.
+/// Words that cannot be ports cut nothing: addresses and prefixes
+/// (10.1.2.0/24, fd00::1), names with digits (lan0), quoted comments,
+/// negative priorities. Over-approximates on purpose (a priority or a mark
+/// written as a plain number adds a harmless cut): between two consecutive
+/// cuts no port match of the ruleset can tell ports apart.
 /// Sorted, unique, values 1..65536.
 [[nodiscard]] std::vector<uint32_t> port_cut_points(std::string_view ruleset);
 

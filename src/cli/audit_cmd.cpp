@@ -38,8 +38,8 @@ bool valid_ifname(const std::string& n) {
 }
 
 void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
-    std::printf("sandbox: %s; client behind %s, servers behind %s\n", r.replay.mode.c_str(), r.inside.c_str(),
-                r.outside.c_str());
+    std::printf("sandbox: %s; client behind %s, servers behind %s; %zu probes\n", r.replay.mode.c_str(),
+                r.inside.c_str(), r.outside.c_str(), r.replay.results.size());
     for (const auto& a : r.entries) {
         const auto v = a.verdict.verdict;
         const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
@@ -104,6 +104,8 @@ int run_audit(int argc, char** argv) {
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
         ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
+        ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
+                    "(slower; the reference the early ending is checked against)")
         ("no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")
         ("fix-out", po::value(&fix_out)->value_name("FILE"),
          "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")
@@ -131,6 +133,7 @@ int run_audit(int argc, char** argv) {
     audit::AuditOptions opt;
     opt.ruleset_path = ruleset;
     opt.iptables = !iptables.empty();
+    opt.early = !vm.count("patient");
     opt.vendors = vendors;
     opt.inside = inside;
     opt.outside = outside;

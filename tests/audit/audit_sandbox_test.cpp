@@ -249,6 +249,64 @@ TEST(AuditSandbox, TwoTablesBothDecide) {
     expect_port(r, kHigh, 65535, O::Dropped, "ip guard forward: policy drop");
 }
 
+// A probe the trace shows dropped is ended after a short grace instead of at
+// the end of its batch: every outcome, ICMP type and deciding rule is the
+// same as when every batch is waited out, over every vendor's requirements.
+TEST(AuditSandbox, EndingProbesEarlyChangesNoOutcome) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    for (const char* file : {"accept_default_drops.nft", "user_chain_jump.nft", "no_conntrack.nft"}) {
+        AuditOptions opt;
+        opt.ruleset_path = ruleset(file);
+        const auto early = run_audit(bundled(), opt);
+        if (!early.replay.ok) GTEST_SKIP() << "no sandbox: " << early.replay.error;
+        opt.early = false;
+        const auto patient = run_audit(bundled(), opt);
+        ASSERT_TRUE(patient.replay.ok) << patient.replay.error;
+        ASSERT_EQ(early.replay.results.size(), patient.replay.results.size()) << file;
+        int rejected = 0, dropped = 0;
+        for (size_t i = 0; i < early.replay.results.size(); ++i) {
+            const auto& e = early.replay.results[i];
+            const auto& p = patient.replay.results[i];
+            ASSERT_EQ(e.probe, p.probe);
+            EXPECT_EQ(to_string(e.outcome), to_string(p.outcome)) << file << " port " << e.probe.port;
+            EXPECT_EQ(e.how, p.how) << file << " port " << e.probe.port;
+            EXPECT_EQ(e.decided_by, p.decided_by) << file << " port " << e.probe.port;
+            rejected += e.outcome == O::Rejected;
+            dropped += e.outcome == O::Dropped || e.outcome == O::ReplyBlocked;
+        }
+        EXPECT_GT(dropped, 0) << file;  // the early ending had something to end
+        if (std::string(file) != "no_conntrack.nft") {
+            EXPECT_GT(rejected, 0) << file;
+        }
+    }
+}
+
+// Hundreds of rejects in one audit are all rejects: the router's ICMP
+// errors are not rate-limited (by default the kernel allows a burst of 50,
+// then 1000 a second, and one a second per destination for unreachables).
+TEST(AuditSandbox, HundredsOfRejectsAreAllRejects) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    const auto path = std::filesystem::temp_directory_path() / ("callwall-rejects-" + std::to_string(::getpid()) + ".nft");
+    {
+        std::ofstream out(path);
+        out << "table inet filter {\n chain forward {\n  type filter hook forward priority filter; policy accept;\n"
+               "  udp dport { ";
+        for (int p = 1100; p < 31100; p += 100) out << (p == 1100 ? "" : ", ") << p;  // 300 cuts, no verdict
+        out << " } counter\n  udp dport 1024-65535 reject with icmpx admin-prohibited\n }\n}\n";
+    }
+    AuditOptions opt;
+    opt.ruleset_path = path.string();
+    opt.vendors = {"whereby"};
+    const auto r = run_audit(bundled(), opt);
+    std::filesystem::remove(path);
+    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    const auto& high = entry(r, kHigh);
+    ASSERT_GT(high.intervals.size(), 500u);
+    size_t rejected = 0;
+    for (const auto& iv : high.intervals) rejected += iv.result.outcome == O::Rejected && iv.result.how == "icmp type 3 code 13";
+    EXPECT_EQ(rejected, high.intervals.size()) << high.verdict.why.substr(0, 600);
+}
+
 // The fix: every rule is checked by a re-run in a new sandbox, and the
 // re-run's verdicts are those of a ruleset with the rules added.
 void expect_all_pass(const Fix& f) {

@@ -16,28 +16,43 @@ std::vector<PortRange> split(std::vector<PortRange> ranges, std::string_view rul
     return split_ranges(ranges, cuts);
 }
 
-TEST(AuditIntervals, CutPointsAreEveryNumberAndItsSuccessor) {
+TEST(AuditIntervals, CutPointsAreEveryPortAndItsSuccessor) {
     EXPECT_EQ(port_cut_points("udp dport 3478 accept"), (std::vector<uint32_t>{3478, 3479}));
-    EXPECT_EQ(port_cut_points("udp dport 10000-20000 drop"), (std::vector<uint32_t>{10000, 10001, 20000, 20001}));
+    EXPECT_EQ(port_cut_points("udp dport 10000-20000 drop"), (std::vector<uint32_t>{10000, 20001}));
     EXPECT_EQ(port_cut_points("tcp dport 65535 drop"), (std::vector<uint32_t>{65535, 65536}));
     EXPECT_EQ(port_cut_points("no numbers here"), (std::vector<uint32_t>{}));
     // Numbers out of the port space cut nothing; 0 cuts at 1 only.
     EXPECT_EQ(port_cut_points("priority 100000 0"), (std::vector<uint32_t>{1}));
 }
 
+TEST(AuditIntervals, WordsThatAreNotPortsCutNothing) {
+    EXPECT_EQ(port_cut_points("ip saddr 10.1.2.0/24 ip daddr 203.0.113.10 iifname \"lan0\" oifname eth1 accept"),
+              (std::vector<uint32_t>{}));
+    EXPECT_EQ(port_cut_points("ip6 daddr fd77:0:0:1::1 type filter hook forward priority -150; comment \"rule 12: x 99\""),
+              (std::vector<uint32_t>{}));
+    EXPECT_EQ(port_cut_points("meta mark 0x10 tcp dport 443 accept"), (std::vector<uint32_t>{443, 444}));
+}
+
+TEST(AuditIntervals, IptablesRangesAndLists) {
+    EXPECT_EQ(port_cut_points("-A F -p udp -m udp --dport 3478:3479 -j ACCEPT"), (std::vector<uint32_t>{3478, 3480}));
+    EXPECT_EQ(port_cut_points("-A F -p tcp -m multiport --dports 80,443,8000:8100 -j ACCEPT"),
+              (std::vector<uint32_t>{80, 81, 443, 444, 8000, 8101}));
+    // The counters [0:0] read as a range 0-0: a harmless cut at 1.
+    EXPECT_EQ(port_cut_points("--sport 1024: --dport :99 -s 10.0.0.0/8 :FORWARD DROP [0:0]"), (std::vector<uint32_t>{1, 100, 1024}));
+}
+
 TEST(AuditIntervals, SplitsARangeWhereTheRulesetCouldDiffer) {
-    // The accept-by-default ruleset's numbers: 3478 and 10000-20000.
+    // The accept-by-default ruleset's ports: 3478 and 10000-20000.
     const auto got = split({{1024, 65535}}, "udp dport 3478 drop\nudp dport 10000-20000 reject");
-    const std::vector<PortRange> want{{1024, 3477}, {3478, 3478}, {3479, 9999}, {10000, 10000},
-                                      {10001, 19999}, {20000, 20000}, {20001, 65535}};
+    const std::vector<PortRange> want{{1024, 3477}, {3478, 3478}, {3479, 9999}, {10000, 20000}, {20001, 65535}};
     EXPECT_EQ(got, want);
 }
 
 TEST(AuditIntervals, SetsAndComparisonsAreCoveredToo) {
     // A set element range, a map key and `<` all give boundaries.
     const auto got = split({{1, 2000}}, "elements = { 443, 1000-1100 }\ntcp dport vmap { 80 : drop }\nudp dport < 53");
-    const std::vector<PortRange> want{{1, 52},     {53, 53},     {54, 79},      {80, 80},     {81, 442},
-                                      {443, 443},  {444, 999},   {1000, 1000},  {1001, 1099}, {1100, 1100},
+    const std::vector<PortRange> want{{1, 52},    {53, 53},   {54, 79},      {80, 80},
+                                      {81, 442},  {443, 443}, {444, 999},    {1000, 1100},
                                       {1101, 2000}};
     EXPECT_EQ(got, want);
 }
