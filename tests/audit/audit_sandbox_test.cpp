@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include "audit/audit.hpp"
@@ -215,6 +216,70 @@ TEST(AuditSandbox, AnIptablesSaveDumpOfACorporateFirewall) {
     for (uint16_t p : {1024, 3477, 3480, 9999, 20001, 65535})
         expect_port(r, kHigh, p, O::Dropped, "ip filter LOG_DROP: rule '-A LOG_DROP -j DROP' (rule 2 of LOG_DROP)");
     for (const auto& a : r.entries) EXPECT_EQ(a.verdict.why.find("MASQUERADE"), std::string::npos) << a.verdict.why;
+}
+
+// Every entry of every vendor against a ruleset, as its header says by hand.
+void expect_every_vendor(const AuditResult& r, const std::map<std::string, V>& partial_or_passing) {
+    ASSERT_GT(r.entries.size(), 20u);
+    for (const auto& a : r.entries) {
+        const auto& id = a.entry->id;
+        V want = V::Blocked;
+        if (a.entry->direction == catalog::Direction::Inbound) want = V::NotExercised;
+        if (const auto it = partial_or_passing.find(id); it != partial_or_passing.end()) want = it->second;
+        EXPECT_EQ(attrib::to_string(a.verdict.verdict), attrib::to_string(want)) << id << ": " << a.verdict.why;
+    }
+}
+
+TEST(AuditSandbox, EveryVendorThroughTheCorporateDump) {
+    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("corporate.iptables");
+    opt.iptables = true;
+    const auto r = run_audit(bundled(), opt);
+    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    expect_every_vendor(r, {{"agora-2020.rtc-web.udp", V::Observed},
+                            {"sendbird-calls.signal.tcp", V::Observed},
+                            {"agora-2018.web.tcp", V::Partial},
+                            {"agora-2020.rtc-web.tcp", V::Partial},
+                            {"agora-2018.web.udp", V::Partial},
+                            {"agora-2020.rtc-web.udp-pre-2.9", V::Partial},
+                            {"agora-2020.rtm-web.tcp", V::Partial},
+                            {"sendbird-calls.p2p-stun.udp", V::Partial},
+                            {kSig, V::Observed},
+                            {kTurnTcp, V::Observed},
+                            {kThird, V::Observed},
+                            {kHigh, V::Partial}});
+    const auto& p2p = entry(r, "sendbird-calls.p2p-stun.udp");
+    expect_port(r, "sendbird-calls.p2p-stun.udp", 3479, O::Passed, "rule 4 of LAN_OUT");
+    expect_port(r, "sendbird-calls.p2p-stun.udp", 15000, O::Passed, "rule 5 of LAN_OUT");
+    expect_port(r, "sendbird-calls.p2p-stun.udp", 40000, O::Dropped, "rule 2 of LOG_DROP");
+    EXPECT_EQ(p2p.daddr, r.fallback);  // ANY: no names to assume
+    expect_port(r, "agora-2018.web.tcp", 80, O::Passed, "rule 2 of LAN_OUT");
+    expect_port(r, "agora-2018.web.tcp", 5866, O::Dropped, "rule 2 of LOG_DROP");
+    expect_port(r, "sendbird-calls.media-direct-call.udp", 5349, O::Dropped, "rule 2 of LOG_DROP");
+}
+
+TEST(AuditSandbox, EveryVendorThroughPolicyDropWithAllows) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("policy_drop_allows.nft");
+    const auto r = run_audit(bundled(), opt);
+    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    expect_every_vendor(r, {{"agora-2020.rtc-web.udp", V::Observed},
+                            {"sendbird-calls.signal.tcp", V::Observed},
+                            {"agora-2018.web.tcp", V::Partial},
+                            {"agora-2020.rtc-web.tcp", V::Partial},
+                            {"agora-2020.rtm-web.tcp", V::Partial},
+                            {"agora-2018.web.udp", V::Partial},
+                            {"sendbird-calls.p2p-stun.udp", V::Partial},
+                            {kSig, V::Observed},
+                            {kTurnTcp, V::Observed},
+                            {kTurnUdp, V::Observed},
+                            {kThird, V::Observed},
+                            {kHigh, V::Partial}});
+    expect_port(r, "agora-2018.web.udp", 3478, O::Passed, "comment \"turn\"");
+    expect_port(r, "agora-2018.web.udp", 10000, O::Dropped, "inet filter forward: policy drop");
+    expect_port(r, "agora-2020.rtc-web.udp-pre-2.9", 65535, O::Dropped, "inet filter forward: policy drop");
 }
 
 TEST(AuditSandbox, AnIptablesDumpThatDoesNotLoadIsShownWithItsLine) {
