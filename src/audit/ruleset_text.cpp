@@ -108,6 +108,11 @@ std::vector<uint32_t> port_cut_points(std::string_view ruleset) {
     size_t i = 0;
     while (i < ruleset.size()) {
         const char c = ruleset[i];
+        if (c == '#') {  // a comment line (a source file's, iptables-save's header)
+            const size_t eol = ruleset.find('\n', i);
+            i = eol == std::string_view::npos ? ruleset.size() : eol + 1;
+            continue;
+        }
         if (c == '"') {  // a comment or a name: its numbers are not ports
             const size_t close = ruleset.find('"', i + 1);
             i = close == std::string_view::npos ? ruleset.size() : close + 1;

@@ -17,8 +17,8 @@ namespace callwall::audit {
 /// as a word of its own gives N and N+1 (`dport N`, `< N`, `<= N`, set
 /// elements, map keys); a range N-M (nft) or N:M (iptables) gives N and M+1.
 /// Words that cannot be ports cut nothing: addresses and prefixes
-/// (10.1.2.0/24, fd00::1), names with digits (lan0), quoted comments,
-/// negative priorities. Over-approximates on purpose (a priority or a mark
+/// (10.1.2.0/24, fd00::1), names with digits (lan0), quoted comments and
+/// comment lines (# ...), negative priorities. Over-approximates on purpose (a priority or a mark
 /// written as a plain number adds a harmless cut): between two consecutive
 /// cuts no port match of the ruleset can tell ports apart.
 /// Sorted, unique, values 1..65536.

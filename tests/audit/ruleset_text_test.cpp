@@ -31,6 +31,7 @@ TEST(AuditIntervals, WordsThatAreNotPortsCutNothing) {
     EXPECT_EQ(port_cut_points("ip6 daddr fd77:0:0:1::1 type filter hook forward priority -150; comment \"rule 12: x 99\""),
               (std::vector<uint32_t>{}));
     EXPECT_EQ(port_cut_points("meta mark 0x10 tcp dport 443 accept"), (std::vector<uint32_t>{443, 444}));
+    EXPECT_EQ(port_cut_points("# udp 1024-65535 by hand\n*filter\n-A F --dport 53 -j ACCEPT # 99\n"), (std::vector<uint32_t>{53, 54}));
 }
 
 TEST(AuditIntervals, IptablesRangesAndLists) {
