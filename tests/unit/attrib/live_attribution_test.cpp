@@ -27,7 +27,6 @@ namespace fs = std::filesystem;
 
 using test::bundled_catalog;
 
-using test::committed_captures;
 
 // Everything attribution writes, in a fixed order.
 std::vector<std::string> attribution_rows(const std::string& db) {
@@ -53,7 +52,7 @@ std::string counts(const RunVerdicts& v) {
 
 TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
     const catalog::Catalog& cat = bundled_catalog();
-    const auto captures = committed_captures();
+    const auto captures = test::equivalence_captures();
     if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir() << "/captures";
     uint64_t refreshes = 0, incremental = 0, attributed = 0, flows_at_refresh = 0;
     for (const fs::path& pcap : captures) {

@@ -55,10 +55,9 @@ std::vector<std::string> rows(Side& s, const std::string& cols) {
     return flows;
 }
 
-using test::committed_captures;
 
 TEST(Snapshot, ChangedFlowsOnlyLeaveTheRowsAFullSnapshotLeaves) {
-    const auto captures = committed_captures();
+    const auto captures = test::equivalence_captures();
     if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir() << "/captures";
     size_t compared = 0, skipped_writes = 0;
     for (const fs::path& pcap : captures) {
