@@ -124,8 +124,7 @@ void BM_AnalyzerPreloaded(benchmark::State& state, Kind kind) {
     a.reset();  // after the timed loop
     state.counters["frames"] = static_cast<double>(frames.size());
     state.counters["flows"] = static_cast<double>(flows);
-    state.counters["share_of_frames"] =
-        static_cast<double>(frames.size()) / static_cast<double>(p->frames.size());
+    state.counters["share_of_frames"] = static_cast<double>(frames.size()) / static_cast<double>(p->frames.size());
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * frames.size()));
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * buckets(*p).bytes[kind]));
 }

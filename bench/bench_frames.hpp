@@ -22,7 +22,7 @@ struct PreloadedFrames {
     std::string file;
     std::vector<uint8_t> data;
     std::vector<capture::RawFrame> frames;  ///< views into `data`
-    uint64_t bytes = 0;                     ///< sum of caplen
+    uint64_t bytes = 0;  ///< sum of caplen
 };
 
 inline std::string workload_file() {
@@ -39,7 +39,7 @@ inline size_t preload_limit() {
 
 /// Loads once; returns nullptr (and the reason in `why`) when there is no workload.
 inline const PreloadedFrames* preloaded_frames(std::string* why = nullptr) {
-    static const PreloadedFrames* cached = [] () -> const PreloadedFrames* {
+    static const PreloadedFrames* cached = []() -> const PreloadedFrames* {
         auto* p = new PreloadedFrames;  // lives for the process
         p->file = workload_file();
         if (!std::filesystem::exists(p->file)) return p;

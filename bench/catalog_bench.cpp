@@ -18,7 +18,7 @@ namespace cat = callwall::catalog;
 
 constexpr int kSyntheticFiles = 100;
 constexpr int kEntriesPerFile = 100;  // 10,000 user entries in all
-constexpr size_t kHostCount = 4096;   // power of two: cycle with a mask
+constexpr size_t kHostCount = 4096;  // power of two: cycle with a mask
 
 std::vector<cat::SourceText> catalog_sources() {
     std::vector<cat::SourceText> sources;

@@ -51,12 +51,13 @@ namespace fs = std::filesystem;
 using namespace callwall;
 
 uint32_t flow_count() {
-    if (const char* n = std::getenv("CALLWALL_REFRESH_FLOWS")) return static_cast<uint32_t>(std::strtoul(n, nullptr, 10));
+    if (const char* n = std::getenv("CALLWALL_REFRESH_FLOWS"))
+        return static_cast<uint32_t>(std::strtoul(n, nullptr, 10));
     return 1'000'000;
 }
 
 const catalog::Catalog* bundled() {
-    static const catalog::Catalog* c = [] () -> const catalog::Catalog* {
+    static const catalog::Catalog* c = []() -> const catalog::Catalog* {
         const fs::path dir = catalog::bundled_catalog_dir();
         auto r = catalog::load(std::span<const fs::path>(&dir, 1));
         if (!r.ok()) return nullptr;
@@ -73,7 +74,8 @@ public:
         const uint32_t server = 0xC6120000u | ((flow / 4096u) % 65536u);
         static constexpr std::array<uint16_t, 6> kPorts = {3478, 443, 19302, 50000, 8801, 5000};
         const uint16_t sport = static_cast<uint16_t>(20000 + (flow / (4096u * 65536u)) % 40000 + flow % 7);
-        const uint16_t dport = kPorts[(flow / 4096u) % kPorts.size()] + static_cast<uint16_t>((flow / 4096u) % 3 == 2 ? flow % 500 : 0);
+        const uint16_t dport =
+            kPorts[(flow / 4096u) % kPorts.size()] + static_cast<uint16_t>((flow / 4096u) % 3 == 2 ? flow % 500 : 0);
         const bool tcp = dport == 443;
         uint8_t* p = buf_.data();
         std::memset(p, 0, buf_.size());
@@ -258,7 +260,10 @@ void BM_LiveRefresh(benchmark::State& state, bool full, bool write_behind) {
 
 BENCHMARK(BM_LiveRefreshFirst)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_LiveRefresh, full, true, false)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_LiveRefresh, incremental, false, false)->Iterations(5)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LiveRefresh, incremental, false, false)
+    ->Iterations(5)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 // As `callwall capture` runs it: rows written by the store's thread; the
 // time is what the decoding thread spends in the tick (the attribution
 // waits for the rows it reads).

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("packets %llu bytes %llu time %.3f s %.0f packets/s (checksum %llu)\n",
-                static_cast<unsigned long long>(packets), static_cast<unsigned long long>(bytes), s,
-                packets / s, static_cast<unsigned long long>(sum));
+                static_cast<unsigned long long>(packets), static_cast<unsigned long long>(bytes), s, packets / s,
+                static_cast<unsigned long long>(sum));
     return 0;
 }

@@ -17,7 +17,6 @@ using callwall::ByteView;
 namespace dns = callwall::proto::dns;
 namespace tls = callwall::proto::tls;
 
-
 // ndpi__viber.pcap frame 3: response with a CNAME chain, NS and glue (161 bytes).
 const std::vector<uint8_t> kDnsCnameResponse = callwall::test::hex(
     "e183818000010003000200020567726170680866616365626f6f6b03636f6d0000010001c00c0005000100000afd0006"
@@ -96,8 +95,7 @@ void BM_DnsProbe(benchmark::State& state) {
 BENCHMARK(BM_DnsProbe);
 
 void BM_DnsDecode(benchmark::State& state) {
-    const ByteView msg = state.range(0) == 0 ? view(kDnsCnameResponse)
-                                             : view(kDnsTcpResponse).subspan(2);
+    const ByteView msg = state.range(0) == 0 ? view(kDnsCnameResponse) : view(kDnsTcpResponse).subspan(2);
     for (auto _ : state) {
         auto r = dns::decode(msg);
         benchmark::DoNotOptimize(r);

@@ -21,7 +21,6 @@ namespace stun = callwall::proto::stun;
 namespace rtp = callwall::proto::rtp;
 namespace dtls = callwall::proto::dtls;
 
-
 ByteView view(const std::vector<uint8_t>& v) { return ByteView{v.data(), v.size()}; }
 
 // ndpi__stun.pcap frame 70: Allocate success (XOR-MAPPED, XOR-RELAYED, LIFETIME, MI).

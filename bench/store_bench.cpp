@@ -25,14 +25,12 @@ namespace store = callwall::store;
 namespace decode = callwall::decode;
 
 std::filesystem::path temp_db() {
-    return std::filesystem::temp_directory_path() /
-           ("callwall-store-bench-" + std::to_string(::getpid()) + ".sqlite");
+    return std::filesystem::temp_directory_path() / ("callwall-store-bench-" + std::to_string(::getpid()) + ".sqlite");
 }
 
 void remove_db(const std::filesystem::path& p) {
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-        std::filesystem::remove(p.string() + suffix, ec);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(p.string() + suffix, ec);
 }
 
 flow::Flow sample_flow(int family) {

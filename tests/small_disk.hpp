@@ -17,8 +17,10 @@ public:
     SmallDisk(const std::string& dir, const char* size) : dir_(dir) {
         std::filesystem::create_directories(dir_);
         const std::string opts = std::string("size=") + size + ",mode=0755";
-        if (::mount("tmpfs", dir_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0) mounted_ = true;
-        else error_ = std::strerror(errno);
+        if (::mount("tmpfs", dir_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0)
+            mounted_ = true;
+        else
+            error_ = std::strerror(errno);
     }
     ~SmallDisk() {
         if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);

@@ -8,7 +8,6 @@ namespace callwall::attrib {
 using catalog::Catalog;
 using catalog::Entry;
 
-
 std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::vector<EntryVerdict>& v,
                                                  const std::set<uint16_t>& active_vendors) {
     struct Acc {

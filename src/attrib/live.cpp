@@ -176,8 +176,9 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
         volatile_.erase(id);
         kept_.erase(id);
     }
-    const uint8_t k = static_cast<uint8_t>(kSeen | (scratch_.matched_flows ? kMatched : 0) |
-                                           (scratch_.vendor_gap_flows ? kGap : 0) | (scratch_.other_flows ? kOther : 0));
+    const uint8_t k =
+        static_cast<uint8_t>(kSeen | (scratch_.matched_flows ? kMatched : 0) | (scratch_.vendor_gap_flows ? kGap : 0) |
+                             (scratch_.other_flows ? kOther : 0));
     kind_[id] = k;
     for (int b = 0; b < 4; ++b) counts_[b] += (k >> b) & 1u;
     if (!counted_.empty()) {
@@ -188,8 +189,8 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
         }
     }
     for (const auto& m : r.matches)
-        io.write_flow_match(f.id, {c_.entries()[m.match.entry].id, m.match.evidence, m.match.confidence, m.match.name,
-                                   m.counted});
+        io.write_flow_match(
+            f.id, {c_.entries()[m.match.entry].id, m.match.evidence, m.match.confidence, m.match.name, m.counted});
     for (const Gap& g : r.gaps) io.write_unmatched_flow(f.id, c_.vendors()[g.vendor], g.name);
     if (r.outcome_column != f.stored_outcome) {
         io.write_flow_outcome(f.id, r.outcome_column);

@@ -91,11 +91,14 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
         for (uint32_t idx : hm.view()) {
             const Entry& e = c.entries()[idx];
             if (e.transport != t || !port_ok(e, idx, initiator)) continue;
-            if (n.source == "sni") add(idx, Evidence::Sni, kConfidenceSni, n.name);
-            else if (n.source == "proxy") add(idx, Evidence::Proxy, kConfidenceProxy, n.name);
+            if (n.source == "sni")
+                add(idx, Evidence::Sni, kConfidenceSni, n.name);
+            else if (n.source == "proxy")
+                add(idx, Evidence::Proxy, kConfidenceProxy, n.name);
             else if (n.source == "dns" || initiator)
                 add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name);
-            else add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
+            else
+                add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
         }
     }
     // Destination-ANY entries: only for flows no name explains, with protocol
@@ -115,9 +118,11 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     if (names.empty()) {
         for (uint32_t idx = 0; idx < c.entries().size(); ++idx) {
             const Entry& e = c.entries()[idx];
-            if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party) continue;
+            if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party)
+                continue;
             if (!port_ok(e, idx, false)) continue;
-            if (f.service_port() != 443 && f.service_port() != 80) add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
+            if (f.service_port() != 443 && f.service_port() != 80)
+                add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
         }
     }
     std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.entry < b.entry; });
@@ -130,8 +135,7 @@ std::vector<Gap> gap_vendors(const FlowFacts& f, const Catalog& c, const std::ve
         const catalog::VendorMatches vm = c.vendor_for_host(n.name);
         for (uint16_t v : vm.view()) {
             bool matched = false;
-            for (const auto& m : matches)
-                matched |= decisive(m.evidence) && c.entries()[m.entry].vendor_index == v;
+            for (const auto& m : matches) matched |= decisive(m.evidence) && c.entries()[m.entry].vendor_index == v;
             const bool listed = std::any_of(out.begin(), out.end(), [v](const Gap& g) { return g.vendor == v; });
             if (!matched && !listed) out.push_back(Gap{v, n.name});
         }

@@ -77,8 +77,7 @@ size_t Naming::IpAddrHash::operator()(const IpAddr& a) const noexcept {
     return static_cast<size_t>(decode::hash_append(decode::kFnvOffsetBasis, a));
 }
 
-void Naming::add_answer(const IpAddr& client, const IpAddr& address, const uint32_t* chain, size_t n,
-                        int64_t ts_us) {
+void Naming::add_answer(const IpAddr& client, const IpAddr& address, const uint32_t* chain, size_t n, int64_t ts_us) {
     for (size_t i = 0; i < n; ++i) map_.add(client, address, chain[i], ts_us);
 }
 
@@ -94,8 +93,10 @@ void Naming::add_turn_peer(const IpAddr& address, uint32_t name) {
     }
     // A known peer keeps its first name, without a node allocated.
     if (!peers_.try_emplace(address, name).second) return;
-    if (new_peers_.size() < kMaxNewPeers) new_peers_.push_back(address);
-    else new_peers_overflow_ = true;
+    if (new_peers_.size() < kMaxNewPeers)
+        new_peers_.push_back(address);
+    else
+        new_peers_overflow_ = true;
 }
 
 bool Naming::take_new_peers(std::vector<IpAddr>& out) {
@@ -123,10 +124,9 @@ void Naming::name_flow(const flow::Flow& f, uint32_t sni, uint32_t proxy_target,
     // server sending first, e.g. Agora Recording's downstream ports): the
     // name belongs to the initiator.
     uint32_t initiator_names[NameMap::kNamesPerAddress];
-    const size_t init_n = (sni || proxy_target || dns_n)
-                              ? 0
-                              : map_.lookup(f.server_ip, f.client_ip, f.first_ts_us, initiator_names,
-                                            NameMap::kNamesPerAddress);
+    const size_t init_n = (sni || proxy_target || dns_n) ? 0
+                                                         : map_.lookup(f.server_ip, f.client_ip, f.first_ts_us,
+                                                                       initiator_names, NameMap::kNamesPerAddress);
     if (out.source.empty() && init_n) out.name = get(initiator_names[0]), out.source = "dns-initiator";
     // Recorded in this order (the database's row order).
     auto add = [&](std::string_view name, std::string_view source) { out.entries[out.count++] = {name, source}; };

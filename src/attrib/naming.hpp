@@ -83,7 +83,7 @@ struct FlowNames {
     };
     std::array<Entry, 2 * NameMap::kNamesPerAddress + 3> entries{};
     size_t count = 0;
-    std::string_view name;    ///< the name the flow was meant for ("" for none)
+    std::string_view name;  ///< the name the flow was meant for ("" for none)
     std::string_view source;  ///< its source ("" for none)
 };
 

@@ -22,23 +22,39 @@ bool admin_prohibited(int family, int type, int code) {
 std::string icmp_name(int family, int type, int code) {
     if (family == 6) {
         if (type == 1) {
-            static const char* k[] = {"no route", "administratively prohibited", "beyond scope of source",
-                                      "address unreachable", "port unreachable", "source address failed policy",
+            static const char* k[] = {"no route",
+                                      "administratively prohibited",
+                                      "beyond scope of source",
+                                      "address unreachable",
+                                      "port unreachable",
+                                      "source address failed policy",
                                       "reject route"};
-            return std::string("destination unreachable (") + (code >= 0 && code <= 6 ? k[code] : "code " + std::to_string(code)) + ")";
+            return std::string("destination unreachable (") +
+                   (code >= 0 && code <= 6 ? k[code] : "code " + std::to_string(code)) + ")";
         }
         if (type == 2) return "packet too big";
         if (type == 3) return "time exceeded";
         return "parameter problem";
     }
     if (type == 3) {
-        static const char* k[] = {"net unreachable", "host unreachable", "protocol unreachable", "port unreachable",
-                                  "fragmentation needed", "source route failed", "net unknown", "host unknown",
-                                  "source host isolated", "net administratively prohibited",
-                                  "host administratively prohibited", "net unreachable for TOS",
-                                  "host unreachable for TOS", "communication administratively prohibited",
-                                  "host precedence violation", "precedence cutoff"};
-        return std::string("destination unreachable (") + (code >= 0 && code <= 15 ? k[code] : "code " + std::to_string(code)) + ")";
+        static const char* k[] = {"net unreachable",
+                                  "host unreachable",
+                                  "protocol unreachable",
+                                  "port unreachable",
+                                  "fragmentation needed",
+                                  "source route failed",
+                                  "net unknown",
+                                  "host unknown",
+                                  "source host isolated",
+                                  "net administratively prohibited",
+                                  "host administratively prohibited",
+                                  "net unreachable for TOS",
+                                  "host unreachable for TOS",
+                                  "communication administratively prohibited",
+                                  "host precedence violation",
+                                  "precedence cutoff"};
+        return std::string("destination unreachable (") +
+               (code >= 0 && code <= 15 ? k[code] : "code " + std::to_string(code)) + ")";
     }
     if (type == 11) return "time exceeded";
     if (type == 12) return "parameter problem";
@@ -97,7 +113,8 @@ bool is_inside_address(std::string_view ip) noexcept {
 }
 
 bool orient_by_inside_host(FlowFacts& f) {
-    if (f.transport != "udp" || f.stun_requests_s2c == 0 || !is_inside_address(f.server_ip) || is_inside_address(f.client_ip))
+    if (f.transport != "udp" || f.stun_requests_s2c == 0 || !is_inside_address(f.server_ip) ||
+        is_inside_address(f.client_ip))
         return false;
     std::swap(f.client_ip, f.server_ip);
     std::swap(f.client_port, f.server_port);
@@ -108,8 +125,10 @@ bool orient_by_inside_host(FlowFacts& f) {
     flip(f.stun_retransmissions, f.stun_retransmissions_s2c);
     f.server_ttl_min = f.server_ttl_max = -1;  // the far end's TTLs were not recorded
     for (auto& n : f.names) {
-        if (n.source == "dns-initiator") n.source = "dns";
-        else if (n.source == "dns") n.source = "dns-initiator";
+        if (n.source == "dns-initiator")
+            n.source = "dns";
+        else if (n.source == "dns")
+            n.source = "dns-initiator";
     }
     return true;
 }
@@ -144,7 +163,8 @@ FlowOutcome icmp_outcome(const FlowFacts& f) {
     FlowOutcome r;
     r.outcome = Outcome::Blocked;
     r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
-    const std::string what = (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
+    const std::string what =
+        (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
     r.evidence = what + " from " + f.icmp_from;
     if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
         r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
@@ -155,11 +175,13 @@ FlowOutcome icmp_outcome(const FlowFacts& f) {
     return r;
 }
 
-FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls, const FlowContext& ctx) {
+FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
+                        const FlowContext& ctx) {
     FlowOutcome r;
     if (f.synack_count > 0 || (f.state == "OTH" && f.packets_s2c > 0 && f.packets_c2s > 0)) {
         r.outcome = Outcome::Observed;
-        r.evidence = f.synack_count > 0 ? "TCP handshake answered (SYN-ACK)" : "data in both directions (handshake not captured)";
+        r.evidence = f.synack_count > 0 ? "TCP handshake answered (SYN-ACK)"
+                                        : "data in both directions (handshake not captured)";
         return r;
     }
     if (f.state == "REJ" || f.rst_ttl >= 0) {
@@ -173,7 +195,8 @@ FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<i
         } else if (!others.empty()) {
             r.origin = "the destination (the RST's TTL matches the server's other packets): nothing listens there";
         } else {
-            r.origin = "the destination or a firewall rejecting with RST (no other packets from that server to compare TTLs)";
+            r.origin =
+                "the destination or a firewall rejecting with RST (no other packets from that server to compare TTLs)";
         }
         return r;
     }
@@ -246,8 +269,8 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContex
             r.outcome = Outcome::Abandoned;
             r.reason = "abandoned";
             r.evidence = std::to_string(requests) + " STUN request(s) over " + fmt("%.2f", f.last_ts - f.first_ts) +
-                         " s, never retransmitted, no response" + far_end + "; another STUN exchange of " + f.client_ip +
-                         " succeeded: an ICE check its agent abandoned (RFC 8445 §7.2.5.3), not a block";
+                         " s, never retransmitted, no response" + far_end + "; another STUN exchange of " +
+                         f.client_ip + " succeeded: an ICE check its agent abandoned (RFC 8445 §7.2.5.3), not a block";
             return r;
         }
         r.reason = "capture ended " + fmt("%.2f", waited) + " s after the only STUN request";

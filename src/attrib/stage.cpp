@@ -21,7 +21,8 @@ using catalog::Entry;
 // firewall drops never reaches an inside capture, so an inbound entry is
 // observed or not exercised; an outbound attempt from a local port in the
 // range that failed at its remote port is no evidence about it.
-std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, catalog::Direction dir, bool named_initiator) {
+std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, catalog::Direction dir,
+                                    bool named_initiator) {
     const FlowOutcome arrived{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
     const bool arrived_unrefused = f.icmp_errors == 0;
     switch (dir) {
@@ -36,7 +37,8 @@ std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, c
         case catalog::Direction::Both:
             // A flow the vendor opened got through inbound whether or not we
             // answered; one we opened is judged like an outbound one.
-            if (named_initiator && f.packets_c2s > 0 && arrived_unrefused) return EntryFlow{f.id, f.server_port, arrived};
+            if (named_initiator && f.packets_c2s > 0 && arrived_unrefused)
+                return EntryFlow{f.id, f.server_port, arrived};
             return EntryFlow{f.id, f.service_port(), fo};
     }
     return std::nullopt;
@@ -113,8 +115,8 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
         // Third-party names (a CDN on the vendor's list) never show that the
         // vendor is in use: they count for its entry only when the vendor is
         // active by its own names.
-        const bool counted = decisive(m.evidence) && ef.has_value() &&
-                             (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
+        const bool counted =
+            decisive(m.evidence) && ef.has_value() && (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
         counted_any |= counted;
         if (counted && per_entry) (*per_entry)[m.entry].add(*ef);
         if (counted && counted_out) counted_out->emplace_back(m.entry, *ef);
@@ -122,8 +124,10 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
     }
     if (counted_any) ++out.matched_flows;
     r.gaps = gap_vendors(f, c, matches);
-    if (!r.gaps.empty()) ++out.vendor_gap_flows;
-    else if (!counted_any) ++out.other_flows;
+    if (!r.gaps.empty())
+        ++out.vendor_gap_flows;
+    else if (!counted_any)
+        ++out.other_flows;
     return r;
 }
 
@@ -169,7 +173,7 @@ std::set<uint64_t> split_flows(const std::vector<FlowFacts>& flows) {
         const std::string a = f.client_ip + " " + std::to_string(f.client_port);
         const std::string b = f.server_ip + " " + std::to_string(f.server_port);
         tuples[{f.transport, std::min(a, b), std::max(a, b)}].push_back(
-            stage::TupleRow{f.id, a < b, f.packets_c2s > 0, f.packets_s2c > 0});
+            stage::TupleRow{f.id, a<b, f.packets_c2s> 0, f.packets_s2c > 0});
     }
     std::set<uint64_t> split;
     for (const auto& [key, rows] : tuples)
@@ -215,8 +219,8 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
         ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
         ctx.split_by_eviction = split.count(f.id) > 0;
         const FlowOutcome fo = classify_flow(
-            f, facts.capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(facts.flows, f.server_ip) : std::set<int>{},
-            ctx);
+            f, facts.capture_end,
+            f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(facts.flows, f.server_ip) : std::set<int>{}, ctx);
         res.flows.push_back(stage::attribute_flow(f, fo, c, per_entry, out));
     }
     stage::decide(c, per_entry, dns_failed, out);

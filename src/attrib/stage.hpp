@@ -37,7 +37,7 @@ private:
 /// One row of a 5-tuple that has several rows.
 struct TupleRow {
     uint64_t id = 0;
-    bool client_low = false;        ///< the row's client is the lower endpoint
+    bool client_low = false;  ///< the row's client is the lower endpoint
     bool c2s = false, s2c = false;  ///< packets in that direction
 };
 /// Adds to `split` the rows of one 5-tuple that lack the direction another row carries.

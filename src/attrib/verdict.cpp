@@ -16,7 +16,6 @@ std::string_view to_string(Verdict v) noexcept {
     return "?";
 }
 
-
 void EntryAccumulator::add(const EntryFlow& ef) {
     auto keep = [](std::vector<uint64_t>& ids, uint64_t id) {
         if (ids.size() < kMaxEvidenceFlows) ids.push_back(id);
@@ -109,7 +108,8 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     return v;
 }
 
-EntryVerdict decide_entry(const std::vector<EntryFlow>& flows, uint32_t dns_failures, const std::string& dns_failure_detail) {
+EntryVerdict decide_entry(const std::vector<EntryFlow>& flows, uint32_t dns_failures,
+                          const std::string& dns_failure_detail) {
     EntryAccumulator acc;
     for (const auto& ef : flows) acc.add(ef);
     return acc.decide(dns_failures, dns_failure_detail);

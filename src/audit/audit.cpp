@@ -48,8 +48,9 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
     if (e.any_destination()) return;
     std::string names;
     for (const auto& d : e.destinations) names += (names.empty() ? "" : ", ") + d.as_written;
-    a.assumed = names + " assumed at " + fallback +
-                " (a documentation address the ruleset does not name: netfilter cannot match names; --resolve pins one)";
+    a.assumed =
+        names + " assumed at " + fallback +
+        " (a documentation address the ruleset does not name: netfilter cannot match names; --resolve pins one)";
 }
 
 std::string port_text(const catalog::PortRange& r) {
@@ -138,7 +139,10 @@ std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& e
     }
     for (size_t i = 0; i < out.size(); ++i) {
         const auto& c = counts[i];
-        out[i].conclusion = c[2] == 0 ? "not exercised" : c[1] > 0 ? "broken" : c[0] == c[2] ? "ready" : "works, degraded";
+        out[i].conclusion = c[2] == 0      ? "not exercised"
+                            : c[1] > 0     ? "broken"
+                            : c[0] == c[2] ? "ready"
+                                           : "works, degraded";
         out[i].detail = "audit: " + std::to_string(c[0]) + " of " + std::to_string(c[2]) +
                         " required requirements pass the ruleset, " + std::to_string(c[1]) + " blocked";
     }
@@ -209,7 +213,8 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
         res.replay = replay(spec, plan);
     }
     if (!res.replay.ok && res.replay.too_large)
-        res.replay.error += "(the ruleset is too large for nft in an unprivileged sandbox: netlink's buffer; run as root)";
+        res.replay.error +=
+            "(the ruleset is too large for nft in an unprivileged sandbox: netlink's buffer; run as root)";
     if (!res.replay.ok) return res;
     const auto cuts = cuts_of(res.replay.listed);
     for (auto& a : res.entries) {
@@ -218,9 +223,10 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
             continue;
         }
         for (const auto& r : intervals_of(a, cuts)) {
-            const auto it = std::find_if(res.replay.results.begin(), res.replay.results.end(), [&](const ProbeResult& p) {
-                return p.probe.transport == a.entry->transport && p.probe.daddr == a.daddr && p.probe.port == r.lo;
-            });
+            const auto it =
+                std::find_if(res.replay.results.begin(), res.replay.results.end(), [&](const ProbeResult& p) {
+                    return p.probe.transport == a.entry->transport && p.probe.daddr == a.daddr && p.probe.port == r.lo;
+                });
             if (it != res.replay.results.end()) a.intervals.push_back({r, *it});
         }
         fold(a);
@@ -230,8 +236,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
 
 int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResult& r, const AuditOptions& opt,
                     const std::string& command_line, const std::string& more_notes) {
-    const double now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     store::RunInfo info;
     info.kind = "audit";
     info.source = opt.ruleset_path;
@@ -249,8 +254,9 @@ int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResu
         io.commit();
     }
     store::RunTotals totals;
-    totals.notes = "audit of " + opt.ruleset_path + (opt.iptables ? " (an iptables-save dump)" : "") + " in " + r.replay.mode + "; client behind " + r.inside +
-                   ", servers behind " + r.outside + (more_notes.empty() ? "" : "; " + more_notes);
+    totals.notes = "audit of " + opt.ruleset_path + (opt.iptables ? " (an iptables-save dump)" : "") + " in " +
+                   r.replay.mode + "; client behind " + r.inside + ", servers behind " + r.outside +
+                   (more_notes.empty() ? "" : "; " + more_notes);
     db.update_run(run, totals, store::RunStatus::Completed, now);
     db.flush();
     return run;

@@ -19,14 +19,14 @@ namespace callwall::audit {
 
 struct AuditOptions {
     std::string ruleset_path;
-    bool iptables = false;             ///< ruleset_path is an iptables-save dump, not an nftables ruleset
+    bool iptables = false;  ///< ruleset_path is an iptables-save dump, not an nftables ruleset
     std::vector<std::string> vendors;  ///< empty: every vendor (case-insensitive names)
-    std::string inside, outside;       ///< empty: guessed from the ruleset
+    std::string inside, outside;  ///< empty: guessed from the ruleset
     std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 address
     int probe_timeout_ms = 1200;
     std::string fallback_address;  ///< empty: unmentioned_address() of the ruleset (a fix's re-run keeps the first's)
-    std::string patch;             ///< nft commands applied after loading (a fix under test)
-    bool early = true;             ///< SandboxSpec::early
+    std::string patch;  ///< nft commands applied after loading (a fix under test)
+    bool early = true;  ///< SandboxSpec::early
 };
 
 /// One interval of an entry's ports on which the ruleset cannot differ.
@@ -37,8 +37,8 @@ struct IntervalResult {
 
 struct EntryAudit {
     const catalog::Entry* entry = nullptr;
-    std::string daddr;     ///< the address standing for the entry's destinations
-    std::string assumed;   ///< why that address ("" when the entry names none)
+    std::string daddr;  ///< the address standing for the entry's destinations
+    std::string assumed;  ///< why that address ("" when the entry names none)
     std::vector<IntervalResult> intervals;
     attrib::EntryVerdict verdict;
 };

@@ -92,7 +92,7 @@ struct Insertion {
 struct Patch {
     bool iptables = false;
     std::string dump_user, dump_test;  // iptables: the patched dumps
-    std::string nft_user, nft_test;    // nft: commands after the ruleset
+    std::string nft_user, nft_test;  // nft: commands after the ruleset
     std::set<std::string> declared, elements, conntrack, attempted;
 };
 
@@ -110,8 +110,9 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
         for (const auto& g : failing_groups(a)) {
             const std::string family = g.by.table.substr(0, g.by.table.find(' '));
             if (g.by.table.empty() || (family != "ip" && family != "inet")) {
-                const std::string why = g.by.table.empty() ? "the trace shows no chain that decided (" + g.decided_by + ")"
-                                                           : "decided in a table of family " + family;
+                const std::string why = g.by.table.empty()
+                                            ? "the trace shows no chain that decided (" + g.decided_by + ")"
+                                            : "decided in a table of family " + family;
                 const std::string note = e.id + ": " + why;
                 if (std::find(fix.unfixable.begin(), fix.unfixable.end(), note) == fix.unfixable.end())
                     fix.unfixable.push_back(note);
@@ -125,7 +126,8 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
                 if (!patch.conntrack.insert(chain).second) continue;
                 ++added;
                 if (patch.iptables) {
-                    const std::string line = "-A " + g.by.chain + " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT";
+                    const std::string line =
+                        "-A " + g.by.chain + " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT";
                     inserts.push_back({g.by.table, g.by.chain, 1, line, line});
                     fix.rules.push_back({"", where_text(g) + ", as its rule 1", line});
                 } else {
@@ -151,9 +153,9 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
             }
             const std::string rule = std::string(proto) + " dport " + nft_ports(g.ports) +
                                      (any ? "" : " ip daddr @" + set + "_v4") + " accept comment \"" + comment + "\"";
-            const std::string cmd = g.by.handle == 0
-                                        ? "add rule " + chain + " " + rule + "\n"
-                                        : "insert rule " + chain + " position " + std::to_string(g.by.handle) + " " + rule + "\n";
+            const std::string cmd = g.by.handle == 0 ? "add rule " + chain + " " + rule + "\n"
+                                                     : "insert rule " + chain + " position " +
+                                                           std::to_string(g.by.handle) + " " + rule + "\n";
             if (!any) {
                 const std::string decl = "add set " + g.by.table + " " + set + "_v4 { type ipv4_addr; }\n";
                 if (patch.declared.insert(g.by.table + " " + set).second) {
@@ -209,8 +211,8 @@ AuditResult rerun(const catalog::Catalog& c, const AuditOptions& opt, const Audi
         r.replay.error = "cannot write the patched dump to " + std::filesystem::temp_directory_path().string();
         return r;
     }
-    const bool written = ::write(fd, patch.dump_test.data(), patch.dump_test.size()) ==
-                         static_cast<ssize_t>(patch.dump_test.size());
+    const bool written =
+        ::write(fd, patch.dump_test.data(), patch.dump_test.size()) == static_cast<ssize_t>(patch.dump_test.size());
     ::close(fd);
     AuditResult r;
     if (written) {
@@ -290,8 +292,8 @@ Fix fix_and_verify(const catalog::Catalog& c, const AuditOptions& opt, const Aud
     if (fix.verified && fix.rerun_error.empty()) {
         for (const auto& a : fix.rerun.entries)
             if (failed(a))
-                fix.still_failing.push_back(a.entry->id + ": " + std::string(attrib::to_string(a.verdict.verdict)) + " (" +
-                                            a.verdict.why + ")");
+                fix.still_failing.push_back(a.entry->id + ": " + std::string(attrib::to_string(a.verdict.verdict)) +
+                                            " (" + a.verdict.why + ")");
     }
     return fix;
 }

@@ -16,18 +16,18 @@ namespace callwall::audit {
 
 struct FixRule {
     std::string entry_id;  ///< the requirement it is for; empty for a conntrack rule that serves several
-    std::string where;     ///< "inet filter forward, before rule 'udp dport 443 reject' (handle 7)"
-    std::string rule;      ///< what to add, as the user writes it (an nft command, or an iptables-save line)
+    std::string where;  ///< "inet filter forward, before rule 'udp dport 443 reject' (handle 7)"
+    std::string rule;  ///< what to add, as the user writes it (an nft command, or an iptables-save line)
 };
 
 struct Fix {
     std::vector<std::string> declarations;  ///< nft: the address sets the rules use (`add set ...`)
     std::vector<FixRule> rules;
     std::vector<std::string> unfixable;  ///< "ID: why no rule is proposed"
-    int rounds = 0;                      ///< re-runs made
-    bool verified = false;               ///< a re-run ran (false: no rule to try, or the sandbox failed)
-    std::string rerun_error;             ///< why the last re-run failed
-    AuditResult rerun;                   ///< the last re-run
+    int rounds = 0;  ///< re-runs made
+    bool verified = false;  ///< a re-run ran (false: no rule to try, or the sandbox failed)
+    std::string rerun_error;  ///< why the last re-run failed
+    AuditResult rerun;  ///< the last re-run
     std::vector<std::string> still_failing;  ///< "ID: verdict (why)" after the last re-run
     std::string user_text;  ///< nft: the commands to load after the ruleset; iptables: the patched dump
 };

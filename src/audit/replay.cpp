@@ -130,13 +130,15 @@ bool enter_namespaces(bool user_namespace, std::string& mode, std::string& error
     }
     const int user_errno = user_namespace ? errno : 0;
     if (::unshare(CLONE_NEWNET) == 0) {
-        mode = user_namespace ? std::string("network namespaces as root (user namespaces refused: ") + std::strerror(user_errno) + ")"
+        mode = user_namespace ? std::string("network namespaces as root (user namespaces refused: ") +
+                                    std::strerror(user_errno) + ")"
                               : std::string("network namespaces as root");
         return true;
     }
     error = std::string("cannot make a sandbox: user namespaces refused (") + std::strerror(user_errno) +
             "; see /proc/sys/user/max_user_namespaces and kernel.unprivileged_userns_clone) and network "
-            "namespaces need root (" + std::strerror(errno) + ")";
+            "namespaces need root (" +
+            std::strerror(errno) + ")";
     return false;
 }
 
@@ -161,16 +163,33 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
     const std::string c = std::to_string(ns.client), s = std::to_string(ns.server);
     const std::string router =
         "link set lo up\n"
-        "link add " + spec.inside + " type veth peer name cw-c\n"
-        "link set cw-c netns /proc/self/fd/" + c + "\n"
-        "link add " + spec.outside + " type veth peer name cw-s\n"
-        "link set cw-s netns /proc/self/fd/" + s + "\n"
-        "addr add " + kRouterInside + "/24 dev " + spec.inside + "\n"
-        "addr add " + kRouterOutside + "/30 dev " + spec.outside + "\n"
-        "link set " + spec.inside + " up\nlink set " + spec.outside + " up\n"
-        "route add default via " + kServerLink + "\n";
-    const std::string client = "link set lo up\naddr add " + spec.client_addr + "/24 dev cw-c\nlink set cw-c up\n"
-                               "route add default via " + kRouterInside + "\n";
+        "link add " +
+        spec.inside +
+        " type veth peer name cw-c\n"
+        "link set cw-c netns /proc/self/fd/" +
+        c +
+        "\n"
+        "link add " +
+        spec.outside +
+        " type veth peer name cw-s\n"
+        "link set cw-s netns /proc/self/fd/" +
+        s +
+        "\n"
+        "addr add " +
+        kRouterInside + "/24 dev " + spec.inside +
+        "\n"
+        "addr add " +
+        kRouterOutside + "/30 dev " + spec.outside +
+        "\n"
+        "link set " +
+        spec.inside + " up\nlink set " + spec.outside +
+        " up\n"
+        "route add default via " +
+        kServerLink + "\n";
+    const std::string client = "link set lo up\naddr add " + spec.client_addr +
+                               "/24 dev cw-c\nlink set cw-c up\n"
+                               "route add default via " +
+                               kRouterInside + "\n";
     std::string server = "link set lo up\naddr add " + std::string(kServerLink) + "/30 dev cw-s\n";
     for (const auto& a : spec.server_addrs) server += "addr add " + a + "/32 dev cw-s\n";
     server += "link set cw-s up\nroute add default via " + std::string(kRouterOutside) + "\n";
@@ -215,7 +234,8 @@ bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& name
         return false;
     }
     std::string with_handles;
-    if (run(-1, {"nft", "list", "ruleset"}, r.listed) != 0 || run(-1, {"nft", "-a", "list", "ruleset"}, with_handles) != 0 ||
+    if (run(-1, {"nft", "list", "ruleset"}, r.listed) != 0 ||
+        run(-1, {"nft", "-a", "list", "ruleset"}, with_handles) != 0 ||
         run(-1, {"iptables-nft-save"}, r.iptables_save) != 0) {
         r.error = "cannot list the loaded dump: " + r.listed + with_handles + r.iptables_save;
         return false;
@@ -225,7 +245,8 @@ bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& name
 }
 
 bool add_trace_table(ReplayOutput& r) {
-    const std::string trace = "table inet " + std::string(kTraceTable) + " {\n chain trace_prerouting {\n"
+    const std::string trace = "table inet " + std::string(kTraceTable) +
+                              " {\n chain trace_prerouting {\n"
                               "  type filter hook prerouting priority -1000; policy accept;\n"
                               "  meta nftrace set 1\n }\n}\n";
     std::string out;
@@ -295,7 +316,7 @@ struct Watch {
     std::string client;
 };
 
-constexpr int kGraceMs = 200;      // after the trace shows a reject: for its ICMP error or reset to arrive
+constexpr int kGraceMs = 200;  // after the trace shows a reject: for its ICMP error or reset to arrive
 constexpr int kTraceEveryMs = 10;  // how often a batch reads the trace
 
 struct Live {
@@ -303,7 +324,7 @@ struct Live {
     int client = -1, server = -1;
     bool arrived = false, done = false;
     int stopped_at_ms = -1;  // when the trace showed it dropped (ms into the batch)
-    int grace_ms = 0;        // how long after that it may still be answered (a reject's error)
+    int grace_ms = 0;  // how long after that it may still be answered (a reject's error)
 };
 
 void finish(Live& l, ProbeOutcome o, std::string how) {
@@ -340,7 +361,8 @@ void open_probe(const Namespaces& ns, Live& l) {
     const int one = 1;
     l.server = socket_in(ns.server, ns.router, tcp ? SOCK_STREAM : SOCK_DGRAM);
     ::setsockopt(l.server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(l.server, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0 || (tcp && ::listen(l.server, 8) != 0)) {
+    if (::bind(l.server, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0 ||
+        (tcp && ::listen(l.server, 8) != 0)) {
         finish(l, ProbeOutcome::Dropped, std::string("server side could not listen: ") + std::strerror(errno));
         return;
     }
@@ -351,7 +373,8 @@ void open_probe(const Namespaces& ns, Live& l) {
         finish(l, ProbeOutcome::Rejected, std::string("connect: ") + std::strerror(errno));
         return;
     }
-    if (!tcp) [[maybe_unused]] auto n = ::send(l.client, "callwall-audit", 14, 0);
+    if (!tcp) [[maybe_unused]]
+        auto n = ::send(l.client, "callwall-audit", 14, 0);
 }
 
 void on_client(Live& l, short revents) {
@@ -367,9 +390,12 @@ void on_client(Live& l, short revents) {
         // An ICMP error is queued with its type and code (IP_RECVERR); a
         // reset queues nothing. Both read ECONNREFUSED for a port unreachable.
         const std::string icmp = icmp_error(l.client);
-        if (icmp.rfind("icmp type ", 0) == 0) finish(l, ProbeOutcome::Rejected, icmp);
-        else if (err == ECONNREFUSED) finish(l, ProbeOutcome::Rejected, "tcp reset");
-        else finish(l, ProbeOutcome::Rejected, std::string("error: ") + std::strerror(err));
+        if (icmp.rfind("icmp type ", 0) == 0)
+            finish(l, ProbeOutcome::Rejected, icmp);
+        else if (err == ECONNREFUSED)
+            finish(l, ProbeOutcome::Rejected, "tcp reset");
+        else
+            finish(l, ProbeOutcome::Rejected, std::string("error: ") + std::strerror(err));
         return;
     }
     if (revents & POLLERR) {
@@ -387,14 +413,18 @@ void on_server_udp(Live& l) {
     const ssize_t n = ::recvfrom(l.server, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return;
     l.arrived = true;
-    [[maybe_unused]] auto s = ::sendto(l.server, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+    [[maybe_unused]] auto s =
+        ::sendto(l.server, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
 }
 
 // Nothing came back in time (or within the grace after the trace showed a drop).
 void finish_silent(Live& l) {
-    if (l.r->probe.transport == catalog::Transport::Tcp) finish(l, ProbeOutcome::Dropped, "no answer to the SYN");
-    else if (l.arrived) finish(l, ProbeOutcome::ReplyBlocked, "request reached the server, its reply did not come back");
-    else finish(l, ProbeOutcome::Dropped, "no answer");
+    if (l.r->probe.transport == catalog::Transport::Tcp)
+        finish(l, ProbeOutcome::Dropped, "no answer to the SYN");
+    else if (l.arrived)
+        finish(l, ProbeOutcome::ReplyBlocked, "request reached the server, its reply did not come back");
+    else
+        finish(l, ProbeOutcome::Dropped, "no answer");
 }
 
 // Marks the probes whose request or answer the trace (since `from`) shows dropped.
@@ -457,8 +487,10 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
             if (fds[k].revents == 0) continue;
             Live& l = live[owner[k].first];
             if (l.done) continue;
-            if (owner[k].second) on_server_udp(l);
-            else on_client(l, fds[k].revents);
+            if (owner[k].second)
+                on_server_udp(l);
+            else
+                on_client(l, fds[k].revents);
         }
     }
     for (auto& l : live) {
@@ -469,7 +501,6 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
 }
 
 // ---- the child's side: tracing ----
-
 
 bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, std::string& error) {
     m.pid = spawn(-1, {"nft", "-a", "monitor", "trace"}, m.fd);
@@ -576,8 +607,8 @@ void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const
 void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutput& r) {
     Namespaces ns;
     IptablesRules names;
-    if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) || !wire(spec, ns, r.error) ||
-        !load_ruleset(spec, r, names))
+    if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) ||
+        !wire(spec, ns, r.error) || !load_ruleset(spec, r, names))
         return;
     if (!spec.patch.empty()) {
         std::string out;
@@ -595,7 +626,8 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutpu
     const auto types = chain_types(r.listed);
     const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
     for (size_t i = 0; i < r.results.size(); i += kBatch) {
-        run_batch(ns, std::span(r.results).subspan(i, std::min(kBatch, r.results.size() - i)), spec.probe_timeout_ms, w);
+        run_batch(ns, std::span(r.results).subspan(i, std::min(kBatch, r.results.size() - i)), spec.probe_timeout_ms,
+                  w);
         m.drain();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -656,8 +688,8 @@ std::string encode(const ReplayOutput& r) {
 
 bool decode(std::string_view in, ReplayOutput& r) {
     std::string ok, lint, large, f[11];
-    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) || !get(in, r.listed) ||
-        !get(in, r.iptables_save))
+    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) ||
+        !get(in, r.listed) || !get(in, r.iptables_save))
         return false;
     r.ok = ok == "1";
     r.lint_failed = lint == "1";

@@ -30,51 +30,52 @@ struct Probe {
 };
 
 enum class ProbeOutcome : uint8_t {
-    Passed,        ///< TCP handshake completed / UDP reply received
-    Dropped,       ///< nothing came back
-    Rejected,      ///< a TCP reset or an ICMP error came back
+    Passed,  ///< TCP handshake completed / UDP reply received
+    Dropped,  ///< nothing came back
+    Rejected,  ///< a TCP reset or an ICMP error came back
     ReplyBlocked,  ///< UDP: the request reached the server, its reply never came back
 };
 [[nodiscard]] std::string_view to_string(ProbeOutcome o) noexcept;
 
 /// Where the trace says a probe was decided, for a fix to aim at.
 struct Decider {
-    std::string table;     ///< "inet filter" (empty: not seen, or no chain decided)
-    std::string chain;     ///< "forward"
-    int64_t handle = 0;    ///< the rule's handle; 0 for a chain's policy
-    int position = 0;      ///< an iptables dump's rule: its position in its chain (1-based), else 0
-    bool reply = false;    ///< the server's answer was stopped, not the request
+    std::string table;  ///< "inet filter" (empty: not seen, or no chain decided)
+    std::string chain;  ///< "forward"
+    int64_t handle = 0;  ///< the rule's handle; 0 for a chain's policy
+    int position = 0;  ///< an iptables dump's rule: its position in its chain (1-based), else 0
+    bool reply = false;  ///< the server's answer was stopped, not the request
     friend bool operator==(const Decider&, const Decider&) = default;
 };
 
 struct ProbeResult {
     Probe probe;
     ProbeOutcome outcome = ProbeOutcome::Dropped;
-    std::string how;         ///< "handshake completed", "tcp reset", "icmp type 3 code 3", ...
+    std::string how;  ///< "handshake completed", "tcp reset", "icmp type 3 code 3", ...
     std::string decided_by;  ///< the deciding chain and rule (or policy) from the trace
-    Decider decider;         ///< the same, as fields
+    Decider decider;  ///< the same, as fields
 };
 
 struct SandboxSpec {
     std::string ruleset_path;  ///< nftables ruleset file (or iptables-save dump)
-    bool iptables = false;     ///< the file is an iptables-save dump: loaded by iptables-nft-restore
+    bool iptables = false;  ///< the file is an iptables-save dump: loaded by iptables-nft-restore
     std::string inside = "lan0", outside = "wan0";
     std::string client_addr = "192.168.77.2";  ///< on a /24 with the router at .1
-    std::vector<std::string> server_addrs;      ///< every probe's daddr
-    int probe_timeout_ms = 1200;               ///< how long one batch waits for answers
-    bool user_namespace = true;                ///< false: network namespaces only (needs root)
+    std::vector<std::string> server_addrs;  ///< every probe's daddr
+    int probe_timeout_ms = 1200;  ///< how long one batch waits for answers
+    bool user_namespace = true;  ///< false: network namespaces only (needs root)
     std::string patch;  ///< nft commands (`nft -f -`) applied after the ruleset is loaded: a fix under test
-    bool early = true;  ///< end a probe soon after the trace shows it dropped (false: wait out the batch; the reference)
+    /// End a probe soon after the trace shows it dropped (false: wait out the batch; the reference).
+    bool early = true;
 };
 
 struct ReplayOutput {
     bool ok = false;
     bool lint_failed = false;  ///< the ruleset did not pass `nft -c -f` (`iptables-nft-restore --test`)
-    bool too_large = false;    ///< netlink refused the ruleset's size (unprivileged sockets cannot force a larger buffer)
-    std::string error;         ///< why not ok (nft's message with its line for a lint failure)
-    std::string mode;          ///< which namespaces were made, for the run's notes
-    std::string listed;        ///< `nft list ruleset` after loading (before tracing)
-    std::string iptables_save; ///< `iptables-nft-save` after loading an iptables dump
+    bool too_large = false;  ///< netlink refused the ruleset's size (unprivileged sockets cannot force a larger buffer)
+    std::string error;  ///< why not ok (nft's message with its line for a lint failure)
+    std::string mode;  ///< which namespaces were made, for the run's notes
+    std::string listed;  ///< `nft list ruleset` after loading (before tracing)
+    std::string iptables_save;  ///< `iptables-nft-save` after loading an iptables dump
     std::vector<ProbeResult> results;
 };
 

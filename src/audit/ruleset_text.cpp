@@ -35,7 +35,8 @@ uint16_t to_port(std::string_view s) {
 }
 
 bool contains_any(std::string_view name, std::initializer_list<std::string_view> parts) {
-    return std::any_of(parts.begin(), parts.end(), [&](std::string_view p) { return name.find(p) != std::string_view::npos; });
+    return std::any_of(parts.begin(), parts.end(),
+                       [&](std::string_view p) { return name.find(p) != std::string_view::npos; });
 }
 
 // The quoted names after one iifname/oifname keyword at `pos` (just past it).
@@ -118,7 +119,8 @@ std::vector<uint32_t> port_cut_points(std::string_view ruleset) {
             i = close == std::string_view::npos ? ruleset.size() : close + 1;
             continue;
         }
-        if (std::isspace(static_cast<unsigned char>(c)) || std::string_view("{},;()[]=<>!").find(c) != std::string_view::npos) {
+        if (std::isspace(static_cast<unsigned char>(c)) ||
+            std::string_view("{},;()[]=<>!").find(c) != std::string_view::npos) {
             ++i;
             continue;
         }
@@ -155,7 +157,8 @@ std::vector<uint32_t> port_cut_points(std::string_view ruleset) {
     return cuts;
 }
 
-std::vector<catalog::PortRange> split_ranges(std::span<const catalog::PortRange> ranges, std::span<const uint32_t> cuts) {
+std::vector<catalog::PortRange> split_ranges(std::span<const catalog::PortRange> ranges,
+                                             std::span<const uint32_t> cuts) {
     std::vector<catalog::PortRange> out;
     for (const auto& r : ranges) {
         uint32_t start = r.lo;
@@ -166,7 +169,8 @@ std::vector<catalog::PortRange> split_ranges(std::span<const catalog::PortRange>
         }
         out.push_back({static_cast<uint16_t>(start), r.hi});
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.lo < b.lo || (a.lo == b.lo && a.hi < b.hi); });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.lo < b.lo || (a.lo == b.lo && a.hi < b.hi); });
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
 }
@@ -212,8 +216,10 @@ std::pair<std::string, std::string> guess_interfaces(std::string_view ruleset) {
             unplaced.push_back(n);
     }
     for (const auto& n : unplaced) {
-        if (inside.empty() && n != outside) inside = n;
-        else if (outside.empty() && n != inside) outside = n;
+        if (inside.empty() && n != outside)
+            inside = n;
+        else if (outside.empty() && n != inside)
+            outside = n;
     }
     if (inside.empty()) inside = outside == "lan0" ? "lan1" : "lan0";
     if (outside.empty()) outside = inside == "wan0" ? "wan1" : "wan0";

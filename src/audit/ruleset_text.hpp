@@ -41,11 +41,11 @@ namespace callwall::audit {
 
 /// One line of `nft -a monitor trace` that says what a chain did.
 struct TraceEvent {
-    std::string table;    ///< "inet filter"
-    std::string chain;    ///< "forward"
+    std::string table;  ///< "inet filter"
+    std::string chain;  ///< "forward"
     bool policy = false;  ///< the chain's policy decided, not a rule
-    std::string rule;     ///< rule text without "# handle N" (empty for a policy)
-    int64_t handle = 0;   ///< 0 for a policy
+    std::string rule;  ///< rule text without "# handle N" (empty for a policy)
+    int64_t handle = 0;  ///< 0 for a policy
     std::string verdict;  ///< "accept", "drop", "continue", "jump x", ...
 };
 
@@ -67,8 +67,7 @@ struct TracedPacket {
 
 /// The event that decided the packet: the first drop (rule or policy), else
 /// the last accept by a chain that is not of type nat; nullptr when none.
-[[nodiscard]] const TraceEvent* deciding_event(const TracedPacket& p,
-                                               const std::map<std::string, std::string>& types);
+[[nodiscard]] const TraceEvent* deciding_event(const TracedPacket& p, const std::map<std::string, std::string>& types);
 
 /// The iptables-save line of each rule an iptables dump loaded through
 /// iptables-nft-restore became: "ip filter LAN_OUT" + handle -> the line

@@ -69,7 +69,9 @@ bool Decompressor::init() noexcept {
             codec_ = z;
             return true;
         }
-        case Compression::Zstd: codec_ = ZSTD_createDStream(); return codec_ && !ZSTD_isError(ZSTD_initDStream(static_cast<ZSTD_DStream*>(codec_)));
+        case Compression::Zstd:
+            codec_ = ZSTD_createDStream();
+            return codec_ && !ZSTD_isError(ZSTD_initDStream(static_cast<ZSTD_DStream*>(codec_)));
         case Compression::Xz: {
             auto* s = new (std::nothrow) lzma_stream(LZMA_STREAM_INIT);
             if (!s) return false;
@@ -85,7 +87,8 @@ bool Decompressor::init() noexcept {
     return false;
 }
 
-FILE* Decompressor::wrap(FILE* raw, Compression c, const uint8_t* prefix, size_t prefix_len, const Decompressor** state) {
+FILE* Decompressor::wrap(FILE* raw, Compression c, const uint8_t* prefix, size_t prefix_len,
+                         const Decompressor** state) {
     auto* d = new (std::nothrow) Decompressor(raw, c);
     if (!d) {
         std::fclose(raw);
@@ -156,8 +159,10 @@ ssize_t Decompressor::step(uint8_t* out, size_t n, bool at_eof) noexcept {
                 return -1;
             }
             // 0: a frame ended and everything decoded was given out.
-            if (rc == 0) member_done_ = true;
-            else if (used > 0 || produced > 0) member_done_ = false;
+            if (rc == 0)
+                member_done_ = true;
+            else if (used > 0 || produced > 0)
+                member_done_ = false;
             break;
         }
         case Compression::Xz: {
@@ -180,11 +185,11 @@ ssize_t Decompressor::step(uint8_t* out, size_t n, bool at_eof) noexcept {
                     return -1;
                 }
             } else if (rc != LZMA_OK) {
-                fail(rc == LZMA_MEMLIMIT_ERROR ? "the dictionary needs more memory than allowed"
-                     : rc == LZMA_FORMAT_ERROR ? "not an xz stream"
+                fail(rc == LZMA_MEMLIMIT_ERROR  ? "the dictionary needs more memory than allowed"
+                     : rc == LZMA_FORMAT_ERROR  ? "not an xz stream"
                      : rc == LZMA_OPTIONS_ERROR ? "unsupported options"
-                     : rc == LZMA_MEM_ERROR    ? "out of memory"
-                                               : "corrupt data");
+                     : rc == LZMA_MEM_ERROR     ? "out of memory"
+                                                : "corrupt data");
                 return -1;
             }
             break;

@@ -69,12 +69,12 @@ private:
 
     FILE* raw_;
     Compression kind_;
-    void* codec_ = nullptr;   ///< z_stream*, ZSTD_DStream* or lzma_stream*
-    uint8_t* in_ = nullptr;   ///< kInputBytes
+    void* codec_ = nullptr;  ///< z_stream*, ZSTD_DStream* or lzma_stream*
+    uint8_t* in_ = nullptr;  ///< kInputBytes
     size_t in_pos_ = 0, in_len_ = 0;
     uint64_t consumed_ = 0;
     bool raw_eof_ = false;
-    bool member_done_ = false; ///< gzip/xz: a member ended; more input starts another
+    bool member_done_ = false;  ///< gzip/xz: a member ended; more input starts another
     char error_[192] = {};  ///< no allocation when the stream breaks mid-read
 };
 

@@ -17,9 +17,7 @@ constexpr size_t padded(uint32_t caplen) noexcept { return (size_t{caplen} + 7) 
 // port cannot starve a quiet one.
 constexpr int kBatchPerSource = 1024;
 
-double mono_now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double mono_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 

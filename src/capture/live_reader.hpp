@@ -34,8 +34,8 @@ namespace callwall::capture {
 class LiveReader {
 public:
     static constexpr size_t kChunkBytes = size_t{1} << 19;  ///< 512 KiB of frame bytes per chunk
-    static constexpr size_t kChunkRecords = 4096;            ///< frames per chunk at most
-    static constexpr size_t kChunks = 64;                    ///< 32 MiB in all
+    static constexpr size_t kChunkRecords = 4096;  ///< frames per chunk at most
+    static constexpr size_t kChunks = 64;  ///< 32 MiB in all
     /// Longest the thread waits in poll() before looking at stop, filter and counters.
     static constexpr int kPollMs = 50;
     /// After stop(): the frames the kernel still holds are read until a poll
@@ -86,7 +86,7 @@ private:
         std::unique_ptr<Record[]> records;
         std::unique_ptr<uint8_t[]> data;
         size_t count = 0;  ///< records filled
-        size_t used = 0;   ///< bytes of data filled
+        size_t used = 0;  ///< bytes of data filled
     };
 
     void read_loop() noexcept;
@@ -106,11 +106,11 @@ private:
     uint64_t produced_ = 0;  ///< chunks published (guarded by mu_)
     uint64_t consumed_ = 0;  ///< chunks given back (guarded by mu_)
     bool finished_ = false;  ///< the thread has exited; nothing more will be published (guarded by mu_)
-    std::string error_;      ///< written by the thread before finished_
-    SourceStats stats_{};    ///< guarded by mu_
-    std::string filter_;     ///< requested filter (guarded by mu_)
+    std::string error_;  ///< written by the thread before finished_
+    SourceStats stats_{};  ///< guarded by mu_
+    std::string filter_;  ///< requested filter (guarded by mu_)
     uint64_t filter_asked_ = 0, filter_done_ = 0;  ///< guarded by mu_
-    std::string filter_error_;                     ///< guarded by mu_
+    std::string filter_error_;  ///< guarded by mu_
     std::atomic<bool> stop_{false};
     std::atomic<uint64_t> ring_full_{0};
     std::thread thread_;

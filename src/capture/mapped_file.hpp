@@ -57,9 +57,9 @@ private:
 
     const uint8_t* base_ = nullptr;
     uint64_t size_ = 0;
-    uint64_t pos_ = 0;       ///< next byte handed to stdio
+    uint64_t pos_ = 0;  ///< next byte handed to stdio
     uint64_t released_ = 0;  ///< pages before this offset were dropped from the process
-    int slot_ = -1;          ///< this map's entry in the SIGBUS handler's table
+    int slot_ = -1;  ///< this map's entry in the SIGBUS handler's table
 };
 
 }  // namespace callwall::capture

@@ -118,8 +118,7 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     const bool is_stdin = path == "-";
     struct stat st {};
     if ((is_stdin ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st)) != 0) {
-        if (errno == ENOENT)
-            throw CaptureError(CaptureErrorKind::NotFound, path + ": no such file");
+        if (errno == ENOENT) throw CaptureError(CaptureErrorKind::NotFound, path + ": no such file");
         throw CaptureError(CaptureErrorKind::NotReadable, path + ": " + std::strerror(errno));
     }
     if (S_ISDIR(st.st_mode))
@@ -201,7 +200,8 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
             const uint32_t lt = ng.linktype(0);
             const char* n = pcap_datalink_val_to_name(static_cast<int>(lt));
             throw CaptureError(CaptureErrorKind::UnknownLinkType,
-                               path + ": link type " + std::to_string(lt) + " (" + (n ? n : "unknown") + ") is not supported" +
+                               path + ": link type " + std::to_string(lt) + " (" + (n ? n : "unknown") +
+                                   ") is not supported" +
                                    (ng.interfaces() > 1 ? ", nor those of its other interfaces" : ""));
         }
         auto src = std::unique_ptr<PcapSource>(new PcapSource());
@@ -222,9 +222,9 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
         std::fclose(f);
         if (!codec_error.empty()) throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + codec_error);
         if (st.st_size == 0)
-            throw CaptureError(CaptureErrorKind::NotACapture, path + ": empty file, expected a .pcap or .pcapng capture");
-        throw CaptureError(CaptureErrorKind::NotACapture,
-                           path + ": not a pcap/pcapng capture (" + err + ")");
+            throw CaptureError(CaptureErrorKind::NotACapture,
+                               path + ": empty file, expected a .pcap or .pcapng capture");
+        throw CaptureError(CaptureErrorKind::NotACapture, path + ": not a pcap/pcapng capture (" + err + ")");
     }
     auto src = std::unique_ptr<PcapSource>(new PcapSource());
     src->handle_ = std::move(handle);
@@ -232,9 +232,8 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
     src->linktype_ = static_cast<uint32_t>(pcap_datalink(src->handle_->pcap));
     if (!decode::link_type_supported(src->linktype_)) {
         const char* n = pcap_datalink_val_to_name(static_cast<int>(src->linktype_));
-        throw CaptureError(CaptureErrorKind::UnknownLinkType,
-                           path + ": link type " + std::to_string(src->linktype_) + " (" +
-                               (n ? n : "unknown") + ") is not supported");
+        throw CaptureError(CaptureErrorKind::UnknownLinkType, path + ": link type " + std::to_string(src->linktype_) +
+                                                                  " (" + (n ? n : "unknown") + ") is not supported");
     }
     return src;
 }
@@ -260,10 +259,10 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {
             case PCAP_ERROR_NO_SUCH_DEVICE:
                 throw CaptureError(CaptureErrorKind::NotFound, o.interface + ": no such interface (" + why + ")");
             case PCAP_ERROR_PERM_DENIED:
-                throw CaptureError(CaptureErrorKind::Permission,
-                                   o.interface + ": no permission to capture (run as root or grant CAP_NET_RAW): " + why);
-            default:
-                throw CaptureError(CaptureErrorKind::Other, o.interface + ": cannot capture: " + why);
+                throw CaptureError(
+                    CaptureErrorKind::Permission,
+                    o.interface + ": no permission to capture (run as root or grant CAP_NET_RAW): " + why);
+            default: throw CaptureError(CaptureErrorKind::Other, o.interface + ": cannot capture: " + why);
         }
     }
     src->linktype_ = static_cast<uint32_t>(pcap_datalink(p));

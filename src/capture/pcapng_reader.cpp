@@ -28,7 +28,7 @@ constexpr uint32_t kPbType = 0x00000002;  // obsolete Packet Block (Appendix A)
 constexpr uint32_t kSpbType = 0x00000003;
 constexpr uint32_t kEpbType = 0x00000006;
 constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
-constexpr size_t kHeader = 8;   // type + total length
+constexpr size_t kHeader = 8;  // type + total length
 constexpr size_t kTrailer = 4;  // total length again
 constexpr size_t kMinShb = 28;  // header, byte-order magic, versions, section length, trailer
 constexpr uint16_t kOptEnd = 0, kOptTsresol = 9, kOptTsoffset = 14;
@@ -88,9 +88,13 @@ PcapngReader::Block PcapngReader::read_block() noexcept {
     const size_t got = read_bytes(head, kHeader);
     if (got == 0 && !std::ferror(file_)) return Block::End;
     if (got < kHeader) {
-        if (std::ferror(file_)) return fail("read error at offset %llu: %s", static_cast<unsigned long long>(offset_), std::strerror(errno)), Block::Error;
+        if (std::ferror(file_))
+            return fail("read error at offset %llu: %s", static_cast<unsigned long long>(offset_),
+                        std::strerror(errno)),
+                   Block::Error;
         return fail("truncated block header at offset %llu (%zu of 8 bytes)",
-                    static_cast<unsigned long long>(block_offset_), got), Block::Error;
+                    static_cast<unsigned long long>(block_offset_), got),
+               Block::Error;
     }
     size_t have = kHeader;
     uint32_t type = big_endian_ ? be32(head) : le32(head);
@@ -98,20 +102,25 @@ PcapngReader::Block PcapngReader::read_block() noexcept {
         // A new section may change the byte order: its byte-order magic decides
         // how its length (and everything after) is read.
         if (read_bytes(head + kHeader, 4) < 4)
-            return fail("truncated Section Header Block at offset %llu", static_cast<unsigned long long>(block_offset_)),
+            return fail("truncated Section Header Block at offset %llu",
+                        static_cast<unsigned long long>(block_offset_)),
                    Block::Error;
         have = 12;
-        if (le32(head + 8) == kByteOrderMagic) big_endian_ = false;
-        else if (be32(head + 8) == kByteOrderMagic) big_endian_ = true;
+        if (le32(head + 8) == kByteOrderMagic)
+            big_endian_ = false;
+        else if (be32(head + 8) == kByteOrderMagic)
+            big_endian_ = true;
         else
             return fail("Section Header Block at offset %llu has a bad byte-order magic 0x%08x",
-                        static_cast<unsigned long long>(block_offset_), le32(head + 8)), Block::Error;
+                        static_cast<unsigned long long>(block_offset_), le32(head + 8)),
+                   Block::Error;
     }
     const uint32_t len = big_endian_ ? be32(head + 4) : le32(head + 4);
     const size_t min_len = type == kShbType ? kMinShb : kHeader + kTrailer;
     if (len < min_len || len % 4 != 0 || len > kMaxBlockBytes)
-        return fail("block of type 0x%08x at offset %llu has a bad total length %u (needs %zu..%u, a multiple of 4)", type,
-                    static_cast<unsigned long long>(block_offset_), len, min_len, kMaxBlockBytes), Block::Error;
+        return fail("block of type 0x%08x at offset %llu has a bad total length %u (needs %zu..%u, a multiple of 4)",
+                    type, static_cast<unsigned long long>(block_offset_), len, min_len, kMaxBlockBytes),
+               Block::Error;
     // The buffer grows (doubling) only as the block's bytes actually arrive,
     // so a length that promises 16 MiB in a short file or pipe costs no more
     // memory than the bytes that are there.
@@ -122,7 +131,8 @@ PcapngReader::Block PcapngReader::read_block() noexcept {
                 buf_.resize(std::min<size_t>(buf_.size() * 2, kMaxBlockBytes));
             } catch (const std::bad_alloc&) {
                 return fail("no memory for a block of %u bytes at offset %llu", len,
-                            static_cast<unsigned long long>(block_offset_)), Block::Error;
+                            static_cast<unsigned long long>(block_offset_)),
+                       Block::Error;
             }
         }
         const size_t want = std::min<size_t>(len, buf_.size()) - have;
@@ -131,16 +141,19 @@ PcapngReader::Block PcapngReader::read_block() noexcept {
         if (got_now < want) {
             if (std::ferror(file_))
                 return fail("read error at offset %llu: %s", static_cast<unsigned long long>(offset_),
-                            std::strerror(errno)), Block::Error;
+                            std::strerror(errno)),
+                       Block::Error;
             return fail("truncated block of type 0x%08x at offset %llu: %u bytes promised, %zu present", type,
-                        static_cast<unsigned long long>(block_offset_), len, have), Block::Error;
+                        static_cast<unsigned long long>(block_offset_), len, have),
+                   Block::Error;
         }
     }
     block_type_ = type;
     block_len_ = len;
     if (u32(len - kTrailer) != len)
         return fail("block of type 0x%08x at offset %llu: trailing length %u differs from the leading %u", type,
-                    static_cast<unsigned long long>(block_offset_), u32(len - kTrailer), len), Block::Error;
+                    static_cast<unsigned long long>(block_offset_), u32(len - kTrailer), len),
+               Block::Error;
     return Block::Read;
 }
 
@@ -236,7 +249,8 @@ int PcapngReader::packet(RawFrame& frame) noexcept {
         case kPbType:
             if (body_end < kHeader + 20)
                 return fail("packet block at offset %llu is too short (%u bytes)",
-                            static_cast<unsigned long long>(block_offset_), block_len_), -1;
+                            static_cast<unsigned long long>(block_offset_), block_len_),
+                       -1;
             if_id = block_type_ == kEpbType ? u32(8) : u16(8);
             t = uint64_t{u32(12)} << 32 | u32(16);
             caplen = u32(20);
@@ -244,12 +258,14 @@ int PcapngReader::packet(RawFrame& frame) noexcept {
             data_off = kHeader + 20;
             if (caplen > body_end - data_off)
                 return fail("packet block at offset %llu: captured length %u runs past the block",
-                            static_cast<unsigned long long>(block_offset_), caplen), -1;
+                            static_cast<unsigned long long>(block_offset_), caplen),
+                       -1;
             break;
         case kSpbType:
             if (body_end < kHeader + 4)
                 return fail("Simple Packet Block at offset %llu is too short (%u bytes)",
-                            static_cast<unsigned long long>(block_offset_), block_len_), -1;
+                            static_cast<unsigned long long>(block_offset_), block_len_),
+                       -1;
             wirelen = u32(8);
             data_off = kHeader + 4;
             // No captured length: it is the original length cut to interface
@@ -258,13 +274,15 @@ int PcapngReader::packet(RawFrame& frame) noexcept {
             if (!ifaces_.empty() && ifaces_[0].snaplen != 0) caplen = std::min(caplen, ifaces_[0].snaplen);
             if (caplen > body_end - data_off)
                 return fail("Simple Packet Block at offset %llu is too short for %u bytes of packet data",
-                            static_cast<unsigned long long>(block_offset_), caplen), -1;
+                            static_cast<unsigned long long>(block_offset_), caplen),
+                       -1;
             break;
         default: return 0;
     }
     if (if_id >= ifaces_.size())
         return fail("packet block at offset %llu is on interface %u, but the section describes %zu",
-                    static_cast<unsigned long long>(block_offset_), if_id, ifaces_.size()), -1;
+                    static_cast<unsigned long long>(block_offset_), if_id, ifaces_.size()),
+               -1;
     const Interface& i = ifaces_[if_id];
     frame.ts_us = to_us(t, i);
     frame.linktype = i.linktype;

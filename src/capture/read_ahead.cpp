@@ -92,8 +92,8 @@ void ReadAhead::read_loop() noexcept {
                 break;
             }
             carried = false;
-            c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype,
-                                          static_cast<uint32_t>(c.used)};
+            c.records[c.count++] =
+                Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, static_cast<uint32_t>(c.used)};
             if (frame.caplen) std::memcpy(c.data.get() + c.used, frame.bytes.data(), frame.caplen);
             c.used += need;
             if (stop_.load(std::memory_order_relaxed)) return;

@@ -68,14 +68,14 @@ private:
         std::unique_ptr<Record[]> records;
         std::unique_ptr<uint8_t[]> data;
         size_t count = 0;  ///< records filled
-        size_t used = 0;   ///< bytes of data filled
+        size_t used = 0;  ///< bytes of data filled
         NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
     };
 
     void read_loop() noexcept;
 
     std::unique_ptr<PcapSource> source_;
-    std::string error_;          ///< set by the reader before it publishes the last chunk
+    std::string error_;  ///< set by the reader before it publishes the last chunk
     std::vector<Chunk> chunks_;  ///< used in strict rotation: chunk i % kChunks
 
     std::mutex mu_;

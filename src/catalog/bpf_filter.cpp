@@ -17,8 +17,10 @@ std::vector<PortRange> merged(std::vector<PortRange> v) {
     std::sort(v.begin(), v.end(), [](auto a, auto b) { return a.lo < b.lo || (a.lo == b.lo && a.hi < b.hi); });
     std::vector<PortRange> out;
     for (const auto& r : v) {
-        if (!out.empty() && r.lo <= static_cast<uint32_t>(out.back().hi) + 1) out.back().hi = std::max(out.back().hi, r.hi);
-        else out.push_back(r);
+        if (!out.empty() && r.lo <= static_cast<uint32_t>(out.back().hi) + 1)
+            out.back().hi = std::max(out.back().hi, r.hi);
+        else
+            out.push_back(r);
     }
     return out;
 }
@@ -39,8 +41,10 @@ std::string ports_expr(const char* proto, const std::vector<PortRange>& ranges) 
 bool is_ipv4(const std::string& a) {
     int dots = 0;
     for (char c : a) {
-        if (c == '.') ++dots;
-        else if (c < '0' || c > '9') return false;
+        if (c == '.')
+            ++dots;
+        else if (c < '0' || c > '9')
+            return false;
     }
     return dots == 3 && a.size() >= 7 && a.size() <= 15;
 }

@@ -34,9 +34,7 @@ void sort_small(T* v, size_t n) noexcept {
 
 }  // namespace
 
-const Entry* Catalog::find_entry(std::string_view id) const noexcept {
-    return find_by_id(entry_ids_, entries_, id);
-}
+const Entry* Catalog::find_entry(std::string_view id) const noexcept { return find_by_id(entry_ids_, entries_, id); }
 
 const Product* Catalog::find_product(std::string_view id) const noexcept {
     return find_by_id(product_ids_, products_, id);

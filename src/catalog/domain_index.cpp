@@ -23,9 +23,7 @@ constexpr size_t kMaxHostLength = 255;  // longer than any legal DNS name: match
 constexpr uint64_t kFnvOffset = 14695981039346656037ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
 
-constexpr char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 uint64_t edge_hash(uint32_t parent, std::string_view label) noexcept {
     uint64_t h = kFnvOffset ^ (uint64_t{parent} * 0x9E3779B97F4A7C15ull);

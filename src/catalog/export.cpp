@@ -22,7 +22,7 @@ namespace callwall::catalog {
 
 namespace {
 
-constexpr size_t kCommentWidth = 96;       // wrap of '#' comment lines
+constexpr size_t kCommentWidth = 96;  // wrap of '#' comment lines
 constexpr size_t kMultiportMaxSlots = 15;  // xt_multiport: 15 ports, a range takes 2
 constexpr std::string_view kIptOut = "CALLWALL-OUTBOUND";
 constexpr std::string_view kIptIn = "CALLWALL-INBOUND";
@@ -144,9 +144,9 @@ void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
     if (has_any_destination(e)) {
         comment(out, indent, "", "(included because of --include-any)");
     } else {
-        comment(out, indent, "addresses",
-                "the sets " + vendor_set(e) + "_v4 and " + vendor_set(e) +
-                    "_v6, filled with what these names resolve to");
+        comment(
+            out, indent, "addresses",
+            "the sets " + vendor_set(e) + "_v4 and " + vendor_set(e) + "_v6, filled with what these names resolve to");
     }
     if (e.any_fallback)
         comment(out, indent, "", "(the vendor says: if you cannot use these names, set the destination to ANY)");
@@ -216,8 +216,9 @@ Selected select(const Catalog& c, const ExportOptions& opt) {
         if (opt.required_only && !e.required) {
             s.left_out.push_back({&e, "optional (--required-only)"});
         } else if (has_any_destination(e) && !opt.include_any) {
-            s.left_out.push_back({&e, "destination ANY: it would open its ports towards every address "
-                                      "(--include-any keeps it)"});
+            s.left_out.push_back({&e,
+                                  "destination ANY: it would open its ports towards every address "
+                                  "(--include-any keeps it)"});
         } else {
             s.entries.push_back(&e);
         }
@@ -226,7 +227,8 @@ Selected select(const Catalog& c, const ExportOptions& opt) {
         if (has_any_destination(*e)) continue;
         const std::string set = vendor_set(*e);
         auto v = std::find_if(s.vendors.begin(), s.vendors.end(), [&](const VendorNames& n) { return n.set == set; });
-        if (v == s.vendors.end()) v = s.vendors.insert(s.vendors.end(), VendorNames{e->vendor, set, e->third_party, {}});
+        if (v == s.vendors.end())
+            v = s.vendors.insert(s.vendors.end(), VendorNames{e->vendor, set, e->third_party, {}});
         for (const Destination& d : e->destinations) {
             auto& ds = v->by_domain[std::string(d.base())];
             if (std::none_of(ds.begin(), ds.end(), [&](const Destination* x) { return x->pattern == d.pattern; }))
@@ -266,8 +268,7 @@ std::string command_for(const ExportOptions& opt, std::string_view format) {
     if (!sel.vendor.empty()) s += " --vendor '" + clean(sel.vendor) + "'";
     if (!sel.product.empty()) s += " --product '" + clean(sel.product) + "'";
     if (!sel.edition.empty()) s += " --edition '" + clean(sel.edition) + "'";
-    if (format.find("nft") != std::string_view::npos && opt.nft_table != "filter")
-        s += " --nft-table " + opt.nft_table;
+    if (format.find("nft") != std::string_view::npos && opt.nft_table != "filter") s += " --nft-table " + opt.nft_table;
     if (opt.required_only) s += " --required-only";
     if (opt.include_any) s += " --include-any";
     return s;
@@ -288,36 +289,40 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
     const std::string t = opt.nft_table;
     switch (opt.format) {
         case ExportFormat::Nft:
-            paragraphs(out, {
-                "Each rule accepts an entry's ports towards the addresses in its vendor's sets (callwall_<vendor>_v4, "
-                "callwall_<vendor>_v6). A packet filter cannot resolve names: the sets start empty and dnsmasq adds "
-                "each address it resolves for the vendor's names, given the lines of",
-                "  " + command_for(opt, "dnsmasq-nftset") + " >/etc/dnsmasq.d/callwall.conf",
-                "and the clients must use that dnsmasq as their resolver. Loading this file again keeps the addresses "
-                "already in the sets and replaces its chains and port sets; nothing else in the table is touched.",
-                "nft cannot jump between tables: this file adds to table inet " + t +
-                    ", which must be the table of your policy (Debian's stock /etc/nftables.conf is table inet filter "
-                    "with base chains input, forward and output; --nft-table NAME for another table). Load it, then "
-                    "jump to its chains once from your base chains. On a router whose clients are behind lan0:",
-                "  nft -f FILE",
-                "  nft add rule inet " + t + " forward iifname \"lan0\" jump callwall_outbound",
-                "  nft add rule inet " + t + " forward oifname \"lan0\" jump callwall_inbound",
-                "For clients on this host:",
-                "  nft add rule inet " + t + " output jump callwall_outbound",
-                "  nft add rule inet " + t + " input jump callwall_inbound",
-                "Replies are expected to pass your 'ct state established,related accept' rule.",
-            });
+            paragraphs(
+                out,
+                {
+                    "Each rule accepts an entry's ports towards the addresses in its vendor's sets (callwall_<vendor>_v4, "
+                    "callwall_<vendor>_v6). A packet filter cannot resolve names: the sets start empty and dnsmasq adds "
+                    "each address it resolves for the vendor's names, given the lines of",
+                    "  " + command_for(opt, "dnsmasq-nftset") + " >/etc/dnsmasq.d/callwall.conf",
+                    "and the clients must use that dnsmasq as their resolver. Loading this file again keeps the addresses "
+                    "already in the sets and replaces its chains and port sets; nothing else in the table is touched.",
+                    "nft cannot jump between tables: this file adds to table inet " + t +
+                        ", which must be the table of your policy (Debian's stock /etc/nftables.conf is table inet filter "
+                        "with base chains input, forward and output; --nft-table NAME for another table). Load it, then "
+                        "jump to its chains once from your base chains. On a router whose clients are behind lan0:",
+                    "  nft -f FILE",
+                    "  nft add rule inet " + t + " forward iifname \"lan0\" jump callwall_outbound",
+                    "  nft add rule inet " + t + " forward oifname \"lan0\" jump callwall_inbound",
+                    "For clients on this host:",
+                    "  nft add rule inet " + t + " output jump callwall_outbound",
+                    "  nft add rule inet " + t + " input jump callwall_inbound",
+                    "Replies are expected to pass your 'ct state established,related accept' rule.",
+                });
             break;
         case ExportFormat::Iptables:
-            paragraphs(out, {
-                "Each rule accepts an entry's ports towards the addresses in its vendor's ipset (callwall_<vendor>, "
-                "a list:set of callwall_<vendor>_v4 and callwall_<vendor>_v6, so one file serves iptables and "
-                "ip6tables). A packet filter cannot resolve names: the sets start empty and dnsmasq adds each address "
-                "it resolves for the vendor's names, given the lines of",
-                "  " + command_for(opt, "dnsmasq-ipset") + " >/etc/dnsmasq.d/callwall.conf",
-                "and the clients must use that dnsmasq as their resolver. Create the sets first (-exist: again is "
-                "harmless):",
-            });
+            paragraphs(
+                out,
+                {
+                    "Each rule accepts an entry's ports towards the addresses in its vendor's ipset (callwall_<vendor>, "
+                    "a list:set of callwall_<vendor>_v4 and callwall_<vendor>_v6, so one file serves iptables and "
+                    "ip6tables). A packet filter cannot resolve names: the sets start empty and dnsmasq adds each address "
+                    "it resolves for the vendor's names, given the lines of",
+                    "  " + command_for(opt, "dnsmasq-ipset") + " >/etc/dnsmasq.d/callwall.conf",
+                    "and the clients must use that dnsmasq as their resolver. Create the sets first (-exist: again is "
+                    "harmless):",
+                });
             for (const VendorNames& v : s.vendors) {
                 const std::string& n = v.set;
                 out += "#  ipset create -exist " + n + "_v4 hash:ip family inet\n";
@@ -325,32 +330,36 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
                 out += "#  ipset create -exist " + n + " list:set\n";
                 out += "#  ipset add -exist " + n + " " + n + "_v4; ipset add -exist " + n + " " + n + "_v6\n";
             }
-            paragraphs(out, {
-                "Load without flushing your rules, for IPv4 and IPv6 (the chains are emptied and refilled, so loading "
-                "again does not add copies):",
-                "  iptables-restore --noflush FILE && ip6tables-restore --noflush FILE",
-                "then send the clients' traffic through the chains, e.g.",
-                "  iptables -A FORWARD -i lan0 -j " + std::string(kIptOut) + "; iptables -A FORWARD -o lan0 -j " +
-                    std::string(kIptIn),
-                "Replies are expected to pass your '-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT' rule.",
-            });
+            paragraphs(
+                out,
+                {
+                    "Load without flushing your rules, for IPv4 and IPv6 (the chains are emptied and refilled, so loading "
+                    "again does not add copies):",
+                    "  iptables-restore --noflush FILE && ip6tables-restore --noflush FILE",
+                    "then send the clients' traffic through the chains, e.g.",
+                    "  iptables -A FORWARD -i lan0 -j " + std::string(kIptOut) + "; iptables -A FORWARD -o lan0 -j " +
+                        std::string(kIptIn),
+                    "Replies are expected to pass your '-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT' rule.",
+                });
             break;
         case ExportFormat::DnsmasqNftset:
         case ExportFormat::DnsmasqIpset: {
             const bool ns = opt.format == ExportFormat::DnsmasqNftset;
-            paragraphs(out, {
-                std::string("dnsmasq configuration: each address dnsmasq resolves for a vendor's names is added to "
-                            "the vendor's ") +
-                    (ns ? "nft sets in table inet " + t + " (dnsmasq 2.87 or later, built with nftset)"
-                        : "ipsets (IPv4 addresses go to the _v4 set, IPv6 to the _v6 set)") +
-                    ". The sets are those of",
-                "  " + command_for(opt, ns ? "nft" : "iptables"),
-                "which must be loaded first. Put this file in /etc/dnsmasq.d/ and make the clients resolve through "
-                "this dnsmasq: addresses they resolve elsewhere never reach the sets.",
-                "dnsmasq matches a domain and every name below it. Where the catalog names less (a wildcard "
-                "'*.x.com' does not include x.com itself; an exact name does not include the names below it), the "
-                "set also receives those addresses: each such line says so.",
-            });
+            paragraphs(
+                out,
+                {
+                    std::string("dnsmasq configuration: each address dnsmasq resolves for a vendor's names is added to "
+                                "the vendor's ") +
+                        (ns ? "nft sets in table inet " + t + " (dnsmasq 2.87 or later, built with nftset)"
+                            : "ipsets (IPv4 addresses go to the _v4 set, IPv6 to the _v6 set)") +
+                        ". The sets are those of",
+                    "  " + command_for(opt, ns ? "nft" : "iptables"),
+                    "which must be loaded first. Put this file in /etc/dnsmasq.d/ and make the clients resolve through "
+                    "this dnsmasq: addresses they resolve elsewhere never reach the sets.",
+                    "dnsmasq matches a domain and every name below it. Where the catalog names less (a wildcard "
+                    "'*.x.com' does not include x.com itself; an exact name does not include the names below it), the "
+                    "set also receives those addresses: each such line says so.",
+                });
             break;
         }
     }
@@ -397,8 +406,9 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
         set_names.push_back(name);
     }
     const std::string t = opt.nft_table;
-    out += "# Declare what this file owns, then empty its chains and port sets: loading it again replaces them\n"
-           "# instead of adding copies. The vendor address sets are declared, never flushed.\n";
+    out +=
+        "# Declare what this file owns, then empty its chains and port sets: loading it again replaces them\n"
+        "# instead of adding copies. The vendor address sets are declared, never flushed.\n";
     out += "table inet " + t + " {\n";
     for (const VendorNames& v : s.vendors) {
         out += "    # addresses of " + clean(v.vendor) + "'s " + (v.third_party ? "third-party " : "") +
@@ -406,7 +416,8 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
         out += "    set " + v.set + "_v4 {\n        type ipv4_addr\n    }\n";
         out += "    set " + v.set + "_v6 {\n        type ipv6_addr\n    }\n";
     }
-    for (const std::string& n : set_names) out += "    set " + n + " {\n        type inet_service\n        flags interval\n    }\n";
+    for (const std::string& n : set_names)
+        out += "    set " + n + " {\n        type inet_service\n        flags interval\n    }\n";
     out += "    chain callwall_outbound {\n    }\n    chain callwall_inbound {\n    }\n}\n";
     out += "flush chain inet " + t + " callwall_outbound\n";
     out += "flush chain inet " + t + " callwall_inbound\n";
@@ -415,7 +426,8 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
     for (size_t i = 0; i < s.entries.size(); ++i) {
         const Entry& e = *s.entries[i];
         out += "    # " + e.id + ": " + std::string(to_string(e.transport)) + " ports; " + clean(title_of(e)) + "\n";
-        out += "    set " + set_names[i] + " {\n        type inet_service\n        flags interval\n        elements = { ";
+        out +=
+            "    set " + set_names[i] + " {\n        type inet_service\n        flags interval\n        elements = { ";
         const auto iv = e.port_set.intervals();
         for (size_t k = 0; k < iv.size(); ++k) out += (k ? ", " : "") + range_text(iv[k], '-');
         out += " }\n    }\n\n";
@@ -466,9 +478,9 @@ std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
             if (!in_chain(e, inbound)) continue;
             out += "\n";
             entry_comments(out, "", e);
-            const std::string addr = has_any_destination(e) ? std::string()
-                                                            : " -m set --match-set " + vendor_set(e) +
-                                                                  (inbound ? " src" : " dst");
+            const std::string addr = has_any_destination(e)
+                                         ? std::string()
+                                         : " -m set --match-set " + vendor_set(e) + (inbound ? " src" : " dst");
             // multiport takes at most 15 slots; a range takes two.
             std::vector<std::string> chunk;
             size_t slots = 0;

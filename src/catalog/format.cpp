@@ -154,13 +154,9 @@ std::string document_heading(const Document& d) {
     return s;
 }
 
-std::string json_bool(bool b) {
-    return b ? "true" : "false";
-}
+std::string json_bool(bool b) { return b ? "true" : "false"; }
 
-std::string json_or_null(std::string_view s) {
-    return s.empty() ? "null" : json_quote(s);
-}
+std::string json_or_null(std::string_view s) { return s.empty() ? "null" : json_quote(s); }
 
 std::string json_strings(const std::vector<std::string>& v) {
     std::string s = "[";

@@ -194,8 +194,9 @@ std::optional<PrescanError> prescan(std::string_view t) {
         return PrescanError{l, c, std::move(message)};
     };
     if (t.substr(0, 3) == "\xEF\xBB\xBF")
-        return fail(0, "the file starts with a UTF-8 byte order mark (BOM); expected UTF-8 without a BOM (save the "
-                       "file again without it)");
+        return fail(0,
+                    "the file starts with a UTF-8 byte order mark (BOM); expected UTF-8 without a BOM (save the "
+                    "file again without it)");
     while (i < t.size()) {
         const char c = t[i];
         switch (state) {
@@ -209,8 +210,9 @@ std::optional<PrescanError> prescan(std::string_view t) {
                     state = State::Comment;
                     advance(1);
                 } else if (static_cast<unsigned char>(c) >= 0x80) {
-                    return fail(i, "non-ASCII character outside a quoted string or comment; expected it only inside "
-                                   "quotes or after '#'");
+                    return fail(i,
+                                "non-ASCII character outside a quoted string or comment; expected it only inside "
+                                "quotes or after '#'");
                 } else if (c == '"' || c == '\'') {
                     const bool multi = t.substr(i, 3) == std::string(3, c);
                     state = c == '"' ? (multi ? State::MlBasic : State::Basic)
@@ -236,8 +238,10 @@ std::optional<PrescanError> prescan(std::string_view t) {
                 }
                 break;
             case State::Comment:
-                if (c == '\n') state = State::Normal;  // the newline itself is handled in Normal
-                else advance(1);
+                if (c == '\n')
+                    state = State::Normal;  // the newline itself is handled in Normal
+                else
+                    advance(1);
                 break;
             case State::Basic:
             case State::Literal:
@@ -257,11 +261,13 @@ std::optional<PrescanError> prescan(std::string_view t) {
                 } else if (state == State::MlBasic && c == '\\') {
                     size_t j = i + 1;
                     while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r')) ++j;
-                    if (j < t.size() && t[j] == '\n') {  // line-ending backslash: whitespace up to the next text is trimmed
+                    if (j < t.size() &&
+                        t[j] == '\n') {  // line-ending backslash: whitespace up to the next text is trimmed
                         while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')) ++j;
                         if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) {
-                            return fail(j, "non-ASCII character first after a line-ending backslash in a multi-line "
-                                           "string (toml++ 3.3 mishandles it); expected an ASCII character first");
+                            return fail(j,
+                                        "non-ASCII character first after a line-ending backslash in a multi-line "
+                                        "string (toml++ 3.3 mishandles it); expected an ASCII character first");
                         }
                         advance(j - i);
                     } else {
@@ -1067,9 +1073,7 @@ std::string sha256_hex(const std::vector<SourceText>& sources) {
     return out;
 }
 
-std::string base_name(const std::string& path) {
-    return std::filesystem::path(path).filename().string();
-}
+std::string base_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
 
 }  // namespace
 

@@ -16,9 +16,7 @@ constexpr size_t kMaxLabelLength = 63;  // RFC 1035 2.3.4
 constexpr size_t kMaxVersionParts = 4;  // "1.2.3.4": enough for every SDK numbering seen
 constexpr size_t kMaxHostLength = 255;  // same cap as DomainIndex::lookup: longer hosts match nothing
 
-constexpr char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
@@ -61,7 +59,8 @@ std::string check_base_name(std::string_view name) {
             const auto u = static_cast<unsigned char>(c);
             if (u >= 0x80)
                 return "it has non-ASCII characters: write an internationalized name in its ASCII (punycode) form, "
-                       "e.g. 'xn--bcher-kva.example' for 'b\xC3\xBC" "cher.example'";
+                       "e.g. 'xn--bcher-kva.example' for 'b\xC3\xBC"
+                       "cher.example'";
             if (u < 0x20 || u == 0x7F) {
                 char hex[64];
                 std::snprintf(hex, sizeof hex, "control character 0x%02X (letters, digits, '-' and '_' only)", u);
@@ -103,9 +102,7 @@ bool parse_version(std::string_view text, std::array<uint32_t, kMaxVersionParts>
 
 }  // namespace
 
-std::string_view to_string(Transport t) noexcept {
-    return t == Transport::Tcp ? "tcp" : "udp";
-}
+std::string_view to_string(Transport t) noexcept { return t == Transport::Tcp ? "tcp" : "udp"; }
 
 std::string_view to_string(DestinationKind k) noexcept {
     switch (k) {

@@ -65,10 +65,11 @@ struct AnalyzeArgs {
 
 // The command line into `a`; an exit code when the command ends here (help, usage error).
 std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
-    po::options_description opts("callwall analyze FILE... --db OUT.sqlite [options]\n\n"
-                                 "Reads .pcap/.pcapng files (plain, .gz, .zst or .xz; - is standard input), in the\n"
-                                 "order of their first packets, as one run, into the database.\n\n"
-                                 "options");
+    po::options_description opts(
+        "callwall analyze FILE... --db OUT.sqlite [options]\n\n"
+        "Reads .pcap/.pcapng files (plain, .gz, .zst or .xz; - is standard input), in the\n"
+        "order of their first packets, as one run, into the database.\n\n"
+        "options");
     std::string& db_path = a.db_path;
     std::vector<std::string>& files = a.files;
     int64_t& max_flows = a.max_flows;
@@ -77,23 +78,25 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
     std::string& fail_on = a.fail_on;
     std::string& events_path = a.events_path;
     int& threads = a.threads;
-    opts.add_options()
-        ("help,h", "show this help")
-        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
-        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
-        ("no-bundled-catalog", "use only the --catalog directories")
-        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "print these vendors' verdicts (default: vendors seen)")
-        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
-        ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
-        ("threads", po::value(&threads)->value_name("1|2"),
-         "2: read each capture file on a second core while this one analyzes (the default when the "
-         "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
-        ("filter", po::value(&a.filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
-        ("keep-order", "read the files in the order given, not by their first packet's time")
-        ("events", po::value(&events_path)->value_name("FILE"),
-         "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
-         "standard output (docs/events.schema.json)")
-        ("quiet,q", "no progress and no summary");
+    opts.add_options()("help,h", "show this help")("db", po::value(&db_path)->value_name("FILE"),
+                                                   "SQLite database to create or append to (required)")(
+        "catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"),
+        "add (or replace, by file name) catalog files from DIR")("no-bundled-catalog",
+                                                                 "use only the --catalog directories")(
+        "vendor", po::value(&vendors)->composing()->value_name("NAME"),
+        "print these vendors' verdicts (default: vendors seen)")(
+        "fail-on", po::value(&fail_on)->value_name("blocked|partial"),
+        "exit 10 when a shown verdict is blocked (or partial)")("max-flows", po::value(&max_flows)->value_name("N"),
+                                                                "bound on live flows (default 1048576)")(
+        "threads", po::value(&threads)->value_name("1|2"),
+        "2: read each capture file on a second core while this one analyzes (the default when the "
+        "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")(
+        "filter", po::value(&a.filter)->value_name("BPF"),
+        "read only the packets this BPF expression (tcpdump syntax) matches")(
+        "keep-order", "read the files in the order given, not by their first packet's time")(
+        "events", po::value(&events_path)->value_name("FILE"),
+        "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
+        "standard output (docs/events.schema.json)")("quiet,q", "no progress and no summary");
     po::options_description hidden;
     hidden.add_options()("file", po::value(&files)->composing());
     po::options_description all;
@@ -109,12 +112,13 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts
-                  << "\nexamples:\n"
-                     "  callwall analyze call.pcapng --db call.sqlite\n"
-                     "  callwall analyze site-a/*.pcap --db audit.sqlite --vendor whereby --fail-on blocked\n"
-                     "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output not written,\n"
-                     "10 --fail-on matched.\n";
+        std::cout
+            << opts
+            << "\nexamples:\n"
+               "  callwall analyze call.pcapng --db call.sqlite\n"
+               "  callwall analyze site-a/*.pcap --db audit.sqlite --vendor whereby --fail-on blocked\n"
+               "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output not written,\n"
+               "10 --fail-on matched.\n";
         return kExitOk;
     }
     if (files.empty()) {
@@ -134,8 +138,8 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         return kExitUsage;
     }
     if (max_flows < 1 || max_flows > int64_t{UINT32_MAX}) {
-        std::fprintf(stderr, "callwall analyze: --max-flows takes a number of flows from 1 to %u, not %lld\n", UINT32_MAX,
-                     static_cast<long long>(max_flows));
+        std::fprintf(stderr, "callwall analyze: --max-flows takes a number of flows from 1 to %u, not %lld\n",
+                     UINT32_MAX, static_cast<long long>(max_flows));
         return kExitUsage;
     }
     if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
@@ -217,8 +221,8 @@ int run_analyze(int argc, char** argv) {
                 // analyze /dev/stdin) is the stop the user asked for, not damage.
                 if (st == capture::NextStatus::Error && !g_stop_signal) {
                     ++session->totals().damaged_files;
-                    session->note(src.name() + ": reading stopped after " + std::to_string(n) + " packets: " +
-                                  src.error() + "\n");
+                    session->note(src.name() + ": reading stopped after " + std::to_string(n) +
+                                  " packets: " + src.error() + "\n");
                     std::fprintf(stderr, "callwall: warning: %s: damaged after %llu packets (%s); continuing\n",
                                  src.name().c_str(), static_cast<unsigned long long>(n), src.error().c_str());
                 }

@@ -53,12 +53,15 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
 // the re-run of the patched ruleset showed.
 void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
     if (f.rules.empty() && f.unfixable.empty()) return;
-    std::printf("\nfix: %zu rule%s to add%s\n", f.rules.size(), f.rules.size() == 1 ? "" : "s",
-                iptables ? " to the dump (iptables-save lines; the sets are the ipsets of 'callwall catalog export --format iptables')"
-                         : " after loading the ruleset (nft commands; the sets are those of 'callwall catalog export', filled by dnsmasq)");
+    std::printf(
+        "\nfix: %zu rule%s to add%s\n", f.rules.size(), f.rules.size() == 1 ? "" : "s",
+        iptables
+            ? " to the dump (iptables-save lines; the sets are the ipsets of 'callwall catalog export --format iptables')"
+            : " after loading the ruleset (nft commands; the sets are those of 'callwall catalog export', filled by dnsmasq)");
     for (const auto& d : f.declarations) std::printf("  %s\n", d.c_str());
     for (const auto& r : f.rules) {
-        std::printf("  # %s%s%s\n  %s\n", r.entry_id.c_str(), r.entry_id.empty() ? "" : ": ", r.where.c_str(), r.rule.c_str());
+        std::printf("  # %s%s%s\n  %s\n", r.entry_id.c_str(), r.entry_id.empty() ? "" : ": ", r.where.c_str(),
+                    r.rule.c_str());
     }
     for (const auto& u : f.unfixable) std::printf("  no rule proposed for %s\n", u.c_str());
     if (!f.rerun_error.empty()) {
@@ -70,7 +73,8 @@ void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
         std::printf("re-run of the patched ruleset (%d round%s): still failing:\n", f.rounds, f.rounds == 1 ? "" : "s");
         for (const auto& s : f.still_failing) std::printf("  %s\n", s.c_str());
     }
-    if (!fix_out.empty()) std::printf("the %s written to %s\n", iptables ? "patched dump is" : "fix's commands are", fix_out.c_str());
+    if (!fix_out.empty())
+        std::printf("the %s written to %s\n", iptables ? "patched dump is" : "fix's commands are", fix_out.c_str());
 }
 
 std::string fix_notes(const audit::Fix& f) {
@@ -89,27 +93,30 @@ bool same_file(const std::string& a, const std::string& b) {
 }  // namespace
 
 int run_audit(int argc, char** argv) {
-    po::options_description opts("callwall audit (--nft FILE | --iptables FILE) --db FILE [options]\n\n"
-                                 "Replays every requirement of the chosen vendors through the kernel's netfilter loaded\n"
-                                 "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
-                                 "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
-                                 "'audit' that 'callwall report' shows.\n\noptions");
+    po::options_description opts(
+        "callwall audit (--nft FILE | --iptables FILE) --db FILE [options]\n\n"
+        "Replays every requirement of the chosen vendors through the kernel's netfilter loaded\n"
+        "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
+        "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
+        "'audit' that 'callwall report' shows.\n\noptions");
     std::string nft, iptables, db_path, inside, outside, fix_out;
     std::vector<std::string> vendors, resolve;
-    opts.add_options()
-        ("help,h", "show this help")
-        ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f)")
-        ("iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (loaded by iptables-nft-restore)")
-        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
-        ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
-        ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
-        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
-        ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
-                    "(slower; the reference the early ending is checked against)")
-        ("no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")
-        ("fix-out", po::value(&fix_out)->value_name("FILE"),
-         "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")
-        ("db", po::value(&db_path)->value_name("FILE"), "the database (required)");
+    opts.add_options()("help,h", "show this help")("nft", po::value(&nft)->value_name("FILE"),
+                                                   "nftables ruleset file (as for nft -f)")(
+        "iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (loaded by iptables-nft-restore)")(
+        "vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")(
+        "inside", po::value(&inside)->value_name("IFACE"),
+        "the router's interface toward the clients (default: guessed)")(
+        "outside", po::value(&outside)->value_name("IFACE"),
+        "the router's interface toward the servers (default: guessed)")(
+        "resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")(
+        "patient",
+        "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
+        "(slower; the reference the early ending is checked against)")(
+        "no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")(
+        "fix-out", po::value(&fix_out)->value_name("FILE"),
+        "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")(
+        "db", po::value(&db_path)->value_name("FILE"), "the database (required)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -119,10 +126,12 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
-                     "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
-                  << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
-                     "6 no sandbox (namespaces not allowed), 7 --fix-out not written, 70 internal error.\n";
+        std::cout
+            << opts
+            << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
+               "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
+            << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
+               "6 no sandbox (namespaces not allowed), 7 --fix-out not written, 70 internal error.\n";
         return kExitOk;
     }
     if (nft.empty() == iptables.empty() || db_path.empty()) {
@@ -138,7 +147,8 @@ int run_audit(int argc, char** argv) {
     opt.inside = inside;
     opt.outside = outside;
     if (!valid_ifname(inside) || !valid_ifname(outside) || (!inside.empty() && inside == outside)) {
-        std::fprintf(stderr, "callwall audit: --inside/--outside take two different interface names (< 16 characters)\n");
+        std::fprintf(stderr,
+                     "callwall audit: --inside/--outside take two different interface names (< 16 characters)\n");
         return kExitUsage;
     }
     if (!parse_resolve(resolve, opt)) return kExitUsage;
@@ -156,8 +166,9 @@ int run_audit(int argc, char** argv) {
     }
     const bool fix = !vm.count("no-fix");
     if (!fix_out.empty() && (!fix || same_file(fix_out, ruleset) || same_file(fix_out, db_path))) {
-        std::fprintf(stderr, "callwall audit: --fix-out takes a file of its own (not the ruleset, not the database) "
-                             "and cannot go with --no-fix\n");
+        std::fprintf(stderr,
+                     "callwall audit: --fix-out takes a file of its own (not the ruleset, not the database) "
+                     "and cannot go with --no-fix\n");
         return kExitUsage;
     }
     const auto result = audit::run_audit(*cat, opt);
@@ -169,7 +180,8 @@ int run_audit(int argc, char** argv) {
     if (fix) proposed = audit::fix_and_verify(*cat, opt, result);
     try {
         auto db = store::Store::open(db_path);
-        const int64_t run = audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv), fix_notes(proposed));
+        const int64_t run =
+            audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv), fix_notes(proposed));
         print_result(result, run, db_path);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall audit: database error: %s\n", e.what());

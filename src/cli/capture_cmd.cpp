@@ -75,7 +75,8 @@ std::string render_live(const report::ReportData& d, const pipeline::Analyzer& a
     const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
     std::string o = "\x1b[H\x1b[2J";
     char b[512];
-    std::snprintf(b, sizeof b, "callwall capture on %s   %s   %llu packets (%.0f/s)   %llu flows (%zu live)   kernel drops %llu\n",
+    std::snprintf(b, sizeof b,
+                  "callwall capture on %s   %s   %llu packets (%.0f/s)   %llu flows (%zu live)   kernel drops %llu\n",
                   ifaces.c_str(), hms(elapsed).c_str(), static_cast<unsigned long long>(t.packets), pps,
                   static_cast<unsigned long long>(a.flows().stats().created), a.flows().live(),
                   static_cast<unsigned long long>(t.kernel_dropped));
@@ -93,7 +94,8 @@ std::string render_live(const report::ReportData& d, const pipeline::Analyzer& a
         for (const auto& v : d.verdicts) {
             if (v.vendor != p.vendor || v.product != p.product || v.edition != p.edition) continue;
             if (v.verdict == "not_exercised") continue;
-            const std::string vp = header ? "" : v.vendor + (v.edition.empty() ? "" : " " + v.edition) + " " + v.product;
+            const std::string vp =
+                header ? "" : v.vendor + (v.edition.empty() ? "" : " " + v.edition) + " " + v.product;
             header = true;
             const report::EvidenceFlow* newest = nullptr;
             for (const auto& e : v.evidence)
@@ -106,8 +108,8 @@ std::string render_live(const report::ReportData& d, const pipeline::Analyzer& a
                 ev += b;
             }
             o += fit(vp, 28) + " " + fit(v.service, 30) + " " + fit(v.transport + " " + v.ports, 16) + " " +
-                 fit(v.verdict, 14) + " " + fit(std::to_string(v.flows_observed) + "/" + std::to_string(v.flows_blocked), 7) +
-                 " " + ev + "\n";
+                 fit(v.verdict, 14) + " " +
+                 fit(std::to_string(v.flows_observed) + "/" + std::to_string(v.flows_blocked), 7) + " " + ev + "\n";
         }
         if (header) o += "    => " + p.conclusion + "\n";
     }
@@ -146,11 +148,12 @@ public:
     MetricsFile(std::string path, const catalog::Catalog& cat, const std::vector<std::string>& vendors)
         : path_(std::move(path)), cat_(cat) {
         for (const std::string& k : cat.vendors()) {
-            const bool chosen = vendors.empty() || std::any_of(vendors.begin(), vendors.end(), [&](const std::string& v) {
-                                    catalog::Selection sel;  // matched as --vendor matches
-                                    sel.vendor = v;
-                                    return sel.matches(k, "", "");
-                                });
+            const bool chosen =
+                vendors.empty() || std::any_of(vendors.begin(), vendors.end(), [&](const std::string& v) {
+                    catalog::Selection sel;  // matched as --vendor matches
+                    sel.vendor = v;
+                    return sel.matches(k, "", "");
+                });
             if (chosen) chosen_.push_back(k);
         }
     }
@@ -165,7 +168,8 @@ public:
         std::ifstream in(path, std::ios::binary);
         char head[16] = {};
         in.read(head, sizeof head);
-        if (in.gcount() == 0 || std::string_view(head, static_cast<size_t>(in.gcount())).rfind("# HELP callwall_", 0) == 0)
+        if (in.gcount() == 0 ||
+            std::string_view(head, static_cast<size_t>(in.gcount())).rfind("# HELP callwall_", 0) == 0)
             return "";
         return path + ": exists and is not a callwall metrics file (refusing to replace it)";
     }
@@ -214,9 +218,9 @@ private:
 };
 
 struct LoopSettings {
-    double duration_s;      ///< of the whole capture; 0: none
-    uint64_t count;         ///< packets of the whole capture; 0: none
-    double rotate_s;        ///< --rotate: a run's length; 0: none
+    double duration_s;  ///< of the whole capture; 0: none
+    uint64_t count;  ///< packets of the whole capture; 0: none
+    double rotate_s;  ///< --rotate: a run's length; 0: none
     uint64_t rotate_bytes;  ///< --rotate: a run's packet bytes; 0: none
     double status_every_s;
     bool quiet, tty;
@@ -251,8 +255,7 @@ struct LoopEnd {
 
 // The frames `reader` has buffered, up to --count, into the session: the
 // capture ends (duration, a signal) with every frame the kernel gave it.
-void drain_reader(run::Session& session, capture::LiveReader& reader, const LoopSettings& ls,
-                  uint64_t packets_before) {
+void drain_reader(run::Session& session, capture::LiveReader& reader, const LoopSettings& ls, uint64_t packets_before) {
     reader.stop();
     capture::RawFrame frame;
     while (ls.count == 0 || packets_before + session.totals().packets < ls.count) {
@@ -375,7 +378,11 @@ bool parse_seconds(const std::string& text, double& out) {
         return false;
     }
     const std::string unit = text.substr(used);
-    const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    const double scale = unit.empty() || unit == "s" ? 1
+                         : unit == "m"               ? 60
+                         : unit == "h"               ? 3600
+                         : unit == "d"               ? 86400
+                                                     : 0;
     if (scale == 0 || !(v > 0)) return false;
     out = v * scale;
     return true;
@@ -391,7 +398,11 @@ bool parse_bytes(const std::string& text, uint64_t& out) {
         return false;
     }
     const std::string unit = text.substr(used);
-    const double scale = unit == "kB" || unit == "KB" ? 1e3 : unit == "MB" ? 1e6 : unit == "GB" ? 1e9 : unit == "B" ? 1 : 0;
+    const double scale = unit == "kB" || unit == "KB" ? 1e3
+                         : unit == "MB"               ? 1e6
+                         : unit == "GB"               ? 1e9
+                         : unit == "B"                ? 1
+                                                      : 0;
     if (scale == 0 || !(v >= 1)) return false;
     out = static_cast<uint64_t>(v * scale);
     return true;
@@ -399,9 +410,10 @@ bool parse_bytes(const std::string& text, uint64_t& out) {
 
 // The command line into `a`; an exit code when the command ends here (help, usage error).
 std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
-    po::options_description opts("callwall capture -i IFACE [-i IFACE...] --db OUT.sqlite [options]\n\n"
-                                 "Captures live (e.g. on a mirror/SPAN port) until --duration, --count, Ctrl-C or SIGTERM.\n\n"
-                                 "options");
+    po::options_description opts(
+        "callwall capture -i IFACE [-i IFACE...] --db OUT.sqlite [options]\n\n"
+        "Captures live (e.g. on a mirror/SPAN port) until --duration, --count, Ctrl-C or SIGTERM.\n\n"
+        "options");
     capture::LiveOptions& live = a.live;
     std::vector<std::string>& interfaces = a.interfaces;
     std::vector<std::string>& vendors = a.vendors;
@@ -416,39 +428,44 @@ std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
     int64_t& count = a.count;
     std::string& rotate = a.rotate;
     std::string& keep = a.keep;
-    opts.add_options()
-        ("help,h", "show this help")
-        ("interface,i", po::value(&interfaces)->composing()->value_name("IFACE"), "interface to capture on (repeatable: mirror ports that split directions)")
-        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
-        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (filter and view); default all")
-        ("duration", po::value(&duration_s)->value_name("S"), "stop after S seconds")
-        ("count", po::value(&count)->value_name("N"), "stop after N packets")
-        ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")
-        ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer (default 64)")
-        ("no-promisc", "do not put the interface in promiscuous mode")
-        ("immediate", "hand each packet over as it arrives (TPACKET_V2: lower latency, but the kernel "
-                      "ring holds ~3x fewer frames and drops sooner on a busy link)")
-        ("no-immediate", "the default: the kernel hands packets over in blocks (TPACKET_V3), at most 100 ms late")
-        ("filter", po::value(&live.filter)->value_name("EXPR"), "BPF filter instead of the one made from the catalog")
-        ("no-filter", "no kernel filter: every packet")
-        ("show-filter", "print the filter that would be installed and exit")
-        ("refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")
-        ("rotate", po::value(&rotate)->value_name("TIME|SIZE"),
-         "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
-         "(500MB, 2GB), as SIGHUP does")
-        ("keep", po::value(&keep)->value_name("AGE|N"),
-         "after each run ends, delete finished runs older than AGE (7d, 12h) or all but the newest N runs")
-        ("status-every", po::value(&status_every_s)->value_name("S"), "seconds between status lines when not on a terminal (default 10)")
-        ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")
-        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
-        ("no-bundled-catalog", "use only the --catalog directories")
-        ("events", po::value(&events_path)->value_name("FILE"),
-         "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
-         "'-' for standard output (docs/events.schema.json)")
-        ("metrics", po::value(&metrics_path)->value_name("FILE"),
-         "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
-         "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
-        ("quiet,q", "no live view, status lines or summary");
+    opts.add_options()("help,h", "show this help")(
+        "interface,i", po::value(&interfaces)->composing()->value_name("IFACE"),
+        "interface to capture on (repeatable: mirror ports that split directions)")(
+        "db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")(
+        "vendor", po::value(&vendors)->composing()->value_name("NAME"),
+        "only these vendors (filter and view); default all")("duration", po::value(&duration_s)->value_name("S"),
+                                                             "stop after S seconds")(
+        "count", po::value(&count)->value_name("N"), "stop after N packets")(
+        "snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")(
+        "buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer (default 64)")(
+        "no-promisc", "do not put the interface in promiscuous mode")(
+        "immediate",
+        "hand each packet over as it arrives (TPACKET_V2: lower latency, but the kernel "
+        "ring holds ~3x fewer frames and drops sooner on a busy link)")(
+        "no-immediate", "the default: the kernel hands packets over in blocks (TPACKET_V3), at most 100 ms late")(
+        "filter", po::value(&live.filter)->value_name("EXPR"), "BPF filter instead of the one made from the catalog")(
+        "no-filter", "no kernel filter: every packet")("show-filter",
+                                                       "print the filter that would be installed and exit")(
+        "refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")(
+        "rotate", po::value(&rotate)->value_name("TIME|SIZE"),
+        "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
+        "(500MB, 2GB), as SIGHUP does")(
+        "keep", po::value(&keep)->value_name("AGE|N"),
+        "after each run ends, delete finished runs older than AGE (7d, 12h) or all but the newest N runs")(
+        "status-every", po::value(&status_every_s)->value_name("S"),
+        "seconds between status lines when not on a terminal (default 10)")(
+        "user", po::value(&user)->value_name("NAME"),
+        "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")(
+        "catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"),
+        "add (or replace, by file name) catalog files from DIR")("no-bundled-catalog",
+                                                                 "use only the --catalog directories")(
+        "events", po::value(&events_path)->value_name("FILE"),
+        "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
+        "'-' for standard output (docs/events.schema.json)")(
+        "metrics", po::value(&metrics_path)->value_name("FILE"),
+        "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
+        "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")(
+        "quiet,q", "no live view, status lines or summary");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -483,7 +500,8 @@ std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
         return kExitUsage;
     }
     if (!rotate.empty() && !parse_seconds(rotate, a.rotate_s) && !parse_bytes(rotate, a.rotate_bytes)) {
-        std::fprintf(stderr, "callwall capture: --rotate takes a time (90s, 10m, 1h, 1d) or a size (500MB, 2GB), not '%s'\n",
+        std::fprintf(stderr,
+                     "callwall capture: --rotate takes a time (90s, 10m, 1h, 1d) or a size (500MB, 2GB), not '%s'\n",
                      rotate.c_str());
         return kExitUsage;
     }
@@ -491,8 +509,10 @@ std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
         const bool runs = keep.find_first_not_of("0123456789") == std::string::npos;
         if (runs ? (a.keep_runs = std::strtoull(keep.c_str(), nullptr, 10)) == 0
                  : (keep.back() < 'a' || !parse_seconds(keep, a.keep_s))) {
-            std::fprintf(stderr, "callwall capture: --keep takes an age (7d, 12h, 30m) or a number of runs of at least 1, "
-                                 "not '%s'\n", keep.c_str());
+            std::fprintf(stderr,
+                         "callwall capture: --keep takes an age (7d, 12h, 30m) or a number of runs of at least 1, "
+                         "not '%s'\n",
+                         keep.c_str());
             return kExitUsage;
         }
     }
@@ -547,8 +567,10 @@ int run_capture(int argc, char** argv) {
         }
         metrics.emplace(args.metrics_path, *cat, vendors);
     }
-    if (args.no_filter) live.filter.clear();
-    else if (!args.filter_given) live.filter = catalog::live_filter(*cat, vendors).expression;
+    if (args.no_filter)
+        live.filter.clear();
+    else if (!args.filter_given)
+        live.filter = catalog::live_filter(*cat, vendors).expression;
     if (args.show_filter) {
         std::printf("%s\n", live.filter.empty() ? "(no filter)" : live.filter.c_str());
         return kExitOk;
@@ -598,7 +620,8 @@ int run_capture(int argc, char** argv) {
             t.kernel_dropped += k.kernel_dropped;
             t.interface_dropped += k.interface_dropped;
         };
-        if (reader) add(reader->stats());
+        if (reader)
+            add(reader->stats());
         else
             for (const auto& s : srcs) add(s->stats());
     };
@@ -615,8 +638,7 @@ int run_capture(int argc, char** argv) {
         std::fprintf(stderr, "callwall: %s\n", err.c_str());
         try {
             session->finish(run::Status::Failed);
-        } catch (...) {
-        }
+        } catch (...) {}
         return kExitPermission;
     }
     install_stop_handlers();
@@ -629,16 +651,23 @@ int run_capture(int argc, char** argv) {
         std::fprintf(stderr, "callwall capture: cannot start the reading thread: %s\n", e.what());
         try {
             session->finish(run::Status::Failed, "error");
-        } catch (...) {
-        }
+        } catch (...) {}
         return kExitInput;
     }
-    LoopSettings ls{args.duration_s, static_cast<uint64_t>(args.count), args.rotate_s, args.rotate_bytes,
-                    args.status_every_s, quiet, tty, vendors, iface_list,
-                    args.no_filter || args.filter_given ? nullptr : &*cat, metrics ? &*metrics : nullptr};
+    LoopSettings ls{args.duration_s,
+                    static_cast<uint64_t>(args.count),
+                    args.rotate_s,
+                    args.rotate_bytes,
+                    args.status_every_s,
+                    quiet,
+                    tty,
+                    vendors,
+                    iface_list,
+                    args.no_filter || args.filter_given ? nullptr : &*cat,
+                    metrics ? &*metrics : nullptr};
     const double t0 = mono_now();
     uint64_t packets_before = 0;  // in the runs SIGHUP ended
-    size_t in_filter = 0;         // vendor addresses the kernel filter passes
+    size_t in_filter = 0;  // vendor addresses the kernel filter passes
     for (;;) {
         const double run_t0 = mono_now();
         LoopEnd end;
@@ -661,8 +690,8 @@ int run_capture(int argc, char** argv) {
             const char* status_text = end.status == run::Status::Completed     ? "completed"
                                       : end.status == run::Status::Interrupted ? "interrupted"
                                                                                : "failed";
-            std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session->run_id()),
-                        status_text, end.ended_by.c_str(), db_path.c_str());
+            std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session->run_id()), status_text,
+                        end.ended_by.c_str(), db_path.c_str());
             print_summary(stdout, session->analyzer(), mono_now() - run_t0);
             std::printf("\n");
         }

@@ -123,8 +123,7 @@ int catalog_check(const std::vector<std::filesystem::path>& paths) {
     auto c = load_catalog(paths, errors);
     if (!c) return kExitCatalog;
     std::cout << "catalog OK: " << c->files().size() << " files, " << c->entries().size() << " entries, "
-              << c->products().size() << " products that cannot be allow-listed; sha256:" << c->digest()
-              << "\n";
+              << c->products().size() << " products that cannot be allow-listed; sha256:" << c->digest() << "\n";
     for (const cat::LoadedFile& f : c->files()) std::cout << "  " << f.path << "\n";
     return kExitOk;
 }
@@ -265,8 +264,9 @@ int run_catalog(int argc, char** argv) {
         if (has_selection && !selection_matches_anything(*c, sel)) {
             return usage_error("no catalog entries match the selection; " + known_names(*c, sel));
         }
-        const std::string out = command == "list" ? (format == "json" ? cat::render_json(*c, sel) : cat::render_text(*c, sel))
-                                                  : cat::render_export(*c, eo);
+        const std::string out = command == "list"
+                                    ? (format == "json" ? cat::render_json(*c, sel) : cat::render_text(*c, sel))
+                                    : cat::render_export(*c, eo);
         return write_stdout(out, "catalog") ? kExitOk : kExitOutput;
     } catch (const po::error& e) {
         return usage_error(e.what());

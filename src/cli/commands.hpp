@@ -16,14 +16,14 @@ int run_audit(int argc, char** argv);
 /// Exit codes, documented in the README.
 enum ExitCode : int {
     kExitOk = 0,
-    kExitUsage = 2,          ///< bad command line
-    kExitInput = 3,          ///< capture file/interface missing, unreadable, not a capture, unknown link type
-    kExitCatalog = 4,        ///< catalog directory/file invalid
-    kExitDatabase = 5,       ///< database cannot be opened/written/is not ours/newer schema
-    kExitPermission = 6,     ///< no permission to capture
-    kExitOutput = 7,         ///< standard output or -o FILE could not be written, or -o names a database
-    kExitFailOn = 10,        ///< --fail-on matched (report/analyze)
-    kExitInternal = 70,      ///< a bug: unexpected exception
+    kExitUsage = 2,  ///< bad command line
+    kExitInput = 3,  ///< capture file/interface missing, unreadable, not a capture, unknown link type
+    kExitCatalog = 4,  ///< catalog directory/file invalid
+    kExitDatabase = 5,  ///< database cannot be opened/written/is not ours/newer schema
+    kExitPermission = 6,  ///< no permission to capture
+    kExitOutput = 7,  ///< standard output or -o FILE could not be written, or -o names a database
+    kExitFailOn = 10,  ///< --fail-on matched (report/analyze)
+    kExitInternal = 70,  ///< a bug: unexpected exception
 };
 
 }  // namespace callwall::cli

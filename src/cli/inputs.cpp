@@ -98,7 +98,7 @@ std::string format_ts(int64_t ts_us) {
     const int64_t sec = ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000);
     const int64_t usec = ts_us - sec * 1000000;
     const std::time_t t = static_cast<std::time_t>(sec);
-    std::tm tm {};
+    std::tm tm{};
     char day[32] = "?";
     if (::gmtime_r(&t, &tm)) std::strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
     char buf[64];

@@ -25,7 +25,8 @@ namespace callwall::cli {
 namespace {
 
 // Splits NAME=VALUE options into a map (keys lowercased when `lower_keys`).
-bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::string, std::string>* out, bool lower_keys) {
+bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::string, std::string>* out,
+           bool lower_keys) {
     for (const auto& s : in) {
         const size_t eq = s.find('=');
         if (eq == 0 || eq == std::string::npos || eq + 1 == s.size()) {
@@ -45,7 +46,8 @@ bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::st
 // reads a file, then attributed and printed.
 int analyse_probe_capture(const std::string& pcap, const std::string& iface, const std::string& db_path,
                           const catalog::Catalog& cat, const std::vector<std::string>& vendors,
-                          const std::string& fail_on, bool quiet, const std::string& notes, const std::string& cmdline) {
+                          const std::string& fail_on, bool quiet, const std::string& notes,
+                          const std::string& cmdline) {
     std::unique_ptr<capture::PcapSource> src;
     try {
         src = capture::PcapSource::open_file(pcap);
@@ -66,7 +68,8 @@ int analyse_probe_capture(const std::string& pcap, const std::string& iface, con
         while (src->next(frame) == capture::NextStatus::Frame) session->process(frame);
         session->note(notes);
         session->finish(run::Status::Completed);
-        if (!quiet) std::printf("run %lld (probe) into %s\n\n", static_cast<long long>(session->run_id()), db_path.c_str());
+        if (!quiet)
+            std::printf("run %lld (probe) into %s\n\n", static_cast<long long>(session->run_id()), db_path.c_str());
     } catch (const store::StoreError& e) {
         if (session) session->fail(e);
         return report_store_error(e);
@@ -82,8 +85,10 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
     try {
         probe::ProbeCapture cap(iface, plan.destinations, pcap);
         if (cap.write_names(plan.names, local))
-            *notes += "probe: the capture starts with one DNS query and answer per name, written by the probe for "
-                      "the address it used (" + std::to_string(plan.names.size()) + " names)\n";
+            *notes +=
+                "probe: the capture starts with one DNS query and answer per name, written by the probe for "
+                "the address it used (" +
+                std::to_string(plan.names.size()) + " names)\n";
         else
             *notes += "probe: no DNS frames recorded (the interface is not Ethernet): flows carry no names\n";
         cap.start();
@@ -106,32 +111,33 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
 }  // namespace
 
 int run_probe(int argc, char** argv) {
-    po::options_description opts("callwall probe --vendor NAME... --db FILE [options]\n\n"
-                                 "Sends each catalog requirement's traffic from this machine, captures it and judges\n"
-                                 "the capture like 'analyze' (a run of kind 'probe').\n\noptions");
+    po::options_description opts(
+        "callwall probe --vendor NAME... --db FILE [options]\n\n"
+        "Sends each catalog requirement's traffic from this machine, captures it and judges\n"
+        "the capture like 'analyze' (a run of kind 'probe').\n\noptions");
     std::string db_path, iface, product, fail_on, reflector, key, keep_pcap;
     std::vector<std::string> vendors, resolve, targets, catalog_dirs;
     double rate = 20;
     uint32_t budget = 2000, per_range = 16;
-    opts.add_options()
-        ("help,h", "show this help")
-        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "probe this vendor's entries (required, repeatable)")
-        ("product", po::value(&product)->value_name("P"), "only this product's entries")
-        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
-        ("interface,i", po::value(&iface)->value_name("IFACE"), "capture here (default: the route's interface)")
-        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")
-        ("target", po::value(&targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")
-        ("reflector", po::value(&reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")
-        ("key", po::value(&key)->value_name("K"), "the reflector's key: answers without its token are intercepted")
-        ("rate", po::value(&rate)->value_name("N"), "probes started per second (default 20)")
-        ("budget", po::value(&budget)->value_name("N"), "most probes sent (default 2000)")
-        ("ports-per-range", po::value(&per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
-        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a verdict is blocked (or partial)")
-        ("keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here")
-        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")
-        ("no-bundled-catalog", "use only the --catalog directories")
-        ("dry-run", "print the plan and send nothing")
-        ("quiet,q", "print nothing but errors");
+    opts.add_options()("help,h", "show this help")("vendor", po::value(&vendors)->composing()->value_name("NAME"),
+                                                   "probe this vendor's entries (required, repeatable)")(
+        "product", po::value(&product)->value_name("P"), "only this product's entries")(
+        "db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")(
+        "interface,i", po::value(&iface)->value_name("IFACE"), "capture here (default: the route's interface)")(
+        "resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")(
+        "target", po::value(&targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")(
+        "reflector", po::value(&reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")(
+        "key", po::value(&key)->value_name("K"), "the reflector's key: answers without its token are intercepted")(
+        "rate", po::value(&rate)->value_name("N"), "probes started per second (default 20)")(
+        "budget", po::value(&budget)->value_name("N"), "most probes sent (default 2000)")(
+        "ports-per-range", po::value(&per_range)->value_name("N"),
+        "ports probed in a range: ends plus a spread (default 16)")("fail-on",
+                                                                    po::value(&fail_on)->value_name("blocked|partial"),
+                                                                    "exit 10 when a verdict is blocked (or partial)")(
+        "keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here")(
+        "catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")(
+        "no-bundled-catalog", "use only the --catalog directories")("dry-run", "print the plan and send nothing")(
+        "quiet,q", "print nothing but errors");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -178,7 +184,8 @@ int run_probe(int argc, char** argv) {
     if (!quiet || dry) {
         std::printf("probe plan: %zu probes to %zu addresses at %.0f/s; %zu entries not exercised\n",
                     plan.probes.size(), plan.destinations.size(), rate, plan.skipped.size());
-        for (const auto& s : plan.skipped) std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
+        for (const auto& s : plan.skipped)
+            std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
         if (dry)
             for (const auto& p : plan.probes)
                 std::printf("  %-14s %s:%u  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(), p.addr.c_str(),

@@ -48,13 +48,9 @@ void install_hup_handler() {
     sigaction(SIGHUP, &sa, nullptr);
 }
 
-double wall_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double wall_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
-double mono_now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double mono_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 std::string join_command_line(int argc, char** argv) {
     std::string s = "callwall";
@@ -79,7 +75,8 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
     for (int s = 0; s <= static_cast<int>(flow::ConnState::OtherOneWay); ++s) {
         if (!counts[s]) continue;
         const auto cs = static_cast<flow::ConnState>(s);
-        const char* family = s <= static_cast<int>(flow::ConnState::OTH) ? "tcp" : (cs <= flow::ConnState::UdpOneWay ? "udp" : "other");
+        const char* family =
+            s <= static_cast<int>(flow::ConnState::OTH) ? "tcp" : (cs <= flow::ConnState::UdpOneWay ? "udp" : "other");
         std::fprintf(out, " %s/%.*s %llu", family, static_cast<int>(flow::to_string(cs).size()),
                      flow::to_string(cs).data(), static_cast<unsigned long long>(counts[s]));
     }
@@ -96,8 +93,8 @@ std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::st
     for (const auto& v : vendors) {
         catalog::Selection sel;  // matched as 'catalog list --vendor' matches
         sel.vendor = v;
-        const bool found =
-            std::any_of(c.vendors().begin(), c.vendors().end(), [&](const std::string& k) { return sel.matches(k, "", ""); });
+        const bool found = std::any_of(c.vendors().begin(), c.vendors().end(),
+                                       [&](const std::string& k) { return sel.matches(k, "", ""); });
         if (!found) unknown += (unknown.empty() ? "'" : ", '") + v + "'";
     }
     if (unknown.empty()) return "";
@@ -154,7 +151,8 @@ bool same_file(const struct stat& a, const std::string& path) {
 }
 
 bool is_sqlite_file(const std::string& path) {
-    static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+    static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
+                                        'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return false;
     char head[sizeof kMagic] = {};

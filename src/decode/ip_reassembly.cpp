@@ -116,23 +116,23 @@ bool parse_fragment(ByteView ip, FragmentView& out) noexcept {
 
 struct IpReassembler::Slot {
     bool used = false;
-    bool failed = false;     ///< can no longer complete; absorbs its fragments until released
-    bool cut = false;        ///< a fragment was cut by the snaplen
+    bool failed = false;  ///< can no longer complete; absorbs its fragments until released
+    bool cut = false;  ///< a fragment was cut by the snaplen
     bool have_first = false;
     bool end_known = false;  ///< the last fragment (MF/M clear) was seen
     uint8_t ip_version = 0;
-    uint8_t proto = 0;       ///< IPv4: part of the key
-    uint8_t first_nh = 0;    ///< IPv6: the first fragment's Next Header
+    uint8_t proto = 0;  ///< IPv4: part of the key
+    uint8_t first_nh = 0;  ///< IPv6: the first fragment's Next Header
     uint8_t hdr_len = 0;
     uint8_t hdr[60] = {};
     IpAddr src, dst;
     uint32_t id = 0;
-    uint32_t index = 0;      ///< which buffer
-    int64_t start_us = 0;    ///< capture clock at the first fragment seen
+    uint32_t index = 0;  ///< which buffer
+    int64_t start_us = 0;  ///< capture clock at the first fragment seen
     int64_t last_ts_us = 0;  ///< frame time of the latest fragment
-    int64_t first_ts_us = 0; ///< frame time of the earliest fragment
-    uint32_t end = 0;        ///< data length, once end_known
-    uint32_t max_end = 0;    ///< furthest data end any fragment claimed
+    int64_t first_ts_us = 0;  ///< frame time of the earliest fragment
+    uint32_t end = 0;  ///< data length, once end_known
+    uint32_t max_end = 0;  ///< furthest data end any fragment claimed
     uint32_t blocks_set = 0;
     uint32_t fragments = 0;
     uint64_t wire_bytes = 0;

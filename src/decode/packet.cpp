@@ -40,8 +40,10 @@ LayerStatus dispatch_ethertype(uint16_t type, Reader& r, size_t base, PacketMeta
         type = r.u16();
         if (!r.ok()) return LayerStatus::fail(C::Truncated, base + r.offset());
         const uint16_t vid = tci & 0x0FFF;
-        if (out.vlan_count == 0) out.vlan_outer = vid;
-        else if (out.vlan_count == 1) out.vlan_inner = vid;
+        if (out.vlan_count == 0)
+            out.vlan_outer = vid;
+        else if (out.vlan_count == 1)
+            out.vlan_inner = vid;
         ++out.vlan_count;
     }
     if (type == kEtherPppoeSession) {
@@ -52,8 +54,7 @@ LayerStatus dispatch_ethertype(uint16_t type, Reader& r, size_t base, PacketMeta
         if (ppp != kPppIpv4 && ppp != kPppIpv6) return LayerStatus::fail(C::NotThisProtocol, base + r.offset());
         type = ppp == kPppIpv4 ? kEtherIpv4 : kEtherIpv6;
     }
-    if (type != kEtherIpv4 && type != kEtherIpv6)
-        return LayerStatus::fail(C::NotThisProtocol, base + r.offset());
+    if (type != kEtherIpv4 && type != kEtherIpv6) return LayerStatus::fail(C::NotThisProtocol, base + r.offset());
     const size_t ip_off = r.offset();
     const LayerStatus st = parse_ip(r.rest(), out);
     if (!st.ok) return LayerStatus::fail(st.error.code, base + ip_off + st.error.offset);
@@ -574,8 +575,8 @@ bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
         return false;
     }
     const uint8_t* ip = p + eth;
-    if (ip[0] != 0x45) return false;                           // version 4, IHL 5: no options
-    if ((ip[6] & 0x3F) != 0 || ip[7] != 0) return false;        // MF clear, offset 0: not a fragment
+    if (ip[0] != 0x45) return false;  // version 4, IHL 5: no options
+    if ((ip[6] & 0x3F) != 0 || ip[7] != 0) return false;  // MF clear, offset 0: not a fragment
     const uint32_t total_len = (uint32_t{ip[2]} << 8) | ip[3];
     if (total_len < kIp + 8 || total_len > frame.size() - eth) return false;  // short or cut by the snaplen
     const uint8_t proto = ip[9];
@@ -651,8 +652,7 @@ namespace {
             const ByteView fam_bytes = r.bytes(4);
             if (!r.ok()) return LayerStatus::fail(C::Truncated, 0);
             uint32_t fam = load_u32(fam_bytes, 0);
-            if (static_cast<LinkType>(linktype) == LinkType::Null && fam > 0xFFFF)
-                fam = __builtin_bswap32(fam);
+            if (static_cast<LinkType>(linktype) == LinkType::Null && fam > 0xFFFF) fam = __builtin_bswap32(fam);
             // AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS), 10 (Linux).
             if (fam != 2 && fam != 24 && fam != 28 && fam != 30 && fam != 10)
                 return LayerStatus::fail(C::NotThisProtocol, 0);

@@ -40,9 +40,12 @@ bool link_type_supported(uint32_t linktype) noexcept {
 
 std::string to_string(const IpAddr& a) {
     char buf[INET6_ADDRSTRLEN] = {};
-    if (a.family == 4) inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
-    else if (a.family == 6) inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
-    else return "?";
+    if (a.family == 4)
+        inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
+    else if (a.family == 6)
+        inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
+    else
+        return "?";
     return buf;
 }
 

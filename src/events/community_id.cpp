@@ -18,13 +18,13 @@ constexpr uint8_t kIcmp = 1, kIcmp6 = 58;
 // "ICMP and ICMPv6").
 int icmp_counterpart(uint8_t type) {
     switch (type) {
-        case 8: return 0;    // echo
-        case 0: return 8;    // echo reply
+        case 8: return 0;  // echo
+        case 0: return 8;  // echo reply
         case 13: return 14;  // timestamp
         case 14: return 13;
         case 15: return 16;  // information
         case 16: return 15;
-        case 10: return 9;   // router solicitation / advertisement
+        case 10: return 9;  // router solicitation / advertisement
         case 9: return 10;
         case 17: return 18;  // address mask
         case 18: return 17;
@@ -69,8 +69,10 @@ std::string community_id(const decode::IpAddr& src, uint16_t sport, const decode
     if (proto == kIcmp || proto == kIcmp6) {
         const int pair = proto == kIcmp ? icmp_counterpart(static_cast<uint8_t>(sport))
                                         : icmp6_counterpart(static_cast<uint8_t>(sport));
-        if (pair >= 0) bp = static_cast<uint16_t>(pair);
-        else one_way = true;  // the code stays as the second "port"
+        if (pair >= 0)
+            bp = static_cast<uint16_t>(pair);
+        else
+            one_way = true;  // the code stays as the second "port"
     }
     if (!one_way && !lower_endpoint(a, ap, b, bp)) {
         std::swap(a, b);

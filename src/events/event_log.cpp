@@ -55,8 +55,10 @@ private:
 
 std::string ip_text(const decode::IpAddr& a) {
     char b[INET6_ADDRSTRLEN] = "";
-    if (a.family == 6) inet_ntop(AF_INET6, a.bytes.data(), b, sizeof b);
-    else inet_ntop(AF_INET, a.bytes.data(), b, sizeof b);
+    if (a.family == 6)
+        inet_ntop(AF_INET6, a.bytes.data(), b, sizeof b);
+    else
+        inet_ntop(AF_INET, a.bytes.data(), b, sizeof b);
     return b;
 }
 
@@ -92,7 +94,9 @@ std::string to_json(const FlowEvent& e) {
         .uinteger("id.orig_p", e.orig_p)
         .str("id.resp_h", ip_text(e.resp_h))
         .uinteger("id.resp_p", e.resp_p)
-        .str("proto", e.proto == 6 ? "tcp" : e.proto == 17 ? "udp" : "other")
+        .str("proto", e.proto == 6    ? "tcp"
+                      : e.proto == 17 ? "udp"
+                                      : "other")
         .str("service", e.service)
         .num("duration", e.duration)
         .uinteger("orig_pkts", e.orig_pkts)
@@ -178,7 +182,8 @@ void EventLog::reopen() {
     if (path_ == "-" || !ok()) return;
     // The path still names the open file (nothing rotated it away): keep it,
     // so a process that has dropped its privileges keeps writing there.
-    struct stat open_st {}, path_st {};
+    struct stat open_st {
+    }, path_st{};
     if (fd_ >= 0 && ::fstat(fd_, &open_st) == 0 && ::stat(path_.c_str(), &path_st) == 0 &&
         open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino)
         return;

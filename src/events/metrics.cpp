@@ -16,10 +16,14 @@ namespace {
 std::string label_value(const std::string& v) {
     std::string out;
     for (const char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -56,10 +60,12 @@ std::string metrics_text(const MetricsSnapshot& m) {
     } counters[] = {
         {"callwall_packets_total", m.packets, "Packets read in the current run."},
         {"callwall_bytes_total", m.bytes, "Bytes of the packets read in the current run (as on the wire)."},
-        {"callwall_kernel_received_total", m.kernel_received, "Packets the kernel passed to the capture in the current run."},
+        {"callwall_kernel_received_total", m.kernel_received,
+         "Packets the kernel passed to the capture in the current run."},
         {"callwall_kernel_dropped_total", m.kernel_dropped,
          "Packets the kernel dropped because the capture's ring was full, in the current run."},
-        {"callwall_interface_dropped_total", m.interface_dropped, "Packets the interfaces dropped, in the current run."},
+        {"callwall_interface_dropped_total", m.interface_dropped,
+         "Packets the interfaces dropped, in the current run."},
         {"callwall_flows_total", m.flows, "Flows created in the current run."},
     };
     for (const auto& c : counters) {
@@ -74,10 +80,10 @@ std::string metrics_text(const MetricsSnapshot& m) {
         for (const auto& v : m.vendors) {
             const std::string vendor = label_value(v.vendor);
             const std::pair<const char*, uint32_t> by[] = {{"observed", v.observed},
-                                                            {"blocked", v.blocked},
-                                                            {"partial", v.partial},
-                                                            {"inconclusive", v.inconclusive},
-                                                            {"not_exercised", v.not_exercised}};
+                                                           {"blocked", v.blocked},
+                                                           {"partial", v.partial},
+                                                           {"inconclusive", v.inconclusive},
+                                                           {"not_exercised", v.not_exercised}};
             for (const auto& [verdict, n] : by) {
                 out += "callwall_requirements{vendor=\"" + vendor + "\",verdict=\"" + verdict + "\"} " +
                        std::to_string(n) + '\n';
@@ -105,8 +111,10 @@ std::string replace_file(const std::string& path, const std::string& text) {
     int err = 0;
     for (size_t done = 0; done < text.size() && err == 0;) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n > 0) done += static_cast<size_t>(n);
-        else if (n < 0 && errno != EINTR) err = errno;
+        if (n > 0)
+            done += static_cast<size_t>(n);
+        else if (n < 0 && errno != EINTR)
+            err = errno;
     }
     if (::close(fd) != 0 && err == 0) err = errno;
     if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;

@@ -157,10 +157,14 @@ uint32_t FlowTable::find_slot(const FlowKey& k, uint64_t h) const noexcept {
 
 void FlowTable::lru_unlink(uint32_t idx) noexcept {
     Flow& f = slab_[idx];
-    if (f.lru_prev != UINT32_MAX) slab_[f.lru_prev].lru_next = f.lru_next;
-    else lru_head_ = f.lru_next;
-    if (f.lru_next != UINT32_MAX) slab_[f.lru_next].lru_prev = f.lru_prev;
-    else lru_tail_ = f.lru_prev;
+    if (f.lru_prev != UINT32_MAX)
+        slab_[f.lru_prev].lru_next = f.lru_next;
+    else
+        lru_head_ = f.lru_next;
+    if (f.lru_next != UINT32_MAX)
+        slab_[f.lru_next].lru_prev = f.lru_prev;
+    else
+        lru_tail_ = f.lru_prev;
     f.lru_prev = f.lru_next = UINT32_MAX;
 }
 
@@ -168,8 +172,10 @@ void FlowTable::lru_push_back(uint32_t idx) noexcept {
     Flow& f = slab_[idx];
     f.lru_prev = lru_tail_;
     f.lru_next = UINT32_MAX;
-    if (lru_tail_ != UINT32_MAX) slab_[lru_tail_].lru_next = idx;
-    else lru_head_ = idx;
+    if (lru_tail_ != UINT32_MAX)
+        slab_[lru_tail_].lru_next = idx;
+    else
+        lru_head_ = idx;
     lru_tail_ = idx;
 }
 
@@ -233,8 +239,7 @@ void FlowTable::flush() noexcept {
     while (lru_head_ != UINT32_MAX) evict(lru_head_);
 }
 
-Flow* FlowTable::find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport,
-                      uint8_t proto) noexcept {
+Flow* FlowTable::find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport, uint8_t proto) noexcept {
     bool a_is_src = false;
     const FlowKey k = make_key(src, sport, dst, dport, proto, a_is_src);
     const uint64_t e = slots_[find_slot(k, hash(k))];
@@ -275,8 +280,10 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         if (m.proto == kProtoTcp) {
             const bool syn = (m.tcp_flags & decode::kTcpSyn) != 0;
             const bool ack = (m.tcp_flags & decode::kTcpAck) != 0;
-            if (syn && ack) src_is_client = false;
-            else if (!syn) f.initiator_guessed = true;
+            if (syn && ack)
+                src_is_client = false;
+            else if (!syn)
+                f.initiator_guessed = true;
         } else {
             f.initiator_guessed = true;
         }
@@ -287,7 +294,8 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         f.server_ip = src_is_client ? m.dst : m.src;
         f.client_port = src_is_client ? m.sport : m.dport;
         f.server_port = src_is_client ? m.dport : m.sport;
-        f.tcp.first_was_syn = m.proto == kProtoTcp && (m.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn;
+        f.tcp.first_was_syn =
+            m.proto == kProtoTcp && (m.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn;
         ++live_;
         ++stats_.created;
         stats_.peak_live = std::max<uint64_t>(stats_.peak_live, live_);
@@ -313,8 +321,10 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
     // make a live flow look idle and get it split in two at the next expiry.
     // first_ts_us lies on a line the packet path does not touch otherwise:
     // only a packet from the past reads it.
-    if (ts_us >= f.last_ts_us) f.last_ts_us = ts_us;
-    else if (ts_us < f.first_ts_us) f.first_ts_us = ts_us;
+    if (ts_us >= f.last_ts_us)
+        f.last_ts_us = ts_us;
+    else if (ts_us < f.first_ts_us)
+        f.first_ts_us = ts_us;
     ++f.packets[d];
     f.bytes[d] += m.ip_total_len;
     f.payload_bytes[d] += m.payload_wire_len;

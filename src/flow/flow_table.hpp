@@ -41,28 +41,28 @@ struct FlowKey {
 };
 
 /// Builds the canonical key; `a_is_src` tells whether the packet's source is endpoint a.
-[[nodiscard]] FlowKey make_key(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport,
-                               uint8_t proto, bool& a_is_src) noexcept;
+[[nodiscard]] FlowKey make_key(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport, uint8_t proto,
+                               bool& a_is_src) noexcept;
 
 /// Zeek's conn_state vocabulary for TCP (and a reduced form for UDP/ICMP).
 /// See https://docs.zeek.org/en/master/scripts/base/protocols/conn/main.zeek.html
 enum class ConnState : uint8_t {
-    S0,      ///< SYN seen, no reply: attempted, no answer
-    S1,      ///< established, not terminated
-    SF,      ///< established and closed normally (FIN both ways)
-    REJ,     ///< SYN answered by RST: rejected
-    S2,      ///< established, originator sent FIN, no FIN from responder
-    S3,      ///< established, responder sent FIN, no FIN from originator
-    RSTO,    ///< established, originator aborted with RST
-    RSTR,    ///< established, responder aborted with RST
+    S0,  ///< SYN seen, no reply: attempted, no answer
+    S1,  ///< established, not terminated
+    SF,  ///< established and closed normally (FIN both ways)
+    REJ,  ///< SYN answered by RST: rejected
+    S2,  ///< established, originator sent FIN, no FIN from responder
+    S3,  ///< established, responder sent FIN, no FIN from originator
+    RSTO,  ///< established, originator aborted with RST
+    RSTR,  ///< established, responder aborted with RST
     RSTOS0,  ///< originator sent SYN then RST, never a SYN-ACK
-    RSTRH,   ///< responder sent SYN-ACK then RST, no SYN from originator seen
-    SH,      ///< originator sent SYN then FIN, no SYN-ACK (half-open)
-    SHR,     ///< responder sent SYN-ACK then FIN, no SYN from originator seen
-    OTH,     ///< no SYN seen: mid-stream traffic
+    RSTRH,  ///< responder sent SYN-ACK then RST, no SYN from originator seen
+    SH,  ///< originator sent SYN then FIN, no SYN-ACK (half-open)
+    SHR,  ///< responder sent SYN-ACK then FIN, no SYN from originator seen
+    OTH,  ///< no SYN seen: mid-stream traffic
     // Non-TCP:
-    UdpAnswered,    ///< packets in both directions
-    UdpOneWay,      ///< packets from the initiator only
+    UdpAnswered,  ///< packets in both directions
+    UdpOneWay,  ///< packets from the initiator only
     OtherBoth,
     OtherOneWay,
 };
@@ -72,15 +72,15 @@ enum class ConnState : uint8_t {
 enum Dir : uint8_t { kFromClient = 0, kFromServer = 1 };
 
 struct TcpTrack {
-    uint8_t syn = 0;        ///< SYNs from the client (retransmissions included)
-    uint8_t synack = 0;     ///< SYN-ACKs from the server
+    uint8_t syn = 0;  ///< SYNs from the client (retransmissions included)
+    uint8_t synack = 0;  ///< SYN-ACKs from the server
     bool saw_handshake_ack = false;  ///< client's ACK after the SYN-ACK
     bool rst[2] = {false, false};
     bool fin[2] = {false, false};
     bool first_was_syn = false;
     bool rst_before_synack = false;  ///< the server's first answer to the SYN was a RST
-    bool data[2] = {false, false};   ///< payload seen per direction
-    uint8_t rst_ttl = 0;             ///< TTL of the first RST from the server
+    bool data[2] = {false, false};  ///< payload seen per direction
+    uint8_t rst_ttl = 0;  ///< TTL of the first RST from the server
     int64_t first_syn_us = 0, last_syn_us = 0, synack_us = 0, rst_us = 0;
     uint32_t isn[2] = {0, 0};
     bool isn_known[2] = {false, false};
@@ -95,7 +95,7 @@ struct alignas(64) Flow {
     int64_t last_ts_us = 0;  ///< latest packet time (never moves back when capture time does)
     // Line 1: what every packet updates.
     uint64_t packets[2] = {0, 0};
-    uint64_t bytes[2] = {0, 0};          ///< IP bytes per direction
+    uint64_t bytes[2] = {0, 0};  ///< IP bytes per direction
     uint64_t payload_bytes[2] = {0, 0};
     int64_t lru_ts_us = 0;  ///< when the flow was last moved to the LRU tail
     uint8_t ttl_min[2] = {255, 255}, ttl_max[2] = {0, 0};
@@ -104,7 +104,7 @@ struct alignas(64) Flow {
     bool initiator_guessed = false;  ///< no SYN: the client is a guess (first sender / port heuristic)
     // Then: TCP state (TCP packets), the rest (rarely per packet).
     TcpTrack tcp;
-    uint32_t later_fragments = 0;         ///< non-first fragments counted against the flow
+    uint32_t later_fragments = 0;  ///< non-first fragments counted against the flow
     uint32_t hash_slot = UINT32_MAX;
     uint64_t id = 0;  ///< run-scoped, in order of creation (stable for golden output)
     // Endpoints as client (initiator) and server.
@@ -114,7 +114,7 @@ struct alignas(64) Flow {
     // ICMP errors quoting this flow.
     uint16_t icmp_errors = 0;
     uint8_t icmp_type = 0, icmp_code = 0;  ///< the last one
-    IpAddr icmp_from;                      ///< sender of the last ICMP error
+    IpAddr icmp_from;  ///< sender of the last ICMP error
     int64_t icmp_ts_us = 0;
     uint8_t icmp_ttl = 0;
     // Owned by the dissect stage (application facts); opaque here.
@@ -124,9 +124,9 @@ struct alignas(64) Flow {
 };
 
 struct FlowTableConfig {
-    uint32_t max_flows = 1u << 20;     ///< bound on live flows; the LRU flow is evicted beyond it
+    uint32_t max_flows = 1u << 20;  ///< bound on live flows; the LRU flow is evicted beyond it
     int64_t udp_idle_us = 120'000'000;
-    int64_t tcp_idle_us = 300'000'000;     ///< established / in progress
+    int64_t tcp_idle_us = 300'000'000;  ///< established / in progress
     int64_t tcp_closed_idle_us = 30'000'000;  ///< after FIN both ways or RST
     int64_t other_idle_us = 60'000'000;
     uint64_t hash_seed = 0x9E3779B97F4A7C15ull;
@@ -182,9 +182,7 @@ public:
         for (uint32_t i = lru_head_; i != UINT32_MAX; i = slab_[i].lru_next) f(slab_[i]);
     }
     /// Slab index of a flow (stable while the flow is live).
-    [[nodiscard]] uint32_t index_of(const Flow& f) const noexcept {
-        return static_cast<uint32_t>(&f - slab_.data());
-    }
+    [[nodiscard]] uint32_t index_of(const Flow& f) const noexcept { return static_cast<uint32_t>(&f - slab_.data()); }
 
 private:
     [[nodiscard]] uint64_t hash(const FlowKey& k) const noexcept;

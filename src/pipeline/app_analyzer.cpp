@@ -17,8 +17,8 @@ int classify(std::span<const AnalyzerRow> rows, const flow::Flow& f, flow::Dir d
     for (size_t i = 0; i < rows.size(); ++i) {
         const AnalyzerRow& row = rows[i];
         if (row.l4 != l4) continue;
-        const bool hinted =
-            row.port_use != PortUse::Any && (in_ranges(row.ports, f.server_port) || in_ranges(row.ports, f.client_port));
+        const bool hinted = row.port_use != PortUse::Any &&
+                            (in_ranges(row.ports, f.server_port) || in_ranges(row.ports, f.client_port));
         if (row.port_use == PortUse::Required && !hinted) continue;
         if (row.probe(ProbeInput{f, d, payload, hinted})) return static_cast<int>(i);
     }

@@ -38,14 +38,14 @@ namespace callwall::pipeline {
 /// Per-flow application state.
 struct FlowApp {
     static constexpr uint8_t kUndecided = 0;  ///< still being probed
-    static constexpr uint8_t kUnknown = 0xFF; ///< given up: none of ours
+    static constexpr uint8_t kUnknown = 0xFF;  ///< given up: none of ours
     static constexpr size_t kStateBytes = 96;
 
     uint8_t analyzer = kUndecided;  ///< registry row + 1 once a probe accepted
-    uint8_t tries = 0;              ///< payload packets probed
-    uint16_t labels = 0;            ///< bit i: the owning row's labels[i] (the app column)
-    uint32_t sni = 0;               ///< interned server name the handshake asked for (naming)
-    uint32_t proxy_target = 0;      ///< interned host asked of a proxy (naming)
+    uint8_t tries = 0;  ///< payload packets probed
+    uint16_t labels = 0;  ///< bit i: the owning row's labels[i] (the app column)
+    uint32_t sni = 0;  ///< interned server name the handshake asked for (naming)
+    uint32_t proxy_target = 0;  ///< interned host asked of a proxy (naming)
     alignas(8) unsigned char state[kStateBytes];
 };
 
@@ -84,9 +84,7 @@ struct DissectShared {
         if (i < 0) ++stats.pool_exhausted;
         return i;
     }
-    [[nodiscard]] uint32_t index_of(const FlowApp& a) const noexcept {
-        return static_cast<uint32_t>(&a - apps.data());
-    }
+    [[nodiscard]] uint32_t index_of(const FlowApp& a) const noexcept { return static_cast<uint32_t>(&a - apps.data()); }
     /// The analyzer of the registry row named `name` (nullptr if none).
     [[nodiscard]] AppAnalyzer* find(std::string_view name) const noexcept;
 };
@@ -116,8 +114,8 @@ struct PortRange {
     uint16_t lo = 0, hi = 0;
 };
 enum class PortUse : uint8_t {
-    Any,       ///< no port says anything
-    Hint,      ///< the probe is told whether a port matched (it may ask less of the bytes)
+    Any,  ///< no port says anything
+    Hint,  ///< the probe is told whether a port matched (it may ask less of the bytes)
     Required,  ///< probed only when a port matches
 };
 

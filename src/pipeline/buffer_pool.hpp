@@ -140,10 +140,14 @@ private:
     }
     void unlink(int32_t i) noexcept {
         Meta& m = meta_[static_cast<size_t>(i)];
-        if (m.prev >= 0) meta_[static_cast<size_t>(m.prev)].next = m.next;
-        else head_ = m.next;
-        if (m.next >= 0) meta_[static_cast<size_t>(m.next)].prev = m.prev;
-        else tail_ = m.prev;
+        if (m.prev >= 0)
+            meta_[static_cast<size_t>(m.prev)].next = m.next;
+        else
+            head_ = m.next;
+        if (m.next >= 0)
+            meta_[static_cast<size_t>(m.next)].prev = m.prev;
+        else
+            tail_ = m.prev;
         m.prev = m.next = -1;
         --lent_;
     }
@@ -151,17 +155,19 @@ private:
         Meta& m = meta_[static_cast<size_t>(i)];
         m.prev = tail_;
         m.next = -1;
-        if (tail_ >= 0) meta_[static_cast<size_t>(tail_)].next = i;
-        else head_ = i;
+        if (tail_ >= 0)
+            meta_[static_cast<size_t>(tail_)].next = i;
+        else
+            head_ = i;
         tail_ = i;
         ++lent_;
     }
 
     Pool<T> pool_;
     size_t per_source_;
-    std::vector<Meta> meta_;               // per slot, sized at construction
-    std::vector<uint16_t> source_count_;   // per source bucket
-    int32_t head_ = -1, tail_ = -1;        // least .. most recently progressed
+    std::vector<Meta> meta_;  // per slot, sized at construction
+    std::vector<uint16_t> source_count_;  // per source bucket
+    int32_t head_ = -1, tail_ = -1;  // least .. most recently progressed
     size_t lent_ = 0;
     uint64_t reclaimed_ = 0, refused_ = 0;
 };

@@ -50,21 +50,21 @@
 namespace callwall::pipeline {
 
 struct DissectStats {
-    uint64_t pool_exhausted = 0;   ///< a flow could not get a buffer (bounded pools full)
+    uint64_t pool_exhausted = 0;  ///< a flow could not get a buffer (bounded pools full)
     uint64_t dns_messages = 0, dns_malformed = 0;
     uint64_t tls_hellos = 0, quic_hellos = 0;
     uint64_t stun_messages = 0, channel_data = 0;
     uint64_t rtp_packets = 0, rtcp_packets = 0, dtls_records = 0;
-    uint64_t names_dropped = 0;     ///< NameTable full: names not interned
-    uint64_t addresses_dropped = 0; ///< NameMap full: DNS answers not mapped
-    uint64_t peers_dropped = 0;     ///< TURN peer map full: peers not recorded
+    uint64_t names_dropped = 0;  ///< NameTable full: names not interned
+    uint64_t addresses_dropped = 0;  ///< NameMap full: DNS answers not mapped
+    uint64_t peers_dropped = 0;  ///< TURN peer map full: peers not recorded
     // TCP streams (pipeline/tcp_reassembly.hpp).
-    uint64_t tcp_held_segments = 0; ///< segments held past a hole until it filled
-    uint64_t tcp_gaps = 0;          ///< holes given up (bound hit, too far, flow end, snaplen cut)
-    uint64_t tcp_gap_bytes = 0;     ///< bytes never delivered to a framer
-    uint64_t tcp_resyncs = 0;       ///< framing found again after a gap
-    uint64_t proxy_tunnels = 0;     ///< proxy preambles (SOCKS, CONNECT) followed to the tunnel
-    uint64_t buffers_reclaimed = 0; ///< TLS/QUIC handshake buffers taken from a stalled flow
+    uint64_t tcp_held_segments = 0;  ///< segments held past a hole until it filled
+    uint64_t tcp_gaps = 0;  ///< holes given up (bound hit, too far, flow end, snaplen cut)
+    uint64_t tcp_gap_bytes = 0;  ///< bytes never delivered to a framer
+    uint64_t tcp_resyncs = 0;  ///< framing found again after a gap
+    uint64_t proxy_tunnels = 0;  ///< proxy preambles (SOCKS, CONNECT) followed to the tunnel
+    uint64_t buffers_reclaimed = 0;  ///< TLS/QUIC handshake buffers taken from a stalled flow
 };
 
 class FactSink;

@@ -34,8 +34,10 @@ void EventSink::dns_answer(const DnsAnswerFact& f) {
     e.client = decode::to_string(f.client);
     e.qname = std::string(f.qname);
     rrtype_name(f.rrtype, e.rrtype);
-    if (f.has_address) e.answer = decode::to_string(f.address);
-    else e.answer = std::string(f.target);
+    if (f.has_address)
+        e.answer = decode::to_string(f.address);
+    else
+        e.answer = std::string(f.target);
     e.ttl = f.ttl_s;
     e.vendor = vendor;
     write(to_json(e));

@@ -52,8 +52,8 @@ struct HelloFact {
     int64_t ts_us = 0;
     HelloProtocol protocol = HelloProtocol::Tls;
     std::string_view sni, alpn;  ///< interned; alpn ids joined by ','
-    uint16_t tls_version = 0;    ///< offered (TLS)
-    uint32_t quic_version = 0;   ///< QUIC / gQUIC
+    uint16_t tls_version = 0;  ///< offered (TLS)
+    uint32_t quic_version = 0;  ///< QUIC / gQUIC
     bool ech = false;
     bool server_hello = false;
     uint16_t server_version = 0;

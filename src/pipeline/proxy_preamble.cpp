@@ -82,8 +82,8 @@ size_t find_crlfcrlf(ByteView s) noexcept {
 }
 
 bool starts_with(ByteView s, std::string_view p) noexcept {
-    return s.size() >= p.size() && std::equal(p.begin(), p.end(), s.begin(),
-                                               [](char a, uint8_t b) { return static_cast<uint8_t>(a) == b; });
+    return s.size() >= p.size() &&
+           std::equal(p.begin(), p.end(), s.begin(), [](char a, uint8_t b) { return static_cast<uint8_t>(a) == b; });
 }
 
 // An address literal is not a name (IPv4 dotted digits, or a bracketed IPv6).

@@ -47,9 +47,9 @@ enum class Status : uint8_t { NeedMore, Done, Failed };
 
 struct Parsed {
     Status status = Status::NeedMore;
-    size_t length = 0;        ///< Done: bytes of preamble (the tunnel starts after them)
+    size_t length = 0;  ///< Done: bytes of preamble (the tunnel starts after them)
     std::string_view target;  ///< client side: the requested host name (empty for an address)
-    uint16_t target_port = 0; ///< client side: the requested port (0 when the request gives none)
+    uint16_t target_port = 0;  ///< client side: the requested port (0 when the request gives none)
 };
 
 /// The client's side of the exchange, from the first byte of its stream.

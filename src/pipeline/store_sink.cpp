@@ -78,7 +78,10 @@ void rrtype_name(uint16_t t, std::string& out) {
         case 28: out = "AAAA"; return;
         case 64: out = "SVCB"; return;
         case 65: out = "HTTPS"; return;
-        default: out = "TYPE"; append_number(out, t); return;
+        default:
+            out = "TYPE";
+            append_number(out, t);
+            return;
     }
 }
 
@@ -134,9 +137,12 @@ void StoreSink::dns_query(const DnsQueryFact& f) {
 
 void StoreSink::dns_answer(const DnsAnswerFact& f) {
     answer_.clear();
-    if (f.has_address) answer_ = IpText(f.address).view();
-    else if (f.rrtype == 5) answer_ = f.target;
-    else if (f.rrtype == 64 || f.rrtype == 65) svcb_text(f, answer_);
+    if (f.has_address)
+        answer_ = IpText(f.address).view();
+    else if (f.rrtype == 5)
+        answer_ = f.target;
+    else if (f.rrtype == 64 || f.rrtype == 65)
+        svcb_text(f, answer_);
     // Other types: recorded, value not decoded.
     rrtype_name(f.rrtype, rrtype_);
     const IpText client(f.client), server(f.server);
@@ -155,8 +161,10 @@ void StoreSink::dns_answer(const DnsAnswerFact& f) {
 }
 
 void StoreSink::hello(const HelloFact& f) {
-    if (f.protocol == HelloProtocol::Tls) tls_version_name(f.tls_version, version_);
-    else quic_version_name(f.quic_version, version_);
+    if (f.protocol == HelloProtocol::Tls)
+        tls_version_name(f.tls_version, version_);
+    else
+        quic_version_name(f.quic_version, version_);
     tls_version_name(f.server_version, server_version_);
     write([&](store::Store& s) {
         store::TlsHelloRow row;

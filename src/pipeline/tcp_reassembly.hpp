@@ -46,7 +46,7 @@ struct TcpOooStore {
         uint32_t seq = 0;
         uint16_t len = 0;
         uint16_t off = 0;  // into data
-        int64_t ts_us = 0; // capture time of the segment it came from
+        int64_t ts_us = 0;  // capture time of the segment it came from
     };
     std::array<uint8_t, kTcpOooBytes> data;
     std::array<Piece, kTcpOooSegments> pieces;  // sorted by seq, disjoint
@@ -76,10 +76,10 @@ protected:
 class TcpReassembler {
 public:
     struct Stats {
-        uint32_t gaps = 0;          ///< holes given up
-        uint64_t gap_bytes = 0;     ///< bytes never delivered
-        uint32_t queued = 0;        ///< segments held past a hole
-        uint32_t overlap_bytes = 0; ///< bytes dropped because an earlier copy was delivered or held
+        uint32_t gaps = 0;  ///< holes given up
+        uint64_t gap_bytes = 0;  ///< bytes never delivered
+        uint32_t queued = 0;  ///< segments held past a hole
+        uint32_t overlap_bytes = 0;  ///< bytes dropped because an earlier copy was delivered or held
     };
 
     /// The SYN of this direction: data starts at isn + 1 (before the first segment).
@@ -121,8 +121,8 @@ private:
 
 enum class FrameSync : uint8_t {
     StunDirect,  ///< STUN (magic cookie) or ChannelData back to back (RFC 8656 §12.5)
-    Rfc4571,     ///< 16-bit length prefix, then STUN/RTP/RTCP/DTLS (RFC 4571, RFC 6544)
-    Dns,         ///< 16-bit length prefix, then a DNS header (RFC 1035 §4.2.2)
+    Rfc4571,  ///< 16-bit length prefix, then STUN/RTP/RTCP/DTLS (RFC 4571, RFC 6544)
+    Dns,  ///< 16-bit length prefix, then a DNS header (RFC 1035 §4.2.2)
 };
 
 // Frames longer than this are not believed at a resynchronisation point
@@ -132,7 +132,7 @@ constexpr size_t kMaxResyncFrame = 8192;
 constexpr int kResyncChain = 8;
 
 struct FrameProbe {
-    size_t len = 0;       ///< bytes on the wire (0: no frame starts here)
+    size_t len = 0;  ///< bytes on the wire (0: no frame starts here)
     bool strong = false;  ///< the header alone is convincing (a magic cookie, a full DNS header)
 };
 /// A frame of kind `k` starting at `at[0]`, judged from its header only.

@@ -21,9 +21,9 @@ namespace callwall::pipeline {
 /// (TcpDelivery::release) before the slot holding it is reset.
 struct TcpStream {
     TcpReassembler r;
-    int32_t ooo = -1;             ///< TcpOooStore lent while a hole is open
-    bool resync = false;          ///< after a gap: looking for the next frame start
-    bool dead = false;            ///< resynchronisation budget spent: direction given up
+    int32_t ooo = -1;  ///< TcpOooStore lent while a hole is open
+    bool resync = false;  ///< after a gap: looking for the next frame start
+    bool dead = false;  ///< resynchronisation budget spent: direction given up
     uint32_t resync_scanned = 0;  ///< bytes scanned since the gap
 };
 

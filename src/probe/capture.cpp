@@ -189,7 +189,9 @@ bool ProbeCapture::write_names(const std::map<std::string, std::string>& names, 
     return true;
 }
 
-void ProbeCapture::start() { thread_ = std::thread([this] { loop(); }); }
+void ProbeCapture::start() {
+    thread_ = std::thread([this] { loop(); });
+}
 
 void ProbeCapture::loop() {
     capture::RawFrame frame;

@@ -42,13 +42,13 @@ struct NotExercised {
 };
 
 struct PlanOptions {
-    std::vector<std::string> vendors;   ///< case-insensitive vendor names
-    std::string product;                ///< empty: every product
+    std::vector<std::string> vendors;  ///< case-insensitive vendor names
+    std::string product;  ///< empty: every product
     std::map<std::string, std::string> resolve;  ///< NAME -> ADDR (lowercase names)
     std::map<std::string, std::string> targets;  ///< ENTRY_ID -> HOST
-    std::string reflector;              ///< every probe goes here when set
+    std::string reflector;  ///< every probe goes here when set
     uint32_t ports_per_range = 16;
-    uint32_t budget = 2000;             ///< most probes sent; the rest are listed as not exercised
+    uint32_t budget = 2000;  ///< most probes sent; the rest are listed as not exercised
 };
 
 struct Plan {
@@ -57,7 +57,7 @@ struct Plan {
     /// host -> address of every probe: the names the capture records as DNS
     /// answers (a TLS flow reset before its ClientHello has no SNI to name it).
     std::map<std::string, std::string> names;
-    std::vector<std::string> destinations;     ///< distinct addresses, sorted (the allowed set)
+    std::vector<std::string> destinations;  ///< distinct addresses, sorted (the allowed set)
 };
 
 /// Resolves a name to one IPv4 address, or "" with *error set.

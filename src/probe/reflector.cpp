@@ -131,7 +131,8 @@ int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* sto
     const int tcp = bound_socket(SOCK_STREAM, sa, &err);
     const int udp = tcp < 0 ? -1 : bound_socket(SOCK_DGRAM, sa, &err);
     if (tcp < 0 || udp < 0) {
-        std::fprintf(log, "callwall reflect: cannot listen on %s:%u: %s\n", o.listen.c_str(), o.redirect_port, err.c_str());
+        std::fprintf(log, "callwall reflect: cannot listen on %s:%u: %s\n", o.listen.c_str(), o.redirect_port,
+                     err.c_str());
         if (tcp >= 0) ::close(tcp);
         return 1;
     }
@@ -145,7 +146,8 @@ int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* sto
         const int rc = written ? run_nft({"nft", "-f", path}) : -1;
         ::unlink(path);
         if (rc != 0) {
-            std::fprintf(log, "callwall reflect: nft -f failed (needs CAP_NET_ADMIN); the rules were:\n%s", rules.c_str());
+            std::fprintf(log, "callwall reflect: nft -f failed (needs CAP_NET_ADMIN); the rules were:\n%s",
+                         rules.c_str());
             ::close(tcp);
             ::close(udp);
             return 1;

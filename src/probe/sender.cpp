@@ -61,8 +61,7 @@ int open_socket(const Probe& p, bool udp, std::string* err) {
 // close() send a RST, which is not polite).
 void close_politely(int fd) {
     uint8_t buf[4096];
-    for (int i = 0; i < 64 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; ++i) {
-    }
+    for (int i = 0; i < 64 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; ++i) {}
     ::shutdown(fd, SHUT_WR);
     ::close(fd);
 }
@@ -105,7 +104,8 @@ void start(Active& a, const Probe& p, ProbeResult& r, double now) {
 void on_tcp(Active& a, const Probe& p, ProbeResult& r, short revents, double now) {
     if (a.phase == Phase::Connecting) {
         if (revents == 0) {
-            if (now >= a.deadline) finish(a, r, "no-answer", "no SYN-ACK in " + std::to_string(int(kTcpWaitS)) + " s", false);
+            if (now >= a.deadline)
+                finish(a, r, "no-answer", "no SYN-ACK in " + std::to_string(int(kTcpWaitS)) + " s", false);
             return;
         }
         int soerr = 0;
@@ -128,10 +128,12 @@ void on_tcp(Active& a, const Probe& p, ProbeResult& r, short revents, double now
     uint8_t buf[1];
     const ssize_t n = ::recv(a.fd, buf, 1, MSG_PEEK);
     if (n > 0 && buf[0] == 22) return finish(a, r, "tls-answered", "TLS: the server answered the ClientHello");
-    if (n > 0 && buf[0] == 21) return finish(a, r, "tls-alert", "TLS: alert after the ClientHello (SNI " + p.host + ")");
+    if (n > 0 && buf[0] == 21)
+        return finish(a, r, "tls-alert", "TLS: alert after the ClientHello (SNI " + p.host + ")");
     if (n > 0) return finish(a, r, "connected", "TLS: non-TLS bytes after the ClientHello");
     if (n == 0) return finish(a, r, "tls-closed", "closed after the ClientHello (SNI " + p.host + ")");
-    finish(a, r, "tls-reset", std::string("after the ClientHello (SNI ") + p.host + "): " + std::strerror(errno), false);
+    finish(a, r, "tls-reset", std::string("after the ClientHello (SNI ") + p.host + "): " + std::strerror(errno),
+           false);
 }
 
 void on_udp(Active& a, const SendOptions& o, ProbeResult& r, short revents, double now) {
@@ -159,7 +161,7 @@ void on_udp(Active& a, const SendOptions& o, ProbeResult& r, short revents, doub
         (void)::send(a.fd, a.request.data(), a.request.size(), 0);
         ++r.sends;
         a.deadline = r.start_s + (r.sends < kStunScheduleS.size() ? kStunScheduleS[r.sends]
-                                                                   : kStunScheduleS.back() + kUdpWaitAfterLastS);
+                                                                  : kStunScheduleS.back() + kUdpWaitAfterLastS);
         return;
     }
     finish(a, r, "no-answer", std::to_string(r.sends) + " requests, no response");
@@ -210,8 +212,9 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
             else
                 on_tcp(a, p, results[a.index], fds[i].revents, now);
         }
-        active.erase(std::remove_if(active.begin(), active.end(), [](const Active& a) { return a.phase == Phase::Done; }),
-                     active.end());
+        active.erase(
+            std::remove_if(active.begin(), active.end(), [](const Active& a) { return a.phase == Phase::Done; }),
+            active.end());
     }
     for (size_t i = next; i < probes.size(); ++i) results[i].seen = "not-sent";
     return results;

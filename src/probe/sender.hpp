@@ -24,14 +24,14 @@ inline constexpr size_t kMaxActive = 256;
 
 struct SendOptions {
     double rate_per_s = 20;
-    std::string key;          ///< reflector key: answers must carry its token
+    std::string key;  ///< reflector key: answers must carry its token
 };
 
 struct ProbeResult {
-    std::string seen;          ///< e.g. "connected", "refused", "no-answer", "stun-answered", "intercepted"
-    std::string detail;        ///< one line for people
-    uint32_t sends = 0;        ///< requests sent (UDP), 1 for TCP
-    double start_s = 0;        ///< monotonic start time
+    std::string seen;  ///< e.g. "connected", "refused", "no-answer", "stun-answered", "intercepted"
+    std::string detail;  ///< one line for people
+    uint32_t sends = 0;  ///< requests sent (UDP), 1 for TCP
+    double start_s = 0;  ///< monotonic start time
     bool intercepted = false;  ///< answered, but not by the reflector (token missing or wrong)
 };
 

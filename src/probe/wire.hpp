@@ -52,9 +52,9 @@ std::vector<uint8_t> stun_request(const TransactionId& tid, bool allocate);
 
 /// What a probe learnt from a datagram that came back.
 struct StunAnswer {
-    bool stun = false;         ///< a STUN response (success or error) to our transaction
-    bool success = false;      ///< success class
-    uint16_t error_code = 0;   ///< 401 for an Allocate without credentials
+    bool stun = false;  ///< a STUN response (success or error) to our transaction
+    bool success = false;  ///< success class
+    uint16_t error_code = 0;  ///< 401 for an Allocate without credentials
     bool realm_and_nonce = false;
     bool token_present = false;
     bool token_valid = false;  ///< HMAC matches key and transaction id

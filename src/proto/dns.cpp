@@ -21,8 +21,8 @@ constexpr uint16_t kClassIn = 1;
 constexpr uint16_t kMdnsClassFlag = 0x8000;
 
 [[nodiscard]] constexpr bool opcode_known(uint8_t op) noexcept {
-    return op == opcode::kQuery || op == opcode::kIQuery || op == opcode::kStatus ||
-           op == opcode::kNotify || op == opcode::kUpdate || op == opcode::kDso;
+    return op == opcode::kQuery || op == opcode::kIQuery || op == opcode::kStatus || op == opcode::kNotify ||
+           op == opcode::kUpdate || op == opcode::kDso;
 }
 
 // RFC 1035 §3.2.4 IN/CH/HS, RFC 2136 §1.3 NONE (254), QCLASS ANY (255).
@@ -33,15 +33,13 @@ constexpr uint16_t kMdnsClassFlag = 0x8000;
 
 // Labels are shown as-is when they are printable ASCII other than '.', which would make one
 // label read as two (a spoofing vector for suffix matching).
-[[nodiscard]] constexpr bool label_char_plain(uint8_t c) noexcept {
-    return c >= 0x21 && c <= 0x7E && c != '.';
-}
+[[nodiscard]] constexpr bool label_char_plain(uint8_t c) noexcept { return c >= 0x21 && c <= 0x7E && c != '.'; }
 
 enum class NameStatus : uint8_t { Ok, Truncated, Malformed };
 
 struct NameOutcome {
     NameStatus status = NameStatus::Malformed;
-    size_t end = 0;      // wire offset after the name's in-line part (terminator or pointer)
+    size_t end = 0;  // wire offset after the name's in-line part (terminator or pointer)
     size_t fail_at = 0;  // where a failure was found
     NameRef ref{};
     bool compressed = false;
@@ -78,9 +76,7 @@ public:
         // Running into the bound: only the in-line part at the message end is a truncation;
         // anything else is a name that does not fit where it must.
         auto overrun = [&](size_t at) noexcept {
-            return fail(jumps.empty() && limit_is_message_end ? NameStatus::Truncated
-                                                              : NameStatus::Malformed,
-                        at);
+            return fail(jumps.empty() && limit_is_message_end ? NameStatus::Truncated : NameStatus::Malformed, at);
         };
 
         for (;;) {
@@ -102,12 +98,11 @@ public:
                 if (cut) break;  // the rest could not be shown anyway
                 if (target >= run_start) return fail(NameStatus::Malformed, pos);
                 if (jumps.full()) return fail(NameStatus::Malformed, pos);
-                if (const CacheEntry* hit = find(target);
-                    hit != nullptr && append_cached(*hit, text, wire)) {
+                if (const CacheEntry* hit = find(target); hit != nullptr && append_cached(*hit, text, wire)) {
                     break;
                 }
-                jumps.push_back(Jump{static_cast<uint16_t>(target), static_cast<uint16_t>(text),
-                                     static_cast<uint16_t>(wire)});
+                jumps.push_back(
+                    Jump{static_cast<uint16_t>(target), static_cast<uint16_t>(text), static_cast<uint16_t>(wire)});
                 bound = run_start;
                 run_start = target;
                 pos = target;
@@ -186,8 +181,7 @@ private:
     }
     void remember(size_t wire_offset, NameRef ref, size_t wire_length) noexcept {
         if (find(wire_offset) != nullptr) return;
-        (void)cache_.push_back(CacheEntry{static_cast<uint16_t>(wire_offset),
-                                          static_cast<uint16_t>(wire_length), ref});
+        (void)cache_.push_back(CacheEntry{static_cast<uint16_t>(wire_offset), static_cast<uint16_t>(wire_length), ref});
     }
     // Completes the current name with an already decoded suffix. False (nothing changed) when
     // the result would be over-long or not fit: the caller then walks the labels itself.
@@ -273,8 +267,8 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
 //   | SvcPriority  | TargetName (uncompressed | SvcParams: { key u16, length u16,    |
 //   | u16          | wire-format name)        |   value[length] }*, keys increasing  |
 //   +--------------+-------------------------+--------------------------------------+
-[[nodiscard]] bool parse_svcb(ByteView msg, size_t rdata_begin, size_t rdata_end, Answer& a,
-                              NameDecoder& names, Message& m) noexcept {
+[[nodiscard]] bool parse_svcb(ByteView msg, size_t rdata_begin, size_t rdata_end, Answer& a, NameDecoder& names,
+                              Message& m) noexcept {
     if (rdata_end - rdata_begin < 3) return false;  // priority + at least the root name
     a.svc_priority = load_u16(msg, rdata_begin);
     const NameOutcome target = names.decode(rdata_begin + 2, rdata_end);
@@ -319,8 +313,7 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
                 valid = !value.empty();
                 a.has_ech = valid;
                 break;
-            default:
-                break;  // mandatory, dohpath, ohttp, private keys: not needed
+            default: break;  // mandatory, dohpath, ohttp, private keys: not needed
         }
         if (!valid) m.anomalies |= bit(Anomaly::SvcParamMalformed);
     }
@@ -328,8 +321,8 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
 }
 
 // Fills the type-specific fields. False: the RDATA does not fit its type (malformed answer).
-[[nodiscard]] bool parse_rdata(ByteView msg, size_t rdata_begin, size_t rdata_end, Answer& a,
-                               NameDecoder& names, Message& m) noexcept {
+[[nodiscard]] bool parse_rdata(ByteView msg, size_t rdata_begin, size_t rdata_end, Answer& a, NameDecoder& names,
+                               Message& m) noexcept {
     const size_t len = rdata_end - rdata_begin;
     switch (a.type) {
         case rrtype::kA:
@@ -349,17 +342,13 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
             return true;
         }
         case rrtype::kSvcb:
-        case rrtype::kHttps:
-            return parse_svcb(msg, rdata_begin, rdata_end, a, names, m);
-        default:
-            return true;
+        case rrtype::kHttps: return parse_svcb(msg, rdata_begin, rdata_end, a, names, m);
+        default: return true;
     }
 }
 
 [[nodiscard]] DecodeError error_at(NameStatus s, size_t at) noexcept {
-    return make_error(s == NameStatus::Truncated ? DecodeErrorCode::Truncated
-                                                 : DecodeErrorCode::Malformed,
-                      at);
+    return make_error(s == NameStatus::Truncated ? DecodeErrorCode::Truncated : DecodeErrorCode::Malformed, at);
 }
 
 // Shared by probe() and probe_tcp(). `msg` may be a prefix (TCP) of a message whose full
@@ -400,13 +389,11 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
             case opcode::kDso:  // RFC 8490 §5.4: all counts zero
                 if (qd != 0 || an != 0 || ns != 0 || ar != 0) return false;
                 break;
-            default:
-                return false;
+            default: return false;
         }
     } else {
         if (rcode > 11) return false;  // 12..15 unassigned in the 4-bit header field
-        if (qd == 0 && op != opcode::kDso && op != opcode::kIQuery &&
-            (rcode == 0 || an != 0 || ns != 0)) {
+        if (qd == 0 && op != opcode::kDso && op != opcode::kIQuery && (rcode == 0 || an != 0 || ns != 0)) {
             return false;  // question-less only for error responses (FORMERR, NOTIMP…)
         }
     }
@@ -426,8 +413,8 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
             if (pos >= declared) return false;
         }
         ++pos;
-        if (msg.size() - pos < kQuestionFixedLength) return pos + kQuestionFixedLength <= declared &&
-                                                            msg.size() < declared;
+        if (msg.size() - pos < kQuestionFixedLength)
+            return pos + kQuestionFixedLength <= declared && msg.size() < declared;
         const uint16_t qtype = load_u16(msg, pos);
         const uint16_t qclass = load_u16(msg, pos + 2);
         if (qtype == 0 || !qclass_known(qclass)) return false;
@@ -484,8 +471,7 @@ NameOutcome skip_name(ByteView msg, size_t pos) noexcept {
         pos += 6 + size_t{load_u16(msg, pos + 4)};
         if (pos > msg.size()) return false;
     }
-    return questions_left * (1 + kQuestionFixedLength) + records_left * kMinRrLength <=
-           msg.size() - pos;
+    return questions_left * (1 + kQuestionFixedLength) + records_left * kMinRrLength <= msg.size() - pos;
 }
 
 }  // namespace
@@ -572,8 +558,7 @@ std::optional<DecodeError> read_questions(ByteView msg, NameDecoder& names, bool
 
 // Answers, decoded into m.answers; a malformed one ends the section with
 // m.answers_truncated set. `pos` moves past the answers read.
-std::optional<DecodeError> read_answers(ByteView msg, NameDecoder& names, bool mdns, Message& m,
-                                        size_t& pos) noexcept {
+std::optional<DecodeError> read_answers(ByteView msg, NameDecoder& names, bool mdns, Message& m, size_t& pos) noexcept {
     for (uint32_t i = 0; i < m.header.ancount; ++i) {
         const NameOutcome n = names.decode(pos, msg.size());
         if (n.status == NameStatus::Truncated) return error_at(n.status, n.fail_at);

@@ -25,9 +25,7 @@ void TcpFramer::reset() noexcept {
 void TcpFramer::feed_impl(ByteView in, Sink sink, void* ctx) noexcept {
     while (!in.empty()) {
         switch (state_) {
-            case State::Desynced:
-                stats_.bytes_skipped += in.size();
-                return;
+            case State::Desynced: stats_.bytes_skipped += in.size(); return;
             case State::Length: {
                 uint16_t len = 0;
                 if (length_bytes_ == 0 && in.size() >= 2) {

@@ -26,8 +26,7 @@ constexpr uint32_t kVersionV2 = 0x6b3343cf;  // RFC 9369 §3.1
                                        PacketType::Handshake};
         return kV2[bits];
     }
-    constexpr PacketType kV1[4] = {PacketType::Initial, PacketType::ZeroRtt, PacketType::Handshake,
-                                   PacketType::Retry};
+    constexpr PacketType kV1[4] = {PacketType::Initial, PacketType::ZeroRtt, PacketType::Handshake, PacketType::Retry};
     return kV1[bits];
 }
 
@@ -199,8 +198,7 @@ VersionInfo classify_version(uint32_t version) noexcept {
             v.ietf_long_header = v.family == VersionFamily::GoogleT || v.gquic >= 50;
             // T050/T051: TLS in gQUIC CRYPTO frames, Initials protected as in v1 with their
             // own salts (Wireshark packet-quic.c). Q050 (QUIC crypto in CRYPTO) is not handled.
-            v.initial_decryptable =
-                v.family == VersionFamily::GoogleT && (v.gquic == 50 || v.gquic == 51);
+            v.initial_decryptable = v.family == VersionFamily::GoogleT && (v.gquic == 50 || v.gquic == 51);
         }
     }
     return v;

@@ -21,29 +21,22 @@ namespace callwall::proto::quic {
 namespace {
 
 // RFC 9001 §5.2 and the drafts' §5.2; RFC 9369 §3.3.1.
-constexpr std::array<uint8_t, 20> kSaltV1 = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34,
-                                             0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8,
-                                             0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
-constexpr std::array<uint8_t, 20> kSaltV2 = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6,
-                                             0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26,
-                                             0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
-constexpr std::array<uint8_t, 20> kSaltDraft29 = {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2,
-                                                  0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61,
-                                                  0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99};
-constexpr std::array<uint8_t, 20> kSaltDraft23 = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb,
-                                                  0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4,
-                                                  0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
-constexpr std::array<uint8_t, 20> kSaltDraft22 = {0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb,
-                                                  0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51,
-                                                  0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a};
+constexpr std::array<uint8_t, 20> kSaltV1 = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+                                             0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
+constexpr std::array<uint8_t, 20> kSaltV2 = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+                                             0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
+constexpr std::array<uint8_t, 20> kSaltDraft29 = {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+                                                  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99};
+constexpr std::array<uint8_t, 20> kSaltDraft23 = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
+                                                  0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
+constexpr std::array<uint8_t, 20> kSaltDraft22 = {0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a,
+                                                  0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a};
 // Google QUIC T050/T051 (TLS handshake, IETF long header): Chromium's own Initial salts, as
 // listed in Wireshark packet-quic.c quic_derive_initial_secrets().
-constexpr std::array<uint8_t, 20> kSaltT050 = {0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72,
-                                               0x91, 0x55, 0x80, 0x30, 0x4c, 0x43, 0xa2,
-                                               0x36, 0x7c, 0x60, 0x48, 0x83, 0x10};
-constexpr std::array<uint8_t, 20> kSaltT051 = {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee,
-                                               0x5f, 0xa4, 0x50, 0x6c, 0x19, 0x12, 0x4f,
-                                               0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
+constexpr std::array<uint8_t, 20> kSaltT050 = {0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
+                                               0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10};
+constexpr std::array<uint8_t, 20> kSaltT051 = {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
+                                               0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
 
 }  // namespace
 
@@ -128,8 +121,7 @@ Decryptor::Decryptor() noexcept {
     s.gcm = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
     s.ecb_ctx = EVP_CIPHER_CTX_new();
     s.gcm_ctx = EVP_CIPHER_CTX_new();
-    if (s.scratch == nullptr || s.ecb == nullptr || s.gcm == nullptr || s.ecb_ctx == nullptr ||
-        s.gcm_ctx == nullptr) {
+    if (s.scratch == nullptr || s.ecb == nullptr || s.gcm == nullptr || s.ecb_ctx == nullptr || s.gcm_ctx == nullptr) {
         return;
     }
     // Bind the ciphers now: later inits pass only a key/IV and re-key in place (no malloc).
@@ -164,8 +156,7 @@ std::span<uint8_t> Decryptor::scratch() noexcept {
 //   key = HKDF-Expand-Label(secret, "quic key", "", 16)   (v2: "quicv2 key")
 //   iv  = HKDF-Expand-Label(secret, "quic iv", "", 12)    (v2: "quicv2 iv")
 //   hp  = HKDF-Expand-Label(secret, "quic hp", "", 16)    (v2: "quicv2 hp")
-Result<InitialKeys> Decryptor::derive_initial_keys(uint32_t version, ByteView client_dcid,
-                                                   Perspective side) noexcept {
+Result<InitialKeys> Decryptor::derive_initial_keys(uint32_t version, ByteView client_dcid, Perspective side) noexcept {
     const VersionInfo v = classify_version(version);
     const auto* salt = salt_for(v);
     if (salt == nullptr) return make_error(Code::Unsupported, 0);
@@ -188,14 +179,11 @@ Result<InitialKeys> Decryptor::derive_initial_keys(uint32_t version, ByteView cl
 //   first_byte ^= mask[0] & 0x0f
 //   packet_number ^= mask[1 .. 1 + pn_length]
 // §5.3: nonce = iv XOR left-padded packet number; AAD = unprotected header.
-Result<Opened> Decryptor::open(const LongHeader& hdr, const InitialKeys& keys,
-                               std::span<uint8_t> out) noexcept {
+Result<Opened> Decryptor::open(const LongHeader& hdr, const InitialKeys& keys, std::span<uint8_t> out) noexcept {
     if (!ok()) return make_error(Code::Unsupported, 0);
-    const bool reserved_initial =
-        hdr.version.family == VersionFamily::Reserved && hdr.type == PacketType::Initial;
+    const bool reserved_initial = hdr.version.family == VersionFamily::Reserved && hdr.type == PacketType::Initial;
     if ((!known_ietf_layout(hdr.version) && !reserved_initial) ||
-        (hdr.type != PacketType::Initial && hdr.type != PacketType::ZeroRtt &&
-         hdr.type != PacketType::Handshake)) {
+        (hdr.type != PacketType::Initial && hdr.type != PacketType::ZeroRtt && hdr.type != PacketType::Handshake)) {
         return make_error(Code::Unsupported, 0);
     }
     const ByteView pkt = hdr.packet;
@@ -209,8 +197,8 @@ Result<Opened> Decryptor::open(const LongHeader& hdr, const InitialKeys& keys,
     std::array<uint8_t, 32> mask{};  // ECB output of one block (+ room for OpenSSL's block)
     int outl = 0;
     if (EVP_EncryptInit_ex2(s.ecb_ctx, nullptr, keys.hp.data(), nullptr, nullptr) != 1 ||
-        EVP_EncryptUpdate(s.ecb_ctx, mask.data(), &outl, pkt.data() + pn_off + 4,
-                          static_cast<int>(kHpSampleLength)) != 1 ||
+        EVP_EncryptUpdate(s.ecb_ctx, mask.data(), &outl, pkt.data() + pn_off + 4, static_cast<int>(kHpSampleLength)) !=
+            1 ||
         outl != static_cast<int>(kHpSampleLength)) {
         return make_error(Code::Unsupported, pn_off);
     }
@@ -241,10 +229,8 @@ Result<Opened> Decryptor::open(const LongHeader& hdr, const InitialKeys& keys,
     int fin = 0;
     if (EVP_DecryptInit_ex2(s.gcm_ctx, nullptr, keys.key.data(), nonce.data(), nullptr) != 1 ||
         EVP_DecryptUpdate(s.gcm_ctx, nullptr, &n, out.data(), static_cast<int>(hdr_len)) != 1 ||
-        EVP_DecryptUpdate(s.gcm_ctx, out.data() + hdr_len, &n, pkt.data() + hdr_len,
-                          static_cast<int>(ct_len)) != 1 ||
-        EVP_CIPHER_CTX_ctrl(s.gcm_ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()),
-                            tag.data()) != 1 ||
+        EVP_DecryptUpdate(s.gcm_ctx, out.data() + hdr_len, &n, pkt.data() + hdr_len, static_cast<int>(ct_len)) != 1 ||
+        EVP_CIPHER_CTX_ctrl(s.gcm_ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()), tag.data()) != 1 ||
         EVP_DecryptFinal_ex(s.gcm_ctx, out.data() + hdr_len + n, &fin) != 1) {
         return make_error(Code::Malformed, hdr_len);  // authentication failed
     }

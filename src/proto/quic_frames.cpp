@@ -129,9 +129,7 @@ Result<InitialFrames> parse_gquic_initial_frames(ByteView plaintext) noexcept {
         const size_t frame_start = r.offset();
         const uint8_t type = r.u8();
         switch (type) {
-            case 0x00:
-                f.padding_bytes += static_cast<uint32_t>(1 + r.remaining());
-                return f;
+            case 0x00: f.padding_bytes += static_cast<uint32_t>(1 + r.remaining()); return f;
             case 0x07: ++f.ping_frames; break;
             case 0x08: {
                 if (auto err = read_crypto_frame(r, plaintext, frame_start, f)) return *err;
@@ -177,8 +175,8 @@ Result<GQuicChlo> parse_chlo(ByteView data, uint32_t version) noexcept {
         const ByteView tag = entries.bytes(4);
         const ByteView end_le = entries.bytes(4);
         if (!entries.ok()) return make_error(Code::Truncated, 8);
-        const uint32_t end = uint32_t{end_le[0]} | (uint32_t{end_le[1]} << 8) |
-                             (uint32_t{end_le[2]} << 16) | (uint32_t{end_le[3]} << 24);
+        const uint32_t end = uint32_t{end_le[0]} | (uint32_t{end_le[1]} << 8) | (uint32_t{end_le[2]} << 16) |
+                             (uint32_t{end_le[3]} << 24);
         if (end < prev) return make_error(Code::Malformed, 8 + i * 8);
         if (end > values.size()) {
             c.truncated = true;  // CHLO continues in a later packet
@@ -201,14 +199,13 @@ Result<GQuicChlo> decode_gquic_chlo(const LongHeader& hdr) noexcept {
     // byte follows the message authentication hash (Wireshark dissect_gquic_unencrypt).
     const bool little_endian = hdr.version.gquic < 39;
     Reader r{hdr.packet};
-    r.skip(size_t{hdr.pn_offset} + hdr.gquic_pn_length + kGQuicHashLength +
-           (hdr.version.gquic < 34 ? 1 : 0));
+    r.skip(size_t{hdr.pn_offset} + hdr.gquic_pn_length + kGQuicHashLength + (hdr.version.gquic < 34 ? 1 : 0));
     if (!r.ok()) return make_error(Code::Truncated, hdr.packet.size());
     while (!r.empty()) {
         const size_t frame_start = r.offset();
         const uint8_t type = r.u8();
-        if (type == 0x07) continue;                        // PING
-        if ((type & 0x80) == 0) break;                     // PADDING, ACK, …: no CHLO here
+        if (type == 0x07) continue;  // PING
+        if ((type & 0x80) == 0) break;  // PADDING, ACK, …: no CHLO here
         const size_t sid_len = (type & 0x03u) + 1;
         const unsigned ooo = (type >> 2) & 0x07u;
         const size_t off_len = ooo == 0 ? 0 : ooo + 1;
@@ -222,8 +219,7 @@ Result<GQuicChlo> decode_gquic_chlo(const LongHeader& hdr) noexcept {
         if ((type & 0x20u) != 0) {
             const ByteView len = r.bytes(2);
             if (!r.ok()) return make_error(Code::Truncated, frame_start);
-            data_len = little_endian ? size_t{len[0]} | (size_t{len[1]} << 8)
-                                     : (size_t{len[0]} << 8) | len[1];
+            data_len = little_endian ? size_t{len[0]} | (size_t{len[1]} << 8) : (size_t{len[0]} << 8) | len[1];
         }
         const ByteView data = r.bytes(data_len);
         if (!r.ok()) return make_error(Code::Truncated, frame_start);
@@ -306,12 +302,10 @@ void ClientInitialAssembler::add_crypto(uint64_t offset, ByteView data) noexcept
         m.begin = std::min(begin, ranges_[first].begin);
         m.end = std::max(end, ranges_[last - 1].end);
         ranges_[first] = m;
-        std::copy(ranges_.begin() + last, ranges_.begin() + range_count_,
-                  ranges_.begin() + first + 1);
+        std::copy(ranges_.begin() + last, ranges_.begin() + range_count_, ranges_.begin() + first + 1);
         range_count_ = static_cast<uint8_t>(range_count_ - (merged - 1));
     } else {
-        std::copy_backward(ranges_.begin() + first, ranges_.begin() + range_count_,
-                           ranges_.begin() + range_count_ + 1);
+        std::copy_backward(ranges_.begin() + first, ranges_.begin() + range_count_, ranges_.begin() + range_count_ + 1);
         ranges_[first] = m;
         ++range_count_;
     }
@@ -377,10 +371,9 @@ FeedResult ClientInitialAssembler::feed(Decryptor& dec, ByteView udp_payload) no
             r.saw_retry = true;
             continue;
         }
-        const bool gquic_tls = h.version.family == VersionFamily::GoogleT &&
-                               h.version.initial_decryptable;  // T050/T051: below, as IETF
-        if (!gquic_tls && (h.version.family == VersionFamily::GoogleQ ||
-                           h.version.family == VersionFamily::GoogleT)) {
+        const bool gquic_tls =
+            h.version.family == VersionFamily::GoogleT && h.version.initial_decryptable;  // T050/T051: below, as IETF
+        if (!gquic_tls && (h.version.family == VersionFamily::GoogleQ || h.version.family == VersionFamily::GoogleT)) {
             if (h.version.ietf_long_header) {  // Q050, T052+: encrypted, not supported
                 status_ = AssemblyStatus::Failed;
                 error_ = make_error(Code::Unsupported, 1);
@@ -398,15 +391,14 @@ FeedResult ClientInitialAssembler::feed(Decryptor& dec, ByteView udp_payload) no
             r.error = chlo.error();
             continue;
         }
-        if ((known_ietf_layout(h.version) || h.type == PacketType::Initial) &&
-            h.dcid.size() <= kMaxCidLength && h.scid.size() <= kMaxCidLength) {
+        if ((known_ietf_layout(h.version) || h.type == PacketType::Initial) && h.dcid.size() <= kMaxCidLength &&
+            h.scid.size() <= kMaxCidLength) {
             last_dcid_len_ = static_cast<uint8_t>(h.dcid.size());
             std::copy(h.dcid.begin(), h.dcid.end(), last_dcid_.begin());
             scid_len_ = static_cast<uint8_t>(h.scid.size());
             std::copy(h.scid.begin(), h.scid.end(), scid_.begin());
         }
-        if (h.type == PacketType::Unknown || (h.type == PacketType::Initial &&
-                                              !h.version.initial_decryptable)) {
+        if (h.type == PacketType::Unknown || (h.type == PacketType::Initial && !h.version.initial_decryptable)) {
             // Reserved (GREASE) or unknown-layout version: the server answers with Version
             // Negotiation and the client retries with a real version.
             r.error = make_error(Code::Unsupported, 1);
@@ -454,8 +446,7 @@ FeedResult ClientInitialAssembler::feed(Decryptor& dec, ByteView udp_payload) no
         ++initials_opened_;
         ++r.initials_opened;
         anomalies_ |= opened->anomalies;
-        auto frames = gquic_tls ? parse_gquic_initial_frames(opened->payload)
-                                : parse_initial_frames(opened->payload);
+        auto frames = gquic_tls ? parse_gquic_initial_frames(opened->payload) : parse_initial_frames(opened->payload);
         if (!frames) {
             r.error = frames.error();
             continue;

@@ -11,26 +11,26 @@ namespace {
 // (FS-1016, G721, old CN) that Wireshark's clock map still carries.
 constexpr std::array<uint32_t, 96> make_clock_table() noexcept {
     std::array<uint32_t, 96> t{};
-    t[0] = 8000;    // PCMU
-    t[1] = 8000;    // (1016)
-    t[2] = 8000;    // (G721)
-    t[3] = 8000;    // GSM
-    t[4] = 8000;    // G723
-    t[5] = 8000;    // DVI4
-    t[6] = 16000;   // DVI4
-    t[7] = 8000;    // LPC
-    t[8] = 8000;    // PCMA
-    t[9] = 8000;    // G722 (clock 8000 by RFC 3551's historical error)
+    t[0] = 8000;  // PCMU
+    t[1] = 8000;  // (1016)
+    t[2] = 8000;  // (G721)
+    t[3] = 8000;  // GSM
+    t[4] = 8000;  // G723
+    t[5] = 8000;  // DVI4
+    t[6] = 16000;  // DVI4
+    t[7] = 8000;  // LPC
+    t[8] = 8000;  // PCMA
+    t[9] = 8000;  // G722 (clock 8000 by RFC 3551's historical error)
     t[10] = 44100;  // L16 stereo
     t[11] = 44100;  // L16 mono
-    t[12] = 8000;   // QCELP
-    t[13] = 8000;   // CN
+    t[12] = 8000;  // QCELP
+    t[13] = 8000;  // CN
     t[14] = 90000;  // MPA
-    t[15] = 8000;   // G728
+    t[15] = 8000;  // G728
     t[16] = 11025;  // DVI4
     t[17] = 22050;  // DVI4
-    t[18] = 8000;   // G729
-    t[19] = 8000;   // (CN, old)
+    t[18] = 8000;  // G729
+    t[19] = 8000;  // (CN, old)
     t[25] = 90000;  // CelB
     t[26] = 90000;  // JPEG
     t[28] = 90000;  // nv
@@ -46,13 +46,13 @@ constexpr std::array<uint32_t, 96> kClockTable = make_clock_table();
 size_t min_rtcp_body(uint8_t type, uint8_t count) noexcept {
     switch (type) {
         case rtcp_type::kSr: return 24 + 24u * count;  // SSRC + sender info + blocks
-        case rtcp_type::kRr: return 4 + 24u * count;   // SSRC + blocks
-        case rtcp_type::kSdes: return 8u * count;      // chunk: SSRC + END + pad
-        case rtcp_type::kBye: return 4u * count;       // SSRC/CSRC list
-        case rtcp_type::kApp: return 8;                // SSRC + name
+        case rtcp_type::kRr: return 4 + 24u * count;  // SSRC + blocks
+        case rtcp_type::kSdes: return 8u * count;  // chunk: SSRC + END + pad
+        case rtcp_type::kBye: return 4u * count;  // SSRC/CSRC list
+        case rtcp_type::kApp: return 8;  // SSRC + name
         case rtcp_type::kRtpfb:
         case rtcp_type::kPsfb: return 8;  // sender + media SSRC (RFC 4585 §6.1)
-        case rtcp_type::kXr: return 4;    // SSRC (RFC 3611 §2)
+        case rtcp_type::kXr: return 4;  // SSRC (RFC 3611 §2)
         default: return 0;
     }
 }
@@ -63,9 +63,7 @@ uint32_t static_clock_rate(uint8_t payload_type) noexcept {
     return payload_type < kClockTable.size() ? kClockTable[payload_type] : 0;
 }
 
-bool probe(ByteView b) noexcept {
-    return b.size() >= kFixedHeaderLen && (b[0] >> 6) == 2 && !looks_like_rtcp(b);
-}
+bool probe(ByteView b) noexcept { return b.size() >= kFixedHeaderLen && (b[0] >> 6) == 2 && !looks_like_rtcp(b); }
 
 Result<Header> decode(ByteView b) noexcept {
     using E = DecodeErrorCode;
@@ -192,13 +190,11 @@ Verdict Confirmer::on_payload(ByteView p) noexcept {
         case FirstByteClass::Zrtp:
         case FirstByteClass::Dtls:
         case FirstByteClass::TurnChannel:
-        case FirstByteClass::Unknown:
-            return verdict_;  // RFC 7983 neighbours and proprietary relay framing
+        case FirstByteClass::Unknown: return verdict_;  // RFC 7983 neighbours and proprietary relay framing
         case FirstByteClass::Quic:
             if (++foreign_ >= kMaxForeign) verdict_ = Verdict::Rejected;
             return verdict_;
-        case FirstByteClass::RtpRtcp:
-            break;
+        case FirstByteClass::RtpRtcp: break;
     }
     if (looks_like_rtcp(p)) {
         if (!decode_rtcp(p).ok()) count_rtp_packet();
@@ -458,8 +454,7 @@ void StreamStats::add(const PacketSample& p) noexcept {
         reset_jitter();
     }
     update_sequence(p.seq);
-    const double t_ms =
-        static_cast<double>(static_cast<int64_t>(p.arrival_us - first_arrival_us_)) / 1000.0;
+    const double t_ms = static_cast<double>(static_cast<int64_t>(p.arrival_us - first_arrival_us_)) / 1000.0;
     update_jitter(p, t_ms);
     prev_pt_ = p.payload_type;
     prev_seq_ = p.seq;

@@ -184,8 +184,7 @@ private:
                 if (a.ok) m_.xor_relayed_addresses.push_back(a.a);
                 return true;
             }
-            default:
-                return false;
+            default: return false;
         }
     }
 
@@ -195,10 +194,16 @@ private:
                 if (once(!m_.username.empty())) m_.username = v;
                 return true;
             case attr::kRealm:
-                if (!a14_) a14_ = v; else m_.anomalies |= bit(Anomaly::DuplicateAttribute);
+                if (!a14_)
+                    a14_ = v;
+                else
+                    m_.anomalies |= bit(Anomaly::DuplicateAttribute);
                 return true;
             case attr::kNonce:
-                if (!a15_) a15_ = v; else m_.anomalies |= bit(Anomaly::DuplicateAttribute);
+                if (!a15_)
+                    a15_ = v;
+                else
+                    m_.anomalies |= bit(Anomaly::DuplicateAttribute);
                 return true;
             case attr::kSoftware:
                 if (once(!m_.software.empty())) m_.software = v;
@@ -225,8 +230,7 @@ private:
                 }
                 return true;
             }
-            default:
-                return false;
+            default: return false;
         }
     }
 
@@ -263,14 +267,11 @@ private:
                 m_.message_integrity_sha256 = true;
                 after_integrity_ = true;
                 break;
-            case attr::kFingerprint:
-                fingerprint(v, attr_off);
-                break;
+            case attr::kFingerprint: fingerprint(v, attr_off); break;
             case attr::kMsMagicCookie:
                 if (v.size() == 4 && load_u32(v, 0) == kMsTurnMagicCookie) ms_turn_ = true;
                 break;
-            default:
-                break;
+            default: break;
         }
     }
 
@@ -334,10 +335,10 @@ uint32_t crc32(ByteView bytes, uint32_t crc) noexcept {
     const uint8_t* p = bytes.data();
     size_t n = bytes.size();
     for (; n >= 8; n -= 8, p += 8) {
-        const uint32_t one = c ^ (uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
-                                  (uint32_t{p[3]} << 24));
-        c = kCrc[7][one & 0xFFu] ^ kCrc[6][(one >> 8) & 0xFFu] ^ kCrc[5][(one >> 16) & 0xFFu] ^
-            kCrc[4][one >> 24] ^ kCrc[3][p[4]] ^ kCrc[2][p[5]] ^ kCrc[1][p[6]] ^ kCrc[0][p[7]];
+        const uint32_t one =
+            c ^ (uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24));
+        c = kCrc[7][one & 0xFFu] ^ kCrc[6][(one >> 8) & 0xFFu] ^ kCrc[5][(one >> 16) & 0xFFu] ^ kCrc[4][one >> 24] ^
+            kCrc[3][p[4]] ^ kCrc[2][p[5]] ^ kCrc[1][p[6]] ^ kCrc[0][p[7]];
     }
     for (; n > 0; --n, ++p) c = kCrc[0][(c ^ *p) & 0xFFu] ^ (c >> 8);
     return ~c;
@@ -397,8 +398,7 @@ Result<Message> decode(ByteView b) noexcept {
         if (!parse_attributes(b, m.length, padded, m)) return make_error(E::Malformed, kHeaderLen);
     } else {
         // Classic RFC 3489: no cookie, so accept only when everything fits.
-        if (n < kHeaderLen || !is_classic_type(m.type) || m.length % 4 != 0 ||
-            kHeaderLen + size_t{m.length} != n) {
+        if (n < kHeaderLen || !is_classic_type(m.type) || m.length % 4 != 0 || kHeaderLen + size_t{m.length} != n) {
             return make_error(E::NotThisProtocol, 0);
         }
         const ByteView attrs = b.subspan(kHeaderLen, m.length);

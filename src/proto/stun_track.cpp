@@ -41,9 +41,7 @@ TrackResult TransactionTracker::on_message(const Message& m, uint64_t ts_us) noe
     }
 
     switch (m.msg_class) {
-        case MessageClass::Indication:
-            res.event = TrackEvent::Indication;
-            return res;
+        case MessageClass::Indication: res.event = TrackEvent::Indication; return res;
         case MessageClass::Request: {
             if (found != nullptr) {
                 ++found->retransmissions;

@@ -10,9 +10,9 @@ namespace callwall::proto::tls {
 namespace {
 
 // RFC 8446 §4.1.3: ServerHello.random of a HelloRetryRequest, SHA-256("HelloRetryRequest").
-constexpr uint8_t kHelloRetryRandom[32] = {
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
-    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+constexpr uint8_t kHelloRetryRandom[32] = {0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C,
+                                           0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB,
+                                           0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
 // RFC 8446 §4.1.3: last 8 bytes of ServerHello.random when a 1.3 server negotiates ≤ 1.2
 // ("DOWNGRD" then 01 for 1.2, 00 for ≤ 1.1).
 constexpr uint8_t kDowngradePrefix[7] = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44};
@@ -33,9 +33,7 @@ constexpr size_t kMaxSessionId = 32;  // RFC 8446 §4.1.2 legacy_session_id<0..3
 
 // TLS 1.3 drafts before -22 sent a ServerHello without legacy_session_id_echo and
 // legacy_compression_method (draft-ietf-tls-tls13-21 §4.1.3), with the version in front.
-[[nodiscard]] constexpr bool is_early_tls13_draft(uint16_t v) noexcept {
-    return (v >> 8) == 0x7f && (v & 0xff) < 22;
-}
+[[nodiscard]] constexpr bool is_early_tls13_draft(uint16_t v) noexcept { return (v >> 8) == 0x7f && (v & 0xff) < 22; }
 
 [[nodiscard]] bool host_char_plain(uint8_t c) noexcept { return c >= 0x21 && c <= 0x7E; }
 
@@ -161,8 +159,7 @@ void parse_supported_versions(ByteView data, ClientHello& ch) noexcept {
 //   +-------+-------------+
 Walk walk_records(ByteView prefix, size_t capacity, Side side) noexcept {
     Walk w;
-    const uint8_t expected =
-        side == Side::Client ? handshake_type::kClientHello : handshake_type::kServerHello;
+    const uint8_t expected = side == Side::Client ? handshake_type::kClientHello : handshake_type::kServerHello;
     uint8_t header[kHandshakeHeaderLength] = {};
     size_t header_have = 0;
     size_t gathered = 0;  // handshake bytes seen in fragments
@@ -199,8 +196,7 @@ Walk walk_records(ByteView prefix, size_t capacity, Side side) noexcept {
             // A record of another type before the hello is complete: not a TLS start, or (RFC
             // 8446 §5.1) an interleaving that is not allowed inside a handshake message.
             w.status = first ? WalkStatus::NotTls : WalkStatus::Malformed;
-            w.other_record = first && type >= content_type::kChangeCipherSpec &&
-                             type <= content_type::kApplicationData;
+            w.other_record = first && type >= content_type::kChangeCipherSpec && type <= content_type::kApplicationData;
             w.at = pos;
             return w;
         }
@@ -218,8 +214,8 @@ Walk walk_records(ByteView prefix, size_t capacity, Side side) noexcept {
                     w.at = frag;
                     return w;
                 }
-                w.handshake_total = kHandshakeHeaderLength + ((size_t{header[1]} << 16) |
-                                                              (size_t{header[2]} << 8) | header[3]);
+                w.handshake_total =
+                    kHandshakeHeaderLength + ((size_t{header[1]} << 16) | (size_t{header[2]} << 8) | header[3]);
                 if (w.handshake_total > capacity) {
                     w.status = WalkStatus::TooBig;
                     w.at = frag;
@@ -365,11 +361,8 @@ Result<ClientHello> decode_client_hello(ByteView handshake) noexcept {
                 ch.ech = true;
                 ch.ech_type = data.empty() ? 0 : data[0];
                 break;
-            case extension::kEncryptedServerName:
-                ch.esni = true;
-                break;
-            default:
-                break;
+            case extension::kEncryptedServerName: ch.esni = true; break;
+            default: break;
         }
     }
     return ch;
@@ -412,9 +405,8 @@ Result<ServerHello> decode_server_hello(ByteView handshake) noexcept {
     }
     if (!r.ok()) return make_error(DecodeErrorCode::Malformed, kBase + body.size());
     sh.hello_retry_request = std::memcmp(sh.random.data(), kHelloRetryRandom, kRandomLength) == 0;
-    sh.downgrade_sentinel =
-        std::memcmp(sh.random.data() + 24, kDowngradePrefix, sizeof kDowngradePrefix) == 0 &&
-        (sh.random[31] == 0 || sh.random[31] == 1);
+    sh.downgrade_sentinel = std::memcmp(sh.random.data() + 24, kDowngradePrefix, sizeof kDowngradePrefix) == 0 &&
+                            (sh.random[31] == 0 || sh.random[31] == 1);
     if (r.empty()) return sh;
 
     const uint16_t ext_len = r.u16();
@@ -459,8 +451,7 @@ Result<ServerHello> decode_server_hello(ByteView handshake) noexcept {
                 }
                 break;
             }
-            default:
-                break;
+            default: break;
         }
     }
     return sh;
@@ -488,8 +479,7 @@ Result<ServerFlight> decode_server_flight(ByteView server_stream) noexcept {
         return f;
     }
     if (w.status == WalkStatus::Complete && w.single_record) {
-        Result<ServerHello> sh =
-            decode_server_hello(server_stream.subspan(kRecordHeaderLength, w.handshake_total));
+        Result<ServerHello> sh = decode_server_hello(server_stream.subspan(kRecordHeaderLength, w.handshake_total));
         if (!sh) return sh.error();
         f.has_server_hello = true;
         f.server_hello = *sh;

@@ -32,8 +32,7 @@ void squeeze_records(std::span<uint8_t> buf, size_t total) noexcept {
 // ---------------------------------------------------------------------------------------------
 // FlightAssembler
 
-FlightAssembler::FlightAssembler(std::span<uint8_t> buffer, Side side) noexcept
-    : buffer_(buffer), side_(side) {
+FlightAssembler::FlightAssembler(std::span<uint8_t> buffer, Side side) noexcept : buffer_(buffer), side_(side) {
     if (buffer_.size() > UINT32_MAX) buffer_ = buffer_.first(UINT32_MAX);
     if (buffer_.size() < kRecordHeaderLength + kHandshakeHeaderLength) {
         fail(DecodeErrorCode::Unsupported, 0);
@@ -149,8 +148,7 @@ void FlightAssembler::insert(size_t offset, ByteView data) noexcept {
         }
         const uint32_t overlap_end = std::min(end, r.end);
         if (overlap_end > cur) {
-            if (std::memcmp(buffer_.data() + cur, data.data() + (cur - begin), overlap_end - cur) !=
-                0) {
+            if (std::memcmp(buffer_.data() + cur, data.data() + (cur - begin), overlap_end - cur) != 0) {
                 anomalies_ |= bit(Anomaly::OverlapConflict);
             }
             stats_.retransmitted_bytes += overlap_end - cur;
@@ -179,8 +177,7 @@ void FlightAssembler::insert(size_t offset, ByteView data) noexcept {
 
 void FlightAssembler::evaluate() noexcept {
     const size_t held = contiguous_bytes();
-    const Walk w = walk_records(ByteView{buffer_.data(), held}, buffer_.size() - kRecordHeaderLength,
-                                side_);
+    const Walk w = walk_records(ByteView{buffer_.data(), held}, buffer_.size() - kRecordHeaderLength, side_);
     switch (w.status) {
         case WalkStatus::NeedMore:
             if (held == buffer_.size()) fail(DecodeErrorCode::Unsupported, held);
@@ -192,17 +189,14 @@ void FlightAssembler::evaluate() noexcept {
             fail(DecodeErrorCode::NotThisProtocol, w.at);
             return;
         case WalkStatus::Malformed:
-        case WalkStatus::TooBig:
-            fail(walk_error(w).code, w.at);
-            return;
+        case WalkStatus::TooBig: fail(walk_error(w).code, w.at); return;
         case WalkStatus::Alert:
             alert_seen_ = true;
             alert_level_ = w.alert_level;
             alert_description_ = w.alert_description;
             status_ = AssemblyStatus::Done;
             return;
-        case WalkStatus::Complete:
-            break;
+        case WalkStatus::Complete: break;
     }
     if (!w.single_record) squeeze_records(buffer_, w.handshake_total);
     handshake_offset_ = kRecordHeaderLength;
@@ -239,8 +233,7 @@ Result<ServerFlight> ServerFlightAssembler::server_flight() const noexcept {
     switch (status()) {
         case AssemblyStatus::Done: break;
         case AssemblyStatus::Failed: return error();
-        case AssemblyStatus::NeedMore:
-            return make_error(DecodeErrorCode::Truncated, contiguous_bytes());
+        case AssemblyStatus::NeedMore: return make_error(DecodeErrorCode::Truncated, contiguous_bytes());
     }
     ServerFlight f;
     if (alert_seen_) {

@@ -13,10 +13,10 @@ enum class WalkStatus : uint8_t { Complete, NeedMore, NotTls, Malformed, TooBig,
 
 struct Walk {
     WalkStatus status = WalkStatus::NeedMore;
-    size_t at = 0;               // where a failure was found / bytes available for NeedMore
+    size_t at = 0;  // where a failure was found / bytes available for NeedMore
     size_t handshake_total = 0;  // header + body, once known
     bool single_record = false;  // Complete: the message lies in the first record's fragment
-    bool other_record = false;   // NotTls: a valid record header of another type (mid-stream)
+    bool other_record = false;  // NotTls: a valid record header of another type (mid-stream)
     uint8_t alert_level = 0;
     uint8_t alert_description = 0;
 };

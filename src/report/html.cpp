@@ -177,7 +177,9 @@ void write_run(std::string& o, const ReportData& d) {
     if (r.status == "interrupted") {
         o += "<div class=\"alert alert-bad\" id=\"run-warning\"><strong>Interrupted run.</strong> This run was "
              "interrupted before it finished (Ctrl-C or a signal): the data covers only what was captured until "
-             "the stop at " + esc(iso_utc(r.last_ts)) + ". Attempts near the end had no time to be answered and are "
+             "the stop at " +
+             esc(iso_utc(r.last_ts)) +
+             ". Attempts near the end had no time to be answered and are "
              "judged inconclusive, not blocked; anything the call needed later is \u201cnot exercised\u201d.</div>\n";
     } else if (r.still_running) {
         o += "<div class=\"alert alert-warn\" id=\"run-warning\"><strong>Run still running.</strong> " +
@@ -190,7 +192,8 @@ void write_run(std::string& o, const ReportData& d) {
              "verdict as provisional.</div>\n";
     } else if (r.status != "completed") {
         o += "<div class=\"alert alert-warn\" id=\"run-warning\"><strong>Run status \u201c" + esc(r.status) +
-             "\u201d.</strong> " + (r.status_detail.empty() ? std::string() : esc(capitalised(r.status_detail)) + ". ") +
+             "\u201d.</strong> " +
+             (r.status_detail.empty() ? std::string() : esc(capitalised(r.status_detail)) + ". ") +
              "The run did not finish normally; treat the verdicts as provisional.</div>\n";
     }
     if (!d.read_warning.empty())
@@ -213,22 +216,23 @@ void write_run(std::string& o, const ReportData& d) {
         o += name;
         o += "</dt><dd>" + value_html + "</dd></div>\n";
     };
-    const Badge status = r.status == "completed" ? Badge{"ok", "\u2713", "completed"}
+    const Badge status = r.status == "completed"     ? Badge{"ok", "\u2713", "completed"}
                          : r.status == "interrupted" ? Badge{"bad", "\u2717", "interrupted"}
-                         : r.still_running ? Badge{"mid", "!", "running"}
-                         : r.status == "running" ? Badge{"bad", "\u2717", "never finished"}
-                                                 : Badge{"mid", "!", r.status.empty() ? "unknown" : r.status};
+                         : r.still_running           ? Badge{"mid", "!", "running"}
+                         : r.status == "running"     ? Badge{"bad", "\u2717", "never finished"}
+                                                     : Badge{"mid", "!", r.status.empty() ? "unknown" : r.status};
     fact("Run", "<b>" + std::to_string(r.id) + "</b> " + badge_html(status));
     const bool audit = r.kind == "audit";
     fact("Kind", esc(r.kind == "capture"   ? "live capture"
                      : r.kind == "analyze" ? "analysis of capture files"
-                     : audit               ? "ruleset audit (each requirement replayed through the ruleset in a sandbox)"
-                                           : r.kind));
+                     : audit ? "ruleset audit (each requirement replayed through the ruleset in a sandbox)"
+                             : r.kind));
     fact("Tool version", esc(or_dash(r.tool_version)));
     if (!audit) {  // an audit captures nothing
         fact("Capture start", esc(iso_utc(r.first_ts)));
         fact("Capture end", esc(iso_utc(r.last_ts)));
-        fact("Captured span", r.last_ts >= r.first_ts && r.first_ts > 0 ? esc(seconds_text(r.last_ts - r.first_ts)) : "\u2014");
+        fact("Captured span",
+             r.last_ts >= r.first_ts && r.first_ts > 0 ? esc(seconds_text(r.last_ts - r.first_ts)) : "\u2014");
         fact("Packets", grouped(r.packets) + " <span class=\"muted\">(" + grouped(r.bytes) + " bytes)</span>");
         fact("Flows", grouped(r.flows));
         fact("Kernel drops", r.kernel_dropped > 0 ? "<b>" + grouped(r.kernel_dropped) + "</b>" : "0");
@@ -236,19 +240,21 @@ void write_run(std::string& o, const ReportData& d) {
     }
     fact("Catalog digest", r.catalog_digest.empty()
                                ? std::string("\u2014")
-                               : "<span class=\"mono\" title=\"sha256 " + esc(r.catalog_digest) + "\">sha256:" +
-                                     esc(r.catalog_digest.substr(0, kDigestShortChars)) +
+                               : "<span class=\"mono\" title=\"sha256 " + esc(r.catalog_digest) +
+                                     "\">sha256:" + esc(r.catalog_digest.substr(0, kDigestShortChars)) +
                                      (r.catalog_digest.size() > kDigestShortChars ? "\u2026" : "") + "</span>");
     fact("Database", "<span class=\"mono\">" + esc(or_dash(d.db_path)) + "</span>");
     fact("Run started", esc(iso_utc(r.started_at)));
     fact("Run ended", esc(iso_utc(r.ended_at)));
     o += "</dl>\n";
     // analyze records its files comma-separated; a long list folds away.
-    const std::vector<std::string> files = r.kind == "capture" ? std::vector<std::string>{r.source} : split_list(r.source, ',');
+    const std::vector<std::string> files =
+        r.kind == "capture" ? std::vector<std::string>{r.source} : split_list(r.source, ',');
     o += std::string("<div class=\"source\"><span class=\"muted\">") + (r.kind == "capture" ? "Interface" : "Source") +
          "</span> ";
     if (files.size() <= kSourcesShown) {
-        for (size_t k = 0; k < files.size(); ++k) o += (k ? ", " : "") + ("<span class=\"mono\">" + esc(files[k]) + "</span>");
+        for (size_t k = 0; k < files.size(); ++k)
+            o += (k ? ", " : "") + ("<span class=\"mono\">" + esc(files[k]) + "</span>");
         if (files.empty()) o += "\u2014";
     } else {
         o += "<details><summary>" + std::to_string(files.size()) + " capture files</summary><ul class=\"files mono\">";
@@ -256,7 +262,8 @@ void write_run(std::string& o, const ReportData& d) {
         o += "</ul></details>";
     }
     o += "</div>\n";
-    if (!r.command_line.empty()) o += "<p class=\"small muted\">Command: <code>" + esc(r.command_line) + "</code></p>\n";
+    if (!r.command_line.empty())
+        o += "<p class=\"small muted\">Command: <code>" + esc(r.command_line) + "</code></p>\n";
     if (!r.notes.empty()) o += "<p class=\"small\">Notes: " + esc(r.notes) + "</p>\n";
     if (audit) return;
     o += "<div class=\"alert alert-info\" id=\"capture-point\"><strong>Where the capture sits.</strong> ";
@@ -284,14 +291,16 @@ void write_products(std::string& o, const ReportData& d) {
         o += "<p class=\"muted\">No product conclusions: none of the selected vendors' traffic was seen.</p>\n";
         return;
     }
-    o += "<div class=\"scroll\"><table class=\"products\"><thead><tr><th>Vendor \u00b7 edition \u00b7 product</th><th>Conclusion</th>"
-         "<th>Detail</th></tr></thead><tbody>\n";
+    o +=
+        "<div class=\"scroll\"><table class=\"products\"><thead><tr><th>Vendor \u00b7 edition \u00b7 product</th><th>Conclusion</th>"
+        "<th>Detail</th></tr></thead><tbody>\n";
     for (const ProductRow& p : d.products) {
         const Badge b = conclusion_badge(p.conclusion);
         o += std::string("<tr class=\"v-") + b.css + "\"><td class=\"what\">" + esc(p.vendor) +
-             (p.edition.empty() ? std::string(" \u00b7") : " <span class=\"muted\">\u00b7 " + esc(p.edition) + " \u00b7</span>") +
-             " " + esc(p.product) +
-             "</td><td class=\"concl\">" + badge_html(b) + "</td><td>" + esc(p.detail) + "</td></tr>\n";
+             (p.edition.empty() ? std::string(" \u00b7")
+                                : " <span class=\"muted\">\u00b7 " + esc(p.edition) + " \u00b7</span>") +
+             " " + esc(p.product) + "</td><td class=\"concl\">" + badge_html(b) + "</td><td>" + esc(p.detail) +
+             "</td></tr>\n";
     }
     o += "</tbody></table></div>\n";
 }
@@ -307,8 +316,9 @@ void write_gaps(std::string& o, const ReportData& d) {
          "<p>The vendor's software used something its documentation (as seeded in the catalog) does not list. "
          "The verdicts below do not cover these flows: a firewall rule written from the catalog alone would miss "
          "them.</p>\n";
-    o += "<div class=\"scroll\"><table class=\"gap-flows\"><thead><tr><th>Vendor</th><th>Name</th><th>Flow</th><th>App</th><th>Outcome</th>"
-         "<th class=\"num\">Flow id</th></tr></thead><tbody>\n";
+    o +=
+        "<div class=\"scroll\"><table class=\"gap-flows\"><thead><tr><th>Vendor</th><th>Name</th><th>Flow</th><th>App</th><th>Outcome</th>"
+        "<th class=\"num\">Flow id</th></tr></thead><tbody>\n";
     for (const UnmatchedVendorFlow& g : d.vendor_gaps) {
         o += "<tr><td>" + esc(g.vendor) + "</td><td class=\"mono wrap\">" + esc(or_dash(g.name)) +
              "</td><td class=\"mono wrap\">" +
@@ -324,28 +334,38 @@ void write_glossary(std::string& o, bool audit) {
          "<dl class=\"glossary\">";
     if (audit) {
         // A ruleset audit: the requirement's traffic was replayed through the ruleset.
-        o += "<dt>" + badge_html(verdict_badge("observed", true)) + "</dt><dd>the replayed traffic got through the "
+        o += "<dt>" + badge_html(verdict_badge("observed", true)) +
+             "</dt><dd>the replayed traffic got through the "
              "ruleset (TCP handshake completed, UDP answered).</dd>";
-        o += "<dt>" + badge_html(verdict_badge("blocked", true)) + "</dt><dd>the ruleset dropped or rejected it; the "
+        o += "<dt>" + badge_html(verdict_badge("blocked", true)) +
+             "</dt><dd>the ruleset dropped or rejected it; the "
              "why names the rule or the chain policy that decided.</dd>";
-        o += "<dt>" + badge_html(verdict_badge("partial", true)) + "</dt><dd>some of its port intervals pass, others "
+        o += "<dt>" + badge_html(verdict_badge("partial", true)) +
+             "</dt><dd>some of its port intervals pass, others "
              "do not (each listed).</dd>";
-        o += "<dt>" + badge_html(verdict_badge("inconclusive", true)) + "</dt><dd>replayed, but the sandbox could not "
+        o += "<dt>" + badge_html(verdict_badge("inconclusive", true)) +
+             "</dt><dd>replayed, but the sandbox could not "
              "tell.</dd>";
-        o += "<dt>" + badge_html(verdict_badge("not_exercised", true)) + "</dt><dd>not replayed by this audit (the "
+        o += "<dt>" + badge_html(verdict_badge("not_exercised", true)) +
+             "</dt><dd>not replayed by this audit (the "
              "why says why).</dd>";
         o += "</dl></details>\n";
         return;
     }
-    o += "<dt>" + badge_html(verdict_badge("observed")) + "</dt><dd>traffic for it got through (TCP handshake "
+    o += "<dt>" + badge_html(verdict_badge("observed")) +
+         "</dt><dd>traffic for it got through (TCP handshake "
          "completed, UDP answered, STUN success).</dd>";
-    o += "<dt>" + badge_html(verdict_badge("blocked")) + "</dt><dd>it was attempted and did not get through "
+    o += "<dt>" + badge_html(verdict_badge("blocked")) +
+         "</dt><dd>it was attempted and did not get through "
          "(SYN retransmitted unanswered, RST, ICMP unreachable, STUN timeouts, name never answered).</dd>";
-    o += "<dt>" + badge_html(verdict_badge("partial")) + "</dt><dd>some of its ports got through, others were "
+    o += "<dt>" + badge_html(verdict_badge("partial")) +
+         "</dt><dd>some of its ports got through, others were "
          "blocked.</dd>";
-    o += "<dt>" + badge_html(verdict_badge("inconclusive")) + "</dt><dd>attempted, but too little capture after "
+    o += "<dt>" + badge_html(verdict_badge("inconclusive")) +
+         "</dt><dd>attempted, but too little capture after "
          "the attempt to tell.</dd>";
-    o += "<dt>" + badge_html(verdict_badge("not_exercised")) + "</dt><dd>no traffic for it in the capture: the "
+    o += "<dt>" + badge_html(verdict_badge("not_exercised")) +
+         "</dt><dd>no traffic for it in the capture: the "
          "call did not need it, which is not a pass.</dd>";
     o += "</dl></details>\n";
 }
@@ -357,10 +377,11 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         o += "<p class=\"muted\">No catalog requirements for the selected vendors.</p>\n";
         return;
     }
-    o += "<div class=\"scroll\"><table class=\"verdicts\"><thead><tr><th>Product</th><th>Service</th><th>Transport / ports</th>"
-         "<th>Destinations</th><th>Conditions</th><th>Verdict</th><th>Why / who said no</th>"
-         "<th class=\"num\" title=\"flows observed / blocked / inconclusive\">Flows \u2713/\u2717/?</th>"
-         "<th>Also serves</th><th>Source</th></tr></thead><tbody>\n";
+    o +=
+        "<div class=\"scroll\"><table class=\"verdicts\"><thead><tr><th>Product</th><th>Service</th><th>Transport / ports</th>"
+        "<th>Destinations</th><th>Conditions</th><th>Verdict</th><th>Why / who said no</th>"
+        "<th class=\"num\" title=\"flows observed / blocked / inconclusive\">Flows \u2713/\u2717/?</th>"
+        "<th>Also serves</th><th>Source</th></tr></thead><tbody>\n";
     std::string group;
     for (size_t i = 0; i < d.verdicts.size(); ++i) {
         const VerdictRow& v = d.verdicts[i];
@@ -406,7 +427,8 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
             if (k > 0) o += "<br>";
             const auto it = row_of_entry.find(v.shared_with[k]);
             if (it != row_of_entry.end())
-                o += "<a class=\"mono\" href=\"#r" + std::to_string(it->second) + "\">" + esc(v.shared_with[k]) + "</a>";
+                o +=
+                    "<a class=\"mono\" href=\"#r" + std::to_string(it->second) + "\">" + esc(v.shared_with[k]) + "</a>";
             else
                 o += "<span class=\"mono\">" + esc(v.shared_with[k]) + "</span>";
         }
@@ -451,10 +473,11 @@ void write_evidence(std::string& o, const ReportData& d) {
                  " more are counted in the verdict row (" + grouped(v.flows_observed) + " observed, " +
                  grouped(v.flows_blocked) + " blocked, " + grouped(v.flows_inconclusive) +
                  " inconclusive in all) but not listed.</p>\n";
-        o += "<div class=\"scroll\"><table class=\"flows\"><thead><tr><th class=\"num\">Flow</th><th>5-tuple</th><th>First (UTC)</th><th>Last (UTC)</th>"
-             "<th class=\"num\" title=\"packets client to server / server to client\">Pkts \u2192/\u2190</th>"
-             "<th>State</th><th>Outcome</th><th>App</th><th>Name (known by)</th><th>Matched by</th><th>ICMP</th>"
-             "</tr></thead><tbody>\n";
+        o +=
+            "<div class=\"scroll\"><table class=\"flows\"><thead><tr><th class=\"num\">Flow</th><th>5-tuple</th><th>First (UTC)</th><th>Last (UTC)</th>"
+            "<th class=\"num\" title=\"packets client to server / server to client\">Pkts \u2192/\u2190</th>"
+            "<th>State</th><th>Outcome</th><th>App</th><th>Name (known by)</th><th>Matched by</th><th>ICMP</th>"
+            "</tr></thead><tbody>\n";
         for (const EvidenceFlow& f : v.evidence) {
             const Badge ob = outcome_badge(f.outcome);
             o += std::string("<tr class=\"v-") + ob.css + "\"><td class=\"num\">" + std::to_string(f.flow_id) + "</td>";
@@ -488,8 +511,9 @@ void write_other(std::string& o, const ReportData& d) {
     if (d.other_summary.empty()) return;
     uint64_t shown = 0;
     for (const OtherFlowsSummary& s : d.other_summary) shown += s.flows;
-    o += "<div class=\"scroll\"><table style=\"width:auto\"><thead><tr><th>Transport</th><th>App</th><th class=\"num\">Server port</th>"
-         "<th class=\"num\">Flows</th></tr></thead><tbody>\n";
+    o +=
+        "<div class=\"scroll\"><table style=\"width:auto\"><thead><tr><th>Transport</th><th>App</th><th class=\"num\">Server port</th>"
+        "<th class=\"num\">Flows</th></tr></thead><tbody>\n";
     for (const OtherFlowsSummary& s : d.other_summary)
         o += "<tr><td>" + esc(s.transport) + "</td><td>" + esc(or_dash(s.app)) + "</td><td class=\"num\">" +
              std::to_string(s.server_port) + "</td><td class=\"num\">" + grouped(s.flows) + "</td></tr>\n";
@@ -519,16 +543,19 @@ std::string render_html(const ReportData& d) {
     o.reserve(64 * 1024);
     o += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-         "<meta name=\"generator\" content=\"callwall " + esc(d.run.tool_version) + "\">\n";
+         "<meta name=\"generator\" content=\"callwall " +
+         esc(d.run.tool_version) + "\">\n";
     o += "<title>callwall report \u2014 run " + std::to_string(d.run.id) +
          (vendor_list.empty() ? "" : " \u2014 " + esc(vendor_list)) + "</title>\n";
     o += "<style>";
     o += kStyle;
     o += "</style>\n</head>\n<body>\n<header>\n";
-    o += "<h1>" + (vendor_list.empty() ? std::string("Does this firewall pass real-time-communication traffic?")
-                                       : "Does this firewall pass " + esc(vendor_list) + "?") +
+    o += "<h1>" +
+         (vendor_list.empty() ? std::string("Does this firewall pass real-time-communication traffic?")
+                              : "Does this firewall pass " + esc(vendor_list) + "?") +
          "</h1>\n";
-    o += "<p class=\"sub\">callwall report of run " + std::to_string(d.run.id) + " \u00b7 <a href=\"#answer\">answer</a> "
+    o += "<p class=\"sub\">callwall report of run " + std::to_string(d.run.id) +
+         " \u00b7 <a href=\"#answer\">answer</a> "
          "\u00b7 <a href=\"#gaps\">catalog gaps</a> \u00b7 <a href=\"#requirements\">requirements</a> \u00b7 "
          "<a href=\"#timeline\">timeline</a> \u00b7 <a href=\"#evidence\">evidence</a> \u00b7 "
          "<a href=\"#other\">other flows</a></p>\n";

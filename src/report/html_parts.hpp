@@ -35,7 +35,7 @@ namespace callwall::report::html {
 
 /// A data word (verdict, outcome, conclusion) as a class name, a glyph and a label.
 struct Badge {
-    const char* css;    ///< class suffix, from this table only
+    const char* css;  ///< class suffix, from this table only
     const char* glyph;  ///< a shape that survives grey-scale printing
     std::string label;
 };

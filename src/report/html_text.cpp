@@ -230,17 +230,29 @@ std::string icmp_text(const EvidenceFlow& f) {
     const bool v6 = f.icmp_from.find(':') != std::string::npos || f.server_ip.find(':') != std::string::npos;
     std::string what;
     if (!v6 && f.icmp_type == 3) {
-        static const char* const kCodes[] = {"net unreachable",  "host unreachable", "protocol unreachable",
-                                             "port unreachable", "fragmentation needed", "source route failed",
-                                             "net unknown",      "host unknown",     "source host isolated",
+        static const char* const kCodes[] = {"net unreachable",
+                                             "host unreachable",
+                                             "protocol unreachable",
+                                             "port unreachable",
+                                             "fragmentation needed",
+                                             "source route failed",
+                                             "net unknown",
+                                             "host unknown",
+                                             "source host isolated",
                                              "net administratively prohibited",
-                                             "host administratively prohibited", "net unreachable for TOS",
-                                             "host unreachable for TOS", "communication administratively prohibited"};
+                                             "host administratively prohibited",
+                                             "net unreachable for TOS",
+                                             "host unreachable for TOS",
+                                             "communication administratively prohibited"};
         if (f.icmp_code >= 0 && f.icmp_code < static_cast<int>(std::size(kCodes))) what = kCodes[f.icmp_code];
     } else if (v6 && f.icmp_type == 1) {
-        static const char* const kCodes[] = {"no route", "administratively prohibited", "beyond scope of source",
-                                             "address unreachable", "port unreachable",
-                                             "source address failed policy", "reject route"};
+        static const char* const kCodes[] = {"no route",
+                                             "administratively prohibited",
+                                             "beyond scope of source",
+                                             "address unreachable",
+                                             "port unreachable",
+                                             "source address failed policy",
+                                             "reject route"};
         if (f.icmp_code >= 0 && f.icmp_code < static_cast<int>(std::size(kCodes))) what = kCodes[f.icmp_code];
     }
     std::string s = (v6 ? "ICMPv6 type " : "ICMP type ") + std::to_string(f.icmp_type) + " code " +
@@ -265,7 +277,8 @@ uint64_t flows_not_shown(const VerdictRow& v) {
 
 std::string requirement_label(const VerdictRow& v) {
     std::string s = v.vendor + " \u00b7 " + v.product + " \u00b7 " + v.service;
-    if (!v.transport.empty() || !v.ports.empty()) s += " (" + v.transport + (v.ports.empty() ? "" : " " + v.ports) + ")";
+    if (!v.transport.empty() || !v.ports.empty())
+        s += " (" + v.transport + (v.ports.empty() ? "" : " " + v.ports) + ")";
     return s;
 }
 

@@ -136,13 +136,14 @@ void write_lanes(std::string& o, const ReportData& d, const std::vector<Lane>& l
             o += "<rect class=\"lane-alt\" x=\"0\" y=\"" + std::to_string(l.y) + "\" width=\"" +
                  std::to_string(kSvgWidth) + "\" height=\"" + std::to_string(l.h) + "\"/>\n";
         const Badge b = verdict_badge(v.verdict, d.run.kind == "audit");
-        const std::string label = requirement_label(v) + (v.edition.empty() ? "" : ", edition " + v.edition) +
-                                  " [" + v.entry_id + "]";
+        const std::string label =
+            requirement_label(v) + (v.edition.empty() ? "" : ", edition " + v.edition) + " [" + v.entry_id + "]";
         const auto [line1, line2] = displayed(label_lines[k]);
         const int text_y = l.y + l.h / 2 - 2;  // baseline of the first line
         o += "<a href=\"#r" + std::to_string(l.row) + "\"><text x=\"6\" y=\"" + std::to_string(text_y) + "\"><title>" +
-             esc(label) + " \u2014 " + esc(b.label) + "</title>" + esc(line1) + "<tspan class=\"lane-whose\" x=\"6\" dy=\"" +
-             std::to_string(kLaneLineHeight) + "\">" + esc(line2) + "</tspan></text></a>";
+             esc(label) + " \u2014 " + esc(b.label) + "</title>" + esc(line1) +
+             "<tspan class=\"lane-whose\" x=\"6\" dy=\"" + std::to_string(kLaneLineHeight) + "\">" + esc(line2) +
+             "</tspan></text></a>";
         o += std::string("<text class=\"lane-verdict lv-") + b.css + "\" x=\"" + std::to_string(kPlotLeft - 6) +
              "\" y=\"" + std::to_string(text_y) + "\" text-anchor=\"end\">" + esc(b.label) + "</text>\n";
         // The lane draws only the flows the report loaded: say how many more there are.
@@ -158,8 +159,8 @@ void write_lanes(std::string& o, const ReportData& d, const std::vector<Lane>& l
 
 /// The time axis with its ticks, and the line at the end of the capture.
 void write_axis(std::string& o, const Scale& sc, int plot_bottom) {
-    o += "<line class=\"axis\" x1=\"" + std::to_string(kPlotLeft) + "\" y1=\"" + std::to_string(kAxisHeight) + "\" x2=\"" +
-         std::to_string(kPlotRight) + "\" y2=\"" + std::to_string(kAxisHeight) + "\"/>\n";
+    o += "<line class=\"axis\" x1=\"" + std::to_string(kPlotLeft) + "\" y1=\"" + std::to_string(kAxisHeight) +
+         "\" x2=\"" + std::to_string(kPlotRight) + "\" y2=\"" + std::to_string(kAxisHeight) + "\"/>\n";
     const double step = tick_step(sc.span);
     for (int k = 0; k <= 20; ++k) {
         const double s = k * step;
@@ -167,8 +168,8 @@ void write_axis(std::string& o, const Scale& sc, int plot_bottom) {
         const std::string x = fixed(kPlotLeft + s / sc.span * sc.plot_w, 1);
         o += "<line class=\"tick\" x1=\"" + x + "\" y1=\"" + std::to_string(kAxisHeight - 4) + "\" x2=\"" + x +
              "\" y2=\"" + std::to_string(plot_bottom) + "\"/>";
-        o += "<text class=\"ticklabel\" x=\"" + x + "\" y=\"" + std::to_string(kAxisHeight - 8) +
-             "\" text-anchor=\"" + (k == 0 ? "start" : "middle") + "\">" + esc(tick_label(s, step)) + "</text>\n";
+        o += "<text class=\"ticklabel\" x=\"" + x + "\" y=\"" + std::to_string(kAxisHeight - 8) + "\" text-anchor=\"" +
+             (k == 0 ? "start" : "middle") + "\">" + esc(tick_label(s, step)) + "</text>\n";
     }
     // The end of the capture: attempts close to it had no time to be answered.
     o += "<line class=\"capture-end\" x1=\"" + std::to_string(kPlotRight) + "\" y1=\"" + std::to_string(kAxisHeight) +
@@ -183,8 +184,8 @@ void write_bars(std::string& o, const std::vector<Lane>& laid, double t0) {
             const int by = l.y + (l.h - stack_h) / 2 + b.track * (kBarHeight + kTrackGap);
             o += std::string("<rect class=\"flow-bar o-") + ob.css + "\" x=\"" + fixed(b.x, 1) + "\" y=\"" +
                  std::to_string(by) + "\" width=\"" + fixed(b.w, 1) + "\" height=\"" + std::to_string(kBarHeight) +
-                 "\" rx=\"1.5\"><title>flow " + std::to_string(b.f->flow_id) + ": " + esc(five_tuple(*b.f)) + " \u2014 " +
-                 esc(ob.label) + (b.f->name.empty() ? "" : " \u2014 " + esc(b.f->name)) + " (" +
+                 "\" rx=\"1.5\"><title>flow " + std::to_string(b.f->flow_id) + ": " + esc(five_tuple(*b.f)) +
+                 " \u2014 " + esc(ob.label) + (b.f->name.empty() ? "" : " \u2014 " + esc(b.f->name)) + " (" +
                  esc(seconds_text(b.f->first_ts - t0)) + " \u2026 " + esc(seconds_text(b.f->last_ts - t0)) +
                  ")</title></rect>\n";
         }
@@ -196,8 +197,8 @@ void write_legend(std::string& o, int plot_bottom) {
     int lx = 6;
     for (const char* outcome : {"observed", "blocked", "abandoned", "inconclusive"}) {
         const Badge ob = outcome_badge(outcome);
-        o += std::string("<rect class=\"legend-swatch o-") + ob.css + "\" x=\"" + std::to_string(lx) +
-             "\" y=\"" + std::to_string(ly) + "\" width=\"22\" height=\"" + std::to_string(kBarHeight + 2) + "\"/>";
+        o += std::string("<rect class=\"legend-swatch o-") + ob.css + "\" x=\"" + std::to_string(lx) + "\" y=\"" +
+             std::to_string(ly) + "\" width=\"22\" height=\"" + std::to_string(kBarHeight + 2) + "\"/>";
         o += "<text x=\"" + std::to_string(lx + 28) + "\" y=\"" + std::to_string(ly + 9) + "\">flow " + esc(ob.label) +
              "</text>\n";
         lx += 150;
@@ -245,8 +246,11 @@ void write_timeline(std::string& o, const ReportData& d) {
     const int height = plot_bottom + kLegendHeight;
 
     o += "<p class=\"small muted\">One lane per requirement with evidence; each bar is one flow from its first to "
-         "its last packet (at least " + fixed(kMinBarWidth, 0) + " units wide so short attempts show). Time in "
-         "seconds from " + esc(iso_utc(sc.t0)) + ". Hover a bar for its flow.</p>\n";
+         "its last packet (at least " +
+         fixed(kMinBarWidth, 0) +
+         " units wide so short attempts show). Time in "
+         "seconds from " +
+         esc(iso_utc(sc.t0)) + ". Hover a bar for its flow.</p>\n";
     o += "<div class=\"scroll\"><svg class=\"timeline\" viewBox=\"0 0 " + std::to_string(kSvgWidth) + " " +
          std::to_string(height) + "\" role=\"img\" aria-label=\"Timeline of the evidence flows per requirement\">\n";
     write_lanes(o, d, laid, lane_labels(d, laid));

@@ -71,8 +71,10 @@ std::vector<std::string> wrap(const std::string& s, size_t width) {
             lines.push_back(word.substr(0, width));
             word = word.substr(width);
         }
-        if (line.empty()) line = word;
-        else if (line.size() + 1 + word.size() <= width) line += " " + word;
+        if (line.empty())
+            line = word;
+        else if (line.size() + 1 + word.size() <= width)
+            line += " " + word;
         else {
             lines.push_back(line);
             line = word;
@@ -106,7 +108,6 @@ std::string json_ports(const std::string& ports) {
 }
 
 }  // namespace
-
 
 namespace {
 // The text report fits a 100-column terminal: long sentences are wrapped
@@ -163,9 +164,12 @@ std::string render_text(const ReportData& d) {
              " packets, " + std::to_string(r.flows) + " flows" +
              (r.kernel_dropped ? ", kernel dropped " + std::to_string(r.kernel_dropped) : std::string()) + "\n";
     if (!d.read_warning.empty()) o += "WARNING: " + d.read_warning + "\n";
-    if (r.still_running) o += "note: " + r.status_detail + "; results so far are partial\n";
-    else if (!r.status_detail.empty()) o += "WARNING: " + r.status_detail + "; results are partial\n";
-    else if (r.status == "running") o += "WARNING: this run never finished; results are partial\n";
+    if (r.still_running)
+        o += "note: " + r.status_detail + "; results so far are partial\n";
+    else if (!r.status_detail.empty())
+        o += "WARNING: " + r.status_detail + "; results are partial\n";
+    else if (r.status == "running")
+        o += "WARNING: this run never finished; results are partial\n";
     if (r.status == "interrupted") o += "note: the run was interrupted; results cover the packets seen until then\n";
     // What the run could not see or keep: never silent (bounds hit, damaged
     // files, an exchange split by a full flow table).
@@ -177,22 +181,25 @@ std::string render_text(const ReportData& d) {
     if (!notes.empty()) o += "run notes:\n";
     for (std::string_view n : notes) o += "  " + std::string(n) + "\n";
     if (!audit)
-        o += wrapped("", "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' "
-                         "is the honest word", 0);
+        o += wrapped("",
+                     "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' "
+                     "is the honest word",
+                     0);
     if (d.verdicts.empty() && d.products.empty()) {
         o += "\nno vendor traffic recognised in this run (use --vendor NAME to list a vendor's requirements anyway)\n";
     }
     // Group rows by vendor / edition / product; a product with nothing
     // exercised is one line (its requirements are in `--format json|csv`).
     // 2 + 30 + 1 + 16 + 1 + 13 + 1 + 36 = kTextWidth.
-    constexpr size_t kService = 30, kPorts = 16, kVerdict = 13, kWhy = kTextWidth - 2 - kService - kPorts - kVerdict - 3;
+    constexpr size_t kService = 30, kPorts = 16, kVerdict = 13,
+                     kWhy = kTextWidth - 2 - kService - kPorts - kVerdict - 3;
     std::vector<std::string> quiet_products;
     for (size_t i = 0; i < d.verdicts.size();) {
         const auto& first = d.verdicts[i];
         size_t j = i;
         bool exercised = false;
-        while (j < d.verdicts.size() && d.verdicts[j].vendor == first.vendor && d.verdicts[j].edition == first.edition &&
-               d.verdicts[j].product == first.product) {
+        while (j < d.verdicts.size() && d.verdicts[j].vendor == first.vendor &&
+               d.verdicts[j].edition == first.edition && d.verdicts[j].product == first.product) {
             exercised |= d.verdicts[j].verdict != "not_exercised";
             ++j;
         }
@@ -231,7 +238,8 @@ std::string render_text(const ReportData& d) {
             for (size_t k = 0; k < n; ++k) {
                 o += trimmed("  " + pad(k < svc.size() ? svc[k] : "", kService) + " " +
                              pad(k < ports.size() ? ports[k] : "", kPorts) + " " +
-                             pad(k == 0 ? upper_verdict(v.verdict, audit) : "", kVerdict) + " " + (k < whyl.size() ? whyl[k] : ""));
+                             pad(k == 0 ? upper_verdict(v.verdict, audit) : "", kVerdict) + " " +
+                             (k < whyl.size() ? whyl[k] : ""));
             }
         }
     }
@@ -242,8 +250,10 @@ std::string render_text(const ReportData& d) {
     }
     for (const auto& p : d.products) {
         if (p.conclusion != "cannot be allow-listed") continue;
-        o += "\n" + wrapped("", p.vendor + (p.edition.empty() ? "" : " " + p.edition) + " — " + p.product +
-                                     ": cannot be allow-listed (" + p.detail + ")", 2);
+        o += "\n" + wrapped("",
+                            p.vendor + (p.edition.empty() ? "" : " " + p.edition) + " — " + p.product +
+                                ": cannot be allow-listed (" + p.detail + ")",
+                            2);
     }
     char b[768];  // a gap line: two addresses and a name (at most 253 bytes, RFC 1035)
     if (!d.vendor_gaps.empty()) {
@@ -272,11 +282,11 @@ std::string render_json(const ReportData& d) {
     // Versioned: docs/report.schema.json describes this document; the version
     // changes when a field is removed or changes meaning (fields may be added).
     std::string o = "{\"schema_version\":" + std::to_string(kJsonSchemaVersion) + ",\"runs\":[{";
-    o += "\"id\":" + std::to_string(r.id) + ",\"kind\":" + json_quote(r.kind) + ",\"source\":" + json_quote(r.source) + ",\"sources\":" + json_strings(r.sources) +
-         ",\"status\":" + json_quote(r.status) + ",\"tool_version\":" + json_quote(r.tool_version) +
-         ",\"catalog_digest\":" + json_quote(r.catalog_digest) + ",\"packets\":" + std::to_string(r.packets) +
-         ",\"bytes\":" + std::to_string(r.bytes) + ",\"flows\":" + std::to_string(r.flows) +
-         ",\"kernel_dropped\":" + std::to_string(r.kernel_dropped) +
+    o += "\"id\":" + std::to_string(r.id) + ",\"kind\":" + json_quote(r.kind) + ",\"source\":" + json_quote(r.source) +
+         ",\"sources\":" + json_strings(r.sources) + ",\"status\":" + json_quote(r.status) +
+         ",\"tool_version\":" + json_quote(r.tool_version) + ",\"catalog_digest\":" + json_quote(r.catalog_digest) +
+         ",\"packets\":" + std::to_string(r.packets) + ",\"bytes\":" + std::to_string(r.bytes) +
+         ",\"flows\":" + std::to_string(r.flows) + ",\"kernel_dropped\":" + std::to_string(r.kernel_dropped) +
          ",\"flows_evicted_full\":" + std::to_string(r.flows_evicted_full) +
          ",\"damaged_files\":" + std::to_string(r.damaged_files) + ",\"notes\":[";
     const auto notes = note_lines(r.notes);
@@ -314,10 +324,11 @@ std::string render_json(const ReportData& d) {
                  ",\"server\":" + json_quote(e.server_ip + ":" + std::to_string(e.server_port));
             std::snprintf(b, sizeof b, ",\"first_ts\":%.6f,\"last_ts\":%.6f", e.first_ts, e.last_ts);
             o += b;
-            o += ",\"packets_c2s\":" + std::to_string(e.packets_c2s) + ",\"packets_s2c\":" + std::to_string(e.packets_s2c) +
-                 ",\"state\":" + json_quote(e.state) + ",\"outcome\":" + json_quote(e.outcome) +
-                 ",\"app\":" + json_quote(e.app) + ",\"name\":" + json_quote(e.name) +
-                 ",\"name_source\":" + json_quote(e.name_source) + ",\"evidence_kind\":" + json_quote(e.evidence_kind) + "}";
+            o += ",\"packets_c2s\":" + std::to_string(e.packets_c2s) +
+                 ",\"packets_s2c\":" + std::to_string(e.packets_s2c) + ",\"state\":" + json_quote(e.state) +
+                 ",\"outcome\":" + json_quote(e.outcome) + ",\"app\":" + json_quote(e.app) +
+                 ",\"name\":" + json_quote(e.name) + ",\"name_source\":" + json_quote(e.name_source) +
+                 ",\"evidence_kind\":" + json_quote(e.evidence_kind) + "}";
         }
         o += "]}";
     }
@@ -349,11 +360,28 @@ std::string render_csv(const ReportData& d) {
     for (const auto& v : d.verdicts) {
         std::string reasons;
         for (const auto& r : v.reasons) reasons += (reasons.empty() ? "" : ",") + r;  // as in the verdict table
-        const std::string fields[] = {std::to_string(d.run.id), v.entry_id, v.vendor, v.edition, v.product, v.service,
-                                      v.transport, v.ports, v.destinations, v.required ? "yes" : "no", v.conditions,
-                                      v.verdict, reasons, std::to_string(v.flows_observed),
-                                      std::to_string(v.flows_blocked), std::to_string(v.flows_inconclusive),
-                                      v.ports_observed, v.ports_blocked, v.origin, v.why, v.source_file, v.source_section};
+        const std::string fields[] = {std::to_string(d.run.id),
+                                      v.entry_id,
+                                      v.vendor,
+                                      v.edition,
+                                      v.product,
+                                      v.service,
+                                      v.transport,
+                                      v.ports,
+                                      v.destinations,
+                                      v.required ? "yes" : "no",
+                                      v.conditions,
+                                      v.verdict,
+                                      reasons,
+                                      std::to_string(v.flows_observed),
+                                      std::to_string(v.flows_blocked),
+                                      std::to_string(v.flows_inconclusive),
+                                      v.ports_observed,
+                                      v.ports_blocked,
+                                      v.origin,
+                                      v.why,
+                                      v.source_file,
+                                      v.source_section};
         bool first = true;
         for (const auto& f : fields) {
             o += (first ? "" : ",") + csv_field(f);

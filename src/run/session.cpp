@@ -19,12 +19,8 @@
 namespace callwall::run {
 namespace {
 
-double wall_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-double mono_now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double wall_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+double mono_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 store::RunStatus store_status(Status s) noexcept {
     switch (s) {
@@ -42,8 +38,9 @@ void note_bounds(pipeline::Analyzer& a) {
     std::string& notes = a.totals().notes;
     const pipeline::DissectStats ds = a.dissector().stats();
     if (ds.pool_exhausted)
-        notes += "bounds: " + std::to_string(ds.pool_exhausted) +
-                 " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
+        notes +=
+            "bounds: " + std::to_string(ds.pool_exhausted) +
+            " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
     if (ds.names_dropped)
         notes += "bounds: " + std::to_string(ds.names_dropped) + " names not recorded (name table full at " +
                  std::to_string(attrib::NameTable::kMaxNames) + ")\n";
@@ -78,7 +75,7 @@ struct Session::Impl {
     int64_t run_id = 0;
     std::unique_ptr<pipeline::EventSink> event_sink;
     std::unique_ptr<pipeline::VendorAddresses> vendor_addresses;  ///< kept across runs
-    std::unique_ptr<pipeline::TeeSink> tee;                        ///< events and addresses both
+    std::unique_ptr<pipeline::TeeSink> tee;  ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<pipeline::Analyzer> analyzer;
     /// Live runs: the refresh's attribution, from the flows that changed.
@@ -88,8 +85,8 @@ struct Session::Impl {
     /// (Store::defer): one at a time, its verdicts picked up by the next tick.
     std::mutex live_mu;
     std::optional<attrib::RunVerdicts> live_done;  ///< under live_mu
-    double live_cost = 0;                          ///< under live_mu
-    bool live_in_flight = false;                   ///< decoding thread only
+    double live_cost = 0;  ///< under live_mu
+    bool live_in_flight = false;  ///< decoding thread only
     std::optional<attrib::RunVerdicts> last_verdicts;  ///< of the run's last attribution
     uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
     double last_refresh = 0, last_attrib = 0, attrib_cost = 0;
@@ -213,8 +210,7 @@ Session::~Session() {
     try {
         // A deferred job uses the members destroyed below.
         if (impl_->db) impl_->db->sync_writes();
-    } catch (...) {
-    }
+    } catch (...) {}
     impl_->run_end_event();
 }
 

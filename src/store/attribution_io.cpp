@@ -26,17 +26,17 @@ std::string destinations_text(const catalog::Entry& e) {
 }
 
 // The flow columns attribution reads, in FlowFacts order (read_flow_page, read_flows).
-#define CALLWALL_FLOW_FACTS_COLUMNS                                                                              \
-    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "    \
-    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "          \
-    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "             \
+#define CALLWALL_FLOW_FACTS_COLUMNS                                                                               \
+    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "      \
+    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "            \
+    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "               \
     "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, " \
-    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "       \
+    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "        \
     "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port "
 constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
     "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
-constexpr const char* kOneFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
-    "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id = ?";
+constexpr const char* kOneFlowFactsSql =
+    CALLWALL_FLOW_FACTS_COLUMNS "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id = ?";
 #undef CALLWALL_FLOW_FACTS_COLUMNS
 
 void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
@@ -85,8 +85,10 @@ std::string joined(const T& items) {
     std::string s;
     for (const auto& v : items) {
         if (!s.empty()) s += ",";
-        if constexpr (std::is_arithmetic_v<typename T::value_type>) s += std::to_string(v);
-        else s += v;
+        if constexpr (std::is_arithmetic_v<typename T::value_type>)
+            s += std::to_string(v);
+        else
+            s += v;
     }
     return s;
 }
@@ -183,12 +185,12 @@ void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<att
         read_flow_facts(one, f);
         one.reset();
         names.bind(1, run_).bind(2, id);
-        while (names.row("reading flow names")) f.names.push_back({std::string(names.text(0)), std::string(names.text(1))});
+        while (names.row("reading flow names"))
+            f.names.push_back({std::string(names.text(0)), std::string(names.text(1))});
     }
 }
 
-void AttributionIo::for_each_dns_query(
-    const std::function<void(std::string_view, bool, std::string_view, int)>& fn) {
+void AttributionIo::for_each_dns_query(const std::function<void(std::string_view, bool, std::string_view, int)>& fn) {
     Statement st(store_.c_->db, store_.path(),
                  "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? ORDER BY qname");
     st.bind(1, run_);
@@ -217,9 +219,10 @@ void AttributionIo::open_writers() {
         store_.c_->db, store_.path(),
         "INSERT OR REPLACE INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) "
         "VALUES (?,?,?,?,?,?,?)");
-    upd_outcome_ = std::make_unique<Statement>(store_.c_->db, store_.path(), "UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
-    ins_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
-                                           "INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
+    upd_outcome_ =
+        std::make_unique<Statement>(store_.c_->db, store_.path(), "UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
+    ins_gap_ = std::make_unique<Statement>(
+        store_.c_->db, store_.path(), "INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
 }
 
 void AttributionIo::begin_writing() {
@@ -236,7 +239,9 @@ void AttributionIo::begin_rewriting() {
                                              "DELETE FROM flow_match WHERE run_id=? AND flow_id=?");
     del_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
                                            "DELETE FROM unmatched_flow WHERE run_id=? AND flow_id=?");
-    Statement(store_.c_->db, store_.path(), "DELETE FROM verdict WHERE run_id=?").bind(1, run_).run("clearing verdicts");
+    Statement(store_.c_->db, store_.path(), "DELETE FROM verdict WHERE run_id=?")
+        .bind(1, run_)
+        .run("clearing verdicts");
 }
 
 void AttributionIo::clear_flow(uint64_t flow_id) {
@@ -286,17 +291,27 @@ void AttributionIo::write_entry(const catalog::Entry& e, const attrib::EntryVerd
 }
 
 void AttributionIo::write_products(const std::vector<attrib::ProductConclusion>& products) {
-    Statement ins(store_.c_->db, store_.path(),
-                  "INSERT INTO product_verdict (run_id, vendor, product, edition, conclusion, detail) VALUES (?,?,?,?,?,?)");
-    Statement(store_.c_->db, store_.path(), "DELETE FROM product_verdict WHERE run_id=?").bind(1, run_).run("clearing product verdicts");
+    Statement ins(
+        store_.c_->db, store_.path(),
+        "INSERT INTO product_verdict (run_id, vendor, product, edition, conclusion, detail) VALUES (?,?,?,?,?,?)");
+    Statement(store_.c_->db, store_.path(), "DELETE FROM product_verdict WHERE run_id=?")
+        .bind(1, run_)
+        .run("clearing product verdicts");
     for (const auto& p : products)
-        ins.bind(1, run_).bind(2, p.vendor).bind(3, p.product).bind(4, p.edition).bind(5, p.conclusion).bind(6, p.detail)
+        ins.bind(1, run_)
+            .bind(2, p.vendor)
+            .bind(3, p.product)
+            .bind(4, p.edition)
+            .bind(5, p.conclusion)
+            .bind(6, p.detail)
             .run("writing a product verdict");
 }
 
 void AttributionIo::write_catalog_digest(std::string_view digest) {
     Statement(store_.c_->db, store_.path(), "UPDATE run SET catalog_digest=? WHERE id=?")
-        .bind(1, digest).bind(2, run_).run("writing the catalog digest");
+        .bind(1, digest)
+        .bind(2, run_)
+        .run("writing the catalog digest");
 }
 
 void AttributionIo::commit() {

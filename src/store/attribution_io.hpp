@@ -91,7 +91,8 @@ private:
     void open_writers();
     Store& store_;
     int64_t run_;
-    std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_, del_match_, del_gap_;
+    std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_, del_match_,
+        del_gap_;
     std::unique_ptr<Transaction> txn_;
 };
 

@@ -19,6 +19,7 @@
 namespace callwall::store {
 
 using report::EvidenceFlow;
+using report::kMaxEvidence;
 using report::NoSuchRun;
 using report::OtherFlowsSummary;
 using report::ProductRow;
@@ -26,7 +27,6 @@ using report::ReportData;
 using report::ReportOptions;
 using report::UnmatchedVendorFlow;
 using report::VerdictRow;
-using report::kMaxEvidence;
 
 namespace {
 
@@ -204,7 +204,8 @@ void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r)
         } else {
             r.status_detail = "this run failed";
             const auto at = r.notes.find("stopped: ");
-            if (at != std::string::npos) r.status_detail += " (" + r.notes.substr(at, r.notes.find('\n', at) - at) + ")";
+            if (at != std::string::npos)
+                r.status_detail += " (" + r.notes.substr(at, r.notes.find('\n', at) - at) + ")";
         }
         return;
     }
@@ -213,8 +214,9 @@ void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r)
     // Version-1 databases (and read-only copies of them) lack the columns.
     Query has = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='writer_pid'");
     if (has.row() && has.integer(0) > 0) {
-        Query st = db.prep("SELECT coalesce(writer_pid,0), coalesce(writer_start,0), coalesce(writer_boot_id,'') "
-                           "FROM run WHERE id=?");
+        Query st = db.prep(
+            "SELECT coalesce(writer_pid,0), coalesce(writer_start,0), coalesce(writer_boot_id,'') "
+            "FROM run WHERE id=?");
         st.bind(1, r.id);
         if (st.row()) {
             w.pid = st.int64(0);
@@ -238,12 +240,13 @@ void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r)
             return;
         }
         case WriterState::OtherBoot:
-            r.status_detail = "this run never finished: its process (pid " + pid +
-                              ") ran before a reboot or on another machine";
+            r.status_detail =
+                "this run never finished: its process (pid " + pid + ") ran before a reboot or on another machine";
             return;
         case WriterState::Unknown:
-            r.status_detail = "this run never finished (the process was killed, or is still running: the database "
-                              "does not record which process wrote it)";
+            r.status_detail =
+                "this run never finished (the process was killed, or is still running: the database "
+                "does not record which process wrote it)";
             return;
     }
 }
@@ -331,8 +334,9 @@ private:
 
 // Product conclusions; returns the vendors the run concluded anything about (seen).
 std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter& vf, ReportData& d) {
-    Query st = db.prep("SELECT vendor, product, edition, conclusion, detail FROM product_verdict WHERE run_id=? "
-                       "ORDER BY vendor, edition DESC, product");
+    Query st = db.prep(
+        "SELECT vendor, product, edition, conclusion, detail FROM product_verdict WHERE run_id=? "
+        "ORDER BY vendor, edition DESC, product");
     st.bind(1, run);
     std::set<std::string> seen;
     std::vector<ProductRow> all;
@@ -423,8 +427,10 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
             fe.bind(1, v.entry_id).bind(2, run);
             char* end = nullptr;
             const long long id = std::strtoll(ids[k].c_str(), &end, 10);
-            if (end && *end == '\0') fe.bind(3, static_cast<int64_t>(id));
-            else fe.bind(3, ids[k]);
+            if (end && *end == '\0')
+                fe.bind(3, static_cast<int64_t>(id));
+            else
+                fe.bind(3, ids[k]);
             if (fe.row()) v.evidence.push_back(evidence_flow(fe));
             fe.reset();
         }
@@ -478,7 +484,8 @@ void read_other_flows(ReadDb& db, int64_t run, ReportData& d) {
     count.bind(1, run);
     if (count.row()) d.other_flows = count.u64(0);
     Query st = db.prep(("SELECT transport, app, server_port, count(*) AS n " + unmatched +
-                        " GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT 12").c_str());
+                        " GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT 12")
+                           .c_str());
     st.bind(1, run);
     while (st.row())
         d.other_summary.push_back(

@@ -51,7 +51,6 @@ void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
     sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
-
 // One value per placeholder, in order: integers, reals, text, or NULL
 // (std::nullopt). Keeps each row writer to the list of its values.
 void bind_value(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
@@ -59,8 +58,10 @@ void bind_value(sqlite3_stmt* st, int i, double v) { sqlite3_bind_double(st, i, 
 void bind_value(sqlite3_stmt* st, int i, std::string_view v) { bind_text(st, i, v); }
 template <class T>
 void bind_value(sqlite3_stmt* st, int i, const std::optional<T>& v) {
-    if (v) bind_value(st, i, *v);
-    else sqlite3_bind_null(st, i);
+    if (v)
+        bind_value(st, i, *v);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 template <class... Values>
@@ -94,8 +95,10 @@ void encode(std::vector<char>& b, std::string_view v) {
 }
 template <class T>
 void encode(std::vector<char>& b, const std::optional<T>& v) {
-    if (v) encode(b, *v);
-    else b.push_back(kNullValue);
+    if (v)
+        encode(b, *v);
+    else
+        b.push_back(kNullValue);
 }
 
 int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
@@ -144,21 +147,21 @@ FileContents read_contents(sqlite3* db, int& rc) {
 // is callwall's and gets the application id on its next open; any other
 // file with user_version 1 is someone else's.
 constexpr std::array<const char*, 14> kV1Tables = {
-    "catalog_entry", "dns_answer", "dns_query", "flow", "flow_match", "flow_name", "icmp_error",
-    "product_verdict", "rtp_stream", "run", "stun_message", "tls_hello", "unmatched_flow", "verdict"};
+    "catalog_entry",   "dns_answer", "dns_query", "flow",         "flow_match", "flow_name",      "icmp_error",
+    "product_verdict", "rtp_stream", "run",       "stun_message", "tls_hello",  "unmatched_flow", "verdict"};
 constexpr std::array<const char*, 10> kV1Others = {
-    "index stun_txn", "index flow_server", "index unmatched_flow_idx", "index flow_match_entry", "index dns_query_run",
-    "index dns_answer_run", "index tls_hello_flow", "index rtp_stream_flow", "view verdict_summary",
-    "view unmatched_vendor_flows"};
+    "index stun_txn",       "index flow_server",          "index unmatched_flow_idx", "index flow_match_entry",
+    "index dns_query_run",  "index dns_answer_run",       "index tls_hello_flow",     "index rtp_stream_flow",
+    "view verdict_summary", "view unmatched_vendor_flows"};
 
 bool is_v1_callwall(const FileContents& c) {
     if (c.user_version != 1 || c.application_id != 0) return false;
     size_t tables = 0;
     for (const std::string& o : c.objects) {
-        const bool known_table = o.rfind("table ", 0) == 0 &&
-                                 std::find_if(kV1Tables.begin(), kV1Tables.end(), [&](const char* t) {
-                                     return o.compare(6, std::string::npos, t) == 0;
-                                 }) != kV1Tables.end();
+        const bool known_table =
+            o.rfind("table ", 0) == 0 && std::find_if(kV1Tables.begin(), kV1Tables.end(), [&](const char* t) {
+                                             return o.compare(6, std::string::npos, t) == 0;
+                                         }) != kV1Tables.end();
         if (known_table) {
             ++tables;
             continue;
@@ -273,8 +276,10 @@ size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
         char* p = buf;
         for (int i = 0; i < 4; ++i) {
             unsigned v = a.bytes[static_cast<size_t>(i)];
-            if (v >= 100) *p++ = static_cast<char>('0' + v / 100), v %= 100, *p++ = static_cast<char>('0' + v / 10);
-            else if (v >= 10) *p++ = static_cast<char>('0' + v / 10);
+            if (v >= 100)
+                *p++ = static_cast<char>('0' + v / 100), v %= 100, *p++ = static_cast<char>('0' + v / 10);
+            else if (v >= 10)
+                *p++ = static_cast<char>('0' + v / 10);
             *p++ = static_cast<char>('0' + v % 10);
             if (i < 3) *p++ = '.';
         }
@@ -282,8 +287,10 @@ size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
         return static_cast<size_t>(p - buf);
     }
     const char* r = nullptr;
-    if (a.family == 4) r = inet_ntop(AF_INET, a.bytes.data(), buf, static_cast<socklen_t>(cap));
-    else if (a.family == 6) r = inet_ntop(AF_INET6, a.bytes.data(), buf, static_cast<socklen_t>(cap));
+    if (a.family == 4)
+        r = inet_ntop(AF_INET, a.bytes.data(), buf, static_cast<socklen_t>(cap));
+    else if (a.family == 6)
+        r = inet_ntop(AF_INET6, a.bytes.data(), buf, static_cast<socklen_t>(cap));
     if (!r) {
         if (cap > 1) {
             buf[0] = '?';
@@ -296,9 +303,12 @@ size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
 }
 
 void Store::fail(int rc, std::string_view what) const {
-    const std::string msg = path_ + ": " + std::string(what) + ": " + (c_->db ? sqlite3_errmsg(c_->db) : sqlite3_errstr(rc));
+    const std::string msg =
+        path_ + ": " + std::string(what) + ": " + (c_->db ? sqlite3_errmsg(c_->db) : sqlite3_errstr(rc));
     switch (rc & 0xFF) {
-        case SQLITE_FULL: throw StoreError(StoreErrorKind::Full, path_ + ": disk full while writing the database (" + std::string(what) + ")");
+        case SQLITE_FULL:
+            throw StoreError(StoreErrorKind::Full,
+                             path_ + ": disk full while writing the database (" + std::string(what) + ")");
         case SQLITE_NOTADB: throw StoreError(StoreErrorKind::NotADatabase, path_ + ": not a SQLite database");
         case SQLITE_READONLY:
             throw StoreError(StoreErrorKind::ReadOnly,
@@ -312,7 +322,8 @@ void Store::fail(int rc, std::string_view what) const {
             // ENOSPC surfaces as an I/O error from some calls (fsync, truncate);
             // other I/O errors (EIO, EFBIG past a file size limit) are not "disk full".
             if (c_->db && sqlite3_system_errno(c_->db) == ENOSPC)
-                throw StoreError(StoreErrorKind::Full, path_ + ": disk full while writing the database (" + std::string(what) + ")");
+                throw StoreError(StoreErrorKind::Full,
+                                 path_ + ": disk full while writing the database (" + std::string(what) + ")");
             throw StoreError(StoreErrorKind::Other, msg);
         default: throw StoreError(StoreErrorKind::Other, msg);
     }
@@ -338,7 +349,6 @@ bool Store::has_column(const char* table, std::string_view column) {
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(rc, "reading the schema");
     return rc == SQLITE_ROW;
 }
-
 
 Store::Store() : c_(std::make_unique<Conn>()) {}
 
@@ -371,15 +381,18 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
         throw StoreError(StoreErrorKind::CannotOpen, path + ": is a directory, expected a database file");
     // SQLite would say "unable to open database file" or fail on the first write.
     if (!exists && ::access(dir.c_str(), W_OK | X_OK) != 0)
-        throw StoreError(StoreErrorKind::ReadOnly,
-                         path + ": cannot create the database: directory " + dir + " is not writable (" + std::strerror(errno) + ")");
+        throw StoreError(StoreErrorKind::ReadOnly, path + ": cannot create the database: directory " + dir +
+                                                       " is not writable (" + std::strerror(errno) + ")");
     if (exists && ::access(path.c_str(), R_OK | W_OK) != 0)
-        throw StoreError(StoreErrorKind::ReadOnly, path + ": cannot write the database file (" + std::strerror(errno) + ")");
+        throw StoreError(StoreErrorKind::ReadOnly,
+                         path + ": cannot write the database file (" + std::strerror(errno) + ")");
     if (exists && ::access(dir.c_str(), W_OK | X_OK) != 0)
-        throw StoreError(StoreErrorKind::ReadOnly, path + ": directory " + dir +
-                                                       " is not writable, and the database needs its -wal and -shm files there (" +
-                                                       std::strerror(errno) + ")");
-    int rc = sqlite3_open_v2(path.c_str(), &s->c_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+        throw StoreError(StoreErrorKind::ReadOnly,
+                         path + ": directory " + dir +
+                             " is not writable, and the database needs its -wal and -shm files there (" +
+                             std::strerror(errno) + ")");
+    int rc = sqlite3_open_v2(path.c_str(), &s->c_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
     if (rc != SQLITE_OK) {
         const std::string why = s->c_->db ? sqlite3_errmsg(s->c_->db) : sqlite3_errstr(rc);
         throw StoreError(StoreErrorKind::CannotOpen, path + ": cannot open database: " + why);
@@ -402,10 +415,10 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
         throw StoreError(StoreErrorKind::NotOurs, path + ": an existing SQLite database that is not callwall's (" +
                                                       why_not + "); refusing to modify it");
     if (version > kSchemaVersion)
-        throw StoreError(StoreErrorKind::NewerSchema,
-                         path + ": database schema version " + std::to_string(version) +
-                             " is newer than this callwall understands (" + std::to_string(kSchemaVersion) +
-                             "); use a newer callwall or another file");
+        throw StoreError(StoreErrorKind::NewerSchema, path + ": database schema version " + std::to_string(version) +
+                                                          " is newer than this callwall understands (" +
+                                                          std::to_string(kSchemaVersion) +
+                                                          "); use a newer callwall or another file");
     s->exec("PRAGMA journal_mode=WAL");
     s->exec("PRAGMA synchronous=NORMAL");
     s->exec("PRAGMA foreign_keys=ON");
@@ -418,32 +431,41 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     // the last ones may roll back on power loss, the file stays consistent).
     s->exec("PRAGMA wal_autocheckpoint=16384");
     s->migrate(version);
-    s->c_->ins_run = s->c_->prepare(*s, 
+    s->c_->ins_run = s->c_->prepare(
+        *s,
         "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status, writer_pid, "
         "writer_start, writer_boot_id) VALUES (?,?,?,?,?,?,'running',?,?,?)");
-    s->c_->upd_run = s->c_->prepare(*s, 
+    s->c_->upd_run = s->c_->prepare(
+        *s,
         "UPDATE run SET status=?, ended_at=?, packets=?, bytes=?, truncated_packets=?, undecoded_packets=?, "
         "orphan_fragments=?, damaged_files=?, kernel_received=?, kernel_dropped=?, interface_dropped=?, flows=?, "
         "flows_evicted_full=?, first_ts=?, last_ts=?, notes=? WHERE id=?");
     s->c_->ins_flow = s->c_->prepare(*s, kInsertFlow);
-    s->c_->ins_icmp = s->c_->prepare(*s, 
+    s->c_->ins_icmp = s->c_->prepare(
+        *s,
         "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
         "quoted_proto, quoted_sport, quoted_dport, flow_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    s->c_->ins_flow_name = s->c_->prepare(*s, "INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)");
-    s->c_->ins_dns_answer = s->c_->prepare(*s, 
+    s->c_->ins_flow_name =
+        s->c_->prepare(*s, "INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)");
+    s->c_->ins_dns_answer = s->c_->prepare(
+        *s,
         "INSERT INTO dns_answer (run_id, flow_id, ts, client_ip, server_ip, qname, rrtype, answer, ttl) VALUES (?,?,?,?,?,?,?,?,?)");
-    s->c_->ins_dns_query = s->c_->prepare(*s, 
+    s->c_->ins_dns_query = s->c_->prepare(
+        *s,
         "INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode, answers) "
         "VALUES (?,?,?,?,?,?,?,?,?,?)");
-    s->c_->ins_tls = s->c_->prepare(*s, 
+    s->c_->ins_tls = s->c_->prepare(
+        *s,
         "INSERT INTO tls_hello (run_id, flow_id, ts, protocol, sni, alpn, version, ech, server_hello, server_version, alert) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-    s->c_->ins_stun = s->c_->prepare(*s, 
+    s->c_->ins_stun = s->c_->prepare(
+        *s,
         "INSERT INTO stun_message (run_id, flow_id, ts, direction, method, class, transaction_id, answered, error_code, carried) "
         "VALUES (?,?,?,?,?,?,?,?,?,?)");
-    s->c_->upd_stun = s->c_->prepare(*s, 
-        "UPDATE stun_message SET answered=1 WHERE run_id=? AND flow_id=? AND transaction_id=? AND class='Request'");
-    s->c_->ins_rtp = s->c_->prepare(*s, 
+    s->c_->upd_stun = s->c_->prepare(
+        *s, "UPDATE stun_message SET answered=1 WHERE run_id=? AND flow_id=? AND transaction_id=? AND class='Request'");
+    s->c_->ins_rtp = s->c_->prepare(
+        *s,
         "INSERT INTO rtp_stream (run_id, flow_id, direction, ssrc, payload_type, packets, lost, reordered, duplicates, "
         "jitter_ms, max_jitter_ms, clock_rate, via_turn, first_ts, last_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return s;
@@ -452,11 +474,13 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
 void Store::migrate(int from_version) {
     exec("BEGIN IMMEDIATE");
     // Another writer may have migrated between open()'s look and this lock.
-    if (read_int(c_->db, "PRAGMA user_version", from_version) != SQLITE_OK) fail(sqlite3_errcode(c_->db), "reading the schema version");
+    if (read_int(c_->db, "PRAGMA user_version", from_version) != SQLITE_OK)
+        fail(sqlite3_errcode(c_->db), "reading the schema version");
     exec(kSchema);
     if (from_version == 1) {
-        exec("ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
-             "ALTER TABLE run ADD COLUMN writer_boot_id TEXT");
+        exec(
+            "ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
+            "ALTER TABLE run ADD COLUMN writer_boot_id TEXT");
     }
     // Flow columns of schema version 2 (issue 22: ICE checks, each side's own
     // STUN transactions, the port asked of a proxy), added with their defaults
@@ -468,8 +492,10 @@ void Store::migrate(int from_version) {
             exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0").c_str());
         }
     }
-    if (from_version == 0) reader_indexes_pending_ = true;
-    else exec(kReaderIndexes);
+    if (from_version == 0)
+        reader_indexes_pending_ = true;
+    else
+        exec(kReaderIndexes);
     exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
     exec("COMMIT");
@@ -483,8 +509,9 @@ Store::~Store() {
         // The destructor must not throw; an error here was already reported by flush() callers.
     }
     wb_.reset();
-    for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_icmp, c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query,
-                             c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
+    for (sqlite3_stmt* st :
+         {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_icmp, c_->ins_flow_name, c_->ins_dns_answer,
+          c_->ins_dns_query, c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
         sqlite3_finalize(st);
     sqlite3_close_v2(c_->db);
 }
@@ -564,9 +591,9 @@ void Store::create_reader_indexes() {
 int64_t Store::begin_run(const RunInfo& info) {
     commit_now();
     const WriterId me = current_writer();
-    bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source), std::string_view(info.command_line),
-             std::string_view(kVersion), std::string_view(info.catalog_digest), info.started_at, non_zero(me.pid),
-             non_zero(me.start_ticks),
+    bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source),
+             std::string_view(info.command_line), std::string_view(kVersion), std::string_view(info.catalog_digest),
+             info.started_at, non_zero(me.pid), non_zero(me.start_ticks),
              me.boot_id.empty() ? std::nullopt : std::optional<std::string_view>(me.boot_id));
     Conn::write_row(*this, c_->ins_run, "inserting the run");
     const int64_t run_id = sqlite3_last_insert_rowid(c_->db);
@@ -655,10 +682,10 @@ void Store::apply_batch(const std::vector<char>& b) {
 
 void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
     const auto when = [&](double v) { return t.packets ? std::optional<double>(v) : std::nullopt; };
-    put(Slot::UpdateRun, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt, i64(t.packets),
-             i64(t.bytes), i64(t.truncated_packets), i64(t.undecoded_packets), i64(t.orphan_fragments),
-             i64(t.damaged_files), i64(t.kernel_received), i64(t.kernel_dropped), i64(t.interface_dropped), i64(t.flows),
-             i64(t.flows_evicted_full), when(t.first_ts), when(t.last_ts), std::string_view(t.notes), run_id);
+    put(Slot::UpdateRun, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt,
+        i64(t.packets), i64(t.bytes), i64(t.truncated_packets), i64(t.undecoded_packets), i64(t.orphan_fragments),
+        i64(t.damaged_files), i64(t.kernel_received), i64(t.kernel_dropped), i64(t.interface_dropped), i64(t.flows),
+        i64(t.flows_evicted_full), when(t.first_ts), when(t.last_ts), std::string_view(t.notes), run_id);
 }
 
 void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
@@ -672,24 +699,24 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
         icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
              : std::nullopt;
     put(Slot::Flow, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
-             int64_t{f.server_port}, int64_t{f.initiator_guessed}, us_to_s(f.first_ts_us), us_to_s(f.last_ts_us),
-             i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
-             i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},
-             opt_ts(f.tcp.first_syn_us), opt_ts(f.tcp.last_syn_us), opt(f.tcp.rst[flow::kFromServer], f.tcp.rst_ttl),
-             opt(answered, f.ttl_min[flow::kFromServer]), opt(answered, f.ttl_max[flow::kFromServer]),
-             int64_t{f.later_fragments}, int64_t{f.icmp_errors}, opt(icmp, f.icmp_type), opt(icmp, f.icmp_code),
-             icmp_from, app.app, app.name, app.name_source, app.outcome, int64_t{app.stun_requests},
-             int64_t{app.stun_answered}, int64_t{app.stun_errors}, int64_t{app.stun_retransmissions},
-             non_zero(app.stun_last_error), int64_t{app.channel_data}, i64(app.rtp_packets), i64(app.rtcp_packets),
-             int64_t{app.dtls_handshake}, int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert),
-             int64_t{app.stun_ice_checks}, int64_t{app.stun_requests_s2c}, int64_t{app.stun_answered_s2c},
-             int64_t{app.stun_retransmissions_s2c}, int64_t{app.proxy_port});
+        int64_t{f.server_port}, int64_t{f.initiator_guessed}, us_to_s(f.first_ts_us), us_to_s(f.last_ts_us),
+        i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
+        i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},
+        opt_ts(f.tcp.first_syn_us), opt_ts(f.tcp.last_syn_us), opt(f.tcp.rst[flow::kFromServer], f.tcp.rst_ttl),
+        opt(answered, f.ttl_min[flow::kFromServer]), opt(answered, f.ttl_max[flow::kFromServer]),
+        int64_t{f.later_fragments}, int64_t{f.icmp_errors}, opt(icmp, f.icmp_type), opt(icmp, f.icmp_code), icmp_from,
+        app.app, app.name, app.name_source, app.outcome, int64_t{app.stun_requests}, int64_t{app.stun_answered},
+        int64_t{app.stun_errors}, int64_t{app.stun_retransmissions}, non_zero(app.stun_last_error),
+        int64_t{app.channel_data}, i64(app.rtp_packets), i64(app.rtcp_packets), int64_t{app.dtls_handshake},
+        int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert), int64_t{app.stun_ice_checks},
+        int64_t{app.stun_requests_s2c}, int64_t{app.stun_answered_s2c}, int64_t{app.stun_retransmissions_s2c},
+        int64_t{app.proxy_port});
 }
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
     put(Slot::IcmpError, run_id, r.ts, int64_t{r.family}, r.from_ip, r.to_ip, int64_t{r.type}, int64_t{r.code},
-             int64_t{r.ttl}, r.quoted_src, r.quoted_dst, int64_t{r.quoted_proto}, int64_t{r.quoted_sport},
-             int64_t{r.quoted_dport}, non_zero(i64(r.flow_id)));
+        int64_t{r.ttl}, r.quoted_src, r.quoted_dst, int64_t{r.quoted_proto}, int64_t{r.quoted_sport},
+        int64_t{r.quoted_dport}, non_zero(i64(r.flow_id)));
 }
 
 void Store::add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source) {
@@ -698,24 +725,23 @@ void Store::add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view nam
 
 void Store::add_dns_answer(int64_t run_id, const DnsAnswerRow& r) {
     put(Slot::DnsAnswer, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, r.rrtype, r.answer,
-             int64_t{r.ttl});
+        int64_t{r.ttl});
 }
 
 void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) {
     put(Slot::DnsQuery, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
-             int64_t{r.answered}, r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt,
-             int64_t{r.answers});
+        int64_t{r.answered}, r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt, int64_t{r.answers});
 }
 
 void Store::add_tls_hello(int64_t run_id, const TlsHelloRow& r) {
     put(Slot::TlsHello, run_id, i64(r.flow_id), r.ts, r.protocol, r.sni, r.alpn, r.version, int64_t{r.ech},
-             int64_t{r.server_hello}, r.server_hello ? std::optional<std::string_view>(r.server_version) : std::nullopt,
-             r.alert >= 0 ? std::optional<int64_t>(r.alert) : std::nullopt);
+        int64_t{r.server_hello}, r.server_hello ? std::optional<std::string_view>(r.server_version) : std::nullopt,
+        r.alert >= 0 ? std::optional<int64_t>(r.alert) : std::nullopt);
 }
 
 void Store::add_stun_message(int64_t run_id, const StunMessageRow& r) {
     put(Slot::StunMessage, run_id, i64(r.flow_id), r.ts, r.direction, r.method, r.msg_class, r.transaction_id,
-             r.answered >= 0 ? std::optional<int64_t>(r.answered) : std::nullopt, non_zero(r.error_code), r.carried);
+        r.answered >= 0 ? std::optional<int64_t>(r.answered) : std::nullopt, non_zero(r.error_code), r.carried);
 }
 
 void Store::mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id) {
@@ -727,8 +753,8 @@ void Store::add_rtp_stream(int64_t run_id, const RtpStreamRow& r) {
     std::snprintf(ssrc, sizeof ssrc, "0x%08x", r.ssrc);
     const auto jitter = [&](double v) { return r.has_jitter ? std::optional<double>(v) : std::nullopt; };
     put(Slot::RtpStream, run_id, i64(r.flow_id), r.direction, std::string_view(ssrc), int64_t{r.payload_type},
-             i64(r.packets), r.lost, int64_t{r.reordered}, int64_t{r.duplicates}, jitter(r.jitter_ms),
-             jitter(r.max_jitter_ms), int64_t{r.clock_rate}, int64_t{r.via_turn}, r.first_ts, r.last_ts);
+        i64(r.packets), r.lost, int64_t{r.reordered}, int64_t{r.duplicates}, jitter(r.jitter_ms),
+        jitter(r.max_jitter_ms), int64_t{r.clock_rate}, int64_t{r.via_turn}, r.first_ts, r.last_ts);
 }
 
 }  // namespace callwall::store

@@ -48,25 +48,25 @@ private:
 };
 
 struct RunInfo {
-    std::string kind;          ///< "analyze" or "capture"
-    std::string source;        ///< files or interfaces, comma separated (for reading; see `sources`)
+    std::string kind;  ///< "analyze" or "capture"
+    std::string source;  ///< files or interfaces, comma separated (for reading; see `sources`)
     std::string command_line;
     std::string catalog_digest;
-    double started_at = 0;     ///< wall clock, seconds since the epoch
+    double started_at = 0;  ///< wall clock, seconds since the epoch
     std::vector<std::string> sources;  ///< each file or interface in order: run_source rows (a path may hold a comma)
 };
 
 struct RunTotals {
     uint64_t packets = 0, bytes = 0;
-    uint64_t truncated_packets = 0;   ///< caplen < wire length
-    uint64_t undecoded_packets = 0;   ///< not IP, or headers unreadable
-    uint64_t orphan_fragments = 0;    ///< later IP fragments whose first fragment was not seen
-    uint64_t damaged_files = 0;       ///< files whose reading stopped on an error
+    uint64_t truncated_packets = 0;  ///< caplen < wire length
+    uint64_t undecoded_packets = 0;  ///< not IP, or headers unreadable
+    uint64_t orphan_fragments = 0;  ///< later IP fragments whose first fragment was not seen
+    uint64_t damaged_files = 0;  ///< files whose reading stopped on an error
     uint64_t kernel_received = 0, kernel_dropped = 0, interface_dropped = 0;
     uint64_t flows = 0;
     uint64_t flows_evicted_full = 0;
     double first_ts = 0, last_ts = 0;  ///< capture time of the first and last packet
-    std::string notes;                 ///< damage and warnings, one per line
+    std::string notes;  ///< damage and warnings, one per line
 };
 
 /// The process writing a run, as recorded in its row: enough to tell later
@@ -74,16 +74,16 @@ struct RunTotals {
 struct WriterId {
     int64_t pid = 0;
     int64_t start_ticks = 0;  ///< field 22 of /proc/PID/stat: clock ticks after boot
-    std::string boot_id;      ///< /proc/sys/kernel/random/boot_id
+    std::string boot_id;  ///< /proc/sys/kernel/random/boot_id
 };
 /// This process.
 [[nodiscard]] WriterId current_writer();
 
 enum class WriterState {
-    Alive,      ///< the same process (pid and start time) runs now
-    Gone,       ///< no such process on this boot: it ended without closing the run
+    Alive,  ///< the same process (pid and start time) runs now
+    Gone,  ///< no such process on this boot: it ended without closing the run
     OtherBoot,  ///< written under another boot id: before a reboot, or on another machine
-    Unknown,    ///< not recorded (a run from before schema version 2)
+    Unknown,  ///< not recorded (a run from before schema version 2)
 };
 [[nodiscard]] WriterState writer_state(const WriterId& w);
 
@@ -105,12 +105,13 @@ struct IcmpErrorRow {
 
 /// Application-level summary of a flow, filled by the dissect stage.
 struct FlowAppInfo {
-    std::string_view app;          ///< "dns", "tls", "quic", "stun", "turn", "rtp", "dtls", ... or ""
-    std::string_view name;         ///< the name the flow was meant for
+    std::string_view app;  ///< "dns", "tls", "quic", "stun", "turn", "rtp", "dtls", ... or ""
+    std::string_view name;  ///< the name the flow was meant for
     std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
-    std::string_view outcome;      ///< filled by attribution; "" until then
+    std::string_view outcome;  ///< filled by attribution; "" until then
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
-    uint32_t stun_ice_checks = 0;  ///< requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside
+    /// Requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside.
+    uint32_t stun_ice_checks = 0;
     /// Of the counts above, the responder's own requests (s2c), their
     /// retransmissions and how many were answered.
     uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
@@ -154,9 +155,9 @@ struct StunMessageRow {
     double ts = 0;
     std::string_view direction;  ///< "c2s" / "s2c"
     std::string_view method, msg_class, transaction_id;
-    int answered = -1;           ///< requests: 0 until a response matches; others: -1 (NULL)
+    int answered = -1;  ///< requests: 0 until a response matches; others: -1 (NULL)
     uint16_t error_code = 0;
-    std::string_view carried;    ///< "udp", "tcp"
+    std::string_view carried;  ///< "udp", "tcp"
 };
 struct RtpStreamRow {
     uint64_t flow_id = 0;
@@ -257,8 +258,20 @@ private:
     void commit_batch();
 
     /// The rows of the writer's prepared statements, one value per placeholder.
-    enum class Slot : uint8_t { UpdateRun, Flow, IcmpError, FlowName, DnsAnswer, DnsQuery, TlsHello, StunMessage,
-                                StunAnswered, RtpStream, Commit, Job };
+    enum class Slot : uint8_t {
+        UpdateRun,
+        Flow,
+        IcmpError,
+        FlowName,
+        DnsAnswer,
+        DnsQuery,
+        TlsHello,
+        StunMessage,
+        StunAnswered,
+        RtpStream,
+        Commit,
+        Job
+    };
     template <class... Values>
     void put(Slot slot, const Values&... values);
     void apply_batch(const std::vector<char>& batch);

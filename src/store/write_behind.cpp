@@ -30,8 +30,7 @@ void WriteBehind::run_job() {
 WriteBehind::~WriteBehind() {
     try {
         if (!cur_.empty()) hand_over();
-    } catch (...) {
-    }
+    } catch (...) {}
     {
         std::lock_guard lk(mu_);
         stop_ = true;

@@ -74,10 +74,10 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::vector<char>> queue_;  ///< handed over, not yet applied
-    std::vector<std::vector<char>> spare_; ///< applied, cleared, capacity kept
-    bool busy_ = false;                    ///< the thread is applying a batch
+    std::vector<std::vector<char>> spare_;  ///< applied, cleared, capacity kept
+    bool busy_ = false;  ///< the thread is applying a batch
     bool stop_ = false;
-    std::atomic<bool> failed_{false};      ///< error_ is set (the producer's cheap check per row)
+    std::atomic<bool> failed_{false};  ///< error_ is set (the producer's cheap check per row)
     std::exception_ptr error_;
     std::deque<std::function<void()>> jobs_;  ///< added, not yet run (under mu_)
     std::atomic<size_t> waits_{0};

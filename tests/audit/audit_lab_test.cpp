@@ -71,7 +71,8 @@ TEST_P(AuditLab, TheRulesetAgreesWithTheLabsCaptures) {
     ASSERT_TRUE(r.replay.ok) << r.replay.error;
     int agree = 0, compared = 0, inbound = 0;
     for (const auto& row : rows) {
-        const auto it = std::find_if(r.entries.begin(), r.entries.end(), [&](const EntryAudit& a) { return a.entry->id == row.entry; });
+        const auto it = std::find_if(r.entries.begin(), r.entries.end(),
+                                     [&](const EntryAudit& a) { return a.entry->id == row.entry; });
         ASSERT_NE(it, r.entries.end()) << row.entry;
         if (it->entry->direction == catalog::Direction::Inbound) {
             inbound += static_cast<int>(row.observed.size() + row.blocked.size());
@@ -80,8 +81,9 @@ TEST_P(AuditLab, TheRulesetAgreesWithTheLabsCaptures) {
         for (const bool passed : {true, false}) {
             for (const uint16_t port : passed ? row.observed : row.blocked) {
                 ++compared;
-                const auto iv = std::find_if(it->intervals.begin(), it->intervals.end(),
-                                             [&](const IntervalResult& x) { return x.range.lo <= port && port <= x.range.hi; });
+                const auto iv = std::find_if(it->intervals.begin(), it->intervals.end(), [&](const IntervalResult& x) {
+                    return x.range.lo <= port && port <= x.range.hi;
+                });
                 if (iv == it->intervals.end()) {
                     ADD_FAILURE() << GetParam() << " " << row.entry << " port " << port << ": not audited";
                     continue;
@@ -92,8 +94,8 @@ TEST_P(AuditLab, TheRulesetAgreesWithTheLabsCaptures) {
                     continue;
                 }
                 ADD_FAILURE() << GetParam() << " " << row.entry << " port " << port << ": the lab's capture "
-                              << (passed ? "passed" : "was blocked") << ", the audit says " << to_string(iv->result.outcome)
-                              << " by " << iv->result.decided_by;
+                              << (passed ? "passed" : "was blocked") << ", the audit says "
+                              << to_string(iv->result.outcome) << " by " << iv->result.decided_by;
             }
         }
     }

@@ -38,14 +38,14 @@ std::string ruleset(const char* name) { return std::string(CALLWALL_SOURCE_DIR) 
 bool have_nft() { return ::access("/usr/sbin/nft", X_OK) == 0 || ::access("/sbin/nft", X_OK) == 0; }
 
 // Runs the audit of Whereby; skips the test when no sandbox can be made.
-#define AUDIT_OR_SKIP(var, file)                                                                  \
-    if (!have_nft()) GTEST_SKIP() << "nft is not installed (tools/setup.sh installs it)";          \
-    AuditOptions opt_##var;                                                                       \
-    opt_##var.ruleset_path = ruleset(file);                                                       \
-    opt_##var.vendors = {"whereby"};                                                              \
-    const AuditResult var = run_audit(bundled(), opt_##var);                                      \
+#define AUDIT_OR_SKIP(var, file)                                                                       \
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed (tools/setup.sh installs it)";              \
+    AuditOptions opt_##var;                                                                            \
+    opt_##var.ruleset_path = ruleset(file);                                                            \
+    opt_##var.vendors = {"whereby"};                                                                   \
+    const AuditResult var = run_audit(bundled(), opt_##var);                                           \
     if (!var.replay.ok && !var.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << var.replay.error; \
-    ASSERT_TRUE(var.replay.ok) << var.replay.error;                                               \
+    ASSERT_TRUE(var.replay.ok) << var.replay.error;                                                    \
     ASSERT_EQ(var.entries.size(), 5u)
 
 const EntryAudit& entry(const AuditResult& r, std::string_view id) {
@@ -86,7 +86,8 @@ constexpr const char* kThird = "whereby.third-party.tcp";
 
 TEST(AuditSandbox, AcceptByDefaultWithDropsAndRejects) {
     AUDIT_OR_SKIP(r, "accept_default_drops.nft");
-    for (const char* id : {kSig, kTurnTcp, kTurnUdp, kThird}) expect(r, id, V::Observed, "inet filter forward: policy accept");
+    for (const char* id : {kSig, kTurnTcp, kTurnUdp, kThird})
+        expect(r, id, V::Observed, "inet filter forward: policy accept");
     expect(r, kHigh, V::Partial, "no plain stun");
     expect_port(r, kHigh, 3478, O::Dropped, "rule 'iifname \"lan0\" udp dport 3478 drop comment \"no plain stun\"'");
     expect_port(r, kHigh, 15000, O::Rejected, "no media range");
@@ -113,7 +114,8 @@ TEST(AuditSandbox, PolicyDropWithConntrackFirstAndExplicitAllows) {
 
 TEST(AuditSandbox, WithoutConntrackTheAnswersAreBlocked) {
     AUDIT_OR_SKIP(r, "no_conntrack.nft");
-    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Blocked, "the reply, by inet filter forward: policy drop");
+    for (const char* id : {kSig, kTurnTcp, kThird})
+        expect(r, id, V::Blocked, "the reply, by inet filter forward: policy drop");
     expect(r, kTurnUdp, V::Blocked, "the reply, by inet filter forward: policy drop");
     expect_port(r, kTurnUdp, 443, O::ReplyBlocked, "policy drop");
     expect(r, kHigh, V::Blocked, "policy drop");
@@ -122,7 +124,8 @@ TEST(AuditSandbox, WithoutConntrackTheAnswersAreBlocked) {
 
 TEST(AuditSandbox, NamedSetsAndVerdictMaps) {
     AUDIT_OR_SKIP(r, "sets_vmaps.nft");
-    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "tcp dport vmap { 80 : drop, 443 : accept }");
+    for (const char* id : {kSig, kTurnTcp, kThird})
+        expect(r, id, V::Observed, "tcp dport vmap { 80 : drop, 443 : accept }");
     expect(r, kTurnUdp, V::Blocked, "policy drop");
     expect(r, kHigh, V::Partial, "media");
     expect_port(r, kHigh, 3478, O::Passed, "udp dport @media_ports accept comment \"media\"");
@@ -135,13 +138,15 @@ TEST(AuditSandbox, NamedSetsAndVerdictMaps) {
 
 TEST(AuditSandbox, ForwardDecidesWhenOutputDisagrees) {
     AUDIT_OR_SKIP(r, "forward_output_disagree.nft");
-    for (const char* id : {kSig, kTurnTcp, kTurnUdp, kHigh, kThird}) expect(r, id, V::Observed, "inet filter forward: policy accept");
+    for (const char* id : {kSig, kTurnTcp, kTurnUdp, kHigh, kThird})
+        expect(r, id, V::Observed, "inet filter forward: policy accept");
     EXPECT_EQ(entry(r, kTurnUdp).verdict.why.find("output"), std::string::npos);
 }
 
 TEST(AuditSandbox, AJumpIntoAUserChain) {
     AUDIT_OR_SKIP(r, "user_chain_jump.nft");
-    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "inet filter lan_out: rule 'tcp dport 443 accept comment \"https\"'");
+    for (const char* id : {kSig, kTurnTcp, kThird})
+        expect(r, id, V::Observed, "inet filter lan_out: rule 'tcp dport 443 accept comment \"https\"'");
     expect(r, kTurnUdp, V::Blocked, "inet filter lan_out: rule 'udp dport 443 reject comment \"no quic\"'");
     expect_port(r, kTurnUdp, 443, O::Rejected, "no quic");
     EXPECT_EQ(at_port(entry(r, kTurnUdp), 443).how, "icmp type 3 code 3");  // port unreachable: reject's default
@@ -192,7 +197,8 @@ bool have_iptables_nft() {
 }
 
 TEST(AuditSandbox, AnIptablesSaveDumpOfACorporateFirewall) {
-    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing (tools/setup.sh installs both)";
+    if (!have_nft() || !have_iptables_nft())
+        GTEST_SKIP() << "nft or iptables-nft-restore is missing (tools/setup.sh installs both)";
     AuditOptions opt;
     opt.ruleset_path = ruleset("corporate.iptables");
     opt.iptables = true;
@@ -202,16 +208,19 @@ TEST(AuditSandbox, AnIptablesSaveDumpOfACorporateFirewall) {
     ASSERT_TRUE(r.replay.ok) << r.replay.error;
     EXPECT_EQ(r.inside, "lan0");  // guessed from -i/-o
     EXPECT_EQ(r.outside, "wan0");
-    const std::string web = "ip filter LAN_OUT: rule '-A LAN_OUT -p tcp -m multiport --dports 80,443,8443 -m comment "
-                            "--comment web -j ACCEPT' (rule 2 of LAN_OUT)";
+    const std::string web =
+        "ip filter LAN_OUT: rule '-A LAN_OUT -p tcp -m multiport --dports 80,443,8443 -m comment "
+        "--comment web -j ACCEPT' (rule 2 of LAN_OUT)";
     for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, web);
     expect(r, kTurnUdp, V::Blocked, "(rule 3 of LAN_OUT)");
     expect_port(r, kTurnUdp, 443, O::Rejected, "--comment \"no quic\" -j REJECT --reject-with icmp-port-unreachable'");
     EXPECT_EQ(at_port(entry(r, kTurnUdp), 443).how, "icmp type 3 code 3");
     expect(r, kHigh, V::Partial, "rule 2 of LOG_DROP");
-    expect_port(r, kHigh, 3478, O::Passed, "--dport 3478:3479 -m comment --comment \"stun turn\" -j ACCEPT' (rule 4 of LAN_OUT)");
+    expect_port(r, kHigh, 3478, O::Passed,
+                "--dport 3478:3479 -m comment --comment \"stun turn\" -j ACCEPT' (rule 4 of LAN_OUT)");
     expect_port(r, kHigh, 3479, O::Passed, "rule 4 of LAN_OUT");
-    expect_port(r, kHigh, 10000, O::Passed, "--dports 10000:20000 -m comment --comment media -j ACCEPT' (rule 5 of LAN_OUT)");
+    expect_port(r, kHigh, 10000, O::Passed,
+                "--dports 10000:20000 -m comment --comment media -j ACCEPT' (rule 5 of LAN_OUT)");
     expect_port(r, kHigh, 20000, O::Passed, "rule 5 of LAN_OUT");
     for (uint16_t p : {1024, 3477, 3480, 9999, 20001, 65535})
         expect_port(r, kHigh, p, O::Dropped, "ip filter LOG_DROP: rule '-A LOG_DROP -j DROP' (rule 2 of LOG_DROP)");
@@ -284,12 +293,15 @@ TEST(AuditSandbox, EveryVendorThroughPolicyDropWithAllows) {
 
 TEST(AuditSandbox, AnIptablesDumpThatDoesNotLoadIsShownWithItsLine) {
     if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
-    const auto path = std::filesystem::temp_directory_path() / ("callwall-bad-" + std::to_string(::getpid()) + ".iptables");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("callwall-bad-" + std::to_string(::getpid()) + ".iptables");
     {
         std::FILE* f = std::fopen(path.c_str(), "w");
         ASSERT_NE(f, nullptr);
-        std::fputs("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p udp --dport 3478 -j ACCEPT\n"
-                   "-A FORWARD -p tcp -m nosuchmatch --foo 1 -j ACCEPT\nCOMMIT\n", f);
+        std::fputs(
+            "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p udp --dport 3478 -j ACCEPT\n"
+            "-A FORWARD -p tcp -m nosuchmatch --foo 1 -j ACCEPT\nCOMMIT\n",
+            f);
         std::fclose(f);
     }
     AuditOptions opt;
@@ -306,7 +318,8 @@ TEST(AuditSandbox, AnIptablesDumpThatDoesNotLoadIsShownWithItsLine) {
 
 TEST(AuditSandbox, TwoTablesBothDecide) {
     AUDIT_OR_SKIP(r, "two_tables.nft");
-    for (const char* id : {kSig, kTurnTcp, kThird}) expect(r, id, V::Observed, "ip guard forward: rule 'tcp dport 443 accept comment \"web too\"'");
+    for (const char* id : {kSig, kTurnTcp, kThird})
+        expect(r, id, V::Observed, "ip guard forward: rule 'tcp dport 443 accept comment \"web too\"'");
     expect(r, kTurnUdp, V::Blocked, "inet filter forward: rule 'udp dport 443 reject comment \"no quic\"'");
     expect(r, kHigh, V::Partial, "ip guard forward: policy drop");
     expect_port(r, kHigh, 3478, O::Passed, "comment \"stun\"");
@@ -351,7 +364,8 @@ TEST(AuditSandbox, EndingProbesEarlyChangesNoOutcome) {
 // then 1000 a second, and one a second per destination for unreachables).
 TEST(AuditSandbox, HundredsOfRejectsAreAllRejects) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed";
-    const auto path = std::filesystem::temp_directory_path() / ("callwall-rejects-" + std::to_string(::getpid()) + ".nft");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("callwall-rejects-" + std::to_string(::getpid()) + ".nft");
     {
         std::ofstream out(path);
         out << "table inet filter {\n chain forward {\n  type filter hook forward priority filter; policy accept;\n"
@@ -368,7 +382,8 @@ TEST(AuditSandbox, HundredsOfRejectsAreAllRejects) {
     const auto& high = entry(r, kHigh);
     ASSERT_GT(high.intervals.size(), 500u);
     size_t rejected = 0;
-    for (const auto& iv : high.intervals) rejected += iv.result.outcome == O::Rejected && iv.result.how == "icmp type 3 code 13";
+    for (const auto& iv : high.intervals)
+        rejected += iv.result.outcome == O::Rejected && iv.result.how == "icmp type 3 code 13";
     EXPECT_EQ(rejected, high.intervals.size()) << high.verdict.why.substr(0, 600);
 }
 
@@ -386,18 +401,22 @@ TEST(AuditFix, ASecondTableNeedsASecondRound) {
     const Fix f = fix_and_verify(bundled(), opt_r, r);
     ASSERT_EQ(f.rules.size(), 3u);
     EXPECT_EQ(f.rounds, 2);
-    EXPECT_EQ(f.rules[0].rule, "insert rule inet filter forward position 4 udp dport 443 ip daddr @callwall_whereby_v4 accept "
-                               "comment \"callwall fix: whereby.turn.udp\"");
-    EXPECT_EQ(f.rules[0].where, "inet filter forward, before rule 'udp dport 443 reject comment \"no quic\"' (handle 4)");
-    EXPECT_EQ(f.rules[1].rule, "add rule ip guard forward udp dport { 1024-3477, 3479-65535 } ip daddr @callwall_whereby_v4 "
-                               "accept comment \"callwall fix: whereby.turn-sfu-highport.udp\"");
+    EXPECT_EQ(f.rules[0].rule,
+              "insert rule inet filter forward position 4 udp dport 443 ip daddr @callwall_whereby_v4 accept "
+              "comment \"callwall fix: whereby.turn.udp\"");
+    EXPECT_EQ(f.rules[0].where,
+              "inet filter forward, before rule 'udp dport 443 reject comment \"no quic\"' (handle 4)");
+    EXPECT_EQ(f.rules[1].rule,
+              "add rule ip guard forward udp dport { 1024-3477, 3479-65535 } ip daddr @callwall_whereby_v4 "
+              "accept comment \"callwall fix: whereby.turn-sfu-highport.udp\"");
     EXPECT_EQ(f.rules[1].where, "ip guard forward, at its end (before its policy drop)");
     // Round two: once inet filter lets udp 443 through, ip guard's policy stops it.
     EXPECT_EQ(f.rules[2].entry_id, kTurnUdp);
-    EXPECT_EQ(f.rules[2].rule, "add rule ip guard forward udp dport 443 ip daddr @callwall_whereby_v4 accept "
-                               "comment \"callwall fix: whereby.turn.udp\"");
+    EXPECT_EQ(f.rules[2].rule,
+              "add rule ip guard forward udp dport 443 ip daddr @callwall_whereby_v4 accept "
+              "comment \"callwall fix: whereby.turn.udp\"");
     EXPECT_EQ(f.declarations, (std::vector<std::string>{"add set inet filter callwall_whereby_v4 { type ipv4_addr; }",
-                                                         "add set ip guard callwall_whereby_v4 { type ipv4_addr; }"}));
+                                                        "add set ip guard callwall_whereby_v4 { type ipv4_addr; }"}));
     expect_all_pass(f);
     EXPECT_NE(f.user_text.find("add set ip guard callwall_whereby_v4"), std::string::npos);
     EXPECT_EQ(f.user_text.find("add element"), std::string::npos);  // dnsmasq fills the sets, not the fix
@@ -409,7 +428,9 @@ TEST(AuditFix, StoppedAnswersGetAConntrackRuleAtTheTop) {
     ASSERT_FALSE(f.rules.empty());
     EXPECT_EQ(f.rules[0].rule, "insert rule inet filter forward ct state established,related accept");
     EXPECT_EQ(f.rules[0].entry_id, "");
-    EXPECT_EQ(std::count_if(f.rules.begin(), f.rules.end(), [](const FixRule& x) { return x.rule.find("ct state") != std::string::npos; }), 1);
+    EXPECT_EQ(std::count_if(f.rules.begin(), f.rules.end(),
+                            [](const FixRule& x) { return x.rule.find("ct state") != std::string::npos; }),
+              1);
     expect_all_pass(f);
 }
 
@@ -431,10 +452,12 @@ TEST(AuditFix, AnIptablesDumpIsPatchedBeforeTheDecidingRule) {
     if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
     const Fix f = fix_and_verify(bundled(), opt, r);
     ASSERT_EQ(f.rules.size(), 2u);
-    const std::string quic = "-A LAN_OUT -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst -m comment "
-                             "--comment \"callwall fix: whereby.turn.udp\" -j ACCEPT";
-    const std::string high = "-A LOG_DROP -p udp -m multiport --dports 1024:3477,3480:9999,20001:65535 -m set --match-set "
-                             "callwall_whereby dst -m comment --comment \"callwall fix: whereby.turn-sfu-highport.udp\" -j ACCEPT";
+    const std::string quic =
+        "-A LAN_OUT -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst -m comment "
+        "--comment \"callwall fix: whereby.turn.udp\" -j ACCEPT";
+    const std::string high =
+        "-A LOG_DROP -p udp -m multiport --dports 1024:3477,3480:9999,20001:65535 -m set --match-set "
+        "callwall_whereby dst -m comment --comment \"callwall fix: whereby.turn-sfu-highport.udp\" -j ACCEPT";
     EXPECT_EQ(f.rules[0].rule, quic);
     EXPECT_EQ(f.rules[1].rule, high);
     expect_all_pass(f);
@@ -444,7 +467,8 @@ TEST(AuditFix, AnIptablesDumpIsPatchedBeforeTheDecidingRule) {
     for (const std::string* added : {&quic, &high}) without.erase(without.find(*added), added->size() + 1);
     std::ifstream in(ruleset("corporate.iptables"));
     EXPECT_EQ(without, std::string(std::istreambuf_iterator<char>(in), {}));  // nothing else changed
-    EXPECT_EQ(d.find(quic) + quic.size() + 1, d.find("-A LAN_OUT -p udp -m udp --dport 443 -m comment --comment \"no quic\""));
+    EXPECT_EQ(d.find(quic) + quic.size() + 1,
+              d.find("-A LAN_OUT -p udp -m udp --dport 443 -m comment --comment \"no quic\""));
     EXPECT_EQ(d.find(high) + high.size() + 1, d.find("-A LOG_DROP -j DROP"));
 }
 
@@ -464,12 +488,15 @@ TEST(AuditFix, TheCommandPrintsTheFixAndWritesThePatchedDump) {
     }
     EXPECT_EQ(WEXITSTATUS(rc), 0) << printed;
     EXPECT_NE(printed.find("fix: 2 rules to add to the dump"), std::string::npos) << printed;
-    EXPECT_NE(printed.find("re-run of the patched ruleset (1 round, in a new sandbox): every audited requirement passes"),
-              std::string::npos) << printed;
+    EXPECT_NE(
+        printed.find("re-run of the patched ruleset (1 round, in a new sandbox): every audited requirement passes"),
+        std::string::npos)
+        << printed;
     std::ifstream fixed(out);
     const std::string dump((std::istreambuf_iterator<char>(fixed)), {});
     EXPECT_NE(dump.find("--comment \"callwall fix: whereby.turn.udp\" -j ACCEPT\n-A LAN_OUT -p udp -m udp --dport 443"),
-              std::string::npos) << dump;
+              std::string::npos)
+        << dump;
     const auto rep = report::load(db, report::ReportOptions{});
     ASSERT_EQ(rep.verdicts.size(), 5u);
     std::filesystem::remove_all(dir);
@@ -503,12 +530,14 @@ TEST(AuditSandbox, RunsAsAnOrdinaryUser) {
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFEXITED(status));
     if (WEXITSTATUS(status) == 4) GTEST_SKIP() << "this kernel refuses user namespaces to an ordinary user";
-    EXPECT_EQ(WEXITSTATUS(status), 0) << "3: cannot become nobody, 5: sandbox failed, 6: not unprivileged, 7: wrong verdict";
+    EXPECT_EQ(WEXITSTATUS(status), 0)
+        << "3: cannot become nobody, 5: sandbox failed, 6: not unprivileged, 7: wrong verdict";
 }
 
 TEST(AuditSandbox, VerdictsLandInTheRunTables) {
     AUDIT_OR_SKIP(r, "accept_default_drops.nft");
-    const auto path = std::filesystem::temp_directory_path() / ("callwall-audit-" + std::to_string(::getpid()) + ".sqlite");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("callwall-audit-" + std::to_string(::getpid()) + ".sqlite");
     std::filesystem::remove(path);
     {
         auto db = store::Store::open(path.string());

@@ -28,10 +28,12 @@ TEST(AuditIntervals, CutPointsAreEveryPortAndItsSuccessor) {
 TEST(AuditIntervals, WordsThatAreNotPortsCutNothing) {
     EXPECT_EQ(port_cut_points("ip saddr 10.1.2.0/24 ip daddr 203.0.113.10 iifname \"lan0\" oifname eth1 accept"),
               (std::vector<uint32_t>{}));
-    EXPECT_EQ(port_cut_points("ip6 daddr fd77:0:0:1::1 type filter hook forward priority -150; comment \"rule 12: x 99\""),
-              (std::vector<uint32_t>{}));
+    EXPECT_EQ(
+        port_cut_points("ip6 daddr fd77:0:0:1::1 type filter hook forward priority -150; comment \"rule 12: x 99\""),
+        (std::vector<uint32_t>{}));
     EXPECT_EQ(port_cut_points("meta mark 0x10 tcp dport 443 accept"), (std::vector<uint32_t>{443, 444}));
-    EXPECT_EQ(port_cut_points("# udp 1024-65535 by hand\n*filter\n-A F --dport 53 -j ACCEPT # 99\n"), (std::vector<uint32_t>{53, 54}));
+    EXPECT_EQ(port_cut_points("# udp 1024-65535 by hand\n*filter\n-A F --dport 53 -j ACCEPT # 99\n"),
+              (std::vector<uint32_t>{53, 54}));
 }
 
 TEST(AuditIntervals, IptablesRangesAndLists) {
@@ -39,7 +41,8 @@ TEST(AuditIntervals, IptablesRangesAndLists) {
     EXPECT_EQ(port_cut_points("-A F -p tcp -m multiport --dports 80,443,8000:8100 -j ACCEPT"),
               (std::vector<uint32_t>{80, 81, 443, 444, 8000, 8101}));
     // The counters [0:0] read as a range 0-0: a harmless cut at 1.
-    EXPECT_EQ(port_cut_points("--sport 1024: --dport :99 -s 10.0.0.0/8 :FORWARD DROP [0:0]"), (std::vector<uint32_t>{1, 100, 1024}));
+    EXPECT_EQ(port_cut_points("--sport 1024: --dport :99 -s 10.0.0.0/8 :FORWARD DROP [0:0]"),
+              (std::vector<uint32_t>{1, 100, 1024}));
 }
 
 TEST(AuditIntervals, SplitsARangeWhereTheRulesetCouldDiffer) {
@@ -52,9 +55,8 @@ TEST(AuditIntervals, SplitsARangeWhereTheRulesetCouldDiffer) {
 TEST(AuditIntervals, SetsAndComparisonsAreCoveredToo) {
     // A set element range, a map key and `<` all give boundaries.
     const auto got = split({{1, 2000}}, "elements = { 443, 1000-1100 }\ntcp dport vmap { 80 : drop }\nudp dport < 53");
-    const std::vector<PortRange> want{{1, 52},    {53, 53},   {54, 79},      {80, 80},
-                                      {81, 442},  {443, 443}, {444, 999},    {1000, 1100},
-                                      {1101, 2000}};
+    const std::vector<PortRange> want{{1, 52},    {53, 53},   {54, 79},     {80, 80},    {81, 442},
+                                      {443, 443}, {444, 999}, {1000, 1100}, {1101, 2000}};
     EXPECT_EQ(got, want);
 }
 
@@ -65,19 +67,22 @@ TEST(AuditIntervals, ARangeNoRuleTouchesStaysWhole) {
 }
 
 TEST(AuditInterfaces, GuessesInsideAndOutsideFromNames) {
-    EXPECT_EQ(guess_interfaces("iifname \"lan0\" oifname \"wan0\" accept"), std::make_pair(std::string("lan0"), std::string("wan0")));
+    EXPECT_EQ(guess_interfaces("iifname \"lan0\" oifname \"wan0\" accept"),
+              std::make_pair(std::string("lan0"), std::string("wan0")));
     EXPECT_EQ(guess_interfaces("oifname \"ppp0\" masquerade\niifname { \"br-lan\", \"lo\" } accept"),
               std::make_pair(std::string("br-lan"), std::string("ppp0")));
     EXPECT_EQ(guess_interfaces("tcp dport 22 accept"), std::make_pair(std::string("lan0"), std::string("wan0")));
     EXPECT_EQ(guess_interfaces("iifname \"enp1s0\" accept\noifname \"enp2s0\" accept"),
               std::make_pair(std::string("enp1s0"), std::string("enp2s0")));
-    EXPECT_EQ(interface_names("iifname != \"eth*\" drop\niifname \"a\" oifname \"b\""), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(interface_names("iifname != \"eth*\" drop\niifname \"a\" oifname \"b\""),
+              (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(AuditInterfaces, NamesInAnIptablesDump) {
-    constexpr std::string_view dump = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -i lan0 -o wan0 -j ACCEPT\n"
-                                      "-A FORWARD ! -i ppp+ -j DROP\n-A FORWARD --out-interface eth9 -j ACCEPT\n"
-                                      "# -i notarule\nCOMMIT\n";
+    constexpr std::string_view dump =
+        "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -i lan0 -o wan0 -j ACCEPT\n"
+        "-A FORWARD ! -i ppp+ -j DROP\n-A FORWARD --out-interface eth9 -j ACCEPT\n"
+        "# -i notarule\nCOMMIT\n";
     EXPECT_EQ(interface_names(dump), (std::vector<std::string>{"lan0", "wan0", "eth9"}));
     EXPECT_EQ(guess_interfaces(dump), std::make_pair(std::string("lan0"), std::string("wan0")));
 }
@@ -108,9 +113,14 @@ TEST(AuditIptables, RulesAreNamedByTheirDumpLineInChainOrder) {
     EXPECT_EQ(turn.position, 2);
     EXPECT_EQ(rules.at({"ip filter FORWARD", 6}).line, "-A FORWARD -i lan0 -j LAN_OUT");
     EXPECT_EQ(rules.at({"ip nat POSTROUTING", 2}).line, "-A POSTROUTING -o wan0 -j MASQUERADE");
-    TraceEvent e{.table = "ip filter", .chain = "LAN_OUT", .rule = "udp dport 3478 counter accept", .handle = 9, .verdict = "accept"};
-    EXPECT_EQ(describe(e, &rules),
-              "ip filter LAN_OUT: rule '-A LAN_OUT -p udp -m udp --dport 3478 -m comment --comment turn -j ACCEPT' (rule 2 of LAN_OUT)");
+    TraceEvent e{.table = "ip filter",
+                 .chain = "LAN_OUT",
+                 .rule = "udp dport 3478 counter accept",
+                 .handle = 9,
+                 .verdict = "accept"};
+    EXPECT_EQ(
+        describe(e, &rules),
+        "ip filter LAN_OUT: rule '-A LAN_OUT -p udp -m udp --dport 3478 -m comment --comment turn -j ACCEPT' (rule 2 of LAN_OUT)");
     e.handle = 99;  // not from the dump: nft's own words
     EXPECT_EQ(describe(e, &rules), "ip filter LAN_OUT: rule 'udp dport 3478 counter accept' (handle 99)");
     EXPECT_EQ(describe(TraceEvent{.table = "ip filter", .chain = "FORWARD", .policy = true, .verdict = "drop"}, &rules),
@@ -194,9 +204,10 @@ TEST(AuditAddress, PicksADocumentationNetworkTheRulesetDoesNotName) {
 namespace callwall::audit {
 namespace {
 
-constexpr std::string_view kDump = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
-                                   "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
-                                   "-A FORWARD -j LAN_OUT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp -j DROP\nCOMMIT\n";
+constexpr std::string_view kDump =
+    "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+    "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
+    "-A FORWARD -j LAN_OUT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp -j DROP\nCOMMIT\n";
 
 TEST(AuditFixText, AnIptablesLineGoesBeforeItsRuleOrAtTheChainsEnd) {
     EXPECT_EQ(insert_iptables_line(kDump, "ip filter", "LAN_OUT", 2, "-A LAN_OUT -p udp --dport 443 -j ACCEPT"),
@@ -204,10 +215,11 @@ TEST(AuditFixText, AnIptablesLineGoesBeforeItsRuleOrAtTheChainsEnd) {
               "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
               "-A FORWARD -j LAN_OUT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp --dport 443 -j ACCEPT\n"
               "-A LAN_OUT -p udp -j DROP\nCOMMIT\n");
-    EXPECT_EQ(insert_iptables_line(kDump, "ip filter", "FORWARD", 0, "-A FORWARD -j ACCEPT"),
-              "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
-              "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
-              "-A FORWARD -j LAN_OUT\n-A FORWARD -j ACCEPT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp -j DROP\nCOMMIT\n");
+    EXPECT_EQ(
+        insert_iptables_line(kDump, "ip filter", "FORWARD", 0, "-A FORWARD -j ACCEPT"),
+        "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n"
+        "*filter\n:FORWARD DROP [0:0]\n:LAN_OUT - [0:0]\n:EMPTY - [0:0]\n"
+        "-A FORWARD -j LAN_OUT\n-A FORWARD -j ACCEPT\n-A LAN_OUT -p tcp -j ACCEPT\n-A LAN_OUT -p udp -j DROP\nCOMMIT\n");
     // A chain without rules: before its table's COMMIT, whatever the position.
     const std::string empty = insert_iptables_line(kDump, "ip filter", "EMPTY", 1, "-A EMPTY -j ACCEPT");
     EXPECT_NE(empty.find("-A LAN_OUT -p udp -j DROP\n-A EMPTY -j ACCEPT\nCOMMIT\n"), std::string::npos) << empty;
@@ -217,7 +229,8 @@ TEST(AuditFixText, AnIptablesLineGoesBeforeItsRuleOrAtTheChainsEnd) {
     // The same chain name in another table is not this one; an absent table changes nothing.
     EXPECT_EQ(insert_iptables_line(kDump, "ip mangle", "FORWARD", 1, "-A FORWARD -j ACCEPT"), kDump);
     const std::string nat = insert_iptables_line(kDump, "ip nat", "POSTROUTING", 1, "-A POSTROUTING -j ACCEPT");
-    EXPECT_NE(nat.find("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j ACCEPT\n-A POSTROUTING -o wan0"), std::string::npos);
+    EXPECT_NE(nat.find("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j ACCEPT\n-A POSTROUTING -o wan0"),
+              std::string::npos);
 }
 
 }  // namespace

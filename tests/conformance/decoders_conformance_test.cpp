@@ -26,12 +26,12 @@ struct Recall {
     std::vector<std::string> missing;
     void add(bool ok, const std::string& what) {
         ++want;
-        if (ok) ++found;
-        else missing.push_back(what);
+        if (ok)
+            ++found;
+        else
+            missing.push_back(what);
     }
-    [[nodiscard]] std::string text() const {
-        return want ? std::to_string(found) + "/" + std::to_string(want) : "-";
-    }
+    [[nodiscard]] std::string text() const { return want ? std::to_string(found) + "/" + std::to_string(want) : "-"; }
 };
 
 // key: "<file> <kind> <item>", value: why the difference is accepted.
@@ -86,7 +86,8 @@ TEST(Conformance, DecodersAgreeWithTshark) {
                 for (const auto& ch : truth[sec]["client_hellos"]) {
                     if (!ch.contains("sni") || ch["sni"].is_null()) continue;
                     const std::string sni = ch["sni"].get<std::string>();
-                    const std::string key = sni + " " + endpoint_key(ch["src"], ch["sport"].get<int>(), ch["dst"], ch["dport"].get<int>());
+                    const std::string key =
+                        sni + " " + endpoint_key(ch["src"], ch["sport"].get<int>(), ch["dst"], ch["dport"].get<int>());
                     rc[0].add(have.count(key) > 0, std::string(sec) + ":" + sni);
                 }
             }
@@ -100,7 +101,8 @@ TEST(Conformance, DecodersAgreeWithTshark) {
         // DNS answers: name/TYPE -> values.
         {
             std::set<std::string> have;
-            for (const auto& r : query_rows(db.path(), "SELECT qname || '/' || rrtype || ' ' || answer FROM dns_answer"))
+            for (const auto& r :
+                 query_rows(db.path(), "SELECT qname || '/' || rrtype || ' ' || answer FROM dns_answer"))
                 have.insert(r);
             for (const auto& [key, values] : truth["dns"]["answer_map_A_AAAA_CNAME"].items()) {
                 std::string k = key;
@@ -123,7 +125,8 @@ TEST(Conformance, DecodersAgreeWithTshark) {
         // STUN messages: transaction id + method + class, as a multiset.
         {
             std::map<std::string, int> have;
-            for (const auto& r : query_rows(db.path(), "SELECT transaction_id || ' ' || method || ' ' || class FROM stun_message"))
+            for (const auto& r :
+                 query_rows(db.path(), "SELECT transaction_id || ' ' || method || ' ' || class FROM stun_message"))
                 ++have[r];
             // Classic RFC 3489 messages carry no method/class names in the oracle: derive them from the type.
             auto method_of = [](const json& m) -> std::string {
@@ -149,20 +152,22 @@ TEST(Conformance, DecodersAgreeWithTshark) {
         // RTP streams (not the oracle's suspected heuristic false positives).
         {
             std::map<std::string, std::pair<long, double>> have;  // ssrc+endpoints -> lost, max jitter
-            for (const auto& r : query_rows(db.path(),
-                                            "SELECT r.ssrc, f.client_ip, f.client_port, f.server_ip, f.server_port, r.lost, "
-                                            "coalesce(r.max_jitter_ms, -1), r.via_turn FROM rtp_stream r JOIN flow f "
-                                            "ON f.run_id=r.run_id AND f.id=r.flow_id")) {
+            for (const auto& r :
+                 query_rows(db.path(),
+                            "SELECT r.ssrc, f.client_ip, f.client_port, f.server_ip, f.server_port, r.lost, "
+                            "coalesce(r.max_jitter_ms, -1), r.via_turn FROM rtp_stream r JOIN flow f "
+                            "ON f.run_id=r.run_id AND f.id=r.flow_id")) {
                 std::vector<std::string> c;
                 std::stringstream ss(r);
                 for (std::string x; std::getline(ss, x, '\t');) c.push_back(x);
                 have[c[0] + " " + endpoint_key(c[1], std::stoi(c[2]), c[3], std::stoi(c[4]))] = {std::stol(c[5]),
-                                                                                             std::stod(c[6])};
+                                                                                                 std::stod(c[6])};
             }
             for (const auto& s : truth["rtp"]["streams"]) {
                 if (s.value("suspect_heuristic_false_positive", false)) continue;
-                const std::string key = s["ssrc"].get<std::string>() + " " +
-                                        endpoint_key(s["src"], std::stoi(s["sport"].dump()), s["dst"], std::stoi(s["dport"].dump()));
+                const std::string key =
+                    s["ssrc"].get<std::string>() + " " +
+                    endpoint_key(s["src"], std::stoi(s["sport"].dump()), s["dst"], std::stoi(s["dport"].dump()));
                 auto it = have.find(key);
                 bool ok = it != have.end();
                 std::string why = key;

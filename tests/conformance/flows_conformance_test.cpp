@@ -70,8 +70,8 @@ TEST(Conformance, FlowCountsAgreeWithTshark) {
         auto it = kAcceptedDifferences.find(name);
         if (it != kAcceptedDifferences.end() && it->second.tcp == tcp && it->second.udp == udp) {
             ++accepted;
-            std::printf("accepted difference %s: tcp %d/%d udp %d/%d: %s\n", name.c_str(), tcp, want_tcp, udp,
-                        want_udp, it->second.reason);
+            std::printf("accepted difference %s: tcp %d/%d udp %d/%d: %s\n", name.c_str(), tcp, want_tcp, udp, want_udp,
+                        it->second.reason);
             continue;
         }
         ADD_FAILURE() << name << ": callwall tcp " << tcp << " udp " << udp << ", tshark tcp " << want_tcp << " udp "

@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& r : d->records) check_inside(in, r.fragment);
     if (d->records.size() > d->record_count) __builtin_trap();
     if (const auto& ch = d->client_hello_info) {
-        for (ByteView v : {ch->random, ch->session_id, ch->cookie, ch->server_name, ch->first_alpn}) check_inside(in, v);
+        for (ByteView v : {ch->random, ch->session_id, ch->cookie, ch->server_name, ch->first_alpn})
+            check_inside(in, v);
     }
     return 0;
 }

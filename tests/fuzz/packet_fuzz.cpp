@@ -16,9 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r) {
         // Every view must lie inside the frame.
         const auto& p = r->payload;
-        if (!p.empty() && (p.data() < frame.data() || p.data() + p.size() > frame.data() + frame.size())) __builtin_trap();
+        if (!p.empty() && (p.data() < frame.data() || p.data() + p.size() > frame.data() + frame.size()))
+            __builtin_trap();
         const auto& fi = r->frag_ip;
-        if (!fi.empty() && (fi.data() < frame.data() || fi.data() + fi.size() > frame.data() + frame.size())) __builtin_trap();
+        if (!fi.empty() && (fi.data() < frame.data() || fi.data() + fi.size() > frame.data() + frame.size()))
+            __builtin_trap();
         if (r->is_fragment != !fi.empty() && r->encap == callwall::decode::Encap::None) __builtin_trap();
     }
     if (linktype == 1) {

@@ -50,8 +50,7 @@ std::vector<uint8_t> seal(Decryptor& d, uint32_t pn, ByteView frames) {
     EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
     EVP_EncryptInit_ex(c, gcm, nullptr, keys->key.data(), nonce.data());
     EVP_EncryptUpdate(c, nullptr, &n, h.data(), static_cast<int>(h.size()));
-    EVP_EncryptUpdate(c, pkt.data() + h.size(), &n, payload.data(),
-                      static_cast<int>(payload.size()));
+    EVP_EncryptUpdate(c, pkt.data() + h.size(), &n, payload.data(), static_cast<int>(payload.size()));
     EVP_EncryptFinal_ex(c, pkt.data() + h.size() + n, &n);
     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, pkt.data() + h.size() + payload.size());
     EVP_CIPHER_CTX_free(c);
@@ -69,8 +68,7 @@ void check(const FeedResult& r) {
     if (r.status == AssemblyStatus::Done && r.kind == HandshakeKind::TlsClientHello) {
         // The hello is a complete handshake message of type 1 inside the lent buffer.
         if (r.client_hello.size() < 4 || r.client_hello[0] != 1) std::abort();
-        const size_t len = (size_t{r.client_hello[1]} << 16) | (r.client_hello[2] << 8) |
-                           r.client_hello[3];
+        const size_t len = (size_t{r.client_hello[1]} << 16) | (r.client_hello[2] << 8) | r.client_hello[3];
         if (r.client_hello.size() != 4 + len) std::abort();
     }
 }

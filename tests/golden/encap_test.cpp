@@ -32,12 +32,14 @@ Dump analyze(const std::string& capture) {
         attrib::run_attribution(*s, run, cat);
     }
     Dump d;
-    d.flows = query_rows(db.path(),
-                         "SELECT transport, client_ip, client_port, server_ip, server_port, packets_c2s, packets_s2c, "
-                         "state, icmp_errors, app, name, name_source, outcome FROM flow ORDER BY first_ts, client_port");
+    d.flows =
+        query_rows(db.path(),
+                   "SELECT transport, client_ip, client_port, server_ip, server_port, packets_c2s, packets_s2c, "
+                   "state, icmp_errors, app, name, name_source, outcome FROM flow ORDER BY first_ts, client_port");
     d.verdicts = query_rows(db.path(), "SELECT entry_id, verdict, reasons FROM verdict ORDER BY entry_id");
     d.hellos = query_rows(db.path(), "SELECT protocol, sni, alpn FROM tls_hello ORDER BY ts");
-    d.stun = query_rows(db.path(), "SELECT method, class, transaction_id FROM stun_message ORDER BY ts, transaction_id");
+    d.stun =
+        query_rows(db.path(), "SELECT method, class, transaction_id FROM stun_message ORDER BY ts, transaction_id");
     return d;
 }
 

@@ -25,8 +25,7 @@ struct FieldRun {
 TEST(FieldTcp, TurnHoleFilledByRetransmissionLosesNothing) {
     FieldRun r("turn_tcp_hole.pcap");
     // The turn_tcp session: 50 ChannelData each way, 5 requests all answered.
-    EXPECT_EQ(r.one("SELECT channel_data, stun_requests, stun_answered FROM flow WHERE transport='tcp'"),
-              "100\t5\t5");
+    EXPECT_EQ(r.one("SELECT channel_data, stun_requests, stun_answered FROM flow WHERE transport='tcp'"), "100\t5\t5");
     EXPECT_EQ(r.one("SELECT answered FROM stun_message WHERE method='Refresh' AND class='Request'"), "1");
     EXPECT_EQ(r.one("SELECT count(*), sum(packets) FROM rtp_stream WHERE via_turn=1"), "2\t102");
     EXPECT_EQ(r.ds.tcp_gaps, 0u);
@@ -63,8 +62,8 @@ TEST(FieldTcp, GapNeverFilledThenResync) {
 TEST(FieldTcp, TlsAfterProxyPreambles) {
     FieldRun r("tls_proxy_preambles.pcap");
     EXPECT_EQ(r.rows("SELECT sni, server_hello FROM tls_hello ORDER BY ts"),
-              (std::vector<std::string>{"api-xyz.calls.sendbird.com\t1", "whereby.com\t1",
-                                        "abc.calls.sendbird.com\t1", "edge-1.calls.sendbird.com\t1"}));
+              (std::vector<std::string>{"api-xyz.calls.sendbird.com\t1", "whereby.com\t1", "abc.calls.sendbird.com\t1",
+                                        "edge-1.calls.sendbird.com\t1"}));
     EXPECT_EQ(r.rows("SELECT name FROM flow_name WHERE source='proxy' ORDER BY name"),
               (std::vector<std::string>{"abc.calls.sendbird.com", "api-xyz.calls.sendbird.com", "whereby.com"}));
     EXPECT_EQ(r.ds.proxy_tunnels, 4u);

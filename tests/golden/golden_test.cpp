@@ -47,8 +47,9 @@ constexpr const char* kIcmpDump =
     "quoted_proto, quoted_sport, quoted_dport, coalesce(flow_id,0) > 0 FROM icmp_error ORDER BY ts, from_ip";
 
 // Decoder facts, joined to their flow's 5-tuple so the dump does not depend on ids.
-constexpr const char* kFlowOf = "(SELECT f.client_ip || ':' || f.client_port || '>' || f.server_ip || ':' || f.server_port "
-                                "FROM flow f WHERE f.run_id = x.run_id AND f.id = x.flow_id)";
+constexpr const char* kFlowOf =
+    "(SELECT f.client_ip || ':' || f.client_port || '>' || f.server_ip || ':' || f.server_port "
+    "FROM flow f WHERE f.run_id = x.run_id AND f.id = x.flow_id)";
 const std::pair<std::string, std::string> kFactDumps[] = {
     {"run notes", "SELECT rtrim(notes, char(10)) FROM run WHERE notes != ''"},
     {"flow facts: flow stun_req stun_answered stun_err stun_retx stun_last_error channel_data rtp rtcp dtls_hs tls_server_hello tls_alert",
@@ -58,15 +59,20 @@ const std::pair<std::string, std::string> kFactDumps[] = {
     {"flow names: flow name source",
      std::string("SELECT ") + kFlowOf + ", name, source FROM flow_name x ORDER BY 1, 2, 3"},
     {"dns queries: flow ts qname qtype answered rcode answers",
-     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), qname, qtype, answered, coalesce(rcode,''), answers FROM dns_query x ORDER BY ts, qname"},
+     std::string("SELECT ") + kFlowOf +
+         ", printf('%.6f', ts), qname, qtype, answered, coalesce(rcode,''), answers FROM dns_query x ORDER BY ts, qname"},
     {"dns answers: flow ts client qname rrtype answer ttl",
-     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), client_ip, qname, rrtype, answer, ttl FROM dns_answer x ORDER BY ts, qname, rrtype, answer"},
+     std::string("SELECT ") + kFlowOf +
+         ", printf('%.6f', ts), client_ip, qname, rrtype, answer, ttl FROM dns_answer x ORDER BY ts, qname, rrtype, answer"},
     {"tls/quic hellos: flow ts protocol sni alpn version ech server_hello server_version alert",
-     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), protocol, sni, alpn, version, ech, server_hello, coalesce(server_version,''), coalesce(alert,'') FROM tls_hello x ORDER BY ts"},
+     std::string("SELECT ") + kFlowOf +
+         ", printf('%.6f', ts), protocol, sni, alpn, version, ech, server_hello, coalesce(server_version,''), coalesce(alert,'') FROM tls_hello x ORDER BY ts"},
     {"stun messages: flow ts direction method class transaction answered error carried",
-     std::string("SELECT ") + kFlowOf + ", printf('%.6f', ts), direction, method, class, transaction_id, coalesce(answered,''), coalesce(error_code,''), carried FROM stun_message x ORDER BY ts, transaction_id, class"},
+     std::string("SELECT ") + kFlowOf +
+         ", printf('%.6f', ts), direction, method, class, transaction_id, coalesce(answered,''), coalesce(error_code,''), carried FROM stun_message x ORDER BY ts, transaction_id, class"},
     {"rtp streams: flow direction ssrc pt packets lost reordered dup jitter max_jitter clock via_turn",
-     std::string("SELECT ") + kFlowOf + ", direction, ssrc, payload_type, packets, lost, reordered, duplicates, coalesce(printf('%.3f', jitter_ms),''), coalesce(printf('%.3f', max_jitter_ms),''), clock_rate, via_turn FROM rtp_stream x ORDER BY 1, direction, ssrc"},
+     std::string("SELECT ") + kFlowOf +
+         ", direction, ssrc, payload_type, packets, lost, reordered, duplicates, coalesce(printf('%.3f', jitter_ms),''), coalesce(printf('%.3f', max_jitter_ms),''), clock_rate, via_turn FROM rtp_stream x ORDER BY 1, direction, ssrc"},
 };
 
 std::string dump(const std::string& db, const pipeline::DissectStats& ds) {
@@ -75,15 +81,17 @@ std::string dump(const std::string& db, const pipeline::DissectStats& ds) {
     // Stream and buffer counters (they reach run.notes through the CLI);
     // shown only when something happened, so most captures lack the section.
     if (ds.tcp_held_segments || ds.tcp_gaps || ds.tcp_resyncs || ds.proxy_tunnels || ds.buffers_reclaimed) {
-        out += "# stream counters: tcp_held_segments tcp_gaps tcp_gap_bytes tcp_resyncs proxy_tunnels "
-               "buffers_reclaimed pool_exhausted\n";
+        out +=
+            "# stream counters: tcp_held_segments tcp_gaps tcp_gap_bytes tcp_resyncs proxy_tunnels "
+            "buffers_reclaimed pool_exhausted\n";
         const uint64_t v[] = {ds.tcp_held_segments, ds.tcp_gaps,          ds.tcp_gap_bytes, ds.tcp_resyncs,
-                              ds.proxy_tunnels,      ds.buffers_reclaimed, ds.pool_exhausted};
+                              ds.proxy_tunnels,     ds.buffers_reclaimed, ds.pool_exhausted};
         for (size_t i = 0; i < std::size(v); ++i) out += (i ? "\t" : "") + std::to_string(v[i]);
         out += "\n";
     }
-    out += "# flows: transport client cport server sport guessed first last pkts_c2s bytes_c2s pkts_s2c bytes_s2c "
-           "state syn synack later_frags icmp_errors icmp_type icmp_code icmp_from app name name_source\n";
+    out +=
+        "# flows: transport client cport server sport guessed first last pkts_c2s bytes_c2s pkts_s2c bytes_s2c "
+        "state syn synack later_frags icmp_errors icmp_type icmp_code icmp_from app name name_source\n";
     for (const auto& r : query_rows(db, kFlowDump)) out += r + "\n";
     out += "# icmp errors: ts from to type code quoted_src quoted_dst proto sport dport matched\n";
     for (const auto& r : query_rows(db, kIcmpDump)) out += r + "\n";
@@ -111,8 +119,7 @@ TEST_P(Golden, MatchesExpected) {
     }
     const std::string expected = read_file(expected_path);
     ASSERT_FALSE(expected.empty()) << "missing " << expected_path << " (run tools/update_golden.sh " << c.name << ")";
-    EXPECT_EQ(actual, expected) << "golden " << c.name << " differs; review and run tools/update_golden.sh "
-                                << c.name;
+    EXPECT_EQ(actual, expected) << "golden " << c.name << " differs; review and run tools/update_golden.sh " << c.name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Captures, Golden, ::testing::ValuesIn(load_testlist()),

@@ -75,8 +75,10 @@ TEST_P(Scenario, VerdictsEqualTheExpectedTable) {
             ADD_FAILURE() << name << ": entry " << id << " is not in the catalog";
             continue;
         }
-        if (it->second == want) ++agree;
-        else ADD_FAILURE() << name << ": " << id << " expected [" << want << "] got [" << it->second << "]";
+        if (it->second == want)
+            ++agree;
+        else
+            ADD_FAILURE() << name << ": " << id << " expected [" << want << "] got [" << it->second << "]";
     }
     std::printf("scenario %s: %d/%d requirements agree\n", name.c_str(), agree, rows);
     EXPECT_GT(rows, 0);
@@ -90,10 +92,12 @@ TEST(ScenarioRepeat, SecondAttributionRewritesNothingAndAgrees) {
     ASSERT_FALSE(bundled().entries().empty());
     TempDb db;
     std::vector<std::string> files;
-    for (const auto& n : names) files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
+    for (const auto& n : names)
+        files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
     const int64_t run = analyze_files(files, db.path());
     const std::string tables = "SELECT id, outcome FROM flow ORDER BY id";
-    const std::string verdicts = "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
+    const std::string verdicts =
+        "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
     attrib::RunVerdicts first, second;
     {
         auto s = store::Store::open(db.path());
@@ -122,16 +126,20 @@ TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
     const auto names = scenario_names();
     if (names.empty()) GTEST_SKIP() << "no scenario captures";
     std::vector<std::string> files;
-    for (const auto& n : names) files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
+    for (const auto& n : names)
+        files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
     const std::string all = "SELECT f.id, f.outcome, f.name, f.app FROM flow f ORDER BY f.id";
     const std::string matches = "SELECT flow_id, entry_id, evidence, counted FROM flow_match ORDER BY 1, 2";
-    const std::string verdicts = "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
+    const std::string verdicts =
+        "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
     TempDb blank_db, hinted_db;
     pipeline::AnalyzerConfig hinted;
     hinted.outcome_hint = attrib::provisional_outcome;
     const int64_t blank_run = analyze_files(files, blank_db.path());
     const int64_t hinted_run = analyze_files(files, hinted_db.path(), hinted);
-    EXPECT_TRUE(query_rows(hinted_db.path(), "SELECT id FROM flow WHERE outcome != '' AND transport IN ('tcp','udp')").size() > 50)
+    EXPECT_TRUE(
+        query_rows(hinted_db.path(), "SELECT id FROM flow WHERE outcome != '' AND transport IN ('tcp','udp')").size() >
+        50)
         << "rows are written with an outcome";
     attrib::RunVerdicts blank, hint;
     {
@@ -145,7 +153,8 @@ TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
     EXPECT_EQ(blank.outcomes_written, blank.flows);
     EXPECT_EQ(hint.flows, blank.flows);
     EXPECT_LT(hint.outcomes_written * 20, hint.flows) << hint.outcomes_written << " of " << hint.flows << " rewritten";
-    for (const auto& q : {all, matches, verdicts}) EXPECT_EQ(query_rows(hinted_db.path(), q), query_rows(blank_db.path(), q)) << q;
+    for (const auto& q : {all, matches, verdicts})
+        EXPECT_EQ(query_rows(hinted_db.path(), q), query_rows(blank_db.path(), q)) << q;
 }
 
 // ---- Field truth (issue 22): targeted assertions a verdict table hides ----
@@ -176,8 +185,9 @@ TEST(FieldTruth, MulticastAndBroadcastAreNeverBlocked) {
 TEST(FieldTruth, AbandonedIceChecksAreShownNotBlocked) {
     TempDb db;
     attributed(db, "field_p2p_abandoned");
-    EXPECT_EQ(query_rows(db.path(), "SELECT server_ip || ':' || server_port FROM flow WHERE outcome='abandoned' ORDER BY 1"),
-              (std::vector<std::string>{"192.168.7.20:50001", "203.0.113.78:53300"}));
+    EXPECT_EQ(
+        query_rows(db.path(), "SELECT server_ip || ':' || server_port FROM flow WHERE outcome='abandoned' ORDER BY 1"),
+        (std::vector<std::string>{"192.168.7.20:50001", "203.0.113.78:53300"}));
     const std::string p2p = " FROM verdict WHERE entry_id='sendbird-calls.p2p-stun.udp'";
     EXPECT_EQ(query_rows(db.path(), "SELECT verdict, ports_observed, ports_blocked, flows_blocked" + p2p),
               std::vector<std::string>{"observed\t53210\t\t0"});
@@ -191,7 +201,8 @@ TEST(FieldTruth, AbandonedIceChecksAreShownNotBlocked) {
 TEST(FieldTruth, NoPortIsBothObservedAndBlocked) {
     TempDb db;
     std::vector<std::string> files;
-    for (const auto& n : scenario_names()) files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
+    for (const auto& n : scenario_names())
+        files.push_back((fs::path(source_dir()) / "captures" / "scenarios" / n).string() + ".pcap");
     const int64_t run = analyze_files(files, db.path());
     {
         auto s = store::Store::open(db.path());
@@ -207,7 +218,8 @@ TEST(FieldTruth, NoPortIsBothObservedAndBlocked) {
         std::set<std::string> seen;
         std::istringstream o(obs), b(blk);
         for (std::string p; std::getline(o, p, ',');) seen.insert(p);
-        for (std::string p; std::getline(b, p, ',');) EXPECT_FALSE(seen.count(p)) << id << ": port " << p << " in both lists";
+        for (std::string p; std::getline(b, p, ',');)
+            EXPECT_FALSE(seen.count(p)) << id << ": port " << p << " in both lists";
         both_kinds += !obs.empty() && !blk.empty();
     }
     EXPECT_GT(both_kinds, 0) << "some entry is partial (the check above compared something)";
@@ -218,8 +230,9 @@ TEST(FieldTruth, NoPortIsBothObservedAndBlocked) {
 TEST(FieldTruth, RemoteFirstLegIsJudgedFromTheInside) {
     TempDb db;
     attributed(db, "field_p2p_remote_first");
-    EXPECT_EQ(query_rows(db.path(), "SELECT verdict, ports_observed, ports_blocked FROM verdict "
-                                    "WHERE entry_id='sendbird-calls.p2p-stun.udp'"),
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT verdict, ports_observed, ports_blocked FROM verdict "
+                         "WHERE entry_id='sendbird-calls.p2p-stun.udp'"),
               std::vector<std::string>{"blocked\t\t61000"});
     EXPECT_EQ(query_rows(db.path(), "SELECT outcome FROM flow WHERE client_port=61000 OR server_port=61000"),
               std::vector<std::string>{"blocked:stun-timeout"});
@@ -245,9 +258,11 @@ TEST(FieldTruth, ProxiedTlsCountsAtTheTargetPort) {
         auto s = store::Store::open(db.path());
         attrib::run_attribution(*s, run, bundled());
     }
-    EXPECT_EQ(query_rows(db.path(), "SELECT DISTINCT proxy_port FROM flow ORDER BY 1"), std::vector<std::string>{"443"});
-    EXPECT_EQ(query_rows(db.path(), "SELECT verdict, ports_observed, flows_observed FROM verdict "
-                                    "WHERE entry_id='sendbird-calls.signal.tcp'"),
+    EXPECT_EQ(query_rows(db.path(), "SELECT DISTINCT proxy_port FROM flow ORDER BY 1"),
+              std::vector<std::string>{"443"});
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT verdict, ports_observed, flows_observed FROM verdict "
+                         "WHERE entry_id='sendbird-calls.signal.tcp'"),
               std::vector<std::string>{"observed\t443\t3"});
     EXPECT_TRUE(query_rows(db.path(), "SELECT * FROM unmatched_flow").empty());
 }
@@ -261,9 +276,10 @@ TEST(FieldTruth, FlowTableOverflowIsNeverABlock) {
     small.flows.max_flows = 4;
     attributed(db, "field_table_overflow", small);
     EXPECT_GT(std::stoll(query_rows(db.path(), "SELECT flows_evicted_full FROM run").at(0)), 0);
-    const auto turn = query_rows(db.path(),
-                                 "SELECT packets_c2s, packets_s2c, outcome FROM flow WHERE server_port=443 AND transport='udp' "
-                                 "ORDER BY id");
+    const auto turn =
+        query_rows(db.path(),
+                   "SELECT packets_c2s, packets_s2c, outcome FROM flow WHERE server_port=443 AND transport='udp' "
+                   "ORDER BY id");
     ASSERT_EQ(turn.size(), 2u) << "the Allocate and its answer were split into two flows";
     EXPECT_EQ(turn[0], "1\t0\tinconclusive");
     EXPECT_EQ(query_rows(db.path(), "SELECT verdict || ' ' || reasons FROM verdict WHERE entry_id='whereby.turn.udp'"),
@@ -291,14 +307,17 @@ TEST(FieldTruth, ReportsSayWhatTheRunLost) {
     const auto data = report::load(db.path(), report::ReportOptions{});
     const std::string text = report::render_text(data);
     EXPECT_NE(text.find("lost: " + evicted + " flows written out early because the flow table was full"),
-              std::string::npos) << text;
+              std::string::npos)
+        << text;
     EXPECT_NE(text.find("run notes:\n  bounds: 7 TLS/QUIC handshake buffers reclaimed\n  tcp: 2 stream gaps"),
-              std::string::npos) << text;
+              std::string::npos)
+        << text;
     const std::string json = report::render_json(data);
     EXPECT_NE(json.find("\"flows_evicted_full\":" + evicted + ","), std::string::npos) << json.substr(0, 600);
     EXPECT_NE(json.find("\"notes\":[\"bounds: 7 TLS/QUIC handshake buffers reclaimed\","
                         "\"tcp: 2 stream gaps never filled (300 bytes not decoded)\"]"),
-              std::string::npos) << json.substr(0, 600);
+              std::string::npos)
+        << json.substr(0, 600);
 }
 
 // Reasons read the same in the database and the CSV report (comma-joined).

@@ -157,17 +157,18 @@ using FlowRows = std::map<std::string, std::map<std::string, std::string>>;
 /// earliest flow (the one that began with the client's first packet).
 FlowRows callwall_flows(const std::string& db) {
     FlowRows out;
-    const auto rows = query_rows(db,
-                                 "SELECT transport, client_ip, client_port, server_ip, server_port, outcome, id, "
-                                 "name, name_source, app, state, packets_c2s, packets_s2c FROM flow WHERE "
-                                 "run_id=(SELECT max(id) FROM run) AND transport IN ('tcp','udp') ORDER BY first_ts DESC");
+    const auto rows =
+        query_rows(db,
+                   "SELECT transport, client_ip, client_port, server_ip, server_port, outcome, id, "
+                   "name, name_source, app, state, packets_c2s, packets_s2c FROM flow WHERE "
+                   "run_id=(SELECT max(id) FROM run) AND transport IN ('tcp','udp') ORDER BY first_ts DESC");
     for (const auto& line : rows) {
         auto c = split(line, '\t');
         if (c.size() != 13) continue;
-        std::map<std::string, std::string> r{{"transport", c[0]}, {"client_ip", c[1]}, {"client_port", c[2]},
-                                             {"server_ip", c[3]}, {"server_port", c[4]}, {"outcome", c[5]},
-                                             {"id", c[6]}, {"name", c[7]}, {"name_source", c[8]},
-                                             {"app", c[9]}, {"state", c[10]}, {"packets_c2s", c[11]},
+        std::map<std::string, std::string> r{{"transport", c[0]},   {"client_ip", c[1]},   {"client_port", c[2]},
+                                             {"server_ip", c[3]},   {"server_port", c[4]}, {"outcome", c[5]},
+                                             {"id", c[6]},          {"name", c[7]},        {"name_source", c[8]},
+                                             {"app", c[9]},         {"state", c[10]},      {"packets_c2s", c[11]},
                                              {"packets_s2c", c[12]}};
         out[flow_key(r)] = r;  // DESC order: the earliest row is written last
     }
@@ -183,8 +184,10 @@ FlowRows::const_iterator find_flow(const FlowRows& flows, const std::map<std::st
                                    size_t* reversed = nullptr) {
     auto it = flows.find(flow_key(r));
     if (it != flows.end()) return it;
-    const std::map<std::string, std::string> back{{"transport", r.at("transport")}, {"client_ip", r.at("server_ip")},
-                                                  {"client_port", r.at("server_port")}, {"server_ip", r.at("client_ip")},
+    const std::map<std::string, std::string> back{{"transport", r.at("transport")},
+                                                  {"client_ip", r.at("server_ip")},
+                                                  {"client_port", r.at("server_port")},
+                                                  {"server_ip", r.at("client_ip")},
                                                   {"server_port", r.at("client_port")}};
     it = flows.find(flow_key(back));
     if (it != flows.end() && reversed) ++*reversed;
@@ -230,10 +233,11 @@ TEST_P(Lab, FlowsMatchGroundTruth) {
         if (got == r.at("expected")) {
             ++agree;
         } else {
-            diffs += "  " + key + " [" + r.at("step") + ", firewall " + r.at("action") + "]: expected " +
-                     r.at("expected") + ", callwall " + got +
-                     (it == flows.end() ? "" : " (state " + it->second.at("state") + ", app " + it->second.at("app") + ")") +
-                     "\n";
+            diffs +=
+                "  " + key + " [" + r.at("step") + ", firewall " + r.at("action") + "]: expected " + r.at("expected") +
+                ", callwall " + got +
+                (it == flows.end() ? "" : " (state " + it->second.at("state") + ", app " + it->second.at("app") + ")") +
+                "\n";
         }
     }
     // Nothing through the firewall that the lab did not start.
@@ -241,8 +245,7 @@ TEST_P(Lab, FlowsMatchGroundTruth) {
     for (const auto& [key, r] : flows) {
         if (truth_keys.count(key) || !in_lab_cloud(r.at("server_ip"))) continue;
         ++extra;
-        diffs += "  " + key + ": callwall has this flow (outcome " + r.at("outcome") +
-                 "), the ground truth does not\n";
+        diffs += "  " + key + ": callwall has this flow (outcome " + r.at("outcome") + "), the ground truth does not\n";
     }
     report("flows", agree, t.rows.size());
     if (reversed)
@@ -257,8 +260,8 @@ TEST_P(Lab, FlowAttributionMatchesGroundTruth) {
     ASSERT_TRUE(t.error.empty()) << t.error;
     ASSERT_EQ(client().exit_code, 0) << client().command;
     const auto flows = callwall_flows(client().db.path());
-    std::map<std::string, std::set<std::string>> counted;   // flow id -> entries
-    std::map<std::string, std::string> evidence;            // flow id + entry -> evidence kind
+    std::map<std::string, std::set<std::string>> counted;  // flow id -> entries
+    std::map<std::string, std::string> evidence;  // flow id + entry -> evidence kind
     for (const auto& line : query_rows(client().db.path(),
                                        "SELECT flow_id, entry_id, evidence FROM flow_match WHERE counted=1 AND "
                                        "run_id=(SELECT max(id) FROM run)")) {
@@ -356,13 +359,12 @@ TEST_P(Lab, CloudSideShowsOnlyAcceptedFlows) {
     EXPECT_EQ(agree, t.rows.size()) << diffs;
 }
 
-INSTANTIATE_TEST_SUITE_P(Profiles, Lab, ::testing::ValuesIn(profiles()),
-                         [](const auto& info) {
-                             std::string name = info.param;  // "udp-egress" -> "udp_egress"
-                             for (char& c : name)
-                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                             return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Profiles, Lab, ::testing::ValuesIn(profiles()), [](const auto& info) {
+    std::string name = info.param;  // "udp-egress" -> "udp_egress"
+    for (char& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return name;
+});
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Lab);
 
 // The committed runs must be there (tools/lab/run.sh writes them); with
@@ -373,8 +375,7 @@ TEST(LabCaptures, ProfilesPresent) {
     for (const auto& x : p) names += x + " ";
     std::printf("lab runs in %s: %s\n", lab_dir().c_str(), names.c_str());
     EXPECT_GE(p.size(), 4u) << "expected at least four profile runs (open, restrictive, corporate, udp-egress) in "
-                            << lab_dir()
-                            << "; regenerate with: sudo tools/lab/run.sh";
+                            << lab_dir() << "; regenerate with: sudo tools/lab/run.sh";
 }
 
 }  // namespace

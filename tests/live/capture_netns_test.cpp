@@ -65,10 +65,13 @@ protected:
         ns_b_ = "cwtB" + tag;
         veth_a_ = "cwa" + tag;
         veth_b_ = "cwb" + tag;
-        if (run({"ip", "netns", "add", ns_a_}) != 0) GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
+        if (run({"ip", "netns", "add", ns_a_}) != 0)
+            GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
         created_ = true;
         ASSERT_EQ(run({"ip", "netns", "add", ns_b_}), 0);
-        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns", ns_b_}), 0);
+        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns",
+                       ns_b_}),
+                  0);
         ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.199.0.1/24", "dev", veth_a_}), 0);
         ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.199.0.2/24", "dev", veth_b_}), 0);
         for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}}) {
@@ -76,8 +79,10 @@ protected:
             ASSERT_EQ(run({"ip", "-n", ns, "link", "set", "lo", "up"}), 0);
         }
         // The "firewall": the server's side drops TCP port 6443 silently (an Agora port, so the catalog filter passes it).
-        ASSERT_EQ(run({"ip", "netns", "exec", ns_b_, "nft", "add table inet cwt; add chain inet cwt in { type filter hook input "
-                       "priority 0; }; add rule inet cwt in tcp dport 6443 drop"}), 0);
+        ASSERT_EQ(run({"ip", "netns", "exec", ns_b_, "nft",
+                       "add table inet cwt; add chain inet cwt in { type filter hook input "
+                       "priority 0; }; add rule inet cwt in tcp dport 6443 drop"}),
+                  0);
     }
     void TearDown() override {
         for (pid_t p : pids_)
@@ -142,28 +147,34 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     const std::string during = read_file(prom);
     EXPECT_GT(sample(during, "callwall_packets_total"), 0) << during;
     EXPECT_GT(sample(during, "callwall_live_flows"), 0) << during;
-    EXPECT_NE(during.find("callwall_requirements{vendor=\"Sendbird\",verdict=\"observed\"} "), std::string::npos) << during;
+    EXPECT_NE(during.find("callwall_requirements{vendor=\"Sendbird\",verdict=\"observed\"} "), std::string::npos)
+        << during;
     ASSERT_EQ(kill(cw, SIGINT), 0);
     EXPECT_EQ(wait_for(cw, 20s), 0) << read_file(log);
     pids_.pop_back();
     // The finished run.
-    EXPECT_EQ(query_rows(db.path(), "SELECT status, kernel_dropped FROM run"), std::vector<std::string>{"interrupted\t0"});
+    EXPECT_EQ(query_rows(db.path(), "SELECT status, kernel_dropped FROM run"),
+              std::vector<std::string>{"interrupted\t0"});
     EXPECT_EQ(query_rows(db.path(), "SELECT qname, answer FROM dns_answer"),
               std::vector<std::string>{"media.calls.sendbird.com\t10.199.0.2"});
-    EXPECT_EQ(query_rows(db.path(), "SELECT protocol, sni FROM tls_hello"), std::vector<std::string>{"tls\tmedia.calls.sendbird.com"});
+    EXPECT_EQ(query_rows(db.path(), "SELECT protocol, sni FROM tls_hello"),
+              std::vector<std::string>{"tls\tmedia.calls.sendbird.com"});
     EXPECT_EQ(query_rows(db.path(), "SELECT method, class, coalesce(answered,'') FROM stun_message ORDER BY ts"),
               (std::vector<std::string>{"Binding\tRequest\t1", "Binding\tSuccessResponse\t"}));
-    const auto rtp = query_rows(db.path(), "SELECT direction, ssrc, payload_type, packets >= 140, lost FROM rtp_stream ORDER BY 1");
+    const auto rtp =
+        query_rows(db.path(), "SELECT direction, ssrc, payload_type, packets >= 140, lost FROM rtp_stream ORDER BY 1");
     EXPECT_EQ(rtp, (std::vector<std::string>{"c2s\t0xcafe0001\t0\t1\t0", "s2c\t0xbeef0002\t0\t1\t0"}));
     EXPECT_EQ(query_rows(db.path(), "SELECT state, syn_count >= 2, outcome FROM flow WHERE server_port=6443"),
               std::vector<std::string>{"S0\t1\tblocked:no-answer"});
-    EXPECT_EQ(query_rows(db.path(), "SELECT entry_id, verdict FROM verdict WHERE entry_id LIKE 'sendbird%' ORDER BY 1"),
-              (std::vector<std::string>{"sendbird-calls.media-direct-call.udp\tnot_exercised",
-                                        "sendbird-calls.p2p-stun.udp\tobserved", "sendbird-calls.signal.tcp\tobserved"}));
+    EXPECT_EQ(
+        query_rows(db.path(), "SELECT entry_id, verdict FROM verdict WHERE entry_id LIKE 'sendbird%' ORDER BY 1"),
+        (std::vector<std::string>{"sendbird-calls.media-direct-call.udp\tnot_exercised",
+                                  "sendbird-calls.p2p-stun.udp\tobserved", "sendbird-calls.signal.tcp\tobserved"}));
     // The final metrics: the run's totals and its final verdicts, read by the
     // Prometheus client library's own parser where Debian's package is installed.
     const std::string after = read_file(prom);
-    EXPECT_EQ(std::to_string(sample(after, "callwall_packets_total")), query_rows(db.path(), "SELECT packets FROM run")[0])
+    EXPECT_EQ(std::to_string(sample(after, "callwall_packets_total")),
+              query_rows(db.path(), "SELECT packets FROM run")[0])
         << after;
     EXPECT_EQ(sample(after, "callwall_kernel_dropped_total"), 0) << after;
     EXPECT_NE(after.find("callwall_requirements{vendor=\"Sendbird\",verdict=\"observed\"} 2\n"), std::string::npos)
@@ -260,7 +271,9 @@ TEST_F(LiveCapture, SighupEndsTheRunAndStartsTheNext) {
                            log);
     ASSERT_GT(cw, 0);
     pids_.push_back(cw);
-    const auto runs = [&] { return std::filesystem::exists(db.path()) ? query_rows(db.path(), "SELECT id FROM run").size() : 0u; };
+    const auto runs = [&] {
+        return std::filesystem::exists(db.path()) ? query_rows(db.path(), "SELECT id FROM run").size() : 0u;
+    };
     for (int i = 0; i < 200 && runs() < 1; ++i) std::this_thread::sleep_for(50ms);
     ASSERT_EQ(runs(), 1u) << read_file(log);
     std::this_thread::sleep_for(300ms);
@@ -300,14 +313,16 @@ TEST_F(LiveCapture, RotateSplitsTheCaptureIntoRunsWithoutLosingPackets) {
     for (const bool keep : {false, true}) {
         TempDb db;
         const std::string log = db.path() + ".log";
-        std::vector<std::string> args = {"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_,
-                                         "--db", db.path(), "--no-filter", "--rotate", "2s", "--duration", "7",
-                                         "--quiet"};
+        std::vector<std::string> args = {"ip", "netns",      "exec", ns_a_,     CALLWALL_BINARY, "capture",
+                                         "-i", veth_a_,      "--db", db.path(), "--no-filter",   "--rotate",
+                                         "2s", "--duration", "7",    "--quiet"};
         if (keep) args.insert(args.end(), {"--keep", "2"});
         const pid_t cw = spawn(args, log);
         ASSERT_GT(cw, 0);
         pids_.push_back(cw);
-        for (int i = 0; i < 200 && (!std::filesystem::exists(db.path()) || query_rows(db.path(), "SELECT id FROM run").empty()); ++i)
+        for (int i = 0;
+             i < 200 && (!std::filesystem::exists(db.path()) || query_rows(db.path(), "SELECT id FROM run").empty());
+             ++i)
             std::this_thread::sleep_for(50ms);
         // 250 datagrams over 5 s to one port: one flow crossing two boundaries.
         const int sender = run({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", "-c",
@@ -322,11 +337,16 @@ TEST_F(LiveCapture, RotateSplitsTheCaptureIntoRunsWithoutLosingPackets) {
             ASSERT_GE(runs.size(), 3u) << read_file(log);
             for (size_t i = 0; i + 1 < runs.size(); ++i) EXPECT_EQ(runs[i], "completed\tended by rotate\n") << i;
             EXPECT_EQ(runs.back(), "completed\tended by duration\n");
-            EXPECT_EQ(query_rows(db.path(), "SELECT sum(packets_c2s + packets_s2c) FROM flow WHERE server_port=45000 OR client_port=45000"),
-                      std::vector<std::string>{"250"})
+            EXPECT_EQ(
+                query_rows(
+                    db.path(),
+                    "SELECT sum(packets_c2s + packets_s2c) FROM flow WHERE server_port=45000 OR client_port=45000"),
+                std::vector<std::string>{"250"})
                 << "every datagram in exactly one run";
-            EXPECT_GE(query_rows(db.path(), "SELECT count(DISTINCT run_id) FROM flow WHERE server_port=45000 OR client_port=45000")[0],
-                      "2")
+            EXPECT_GE(
+                query_rows(db.path(),
+                           "SELECT count(DISTINCT run_id) FROM flow WHERE server_port=45000 OR client_port=45000")[0],
+                "2")
                 << "the flow spans a boundary";
             EXPECT_EQ(query_rows(db.path(), "SELECT count(DISTINCT run_id) = (SELECT count(*) FROM run) FROM verdict"),
                       std::vector<std::string>{"1"})
@@ -363,31 +383,36 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
         std::string path;
         ~Remove() { std::filesystem::remove(path); }
     } remove_pcap{pcap};
-    ASSERT_EQ(run({"/usr/bin/python3", test::source_dir() + "/tools/gen_workload.py", "--packets", "30000", "--pps", "300",
-                   "--seed", "3", "--stretch", "28", "--out", pcap},
+    ASSERT_EQ(run({"/usr/bin/python3", test::source_dir() + "/tools/gen_workload.py", "--packets", "30000", "--pps",
+                   "300", "--seed", "3", "--stretch", "28", "--out", pcap},
                   60s),
               0);
     ASSERT_EQ(run({CALLWALL_BINARY, "analyze", "-q", pcap, "--db", ref.path()}, 60s), 0);
-    ASSERT_GT(std::stod(query_rows(ref.path(), "SELECT last_ts - first_ts FROM run")[0]), 3500.0) << "an hour of traffic";
+    ASSERT_GT(std::stod(query_rows(ref.path(), "SELECT last_ts - first_ts FROM run")[0]), 3500.0)
+        << "an hour of traffic";
 
     // The generator's IPv6 TCP segments carry 1448 bytes (1520 on the wire): a
     // mirror port passes them, a veth only above its default MTU.
     for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}})
         ASSERT_EQ(run({"ip", "-n", ns, "link", "set", "dev", dev, "mtu", "9000"}), 0);
     const std::string log = live.path() + ".log";
-    const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db", live.path(),
-                            "--no-filter", "--rotate", "5s", "--duration", "40", "--quiet"},
+    const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db",
+                            live.path(), "--no-filter", "--rotate", "5s", "--duration", "40", "--quiet"},
                            log);
     ASSERT_GT(cw, 0);
     pids_.push_back(cw);
-    for (int i = 0; i < 200 && (!std::filesystem::exists(live.path()) || query_rows(live.path(), "SELECT id FROM run").empty()); ++i)
+    for (int i = 0;
+         i < 200 && (!std::filesystem::exists(live.path()) || query_rows(live.path(), "SELECT id FROM run").empty());
+         ++i)
         std::this_thread::sleep_for(50ms);
-    EXPECT_EQ(run({"ip", "netns", "exec", ns_b_, "tcpreplay", "-q", "-i", veth_b_, "--multiplier", "120", pcap}, 60s), 0);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_b_, "tcpreplay", "-q", "-i", veth_b_, "--multiplier", "120", pcap}, 60s),
+              0);
     EXPECT_EQ(wait_for(cw, 30s), 0) << read_file(log);
     pids_.pop_back();
 
-    const auto runs = query_rows(live.path(), "SELECT status, instr(notes, 'ended by rotate') > 0, "
-                                              "instr(notes, 'ended by duration') > 0, ended_at - started_at FROM run ORDER BY id");
+    const auto runs = query_rows(live.path(),
+                                 "SELECT status, instr(notes, 'ended by rotate') > 0, "
+                                 "instr(notes, 'ended by duration') > 0, ended_at - started_at FROM run ORDER BY id");
     ASSERT_GE(runs.size(), 7u) << read_file(log);
     ASSERT_LE(runs.size(), 9u);
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -422,9 +447,10 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
         ADD_FAILURE() << "a flow lost or counted twice across the runs (" << only_live.size() << " tuples differ):\n"
                       << diff.substr(0, 4000);
     }
-    const auto spanning = query_rows(live.path(),
-                                     "SELECT count(*) FROM (SELECT 1 FROM flow GROUP BY transport, client_ip, client_port, "
-                                     "server_ip, server_port HAVING count(DISTINCT run_id) >= 3)");
+    const auto spanning =
+        query_rows(live.path(),
+                   "SELECT count(*) FROM (SELECT 1 FROM flow GROUP BY transport, client_ip, client_port, "
+                   "server_ip, server_port HAVING count(DISTINCT run_id) >= 3)");
     EXPECT_GT(std::stoi(spanning[0]), 0) << "flows alive across two boundaries continue in each run";
     std::fprintf(stderr, "%zu runs, %zu tuples, %s spanning three runs or more\n", runs.size(), expected.size(),
                  spanning[0].c_str());
@@ -451,7 +477,8 @@ TEST_F(LiveCapture, FilterWidensToAddressesVendorNamesResolveTo) {
                             "--refresh", "1", "--duration", "60", "--quiet"},
                            log);
     pids_.push_back(cw);
-    for (int i = 0; i < 200 && (!std::filesystem::exists(db.path()) || query_rows(db.path(), "SELECT id FROM run").empty()); ++i)
+    for (int i = 0;
+         i < 200 && (!std::filesystem::exists(db.path()) || query_rows(db.path(), "SELECT id FROM run").empty()); ++i)
         std::this_thread::sleep_for(50ms);
     std::this_thread::sleep_for(300ms);
     const auto connect = [&](const char* port) {
@@ -471,7 +498,8 @@ TEST_F(LiveCapture, FilterWidensToAddressesVendorNamesResolveTo) {
     pids_.pop_back();
     EXPECT_EQ(query_rows(db.path(), "SELECT server_port, state FROM flow WHERE server_port IN (7777, 7778)"),
               std::vector<std::string>{"7778\tREJ"});
-    EXPECT_NE(query_rows(db.path(), "SELECT notes FROM run")[0].find("live filter: 1 vendor address(es) added (newest 10.199.0.2)"),
+    EXPECT_NE(query_rows(db.path(), "SELECT notes FROM run")[0].find(
+                  "live filter: 1 vendor address(es) added (newest 10.199.0.2)"),
               std::string::npos)
         << query_rows(db.path(), "SELECT notes FROM run")[0];
 #endif
@@ -513,8 +541,9 @@ TEST_F(LiveCapture, TwoInterfacesIntoOneRun) {
     pids_.pop_back();
     EXPECT_EQ(query_rows(db.path(), "SELECT source, status, kernel_dropped FROM run"),
               std::vector<std::string>{veth_a_ + "," + a2 + "\tinterrupted\t0"});
-    EXPECT_EQ(query_rows(db.path(), "SELECT server_ip, count(*) > 3 FROM flow WHERE transport IN ('tcp','udp') "
-                                    "GROUP BY server_ip ORDER BY server_ip"),
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT server_ip, count(*) > 3 FROM flow WHERE transport IN ('tcp','udp') "
+                         "GROUP BY server_ip ORDER BY server_ip"),
               (std::vector<std::string>{"10.199.0.2\t1", "10.199.1.2\t1"}));
     EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM tls_hello"), std::vector<std::string>{"2"});
 #endif

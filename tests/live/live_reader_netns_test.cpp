@@ -80,10 +80,13 @@ protected:
         ns_b_ = "cwrB" + tag;
         veth_a_ = "cra" + tag;
         veth_b_ = "crb" + tag;
-        if (run({"ip", "netns", "add", ns_a_}) != 0) GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
+        if (run({"ip", "netns", "add", ns_a_}) != 0)
+            GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
         created_ = true;
         ASSERT_EQ(run({"ip", "netns", "add", ns_b_}), 0);
-        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns", ns_b_}), 0);
+        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns",
+                       ns_b_}),
+                  0);
         ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.198.0.1/24", "dev", veth_a_}), 0);
         ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.198.0.2/24", "dev", veth_b_}), 0);
         for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}})
@@ -119,7 +122,9 @@ TEST_F(LiveReaderNetns, BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBus
         "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
         "s.sendto(b'x', ('10.198.0.1', 8))\n"
         "time.sleep(0.5)\n"
-        "for i in range(" + std::to_string(kDatagrams) + "):\n"
+        "for i in range(" +
+        std::to_string(kDatagrams) +
+        "):\n"
         "    s.sendto(i.to_bytes(4, 'big') + b'x' * 1196, ('10.198.0.1', 9))\n"
         "    time.sleep(0.001)\n";
     // The loop is "busy" for the whole burst: next() is not called until the sender is done.
@@ -158,7 +163,8 @@ TEST_F(LiveReaderNetns, BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBus
     EXPECT_EQ(reader.stats().kernel_dropped, 0u);
     EXPECT_GE(reader.stats().kernel_received, static_cast<uint64_t>(frames));
     // The control: the same burst on a handle nobody read meanwhile overflowed its ring.
-    EXPECT_GT(unread->stats().kernel_dropped, 0u) << "the burst did not exceed the kernel ring: the test proves nothing";
+    EXPECT_GT(unread->stats().kernel_dropped, 0u)
+        << "the burst did not exceed the kernel ring: the test proves nothing";
 }
 
 TEST_F(LiveReaderNetns, StopsWithinItsPollIntervalOnAnIdleLink) {

@@ -105,7 +105,8 @@ protected:
         ns_ = "cwnft" + std::to_string(getpid() % 100000);
         dir_ = std::filesystem::temp_directory_path() / ("callwall_" + ns_);
         std::filesystem::create_directories(dir_);
-        if (sh("ip netns add " + ns_).code != 0) GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
+        if (sh("ip netns add " + ns_).code != 0)
+            GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
         created_ = true;
         std::ofstream(path("stock.conf")) << kDebianStockConf;
         const Output stock = in_ns("nft -f " + path("stock.conf"));
@@ -189,10 +190,9 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     // Two addresses of the namespace: dnsmasq under test on .1 (with the export's
     // nftset= lines), an "upstream" dnsmasq on .2 that answers for the vendor's
     // name. dnsmasq adds to sets only what it forwards, not its own address= answers.
-    for (const std::string c :
-         {"ip link set lo up", "ip link add cwv0 type veth peer name cwv1", "ip addr add 10.203.0.1/24 dev cwv0",
-          "ip addr add 10.203.0.2/24 dev cwv1", "ip link set cwv0 up", "ip link set cwv1 up",
-          "ip route add default dev cwv0"}) {
+    for (const std::string c : {"ip link set lo up", "ip link add cwv0 type veth peer name cwv1",
+                                "ip addr add 10.203.0.1/24 dev cwv0", "ip addr add 10.203.0.2/24 dev cwv1",
+                                "ip link set cwv0 up", "ip link set cwv1 up", "ip route add default dev cwv0"}) {
         const Output r = in_ns(c);
         if (r.code != 0) GTEST_SKIP() << "cannot set up the namespace's interfaces (" << c << "): " << r.text;
     }
@@ -214,19 +214,21 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     ASSERT_EQ(in_ns("nft add rule inet cwtest post ip daddr 192.0.2.44 counter comment to_resolved").code, 0);
     ASSERT_EQ(in_ns("nft add rule inet cwtest post ip daddr 198.51.100.7 counter comment to_other").code, 0);
 
-    const std::string base = "dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces "
-                             "--port=53 --user=root --pid-file= ";
+    const std::string base =
+        "dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces "
+        "--port=53 --user=root --pid-file= ";
     const std::string upstream_log = path("upstream.log"), log = path("dnsmasq.log");
     const pid_t upstream = spawn({"ip", "netns", "exec", ns_, "sh", "-c",
-                                  "exec " + base + "--listen-address=10.203.0.2 --address=/turn.whereby.com/192.0.2.44 "
-                                  "--address=/turn.whereby.com/2001:db8::44"},
+                                  "exec " + base +
+                                      "--listen-address=10.203.0.2 --address=/turn.whereby.com/192.0.2.44 "
+                                      "--address=/turn.whereby.com/2001:db8::44"},
                                  upstream_log);
     ASSERT_GT(upstream, 0);
     pids_.push_back(upstream);
-    const pid_t dnsmasq = spawn({"ip", "netns", "exec", ns_, "sh", "-c",
-                                 "exec " + base + "--listen-address=10.203.0.1 --server=10.203.0.2 --conf-file=" +
-                                     path("whereby.dnsmasq")},
-                                log);
+    const pid_t dnsmasq = spawn(
+        {"ip", "netns", "exec", ns_, "sh", "-c",
+         "exec " + base + "--listen-address=10.203.0.1 --server=10.203.0.2 --conf-file=" + path("whereby.dnsmasq")},
+        log);
     ASSERT_GT(dnsmasq, 0);
     pids_.push_back(dnsmasq);
 
@@ -262,8 +264,9 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     EXPECT_NE(set.find("elements = { 192.0.2.44 }"), std::string::npos) << set << slurp(log);
 
     // whereby.turn.udp: UDP 443 to the resolved address passes, to another address it is dropped.
-    const std::string send = "/usr/bin/python3 -c \"import socket; socket.socket(socket.AF_INET, "
-                             "socket.SOCK_DGRAM).sendto(b\\\"x\\\", (\\\"";
+    const std::string send =
+        "/usr/bin/python3 -c \"import socket; socket.socket(socket.AF_INET, "
+        "socket.SOCK_DGRAM).sendto(b\\\"x\\\", (\\\"";
     in_ns(send + "192.0.2.44\\\", 443))\"");
     in_ns(send + "198.51.100.7\\\", 443))\"");
     const std::string post = in_ns("nft list chain inet cwtest post").text;

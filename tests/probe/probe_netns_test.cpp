@@ -39,7 +39,8 @@ int wait_for(pid_t pid, std::chrono::milliseconds limit) {
     return -1;
 }
 
-int run(const std::vector<std::string>& args, std::chrono::milliseconds limit = 10s, const std::string& log = "/dev/null") {
+int run(const std::vector<std::string>& args, std::chrono::milliseconds limit = 10s,
+        const std::string& log = "/dev/null") {
     const pid_t pid = spawn(args, log);
     return pid < 0 ? -1 : wait_for(pid, limit);
 }
@@ -58,14 +59,19 @@ protected:
         c_ = "cwpC" + tag;
         f_ = "cwpF" + tag;
         s_ = "cwpS" + tag;
-        if (run({"ip", "netns", "add", c_}) != 0) GTEST_SKIP() << "cannot create network namespaces (ip netns add failed)";
+        if (run({"ip", "netns", "add", c_}) != 0)
+            GTEST_SKIP() << "cannot create network namespaces (ip netns add failed)";
         made_.push_back(c_);
         ASSERT_EQ(run({"ip", "netns", "add", f_}), 0);
         made_.push_back(f_);
         ASSERT_EQ(run({"ip", "netns", "add", s_}), 0);
         made_.push_back(s_);
-        ASSERT_EQ(run({"ip", "link", "add", "cpc" + tag, "netns", c_, "type", "veth", "peer", "name", "cpf" + tag, "netns", f_}), 0);
-        ASSERT_EQ(run({"ip", "link", "add", "cps" + tag, "netns", s_, "type", "veth", "peer", "name", "cpg" + tag, "netns", f_}), 0);
+        ASSERT_EQ(run({"ip", "link", "add", "cpc" + tag, "netns", c_, "type", "veth", "peer", "name", "cpf" + tag,
+                       "netns", f_}),
+                  0);
+        ASSERT_EQ(run({"ip", "link", "add", "cps" + tag, "netns", s_, "type", "veth", "peer", "name", "cpg" + tag,
+                       "netns", f_}),
+                  0);
         client_if_ = "cpc" + tag;
         const std::vector<std::vector<std::string>> cmds = {
             {"ip", "-n", c_, "addr", "add", std::string(kClient) + "/24", "dev", "cpc" + tag},
@@ -107,16 +113,18 @@ protected:
     }
     // The firewall's forward ruleset; `rules` are nft rule bodies.
     void firewall(const std::vector<std::string>& rules) {
-        std::string script = "add table inet cwp; add chain inet cwp cwpfwd { type filter hook forward priority 0; }; "
-                             "add rule inet cwp cwpfwd ip saddr " + std::string(kClient) + " ip daddr != " + kCloud +
-                             " counter; ";
+        std::string script =
+            "add table inet cwp; add chain inet cwp cwpfwd { type filter hook forward priority 0; }; "
+            "add rule inet cwp cwpfwd ip saddr " +
+            std::string(kClient) + " ip daddr != " + kCloud + " counter; ";
         for (const auto& r : rules) script += "add rule inet cwp cwpfwd " + r + "; ";
         ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft", script}), 0) << script;
     }
     // Runs the probe from the client; returns its exit code, output in *out.
     int probe(const std::string& db, std::string* out, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"ip", "netns", "exec", c_, CALLWALL_BINARY, "probe", "--vendor", "whereby",
-                                         "--db", db, "--reflector", kCloud, "--key", "K1"};
+        std::vector<std::string> args = {"ip",          "netns",    "exec",    c_,     CALLWALL_BINARY,
+                                         "probe",       "--vendor", "whereby", "--db", db,
+                                         "--reflector", kCloud,     "--key",   "K1"};
         args.insert(args.end(), extra.begin(), extra.end());
         const std::string log = db + ".out";
         const int rc = run(args, 60s, log);
@@ -126,7 +134,8 @@ protected:
     }
     std::map<std::string, std::string> verdicts(const std::string& db) {
         std::map<std::string, std::string> v;
-        for (const auto& row : query_rows(db, "SELECT entry_id, verdict, reasons FROM verdict WHERE entry_id LIKE 'whereby.%'")) {
+        for (const auto& row :
+             query_rows(db, "SELECT entry_id, verdict, reasons FROM verdict WHERE entry_id LIKE 'whereby.%'")) {
             const size_t t = row.find('\t');
             v[row.substr(0, t)] = row.substr(t + 1);
         }
@@ -144,7 +153,8 @@ TEST_F(ProbeNetns, OpenRulesetEveryOutboundEntryObserved) {
     ASSERT_EQ(probe(db.path(), &out, {"--rate", "40"}), 0) << out;
     const auto v = verdicts(db.path());
     ASSERT_FALSE(v.empty()) << out;
-    for (const char* e : {"whereby.signaling.tcp", "whereby.turn.tcp", "whereby.turn.udp", "whereby.turn-sfu-highport.udp"}) {
+    for (const char* e :
+         {"whereby.signaling.tcp", "whereby.turn.tcp", "whereby.turn.udp", "whereby.turn-sfu-highport.udp"}) {
         ASSERT_TRUE(v.count(e)) << e << "\n" << out;
         EXPECT_EQ(v.at(e).substr(0, 8), "observed") << e << ": " << v.at(e) << "\n" << out;
     }
@@ -180,8 +190,8 @@ TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
     std::this_thread::sleep_for(300ms);
     ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft",
                    "add table ip cwpmb; add chain ip cwpmb pre { type nat hook prerouting priority dstnat; }; "
-                   "add rule ip cwpmb pre ip daddr " + std::string(kCloud) + " udp dport 1-65535 dnat to " + kFwIn +
-                       ":30998"}),
+                   "add rule ip cwpmb pre ip daddr " +
+                       std::string(kCloud) + " udp dport 1-65535 dnat to " + kFwIn + ":30998"}),
               0);
     firewall({});
     TempDb db;
@@ -202,7 +212,8 @@ TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {
     const std::string pcap = db.path() + ".pcap";
     std::string out;
     constexpr double kRate = 5;
-    ASSERT_EQ(probe(db.path(), &out, {"--rate", "5", "--budget", "12", "--ports-per-range", "8", "--keep-pcap", pcap}), 0)
+    ASSERT_EQ(probe(db.path(), &out, {"--rate", "5", "--budget", "12", "--ports-per-range", "8", "--keep-pcap", pcap}),
+              0)
         << out;
     // Probe starts: the first packet of each client port toward the reflector.
     std::map<uint32_t, int64_t> first_us;  // proto << 16 | client port -> first timestamp

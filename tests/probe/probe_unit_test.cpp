@@ -168,7 +168,8 @@ TEST(ProbeReflect, RangesAndRuleset) {
     o.listen = "203.0.113.5";
     o.udp = {{3478, 3478}, {10000, 65535}};
     const std::string rules = nft_ruleset(o);
-    EXPECT_NE(rules.find("ip daddr 203.0.113.5 udp dport { 3478, 10000-65535 } dnat to 203.0.113.5:30999"), std::string::npos)
+    EXPECT_NE(rules.find("ip daddr 203.0.113.5 udp dport { 3478, 10000-65535 } dnat to 203.0.113.5:30999"),
+              std::string::npos)
         << rules;
     EXPECT_EQ(rules.find("tcp dport"), std::string::npos);
 }

@@ -216,8 +216,8 @@ TEST_F(BadInput, DatabaseOfAnotherProgram) {
     {
         sqlite3* h = nullptr;
         ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-        sqlite3_exec(h, "CREATE TABLE customers(id INTEGER, name TEXT); INSERT INTO customers VALUES (1, 'a');", nullptr,
-                     nullptr, nullptr);
+        sqlite3_exec(h, "CREATE TABLE customers(id INTEGER, name TEXT); INSERT INTO customers VALUES (1, 'a');",
+                     nullptr, nullptr, nullptr);
         sqlite3_close(h);
     }
     const std::string before = read_file(db);
@@ -283,9 +283,10 @@ TEST_F(BadInput, CorruptCatalog) {
     EXPECT_FALSE(has_sanitizer_report(r.err)) << r.err;
     EXPECT_EQ(r.exit.code, 4) << r.exit.describe() << "\n" << r.err;
     // One line per catalog error (file:line:column: error: what was expected), then the summary.
-    EXPECT_EQ(r.err, cat + "/broken.toml:2:10: error: TOML syntax: Error while parsing table header: expected ']', "
-                           "saw '\\n'\n"
-                           "callwall: the catalog has 1 error(s); 'callwall catalog check' lists them\n");
+    EXPECT_EQ(r.err, cat +
+                         "/broken.toml:2:10: error: TOML syntax: Error while parsing table header: expected ']', "
+                         "saw '\\n'\n"
+                         "callwall: the catalog has 1 error(s); 'callwall catalog check' lists them\n");
     EXPECT_EQ(read_file(db), before);
 }
 
@@ -315,8 +316,9 @@ TEST_F(BadInput, MissingCatalogDirectory) {
     const std::string cat = dir_ / "nocat";
     const auto r = callwall({"analyze", capture_, "--db", dir_ / "x.sqlite", "--catalog", cat});
     EXPECT_EQ(r.exit.code, 4) << r.exit.describe() << "\n" << r.err;
-    EXPECT_EQ(r.err, cat + ": error: no such file or directory; expected a catalog directory or .toml file\n"
-                           "callwall: the catalog has 1 error(s); 'callwall catalog check' lists them\n");
+    EXPECT_EQ(r.err, cat +
+                         ": error: no such file or directory; expected a catalog directory or .toml file\n"
+                         "callwall: the catalog has 1 error(s); 'callwall catalog check' lists them\n");
     EXPECT_FALSE(std::filesystem::exists(dir_ / "x.sqlite"));
 }
 
@@ -340,8 +342,10 @@ TEST_F(BadInput, ReportOfARunThatDoesNotExist) {
 // text on standard output (where a script would read it as a result).
 TEST_F(BadInput, UsageErrorsNeverWriteStandardOutput) {
     const std::vector<std::vector<std::string>> cases = {
-        {}, {"analyze"}, {"capture"}, {"report"}, {"catalog"}, {"catalog", "list", "extra"}, {"bogus"},
-        {"analyze", capture_, "--db", dir_ / "u.sqlite", "--bogus"}};
+        {},          {"analyze"},
+        {"capture"}, {"report"},
+        {"catalog"}, {"catalog", "list", "extra"},
+        {"bogus"},   {"analyze", capture_, "--db", dir_ / "u.sqlite", "--bogus"}};
     for (const auto& args : cases) {
         const auto r = callwall(args);
         std::string what = "callwall";
@@ -380,7 +384,8 @@ TEST_F(BadInput, ValuesThatMakeNoSenseAreUsageErrors) {
     };
     expect_one_line(capture({"--duration", "-5"}), 2,
                     "callwall capture: --duration takes a number of seconds of at least 0, not -5");
-    expect_one_line(capture({"--refresh", "0"}), 2, "callwall capture: --refresh takes a number of seconds above 0, not 0");
+    expect_one_line(capture({"--refresh", "0"}), 2,
+                    "callwall capture: --refresh takes a number of seconds above 0, not 0");
     expect_one_line(capture({"--count", "-1"}), 2,
                     "callwall capture: --count takes a number of packets of at least 0, not -1");
     expect_one_line(capture({"--vendor", "Zoom"}), 2,

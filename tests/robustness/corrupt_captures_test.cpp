@@ -66,7 +66,8 @@ std::string check_one(const Mutant& m, const std::string& path, const std::strin
     // Exit 0: the only thing on stderr may be the damage warning, once.
     size_t warnings = 0;
     for (const auto& l : lines) {
-        if (l.rfind("callwall: warning: " + path + ": damaged after ", 0) == 0 && l.find("; continuing") != std::string::npos)
+        if (l.rfind("callwall: warning: " + path + ": damaged after ", 0) == 0 &&
+            l.find("; continuing") != std::string::npos)
             ++warnings;
         else
             return "exit 0 with unexpected stderr line: " + l;
@@ -96,8 +97,10 @@ std::string check_one(const Mutant& m, const std::string& path, const std::strin
     if (damaged == 1 && notes.find("reading stopped after") == std::string::npos)
         why << "damaged file without a note saying where reading stopped; ";
     if (m.expect == "damaged" && damaged != 1) why << "the damage was not counted (damaged_files=" << damaged << "); ";
-    if (truncated < 0 || truncated > packets) why << "truncated_packets=" << truncated << " > packets=" << packets << "; ";
-    if (undecoded < 0 || undecoded > packets) why << "undecoded_packets=" << undecoded << " > packets=" << packets << "; ";
+    if (truncated < 0 || truncated > packets)
+        why << "truncated_packets=" << truncated << " > packets=" << packets << "; ";
+    if (undecoded < 0 || undecoded > packets)
+        why << "undecoded_packets=" << undecoded << " > packets=" << packets << "; ";
     if (flows != flow_rows) why << "run.flows=" << flows << " but " << flow_rows << " flow rows; ";
     if (flow_packets > packets - undecoded - orphans)
         why << "flows hold " << flow_packets << " packets, more than the " << packets - undecoded - orphans
@@ -176,15 +179,16 @@ TEST(CorruptCaptures, MutatedCapturesNeverCrashHangOrTripSanitizers) {
             const std::string path = mdir + "/" + m.file;
             const ExitInfo& ex = slot.proc.info();
             const std::string problem = check_one(m, path, db_of(s), ex, read_file(err_of(s)));
-            const std::string outcome = !ex.exited ? "crash/hang"
+            const std::string outcome = !ex.exited         ? "crash/hang"
                                         : !problem.empty() ? "FAILED"
-                                        : ex.code == 3    ? "exit 3"
+                                        : ex.code == 3     ? "exit 3"
                                         : Db(db_of(s), true).integer("SELECT damaged_files FROM run") > 0
                                             ? "exit 0 damaged"
                                             : "exit 0 clean";
             ++table[m.mutation][outcome];
             if (!problem.empty())
-                failures.push_back(m.file + " (" + m.mutation + ": " + m.detail + "; from " + m.source + "): " + problem);
+                failures.push_back(m.file + " (" + m.mutation + ": " + m.detail + "; from " + m.source +
+                                   "): " + problem);
             if (ex.seconds > slowest) {
                 slowest = ex.seconds;
                 slowest_file = m.file;

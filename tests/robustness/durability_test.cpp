@@ -40,9 +40,9 @@ std::string workload(std::string& why) {
         return "";
     }
     const std::string tmp = cached + ".tmp." + std::to_string(::getpid());
-    const auto r = run({kPython, source_dir() + "/tools/gen_workload.py", "--packets", std::to_string(kWorkloadPackets),
-                        "--out", tmp},
-                       300);
+    const auto r = run(
+        {kPython, source_dir() + "/tools/gen_workload.py", "--packets", std::to_string(kWorkloadPackets), "--out", tmp},
+        300);
     if (!r.exit.exited || r.exit.code != 0) {
         std::filesystem::remove(tmp, ec);
         why = "tools/gen_workload.py failed: " + r.exit.describe() + " " + head(r.err, 3);
@@ -124,7 +124,8 @@ protected:
     static ::testing::AssertionResult wait_mid_analysis(Process& p, const std::string& db) {
         const double t0 = now_s();
         while (now_s() - t0 < 120) {
-            if (p.poll()) return ::testing::AssertionFailure() << "callwall ended before the signal: " << p.info().describe();
+            if (p.poll())
+                return ::testing::AssertionFailure() << "callwall ended before the signal: " << p.info().describe();
             Db reader(db, true);
             const long long n = reader.integer(
                 "SELECT (SELECT count(*) FROM flow WHERE run_id=2) + (SELECT count(*) FROM dns_query WHERE run_id=2)");
@@ -157,7 +158,8 @@ protected:
         EXPECT_NE(d.text("SELECT ended_at FROM run WHERE id=2"), "NULL");
         const long long packets = d.integer("SELECT packets FROM run WHERE id=2");
         EXPECT_GT(packets, 0);
-        EXPECT_LT(packets, static_cast<long long>(kCopies) * kWorkloadPackets) << "the signal came after the last packet";
+        EXPECT_LT(packets, static_cast<long long>(kCopies) * kWorkloadPackets)
+            << "the signal came after the last packet";
         // Every flow seen until the signal is stored, and verdicts are computed.
         const long long flows = d.integer("SELECT flows FROM run WHERE id=2");
         EXPECT_GT(flows, 0);

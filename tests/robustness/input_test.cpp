@@ -55,7 +55,8 @@ protected:
             "SELECT transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "
             "bytes_c2s, packets_s2c, bytes_s2c, state FROM flow ORDER BY first_ts, client_ip, client_port, server_ip, "
             "server_port, transport");
-        for (auto& v : db.rows("SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY entry_id"))
+        for (auto& v :
+             db.rows("SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY entry_id"))
             rows.push_back(v);
         return rows;
     }
@@ -173,7 +174,9 @@ TEST_F(Input, FilterKeepsOnlyMatchingFlowsAndABadOneIsAUsageError) {
     analyze_ok({whereby_, "--filter", "udp port 53"}, db);
     Db d(db, true);
     EXPECT_GT(d.integer("SELECT count(*) FROM flow"), 0);
-    EXPECT_EQ(d.integer("SELECT count(*) FROM flow WHERE transport != 'udp' OR (server_port != 53 AND client_port != 53)"), 0);
+    EXPECT_EQ(
+        d.integer("SELECT count(*) FROM flow WHERE transport != 'udp' OR (server_port != 53 AND client_port != 53)"),
+        0);
     const std::string plain_db = dir_ / "plain.sqlite";
     analyze_ok({whereby_}, plain_db);
     EXPECT_LT(d.integer("SELECT packets FROM run"), Db(plain_db, true).integer("SELECT packets FROM run"));

@@ -41,7 +41,6 @@ protected:
             if (e.path().filename().string().find(".tmp-") != std::string::npos) out.push_back(e.path().string());
         return out;
     }
-
 };
 
 TEST_F(Output, ReportRefusesToOverwriteTheDatabaseItReads) {
@@ -136,8 +135,8 @@ TEST_F(Output, ReportOnAFullDiskLeavesTheOldFileIntact) {
     ASSERT_EQ(::waitpid(pid, &st, 0), pid);
     ASSERT_TRUE(WIFEXITED(st)) << "signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
     EXPECT_EQ(WEXITSTATUS(st), kExitOutput);
-    EXPECT_EQ(read_file(err), "callwall report: cannot write " + out + ": " + std::strerror(EFBIG) +
-                                  " (the file is left as it was)\n");
+    EXPECT_EQ(read_file(err),
+              "callwall report: cannot write " + out + ": " + std::strerror(EFBIG) + " (the file is left as it was)\n");
     EXPECT_EQ(read_file(out), old);
     EXPECT_TRUE(temporaries().empty()) << temporaries().front();
 }
@@ -192,9 +191,11 @@ TEST_F(Output, CaptureToAFullStandardOutputFailsAfterStoringTheRun) {
 }
 
 TEST_F(Output, CatalogToAFullStandardOutputFails) {
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"catalog", "list"}, {"catalog", "list", "--format", "json"},
-          {"catalog", "export"}, {"catalog", "export", "--format", "iptables"}, {"catalog", "check"}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"catalog", "list"},
+                                                 {"catalog", "list", "--format", "json"},
+                                                 {"catalog", "export"},
+                                                 {"catalog", "export", "--format", "iptables"},
+                                                 {"catalog", "check"}}) {
         std::string what;
         for (const auto& a : args) what += a + " ";
         SCOPED_TRACE(what);
@@ -214,8 +215,9 @@ TEST_F(Output, CaptureRefusesToReplaceAFileThatIsNotItsMetrics) {
     const std::string db = dir_ / "never.sqlite";
     const auto r = callwall({"capture", "-i", "lo", "--db", db, "--metrics", other, "--duration", "1"});
     expect_one_line(r, kExitOutput,
-                    "callwall capture: --metrics " + other + ": exists and is not a callwall metrics file (refusing to "
-                    "replace it)");
+                    "callwall capture: --metrics " + other +
+                        ": exists and is not a callwall metrics file (refusing to "
+                        "replace it)");
     EXPECT_EQ(read_file(other), "my notes\n");
     EXPECT_FALSE(std::filesystem::exists(db)) << "nothing was opened";
 }

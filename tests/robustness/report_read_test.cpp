@@ -59,7 +59,6 @@ protected:
         EXPECT_TRUE(r.empty()) << r[0];
         return d.integer("SELECT max(id) FROM run");
     }
-
 };
 
 // ---- item: read-only, nothing left behind ----
@@ -169,13 +168,11 @@ TEST_F(ReportRead, RunningRunWithALiveWriterIsStillRunning) {
     sleeper.kill_now();  // now it is gone (and reaped)
     r = callwall({"report", "--db", db, "--run", std::to_string(id)});
     EXPECT_EQ(r.exit.code, 0) << r.err;
-    EXPECT_NE(r.out.find("WARNING: this run never finished: the process was killed"), std::string::npos)
-        << head(r.out);
+    EXPECT_NE(r.out.find("WARNING: this run never finished: the process was killed"), std::string::npos) << head(r.out);
     // The same pid with another start time is another process: the writer is gone.
     const long long reused = add_run(db, "running", "", std::to_string(::getpid()) + ", 1, '" + boot_id() + "'");
     r = callwall({"report", "--db", db, "--run", std::to_string(reused)});
-    EXPECT_NE(r.out.find("WARNING: this run never finished: the process was killed"), std::string::npos)
-        << head(r.out);
+    EXPECT_NE(r.out.find("WARNING: this run never finished: the process was killed"), std::string::npos) << head(r.out);
     // Another boot (or machine): no claim about the process.
     const long long other = add_run(db, "running", "", "1, 5, 'another-boot'");
     r = callwall({"report", "--db", db, "--run", std::to_string(other)});
@@ -187,10 +184,10 @@ TEST_F(ReportRead, RunningRunWithALiveWriterIsStillRunning) {
 
 TEST_F(ReportRead, RunStoppedByAFullDiskSaysSo) {
     const std::string db = make_db();
-    const long long id =
-        add_run(db, "failed",
-                std::string(store::kDiskFullNote) + " (" + db + ": disk full while writing the database (committing))\n",
-                "NULL, NULL, NULL");
+    const long long id = add_run(
+        db, "failed",
+        std::string(store::kDiskFullNote) + " (" + db + ": disk full while writing the database (committing))\n",
+        "NULL, NULL, NULL");
     const auto r = callwall({"report", "--db", db, "--run", std::to_string(id)});
     EXPECT_EQ(r.exit.code, 0) << r.err;
     EXPECT_NE(r.out.find("WARNING: this run stopped: the disk is full; results are partial\n"), std::string::npos)
@@ -205,8 +202,9 @@ TEST_F(ReportRead, RunningRunOfAVersionOneDatabase) {
     ASSERT_TRUE(test::make_v1_database(db));
     {
         Db d(db);
-        d.rows("INSERT INTO run (kind, source, command_line, tool_version, started_at, status) "
-               "VALUES ('capture', 'eth9', 'x', '0.1', 3.0, 'running')");
+        d.rows(
+            "INSERT INTO run (kind, source, command_line, tool_version, started_at, status) "
+            "VALUES ('capture', 'eth9', 'x', '0.1', 3.0, 'running')");
     }
     const std::string bytes = read_file(db);
     const auto r = callwall({"report", "--db", db, "--run", "2"});

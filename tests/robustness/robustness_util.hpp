@@ -97,11 +97,11 @@ private:
 /// How a child ended.
 struct ExitInfo {
     bool started = false;
-    bool exited = false;    ///< normal exit; `code` is valid
+    bool exited = false;  ///< normal exit; `code` is valid
     int code = -1;
-    int signal = 0;         ///< killed by this signal
-    bool timed_out = false; ///< we killed it (SIGKILL) after the time bound
-    long maxrss_kb = 0;     ///< peak resident set size (wait4)
+    int signal = 0;  ///< killed by this signal
+    bool timed_out = false;  ///< we killed it (SIGKILL) after the time bound
+    long maxrss_kb = 0;  ///< peak resident set size (wait4)
     double seconds = 0;
 
     [[nodiscard]] std::string describe() const {
@@ -255,8 +255,7 @@ inline RunResult run(const std::vector<std::string>& argv, double timeout_s, con
 /// Sanitizer reports in a child's stderr.
 inline bool has_sanitizer_report(const std::string& err) {
     return err.find("ERROR: AddressSanitizer") != std::string::npos ||
-           err.find("ERROR: LeakSanitizer") != std::string::npos ||
-           err.find("runtime error:") != std::string::npos ||
+           err.find("ERROR: LeakSanitizer") != std::string::npos || err.find("runtime error:") != std::string::npos ||
            err.find("ERROR: UndefinedBehaviorSanitizer") != std::string::npos;
 }
 

@@ -71,11 +71,13 @@ inline std::vector<std::filesystem::path> equivalence_captures() {
     const size_t before = all.size();
     std::erase_if(all, [](const std::filesystem::path& p) {
         const std::string s = p.generic_string();
-        return s.find("/captures/lab/") != std::string::npos && s.find("/captures/lab/restrictive/client.pcap") == std::string::npos;
+        return s.find("/captures/lab/") != std::string::npos &&
+               s.find("/captures/lab/restrictive/client.pcap") == std::string::npos;
     });
     if (all.size() != before)
-        std::printf("AddressSanitizer build: %zu of %zu committed captures (the lab's other calls run in the release suite)\n",
-                    all.size(), before);
+        std::printf(
+            "AddressSanitizer build: %zu of %zu committed captures (the lab's other calls run in the release suite)\n",
+            all.size(), before);
     return all;
 }
 

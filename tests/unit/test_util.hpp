@@ -17,11 +17,16 @@ inline std::vector<uint8_t> hex(std::string_view s) {
     int hi = -1;
     for (char c : s) {
         int v;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        else if (c == ' ' || c == '\n' || c == '\t' || c == ':' || c == '-' || c == '\r') continue;
-        else throw std::invalid_argument("hex(): bad character");
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else if (c == ' ' || c == '\n' || c == '\t' || c == ':' || c == '-' || c == '\r')
+            continue;
+        else
+            throw std::invalid_argument("hex(): bad character");
         if (hi < 0) {
             hi = v;
         } else {

@@ -54,7 +54,7 @@ struct FlowFacts {
     std::string state;  ///< Zeek conn_state for TCP; "answered"/"one-way" for UDP
     uint32_t syn_count = 0, synack_count = 0;
     double first_syn_ts = 0, last_syn_ts = 0;
-    int rst_ttl = -1;                        ///< TTL of the server's first RST, -1 = none
+    int rst_ttl = -1;  ///< TTL of the server's first RST, -1 = none
     int server_ttl_min = -1, server_ttl_max = -1;
     uint32_t icmp_errors = 0;
     int icmp_type = -1, icmp_code = -1;
@@ -62,7 +62,9 @@ struct FlowFacts {
     int icmp_family = 4;
     std::string app;  ///< "tls", "stun+turn+rtp", ...
     struct Name {
-        std::string name, source;  ///< "sni", "dns", "turn-peer", "proxy" (the host asked of a proxy); "dns-initiator": the initiator's name (the vendor opened the flow)
+        /// source: "sni", "dns", "turn-peer", "proxy" (the host asked of a proxy);
+        /// "dns-initiator": the initiator's name (the vendor opened the flow)
+        std::string name, source;
     };
     std::vector<Name> names;
     uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
@@ -110,8 +112,8 @@ struct FlowContext {
 /// Decides whether one flow got through. `capture_end` is the time of the
 /// run's last packet; `server_ttls` are TTLs seen from the same server address
 /// on other flows (for forged-RST detection).
-[[nodiscard]] FlowOutcome classify_flow(const FlowFacts& f, double capture_end,
-                                        const std::set<int>& server_ttls = {}, const FlowContext& ctx = {});
+[[nodiscard]] FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls = {},
+                                        const FlowContext& ctx = {});
 
 /// True for addresses whose traffic expects no answer from the address
 /// itself: IPv4 multicast (224.0.0.0/4), the limited broadcast
@@ -190,8 +192,8 @@ struct EntryVerdict {
     /// (a port is never in both: a port where something got through is not blocked).
     std::set<uint16_t> ports_observed, ports_blocked;
     std::vector<uint64_t> evidence_flows;  ///< the flows behind the verdict (blocked ones first)
-    std::string origin;                    ///< who likely said no (first blocked flow's)
-    std::string why;                       ///< one line for the report
+    std::string origin;  ///< who likely said no (first blocked flow's)
+    std::string why;  ///< one line for the report
 };
 
 /// Evidence flow ids kept per outcome and entry (the report shows a few; the
@@ -209,7 +211,6 @@ struct EntryAccumulator {
     void add(const EntryFlow& ef);
     [[nodiscard]] EntryVerdict decide(uint32_t dns_failures, const std::string& dns_failure_detail) const;
 };
-
 
 /// Combines the matched flows of one entry (and DNS failures for its names)
 /// into its verdict. Per port: a port with an observed flow got through; a

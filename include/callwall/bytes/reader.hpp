@@ -23,9 +23,7 @@ namespace callwall {
 using ByteView = std::span<const uint8_t>;
 
 /// Views the characters of a byte range as text (no copy, no validation).
-inline std::string_view as_text(ByteView v) noexcept {
-    return {reinterpret_cast<const char*>(v.data()), v.size()};
-}
+inline std::string_view as_text(ByteView v) noexcept { return {reinterpret_cast<const char*>(v.data()), v.size()}; }
 
 /// Bounds-checked big-endian cursor over a ByteView.
 class Reader {
@@ -46,9 +44,7 @@ public:
     /// Marks the reader failed (for semantic errors found by the caller).
     constexpr void fail() noexcept { ok_ = false; }
 
-    [[nodiscard]] constexpr bool can_read(size_t n) const noexcept {
-        return ok_ && n <= view_.size() - pos_;
-    }
+    [[nodiscard]] constexpr bool can_read(size_t n) const noexcept { return ok_ && n <= view_.size() - pos_; }
 
     constexpr uint8_t u8() noexcept {
         if (!can_read(1)) return fail_zero();
@@ -62,8 +58,7 @@ public:
     }
     constexpr uint32_t u24() noexcept {
         if (!can_read(3)) return fail_zero();
-        const uint32_t v = (uint32_t{view_[pos_]} << 16) | (uint32_t{view_[pos_ + 1]} << 8) |
-                           uint32_t{view_[pos_ + 2]};
+        const uint32_t v = (uint32_t{view_[pos_]} << 16) | (uint32_t{view_[pos_ + 1]} << 8) | uint32_t{view_[pos_ + 2]};
         pos_ += 3;
         return v;
     }
@@ -143,19 +138,14 @@ private:
 };
 
 /// Loads without a cursor, for probes: 0 when out of range.
-[[nodiscard]] constexpr uint8_t load_u8(ByteView v, size_t off) noexcept {
-    return off < v.size() ? v[off] : 0;
-}
+[[nodiscard]] constexpr uint8_t load_u8(ByteView v, size_t off) noexcept { return off < v.size() ? v[off] : 0; }
 [[nodiscard]] constexpr uint16_t load_u16(ByteView v, size_t off) noexcept {
-    return (off <= v.size() && v.size() - off >= 2)
-               ? static_cast<uint16_t>((v[off] << 8) | v[off + 1])
-               : 0;
+    return (off <= v.size() && v.size() - off >= 2) ? static_cast<uint16_t>((v[off] << 8) | v[off + 1]) : 0;
 }
 [[nodiscard]] constexpr uint32_t load_u32(ByteView v, size_t off) noexcept {
-    return (off <= v.size() && v.size() - off >= 4)
-               ? (uint32_t{v[off]} << 24) | (uint32_t{v[off + 1]} << 16) |
-                     (uint32_t{v[off + 2]} << 8) | uint32_t{v[off + 3]}
-               : 0;
+    return (off <= v.size() && v.size() - off >= 4) ? (uint32_t{v[off]} << 24) | (uint32_t{v[off + 1]} << 16) |
+                                                          (uint32_t{v[off + 2]} << 8) | uint32_t{v[off + 3]}
+                                                    : 0;
 }
 
 }  // namespace callwall

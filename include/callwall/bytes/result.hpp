@@ -38,7 +38,7 @@ template <class T>
 class Result {
 public:
     constexpr Result(T value) noexcept : value_(std::move(value)), ok_(true) {}  // NOLINT
-    constexpr Result(DecodeError err) noexcept : error_(err), ok_(false) {}       // NOLINT
+    constexpr Result(DecodeError err) noexcept : error_(err), ok_(false) {}  // NOLINT
 
     [[nodiscard]] constexpr bool ok() const noexcept { return ok_; }
     constexpr explicit operator bool() const noexcept { return ok_; }

@@ -23,19 +23,18 @@ struct RawFrame {
 };
 
 enum class CaptureErrorKind {
-    NotFound,        ///< file or interface does not exist
-    NotReadable,     ///< a directory, no read permission, I/O error
-    NotACapture,     ///< not pcap/pcapng, or a corrupt header
-    UnknownLinkType, ///< a link type callwall does not decode
-    Permission,      ///< no permission to capture on the interface
-    Filter,          ///< the BPF filter does not compile
+    NotFound,  ///< file or interface does not exist
+    NotReadable,  ///< a directory, no read permission, I/O error
+    NotACapture,  ///< not pcap/pcapng, or a corrupt header
+    UnknownLinkType,  ///< a link type callwall does not decode
+    Permission,  ///< no permission to capture on the interface
+    Filter,  ///< the BPF filter does not compile
     Other,
 };
 
 class CaptureError : public std::runtime_error {
 public:
-    CaptureError(CaptureErrorKind kind, const std::string& what)
-        : std::runtime_error(what), kind_(kind) {}
+    CaptureError(CaptureErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
     [[nodiscard]] CaptureErrorKind kind() const noexcept { return kind_; }
 
 private:
@@ -47,9 +46,9 @@ struct LiveOptions {
     int snaplen = 262144;
     int buffer_size_mb = 64;
     bool promiscuous = true;
-    bool immediate = false;     ///< false: TPACKET_V3 blocks, handed over when full or after read_timeout_ms
+    bool immediate = false;  ///< false: TPACKET_V3 blocks, handed over when full or after read_timeout_ms
     int read_timeout_ms = 100;  ///< so next() returns Timeout and the caller can refresh/stop
-    std::string filter;         ///< BPF expression; empty = everything
+    std::string filter;  ///< BPF expression; empty = everything
 };
 
 struct SourceStats {

@@ -74,7 +74,7 @@ private:
         uint32_t linktype = 0;
         uint32_t snaplen = 0;
         uint64_t units_per_s = 1000000;  ///< if_tsresol
-        int64_t offset_s = 0;            ///< if_tsoffset
+        int64_t offset_s = 0;  ///< if_tsoffset
     };
     enum class Block { Read, End, Error };
 
@@ -96,8 +96,8 @@ private:
     std::vector<uint8_t> buf_;  ///< the current block, header and trailer included
     uint32_t block_type_ = 0, block_len_ = 0;
     uint64_t block_offset_ = 0;  ///< file offset of the current block
-    uint64_t offset_ = 0;        ///< file offset of the next byte
-    bool big_endian_ = false;    ///< the current section's byte order
+    uint64_t offset_ = 0;  ///< file offset of the next byte
+    bool big_endian_ = false;  ///< the current section's byte order
     std::vector<Interface> ifaces_;  ///< the current section's interfaces
     bool pending_ = false;  ///< open() left a packet block in buf_ for next()
     Status done_ = Status::Frame;  ///< sticky End/Error

@@ -31,7 +31,7 @@ inline constexpr size_t kMaxFilterAddresses = 48;
 
 struct LiveFilter {
     std::string expression;
-    size_t addresses = 0;           ///< vendor addresses in the expression
+    size_t addresses = 0;  ///< vendor addresses in the expression
     size_t addresses_left_out = 0;  ///< beyond kMaxFilterAddresses (not valid addresses are not counted)
 };
 

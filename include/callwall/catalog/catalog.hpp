@@ -36,9 +36,9 @@ enum class Transport : uint8_t { Tcp, Udp };
 /// How a destination pattern matches names.
 enum class DestinationKind : uint8_t {
     Wildcard,  ///< "*.x.com": any name strictly below x.com, never x.com itself
-    Suffix,    ///< ".x.com": x.com and any name below it
-    Exact,     ///< "host.x.com": that name only
-    Any,       ///< "ANY": any address; matchable only by protocol evidence
+    Suffix,  ///< ".x.com": x.com and any name below it
+    Exact,  ///< "host.x.com": that name only
+    Any,  ///< "ANY": any address; matchable only by protocol evidence
 };
 
 /// Who opens the connection. For Outbound the ports are the remote (destination)
@@ -105,8 +105,8 @@ struct Destination {
 /// Vendor SDK version constraint: min is inclusive ("2.9.0 or later"), below is
 /// exclusive ("before 2.9.0"); an empty bound is open.
 struct SdkVersionCondition {
-    std::string text;   ///< the vendor's wording, e.g. "2.9.0 or later"
-    std::string min;    ///< inclusive lower bound, dotted numbers, or empty
+    std::string text;  ///< the vendor's wording, e.g. "2.9.0 or later"
+    std::string min;  ///< inclusive lower bound, dotted numbers, or empty
     std::string below;  ///< exclusive upper bound, dotted numbers, or empty
 
     /// True if version (dotted numbers, up to 4 parts) satisfies the bounds;
@@ -118,9 +118,9 @@ struct SdkVersionCondition {
 /// Recording's lowUdpPort..highUdpPort. The entry's ports hold the recommended
 /// default.
 struct LocalConfigCondition {
-    std::string key;                       ///< e.g. "lowUdpPort..highUdpPort"
+    std::string key;  ///< e.g. "lowUdpPort..highUdpPort"
     std::optional<PortRange> recommended;  ///< vendor's recommended default, if any
-    std::string text;                      ///< the vendor's advice in short
+    std::string text;  ///< the vendor's advice in short
 };
 
 /// When an entry applies. All present conditions must hold.
@@ -149,7 +149,7 @@ struct Location {
 /// For documents reconciled from several sources (Whereby 001 + 004): which
 /// source files support one field of an entry.
 struct FieldProvenance {
-    std::string field;               ///< "service", "ports", "destinations", ...
+    std::string field;  ///< "service", "ports", "destinations", ...
     std::vector<std::string> files;  ///< seed file names
 };
 
@@ -157,26 +157,26 @@ struct FieldProvenance {
 struct Entry {
     std::string id;  ///< stable, unique across the catalog
     std::string vendor;
-    std::string product;        ///< product/SDK as the vendor names it
-    std::string edition;        ///< document edition, e.g. "2020"; empty if the document has none
+    std::string product;  ///< product/SDK as the vendor names it
+    std::string edition;  ///< document edition, e.g. "2020"; empty if the document has none
     std::string document_date;  ///< ISO date of the document, empty if undated
-    std::string service;        ///< the service as the vendor names it
+    std::string service;  ///< the service as the vendor names it
     Transport transport = Transport::Tcp;
     std::vector<PortRange> ports;  ///< as written (order kept)
-    PortSet port_set;              ///< merged index of ports
+    PortSet port_set;  ///< merged index of ports
     std::vector<Destination> destinations;
     Direction direction = Direction::Outbound;
-    bool required = true;       ///< false: the vendor presents it as optional
-    bool third_party = false;   ///< names belong to third parties (not evidence the vendor is active)
+    bool required = true;  ///< false: the vendor presents it as optional
+    bool third_party = false;  ///< names belong to third parties (not evidence the vendor is active)
     bool any_fallback = false;  ///< vendor allows ANY destination if names cannot be used
     Conditions conditions;
     SourceRef source;
     std::vector<FieldProvenance> provenance;  ///< per-field sources (multi-source documents)
-    std::vector<std::string> assumed;         ///< fields the source does not state (catalog's assumption)
+    std::vector<std::string> assumed;  ///< fields the source does not state (catalog's assumption)
     std::string notes;
-    uint32_t document = 0;      ///< index into Catalog::documents()
+    uint32_t document = 0;  ///< index into Catalog::documents()
     uint16_t vendor_index = 0;  ///< index into Catalog::vendors()
-    Location defined_at;        ///< catalog file and line of the [[entry]]
+    Location defined_at;  ///< catalog file and line of the [[entry]]
 
     /// True if any destination is ANY (then it has no names).
     [[nodiscard]] bool any_destination() const noexcept;
@@ -191,7 +191,7 @@ struct Product {
     std::string edition;
     std::string document_date;
     bool allowlist_supported = false;
-    std::string advice;       ///< the vendor's advice, e.g. use the cloud proxy
+    std::string advice;  ///< the vendor's advice, e.g. use the cloud proxy
     std::string advice_link;  ///< link as written in the document, may be empty
     SourceRef source;
     std::string notes;
@@ -212,14 +212,14 @@ struct Document {
     std::string catalog_file;  ///< path of the TOML file as loaded
     std::string vendor;
     std::string edition;
-    std::string date;             ///< ISO date or empty
+    std::string date;  ///< ISO date or empty
     std::string date_as_written;  ///< e.g. "Tue Sep 15 2020 10:32:32 GMT+0800 (CST)"
     std::string title;
-    std::vector<std::string> sources;           ///< seed files this edition is built from
-    std::string authoritative;                  ///< for several sources: the one that wins
-    std::string reconciliation;                 ///< how the sources were reconciled
+    std::vector<std::string> sources;  ///< seed files this edition is built from
+    std::string authoritative;  ///< for several sources: the one that wins
+    std::string reconciliation;  ///< how the sources were reconciled
     Direction direction = Direction::Outbound;  ///< default for entries
-    bool direction_assumed = false;             ///< the document does not state a direction
+    bool direction_assumed = false;  ///< the document does not state a direction
     std::optional<TransportPreference> prefers;
     std::vector<std::string> notes;
 };
@@ -395,9 +395,9 @@ private:
     std::vector<Document> documents_;
     std::vector<std::string> vendors_;
     std::vector<LoadedFile> files_;
-    std::vector<std::pair<std::string, uint32_t>> entry_ids_;    // sorted
+    std::vector<std::pair<std::string, uint32_t>> entry_ids_;  // sorted
     std::vector<std::pair<std::string, uint32_t>> product_ids_;  // sorted
-    std::array<std::vector<uint32_t>, 2> any_entries_;           // by Transport
+    std::array<std::vector<uint32_t>, 2> any_entries_;  // by Transport
     std::vector<uint8_t> vendor_prefers_udp_;
     DomainIndex entry_index_;
     DomainIndex vendor_index_;
@@ -469,7 +469,7 @@ struct ExportOptions {
     /// table of Debian's stock /etc/nftables.conf.
     std::string nft_table = "filter";
     bool required_only = false;  ///< leave out entries the vendor presents as optional
-    bool include_any = false;    ///< keep entries whose destination is ANY (ports open to every address)
+    bool include_any = false;  ///< keep entries whose destination is ANY (ports open to every address)
 };
 
 /// An allow-list for the selected products: nftables sets/rules or

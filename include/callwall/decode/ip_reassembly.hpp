@@ -43,11 +43,11 @@ struct FragmentView {
     uint8_t ip_version = 0;
     IpAddr src, dst;
     uint32_t id = 0;
-    uint8_t proto = 0;        ///< IPv4 protocol; IPv6: the Fragment header's Next Header
-    uint32_t offset = 0;      ///< in bytes
-    bool more = false;        ///< MF / M flag
-    ByteView header{};        ///< IPv4 header (with options) / the fixed 40-byte IPv6 header
-    ByteView data{};          ///< the fragment's data as captured
+    uint8_t proto = 0;  ///< IPv4 protocol; IPv6: the Fragment header's Next Header
+    uint32_t offset = 0;  ///< in bytes
+    bool more = false;  ///< MF / M flag
+    ByteView header{};  ///< IPv4 header (with options) / the fixed 40-byte IPv6 header
+    ByteView data{};  ///< the fragment's data as captured
     uint32_t data_wire_len = 0;  ///< the fragment's data length per its header
 };
 
@@ -56,15 +56,15 @@ struct FragmentView {
 [[nodiscard]] bool parse_fragment(ByteView ip, FragmentView& out) noexcept;
 
 struct ReassemblyStats {
-    uint64_t fragments = 0;     ///< fragments added
-    uint64_t completed = 0;     ///< datagrams reassembled
-    uint64_t timed_out = 0;     ///< released incomplete after kTimeoutUs
-    uint64_t evicted = 0;       ///< released incomplete to make room (all slots busy)
-    uint64_t overlaps = 0;      ///< IPv6 datagrams discarded for overlapping fragments (RFC 5722)
-    uint64_t invalid = 0;       ///< datagrams given up: > 65535 bytes, inconsistent ends, misaligned fragments
-    uint64_t cut = 0;           ///< datagrams with a fragment cut by the snaplen
-    uint64_t flushed = 0;       ///< released incomplete at the end of the run
-    uint64_t duplicates = 0;    ///< exact duplicate fragments ignored
+    uint64_t fragments = 0;  ///< fragments added
+    uint64_t completed = 0;  ///< datagrams reassembled
+    uint64_t timed_out = 0;  ///< released incomplete after kTimeoutUs
+    uint64_t evicted = 0;  ///< released incomplete to make room (all slots busy)
+    uint64_t overlaps = 0;  ///< IPv6 datagrams discarded for overlapping fragments (RFC 5722)
+    uint64_t invalid = 0;  ///< datagrams given up: > 65535 bytes, inconsistent ends, misaligned fragments
+    uint64_t cut = 0;  ///< datagrams with a fragment cut by the snaplen
+    uint64_t flushed = 0;  ///< released incomplete at the end of the run
+    uint64_t duplicates = 0;  ///< exact duplicate fragments ignored
     uint64_t unattributed = 0;  ///< fragments released without their first fragment
 };
 
@@ -88,9 +88,9 @@ public:
         /// it did not decode.
         const PacketMeta* meta = nullptr;
         bool complete = false;
-        uint32_t fragments = 0;   ///< fragments this release stands for
+        uint32_t fragments = 0;  ///< fragments this release stands for
         uint64_t wire_bytes = 0;  ///< their IP lengths, summed
-        int64_t ts_us = 0;        ///< frame time of the last of them
+        int64_t ts_us = 0;  ///< frame time of the last of them
         int64_t first_ts_us = 0;  ///< frame time of the earliest of them
     };
     using ReleaseFn = std::function<void(const Released&)>;

@@ -35,12 +35,12 @@ namespace callwall::decode {
 
 /// libpcap link-layer header types (LINKTYPE_* values as they appear in files).
 enum class LinkType : uint32_t {
-    Null = 0,        ///< BSD loopback: 4-byte host-endian address family
+    Null = 0,  ///< BSD loopback: 4-byte host-endian address family
     Ethernet = 1,
-    DltRaw = 12,     ///< DLT_RAW as libpcap reports LINKTYPE_RAW on Linux
+    DltRaw = 12,  ///< DLT_RAW as libpcap reports LINKTYPE_RAW on Linux
     DltRawBsd = 14,  ///< DLT_RAW on some BSDs
-    Raw = 101,       ///< raw IPv4 or IPv6, version nibble decides
-    Loop = 108,      ///< OpenBSD loopback: 4-byte network-endian family
+    Raw = 101,  ///< raw IPv4 or IPv6, version nibble decides
+    Loop = 108,  ///< OpenBSD loopback: 4-byte network-endian family
     LinuxSll = 113,
     Ipv4 = 228,
     Ipv6 = 229,
@@ -86,7 +86,11 @@ enum class Encap : uint8_t { None, Gre, ErspanI, ErspanII, ErspanIII, Vxlan };
 inline constexpr int kMaxEncapDepth = 3;
 
 enum TcpFlag : uint8_t {
-    kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08, kTcpAck = 0x10,
+    kTcpFin = 0x01,
+    kTcpSyn = 0x02,
+    kTcpRst = 0x04,
+    kTcpPsh = 0x08,
+    kTcpAck = 0x10,
 };
 
 /// Recoverable oddities; the caller counts them, nothing is logged per packet.
@@ -111,7 +115,7 @@ struct QuotedPacket {
     IpAddr src, dst;
     uint8_t proto = 0;
     uint16_t sport = 0, dport = 0;  ///< 0 when the quote is too short to hold them
-    bool has_ports = false;         ///< TCP/UDP ports or an echo identifier were quoted
+    bool has_ports = false;  ///< TCP/UDP ports or an echo identifier were quoted
 };
 
 /// Everything the flow stage needs from one frame. Views point into the frame
@@ -126,11 +130,11 @@ struct PacketMeta {
     // network
     IpAddr src, dst;
     uint8_t ip_version = 0;
-    uint8_t proto = 0;        ///< IP protocol of the transport (after IPv6 ext headers)
-    uint8_t ttl = 0;          ///< IPv4 TTL or IPv6 hop limit
+    uint8_t proto = 0;  ///< IP protocol of the transport (after IPv6 ext headers)
+    uint8_t ttl = 0;  ///< IPv4 TTL or IPv6 hop limit
     uint16_t tcp_window = 0;  ///< (transport; here to fill a hole)
     uint32_t ip_total_len = 0;  ///< datagram length per the IP header
-    bool is_fragment = false;   ///< any fragment (first or later)
+    bool is_fragment = false;  ///< any fragment (first or later)
     bool later_fragment = false;  ///< offset != 0: no transport header here
     uint8_t icmp_type = 0, icmp_code = 0;  ///< (ICMP / ICMPv6; here to fill a hole)
     uint32_t frag_id = 0;
@@ -142,16 +146,16 @@ struct PacketMeta {
     /// reply 0 → id, so a ping and its answer are one flow.
     uint16_t sport = 0, dport = 0;
     uint8_t tcp_flags = 0;
-    bool icmp_error = false;    ///< destination unreachable, time exceeded, packet too big, parameter problem
+    bool icmp_error = false;  ///< destination unreachable, time exceeded, packet too big, parameter problem
     bool snap_truncated = false;  ///< the capture holds fewer bytes than the headers promise
     uint8_t encap_depth = 0;
     uint32_t tcp_seq = 0, tcp_ack = 0;
-    ByteView payload{};         ///< L4 payload trimmed to the IP/UDP length, clipped to the capture
+    ByteView payload{};  ///< L4 payload trimmed to the IP/UDP length, clipped to the capture
     uint32_t payload_wire_len = 0;  ///< payload length per the headers (≥ payload.size())
     // ICMP / ICMPv6 errors
     QuotedPacket quoted{};
     uint32_t anomalies = 0;
-    Encap encap = Encap::None;    ///< outermost encapsulation removed
+    Encap encap = Encap::None;  ///< outermost encapsulation removed
     IpAddr tunnel_src, tunnel_dst;  ///< outer addresses of the outermost tunnel
 };
 

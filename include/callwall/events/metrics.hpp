@@ -16,7 +16,7 @@ struct MetricsSnapshot {
     int64_t run_id = 0;
     uint64_t packets = 0, bytes = 0;
     uint64_t kernel_received = 0, kernel_dropped = 0, interface_dropped = 0;
-    uint64_t flows = 0;       ///< flows created in the run
+    uint64_t flows = 0;  ///< flows created in the run
     uint64_t live_flows = 0;  ///< flows in the table now
     double refreshed_at = 0;  ///< seconds since the epoch
     /// Requirements per vendor and verdict (the verdict names of the

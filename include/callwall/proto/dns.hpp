@@ -105,7 +105,7 @@ inline constexpr uint8_t kIQuery = 1;  ///< obsolete (RFC 3425), still seen (nDP
 inline constexpr uint8_t kStatus = 2;
 inline constexpr uint8_t kNotify = 4;  ///< RFC 1996
 inline constexpr uint8_t kUpdate = 5;  ///< RFC 2136
-inline constexpr uint8_t kDso = 6;     ///< RFC 8490 DNS Stateful Operations
+inline constexpr uint8_t kDso = 6;  ///< RFC 8490 DNS Stateful Operations
 }  // namespace opcode
 
 namespace rrtype {
@@ -149,25 +149,25 @@ enum class Dialect : uint8_t { Dns, Mdns };
 
 /// Recoverable oddities; Message::anomalies holds their bits.
 enum class Anomaly : uint32_t {
-    NameTooLong = 1u << 0,        ///< a name over 255 wire octets (cut, NameRef::truncated)
-    NameArenaFull = 1u << 1,      ///< the name arena ran out (name cut, NameRef::truncated)
-    NameOddChars = 1u << 2,       ///< a label held '.', a control byte or non-ASCII (shown '?')
+    NameTooLong = 1u << 0,  ///< a name over 255 wire octets (cut, NameRef::truncated)
+    NameArenaFull = 1u << 1,  ///< the name arena ran out (name cut, NameRef::truncated)
+    NameOddChars = 1u << 2,  ///< a label held '.', a control byte or non-ASCII (shown '?')
     MultipleQuestions = 1u << 3,  ///< QDCOUNT > 1 (RFC 9619: must be ≤ 1); only the first kept
-    TrailingBytes = 1u << 4,      ///< bytes after the last counted record
+    TrailingBytes = 1u << 4,  ///< bytes after the last counted record
     ExtraSectionMalformed = 1u << 5,  ///< authority/additional unparseable (answers kept)
-    SvcParamsUnordered = 1u << 6,     ///< RFC 9460 §2.2: SvcParamKeys must strictly increase
-    SvcParamMalformed = 1u << 7,      ///< a known SvcParam with an impossible value (ignored)
-    CompressedTarget = 1u << 8,       ///< RFC 9460 §2.2: SVCB TargetName must not be compressed
-    MultipleOpt = 1u << 9,            ///< RFC 6891 §6.1.1: more than one OPT record
-    UnknownOpcode = 1u << 10,         ///< opcode 3 or 7..15
-    ZBitSet = 1u << 11,               ///< RFC 1035 §4.1.1: Z must be zero
+    SvcParamsUnordered = 1u << 6,  ///< RFC 9460 §2.2: SvcParamKeys must strictly increase
+    SvcParamMalformed = 1u << 7,  ///< a known SvcParam with an impossible value (ignored)
+    CompressedTarget = 1u << 8,  ///< RFC 9460 §2.2: SVCB TargetName must not be compressed
+    MultipleOpt = 1u << 9,  ///< RFC 6891 §6.1.1: more than one OPT record
+    UnknownOpcode = 1u << 10,  ///< opcode 3 or 7..15
+    ZBitSet = 1u << 11,  ///< RFC 1035 §4.1.1: Z must be zero
 };
 [[nodiscard]] constexpr uint32_t bit(Anomaly a) noexcept { return static_cast<uint32_t>(a); }
 
 /// Handle of a decoded name in Message's arena. Copy-safe (no pointer).
 struct NameRef {
     uint16_t offset = 0;
-    uint8_t length = 0;      ///< presentation length, ≤ kMaxNameTextLength
+    uint8_t length = 0;  ///< presentation length, ≤ kMaxNameTextLength
     bool truncated = false;  ///< name was cut (over 255 octets, or the arena was full)
 };
 
@@ -192,17 +192,17 @@ struct Question {
 struct Answer {
     NameRef name{};
     uint16_t type = 0;
-    uint16_t rrclass = 0;     ///< Mdns: the low 15 bits
+    uint16_t rrclass = 0;  ///< Mdns: the low 15 bits
     bool cache_flush = false;  ///< Mdns: cache-flush bit (RFC 6762 §10.2)
     uint32_t ttl_s = 0;
-    ByteView rdata{};     ///< raw RDATA, a view into the message (all types)
-    ByteView address{};   ///< A: 4 bytes, AAAA: 16 bytes (network order), view into the message
-    NameRef target{};     ///< CNAME: canonical name; SVCB/HTTPS: TargetName ("" is the root ".")
+    ByteView rdata{};  ///< raw RDATA, a view into the message (all types)
+    ByteView address{};  ///< A: 4 bytes, AAAA: 16 bytes (network order), view into the message
+    NameRef target{};  ///< CNAME: canonical name; SVCB/HTTPS: TargetName ("" is the root ".")
     uint16_t svc_priority = 0;  ///< SVCB/HTTPS: 0 = AliasMode
-    uint16_t port = 0;          ///< SVCB/HTTPS port SvcParam (0 when absent)
+    uint16_t port = 0;  ///< SVCB/HTTPS port SvcParam (0 when absent)
     bool no_default_alpn = false;
-    bool has_ech = false;       ///< SVCB/HTTPS carries an ech SvcParam (ECHConfigList)
-    ByteView alpn{};      ///< SVCB/HTTPS alpn SvcParam value, validated; iterate with alpn_ids()
+    bool has_ech = false;  ///< SVCB/HTTPS carries an ech SvcParam (ECHConfigList)
+    ByteView alpn{};  ///< SVCB/HTTPS alpn SvcParam value, validated; iterate with alpn_ids()
     ByteView ipv4hint{};  ///< SVCB/HTTPS: n × 4 bytes, validated
     ByteView ipv6hint{};  ///< SVCB/HTTPS: n × 16 bytes, validated
 };
@@ -286,10 +286,10 @@ struct Message {
 class TcpFramer {
 public:
     struct Stats {
-        uint32_t messages = 0;           ///< handed to the callback
-        uint32_t empty_messages = 0;     ///< length prefix 0 (skipped)
+        uint32_t messages = 0;  ///< handed to the callback
+        uint32_t empty_messages = 0;  ///< length prefix 0 (skipped)
         uint32_t oversize_messages = 0;  ///< > buffer and split across feeds (skipped)
-        uint64_t bytes_skipped = 0;      ///< bytes of oversize messages, and after gap()
+        uint64_t bytes_skipped = 0;  ///< bytes of oversize messages, and after gap()
     };
 
     /// Feeds the next in-order bytes of the stream. `on_message(ByteView)` is called once per
@@ -310,9 +310,7 @@ public:
     [[nodiscard]] const Stats& stats() const noexcept { return stats_; }
     [[nodiscard]] bool in_sync() const noexcept { return state_ != State::Desynced; }
     /// True between messages (no partial length or body pending).
-    [[nodiscard]] bool at_boundary() const noexcept {
-        return state_ == State::Length && length_bytes_ == 0;
-    }
+    [[nodiscard]] bool at_boundary() const noexcept { return state_ == State::Length && length_bytes_ == 0; }
 
 private:
     using Sink = void (*)(void*, ByteView) noexcept;

@@ -58,15 +58,15 @@ inline constexpr uint8_t kHelloVerifyRequest = 3;
 
 enum class Anomaly : uint8_t {
     TruncatedRecord,  ///< a record after the first runs past the datagram
-    BadRecord,        ///< a record after the first has an unknown type/version
-    CidCiphertext,    ///< DTLS 1.3 record with connection ID ended the walk
-    BadClientHello,   ///< ClientHello body does not parse
+    BadRecord,  ///< a record after the first has an unknown type/version
+    CidCiphertext,  ///< DTLS 1.3 record with connection ID ended the walk
+    BadClientHello,  ///< ClientHello body does not parse
 };
 [[nodiscard]] constexpr uint32_t bit(Anomaly a) noexcept { return 1u << static_cast<unsigned>(a); }
 
 struct Record {
     uint8_t content_type = 0;  ///< 20..25, or the DTLS 1.3 unified-header first byte (0x20..0x3F)
-    uint16_t version = 0;      ///< 0 for DTLS 1.3 unified-header records
+    uint16_t version = 0;  ///< 0 for DTLS 1.3 unified-header records
     uint16_t epoch = 0;
     uint64_t sequence_number = 0;  ///< 48 bits (unified header: the low 8/16 bits)
     ByteView fragment;
@@ -74,21 +74,21 @@ struct Record {
 
 struct ClientHello {
     uint16_t client_version = 0;
-    ByteView random;      ///< 32 bytes
+    ByteView random;  ///< 32 bytes
     ByteView session_id;
-    ByteView cookie;      ///< empty on the first ClientHello, set after HelloVerifyRequest
+    ByteView cookie;  ///< empty on the first ClientHello, set after HelloVerifyRequest
     uint16_t cipher_suite_count = 0;
     uint16_t extension_count = 0;
     bool use_srtp = false;  ///< RFC 5764: DTLS-SRTP, i.e. WebRTC media keying
-    ByteView server_name;   ///< first host_name in server_name, if any
-    ByteView first_alpn;    ///< first ALPN protocol ("webrtc", "c-webrtc")
+    ByteView server_name;  ///< first host_name in server_name, if any
+    ByteView first_alpn;  ///< first ALPN protocol ("webrtc", "c-webrtc")
 };
 
 struct Datagram {
     StaticVector<Record, kMaxRecords> records;
     uint16_t record_count = 0;  ///< all records walked
-    uint16_t version = 0;       ///< first record's version
-    bool handshake = false;     ///< a handshake record (any epoch)
+    uint16_t version = 0;  ///< first record's version
+    bool handshake = false;  ///< a handshake record (any epoch)
     bool client_hello = false;
     bool server_hello = false;
     bool hello_verify_request = false;

@@ -108,13 +108,13 @@ inline constexpr size_t kHpSampleLength = 16;
 
 enum class VersionFamily : uint8_t {
     Negotiation,  ///< 0x00000000: a Version Negotiation packet
-    V1,           ///< RFC 9000
-    V2,           ///< RFC 9369
-    IetfDraft,    ///< 0xff0000NN
-    Mvfst,        ///< Facebook mvfst 0xfaceb00N (draft-based)
-    GoogleQ,      ///< Google QUIC "Q0NN" (QUIC crypto)
-    GoogleT,      ///< Google QUIC "T0NN" (TLS, Google salts)
-    Reserved,     ///< 0x?a?a?a?a, RFC 9000 §15: exercises Version Negotiation
+    V1,  ///< RFC 9000
+    V2,  ///< RFC 9369
+    IetfDraft,  ///< 0xff0000NN
+    Mvfst,  ///< Facebook mvfst 0xfaceb00N (draft-based)
+    GoogleQ,  ///< Google QUIC "Q0NN" (QUIC crypto)
+    GoogleT,  ///< Google QUIC "T0NN" (TLS, Google salts)
+    Reserved,  ///< 0x?a?a?a?a, RFC 9000 §15: exercises Version Negotiation
     Unknown,
 };
 
@@ -145,25 +145,25 @@ enum class PacketType : uint8_t {
     Retry,
     VersionNegotiation,
     GQuicLegacy,  ///< gQUIC ≤ Q043 public header (not a long header)
-    Unknown,      ///< long header of a version whose type bits are not defined here
+    Unknown,  ///< long header of a version whose type bits are not defined here
 };
 
 enum class Anomaly : uint32_t {
-    CoalescedOverflow = 1u << 0,      ///< more than kMaxCoalescedPackets packets
+    CoalescedOverflow = 1u << 0,  ///< more than kMaxCoalescedPackets packets
     CoalescedDcidMismatch = 1u << 1,  ///< RFC 9000 §12.2: coalesced packets must share a DCID
-    TrailingUndecodable = 1u << 2,    ///< bytes after a packet look like a long header but fail
-    VersionListOverflow = 1u << 3,    ///< Version Negotiation lists > kMaxVersionsListed
-    VersionListRagged = 1u << 4,      ///< Version Negotiation list not a multiple of 4 bytes
-    ReservedBitsSet = 1u << 5,        ///< RFC 9000 §17.2: reserved bits ≠ 0 after unprotection
-    UnknownFrame = 1u << 6,           ///< frame not allowed/known in Initial; parsing stopped
-    CryptoFramesOverflow = 1u << 7,   ///< more than kMaxCryptoFramesPerPacket CRYPTO frames
-    CryptoConflict = 1u << 8,         ///< overlapping CRYPTO bytes differ (first copy kept)
-    CryptoBeyondBuffer = 1u << 9,     ///< CRYPTO data past the lent buffer (dropped)
+    TrailingUndecodable = 1u << 2,  ///< bytes after a packet look like a long header but fail
+    VersionListOverflow = 1u << 3,  ///< Version Negotiation lists > kMaxVersionsListed
+    VersionListRagged = 1u << 4,  ///< Version Negotiation list not a multiple of 4 bytes
+    ReservedBitsSet = 1u << 5,  ///< RFC 9000 §17.2: reserved bits ≠ 0 after unprotection
+    UnknownFrame = 1u << 6,  ///< frame not allowed/known in Initial; parsing stopped
+    CryptoFramesOverflow = 1u << 7,  ///< more than kMaxCryptoFramesPerPacket CRYPTO frames
+    CryptoConflict = 1u << 8,  ///< overlapping CRYPTO bytes differ (first copy kept)
+    CryptoBeyondBuffer = 1u << 9,  ///< CRYPTO data past the lent buffer (dropped)
     CryptoRangesOverflow = 1u << 10,  ///< more than kMaxCryptoRanges holes (frame dropped)
-    DecryptFailed = 1u << 11,         ///< an Initial failed authentication (ignored)
-    ConnectionRestarted = 1u << 12,   ///< new DCID/version (after Retry or VN): reassembly reset
-    ConnectionClose = 1u << 13,       ///< CONNECTION_CLOSE seen in an Initial
-    FixedBitClear = 1u << 14,         ///< fixed bit 0: RFC 9287 greasing (legitimate if negotiated)
+    DecryptFailed = 1u << 11,  ///< an Initial failed authentication (ignored)
+    ConnectionRestarted = 1u << 12,  ///< new DCID/version (after Retry or VN): reassembly reset
+    ConnectionClose = 1u << 13,  ///< CONNECTION_CLOSE seen in an Initial
+    FixedBitClear = 1u << 14,  ///< fixed bit 0: RFC 9287 greasing (legitimate if negotiated)
 };
 [[nodiscard]] constexpr uint32_t bit(Anomaly a) noexcept { return static_cast<uint32_t>(a); }
 
@@ -241,9 +241,9 @@ struct InitialKeys {
 /// A packet with protection removed; views into the caller's output buffer.
 struct Opened {
     uint8_t first_byte = 0;  ///< unprotected
-    uint8_t pn_length = 0;   ///< 1..4
+    uint8_t pn_length = 0;  ///< 1..4
     uint64_t packet_number = 0;
-    ByteView header{};   ///< unprotected header (the AEAD associated data)
+    ByteView header{};  ///< unprotected header (the AEAD associated data)
     ByteView payload{};  ///< plaintext frames
     uint32_t anomalies = 0;
 };
@@ -264,13 +264,12 @@ public:
     /// RFC 9001 §5.2 / RFC 9369 §3.3.1: keys of one side, from the DCID of the client's first
     /// Initial. Unsupported for versions without a known salt.
     [[nodiscard]] Result<InitialKeys> derive_initial_keys(uint32_t version, ByteView client_dcid,
-                                                         Perspective side) noexcept;
+                                                          Perspective side) noexcept;
 
     /// Removes header protection and decrypts one Initial (or any long-header packet protected
     /// with `keys`). `out` must hold hdr.packet.size() bytes and must not overlap the packet.
     /// Malformed: authentication failed.
-    [[nodiscard]] Result<Opened> open(const LongHeader& hdr, const InitialKeys& keys,
-                                      std::span<uint8_t> out) noexcept;
+    [[nodiscard]] Result<Opened> open(const LongHeader& hdr, const InitialKeys& keys, std::span<uint8_t> out) noexcept;
 
     /// Scratch for one packet's plaintext (kMaxUdpPayload bytes), used by the assembler.
     [[nodiscard]] std::span<uint8_t> scratch() noexcept;
@@ -316,7 +315,7 @@ struct InitialFrames {
 
 struct GQuicChlo {
     uint32_t version = 0;
-    ByteView sni{};   ///< "SNI" tag value; empty when absent
+    ByteView sni{};  ///< "SNI" tag value; empty when absent
     ByteView uaid{};  ///< "UAID" (user agent) tag value; empty when absent
     uint16_t tag_count = 0;
     /// The tag table points past this packet (multi-packet CHLO); tags before it are kept.
@@ -333,9 +332,9 @@ struct GQuicChlo {
 
 enum class AssemblyStatus : uint8_t {
     NeedMore,  ///< keep feeding client datagrams
-    Done,      ///< a complete ClientHello (or gQUIC CHLO) is available
-    NotQuic,   ///< this datagram is not QUIC and the flow has shown no QUIC so far
-    Failed,    ///< sticky: cannot complete (reason in error)
+    Done,  ///< a complete ClientHello (or gQUIC CHLO) is available
+    NotQuic,  ///< this datagram is not QUIC and the flow has shown no QUIC so far
+    Failed,  ///< sticky: cannot complete (reason in error)
 };
 
 enum class HandshakeKind : uint8_t { None, TlsClientHello, GQuicChlo };
@@ -346,9 +345,9 @@ struct FeedResult {
     /// Failed / NotQuic: why. NeedMore: the last per-packet problem, if any.
     DecodeError error{};
     uint32_t version = 0;  ///< version of the first packet of this datagram (0 if none)
-    uint8_t packets = 0;   ///< long-header packets in this datagram
+    uint8_t packets = 0;  ///< long-header packets in this datagram
     uint8_t initials_opened = 0;
-    bool saw_retry = false;                ///< a Retry was fed (server → client direction)
+    bool saw_retry = false;  ///< a Retry was fed (server → client direction)
     bool saw_version_negotiation = false;  ///< a Version Negotiation was fed
     /// Done (TLS): the ClientHello handshake message, 4-byte header included, from the lent
     /// buffer: hand it to tls::decode_client_hello(). Valid until reset() or the buffer dies.
@@ -385,9 +384,7 @@ public:
     /// DCID of the latest client long-header packet fed before Done/Failed (after the server's
     /// first Initial: the server-chosen CID). Client short-header packets of this connection
     /// start with it: pass it to matches_short_header(). After Done, use decode() directly.
-    [[nodiscard]] ByteView last_dcid() const noexcept {
-        return {last_dcid_.data(), last_dcid_len_};
-    }
+    [[nodiscard]] ByteView last_dcid() const noexcept { return {last_dcid_.data(), last_dcid_len_}; }
     /// SCID of the latest client long-header packet: the DCID of server short-header packets.
     [[nodiscard]] ByteView client_scid() const noexcept { return {scid_.data(), scid_len_}; }
     /// Contiguous CRYPTO bytes from offset 0 (may hold a partial ClientHello).

@@ -87,10 +87,10 @@ enum class FirstByteClass : uint8_t { Stun, Zrtp, Dtls, TurnChannel, Quic, RtpRt
 inline constexpr size_t kFixedHeaderLen = 12;
 
 enum class RtpAnomaly : uint8_t {
-    BadPadding,    ///< P set but the pad count is 0 or exceeds the payload
-                   ///< (normal for SRTP: the last byte is the auth tag)
+    BadPadding,  ///< P set but the pad count is 0 or exceeds the payload
+    ///< (normal for SRTP: the last byte is the auth tag)
     EmptyPayload,  ///< no payload bytes after the header
-    ZeroSsrc,      ///< SSRC 0: legal but typical of non-RTP matching by luck
+    ZeroSsrc,  ///< SSRC 0: legal but typical of non-RTP matching by luck
 };
 [[nodiscard]] constexpr uint32_t bit(RtpAnomaly a) noexcept { return 1u << static_cast<unsigned>(a); }
 
@@ -104,12 +104,12 @@ struct Header {
     uint16_t sequence_number = 0;
     uint32_t timestamp = 0;
     uint32_t ssrc = 0;
-    ByteView csrcs;                  ///< 4 * csrc_count bytes
+    ByteView csrcs;  ///< 4 * csrc_count bytes
     uint16_t extension_profile = 0;  ///< "defined by profile" (0xBEDE, 0x100x: RFC 8285)
-    ByteView extension_data;         ///< 4 * length bytes after the extension header
-    uint8_t padding_length = 0;      ///< bytes removed from the payload's end
-    ByteView payload;                ///< payload without padding (SRTP: ciphertext + tag)
-    uint32_t header_len = 0;         ///< bytes before the payload
+    ByteView extension_data;  ///< 4 * length bytes after the extension header
+    uint8_t padding_length = 0;  ///< bytes removed from the payload's end
+    ByteView payload;  ///< payload without padding (SRTP: ciphertext + tag)
+    uint32_t header_len = 0;  ///< bytes before the payload
     uint32_t anomalies = 0;
 };
 
@@ -159,20 +159,20 @@ inline constexpr uint8_t kXr = 207;
 inline constexpr size_t kMaxRtcpPackets = 16;
 
 enum class RtcpAnomaly : uint8_t {
-    FirstNotSrRr,    ///< RFC 3550 §6.1 wants SR/RR first (RFC 5506 reduced-size allows others)
-    UnknownType,     ///< type in 192..223 other than 200..207
+    FirstNotSrRr,  ///< RFC 3550 §6.1 wants SR/RR first (RFC 5506 reduced-size allows others)
+    UnknownType,  ///< type in 192..223 other than 200..207
     PaddingNotLast,  ///< P bit on a packet that is not the last one
-    TrailingBytes,   ///< 1..3 bytes after the last packet (too short for SRTCP)
+    TrailingBytes,  ///< 1..3 bytes after the last packet (too short for SRTCP)
 };
 [[nodiscard]] constexpr uint32_t bit(RtcpAnomaly a) noexcept { return 1u << static_cast<unsigned>(a); }
 
 struct RtcpPacket {
     uint8_t type = 0;
-    uint8_t count = 0;         ///< RC / SC / FMT (5 bits)
+    uint8_t count = 0;  ///< RC / SC / FMT (5 bits)
     bool padding = false;
-    uint16_t length_words = 0; ///< length field: 32-bit words minus one
-    uint32_t ssrc = 0;         ///< sender / packet SSRC (0 if the packet is 4 bytes)
-    ByteView body;             ///< bytes after the 4-byte common header
+    uint16_t length_words = 0;  ///< length field: 32-bit words minus one
+    uint32_t ssrc = 0;  ///< sender / packet SSRC (0 if the packet is 4 bytes)
+    ByteView body;  ///< bytes after the 4-byte common header
 };
 
 struct Compound {
@@ -240,12 +240,12 @@ enum class Verdict : uint8_t { Candidate, Confirmed, Rejected };
 /// "streams").
 class Confirmer {
 public:
-    static constexpr uint8_t kConfirmSteps = 3;          ///< 4 packets of one SSRC
-    static constexpr uint8_t kGiveUpPackets = 32;        ///< ~0.6 s of 20 ms audio
+    static constexpr uint8_t kConfirmSteps = 3;  ///< 4 packets of one SSRC
+    static constexpr uint8_t kGiveUpPackets = 32;  ///< ~0.6 s of 20 ms audio
     static constexpr uint8_t kMaxForeign = 8;
     /// Bounds the wait on flows that never show RTP (~10 s at 100 pps).
     static constexpr uint16_t kMaxPackets = 1000;
-    static constexpr uint16_t kMaxSeqStep = 32;          ///< burst loss tolerated
+    static constexpr uint16_t kMaxSeqStep = 32;  ///< burst loss tolerated
     /// 2^22 ticks: ~46 s at 90 kHz, ~87 s at 48 kHz — covers DTX silences.
     static constexpr uint32_t kMaxTimestampStep = 1u << 22;
     static constexpr size_t kSsrcSlots = 4;
@@ -365,9 +365,9 @@ enum class JitterMode : uint8_t {
 class StreamStats {
 public:
     static constexpr size_t kPayloadTypeSlots = 4;
-    static constexpr uint16_t kMaxDropout = 3000;   ///< RFC 3550 A.1 MAX_DROPOUT
-    static constexpr uint16_t kMaxMisorder = 100;   ///< RFC 3550 A.1 MAX_MISORDER
-    static constexpr uint16_t kDupWindow = 64;      ///< duplicate-detection bitmap
+    static constexpr uint16_t kMaxDropout = 3000;  ///< RFC 3550 A.1 MAX_DROPOUT
+    static constexpr uint16_t kMaxMisorder = 100;  ///< RFC 3550 A.1 MAX_MISORDER
+    static constexpr uint16_t kDupWindow = 64;  ///< duplicate-detection bitmap
     static constexpr uint32_t kDynamicAudioClockHz = 48000;
     static constexpr uint32_t kVideoClockHz = 90000;
     static constexpr double kDiscontinuityMs = 2000.0;  ///< Rfc3550 mode only
@@ -448,10 +448,10 @@ private:
     // jitter
     uint64_t first_arrival_us_ = 0;
     bool jitter_started_ = false;
-    uint32_t first_ts_ = 0;       ///< Wireshark mode
-    double ref_time_ms_ = 0;      ///< arrival of the reference packet
+    uint32_t first_ts_ = 0;  ///< Wireshark mode
+    double ref_time_ms_ = 0;  ///< arrival of the reference packet
     double last_nominal_ms_ = 0;  ///< Wireshark mode
-    uint32_t ref_ts_ = 0;         ///< Rfc3550 mode
+    uint32_t ref_ts_ = 0;  ///< Rfc3550 mode
     double jitter_ms_ = 0;
     double max_jitter_ms_ = 0;
     double min_jitter_ms_ = 0;

@@ -103,18 +103,18 @@ enum class Method : uint16_t {
     Data = 0x007,
     CreatePermission = 0x008,
     ChannelBind = 0x009,
-    Connect = 0x00A,            // RFC 6062
-    ConnectionBind = 0x00B,     // RFC 6062
+    Connect = 0x00A,  // RFC 6062
+    ConnectionBind = 0x00B,  // RFC 6062
     ConnectionAttempt = 0x00C,  // RFC 6062
-    GoogPing = 0x080,           // IANA, Google
+    GoogPing = 0x080,  // IANA, Google
     // Any other value up to 0xFF is carried by number.
 };
 
 enum class MessageClass : uint8_t { Request = 0, Indication = 1, SuccessResponse = 2, ErrorResponse = 3 };
 
 enum class Variant : uint8_t {
-    Rfc5389,      ///< magic cookie present (RFC 5389/8489)
-    MsTurn,       ///< magic cookie present and MS-TURN MAGIC-COOKIE attribute seen
+    Rfc5389,  ///< magic cookie present (RFC 5389/8489)
+    MsTurn,  ///< magic cookie present and MS-TURN MAGIC-COOKIE attribute seen
     Classic3489,  ///< no magic cookie, accepted under the strict classic checks
 };
 
@@ -136,9 +136,9 @@ inline constexpr uint16_t kXorRelayedAddress = 0x0016;
 inline constexpr uint16_t kRequestedTransport = 0x0019;
 inline constexpr uint16_t kMessageIntegritySha256 = 0x001C;
 inline constexpr uint16_t kXorMappedAddress = 0x0020;
-inline constexpr uint16_t kPriority = 0x0024;        // RFC 8445 §16.1
-inline constexpr uint16_t kUseCandidate = 0x0025;    // RFC 8445 §16.1
-inline constexpr uint16_t kIceControlled = 0x8029;   // RFC 8445 §16.1
+inline constexpr uint16_t kPriority = 0x0024;  // RFC 8445 §16.1
+inline constexpr uint16_t kUseCandidate = 0x0025;  // RFC 8445 §16.1
+inline constexpr uint16_t kIceControlled = 0x8029;  // RFC 8445 §16.1
 inline constexpr uint16_t kIceControlling = 0x802A;  // RFC 8445 §16.1
 inline constexpr uint16_t kMsXorMappedAddress = 0x8020;
 inline constexpr uint16_t kSoftware = 0x8022;
@@ -147,17 +147,17 @@ inline constexpr uint16_t kFingerprint = 0x8028;
 
 /// Recoverable oddities; the caller counts them (bit i = 1u << Anomaly).
 enum class Anomaly : uint8_t {
-    TrailingBytes,              ///< bytes after the message in the given view
-    UnpaddedAttributes,         ///< attributes not padded to 4 (MS-TURN / early drafts)
-    AttributeAfterIntegrity,    ///< attribute other than FINGERPRINT after MESSAGE-INTEGRITY
+    TrailingBytes,  ///< bytes after the message in the given view
+    UnpaddedAttributes,  ///< attributes not padded to 4 (MS-TURN / early drafts)
+    AttributeAfterIntegrity,  ///< attribute other than FINGERPRINT after MESSAGE-INTEGRITY
     AttributeAfterFingerprint,  ///< FINGERPRINT not last
-    BadAttributeLength,         ///< known attribute with a length its format forbids
-    BadAddressFamily,           ///< address family not 0x01/0x02
-    DuplicateAttribute,         ///< a single-valued attribute repeated; first one kept
-    FingerprintMismatch,        ///< FINGERPRINT present but CRC does not match
-    NonZeroPadding,             ///< RFC 8489 §14: padding MBZ (RFC 5389 allowed any)
-    ReservedChannel,            ///< channel outside RFC 8656's 0x4000-0x4FFF
-    LengthNotMultipleOf4,       ///< header length not a multiple of 4
+    BadAttributeLength,  ///< known attribute with a length its format forbids
+    BadAddressFamily,  ///< address family not 0x01/0x02
+    DuplicateAttribute,  ///< a single-valued attribute repeated; first one kept
+    FingerprintMismatch,  ///< FINGERPRINT present but CRC does not match
+    NonZeroPadding,  ///< RFC 8489 §14: padding MBZ (RFC 5389 allowed any)
+    ReservedChannel,  ///< channel outside RFC 8656's 0x4000-0x4FFF
+    LengthNotMultipleOf4,  ///< header length not a multiple of 4
 };
 [[nodiscard]] constexpr uint32_t bit(Anomaly a) noexcept { return 1u << static_cast<unsigned>(a); }
 
@@ -172,7 +172,7 @@ struct Address {
 
 struct ErrorCode {
     uint16_t code = 0;  ///< class * 100 + number (RFC 8489 §14.8)
-    ByteView reason;    ///< UTF-8 reason phrase, view into the packet
+    ByteView reason;  ///< UTF-8 reason phrase, view into the packet
 };
 
 /// A decoded STUN message. Views point into the decoded buffer.
@@ -181,7 +181,7 @@ struct Message {
     uint16_t type = 0;  ///< raw 16-bit message type
     Method method = Method::Binding;
     MessageClass msg_class = MessageClass::Request;
-    uint16_t length = 0;      ///< header length field (attributes, bytes)
+    uint16_t length = 0;  ///< header length field (attributes, bytes)
     ByteView transaction_id;  ///< 12 bytes (RFC 5389/8489) or 16 bytes (RFC 3489)
 
     std::optional<Address> mapped_address;
@@ -196,14 +196,14 @@ struct Message {
     std::optional<uint16_t> channel_number;
     std::optional<uint32_t> lifetime_s;
     std::optional<uint8_t> requested_transport;  ///< IANA protocol number (17 = UDP)
-    std::optional<ByteView> data;                ///< DATA value (relayed payload)
+    std::optional<ByteView> data;  ///< DATA value (relayed payload)
     bool message_integrity = false;
     bool message_integrity_sha256 = false;
-    bool fingerprint = false;     ///< FINGERPRINT attribute present
+    bool fingerprint = false;  ///< FINGERPRINT attribute present
     bool fingerprint_ok = false;  ///< present and CRC matches
     uint16_t attribute_count = 0;
     StaticVector<uint16_t, kMaxRecordedAttributes> attribute_types;  ///< in wire order
-    uint32_t anomalies = 0;                                          ///< bit(Anomaly)
+    uint32_t anomalies = 0;  ///< bit(Anomaly)
     uint32_t size = 0;  ///< bytes of the message (header + attributes)
 
     [[nodiscard]] bool has(Anomaly a) const noexcept { return (anomalies & bit(a)) != 0; }
@@ -238,7 +238,7 @@ struct Message {
 // TURN ChannelData (RFC 8656 §12.4) and MS multiplexed TURN ([MS-TURN]).
 
 enum class ChannelKind : uint8_t {
-    Rfc,            ///< RFC 5766/8656 ChannelData, channel 0x4000-0x7FFF
+    Rfc,  ///< RFC 5766/8656 ChannelData, channel 0x4000-0x7FFF
     MsMultiplexed,  ///< [MS-TURN] multiplexed TURN channel, Channel_ID 0xFF10
 };
 
@@ -247,8 +247,8 @@ struct ChannelData {
     uint16_t channel = 0;
     uint16_t length = 0;  ///< length field
     ByteView session_id;  ///< MsMultiplexed only: 8-byte MTURN_Session_ID
-    ByteView payload;     ///< application data (what the peer sent/receives)
-    uint32_t size = 0;    ///< bytes consumed including padding
+    ByteView payload;  ///< application data (what the peer sent/receives)
+    uint32_t size = 0;  ///< bytes consumed including padding
     uint32_t anomalies = 0;
 };
 
@@ -274,23 +274,23 @@ struct ChannelData {
 // Stream framing over TCP / TLS-443 (RFC 8656 §12.5, RFC 6544 §3).
 
 enum class FrameKind : uint8_t {
-    Stun,            ///< a STUN message (decode with stun::decode)
-    ChannelData,     ///< RFC ChannelData (decode_channel_data(bytes, true))
-    MsMultiplexed,   ///< [MS-TURN] multiplexed TURN frame
+    Stun,  ///< a STUN message (decode with stun::decode)
+    ChannelData,  ///< RFC ChannelData (decode_channel_data(bytes, true))
+    MsMultiplexed,  ///< [MS-TURN] multiplexed TURN frame
     Rfc4571Payload,  ///< ICE-TCP frame whose payload is not STUN (RTP/RTCP/DTLS)
 };
 
 enum class StreamFraming : uint8_t {
     Unknown,  ///< nothing seen yet
-    Direct,   ///< STUN and ChannelData back to back (RFC 8656 §12.5)
+    Direct,  ///< STUN and ChannelData back to back (RFC 8656 §12.5)
     Rfc4571,  ///< 16-bit length prefix per packet (RFC 4571, ICE-TCP RFC 6544)
 };
 
 enum class GiveUpReason : uint8_t {
     None,
     NotStunFramed,  ///< a frame boundary did not start a STUN/ChannelData frame
-    BadLength,      ///< STUN length not a multiple of 4, or an empty RFC 4571 frame
-    BufferFull,     ///< buffer < kMinBuffer, or feed() again without draining next()
+    BadLength,  ///< STUN length not a multiple of 4, or an empty RFC 4571 frame
+    BufferFull,  ///< buffer < kMinBuffer, or feed() again without draining next()
 };
 
 /// One complete frame. `bytes` is the frame as it appears on the wire
@@ -350,7 +350,7 @@ private:
     struct Head {
         Need need = Need::More;
         FrameKind kind = FrameKind::Stun;
-        size_t frame_len = 0;   ///< bytes on the wire, incl. prefix/padding
+        size_t frame_len = 0;  ///< bytes on the wire, incl. prefix/padding
         size_t skip_front = 0;  ///< RFC 4571 prefix not part of Frame::bytes
     };
     Head inspect(ByteView head) noexcept;
@@ -359,8 +359,8 @@ private:
     std::span<uint8_t> buf_;
     size_t buf_len_ = 0;
     size_t consumed_ = 0;  ///< leading buffer bytes already returned as a frame
-    ByteView seg_;                ///< unconsumed part of the current feed()
-    size_t skip_ = 0;             ///< bytes still to drop (oversize frame)
+    ByteView seg_;  ///< unconsumed part of the current feed()
+    size_t skip_ = 0;  ///< bytes still to drop (oversize frame)
     StreamFraming framing_ = StreamFraming::Unknown;
     GiveUpReason reason_ = GiveUpReason::None;
     uint32_t frames_ = 0;
@@ -387,21 +387,21 @@ struct PendingTransaction {
 
 /// What a message meant to the tracker.
 enum class TrackEvent : uint8_t {
-    Request,             ///< new request, now outstanding
-    Retransmission,      ///< request already outstanding
-    Answered,            ///< success response matched an outstanding request
-    ErrorAnswered,       ///< error response matched an outstanding request
-    UnmatchedResponse,   ///< response with no outstanding request (capture
-                         ///< started mid-transaction, or request not seen)
-    DuplicateResponse,   ///< response to a request already answered
-    Indication,          ///< indications are not tracked
+    Request,  ///< new request, now outstanding
+    Retransmission,  ///< request already outstanding
+    Answered,  ///< success response matched an outstanding request
+    ErrorAnswered,  ///< error response matched an outstanding request
+    UnmatchedResponse,  ///< response with no outstanding request (capture
+    ///< started mid-transaction, or request not seen)
+    DuplicateResponse,  ///< response to a request already answered
+    Indication,  ///< indications are not tracked
 };
 
 struct TrackResult {
     TrackEvent event = TrackEvent::Indication;
     uint16_t method = 0;
     uint16_t error_code = 0;  ///< ErrorAnswered / error UnmatchedResponse
-    uint64_t rtt_us = 0;      ///< Answered / ErrorAnswered: first request to response
+    uint64_t rtt_us = 0;  ///< Answered / ErrorAnswered: first request to response
 };
 
 /// Counters a flow keeps as facts. Per-method arrays are indexed by method
@@ -426,7 +426,7 @@ struct TransactionStats {
     uint32_t unmatched_responses = 0;
     uint32_t duplicate_responses = 0;
     uint32_t unanswered = 0;  ///< expired or still open at finish()
-    uint32_t evicted = 0;     ///< dropped for lack of space (outcome unknown)
+    uint32_t evicted = 0;  ///< dropped for lack of space (outcome unknown)
     std::array<uint32_t, kTrackedMethods> requests_by_method{};
     std::array<uint32_t, kTrackedMethods> unanswered_by_method{};
     std::array<uint32_t, kTrackedMethods> errors_by_method{};
@@ -469,9 +469,9 @@ private:
 // ChannelData validation for captures that start mid-call.
 
 enum class ChannelVerdict : uint8_t {
-    Accepted,   ///< bound by a ChannelBind seen in this flow, or confirmed
+    Accepted,  ///< bound by a ChannelBind seen in this flow, or confirmed
     Candidate,  ///< consistent so far, not enough evidence yet
-    Rejected,   ///< not ChannelData (bad framing, or reserved range while unbound)
+    Rejected,  ///< not ChannelData (bad framing, or reserved range while unbound)
 };
 
 /// Decides whether datagrams starting with 0x40-0x7F on a flow are TURN

@@ -116,28 +116,26 @@ inline constexpr uint16_t kTls13 = 0x0304;
 }  // namespace version
 
 /// RFC 8701: 0x0a0a, 0x1a1a, …, 0xfafa.
-[[nodiscard]] constexpr bool is_grease(uint16_t v) noexcept {
-    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
+[[nodiscard]] constexpr bool is_grease(uint16_t v) noexcept { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
 
 // ---------------------------------------------------------------------------------------------
 // Result types
 
 enum class Anomaly : uint32_t {
-    SniEmpty = 1u << 0,             ///< server_name without a (non-empty) host_name
-    SniMultiple = 1u << 1,          ///< RFC 6066 §3: more than one host_name (first kept)
-    SniOddChars = 1u << 2,          ///< host_name with bytes outside printable ASCII
-    SniMalformed = 1u << 3,         ///< ServerNameList framing broken (ignored after that)
-    AlpnMalformed = 1u << 4,        ///< ProtocolNameList framing broken or empty name
+    SniEmpty = 1u << 0,  ///< server_name without a (non-empty) host_name
+    SniMultiple = 1u << 1,  ///< RFC 6066 §3: more than one host_name (first kept)
+    SniOddChars = 1u << 2,  ///< host_name with bytes outside printable ASCII
+    SniMalformed = 1u << 3,  ///< ServerNameList framing broken (ignored after that)
+    AlpnMalformed = 1u << 4,  ///< ProtocolNameList framing broken or empty name
     SupportedVersionsMalformed = 1u << 5,
-    DuplicateExtension = 1u << 6,   ///< RFC 8446 §4.2: an extension type appears twice
-    TrailingBytes = 1u << 7,        ///< bytes after the extensions inside the hello body
-    KeyShareMalformed = 1u << 8,    ///< ServerHello key_share too short
+    DuplicateExtension = 1u << 6,  ///< RFC 8446 §4.2: an extension type appears twice
+    TrailingBytes = 1u << 7,  ///< bytes after the extensions inside the hello body
+    KeyShareMalformed = 1u << 8,  ///< ServerHello key_share too short
     // Assembler (FlightAssembler::anomalies()):
-    OverlapConflict = 1u << 16,     ///< a retransmission disagreed with bytes held (first kept)
-    BeyondBuffer = 1u << 17,        ///< bytes past the lent buffer were dropped
-    RangeOverflow = 1u << 18,       ///< a segment needing > kMaxFilledRanges ranges was dropped
-    BeforeStart = 1u << 19,         ///< bytes before the stream start were dropped
+    OverlapConflict = 1u << 16,  ///< a retransmission disagreed with bytes held (first kept)
+    BeyondBuffer = 1u << 17,  ///< bytes past the lent buffer were dropped
+    RangeOverflow = 1u << 18,  ///< a segment needing > kMaxFilledRanges ranges was dropped
+    BeforeStart = 1u << 19,  ///< bytes before the stream start were dropped
 };
 [[nodiscard]] constexpr uint32_t bit(Anomaly a) noexcept { return static_cast<uint32_t>(a); }
 
@@ -210,7 +208,7 @@ struct ServerFlight {
     bool has_server_hello = false;
     ServerHello server_hello{};
     bool has_alert = false;
-    uint8_t alert_level = 0;        ///< 1 warning, 2 fatal
+    uint8_t alert_level = 0;  ///< 1 warning, 2 fatal
     uint8_t alert_description = 0;  ///< RFC 8446 §6 AlertDescription (40 handshake_failure…)
 
     [[nodiscard]] bool fatal_alert() const noexcept { return has_alert && alert_level == 2; }
@@ -252,8 +250,8 @@ struct ServerFlight {
 
 enum class AssemblyStatus : uint8_t {
     NeedMore,  ///< keep feeding segments of this direction
-    Done,      ///< the first handshake message (or alert) is complete and decoded
-    Failed,    ///< sticky: not TLS, malformed, or larger than the buffer (see error())
+    Done,  ///< the first handshake message (or alert) is complete and decoded
+    Failed,  ///< sticky: not TLS, malformed, or larger than the buffer (see error())
 };
 
 enum class Side : uint8_t { Client, Server };
@@ -271,10 +269,10 @@ enum class Side : uint8_t { Client, Server };
 class FlightAssembler {
 public:
     struct Stats {
-        uint32_t segments = 0;           ///< non-empty segments fed
+        uint32_t segments = 0;  ///< non-empty segments fed
         uint32_t retransmitted_bytes = 0;  ///< bytes that were already held
-        uint32_t dropped_segments = 0;   ///< range list full (RangeOverflow)
-        uint32_t clipped_bytes = 0;      ///< before the start or past the buffer
+        uint32_t dropped_segments = 0;  ///< range list full (RangeOverflow)
+        uint32_t clipped_bytes = 0;  ///< before the start or past the buffer
     };
 
     FlightAssembler(std::span<uint8_t> buffer, Side side) noexcept;
@@ -332,8 +330,7 @@ private:
 /// Client side: Done means a ClientHello that decodes.
 class ClientHelloAssembler : public FlightAssembler {
 public:
-    explicit ClientHelloAssembler(std::span<uint8_t> buffer) noexcept
-        : FlightAssembler(buffer, Side::Client) {}
+    explicit ClientHelloAssembler(std::span<uint8_t> buffer) noexcept : FlightAssembler(buffer, Side::Client) {}
     /// Done: the hello (views into the lent buffer). NeedMore: Truncated. Failed: error().
     [[nodiscard]] Result<ClientHello> client_hello() const noexcept;
 };
@@ -341,8 +338,7 @@ public:
 /// Server side: Done means a ServerHello that decodes, or a leading plaintext Alert.
 class ServerFlightAssembler : public FlightAssembler {
 public:
-    explicit ServerFlightAssembler(std::span<uint8_t> buffer) noexcept
-        : FlightAssembler(buffer, Side::Server) {}
+    explicit ServerFlightAssembler(std::span<uint8_t> buffer) noexcept : FlightAssembler(buffer, Side::Server) {}
     /// Done: the flight (views into the lent buffer). NeedMore: Truncated. Failed: error().
     [[nodiscard]] Result<ServerFlight> server_flight() const noexcept;
 };

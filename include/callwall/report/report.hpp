@@ -88,9 +88,9 @@ inline constexpr size_t kMaxEvidence = 5;
 inline constexpr int kJsonSchemaVersion = 1;
 
 struct ReportOptions {
-    std::optional<int64_t> run;       ///< default: the latest run
-    std::vector<std::string> vendors; ///< default: the vendors seen in the run
-    bool all_entries = false;         ///< also entries of vendors not seen
+    std::optional<int64_t> run;  ///< default: the latest run
+    std::vector<std::string> vendors;  ///< default: the vendors seen in the run
+    bool all_entries = false;  ///< also entries of vendors not seen
 };
 
 /// The run asked for (--run N) is not in the database: a usage error, not a

@@ -39,11 +39,11 @@ enum class Status : uint8_t { Completed, Interrupted, Failed };
 
 struct Options {
     std::string db_path;
-    std::string kind;                  ///< the run's kind: "analyze", "capture", "probe"
+    std::string kind;  ///< the run's kind: "analyze", "capture", "probe"
     std::vector<std::string> sources;  ///< files or interfaces, in the order read
     std::string command_line;
     const catalog::Catalog* catalog = nullptr;  ///< required; must outlive the session
-    uint32_t max_flows = 1u << 20;              ///< bound on live flows
+    uint32_t max_flows = 1u << 20;  ///< bound on live flows
     /// File runs: the run's totals are written every this many packets, so a
     /// run killed later shows the packets of its last committed batch.
     uint64_t checkpoint_packets = 0x4000;

@@ -10,7 +10,7 @@ using decode::IpAddr;
 
 dns::Dialect dns_dialect(const flow::Flow& f) noexcept {
     return f.proto == decode::kProtoUdp && (f.server_port == 5353 || f.client_port == 5353) ? dns::Dialect::Mdns
-                                                                                              : dns::Dialect::Dns;
+                                                                                            : dns::Dialect::Dns;
 }
 
 bool probe_dns(const ProbeInput& in) noexcept { return dns::probe(in.payload, dns_dialect(in.flow)); }
@@ -111,7 +111,8 @@ void DnsAnalyzer::on_answer_section(const flow::Flow& f, const dns::Message& m, 
             row.ipv4hint = an.ipv4hint;
             row.ipv6hint = an.ipv6hint;
             for (size_t off = 0; off + 4 <= an.ipv4hint.size(); off += 4)
-                s_.naming.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv4hint.subspan(off, 4)), chain, chain_n, ts_us);
+                s_.naming.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv4hint.subspan(off, 4)), chain, chain_n,
+                                     ts_us);
             for (size_t off = 0; off + 16 <= an.ipv6hint.size(); off += 16)
                 s_.naming.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv6hint.subspan(off, 16)), chain, chain_n,
                                      ts_us);

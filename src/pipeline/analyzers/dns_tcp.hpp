@@ -10,8 +10,8 @@
 namespace callwall::pipeline {
 
 struct DnsTcpFlow {
-    DnsFlow dns;       ///< the DNS analyzer's per-flow state
-    int32_t slot = -1; ///< Slot lent while the flow is framed
+    DnsFlow dns;  ///< the DNS analyzer's per-flow state
+    int32_t slot = -1;  ///< Slot lent while the flow is framed
 };
 
 class DnsTcpAnalyzer final : public AppAnalyzer {

@@ -45,8 +45,7 @@ void ProxyTlsAnalyzer::on_start(flow::Flow&, FlowApp& a, flow::Dir, ByteView fir
     if (p.slot < 0) failed(p, flow::kFromClient), failed(p, flow::kFromServer);
 }
 
-void ProxyTlsAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m,
-                                  int64_t ts_us) {
+void ProxyTlsAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {
     ProxyTlsFlow& p = flow_state<ProxyTlsFlow>(a);
     if (TlsAnalyzer::side_done(p.tls.h, d)) return;
     if (!p.preamble_done[d]) return on_segment(f, a, d, m, ts_us);
@@ -58,8 +57,7 @@ void ProxyTlsAnalyzer::tunnel(flow::Flow& f, FlowApp& a, flow::Dir d, uint32_t s
     tls_->add(f, a, st.tls, d, seq, p, ts_us, TlsAnchor{true, st.tls_start[d] - 1});
 }
 
-void ProxyTlsAnalyzer::on_segment(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m,
-                                  int64_t ts_us) {
+void ProxyTlsAnalyzer::on_segment(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {
     ProxyTlsFlow& p = flow_state<ProxyTlsFlow>(a);
     if (p.slot < 0) return;
     Sink sink(*this, f, a, d);

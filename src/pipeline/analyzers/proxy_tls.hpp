@@ -14,9 +14,9 @@ struct ProxyTlsFlow {
     TlsFlow tls;  ///< first: TlsAnalyzer reclaims buffers through it
     proxy::Kind kind = proxy::Kind::None;
     bool preamble_done[2] = {false, false};
-    int32_t slot = -1;               ///< Slot lent while a preamble is read
+    int32_t slot = -1;  ///< Slot lent while a preamble is read
     uint32_t tls_start[2] = {0, 0};  ///< sequence number of the first tunnelled byte
-    uint16_t port = 0;               ///< the port the client asked the proxy for
+    uint16_t port = 0;  ///< the port the client asked the proxy for
 };
 
 class ProxyTlsAnalyzer final : public AppAnalyzer {
@@ -53,7 +53,7 @@ private:
 [[nodiscard]] bool probe_proxy_tls(const ProbeInput& in) noexcept;
 std::unique_ptr<AppAnalyzer> make_proxy_tls(DissectShared& shared);
 
-inline constexpr AnalyzerRow kProxyTlsRow{"proxy-tls",     L4::Tcp,    PortUse::Any, {},
+inline constexpr AnalyzerRow kProxyTlsRow{"proxy-tls",     L4::Tcp,    PortUse::Any,  {},
                                           probe_proxy_tls, kTlsLabels, make_proxy_tls};
 
 }  // namespace callwall::pipeline

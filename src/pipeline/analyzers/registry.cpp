@@ -20,14 +20,14 @@ namespace callwall::pipeline {
 namespace {
 
 constexpr AnalyzerRow kRows[] = {
-    kDnsRow,       // UDP 53/5353/5355
-    kQuicRow,      // UDP
-    kRtcRow,       // UDP: STUN/TURN, ChannelData, DTLS, RTP/RTCP
-    kDnsTcpRow,    // TCP 53/5353/5355
-    kTlsRow,       // TCP
-    kStunTcpRow,   // TCP: STUN/TURN, ChannelData, RFC 4571
+    kDnsRow,  // UDP 53/5353/5355
+    kQuicRow,  // UDP
+    kRtcRow,  // UDP: STUN/TURN, ChannelData, DTLS, RTP/RTCP
+    kDnsTcpRow,  // TCP 53/5353/5355
+    kTlsRow,  // TCP
+    kStunTcpRow,  // TCP: STUN/TURN, ChannelData, RFC 4571
     kProxyTlsRow,  // TCP: SOCKS / HTTP CONNECT, then TLS
-    kRtmpRow,      // TCP 1935/30011-30013 (hint): RTMP handshake
+    kRtmpRow,  // TCP 1935/30011-30013 (hint): RTMP handshake
 };
 static_assert(std::size(kRows) < FlowApp::kUnknown, "row + 1 is a flow's analyzer id");
 

@@ -12,7 +12,7 @@ namespace callwall::pipeline {
 
 struct RtcFlow {
     int32_t stun = -1;  ///< StunTurn slot: transactions, ChannelData validation
-    int32_t rtp = -1;   ///< RtpMedia slot: confirmers and stream statistics
+    int32_t rtp = -1;  ///< RtpMedia slot: confirmers and stream statistics
     uint16_t packets = 0;  ///< UDP datagrams seen (for the give-up)
     uint32_t channel_data = 0;
     uint64_t rtcp_packets = 0;
@@ -21,7 +21,8 @@ struct RtcFlow {
 
 inline constexpr std::string_view kRtcLabels[] = {"stun", "turn", "ms-turn", "dtls", "rtp", "rtcp"};
 inline constexpr uint16_t kStunLabel = 1u << 0;
-inline constexpr uint16_t kTurnLabel = 1u << 1;  ///< TURN methods (Allocate, ChannelBind, Send/Data, ...) or ChannelData
+inline constexpr uint16_t kTurnLabel = 1u
+                                       << 1;  ///< TURN methods (Allocate, ChannelBind, Send/Data, ...) or ChannelData
 inline constexpr uint16_t kMsTurnLabel = 1u << 2;
 inline constexpr uint16_t kDtlsLabel = 1u << 3;
 inline constexpr uint16_t kRtpLabel = 1u << 4;

@@ -20,7 +20,7 @@
 namespace callwall::pipeline {
 
 inline constexpr size_t kRtmpHandshakeLen = 1536;  ///< C1, S1, C2, S2 (spec §5.2.3)
-inline constexpr uint8_t kRtmpVersion = 3;         ///< C0/S0 of plain RTMP (spec §5.2.2)
+inline constexpr uint8_t kRtmpVersion = 3;  ///< C0/S0 of plain RTMP (spec §5.2.2)
 
 struct RtmpFlow {
     bool server_seen = false;  ///< the server's first byte (S0) was checked

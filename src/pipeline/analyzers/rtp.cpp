@@ -6,7 +6,7 @@ namespace callwall::pipeline {
 namespace rtp = proto::rtp;
 
 inline RtpMedia::Stream* RtpMedia::stream_for(Slot& s, const rtp::Header& h, flow::Dir d, bool via_turn,
-                                       int64_t ts_us) noexcept {
+                                              int64_t ts_us) noexcept {
     Stream* free_st = nullptr;
     for (auto& x : s.streams) {
         if (x.used && x.ssrc == h.ssrc && x.dir == d && x.via_turn == via_turn) return &x;
@@ -47,8 +47,8 @@ void RtpMedia::on_packet(const flow::Flow&, FlowApp& a, RtcFlow& r, flow::Dir d,
     Stream* st = stream_for(s, *h, d, via_turn, ts_us);
     if (!st) return;
     st->last_us = ts_us;
-    st->stats.add(rtp::PacketSample{static_cast<uint64_t>(ts_us), h->sequence_number, h->timestamp, h->payload_type,
-                                    h->marker});
+    st->stats.add(
+        rtp::PacketSample{static_cast<uint64_t>(ts_us), h->sequence_number, h->timestamp, h->payload_type, h->marker});
     if (v == rtp::Verdict::Confirmed) {
         a.labels |= kRtpLabel;
         ++s_.stats.rtp_packets;

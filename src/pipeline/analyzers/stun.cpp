@@ -83,8 +83,8 @@ void StunTurn::on_relayed(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir
     }
 }
 
-void StunTurn::on_channel_data(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir d, ByteView frame,
-                               int64_t ts_us, bool over_tcp) {
+void StunTurn::on_channel_data(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir d, ByteView frame, int64_t ts_us,
+                               bool over_tcp) {
     auto cd = stun::decode_channel_data(frame, over_tcp);
     if (!cd) return;
     ++r.channel_data;

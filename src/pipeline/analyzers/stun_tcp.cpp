@@ -60,8 +60,7 @@ void StunTcpAnalyzer::bytes(flow::Flow& f, FlowApp& a, flow::Dir d, ByteView p, 
         s.framer[d].emplace(std::span<uint8_t>(s.buf[d]));
         if (rfc4571) {
             s.framer[d]->feed(ByteView(kRfc4571Primer));
-            while (s.framer[d]->next()) {
-            }
+            while (s.framer[d]->next()) {}
         }
     }
     if (!s.framer[d]) s.framer[d].emplace(std::span<uint8_t>(s.buf[d]));

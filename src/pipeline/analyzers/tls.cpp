@@ -42,8 +42,10 @@ int32_t TlsAnalyzer::lend(const flow::Flow& f, const FlowApp& a, uint8_t role) {
     const int32_t i = pool_.acquire(source, SlotOwner{s_.index_of(a), role}, &evicted, &reclaimed);
     if (reclaimed && evicted.flow < s_.apps.size()) {
         TlsFlow& x = flow_state<TlsFlow>(s_.apps[evicted.flow]);
-        if (evicted.role == kRoleClient) x.client = -1, x.h.hello_failed = true;
-        else x.server = -1, x.h.server_failed = true;
+        if (evicted.role == kRoleClient)
+            x.client = -1, x.h.hello_failed = true;
+        else
+            x.server = -1, x.h.server_failed = true;
     }
     return i;
 }

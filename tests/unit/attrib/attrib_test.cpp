@@ -50,7 +50,9 @@ std::vector<std::string> ids(const std::vector<Match>& ms) {
     return out;
 }
 
-bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 uint16_t vendor(const char* name) { return *bundled_catalog().vendor_index(name); }
 
@@ -237,11 +239,11 @@ FlowFacts remote_first_leg() {
     f.client_port = 61000;
     f.server_ip = "10.1.0.16";
     f.server_port = 50200;
-    f.packets_c2s = 8;     // the far end's checks
-    f.packets_s2c = 12;    // our answers to them, and our own checks
-    f.stun_requests = 8;   // 4 from each side
+    f.packets_c2s = 8;  // the far end's checks
+    f.packets_s2c = 12;  // our answers to them, and our own checks
+    f.stun_requests = 8;  // 4 from each side
     f.stun_ice_checks = 8;
-    f.stun_answered = 4;   // we answered all of theirs
+    f.stun_answered = 4;  // we answered all of theirs
     f.stun_retransmissions = 3;
     f.stun_requests_s2c = 4;  // ours: none answered, three retransmitted
     f.stun_answered_s2c = 0;
@@ -259,7 +261,7 @@ TEST(OrientByInsideHost, FarEndSpeakingFirstIsTurnedToTheInsideHost) {
     EXPECT_EQ(f.server_ip, "203.0.113.95");
     EXPECT_EQ(f.server_port, 61000);
     EXPECT_EQ(f.packets_c2s, 12u);
-    EXPECT_EQ(f.stun_requests_s2c, 4u);   // now the far end's
+    EXPECT_EQ(f.stun_requests_s2c, 4u);  // now the far end's
     EXPECT_EQ(f.stun_answered_s2c, 4u);
     EXPECT_EQ(f.stun_retransmissions_s2c, 0u);
     EXPECT_EQ(f.names[0].source, "dns");  // the far end's name names the server now
@@ -298,8 +300,8 @@ TEST(InsideAddress, Ranges) {
     for (const char* in : {"10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "169.254.1.1",
                            "127.0.0.1", "fd00::1", "fc12::1", "fe80::1", "::1"})
         EXPECT_TRUE(is_inside_address(in)) << in;
-    for (const char* out : {"172.32.0.1", "172.15.0.1", "100.128.0.1", "198.51.100.7", "8.8.8.8", "2001:db8::1", "fec0::1",
-                            "", "x"})
+    for (const char* out :
+         {"172.32.0.1", "172.15.0.1", "100.128.0.1", "198.51.100.7", "8.8.8.8", "2001:db8::1", "fec0::1", "", "x"})
         EXPECT_FALSE(is_inside_address(out)) << out;
 }
 
@@ -404,15 +406,16 @@ TEST(MatchFlow, UnnamedTcp443IsNeverPortOnly) {
 FlowOutcome outcome(Outcome o, const char* reason = "") { return FlowOutcome{o, reason, "", ""}; }
 
 TEST(DecideEntry, PartialIsPerPort) {
-    const auto v = decide_entry({{1, 5866, outcome(Outcome::Observed)}, {2, 5867, outcome(Outcome::Blocked, "no-answer")}},
-                                0, "");
+    const auto v =
+        decide_entry({{1, 5866, outcome(Outcome::Observed)}, {2, 5867, outcome(Outcome::Blocked, "no-answer")}}, 0, "");
     EXPECT_EQ(v.verdict, Verdict::Partial);
     EXPECT_EQ(v.reasons, std::vector<std::string>{"no-answer"});
     EXPECT_EQ(v.ports_blocked, std::set<uint16_t>{5867});
 }
 
 TEST(DecideEntry, FailureOnAPortThatAlsoWorkedIsObserved) {
-    const auto v = decide_entry({{1, 443, outcome(Outcome::Observed)}, {2, 443, outcome(Outcome::Blocked, "reset")}}, 0, "");
+    const auto v =
+        decide_entry({{1, 443, outcome(Outcome::Observed)}, {2, 443, outcome(Outcome::Blocked, "reset")}}, 0, "");
     EXPECT_EQ(v.verdict, Verdict::Observed);
     EXPECT_EQ(v.flows_blocked, 1u);
     // A port is never listed as both observed and blocked, and an observed
@@ -420,18 +423,21 @@ TEST(DecideEntry, FailureOnAPortThatAlsoWorkedIsObserved) {
     EXPECT_EQ(v.ports_observed, std::set<uint16_t>{443});
     EXPECT_TRUE(v.ports_blocked.empty());
     EXPECT_TRUE(v.reasons.empty());
-    const auto p = decide_entry({{1, 443, outcome(Outcome::Observed)}, {2, 443, outcome(Outcome::Blocked, "reset")},
+    const auto p = decide_entry({{1, 443, outcome(Outcome::Observed)},
+                                 {2, 443, outcome(Outcome::Blocked, "reset")},
                                  {3, 80, outcome(Outcome::Blocked, "reset")}},
                                 0, "");
     EXPECT_EQ(p.verdict, Verdict::Partial);
     EXPECT_EQ(p.ports_blocked, std::set<uint16_t>{80});
     EXPECT_EQ(p.why.substr(0, p.why.find(" (")), "through on port 443; blocked on port 80");
-    const auto two = decide_entry({{1, 1080, outcome(Outcome::Observed)}, {2, 25000, outcome(Outcome::Observed)}}, 0, "");
+    const auto two =
+        decide_entry({{1, 1080, outcome(Outcome::Observed)}, {2, 25000, outcome(Outcome::Observed)}}, 0, "");
     EXPECT_EQ(two.why, "2 flow(s) got through on ports 1080, 25000");
 }
 
 TEST(DecideEntry, AbandonedChecksNeverDecide) {
-    const auto with_media = decide_entry({{1, 53210, outcome(Outcome::Observed)}, {2, 50001, outcome(Outcome::Abandoned)}}, 0, "");
+    const auto with_media =
+        decide_entry({{1, 53210, outcome(Outcome::Observed)}, {2, 50001, outcome(Outcome::Abandoned)}}, 0, "");
     EXPECT_EQ(with_media.verdict, Verdict::Observed);
     EXPECT_EQ(with_media.flows_abandoned, 1u);
     EXPECT_TRUE(with_media.ports_blocked.empty());
@@ -443,8 +449,8 @@ TEST(DecideEntry, AbandonedChecksNeverDecide) {
 }
 
 TEST(DecideEntry, AllBlockedAndReasons) {
-    const auto v = decide_entry({{1, 443, outcome(Outcome::Blocked, "reset")}, {2, 80, outcome(Outcome::Blocked, "icmp-3-13")}},
-                                0, "");
+    const auto v = decide_entry(
+        {{1, 443, outcome(Outcome::Blocked, "reset")}, {2, 80, outcome(Outcome::Blocked, "icmp-3-13")}}, 0, "");
     EXPECT_EQ(v.verdict, Verdict::Blocked);
     EXPECT_EQ(v.reasons, (std::vector<std::string>{"icmp-3-13", "reset"}));
     EXPECT_EQ(v.evidence_flows, (std::vector<uint64_t>{1, 2}));
@@ -535,8 +541,9 @@ TEST(RunAttributionDns, FailuresOfANameThatNeverResolvedBlock) {
     EXPECT_EQ(v.why, "query for a.calls.sendbird.com: DNS NXDOMAIN");
     EXPECT_TRUE(all.active_vendors.count(vendor("Sendbird")));
     // The same name failing last without any answer.
-    EXPECT_EQ(dns_only_verdict({{"a.calls.sendbird.com", true, "NXDOMAIN", 0}, {"a.calls.sendbird.com", false, "", 0}}).why,
-              "query for a.calls.sendbird.com: no DNS response");
+    EXPECT_EQ(
+        dns_only_verdict({{"a.calls.sendbird.com", true, "NXDOMAIN", 0}, {"a.calls.sendbird.com", false, "", 0}}).why,
+        "query for a.calls.sendbird.com: no DNS response");
 }
 
 // A name that resolved once has no failures, whatever its other queries got;

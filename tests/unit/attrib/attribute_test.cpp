@@ -161,8 +161,9 @@ TEST(Attribute, AgreesWithRunAttributionOnEveryScenario) {
         EXPECT_EQ(pure.verdicts.vendor_gap_flows, written.vendor_gap_flows);
         EXPECT_EQ(pure.verdicts.other_flows, written.other_flows);
         // Every flow's outcome as the database now holds it.
-        const auto rows = test::query_rows(db.path(), "SELECT id, outcome FROM flow WHERE run_id=" + std::to_string(run) +
-                                                          " AND transport IN ('tcp','udp') ORDER BY id");
+        const auto rows =
+            test::query_rows(db.path(), "SELECT id, outcome FROM flow WHERE run_id=" + std::to_string(run) +
+                                            " AND transport IN ('tcp','udp') ORDER BY id");
         ASSERT_EQ(rows.size(), pure.flows.size());
         for (size_t i = 0; i < rows.size(); ++i)
             EXPECT_EQ(rows[i], std::to_string(pure.flows[i].flow_id) + "\t" + pure.flows[i].outcome_column);

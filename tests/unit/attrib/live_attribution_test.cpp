@@ -27,7 +27,6 @@ namespace fs = std::filesystem;
 
 using test::bundled_catalog;
 
-
 // Everything attribution writes, in a fixed order.
 std::vector<std::string> attribution_rows(const std::string& db) {
     std::vector<std::string> all;

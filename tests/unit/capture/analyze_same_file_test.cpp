@@ -67,7 +67,8 @@ TEST_F(AnalyzeSameFile, OtherSpellingsSymlinksAndHardLinksAreTheSameFile) {
     const Outcome o = analyze({dotted, dir_ / "link.pcap", slash, dir_ / "hard.pcap"});
     EXPECT_EQ(o.packets, once);
     ASSERT_EQ(o.warnings.size(), 3u);
-    EXPECT_EQ(o.warnings[0], "callwall: warning: " + (dir_ / "link.pcap") + " is the same file as " + dotted + "; reading it once");
+    EXPECT_EQ(o.warnings[0],
+              "callwall: warning: " + (dir_ / "link.pcap") + " is the same file as " + dotted + "; reading it once");
     EXPECT_NE(o.warnings[1].find(slash), std::string::npos);
     EXPECT_NE(o.warnings[2].find(dir_ / "hard.pcap"), std::string::npos);
 }
@@ -80,7 +81,8 @@ TEST_F(AnalyzeSameFile, CopiesAreDifferentFiles) {
     // Read twice, so the copy starts before the original ended: that is the
     // only warning (not "the same file").
     ASSERT_EQ(o.warnings.size(), 1u);
-    EXPECT_EQ(o.warnings[0].rfind("callwall: warning: time runs backwards: " + (dir_ / "copy.pcap") + " starts at ", 0), 0u)
+    EXPECT_EQ(o.warnings[0].rfind("callwall: warning: time runs backwards: " + (dir_ / "copy.pcap") + " starts at ", 0),
+              0u)
         << o.warnings[0];
 }
 

@@ -22,7 +22,8 @@ inline void put32(std::vector<uint8_t>& out, uint32_t v) {
 // with the wrong bytes, length or order is caught. `cut` bytes are removed
 // from the end (a damaged last record). The file is named after `stem` and
 // `seed`: tests that run at the same time use different ones.
-inline std::string write_capture(size_t n, size_t cut, uint32_t seed, const std::string& stem = "callwall-read-ahead-") {
+inline std::string write_capture(size_t n, size_t cut, uint32_t seed,
+                                 const std::string& stem = "callwall-read-ahead-") {
     std::vector<uint8_t> out;
     put32(out, 0xa1b2c3d4);
     out.push_back(2), out.push_back(0), out.push_back(4), out.push_back(0);  // version 2.4
@@ -41,8 +42,8 @@ inline std::string write_capture(size_t n, size_t cut, uint32_t seed, const std:
     }
     out.resize(out.size() - cut);
     // The process id too: ctest runs tests of one fixture in parallel processes.
-    const std::filesystem::path p =
-        std::filesystem::temp_directory_path() / (stem + std::to_string(::getpid()) + "-" + std::to_string(seed) + ".pcap");
+    const std::filesystem::path p = std::filesystem::temp_directory_path() /
+                                    (stem + std::to_string(::getpid()) + "-" + std::to_string(seed) + ".pcap");
     FILE* f = std::fopen(p.c_str(), "wb");
     EXPECT_NE(f, nullptr);
     std::fwrite(out.data(), 1, out.size(), f);

@@ -191,7 +191,8 @@ TEST_F(Compressed, CutStreamEndsInAnErrorNamingCodecAndOffsetAfterAPrefix) {
             } catch (const CaptureError& e) {
                 // Cut before the capture header was whole: refused at open, saying why.
                 EXPECT_EQ(e.kind(), CaptureErrorKind::NotACapture);
-                EXPECT_NE(std::string(e.what()).find(std::string(c.name) + ": truncated stream at byte "), std::string::npos)
+                EXPECT_NE(std::string(e.what()).find(std::string(c.name) + ": truncated stream at byte "),
+                          std::string::npos)
                     << e.what();
                 continue;
             }

@@ -35,7 +35,8 @@ std::vector<uint8_t> write_bytes(const fs::path& p, size_t n, uint32_t seed) {
     std::vector<uint8_t> bytes(n);
     std::mt19937 rng(seed);
     for (auto& b : bytes) b = static_cast<uint8_t>(rng());
-    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(n));
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(n));
     return bytes;
 }
 
@@ -119,8 +120,7 @@ TEST(MappedFile, FileTruncatedWhileReadIsAReadErrorNotACrash) {
     EXPECT_TRUE(std::equal(buf.begin(), buf.end(), bytes.begin()));
     ASSERT_EQ(::truncate(p.c_str(), 4096), 0);  // another process rewrites the file
     size_t n = 0;
-    for (int i = 0; i < 16 && (n = std::fread(buf.data(), 1, buf.size(), f)) == buf.size(); ++i) {
-    }
+    for (int i = 0; i < 16 && (n = std::fread(buf.data(), 1, buf.size(), f)) == buf.size(); ++i) {}
     EXPECT_LT(n, buf.size());
     EXPECT_TRUE(std::ferror(f));
     EXPECT_TRUE(m->shrank());
@@ -206,8 +206,8 @@ TEST(MappedFile, SourceReadsTheSameFramesMappedAsThroughAPipe) {
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     std::thread writer([&] {
         const auto bytes = read_all(path);
-        std::ofstream(fifo, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                    static_cast<std::streamsize>(bytes.size()));
+        std::ofstream(fifo, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     });
     auto piped = PcapSource::open_file(fifo.string());
     auto mapped = PcapSource::open_file(path);

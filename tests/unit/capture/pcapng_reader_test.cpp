@@ -147,7 +147,7 @@ Writer mixed(bool big) {
     Writer w;
     w.big = big;
     w.shb();
-    w.idb(1);    // Ethernet
+    w.idb(1);  // Ethernet
     w.idb(101);  // raw IP
     w.idb(113);  // Linux SLL
     w.epb(0, kT0 * 1000000 + 1, frame_bytes(1, 60));
@@ -206,16 +206,16 @@ TEST(PcapngReader, PacketOnAnInterfaceOfThePreviousSectionIsDamage) {
 TEST(PcapngReader, TsresolPowersOfTenAndTwoAndTsoffset) {
     Writer w;
     w.shb();
-    w.idb(1, 262144, 9);                     // nanoseconds
-    w.idb(1, 262144, 0x80 | 20);             // 2^-20 s
-    w.idb(1, 262144, 3, 1000);               // milliseconds, 1000 s offset
-    w.idb(1, 262144, 0x80 | 63);             // 2^-63 s: the largest binary resolution
-    w.idb(1, 262144, 19);                    // 10^-19 s: the largest decimal one
+    w.idb(1, 262144, 9);  // nanoseconds
+    w.idb(1, 262144, 0x80 | 20);  // 2^-20 s
+    w.idb(1, 262144, 3, 1000);  // milliseconds, 1000 s offset
+    w.idb(1, 262144, 0x80 | 63);  // 2^-63 s: the largest binary resolution
+    w.idb(1, 262144, 19);  // 10^-19 s: the largest decimal one
     w.epb(0, kT0 * 1000000000 + 123456789, frame_bytes(1, 4));
     w.epb(1, (kT0 << 20) | (1u << 19), frame_bytes(2, 4));  // + 0.5 s
-    w.epb(2, 2500, frame_bytes(3, 4));                      // 2.5 s + 1000 s
-    w.epb(3, (uint64_t{3} << 62) | 1, frame_bytes(4, 4));   // 1.5 s
-    w.epb(4, 12345678901234567890u, frame_bytes(5, 4));     // 1.2345678901234567890 s
+    w.epb(2, 2500, frame_bytes(3, 4));  // 2.5 s + 1000 s
+    w.epb(3, (uint64_t{3} << 62) | 1, frame_bytes(4, 4));  // 1.5 s
+    w.epb(4, 12345678901234567890u, frame_bytes(5, 4));  // 1.2345678901234567890 s
     const Got g = read_all(w.out);
     ASSERT_EQ(g.frames.size(), 5u) << g.error;
     EXPECT_EQ(g.frames[0].ts_us, static_cast<int64_t>(kT0 * 1000000 + 123456));
@@ -241,10 +241,10 @@ TEST(PcapngReader, UnknownBlocksAreSkipped) {
     w.shb();
     w.block(0x0BADBEEF, frame_bytes(7, 33));  // before the first interface
     w.idb(1);
-    w.block(4, {0, 0, 0, 0});           // Name Resolution Block, empty
+    w.block(4, {0, 0, 0, 0});  // Name Resolution Block, empty
     w.epb(0, 1, frame_bytes(1, 20));
-    w.block(5, Bytes(20, 0));           // Interface Statistics Block
-    w.block(0x40000BAD, {});            // custom block, empty body
+    w.block(5, Bytes(20, 0));  // Interface Statistics Block
+    w.block(0x40000BAD, {});  // custom block, empty body
     w.epb(0, 2, frame_bytes(2, 20));
     const Got g = read_all(w.out);
     ASSERT_EQ(g.frames.size(), 2u) << g.error;
@@ -277,8 +277,8 @@ TEST(PcapngReader, SimpleAndObsoletePacketBlocks) {
 TEST(PcapngReader, SimplePacketBlockShorterThanItsPacketIsDamage) {
     Writer w;
     w.shb();
-    w.idb(101, 0);                    // no snapshot length
-    w.spb(frame_bytes(1, 60), 70);    // 70 bytes on the wire, 60 in the block
+    w.idb(101, 0);  // no snapshot length
+    w.spb(frame_bytes(1, 60), 70);  // 70 bytes on the wire, 60 in the block
     const Got g = read_all(w.out);
     EXPECT_TRUE(g.frames.empty());
     EXPECT_EQ(g.end, PcapngReader::Status::Error);
@@ -327,13 +327,13 @@ TEST(PcapngReader, BadBlockLengthsAreDamage) {
         bool trailer;
         const char* what;
     } cases[] = {
-        {30, true, "bad total length 30"},           // not a multiple of 4
-        {8, true, "bad total length 8"},             // shorter than header + trailer
+        {30, true, "bad total length 30"},  // not a multiple of 4
+        {8, true, "bad total length 8"},  // shorter than header + trailer
         {0, true, "bad total length 0"},
-        {0xFFFFFFFC, true, "bad total length"},      // beyond kMaxBlockBytes: refused before allocating
+        {0xFFFFFFFC, true, "bad total length"},  // beyond kMaxBlockBytes: refused before allocating
         {PcapngReader::kMaxBlockBytes + 4, false, "bad total length"},
-        {28, false, "trailing length"},               // trailer disagrees
-        {36, false, "truncated"},                     // promises more than the file has
+        {28, false, "trailing length"},  // trailer disagrees
+        {36, false, "truncated"},  // promises more than the file has
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.len);
@@ -414,7 +414,7 @@ TEST(PcapngReader, OptionRunningPastTheBlockIsDamage) {
     Writer::put(body, 1, 2, false);
     Writer::put(body, 0, 2, false);
     Writer::put(body, 65535, 4, false);
-    Writer::put(body, 2, 2, false);    // if_name
+    Writer::put(body, 2, 2, false);  // if_name
     Writer::put(body, 400, 2, false);  // of 400 bytes, in an 8-byte remainder
     Writer::put(body, 0, 4, false);
     w.block(1, body);
@@ -435,7 +435,7 @@ TEST(PcapngReader, HugeLengthInAShortFileCostsNoHugeBuffer) {
     w.idb(1);
     Writer::put(w.out, 6, 4, false);
     Writer::put(w.out, PcapngReader::kMaxBlockBytes, 4, false);  // 16 MiB promised,
-    w.out.resize(w.out.size() + 100);                             // 100 bytes present
+    w.out.resize(w.out.size() + 100);  // 100 bytes present
     FILE* f = fmemopen(w.out.data(), w.out.size(), "rb");
     ASSERT_NE(f, nullptr);
     {
@@ -478,7 +478,8 @@ TEST(PcapngReader, NothingIsAllocatedPerPacket) {
 
 fs::path write_temp(const std::string& name, const Bytes& b) {
     const fs::path p = fs::temp_directory_path() / ("callwall-pcapng-" + name);
-    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
     return p;
 }
 
@@ -510,8 +511,8 @@ TEST(PcapngSource, PipedPcapngIsReadWhole) {
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const Bytes bytes = mixed(true).out;
     std::thread writer([&] {
-        std::ofstream(fifo, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                    static_cast<std::streamsize>(bytes.size()));
+        std::ofstream(fifo, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     });
     auto src = PcapSource::open_file(fifo.string());
     NextStatus end{};

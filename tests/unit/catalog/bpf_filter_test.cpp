@@ -28,7 +28,7 @@ const Catalog& bundled() {
 struct Frame {
     std::vector<uint16_t> tags;  // outer first: 0x88a8 or 0x8100 each
     bool v6 = false;
-    uint8_t proto = 17;          // 6 TCP, 17 UDP
+    uint8_t proto = 17;  // 6 TCP, 17 UDP
     uint8_t dst[16] = {192, 0, 2, 10};
     uint16_t sport = 50000, dport = 0;
 };
@@ -48,8 +48,11 @@ std::vector<uint8_t> build(const Frame& f) {
     const size_t l4_len = f.proto == 6 ? 20 : 8;
     if (!f.v6) {
         put16(b, 0x0800);
-        const uint8_t ip[20] = {0x45, 0, 0, static_cast<uint8_t>(20 + l4_len), 0, 1, 0x40, 0, 64, f.proto, 0, 0,
-                                10, 1, 0, 10, f.dst[0], f.dst[1], f.dst[2], f.dst[3]};
+        const uint8_t ip[20] = {0x45,     0,        0,        static_cast<uint8_t>(20 + l4_len),
+                                0,        1,        0x40,     0,
+                                64,       f.proto,  0,        0,
+                                10,       1,        0,        10,
+                                f.dst[0], f.dst[1], f.dst[2], f.dst[3]};
         b.insert(b.end(), ip, ip + 20);
     } else {
         put16(b, 0x86dd);

@@ -45,9 +45,9 @@ protected:
     void SetUp() override {
         if (kBinary.empty()) GTEST_SKIP() << "CALLWALL_BINARY not defined";
         if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << kBinary << " not built";
-        dir_ = std::filesystem::temp_directory_path() /
-               ("callwall_catalog_cli_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ =
+            std::filesystem::temp_directory_path() / ("callwall_catalog_cli_" + std::to_string(::getpid()) + "_" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
     }
@@ -65,21 +65,21 @@ protected:
 
 // Four errors in one file, on lines 7, 12, 13 and 15, plus a clean file beside it.
 constexpr const char* kBroken =
-    "schema = 1\n"                                   // 1
-    "[document]\n"                                   // 2
-    "vendor = \"Example\"\n"                         // 3
-    "sources = [\"example.txt\"]\n"                  // 4
-    "[[entry]]\n"                                    // 5
-    "id = \"example.media\"\n"                       // 6
-    "prodcut = \"Example SDK\"\n"                    // 7: unknown key (and so product is missing)
-    "service = \"Media\"\n"                          // 8
-    "transport = \"udp\"\n"                          // 9
-    "required = true\n"                              // 10
+    "schema = 1\n"  // 1
+    "[document]\n"  // 2
+    "vendor = \"Example\"\n"  // 3
+    "sources = [\"example.txt\"]\n"  // 4
+    "[[entry]]\n"  // 5
+    "id = \"example.media\"\n"  // 6
+    "prodcut = \"Example SDK\"\n"  // 7: unknown key (and so product is missing)
+    "service = \"Media\"\n"  // 8
+    "transport = \"udp\"\n"  // 9
+    "required = true\n"  // 10
     "source = { file = \"example.txt\", section = \"Ports\" }\n"  // 11
-    "ports = [0, [6000, 5866]]\n"                    // 12: port 0, reversed range
-    "destinations = [\"*bad.example.com\"]\n"        // 13: malformed pattern
-    "[[entry]]\n"                                    // 14
-    "id = \"agora-2020.rtc-web.tcp\"\n"              // 15: duplicate of a bundled id
+    "ports = [0, [6000, 5866]]\n"  // 12: port 0, reversed range
+    "destinations = [\"*bad.example.com\"]\n"  // 13: malformed pattern
+    "[[entry]]\n"  // 14
+    "id = \"agora-2020.rtc-web.tcp\"\n"  // 15: duplicate of a bundled id
     "product = \"Example SDK\"\n"
     "service = \"Signal\"\n"
     "transport = \"tcp\"\n"
@@ -139,7 +139,8 @@ TEST_F(CatalogCli, CheckWithoutBundledChecksTheDirectoryAlone) {
 
 TEST_F(CatalogCli, UserDirectoryAddsVendors) {
     write("clean.toml", kClean);
-    const CommandResult r = run(catalog("list --format json --catalog " + shell_quote(dir_.string()) + " --vendor other"));
+    const CommandResult r =
+        run(catalog("list --format json --catalog " + shell_quote(dir_.string()) + " --vendor other"));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("\"id\":\"other.signal\""), std::string::npos) << r.output;
     const CommandResult check = run(catalog("check --catalog " + shell_quote(dir_.string())));
@@ -216,7 +217,8 @@ TEST_F(CatalogCli, InvalidCatalogStopsOtherCommandsToo) {
 }
 
 TEST_F(CatalogCli, ExportNftPassesNftCheck) {
-    const CommandResult probe = run("printf 'table inet callwall_probe {\\n chain c {\\n  tcp dport 1 accept\\n }\\n}\\n' | nft -c -f -");
+    const CommandResult probe =
+        run("printf 'table inet callwall_probe {\\n chain c {\\n  tcp dport 1 accept\\n }\\n}\\n' | nft -c -f -");
     if (probe.exit_code != 0) GTEST_SKIP() << "nft missing or not permitted: " << probe.output;
     CommandResult r = run(catalog("export --format nft") + " | nft -c -f -");
     EXPECT_EQ(r.exit_code, 0) << r.output;

@@ -18,9 +18,11 @@ namespace {
 std::string catalog_text(const std::vector<std::string>& patterns, bool third_party = false) {
     std::string t = "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n";
     for (size_t i = 0; i < patterns.size(); ++i) {
-        t += "[[entry]]\nid = \"e" + std::to_string(i) + "\"\nproduct = \"P\"\nservice = \"S\"\ntransport = \"tcp\"\n"
-             "ports = [443]\ndestinations = [\"" + patterns[i] + "\"]\nrequired = true\n" +
-             (third_party ? "third_party = true\n" : "") + "source = { file = \"s.txt\", section = \"A\" }\n";
+        t += "[[entry]]\nid = \"e" + std::to_string(i) +
+             "\"\nproduct = \"P\"\nservice = \"S\"\ntransport = \"tcp\"\n"
+             "ports = [443]\ndestinations = [\"" +
+             patterns[i] + "\"]\nrequired = true\n" + (third_party ? "third_party = true\n" : "") +
+             "source = { file = \"s.txt\", section = \"A\" }\n";
     }
     return t;
 }
@@ -54,7 +56,7 @@ TEST(DomainMatch, WildcardMatchesNamesBelowButNotItself) {
     EXPECT_TRUE(one_matches("*.x.com", "a.b.x.com"));
     EXPECT_TRUE(one_matches("*.x.com", "very.deep.name.below.x.com"));
     EXPECT_FALSE(one_matches("*.x.com", "x.com"));
-    EXPECT_FALSE(one_matches("*.x.com", "ax.com"));      // label boundary, not string suffix
+    EXPECT_FALSE(one_matches("*.x.com", "ax.com"));  // label boundary, not string suffix
     EXPECT_FALSE(one_matches("*.x.com", "x.com.evil"));
     EXPECT_FALSE(one_matches("*.x.com", "com"));
     EXPECT_FALSE(one_matches("*.calls.sendbird.com", "calls.sendbird.com"));
@@ -150,10 +152,11 @@ TEST(DomainMatch, SeveralPatternsOneHost) {
 }
 
 TEST(DomainMatch, EntryWithOverlappingPatternsIsReportedOnce) {
-    const std::string text = "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[entry]]\nid = \"e\"\n"
-                             "product = \"P\"\nservice = \"S\"\ntransport = \"udp\"\nports = [1]\n"
-                             "destinations = [\".agora.io\", \"vocs1.agora.io\", \"*.agora.io\"]\nrequired = true\n"
-                             "source = { file = \"s.txt\", section = \"A\" }\n";
+    const std::string text =
+        "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[entry]]\nid = \"e\"\n"
+        "product = \"P\"\nservice = \"S\"\ntransport = \"udp\"\nports = [1]\n"
+        "destinations = [\".agora.io\", \"vocs1.agora.io\", \"*.agora.io\"]\nrequired = true\n"
+        "source = { file = \"s.txt\", section = \"A\" }\n";
     LoadResult r = load_string("t.toml", text);
     ASSERT_TRUE(r.ok());
     HostMatches m;
@@ -178,13 +181,14 @@ TEST(DomainMatch, OverflowKeepsFirstAndSaysSo) {
 TEST(DomainMatch, VendorForHostSkipsThirdPartyNames) {
     const std::vector<SourceText> files = {
         {"v.toml", catalog_text({"*.vendor.com"})},
-        {"w.toml", "schema = 1\n[document]\nvendor = \"W\"\nsources = [\"s.txt\"]\n[[entry]]\nid = \"w1\"\n"
-                   "product = \"P\"\nservice = \"S\"\ntransport = \"tcp\"\nports = [443]\n"
-                   "destinations = [\"*.sentry.io\", \".w.net\"]\nrequired = false\nthird_party = true\n"
-                   "source = { file = \"s.txt\", section = \"A\" }\n"
-                   "[[entry]]\nid = \"w2\"\nproduct = \"P\"\nservice = \"S\"\ntransport = \"tcp\"\nports = [443]\n"
-                   "destinations = [\".w.com\", \"a.vendor.com\"]\nrequired = true\n"
-                   "source = { file = \"s.txt\", section = \"A\" }\n"}};
+        {"w.toml",
+         "schema = 1\n[document]\nvendor = \"W\"\nsources = [\"s.txt\"]\n[[entry]]\nid = \"w1\"\n"
+         "product = \"P\"\nservice = \"S\"\ntransport = \"tcp\"\nports = [443]\n"
+         "destinations = [\"*.sentry.io\", \".w.net\"]\nrequired = false\nthird_party = true\n"
+         "source = { file = \"s.txt\", section = \"A\" }\n"
+         "[[entry]]\nid = \"w2\"\nproduct = \"P\"\nservice = \"S\"\ntransport = \"tcp\"\nports = [443]\n"
+         "destinations = [\".w.com\", \"a.vendor.com\"]\nrequired = true\n"
+         "source = { file = \"s.txt\", section = \"A\" }\n"}};
     LoadResult r = load_sources(files);
     ASSERT_TRUE(r.ok());
     const Catalog& c = *r.catalog;
@@ -195,7 +199,7 @@ TEST(DomainMatch, VendorForHostSkipsThirdPartyNames) {
         return std::vector<uint16_t>(m.view().begin(), m.view().end());
     };
     EXPECT_EQ(vendors("x.sentry.io"), std::vector<uint16_t>{});  // third-party: no vendor
-    EXPECT_EQ(ids_matching(c, "x.sentry.io"), Ids{"w1"});        // but the entry still matches
+    EXPECT_EQ(ids_matching(c, "x.sentry.io"), Ids{"w1"});  // but the entry still matches
     EXPECT_EQ(vendors("x.vendor.com"), std::vector<uint16_t>{v});
     EXPECT_EQ(vendors("a.vendor.com"), (std::vector<uint16_t>{v, w}));
     EXPECT_EQ(vendors("w.com"), std::vector<uint16_t>{w});

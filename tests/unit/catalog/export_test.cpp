@@ -61,13 +61,14 @@ TEST(CatalogExportNft, EmptiesWhatItFillsBeforeFillingIt) {
     }
     ASSERT_GT(filled.size(), 2u);
     for (const std::string& what : filled) {
-        const auto flush = std::find(lines.begin(), lines.end(), "flush " + what.substr(0, what.find(' ')) +
-                                                                     " inet filter " + what.substr(what.find(' ') + 1));
+        const auto flush =
+            std::find(lines.begin(), lines.end(),
+                      "flush " + what.substr(0, what.find(' ')) + " inet filter " + what.substr(what.find(' ') + 1));
         ASSERT_NE(flush, lines.end()) << "no flush for " << what;
         EXPECT_LT(flush, first_rule) << what;
         // Declared (so the flush cannot fail on a first load) before it is flushed.
-        const auto decl = std::find_if(lines.begin(), lines.end(),
-                                       [&](const std::string& l) { return l == "    " + what + " {"; });
+        const auto decl =
+            std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return l == "    " + what + " {"; });
         EXPECT_LT(decl, flush) << what;
     }
     // Nothing else is flushed or deleted: the table belongs to the administrator's policy.
@@ -134,7 +135,8 @@ TEST(CatalogExportNft, RulesMatchTheVendorSets) {
               std::string::npos);
     EXPECT_EQ(count(out, "@callwall_whereby_third_party_v4"), 1u);
     const std::string dm = render_export(bundled(), options(ExportFormat::DnsmasqNftset, "Whereby"));
-    EXPECT_NE(dm.find("nftset=/cloudfront.net/4#inet#filter#callwall_whereby_third_party_v4,"), std::string::npos) << dm;
+    EXPECT_NE(dm.find("nftset=/cloudfront.net/4#inet#filter#callwall_whereby_third_party_v4,"), std::string::npos)
+        << dm;
     EXPECT_EQ(dm.find("nftset=/cloudfront.net/4#inet#filter#callwall_whereby_v4"), std::string::npos);
     // Inbound entries match the vendor's servers as senders.
     ExportOptions o = options(ExportFormat::Nft, "Agora");
@@ -196,9 +198,10 @@ TEST(CatalogExport, RequiredOnly) {
 
 TEST(CatalogExport, DnsmasqNftsetLines) {
     const std::string out = render_export(bundled(), options(ExportFormat::DnsmasqNftset, "Whereby"));
-    EXPECT_NE(out.find("\n# *.turn.whereby.com (broader: also turn.whereby.com itself)\n"
-                       "nftset=/turn.whereby.com/4#inet#filter#callwall_whereby_v4,6#inet#filter#callwall_whereby_v6\n"),
-              std::string::npos)
+    EXPECT_NE(
+        out.find("\n# *.turn.whereby.com (broader: also turn.whereby.com itself)\n"
+                 "nftset=/turn.whereby.com/4#inet#filter#callwall_whereby_v4,6#inet#filter#callwall_whereby_v6\n"),
+        std::string::npos)
         << out;
     EXPECT_NE(out.find("\n# turnserver.appearin.net (broader: also every name below turnserver.appearin.net)\n"
                        "nftset=/turnserver.appearin.net/"),
@@ -220,7 +223,8 @@ TEST(CatalogExport, DnsmasqNftsetLines) {
 
 TEST(CatalogExport, DnsmasqIpsetLinesAndIptablesSets) {
     const std::string out = render_export(bundled(), options(ExportFormat::DnsmasqIpset, "Whereby"));
-    EXPECT_NE(out.find("\nipset=/turn.whereby.com/callwall_whereby_v4,callwall_whereby_v6\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\nipset=/turn.whereby.com/callwall_whereby_v4,callwall_whereby_v6\n"), std::string::npos)
+        << out;
     const std::string ipt = render_export(bundled(), options(ExportFormat::Iptables, "Whereby"));
     EXPECT_NE(ipt.find("-A CALLWALL-OUTBOUND -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst "
                        "-m comment --comment \"whereby.turn.udp\" -j ACCEPT\n"),
@@ -234,9 +238,13 @@ TEST(CatalogExport, DnsmasqIpsetLinesAndIptablesSets) {
 TEST(CatalogExport, SetNamesFitIpset) {
     std::string text = "schema = 1\n[document]\nvendor = \"Example Conferencing Corporation\"\nsources = [\"s.txt\"]\n";
     for (const char* third_party : {"false", "true"}) {
-        text += std::string("[[entry]]\nid = \"e.") + third_party + "\"\nproduct = \"P\"\nservice = \"S\"\n"
-                "transport = \"udp\"\nports = [3478]\ndestinations = [\".example-" + third_party + ".com\"]\n"
-                "required = true\nthird_party = " + third_party + "\nsource = { file = \"s.txt\", section = \"A\" }\n";
+        text += std::string("[[entry]]\nid = \"e.") + third_party +
+                "\"\nproduct = \"P\"\nservice = \"S\"\n"
+                "transport = \"udp\"\nports = [3478]\ndestinations = [\".example-" +
+                third_party +
+                ".com\"]\n"
+                "required = true\nthird_party = " +
+                third_party + "\nsource = { file = \"s.txt\", section = \"A\" }\n";
     }
     LoadResult r = load_string("t.toml", text);
     ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics.front().to_string());

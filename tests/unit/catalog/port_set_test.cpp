@@ -109,7 +109,8 @@ TEST(PortSet, ThroughTheLoader) {
     const Catalog& c = *r.catalog;
     const Entry& e = c.entries()[0];
     // As written (order and split kept) for listings, merged for lookups.
-    EXPECT_EQ(e.ports, (Ranges{{1, 1}, {1023, 1023}, {1024, 1024}, {65535, 65535}, {4000, 4030}, {4031, 4040}, {4035, 4100}}));
+    EXPECT_EQ(e.ports,
+              (Ranges{{1, 1}, {1023, 1023}, {1024, 1024}, {65535, 65535}, {4000, 4030}, {4031, 4040}, {4035, 4100}}));
     EXPECT_EQ(intervals(e.port_set), (Ranges{{1, 1}, {1023, 1024}, {4000, 4100}, {65535, 65535}}));
     EXPECT_TRUE(c.entry_has_port(0, 1));
     EXPECT_TRUE(c.entry_has_port(0, 1023));

@@ -94,9 +94,18 @@ private:
             return Json{a};
         }
         if (c == '"') return Json{string()};
-        if (s_.substr(i_, 4) == "null") { i_ += 4; return Json{nullptr}; }
-        if (s_.substr(i_, 4) == "true") { i_ += 4; return Json{true}; }
-        if (s_.substr(i_, 5) == "false") { i_ += 5; return Json{false}; }
+        if (s_.substr(i_, 4) == "null") {
+            i_ += 4;
+            return Json{nullptr};
+        }
+        if (s_.substr(i_, 4) == "true") {
+            i_ += 4;
+            return Json{true};
+        }
+        if (s_.substr(i_, 5) == "false") {
+            i_ += 5;
+            return Json{false};
+        }
         size_t j = i_;
         if (j < s_.size() && s_[j] == '-') ++j;
         while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') ++j;
@@ -285,9 +294,10 @@ TEST(CatalogText, ShowEntryProductAndUnknown) {
 }
 
 TEST(CatalogDigest, Sha256OfFilesInLoadOrder) {
-    const std::string a = "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[product]]\nid = \"p\"\n"
-                          "product = \"P\"\nallowlist_supported = false\nadvice = \"x\"\n"
-                          "source = { file = \"s.txt\", section = \"A\" }\n";
+    const std::string a =
+        "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[product]]\nid = \"p\"\n"
+        "product = \"P\"\nallowlist_supported = false\nadvice = \"x\"\n"
+        "source = { file = \"s.txt\", section = \"A\" }\n";
     std::string b = a;
     b.replace(b.find("id = \"p\""), 8, "id = \"q\"");
     const std::vector<SourceText> files = {{"a.toml", a}, {"b.toml", b}};
@@ -405,10 +415,12 @@ TEST(CatalogExport, NftRulesAndSets) {
     o.selection.edition = "2020";
     o.selection.product = "rtc web sdk";
     const std::string out = render_export(bundled(), o);
-    EXPECT_NE(out.find("elements = { 80, 443, 3433, 5668-5669, 5866-6000, 6080, 6443, 8667, 9667 }"), std::string::npos);
-    EXPECT_NE(out.find("udp dport @callwall_ports_agora_2020_rtc_web_udp_v2_9 ip daddr @callwall_agora_v4 accept comment "
-                       "\"agora-2020.rtc-web.udp-v2.9\""),
+    EXPECT_NE(out.find("elements = { 80, 443, 3433, 5668-5669, 5866-6000, 6080, 6443, 8667, 9667 }"),
               std::string::npos);
+    EXPECT_NE(
+        out.find("udp dport @callwall_ports_agora_2020_rtc_web_udp_v2_9 ip daddr @callwall_agora_v4 accept comment "
+                 "\"agora-2020.rtc-web.udp-v2.9\""),
+        std::string::npos);
     EXPECT_EQ(out.find("rtm-web"), std::string::npos);  // other products left out
     EXPECT_EQ(out.find("agora-2018"), std::string::npos);
     EXPECT_EQ(out.find("NOT ALLOW-LISTABLE"), std::string::npos);
@@ -419,9 +431,12 @@ TEST(CatalogExport, IptablesRestoreShape) {
     std::string ports;
     for (int p = 1; p <= 20; ++p) ports += std::to_string(p * 100) + ", ";
     ports += "[3000, 3010], [4000, 4010], [5000, 5010]";
-    const std::string text = "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[entry]]\nid = \"big\"\n"
-                             "product = \"P\"\nservice = \"S\"\ntransport = \"udp\"\nports = [" + ports + "]\n"
-                             "destinations = [\".v.com\"]\nrequired = true\nsource = { file = \"s.txt\", section = \"A\" }\n";
+    const std::string text =
+        "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[entry]]\nid = \"big\"\n"
+        "product = \"P\"\nservice = \"S\"\ntransport = \"udp\"\nports = [" +
+        ports +
+        "]\n"
+        "destinations = [\".v.com\"]\nrequired = true\nsource = { file = \"s.txt\", section = \"A\" }\n";
     LoadResult r = load_string("t.toml", text);
     ASSERT_TRUE(r.ok());
     ExportOptions o;

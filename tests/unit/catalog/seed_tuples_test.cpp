@@ -31,26 +31,34 @@ constexpr const char* kWherebyCopy = "004_dbdf93de677adebf.txt";
 struct Requirement {
     std::string vendor, product, edition, file;
     std::string transport;  // "tcp" / "udp"
-    std::string ports;      // space-separated ports and lo-hi ranges
+    std::string ports;  // space-separated ports and lo-hi ranges
     std::vector<std::string> destinations;
     std::string condition;  // "", "feature:X", "sdk>=V", "sdk<V", "config:KEY"
     bool required = true;
 };
 
 const std::vector<std::string> kAgora2020RtcWeb = {".agora.io", ".edge.agora.io", ".agoraio.cn", ".edge.agoraio.cn"};
-const std::vector<std::string> kAgora2020RtmWeb = {
-    ".agora.io",         ".agoraio.cn",         ".edge.agora.io",          ".edge.agoraio.cn",
-    "ap-web-1.agora.io", "ap-web-1.agoraio.cn", "ap-web-2.agora.io",       "ap-web-2.agoraio.cn",
-    "webcollector-rtm.agora.io", "logservice-rtm.agora.io", "webcollector-rtm.agoraio.cn",
-    "logservice-rtm.agoraio.cn"};
+const std::vector<std::string> kAgora2020RtmWeb = {".agora.io",
+                                                   ".agoraio.cn",
+                                                   ".edge.agora.io",
+                                                   ".edge.agoraio.cn",
+                                                   "ap-web-1.agora.io",
+                                                   "ap-web-1.agoraio.cn",
+                                                   "ap-web-2.agora.io",
+                                                   "ap-web-2.agoraio.cn",
+                                                   "webcollector-rtm.agora.io",
+                                                   "logservice-rtm.agora.io",
+                                                   "webcollector-rtm.agoraio.cn",
+                                                   "logservice-rtm.agoraio.cn"};
 const std::vector<std::string> kAgora2018Native = {
-    ".agora.io",      "vocs1.agora.io", "vocs2.agora.io",     "vocs3.agora.io",  "vocs4.agora.io",
+    ".agora.io",      "vocs1.agora.io",     "vocs2.agora.io",  "vocs3.agora.io", "vocs4.agora.io",
     "vocs5.agora.io", "qoslbs.agoralab.co", "qos.agoralab.co", "ap1.agora.io",   "ap2.agora.io",
-    "ap3.agora.io",   "ap4.agora.io",   "ap5.agora.io"};
+    "ap3.agora.io",   "ap4.agora.io",       "ap5.agora.io"};
 const std::vector<std::string> kAgora2018Recording = {".agora.io", "vocs.agora.io", "qoslbs.agora.io", "qos.agora.io"};
 const std::vector<std::string> kWherebySignaling = {"*.sfu.whereby.com", "*.sfu.svc.whereby.com", "*.srv.whereby.com",
                                                     "*.svc.whereby.com", "*.appearin.net"};
-const std::vector<std::string> kWherebyTurn = {"*.turn.whereby.com", "*.turn.svc.whereby.com", "turnserver.appearin.net"};
+const std::vector<std::string> kWherebyTurn = {"*.turn.whereby.com", "*.turn.svc.whereby.com",
+                                               "turnserver.appearin.net"};
 const std::vector<std::string> kWherebyThirdParty = {"*.posthog.com", "*.sentry.io", "*.helpscout.net",
                                                      "*.amazonaws.net", "*.cloudfront.net"};
 
@@ -84,13 +92,20 @@ const std::vector<Requirement>& expected_requirements() {
         {"Agora", "Native SDK", "2018", kAgora2018, "tcp", "1080 8000 9700 25000 30000", kAgora2018Native, ""},
         {"Agora", "Native SDK", "2018", kAgora2018, "udp", "1080 4000-4030 7000 8000 8913 9700 25000", kAgora2018Native,
          ""},
-        {"Agora", "Web SDK", "2018", kAgora2018, "tcp", "80 443 3433 5668 5669 5866-5890 6080 6443 8667 9667",
-         {".agora.io"}, ""},
+        {"Agora",
+         "Web SDK",
+         "2018",
+         kAgora2018,
+         "tcp",
+         "80 443 3433 5668 5669 5866-5890 6080 6443 8667 9667",
+         {".agora.io"},
+         ""},
         {"Agora", "Web SDK", "2018", kAgora2018, "udp", "3478 10000-65535", {".agora.io"}, ""},
         {"Agora", "Signaling SDK", "2018", kAgora2018, "tcp", "1080 8001-8199", {".agora.io"}, ""},
         {"Agora", "Signaling SDK", "2018", kAgora2018, "udp", "8180-8199", {".agora.io"}, ""},
         {"Agora", "Recording SDK", "2018", kAgora2018, "tcp", "1080 8000", kAgora2018Recording, ""},
-        {"Agora", "Recording SDK", "2018", kAgora2018, "udp", "1080 4000-4030 8000 9700 25000", kAgora2018Recording, ""},
+        {"Agora", "Recording SDK", "2018", kAgora2018, "udp", "1080 4000-4030 8000 9700 25000", kAgora2018Recording,
+         ""},
         {"Agora", "Recording SDK", "2018", kAgora2018, "udp", "40000-41000", kAgora2018Recording,
          "config:lowUdpPort..highUdpPort"},
         {"Agora", "Gaming SDK", "2018", kAgora2018, "tcp", "1080 8000", kAgora2018Recording, ""},
@@ -286,7 +301,7 @@ TEST_F(SeedTuples, WherebyIsOnePolicyWithFieldProvenance) {
 TEST_F(SeedTuples, VendorPreferencesAndDirections) {
     ASSERT_NE(catalog_, nullptr);
     EXPECT_TRUE(catalog_->prefers_udp(*catalog_->vendor_index("Whereby")));  // 001: "UDP is the preferred protocol"
-    EXPECT_TRUE(catalog_->prefers_udp(*catalog_->vendor_index("Agora")));    // 003: "You must use UDP ports"
+    EXPECT_TRUE(catalog_->prefers_udp(*catalog_->vendor_index("Agora")));  // 003: "You must use UDP ports"
     EXPECT_FALSE(catalog_->prefers_udp(*catalog_->vendor_index("Sendbird")));
     for (const Entry& e : catalog_->entries()) {
         const bool downstream = e.id == "agora-2018.recording.udp-downstream";

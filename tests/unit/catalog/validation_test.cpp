@@ -16,28 +16,28 @@ namespace {
 // A one-entry catalog file; each field is one line so a test can replace it and
 // knows its line number.
 struct Lines {
-    std::string transport = "transport = \"tcp\"";                     // line 11
-    std::string ports = "ports = [443]";                               // line 12
-    std::string destinations = "destinations = [\"*.x.com\"]";         // line 13
+    std::string transport = "transport = \"tcp\"";  // line 11
+    std::string ports = "ports = [443]";  // line 12
+    std::string destinations = "destinations = [\"*.x.com\"]";  // line 13
     std::string source = "source = { file = \"s.txt\", section = \"A\" }";  // line 10
-    std::string extra;                                                  // line 14...
+    std::string extra;  // line 14...
 };
 
 std::string make(const Lines& l) {
-    return "schema = 1\n"                        // 1
-           "[document]\n"                        // 2
-           "vendor = \"V\"\n"                    // 3
-           "sources = [\"s.txt\"]\n"             // 4
-           "[[entry]]\n"                         // 5
-           "id = \"e1\"\n"                       // 6
-           "product = \"P\"\n"                   // 7
-           "service = \"S\"\n"                   // 8
-           "required = true\n"                   // 9
-           + l.source + "\n"                     // 10
-           + l.transport + "\n"                  // 11
-           + l.ports + "\n"                      // 12
-           + l.destinations + "\n"               // 13
-           + l.extra;                            // 14
+    return "schema = 1\n"  // 1
+           "[document]\n"  // 2
+           "vendor = \"V\"\n"  // 3
+           "sources = [\"s.txt\"]\n"  // 4
+           "[[entry]]\n"  // 5
+           "id = \"e1\"\n"  // 6
+           "product = \"P\"\n"  // 7
+           "service = \"S\"\n"  // 8
+           "required = true\n"  // 9
+           + l.source + "\n"  // 10
+           + l.transport + "\n"  // 11
+           + l.ports + "\n"  // 12
+           + l.destinations + "\n"  // 13
+           + l.extra;  // 14
 }
 
 std::vector<std::string> errors_of(std::string_view text, std::string_view name = "t.toml") {
@@ -69,9 +69,10 @@ TEST(CatalogValidation, UnknownKeyInEntry) {
 }
 
 TEST(CatalogValidation, UnknownKeyInDocument) {
-    const std::string text = "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n  vendr = \"x\"\n"
-                             "[[product]]\nid = \"p\"\nproduct = \"P\"\nallowlist_supported = false\nadvice = \"a\"\n"
-                             "source = { file = \"s.txt\", section = \"A\" }\n";
+    const std::string text =
+        "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n  vendr = \"x\"\n"
+        "[[product]]\nid = \"p\"\nproduct = \"P\"\nallowlist_supported = false\nadvice = \"a\"\n"
+        "source = { file = \"s.txt\", section = \"A\" }\n";
     EXPECT_EQ(errors_of(text),
               Errors{"t.toml:5:3: error: unknown key 'vendr' in [document]; expected one of: vendor, edition, date, "
                      "date_as_written, title, sources, authoritative, reconciliation, direction, "
@@ -89,9 +90,10 @@ TEST(CatalogValidation, UnknownKeyInSourceAndConditions) {
 }
 
 TEST(CatalogValidation, UnknownTopLevelKey) {
-    const std::string text = "schema = 1\nentries = 3\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n"
-                             "[[product]]\nid = \"p\"\nproduct = \"P\"\nallowlist_supported = false\nadvice = \"a\"\n"
-                             "source = { file = \"s.txt\", section = \"A\" }\n";
+    const std::string text =
+        "schema = 1\nentries = 3\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n"
+        "[[product]]\nid = \"p\"\nproduct = \"P\"\nallowlist_supported = false\nadvice = \"a\"\n"
+        "source = { file = \"s.txt\", section = \"A\" }\n";
     EXPECT_EQ(errors_of(text),
               Errors{"t.toml:2:1: error: unknown key 'entries' in the top level; expected one of: schema, document, "
                      "product, entry"});
@@ -254,9 +256,10 @@ TEST(CatalogValidation, DuplicateOfABundledIdIsReportedInTheUsersFile) {
 
 TEST(CatalogValidation, DuplicateIdWithinFileAndWithProduct) {
     Lines l;
-    l.extra = "[[entry]]\nid = \"e1\"\nproduct = \"Q\"\nservice = \"S\"\nrequired = true\n"
-              "source = { file = \"s.txt\", section = \"A\" }\ntransport = \"udp\"\nports = [1]\n"
-              "destinations = [\"ANY\"]\n";
+    l.extra =
+        "[[entry]]\nid = \"e1\"\nproduct = \"Q\"\nservice = \"S\"\nrequired = true\n"
+        "source = { file = \"s.txt\", section = \"A\" }\ntransport = \"udp\"\nports = [1]\n"
+        "destinations = [\"ANY\"]\n";
     EXPECT_EQ(errors_of(make(l)),
               Errors{"t.toml:14:1: error: duplicate id 'e1'; first defined at t.toml:5:1, expected ids to be unique"});
 }
@@ -310,8 +313,7 @@ TEST(CatalogValidation, UnknownTransportAndDirection) {
 TEST(CatalogValidation, RequiredMustBeBoolean) {
     std::string text = make({});
     text.replace(text.find("required = true"), 15, "required = \"yes\"");
-    EXPECT_EQ(errors_of(text),
-              Errors{"t.toml:9:12: error: expected 'required' to be true or false, got a string"});
+    EXPECT_EQ(errors_of(text), Errors{"t.toml:9:12: error: expected 'required' to be true or false, got a string"});
 }
 
 TEST(CatalogValidation, SchemaMissingOrWrong) {
@@ -373,11 +375,15 @@ TEST(CatalogValidation, ByteOrderMarkIsCalledOne) {
 // byte in a value never reaches the terminal raw.
 TEST(CatalogValidation, IdnAndControlBytesInDestinations) {
     Lines l;
-    l.destinations = "destinations = [\"b\xC3\xBC" "cher.example\"]";
+    l.destinations =
+        "destinations = [\"b\xC3\xBC"
+        "cher.example\"]";
     EXPECT_EQ(errors_of(make(l)),
-              Errors{"t.toml:13:17: error: malformed destination 'b\xC3\xBC" "cher.example': it has non-ASCII "
+              Errors{"t.toml:13:17: error: malformed destination 'b\xC3\xBC"
+                     "cher.example': it has non-ASCII "
                      "characters: write an internationalized name in its ASCII (punycode) form, e.g. "
-                     "'xn--bcher-kva.example' for 'b\xC3\xBC" "cher.example'; expected '*.example.com', '.example.com', "
+                     "'xn--bcher-kva.example' for 'b\xC3\xBC"
+                     "cher.example'; expected '*.example.com', '.example.com', "
                      "'host.example.com' or 'ANY'"});
     l.destinations = "destinations = [\"a\\u0000b.example\"]";
     const Errors e = errors_of(make(l));
@@ -440,8 +446,9 @@ TEST(CatalogValidation, LocalConfigRecommendedOutsidePorts) {
 
 TEST(CatalogValidation, ProductRecords) {
     const std::string head = "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n";
-    const std::string product = "[[product]]\nid = \"p\"\nproduct = \"P\"\nallowlist_supported = false\n"
-                                "advice = \"use the cloud proxy\"\nsource = { file = \"s.txt\", section = \"A\" }\n";
+    const std::string product =
+        "[[product]]\nid = \"p\"\nproduct = \"P\"\nallowlist_supported = false\n"
+        "advice = \"use the cloud proxy\"\nsource = { file = \"s.txt\", section = \"A\" }\n";
     // An entry for a product recorded as not allow-listable.
     EXPECT_EQ(errors_of(head + product + make({}).substr(make({}).find("[[entry]]"))),
               Errors{"t.toml:13:11: error: product 'P' is recorded as not allow-listable at t.toml:5:1; expected no "
@@ -459,8 +466,7 @@ TEST(CatalogValidation, ProductRecords) {
 
 TEST(CatalogValidation, MultiSourceDocumentNeedsProvenance) {
     std::string text = make({});
-    text.replace(text.find("sources = [\"s.txt\"]"), 19,
-                 "sources = [\"s.txt\", \"t.txt\"]\nauthoritative = \"s.txt\"");
+    text.replace(text.find("sources = [\"s.txt\"]"), 19, "sources = [\"s.txt\", \"t.txt\"]\nauthoritative = \"s.txt\"");
     // Lines shift by one: [[entry]] is on line 6.
     text += "[entry.provenance]\nservice = [\"s.txt\"]\nports = [\"s.txt\", \"t.txt\"]\ntransport = [\"u.txt\"]\n";
     EXPECT_EQ(errors_of(text),
@@ -508,8 +514,9 @@ TEST_F(CatalogDirTest, MissingPathAndEmptyDirectory) {
     LoadResult r = load(paths);
     ASSERT_FALSE(r.ok());
     ASSERT_EQ(r.diagnostics.size(), 2u);
-    EXPECT_EQ(r.diagnostics[0].to_string(),
-              (dir_ / "nope").string() + ": error: no such file or directory; expected a catalog directory or .toml file");
+    EXPECT_EQ(
+        r.diagnostics[0].to_string(),
+        (dir_ / "nope").string() + ": error: no such file or directory; expected a catalog directory or .toml file");
     EXPECT_EQ(r.diagnostics[1].to_string(),
               (dir_ / "empty").string() + ": error: no *.toml files in this directory; expected catalog files");
 }

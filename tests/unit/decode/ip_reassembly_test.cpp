@@ -62,7 +62,9 @@ Bytes udp_datagram(size_t n) {
     return b;
 }
 
-Bytes slice(const Bytes& b, size_t from, size_t to) { return Bytes(b.begin() + from, b.begin() + std::min(to, b.size())); }
+Bytes slice(const Bytes& b, size_t from, size_t to) {
+    return Bytes(b.begin() + from, b.begin() + std::min(to, b.size()));
+}
 
 struct Seen {
     bool decoded = false, complete = false;
@@ -267,7 +269,8 @@ TEST(IpReassembly, LaterFragmentsWithoutFirstAreUnattributed) {
 TEST(IpReassembly, BoundOnDatagramsInProgressReleasesTheOldest) {
     Harness h;
     const Bytes d = udp_datagram(2000);
-    for (uint16_t id = 0; id < IpReassembler::kMaxDatagrams; ++id) h.add(v4_fragment(id, 0, true, slice(d, 0, 1480)), id);
+    for (uint16_t id = 0; id < IpReassembler::kMaxDatagrams; ++id)
+        h.add(v4_fragment(id, 0, true, slice(d, 0, 1480)), id);
     EXPECT_TRUE(h.out.empty());
     EXPECT_EQ(h.r.in_progress(), IpReassembler::kMaxDatagrams);
     h.add(v4_fragment(1000, 0, true, slice(d, 0, 1480)), 100);
@@ -348,8 +351,8 @@ TEST(IpReassembly, RandomFragmentsNeverCrashAndEachIsReleasedOnce) {
         const bool more = rng() % 3 != 0;
         Bytes data(rng() % 3 == 0 ? rng() % 2000 : (rng() % 200) * 8, static_cast<uint8_t>(i));
         ts += static_cast<int64_t>(rng() % 2'000'000) - 200'000;
-        const Bytes pkt = rng() % 2 ? v4_fragment(static_cast<uint16_t>(id), off, more, data)
-                                    : v6_fragment(id, off, more, data);
+        const Bytes pkt =
+            rng() % 2 ? v4_fragment(static_cast<uint16_t>(id), off, more, data) : v6_fragment(id, off, more, data);
         (void)h.try_add(pkt, ts);  // a first fragment shorter than a UDP header does not decode
         if (i % 100 == 0) h.r.expire(ts);
     }

@@ -77,17 +77,17 @@ void check_mutations(const std::vector<uint8_t>& frame, Checked& c, const std::s
     };
     std::vector<std::vector<uint8_t>> variants;
     const size_t ip = 14;
-    for (uint8_t v : {0x44, 0x46, 0x4f, 0x65, 0x35}) variants.push_back(with(ip, v));           // version / IHL
-    for (uint8_t v : {0x00, 0x01, 0x14, 0x1c, 0xff}) variants.push_back(with(ip + 2, v));       // total length hi
-    for (uint8_t v : {0x00, 0x13, 0x1b, 0x27, 0xff}) variants.push_back(with(ip + 3, v));       // total length lo
-    for (uint8_t v : {0x20, 0x40, 0x01, 0x1f, 0x60}) variants.push_back(with(ip + 6, v));       // MF / DF / offset
-    for (uint8_t v : {0x01, 0x80}) variants.push_back(with(ip + 7, v));                         // offset low bits
-    for (uint8_t v : {1, 6, 17, 47, 58, 132}) variants.push_back(with(ip + 9, v));              // protocol
-    for (uint8_t v : {0x00, 0x07, 0x08, 0xff}) variants.push_back(with(ip + 20 + 5, v));        // UDP length lo
-    for (uint8_t v : {0x00, 0x10, 0xff}) variants.push_back(with(ip + 20 + 4, v));              // UDP length hi
-    for (uint8_t v : {0x12, 0xb5}) variants.push_back(with(ip + 20 + 3, v));                    // dport lo (4789 = 0x12b5)
-    for (uint8_t v : {0x00, 0x40, 0x50, 0x60, 0xf0}) variants.push_back(with(ip + 20 + 12, v)); // TCP data offset
-    variants.push_back(with(12, 0x81));                                                         // not IPv4
+    for (uint8_t v : {0x44, 0x46, 0x4f, 0x65, 0x35}) variants.push_back(with(ip, v));  // version / IHL
+    for (uint8_t v : {0x00, 0x01, 0x14, 0x1c, 0xff}) variants.push_back(with(ip + 2, v));  // total length hi
+    for (uint8_t v : {0x00, 0x13, 0x1b, 0x27, 0xff}) variants.push_back(with(ip + 3, v));  // total length lo
+    for (uint8_t v : {0x20, 0x40, 0x01, 0x1f, 0x60}) variants.push_back(with(ip + 6, v));  // MF / DF / offset
+    for (uint8_t v : {0x01, 0x80}) variants.push_back(with(ip + 7, v));  // offset low bits
+    for (uint8_t v : {1, 6, 17, 47, 58, 132}) variants.push_back(with(ip + 9, v));  // protocol
+    for (uint8_t v : {0x00, 0x07, 0x08, 0xff}) variants.push_back(with(ip + 20 + 5, v));  // UDP length lo
+    for (uint8_t v : {0x00, 0x10, 0xff}) variants.push_back(with(ip + 20 + 4, v));  // UDP length hi
+    for (uint8_t v : {0x12, 0xb5}) variants.push_back(with(ip + 20 + 3, v));  // dport lo (4789 = 0x12b5)
+    for (uint8_t v : {0x00, 0x40, 0x50, 0x60, 0xf0}) variants.push_back(with(ip + 20 + 12, v));  // TCP data offset
+    variants.push_back(with(12, 0x81));  // not IPv4
     {
         std::vector<uint8_t> tagged(frame.begin(), frame.begin() + 12);  // the same frame behind an 802.1Q tag
         for (uint8_t b : {0x81, 0x00, 0x20, 0x07}) tagged.push_back(b);

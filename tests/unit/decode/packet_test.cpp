@@ -13,26 +13,26 @@ using test::view;
 
 // arkime__tls-alpn-h2.pcap frame 1: BSD loopback (NULL, little-endian family
 // 30 = AF_INET6 on macOS), IPv6, TCP SYN with options.
-const auto kNullIpv6Syn = hex(
-    "1e000000 60025bab 002c 06 40"
-    "20014998 ef830014 80000000 0000100d"
-    "26064700 00000000 00000000 6811d209"
-    "fa22 01bb 33152f2a 00000000 b002 ffff d20b 0000"
-    "02040542 01030306 0101080a 6e69087c 00000000 04020000");
+const auto kNullIpv6Syn =
+    hex("1e000000 60025bab 002c 06 40"
+        "20014998 ef830014 80000000 0000100d"
+        "26064700 00000000 00000000 6811d209"
+        "fa22 01bb 33152f2a 00000000 b002 ffff d20b 0000"
+        "02040542 01030306 0101080a 6e69087c 00000000 04020000");
 
 // ndpi__stun.pcap frame 24: Ethernet, ICMP port unreachable (3/3) from
 // 192.168.12.169 quoting a UDP STUN packet 74.125.247.128:3478 → 192.168.12.169:43016.
-const auto kIcmpPortUnreach = hex(
-    "08beac0b176e 9adf58faebdc 0800 45c0 006c f7c3 0000 4001 72be c0a80ca9 4a7df780"
-    "0303 0c9a 00000000 4500 0050 0109 0000 6611 4445 4a7df780 c0a80ca9 0d96 a808 003c 7ad7"
-    "0104 0020 2112a442 6a617a69 36324e66 55443577 000d 0004 00000000 0008 0014 083ad06e"
-    "3fc764fc de7200d6 2a73aacb 292ca9cb");
+const auto kIcmpPortUnreach =
+    hex("08beac0b176e 9adf58faebdc 0800 45c0 006c f7c3 0000 4001 72be c0a80ca9 4a7df780"
+        "0303 0c9a 00000000 4500 0050 0109 0000 6611 4445 4a7df780 c0a80ca9 0d96 a808 003c 7ad7"
+        "0104 0020 2112a442 6a617a69 36324e66 55443577 000d 0004 00000000 0008 0014 083ad06e"
+        "3fc764fc de7200d6 2a73aacb 292ca9cb");
 
 // ndpi__dns.pcap frame 4: Ethernet, 802.1Q, 802.1Q, PPPoE session, PPP IPv4, UDP DNS query.
-const auto kQinqPppoeDns = hex(
-    "000000000001 d494e80eadc1 8100 01a5 8100 0311 8864 1100 556a 003f 0021"
-    "4500 003d 0000 4000 4011 84a1 52b271f5 52b29eb5 b897 0035 0029 b67d"
-    "7843 0100 0001 0000 0000 0000 02 6537 08 7768617473617070 03 6e6574 00 0001 0001");
+const auto kQinqPppoeDns =
+    hex("000000000001 d494e80eadc1 8100 01a5 8100 0311 8864 1100 556a 003f 0021"
+        "4500 003d 0000 4000 4011 84a1 52b271f5 52b29eb5 b897 0035 0029 b67d"
+        "7843 0100 0001 0000 0000 0000 02 6537 08 7768617473617070 03 6e6574 00 0001 0001");
 
 TEST(Packet, NullLoopbackIpv6TcpSyn) {
     auto r = parse_frame(0, view(kNullIpv6Syn));
@@ -166,11 +166,11 @@ TEST(Packet, TooManyVlanTagsRefused) {
 
 TEST(Packet, Ipv6ExtensionChainAndLaterFragment) {
     // Raw IPv6: hop-by-hop (8 bytes) → fragment (offset 8, later fragment) → UDP.
-    const auto pkt = hex(
-        "60000000 0018 00 40 20010db8000000000000000000000001 20010db8000000000000000000000002"
-        "2c 00 0000 00000000"       // hop-by-hop: next = 44 (fragment), len 0, padding
-        "11 00 0041 12345678"       // fragment: next = UDP, offset 8 (0x0041>>3 = 8), M=1, id
-        "0102030405060708");
+    const auto pkt =
+        hex("60000000 0018 00 40 20010db8000000000000000000000001 20010db8000000000000000000000002"
+            "2c 00 0000 00000000"  // hop-by-hop: next = 44 (fragment), len 0, padding
+            "11 00 0041 12345678"  // fragment: next = UDP, offset 8 (0x0041>>3 = 8), M=1, id
+            "0102030405060708");
     auto r = parse_frame(101, view(pkt));
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE(r->is_fragment);
@@ -182,7 +182,8 @@ TEST(Packet, Ipv6ExtensionChainAndLaterFragment) {
 
 TEST(Packet, Ipv6ExtensionLoopBounded) {
     // 20 destination-options headers in a row: refused after kMaxExtHeaders.
-    std::vector<uint8_t> pkt = hex("60000000 00a0 3c 40 20010db8000000000000000000000001 20010db8000000000000000000000002");
+    std::vector<uint8_t> pkt =
+        hex("60000000 00a0 3c 40 20010db8000000000000000000000001 20010db8000000000000000000000002");
     for (int i = 0; i < 20; ++i) {
         const auto h = hex("3c00 000000000000");
         pkt.insert(pkt.end(), h.begin(), h.end());
@@ -197,11 +198,12 @@ TEST(Packet, Ipv6ExtensionLoopBounded) {
 // gen_field_decode.py, tso_zero_total_length.pcap): 10.1.0.10 → 198.51.100.70,
 // TCP 41002 → 443 (or UDP), `payload_len` bytes of payload.
 std::vector<uint8_t> tso_frame(uint8_t proto, size_t payload_len) {
-    auto f = hex("02005e000001 02000a01000a 0800"
-                 "4500 0000 1234 4000 40 00 0000 0a01000a c6336446");
+    auto f =
+        hex("02005e000001 02000a01000a 0800"
+            "4500 0000 1234 4000 40 00 0000 0a01000a c6336446");
     f[14 + 9] = proto;
-    std::vector<uint8_t> l4 = proto == kProtoTcp ? hex("a03a 01bb 00000001 00000002 5018 0200 0000 0000")
-                                                 : hex("a03a 0035 0000 0000");
+    std::vector<uint8_t> l4 =
+        proto == kProtoTcp ? hex("a03a 01bb 00000001 00000002 5018 0200 0000 0000") : hex("a03a 0035 0000 0000");
     if (proto == kProtoUdp) {
         l4[4] = static_cast<uint8_t>((8 + payload_len) >> 8);
         l4[5] = static_cast<uint8_t>(8 + payload_len);
@@ -236,15 +238,15 @@ TEST(Packet, Ipv4TotalLengthZeroTakesTheCapturedLength) {
 // 3/13 "administratively prohibited" from 198.51.100.1 quoting it
 // (icmp_echo_errors.pcap frames 1-2); the ICMPv6 equivalents (frames 7-8, cut
 // to the quoted echo header).
-const auto kEchoRequest4 = hex(
-    "02005e000001 02000a01000a 0800 4500 003f 0000 4000 40 01 0000 0a01000a cb00713c"
-    "0800 0000 1234 0001 63616c6c77616c6c2d70696e672d646174612d303132333435363738396162636465");
-const auto kEchoReply4 = hex(
-    "02000a01000a 02005e000001 0800 4500 003f 0000 4000 37 01 0000 cb00713c 0a01000a"
-    "0000 0000 1234 0001 63616c6c77616c6c2d70696e672d646174612d303132333435363738396162636465");
-const auto kAdminProhibitedQuotingEcho4 = hex(
-    "02000a01000a 02005e000001 0800 4500 0038 0000 4000 3e 01 0000 c6336401 0a01000a"
-    "030d 0000 00000000 4500 003f 0000 4000 40 01 0000 0a01000a cb00713c 0800 0000 1234 0001");
+const auto kEchoRequest4 =
+    hex("02005e000001 02000a01000a 0800 4500 003f 0000 4000 40 01 0000 0a01000a cb00713c"
+        "0800 0000 1234 0001 63616c6c77616c6c2d70696e672d646174612d303132333435363738396162636465");
+const auto kEchoReply4 =
+    hex("02000a01000a 02005e000001 0800 4500 003f 0000 4000 37 01 0000 cb00713c 0a01000a"
+        "0000 0000 1234 0001 63616c6c77616c6c2d70696e672d646174612d303132333435363738396162636465");
+const auto kAdminProhibitedQuotingEcho4 =
+    hex("02000a01000a 02005e000001 0800 4500 0038 0000 4000 3e 01 0000 c6336401 0a01000a"
+        "030d 0000 00000000 4500 003f 0000 4000 40 01 0000 0a01000a cb00713c 0800 0000 1234 0001");
 const auto kEchoRequest6 = hex(
     "02005e000001 02000a01000a 86dd 60000000 0008 3a 40 20010db8000100000000000000000010 20010db8000200000000000000000060"
     "8000 0000 2345 0001");
@@ -300,9 +302,9 @@ TEST(Packet, IcmpErrorQuotingAnEchoCarriesItsIdentifier) {
 
 TEST(Packet, FragmentsPointAtTheirIpPacket) {
     // The later IPv6 fragment above and an IPv4 first fragment (MF) with padding.
-    const auto pkt = hex(
-        "60000000 0018 00 40 20010db8000000000000000000000001 20010db8000000000000000000000002"
-        "2c 00 0000 00000000 11 00 0041 12345678 0102030405060708");
+    const auto pkt =
+        hex("60000000 0018 00 40 20010db8000000000000000000000001 20010db8000000000000000000000002"
+            "2c 00 0000 00000000 11 00 0041 12345678 0102030405060708");
     auto r = parse_frame(101, view(pkt));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->frag_ip.data(), pkt.data());

@@ -258,7 +258,7 @@ TEST(FlowTable, ExpiryUsesLastActivityNotLruPosition) {
     t.update(udp(C, 1, S, 53), 0);
     t.update(udp(C, 2, S, 53), 10);
     t.update(udp(C, 1, S, 53), 50);  // not moved (inside 100 us), but active at 50
-    t.expire(1040);                  // port 1 idle 990 us: kept, and expiry stops at the head
+    t.expire(1040);  // port 1 idle 990 us: kept, and expiry stops at the head
     EXPECT_TRUE(evicted_ports.empty());
     t.expire(1060);  // port 1 idle 1010 us, port 2 idle 1050 us: both go
     ASSERT_EQ(evicted_ports.size(), 2u);
@@ -363,7 +363,8 @@ TEST(FlowTable, GrowingSlotArrayKeepsEveryFlow) {
     t.flush();
     EXPECT_EQ(evicted, 40000u);
     EXPECT_EQ(t.live(), 0u);
-    EXPECT_EQ(t.find(made[0].first.src, made[0].first.sport, made[0].first.dst, made[0].first.dport, kProtoUdp), nullptr);
+    EXPECT_EQ(t.find(made[0].first.src, made[0].first.sport, made[0].first.dst, made[0].first.dport, kProtoUdp),
+              nullptr);
 }
 
 // Random inserts, lookups and evictions checked against a std::map model:

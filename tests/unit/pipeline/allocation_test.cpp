@@ -132,8 +132,8 @@ TEST(Allocation, PacketPathAllocatesNothingOnceWarm) {
         frames += f.frames.size();
         a.finish();
     }
-    EXPECT_GT(frames, 1000u);   // the captures were read
-    EXPECT_GT(warm_up, 0u);     // and the counter saw the first pass fill the pools
+    EXPECT_GT(frames, 1000u);  // the captures were read
+    EXPECT_GT(warm_up, 0u);  // and the counter saw the first pass fill the pools
 }
 
 }  // namespace

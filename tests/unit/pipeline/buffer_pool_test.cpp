@@ -16,7 +16,9 @@ struct Lender {
     SlotOwner evicted{};
     bool reclaimed = false;
     Lender(size_t cap, size_t per_source) : pool(cap, per_source) {}
-    int32_t get(uint64_t source, uint32_t flow) { return pool.acquire(source, SlotOwner{flow, 0}, &evicted, &reclaimed); }
+    int32_t get(uint64_t source, uint32_t flow) {
+        return pool.acquire(source, SlotOwner{flow, 0}, &evicted, &reclaimed);
+    }
 };
 
 TEST(ReclaimPool, FullPoolReclaimsLeastRecentlyProgressed) {

@@ -32,10 +32,17 @@ Bytes stun(uint16_t type, uint8_t tid) {
 }
 Bytes rtp(uint16_t seq, uint32_t ssrc) {
     const uint32_t ts = seq * 960u;
-    Bytes m = {0x80, 111, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
-               static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
+    Bytes m = {0x80,
+               111,
+               static_cast<uint8_t>(seq >> 8),
+               static_cast<uint8_t>(seq),
+               static_cast<uint8_t>(ts >> 24),
+               static_cast<uint8_t>(ts >> 16),
+               static_cast<uint8_t>(ts >> 8),
                static_cast<uint8_t>(ts),
-               static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16), static_cast<uint8_t>(ssrc >> 8),
+               static_cast<uint8_t>(ssrc >> 24),
+               static_cast<uint8_t>(ssrc >> 16),
+               static_cast<uint8_t>(ssrc >> 8),
                static_cast<uint8_t>(ssrc)};
     for (int i = 0; i < 60; ++i) m.push_back(static_cast<uint8_t>(seq * 7 + i));
     return m;
@@ -88,7 +95,8 @@ TEST(DissectTcp, IceTcpMediaIsDirectNotRelayed) {
     Harness h;
     h.send(flow::kFromClient, h.take(flow::kFromClient, rfc4571(stun(0x0001, 1))));
     h.send(flow::kFromServer, h.take(flow::kFromServer, rfc4571(stun(0x0101, 1))));
-    for (uint16_t i = 0; i < 20; ++i) h.send(flow::kFromClient, h.take(flow::kFromClient, rfc4571(rtp(100 + i, 0xAABBCCDD))));
+    for (uint16_t i = 0; i < 20; ++i)
+        h.send(flow::kFromClient, h.take(flow::kFromClient, rfc4571(rtp(100 + i, 0xAABBCCDD))));
     store::FlowAppInfo info;
     const auto rows = h.end_and_query(info, "SELECT packets, via_turn FROM rtp_stream");
     EXPECT_EQ(info.stun_answered, 1u);

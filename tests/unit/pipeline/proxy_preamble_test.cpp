@@ -56,8 +56,8 @@ TEST(ProxyPreamble, Socks5AddressHasNoName) {
 }
 
 TEST(ProxyPreamble, Socks5Refusals) {
-    EXPECT_EQ(parse_reply(Kind::Socks5, b({5, 0xFF})).status, Status::Failed);                // no method
-    EXPECT_EQ(parse_reply(Kind::Socks5, b({5, 2, 1, 1})).status, Status::Failed);             // bad password
+    EXPECT_EQ(parse_reply(Kind::Socks5, b({5, 0xFF})).status, Status::Failed);  // no method
+    EXPECT_EQ(parse_reply(Kind::Socks5, b({5, 2, 1, 1})).status, Status::Failed);  // bad password
     EXPECT_EQ(parse_reply(Kind::Socks5, b({5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0})).status, Status::Failed);  // refused
     EXPECT_EQ(parse_request(Kind::Socks5, b({5, 1, 0, 5, 2, 0, 1})).status, Status::Failed);  // BIND
 }
@@ -120,10 +120,10 @@ TEST(ProxyPreamble, EndlessHeadersAreBounded) {
 TEST(ProxyPreamble, ProbeRejectsOtherProtocols) {
     EXPECT_EQ(probe(s("GET / HTTP/1.1\r\n\r\n")), Kind::None);
     EXPECT_EQ(probe(kTlsStart), Kind::None);
-    EXPECT_EQ(probe(b({5, 1})), Kind::None);                 // truncated greeting
-    EXPECT_EQ(probe(b({5, 3, 0, 1})), Kind::None);           // methods past the segment
+    EXPECT_EQ(probe(b({5, 1})), Kind::None);  // truncated greeting
+    EXPECT_EQ(probe(b({5, 3, 0, 1})), Kind::None);  // methods past the segment
     EXPECT_EQ(probe(b({5, 1, 0, 0x42, 0x42})), Kind::None);  // junk after the greeting
-    EXPECT_EQ(probe(b({5, 1, 0x42})), Kind::None);           // unassigned method
+    EXPECT_EQ(probe(b({5, 1, 0x42})), Kind::None);  // unassigned method
     EXPECT_EQ(probe(b({4, 1, 0, 80, 1, 2, 3, 4, 'u'})), Kind::None);  // no NUL
     EXPECT_EQ(probe(ByteView()), Kind::None);
 }

@@ -29,8 +29,9 @@ using test::hex;
 
 // DNS query and answer for example.com A (RFC 1035 §4.1), id 0x1234.
 const Bytes kDnsQuery = hex("1234 0100 0001 0000 0000 0000 07 6578616d706c65 03 636f6d 00 0001 0001");
-const Bytes kDnsAnswer = hex("1234 8180 0001 0001 0000 0000 07 6578616d706c65 03 636f6d 00 0001 0001"
-                             "c00c 0001 0001 0000003c 0004 c0000207");
+const Bytes kDnsAnswer =
+    hex("1234 8180 0001 0001 0000 0000 07 6578616d706c65 03 636f6d 00 0001 0001"
+        "c00c 0001 0001 0000003c 0004 c0000207");
 // STUN Binding request and success response (RFC 8489 §5), no attributes.
 const Bytes kStunRequest = hex("0001 0000 2112a442 000102030405060708090a0b");
 const Bytes kStunResponse = hex("0101 0000 2112a442 000102030405060708090a0b");
@@ -100,9 +101,9 @@ TEST(Registry, TcpDispatch) {
     const flow::Flow tcp = make_flow(decode::kProtoTcp, 443);
     EXPECT_EQ(dispatched(tcp, hex(test::fixtures::kTlsEchClientRecord)), "tls");
     EXPECT_EQ(dispatched(tcp, kStunRequest), "stun-tcp");
-    EXPECT_EQ(dispatched(tcp, cat(hex("0014"), kStunRequest)), "stun-tcp");     // RFC 4571
-    EXPECT_EQ(dispatched(tcp, hex("4000 0004 deadbeef")), "stun-tcp");     // one padded ChannelData frame
-    EXPECT_EQ(dispatched(tcp, hex("4000 0004 deadbeef 00")), "");          // not exactly one frame
+    EXPECT_EQ(dispatched(tcp, cat(hex("0014"), kStunRequest)), "stun-tcp");  // RFC 4571
+    EXPECT_EQ(dispatched(tcp, hex("4000 0004 deadbeef")), "stun-tcp");  // one padded ChannelData frame
+    EXPECT_EQ(dispatched(tcp, hex("4000 0004 deadbeef 00")), "");  // not exactly one frame
     EXPECT_EQ(dispatched(tcp, kConnect), "proxy-tls");
     EXPECT_EQ(dispatched(tcp, kConnect, flow::kFromServer), "");  // a proxy request comes from the client
     EXPECT_EQ(dispatched(tcp, kJunk), "");
@@ -128,7 +129,11 @@ TEST(Probes, AcceptAndRejectLists) {
         {"rtc", probe_rtc, udp, {kStunRequest, kStunResponse, kRtp, kDtlsCcs}, {kJunk, {}, hex("40")}},
         {"tls", probe_tls, tcp, {hex(test::fixtures::kTlsEchClientRecord)}, {kJunk, kStunRequest, hex("1603")}},
         {"stun-tcp", probe_stun_tcp, tcp, {kStunRequest, cat(hex("0014"), kStunRequest)}, {kJunk, kDtlsCcs, {}}},
-        {"proxy-tls", probe_proxy_tls, tcp, {kConnect, hex("050100")}, {kJunk, hex(test::fixtures::kTlsEchClientRecord)}},
+        {"proxy-tls",
+         probe_proxy_tls,
+         tcp,
+         {kConnect, hex("050100")},
+         {kJunk, hex(test::fixtures::kTlsEchClientRecord)}},
     };
     for (const Case& c : cases) {
         for (const Bytes& b : c.accept) EXPECT_TRUE(c.probe(input(c.flow, b))) << c.what << " rejects " << b.size();

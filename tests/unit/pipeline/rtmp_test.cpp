@@ -45,18 +45,18 @@ bool probe(uint16_t port, const Bytes& b, flow::Dir d = flow::kFromClient) {
 
 TEST(Rtmp, ProbeAcceptsTheClientHandshake) {
     EXPECT_TRUE(probe(30011, c0c1()));
-    EXPECT_TRUE(probe(443, c0c1()));            // C0+C1 whole: any port
-    EXPECT_TRUE(probe(30012, c0c1(1460)));      // cut by the MSS, on a hinted port
-    EXPECT_TRUE(probe(30013, c0c1(9)));         // C0 + time + zero
+    EXPECT_TRUE(probe(443, c0c1()));  // C0+C1 whole: any port
+    EXPECT_TRUE(probe(30012, c0c1(1460)));  // cut by the MSS, on a hinted port
+    EXPECT_TRUE(probe(30013, c0c1(9)));  // C0 + time + zero
     EXPECT_TRUE(probe(1935, c0c1(1000)));
 }
 
 TEST(Rtmp, ProbeRejects) {
-    EXPECT_FALSE(probe(443, c0c1(1460)));                     // a cut handshake off its ports
-    EXPECT_FALSE(probe(30011, c0c1(8)));                      // too short to tell
+    EXPECT_FALSE(probe(443, c0c1(1460)));  // a cut handshake off its ports
+    EXPECT_FALSE(probe(30011, c0c1(8)));  // too short to tell
     EXPECT_FALSE(probe(30011, c0c1(1 + kRtmpHandshakeLen, 6)));  // RTMPE
     EXPECT_FALSE(probe(30011, c0c1(1 + kRtmpHandshakeLen, 0)));
-    EXPECT_FALSE(probe(30011, c0c1(), flow::kFromServer));    // S0+S1: the server never speaks first
+    EXPECT_FALSE(probe(30011, c0c1(), flow::kFromServer));  // S0+S1: the server never speaks first
     Bytes longer = c0c1();
     longer.push_back(0);
     EXPECT_FALSE(probe(30011, longer));  // the client waits for S1 before C2

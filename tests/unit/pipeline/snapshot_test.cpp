@@ -50,11 +50,11 @@ std::string flow_columns_but_outcome(const std::string& db) {
 std::vector<std::string> rows(Side& s, const std::string& cols) {
     s.store->flush();
     auto flows = test::query_rows(s.db.path(), "SELECT " + cols + " FROM flow ORDER BY id");
-    const auto names = test::query_rows(s.db.path(), "SELECT DISTINCT flow_id, name, source FROM flow_name ORDER BY 1, 2, 3");
+    const auto names =
+        test::query_rows(s.db.path(), "SELECT DISTINCT flow_id, name, source FROM flow_name ORDER BY 1, 2, 3");
     flows.insert(flows.end(), names.begin(), names.end());
     return flows;
 }
-
 
 TEST(Snapshot, ChangedFlowsOnlyLeaveTheRowsAFullSnapshotLeaves) {
     const auto captures = test::equivalence_captures();

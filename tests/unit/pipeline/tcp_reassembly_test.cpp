@@ -77,7 +77,7 @@ TEST(TcpReassembly, OverlapFirstCopyWins) {
     Fixture f;
     f.r.anchor_syn(99);
     f.add(100, "01");
-    f.add(104, "ABCD");     // held: 104-107
+    f.add(104, "ABCD");  // held: 104-107
     f.add(102, "xxYYYYzz");  // covers the hole (102-103), overlaps the held bytes, extends to 109
     EXPECT_EQ(f.rec.out, "01xxABCDzz");
     EXPECT_GT(f.r.stats().overlap_bytes, 0u);
@@ -266,9 +266,9 @@ TEST(TcpResync, Rfc4571) {
 
 TEST(TcpResync, DnsHeader) {
     // length 29, id 0x1234, RD, 1 question, example.com A.
-    std::vector<uint8_t> q = {0x00, 0x1d, 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                              7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',  0,    0,
-                              1,    0,    1};
+    std::vector<uint8_t> q = {0x00, 0x1d, 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                              0x00, 0x00, 0x00, 7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',
+                              3,    'c',  'o',  'm',  0,    0,    1,    0,    1};
     std::vector<uint8_t> chunk = {0x03, 0xc0, 0x0c, 0x00};
     chunk.insert(chunk.end(), q.begin(), q.end());
     EXPECT_EQ(find_resync(FrameSync::Dns, chunk), 4u);

@@ -18,11 +18,11 @@ using callwall::test::view;
 
 // ndpi__viber.pcap frame 3 (UDP payload): response for graph.facebook.com A with a CNAME
 // chain (api.facebook.com → star.c10r.facebook.com → 31.13.86.8), 2 NS, 2 additional A.
-const std::vector<uint8_t> kViberResponse = hex(
-    "e183818000010003000200020567726170680866616365626f6f6b03636f6d0000010001c00c0005000100000afd0006"
-    "03617069c012c0300005000100000370000c04737461720463313072c012c042000100010000002200041f0d5608c047"
-    "0002000100000a1500070162026e73c047c0470002000100000a1500040161c06cc07d0001000100000a15000445abef"
-    "0bc06a0001000100000a15000445abff0b");
+const std::vector<uint8_t> kViberResponse =
+    hex("e183818000010003000200020567726170680866616365626f6f6b03636f6d0000010001c00c0005000100000afd0006"
+        "03617069c012c0300005000100000370000c04737461720463313072c012c042000100010000002200041f0d5608c047"
+        "0002000100000a1500070162026e73c047c0470002000100000a1500040161c06cc07d0001000100000a15000445abef"
+        "0bc06a0001000100000a15000445abff0b");
 
 // ndpi__viber.pcap frame 2: the matching query.
 const std::vector<uint8_t> kViberQuery =
@@ -30,23 +30,23 @@ const std::vector<uint8_t> kViberQuery =
 
 // tcpdump__dns_tcp.pcap frame 4 (TCP payload, 2-byte length prefix included): query for
 // www.tcpdump.org A with an EDNS OPT + cookie.
-const std::vector<uint8_t> kTcpQuery = hex(
-    "0038431901200001000000000001037777770774637064756d70036f72670000010001000029100000000000000c000a"
-    "00088f06be7d691442f0");
+const std::vector<uint8_t> kTcpQuery =
+    hex("0038431901200001000000000001037777770774637064756d70036f72670000010001000029100000000000000c000a"
+        "00088f06be7d691442f0");
 
 // tcpdump__dns_tcp.pcap frame 6 (TCP payload, length prefix included): 2 A, 2 NS, 5 additional
 // (A/AAAA glue and OPT with UDP size 4096).
-const std::vector<uint8_t> kTcpResponse = hex(
-    "00e0431985000001000200020005037777770774637064756d70036f72670000010001c00c000100010000003c0004c0"
-    "8b2e42c00c000100010000003c0004c6c75868c01000020001000151800012036e69630973616e64656c6d616e026361"
-    "00c0100002000100015180001203736e7308636f6f7065726978036e657400c04d000100010000012c0004d157f912c0"
-    "4d001c00010000012c00102607f0b0000f000000000000babef00dc06b0001000100001c200004616b850fc06b001c00"
-    "0100001c20001026003c0300000000f03c91fffe96e8ef0000291000000000000000");
+const std::vector<uint8_t> kTcpResponse =
+    hex("00e0431985000001000200020005037777770774637064756d70036f72670000010001c00c000100010000003c0004c0"
+        "8b2e42c00c000100010000003c0004c6c75868c01000020001000151800012036e69630973616e64656c6d616e026361"
+        "00c0100002000100015180001203736e7308636f6f7065726978036e657400c04d000100010000012c0004d157f912c0"
+        "4d001c00010000012c00102607f0b0000f000000000000babef00dc06b0001000100001c200004616b850fc06b001c00"
+        "0100001c20001026003c0300000000f03c91fffe96e8ef0000291000000000000000");
 
 // suricata-verify dns-udp-eve-log-answer-only google.com-a-aaaa-mx.pcap frame 4: AAAA answer.
-const std::vector<uint8_t> kAaaaResponse = hex(
-    "8d708180000100010000000106676f6f676c6503636f6d00001c0001c00c001c00010000012b00102607f8b0400f0801"
-    "000000000000200e0000290200000000000000");
+const std::vector<uint8_t> kAaaaResponse =
+    hex("8d708180000100010000000106676f6f676c6503636f6d00001c0001c00c001c00010000012b00102607f8b0400f0801"
+        "000000000000200e0000290200000000000000");
 
 // ndpi__dns_invert_query.pcapng frames 1 and 2: inverse query (opcode 1) and its NOTIMP answer.
 const std::vector<uint8_t> kInverseQuery =
@@ -96,8 +96,7 @@ struct Builder {
 };
 
 std::string addr4(ByteView a) {
-    return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-           std::to_string(a[3]);
+    return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." + std::to_string(a[3]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,18 +220,18 @@ TEST(DnsDecode, InverseQueryWithEmptyARdataStopsAnswers) {
 TEST(DnsDecode, HttpsAndSvcbRecords) {
     Builder m;
     m.header(0x8180, 1, 3).name("example.com").u16(rrtype::kHttps).u16(1);
-    const std::vector<uint8_t> service = hex(
-        "0001 00"                                       // priority 1, target "."
-        "0001 0006 02683302 6832"                       // alpn h3,h2
-        "0004 0008 c0000201 c0000202"                   // ipv4hint 192.0.2.1, 192.0.2.2
-        "0005 0004 deadbeef"                            // ech (opaque here)
-        "0006 0010 20010db8000000000000000000000001");  // ipv6hint 2001:db8::1
+    const std::vector<uint8_t> service =
+        hex("0001 00"  // priority 1, target "."
+            "0001 0006 02683302 6832"  // alpn h3,h2
+            "0004 0008 c0000201 c0000202"  // ipv4hint 192.0.2.1, 192.0.2.2
+            "0005 0004 deadbeef"  // ech (opaque here)
+            "0006 0010 20010db8000000000000000000000001");  // ipv6hint 2001:db8::1
     m.ptr(12).rr_fixed(rrtype::kHttps, static_cast<uint16_t>(service.size()), 300).raw(service);
-    const std::vector<uint8_t> svcb = hex(
-        "0010 03666f6f076578616d706c65036f726700"
-        "0000 0004 00010004"
-        "0001 0009 02683205 68332d3139"
-        "0004 0004 c0000201");
+    const std::vector<uint8_t> svcb =
+        hex("0010 03666f6f076578616d706c65036f726700"
+            "0000 0004 00010004"
+            "0001 0009 02683205 68332d3139"
+            "0004 0004 c0000201");
     m.ptr(12).rr_fixed(rrtype::kSvcb, static_cast<uint16_t>(svcb.size())).raw(svcb);
     const std::vector<uint8_t> alias = hex("0000 03666f6f076578616d706c6503636f6d00");
     m.ptr(12).rr_fixed(rrtype::kHttps, static_cast<uint16_t>(alias.size())).raw(alias);
@@ -307,8 +306,7 @@ TEST(DnsDecode, EveryPrefixOfRealMessagesIsTruncated) {
         for (size_t n = 0; n < msg->size(); ++n) {
             const auto r = decode(view(*msg).first(n));
             ASSERT_FALSE(r.ok()) << "prefix " << n;
-            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated ||
-                        r.code() == DecodeErrorCode::NotThisProtocol)
+            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated || r.code() == DecodeErrorCode::NotThisProtocol)
                 << "prefix " << n << ": " << to_string(r.code());
         }
     }
@@ -316,8 +314,7 @@ TEST(DnsDecode, EveryPrefixOfRealMessagesIsTruncated) {
     for (size_t n = 0; n < tcp.size(); ++n) {
         const auto r = decode(tcp.first(n));
         ASSERT_FALSE(r.ok()) << "prefix " << n;
-        EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated ||
-                    r.code() == DecodeErrorCode::NotThisProtocol);
+        EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated || r.code() == DecodeErrorCode::NotThisProtocol);
     }
 }
 
@@ -421,7 +418,7 @@ TEST(DnsNames, TwoPointersLoopingStopsAnswers) {
     m.header(0x8180, 1, 1).name("a.b").u16(1);
     const auto y = static_cast<uint16_t>(m.b.size());
     const auto x = static_cast<uint16_t>(y + 2);
-    m.ptr(x);                                 // QCLASS = 0xC000 | X
+    m.ptr(x);  // QCLASS = 0xC000 | X
     m.ptr(y).rr_fixed(rrtype::kA, 4).u32(1);  // owner at X → Y
     const auto r = decode(m.v());
     ASSERT_TRUE(r.ok());
@@ -528,9 +525,8 @@ TEST(DnsNames, ArenaOverflowCutsNamesButKeepsAnswers) {
     const uint16_t n = 12;
     m.header(0x8180, 1, n).name("q").u16(rrtype::kCname).u16(1);
     for (uint16_t i = 0; i < n; ++i) {
-        const std::string target = std::string(63, static_cast<char>('a' + i)) + "." +
-                                   std::string(63, 'y') + "." + std::string(63, 'z') + ".c" +
-                                   std::to_string(i % 10) + "x";
+        const std::string target = std::string(63, static_cast<char>('a' + i)) + "." + std::string(63, 'y') + "." +
+                                   std::string(63, 'z') + ".c" + std::to_string(i % 10) + "x";
         Builder t;
         t.name(target);
         m.ptr(12).rr_fixed(rrtype::kCname, static_cast<uint16_t>(t.b.size())).raw(t.b);

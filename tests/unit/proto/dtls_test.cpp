@@ -54,22 +54,24 @@ Bytes client_hello_body(const Bytes& cookie = {}, bool with_sni = false) {
     Bytes b;
     put16(b, kVersion12);
     for (int i = 0; i < 32; ++i) b.push_back(static_cast<uint8_t>(0xA0 + i));  // random
-    b.push_back(0);                                                            // session_id
+    b.push_back(0);  // session_id
     b.push_back(static_cast<uint8_t>(cookie.size()));
     append(b, cookie);
     append(b, hex("0004 c02b c02f"));  // two cipher suites
-    append(b, hex("01 00"));           // compression: null
+    append(b, hex("01 00"));  // compression: null
     Bytes ext;
-    append(ext, hex("000e 0005 0002 0001 00"));                // use_srtp: SRTP_AES128_CM_HMAC_SHA1_80
-    append(ext, hex("0010 0009 0007 06 776562727463"));        // ALPN "webrtc"
-    append(ext, hex("0017 0000"));                             // extended_master_secret
-    append(ext, hex("000a 0004 0002 001d"));                   // supported_groups: x25519
+    append(ext, hex("000e 0005 0002 0001 00"));  // use_srtp: SRTP_AES128_CM_HMAC_SHA1_80
+    append(ext, hex("0010 0009 0007 06 776562727463"));  // ALPN "webrtc"
+    append(ext, hex("0017 0000"));  // extended_master_secret
+    append(ext, hex("000a 0004 0002 001d"));  // supported_groups: x25519
     if (with_sni) append(ext, hex("0000 000f 000d 00 000a 6578616d706c652e6f72"));  // "example.or"
     put16(b, ext.size());
     append(b, ext);
     return b;
 }
-Bytes client_hello_record() { return record(content_type::kHandshake, handshake(handshake_type::kClientHello, client_hello_body())); }
+Bytes client_hello_record() {
+    return record(content_type::kHandshake, handshake(handshake_type::kClientHello, client_hello_body()));
+}
 
 TEST(Dtls, MinimalChangeCipherSpecRecord) {
     const Bytes b = hex("14 fefd 0000 000000000001 0001 01");
@@ -109,9 +111,9 @@ TEST(Dtls, WebRtcClientHello) {
 }
 
 TEST(Dtls, SecondClientHelloCarriesTheCookieAndServerName) {
-    const Bytes b = record(content_type::kHandshake,
-                           handshake(handshake_type::kClientHello, client_hello_body(hex("0102030405060708"), true)),
-                           kVersion10);
+    const Bytes b =
+        record(content_type::kHandshake,
+               handshake(handshake_type::kClientHello, client_hello_body(hex("0102030405060708"), true)), kVersion10);
     const auto d = decode(b);
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->version, kVersion10);
@@ -130,7 +132,8 @@ TEST(Dtls, ServerFlightAndHelloVerifyRequest) {
     EXPECT_FALSE(d->client_hello);
     EXPECT_EQ(d->record_count, 2);
 
-    const auto hvr = decode(record(content_type::kHandshake, handshake(handshake_type::kHelloVerifyRequest, hex("fefd 00"))));
+    const auto hvr =
+        decode(record(content_type::kHandshake, handshake(handshake_type::kHelloVerifyRequest, hex("fefd 00"))));
     ASSERT_TRUE(hvr.ok());
     EXPECT_TRUE(hvr->hello_verify_request);
 }
@@ -224,7 +227,7 @@ TEST(Dtls, Adversarial) {
     // DTLS 1.3 unified header (0 0 1 C S L E E): a first record needs the
     // length bit and no connection id; a later one with a CID ends the walk.
     EXPECT_EQ(decode(hex("3c 0001 0002 aabb")).code(), E::NotThisProtocol);  // C=1
-    EXPECT_EQ(decode(hex("20 01 aabb")).code(), E::NotThisProtocol);         // L=0
+    EXPECT_EQ(decode(hex("20 01 aabb")).code(), E::NotThisProtocol);  // L=0
     Bytes cid = record(content_type::kChangeCipherSpec, hex("01"));
     append(cid, hex("3c 0001 0002 aabb"));
     d = decode(cid);

@@ -54,8 +54,7 @@ void* count_realloc(void* p, size_t n, const char*, int) {
     return std::realloc(p, n);
 }
 void count_free(void* p, const char*, int) { std::free(p); }
-const bool g_alloc_hook_installed =
-    CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) == 1;
+const bool g_alloc_hook_installed = CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) == 1;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -104,11 +103,10 @@ Decryptor& decryptor() {
 // padded with PADDING frames to a `datagram`-byte packet. 4-byte packet number.
 // `key_version`: derive the keys of another version than the one written in the header (a
 // reserved version carrying a v1 Initial).
-Bytes seal_initial(uint32_t version, ByteView dcid, ByteView scid, uint32_t pn, ByteView frames,
-                   size_t datagram = 1200, ByteView key_dcid = {}, uint32_t key_version = 0) {
+Bytes seal_initial(uint32_t version, ByteView dcid, ByteView scid, uint32_t pn, ByteView frames, size_t datagram = 1200,
+                   ByteView key_dcid = {}, uint32_t key_version = 0) {
     auto keys = decryptor().derive_initial_keys(key_version != 0 ? key_version : version,
-                                                key_dcid.empty() ? dcid : key_dcid,
-                                                Perspective::Client);
+                                                key_dcid.empty() ? dcid : key_dcid, Perspective::Client);
     EXPECT_TRUE(keys.ok());
     const uint8_t type_bits = version == 0x6b3343cf ? 1 : 0;
     Bytes h;
@@ -644,8 +642,7 @@ const char* const kGQuicQ46Chlo =
 
 // tcpdump__quic_vn.pcap, frame 2 (23 bytes):
 // server Version Negotiation listing 0x00000001 and 0x1a2a3a4a.
-const char* const kVersionNegotiation =
-    "f50000000000089d5728481287a3b4000000011a2a3a4a";
+const char* const kVersionNegotiation = "f50000000000089d5728481287a3b4000000011a2a3a4a";
 
 // tcpdump__quic_retry.pcap, frame 2 (159 bytes):
 // server Retry with a 128-byte token.
@@ -669,10 +666,8 @@ static_assert(noexcept(decode(ByteView{})));
 static_assert(noexcept(decode_long_header(ByteView{})));
 static_assert(noexcept(parse_initial_frames(ByteView{})));
 static_assert(noexcept(decode_gquic_chlo(LongHeader{})));
-static_assert(noexcept(std::declval<ClientInitialAssembler&>().feed(
-    std::declval<Decryptor&>(), ByteView{})));
-static_assert(noexcept(std::declval<Decryptor&>().open(LongHeader{}, InitialKeys{},
-                                                        std::span<uint8_t>{})));
+static_assert(noexcept(std::declval<ClientInitialAssembler&>().feed(std::declval<Decryptor&>(), ByteView{})));
+static_assert(noexcept(std::declval<Decryptor&>().open(LongHeader{}, InitialKeys{}, std::span<uint8_t>{})));
 
 // ---------------------------------------------------------------------------------------------
 // Versions
@@ -700,7 +695,7 @@ TEST(QuicVersion, Classification) {
         {0xfaceb002, VersionFamily::Mvfst, 27, true},
         {0x51303436, VersionFamily::GoogleQ, 0, false},
         {0x51303530, VersionFamily::GoogleQ, 0, false},
-        {0x54303530, VersionFamily::GoogleT, 0, true},   // own salt (Wireshark)
+        {0x54303530, VersionFamily::GoogleT, 0, true},  // own salt (Wireshark)
         {0x54303531, VersionFamily::GoogleT, 0, true},
         {0x54303532, VersionFamily::GoogleT, 0, false},  // no salt known
         {0x1a2a3a4a, VersionFamily::Reserved, 0, true},  // v1 keys tried, AEAD decides
@@ -762,8 +757,7 @@ TEST(QuicRfc9001, ClientInitialHeaderProtectionAndPayload) {
     EXPECT_EQ(o->first_byte, 0xc3);
     EXPECT_EQ(o->pn_length, 4);
     EXPECT_EQ(o->packet_number, 2u);
-    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()),
-              hex("c300000001088394c8f03e5157080000449e00000002"));
+    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()), hex("c300000001088394c8f03e5157080000449e00000002"));
     Bytes expected = hex(kRfcClientCryptoFrame);
     expected.resize(1162, 0);
     EXPECT_EQ(Bytes(o->payload.begin(), o->payload.end()), expected);
@@ -789,8 +783,7 @@ TEST(QuicRfc9001, AssemblerYieldsExampleComClientHello) {
     ASSERT_EQ(r.client_hello.size(), 241u);
     EXPECT_EQ(r.client_hello[0], 0x01);
     EXPECT_EQ(sni_of(r.client_hello), "example.com");
-    EXPECT_EQ(Bytes(l.assembler.original_dcid().begin(), l.assembler.original_dcid().end()),
-              kRfcDcid);
+    EXPECT_EQ(Bytes(l.assembler.original_dcid().begin(), l.assembler.original_dcid().end()), kRfcDcid);
 }
 
 TEST(QuicRfc9001, ServerInitialDecryptsWithServerKeys) {
@@ -807,8 +800,7 @@ TEST(QuicRfc9001, ServerInitialDecryptsWithServerKeys) {
     auto o = decryptor().open(*h, *keys, out);
     ASSERT_TRUE(o.ok());
     EXPECT_EQ(o->packet_number, 1u);
-    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()),
-              hex("c1000000010008f067a5502a4262b50040750001"));
+    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()), hex("c1000000010008f067a5502a4262b50040750001"));
     EXPECT_EQ(Bytes(o->payload.begin(), o->payload.end()), hex(kRfcServerPayload));
     auto f = parse_initial_frames(o->payload);
     ASSERT_TRUE(f.ok());
@@ -860,8 +852,7 @@ TEST(QuicRfc9369, ClientInitialDecrypts) {
     ASSERT_TRUE(o.ok());
     EXPECT_EQ(o->first_byte, 0xd3);
     EXPECT_EQ(o->packet_number, 2u);
-    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()),
-              hex("d36b3343cf088394c8f03e5157080000449e00000002"));
+    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()), hex("d36b3343cf088394c8f03e5157080000449e00000002"));
     Bytes expected = hex(kRfcClientCryptoFrame);
     expected.resize(1162, 0);
     EXPECT_EQ(Bytes(o->payload.begin(), o->payload.end()), expected);
@@ -882,8 +873,7 @@ TEST(QuicRfc9369, ServerInitialDecrypts) {
     std::vector<uint8_t> out(pkt.size());
     auto o = decryptor().open(*h, *keys, out);
     ASSERT_TRUE(o.ok());
-    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()),
-              hex("d16b3343cf0008f067a5502a4262b50040750001"));
+    EXPECT_EQ(Bytes(o->header.begin(), o->header.end()), hex("d16b3343cf0008f067a5502a4262b50040750001"));
     EXPECT_EQ(Bytes(o->payload.begin(), o->payload.end()), hex(kRfcServerPayload));
 }
 
@@ -937,13 +927,12 @@ TEST_P(QuicRealInitial, SingleDatagramYieldsSni) {
     EXPECT_EQ(again.client_hello.data(), r.client_hello.data());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Captures, QuicRealInitial,
-    ::testing::Values(SniCase{"chromium_v1", kChromiumV1Initial, 0x00000001, "api.cirrus-ci.com"},
-                      SniCase{"ndpi_quic_v2", kQuicV2Initial, 0x6b3343cf, "test"},
-                      SniCase{"ndpi_draft29", kDraft29Initial, 0xff00001d, "localhost"},
-                      SniCase{"ndpi_draft27", kDraft27Initial, 0xff00001b, "play.google.com"}),
-    [](const ::testing::TestParamInfo<SniCase>& i) { return std::string(i.param.name); });
+INSTANTIATE_TEST_SUITE_P(Captures, QuicRealInitial,
+                         ::testing::Values(SniCase{"chromium_v1", kChromiumV1Initial, 0x00000001, "api.cirrus-ci.com"},
+                                           SniCase{"ndpi_quic_v2", kQuicV2Initial, 0x6b3343cf, "test"},
+                                           SniCase{"ndpi_draft29", kDraft29Initial, 0xff00001d, "localhost"},
+                                           SniCase{"ndpi_draft27", kDraft27Initial, 0xff00001b, "play.google.com"}),
+                         [](const ::testing::TestParamInfo<SniCase>& i) { return std::string(i.param.name); });
 
 TEST(QuicReal, ChromiumHeaderFieldsAndScatteredCryptoFrames) {
     const Bytes pkt = hex(kChromiumV1Initial);
@@ -977,8 +966,7 @@ TEST(QuicReal, QuicV2InitialCoalescedWithZeroRtt) {
     EXPECT_EQ(d->packets[0].packet.size(), 532u);
     EXPECT_EQ(d->packets[1].type, PacketType::ZeroRtt);  // v2 type bits 0b10
     EXPECT_EQ(d->packets[1].packet.size(), 700u);
-    auto keys = decryptor().derive_initial_keys(0x6b3343cf, d->packets[0].dcid,
-                                                Perspective::Client);
+    auto keys = decryptor().derive_initial_keys(0x6b3343cf, d->packets[0].dcid, Perspective::Client);
     std::vector<uint8_t> out(pkt.size());
     auto o = decryptor().open(d->packets[0], *keys, out);
     ASSERT_TRUE(o.ok());
@@ -995,8 +983,7 @@ TEST(QuicReal, ServerInitialOfChromiumFlowOpensWithServerKeys) {
     EXPECT_EQ(d->packets[0].type, PacketType::Initial);
     EXPECT_EQ(d->packets[1].type, PacketType::Handshake);
     EXPECT_EQ(d->trailing.size(), 64u);  // coalesced short-header packet
-    auto keys = decryptor().derive_initial_keys(1, view(hex("95412c47018cdfe8")),
-                                                Perspective::Server);
+    auto keys = decryptor().derive_initial_keys(1, view(hex("95412c47018cdfe8")), Perspective::Server);
     std::vector<uint8_t> out(pkt.size());
     auto o = decryptor().open(d->packets[0], *keys, out);
     ASSERT_TRUE(o.ok());
@@ -1016,14 +1003,12 @@ TEST(QuicReal, ShortHeaderPacketsFollowTheConnectionIds) {
     const Bytes short_header = hex(kChromiumV1ClientShortHeader);
     EXPECT_FALSE(probe(view(short_header)));
     EXPECT_EQ(l.assembler.feed(decryptor(), view(initial)).status, AssemblyStatus::Done);
-    EXPECT_EQ(Bytes(l.assembler.last_dcid().begin(), l.assembler.last_dcid().end()),
-              hex("95412c47018cdfe8"));
+    EXPECT_EQ(Bytes(l.assembler.last_dcid().begin(), l.assembler.last_dcid().end()), hex("95412c47018cdfe8"));
     // After Done the assembler ignores datagrams; a fresh one tracks the CIDs of frame 3.
     Lent m;
     const FeedResult r = m.assembler.feed(decryptor(), view(handshake));
     EXPECT_EQ(r.status, AssemblyStatus::NeedMore);
-    EXPECT_EQ(Bytes(m.assembler.last_dcid().begin(), m.assembler.last_dcid().end()),
-              hex("d5412c47018cdfe8"));
+    EXPECT_EQ(Bytes(m.assembler.last_dcid().begin(), m.assembler.last_dcid().end()), hex("d5412c47018cdfe8"));
     EXPECT_TRUE(m.assembler.client_scid().empty());
     EXPECT_TRUE(matches_short_header(view(short_header), m.assembler.last_dcid()));
 }
@@ -1141,13 +1126,11 @@ TEST(QuicGQuic, LegacyQ043PublicHeaderChlo) {
     // Synthetic Q043 client packet (layout per Chromium "QUIC Wire Layout"): flags 0x09
     // (version + 8-byte CID, 1-byte packet number), CID, "Q043", pn, 12-byte hash, STREAM frame
     // 0xa0 (data length present, no offset, 1-byte stream id) on stream 1 with a 2-tag CHLO.
-    const Bytes chlo = concat({hex("43484c4f 0200 0000"), hex("534e4900 0b000000"),
-                               hex("56455200 0f000000"),
-                               Bytes{'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm'},
-                               Bytes{'Q', '0', '4', '3'}});
-    const Bytes pkt =
-        concat({hex("09 0102030405060708 51303433 01"), Bytes(12, 0xee), hex("a0 01"),
-                Bytes{0, static_cast<uint8_t>(chlo.size())}, chlo, Bytes(40, 0)});
+    const Bytes chlo =
+        concat({hex("43484c4f 0200 0000"), hex("534e4900 0b000000"), hex("56455200 0f000000"),
+                Bytes{'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm'}, Bytes{'Q', '0', '4', '3'}});
+    const Bytes pkt = concat({hex("09 0102030405060708 51303433 01"), Bytes(12, 0xee), hex("a0 01"),
+                              Bytes{0, static_cast<uint8_t>(chlo.size())}, chlo, Bytes(40, 0)});
     EXPECT_TRUE(probe(view(pkt)));
     auto h = decode_long_header(view(pkt));
     ASSERT_TRUE(h.ok());
@@ -1166,15 +1149,13 @@ TEST(QuicGQuic, LegacyQ043PublicHeaderChlo) {
 // hash) around a STREAM frame 0xa0 on stream 1 whose 2-byte data length is written
 // little-endian (`le`) or big-endian; `private_flags` adds the ≤ Q033 byte after the hash.
 Bytes gquic_legacy_chlo(const char* version, bool le, bool private_flags = false) {
-    const Bytes chlo = concat({hex("43484c4f 0200 0000"), hex("534e4900 10000000"),
-                               hex("56455200 14000000"),
-                               Bytes{'m', 'e', 'e', 't', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-                                     '.', 'o', 'r', 'g'},
+    const Bytes chlo = concat({hex("43484c4f 0200 0000"), hex("534e4900 10000000"), hex("56455200 14000000"),
+                               Bytes{'m', 'e', 'e', 't', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'o', 'r', 'g'},
                                Bytes(version, version + 4)});
     const auto n = static_cast<uint8_t>(chlo.size());
-    return concat({hex("09 0102030405060708"), Bytes(version, version + 4), hex("01"),
-                   Bytes(12, 0xee), private_flags ? hex("00") : Bytes{}, hex("a0 01"),
-                   le ? Bytes{n, 0} : Bytes{0, n}, chlo, Bytes(300, 0)});
+    return concat({hex("09 0102030405060708"), Bytes(version, version + 4), hex("01"), Bytes(12, 0xee),
+                   private_flags ? hex("00") : Bytes{}, hex("a0 01"), le ? Bytes{n, 0} : Bytes{0, n}, chlo,
+                   Bytes(300, 0)});
 }
 
 TEST(QuicGQuic, Q035ToQ038StreamFieldsAreLittleEndian) {
@@ -1216,17 +1197,14 @@ TEST(QuicGQuic, EveryPrefixOfALittleEndianChloIsSafe) {
         const ByteView prefix = view(pkt).first(n);
         auto h = decode_long_header(prefix);
         if (!h.ok()) {
-            EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated ||
-                        h.code() == DecodeErrorCode::NotThisProtocol)
-                << n;
+            EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated || h.code() == DecodeErrorCode::NotThisProtocol) << n;
             continue;
         }
         auto c = decode_gquic_chlo(*h);
         if (c.ok()) {
             EXPECT_TRUE(c->sni.empty() || c->truncated || text(c->sni) == "meet.example.org") << n;
         } else {
-            EXPECT_TRUE(c.code() == DecodeErrorCode::Truncated ||
-                        c.code() == DecodeErrorCode::NotThisProtocol)
+            EXPECT_TRUE(c.code() == DecodeErrorCode::Truncated || c.code() == DecodeErrorCode::NotThisProtocol)
                 << n << " " << to_string(c.code());
         }
         Lent l;
@@ -1236,8 +1214,7 @@ TEST(QuicGQuic, EveryPrefixOfALittleEndianChloIsSafe) {
 
 TEST(QuicGQuic, Q050IsRecognisedNotDecrypted) {
     // Q050 adopted the 8-bit CID lengths; its Initial payload is encrypted.
-    Bytes pkt = concat({hex("c3 51303530 08 0102030405060708 00 00 4020 00000001"),
-                        Bytes(60, 0x55)});
+    Bytes pkt = concat({hex("c3 51303530 08 0102030405060708 00 00 4020 00000001"), Bytes(60, 0x55)});
     EXPECT_TRUE(probe(view(pkt)));
     auto h = decode_long_header(view(pkt));
     ASSERT_TRUE(h.ok());
@@ -1254,10 +1231,9 @@ TEST(QuicGQuic, Q050IsRecognisedNotDecrypted) {
 
 TEST(QuicProbe, AcceptsQuicRejectsOtherUdp) {
     for (const char* accepted :
-         {kRfc9001ClientInitial, kRfc9001ServerInitial, kRfc9001Retry, kRfc9369ClientInitial,
-          kRfc9369Retry, kChromiumV1Initial, kChromiumV1ServerInitial, kQuicV2Initial,
-          kDraft29Initial, kDraft27Initial, kGQuicQ46Chlo, kVersionNegotiation, kRetryV1,
-          kZeroRttBeforeInitial}) {
+         {kRfc9001ClientInitial, kRfc9001ServerInitial, kRfc9001Retry, kRfc9369ClientInitial, kRfc9369Retry,
+          kChromiumV1Initial, kChromiumV1ServerInitial, kQuicV2Initial, kDraft29Initial, kDraft27Initial, kGQuicQ46Chlo,
+          kVersionNegotiation, kRetryV1, kZeroRttBeforeInitial}) {
         EXPECT_TRUE(probe(view(hex(accepted)))) << std::string(accepted).substr(0, 16);
     }
     const char* const rejected[] = {
@@ -1300,8 +1276,8 @@ TEST(QuicProbe, ShortHeaderNeedsTheFlowsConnectionId) {
 TEST(QuicRobustness, EveryPrefixOfARealInitialIsTruncatedOrNotMine) {
     // Initial packets only: Retry and Version Negotiation have no Length field and run to the
     // end of the datagram, so their prefixes are (shorter) valid packets.
-    for (const char* fixture : {kChromiumV1Initial, kRfc9001ClientInitial, kQuicV2Initial,
-                                kDraft27Initial, kFragsInitial1}) {
+    for (const char* fixture :
+         {kChromiumV1Initial, kRfc9001ClientInitial, kQuicV2Initial, kDraft27Initial, kFragsInitial1}) {
         const Bytes pkt = hex(fixture);
         auto whole = decode(view(pkt));
         ASSERT_TRUE(whole.ok());
@@ -1312,20 +1288,15 @@ TEST(QuicRobustness, EveryPrefixOfARealInitialIsTruncatedOrNotMine) {
             auto d = decode(prefix);
             if (n >= first_len) {  // cut inside a coalesced packet: the first one stands
                 ASSERT_TRUE(d.ok()) << n;
-                EXPECT_EQ(d->anomalies & bit(Anomaly::TrailingUndecodable) ? 1u : 0u,
-                          n > first_len ? 1u : 0u)
-                    << n;
+                EXPECT_EQ(d->anomalies & bit(Anomaly::TrailingUndecodable) ? 1u : 0u, n > first_len ? 1u : 0u) << n;
                 continue;
             }
             ASSERT_FALSE(d.ok()) << n;
-            EXPECT_TRUE(d.code() == DecodeErrorCode::Truncated ||
-                        d.code() == DecodeErrorCode::NotThisProtocol)
+            EXPECT_TRUE(d.code() == DecodeErrorCode::Truncated || d.code() == DecodeErrorCode::NotThisProtocol)
                 << n << " " << to_string(d.code());
             Lent l;
             const FeedResult r = l.assembler.feed(decryptor(), prefix);
-            EXPECT_TRUE(r.status == AssemblyStatus::NeedMore ||
-                        r.status == AssemblyStatus::NotQuic)
-                << n;
+            EXPECT_TRUE(r.status == AssemblyStatus::NeedMore || r.status == AssemblyStatus::NotQuic) << n;
         }
     }
 }
@@ -1338,18 +1309,14 @@ TEST(QuicRobustness, EveryPrefixOfTheGQuicChloIsSafe) {
     for (size_t n = 0; n < pkt.size(); ++n) {
         auto h = decode_long_header(ByteView{pkt.data(), n});
         if (!h) {
-            EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated ||
-                        h.code() == DecodeErrorCode::NotThisProtocol)
-                << n;
+            EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated || h.code() == DecodeErrorCode::NotThisProtocol) << n;
             continue;
         }
         auto c = decode_gquic_chlo(*h);
         if (c) {
             EXPECT_TRUE(c->sni.empty() || text(c->sni) == "play.google.com") << n;
         } else {
-            EXPECT_TRUE(c.code() == DecodeErrorCode::Truncated ||
-                        c.code() == DecodeErrorCode::NotThisProtocol)
-                << n;
+            EXPECT_TRUE(c.code() == DecodeErrorCode::Truncated || c.code() == DecodeErrorCode::NotThisProtocol) << n;
         }
     }
 }
@@ -1413,13 +1380,11 @@ TEST(QuicRobustness, OldDraftsAreRecognisedButUnsupported) {
 
 TEST(QuicFrames, AdversarialFrameFields) {
     // CRYPTO offset + length beyond 2^62 − 1.
-    EXPECT_EQ(parse_initial_frames(view(hex("06 ffffffffffffffff 01 aa"))).code(),
-              DecodeErrorCode::Malformed);
+    EXPECT_EQ(parse_initial_frames(view(hex("06 ffffffffffffffff 01 aa"))).code(), DecodeErrorCode::Malformed);
     // CRYPTO length beyond the plaintext.
     EXPECT_EQ(parse_initial_frames(view(hex("06 00 10 aabb"))).code(), DecodeErrorCode::Truncated);
     // ACK whose range count cannot fit.
-    EXPECT_EQ(parse_initial_frames(view(hex("02 00 00 bfffffff 00 0000"))).code(),
-              DecodeErrorCode::Truncated);
+    EXPECT_EQ(parse_initial_frames(view(hex("02 00 00 bfffffff 00 0000"))).code(), DecodeErrorCode::Truncated);
     // ACK with ECN counts, PING, CONNECTION_CLOSE with a reason.
     const Bytes mixed = hex("03 05 00 01 00 01 01 01 02 03 01 1c 0a 06 03 626164 0000");
     auto f = parse_initial_frames(view(mixed));
@@ -1453,8 +1418,7 @@ TEST(QuicAssembler, OutOfOrderAndOverlappingCryptoFrames) {
     const Bytes dcid = hex("0011223344556677");
     const ByteView c{ch};
     // Packet A: [1500, 2504) then [700, 1600) (overlap 1500..1600, same bytes).
-    const Bytes a = concat({crypto_frame(1500, c.subspan(1500)),
-                            crypto_frame(700, c.subspan(700, 900))});
+    const Bytes a = concat({crypto_frame(1500, c.subspan(1500)), crypto_frame(700, c.subspan(700, 900))});
     // Packet B: [0, 800) (overlap 700..800).
     const Bytes b = crypto_frame(0, c.first(800));
     Lent l;
@@ -1473,12 +1437,10 @@ TEST(QuicAssembler, ConflictingOverlapKeepsFirstCopy) {
     for (uint8_t& x : evil) x ^= 0xff;
     const Bytes dcid = hex("a1a2a3a4a5a6a7a8");
     const ByteView c{ch};
-    const Bytes frames = concat({crypto_frame(100, c.subspan(100, 100)),
-                                 crypto_frame(100, view(evil)), crypto_frame(0, c.first(100)),
-                                 crypto_frame(200, c.subspan(200))});
+    const Bytes frames = concat({crypto_frame(100, c.subspan(100, 100)), crypto_frame(100, view(evil)),
+                                 crypto_frame(0, c.first(100)), crypto_frame(200, c.subspan(200))});
     Lent l;
-    const FeedResult r =
-        l.assembler.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
+    const FeedResult r = l.assembler.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
     ASSERT_EQ(r.status, AssemblyStatus::Done);
     EXPECT_EQ(Bytes(r.client_hello.begin(), r.client_hello.end()), ch);
     EXPECT_NE(l.assembler.anomalies() & bit(Anomaly::CryptoConflict), 0u);
@@ -1492,8 +1454,7 @@ TEST(QuicAssembler, HugeOffsetsAndTooManyHoles) {
         frames = concat({frames, crypto_frame(100 + 10 * i, view(one))});  // a hole each
     }
     Lent l;
-    FeedResult r =
-        l.assembler.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
+    FeedResult r = l.assembler.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
     EXPECT_EQ(r.status, AssemblyStatus::NeedMore);
     EXPECT_NE(l.assembler.anomalies() & bit(Anomaly::CryptoBeyondBuffer), 0u);
     EXPECT_NE(l.assembler.anomalies() & bit(Anomaly::CryptoRangesOverflow), 0u);
@@ -1511,8 +1472,7 @@ TEST(QuicAssembler, FirstMessageNotClientHelloFails) {
     const Bytes sh = hex("020000040303aabb");
     const Bytes frames = crypto_frame(0, view(sh));
     Lent l;
-    const FeedResult r =
-        l.assembler.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
+    const FeedResult r = l.assembler.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
     EXPECT_EQ(r.status, AssemblyStatus::Failed);
     EXPECT_EQ(r.error.code, DecodeErrorCode::Malformed);
 }
@@ -1523,8 +1483,7 @@ TEST(QuicAssembler, ClientHelloLargerThanBufferFails) {
     const Bytes dcid = hex("d1d2d3d4d5d6d7d8");
     const Bytes ch = fake_client_hello(2000);
     const Bytes frames = crypto_frame(0, ByteView{ch}.first(900));
-    const FeedResult r =
-        a.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
+    const FeedResult r = a.feed(decryptor(), view(seal_initial(1, view(dcid), {}, 0, view(frames))));
     EXPECT_EQ(r.status, AssemblyStatus::Failed);
     EXPECT_EQ(r.error.code, DecodeErrorCode::Unsupported);
 }
@@ -1539,14 +1498,12 @@ TEST(QuicAssembler, LaterInitialWithServerChosenDcidKeepsOriginalKeys) {
     const Bytes f1 = crypto_frame(0, c.first(1000));
     const Bytes f2 = crypto_frame(1000, c.subspan(1000));
     Lent l;
-    EXPECT_EQ(l.assembler.feed(decryptor(), view(seal_initial(1, view(odcid), {}, 0, view(f1))))
-                  .status,
+    EXPECT_EQ(l.assembler.feed(decryptor(), view(seal_initial(1, view(odcid), {}, 0, view(f1)))).status,
               AssemblyStatus::NeedMore);
-    const FeedResult r = l.assembler.feed(
-        decryptor(), view(seal_initial(1, view(server_cid), {}, 1, view(f2), 1200, view(odcid))));
+    const FeedResult r =
+        l.assembler.feed(decryptor(), view(seal_initial(1, view(server_cid), {}, 1, view(f2), 1200, view(odcid))));
     ASSERT_EQ(r.status, AssemblyStatus::Done);
-    EXPECT_EQ(Bytes(l.assembler.original_dcid().begin(), l.assembler.original_dcid().end()),
-              odcid);
+    EXPECT_EQ(Bytes(l.assembler.original_dcid().begin(), l.assembler.original_dcid().end()), odcid);
     EXPECT_EQ(l.assembler.anomalies() & bit(Anomaly::ConnectionRestarted), 0u);
 }
 
@@ -1562,15 +1519,13 @@ TEST(QuicAssembler, NewAttemptAfterRetryRestartsReassembly) {
     (void)l.assembler.feed(decryptor(), view(seal_initial(1, view(first_dcid), {}, 0, view(part))));
     EXPECT_EQ(l.assembler.crypto_prefix().size(), 1000u);
     // New attempt: keys from the new DCID; old CRYPTO bytes are dropped.
-    FeedResult r =
-        l.assembler.feed(decryptor(), view(seal_initial(1, view(retry_dcid), {}, 1, view(whole1))));
+    FeedResult r = l.assembler.feed(decryptor(), view(seal_initial(1, view(retry_dcid), {}, 1, view(whole1))));
     EXPECT_EQ(r.status, AssemblyStatus::NeedMore);
     EXPECT_NE(l.assembler.anomalies() & bit(Anomaly::ConnectionRestarted), 0u);
     EXPECT_EQ(l.assembler.crypto_prefix().size(), 1100u);
     r = l.assembler.feed(decryptor(), view(seal_initial(1, view(retry_dcid), {}, 2, view(whole2))));
     ASSERT_EQ(r.status, AssemblyStatus::Done);
-    EXPECT_EQ(Bytes(l.assembler.original_dcid().begin(), l.assembler.original_dcid().end()),
-              retry_dcid);
+    EXPECT_EQ(Bytes(l.assembler.original_dcid().begin(), l.assembler.original_dcid().end()), retry_dcid);
 }
 
 TEST(QuicAssembler, CoalescedInitialAndZeroRtt) {
@@ -1602,8 +1557,7 @@ TEST(QuicAssembler, NotQuicOnlyBeforeTheFlowShowedQuic) {
     const Bytes frags = hex(kFragsInitial1);
     EXPECT_EQ(l.assembler.feed(decryptor(), view(frags)).status, AssemblyStatus::NeedMore);
     // Now a short-header datagram is just "more".
-    EXPECT_EQ(l.assembler.feed(decryptor(), view(hex("43aabbccdd"))).status,
-              AssemblyStatus::NeedMore);
+    EXPECT_EQ(l.assembler.feed(decryptor(), view(hex("43aabbccdd"))).status, AssemblyStatus::NeedMore);
     // An Initial with another DCID that opens with its own keys is a new attempt (as after a
     // Retry): reassembly restarts.
     const FeedResult r = l.assembler.feed(decryptor(), view(chromium));
@@ -1650,8 +1604,8 @@ TEST(QuicReserved, GreaseVersionInitialOpensWithV1Keys) {
     // Wireshark (packet-quic.c quic_draft_version) maps 0x?a?a?a?a to v1 and decrypts such
     // Initials; a client probing Version Negotiation sends its v1 Initial under that number.
     const Bytes frames = hex(kRfcClientCryptoFrame);
-    const Bytes pkt = seal_initial(0x1a2a3a4a, view(kRfcDcid), hex("0102"), 0, view(frames), 1200,
-                                   {}, /*key_version=*/1);
+    const Bytes pkt =
+        seal_initial(0x1a2a3a4a, view(kRfcDcid), hex("0102"), 0, view(frames), 1200, {}, /*key_version=*/1);
     EXPECT_TRUE(probe(view(pkt)));
     auto d = decode(view(pkt));
     ASSERT_TRUE(d.ok());
@@ -1684,10 +1638,10 @@ TEST(QuicGoogleT, InitialKeysUseTheT05xSalts) {
         const char* iv;
         const char* hp;
     };
-    for (const Case& c : {Case{0x54303530, "80ab8e0313d2c851aaff5405824a916a",
-                               "aedd2abe20b9eff2116e4429", "d3a731204b1c81e9644f91bd062633a9"},
-                          Case{0x54303531, "e66b805440a16d39f1889b2726d1cc5c",
-                               "efdd37eda34f2f7080bb140c", "34ebf45dc367d3502a9fe09cfd3fd9f6"}}) {
+    for (const Case& c : {Case{0x54303530, "80ab8e0313d2c851aaff5405824a916a", "aedd2abe20b9eff2116e4429",
+                               "d3a731204b1c81e9644f91bd062633a9"},
+                          Case{0x54303531, "e66b805440a16d39f1889b2726d1cc5c", "efdd37eda34f2f7080bb140c",
+                               "34ebf45dc367d3502a9fe09cfd3fd9f6"}}) {
         auto k = decryptor().derive_initial_keys(c.version, view(kRfcDcid), Perspective::Client);
         ASSERT_TRUE(k.ok()) << std::hex << c.version;
         EXPECT_EQ(Bytes(k->key.begin(), k->key.end()), hex(c.key));
@@ -1751,8 +1705,7 @@ TEST(QuicGoogleT, GQuicFrameParser) {
     EXPECT_TRUE(ack->stopped_on_unknown);
     EXPECT_EQ(ack->unknown_frame_type, 0x40u);
     EXPECT_EQ(parse_gquic_initial_frames(hex("08 00 44 00 01 02")).code(), DecodeErrorCode::Truncated);
-    EXPECT_EQ(parse_gquic_initial_frames(hex("08 ff ff ff ff ff ff ff ff 01 aa")).code(),
-              DecodeErrorCode::Malformed);
+    EXPECT_EQ(parse_gquic_initial_frames(hex("08 ff ff ff ff ff ff ff ff 01 aa")).code(), DecodeErrorCode::Malformed);
 }
 
 TEST(QuicRobustness, EveryPrefixOfGreaseAndT05xInitialsIsSafe) {
@@ -1768,8 +1721,7 @@ TEST(QuicRobustness, EveryPrefixOfGreaseAndT05xInitialsIsSafe) {
             const ByteView prefix = view(pkt).first(n);
             auto h = decode_long_header(prefix);
             if (!h.ok()) {
-                EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated ||
-                            h.code() == DecodeErrorCode::NotThisProtocol)
+                EXPECT_TRUE(h.code() == DecodeErrorCode::Truncated || h.code() == DecodeErrorCode::NotThisProtocol)
                     << n << " " << to_string(h.code());
             } else {
                 // Reserved versions fall back to the invariants when the v1 Length does not fit.
@@ -1864,8 +1816,7 @@ std::string endpoint(ByteView addr, uint16_t port) {
 }
 
 // Link layer → IPv4/IPv6 → UDP (no IP fragments, no IPv6 extension headers).
-void parse_frame(uint32_t frame, uint32_t linktype, ByteView data, bool loop_le,
-                 std::vector<UdpDatagram>& out) {
+void parse_frame(uint32_t frame, uint32_t linktype, ByteView data, bool loop_le, std::vector<UdpDatagram>& out) {
     Reader r{data};
     uint16_t ethertype = 0;
     switch (linktype) {
@@ -1928,8 +1879,7 @@ void parse_frame(uint32_t frame, uint32_t linktype, ByteView data, bool loop_le,
     l4.skip(2);
     if (!l4.ok() || ulen < 8) return;
     const ByteView payload = l4.bytes(std::min<size_t>(ulen - 8u, l4.remaining()));
-    out.push_back({frame, endpoint(src, sport), endpoint(dst, dport),
-                   Bytes(payload.begin(), payload.end())});
+    out.push_back({frame, endpoint(src, sport), endpoint(dst, dport), Bytes(payload.begin(), payload.end())});
 }
 
 std::vector<UdpDatagram> read_capture(const std::string& path) {
@@ -1947,8 +1897,7 @@ std::vector<UdpDatagram> read_capture(const std::string& path) {
     };
     uint32_t frame = 0;
     const uint32_t magic = u32(0, true);
-    if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d || magic == 0xd4c3b2a1 ||
-        magic == 0x4d3cb2a1) {
+    if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d || magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1) {
         const bool le = magic == 0xa1b2c3d4 || magic == 0xa1b23c4d;
         const uint32_t linktype = u32(20, le);
         size_t off = 24;
@@ -1977,14 +1926,12 @@ std::vector<UdpDatagram> read_capture(const std::string& path) {
                 const uint32_t iface = u32(off + 8, le);
                 const uint32_t cap = u32(off + 20, le);
                 if (iface < linktypes.size() && cap <= len - 32) {
-                    parse_frame(++frame, linktypes[iface], ByteView{f.data() + off + 28, cap}, le,
-                                out);
+                    parse_frame(++frame, linktypes[iface], ByteView{f.data() + off + 28, cap}, le, out);
                 } else {
                     ++frame;
                 }
             } else if (type == 3 && !linktypes.empty()) {
-                parse_frame(++frame, linktypes[0], ByteView{f.data() + off + 12, len - 16}, le,
-                            out);
+                parse_frame(++frame, linktypes[0], ByteView{f.data() + off + 12, len - 16}, le, out);
             }
             off += len;
         }
@@ -2022,9 +1969,7 @@ const CaptureExpectation kCaptureExpectations[] = {
     {"tcpdump__quic_retry.pcap", {"localhost"}, {}},
     // tshark decrypts no hello here; the v1 Initial after Version Negotiation opens fine.
     {"tcpdump__quic_vn.pcap", {"localhost"}, {}},
-    {"ndpi__quic_crypto_aes_auth_size.pcap",
-     {"app-analytics-v2.snapchat.com", "gcp.api.snapchat.com"},
-     {}},
+    {"ndpi__quic_crypto_aes_auth_size.pcap", {"app-analytics-v2.snapchat.com", "gcp.api.snapchat.com"}, {}},
     {"ndpi__google_meet.pcapng", {"meet.google.com"}, {}},
     {"ndpi__doq.pcapng", {"-"}, {}},
     {"zeek__curl-8.1.2-dev-http3-www-google-de.pcap", {"www.google.de"}, {}},
@@ -2073,23 +2018,21 @@ TEST_P(QuicCapture, ClientHellosPerFlow) {
             }
         } else if (r.status == AssemblyStatus::Failed) {
             f.finished = true;
-            ADD_FAILURE() << GetParam().file << " frame " << d.frame << " failed: "
-                          << to_string(r.error.code);
+            ADD_FAILURE() << GetParam().file << " frame " << d.frame << " failed: " << to_string(r.error.code);
         }
     }
     EXPECT_EQ(tls_snis, GetParam().tls_snis);
     EXPECT_EQ(gquic_snis, GetParam().gquic_snis);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Public, QuicCapture, ::testing::ValuesIn(kCaptureExpectations),
-    [](const ::testing::TestParamInfo<CaptureExpectation>& i) {
-        std::string n = i.param.file;
-        for (char& c : n) {
-            if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-        }
-        return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Public, QuicCapture, ::testing::ValuesIn(kCaptureExpectations),
+                         [](const ::testing::TestParamInfo<CaptureExpectation>& i) {
+                             std::string n = i.param.file;
+                             for (char& c : n) {
+                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                             }
+                             return n;
+                         });
 
 // No datagram of these non-QUIC captures (STUN/TURN, RTP, DNS, calling apps) may probe as QUIC.
 TEST(QuicCaptureProbe, NonQuicCapturesNeverProbe) {
@@ -2097,13 +2040,11 @@ TEST(QuicCaptureProbe, NonQuicCapturesNeverProbe) {
     if (dir.empty()) GTEST_SKIP() << "CALLWALL_SHARED_DIR not defined";
     size_t checked = 0;
     for (const char* file :
-         {"ndpi__stun.pcap", "ndpi__stun_google_meet.pcapng", "ndpi__stun_wa_call.pcapng",
-          "ndpi__stun_zoom.pcapng", "ndpi__stun_msteams_unidir.pcapng", "ndpi__rtp.pcapng",
-          "ndpi__zoom2.pcap", "ndpi__zoom_p2p.pcapng", "ndpi__wa_voice.pcap",
-          "ndpi__telegram_videocall.pcapng", "ndpi__skype-conference-call.pcap",
-          "ndpi__discord.pcap", "ndpi__viber.pcap", "ndpi__signal.pcap",
-          "ndpi__FAX-Call-t38-CA-TDM-SIP-FB-1.pcap", "arkime__stun-ice-testcall.pcap",
-          "arkime__dns-wiresharkrepo.pcap", "zeek__dns-edns-ecs.pcap"}) {
+         {"ndpi__stun.pcap", "ndpi__stun_google_meet.pcapng", "ndpi__stun_wa_call.pcapng", "ndpi__stun_zoom.pcapng",
+          "ndpi__stun_msteams_unidir.pcapng", "ndpi__rtp.pcapng", "ndpi__zoom2.pcap", "ndpi__zoom_p2p.pcapng",
+          "ndpi__wa_voice.pcap", "ndpi__telegram_videocall.pcapng", "ndpi__skype-conference-call.pcap",
+          "ndpi__discord.pcap", "ndpi__viber.pcap", "ndpi__signal.pcap", "ndpi__FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+          "arkime__stun-ice-testcall.pcap", "arkime__dns-wiresharkrepo.pcap", "zeek__dns-edns-ecs.pcap"}) {
         const std::string path = dir + "/captures/public/" + file;
         if (!std::ifstream(path)) continue;
         for (const UdpDatagram& d : read_capture(path)) {

@@ -142,7 +142,10 @@ TEST(RtpDemux, RtcpVersusRtp) {
 // --- RTP header -------------------------------------------------------------------
 
 TEST(RtpDecode, MinimalHeader) {
-    const Bytes b = hex("80000001" "00000002" "00000003");
+    const Bytes b =
+        hex("80000001"
+            "00000002"
+            "00000003");
     ASSERT_TRUE(probe(view(b)));
     const auto h = decode(view(b));
     ASSERT_TRUE(h.ok());
@@ -219,12 +222,18 @@ TEST(RtpDecode, CsrcAndExtensionBounds) {
 }
 
 TEST(RtpDecode, Padding) {
-    const auto ok = decode(view(hex("a00000010000000200000003" "4142" "000003")));
+    const auto ok =
+        decode(view(hex("a00000010000000200000003"
+                        "4142"
+                        "000003")));
     ASSERT_TRUE(ok.ok());
     EXPECT_EQ(ok->padding_length, 3);
     EXPECT_EQ(ok->payload.size(), 2u);
     // Pad count 0 or beyond the payload (SRTP: the tag's last byte): kept.
-    for (const char* fx : {"a00000010000000200000003" "414200", "a00000010000000200000003" "4142ff"}) {
+    for (const char* fx : {"a00000010000000200000003"
+                           "414200",
+                           "a00000010000000200000003"
+                           "4142ff"}) {
         const auto r = decode(view(hex(fx)));
         ASSERT_TRUE(r.ok());
         EXPECT_TRUE((r->anomalies & bit(RtpAnomaly::BadPadding)) != 0);
@@ -270,7 +279,7 @@ TEST(RtcpDecode, SrtcpTrailerTolerated) {
     EXPECT_EQ(xr->packets[0].type, rtcp_type::kXr);
     EXPECT_TRUE(xr->srtcp);
     EXPECT_EQ(xr->srtcp_trailer.size(), 14u);  // E|index + 80-bit tag
-    EXPECT_EQ(xr->srtcp_trailer[0], 0x80);     // E bit
+    EXPECT_EQ(xr->srtcp_trailer[0], 0x80);  // E bit
     EXPECT_TRUE((xr->anomalies & bit(RtcpAnomaly::FirstNotSrRr)) != 0);
 
     const Bytes rrb = hex(kSrtcpRr);
@@ -289,7 +298,9 @@ TEST(RtcpDecode, WrongLengthsAndPrefixes) {
     // RR claiming 2 report blocks in 8 bytes.
     EXPECT_EQ(decode_rtcp(view(hex("82c9000100000001"))).code(), DecodeErrorCode::Malformed);
     // 1..3 stray bytes after a valid packet: not SRTCP, flagged.
-    const auto t = decode_rtcp(view(hex("80c9000100000001" "0000")));
+    const auto t =
+        decode_rtcp(view(hex("80c9000100000001"
+                             "0000")));
     ASSERT_TRUE(t.ok());
     EXPECT_FALSE(t->srtcp);
     EXPECT_TRUE((t->anomalies & bit(RtcpAnomaly::TrailingBytes)) != 0);
@@ -306,7 +317,9 @@ TEST(RtcpDecode, WrongLengthsAndPrefixes) {
 }
 
 TEST(RtcpDecode, PaddingNotLastAndUnknownType) {
-    const auto r = decode_rtcp(view(hex("a0c9000100000001" "80d0000100000002")));
+    const auto r =
+        decode_rtcp(view(hex("a0c9000100000001"
+                             "80d0000100000002")));
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE((r->anomalies & bit(RtcpAnomaly::PaddingNotLast)) != 0);
     EXPECT_TRUE((r->anomalies & bit(RtcpAnomaly::UnknownType)) != 0);  // 208
@@ -402,8 +415,8 @@ TEST(RtpConfirmer, TolerantOfLossReorderAndBundle) {
     // Audio and video SSRCs interleaved (BUNDLE); audio loses one packet and
     // has one reordered; video repeats timestamps within a frame.
     const std::vector<Bytes> seq = {
-        pkt(1, 100, 1000, 111), pkt(2, 7, 90000, 96),  pkt(1, 102, 1960, 111), pkt(2, 8, 90000, 96),
-        pkt(1, 101, 1000, 111), pkt(2, 9, 93000, 96),  pkt(1, 103, 2920, 111),
+        pkt(1, 100, 1000, 111), pkt(2, 7, 90000, 96), pkt(1, 102, 1960, 111), pkt(2, 8, 90000, 96),
+        pkt(1, 101, 1000, 111), pkt(2, 9, 93000, 96), pkt(1, 103, 2920, 111),
     };
     Verdict v = Verdict::Candidate;
     for (const auto& b : seq) v = c.on_payload(view(b));
@@ -477,13 +490,13 @@ TEST(StreamStats, LossReorderDuplicate) {
     Gen g;
     std::vector<PacketSample> v;
     for (int i = 0; i < 50; ++i) v.push_back(g.next());
-    v.erase(v.begin() + 10);              // lose seq 1010
-    std::swap(v[20], v[21]);              // reorder
-    v.insert(v.begin() + 30, v[29]);      // duplicate
+    v.erase(v.begin() + 10);  // lose seq 1010
+    std::swap(v[20], v[21]);  // reorder
+    v.insert(v.begin() + 30, v[29]);  // duplicate
     for (const auto& p : v) s.add(p);
     EXPECT_EQ(s.expected(), 50u);
     EXPECT_EQ(s.received(), 50u);  // 49 distinct + 1 duplicate
-    EXPECT_EQ(s.lost(), 0);        // RFC 3550 A.3: duplicates offset losses
+    EXPECT_EQ(s.lost(), 0);  // RFC 3550 A.3: duplicates offset losses
     EXPECT_EQ(s.reordered(), 1u);
     EXPECT_EQ(s.duplicates(), 1u);
 
@@ -774,9 +787,8 @@ TEST(RtpConformance, LossAndMaxJitterMatchTshark) {
         const auto truth = nlohmann::json::parse(in);
         const nlohmann::json* t = nullptr;
         for (const auto& ts : truth["rtp"]["streams"]) {
-            const std::string key = ts["src"].get<std::string>() + ":" + std::to_string(ts["sport"].get<int>()) +
-                                    ">" + ts["dst"].get<std::string>() + ":" +
-                                    std::to_string(ts["dport"].get<int>());
+            const std::string key = ts["src"].get<std::string>() + ":" + std::to_string(ts["sport"].get<int>()) + ">" +
+                                    ts["dst"].get<std::string>() + ":" + std::to_string(ts["dport"].get<int>());
             if (key == s.key && std::stoul(ts["ssrc"].get<std::string>(), nullptr, 16) == s.ssrc) t = &ts;
         }
         ASSERT_NE(t, nullptr) << s.capture << " " << s.key;
@@ -784,12 +796,12 @@ TEST(RtpConformance, LossAndMaxJitterMatchTshark) {
         EXPECT_EQ(static_cast<int64_t>(s.wireshark.packets()), (*t)["packets"].get<int64_t>()) << where;
         EXPECT_EQ(s.wireshark.lost(), (*t)["lost"].get<int64_t>()) << where;
         const double want = (*t)["max_jitter_ms"].get<double>();
-        std::printf("[ jitter ] %-40s %-44s %s pt=%3u lost=%lld (tshark %lld) max_jitter wireshark=%.3f rfc3550=%.3f "
-                    "tshark=%.3f\n",
-                    s.capture.c_str(), s.key.c_str(), (*t)["ssrc"].get<std::string>().c_str(),
-                    s.wireshark.payload_type(), static_cast<long long>(s.wireshark.lost()),
-                    static_cast<long long>((*t)["lost"].get<int64_t>()), s.wireshark.max_jitter_ms(),
-                    s.rfc.max_jitter_ms(), want);
+        std::printf(
+            "[ jitter ] %-40s %-44s %s pt=%3u lost=%lld (tshark %lld) max_jitter wireshark=%.3f rfc3550=%.3f "
+            "tshark=%.3f\n",
+            s.capture.c_str(), s.key.c_str(), (*t)["ssrc"].get<std::string>().c_str(), s.wireshark.payload_type(),
+            static_cast<long long>(s.wireshark.lost()), static_cast<long long>((*t)["lost"].get<int64_t>()),
+            s.wireshark.max_jitter_ms(), s.rfc.max_jitter_ms(), want);
         if (s.wireshark.first_payload_type() >= 96) continue;  // tshark: no clock without SDP
         ++static_compared;
         EXPECT_NEAR(s.wireshark.max_jitter_ms(), want, 0.05 * want + 1e-3) << where;
@@ -859,8 +871,8 @@ TEST(DtlsDecode, PrefixesAndRejects) {
         ASSERT_FALSE(r.ok()) << k;
         EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated || r.code() == DecodeErrorCode::NotThisProtocol);
     }
-    for (const char* fx : {rtp::kG729[0], "000100002112a44253486b6846386f6477677956", "1603010200010001fc0303",
-                           "4003001680c9"}) {
+    for (const char* fx :
+         {rtp::kG729[0], "000100002112a44253486b6846386f6477677956", "1603010200010001fc0303", "4003001680c9"}) {
         EXPECT_FALSE(probe(view(hex(fx)))) << fx;
         EXPECT_FALSE(decode(view(hex(fx))).ok()) << fx;
     }

@@ -91,7 +91,8 @@ const char* kRfc5769V4Response =
 // [2001:db8:1234:5678:11:2233:4455:6677]:32853.
 const char* kRfc5769V6Response =
     "010100482112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f72"
-    "2000200014" "0002a1470113a9faa5d3f179bc25f4b5bed2b9d900080014a382954e4b"
+    "2000200014"
+    "0002a1470113a9faa5d3f179bc25f4b5bed2b9d900080014a382954e4b"
     "e67bf11784c97c8292c275bfe3ed4180280004c8fb0b4c";
 
 // ndpi__stun.pcap frame 70 (udp:2, Facebook relay): Allocate success with
@@ -143,7 +144,8 @@ const char* kChannelBind =
     "000900802112a442767238746a326f6e34504847000c0004400300000012000800010e82"
     "98b82f43000600104d6632683948693561504d52706c46310014000f7475726e65722e66"
     "616365626f6f6b00001500286262303331643631636363316265383265323430313434"
-    "3335656435326632366662613632343833000800" "14c4a0a285ef11240f8d097e4c68"
+    "3335656435326632366662613632343833000800"
+    "14c4a0a285ef11240f8d097e4c68"
     "6826445f24deab";
 
 // ndpi__stun.pcap frame 113: ChannelData 0x4003 carrying an SRTCP RR.
@@ -337,14 +339,13 @@ TEST(StunDecode, ClassicRfc3489) {
 // --- every prefix, wrong lengths, adversarial ----------------------------------
 
 TEST(StunDecode, EveryPrefixIsTruncatedOrNotMine) {
-    for (const char* fx : {kRfc5769Request, kAllocateSuccess, kAllocate401, kMeetV6Success,
-                           kCreatePermissionV6, kChannelBind, kClassicResponse, kZoomClassic}) {
+    for (const char* fx : {kRfc5769Request, kAllocateSuccess, kAllocate401, kMeetV6Success, kCreatePermissionV6,
+                           kChannelBind, kClassicResponse, kZoomClassic}) {
         const Bytes b = hex(fx);
         for (size_t k = 0; k < b.size(); ++k) {
             const auto r = decode(ByteView{b.data(), k});
             ASSERT_FALSE(r.ok()) << fx << " prefix " << k;
-            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated ||
-                        r.code() == DecodeErrorCode::NotThisProtocol)
+            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated || r.code() == DecodeErrorCode::NotThisProtocol)
                 << fx << " prefix " << k << " " << to_string(r.code());
         }
         EXPECT_TRUE(decode(view(b)).ok());
@@ -377,9 +378,12 @@ TEST(StunDecode, WrongLengths) {
 TEST(StunDecode, ZeroLengthAttributes) {
     // Binding request: USERNAME (len 0), USE-CANDIDATE (len 0),
     // XOR-MAPPED-ADDRESS (len 0, invalid), DATA (len 0).
-    const Bytes b = hex(
-        "000100102112a442000000000000000000000001"
-        "00060000" "00250000" "00200000" "00130000");
+    const Bytes b =
+        hex("000100102112a442000000000000000000000001"
+            "00060000"
+            "00250000"
+            "00200000"
+            "00130000");
     const auto r = decode(view(b));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->attribute_count, 4);
@@ -392,22 +396,29 @@ TEST(StunDecode, ZeroLengthAttributes) {
 
 TEST(StunDecode, OverlongAttributeIsMalformed) {
     // SOFTWARE claims 0xFFFF bytes inside an 8-byte message.
-    const Bytes b = hex("000100082112a442000000000000000000000001" "8022ffff41414141");
+    const Bytes b =
+        hex("000100082112a442000000000000000000000001"
+            "8022ffff41414141");
     EXPECT_EQ(decode(view(b)).code(), DecodeErrorCode::Malformed);
     // Attribute header cut by the message length.
-    const Bytes c = hex("000100022112a442000000000000000000000001" "8022");
+    const Bytes c =
+        hex("000100022112a442000000000000000000000001"
+            "8022");
     EXPECT_EQ(decode(view(c)).code(), DecodeErrorCode::Malformed);
     // Attribute length inside the message but its padding outside, and no
     // unpadded reading fits either.
-    const Bytes d = hex("000100082112a442000000000000000000000001" "0006000541414141");
+    const Bytes d =
+        hex("000100082112a442000000000000000000000001"
+            "0006000541414141");
     EXPECT_EQ(decode(view(d)).code(), DecodeErrorCode::Malformed);
 }
 
 TEST(StunDecode, UnpaddedAttributesAccepted) {
     // MS-TURN style: USERNAME of 5 bytes without padding, then LIFETIME.
-    const Bytes b = hex(
-        "000300112112a442000000000000000000000001"
-        "000600054142434445" "000d000400000258");
+    const Bytes b =
+        hex("000300112112a442000000000000000000000001"
+            "000600054142434445"
+            "000d000400000258");
     const auto r = decode(view(b));
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE(r->has(Anomaly::UnpaddedAttributes));
@@ -418,9 +429,12 @@ TEST(StunDecode, UnpaddedAttributesAccepted) {
 
 TEST(StunDecode, MsTurnSwapsRealmAndNonce) {
     // MAGIC-COOKIE attribute, then 0x0014 (NONCE in MS-TURN) and 0x0015 (REALM).
-    const Bytes b = hex(
-        "000300182112a442000000000000000000000001"
-        "000f000472c64bc6" "001400026e6e0000" "001500027272" "0000");
+    const Bytes b =
+        hex("000300182112a442000000000000000000000001"
+            "000f000472c64bc6"
+            "001400026e6e0000"
+            "001500027272"
+            "0000");
     const auto r = decode(view(b));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->variant, Variant::MsTurn);
@@ -430,13 +444,14 @@ TEST(StunDecode, MsTurnSwapsRealmAndNonce) {
 
 TEST(StunDecode, OrderingAnomaliesAndDuplicates) {
     // USERNAME, MESSAGE-INTEGRITY, USERNAME again, FINGERPRINT, LIFETIME.
-    Bytes b = hex(
-        "000100382112a442000000000000000000000001"
-        "0006000461616161"
-        "00080014" "0000000000000000000000000000000000000000"
-        "0006000462626262"
-        "8028000400000000"
-        "000d000400000001");
+    Bytes b =
+        hex("000100382112a442000000000000000000000001"
+            "0006000461616161"
+            "00080014"
+            "0000000000000000000000000000000000000000"
+            "0006000462626262"
+            "8028000400000000"
+            "000d000400000001");
     const auto r = decode(view(b));
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE(r->has(Anomaly::AttributeAfterIntegrity));
@@ -469,7 +484,9 @@ TEST(StunDecode, ListsOverflowWithoutFailing) {
 }
 
 TEST(StunDecode, BadAddressFamily) {
-    const Bytes b = hex("010100102112a442000000000000000000000001" "0020000c00031234e112a64300000000");
+    const Bytes b =
+        hex("010100102112a442000000000000000000000001"
+            "0020000c00031234e112a64300000000");
     const auto r = decode(view(b));
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r->xor_mapped_address);
@@ -479,8 +496,8 @@ TEST(StunDecode, BadAddressFamily) {
 // --- heuristic accept / reject --------------------------------------------------
 
 TEST(StunProbe, AcceptList) {
-    for (const char* fx : {kMinimalBinding, kRfc5769Request, kAllocateSuccess, kAllocate401,
-                           kMeetV6Success, kClassicRequest, kClassicResponse, kZoomClassic}) {
+    for (const char* fx : {kMinimalBinding, kRfc5769Request, kAllocateSuccess, kAllocate401, kMeetV6Success,
+                           kClassicRequest, kClassicResponse, kZoomClassic}) {
         EXPECT_TRUE(probe(view(hex(fx)))) << fx;
     }
 }
@@ -519,7 +536,7 @@ TEST(StunProbe, RandomDatagramsAreNotStun) {
         Bytes b(24 + 4 * (rng() % 16));
         for (auto& x : b) x = static_cast<uint8_t>(rng());
         b[0] = static_cast<uint8_t>(b[0] & 0x03);  // STUN's first-byte range
-        if (i % 2 == 0) {                          // plausible classic type + length
+        if (i % 2 == 0) {  // plausible classic type + length
             b[0] = 0x00;
             b[1] = 0x01;
             b[2] = 0;
@@ -554,12 +571,13 @@ TEST(ChannelData, PaddingUdpAndTcp) {
     EXPECT_TRUE(decode_channel_data(view(hex("4000000361626300")), false).ok());
     // Over TCP the padding is mandatory and the next frame may follow.
     EXPECT_EQ(decode_channel_data(view(hex("40000003616263")), true).code(), DecodeErrorCode::Truncated);
-    const auto t = decode_channel_data(view(hex("4000000361626300" "40010000")), true);
+    const auto t = decode_channel_data(view(hex("4000000361626300"
+                                                "40010000")),
+                                       true);
     ASSERT_TRUE(t.ok());
     EXPECT_EQ(t->size, 8u);
     // More than the padding over UDP: the length lies.
-    EXPECT_EQ(decode_channel_data(view(hex("400000036162630000000000")), false).code(),
-              DecodeErrorCode::Malformed);
+    EXPECT_EQ(decode_channel_data(view(hex("400000036162630000000000")), false).code(), DecodeErrorCode::Malformed);
 }
 
 TEST(ChannelData, LyingLengthAndPrefixes) {
@@ -584,7 +602,10 @@ TEST(ChannelData, ReservedRangeFlagged) {
 
 TEST(ChannelData, MsMultiplexedTurn) {
     // 0xFF10, length 12: 8-byte session id + 4 bytes of data.
-    const Bytes b = hex("ff10000c" "0102030405060708" "80c90001");
+    const Bytes b =
+        hex("ff10000c"
+            "0102030405060708"
+            "80c90001");
     const auto r = decode_channel_data(view(b), false);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->kind, ChannelKind::MsMultiplexed);
@@ -643,8 +664,11 @@ TEST(StreamFramer, TwoMessagesInOneSegmentAndOneSplitAcrossThree) {
 
 TEST(StreamFramer, ChannelDataAndStunInterleavedByteByByte) {
     const Bytes a = hex(kAllocateRequest);
-    const Bytes cd = hex("40010005" "6162636465" "000000");  // padded to 12
-    const Bytes cd0 = hex("40020000");                        // empty payload
+    const Bytes cd =
+        hex("40010005"
+            "6162636465"
+            "000000");  // padded to 12
+    const Bytes cd0 = hex("40020000");  // empty payload
     const Bytes b = hex(kAllocate401);
     Bytes stream;
     for (const Bytes* p : {&a, &cd, &cd0, &b, &cd}) stream.insert(stream.end(), p->begin(), p->end());
@@ -667,10 +691,10 @@ TEST(StreamFramer, ChannelDataAndStunInterleavedByteByByte) {
 
 TEST(StreamFramer, Rfc4571FramingFromIceTcp) {
     // ndpi__stun.pcap tcp:0 frame 3 (RFC 4571 length 0x68 then a Binding request).
-    const Bytes seg = hex(
-        "0068000100542112a442f3439453b698fb2950bb06ed000600092f7049303a546f4564"
-        "000000002400046e6bfcff80290008000000000004c2d18054000132000000807000040"
-        "000000300080014fe92876ad46d7b797d42eb8d79a805faf31d72d1802800040200fc47");
+    const Bytes seg =
+        hex("0068000100542112a442f3439453b698fb2950bb06ed000600092f7049303a546f4564"
+            "000000002400046e6bfcff80290008000000000004c2d18054000132000000807000040"
+            "000000300080014fe92876ad46d7b797d42eb8d79a805faf31d72d1802800040200fc47");
     std::array<uint8_t, 256> buf{};
     StreamFramer f(buf);
     Collected out;
@@ -692,8 +716,8 @@ TEST(StreamFramer, Rfc4571FramingFromIceTcp) {
 }
 
 TEST(StreamFramer, GivesUpOnNonStunStreams) {
-    for (const char* fx : {"160301020001000100fe", "474554202f20485454502f312e310d0a",
-                           "000100002112a443000000000000000000000000"}) {
+    for (const char* fx :
+         {"160301020001000100fe", "474554202f20485454502f312e310d0a", "000100002112a443000000000000000000000000"}) {
         std::array<uint8_t, 64> buf{};
         StreamFramer f(buf);
         const Bytes first = hex(fx);
@@ -761,7 +785,10 @@ TEST(StreamFramer, TooSmallBufferGivesUp) {
 TEST(StreamFramer, RandomSplitsMatchWholeStream) {
     const Bytes a = hex(kAllocateRequest);
     const Bytes b = hex(kAllocate401);
-    const Bytes cd = hex("40010005" "6162636465" "000000");
+    const Bytes cd =
+        hex("40010005"
+            "6162636465"
+            "000000");
     Bytes stream;
     for (int i = 0; i < 20; ++i) {
         for (const Bytes* p : {&a, &cd, &b}) stream.insert(stream.end(), p->begin(), p->end());
@@ -845,12 +872,12 @@ TEST(TransactionTracker, UnmatchedResponseAndFinish) {
     TransactionTracker t(slots);
     Bytes s1, s2;
     // A 403 whose request predates the capture (ndpi__stun.pcap frame 73).
-    const auto forbidden = msg(
-        "0118005c2112a44246622f5231503570504d59640009001500000403466f7262696464656e"
-        "204164647265737300000000150028633130333164363132343263336137336264306431"
-        "373037643333396134666265386433616434650014000f7475726e65722e66616365626f"
-        "6f6b00",
-        s1);
+    const auto forbidden =
+        msg("0118005c2112a44246622f5231503570504d59640009001500000403466f7262696464656e"
+            "204164647265737300000000150028633130333164363132343263336137336264306431"
+            "373037643333396134666265386433616434650014000f7475726e65722e66616365626f"
+            "6f6b00",
+            s1);
     const auto r = t.on_message(forbidden, 1);
     EXPECT_EQ(r.event, TrackEvent::UnmatchedResponse);
     EXPECT_EQ(r.error_code, 403);
@@ -943,8 +970,7 @@ TEST(StunRobustness, RandomInputNeverCrashes) {
         (void)probe(view(b));
         (void)decode_channel_data(view(b), i % 2 == 0);
         f.feed(view(b));
-        while (f.next()) {
-        }
+        while (f.next()) {}
         if (f.gave_up()) f = StreamFramer(buf);
     }
 }

@@ -21,12 +21,12 @@ using callwall::test::view;
 
 // arkime__tls-alpn-h2.pcap frame 4 (TCP payload): TLS 1.2 ClientHello, SNI www.cloudflare.com,
 // ALPN h2,http/1.1, 5 extensions, no supported_versions.
-const std::vector<uint8_t> kAlpnClientRecord = hex(
-    "16030100e8010000e40303858226c04fbaeddef4246093b4cfdab38f9dcfef145360e417686575cac49c7000005cc030"
-    "c02cc028c024c014c00a009f006b0039cca9cca8ccaaff8500c400880081009d003d003500c00084c02fc02bc027c023"
-    "c013c009009e0067003300be0045009c003c002f00ba0041c011c00700050004c012c0080016000a00ff0100005f0000"
-    "001700150000127777772e636c6f7564666c6172652e636f6d000b00020100000a00080006001d00170018000d001c00"
-    "1a06010603efef0501050304010403eeeeeded03010303020102030010000e000c02683208687474702f312e31");
+const std::vector<uint8_t> kAlpnClientRecord =
+    hex("16030100e8010000e40303858226c04fbaeddef4246093b4cfdab38f9dcfef145360e417686575cac49c7000005cc030"
+        "c02cc028c024c014c00a009f006b0039cca9cca8ccaaff8500c400880081009d003d003500c00084c02fc02bc027c023"
+        "c013c009009e0067003300be0045009c003c002f00ba0041c011c00700050004c012c0080016000a00ff0100005f0000"
+        "001700150000127777772e636c6f7564666c6172652e636f6d000b00020100000a00080006001d00170018000d001c00"
+        "1a06010603efef0501050304010403eeeeeded03010303020102030010000e000c02683208687474702f312e31");
 
 // zeek__tls13-ech.pcap frame 7 (TCP payload): Chrome ClientHello with ECH (outer SNI
 // cloudflare-ech.com), GREASE, supported_versions 8a8a,0304,0303, 19 extensions.
@@ -34,92 +34,90 @@ const std::vector<uint8_t> kEchClientRecord = hex(test::fixtures::kTlsEchClientR
 
 // arkime__tls-split-client-hello.pcap frames 4 (1392 bytes) + 5 (337 bytes), concatenated: one
 // 1724-byte record whose ClientHello (clients2.google.com) spans two TCP segments.
-const std::vector<uint8_t> kSplitClientStream = hex(
-    "16030106bc010006b8030379c4ac065e1d80d1350600264f5b3ea2be8d7509a5b84b2fe55a74a5b86af85120da4a3599"
-    "da1bc634b855913b42c9764934b861fbdf7e32c97c246205e4fc809200201a1a130113021303c02bc02fc02cc030cca9"
-    "cca8c013c014009c009d002f00350100064f1a1a0000000d001200100403080404010503080505010806060100120000"
-    "002d00020101001b0003020002fe0d00ba00000100014a0020cb670d956823e8f0910d73f44a9ffaf21acd68eba119cf"
-    "2cfb949f41aaa98d450090a9d05d030d813edf3f8bf61e6296c367d19fdf7ad909f5aacef6a5df3bb8b775bd04e3fb4a"
-    "7c2146350c9050ed077f052eb1973ecb38b32513a1d8ee0903ff293ed96c819c0f3204a345dfb2f2c291f3fd2054705c"
-    "ea237a5b041d76c8f36a3bee0f9b59f04fdd116ae6636966c5bd8509406c2317cc46adf3730b3310b4d88d0d5f7fe6b4"
-    "ad183ad8834ae6fb17cb8e002b0007069a9a03040303003304ef04ed3a3a00010011ec04c0ef37818f932f8f646b26e7"
-    "0c85f431954969ec0036d58b4ec8fa6d10a2b2e1f2b7c31c7ab0fb541a68b3d607498da951ee6a197d0c88930ac56d68"
-    "43be57b10ba293df889ea173a4eac752df86312a230284298413675420f21fe32c3d354b1538779275a17d27da09036b"
-    "68f1b7ae9f6c74a941b940075915d85f64a1a81d55c363aba766c08a5a44ab4bf755f61c2e896b4c6cb5770307997e80"
-    "8bd58520597321d0b45055bb0c48ba23928553114421c0989d55f45fa9425903288a2139099165219b35cc48442d15a2"
-    "69b366bd1b85b6ed1bc1dd76af52a1b13b156aad298633e0a6ac494b331b3d6714c94d6a2cd5d423e713c29d38c2f9b1"
-    "2bffaa466483253f82705b7045b29c6569e93efe45cd16348efea19fe560c89c9311b0fca5e605b7b54bbeabd7c6df1b"
-    "8c877a9717d4183f5a18b7390127184fb090437941a4f4416ac3811555c5bc365c0685225da5d8b9b4870afe83b115b4"
-    "1f1b83b00ff952c7d5abadc1302e5857e493b5a57b88596bc52d1c0bd46661312204edd2ad9ed554106a7c6093bb8a34"
-    "6718520fb00a34c18262e44b1104d36a71c9b14f315b767a2a23e9abe1f87e88c3617548482c9c13a7174f18530a2667"
-    "8e50a05d8ab35f651a8213973df098c3e0741d86164080dc06602914618b328b89a6bccc375be202e3886577725f5c31"
-    "c7f928cf6a7bcb2d28b697978c6b48ae82f777ebd14b19c57949d43e7bc7cf5648104f840f370064b9a16deee2c69931"
-    "1368965f8fa6060dc8b2823262fc479b07ea965abc95e03c745a42b75c9195bae067b1e711d7d641ea62c2aed720fa6c"
-    "4c6b3647fc3111f6270b8cf5b45b0286d82773b9064fd1c71cf2f421555397c4cbcd09336c3054ab5783231495675e73"
-    "1dd5ab86f9f0845bdcaecbd060c6854616e74e31599051b65c99e91376d1a593b9194873307c502f6154311370c84621"
-    "0f5c1497e3c9957bf63e2495a69f51857d163a1cc92e3b89c887656e8f3c63b51b398ea76c447b23229c892b0b5436e0"
-    "12f2a8995a93633e86276824561d009c55c4636edc2eadbb74ebea1bc60b8710cc80f4615fbb8a2b0d58c5e54a888182"
-    "28385875221cba75982d54ab12c7109de4732b2311bb7f61317481ce5a6090bd48c303d5613a0a7c3eb465043b1058b1"
-    "05dda4924e697ebac00316201bf359527675990c1abe9823ae67222280b65172756cfb4947ce46876c722ed07bad0f99"
-    "140d564753f4187151678e463e32d53ac9db198afa8ce7584afb6864a1e94353007c86b743aa7533fcbb1593db368d19"
-    "47b53681a2884d711bcdb18919c9acaa0cd5ca8e06c00f7a60eea9b6ef517af302118fd0890433cdc616100927a64fd5"
-    "42d6633d4b15c8843a7ef249c53b5c2ead5216559178066b93a4564d10b550070c0d7f724a39397aa99b5f908b21c92a"
-    "b7aa601c6ec030ed741a93010a4df357da5caec5393f19b6a43bc28eac110ede597653a343f25a6efa853623d36cc1c3"
-    "38c5a777160bb8f1e60a36116dedf68c3c951feb5722c1372e68b5b310c03b45b000af8999d417b3aa74abece85974a3"
-    "0d19f040cd1911411b741c60657711b2868a97df68544d0a7682a9012a06bb8ed12767184014edaf45491bc86e2ed71a"
-    "8aaf81baecfa07ed2556cc89bb0256eaa2c1c4f99d8d416c1ed2cec99bcedfc24e3f715d4d28e5e51a2d9a868ca4391f"
-    "3505f7677e001d0020d8a47011d55ff37f7286201bd839c4da25f58495dc4b70dc6e25dff220da122500000018001600"
-    "0013636c69656e7473322e676f6f676c652e636f6d000b0002010000230000000500050100000000001700000010000e"
-    "000c02683208687474702f312e31000a000c000a3a3a11ec001d00170018ff01000100446900050003026832baba0001"
-    "00");
+const std::vector<uint8_t> kSplitClientStream =
+    hex("16030106bc010006b8030379c4ac065e1d80d1350600264f5b3ea2be8d7509a5b84b2fe55a74a5b86af85120da4a3599"
+        "da1bc634b855913b42c9764934b861fbdf7e32c97c246205e4fc809200201a1a130113021303c02bc02fc02cc030cca9"
+        "cca8c013c014009c009d002f00350100064f1a1a0000000d001200100403080404010503080505010806060100120000"
+        "002d00020101001b0003020002fe0d00ba00000100014a0020cb670d956823e8f0910d73f44a9ffaf21acd68eba119cf"
+        "2cfb949f41aaa98d450090a9d05d030d813edf3f8bf61e6296c367d19fdf7ad909f5aacef6a5df3bb8b775bd04e3fb4a"
+        "7c2146350c9050ed077f052eb1973ecb38b32513a1d8ee0903ff293ed96c819c0f3204a345dfb2f2c291f3fd2054705c"
+        "ea237a5b041d76c8f36a3bee0f9b59f04fdd116ae6636966c5bd8509406c2317cc46adf3730b3310b4d88d0d5f7fe6b4"
+        "ad183ad8834ae6fb17cb8e002b0007069a9a03040303003304ef04ed3a3a00010011ec04c0ef37818f932f8f646b26e7"
+        "0c85f431954969ec0036d58b4ec8fa6d10a2b2e1f2b7c31c7ab0fb541a68b3d607498da951ee6a197d0c88930ac56d68"
+        "43be57b10ba293df889ea173a4eac752df86312a230284298413675420f21fe32c3d354b1538779275a17d27da09036b"
+        "68f1b7ae9f6c74a941b940075915d85f64a1a81d55c363aba766c08a5a44ab4bf755f61c2e896b4c6cb5770307997e80"
+        "8bd58520597321d0b45055bb0c48ba23928553114421c0989d55f45fa9425903288a2139099165219b35cc48442d15a2"
+        "69b366bd1b85b6ed1bc1dd76af52a1b13b156aad298633e0a6ac494b331b3d6714c94d6a2cd5d423e713c29d38c2f9b1"
+        "2bffaa466483253f82705b7045b29c6569e93efe45cd16348efea19fe560c89c9311b0fca5e605b7b54bbeabd7c6df1b"
+        "8c877a9717d4183f5a18b7390127184fb090437941a4f4416ac3811555c5bc365c0685225da5d8b9b4870afe83b115b4"
+        "1f1b83b00ff952c7d5abadc1302e5857e493b5a57b88596bc52d1c0bd46661312204edd2ad9ed554106a7c6093bb8a34"
+        "6718520fb00a34c18262e44b1104d36a71c9b14f315b767a2a23e9abe1f87e88c3617548482c9c13a7174f18530a2667"
+        "8e50a05d8ab35f651a8213973df098c3e0741d86164080dc06602914618b328b89a6bccc375be202e3886577725f5c31"
+        "c7f928cf6a7bcb2d28b697978c6b48ae82f777ebd14b19c57949d43e7bc7cf5648104f840f370064b9a16deee2c69931"
+        "1368965f8fa6060dc8b2823262fc479b07ea965abc95e03c745a42b75c9195bae067b1e711d7d641ea62c2aed720fa6c"
+        "4c6b3647fc3111f6270b8cf5b45b0286d82773b9064fd1c71cf2f421555397c4cbcd09336c3054ab5783231495675e73"
+        "1dd5ab86f9f0845bdcaecbd060c6854616e74e31599051b65c99e91376d1a593b9194873307c502f6154311370c84621"
+        "0f5c1497e3c9957bf63e2495a69f51857d163a1cc92e3b89c887656e8f3c63b51b398ea76c447b23229c892b0b5436e0"
+        "12f2a8995a93633e86276824561d009c55c4636edc2eadbb74ebea1bc60b8710cc80f4615fbb8a2b0d58c5e54a888182"
+        "28385875221cba75982d54ab12c7109de4732b2311bb7f61317481ce5a6090bd48c303d5613a0a7c3eb465043b1058b1"
+        "05dda4924e697ebac00316201bf359527675990c1abe9823ae67222280b65172756cfb4947ce46876c722ed07bad0f99"
+        "140d564753f4187151678e463e32d53ac9db198afa8ce7584afb6864a1e94353007c86b743aa7533fcbb1593db368d19"
+        "47b53681a2884d711bcdb18919c9acaa0cd5ca8e06c00f7a60eea9b6ef517af302118fd0890433cdc616100927a64fd5"
+        "42d6633d4b15c8843a7ef249c53b5c2ead5216559178066b93a4564d10b550070c0d7f724a39397aa99b5f908b21c92a"
+        "b7aa601c6ec030ed741a93010a4df357da5caec5393f19b6a43bc28eac110ede597653a343f25a6efa853623d36cc1c3"
+        "38c5a777160bb8f1e60a36116dedf68c3c951feb5722c1372e68b5b310c03b45b000af8999d417b3aa74abece85974a3"
+        "0d19f040cd1911411b741c60657711b2868a97df68544d0a7682a9012a06bb8ed12767184014edaf45491bc86e2ed71a"
+        "8aaf81baecfa07ed2556cc89bb0256eaa2c1c4f99d8d416c1ed2cec99bcedfc24e3f715d4d28e5e51a2d9a868ca4391f"
+        "3505f7677e001d0020d8a47011d55ff37f7286201bd839c4da25f58495dc4b70dc6e25dff220da122500000018001600"
+        "0013636c69656e7473322e676f6f676c652e636f6d000b0002010000230000000500050100000000001700000010000e"
+        "000c02683208687474702f312e31000a000c000a3a3a11ec001d00170018ff01000100446900050003026832baba0001"
+        "00");
 constexpr size_t kSplitFirstSegment = 1392;
 
 // arkime__tls-alpn-h2.pcap frame 6, first record: TLS 1.2 ServerHello choosing h2, suite
 // cca9, with the TLS 1.3 downgrade sentinel in its random.
-const std::vector<uint8_t> kAlpnServerRecord = hex(
-    "16030300640200006003035f0236c07f47bfb12dc2da706ecb3fe7f9eeac9968cc2ddf444f574e4752440120b89ff1ab"
-    "695278c69b8a73f76242ef755e0b13dc6d459aaaa784fec9c2dfce34cca900001800000000ff01000100000b00020100"
-    "001000050003026832");
+const std::vector<uint8_t> kAlpnServerRecord =
+    hex("16030300640200006003035f0236c07f47bfb12dc2da706ecb3fe7f9eeac9968cc2ddf444f574e4752440120b89ff1ab"
+        "695278c69b8a73f76242ef755e0b13dc6d459aaaa784fec9c2dfce34cca900001800000000ff01000100000b00020100"
+        "001000050003026832");
 
 // zeek__tls13-ech.pcap frame 9, first record: TLS 1.3 ServerHello (x25519, TLS_AES_128_GCM).
-const std::vector<uint8_t> kEchServerRecord = hex(
-    "160303007a020000760303cd86afb4bb270220f3b7c330c6fc84b3ada6a00d98b285a5022de6f5ced70efc207c77f968"
-    "ecbeda040598f47af5265fb5f0f5ef3279f08b43d03c31a57ce0c630130100002e002b0002030400330024001d00200f"
-    "f6e1452d32666a0036d0071dbfceaddc648e2d5aa6fd1c530c3f15f823271f");
+const std::vector<uint8_t> kEchServerRecord =
+    hex("160303007a020000760303cd86afb4bb270220f3b7c330c6fc84b3ada6a00d98b285a5022de6f5ced70efc207c77f968"
+        "ecbeda040598f47af5265fb5f0f5ef3279f08b43d03c31a57ce0c630130100002e002b0002030400330024001d00200f"
+        "f6e1452d32666a0036d0071dbfceaddc648e2d5aa6fd1c530c3f15f823271f");
 
 // zeek__chrome-1250-tls-x25519-kyber.pcap frame 6, first record: ServerHello with the
 // X25519Kyber768Draft00 (0x6399) key share, 1215 bytes.
-const std::vector<uint8_t> kKyberServerRecord = hex(
-    "16030304ba020004b603039b737b84a215142d46181d2f70736cbae61f2cae5691c9118c3a9c6b33c51a3a20c72b78a5"
-    "6497f6e8e86debee9ec616ade6851b0ce90cda4658d36cbed28cafed130100046e00330464639904602bca9ddcfb6896"
-    "5070938f7db0fe7c6856624696b82fff67b438689b5a27df4b0983fe3014b2dec516304a05a9086b7d7728bf9ad92a1e"
-    "5b35aeae304874f05e465bbcb6b12a6181f9afa9f7e5e01289e75de385ada1a33d6d92083ccc5b0ab81b3f32c09856bb"
-    "c793e6ba3d10fa7b37bd34b63ef4af6256bb5dd0ed3b3bce3c90fb551f1170dc67d79401b69aafa27260bcce04441c7c"
-    "151ee42300d50a4688d6bfaab7170a1cde6112109ceca6a47961537ffc8374a6fd9e019c0099d02b75eb216edab7ecda"
-    "76bb4cef962d3590cc65f2a0f4f7e421ba91381685735181e832d1d64ae2e3132ce1154e7e2b7bce7aa6fb5e86d38805"
-    "e63e751a3ae7bf2392807bdbeede6c4682d99de4bb128ad9b7cd7d861caac238598bce720f2993009b7cb19d0a4d2f00"
-    "c8f39319a0dc44d69aae1db1e3d6faa18cc511ec40dbcb5b15ace75637d1107898af95666775ff5987ff2c534d172501"
-    "1da154332a34fc311c6d138f5f780fa8d674ac7174e4388a61541f4f71c0a21e35c79303b267e726868adb8e3eddb5ef"
-    "99781678e45732553f69dbce02c73392acc54a3a889600eba0124ff46a562722541bc065d5e3efe7e81a64957b219cd9"
-    "074465c99df42d33d6b36c84367dd73afcbe2747dba96dea08f22fa0ced99ca0ed1ef5d61c5833365b28a56a9036ffcf"
-    "dc6cd7cd789270385e9170176dd5cba53226693b0ed0fb8d5130def97d67d5596d479d699525db0070bc00bf7c9ce5b3"
-    "4b2f9067b6e0a38ce24e027446c6ee53d18a88f762f0003bdc184294294bfc3f3b5f8c392a122289e04933730e6bf3d5"
-    "e46fc79539020c2371162735634b00fde8e4c2b207a15f7b6c938200c5101affc5fefebf255d90eac5ffdf4918545aec"
-    "d346640959f33a1beb59ed7cb6306e545a2a2a9035badf63605a5cdf4bc16a06c243571c1c13648b12f7a9d003ca1c71"
-    "4d3504f925bf89fa657f5fc617e84a595f574dd6b170a08ddc3a9466305aec9d47439b4d3e9dbc16890dc8d8c1580e0b"
-    "23edbdfe35cde0ec237204f1cd2cefb8341b27797a4a1d4e804164fd5749cc980e3213b34540e82d765dfc6f74702b94"
-    "bad32f20b91aa3ed19c6a8b5de6258daca5b9817dbaa4f25803db3b04dd36e9fe148513674064d710dfa13323dd36ed9"
-    "336e43aeb1364c6915cc25ea310ced8f40c5d1ae564a2734ffd37d3279e44fdb1278d1f7dcbddd81a395422aa47c12a9"
-    "8cc42cfa1b69a9d5b06b5e9342c7e6b4400792c97093088285f668b0c728f270f76669328e3a7e64bfa8d69afcf9ba97"
-    "ff83e2d39fb5f78b7b8c0aacf2f790697f8065b4d515f60b35ef2b72ca339a5629a727cd63e831027abfccff0416ff23"
-    "a8338e644127d4de18e7b3a182e67903ffec74618a1368d39e6d8cbb397be2158dc3ad7f6de77b22c3a65d4eb433ff7e"
-    "e0375db0a044d1cb96c996e1c675b38f32669d6b795058129856b9a7e8a13a2e2b2fd69519818b20922c735681243a00"
-    "50cac35283ddc6c4e2bad53093ec10b4a0e2f320d517aed4d9cf8de96e2771b1501b0fa02adeed5d8e5a0fcf6b4dc504"
-    "8b713303db897f0a5d002b00020304");
+const std::vector<uint8_t> kKyberServerRecord =
+    hex("16030304ba020004b603039b737b84a215142d46181d2f70736cbae61f2cae5691c9118c3a9c6b33c51a3a20c72b78a5"
+        "6497f6e8e86debee9ec616ade6851b0ce90cda4658d36cbed28cafed130100046e00330464639904602bca9ddcfb6896"
+        "5070938f7db0fe7c6856624696b82fff67b438689b5a27df4b0983fe3014b2dec516304a05a9086b7d7728bf9ad92a1e"
+        "5b35aeae304874f05e465bbcb6b12a6181f9afa9f7e5e01289e75de385ada1a33d6d92083ccc5b0ab81b3f32c09856bb"
+        "c793e6ba3d10fa7b37bd34b63ef4af6256bb5dd0ed3b3bce3c90fb551f1170dc67d79401b69aafa27260bcce04441c7c"
+        "151ee42300d50a4688d6bfaab7170a1cde6112109ceca6a47961537ffc8374a6fd9e019c0099d02b75eb216edab7ecda"
+        "76bb4cef962d3590cc65f2a0f4f7e421ba91381685735181e832d1d64ae2e3132ce1154e7e2b7bce7aa6fb5e86d38805"
+        "e63e751a3ae7bf2392807bdbeede6c4682d99de4bb128ad9b7cd7d861caac238598bce720f2993009b7cb19d0a4d2f00"
+        "c8f39319a0dc44d69aae1db1e3d6faa18cc511ec40dbcb5b15ace75637d1107898af95666775ff5987ff2c534d172501"
+        "1da154332a34fc311c6d138f5f780fa8d674ac7174e4388a61541f4f71c0a21e35c79303b267e726868adb8e3eddb5ef"
+        "99781678e45732553f69dbce02c73392acc54a3a889600eba0124ff46a562722541bc065d5e3efe7e81a64957b219cd9"
+        "074465c99df42d33d6b36c84367dd73afcbe2747dba96dea08f22fa0ced99ca0ed1ef5d61c5833365b28a56a9036ffcf"
+        "dc6cd7cd789270385e9170176dd5cba53226693b0ed0fb8d5130def97d67d5596d479d699525db0070bc00bf7c9ce5b3"
+        "4b2f9067b6e0a38ce24e027446c6ee53d18a88f762f0003bdc184294294bfc3f3b5f8c392a122289e04933730e6bf3d5"
+        "e46fc79539020c2371162735634b00fde8e4c2b207a15f7b6c938200c5101affc5fefebf255d90eac5ffdf4918545aec"
+        "d346640959f33a1beb59ed7cb6306e545a2a2a9035badf63605a5cdf4bc16a06c243571c1c13648b12f7a9d003ca1c71"
+        "4d3504f925bf89fa657f5fc617e84a595f574dd6b170a08ddc3a9466305aec9d47439b4d3e9dbc16890dc8d8c1580e0b"
+        "23edbdfe35cde0ec237204f1cd2cefb8341b27797a4a1d4e804164fd5749cc980e3213b34540e82d765dfc6f74702b94"
+        "bad32f20b91aa3ed19c6a8b5de6258daca5b9817dbaa4f25803db3b04dd36e9fe148513674064d710dfa13323dd36ed9"
+        "336e43aeb1364c6915cc25ea310ced8f40c5d1ae564a2734ffd37d3279e44fdb1278d1f7dcbddd81a395422aa47c12a9"
+        "8cc42cfa1b69a9d5b06b5e9342c7e6b4400792c97093088285f668b0c728f270f76669328e3a7e64bfa8d69afcf9ba97"
+        "ff83e2d39fb5f78b7b8c0aacf2f790697f8065b4d515f60b35ef2b72ca339a5629a727cd63e831027abfccff0416ff23"
+        "a8338e644127d4de18e7b3a182e67903ffec74618a1368d39e6d8cbb397be2158dc3ad7f6de77b22c3a65d4eb433ff7e"
+        "e0375db0a044d1cb96c996e1c675b38f32669d6b795058129856b9a7e8a13a2e2b2fd69519818b20922c735681243a00"
+        "50cac35283ddc6c4e2bad53093ec10b4a0e2f320d517aed4d9cf8de96e2771b1501b0fa02adeed5d8e5a0fcf6b4dc504"
+        "8b713303db897f0a5d002b00020304");
 
-ByteView handshake_of(const std::vector<uint8_t>& record) {
-    return view(record).subspan(kRecordHeaderLength);
-}
+ByteView handshake_of(const std::vector<uint8_t>& record) { return view(record).subspan(kRecordHeaderLength); }
 
 // --- builders --------------------------------------------------------------------------------
 
@@ -131,9 +129,7 @@ void put24(std::vector<uint8_t>& b, size_t v) {
     b.push_back(static_cast<uint8_t>(v >> 16));
     put16(b, v & 0xffff);
 }
-void append(std::vector<uint8_t>& b, const std::vector<uint8_t>& v) {
-    b.insert(b.end(), v.begin(), v.end());
-}
+void append(std::vector<uint8_t>& b, const std::vector<uint8_t>& v) { b.insert(b.end(), v.begin(), v.end()); }
 
 std::vector<uint8_t> ext(uint16_t type, const std::vector<uint8_t>& data) {
     std::vector<uint8_t> e;
@@ -154,8 +150,7 @@ std::vector<uint8_t> sni_ext(std::string_view host) {
 
 // A ClientHello handshake message: TLS 1.2 legacy version, zero random, no session id, one
 // suite, null compression, then `extensions` (omitted entirely when `with_extensions` false).
-std::vector<uint8_t> client_hello(const std::vector<uint8_t>& extensions,
-                                  bool with_extensions = true) {
+std::vector<uint8_t> client_hello(const std::vector<uint8_t>& extensions, bool with_extensions = true) {
     std::vector<uint8_t> body = {0x03, 0x03};
     body.resize(body.size() + 32, 0);
     body.push_back(0);  // session id
@@ -207,8 +202,7 @@ struct Segment {
 };
 
 // Feeds stream[seg.begin, seg.end) at isn + 1 + begin.
-AssemblyStatus feed(FlightAssembler& a, const std::vector<uint8_t>& stream, uint32_t isn,
-                    Segment seg) {
+AssemblyStatus feed(FlightAssembler& a, const std::vector<uint8_t>& stream, uint32_t isn, Segment seg) {
     return a.add_segment(static_cast<uint32_t>(isn + 1 + seg.begin),
                          view(stream).subspan(seg.begin, seg.end - seg.begin));
 }
@@ -289,15 +283,13 @@ TEST(TlsClientHello, EveryPrefixIsTruncated) {
         for (size_t n = 0; n < hs.size(); ++n) {
             const auto r = decode_client_hello(hs.first(n));
             ASSERT_FALSE(r.ok()) << n;
-            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated ||
-                        r.code() == DecodeErrorCode::NotThisProtocol)
+            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated || r.code() == DecodeErrorCode::NotThisProtocol)
                 << n << " " << to_string(r.code());
         }
         for (size_t n = 0; n < rec->size(); ++n) {
             const auto r = decode_record_stream(view(*rec).first(n));
             ASSERT_FALSE(r.ok()) << n;
-            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated ||
-                        r.code() == DecodeErrorCode::NotThisProtocol)
+            EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated || r.code() == DecodeErrorCode::NotThisProtocol)
                 << n << " " << to_string(r.code());
         }
     }
@@ -369,8 +361,7 @@ TEST(TlsClientHello, TrailingBytesInBodyAreAnAnomaly) {
 }
 
 TEST(TlsClientHello, NotAClientHello) {
-    EXPECT_EQ(decode_client_hello(handshake_of(kEchServerRecord)).code(),
-              DecodeErrorCode::NotThisProtocol);
+    EXPECT_EQ(decode_client_hello(handshake_of(kEchServerRecord)).code(), DecodeErrorCode::NotThisProtocol);
     auto dtls = client_hello({}, false);
     dtls[4] = 0xfe;
     dtls[5] = 0xfd;
@@ -397,28 +388,25 @@ TEST(TlsExtensions, ZeroLengthSniAndAlpn) {
 }
 
 TEST(TlsExtensions, SniListLengthMismatchAndEmptyHostName) {
-    const auto bad_list = decode_kept(
-        client_hello(ext(extension::kServerName, hex("0010 00 0003 616263"))));
+    const auto bad_list = decode_kept(client_hello(ext(extension::kServerName, hex("0010 00 0003 616263"))));
     ASSERT_TRUE(bad_list.ok());
     EXPECT_TRUE(bad_list->server_name.empty());
     EXPECT_TRUE(bad_list->anomalies & bit(Anomaly::SniMalformed));
 
-    const auto empty_name =
-        decode_kept(client_hello(ext(extension::kServerName, hex("0003 00 0000"))));
+    const auto empty_name = decode_kept(client_hello(ext(extension::kServerName, hex("0003 00 0000"))));
     ASSERT_TRUE(empty_name.ok());
     EXPECT_TRUE(empty_name->server_name.empty());
     EXPECT_TRUE(empty_name->anomalies & bit(Anomaly::SniEmpty));
 
-    const auto overlong = decode_kept(
-        client_hello(ext(extension::kServerName, hex("0006 00 0009 616263"))));
+    const auto overlong = decode_kept(client_hello(ext(extension::kServerName, hex("0006 00 0009 616263"))));
     ASSERT_TRUE(overlong.ok());
     EXPECT_TRUE(overlong->server_name.empty());
     EXPECT_TRUE(overlong->anomalies & bit(Anomaly::SniMalformed));
 }
 
 TEST(TlsExtensions, TwoHostNamesAndOddCharacters) {
-    const auto r = decode_kept(
-        client_hello(ext(extension::kServerName, hex("000e 00 0004 610a6263 00 0004 77787978"))));
+    const auto r =
+        decode_kept(client_hello(ext(extension::kServerName, hex("000e 00 0004 610a6263 00 0004 77787978"))));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->server_name.size(), 4u);
     EXPECT_TRUE(r->anomalies & bit(Anomaly::SniMultiple));
@@ -426,8 +414,7 @@ TEST(TlsExtensions, TwoHostNamesAndOddCharacters) {
 }
 
 TEST(TlsExtensions, AlpnWithEmptyNameAndOverflow) {
-    const auto empty =
-        decode_kept(client_hello(ext(extension::kAlpn, hex("0004 02683200"))));
+    const auto empty = decode_kept(client_hello(ext(extension::kAlpn, hex("0004 02683200"))));
     ASSERT_TRUE(empty.ok());
     EXPECT_TRUE(empty->anomalies & bit(Anomaly::AlpnMalformed));
     std::vector<uint8_t> list;
@@ -465,8 +452,7 @@ TEST(TlsExtensions, SupportedVersionsRanking) {
     EXPECT_EQ(highest(hex("04 7f1c 0304")), std::make_pair(uint16_t{0x0304}, true));
     EXPECT_EQ(highest(hex("06 0a0a 0302 0303")), std::make_pair(uint16_t{0x0303}, false));
     EXPECT_EQ(highest(hex("02 fafa")), std::make_pair(uint16_t{0}, false));  // GREASE only
-    const auto odd =
-        decode_kept(client_hello(ext(extension::kSupportedVersions, hex("03 030403"))));
+    const auto odd = decode_kept(client_hello(ext(extension::kSupportedVersions, hex("03 030403"))));
     ASSERT_TRUE(odd.ok());
     EXPECT_TRUE(odd->anomalies & bit(Anomaly::SupportedVersionsMalformed));
 }
@@ -490,8 +476,9 @@ TEST(TlsExtensions, GreaseDetection) {
 
 TEST(TlsRecords, Sslv2HelloIsUnsupported) {
     // RFC 5246 E.2: 2-byte length with the top bit set, msg_type 1, version 3.1.
-    const auto v2 = hex("802b0103010012000000100000390000380000350000330000320000040000050000"
-                        "2f000016");
+    const auto v2 =
+        hex("802b0103010012000000100000390000380000350000330000320000040000050000"
+            "2f000016");
     EXPECT_EQ(decode_record_stream(view(v2)).code(), DecodeErrorCode::Unsupported);
     EXPECT_FALSE(probe(view(v2)));
 }
@@ -604,8 +591,8 @@ TEST(TlsServer, FatalAndWarningAlerts) {
 // probe(): accept / reject lists
 
 TEST(TlsProbe, AcceptAndReject) {
-    for (const auto* rec : {&kAlpnClientRecord, &kEchClientRecord, &kSplitClientStream,
-                            &kAlpnServerRecord, &kEchServerRecord, &kKyberServerRecord}) {
+    for (const auto* rec : {&kAlpnClientRecord, &kEchClientRecord, &kSplitClientStream, &kAlpnServerRecord,
+                            &kEchServerRecord, &kKyberServerRecord}) {
         EXPECT_TRUE(probe(view(*rec)));
         EXPECT_TRUE(probe(view(*rec).first(5)));  // only the record header arrived
     }
@@ -615,14 +602,14 @@ TEST(TlsProbe, AcceptAndReject) {
         std::vector<uint8_t>{'S', 'S', 'H', '-', '2', '.', '0', '-', 'O', 'p', 'e', 'n'},
         hex("1703030013 4de77592f8743e39d2243466c61c8f"),  // application data (ndpi__signal f357)
         hex("1503030012 843a5504722b9ee5066cee0dfeb164"),  // encrypted alert (ndpi__signal f157)
-        hex("0038431901200001000000000001037777770774"),   // DNS over TCP (tcpdump__dns_tcp f4)
-        hex("1603050040 01000040"),                        // record version 3.5
-        hex("1603030040 0b000040"),                        // Certificate first
-        hex("1603030000"),                                 // empty record
-        hex("1603014001 01003ffd"),                        // record over 2^14
-        hex("1603010020 0100000a 0303"),                   // hello body under 38 bytes
-        hex("1603010200 010001fc 0203"),                   // hello version 2.3
-        hex("0001000021 12a442"),                          // STUN
+        hex("0038431901200001000000000001037777770774"),  // DNS over TCP (tcpdump__dns_tcp f4)
+        hex("1603050040 01000040"),  // record version 3.5
+        hex("1603030040 0b000040"),  // Certificate first
+        hex("1603030000"),  // empty record
+        hex("1603014001 01003ffd"),  // record over 2^14
+        hex("1603010020 0100000a 0303"),  // hello body under 38 bytes
+        hex("1603010200 010001fc 0203"),  // hello version 2.3
+        hex("0001000021 12a442"),  // STUN
     };
     for (size_t i = 0; i < reject.size(); ++i) EXPECT_FALSE(probe(view(reject[i]))) << i;
 }
@@ -642,7 +629,7 @@ TEST(TlsAssembler, ThreeSegmentsOutOfOrderWithRetransmission) {
     EXPECT_EQ(asm_.contiguous_bytes(), 0u);
     EXPECT_EQ(feed(asm_, s, kIsnNearWrap, a), AssemblyStatus::NeedMore);
     EXPECT_EQ(asm_.contiguous_bytes(), 600u);
-    EXPECT_EQ(feed(asm_, s, kIsnNearWrap, a), AssemblyStatus::NeedMore);         // retransmission
+    EXPECT_EQ(feed(asm_, s, kIsnNearWrap, a), AssemblyStatus::NeedMore);  // retransmission
     EXPECT_EQ(feed(asm_, s, kIsnNearWrap, {500, 700}), AssemblyStatus::NeedMore);  // overlap
     EXPECT_EQ(asm_.client_hello().code(), DecodeErrorCode::Truncated);
     EXPECT_EQ(feed(asm_, s, kIsnNearWrap, b), AssemblyStatus::Done);
@@ -668,7 +655,7 @@ TEST(TlsAssembler, WithoutSynAnEarlierSegmentMovesTheStart) {
     std::vector<uint8_t> buffer(kMinFlightBuffer);
     ClientHelloAssembler a(buffer);
     EXPECT_EQ(feed(a, s, isn, {700, 1400}), AssemblyStatus::NeedMore);  // taken as the start
-    EXPECT_EQ(feed(a, s, isn, {0, 700}), AssemblyStatus::NeedMore);     // earlier: rebase
+    EXPECT_EQ(feed(a, s, isn, {0, 700}), AssemblyStatus::NeedMore);  // earlier: rebase
     EXPECT_EQ(feed(a, s, isn, {1400, s.size()}), AssemblyStatus::Done);
     const auto r = a.client_hello();
     ASSERT_TRUE(r.ok());
@@ -792,8 +779,7 @@ TEST(TlsAssembler, NotTlsFailsAtOnceWhenAnchored) {
 TEST(TlsAssembler, MidStreamApplicationDataFailsAtOnce) {
     std::vector<uint8_t> buffer(kMinFlightBuffer);
     ClientHelloAssembler a(buffer);
-    EXPECT_EQ(a.add_segment(1234, hex("1703030013 4de77592f8743e39d2243466c61c8f aabbccdd")),
-              AssemblyStatus::Failed);
+    EXPECT_EQ(a.add_segment(1234, hex("1703030013 4de77592f8743e39d2243466c61c8f aabbccdd")), AssemblyStatus::Failed);
     EXPECT_EQ(a.error().code, DecodeErrorCode::NotThisProtocol);
 }
 
@@ -837,8 +823,7 @@ TEST(TlsAssembler, LastSynBeforeDataWins) {
     ServerFlightAssembler a(buffer);
     a.anchor_syn(238755595u);
     a.anchor_syn(2829651200u);
-    EXPECT_EQ(feed(a, kEchServerRecord, 2829651200u, {0, kEchServerRecord.size()}),
-              AssemblyStatus::Done);
+    EXPECT_EQ(feed(a, kEchServerRecord, 2829651200u, {0, kEchServerRecord.size()}), AssemblyStatus::Done);
     ASSERT_TRUE(a.server_flight().ok());
     a.anchor_syn(1);  // after data: ignored
     EXPECT_EQ(a.status(), AssemblyStatus::Done);

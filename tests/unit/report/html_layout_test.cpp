@@ -30,8 +30,8 @@ EvidenceFlow flow(uint64_t id, const std::string& outcome, double first_s = 1.0)
     return f;
 }
 
-VerdictRow row(const std::string& id, const std::string& product, const std::string& service,
-               const std::string& ports, const std::string& verdict) {
+VerdictRow row(const std::string& id, const std::string& product, const std::string& service, const std::string& ports,
+               const std::string& verdict) {
     VerdictRow v;
     v.entry_id = id;
     v.vendor = "Whereby";
@@ -150,7 +150,8 @@ TEST(HtmlLayout, SaysHowManyFlowsAreNotShown) {
     VerdictRow cut = row("w/media", "Web", "media", "40000-49999", "partial");
     cut.flows_observed = 40;
     cut.flows_blocked = 21;
-    for (uint64_t i = 1; i <= kMaxEvidence; ++i) cut.evidence.push_back(flow(i, i <= 3 ? "blocked:no-answer" : "observed"));
+    for (uint64_t i = 1; i <= kMaxEvidence; ++i)
+        cut.evidence.push_back(flow(i, i <= 3 ? "blocked:no-answer" : "observed"));
     d.verdicts.push_back(cut);
     VerdictRow whole = row("w/https", "Web", "signalling", "443", "observed");
     whole.flows_observed = 2;

@@ -119,14 +119,14 @@ ReportData fixture() {
     media.ports_blocked = "41000";
     media.origin = "no answer: dropped silently (a firewall, or the server is down)";
     media.why = "through on port 40001; blocked on port 41000 (STUN requests retransmitted with no answer)";
-    media.evidence.push_back(flow(15, "udp", "198.51.100.30", 41000, 3.0, 7.0, 5, 0, "one-way", "blocked", "", "",
-                                  "protocol", "stun"));
-    media.evidence.push_back(flow(16, "udp", "198.51.100.31", 40001, 3.2, 57.5, 4000, 3900, "answered", "observed",
-                                  "", "", "turn-peer", "stun+rtp"));
+    media.evidence.push_back(
+        flow(15, "udp", "198.51.100.30", 41000, 3.0, 7.0, 5, 0, "one-way", "blocked", "", "", "protocol", "stun"));
+    media.evidence.push_back(flow(16, "udp", "198.51.100.31", 40001, 3.2, 57.5, 4000, 3900, "answered", "observed", "",
+                                  "", "turn-peer", "stun+rtp"));
     d.verdicts.push_back(media);
 
-    VerdictRow turn_tls = row("whereby/web/turn-tls", "Whereby", "2024", "Web", "TURN over TLS", "tcp", "443",
-                              "inconclusive");
+    VerdictRow turn_tls =
+        row("whereby/web/turn-tls", "Whereby", "2024", "Web", "TURN over TLS", "tcp", "443", "inconclusive");
     turn_tls.flows_inconclusive = 1;
     turn_tls.required = false;
     turn_tls.why = "1 attempt(s) too short to judge";
@@ -135,13 +135,13 @@ ReportData fixture() {
     d.verdicts.push_back(turn_tls);
 
     // Agora: nothing exercised for RTM, RTC observed on a v6 address.
-    VerdictRow rtm = row("agora2020/rtm-web/tcp", "Agora", "2020", "RTM Web", "RTM", "tcp", "443,6443", "not_exercised");
+    VerdictRow rtm =
+        row("agora2020/rtm-web/tcp", "Agora", "2020", "RTM Web", "RTM", "tcp", "443,6443", "not_exercised");
     rtm.destinations = "*.agora.io";
     rtm.why = "no traffic for it in the capture";
     d.verdicts.push_back(rtm);
 
-    VerdictRow rtc = row("agora2020/rtc-web/udp", "Agora", "2020", "RTC Web", "media", "udp", "3478-3500",
-                         "observed");
+    VerdictRow rtc = row("agora2020/rtc-web/udp", "Agora", "2020", "RTC Web", "media", "udp", "3478-3500", "observed");
     rtc.flows_observed = 1;
     rtc.ports_observed = "3478";
     rtc.why = "1 flow(s) got through on port 3478";

@@ -252,11 +252,12 @@ CREATE INDEX IF NOT EXISTS rtp_stream_flow ON rtp_stream(run_id, flow_id);
 inline bool make_v1_database(const std::string& path) {
     sqlite3* db = nullptr;
     bool ok = sqlite3_open(path.c_str(), &db) == SQLITE_OK;
-    const std::string sql = std::string("PRAGMA journal_mode=WAL; BEGIN;") + kSchemaV1 + kReaderIndexesV1 +
-                            "PRAGMA user_version=1; "
-                            "INSERT INTO run (kind, source, command_line, tool_version, started_at, ended_at, status, packets) "
-                            "VALUES ('analyze', 'old.pcap', 'callwall analyze old.pcap', '0.1', 1.0, 2.0, 'completed', 7); "
-                            "COMMIT;";
+    const std::string sql =
+        std::string("PRAGMA journal_mode=WAL; BEGIN;") + kSchemaV1 + kReaderIndexesV1 +
+        "PRAGMA user_version=1; "
+        "INSERT INTO run (kind, source, command_line, tool_version, started_at, ended_at, status, packets) "
+        "VALUES ('analyze', 'old.pcap', 'callwall analyze old.pcap', '0.1', 1.0, 2.0, 'completed', 7); "
+        "COMMIT;";
     ok = ok && sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
     sqlite3_close(db);
     return ok;

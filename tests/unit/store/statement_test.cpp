@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-
 namespace callwall::store {
 namespace {
 
@@ -15,8 +14,9 @@ struct MemDb {
     const std::string path = "mem.sqlite";
     MemDb() {
         EXPECT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
-        EXPECT_EQ(sqlite3_exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)", nullptr, nullptr, nullptr),
-                  SQLITE_OK);
+        EXPECT_EQ(
+            sqlite3_exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
     }
     ~MemDb() { EXPECT_EQ(sqlite3_close(db), SQLITE_OK) << "a statement was left unfinalised"; }
     [[nodiscard]] bool statements_open() const { return sqlite3_next_stmt(db, nullptr) != nullptr; }
@@ -53,7 +53,8 @@ TEST(Statement, FailingStepThrowsStoreErrorAndLeaksNothing) {
             FAIL() << "no exception";
         } catch (const StoreError& e) {
             EXPECT_EQ(e.kind(), StoreErrorKind::Other);
-            EXPECT_EQ(std::string(e.what()).rfind("mem.sqlite: writing a row: UNIQUE constraint failed", 0), 0u) << e.what();
+            EXPECT_EQ(std::string(e.what()).rfind("mem.sqlite: writing a row: UNIQUE constraint failed", 0), 0u)
+                << e.what();
         }
         ins.bind(1, 2).bind(2, "c").run("writing");  // still usable after the failure
     }
@@ -80,8 +81,7 @@ TEST(Transaction, RollsBackUnlessCommitted) {
         ins.bind(1, 1).bind(2, "a").run("writing");
         ins.bind(1, 1).bind(2, "b").run("writing");  // throws: both rows go
         FAIL() << "no exception";
-    } catch (const StoreError&) {
-    }
+    } catch (const StoreError&) {}
     EXPECT_EQ(m.count(), 0);
     EXPECT_TRUE(sqlite3_get_autocommit(m.db)) << "the transaction is closed";
     {

@@ -96,9 +96,10 @@ TEST(Store, RowsStayInTheWalUntilItIsLarge) {
 // existing database missing some (its first run was killed before they were
 // built) gets them back when it is next opened.
 TEST(Store, ReaderIndexesBuiltAfterTheFirstRunAndRepairedOnOpen) {
-    const std::string indexes = "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%' ORDER BY name";
-    const std::vector<std::string> all{"dns_answer_run", "dns_query_run", "flow_match_entry", "flow_server",
-                                       "rtp_stream_flow", "stun_txn", "tls_hello_flow", "unmatched_flow_idx"};
+    const std::string indexes =
+        "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+    const std::vector<std::string> all{"dns_answer_run",  "dns_query_run", "flow_match_entry", "flow_server",
+                                       "rtp_stream_flow", "stun_txn",      "tls_hello_flow",   "unmatched_flow_idx"};
     TempDb db;
     {
         auto s = Store::open(db.path());
@@ -113,7 +114,8 @@ TEST(Store, ReaderIndexesBuiltAfterTheFirstRunAndRepairedOnOpen) {
     {
         sqlite3* raw = nullptr;
         ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
-        ASSERT_EQ(sqlite3_exec(raw, "DROP INDEX dns_query_run; DROP INDEX flow_server", nullptr, nullptr, nullptr), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(raw, "DROP INDEX dns_query_run; DROP INDEX flow_server", nullptr, nullptr, nullptr),
+                  SQLITE_OK);
         sqlite3_close(raw);
     }
     { auto s = Store::open(db.path()); }
@@ -139,9 +141,12 @@ TEST(Store, SecondRunIsAppendedAndFirstKept) {
     }
     EXPECT_EQ(query_rows(db.path(), "SELECT id, status, packets FROM run ORDER BY id"),
               (std::vector<std::string>{"1\tcompleted\t5", "2\tcompleted\t5"}));
-    EXPECT_EQ(query_rows(db.path(), "SELECT run_id, id, client_ip, server_ip, printf('%.1f', first_ts), state, app, name FROM flow ORDER BY run_id"),
-              (std::vector<std::string>{"1\t1\t10.0.0.1\t2001:db8::1\t1767225600.0\tanswered\tstun\tturn.example",
-                                        "2\t1\t10.0.0.1\t2001:db8::1\t1767225600.0\tanswered\tstun\tturn.example"}));
+    EXPECT_EQ(
+        query_rows(
+            db.path(),
+            "SELECT run_id, id, client_ip, server_ip, printf('%.1f', first_ts), state, app, name FROM flow ORDER BY run_id"),
+        (std::vector<std::string>{"1\t1\t10.0.0.1\t2001:db8::1\t1767225600.0\tanswered\tstun\tturn.example",
+                                  "2\t1\t10.0.0.1\t2001:db8::1\t1767225600.0\tanswered\tstun\tturn.example"}));
 }
 
 // A database written before flow.stun_ice_checks existed gets the column
@@ -158,7 +163,8 @@ TEST(Store, OlderDatabaseGetsTheIceChecksColumn) {
     {
         sqlite3* raw = nullptr;
         sqlite3_open(db.path().c_str(), &raw);
-        ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE flow DROP COLUMN stun_ice_checks", nullptr, nullptr, nullptr), SQLITE_OK)
+        ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE flow DROP COLUMN stun_ice_checks", nullptr, nullptr, nullptr),
+                  SQLITE_OK)
             << sqlite3_errmsg(raw);
         sqlite3_close(raw);
     }
@@ -193,7 +199,8 @@ TEST(Store, RefusesNewerSchema) {
     {
         sqlite3* raw = nullptr;
         sqlite3_open(db.path().c_str(), &raw);
-        sqlite3_exec(raw, ("PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=999").c_str(),
+        sqlite3_exec(raw,
+                     ("PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=999").c_str(),
                      nullptr, nullptr, nullptr);
         sqlite3_close(raw);
     }
@@ -374,7 +381,8 @@ TEST(Store, MissingDirectoryIsAClearError) {
         Store::open("/nonexistent-dir-callwall/x.sqlite");
         FAIL() << "expected StoreError";
     } catch (const StoreError& e) {
-        EXPECT_EQ(std::string(e.what()), "/nonexistent-dir-callwall/x.sqlite: directory /nonexistent-dir-callwall does not exist");
+        EXPECT_EQ(std::string(e.what()),
+                  "/nonexistent-dir-callwall/x.sqlite: directory /nonexistent-dir-callwall does not exist");
     }
 }
 

@@ -39,8 +39,10 @@ TEST(WriteBehindQueue, RowsAndJobsArriveInOrder) {
     WriteBehind* self = nullptr;
     WriteBehind wb([&](const std::vector<char>& b) {
         for (const int64_t v : rows_of(b)) {
-            if (v == -1) self->run_job();
-            else seen.push_back(v);
+            if (v == -1)
+                self->run_job();
+            else
+                seen.push_back(v);
         }
     });
     self = &wb;
@@ -76,7 +78,8 @@ TEST(WriteBehindQueue, AFullQueueMakesTheProducerWait) {
         for (int i = 0; i < 30000 && wb.waits() == 0; ++i) std::this_thread::sleep_for(1ms);
         release = true;
     });
-    const int64_t rows = static_cast<int64_t>((WriteBehind::kMaxQueued + 3) * WriteBehind::kBatchBytes / sizeof(int64_t));
+    const int64_t rows =
+        static_cast<int64_t>((WriteBehind::kMaxQueued + 3) * WriteBehind::kBatchBytes / sizeof(int64_t));
     for (int64_t i = 0; i < rows; ++i) put(wb, i);
     wb.sync();
     releaser.join();

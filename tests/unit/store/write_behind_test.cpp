@@ -62,9 +62,10 @@ void write_rows(Store& s, int64_t run, uint64_t n) {
         if (i % 10 == 0) {
             s.add_dns_query(run, DnsQueryRow{i, 2.0, "10.0.0.1", "10.0.0.53", "example.com", 1, true, "NOERROR", 1});
             s.add_dns_answer(run, DnsAnswerRow{i, 2.0, "10.0.0.1", "10.0.0.53", "example.com", "A", "192.0.2.1", 60});
-            s.add_tls_hello(run, TlsHelloRow{i, 3.0, "tls", "example.com", "h2", "TLS1.3", false, i % 20 == 0, "TLS1.2", -1});
-            s.add_icmp_error(run, IcmpErrorRow{4.0, "10.0.0.254", "10.0.0.1", 4, 3, 3, 64, "10.0.0.1", "192.0.2.1",
-                                               17, 5000, 3478, i});
+            s.add_tls_hello(
+                run, TlsHelloRow{i, 3.0, "tls", "example.com", "h2", "TLS1.3", false, i % 20 == 0, "TLS1.2", -1});
+            s.add_icmp_error(run, IcmpErrorRow{4.0, "10.0.0.254", "10.0.0.1", 4, 3, 3, 64, "10.0.0.1", "192.0.2.1", 17,
+                                               5000, 3478, i});
             RtpStreamRow r;
             r.flow_id = i;
             r.direction = "c2s";
@@ -87,14 +88,10 @@ void write_rows(Store& s, int64_t run, uint64_t n) {
 // The rows of every table the writer fills, in a fixed order.
 std::vector<std::string> contents(const std::string& path) {
     std::vector<std::string> all;
-    for (const char* q : {"SELECT * FROM flow ORDER BY run_id, id",
-                          "SELECT * FROM flow_name ORDER BY rowid",
-                          "SELECT * FROM stun_message ORDER BY rowid",
-                          "SELECT * FROM dns_query ORDER BY rowid",
-                          "SELECT * FROM dns_answer ORDER BY rowid",
-                          "SELECT * FROM tls_hello ORDER BY rowid",
-                          "SELECT * FROM icmp_error ORDER BY rowid",
-                          "SELECT * FROM rtp_stream ORDER BY rowid",
+    for (const char* q : {"SELECT * FROM flow ORDER BY run_id, id", "SELECT * FROM flow_name ORDER BY rowid",
+                          "SELECT * FROM stun_message ORDER BY rowid", "SELECT * FROM dns_query ORDER BY rowid",
+                          "SELECT * FROM dns_answer ORDER BY rowid", "SELECT * FROM tls_hello ORDER BY rowid",
+                          "SELECT * FROM icmp_error ORDER BY rowid", "SELECT * FROM rtp_stream ORDER BY rowid",
                           "SELECT id, status, packets, notes FROM run ORDER BY id"}) {
         for (auto& row : query_rows(path, q)) all.push_back(q + std::string(": ") + row);
     }
