@@ -1,0 +1,244 @@
+// The sandbox of an audit: the namespaces, their wiring, and the ruleset
+// loaded into the router (sandbox.hpp). Runs in the forked child only.
+#include "audit/sandbox.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace callwall::audit::sandbox {
+
+[[noreturn]] static void exec_tool(const std::string& tool, std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
+        const std::string path = dir + tool;
+        ::execv(path.c_str(), argv.data());
+    }
+    ::execvp(tool.c_str(), argv.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", tool.c_str(), std::strerror(errno));
+    ::_exit(127);
+}
+
+// Starts `args` in namespace `ns` (-1: the router's), stdout+stderr into a pipe.
+pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return -1;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (ns >= 0 && ::setns(ns, CLONE_NEWNET) != 0) ::_exit(126);
+        ::dup2(p[1], 1);
+        ::dup2(p[1], 2);
+        if (in_fd >= 0) ::dup2(in_fd, 0);
+        const std::string tool = args[0];
+        exec_tool(tool, args);
+    }
+    ::close(p[1]);
+    out_fd = p[0];
+    return pid;
+}
+
+// Runs a command to its end; returns its exit status (-1: not run), output in `out`.
+int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input) {
+    int in[2] = {-1, -1};
+    if (!input.empty() && ::pipe2(in, O_CLOEXEC) != 0) return -1;
+    int fd = -1;
+    const pid_t pid = spawn(ns, std::move(args), fd, in[0]);
+    if (in[0] >= 0) {
+        ::close(in[0]);
+        // Batches here are a few kB, below the pipe's capacity.
+        [[maybe_unused]] auto w = ::write(in[1], input.data(), input.size());
+        ::close(in[1]);
+    }
+    if (pid < 0) return -1;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool write_file(const char* path, const std::string& text) {
+    const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    return ok;
+}
+
+bool enter_namespaces(bool user_namespace, std::string& mode, std::string& error) {
+    const uid_t uid = ::getuid();
+    const gid_t gid = ::getgid();
+    if (user_namespace && ::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
+        write_file("/proc/self/setgroups", "deny");
+        if (!write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") ||
+            !write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n")) {
+            error = std::string("cannot map our user into the new user namespace: ") + std::strerror(errno);
+            return false;
+        }
+        mode = "user and network namespaces (unprivileged)";
+        return true;
+    }
+    const int user_errno = user_namespace ? errno : 0;
+    if (::unshare(CLONE_NEWNET) == 0) {
+        mode = user_namespace ? std::string("network namespaces as root (user namespaces refused: ") +
+                                    std::strerror(user_errno) + ")"
+                              : std::string("network namespaces as root");
+        return true;
+    }
+    error = std::string("cannot make a sandbox: user namespaces refused (") + std::strerror(user_errno) +
+            "; see /proc/sys/user/max_user_namespaces and kernel.unprivileged_userns_clone) and network "
+            "namespaces need root (" +
+            std::strerror(errno) + ")";
+    return false;
+}
+
+bool make_peer_namespaces(Namespaces& ns, std::string& error) {
+    // Not O_CLOEXEC: `ip link set DEV netns /proc/self/fd/N` reads them.
+    ns.router = ::open("/proc/self/ns/net", O_RDONLY);
+    for (int* slot : {&ns.client, &ns.server}) {
+        if (::unshare(CLONE_NEWNET) != 0) {
+            error = std::string("cannot make a network namespace: ") + std::strerror(errno);
+            return false;
+        }
+        *slot = ::open("/proc/self/ns/net", O_RDONLY);
+        if (::setns(ns.router, CLONE_NEWNET) != 0) {
+            error = std::string("cannot return to the router namespace: ") + std::strerror(errno);
+            return false;
+        }
+    }
+    return ns.router >= 0 && ns.client >= 0 && ns.server >= 0;
+}
+
+bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
+    const std::string c = std::to_string(ns.client), s = std::to_string(ns.server);
+    const std::string router =
+        "link set lo up\n"
+        "link add " +
+        spec.inside +
+        " type veth peer name cw-c\n"
+        "link set cw-c netns /proc/self/fd/" +
+        c +
+        "\n"
+        "link add " +
+        spec.outside +
+        " type veth peer name cw-s\n"
+        "link set cw-s netns /proc/self/fd/" +
+        s +
+        "\n"
+        "addr add " +
+        kRouterInside + "/24 dev " + spec.inside +
+        "\n"
+        "addr add " +
+        kRouterOutside + "/30 dev " + spec.outside +
+        "\n"
+        "link set " +
+        spec.inside + " up\nlink set " + spec.outside +
+        " up\n"
+        "route add default via " +
+        kServerLink + "\n";
+    const std::string client = "link set lo up\naddr add " + spec.client_addr +
+                               "/24 dev cw-c\nlink set cw-c up\n"
+                               "route add default via " +
+                               kRouterInside + "\n";
+    std::string server = "link set lo up\naddr add " + std::string(kServerLink) + "/30 dev cw-s\n";
+    for (const auto& a : spec.server_addrs) server += "addr add " + a + "/32 dev cw-s\n";
+    server += "link set cw-s up\nroute add default via " + std::string(kRouterOutside) + "\n";
+    std::string out;
+    if (run(-1, {"ip", "-batch", "-"}, out, router) != 0 || run(ns.client, {"ip", "-batch", "-"}, out, client) != 0 ||
+        run(ns.server, {"ip", "-batch", "-"}, out, server) != 0) {
+        error = "cannot wire the sandbox: " + out;
+        return false;
+    }
+    if (!write_file("/proc/sys/net/ipv4/ip_forward", "1\n")) {
+        error = std::string("cannot enable forwarding in the router namespace: ") + std::strerror(errno);
+        return false;
+    }
+    // The router answers every reject: ICMP errors are rate-limited by default
+    // (per destination and globally, 1000/s with a burst of 50), which would
+    // turn most rejects of a large audit into silent drops. Per namespace
+    // since Linux 4.x/6.x; where the write is refused the limits stay.
+    write_file("/proc/sys/net/ipv4/icmp_ratemask", "0\n");
+    write_file("/proc/sys/net/ipv4/icmp_ratelimit", "0\n");
+    write_file("/proc/sys/net/ipv4/icmp_msgs_per_sec", "1000000\n");
+    return true;
+}
+
+// An iptables-save dump: `iptables-nft-restore --test` says what is wrong
+// and where ("line 7 failed"), then it is loaded as nftables rules (so the
+// trace sees them), and the dump as loaded is kept to name rules by their
+// iptables line.
+static bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+    std::string out;
+    if (run(-1, {"iptables-nft-restore", "--test", spec.ruleset_path}, out) != 0) {
+        r.lint_failed = true;
+        r.error = "iptables-nft-restore --test " + spec.ruleset_path + " refused the dump:\n" + out;
+        if (out.find("cannot run") != std::string::npos) {
+            r.lint_failed = false;
+            r.error = "iptables-nft-restore is not installed (Debian's iptables package): " + out;
+        }
+        return false;
+    }
+    out.clear();
+    if (run(-1, {"iptables-nft-restore", spec.ruleset_path}, out) != 0) {
+        r.error = "iptables-nft-restore " + spec.ruleset_path + " failed in the sandbox:\n" + out;
+        return false;
+    }
+    std::string with_handles;
+    if (run(-1, {"nft", "list", "ruleset"}, r.listed) != 0 ||
+        run(-1, {"nft", "-a", "list", "ruleset"}, with_handles) != 0 ||
+        run(-1, {"iptables-nft-save"}, r.iptables_save) != 0) {
+        r.error = "cannot list the loaded dump: " + r.listed + with_handles + r.iptables_save;
+        return false;
+    }
+    names = iptables_rules(with_handles, r.iptables_save);
+    return true;
+}
+
+static bool add_trace_table(ReplayOutput& r) {
+    const std::string trace = "table inet " + std::string(kTraceTable) +
+                              " {\n chain trace_prerouting {\n"
+                              "  type filter hook prerouting priority -1000; policy accept;\n"
+                              "  meta nftrace set 1\n }\n}\n";
+    std::string out;
+    if (run(-1, {"nft", "-f", "-"}, out, trace) != 0) {
+        r.error = "cannot add the tracing chain: " + out;
+        return false;
+    }
+    return true;
+}
+
+bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+    if (spec.iptables) return load_iptables(spec, r, names) && add_trace_table(r);
+    std::string out;
+    if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out) != 0) {
+        r.too_large = out.find("Message too long") != std::string::npos;
+        r.lint_failed = !r.too_large;
+        r.error = "nft -c -f " + spec.ruleset_path + " refused the ruleset:\n" + out;
+        return false;
+    }
+    out.clear();
+    if (run(-1, {"nft", "-f", spec.ruleset_path}, out) != 0) {
+        r.too_large = out.find("Message too long") != std::string::npos;
+        r.error = "nft -f " + spec.ruleset_path + " failed in the sandbox:\n" + out;
+        return false;
+    }
+    if (run(-1, {"nft", "list", "ruleset"}, r.listed) != 0) {
+        r.error = "nft list ruleset failed: " + r.listed;
+        return false;
+    }
+    return add_trace_table(r);
+}
+
+}  // namespace callwall::audit::sandbox

@@ -1,0 +1,48 @@
+// The sandbox of an audit, as the forked child builds it (replay.cpp runs
+// the probes): user and network namespaces (or network namespaces as root),
+// a router namespace with veths to a client and a server namespace held by
+// file descriptors, and the ruleset loaded into the router with a tracing
+// table in front. Private to src/audit.
+#pragma once
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/replay.hpp"
+#include "audit/ruleset_text.hpp"
+
+namespace callwall::audit::sandbox {
+
+inline constexpr std::string_view kTraceTable = "callwall_audit_trace";
+inline constexpr const char* kRouterInside = "192.168.77.1";
+inline constexpr const char* kRouterOutside = "100.64.77.1";
+inline constexpr const char* kServerLink = "100.64.77.2";
+
+struct Namespaces {
+    int router = -1, client = -1, server = -1;
+};
+
+/// Starts `args` in namespace `ns` (-1: the router's), stdout+stderr into a pipe.
+pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd = -1);
+
+/// Runs a command to its end; returns its exit status (-1: not run), output in `out`.
+int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input = {});
+
+/// Writes `text` to an existing file (a /proc setting); false when refused.
+bool write_file(const char* path, const std::string& text);
+
+/// Enters new user and network namespaces (network only when user namespaces are refused and we are root).
+bool enter_namespaces(bool user_namespace, std::string& mode, std::string& error);
+
+/// Makes the client and server namespaces beside the router's.
+bool make_peer_namespaces(Namespaces& ns, std::string& error);
+
+/// Joins them with veths named as the ruleset expects, addresses and routes.
+bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error);
+
+/// Lints and loads the ruleset (nft or an iptables dump), lists it, adds the tracing table.
+bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names);
+
+}  // namespace callwall::audit::sandbox
