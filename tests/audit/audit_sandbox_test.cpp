@@ -37,6 +37,23 @@ std::string ruleset(const char* name) { return std::string(CALLWALL_SOURCE_DIR) 
 
 bool have_nft() { return ::access("/usr/sbin/nft", X_OK) == 0 || ::access("/sbin/nft", X_OK) == 0; }
 
+bool have_iptables_nft() {
+    return ::access("/usr/sbin/iptables-nft-restore", X_OK) == 0 || ::access("/sbin/iptables-nft-restore", X_OK) == 0;
+}
+
+// Runs the audit of the committed iptables dump FILE (Whereby only, or every
+// vendor); skips the test when iptables-nft-restore or a sandbox is missing.
+#define DUMP_AUDIT_OR_SKIP(var, file, every_vendor)                                                    \
+    if (!have_nft() || !have_iptables_nft())                                                           \
+        GTEST_SKIP() << "nft or iptables-nft-restore is missing (tools/setup.sh installs both)";       \
+    AuditOptions opt_##var;                                                                            \
+    opt_##var.ruleset_path = ruleset(file);                                                            \
+    opt_##var.iptables = true;                                                                         \
+    if (!(every_vendor)) opt_##var.vendors = {"whereby"};                                              \
+    const AuditResult var = run_audit(bundled(), opt_##var);                                           \
+    if (!var.replay.ok && !var.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << var.replay.error; \
+    ASSERT_TRUE(var.replay.ok) << var.replay.error
+
 // Runs the audit of Whereby; skips the test when no sandbox can be made.
 #define AUDIT_OR_SKIP(var, file)                                                                       \
     if (!have_nft()) GTEST_SKIP() << "nft is not installed (tools/setup.sh installs it)";              \
@@ -192,20 +209,8 @@ TEST(AuditSandbox, ALintErrorIsShownWithItsLine) {
     EXPECT_NE(r.replay.error.find("bad_syntax.nft:4:"), std::string::npos) << r.replay.error;
 }
 
-bool have_iptables_nft() {
-    return ::access("/usr/sbin/iptables-nft-restore", X_OK) == 0 || ::access("/sbin/iptables-nft-restore", X_OK) == 0;
-}
-
 TEST(AuditSandbox, AnIptablesSaveDumpOfACorporateFirewall) {
-    if (!have_nft() || !have_iptables_nft())
-        GTEST_SKIP() << "nft or iptables-nft-restore is missing (tools/setup.sh installs both)";
-    AuditOptions opt;
-    opt.ruleset_path = ruleset("corporate.iptables");
-    opt.iptables = true;
-    opt.vendors = {"whereby"};
-    const auto r = run_audit(bundled(), opt);
-    if (!r.replay.ok && !r.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << r.replay.error;
-    ASSERT_TRUE(r.replay.ok) << r.replay.error;
+    DUMP_AUDIT_OR_SKIP(r, "corporate.iptables", false);
     EXPECT_EQ(r.inside, "lan0");  // guessed from -i/-o
     EXPECT_EQ(r.outside, "wan0");
     const std::string web =
@@ -240,12 +245,7 @@ void expect_every_vendor(const AuditResult& r, const std::map<std::string, V>& p
 }
 
 TEST(AuditSandbox, EveryVendorThroughTheCorporateDump) {
-    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
-    AuditOptions opt;
-    opt.ruleset_path = ruleset("corporate.iptables");
-    opt.iptables = true;
-    const auto r = run_audit(bundled(), opt);
-    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    DUMP_AUDIT_OR_SKIP(r, "corporate.iptables", true);
     expect_every_vendor(r, {{"agora-2020.rtc-web.udp", V::Observed},
                             {"sendbird-calls.signal.tcp", V::Observed},
                             {"agora-2018.web.tcp", V::Partial},
@@ -443,14 +443,8 @@ TEST(AuditFix, NothingBlockedNothingProposed) {
 }
 
 TEST(AuditFix, AnIptablesDumpIsPatchedBeforeTheDecidingRule) {
-    if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
-    AuditOptions opt;
-    opt.ruleset_path = ruleset("corporate.iptables");
-    opt.iptables = true;
-    opt.vendors = {"whereby"};
-    const auto r = run_audit(bundled(), opt);
-    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
-    const Fix f = fix_and_verify(bundled(), opt, r);
+    DUMP_AUDIT_OR_SKIP(r, "corporate.iptables", false);
+    const Fix f = fix_and_verify(bundled(), opt_r, r);
     ASSERT_EQ(f.rules.size(), 2u);
     const std::string quic =
         "-A LAN_OUT -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst -m comment "
