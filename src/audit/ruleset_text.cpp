@@ -42,6 +42,13 @@ bool contains_any(std::string_view name, std::initializer_list<std::string_view>
 // The quoted names after one iifname/oifname keyword at `pos` (just past it).
 void names_after(std::string_view t, size_t pos, std::vector<std::string>& out) {
     while (pos < t.size() && (t[pos] == ' ' || t[pos] == '!' || t[pos] == '=')) ++pos;
+    // A verdict map or map keyed by the name: `iifname vmap { "lan0" : jump a, ... }`.
+    for (std::string_view kw : {std::string_view("vmap "), std::string_view("map ")}) {
+        if (t.substr(pos, kw.size()) == kw) {
+            pos += kw.size();
+            while (pos < t.size() && t[pos] == ' ') ++pos;
+        }
+    }
     const bool set = pos < t.size() && t[pos] == '{';
     const size_t end = set ? t.find('}', pos) : t.find_first_of(" \n;", pos);
     const std::string_view span = t.substr(pos, end == std::string_view::npos ? t.size() - pos : end - pos);

@@ -78,6 +78,11 @@ TEST(AuditInterfaces, GuessesInsideAndOutsideFromNames) {
               (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(AuditInterfaces, NamesInAVerdictMap) {
+    EXPECT_EQ(interface_names("iifname vmap { \"lan0\" : jump a, \"dmz0\" : jump b }\noifname \"wan0\" accept"),
+              (std::vector<std::string>{"lan0", "dmz0", "wan0"}));
+}
+
 TEST(AuditInterfaces, NamesInAnIptablesDump) {
     constexpr std::string_view dump =
         "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -i lan0 -o wan0 -j ACCEPT\n"
