@@ -369,7 +369,9 @@ TEST_F(LiveCapture, RotateSplitsTheCaptureIntoRunsWithoutLosingPackets) {
 // interval, each ended by the rotation but the last, and every packet of
 // every flow in exactly one run -- per 5-tuple, the packets summed over the
 // runs equal those `analyze` counts in the same file -- with flows alive at
-// a boundary continuing in the next run.
+// a boundary continuing in the next run. The capture is stopped (SIGTERM)
+// once tcpreplay is done, not by a --duration: on a loaded machine (the
+// sanitizer suite beside it) the replay can outlast any fixed duration.
 TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow) {
 #ifndef CALLWALL_BINARY
     GTEST_SKIP() << "CALLWALL_BINARY not defined";
@@ -397,7 +399,7 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
         ASSERT_EQ(run({"ip", "-n", ns, "link", "set", "dev", dev, "mtu", "9000"}), 0);
     const std::string log = live.path() + ".log";
     const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db",
-                            live.path(), "--no-filter", "--rotate", "5s", "--duration", "40", "--quiet"},
+                            live.path(), "--no-filter", "--rotate", "5s", "--duration", "300", "--quiet"},
                            log);
     ASSERT_GT(cw, 0);
     pids_.push_back(cw);
@@ -405,16 +407,19 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
          i < 200 && (!std::filesystem::exists(live.path()) || query_rows(live.path(), "SELECT id FROM run").empty());
          ++i)
         std::this_thread::sleep_for(50ms);
-    EXPECT_EQ(run({"ip", "netns", "exec", ns_b_, "tcpreplay", "-q", "-i", veth_b_, "--multiplier", "120", pcap}, 60s),
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_b_, "tcpreplay", "-q", "-i", veth_b_, "--multiplier", "120", pcap}, 240s),
               0);
+    std::this_thread::sleep_for(1500ms);  // the last packets through the kernel and the reading thread
+    ASSERT_EQ(kill(cw, SIGTERM), 0);
     EXPECT_EQ(wait_for(cw, 30s), 0) << read_file(log);
     pids_.pop_back();
 
     const auto runs = query_rows(live.path(),
                                  "SELECT status, instr(notes, 'ended by rotate') > 0, "
                                  "instr(notes, 'ended by duration') > 0, ended_at - started_at FROM run ORDER BY id");
+    // An hour at 120x is 30 s: six rotations at least, more when the replay ran slow.
     ASSERT_GE(runs.size(), 7u) << read_file(log);
-    ASSERT_LE(runs.size(), 9u);
+    ASSERT_LE(runs.size(), 60u);
     for (size_t i = 0; i < runs.size(); ++i) {
         const std::string& r = runs[i];
         if (i + 1 < runs.size()) {
@@ -423,7 +428,7 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
             EXPECT_GE(length, 4.9) << "run " << i;
             EXPECT_LE(length, 7.0) << "run " << i;
         } else {
-            EXPECT_EQ(r.rfind("completed\t0\t1\t", 0), 0u) << "the last run not ended by --duration: " << r;
+            EXPECT_EQ(r.rfind("interrupted\t0\t0\t", 0), 0u) << "the last run not ended by SIGTERM: " << r;
         }
     }
     EXPECT_EQ(query_rows(live.path(), "SELECT sum(kernel_dropped) FROM run"), std::vector<std::string>{"0"});
