@@ -78,27 +78,29 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
     std::string& fail_on = a.fail_on;
     std::string& events_path = a.events_path;
     int& threads = a.threads;
-    opts.add_options()("help,h", "show this help")("db", po::value(&db_path)->value_name("FILE"),
-                                                   "SQLite database to create or append to (required)")(
-        "catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"),
-        "add (or replace, by file name) catalog files from DIR")("no-bundled-catalog",
-                                                                 "use only the --catalog directories")(
-        "vendor", po::value(&vendors)->composing()->value_name("NAME"),
-        "print these vendors' verdicts (default: vendors seen)")(
-        "fail-on", po::value(&fail_on)->value_name("blocked|partial"),
-        "exit 10 when a shown verdict is blocked (or partial)")("max-flows", po::value(&max_flows)->value_name("N"),
-                                                                "bound on live flows (default 1048576)")(
-        "threads", po::value(&threads)->value_name("1|2"),
-        "2: read each capture file on a second core while this one analyzes (the default when the "
-        "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")(
-        "filter", po::value(&a.filter)->value_name("BPF"),
-        "read only the packets this BPF expression (tcpdump syntax) matches")(
-        "keep-order", "read the files in the order given, not by their first packet's time")(
-        "events", po::value(&events_path)->value_name("FILE"),
-        "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
-        "standard output (docs/events.schema.json)")("quiet,q", "no progress and no summary");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
+        ("no-bundled-catalog", "use only the --catalog directories")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "print these vendors' verdicts (default: vendors seen)")
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
+        ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
+        ("threads", po::value(&threads)->value_name("1|2"),
+         "2: read each capture file on a second core while this one analyzes (the default when the "
+         "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
+        ("filter", po::value(&a.filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
+        ("keep-order", "read the files in the order given, not by their first packet's time")
+        ("events", po::value(&events_path)->value_name("FILE"),
+         "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
+         "standard output (docs/events.schema.json)")
+        ("quiet,q", "no progress and no summary");
+    // clang-format on
     po::options_description hidden;
+    // clang-format off
     hidden.add_options()("file", po::value(&files)->composing());
+    // clang-format on
     po::options_description all;
     all.add(opts).add(hidden);
     po::positional_options_description pos;

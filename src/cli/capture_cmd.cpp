@@ -428,44 +428,41 @@ std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
     int64_t& count = a.count;
     std::string& rotate = a.rotate;
     std::string& keep = a.keep;
-    opts.add_options()("help,h", "show this help")(
-        "interface,i", po::value(&interfaces)->composing()->value_name("IFACE"),
-        "interface to capture on (repeatable: mirror ports that split directions)")(
-        "db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")(
-        "vendor", po::value(&vendors)->composing()->value_name("NAME"),
-        "only these vendors (filter and view); default all")("duration", po::value(&duration_s)->value_name("S"),
-                                                             "stop after S seconds")(
-        "count", po::value(&count)->value_name("N"), "stop after N packets")(
-        "snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")(
-        "buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer (default 64)")(
-        "no-promisc", "do not put the interface in promiscuous mode")(
-        "immediate",
-        "hand each packet over as it arrives (TPACKET_V2: lower latency, but the kernel "
-        "ring holds ~3x fewer frames and drops sooner on a busy link)")(
-        "no-immediate", "the default: the kernel hands packets over in blocks (TPACKET_V3), at most 100 ms late")(
-        "filter", po::value(&live.filter)->value_name("EXPR"), "BPF filter instead of the one made from the catalog")(
-        "no-filter", "no kernel filter: every packet")("show-filter",
-                                                       "print the filter that would be installed and exit")(
-        "refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")(
-        "rotate", po::value(&rotate)->value_name("TIME|SIZE"),
-        "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
-        "(500MB, 2GB), as SIGHUP does")(
-        "keep", po::value(&keep)->value_name("AGE|N"),
-        "after each run ends, delete finished runs older than AGE (7d, 12h) or all but the newest N runs")(
-        "status-every", po::value(&status_every_s)->value_name("S"),
-        "seconds between status lines when not on a terminal (default 10)")(
-        "user", po::value(&user)->value_name("NAME"),
-        "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")(
-        "catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"),
-        "add (or replace, by file name) catalog files from DIR")("no-bundled-catalog",
-                                                                 "use only the --catalog directories")(
-        "events", po::value(&events_path)->value_name("FILE"),
-        "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
-        "'-' for standard output (docs/events.schema.json)")(
-        "metrics", po::value(&metrics_path)->value_name("FILE"),
-        "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
-        "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")(
-        "quiet,q", "no live view, status lines or summary");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("interface,i", po::value(&interfaces)->composing()->value_name("IFACE"), "interface to capture on (repeatable: mirror ports that split directions)")
+        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (filter and view); default all")
+        ("duration", po::value(&duration_s)->value_name("S"), "stop after S seconds")
+        ("count", po::value(&count)->value_name("N"), "stop after N packets")
+        ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")
+        ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer (default 64)")
+        ("no-promisc", "do not put the interface in promiscuous mode")
+        ("immediate", "hand each packet over as it arrives (TPACKET_V2: lower latency, but the kernel "
+                      "ring holds ~3x fewer frames and drops sooner on a busy link)")
+        ("no-immediate", "the default: the kernel hands packets over in blocks (TPACKET_V3), at most 100 ms late")
+        ("filter", po::value(&live.filter)->value_name("EXPR"), "BPF filter instead of the one made from the catalog")
+        ("no-filter", "no kernel filter: every packet")
+        ("show-filter", "print the filter that would be installed and exit")
+        ("refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")
+        ("rotate", po::value(&rotate)->value_name("TIME|SIZE"),
+         "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
+         "(500MB, 2GB), as SIGHUP does")
+        ("keep", po::value(&keep)->value_name("AGE|N"),
+         "after each run ends, delete finished runs older than AGE (7d, 12h) or all but the newest N runs")
+        ("status-every", po::value(&status_every_s)->value_name("S"), "seconds between status lines when not on a terminal (default 10)")
+        ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")
+        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
+        ("no-bundled-catalog", "use only the --catalog directories")
+        ("events", po::value(&events_path)->value_name("FILE"),
+         "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
+         "'-' for standard output (docs/events.schema.json)")
+        ("metrics", po::value(&metrics_path)->value_name("FILE"),
+         "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
+         "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
+        ("quiet,q", "no live view, status lines or summary");
+    // clang-format on
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);

@@ -174,6 +174,7 @@ int run_catalog(int argc, char** argv) {
     try {
         po::options_description visible("Options");
         // clang-format off
+        // clang-format off
         visible.add_options()
             ("help,h", "show this help")
             ("catalog", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
@@ -189,11 +190,14 @@ int run_catalog(int argc, char** argv) {
              "export: the inet table of your policy, which the nft output adds to (Debian's is filter)")
             ("required-only", "export: leave out entries the vendor presents as optional")
             ("include-any", "export: keep entries whose destination is ANY (opens their ports to every address)");
+        // clang-format on
         po::options_description hidden;
+        // clang-format off
         hidden.add_options()
             ("no-bundled", "the earlier name of --no-bundled-catalog")
             ("command", po::value<std::string>())
             ("args", po::value<std::vector<std::string>>());
+        // clang-format on
         // clang-format on
         po::options_description all;
         all.add(visible).add(hidden);

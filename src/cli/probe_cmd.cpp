@@ -119,25 +119,27 @@ int run_probe(int argc, char** argv) {
     std::vector<std::string> vendors, resolve, targets, catalog_dirs;
     double rate = 20;
     uint32_t budget = 2000, per_range = 16;
-    opts.add_options()("help,h", "show this help")("vendor", po::value(&vendors)->composing()->value_name("NAME"),
-                                                   "probe this vendor's entries (required, repeatable)")(
-        "product", po::value(&product)->value_name("P"), "only this product's entries")(
-        "db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")(
-        "interface,i", po::value(&iface)->value_name("IFACE"), "capture here (default: the route's interface)")(
-        "resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")(
-        "target", po::value(&targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")(
-        "reflector", po::value(&reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")(
-        "key", po::value(&key)->value_name("K"), "the reflector's key: answers without its token are intercepted")(
-        "rate", po::value(&rate)->value_name("N"), "probes started per second (default 20)")(
-        "budget", po::value(&budget)->value_name("N"), "most probes sent (default 2000)")(
-        "ports-per-range", po::value(&per_range)->value_name("N"),
-        "ports probed in a range: ends plus a spread (default 16)")("fail-on",
-                                                                    po::value(&fail_on)->value_name("blocked|partial"),
-                                                                    "exit 10 when a verdict is blocked (or partial)")(
-        "keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here")(
-        "catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")(
-        "no-bundled-catalog", "use only the --catalog directories")("dry-run", "print the plan and send nothing")(
-        "quiet,q", "print nothing but errors");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "probe this vendor's entries (required, repeatable)")
+        ("product", po::value(&product)->value_name("P"), "only this product's entries")
+        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("interface,i", po::value(&iface)->value_name("IFACE"), "capture here (default: the route's interface)")
+        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")
+        ("target", po::value(&targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")
+        ("reflector", po::value(&reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")
+        ("key", po::value(&key)->value_name("K"), "the reflector's key: answers without its token are intercepted")
+        ("rate", po::value(&rate)->value_name("N"), "probes started per second (default 20)")
+        ("budget", po::value(&budget)->value_name("N"), "most probes sent (default 2000)")
+        ("ports-per-range", po::value(&per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a verdict is blocked (or partial)")
+        ("keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here")
+        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")
+        ("no-bundled-catalog", "use only the --catalog directories")
+        ("dry-run", "print the plan and send nothing")
+        ("quiet,q", "print nothing but errors");
+    // clang-format on
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);

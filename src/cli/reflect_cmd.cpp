@@ -20,15 +20,17 @@ int run_reflect(int argc, char** argv) {
         "options");
     probe::ReflectOptions o;
     std::string tcp, udp;
-    opts.add_options()("help,h", "show this help")("listen", po::value(&o.listen)->value_name("ADDR"),
-                                                   "IPv4 address the probes are sent to (required)")(
-        "tcp", po::value(&tcp)->value_name("RANGES"), "TCP ports, e.g. 443,1024-65535")(
-        "udp", po::value(&udp)->value_name("RANGES"), "UDP ports, e.g. 3478,10000-65535")(
-        "key", po::value(&o.key)->value_name("K"), "HMAC key shared with the probe (required)")(
-        "port", po::value(&o.redirect_port)->value_name("N"),
-        "the one port the ranges are redirected to (default 30999)")(
-        "nft", "load the redirect table with nft (CAP_NET_ADMIN) and delete it on exit")(
-        "duration", po::value(&o.duration_s)->value_name("S"), "stop after S seconds (default: at SIGINT/SIGTERM)");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("listen", po::value(&o.listen)->value_name("ADDR"), "IPv4 address the probes are sent to (required)")
+        ("tcp", po::value(&tcp)->value_name("RANGES"), "TCP ports, e.g. 443,1024-65535")
+        ("udp", po::value(&udp)->value_name("RANGES"), "UDP ports, e.g. 3478,10000-65535")
+        ("key", po::value(&o.key)->value_name("K"), "HMAC key shared with the probe (required)")
+        ("port", po::value(&o.redirect_port)->value_name("N"), "the one port the ranges are redirected to (default 30999)")
+        ("nft", "load the redirect table with nft (CAP_NET_ADMIN) and delete it on exit")
+        ("duration", po::value(&o.duration_s)->value_name("S"), "stop after S seconds (default: at SIGINT/SIGTERM)");
+    // clang-format on
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);

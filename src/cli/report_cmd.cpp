@@ -19,16 +19,17 @@ int run_report(int argc, char** argv) {
     std::string db_path, format = "text", fail_on, out_path;
     int64_t run = 0;
     std::vector<std::string> vendors;
-    opts.add_options()("help,h", "show this help")("db", po::value(&db_path)->value_name("FILE"),
-                                                   "the database (required)")("run", po::value(&run)->value_name("N"),
-                                                                              "run id (default: the latest)")(
-        "vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (default: vendors seen)")(
-        "all", "every catalog entry, also of vendors not seen")(
-        "format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")(
-        "output,o", po::value(&out_path)->value_name("FILE"),
-        "write to FILE instead of standard output (replaced only once the new one is complete; never a database)")(
-        "fail-on", po::value(&fail_on)->value_name("blocked|partial"),
-        "exit 10 when a shown verdict is blocked (or partial)");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("db", po::value(&db_path)->value_name("FILE"), "the database (required)")
+        ("run", po::value(&run)->value_name("N"), "run id (default: the latest)")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (default: vendors seen)")
+        ("all", "every catalog entry, also of vendors not seen")
+        ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
+        ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output (replaced only once the new one is complete; never a database)")
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)");
+    // clang-format on
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
