@@ -101,22 +101,22 @@ int run_audit(int argc, char** argv) {
         "'audit' that 'callwall report' shows.\n\noptions");
     std::string nft, iptables, db_path, inside, outside, fix_out;
     std::vector<std::string> vendors, resolve;
-    opts.add_options()("help,h", "show this help")("nft", po::value(&nft)->value_name("FILE"),
-                                                   "nftables ruleset file (as for nft -f)")(
-        "iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (loaded by iptables-nft-restore)")(
-        "vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")(
-        "inside", po::value(&inside)->value_name("IFACE"),
-        "the router's interface toward the clients (default: guessed)")(
-        "outside", po::value(&outside)->value_name("IFACE"),
-        "the router's interface toward the servers (default: guessed)")(
-        "resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")(
-        "patient",
-        "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
-        "(slower; the reference the early ending is checked against)")(
-        "no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")(
-        "fix-out", po::value(&fix_out)->value_name("FILE"),
-        "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")(
-        "db", po::value(&db_path)->value_name("FILE"), "the database (required)");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f)")
+        ("iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (loaded by iptables-nft-restore)")
+        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
+        ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
+        ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
+        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
+        ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
+                    "(slower; the reference the early ending is checked against)")
+        ("no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")
+        ("fix-out", po::value(&fix_out)->value_name("FILE"),
+         "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")
+        ("db", po::value(&db_path)->value_name("FILE"), "the database (required)");
+    // clang-format on
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -190,6 +190,7 @@ int run_audit(int argc, char** argv) {
     const bool write_fix = !fix_out.empty() && !proposed.rules.empty();
     if (write_fix && !write_output_file(fix_out, proposed.user_text, "audit", db_path)) return kExitOutput;
     print_fix(proposed, opt.iptables, write_fix ? fix_out : std::string());
+    if (!fix_out.empty() && !write_fix) std::printf("no rule to add: %s not written\n", fix_out.c_str());
     return kExitOk;
 }
 
