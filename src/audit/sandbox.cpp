@@ -175,6 +175,28 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
     return true;
 }
 
+// iptables-nft-restore's complaint as one line, "FILE:LINE: what", when it
+// says both (its message, then "Error occurred at line: N"); else all of it.
+static std::string iptables_lint_error(const std::string& path, const std::string& out) {
+    std::string what, line;
+    size_t pos = 0;
+    while (pos < out.size()) {
+        size_t eol = out.find('\n', pos);
+        if (eol == std::string::npos) eol = out.size();
+        const std::string l = out.substr(pos, eol - pos);
+        pos = eol + 1;
+        constexpr std::string_view kAt = "Error occurred at line: ";
+        if (l.rfind(kAt, 0) == 0)
+            line = l.substr(kAt.size());
+        else if (what.empty() && l.rfind("iptables-nft-restore", 0) == 0 && l.find("): ") != std::string::npos)
+            what = l.substr(l.find("): ") + 3);
+        else if (what.empty() && !l.empty() && l.rfind("Try `", 0) != 0)
+            what = l;
+    }
+    if (what.empty() || line.empty()) return "iptables-nft-restore --test " + path + " refused the dump:\n" + out;
+    return path + ":" + line + ": " + what + " (iptables-nft-restore --test)";
+}
+
 // An iptables-save dump: `iptables-nft-restore --test` says what is wrong
 // and where ("line 7 failed"), then it is loaded as nftables rules (so the
 // trace sees them), and the dump as loaded is kept to name rules by their
@@ -183,7 +205,7 @@ static bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRule
     std::string out;
     if (run(-1, {"iptables-nft-restore", "--test", spec.ruleset_path}, out) != 0) {
         r.lint_failed = true;
-        r.error = "iptables-nft-restore --test " + spec.ruleset_path + " refused the dump:\n" + out;
+        r.error = iptables_lint_error(spec.ruleset_path, out);
         if (out.find("cannot run") != std::string::npos) {
             r.lint_failed = false;
             r.error = "iptables-nft-restore is not installed (Debian's iptables package): " + out;
