@@ -99,7 +99,7 @@ int run_audit(int argc, char** argv) {
         "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
         "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
         "'audit' that 'callwall report' shows.\n\noptions");
-    std::string nft, iptables, db_path, inside, outside, fix_out;
+    std::string nft, iptables, db_path, inside, outside, fix_out, fail_on;
     std::vector<std::string> vendors, resolve;
     // clang-format off
     opts.add_options()
@@ -110,6 +110,7 @@ int run_audit(int argc, char** argv) {
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
         ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a requirement is blocked (or partial)")
         ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
                     "(slower; the reference the early ending is checked against)")
         ("no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")
@@ -131,8 +132,12 @@ int run_audit(int argc, char** argv) {
             << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
                "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
             << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
-               "6 no sandbox (namespaces not allowed), 7 --fix-out not written, 70 internal error.\n";
+               "6 no sandbox (namespaces not allowed), 7 --fix-out not written, 10 --fail-on matched, 70 internal error.\n";
         return kExitOk;
+    }
+    if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
+        std::fprintf(stderr, "callwall audit: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
+        return kExitUsage;
     }
     if (nft.empty() == iptables.empty() || db_path.empty()) {
         std::fprintf(stderr, "callwall audit: one of --nft FILE or --iptables FILE, and --db FILE, are required\n");
@@ -191,7 +196,10 @@ int run_audit(int argc, char** argv) {
     if (write_fix && !write_output_file(fix_out, proposed.user_text, "audit", db_path)) return kExitOutput;
     print_fix(proposed, opt.iptables, write_fix ? fix_out : std::string());
     if (!fix_out.empty() && !write_fix) std::printf("no rule to add: %s not written\n", fix_out.c_str());
-    return kExitOk;
+    if (fail_on.empty()) return kExitOk;
+    std::vector<std::string> verdicts;
+    for (const auto& a : result.entries) verdicts.emplace_back(attrib::to_string(a.verdict.verdict));
+    return fail_on_matches(verdicts, fail_on) ? kExitFailOn : kExitOk;
 }
 
 }  // namespace callwall::cli

@@ -499,6 +499,28 @@ TEST(AuditFix, TheCommandPrintsTheFixAndWritesThePatchedDump) {
     std::filesystem::remove_all(dir);
 }
 
+// For scripts that gate a ruleset change: exit 10 when a requirement is
+// blocked (--fail-on blocked) or blocked or partial (--fail-on partial).
+TEST(AuditSandbox, FailOnForScripts) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    const auto db =
+        std::filesystem::temp_directory_path() / ("callwall-failon-" + std::to_string(::getpid()) + ".sqlite");
+    auto exit_of = [&](const char* ruleset_file, const char* fail_on) {
+        const std::string cmd = std::string(CALLWALL_BINARY) + " audit --nft " + ruleset(ruleset_file) +
+                                " --vendor whereby --no-fix --fail-on " + fail_on + " --db " + db.string() +
+                                " >/dev/null 2>&1";
+        const int rc = std::system(cmd.c_str());
+        return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    };
+    const int probe = exit_of("forward_output_disagree.nft", "partial");
+    if (probe == 6) GTEST_SKIP() << "no sandbox here";
+    EXPECT_EQ(probe, 0);  // everything passes
+    EXPECT_EQ(exit_of("policy_drop_allows.nft", "blocked"), 0);  // one partial, nothing blocked
+    EXPECT_EQ(exit_of("policy_drop_allows.nft", "partial"), 10);
+    EXPECT_EQ(exit_of("user_chain_jump.nft", "blocked"), 10);  // udp 443 rejected
+    std::filesystem::remove(db);
+}
+
 TEST(AuditSandbox, RunsAsAnOrdinaryUser) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed";
     if (::geteuid() != 0) GTEST_SKIP() << "not root: the other AuditSandbox tests already ran unprivileged";
