@@ -209,8 +209,11 @@ void scan_trace(const Watch& w, size_t from, std::vector<Live>& live, int now_ms
             const bool answer = p.saddr == pr.daddr && p.sport == pr.port && p.daddr == w.client;
             if (!request && !answer) continue;
             l.stopped_at_ms = now_ms;
-            // A reject sends its ICMP error or reset as it drops; a plain drop sends nothing.
-            l.grace_ms = !e->policy && e->rule.find("reject") != std::string::npos ? kGraceMs : 0;
+            // A reject sends its ICMP error or reset as it drops; a plain drop sends
+            // nothing. (iptables-nft may list its target as `xt target "REJECT"`.)
+            const bool reject = !e->policy && (e->rule.find("reject") != std::string::npos ||
+                                               e->rule.find("REJECT") != std::string::npos);
+            l.grace_ms = reject ? kGraceMs : 0;
         }
     }
 }
