@@ -53,10 +53,6 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
         " (a documentation address the ruleset does not name: netfilter cannot match names; --resolve pins one)";
 }
 
-std::string port_text(const catalog::PortRange& r) {
-    return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi);
-}
-
 // Consecutive intervals with the same outcome and deciding rule, as one line
 // each; adjacent ranges are written as one ("10000-20000").
 std::string group_lines(const EntryAudit& a, const char* transport) {
@@ -75,10 +71,10 @@ std::string group_lines(const EntryAudit& a, const char* transport) {
                 run.hi = next.hi;
                 continue;
             }
-            ports += port_text(run) + ",";
+            ports += catalog::port_range_text(run) + ",";
             run = next;
         }
-        ports += port_text(run);
+        ports += catalog::port_range_text(run);
         if (!out.empty()) out += "; ";
         out += std::string(to_string(first.outcome)) + " " + transport + " " + ports;
         if (first.outcome != ProbeOutcome::Passed) out += " (" + first.how + ")";

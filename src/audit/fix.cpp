@@ -14,7 +14,6 @@ namespace callwall::audit {
 namespace {
 
 constexpr std::string_view kReplyPrefix = "the reply, by ";
-constexpr size_t kMultiportSlots = 15;  // iptables multiport: at most 15 ports, a range counts as two
 
 bool failed(const EntryAudit& a) {
     return a.verdict.verdict == attrib::Verdict::Blocked || a.verdict.verdict == attrib::Verdict::Partial;
@@ -42,34 +41,11 @@ std::vector<Group> failing_groups(const EntryAudit& a) {
     return out;
 }
 
-std::string range_text(const catalog::PortRange& r, char sep) {
-    return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + sep + std::to_string(r.hi);
-}
-
 std::string nft_ports(const std::vector<catalog::PortRange>& ports) {
-    if (ports.size() == 1) return range_text(ports[0], '-');
+    if (ports.size() == 1) return catalog::port_range_text(ports[0]);
     std::string out = "{ ";
-    for (size_t i = 0; i < ports.size(); ++i) out += (i ? ", " : "") + range_text(ports[i], '-');
+    for (size_t i = 0; i < ports.size(); ++i) out += (i ? ", " : "") + catalog::port_range_text(ports[i]);
     return out + " }";
-}
-
-// The multiport lists of `ports`, each within the match's 15 slots.
-std::vector<std::string> iptables_port_lists(const std::vector<catalog::PortRange>& ports) {
-    std::vector<std::string> out;
-    std::string cur;
-    size_t slots = 0;
-    for (const auto& r : ports) {
-        const size_t need = r.lo == r.hi ? 1 : 2;
-        if (slots + need > kMultiportSlots) {
-            out.push_back(cur);
-            cur.clear();
-            slots = 0;
-        }
-        cur += (cur.empty() ? "" : ",") + range_text(r, ':');
-        slots += need;
-    }
-    if (!cur.empty()) out.push_back(cur);
-    return out;
 }
 
 std::string where_text(const Group& g) {
@@ -140,7 +116,7 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
             }
             const std::string comment = "callwall fix: " + e.id;
             if (patch.iptables) {
-                for (const auto& list : iptables_port_lists(g.ports)) {
+                for (const auto& list : catalog::multiport_lists(g.ports)) {
                     const std::string head = "-A " + g.by.chain + " -p " + proto + " -m multiport --dports " + list;
                     const std::string tail = " -m comment --comment \"" + comment + "\" -j ACCEPT";
                     const std::string user = head + (any ? "" : " -m set --match-set " + set + " dst") + tail;

@@ -67,10 +67,6 @@ void comment(std::string& out, std::string_view indent, std::string_view key, st
     if (lines.empty()) out += std::string(indent) + "# " + label + "\n";
 }
 
-std::string range_text(const PortRange& r, char sep) {
-    return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + sep + std::to_string(r.hi);
-}
-
 // "vendor Whereby, product "Whereby (browser)", edition 2020 of 2020-05-01": product
 // names often repeat the vendor's, so each part is labelled.
 std::string title_of(std::string_view vendor, std::string_view product, std::string_view edition,
@@ -174,7 +170,7 @@ void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
     if (c.local_config) {
         std::string s = "ports depend on local configuration " + c.local_config->key;
         if (c.local_config->recommended) {
-            s += "; the set holds the vendor's recommended default " + range_text(*c.local_config->recommended, '-') +
+            s += "; the set holds the vendor's recommended default " + port_range_text(*c.local_config->recommended) +
                  ": replace it with your configured range";
         }
         comment(out, indent, "condition", s);
@@ -429,7 +425,7 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
         out +=
             "    set " + set_names[i] + " {\n        type inet_service\n        flags interval\n        elements = { ";
         const auto iv = e.port_set.intervals();
-        for (size_t k = 0; k < iv.size(); ++k) out += (k ? ", " : "") + range_text(iv[k], '-');
+        for (size_t k = 0; k < iv.size(); ++k) out += (k ? ", " : "") + port_range_text(iv[k]);
         out += " }\n    }\n\n";
     }
     for (const bool inbound : {false, true}) {
@@ -481,25 +477,9 @@ std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
             const std::string addr = has_any_destination(e)
                                          ? std::string()
                                          : " -m set --match-set " + vendor_set(e) + (inbound ? " src" : " dst");
-            // multiport takes at most 15 slots; a range takes two.
-            std::vector<std::string> chunk;
-            size_t slots = 0;
-            auto flush = [&] {
-                if (chunk.empty()) return;
-                std::string ports;
-                for (size_t k = 0; k < chunk.size(); ++k) ports += (k ? "," : "") + chunk[k];
+            for (const std::string& ports : multiport_lists(e.port_set.intervals()))
                 out += "-A " + std::string(chain) + " -p " + std::string(to_string(e.transport)) +
                        " -m multiport --dports " + ports + addr + " -m comment --comment \"" + e.id + "\" -j ACCEPT\n";
-                chunk.clear();
-                slots = 0;
-            };
-            for (const PortRange& r : e.port_set.intervals()) {
-                const size_t need = r.lo == r.hi ? 1 : 2;
-                if (slots + need > kMultiportMaxSlots) flush();
-                chunk.push_back(range_text(r, ':'));
-                slots += need;
-            }
-            flush();
         }
     }
     out += "COMMIT\n";
@@ -551,6 +531,24 @@ std::string render_dnsmasq(const Catalog& c, const ExportOptions& opt) {
 }  // namespace
 
 std::string address_set_name(const Entry& e) { return vendor_set(e); }
+
+std::vector<std::string> multiport_lists(std::span<const PortRange> ranges) {
+    std::vector<std::string> out;
+    std::string cur;
+    size_t slots = 0;
+    for (const PortRange& r : ranges) {
+        const size_t need = r.lo == r.hi ? 1 : 2;
+        if (slots + need > kMultiportMaxSlots) {
+            out.push_back(std::move(cur));
+            cur.clear();
+            slots = 0;
+        }
+        cur += (cur.empty() ? "" : ",") + port_range_text(r, ':');
+        slots += need;
+    }
+    if (!cur.empty()) out.push_back(std::move(cur));
+    return out;
+}
 
 std::string render_export(const Catalog& c, const ExportOptions& opt) {
     switch (opt.format) {

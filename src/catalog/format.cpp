@@ -23,10 +23,6 @@ std::string pad(std::string_view s, size_t width) {
     return out;
 }
 
-std::string range_text(const PortRange& r) {
-    return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi);
-}
-
 // Joins tokens with ", " into lines no wider than width (a token is never split).
 std::vector<std::string> wrap_tokens(const std::vector<std::string>& tokens, size_t width) {
     std::vector<std::string> lines;
@@ -70,7 +66,7 @@ std::vector<std::string> wrap_words(std::string_view text, size_t width) {
 
 std::vector<std::string> port_tokens(const PortSet& set) {
     std::vector<std::string> t;
-    for (const PortRange& r : set.intervals()) t.push_back(range_text(r));
+    for (const PortRange& r : set.intervals()) t.push_back(port_range_text(r));
     return t;
 }
 
@@ -247,6 +243,10 @@ std::string json_product(const Product& p) {
 
 }  // namespace
 
+std::string port_range_text(const PortRange& r, char sep) {
+    return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + sep + std::to_string(r.hi);
+}
+
 std::string render_json(const Catalog& c, const Selection& sel) {
     std::vector<std::string> items;
     for (uint32_t d = 0; d < c.documents().size(); ++d) {
@@ -371,7 +371,7 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
         s += line("service", e->service);
         s += line("transport", to_string(e->transport));
         std::string ports;
-        for (size_t i = 0; i < e->ports.size(); ++i) ports += (i ? ", " : "") + range_text(e->ports[i]);
+        for (size_t i = 0; i < e->ports.size(); ++i) ports += (i ? ", " : "") + port_range_text(e->ports[i]);
         s += line("ports", ports);
         for (size_t i = 0; i < e->destinations.size(); ++i) {
             const Destination& d = e->destinations[i];

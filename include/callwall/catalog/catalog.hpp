@@ -478,6 +478,13 @@ struct ExportOptions {
 /// that fill those sets. Names, conditions and sources are comments.
 [[nodiscard]] std::string render_export(const Catalog& c, const ExportOptions& opt);
 
+/// "443" or "10000-20000" (`sep` '-'); iptables writes "10000:20000" (`sep` ':').
+[[nodiscard]] std::string port_range_text(const PortRange& r, char sep = '-');
+
+/// The port lists of iptables' multiport match for `ranges` ("80,443,8000:8100"),
+/// each within the match's 15 slots (a range takes two), in order.
+[[nodiscard]] std::vector<std::string> multiport_lists(std::span<const PortRange> ranges);
+
 /// The base name of the address set `render_export` matches an entry's
 /// destinations with: "callwall_whereby" (+ "_v4"/"_v6" for nft; as is for an
 /// ipset), "callwall_whereby_third_party" for third-party names.
