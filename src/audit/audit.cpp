@@ -17,13 +17,6 @@ namespace callwall::audit {
 
 namespace {
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 bool selected(const catalog::Entry& e, const std::vector<std::string>& vendors) {
     if (vendors.empty()) return true;
     return std::any_of(vendors.begin(), vendors.end(), [&](const std::string& v) {
@@ -147,6 +140,13 @@ std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& e
 
 }  // namespace
 
+std::string read_ruleset(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
 std::string unmentioned_address(std::string_view text) {
     for (const char* prefix : {"203.0.113.", "198.51.100.", "192.0.2."}) {
         if (text.find(prefix) == std::string_view::npos) return std::string(prefix) + "10";
@@ -156,7 +156,7 @@ std::string unmentioned_address(std::string_view text) {
 
 AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     AuditResult res;
-    const std::string text = read_text(opt.ruleset_path);
+    const std::string text = read_ruleset(opt.ruleset_path);
     const auto guess = guess_interfaces(text);
     res.inside = opt.inside.empty() ? guess.first : opt.inside;
     res.outside = opt.outside.empty() ? guess.second : opt.outside;

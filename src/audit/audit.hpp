@@ -50,6 +50,9 @@ struct AuditResult {
     std::vector<EntryAudit> entries;
 };
 
+/// The ruleset file's text ("" when it cannot be read; the sandbox's lint says why).
+[[nodiscard]] std::string read_ruleset(const std::string& path);
+
 /// The address standing for a destination nobody pinned: a documentation
 /// address (203.0.113.10, 198.51.100.10, 192.0.2.10) whose /24 the ruleset
 /// text does not mention.

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
+
+#include "audit/ruleset_text.hpp"
 
 namespace callwall::audit {
 
@@ -163,13 +163,6 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
     return added;
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // The audit of the ruleset with the patch, in a new sandbox.
 AuditResult rerun(const catalog::Catalog& c, const AuditOptions& opt, const AuditResult& first, const Patch& patch) {
     AuditOptions o = opt;
@@ -205,13 +198,7 @@ AuditResult rerun(const catalog::Catalog& c, const AuditOptions& opt, const Audi
 
 std::string insert_iptables_line(std::string_view dump, std::string_view table, std::string_view chain, int position,
                                  std::string_view line) {
-    std::vector<std::string_view> lines;
-    for (size_t pos = 0; pos < dump.size();) {
-        size_t eol = dump.find('\n', pos);
-        if (eol == std::string_view::npos) eol = dump.size();
-        lines.push_back(dump.substr(pos, eol - pos));
-        pos = eol + 1;
-    }
+    const std::vector<std::string_view> lines = split_lines(dump);
     const std::string prefix = "-A " + std::string(chain) + " ";
     std::string current;
     size_t at = lines.size();  // where the line goes
@@ -250,7 +237,7 @@ Fix fix_and_verify(const catalog::Catalog& c, const AuditOptions& opt, const Aud
     Fix fix;
     Patch patch;
     patch.iptables = opt.iptables;
-    if (patch.iptables) patch.dump_user = patch.dump_test = read_text(opt.ruleset_path);
+    if (patch.iptables) patch.dump_user = patch.dump_test = read_ruleset(opt.ruleset_path);
     const AuditResult* latest = &first;
     while (fix.rounds < max_rounds) {
         if (propose(*latest, patch, fix) == 0) break;

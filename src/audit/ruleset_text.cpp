@@ -99,6 +99,17 @@ TraceEvent parse_rule(std::string_view rest) {
 
 }  // namespace
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+    std::vector<std::string_view> out;
+    for (size_t pos = 0; pos < text.size();) {
+        size_t eol = text.find('\n', pos);
+        if (eol == std::string_view::npos) eol = text.size();
+        out.push_back(text.substr(pos, eol - pos));
+        pos = eol + 1;
+    }
+    return out;
+}
+
 std::vector<uint32_t> port_cut_points(std::string_view ruleset) {
     std::vector<uint32_t> cuts;
     auto number = [](std::string_view t, uint32_t& v) {
@@ -186,11 +197,8 @@ std::vector<std::string> interface_names(std::string_view ruleset) {
     std::vector<std::string> out;
     // iptables-save: "-i lan0", "! -o wan0", "--in-interface lan0"; a name
     // ending in '+' is a wildcard.
-    for (size_t pos = 0; pos < ruleset.size();) {
-        size_t eol = ruleset.find('\n', pos);
-        if (eol == std::string_view::npos) eol = ruleset.size();
-        const std::string_view line = trim(ruleset.substr(pos, eol - pos));
-        pos = eol + 1;
+    for (const std::string_view raw : split_lines(ruleset)) {
+        const std::string_view line = trim(raw);
         if (line.rfind("-A ", 0) != 0 && line.rfind("-I ", 0) != 0) continue;
         const auto w = split_words(line);
         for (size_t i = 0; i + 1 < w.size(); ++i) {
@@ -236,12 +244,8 @@ std::pair<std::string, std::string> guess_interfaces(std::string_view ruleset) {
 std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view own_table) {
     std::vector<TracedPacket> packets;
     std::map<std::string, size_t, std::less<>> by_id;
-    size_t pos = 0;
-    while (pos < text.size()) {
-        size_t eol = text.find('\n', pos);
-        if (eol == std::string_view::npos) eol = text.size();
-        const std::string_view line = trim(text.substr(pos, eol - pos));
-        pos = eol + 1;
+    for (const std::string_view raw : split_lines(text)) {
+        const std::string_view line = trim(raw);
         if (line.rfind("trace id ", 0) != 0) continue;
         // trace id ID FAMILY TABLE CHAIN REST
         const auto w = split_words(line.substr(0, std::min<size_t>(line.size(), 400)));
@@ -286,12 +290,8 @@ std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view ow
 std::map<std::string, std::string> chain_types(std::string_view listed) {
     std::map<std::string, std::string> types;
     std::string table, chain;
-    size_t pos = 0;
-    while (pos < listed.size()) {
-        size_t eol = listed.find('\n', pos);
-        if (eol == std::string_view::npos) eol = listed.size();
-        const auto w = split_words(trim(listed.substr(pos, eol - pos)));
-        pos = eol + 1;
+    for (const std::string_view line : split_lines(listed)) {
+        const auto w = split_words(trim(line));
         if (w.size() >= 3 && w[0] == "table") table = std::string(w[1]) + " " + std::string(w[2]);
         if (w.size() >= 2 && w[0] == "chain") chain = std::string(w[1]);
         if (w.size() >= 4 && w[0] == "type" && w[2] == "hook") types[table + " " + chain] = std::string(w[1]);
@@ -319,11 +319,8 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
     // Handles of each chain's rules, in listed order.
     std::map<std::string, std::vector<int64_t>> handles;
     std::string table, chain;
-    for (size_t pos = 0; pos < listed.size();) {
-        size_t eol = listed.find('\n', pos);
-        if (eol == std::string_view::npos) eol = listed.size();
-        const std::string_view line = trim(listed.substr(pos, eol - pos));
-        pos = eol + 1;
+    for (const std::string_view raw : split_lines(listed)) {
+        const std::string_view line = trim(raw);
         const auto w = split_words(line);
         if (w.empty()) continue;
         if (w[0] == "table" && w.size() >= 3) {
@@ -345,11 +342,8 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
     IptablesRules out;
     std::map<std::string, int> seen;  // "ip filter CHAIN" -> rules so far
     std::string save_table;
-    for (size_t pos = 0; pos < save.size();) {
-        size_t eol = save.find('\n', pos);
-        if (eol == std::string_view::npos) eol = save.size();
-        const std::string_view line = trim(save.substr(pos, eol - pos));
-        pos = eol + 1;
+    for (const std::string_view raw : split_lines(save)) {
+        const std::string_view line = trim(raw);
         if (line.size() > 1 && line[0] == '*') {
             save_table = "ip " + std::string(trim(line.substr(1)));
             continue;

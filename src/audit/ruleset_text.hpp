@@ -13,6 +13,9 @@
 
 namespace callwall::audit {
 
+/// The lines of `text`, without their '\n' (a final newline adds no empty line).
+[[nodiscard]] std::vector<std::string_view> split_lines(std::string_view text);
+
 /// Every port boundary the ruleset text could decide on: a number N written
 /// as a word of its own gives N and N+1 (`dport N`, `< N`, `<= N`, set
 /// elements, map keys); a range N-M (nft) or N:M (iptables) gives N and M+1.

@@ -179,12 +179,7 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
 // says both (its message, then "Error occurred at line: N"); else all of it.
 static std::string iptables_lint_error(const std::string& path, const std::string& out) {
     std::string what, line;
-    size_t pos = 0;
-    while (pos < out.size()) {
-        size_t eol = out.find('\n', pos);
-        if (eol == std::string::npos) eol = out.size();
-        const std::string l = out.substr(pos, eol - pos);
-        pos = eol + 1;
+    for (const std::string_view l : split_lines(out)) {
         constexpr std::string_view kAt = "Error occurred at line: ";
         if (l.rfind(kAt, 0) == 0)
             line = l.substr(kAt.size());

@@ -16,6 +16,13 @@ std::vector<PortRange> split(std::vector<PortRange> ranges, std::string_view rul
     return split_ranges(ranges, cuts);
 }
 
+TEST(AuditText, LinesWithoutTheirNewlines) {
+    using L = std::vector<std::string_view>;
+    EXPECT_EQ(split_lines("a\n\nb\n"), (L{"a", "", "b"}));  // a final newline adds no empty line
+    EXPECT_EQ(split_lines("a\nb"), (L{"a", "b"}));
+    EXPECT_EQ(split_lines(""), L{});
+}
+
 TEST(AuditIntervals, CutPointsAreEveryPortAndItsSuccessor) {
     EXPECT_EQ(port_cut_points("udp dport 3478 accept"), (std::vector<uint32_t>{3478, 3479}));
     EXPECT_EQ(port_cut_points("udp dport 10000-20000 drop"), (std::vector<uint32_t>{10000, 20001}));
