@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--rules N] [--runs N] [--patient-runs N] [--seed S]" >&2; exit 2 ;;
   esac
 done
+[ "$RUNS" -ge 1 ] && [ "$PATIENT_RUNS" -ge 1 ] || { echo "--runs and --patient-runs take N >= 1" >&2; exit 2; }
 BIN=build/release/callwall
 [ -x "$BIN" ] || { echo "build first: cmake --build --preset release" >&2; exit 2; }
 work=$(mktemp -d /tmp/cw-audit-bench.XXXXXX)
