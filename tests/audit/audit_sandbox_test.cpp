@@ -17,6 +17,7 @@
 #include "audit/audit.hpp"
 #include "audit/fix.hpp"
 #include "callwall/report/report.hpp"
+#include "robustness/robustness_util.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
 
@@ -469,56 +470,52 @@ TEST(AuditFix, AnIptablesDumpIsPatchedBeforeTheDecidingRule) {
     EXPECT_EQ(d.find(high) + high.size() + 1, d.find("-A LOG_DROP -j DROP"));
 }
 
+// The command itself, run as a user runs it (bounded in time, output captured).
+robustness::RunResult callwall(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{CALLWALL_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return robustness::run(argv, 120);
+}
+
 TEST(AuditFix, TheCommandPrintsTheFixAndWritesThePatchedDump) {
     if (!have_nft() || !have_iptables_nft()) GTEST_SKIP() << "nft or iptables-nft-restore is missing";
-    const auto dir = std::filesystem::temp_directory_path() / ("callwall-fixout-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const std::string db = (dir / "a.sqlite").string(), out = (dir / "fixed.v4").string(), log = (dir / "log").string();
-    const std::string cmd = std::string(CALLWALL_BINARY) + " audit --iptables " + ruleset("corporate.iptables") +
-                            " --vendor whereby --fix-out " + out + " --db " + db + " >" + log + " 2>&1";
-    const int rc = std::system(cmd.c_str());
-    std::ifstream lf(log);
-    const std::string printed((std::istreambuf_iterator<char>(lf)), {});
-    if (printed.find("cannot make a sandbox") != std::string::npos) {
-        std::filesystem::remove_all(dir);
-        GTEST_SKIP() << "no sandbox: " << printed;
-    }
-    EXPECT_EQ(WEXITSTATUS(rc), 0) << printed;
-    EXPECT_NE(printed.find("fix: 2 rules to add to the dump"), std::string::npos) << printed;
-    EXPECT_NE(
-        printed.find("re-run of the patched ruleset (1 round, in a new sandbox): every audited requirement passes"),
-        std::string::npos)
-        << printed;
-    std::ifstream fixed(out);
-    const std::string dump((std::istreambuf_iterator<char>(fixed)), {});
+    robustness::TempDir dir("fixout");
+    ASSERT_TRUE(dir.ok());
+    const std::string db = dir / "a.sqlite", out = dir / "fixed.v4";
+    const auto r = callwall(
+        {"audit", "--iptables", ruleset("corporate.iptables"), "--vendor", "whereby", "--fix-out", out, "--db", db});
+    if (r.err.find("cannot make a sandbox") != std::string::npos) GTEST_SKIP() << "no sandbox: " << r.err;
+    ASSERT_TRUE(r.exit.exited) << r.exit.describe();
+    EXPECT_EQ(r.exit.code, 0) << r.err;
+    EXPECT_NE(r.out.find("fix: 2 rules to add to the dump"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("re-run of the patched ruleset (1 round, in a new sandbox): every audited requirement passes"),
+              std::string::npos)
+        << r.out;
+    const std::string dump = robustness::read_file(out);
     EXPECT_NE(dump.find("--comment \"callwall fix: whereby.turn.udp\" -j ACCEPT\n-A LAN_OUT -p udp -m udp --dport 443"),
               std::string::npos)
         << dump;
     const auto rep = report::load(db, report::ReportOptions{});
     ASSERT_EQ(rep.verdicts.size(), 5u);
-    std::filesystem::remove_all(dir);
 }
 
 // For scripts that gate a ruleset change: exit 10 when a requirement is
 // blocked (--fail-on blocked) or blocked or partial (--fail-on partial).
 TEST(AuditSandbox, FailOnForScripts) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed";
-    const auto db =
-        std::filesystem::temp_directory_path() / ("callwall-failon-" + std::to_string(::getpid()) + ".sqlite");
+    robustness::TempDir dir("failon");
+    ASSERT_TRUE(dir.ok());
     auto exit_of = [&](const char* ruleset_file, const char* fail_on) {
-        const std::string cmd = std::string(CALLWALL_BINARY) + " audit --nft " + ruleset(ruleset_file) +
-                                " --vendor whereby --no-fix --fail-on " + fail_on + " --db " + db.string() +
-                                " >/dev/null 2>&1";
-        const int rc = std::system(cmd.c_str());
-        return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+        const auto r = callwall({"audit", "--nft", ruleset(ruleset_file), "--vendor", "whereby", "--no-fix",
+                                 "--fail-on", fail_on, "--db", dir / "a.sqlite"});
+        return r.exit.exited ? r.exit.code : -1;
     };
-    const int probe = exit_of("forward_output_disagree.nft", "partial");
-    if (probe == 6) GTEST_SKIP() << "no sandbox here";
-    EXPECT_EQ(probe, 0);  // everything passes
+    const int first = exit_of("forward_output_disagree.nft", "partial");
+    if (first == 6) GTEST_SKIP() << "no sandbox here";
+    EXPECT_EQ(first, 0);  // everything passes
     EXPECT_EQ(exit_of("policy_drop_allows.nft", "blocked"), 0);  // one partial, nothing blocked
     EXPECT_EQ(exit_of("policy_drop_allows.nft", "partial"), 10);
     EXPECT_EQ(exit_of("user_chain_jump.nft", "blocked"), 10);  // udp 443 rejected
-    std::filesystem::remove(db);
 }
 
 TEST(AuditSandbox, RunsAsAnOrdinaryUser) {
