@@ -46,6 +46,53 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
         " (a documentation address the ruleset does not name: netfilter cannot match names; --resolve pins one)";
 }
 
+bool inbound(const EntryAudit& a) { return a.entry->direction == catalog::Direction::Inbound; }
+
+// An interval the audit can tell: anything but an unsolicited inbound probe
+// that did not arrive (the vendor's SDK may open those ports itself, and its
+// answers were not tried).
+bool told(const IntervalResult& iv) { return !(iv.result.probe.inbound && iv.result.outcome != ProbeOutcome::Passed); }
+
+// The port an inbound entry's answers are tried from: the first port of the
+// same product's outbound entries (same transport, same server address)
+// whose request reached the server in the first probes. None: those
+// requests are all stopped, and the local ports are probed unsolicited.
+struct AnswerPort {
+    uint16_t port = 0;  // 0: none
+    std::string entry_id;  // whose port it is
+    uint16_t unsolicited_from = 0;  // the server side's port for unsolicited probes
+};
+
+AnswerPort answer_port(const EntryAudit& in, const std::vector<EntryAudit>& all, std::span<const uint32_t> cuts,
+                       const std::vector<ProbeResult>& first) {
+    AnswerPort out;
+    for (const auto& a : all) {
+        const catalog::Entry& e = *a.entry;
+        if (e.direction != catalog::Direction::Outbound || e.transport != in.entry->transport ||
+            e.vendor != in.entry->vendor || e.product != in.entry->product || e.edition != in.entry->edition ||
+            a.daddr != in.daddr)
+            continue;
+        for (const auto& r : split_ranges(e.port_set.intervals(), cuts)) {
+            if (out.unsolicited_from == 0) out.unsolicited_from = r.lo;
+            const Probe probe{e.transport, a.daddr, r.lo};
+            const auto it = std::find_if(first.begin(), first.end(), [&](const ProbeResult& p) {
+                return p.probe == probe &&
+                       (p.outcome == ProbeOutcome::Passed || p.outcome == ProbeOutcome::ReplyBlocked);
+            });
+            if (it != first.end()) return AnswerPort{r.lo, e.id, out.unsolicited_from};
+        }
+    }
+    return out;
+}
+
+// The probe of an inbound entry's local port `local`: the answer to the
+// client's packet from that port when an answer port exists, else an
+// unsolicited packet from the server side.
+Probe inbound_probe(const EntryAudit& a, uint16_t local, const AnswerPort& ap) {
+    if (ap.port != 0) return Probe{a.entry->transport, a.daddr, ap.port, local, false};
+    return Probe{a.entry->transport, a.daddr, ap.unsolicited_from != 0 ? ap.unsolicited_from : local, local, true};
+}
+
 // Consecutive intervals with the same outcome and deciding rule, as one line
 // each; adjacent ranges are written as one ("10000-20000").
 std::string group_lines(const EntryAudit& a, const char* transport) {
@@ -69,7 +116,7 @@ std::string group_lines(const EntryAudit& a, const char* transport) {
         }
         ports += catalog::port_range_text(run);
         if (!out.empty()) out += "; ";
-        out += std::string(to_string(first.outcome)) + " " + transport + " " + ports;
+        out += std::string(to_string(first.outcome)) + " " + transport + (inbound(a) ? " local " : " ") + ports;
         if (first.outcome != ProbeOutcome::Passed) out += " (" + first.how + ")";
         out += " by " + first.decided_by;
         i = j;
@@ -77,11 +124,16 @@ std::string group_lines(const EntryAudit& a, const char* transport) {
     return out;
 }
 
-void fold(EntryAudit& a) {
+void fold(EntryAudit& a, const AnswerPort& ap = {}) {
     auto& v = a.verdict;
-    bool any_pass = false, any_fail = false;
+    bool any_pass = false, any_fail = false, any_untold = false;
     std::vector<std::string> reasons;
     for (const auto& iv : a.intervals) {
+        if (!told(iv)) {
+            any_untold = true;
+            ++v.flows_inconclusive;
+            continue;
+        }
         if (iv.result.outcome == ProbeOutcome::Passed) {
             any_pass = true;
             ++v.flows_observed;
@@ -96,20 +148,32 @@ void fold(EntryAudit& a) {
         if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(reason);
     }
     v.reasons = reasons;
+    // A port the audit cannot tell keeps a passing entry from reading "passes".
     v.verdict = any_pass && any_fail ? attrib::Verdict::Partial
-                : any_pass           ? attrib::Verdict::Observed
                 : any_fail           ? attrib::Verdict::Blocked
+                : any_untold         ? attrib::Verdict::Inconclusive
+                : any_pass           ? attrib::Verdict::Observed
                                      : attrib::Verdict::NotExercised;
     const char* transport = a.entry->transport == catalog::Transport::Tcp ? "tcp" : "udp";
     v.why = "audit: " + group_lines(a, transport);
+    if (inbound(a) && ap.port != 0)
+        v.why += std::string("; the local ports were tried as answers to the client's packets from them to ") +
+                 transport + " " + std::to_string(ap.port) + " (" + ap.entry_id + ", whose packets get out)";
+    else if (inbound(a))
+        v.why += std::string("; the local ports were tried unsolicited from ") + transport + " " +
+                 std::to_string(a.intervals.empty() ? 0 : a.intervals.front().result.probe.port) + ": no outbound " +
+                 transport +
+                 " requirement of this product gets out, so answers to the client's own packets could not be tried" +
+                 (any_untold ? " (where the unsolicited ones are stopped, the audit cannot tell)" : "");
     if (!a.assumed.empty()) v.why += "; " + a.assumed;
 }
 
 // One conclusion per product audited, from its required entries: every one
-// passes -> "ready"; one blocked -> "broken"; else (partial) "works, degraded".
+// passes -> "ready"; one blocked -> "broken"; one partial -> "works,
+// degraded"; else (some the audit cannot tell) "inconclusive".
 std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& entries) {
     std::vector<attrib::ProductConclusion> out;
-    std::vector<std::array<int, 3>> counts;  // passing, blocked, required
+    std::vector<std::array<int, 5>> counts;  // passing, blocked, required, partial, not told
     for (const auto& a : entries) {
         const auto& e = *a.entry;
         auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) {
@@ -117,7 +181,7 @@ std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& e
         });
         if (it == out.end()) {
             out.push_back({e.vendor, e.product, e.edition, "", ""});
-            counts.push_back({0, 0, 0});
+            counts.push_back({0, 0, 0, 0, 0});
             it = out.end() - 1;
         }
         auto& c = counts[static_cast<size_t>(it - out.begin())];
@@ -125,15 +189,20 @@ std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& e
         ++c[2];
         if (a.verdict.verdict == attrib::Verdict::Observed) ++c[0];
         if (a.verdict.verdict == attrib::Verdict::Blocked) ++c[1];
+        if (a.verdict.verdict == attrib::Verdict::Partial) ++c[3];
+        if (a.verdict.verdict == attrib::Verdict::Inconclusive || a.verdict.verdict == attrib::Verdict::NotExercised)
+            ++c[4];
     }
     for (size_t i = 0; i < out.size(); ++i) {
         const auto& c = counts[i];
         out[i].conclusion = c[2] == 0      ? "not exercised"
                             : c[1] > 0     ? "broken"
+                            : c[3] > 0     ? "works, degraded"
                             : c[0] == c[2] ? "ready"
-                                           : "works, degraded";
+                                           : "inconclusive";
         out[i].detail = "audit: " + std::to_string(c[0]) + " of " + std::to_string(c[2]) +
-                        " required requirements pass the ruleset, " + std::to_string(c[1]) + " blocked";
+                        " required requirements pass the ruleset, " + std::to_string(c[1]) + " blocked" +
+                        (c[4] > 0 ? ", " + std::to_string(c[4]) + " cannot be told" : "");
     }
     return out;
 }
@@ -193,7 +262,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
         const auto cuts = cuts_of(listed);
         std::vector<Probe> probes;
         for (const auto& a : entries) {
-            if (a.entry->direction == catalog::Direction::Inbound) continue;
+            if (inbound(a)) continue;
             for (const auto& r : intervals_of(a, cuts)) {
                 Probe p{a.entry->transport, a.daddr, r.lo};
                 if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
@@ -201,12 +270,27 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
         }
         return probes;
     };
-    res.replay = replay(spec, plan);
+    // Inbound entries (local ports the vendor sends to) follow once the
+    // outbound probes have shown which of the product's ports get out.
+    const FollowUpPlanner then = [&](std::string_view listed, const std::vector<ProbeResult>& first) {
+        const auto cuts = cuts_of(listed);
+        std::vector<Probe> probes;
+        for (const auto& a : entries) {
+            if (!inbound(a)) continue;
+            const AnswerPort ap = answer_port(a, entries, cuts, first);
+            for (const auto& r : intervals_of(a, cuts)) {
+                Probe p = inbound_probe(a, r.lo, ap);
+                if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+            }
+        }
+        return probes;
+    };
+    res.replay = replay(spec, plan, then);
     // A user namespace's netlink socket cannot force a buffer above
     // net.core.wmem_max, which a large ruleset needs; root can.
     if (!res.replay.ok && res.replay.too_large && ::geteuid() == 0) {
         spec.user_namespace = false;
-        res.replay = replay(spec, plan);
+        res.replay = replay(spec, plan, then);
     }
     if (!res.replay.ok && res.replay.too_large)
         res.replay.error +=
@@ -214,18 +298,14 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     if (!res.replay.ok) return res;
     const auto cuts = cuts_of(res.replay.listed);
     for (auto& a : res.entries) {
-        if (a.entry->direction == catalog::Direction::Inbound) {
-            a.verdict.why = "audit: inbound requirements are not replayed yet";
-            continue;
-        }
+        const AnswerPort ap = inbound(a) ? answer_port(a, res.entries, cuts, res.replay.results) : AnswerPort{};
         for (const auto& r : intervals_of(a, cuts)) {
-            const auto it =
-                std::find_if(res.replay.results.begin(), res.replay.results.end(), [&](const ProbeResult& p) {
-                    return p.probe.transport == a.entry->transport && p.probe.daddr == a.daddr && p.probe.port == r.lo;
-                });
+            const Probe want = inbound(a) ? inbound_probe(a, r.lo, ap) : Probe{a.entry->transport, a.daddr, r.lo};
+            const auto it = std::find_if(res.replay.results.begin(), res.replay.results.end(),
+                                         [&](const ProbeResult& p) { return p.probe == want; });
             if (it != res.replay.results.end()) a.intervals.push_back({r, *it});
         }
-        fold(a);
+        fold(a, ap);
     }
     return res;
 }

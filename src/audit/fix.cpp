@@ -30,7 +30,8 @@ struct Group {
 std::vector<Group> failing_groups(const EntryAudit& a) {
     std::vector<Group> out;
     for (const auto& iv : a.intervals) {
-        if (iv.result.outcome == ProbeOutcome::Passed) continue;
+        // Passed, or an unsolicited inbound probe (it never fails an entry).
+        if (iv.result.outcome == ProbeOutcome::Passed || iv.result.probe.inbound) continue;
         auto it = std::find_if(out.begin(), out.end(), [&](const Group& g) { return g.by == iv.result.decider; });
         if (it == out.end()) it = out.insert(out.end(), Group{iv.result.decider, iv.result.decided_by, {}});
         if (!it->ports.empty() && static_cast<uint32_t>(it->ports.back().hi) + 1 == iv.range.lo)
@@ -90,6 +91,16 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
                                             ? "the trace shows no chain that decided (" + g.decided_by + ")"
                                             : "decided in a table of family " + family;
                 const std::string note = e.id + ": " + why;
+                if (std::find(fix.unfixable.begin(), fix.unfixable.end(), note) == fix.unfixable.end())
+                    fix.unfixable.push_back(note);
+                continue;
+            }
+            // An inbound entry's ports are the client's own: a rule that stops
+            // the client's packets from them matches source ports, and the
+            // export writes none.
+            if (e.direction == catalog::Direction::Inbound && !g.by.reply) {
+                const std::string note = e.id + ": the client's packets from its local ports are stopped by " +
+                                         g.decided_by + " (the export has no source-port rule to add)";
                 if (std::find(fix.unfixable.begin(), fix.unfixable.end(), note) == fix.unfixable.end())
                     fix.unfixable.push_back(note);
                 continue;

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -86,9 +87,12 @@ struct Watch {
 constexpr int kGraceMs = 200;  // after the trace shows a reject: for its ICMP error or reset to arrive
 constexpr int kTraceEveryMs = 10;  // how often a batch reads the trace
 
+// One probe in flight. The initiator opens the exchange (the client's
+// socket, or the server side's for an inbound probe); the responder listens
+// and answers (UDP: echoes the datagram).
 struct Live {
     ProbeResult* r = nullptr;
-    int client = -1, server = -1;
+    int initiator = -1, responder = -1;
     bool arrived = false, done = false;
     int stopped_at_ms = -1;  // when the trace showed it dropped (ms into the batch)
     int grace_ms = 0;  // how long after that it may still be answered (a reject's error)
@@ -121,34 +125,48 @@ std::string icmp_error(int fd) {
     return "an error";
 }
 
-void open_probe(const Namespaces& ns, Live& l) {
+void open_probe(const Namespaces& ns, const std::string& client_addr, Live& l) {
     const Probe& p = l.r->probe;
     const bool tcp = p.transport == catalog::Transport::Tcp;
-    const sockaddr_in to = address(p.daddr, p.port);
+    const int type = tcp ? SOCK_STREAM : SOCK_DGRAM;
+    const sockaddr_in server_at = address(p.daddr, p.port);
+    const sockaddr_in client_at = address(client_addr, p.client_port);
+    const sockaddr_in& listen_at = p.inbound ? client_at : server_at;
+    const sockaddr_in& open_from = p.inbound ? server_at : client_at;
     const int one = 1;
-    l.server = socket_in(ns.server, ns.router, tcp ? SOCK_STREAM : SOCK_DGRAM);
-    ::setsockopt(l.server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(l.server, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0 ||
-        (tcp && ::listen(l.server, 8) != 0)) {
-        finish(l, ProbeOutcome::Dropped, std::string("server side could not listen: ") + std::strerror(errno));
+    l.responder = socket_in(p.inbound ? ns.client : ns.server, ns.router, type);
+    ::setsockopt(l.responder, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(l.responder, reinterpret_cast<const sockaddr*>(&listen_at), sizeof listen_at) != 0 ||
+        (tcp && ::listen(l.responder, 8) != 0)) {
+        finish(l, ProbeOutcome::Dropped,
+               std::string(p.inbound ? "client" : "server side") + " could not listen: " + std::strerror(errno));
         return;
     }
-    l.client = socket_in(ns.client, ns.router, tcp ? SOCK_STREAM : SOCK_DGRAM);
-    ::setsockopt(l.client, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
-    const int rc = ::connect(l.client, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+    l.initiator = socket_in(p.inbound ? ns.server : ns.client, ns.router, type);
+    ::setsockopt(l.initiator, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+    // An inbound probe leaves from the server's address and port; an
+    // outbound one from the client's port when the probe names one.
+    if (p.inbound || p.client_port != 0) {
+        ::setsockopt(l.initiator, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (::bind(l.initiator, reinterpret_cast<const sockaddr*>(&open_from), sizeof open_from) != 0) {
+            finish(l, ProbeOutcome::Dropped, std::string("could not bind the sender: ") + std::strerror(errno));
+            return;
+        }
+    }
+    const int rc = ::connect(l.initiator, reinterpret_cast<const sockaddr*>(&listen_at), sizeof listen_at);
     if (rc != 0 && errno != EINPROGRESS) {
         finish(l, ProbeOutcome::Rejected, std::string("connect: ") + std::strerror(errno));
         return;
     }
     if (!tcp) [[maybe_unused]]
-        auto n = ::send(l.client, "callwall-audit", 14, 0);
+        auto n = ::send(l.initiator, "callwall-audit", 14, 0);
 }
 
-void on_client(Live& l, short revents) {
+void on_initiator(Live& l, short revents) {
     if (l.r->probe.transport == catalog::Transport::Tcp) {
         int err = 0;
         socklen_t len = sizeof err;
-        ::getsockopt(l.client, SOL_SOCKET, SO_ERROR, &err, &len);
+        ::getsockopt(l.initiator, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err == 0 && (revents & POLLOUT)) {
             finish(l, ProbeOutcome::Passed, "handshake completed");
             return;
@@ -156,7 +174,7 @@ void on_client(Live& l, short revents) {
         if (err == 0) return;
         // An ICMP error is queued with its type and code (IP_RECVERR); a
         // reset queues nothing. Both read ECONNREFUSED for a port unreachable.
-        const std::string icmp = icmp_error(l.client);
+        const std::string icmp = icmp_error(l.initiator);
         if (icmp.rfind("icmp type ", 0) == 0)
             finish(l, ProbeOutcome::Rejected, icmp);
         else if (err == ECONNREFUSED)
@@ -166,22 +184,52 @@ void on_client(Live& l, short revents) {
         return;
     }
     if (revents & POLLERR) {
-        finish(l, ProbeOutcome::Rejected, icmp_error(l.client));
+        finish(l, ProbeOutcome::Rejected, icmp_error(l.initiator));
         return;
     }
     char buf[64];
-    if (::recv(l.client, buf, sizeof buf, 0) >= 0) finish(l, ProbeOutcome::Passed, "reply received");
+    if (::recv(l.initiator, buf, sizeof buf, 0) >= 0) finish(l, ProbeOutcome::Passed, "reply received");
 }
 
-void on_server_udp(Live& l) {
+// The responder echoes a UDP datagram. For an inbound probe its arrival at
+// the client is what the requirement asks: passed.
+void on_responder_udp(Live& l) {
     char buf[64];
     sockaddr_in from{};
     socklen_t len = sizeof from;
-    const ssize_t n = ::recvfrom(l.server, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    const ssize_t n = ::recvfrom(l.responder, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return;
     l.arrived = true;
     [[maybe_unused]] auto s =
-        ::sendto(l.server, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+        ::sendto(l.responder, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+    if (l.r->probe.inbound) finish(l, ProbeOutcome::Passed, "arrived unsolicited at the client's port");
+}
+
+// Consecutive probes cut into batches of at most `max` in which no address
+// and port is bound twice: the kernel would hand a datagram for one probe
+// to another's socket. (Probes from several local ports of the client to
+// one server port follow each other in separate batches.)
+std::vector<std::span<ProbeResult>> batches(std::span<ProbeResult> all, size_t max, const std::string& client) {
+    std::vector<std::span<ProbeResult>> out;
+    std::vector<std::string> bound;
+    size_t start = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+        const Probe& p = all[i].probe;
+        const std::string proto = p.transport == catalog::Transport::Tcp ? "tcp " : "udp ";
+        std::vector<std::string> keys{proto + p.daddr + ":" + std::to_string(p.port)};
+        if (p.client_port != 0) keys.push_back(proto + client + ":" + std::to_string(p.client_port));
+        const bool clash = std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
+            return std::find(bound.begin(), bound.end(), k) != bound.end();
+        });
+        if (i > start && (clash || i - start == max)) {
+            out.push_back(all.subspan(start, i - start));
+            start = i;
+            bound.clear();
+        }
+        bound.insert(bound.end(), keys.begin(), keys.end());
+    }
+    if (start < all.size()) out.push_back(all.subspan(start));
+    return out;
 }
 
 // Nothing came back in time (or within the grace after the trace showed a drop).
@@ -194,6 +242,20 @@ void finish_silent(Live& l) {
         finish(l, ProbeOutcome::Dropped, "no answer");
 }
 
+// Whether a traced packet is the probe's opening packet (`reply` false) or
+// the answer to it. The answer is matched without its destination address
+// (a NAT may show it before it is undone), and on the client's port only
+// when the probe names one.
+bool packet_of(const TracedPacket& p, const Probe& pr, const std::string& client, bool reply, bool check_to) {
+    if (p.proto != (pr.transport == catalog::Transport::Tcp ? "tcp" : "udp")) return false;
+    // Client-to-server packets: the opening of an outbound probe, the answer of an inbound one.
+    if (reply == pr.inbound)
+        return p.saddr == client && (pr.client_port == 0 || p.sport == pr.client_port) && p.daddr == pr.daddr &&
+               p.dport == pr.port;
+    return p.saddr == pr.daddr && p.sport == pr.port && (!check_to || p.daddr == client) &&
+           (pr.client_port == 0 || p.dport == pr.client_port);
+}
+
 // Marks the probes whose request or answer the trace (since `from`) shows dropped.
 void scan_trace(const Watch& w, size_t from, std::vector<Live>& live, int now_ms) {
     w.monitor->drain();
@@ -204,10 +266,7 @@ void scan_trace(const Watch& w, size_t from, std::vector<Live>& live, int now_ms
         for (auto& l : live) {
             if (l.done || l.stopped_at_ms >= 0) continue;
             const Probe& pr = l.r->probe;
-            if (p.proto != (pr.transport == catalog::Transport::Tcp ? "tcp" : "udp")) continue;
-            const bool request = p.saddr == w.client && p.daddr == pr.daddr && p.dport == pr.port;
-            const bool answer = p.saddr == pr.daddr && p.sport == pr.port && p.daddr == w.client;
-            if (!request && !answer) continue;
+            if (!packet_of(p, pr, w.client, false, true) && !packet_of(p, pr, w.client, true, true)) continue;
             l.stopped_at_ms = now_ms;
             // A reject sends its ICMP error or reset as it drops; a plain drop sends
             // nothing. (iptables-nft may list its target as `xt target "REJECT"`.)
@@ -223,12 +282,12 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
     std::vector<Live> live(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
         live[i].r = &batch[i];
-        open_probe(ns, live[i]);
+        open_probe(ns, w.client, live[i]);
     }
     const auto start = Clock::now();
     int scanned_at = -kTraceEveryMs;
     std::vector<pollfd> fds;
-    std::vector<std::pair<size_t, bool>> owner;  // (probe, is the server socket)
+    std::vector<std::pair<size_t, bool>> owner;  // (probe, is the responder)
     while (ms_since(start) < timeout_ms) {
         const int now = ms_since(start);
         if (w.monitor && now - scanned_at >= kTraceEveryMs) {
@@ -242,10 +301,10 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
         for (size_t i = 0; i < live.size(); ++i) {
             if (live[i].done) continue;
             const bool tcp = live[i].r->probe.transport == catalog::Transport::Tcp;
-            fds.push_back({live[i].client, static_cast<short>(tcp ? POLLOUT : POLLIN), 0});
+            fds.push_back({live[i].initiator, static_cast<short>(tcp ? POLLOUT : POLLIN), 0});
             owner.emplace_back(i, false);
             if (!tcp) {
-                fds.push_back({live[i].server, POLLIN, 0});
+                fds.push_back({live[i].responder, POLLIN, 0});
                 owner.emplace_back(i, true);
             }
         }
@@ -258,15 +317,15 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
             Live& l = live[owner[k].first];
             if (l.done) continue;
             if (owner[k].second)
-                on_server_udp(l);
+                on_responder_udp(l);
             else
-                on_client(l, fds[k].revents);
+                on_initiator(l, fds[k].revents);
         }
     }
     for (auto& l : live) {
         if (!l.done) finish_silent(l);
-        if (l.client >= 0) ::close(l.client);
-        if (l.server >= 0) ::close(l.server);
+        if (l.initiator >= 0) ::close(l.initiator);
+        if (l.responder >= 0) ::close(l.responder);
     }
 }
 
@@ -298,16 +357,12 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
 }
 
 // The deciding event of the first traced packet of the probe's request
-// (`reply` false) or of its answer from the server side (`reply` true).
+// (`reply` false) or of the answer to it (`reply` true).
 std::string decision(const std::vector<TracedPacket>& packets, const std::map<std::string, std::string>& types,
                      const IptablesRules& names, const std::string& client, const Probe& probe, bool reply,
                      bool& accepted, Decider& by) {
-    const bool tcp = probe.transport == catalog::Transport::Tcp;
     for (const auto& p : packets) {
-        if (p.proto != (tcp ? "tcp" : "udp")) continue;
-        const bool match = reply ? (p.saddr == probe.daddr && p.sport == probe.port)
-                                 : (p.saddr == client && p.daddr == probe.daddr && p.dport == probe.port);
-        if (!match) continue;
+        if (!packet_of(p, probe, client, reply, false)) continue;
         const TraceEvent* e = deciding_event(p, types);
         accepted = !e || e->verdict == "accept";
         by = Decider{};
@@ -340,6 +395,18 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
                 if (res.outcome == ProbeOutcome::Dropped) res.outcome = ProbeOutcome::ReplyBlocked;
             }
         }
+        // A probe from a named local port stands for the answers to it (an
+        // inbound requirement's): what let the answer in decided it.
+        if (res.outcome == ProbeOutcome::Passed && res.probe.client_port != 0 && !res.probe.inbound) {
+            bool reply_accepted = false;
+            Decider back_by;
+            const std::string back =
+                decision(packets, types, names, spec.client_addr, res.probe, true, reply_accepted, back_by);
+            if (!back.empty()) {
+                res.decided_by = back;
+                res.decider = back_by;
+            }
+        }
         if (res.decided_by.empty()) res.decided_by = kNotSeen;
     }
 }
@@ -363,9 +430,8 @@ void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const
     m.text.clear();
     const auto types = chain_types(r.listed);
     const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
-    for (size_t i = 0; i < again.results.size(); i += kSmallBatch) {
-        run_batch(ns, std::span(again.results).subspan(i, std::min(kSmallBatch, again.results.size() - i)),
-                  spec.probe_timeout_ms, w);
+    for (auto batch : batches(again.results, kSmallBatch, spec.client_addr)) {
+        run_batch(ns, batch, spec.probe_timeout_ms, w);
         m.drain();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -374,7 +440,24 @@ void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const
     for (size_t k = 0; k < redo.size(); ++k) r.results[redo[k]] = std::move(again.results[k]);
 }
 
-void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutput& r) {
+// Runs `results`' probes in batches with the trace watched, then gives each its deciding rule.
+void run_probes(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
+                ReplayOutput& r) {
+    m.drain();
+    m.text.clear();
+    const auto types = chain_types(r.listed);
+    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
+    for (auto batch : batches(r.results, kBatch, spec.client_addr)) {
+        run_batch(ns, batch, spec.probe_timeout_ms, w);
+        m.drain();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    m.drain();
+    attach_decisions(spec, names, m.text, r);
+    reprobe_untraced(spec, names, ns, m, r);
+}
+
+void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const FollowUpPlanner& then, ReplayOutput& r) {
     Namespaces ns;
     IptablesRules names;
     if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) ||
@@ -393,17 +476,14 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, ReplayOutpu
         if (m.pid > 0) ::kill(m.pid, SIGKILL);
         return;
     }
-    const auto types = chain_types(r.listed);
-    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
-    for (size_t i = 0; i < r.results.size(); i += kBatch) {
-        run_batch(ns, std::span(r.results).subspan(i, std::min(kBatch, r.results.size() - i)), spec.probe_timeout_ms,
-                  w);
-        m.drain();
+    run_probes(spec, names, ns, m, r);
+    if (then) {
+        ReplayOutput more;
+        more.listed = r.listed;
+        for (auto& p : then(r.listed, r.results)) more.results.push_back(ProbeResult{.probe = std::move(p)});
+        if (!more.results.empty()) run_probes(spec, names, ns, m, more);
+        for (auto& res : more.results) r.results.push_back(std::move(res));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    m.drain();
-    attach_decisions(spec, names, m.text, r);
-    reprobe_untraced(spec, names, ns, m, r);
     ::kill(m.pid, SIGTERM);
     ::waitpid(m.pid, nullptr, 0);
     r.ok = true;
@@ -444,6 +524,8 @@ std::string encode(const ReplayOutput& r) {
         put(out, p.probe.transport == catalog::Transport::Tcp ? "tcp" : "udp");
         put(out, p.probe.daddr);
         put(out, std::to_string(p.probe.port));
+        put(out, std::to_string(p.probe.client_port));
+        put(out, p.probe.inbound ? "1" : "0");
         put(out, std::to_string(static_cast<int>(p.outcome)));
         put(out, p.how);
         put(out, p.decided_by);
@@ -457,7 +539,7 @@ std::string encode(const ReplayOutput& r) {
 }
 
 bool decode(std::string_view in, ReplayOutput& r) {
-    std::string ok, lint, large, f[11];
+    std::string ok, lint, large, f[13];
     if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) ||
         !get(in, r.listed) || !get(in, r.iptables_save))
         return false;
@@ -471,14 +553,16 @@ bool decode(std::string_view in, ReplayOutput& r) {
         p.probe.transport = f[0] == "tcp" ? catalog::Transport::Tcp : catalog::Transport::Udp;
         p.probe.daddr = f[1];
         p.probe.port = static_cast<uint16_t>(std::stoul(f[2]));
-        p.outcome = static_cast<ProbeOutcome>(std::stoi(f[3]));
-        p.how = f[4];
-        p.decided_by = f[5];
-        p.decider.table = f[6];
-        p.decider.chain = f[7];
-        p.decider.handle = std::stoll(f[8]);
-        p.decider.position = std::stoi(f[9]);
-        p.decider.reply = f[10] == "1";
+        p.probe.client_port = static_cast<uint16_t>(std::stoul(f[3]));
+        p.probe.inbound = f[4] == "1";
+        p.outcome = static_cast<ProbeOutcome>(std::stoi(f[5]));
+        p.how = f[6];
+        p.decided_by = f[7];
+        p.decider.table = f[8];
+        p.decider.chain = f[9];
+        p.decider.handle = std::stoll(f[10]);
+        p.decider.position = std::stoi(f[11]);
+        p.decider.reply = f[12] == "1";
         r.results.push_back(std::move(p));
     }
     return true;
@@ -486,7 +570,8 @@ bool decode(std::string_view in, ReplayOutput& r) {
 
 }  // namespace
 
-ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, int overall_timeout_s) {
+ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, const FollowUpPlanner& then,
+                    int overall_timeout_s) {
     ReplayOutput r;
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {
@@ -502,7 +587,7 @@ ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, int overa
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         ::close(p[0]);
         ReplayOutput mine;
-        sandbox_main(spec, plan, mine);
+        sandbox_main(spec, plan, then, mine);
         const std::string out = encode(mine);
         size_t off = 0;
         while (off < out.size()) {

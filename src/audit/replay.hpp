@@ -8,7 +8,9 @@
 // ruleset expects), loads the ruleset, adds a prerouting chain of priority
 // -1000 that sets nftrace, runs `nft -a monitor trace`, and replays each
 // probe from the client: a TCP handshake to a listener, a UDP datagram
-// answered by the server. Nothing is ever created in the caller's
+// answered by the server (an inbound probe the other way: from the server
+// side to a local port of the client). Follow-up probes, planned from the
+// first ones' results, run after them. Nothing is ever created in the caller's
 // namespaces; the namespaces die with the child and its helpers (each has
 // PR_SET_PDEATHSIG=SIGKILL, and the caller kills the child by its PID).
 #pragma once
@@ -22,18 +24,25 @@
 
 namespace callwall::audit {
 
+/// One replayed exchange between the client (inside) and the server side
+/// (outside). Outbound (the default): the client opens it from
+/// `client_port` (0: any) to `daddr`:`port` and the server answers.
+/// `inbound`: the server side opens it from `daddr`:`port` to the client's
+/// local port `client_port`, unsolicited, and the client answers.
 struct Probe {
     catalog::Transport transport = catalog::Transport::Tcp;
-    std::string daddr;  ///< IPv4 address the server side answers on
-    uint16_t port = 0;
+    std::string daddr;  ///< IPv4 address of the server side
+    uint16_t port = 0;  ///< the server side's port
+    uint16_t client_port = 0;  ///< the client's local port (0: the kernel's choice; outbound only)
+    bool inbound = false;  ///< the server side sends first
     friend bool operator==(const Probe&, const Probe&) = default;
 };
 
 enum class ProbeOutcome : uint8_t {
-    Passed,  ///< TCP handshake completed / UDP reply received
+    Passed,  ///< TCP handshake completed / UDP reply received (inbound: the client received it)
     Dropped,  ///< nothing came back
     Rejected,  ///< a TCP reset or an ICMP error came back
-    ReplyBlocked,  ///< UDP: the request reached the server, its reply never came back
+    ReplyBlocked,  ///< UDP: the request reached the other side, its reply never came back
 };
 [[nodiscard]] std::string_view to_string(ProbeOutcome o) noexcept;
 
@@ -82,8 +91,14 @@ struct ReplayOutput {
 /// Plans the probes from the listed ruleset (runs in the sandbox child).
 using ProbePlanner = std::function<std::vector<Probe>(std::string_view listed_ruleset)>;
 
+/// Plans more probes from what the first ones found (runs in the sandbox
+/// child after them; its probes' results follow the first ones').
+using FollowUpPlanner =
+    std::function<std::vector<Probe>(std::string_view listed_ruleset, const std::vector<ProbeResult>& first)>;
+
 /// Runs the whole sandbox in a child process and returns what it saw.
 /// Bounded: the child is killed (by its PID) after `overall_timeout_s`.
-[[nodiscard]] ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, int overall_timeout_s = 300);
+[[nodiscard]] ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan,
+                                  const FollowUpPlanner& then = nullptr, int overall_timeout_s = 300);
 
 }  // namespace callwall::audit
