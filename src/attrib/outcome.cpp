@@ -298,7 +298,16 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
     // (an ICMP error after a working exchange is noise, e.g. a late packet).
     if (f.icmp_errors > 0 && f.packets_s2c == 0) return icmp_outcome(f);
     if (f.transport == "tcp") return tcp_outcome(f, capture_end, server_ttls, ctx);
-    return udp_outcome(f, capture_end, ctx);
+    FlowOutcome r = udp_outcome(f, capture_end, ctx);
+    // Answered, but by something on the path instead of the server: not
+    // evidence that the path to the server is open.
+    if (ctx.intercepted && r.outcome == Outcome::Observed) {
+        r.outcome = Outcome::Inconclusive;
+        r.reason = std::string(kInterceptedReason);
+        r.origin = "a middlebox on the path (a transparent proxy or captive portal) answered for the server";
+        r.evidence = "answered without the reflector's token: intercepted";
+    }
+    return r;
 }
 
 std::string outcome_column(const FlowOutcome& o) {

@@ -9,7 +9,7 @@
 namespace callwall::attrib {
 
 RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
-                            const std::function<bool()>& cancelled) {
+                            const std::function<bool()>& cancelled, const FlowContextHook& hook) {
     const auto check = [&] {
         if (cancelled && cancelled()) throw AttributionCancelled();
     };
@@ -60,6 +60,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             FlowContext ctx;
             ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
             ctx.split_by_eviction = split.count(f.id) > 0;
+            if (hook) hook(f, ctx);
             // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check).
             const FlowOutcome fo = classify_flow(
                 f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? io.server_ttls(f.server_ip) : std::set<int>{},

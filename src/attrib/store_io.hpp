@@ -32,8 +32,9 @@ namespace callwall::attrib {
 /// `cancelled` (optional) is asked between pages of flows; when it says
 /// true, nothing is written (the transaction rolls back) and
 /// AttributionCancelled is thrown.
+/// `hook` (optional) adds what the command knows to each flow's context.
 RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c,
-                            const std::function<bool()>& cancelled = {});
+                            const std::function<bool()>& cancelled = {}, const FlowContextHook& hook = {});
 
 /// run_attribution was told to stop (Ctrl-C); the database is as before it.
 class AttributionCancelled : public std::runtime_error {

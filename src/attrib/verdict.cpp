@@ -38,6 +38,10 @@ void EntryAccumulator::add(const EntryFlow& ef) {
             break;
         case Outcome::Inconclusive:
             ++inconclusive;
+            if (ef.outcome.reason == kInterceptedReason) {
+                ++intercepted;
+                ports_intercepted.insert(ef.port);
+            }
             keep(inconclusive_ids, ef.flow_id);
             break;
         case Outcome::Abandoned:
@@ -89,6 +93,14 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
         v.verdict = Verdict::Blocked;
         v.why = dns_failure_detail;
         v.origin = "name resolution (a DNS filter, or the name does not exist)";
+    } else if (intercepted > 0) {
+        v.verdict = Verdict::Inconclusive;
+        v.why = std::to_string(intercepted) + " answer(s) on " + on_ports(ports_intercepted) +
+                " came from a middlebox on the path, not the reflector (intercepted): the way to the vendor is "
+                "not shown open";
+        if (inconclusive > intercepted)
+            v.why += "; " + std::to_string(inconclusive - intercepted) + " attempt(s) too short to judge";
+        v.origin = "a middlebox on the path (a transparent proxy or captive portal) answered for the server";
     } else if (inconclusive > 0) {
         v.verdict = Verdict::Inconclusive;
         v.why = std::to_string(inconclusive) + " attempt(s) too short to judge";
@@ -103,6 +115,9 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     }
     if (abandoned > 0 && v.verdict != Verdict::Inconclusive)
         v.why += "; " + std::to_string(abandoned) + " abandoned ICE check(s) not counted";
+    if (intercepted > 0 && v.verdict != Verdict::Inconclusive)
+        v.why += "; " + std::to_string(intercepted) + " answer(s) on " + on_ports(ports_intercepted) +
+                 " came from a middlebox on the path (intercepted), not counted";
     for (const auto* ids : {&blocked_ids, &observed_ids, &inconclusive_ids, &abandoned_ids})
         v.evidence_flows.insert(v.evidence_flows.end(), ids->begin(), ids->end());
     return v;

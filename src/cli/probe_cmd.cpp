@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <set>
+#include <tuple>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -44,10 +46,14 @@ bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::st
 // The glue between a probe and the analysis: the probe's capture file read
 // into a run of kind "probe" through the run session, exactly as `analyze`
 // reads a file, then attributed and printed.
+// The UDP flows whose answers lacked the reflector's token, by their
+// server address and port and the probe's own port.
+using Intercepted = std::set<std::tuple<std::string, uint16_t, uint16_t>>;
+
 int analyse_probe_capture(const std::string& pcap, const std::string& iface, const std::string& db_path,
                           const catalog::Catalog& cat, const std::vector<std::string>& vendors,
-                          const std::string& fail_on, bool quiet, const std::string& notes,
-                          const std::string& cmdline) {
+                          const std::string& fail_on, bool quiet, const std::string& notes, const std::string& cmdline,
+                          const Intercepted& intercepted) {
     std::unique_ptr<capture::PcapSource> src;
     try {
         src = capture::PcapSource::open_file(pcap);
@@ -61,6 +67,13 @@ int analyse_probe_capture(const std::string& pcap, const std::string& iface, con
     ro.sources = {iface};
     ro.command_line = cmdline;
     ro.catalog = &cat;
+    // An answer that came from a middlebox says nothing about the way to the
+    // vendor: such flows are inconclusive, not observed.
+    if (!intercepted.empty())
+        ro.flow_context = [&intercepted](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
+            ctx.intercepted =
+                f.transport == "udp" && intercepted.count({f.server_ip, f.server_port, f.client_port}) > 0;
+        };
     std::unique_ptr<run::Session> session;
     try {
         session = std::make_unique<run::Session>(std::move(ro));
@@ -217,9 +230,11 @@ int run_probe(int argc, char** argv) {
         if (keep_pcap.empty()) ::unlink(pcap.c_str());
         return rc;
     }
+    Intercepted intercepted;
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
+        if (r.intercepted) intercepted.insert({p.addr, p.port, r.local_port});
         if (r.intercepted)
             notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
                      ":" + std::to_string(p.port) + ": " + r.detail + "\n";
@@ -229,7 +244,7 @@ int run_probe(int argc, char** argv) {
     }
     if (!quiet) std::printf("\n");
     const int rc = analyse_probe_capture(pcap, capture_iface, db_path, *cat, vendors, fail_on, quiet, notes,
-                                         join_command_line(argc, argv));
+                                         join_command_line(argc, argv), intercepted);
     if (keep_pcap.empty()) ::unlink(pcap.c_str());
     return rc;
 }

@@ -88,6 +88,9 @@ void start(Active& a, const Probe& p, ProbeResult& r, double now) {
         finish(a, r, "error", err);
         return;
     }
+    sockaddr_in self{};
+    socklen_t self_len = sizeof self;
+    if (::getsockname(a.fd, reinterpret_cast<sockaddr*>(&self), &self_len) == 0) r.local_port = ntohs(self.sin_port);
     r.sends = 1;
     if (!udp) {
         a.phase = Phase::Connecting;

@@ -33,6 +33,7 @@ struct ProbeResult {
     uint32_t sends = 0;  ///< requests sent (UDP), 1 for TCP
     double start_s = 0;  ///< monotonic start time
     bool intercepted = false;  ///< answered, but not by the reflector (token missing or wrong)
+    uint16_t local_port = 0;  ///< the probe socket's own port (0: never opened)
 };
 
 /// Runs every probe; returns one result per probe, in plan order. Stops early

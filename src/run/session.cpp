@@ -318,7 +318,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     Impl& s = *impl_;
     attrib::RunVerdicts v;
     try {
-        v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled);
+        v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context);
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
         s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";

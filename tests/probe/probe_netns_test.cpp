@@ -204,6 +204,18 @@ TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
     EXPECT_NE(notes[0].find("intercepted: whereby.turn.udp"), std::string::npos) << notes[0];
     // TCP went through to the real reflector: no interception reported for it.
     EXPECT_EQ(notes[0].find("intercepted: whereby.turn.tcp"), std::string::npos) << notes[0];
+    // An answer from the middlebox does not show the way open: the UDP
+    // entries are inconclusive, not observed, and say why.
+    for (const char* e : {"whereby.turn.udp", "whereby.turn-sfu-highport.udp"}) {
+        const auto rows = query_rows(
+            db.path(), "SELECT verdict || ' | ' || why FROM verdict WHERE entry_id = '" + std::string(e) + "'");
+        ASSERT_EQ(rows.size(), 1u) << e;
+        EXPECT_EQ(rows[0].rfind("inconclusive | ", 0), 0u) << e << ": " << rows[0];
+        EXPECT_NE(rows[0].find("came from a middlebox on the path, not the reflector (intercepted)"), std::string::npos)
+            << e << ": " << rows[0];
+    }
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'whereby.turn.tcp'"),
+              std::vector<std::string>{"observed"});
 }
 
 TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {

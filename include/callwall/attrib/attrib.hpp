@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -107,7 +108,18 @@ struct FlowContext {
     /// one lacks: flow-table eviction split the exchange, so "no answer" is
     /// unknowable from this row.
     bool split_by_eviction = false;
+    /// What answered the flow was not the server it was sent to: a probe's
+    /// answers lacked the reflector's token (a transparent proxy or a
+    /// middlebox answered for it). The path is not shown open: inconclusive.
+    bool intercepted = false;
 };
+
+/// The reason of an inconclusive flow whose answers were intercepted.
+inline constexpr std::string_view kInterceptedReason = "intercepted";
+
+/// Sets what only the command knows about a flow (a probe's intercepted
+/// answers) into its context before it is classified.
+using FlowContextHook = std::function<void(const FlowFacts&, FlowContext&)>;
 
 /// Decides whether one flow got through. `capture_end` is the time of the
 /// run's last packet; `server_ttls` are TTLs seen from the same server address
@@ -203,7 +215,8 @@ inline constexpr size_t kMaxEvidenceFlows = 100;
 /// The matched flows of one entry, folded in one at a time (bounded memory).
 struct EntryAccumulator {
     uint32_t observed = 0, blocked = 0, inconclusive = 0, abandoned = 0;
-    std::set<uint16_t> ports_observed, ports_blocked;
+    uint32_t intercepted = 0;  ///< of the inconclusive: answered by a middlebox (kInterceptedReason)
+    std::set<uint16_t> ports_observed, ports_blocked, ports_intercepted;
     std::set<std::string> reasons;
     std::string origin, first_blocked_evidence;
     std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids, abandoned_ids;

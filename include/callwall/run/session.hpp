@@ -60,6 +60,9 @@ struct Options {
     /// Rows are written by a thread of the store's beside the decoding
     /// (store::Store::write_behind); the database ends up the same.
     bool write_behind = false;
+    /// What the command alone knows about flows (a probe's intercepted
+    /// answers), set into each flow's context by the final attribution.
+    attrib::FlowContextHook flow_context;
 };
 
 /// The event file cannot be opened: nothing was written (the database is

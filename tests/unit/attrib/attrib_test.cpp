@@ -232,6 +232,27 @@ TEST(ClassifyFlow, ExchangeSplitByEvictionIsUnknowableNotBlocked) {
     EXPECT_EQ(classify_flow(udp, 200, {}, ctx).outcome, Outcome::Observed);
 }
 
+TEST(ClassifyFlow, AnAnswerFromAMiddleboxIsInconclusive) {
+    FlowFacts f = udp_flow(3478);
+    f.stun_requests = 1;
+    f.stun_answered = 1;
+    f.packets_c2s = 1;
+    f.packets_s2c = 1;
+    FlowContext ctx;
+    EXPECT_EQ(classify_flow(f, 200, {}, ctx).outcome, Outcome::Observed);
+    ctx.intercepted = true;
+    const auto o = classify_flow(f, 200, {}, ctx);
+    EXPECT_EQ(o.outcome, Outcome::Inconclusive);
+    EXPECT_EQ(o.reason, kInterceptedReason);
+    EXPECT_NE(o.origin.find("middlebox"), std::string::npos) << o.origin;
+    // A probe that got no answer at all stays what its silence says.
+    FlowFacts silent = udp_flow(3478);
+    silent.stun_requests = 4;
+    silent.stun_retransmissions = 3;
+    silent.packets_c2s = 4;
+    EXPECT_EQ(classify_flow(silent, 200, {}, ctx).outcome, Outcome::Blocked);
+}
+
 // Issue 22 point 13: a peer-to-peer leg whose far end spoke first.
 FlowFacts remote_first_leg() {
     FlowFacts f = udp_flow(50200);  // as the flow table saw it: the far end opened it
@@ -446,6 +467,23 @@ TEST(DecideEntry, AbandonedChecksNeverDecide) {
     EXPECT_EQ(alone.verdict, Verdict::Inconclusive);
     EXPECT_TRUE(alone.reasons.empty());
     EXPECT_EQ(alone.evidence_flows, std::vector<uint64_t>{2});
+}
+
+TEST(DecideEntry, InterceptedAnswersNeverShowTheWayOpen) {
+    const FlowOutcome intercepted{Outcome::Inconclusive, std::string(kInterceptedReason), "a middlebox", ""};
+    const auto alone = decide_entry({{1, 3478, intercepted}, {2, 443, intercepted}}, 0, "");
+    EXPECT_EQ(alone.verdict, Verdict::Inconclusive);
+    EXPECT_EQ(alone.why,
+              "2 answer(s) on ports 443, 3478 came from a middlebox on the path, not the reflector (intercepted): "
+              "the way to the vendor is not shown open");
+    EXPECT_NE(alone.origin.find("middlebox"), std::string::npos);
+    EXPECT_TRUE(alone.ports_observed.empty());
+    const auto mixed = decide_entry({{1, 443, outcome(Outcome::Observed)}, {2, 3478, intercepted}}, 0, "");
+    EXPECT_EQ(mixed.verdict, Verdict::Observed);
+    EXPECT_EQ(mixed.ports_observed, std::set<uint16_t>{443});
+    EXPECT_NE(mixed.why.find("; 1 answer(s) on port 3478 came from a middlebox on the path (intercepted), not counted"),
+              std::string::npos)
+        << mixed.why;
 }
 
 TEST(DecideEntry, AllBlockedAndReasons) {
