@@ -45,18 +45,6 @@ namespace po = boost::program_options;
 namespace callwall::cli {
 namespace {
 
-// Drops root for the named user. Returns an error message, or "" on success
-// (or when not root, where there is nothing to drop).
-std::string drop_privileges(const std::string& user) {
-    if (geteuid() != 0 || user.empty() || user == "root") return "";
-    const struct passwd* pw = getpwnam(user.c_str());
-    if (!pw) return "no such user '" + user + "' for --user";
-    if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
-        return "cannot drop privileges to '" + user + "'";
-    if (setuid(0) == 0) return "privileges could be regained after dropping to '" + user + "'";
-    return "";
-}
-
 std::string hms(double s) {
     const long t = static_cast<long>(s);
     char b[32];

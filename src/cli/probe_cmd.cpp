@@ -1,10 +1,13 @@
 // callwall probe --vendor NAME... --db FILE: send each requirement's traffic,
 // capture it, and judge the capture as `analyze` would (run kind "probe").
+#include <pwd.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <tuple>
@@ -43,60 +46,56 @@ bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::st
     return true;
 }
 
-// The glue between a probe and the analysis: the probe's capture file read
-// into a run of kind "probe" through the run session, exactly as `analyze`
-// reads a file, then attributed and printed.
 // The UDP flows whose answers lacked the reflector's token, by their
 // server address and port and the probe's own port.
 using Intercepted = std::set<std::tuple<std::string, uint16_t, uint16_t>>;
 
-int analyse_probe_capture(const std::string& pcap, const std::string& iface, const std::string& db_path,
-                          const catalog::Catalog& cat, const std::vector<std::string>& vendors,
-                          const std::string& fail_on, bool quiet, const std::string& notes, const std::string& cmdline,
-                          const Intercepted& intercepted) {
+// The glue between a probe and the analysis: the probe's capture file read
+// into the run of kind "probe" (opened before the probes were sent) through
+// the run session, exactly as `analyze` reads a file, then attributed and
+// printed.
+int analyse_probe_capture(const std::string& pcap, run::Session& session, const std::string& db_path,
+                          const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet,
+                          const std::string& notes) {
     std::unique_ptr<capture::PcapSource> src;
     try {
         src = capture::PcapSource::open_file(pcap);
     } catch (const capture::CaptureError& e) {
         std::fprintf(stderr, "callwall probe: own capture unreadable: %s\n", e.what());
+        try {
+            session.finish(run::Status::Failed);
+        } catch (...) {}
         return kExitInput;
     }
-    run::Options ro;
-    ro.db_path = db_path;
-    ro.kind = "probe";
-    ro.sources = {iface};
-    ro.command_line = cmdline;
-    ro.catalog = &cat;
-    // An answer that came from a middlebox says nothing about the way to the
-    // vendor: such flows are inconclusive, not observed.
-    if (!intercepted.empty())
-        ro.flow_context = [&intercepted](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
-            ctx.intercepted =
-                f.transport == "udp" && intercepted.count({f.server_ip, f.server_port, f.client_port}) > 0;
-        };
-    std::unique_ptr<run::Session> session;
     try {
-        session = std::make_unique<run::Session>(std::move(ro));
         capture::RawFrame frame;
-        while (src->next(frame) == capture::NextStatus::Frame) session->process(frame);
-        session->note(notes);
-        session->finish(run::Status::Completed);
+        while (src->next(frame) == capture::NextStatus::Frame) session.process(frame);
+        session.note(notes);
+        session.finish(run::Status::Completed);
         if (!quiet)
-            std::printf("run %lld (probe) into %s\n\n", static_cast<long long>(session->run_id()), db_path.c_str());
+            std::printf("run %lld (probe) into %s\n\n", static_cast<long long>(session.run_id()), db_path.c_str());
     } catch (const store::StoreError& e) {
-        if (session) session->fail(e);
+        session.fail(e);
         return report_store_error(e);
     }
-    return attribute_and_print("probe", *session, vendors, fail_on, quiet);
+    return attribute_and_print("probe", session, vendors, fail_on, quiet);
 }
 
 // Sends the plan while capturing it into `pcap`; kExitOk, or the exit code
-// after a one-line message.
+// after a one-line message. Started as root, drops to `user` once the
+// interface and the file are open, before a probe is sent.
 int send_and_capture(const probe::Plan& plan, const std::string& iface, const std::string& local,
-                     const std::string& pcap, double rate, const std::string& key, std::string* notes,
-                     std::vector<probe::ProbeResult>* results) {
+                     const std::string& pcap, double rate, const std::string& key, const std::string& user,
+                     std::string* notes, std::vector<probe::ProbeResult>* results) {
     try {
         probe::ProbeCapture cap(iface, plan.destinations, pcap);
+        const bool was_root = ::geteuid() == 0;
+        if (const std::string err = drop_privileges(user); !err.empty()) {
+            std::fprintf(stderr, "callwall probe: %s\n", err.c_str());
+            return kExitPermission;
+        }
+        if (was_root && ::geteuid() != 0)
+            *notes += "probe: sent as user " + user + " (root dropped once " + iface + " and the files were open)\n";
         if (cap.write_names(plan.names, local))
             *notes +=
                 "probe: the capture starts with one DNS query and answer per name, written by the probe for "
@@ -128,7 +127,7 @@ int run_probe(int argc, char** argv) {
         "callwall probe --vendor NAME... --db FILE [options]\n\n"
         "Sends each catalog requirement's traffic from this machine, captures it and judges\n"
         "the capture like 'analyze' (a run of kind 'probe').\n\noptions");
-    std::string db_path, iface, product, fail_on, reflector, key, keep_pcap;
+    std::string db_path, iface, product, fail_on, reflector, key, keep_pcap, user = "nobody";
     std::vector<std::string> vendors, resolve, targets, catalog_dirs;
     double rate = 20;
     uint32_t budget = 2000, per_range = 16;
@@ -147,9 +146,10 @@ int run_probe(int argc, char** argv) {
         ("budget", po::value(&budget)->value_name("N"), "most probes sent (default 2000)")
         ("ports-per-range", po::value(&per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a verdict is blocked (or partial)")
-        ("keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here")
+        ("keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here (in a directory --user can read)")
         ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")
         ("no-bundled-catalog", "use only the --catalog directories")
+        ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user once the interface is open, before sending (default nobody; 'root' keeps root)")
         ("dry-run", "print the plan and send nothing")
         ("quiet,q", "print nothing but errors");
     // clang-format on
@@ -178,6 +178,10 @@ int run_probe(int argc, char** argv) {
     if (!(rate > 0 && rate <= 10000) || budget < 1) {
         std::fprintf(stderr, "callwall probe: --rate takes 0 < N <= 10000 and --budget N >= 1\n");
         return kExitUsage;
+    }
+    if (::geteuid() == 0 && user != "root" && !user.empty() && ::getpwnam(user.c_str()) == nullptr) {
+        std::fprintf(stderr, "callwall probe: no such user '%s' for --user\n", user.c_str());
+        return kExitPermission;
     }
     probe::PlanOptions po_;
     po_.vendors = vendors;
@@ -221,16 +225,52 @@ int run_probe(int argc, char** argv) {
     if (pcap.empty()) {
         char tmpl[] = "/tmp/callwall-probe-XXXXXX";
         const int fd = ::mkstemp(tmpl);
-        if (fd < 0) return kExitOutput;
+        if (fd < 0) {
+            std::fprintf(stderr, "callwall probe: cannot create a capture file in /tmp: %s\n", std::strerror(errno));
+            return kExitOutput;
+        }
+        const bool given = give_to_user(fd, user);  // read back after dropping to it
         ::close(fd);
         pcap = tmpl;
+        if (!given) {
+            ::unlink(pcap.c_str());
+            std::fprintf(stderr, "callwall probe: cannot give %s to user '%s' (--user)\n", pcap.c_str(), user.c_str());
+            return kExitPermission;
+        }
+    }
+    const auto drop_pcap = [&] {
+        if (keep_pcap.empty()) ::unlink(pcap.c_str());
+    };
+    // The database is opened (and the run begun) while we may still be root,
+    // as `capture` does: the user dropped to may not be able to create it.
+    Intercepted intercepted;
+    run::Options ro;
+    ro.db_path = db_path;
+    ro.kind = "probe";
+    ro.sources = {capture_iface};
+    ro.command_line = join_command_line(argc, argv);
+    ro.catalog = &*cat;
+    // An answer that came from a middlebox says nothing about the way to the
+    // vendor: such flows are inconclusive, not observed.
+    ro.flow_context = [&intercepted](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
+        ctx.intercepted = f.transport == "udp" && intercepted.count({f.server_ip, f.server_port, f.client_port}) > 0;
+    };
+    std::unique_ptr<run::Session> session;
+    try {
+        session = std::make_unique<run::Session>(std::move(ro));
+    } catch (const store::StoreError& e) {
+        drop_pcap();
+        return report_store_error(e);
     }
     std::vector<probe::ProbeResult> results;
-    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, rate, key, &notes, &results); rc != kExitOk) {
-        if (keep_pcap.empty()) ::unlink(pcap.c_str());
+    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, rate, key, user, &notes, &results);
+        rc != kExitOk) {
+        try {
+            session->finish(run::Status::Failed);
+        } catch (...) {}
+        drop_pcap();
         return rc;
     }
-    Intercepted intercepted;
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
@@ -243,9 +283,8 @@ int run_probe(int argc, char** argv) {
                         p.addr.c_str(), p.port, r.seen.c_str(), r.detail.c_str(), p.entry_id.c_str());
     }
     if (!quiet) std::printf("\n");
-    const int rc = analyse_probe_capture(pcap, capture_iface, db_path, *cat, vendors, fail_on, quiet, notes,
-                                         join_command_line(argc, argv), intercepted);
-    if (keep_pcap.empty()) ::unlink(pcap.c_str());
+    const int rc = analyse_probe_capture(pcap, *session, db_path, vendors, fail_on, quiet, notes);
+    drop_pcap();
     return rc;
 }
 

@@ -1,6 +1,8 @@
 #include "cli/run_common.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +83,22 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
                      flow::to_string(cs).data(), static_cast<unsigned long long>(counts[s]));
     }
     std::fprintf(out, "\ntime %.3f s, %.0f packets/s\n", elapsed_s, pps);
+}
+
+std::string drop_privileges(const std::string& user) {
+    if (geteuid() != 0 || user.empty() || user == "root") return "";
+    const struct passwd* pw = getpwnam(user.c_str());
+    if (!pw) return "no such user '" + user + "' for --user";
+    if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        return "cannot drop privileges to '" + user + "'";
+    if (setuid(0) == 0) return "privileges could be regained after dropping to '" + user + "'";
+    return "";
+}
+
+bool give_to_user(int fd, const std::string& user) {
+    if (geteuid() != 0 || user.empty() || user == "root") return true;
+    const struct passwd* pw = getpwnam(user.c_str());
+    return pw && ::fchown(fd, pw->pw_uid, pw->pw_gid) == 0;
 }
 
 int report_store_error(const store::StoreError& e) {

@@ -37,6 +37,14 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
 /// Maps exceptions thrown at start-up or by the store to one line and an exit code.
 int report_store_error(const store::StoreError& e);
 
+/// Drops root for the named user. Returns an error message, or "" on success
+/// (or when not root, or `user` is "root" or empty: nothing to drop).
+std::string drop_privileges(const std::string& user);
+
+/// Gives a file we created as root to the user we will drop to (so it can
+/// still read it); nothing when there is nothing to drop. False on failure.
+bool give_to_user(int fd, const std::string& user);
+
 /// Loads the bundled catalog (unless no_bundled) plus extra directories/files.
 /// On errors prints every diagnostic (file:line:column) and returns nullopt.
 std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled);

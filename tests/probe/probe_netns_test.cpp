@@ -162,6 +162,30 @@ TEST_F(ProbeNetns, OpenRulesetEveryOutboundEntryObserved) {
     EXPECT_EQ(out.find("intercepted"), std::string::npos) << out;
 }
 
+TEST_F(ProbeNetns, RootIsDroppedBeforeTheFirstProbe) {
+    firewall({});
+    {
+        // Started as root (the test runs as root to make its namespaces), the
+        // probe sends as nobody: the run says so, and still reads back its
+        // capture and writes its verdicts.
+        TempDb db;
+        std::string out;
+        ASSERT_EQ(probe(db.path(), &out), 0) << out;
+        const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+        ASSERT_EQ(notes.size(), 1u);
+        EXPECT_NE(notes[0].find("probe: sent as user nobody (root dropped once "), std::string::npos) << notes[0];
+        EXPECT_EQ(verdicts(db.path()).at("whereby.turn.tcp").substr(0, 8), "observed");
+    }
+    {
+        // An unknown user: said before anything is sent or written, exit 6 (permission).
+        TempDb db;
+        std::string out;
+        EXPECT_EQ(probe(db.path(), &out, {"--user", "no-such-user-cw"}), 6) << out;
+        EXPECT_EQ(out, "callwall probe: no such user 'no-such-user-cw' for --user\n");
+        EXPECT_FALSE(std::filesystem::exists(db.path()));
+    }
+}
+
 TEST_F(ProbeNetns, DroppedUdpAndResetTcpAreBlockedWithTheirReasons) {
     firewall({"udp dport != 53 drop", "tcp dport 443 reject with tcp reset"});
     TempDb db;
