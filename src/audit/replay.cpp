@@ -411,6 +411,23 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
     }
 }
 
+// Runs `r`'s probes in batches of at most `batch_size` with the trace
+// watched (read afresh), then gives each its deciding rule from the trace.
+void probe_and_decide(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
+                      ReplayOutput& r, size_t batch_size) {
+    m.drain();
+    m.text.clear();
+    const auto types = chain_types(r.listed);
+    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
+    for (auto batch : batches(r.results, batch_size, spec.client_addr)) {
+        run_batch(ns, batch, spec.probe_timeout_ms, w);
+        m.drain();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    m.drain();
+    attach_decisions(spec, names, m.text, r);
+}
+
 // Probes whose packets the trace lost (nft monitor's socket overran under a
 // burst) are sent again, a few at a time, so each gets its deciding rule:
 // those the trace never showed, and those it showed without the drop that
@@ -427,33 +444,15 @@ void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const
     ReplayOutput again;
     again.listed = r.listed;
     for (size_t i : redo) again.results.push_back(ProbeResult{.probe = r.results[i].probe});
-    m.text.clear();
-    const auto types = chain_types(r.listed);
-    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
-    for (auto batch : batches(again.results, kSmallBatch, spec.client_addr)) {
-        run_batch(ns, batch, spec.probe_timeout_ms, w);
-        m.drain();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    m.drain();
-    attach_decisions(spec, names, m.text, again);
+    probe_and_decide(spec, names, ns, m, again, kSmallBatch);
     for (size_t k = 0; k < redo.size(); ++k) r.results[redo[k]] = std::move(again.results[k]);
 }
 
-// Runs `results`' probes in batches with the trace watched, then gives each its deciding rule.
+// Runs `results`' probes in batches with the trace watched, then gives each
+// its deciding rule, and sends again those the trace lost.
 void run_probes(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
                 ReplayOutput& r) {
-    m.drain();
-    m.text.clear();
-    const auto types = chain_types(r.listed);
-    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
-    for (auto batch : batches(r.results, kBatch, spec.client_addr)) {
-        run_batch(ns, batch, spec.probe_timeout_ms, w);
-        m.drain();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    m.drain();
-    attach_decisions(spec, names, m.text, r);
+    probe_and_decide(spec, names, ns, m, r, kBatch);
     reprobe_untraced(spec, names, ns, m, r);
 }
 
