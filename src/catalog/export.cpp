@@ -209,6 +209,9 @@ Selected select(const Catalog& c, const ExportOptions& opt) {
     Selected s;
     for (const Entry& e : c.entries()) {
         if (!opt.selection.matches(e.vendor, e.product, e.edition)) continue;
+        if (!opt.only_entries.empty() &&
+            std::find(opt.only_entries.begin(), opt.only_entries.end(), e.id) == opt.only_entries.end())
+            continue;
         if (opt.required_only && !e.required) {
             s.left_out.push_back({&e, "optional (--required-only)"});
         } else if (has_any_destination(e) && !opt.include_any) {
@@ -231,8 +234,9 @@ Selected select(const Catalog& c, const ExportOptions& opt) {
                 ds.push_back(&d);
         }
     }
+    // Named entries are exactly what is asked for: no products besides them.
     for (const Product& p : c.products()) {
-        if (opt.selection.matches(p.vendor, p.product, p.edition)) s.products.push_back(&p);
+        if (opt.only_entries.empty() && opt.selection.matches(p.vendor, p.product, p.edition)) s.products.push_back(&p);
     }
     return s;
 }
@@ -267,6 +271,7 @@ std::string command_for(const ExportOptions& opt, std::string_view format) {
     if (format.find("nft") != std::string_view::npos && opt.nft_table != "filter") s += " --nft-table " + opt.nft_table;
     if (opt.required_only) s += " --required-only";
     if (opt.include_any) s += " --include-any";
+    for (const std::string& id : opt.only_entries) s += " --entry " + clean(id);
     return s;
 }
 
@@ -278,7 +283,8 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
     const Selection& sel = opt.selection;
     out += "# selection: vendor=" + (sel.vendor.empty() ? std::string("all") : clean(sel.vendor)) +
            ", product=" + (sel.product.empty() ? std::string("all") : clean(sel.product)) +
-           ", edition=" + (sel.edition.empty() ? std::string("all") : clean(sel.edition)) + "; " +
+           ", edition=" + (sel.edition.empty() ? std::string("all") : clean(sel.edition)) +
+           (opt.only_entries.empty() ? std::string() : ", only the entries named by --entry") + "; " +
            std::to_string(s.entries.size()) + " entries";
     if (!s.left_out.empty()) out += ", " + std::to_string(s.left_out.size()) + " left out (listed below)";
     out += "\n#\n";

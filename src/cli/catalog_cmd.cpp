@@ -25,7 +25,7 @@ constexpr std::string_view kUsage =
     "       callwall catalog check  [DIR|FILE ...]\n"
     "       callwall catalog export [--format nft|iptables|dnsmasq-nftset|dnsmasq-ipset]\n"
     "                               [--vendor V] [--product P] [--edition E] [--nft-table NAME]\n"
-    "                               [--required-only] [--include-any]\n"
+    "                               [--required-only] [--include-any] [--entry ID]...\n"
     "\n"
     "The bundled catalog is loaded first (CALLWALL_CATALOG_DIR overrides where it is); each --catalog\n"
     "DIR adds its *.toml files, and a file named like an earlier one replaces it. 'check DIR' checks\n"
@@ -54,10 +54,11 @@ std::string_view sub_help(std::string_view sub) {
     if (sub == "export")
         return "usage: callwall catalog export [--format nft|iptables|dnsmasq-nftset|dnsmasq-ipset] [--vendor V]\n"
                "                               [--product P] [--edition E] [--nft-table NAME] [--required-only]\n"
-               "                               [--include-any]\n\n"
+               "                               [--include-any] [--entry ID]...\n\n"
                "Writes an allow-list: rules per requirement towards per-vendor address sets, and the dnsmasq lines\n"
                "that fill those sets when the vendor's names are resolved.\n\n"
                "example: callwall catalog export --vendor whereby --required-only > whereby.nft\n"
+               "         callwall catalog export --entry whereby.turn.udp --format iptables\n"
                "         callwall catalog export --vendor whereby --format dnsmasq-nftset > /etc/dnsmasq.d/callwall.conf\n";
     return {};
 }
@@ -142,6 +143,7 @@ std::optional<int> read_export_options(const po::variables_map& vm, const std::s
                                              : cat::ExportFormat::Nft;
     eo.required_only = vm.count("required-only") > 0;
     eo.include_any = vm.count("include-any") > 0;
+    if (vm.count("entry")) eo.only_entries = vm["entry"].as<std::vector<std::string>>();
     eo.selection = sel;
     eo.nft_table = vm["nft-table"].as<std::string>();
     if (!valid_nft_identifier(eo.nft_table)) {
@@ -189,7 +191,9 @@ int run_catalog(int argc, char** argv) {
             ("nft-table", po::value<std::string>()->default_value("filter")->value_name("NAME"),
              "export: the inet table of your policy, which the nft output adds to (Debian's is filter)")
             ("required-only", "export: leave out entries the vendor presents as optional")
-            ("include-any", "export: keep entries whose destination is ANY (opens their ports to every address)");
+            ("include-any", "export: keep entries whose destination is ANY (opens their ports to every address)")
+            ("entry", po::value<std::vector<std::string>>()->composing()->value_name("ID"),
+             "export: only this entry (repeatable), e.g. what a probe found blocked");
         // clang-format on
         po::options_description hidden;
         // clang-format off
@@ -252,6 +256,7 @@ int run_catalog(int argc, char** argv) {
             return usage_error("unexpected argument '" + args.front() + "' for '" + command + "'");
         }
 
+        if (command != "export" && vm.count("entry")) return usage_error("--entry is an option of 'export'");
         if (command == "list" && !format.empty() && format != "text" && format != "json") {
             return usage_error("unknown --format '" + format + "' for list; expected text or json");
         }
@@ -263,6 +268,9 @@ int run_catalog(int argc, char** argv) {
         size_t errors = 0;
         auto c = load_catalog(paths, errors);
         if (!c) return kExitCatalog;
+        for (const std::string& id : eo.only_entries)
+            if (!c->find_entry(id))
+                return usage_error("unknown entry '" + id + "' for --entry; see 'callwall catalog list'");
 
         if (command == "show") return catalog_show(*c, args.front());
         if (has_selection && !selection_matches_anything(*c, sel)) {

@@ -54,9 +54,24 @@ using Intercepted = std::set<std::tuple<std::string, uint16_t, uint16_t>>;
 // into the run of kind "probe" (opened before the probes were sent) through
 // the run session, exactly as `analyze` reads a file, then attributed and
 // printed.
+// What to add to the firewall: `catalog export --entry` of exactly the
+// requirements the probe found blocked or partial, in both formats.
+void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const attrib::RunVerdicts& v) {
+    catalog::ExportOptions eo;
+    for (size_t i = 0; i < v.entries.size() && i < cat.entries().size(); ++i)
+        if (v.entries[i].verdict == attrib::Verdict::Blocked || v.entries[i].verdict == attrib::Verdict::Partial)
+            eo.only_entries.push_back(cat.entries()[i].id);
+    if (eo.only_entries.empty()) return;
+    for (const auto& [format, name] :
+         {std::pair{catalog::ExportFormat::Nft, "nft"}, std::pair{catalog::ExportFormat::Iptables, "iptables"}}) {
+        eo.format = format;
+        session.store().write_allow_list(session.run_id(), name, catalog::render_export(cat, eo));
+    }
+}
+
 int analyse_probe_capture(const std::string& pcap, run::Session& session, const std::string& db_path,
-                          const std::vector<std::string>& vendors, const std::string& fail_on, bool quiet,
-                          const std::string& notes) {
+                          const catalog::Catalog& cat, const std::vector<std::string>& vendors,
+                          const std::string& fail_on, bool quiet, const std::string& notes) {
     std::unique_ptr<capture::PcapSource> src;
     try {
         src = capture::PcapSource::open_file(pcap);
@@ -78,7 +93,8 @@ int analyse_probe_capture(const std::string& pcap, run::Session& session, const 
         session.fail(e);
         return report_store_error(e);
     }
-    return attribute_and_print("probe", session, vendors, fail_on, quiet);
+    return attribute_and_print("probe", session, vendors, fail_on, quiet,
+                               [&](const attrib::RunVerdicts& v) { write_allow_lists(session, cat, v); });
 }
 
 // Sends the plan while capturing it into `pcap`; kExitOk, or the exit code
@@ -283,7 +299,7 @@ int run_probe(int argc, char** argv) {
                         p.addr.c_str(), p.port, r.seen.c_str(), r.detail.c_str(), p.entry_id.c_str());
     }
     if (!quiet) std::printf("\n");
-    const int rc = analyse_probe_capture(pcap, *session, db_path, vendors, fail_on, quiet, notes);
+    const int rc = analyse_probe_capture(pcap, *session, db_path, *cat, vendors, fail_on, quiet, notes);
     drop_pcap();
     return rc;
 }

@@ -257,15 +257,18 @@ bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string
 }
 
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
-                        const std::string& fail_on, bool quiet) try {
+                        const std::string& fail_on, bool quiet,
+                        const std::function<void(const attrib::RunVerdicts&)>& after) try {
     // Ctrl-C (or SIGTERM) that arrives during the attribution stops it: the
     // run is then marked interrupted and has no verdicts.
     const std::sig_atomic_t signals_before = g_stop_count;
-    if (!session.attribute([signals_before] { return g_stop_count != signals_before; })) {
+    const auto verdicts = session.attribute([signals_before] { return g_stop_count != signals_before; });
+    if (!verdicts) {
         std::fprintf(stderr, "callwall %s: interrupted during attribution: run %lld has no verdicts\n", cmd,
                      static_cast<long long>(session.run_id()));
         return kExitOk;
     }
+    if (after) after(*verdicts);
     if (quiet && fail_on.empty()) return kExitOk;  // nothing to print or decide
     report::ReportOptions opt;
     opt.run = session.run_id();

@@ -1,6 +1,7 @@
 // Shared by the analyze and capture commands: signals, progress, summaries.
 #pragma once
 
+#include <functional>
 #include <csignal>
 #include <string>
 #include <string_view>
@@ -57,8 +58,11 @@ std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::st
 /// Returns kExitOutput (after a one-line message) when standard output
 /// cannot be written, kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase
 /// (after a one-line message) when the database fails, else kExitOk.
+/// `after` (optional) runs with the verdicts before anything is printed (it
+/// may write more rows of the run, which the printed report then shows).
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
-                        const std::string& fail_on, bool quiet);
+                        const std::string& fail_on, bool quiet,
+                        const std::function<void(const attrib::RunVerdicts&)>& after = {});
 
 /// The end of a run's command: when the event file could not be written,
 /// one line and kExitOutput (unless `rc` is already an error).

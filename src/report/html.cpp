@@ -523,6 +523,17 @@ void write_other(std::string& o, const ReportData& d) {
              " flow(s) in smaller groups.</p>\n";
 }
 
+// What to add to the firewall for what the run found blocked (a probe's
+// allow-lists), one collapsible block per format.
+void write_allow_lists(std::string& o, const ReportData& d) {
+    if (d.allow_lists.empty()) return;
+    o += "<h2 id=\"allow\">To allow what was blocked</h2>\n";
+    o += "<p>What <code>callwall catalog export</code> writes for exactly the requirements this run found blocked "
+         "or partly blocked:</p>\n";
+    for (const AllowList& a : d.allow_lists)
+        o += "<details><summary>" + esc(a.format) + "</summary><pre>" + esc(a.text) + "</pre></details>\n";
+}
+
 }  // namespace
 
 std::string render_html(const ReportData& d) {
@@ -564,6 +575,7 @@ std::string render_html(const ReportData& d) {
     write_products(o, d);
     write_gaps(o, d);
     write_verdicts(o, d, row_of_entry);
+    write_allow_lists(o, d);
     write_timeline(o, d);
     write_evidence(o, d);
     write_other(o, d);

@@ -255,6 +255,15 @@ std::string render_text(const ReportData& d) {
                                 ": cannot be allow-listed (" + p.detail + ")",
                             2);
     }
+    for (const auto& a : d.allow_lists) {
+        if (a.format != "nft") continue;  // the JSON and HTML reports have every format
+        o += "\nTO ALLOW WHAT WAS BLOCKED (nft; 'callwall report --format json' has the iptables lines too):\n";
+        for (const auto& line : note_lines(a.text)) {
+            o += "  ";
+            o += line;
+            o += "\n";
+        }
+    }
     char b[768];  // a gap line: two addresses and a name (at most 253 bytes, RFC 1035)
     if (!d.vendor_gaps.empty()) {
         o += "\nCATALOG GAP: flows to a vendor's names on ports no requirement lists\n";
@@ -349,7 +358,14 @@ std::string render_json(const ReportData& d) {
              ",\"server\":" + json_quote(u.server_ip + ":" + std::to_string(u.server_port)) +
              ",\"app\":" + json_quote(u.app) + ",\"outcome\":" + json_quote(u.outcome) + "}";
     }
-    o += "],\"other_flows\":" + std::to_string(d.other_flows) + "}}\n";
+    o += "],\"other_flows\":" + std::to_string(d.other_flows) + "}";
+    if (!d.allow_lists.empty()) {
+        o += ",\"allow_list\":{";
+        for (size_t i = 0; i < d.allow_lists.size(); ++i)
+            o += (i ? "," : "") + json_quote(d.allow_lists[i].format) + ":" + json_quote(d.allow_lists[i].text);
+        o += "}";
+    }
+    o += "}\n";
     return o;
 }
 

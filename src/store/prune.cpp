@@ -12,7 +12,7 @@ namespace {
 // Every table whose rows belong to one run (schema.hpp), children first.
 constexpr const char* kRunTables[] = {"flow_name",       "dns_answer", "dns_query",      "tls_hello",  "stun_message",
                                       "rtp_stream",      "icmp_error", "catalog_entry",  "flow_match", "verdict",
-                                      "product_verdict", "run_source", "unmatched_flow", "flow"};
+                                      "product_verdict", "run_source", "unmatched_flow", "allow_list", "flow"};
 
 }  // namespace
 

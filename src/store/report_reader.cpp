@@ -492,6 +492,15 @@ void read_other_flows(ReadDb& db, int64_t run, ReportData& d) {
             OtherFlowsSummary{st.text(0), st.text(1), static_cast<uint16_t>(st.integer(2)), st.u64(3)});
 }
 
+// The run's allow-lists (databases before the allow_list table have none).
+void read_allow_lists(ReadDb& db, int64_t run, ReportData& d) {
+    Query t = db.prep("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='allow_list'");
+    if (!t.row() || t.integer(0) == 0) return;
+    Query q = db.prep("SELECT format, text FROM allow_list WHERE run_id=? ORDER BY format");
+    q.bind(1, run);
+    while (q.row()) d.allow_lists.push_back(report::AllowList{std::string(q.text(0)), std::string(q.text(1))});
+}
+
 ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt) {
     ReportData d;
     d.db_path = db_path;
@@ -502,6 +511,7 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
     read_overlaps(db, d.run.id, d);
     read_vendor_gaps(db, d.run.id, vf, d);
     read_other_flows(db, d.run.id, d);
+    read_allow_lists(db, d.run.id, d);
     return d;
 }
 }  // namespace

@@ -234,6 +234,12 @@ CREATE TABLE IF NOT EXISTS run_source (
   source TEXT NOT NULL,
   PRIMARY KEY (run_id, position)
 );
+CREATE TABLE IF NOT EXISTS allow_list (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  format TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (run_id, format)
+);
 CREATE TABLE IF NOT EXISTS unmatched_flow (
   run_id INTEGER NOT NULL REFERENCES run(id),
   flow_id INTEGER NOT NULL,

@@ -228,6 +228,9 @@ public:
     /// `current` (the run being captured) is never deleted, nor is any run
     /// still marked running. Returns the ids deleted, oldest first.
     std::vector<int64_t> prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current);
+    /// Records the allow-list for what the run found blocked, in one format
+    /// ("nft", "iptables"): `catalog export --entry` of exactly those entries.
+    void write_allow_list(int64_t run_id, std::string_view format, std::string_view text);
     /// Commits, then builds the indexes readers query by if this Store
     /// created the database and has not built them yet (writes into a new
     /// database go faster without them). Attribution calls it before its

@@ -160,6 +160,8 @@ TEST_F(ProbeNetns, OpenRulesetEveryOutboundEntryObserved) {
     }
     EXPECT_EQ(query_rows(db.path(), "SELECT kind FROM run"), std::vector<std::string>{"probe"});
     EXPECT_EQ(out.find("intercepted"), std::string::npos) << out;
+    EXPECT_TRUE(query_rows(db.path(), "SELECT format FROM allow_list").empty());  // nothing blocked, nothing to add
+    EXPECT_EQ(out.find("TO ALLOW WHAT WAS BLOCKED"), std::string::npos) << out;
 }
 
 TEST_F(ProbeNetns, RootIsDroppedBeforeTheFirstProbe) {
@@ -202,6 +204,17 @@ TEST_F(ProbeNetns, DroppedUdpAndResetTcpAreBlockedWithTheirReasons) {
         EXPECT_EQ(v.at(e).substr(0, 7), "blocked") << e << ": " << v.at(e);
         EXPECT_NE(v.at(e).find("reset"), std::string::npos) << e << ": " << v.at(e);
     }
+    // What to add: the export of exactly the blocked requirements, in both
+    // formats, in the database and in the printed report.
+    const auto lists = query_rows(db.path(), "SELECT format FROM allow_list ORDER BY format");
+    EXPECT_EQ(lists, (std::vector<std::string>{"iptables", "nft"}));
+    const auto nft = query_rows(db.path(), "SELECT text FROM allow_list WHERE format = 'nft'");
+    ASSERT_EQ(nft.size(), 1u);
+    for (const auto& [id, verdict] : v) {
+        const bool blocked = verdict.rfind("blocked", 0) == 0 || verdict.rfind("partial", 0) == 0;
+        EXPECT_EQ(nft[0].find("comment \"" + id + "\"") != std::string::npos, blocked) << id << ": " << verdict;
+    }
+    EXPECT_NE(out.find("TO ALLOW WHAT WAS BLOCKED (nft;"), std::string::npos) << out;
 }
 
 TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {

@@ -470,6 +470,9 @@ struct ExportOptions {
     std::string nft_table = "filter";
     bool required_only = false;  ///< leave out entries the vendor presents as optional
     bool include_any = false;  ///< keep entries whose destination is ANY (ports open to every address)
+    /// Non-empty: only these entries (by id) of the selection, e.g. what a
+    /// probe found blocked (`catalog export --entry ID`).
+    std::vector<std::string> only_entries;
 };
 
 /// An allow-list for the selected products: nftables sets/rules or

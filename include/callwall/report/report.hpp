@@ -70,6 +70,13 @@ struct OtherFlowsSummary {
     uint64_t flows = 0;
 };
 
+/// What to add to a firewall for what a run found blocked (a probe's):
+/// `callwall catalog export --entry ...` of exactly those requirements.
+struct AllowList {
+    std::string format;  ///< "iptables", "nft"
+    std::string text;
+};
+
 struct ReportData {
     std::string db_path;
     RunInfo run;
@@ -78,6 +85,7 @@ struct ReportData {
     std::vector<UnmatchedVendorFlow> vendor_gaps;
     uint64_t other_flows = 0;
     std::vector<OtherFlowsSummary> other_summary;  ///< top groups by app and port
+    std::vector<AllowList> allow_lists;  ///< by format; empty for runs that wrote none
     /// Set when the database could only be read without its -wal file.
     std::string read_warning;
 };

@@ -369,6 +369,33 @@ TEST(CatalogExport, NftAcceptsEachProductAndOtherTableNames) {
     }
 }
 
+TEST(CatalogExport, OnlyTheNamedEntries) {
+    for (const auto format : {ExportFormat::Nft, ExportFormat::Iptables}) {
+        ExportOptions o;
+        o.format = format;
+        o.only_entries = {"whereby.turn.udp", "agora-2018.web.udp"};
+        const std::string out = render_export(bundled(), o);
+        EXPECT_NE(out.find("--entry whereby.turn.udp --entry agora-2018.web.udp"), std::string::npos) << out;
+        EXPECT_NE(out.find("only the entries named by --entry; 2 entries"), std::string::npos) << out;
+        size_t rules = 0;
+        for (const Entry& e : bundled().entries()) {
+            const bool named = e.id == "whereby.turn.udp" || e.id == "agora-2018.web.udp";
+            const bool present = out.find("\"" + e.id + "\"") != std::string::npos;
+            EXPECT_EQ(present, named) << e.id;
+            rules += present;
+        }
+        EXPECT_EQ(rules, 2u);
+        // Exactly what was named: no advice about other products.
+        EXPECT_EQ(out.find("NOT ALLOW-LISTABLE"), std::string::npos);
+        if (format == ExportFormat::Nft) {
+            auto r = nft_check(out);
+            if (r) {
+                EXPECT_EQ(r->first, 0) << r->second;
+            }
+        }
+    }
+}
+
 // The comment block of one entry in an export (from its "# ---- id:" line to its rule).
 std::string block_of(const std::string& out, const std::string& id) {
     const size_t start = out.find("# ---- " + id + "\n");

@@ -291,6 +291,30 @@ TEST(HtmlReport, ShowsTheEvidence) {
     EXPECT_NE(h.find("\u00a7 Firewall requirements"), std::string::npos);
 }
 
+TEST(HtmlReport, AllowListsOfWhatWasBlocked) {
+    ReportData d = fixture();
+    EXPECT_EQ(render_html(d).find("id=\"allow\""), std::string::npos);  // none recorded: no section
+    d.allow_lists = {{"iptables", "-A callwall_outbound -p udp <x>"}, {"nft", "udp dport 443 accept"}};
+    const std::string html = render_html(d);
+    EXPECT_NE(html.find("<h2 id=\"allow\">To allow what was blocked</h2>"), std::string::npos);
+    EXPECT_NE(html.find("<details><summary>iptables</summary><pre>-A callwall_outbound -p udp &lt;x&gt;</pre>"),
+              std::string::npos);
+    EXPECT_NE(html.find("<details><summary>nft</summary><pre>udp dport 443 accept</pre>"), std::string::npos);
+    const std::string text = render_text(d);
+    EXPECT_NE(text.find("\nTO ALLOW WHAT WAS BLOCKED (nft; 'callwall report --format json' has the iptables lines "
+                        "too):\n  udp dport 443 accept\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("-A callwall_outbound"), std::string::npos);
+    const std::string json = render_json(d);
+    EXPECT_NE(json.find(",\"allow_list\":{\"iptables\":\"-A callwall_outbound -p udp <x>\",\"nft\":\"udp dport 443 "
+                        "accept\"}}\n"),
+              std::string::npos)
+        << json;
+    d.allow_lists.clear();
+    EXPECT_EQ(render_json(d).find("allow_list"), std::string::npos);
+}
+
 TEST(HtmlReport, ShowsGapsAndOtherFlows) {
     const std::string h = render_html(fixture());
     EXPECT_NE(h.find("Catalog gaps: 1 flow(s)"), std::string::npos);

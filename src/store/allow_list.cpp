@@ -1,0 +1,17 @@
+// The allow-list of a run: what `callwall catalog export` writes for exactly
+// the requirements a probe found blocked. See store/store.hpp (write_allow_list).
+#include <string_view>
+
+#include "store/conn.hpp"
+#include "store/statement.hpp"
+#include "store/store.hpp"
+
+namespace callwall::store {
+
+void Store::write_allow_list(int64_t run_id, std::string_view format, std::string_view text) {
+    commit_now();
+    Statement st(c_->db, path(), "INSERT OR REPLACE INTO allow_list (run_id, format, text) VALUES (?,?,?)");
+    st.bind(1, run_id).bind(2, format).bind(3, text).run("writing the run's allow-list");
+}
+
+}  // namespace callwall::store
