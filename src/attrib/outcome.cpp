@@ -297,7 +297,16 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
     // ICMP errors quoting the flow, unless the server answered anyway
     // (an ICMP error after a working exchange is noise, e.g. a late packet).
     if (f.icmp_errors > 0 && f.packets_s2c == 0) return icmp_outcome(f);
-    if (f.transport == "tcp") return tcp_outcome(f, capture_end, server_ttls, ctx);
+    if (f.transport == "tcp") {
+        FlowOutcome t = tcp_outcome(f, capture_end, server_ttls, ctx);
+        if (ctx.tls_cut && t.outcome == Outcome::Observed) {
+            t.outcome = Outcome::Blocked;
+            t.reason = "tls-reset";
+            t.evidence = "TCP handshake answered, then the ClientHello answered by a reset";
+            t.origin = "an SNI filter on the path (the connection was reset after the ClientHello carrying the name)";
+        }
+        return t;
+    }
     FlowOutcome r = udp_outcome(f, capture_end, ctx);
     // Answered, but by something on the path instead of the server: not
     // evidence that the path to the server is open.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -46,9 +47,10 @@ bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::st
     return true;
 }
 
-// The UDP flows whose answers lacked the reflector's token, by their
-// server address and port and the probe's own port.
-using Intercepted = std::set<std::tuple<std::string, uint16_t, uint16_t>>;
+// Flows by their server address and port and the probe's own port: UDP
+// probes whose answers lacked the reflector's token (intercepted), TLS
+// probes whose ClientHello was answered by a reset (cut).
+using ProbeFlows = std::set<std::tuple<std::string, uint16_t, uint16_t>>;
 
 // The glue between a probe and the analysis: the probe's capture file read
 // into the run of kind "probe" (opened before the probes were sent) through
@@ -102,7 +104,8 @@ int analyse_probe_capture(const std::string& pcap, run::Session& session, const 
 // interface and the file are open, before a probe is sent.
 int send_and_capture(const probe::Plan& plan, const std::string& iface, const std::string& local,
                      const std::string& pcap, double rate, const std::string& key, const std::string& user,
-                     std::string* notes, std::vector<probe::ProbeResult>* results) {
+                     const std::vector<catalog::PortRange>& avoid, std::string* notes,
+                     std::vector<probe::ProbeResult>* results) {
     try {
         probe::ProbeCapture cap(iface, plan.destinations, pcap);
         const bool was_root = ::geteuid() == 0;
@@ -124,6 +127,7 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
         probe::SendOptions so;
         so.rate_per_s = rate;
         so.key = key;
+        so.avoid_local_ports = avoid;
         *results = probe::send_probes(plan.probes, so, &g_stop_signal);
         cap.stop(0.5);
     } catch (const capture::CaptureError& e) {
@@ -144,7 +148,7 @@ int run_probe(int argc, char** argv) {
         "Sends each catalog requirement's traffic from this machine, captures it and judges\n"
         "the capture like 'analyze' (a run of kind 'probe').\n\noptions");
     std::string db_path, iface, product, fail_on, reflector, key, keep_pcap, user = "nobody";
-    std::vector<std::string> vendors, resolve, targets, catalog_dirs;
+    std::vector<std::string> vendors, resolve, targets, catalog_dirs, entries;
     double rate = 20;
     uint32_t budget = 2000, per_range = 16;
     // clang-format off
@@ -152,6 +156,7 @@ int run_probe(int argc, char** argv) {
         ("help,h", "show this help")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "probe this vendor's entries (required, repeatable)")
         ("product", po::value(&product)->value_name("P"), "only this product's entries")
+        ("entry", po::value(&entries)->composing()->value_name("ID"), "only this entry (repeatable; of the --vendor chosen)")
         ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
         ("interface,i", po::value(&iface)->value_name("IFACE"), "capture here (default: the route's interface)")
         ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")
@@ -202,6 +207,7 @@ int run_probe(int argc, char** argv) {
     probe::PlanOptions po_;
     po_.vendors = vendors;
     po_.product = product;
+    po_.entries = entries;
     po_.reflector = reflector;
     po_.budget = budget;
     po_.ports_per_range = per_range;
@@ -212,6 +218,16 @@ int run_probe(int argc, char** argv) {
     if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
         std::fprintf(stderr, "callwall probe: --vendor: %s\n", bad.c_str());
         return kExitUsage;
+    }
+    for (const auto& id : entries) {
+        const catalog::Entry* e = cat->find_entry(id);
+        const bool of_vendor = e && std::any_of(vendors.begin(), vendors.end(), [&](const std::string& v) {
+                                   return catalog::Selection{v, "", ""}.matches(e->vendor, e->product, e->edition);
+                               });
+        if (!of_vendor) {
+            std::fprintf(stderr, "callwall probe: --entry: '%s' is not an entry of the --vendor chosen\n", id.c_str());
+            return kExitUsage;
+        }
     }
     const probe::Plan plan = probe::make_plan(*cat, po_, probe::system_resolve);
     std::string notes;
@@ -259,7 +275,7 @@ int run_probe(int argc, char** argv) {
     };
     // The database is opened (and the run begun) while we may still be root,
     // as `capture` does: the user dropped to may not be able to create it.
-    Intercepted intercepted;
+    ProbeFlows intercepted;
     run::Options ro;
     ro.db_path = db_path;
     ro.kind = "probe";
@@ -267,9 +283,13 @@ int run_probe(int argc, char** argv) {
     ro.command_line = join_command_line(argc, argv);
     ro.catalog = &*cat;
     // An answer that came from a middlebox says nothing about the way to the
-    // vendor: such flows are inconclusive, not observed.
-    ro.flow_context = [&intercepted](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
-        ctx.intercepted = f.transport == "udp" && intercepted.count({f.server_ip, f.server_port, f.client_port}) > 0;
+    // vendor: such flows are inconclusive, not observed. A TLS connection cut
+    // after the ClientHello is blocked, whatever answered its SYN.
+    ProbeFlows tls_cut;
+    ro.flow_context = [&intercepted, &tls_cut](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
+        const std::tuple<std::string, uint16_t, uint16_t> key{f.server_ip, f.server_port, f.client_port};
+        ctx.intercepted = f.transport == "udp" && intercepted.count(key) > 0;
+        ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
     };
     std::unique_ptr<run::Session> session;
     try {
@@ -278,8 +298,19 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return report_store_error(e);
     }
+    // The probe's own ports stay out of every inbound entry's local ports:
+    // an answered probe there would read as evidence for an entry it did
+    // not exercise.
+    std::vector<catalog::PortRange> avoid;
+    for (const auto& e : cat->entries())
+        if (e.direction == catalog::Direction::Inbound)
+            for (const auto& r : e.port_set.intervals()) avoid.push_back(r);
+    if (!reflector.empty() && vendors.size() > 1)
+        notes += "probe: " + std::to_string(vendors.size()) +
+                 " vendors through one reflector address: a flow there carries every probed name, so it serves each "
+                 "vendor's entries whose ports hold its port (probe one vendor per run to keep them apart)\n";
     std::vector<probe::ProbeResult> results;
-    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, rate, key, user, &notes, &results);
+    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, rate, key, user, avoid, &notes, &results);
         rc != kExitOk) {
         try {
             session->finish(run::Status::Failed);
@@ -291,6 +322,7 @@ int run_probe(int argc, char** argv) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
         if (r.intercepted) intercepted.insert({p.addr, p.port, r.local_port});
+        if (r.seen == "tls-reset") tls_cut.insert({p.addr, p.port, r.local_port});
         if (r.intercepted)
             notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
                      ":" + std::to_string(p.port) + ": " + r.detail + "\n";

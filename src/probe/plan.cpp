@@ -32,6 +32,7 @@ bool chosen(const Entry& e, const PlanOptions& o) {
     const std::string v = lower(e.vendor);
     if (std::none_of(o.vendors.begin(), o.vendors.end(), [&](const std::string& n) { return lower(n) == v; }))
         return false;
+    if (!o.entries.empty() && std::find(o.entries.begin(), o.entries.end(), e.id) == o.entries.end()) return false;
     return o.product.empty() || lower(o.product) == lower(e.product);
 }
 

@@ -44,6 +44,7 @@ struct NotExercised {
 struct PlanOptions {
     std::vector<std::string> vendors;  ///< case-insensitive vendor names
     std::string product;  ///< empty: every product
+    std::vector<std::string> entries;  ///< non-empty: only these entry ids (of the vendors chosen)
     std::map<std::string, std::string> resolve;  ///< NAME -> ADDR (lowercase names)
     std::map<std::string, std::string> targets;  ///< ENTRY_ID -> HOST
     std::string reflector;  ///< every probe goes here when set

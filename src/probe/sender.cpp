@@ -35,12 +35,44 @@ struct Active {
     std::vector<uint8_t> request;
 };
 
-int open_socket(const Probe& p, bool udp, std::string* err) {
-    const int fd = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *err = std::string("socket: ") + std::strerror(errno);
-        return -1;
+// A socket bound to a local port of the kernel's choosing outside `avoid`
+// (those it offers inside are held until one outside comes, then closed);
+// -1 with `err` set when none comes in a few tries.
+int bound_socket(bool udp, const std::vector<catalog::PortRange>& avoid, std::string* err) {
+    constexpr int kTries = 32;
+    std::vector<int> held;
+    int fd = -1;
+    for (int i = 0; i < kTries && fd < 0; ++i) {
+        const int s = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s < 0) {
+            *err = std::string("socket: ") + std::strerror(errno);
+            break;
+        }
+        sockaddr_in any{};
+        any.sin_family = AF_INET;
+        socklen_t len = sizeof any;
+        if (::bind(s, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0 ||
+            ::getsockname(s, reinterpret_cast<sockaddr*>(&any), &len) != 0) {
+            *err = std::string("bind: ") + std::strerror(errno);
+            ::close(s);
+            break;
+        }
+        const uint16_t port = ntohs(any.sin_port);
+        const bool avoided = std::any_of(avoid.begin(), avoid.end(),
+                                         [&](const catalog::PortRange& r) { return r.lo <= port && port <= r.hi; });
+        if (avoided)
+            held.push_back(s);
+        else
+            fd = s;
     }
+    for (const int s : held) ::close(s);
+    if (fd < 0 && err->empty()) *err = "no local port outside the inbound entries' ranges";
+    return fd;
+}
+
+int open_socket(const Probe& p, bool udp, const std::vector<catalog::PortRange>& avoid, std::string* err) {
+    const int fd = bound_socket(udp, avoid, err);
+    if (fd < 0) return -1;
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(p.port);
@@ -79,11 +111,11 @@ void finish(Active& a, ProbeResult& r, std::string seen, std::string detail, boo
     a.phase = Phase::Done;
 }
 
-void start(Active& a, const Probe& p, ProbeResult& r, double now) {
+void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOptions& o) {
     r.start_s = now;
     const bool udp = p.kind == ProbeKind::StunBinding || p.kind == ProbeKind::TurnAllocate;
     std::string err;
-    a.fd = open_socket(p, udp, &err);
+    a.fd = open_socket(p, udp, o.avoid_local_ports, &err);
     if (a.fd < 0) {
         finish(a, r, "error", err);
         return;
@@ -192,7 +224,7 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
         if (next < probes.size() && active.size() < kMaxActive && now >= t0 + static_cast<double>(next) / rate) {
             Active a;
             a.index = next;
-            start(a, probes[next], results[next], now);
+            start(a, probes[next], results[next], now, o);
             ++next;
             if (a.phase != Phase::Done) active.push_back(std::move(a));
             continue;

@@ -25,6 +25,11 @@ inline constexpr size_t kMaxActive = 256;
 struct SendOptions {
     double rate_per_s = 20;
     std::string key;  ///< reflector key: answers must carry its token
+    /// Local ports a probe never sends from: the inbound entries' local
+    /// ports, so the probe's own flows (answered on an ephemeral port that
+    /// happens to lie there) are never evidence for a requirement it did
+    /// not exercise.
+    std::vector<catalog::PortRange> avoid_local_ports;
 };
 
 struct ProbeResult {

@@ -112,6 +112,10 @@ struct FlowContext {
     /// answers lacked the reflector's token (a transparent proxy or a
     /// middlebox answered for it). The path is not shown open: inconclusive.
     bool intercepted = false;
+    /// The client's ClientHello (a probe's, carrying the vendor's name) was
+    /// answered by a reset and nothing else: something on the path cut TLS
+    /// for that name (an SNI filter). The handshake's answer is no pass.
+    bool tls_cut = false;
 };
 
 /// The reason of an inconclusive flow whose answers were intercepted.

@@ -253,6 +253,24 @@ TEST(ClassifyFlow, AnAnswerFromAMiddleboxIsInconclusive) {
     EXPECT_EQ(classify_flow(silent, 200, {}, ctx).outcome, Outcome::Blocked);
 }
 
+TEST(ClassifyFlow, ATlsConnectionCutAfterTheClientHelloIsBlocked) {
+    FlowFacts f = tcp_flow(443);
+    f.syn_count = 1;
+    f.synack_count = 1;
+    f.rst_ttl = 64;
+    FlowContext ctx;
+    EXPECT_EQ(classify_flow(f, 200, {}, ctx).outcome, Outcome::Observed);  // a handshake alone passes
+    ctx.tls_cut = true;
+    const auto o = classify_flow(f, 200, {}, ctx);
+    EXPECT_EQ(o.outcome, Outcome::Blocked);
+    EXPECT_EQ(o.reason, "tls-reset");
+    EXPECT_NE(o.origin.find("SNI filter"), std::string::npos) << o.origin;
+    // A SYN nobody answered stays what its silence says.
+    FlowFacts silent = tcp_flow(443);
+    silent.syn_count = 3;
+    EXPECT_EQ(classify_flow(silent, 200, {}, ctx).reason, "no-answer");
+}
+
 // Issue 22 point 13: a peer-to-peer leg whose far end spoke first.
 FlowFacts remote_first_leg() {
     FlowFacts f = udp_flow(50200);  // as the flow table saw it: the far end opened it
