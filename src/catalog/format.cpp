@@ -221,6 +221,11 @@ std::string json_entry(const Entry& e) {
     }
     s += "},\"assumed\":" + json_strings(e.assumed);
     s += ",\"notes\":" + json_or_null(e.notes);
+    if (!e.probe_hosts.empty()) {  // only where the catalog names some (the listing stays as it was elsewhere)
+        s += ",\"probe_hosts\":[";
+        for (size_t i = 0; i < e.probe_hosts.size(); ++i) s += (i ? "," : "") + json_quote(e.probe_hosts[i]);
+        s += "]";
+    }
     return s + "}";
 }
 
@@ -396,6 +401,9 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
             s += line("assumed", join_strings(e->assumed, ", ") + " (not stated by the source)");
         }
         if (!e->notes.empty()) s += multiline("notes", e->notes);
+        if (!e->probe_hosts.empty())
+            s += line("probe hosts",
+                      join_strings(e->probe_hosts, ", ") + " (names callwall probe uses for the wildcards)");
         if (doc.prefers)
             s += multiline("vendor prefers",
                            std::string(to_string(doc.prefers->preferred)) + ": \"" + doc.prefers->quote + "\"");

@@ -33,9 +33,9 @@ constexpr std::string_view kDocumentKeys[] = {"vendor",    "edition",           
 constexpr std::string_view kPrefersKeys[] = {"transport", "quote", "file", "section"};
 constexpr std::string_view kProductKeys[] = {"id",     "product", "allowlist_supported", "advice", "advice_link",
                                              "source", "notes"};
-constexpr std::string_view kEntryKeys[] = {"id",           "product",   "service",    "transport",   "ports",
-                                           "destinations", "direction", "required",   "third_party", "any_fallback",
-                                           "conditions",   "source",    "provenance", "assumed",     "notes"};
+constexpr std::string_view kEntryKeys[] = {
+    "id",          "product",      "service",    "transport", "ports",      "destinations", "direction", "required",
+    "third_party", "any_fallback", "conditions", "source",    "provenance", "assumed",      "notes",     "probe_hosts"};
 constexpr std::string_view kSourceKeys[] = {"file", "section"};
 constexpr std::string_view kConditionKeys[] = {"sdk_version", "feature", "local_config"};
 constexpr std::string_view kSdkKeys[] = {"text", "min", "below"};
@@ -789,6 +789,50 @@ private:
         return out;
     }
 
+    // probe_hosts: concrete names for `callwall probe`, each one a name (no
+    // wildcard) that one of the entry's destinations matches.
+    bool parse_probe_hosts(const toml::table& t, Entry& e) {
+        const toml::node* n = t.get("probe_hosts");
+        if (!n) return true;
+        const toml::array* arr = n->as_array();
+        if (!arr) {
+            error_at(*n, "expected 'probe_hosts' to be an array of host names, got " + std::string(type_name(*n)));
+            return false;
+        }
+        bool ok = true;
+        for (const toml::node& el : *arr) {
+            const auto* s = el.as_string();
+            if (!s) {
+                error_at(el, "expected each probe host to be a string, got " + std::string(type_name(el)));
+                ok = false;
+                continue;
+            }
+            std::string reason;
+            const auto d = parse_destination(s->get(), &reason);
+            if (!d || d->kind != DestinationKind::Exact) {
+                error_at(el, "malformed probe host " + quote(s->get()) +
+                                 "; expected a host name such as 'a.turn.example.com' (no wildcard)");
+                ok = false;
+                continue;
+            }
+            const std::string host(d->pattern);
+            if (std::none_of(e.destinations.begin(), e.destinations.end(),
+                             [&](const Destination& x) { return destination_matches(x, host); })) {
+                error_at(el, "probe host " + quote(s->get()) +
+                                 " matches none of the entry's destinations; expected a name under one of them");
+                ok = false;
+                continue;
+            }
+            if (std::find(e.probe_hosts.begin(), e.probe_hosts.end(), host) != e.probe_hosts.end()) {
+                error_at(el, "duplicate probe host " + quote(s->get()) + "; expected each once");
+                ok = false;
+                continue;
+            }
+            e.probe_hosts.push_back(host);
+        }
+        return ok;
+    }
+
     bool parse_conditions(const toml::table& t, std::string_view where, Entry& e) {
         const toml::table* c = get_table(t, "conditions", where, false, "sdk_version, feature and/or local_config");
         if (!c) return !t.get("conditions");
@@ -1019,6 +1063,7 @@ private:
         else if (t.get("notes"))
             ok = false;
         if (!parse_conditions(t, where, e)) ok = false;
+        if (!parse_probe_hosts(t, e)) ok = false;
         if (auto s = parse_source(t, where, doc, "entry"))
             e.source = *s;
         else

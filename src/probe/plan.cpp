@@ -39,13 +39,17 @@ bool chosen(const Entry& e, const PlanOptions& o) {
 // The hosts an entry is probed through, or a reason why there is none.
 std::vector<std::string> hosts_of(const Entry& e, const PlanOptions& o, std::string* why) {
     if (const auto t = o.targets.find(e.id); t != o.targets.end()) return {lower(t->second)};
-    std::vector<std::string> hosts;
+    // The catalog's concrete names for the entry stand for the wildcards they match.
+    std::vector<std::string> hosts = e.probe_hosts;
     std::vector<std::string> wildcards;
     for (const auto& d : e.destinations) {
+        const bool named = std::any_of(e.probe_hosts.begin(), e.probe_hosts.end(),
+                                       [&](const std::string& h) { return catalog::destination_matches(d, h); });
         switch (d.kind) {
             case DestinationKind::Exact: hosts.emplace_back(d.pattern); break;
             case DestinationKind::Suffix: hosts.emplace_back(d.base()); break;
             case DestinationKind::Wildcard:
+                if (named) break;
                 if (!o.reflector.empty())
                     hosts.push_back("callwall-probe." + std::string(d.base()));
                 else
@@ -58,7 +62,8 @@ std::vector<std::string> hosts_of(const Entry& e, const PlanOptions& o, std::str
     }
     if (hosts.empty()) {
         if (!wildcards.empty())
-            *why = "wildcard destination " + wildcards.front() + " names no host: give --target " + e.id + "=HOST";
+            *why = "wildcard destination " + wildcards.front() + " names no host: give --target " + e.id +
+                   "=HOST (or list probe_hosts in the catalog entry)";
         else
             *why = "destination ANY names no host: give --target " + e.id + "=HOST or --reflector";
     }

@@ -219,5 +219,40 @@ TEST(ProbePlan, DestinationsOnlyFromResolveTargetsOrReflector) {
     EXPECT_TRUE(budget_reason);
 }
 
+TEST(ProbePlan, ProbeHostsInTheCatalogStandForWildcards) {
+    const std::string toml =
+        "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n"
+        "[[entry]]\nid = \"v.turn\"\nproduct = \"P\"\nservice = \"TURN\"\nrequired = true\n"
+        "source = { file = \"s.txt\", section = \"A\" }\ntransport = \"udp\"\nports = [3478]\n"
+        "destinations = [\"*.turn.x.com\"]\nprobe_hosts = [\"eu.turn.x.com\"]\n"
+        "[[entry]]\nid = \"v.sig\"\nproduct = \"P\"\nservice = \"S\"\nrequired = true\n"
+        "source = { file = \"s.txt\", section = \"A\" }\ntransport = \"tcp\"\nports = [443]\n"
+        "destinations = [\"*.sig.x.com\"]\n";
+    auto r = catalog::load_string("v.toml", toml);
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    PlanOptions o;
+    o.vendors = {"V"};
+    o.resolve = {{"eu.turn.x.com", "198.51.100.30"}};
+    const auto none = [](const std::string&, std::string* err) -> std::string {
+        *err = "no resolver in this test";
+        return {};
+    };
+    const Plan p = make_plan(*r.catalog, o, none);
+    ASSERT_EQ(p.probes.size(), 1u);
+    EXPECT_EQ(p.probes[0].entry_id, "v.turn");
+    EXPECT_EQ(p.probes[0].host, "eu.turn.x.com");
+    EXPECT_EQ(p.probes[0].addr, "198.51.100.30");
+    ASSERT_EQ(p.skipped.size(), 1u);
+    EXPECT_EQ(p.skipped[0].entry_id, "v.sig");
+    EXPECT_NE(p.skipped[0].reason.find("or list probe_hosts in the catalog entry"), std::string::npos)
+        << p.skipped[0].reason;
+    // Through a reflector the catalog's real name goes before a stand-in.
+    o.reflector = "203.0.113.5";
+    const Plan q = make_plan(*r.catalog, o, none);
+    ASSERT_EQ(q.probes.size(), 2u);
+    EXPECT_EQ(q.probes[0].host, "eu.turn.x.com");
+    EXPECT_EQ(q.probes[1].host, "callwall-probe.sig.x.com");
+}
+
 }  // namespace
 }  // namespace callwall::probe

@@ -174,6 +174,9 @@ struct Entry {
     std::vector<FieldProvenance> provenance;  ///< per-field sources (multi-source documents)
     std::vector<std::string> assumed;  ///< fields the source does not state (catalog's assumption)
     std::string notes;
+    /// Concrete names `callwall probe` may use for wildcard destinations
+    /// (each one matches a destination of the entry; empty: none known).
+    std::vector<std::string> probe_hosts;
     uint32_t document = 0;  ///< index into Catalog::documents()
     uint16_t vendor_index = 0;  ///< index into Catalog::vendors()
     Location defined_at;  ///< catalog file and line of the [[entry]]

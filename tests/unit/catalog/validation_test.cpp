@@ -65,7 +65,39 @@ TEST(CatalogValidation, UnknownKeyInEntry) {
     EXPECT_EQ(errors_of(make(l)),
               Errors{"t.toml:14:1: error: unknown key 'prots' in [[entry]] 'e1'; expected one of: id, product, "
                      "service, transport, ports, destinations, direction, required, third_party, any_fallback, "
-                     "conditions, source, provenance, assumed, notes"});
+                     "conditions, source, provenance, assumed, notes, probe_hosts"});
+}
+
+// --- probe_hosts -------------------------------------------------------------
+
+TEST(CatalogValidation, ProbeHostsAreNamesUnderTheDestinations) {
+    Lines l;
+    l.extra = "probe_hosts = [\"A.x.com\", \"b.x.com.\"]\n";
+    LoadResult r = load_string("t.toml", make(l));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.catalog->entries()[0].probe_hosts, (std::vector<std::string>{"a.x.com", "b.x.com"}));
+    EXPECT_NE(render_json(*r.catalog, {}).find(",\"probe_hosts\":[\"a.x.com\",\"b.x.com\"]"), std::string::npos);
+    EXPECT_NE(render_show(*r.catalog, "e1")->find("probe hosts:    a.x.com, b.x.com (names callwall probe uses"),
+              std::string::npos)
+        << *render_show(*r.catalog, "e1");
+    EXPECT_TRUE(load_string("t.toml", make({})).catalog->entries()[0].probe_hosts.empty());
+}
+
+TEST(CatalogValidation, ProbeHostsThatAreNotConcreteNamesOrMatchNothing) {
+    Lines l;
+    l.extra = "probe_hosts = [\"*.x.com\", \"x.com\", \"a.y.com\", 5, \"a.x.com\", \"a.x.com\"]\n";
+    EXPECT_EQ(errors_of(make(l)),
+              (Errors{"t.toml:14:16: error: malformed probe host '*.x.com'; expected a host name such as "
+                      "'a.turn.example.com' (no wildcard)",
+                      "t.toml:14:27: error: probe host 'x.com' matches none of the entry's destinations; expected a "
+                      "name under one of them",
+                      "t.toml:14:36: error: probe host 'a.y.com' matches none of the entry's destinations; expected a "
+                      "name under one of them",
+                      "t.toml:14:47: error: expected each probe host to be a string, got an integer",
+                      "t.toml:14:61: error: duplicate probe host 'a.x.com'; expected each once"}));
+    l.extra = "probe_hosts = \"a.x.com\"\n";
+    EXPECT_EQ(errors_of(make(l)),
+              Errors{"t.toml:14:15: error: expected 'probe_hosts' to be an array of host names, got a string"});
 }
 
 TEST(CatalogValidation, UnknownKeyInDocument) {
