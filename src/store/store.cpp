@@ -1,6 +1,7 @@
 // SQLite store. See store/store.hpp.
 #include "store/store.hpp"
 #include "store/conn.hpp"
+#include "store/ownership.hpp"
 #include "store/schema.hpp"
 #include "store/write_behind.hpp"
 
@@ -104,97 +105,6 @@ void encode(std::vector<char>& b, const std::optional<T>& v) {
 int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
 std::optional<int64_t> non_zero(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
 
-// What an existing file holds, read without writing: the two header fields
-// and the names of its schema objects ("table run", "index stun_txn", ...).
-struct FileContents {
-    int user_version = 0;
-    int application_id = 0;
-    std::vector<std::string> objects;
-};
-
-int read_int(sqlite3* db, const char* sql, int& out) {
-    sqlite3_stmt* q = nullptr;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &q, nullptr);
-    if (rc != SQLITE_OK) return rc;
-    rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) out = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-FileContents read_contents(sqlite3* db, int& rc) {
-    FileContents c;
-    rc = read_int(db, "PRAGMA user_version", c.user_version);
-    if (rc == SQLITE_OK) rc = read_int(db, "PRAGMA application_id", c.application_id);
-    if (rc != SQLITE_OK) return c;
-    sqlite3_stmt* q = nullptr;
-    rc = sqlite3_prepare_v2(
-        db, "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY 1", -1,
-        &q, nullptr);
-    if (rc != SQLITE_OK) return c;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const auto* t = sqlite3_column_text(q, 0);
-        c.objects.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
-    }
-    sqlite3_finalize(q);
-    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-    return c;
-}
-
-// The schema objects of a version-1 database as the callwall of that version
-// made it (before application_id): these 14 tables exactly, and among other
-// objects only its own index and views and the reader indexes. Such a file
-// is callwall's and gets the application id on its next open; any other
-// file with user_version 1 is someone else's.
-constexpr std::array<const char*, 14> kV1Tables = {
-    "catalog_entry",   "dns_answer", "dns_query", "flow",         "flow_match", "flow_name",      "icmp_error",
-    "product_verdict", "rtp_stream", "run",       "stun_message", "tls_hello",  "unmatched_flow", "verdict"};
-constexpr std::array<const char*, 10> kV1Others = {
-    "index stun_txn",       "index flow_server",          "index unmatched_flow_idx", "index flow_match_entry",
-    "index dns_query_run",  "index dns_answer_run",       "index tls_hello_flow",     "index rtp_stream_flow",
-    "view verdict_summary", "view unmatched_vendor_flows"};
-
-bool is_v1_callwall(const FileContents& c) {
-    if (c.user_version != 1 || c.application_id != 0) return false;
-    size_t tables = 0;
-    for (const std::string& o : c.objects) {
-        const bool known_table =
-            o.rfind("table ", 0) == 0 && std::find_if(kV1Tables.begin(), kV1Tables.end(), [&](const char* t) {
-                                             return o.compare(6, std::string::npos, t) == 0;
-                                         }) != kV1Tables.end();
-        if (known_table) {
-            ++tables;
-            continue;
-        }
-        if (std::find_if(kV1Others.begin(), kV1Others.end(), [&](const char* x) { return o == x; }) == kV1Others.end())
-            return false;
-    }
-    return tables == kV1Tables.size();
-}
-
-// "" when the file may be opened: new/empty (no schema, both header fields
-// 0), marked with callwall's application id, or a version-1 callwall
-// database from before the id. Otherwise why it is not callwall's.
-std::string not_ours_reason(const FileContents& c) {
-    if (c.application_id == kApplicationId) return "";
-    if (c.application_id == 0 && c.user_version == 0 && c.objects.empty()) return "";
-    if (is_v1_callwall(c)) return "";
-    char id[16];
-    std::snprintf(id, sizeof id, "0x%08x", static_cast<unsigned>(c.application_id));
-    if (c.application_id != 0) return std::string("application_id ") + id + " is another program's";
-    std::string names;
-    size_t shown = 0;
-    for (const std::string& o : c.objects) {
-        if (o.rfind("table ", 0) != 0) continue;
-        if (shown++ == 5) {
-            names += ", ...";
-            break;
-        }
-        names += (names.empty() ? "" : ", ") + o.substr(6);
-    }
-    return "no callwall application_id, user_version " + std::to_string(c.user_version) +
-           (names.empty() ? std::string(", no tables") : ", tables " + names);
-}
 }  // namespace
 
 std::string_view to_string(RunStatus s) noexcept {
@@ -205,68 +115,6 @@ std::string_view to_string(RunStatus s) noexcept {
         case RunStatus::Failed: return "failed";
     }
     return "?";
-}
-
-namespace {
-// Field 22 (starttime) of /proc/PID/stat and whether the process is a
-// zombie (ended, not yet reaped); nullopt when there is no such process.
-struct ProcStat {
-    int64_t start_ticks = 0;
-    bool zombie = false;
-};
-std::optional<ProcStat> read_proc_stat(int64_t pid) {
-    std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-    if (!f) return std::nullopt;
-    char buf[1024];
-    const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    // The command name (field 2) may hold spaces and parentheses: fields
-    // are counted from the last ')'. Field 3 is the state, 22 the start time.
-    const char* p = std::strrchr(buf, ')');
-    if (!p) return std::nullopt;
-    ProcStat ps;
-    int field = 2;
-    for (const char* tok = p + 1; *tok;) {
-        while (*tok == ' ') ++tok;
-        if (!*tok) break;
-        ++field;
-        if (field == 3) ps.zombie = *tok == 'Z' || *tok == 'X';
-        if (field == 22) {
-            ps.start_ticks = std::strtoll(tok, nullptr, 10);
-            return ps;
-        }
-        while (*tok && *tok != ' ') ++tok;
-    }
-    return std::nullopt;
-}
-
-std::string read_boot_id() {
-    std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r");
-    if (!f) return "";
-    char buf[64] = {};
-    const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
-    std::fclose(f);
-    std::string id = ok ? buf : "";
-    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-    return id;
-}
-}  // namespace
-
-WriterId current_writer() {
-    WriterId w;
-    w.pid = ::getpid();
-    if (const auto ps = read_proc_stat(w.pid)) w.start_ticks = ps->start_ticks;
-    w.boot_id = read_boot_id();
-    return w;
-}
-
-WriterState writer_state(const WriterId& w) {
-    if (w.pid <= 0 || w.start_ticks <= 0) return WriterState::Unknown;
-    const std::string boot = read_boot_id();
-    if (!w.boot_id.empty() && !boot.empty() && w.boot_id != boot) return WriterState::OtherBoot;
-    const auto ps = read_proc_stat(w.pid);
-    return ps && !ps->zombie && ps->start_ticks == w.start_ticks ? WriterState::Alive : WriterState::Gone;
 }
 
 size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
