@@ -11,14 +11,20 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace callwall::audit::sandbox {
 
+// The tools (nft, ip, iptables-nft-*) come from the system's directories;
+// CALLWALL_AUDIT_TOOL_DIR, when set, is looked in first (the tests put a
+// failing nft there to play a kernel without nf_tables).
 [[noreturn]] static void exec_tool(const std::string& tool, std::vector<std::string>& args) {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    if (const char* first = std::getenv("CALLWALL_AUDIT_TOOL_DIR"); first && *first)
+        ::execv((std::string(first) + "/" + tool).c_str(), argv.data());
     for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
         const std::string path = dir + tool;
         ::execv(path.c_str(), argv.data());
@@ -236,7 +242,20 @@ static bool add_trace_table(ReplayOutput& r) {
     return true;
 }
 
+// nf_tables must work in the sandbox before any ruleset can be judged: a
+// kernel without it (or refusing it in a namespace) is the environment, not
+// the ruleset, and is said so (not as a lint error).
+static bool nftables_usable(ReplayOutput& r) {
+    std::string out;
+    if (run(-1, {"nft", "list", "ruleset"}, out) == 0) return true;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    r.error = "nftables cannot be used in the sandbox (nft list ruleset: " + out.substr(0, out.find('\n')) +
+              "): nft is missing, or the kernel lacks nf_tables or refuses it in a namespace";
+    return false;
+}
+
 bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+    if (!nftables_usable(r)) return false;
     if (spec.iptables) return load_iptables(spec, r, names) && add_trace_table(r);
     std::string out;
     if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out) != 0) {

@@ -132,7 +132,7 @@ int run_audit(int argc, char** argv) {
             << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
                "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
             << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
-               "6 no sandbox (namespaces not allowed), 7 --fix-out not written, 10 --fail-on matched, 70 internal error.\n";
+               "6 no sandbox (namespaces or nftables not usable here), 7 --fix-out not written, 10 --fail-on matched, 70 internal error.\n";
         return kExitOk;
     }
     if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {

@@ -123,6 +123,32 @@ TEST(AuditSandbox, PinnedAddressesAreUsedAndSaid) {
     expect(r, kTurnUdp, V::Observed, "turn");
 }
 
+TEST(AuditSandbox, AKernelWithoutNfTablesIsTheEnvironmentNotTheRuleset) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    // An nft that fails as it does where the kernel has no nf_tables; the
+    // audit must say so and not call the ruleset wrong (tests then skip).
+    robustness::TempDir dir;
+    const std::string fake = dir.path() + "/nft";
+    {
+        std::ofstream f(fake);
+        f << "#!/bin/sh\necho 'Error: Could not receive tables from kernel: Operation not supported' >&2\nexit 1\n";
+    }
+    std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+    ::setenv("CALLWALL_AUDIT_TOOL_DIR", dir.path().c_str(), 1);
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("accept_default_drops.nft");
+    opt.vendors = {"whereby"};
+    const auto r = run_audit(bundled(), opt);
+    ::unsetenv("CALLWALL_AUDIT_TOOL_DIR");
+    if (r.replay.error.find("nftables cannot be used") == std::string::npos && !r.replay.ok)
+        GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    EXPECT_FALSE(r.replay.ok);
+    EXPECT_FALSE(r.replay.lint_failed);
+    EXPECT_EQ(r.replay.error,
+              "nftables cannot be used in the sandbox (nft list ruleset: Error: Could not receive tables from kernel: "
+              "Operation not supported): nft is missing, or the kernel lacks nf_tables or refuses it in a namespace");
+}
+
 TEST(AuditSandbox, ALintErrorIsShownWithItsLine) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed";
     AuditOptions opt;
