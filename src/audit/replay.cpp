@@ -82,6 +82,7 @@ struct Watch {
     Monitor* monitor = nullptr;
     const std::map<std::string, std::string>* types = nullptr;
     std::string client;
+    const std::vector<catalog::PortRange>* avoid = nullptr;  ///< SandboxSpec::avoid_local_ports
 };
 
 constexpr int kGraceMs = 200;  // after the trace shows a reject: for its ICMP error or reset to arrive
@@ -125,7 +126,40 @@ std::string icmp_error(int fd) {
     return "an error";
 }
 
-void open_probe(const Namespaces& ns, const std::string& client_addr, Live& l) {
+// Binds an outbound probe's socket to a port of the kernel's choosing
+// outside `avoid` (those it offers inside are held until one outside comes,
+// then closed). False when none comes in a few tries.
+bool bind_outside(int fd, int ns, int router, int type, const std::string& client_addr,
+                  const std::vector<catalog::PortRange>& avoid) {
+    std::vector<int> held;
+    bool ok = false;
+    for (int i = 0; i < 32 && !ok; ++i) {
+        const int s = i == 0 ? fd : socket_in(ns, router, type);
+        sockaddr_in at = address(client_addr, 0);
+        socklen_t len = sizeof at;
+        if (s < 0 || ::bind(s, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0 ||
+            ::getsockname(s, reinterpret_cast<sockaddr*>(&at), &len) != 0) {
+            if (s >= 0 && s != fd) ::close(s);
+            break;
+        }
+        const uint16_t port = ntohs(at.sin_port);
+        if (std::none_of(avoid.begin(), avoid.end(),
+                         [&](const catalog::PortRange& r) { return r.lo <= port && port <= r.hi; })) {
+            if (s != fd) {  // the kernel's choice came on a fresh socket: move it into fd's place
+                ::dup3(s, fd, O_CLOEXEC);
+                ::close(s);
+            }
+            ok = true;
+        } else if (s != fd) {
+            held.push_back(s);
+        }
+    }
+    for (const int s : held) ::close(s);
+    return ok;
+}
+
+void open_probe(const Namespaces& ns, const std::string& client_addr, const std::vector<catalog::PortRange>* avoid,
+                Live& l) {
     const Probe& p = l.r->probe;
     const bool tcp = p.transport == catalog::Transport::Tcp;
     const int type = tcp ? SOCK_STREAM : SOCK_DGRAM;
@@ -143,9 +177,15 @@ void open_probe(const Namespaces& ns, const std::string& client_addr, Live& l) {
         return;
     }
     l.initiator = socket_in(p.inbound ? ns.server : ns.client, ns.router, type);
-    ::setsockopt(l.initiator, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
     // An inbound probe leaves from the server's address and port; an
-    // outbound one from the client's port when the probe names one.
+    // outbound one from the client's port when the probe names one, else
+    // from one the kernel picks outside the inbound entries' local ports.
+    if (!p.inbound && p.client_port == 0 && avoid && !avoid->empty() &&
+        !bind_outside(l.initiator, ns.client, ns.router, type, client_addr, *avoid)) {
+        finish(l, ProbeOutcome::Dropped, "no local port outside the inbound entries' ranges");
+        return;
+    }
+    ::setsockopt(l.initiator, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
     if (p.inbound || p.client_port != 0) {
         ::setsockopt(l.initiator, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (::bind(l.initiator, reinterpret_cast<const sockaddr*>(&open_from), sizeof open_from) != 0) {
@@ -282,7 +322,7 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
     std::vector<Live> live(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
         live[i].r = &batch[i];
-        open_probe(ns, w.client, live[i]);
+        open_probe(ns, w.client, w.avoid, live[i]);
     }
     const auto start = Clock::now();
     int scanned_at = -kTraceEveryMs;
@@ -418,7 +458,7 @@ void probe_and_decide(const SandboxSpec& spec, const IptablesRules& names, const
     m.drain();
     m.text.clear();
     const auto types = chain_types(r.listed);
-    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr};
+    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr, &spec.avoid_local_ports};
     for (auto batch : batches(r.results, batch_size, spec.client_addr)) {
         run_batch(ns, batch, spec.probe_timeout_ms, w);
         m.drain();

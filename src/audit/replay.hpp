@@ -75,6 +75,10 @@ struct SandboxSpec {
     std::string patch;  ///< nft commands (`nft -f -`) applied after the ruleset is loaded: a fix under test
     /// End a probe soon after the trace shows it dropped (false: wait out the batch; the reference).
     bool early = true;
+    /// Local ports an outbound probe never leaves from when the kernel picks
+    /// its port: the inbound entries' local ports, which a ruleset may treat
+    /// apart (an answer to such a port is not the outbound entry's answer).
+    std::vector<catalog::PortRange> avoid_local_ports;
 };
 
 struct ReplayOutput {
