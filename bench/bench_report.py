@@ -125,8 +125,9 @@ def compare(d, packets):
                              'ndpiReader and the floor use one thread:')
     fm = res.get('floormap')
     if fm and (cw1 or cw):
-        lines.append(f"callwall hands libpcap the file through a memory map (`capture::MappedFile`); the floor "
-                     f"loop fed the same way takes {fmt_s(fm['median'])}. Against that floor callwall takes "
+        lines.append(f"callwall maps the file (`capture::MappedFile`) and takes its records straight out of the map "
+                     f"(libpcap reads only the header); the floor loop fed through a map takes "
+                     f"{fmt_s(fm['median'])}. Against that floor callwall takes "
                      + ', '.join(f"{c / fm['median']:.2f}× {name}" for c, name in
                                  ((cw1, 'on one core'), (cw, 'with the second core')) if c)
                      + '. The targets above are against the plain floor, as the issue defines it.')

@@ -24,8 +24,10 @@
 #
 # CALLWALL_COMPARE_BASELINE=PATH also measures another callwall binary (the
 # same two commands, rows "baseline" and "baseline1", right after this
-# build's), for before/after comparisons in one run; it writes no README or
-# docs/performance.md table then (only $CALLWALL_COMPARE_DIR/table.md).
+# build's), for before/after comparisons in one run, and then both binaries
+# in turn with bench/ab.sh (interleaved medians, the figures to quote); it
+# writes no README or docs/performance.md table then (only
+# $CALLWALL_COMPARE_DIR/table.md).
 #
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
 # CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 3), CALLWALL_COMPARE_TSHARK_RUNS
@@ -141,6 +143,14 @@ rm -f "$db" "$db-wal" "$db-shm"
 
 /usr/bin/python3 bench/bench_report.py compare "$dir" "$packets"
 if [ -n "${CALLWALL_COMPARE_BASELINE:-}" ]; then
+    # The rows above run each binary's runs back to back: a neighbour's build
+    # during one of them moves that one alone (two such runs here put one core
+    # at -8 % and at +38 %). bench/ab.sh runs the two in turn; its medians
+    # are the before/after figures to quote.
+    {
+        printf '\n**Before and after, interleaved** (`bench/ab.sh`, %s rounds):\n\n' "$runs"
+        CALLWALL_AB_FILE="$file" bench/ab.sh "$CALLWALL_COMPARE_BASELINE" "$packets" "$runs" | sed -n '/^| threads/,$p'
+    } >>"$dir/table.md"
     echo "compare.sh: table in $dir/table.md (a before/after run: README.md and docs/performance.md left as they are)" >&2
     exit 0
 fi

@@ -158,14 +158,26 @@ ssize_t MappedFile::read(char* buf, size_t n) noexcept {
         return -1;
     }
     pos_ += n;
-    if (pos_ - released_ >= kReleaseWindow) {
-        // Drops this process's mapping of the pages read (the page cache keeps
-        // them): resident memory stays near the window, however big the file.
-        const uint64_t upto = pos_ & ~uint64_t{g_page_size - 1};
-        madvise(const_cast<uint8_t*>(base_) + released_, upto - released_, MADV_DONTNEED);
-        released_ = upto;
-    }
+    consumed(pos_);
     return static_cast<ssize_t>(n);
+}
+
+void MappedFile::consumed(uint64_t pos) noexcept {
+    if (pos + kReleaseWindow / 2 > populated_ && populated_ < size_) {
+        // The next window's pages are mapped ahead, half a window per call,
+        // instead of one page fault per fault-around (64 KiB): faults are
+        // costly, in a virtual machine most of all. A kernel without it (before 5.14)
+        // refuses the call and the pages fault in as before.
+        const uint64_t upto = std::min(size_, (pos + kReleaseWindow) & ~uint64_t{g_page_size - 1});
+        if (upto > populated_) madvise(const_cast<uint8_t*>(base_) + populated_, upto - populated_, MADV_POPULATE_READ);
+        populated_ = std::max(populated_, upto);
+    }
+    if (pos <= released_ || pos - released_ < kReleaseWindow) return;
+    // Drops this process's mapping of the pages read (the page cache keeps
+    // them): resident memory stays near the window, however big the file.
+    const uint64_t upto = std::min(pos, size_) & ~uint64_t{g_page_size - 1};
+    madvise(const_cast<uint8_t*>(base_) + released_, upto - released_, MADV_DONTNEED);
+    released_ = upto;
 }
 
 }  // namespace callwall::capture

@@ -114,6 +114,7 @@ private:
     RawFrame peek_frame_{};
 
     NextStatus read_frame(RawFrame& frame) noexcept;
+    NextStatus read_direct(RawFrame& frame) noexcept;  ///< a mapped classic pcap file's next record
     [[nodiscard]] bool passes_filter(const RawFrame& frame) noexcept;
 };
 

@@ -19,6 +19,7 @@
 // at least one block of the input. A bad block ends the file with an error
 // (the caller counts it as damaged), as libpcap does. The block buffer grows
 // to the largest block seen (once, not per packet); nothing else allocates.
+// A file in memory (a map) is read in place: no buffer, no copy.
 //
 // Not supported (read past, not reported): packet options (epb_flags, hashes,
 // drop counts), Name Resolution, Interface Statistics, Decryption Secrets and
@@ -51,6 +52,11 @@ public:
     /// `prefix` holds bytes already taken from the stream (a pipe's magic,
     /// read to tell pcapng from pcap); they are read first.
     explicit PcapngReader(FILE* file, const uint8_t* prefix = nullptr, size_t prefix_len = 0);
+    /// Reads a whole file held in memory (a memory map: PcapSource for a
+    /// plain pcapng file on disk). Blocks are used where they lie, not
+    /// copied; frames point into `file`. The same checks and messages as
+    /// reading it as a stream.
+    explicit PcapngReader(ByteView file);
 
     /// Reads the Section Header Block and the blocks up to the first packet
     /// block (kept for next()), so every interface described before it is
@@ -62,6 +68,9 @@ public:
     /// Error every further call returns the same.
     Status next(RawFrame& frame) noexcept;
     [[nodiscard]] const char* error() const noexcept { return error_; }
+    /// The offset of the next byte to read: nothing before it is used again
+    /// once next() is called (the current frame lies before it).
+    [[nodiscard]] uint64_t offset() const noexcept { return offset_; }
     /// The interfaces of the current section (after open(): those described
     /// before the first packet) and their link types.
     [[nodiscard]] size_t interfaces() const noexcept { return ifaces_.size(); }
@@ -79,6 +88,10 @@ private:
     enum class Block { Read, End, Error };
 
     Block read_block() noexcept;
+    Block read_mapped_block() noexcept;  ///< read_block() over `map_`
+    bool block_length(const uint8_t* head, uint32_t type, uint32_t& len) noexcept;
+    Block truncated(uint32_t type, uint32_t len, size_t present) noexcept;
+    Block use_block(const uint8_t* block, uint32_t type, uint32_t len) noexcept;
     size_t read_bytes(uint8_t* dst, size_t n) noexcept;
     bool fail(const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
     bool section_header() noexcept;
@@ -90,7 +103,9 @@ private:
     [[nodiscard]] uint32_t u32(size_t off) const noexcept;
     [[nodiscard]] int64_t to_us(uint64_t t, const Interface& i) const noexcept;
 
-    FILE* file_;
+    FILE* file_;  ///< null when reading `map_`
+    ByteView map_{};  ///< the whole file, when read from memory
+    const uint8_t* block_ = nullptr;  ///< the current block: in buf_ (a stream) or in map_
     uint8_t prefix_[8] = {};
     size_t prefix_len_ = 0, prefix_pos_ = 0;
     std::vector<uint8_t> buf_;  ///< the current block, header and trailer included

@@ -110,7 +110,31 @@ struct Got {
     std::string error;
 };
 
-// Reads everything from the bytes (through a stdio stream over memory).
+// Reads everything from a reader over the bytes.
+Got read_with(PcapngReader& r) {
+    Got g;
+    g.opened = r.open();
+    if (g.opened) {
+        RawFrame fr;
+        // Bounded: a reader that loops would fail the test, not hang it.
+        for (int i = 0; i < 100000; ++i) {
+            const auto st = r.next(fr);
+            if (st != PcapngReader::Status::Frame) {
+                g.end = st;
+                EXPECT_EQ(r.next(fr), st) << "End/Error is sticky";
+                break;
+            }
+            g.frames.push_back(fr);
+            g.data.emplace_back(fr.bytes.begin(), fr.bytes.end());
+        }
+    }
+    g.error = r.error();
+    return g;
+}
+
+// Reads everything from the bytes through a stdio stream over memory, and
+// again in place (how a mapped file is read): both must hand out the same
+// frames and end the same way, error text included.
 Got read_all(const Bytes& file) {
     Got g;
     FILE* f = fmemopen(const_cast<uint8_t*>(file.data()), file.size(), "rb");
@@ -120,24 +144,22 @@ Got read_all(const Bytes& file) {
     }
     {
         PcapngReader r(f);
-        g.opened = r.open();
-        if (g.opened) {
-            RawFrame fr;
-            // Bounded: a reader that loops would fail the test, not hang it.
-            for (int i = 0; i < 100000; ++i) {
-                const auto st = r.next(fr);
-                if (st != PcapngReader::Status::Frame) {
-                    g.end = st;
-                    EXPECT_EQ(r.next(fr), st) << "End/Error is sticky";
-                    break;
-                }
-                g.frames.push_back(fr);
-                g.data.emplace_back(fr.bytes.begin(), fr.bytes.end());
-            }
-        }
-        g.error = r.error();
+        g = read_with(r);
     }
     std::fclose(f);
+    PcapngReader in_place(ByteView{file.data(), file.size()});
+    const Got m = read_with(in_place);
+    EXPECT_EQ(m.opened, g.opened) << "in place";
+    EXPECT_EQ(m.end, g.end) << "in place";
+    EXPECT_EQ(m.error, g.error) << "in place";
+    EXPECT_EQ(m.data, g.data) << "in place";
+    EXPECT_EQ(m.frames.size(), g.frames.size()) << "in place";
+    for (size_t i = 0; i < m.frames.size() && i < g.frames.size(); ++i) {
+        EXPECT_EQ(m.frames[i].ts_us, g.frames[i].ts_us) << "in place, frame " << i;
+        EXPECT_EQ(m.frames[i].linktype, g.frames[i].linktype) << "in place, frame " << i;
+        EXPECT_EQ(m.frames[i].caplen, g.frames[i].caplen) << "in place, frame " << i;
+        EXPECT_EQ(m.frames[i].wirelen, g.frames[i].wirelen) << "in place, frame " << i;
+    }
     return g;
 }
 
