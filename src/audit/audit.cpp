@@ -239,9 +239,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     spec.inside = res.inside;
     spec.outside = res.outside;
     spec.probe_timeout_ms = opt.probe_timeout_ms;
-    for (const auto& e : c.entries())
-        if (e.direction == catalog::Direction::Inbound)
-            for (const auto& r : e.port_set.intervals()) spec.avoid_local_ports.push_back(r);
+    spec.avoid_local_ports = c.inbound_local_ports();
     for (const auto& e : c.entries()) {
         if (!selected(e, opt.vendors)) continue;
         EntryAudit a;

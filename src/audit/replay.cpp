@@ -21,6 +21,7 @@
 
 #include "audit/ruleset_text.hpp"
 #include "audit/sandbox.hpp"
+#include "probe/local_port.hpp"
 
 namespace callwall::audit {
 
@@ -126,38 +127,6 @@ std::string icmp_error(int fd) {
     return "an error";
 }
 
-// Binds an outbound probe's socket to a port of the kernel's choosing
-// outside `avoid` (those it offers inside are held until one outside comes,
-// then closed). False when none comes in a few tries.
-bool bind_outside(int fd, int ns, int router, int type, const std::string& client_addr,
-                  const std::vector<catalog::PortRange>& avoid) {
-    std::vector<int> held;
-    bool ok = false;
-    for (int i = 0; i < 32 && !ok; ++i) {
-        const int s = i == 0 ? fd : socket_in(ns, router, type);
-        sockaddr_in at = address(client_addr, 0);
-        socklen_t len = sizeof at;
-        if (s < 0 || ::bind(s, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0 ||
-            ::getsockname(s, reinterpret_cast<sockaddr*>(&at), &len) != 0) {
-            if (s >= 0 && s != fd) ::close(s);
-            break;
-        }
-        const uint16_t port = ntohs(at.sin_port);
-        if (std::none_of(avoid.begin(), avoid.end(),
-                         [&](const catalog::PortRange& r) { return r.lo <= port && port <= r.hi; })) {
-            if (s != fd) {  // the kernel's choice came on a fresh socket: move it into fd's place
-                ::dup3(s, fd, O_CLOEXEC);
-                ::close(s);
-            }
-            ok = true;
-        } else if (s != fd) {
-            held.push_back(s);
-        }
-    }
-    for (const int s : held) ::close(s);
-    return ok;
-}
-
 void open_probe(const Namespaces& ns, const std::string& client_addr, const std::vector<catalog::PortRange>* avoid,
                 Live& l) {
     const Probe& p = l.r->probe;
@@ -176,14 +145,19 @@ void open_probe(const Namespaces& ns, const std::string& client_addr, const std:
                std::string(p.inbound ? "client" : "server side") + " could not listen: " + std::strerror(errno));
         return;
     }
-    l.initiator = socket_in(p.inbound ? ns.server : ns.client, ns.router, type);
     // An inbound probe leaves from the server's address and port; an
     // outbound one from the client's port when the probe names one, else
     // from one the kernel picks outside the inbound entries' local ports.
-    if (!p.inbound && p.client_port == 0 && avoid && !avoid->empty() &&
-        !bind_outside(l.initiator, ns.client, ns.router, type, client_addr, *avoid)) {
-        finish(l, ProbeOutcome::Dropped, "no local port outside the inbound entries' ranges");
-        return;
+    if (!p.inbound && p.client_port == 0 && avoid && !avoid->empty()) {
+        std::string err;
+        l.initiator =
+            probe::bind_outside([&] { return socket_in(ns.client, ns.router, type); }, client_at, *avoid, &err);
+        if (l.initiator < 0) {
+            finish(l, ProbeOutcome::Dropped, "could not bind the sender: " + err);
+            return;
+        }
+    } else {
+        l.initiator = socket_in(p.inbound ? ns.server : ns.client, ns.router, type);
     }
     ::setsockopt(l.initiator, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
     if (p.inbound || p.client_port != 0) {

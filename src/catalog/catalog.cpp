@@ -76,6 +76,14 @@ VendorMatches Catalog::vendor_for_host(std::string_view host) const noexcept {
     return out;
 }
 
+std::vector<PortRange> Catalog::inbound_local_ports() const {
+    std::vector<PortRange> out;
+    for (const auto& e : entries_)
+        if (e.direction == Direction::Inbound)
+            for (const auto& r : e.port_set.intervals()) out.push_back(r);
+    return out;
+}
+
 std::span<const uint32_t> Catalog::any_destination_entries(Transport t) const noexcept {
     return any_entries_[static_cast<size_t>(t)];
 }

@@ -52,10 +52,6 @@ bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::st
 // probes whose ClientHello was answered by a reset (cut).
 using ProbeFlows = std::set<std::tuple<std::string, uint16_t, uint16_t>>;
 
-// The glue between a probe and the analysis: the probe's capture file read
-// into the run of kind "probe" (opened before the probes were sent) through
-// the run session, exactly as `analyze` reads a file, then attributed and
-// printed.
 // What to add to the firewall: `catalog export --entry` of exactly the
 // requirements the probe found blocked or partial, in both formats.
 void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const attrib::RunVerdicts& v) {
@@ -71,6 +67,10 @@ void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const
     }
 }
 
+// The glue between a probe and the analysis: the probe's capture file read
+// into the run of kind "probe" (opened before the probes were sent) through
+// the run session, exactly as `analyze` reads a file, then attributed and
+// printed.
 int analyse_probe_capture(const std::string& pcap, run::Session& session, const std::string& db_path,
                           const catalog::Catalog& cat, const std::vector<std::string>& vendors,
                           const std::string& fail_on, bool quiet, const std::string& notes) {
@@ -140,37 +140,42 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
     return kExitOk;
 }
 
-}  // namespace
-
-int run_probe(int argc, char** argv) {
-    po::options_description opts(
-        "callwall probe --vendor NAME... --db FILE [options]\n\n"
-        "Sends each catalog requirement's traffic from this machine, captures it and judges\n"
-        "the capture like 'analyze' (a run of kind 'probe').\n\noptions");
+// The command line, checked.
+struct ProbeArgs {
     std::string db_path, iface, product, fail_on, reflector, key, keep_pcap, user = "nobody";
     std::vector<std::string> vendors, resolve, targets, catalog_dirs, entries;
     double rate = 20;
     uint32_t budget = 2000, per_range = 16;
+    bool quiet = false, dry = false, no_bundled = false;
+};
+
+// Parses and checks the options: -1 to go on, else the exit code (after
+// the help, or a one-line message).
+int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
+    po::options_description opts(
+        "callwall probe --vendor NAME... --db FILE [options]\n\n"
+        "Sends each catalog requirement's traffic from this machine, captures it and judges\n"
+        "the capture like 'analyze' (a run of kind 'probe').\n\noptions");
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
-        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "probe this vendor's entries (required, repeatable)")
-        ("product", po::value(&product)->value_name("P"), "only this product's entries")
-        ("entry", po::value(&entries)->composing()->value_name("ID"), "only this entry (repeatable; of the --vendor chosen)")
-        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
-        ("interface,i", po::value(&iface)->value_name("IFACE"), "capture here (default: the route's interface)")
-        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")
-        ("target", po::value(&targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")
-        ("reflector", po::value(&reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")
-        ("key", po::value(&key)->value_name("K"), "the reflector's key: answers without its token are intercepted")
-        ("rate", po::value(&rate)->value_name("N"), "probes started per second (default 20)")
-        ("budget", po::value(&budget)->value_name("N"), "most probes sent (default 2000)")
-        ("ports-per-range", po::value(&per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
-        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a verdict is blocked (or partial)")
-        ("keep-pcap", po::value(&keep_pcap)->value_name("FILE"), "keep the probe's own capture here (in a directory --user can read)")
-        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")
+        ("vendor", po::value(&a.vendors)->composing()->value_name("NAME"), "probe this vendor's entries (required, repeatable)")
+        ("product", po::value(&a.product)->value_name("P"), "only this product's entries")
+        ("entry", po::value(&a.entries)->composing()->value_name("ID"), "only this entry (repeatable; of the --vendor chosen)")
+        ("db", po::value(&a.db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
+        ("interface,i", po::value(&a.iface)->value_name("IFACE"), "capture here (default: the route's interface)")
+        ("resolve", po::value(&a.resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")
+        ("target", po::value(&a.targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")
+        ("reflector", po::value(&a.reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")
+        ("key", po::value(&a.key)->value_name("K"), "the reflector's key: answers without its token are intercepted")
+        ("rate", po::value(&a.rate)->value_name("N"), "probes started per second (default 20)")
+        ("budget", po::value(&a.budget)->value_name("N"), "most probes sent (default 2000)")
+        ("ports-per-range", po::value(&a.per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
+        ("fail-on", po::value(&a.fail_on)->value_name("blocked|partial"), "exit 10 when a verdict is blocked (or partial)")
+        ("keep-pcap", po::value(&a.keep_pcap)->value_name("FILE"), "keep the probe's own capture here (in a directory --user can read)")
+        ("catalog", po::value(&a.catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")
         ("no-bundled-catalog", "use only the --catalog directories")
-        ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user once the interface is open, before sending (default nobody; 'root' keeps root)")
+        ("user", po::value(&a.user)->value_name("NAME"), "when started as root, drop to this user once the interface is open, before sending (default nobody; 'root' keeps root)")
         ("dry-run", "print the plan and send nothing")
         ("quiet,q", "print nothing but errors");
     // clang-format on
@@ -187,97 +192,148 @@ int run_probe(int argc, char** argv) {
                   << "\nNeeds CAP_NET_RAW to capture. Exit codes as 'analyze'.\n";
         return kExitOk;
     }
-    const bool quiet = vm.count("quiet") > 0, dry = vm.count("dry-run") > 0;
-    if (vendors.empty() || (db_path.empty() && !dry)) {
+    a.quiet = vm.count("quiet") > 0;
+    a.dry = vm.count("dry-run") > 0;
+    a.no_bundled = vm.count("no-bundled-catalog") > 0;
+    if (a.vendors.empty() || (a.db_path.empty() && !a.dry)) {
         std::fprintf(stderr, "callwall probe: --vendor and --db are required\n");
         return kExitUsage;
     }
-    if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
-        std::fprintf(stderr, "callwall probe: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
+    if (!a.fail_on.empty() && a.fail_on != "blocked" && a.fail_on != "partial") {
+        std::fprintf(stderr, "callwall probe: --fail-on takes 'blocked' or 'partial', not '%s'\n", a.fail_on.c_str());
         return kExitUsage;
     }
-    if (!(rate > 0 && rate <= 10000) || budget < 1) {
+    if (!(a.rate > 0 && a.rate <= 10000) || a.budget < 1) {
         std::fprintf(stderr, "callwall probe: --rate takes 0 < N <= 10000 and --budget N >= 1\n");
         return kExitUsage;
     }
-    if (::geteuid() == 0 && user != "root" && !user.empty() && ::getpwnam(user.c_str()) == nullptr) {
-        std::fprintf(stderr, "callwall probe: no such user '%s' for --user\n", user.c_str());
+    if (::geteuid() == 0 && a.user != "root" && !a.user.empty() && ::getpwnam(a.user.c_str()) == nullptr) {
+        std::fprintf(stderr, "callwall probe: no such user '%s' for --user\n", a.user.c_str());
         return kExitPermission;
     }
-    probe::PlanOptions po_;
-    po_.vendors = vendors;
-    po_.product = product;
-    po_.entries = entries;
-    po_.reflector = reflector;
-    po_.budget = budget;
-    po_.ports_per_range = per_range;
-    if (!pairs(resolve, "--resolve", &po_.resolve, true) || !pairs(targets, "--target", &po_.targets, false))
-        return kExitUsage;
-    const auto cat = load_catalog(catalog_dirs, vm.count("no-bundled-catalog") > 0);
-    if (!cat) return kExitCatalog;
-    if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
+    return -1;
+}
+
+// The plan's options from the command line; false after a one-line message
+// (a NAME=VALUE without its parts).
+bool plan_options(const ProbeArgs& a, probe::PlanOptions* po_) {
+    po_->vendors = a.vendors;
+    po_->product = a.product;
+    po_->entries = a.entries;
+    po_->reflector = a.reflector;
+    po_->budget = a.budget;
+    po_->ports_per_range = a.per_range;
+    return pairs(a.resolve, "--resolve", &po_->resolve, true) && pairs(a.targets, "--target", &po_->targets, false);
+}
+
+// Every --vendor is in the catalog and every --entry is one of theirs; false
+// after a one-line message.
+bool vendors_and_entries_known(const ProbeArgs& a, const catalog::Catalog& cat) {
+    if (const std::string bad = unknown_vendors(cat, a.vendors); !bad.empty()) {
         std::fprintf(stderr, "callwall probe: --vendor: %s\n", bad.c_str());
-        return kExitUsage;
+        return false;
     }
-    for (const auto& id : entries) {
-        const catalog::Entry* e = cat->find_entry(id);
-        const bool of_vendor = e && std::any_of(vendors.begin(), vendors.end(), [&](const std::string& v) {
+    for (const auto& id : a.entries) {
+        const catalog::Entry* e = cat.find_entry(id);
+        const bool of_vendor = e && std::any_of(a.vendors.begin(), a.vendors.end(), [&](const std::string& v) {
                                    return catalog::Selection{v, "", ""}.matches(e->vendor, e->product, e->edition);
                                });
         if (!of_vendor) {
             std::fprintf(stderr, "callwall probe: --entry: '%s' is not an entry of the --vendor chosen\n", id.c_str());
-            return kExitUsage;
+            return false;
         }
     }
+    return true;
+}
+
+void print_plan(const probe::Plan& plan, const ProbeArgs& a) {
+    std::printf("probe plan: %zu probes to %zu addresses at %.0f/s; %zu entries not exercised\n", plan.probes.size(),
+                plan.destinations.size(), a.rate, plan.skipped.size());
+    for (const auto& s : plan.skipped) std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
+    if (a.dry)
+        for (const auto& p : plan.probes)
+            std::printf("  %-14s %s:%u  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(), p.addr.c_str(),
+                        p.port, p.host.c_str(), p.entry_id.c_str());
+}
+
+// The file the probe captures into: --keep-pcap, or a temporary file given
+// to --user (read back after dropping to it). kExitOk, or the exit code
+// after a one-line message.
+int capture_file(const ProbeArgs& a, std::string* pcap) {
+    *pcap = a.keep_pcap;
+    if (!pcap->empty()) return kExitOk;
+    char tmpl[] = "/tmp/callwall-probe-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    if (fd < 0) {
+        std::fprintf(stderr, "callwall probe: cannot create a capture file in /tmp: %s\n", std::strerror(errno));
+        return kExitOutput;
+    }
+    const bool given = give_to_user(fd, a.user);
+    ::close(fd);
+    *pcap = tmpl;
+    if (!given) {
+        ::unlink(pcap->c_str());
+        std::fprintf(stderr, "callwall probe: cannot give %s to user '%s' (--user)\n", pcap->c_str(), a.user.c_str());
+        return kExitPermission;
+    }
+    return kExitOk;
+}
+
+// Each probe's result as a line, and what attribution must know of it:
+// answers without the reflector's token, TLS cut after the ClientHello.
+void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, bool quiet,
+                  ProbeFlows* intercepted, ProbeFlows* tls_cut, std::string* notes) {
+    for (size_t i = 0; i < results.size(); ++i) {
+        const auto& p = plan.probes[i];
+        const auto& r = results[i];
+        if (r.intercepted) intercepted->insert({p.addr, p.port, r.local_port});
+        if (r.seen == "tls-reset") tls_cut->insert({p.addr, p.port, r.local_port});
+        if (r.intercepted)
+            *notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
+                      ":" + std::to_string(p.port) + ": " + r.detail + "\n";
+        if (!quiet)
+            std::printf("  %-13s %-15s %5u  %-12s %s  [%s]\n", std::string(probe::to_string(p.kind)).c_str(),
+                        p.addr.c_str(), p.port, r.seen.c_str(), r.detail.c_str(), p.entry_id.c_str());
+    }
+    if (!quiet) std::printf("\n");
+}
+
+}  // namespace
+
+int run_probe(int argc, char** argv) {
+    ProbeArgs a;
+    if (const int rc = parse_probe_args(argc, argv, a); rc >= 0) return rc;
+    probe::PlanOptions po_;
+    if (!plan_options(a, &po_)) return kExitUsage;
+    const auto cat = load_catalog(a.catalog_dirs, a.no_bundled);
+    if (!cat) return kExitCatalog;
+    if (!vendors_and_entries_known(a, *cat)) return kExitUsage;
     const probe::Plan plan = probe::make_plan(*cat, po_, probe::system_resolve);
     std::string notes;
     for (const auto& s : plan.skipped) notes += "probe: " + s.entry_id + " not exercised: " + s.reason + "\n";
-    if (!quiet || dry) {
-        std::printf("probe plan: %zu probes to %zu addresses at %.0f/s; %zu entries not exercised\n",
-                    plan.probes.size(), plan.destinations.size(), rate, plan.skipped.size());
-        for (const auto& s : plan.skipped)
-            std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
-        if (dry)
-            for (const auto& p : plan.probes)
-                std::printf("  %-14s %s:%u  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(), p.addr.c_str(),
-                            p.port, p.host.c_str(), p.entry_id.c_str());
-    }
-    if (dry) return kExitOk;
+    if (!a.quiet || a.dry) print_plan(plan, a);
+    if (a.dry) return kExitOk;
     if (plan.probes.empty()) {
         std::fprintf(stderr, "callwall probe: nothing to send\n");
         return kExitOk;
     }
-    std::string capture_iface = iface;
-    const std::string local = probe::route_source(plan.destinations.front(), iface.empty() ? &capture_iface : nullptr);
+    std::string capture_iface = a.iface;
+    const std::string local =
+        probe::route_source(plan.destinations.front(), a.iface.empty() ? &capture_iface : nullptr);
     if (local.empty() || capture_iface.empty()) {
         std::fprintf(stderr, "callwall probe: no route to %s (or give -i)\n", plan.destinations.front().c_str());
         return kExitInput;
     }
-    std::string pcap = keep_pcap;
-    if (pcap.empty()) {
-        char tmpl[] = "/tmp/callwall-probe-XXXXXX";
-        const int fd = ::mkstemp(tmpl);
-        if (fd < 0) {
-            std::fprintf(stderr, "callwall probe: cannot create a capture file in /tmp: %s\n", std::strerror(errno));
-            return kExitOutput;
-        }
-        const bool given = give_to_user(fd, user);  // read back after dropping to it
-        ::close(fd);
-        pcap = tmpl;
-        if (!given) {
-            ::unlink(pcap.c_str());
-            std::fprintf(stderr, "callwall probe: cannot give %s to user '%s' (--user)\n", pcap.c_str(), user.c_str());
-            return kExitPermission;
-        }
-    }
+    std::string pcap;
+    if (const int rc = capture_file(a, &pcap); rc != kExitOk) return rc;
     const auto drop_pcap = [&] {
-        if (keep_pcap.empty()) ::unlink(pcap.c_str());
+        if (a.keep_pcap.empty()) ::unlink(pcap.c_str());
     };
     // The database is opened (and the run begun) while we may still be root,
     // as `capture` does: the user dropped to may not be able to create it.
     ProbeFlows intercepted;
     run::Options ro;
-    ro.db_path = db_path;
+    ro.db_path = a.db_path;
     ro.kind = "probe";
     ro.sources = {capture_iface};
     ro.command_line = join_command_line(argc, argv);
@@ -298,19 +354,16 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return report_store_error(e);
     }
-    // The probe's own ports stay out of every inbound entry's local ports:
-    // an answered probe there would read as evidence for an entry it did
-    // not exercise.
-    std::vector<catalog::PortRange> avoid;
-    for (const auto& e : cat->entries())
-        if (e.direction == catalog::Direction::Inbound)
-            for (const auto& r : e.port_set.intervals()) avoid.push_back(r);
-    if (!reflector.empty() && vendors.size() > 1)
-        notes += "probe: " + std::to_string(vendors.size()) +
+    if (!a.reflector.empty() && a.vendors.size() > 1)
+        notes += "probe: " + std::to_string(a.vendors.size()) +
                  " vendors through one reflector address: a flow there carries every probed name, so it serves each "
                  "vendor's entries whose ports hold its port (probe one vendor per run to keep them apart)\n";
     std::vector<probe::ProbeResult> results;
-    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, rate, key, user, avoid, &notes, &results);
+    // The probe's own ports stay out of every inbound entry's local ports:
+    // an answered probe there would read as evidence for an entry it did
+    // not exercise.
+    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, a.rate, a.key, a.user,
+                                        cat->inbound_local_ports(), &notes, &results);
         rc != kExitOk) {
         try {
             session->finish(run::Status::Failed);
@@ -318,20 +371,8 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return rc;
     }
-    for (size_t i = 0; i < results.size(); ++i) {
-        const auto& p = plan.probes[i];
-        const auto& r = results[i];
-        if (r.intercepted) intercepted.insert({p.addr, p.port, r.local_port});
-        if (r.seen == "tls-reset") tls_cut.insert({p.addr, p.port, r.local_port});
-        if (r.intercepted)
-            notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
-                     ":" + std::to_string(p.port) + ": " + r.detail + "\n";
-        if (!quiet)
-            std::printf("  %-13s %-15s %5u  %-12s %s  [%s]\n", std::string(probe::to_string(p.kind)).c_str(),
-                        p.addr.c_str(), p.port, r.seen.c_str(), r.detail.c_str(), p.entry_id.c_str());
-    }
-    if (!quiet) std::printf("\n");
-    const int rc = analyse_probe_capture(pcap, *session, db_path, *cat, vendors, fail_on, quiet, notes);
+    take_results(plan, results, a.quiet, &intercepted, &tls_cut, &notes);
+    const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, a.vendors, a.fail_on, a.quiet, notes);
     drop_pcap();
     return rc;
 }

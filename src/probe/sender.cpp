@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "probe/local_port.hpp"
 #include "probe/wire.hpp"
 
 namespace callwall::probe {
@@ -35,43 +36,13 @@ struct Active {
     std::vector<uint8_t> request;
 };
 
-// A socket bound to a local port of the kernel's choosing outside `avoid`
-// (those it offers inside are held until one outside comes, then closed);
-// -1 with `err` set when none comes in a few tries.
-int bound_socket(bool udp, const std::vector<catalog::PortRange>& avoid, std::string* err) {
-    constexpr int kTries = 32;
-    std::vector<int> held;
-    int fd = -1;
-    for (int i = 0; i < kTries && fd < 0; ++i) {
-        const int s = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (s < 0) {
-            *err = std::string("socket: ") + std::strerror(errno);
-            break;
-        }
-        sockaddr_in any{};
-        any.sin_family = AF_INET;
-        socklen_t len = sizeof any;
-        if (::bind(s, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0 ||
-            ::getsockname(s, reinterpret_cast<sockaddr*>(&any), &len) != 0) {
-            *err = std::string("bind: ") + std::strerror(errno);
-            ::close(s);
-            break;
-        }
-        const uint16_t port = ntohs(any.sin_port);
-        const bool avoided = std::any_of(avoid.begin(), avoid.end(),
-                                         [&](const catalog::PortRange& r) { return r.lo <= port && port <= r.hi; });
-        if (avoided)
-            held.push_back(s);
-        else
-            fd = s;
-    }
-    for (const int s : held) ::close(s);
-    if (fd < 0 && err->empty()) *err = "no local port outside the inbound entries' ranges";
-    return fd;
-}
-
 int open_socket(const Probe& p, bool udp, const std::vector<catalog::PortRange>& avoid, std::string* err) {
-    const int fd = bound_socket(udp, avoid, err);
+    const auto open = [udp] {
+        return ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    };
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    const int fd = bind_outside(open, any, avoid, err);
     if (fd < 0) return -1;
     sockaddr_in sa{};
     sa.sin_family = AF_INET;

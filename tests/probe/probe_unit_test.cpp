@@ -9,7 +9,15 @@
 
 #include "callwall/proto/stun.hpp"
 #include "callwall/proto/tls.hpp"
+#include "unit/corpus.hpp"
+#include <arpa/inet.h>
+#include <cstring>
+#include <fstream>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "probe/capture.hpp"
+#include "probe/local_port.hpp"
 #include "probe/plan.hpp"
 #include "probe/reflector.hpp"
 #include "probe/wire.hpp"
@@ -252,6 +260,71 @@ TEST(ProbePlan, ProbeHostsInTheCatalogStandForWildcards) {
     ASSERT_EQ(q.probes.size(), 2u);
     EXPECT_EQ(q.probes[0].host, "eu.turn.x.com");
     EXPECT_EQ(q.probes[1].host, "callwall-probe.sig.x.com");
+}
+
+// The bundled catalog's one inbound entry (Agora's recording downstream,
+// local UDP 40000-41000) is the only range a probe must not send from.
+TEST(ProbeLocalPort, InboundLocalPortsAreTheInboundEntriesRanges) {
+    const auto ranges = test::bundled_catalog().inbound_local_ports();
+    ASSERT_EQ(ranges.size(), 1u);
+    EXPECT_EQ(ranges[0].lo, 40000);
+    EXPECT_EQ(ranges[0].hi, 41000);
+}
+
+uint16_t local_port(int fd) {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    return ntohs(a.sin_port);
+}
+
+sockaddr_in loopback() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+int udp_socket() { return ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); }
+
+// The kernel's ephemeral range, from /proc (Linux's default when unreadable).
+catalog::PortRange ephemeral_range() {
+    std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+    unsigned lo = 32768, hi = 60999;
+    in >> lo >> hi;
+    return {static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
+}
+
+TEST(ProbeLocalPort, PortIsOutsideTheAvoidedRanges) {
+    const catalog::PortRange e = ephemeral_range();
+    ASSERT_LT(e.lo, e.hi);
+    // Avoid the lower half of the kernel's range: every socket ends outside it.
+    const std::vector<catalog::PortRange> avoid{{e.lo, static_cast<uint16_t>(e.lo + (e.hi - e.lo) / 2)}};
+    for (int i = 0; i < 20; ++i) {
+        std::string err;
+        const int fd = bind_outside(udp_socket, loopback(), avoid, &err);
+        ASSERT_GE(fd, 0) << err;
+        EXPECT_TRUE(err.empty());
+        EXPECT_GT(local_port(fd), avoid[0].hi);
+        ::close(fd);
+    }
+}
+
+TEST(ProbeLocalPort, NoPortOutsideIsAnErrorNotAnAvoidedPort) {
+    const std::vector<catalog::PortRange> avoid{ephemeral_range()};
+    std::string err;
+    EXPECT_EQ(bind_outside(udp_socket, loopback(), avoid, &err), -1);
+    EXPECT_EQ(err, "no local port outside the inbound entries' ranges");
+}
+
+TEST(ProbeLocalPort, AFailingSocketIsSaid) {
+    std::string err;
+    const auto fails = [] {
+        errno = EMFILE;
+        return -1;
+    };
+    EXPECT_EQ(bind_outside(fails, loopback(), {}, &err), -1);
+    EXPECT_EQ(err, std::string("socket: ") + std::strerror(EMFILE));
 }
 
 }  // namespace

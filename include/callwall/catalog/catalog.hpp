@@ -386,6 +386,10 @@ public:
     void match_any_destination(Transport t, uint16_t port, HostMatches& out) const noexcept;
     /// True if any loaded document of this vendor states that UDP is preferred.
     [[nodiscard]] bool prefers_udp(uint16_t vendor_index) const noexcept;
+    /// Every inbound entry's local port intervals, in entry order (both
+    /// transports). A probe never sends from them: an answer arriving there
+    /// would read as evidence for an entry it did not exercise.
+    [[nodiscard]] std::vector<PortRange> inbound_local_ports() const;
 
     /// SHA-256 (lowercase hex) of the loaded files' contents in load order.
     [[nodiscard]] const std::string& digest() const noexcept { return digest_; }

@@ -1,0 +1,48 @@
+// Local ports outside the inbound entries' ranges. See probe/local_port.hpp.
+#include "probe/local_port.hpp"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace callwall::probe {
+
+int bind_outside(const std::function<int()>& open, const sockaddr_in& at, std::span<const catalog::PortRange> avoid,
+                 std::string* err) {
+    constexpr int kTries = 32;
+    err->clear();
+    std::vector<int> held;
+    int fd = -1;
+    for (int i = 0; i < kTries && fd < 0; ++i) {
+        const int s = open();
+        if (s < 0) {
+            *err = std::string("socket: ") + std::strerror(errno);
+            break;
+        }
+        sockaddr_in bound = at;
+        bound.sin_port = 0;
+        socklen_t len = sizeof bound;
+        if (::bind(s, reinterpret_cast<const sockaddr*>(&bound), sizeof bound) != 0 ||
+            ::getsockname(s, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+            *err = std::string("bind: ") + std::strerror(errno);
+            ::close(s);
+            break;
+        }
+        const uint16_t port = ntohs(bound.sin_port);
+        if (std::any_of(avoid.begin(), avoid.end(),
+                        [&](const catalog::PortRange& r) { return r.lo <= port && port <= r.hi; }))
+            held.push_back(s);
+        else
+            fd = s;
+    }
+    for (const int s : held) ::close(s);
+    if (fd < 0 && err->empty()) *err = "no local port outside the inbound entries' ranges";
+    return fd;
+}
+
+}  // namespace callwall::probe
