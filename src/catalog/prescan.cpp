@@ -7,6 +7,27 @@ constexpr bool is_bare_key_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+// Where a table header's '[' at `i` is followed by something that cannot
+// start a table name (npos when it can: a bare key, a quote, another bracket).
+size_t bad_table_name_at(std::string_view t, size_t i) {
+    size_t j = i + 1;
+    if (j < t.size() && t[j] == '[') ++j;
+    while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
+    if (j < t.size() && !is_bare_key_char(t[j]) && t[j] != '"' && t[j] != '\'' && t[j] != ']' && t[j] != '[') return j;
+    return std::string_view::npos;
+}
+
+// For a backslash at `i` in a multi-line basic string that ends its line:
+// where the text goes on after the whitespace it trims (t.size() at the end);
+// npos when the backslash does not end its line (an escape).
+size_t continued_at(std::string_view t, size_t i) {
+    size_t j = i + 1;
+    while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r')) ++j;
+    if (j >= t.size() || t[j] != '\n') return std::string_view::npos;
+    while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')) ++j;
+    return j;
+}
+
 std::optional<PrescanError> prescan(std::string_view t) {
     enum class State { Normal, Comment, Basic, Literal, MlBasic, MlLiteral };
     State state = State::Normal;
@@ -68,13 +89,8 @@ std::optional<PrescanError> prescan(std::string_view t) {
                     line_start = false;
                     advance(multi ? 3 : 1);
                 } else if (c == '[' && line_start && depth == 0) {
-                    size_t j = i + 1;
-                    if (j < t.size() && t[j] == '[') ++j;
-                    while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
-                    if (j < t.size() && !is_bare_key_char(t[j]) && t[j] != '"' && t[j] != '\'' && t[j] != ']' &&
-                        t[j] != '[') {
+                    if (const size_t j = bad_table_name_at(t, i); j != std::string_view::npos)
                         return fail(j, "expected a table name (a bare key or a quoted string) after '['");
-                    }
                     ++depth;
                     line_start = false;
                     advance(1);
@@ -107,11 +123,7 @@ std::optional<PrescanError> prescan(std::string_view t) {
                     line_start = false;
                     advance(run);
                 } else if (state == State::MlBasic && c == '\\') {
-                    size_t j = i + 1;
-                    while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r')) ++j;
-                    if (j < t.size() &&
-                        t[j] == '\n') {  // line-ending backslash: whitespace up to the next text is trimmed
-                        while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')) ++j;
+                    if (const size_t j = continued_at(t, i); j != std::string_view::npos) {
                         if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) {
                             return fail(j,
                                         "non-ASCII character first after a line-ending backslash in a multi-line "

@@ -37,6 +37,7 @@
 #include "callwall/report/report.hpp"
 #include "store/store.hpp"
 #include "callwall/catalog/bpf_filter.hpp"
+#include "cli/capture_args.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 
@@ -344,176 +345,6 @@ LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const L
     }
 }
 
-struct CaptureArgs {
-    capture::LiveOptions live;
-    std::vector<std::string> interfaces, vendors, catalog_dirs;
-    std::string db_path, user = "nobody", events_path, metrics_path;
-    double duration_s = 0, status_every_s = 10, refresh_s = 1;
-    int64_t count = 0;
-    std::string rotate, keep;
-    double rotate_s = 0, keep_s = 0;  ///< from --rotate / --keep (0: none)
-    uint64_t rotate_bytes = 0, keep_runs = 0;
-    bool no_bundled = false, no_filter = false, filter_given = false, show_filter = false, quiet = false;
-};
-
-// "90s", "10m", "1h", "7d" (a bare number is seconds) into seconds; false when it is none of those.
-bool parse_seconds(const std::string& text, double& out) {
-    size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        return false;
-    }
-    const std::string unit = text.substr(used);
-    const double scale = unit.empty() || unit == "s" ? 1
-                         : unit == "m"               ? 60
-                         : unit == "h"               ? 3600
-                         : unit == "d"               ? 86400
-                                                     : 0;
-    if (scale == 0 || !(v > 0)) return false;
-    out = v * scale;
-    return true;
-}
-
-// "500MB", "2GB", "64kB" (of captured packets) into bytes; false when it is not a size.
-bool parse_bytes(const std::string& text, uint64_t& out) {
-    size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        return false;
-    }
-    const std::string unit = text.substr(used);
-    const double scale = unit == "kB" || unit == "KB" ? 1e3
-                         : unit == "MB"               ? 1e6
-                         : unit == "GB"               ? 1e9
-                         : unit == "B"                ? 1
-                                                      : 0;
-    if (scale == 0 || !(v >= 1)) return false;
-    out = static_cast<uint64_t>(v * scale);
-    return true;
-}
-
-// The command line into `a`; an exit code when the command ends here (help, usage error).
-std::optional<int> parse_args(int argc, char** argv, CaptureArgs& a) {
-    po::options_description opts(
-        "callwall capture -i IFACE [-i IFACE...] --db OUT.sqlite [options]\n\n"
-        "Captures live (e.g. on a mirror/SPAN port) until --duration, --count, Ctrl-C or SIGTERM.\n\n"
-        "options");
-    capture::LiveOptions& live = a.live;
-    std::vector<std::string>& interfaces = a.interfaces;
-    std::vector<std::string>& vendors = a.vendors;
-    std::vector<std::string>& catalog_dirs = a.catalog_dirs;
-    std::string& db_path = a.db_path;
-    std::string& user = a.user;
-    std::string& events_path = a.events_path;
-    std::string& metrics_path = a.metrics_path;
-    double& duration_s = a.duration_s;
-    double& status_every_s = a.status_every_s;
-    double& refresh_s = a.refresh_s;
-    int64_t& count = a.count;
-    std::string& rotate = a.rotate;
-    std::string& keep = a.keep;
-    // clang-format off
-    opts.add_options()
-        ("help,h", "show this help")
-        ("interface,i", po::value(&interfaces)->composing()->value_name("IFACE"), "interface to capture on (repeatable: mirror ports that split directions)")
-        ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
-        ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (filter and view); default all")
-        ("duration", po::value(&duration_s)->value_name("S"), "stop after S seconds")
-        ("count", po::value(&count)->value_name("N"), "stop after N packets")
-        ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")
-        ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer (default 64)")
-        ("no-promisc", "do not put the interface in promiscuous mode")
-        ("immediate", "hand each packet over as it arrives (TPACKET_V2: lower latency, but the kernel "
-                      "ring holds ~3x fewer frames and drops sooner on a busy link)")
-        ("no-immediate", "the default: the kernel hands packets over in blocks (TPACKET_V3), at most 100 ms late")
-        ("filter", po::value(&live.filter)->value_name("EXPR"), "BPF filter instead of the one made from the catalog")
-        ("no-filter", "no kernel filter: every packet")
-        ("show-filter", "print the filter that would be installed and exit")
-        ("refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")
-        ("rotate", po::value(&rotate)->value_name("TIME|SIZE"),
-         "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
-         "(500MB, 2GB), as SIGHUP does")
-        ("keep", po::value(&keep)->value_name("AGE|N"),
-         "after each run ends, delete finished runs older than AGE (7d, 12h) or all but the newest N runs")
-        ("status-every", po::value(&status_every_s)->value_name("S"), "seconds between status lines when not on a terminal (default 10)")
-        ("user", po::value(&user)->value_name("NAME"), "when started as root, drop to this user after opening (default nobody; 'root' keeps root)")
-        ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
-        ("no-bundled-catalog", "use only the --catalog directories")
-        ("events", po::value(&events_path)->value_name("FILE"),
-         "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
-         "'-' for standard output (docs/events.schema.json)")
-        ("metrics", po::value(&metrics_path)->value_name("FILE"),
-         "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
-         "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
-        ("quiet,q", "no live view, status lines or summary");
-    // clang-format on
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::fprintf(stderr, "callwall capture: %s (try 'callwall capture --help')\n", e.what());
-        return kExitUsage;
-    }
-    if (vm.count("help")) {
-        std::cout << opts
-                  << "\nexamples:\n"
-                     "  callwall capture -i eth1 --db call.sqlite                 (Ctrl-C when the test call is over)\n"
-                     "  callwall capture -i eth1 -i eth2 --duration 600 --db call.sqlite --vendor agora\n"
-                     "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission,\n"
-                     "7 standard output not written.\n";
-        return kExitOk;
-    }
-    // Values that make no sense are usage errors, not a capture that never
-    // stops or never refreshes.
-    const auto positive = [&](const char* name, double v, bool zero_ok) {
-        if (v > 0 || (zero_ok && v == 0)) return true;
-        std::fprintf(stderr, "callwall capture: --%s takes a number of seconds %s 0, not %g\n", name,
-                     zero_ok ? "of at least" : "above", v);
-        return false;
-    };
-    if (!positive("duration", duration_s, true) || !positive("refresh", refresh_s, false) ||
-        !positive("status-every", status_every_s, false))
-        return kExitUsage;
-    if (count < 0) {
-        std::fprintf(stderr, "callwall capture: --count takes a number of packets of at least 0, not %lld\n",
-                     static_cast<long long>(count));
-        return kExitUsage;
-    }
-    if (!rotate.empty() && !parse_seconds(rotate, a.rotate_s) && !parse_bytes(rotate, a.rotate_bytes)) {
-        std::fprintf(stderr,
-                     "callwall capture: --rotate takes a time (90s, 10m, 1h, 1d) or a size (500MB, 2GB), not '%s'\n",
-                     rotate.c_str());
-        return kExitUsage;
-    }
-    if (!keep.empty()) {
-        const bool runs = keep.find_first_not_of("0123456789") == std::string::npos;
-        if (runs ? (a.keep_runs = std::strtoull(keep.c_str(), nullptr, 10)) == 0
-                 : (keep.back() < 'a' || !parse_seconds(keep, a.keep_s))) {
-            std::fprintf(stderr,
-                         "callwall capture: --keep takes an age (7d, 12h, 30m) or a number of runs of at least 1, "
-                         "not '%s'\n",
-                         keep.c_str());
-            return kExitUsage;
-        }
-    }
-    a.no_bundled = vm.count("no-bundled-catalog") > 0;
-    a.no_filter = vm.count("no-filter") > 0;
-    a.filter_given = vm.count("filter") > 0;
-    a.show_filter = vm.count("show-filter") > 0;
-    live.promiscuous = vm.count("no-promisc") == 0;
-    // Blocks by default: at 100,000 packets/s immediate mode dropped 216 of
-    // 6,000,000 on a veth, blocks none (bench/live_rate.sh, README "Speed").
-    live.immediate = vm.count("immediate") > 0 && vm.count("no-immediate") == 0;
-    // Event lines on standard output are the output: nothing else is printed there.
-    a.quiet = vm.count("quiet") > 0 || events_path == "-";
-    return std::nullopt;
-}
-
 // --keep: deletes the runs it no longer keeps; `rc` unless the database failed.
 int prune(run::Session& session, const CaptureArgs& args, bool quiet, int rc) {
     if (args.keep_s <= 0 && args.keep_runs == 0) return rc;
@@ -529,11 +360,94 @@ int prune(run::Session& session, const CaptureArgs& args, bool quiet, int rc) {
     return rc;
 }
 
+// Opens every -i interface with the live options (non-blocking: the
+// reading thread polls them); kExitOk, or the exit code after a one-line
+// message.
+int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
+                    std::string& iface_list) {
+    try {
+        for (const auto& i : args.interfaces) {
+            args.live.interface = i;
+            srcs.push_back(capture::PcapSource::open_live(args.live));
+            // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not
+            // return on its read timeout on an idle link, so the reading thread polls (issue 21).
+            srcs.back()->set_nonblocking();
+            iface_list += (iface_list.empty() ? "" : ",") + i;
+        }
+    } catch (const capture::CaptureError& e) {
+        std::fprintf(stderr, "callwall: %s\n", e.what());
+        return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission
+               : e.kind() == capture::CaptureErrorKind::Filter   ? kExitUsage
+                                                                 : kExitInput;
+    }
+    return kExitOk;
+}
+
+// The runs of one capture: each is read until its end (duration, count, a
+// signal, --rotate), finished, attributed and printed; SIGHUP and --rotate
+// begin the next on the same interfaces. The command's exit code.
+int capture_runs(run::Session& session, capture::LiveReader& reader, const CaptureArgs& args, const LoopSettings& ls,
+                 std::optional<MetricsFile>& metrics) {
+    const bool quiet = args.quiet, tty = ls.tty;
+    const std::vector<std::string>& vendors = args.vendors;
+    const std::string& db_path = args.db_path;
+    const double t0 = mono_now();
+    uint64_t packets_before = 0;  // in the runs SIGHUP ended
+    size_t in_filter = 0;  // vendor addresses the kernel filter passes
+    for (;;) {
+        const double run_t0 = mono_now();
+        LoopEnd end;
+        try {
+            const uint64_t full_before = reader.ring_full();
+            end = capture_loop(session, reader, ls, t0, packets_before, in_filter);
+            if (const uint64_t full = reader.ring_full() - full_before)
+                session.note("capture: the reading thread's " +
+                             std::to_string(capture::LiveReader::kChunks * capture::LiveReader::kChunkBytes >> 20) +
+                             " MiB buffer was full " + std::to_string(full) +
+                             " time(s): decoding and refreshing fell behind the link, the kernel's ring took "
+                             "the rest (its drops are in kernel_dropped)\n");
+            session.finish(end.status, end.ended_by);
+        } catch (const store::StoreError& e) {
+            session.fail(e);
+            return report_store_error(e);
+        }
+        if (!quiet) {
+            if (tty) std::printf("\n");
+            const char* status_text = end.status == run::Status::Completed     ? "completed"
+                                      : end.status == run::Status::Interrupted ? "interrupted"
+                                                                               : "failed";
+            std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session.run_id()), status_text,
+                        end.ended_by.c_str(), db_path.c_str());
+            print_summary(stdout, session.analyzer(), mono_now() - run_t0);
+            std::printf("\n");
+        }
+        const int rc = attribute_and_print("capture", session, vendors, "", quiet);
+        if (metrics) metrics->write(session);  // the run's final counts and verdicts
+        if ((end.ended_by != "SIGHUP" && end.ended_by != "rotate") || rc != kExitOk) {
+            int done = check_events("capture", session, prune(session, args, quiet, rc));
+            if (metrics && !metrics->error().empty()) {
+                std::fprintf(stderr, "callwall capture: metrics not written: %s\n", metrics->error().c_str());
+                if (done == kExitOk || done == kExitFailOn) done = kExitOutput;
+            }
+            return done;
+        }
+        // SIGHUP (the daemon convention for log rotation) or --rotate: the run
+        // above is finished with its verdicts; the next starts on the same interfaces.
+        packets_before += session.totals().packets;
+        try {
+            session.next_run();
+        } catch (const store::StoreError& e) {
+            return report_store_error(e);
+        }
+        if (const int prc = prune(session, args, quiet, kExitOk); prc != kExitOk) return prc;
+    }
+}
+
 }  // namespace
 
 int run_capture(int argc, char** argv) {
     CaptureArgs args;
-    if (const std::optional<int> done = parse_args(argc, argv, args)) return *done;
+    if (const std::optional<int> done = parse_capture_args(argc, argv, args)) return *done;
     capture::LiveOptions& live = args.live;
     const std::vector<std::string>& interfaces = args.interfaces;
     const std::vector<std::string>& vendors = args.vendors;
@@ -569,21 +483,7 @@ int run_capture(int argc, char** argv) {
 
     std::vector<std::unique_ptr<capture::PcapSource>> srcs;
     std::string iface_list;
-    try {
-        for (const auto& i : interfaces) {
-            live.interface = i;
-            srcs.push_back(capture::PcapSource::open_live(live));
-            // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not
-            // return on its read timeout on an idle link, so the reading thread polls (issue 21).
-            srcs.back()->set_nonblocking();
-            iface_list += (iface_list.empty() ? "" : ",") + i;
-        }
-    } catch (const capture::CaptureError& e) {
-        std::fprintf(stderr, "callwall: %s\n", e.what());
-        return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission
-               : e.kind() == capture::CaptureErrorKind::Filter   ? kExitUsage
-                                                                 : kExitInput;
-    }
+    if (const int rc = open_interfaces(args, srcs, iface_list); rc != kExitOk) return rc;
     run::Options ro;
     ro.db_path = db_path;
     ro.kind = "capture";
@@ -650,56 +550,7 @@ int run_capture(int argc, char** argv) {
                     iface_list,
                     args.no_filter || args.filter_given ? nullptr : &*cat,
                     metrics ? &*metrics : nullptr};
-    const double t0 = mono_now();
-    uint64_t packets_before = 0;  // in the runs SIGHUP ended
-    size_t in_filter = 0;  // vendor addresses the kernel filter passes
-    for (;;) {
-        const double run_t0 = mono_now();
-        LoopEnd end;
-        try {
-            const uint64_t full_before = reader->ring_full();
-            end = capture_loop(*session, *reader, ls, t0, packets_before, in_filter);
-            if (const uint64_t full = reader->ring_full() - full_before)
-                session->note("capture: the reading thread's " +
-                              std::to_string(capture::LiveReader::kChunks * capture::LiveReader::kChunkBytes >> 20) +
-                              " MiB buffer was full " + std::to_string(full) +
-                              " time(s): decoding and refreshing fell behind the link, the kernel's ring took "
-                              "the rest (its drops are in kernel_dropped)\n");
-            session->finish(end.status, end.ended_by);
-        } catch (const store::StoreError& e) {
-            session->fail(e);
-            return report_store_error(e);
-        }
-        if (!quiet) {
-            if (tty) std::printf("\n");
-            const char* status_text = end.status == run::Status::Completed     ? "completed"
-                                      : end.status == run::Status::Interrupted ? "interrupted"
-                                                                               : "failed";
-            std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session->run_id()), status_text,
-                        end.ended_by.c_str(), db_path.c_str());
-            print_summary(stdout, session->analyzer(), mono_now() - run_t0);
-            std::printf("\n");
-        }
-        const int rc = attribute_and_print("capture", *session, vendors, "", quiet);
-        if (metrics) metrics->write(*session);  // the run's final counts and verdicts
-        if ((end.ended_by != "SIGHUP" && end.ended_by != "rotate") || rc != kExitOk) {
-            int done = check_events("capture", *session, prune(*session, args, quiet, rc));
-            if (metrics && !metrics->error().empty()) {
-                std::fprintf(stderr, "callwall capture: metrics not written: %s\n", metrics->error().c_str());
-                if (done == kExitOk || done == kExitFailOn) done = kExitOutput;
-            }
-            return done;
-        }
-        // SIGHUP (the daemon convention for log rotation) or --rotate: the run
-        // above is finished with its verdicts; the next starts on the same interfaces.
-        packets_before += session->totals().packets;
-        try {
-            session->next_run();
-        } catch (const store::StoreError& e) {
-            return report_store_error(e);
-        }
-        if (const int prc = prune(*session, args, quiet, kExitOk); prc != kExitOk) return prc;
-    }
+    return capture_runs(*session, *reader, args, ls, metrics);
 }
 
 }  // namespace callwall::cli

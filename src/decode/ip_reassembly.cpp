@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "decode/layers.hpp"
+
 namespace callwall::decode {
 namespace {
 
@@ -14,8 +16,7 @@ constexpr uint32_t kBlockWords = (kBlocks + 63) / 64;
 // (≤ 60) or an IPv6 header plus a Fragment header (48).
 constexpr size_t kHeaderRoom = 64;
 constexpr size_t kSlotBytes = kHeaderRoom + IpReassembler::kMaxDatagramBytes + 1;
-// The same bound on the extension chain as decode/packet.cpp.
-constexpr int kMaxExtHeaders = 8;
+using detail::kMaxExtHeaders;  // the same bound on the extension chain as decode/packet.cpp
 
 /*
    IPv4 (RFC 791 §3.1): Flags (3 bits: 0, DF, MF) | Fragment Offset (13 bits, 8-octet units)
