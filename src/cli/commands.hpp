@@ -12,6 +12,7 @@ int run_catalog(int argc, char** argv);
 int run_probe(int argc, char** argv);
 int run_reflect(int argc, char** argv);
 int run_audit(int argc, char** argv);
+int run_merge(int argc, char** argv);
 
 /// Exit codes, documented in the README.
 enum ExitCode : int {

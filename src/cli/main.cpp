@@ -24,6 +24,7 @@ void usage(std::FILE* out) {
                  "  probe --vendor V --db OUT   send each requirement's traffic, capture and judge it\n"
                  "  reflect --listen ADDR        answer probes on every port (run outside the firewall)\n"
                  "  audit --nft FILE --db OUT    replay the catalog through a ruleset in a sandbox\n"
+                 "  merge SRC... --db OUT        combine the runs of several databases (sites, sensors)\n"
                  "\n"
                  "'callwall <command> --help' describes each command. Exit codes: 0 ok, 2 usage,\n"
                  "3 input (capture file/interface), 4 catalog, 5 database, 6 permission, 7 output (standard\n"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
         if (cmd == "probe") return check_stdout_at_exit(argv[1], run_probe(argc - 1, argv + 1));
         if (cmd == "reflect") return check_stdout_at_exit(argv[1], run_reflect(argc - 1, argv + 1));
         if (cmd == "audit") return check_stdout_at_exit(argv[1], run_audit(argc - 1, argv + 1));
+        if (cmd == "merge") return check_stdout_at_exit(argv[1], run_merge(argc - 1, argv + 1));
         if (cmd == "report") return check_stdout_at_exit(argv[1], run_report(argc - 1, argv + 1));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall %s: internal error: %s\n", argv[1], e.what());

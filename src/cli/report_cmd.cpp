@@ -2,6 +2,8 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 #include "callwall/report/report.hpp"
 #include "cli/commands.hpp"
@@ -10,6 +12,34 @@
 namespace po = boost::program_options;
 
 namespace callwall::cli {
+
+namespace {
+
+// `report --across-runs`: every run of the database, loaded one by one.
+int across_runs(const std::string& db_path, report::ReportOptions ro, const std::string& out_path) {
+    std::vector<report::ReportData> runs;
+    try {
+        report::ReportData latest = report::load(db_path, ro);
+        const std::vector<int64_t> ids = latest.run_ids;
+        for (const int64_t id : ids) {
+            if (id == latest.run.id) {
+                runs.push_back(std::move(latest));  // loaded already (the latest is the last)
+                continue;
+            }
+            ro.run = id;
+            runs.push_back(report::load(db_path, ro));
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "callwall: %s\n", e.what());
+        return kExitDatabase;
+    }
+    const std::string text = report::render_across(runs);
+    if (out_path.empty() ? !write_stdout(text, "report") : !write_output_file(out_path, text, "report", db_path))
+        return kExitOutput;
+    return kExitOk;
+}
+
+}  // namespace
 
 int run_report(int argc, char** argv) {
     po::options_description opts(
@@ -28,7 +58,8 @@ int run_report(int argc, char** argv) {
         ("all", "every catalog entry, also of vendors not seen")
         ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
         ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output (replaced only once the new one is complete; never a database)")
-        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)");
+        ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
+        ("across-runs", "every run of the database side by side, each requirement's verdict in each (text; e.g. sites merged with 'callwall merge')");
     // clang-format on
     po::variables_map vm;
     try {
@@ -63,6 +94,15 @@ int run_report(int argc, char** argv) {
     if (vm.count("run")) ro.run = run;
     ro.vendors = vendors;
     ro.all_entries = vm.count("all") > 0;
+    if (vm.count("across-runs")) {
+        if (vm.count("run") || format != "text" || !fail_on.empty()) {
+            std::fprintf(stderr,
+                         "callwall report: --across-runs prints text of every run: not with --run, --format "
+                         "or --fail-on\n");
+            return kExitUsage;
+        }
+        return across_runs(db_path, ro, out_path);
+    }
     report::ReportData d;
     try {
         d = report::load(db_path, ro);

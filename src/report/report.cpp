@@ -147,16 +147,11 @@ std::vector<std::string_view> note_lines(std::string_view notes) {
     }
     return out;
 }
-}  // namespace
-
-std::string render_text(const ReportData& d) {
-    std::string o;
+// The run's header: what was read, what the run could not see, its notes.
+void text_header(const ReportData& d, bool audit, std::string& o) {
     const RunInfo& r = d.run;
-    // Built by concatenation: a source naming many files has no length bound.
-    // An audit replays the requirements through a ruleset: no capture, and
-    // `observed` reads "passes".
-    const bool audit = r.kind == "audit";
     o += "run " + std::to_string(r.id) + " (" + r.kind + ", " + r.status + "): " + r.source + "\n";
+    if (!r.origin.empty()) o += "merged from " + r.origin + "\n";
     if (audit)
         o += "ruleset audit: each requirement replayed through the kernel's netfilter in a throw-away sandbox\n";
     else
@@ -185,14 +180,54 @@ std::string render_text(const ReportData& d) {
                      "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' "
                      "is the honest word",
                      0);
+}
+
+// The text report's columns: 2 + 30 + 1 + 16 + 1 + 13 + 1 + 36 = kTextWidth.
+constexpr size_t kService = 30, kPorts = 16, kVerdict = 13, kWhy = kTextWidth - 2 - kService - kPorts - kVerdict - 3;
+
+// One requirement's row, wrapped into the service, ports, verdict and why
+// columns.
+void text_row(const VerdictRow& v, bool audit, std::string& o) {
+    auto svc = wrap(v.service + (v.required ? "" : " (optional)"), kService);
+    std::string ports_spaced = v.transport + " ";
+    for (char c : v.ports) ports_spaced += c == ',' ? std::string(", ") : std::string(1, c);
+    auto ports = wrap(ports_spaced, kPorts);
+    std::string why = v.why;
+    if (!v.reasons.empty()) {
+        std::string rs;
+        for (const auto& x : v.reasons) rs += (rs.empty() ? "" : ",") + x;
+        why = "[" + rs + "] " + why;
+    }
+    if (!v.origin.empty()) why += "; likely origin: " + v.origin;
+    if (!v.conditions.empty() && v.conditions != "-") why += " (if " + v.conditions + ")";
+    if (!v.shared_with.empty()) {
+        std::string sw;
+        for (const auto& x : v.shared_with) sw += (sw.empty() ? "" : ", ") + x;
+        why += "; same flows also serve " + sw;
+    }
+    auto whyl = wrap(why, kWhy);
+    const size_t n = std::max({svc.size(), ports.size(), whyl.size()});
+    for (size_t k = 0; k < n; ++k) {
+        o += trimmed("  " + pad(k < svc.size() ? svc[k] : "", kService) + " " +
+                     pad(k < ports.size() ? ports[k] : "", kPorts) + " " +
+                     pad(k == 0 ? upper_verdict(v.verdict, audit) : "", kVerdict) + " " +
+                     (k < whyl.size() ? whyl[k] : ""));
+    }
+}
+}  // namespace
+
+std::string render_text(const ReportData& d) {
+    std::string o;
+    // Built by concatenation: a source naming many files has no length bound.
+    // An audit replays the requirements through a ruleset: no capture, and
+    // `observed` reads "passes".
+    const bool audit = d.run.kind == "audit";
+    text_header(d, audit, o);
     if (d.verdicts.empty() && d.products.empty()) {
         o += "\nno vendor traffic recognised in this run (use --vendor NAME to list a vendor's requirements anyway)\n";
     }
     // Group rows by vendor / edition / product; a product with nothing
     // exercised is one line (its requirements are in `--format json|csv`).
-    // 2 + 30 + 1 + 16 + 1 + 13 + 1 + 36 = kTextWidth.
-    constexpr size_t kService = 30, kPorts = 16, kVerdict = 13,
-                     kWhy = kTextWidth - 2 - kService - kPorts - kVerdict - 3;
     std::vector<std::string> quiet_products;
     for (size_t i = 0; i < d.verdicts.size();) {
         const auto& first = d.verdicts[i];
@@ -215,32 +250,7 @@ std::string render_text(const ReportData& d) {
                 o += wrapped("  => ", p.conclusion + ": " + p.detail, 5);
         o += "  " + pad("service", kService) + " " + pad("ports", kPorts) + " " + pad("verdict", kVerdict) + " why\n";
         for (; i < j; ++i) {
-            const auto& v = d.verdicts[i];
-            auto svc = wrap(v.service + (v.required ? "" : " (optional)"), kService);
-            std::string ports_spaced = v.transport + " ";
-            for (char c : v.ports) ports_spaced += c == ',' ? std::string(", ") : std::string(1, c);
-            auto ports = wrap(ports_spaced, kPorts);
-            std::string why = v.why;
-            if (!v.reasons.empty()) {
-                std::string rs;
-                for (const auto& x : v.reasons) rs += (rs.empty() ? "" : ",") + x;
-                why = "[" + rs + "] " + why;
-            }
-            if (!v.origin.empty()) why += "; likely origin: " + v.origin;
-            if (!v.conditions.empty() && v.conditions != "-") why += " (if " + v.conditions + ")";
-            if (!v.shared_with.empty()) {
-                std::string sw;
-                for (const auto& x : v.shared_with) sw += (sw.empty() ? "" : ", ") + x;
-                why += "; same flows also serve " + sw;
-            }
-            auto whyl = wrap(why, kWhy);
-            const size_t n = std::max({svc.size(), ports.size(), whyl.size()});
-            for (size_t k = 0; k < n; ++k) {
-                o += trimmed("  " + pad(k < svc.size() ? svc[k] : "", kService) + " " +
-                             pad(k < ports.size() ? ports[k] : "", kPorts) + " " +
-                             pad(k == 0 ? upper_verdict(v.verdict, audit) : "", kVerdict) + " " +
-                             (k < whyl.size() ? whyl[k] : ""));
-            }
+            text_row(d.verdicts[i], audit, o);
         }
     }
     if (!quiet_products.empty()) {
@@ -297,7 +307,8 @@ std::string render_json(const ReportData& d) {
          ",\"packets\":" + std::to_string(r.packets) + ",\"bytes\":" + std::to_string(r.bytes) +
          ",\"flows\":" + std::to_string(r.flows) + ",\"kernel_dropped\":" + std::to_string(r.kernel_dropped) +
          ",\"flows_evicted_full\":" + std::to_string(r.flows_evicted_full) +
-         ",\"damaged_files\":" + std::to_string(r.damaged_files) + ",\"notes\":[";
+         ",\"damaged_files\":" + std::to_string(r.damaged_files) +
+         (r.origin.empty() ? std::string() : ",\"origin\":" + json_quote(r.origin)) + ",\"notes\":[";
     const auto notes = note_lines(r.notes);
     for (size_t i = 0; i < notes.size(); ++i) o += (i ? "," : "") + json_quote(notes[i]);
     o += "]";

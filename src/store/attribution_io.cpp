@@ -80,17 +80,19 @@ void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
     f.proxy_port = static_cast<uint16_t>(st.integer(i++));
 }
 
+// A verdict's list as the JSON array the verdict table holds (schema
+// version 3): numbers as they are, text quoted.
 template <class T>
-std::string joined(const T& items) {
-    std::string s;
+std::string json_array(const T& items) {
+    std::string s = "[";
     for (const auto& v : items) {
-        if (!s.empty()) s += ",";
+        if (s.size() > 1) s += ",";
         if constexpr (std::is_arithmetic_v<typename T::value_type>)
             s += std::to_string(v);
         else
-            s += v;
+            s += catalog::json_quote(v);
     }
-    return s;
+    return s + "]";
 }
 
 }  // namespace
@@ -283,9 +285,11 @@ void AttributionIo::write_entry(const catalog::Entry& e, const attrib::EntryVerd
     ce.bind(14, e.source.file).bind(15, e.source.section);
     ce.run("writing a catalog entry");
     Statement& vd = *ins_verdict_;
-    vd.bind(1, run_).bind(2, e.id).bind(3, attrib::to_string(v.verdict)).bind(4, joined(v.reasons));
+    vd.bind(1, run_).bind(2, e.id).bind(3, attrib::to_string(v.verdict)).bind(4, json_array(v.reasons));
     vd.bind(5, v.flows_observed).bind(6, v.flows_blocked).bind(7, v.flows_inconclusive);
-    vd.bind(8, joined(v.ports_observed)).bind(9, joined(v.ports_blocked)).bind(10, joined(v.evidence_flows));
+    vd.bind(8, json_array(v.ports_observed))
+        .bind(9, json_array(v.ports_blocked))
+        .bind(10, json_array(v.evidence_flows));
     vd.bind(11, v.origin).bind(12, v.why);
     vd.run("writing a verdict");
 }

@@ -3,19 +3,11 @@
 #include <vector>
 
 #include "store/conn.hpp"
+#include "store/run_tables.hpp"
 #include "store/statement.hpp"
 #include "store/store.hpp"
 
 namespace callwall::store {
-namespace {
-
-// Every table whose rows belong to one run (schema.hpp), children first.
-constexpr const char* kRunTables[] = {"flow_name",       "dns_answer", "dns_query",      "tls_hello",  "stun_message",
-                                      "rtp_stream",      "icmp_error", "catalog_entry",  "flow_match", "verdict",
-                                      "product_verdict", "run_source", "unmatched_flow", "allow_list", "flow"};
-
-}  // namespace
-
 std::vector<int64_t> Store::prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current) {
     std::vector<int64_t> doomed;
     if (max_age_s <= 0 && max_runs == 0) return doomed;

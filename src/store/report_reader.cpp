@@ -4,6 +4,7 @@
 #include "store/report_reader.hpp"
 
 #include "store/conn.hpp"
+#include "store/uri.hpp"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -43,20 +44,6 @@ namespace {
 //    read-only directory, files of another user), immutable=1 reads what the
 //    file holds without the commits still in the -wal, and says so.
 enum class OpenMode { ReadOnly, Immutable };
-
-std::string uri_path(const std::string& path) {
-    std::string out = "file:";
-    for (const char c : path) {
-        if (c == '%' || c == '?' || c == '#') {
-            char b[4];
-            std::snprintf(b, sizeof b, "%%%02X", static_cast<unsigned char>(c));
-            out += b;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
 
 // The report's queries, each read to its end (or abandoned) and finalised
 // when it goes. A read error ends the rows, as it always has: the report
@@ -308,6 +295,13 @@ void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, 
         while (q.row()) r.sources.push_back(q.text(0));
     }
     if (r.sources.empty()) r.sources.push_back(r.source);
+    // Where a merged run came from (databases before schema version 4 have no column).
+    Query has_origin = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='origin'");
+    if (has_origin.row() && has_origin.integer(0) > 0) {
+        Query q = db.prep("SELECT coalesce(origin,'') FROM run WHERE id=?");
+        q.bind(1, r.id);
+        if (q.row()) r.origin = q.text(0);
+    }
 }
 
 // Which vendors' rows the report shows: all (--all-entries), those named
@@ -375,7 +369,25 @@ EvidenceFlow evidence_flow(const Query& fe) {
     return e;
 }
 
-VerdictRow verdict_row(const Query& st, std::vector<std::string>& evidence_ids) {
+// A verdict's list: a JSON array (schema version 3), read by SQLite's
+// json_each through `items` ("SELECT value FROM json_each(?1) ORDER BY
+// key"); a database written before version 3 holds the items comma-joined.
+std::vector<std::string> list_items(Query& items, const std::string& text) {
+    if (text.empty() || text[0] != '[') return split(text, ',');
+    items.reset();
+    items.bind(1, text);
+    std::vector<std::string> out;
+    while (items.row()) out.push_back(items.text(0));
+    return out;
+}
+
+std::string comma_joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& x : items) out += (out.empty() ? "" : ",") + x;
+    return out;
+}
+
+VerdictRow verdict_row(const Query& st, Query& items, std::vector<std::string>& evidence_ids) {
     VerdictRow v;
     int i = 0;
     v.entry_id = st.text(i++);
@@ -389,15 +401,15 @@ VerdictRow verdict_row(const Query& st, std::vector<std::string>& evidence_ids) 
     v.conditions = st.text(i++);
     v.required = st.integer(i++) != 0;
     v.verdict = st.text(i++);
-    v.reasons = split(st.text(i++), ',');
+    v.reasons = list_items(items, st.text(i++));
     v.flows_observed = static_cast<uint32_t>(st.integer(i++));
     v.flows_blocked = static_cast<uint32_t>(st.integer(i++));
     v.flows_inconclusive = static_cast<uint32_t>(st.integer(i++));
-    v.ports_observed = st.text(i++);
-    v.ports_blocked = st.text(i++);
+    v.ports_observed = comma_joined(list_items(items, st.text(i++)));
+    v.ports_blocked = comma_joined(list_items(items, st.text(i++)));
     v.origin = st.text(i++);
     v.why = st.text(i++);
-    evidence_ids = split(st.text(i++), ',');
+    evidence_ids = list_items(items, st.text(i++));
     v.source_file = st.text(i++);
     v.source_section = st.text(i++);
     return v;
@@ -418,9 +430,10 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
         "coalesce(f.icmp_type,-1), coalesce(f.icmp_code,-1), coalesce(f.icmp_from,'') FROM flow f "
         "LEFT JOIN flow_match m ON m.run_id=f.run_id AND m.flow_id=f.id AND m.entry_id=?1 "
         "WHERE f.run_id=?2 AND f.id=?3");
+    Query items = db.prep("SELECT value FROM json_each(?1) ORDER BY key");
     std::vector<std::string> ids;
     while (st.row()) {
-        VerdictRow v = verdict_row(st, ids);
+        VerdictRow v = verdict_row(st, items, ids);
         if (!vf.wanted(v.vendor, seen.count(v.vendor) > 0)) continue;
         for (size_t k = 0; k < ids.size() && k < kMaxEvidence; ++k) {
             // An id that is not a number (a damaged row) names no flow.
@@ -512,6 +525,8 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
     read_vendor_gaps(db, d.run.id, vf, d);
     read_other_flows(db, d.run.id, d);
     read_allow_lists(db, d.run.id, d);
+    Query ids = db.prep("SELECT id FROM run ORDER BY id");
+    while (ids.row()) d.run_ids.push_back(ids.int64(0));
     return d;
 }
 }  // namespace

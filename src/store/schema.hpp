@@ -5,7 +5,13 @@
 
 namespace callwall::store {
 
-// Schema version 2 (version 1 lacked run.writer_*; migrate() adds them).
+// Schema version 4 (version 1 lacked run.writer_*; versions 1 and 2 kept
+// the verdict's lists comma-joined; versions 1 to 3 lacked run.origin, where
+// a run merged from another database (`callwall merge`) says where it came
+// from: migrate() adds the columns and rewrites the lists). The verdict's lists (reasons, ports_observed, ports_blocked,
+// evidence_flows) are JSON arrays: '["stun-timeout"]', '[443,3478]', '[]';
+// SQLite's json_each() reads them, e.g.
+//   SELECT v.entry_id FROM verdict v, json_each(v.ports_blocked) p WHERE p.value = 3478
 // Times are seconds since the epoch (REAL), addresses text.
 // Flow ids are per run: (run_id, id) is the key and every child row carries
 // run_id, so runs appended to one database never collide.
@@ -36,7 +42,8 @@ CREATE TABLE IF NOT EXISTS run (
   notes TEXT NOT NULL DEFAULT '',
   writer_pid INTEGER,
   writer_start INTEGER,
-  writer_boot_id TEXT
+  writer_boot_id TEXT,
+  origin TEXT
 );
 CREATE TABLE IF NOT EXISTS flow (
   run_id INTEGER NOT NULL REFERENCES run(id),
@@ -256,6 +263,16 @@ CREATE VIEW IF NOT EXISTS unmatched_vendor_flows AS
          f.server_port, f.app, f.state, f.outcome, f.first_ts
   FROM unmatched_flow u JOIN flow f ON f.run_id = u.run_id AND f.id = u.flow_id;
 )SQL";
+
+// Schema version 3: a version-1/2 database's verdict lists (comma-joined;
+// reasons are tokens without commas or quotes) as JSON arrays. Rows already
+// rewritten (an array starts with '[') are left alone. migrate() runs it on
+// the whole table, merge_from() on one merged run (appending " AND run_id = ?").
+inline constexpr const char* kVerdictListsToJson =
+    "UPDATE verdict SET "
+    "reasons = CASE WHEN reasons = '' THEN '[]' ELSE '[\"' || replace(reasons, ',', '\",\"') || '\"]' END, "
+    "ports_observed = '[' || ports_observed || ']', ports_blocked = '[' || ports_blocked || ']', "
+    "evidence_flows = '[' || evidence_flows || ']' WHERE substr(reasons, 1, 1) <> '['";
 
 // Indexes that only readers use (attribution, report, queries by hand).
 // A new database gets them after its first run's packets are written:

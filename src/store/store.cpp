@@ -340,6 +340,13 @@ void Store::migrate(int from_version) {
             exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0").c_str());
         }
     }
+    // Schema version 3: the verdict's lists were comma-joined ("443,3478";
+    // reasons are tokens without commas or quotes), now JSON arrays. Rows
+    // already rewritten (an array starts with '[') are left alone.
+    if (from_version >= 1 && from_version <= 2) {
+        exec(kVerdictListsToJson);
+    }
+    if (from_version >= 1 && !has_column("run", "origin")) exec("ALTER TABLE run ADD COLUMN origin TEXT");
     if (from_version == 0)
         reader_indexes_pending_ = true;
     else

@@ -28,7 +28,7 @@ struct ReportOptions;
 namespace callwall::store {
 
 /// 2: run.writer_pid, writer_start, writer_boot_id (which process writes the run).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 4;
 /// `PRAGMA application_id` of every callwall database: "CWAL" in ASCII
 /// (0x4357414C = 1129791820). `file(1)` and the SQLite shell show it; Store::open
 /// refuses any non-empty file without it (except a version-1 callwall
@@ -228,6 +228,24 @@ public:
     /// `current` (the run being captured) is never deleted, nor is any run
     /// still marked running. Returns the ids deleted, oldest first.
     std::vector<int64_t> prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current);
+    /// One run copied by merge_from: its id in the source and here.
+    struct MergedRun {
+        int64_t from_id = 0, to_id = 0;
+        std::string kind, source, status;
+    };
+    /// Copies every run of the callwall database at `src_path` (opened
+    /// read-only; never written) into this one, in one transaction: the run
+    /// rows under new ids, with `origin` set to "<origin> run <id>", and
+    /// every row that belongs to them (flows keep their per-run ids). A
+    /// source of an older schema version gives the columns it has (the rest
+    /// take their defaults) and its verdict lists are rewritten as JSON.
+    /// Throws StoreError naming `src_path` when it is not a callwall
+    /// database or is newer than this callwall.
+    std::vector<MergedRun> merge_from(const std::string& src_path, const std::string& origin);
+    /// The checks merge_from makes of a source before it copies anything
+    /// (callwall's, not newer, readable): throws the same StoreError. Lets
+    /// `merge` refuse a bad source before it opens the target.
+    static void check_merge_source(const std::string& src_path);
     /// Records the allow-list for what the run found blocked, in one format
     /// ("nft", "iptables"): `catalog export --entry` of exactly those entries.
     void write_allow_list(int64_t run_id, std::string_view format, std::string_view text);

@@ -64,6 +64,14 @@ inline int64_t analyze_files(const std::vector<std::string>& files, const std::s
     return run;
 }
 
+/// SQL for a verdict list column (a JSON array, schema version 3) as its
+/// items comma-joined in order, "" for an empty list: what the tests that
+/// read sets of reasons or ports compare.
+inline std::string sql_list(const std::string& column) {
+    return "(SELECT ifnull(group_concat(value, ','), '') FROM (SELECT value FROM json_each(" + column +
+           ") ORDER BY key))";
+}
+
 /// Rows of a query as tab-separated lines.
 inline std::vector<std::string> query_rows(const std::string& db_path, const std::string& sql) {
     sqlite3* db = nullptr;

@@ -305,9 +305,9 @@ TEST_P(Lab, VerdictsMatchExpectedTable) {
     ASSERT_TRUE(want.error.empty()) << want.error;
     ASSERT_EQ(client().exit_code, 0) << client().command;
     std::map<std::string, std::pair<std::string, std::string>> got;
-    for (const auto& line : query_rows(client().db.path(),
-                                       "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked "
-                                       "FROM verdict WHERE run_id=(SELECT max(id) FROM run)")) {
+    for (const auto& line : query_rows(client().db.path(), "SELECT entry_id, verdict, " + sql_list("reasons") +
+                                                               ", flows_observed, flows_blocked "
+                                                               "FROM verdict WHERE run_id=(SELECT max(id) FROM run)")) {
         auto c = split(line, '\t');
         if (c.size() == 5) got[c[0]] = {c[1], join(set_of(c[2]))};
     }

@@ -206,7 +206,7 @@ TEST_F(BadInput, DatabaseWithNewerSchema) {
     const std::string before = read_file(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                     "callwall: database error: " + db +
-                        ": database schema version 99 is newer than this callwall understands (2); use a newer "
+                        ": database schema version 99 is newer than this callwall understands (4); use a newer "
                         "callwall or another file");
     EXPECT_EQ(read_file(db), before);
 }

@@ -21,6 +21,8 @@ struct RunInfo {
     uint64_t packets = 0, bytes = 0, truncated_packets = 0, undecoded_packets = 0, kernel_dropped = 0, flows = 0;
     uint64_t flows_evicted_full = 0;  ///< flows written out early because the flow table was full
     std::vector<std::string> sources;  ///< each input file or interface (run_source; else `source` whole)
+    /// For a run merged from another database (`callwall merge`): "FILE run N"; "" otherwise.
+    std::string origin;
     uint64_t damaged_files = 0;
     /// For a run that did not complete: one sentence on how it ended, e.g.
     /// "this run is still running (pid 4242)", "this run never finished: the
@@ -88,6 +90,8 @@ struct ReportData {
     std::vector<AllowList> allow_lists;  ///< by format; empty for runs that wrote none
     /// Set when the database could only be read without its -wal file.
     std::string read_warning;
+    /// Every run the database holds, ascending (for a report across runs).
+    std::vector<int64_t> run_ids;
 };
 
 inline constexpr size_t kMaxEvidence = 5;
@@ -115,6 +119,11 @@ ReportData load(const std::string& db_path, const ReportOptions& opt);
 ReportData load(store::Store& db, const ReportOptions& opt);
 
 std::string render_text(const ReportData& d);
+/// The verdicts of several runs of one database side by side (`report
+/// --across-runs`: several sites merged into one, or one site over time):
+/// the runs with their origins, then each requirement with its verdict in
+/// every run ("-": the run shows nothing of that vendor).
+std::string render_across(const std::vector<ReportData>& runs);
 std::string render_json(const ReportData& d);
 std::string render_csv(const ReportData& d);
 std::string render_html(const ReportData& d);

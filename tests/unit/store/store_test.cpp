@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "callwall/report/report.hpp"
 #include "golden/run_util.hpp"
 #include "unit/store/schema_v1.hpp"
 
@@ -373,7 +374,61 @@ TEST(Store, VersionOneDatabaseGetsTheWriterColumns) {
     { auto s = Store::open(db.path()); }
     EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM pragma_table_info('run') WHERE name LIKE 'writer%'")[0], "3");
     EXPECT_EQ(query_rows(db.path(), "SELECT status, writer_pid FROM run WHERE id=1")[0], "completed\tNULL");
-    EXPECT_EQ(query_rows(db.path(), "PRAGMA user_version")[0], "2");
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA user_version")[0], std::to_string(kSchemaVersion));
+}
+
+// Schema version 3: the verdict's lists are JSON arrays. A version-2
+// database (lists comma-joined) is read as it is by the report (read-only,
+// no migration) and rewritten on its next open for writing; the report reads
+// the same verdicts before and after.
+TEST(Store, VersionTwoVerdictListsBecomeJsonArrays) {
+    TempDb db;
+    {
+        auto s = Store::open(db.path());
+        const int64_t id = s->begin_run(RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+        s->update_run(id, RunTotals{}, RunStatus::Completed, 2.0);
+        s->flush();
+    }
+    {
+        sqlite3* raw = nullptr;
+        sqlite3_open(db.path().c_str(), &raw);
+        const char* v2 =
+            "INSERT INTO catalog_entry VALUES (1,'v.a','V','P','','2024-01-01','media','udp','3478-3479','v.example',"
+            "'outbound',1,'','v.toml','1');"
+            "INSERT INTO catalog_entry VALUES (1,'v.b','V','P','','2024-01-01','signal','tcp','443','v.example',"
+            "'outbound',1,'','v.toml','2');"
+            "INSERT INTO verdict VALUES (1,'v.a','partial','stun-timeout,icmp-3-13',1,2,0,'3478','3479','','o','w');"
+            "INSERT INTO verdict VALUES (1,'v.b','observed','',1,0,0,'443','','','','w');"
+            "PRAGMA user_version=2;";
+        ASSERT_EQ(sqlite3_exec(raw, v2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+        sqlite3_close(raw);
+    }
+    report::ReportOptions all;
+    all.all_entries = true;
+    all.vendors = {"V"};
+    const auto rows = [&] {
+        std::vector<std::string> out;
+        for (const auto& v : report::load(db.path(), all).verdicts) {
+            std::string reasons;
+            for (const auto& r : v.reasons) reasons += r + ";";
+            out.push_back(v.entry_id + " " + v.verdict + " [" + reasons + "] " + v.ports_observed + " / " +
+                          v.ports_blocked);
+        }
+        return out;
+    };
+    const std::vector<std::string> want{"v.a partial [stun-timeout;icmp-3-13;] 3478 / 3479", "v.b observed [] 443 / "};
+    EXPECT_EQ(rows(), want) << "a version-2 database, read as it is";
+    { auto s = Store::open(db.path()); }
+    EXPECT_EQ(query_rows(db.path(), "PRAGMA user_version")[0], std::to_string(kSchemaVersion));
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT entry_id, reasons, ports_observed, ports_blocked, evidence_flows FROM verdict "
+                         "ORDER BY entry_id"),
+              (std::vector<std::string>{"v.a\t[\"stun-timeout\",\"icmp-3-13\"]\t[3478]\t[3479]\t[]",
+                                        "v.b\t[]\t[443]\t[]\t[]"}));
+    EXPECT_EQ(
+        query_rows(db.path(), "SELECT v.entry_id FROM verdict v, json_each(v.ports_blocked) p WHERE p.value = 3479"),
+        std::vector<std::string>{"v.a"});
+    EXPECT_EQ(rows(), want) << "the same database after its migration";
 }
 
 TEST(Store, MissingDirectoryIsAClearError) {

@@ -1,0 +1,164 @@
+// callwall merge: the runs of several databases in one. Each run keeps what
+// it was (its flows, names, matches, verdicts and reports are those of the
+// source run, under a new id) and says where it came from (run.origin); the
+// sources are never written; what is not callwall's is refused, with the
+// target left as it was.
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "golden/run_util.hpp"
+#include "robustness/cli_test.hpp"
+
+namespace callwall::robustness {
+namespace {
+
+using test::query_rows;
+
+class Merge : public CliTest {
+protected:
+    Merge() : CliTest("merge") {}
+
+    // A database with one run of each capture (under captures/).
+    std::string analysed(const std::string& name, const std::vector<std::string>& captures) {
+        const std::string db = dir_ / name;
+        for (const auto& c : captures) {
+            const auto r = callwall({"analyze", "-q", source_dir() + "/captures/" + c, "--db", db});
+            EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << c << ": " << r.exit.describe() << "\n" << head(r.err);
+        }
+        return db;
+    }
+
+    // A report of one run without its first line (which names the run's id).
+    std::string report(const std::string& db, int run, const std::string& format) {
+        const auto r = callwall({"report", "--db", db, "--run", std::to_string(run), "--format", format});
+        EXPECT_EQ(r.exit.code, 0) << r.err;
+        const std::string& o = r.out;
+        if (format == "text") return o.substr(o.find('\n') + 1);
+        return o;
+    }
+};
+
+// Every table whose rows belong to a run, with its row count for run `run`.
+std::vector<std::string> counts(const std::string& db, int run) {
+    std::vector<std::string> out;
+    for (const char* t :
+         {"flow", "flow_name", "dns_query", "dns_answer", "tls_hello", "stun_message", "rtp_stream", "icmp_error",
+          "catalog_entry", "flow_match", "verdict", "product_verdict", "run_source", "unmatched_flow"}) {
+        const auto n =
+            query_rows(db, "SELECT count(*) FROM " + std::string(t) + " WHERE run_id=" + std::to_string(run));
+        out.push_back(std::string(t) + "=" + (n.empty() ? "?" : n[0]));
+    }
+    return out;
+}
+
+TEST_F(Merge, RunsKeepTheirRowsAndReportsAndSayWhereTheyCameFrom) {
+    const std::string a = analysed("site-a.sqlite", {"scenarios/whereby.pcap", "dns_basic.pcap"});
+    const std::string b = analysed("site-b.sqlite", {"scenarios/agora_2018_gaming.pcap"});
+    const std::string all = dir_ / "all.sqlite";
+    const std::string a_before = read_file(a), b_before = read_file(b);
+    const auto r = callwall({"merge", a, b, "--db", all});
+    ASSERT_EQ(r.exit.code, 0) << r.err;
+    EXPECT_NE(r.out.find("run 1 (analyze, completed) -> run 3"), std::string::npos) << r.out;
+    EXPECT_TRUE(read_file(a) == a_before) << "a source is only read";
+    EXPECT_TRUE(read_file(b) == b_before) << "a source is only read";
+    EXPECT_EQ(
+        query_rows(all, "SELECT id, kind, status, origin FROM run ORDER BY id"),
+        (std::vector<std::string>{"1\tanalyze\tcompleted\t" + a + " run 1", "2\tanalyze\tcompleted\t" + a + " run 2",
+                                  "3\tanalyze\tcompleted\t" + b + " run 1"}));
+    const std::vector<std::pair<std::pair<std::string, int>, int>> moved{{{a, 1}, 1}, {{a, 2}, 2}, {{b, 1}, 3}};
+    for (const auto& [from, to] : moved) {
+        SCOPED_TRACE(from.first + " run " + std::to_string(from.second));
+        EXPECT_EQ(counts(all, to), counts(from.first, from.second));
+        // The report is the source run's, with the line that says where it came from.
+        EXPECT_EQ(report(all, to, "text"), "merged from " + from.first + " run " + std::to_string(from.second) + "\n" +
+                                               report(from.first, from.second, "text"));
+    }
+    // The merged database's own runs: the verdict rows are those of the source.
+    EXPECT_EQ(query_rows(all,
+                         "SELECT entry_id, verdict, reasons, ports_observed, ports_blocked FROM verdict "
+                         "WHERE run_id=3 ORDER BY entry_id"),
+              query_rows(b,
+                         "SELECT entry_id, verdict, reasons, ports_observed, ports_blocked FROM verdict "
+                         "WHERE run_id=1 ORDER BY entry_id"));
+    EXPECT_NE(report(all, 3, "json").find("\"origin\":\"" + b + " run 1\""), std::string::npos);
+    const std::string plain = report(a, 1, "json");
+    EXPECT_EQ(plain.substr(0, plain.find("\"verdicts\"")).find("\"origin\""), std::string::npos)
+        << "a run not merged has none";
+    // One vendor across the sites: each requirement's verdict in every run.
+    const auto across = callwall({"report", "--db", all, "--across-runs", "--vendor", "whereby"});
+    ASSERT_EQ(across.exit.code, 0) << across.err;
+    EXPECT_NE(across.out.find("  run 3  analyze, completed  " + source_dir() +
+                              "/captures/scenarios/agora_2018_gaming.pcap  (from " + b + " run 1)\n"),
+              std::string::npos)
+        << across.out;
+    EXPECT_NE(across.out.find("  Whereby TURN relay (UDP) (udp 443)\n    run 1 blocked [icmp-3-13] · run 2 not "
+                              "exercised · run 3 not exercised\n"),
+              std::string::npos)
+        << across.out;
+    expect_one_line(callwall({"report", "--db", all, "--across-runs", "--format", "json"}), 2,
+                    "callwall report: --across-runs prints text of every run: not with --run, --format or --fail-on");
+    // Merging again appends again (the same runs, new ids): a merge is a copy, not a sync.
+    ASSERT_EQ(callwall({"merge", b, "--db", all, "-q"}).exit.code, 0);
+    EXPECT_EQ(query_rows(all, "SELECT id, origin FROM run WHERE id=4"), std::vector<std::string>{"4\t" + b + " run 1"});
+}
+
+// A source written by callwall before schema version 3 (verdict lists
+// comma-joined) is merged with its lists as JSON arrays, and is not changed.
+TEST_F(Merge, AnOlderSourcesVerdictListsArriveAsJson) {
+    const std::string old = analysed("old.sqlite", {"scenarios/agora_2018_gaming.pcap"});
+    {
+        sqlite3* h = nullptr;
+        ASSERT_EQ(sqlite3_open(old.c_str(), &h), SQLITE_OK);
+        const char* v2 =
+            "UPDATE verdict SET reasons = replace(replace(replace(reasons, '[', ''), ']', ''), '\"', ''), "
+            "ports_observed = replace(replace(ports_observed, '[', ''), ']', ''), "
+            "ports_blocked = replace(replace(ports_blocked, '[', ''), ']', ''), "
+            "evidence_flows = replace(replace(evidence_flows, '[', ''), ']', ''); "
+            "ALTER TABLE run DROP COLUMN origin; PRAGMA user_version=2;";
+        ASSERT_EQ(sqlite3_exec(h, v2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+        sqlite3_close(h);
+    }
+    ASSERT_EQ(query_rows(old, "SELECT reasons FROM verdict WHERE entry_id='agora-2018.gaming.udp'"),
+              std::vector<std::string>{"icmp-3-3,no-answer"});
+    const std::string all = dir_ / "all.sqlite";
+    const auto r = callwall({"merge", old, "--db", all, "-q"});
+    ASSERT_EQ(r.exit.code, 0) << r.err;
+    EXPECT_EQ(query_rows(all, "SELECT reasons, ports_blocked FROM verdict WHERE entry_id='agora-2018.gaming.udp'"),
+              std::vector<std::string>{"[\"icmp-3-3\",\"no-answer\"]\t[4002,9700]"});
+    EXPECT_EQ(query_rows(old, "PRAGMA user_version"), std::vector<std::string>{"2"}) << "the source is not migrated";
+}
+
+TEST_F(Merge, WhatIsNotCallwallsIsRefusedAndTheTargetKept) {
+    const std::string all = make_db("all.sqlite");
+    const auto contents = [&] {
+        return query_rows(all,
+                          "SELECT (SELECT group_concat(id || ' ' || source) FROM run), (SELECT count(*) FROM flow), "
+                          "(SELECT count(*) FROM verdict)");
+    };
+    const auto before = contents();
+    const std::string foreign = dir_ / "customers.sqlite";
+    {
+        sqlite3* h = nullptr;
+        ASSERT_EQ(sqlite3_open(foreign.c_str(), &h), SQLITE_OK);
+        sqlite3_exec(h, "CREATE TABLE customers(id INTEGER);", nullptr, nullptr, nullptr);
+        sqlite3_close(h);
+    }
+    expect_one_line(callwall({"merge", foreign, "--db", all}), 5,
+                    "callwall: database error: " + foreign +
+                        ": not a callwall database (no callwall application_id, user_version 0, tables customers)");
+    const std::string text = dir_ / "notes.sqlite";
+    { std::ofstream(text) << "not a database\n"; }
+    expect_one_line(callwall({"merge", text, "--db", all}), 5,
+                    "callwall: database error: " + text + ": not a SQLite database");
+    expect_one_line(callwall({"merge", all, "--db", all}), 2,
+                    "callwall merge: " + all + " is both a source and the --db target");
+    expect_one_line(callwall({"merge", "--db", all}), 2,
+                    "callwall merge: one or more source databases and --db are required");
+    EXPECT_EQ(contents(), before) << "the target's runs are as they were";
+    EXPECT_EQ(query_rows(foreign, "SELECT count(*) FROM customers"), std::vector<std::string>{"0"});
+}
+
+}  // namespace
+}  // namespace callwall::robustness
