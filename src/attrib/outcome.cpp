@@ -290,6 +290,18 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContex
     return r;
 }
 
+// Answered, but by something on the path instead of the server (a STUN
+// answer or a TCP connection without the reflector's token): not evidence
+// that the path to the server is open.
+FlowOutcome intercepted_outcome(FlowOutcome r, const FlowContext& ctx) {
+    if (!ctx.intercepted || r.outcome != Outcome::Observed) return r;
+    r.outcome = Outcome::Inconclusive;
+    r.reason = std::string(kInterceptedReason);
+    r.origin = "a middlebox on the path (a transparent proxy or captive portal) answered for the server";
+    r.evidence = "answered without the reflector's token: intercepted";
+    return r;
+}
+
 }  // namespace
 
 FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
@@ -305,18 +317,9 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
             t.evidence = "TCP handshake answered, then the ClientHello answered by a reset";
             t.origin = "an SNI filter on the path (the connection was reset after the ClientHello carrying the name)";
         }
-        return t;
+        return intercepted_outcome(t, ctx);
     }
-    FlowOutcome r = udp_outcome(f, capture_end, ctx);
-    // Answered, but by something on the path instead of the server: not
-    // evidence that the path to the server is open.
-    if (ctx.intercepted && r.outcome == Outcome::Observed) {
-        r.outcome = Outcome::Inconclusive;
-        r.reason = std::string(kInterceptedReason);
-        r.origin = "a middlebox on the path (a transparent proxy or captive portal) answered for the server";
-        r.evidence = "answered without the reflector's token: intercepted";
-    }
-    return r;
+    return intercepted_outcome(udp_outcome(f, capture_end, ctx), ctx);
 }
 
 std::string outcome_column(const FlowOutcome& o) {

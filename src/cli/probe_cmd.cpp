@@ -344,7 +344,7 @@ int run_probe(int argc, char** argv) {
     ProbeFlows tls_cut;
     ro.flow_context = [&intercepted, &tls_cut](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
         const std::tuple<std::string, uint16_t, uint16_t> key{f.server_ip, f.server_port, f.client_port};
-        ctx.intercepted = f.transport == "udp" && intercepted.count(key) > 0;
+        ctx.intercepted = intercepted.count(key) > 0;
         ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
     };
     std::unique_ptr<run::Session> session;

@@ -73,7 +73,33 @@ int bound_socket(int type, const sockaddr_in& sa, std::string* err) {
 struct Client {
     int fd;
     double until;
+    // The connection's first bytes, until they show a challenge (or not).
+    std::array<uint8_t, 64> head{};
+    size_t got = 0;
+    bool answered = false;  ///< the token was sent, or the first bytes were no challenge
 };
+
+// Reads what a held connection sent; answers the challenge in its first
+// bytes with the token, once. False when the connection is to be closed
+// (the client closed it, or an error).
+bool serve_tcp(Client& c, const std::string& key) {
+    uint8_t buf[4096];
+    uint8_t* into = c.answered ? buf : c.head.data() + c.got;
+    const size_t room = c.answered ? sizeof buf : c.head.size() - c.got;
+    const ssize_t n = ::recv(c.fd, into, room, MSG_DONTWAIT);
+    if (n <= 0) return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    if (c.answered) return true;
+    c.got += static_cast<size_t>(n);
+    Challenge ch{};
+    const ChallengeRead r = read_tcp_challenge(ByteView(c.head.data(), c.got), ch);
+    if (r == ChallengeRead::NeedMore && c.got < c.head.size()) return true;
+    c.answered = true;
+    if (r == ChallengeRead::Found) {
+        const auto rec = tcp_token_record(key, ch);
+        (void)::send(c.fd, rec.data(), rec.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    return true;
+}
 
 void answer_udp(int fd, const ReflectOptions& o, const std::string& nonce) {
     // Bounded: at most 64 datagrams per wake-up, so TCP is served too.
@@ -178,14 +204,11 @@ int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* sto
         (void)::poll(fds.data(), fds.size(), 100);
         const double now = mono_s();
         if (fds[1].revents) answer_udp(udp, o, nonce);
-        // Held connections: read and discard; close on EOF, error or age.
+        // Held connections: answer a challenge, read and discard the rest;
+        // close on EOF, error or age.
         for (size_t i = 0; i < clients.size(); ++i) {
-            uint8_t buf[4096];
             bool done = now >= clients[i].until;
-            if (fds[2 + i].revents) {
-                const ssize_t n = ::recv(clients[i].fd, buf, sizeof buf, MSG_DONTWAIT);
-                done = done || n <= 0;
-            }
+            if (fds[2 + i].revents) done = done || !serve_tcp(clients[i], o.key);
             if (done) {
                 ::close(clients[i].fd);
                 clients[i].fd = -1;
@@ -199,7 +222,7 @@ int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* sto
                 ::close(clients.front().fd);
                 clients.pop_front();
             }
-            clients.push_back({c, now + kTcpHoldS});
+            clients.push_back(Client{c, now + kTcpHoldS});
         }
     }
     for (const auto& c : clients) ::close(c.fd);

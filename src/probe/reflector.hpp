@@ -12,8 +12,10 @@
 // Answers: a STUN Binding request gets a success with XOR-MAPPED-ADDRESS, an
 // Allocate a 401 with REALM and NONCE; both carry the HMAC token
 // (probe/wire.hpp). TCP: every connection is accepted, read and closed by the
-// reflector after kTcpHoldS or when the client closes; TCP answers carry no
-// token (the SYN-ACK has no room for one).
+// reflector after kTcpHoldS or when the client closes; a connection whose
+// first bytes are a challenge (a ClientHello's random, or a plain probe's
+// challenge message) gets one record with the token for it back, anything
+// else gets nothing (the SYN-ACK has no room for a token).
 // Bounded: stops on SIGINT/SIGTERM (or after duration_s), at most
 // kMaxTcpClients connections are held (the oldest is closed first).
 #pragma once

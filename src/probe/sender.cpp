@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "probe/local_port.hpp"
@@ -25,6 +27,12 @@ double now_s() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+std::string seconds(double s) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f s", s);
+    return b;
+}
+
 enum class Phase : uint8_t { Connecting, AwaitServer, Udp, Done };
 
 struct Active {
@@ -34,6 +42,10 @@ struct Active {
     double deadline = 0;  // TCP: give up; UDP: next send or give up
     TransactionId tid{};
     std::vector<uint8_t> request;
+    // TCP with a key: the challenge sent and what has come back so far.
+    Challenge challenge{};
+    std::array<uint8_t, kTcpAnswerSize> answer{};
+    size_t answered = 0;
 };
 
 int open_socket(const Probe& p, bool udp, const std::vector<catalog::PortRange>& avoid, std::string* err) {
@@ -107,7 +119,57 @@ void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOpti
     a.deadline = r.start_s + kStunScheduleS[1];
 }
 
-void on_tcp(Active& a, const Probe& p, ProbeResult& r, short revents, double now) {
+// Something other than the reflector answered (or stayed silent after) the
+// TCP handshake of a probe sent with a key: the connection ended at a
+// middlebox, so it shows nothing about the way to the reflector.
+void intercepted_tcp(Active& a, const Probe& p, ProbeResult& r, const std::string& what, bool polite = true) {
+    r.intercepted = true;
+    finish(a, r, "intercepted",
+           "TCP handshake answered, then " + what +
+               (p.kind == ProbeKind::Tls ? " after the ClientHello (SNI " + p.host + ")" : "") +
+               ": something on the path accepted the connection, not the reflector",
+           polite);
+}
+
+// With a key: the reflector's token record, read as it arrives.
+void await_token(Active& a, const Probe& p, ProbeResult& r, const SendOptions& o, short revents, double now) {
+    if (revents == 0) {
+        if (now >= a.deadline) intercepted_tcp(a, p, r, "no reflector token in " + seconds(kTlsWaitS));
+        return;
+    }
+    const ssize_t n = ::recv(a.fd, a.answer.data() + a.answered, a.answer.size() - a.answered, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n == 0) return intercepted_tcp(a, p, r, "closed without the reflector's token");
+    if (n < 0) {
+        // A TLS probe reset after its ClientHello is an SNI filter's mark
+        // (blocked, as without a key); a plain probe's challenge carries no
+        // name, so a reset there says nothing about the vendor's traffic.
+        if (p.kind == ProbeKind::Tls)
+            return finish(a, r, "tls-reset",
+                          std::string("after the ClientHello (SNI ") + p.host + "): " + std::strerror(errno), false);
+        return intercepted_tcp(
+            a, p, r, std::string("reset (") + std::strerror(errno) + ") without the reflector's token", false);
+    }
+    a.answered += static_cast<size_t>(n);
+    switch (read_tcp_answer(ByteView(a.answer.data(), a.answered), o.key, a.challenge)) {
+        case TcpAnswer::NeedMore:
+            if (now >= a.deadline) intercepted_tcp(a, p, r, "part of a reflector record and no more");
+            return;
+        case TcpAnswer::Valid:
+            return finish(a, r, "connected",
+                          p.kind == ProbeKind::Tls
+                              ? "TLS: the reflector's token answered the ClientHello (SNI " + p.host + ")"
+                              : "TCP handshake completed, reflector token valid");
+        case TcpAnswer::WrongToken: return intercepted_tcp(a, p, r, "a wrong reflector token");
+        case TcpAnswer::Other:
+            return intercepted_tcp(a, p, r,
+                                   a.answer[0] == 22   ? "a TLS handshake the reflector never sends (a TLS proxy)"
+                                   : a.answer[0] == 21 ? "a TLS alert instead of the reflector's token"
+                                                       : "bytes that are not the reflector's token");
+    }
+}
+
+void on_tcp(Active& a, const Probe& p, ProbeResult& r, const SendOptions& o, short revents, double now) {
     if (a.phase == Phase::Connecting) {
         if (revents == 0) {
             if (now >= a.deadline)
@@ -119,14 +181,25 @@ void on_tcp(Active& a, const Probe& p, ProbeResult& r, short revents, double now
         ::getsockopt(a.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
         if (soerr == ECONNREFUSED) return finish(a, r, "refused", "connection refused (RST)", false);
         if (soerr != 0) return finish(a, r, "error", std::strerror(soerr), false);
-        if (p.kind == ProbeKind::Tcp) return finish(a, r, "connected", "TCP handshake completed");
-        const auto hello = client_hello(p.host);
-        (void)::send(a.fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+        if (p.kind == ProbeKind::Tcp && o.key.empty()) return finish(a, r, "connected", "TCP handshake completed");
+        // With a key, the first bytes carry a challenge the reflector answers
+        // with its token: a plain probe's challenge message, a TLS probe's
+        // ClientHello random.
+        std::vector<uint8_t> first;
+        if (p.kind == ProbeKind::Tcp) {
+            a.challenge = new_challenge();
+            first = tcp_challenge_message(a.challenge);
+        } else {
+            first = client_hello(p.host);
+            if (const auto random = client_hello_random(first)) a.challenge = *random;
+        }
+        (void)::send(a.fd, first.data(), first.size(), MSG_NOSIGNAL);
         a.phase = Phase::AwaitServer;
         a.deadline = now + kTlsWaitS;
         return;
     }
-    // AwaitServer: what came back after the ClientHello.
+    if (!o.key.empty()) return await_token(a, p, r, o, revents, now);
+    // AwaitServer without a key: what came back after the ClientHello.
     if (revents == 0) {
         if (now >= a.deadline) finish(a, r, "connected", "TLS: no answer to the ClientHello (SNI " + p.host + ")");
         return;
@@ -216,7 +289,7 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
             if (a.phase == Phase::Udp)
                 on_udp(a, o, results[a.index], fds[i].revents, now);
             else
-                on_tcp(a, p, results[a.index], fds[i].revents, now);
+                on_tcp(a, p, results[a.index], o, fds[i].revents, now);
         }
         active.erase(
             std::remove_if(active.begin(), active.end(), [](const Active& a) { return a.phase == Phase::Done; }),

@@ -24,7 +24,10 @@ inline constexpr size_t kMaxActive = 256;
 
 struct SendOptions {
     double rate_per_s = 20;
-    std::string key;  ///< reflector key: answers must carry its token
+    /// Reflector key: answers must carry its token. With a key a TCP probe
+    /// sends a challenge (a plain probe's challenge message, a TLS probe's
+    /// ClientHello) and waits kTlsWaitS for the token (probe/wire.hpp).
+    std::string key;
     /// Local ports a probe never sends from: the inbound entries' local
     /// ports, so the probe's own flows (answered on an ephemeral port that
     /// happens to lie there) are never evidence for a requirement it did

@@ -214,4 +214,77 @@ std::vector<uint8_t> client_hello(std::string_view sni) {
     return rec;
 }
 
+Challenge new_challenge() {
+    Challenge c{};
+    if (RAND_bytes(c.data(), static_cast<int>(c.size())) != 1) {
+        const TransactionId t = new_transaction_id();  // its own fallback
+        std::copy(t.begin(), t.end(), c.begin());
+    }
+    return c;
+}
+
+std::vector<uint8_t> tcp_challenge_message(const Challenge& c) {
+    std::vector<uint8_t> m(kTcpNonceMagic.begin(), kTcpNonceMagic.end());
+    m.insert(m.end(), c.begin(), c.end());
+    return m;
+}
+
+// A ClientHello record: type 22, version 3.x, then the handshake header
+// (type 1, 24-bit length), legacy_version (2), random (32): the random lies
+// at offset 11.
+std::optional<Challenge> client_hello_random(ByteView record) noexcept {
+    constexpr size_t kRandomAt = 5 + 4 + 2;
+    if (record.size() < kRandomAt + kChallengeSize || record[0] != 22 || record[1] != 3 || record[5] != 1)
+        return std::nullopt;
+    Challenge c{};
+    std::copy_n(record.begin() + kRandomAt, c.size(), c.begin());
+    return c;
+}
+
+ChallengeRead read_tcp_challenge(ByteView first_bytes, Challenge& out) noexcept {
+    const ByteView b = first_bytes;
+    if (b.empty()) return ChallengeRead::NeedMore;
+    if (b[0] == 22) {
+        if (b.size() < 5 + 4 + 2 + kChallengeSize) return ChallengeRead::NeedMore;
+        const auto r = client_hello_random(b);
+        if (!r) return ChallengeRead::NotOurs;
+        out = *r;
+        return ChallengeRead::Found;
+    }
+    const size_t have = std::min(b.size(), kTcpNonceMagic.size());
+    if (!std::equal(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(have), kTcpNonceMagic.begin()))
+        return ChallengeRead::NotOurs;
+    if (b.size() < kTcpNonceMagic.size() + kChallengeSize) return ChallengeRead::NeedMore;
+    std::copy_n(b.begin() + kTcpNonceMagic.size(), out.size(), out.begin());
+    return ChallengeRead::Found;
+}
+
+Token tcp_token_for(std::string_view key, const Challenge& c) {
+    Token out{};
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), c.data(), c.size(), out.data(), &len);
+    return out;
+}
+
+std::vector<uint8_t> tcp_token_record(std::string_view key, const Challenge& c) {
+    std::vector<uint8_t> rec{23, 3, 3};
+    put16(rec, static_cast<uint16_t>(kTcpNonceMagic.size() + kTokenSize));
+    rec.insert(rec.end(), kTcpNonceMagic.begin(), kTcpNonceMagic.end());
+    const Token t = tcp_token_for(key, c);
+    rec.insert(rec.end(), t.begin(), t.end());
+    return rec;
+}
+
+TcpAnswer read_tcp_answer(ByteView got, std::string_view key, const Challenge& c) noexcept {
+    // The answer's fixed part: record header (type, version, length) and magic.
+    constexpr std::array<uint8_t, 9> kHead{23,  3,   3,   0,  static_cast<uint8_t>(kTcpNonceMagic.size() + kTokenSize),
+                                           'C', 'W', 'T', 'K'};
+    const size_t have = std::min(got.size(), kHead.size());
+    if (!std::equal(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(have), kHead.begin()))
+        return TcpAnswer::Other;
+    if (got.size() < kTcpAnswerSize) return TcpAnswer::NeedMore;
+    const Token want = tcp_token_for(key, c);
+    return std::equal(want.begin(), want.end(), got.begin() + kHead.size()) ? TcpAnswer::Valid : TcpAnswer::WrongToken;
+}
+
 }  // namespace callwall::probe

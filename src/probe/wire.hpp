@@ -9,6 +9,15 @@
 // that does not know it ignores it). Only `callwall reflect` with the same key
 // adds it, so an answer without it came from something else on the path.
 //
+// Over TCP the SYN-ACK has no room for a token, and a transparent proxy or
+// captive portal completes the handshake for any address. So with a key the
+// probe sends a challenge in its first bytes — a TLS probe's ClientHello
+// random (RFC 8446 §4.1.2), a plain TCP probe's kTcpNonceMagic and 32 random
+// bytes — and the reflector answers with one TLS-framed record (content type
+// application_data, so a TLS-aware middlebox sees record framing, not junk)
+// holding kTcpNonceMagic and HMAC-SHA256(key, challenge). Only an answer
+// carrying it shows that the connection reached the reflector.
+//
 // Not supported: MESSAGE-INTEGRITY/FINGERPRINT on requests (not needed to get
 // an answer), TLS beyond the ClientHello (the probe never completes a
 // handshake: the ServerHello, or its absence, is the evidence).
@@ -71,5 +80,44 @@ std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, const std
 
 /// A TLS ClientHello record offering TLS 1.3 and 1.2 with `sni` as server_name.
 std::vector<uint8_t> client_hello(std::string_view sni);
+
+/// TCP: the challenge a probe's first bytes carry and the token that answers it.
+inline constexpr size_t kChallengeSize = 32;
+using Challenge = std::array<uint8_t, kChallengeSize>;
+/// Starts a plain TCP probe's challenge message and the reflector's answer record.
+inline constexpr std::array<uint8_t, 4> kTcpNonceMagic{'C', 'W', 'T', 'K'};
+/// The reflector's answer: a 5-byte TLS record header and kTcpNonceMagic + token.
+inline constexpr size_t kTcpAnswerSize = 5 + kTcpNonceMagic.size() + kTokenSize;
+
+/// A plain TCP probe's first bytes: kTcpNonceMagic and `c`.
+std::vector<uint8_t> tcp_challenge_message(const Challenge& c);
+/// A random challenge (RAND_bytes).
+Challenge new_challenge();
+/// The random of a ClientHello record made by client_hello(); nullopt for
+/// anything else.
+std::optional<Challenge> client_hello_random(ByteView record) noexcept;
+
+/// What the first bytes of a TCP connection hold, for the reflector.
+enum class ChallengeRead : uint8_t {
+    NeedMore,  ///< too few bytes yet to tell
+    Found,  ///< a ClientHello's random or a challenge message: `out` is set
+    NotOurs,  ///< neither: the reflector answers nothing
+};
+ChallengeRead read_tcp_challenge(ByteView first_bytes, Challenge& out) noexcept;
+
+/// HMAC-SHA256(key, challenge).
+Token tcp_token_for(std::string_view key, const Challenge& c);
+/// The reflector's answer to a challenge: a TLS application_data record
+/// (type 23, version 0x0303) holding kTcpNonceMagic and the token.
+std::vector<uint8_t> tcp_token_record(std::string_view key, const Challenge& c);
+
+/// What the probe makes of the first bytes that came back.
+enum class TcpAnswer : uint8_t {
+    NeedMore,  ///< a prefix of the reflector's record: wait for the rest
+    Valid,  ///< the reflector's record with the token for `c` under `key`
+    WrongToken,  ///< the record's shape with another token (another key, or forged)
+    Other,  ///< anything else: a ServerHello, an alert, other bytes
+};
+TcpAnswer read_tcp_answer(ByteView got, std::string_view key, const Challenge& c) noexcept;
 
 }  // namespace callwall::probe

@@ -4,7 +4,8 @@
 // are probed through (a) an open ruleset, (b) a ruleset dropping UDP and
 // rejecting TCP 443 with a reset, (c) a middlebox in the firewall answering
 // STUN on the reflector's behalf (a second reflector with another key, UDP
-// DNATed to it). A pacing test counts the probe's own capture and checks, with
+// DNATed to it), (d) a transparent TCP proxy there (TCP DNATed to a
+// reflector with another key). A pacing test counts the probe's own capture and checks, with
 // a counter in the firewall, that nothing went anywhere but the reflector.
 // Skipped (with the reason) where namespaces cannot be created.
 #include <gtest/gtest.h>
@@ -252,6 +253,42 @@ TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
             << e << ": " << rows[0];
     }
     EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'whereby.turn.tcp'"),
+              std::vector<std::string>{"observed"});
+}
+
+TEST_F(ProbeNetns, TransparentTcpProxyIsInterceptedNotObserved) {
+    // A middlebox in the firewall that completes every TCP handshake itself
+    // (a transparent proxy): a second reflector with another key, and every
+    // TCP probe DNATed to it. Its SYN-ACK alone once read "observed"; without
+    // the reflector's token the TCP entries are inconclusive.
+    middlebox_ = spawn({"ip", "netns", "exec", f_, CALLWALL_BINARY, "reflect", "--listen", kFwIn, "--tcp", "443",
+                        "--key", "NOT-K1", "--port", "30998", "--duration", "120"},
+                       log_ + ".mb");
+    ASSERT_GT(middlebox_, 0);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft",
+                   "add table ip cwpmb; add chain ip cwpmb pre { type nat hook prerouting priority dstnat; }; "
+                   "add rule ip cwpmb pre ip daddr " +
+                       std::string(kCloud) + " tcp dport 1-65535 dnat to " + kFwIn + ":30998"}),
+              0);
+    firewall({});
+    TempDb db;
+    std::string out;
+    probe(db.path(), &out);
+    std::filesystem::remove(log_ + ".mb");
+    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("intercepted: whereby.turn.tcp"), std::string::npos) << notes[0];
+    EXPECT_NE(notes[0].find("a wrong reflector token"), std::string::npos) << notes[0];
+    for (const char* e : {"whereby.turn.tcp", "whereby.signaling.tcp"}) {
+        const auto rows = query_rows(
+            db.path(), "SELECT verdict || ' | ' || why FROM verdict WHERE entry_id = '" + std::string(e) + "'");
+        ASSERT_EQ(rows.size(), 1u) << e;
+        EXPECT_EQ(rows[0].rfind("inconclusive | ", 0), 0u) << e << ": " << rows[0];
+        EXPECT_NE(rows[0].find("(intercepted)"), std::string::npos) << e << ": " << rows[0];
+    }
+    // UDP went through to the real reflector, its token intact.
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'whereby.turn.udp'"),
               std::vector<std::string>{"observed"});
 }
 
