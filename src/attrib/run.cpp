@@ -65,7 +65,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             const FlowOutcome fo = classify_flow(
                 f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? io.server_ttls(f.server_ip) : std::set<int>{},
                 ctx);
-            const FlowResult r = stage::attribute_flow(f, fo, c, per_entry, out);
+            const FlowResult r = stage::attribute_flow(f, fo, c, per_entry, out, &ctx);
             for (const auto& m : r.matches)
                 io.write_flow_match(f.id, {c.entries()[m.match.entry].id, m.match.evidence, m.match.confidence,
                                            m.match.name, m.counted});

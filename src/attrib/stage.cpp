@@ -99,7 +99,7 @@ void note_flow_name(const Catalog& c, std::string_view name, std::set<uint16_t>&
 
 FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catalog& c,
                           std::vector<EntryAccumulator>* per_entry, std::vector<Contribution>* counted_out,
-                          RunVerdicts& out) {
+                          RunVerdicts& out, const FlowContext* ctx) {
     FlowResult r;
     r.flow_id = f.id;
     r.outcome = fo;
@@ -115,8 +115,10 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
         // Third-party names (a CDN on the vendor's list) never show that the
         // vendor is in use: they count for its entry only when the vendor is
         // active by its own names.
-        const bool counted =
-            decisive(m.evidence) && ef.has_value() && (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
+        // A probe's flow counts only for the entries it was sent for.
+        const bool sent_for = ctx == nullptr || ctx->sent_for.empty() || ctx->sent_for.count(e.id) > 0;
+        const bool counted = decisive(m.evidence) && ef.has_value() && sent_for &&
+                             (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
         counted_any |= counted;
         if (counted && per_entry) (*per_entry)[m.entry].add(*ef);
         if (counted && counted_out) counted_out->emplace_back(m.entry, *ef);

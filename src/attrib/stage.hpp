@@ -52,12 +52,15 @@ using Contribution = std::pair<uint32_t, EntryFlow>;
 /// Matches and gaps of one (oriented, classified) flow, folded into its
 /// entries' accumulators (`per_entry`, when given) and handed back as
 /// contributions (`counted`, when given: the live refresh keeps them).
+/// `ctx` (may be null): what the command knows of the flow; its sent_for
+/// limits which matches count.
 FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const catalog::Catalog& c,
                           std::vector<EntryAccumulator>* per_entry, std::vector<Contribution>* counted,
-                          RunVerdicts& out);
+                          RunVerdicts& out, const FlowContext* ctx = nullptr);
 inline FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const catalog::Catalog& c,
-                                 std::vector<EntryAccumulator>& per_entry, RunVerdicts& out) {
-    return attribute_flow(f, fo, c, &per_entry, nullptr, out);
+                                 std::vector<EntryAccumulator>& per_entry, RunVerdicts& out,
+                                 const FlowContext* ctx = nullptr) {
+    return attribute_flow(f, fo, c, &per_entry, nullptr, out, ctx);
 }
 
 /// Every entry's verdict (into out.entries) and the product conclusions.

@@ -50,7 +50,10 @@ bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::st
 // Flows by their server address and port and the probe's own port: UDP
 // probes whose answers lacked the reflector's token (intercepted), TLS
 // probes whose ClientHello was answered by a reset (cut).
-using ProbeFlows = std::set<std::tuple<std::string, uint16_t, uint16_t>>;
+using FlowKey = std::tuple<std::string, uint16_t, uint16_t>;
+using ProbeFlows = std::set<FlowKey>;
+// The entries each probe's flow was sent for, by the same key.
+using SentFor = std::map<FlowKey, std::set<std::string>>;
 
 // What to add to the firewall: `catalog export --entry` of exactly the
 // requirements the probe found blocked or partial, in both formats.
@@ -282,10 +285,11 @@ int capture_file(const ProbeArgs& a, std::string* pcap) {
 // Each probe's result as a line, and what attribution must know of it:
 // answers without the reflector's token, TLS cut after the ClientHello.
 void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, bool quiet,
-                  ProbeFlows* intercepted, ProbeFlows* tls_cut, std::string* notes) {
+                  ProbeFlows* intercepted, ProbeFlows* tls_cut, SentFor* sent_for, std::string* notes) {
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
+        if (r.local_port != 0) (*sent_for)[{p.addr, p.port, r.local_port}].insert(p.entry_id);
         if (r.intercepted) intercepted->insert({p.addr, p.port, r.local_port});
         if (r.seen == "tls-reset") tls_cut->insert({p.addr, p.port, r.local_port});
         if (r.intercepted)
@@ -342,10 +346,14 @@ int run_probe(int argc, char** argv) {
     // vendor: such flows are inconclusive, not observed. A TLS connection cut
     // after the ClientHello is blocked, whatever answered its SYN.
     ProbeFlows tls_cut;
-    ro.flow_context = [&intercepted, &tls_cut](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
-        const std::tuple<std::string, uint16_t, uint16_t> key{f.server_ip, f.server_port, f.client_port};
+    // Each probe's flow counts only for the entry it was sent for: through
+    // one reflector address a flow carries every name probed there.
+    SentFor sent_for;
+    ro.flow_context = [&intercepted, &tls_cut, &sent_for](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
+        const FlowKey key{f.server_ip, f.server_port, f.client_port};
         ctx.intercepted = intercepted.count(key) > 0;
         ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
+        if (const auto it = sent_for.find(key); it != sent_for.end()) ctx.sent_for = it->second;
     };
     std::unique_ptr<run::Session> session;
     try {
@@ -354,10 +362,6 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return report_store_error(e);
     }
-    if (!a.reflector.empty() && a.vendors.size() > 1)
-        notes += "probe: " + std::to_string(a.vendors.size()) +
-                 " vendors through one reflector address: a flow there carries every probed name, so it serves each "
-                 "vendor's entries whose ports hold its port (probe one vendor per run to keep them apart)\n";
     std::vector<probe::ProbeResult> results;
     // The probe's own ports stay out of every inbound entry's local ports:
     // an answered probe there would read as evidence for an entry it did
@@ -371,7 +375,7 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return rc;
     }
-    take_results(plan, results, a.quiet, &intercepted, &tls_cut, &notes);
+    take_results(plan, results, a.quiet, &intercepted, &tls_cut, &sent_for, &notes);
     const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, a.vendors, a.fail_on, a.quiet, notes);
     drop_pcap();
     return rc;

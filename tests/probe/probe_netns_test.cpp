@@ -5,7 +5,8 @@
 // rejecting TCP 443 with a reset, (c) a middlebox in the firewall answering
 // STUN on the reflector's behalf (a second reflector with another key, UDP
 // DNATed to it), (d) a transparent TCP proxy there (TCP DNATed to a
-// reflector with another key). A pacing test counts the probe's own capture and checks, with
+// reflector with another key), (e) two vendors through one reflector
+// address with one vendor's port dropped. A pacing test counts the probe's own capture and checks, with
 // a counter in the firewall, that nothing went anywhere but the reflector.
 // Skipped (with the reason) where namespaces cannot be created.
 #include <gtest/gtest.h>
@@ -290,6 +291,35 @@ TEST_F(ProbeNetns, TransparentTcpProxyIsInterceptedNotObserved) {
     // UDP went through to the real reflector, its token intact.
     EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'whereby.turn.udp'"),
               std::vector<std::string>{"observed"});
+}
+
+TEST_F(ProbeNetns, TwoVendorsThroughOneReflectorKeepTheirFlowsApart) {
+    // Through one reflector address every flow carries both vendors' probed
+    // names. Sendbird's media port 5349 is dropped: its probe is blocked, and
+    // it must not count against Whereby's 1024-65535 entry (it once made it
+    // 'partial' — a false alarm), nor a flow serve two entries.
+    firewall({"udp dport 5349 drop"});
+    TempDb db;
+    std::string out;
+    probe(db.path(), &out, {"--vendor", "sendbird"});
+    EXPECT_EQ(
+        query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'sendbird-calls.media-direct-call.udp'"),
+        std::vector<std::string>{"blocked"})
+        << out;
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'whereby.turn-sfu-highport.udp'"),
+              std::vector<std::string>{"observed"})
+        << out;
+    EXPECT_TRUE(
+        query_rows(db.path(), "SELECT flow_id FROM flow_match WHERE counted = 1 GROUP BY flow_id HAVING count(*) > 1")
+            .empty())
+        << "a probe's flow counts for the one entry it was sent for";
+    // The other vendor's names still show as matches, listed but not counted.
+    EXPECT_FALSE(
+        query_rows(db.path(),
+                   "SELECT m.flow_id FROM flow_match m JOIN flow f ON f.run_id = m.run_id AND f.id = m.flow_id "
+                   "WHERE f.server_port = 5349 AND m.entry_id = 'whereby.turn-sfu-highport.udp' AND "
+                   "m.counted = 0")
+            .empty());
 }
 
 TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {

@@ -5,14 +5,14 @@ For each profile: three network namespaces of its own (a client with the lab's
 client address, the lab's router with its interfaces fw-in and fw-out and the
 profile's ruleset from labplan.nft_ruleset(), a cloud host), `callwall reflect`
 in the cloud answering every TCP and UDP port, and `callwall probe` of each
-vendor (one run per vendor: through one reflector address every flow carries
-every probed name) from the client through the router to the reflector. Each
-entry's verdict must be what the profile's rule table implies
+vendor (one run per vendor) from the client through the router to the
+reflector. Each entry's verdict must be what the profile's rule table implies
 (labplan.action_for, the table the ruleset is generated from, as the lab's
-ground truth is) for the ports the run probed that lie in the entry's ranges
-(its own, and its vendor's other entries' on the same transport, whose flows
-serve it too): every port accepted -> observed, none -> blocked, some ->
-partial; an entry the probe does not exercise (inbound) must say so.
+ground truth is) for the ports the run probed for that entry (a probe's flow
+counts only for the entry it was sent for, though through one reflector
+address it carries every probed name): every port accepted -> observed, none
+-> blocked, some -> partial; an entry the probe does not exercise (inbound)
+must say so.
 
 Two more profiles put a middlebox on the open profile's router:
   sni-filter      a transparent TLS proxy (sni_filter.py) that resets every
@@ -20,9 +20,8 @@ Two more profiles put a middlebox on the open profile's router:
                   whereby.com: those TLS probes must read blocked
                   (tls-reset), the rest observed; one probe run per TCP entry
                   (with the UDP entries, which make the vendor active by name
-                  for its third-party entry and cannot serve TCP), so that no
-                  TLS flow serves another entry through the shared reflector
-                  address
+                  for its third-party entry), so that each run's verdicts
+                  show one TLS name's fate
   stun-middlebox  a second reflector with another key answers every UDP
                   probe on the real one's behalf (DNAT): UDP entries must read
                   inconclusive (intercepted), TCP ones observed
@@ -109,14 +108,13 @@ def entry_ranges(callwall, vendor):
 
 
 def evidence_ports(entry, planned, ranges):
-    """The run's probed ports that serve `entry`: on its transport, in its
-    ranges, and named like its own probes (a named flow serves the entries its
-    name matches; a destination-ANY entry gets only flows no name explains)."""
+    """The run's probes that serve `entry`: its own, each on its transport and
+    in its ranges (the probe tells attribution which entry each of its flows
+    was sent for; other entries' flows never count for it)."""
     transport, rs = ranges[entry]
-    named = any(h for _, _, h in planned[entry])
-    every = set().union(*planned.values()) if planned else set()
-    return {(t, p, h) for t, p, h in every
-            if t == transport and bool(h) == named and any(lo <= p <= hi for lo, hi in rs)}
+    own = {(t, p, h) for t, p, h in planned[entry] if t == transport and any(lo <= p <= hi for lo, hi in rs)}
+    assert own == set(planned[entry]), "%s: probes outside its own ranges: %s" % (entry, planned[entry] - own)
+    return own
 
 
 SNI_FORBIDDEN = ("appearin.net", "whereby.com")

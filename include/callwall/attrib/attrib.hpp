@@ -116,6 +116,12 @@ struct FlowContext {
     /// answered by a reset and nothing else: something on the path cut TLS
     /// for that name (an SNI filter). The handshake's answer is no pass.
     bool tls_cut = false;
+    /// The catalog entries a probe sent this flow for (empty: not a probe's
+    /// flow, or not known). A match to any other entry is listed but not
+    /// counted: through one address (a reflector, a shared server) a flow
+    /// carries every name probed there, and would otherwise serve entries it
+    /// never exercised.
+    std::set<std::string> sent_for;
 };
 
 /// The reason of an inconclusive flow whose answers were intercepted.
