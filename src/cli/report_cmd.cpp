@@ -21,14 +21,18 @@ int across_runs(const std::string& db_path, report::ReportOptions ro, const std:
     try {
         report::ReportData latest = report::load(db_path, ro);
         const std::vector<int64_t> ids = latest.run_ids;
-        for (const int64_t id : ids) {
-            if (id == latest.run.id) {
-                runs.push_back(std::move(latest));  // loaded already (the latest is the last)
+        const int64_t latest_id = latest.run.id;
+        size_t latest_at = ids.size();
+        for (size_t i = 0; i < ids.size(); ++i) {
+            if (ids[i] == latest_id) {  // loaded already
+                latest_at = runs.size();
                 continue;
             }
-            ro.run = id;
+            ro.run = ids[i];
             runs.push_back(report::load(db_path, ro));
         }
+        if (latest_at <= runs.size())
+            runs.insert(runs.begin() + static_cast<std::ptrdiff_t>(latest_at), std::move(latest));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall: %s\n", e.what());
         return kExitDatabase;
