@@ -20,6 +20,7 @@
 #include "callwall/run/session.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
+#include "probe/address.hpp"
 #include "probe/capture.hpp"
 #include "probe/plan.hpp"
 #include "probe/sender.hpp"
@@ -149,7 +150,7 @@ struct ProbeArgs {
     std::vector<std::string> vendors, resolve, targets, catalog_dirs, entries;
     double rate = 20;
     uint32_t budget = 2000, per_range = 16;
-    bool quiet = false, dry = false, no_bundled = false;
+    bool quiet = false, dry = false, no_bundled = false, ipv6 = false;
 };
 
 // Parses and checks the options: -1 to go on, else the exit code (after
@@ -169,7 +170,8 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
         ("interface,i", po::value(&a.iface)->value_name("IFACE"), "capture here (default: the route's interface)")
         ("resolve", po::value(&a.resolve)->composing()->value_name("NAME=ADDR"), "use ADDR for NAME (like curl)")
         ("target", po::value(&a.targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")
-        ("reflector", po::value(&a.reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect'")
+        ("reflector", po::value(&a.reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect' (IPv4 or IPv6)")
+        ("ipv6,6", "resolve the vendors' names to IPv6 addresses (AAAA) and probe over IPv6")
         ("key", po::value(&a.key)->value_name("K"), "the reflector's key: answers without its token are intercepted")
         ("rate", po::value(&a.rate)->value_name("N"), "probes started per second (default 20)")
         ("budget", po::value(&a.budget)->value_name("N"), "most probes sent (default 2000)")
@@ -198,6 +200,7 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
     a.quiet = vm.count("quiet") > 0;
     a.dry = vm.count("dry-run") > 0;
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
+    a.ipv6 = vm.count("ipv6") > 0;
     if (a.vendors.empty() || (a.db_path.empty() && !a.dry)) {
         std::fprintf(stderr, "callwall probe: --vendor and --db are required\n");
         return kExitUsage;
@@ -226,7 +229,22 @@ bool plan_options(const ProbeArgs& a, probe::PlanOptions* po_) {
     po_->reflector = a.reflector;
     po_->budget = a.budget;
     po_->ports_per_range = a.per_range;
-    return pairs(a.resolve, "--resolve", &po_->resolve, true) && pairs(a.targets, "--target", &po_->targets, false);
+    if (!pairs(a.resolve, "--resolve", &po_->resolve, true) || !pairs(a.targets, "--target", &po_->targets, false))
+        return false;
+    // Probes go only to literal addresses: a name here would be resolved
+    // behind the allowed set's back.
+    if (!a.reflector.empty() && !probe::parse_address(a.reflector)) {
+        std::fprintf(stderr, "callwall probe: --reflector takes an IPv4 or IPv6 address, not '%s'\n",
+                     a.reflector.c_str());
+        return false;
+    }
+    for (const auto& [name, addr] : po_->resolve)
+        if (!probe::parse_address(addr)) {
+            std::fprintf(stderr, "callwall probe: --resolve %s=%s: not an IPv4 or IPv6 address\n", name.c_str(),
+                         addr.c_str());
+            return false;
+        }
+    return true;
 }
 
 // Every --vendor is in the catalog and every --entry is one of theirs; false
@@ -255,8 +273,9 @@ void print_plan(const probe::Plan& plan, const ProbeArgs& a) {
     for (const auto& s : plan.skipped) std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
     if (a.dry)
         for (const auto& p : plan.probes)
-            std::printf("  %-14s %s:%u  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(), p.addr.c_str(),
-                        p.port, p.host.c_str(), p.entry_id.c_str());
+            std::printf("  %-14s %s:%u  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
+                        (probe::is_ipv6(p.addr) ? "[" + p.addr + "]" : p.addr).c_str(), p.port, p.host.c_str(),
+                        p.entry_id.c_str());
 }
 
 // The file the probe captures into: --keep-pcap, or a temporary file given
@@ -312,7 +331,10 @@ int run_probe(int argc, char** argv) {
     const auto cat = load_catalog(a.catalog_dirs, a.no_bundled);
     if (!cat) return kExitCatalog;
     if (!vendors_and_entries_known(a, *cat)) return kExitUsage;
-    const probe::Plan plan = probe::make_plan(*cat, po_, probe::system_resolve);
+    const int family = a.ipv6 ? AF_INET6 : AF_INET;
+    const probe::Plan plan = probe::make_plan(*cat, po_, [family](const std::string& name, std::string* error) {
+        return probe::system_resolve(name, error, family);
+    });
     std::string notes;
     for (const auto& s : plan.skipped) notes += "probe: " + s.entry_id + " not exercised: " + s.reason + "\n";
     if (!a.quiet || a.dry) print_plan(plan, a);

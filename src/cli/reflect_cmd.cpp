@@ -23,7 +23,7 @@ int run_reflect(int argc, char** argv) {
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
-        ("listen", po::value(&o.listen)->value_name("ADDR"), "IPv4 address the probes are sent to (required)")
+        ("listen", po::value(&o.listen)->value_name("ADDR"), "IPv4 or IPv6 address the probes are sent to (required)")
         ("tcp", po::value(&tcp)->value_name("RANGES"), "TCP ports, e.g. 443,1024-65535")
         ("udp", po::value(&udp)->value_name("RANGES"), "UDP ports, e.g. 3478,10000-65535")
         ("key", po::value(&o.key)->value_name("K"), "HMAC key shared with the probe (required)")

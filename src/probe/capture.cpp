@@ -9,8 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
+
+#include "probe/address.hpp"
 
 namespace callwall::probe {
 namespace {
@@ -50,25 +54,25 @@ std::string bpf_for(const std::vector<std::string>& destinations) {
 }
 
 std::string route_source(const std::string& dest, std::string* iface) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const std::optional<SockAddr> to = parse_address(dest, 9);
+    if (!to) return {};
+    const int fd = ::socket(to->family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return {};
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(9);
-    sockaddr_in local{};
-    socklen_t len = sizeof local;
-    const bool ok = ::inet_pton(AF_INET, dest.c_str(), &sa.sin_addr) == 1 &&
-                    ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0;
+    SockAddr local;
+    socklen_t len = sizeof local.ss;
+    const bool ok = ::connect(fd, to->get(), to->len) == 0 && ::getsockname(fd, local.get(), &len) == 0;
     ::close(fd);
     if (!ok) return {};
-    char buf[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &local.sin_addr, buf, sizeof buf);
+    local.len = len;
+    const ByteView mine = local.ip();
+    const auto same = [&](ByteView other) { return std::equal(mine.begin(), mine.end(), other.begin(), other.end()); };
     ifaddrs* ifs = nullptr;
     if (iface && ::getifaddrs(&ifs) == 0) {
         for (ifaddrs* i = ifs; i; i = i->ifa_next) {
-            if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
-            if (reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr == local.sin_addr.s_addr) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != local.family()) continue;
+            SockAddr a;
+            std::memcpy(&a.ss, i->ifa_addr, local.family() == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+            if (same(a.ip())) {
                 *iface = i->ifa_name;
                 break;
             }
@@ -76,12 +80,28 @@ std::string route_source(const std::string& dest, std::string* iface) {
         ::freeifaddrs(ifs);
     }
     // A destination on this host itself goes out over loopback.
-    if (iface && local.sin_addr.s_addr == sa.sin_addr.s_addr) *iface = "lo";
-    return buf;
+    if (iface && same(to->ip())) *iface = "lo";
+    return local.text();
 }
 
-std::vector<uint8_t> dns_frame(const std::string& name, const std::string& addr, const std::string& local, bool answer,
-                               uint16_t id) {
+namespace {
+
+// The one's-complement sum of big-endian 16-bit words (RFC 1071), unfolded.
+uint32_t sum16(const uint8_t* p, size_t n, uint32_t sum = 0) {
+    for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t{p[i]} << 8 | p[i + 1];
+    if (n % 2) sum += uint32_t{p[n - 1]} << 8;
+    return sum;
+}
+uint16_t folded(uint32_t sum) {
+    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+}
+
+// The DNS message: a question for `name` of the record type `addr` needs (A
+// for IPv4, AAAA for IPv6) and, for an answer, that one record.
+std::vector<uint8_t> dns_message(const std::string& name, const SockAddr& addr, bool answer, uint16_t id) {
+    const bool aaaa = addr.family() == AF_INET6;
+    const uint16_t type = aaaa ? 28 : 1;  // RFC 3596 §2.1 AAAA, RFC 1035 §3.2.2 A
     std::vector<uint8_t> dns;
     put16(dns, id);
     put16(dns, answer ? 0x8180 : 0x0100);  // RFC 1035 §4.1.1: QR, RD, RA
@@ -99,45 +119,74 @@ std::vector<uint8_t> dns_frame(const std::string& name, const std::string& addr,
         }
     }
     dns.push_back(0);
-    put16(dns, 1);  // A
+    put16(dns, type);
     put16(dns, 1);  // IN
     if (answer) {
         put16(dns, 0xC00C);  // the question's name
-        put16(dns, 1);
+        put16(dns, type);
         put16(dns, 1);
         put16(dns, 0);
         put16(dns, 60);  // TTL
-        put16(dns, 4);
-        in_addr a{};
-        ::inet_pton(AF_INET, addr.c_str(), &a);
-        const auto* p = reinterpret_cast<const uint8_t*>(&a);
-        dns.insert(dns.end(), p, p + 4);
+        const ByteView a = addr.ip();
+        put16(dns, static_cast<uint16_t>(a.size()));
+        dns.insert(dns.end(), a.begin(), a.end());
     }
-    in_addr me{};
-    ::inet_pton(AF_INET, local.c_str(), &me);
-    const auto* mp = reinterpret_cast<const uint8_t*>(&me);
+    return dns;
+}
+
+}  // namespace
+
+std::vector<uint8_t> dns_frame(const std::string& name, const std::string& addr, const std::string& local, bool answer,
+                               uint16_t id) {
+    const std::optional<SockAddr> to = parse_address(addr);
+    const std::optional<SockAddr> me = parse_address(local);
+    if (!to || !me) return {};
+    const std::vector<uint8_t> dns = dns_message(name, *to, answer, id);
+    const ByteView mp = me->ip();
+    const bool v6 = me->family() == AF_INET6;
+    const auto udp_len = static_cast<uint16_t>(8 + dns.size());
     std::vector<uint8_t> f(12, 0);  // Ethernet: zero MACs
-    put16(f, 0x0800);
+    put16(f, v6 ? 0x86DD : 0x0800);
     const size_t ip = f.size();
-    put16(f, 0x4500);
-    put16(f, static_cast<uint16_t>(20 + 8 + dns.size()));
-    put16(f, id);
-    put16(f, 0x4000);  // DF
-    f.push_back(64);
-    f.push_back(17);
-    put16(f, 0);  // checksum below
-    f.insert(f.end(), mp, mp + 4);
-    f.insert(f.end(), mp, mp + 4);
-    uint32_t sum = 0;
-    for (size_t i = ip; i < ip + 20; i += 2) sum += uint32_t{f[i]} << 8 | f[i + 1];
-    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
-    f[ip + 10] = static_cast<uint8_t>(~sum >> 8);
-    f[ip + 11] = static_cast<uint8_t>(~sum);
+    if (v6) {
+        // RFC 8200 §3: version 6, no traffic class or flow label, UDP, hop limit 64.
+        put16(f, 0x6000);
+        put16(f, 0);
+        put16(f, udp_len);
+        f.push_back(17);
+        f.push_back(64);
+    } else {
+        put16(f, 0x4500);
+        put16(f, static_cast<uint16_t>(20 + udp_len));
+        put16(f, id);
+        put16(f, 0x4000);  // DF
+        f.push_back(64);
+        f.push_back(17);
+        put16(f, 0);  // checksum below
+    }
+    f.insert(f.end(), mp.begin(), mp.end());
+    f.insert(f.end(), mp.begin(), mp.end());
+    if (!v6) {
+        const uint16_t c = folded(sum16(f.data() + ip, 20));
+        f[ip + 10] = static_cast<uint8_t>(c >> 8);
+        f[ip + 11] = static_cast<uint8_t>(c);
+    }
+    const size_t udp = f.size();
     put16(f, answer ? 53 : kClientPort);
     put16(f, answer ? kClientPort : 53);
-    put16(f, static_cast<uint16_t>(8 + dns.size()));
-    put16(f, 0);  // no UDP checksum (RFC 768, IPv4)
+    put16(f, udp_len);
+    put16(f, 0);  // checksum below (none for IPv4, RFC 768; required for IPv6, RFC 8200 §8.1)
     f.insert(f.end(), dns.begin(), dns.end());
+    if (v6) {
+        // Pseudo-header: source, destination, upper-layer length, next header.
+        uint32_t sum = sum16(mp.data(), 16, sum16(mp.data(), 16));
+        sum += udp_len;
+        sum += 17;
+        uint16_t c = folded(sum16(f.data() + udp, f.size() - udp, sum));
+        if (c == 0) c = 0xFFFF;
+        f[udp + 6] = static_cast<uint8_t>(c >> 8);
+        f[udp + 7] = static_cast<uint8_t>(c);
+    }
     return f;
 }
 

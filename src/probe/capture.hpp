@@ -25,12 +25,14 @@ namespace callwall::probe {
 /// "host A or host B ..." (an empty list gives "").
 std::string bpf_for(const std::vector<std::string>& destinations);
 
-/// The local IPv4 address the kernel uses toward `dest`, and its interface
-/// name in *iface; "" when there is no route.
+/// The local address (of `dest`'s family) the kernel uses toward `dest`, and
+/// its interface name in *iface; "" when there is no route.
 std::string route_source(const std::string& dest, std::string* iface);
 
-/// One Ethernet frame carrying an IPv4/UDP DNS message: a query for `name`
-/// (answer false) or its answer with one A record `addr`. Both ends are `local`.
+/// One Ethernet frame carrying a UDP DNS message over IPv4 or IPv6 (the
+/// family of `local`, both of whose ends it is): a query for `name` (answer
+/// false) or its answer with one record `addr`, A for an IPv4 address, AAAA
+/// for IPv6. Empty when an address is not a literal.
 std::vector<uint8_t> dns_frame(const std::string& name, const std::string& addr, const std::string& local, bool answer,
                                uint16_t id);
 

@@ -14,6 +14,14 @@ namespace callwall::probe {
 
 int bind_outside(const std::function<int()>& open, const sockaddr_in& at, std::span<const catalog::PortRange> avoid,
                  std::string* err) {
+    SockAddr a;
+    std::memcpy(&a.ss, &at, sizeof at);
+    a.len = sizeof at;
+    return bind_outside(open, a, avoid, err);
+}
+
+int bind_outside(const std::function<int()>& open, const SockAddr& at, std::span<const catalog::PortRange> avoid,
+                 std::string* err) {
     constexpr int kTries = 32;
     err->clear();
     std::vector<int> held;
@@ -24,16 +32,15 @@ int bind_outside(const std::function<int()>& open, const sockaddr_in& at, std::s
             *err = std::string("socket: ") + std::strerror(errno);
             break;
         }
-        sockaddr_in bound = at;
-        bound.sin_port = 0;
-        socklen_t len = sizeof bound;
-        if (::bind(s, reinterpret_cast<const sockaddr*>(&bound), sizeof bound) != 0 ||
-            ::getsockname(s, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+        SockAddr bound = at;
+        bound.set_port(0);
+        socklen_t len = sizeof bound.ss;
+        if (::bind(s, bound.get(), bound.len) != 0 || ::getsockname(s, bound.get(), &len) != 0) {
             *err = std::string("bind: ") + std::strerror(errno);
             ::close(s);
             break;
         }
-        const uint16_t port = ntohs(bound.sin_port);
+        const uint16_t port = bound.port();
         if (std::any_of(avoid.begin(), avoid.end(),
                         [&](const catalog::PortRange& r) { return r.lo <= port && port <= r.hi; }))
             held.push_back(s);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "callwall/catalog/catalog.hpp"
+#include "probe/address.hpp"
 
 namespace callwall::probe {
 
@@ -19,6 +20,9 @@ namespace callwall::probe {
 // socket, or -1 with `err` set (a failed socket or bind, or no port outside
 // in a few tries). `open` returns a fresh socket or -1 with errno set; the
 // probe opens its own, the audit's opens in the client's namespace.
+[[nodiscard]] int bind_outside(const std::function<int()>& open, const SockAddr& at,
+                               std::span<const catalog::PortRange> avoid, std::string* err);
+/// The same for an IPv4 address (the audit's sandbox).
 [[nodiscard]] int bind_outside(const std::function<int()>& open, const sockaddr_in& at,
                                std::span<const catalog::PortRange> avoid, std::string* err);
 

@@ -84,9 +84,9 @@ std::string_view to_string(ProbeKind k) noexcept {
     return "?";
 }
 
-std::string system_resolve(const std::string& name, std::string* error) {
+std::string system_resolve(const std::string& name, std::string* error, int family) {
     addrinfo hints{};
-    hints.ai_family = AF_INET;
+    hints.ai_family = family;
     hints.ai_socktype = SOCK_DGRAM;
     addrinfo* res = nullptr;
     const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &res);
@@ -94,8 +94,11 @@ std::string system_resolve(const std::string& name, std::string* error) {
         *error = std::string("does not resolve: ") + ::gai_strerror(rc);
         return {};
     }
-    char buf[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf, sizeof buf);
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (res->ai_family == AF_INET6)
+        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr, buf, sizeof buf);
+    else
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf, sizeof buf);
     ::freeaddrinfo(res);
     return buf;
 }

@@ -15,6 +15,8 @@
 // names TURN or a relay, else a STUN Binding request.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,7 +33,7 @@ std::string_view to_string(ProbeKind k) noexcept;
 struct Probe {
     std::string entry_id;
     std::string host;  ///< name the probe stands for (SNI on TLS); empty for an ANY entry's address
-    std::string addr;  ///< IPv4 dotted quad it is sent to
+    std::string addr;  ///< IPv4 or IPv6 literal it is sent to
     uint16_t port = 0;
     ProbeKind kind = ProbeKind::Tcp;
 };
@@ -63,8 +65,8 @@ struct Plan {
 
 /// Resolves a name to one IPv4 address, or "" with *error set.
 using Resolver = std::function<std::string(const std::string& name, std::string* error)>;
-/// getaddrinfo, IPv4 only.
-std::string system_resolve(const std::string& name, std::string* error);
+/// getaddrinfo for one address of `family` (AF_INET: A, AF_INET6: AAAA).
+std::string system_resolve(const std::string& name, std::string* error, int family = AF_INET);
 
 /// The ports a range is probed on: all of them when it has at most `per_range`
 /// ports, else lo, hi and per_range - 2 ports spread evenly in between,

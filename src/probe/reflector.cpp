@@ -16,7 +16,9 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 
+#include "probe/address.hpp"
 #include "probe/wire.hpp"
 
 extern char** environ;
@@ -57,12 +59,11 @@ int run_nft(const std::vector<std::string>& args, bool quiet = false) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int bound_socket(int type, const sockaddr_in& sa, std::string* err) {
-    const int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+int bound_socket(int type, const SockAddr& sa, std::string* err) {
+    const int fd = ::socket(sa.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     const int one = 1;
     if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 ||
-        (type == SOCK_STREAM && ::listen(fd, 512) != 0)) {
+        ::bind(fd, sa.get(), sa.len) != 0 || (type == SOCK_STREAM && ::listen(fd, 512) != 0)) {
         *err = std::strerror(errno);
         if (fd >= 0) ::close(fd);
         return -1;
@@ -105,14 +106,13 @@ void answer_udp(int fd, const ReflectOptions& o, const std::string& nonce) {
     // Bounded: at most 64 datagrams per wake-up, so TCP is served too.
     for (int i = 0; i < 64; ++i) {
         uint8_t buf[2048];
-        sockaddr_in from{};
-        socklen_t len = sizeof from;
-        const ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        SockAddr from;
+        socklen_t len = sizeof from.ss;
+        const ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, from.get(), &len);
         if (n <= 0) return;
-        std::array<uint8_t, 4> ip{};
-        std::memcpy(ip.data(), &from.sin_addr, 4);
-        const auto a = reflector_answer(ByteView(buf, static_cast<size_t>(n)), ip, ntohs(from.sin_port), o.key, nonce);
-        if (a) (void)::sendto(fd, a->data(), a->size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+        from.len = len;
+        const auto a = reflector_answer(ByteView(buf, static_cast<size_t>(n)), from.ip(), from.port(), o.key, nonce);
+        if (a) (void)::sendto(fd, a->data(), a->size(), 0, from.get(), len);
     }
 }
 
@@ -137,22 +137,28 @@ bool parse_ranges(const std::string& text, std::vector<catalog::PortRange>* out,
     return true;
 }
 
+namespace {
+std::string nft_family(const ReflectOptions& o) { return is_ipv6(o.listen) ? "ip6" : "ip"; }
+}  // namespace
+
 std::string nft_ruleset(const ReflectOptions& o) {
-    const std::string to = o.listen + ":" + std::to_string(o.redirect_port);
-    std::string s = "table ip callwall_reflect {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n";
-    if (!o.tcp.empty()) s += "    ip daddr " + o.listen + " tcp dport { " + set_text(o.tcp) + " } dnat to " + to + "\n";
-    if (!o.udp.empty()) s += "    ip daddr " + o.listen + " udp dport { " + set_text(o.udp) + " } dnat to " + to + "\n";
+    const bool v6 = is_ipv6(o.listen);
+    const std::string to = (v6 ? "[" + o.listen + "]" : o.listen) + ":" + std::to_string(o.redirect_port);
+    const std::string daddr = std::string(v6 ? "ip6" : "ip") + " daddr " + o.listen;
+    std::string s = "table " + nft_family(o) +
+                    " callwall_reflect {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n";
+    if (!o.tcp.empty()) s += "    " + daddr + " tcp dport { " + set_text(o.tcp) + " } dnat to " + to + "\n";
+    if (!o.udp.empty()) s += "    " + daddr + " udp dport { " + set_text(o.udp) + " } dnat to " + to + "\n";
     return s + "  }\n}\n";
 }
 
 int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* stop, std::FILE* log) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(o.redirect_port);
-    if (::inet_pton(AF_INET, o.listen.c_str(), &sa.sin_addr) != 1) {
-        std::fprintf(log, "callwall reflect: --listen takes an IPv4 address, not '%s'\n", o.listen.c_str());
+    const std::optional<SockAddr> at = parse_address(o.listen, o.redirect_port);
+    if (!at) {
+        std::fprintf(log, "callwall reflect: --listen takes an IPv4 or IPv6 address, not '%s'\n", o.listen.c_str());
         return 1;
     }
+    const SockAddr& sa = *at;
     std::string err;
     const int tcp = bound_socket(SOCK_STREAM, sa, &err);
     const int udp = tcp < 0 ? -1 : bound_socket(SOCK_DGRAM, sa, &err);
@@ -168,7 +174,8 @@ int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* sto
         const int fd = ::mkstemp(path);
         const bool written = fd >= 0 && ::write(fd, rules.data(), rules.size()) == static_cast<ssize_t>(rules.size());
         if (fd >= 0) ::close(fd);
-        (void)run_nft({"nft", "delete", "table", "ip", "callwall_reflect"}, true);  // a stale table of an earlier run
+        (void)run_nft({"nft", "delete", "table", nft_family(o), "callwall_reflect"},
+                      true);  // a stale table of an earlier run
         const int rc = written ? run_nft({"nft", "-f", path}) : -1;
         ::unlink(path);
         if (rc != 0) {
@@ -228,7 +235,7 @@ int run_reflector(const ReflectOptions& o, const volatile std::sig_atomic_t* sto
     for (const auto& c : clients) ::close(c.fd);
     ::close(tcp);
     ::close(udp);
-    if (o.install_nft) (void)run_nft({"nft", "delete", "table", "ip", "callwall_reflect"});
+    if (o.install_nft) (void)run_nft({"nft", "delete", "table", nft_family(o), "callwall_reflect"});
     std::fprintf(log, "callwall reflect: stopped\n");
     return 0;
 }

@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
+#include "probe/address.hpp"
 #include "probe/local_port.hpp"
 #include "probe/wire.hpp"
 
@@ -49,22 +51,18 @@ struct Active {
 };
 
 int open_socket(const Probe& p, bool udp, const std::vector<catalog::PortRange>& avoid, std::string* err) {
-    const auto open = [udp] {
-        return ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    };
-    sockaddr_in any{};
-    any.sin_family = AF_INET;
-    const int fd = bind_outside(open, any, avoid, err);
-    if (fd < 0) return -1;
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(p.port);
-    if (::inet_pton(AF_INET, p.addr.c_str(), &sa.sin_addr) != 1) {
-        *err = "not an IPv4 address: " + p.addr;
-        ::close(fd);
+    const std::optional<SockAddr> to = parse_address(p.addr, p.port);
+    if (!to) {
+        *err = "not an IPv4 or IPv6 address: " + p.addr;
         return -1;
     }
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS) {
+    const int family = to->family();
+    const auto open = [udp, family] {
+        return ::socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    };
+    const int fd = bind_outside(open, any_address(family), avoid, err);
+    if (fd < 0) return -1;
+    if (::connect(fd, to->get(), to->len) != 0 && errno != EINPROGRESS) {
         *err = std::string("connect: ") + std::strerror(errno);
         ::close(fd);
         return -1;
@@ -103,9 +101,9 @@ void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOpti
         finish(a, r, "error", err);
         return;
     }
-    sockaddr_in self{};
-    socklen_t self_len = sizeof self;
-    if (::getsockname(a.fd, reinterpret_cast<sockaddr*>(&self), &self_len) == 0) r.local_port = ntohs(self.sin_port);
+    SockAddr self;
+    socklen_t self_len = sizeof self.ss;
+    if (::getsockname(a.fd, self.get(), &self_len) == 0) r.local_port = self.port();
     r.sends = 1;
     if (!udp) {
         a.phase = Phase::Connecting;

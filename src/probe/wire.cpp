@@ -122,8 +122,9 @@ StunAnswer read_stun_answer(ByteView datagram, const TransactionId& tid, std::st
     return a;
 }
 
-std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, const std::array<uint8_t, 4>& from_ip,
-                                                     uint16_t from_port, std::string_view key, std::string_view nonce) {
+std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, ByteView from_ip, uint16_t from_port,
+                                                     std::string_view key, std::string_view nonce) {
+    if (from_ip.size() != 4 && from_ip.size() != 16) return std::nullopt;
     const auto m = stun::decode(request);
     if (!m || m->variant == stun::Variant::Classic3489 || m->msg_class != stun::MessageClass::Request ||
         m->transaction_id.size() != 12)
@@ -133,13 +134,19 @@ std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, const std
     std::vector<uint8_t> b;
     if (m->method == stun::Method::Binding) {
         b = header(kBindingSuccess, tid.data());
-        // RFC 8489 §14.2 XOR-MAPPED-ADDRESS, IPv4.
-        uint8_t v[8] = {0, 1};
+        // RFC 8489 §14.2 XOR-MAPPED-ADDRESS: family 1 (IPv4) or 2 (IPv6), the
+        // port XORed with the cookie's high half, the address with the cookie
+        // (IPv4) or the cookie and the transaction id (IPv6).
+        const bool v6 = from_ip.size() == 16;
+        uint8_t v[20] = {0, static_cast<uint8_t>(v6 ? 2 : 1)};
         const uint16_t xport = from_port ^ static_cast<uint16_t>(stun::kMagicCookie >> 16);
         v[2] = static_cast<uint8_t>(xport >> 8);
         v[3] = static_cast<uint8_t>(xport);
-        for (int i = 0; i < 4; ++i) v[4 + i] = from_ip[i] ^ static_cast<uint8_t>(stun::kMagicCookie >> (24 - 8 * i));
-        attribute(b, stun::attr::kXorMappedAddress, v, sizeof v);
+        uint8_t mask[16] = {};
+        for (int i = 0; i < 4; ++i) mask[i] = static_cast<uint8_t>(stun::kMagicCookie >> (24 - 8 * i));
+        std::copy(tid.begin(), tid.end(), mask + 4);
+        for (size_t i = 0; i < from_ip.size(); ++i) v[4 + i] = from_ip[i] ^ mask[i];
+        attribute(b, stun::attr::kXorMappedAddress, v, 4 + from_ip.size());
     } else if (m->method == stun::Method::Allocate) {
         b = header(kAllocateError, tid.data());
         // RFC 8489 §14.8 ERROR-CODE 401, then REALM and NONCE (§9.2.4).

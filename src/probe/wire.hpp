@@ -73,10 +73,11 @@ struct StunAnswer {
 StunAnswer read_stun_answer(ByteView datagram, const TransactionId& tid, std::string_view key) noexcept;
 
 /// The reflector's answer to a request (`request` a whole datagram): Binding
-/// success with XOR-MAPPED-ADDRESS of `from` (IPv4), or for an Allocate a 401
-/// with REALM and NONCE; both carry the token. nullopt: not a STUN request we answer.
-std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, const std::array<uint8_t, 4>& from_ip,
-                                                     uint16_t from_port, std::string_view key, std::string_view nonce);
+/// success with XOR-MAPPED-ADDRESS of `from` (`from_ip` 4 bytes for IPv4, 16
+/// for IPv6), or for an Allocate a 401 with REALM and NONCE; both carry the
+/// token. nullopt: not a STUN request we answer.
+std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, ByteView from_ip, uint16_t from_port,
+                                                     std::string_view key, std::string_view nonce);
 
 /// A TLS ClientHello record offering TLS 1.3 and 1.2 with `sni` as server_name.
 std::vector<uint8_t> client_hello(std::string_view sni);

@@ -6,7 +6,8 @@
 // STUN on the reflector's behalf (a second reflector with another key, UDP
 // DNATed to it), (d) a transparent TCP proxy there (TCP DNATed to a
 // reflector with another key), (e) two vendors through one reflector
-// address with one vendor's port dropped. A pacing test counts the probe's own capture and checks, with
+// address with one vendor's port dropped, (f) IPv6 through an IPv6
+// reflector. A pacing test counts the probe's own capture and checks, with
 // a counter in the firewall, that nothing went anywhere but the reflector.
 // Skipped (with the reason) where namespaces cannot be created.
 #include <gtest/gtest.h>
@@ -50,6 +51,8 @@ int run(const std::vector<std::string>& args, std::chrono::milliseconds limit = 
 constexpr const char* kClient = "10.201.1.2";
 constexpr const char* kFwIn = "10.201.1.1";
 constexpr const char* kCloud = "10.201.2.2";
+constexpr const char* kClient6 = "fd00:201:1::2";
+constexpr const char* kCloud6 = "fd00:201:2::2";
 
 class ProbeNetns : public ::testing::Test {
 protected:
@@ -91,7 +94,18 @@ protected:
             {"ip", "-n", s_, "route", "add", "default", "via", "10.201.2.1"},
             {"ip", "netns", "exec", f_, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
         };
+        // The same hosts over IPv6 (nodad: usable at once).
+        const std::vector<std::vector<std::string>> cmds6 = {
+            {"ip", "-n", c_, "-6", "addr", "add", std::string(kClient6) + "/64", "dev", "cpc" + tag, "nodad"},
+            {"ip", "-n", f_, "-6", "addr", "add", "fd00:201:1::1/64", "dev", "cpf" + tag, "nodad"},
+            {"ip", "-n", f_, "-6", "addr", "add", "fd00:201:2::1/64", "dev", "cpg" + tag, "nodad"},
+            {"ip", "-n", s_, "-6", "addr", "add", std::string(kCloud6) + "/64", "dev", "cps" + tag, "nodad"},
+            {"ip", "-n", c_, "-6", "route", "add", "default", "via", "fd00:201:1::1"},
+            {"ip", "-n", s_, "-6", "route", "add", "default", "via", "fd00:201:2::1"},
+            {"ip", "netns", "exec", f_, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"},
+        };
         for (const auto& c : cmds) ASSERT_EQ(run(c), 0) << c[0] << " " << c[3];
+        for (const auto& c : cmds6) have_ipv6_ = have_ipv6_ && run(c) == 0;
         log_ = "/tmp/callwall-probe-netns-" + tag + ".log";
         reflector_ = spawn({"ip", "netns", "exec", s_, CALLWALL_BINARY, "reflect", "--listen", kCloud, "--tcp", "443",
                             "--udp", "443,1024-65535", "--key", "K1", "--nft", "--port", "30999", "--duration", "120"},
@@ -146,6 +160,7 @@ protected:
     std::string c_, f_, s_, client_if_, log_;
     std::vector<std::string> made_;
     pid_t reflector_ = -1, middlebox_ = -1;
+    bool have_ipv6_ = true;  ///< the IPv6 addresses and routes could be set
 };
 
 TEST_F(ProbeNetns, OpenRulesetEveryOutboundEntryObserved) {
@@ -320,6 +335,48 @@ TEST_F(ProbeNetns, TwoVendorsThroughOneReflectorKeepTheirFlowsApart) {
                    "WHERE f.server_port = 5349 AND m.entry_id = 'whereby.turn-sfu-highport.udp' AND "
                    "m.counted = 0")
             .empty());
+}
+
+TEST_F(ProbeNetns, OverIpv6ThroughAnIpv6Reflector) {
+    if (!have_ipv6_) GTEST_SKIP() << "IPv6 cannot be set up in these namespaces";
+    // A second reflector on the cloud host's IPv6 address (its own ip6 DNAT
+    // table); the firewall drops new IPv6 UDP to 1024-65535.
+    middlebox_ = spawn({"ip", "netns", "exec", s_, CALLWALL_BINARY, "reflect", "--listen", kCloud6, "--tcp", "443",
+                        "--udp", "443,1024-65535", "--key", "K1", "--nft", "--port", "30999", "--duration", "120"},
+                       log_ + ".v6");
+    ASSERT_GT(middlebox_, 0);
+    bool up = false;
+    for (int i = 0; i < 50 && !up; ++i) {
+        std::this_thread::sleep_for(100ms);
+        up = read_file(log_ + ".v6").find("answering on") != std::string::npos;
+    }
+    ASSERT_TRUE(up) << read_file(log_ + ".v6");
+    firewall({"ct state established,related accept", "meta nfproto ipv6 udp dport 1024-65535 drop"});
+    TempDb db;
+    std::string out;
+    std::vector<std::string> args = {"ip",          "netns",    "exec",    c_,     CALLWALL_BINARY,
+                                     "probe",       "--vendor", "whereby", "--db", db.path(),
+                                     "--reflector", kCloud6,    "--key",   "K1"};
+    const std::string plog = db.path() + ".out";
+    const int rc = run(args, 60s, plog);
+    out = read_file(plog);
+    std::filesystem::remove(plog);
+    std::filesystem::remove(log_ + ".v6");
+    ASSERT_EQ(rc, 0) << out;
+    const auto v = verdicts(db.path());
+    EXPECT_EQ(v.at("whereby.turn.udp"), "observed\t[]") << out;
+    EXPECT_EQ(v.at("whereby.turn.tcp"), "observed\t[]") << out;
+    EXPECT_EQ(v.at("whereby.signaling.tcp"), "observed\t[]") << out;
+    EXPECT_EQ(v.at("whereby.turn-sfu-highport.udp"), "blocked\t[\"stun-timeout\"]") << out;
+    // The flows are the IPv6 ones, named by the AAAA answers the probe recorded.
+    EXPECT_TRUE(query_rows(db.path(),
+                           "SELECT id FROM flow WHERE transport IN ('tcp','udp') AND server_port <> 53 "
+                           "AND server_ip <> '" +
+                               std::string(kCloud6) + "'")
+                    .empty());
+    EXPECT_EQ(query_rows(db.path(), "SELECT DISTINCT rrtype || ' ' || answer FROM dns_answer"),
+              std::vector<std::string>{"AAAA " + std::string(kCloud6)});
+    EXPECT_NE(out.find("tls           " + std::string(kCloud6)), std::string::npos) << out;
 }
 
 TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {

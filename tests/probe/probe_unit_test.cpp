@@ -128,7 +128,8 @@ TEST(ProbeWire, ReflectorAnswersCarryAValidToken) {
 TEST(ProbeWire, AnswerWithoutTokenIsNotValid) {
     // A middlebox's Binding success: the same message with the token removed.
     const auto tid = new_transaction_id();
-    auto bind = *reflector_answer(ByteView(stun_request(tid, false)), {10, 0, 0, 1}, 1, "secret", "n");
+    const std::array<uint8_t, 4> ip{10, 0, 0, 1};
+    auto bind = *reflector_answer(ByteView(stun_request(tid, false)), ip, 1, "secret", "n");
     // Strip everything after XOR-MAPPED-ADDRESS (20 header + 12 attribute).
     bind.resize(32);
     bind[2] = 0;

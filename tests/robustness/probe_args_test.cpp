@@ -1,0 +1,42 @@
+// `callwall probe` options that need no network: the plan (--dry-run) for
+// IPv4 and IPv6 destinations, and addresses that are not literals refused
+// with one line (a name there would be resolved behind the allowed set's
+// back).
+#include <string>
+
+#include "robustness/cli_test.hpp"
+
+namespace callwall::robustness {
+namespace {
+
+class ProbeArgs : public CliTest {
+protected:
+    ProbeArgs() : CliTest("probe-args") {}
+};
+
+TEST_F(ProbeArgs, Ipv6DestinationsArePlannedInBrackets) {
+    const auto r = callwall({"probe", "--vendor", "whereby", "--dry-run", "--reflector", "fd00:201:2::2"});
+    ASSERT_EQ(r.exit.code, 0) << r.err;
+    EXPECT_NE(r.out.find("probe plan: 20 probes to 1 addresses"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  tls            [fd00:201:2::2]:443  turnserver.appearin.net  (whereby.turn.tcp)"),
+              std::string::npos)
+        << r.out;
+    const auto v6 = callwall(
+        {"probe", "--vendor", "whereby", "--dry-run", "-6", "--resolve", "turnserver.appearin.net=2001:db8::5"});
+    ASSERT_EQ(v6.exit.code, 0) << v6.err;
+    EXPECT_NE(v6.out.find("  turn-allocate  [2001:db8::5]:443  turnserver.appearin.net  (whereby.turn.udp)"),
+              std::string::npos)
+        << v6.out;
+}
+
+TEST_F(ProbeArgs, AddressesMustBeLiterals) {
+    expect_one_line(callwall({"probe", "--vendor", "whereby", "--dry-run", "--reflector", "reflector.example.com"}), 2,
+                    "callwall probe: --reflector takes an IPv4 or IPv6 address, not 'reflector.example.com'");
+    expect_one_line(callwall({"probe", "--vendor", "whereby", "--dry-run", "--resolve",
+                              "turnserver.appearin.net=turn.example.com"}),
+                    2,
+                    "callwall probe: --resolve turnserver.appearin.net=turn.example.com: not an IPv4 or IPv6 address");
+}
+
+}  // namespace
+}  // namespace callwall::robustness
