@@ -84,7 +84,7 @@ expect "blocked partial " analyze --fail-on ""
 expect "" capture --status-every ""
 expect "--quiet " capture --no-promisc --q
 for cmd in $cmds; do
-  want=$("$bin" $cmd --help | grep -o '^  \(-. \[ \)\{0,1\}--[a-z-]*' | sed 's/.*\(--\)/\1/' | LC_ALL=C sort | tr '\n' ' ')
+  want=$("$bin" $cmd --help | grep -o '^  \(-. \[ \)\{0,1\}--[a-z][a-z0-9-]*' | sed 's/.*\(--\)/\1/' | LC_ALL=C sort | tr '\n' ' ')
   [ -n "$want" ] || { echo "no options in $cmd --help"; exit 1; }
   [ "$cmd" = catalog ] && set -- export -- || set -- --
   expect "$want" $cmd "$@"
