@@ -209,6 +209,12 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
         std::fprintf(stderr, "callwall probe: --fail-on takes 'blocked' or 'partial', not '%s'\n", a.fail_on.c_str());
         return kExitUsage;
     }
+    // The key is the reflector's: with it, TCP probes send a challenge and
+    // expect its token, which a vendor's own servers never send back.
+    if (!a.key.empty() && a.reflector.empty()) {
+        std::fprintf(stderr, "callwall probe: --key goes with --reflector (it checks the reflector's answers)\n");
+        return kExitUsage;
+    }
     if (!(a.rate > 0 && a.rate <= 10000) || a.budget < 1) {
         std::fprintf(stderr, "callwall probe: --rate takes 0 < N <= 10000 and --budget N >= 1\n");
         return kExitUsage;

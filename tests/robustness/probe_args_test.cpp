@@ -38,5 +38,12 @@ TEST_F(ProbeArgs, AddressesMustBeLiterals) {
                     "callwall probe: --resolve turnserver.appearin.net=turn.example.com: not an IPv4 or IPv6 address");
 }
 
+TEST_F(ProbeArgs, TheKeyGoesWithAReflector) {
+    // Without a reflector the probes go to the vendor's servers, which never
+    // answer the reflector's challenge: every TCP probe would read intercepted.
+    expect_one_line(callwall({"probe", "--vendor", "whereby", "--dry-run", "--key", "K1"}), 2,
+                    "callwall probe: --key goes with --reflector (it checks the reflector's answers)");
+}
+
 }  // namespace
 }  // namespace callwall::robustness
