@@ -127,6 +127,21 @@ protected:
         for (const auto& ns : made_) run({"ip", "netns", "del", ns});
         std::filesystem::remove(log_);
     }
+    // A middlebox in the firewall answering for the reflector: a second
+    // reflector with another key, and every `proto` ("tcp" or "udp") probe to
+    // the cloud DNATed to it.
+    void middlebox_for(const std::string& proto) {
+        middlebox_ = spawn({"ip", "netns", "exec", f_, CALLWALL_BINARY, "reflect", "--listen", kFwIn, "--" + proto,
+                            "443", "--key", "NOT-K1", "--port", "30998", "--duration", "120"},
+                           log_ + ".mb");
+        ASSERT_GT(middlebox_, 0);
+        std::this_thread::sleep_for(300ms);
+        ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft",
+                       "add table ip cwpmb; add chain ip cwpmb pre { type nat hook prerouting priority dstnat; }; "
+                       "add rule ip cwpmb pre ip daddr " +
+                           std::string(kCloud) + " " + proto + " dport 1-65535 dnat to " + kFwIn + ":30998"}),
+                  0);
+    }
     // The firewall's forward ruleset; `rules` are nft rule bodies.
     void firewall(const std::vector<std::string>& rules) {
         std::string script =
@@ -237,16 +252,7 @@ TEST_F(ProbeNetns, DroppedUdpAndResetTcpAreBlockedWithTheirReasons) {
 TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
     // A second reflector inside the firewall with another key, and every UDP
     // probe DNATed to it: it answers STUN like the real one, without the token.
-    middlebox_ = spawn({"ip", "netns", "exec", f_, CALLWALL_BINARY, "reflect", "--listen", kFwIn, "--udp", "443",
-                        "--key", "NOT-K1", "--port", "30998", "--duration", "120"},
-                       log_ + ".mb");
-    ASSERT_GT(middlebox_, 0);
-    std::this_thread::sleep_for(300ms);
-    ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft",
-                   "add table ip cwpmb; add chain ip cwpmb pre { type nat hook prerouting priority dstnat; }; "
-                   "add rule ip cwpmb pre ip daddr " +
-                       std::string(kCloud) + " udp dport 1-65535 dnat to " + kFwIn + ":30998"}),
-              0);
+    ASSERT_NO_FATAL_FAILURE(middlebox_for("udp"));
     firewall({});
     TempDb db;
     std::string out;
@@ -277,16 +283,7 @@ TEST_F(ProbeNetns, TransparentTcpProxyIsInterceptedNotObserved) {
     // (a transparent proxy): a second reflector with another key, and every
     // TCP probe DNATed to it. Its SYN-ACK alone once read "observed"; without
     // the reflector's token the TCP entries are inconclusive.
-    middlebox_ = spawn({"ip", "netns", "exec", f_, CALLWALL_BINARY, "reflect", "--listen", kFwIn, "--tcp", "443",
-                        "--key", "NOT-K1", "--port", "30998", "--duration", "120"},
-                       log_ + ".mb");
-    ASSERT_GT(middlebox_, 0);
-    std::this_thread::sleep_for(300ms);
-    ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft",
-                   "add table ip cwpmb; add chain ip cwpmb pre { type nat hook prerouting priority dstnat; }; "
-                   "add rule ip cwpmb pre ip daddr " +
-                       std::string(kCloud) + " tcp dport 1-65535 dnat to " + kFwIn + ":30998"}),
-              0);
+    ASSERT_NO_FATAL_FAILURE(middlebox_for("tcp"));
     firewall({});
     TempDb db;
     std::string out;
