@@ -197,6 +197,14 @@ void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r)
         return;
     }
     if (r.status != "running") return;
+    // A copy made by `callwall merge` while the source run was being written:
+    // its writer is the source's (maybe on another machine), and this copy
+    // never grows.
+    if (!r.origin.empty()) {
+        r.status_detail = "this run was copied from " + r.origin +
+                          " while it was still running: the copy holds what had been written by then";
+        return;
+    }
     WriterId w;
     // Version-1 databases (and read-only copies of them) lack the columns.
     Query has = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='writer_pid'");
@@ -286,6 +294,15 @@ void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, 
     r.flows_evicted_full = st.u64(i++);
     r.damaged_files = st.u64(i++);
     st.reset();
+    // Where a merged run came from (databases before schema version 4 have no
+    // column); before its status is described: a merged copy's writer ran
+    // elsewhere.
+    Query has_origin = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='origin'");
+    if (has_origin.row() && has_origin.integer(0) > 0) {
+        Query q = db.prep("SELECT coalesce(origin,'') FROM run WHERE id=?");
+        q.bind(1, r.id);
+        if (q.row()) r.origin = q.text(0);
+    }
     describe_status(db, db_path, r);
     // Each input on its own (databases before run_source: the joined text, whole).
     Query t = db.prep("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='run_source'");
@@ -295,13 +312,6 @@ void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, 
         while (q.row()) r.sources.push_back(q.text(0));
     }
     if (r.sources.empty()) r.sources.push_back(r.source);
-    // Where a merged run came from (databases before schema version 4 have no column).
-    Query has_origin = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='origin'");
-    if (has_origin.row() && has_origin.integer(0) > 0) {
-        Query q = db.prep("SELECT coalesce(origin,'') FROM run WHERE id=?");
-        q.bind(1, r.id);
-        if (q.row()) r.origin = q.text(0);
-    }
 }
 
 // Which vendors' rows the report shows: all (--all-entries), those named

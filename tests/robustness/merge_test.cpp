@@ -4,6 +4,7 @@
 // sources are never written; what is not callwall's is refused, with the
 // target left as it was.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -128,6 +129,32 @@ TEST_F(Merge, AnOlderSourcesVerdictListsArriveAsJson) {
     EXPECT_EQ(query_rows(all, "SELECT reasons, ports_blocked FROM verdict WHERE entry_id='agora-2018.gaming.udp'"),
               std::vector<std::string>{"[\"icmp-3-3\",\"no-answer\"]\t[4002,9700]"});
     EXPECT_EQ(query_rows(old, "PRAGMA user_version"), std::vector<std::string>{"2"}) << "the source is not migrated";
+}
+
+TEST_F(Merge, ARunCopiedWhileRunningSaysSoNotWhoseProcessItWas) {
+    // A sensor's run still being written when its database was merged: the
+    // copy keeps status 'running' and the source's writer (this test's own
+    // process, alive: the report would call the copy "still running (pid
+    // N)"), but nothing will ever finish the copy.
+    const std::string site = analysed("site.sqlite", {"scenarios/whereby.pcap"});
+    {
+        sqlite3* h = nullptr;
+        ASSERT_EQ(sqlite3_open(site.c_str(), &h), SQLITE_OK);
+        const std::string running =
+            "UPDATE run SET status='running', ended_at=NULL, writer_pid=" + std::to_string(::getpid()) +
+            ", writer_start=0, writer_boot_id=''";
+        ASSERT_EQ(sqlite3_exec(h, running.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+        sqlite3_close(h);
+    }
+    const std::string all = dir_ / "all.sqlite";
+    ASSERT_EQ(callwall({"merge", site, "--db", all, "-q"}).exit.code, 0);
+    const auto text = callwall({"report", "--db", all, "--format", "text"});
+    EXPECT_NE(text.out.find("this run was copied from " + site +
+                            " run 1 while it was still running: the copy holds what had been written by then"),
+              std::string::npos)
+        << text.out;
+    EXPECT_EQ(text.out.find("never finished"), std::string::npos) << text.out;
+    EXPECT_EQ(text.out.find("is still running"), std::string::npos) << text.out;
 }
 
 TEST_F(Merge, WhatIsNotCallwallsIsRefusedAndTheTargetKept) {
