@@ -239,17 +239,27 @@ bool plan_options(const ProbeArgs& a, probe::PlanOptions* po_) {
         return false;
     // Probes go only to literal addresses: a name here would be resolved
     // behind the allowed set's back.
-    if (!a.reflector.empty() && !probe::parse_address(a.reflector)) {
-        std::fprintf(stderr, "callwall probe: --reflector takes an IPv4 or IPv6 address, not '%s'\n",
-                     a.reflector.c_str());
-        return false;
+    // Each literal in its canonical text ("fd00::2", not "fd00:0:0::2"): the
+    // flows are matched to their probes by the address as the capture's
+    // decoder writes it.
+    if (!a.reflector.empty()) {
+        const auto r = probe::parse_address(a.reflector);
+        if (!r) {
+            std::fprintf(stderr, "callwall probe: --reflector takes an IPv4 or IPv6 address, not '%s'\n",
+                         a.reflector.c_str());
+            return false;
+        }
+        po_->reflector = r->text();
     }
-    for (const auto& [name, addr] : po_->resolve)
-        if (!probe::parse_address(addr)) {
+    for (auto& [name, addr] : po_->resolve) {
+        const auto r = probe::parse_address(addr);
+        if (!r) {
             std::fprintf(stderr, "callwall probe: --resolve %s=%s: not an IPv4 or IPv6 address\n", name.c_str(),
                          addr.c_str());
             return false;
         }
+        addr = r->text();
+    }
     return true;
 }
 

@@ -29,6 +29,18 @@ TEST_F(ProbeArgs, Ipv6DestinationsArePlannedInBrackets) {
         << v6.out;
 }
 
+TEST_F(ProbeArgs, AddressesAreWrittenCanonically) {
+    // The capture's flows carry the canonical text; the probe's own record of
+    // what it sent for each flow must use the same.
+    const auto r = callwall({"probe", "--vendor", "whereby", "--dry-run", "--reflector", "FD00:201:2:0:0:0:0:2"});
+    ASSERT_EQ(r.exit.code, 0) << r.err;
+    EXPECT_NE(r.out.find("[fd00:201:2::2]:443"), std::string::npos) << r.out;
+    const auto v = callwall({"probe", "--vendor", "whereby", "--dry-run", "-6", "--resolve",
+                             "turnserver.appearin.net=2001:0db8:0000::0005"});
+    ASSERT_EQ(v.exit.code, 0) << v.err;
+    EXPECT_NE(v.out.find("[2001:db8::5]:443  turnserver.appearin.net"), std::string::npos) << v.out;
+}
+
 TEST_F(ProbeArgs, AddressesMustBeLiterals) {
     expect_one_line(callwall({"probe", "--vendor", "whereby", "--dry-run", "--reflector", "reflector.example.com"}), 2,
                     "callwall probe: --reflector takes an IPv4 or IPv6 address, not 'reflector.example.com'");
