@@ -107,19 +107,24 @@ protected:
         for (const auto& c : cmds) ASSERT_EQ(run(c), 0) << c[0] << " " << c[3];
         for (const auto& c : cmds6) have_ipv6_ = have_ipv6_ && run(c) == 0;
         log_ = "/tmp/callwall-probe-netns-" + tag + ".log";
-        reflector_ = spawn({"ip", "netns", "exec", s_, CALLWALL_BINARY, "reflect", "--listen", kCloud, "--tcp", "443",
-                            "--udp", "443,1024-65535", "--key", "K1", "--nft", "--port", "30999", "--duration", "120"},
-                           log_);
-        ASSERT_GT(reflector_, 0);
+        ASSERT_NO_FATAL_FAILURE(start_reflector(kCloud, log_, reflector_));
+    }
+    // `callwall reflect` on the cloud host at `listen` (TCP 443, UDP 443 and
+    // 1024-65535, key K1, its own DNAT table), once it says it answers.
+    void start_reflector(const std::string& listen, const std::string& log, pid_t& pid) {
+        pid = spawn({"ip", "netns", "exec", s_, CALLWALL_BINARY, "reflect", "--listen", listen, "--tcp", "443", "--udp",
+                     "443,1024-65535", "--key", "K1", "--nft", "--port", "30999", "--duration", "120"},
+                    log);
+        ASSERT_GT(pid, 0);
         bool up = false;
         for (int i = 0; i < 50 && !up; ++i) {
             std::this_thread::sleep_for(100ms);
-            up = read_file(log_).find("answering on") != std::string::npos;
+            up = read_file(log).find("answering on") != std::string::npos;
         }
-        ASSERT_TRUE(up) << read_file(log_);
+        ASSERT_TRUE(up) << read_file(log);
     }
     void TearDown() override {
-        for (pid_t p : {reflector_, middlebox_})
+        for (pid_t p : {reflector_, reflector6_, middlebox_})
             if (p > 0) {
                 kill(p, SIGTERM);
                 if (wait_for(p, 3s) != 0) ADD_FAILURE() << "process " << p << " did not stop cleanly on SIGTERM";
@@ -152,10 +157,11 @@ protected:
         ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft", script}), 0) << script;
     }
     // Runs the probe from the client; returns its exit code, output in *out.
-    int probe(const std::string& db, std::string* out, std::vector<std::string> extra = {}) {
+    int probe(const std::string& db, std::string* out, std::vector<std::string> extra = {},
+              const std::string& reflector = kCloud) {
         std::vector<std::string> args = {"ip",          "netns",    "exec",    c_,     CALLWALL_BINARY,
                                          "probe",       "--vendor", "whereby", "--db", db,
-                                         "--reflector", kCloud,     "--key",   "K1"};
+                                         "--reflector", reflector,  "--key",   "K1"};
         args.insert(args.end(), extra.begin(), extra.end());
         const std::string log = db + ".out";
         const int rc = run(args, 60s, log);
@@ -174,7 +180,7 @@ protected:
     }
     std::string c_, f_, s_, client_if_, log_;
     std::vector<std::string> made_;
-    pid_t reflector_ = -1, middlebox_ = -1;
+    pid_t reflector_ = -1, reflector6_ = -1, middlebox_ = -1;
     bool have_ipv6_ = true;  ///< the IPv6 addresses and routes could be set
 };
 
@@ -338,26 +344,11 @@ TEST_F(ProbeNetns, OverIpv6ThroughAnIpv6Reflector) {
     if (!have_ipv6_) GTEST_SKIP() << "IPv6 cannot be set up in these namespaces";
     // A second reflector on the cloud host's IPv6 address (its own ip6 DNAT
     // table); the firewall drops new IPv6 UDP to 1024-65535.
-    middlebox_ = spawn({"ip", "netns", "exec", s_, CALLWALL_BINARY, "reflect", "--listen", kCloud6, "--tcp", "443",
-                        "--udp", "443,1024-65535", "--key", "K1", "--nft", "--port", "30999", "--duration", "120"},
-                       log_ + ".v6");
-    ASSERT_GT(middlebox_, 0);
-    bool up = false;
-    for (int i = 0; i < 50 && !up; ++i) {
-        std::this_thread::sleep_for(100ms);
-        up = read_file(log_ + ".v6").find("answering on") != std::string::npos;
-    }
-    ASSERT_TRUE(up) << read_file(log_ + ".v6");
+    ASSERT_NO_FATAL_FAILURE(start_reflector(kCloud6, log_ + ".v6", reflector6_));
     firewall({"ct state established,related accept", "meta nfproto ipv6 udp dport 1024-65535 drop"});
     TempDb db;
     std::string out;
-    std::vector<std::string> args = {"ip",          "netns",    "exec",    c_,     CALLWALL_BINARY,
-                                     "probe",       "--vendor", "whereby", "--db", db.path(),
-                                     "--reflector", kCloud6,    "--key",   "K1"};
-    const std::string plog = db.path() + ".out";
-    const int rc = run(args, 60s, plog);
-    out = read_file(plog);
-    std::filesystem::remove(plog);
+    const int rc = probe(db.path(), &out, {}, kCloud6);
     std::filesystem::remove(log_ + ".v6");
     ASSERT_EQ(rc, 0) << out;
     const auto v = verdicts(db.path());
