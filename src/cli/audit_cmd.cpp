@@ -6,7 +6,6 @@
 #include <cstring>
 #include <iostream>
 
-#include <filesystem>
 
 #include "audit/audit.hpp"
 #include "audit/fix.hpp"
@@ -83,11 +82,6 @@ std::string fix_notes(const audit::Fix& f) {
     if (!f.rerun_error.empty()) return n + "re-run failed";
     if (f.verified && f.still_failing.empty()) return n + "re-run: every audited requirement passes";
     return n + "re-run: " + std::to_string(f.still_failing.size()) + " requirement(s) still failing";
-}
-
-bool same_file(const std::string& a, const std::string& b) {
-    std::error_code ec;
-    return std::filesystem::equivalent(a, b, ec);
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 // callwall merge SRC.sqlite... --db ALL.sqlite: the runs of several sensors'
 // databases in one, each keeping where it came from (run.origin).
-#include <sys/stat.h>
-
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -15,17 +13,6 @@
 namespace po = boost::program_options;
 
 namespace callwall::cli {
-namespace {
-
-// The same file, by device and inode (a path given twice, or through a link).
-bool same_file(const std::string& a, const std::string& b) {
-    struct stat sa {
-    }, sb{};
-    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
-}  // namespace
 
 int run_merge(int argc, char** argv) {
     po::options_description opts(

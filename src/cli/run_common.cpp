@@ -196,6 +196,11 @@ bool write_all(int fd, std::string_view text) {
 
 }  // namespace
 
+bool same_file(const std::string& a, const std::string& b) {
+    struct stat sa {};
+    return !a.empty() && ::stat(a.c_str(), &sa) == 0 && same_file(sa, b);
+}
+
 bool write_output_file(const std::string& path, std::string_view text, const char* cmd, const std::string& protect_db) {
     const auto refuse = [&](const std::string& why) {
         std::fprintf(stderr, "callwall %s: refusing to write %s: %s\n", cmd, path.c_str(), why.c_str());

@@ -36,6 +36,10 @@ std::string join_command_line(int argc, char** argv);
 void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s);
 
 /// Maps exceptions thrown at start-up or by the store to one line and an exit code.
+/// True when both paths name one existing file (the same device and inode:
+/// also through a link or another spelling of the path).
+bool same_file(const std::string& a, const std::string& b);
+
 int report_store_error(const store::StoreError& e);
 
 /// Drops root for the named user. Returns an error message, or "" on success
