@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "callwall/report/report.hpp"
+#include "report/text_parts.hpp"
 
 namespace callwall::report {
 namespace {
@@ -12,11 +13,7 @@ namespace {
 // A verdict word as the text report writes it, with its reasons.
 std::string cell(const VerdictRow& v) {
     std::string w = v.verdict == "not_exercised" ? "not exercised" : v.verdict;
-    if (!v.reasons.empty()) {
-        std::string rs;
-        for (const auto& r : v.reasons) rs += (rs.empty() ? "" : ",") + r;
-        w += " [" + rs + "]";
-    }
+    if (!v.reasons.empty()) w += " [" + reasons_joined(v) + "]";
     return w;
 }
 
@@ -51,9 +48,8 @@ std::string render_across(const std::vector<ReportData>& runs) {
             o += "\n" + g + "\n";
             group = g;
         }
-        std::string ports;
-        for (char c : v.ports) ports += c == ',' ? std::string(", ") : std::string(1, c);
-        o += "  " + v.service + (v.required ? "" : " (optional)") + " (" + v.transport + " " + ports + ")\n    ";
+        o += "  " + v.service + (v.required ? "" : " (optional)") + " (" + v.transport + " " + ports_spaced(v.ports) +
+             ")\n    ";
         bool lead = true;
         for (const auto& d : runs) {
             const auto it = rows[id].find(d.run.id);

@@ -1,5 +1,6 @@
 // The text, JSON and CSV renderings (the reads are the store's: store/report_reader.hpp). See report/report.hpp.
 #include "callwall/report/report.hpp"
+#include "report/text_parts.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -189,15 +190,9 @@ constexpr size_t kService = 30, kPorts = 16, kVerdict = 13, kWhy = kTextWidth - 
 // columns.
 void text_row(const VerdictRow& v, bool audit, std::string& o) {
     auto svc = wrap(v.service + (v.required ? "" : " (optional)"), kService);
-    std::string ports_spaced = v.transport + " ";
-    for (char c : v.ports) ports_spaced += c == ',' ? std::string(", ") : std::string(1, c);
-    auto ports = wrap(ports_spaced, kPorts);
+    auto ports = wrap(v.transport + " " + ports_spaced(v.ports), kPorts);
     std::string why = v.why;
-    if (!v.reasons.empty()) {
-        std::string rs;
-        for (const auto& x : v.reasons) rs += (rs.empty() ? "" : ",") + x;
-        why = "[" + rs + "] " + why;
-    }
+    if (!v.reasons.empty()) why = "[" + reasons_joined(v) + "] " + why;
     if (!v.origin.empty()) why += "; likely origin: " + v.origin;
     if (!v.conditions.empty() && v.conditions != "-") why += " (if " + v.conditions + ")";
     if (!v.shared_with.empty()) {
@@ -385,8 +380,8 @@ std::string render_csv(const ReportData& d) {
         "run_id,entry_id,vendor,edition,product,service,transport,ports,destinations,required,conditions,verdict,reasons,"
         "flows_observed,flows_blocked,flows_inconclusive,ports_observed,ports_blocked,origin,why,source_file,source_section\n";
     for (const auto& v : d.verdicts) {
-        std::string reasons;
-        for (const auto& r : v.reasons) reasons += (reasons.empty() ? "" : ",") + r;  // as in the verdict table
+        // The verdict's reasons in its order (the verdict table holds them as a JSON array).
+        const std::string reasons = reasons_joined(v);
         const std::string fields[] = {std::to_string(d.run.id),
                                       v.entry_id,
                                       v.vendor,

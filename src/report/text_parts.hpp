@@ -1,0 +1,27 @@
+// Pieces of a verdict row as the text reports write them (report.cpp's text
+// and CSV reports, across.cpp's `report --across-runs`). Private to src/report.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "callwall/report/report.hpp"
+
+namespace callwall::report {
+
+/// The verdict's reasons comma-joined, in the order the verdict lists them:
+/// "icmp-3-3,no-answer".
+inline std::string reasons_joined(const VerdictRow& v) {
+    std::string rs;
+    for (const auto& r : v.reasons) rs += (rs.empty() ? "" : ",") + r;
+    return rs;
+}
+
+/// A port list with a space after each comma: "443, 3478-3479".
+inline std::string ports_spaced(std::string_view ports) {
+    std::string out;
+    for (const char c : ports) out += c == ',' ? std::string(", ") : std::string(1, c);
+    return out;
+}
+
+}  // namespace callwall::report
