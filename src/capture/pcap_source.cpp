@@ -42,9 +42,8 @@ constexpr uint32_t kMaxRecordBytes = 262144;
 // A mapped classic pcap file in this machine's byte order whose records are
 // taken straight out of the map (PcapSource::read_direct), with libpcap's
 // checks and messages, once libpcap has read and checked the header.
+// The bytes and their size are the MappedFile's (Handle::mapped).
 struct DirectRecords {
-    const uint8_t* base = nullptr;
-    uint64_t size = 0;
     uint64_t pos = kPcapFileHeader;  ///< the next record's header
     uint32_t snapshot = 0;  ///< pcap_snapshot(): longer records are cut to it, as libpcap does
     bool nano = false;  ///< nanosecond timestamps (scaled down to microseconds, as libpcap does)
@@ -160,8 +159,6 @@ std::optional<DirectRecords> direct_records(const MappedFile& m, int snapshot) n
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the flag is set during the loads above
     if ((magic != kPcapMagicUs && magic != kPcapMagicNs) || major != 2 || minor != 4 || m.shrank()) return std::nullopt;
     DirectRecords d;
-    d.base = m.data();
-    d.size = m.size();
     d.snapshot = static_cast<uint32_t>(snapshot);
     d.nano = magic == kPcapMagicNs;
     return d;
@@ -437,7 +434,9 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     DirectRecords& d = *handle_->direct;
     MappedFile& m = *handle_->mapped;
     m.consumed(d.pos);  // the frame handed out last is no longer borrowed
-    const uint64_t left = d.size - d.pos;
+    const uint8_t* const base = m.data();
+    const uint64_t size = m.size();
+    const uint64_t left = size - d.pos;
     if (left == 0) return NextStatus::End;
     char msg[160];
     // The same checks, in the same order and words, as libpcap's
@@ -451,7 +450,7 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
                       static_cast<size_t>(kPcapRecordHeader), static_cast<size_t>(left));
         return fail(msg);
     }
-    const uint8_t* h = d.base + d.pos;
+    const uint8_t* h = base + d.pos;
     int32_t sec = 0, frac = 0;
     uint32_t caplen = 0, len = 0;
     std::memcpy(&sec, h, 4);
@@ -495,8 +494,8 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     // The next records' headers and bytes, ahead of the hardware prefetcher
     // (which stops at each 4 KiB page): reading the map is otherwise a cache
     // miss per record.
-    if (d.pos + 2048 < d.size) __builtin_prefetch(d.base + d.pos + 2048);
-    if (d.pos < d.size) __builtin_prefetch(d.base + d.pos);
+    if (d.pos + 2048 < size) __builtin_prefetch(base + d.pos + 2048);
+    if (d.pos < size) __builtin_prefetch(base + d.pos);
     return NextStatus::Frame;
 }
 
