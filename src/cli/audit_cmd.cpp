@@ -6,7 +6,6 @@
 #include <cstring>
 #include <iostream>
 
-
 #include "audit/audit.hpp"
 #include "audit/fix.hpp"
 #include "cli/commands.hpp"
