@@ -10,11 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "callwall/decode/packet.hpp"
@@ -22,6 +18,7 @@
 #include "callwall/proto/stun.hpp"
 #include "probe/address.hpp"
 #include "probe/capture.hpp"
+#include "probe/loopback.hpp"
 #include "probe/plan.hpp"
 #include "probe/reflector.hpp"
 #include "probe/sender.hpp"
@@ -29,8 +26,6 @@
 
 namespace callwall::probe {
 namespace {
-
-using namespace std::chrono_literals;
 
 TEST(ProbeIpv6, AddressLiteralsOfBothFamilies) {
     const auto v4 = parse_address("192.0.2.7", 443);
@@ -127,33 +122,10 @@ bool loopback6_usable() {
     return ok;
 }
 
-uint16_t free_port6() {
-    const int s = ::socket(AF_INET6, SOCK_STREAM, 0);
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_loopback;
-    socklen_t len = sizeof a;
-    EXPECT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    ::close(s);
-    return ntohs(a.sin6_port);
-}
-
 TEST(ProbeIpv6, SenderAndReflectorOnIpv6Loopback) {
     if (!loopback6_usable()) GTEST_SKIP() << "no IPv6 loopback here (::1 cannot be bound)";
-    const uint16_t port = free_port6();
-    ReflectOptions ro;
-    ro.listen = "::1";
-    ro.redirect_port = port;
-    ro.tcp = {{port, port}};
-    ro.udp = {{port, port}};
-    ro.key = "K1";
-    ro.duration_s = 20;
-    volatile std::sig_atomic_t stop = 0;
-    std::FILE* log = std::tmpfile();
-    int rc = -1;
-    std::thread reflector([&] { rc = run_reflector(ro, &stop, log); });
-    std::this_thread::sleep_for(200ms);
+    const uint16_t port = loopback::free_port(AF_INET6);
+    loopback::Reflector reflector("::1", port, "K1");
     std::vector<Probe> probes(3);
     const ProbeKind kinds[] = {ProbeKind::Tls, ProbeKind::Tcp, ProbeKind::StunBinding};
     for (size_t i = 0; i < probes.size(); ++i) {
@@ -166,10 +138,7 @@ TEST(ProbeIpv6, SenderAndReflectorOnIpv6Loopback) {
     o.rate_per_s = 100;
     o.key = "K1";
     const auto r = send_probes(probes, o, nullptr);
-    stop = 1;
-    reflector.join();
-    std::fclose(log);
-    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(reflector.stop(), 0);
     ASSERT_EQ(r.size(), 3u);
     EXPECT_EQ(r[0].seen, "connected") << r[0].detail;
     EXPECT_EQ(r[1].seen, "connected") << r[1].detail;

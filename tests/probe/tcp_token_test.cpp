@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "callwall/proto/tls.hpp"
+#include "probe/loopback.hpp"
 #include "probe/reflector.hpp"
 #include "probe/sender.hpp"
 #include "probe/wire.hpp"
@@ -71,19 +72,6 @@ TEST(ProbeTcpToken, PlainProbesSendAChallengeMessageAndOtherBytesAreNotOurs) {
     EXPECT_EQ(read_tcp_answer(ByteView(server_hello), "K1", c), TcpAnswer::Other);
     const std::vector<uint8_t> alert{21, 3, 3, 0, 2, 2, 40};
     EXPECT_EQ(read_tcp_answer(ByteView(alert), "K1", c), TcpAnswer::Other);
-}
-
-// A loopback port nothing listens on yet (bound once, then released).
-uint16_t free_port() {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    EXPECT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    ::close(s);
-    return ntohs(a.sin_port);
 }
 
 // A listener on loopback that accepts every connection and, with
@@ -139,34 +127,8 @@ private:
     std::thread thread_;
 };
 
-// The reflector itself on loopback (no nftables: the probe sends straight to
-// its port), stopped by its flag; bounded by its duration.
-class LoopbackReflector {
-public:
-    LoopbackReflector(uint16_t port, const std::string& key) {
-        o_.listen = "127.0.0.1";
-        o_.redirect_port = port;
-        o_.tcp = {{port, port}};
-        o_.key = key;
-        o_.duration_s = 20;
-        log_ = std::tmpfile();
-        thread_ = std::thread([this] { rc_ = run_reflector(o_, &stop_, log_); });
-        std::this_thread::sleep_for(200ms);
-    }
-    ~LoopbackReflector() {
-        stop_ = 1;
-        thread_.join();
-        std::fclose(log_);
-    }
-    [[nodiscard]] int rc() const { return rc_; }
-
-private:
-    ReflectOptions o_;
-    volatile std::sig_atomic_t stop_ = 0;
-    std::FILE* log_ = nullptr;
-    int rc_ = 0;
-    std::thread thread_;
-};
+using loopback::free_port;
+using LoopbackReflector = loopback::Reflector;
 
 std::vector<ProbeResult> probe_port(uint16_t port, const std::string& key) {
     std::vector<Probe> probes(2);
@@ -186,7 +148,7 @@ std::vector<ProbeResult> probe_port(uint16_t port, const std::string& key) {
 
 TEST(ProbeTcpToken, TheReflectorsTokenShowsTheWayOpen) {
     const uint16_t port = free_port();
-    LoopbackReflector reflector(port, "K1");
+    LoopbackReflector reflector("127.0.0.1", port, "K1");
     const auto r = probe_port(port, "K1");
     ASSERT_EQ(r.size(), 2u);
     for (const auto& x : r) {
@@ -201,7 +163,7 @@ TEST(ProbeTcpToken, AnotherKeysTokenIsIntercepted) {
     // A second reflector with another key stands in for a middlebox that
     // knows the protocol but not the key.
     const uint16_t port = free_port();
-    LoopbackReflector other(port, "NOT-K1");
+    LoopbackReflector other("127.0.0.1", port, "NOT-K1");
     for (const auto& x : probe_port(port, "K1")) {
         EXPECT_EQ(x.seen, "intercepted") << x.detail;
         EXPECT_TRUE(x.intercepted);
