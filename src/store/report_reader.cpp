@@ -4,7 +4,7 @@
 #include "store/report_reader.hpp"
 
 #include "store/conn.hpp"
-#include "store/uri.hpp"
+#include "store/read_open.hpp"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -31,19 +31,7 @@ using report::VerdictRow;
 
 namespace {
 
-// How `report` opens a database it reads. It never writes, and leaves
-// nothing behind: SQLite's mode=ro still creates DB-wal and DB-shm beside a
-// WAL database and leaves them (a read-only connection cannot remove them),
-// owned by whoever ran the report, where they block the owner's next run.
-//  - No DB-wal: every commit is in the file itself (the last writer closed
-//    cleanly). It is read as immutable=1: no lock, no -wal, no -shm. A writer
-//    that starts meanwhile shows in the file (size, mtime, inode) or a DB-wal
-//    appearing; load() then reads it again through SQLite's locks.
-//  - DB-wal exists (a writer is running, or was killed): mode=ro, which uses
-//    the -wal and -shm already there. If even they cannot be opened (a
-//    read-only directory, files of another user), immutable=1 reads what the
-//    file holds without the commits still in the -wal, and says so.
-enum class OpenMode { ReadOnly, Immutable };
+// How `report` opens a database it reads: store/read_open.hpp.
 
 // The report's queries, each read to its end (or abandoned) and finalised
 // when it goes. A read error ends the rows, as it always has: the report
@@ -82,28 +70,15 @@ class ReadDb {
 public:
     /// Borrows an open connection (the writer's, e.g. during a live capture).
     ReadDb(sqlite3* borrowed, const std::string& path) : path_(path), db_(borrowed), owned_(false) {}
-    ReadDb(const std::string& path, OpenMode mode) : path_(path) {
+    ReadDb(const std::string& path, ReadMode mode) : path_(path) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + ": no such database");
-        const std::string uri = uri_path(path) + (mode == OpenMode::Immutable ? "?immutable=1" : "?mode=ro");
-        if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
-            const std::string why = sqlite3_errmsg(db_);
-            sqlite3_close(db_);
-            throw std::runtime_error(path + ": cannot open database: " + why);
-        }
-        sqlite3_busy_timeout(db_, 5000);
+        std::string why;
+        db_ = open_reading(path, mode, &why);
+        if (!db_) throw std::runtime_error(path + ": cannot open database: " + why);
     }
-    /// True when a first read works; false when SQLite cannot open or
-    /// initialise the -wal/-shm files (read-only directory, another user's files).
-    bool can_read() {
-        sqlite3_stmt* st = nullptr;
-        int rc = sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);
-        if (rc == SQLITE_OK) rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        const int primary = rc & 0xFF;
-        return !(primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY || primary == SQLITE_IOERR ||
-                 primary == SQLITE_PERM);
-    }
+    /// See first_read_ok().
+    bool can_read() { return first_read_ok(db_); }
     ~ReadDb() {
         if (owned_) sqlite3_close(db_);
     }
@@ -139,35 +114,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
     }
     if (!cur.empty()) out.push_back(cur);
     return out;
-}
-}  // namespace
-
-namespace {
-// What changes when a writer touches the database between two looks.
-struct FileState {
-    bool exists = false, wal = false;
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = 0;
-    struct timespec mtime {};
-    bool operator==(const FileState& o) const {
-        return exists == o.exists && wal == o.wal && dev == o.dev && ino == o.ino && size == o.size &&
-               mtime.tv_sec == o.mtime.tv_sec && mtime.tv_nsec == o.mtime.tv_nsec;
-    }
-};
-
-FileState file_state(const std::string& path) {
-    FileState f;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return f;
-    f.exists = true;
-    f.dev = st.st_dev;
-    f.ino = st.st_ino;
-    f.size = st.st_size;
-    f.mtime = st.st_mtim;
-    struct stat wal {};
-    f.wal = ::lstat((path + "-wal").c_str(), &wal) == 0;
-    return f;
 }
 }  // namespace
 
@@ -549,7 +495,7 @@ ReportData load_report(const std::string& db_path, const ReportOptions& opt) {
         if (!before.exists) throw std::runtime_error(db_path + ": no such database");
         if (before.wal) break;
         try {
-            ReadDb db(db_path, OpenMode::Immutable);
+            ReadDb db(db_path, ReadMode::Immutable);
             ReportData d = load_with(db, db_path, opt);
             if (file_state(db_path) == before) return d;
         } catch (const std::runtime_error&) {
@@ -557,10 +503,10 @@ ReportData load_report(const std::string& db_path, const ReportOptions& opt) {
         }
     }
     {
-        ReadDb db(db_path, OpenMode::ReadOnly);
+        ReadDb db(db_path, ReadMode::ReadOnly);
         if (db.can_read()) return load_with(db, db_path, opt);
     }
-    ReadDb db(db_path, OpenMode::Immutable);
+    ReadDb db(db_path, ReadMode::Immutable);
     ReportData d = load_with(db, db_path, opt);
     d.read_warning = "read without " + db_path +
                      "-wal (its -wal/-shm files cannot be opened here): the last commits of a running or killed run "
