@@ -68,7 +68,13 @@ int run_merge(int argc, char** argv) {
         for (const auto& s : sources) store::Store::check_merge_source(s);
         auto db = store::Store::open(db_path);
         for (const auto& s : sources) {
-            const auto runs = db->merge_from(s, s);
+            bool without_wal = false;
+            const auto runs = db->merge_from(s, s, &without_wal);
+            if (without_wal)
+                std::fprintf(stderr,
+                             "callwall merge: warning: read %s without its -wal (its -wal/-shm files cannot be "
+                             "opened here): the last commits of a running or killed run may be missing\n",
+                             s.c_str());
             if (quiet) continue;
             std::printf("%s: %zu run(s)\n", s.c_str(), runs.size());
             for (const auto& r : runs)

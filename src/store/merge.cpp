@@ -2,6 +2,7 @@
 // merge`: several sensors' databases in one). See store/store.hpp (merge_from).
 #include <sqlite3.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -9,11 +10,11 @@
 
 #include "store/conn.hpp"
 #include "store/ownership.hpp"
+#include "store/read_open.hpp"
 #include "store/run_tables.hpp"
 #include "store/schema.hpp"
 #include "store/statement.hpp"
 #include "store/store.hpp"
-#include "store/uri.hpp"
 
 namespace callwall::store {
 namespace {
@@ -50,17 +51,21 @@ std::vector<std::string> columns(sqlite3* db, const std::string& path, const std
     return out;
 }
 
-// The source, read-only (a database being written by a capture is read
-// through its -wal, as `report` reads it); refused unless it is callwall's
-// and no newer than this callwall. Its schema version into `version`.
-Db open_source(const std::string& path, int& version) {
-    sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2((uri_path(path) + "?mode=ro").c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
-    Db db(raw);
-    if (rc != SQLITE_OK)
-        refuse(StoreErrorKind::CannotOpen, path, std::string("cannot open it: ") + sqlite3_errmsg(raw));
-    sqlite3_busy_timeout(raw, 5000);
+// The source, opened as `report` opens a database (store/read_open.hpp), so
+// that nothing is left beside it: in `mode`, and when mode=ro cannot open its
+// -wal/-shm here (a read-only directory, another user's files) as immutable=1
+// with `without_wal` set. Refused unless it is callwall's and no newer than
+// this callwall. Its schema version into `version`.
+Db open_source(const std::string& path, ReadMode mode, int& version, bool& without_wal) {
+    std::string why;
+    Db db(open_reading(path, mode, &why));
+    without_wal = false;
+    if (db && mode == ReadMode::ReadOnly && !first_read_ok(db.get())) {
+        db.reset(open_reading(path, ReadMode::Immutable, &why));
+        without_wal = true;
+    }
+    if (!db) refuse(StoreErrorKind::CannotOpen, path, "cannot open it: " + why);
+    sqlite3* raw = db.get();
     int read_rc = SQLITE_OK;
     const FileContents c = read_contents(raw, read_rc);
     if ((read_rc & 0xFF) == SQLITE_NOTADB) refuse(StoreErrorKind::NotADatabase, path, "not a SQLite database");
@@ -147,18 +152,36 @@ private:
 
 void Store::check_merge_source(const std::string& src_path) {
     int version = 0;
-    open_source(src_path, version);
+    bool without_wal = false;
+    open_source(src_path, file_state(src_path).wal ? ReadMode::ReadOnly : ReadMode::Immutable, version, without_wal);
 }
 
-std::vector<Store::MergedRun> Store::merge_from(const std::string& src_path, const std::string& origin) {
+std::vector<Store::MergedRun> Store::merge_from(const std::string& src_path, const std::string& origin,
+                                                bool* read_without_wal) {
+    // A source without a -wal is read unlocked (immutable=1), then looked at
+    // again: if a writer came meanwhile the copy is rolled back and made
+    // again through SQLite's locks, as `report` does (read_open.hpp).
+    for (int attempt = 0;; ++attempt) {
+        const FileState before = file_state(src_path);
+        const bool unlocked = !before.wal && attempt < 2;
+        std::vector<MergedRun> runs;
+        if (copy_runs(src_path, origin, unlocked ? ReadMode::Immutable : ReadMode::ReadOnly, runs, read_without_wal,
+                      [&] { return !unlocked || file_state(src_path) == before; }))
+            return runs;
+    }
+}
+
+bool Store::copy_runs(const std::string& src_path, const std::string& origin, ReadMode mode,
+                      std::vector<MergedRun>& runs, bool* read_without_wal, const std::function<bool()>& unchanged) {
     int version = 0;
-    Db src = open_source(src_path, version);
+    bool without_wal = false;
+    Db src = open_source(src_path, mode, version, without_wal);
+    if (read_without_wal) *read_without_wal = without_wal;
     // One read transaction: a capture still writing to the source adds rows
     // after this snapshot, not between the tables copied from it.
     if (sqlite3_exec(src.get(), "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
         refuse(StoreErrorKind::CannotOpen, src_path, std::string("cannot read it: ") + sqlite3_errmsg(src.get()));
     commit_now();
-    std::vector<MergedRun> runs;
     {
         Stmt st = prepare(src.get(), src_path, "SELECT id, kind, source, status FROM run ORDER BY id");
         while (sqlite3_step(st.get()) == SQLITE_ROW) {
@@ -196,13 +219,17 @@ std::vector<Store::MergedRun> Store::merge_from(const std::string& src_path, con
                 up.bind(1, r.to_id).run("rewriting a merged run's verdict lists");
             }
         }
+        if (!unchanged()) {  // a writer came while the source was read unlocked
+            sqlite3_exec(c_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+            return false;
+        }
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(c_->db, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
     create_reader_indexes();
-    return runs;
+    return true;
 }
 
 }  // namespace callwall::store

@@ -27,6 +27,8 @@ struct ReportOptions;
 
 namespace callwall::store {
 
+enum class ReadMode;  // store/read_open.hpp
+
 /// 2: run.writer_pid, writer_start, writer_boot_id (which process writes the run).
 inline constexpr int kSchemaVersion = 4;
 /// `PRAGMA application_id` of every callwall database: "CWAL" in ASCII
@@ -241,7 +243,12 @@ public:
     /// take their defaults) and its verdict lists are rewritten as JSON.
     /// Throws StoreError naming `src_path` when it is not a callwall
     /// database or is newer than this callwall.
-    std::vector<MergedRun> merge_from(const std::string& src_path, const std::string& origin);
+    /// `read_without_wal` (may be null): set when the source's -wal/-shm could
+    /// not be opened here and it was read without them (its last commits, of
+    /// a running or killed run, may be missing). Nothing is left beside the
+    /// source (it is opened as `report` opens a database).
+    std::vector<MergedRun> merge_from(const std::string& src_path, const std::string& origin,
+                                      bool* read_without_wal = nullptr);
     /// The checks merge_from makes of a source before it copies anything
     /// (callwall's, not newer, readable): throws the same StoreError. Lets
     /// `merge` refuse a bad source before it opens the target.
@@ -268,6 +275,11 @@ private:
     void exec(const char* sql);
     [[nodiscard]] bool has_column(const char* table, std::string_view column);
     [[noreturn]] void fail(int rc, std::string_view what) const;
+    /// merge_from's one attempt: reads the source in `mode` and copies its runs
+    /// in one transaction, committed only if `unchanged()` still holds after the
+    /// copy (else rolled back: false).
+    bool copy_runs(const std::string& src_path, const std::string& origin, ReadMode mode, std::vector<MergedRun>& runs,
+                   bool* read_without_wal, const std::function<bool()>& unchanged);
     /// Creates or upgrades the schema from `from_version` (0: a new database,
     /// whose reader indexes wait for create_reader_indexes()) and sets the
     /// application id and user_version.

@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -155,6 +157,44 @@ TEST_F(Merge, ARunCopiedWhileRunningSaysSoNotWhoseProcessItWas) {
         << text.out;
     EXPECT_EQ(text.out.find("never finished"), std::string::npos) << text.out;
     EXPECT_EQ(text.out.find("is still running"), std::string::npos) << text.out;
+}
+
+TEST_F(Merge, NothingIsLeftBesideASource) {
+    // SQLite's mode=ro creates SRC-wal and SRC-shm beside a closed WAL
+    // database and leaves them (owned by whoever merged, they block the
+    // owner's next run): a source is opened as `report` opens a database.
+    const std::string src = analysed("src.sqlite", {"scenarios/whereby.pcap"});
+    ASSERT_FALSE(std::filesystem::exists(src + "-wal"));
+    ASSERT_EQ(callwall({"merge", "-q", src, "--db", dir_ / "all.sqlite"}).exit.code, 0);
+    EXPECT_FALSE(std::filesystem::exists(src + "-wal"));
+    EXPECT_FALSE(std::filesystem::exists(src + "-shm"));
+}
+
+TEST_F(Merge, ASourceInAReadOnlyDirectoryIsReadAndSaysWhatItCouldNot) {
+    const std::string ro = dir_ / "ro", out = dir_ / "out";
+    std::filesystem::create_directory(ro);
+    std::filesystem::create_directory(out);
+    const std::string src = analysed("ro/site.sqlite", {"scenarios/whereby.pcap"});
+    ::chmod(ro.c_str(), 0555);
+    ::chmod(out.c_str(), 0777);
+    bool skipped = false;
+    const auto r = callwall_unprivileged({"merge", "-q", src, "--db", out + "/all.sqlite"}, skipped);
+    // A -wal there (a writer killed, or still running) that cannot be opened
+    // here: the file is read without it, and merge says so.
+    ::chmod(ro.c_str(), 0755);
+    { std::ofstream wal(src + "-wal"); }
+    ::chmod(ro.c_str(), 0555);
+    const auto w = callwall_unprivileged({"merge", "-q", src, "--db", out + "/all.sqlite"}, skipped);
+    ::chmod(ro.c_str(), 0755);
+    if (skipped) GTEST_SKIP() << "running as root without " << kSetprivPath << ": cannot read as another user";
+    EXPECT_EQ(r.exit.code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    expect_one_line(w, 0,
+                    "callwall merge: warning: read " + src +
+                        " without its -wal (its -wal/-shm files cannot be opened here): the last commits of a running "
+                        "or killed run may be missing");
+    EXPECT_EQ(query_rows(out + "/all.sqlite", "SELECT count(*) FROM run"), std::vector<std::string>{"2"});
+    EXPECT_FALSE(std::filesystem::exists(src + "-shm"));
 }
 
 TEST_F(Merge, WhatIsNotCallwallsIsRefusedAndTheTargetKept) {
