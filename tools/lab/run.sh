@@ -162,22 +162,7 @@ trap 'log "SIGINT: tearing down"; exit 130' INT
 pause() { sleep "$1" & wait $!; }   # interruptible by the traps
 
 # --- certificates (lab CA, RSA keys: coturn's DTLS needs RSA) ----------------------
-make_certs() {
-  local d="$WORK/certs" label names san n
-  mkdir -p "$d"
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
-    -subj "/CN=callwall lab CA" -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl genrsa -out "$d/rsa.key" 2048 2>/dev/null
-  $PY "$LAB/labplan.py" certs | while read -r label names; do
-    san=""
-    for n in $names; do san="${san:+$san,}DNS:$n"; done
-    openssl req -new -key "$d/rsa.key" -subj "/CN=${names%% *}" -out "$d/$label.csr" 2>/dev/null
-    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$d/$label.ext"
-    openssl x509 -req -in "$d/$label.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
-      -extfile "$d/$label.ext" -out "$d/$label.crt" 2>/dev/null
-  done
-}
+make_certs() { "$LAB/make_certs.sh" "$WORK/certs"; }
 
 # --- topology ----------------------------------------------------------------------------
 nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
