@@ -233,10 +233,16 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContex
     const uint32_t answered = own(f.stun_answered, f.stun_answered_s2c);
     const uint32_t retransmissions = own(f.stun_retransmissions, f.stun_retransmissions_s2c);
     const bool media = f.rtp_packets > 0 || f.dtls_handshake || f.channel_data > 0;
-    const bool ours_unanswered = requests > 0 && answered == 0 && !media;
+    // Requests from the far end that only ever repeat transaction ids it
+    // never opened (it sent no request of its own) are the client's own
+    // requests coming back: an echo. They went out and back on this flow.
+    const bool echoed = f.stun_retransmissions_s2c > 0 && f.stun_requests_s2c == 0;
+    const bool ours_unanswered = requests > 0 && answered == 0 && !media && !echoed;
     if (f.packets_s2c > 0 && !ours_unanswered) {
         r.outcome = Outcome::Observed;
-        r.evidence = f.stun_answered > 0 ? "STUN response received" : "UDP answered in the other direction";
+        r.evidence = f.stun_answered > 0 ? "STUN response received"
+                     : echoed            ? "the client's STUN request(s) came back from the far end (echoed)"
+                                         : "UDP answered in the other direction";
         return r;
     }
     const std::string far_end =

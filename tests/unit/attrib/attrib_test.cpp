@@ -335,6 +335,35 @@ TEST(ClassifyFlow, OurChecksUnansweredAreBlockedWhateverComesIn) {
     EXPECT_EQ(classify_flow(ok, 110).outcome, Outcome::Observed);
 }
 
+// A far end that echoes every datagram sends the client's own STUN requests
+// back (the lab's stand-in for Agora's UDP protocol does): the tracker sees
+// them as retransmissions from the server of transactions only the client
+// opened. They went out and came back: observed, not a STUN timeout.
+TEST(ClassifyFlow, OurOwnRequestsEchoedBackAreAnExchange) {
+    FlowFacts f = udp_flow(8000);
+    f.packets_c2s = 4;
+    f.packets_s2c = 4;
+    f.stun_requests = 1;
+    f.stun_retransmissions = 7;  // ours: 3; the echoes: 4
+    f.stun_retransmissions_s2c = 4;
+    f.last_ts = f.first_ts + 3.5;
+    const auto o = classify_flow(f, 110);
+    EXPECT_EQ(o.outcome, Outcome::Observed) << o.evidence;
+    EXPECT_NE(o.evidence.find("echoed"), std::string::npos) << o.evidence;
+    // A far end that also sent a request of its own: its repeats cannot be
+    // told from echoes, and our requests stay unanswered, as before.
+    f.stun_requests = 2;
+    f.stun_requests_s2c = 1;
+    EXPECT_EQ(classify_flow(f, 110).reason, "stun-timeout");
+    // Nothing came back at all: a timeout.
+    FlowFacts silent = udp_flow(8000);
+    silent.packets_c2s = 4;
+    silent.stun_requests = 1;
+    silent.stun_retransmissions = 3;
+    silent.last_ts = silent.first_ts + 3.5;
+    EXPECT_EQ(classify_flow(silent, 110).reason, "stun-timeout");
+}
+
 TEST(InsideAddress, Ranges) {
     for (const char* in : {"10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "169.254.1.1",
                            "127.0.0.1", "fd00::1", "fc12::1", "fe80::1", "::1"})
