@@ -50,7 +50,13 @@ void put32le(std::FILE* f, uint32_t v) {
 std::string bpf_for(const std::vector<std::string>& destinations) {
     std::string f;
     for (const auto& d : destinations) f += (f.empty() ? "host " : " or host ") + d;
-    return f;
+    if (f.empty()) return f;
+    // The errors a probe can meet come from whoever said no, often a router
+    // or firewall whose address is none of the destinations: destination
+    // unreachable and time exceeded (attribution ties each to the probe it
+    // quotes).
+    return f + " or (icmp and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed))" +
+           " or (icmp6 and (ip6[40] == 1 or ip6[40] == 3))";
 }
 
 std::string route_source(const std::string& dest, std::string* iface) {

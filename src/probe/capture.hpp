@@ -22,7 +22,9 @@
 
 namespace callwall::probe {
 
-/// "host A or host B ..." (an empty list gives "").
+/// "host A or host B ... or ICMP/ICMPv6 destination unreachable or time
+/// exceeded" (the errors a router or firewall sends from an address of its
+/// own); an empty list gives "".
 std::string bpf_for(const std::vector<std::string>& destinations);
 
 /// The local address (of `dest`'s family) the kernel uses toward `dest`, and

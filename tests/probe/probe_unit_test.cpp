@@ -11,6 +11,7 @@
 #include "callwall/proto/tls.hpp"
 #include "unit/corpus.hpp"
 #include <arpa/inet.h>
+#include <pcap/pcap.h>
 #include <cstring>
 #include <fstream>
 #include <sys/socket.h>
@@ -152,7 +153,37 @@ TEST(ProbeWire, ClientHelloCarriesTheSniForOurOwnParser) {
 
 TEST(ProbeCaptureFrames, DnsFramesAndFilter) {
     EXPECT_EQ(bpf_for({}), "");
-    EXPECT_EQ(bpf_for({"10.0.0.1", "10.0.0.2"}), "host 10.0.0.1 or host 10.0.0.2");
+    const std::string filter = bpf_for({"10.0.0.1", "10.0.0.2"});
+    EXPECT_EQ(filter.rfind("host 10.0.0.1 or host 10.0.0.2 or (icmp and ", 0), 0u) << filter;
+    // libpcap compiles it: a firewall's ICMP error from its own address passes,
+    // anything else from a third address does not.
+    pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+    bpf_program prog{};
+    ASSERT_EQ(pcap_compile(dead, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN), 0) << pcap_geterr(dead);
+    const auto frame = [](uint8_t proto, uint8_t icmp_type) {
+        std::vector<uint8_t> f(14 + 20 + 8 + 28, 0);
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[14 + 3] = static_cast<uint8_t>(f.size() - 14);
+        f[14 + 8] = 64;
+        f[14 + 9] = proto;
+        const uint8_t from[4] = {10, 9, 9, 1}, to[4] = {10, 0, 0, 9};  // a router, to the probe
+        std::copy(from, from + 4, f.begin() + 14 + 12);
+        std::copy(to, to + 4, f.begin() + 14 + 16);
+        f[14 + 20] = icmp_type;
+        return f;
+    };
+    const auto passes = [&](const std::vector<uint8_t>& f) {
+        pcap_pkthdr h{};
+        h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
+        return pcap_offline_filter(&prog, &h, f.data()) != 0;
+    };
+    EXPECT_TRUE(passes(frame(1, 3)));  // destination unreachable
+    EXPECT_TRUE(passes(frame(1, 11)));  // time exceeded
+    EXPECT_FALSE(passes(frame(1, 8)));  // an echo request
+    EXPECT_FALSE(passes(frame(17, 3)));  // UDP from a third address
+    pcap_freecode(&prog);
+    pcap_close(dead);
     const auto f = dns_frame("a.whereby.com", "198.51.100.4", "10.0.0.9", true, 7);
     ASSERT_GT(f.size(), 14u + 20 + 8 + 12);
     EXPECT_EQ(f[12], 0x08);  // IPv4 ethertype
