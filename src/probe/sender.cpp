@@ -231,6 +231,15 @@ void on_udp(Active& a, const SendOptions& o, ProbeResult& r, short revents, doub
                 }
                 return finish(a, r, "stun-answered", what + (o.key.empty() ? "" : ", reflector token valid"));
             }
+            // Our own request back, byte for byte: an echo service (the
+            // reflector never echoes, so through one it is something on the path).
+            if (static_cast<size_t>(n) == a.request.size() && std::equal(a.request.begin(), a.request.end(), buf)) {
+                if (o.key.empty())
+                    return finish(a, r, "echoed", "the request came back unchanged (an echo, not STUN): out and back");
+                r.intercepted = true;
+                return finish(a, r, "intercepted",
+                              "the request came back unchanged: an echo on the path, not the reflector");
+            }
         }
     }
     if (now < a.deadline) return;

@@ -36,7 +36,7 @@ struct SendOptions {
 };
 
 struct ProbeResult {
-    std::string seen;  ///< e.g. "connected", "refused", "no-answer", "stun-answered", "intercepted"
+    std::string seen;  ///< e.g. "connected", "refused", "no-answer", "stun-answered", "echoed", "intercepted"
     std::string detail;  ///< one line for people
     uint32_t sends = 0;  ///< requests sent (UDP), 1 for TCP
     double start_s = 0;  ///< monotonic start time
