@@ -173,6 +173,28 @@ def udp_listeners():
                 yield a, port, kind
 
 
+def listening():
+    """{(addr, proto, port): what takes new flows there}, every server of the
+    lab's cloud: "coturn" (STUN/TURN on UDP, TURN or TLS on TCP), "tls" or
+    "plain" (tls_server.py), "rtp" or "echo" (udp_server.py). Anywhere else
+    nothing listens: the cloud answers TCP with a RST, UDP with ICMP port
+    unreachable. (The TURN relay peers and relay addresses are left out: no
+    name leads to them.)"""
+    out = {}
+    for label, ips, port, tls_port, relays, extra in COTURN:
+        for ip in ips:
+            out[(ip, "udp", port)] = out[(ip, "tcp", port)] = "coturn"
+            if "--no-tls" not in extra:
+                out[(ip, "tcp", tls_port)] = "coturn"
+            if "--no-dtls" not in extra:
+                out[(ip, "udp", tls_port)] = "coturn"
+    for a, port, kind, name in tcp_listeners():
+        out[(a, "tcp", port)] = kind
+    for a, port, kind in udp_listeners():
+        out[(a, "udp", port)] = kind
+    return out
+
+
 def cloud_addresses():
     out = []
     for name, (a4, a6) in HOSTS.items():

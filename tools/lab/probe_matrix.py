@@ -3,18 +3,38 @@
 
 For each profile: three network namespaces of its own (a client with the lab's
 client address, the lab's router with its interfaces fw-in and fw-out and the
-profile's ruleset from labplan.nft_ruleset(), a cloud host), `callwall reflect`
-in the cloud answering every TCP and UDP port, and `callwall probe` of each
-vendor (one run per vendor) from the client through the router to the
-reflector. Each entry's verdict must be what the profile's rule table implies
+profile's ruleset from labplan.nft_ruleset(), a cloud host), and `callwall
+probe` of each vendor (one run per vendor) from the client through the router,
+in one of two ways:
+
+  --against reflector (the default)
+      `callwall reflect` in the cloud answers every TCP and UDP port; every
+      probe goes to it.
+  --against servers
+      the lab's own vendor cloud (lab_cloud.py: dnsmasq with the profile's
+      zone, coturn, tls_server.py, udp_server.py, the lab's certificates);
+      the vendor names resolved by the lab's dnsmasq in the client namespace.
+      Each entry is probed through the lab name its destinations match
+      (--target ENTRY=NAME; of several, the one with most servers on the
+      entry's ports); entries no lab name matches (third-party names,
+      destination ANY) must read not exercised.
+
+Each entry's verdict must be what the profile's rule table implies
 (labplan.action_for, the table the ruleset is generated from, as the lab's
 ground truth is) for the ports the run probed for that entry (a probe's flow
 counts only for the entry it was sent for, though through one reflector
 address it carries every probed name): every port accepted -> observed, none
 -> blocked, some -> partial; an entry the probe does not exercise (inbound)
-must say so.
+must say so. Towards the lab's servers a port the firewall passes but where
+nothing listens (labplan.listening, the cloud's server table) is refused by
+the destination itself and reads blocked (RST, or ICMP port unreachable from
+the destination: callwall names it as the origin). Beyond the verdicts, every
+probe's flows must have the outcome the table says, with its reason
+(no-answer, stun-timeout, reset, icmp-3-3 or icmp-3-13) and, for an ICMP
+error, who sent it (the router or the destination).
 
-Two more profiles put a middlebox on the open profile's router:
+Two more profiles put a middlebox on the open profile's router (against the
+reflector only; they are judged by their verdicts):
   sni-filter      a transparent TLS proxy (sni_filter.py) that resets every
                   connection whose ClientHello names appearin.net or
                   whereby.com: those TLS probes must read blocked
@@ -26,11 +46,12 @@ Two more profiles put a middlebox on the open profile's router:
                   probe on the real one's behalf (DNAT): UDP entries must read
                   inconclusive (intercepted), TCP ones observed
 
-    tools/lab/probe_matrix.py --callwall BIN [--profile P]... [--rate N] [--vendor V]...
+    tools/lab/probe_matrix.py --callwall BIN [--against reflector|servers] [--profile P]... [--rate N] [--vendor V]...
 
-Needs root (ip netns, nft). Exit 0: every entry of every profile agrees;
-1: a disagreement (listed); 77: cannot make namespaces here (skip).
-Prints the wall time of each probe run.
+Needs root (ip netns, nft), and for --against servers the lab's packages
+(tools/setup.sh --lab). Exit 0: every entry of every profile agrees;
+1: a disagreement (listed); 77: cannot make namespaces here, or the lab's
+servers are not installed (skip). Prints the wall time of each probe run.
 """
 import argparse
 import json
@@ -44,6 +65,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import labplan  # noqa: E402
+import lab_cloud  # noqa: E402
 
 KEY = "probe-matrix-key"
 CLIENT = labplan.CLIENT["4"]
@@ -77,7 +99,10 @@ class Namespaces:
             sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         sh(["ip", "-n", self.c, "route", "add", "default", "via", FW_IN])
         sh(["ip", "-n", self.s, "route", "add", "default", "via", FW_OUT])
-        sh(["ip", "netns", "exec", self.f, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        # Forwarding, and no ICMP rate limit: every rejected probe gets its
+        # error, as in run.sh's router (Linux sends about one a second per
+        # destination otherwise, and the rest read as silence).
+        sh(["ip", "netns", "exec", self.f, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.icmp_ratelimit=0"])
         return self
 
     def __exit__(self, *exc):
@@ -85,9 +110,10 @@ class Namespaces:
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
 
 
-def plan_ports(callwall, vendor):
-    """entry id -> set of (transport, port) the probe plans; entries it skips."""
-    out = sh([callwall, "probe", "--reflector", CLOUD, "--key", KEY, "--dry-run", "--vendor", vendor]).stdout
+def plan_ports(callwall, vendor, how):
+    """entry id -> set of (transport, port, host, address) the probe plans; the
+    entries it skips. `how`: the probe's arguments that say where probes go."""
+    out = sh([callwall, "probe", "--dry-run", "--vendor", vendor, *how]).stdout
     planned, skipped = {}, set()
     for line in out.splitlines():
         words = line.split()
@@ -97,22 +123,70 @@ def plan_ports(callwall, vendor):
             kind, where, entry = words[0], words[1], words[-1].strip("()")
             transport = "tcp" if kind in ("tcp", "tls") else "udp"
             host = words[2] if len(words) >= 4 else ""  # a destination-ANY entry's probes carry no name
-            planned.setdefault(entry, set()).add((transport, int(where.rsplit(":", 1)[1]), host))
+            addr, _, port = where.rpartition(":")
+            planned.setdefault(entry, set()).add((transport, int(port), host, addr))
     return planned, skipped
 
 
-def entry_ranges(callwall, vendor):
-    """entry id -> (transport, [(lo, hi)...]) from the catalog listing."""
+def entry_rows(callwall, vendor):
+    """entry id -> (transport, [(lo, hi)...], destinations, direction) from the catalog listing."""
     rows = json.loads(sh([callwall, "catalog", "list", "--vendor", vendor, "--format", "json"]).stdout)
-    return {r["id"]: (r["transport"], [tuple(x) for x in r["ports"]]) for r in rows}
+    return {r["id"]: (r["transport"], [tuple(x) for x in r["ports"]], r["destinations"], r["direction"])
+            for r in rows}
 
 
-def evidence_ports(entry, planned, ranges):
+def pattern_matches(pattern, host):
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    if pattern.startswith("."):
+        return host == pattern[1:] or host.endswith(pattern)
+    return host == pattern  # ANY stands for no lab name
+
+
+def lab_targets(rows):
+    """entry id -> the lab name its probes go to: of the lab's names (labplan.HOSTS)
+    that the entry's destinations match, the one with the most servers on the
+    entry's transport and ports (ties: the first name in order). Entries no lab
+    name matches (third-party names, destination ANY) get none: the probe
+    says they are not exercised."""
+    listening = labplan.listening()
+    out = {}
+    for entry, (transport, rs, dests, direction) in sorted(rows.items()):
+        if direction != "outbound" or not rs:
+            continue
+        best = None
+        for host in sorted(labplan.HOSTS):
+            if not any(pattern_matches(d, host) for d in dests):
+                continue
+            addr = labplan.addr_of(host, "4")
+            served = sum(1 for (a, t, p) in listening if (a, t) == (addr, transport) and
+                         any(lo <= p <= hi for lo, hi in rs))
+            if best is None or served > best[0]:
+                best = (served, host)
+        if best:
+            out[entry] = best[1]
+    return out
+
+
+def servers_args(targets):
+    """The probe's arguments towards the lab's servers: a --target per entry.
+    For the dry run, the names' lab addresses too (--resolve): it plans
+    outside the client namespace, where the lab's resolver is not."""
+    args = []
+    for entry, host in sorted(targets.items()):
+        args += ["--target", "%s=%s" % (entry, host)]
+    resolve = []
+    for host in sorted(set(targets.values())):
+        resolve += ["--resolve", "%s=%s" % (host, labplan.addr_of(host, "4"))]
+    return args, resolve
+
+
+def evidence_ports(entry, planned, rows):
     """The run's probes that serve `entry`: its own, each on its transport and
     in its ranges (the probe tells attribution which entry each of its flows
     was sent for; other entries' flows never count for it)."""
-    transport, rs = ranges[entry]
-    own = {(t, p, h) for t, p, h in planned[entry] if t == transport and any(lo <= p <= hi for lo, hi in rs)}
+    transport, rs = rows[entry][:2]
+    own = {q for q in planned[entry] if q[0] == transport and any(lo <= q[1] <= hi for lo, hi in rs)}
     assert own == set(planned[entry]), "%s: probes outside its own ranges: %s" % (entry, planned[entry] - own)
     return own
 
@@ -121,21 +195,29 @@ SNI_FORBIDDEN = ("appearin.net", "whereby.com")
 MIDDLEBOXES = {"sni-filter": "open", "stun-middlebox": "open"}  # middlebox profile -> the ruleset under it
 
 
-def action(profile, transport, port, host):
-    """What the profile does to one probe: "accept", "block" or "intercept"."""
+def action(profile, probe, against="reflector"):
+    """What happens to one probe: "accept", "block", "intercept", or, towards
+    the lab's servers, "refused" (the firewall passed it to a port of the
+    cloud where nothing listens: a RST or ICMP port unreachable from the
+    destination itself)."""
+    transport, port, host, addr = probe
     if profile == "sni-filter":
         cut = transport == "tcp" and port == 443 and any(host == s or host.endswith("." + s) for s in SNI_FORBIDDEN)
         return "block" if cut else "accept"
     if profile == "stun-middlebox":
         return "intercept" if transport == "udp" else "accept"
-    return "accept" if labplan.action_for(profile, transport, port) == "accept" else "block"
+    if labplan.action_for(profile, transport, port) != "accept":
+        return "block"
+    if against == "servers" and (addr, transport, port) not in LISTENING:
+        return "refused"
+    return "accept"
 
 
-def expected(profile, probes):
-    acts = [action(profile, t, p, h) for t, p, h in sorted(probes)]
+def expected(profile, probes, against="reflector"):
+    acts = [action(profile, q, against) for q in sorted(probes)]
     if acts and all(a == "intercept" for a in acts):
         return "inconclusive"
-    acts = [a for a in acts if a != "intercept"]
+    acts = ["block" if a == "refused" else a for a in acts if a != "intercept"]
     if all(a == "accept" for a in acts):
         return "observed"
     return "blocked" if not any(a == "accept" for a in acts) else "partial"
@@ -170,9 +252,91 @@ def middlebox(profile, ns, d):
 
 
 CALLWALL = [""]
+LISTENING = labplan.listening()
 
 
-def run_profile(callwall, profile, vendor, rate, planned, skipped, ranges, tag, entries=()):
+def run_probe(ns, d, vendor, rate, how, entries=()):
+    """`callwall probe` of one vendor from the client namespace; returns
+    ({entry: verdict}, {entry: why}, seconds)."""
+    callwall = CALLWALL[0]
+    db = os.path.join(d, "probe-%s.sqlite" % vendor)
+    args = ["ip", "netns", "exec", ns.c, callwall, "probe", "--db", db, *how, "--rate", str(rate), "--vendor",
+            vendor] + ([] if os.environ.get("PM_VERBOSE") else ["-q"])
+    for e in entries:
+        args += ["--entry", e]
+    start = time.monotonic()
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    took = time.monotonic() - start
+    if os.environ.get("PM_VERBOSE"):
+        print(p.stdout)
+    if p.returncode != 0:
+        raise RuntimeError("probe exit %d: %s" % (p.returncode, p.stdout))
+    con = sqlite3.connect(db)
+    got = dict(con.execute("SELECT entry_id, verdict FROM verdict"))
+    why = dict(con.execute("SELECT entry_id, why FROM verdict"))
+    flows = {}
+    for t, a, port, outcome, icmp_from in con.execute(
+            "SELECT transport, server_ip, server_port, outcome, coalesce(icmp_from, '') FROM flow"):
+        flows.setdefault((t, a, port), set()).add((outcome, icmp_from))
+    con.close()
+    os.unlink(db)
+    return got, why, took, flows
+
+
+def flow_outcome(profile, transport, port, addr, against):
+    """The outcome each flow of a probe to (transport, addr, port) must get, and
+    who sends the ICMP error: the firewall's action from the profile's table
+    (labplan.action_for) and, towards the lab's servers, whether anything
+    listens there (labplan.listening)."""
+    act = labplan.action_for(profile, transport, port)
+    if act == "accept":
+        if against == "servers" and (addr, transport, port) not in LISTENING:
+            return ("blocked:reset", "") if transport == "tcp" else ("blocked:icmp-3-3", addr)
+        return "observed", ""
+    return {
+        "drop": ("blocked:no-answer" if transport == "tcp" else "blocked:stun-timeout", ""),
+        "reset": ("blocked:reset", ""),
+        "icmp-port-unreachable": ("blocked:icmp-3-3", FW_IN),
+        "icmp-admin-prohibited": ("blocked:icmp-3-13", FW_IN),
+    }[act]
+
+
+def check_flows(profile, planned, flows, against):
+    """Every probe's flows got the outcome the table says (the four firewall
+    profiles; the middlebox ones are judged by their verdicts)."""
+    wrong = []
+    for t, port, addr in sorted({(q[0], q[1], q[3]) for qs in planned.values() for q in qs}):
+        want = flow_outcome(profile, t, port, addr, against)
+        have = flows.get((t, addr, port), set())
+        if have != {want}:
+            wrong.append("%s %s %s %s:%d: every flow should be %s%s, the capture has %s" %
+                         (against, profile, t, addr, port, want[0], " from " + want[1] if want[1] else "",
+                          sorted(have) or "no flow"))
+    return wrong
+
+
+def judge(profile, vendor, planned, skipped, rows, result, against="reflector", entries=()):
+    """Each entry's verdict against the table's; prints the run's line, returns the disagreements."""
+    got, why, took, flows = result
+    if entries:  # one entry's run: the others were not probed
+        planned = {e: planned[e] for e in entries}
+        skipped = set()
+    wrong = [] if profile in MIDDLEBOXES else check_flows(profile, planned, flows, against)
+    for entry in sorted(set(planned) | skipped):
+        want = expected(profile, evidence_ports(entry, planned, rows), against) if entry in planned else "not_exercised"
+        if got.get(entry) != want:
+            wrong.append("%s %s %s: the table says %s, the probe says %s (%s)" %
+                         (against, profile, entry, want, got.get(entry), why.get(entry, "")))
+    probes = sum(len(v) for v in planned.values())
+    print("%-9s %-14s %-9s %-30s %2d entries, %3d probes at %s/s: %5.1f s, %d disagree" %
+          (against, profile, vendor, entries[0] if entries else "", len(planned) + len(skipped), probes,
+           RATE[0], took, len(wrong)), flush=True)
+    return wrong, took
+
+
+def run_profile(profile, vendor, planned, skipped, rows, tag, entries=()):
+    """One vendor through the profile to `callwall reflect` in the cloud."""
+    callwall = CALLWALL[0]
     with Namespaces(tag) as ns, tempfile.TemporaryDirectory(prefix="callwall-probe-matrix-") as d:
         os.chmod(d, 0o755)  # the probe drops to nobody once its files are open
         subprocess.run(["ip", "netns", "exec", ns.f, "nft", "-f", "-"],
@@ -190,83 +354,93 @@ def run_profile(callwall, profile, vendor, rate, planned, skipped, ranges, tag, 
                 time.sleep(0.1)
             else:
                 raise RuntimeError("the reflector did not start: " + open(log).read())
-            db = os.path.join(d, "probe.sqlite")
-            args = ["ip", "netns", "exec", ns.c, callwall, "probe", "--db", db, "--reflector", CLOUD, "--key", KEY,
-                    "--rate", str(rate), "--vendor", vendor] + ([] if os.environ.get("PM_VERBOSE") else ["-q"])
-            for e in entries:
-                args += ["--entry", e]
-            start = time.monotonic()
-            p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
-            took = time.monotonic() - start
-            if os.environ.get("PM_VERBOSE"):
-                print(p.stdout)
-            if p.returncode != 0:
-                raise RuntimeError("probe exit %d: %s" % (p.returncode, p.stdout))
-            con = sqlite3.connect(db)
-            got = dict(con.execute("SELECT entry_id, verdict FROM verdict"))
-            why = dict(con.execute("SELECT entry_id, why FROM verdict"))
-            con.close()
+            result = run_probe(ns, d, vendor, RATE[0], ["--reflector", CLOUD, "--key", KEY], entries)
         finally:
             for proc in (reflector, box):
                 if proc:
                     proc.terminate()
                     proc.wait(10)
-    if entries:  # one entry's run: the others were not probed
-        planned = {e: planned[e] for e in entries}
-        skipped = set()
+    return judge(profile, vendor, planned, skipped, rows, result, "reflector", entries)
+
+
+def run_servers_profile(profile, vendors, plans, rows, targets, tag):
+    """Every vendor through the profile to the lab's own servers (lab_cloud.py),
+    names resolved by the lab's dnsmasq."""
+    wrong, total = [], 0.0
+    with Namespaces(tag) as ns, tempfile.TemporaryDirectory(prefix="callwall-probe-servers-") as d:
+        os.chmod(d, 0o755)
+        subprocess.run(["ip", "netns", "exec", ns.f, "nft", "-f", "-"], input=labplan.nft_ruleset(profile),
+                       text=True, check=True)
+        with lab_cloud.LabCloud(ns.s, ns.f, ns.c, CLOUD, profile, d):
+            for v in vendors:
+                planned, skipped = plans[v]
+                result = run_probe(ns, d, v, RATE[0], servers_args(targets[v])[0])
+                w, took = judge(profile, v, planned, skipped, rows[v], result, "servers")
+                wrong += w
+                total += took
+    print("servers   %-14s all %d vendors: %.1f s" % (profile, len(vendors), total), flush=True)
+    return wrong
+
+
+def run_reflector(profiles, vendors, plans, rows):
     wrong = []
-    for entry in sorted(set(planned) | skipped):
-        want = expected(profile, evidence_ports(entry, planned, ranges)) if entry in planned else "not_exercised"
-        if got.get(entry) != want:
-            wrong.append("%s %s: the table says %s, the probe says %s (%s)" %
-                         (profile, entry, want, got.get(entry), why.get(entry, "")))
-    probes = sum(len(v) for v in planned.values())
-    print("%-14s %-9s %-30s %2d entries, %3d probes at %s/s: %5.1f s, %d disagree" %
-          (profile, vendor, entries[0] if entries else "", len(planned) + len(skipped), probes, rate, took,
-           len(wrong)), flush=True)
-    return wrong, took
+    for i, profile in enumerate(profiles):
+        total = 0.0
+        tag = "%d%d" % (os.getpid() % 10000, i)
+        if profile == "sni-filter":  # Whereby's TCP entries, one run each, with the UDP ones
+            planned, skipped = plans["whereby"]
+            rng = rows["whereby"]
+            udp = tuple(e for e in sorted(planned) if rng[e][0] == "udp")
+            for j, e in enumerate(e for e in sorted(planned) if rng[e][0] == "tcp"):
+                wrong += run_profile(profile, "whereby", planned, skipped, rng, tag + str(j), (e,) + udp)[0]
+            continue
+        for j, v in enumerate(vendors if profile != "stun-middlebox" else ["whereby"]):
+            planned, skipped = plans[v]
+            w, took = run_profile(profile, v, planned, skipped, rows[v], tag + str(j))
+            wrong += w
+            total += took
+        print("reflector %-14s all %d vendors: %.1f s" % (profile, len(vendors), total), flush=True)
+    return wrong
+
+
+RATE = ["20"]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--callwall", required=True)
+    ap.add_argument("--against", choices=("reflector", "servers"), default="reflector")
     ap.add_argument("--profile", action="append", choices=labplan.PROFILE_ORDER + list(MIDDLEBOXES))
     ap.add_argument("--vendor", action="append")
     ap.add_argument("--rate", default="20")
     a = ap.parse_args()
-    callwall = os.path.abspath(a.callwall)
-    CALLWALL[0] = callwall
+    CALLWALL[0] = callwall = os.path.abspath(a.callwall)
+    RATE[0] = a.rate
     vendors = a.vendor or ["whereby", "sendbird", "agora"]
     if os.geteuid() != 0 or not shutil.which("nft"):
         print("skipped: needs root and nft to make the namespaces")
+        return 77
+    if a.against == "servers" and lab_cloud.missing_tools():
+        print("skipped: the lab's servers are not installed (%s; tools/setup.sh --lab)" %
+              ", ".join(lab_cloud.missing_tools()))
         return 77
     probe_ns = "pmX%d" % os.getpid()
     if subprocess.run(["ip", "netns", "add", probe_ns], stderr=subprocess.DEVNULL).returncode != 0:
         print("skipped: cannot create network namespaces here (ip netns add failed)")
         return 77
     subprocess.run(["ip", "netns", "del", probe_ns])
-    plans = {v: plan_ports(callwall, v) for v in vendors}
-    ranges = {v: entry_ranges(callwall, v) for v in vendors}
-    wrong = []
-    for i, profile in enumerate(a.profile or labplan.PROFILE_ORDER + list(MIDDLEBOXES)):
-        total = 0.0
-        tag = "%d%d" % (os.getpid() % 10000, i)
-        if profile == "sni-filter":  # Whereby's TCP entries, one run each, with the UDP ones
-            planned, skipped = plans.get("whereby") or plan_ports(callwall, "whereby")
-            rng = ranges.get("whereby") or entry_ranges(callwall, "whereby")
-            udp = tuple(e for e in sorted(planned) if rng[e][0] == "udp")
-            for j, e in enumerate(e for e in sorted(planned) if rng[e][0] == "tcp"):
-                w, took = run_profile(callwall, profile, "whereby", a.rate, planned, skipped, rng, tag + str(j),
-                                      (e,) + udp)
-                wrong += w
-            continue
-        for j, v in enumerate(vendors if profile != "stun-middlebox" else ["whereby"]):
-            planned, skipped = plans.get(v) or plan_ports(callwall, v)
-            w, took = run_profile(callwall, profile, v, a.rate, planned, skipped, ranges.get(v) or entry_ranges(callwall, v),
-                                  tag + str(j))
-            wrong += w
-            total += took
-        print("%-14s all %d vendors: %.1f s" % (profile, len(vendors), total), flush=True)
+    rows = {v: entry_rows(callwall, v) for v in set(vendors) | {"whereby"}}
+    if a.against == "servers":
+        targets = {v: lab_targets(rows[v]) for v in vendors}
+        plans = {v: plan_ports(callwall, v, sum(servers_args(targets[v]), [])) for v in vendors}
+        wrong = []
+        for i, profile in enumerate(a.profile or labplan.PROFILE_ORDER):
+            if profile in MIDDLEBOXES:
+                raise SystemExit("probe_matrix.py: the middlebox profiles run against the reflector only")
+            wrong += run_servers_profile(profile, vendors, plans, rows, targets, "%d%d" % (os.getpid() % 10000, i))
+    else:
+        plans = {v: plan_ports(callwall, v, ["--reflector", CLOUD, "--key", KEY]) for v in set(vendors) | {"whereby"}}
+        wrong = run_reflector(a.profile or labplan.PROFILE_ORDER + list(MIDDLEBOXES), vendors, plans, rows)
     for w in wrong:
         print("DISAGREE " + w)
     return 1 if wrong else 0
