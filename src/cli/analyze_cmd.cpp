@@ -88,8 +88,9 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
         ("threads", po::value(&threads)->value_name("1|2"),
-         "2: read each capture file on a second core while this one analyzes (the default when the "
-         "machine has more than one CPU; pipes and FIFOs are always read on this core); 1: everything on one core")
+         "2: read each capture file, and write the database, on threads beside the one that analyzes (the "
+         "default when the machine has more than one CPU; pipes and FIFOs are always read on the analyzing "
+         "thread); 1: everything on one core")
         ("filter", po::value(&a.filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
         ("keep-order", "read the files in the order given, not by their first packet's time")
         ("events", po::value(&events_path)->value_name("FILE"),
@@ -183,6 +184,10 @@ int run_analyze(int argc, char** argv) {
     ro.catalog = &*cat;
     ro.max_flows = static_cast<uint32_t>(args.max_flows);
     ro.events_path = args.events_path;
+    // Beside the reader thread, a writer thread of the store's: the decoding
+    // thread never waits for SQLite (--threads 1 writes inline, on one core).
+    const bool second_core = threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1);
+    ro.write_behind = second_core;
     std::unique_ptr<run::Session> session;
     try {
         session = std::make_unique<run::Session>(std::move(ro));
@@ -204,8 +209,7 @@ int run_analyze(int argc, char** argv) {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
             // The reader thread (if any) is started per file, so only one runs at a time.
             time_order.file_starts(files[i], *sources[i], session->totals().notes);
-            const bool read_ahead = files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) &&
-                                    (threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1));
+            const bool read_ahead = files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && second_core;
             capture::ReadAhead src(std::move(sources[i]), read_ahead);
             capture::RawFrame frame;
             uint64_t n = 0;
