@@ -60,7 +60,7 @@ struct AnalyzeArgs {
     std::vector<std::string> catalog_dirs, vendors;
     std::string fail_on, events_path, filter;
     int threads = 0;
-    bool quiet = false, no_bundled = false, keep_order = false;
+    bool quiet = false, no_bundled = false, keep_order = false, detail = false;
 };
 
 // The command line into `a`; an exit code when the command ends here (help, usage error).
@@ -93,6 +93,9 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
          "thread); 1: everything on one core")
         ("filter", po::value(&a.filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
         ("keep-order", "read the files in the order given, not by their first packet's time")
+        ("detail", "also keep a row per DNS answer, TLS/QUIC hello, STUN message and ICMP error (tables dns_answer, "
+         "tls_hello, stun_message, icmp_error); without it those tables stay empty and each flow's row carries "
+         "the summary (verdicts and reports are the same)")
         ("events", po::value(&events_path)->value_name("FILE"),
          "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
          "standard output (docs/events.schema.json)")
@@ -136,6 +139,7 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
     a.quiet = vm.count("quiet") > 0 || events_path == "-";
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.keep_order = vm.count("keep-order") > 0;
+    a.detail = vm.count("detail") > 0;
     if (vm.count("threads") && threads != 1 && threads != 2) {
         std::fprintf(stderr, "callwall analyze: --threads takes 1 or 2, not %d\n", threads);
         return kExitUsage;
@@ -184,6 +188,7 @@ int run_analyze(int argc, char** argv) {
     ro.catalog = &*cat;
     ro.max_flows = static_cast<uint32_t>(args.max_flows);
     ro.events_path = args.events_path;
+    ro.per_message_rows = args.detail;
     // Beside the reader thread, a writer thread of the store's: the decoding
     // thread never waits for SQLite (--threads 1 writes inline, on one core).
     const bool second_core = threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1);

@@ -101,6 +101,9 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("events", po::value(&events_path)->value_name("FILE"),
          "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
          "'-' for standard output (docs/events.schema.json)")
+        ("detail", "also keep a row per DNS answer, TLS/QUIC hello, STUN message and ICMP error (tables dns_answer, "
+         "tls_hello, stun_message, icmp_error); without it those tables stay empty and each flow's row carries "
+         "the summary (verdicts and reports are the same)")
         ("metrics", po::value(&metrics_path)->value_name("FILE"),
          "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
          "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
@@ -160,6 +163,7 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
     a.no_filter = vm.count("no-filter") > 0;
     a.filter_given = vm.count("filter") > 0;
     a.show_filter = vm.count("show-filter") > 0;
+    a.detail = vm.count("detail") > 0;
     live.promiscuous = vm.count("no-promisc") == 0;
     // Blocks by default: at 100,000 packets/s immediate mode dropped 216 of
     // 6,000,000 on a veth, blocks none (bench/live_rate.sh, README "Speed").

@@ -20,7 +20,8 @@ struct CaptureArgs {
     std::string rotate, keep;
     double rotate_s = 0, keep_s = 0;  ///< from --rotate / --keep (0: none)
     uint64_t rotate_bytes = 0, keep_runs = 0;
-    bool no_bundled = false, no_filter = false, filter_given = false, show_filter = false, quiet = false;
+    bool no_bundled = false, no_filter = false, filter_given = false, show_filter = false, quiet = false,
+         detail = false;
 };
 
 /// The command line into `a`; an exit code when the command ends here (help,

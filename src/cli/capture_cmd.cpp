@@ -493,6 +493,7 @@ int run_capture(int argc, char** argv) {
     ro.checkpoint_packets = 0;  // live: the refresh tick writes
     ro.refresh_s = args.refresh_s;
     ro.events_path = args.events_path;
+    ro.per_message_rows = args.detail;
     ro.collect_vendor_addresses = !args.no_filter && !args.filter_given;
     ro.write_behind = true;  // the decoding thread never steps SQLite (issue 21 point 3)
     // Once the reader's thread runs it alone calls libpcap; its counters

@@ -380,6 +380,7 @@ int run_probe(int argc, char** argv) {
     ro.sources = {capture_iface};
     ro.command_line = join_command_line(argc, argv);
     ro.catalog = &*cat;
+    ro.per_message_rows = true;  // a few hundred packets: every message is kept, as with --detail
     // An answer that came from a middlebox says nothing about the way to the
     // vendor: such flows are inconclusive, not observed. A TLS connection cut
     // after the ClientHello is blocked, whatever answered its SYN.

@@ -22,10 +22,11 @@ constexpr int64_t kClockBackToleranceUs = 1'000'000;
 
 Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
     : store_(store),
+      per_message_rows_(cfg.per_message_rows),
       flow_observer_(cfg.flow_observer),
       run_id_(run_id),
       table_(cfg.flows),
-      dissector_(store, run_id, cfg.extra_sink),
+      dissector_(store, run_id, cfg.extra_sink, cfg.per_message_rows),
       outcome_hint_(cfg.outcome_hint) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
@@ -98,7 +99,7 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
 void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept {
     flow::Flow* f = table_.attach_icmp_error(m, ts_us);
     if (!f) ++icmp_unmatched_;
-    if (!store_ || deferred_error_) return;
+    if (!store_ || !per_message_rows_ || deferred_error_) return;
     try {
         // Addresses formatted into stack buffers: no allocation per packet.
         char from[64], to[64], qsrc[64], qdst[64];

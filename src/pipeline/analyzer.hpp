@@ -38,6 +38,11 @@ struct AnalyzerConfig {
     FactSink* extra_sink = nullptr;
     /// Told of each flow when it ends (not owned; null: nobody).
     FlowObserver* flow_observer = nullptr;
+    /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error).
+    /// False: only what the verdicts are made of (flows with their STUN, ICMP
+    /// and TLS columns, names, DNS queries) — verdicts and reports are the
+    /// same; the commands keep them with --detail.
+    bool per_message_rows = true;
 };
 
 class Analyzer {
@@ -97,6 +102,7 @@ private:
     void note_fragments();
 
     store::Store* store_;
+    bool per_message_rows_;
     FlowObserver* flow_observer_;
     int64_t run_id_;
     flow::FlowTable table_;

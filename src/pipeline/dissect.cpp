@@ -43,8 +43,8 @@ struct Dissector::Impl {
         shared.sink = sink ? sink : &null_sink;
         make_analyzers();
     }
-    Impl(store::Store* store, int64_t run_id, FactSink* extra) {
-        if (store) store_sink = std::make_unique<StoreSink>(*store, run_id, error);
+    Impl(store::Store* store, int64_t run_id, FactSink* extra, bool per_message_rows) {
+        if (store) store_sink = std::make_unique<StoreSink>(*store, run_id, error, per_message_rows);
         shared.sink = store_sink ? static_cast<FactSink*>(store_sink.get()) : &null_sink;
         if (extra) {
             tee = std::make_unique<TeeSink>(*shared.sink, *extra);
@@ -125,8 +125,8 @@ struct Dissector::Impl {
     }
 };
 
-Dissector::Dissector(store::Store* store, int64_t run_id, FactSink* extra)
-    : impl_(std::make_unique<Impl>(store, run_id, extra)) {}
+Dissector::Dissector(store::Store* store, int64_t run_id, FactSink* extra, bool per_message_rows)
+    : impl_(std::make_unique<Impl>(store, run_id, extra, per_message_rows)) {}
 Dissector::Dissector(FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
 Dissector::~Dissector() = default;
 

@@ -72,8 +72,9 @@ class FactSink;
 class Dissector {
 public:
     /// Facts are written to `store` (null: dropped), and also handed to
-    /// `extra` when given (not owned: the event stream).
-    Dissector(store::Store* store, int64_t run_id, FactSink* extra = nullptr);
+    /// `extra` when given (not owned: the event stream). `per_message_rows`
+    /// false: no dns_answer, tls_hello or stun_message rows (StoreSink).
+    Dissector(store::Store* store, int64_t run_id, FactSink* extra = nullptr, bool per_message_rows = true);
     /// Facts go to `sink` (not owned; null: dropped).
     explicit Dissector(FactSink* sink);
     ~Dissector();

@@ -136,6 +136,7 @@ void StoreSink::dns_query(const DnsQueryFact& f) {
 }
 
 void StoreSink::dns_answer(const DnsAnswerFact& f) {
+    if (!per_message_rows_) return;
     answer_.clear();
     if (f.has_address)
         answer_ = IpText(f.address).view();
@@ -161,6 +162,7 @@ void StoreSink::dns_answer(const DnsAnswerFact& f) {
 }
 
 void StoreSink::hello(const HelloFact& f) {
+    if (!per_message_rows_) return;
     if (f.protocol == HelloProtocol::Tls)
         tls_version_name(f.tls_version, version_);
     else
@@ -183,6 +185,7 @@ void StoreSink::hello(const HelloFact& f) {
 }
 
 void StoreSink::stun_message(const StunFact& f) {
+    if (!per_message_rows_) return;
     static constexpr char kDigits[] = "0123456789abcdef";
     char txid[2 * 32];
     size_t txid_n = 0;

@@ -15,8 +15,10 @@ namespace callwall::pipeline {
 class StoreSink final : public FactSink {
 public:
     /// `error`: the first store error is kept there; once set, nothing more is written.
-    StoreSink(store::Store& store, int64_t run_id, std::exception_ptr& error) noexcept
-        : store_(store), run_id_(run_id), error_(error) {}
+    /// `per_message_rows` false: dns_answer, hello and stun_message write nothing
+    /// (the flow row, its names and the DNS queries carry what verdicts need).
+    StoreSink(store::Store& store, int64_t run_id, std::exception_ptr& error, bool per_message_rows = true) noexcept
+        : store_(store), run_id_(run_id), error_(error), per_message_rows_(per_message_rows) {}
 
     void dns_query(const DnsQueryFact& f) override;
     void dns_answer(const DnsAnswerFact& f) override;
@@ -39,6 +41,7 @@ private:
     store::Store& store_;
     int64_t run_id_;
     std::exception_ptr& error_;
+    bool per_message_rows_;
     std::string answer_, rrtype_, version_, server_version_;
 };
 

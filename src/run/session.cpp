@@ -89,6 +89,8 @@ struct Session::Impl {
     bool live_in_flight = false;  ///< decoding thread only
     std::optional<attrib::RunVerdicts> last_verdicts;  ///< of the run's last attribution
     uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
+    double last_commit = 0;  ///< when a checkpoint last committed (file runs)
+    uint32_t checkpoints_since_commit = 0;
     double last_refresh = 0, last_attrib = 0, attrib_cost = 0;
     Status status = Status::Failed;  ///< until finish() says otherwise
     std::string ended_by;
@@ -158,6 +160,7 @@ void Session::Impl::begin() {
     pipeline::AnalyzerConfig cfg;
     cfg.flows.max_flows = o.max_flows;
     cfg.outcome_hint = attrib::provisional_outcome;
+    cfg.per_message_rows = o.per_message_rows;
     if (log) {
         event_sink = std::make_unique<pipeline::EventSink>(*log, o.catalog, run_id);
         verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);
@@ -190,7 +193,8 @@ void Session::Impl::begin() {
         live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
     }
     until_checkpoint = o.checkpoint_packets ? o.checkpoint_packets : UINT64_MAX;
-    last_refresh = mono_now();
+    last_refresh = last_commit = mono_now();
+    checkpoints_since_commit = 0;
     last_attrib = attrib_cost = 0;
     status = Status::Failed;
     ended_by.clear();
@@ -233,6 +237,12 @@ bool Session::process(const capture::RawFrame& frame) {
     a.totals().flows = a.flows().stats().created;
     a.totals().flows_evicted_full = a.flows().stats().evicted_full;
     s.db->update_run(s.run_id, a.totals(), store::RunStatus::Running, 0);
+    if (const double now = mono_now();
+        ++s.checkpoints_since_commit >= s.o.commit_every_checkpoints || now - s.last_commit >= s.o.commit_every_s) {
+        s.db->flush();
+        s.last_commit = now;
+        s.checkpoints_since_commit = 0;
+    }
     return true;
 }
 

@@ -116,7 +116,7 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
         ~Remove() { std::filesystem::remove(path); }
     } remove_prom{prom};
     const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db", db.path(),
-                            "--refresh", "1", "--duration", "60", "--metrics", prom},
+                            "--refresh", "1", "--duration", "60", "--metrics", prom, "--detail"},
                            log);
     pids_.push_back(cw);
     // Wait until the run row exists (interfaces open, database created).
@@ -529,7 +529,7 @@ TEST_F(LiveCapture, TwoInterfacesIntoOneRun) {
     pids_.push_back(spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", traffic, "server", "10.199.0.2"}));
     pids_.push_back(spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", traffic, "server", "10.199.1.2"}));
     const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "-i", a2, "--db",
-                            db.path(), "--duration", "60", "-q"},
+                            db.path(), "--duration", "60", "-q", "--detail"},
                            log);
     pids_.push_back(cw);
     bool started = false;

@@ -45,8 +45,14 @@ struct Options {
     const catalog::Catalog* catalog = nullptr;  ///< required; must outlive the session
     uint32_t max_flows = 1u << 20;  ///< bound on live flows
     /// File runs: the run's totals are written every this many packets, so a
-    /// run killed later shows the packets of its last committed batch.
+    /// run killed later shows the packets of its last committed batch; and
+    /// at a checkpoint commit_every_s or commit_every_checkpoints after the
+    /// last commit, what is written is committed (rows otherwise commit by
+    /// the store's batch of 20,000, which a run with few rows per packet may
+    /// take minutes to fill).
     uint64_t checkpoint_packets = 0x4000;
+    double commit_every_s = 1.0;
+    uint32_t commit_every_checkpoints = 16;
     /// Live runs: seconds between refreshes (live flows and totals written,
     /// verdicts recomputed when due); 0: no refresh (file runs).
     double refresh_s = 0;
@@ -60,6 +66,9 @@ struct Options {
     /// Rows are written by a thread of the store's beside the decoding
     /// (store::Store::write_behind); the database ends up the same.
     bool write_behind = false;
+    /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error);
+    /// analyze and capture keep them with --detail (AnalyzerConfig::per_message_rows).
+    bool per_message_rows = true;
     /// What the command alone knows about flows (a probe's intercepted
     /// answers), set into each flow's context by the final attribution.
     attrib::FlowContextHook flow_context;
