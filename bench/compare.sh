@@ -1,26 +1,32 @@
 #!/bin/sh
-# callwall against the libpcap floor and its peers, in one run, on one file.
+# callwall against the libpcap floor and its peers, in one run, on both
+# workload profiles.
 #
 #   bench/compare.sh [PACKETS]        (default 2000000)
 #
-# Makes the workload once (tools/gen_workload.py --seed 1, cached as
-# /tmp/callwall-bench-PACKETS.pcap), builds the release preset, then measures
-# with hyperfine, each command under /usr/bin/time for its peak RSS:
+# For each profile of CALLWALL_COMPARE_PROFILES (default "office busy": the
+# project's workload, tools/gen_workload.py --seed 1, and issue 20's busy
+# mirror port, --profile busy --seed 1; cached as
+# /tmp/callwall-bench-PACKETS.pcap and /tmp/callwall-busy-PACKETS.pcap), after
+# building the release preset once, it measures with hyperfine, each command
+# under /usr/bin/time for its peak RSS:
 #   floor     build/release/pcap_floor FILE           (read every packet, touch every byte)
 #   floormap  build/release/pcap_floor --mapped FILE  (the same loop, the file handed to libpcap
 #             through a memory map as callwall does; the ratios stay against the plain floor)
 #   callwall  build/release/callwall analyze -q FILE --db DB   (the whole job: flows,
 #             decoders, SQLite, attribution; DB deleted before each run; the file is
-#             read on a second core, the default on a machine with more than one CPU)
+#             read, and the database written, beside the decoding thread: the default
+#             on a machine with more than one CPU)
 #   callwall1 the same with --threads 1: everything on one core
 #   ndpiReader -i FILE -q                              (nDPI classification of every flow;
 #             single-threaded: -n is ignored for files)
 #   tshark    -r FILE -n -T fields -e SNI -e DNS name -e STUN type -e RTP SSRC with the
 #             RTP/RTCP/STUN heuristics enabled, output to /dev/null
-# and writes a markdown table (machine, date, load) to
-# $CALLWALL_COMPARE_DIR (default /tmp/callwall-compare-PACKETS)/table.md and
-# into README.md and docs/performance.md between <!-- compare:begin --> and
-# <!-- compare:end -->.
+# and writes a markdown table per profile (machine, date, load, the ratios
+# against issue 20's targets) to $CALLWALL_COMPARE_DIR (default
+# /tmp/callwall-compare-PACKETS)/PROFILE/table.md, both into
+# $CALLWALL_COMPARE_DIR/table.md and into README.md and docs/performance.md
+# between <!-- compare:begin --> and <!-- compare:end -->.
 #
 # CALLWALL_COMPARE_BASELINE=PATH also measures another callwall binary (the
 # same two commands, rows "baseline" and "baseline1", right after this
@@ -32,29 +38,36 @@
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
 # CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 3), CALLWALL_COMPARE_TSHARK_RUNS
 # (default 3; tshark takes minutes on 2M packets), CALLWALL_COMPARE_SKIP="tshark ndpi"
-# to leave peers out. Missing peers are reported, not fatal (Debian: apt-get install
-# tshark libndpi-bin hyperfine).
+# to leave peers out, CALLWALL_COMPARE_PROFILES. Missing peers are reported, not
+# fatal (Debian: apt-get install tshark libndpi-bin hyperfine).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 packets="${1:-2000000}"
-file="/tmp/callwall-bench-$packets.pcap"
-dir="${CALLWALL_COMPARE_DIR:-/tmp/callwall-compare-$packets}"
+top="${CALLWALL_COMPARE_DIR:-/tmp/callwall-compare-$packets}"
 runs="${CALLWALL_COMPARE_RUNS:-5}"
 peer_runs="${CALLWALL_COMPARE_PEER_RUNS:-3}"
 tshark_runs="${CALLWALL_COMPARE_TSHARK_RUNS:-3}"
 skip="${CALLWALL_COMPARE_SKIP:-}"
-db="$dir/callwall.sqlite"
+profiles="${CALLWALL_COMPARE_PROFILES:-office busy}"
 
 tools/setup.sh --bench  # hyperfine, ndpiReader, /usr/bin/time (and the build's packages)
 command -v hyperfine >/dev/null || { echo "compare.sh: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "compare.sh: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 
-if [ ! -f "$file" ]; then
-    echo "compare.sh: generating $file" >&2
-    /usr/bin/python3 tools/gen_workload.py --packets "$packets" --seed 1 --out "$file.part"
-    mv "$file.part" "$file"
-fi
+workload() {  # PROFILE -> the cached file, generated when missing
+    case "$1" in
+        office) f="/tmp/callwall-bench-$packets.pcap" ;;
+        busy) f="/tmp/callwall-busy-$packets.pcap" ;;
+        *) echo "compare.sh: unknown profile $1 (office or busy)" >&2; exit 2 ;;
+    esac
+    if [ ! -f "$f" ]; then
+        echo "compare.sh: generating $f" >&2
+        /usr/bin/python3 tools/gen_workload.py --packets "$packets" --seed 1 --profile "$1" --out "$f.part" >&2
+        mv "$f.part" "$f"
+    fi
+    echo "$f"
+}
 
 echo "compare.sh: building (release)" >&2
 cmake --preset release >/dev/null
@@ -62,11 +75,17 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j2 --target callwall pcap_floor >/dev/null ||
     { sleep 5; cmake --build --preset release -j2 --target callwall pcap_floor >/dev/null; }
 
-rm -rf "$dir"
+rm -rf "$top"
+mkdir -p "$top"
+have() { command -v "$1" >/dev/null 2>&1 && case " $skip " in *" $2 "*) false ;; *) true ;; esac; }
+
+for profile in $profiles; do
+file=$(workload "$profile")
+dir="$top/$profile"
+db="$dir/callwall.sqlite"
 mkdir -p "$dir"
 
 # --- machine ---------------------------------------------------------------
-have() { command -v "$1" >/dev/null 2>&1 && case " $skip " in *" $2 "*) false ;; *) true ;; esac; }
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "nproc: $(nproc)"
@@ -141,20 +160,26 @@ bench floor2 1 "$runs" true "$floor_cmd"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$dir/machine.txt"
 rm -f "$db" "$db-wal" "$db-shm"
 
-/usr/bin/python3 bench/bench_report.py compare "$dir" "$packets"
+/usr/bin/python3 bench/bench_report.py compare "$dir" "$packets" "$profile" >/dev/null
+done
+
+# Both profiles' tables, one after the other.
+for profile in $profiles; do cat "$top/$profile/table.md"; echo; done >"$top/table.md"
+cat "$top/table.md"
 if [ -n "${CALLWALL_COMPARE_BASELINE:-}" ]; then
     # The rows above run each binary's runs back to back: a neighbour's build
     # during one of them moves that one alone (two such runs here put one core
     # at -8 % and at +38 %). bench/ab.sh runs the two in turn; its medians
     # are the before/after figures to quote.
-    {
-        printf '\n**Before and after, interleaved** (`bench/ab.sh`, %s rounds):\n\n' "$runs"
-        CALLWALL_AB_FILE="$file" bench/ab.sh "$CALLWALL_COMPARE_BASELINE" "$packets" "$runs" | sed -n '/^| threads/,$p'
-    } >>"$dir/table.md"
-    echo "compare.sh: table in $dir/table.md (a before/after run: README.md and docs/performance.md left as they are)" >&2
+    for profile in $profiles; do
+        printf '\n**Before and after, interleaved, %s profile** (`bench/ab.sh`, %s rounds):\n\n' "$profile" "$runs"
+        CALLWALL_AB_FILE="$(workload "$profile")" bench/ab.sh "$CALLWALL_COMPARE_BASELINE" "$packets" "$runs" |
+            sed -n '/^| threads/,$p'
+    done >>"$top/table.md"
+    echo "compare.sh: table in $top/table.md (a before/after run: README.md and docs/performance.md left as they are)" >&2
     exit 0
 fi
 mkdir -p docs
-/usr/bin/python3 bench/bench_report.py splice docs/performance.md compare "$dir/table.md"
-/usr/bin/python3 bench/bench_report.py splice README.md compare "$dir/table.md"
-echo "compare.sh: table in $dir/table.md, README.md and docs/performance.md" >&2
+/usr/bin/python3 bench/bench_report.py splice docs/performance.md compare "$top/table.md"
+/usr/bin/python3 bench/bench_report.py splice README.md compare "$top/table.md"
+echo "compare.sh: table in $top/table.md, README.md and docs/performance.md" >&2
