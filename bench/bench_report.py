@@ -180,8 +180,9 @@ def rss(d):
         wall_v = [float(x) for x in f[5].split()]
         rows.append((int(packets), size, span, flows, statistics.median(rss_v), statistics.median(wall_v),
                      len(rss_v)))
-    lines = [f"Same mix and packet rate (`tools/gen_workload.py --seed 1`, 6000 packets/s of capture "
-             f"time), only longer. `callwall analyze -q FILE --db DB` under `/usr/bin/time -v`, median over "
+    profile = m.get('profile', 'office')
+    gen = '`tools/gen_workload.py --seed 1`' if profile == 'office' else '`tools/gen_workload.py --seed 1 --profile busy`'
+    lines = [f"Same mix and packet rate ({gen}), only longer. `callwall analyze -q FILE --db DB` under `/usr/bin/time -v`, median over "
              f"the runs; {m.get('date', '?')}, callwall {m.get('callwall', '?')}, {m.get('cpu', '?')}, shared machine "
              f"(load average {m.get('load before', '?')} before, {m.get('load after', '?')} after). "
              f"{m.get('note', '')}".rstrip(), '',

@@ -3,43 +3,53 @@
 # only longer, should need about the same memory (memory follows live flows,
 # not packets).
 #
-#   bench/rss_scaling.sh [SMALL [LARGE]]     (default 2000000 8000000)
+#   bench/rss_scaling.sh [PACKETS...]     (default 2000000 8000000)
 #
-# Workloads are tools/gen_workload.py --seed 1, cached as
-# /tmp/callwall-bench-N.pcap (8M packets is about 5 GB: the script checks the
-# free space of /tmp first and falls back to 1M vs 4M, saying so). Each file is
-# analysed CALLWALL_RSS_RUNS times (default 3, after one read of the file to
-# warm the page cache) by `callwall analyze -q FILE --db DB`
-# under /usr/bin/time -v; medians go to $CALLWALL_RSS_DIR (default
-# /tmp/callwall-rss)/rss.md and into docs/performance.md between
-# <!-- rss:begin --> and <!-- rss:end -->.
+# Workloads are tools/gen_workload.py --seed 1 of the profile
+# CALLWALL_RSS_PROFILE (office, the default: cached as
+# /tmp/callwall-bench-N.pcap; busy, issue 20's busy mirror port: cached as
+# /tmp/callwall-busy-N.pcap). 8M packets is about 5 GB, 20M about 13 GB: the
+# script checks the free space of /tmp first and halves every size when the
+# missing files would not fit, saying so. Each file is analysed
+# CALLWALL_RSS_RUNS times (default 3, after one read of the file to warm the
+# page cache) by `callwall analyze -q FILE --db DB` under /usr/bin/time -v;
+# medians go to $CALLWALL_RSS_DIR (default /tmp/callwall-rss)/rss.md and into
+# docs/performance.md between <!-- rss:begin --> and <!-- rss:end --> (office)
+# or <!-- rss-busy:begin --> and <!-- rss-busy:end --> (busy).
 set -eu
 cd "$(dirname "$0")/.."
-small="${1:-2000000}"
-large="${2:-8000000}"
+[ $# -gt 0 ] || set -- 2000000 8000000
+sizes="$*"
+profile="${CALLWALL_RSS_PROFILE:-office}"
 runs="${CALLWALL_RSS_RUNS:-3}"
 dir="${CALLWALL_RSS_DIR:-/tmp/callwall-rss}"
 db="$dir/callwall.sqlite"
 note=""
+case "$profile" in
+    office) prefix=/tmp/callwall-bench; marker=rss ;;
+    busy) prefix=/tmp/callwall-busy; marker=rss-busy ;;
+    *) echo "rss_scaling.sh: unknown profile $profile (office or busy)" >&2; exit 2 ;;
+esac
 
-bytes_per_packet=700  # the default mix averages ~640 bytes per record
-need_mb=$(( (large * bytes_per_packet + small * bytes_per_packet) / 1000000 ))
-for n in "$small" "$large"; do
-    [ -f "/tmp/callwall-bench-$n.pcap" ] && need_mb=$(( need_mb - n * bytes_per_packet / 1000000 ))
+bytes_per_packet=700  # both mixes average ~600-660 bytes per record
+need_mb=0
+for n in $sizes; do
+    [ -f "$prefix-$n.pcap" ] || need_mb=$(( need_mb + n * bytes_per_packet / 1000000 ))
 done
 free_mb=$(df -Pm /tmp | awk 'NR == 2 { print $4 }')
 if [ "$need_mb" -gt 0 ] && [ $(( need_mb + 2000 )) -gt "$free_mb" ]; then
-    note="Only ${free_mb} MB free in /tmp for ${need_mb} MB of workloads: measured $((small / 2)) vs $((large / 2)) packets instead of $small vs $large."
+    halved=""
+    for n in $sizes; do halved="$halved $((n / 2))"; done
+    note="Only ${free_mb} MB free in /tmp for ${need_mb} MB of workloads: measured$halved packets instead of $sizes."
     echo "rss_scaling.sh: $note" >&2
-    small=$((small / 2))
-    large=$((large / 2))
+    sizes="$halved"
 fi
 
-for n in "$small" "$large"; do
-    f="/tmp/callwall-bench-$n.pcap"
+for n in $sizes; do
+    f="$prefix-$n.pcap"
     if [ ! -f "$f" ]; then
         echo "rss_scaling.sh: generating $f" >&2
-        /usr/bin/python3 tools/gen_workload.py --packets "$n" --seed 1 --out "$f.part"
+        /usr/bin/python3 tools/gen_workload.py --packets "$n" --seed 1 --profile "$profile" --out "$f.part"
         mv "$f.part" "$f"
     fi
 done
@@ -59,10 +69,11 @@ mkdir -p "$dir"
     [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev+local changes"
     echo "callwall: $rev"
     echo "note: $note"
+    echo "profile: $profile"
 } >"$dir/machine.txt"
 
-for n in "$small" "$large"; do
-    f="/tmp/callwall-bench-$n.pcap"
+for n in $sizes; do
+    f="$prefix-$n.pcap"
     rss="" wall=""
     cat "$f" >/dev/null  # page cache warm, as in compare.sh
     i=0
@@ -87,5 +98,5 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$dir/machine.txt"
 
 /usr/bin/python3 bench/bench_report.py rss "$dir"
 mkdir -p docs
-/usr/bin/python3 bench/bench_report.py splice docs/performance.md rss "$dir/rss.md"
+/usr/bin/python3 bench/bench_report.py splice docs/performance.md "$marker" "$dir/rss.md"
 echo "rss_scaling.sh: table in $dir/rss.md and docs/performance.md" >&2
