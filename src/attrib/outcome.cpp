@@ -168,9 +168,10 @@ FlowOutcome icmp_outcome(const FlowFacts& f) {
     r.evidence = what + " from " + f.icmp_from;
     if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
         r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
-    else if (f.icmp_from == f.server_ip)
+    else if (f.icmp_from == f.server_ip) {
         r.origin = "the destination itself (" + f.icmp_from + "): the service is not there";
-    else
+        r.by_destination = true;
+    } else
         r.origin = "a router or firewall in between (" + f.icmp_from + ", not the destination)";
     return r;
 }
@@ -194,6 +195,7 @@ FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<i
                        " differs from the server's other packets (TTL " + std::to_string(*others.begin()) + ")";
         } else if (!others.empty()) {
             r.origin = "the destination (the RST's TTL matches the server's other packets): nothing listens there";
+            r.by_destination = true;
         } else {
             r.origin =
                 "the destination or a firewall rejecting with RST (no other packets from that server to compare TTLs)";
@@ -308,13 +310,24 @@ FlowOutcome intercepted_outcome(FlowOutcome r, const FlowContext& ctx) {
     return r;
 }
 
+// A probe's port refused by the vendor's server itself: the firewall let it
+// through (FlowContext::refusal_is_no_block).
+FlowOutcome refused_outcome(FlowOutcome r, const FlowFacts& f, const FlowContext& ctx) {
+    if (!ctx.refusal_is_no_block || r.outcome != Outcome::Blocked || !r.by_destination) return r;
+    r.outcome = Outcome::Inconclusive;
+    r.reason = std::string(kRefusedReason);
+    r.origin = "the destination itself: nothing listens on port " + std::to_string(f.server_port) +
+               " there, and the firewall passed the probe";
+    return r;
+}
+
 }  // namespace
 
 FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
                           const FlowContext& ctx) {
     // ICMP errors quoting the flow, unless the server answered anyway
     // (an ICMP error after a working exchange is noise, e.g. a late packet).
-    if (f.icmp_errors > 0 && f.packets_s2c == 0) return icmp_outcome(f);
+    if (f.icmp_errors > 0 && f.packets_s2c == 0) return refused_outcome(icmp_outcome(f), f, ctx);
     if (f.transport == "tcp") {
         FlowOutcome t = tcp_outcome(f, capture_end, server_ttls, ctx);
         if (ctx.tls_cut && t.outcome == Outcome::Observed) {
@@ -323,7 +336,7 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
             t.evidence = "TCP handshake answered, then the ClientHello answered by a reset";
             t.origin = "an SNI filter on the path (the connection was reset after the ClientHello carrying the name)";
         }
-        return intercepted_outcome(t, ctx);
+        return intercepted_outcome(refused_outcome(t, f, ctx), ctx);
     }
     return intercepted_outcome(udp_outcome(f, capture_end, ctx), ctx);
 }

@@ -41,6 +41,9 @@ void EntryAccumulator::add(const EntryFlow& ef) {
             if (ef.outcome.reason == kInterceptedReason) {
                 ++intercepted;
                 ports_intercepted.insert(ef.port);
+            } else if (ef.outcome.reason == kRefusedReason) {
+                ++refused;
+                ports_refused.insert(ef.port);
             }
             keep(inconclusive_ids, ef.flow_id);
             break;
@@ -101,6 +104,13 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
         if (inconclusive > intercepted)
             v.why += "; " + std::to_string(inconclusive - intercepted) + " attempt(s) too short to judge";
         v.origin = "a middlebox on the path (a transparent proxy or captive portal) answered for the server";
+    } else if (refused > 0) {
+        v.verdict = Verdict::Inconclusive;
+        v.why = "the vendor's server refused the probe(s) on " + on_ports(ports_refused) +
+                " (nothing listens there): the firewall passed them, but only a reflector shows these ports open";
+        if (inconclusive > refused)
+            v.why += "; " + std::to_string(inconclusive - refused) + " attempt(s) too short to judge";
+        v.origin = "the destination itself (nothing listens there), not the firewall";
     } else if (inconclusive > 0) {
         v.verdict = Verdict::Inconclusive;
         v.why = std::to_string(inconclusive) + " attempt(s) too short to judge";
@@ -118,6 +128,9 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     if (intercepted > 0 && v.verdict != Verdict::Inconclusive)
         v.why += "; " + std::to_string(intercepted) + " answer(s) on " + on_ports(ports_intercepted) +
                  " came from a middlebox on the path (intercepted), not counted";
+    if (refused > 0 && v.verdict != Verdict::Inconclusive)
+        v.why += "; refused by the vendor's server on " + on_ports(ports_refused) +
+                 " (nothing listens there; the firewall passed them), not counted";
     for (const auto* ids : {&blocked_ids, &observed_ids, &inconclusive_ids, &abandoned_ids})
         v.evidence_flows.insert(v.evidence_flows.end(), ids->begin(), ids->end());
     return v;

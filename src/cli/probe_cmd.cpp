@@ -388,8 +388,14 @@ int run_probe(int argc, char** argv) {
     // Each probe's flow counts only for the entry it was sent for: through
     // one reflector address a flow carries every name probed there.
     SentFor sent_for;
-    ro.flow_context = [&intercepted, &tls_cut, &sent_for](const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
+    // Without a reflector the probes go to the vendor's own servers on ports
+    // the probe chose from each range: a port the server itself refuses is
+    // no block (the firewall passed the probe).
+    const bool to_vendor = a.reflector.empty();
+    ro.flow_context = [&intercepted, &tls_cut, &sent_for, to_vendor](const attrib::FlowFacts& f,
+                                                                     attrib::FlowContext& ctx) {
         const FlowKey key{f.server_ip, f.server_port, f.client_port};
+        ctx.refusal_is_no_block = to_vendor && sent_for.count(key) > 0;
         ctx.intercepted = intercepted.count(key) > 0;
         ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
         if (const auto it = sent_for.find(key); it != sent_for.end()) ctx.sent_for = it->second;

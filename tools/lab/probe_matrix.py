@@ -27,8 +27,9 @@ address it carries every probed name): every port accepted -> observed, none
 -> blocked, some -> partial; an entry the probe does not exercise (inbound)
 must say so. Towards the lab's servers a port the firewall passes but where
 nothing listens (labplan.listening, the cloud's server table) is refused by
-the destination itself and reads blocked (RST, or ICMP port unreachable from
-the destination: callwall names it as the origin). Beyond the verdicts, every
+the destination itself (RST, or ICMP port unreachable from the destination):
+the firewall passed the probe, so such a flow is inconclusive and not
+counted; an entry with nothing else is inconclusive. Beyond the verdicts, every
 probe's flows must have the outcome the table says, with its reason
 (no-answer, stun-timeout, reset, icmp-3-3 or icmp-3-13) and, for an ICMP
 error, who sent it (the router or the destination).
@@ -195,11 +196,20 @@ SNI_FORBIDDEN = ("appearin.net", "whereby.com")
 MIDDLEBOXES = {"sni-filter": "open", "stun-middlebox": "open"}  # middlebox profile -> the ruleset under it
 
 
-def action(profile, probe, against="reflector"):
+def answering(profile, planned):
+    """The addresses some probe of the run got an answer from (the firewall
+    passed it and something listens): callwall tells a RST as the server's by
+    comparing its TTL with those answers; from an address that never answered
+    a RST could be a firewall's, and stays a block."""
+    return {q[3] for qs in planned.values() for q in qs
+            if labplan.action_for(profile, q[0], q[1]) == "accept" and (q[3], q[0], q[1]) in LISTENING}
+
+
+def action(profile, probe, against="reflector", answered=frozenset()):
     """What happens to one probe: "accept", "block", "intercept", or, towards
     the lab's servers, "refused" (the firewall passed it to a port of the
-    cloud where nothing listens: a RST or ICMP port unreachable from the
-    destination itself)."""
+    cloud where nothing listens: ICMP port unreachable from the destination
+    itself, or a RST from an address whose other answers show its TTL)."""
     transport, port, host, addr = probe
     if profile == "sni-filter":
         cut = transport == "tcp" and port == 443 and any(host == s or host.endswith("." + s) for s in SNI_FORBIDDEN)
@@ -209,15 +219,17 @@ def action(profile, probe, against="reflector"):
     if labplan.action_for(profile, transport, port) != "accept":
         return "block"
     if against == "servers" and (addr, transport, port) not in LISTENING:
-        return "refused"
+        return "refused" if transport == "udp" or addr in answered else "block"
     return "accept"
 
 
-def expected(profile, probes, against="reflector"):
-    acts = [action(profile, q, against) for q in sorted(probes)]
-    if acts and all(a == "intercept" for a in acts):
+def expected(profile, probes, against="reflector", answered=frozenset()):
+    """Intercepted answers and the vendor's server's own refusals are not
+    counted (an entry with nothing else is inconclusive)."""
+    acts = [action(profile, q, against, answered) for q in sorted(probes)]
+    if acts and all(a in ("intercept", "refused") for a in acts):
         return "inconclusive"
-    acts = ["block" if a == "refused" else a for a in acts if a != "intercept"]
+    acts = [a for a in acts if a not in ("intercept", "refused")]
     if all(a == "accept" for a in acts):
         return "observed"
     return "blocked" if not any(a == "accept" for a in acts) else "partial"
@@ -283,7 +295,7 @@ def run_probe(ns, d, vendor, rate, how, entries=()):
     return got, why, took, flows
 
 
-def flow_outcome(profile, transport, port, addr, against):
+def flow_outcome(profile, transport, port, addr, against, answered):
     """The outcome each flow of a probe to (transport, addr, port) must get, and
     who sends the ICMP error: the firewall's action from the profile's table
     (labplan.action_for) and, towards the lab's servers, whether anything
@@ -291,7 +303,9 @@ def flow_outcome(profile, transport, port, addr, against):
     act = labplan.action_for(profile, transport, port)
     if act == "accept":
         if against == "servers" and (addr, transport, port) not in LISTENING:
-            return ("blocked:reset", "") if transport == "tcp" else ("blocked:icmp-3-3", addr)
+            if transport == "udp":
+                return "inconclusive", addr  # the destination's own port unreachable
+            return ("inconclusive", "") if addr in answered else ("blocked:reset", "")
         return "observed", ""
     return {
         "drop": ("blocked:no-answer" if transport == "tcp" else "blocked:stun-timeout", ""),
@@ -301,12 +315,12 @@ def flow_outcome(profile, transport, port, addr, against):
     }[act]
 
 
-def check_flows(profile, planned, flows, against):
+def check_flows(profile, planned, flows, against, answered):
     """Every probe's flows got the outcome the table says (the four firewall
     profiles; the middlebox ones are judged by their verdicts)."""
     wrong = []
     for t, port, addr in sorted({(q[0], q[1], q[3]) for qs in planned.values() for q in qs}):
-        want = flow_outcome(profile, t, port, addr, against)
+        want = flow_outcome(profile, t, port, addr, against, answered)
         have = flows.get((t, addr, port), set())
         if have != {want}:
             wrong.append("%s %s %s %s:%d: every flow should be %s%s, the capture has %s" %
@@ -321,9 +335,11 @@ def judge(profile, vendor, planned, skipped, rows, result, against="reflector", 
     if entries:  # one entry's run: the others were not probed
         planned = {e: planned[e] for e in entries}
         skipped = set()
-    wrong = [] if profile in MIDDLEBOXES else check_flows(profile, planned, flows, against)
+    answered = answering(profile, planned) if against == "servers" else frozenset()
+    wrong = [] if profile in MIDDLEBOXES else check_flows(profile, planned, flows, against, answered)
     for entry in sorted(set(planned) | skipped):
-        want = expected(profile, evidence_ports(entry, planned, rows), against) if entry in planned else "not_exercised"
+        want = (expected(profile, evidence_ports(entry, planned, rows), against, answered) if entry in planned
+                else "not_exercised")
         if got.get(entry) != want:
             wrong.append("%s %s %s: the table says %s, the probe says %s (%s)" %
                          (against, profile, entry, want, got.get(entry), why.get(entry, "")))

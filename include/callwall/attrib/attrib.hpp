@@ -94,6 +94,9 @@ struct FlowOutcome {
     std::string reason;  ///< blocked: no-answer, reset, icmp-T-C, stun-timeout; inconclusive: why
     std::string origin;  ///< who likely said no, with the reason
     std::string evidence;  ///< the packet-level evidence in words
+    /// Blocked by the destination itself (its ICMP port unreachable, or a
+    /// RST with its TTL): the packet got there, nothing listens on the port.
+    bool by_destination = false;
 };
 
 /// What the rest of the run says about one flow (facts of other flows).
@@ -122,10 +125,18 @@ struct FlowContext {
     /// carries every name probed there, and would otherwise serve entries it
     /// never exercised.
     std::set<std::string> sent_for;
+    /// A probe sent to the vendor's own server (no reflector) on a port it
+    /// chose from the entry's range: the server's own refusal shows the
+    /// firewall passed the packet and nothing listens there, so it is no
+    /// block (inconclusive, kRefusedReason). A real client connects only
+    /// where its vendor told it to: there a refusal stays blocked.
+    bool refusal_is_no_block = false;
 };
 
 /// The reason of an inconclusive flow whose answers were intercepted.
 inline constexpr std::string_view kInterceptedReason = "intercepted";
+/// The reason of an inconclusive probe flow the destination itself refused.
+inline constexpr std::string_view kRefusedReason = "refused-by-destination";
 
 /// Sets what only the command knows about a flow (a probe's intercepted
 /// answers) into its context before it is classified.
@@ -226,7 +237,8 @@ inline constexpr size_t kMaxEvidenceFlows = 100;
 struct EntryAccumulator {
     uint32_t observed = 0, blocked = 0, inconclusive = 0, abandoned = 0;
     uint32_t intercepted = 0;  ///< of the inconclusive: answered by a middlebox (kInterceptedReason)
-    std::set<uint16_t> ports_observed, ports_blocked, ports_intercepted;
+    uint32_t refused = 0;  ///< of the inconclusive: a probe the destination itself refused (kRefusedReason)
+    std::set<uint16_t> ports_observed, ports_blocked, ports_intercepted, ports_refused;
     std::set<std::string> reasons;
     std::string origin, first_blocked_evidence;
     std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids, abandoned_ids;

@@ -126,6 +126,40 @@ TEST(ClassifyFlow, PortUnreachableFromTheDestinationMeansNoService) {
     EXPECT_NE(o.origin.find("destination itself"), std::string::npos) << o.origin;
 }
 
+// A probe sent to the vendor's own server (no reflector) on a port it chose
+// from the entry's range: the server's own refusal shows the firewall passed
+// it. Only the destination's refusal: a router's error, an administrative
+// prohibition or a RST that is not the server's stays a block.
+TEST(ClassifyFlow, AProbesPortTheVendorsServerRefusesIsNoBlock) {
+    FlowContext probe;
+    probe.refusal_is_no_block = true;
+    FlowFacts f = udp_flow(5325);
+    f.icmp_errors = 1;
+    f.icmp_type = 3;
+    f.icmp_code = 3;
+    f.icmp_from = f.server_ip;
+    auto o = classify_flow(f, 200, {}, probe);
+    EXPECT_EQ(o.outcome, Outcome::Inconclusive);
+    EXPECT_EQ(o.reason, kRefusedReason);
+    EXPECT_NE(o.origin.find("nothing listens on port 5325 there, and the firewall passed the probe"), std::string::npos)
+        << o.origin;
+    EXPECT_EQ(classify_flow(f, 200).reason, "icmp-3-3") << "a client's own flow: still blocked";
+    FlowFacts router = f;
+    router.icmp_from = "10.0.0.1";
+    EXPECT_EQ(classify_flow(router, 200, {}, probe).reason, "icmp-3-3");
+    FlowFacts prohibited = f;
+    prohibited.icmp_code = 13;
+    EXPECT_EQ(classify_flow(prohibited, 200, {}, probe).reason, "icmp-3-13");
+    // TCP: a RST with the TTL of the server's other packets is the server's.
+    FlowFacts t = tcp_flow(5866);
+    t.state = "REJ";
+    t.rst_ttl = 63;
+    t.packets_s2c = 1;
+    EXPECT_EQ(classify_flow(t, 200, {63}, probe).reason, kRefusedReason);
+    EXPECT_EQ(classify_flow(t, 200, {50}, probe).reason, "reset") << "another TTL: a middlebox";
+    EXPECT_EQ(classify_flow(t, 200, {}, probe).reason, "reset") << "nothing to compare: could be a firewall";
+}
+
 TEST(ClassifyFlow, Icmpv6AdminProhibited) {
     FlowFacts f = udp_flow(3478);
     f.icmp_errors = 1;
@@ -529,6 +563,23 @@ TEST(DecideEntry, InterceptedAnswersNeverShowTheWayOpen) {
     EXPECT_EQ(mixed.verdict, Verdict::Observed);
     EXPECT_EQ(mixed.ports_observed, std::set<uint16_t>{443});
     EXPECT_NE(mixed.why.find("; 1 answer(s) on port 3478 came from a middlebox on the path (intercepted), not counted"),
+              std::string::npos)
+        << mixed.why;
+}
+
+TEST(DecideEntry, PortsTheVendorsServerRefusedNeverReadBlocked) {
+    const FlowOutcome refused{Outcome::Inconclusive, std::string(kRefusedReason), "the destination itself", ""};
+    const auto alone = decide_entry({{1, 1024, refused}, {2, 5325, refused}}, 0, "");
+    EXPECT_EQ(alone.verdict, Verdict::Inconclusive);
+    EXPECT_EQ(alone.why,
+              "the vendor's server refused the probe(s) on ports 1024, 5325 (nothing listens there): the firewall "
+              "passed them, but only a reflector shows these ports open");
+    EXPECT_TRUE(alone.ports_blocked.empty());
+    EXPECT_TRUE(alone.reasons.empty());
+    const auto mixed = decide_entry({{1, 3478, outcome(Outcome::Observed)}, {2, 5325, refused}}, 0, "");
+    EXPECT_EQ(mixed.verdict, Verdict::Observed);
+    EXPECT_NE(mixed.why.find("; refused by the vendor's server on port 5325 (nothing listens there; the firewall "
+                             "passed them), not counted"),
               std::string::npos)
         << mixed.why;
 }
