@@ -321,6 +321,20 @@ FlowOutcome refused_outcome(FlowOutcome r, const FlowFacts& f, const FlowContext
     return r;
 }
 
+// A probe's STUN request nobody answered, sent where the vendor's server need
+// not answer STUN (FlowContext::silence_is_no_block).
+FlowOutcome unanswered_outcome(FlowOutcome r, const FlowFacts& f, const FlowContext& ctx) {
+    if (!ctx.silence_is_no_block || r.outcome != Outcome::Blocked ||
+        (r.reason != "stun-timeout" && r.reason != "no-answer"))
+        return r;
+    r.outcome = Outcome::Inconclusive;
+    r.reason = std::string(kUnansweredReason);
+    r.origin = "no answer on port " + std::to_string(f.server_port) +
+               ", where the vendor's server need not answer STUN: a firewall's drop or a server that ignores the "
+               "request look the same";
+    return r;
+}
+
 }  // namespace
 
 FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
@@ -338,7 +352,7 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
         }
         return intercepted_outcome(refused_outcome(t, f, ctx), ctx);
     }
-    return intercepted_outcome(udp_outcome(f, capture_end, ctx), ctx);
+    return intercepted_outcome(unanswered_outcome(udp_outcome(f, capture_end, ctx), f, ctx), ctx);
 }
 
 std::string outcome_column(const FlowOutcome& o) {

@@ -44,6 +44,9 @@ void EntryAccumulator::add(const EntryFlow& ef) {
             } else if (ef.outcome.reason == kRefusedReason) {
                 ++refused;
                 ports_refused.insert(ef.port);
+            } else if (ef.outcome.reason == kUnansweredReason) {
+                ++unanswered;
+                ports_unanswered.insert(ef.port);
             }
             keep(inconclusive_ids, ef.flow_id);
             break;
@@ -104,6 +107,14 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
         if (inconclusive > intercepted)
             v.why += "; " + std::to_string(inconclusive - intercepted) + " attempt(s) too short to judge";
         v.origin = "a middlebox on the path (a transparent proxy or captive portal) answered for the server";
+    } else if (unanswered > 0) {
+        v.verdict = Verdict::Inconclusive;
+        v.why = "no answer on " + on_ports(ports_unanswered) +
+                ", where the vendor's server need not answer STUN: a drop and a silent server look the same; "
+                "only a reflector tells";
+        if (refused > 0) v.why += "; refused by the vendor's server on " + on_ports(ports_refused);
+        if (inconclusive > unanswered + refused)
+            v.why += "; " + std::to_string(inconclusive - unanswered - refused) + " attempt(s) too short to judge";
     } else if (refused > 0) {
         v.verdict = Verdict::Inconclusive;
         v.why = "the vendor's server refused the probe(s) on " + on_ports(ports_refused) +
@@ -128,6 +139,9 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     if (intercepted > 0 && v.verdict != Verdict::Inconclusive)
         v.why += "; " + std::to_string(intercepted) + " answer(s) on " + on_ports(ports_intercepted) +
                  " came from a middlebox on the path (intercepted), not counted";
+    if (unanswered > 0 && v.verdict != Verdict::Inconclusive)
+        v.why += "; no answer on " + on_ports(ports_unanswered) +
+                 " (the vendor's server need not answer STUN there), not counted";
     if (refused > 0 && v.verdict != Verdict::Inconclusive)
         v.why += "; refused by the vendor's server on " + on_ports(ports_refused) +
                  " (nothing listens there; the firewall passed them), not counted";

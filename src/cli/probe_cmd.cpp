@@ -319,14 +319,19 @@ int capture_file(const ProbeArgs& a, std::string* pcap) {
 
 // Each probe's result as a line, and what attribution must know of it:
 // answers without the reflector's token, TLS cut after the ClientHello.
+// `unproven_silence` (null: through a reflector, which answers every port):
+// the UDP probes to the vendor's own servers whose silence proves nothing.
 void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, bool quiet,
-                  ProbeFlows* intercepted, ProbeFlows* tls_cut, SentFor* sent_for, std::string* notes) {
+                  ProbeFlows* intercepted, ProbeFlows* tls_cut, SentFor* sent_for, ProbeFlows* unproven_silence,
+                  std::string* notes) {
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
         if (r.local_port != 0) (*sent_for)[{p.addr, p.port, r.local_port}].insert(p.entry_id);
         if (r.intercepted) intercepted->insert({p.addr, p.port, r.local_port});
         if (r.seen == "tls-reset") tls_cut->insert({p.addr, p.port, r.local_port});
+        const bool udp = p.kind == probe::ProbeKind::StunBinding || p.kind == probe::ProbeKind::TurnAllocate;
+        if (unproven_silence && udp && !p.answer_expected) unproven_silence->insert({p.addr, p.port, r.local_port});
         if (r.intercepted)
             *notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
                       ":" + std::to_string(p.port) + ": " + r.detail + "\n";
@@ -391,11 +396,15 @@ int run_probe(int argc, char** argv) {
     // Without a reflector the probes go to the vendor's own servers on ports
     // the probe chose from each range: a port the server itself refuses is
     // no block (the firewall passed the probe).
+    // Their UDP probes, too, where the server is not known to answer STUN:
+    // its silence is no block either (take_results: unproven_silence).
     const bool to_vendor = a.reflector.empty();
-    ro.flow_context = [&intercepted, &tls_cut, &sent_for, to_vendor](const attrib::FlowFacts& f,
-                                                                     attrib::FlowContext& ctx) {
+    ProbeFlows unproven_silence;
+    ro.flow_context = [&intercepted, &tls_cut, &sent_for, &unproven_silence, to_vendor](const attrib::FlowFacts& f,
+                                                                                        attrib::FlowContext& ctx) {
         const FlowKey key{f.server_ip, f.server_port, f.client_port};
         ctx.refusal_is_no_block = to_vendor && sent_for.count(key) > 0;
+        ctx.silence_is_no_block = unproven_silence.count(key) > 0;
         ctx.intercepted = intercepted.count(key) > 0;
         ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
         if (const auto it = sent_for.find(key); it != sent_for.end()) ctx.sent_for = it->second;
@@ -420,7 +429,8 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return rc;
     }
-    take_results(plan, results, a.quiet, &intercepted, &tls_cut, &sent_for, &notes);
+    take_results(plan, results, a.quiet, &intercepted, &tls_cut, &sent_for, to_vendor ? &unproven_silence : nullptr,
+                 &notes);
     const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, a.vendors, a.fail_on, a.quiet, notes);
     drop_pcap();
     return rc;

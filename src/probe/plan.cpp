@@ -171,6 +171,9 @@ Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& 
                         p.kind = tls_port(port) ? ProbeKind::Tls : ProbeKind::Tcp;
                     else
                         p.kind = turn_service(e) ? ProbeKind::TurnAllocate : ProbeKind::StunBinding;
+                    const bool listed = uint32_t{range.hi} - range.lo + 1 <= std::max<uint32_t>(o.ports_per_range, 2);
+                    p.answer_expected = e.transport == catalog::Transport::Udp &&
+                                        ((p.kind == ProbeKind::TurnAllocate && listed) || port == 3478 || port == 5349);
                     plan.probes.push_back(std::move(p));
                 }
             }

@@ -36,6 +36,11 @@ struct Probe {
     std::string addr;  ///< IPv4 or IPv6 literal it is sent to
     uint16_t port = 0;
     ProbeKind kind = ProbeKind::Tcp;
+    /// A UDP probe whose silence says something: a TURN Allocate to a port
+    /// the entry lists (not one picked from a spread of a wide range), or
+    /// any STUN request to the STUN ports 3478 and 5349 (RFC 8489 §18.6).
+    /// Elsewhere the vendor's server need not answer STUN at all.
+    bool answer_expected = false;
 };
 
 struct NotExercised {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "callwall/proto/stun.hpp"
@@ -257,6 +258,25 @@ TEST(ProbePlan, DestinationsOnlyFromResolveTargetsOrReflector) {
     bool budget_reason = false;
     for (const auto& s : b.skipped) budget_reason |= s.reason == "--budget 3 reached";
     EXPECT_TRUE(budget_reason);
+}
+
+// Which UDP probes' silence says something: a TURN Allocate to a port the
+// entry lists (Whereby's TURN on 443), or anything to 3478/5349; not the
+// spread over Whereby's 1024-65535, nor Agora's media ports (its servers
+// speak their own protocol there, not STUN).
+TEST(ProbePlan, OnlySomeUdpProbesExpectAnAnswer) {
+    const auto cat = bundled();
+    PlanOptions o;
+    o.vendors = {"Whereby", "Agora"};
+    o.reflector = "203.0.113.5";
+    const Plan p = make_plan(cat, o, [](const std::string&, std::string*) { return std::string(); });
+    std::map<std::string, std::set<std::pair<uint16_t, bool>>> by_entry;
+    for (const auto& pr : p.probes) by_entry[pr.entry_id].insert({pr.port, pr.answer_expected});
+    EXPECT_EQ(by_entry.at("whereby.turn.udp"), (std::set<std::pair<uint16_t, bool>>{{443, true}}));
+    for (const auto& [port, expected] : by_entry.at("whereby.turn-sfu-highport.udp")) EXPECT_FALSE(expected) << port;
+    for (const auto& [port, expected] : by_entry.at("agora-2020.rtm-native.udp")) EXPECT_FALSE(expected) << port;
+    EXPECT_TRUE(by_entry.at("agora-2018.web.udp").count({3478, true}));
+    EXPECT_TRUE(by_entry.at("whereby.signaling.tcp").count({443, false})) << "TCP: not a UDP probe";
 }
 
 TEST(ProbePlan, ProbeHostsInTheCatalogStandForWildcards) {

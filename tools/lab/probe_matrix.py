@@ -29,7 +29,9 @@ must say so. Towards the lab's servers a port the firewall passes but where
 nothing listens (labplan.listening, the cloud's server table) is refused by
 the destination itself (RST, or ICMP port unreachable from the destination):
 the firewall passed the probe, so such a flow is inconclusive and not
-counted; an entry with nothing else is inconclusive. Beyond the verdicts, every
+counted; so is a UDP probe the firewall drops where the vendor's server need
+not answer STUN (probe::Probe::answer_expected, answer_expected() here); an
+entry with nothing else is inconclusive. Beyond the verdicts, every
 probe's flows must have the outcome the table says, with its reason
 (no-answer, stun-timeout, reset, icmp-3-3 or icmp-3-13) and, for an ICMP
 error, who sent it (the router or the destination).
@@ -112,8 +114,9 @@ class Namespaces:
 
 
 def plan_ports(callwall, vendor, how):
-    """entry id -> set of (transport, port, host, address) the probe plans; the
-    entries it skips. `how`: the probe's arguments that say where probes go."""
+    """entry id -> set of (transport, port, host, address, kind) the probe
+    plans; the entries it skips. `how`: the probe's arguments that say where
+    probes go."""
     out = sh([callwall, "probe", "--dry-run", "--vendor", vendor, *how]).stdout
     planned, skipped = {}, set()
     for line in out.splitlines():
@@ -125,7 +128,7 @@ def plan_ports(callwall, vendor, how):
             transport = "tcp" if kind in ("tcp", "tls") else "udp"
             host = words[2] if len(words) >= 4 else ""  # a destination-ANY entry's probes carry no name
             addr, _, port = where.rpartition(":")
-            planned.setdefault(entry, set()).add((transport, int(port), host, addr))
+            planned.setdefault(entry, set()).add((transport, int(port), host, addr, kind))
     return planned, skipped
 
 
@@ -205,31 +208,50 @@ def answering(profile, planned):
             if labplan.action_for(profile, q[0], q[1]) == "accept" and (q[3], q[0], q[1]) in LISTENING}
 
 
-def action(profile, probe, against="reflector", answered=frozenset()):
+def answer_expected(probe, rows, entry):
+    """probe::Probe::answer_expected: a UDP probe whose silence says something
+    (a TURN Allocate to a port the entry lists rather than one of a wide
+    range's spread, or any STUN request to 3478 or 5349); TCP always."""
+    transport, port, host, addr, kind = probe
+    if transport != "udp":
+        return True  # a SYN is answered by any host, listening or not
+    listed = any(lo <= port <= hi and hi - lo + 1 <= PORTS_PER_RANGE for lo, hi in rows[entry][1])
+    return (kind == "turn-allocate" and listed) or port in (3478, 5349)
+
+
+def action(profile, probe, against="reflector", answered=frozenset(), expect_answer=True):
     """What happens to one probe: "accept", "block", "intercept", or, towards
     the lab's servers, "refused" (the firewall passed it to a port of the
     cloud where nothing listens: ICMP port unreachable from the destination
-    itself, or a RST from an address whose other answers show its TTL)."""
-    transport, port, host, addr = probe
+    itself, or a RST from an address whose other answers show its TTL) and
+    "silent" (a UDP probe the firewall drops silently where the vendor's
+    server need not answer STUN: no evidence either way)."""
+    transport, port, host, addr, kind = probe
     if profile == "sni-filter":
         cut = transport == "tcp" and port == 443 and any(host == s or host.endswith("." + s) for s in SNI_FORBIDDEN)
         return "block" if cut else "accept"
     if profile == "stun-middlebox":
         return "intercept" if transport == "udp" else "accept"
-    if labplan.action_for(profile, transport, port) != "accept":
+    fw = labplan.action_for(profile, transport, port)
+    if fw == "drop" and against == "servers" and not expect_answer:
+        return "silent"
+    if fw != "accept":
         return "block"
     if against == "servers" and (addr, transport, port) not in LISTENING:
         return "refused" if transport == "udp" or addr in answered else "block"
     return "accept"
 
 
-def expected(profile, probes, against="reflector", answered=frozenset()):
-    """Intercepted answers and the vendor's server's own refusals are not
-    counted (an entry with nothing else is inconclusive)."""
-    acts = [action(profile, q, against, answered) for q in sorted(probes)]
-    if acts and all(a in ("intercept", "refused") for a in acts):
+def expected(profile, probes, against="reflector", answered=frozenset(), rows=None, entry=None):
+    """Intercepted answers, the vendor's server's own refusals and silence
+    where it need not answer are not counted (an entry with nothing else is
+    inconclusive)."""
+    uncounted = ("intercept", "refused", "silent")
+    acts = [action(profile, q, against, answered, answer_expected(q, rows, entry) if rows else True)
+            for q in sorted(probes)]
+    if acts and all(a in uncounted for a in acts):
         return "inconclusive"
-    acts = [a for a in acts if a not in ("intercept", "refused")]
+    acts = [a for a in acts if a not in uncounted]
     if all(a == "accept" for a in acts):
         return "observed"
     return "blocked" if not any(a == "accept" for a in acts) else "partial"
@@ -265,6 +287,7 @@ def middlebox(profile, ns, d):
 
 CALLWALL = [""]
 LISTENING = labplan.listening()
+PORTS_PER_RANGE = 16  # the probe's --ports-per-range default
 
 
 def run_probe(ns, d, vendor, rate, how, entries=()):
@@ -295,7 +318,7 @@ def run_probe(ns, d, vendor, rate, how, entries=()):
     return got, why, took, flows
 
 
-def flow_outcome(profile, transport, port, addr, against, answered):
+def flow_outcome(profile, transport, port, addr, against, answered, expect_answer):
     """The outcome each flow of a probe to (transport, addr, port) must get, and
     who sends the ICMP error: the firewall's action from the profile's table
     (labplan.action_for) and, towards the lab's servers, whether anything
@@ -307,6 +330,8 @@ def flow_outcome(profile, transport, port, addr, against, answered):
                 return "inconclusive", addr  # the destination's own port unreachable
             return ("inconclusive", "") if addr in answered else ("blocked:reset", "")
         return "observed", ""
+    if act == "drop" and against == "servers" and not expect_answer:
+        return "inconclusive", ""  # silence where the vendor's server need not answer STUN
     return {
         "drop": ("blocked:no-answer" if transport == "tcp" else "blocked:stun-timeout", ""),
         "reset": ("blocked:reset", ""),
@@ -315,12 +340,17 @@ def flow_outcome(profile, transport, port, addr, against, answered):
     }[act]
 
 
-def check_flows(profile, planned, flows, against, answered):
+def check_flows(profile, planned, flows, against, answered, rows):
     """Every probe's flows got the outcome the table says (the four firewall
     profiles; the middlebox ones are judged by their verdicts)."""
     wrong = []
-    for t, port, addr in sorted({(q[0], q[1], q[3]) for qs in planned.values() for q in qs}):
-        want = flow_outcome(profile, t, port, addr, against, answered)
+    expect = {}  # (transport, port, addr) -> whether some probe there expects an answer
+    for e, qs in planned.items():
+        for q in qs:
+            k = (q[0], q[1], q[3])
+            expect[k] = expect.get(k, False) or answer_expected(q, rows, e)
+    for t, port, addr in sorted(expect):
+        want = flow_outcome(profile, t, port, addr, against, answered, expect[(t, port, addr)])
         have = flows.get((t, addr, port), set())
         if have != {want}:
             wrong.append("%s %s %s %s:%d: every flow should be %s%s, the capture has %s" %
@@ -336,10 +366,10 @@ def judge(profile, vendor, planned, skipped, rows, result, against="reflector", 
         planned = {e: planned[e] for e in entries}
         skipped = set()
     answered = answering(profile, planned) if against == "servers" else frozenset()
-    wrong = [] if profile in MIDDLEBOXES else check_flows(profile, planned, flows, against, answered)
+    wrong = [] if profile in MIDDLEBOXES else check_flows(profile, planned, flows, against, answered, rows)
     for entry in sorted(set(planned) | skipped):
-        want = (expected(profile, evidence_ports(entry, planned, rows), against, answered) if entry in planned
-                else "not_exercised")
+        want = (expected(profile, evidence_ports(entry, planned, rows), against, answered, rows, entry)
+                if entry in planned else "not_exercised")
         if got.get(entry) != want:
             wrong.append("%s %s %s: the table says %s, the probe says %s (%s)" %
                          (against, profile, entry, want, got.get(entry), why.get(entry, "")))

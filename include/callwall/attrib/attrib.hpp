@@ -131,12 +131,19 @@ struct FlowContext {
     /// block (inconclusive, kRefusedReason). A real client connects only
     /// where its vendor told it to: there a refusal stays blocked.
     bool refusal_is_no_block = false;
+    /// Such a probe's STUN request to a port where the vendor's server is not
+    /// known to answer STUN (probe::Probe::answer_expected false): silence
+    /// proves nothing (inconclusive, kUnansweredReason).
+    bool silence_is_no_block = false;
 };
 
 /// The reason of an inconclusive flow whose answers were intercepted.
 inline constexpr std::string_view kInterceptedReason = "intercepted";
 /// The reason of an inconclusive probe flow the destination itself refused.
 inline constexpr std::string_view kRefusedReason = "refused-by-destination";
+/// The reason of an inconclusive probe flow nobody answered, sent where the
+/// vendor's server need not answer STUN.
+inline constexpr std::string_view kUnansweredReason = "no-stun-expected";
 
 /// Sets what only the command knows about a flow (a probe's intercepted
 /// answers) into its context before it is classified.
@@ -238,7 +245,8 @@ struct EntryAccumulator {
     uint32_t observed = 0, blocked = 0, inconclusive = 0, abandoned = 0;
     uint32_t intercepted = 0;  ///< of the inconclusive: answered by a middlebox (kInterceptedReason)
     uint32_t refused = 0;  ///< of the inconclusive: a probe the destination itself refused (kRefusedReason)
-    std::set<uint16_t> ports_observed, ports_blocked, ports_intercepted, ports_refused;
+    uint32_t unanswered = 0;  ///< of the inconclusive: a probe's silence that proves nothing (kUnansweredReason)
+    std::set<uint16_t> ports_observed, ports_blocked, ports_intercepted, ports_refused, ports_unanswered;
     std::set<std::string> reasons;
     std::string origin, first_blocked_evidence;
     std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids, abandoned_ids;

@@ -160,6 +160,34 @@ TEST(ClassifyFlow, AProbesPortTheVendorsServerRefusesIsNoBlock) {
     EXPECT_EQ(classify_flow(t, 200, {}, probe).reason, "reset") << "nothing to compare: could be a firewall";
 }
 
+// A probe's STUN request to the vendor's own server where it need not answer
+// STUN (Agora's media ports): silence proves nothing. A router's ICMP error
+// is still an answer, and so is anything that came back.
+TEST(ClassifyFlow, ProbeSilenceWhereNoStunAnswerIsExpectedIsNoBlock) {
+    FlowContext probe;
+    probe.silence_is_no_block = true;
+    FlowFacts f = udp_flow(4000);
+    f.packets_c2s = 4;
+    f.stun_requests = 1;
+    f.stun_retransmissions = 3;
+    f.last_ts = f.first_ts + 3.5;
+    ASSERT_EQ(classify_flow(f, 110).reason, "stun-timeout") << "a client's own request: blocked as before";
+    auto o = classify_flow(f, 110, {}, probe);
+    EXPECT_EQ(o.outcome, Outcome::Inconclusive);
+    EXPECT_EQ(o.reason, kUnansweredReason);
+    EXPECT_NE(o.origin.find("need not answer STUN"), std::string::npos) << o.origin;
+    FlowFacts rejected = f;
+    rejected.icmp_errors = 1;
+    rejected.icmp_type = 3;
+    rejected.icmp_code = 13;
+    rejected.icmp_from = "10.0.0.1";
+    EXPECT_EQ(classify_flow(rejected, 110, {}, probe).reason, "icmp-3-13");
+    FlowFacts answered = f;
+    answered.packets_s2c = 1;
+    answered.stun_answered = 1;
+    EXPECT_EQ(classify_flow(answered, 110, {}, probe).outcome, Outcome::Observed);
+}
+
 TEST(ClassifyFlow, Icmpv6AdminProhibited) {
     FlowFacts f = udp_flow(3478);
     f.icmp_errors = 1;
@@ -582,6 +610,22 @@ TEST(DecideEntry, PortsTheVendorsServerRefusedNeverReadBlocked) {
                              "passed them), not counted"),
               std::string::npos)
         << mixed.why;
+}
+
+TEST(DecideEntry, SilenceThatProvesNothingIsNeverABlock) {
+    const FlowOutcome silent{Outcome::Inconclusive, std::string(kUnansweredReason), "", ""};
+    const auto alone = decide_entry({{1, 8000, silent}, {2, 25000, silent}}, 0, "");
+    EXPECT_EQ(alone.verdict, Verdict::Inconclusive);
+    EXPECT_EQ(alone.why,
+              "no answer on ports 8000, 25000, where the vendor's server need not answer STUN: a drop and a silent "
+              "server look the same; only a reflector tells");
+    const auto with_block = decide_entry({{1, 8000, silent}, {2, 1080, outcome(Outcome::Blocked, "icmp-3-3")}}, 0, "");
+    EXPECT_EQ(with_block.verdict, Verdict::Blocked);
+    EXPECT_EQ(with_block.ports_blocked, std::set<uint16_t>{1080});
+    EXPECT_NE(with_block.why.find("; no answer on port 8000 (the vendor's server need not answer STUN there), not "
+                                  "counted"),
+              std::string::npos)
+        << with_block.why;
 }
 
 TEST(DecideEntry, AllBlockedAndReasons) {
