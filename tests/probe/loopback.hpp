@@ -13,9 +13,12 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "probe/address.hpp"
+#include "probe/plan.hpp"
 #include "probe/reflector.hpp"
+#include "probe/sender.hpp"
 
 namespace callwall::probe::loopback {
 
@@ -66,5 +69,23 @@ private:
     int rc_ = -1;
     std::thread thread_;
 };
+
+/// One probe of each kind in `kinds` to 127.0.0.1:`port` for `entry` (named
+/// `host`), sent with `key` at 100 probes/s; the sender's results, in order.
+inline std::vector<ProbeResult> send_each(uint16_t port, const std::string& key, const std::vector<ProbeKind>& kinds,
+                                          const std::string& entry, const std::string& host) {
+    std::vector<Probe> probes(kinds.size());
+    for (size_t i = 0; i < kinds.size(); ++i) {
+        probes[i].addr = "127.0.0.1";
+        probes[i].port = port;
+        probes[i].host = host;
+        probes[i].entry_id = entry;
+        probes[i].kind = kinds[i];
+    }
+    SendOptions o;
+    o.rate_per_s = 100;
+    o.key = key;
+    return send_probes(probes, o, nullptr);
+}
 
 }  // namespace callwall::probe::loopback

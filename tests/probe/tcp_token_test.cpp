@@ -131,19 +131,8 @@ using loopback::free_port;
 using LoopbackReflector = loopback::Reflector;
 
 std::vector<ProbeResult> probe_port(uint16_t port, const std::string& key) {
-    std::vector<Probe> probes(2);
-    for (auto& p : probes) {
-        p.addr = "127.0.0.1";
-        p.port = port;
-        p.host = "turnserver.appearin.net";
-        p.entry_id = "whereby.turn.tcp";
-    }
-    probes[0].kind = ProbeKind::Tls;
-    probes[1].kind = ProbeKind::Tcp;
-    SendOptions o;
-    o.rate_per_s = 100;
-    o.key = key;
-    return send_probes(probes, o, nullptr);
+    return loopback::send_each(port, key, {ProbeKind::Tls, ProbeKind::Tcp}, "whereby.turn.tcp",
+                               "turnserver.appearin.net");
 }
 
 TEST(ProbeTcpToken, TheReflectorsTokenShowsTheWayOpen) {

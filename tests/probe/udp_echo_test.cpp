@@ -64,19 +64,8 @@ private:
 };
 
 std::vector<ProbeResult> probe_udp(uint16_t port, const std::string& key) {
-    std::vector<Probe> probes(2);
-    for (auto& p : probes) {
-        p.addr = "127.0.0.1";
-        p.port = port;
-        p.host = "rtm-lab.agora.io";
-        p.entry_id = "agora-2020.rtm-native.udp";
-    }
-    probes[0].kind = ProbeKind::StunBinding;
-    probes[1].kind = ProbeKind::TurnAllocate;
-    SendOptions o;
-    o.rate_per_s = 100;
-    o.key = key;
-    return send_probes(probes, o, nullptr);
+    return loopback::send_each(port, key, {ProbeKind::StunBinding, ProbeKind::TurnAllocate},
+                               "agora-2020.rtm-native.udp", "rtm-lab.agora.io");
 }
 
 TEST(ProbeUdpEcho, AnEchoIsOutAndBackWithoutAReflector) {

@@ -19,29 +19,16 @@ namespace {
 constexpr double kTimeoutS = 120;
 constexpr const char* kPerMessage[] = {"dns_answer", "tls_hello", "stun_message", "icmp_error"};
 
-// Every row of the tables the verdicts are made of, in a fixed order (the
-// run rows hold wall-clock times and the command line: only their counters).
+// Every row of the tables the verdicts are made of.
 std::string verdict_inputs(const std::string& path) {
-    Db db(path, true);
-    std::string all;
-    for (const auto& r : db.rows("SELECT id, status, packets, bytes, undecoded_packets, flows, first_ts, last_ts, "
-                                 "notes FROM run ORDER BY id"))
-        all += "run\t" + r + "\n";
-    for (const char* t : {"flow", "flow_name", "dns_query", "rtp_stream", "flow_match", "verdict", "product_verdict",
-                          "unmatched_flow", "allow_list"}) {
-        for (const auto& r : db.rows(std::string("SELECT * FROM ") + t + " ORDER BY 1, 2, 3, 4"))
-            all += std::string(t) + "\t" + r + "\n";
-    }
-    return all;
+    return table_contents(path, {"flow", "flow_name", "dns_query", "rtp_stream", "flow_match", "verdict",
+                                 "product_verdict", "unmatched_flow", "allow_list"});
 }
 
 TEST(Detail, PerMessageRowsOnlyWithDetailAndTheVerdictsTheSame) {
     const std::string bin = binary();
     if (bin.empty() || !executable(bin)) GTEST_SKIP() << "callwall binary not built: " << bin;
-    std::vector<std::string> captures;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(source_dir() + "/captures"))
-        if (e.path().extension() == ".pcap" || e.path().extension() == ".pcapng") captures.push_back(e.path().string());
-    std::sort(captures.begin(), captures.end());
+    const std::vector<std::string> captures = committed_captures();
     ASSERT_GE(captures.size(), 20u);
     TempDir dir("detail");
     ASSERT_TRUE(dir.ok());

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <vector>
@@ -333,6 +335,31 @@ private:
     sqlite3* db_ = nullptr;
     std::string error_;
 };
+
+/// Every capture committed under captures/ (.pcap, .pcapng), sorted.
+inline std::vector<std::string> committed_captures() {
+    std::vector<std::string> captures;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(source_dir() + "/captures"))
+        if (e.path().extension() == ".pcap" || e.path().extension() == ".pcapng") captures.push_back(e.path().string());
+    std::sort(captures.begin(), captures.end());
+    return captures;
+}
+
+/// Every row of `tables` (each prefixed with its table's name) after the runs'
+/// counters (the run rows hold wall-clock times and the command line, so
+/// only their counters), in a fixed order: what two ways of writing the same
+/// runs must leave alike.
+inline std::string table_contents(const std::string& path, std::initializer_list<const char*> tables) {
+    Db db(path, true);
+    std::string all;
+    for (const auto& r : db.rows("SELECT id, status, packets, bytes, undecoded_packets, orphan_fragments, flows, "
+                                 "first_ts, last_ts, notes FROM run ORDER BY id"))
+        all += "run\t" + r + "\n";
+    for (const char* t : tables)
+        for (const auto& r : db.rows(std::string("SELECT * FROM ") + t + " ORDER BY 1, 2, 3, 4"))
+            all += std::string(t) + "\t" + r + "\n";
+    return all;
+}
 
 /// Everything about one run that must survive later failures: the run row and
 /// the number of rows it owns in each table.
