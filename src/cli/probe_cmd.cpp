@@ -289,9 +289,8 @@ void print_plan(const probe::Plan& plan, const ProbeArgs& a) {
     for (const auto& s : plan.skipped) std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
     if (a.dry)
         for (const auto& p : plan.probes)
-            std::printf("  %-14s %s:%u  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
-                        (probe::is_ipv6(p.addr) ? "[" + p.addr + "]" : p.addr).c_str(), p.port, p.host.c_str(),
-                        p.entry_id.c_str());
+            std::printf("  %-14s %s  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
+                        probe::with_port(p.addr, p.port).c_str(), p.host.c_str(), p.entry_id.c_str());
 }
 
 // The file the probe captures into: --keep-pcap, or a temporary file given

@@ -60,4 +60,8 @@ bool is_ipv6(const std::string& literal) {
     return ::inet_pton(AF_INET6, literal.c_str(), &a) == 1;
 }
 
+std::string with_port(const std::string& literal, uint16_t port) {
+    return (is_ipv6(literal) ? "[" + literal + "]" : literal) + ":" + std::to_string(port);
+}
+
 }  // namespace callwall::probe

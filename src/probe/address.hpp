@@ -36,5 +36,7 @@ std::optional<SockAddr> parse_address(const std::string& literal, uint16_t port 
 SockAddr any_address(int family);
 /// True for an IPv6 literal.
 bool is_ipv6(const std::string& literal);
+/// "192.0.2.7:443", "[2001:db8::7]:443" (RFC 3986 §3.2.2 brackets).
+std::string with_port(const std::string& literal, uint16_t port);
 
 }  // namespace callwall::probe

@@ -142,9 +142,8 @@ std::string nft_family(const ReflectOptions& o) { return is_ipv6(o.listen) ? "ip
 }  // namespace
 
 std::string nft_ruleset(const ReflectOptions& o) {
-    const bool v6 = is_ipv6(o.listen);
-    const std::string to = (v6 ? "[" + o.listen + "]" : o.listen) + ":" + std::to_string(o.redirect_port);
-    const std::string daddr = std::string(v6 ? "ip6" : "ip") + " daddr " + o.listen;
+    const std::string to = with_port(o.listen, o.redirect_port);
+    const std::string daddr = nft_family(o) + " daddr " + o.listen;
     std::string s = "table " + nft_family(o) +
                     " callwall_reflect {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n";
     if (!o.tcp.empty()) s += "    " + daddr + " tcp dport { " + set_text(o.tcp) + " } dnat to " + to + "\n";
