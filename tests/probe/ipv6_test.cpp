@@ -43,6 +43,8 @@ TEST(ProbeIpv6, AddressLiteralsOfBothFamilies) {
     EXPECT_FALSE(parse_address("turn.example.com"));
     EXPECT_FALSE(parse_address("192.0.2.300"));
     EXPECT_TRUE(is_ipv6("::1"));
+    EXPECT_EQ(with_port("192.0.2.7", 443), "192.0.2.7:443");
+    EXPECT_EQ(with_port("2001:db8::7", 3478), "[2001:db8::7]:3478");
     EXPECT_FALSE(is_ipv6("127.0.0.1"));
 }
 
