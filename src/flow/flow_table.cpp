@@ -118,11 +118,13 @@ void FlowTable::grow_slots() noexcept {
     const uint64_t n = slots_.size() * 2;
     slots_.assign(n, kEmptySlot);
     mask_ = n - 1;
-    for (uint32_t i = lru_head_; i != UINT32_MAX; i = slab_[i].lru_next) {
-        uint64_t s = slab_[i].key_hash & mask_;
-        while (slots_[s] != kEmptySlot) s = (s + 1) & mask_;
-        slots_[s] = make_slot(i, slab_[i].key_hash);
-        slab_[i].hash_slot = static_cast<uint32_t>(s);
+    for (uint32_t head : lru_head_) {
+        for (uint32_t i = head; i != UINT32_MAX; i = slab_[i].lru_next) {
+            uint64_t s = slab_[i].key_hash & mask_;
+            while (slots_[s] != kEmptySlot) s = (s + 1) & mask_;
+            slots_[s] = make_slot(i, slab_[i].key_hash);
+            slab_[i].hash_slot = static_cast<uint32_t>(s);
+        }
     }
 }
 
@@ -157,26 +159,51 @@ uint32_t FlowTable::find_slot(const FlowKey& k, uint64_t h) const noexcept {
 
 void FlowTable::lru_unlink(uint32_t idx) noexcept {
     Flow& f = slab_[idx];
+    const uint8_t c = f.lru_class;
     if (f.lru_prev != UINT32_MAX)
         slab_[f.lru_prev].lru_next = f.lru_next;
     else
-        lru_head_ = f.lru_next;
+        lru_head_[c] = f.lru_next;
     if (f.lru_next != UINT32_MAX)
         slab_[f.lru_next].lru_prev = f.lru_prev;
     else
-        lru_tail_ = f.lru_prev;
+        lru_tail_[c] = f.lru_prev;
     f.lru_prev = f.lru_next = UINT32_MAX;
 }
 
 void FlowTable::lru_push_back(uint32_t idx) noexcept {
     Flow& f = slab_[idx];
-    f.lru_prev = lru_tail_;
+    const uint8_t c = f.lru_class;
+    f.lru_ts_us = clock_us_;
+    f.lru_seq = seq_++;
+    f.lru_prev = lru_tail_[c];
     f.lru_next = UINT32_MAX;
-    if (lru_tail_ != UINT32_MAX)
-        slab_[lru_tail_].lru_next = idx;
+    if (lru_tail_[c] != UINT32_MAX)
+        slab_[lru_tail_[c]].lru_next = idx;
     else
-        lru_head_ = idx;
-    lru_tail_ = idx;
+        lru_head_[c] = idx;
+    lru_tail_[c] = idx;
+}
+
+uint8_t FlowTable::lru_class_of(const Flow& f) noexcept {
+    if (f.proto == kProtoUdp) return kLruUdp;
+    if (f.proto != kProtoTcp) return kLruOther;
+    const bool closed = f.tcp.rst[0] || f.tcp.rst[1] || (f.tcp.fin[0] && f.tcp.fin[1]);
+    return closed ? kLruTcpClosed : kLruTcpOpen;
+}
+
+int64_t FlowTable::class_limit(uint8_t c) const noexcept {
+    switch (c) {
+        case kLruUdp: return cfg_.udp_idle_us;
+        case kLruTcpOpen: return cfg_.tcp_idle_us;
+        case kLruTcpClosed: return cfg_.tcp_closed_idle_us;
+        default: return cfg_.other_idle_us;
+    }
+}
+
+void FlowTable::at(int64_t clock_us, uint64_t seq) noexcept {
+    clock_us_ = std::max(clock_us_, clock_us);
+    seq_ = std::max(seq_, seq << 16);  // room for the moves of one packet (a released datagram's too)
 }
 
 uint32_t FlowTable::allocate() noexcept {
@@ -217,26 +244,29 @@ void FlowTable::evict(uint32_t idx) noexcept {
     --live_;
 }
 
-int64_t FlowTable::idle_limit(const Flow& f) const noexcept {
-    if (f.proto == kProtoTcp) {
-        const bool closed = f.tcp.rst[0] || f.tcp.rst[1] || (f.tcp.fin[0] && f.tcp.fin[1]);
-        return closed ? cfg_.tcp_closed_idle_us : cfg_.tcp_idle_us;
-    }
-    if (f.proto == kProtoUdp) return cfg_.udp_idle_us;
-    return cfg_.other_idle_us;
-}
-
+// A list is in order of its flows' LRU moves, each stamped with the clock,
+// which never goes back; a flow's last activity lies within the LRU
+// granularity after its stamp (a packet later than that moves it). So the
+// walk of a list can stop at the first flow stamped within the timeout, and
+// every flow before it is due exactly when its own last activity (the later
+// of its latest packet and its stamp) is older than the timeout.
 void FlowTable::expire(int64_t now_us) noexcept {
-    while (lru_head_ != UINT32_MAX) {
-        const Flow& f = slab_[lru_head_];
-        if (now_us - f.last_ts_us <= idle_limit(f)) break;
+    due_.clear();
+    for (int c = 0; c < kLruClasses; ++c) {
+        const int64_t limit = class_limit(static_cast<uint8_t>(c));
+        for (uint32_t i = lru_head_[c]; i != UINT32_MAX && now_us - slab_[i].lru_ts_us > limit; i = slab_[i].lru_next)
+            if (now_us - std::max(slab_[i].last_ts_us, slab_[i].lru_ts_us) > limit) due_.push_back(i);
+    }
+    if (due_.empty()) return;
+    std::sort(due_.begin(), due_.end(), [this](uint32_t a, uint32_t b) { return slab_[a].lru_seq < slab_[b].lru_seq; });
+    for (uint32_t i : due_) {
         ++stats_.evicted_idle;
-        evict(lru_head_);
+        evict(i);
     }
 }
 
 void FlowTable::flush() noexcept {
-    while (lru_head_ != UINT32_MAX) evict(lru_head_);
+    for (uint32_t i; (i = oldest_of(lru_head_)) != UINT32_MAX;) evict(i);
 }
 
 Flow* FlowTable::find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport, uint8_t proto) noexcept {
@@ -244,6 +274,43 @@ Flow* FlowTable::find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint
     const FlowKey k = make_key(src, sport, dst, dport, proto, a_is_src);
     const uint64_t e = slots_[find_slot(k, hash(k))];
     return e == kEmptySlot ? nullptr : &slab_[static_cast<uint32_t>(e)];
+}
+
+void FlowTable::track_tcp(uint32_t idx, Dir d, const decode::PacketMeta& m, int64_t ts_us) noexcept {
+    Flow& f = slab_[idx];
+    TcpTrack& t = f.tcp;
+    const uint8_t fl = m.tcp_flags;
+    const bool syn = fl & decode::kTcpSyn, ack = fl & decode::kTcpAck;
+    if (syn && !ack && d == kFromClient) {
+        if (t.syn < 255) ++t.syn;
+        if (t.first_syn_us == 0) t.first_syn_us = ts_us;
+        t.last_syn_us = ts_us;
+        t.isn[d] = m.tcp_seq;
+        t.isn_known[d] = true;
+    } else if (syn && ack && d == kFromServer) {
+        if (t.synack < 255) ++t.synack;
+        if (t.synack_us == 0) t.synack_us = ts_us;
+        t.isn[d] = m.tcp_seq;
+        t.isn_known[d] = true;
+    } else if (ack && !syn && d == kFromClient && t.synack > 0) {
+        t.saw_handshake_ack = true;
+    }
+    if (fl & decode::kTcpRst) {
+        if (!t.rst[d] && d == kFromServer) {
+            t.rst_ttl = m.ttl;
+            t.rst_us = ts_us;
+            if (t.synack == 0 && t.syn > 0) t.rst_before_synack = true;
+        }
+        t.rst[d] = true;
+    }
+    if (fl & decode::kTcpFin) t.fin[d] = true;
+    if (!m.payload.empty() || m.payload_wire_len > 0) t.data[d] = true;
+    if (const uint8_t c = lru_class_of(f); c != f.lru_class) {
+        // Closed (FIN both ways, or RST): to the shorter timeout's list.
+        lru_unlink(idx);
+        f.lru_class = c;
+        lru_push_back(idx);
+    }
 }
 
 FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) noexcept {
@@ -254,10 +321,11 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
     const bool found = slots_[s] != kEmptySlot;
     uint32_t idx = static_cast<uint32_t>(slots_[s]);
     Lookup out;
+    clock_us_ = std::max(clock_us_, ts_us);
     if (!found) {
-        if (live_ >= cfg_.max_flows && lru_head_ != UINT32_MAX) {
+        if (live_ >= cfg_.max_flows && live_ > 0) {
             ++stats_.evicted_full;
-            evict(lru_head_);
+            evict(oldest_of(lru_head_));
             s = find_slot(k, h);  // the deletion may have shifted the chain
         } else if ((live_ + 1) * 2 > slots_.size() && slots_.size() < slot_count_for(cfg_.max_flows)) {
             grow_slots();  // keep the load factor at most 1/2
@@ -300,14 +368,11 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         ++stats_.created;
         stats_.peak_live = std::max<uint64_t>(stats_.peak_live, live_);
         out.created = true;
-        f.lru_ts_us = ts_us;
+        f.lru_class = lru_class_of(f);
         lru_push_back(idx);
-    } else if (ts_us - slab_[idx].lru_ts_us >= cfg_.lru_granularity_us) {
-        slab_[idx].lru_ts_us = ts_us;
-        if (idx != lru_tail_) {
-            lru_unlink(idx);
-            lru_push_back(idx);
-        }
+    } else if (clock_us_ - slab_[idx].lru_ts_us >= cfg_.lru_granularity_us) {
+        lru_unlink(idx);
+        lru_push_back(idx);
     }
     Flow& f = slab_[idx];
     const Dir d = (a_is_src == f.client_is_a) ? kFromClient : kFromServer;
@@ -334,35 +399,7 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         ++f.later_fragments;
         return out;
     }
-    if (m.proto == kProtoTcp) {
-        TcpTrack& t = f.tcp;
-        const uint8_t fl = m.tcp_flags;
-        const bool syn = fl & decode::kTcpSyn, ack = fl & decode::kTcpAck;
-        if (syn && !ack && d == kFromClient) {
-            if (t.syn < 255) ++t.syn;
-            if (t.first_syn_us == 0) t.first_syn_us = ts_us;
-            t.last_syn_us = ts_us;
-            t.isn[d] = m.tcp_seq;
-            t.isn_known[d] = true;
-        } else if (syn && ack && d == kFromServer) {
-            if (t.synack < 255) ++t.synack;
-            if (t.synack_us == 0) t.synack_us = ts_us;
-            t.isn[d] = m.tcp_seq;
-            t.isn_known[d] = true;
-        } else if (ack && !syn && d == kFromClient && t.synack > 0) {
-            t.saw_handshake_ack = true;
-        }
-        if (fl & decode::kTcpRst) {
-            if (!t.rst[d] && d == kFromServer) {
-                t.rst_ttl = m.ttl;
-                t.rst_us = ts_us;
-                if (t.synack == 0 && t.syn > 0) t.rst_before_synack = true;
-            }
-            t.rst[d] = true;
-        }
-        if (fl & decode::kTcpFin) t.fin[d] = true;
-        if (!m.payload.empty() || m.payload_wire_len > 0) t.data[d] = true;
-    }
+    if (m.proto == kProtoTcp) track_tcp(idx, d, m, ts_us);
     return out;
 }
 

@@ -6,10 +6,16 @@
 // flow's hash so probes skip other flows without reading them; the slot array
 // doubles (load factor at most 1/2) and the slab grows up to the high-water
 // mark of live flows, so a capture with 10k flows works in a few hundred KB
-// of cache-resident slots. An intrusive LRU list orders flows by last
-// activity (to FlowTableConfig::lru_granularity_us) so idle flows and, when
-// the bound is reached, the least recently active flow are evicted in O(1)
-// each. Evicted flows are handed to a callback (the store), never lost.
+// of cache-resident slots. Intrusive LRU lists, one per idle timeout (UDP,
+// TCP open, TCP closed, other), order flows by last activity (to
+// FlowTableConfig::lru_granularity_us, on a clock that never goes back) so
+// idle flows and, when the bound is reached, the least recently active flow
+// are evicted in O(1) each. Whether a flow is expired depends on that flow
+// alone (its last activity and its own timeout), never on the flows queued
+// before it: a closed TCP flow does not wait behind a UDP flow with a longer
+// timeout, and a table holding any subset of the flows evicts the same ones
+// at the same ticks (what sharding the flows across threads needs). Evicted
+// flows are handed to a callback (the store), never lost, oldest move first.
 // After warm-up (the high-water mark of live flows) no call allocates.
 //
 // Key design (Suricata FlowHashKey4, Zeek session Key): the key holds the two
@@ -97,11 +103,12 @@ struct alignas(64) Flow {
     uint64_t packets[2] = {0, 0};
     uint64_t bytes[2] = {0, 0};  ///< IP bytes per direction
     uint64_t payload_bytes[2] = {0, 0};
-    int64_t lru_ts_us = 0;  ///< when the flow was last moved to the LRU tail
+    int64_t lru_ts_us = 0;  ///< the table's clock when the flow was last moved to its LRU list's tail
     uint8_t ttl_min[2] = {255, 255}, ttl_max[2] = {0, 0};
     uint8_t proto = 0;
     bool client_is_a = true;  ///< which canonical endpoint is the client
     bool initiator_guessed = false;  ///< no SYN: the client is a guess (first sender / port heuristic)
+    uint8_t lru_class = 0;  ///< which LRU list (FlowTable's idle-timeout classes)
     // Then: TCP state (TCP packets), the rest (rarely per packet).
     TcpTrack tcp;
     uint32_t later_fragments = 0;  ///< non-first fragments counted against the flow
@@ -119,6 +126,9 @@ struct alignas(64) Flow {
     uint8_t icmp_ttl = 0;
     // Owned by the dissect stage (application facts); opaque here.
     uint32_t app_slot = UINT32_MAX;
+    /// Order of the last move to an LRU tail, across all lists (FlowTable::at):
+    /// evictions that happen together go oldest move first.
+    uint64_t lru_seq = 0;
 
     [[nodiscard]] ConnState state() const noexcept;
 };
@@ -168,7 +178,14 @@ public:
     /// Finds a live flow by its 5-tuple in either direction.
     Flow* find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint16_t dport, uint8_t proto) noexcept;
 
-    /// Evicts flows idle longer than their timeout at `now_us`.
+    /// The clock and order of what follows (one call per packet, before its
+    /// update): `clock_us` never goes back (the caller's latest capture time)
+    /// and `seq` grows (the packet's index in the run). Without calls, the
+    /// clock is the latest `ts_us` given to update() and the order its calls'.
+    void at(int64_t clock_us, uint64_t seq) noexcept;
+    /// Evicts every flow idle longer than its timeout at `now_us` (last
+    /// activity: its latest packet, or its last LRU move if the clock was
+    /// ahead of that packet's time), oldest LRU move first.
     void expire(int64_t now_us) noexcept;
     /// Evicts every flow (end of run), oldest activity first.
     void flush() noexcept;
@@ -176,10 +193,16 @@ public:
     void set_evict_callback(EvictFn fn) { on_evict_ = std::move(fn); }
     [[nodiscard]] size_t live() const noexcept { return live_; }
     [[nodiscard]] const FlowTableStats& stats() const noexcept { return stats_; }
-    /// Visits live flows (for periodic snapshots). Do not modify the table inside.
+    /// Visits live flows, oldest LRU move first (for periodic snapshots). Do
+    /// not modify the table inside.
     template <class F>
     void for_each(F&& f) {
-        for (uint32_t i = lru_head_; i != UINT32_MAX; i = slab_[i].lru_next) f(slab_[i]);
+        uint32_t pos[kLruClasses];
+        for (int c = 0; c < kLruClasses; ++c) pos[c] = lru_head_[c];
+        for (uint32_t i; (i = oldest_of(pos)) != UINT32_MAX;) {
+            pos[slab_[i].lru_class] = slab_[i].lru_next;
+            f(slab_[i]);
+        }
     }
     /// Slab index of a flow (stable while the flow is live).
     [[nodiscard]] uint32_t index_of(const Flow& f) const noexcept { return static_cast<uint32_t>(&f - slab_.data()); }
@@ -190,9 +213,22 @@ private:
     uint32_t allocate() noexcept;
     void grow_slots() noexcept;  ///< doubles the slot array and re-places every live flow
     void evict(uint32_t idx) noexcept;
+    /// A TCP packet's flags and payload on the flow's state; a flow that
+    /// closes moves to the closed list.
+    void track_tcp(uint32_t idx, Dir d, const decode::PacketMeta& m, int64_t ts_us) noexcept;
     void lru_unlink(uint32_t idx) noexcept;
+    /// Appends the flow to its class's list, stamped with the clock and the next sequence.
     void lru_push_back(uint32_t idx) noexcept;
-    [[nodiscard]] int64_t idle_limit(const Flow& f) const noexcept;
+    /// The flow's LRU class from its protocol and TCP state.
+    [[nodiscard]] static uint8_t lru_class_of(const Flow& f) noexcept;
+    /// Of the flows at the given list positions, the one moved least recently (UINT32_MAX: none).
+    [[nodiscard]] uint32_t oldest_of(const uint32_t* at) const noexcept {
+        uint32_t best = UINT32_MAX;
+        for (int c = 0; c < kLruClasses; ++c)
+            if (at[c] != UINT32_MAX && (best == UINT32_MAX || slab_[at[c]].lru_seq < slab_[best].lru_seq)) best = at[c];
+        return best;
+    }
+    [[nodiscard]] int64_t class_limit(uint8_t c) const noexcept;
 
     FlowTableConfig cfg_;
     /// A slot holds the flow's slab index (low 32 bits) and the high 32 bits
@@ -205,7 +241,14 @@ private:
     uint64_t mask_ = 0;
     std::vector<Flow> slab_;
     std::vector<uint32_t> free_;
-    uint32_t lru_head_ = UINT32_MAX, lru_tail_ = UINT32_MAX;
+    // The LRU classes: one idle timeout each, so each list is in order of
+    // expiry and expire() stops at the first flow of a list not yet due.
+    static constexpr int kLruUdp = 0, kLruTcpOpen = 1, kLruTcpClosed = 2, kLruOther = 3, kLruClasses = 4;
+    uint32_t lru_head_[kLruClasses] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+    uint32_t lru_tail_[kLruClasses] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+    int64_t clock_us_ = INT64_MIN;  ///< never goes back (at(), update())
+    uint64_t seq_ = 0;  ///< the next LRU move's order
+    std::vector<uint32_t> due_;  ///< expire()'s flows to evict, reused
     size_t live_ = 0;
     uint64_t next_id_ = 1;
     FlowTableStats stats_;

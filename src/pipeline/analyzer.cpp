@@ -67,8 +67,10 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         clock_back_max_us_ = std::max(clock_back_max_us_, prev_ts_us_ - frame.ts_us);
     }
     prev_ts_us_ = frame.ts_us;
+    clock_us_ = std::max(clock_us_, frame.ts_us);
     t.last_ts = ts;
     ++t.packets;
+    table_.at(clock_us_, t.packets);
     t.bytes += frame.wirelen;
     if (frame.caplen < frame.wirelen) ++t.truncated_packets;
 
@@ -89,10 +91,10 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         if (lk.created) dissector_.on_flow_created(*lk.flow, slot);
         dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
     }
-    if (frame.ts_us - last_expire_us_ >= kExpireIntervalUs) {
-        reasm_.expire(frame.ts_us);  // first: a released datagram refreshes its flow
-        table_.expire(frame.ts_us);
-        last_expire_us_ = frame.ts_us;
+    if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
+        reasm_.expire(clock_us_);  // first: a released datagram refreshes its flow
+        table_.expire(clock_us_);
+        last_expire_us_ = clock_us_;
     }
 }
 

@@ -116,6 +116,8 @@ private:
     // expiry only moves forward (see FlowTable::update), so a packet from the
     // past does not split its flow.
     int64_t prev_ts_us_ = 0;
+    /// The latest capture time so far: expiry's clock, which never goes back.
+    int64_t clock_us_ = INT64_MIN;
     uint64_t clock_back_jumps_ = 0;
     int64_t clock_back_max_us_ = 0;
     // Evictions happen inside the noexcept packet path; rows that fail to be

@@ -247,7 +247,8 @@ TEST(FlowTable, LruOrderIsKeptToItsGranularity) {
 }
 
 // Idle expiry with the default granularity: a flow touched inside the
-// granularity is still expired only by its real last activity.
+// granularity is still expired only by its real last activity, and a flow
+// behind it in the LRU list that is due goes all the same.
 TEST(FlowTable, ExpiryUsesLastActivityNotLruPosition) {
     FlowTableConfig cfg;
     cfg.udp_idle_us = 1000;
@@ -258,11 +259,90 @@ TEST(FlowTable, ExpiryUsesLastActivityNotLruPosition) {
     t.update(udp(C, 1, S, 53), 0);
     t.update(udp(C, 2, S, 53), 10);
     t.update(udp(C, 1, S, 53), 50);  // not moved (inside 100 us), but active at 50
-    t.expire(1040);  // port 1 idle 990 us: kept, and expiry stops at the head
-    EXPECT_TRUE(evicted_ports.empty());
-    t.expire(1060);  // port 1 idle 1010 us, port 2 idle 1050 us: both go
-    ASSERT_EQ(evicted_ports.size(), 2u);
+    t.expire(1040);  // port 1 idle 990 us: kept; port 2 idle 1030 us: goes
+    ASSERT_EQ(evicted_ports, std::vector<uint16_t>{2});
+    t.expire(1060);  // port 1 idle 1010 us
+    ASSERT_EQ(evicted_ports, (std::vector<uint16_t>{2, 1}));
     EXPECT_EQ(t.live(), 0u);
+}
+
+// Each flow expires on its own timeout: a closed TCP flow (30 s) does not
+// wait behind an open one (300 s) or a UDP flow (120 s) active before it,
+// and flows due at the same expiry go oldest activity first, whatever their
+// kinds.
+TEST(FlowTable, EachFlowExpiresOnItsOwnTimeout) {
+    FlowTableConfig cfg;
+    EvictionLog log(cfg);
+    FlowTable& t = log.table;
+    constexpr int64_t s = 1'000'000;
+    t.update(tcp(C, 1, S, 443, kTcpSyn, 0), 0);  // open TCP: 300 s
+    t.update(udp(C, 2, S, 3478), 1 * s);  // UDP: 120 s
+    t.update(tcp(C, 3, S, 443, kTcpSyn, 0), 2 * s);
+    t.update(tcp(C, 3, S, 443, kTcpRst, 0), 3 * s);  // closed: 30 s
+    t.update(udp(C, 4, S, 3478), 4 * s);
+    t.expire(34 * s);  // the closed flow has been idle 31 s
+    ASSERT_EQ(log.ports, std::vector<uint16_t>{3});
+    t.expire(126 * s);  // both UDP flows due: the older first
+    ASSERT_EQ(log.ports, (std::vector<uint16_t>{3, 2, 4}));
+    t.expire(299 * s);
+    EXPECT_EQ(log.ports.size(), 3u);
+    t.expire(301 * s);
+    EXPECT_EQ(log.ports, (std::vector<uint16_t>{3, 2, 4, 1}));
+}
+
+// Whether a flow expires depends on that flow alone: two tables that each
+// hold part of the flows, given the same clock, evict the same flows as one
+// table holding all of them (the property sharding flows across threads
+// needs), and the sequence numbers order the evictions as one table does.
+TEST(FlowTable, ExpiryOfASubsetIsTheSubsetOfTheExpiry) {
+    FlowTableConfig cfg;
+    cfg.udp_idle_us = 5'000;
+    cfg.tcp_closed_idle_us = 1'000;
+    cfg.tcp_idle_us = 20'000;
+    cfg.lru_granularity_us = 100;
+    struct Log {
+        FlowTable table;
+        uint64_t tick = 0;
+        std::vector<std::tuple<uint64_t, uint64_t, uint16_t>> out;  // (expiry, lru_seq, client port)
+        explicit Log(const FlowTableConfig& c) : table(c) {
+            table.set_evict_callback([this](Flow& f) { out.emplace_back(tick, f.lru_seq, f.client_port); });
+        }
+    };
+    Log all(cfg), part[2] = {Log(cfg), Log(cfg)};
+    uint64_t rng = 12345;
+    const auto next = [&] { return rng = rng * 6364136223846793005ull + 1442695040888963407ull, rng >> 33; };
+    int64_t clock = 0;
+    for (uint64_t i = 1; i <= 20'000; ++i) {
+        const auto port = static_cast<uint16_t>(1 + next() % 300);
+        const bool is_tcp = port % 3 == 0;
+        clock += static_cast<int64_t>(next() % 40);
+        const int64_t ts = clock - static_cast<int64_t>(next() % 3 == 0 ? next() % 500 : 0);  // some from the past
+        const uint8_t flags = next() % 50 == 0 ? kTcpRst : kTcpAck;
+        const PacketMeta m = is_tcp ? tcp(C, port, S, 443, flags, 0) : udp(C, port, S, 3478);
+        Log& shard = part[port % 2];
+        for (Log* l : {&all, &shard}) {
+            l->table.at(clock, i);
+            l->table.update(m, ts);
+        }
+        if (i % 50 == 0) {
+            for (Log* l : {&all, &part[0], &part[1]}) {
+                ++l->tick;
+                l->table.expire(clock);
+            }
+        }
+    }
+    for (Log* l : {&all, &part[0], &part[1]}) {
+        ++l->tick;
+        l->table.flush();
+    }
+    ASSERT_EQ(all.out.size(), all.table.stats().created);
+    ASSERT_GT(all.table.stats().evicted_idle, 1000u);
+    // The one table's evictions, in the order it made them, are the two
+    // tables' merged by expiry and then by sequence.
+    auto merged = part[0].out;
+    merged.insert(merged.end(), part[1].out.begin(), part[1].out.end());
+    std::sort(merged.begin(), merged.end());
+    EXPECT_EQ(merged, all.out);
 }
 
 // Capture time going backwards (captures of two machines concatenated): a
