@@ -38,7 +38,7 @@ public:
         const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
         const double pct = total_ ? 100.0 * static_cast<double>(bytes_read) / static_cast<double>(total_) : 0;
         std::fprintf(stderr, "\r[%zu/%zu] %5.1f%%  %llu packets  %zu live flows   ", file_no, files, pct,
-                     static_cast<unsigned long long>(t.packets), a.flows().live());
+                     static_cast<unsigned long long>(t.packets), a.live_flows());
         std::fflush(stderr);
         shown_ = true;
     }
@@ -60,6 +60,7 @@ struct AnalyzeArgs {
     std::vector<std::string> catalog_dirs, vendors;
     std::string fail_on, events_path, filter;
     int threads = 0;
+    int workers = 1;
     bool quiet = false, no_bundled = false, keep_order = false, detail = false;
 };
 
@@ -91,6 +92,10 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
          "2: read each capture file, and write the database, on threads beside the one that analyzes (the "
          "default when the machine has more than one CPU; pipes and FIFOs are always read on the analyzing "
          "thread); 1: everything on one core")
+        ("workers", po::value(&a.workers)->value_name("N"),
+         "decode on N threads (2 to 64), each with its own share of the flows (by address pair), beside the "
+         "reading and writing threads; the database is the same as with 1 (the default). Not with --events or "
+         "--threads 1")
         ("filter", po::value(&a.filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
         ("keep-order", "read the files in the order given, not by their first packet's time")
         ("detail", "also keep a row per DNS answer, TLS/QUIC hello, STUN message and ICMP error (tables dns_answer, "
@@ -144,6 +149,15 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         std::fprintf(stderr, "callwall analyze: --threads takes 1 or 2, not %d\n", threads);
         return kExitUsage;
     }
+    if (a.workers < 1 || a.workers > 64) {
+        std::fprintf(stderr, "callwall analyze: --workers takes 1 to 64, not %d\n", a.workers);
+        return kExitUsage;
+    }
+    if (a.workers > 1 && (threads == 1 || !events_path.empty())) {
+        std::fprintf(stderr, "callwall analyze: --workers %d cannot go with %s\n", a.workers,
+                     threads == 1 ? "--threads 1" : "--events");
+        return kExitUsage;
+    }
     if (max_flows < 1 || max_flows > int64_t{UINT32_MAX}) {
         std::fprintf(stderr, "callwall analyze: --max-flows takes a number of flows from 1 to %u, not %lld\n",
                      UINT32_MAX, static_cast<long long>(max_flows));
@@ -192,7 +206,8 @@ int run_analyze(int argc, char** argv) {
     // Beside the reader thread, a writer thread of the store's: the decoding
     // thread never waits for SQLite (--threads 1 writes inline, on one core).
     const bool second_core = threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1);
-    ro.write_behind = second_core;
+    ro.write_behind = second_core || args.workers > 1;
+    ro.workers = args.workers;
     std::unique_ptr<run::Session> session;
     try {
         session = std::make_unique<run::Session>(std::move(ro));
@@ -214,7 +229,8 @@ int run_analyze(int argc, char** argv) {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
             // The reader thread (if any) is started per file, so only one runs at a time.
             time_order.file_starts(files[i], *sources[i], session->totals().notes);
-            const bool read_ahead = files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && second_core;
+            const bool read_ahead =
+                files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && (second_core || args.workers > 1);
             capture::ReadAhead src(std::move(sources[i]), read_ahead);
             capture::RawFrame frame;
             uint64_t n = 0;

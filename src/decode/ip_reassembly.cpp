@@ -130,6 +130,7 @@ struct IpReassembler::Slot {
     uint32_t id = 0;
     uint32_t index = 0;  ///< which buffer
     int64_t start_us = 0;  ///< capture clock at the first fragment seen
+    uint64_t order = 0;  ///< sequence of the first fragment seen (IpReassembler::at)
     int64_t last_ts_us = 0;  ///< frame time of the latest fragment
     int64_t first_ts_us = 0;  ///< frame time of the earliest fragment
     uint32_t end = 0;  ///< data length, once end_known
@@ -186,6 +187,7 @@ IpReassembler::Slot* IpReassembler::find_or_start(const FragmentView& f, const P
     s.dst = f.dst;
     s.id = f.id;
     s.start_us = clock_us_;
+    s.order = seq_;
     s.vlan_outer = m.vlan_outer;
     s.vlan_inner = m.vlan_inner;
     s.vlan_count = m.vlan_count;
@@ -280,6 +282,7 @@ void IpReassembler::release(Slot& s, Why why) noexcept {
     r.wire_bytes = s.wire_bytes;
     r.ts_us = s.last_ts_us;
     r.first_ts_us = s.first_ts_us;
+    r.order = s.order;
     if (s.have_first) {
         uint8_t* data = buffer(s) + kHeaderRoom;
         // Complete: all of it. Otherwise the data contiguous from offset 0.
@@ -341,24 +344,27 @@ void IpReassembler::release(Slot& s, Why why) noexcept {
     --live_;
 }
 
-void IpReassembler::expire(int64_t now_us) noexcept {
-    clock_us_ = std::max(clock_us_, now_us);
-    for (size_t i = 0; i < kMaxDatagrams; ++i) {
-        Slot& s = slots_[i];
-        if (s.used && clock_us_ - s.start_us > kTimeoutUs) {
-            ++stats_.timed_out;
-            release(s, Why::Timeout);
-        }
+template <class Due>
+void IpReassembler::release_in_order(Due due, Why why) noexcept {
+    Slot* list[kMaxDatagrams];
+    size_t n = 0;
+    for (size_t i = 0; i < kMaxDatagrams; ++i)
+        if (slots_[i].used && due(slots_[i])) list[n++] = &slots_[i];
+    std::sort(list, list + n,
+              [](const Slot* a, const Slot* b) { return a->order != b->order ? a->order < b->order : a < b; });
+    for (size_t i = 0; i < n; ++i) {
+        ++(why == Why::Timeout ? stats_.timed_out : stats_.flushed);
+        release(*list[i], why);
     }
 }
 
+void IpReassembler::expire(int64_t now_us) noexcept {
+    clock_us_ = std::max(clock_us_, now_us);
+    release_in_order([this](const Slot& s) { return clock_us_ - s.start_us > kTimeoutUs; }, Why::Timeout);
+}
+
 void IpReassembler::flush() noexcept {
-    for (size_t i = 0; i < kMaxDatagrams; ++i) {
-        if (slots_[i].used) {
-            ++stats_.flushed;
-            release(slots_[i], Why::Flush);
-        }
-    }
+    release_in_order([](const Slot&) { return true; }, Why::Flush);
 }
 
 }  // namespace callwall::decode

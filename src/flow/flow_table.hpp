@@ -183,6 +183,8 @@ public:
     /// and `seq` grows (the packet's index in the run). Without calls, the
     /// clock is the latest `ts_us` given to update() and the order its calls'.
     void at(int64_t clock_us, uint64_t seq) noexcept;
+    /// The order of the next LRU move, exactly (a datagram released by a tick: Analyzer).
+    void set_seq(uint64_t seq) noexcept { seq_ = seq; }
     /// Evicts every flow idle longer than its timeout at `now_us` (last
     /// activity: its latest packet, or its last LRU move if the clock was
     /// ahead of that packet's time), oldest LRU move first.

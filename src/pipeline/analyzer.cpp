@@ -2,6 +2,8 @@
 #include "pipeline/analyzer.hpp"
 
 #include "callwall/decode/packet.hpp"
+#include "pipeline/shard_records.hpp"
+#include "pipeline/shards.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -30,6 +32,7 @@ Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cf
       outcome_hint_(cfg.outcome_hint) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
+    if (cfg.workers > 1 && store) shards_ = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers);
 }
 
 Analyzer::~Analyzer() = default;
@@ -38,9 +41,15 @@ void Analyzer::on_evict(flow::Flow& f) {
     ++flows_written_;
     ++state_counts_[static_cast<int>(f.state())];
     try {
+        if (out_ && (tick_phase_ & shard::kEvictPhase))
+            out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_, shard::kEvictPhase | f.lru_seq);
         store::FlowAppInfo info;
         dissector_.on_flow_end(f, table_.index_of(f), info);
-        if (store_ && !deferred_error_) {
+        if (out_) {
+            hint_outcome(f, info);
+            const auto [sni, proxy] = dissector_.last_name_inputs();
+            out_->flow_end(f, info, sni, proxy);
+        } else if (store_ && !deferred_error_) {
             hint_outcome(f, info);
             store_->add_flow(run_id_, f, info);
             if (track_written_) written_ids_.push_back(f.id);
@@ -79,9 +88,22 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         ++t.undecoded_packets;
         return;
     }
+    if (shards_) {
+        try {
+            shards_->dispatch(frame, m, t.packets, clock_us_);
+            if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
+                shards_->tick(t.packets, clock_us_, t.last_ts);
+                last_expire_us_ = clock_us_;
+            }
+        } catch (...) {
+            if (!deferred_error_) deferred_error_ = std::current_exception();
+        }
+        return;
+    }
     if (m.is_fragment) {
         // Held until the datagram is whole: on_reassembled sees it, once,
         // with all its fragments counted. The only branch fragments take.
+        reasm_.at(clock_us_, t.packets);
         reasm_.add(m, frame.ts_us);
     } else if (m.icmp_error) {
         record_icmp_error(m, frame.ts_us);
@@ -92,10 +114,64 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
     }
     if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
-        reasm_.expire(clock_us_);  // first: a released datagram refreshes its flow
-        table_.expire(clock_us_);
+        expire(clock_us_, t.packets);
         last_expire_us_ = clock_us_;
     }
+}
+
+void Analyzer::expire(int64_t clock_us, uint64_t index) {
+    tick_index_ = index;
+    tick_phase_ = shard::kReleasePhase;
+    reasm_.expire(clock_us);  // first: a released datagram refreshes its flow
+    tick_phase_ = shard::kEvictPhase;
+    table_.expire(clock_us);
+    tick_phase_ = shard::kPacketPhase;
+}
+
+void Analyzer::work_for(shard::Writer& out) noexcept {
+    out_ = &out;
+    dissector_.name_elsewhere(&out);
+}
+
+void Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us) noexcept {
+    out_->key(index, shard::kPacketPhase);
+    totals_.last_ts = static_cast<double>(frame.ts_us) / 1e6;
+    table_.at(clock_us, index);
+    decode::PacketMeta& m = meta_;
+    if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) return;  // the reader decoded it
+    if (m.is_fragment) {
+        reasm_.at(clock_us, index);
+        reasm_.add(m, frame.ts_us);
+    } else if (m.icmp_error) {
+        record_icmp_error(m, frame.ts_us);
+    } else {
+        const auto lk = table_.update(m, frame.ts_us);
+        const uint32_t slot = table_.index_of(*lk.flow);
+        if (lk.created) {
+            out_->created(lk.flow->id);
+            dissector_.on_flow_created(*lk.flow, slot);
+        }
+        dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
+    }
+}
+
+void Analyzer::expire_shard(uint64_t index, int64_t clock_us, double last_ts) noexcept {
+    totals_.last_ts = last_ts;
+    expire(clock_us, index);
+}
+
+void Analyzer::finish_shard(uint64_t last_index, double last_ts) noexcept {
+    totals_.last_ts = last_ts;
+    flush_all(last_index);
+}
+
+void Analyzer::flush_all(uint64_t last_index) noexcept {
+    tick_index_ = last_index;
+    tick_phase_ = shard::kReleasePhase | shard::kEndPhase;  // after every packet's and tick's records
+    reasm_.flush();  // before the flows: an unfinished datagram still counts on its flow
+    tick_phase_ = shard::kEvictPhase | shard::kEndPhase;
+    table_.flush();
+    tick_phase_ = shard::kPacketPhase;
 }
 
 void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept {
@@ -136,6 +212,13 @@ void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noe
 // fragment alone gives; fragments without a first fragment cannot be
 // attributed and go to run.orphan_fragments.
 void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept {
+    if (tick_phase_ & shard::kReleasePhase) {
+        // Released by a tick or the end: the flow's LRU order comes from the
+        // tick and the datagram's first fragment, the same on every worker.
+        table_.set_seq((tick_index_ << 24) | (uint64_t{1} << 23) | (r.order & ((uint64_t{1} << 23) - 1)));
+        if (out_)
+            out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_, shard::kReleasePhase | r.order);
+    }
     if (!r.meta) {
         totals_.orphan_fragments += r.fragments;
         return;
@@ -152,7 +235,10 @@ void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept
     f.later_fragments += r.fragments - 1;
     f.bytes[lk.dir] += r.wire_bytes - m.ip_total_len;  // update() counted the rebuilt datagram's length
     const uint32_t slot = table_.index_of(f);
-    if (lk.created) dissector_.on_flow_created(f, slot);
+    if (lk.created) {
+        if (out_) out_->created(f.id);
+        dissector_.on_flow_created(f, slot);
+    }
     dissector_.on_packet(f, slot, lk.dir, m, r.ts_us);
 }
 
@@ -218,8 +304,7 @@ void Analyzer::note_clock() {
     totals_.notes += line;
 }
 
-void Analyzer::note_fragments() {
-    const decode::ReassemblyStats& st = reasm_.stats();
+void Analyzer::note_fragments(const decode::ReassemblyStats& st) {
     const uint64_t incomplete = st.timed_out + st.evicted + st.flushed;
     if (!incomplete && !st.unattributed) return;
     char line[512];
@@ -238,12 +323,38 @@ void Analyzer::note_fragments() {
 
 void Analyzer::finish() {
     note_clock();
-    reasm_.flush();  // before the flows: an unfinished datagram still counts on its flow
-    note_fragments();
-    table_.flush();
+    if (shards_) {
+        drain();
+        finish_shards();
+        return;
+    }
+    flush_all(totals_.packets);
+    note_fragments(reasm_.stats());
     totals_.flows = table_.stats().created;
     totals_.flows_evicted_full = table_.stats().evicted_full;
     drain();
 }
+
+void Analyzer::finish_shards() {
+    shards_->finish(totals_.packets, totals_.last_ts);
+    const ShardTotals st = shards_->totals();
+    note_fragments(st.reassembly);
+    totals_.orphan_fragments += st.orphan_fragments;
+    flows_written_ = st.flows_written;
+    std::copy(std::begin(st.state_counts), std::end(st.state_counts), state_counts_);
+    totals_.flows = st.flows.created;
+    totals_.flows_evicted_full = st.flows.evicted_full;
+}
+
+flow::FlowTableStats Analyzer::flow_stats() const {
+    if (!shards_) return table_.stats();
+    flow::FlowTableStats st = shards_->totals().flows;
+    st.created = shards_->flows_created();
+    return st;
+}
+
+size_t Analyzer::live_flows() const { return shards_ ? shards_->totals().live_flows : table_.live(); }
+
+DissectStats Analyzer::dissect_stats() const { return shards_ ? shards_->totals().dissect : dissector_.stats(); }
 
 }  // namespace callwall::pipeline

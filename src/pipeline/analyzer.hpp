@@ -38,12 +38,21 @@ struct AnalyzerConfig {
     FactSink* extra_sink = nullptr;
     /// Told of each flow when it ends (not owned; null: nobody).
     FlowObserver* flow_observer = nullptr;
+    /// Decoding workers (pipeline/shards.hpp): 2 or more shard the flows
+    /// across that many threads (needs a store that writes behind, and no
+    /// extra_sink or flow_observer); 1: this thread decodes.
+    int workers = 1;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error).
     /// False: only what the verdicts are made of (flows with their STUN, ICMP
     /// and TLS columns, names, DNS queries) — verdicts and reports are the
     /// same; the commands keep them with --detail.
     bool per_message_rows = true;
 };
+
+namespace shard {
+class Writer;
+}
+class Shards;
 
 class Analyzer {
 public:
@@ -79,7 +88,23 @@ public:
     /// May throw StoreError (disk full): the caller stops the run.
     void drain();
 
+    /// A sharded run's worker (pipeline/shards.hpp): the store records, and
+    /// what it records, names and ends goes under the keys `out` is given.
+    void work_for(shard::Writer& out) noexcept;
+    /// A worker's packets, ticks and end: frame `index` of the run, the run's
+    /// clock; `last_ts`: the capture time of the run's latest frame.
+    void process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us) noexcept;
+    void expire_shard(uint64_t index, int64_t clock_us, double last_ts) noexcept;
+    void finish_shard(uint64_t last_index, double last_ts) noexcept;
+    [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
+
     [[nodiscard]] store::RunTotals& totals() noexcept { return totals_; }
+    /// The flow table's counts (with workers: theirs, summed; flows created: numbered so far).
+    [[nodiscard]] flow::FlowTableStats flow_stats() const;
+    /// Flows alive now (with workers: at their last progress mark).
+    [[nodiscard]] size_t live_flows() const;
+    /// The dissectors' counts (with workers: summed).
+    [[nodiscard]] DissectStats dissect_stats() const;
     [[nodiscard]] const flow::FlowTable& flows() const noexcept { return table_; }
     [[nodiscard]] flow::FlowTable& flows() noexcept { return table_; }
     /// Flows written (or dropped in store-less mode) so far.
@@ -99,7 +124,13 @@ private:
     /// A datagram (or the fragments of one) the reassembler let go.
     void on_reassembled(const decode::IpReassembler::Released& r) noexcept;
     /// Appends the fragment line to run.notes (at finish).
-    void note_fragments();
+    void note_fragments(const decode::ReassemblyStats& st);
+    /// The expiry tick after frame `index`: datagrams, then flows, idle too long at the clock.
+    void expire(int64_t clock_us, uint64_t index);
+    /// The end: every datagram in progress, then every flow (`last_index`: the run's last frame).
+    void flush_all(uint64_t last_index) noexcept;
+    /// The workers' run ends: their counts become this Analyzer's.
+    void finish_shards();
 
     store::Store* store_;
     bool per_message_rows_;
@@ -138,6 +169,10 @@ private:
     std::vector<Snapped> snapped_;
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
     bool track_written_ = false;
+    std::unique_ptr<Shards> shards_;  ///< the workers (cfg.workers ≥ 2)
+    shard::Writer* out_ = nullptr;  ///< this Analyzer is a worker (work_for)
+    uint64_t tick_index_ = 0;  ///< a tick's (or the end's) frame: the one it follows
+    uint64_t tick_phase_ = 0;  ///< in a tick or the end: releasing datagrams or evicting flows (shard_records.hpp)
     std::vector<uint64_t> written_ids_;  ///< since take_written_ids (track_written)
 };
 

@@ -16,6 +16,7 @@
 // come from bounded pools the analyzer owns (pipeline/buffer_pool.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -65,6 +66,21 @@ T& start_state(FlowApp& a) noexcept {
 
 class AppAnalyzer;
 
+/// A decoding worker of a sharded run (pipeline/shards.hpp) does not name
+/// flows: what naming learns goes, in packet order, to the one place that
+/// names every flow of the run, where the worker's own naming would have
+/// seen only its share of the DNS answers and TURN peers.
+class NamingOut {
+public:
+    virtual ~NamingOut() = default;
+    /// A DNS answer: `client` resolved `address` through the names `chain`.
+    virtual void answer(const decode::IpAddr& client, const decode::IpAddr& address, const std::string_view* chain,
+                        size_t n, int64_t ts_us) = 0;
+    /// A TURN peer or relayed address learnt on the TURN flow `f` (whose SNI,
+    /// if any, is `sni`) at `ts_us`.
+    virtual void turn_peer(const flow::Flow& f, std::string_view sni, int64_t ts_us, const decode::IpAddr& peer) = 0;
+};
+
 /// What every analyzer shares: the fact sink, the names, the counters, the
 /// TCP delivery pool and the per-flow array (for buffers reclaimed from
 /// another flow). Owned by the Dissector.
@@ -76,6 +92,17 @@ struct DissectShared {
     std::vector<FlowApp> apps;
     std::vector<std::unique_ptr<AppAnalyzer>> analyzers;  ///< one per registry row, same order
     std::string scratch;  ///< joined text before interning (reused: no allocation once warm)
+    NamingOut* naming_out = nullptr;  ///< set: naming is learnt elsewhere (a sharded run's worker)
+
+    /// A DNS answer for naming (see Naming::add_answer), or for naming_out.
+    void add_answer(const decode::IpAddr& client, const decode::IpAddr& address, const uint32_t* chain, size_t n,
+                    int64_t ts_us) {
+        if (!naming_out) return naming.add_answer(client, address, chain, n, ts_us);
+        std::string_view names[8];
+        n = std::min<size_t>(n, 8);
+        for (size_t i = 0; i < n; ++i) names[i] = naming.get(chain[i]);
+        naming_out->answer(client, address, names, n, ts_us);
+    }
 
     /// A slot from a bounded pool, counting refusals.
     template <class P>

@@ -62,6 +62,7 @@ struct Dissector::Impl {
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];
     attrib::FlowNames flow_names;
+    std::string_view sni, proxy_target;  ///< of the last flow described, with naming_out
 
     void make_analyzers() {
         for (const AnalyzerRow& row : rows) shared.analyzers.push_back(row.make(shared));
@@ -108,11 +109,17 @@ struct Dissector::Impl {
         AppAnalyzer* an = owner(a);
         if (an) an->describe(f, a, columns, final);
         copy_columns(columns, info);
+        const size_t n = an ? label_text(rows[a.analyzer - 1].labels, a.labels, app_text, sizeof app_text) : 0;
+        info.app = std::string_view(app_text, n);
+        if (shared.naming_out) {
+            // Named where every DNS answer and TURN peer of the run is known.
+            sni = a.sni ? shared.naming.get(a.sni) : std::string_view();
+            proxy_target = a.proxy_target ? shared.naming.get(a.proxy_target) : std::string_view();
+            return;
+        }
         shared.naming.name_flow(f, a.sni, a.proxy_target, flow_names);
         for (size_t i = 0; i < flow_names.count; ++i)
             shared.sink->flow_name(f.id, flow_names.entries[i].name, flow_names.entries[i].source);
-        const size_t n = an ? label_text(rows[a.analyzer - 1].labels, a.labels, app_text, sizeof app_text) : 0;
-        info.app = std::string_view(app_text, n);
         info.name = flow_names.name;
         info.name_source = flow_names.source;
     }
@@ -170,6 +177,12 @@ DissectStats Dissector::stats() const noexcept {
     s.peers_dropped = n.peers_dropped();
     for (const auto& an : impl_->shared.analyzers) an->add_stats(s);
     return s;
+}
+
+void Dissector::name_elsewhere(NamingOut* out) noexcept { impl_->shared.naming_out = out; }
+
+std::pair<std::string_view, std::string_view> Dissector::last_name_inputs() const noexcept {
+    return {impl_->sni, impl_->proxy_target};
 }
 
 const attrib::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }

@@ -41,6 +41,8 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "callwall/decode/packet.hpp"
 #include "flow/flow_table.hpp"
@@ -68,6 +70,7 @@ struct DissectStats {
 };
 
 class FactSink;
+class NamingOut;
 
 class Dissector {
 public:
@@ -92,6 +95,14 @@ public:
     /// The application columns of a live flow, without ending it (live view,
     /// periodic database updates). Writes the flow's names.
     void snapshot(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info);
+
+    /// A sharded run's worker: DNS answers and TURN peers go to `out`, and
+    /// flows are described without names (no flow_name facts; the row's name
+    /// empty): last_name_inputs() says what naming them takes.
+    void name_elsewhere(NamingOut* out) noexcept;
+    /// With name_elsewhere: the SNI and the proxy's target host of the flow
+    /// last ended or snapshot (views valid while the Dissector lives).
+    [[nodiscard]] std::pair<std::string_view, std::string_view> last_name_inputs() const noexcept;
 
     /// The first store error hit inside the packet path, if any (then cleared).
     std::exception_ptr take_error() noexcept;

@@ -36,7 +36,7 @@ store::RunStatus store_status(Status s) noexcept {
 // forced out by --max-flows are already in run.flows_evicted_full.
 void note_bounds(pipeline::Analyzer& a) {
     std::string& notes = a.totals().notes;
-    const pipeline::DissectStats ds = a.dissector().stats();
+    const pipeline::DissectStats ds = a.dissect_stats();
     if (ds.pool_exhausted)
         notes +=
             "bounds: " + std::to_string(ds.pool_exhausted) +
@@ -123,7 +123,7 @@ struct Session::Impl {
             e.ended_by = ended_by;
             e.packets = t.packets;
             e.bytes = t.bytes;
-            e.flows = analyzer->flows().stats().created;
+            e.flows = analyzer->flow_stats().created;
             e.kernel_dropped = t.kernel_dropped;
             e.first_ts = t.first_ts;
             e.last_ts = t.last_ts;
@@ -161,6 +161,7 @@ void Session::Impl::begin() {
     cfg.flows.max_flows = o.max_flows;
     cfg.outcome_hint = attrib::provisional_outcome;
     cfg.per_message_rows = o.per_message_rows;
+    cfg.workers = log || vendor_addresses ? 1 : o.workers;
     if (log) {
         event_sink = std::make_unique<pipeline::EventSink>(*log, o.catalog, run_id);
         verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);
@@ -234,8 +235,9 @@ bool Session::process(const capture::RawFrame& frame) {
     if (s.o.checkpoint_packets == 0) return false;
     pipeline::Analyzer& a = *s.analyzer;
     a.drain();
-    a.totals().flows = a.flows().stats().created;
-    a.totals().flows_evicted_full = a.flows().stats().evicted_full;
+    const flow::FlowTableStats fs = a.flow_stats();
+    a.totals().flows = fs.created;
+    a.totals().flows_evicted_full = fs.evicted_full;
     s.db->update_run(s.run_id, a.totals(), store::RunStatus::Running, 0);
     if (const double now = mono_now();
         ++s.checkpoints_since_commit >= s.o.commit_every_checkpoints || now - s.last_commit >= s.o.commit_every_s) {

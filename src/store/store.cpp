@@ -470,8 +470,20 @@ int64_t Store::begin_run(const RunInfo& info) {
     return run_id;
 }
 
+std::unique_ptr<Store> Store::recorder(std::vector<char>& out) {
+    auto s = std::unique_ptr<Store>(new Store());
+    s->rec_ = &out;
+    return s;
+}
+
 template <class... Values>
 void Store::put(Slot slot, const Values&... values) {
+    if (rec_) {
+        rec_->push_back(static_cast<char>(slot));
+        rec_->push_back(static_cast<char>(sizeof...(Values)));
+        (encode(*rec_, values), ...);
+        return;
+    }
     // Queued unless write-behind is off or this is the writer thread itself
     // (a deferred job writing): then bound and stepped here.
     if (wb_ && !wb_->on_writer_thread()) {
@@ -493,46 +505,93 @@ void Store::put(Slot slot, const Values&... values) {
 void Store::apply_batch(const std::vector<char>& b) {
     const char* p = b.data();
     const char* const end = p + b.size();
-    const auto take = [&](void* out, size_t n) {
-        std::memcpy(out, p, n);
-        p += n;
-    };
     while (p + 2 <= end) {
         const auto slot = static_cast<Slot>(p[0]);
-        const int n = static_cast<unsigned char>(p[1]);
-        p += 2;
         if (slot == Slot::Commit) {
+            p += 2;
             commit_batch();
             continue;
         }
         if (slot == Slot::Job) {
+            p += 2;
             wb_->run_job();
             continue;
         }
-        note_row();
-        sqlite3_stmt* st = c_->statement(slot);
-        sqlite3_reset(st);
-        for (int i = 1; i <= n; ++i) {
-            const char tag = *p++;
-            if (tag == kIntValue) {
-                int64_t v;
-                take(&v, sizeof v);
-                sqlite3_bind_int64(st, i, v);
-            } else if (tag == kRealValue) {
-                double v;
-                take(&v, sizeof v);
-                sqlite3_bind_double(st, i, v);
-            } else if (tag == kTextValue) {
-                uint32_t len;
-                take(&len, sizeof len);
-                sqlite3_bind_text(st, i, p, static_cast<int>(len), SQLITE_STATIC);
-                p += len;
-            } else {
-                sqlite3_bind_null(st, i);
-            }
-        }
-        Conn::write_row(*this, st, Conn::what(slot));
+        p += apply_row(p);
     }
+}
+
+size_t Store::apply_row(const char* const row) {
+    const char* p = row;
+    const auto take = [&](void* out, size_t n) {
+        std::memcpy(out, p, n);
+        p += n;
+    };
+    const auto slot = static_cast<Slot>(p[0]);
+    const int n = static_cast<unsigned char>(p[1]);
+    p += 2;
+    note_row();
+    sqlite3_stmt* st = c_->statement(slot);
+    sqlite3_reset(st);
+    for (int i = 1; i <= n; ++i) {
+        const char tag = *p++;
+        if (tag == kIntValue) {
+            int64_t v;
+            take(&v, sizeof v);
+            sqlite3_bind_int64(st, i, v);
+        } else if (tag == kRealValue) {
+            double v;
+            take(&v, sizeof v);
+            sqlite3_bind_double(st, i, v);
+        } else if (tag == kTextValue) {
+            uint32_t len;
+            take(&len, sizeof len);
+            sqlite3_bind_text(st, i, p, static_cast<int>(len), SQLITE_STATIC);
+            p += len;
+        } else {
+            sqlite3_bind_null(st, i);
+        }
+    }
+    Conn::write_row(*this, st, Conn::what(slot));
+    return static_cast<size_t>(p - row);
+}
+
+void Store::put_encoded(const char* row, size_t n) {
+    if (wb_ && !wb_->on_writer_thread()) {
+        std::vector<char>& b = wb_->batch();
+        b.insert(b.end(), row, row + n);
+        wb_->row_done();
+        return;
+    }
+    apply_row(row);
+}
+
+size_t Store::encoded_row_size(const char* row, size_t avail, char** flow_id) noexcept {
+    if (flow_id) *flow_id = nullptr;
+    if (avail < 2) return 0;
+    const auto slot = static_cast<Slot>(row[0]);
+    const int n = static_cast<unsigned char>(row[1]);
+    // The flow id: the second value (after run_id) of the per-flow rows, the
+    // last of an ICMP error (null when no flow matched).
+    const int id_at = slot == Slot::IcmpError ? n - 1 : (slot == Slot::UpdateRun ? -1 : 1);
+    size_t at = 2;
+    for (int i = 0; i < n; ++i) {
+        if (at >= avail) return 0;
+        const char tag = row[at++];
+        size_t len = 0;
+        if (tag == kIntValue || tag == kRealValue) {
+            len = 8;
+            if (tag == kIntValue && i == id_at && flow_id && at + 8 <= avail) *flow_id = const_cast<char*>(row + at);
+        } else if (tag == kTextValue) {
+            uint32_t l;
+            if (at + 4 > avail) return 0;
+            std::memcpy(&l, row + at, 4);
+            len = 4 + size_t{l};
+        }
+        if (avail - at < len) return 0;
+        at += len;
+    }
+    return at;
 }
 
 void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {

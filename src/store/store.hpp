@@ -183,6 +183,18 @@ class Store {
 public:
     /// Opens or creates the database. Throws StoreError naming the path.
     static std::unique_ptr<Store> open(const std::string& path);
+    /// A Store without a database: every row it is given (add_*,
+    /// mark_stun_answered) is appended to `out`, encoded as write-behind
+    /// encodes it, for put_encoded() to write later (a decoding worker of a
+    /// sharded run: pipeline/shards.hpp). Nothing else may be called on it.
+    static std::unique_ptr<Store> recorder(std::vector<char>& out);
+    /// One row as a recorder encoded it (`n` bytes: encoded_row_size), written
+    /// as the call that recorded it would have been. May throw StoreError.
+    void put_encoded(const char* row, size_t n);
+    /// An encoded row's size, and where its flow id is (an 8-byte integer;
+    /// null: the row has none, or an ICMP error that matched no flow).
+    /// `avail` bytes are readable at `row`; returns 0 when the row is cut.
+    static size_t encoded_row_size(const char* row, size_t avail, char** flow_id = nullptr) noexcept;
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -308,11 +320,14 @@ private:
     template <class... Values>
     void put(Slot slot, const Values&... values);
     void apply_batch(const std::vector<char>& batch);
+    /// Binds and steps one encoded row; returns the bytes it took.
+    size_t apply_row(const char* p);
 
     /// The connection and the writer's prepared statements (store.cpp).
     struct Conn;
     std::unique_ptr<Conn> c_;
     std::unique_ptr<WriteBehind> wb_;  ///< the writer thread, when write-behind is on
+    std::vector<char>* rec_ = nullptr;  ///< a recorder's rows (recorder())
     std::string path_;
     bool in_txn_ = false;
     bool reader_indexes_pending_ = false;

@@ -30,6 +30,7 @@
 // leaves it open); checksums are not verified (as in decode/packet.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -92,6 +93,7 @@ public:
         uint64_t wire_bytes = 0;  ///< their IP lengths, summed
         int64_t ts_us = 0;  ///< frame time of the last of them
         int64_t first_ts_us = 0;  ///< frame time of the earliest of them
+        uint64_t order = 0;  ///< at()'s sequence when its first fragment was seen
     };
     using ReleaseFn = std::function<void(const Released&)>;
 
@@ -107,9 +109,17 @@ public:
     /// pushes out. A fragment whose headers do not parse is released alone,
     /// unattributed.
     void add(const PacketMeta& m, int64_t ts_us) noexcept;
-    /// Releases datagrams older than kTimeoutUs at capture time `now_us`.
+    /// The clock and sequence of the fragment that follows (optional; see
+    /// FlowTable::at): a datagram remembers the sequence of its first
+    /// fragment seen, and datagrams released together go in that order.
+    void at(int64_t clock_us, uint64_t seq) noexcept {
+        clock_us_ = std::max(clock_us_, clock_us);
+        seq_ = seq;
+    }
+    /// Releases datagrams older than kTimeoutUs at capture time `now_us`,
+    /// oldest first fragment first.
     void expire(int64_t now_us) noexcept;
-    /// Releases every datagram in progress (end of run).
+    /// Releases every datagram in progress (end of run), oldest first fragment first.
     void flush() noexcept;
 
     [[nodiscard]] const ReassemblyStats& stats() const noexcept { return stats_; }
@@ -126,6 +136,10 @@ private:
     std::unique_ptr<uint8_t[]> buffers_;  ///< kMaxDatagrams × (header room + kMaxDatagramBytes), uninitialised
     size_t live_ = 0;
     int64_t clock_us_ = INT64_MIN;  ///< latest frame time seen
+    uint64_t seq_ = 0;  ///< at()'s, else a count of fragments
+    /// Releases the slots `due` says, in order of their first fragments.
+    template <class Due>
+    void release_in_order(Due due, Why why) noexcept;
     ReassemblyStats stats_;
     PacketMeta out_;  ///< the released packet, reused
     ReleaseFn on_release_;

@@ -66,6 +66,9 @@ struct Options {
     /// Rows are written by a thread of the store's beside the decoding
     /// (store::Store::write_behind); the database ends up the same.
     bool write_behind = false;
+    /// Decoding workers (pipeline::AnalyzerConfig::workers); 2 or more need
+    /// write_behind and no events or vendor addresses.
+    int workers = 1;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error);
     /// analyze and capture keep them with --detail (AnalyzerConfig::per_message_rows).
     bool per_message_rows = true;

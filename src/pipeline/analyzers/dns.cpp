@@ -101,7 +101,7 @@ void DnsAnalyzer::on_answer_section(const flow::Flow& f, const dns::Message& m, 
         if ((an.type == 1 || an.type == 28) && !an.address.empty()) {
             row.has_address = true;
             row.address = IpAddr::from_bytes(an.address);
-            s_.naming.add_answer(f.client_ip, row.address, chain, chain_n, ts_us);
+            s_.add_answer(f.client_ip, row.address, chain, chain_n, ts_us);
         } else if (an.type == 5 || an.type == 64 || an.type == 65) {
             row.target = m.name(an.target);
         }
@@ -111,11 +111,9 @@ void DnsAnalyzer::on_answer_section(const flow::Flow& f, const dns::Message& m, 
             row.ipv4hint = an.ipv4hint;
             row.ipv6hint = an.ipv6hint;
             for (size_t off = 0; off + 4 <= an.ipv4hint.size(); off += 4)
-                s_.naming.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv4hint.subspan(off, 4)), chain, chain_n,
-                                     ts_us);
+                s_.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv4hint.subspan(off, 4)), chain, chain_n, ts_us);
             for (size_t off = 0; off + 16 <= an.ipv6hint.size(); off += 16)
-                s_.naming.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv6hint.subspan(off, 16)), chain, chain_n,
-                                     ts_us);
+                s_.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv6hint.subspan(off, 16)), chain, chain_n, ts_us);
         }
         s_.sink->dns_answer(row);
     }

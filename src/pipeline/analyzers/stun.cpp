@@ -67,6 +67,12 @@ void StunTurn::on_message(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir
 // relay's own address, are named after the TURN server.
 void StunTurn::add_peers(const flow::Flow& f, const FlowApp& a, const stun::Message& msg, int64_t ts_us) {
     if (msg.xor_peer_addresses.empty() && msg.xor_relayed_addresses.empty()) return;
+    if (s_.naming_out) {
+        const std::string_view sni = a.sni ? s_.naming.get(a.sni) : std::string_view();
+        for (const auto& p : msg.xor_peer_addresses) s_.naming_out->turn_peer(f, sni, ts_us, from_stun(p));
+        for (const auto& p : msg.xor_relayed_addresses) s_.naming_out->turn_peer(f, sni, ts_us, from_stun(p));
+        return;
+    }
     const uint32_t server_name = a.sni ? a.sni : s_.naming.dns_name_of(f, ts_us);
     if (!server_name) return;
     for (const auto& p : msg.xor_peer_addresses) s_.naming.add_turn_peer(from_stun(p), server_name);

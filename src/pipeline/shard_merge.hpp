@@ -1,0 +1,65 @@
+// Private to pipeline/shards.cpp: the merger, which writes the workers'
+// records into the store in the order one thread would have written them
+// (see pipeline/shards.hpp and shard_records.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "attrib/naming.hpp"
+#include "store/store.hpp"
+
+namespace callwall::pipeline::shard {
+
+class Merger {
+public:
+    Merger(store::Store& store, int64_t run_id) : store_(store), run_id_(run_id) {}
+
+    /// The number of workers (once, first).
+    void streams(size_t n) { streams_.resize(n); }
+    /// A buffer worker `i` handed over (whole records; the last one a watermark or its end).
+    void take(size_t i, std::vector<char> buf) { streams_[i].queued.push_back(std::move(buf)); }
+    /// Writes every record whose turn has come; true if it wrote any. May
+    /// throw StoreError (then it writes nothing more, and drops what comes).
+    bool merge();
+    /// Buffers of worker `i` fully written, for it to reuse.
+    std::vector<std::vector<char>> spent(size_t i) { return std::exchange(streams_[i].spent, {}); }
+    /// Every worker's end has been read.
+    [[nodiscard]] bool done() const noexcept;
+    [[nodiscard]] uint64_t created() const noexcept { return created_; }
+    [[nodiscard]] const attrib::Naming& naming() const noexcept { return naming_; }
+
+private:
+    using Key = std::pair<uint64_t, uint64_t>;
+    struct Stream {
+        std::vector<std::vector<char>> queued;  ///< handed over, not yet read (front first)
+        size_t next = 0;  ///< the queued buffer being read
+        size_t pos = 0;  ///< in it
+        Key mark{0, 0};  ///< nothing more will come with a key below this
+        bool ended = false;
+        std::unordered_map<uint64_t, uint64_t> ids;  ///< the worker's flow id → the run's, while the flow lives
+        std::vector<std::vector<char>> spent;
+    };
+    /// Skips watermarks and spent buffers; true when the stream's next record is a key.
+    bool peek(Stream& s, Key& key);
+    /// Writes the records of the stream's next key.
+    void write_segment(Stream& s);
+    /// One record (not a key, watermark or end) at `p`; returns its size.
+    size_t write_record(Stream& s, char* p, size_t avail);
+    void flow_end(Stream& s, const char* p, const char*& end);
+
+    store::Store& store_;
+    int64_t run_id_;
+    std::vector<Stream> streams_;
+    attrib::Naming naming_;
+    attrib::FlowNames names_;
+    std::vector<Key> keys_;  ///< merge()'s, per stream: its next key
+    std::vector<char> known_;  ///< merge()'s, per stream: whether it has one
+    uint64_t created_ = 0;
+    bool failed_ = false;
+};
+
+}  // namespace callwall::pipeline::shard

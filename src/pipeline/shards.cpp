@@ -1,0 +1,401 @@
+// Flow-hash sharding: the reader's side and the workers. See
+// pipeline/shards.hpp; the merger is in shard_merge.cpp.
+#include "pipeline/shards.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "pipeline/analyzer.hpp"
+#include "pipeline/shard_merge.hpp"
+#include "pipeline/shard_records.hpp"
+
+namespace callwall::pipeline {
+namespace {
+
+// What the reader hands a worker: frames (copied: the reader's buffer is
+// reused) and the ticks, progress marks and end every worker gets.
+enum class In : uint8_t { Frame, Tick, Mark, Finish };
+struct InRecord {
+    int64_t ts_us = 0, clock_us = 0;
+    uint64_t index = 0;
+    double last_ts = 0;
+    uint32_t caplen = 0, wirelen = 0, linktype = 0, offset = 0;
+    In kind = In::Frame;
+};
+struct InChunk {
+    std::vector<InRecord> records;
+    std::vector<uint8_t> data;
+};
+constexpr size_t kChunkRecords = 2048;
+constexpr size_t kChunkBytes = size_t{1} << 18;
+constexpr size_t kQueuedChunks = 4;  ///< per worker, beside the one it works on
+/// Frames between progress marks: each mark lets the merger write what every
+/// worker has finished, so rows wait at most this many frames in memory.
+constexpr uint64_t kMarkEvery = 8192;
+
+uint64_t mix(uint64_t h) noexcept {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 33);
+}
+
+uint64_t word(const decode::IpAddr& a, size_t at) noexcept {
+    uint64_t v;
+    std::memcpy(&v, a.bytes.data() + at, 8);
+    return v;
+}
+
+void add_to(decode::ReassemblyStats& t, const decode::ReassemblyStats& c) noexcept {
+    t.fragments += c.fragments;
+    t.completed += c.completed;
+    t.timed_out += c.timed_out;
+    t.evicted += c.evicted;
+    t.overlaps += c.overlaps;
+    t.invalid += c.invalid;
+    t.cut += c.cut;
+    t.flushed += c.flushed;
+    t.duplicates += c.duplicates;
+    t.unattributed += c.unattributed;
+}
+
+void add_to(DissectStats& t, const DissectStats& c) noexcept {
+    t.pool_exhausted += c.pool_exhausted;
+    t.dns_messages += c.dns_messages;
+    t.dns_malformed += c.dns_malformed;
+    t.tls_hellos += c.tls_hellos;
+    t.quic_hellos += c.quic_hellos;
+    t.stun_messages += c.stun_messages;
+    t.channel_data += c.channel_data;
+    t.rtp_packets += c.rtp_packets;
+    t.rtcp_packets += c.rtcp_packets;
+    t.dtls_records += c.dtls_records;
+    t.names_dropped += c.names_dropped;
+    t.addresses_dropped += c.addresses_dropped;
+    t.peers_dropped += c.peers_dropped;
+    t.tcp_held_segments += c.tcp_held_segments;
+    t.tcp_gaps += c.tcp_gaps;
+    t.tcp_gap_bytes += c.tcp_gap_bytes;
+    t.tcp_resyncs += c.tcp_resyncs;
+    t.proxy_tunnels += c.proxy_tunnels;
+    t.buffers_reclaimed += c.buffers_reclaimed;
+}
+
+}  // namespace
+
+struct Shards::Impl {
+    struct Worker {
+        std::vector<char> out;  ///< rows and records being written (the recorder's and the Writer's)
+        std::unique_ptr<store::Store> recorder;
+        shard::Writer writer{out};
+        std::unique_ptr<Analyzer> analyzer;
+        // Inbound, under mu: full chunks from the reader, empty ones back.
+        std::mutex mu;
+        std::condition_variable cv;  ///< the worker waits for a chunk
+        std::deque<InChunk> full;
+        std::vector<InChunk> empty;
+        // Outbound, under mu: written buffers for the merger, and spent ones back.
+        std::deque<std::vector<char>> written;
+        std::vector<std::vector<char>> spent;
+        ShardTotals counts;  ///< under mu: the worker's counts at its last mark
+        std::thread thread;
+    };
+
+    Impl(store::Store& store, int64_t run_id) : merger(store, run_id) {}
+
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<InChunk> filling;  ///< per worker, the reader's chunk being filled
+    shard::Merger merger;
+    std::mutex progress_mu;
+    std::condition_variable progress;  ///< a worker handed over rows or took a chunk
+    uint64_t since_mark = 0;
+    bool finished = false;
+
+    void run(Worker& w);
+    void publish(Worker& w);
+    void hand_in(size_t i);
+    void add(size_t i, const InRecord& r) {
+        InChunk& c = filling[i];
+        if (c.records.size() >= kChunkRecords) hand_in(i);
+        filling[i].records.push_back(r);
+    }
+    void to_all(const InRecord& r) {
+        for (size_t i = 0; i < workers.size(); ++i) add(i, r);
+    }
+    /// Merges what the workers handed over; true if it wrote anything.
+    bool pump();
+    void wait_for_progress() {
+        std::unique_lock lk(progress_mu);
+        progress.wait_for(lk, std::chrono::milliseconds(2));
+    }
+    void stop() noexcept;
+};
+
+void Shards::Impl::run(Worker& w) {
+    InChunk chunk;
+    for (;;) {
+        {
+            std::unique_lock lk(w.mu);
+            w.cv.wait(lk, [&] { return !w.full.empty(); });
+            chunk = std::move(w.full.front());
+            w.full.pop_front();
+        }
+        progress.notify_one();  // the reader may wait for room
+        bool done = false;
+        for (const InRecord& r : chunk.records) {
+            switch (r.kind) {
+                case In::Frame: {
+                    capture::RawFrame f;
+                    f.ts_us = r.ts_us;
+                    f.linktype = r.linktype;
+                    f.caplen = r.caplen;
+                    f.wirelen = r.wirelen;
+                    f.bytes = ByteView(chunk.data.data() + r.offset, r.caplen);
+                    w.analyzer->process_shard(f, r.index, r.clock_us);
+                    break;
+                }
+                case In::Tick: w.analyzer->expire_shard(r.index, r.clock_us, r.last_ts); break;
+                case In::Mark:
+                    w.writer.watermark(r.index);
+                    publish(w);
+                    break;
+                case In::Finish:
+                    w.analyzer->finish_shard(r.index, r.last_ts);
+                    w.writer.end();
+                    publish(w);
+                    done = true;
+                    break;
+            }
+        }
+        chunk.records.clear();
+        chunk.data.clear();
+        {
+            std::lock_guard lk(w.mu);
+            w.empty.push_back(std::move(chunk));
+        }
+        if (done) return;
+    }
+}
+
+// Hands the worker's written buffer to the merger, with its counts.
+void Shards::Impl::publish(Worker& w) {
+    const Analyzer& a = *w.analyzer;
+    {
+        std::lock_guard lk(w.mu);
+        w.written.push_back(std::move(w.out));
+        if (!w.spent.empty()) {
+            w.out = std::move(w.spent.back());
+            w.spent.pop_back();
+        } else {
+            w.out = std::vector<char>();
+        }
+        ShardTotals& c = w.counts;
+        c.flows_written = a.flows_written();
+        std::copy(a.state_counts(), a.state_counts() + 32, c.state_counts);
+        c.flows = a.flows().stats();
+        c.reassembly = a.reassembly();
+        c.dissect = a.dissector().stats();
+        c.orphan_fragments = const_cast<Analyzer&>(a).totals().orphan_fragments;
+        c.live_flows = a.flows().live();
+    }
+    w.out.clear();
+    w.writer.handed_over();
+    progress.notify_one();
+}
+
+void Shards::Impl::hand_in(size_t i) {
+    Worker& w = *workers[i];
+    InChunk& c = filling[i];
+    for (;;) {
+        {
+            std::lock_guard lk(w.mu);
+            if (w.full.size() < kQueuedChunks) {
+                w.full.push_back(std::move(c));
+                if (!w.empty.empty()) {
+                    c = std::move(w.empty.back());
+                    w.empty.pop_back();
+                } else {
+                    c = InChunk();
+                }
+                break;
+            }
+        }
+        // The worker is behind: write what can be written meanwhile (a worker
+        // never waits for the merger, so this cannot deadlock).
+        if (!pump()) wait_for_progress();
+    }
+    w.cv.notify_one();
+    c.records.reserve(kChunkRecords);
+    c.data.reserve(kChunkBytes);
+}
+
+bool Shards::Impl::pump() {
+    bool wrote = false;
+    for (size_t i = 0; i < workers.size(); ++i) {
+        Worker& w = *workers[i];
+        std::vector<std::vector<char>> got;
+        {
+            std::lock_guard lk(w.mu);
+            while (!w.written.empty()) {
+                got.push_back(std::move(w.written.front()));
+                w.written.pop_front();
+            }
+        }
+        for (auto& b : got) merger.take(i, std::move(b));
+    }
+    wrote = merger.merge();
+    for (size_t i = 0; i < workers.size(); ++i) {
+        std::vector<std::vector<char>> spent = merger.spent(i);
+        if (spent.empty()) continue;
+        Worker& w = *workers[i];
+        std::lock_guard lk(w.mu);
+        for (auto& b : spent) w.spent.push_back(std::move(b));
+    }
+    return wrote;
+}
+
+void Shards::Impl::stop() noexcept {
+    if (!finished) {
+        // Dropping the run (an error): end every worker without waiting for its rows.
+        InRecord r;
+        r.kind = In::Finish;
+        for (size_t i = 0; i < workers.size(); ++i) {
+            Worker& w = *workers[i];
+            std::lock_guard lk(w.mu);
+            InChunk c;
+            c.records.push_back(r);
+            w.full.push_back(std::move(c));
+            w.cv.notify_one();
+        }
+    }
+    for (auto& w : workers)
+        if (w->thread.joinable()) w->thread.join();
+}
+
+Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, int workers)
+    : impl_(std::make_unique<Impl>(store, run_id)) {
+    Impl& s = *impl_;
+    AnalyzerConfig wc = cfg;
+    wc.workers = 1;
+    wc.extra_sink = nullptr;
+    wc.flow_observer = nullptr;
+    s.merger.streams(static_cast<size_t>(workers));
+    for (int i = 0; i < workers; ++i) {
+        auto w = std::make_unique<Impl::Worker>();
+        w->recorder = store::Store::recorder(w->out);
+        w->analyzer = std::make_unique<Analyzer>(w->recorder.get(), run_id, wc);
+        w->analyzer->work_for(w->writer);
+        for (size_t k = 0; k < kQueuedChunks; ++k) w->empty.emplace_back();
+        s.workers.push_back(std::move(w));
+        s.filling.emplace_back();
+        s.filling.back().records.reserve(kChunkRecords);
+        s.filling.back().data.reserve(kChunkBytes);
+    }
+    try {
+        for (auto& w : s.workers) w->thread = std::thread([&s, wp = w.get()] { s.run(*wp); });
+    } catch (...) {
+        s.stop();
+        throw;
+    }
+}
+
+Shards::~Shards() { impl_->stop(); }
+
+size_t Shards::worker_of(const decode::PacketMeta& m) const noexcept {
+    // The unordered address pair: both directions, every fragment, and an
+    // ICMP error by the pair it quotes.
+    const bool quoted = m.icmp_error && !m.is_fragment && m.quoted.src.family != 0;
+    const decode::IpAddr& a = quoted ? m.quoted.src : m.src;
+    const decode::IpAddr& b = quoted ? m.quoted.dst : m.dst;
+    const uint64_t x = mix(word(a, 0) ^ word(b, 0)) ^ mix((word(a, 8) ^ word(b, 8)) + 0x9E3779B97F4A7C15ull);
+    const uint64_t y = mix(word(a, 0) + word(b, 0) + word(a, 8) + word(b, 8));
+    return static_cast<size_t>(mix(x ^ y) % impl_->workers.size());
+}
+
+void Shards::dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us) {
+    Impl& s = *impl_;
+    const size_t i = worker_of(m);
+    if ((s.filling[i].data.size() + frame.caplen > kChunkBytes && !s.filling[i].records.empty()) ||
+        s.filling[i].records.size() >= kChunkRecords)
+        s.hand_in(i);
+    InChunk& c = s.filling[i];
+    InRecord r;
+    r.kind = In::Frame;
+    r.ts_us = frame.ts_us;
+    r.clock_us = clock_us;
+    r.index = index;
+    r.caplen = frame.caplen;
+    r.wirelen = frame.wirelen;
+    r.linktype = frame.linktype;
+    r.offset = static_cast<uint32_t>(c.data.size());
+    c.data.insert(c.data.end(), frame.bytes.begin(), frame.bytes.end());
+    s.add(i, r);
+    if (++s.since_mark < kMarkEvery) return;
+    s.since_mark = 0;
+    InRecord mark;
+    mark.kind = In::Mark;
+    mark.index = index;
+    s.to_all(mark);
+    for (size_t k = 0; k < s.workers.size(); ++k) s.hand_in(k);
+    s.pump();
+}
+
+void Shards::tick(uint64_t index, int64_t clock_us, double last_ts) {
+    InRecord r;
+    r.kind = In::Tick;
+    r.index = index;
+    r.clock_us = clock_us;
+    r.last_ts = last_ts;
+    impl_->to_all(r);
+}
+
+void Shards::finish(uint64_t last_index, double last_ts) {
+    Impl& s = *impl_;
+    InRecord r;
+    r.kind = In::Finish;
+    r.index = last_index;
+    r.last_ts = last_ts;
+    s.to_all(r);
+    for (size_t k = 0; k < s.workers.size(); ++k) s.hand_in(k);
+    s.finished = true;
+    while (!s.merger.done()) {
+        if (!s.pump()) s.wait_for_progress();
+    }
+    for (auto& w : s.workers) w->thread.join();
+    for (auto& w : s.workers) {
+        w->analyzer->drain();  // a worker's own error (out of memory)
+    }
+}
+
+ShardTotals Shards::totals() const {
+    ShardTotals t;
+    for (const auto& w : impl_->workers) {
+        std::lock_guard lk(w->mu);
+        const ShardTotals& c = w->counts;
+        t.flows_written += c.flows_written;
+        for (size_t k = 0; k < 32; ++k) t.state_counts[k] += c.state_counts[k];
+        t.flows.created += c.flows.created;
+        t.flows.evicted_idle += c.flows.evicted_idle;
+        t.flows.evicted_full += c.flows.evicted_full;
+        t.flows.peak_live += c.flows.peak_live;
+        add_to(t.reassembly, c.reassembly);
+        add_to(t.dissect, c.dissect);
+        t.orphan_fragments += c.orphan_fragments;
+        t.live_flows += c.live_flows;
+    }
+    const attrib::Naming& n = impl_->merger.naming();
+    t.dissect.names_dropped += n.table().dropped();
+    t.dissect.addresses_dropped += n.addresses_dropped();
+    t.dissect.peers_dropped += n.peers_dropped();
+    return t;
+}
+
+uint64_t Shards::flows_created() const noexcept { return impl_->merger.created(); }
+
+}  // namespace callwall::pipeline

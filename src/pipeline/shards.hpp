@@ -1,0 +1,93 @@
+// Flow-hash sharding: several decoding workers, one reader, one writer, and
+// the same database as one thread makes (analyze --workers N).
+//
+// The reading thread (the Analyzer's caller) counts every frame, decodes its
+// headers and hands it to the worker its address pair hashes to (both
+// directions, every fragment and every ICMP error quoting the pair go to the
+// same one: the pair, not the 5-tuple, because a later fragment carries no
+// ports). Each worker is an Analyzer of its own (flow table, reassembler,
+// dissectors) whose rows go to a buffer instead of the database, and whose
+// naming goes there too (pipeline/app_analyzer.hpp NamingOut): a flow is
+// named by DNS answers and TURN peers any worker saw, so only one place can
+// name flows. Every second of capture time the reader sends every worker the
+// expiry tick one thread would have run after that packet; a flow's expiry
+// depends on that flow alone (flow/flow_table.hpp), so each worker evicts
+// exactly its share of what one table evicts.
+//
+// Every record a worker writes carries the key one thread would have written
+// it under: (packet index, 0) while processing a packet; (tick's packet
+// index, reassembly release by first fragment's index, then flow eviction by
+// LRU order) at a tick; the end last. The merger, on the reading thread,
+// takes records from the workers in key order (a worker's watermark says it
+// has nothing more below it), numbers flows in the order they were created,
+// names each flow as it ends with the run's one Naming, and writes the rows
+// through the Store (write-behind: SQLite on the store's thread). So rows
+// reach the database in the order one thread writes them, with the same ids:
+// tests/golden/shards_test.cpp compares the dumps of every committed capture.
+//
+// Where the workers differ from one thread: bounds shared by the whole run
+// become per worker (--max-flows, the reassembler's 64 datagrams, the
+// decoders' buffer pools and per-address handshake buffers, the name table),
+// so a run that hits one of them may differ; and a datagram released at a
+// tick by one worker and one released at the same tick by another have no
+// order between them (ties go by worker).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/decode/ip_reassembly.hpp"
+#include "callwall/decode/packet.hpp"
+#include "flow/flow_table.hpp"
+#include "pipeline/dissect.hpp"
+#include "store/store.hpp"
+
+namespace callwall::pipeline {
+
+struct AnalyzerConfig;
+
+/// What the workers counted, summed (the merger's own counts for flows).
+struct ShardTotals {
+    uint64_t flows_written = 0;
+    uint64_t state_counts[32] = {};
+    flow::FlowTableStats flows;
+    decode::ReassemblyStats reassembly;
+    DissectStats dissect;
+    uint64_t orphan_fragments = 0;
+    uint64_t live_flows = 0;
+};
+
+class Shards {
+public:
+    /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
+    /// should write behind) for run `run_id`.
+    Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, int workers);
+    /// Stops the workers (after finish(), or dropping what is in flight).
+    ~Shards();
+    Shards(const Shards&) = delete;
+    Shards& operator=(const Shards&) = delete;
+
+    /// The worker of a decoded frame.
+    [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
+    /// Hands frame number `index` (decoded as `m`) to its worker. May throw
+    /// StoreError (writing what the workers gave back).
+    void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us);
+    /// The expiry tick after frame `index`, on every worker; `last_ts` is the
+    /// capture time of that frame (the provisional outcomes' "capture end").
+    void tick(uint64_t index, int64_t clock_us, double last_ts);
+    /// Every worker ends its flows; waits until every row is written. May
+    /// throw StoreError.
+    void finish(uint64_t last_index, double last_ts);
+    /// Counts so far (exact after finish()).
+    [[nodiscard]] ShardTotals totals() const;
+    /// Flows numbered so far (created, in the run's order).
+    [[nodiscard]] uint64_t flows_created() const noexcept;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace callwall::pipeline

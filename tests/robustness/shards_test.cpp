@@ -1,0 +1,104 @@
+// `analyze --workers N` shards the flows across N decoding threads (issue 20
+// item 3, pipeline/shards.hpp). Its database must be the one a single thread
+// writes: for every committed capture, analysed with --detail (so the
+// per-message rows, whose flow ids the merger renumbers, are there too) by
+// one thread and by 2 and 3 workers, every table's rows in insertion order
+// (what `sqlite3 .dump` prints) must be byte for byte the same, the run row
+// too apart from its wall-clock, command-line and writer columns.
+//
+// One stated exception: a run that hit the decoders' handshake-buffer bound
+// (the field captures made to stall hundreds of TLS/QUIC hellos) counts the
+// buffers it reclaimed per worker, each of which has a whole pool, so that
+// one "bounds:" line of run.notes may differ; every flow, name, hello and
+// verdict must still be the same.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "robustness/robustness_util.hpp"
+
+namespace callwall::robustness {
+namespace {
+
+constexpr double kTimeoutS = 120;
+constexpr std::string_view kReclaimLine = "TLS/QUIC handshake buffers lost";
+
+// What `sqlite3 .dump` shows of the database, in its order: each table's
+// rows by rowid (insertion order), the run rows without their wall-clock,
+// command-line and writer columns.
+std::string dump(const std::string& path) {
+    Db db(path, true);
+    std::string out;
+    for (const std::string& table : db.rows("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")) {
+        std::string columns;
+        for (const std::string& c : db.rows("SELECT name FROM pragma_table_info('" + table + "') ORDER BY cid")) {
+            if (table == "run" &&
+                (c == "started_at" || c == "ended_at" || c == "command_line" || c.rfind("writer_", 0) == 0))
+                continue;
+            columns += (columns.empty() ? "" : ", ") + c;
+        }
+        for (const std::string& r : db.rows("SELECT " + columns + " FROM " + table + " ORDER BY rowid"))
+            out += table + "\t" + r + "\n";
+    }
+    return out;
+}
+
+// The dump without the reclaimed-buffers line of run.notes.
+std::string without_reclaim_line(const std::string& d) {
+    std::istringstream in(d);
+    std::string out, line;
+    while (std::getline(in, line)) {
+        if (line.rfind("run\t", 0) == 0) {
+            const size_t at = line.find(kReclaimLine);
+            if (at != std::string::npos) {
+                const size_t from = line.rfind("bounds: ", at), to = line.find('\n', at);
+                line.erase(from, to == std::string::npos ? std::string::npos : to - from + 1);
+            }
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+TEST(Shards, EveryCommittedCaptureGivesTheSingleThreadDatabase) {
+    const std::string bin = binary();
+    if (bin.empty() || !executable(bin)) GTEST_SKIP() << "callwall binary not built: " << bin;
+    const std::vector<std::string> captures = committed_captures();
+    ASSERT_GE(captures.size(), 20u);
+    TempDir dir("shards");
+    ASSERT_TRUE(dir.ok());
+    size_t compared = 0, with_flows = 0, reclaim_exceptions = 0;
+    for (const auto& c : captures) {
+        std::string dumps[3];
+        int codes[3] = {0, 0, 0};
+        const char* workers[3] = {"1", "2", "3"};
+        for (int k = 0; k < 3; ++k) {
+            const std::string db = dir.path() + "/w" + workers[k] + ".sqlite";
+            std::vector<std::string> argv{bin, "analyze", "-q", "--detail", "--db", db, "--workers", workers[k], c};
+            if (k == 0) argv.insert(argv.begin() + 2, {"--threads", "1"});
+            const RunResult r = run(argv, kTimeoutS);
+            ASSERT_TRUE(r.exit.exited) << c << ": " << head(r.err);
+            codes[k] = r.exit.code;
+            if (std::filesystem::exists(db)) dumps[k] = dump(db);
+            for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix);
+        }
+        for (int k = 1; k < 3; ++k) {
+            EXPECT_EQ(codes[k], codes[0]) << c << " with " << workers[k] << " workers";
+            if (dumps[0].find(kReclaimLine) != std::string::npos) {
+                ++reclaim_exceptions;
+                EXPECT_EQ(without_reclaim_line(dumps[k]), without_reclaim_line(dumps[0]))
+                    << c << " with " << workers[k] << " workers";
+                continue;
+            }
+            EXPECT_EQ(dumps[k], dumps[0]) << c << " with " << workers[k] << " workers";
+        }
+        ++compared;
+        if (dumps[0].find("\nflow\t") != std::string::npos) ++with_flows;
+    }
+    EXPECT_EQ(compared, captures.size());
+    EXPECT_GE(with_flows, captures.size() - 6);  // a few are damaged or hold no IP
+    EXPECT_LE(reclaim_exceptions, 4u);  // the two stalled-hello captures, two worker counts each
+}
+
+}  // namespace
+}  // namespace callwall::robustness
