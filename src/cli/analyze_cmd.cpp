@@ -229,8 +229,10 @@ int run_analyze(int argc, char** argv) {
         for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
             // The reader thread (if any) is started per file, so only one runs at a time.
             time_order.file_starts(files[i], *sources[i], session->totals().notes);
+            // With workers the reading thread only reads and hands out (a
+            // reader thread beside it would copy every frame once more).
             const bool read_ahead =
-                files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && (second_core || args.workers > 1);
+                files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && second_core && args.workers == 1;
             capture::ReadAhead src(std::move(sources[i]), read_ahead);
             capture::RawFrame frame;
             uint64_t n = 0;

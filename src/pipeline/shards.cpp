@@ -313,9 +313,10 @@ size_t Shards::worker_of(const decode::PacketMeta& m) const noexcept {
     const bool quoted = m.icmp_error && !m.is_fragment && m.quoted.src.family != 0;
     const decode::IpAddr& a = quoted ? m.quoted.src : m.src;
     const decode::IpAddr& b = quoted ? m.quoted.dst : m.dst;
-    const uint64_t x = mix(word(a, 0) ^ word(b, 0)) ^ mix((word(a, 8) ^ word(b, 8)) + 0x9E3779B97F4A7C15ull);
-    const uint64_t y = mix(word(a, 0) + word(b, 0) + word(a, 8) + word(b, 8));
-    return static_cast<size_t>(mix(x ^ y) % impl_->workers.size());
+    // Symmetric: a sum and an exclusive or of the two addresses, mixed once.
+    const uint64_t a0 = word(a, 0), a1 = word(a, 8), b0 = word(b, 0), b1 = word(b, 8);
+    const uint64_t h = mix(((a0 + b0) * 0x9E3779B97F4A7C15ull) ^ (a1 + b1) ^ ((a0 ^ b0) << 1) ^ (a1 ^ b1));
+    return static_cast<size_t>(h % impl_->workers.size());
 }
 
 void Shards::dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us) {
