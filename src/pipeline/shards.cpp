@@ -8,6 +8,8 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <pthread.h>
+#include <string>
 #include <thread>
 
 #include "pipeline/analyzer.hpp"
@@ -298,7 +300,14 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
         s.filling.back().data.reserve(kChunkBytes);
     }
     try {
-        for (auto& w : s.workers) w->thread = std::thread([&s, wp = w.get()] { s.run(*wp); });
+        for (size_t i = 0; i < s.workers.size(); ++i) {
+            s.workers[i]->thread = std::thread([&s, wp = s.workers[i].get(), i] {
+                // Named for top -H and perf: "callwall-w0", ...
+                const std::string name = "callwall-w" + std::to_string(i);
+                pthread_setname_np(pthread_self(), name.c_str());
+                s.run(*wp);
+            });
+        }
     } catch (...) {
         s.stop();
         throw;
