@@ -100,19 +100,7 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         }
         return;
     }
-    if (m.is_fragment) {
-        // Held until the datagram is whole: on_reassembled sees it, once,
-        // with all its fragments counted. The only branch fragments take.
-        reasm_.at(clock_us_, t.packets);
-        reasm_.add(m, frame.ts_us);
-    } else if (m.icmp_error) {
-        record_icmp_error(m, frame.ts_us);
-    } else {
-        const auto lk = table_.update(m, frame.ts_us);
-        const uint32_t slot = table_.index_of(*lk.flow);
-        if (lk.created) dissector_.on_flow_created(*lk.flow, slot);
-        dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
-    }
+    on_decoded(m, frame.ts_us, clock_us_, t.packets);
     if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
         expire(clock_us_, t.packets);
         last_expire_us_ = clock_us_;
@@ -138,21 +126,30 @@ void Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int
     totals_.last_ts = static_cast<double>(frame.ts_us) / 1e6;
     table_.at(clock_us, index);
     decode::PacketMeta& m = meta_;
-    if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) return;  // the reader decoded it
+    if (decode::parse_frame_ok(frame.linktype, frame.bytes, m)) on_decoded(m, frame.ts_us, clock_us, index);
+}
+
+void Analyzer::on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept {
     if (m.is_fragment) {
+        // Held until the datagram is whole: on_reassembled sees it, once,
+        // with all its fragments counted. The only branch fragments take.
         reasm_.at(clock_us, index);
-        reasm_.add(m, frame.ts_us);
+        reasm_.add(m, ts_us);
     } else if (m.icmp_error) {
-        record_icmp_error(m, frame.ts_us);
+        record_icmp_error(m, ts_us);
     } else {
-        const auto lk = table_.update(m, frame.ts_us);
-        const uint32_t slot = table_.index_of(*lk.flow);
-        if (lk.created) {
-            out_->created(lk.flow->id);
-            dissector_.on_flow_created(*lk.flow, slot);
-        }
-        dissector_.on_packet(*lk.flow, slot, lk.dir, m, frame.ts_us);
+        on_flow_packet(table_.update(m, ts_us), m, ts_us);
     }
+}
+
+void Analyzer::on_flow_packet(const flow::FlowTable::Lookup& lk, const decode::PacketMeta& m, int64_t ts_us) noexcept {
+    flow::Flow& f = *lk.flow;
+    const uint32_t slot = table_.index_of(f);
+    if (lk.created) {
+        if (out_) out_->created(f.id);
+        dissector_.on_flow_created(f, slot);
+    }
+    dissector_.on_packet(f, slot, lk.dir, m, ts_us);
 }
 
 void Analyzer::expire_shard(uint64_t index, int64_t clock_us, double last_ts) noexcept {
@@ -234,12 +231,7 @@ void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept
     f.packets[lk.dir] += r.fragments - 1;
     f.later_fragments += r.fragments - 1;
     f.bytes[lk.dir] += r.wire_bytes - m.ip_total_len;  // update() counted the rebuilt datagram's length
-    const uint32_t slot = table_.index_of(f);
-    if (lk.created) {
-        if (out_) out_->created(f.id);
-        dissector_.on_flow_created(f, slot);
-    }
-    dissector_.on_packet(f, slot, lk.dir, m, r.ts_us);
+    on_flow_packet(lk, m, r.ts_us);
 }
 
 void Analyzer::snapshot() {

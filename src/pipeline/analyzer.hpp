@@ -119,6 +119,11 @@ private:
     void note_clock();
     /// Fills info.outcome from the hint, if there is one.
     void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
+    /// A decoded frame (number `index`, the run's clock then at `clock_us`):
+    /// to the reassembler, as an ICMP error, or to its flow.
+    void on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept;
+    /// A packet (or reassembled datagram) counted on its flow: to the dissectors.
+    void on_flow_packet(const flow::FlowTable::Lookup& lk, const decode::PacketMeta& m, int64_t ts_us) noexcept;
     /// Attaches an ICMP error to the flow it quotes and records it.
     void record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept;
     /// A datagram (or the fragments of one) the reassembler let go.
