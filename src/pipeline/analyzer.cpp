@@ -129,7 +129,10 @@ void Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int
     if (decode::parse_frame_ok(frame.linktype, frame.bytes, m)) on_decoded(m, frame.ts_us, clock_us, index);
 }
 
-void Analyzer::on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept {
+// Both inlined where they are called (the packet path): as calls they cost
+// ~1 % on one core.
+[[gnu::always_inline]] inline void Analyzer::on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us,
+                                                        uint64_t index) noexcept {
     if (m.is_fragment) {
         // Held until the datagram is whole: on_reassembled sees it, once,
         // with all its fragments counted. The only branch fragments take.
@@ -142,7 +145,8 @@ void Analyzer::on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t cl
     }
 }
 
-void Analyzer::on_flow_packet(const flow::FlowTable::Lookup& lk, const decode::PacketMeta& m, int64_t ts_us) noexcept {
+[[gnu::always_inline]] inline void Analyzer::on_flow_packet(const flow::FlowTable::Lookup& lk,
+                                                            const decode::PacketMeta& m, int64_t ts_us) noexcept {
     flow::Flow& f = *lk.flow;
     const uint32_t slot = table_.index_of(f);
     if (lk.created) {
