@@ -29,6 +29,13 @@ fi
 cmake --preset release >/dev/null
 cmake --build --preset release -j2 --target callwall >/dev/null
 head="build/release/callwall"
+# Like with like: the release preset builds RelWithDebInfo (-O2 -g); a
+# baseline built Release (-O3, no debug info) differs by several per cent
+# on its own (measured 2026-11-24).
+has_debug() { readelf -S "$1" 2>/dev/null | grep -q '\.debug_info'; }
+if has_debug "$head" && ! has_debug "$base"; then
+    echo "ab.sh: warning: $base has no debug info: built Release? build it with the release preset (RelWithDebInfo)" >&2
+fi
 work=$(mktemp -d /tmp/callwall-ab-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
