@@ -258,17 +258,22 @@ void FlowTable::evict(uint32_t idx) noexcept {
 // every flow before it is due exactly when its own last activity (the later
 // of its latest packet and its stamp) is older than the timeout.
 void FlowTable::expire(int64_t now_us) noexcept {
-    due_.clear();
-    for (int c = 0; c < kLruClasses; ++c) {
+    // The first due flow of class c from list position i on (UINT32_MAX: none).
+    const auto next_due = [&](int c, uint32_t i) {
         const int64_t limit = class_limit(static_cast<uint8_t>(c));
-        for (uint32_t i = lru_head_[c]; i != UINT32_MAX && now_us - slab_[i].lru_ts_us > limit; i = slab_[i].lru_next)
-            if (now_us - std::max(slab_[i].last_ts_us, slab_[i].lru_ts_us) > limit) due_.push_back(i);
-    }
-    if (due_.empty()) return;
-    std::sort(due_.begin(), due_.end(), [this](uint32_t a, uint32_t b) { return slab_[a].lru_seq < slab_[b].lru_seq; });
-    for (uint32_t i : due_) {
+        for (; i != UINT32_MAX && now_us - slab_[i].lru_ts_us > limit; i = slab_[i].lru_next)
+            if (now_us - std::max(slab_[i].last_ts_us, slab_[i].lru_ts_us) > limit) return i;
+        return UINT32_MAX;
+    };
+    // The classes' due flows merged by LRU order, without a list of them.
+    uint32_t due[kLruClasses];
+    for (int c = 0; c < kLruClasses; ++c) due[c] = next_due(c, lru_head_[c]);
+    for (uint32_t i; (i = oldest_of(due)) != UINT32_MAX;) {
+        const uint8_t c = slab_[i].lru_class;
+        const uint32_t after = slab_[i].lru_next;
         ++stats_.evicted_idle;
         evict(i);
+        due[c] = next_due(c, after);
     }
 }
 

@@ -250,7 +250,6 @@ private:
     uint32_t lru_tail_[kLruClasses] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
     int64_t clock_us_ = INT64_MIN;  ///< never goes back (at(), update())
     uint64_t seq_ = 0;  ///< the next LRU move's order
-    std::vector<uint32_t> due_;  ///< expire()'s flows to evict, reused
     size_t live_ = 0;
     uint64_t next_id_ = 1;
     FlowTableStats stats_;
