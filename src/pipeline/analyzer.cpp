@@ -121,8 +121,18 @@ void Analyzer::work_for(shard::Writer& out) noexcept {
     dissector_.name_elsewhere(&out);
 }
 
+template <class F>
+void Analyzer::shard_record(F&& write) noexcept {
+    try {
+        write();
+    } catch (...) {
+        // Out of memory growing the worker's buffer: the run fails at its end (finish_shards).
+        if (!deferred_error_) deferred_error_ = std::current_exception();
+    }
+}
+
 void Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us) noexcept {
-    out_->key(index, shard::kPacketPhase);
+    shard_record([&] { out_->key(index, shard::kPacketPhase); });
     totals_.last_ts = static_cast<double>(frame.ts_us) / 1e6;
     table_.at(clock_us, index);
     decode::PacketMeta& m = meta_;
@@ -150,7 +160,7 @@ void Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int
     flow::Flow& f = *lk.flow;
     const uint32_t slot = table_.index_of(f);
     if (lk.created) {
-        if (out_) out_->created(f.id);
+        if (out_) shard_record([&] { out_->created(f.id); });
         dissector_.on_flow_created(f, slot);
     }
     dissector_.on_packet(f, slot, lk.dir, m, ts_us);
@@ -218,7 +228,10 @@ void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept
         // tick and the datagram's first fragment, the same on every worker.
         table_.set_seq((tick_index_ << 24) | (uint64_t{1} << 23) | (r.order & ((uint64_t{1} << 23) - 1)));
         if (out_)
-            out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_, shard::kReleasePhase | r.order);
+            shard_record([&] {
+                out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_,
+                          shard::kReleasePhase | r.order);
+            });
     }
     if (!r.meta) {
         totals_.orphan_fragments += r.fragments;

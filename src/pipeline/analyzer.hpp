@@ -136,6 +136,9 @@ private:
     void flush_all(uint64_t last_index) noexcept;
     /// The workers' run ends: their counts become this Analyzer's.
     void finish_shards();
+    /// A worker writes a record for the merger; an allocation failure is kept for drain().
+    template <class F>
+    void shard_record(F&& write) noexcept;
 
     store::Store* store_;
     bool per_message_rows_;
