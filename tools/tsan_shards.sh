@@ -1,0 +1,32 @@
+#!/bin/sh
+# ThreadSanitizer check of `analyze --workers` (pipeline/shards.*): builds
+# callwall with -fsanitize=thread in BUILD_DIR (default build/tsan; a full
+# build, ~10 min on 2 CPUs) and runs `analyze --detail --workers 3` over
+# every committed capture (and ../shared/captures/public when present).
+# Fails on the first ThreadSanitizer report. Not part of CI (a second full
+# build); run it after changing the workers, the merger or what they share.
+#
+#   tools/tsan_shards.sh [BUILD_DIR]
+set -eu
+cd "$(dirname "$0")/.."
+build="${1:-build/tsan}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLWALL_TESTS=OFF -DCALLWALL_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -g" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
+cmake --build "$build" -j2 --target callwall >/dev/null
+bin="$build/callwall"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+n=0
+for cap in $(find captures ../shared/captures/public -type f \( -name '*.pcap' -o -name '*.pcapng' \) 2>/dev/null | LC_ALL=C sort); do
+  rm -f "$tmp"/db.sqlite*
+  rc=0
+  TSAN_OPTIONS="halt_on_error=1:exitcode=66" "$bin" analyze -q --detail --workers 3 --db "$tmp/db.sqlite" "$cap" \
+    >"$tmp/out" 2>&1 || rc=$?
+  if [ "$rc" -eq 66 ] || grep -q ThreadSanitizer "$tmp/out"; then
+    cat "$tmp/out" >&2
+    echo "tsan_shards: a ThreadSanitizer report on $cap" >&2
+    exit 1
+  fi
+  n=$((n + 1))
+done
+echo "tsan_shards: $n captures, no ThreadSanitizer report"
