@@ -244,7 +244,8 @@ private:
     std::vector<Flow> slab_;
     std::vector<uint32_t> free_;
     // The LRU classes: one idle timeout each, so each list is in order of
-    // expiry and expire() stops at the first flow of a list not yet due.
+    // expiry (to the LRU granularity) and expire() stops at the first flow
+    // of a list stamped within the timeout.
     static constexpr int kLruUdp = 0, kLruTcpOpen = 1, kLruTcpClosed = 2, kLruOther = 3, kLruClasses = 4;
     uint32_t lru_head_[kLruClasses] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
     uint32_t lru_tail_[kLruClasses] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};

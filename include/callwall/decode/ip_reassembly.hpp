@@ -136,7 +136,7 @@ private:
     std::unique_ptr<uint8_t[]> buffers_;  ///< kMaxDatagrams × (header room + kMaxDatagramBytes), uninitialised
     size_t live_ = 0;
     int64_t clock_us_ = INT64_MIN;  ///< latest frame time seen
-    uint64_t seq_ = 0;  ///< at()'s, else a count of fragments
+    uint64_t seq_ = 0;  ///< at()'s (without it 0: datagrams released together go in slot order)
     /// Releases the slots `due` says, in order of their first fragments.
     template <class Due>
     void release_in_order(Due due, Why why) noexcept;
