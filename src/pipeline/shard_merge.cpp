@@ -27,7 +27,7 @@ bool Merger::peek(Stream& s, Key& key) {
             }
             continue;
         }
-        Reader r(b.data() + s.pos + 1, b.data() + b.size());
+        Reader r(b.data() + s.pos + 1);
         switch (b[s.pos]) {
             case kKey:
                 key.first = r.pod<uint64_t>();
@@ -94,7 +94,7 @@ void Merger::write_segment(Stream& s) {
 }
 
 size_t Merger::write_record(Stream& s, char* p, size_t avail) {
-    Reader r(p + 1, p + avail);
+    Reader r(p + 1);
     switch (p[0]) {
         case kCreated: {
             const auto local = r.pod<uint64_t>();
@@ -160,7 +160,7 @@ size_t Merger::write_record(Stream& s, char* p, size_t avail) {
 // A flow's end: numbered, named with every DNS answer and TURN peer of the
 // run so far, and written as Analyzer::on_evict writes it on one thread.
 void Merger::flow_end(Stream& s, const char* p, const char*& end) {
-    Reader r(p, nullptr);
+    Reader r(p);
     alignas(flow::Flow) flow::Flow f = r.pod<flow::Flow>();
     store::FlowAppInfo info = r.pod<store::FlowAppInfo>();
     info.app = r.text();

@@ -122,7 +122,8 @@ private:
 /// The merger's side: reads what a Writer wrote.
 class Reader {
 public:
-    Reader(const char* p, const char* end) noexcept : p_(p), end_(end) {}
+    /// Records are whole (a worker hands over only whole ones): no bound is checked.
+    explicit Reader(const char* p) noexcept : p_(p) {}
     template <class T>
     T pod() noexcept {
         T v;
@@ -140,7 +141,6 @@ public:
 
 private:
     const char* p_;
-    const char* end_;
 };
 
 }  // namespace callwall::pipeline::shard
