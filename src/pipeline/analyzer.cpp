@@ -79,7 +79,6 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
     clock_us_ = std::max(clock_us_, frame.ts_us);
     t.last_ts = ts;
     ++t.packets;
-    table_.at(clock_us_, t.packets);
     t.bytes += frame.wirelen;
     if (frame.caplen < frame.wirelen) ++t.truncated_packets;
 
@@ -100,6 +99,7 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         }
         return;
     }
+    table_.at(clock_us_, t.packets);
     on_decoded(m, frame.ts_us, clock_us_, t.packets);
     if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
         expire(clock_us_, t.packets);

@@ -187,7 +187,7 @@ void Shards::Impl::run(Worker& w) {
 
 // Hands the worker's written buffer to the merger, with its counts.
 void Shards::Impl::publish(Worker& w) {
-    const Analyzer& a = *w.analyzer;
+    Analyzer& a = *w.analyzer;
     {
         std::lock_guard lk(w.mu);
         w.written.push_back(std::move(w.out));
@@ -203,7 +203,7 @@ void Shards::Impl::publish(Worker& w) {
         c.flows = a.flows().stats();
         c.reassembly = a.reassembly();
         c.dissect = a.dissector().stats();
-        c.orphan_fragments = const_cast<Analyzer&>(a).totals().orphan_fragments;
+        c.orphan_fragments = a.totals().orphan_fragments;
         c.live_flows = a.flows().live();
     }
     w.out.clear();

@@ -478,20 +478,16 @@ std::unique_ptr<Store> Store::recorder(std::vector<char>& out) {
 
 template <class... Values>
 void Store::put(Slot slot, const Values&... values) {
-    if (rec_) {
-        rec_->push_back(static_cast<char>(slot));
-        rec_->push_back(static_cast<char>(sizeof...(Values)));
-        (encode(*rec_, values), ...);
-        return;
-    }
-    // Queued unless write-behind is off or this is the writer thread itself
-    // (a deferred job writing): then bound and stepped here.
-    if (wb_ && !wb_->on_writer_thread()) {
-        std::vector<char>& b = wb_->batch();
+    // Encoded for later (a recorder's buffer, or the write-behind batch)
+    // unless write-behind is off or this is the writer thread itself (a
+    // deferred job writing): then bound and stepped here.
+    const bool queued = !rec_ && wb_ && !wb_->on_writer_thread();
+    if (rec_ || queued) {
+        std::vector<char>& b = rec_ ? *rec_ : wb_->batch();
         b.push_back(static_cast<char>(slot));
         b.push_back(static_cast<char>(sizeof...(Values)));
         (encode(b, values), ...);
-        wb_->row_done();
+        if (queued) wb_->row_done();
         return;
     }
     note_row();
