@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Per-stage profile of `callwall analyze` for one or more builds, side by
+side: how much of the run each stage takes (inclusive: a stage counts what
+it calls), so a change can be shown before and after, stage by stage.
+
+    bench/stages.py [--perf] [--file PCAP] [--options "..."] [LABEL=]BINARY ...
+
+Two ways to count, on the same stages:
+
+- callgrind (the default): instructions executed, counted by valgrind. They
+  do not depend on the machine's load, so two builds can be compared on
+  this shared machine to a fraction of a per cent; they do not see cache
+  misses or page faults, which is where much of the reading's time goes.
+- `--perf`: shares of `perf record -e cpu-clock` samples with DWARF call
+  graphs (time, load and all; one run per binary, so ±2 points of noise).
+
+The workload is the busy-mirror profile at 1 M packets (tools/gen_workload.py
+--profile busy --seed 1, cached as /tmp/callwall-busy-1000000.pcap), run
+with `--threads 1` (one thread, so every stage is on the one call stack);
+--file and --options change them. Prints a markdown table.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# (label, function): inclusive cost of the function. Names as demangled.
+STAGES = [
+    ('Reading the records (`capture::PcapSource::next`)', 'callwall::capture::PcapSource::next'),
+    ('Decoding the headers (`decode::parse_frame_ok`)', 'callwall::decode::parse_frame_ok'),
+    ('Flow table (`flow::FlowTable::update`)', 'callwall::flow::FlowTable::update'),
+    ('Dissectors, per packet, with their rows (`Dissector::on_packet`)', 'callwall::pipeline::Dissector::on_packet'),
+    ('Flows expired while reading, with their rows (`FlowTable::expire`)', 'callwall::flow::FlowTable::expire'),
+    ('Flows left at the end, with their rows (`Analyzer::finish`)', 'callwall::pipeline::Analyzer::finish'),
+    ('Attribution (`attrib::run_attribution`)', 'callwall::attrib::run_attribution'),
+    ('of which the reader indexes (`Store::create_reader_indexes`)', 'callwall::store::Store::create_reader_indexes'),
+    ('SQLite statements, wherever called (`sqlite3_step`)', 'sqlite3_step'),
+]
+DEFAULT_FILE = '/tmp/callwall-busy-1000000.pcap'
+
+
+def name_pattern(fn):
+    # The function itself, with or without its parameter list (callgrind
+    # prints it, perf does not), not a longer name that starts the same.
+    return re.compile(r'(^|[\s:])' + re.escape(fn) + r'(\(|\s|$|\[)')
+
+
+def parse_callgrind(path):
+    out = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', path],
+                         check=True, capture_output=True, text=True).stdout
+    total = None
+    costs = {}
+    line_re = re.compile(r'^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$')
+    for line in out.splitlines():
+        m = line_re.match(line)
+        if not m:
+            continue
+        n = int(m.group(1).replace(',', ''))
+        what = m.group(2)
+        if what.startswith('PROGRAM TOTALS'):
+            total = n
+            continue
+        # "file:function [object]": the function starts after the first ':'
+        # that follows the file name (callgrind writes file:function).
+        fn = what.split(':', 1)[1] if ':' in what.split('(', 1)[0] else what
+        for _, stage_fn in STAGES:
+            if name_pattern(stage_fn).search(' ' + fn):
+                costs[stage_fn] = max(costs.get(stage_fn, 0), n)
+    return total, costs
+
+
+def parse_perf(path):
+    out = subprocess.run(['perf', 'report', '-i', path, '--children', '--sort', 'symbol', '-g', 'none',
+                          '--percent-limit', '0', '--stdio'], check=True, capture_output=True, text=True).stdout
+    costs = {}
+    line_re = re.compile(r'^\s*([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(.*)$')
+    for line in out.splitlines():
+        m = line_re.match(line)
+        if not m:
+            continue
+        share = float(m.group(1))
+        sym = m.group(3).strip()
+        for _, stage_fn in STAGES:
+            if name_pattern(stage_fn).search(' ' + sym):
+                costs[stage_fn] = max(costs.get(stage_fn, 0.0), share)
+    return costs
+
+
+def run_one(binary, pcap, options, use_perf, work):
+    db = os.path.join(work, 'stages.sqlite')
+    for suffix in ('', '-wal', '-shm'):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    cmd = [binary, 'analyze', '-q', pcap, '--db', db] + options
+    data = os.path.join(work, 'profile.out')
+    if use_perf:
+        subprocess.run(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', '4000', '--call-graph', 'dwarf,16384', '-o',
+                        data, '--'] + cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return None, parse_perf(data)
+    subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=' + data, '--'] + cmd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return parse_callgrind(data)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--perf', action='store_true', help='perf cpu-clock sample shares instead of instructions')
+    ap.add_argument('--file', default=DEFAULT_FILE)
+    ap.add_argument('--options', default='--threads 1', help='analyze options (default: --threads 1)')
+    ap.add_argument('binaries', nargs='+', metavar='[LABEL=]BINARY')
+    args = ap.parse_args()
+    tool = 'perf' if args.perf else 'valgrind'
+    if not shutil.which(tool):
+        sys.exit(f'stages: {tool} is not installed (tools/setup.sh installs it)')
+    if not os.path.isfile(args.file):
+        if args.file != DEFAULT_FILE:
+            sys.exit(f'stages: {args.file}: no such file')
+        subprocess.run(['/usr/bin/python3', 'tools/gen_workload.py', '--profile', 'busy', '--seed', '1', '--packets',
+                        '1000000', '--out', args.file], check=True, stdout=subprocess.DEVNULL,
+                       cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+    columns = []
+    with tempfile.TemporaryDirectory(prefix='callwall-stages-') as work:
+        for spec in args.binaries:
+            label, _, binary = spec.rpartition('=')
+            label = label or binary
+            if not os.access(binary, os.X_OK):
+                sys.exit(f'stages: {binary}: not an executable')
+            columns.append((label, run_one(binary, args.file, args.options.split(), args.perf, work)))
+    unit = 'share of cpu-clock samples' if args.perf else 'instructions (M), share of the run'
+    print(f'`callwall analyze -q {os.path.basename(args.file)} {args.options}`; {unit}; inclusive')
+    print()
+    print('| Stage | ' + ' | '.join(label for label, _ in columns) + ' |')
+    print('|---|' + '---:|' * len(columns))
+    for stage_label, fn in STAGES:
+        cells = []
+        for _, (total, costs) in columns:
+            if fn not in costs:
+                cells.append('–')
+            elif args.perf:
+                cells.append(f'{costs[fn]:.1f} %')
+            else:
+                cells.append(f'{costs[fn] / 1e6:,.0f} M ({100.0 * costs[fn] / total:.1f} %)')
+        print(f'| {stage_label} | ' + ' | '.join(cells) + ' |')
+    if not args.perf:
+        print('| **Whole run** | ' + ' | '.join(f'**{total / 1e6:,.0f} M**' for _, (total, _) in columns) + ' |')
+
+
+if __name__ == '__main__':
+    main()
