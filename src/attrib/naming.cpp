@@ -1,6 +1,9 @@
 // Flow naming (attribution's live side). See attrib/naming.hpp.
 #include "attrib/naming.hpp"
 
+#include <bit>
+#include <cstring>
+
 namespace callwall::attrib {
 
 using decode::IpAddr;
@@ -39,8 +42,22 @@ std::string_view NameTable::get(uint32_t id) const noexcept {
 }
 
 size_t NameMap::KeyHash::operator()(const Key& k) const noexcept {
-    const uint64_t h = decode::hash_append(decode::hash_append(decode::kFnvOffsetBasis, k.client), k.address);
-    return static_cast<size_t>(h ^ (h >> 29));
+    // Eight bytes at a time (the byte-wise FNV of hash_append took 1 % of a
+    // busy run's instructions here: a lookup per DNS answer and two per flow),
+    // then a full avalanche (MurmurHash3's finaliser) so every input bit
+    // reaches the low bits the buckets use.
+    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+    uint64_t w[4];
+    std::memcpy(&w[0], k.client.bytes.data(), 16);
+    std::memcpy(&w[2], k.address.bytes.data(), 16);
+    uint64_t h = (uint64_t{k.client.family} << 8 | k.address.family) * kMul;
+    for (const uint64_t x : w) h = std::rotl(h ^ x, 29) * kMul;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return static_cast<size_t>(h);
 }
 
 void NameMap::add(const IpAddr& client, const IpAddr& address, uint32_t name, int64_t ts_us) {
