@@ -12,7 +12,8 @@ Two ways to count, on the same stages:
   this shared machine to a fraction of a per cent; they do not see cache
   misses or page faults, which is where much of the reading's time goes.
 - `--perf`: shares of `perf record -e cpu-clock` samples with DWARF call
-  graphs (time, load and all; one run per binary, so ±2 points of noise).
+  graphs (time, load and all), the median of --runs runs (default 3) per
+  binary, the binaries taking turns.
 
 The workload is the busy-mirror profile at 1 M packets (tools/gen_workload.py
 --profile busy --seed 1, cached as /tmp/callwall-busy-1000000.pcap), run
@@ -24,6 +25,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,6 +93,7 @@ def parse_perf(path):
 
 
 def run_one(binary, pcap, options, use_perf, work):
+    """(total, {function: cost}); total None for perf (costs are shares)."""
     db = os.path.join(work, 'stages.sqlite')
     for suffix in ('', '-wal', '-shm'):
         if os.path.exists(db + suffix):
@@ -98,12 +101,18 @@ def run_one(binary, pcap, options, use_perf, work):
     cmd = [binary, 'analyze', '-q', pcap, '--db', db] + options
     data = os.path.join(work, 'profile.out')
     if use_perf:
-        subprocess.run(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', '4000', '--call-graph', 'dwarf,16384', '-o',
-                        data, '--'] + cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        checked(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', '4000', '--call-graph', 'dwarf,16384', '-o', data, '--'] +
+                cmd)
         return None, parse_perf(data)
-    subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=' + data, '--'] + cmd, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checked(['valgrind', '-q', '--tool=callgrind', '--callgrind-out-file=' + data, '--'] + cmd)
     return parse_callgrind(data)
+
+
+def checked(argv):
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        last = [line for line in r.stderr.splitlines() if line.strip()][-1:] or ['(no message)']
+        sys.exit(f'stages: {" ".join(argv)}: exit {r.returncode}: {last[0]}')
 
 
 def main():
@@ -111,6 +120,7 @@ def main():
     ap.add_argument('--perf', action='store_true', help='perf cpu-clock sample shares instead of instructions')
     ap.add_argument('--file', default=DEFAULT_FILE)
     ap.add_argument('--options', default='--threads 1', help='analyze options (default: --threads 1)')
+    ap.add_argument('--runs', type=int, default=3, help='with --perf: runs per binary, medians (default 3)')
     ap.add_argument('binaries', nargs='+', metavar='[LABEL=]BINARY')
     args = ap.parse_args()
     tool = 'perf' if args.perf else 'valgrind'
@@ -122,15 +132,25 @@ def main():
         subprocess.run(['/usr/bin/python3', 'tools/gen_workload.py', '--profile', 'busy', '--seed', '1', '--packets',
                         '1000000', '--out', args.file], check=True, stdout=subprocess.DEVNULL,
                        cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-    columns = []
+    specs = []
+    for spec in args.binaries:
+        label, _, binary = spec.rpartition('=')
+        if not os.access(binary, os.X_OK):
+            sys.exit(f'stages: {binary}: not an executable')
+        specs.append((label or binary, binary))
+    runs = max(1, args.runs) if args.perf else 1
+    results = [[] for _ in specs]
     with tempfile.TemporaryDirectory(prefix='callwall-stages-') as work:
-        for spec in args.binaries:
-            label, _, binary = spec.rpartition('=')
-            label = label or binary
-            if not os.access(binary, os.X_OK):
-                sys.exit(f'stages: {binary}: not an executable')
-            columns.append((label, run_one(binary, args.file, args.options.split(), args.perf, work)))
-    unit = 'share of cpu-clock samples' if args.perf else 'instructions (M), share of the run'
+        for _ in range(runs):  # interleaved: the machine's drift falls on every build alike
+            for i, (_, binary) in enumerate(specs):
+                results[i].append(run_one(binary, args.file, args.options.split(), args.perf, work))
+    columns = []
+    for (label, _), rs in zip(specs, results):
+        total = rs[0][0]
+        costs = {fn: statistics.median(r[1].get(fn, 0.0) for r in rs) for _, fn in STAGES if fn in rs[0][1]}
+        columns.append((label, (total, costs)))
+    unit = (f'share of cpu-clock samples, median of {runs} runs' if args.perf else
+            'instructions (M), share of the run')
     print(f'`callwall analyze -q {os.path.basename(args.file)} {args.options}`; {unit}; inclusive')
     print()
     print('| Stage | ' + ' | '.join(label for label, _ in columns) + ' |')
