@@ -11,9 +11,10 @@ Two ways to count, on the same stages:
   do not depend on the machine's load, so two builds can be compared on
   this shared machine to a fraction of a per cent; they do not see cache
   misses or page faults, which is where much of the reading's time goes.
-- `--perf`: shares of `perf record -e cpu-clock` samples with DWARF call
-  graphs (time, load and all), the median of --runs runs (default 3) per
-  binary, the binaries taking turns.
+- `--perf`: CPU time by `perf record -e cpu-clock` samples with DWARF call
+  graphs (time, cache misses, page faults and the machine's load), and each
+  stage's share, the median of --runs runs (default 3) per binary, the
+  binaries taking turns.
 
 The workload is the busy-mirror profile at 1 M packets (tools/gen_workload.py
 --profile busy --seed 1, cached as /tmp/callwall-busy-1000000.pcap), run
@@ -77,7 +78,21 @@ def parse_callgrind(path):
     return total, costs
 
 
+PERF_HZ = 4000  # samples per second of CPU time
+
+
+def perf_cpu_ms(path):
+    # cpu-clock counts nanoseconds: the run's event count is its CPU time.
+    out = subprocess.run(['perf', 'report', '-i', path, '--header-only', '--stdio'], check=False, capture_output=True,
+                         text=True).stdout
+    out += subprocess.run(['perf', 'report', '-i', path, '--sort', 'pid', '-g', 'none', '--stdio'], check=True,
+                          capture_output=True, text=True).stdout
+    m = re.search(r'Event count \(approx\.\):\s*(\d+)', out)
+    return int(m.group(1)) / 1e6 if m else 0.0
+
+
 def parse_perf(path):
+    """(CPU milliseconds of the run, {function: share in per cent})."""
     out = subprocess.run(['perf', 'report', '-i', path, '--children', '--sort', 'symbol', '-g', 'none',
                           '--percent-limit', '0', '--stdio'], check=True, capture_output=True, text=True).stdout
     costs = {}
@@ -91,11 +106,11 @@ def parse_perf(path):
         for _, stage_fn in STAGES:
             if name_pattern(stage_fn).search(' ' + sym):
                 costs[stage_fn] = max(costs.get(stage_fn, 0.0), share)
-    return costs
+    return perf_cpu_ms(path), costs
 
 
 def run_one(binary, pcap, options, use_perf, work):
-    """(total, {function: cost}); total None for perf (costs are shares)."""
+    """(total, {function: cost}): instructions, or for perf CPU ms and shares."""
     db = os.path.join(work, 'stages.sqlite')
     for suffix in ('', '-wal', '-shm'):
         if os.path.exists(db + suffix):
@@ -103,9 +118,9 @@ def run_one(binary, pcap, options, use_perf, work):
     cmd = [binary, 'analyze', '-q', pcap, '--db', db] + options
     data = os.path.join(work, 'profile.out')
     if use_perf:
-        checked(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', '4000', '--call-graph', 'dwarf,16384', '-o', data, '--'] +
-                cmd)
-        return None, parse_perf(data)
+        checked(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', str(PERF_HZ), '--call-graph', 'dwarf,16384', '-o', data,
+                 '--'] + cmd)
+        return parse_perf(data)
     checked(['valgrind', '-q', '--tool=callgrind', '--callgrind-out-file=' + data, '--'] + cmd)
     return parse_callgrind(data)
 
@@ -148,11 +163,11 @@ def main():
                 results[i].append(run_one(binary, args.file, args.options.split(), args.perf, work))
     columns = []
     for (label, _), rs in zip(specs, results):
-        total = rs[0][0]
+        total = statistics.median(r[0] for r in rs)
         costs = {fn: statistics.median(r[1].get(fn, 0.0) for r in rs) for _, fn in STAGES if fn in rs[0][1]}
         columns.append((label, (total, costs)))
-    unit = (f'share of cpu-clock samples, median of {runs} runs' if args.perf else
-            'instructions (M), share of the run')
+    unit = (f'CPU time from cpu-clock samples at {PERF_HZ} Hz (DWARF call graphs slow the run), and its share, '
+            f'median of {runs} runs' if args.perf else 'instructions (M), share of the run')
     print(f'`callwall analyze -q {os.path.basename(args.file)} {args.options}`; {unit}; inclusive')
     print()
     print('| Stage | ' + ' | '.join(label for label, _ in columns) + ' |')
@@ -163,12 +178,12 @@ def main():
             if fn not in costs:
                 cells.append('–')
             elif args.perf:
-                cells.append(f'{costs[fn]:.1f} %')
+                cells.append(f'{costs[fn] * total / 100:,.0f} ms ({costs[fn]:.1f} %)')
             else:
                 cells.append(f'{costs[fn] / 1e6:,.0f} M ({100.0 * costs[fn] / total:.1f} %)')
         print(f'| {stage_label} | ' + ' | '.join(cells) + ' |')
-    if not args.perf:
-        print('| **Whole run** | ' + ' | '.join(f'**{total / 1e6:,.0f} M**' for _, (total, _) in columns) + ' |')
+    whole = (lambda t: f'**{t:,.0f} ms**') if args.perf else (lambda t: f'**{t / 1e6:,.0f} M**')
+    print('| **Whole run** | ' + ' | '.join(whole(total) for _, (total, _) in columns) + ' |')
 
 
 if __name__ == '__main__':
