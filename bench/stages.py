@@ -142,7 +142,7 @@ def main():
     args = ap.parse_args()
     tool = 'perf' if args.perf else 'valgrind'
     if not shutil.which(tool):
-        sys.exit(f'stages: {tool} is not installed (tools/setup.sh installs it)')
+        sys.exit(f'stages: {tool} is not installed (tools/setup.sh --bench installs it)')
     if not os.path.isfile(args.file):
         if args.file != DEFAULT_FILE:
             sys.exit(f'stages: {args.file}: no such file')

@@ -7,7 +7,8 @@
 #              for the format_clean test)
 #   --fuzz     clang and its sanitizer runtime, for the libFuzzer targets
 #   --lab      the real-traffic firewall lab (namespaces, servers, clients)
-#   --bench    the peers and timers of bench/compare.sh (hyperfine, ndpiReader, time)
+#   --bench    the peers and timers of bench/compare.sh (hyperfine, ndpiReader, time) and the profilers of
+#              bench/stages.py (valgrind's callgrind, linux-perf)
 set -eu
 
 PKGS="build-essential cmake pkg-config libpcap-dev libboost-program-options-dev libsqlite3-dev \
@@ -19,7 +20,7 @@ for arg in "$@"; do
     --fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
     --lab) PKGS="$PKGS iproute2 nftables dnsmasq coturn tcpdump dnsutils openssl curl chromium \
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good" ;;
-    --bench) PKGS="$PKGS hyperfine libndpi-bin time" ;;
+    --bench) PKGS="$PKGS hyperfine libndpi-bin time valgrind linux-perf" ;;
     *) echo "setup.sh: unknown option $arg (expected --lab, --fuzz or --bench)" >&2; exit 2 ;;
   esac
 done
