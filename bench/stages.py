@@ -54,6 +54,17 @@ def name_pattern(fn):
     return re.compile(r'(^|[\s:])' + re.escape(fn) + r'(\(|\s|$|\[)')
 
 
+PATTERNS = [(fn, name_pattern(fn)) for _, fn in STAGES]
+
+
+def note_stage(costs, name, cost):
+    """Keeps, per stage, the largest cost of the lines naming its function
+    (a function appears once per file it was inlined from)."""
+    for fn, pattern in PATTERNS:
+        if pattern.search(' ' + name):
+            costs[fn] = max(costs.get(fn, 0), cost)
+
+
 def parse_callgrind(path):
     out = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', path],
                          check=True, capture_output=True, text=True).stdout
@@ -71,10 +82,7 @@ def parse_callgrind(path):
             continue
         # "file:function [object]": the function starts after the first ':'
         # that follows the file name (callgrind writes file:function).
-        fn = what.split(':', 1)[1] if ':' in what.split('(', 1)[0] else what
-        for _, stage_fn in STAGES:
-            if name_pattern(stage_fn).search(' ' + fn):
-                costs[stage_fn] = max(costs.get(stage_fn, 0), n)
+        note_stage(costs, what.split(':', 1)[1] if ':' in what.split('(', 1)[0] else what, n)
     return total, costs
 
 
@@ -83,10 +91,8 @@ PERF_HZ = 4000  # samples per second of CPU time
 
 def perf_cpu_ms(path):
     # cpu-clock counts nanoseconds: the run's event count is its CPU time.
-    out = subprocess.run(['perf', 'report', '-i', path, '--header-only', '--stdio'], check=False, capture_output=True,
-                         text=True).stdout
-    out += subprocess.run(['perf', 'report', '-i', path, '--sort', 'pid', '-g', 'none', '--stdio'], check=True,
-                          capture_output=True, text=True).stdout
+    out = subprocess.run(['perf', 'report', '-i', path, '--sort', 'pid', '-g', 'none', '--stdio'], check=True,
+                         capture_output=True, text=True).stdout
     m = re.search(r'Event count \(approx\.\):\s*(\d+)', out)
     return int(m.group(1)) / 1e6 if m else 0.0
 
@@ -101,11 +107,7 @@ def parse_perf(path):
         m = line_re.match(line)
         if not m:
             continue
-        share = float(m.group(1))
-        sym = m.group(3).strip()
-        for _, stage_fn in STAGES:
-            if name_pattern(stage_fn).search(' ' + sym):
-                costs[stage_fn] = max(costs.get(stage_fn, 0.0), share)
+        note_stage(costs, m.group(3).strip(), float(m.group(1)))
     return perf_cpu_ms(path), costs
 
 
@@ -134,7 +136,7 @@ def checked(argv):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--perf', action='store_true', help='perf cpu-clock sample shares instead of instructions')
+    ap.add_argument('--perf', action='store_true', help='CPU time by perf cpu-clock samples instead of instructions')
     ap.add_argument('--file', default=DEFAULT_FILE)
     ap.add_argument('--options', default='--threads 1', help='analyze options (default: --threads 1)')
     ap.add_argument('--runs', type=int, default=3, help='with --perf: runs per binary, medians (default 3)')
