@@ -65,16 +65,18 @@ def note_stage(costs, name, cost):
             costs[fn] = max(costs.get(fn, 0), cost)
 
 
+def report_lines(argv, pattern):
+    """The lines of a profiler report that match `pattern`, as matches."""
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return re.finditer(pattern, out, re.M)
+
+
 def parse_callgrind(path):
-    out = subprocess.run(['callgrind_annotate', '--inclusive=yes', '--threshold=100', path],
-                         check=True, capture_output=True, text=True).stdout
+    """(instructions of the run, {function: instructions})."""
     total = None
     costs = {}
-    line_re = re.compile(r'^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$')
-    for line in out.splitlines():
-        m = line_re.match(line)
-        if not m:
-            continue
+    for m in report_lines(['callgrind_annotate', '--inclusive=yes', '--threshold=100', path],
+                          r'^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$'):
         n = int(m.group(1).replace(',', ''))
         what = m.group(2)
         if what.startswith('PROGRAM TOTALS'):
@@ -91,22 +93,17 @@ PERF_HZ = 4000  # samples per second of CPU time
 
 def perf_cpu_ms(path):
     # cpu-clock counts nanoseconds: the run's event count is its CPU time.
-    out = subprocess.run(['perf', 'report', '-i', path, '--sort', 'pid', '-g', 'none', '--stdio'], check=True,
-                         capture_output=True, text=True).stdout
-    m = re.search(r'Event count \(approx\.\):\s*(\d+)', out)
-    return int(m.group(1)) / 1e6 if m else 0.0
+    for m in report_lines(['perf', 'report', '-i', path, '--sort', 'pid', '-g', 'none', '--stdio'],
+                          r'Event count \(approx\.\):\s*(\d+)'):
+        return int(m.group(1)) / 1e6
+    return 0.0
 
 
 def parse_perf(path):
     """(CPU milliseconds of the run, {function: share in per cent})."""
-    out = subprocess.run(['perf', 'report', '-i', path, '--children', '--sort', 'symbol', '-g', 'none',
-                          '--percent-limit', '0', '--stdio'], check=True, capture_output=True, text=True).stdout
     costs = {}
-    line_re = re.compile(r'^\s*([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(.*)$')
-    for line in out.splitlines():
-        m = line_re.match(line)
-        if not m:
-            continue
+    for m in report_lines(['perf', 'report', '-i', path, '--children', '--sort', 'symbol', '-g', 'none',
+                           '--percent-limit', '0', '--stdio'], r'^\s*([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(.*)$'):
         note_stage(costs, m.group(3).strip(), float(m.group(1)))
     return perf_cpu_ms(path), costs
 
