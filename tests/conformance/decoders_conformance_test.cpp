@@ -49,10 +49,7 @@ TEST(Conformance, DecodersAgreeWithTshark) {
     if (shared.empty()) GTEST_SKIP() << "../shared is absent: no public captures to compare with tshark";
     const std::string dir = shared + "/captures/public";
     if (!fs::is_directory(dir)) GTEST_SKIP() << dir << " is absent";
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".pcap" || e.path().extension() == ".pcapng") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
+    const std::vector<fs::path> files = public_captures(dir);
 
     std::printf("%-58s %9s %9s %9s %9s\n", "capture", "sni", "dns", "stun", "rtp");
     Recall total[4];

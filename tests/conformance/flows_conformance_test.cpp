@@ -33,16 +33,6 @@ const std::map<std::string, Accepted> kAcceptedDifferences = {
       "UDP flow after 120 s idle, tshark never splits a 5-tuple: 3 flows instead of 1"}},
 };
 
-std::vector<fs::path> public_captures(const std::string& dir) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir)) {
-        const auto ext = e.path().extension();
-        if (ext == ".pcap" || ext == ".pcapng") files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 TEST(Conformance, FlowCountsAgreeWithTshark) {
     const std::string shared = shared_dir();
     if (shared.empty()) GTEST_SKIP() << "../shared is absent: no public captures to compare with tshark";

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -121,6 +122,17 @@ inline std::string shared_dir() {
     if (std::filesystem::is_directory(CALLWALL_SHARED_DIR)) return CALLWALL_SHARED_DIR;
 #endif
     return "";
+}
+
+/// The captures (.pcap, .pcapng) directly in `dir` (../shared/captures/public), sorted.
+inline std::vector<std::filesystem::path> public_captures(const std::string& dir) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        const auto ext = e.path().extension();
+        if (ext == ".pcap" || ext == ".pcapng") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 }  // namespace callwall::test

@@ -14,10 +14,10 @@
 // captures made by others in ../shared/captures/public (skipped without it).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
+#include "golden/run_util.hpp"
 #include "robustness/robustness_util.hpp"
 
 namespace callwall::robustness {
@@ -115,9 +115,7 @@ TEST(Shards, EveryPublicCaptureGivesTheSingleThreadDatabase) {
     const auto dir = std::filesystem::path(CALLWALL_SHARED_DIR) / "captures/public";
     if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no " << dir.string() << " (../shared absent)";
     std::vector<std::string> captures;
-    for (const auto& e : std::filesystem::directory_iterator(dir))
-        if (e.path().extension() == ".pcap" || e.path().extension() == ".pcapng") captures.push_back(e.path().string());
-    std::sort(captures.begin(), captures.end());
+    for (const auto& p : test::public_captures(dir.string())) captures.push_back(p.string());
     ASSERT_GE(captures.size(), 20u);
     size_t reclaim_exceptions = 0;
     EXPECT_GE(compare_workers(bin, captures, reclaim_exceptions), captures.size() / 2);
