@@ -6,13 +6,11 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 
-#include <unistd.h>
-
+#include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 
@@ -39,22 +37,14 @@ PacketMeta packet(const std::string& src, const std::string& dst) {
     return m;
 }
 
-// A database for the merger, removed at the end.
+// A database for the merger (TempDb removes it once the store is closed).
 struct Db {
-    std::string path =
-        (std::filesystem::temp_directory_path() / ("callwall-shards-dispatch-" + std::to_string(getpid()) + ".sqlite"))
-            .string();
-    std::unique_ptr<store::Store> store;
+    test::TempDb file;
+    std::unique_ptr<store::Store> store = store::Store::open(file.path());
     int64_t run = 0;
     Db() {
-        std::filesystem::remove(path);
-        store = store::Store::open(path);
         store->write_behind(true);
         run = store->begin_run(store::RunInfo{"analyze", "test", "test", "", 0, {}});
-    }
-    ~Db() {
-        store.reset();
-        for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
     }
 };
 
