@@ -2,9 +2,11 @@
 #include "store/attribution_io.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 #include <type_traits>
 
 #include "store/conn.hpp"
+#include "store/flow_pages.hpp"
 #include "store/statement.hpp"
 
 namespace callwall::store {
@@ -25,61 +27,6 @@ std::string destinations_text(const catalog::Entry& e) {
     return s;
 }
 
-// The flow columns attribution reads, in FlowFacts order (read_flow_page, read_flows).
-#define CALLWALL_FLOW_FACTS_COLUMNS                                                                               \
-    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "      \
-    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "            \
-    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "               \
-    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, " \
-    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "        \
-    "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port "
-constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
-    "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
-constexpr const char* kOneFlowFactsSql =
-    CALLWALL_FLOW_FACTS_COLUMNS "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id = ?";
-#undef CALLWALL_FLOW_FACTS_COLUMNS
-
-void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
-    int i = 0;
-    f.id = static_cast<uint64_t>(st.int64(i++));
-    f.transport = st.text(i++);
-    f.client_ip = st.text(i++);
-    f.client_port = static_cast<uint16_t>(st.integer(i++));
-    f.server_ip = st.text(i++);
-    f.server_port = static_cast<uint16_t>(st.integer(i++));
-    f.first_ts = st.real(i++);
-    f.last_ts = st.real(i++);
-    f.packets_c2s = static_cast<uint64_t>(st.int64(i++));
-    f.packets_s2c = static_cast<uint64_t>(st.int64(i++));
-    f.state = st.text(i++);
-    f.syn_count = static_cast<uint32_t>(st.integer(i++));
-    f.synack_count = static_cast<uint32_t>(st.integer(i++));
-    f.first_syn_ts = st.real(i++);
-    f.last_syn_ts = st.real(i++);
-    f.rst_ttl = st.integer(i++);
-    f.server_ttl_min = st.integer(i++);
-    f.server_ttl_max = st.integer(i++);
-    f.icmp_errors = static_cast<uint32_t>(st.integer(i++));
-    f.icmp_type = st.integer(i++);
-    f.icmp_code = st.integer(i++);
-    f.icmp_from = st.text(i++);
-    f.icmp_family = f.icmp_from.find(':') != std::string::npos ? 6 : 4;
-    f.app = st.text(i++);
-    f.stun_requests = static_cast<uint32_t>(st.integer(i++));
-    f.stun_answered = static_cast<uint32_t>(st.integer(i++));
-    f.stun_errors = static_cast<uint32_t>(st.integer(i++));
-    f.stun_retransmissions = static_cast<uint32_t>(st.integer(i++));
-    f.rtp_packets = static_cast<uint64_t>(st.int64(i++));
-    f.dtls_handshake = st.integer(i++) != 0;
-    f.channel_data = static_cast<uint32_t>(st.integer(i++));
-    f.stored_outcome = st.text(i++);
-    f.stun_ice_checks = static_cast<uint32_t>(st.integer(i++));
-    f.stun_requests_s2c = static_cast<uint32_t>(st.integer(i++));
-    f.stun_answered_s2c = static_cast<uint32_t>(st.integer(i++));
-    f.stun_retransmissions_s2c = static_cast<uint32_t>(st.integer(i++));
-    f.proxy_port = static_cast<uint16_t>(st.integer(i++));
-}
-
 // A verdict's list as the JSON array the verdict table holds (schema
 // version 3): numbers as they are, text quoted.
 template <class T>
@@ -97,8 +44,13 @@ std::string json_array(const T& items) {
 
 }  // namespace
 
-AttributionIo::AttributionIo(Store& s, int64_t run_id) : store_(s), run_(run_id) {
+AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows) : store_(s), run_(run_id) {
     store_.commit_now();  // the writer thread's rows, then the open batch: attribution's transaction cannot nest in it
+    // Started before the indexes are built: the pages are read while they are.
+    if (ahead_page_flows > 0) {
+        ahead_ = FlowPagesAhead::start(store_.c_->db, store_.path(), run_, ahead_page_flows);
+        ahead_page_flows_ = ahead_page_flows;
+    }
     store_.create_reader_indexes();
     ttl_q_ = std::make_unique<Statement>(
         store_.c_->db, store_.path(),
@@ -159,43 +111,18 @@ void AttributionIo::for_each_shared_tuple(const std::function<void(const std::ve
 }
 
 void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows) {
-    flows.clear();
-    flows.reserve(static_cast<size_t>(max_flows));  // once: growing it page by page cost ~1.5 % of a run
-    {
-        Statement st(store_.c_->db, store_.path(), kFlowFactsSql);
-        st.bind(1, run_).bind(2, after_id).bind(3, max_flows);
-        while (st.row("reading flows")) read_flow_facts(st, flows.emplace_back());
+    if (!ahead_) {
+        store::read_flow_page(store_.c_->db, store_.path(), run_, after_id, max_flows, flows);
+        return;
     }
-    if (flows.empty()) return;
-    Statement st(store_.c_->db, store_.path(),
-                 "SELECT flow_id, name, source FROM flow_name WHERE run_id=? AND flow_id BETWEEN ? AND ? "
-                 "ORDER BY flow_id, source DESC, name");
-    st.bind(1, run_).bind(2, flows.front().id).bind(3, flows.back().id);
-    // Both are in id order: one cursor walks the page's flows.
-    size_t at = 0;
-    while (st.row("reading flow names")) {
-        const auto id = static_cast<uint64_t>(st.int64(0));
-        while (at < flows.size() && flows[at].id < id) ++at;
-        if (at < flows.size() && flows[at].id == id)
-            flows[at].names.push_back({std::string(st.text(1)), std::string(st.text(2))});
-    }
+    if (after_id != ahead_after_ || max_flows != ahead_page_flows_)
+        throw std::logic_error("AttributionIo::read_flow_page: pages read ahead are taken in order, whole");
+    ahead_->next(flows);
+    if (!flows.empty()) ahead_after_ = flows.back().id;
 }
 
 void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<attrib::FlowFacts>& flows) {
-    flows.clear();
-    Statement one(store_.c_->db, store_.path(), kOneFlowFactsSql);
-    Statement names(store_.c_->db, store_.path(),
-                    "SELECT name, source FROM flow_name WHERE run_id=? AND flow_id=? ORDER BY source DESC, name");
-    for (const uint64_t id : ids) {
-        one.bind(1, run_).bind(2, id);
-        if (!one.row("reading a flow")) continue;  // ICMP and other transports are not attributed
-        attrib::FlowFacts& f = flows.emplace_back();
-        read_flow_facts(one, f);
-        one.reset();
-        names.bind(1, run_).bind(2, id);
-        while (names.row("reading flow names"))
-            f.names.push_back({std::string(names.text(0)), std::string(names.text(1))});
-    }
+    store::read_flows(store_.c_->db, store_.path(), run_, ids, flows);
 }
 
 void AttributionIo::for_each_dns_query(const std::function<void(std::string_view, bool, std::string_view, int)>& fn) {

@@ -21,6 +21,7 @@
 
 namespace callwall::store {
 
+class FlowPagesAhead;
 class Statement;
 class Transaction;
 
@@ -43,7 +44,11 @@ struct FlowMatchRow {
 class AttributionIo {
 public:
     /// Builds the reader indexes (committing the open batch) and prepares.
-    AttributionIo(Store& s, int64_t run_id);
+    /// `ahead_page_flows` > 0: read_flow_page will be called from the first
+    /// page on, with pages of that many flows, and may take them from a
+    /// thread that reads them ahead on a connection of its own
+    /// (store/flow_pages.hpp), from the database as committed here.
+    explicit AttributionIo(Store& s, int64_t run_id, int ahead_page_flows = 0);
     ~AttributionIo();
     AttributionIo(const AttributionIo&) = delete;
     AttributionIo& operator=(const AttributionIo&) = delete;
@@ -94,6 +99,9 @@ private:
     std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_, del_match_,
         del_gap_;
     std::unique_ptr<Transaction> txn_;
+    std::unique_ptr<FlowPagesAhead> ahead_;  ///< pages read ahead, when the constructor was asked and could
+    int ahead_page_flows_ = 0;
+    uint64_t ahead_after_ = 0;  ///< the last id of the last page taken from ahead_
 };
 
 }  // namespace callwall::store

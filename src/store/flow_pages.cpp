@@ -1,0 +1,220 @@
+// Reading flows back for attribution. See store/flow_pages.hpp.
+#include "store/flow_pages.hpp"
+
+#include <pthread.h>
+
+#include <csignal>
+#include <cstring>
+#include <system_error>
+
+#include "store/statement.hpp"
+
+namespace callwall::store {
+namespace {
+
+// The flow columns attribution reads, in FlowFacts order (read_flow_page, read_flows).
+#define CALLWALL_FLOW_FACTS_COLUMNS                                                                               \
+    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "      \
+    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "            \
+    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "               \
+    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, " \
+    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "        \
+    "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port "
+constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
+    "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
+constexpr const char* kOneFlowFactsSql =
+    CALLWALL_FLOW_FACTS_COLUMNS "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id = ?";
+#undef CALLWALL_FLOW_FACTS_COLUMNS
+
+void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
+    int i = 0;
+    f.id = static_cast<uint64_t>(st.int64(i++));
+    f.transport = st.text(i++);
+    f.client_ip = st.text(i++);
+    f.client_port = static_cast<uint16_t>(st.integer(i++));
+    f.server_ip = st.text(i++);
+    f.server_port = static_cast<uint16_t>(st.integer(i++));
+    f.first_ts = st.real(i++);
+    f.last_ts = st.real(i++);
+    f.packets_c2s = static_cast<uint64_t>(st.int64(i++));
+    f.packets_s2c = static_cast<uint64_t>(st.int64(i++));
+    f.state = st.text(i++);
+    f.syn_count = static_cast<uint32_t>(st.integer(i++));
+    f.synack_count = static_cast<uint32_t>(st.integer(i++));
+    f.first_syn_ts = st.real(i++);
+    f.last_syn_ts = st.real(i++);
+    f.rst_ttl = st.integer(i++);
+    f.server_ttl_min = st.integer(i++);
+    f.server_ttl_max = st.integer(i++);
+    f.icmp_errors = static_cast<uint32_t>(st.integer(i++));
+    f.icmp_type = st.integer(i++);
+    f.icmp_code = st.integer(i++);
+    f.icmp_from = st.text(i++);
+    f.icmp_family = f.icmp_from.find(':') != std::string::npos ? 6 : 4;
+    f.app = st.text(i++);
+    f.stun_requests = static_cast<uint32_t>(st.integer(i++));
+    f.stun_answered = static_cast<uint32_t>(st.integer(i++));
+    f.stun_errors = static_cast<uint32_t>(st.integer(i++));
+    f.stun_retransmissions = static_cast<uint32_t>(st.integer(i++));
+    f.rtp_packets = static_cast<uint64_t>(st.int64(i++));
+    f.dtls_handshake = st.integer(i++) != 0;
+    f.channel_data = static_cast<uint32_t>(st.integer(i++));
+    f.stored_outcome = st.text(i++);
+    f.stun_ice_checks = static_cast<uint32_t>(st.integer(i++));
+    f.stun_requests_s2c = static_cast<uint32_t>(st.integer(i++));
+    f.stun_answered_s2c = static_cast<uint32_t>(st.integer(i++));
+    f.stun_retransmissions_s2c = static_cast<uint32_t>(st.integer(i++));
+    f.proxy_port = static_cast<uint16_t>(st.integer(i++));
+}
+
+// The connection's journal mode is WAL.
+bool in_wal_mode(sqlite3* db) {
+    sqlite3_stmt* st = nullptr;
+    bool wal = false;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        wal = mode != nullptr && std::strcmp(mode, "wal") == 0;
+    }
+    sqlite3_finalize(st);
+    return wal;
+}
+
+}  // namespace
+
+void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t after_id, int max_flows,
+                    std::vector<attrib::FlowFacts>& flows) {
+    flows.clear();
+    flows.reserve(static_cast<size_t>(max_flows));  // once: growing it page by page cost ~1.5 % of a run
+    {
+        Statement st(db, path, kFlowFactsSql);
+        st.bind(1, run).bind(2, after_id).bind(3, max_flows);
+        while (st.row("reading flows")) read_flow_facts(st, flows.emplace_back());
+    }
+    if (flows.empty()) return;
+    Statement st(db, path,
+                 "SELECT flow_id, name, source FROM flow_name WHERE run_id=? AND flow_id BETWEEN ? AND ? "
+                 "ORDER BY flow_id, source DESC, name");
+    st.bind(1, run).bind(2, flows.front().id).bind(3, flows.back().id);
+    // Both are in id order: one cursor walks the page's flows.
+    size_t at = 0;
+    while (st.row("reading flow names")) {
+        const auto id = static_cast<uint64_t>(st.int64(0));
+        while (at < flows.size() && flows[at].id < id) ++at;
+        if (at < flows.size() && flows[at].id == id)
+            flows[at].names.push_back({std::string(st.text(1)), std::string(st.text(2))});
+    }
+}
+
+void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::vector<uint64_t>& ids,
+                std::vector<attrib::FlowFacts>& flows) {
+    flows.clear();
+    Statement one(db, path, kOneFlowFactsSql);
+    Statement names(db, path,
+                    "SELECT name, source FROM flow_name WHERE run_id=? AND flow_id=? ORDER BY source DESC, name");
+    for (const uint64_t id : ids) {
+        one.bind(1, run).bind(2, id);
+        if (!one.row("reading a flow")) continue;  // ICMP and other transports are not attributed
+        attrib::FlowFacts& f = flows.emplace_back();
+        read_flow_facts(one, f);
+        one.reset();
+        names.bind(1, run).bind(2, id);
+        while (names.row("reading flow names"))
+            f.names.push_back({std::string(names.text(0)), std::string(names.text(1))});
+    }
+}
+
+FlowPagesAhead::FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows)
+    : file_(std::move(file)), path_(std::move(path)), run_(run), page_flows_(page_flows) {}
+
+std::unique_ptr<FlowPagesAhead> FlowPagesAhead::start(sqlite3* db, const std::string& path, int64_t run,
+                                                      int page_flows) {
+    const char* file = sqlite3_db_filename(db, "main");
+    if (file == nullptr || *file == '\0' || !in_wal_mode(db)) return nullptr;
+    std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(file, path, run, page_flows));
+    // The thread takes no signals: the attributing thread sees Ctrl-C.
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    try {
+        a->thread_ = std::thread([p = a.get()] { p->read_loop(); });
+    } catch (const std::system_error&) {
+        a.reset();  // no thread: the caller reads on its own connection
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return a;
+}
+
+FlowPagesAhead::~FlowPagesAhead() {
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void FlowPagesAhead::next(std::vector<attrib::FlowFacts>& flows) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !ready_.empty() || done_; });
+    if (ready_.empty()) {
+        if (error_) std::rethrow_exception(error_);
+        flows.clear();  // asked again after the last page
+        return;
+    }
+    flows.swap(ready_.front());
+    spare_.push_back(std::move(ready_.front()));  // the caller's last page: its capacity is reused
+    ready_.pop_front();
+    lk.unlock();
+    cv_.notify_all();
+}
+
+void FlowPagesAhead::read_loop() noexcept {
+    sqlite3* db = nullptr;
+    try {
+        const int rc = sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        if (rc != SQLITE_OK) throw_sqlite(db, path_, rc, "opening a second connection to read the flows");
+        sqlite3_busy_timeout(db, 5000);
+        // Pages are read once, in order: a small cache holds the trees'
+        // inner pages (SQLite's default, 2 MiB, only added resident memory).
+        Statement(db, path_, "PRAGMA cache_size=-256").run("setting the reader's cache");
+        read_pages(db);
+    } catch (...) {
+        std::lock_guard<std::mutex> lk(mu_);
+        error_ = std::current_exception();
+    }
+    sqlite3_close_v2(db);  // its read transaction ends with it (a read-only connection has nothing to roll back)
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        done_ = true;
+    }
+    cv_.notify_all();
+}
+
+void FlowPagesAhead::read_pages(sqlite3* db) {
+    // One read transaction, so every page comes from the same snapshot.
+    Statement(db, path_, "BEGIN").run("starting to read the flows");
+    std::vector<attrib::FlowFacts> page;
+    for (uint64_t after = 0;;) {
+        read_flow_page(db, path_, run_, after, page_flows_, page);
+        const bool last = page.empty();
+        if (!last) after = page.back().id;
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || ready_.size() < kPagesAhead; });
+        if (stop_) return;
+        ready_.push_back(std::move(page));
+        if (last) return;
+        if (spare_.empty()) {
+            page = {};
+        } else {
+            page = std::move(spare_.back());
+            spare_.pop_back();
+        }
+        lk.unlock();
+        cv_.notify_all();
+    }
+}
+
+}  // namespace callwall::store

@@ -1,0 +1,88 @@
+// Private to the store module: reading a run's flows back for attribution, a
+// page at a time in id order, with their names, and FlowPagesAhead, which
+// reads those pages on a thread beside the one attributing them.
+//
+// Attribution reads every flow row once and writes what it decided inside one
+// transaction. On a second core the reads need not wait for the writes: a
+// connection of its own, read-only, on a thread of its own, reads the pages
+// ahead while the attributing thread builds the reader indexes, folds the DNS
+// questions and attributes the pages already read. In WAL mode that reader
+// sees the database as committed when it began (the attributing thread
+// commits only after the last page), so it reads exactly the rows, names and
+// stored outcomes the attributing thread would have read itself, and the
+// database comes out the same (tests/unit/store/flow_pages_test.cpp).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "callwall/attrib/attrib.hpp"
+
+namespace callwall::store {
+
+/// Up to `max_flows` TCP/UDP flows of run `run` with ids above `after_id`, in
+/// id order, with their names. `flows` is cleared first and keeps its
+/// capacity. Throws StoreError naming `path`.
+void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t after_id, int max_flows,
+                    std::vector<attrib::FlowFacts>& flows);
+
+/// The TCP/UDP flows among `ids` (other ids are skipped), with their names, in
+/// the order of `ids`. `flows` is cleared first.
+void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::vector<uint64_t>& ids,
+                std::vector<attrib::FlowFacts>& flows);
+
+class FlowPagesAhead {
+public:
+    /// Pages read and not yet taken, at most: memory stays at a few pages
+    /// (a page of 1024 flows is about 400 KiB) whatever the run's size.
+    static constexpr size_t kPagesAhead = 4;
+
+    /// Starts reading run `run`'s pages of `page_flows` flows, from the first,
+    /// on a thread with a read-only connection of its own to the database
+    /// `db` is connected to. nullptr when that cannot be done and the caller
+    /// should read on its own connection: the database is not a file in WAL
+    /// mode (a reader there would hold back the caller's commit), or the
+    /// thread cannot be started. Call it after committing what the pages
+    /// must show, and commit nothing that changes the flow or flow_name rows
+    /// before the last page is taken.
+    static std::unique_ptr<FlowPagesAhead> start(sqlite3* db, const std::string& path, int64_t run, int page_flows);
+
+    ~FlowPagesAhead();  ///< stops the thread (between pages) and waits for it
+    FlowPagesAhead(const FlowPagesAhead&) = delete;
+    FlowPagesAhead& operator=(const FlowPagesAhead&) = delete;
+
+    /// The next page, in order, as read_flow_page would give it on the
+    /// caller's connection (`flows` takes its place; empty after the last).
+    /// Throws the StoreError the thread met.
+    void next(std::vector<attrib::FlowFacts>& flows);
+
+private:
+    FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows);
+    void read_loop() noexcept;
+    void read_pages(sqlite3* db);
+
+    const std::string file_;  ///< the database file, as SQLite names it
+    const std::string path_;  ///< as the user named it (error messages)
+    const int64_t run_;
+    const int page_flows_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::vector<attrib::FlowFacts>> ready_;  ///< pages read, in order (guarded by mu_)
+    std::vector<std::vector<attrib::FlowFacts>> spare_;  ///< taken pages given back for reuse (guarded by mu_)
+    bool done_ = false;  ///< the thread has read the last (empty) page or failed (guarded by mu_)
+    bool stop_ = false;  ///< asked to stop (guarded by mu_)
+    std::exception_ptr error_;  ///< what the thread met, when it failed (guarded by mu_)
+    std::thread thread_;
+};
+
+}  // namespace callwall::store

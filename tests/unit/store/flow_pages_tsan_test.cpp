@@ -1,0 +1,105 @@
+// FlowPagesAhead's two threads under ThreadSanitizer (flow_pages_tsan in
+// CMakeLists.txt builds this with store/flow_pages.cpp and statement.cpp
+// alone): the attributing thread takes pages and writes in its own open
+// transaction, as run_attribution does, while the reader reads ahead; and a
+// reader dropped midway stops. Also built into callwall_tests.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "store/flow_pages.hpp"
+#include "store/schema.hpp"
+
+namespace callwall::store {
+namespace {
+
+// A database file of the store's schema holding `n` UDP flows of run 1, every
+// third with a name; removed with its WAL at the end.
+class FlowFile {
+public:
+    explicit FlowFile(int n) {
+        char tmpl[] = "/tmp/callwall-flow-pages-XXXXXX";
+        const int fd = mkstemp(tmpl);
+        if (fd >= 0) close(fd);
+        path_ = tmpl;
+        EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+        exec("PRAGMA journal_mode=WAL");
+        exec(kSchema);
+        exec("BEGIN");
+        exec(
+            "INSERT INTO run (id, kind, source, command_line, tool_version, started_at, status) "
+            "VALUES (1, 'analyze', 't', 't', 't', 0, 'completed')");
+        for (int i = 1; i <= n; ++i) {
+            const std::string id = std::to_string(i);
+            exec(("INSERT INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port, "
+                  "initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state) "
+                  "VALUES (1, " +
+                  id + ", 'udp', '10.0.0.1', " + std::to_string(1024 + i % 60000) +
+                  ", '198.51.100.1', 3478, 0, 1, 2, 1, 100, 1, 100, 'answered')")
+                     .c_str());
+            if (i % 3 == 0)
+                exec(("INSERT INTO flow_name (run_id, flow_id, name, source) VALUES (1, " + id +
+                      ", 'turn.example.com', 'dns')")
+                         .c_str());
+        }
+        exec("COMMIT");
+    }
+    ~FlowFile() {
+        sqlite3_close_v2(db_);
+        for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
+    }
+    void exec(const char* sql) const {
+        char* err = nullptr;
+        EXPECT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &err), SQLITE_OK) << sql << ": " << (err ? err : "");
+        sqlite3_free(err);
+    }
+    [[nodiscard]] sqlite3* db() const { return db_; }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    sqlite3* db_ = nullptr;
+};
+
+TEST(FlowPagesAheadThreads, PagesTakenWhileTheCallerWrites) {
+    FlowFile file(6000);
+    file.exec("BEGIN");
+    auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 500);
+    ASSERT_NE(ahead, nullptr);
+    std::vector<attrib::FlowFacts> page;
+    uint64_t last = 0;
+    size_t flows = 0, named = 0;
+    for (;;) {
+        ahead->next(page);
+        if (page.empty()) break;
+        for (const auto& f : page) {
+            EXPECT_GT(f.id, last);
+            last = f.id;
+            ++flows;
+            named += f.names.size();
+            EXPECT_EQ(f.stored_outcome, "");
+            file.exec(("UPDATE flow SET outcome='observed' WHERE run_id=1 AND id=" + std::to_string(f.id)).c_str());
+        }
+    }
+    file.exec("COMMIT");
+    EXPECT_EQ(flows, 6000u);
+    EXPECT_EQ(named, 2000u);
+}
+
+TEST(FlowPagesAheadThreads, DroppedMidwayItStops) {
+    FlowFile file(5000);
+    for (int round = 0; round < 5; ++round) {
+        auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 256);
+        ASSERT_NE(ahead, nullptr);
+        std::vector<attrib::FlowFacts> page;
+        for (int i = 0; i < round; ++i) ahead->next(page);
+    }
+    SUCCEED();
+}
+
+}  // namespace
+}  // namespace callwall::store
