@@ -2,6 +2,7 @@
 // dumps canonical text, for the golden and conformance tests.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -76,17 +77,23 @@ inline std::string sql_list(const std::string& column) {
            ") ORDER BY key))";
 }
 
-/// Rows of a query as tab-separated lines.
-inline std::vector<std::string> query_rows(const std::string& db_path, const std::string& sql) {
-    sqlite3* db = nullptr;
+/// Rows of a query as tab-separated lines ("NULL" for NULL). When the
+/// database cannot be opened or the query fails, `error` (if given) says why
+/// and what was read so far is returned; without `error` that fails the test:
+/// a missing table or file must not pass for an empty (or non-empty) result.
+inline std::vector<std::string> query_rows(const std::string& db_path, const std::string& sql,
+                                           std::string* error = nullptr) {
     std::vector<std::string> rows;
-    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        sqlite3_close(db);
-        return rows;
-    }
+    std::string why;
+    sqlite3* db = nullptr;
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        why = "cannot open: " + std::string(db ? sqlite3_errmsg(db) : "out of memory");
+    } else if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+        why = sqlite3_errmsg(db);
+    } else {
+        int rc = SQLITE_ROW;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             std::string line;
             for (int i = 0; i < sqlite3_column_count(st); ++i) {
                 if (i) line += '\t';
@@ -95,11 +102,14 @@ inline std::vector<std::string> query_rows(const std::string& db_path, const std
             }
             rows.push_back(line);
         }
-    } else {
-        rows.push_back(std::string("SQL error: ") + sqlite3_errmsg(db));
+        if (rc != SQLITE_DONE) why = sqlite3_errmsg(db);
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
+    if (error)
+        *error = why;
+    else if (!why.empty())
+        ADD_FAILURE() << "query_rows(" << db_path << ", \"" << sql << "\"): " << why;
     return rows;
 }
 
