@@ -2,11 +2,11 @@
 #include "capture/live_reader.hpp"
 
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <chrono>
 #include <cstring>
+
+#include "util/thread_without_signals.hpp"
 
 namespace callwall::capture {
 namespace {
@@ -29,17 +29,7 @@ LiveReader::LiveReader(std::vector<PcapSource*> sources) : sources_(std::move(so
     }
     read_stats();  // counters before the first frame, as PcapSource::stats() would give
     // The reader takes no signals: the capture loop's thread sees their flags.
-    sigset_t block, old;
-    sigemptyset(&block);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&block, s);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    try {
-        thread_ = std::thread([this] { read_loop(); });
-    } catch (...) {
-        pthread_sigmask(SIG_SETMASK, &old, nullptr);
-        throw;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    thread_ = util::thread_without_signals([this] { read_loop(); });
 }
 
 LiveReader::~LiveReader() {

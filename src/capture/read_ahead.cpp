@@ -1,12 +1,12 @@
 // Reading a capture file on a second core. See capture/read_ahead.hpp.
 #include "capture/read_ahead.hpp"
 
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstring>
 #include <system_error>
+
+#include "util/thread_without_signals.hpp"
 
 namespace callwall::capture {
 namespace {
@@ -30,20 +30,13 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
         c.records = std::make_unique<Record[]>(kChunkRecords);
         c.data = std::make_unique<uint8_t[]>(kChunkBytes);
     }
-    // The reader must not take SIGINT/SIGTERM: the analysing thread handles
-    // them (its loop sees the flag and stops). The new thread inherits the
-    // mask; this thread's is restored whether or not the thread started.
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    // The reader takes no signals: the analysing thread handles them (its
+    // loop sees the flag and stops).
     try {
-        thread_ = std::thread([this] { read_loop(); });
+        thread_ = util::thread_without_signals([this] { read_loop(); });
     } catch (const std::system_error&) {
         chunks_.clear();  // no thread: read inline
     }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 ReadAhead::~ReadAhead() {

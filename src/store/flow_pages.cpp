@@ -1,13 +1,11 @@
 // Reading flows back for attribution. See store/flow_pages.hpp.
 #include "store/flow_pages.hpp"
 
-#include <pthread.h>
-
-#include <csignal>
 #include <cstring>
 #include <system_error>
 
 #include "store/statement.hpp"
+#include "util/thread_without_signals.hpp"
 
 namespace callwall::store {
 namespace {
@@ -132,18 +130,11 @@ std::unique_ptr<FlowPagesAhead> FlowPagesAhead::start(sqlite3* db, const std::st
     const char* file = sqlite3_db_filename(db, "main");
     if (file == nullptr || *file == '\0' || !in_wal_mode(db)) return nullptr;
     std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(file, path, run, page_flows));
-    // The thread takes no signals: the attributing thread sees Ctrl-C.
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     try {
-        a->thread_ = std::thread([p = a.get()] { p->read_loop(); });
+        a->thread_ = util::thread_without_signals([p = a.get()] { p->read_loop(); });  // Ctrl-C is the caller's
     } catch (const std::system_error&) {
         a.reset();  // no thread: the caller reads on its own connection
     }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return a;
 }
 
