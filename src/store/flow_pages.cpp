@@ -1,7 +1,6 @@
 // Reading flows back for attribution. See store/flow_pages.hpp.
 #include "store/flow_pages.hpp"
 
-#include <cstring>
 #include <system_error>
 
 #include "store/statement.hpp"
@@ -66,16 +65,9 @@ void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
 }
 
 // The connection's journal mode is WAL.
-bool in_wal_mode(sqlite3* db) {
-    sqlite3_stmt* st = nullptr;
-    bool wal = false;
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-        wal = mode != nullptr && std::strcmp(mode, "wal") == 0;
-    }
-    sqlite3_finalize(st);
-    return wal;
+bool in_wal_mode(sqlite3* db, const std::string& path) {
+    Statement st(db, path, "PRAGMA journal_mode");
+    return st.row("reading the journal mode") && st.text(0) == "wal";
 }
 
 }  // namespace
@@ -128,7 +120,7 @@ FlowPagesAhead::FlowPagesAhead(std::string file, std::string path, int64_t run, 
 std::unique_ptr<FlowPagesAhead> FlowPagesAhead::start(sqlite3* db, const std::string& path, int64_t run,
                                                       int page_flows) {
     const char* file = sqlite3_db_filename(db, "main");
-    if (file == nullptr || *file == '\0' || !in_wal_mode(db)) return nullptr;
+    if (file == nullptr || *file == '\0' || !in_wal_mode(db, path)) return nullptr;
     std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(file, path, run, page_flows));
     try {
         a->thread_ = util::thread_without_signals([p = a.get()] { p->read_loop(); });  // Ctrl-C is the caller's
