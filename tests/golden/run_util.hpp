@@ -137,8 +137,9 @@ inline std::string shared_dir() {
     return "";
 }
 
-/// The captures (.pcap, .pcapng) directly in `dir` (../shared/captures/public), sorted.
-inline std::vector<std::filesystem::path> public_captures(const std::string& dir) {
+/// The captures (.pcap, .pcapng) directly in `dir` (captures/scenarios,
+/// ../shared/captures/public), sorted.
+inline std::vector<std::filesystem::path> captures_in(const std::string& dir) {
     std::vector<std::filesystem::path> files;
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
         const auto ext = e.path().extension();

@@ -115,7 +115,7 @@ TEST(Shards, EveryPublicCaptureGivesTheSingleThreadDatabase) {
     const auto dir = std::filesystem::path(CALLWALL_SHARED_DIR) / "captures/public";
     if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no " << dir.string() << " (../shared absent)";
     std::vector<std::string> captures;
-    for (const auto& p : test::public_captures(dir.string())) captures.push_back(p.string());
+    for (const auto& p : test::captures_in(dir.string())) captures.push_back(p.string());
     ASSERT_GE(captures.size(), 20u);
     size_t reclaim_exceptions = 0;
     EXPECT_GE(compare_workers(bin, captures, reclaim_exceptions), captures.size() / 2);

@@ -131,12 +131,11 @@ TEST(Attribute, AgreesWithRunAttributionOnEveryScenario) {
     const std::filesystem::path dir = std::filesystem::path(test::source_dir()) / "captures" / "scenarios";
     if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no captures/scenarios in " << dir;
     int scenarios = 0;
-    for (const auto& ent : std::filesystem::directory_iterator(dir)) {
-        if (ent.path().extension() != ".pcap") continue;
-        SCOPED_TRACE(ent.path().filename().string());
+    for (const auto& capture : test::captures_in(dir.string())) {
+        SCOPED_TRACE(capture.filename().string());
         ++scenarios;
         test::TempDb db;
-        const int64_t run = test::analyze_files({ent.path().string()}, db.path());
+        const int64_t run = test::analyze_files({capture.string()}, db.path());
         auto s = store::Store::open(db.path());
         const Result pure = attribute(stored_facts(*s, run), bundled_catalog());
         const RunVerdicts written = run_attribution(*s, run, bundled_catalog());

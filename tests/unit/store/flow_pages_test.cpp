@@ -64,18 +64,20 @@ flow::Flow make_flow(uint64_t id) {
 }
 
 // A run of `n` flows (every 97th ICMP, which attribution does not read), some
-// with one name and some with two, committed.
-int64_t write_run(Store& s, uint64_t n) {
-    const int64_t run = s.begin_run(RunInfo{"analyze", "test.pcap", "test", "", 1.0});
+// with one name and some with two, written into the database at `path` and
+// the store closed.
+int64_t write_run(const std::string& path, uint64_t n) {
+    auto s = Store::open(path);
+    const int64_t run = s->begin_run(RunInfo{"analyze", "test.pcap", "test", "", 1.0});
     for (uint64_t i = 1; i <= n; ++i) {
         FlowAppInfo app;
         app.app = i % 2 ? "stun" : "tls";
         app.stun_requests = static_cast<uint32_t>(i % 3);
-        s.add_flow(run, make_flow(i), app);
-        if (i % 3 == 0) s.add_flow_name(run, i, "media" + std::to_string(i % 11) + ".example.com", "sni");
-        if (i % 6 == 0) s.add_flow_name(run, i, "turn.example.com", "dns");
+        s->add_flow(run, make_flow(i), app);
+        if (i % 3 == 0) s->add_flow_name(run, i, "media" + std::to_string(i % 11) + ".example.com", "sni");
+        if (i % 6 == 0) s->add_flow_name(run, i, "turn.example.com", "dns");
     }
-    s.flush();
+    s->flush();
     return run;
 }
 
@@ -114,11 +116,7 @@ struct Raw {
 
 TEST(FlowPagesAhead, ReadsThePagesTheCallersConnectionReads) {
     TempDb tmp;
-    int64_t run = 0;
-    {
-        auto s = Store::open(tmp.path());
-        run = write_run(*s, 2600);
-    }
+    const int64_t run = write_run(tmp.path(), 2600);
     Raw raw(tmp.path());
     size_t own_pages = 0, ahead_pages = 0;
     const auto own = pages(raw.db, tmp.path(), run, false, own_pages);
@@ -134,11 +132,7 @@ TEST(FlowPagesAhead, ReadsThePagesTheCallersConnectionReads) {
 
 TEST(FlowPagesAhead, SeesTheDatabaseAsCommittedNotTheCallersOpenTransaction) {
     TempDb tmp;
-    int64_t run = 0;
-    {
-        auto s = Store::open(tmp.path());
-        run = write_run(*s, 1500);
-    }
+    const int64_t run = write_run(tmp.path(), 1500);
     Raw raw(tmp.path());
     raw.exec("BEGIN");
     raw.exec("UPDATE flow SET outcome='blocked:no-answer' WHERE id=1100");
@@ -160,11 +154,7 @@ TEST(FlowPagesAhead, SeesTheDatabaseAsCommittedNotTheCallersOpenTransaction) {
 
 TEST(FlowPagesAhead, StopsWhenDroppedMidway) {
     TempDb tmp;
-    int64_t run = 0;
-    {
-        auto s = Store::open(tmp.path());
-        run = write_run(*s, 9000);  // nine pages: the reader waits with four ready
-    }
+    const int64_t run = write_run(tmp.path(), 9000);  // nine pages: the reader waits with four ready
     Raw raw(tmp.path());
     auto a = FlowPagesAhead::start(raw.db, tmp.path(), run, 1024);
     ASSERT_NE(a, nullptr);
@@ -222,14 +212,13 @@ TEST(FlowPagesAhead, RunAttributionWritesTheSameRowsReadingAhead) {
     const std::filesystem::path dir = std::filesystem::path(test::source_dir()) / "captures" / "scenarios";
     if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no captures/scenarios in " << dir;
     int scenarios = 0;
-    for (const auto& ent : std::filesystem::directory_iterator(dir)) {
-        if (ent.path().extension() != ".pcap") continue;
-        SCOPED_TRACE(ent.path().filename().string());
+    for (const auto& capture : test::captures_in(dir.string())) {
+        SCOPED_TRACE(capture.filename().string());
         ++scenarios;
         std::vector<std::string> written[2];
         for (const bool ahead : {false, true}) {
             TempDb db;
-            const int64_t run = test::analyze_files({ent.path().string()}, db.path());
+            const int64_t run = test::analyze_files({capture.string()}, db.path());
             {
                 auto s = Store::open(db.path());
                 s->write_behind(ahead);  // what makes run_attribution read ahead
