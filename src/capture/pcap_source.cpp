@@ -395,12 +395,9 @@ bool PcapSource::passes_filter(const RawFrame& frame) noexcept {
 
 namespace {
 // A pcapng timestamp is 64 bits in units of if_tsresol: libpcap can hand us
-// seconds far beyond what fits in int64 microseconds. Clamping to ±year 9999
-// keeps every time, and every difference of two times, representable.
-constexpr int64_t kMaxTsSeconds = 253402300799;  // 9999-12-31T23:59:59Z
-
+// seconds far beyond what fits in int64 microseconds (kMaxFrameTsSeconds).
 int64_t to_us(const timeval& tv) noexcept {
-    const int64_t sec = std::clamp<int64_t>(tv.tv_sec, -kMaxTsSeconds, kMaxTsSeconds);
+    const int64_t sec = std::clamp<int64_t>(tv.tv_sec, -kMaxFrameTsSeconds, kMaxFrameTsSeconds);
     const int64_t usec = std::clamp<int64_t>(tv.tv_usec, 0, 999999);
     return sec * 1000000 + usec;
 }

@@ -35,9 +35,6 @@ constexpr uint16_t kOptEnd = 0, kOptTsresol = 9, kOptTsoffset = 14;
 // The first buffer: a full-size Ethernet frame in an EPB with room for options.
 // kMaxBlockBytes is this doubled 12 times.
 constexpr size_t kInitialBuffer = 4096;
-// The same clamp as PcapSource applies to libpcap's times: ±year 9999 keeps
-// every time, and every difference of two times, representable in int64 µs.
-constexpr int64_t kMaxTsSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
 uint32_t le32(const uint8_t* p) noexcept {
     return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
@@ -283,7 +280,7 @@ int64_t PcapngReader::to_us(uint64_t t, const Interface& i) const noexcept {
     const uint64_t frac = t % i.units_per_s;
     const auto us = static_cast<int64_t>(static_cast<unsigned __int128>(frac) * 1000000 / i.units_per_s);
     __int128 s = static_cast<__int128>(sec) + i.offset_s;
-    s = std::clamp<__int128>(s, -kMaxTsSeconds, kMaxTsSeconds);
+    s = std::clamp<__int128>(s, -kMaxFrameTsSeconds, kMaxFrameTsSeconds);
     return static_cast<int64_t>(s) * 1000000 + us;
 }
 

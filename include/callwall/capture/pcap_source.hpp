@@ -13,6 +13,11 @@
 
 namespace callwall::capture {
 
+/// Frame times are clamped to ±year 9999 (9999-12-31T23:59:59Z), whatever a
+/// file claims: every time, and every difference of two times, stays
+/// representable in int64 microseconds.
+inline constexpr int64_t kMaxFrameTsSeconds = 253402300799;
+
 /// One frame as read. `bytes` is borrowed until the next call to next().
 struct RawFrame {
     int64_t ts_us = 0;
