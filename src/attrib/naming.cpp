@@ -71,22 +71,35 @@ void NameMap::add(const IpAddr& client, const IpAddr& address, uint32_t name, in
         it = map_.emplace(Key{client, address}, Names{}).first;
     }
     Names& n = it->second;
-    for (uint8_t i = 0; i < n.count; ++i)
-        if (n.items[i].name == name) return;  // keep the first time it was seen
+    for (size_t i = 0; i < n.count; ++i)
+        if (name_at(n, i) == name) return;  // keep the first time it was seen
     if (n.count >= kNamesPerAddress) {
         ++dropped_;
         return;
     }
-    n.items[n.count++] = Named{name, ts_us};
+    if (n.count < kInline) {
+        n.name[n.count] = name;
+        n.ts_us[n.count] = ts_us;
+    } else {
+        if (n.more == 0) {
+            overflow_.emplace_back();
+            n.more = static_cast<uint32_t>(overflow_.size());
+        }
+        Overflow& o = overflow_[n.more - 1];
+        o.name[n.count - kInline] = name;
+        o.ts_us[n.count - kInline] = ts_us;
+    }
+    ++n.count;
 }
 
 size_t NameMap::lookup(const IpAddr& client, const IpAddr& address, int64_t at_us, uint32_t* out,
                        size_t cap) const noexcept {
     auto it = map_.find(Key{client, address});
     if (it == map_.end()) return 0;
+    const Names& n = it->second;
     size_t k = 0;
-    for (uint8_t i = 0; i < it->second.count && k < cap; ++i)
-        if (it->second.items[i].ts_us <= at_us) out[k++] = it->second.items[i].name;
+    for (size_t i = 0; i < n.count && k < cap; ++i)
+        if (ts_at(n, i) <= at_us) out[k++] = name_at(n, i);
     return k;
 }
 

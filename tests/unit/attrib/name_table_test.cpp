@@ -71,3 +71,46 @@ TEST(Naming, NewTurnPeersAreListedOnceAndOverflowSaysSo) {
 
 }  // namespace
 }  // namespace callwall::attrib
+
+namespace callwall::attrib {
+namespace {
+
+// An address's names come back in the order first seen, with the time filter,
+// whether they sit in the map's node (the first three) or in an overflow
+// block; each address keeps its own block; the ninth name is counted as
+// dropped.
+TEST(NameMap, NamesInFirstSeenOrderAcrossTheInlineAndOverflowParts) {
+    NameMap m;
+    const auto client = decode::IpAddr::v4(0x0A000001);
+    const auto a = decode::IpAddr::v4(0xC6336401);
+    const auto b = decode::IpAddr::v4(0xC6336402);
+    for (uint32_t i = 1; i <= NameMap::kNamesPerAddress; ++i) {
+        m.add(client, a, 100 + i, 1000 * i);  // a: names 101..108 at 1000..8000 µs
+        m.add(client, b, 200 + i, 10 * i);  // b interleaved: its block is another one
+        m.add(client, a, 100 + i, 1);  // seen again, earlier: keeps the first time
+    }
+    EXPECT_EQ(m.dropped(), 0u);
+    uint32_t out[NameMap::kNamesPerAddress + 2] = {};
+    ASSERT_EQ(m.lookup(client, a, 8000, out, std::size(out)), NameMap::kNamesPerAddress);
+    for (uint32_t i = 0; i < NameMap::kNamesPerAddress; ++i) EXPECT_EQ(out[i], 101 + i) << i;
+    ASSERT_EQ(m.lookup(client, b, 80, out, std::size(out)), NameMap::kNamesPerAddress);
+    for (uint32_t i = 0; i < NameMap::kNamesPerAddress; ++i) EXPECT_EQ(out[i], 201 + i) << i;
+    // Only the names seen at or before the time.
+    ASSERT_EQ(m.lookup(client, a, 5500, out, std::size(out)), 5u);
+    EXPECT_EQ(out[4], 105u);
+    EXPECT_EQ(m.lookup(client, a, 999, out, std::size(out)), 0u);
+    // The caller's room bounds what is written.
+    ASSERT_EQ(m.lookup(client, a, 8000, out, 4), 4u);
+    EXPECT_EQ(out[3], 104u);
+    // Another client did not resolve the address.
+    EXPECT_EQ(m.lookup(decode::IpAddr::v4(0x0A000002), a, 8000, out, std::size(out)), 0u);
+    // A ninth name is dropped and counted; the eight stay.
+    m.add(client, a, 999, 9000);
+    EXPECT_EQ(m.dropped(), 1u);
+    EXPECT_EQ(m.lookup(client, a, 9000, out, std::size(out)), NameMap::kNamesPerAddress);
+    m.add(client, a, 0, 9000);  // no name: nothing
+    EXPECT_EQ(m.dropped(), 1u);
+}
+
+}  // namespace
+}  // namespace callwall::attrib
