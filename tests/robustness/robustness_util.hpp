@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -298,13 +300,15 @@ public:
     [[nodiscard]] bool ok() const { return db_ != nullptr; }
     [[nodiscard]] const std::string& error() const { return error_; }
 
-    /// Rows as tab-separated text ("NULL" for NULL); an SQL error yields one row "SQL error: ...".
+    /// Rows as tab-separated text ("NULL" for NULL); an SQL error yields one
+    /// row "SQL error: ..." and is kept in first_error() (a caller polling a
+    /// database another process writes may meet one and try again).
     std::vector<std::string> rows(const std::string& sql) {
         std::vector<std::string> out;
-        if (!db_) return {"SQL error: not open: " + error_};
+        if (!db_) return {failed("not open: " + error_)};
         sqlite3_stmt* st = nullptr;
         if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-            out.push_back(std::string("SQL error: ") + sqlite3_errmsg(db_));
+            out.push_back(failed(sqlite3_errmsg(db_)));
             return out;
         }
         int rc;
@@ -317,10 +321,13 @@ public:
             }
             out.push_back(line);
         }
-        if (rc != SQLITE_DONE) out.push_back(std::string("SQL error: ") + sqlite3_errmsg(db_));
+        if (rc != SQLITE_DONE) out.push_back(failed(sqlite3_errmsg(db_)));
         sqlite3_finalize(st);
         return out;
     }
+    /// The first SQL error any query met ("" for none): a comparison of two
+    /// databases' contents must check it, or two unreadable ones compare equal.
+    [[nodiscard]] const std::string& first_error() const { return first_error_; }
     /// The first column of the first row ("" when there is none).
     std::string text(const std::string& sql) {
         const auto r = rows(sql);
@@ -332,8 +339,14 @@ public:
     }
 
 private:
+    std::string failed(const std::string& what) {
+        std::string row = "SQL error: " + what;
+        if (first_error_.empty()) first_error_ = row;
+        return row;
+    }
     sqlite3* db_ = nullptr;
     std::string error_;
+    std::string first_error_;
 };
 
 /// Every capture committed under captures/ (.pcap, .pcapng), sorted.
@@ -355,9 +368,16 @@ inline std::string table_contents(const std::string& path, std::initializer_list
     for (const auto& r : db.rows("SELECT id, status, packets, bytes, undecoded_packets, orphan_fragments, flows, "
                                  "first_ts, last_ts, notes FROM run ORDER BY id"))
         all += "run\t" + r + "\n";
-    for (const char* t : tables)
-        for (const auto& r : db.rows(std::string("SELECT * FROM ") + t + " ORDER BY 1, 2, 3, 4"))
+    for (const char* t : tables) {
+        // Sorted by every column, whatever their number (allow_list has three).
+        const long long columns = db.integer(std::string("SELECT count(*) FROM pragma_table_info('") + t + "')");
+        EXPECT_GT(columns, 0) << t << " in " << path;
+        std::string order;
+        for (long long i = 1; i <= columns; ++i) order += (i > 1 ? ", " : "") + std::to_string(i);
+        for (const auto& r : db.rows(std::string("SELECT * FROM ") + t + " ORDER BY " + order))
             all += std::string(t) + "\t" + r + "\n";
+    }
+    EXPECT_EQ(db.first_error(), "") << path;
     return all;
 }
 
@@ -373,6 +393,7 @@ inline std::string run_fingerprint(Db& db, int64_t run_id) {
     for (const auto& r : db.rows("SELECT entry_id, verdict, flows_observed, flows_blocked FROM verdict WHERE run_id=" +
                                  id + " ORDER BY entry_id"))
         fp += r + "\n";
+    EXPECT_EQ(db.first_error(), "") << "run " << run_id;
     return fp;
 }
 

@@ -43,6 +43,8 @@ std::string dump(const std::string& path) {
         for (const std::string& r : db.rows("SELECT " + columns + " FROM " + table + " ORDER BY rowid"))
             out += table + "\t" + r + "\n";
     }
+    EXPECT_EQ(db.first_error(), "") << path;
+    EXPECT_FALSE(out.empty()) << path;
     return out;
 }
 
