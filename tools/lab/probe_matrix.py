@@ -50,6 +50,11 @@ reflector only; they are judged by their verdicts):
                   inconclusive (intercepted), TCP ones observed
 
     tools/lab/probe_matrix.py --callwall BIN [--against reflector|servers] [--profile P]... [--rate N] [--vendor V]...
+                              [--jobs N]
+
+Profiles run --jobs at a time (default 3), each in namespaces of its own
+(the probes mostly wait for answers and timeouts); each profile's lines are
+printed together, in the profiles' order.
 
 Needs root (ip netns, nft), and for --against servers the lab's packages
 (tools/setup.sh --lab). Exit 0: every entry of every profile agrees;
@@ -57,6 +62,7 @@ Needs root (ip netns, nft), and for --against servers the lab's packages
 servers are not installed (skip). Prints the wall time of each probe run.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import shutil
@@ -64,6 +70,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -286,6 +293,25 @@ def middlebox(profile, ns, d):
 
 
 CALLWALL = [""]
+# The lines of the profile this thread runs (say()), printed together once
+# it is done, so that profiles run side by side still read one after another.
+LINES = threading.local()
+
+
+def say(line):
+    if getattr(LINES, "out", None) is not None:
+        LINES.out.append(line)
+    else:
+        print(line, flush=True)
+
+
+def collected(fn, *args):
+    """fn(*args) on this thread, with what it says kept: (result, lines)."""
+    LINES.out = []
+    try:
+        return fn(*args), LINES.out
+    finally:
+        LINES.out = None
 LISTENING = labplan.listening()
 PORTS_PER_RANGE = 16  # the probe's --ports-per-range default
 
@@ -303,7 +329,7 @@ def run_probe(ns, d, vendor, rate, how, entries=()):
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
     took = time.monotonic() - start
     if os.environ.get("PM_VERBOSE"):
-        print(p.stdout)
+        say(p.stdout)
     if p.returncode != 0:
         raise RuntimeError("probe exit %d: %s" % (p.returncode, p.stdout))
     con = sqlite3.connect(db)
@@ -374,9 +400,9 @@ def judge(profile, vendor, planned, skipped, rows, result, against="reflector", 
             wrong.append("%s %s %s: the table says %s, the probe says %s (%s)" %
                          (against, profile, entry, want, got.get(entry), why.get(entry, "")))
     probes = sum(len(v) for v in planned.values())
-    print("%-9s %-14s %-9s %-30s %2d entries, %3d probes at %s/s: %5.1f s, %d disagree" %
-          (against, profile, vendor, entries[0] if entries else "", len(planned) + len(skipped), probes,
-           RATE[0], took, len(wrong)), flush=True)
+    say("%-9s %-14s %-9s %-30s %2d entries, %3d probes at %s/s: %5.1f s, %d disagree" %
+        (against, profile, vendor, entries[0] if entries else "", len(planned) + len(skipped), probes,
+         RATE[0], took, len(wrong)))
     return wrong, took
 
 
@@ -424,28 +450,42 @@ def run_servers_profile(profile, vendors, plans, rows, targets, tag):
                 w, took = judge(profile, v, planned, skipped, rows[v], result, "servers")
                 wrong += w
                 total += took
-    print("servers   %-14s all %d vendors: %.1f s" % (profile, len(vendors), total), flush=True)
+    say("servers   %-14s all %d vendors: %.1f s" % (profile, len(vendors), total))
     return wrong
 
 
-def run_reflector(profiles, vendors, plans, rows):
+def run_reflector_profile(i, profile, vendors, plans, rows):
+    """Every vendor through one profile to the reflector; returns the disagreements."""
+    wrong, total = [], 0.0
+    tag = "%d%d" % (os.getpid() % 10000, i)
+    if profile == "sni-filter":  # Whereby's TCP entries, one run each, with the UDP ones
+        planned, skipped = plans["whereby"]
+        rng = rows["whereby"]
+        udp = tuple(e for e in sorted(planned) if rng[e][0] == "udp")
+        for j, e in enumerate(e for e in sorted(planned) if rng[e][0] == "tcp"):
+            wrong += run_profile(profile, "whereby", planned, skipped, rng, tag + str(j), (e,) + udp)[0]
+        return wrong
+    for j, v in enumerate(vendors if profile != "stun-middlebox" else ["whereby"]):
+        planned, skipped = plans[v]
+        w, took = run_profile(profile, v, planned, skipped, rows[v], tag + str(j))
+        wrong += w
+        total += took
+    say("reflector %-14s all %d vendors: %.1f s" % (profile, len(vendors), total))
+    return wrong
+
+
+def run_profiles(jobs, runs):
+    """runs: [(fn, args)], one per profile, run `jobs` at a time; each one's
+    lines printed once it and those before it are done. Returns every
+    disagreement."""
     wrong = []
-    for i, profile in enumerate(profiles):
-        total = 0.0
-        tag = "%d%d" % (os.getpid() % 10000, i)
-        if profile == "sni-filter":  # Whereby's TCP entries, one run each, with the UDP ones
-            planned, skipped = plans["whereby"]
-            rng = rows["whereby"]
-            udp = tuple(e for e in sorted(planned) if rng[e][0] == "udp")
-            for j, e in enumerate(e for e in sorted(planned) if rng[e][0] == "tcp"):
-                wrong += run_profile(profile, "whereby", planned, skipped, rng, tag + str(j), (e,) + udp)[0]
-            continue
-        for j, v in enumerate(vendors if profile != "stun-middlebox" else ["whereby"]):
-            planned, skipped = plans[v]
-            w, took = run_profile(profile, v, planned, skipped, rows[v], tag + str(j))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(collected, fn, *args) for fn, args in runs]
+        for f in futures:
+            w, lines = f.result()
+            for line in lines:
+                print(line, flush=True)
             wrong += w
-            total += took
-        print("reflector %-14s all %d vendors: %.1f s" % (profile, len(vendors), total), flush=True)
     return wrong
 
 
@@ -459,6 +499,7 @@ def main():
     ap.add_argument("--profile", action="append", choices=labplan.PROFILE_ORDER + list(MIDDLEBOXES))
     ap.add_argument("--vendor", action="append")
     ap.add_argument("--rate", default="20")
+    ap.add_argument("--jobs", type=int, default=3, help="profiles run at the same time (default 3)")
     a = ap.parse_args()
     CALLWALL[0] = callwall = os.path.abspath(a.callwall)
     RATE[0] = a.rate
@@ -479,14 +520,17 @@ def main():
     if a.against == "servers":
         targets = {v: lab_targets(rows[v]) for v in vendors}
         plans = {v: plan_ports(callwall, v, sum(servers_args(targets[v]), [])) for v in vendors}
-        wrong = []
-        for i, profile in enumerate(a.profile or labplan.PROFILE_ORDER):
-            if profile in MIDDLEBOXES:
-                raise SystemExit("probe_matrix.py: the middlebox profiles run against the reflector only")
-            wrong += run_servers_profile(profile, vendors, plans, rows, targets, "%d%d" % (os.getpid() % 10000, i))
+        profiles = a.profile or labplan.PROFILE_ORDER
+        if any(p in MIDDLEBOXES for p in profiles):
+            raise SystemExit("probe_matrix.py: the middlebox profiles run against the reflector only")
+        wrong = run_profiles(a.jobs, [(run_servers_profile,
+                                       (p, vendors, plans, rows, targets, "%d%d" % (os.getpid() % 10000, i)))
+                                      for i, p in enumerate(profiles)])
     else:
         plans = {v: plan_ports(callwall, v, ["--reflector", CLOUD, "--key", KEY]) for v in set(vendors) | {"whereby"}}
-        wrong = run_reflector(a.profile or labplan.PROFILE_ORDER + list(MIDDLEBOXES), vendors, plans, rows)
+        profiles = a.profile or labplan.PROFILE_ORDER + list(MIDDLEBOXES)
+        wrong = run_profiles(a.jobs, [(run_reflector_profile, (i, p, vendors, plans, rows))
+                                      for i, p in enumerate(profiles)])
     for w in wrong:
         print("DISAGREE " + w)
     return 1 if wrong else 0
