@@ -202,6 +202,7 @@ TEST_F(BadInput, DatabaseWithNewerSchema) {
         Db w(db);
         ASSERT_TRUE(w.ok());
         w.rows("PRAGMA user_version=99");
+        ASSERT_EQ(w.first_error(), "");
     }
     const std::string before = read_file(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,

@@ -58,6 +58,8 @@ protected:
         for (auto& v :
              db.rows("SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY entry_id"))
             rows.push_back(v);
+        EXPECT_EQ(db.first_error(), "") << db_path;
+        EXPECT_FALSE(rows.empty()) << db_path;
         return rows;
     }
 

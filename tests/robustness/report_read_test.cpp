@@ -205,6 +205,7 @@ TEST_F(ReportRead, RunningRunOfAVersionOneDatabase) {
         d.rows(
             "INSERT INTO run (kind, source, command_line, tool_version, started_at, status) "
             "VALUES ('capture', 'eth9', 'x', '0.1', 3.0, 'running')");
+        ASSERT_EQ(d.first_error(), "");
     }
     const std::string bytes = read_file(db);
     const auto r = callwall({"report", "--db", db, "--run", "2"});
