@@ -312,6 +312,8 @@ def collected(fn, *args):
         return fn(*args), LINES.out
     finally:
         LINES.out = None
+
+
 LISTENING = labplan.listening()
 PORTS_PER_RANGE = 16  # the probe's --ports-per-range default
 
