@@ -9,18 +9,12 @@
 #include <string_view>
 
 #include "audit/audit.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::audit::audit_test {
 
-inline const catalog::Catalog& bundled() {
-    static const catalog::Catalog c = [] {
-        const std::filesystem::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
-        if (!r.ok()) return catalog::Catalog{};
-        return std::move(*r.catalog);
-    }();
-    return c;
-}
+/// The bundled catalog, loaded once (unit/corpus.hpp).
+inline const catalog::Catalog& bundled() { return callwall::test::bundled_catalog(); }
 
 inline std::string ruleset(const char* name) {
     return std::string(CALLWALL_SOURCE_DIR) + "/tests/audit/rulesets/" + name;

@@ -15,6 +15,7 @@
 #include "callwall/catalog/catalog.hpp"
 #include "callwall/report/report.hpp"
 #include "golden/run_util.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::test {
 namespace {
@@ -32,26 +33,17 @@ std::vector<std::string> scenario_names() {
     return names;
 }
 
-const catalog::Catalog& bundled() {
-    static const catalog::Catalog c = [] {
-        const fs::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const fs::path>(&dir, 1));
-        return r.ok() ? std::move(*r.catalog) : catalog::Catalog{};
-    }();
-    return c;
-}
-
 class Scenario : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Scenario, VerdictsEqualTheExpectedTable) {
     const std::string name = GetParam();
     const fs::path base = fs::path(source_dir()) / "captures" / "scenarios" / name;
-    ASSERT_FALSE(bundled().entries().empty());
+    ASSERT_FALSE(bundled_catalog().entries().empty());
     TempDb db;
     const int64_t run = analyze_files({base.string() + ".pcap"}, db.path());
     {
         auto s = store::Store::open(db.path());
-        attrib::run_attribution(*s, run, bundled());
+        attrib::run_attribution(*s, run, bundled_catalog());
     }
     std::map<std::string, std::string> actual;
     for (const auto& r :
@@ -90,7 +82,7 @@ TEST_P(Scenario, VerdictsEqualTheExpectedTable) {
 TEST(ScenarioRepeat, SecondAttributionRewritesNothingAndAgrees) {
     const auto names = scenario_names();
     if (names.empty()) GTEST_SKIP() << "no scenario captures";
-    ASSERT_FALSE(bundled().entries().empty());
+    ASSERT_FALSE(bundled_catalog().entries().empty());
     TempDb db;
     std::vector<std::string> files;
     for (const auto& n : names)
@@ -102,13 +94,13 @@ TEST(ScenarioRepeat, SecondAttributionRewritesNothingAndAgrees) {
     attrib::RunVerdicts first, second;
     {
         auto s = store::Store::open(db.path());
-        first = attrib::run_attribution(*s, run, bundled());
+        first = attrib::run_attribution(*s, run, bundled_catalog());
     }
     const auto outcomes = query_rows(db.path(), tables);
     const auto verdict_rows = query_rows(db.path(), verdicts);
     {
         auto s = store::Store::open(db.path());
-        second = attrib::run_attribution(*s, run, bundled());
+        second = attrib::run_attribution(*s, run, bundled_catalog());
     }
     EXPECT_GT(first.flows, 50u);
     EXPECT_EQ(first.outcomes_written, first.flows) << "every flow gets its first outcome";
@@ -145,11 +137,11 @@ TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
     attrib::RunVerdicts blank, hint;
     {
         auto s = store::Store::open(blank_db.path());
-        blank = attrib::run_attribution(*s, blank_run, bundled());
+        blank = attrib::run_attribution(*s, blank_run, bundled_catalog());
     }
     {
         auto s = store::Store::open(hinted_db.path());
-        hint = attrib::run_attribution(*s, hinted_run, bundled());
+        hint = attrib::run_attribution(*s, hinted_run, bundled_catalog());
     }
     EXPECT_EQ(blank.outcomes_written, blank.flows);
     EXPECT_EQ(hint.flows, blank.flows);
@@ -165,7 +157,7 @@ int64_t attributed(const TempDb& db, const std::string& name, const pipeline::An
     const fs::path pcap = fs::path(source_dir()) / "captures" / "scenarios" / (name + ".pcap");
     const int64_t run = analyze_files({pcap.string()}, db.path(), cfg);
     auto s = store::Store::open(db.path());
-    attrib::run_attribution(*s, run, bundled());
+    attrib::run_attribution(*s, run, bundled_catalog());
     return run;
 }
 
@@ -207,7 +199,7 @@ TEST(FieldTruth, NoPortIsBothObservedAndBlocked) {
     const int64_t run = analyze_files(files, db.path());
     {
         auto s = store::Store::open(db.path());
-        attrib::run_attribution(*s, run, bundled());
+        attrib::run_attribution(*s, run, bundled_catalog());
     }
     int both_kinds = 0;
     for (const auto& r : query_rows(db.path(), "SELECT entry_id, " + sql_list("ports_observed") + ", " +
@@ -258,7 +250,7 @@ TEST(FieldTruth, ProxiedTlsCountsAtTheTargetPort) {
     const int64_t run = analyze_files({source_dir() + "/captures/field/tls_proxy_preambles.pcap"}, db.path());
     {
         auto s = store::Store::open(db.path());
-        attrib::run_attribution(*s, run, bundled());
+        attrib::run_attribution(*s, run, bundled_catalog());
     }
     EXPECT_EQ(query_rows(db.path(), "SELECT DISTINCT proxy_port FROM flow ORDER BY 1"),
               std::vector<std::string>{"443"});

@@ -41,25 +41,6 @@ size_t run_count(const std::string& path) {
     return std::stoul(rows[0]);
 }
 
-// Waits for pid up to `limit`; kills it (SIGKILL) past that. Returns the exit code or -1.
-int wait_for(pid_t pid, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < end) {
-        const pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        std::this_thread::sleep_for(50ms);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-}
-
-int run(const std::vector<std::string>& args, std::chrono::milliseconds limit = 10s) {
-    const pid_t pid = spawn(args);
-    return pid < 0 ? -1 : wait_for(pid, limit);
-}
-
 std::string uid_line(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(in, line);)

@@ -26,23 +26,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int wait_for(pid_t pid, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < end) {
-        if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        std::this_thread::sleep_for(20ms);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-}
-
-int run(const std::vector<std::string>& args, std::chrono::milliseconds limit = 10s) {
-    const pid_t pid = spawn(args);
-    return pid < 0 ? -1 : wait_for(pid, limit);
-}
-
 // Opens a live source on `iface` inside network namespace `ns` (this thread
 // enters it for the open only; the socket stays in that namespace).
 std::unique_ptr<capture::PcapSource> open_in(const std::string& ns, const std::string& iface) {

@@ -30,24 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int wait_for(pid_t pid, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < end) {
-        if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        std::this_thread::sleep_for(20ms);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-}
-
-int run(const std::vector<std::string>& args, std::chrono::milliseconds limit = 10s,
-        const std::string& log = "/dev/null") {
-    const pid_t pid = spawn(args, log);
-    return pid < 0 ? -1 : wait_for(pid, limit);
-}
-
 constexpr const char* kClient = "10.201.1.2";
 constexpr const char* kFwIn = "10.201.1.1";
 constexpr const char* kCloud = "10.201.2.2";

@@ -215,15 +215,8 @@ TEST(ProbeReflect, RangesAndRuleset) {
     EXPECT_EQ(rules.find("tcp dport"), std::string::npos);
 }
 
-catalog::Catalog bundled() {
-    const std::filesystem::path dir = std::filesystem::path(CALLWALL_SOURCE_DIR) / "catalog";
-    auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
-    if (!r.ok()) throw std::runtime_error("bundled catalog does not load");
-    return std::move(*r.catalog);
-}
-
 TEST(ProbePlan, DestinationsOnlyFromResolveTargetsOrReflector) {
-    const auto cat = bundled();
+    const catalog::Catalog& cat = callwall::test::bundled_catalog();
     PlanOptions o;
     o.vendors = {"Whereby"};
     o.resolve = {{"turnserver.appearin.net", "198.51.100.10"}};
@@ -265,7 +258,7 @@ TEST(ProbePlan, DestinationsOnlyFromResolveTargetsOrReflector) {
 // spread over Whereby's 1024-65535, nor Agora's media ports (its servers
 // speak their own protocol there, not STUN).
 TEST(ProbePlan, OnlySomeUdpProbesExpectAnAnswer) {
-    const auto cat = bundled();
+    const catalog::Catalog& cat = callwall::test::bundled_catalog();
     PlanOptions o;
     o.vendors = {"Whereby", "Agora"};
     o.reflector = "203.0.113.5";
@@ -317,7 +310,7 @@ TEST(ProbePlan, ProbeHostsInTheCatalogStandForWildcards) {
 // The bundled catalog's one inbound entry (Agora's recording downstream,
 // local UDP 40000-41000) is the only range a probe must not send from.
 TEST(ProbeLocalPort, InboundLocalPortsAreTheInboundEntriesRanges) {
-    const auto ranges = test::bundled_catalog().inbound_local_ports();
+    const auto ranges = callwall::test::bundled_catalog().inbound_local_ports();
     ASSERT_EQ(ranges.size(), 1u);
     EXPECT_EQ(ranges[0].lo, 40000);
     EXPECT_EQ(ranges[0].hi, 41000);

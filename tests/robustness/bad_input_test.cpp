@@ -15,7 +15,6 @@
 namespace callwall::robustness {
 namespace {
 
-constexpr double kTimeoutS = 60;
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
 
 class BadInput : public CliTest {

@@ -16,7 +16,6 @@
 namespace callwall::robustness {
 namespace {
 
-constexpr double kTimeoutS = 120;
 constexpr const char* kPerMessage[] = {"dns_answer", "tls_hello", "stun_message", "icmp_error"};
 
 // Every row of the tables the verdicts are made of.
@@ -37,7 +36,7 @@ TEST(Detail, PerMessageRowsOnlyWithDetailAndTheVerdictsTheSame) {
         for (const bool with : {false, true}) {
             std::vector<std::string> argv{bin, "analyze", "-q", "--db", with ? detail : plain, c};
             if (with) argv.emplace_back("--detail");
-            const RunResult r = run(argv, kTimeoutS);
+            const RunResult r = run(argv, kCaptureRunTimeoutS);
             ASSERT_TRUE(r.exit.exited) << c << ": " << head(r.err);
             ASSERT_EQ(r.exit.code, 0) << c << ": " << head(r.err);
         }
@@ -56,7 +55,7 @@ TEST(Detail, PerMessageRowsOnlyWithDetailAndTheVerdictsTheSame) {
         for (const bool with : {false, true}) {
             const RunResult r = run({bin, "report", "--db", with ? detail : plain, "--run", std::to_string(run_id),
                                      "--format", "json", "--all"},
-                                    kTimeoutS);
+                                    kCaptureRunTimeoutS);
             ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << captures[run_id - 1] << ": " << head(r.err);
             json[with] = r.out;
         }

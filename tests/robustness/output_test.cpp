@@ -16,7 +16,6 @@
 namespace callwall::robustness {
 namespace {
 
-constexpr double kTimeoutS = 60;
 constexpr int kExitOutput = 7;
 
 class Output : public CliTest {
@@ -29,7 +28,7 @@ protected:
         argv.insert(argv.end(), args.begin(), args.end());
         RunResult r;
         Process p(argv, "/dev/full", dir_ / "full.err");
-        r.exit = p.wait(kTimeoutS);
+        r.exit = p.wait(kCommandTimeoutS);
         r.err = read_file(dir_ / "full.err");
         return r;
     }

@@ -14,7 +14,6 @@
 namespace callwall::robustness {
 namespace {
 
-constexpr double kTimeoutS = 60;
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
 
 std::vector<std::string> listing(const std::string& dir) {

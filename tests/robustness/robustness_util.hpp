@@ -245,6 +245,11 @@ struct RunResult {
     std::string out, err;
 };
 
+/// Bounds for run(): one command on a small input, and one run over a whole
+/// committed capture (the largest take seconds under the sanitizers).
+inline constexpr double kCommandTimeoutS = 60;
+inline constexpr double kCaptureRunTimeoutS = 120;
+
 /// Runs a command to completion (bounded by `timeout_s`), capturing stdout and stderr.
 inline RunResult run(const std::vector<std::string>& argv, double timeout_s, const std::vector<std::string>& env = {}) {
     TempDir io("io");

@@ -23,7 +23,6 @@
 namespace callwall::robustness {
 namespace {
 
-constexpr double kTimeoutS = 120;
 constexpr std::string_view kReclaimLine = "TLS/QUIC handshake buffers lost";
 
 // What `sqlite3 .dump` shows of the database, in its order: each table's
@@ -79,7 +78,7 @@ size_t compare_workers(const std::string& bin, const std::vector<std::string>& c
             const std::string db = dir.path() + "/w" + workers[k] + ".sqlite";
             std::vector<std::string> argv{bin, "analyze", "-q", "--detail", "--db", db, "--workers", workers[k], c};
             if (k == 0) argv.insert(argv.begin() + 2, {"--threads", "1"});
-            const RunResult r = run(argv, kTimeoutS);
+            const RunResult r = run(argv, kCaptureRunTimeoutS);
             EXPECT_TRUE(r.exit.exited) << c << ": " << head(r.err);
             codes[k] = r.exit.code;
             if (std::filesystem::exists(db)) dumps[k] = dump(db);

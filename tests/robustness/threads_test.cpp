@@ -13,8 +13,6 @@
 namespace callwall::robustness {
 namespace {
 
-constexpr double kTimeoutS = 120;
-
 // Every row of the run's tables, in a fixed order.
 std::string contents(const std::string& path) {
     const std::string all =
@@ -39,7 +37,7 @@ TEST(Threads, OneAndTwoThreadsWriteTheSameDatabase) {
         std::vector<std::string> argv{bin,       "analyze", "-q", "--db", db, "--threads", std::to_string(threads),
                                       "--detail"};
         argv.insert(argv.end(), captures.begin(), captures.end());
-        const RunResult r = run(argv, kTimeoutS);
+        const RunResult r = run(argv, kCaptureRunTimeoutS);
         ASSERT_TRUE(r.exit.exited) << head(r.err);
         ASSERT_EQ(r.exit.code, 0) << head(r.err);
         dumps[threads - 1] = contents(db);
@@ -55,7 +53,7 @@ TEST(Threads, OnlyOneOrTwo) {
     ASSERT_TRUE(dir.ok());
     const RunResult r = run({bin, "analyze", "-q", "--db", dir.path() + "/x.sqlite", "--threads", "3",
                              source_dir() + "/captures/dns_basic.pcap"},
-                            kTimeoutS);
+                            kCaptureRunTimeoutS);
     ASSERT_TRUE(r.exit.exited);
     EXPECT_EQ(r.exit.code, 2);
     EXPECT_NE(r.err.find("--threads takes 1 or 2"), std::string::npos) << r.err;

@@ -11,7 +11,37 @@
 #include <string>
 #include <vector>
 
+#include "callwall/capture/pcap_source.hpp"
+
 namespace callwall::capture::test {
+
+/// What a source handed out, frame by frame, and how it ended.
+struct Seen {
+    std::vector<std::vector<uint8_t>> bytes;
+    std::vector<int64_t> ts;
+    std::vector<uint32_t> wirelen;
+    NextStatus end = NextStatus::Frame;
+    std::string error;  ///< the source's error() when it ended in Error, else ""
+};
+
+/// Reads `src` (a PcapSource or a ReadAhead) to its end, 10 M frames at most.
+template <class Source>
+Seen read_all(Source& src) {
+    Seen s;
+    RawFrame f;
+    for (size_t guard = 0; guard < 10'000'000; ++guard) {
+        const NextStatus st = src.next(f);
+        if (st != NextStatus::Frame) {
+            s.end = st;
+            s.error = st == NextStatus::Error ? src.error() : "";
+            break;
+        }
+        s.bytes.emplace_back(f.bytes.begin(), f.bytes.end());
+        s.ts.push_back(f.ts_us);
+        s.wirelen.push_back(f.wirelen);
+    }
+    return s;
+}
 
 inline void put32(std::vector<uint8_t>& out, uint32_t v) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));  // little-endian file

@@ -22,6 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
+using test::read_all;
+using test::Seen;
 
 Bytes slurp(const std::string& path) {
     FILE* f = std::fopen(path.c_str(), "rb");
@@ -81,31 +83,6 @@ struct Codec {
     Bytes (*compress)(const Bytes&);
 };
 constexpr Codec kCodecs[] = {{"gzip", gzip}, {"zstd", zstd}, {"xz", xz}};
-
-struct Seen {
-    std::vector<Bytes> bytes;
-    std::vector<int64_t> ts;
-    std::vector<uint32_t> wirelen;
-    NextStatus end = NextStatus::Frame;
-    std::string error;
-};
-
-Seen read_all(PcapSource& src) {
-    Seen s;
-    RawFrame f;
-    for (size_t guard = 0; guard < 10'000'000; ++guard) {
-        const NextStatus st = src.next(f);
-        if (st != NextStatus::Frame) {
-            s.end = st;
-            s.error = src.error();
-            break;
-        }
-        s.bytes.emplace_back(f.bytes.begin(), f.bytes.end());
-        s.ts.push_back(f.ts_us);
-        s.wirelen.push_back(f.wirelen);
-    }
-    return s;
-}
 
 Seen read_path(const std::string& path) {
     auto src = PcapSource::open_file(path);

@@ -123,7 +123,7 @@ struct PcapBytes {
 constexpr uint32_t kUs = 0xa1b2c3d4, kNs = 0xa1b23c4d;
 
 TEST(DirectRecords, EveryCommittedCaptureReadsAsLibpcapReadsIt) {
-    const auto all = test::committed_captures();
+    const auto all = callwall::test::committed_captures();
     if (all.empty()) GTEST_SKIP() << "no committed captures (source tree not found)";
     size_t classic = 0;
     for (const auto& p : all) {

@@ -17,29 +17,13 @@ namespace callwall::capture {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_all;
+using test::Seen;
 using test::write_capture;
-
-struct Seen {
-    std::vector<std::vector<uint8_t>> bytes;
-    std::vector<int64_t> ts;
-    std::vector<uint32_t> wirelen;
-    NextStatus end = NextStatus::Frame;
-    std::string error;
-};
 
 Seen read_plain(const std::string& path) {
     auto src = PcapSource::open_file(path);
-    Seen s;
-    RawFrame f;
-    NextStatus st;
-    while ((st = src->next(f)) == NextStatus::Frame) {
-        s.bytes.emplace_back(f.bytes.begin(), f.bytes.end());
-        s.ts.push_back(f.ts_us);
-        s.wirelen.push_back(f.wirelen);
-    }
-    s.end = st;
-    s.error = st == NextStatus::Error ? src->error() : "";
-    return s;
+    return read_all(*src);
 }
 
 Seen read_ahead(const std::string& path, bool threaded) {

@@ -12,18 +12,12 @@
 
 #include "callwall/catalog/bpf_filter.hpp"
 #include "callwall/catalog/catalog.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::catalog {
 namespace {
 
-const Catalog& bundled() {
-    static const Catalog* c = [] {
-        LoadResult r = load(std::vector<std::filesystem::path>{bundled_catalog_dir()});
-        for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-        return r.ok() ? new Catalog(std::move(*r.catalog)) : new Catalog();
-    }();
-    return *c;
-}
+using callwall::test::bundled_catalog;
 
 struct Frame {
     std::vector<uint16_t> tags;  // outer first: 0x88a8 or 0x8100 each
@@ -106,7 +100,7 @@ private:
 const std::vector<std::vector<uint16_t>> kDepths = {{}, {0x8100}, {0x88a8, 0x8100}, {0x8100, 0x8100}};
 
 TEST(LiveFilter, CatalogPortsPassAtEveryTagDepthAndOthersDoNot) {
-    const Compiled c(live_filter(bundled(), {}).expression);
+    const Compiled c(live_filter(bundled_catalog(), {}).expression);
     ASSERT_TRUE(c.ok()) << c.error();
     for (const auto& tags : kDepths) {
         SCOPED_TRACE(testing::Message() << tags.size() << " tag(s)");
@@ -136,7 +130,7 @@ TEST(LiveFilter, CatalogPortsPassAtEveryTagDepthAndOthersDoNot) {
 
 TEST(LiveFilter, VendorAddressesPassOnUnlistedPorts) {
     const std::vector<std::string> addrs = {"192.0.2.10", "2001:db8::1", "192.0.2.10", "not-an-address; or ip"};
-    const LiveFilter f = live_filter(bundled(), {}, addrs);
+    const LiveFilter f = live_filter(bundled_catalog(), {}, addrs);
     EXPECT_EQ(f.addresses, 2u);  // the duplicate and the non-address are not taken
     EXPECT_EQ(f.addresses_left_out, 0u);
     EXPECT_EQ(f.expression.find("not-an-address"), std::string::npos);
@@ -171,7 +165,7 @@ TEST(LiveFilter, FullFilterFitsTheKernelsInstructionLimit) {
         addrs.push_back("198.51." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
         addrs.push_back("2001:db8::" + std::to_string(i + 1));
     }
-    const LiveFilter f = live_filter(bundled(), {}, addrs);
+    const LiveFilter f = live_filter(bundled_catalog(), {}, addrs);
     EXPECT_EQ(f.addresses, kMaxFilterAddresses);
     EXPECT_EQ(f.addresses_left_out, addrs.size() - kMaxFilterAddresses);
     const Compiled c(f.expression);
@@ -180,14 +174,14 @@ TEST(LiveFilter, FullFilterFitsTheKernelsInstructionLimit) {
     // IPv6 addresses cost the most (four words each way): the worst case.
     std::vector<std::string> v6;
     for (size_t i = 0; i < kMaxFilterAddresses; ++i) v6.push_back("2001:db8:1::" + std::to_string(i + 1));
-    const Compiled worst(live_filter(bundled(), {}, v6).expression);
+    const Compiled worst(live_filter(bundled_catalog(), {}, v6).expression);
     ASSERT_TRUE(worst.ok()) << worst.error();
     EXPECT_LE(worst.instructions(), 4096u);
 }
 
 TEST(LiveFilter, VendorSelectionNarrowsThePorts) {
-    const Compiled all(live_filter(bundled(), {}).expression);
-    const Compiled whereby(live_filter(bundled(), {"WHEREBY"}).expression);
+    const Compiled all(live_filter(bundled_catalog(), {}).expression);
+    const Compiled whereby(live_filter(bundled_catalog(), {"WHEREBY"}).expression);
     ASSERT_TRUE(all.ok() && whereby.ok());
     Frame agora;
     agora.proto = 6;

@@ -11,19 +11,12 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::catalog {
 namespace {
 
-const Catalog& bundled() {
-    static const Catalog* c = [] {
-        const std::vector<std::filesystem::path> paths = {bundled_catalog_dir()};
-        LoadResult r = load(paths);
-        for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-        return r.ok() ? new Catalog(std::move(*r.catalog)) : new Catalog();
-    }();
-    return *c;
-}
+using callwall::test::bundled_catalog;
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> out;
@@ -48,7 +41,7 @@ ExportOptions options(ExportFormat f, std::string vendor = {}) {
 // Loading twice must not add rules: every chain and port set the file fills is
 // declared and flushed before it is filled, and the flushes come first.
 TEST(CatalogExportNft, EmptiesWhatItFillsBeforeFillingIt) {
-    const std::string out = render_export(bundled(), options(ExportFormat::Nft));
+    const std::string out = render_export(bundled_catalog(), options(ExportFormat::Nft));
     const auto lines = lines_of(out);
     const auto first_rule = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
         return l.find(" accept comment ") != std::string::npos;
@@ -81,7 +74,7 @@ TEST(CatalogExportNft, EmptiesWhatItFillsBeforeFillingIt) {
 // The jump lines must name a table and base chains that exist in Debian's stock
 // /etc/nftables.conf (table inet filter; chains input, forward, output).
 TEST(CatalogExportNft, HeaderJumpsFromDebiansStockTable) {
-    const std::string out = render_export(bundled(), options(ExportFormat::Nft));
+    const std::string out = render_export(bundled_catalog(), options(ExportFormat::Nft));
     EXPECT_NE(out.find("\n#  nft add rule inet filter forward iifname \"lan0\" jump callwall_outbound\n"),
               std::string::npos);
     EXPECT_NE(out.find("\n#  nft add rule inet filter output jump callwall_outbound\n"), std::string::npos);
@@ -92,7 +85,7 @@ TEST(CatalogExportNft, HeaderJumpsFromDebiansStockTable) {
     }
     ExportOptions o = options(ExportFormat::Nft);
     o.nft_table = "fw";
-    const std::string fw = render_export(bundled(), o);
+    const std::string fw = render_export(bundled_catalog(), o);
     EXPECT_NE(fw.find("#  nft add rule inet fw output jump callwall_outbound\n"), std::string::npos);
     EXPECT_NE(fw.find("flush chain inet fw callwall_outbound\n"), std::string::npos);
 }
@@ -100,7 +93,7 @@ TEST(CatalogExportNft, HeaderJumpsFromDebiansStockTable) {
 // "WherebyWhereby (browser)": product names repeat the vendor's, so each is labelled.
 TEST(CatalogExport, CommentsLabelVendorAndProduct) {
     for (ExportFormat f : {ExportFormat::Nft, ExportFormat::Iptables}) {
-        const std::string out = render_export(bundled(), options(f, "Whereby"));
+        const std::string out = render_export(bundled_catalog(), options(f, "Whereby"));
         const size_t at = out.find("# ---- whereby.turn.udp\n");
         ASSERT_NE(at, std::string::npos) << out;
         const std::string block = out.substr(at, out.find("\"whereby.turn.udp\"", at) - at);
@@ -109,13 +102,13 @@ TEST(CatalogExport, CommentsLabelVendorAndProduct) {
         EXPECT_EQ(out.find("WherebyWhereby"), std::string::npos);
         EXPECT_EQ(out.find("Whereby Whereby"), std::string::npos);
     }
-    const std::string nft = render_export(bundled(), options(ExportFormat::Nft, "Whereby"));
+    const std::string nft = render_export(bundled_catalog(), options(ExportFormat::Nft, "Whereby"));
     EXPECT_NE(nft.find("# whereby.turn.udp: udp ports; vendor Whereby, product \"Whereby (browser)\"\n"),
               std::string::npos);
 }
 
 TEST(CatalogExportNft, RulesMatchTheVendorSets) {
-    const std::string out = render_export(bundled(), options(ExportFormat::Nft, "Whereby"));
+    const std::string out = render_export(bundled_catalog(), options(ExportFormat::Nft, "Whereby"));
     EXPECT_NE(out.find("    set callwall_whereby_v4 {\n        type ipv4_addr\n    }\n"), std::string::npos) << out;
     EXPECT_NE(out.find("    set callwall_whereby_v6 {\n        type ipv6_addr\n    }\n"), std::string::npos);
     EXPECT_NE(out.find("        udp dport @callwall_ports_whereby_turn_udp ip daddr @callwall_whereby_v4 accept "
@@ -134,14 +127,14 @@ TEST(CatalogExportNft, RulesMatchTheVendorSets) {
     EXPECT_NE(out.find("ip daddr @callwall_whereby_third_party_v4 accept comment \"whereby.third-party.tcp\"\n"),
               std::string::npos);
     EXPECT_EQ(count(out, "@callwall_whereby_third_party_v4"), 1u);
-    const std::string dm = render_export(bundled(), options(ExportFormat::DnsmasqNftset, "Whereby"));
+    const std::string dm = render_export(bundled_catalog(), options(ExportFormat::DnsmasqNftset, "Whereby"));
     EXPECT_NE(dm.find("nftset=/cloudfront.net/4#inet#filter#callwall_whereby_third_party_v4,"), std::string::npos)
         << dm;
     EXPECT_EQ(dm.find("nftset=/cloudfront.net/4#inet#filter#callwall_whereby_v4"), std::string::npos);
     // Inbound entries match the vendor's servers as senders.
     ExportOptions o = options(ExportFormat::Nft, "Agora");
     o.selection.product = "Recording SDK";
-    const std::string rec = render_export(bundled(), o);
+    const std::string rec = render_export(bundled_catalog(), o);
     EXPECT_NE(rec.find("ip saddr @callwall_agora_v4 accept comment \"agora-2018.recording.udp-downstream\""),
               std::string::npos)
         << rec;
@@ -151,7 +144,7 @@ TEST(CatalogExport, AnyDestinationLeftOutUnlessIncluded) {
     const std::string id = "sendbird-calls.p2p-stun.udp";
     for (ExportFormat f : {ExportFormat::Nft, ExportFormat::Iptables}) {
         ExportOptions o = options(f, "Sendbird");
-        const std::string out = render_export(bundled(), o);
+        const std::string out = render_export(bundled_catalog(), o);
         EXPECT_EQ(out.find("\"" + id + "\""), std::string::npos) << out;
         EXPECT_EQ(out.find("1024-65535"), std::string::npos);
         EXPECT_EQ(out.find("1024:65535"), std::string::npos);
@@ -160,7 +153,7 @@ TEST(CatalogExport, AnyDestinationLeftOutUnlessIncluded) {
                   std::string::npos)
             << out;
         o.include_any = true;
-        const std::string with = render_export(bundled(), o);
+        const std::string with = render_export(bundled_catalog(), o);
         EXPECT_EQ(with.find("LEFT OUT"), std::string::npos);
         EXPECT_NE(with.find("(included because of --include-any)"), std::string::npos);
         if (f == ExportFormat::Nft) {
@@ -181,9 +174,9 @@ TEST(CatalogExport, RequiredOnly) {
     ExportOptions o = options(ExportFormat::Nft);
     o.include_any = true;
     o.required_only = true;
-    const std::string out = render_export(bundled(), o);
+    const std::string out = render_export(bundled_catalog(), o);
     size_t optional = 0;
-    for (const Entry& e : bundled().entries()) {
+    for (const Entry& e : bundled_catalog().entries()) {
         if (e.required) {
             EXPECT_NE(out.find("comment \"" + e.id + "\""), std::string::npos) << e.id;
         } else {
@@ -197,7 +190,7 @@ TEST(CatalogExport, RequiredOnly) {
 }
 
 TEST(CatalogExport, DnsmasqNftsetLines) {
-    const std::string out = render_export(bundled(), options(ExportFormat::DnsmasqNftset, "Whereby"));
+    const std::string out = render_export(bundled_catalog(), options(ExportFormat::DnsmasqNftset, "Whereby"));
     EXPECT_NE(
         out.find("\n# *.turn.whereby.com (broader: also turn.whereby.com itself)\n"
                  "nftset=/turn.whereby.com/4#inet#filter#callwall_whereby_v4,6#inet#filter#callwall_whereby_v6\n"),
@@ -210,22 +203,22 @@ TEST(CatalogExport, DnsmasqNftsetLines) {
     for (const std::string& l : lines_of(out)) EXPECT_TRUE(l.empty() || l[0] == '#' || l.starts_with("nftset=/")) << l;
     EXPECT_EQ(count(out, "nftset=/turn.whereby.com/"), 1u);
     // ".agora.io" is what dnsmasq matches: no "broader" note.
-    const std::string agora = render_export(bundled(), options(ExportFormat::DnsmasqNftset, "Agora"));
+    const std::string agora = render_export(bundled_catalog(), options(ExportFormat::DnsmasqNftset, "Agora"));
     EXPECT_NE(agora.find("\nnftset=/agora.io/4#inet#filter#callwall_agora_v4,6#inet#filter#callwall_agora_v6\n"),
               std::string::npos)
         << agora;
     EXPECT_EQ(agora.find("broader: also agora.io"), std::string::npos);
     // The ANY entry has no names; Sendbird's named entries still do.
-    const std::string sb = render_export(bundled(), options(ExportFormat::DnsmasqNftset, "Sendbird"));
+    const std::string sb = render_export(bundled_catalog(), options(ExportFormat::DnsmasqNftset, "Sendbird"));
     EXPECT_NE(sb.find("nftset=/calls.sendbird.com/"), std::string::npos) << sb;
     EXPECT_EQ(sb.find("ANY"), sb.find("ANY: it would"));
 }
 
 TEST(CatalogExport, DnsmasqIpsetLinesAndIptablesSets) {
-    const std::string out = render_export(bundled(), options(ExportFormat::DnsmasqIpset, "Whereby"));
+    const std::string out = render_export(bundled_catalog(), options(ExportFormat::DnsmasqIpset, "Whereby"));
     EXPECT_NE(out.find("\nipset=/turn.whereby.com/callwall_whereby_v4,callwall_whereby_v6\n"), std::string::npos)
         << out;
-    const std::string ipt = render_export(bundled(), options(ExportFormat::Iptables, "Whereby"));
+    const std::string ipt = render_export(bundled_catalog(), options(ExportFormat::Iptables, "Whereby"));
     EXPECT_NE(ipt.find("-A CALLWALL-OUTBOUND -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst "
                        "-m comment --comment \"whereby.turn.udp\" -j ACCEPT\n"),
               std::string::npos)

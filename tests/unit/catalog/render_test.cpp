@@ -18,9 +18,12 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::catalog {
 namespace {
+
+using callwall::test::bundled_catalog;
 
 // --- a minimal strict JSON reader, enough to check the listing's shape -------
 
@@ -153,16 +156,6 @@ private:
     size_t i_ = 0;
 };
 
-const Catalog& bundled() {
-    static const Catalog* c = [] {
-        const std::vector<std::filesystem::path> paths = {bundled_catalog_dir()};
-        LoadResult r = load(paths);
-        for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-        return r.ok() ? new Catalog(std::move(*r.catalog)) : new Catalog();
-    }();
-    return *c;
-}
-
 TEST(CatalogJson, QuoteEscapes) {
     EXPECT_EQ(json_quote("plain"), "\"plain\"");
     EXPECT_EQ(json_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
@@ -173,7 +166,7 @@ TEST(CatalogJson, QuoteEscapes) {
 }
 
 TEST(CatalogJson, ListingIsAnArrayOfEntriesAsDesignSays) {
-    const Catalog& c = bundled();
+    const Catalog& c = bundled_catalog();
     const Json root = JsonReader(render_json(c)).parse();
     ASSERT_TRUE(root.is_array());
     ASSERT_EQ(root.arr().size(), c.entries().size() + c.products().size());
@@ -252,7 +245,7 @@ TEST(CatalogJson, HostileTextStaysValidJson) {
 }
 
 TEST(CatalogJson, SelectionFilters) {
-    const Catalog& c = bundled();
+    const Catalog& c = bundled_catalog();
     Selection sel;
     sel.vendor = "agora";
     sel.edition = "2018";
@@ -265,7 +258,7 @@ TEST(CatalogJson, SelectionFilters) {
 }
 
 TEST(CatalogText, TableNamesEverything) {
-    const Catalog& c = bundled();
+    const Catalog& c = bundled_catalog();
     const std::string text = render_text(c);
     for (const Entry& e : c.entries()) EXPECT_NE(text.find(e.id), std::string::npos) << e.id;
     for (const Product& p : c.products()) {
@@ -279,7 +272,7 @@ TEST(CatalogText, TableNamesEverything) {
 }
 
 TEST(CatalogText, ShowEntryProductAndUnknown) {
-    const Catalog& c = bundled();
+    const Catalog& c = bundled_catalog();
     auto entry = render_show(c, "whereby.turn-sfu-highport.udp");
     ASSERT_TRUE(entry);
     EXPECT_NE(entry->find("001_eaeeebfdd0024e7a.txt"), std::string::npos);
@@ -316,7 +309,7 @@ TEST(CatalogDigest, Sha256OfFilesInLoadOrder) {
     EXPECT_EQ(r.catalog->digest(), hex);
     const std::vector<SourceText> reversed = {{"b.toml", b}, {"a.toml", a}};
     EXPECT_NE(load_sources(reversed).catalog->digest(), hex);
-    EXPECT_EQ(bundled().digest().size(), 64u);
+    EXPECT_EQ(bundled_catalog().digest().size(), 64u);
 }
 
 // --- export ------------------------------------------------------------------
@@ -347,7 +340,7 @@ std::optional<std::pair<int, std::string>> nft_check(const std::string& ruleset)
 }
 
 TEST(CatalogExport, NftAcceptsTheWholeCatalog) {
-    const std::string nft = render_export(bundled(), {});
+    const std::string nft = render_export(bundled_catalog(), {});
     auto r = nft_check(nft);
     if (!r) GTEST_SKIP() << "nft not installed or not permitted here";
     EXPECT_EQ(r->first, 0) << r->second;
@@ -355,13 +348,13 @@ TEST(CatalogExport, NftAcceptsTheWholeCatalog) {
 
 TEST(CatalogExport, NftAcceptsEachProductAndOtherTableNames) {
     std::set<std::pair<std::string, std::string>> products;
-    for (const Entry& e : bundled().entries()) products.emplace(e.vendor, e.product);
+    for (const Entry& e : bundled_catalog().entries()) products.emplace(e.vendor, e.product);
     for (const auto& [vendor, product] : products) {
         ExportOptions o;
         o.selection.vendor = vendor;
         o.selection.product = product;
         o.nft_table = "filter_test";
-        const std::string nft = render_export(bundled(), o);
+        const std::string nft = render_export(bundled_catalog(), o);
         EXPECT_NE(nft.find("table inet filter_test {"), std::string::npos);
         auto r = nft_check(nft);
         if (!r) GTEST_SKIP() << "nft not installed or not permitted here";
@@ -374,11 +367,11 @@ TEST(CatalogExport, OnlyTheNamedEntries) {
         ExportOptions o;
         o.format = format;
         o.only_entries = {"whereby.turn.udp", "agora-2018.web.udp"};
-        const std::string out = render_export(bundled(), o);
+        const std::string out = render_export(bundled_catalog(), o);
         EXPECT_NE(out.find("--entry whereby.turn.udp --entry agora-2018.web.udp"), std::string::npos) << out;
         EXPECT_NE(out.find("only the entries named by --entry; 2 entries"), std::string::npos) << out;
         size_t rules = 0;
-        for (const Entry& e : bundled().entries()) {
+        for (const Entry& e : bundled_catalog().entries()) {
             const bool named = e.id == "whereby.turn.udp" || e.id == "agora-2018.web.udp";
             const bool present = out.find("\"" + e.id + "\"") != std::string::npos;
             EXPECT_EQ(present, named) << e.id;
@@ -405,7 +398,7 @@ std::string block_of(const std::string& out, const std::string& id) {
 }
 
 TEST(CatalogExport, CommentsCarryNamesConditionsAndSources) {
-    const Catalog& c = bundled();
+    const Catalog& c = bundled_catalog();
     for (ExportFormat f : {ExportFormat::Nft, ExportFormat::Iptables}) {
         ExportOptions o;
         o.format = f;
@@ -441,7 +434,7 @@ TEST(CatalogExport, NftRulesAndSets) {
     o.selection.vendor = "Agora";
     o.selection.edition = "2020";
     o.selection.product = "rtc web sdk";
-    const std::string out = render_export(bundled(), o);
+    const std::string out = render_export(bundled_catalog(), o);
     EXPECT_NE(out.find("elements = { 80, 443, 3433, 5668-5669, 5866-6000, 6080, 6443, 8667, 9667 }"),
               std::string::npos);
     EXPECT_NE(
@@ -500,7 +493,7 @@ TEST(CatalogExport, IptablesRestoreShape) {
 TEST(CatalogExport, EmptySelectionSaysSo) {
     ExportOptions o;
     o.selection.vendor = "nobody";
-    EXPECT_NE(render_export(bundled(), o).find("no catalog entries left in the selection"), std::string::npos);
+    EXPECT_NE(render_export(bundled_catalog(), o).find("no catalog entries left in the selection"), std::string::npos);
 }
 
 }  // namespace

@@ -79,10 +79,10 @@ struct Seen {
 };
 
 // A reassembler whose releases are copied out (their views die with the call).
-struct Harness {
+struct ReassemblyHarness {
     IpReassembler r;
     std::vector<Seen> out;
-    Harness() {
+    ReassemblyHarness() {
         r.set_release_callback([this](const IpReassembler::Released& x) {
             Seen s;
             s.decoded = x.meta != nullptr;
@@ -116,7 +116,7 @@ struct Harness {
 };
 
 TEST(IpReassembly, Ipv4InOrder) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(3000);
     h.add(v4_fragment(7, 0, true, slice(d, 0, 1480)), 100);
     h.add(v4_fragment(7, 1480, true, slice(d, 1480, 2960)), 200);
@@ -142,7 +142,7 @@ TEST(IpReassembly, Ipv4AnyOrder) {
     const Bytes f[3] = {v4_fragment(8, 0, true, slice(d, 0, 1480)), v4_fragment(8, 1480, true, slice(d, 1480, 2960)),
                         v4_fragment(8, 2960, false, slice(d, 2960, d.size()))};
     for (const auto& order : {std::array<int, 3>{2, 0, 1}, {1, 2, 0}, {2, 1, 0}}) {
-        Harness h;
+        ReassemblyHarness h;
         for (int i : order) h.add(f[i], 10 + i);
         ASSERT_EQ(h.out.size(), 1u);
         EXPECT_TRUE(h.out[0].complete);
@@ -155,7 +155,7 @@ TEST(IpReassembly, Ipv6InOrderAndReversed) {
     const Bytes a = v6_fragment(0xABCD0001, 0, true, slice(d, 0, 1232));
     const Bytes b = v6_fragment(0xABCD0001, 1232, false, slice(d, 1232, d.size()));
     for (bool reversed : {false, true}) {
-        Harness h;
+        ReassemblyHarness h;
         h.add(reversed ? b : a, 1);
         h.add(reversed ? a : b, 2);
         ASSERT_EQ(h.out.size(), 1u);
@@ -168,7 +168,7 @@ TEST(IpReassembly, Ipv6InOrderAndReversed) {
 }
 
 TEST(IpReassembly, DatagramsAreKeptApartByKey) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(2000);
     // Same id, other protocol (IPv4 keys on it) and other source.
     h.add(v4_fragment(9, 0, true, slice(d, 0, 1480)), 1);
@@ -183,7 +183,7 @@ TEST(IpReassembly, DatagramsAreKeptApartByKey) {
 
 TEST(IpReassembly, Ipv6OverlapDropsTheDatagram) {
     // RFC 5722: the second fragment starts 8 bytes inside the first.
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(2500);
     h.add(v6_fragment(5, 0, true, slice(d, 0, 1232)), 1);
     h.add(v6_fragment(5, 1224, false, slice(d, 1224, d.size())), 2);
@@ -202,7 +202,7 @@ TEST(IpReassembly, Ipv6OverlapDropsTheDatagram) {
 }
 
 TEST(IpReassembly, ExactDuplicateIsIgnored) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(2500);
     const Bytes a = v6_fragment(6, 0, true, slice(d, 0, 1232));
     h.add(a, 1);
@@ -215,7 +215,7 @@ TEST(IpReassembly, ExactDuplicateIsIgnored) {
 }
 
 TEST(IpReassembly, Ipv4OverlapLaterDataWins) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(2000);
     h.add(v4_fragment(10, 0, true, slice(d, 0, 1480)), 1);
     h.add(v4_fragment(10, 1472, false, slice(d, 1472, d.size())), 2);
@@ -225,7 +225,7 @@ TEST(IpReassembly, Ipv4OverlapLaterDataWins) {
 }
 
 TEST(IpReassembly, TimeoutReleasesTheFirstFragmentAlone) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(3000);
     h.add(v4_fragment(11, 0, true, slice(d, 0, 1480)), 1'000'000);
     h.add(v4_fragment(11, 1480, true, slice(d, 1480, 2960)), 1'000'100);
@@ -245,7 +245,7 @@ TEST(IpReassembly, TimeoutReleasesTheFirstFragmentAlone) {
 }
 
 TEST(IpReassembly, ClockGoingBackDoesNotExpireOrExtend) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(2000);
     h.add(v4_fragment(12, 0, true, slice(d, 0, 1480)), 100'000'000);
     h.r.expire(50'000'000);  // a frame from the past: nothing to do
@@ -255,7 +255,7 @@ TEST(IpReassembly, ClockGoingBackDoesNotExpireOrExtend) {
 }
 
 TEST(IpReassembly, LaterFragmentsWithoutFirstAreUnattributed) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(3000);
     h.add(v4_fragment(13, 1480, true, slice(d, 1480, 2960)), 1);
     h.add(v4_fragment(13, 2960, false, slice(d, 2960, d.size())), 2);
@@ -267,7 +267,7 @@ TEST(IpReassembly, LaterFragmentsWithoutFirstAreUnattributed) {
 }
 
 TEST(IpReassembly, BoundOnDatagramsInProgressReleasesTheOldest) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(2000);
     for (uint16_t id = 0; id < IpReassembler::kMaxDatagrams; ++id)
         h.add(v4_fragment(id, 0, true, slice(d, 0, 1480)), id);
@@ -281,7 +281,7 @@ TEST(IpReassembly, BoundOnDatagramsInProgressReleasesTheOldest) {
 }
 
 TEST(IpReassembly, HostileOffsetsAndLengthsAreRefused) {
-    Harness h;
+    ReassemblyHarness h;
     // Beyond 65535 bytes (ping of death): offset 65528 + 100 bytes.
     h.add(v4_fragment(20, 65528, false, Bytes(100, 1)), 1);
     EXPECT_EQ(h.r.stats().invalid, 1u);
@@ -307,7 +307,7 @@ TEST(IpReassembly, UnfinishedDatagramNearTheLimitStillReachesItsFlow) {
     // A first fragment with 40 bytes of options and fragments up to 65512
     // bytes of data, the last one never seen: the rebuilt first fragment must
     // fit its 16-bit total length (60 + 65475), not wrap and fail to decode.
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(65512 - 8);
     Bytes first = v4_fragment(40, 0, true, slice(d, 0, 1480));
     first[0] = 0x4F;  // IHL 15
@@ -324,7 +324,7 @@ TEST(IpReassembly, UnfinishedDatagramNearTheLimitStillReachesItsFlow) {
 }
 
 TEST(IpReassembly, SnaplenCutFragmentNeverCompletes) {
-    Harness h;
+    ReassemblyHarness h;
     const Bytes d = udp_datagram(2000);
     Bytes cut = v4_fragment(30, 1480, false, slice(d, 1480, d.size()));
     cut.resize(cut.size() - 100);  // the capture holds less than the header says
@@ -343,7 +343,7 @@ TEST(IpReassembly, RandomFragmentsNeverCrashAndEachIsReleasedOnce) {
     // Hostile mixes: random ids from a small set (collisions), offsets,
     // lengths, flags, versions and times, some going back.
     std::mt19937 rng(22);
-    Harness h;
+    ReassemblyHarness h;
     int64_t ts = 0;
     for (int i = 0; i < 20000; ++i) {
         const uint32_t id = rng() % 80;

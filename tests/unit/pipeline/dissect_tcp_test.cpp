@@ -48,7 +48,7 @@ Bytes rtp(uint16_t seq, uint32_t ssrc) {
     return m;
 }
 
-struct Harness {
+struct TcpHarness {
     test::TempDb db;
     std::unique_ptr<store::Store> st = store::Store::open(db.path());
     int64_t run = st->begin_run(store::RunInfo{"analyze", "unit", "unit", "", 0});
@@ -57,7 +57,7 @@ struct Harness {
     uint32_t next[2] = {1001, 5001};
     int64_t ts_us = 1'767'225'600'000'000;
 
-    Harness() {
+    TcpHarness() {
         f.proto = decode::kProtoTcp;
         f.id = 1;
         f.client_ip = decode::IpAddr::v4(0x0A01000A);
@@ -92,7 +92,7 @@ struct Harness {
 };
 
 TEST(DissectTcp, IceTcpMediaIsDirectNotRelayed) {
-    Harness h;
+    TcpHarness h;
     h.send(flow::kFromClient, h.take(flow::kFromClient, rfc4571(stun(0x0001, 1))));
     h.send(flow::kFromServer, h.take(flow::kFromServer, rfc4571(stun(0x0101, 1))));
     for (uint16_t i = 0; i < 20; ++i)
@@ -104,7 +104,7 @@ TEST(DissectTcp, IceTcpMediaIsDirectNotRelayed) {
 }
 
 TEST(DissectTcp, HoleFilledLaterLosesNoFrame) {
-    Harness h;
+    TcpHarness h;
     h.send(flow::kFromClient, h.take(flow::kFromClient, rfc4571(stun(0x0001, 1))));
     std::vector<std::pair<uint32_t, Bytes>> segs;
     for (uint16_t i = 0; i < 20; ++i) segs.push_back(h.take(flow::kFromClient, rfc4571(rtp(100 + i, 7))));
@@ -120,7 +120,7 @@ TEST(DissectTcp, HoleFilledLaterLosesNoFrame) {
 }
 
 TEST(DissectTcp, LostSegmentThenResyncKeepsDecoding) {
-    Harness h;
+    TcpHarness h;
     h.send(flow::kFromClient, h.take(flow::kFromClient, rfc4571(stun(0x0001, 1))));
     for (uint16_t i = 0; i < 20; ++i) {
         auto s = h.take(flow::kFromClient, rfc4571(rtp(100 + i, 7)));

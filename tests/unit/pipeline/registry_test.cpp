@@ -161,7 +161,7 @@ struct Recorded : FactSink {
     }
 };
 
-struct Harness {
+struct RegistryHarness {
     Recorded sink;
     Dissector d{&sink};
     int64_t ts_us = 1'767'225'600'000'000;
@@ -183,7 +183,7 @@ struct Harness {
 };
 
 TEST(Dissector, DnsAnswerNamesALaterFlow) {
-    Harness h;
+    RegistryHarness h;
     flow::Flow dns = make_flow(decode::kProtoUdp, 53, 1);
     h.d.on_flow_created(dns, 0);
     h.send(dns, 0, flow::kFromClient, kDnsQuery);
@@ -211,7 +211,7 @@ TEST(Dissector, DnsAnswerNamesALaterFlow) {
 }
 
 TEST(Dissector, UnansweredQueryIsEmittedAtTheFlowsEnd) {
-    Harness h;
+    RegistryHarness h;
     flow::Flow dns = make_flow(decode::kProtoUdp, 53, 1);
     h.d.on_flow_created(dns, 0);
     h.send(dns, 0, flow::kFromClient, kDnsQuery);
@@ -225,7 +225,7 @@ TEST(Dissector, UnansweredQueryIsEmittedAtTheFlowsEnd) {
 }
 
 TEST(Dissector, StunTransactionAndMediaLabels) {
-    Harness h;
+    RegistryHarness h;
     flow::Flow f = make_flow(decode::kProtoUdp, 3478, 7);
     h.d.on_flow_created(f, 0);
     h.send(f, 0, flow::kFromClient, kStunRequest);
@@ -245,7 +245,7 @@ TEST(Dissector, StunTransactionAndMediaLabels) {
 }
 
 TEST(Dissector, FlowGivenUpAfterEightUnknownPayloads) {
-    Harness h;
+    RegistryHarness h;
     flow::Flow f = make_flow(decode::kProtoUdp, 3478, 9);
     h.d.on_flow_created(f, 0);
     for (int i = 0; i < 8; ++i) h.send(f, 0, flow::kFromClient, kJunk);

@@ -10,11 +10,14 @@
 #include <vector>
 
 #include "callwall/report/report.hpp"
+#include "unit/report/html_text.hpp"
 
 namespace callwall::report {
 namespace {
 
-constexpr double kT0 = 1767225600.0;  // 2026-01-01T00:00:00Z
+using test::count;
+
+constexpr double kJan2026 = 1767225600.0;  // 2026-01-01T00:00:00Z
 
 EvidenceFlow flow(uint64_t id, const std::string& outcome, double first_s = 1.0) {
     EvidenceFlow f;
@@ -24,8 +27,8 @@ EvidenceFlow flow(uint64_t id, const std::string& outcome, double first_s = 1.0)
     f.client_port = static_cast<uint16_t>(50000 + id);
     f.server_ip = "192.0.2.10";
     f.server_port = 3478;
-    f.first_ts = kT0 + first_s;
-    f.last_ts = kT0 + first_s + 0.5;
+    f.first_ts = kJan2026 + first_s;
+    f.last_ts = kJan2026 + first_s + 0.5;
     f.outcome = outcome;
     return f;
 }
@@ -49,15 +52,9 @@ ReportData base() {
     d.run.id = 1;
     d.run.kind = "analyze";
     d.run.status = "completed";
-    d.run.first_ts = kT0;
-    d.run.last_ts = kT0 + 10;
+    d.run.first_ts = kJan2026;
+    d.run.last_ts = kJan2026 + 10;
     return d;
-}
-
-size_t count(const std::string& hay, const std::string& needle) {
-    size_t n = 0;
-    for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + needle.size())) ++n;
-    return n;
 }
 
 std::string strip_tags(std::string s) {

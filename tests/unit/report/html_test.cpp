@@ -10,9 +10,12 @@
 #include <string>
 
 #include "callwall/report/report.hpp"
+#include "unit/report/html_text.hpp"
 
 namespace callwall::report {
 namespace {
+
+using test::count;
 
 // 2024-05-01T12:00:00Z: capture times below are offsets from it.
 constexpr double kT0 = 1714564800.0;
@@ -176,12 +179,6 @@ ReportData fixture() {
     d.other_flows = 180;
     d.other_summary = {{"udp", "dns", 53, 120}, {"tcp", "tls", 443, 40}, {"udp", "", 123, 2}};
     return d;
-}
-
-size_t count(const std::string& hay, const std::string& needle) {
-    size_t n = 0;
-    for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + needle.size())) ++n;
-    return n;
 }
 
 size_t evidence_flows(const ReportData& d) {

@@ -45,7 +45,7 @@ std::string facts_line(const attrib::FlowFacts& f) {
     return s;
 }
 
-flow::Flow make_flow(uint64_t id) {
+flow::Flow paged_flow(uint64_t id) {
     flow::Flow f;
     f.id = id;
     f.proto = id % 97 == 0 ? decode::kProtoIcmp : (id % 3 ? decode::kProtoUdp : decode::kProtoTcp);
@@ -73,7 +73,7 @@ int64_t write_run(const std::string& path, uint64_t n) {
         FlowAppInfo app;
         app.app = i % 2 ? "stun" : "tls";
         app.stun_requests = static_cast<uint32_t>(i % 3);
-        s->add_flow(run, make_flow(i), app);
+        s->add_flow(run, paged_flow(i), app);
         if (i % 3 == 0) s->add_flow_name(run, i, "media" + std::to_string(i % 11) + ".example.com", "sni");
         if (i % 6 == 0) s->add_flow_name(run, i, "turn.example.com", "dns");
     }

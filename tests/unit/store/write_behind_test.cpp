@@ -26,7 +26,7 @@ namespace {
 using test::query_rows;
 using test::TempDb;
 
-flow::Flow make_flow(uint64_t id) {
+flow::Flow row_flow(uint64_t id) {
     flow::Flow f;
     f.id = id;
     f.proto = id % 3 ? decode::kProtoUdp : decode::kProtoTcp;
@@ -54,7 +54,7 @@ void write_rows(Store& s, int64_t run, uint64_t n) {
         app.name_source = "dns";
         app.stun_requests = static_cast<uint32_t>(i % 3);
         app.tls_alert = i % 13 == 0 ? 40 : -1;
-        s.add_flow(run, make_flow(i), app);
+        s.add_flow(run, row_flow(i), app);
         s.add_flow_name(run, i, "media.example.com", "sni");
         const std::string txn = "txn" + std::to_string(i);
         s.add_stun_message(run, StunMessageRow{i, 1.5, "c2s", "Binding", "Request", txn, 0, 0, "udp"});
