@@ -52,6 +52,55 @@ bool parse_bytes(const std::string& text, uint64_t& out) {
     return true;
 }
 
+namespace {
+
+// Values that make no sense are usage errors, not a capture that never
+// stops or never refreshes: false after the one-line message.
+bool values_make_sense(CaptureArgs& a) {
+    const auto positive = [&](const char* name, double v, bool zero_ok) {
+        if (v > 0 || (zero_ok && v == 0)) return true;
+        std::fprintf(stderr, "callwall capture: --%s takes a number of seconds %s 0, not %g\n", name,
+                     zero_ok ? "of at least" : "above", v);
+        return false;
+    };
+    if (!positive("duration", a.duration_s, true) || !positive("refresh", a.refresh_s, false) ||
+        !positive("status-every", a.status_every_s, false))
+        return false;
+    if (a.count < 0) {
+        std::fprintf(stderr, "callwall capture: --count takes a number of packets of at least 0, not %lld\n",
+                     static_cast<long long>(a.count));
+        return false;
+    }
+    if (a.workers < 1 || a.workers > 64) {
+        std::fprintf(stderr, "callwall capture: --workers takes 1 to 64, not %d\n", a.workers);
+        return false;
+    }
+    if (a.workers > 1 && !a.events_path.empty()) {
+        std::fprintf(stderr, "callwall capture: --workers %d cannot go with --events\n", a.workers);
+        return false;
+    }
+    if (!a.rotate.empty() && !parse_seconds(a.rotate, a.rotate_s) && !parse_bytes(a.rotate, a.rotate_bytes)) {
+        std::fprintf(stderr,
+                     "callwall capture: --rotate takes a time (90s, 10m, 1h, 1d) or a size (500MB, 2GB), not '%s'\n",
+                     a.rotate.c_str());
+        return false;
+    }
+    if (!a.keep.empty()) {
+        const bool runs = a.keep.find_first_not_of("0123456789") == std::string::npos;
+        if (runs ? (a.keep_runs = std::strtoull(a.keep.c_str(), nullptr, 10)) == 0
+                 : (a.keep.back() < 'a' || !parse_seconds(a.keep, a.keep_s))) {
+            std::fprintf(stderr,
+                         "callwall capture: --keep takes an age (7d, 12h, 30m) or a number of runs of at least 1, "
+                         "not '%s'\n",
+                         a.keep.c_str());
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
 std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
     po::options_description opts(
         "callwall capture -i IFACE [-i IFACE...] --db OUT.sqlite [options]\n\n"
@@ -89,6 +138,10 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("no-filter", "no kernel filter: every packet")
         ("show-filter", "print the filter that would be installed and exit")
         ("refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")
+        ("workers", po::value(&a.workers)->value_name("N"),
+         "decode on N threads (2 to 64), each with its own share of the flows (by address pair), beside the "
+         "reading and writing threads (for a busy link on a machine with cores to spare); default 1. Not with "
+         "--events")
         ("rotate", po::value(&rotate)->value_name("TIME|SIZE"),
          "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
          "(500MB, 2GB), as SIGHUP does")
@@ -126,39 +179,7 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
                      "7 standard output not written.\n";
         return kExitOk;
     }
-    // Values that make no sense are usage errors, not a capture that never
-    // stops or never refreshes.
-    const auto positive = [&](const char* name, double v, bool zero_ok) {
-        if (v > 0 || (zero_ok && v == 0)) return true;
-        std::fprintf(stderr, "callwall capture: --%s takes a number of seconds %s 0, not %g\n", name,
-                     zero_ok ? "of at least" : "above", v);
-        return false;
-    };
-    if (!positive("duration", duration_s, true) || !positive("refresh", refresh_s, false) ||
-        !positive("status-every", status_every_s, false))
-        return kExitUsage;
-    if (count < 0) {
-        std::fprintf(stderr, "callwall capture: --count takes a number of packets of at least 0, not %lld\n",
-                     static_cast<long long>(count));
-        return kExitUsage;
-    }
-    if (!rotate.empty() && !parse_seconds(rotate, a.rotate_s) && !parse_bytes(rotate, a.rotate_bytes)) {
-        std::fprintf(stderr,
-                     "callwall capture: --rotate takes a time (90s, 10m, 1h, 1d) or a size (500MB, 2GB), not '%s'\n",
-                     rotate.c_str());
-        return kExitUsage;
-    }
-    if (!keep.empty()) {
-        const bool runs = keep.find_first_not_of("0123456789") == std::string::npos;
-        if (runs ? (a.keep_runs = std::strtoull(keep.c_str(), nullptr, 10)) == 0
-                 : (keep.back() < 'a' || !parse_seconds(keep, a.keep_s))) {
-            std::fprintf(stderr,
-                         "callwall capture: --keep takes an age (7d, 12h, 30m) or a number of runs of at least 1, "
-                         "not '%s'\n",
-                         keep.c_str());
-            return kExitUsage;
-        }
-    }
+    if (!values_make_sense(a)) return kExitUsage;
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.no_filter = vm.count("no-filter") > 0;
     a.filter_given = vm.count("filter") > 0;

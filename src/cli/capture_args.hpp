@@ -17,6 +17,7 @@ struct CaptureArgs {
     std::string db_path, user = "nobody", events_path, metrics_path;
     double duration_s = 0, status_every_s = 10, refresh_s = 1;
     int64_t count = 0;
+    int workers = 1;  ///< decoding workers (--workers)
     std::string rotate, keep;
     double rotate_s = 0, keep_s = 0;  ///< from --rotate / --keep (0: none)
     uint64_t rotate_bytes = 0, keep_runs = 0;

@@ -67,7 +67,7 @@ std::string render_live(const report::ReportData& d, const pipeline::Analyzer& a
     std::snprintf(b, sizeof b,
                   "callwall capture on %s   %s   %llu packets (%.0f/s)   %llu flows (%zu live)   kernel drops %llu\n",
                   ifaces.c_str(), hms(elapsed).c_str(), static_cast<unsigned long long>(t.packets), pps,
-                  static_cast<unsigned long long>(a.flows().stats().created), a.flows().live(),
+                  static_cast<unsigned long long>(a.flow_stats().created), a.live_flows(),
                   static_cast<unsigned long long>(t.kernel_dropped));
     o += b;
     o += "Ctrl-C ends the run (verdicts are kept).  Capture point assumed inside the firewall.\n\n";
@@ -172,8 +172,8 @@ public:
         m.kernel_received = t.kernel_received;
         m.kernel_dropped = t.kernel_dropped;
         m.interface_dropped = t.interface_dropped;
-        m.flows = s.analyzer().flows().stats().created;
-        m.live_flows = s.analyzer().flows().live();
+        m.flows = s.analyzer().flow_stats().created;
+        m.live_flows = s.analyzer().live_flows();
         m.refreshed_at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
         if (const attrib::RunVerdicts* v = s.last_verdicts()) {
             m.attributed = true;
@@ -337,7 +337,7 @@ LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const L
             const auto& t = session.totals();
             std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu\n", now - t0,
                         static_cast<unsigned long long>(t.packets), pps,
-                        static_cast<unsigned long long>(analyzer.flows().stats().created), analyzer.flows().live(),
+                        static_cast<unsigned long long>(analyzer.flow_stats().created), analyzer.live_flows(),
                         static_cast<unsigned long long>(t.kernel_dropped));
             std::fflush(stdout);
             last_status = now;
@@ -496,6 +496,7 @@ int run_capture(int argc, char** argv) {
     ro.per_message_rows = args.detail;
     ro.collect_vendor_addresses = !args.no_filter && !args.filter_given;
     ro.write_behind = true;  // the decoding thread never steps SQLite (issue 21 point 3)
+    ro.workers = args.workers;
     // Once the reader's thread runs it alone calls libpcap; its counters
     // are read from it.
     std::unique_ptr<capture::LiveReader> reader;

@@ -48,7 +48,7 @@ void Analyzer::on_evict(flow::Flow& f) {
         if (out_) {
             hint_outcome(f, info);
             const auto [sni, proxy] = dissector_.last_name_inputs();
-            out_->flow_end(f, info, sni, proxy);
+            out_->flow_row(f, info, sni, proxy);
         } else if (store_ && !deferred_error_) {
             hint_outcome(f, info);
             store_->add_flow(run_id_, f, info);
@@ -254,23 +254,46 @@ void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept
 void Analyzer::snapshot() {
     if (!store_) return;
     drain();
+    if (shards_) {
+        shards_->snapshot(totals_.packets, totals_.last_ts, true);
+        totals_.flows = shards_->flows_created();
+        return;
+    }
     totals_.flows = table_.stats().created;
-    table_.for_each([this](flow::Flow& f) {
-        store::FlowAppInfo info;
-        dissector_.snapshot(f, table_.index_of(f), info);
-        hint_outcome(f, info);
-        store_->add_flow(run_id_, f, info);
-    });
+    write_live(true, new_peers_, true);
 }
 
 uint64_t Analyzer::snapshot_changed() {
     if (!store_) return 0;
     drain();
+    if (shards_) {
+        const uint64_t written = shards_->snapshot(totals_.packets, totals_.last_ts, false);
+        totals_.flows = shards_->flows_created();
+        return written;
+    }
     totals_.flows = table_.stats().created;
     const bool peers_listed = dissector_.take_new_peers(new_peers_);
+    return write_live(false, new_peers_, peers_listed);
+}
+
+void Analyzer::track_written() noexcept {
+    track_written_ = true;
+    if (shards_) shards_->track_written(&written_ids_);
+}
+
+void Analyzer::snapshot_shard(uint64_t index, double last_ts, bool all, const std::vector<decode::IpAddr>& peers,
+                              bool peers_listed) noexcept {
+    shard_record([&] {
+        out_->key(index, shard::kSnapshotPhase);
+        totals_.last_ts = last_ts;
+        write_live(all, peers, peers_listed);
+    });
+}
+
+uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_peers, bool peers_listed) {
     const auto towards_new_peer = [&](const flow::Flow& f) {
         if (!peers_listed) return true;
-        for (const decode::IpAddr& p : new_peers_)
+        for (const decode::IpAddr& p : new_peers)
             if (p == f.server_ip || p == f.client_ip) return true;
         return false;
     };
@@ -280,12 +303,17 @@ uint64_t Analyzer::snapshot_changed() {
         if (slot >= snapped_.size()) snapped_.resize(std::max<size_t>(size_t{slot} + 1, snapped_.size() * 2));
         Snapped& s = snapped_[slot];
         const uint64_t count = f.packets[0] + f.packets[1] + f.icmp_errors;
-        if (s.id == f.id && s.count == count && !towards_new_peer(f)) return;
+        if (!all && s.id == f.id && s.count == count && !towards_new_peer(f)) return;
         store::FlowAppInfo info;
         dissector_.snapshot(f, slot, info);
         hint_outcome(f, info);
-        store_->add_flow(run_id_, f, info);
-        if (track_written_) written_ids_.push_back(f.id);
+        if (out_) {
+            const auto [sni, proxy] = dissector_.last_name_inputs();
+            out_->flow_row(f, info, sni, proxy, true);
+        } else {
+            store_->add_flow(run_id_, f, info);
+            if (track_written_) written_ids_.push_back(f.id);
+        }
         s.id = f.id;
         s.count = count;
         ++written;

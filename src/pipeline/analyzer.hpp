@@ -19,6 +19,8 @@
 
 namespace callwall::pipeline {
 
+class VendorAddresses;
+
 /// Told of every flow when it ends (evicted, or alive at the run's end), after
 /// its row was written: the event stream's flow lines. Must not throw.
 class FlowObserver {
@@ -42,6 +44,11 @@ struct AnalyzerConfig {
     /// across that many threads (needs a store that writes behind, and no
     /// extra_sink or flow_observer); 1: this thread decodes.
     int workers = 1;
+    /// With workers: the vendor addresses collector (live capture with the
+    /// catalog's filter; not owned). Each worker collects into its own and
+    /// the run's gets what they found at every refresh and at the end. (One
+    /// thread decoding takes it as the extra_sink instead.)
+    VendorAddresses* vendor_addresses = nullptr;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error).
     /// False: only what the verdicts are made of (flows with their STUN, ICMP
     /// and TLS columns, names, DNS queries) — verdicts and reports are the
@@ -78,7 +85,7 @@ public:
     /// Live runs: from now on, remember the id of every flow row written
     /// (snapshot_changed, flows that end) until taken, so the live
     /// attribution re-attributes only those (attrib::LiveAttribution).
-    void track_written() noexcept { track_written_ = true; }
+    void track_written() noexcept;
     /// Moves the ids remembered since the last call into `out` (any order, repeats possible).
     void take_written_ids(std::vector<uint64_t>& out) {
         out.swap(written_ids_);
@@ -96,6 +103,12 @@ public:
     void process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us) noexcept;
     void expire_shard(uint64_t index, int64_t clock_us, double last_ts) noexcept;
     void finish_shard(uint64_t last_index, double last_ts) noexcept;
+    /// A worker's part of a live refresh after frame `index` (snapshot or
+    /// snapshot_changed): its live flows, under the key (index, snapshot);
+    /// `peers`: the TURN peers the whole run learnt since the last one
+    /// (`peers_listed` false: too many to list, every flow is written).
+    void snapshot_shard(uint64_t index, double last_ts, bool all, const std::vector<decode::IpAddr>& peers,
+                        bool peers_listed) noexcept;
     [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
 
     [[nodiscard]] store::RunTotals& totals() noexcept { return totals_; }
@@ -130,6 +143,10 @@ private:
     void on_reassembled(const decode::IpReassembler::Released& r) noexcept;
     /// Appends the fragment line to run.notes (at finish).
     void note_fragments(const decode::ReassemblyStats& st);
+    /// Writes the live flows (`all`, or those that changed: see
+    /// snapshot_changed, `new_peers` the TURN peers learnt since the last
+    /// refresh) to the store, or as a worker to the merger. Returns how many.
+    uint64_t write_live(bool all, const std::vector<decode::IpAddr>& new_peers, bool peers_listed);
     /// The expiry tick after frame `index`: datagrams, then flows, idle too long at the clock.
     void expire(int64_t clock_us, uint64_t index);
     /// The end: every datagram in progress, then every flow (`last_index`: the run's last frame).

@@ -35,8 +35,9 @@ bool Merger::peek(Stream& s, Key& key) {
                 return true;
             case kWatermark: {
                 const uint64_t index = r.pod<uint64_t>();
-                s.mark = {index + 1, 0};
-                s.pos += 1 + sizeof(uint64_t);
+                const uint64_t sub = r.pod<uint64_t>();
+                s.mark = {index, sub};
+                s.pos += 1 + 2 * sizeof(uint64_t);
                 break;
             }
             case kEnd:
@@ -101,9 +102,10 @@ size_t Merger::write_record(Stream& s, char* p, size_t avail) {
             s.ids[local] = ++created_;
             break;
         }
-        case kFlowEnd: {
+        case kFlowEnd:
+        case kSnapshot: {
             const char* end = nullptr;
-            flow_end(s, p + 1, end);
+            flow_row(s, p + 1, end, p[0] == kSnapshot);
             return static_cast<size_t>(end - p);
         }
         case kAnswer: {
@@ -157,9 +159,23 @@ size_t Merger::write_record(Stream& s, char* p, size_t avail) {
     return static_cast<size_t>(r.at() - p);
 }
 
-// A flow's end: numbered, named with every DNS answer and TURN peer of the
-// run so far, and written as Analyzer::on_evict writes it on one thread.
-void Merger::flow_end(Stream& s, const char* p, const char*& end) {
+bool Merger::written_below(Key key) {
+    merge();
+    for (Stream& s : streams_) {
+        // Keys come in order: an unread one at or past `key` means every one
+        // below it was written; with none unread, the mark says.
+        Key next;
+        const bool unread = peek(s, next);
+        if (s.ended) continue;
+        if (unread ? next < key : s.mark < key) return false;
+    }
+    return true;
+}
+
+// A flow's end (or, `live`, a snapshot of a flow that goes on): numbered,
+// named with every DNS answer and TURN peer of the run so far, and written
+// as Analyzer::on_evict (snapshot_changed) writes it on one thread.
+void Merger::flow_row(Stream& s, const char* p, const char*& end, bool live) {
     Reader r(p);
     alignas(flow::Flow) flow::Flow f = r.pod<flow::Flow>();
     store::FlowAppInfo info = r.pod<store::FlowAppInfo>();
@@ -170,7 +186,7 @@ void Merger::flow_end(Stream& s, const char* p, const char*& end) {
     end = r.at();
     const auto it = s.ids.find(f.id);
     f.id = it != s.ids.end() ? it->second : 0;
-    if (it != s.ids.end()) s.ids.erase(it);
+    if (it != s.ids.end() && !live) s.ids.erase(it);
     const uint32_t sni_id = sni.empty() ? 0 : naming_.intern(sni);
     const uint32_t proxy_id = proxy.empty() ? 0 : naming_.intern(proxy);
     naming_.name_flow(f, sni_id, proxy_id, names_);
@@ -181,6 +197,8 @@ void Merger::flow_end(Stream& s, const char* p, const char*& end) {
         for (size_t i = 0; i < names_.count; ++i)
             store_.add_flow_name(run_id_, f.id, names_.entries[i].name, names_.entries[i].source);
         store_.add_flow(run_id_, f, info);
+        if (written_ids_) written_ids_->push_back(f.id);
+        if (live) ++snapshots_;
     } catch (...) {
         failed_ = true;
         throw;

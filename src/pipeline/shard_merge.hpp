@@ -32,8 +32,18 @@ public:
     [[nodiscard]] uint64_t created() const noexcept { return created_; }
     [[nodiscard]] const attrib::Naming& naming() const noexcept { return naming_; }
 
-private:
     using Key = std::pair<uint64_t, uint64_t>;
+    /// Every record with a key below `key` has been written: each worker has
+    /// ended or marked `key`, and merge() found nothing more to write.
+    [[nodiscard]] bool written_below(Key key);
+    /// TURN peers learnt since the last call (attrib::Naming::take_new_peers).
+    bool take_new_peers(std::vector<decode::IpAddr>& out) { return naming_.take_new_peers(out); }
+    /// From now on, the run's id of every flow row written is appended to `*ids` (a live run).
+    void track_written(std::vector<uint64_t>* ids) noexcept { written_ids_ = ids; }
+    /// Snapshot rows written so far.
+    [[nodiscard]] uint64_t snapshots() const noexcept { return snapshots_; }
+
+private:
     struct Stream {
         std::vector<std::vector<char>> queued;  ///< handed over, not yet read (front first)
         size_t next = 0;  ///< the queued buffer being read
@@ -49,7 +59,8 @@ private:
     void write_segment(Stream& s);
     /// One record (not a key, watermark or end) at `p`; returns its size.
     size_t write_record(Stream& s, char* p, size_t avail);
-    void flow_end(Stream& s, const char* p, const char*& end);
+    /// A flow's row (its end, or a snapshot of a flow that lives on when `live`).
+    void flow_row(Stream& s, const char* p, const char*& end, bool live);
 
     store::Store& store_;
     int64_t run_id_;
@@ -59,6 +70,8 @@ private:
     std::vector<Key> keys_;  ///< merge()'s, per stream: its next key
     std::vector<char> known_;  ///< merge()'s, per stream: whether it has one
     uint64_t created_ = 0;
+    uint64_t snapshots_ = 0;
+    std::vector<uint64_t>* written_ids_ = nullptr;
     bool failed_ = false;
 };
 

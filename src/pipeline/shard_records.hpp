@@ -5,9 +5,10 @@
 // are copied as they are in memory (the buffer never leaves the process).
 //
 //   kKey        u64 index, u64 sub     the key of what follows (see shards.hpp)
-//   kWatermark  u64 index              nothing more with a key below (index + 1, 0)
+//   kWatermark  u64 index, u64 sub     nothing more with a key below (index, sub)
 //   kCreated    u64 local id           a flow was created (the merger numbers it)
 //   kFlowEnd    Flow, FlowAppInfo, text app, outcome, sni, proxy target
+//   kSnapshot   as kFlowEnd, of a flow that lives on (a live run's refresh)
 //   kAnswer     IpAddr client, address, i64 ts, u8 n, text × n
 //   kTurnPeer   IpAddr client, server, i64 ts, text sni, IpAddr peer
 //   kEnd                               the worker is done
@@ -27,12 +28,14 @@
 
 namespace callwall::pipeline::shard {
 
-enum Record : char { kKey = 0x40, kWatermark, kCreated, kFlowEnd, kAnswer, kTurnPeer, kEnd };
+enum Record : char { kKey = 0x40, kWatermark, kCreated, kFlowEnd, kSnapshot, kAnswer, kTurnPeer, kEnd };
 
 /// Key sub-orders (the high bits of a key's second word).
 inline constexpr uint64_t kPacketPhase = 0;
 inline constexpr uint64_t kReleasePhase = uint64_t{1} << 62;
 inline constexpr uint64_t kEvictPhase = uint64_t{2} << 62;
+/// A live run's refresh after a frame: after its packet's and tick's records.
+inline constexpr uint64_t kSnapshotPhase = uint64_t{3} << 62;
 /// Not in a key: the Analyzer's flag for the end (after every packet).
 inline constexpr uint64_t kEndPhase = uint64_t{1} << 61;
 /// The index of the records written at the end (after every packet).
@@ -57,17 +60,23 @@ public:
         pod(sub);
         after_key_ = buf_.size();
     }
-    void watermark(uint64_t index) {
+    /// Nothing more will come with a key below (index + 1, 0).
+    void watermark(uint64_t index) { watermark(index + 1, 0); }
+    /// Nothing more will come with a key below (index, sub).
+    void watermark(uint64_t index, uint64_t sub) {
         drop_empty_key();
         buf_.push_back(kWatermark);
         pod(index);
+        pod(sub);
     }
     void created(uint64_t local_id) {
         buf_.push_back(kCreated);
         pod(local_id);
     }
-    void flow_end(const flow::Flow& f, const store::FlowAppInfo& info, std::string_view sni, std::string_view proxy) {
-        buf_.push_back(kFlowEnd);
+    /// A flow's row: `live` for a snapshot of a flow that goes on, else its end.
+    void flow_row(const flow::Flow& f, const store::FlowAppInfo& info, std::string_view sni, std::string_view proxy,
+                  bool live = false) {
+        buf_.push_back(live ? kSnapshot : kFlowEnd);
         pod(f);
         pod(info);
         text(info.app);

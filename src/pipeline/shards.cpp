@@ -15,13 +15,15 @@
 #include "pipeline/analyzer.hpp"
 #include "pipeline/shard_merge.hpp"
 #include "pipeline/shard_records.hpp"
+#include "pipeline/vendor_addresses.hpp"
 
 namespace callwall::pipeline {
 namespace {
 
 // What the reader hands a worker: frames (copied: the reader's buffer is
-// reused) and the ticks, progress marks and end every worker gets.
-enum class In : uint8_t { Frame, Tick, Mark, Finish };
+// reused) and the ticks, progress marks, refreshes (a mark before the
+// frame's snapshot, then the snapshot) and end every worker gets.
+enum class In : uint8_t { Frame, Tick, Mark, Sync, Snapshot, SnapshotAll, Finish };
 struct InRecord {
     int64_t ts_us = 0, clock_us = 0;
     uint64_t index = 0;
@@ -106,6 +108,10 @@ struct Shards::Impl {
         std::deque<std::vector<char>> written;
         std::vector<std::vector<char>> spent;
         ShardTotals counts;  ///< under mu: the worker's counts at its last mark
+        /// Live capture with the catalog's filter: what this worker's DNS
+        /// answers found, and how much of it the run's collector has taken.
+        std::unique_ptr<VendorAddresses> addresses;
+        VendorAddresses::Cursor addresses_taken;
         std::thread thread;
     };
 
@@ -114,6 +120,12 @@ struct Shards::Impl {
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<InChunk> filling;  ///< per worker, the reader's chunk being filled
     shard::Merger merger;
+    /// A refresh's TURN peers learnt since the last one: written by the
+    /// reader before it hands the snapshot in, read by the workers, left
+    /// alone until every worker has marked the end of the snapshot.
+    VendorAddresses* vendor_addresses = nullptr;  ///< the run's collector (AnalyzerConfig::vendor_addresses)
+    std::vector<decode::IpAddr> snapshot_peers;
+    bool snapshot_peers_listed = true;
     std::mutex progress_mu;
     std::condition_variable progress;  ///< a worker handed over rows or took a chunk
     uint64_t since_mark = 0;
@@ -135,6 +147,22 @@ struct Shards::Impl {
     void wait_for_progress() {
         std::unique_lock lk(progress_mu);
         progress.wait_for(lk, std::chrono::milliseconds(2));
+    }
+    /// Hands every worker its filling chunk, then merges until every record
+    /// below `key` is written.
+    void write_below(shard::Merger::Key key) {
+        for (size_t k = 0; k < workers.size(); ++k) hand_in(k);
+        for (;;) {
+            pump();
+            if (merger.written_below(key)) return;
+            wait_for_progress();
+        }
+    }
+    /// The run's collector takes what the workers' found; only while every
+    /// worker waits (after a refresh, or once they have ended).
+    void take_vendor_addresses() {
+        if (!vendor_addresses) return;
+        for (auto& w : workers) vendor_addresses->take_from(*w->addresses, w->addresses_taken);
     }
     void stop() noexcept;
 };
@@ -164,6 +192,17 @@ void Shards::Impl::run(Worker& w) {
                 }
                 case In::Tick: w.analyzer->expire_shard(r.index, r.clock_us, r.last_ts); break;
                 case In::Mark:
+                    w.writer.watermark(r.index);
+                    publish(w);
+                    break;
+                case In::Sync:
+                    w.writer.watermark(r.index, shard::kSnapshotPhase);
+                    publish(w);
+                    break;
+                case In::Snapshot:
+                case In::SnapshotAll:
+                    w.analyzer->snapshot_shard(r.index, r.last_ts, r.kind == In::SnapshotAll, snapshot_peers,
+                                               snapshot_peers_listed);
                     w.writer.watermark(r.index);
                     publish(w);
                     break;
@@ -287,9 +326,15 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
     wc.workers = 1;
     wc.extra_sink = nullptr;
     wc.flow_observer = nullptr;
+    wc.vendor_addresses = nullptr;
+    s.vendor_addresses = cfg.vendor_addresses;
     s.merger.streams(static_cast<size_t>(workers));
     for (int i = 0; i < workers; ++i) {
         auto w = std::make_unique<Impl::Worker>();
+        if (s.vendor_addresses) {
+            w->addresses = std::make_unique<VendorAddresses>(s.vendor_addresses->catalog());
+            wc.extra_sink = w->addresses.get();
+        }
         w->recorder = store::Store::recorder(w->out);
         w->analyzer = std::make_unique<Analyzer>(w->recorder.get(), run_id, wc);
         w->analyzer->work_for(w->writer);
@@ -365,6 +410,25 @@ void Shards::tick(uint64_t index, int64_t clock_us, double last_ts) {
     impl_->to_all(r);
 }
 
+uint64_t Shards::snapshot(uint64_t index, double last_ts, bool all) {
+    Impl& s = *impl_;
+    InRecord r;
+    r.kind = In::Sync;
+    r.index = index;
+    s.to_all(r);
+    s.write_below({index, shard::kSnapshotPhase});
+    s.snapshot_peers_listed = s.merger.take_new_peers(s.snapshot_peers);
+    const uint64_t before = s.merger.snapshots();
+    r.kind = all ? In::SnapshotAll : In::Snapshot;
+    r.last_ts = last_ts;
+    s.to_all(r);
+    s.write_below({index + 1, 0});
+    s.take_vendor_addresses();
+    return s.merger.snapshots() - before;
+}
+
+void Shards::track_written(std::vector<uint64_t>* ids) noexcept { impl_->merger.track_written(ids); }
+
 void Shards::finish(uint64_t last_index, double last_ts) {
     Impl& s = *impl_;
     InRecord r;
@@ -378,6 +442,7 @@ void Shards::finish(uint64_t last_index, double last_ts) {
         if (!s.pump()) s.wait_for_progress();
     }
     for (auto& w : s.workers) w->thread.join();
+    s.take_vendor_addresses();
     for (auto& w : s.workers) {
         w->analyzer->drain();  // a worker's own error (out of memory)
     }

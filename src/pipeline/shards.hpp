@@ -25,6 +25,12 @@
 // reach the database in the order one thread writes them, with the same ids:
 // tests/golden/shards_test.cpp compares the dumps of every committed capture.
 //
+// A live run's refresh (capture --workers) is a barrier: every worker marks
+// the frame, the merger writes everything below it (so its naming knows
+// every answer and TURN peer up to there), then every worker writes its live
+// flows that changed, under the key (frame, snapshot), which the merger names
+// and writes before the refresh returns.
+//
 // Where the workers differ from one thread: bounds shared by the whole run
 // become per worker (--max-flows, the reassembler's 64 datagrams, the
 // decoders' buffer pools and per-address handshake buffers, the name table),
@@ -77,6 +83,15 @@ public:
     /// The expiry tick after frame `index`, on every worker; `last_ts` is the
     /// capture time of that frame (the provisional outcomes' "capture end").
     void tick(uint64_t index, int64_t clock_us, double last_ts);
+    /// A live run's refresh after frame `index` (`last_ts` its capture time):
+    /// every worker writes its live flows (`all`) or those that changed
+    /// (Analyzer::snapshot_changed), named by the merger with every answer
+    /// and TURN peer up to that frame; waits until they are written (to the
+    /// store, which may write behind). Returns how many. May throw StoreError.
+    uint64_t snapshot(uint64_t index, double last_ts, bool all);
+    /// From now on the run's id of every flow row written is appended to
+    /// `*ids` (Analyzer::track_written).
+    void track_written(std::vector<uint64_t>* ids) noexcept;
     /// Every worker ends its flows; waits until every row is written. May
     /// throw StoreError.
     void finish(uint64_t last_index, double last_ts);

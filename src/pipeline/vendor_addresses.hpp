@@ -30,8 +30,19 @@ public:
     [[nodiscard]] const std::vector<std::string>& addresses() const noexcept { return addresses_; }
     /// Vendor DNS answers whose address was not kept (beyond the bound).
     [[nodiscard]] uint64_t left_out() const noexcept { return left_out_; }
+    [[nodiscard]] const catalog::Catalog& catalog() const noexcept { return catalog_; }
+    /// How far take_from has read another collector.
+    struct Cursor {
+        size_t addresses = 0;
+        uint64_t left_out = 0;
+    };
+    /// Takes what `other` (a sharded run's worker's: pipeline/shards.hpp)
+    /// found since `at`, and moves `at` past it.
+    void take_from(const VendorAddresses& other, Cursor& at);
 
 private:
+    void add(const decode::IpAddr& a);
+
     const catalog::Catalog& catalog_;
     std::vector<decode::IpAddr> seen_;
     std::vector<std::string> addresses_;

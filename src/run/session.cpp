@@ -161,7 +161,7 @@ void Session::Impl::begin() {
     cfg.flows.max_flows = o.max_flows;
     cfg.outcome_hint = attrib::provisional_outcome;
     cfg.per_message_rows = o.per_message_rows;
-    cfg.workers = log || vendor_addresses ? 1 : o.workers;
+    cfg.workers = log ? 1 : o.workers;
     if (log) {
         event_sink = std::make_unique<pipeline::EventSink>(*log, o.catalog, run_id);
         verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);
@@ -176,7 +176,9 @@ void Session::Impl::begin() {
         e.catalog_digest = info.catalog_digest;
         log->write(events::to_json(e));
     }
-    if (vendor_addresses) {
+    if (vendor_addresses && cfg.workers > 1) {
+        cfg.vendor_addresses = vendor_addresses.get();  // each worker collects; taken at refreshes
+    } else if (vendor_addresses) {
         if (cfg.extra_sink) {
             tee = std::make_unique<pipeline::TeeSink>(*cfg.extra_sink, *vendor_addresses);
             cfg.extra_sink = tee.get();

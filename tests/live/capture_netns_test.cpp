@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <thread>
 
 #include "golden/run_util.hpp"
@@ -86,6 +87,14 @@ protected:
             run({"ip", "netns", "del", ns_a_});
             run({"ip", "netns", "del", ns_b_});
         }
+    }
+    /// A TCP connection from A to 10.199.0.2:`port`, where nothing listens:
+    /// a SYN, then the server's RST. The client's exit code.
+    int connect_refused(const char* port) {
+        return run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c",
+                    std::string("import socket\ntry: socket.create_connection(('10.199.0.2',") + port +
+                        "),timeout=2)\nexcept OSError: pass\n"},
+                   10s);
     }
     std::string ns_a_, ns_b_, veth_a_, veth_b_;
     std::vector<pid_t> pids_;
@@ -468,17 +477,10 @@ TEST_F(LiveCapture, FilterWidensToAddressesVendorNamesResolveTo) {
     pids_.push_back(cw);
     for (int i = 0; i < 200 && run_count(db.path()) == 0; ++i) std::this_thread::sleep_for(50ms);
     std::this_thread::sleep_for(300ms);
-    const auto connect = [&](const char* port) {
-        // Nothing listens there: SYN, then the server's RST.
-        return run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c",
-                    std::string("import socket\ntry: socket.create_connection(('10.199.0.2',") + port +
-                        "),timeout=2)\nexcept OSError: pass\n"},
-                   10s);
-    };
-    EXPECT_EQ(connect("7777"), 0);  // before any vendor name resolved to 10.199.0.2
+    EXPECT_EQ(connect_refused("7777"), 0);  // before any vendor name resolved to 10.199.0.2
     EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.0.2"}, 30s), 0);
     std::this_thread::sleep_for(2500ms);  // a refresh tick widens the filter
-    EXPECT_EQ(connect("7778"), 0);
+    EXPECT_EQ(connect_refused("7778"), 0);
     std::this_thread::sleep_for(500ms);
     ASSERT_EQ(kill(cw, SIGINT), 0);
     EXPECT_EQ(wait_for(cw, 20s), 0) << read_file(log);
@@ -489,6 +491,83 @@ TEST_F(LiveCapture, FilterWidensToAddressesVendorNamesResolveTo) {
                   "live filter: 1 vendor address(es) added (newest 10.199.0.2)"),
               std::string::npos)
         << query_rows(db.path(), "SELECT notes FROM run")[0];
+#endif
+}
+
+// capture --workers N (pipeline/shards.hpp): the same traffic captured at
+// the same time by one decoding thread and by three workers, on the same
+// interface, with the catalog's filter (so the vendor addresses the workers'
+// DNS answers find widen it too). While the capture runs, the workers' run
+// shows its flows and verdicts at each refresh; at the end both runs hold the
+// same flows, names and verdicts.
+TEST_F(LiveCapture, WorkersGiveTheOneThreadRunLiveAndAtTheEnd) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    const std::string traffic = source_dir() + "/tests/live/traffic.py";
+    if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
+    TempDb one, many;
+    const std::string log_one = one.path() + ".log", log_many = many.path() + ".log";
+    pids_.push_back(spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", traffic, "server", "10.199.0.2"}));
+    const pid_t cw_one = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db",
+                                one.path(), "--refresh", "1", "--duration", "60", "--quiet", "--detail"},
+                               log_one);
+    pids_.push_back(cw_one);
+    const pid_t cw_many =
+        spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db", many.path(),
+               "--refresh", "1", "--duration", "60", "--quiet", "--detail", "--workers", "3"},
+              log_many);
+    pids_.push_back(cw_many);
+    for (int i = 0; i < 200 && (run_count(one.path()) == 0 || run_count(many.path()) == 0); ++i)
+        std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(run_count(many.path()), 1u) << read_file(log_many);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(connect_refused("7777"), 0);  // before any vendor name resolved to 10.199.0.2: filtered out
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.0.2"}, 30s), 0);
+    std::this_thread::sleep_for(2500ms);  // refreshes: rows, verdicts, the widened filter
+    // Three decoding threads (named by pipeline/shards.cpp) in that process.
+    std::set<std::string> threads;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(cw_many) + "/task")) {
+        std::string name = read_file(t.path().string() + "/comm");
+        threads.insert(name.substr(0, name.find('\n')));
+    }
+    EXPECT_TRUE(threads.count("callwall-w0") && threads.count("callwall-w2") && !threads.count("callwall-w3"));
+    // The workers' run as it forms, read by another process.
+    EXPECT_EQ(query_rows(many.path(), "SELECT status, packets > 0 FROM run"), std::vector<std::string>{"running\t1"});
+    EXPECT_NE(query_rows(many.path(), "SELECT count(*) FROM flow")[0], "0") << read_file(log_many);
+    EXPECT_EQ(query_rows(many.path(), "SELECT verdict FROM verdict WHERE entry_id='sendbird-calls.signal.tcp'"),
+              std::vector<std::string>{"observed"});
+    EXPECT_EQ(query_rows(many.path(), "SELECT count(*) FROM flow WHERE name = 'media.calls.sendbird.com'"),
+              query_rows(one.path(), "SELECT count(*) FROM flow WHERE name = 'media.calls.sendbird.com'"));
+    EXPECT_EQ(connect_refused("7778"), 0);  // after: passes the widened filter
+    std::this_thread::sleep_for(500ms);
+    for (const pid_t cw : {cw_one, cw_many}) ASSERT_EQ(kill(cw, SIGINT), 0);
+    EXPECT_EQ(wait_for(cw_many, 20s), 0) << read_file(log_many);
+    EXPECT_EQ(wait_for(cw_one, 20s), 0) << read_file(log_one);
+    pids_.pop_back();
+    pids_.pop_back();
+    // The same run but for when it was read: every flow with its counts, names
+    // and outcome (not the capture times, which each socket stamps), the
+    // per-message rows, the verdicts, the run's counts and notes.
+    const char* same[] = {
+        "SELECT transport, client_ip, client_port, server_ip, server_port, packets_c2s, bytes_c2s, packets_s2c, "
+        "bytes_s2c, state, syn_count, synack_count, icmp_errors, app, name, name_source, outcome, stun_requests, "
+        "stun_answered, rtp_packets, rtcp_packets, tls_server_hello FROM flow ORDER BY server_port, client_port, "
+        "transport",
+        "SELECT f.server_port, n.name, n.source FROM flow_name n JOIN flow f ON f.id = n.flow_id ORDER BY 1, 2, 3",
+        "SELECT qname, answer FROM dns_answer ORDER BY 1, 2",
+        "SELECT protocol, sni FROM tls_hello ORDER BY 1, 2",
+        "SELECT method, class, coalesce(answered, '') FROM stun_message ORDER BY 1, 2, 3",
+        "SELECT entry_id, verdict FROM verdict ORDER BY 1",
+        "SELECT status, packets, flows, kernel_dropped, notes FROM run",
+    };
+    for (const char* q : same) EXPECT_EQ(query_rows(many.path(), q), query_rows(one.path(), q)) << q;
+    EXPECT_EQ(query_rows(many.path(), "SELECT server_port, state FROM flow WHERE server_port IN (7777, 7778)"),
+              std::vector<std::string>{"7778\tREJ"});
+    EXPECT_NE(query_rows(many.path(), "SELECT notes FROM run")[0].find(
+                  "live filter: 1 vendor address(es) added (newest 10.199.0.2)"),
+              std::string::npos);
+    EXPECT_EQ(query_rows(many.path(), "SELECT count(*) > 5 FROM flow"), std::vector<std::string>{"1"});
 #endif
 }
 

@@ -388,6 +388,11 @@ TEST_F(BadInput, ValuesThatMakeNoSenseAreUsageErrors) {
                     "callwall capture: --refresh takes a number of seconds above 0, not 0");
     expect_one_line(capture({"--count", "-1"}), 2,
                     "callwall capture: --count takes a number of packets of at least 0, not -1");
+    expect_one_line(capture({"--workers", "0"}), 2, "callwall capture: --workers takes 1 to 64, not 0");
+    expect_one_line(capture({"--workers", "65"}), 2, "callwall capture: --workers takes 1 to 64, not 65");
+    expect_one_line(capture({"--workers", "2", "--events", dir_ / "events.jsonl"}), 2,
+                    "callwall capture: --workers 2 cannot go with --events");
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "events.jsonl"));
     expect_one_line(capture({"--vendor", "Zoom"}), 2,
                     "callwall capture: --vendor: unknown vendor 'Zoom' (known vendors: 'Agora' 'Sendbird' 'Whereby')");
     EXPECT_FALSE(std::filesystem::exists(dir_ / "live.sqlite"));

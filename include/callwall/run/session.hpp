@@ -67,7 +67,7 @@ struct Options {
     /// (store::Store::write_behind); the database ends up the same.
     bool write_behind = false;
     /// Decoding workers (pipeline::AnalyzerConfig::workers); 2 or more need
-    /// write_behind and no events or vendor addresses.
+    /// write_behind; with events_path the run decodes on one thread.
     int workers = 1;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error);
     /// analyze and capture keep them with --detail (AnalyzerConfig::per_message_rows).
