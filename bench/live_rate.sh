@@ -17,6 +17,8 @@
 # Each is judged by its own kernel counters: tcpdump's "received by filter" /
 # "dropped by kernel", callwall's run.kernel_received / run.kernel_dropped.
 # The rate tcpreplay reached is reported too (it shares the 2 CPUs).
+#   workers-*    the same two with --workers N, when CALLWALL_LIVE_WORKERS=N is set
+#                (decoding workers behind the reader, against one thread in one run)
 # CALLWALL_LIVE_ARGS: more arguments for every callwall capture (e.g. --no-immediate).
 # Writes a markdown table to $CALLWALL_LIVE_DIR (default /tmp/callwall-live-rate)/table.md.
 #
@@ -32,6 +34,7 @@ dir="${CALLWALL_LIVE_DIR:-/tmp/callwall-live-rate}"
 file=/tmp/callwall-busy-1000000.pcap
 cw="$root/build/release/callwall"
 base="${CALLWALL_LIVE_BASELINE:-}"
+workers="${CALLWALL_LIVE_WORKERS:-}"
 
 [ "$(id -u)" = 0 ] || { echo "live_rate.sh: needs root (network namespaces)" >&2; exit 77; }
 [ -x "$cw" ] || { echo "live_rate.sh: $cw is missing: build the release preset first" >&2; exit 1; }
@@ -100,6 +103,10 @@ tcpdump_run() {
         header="$header baseline | baseline --no-filter |"
         sep="$sep---:|---:|"
     fi
+    if [ -n "$workers" ]; then
+        header="$header callwall --workers $workers | callwall --no-filter --workers $workers |"
+        sep="$sep---:|---:|"
+    fi
     echo "$header"
     echo "$sep"
 } >"$dir/table.md"
@@ -118,6 +125,10 @@ for rate in $rates; do
     if [ -n "$base" ]; then
         row="$row | $(cell "$(callwall_run "$base" "$dir/base-filter-$rate.log" "$dir/base-filter-$rate.sqlite")")"
         row="$row | $(cell "$(callwall_run "$base" "$dir/base-nofilter-$rate.log" "$dir/base-nofilter-$rate.sqlite" --no-filter)")"
+    fi
+    if [ -n "$workers" ]; then
+        row="$row | $(cell "$(callwall_run "$cw" "$dir/workers-filter-$rate.log" "$dir/workers-filter-$rate.sqlite" --workers "$workers")")"
+        row="$row | $(cell "$(callwall_run "$cw" "$dir/workers-nofilter-$rate.log" "$dir/workers-nofilter-$rate.sqlite" --no-filter --workers "$workers")")"
     fi
     echo "$row |" >>"$dir/table.md"
     echo "$row |"

@@ -1,8 +1,10 @@
 #!/bin/sh
-# ThreadSanitizer check of `analyze --workers` (pipeline/shards.*): builds
-# callwall with -fsanitize=thread in BUILD_DIR (default build/tsan; a full
-# build, ~10 min on 2 CPUs) and runs `analyze --detail --workers 3` over
-# every committed capture (and ../shared/captures/public when present).
+# ThreadSanitizer check of `analyze --workers` and `capture --workers`
+# (pipeline/shards.*): builds callwall and callwall_tests with
+# -fsanitize=thread in BUILD_DIR (default build/tsan; a full build, ~20 min
+# on 2 CPUs), runs `analyze --detail --workers 3` over every committed
+# capture (and ../shared/captures/public when present), then the live
+# refresh's barrier across workers (the Snapshot.Workers* tests).
 # Fails on the first ThreadSanitizer report. Not part of CI (a second full
 # build); run it after changing the workers, the merger or what they share.
 #
@@ -10,9 +12,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 build="${1:-build/tsan}"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLWALL_TESTS=OFF -DCALLWALL_BENCH=OFF \
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLWALL_TESTS=ON -DCALLWALL_BENCH=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -g" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
-cmake --build "$build" -j2 --target callwall >/dev/null
+cmake --build "$build" -j2 --target callwall callwall_tests >/dev/null
 bin="$build/callwall"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -29,4 +31,12 @@ for cap in $(find captures ../shared/captures/public -type f \( -name '*.pcap' -
   fi
   n=$((n + 1))
 done
-echo "tsan_shards: $n captures, no ThreadSanitizer report"
+rc=0
+TSAN_OPTIONS="halt_on_error=1:exitcode=66" "$build/callwall_tests" --gtest_filter='Snapshot.Workers*' \
+  >"$tmp/out" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ] || grep -q ThreadSanitizer "$tmp/out"; then
+  cat "$tmp/out" >&2
+  echo "tsan_shards: the live refresh tests failed or ThreadSanitizer reported (exit $rc)" >&2
+  exit 1
+fi
+echo "tsan_shards: $n captures and the live refresh tests, no ThreadSanitizer report"
