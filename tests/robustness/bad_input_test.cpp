@@ -26,7 +26,7 @@ protected:
 
 TEST_F(BadInput, MissingCaptureFile) {
     const std::string db = make_db();
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     const std::string f = dir_ / "nope.pcap";
     expect_one_line(callwall({"analyze", f, "--db", db}), 3, "callwall: " + f + ": no such file");
     EXPECT_EQ(read_file(db), before);
@@ -34,7 +34,7 @@ TEST_F(BadInput, MissingCaptureFile) {
 
 TEST_F(BadInput, DirectoryInsteadOfFile) {
     const std::string db = make_db();
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     std::filesystem::create_directory(dir_ / "d.pcap");
     expect_one_line(callwall({"analyze", capture_, dir_ / "d.pcap", "--db", db}), 3,
                     "callwall: " + (dir_ / "d.pcap") + ": is a directory, expected a .pcap or .pcapng file");
@@ -58,7 +58,7 @@ TEST_F(BadInput, UnreadableFile) {
 
 TEST_F(BadInput, NotACaptureFile) {
     const std::string db = make_db();
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     const std::string f = dir_ / "notes.txt";
     write_file(f, "this is not a capture\n");
     expect_one_line(callwall({"analyze", f, "--db", db}), 3,
@@ -103,7 +103,7 @@ TEST_F(BadInput, UnsupportedLinkType) {
 
 TEST_F(BadInput, UnknownInterface) {
     const std::string db = make_db();
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     expect_one_line(callwall({"capture", "-i", "callwallnone0", "--db", db}), 3,
                     "callwall: callwallnone0: no such interface (No such device exists)");
     EXPECT_EQ(read_file(db), before);
@@ -148,7 +148,7 @@ TEST_F(BadInput, DatabaseInReadOnlyDirectory) {
 TEST_F(BadInput, DatabaseFileReadOnly) {
     const std::string db = make_db();
     ::chmod(db.c_str(), 0444);
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     bool skipped = false;
     const auto r = callwall_unprivileged({"analyze", capture_, "--db", db}, skipped);
     if (skipped) GTEST_SKIP() << "running as root without " << kSetpriv << ": cannot make a file read-only";
@@ -167,7 +167,7 @@ TEST_F(BadInput, DatabaseWritableInReadOnlyDirectory) {
         ASSERT_EQ(::chown(db.c_str(), 65534, 65534), 0);
     }
     ::chmod(ro.c_str(), 0555);
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     bool skipped = false;
     const auto r = callwall_unprivileged({"analyze", capture_, "--db", db}, skipped);
     ::chmod(ro.c_str(), 0755);
@@ -203,7 +203,7 @@ TEST_F(BadInput, DatabaseWithNewerSchema) {
         w.rows("PRAGMA user_version=99");
         ASSERT_EQ(w.first_error(), "");
     }
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                     "callwall: database error: " + db +
                         ": database schema version 99 is newer than this callwall understands (4); use a newer "
@@ -220,7 +220,7 @@ TEST_F(BadInput, DatabaseOfAnotherProgram) {
                      nullptr, nullptr, nullptr);
         sqlite3_close(h);
     }
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                     "callwall: database error: " + db +
                         ": an existing SQLite database that is not callwall's (no callwall application_id, "
@@ -249,7 +249,7 @@ TEST_F(BadInput, DatabaseOfAnotherProgramWithOurNamesOrVersion) {
             ASSERT_EQ(sqlite3_exec(h, c.sql, nullptr, nullptr, nullptr), SQLITE_OK);
             sqlite3_close(h);
         }
-        const std::string before = read_file(db);
+        const std::string before = read_existing(db);
         expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                         "callwall: database error: " + db + ": an existing SQLite database that is not callwall's (" +
                             c.why + "); refusing to modify it");
@@ -263,7 +263,7 @@ TEST_F(BadInput, DamagedDatabase) {
     const std::string db = make_db();
     const auto size = std::filesystem::file_size(db);
     std::filesystem::resize_file(db, size / 2);
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                     "callwall: database error: " + db +
                         ": the database file is damaged (reading the schema version: database disk image is "
@@ -275,7 +275,7 @@ TEST_F(BadInput, DamagedDatabase) {
 
 TEST_F(BadInput, CorruptCatalog) {
     const std::string db = make_db();
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     const std::string cat = dir_ / "cat";
     std::filesystem::create_directory(cat);
     write_file(cat + "/broken.toml", "schema = 1\n[document\nvendor = \"X\"\n");
@@ -293,7 +293,7 @@ TEST_F(BadInput, CorruptCatalog) {
 TEST_F(BadInput, ContradictoryCatalog) {
     // The same entries twice (a copy of a bundled file under another name): duplicate ids.
     const std::string db = make_db();
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     const std::string cat = dir_ / "cat";
     std::filesystem::create_directory(cat);
     std::filesystem::copy_file(source_dir() + "/catalog/whereby.toml", cat + "/whereby_copy.toml");
@@ -406,7 +406,7 @@ TEST_F(BadInput, AuditFixOutNeverOverwritesTheRuleset) {
         std::ofstream out(rules);
         out << "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n";
     }
-    const std::string before = read_file(rules);
+    const std::string before = read_existing(rules);
     const std::string db = dir_ / "audit.sqlite";
     expect_one_line(callwall({"audit", "--iptables", rules, "--fix-out", rules, "--db", db}), 2,
                     "callwall audit: --fix-out takes a file of its own (not the ruleset, not the database) and cannot "

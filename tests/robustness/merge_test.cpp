@@ -60,7 +60,7 @@ TEST_F(Merge, RunsKeepTheirRowsAndReportsAndSayWhereTheyCameFrom) {
     const std::string a = analysed("site-a.sqlite", {"scenarios/whereby.pcap", "dns_basic.pcap"});
     const std::string b = analysed("site-b.sqlite", {"scenarios/agora_2018_gaming.pcap"});
     const std::string all = dir_ / "all.sqlite";
-    const std::string a_before = read_file(a), b_before = read_file(b);
+    const std::string a_before = read_existing(a), b_before = read_existing(b);
     const auto r = callwall({"merge", a, b, "--db", all});
     ASSERT_EQ(r.exit.code, 0) << r.err;
     EXPECT_NE(r.out.find("run 1 (analyze, completed) -> run 3"), std::string::npos) << r.out;

@@ -48,7 +48,7 @@ TEST_F(Output, ReportRefusesToOverwriteTheDatabaseItReads) {
     const std::string dotted = dir_.path() + "/sub/../keep.sqlite";
     const std::string link = dir_ / "link.txt";
     std::filesystem::create_symlink(db, link);
-    const std::string before = read_file(db);
+    const std::string before = read_existing(db);
     for (const std::string& out : {db, dotted, link}) {
         const auto r = callwall({"report", "--db", db, "-o", out});
         expect_one_line(r, kExitOutput,
@@ -72,7 +72,7 @@ TEST_F(Output, ReportRefusesToOverwriteAnySqliteFile) {
         sqlite3_exec(h, "CREATE TABLE mine(x); INSERT INTO mine VALUES (42)", nullptr, nullptr, nullptr);
         sqlite3_close(h);
     }
-    const std::string before = read_file(other);
+    const std::string before = read_existing(other);
     const auto r = callwall({"report", "--db", db, "--format", "json", "-o", other});
     expect_one_line(r, kExitOutput, "callwall report: refusing to write " + other + ": it is a SQLite database");
     EXPECT_EQ(read_file(other), before);

@@ -61,6 +61,15 @@ inline std::string read_file(const std::string& path) {
     return ss.str();
 }
 
+/// read_file of a file that must be there with something in it (what a test
+/// keeps to check later that a command left it alone): fails the test
+/// otherwise, so that check cannot pass by comparing two empty strings.
+inline std::string read_existing(const std::string& path) {
+    std::string bytes = read_file(path);
+    if (bytes.empty()) ADD_FAILURE() << path << ": missing or empty, nothing to compare against";
+    return bytes;
+}
+
 inline void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
 }

@@ -254,6 +254,7 @@ void expect_refused_untouched(const std::string& sql, const std::string& why) {
         sqlite3_close(raw);
     }
     const std::string before = test::read_file(db.path());
+    ASSERT_FALSE(before.empty()) << "the foreign database was not written: nothing to compare against";
     try {
         Store::open(db.path());
         FAIL() << "expected StoreError for: " << sql;
