@@ -26,7 +26,7 @@ struct Seen {
 
 /// Reads `src` (a PcapSource or a ReadAhead) to its end, 10 M frames at most.
 template <class Source>
-Seen read_all(Source& src) {
+Seen read_frames(Source& src) {
     Seen s;
     RawFrame f;
     for (size_t guard = 0; guard < 10'000'000; ++guard) {

@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
-using test::read_all;
+using test::read_frames;
 using test::Seen;
 
 Bytes slurp(const std::string& path) {
@@ -86,7 +86,7 @@ constexpr Codec kCodecs[] = {{"gzip", gzip}, {"zstd", zstd}, {"xz", xz}};
 
 Seen read_path(const std::string& path) {
     auto src = PcapSource::open_file(path);
-    return read_all(*src);
+    return read_frames(*src);
 }
 
 class Compressed : public ::testing::Test {
@@ -173,7 +173,7 @@ TEST_F(Compressed, CutStreamEndsInAnErrorNamingCodecAndOffsetAfterAPrefix) {
                     << e.what();
                 continue;
             }
-            const Seen s = read_all(*src);
+            const Seen s = read_frames(*src);
             ASSERT_EQ(s.end, NextStatus::Error) << "a cut stream must not read as a clean end";
             EXPECT_NE(s.error.find(std::string(c.name) + ": truncated stream at byte "), std::string::npos) << s.error;
             EXPECT_NE(s.error.find(" of the compressed file"), std::string::npos) << s.error;
@@ -201,7 +201,7 @@ TEST_F(Compressed, DamagedStreamsEndWithoutCrashOrHang) {
             const std::string path = make(bad, std::string(c.name) + "-bad" + std::to_string(seed));
             try {
                 auto src = PcapSource::open_file(path);
-                const Seen s = read_all(*src);
+                const Seen s = read_frames(*src);
                 EXPECT_NE(s.end, NextStatus::Frame);
                 EXPECT_LE(s.bytes.size(), 200000u);
             } catch (const CaptureError& e) {
@@ -219,7 +219,7 @@ TEST_F(Compressed, FileFilterKeepsOnlyMatchingFramesAndABadOneThrows) {
     for (const std::string& path : {plain_path_, make(gzip(plain_bytes_), "filter.gz")}) {
         auto src = PcapSource::open_file(path);
         src->set_filter("greater 1000");  // the frame's length on the wire >= 1000
-        const Seen s = read_all(*src);
+        const Seen s = read_frames(*src);
         EXPECT_EQ(s.end, NextStatus::End);
         EXPECT_EQ(s.bytes.size(), long_frames);
         for (const auto w : s.wirelen) EXPECT_GE(w, 1000u);
@@ -241,7 +241,7 @@ TEST_F(Compressed, FirstTimestampReadsAheadWithoutLosingTheFrame) {
     EXPECT_EQ(ts, plain_.ts[0]);
     ASSERT_TRUE(src->first_ts(ts));  // asking again reads nothing more
     EXPECT_EQ(ts, plain_.ts[0]);
-    const Seen s = read_all(*src);
+    const Seen s = read_frames(*src);
     EXPECT_TRUE(s.bytes == plain_.bytes);
     EXPECT_EQ(src->last_ts(), plain_.ts.back());
 

@@ -17,13 +17,13 @@ namespace callwall::capture {
 namespace {
 
 namespace fs = std::filesystem;
-using test::read_all;
+using test::read_frames;
 using test::Seen;
 using test::write_capture;
 
 Seen read_plain(const std::string& path) {
     auto src = PcapSource::open_file(path);
-    return read_all(*src);
+    return read_frames(*src);
 }
 
 Seen read_ahead(const std::string& path, bool threaded) {
