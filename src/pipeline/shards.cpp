@@ -120,10 +120,10 @@ struct Shards::Impl {
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<InChunk> filling;  ///< per worker, the reader's chunk being filled
     shard::Merger merger;
+    VendorAddresses* vendor_addresses = nullptr;  ///< the run's collector (AnalyzerConfig::vendor_addresses)
     /// A refresh's TURN peers learnt since the last one: written by the
     /// reader before it hands the snapshot in, read by the workers, left
     /// alone until every worker has marked the end of the snapshot.
-    VendorAddresses* vendor_addresses = nullptr;  ///< the run's collector (AnalyzerConfig::vendor_addresses)
     std::vector<decode::IpAddr> snapshot_peers;
     bool snapshot_peers_listed = true;
     std::mutex progress_mu;

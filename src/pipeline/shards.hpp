@@ -23,7 +23,7 @@
 // names each flow as it ends with the run's one Naming, and writes the rows
 // through the Store (write-behind: SQLite on the store's thread). So rows
 // reach the database in the order one thread writes them, with the same ids:
-// tests/golden/shards_test.cpp compares the dumps of every committed capture.
+// tests/robustness/shards_test.cpp compares the dumps of every committed capture.
 //
 // A live run's refresh (capture --workers) is a barrier: every worker marks
 // the frame, the merger writes everything below it (so its naming knows
@@ -36,7 +36,10 @@
 // decoders' buffer pools and per-address handshake buffers, the name table),
 // so a run that hits one of them may differ; and a datagram released at a
 // tick by one worker and one released at the same tick by another have no
-// order between them (ties go by worker).
+// order between them (ties go by worker). Live, the vendor addresses that
+// widen the filter are found per worker and taken at each refresh, so their
+// order (the "newest" of the run note, which ones are kept past the
+// filter's bound) may differ.
 #pragma once
 
 #include <cstdint>
