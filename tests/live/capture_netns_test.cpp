@@ -546,20 +546,22 @@ TEST_F(LiveCapture, WorkersGiveTheOneThreadRunLiveAndAtTheEnd) {
     EXPECT_EQ(wait_for(cw_one, 20s), 0) << read_file(log_one);
     pids_.pop_back();
     pids_.pop_back();
-    // The same run but for when it was read: every flow with its counts, names
-    // and outcome (not the capture times, which each socket stamps), the
-    // per-message rows, the verdicts, the run's counts and notes.
+    // The same run but for when it was read: every flow of the test's traffic
+    // with its counts, names and outcome (not the capture times, which each
+    // socket stamps; not the link's own IPv6 neighbour and router messages,
+    // which the two sockets, opened and closed moments apart, may see a
+    // different few of), the per-message rows, the verdicts, the run's notes.
     const char* same[] = {
         "SELECT transport, client_ip, client_port, server_ip, server_port, packets_c2s, bytes_c2s, packets_s2c, "
         "bytes_s2c, state, syn_count, synack_count, icmp_errors, app, name, name_source, outcome, stun_requests, "
-        "stun_answered, rtp_packets, rtcp_packets, tls_server_hello FROM flow ORDER BY server_port, client_port, "
-        "transport",
+        "stun_answered, rtp_packets, rtcp_packets, tls_server_hello FROM flow WHERE server_ip LIKE '10.199.%' "
+        "ORDER BY server_port, client_port, transport",
         "SELECT f.server_port, n.name, n.source FROM flow_name n JOIN flow f ON f.id = n.flow_id ORDER BY 1, 2, 3",
         "SELECT qname, answer FROM dns_answer ORDER BY 1, 2",
         "SELECT protocol, sni FROM tls_hello ORDER BY 1, 2",
         "SELECT method, class, coalesce(answered, '') FROM stun_message ORDER BY 1, 2, 3",
         "SELECT entry_id, verdict FROM verdict ORDER BY 1",
-        "SELECT status, packets, flows, kernel_dropped, notes FROM run",
+        "SELECT status, kernel_dropped, notes FROM run",
     };
     for (const char* q : same) EXPECT_EQ(query_rows(many.path(), q), query_rows(one.path(), q)) << q;
     EXPECT_EQ(query_rows(many.path(), "SELECT server_port, state FROM flow WHERE server_port IN (7777, 7778)"),
@@ -567,7 +569,8 @@ TEST_F(LiveCapture, WorkersGiveTheOneThreadRunLiveAndAtTheEnd) {
     EXPECT_NE(query_rows(many.path(), "SELECT notes FROM run")[0].find(
                   "live filter: 1 vendor address(es) added (newest 10.199.0.2)"),
               std::string::npos);
-    EXPECT_EQ(query_rows(many.path(), "SELECT count(*) > 5 FROM flow"), std::vector<std::string>{"1"});
+    EXPECT_EQ(query_rows(many.path(), "SELECT count(*) > 5 FROM flow WHERE server_ip LIKE '10.199.%'"),
+              std::vector<std::string>{"1"});
 #endif
 }
 
