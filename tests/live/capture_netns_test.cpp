@@ -96,6 +96,9 @@ protected:
                         "),timeout=2)\nexcept OSError: pass\n"},
                    10s);
     }
+    /// Replays an hour of traffic live, captured with --rotate 5s and `extra`
+    /// (HourOfTraffic* below).
+    void replay_an_hour(const std::vector<std::string>& extra);
     std::string ns_a_, ns_b_, veth_a_, veth_b_;
     std::vector<pid_t> pids_;
     bool created_ = false;
@@ -368,7 +371,7 @@ TEST_F(LiveCapture, RotateSplitsTheCaptureIntoRunsWithoutLosingPackets) {
 // a boundary continuing in the next run. The capture is stopped (SIGTERM)
 // once tcpreplay is done, not by a --duration: on a loaded machine (the
 // sanitizer suite beside it) the replay can outlast any fixed duration.
-TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow) {
+void LiveCapture::replay_an_hour(const std::vector<std::string>& extra) {
 #ifndef CALLWALL_BINARY
     GTEST_SKIP() << "CALLWALL_BINARY not defined";
 #else
@@ -394,9 +397,10 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
     for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}})
         ASSERT_EQ(run({"ip", "-n", ns, "link", "set", "dev", dev, "mtu", "9000"}), 0);
     const std::string log = live.path() + ".log";
-    const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db",
-                            live.path(), "--no-filter", "--rotate", "5s", "--duration", "300", "--quiet"},
-                           log);
+    std::vector<std::string> args = {"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_};
+    args.insert(args.end(), {"--db", live.path(), "--no-filter", "--rotate", "5s", "--duration", "300", "--quiet"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    const pid_t cw = spawn(args, log);
     ASSERT_GT(cw, 0);
     pids_.push_back(cw);
     for (int i = 0; i < 200 && run_count(live.path()) == 0; ++i) std::this_thread::sleep_for(50ms);
@@ -425,6 +429,8 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
         }
     }
     EXPECT_EQ(query_rows(live.path(), "SELECT sum(kernel_dropped) FROM run"), std::vector<std::string>{"0"});
+    for (const std::string& command : query_rows(live.path(), "SELECT command_line FROM run"))
+        for (const std::string& a : extra) EXPECT_NE(command.find(" " + a), std::string::npos) << command;
     // Per 5-tuple (either direction), the packets of all its flows in all runs;
     // the link's own IPv6 chatter (link-local, multicast) is not in the file.
     const std::string per_tuple =
@@ -457,6 +463,12 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
         << "every run has its verdicts";
 #endif
 }
+
+TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow) { replay_an_hour({}); }
+
+// The same with decoding workers (capture --workers): a new set of workers
+// for each run, the flows alive at a boundary continuing in the next.
+TEST_F(LiveCapture, HourOfTrafficOnWorkersRotatesWithoutLosingOrDoublingAFlow) { replay_an_hour({"--workers", "3"}); }
 
 // Issue 21 point 4: the catalog's kernel filter widens to the addresses
 // vendor names resolve to during the run, so a flow to a vendor address on a
