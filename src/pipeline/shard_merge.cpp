@@ -160,7 +160,6 @@ size_t Merger::write_record(Stream& s, char* p, size_t avail) {
 }
 
 bool Merger::written_below(Key key) {
-    merge();
     for (Stream& s : streams_) {
         // Keys come in order: an unread one at or past `key` means every one
         // below it was written; with none unread, the mark says.

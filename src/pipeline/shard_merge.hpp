@@ -33,8 +33,8 @@ public:
     [[nodiscard]] const attrib::Naming& naming() const noexcept { return naming_; }
 
     using Key = std::pair<uint64_t, uint64_t>;
-    /// Every record with a key below `key` has been written: each worker has
-    /// ended or marked `key`, and merge() found nothing more to write.
+    /// After merge(): every record with a key below `key` has been written
+    /// (each worker has ended, or marked `key` or brought a key past it).
     [[nodiscard]] bool written_below(Key key);
     /// TURN peers learnt since the last call (attrib::Naming::take_new_peers).
     bool take_new_peers(std::vector<decode::IpAddr>& out) { return naming_.take_new_peers(out); }
