@@ -399,6 +399,53 @@ def cap_quic_junk_initials(out, rng):
     g.write_pcap(os.path.join(out, 'quic_junk_initials.pcap'), g.DLT_EN10MB, cap.frames())
 
 
+@capture('hellos_cut_by_flood.pcap')
+def cap_hellos_cut_by_flood(out, rng):
+    """What the handshake-buffer bound costs, which run.notes must count and
+    nothing else. TLS: a connection from 10.9.4.1 to 203.0.113.200 sends the
+    first 100 bytes of its ClientHello (SNI api-xyz.calls.sendbird.com) and
+    pauses while the same address opens 140 stalled partial hellos to the
+    same server (the per-source bound is 128: the paused hello, the least
+    recently progressed, loses its buffer); the first stalled flow, also
+    reclaimed, retransmits its 60 bytes (nothing new: not counted); then the
+    connection sends the rest of its hello and gets a ServerHello: its SNI is
+    lost, one handshake cut. QUIC: a two-Initial ClientHello from 10.9.5.1 to
+    203.0.113.201 (SNI whereby.com) whose first Initial is followed by 40
+    junk Initials from the same address (bound 32), then the rest of the
+    connection: a second cut. One server per flood, so that every flow of a
+    source shares its address pair (and a decoding worker)."""
+    cap = g.Cap()
+    srv = '203.0.113.200'
+    c = g.TcpConn(cap, '10.9.4.1', srv, 46001, 443, rng=rng)
+    t = c.handshake(0)
+    hs = g.tls_client_hello(rng, 'api-xyz.calls.sendbird.com', pq=False, pad_to=512)
+    ch = g.tls_record(22, hs, 0x0301)
+    t = c.send('c', t + ms(1), ch[:100], ack=False)
+    partial = g.tls_record(22, g.tls_client_hello(rng, 'stall.example.net', pq=False, pad_to=512), 0x0301)[:60]
+    first = None
+    for j in range(140):
+        seq = rng.getrandbits(32)
+        first = first or (20000 + j, seq)
+        cap.tcp(t + ms(5 + j), '10.9.4.1', srv, 20000 + j, 443, seq, rng.getrandbits(32), 'PA', partial)
+    t += ms(200)
+    cap.tcp(t, '10.9.4.1', srv, first[0], 443, first[1], 0, 'PA', partial)  # a retransmission
+    t = c.send('c', t + ms(5), ch[100:])
+    sh = g.tls_server_hello(rng, g.client_hello_session_id(hs))
+    t = c.send('s', t + ms(3), g.tls_record(22, sh) + g.tls_record(20, b'\x01'))
+    c.close(t + ms(20))
+
+    quic = g.Cap()
+    g.quic_connection(quic, rng, 0, 1, '10.9.5.1', '203.0.113.201', 52001, 'whereby.com', pq=True)
+    t0 = t + ms(100)
+    (dt, pkt, meta), rest = quic.pkts[0], quic.pkts[1:]
+    cap.add(t0 + dt, pkt, **meta)
+    for j in range(40):
+        cap.udp(t0 + ms(1 + j), '10.9.5.1', '203.0.113.201', 31000 + j, 443, garbage_initial(rng))
+    for dt, pkt, meta in rest:
+        cap.add(t0 + ms(100) + dt, pkt, **meta)
+    g.write_pcap(os.path.join(out, 'hellos_cut_by_flood.pcap'), g.DLT_EN10MB, cap.frames())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'captures',

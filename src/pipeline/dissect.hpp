@@ -67,6 +67,10 @@ struct DissectStats {
     uint64_t tcp_resyncs = 0;  ///< framing found again after a gap
     uint64_t proxy_tunnels = 0;  ///< proxy preambles (SOCKS, CONNECT) followed to the tunnel
     uint64_t buffers_reclaimed = 0;  ///< TLS/QUIC handshake buffers taken from a stalled flow
+    /// Of those, the flow sides that went on sending their handshake after
+    /// losing the buffer: hellos the bound cost (what run.notes reports; the
+    /// reclaims themselves depend on how the flows are split across workers).
+    uint64_t hellos_cut = 0;
 };
 
 class FactSink;

@@ -89,6 +89,7 @@ void add_to(DissectStats& t, const DissectStats& c) noexcept {
     t.tcp_resyncs += c.tcp_resyncs;
     t.proxy_tunnels += c.proxy_tunnels;
     t.buffers_reclaimed += c.buffers_reclaimed;
+    t.hellos_cut += c.hellos_cut;
 }
 
 }  // namespace

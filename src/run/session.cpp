@@ -47,10 +47,13 @@ void note_bounds(pipeline::Analyzer& a) {
     if (ds.addresses_dropped)
         notes += "bounds: " + std::to_string(ds.addresses_dropped) +
                  " DNS answers not mapped to addresses (address map full)\n";
-    if (ds.buffers_reclaimed)
-        notes += "bounds: " + std::to_string(ds.buffers_reclaimed) +
-                 " TLS/QUIC handshake buffers lost: reclaimed from stalled flows (pool full or one address at its "
-                 "bound); those flows lack their hello\n";
+    // Not the reclaims themselves: a stalled hello that lost its buffer and
+    // never sent more lacks nothing the bound took, and how many buffers
+    // were reclaimed depends on how the flows are split across workers.
+    if (ds.hellos_cut)
+        notes += "bounds: " + std::to_string(ds.hellos_cut) +
+                 " TLS/QUIC handshakes went on after their buffer was reclaimed for newer ones (pool full or one "
+                 "address at its bound); those flows lack their hello\n";
     if (ds.tcp_gaps)
         notes += "tcp: " + std::to_string(ds.tcp_gaps) + " stream gaps never filled (" +
                  std::to_string(ds.tcp_gap_bytes) + " bytes not decoded), " + std::to_string(ds.tcp_resyncs) +

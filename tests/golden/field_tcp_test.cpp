@@ -80,6 +80,7 @@ TEST(FieldTcp, StalledHellosCannotHideACallsSni) {
     EXPECT_EQ(r.rows("SELECT sni FROM tls_hello ORDER BY sni"),
               (std::vector<std::string>{"api-xyz.calls.sendbird.com", "whereby.com"}));
     EXPECT_GT(r.ds.buffers_reclaimed, 0u);
+    EXPECT_EQ(r.ds.hellos_cut, 0u);  // no stalled hello went on: the bound cost nothing
 }
 
 TEST(FieldTcp, JunkQuicInitialsCannotHideACallsSni) {
@@ -87,6 +88,20 @@ TEST(FieldTcp, JunkQuicInitialsCannotHideACallsSni) {
     EXPECT_EQ(r.rows("SELECT sni, protocol FROM tls_hello ORDER BY sni"),
               (std::vector<std::string>{"api-xyz.calls.sendbird.com\tquic", "whereby.com\tquic"}));
     EXPECT_GT(r.ds.buffers_reclaimed, 0u);
+    EXPECT_EQ(r.ds.hellos_cut, 0u);
+}
+
+// A hello paused while its own address floods the pool loses its buffer and
+// then goes on: the bound cost that flow its SNI, and that is what is
+// counted (TLS and QUIC, one each) — not the flood's reclaims, nor a stalled
+// flow's retransmission of bytes it had already sent.
+TEST(FieldTcp, HellosCutByAFloodAreCountedAndOnlyThose) {
+    FieldRun r("hellos_cut_by_flood.pcap");
+    EXPECT_EQ(r.rows("SELECT sni FROM tls_hello"), std::vector<std::string>{});
+    EXPECT_EQ(r.one("SELECT count(*) FROM flow WHERE tls_server_hello = 1"), "1");  // its server side decoded
+    // One address's 141 ClientHellos and one server flight over its bound of 128; 41 Initials over 32.
+    EXPECT_EQ(r.ds.buffers_reclaimed, 14u + 9u);
+    EXPECT_EQ(r.ds.hellos_cut, 2u);
 }
 
 }  // namespace

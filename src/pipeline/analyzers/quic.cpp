@@ -26,13 +26,21 @@ int32_t QuicAnalyzer::lend(const flow::Flow& f, const FlowApp& a) {
         QuicFlow& x = flow_state<QuicFlow>(s_.apps[evicted.flow]);
         x.slot = -1;
         x.h.hello_failed = true;
+        x.lost = true;
     }
     return i;
 }
 
 void QuicAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {
     QuicFlow& q = flow_state<QuicFlow>(a);
-    if (d != flow::kFromClient || q.h.hello || q.h.hello_failed) return;
+    if (d != flow::kFromClient) return;
+    if (q.h.hello || q.h.hello_failed) {
+        if (q.lost && !q.lost_counted) {  // the client went on: the bound cost this flow its hello
+            q.lost_counted = true;
+            ++s_.stats.hellos_cut;
+        }
+        return;
+    }
     if (q.slot < 0) {
         q.slot = lend(f, a);
         if (q.slot < 0) return;

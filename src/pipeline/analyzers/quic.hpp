@@ -17,6 +17,8 @@ namespace callwall::pipeline {
 struct QuicFlow {
     HelloFacts h;
     int32_t slot = -1;  ///< Initial reassembly buffer lent until the hello is decoded
+    bool lost = false;  ///< the buffer was reclaimed before the hello was whole
+    bool lost_counted = false;  ///< ... and the client sent more afterwards (counted once)
 };
 
 class QuicAnalyzer final : public AppAnalyzer {

@@ -46,13 +46,29 @@ int32_t TlsAnalyzer::lend(const flow::Flow& f, const FlowApp& a, uint8_t role) {
             x.client = -1, x.h.hello_failed = true;
         else
             x.server = -1, x.h.server_failed = true;
+        x.cut |=
+            static_cast<uint8_t>(kCutLost << (evicted.role == kRoleClient ? flow::kFromClient : flow::kFromServer));
     }
     return i;
 }
 
+void TlsAnalyzer::note_cut(TlsFlow& t, flow::Dir d, uint32_t seq, size_t len) noexcept {
+    if ((t.cut & (kCutLost << d)) == 0 || (t.cut & (kCutSeen << d)) != 0) return;
+    if (static_cast<int32_t>(seq + static_cast<uint32_t>(len) - t.end[d]) <= 0) return;  // nothing new
+    t.cut |= static_cast<uint8_t>(kCutSeen << d);
+    ++s_.stats.hellos_cut;
+}
+
 void TlsAnalyzer::add(const flow::Flow& f, FlowApp& a, TlsFlow& t, flow::Dir d, uint32_t seq, ByteView payload,
                       int64_t ts_us, TlsAnchor anchor) {
-    if (side_done(t.h, d) || payload.empty()) return;
+    if (payload.empty()) return;
+    if (side_done(t.h, d)) {
+        note_cut(t, d, seq, payload.size());
+        return;
+    }
+    const uint32_t end = seq + static_cast<uint32_t>(payload.size());
+    if ((t.cut & (kEndKnown << d)) == 0 || static_cast<int32_t>(end - t.end[d]) > 0) t.end[d] = end;
+    t.cut |= static_cast<uint8_t>(kEndKnown << d);
     int32_t& idx = d == flow::kFromClient ? t.client : t.server;
     if (idx < 0) {
         idx = lend(f, a, d == flow::kFromClient ? kRoleClient : kRoleServer);

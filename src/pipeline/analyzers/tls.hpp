@@ -22,7 +22,13 @@ namespace callwall::pipeline {
 struct TlsFlow {
     HelloFacts h;
     int32_t client = -1, server = -1;  ///< flight buffers lent per direction
+    /// Per direction: where the bytes handed to the flight buffer end
+    /// (sequence space), so that a side whose buffer was reclaimed can tell
+    /// new bytes from a retransmission.
+    uint32_t end[2] = {0, 0};
+    uint8_t cut = 0;  ///< bits per direction: kCutLost << d (buffer reclaimed), kCutSeen << d (counted)
 };
+inline constexpr uint8_t kCutLost = 1u << 0, kCutSeen = 1u << 2, kEndKnown = 1u << 4;
 
 /// Where a direction's stream starts: after the SYN, or after a proxy preamble.
 struct TlsAnchor {
@@ -51,6 +57,9 @@ public:
     void add(const flow::Flow& f, FlowApp& a, TlsFlow& t, flow::Dir d, uint32_t seq, ByteView payload, int64_t ts_us,
              TlsAnchor anchor);
     void release_state(TlsFlow& t) noexcept;
+    /// A side given up after its buffer was reclaimed received bytes past
+    /// what it had: the bound cost that flow its hello (counted once per side).
+    void note_cut(TlsFlow& t, flow::Dir d, uint32_t seq, size_t len) noexcept;
 
     void add_stats(DissectStats& out) const noexcept override {
         out.buffers_reclaimed += pool_.reclaimed();
