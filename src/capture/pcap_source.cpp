@@ -16,6 +16,7 @@
 
 #include "capture/decompress.hpp"
 #include "capture/mapped_file.hpp"
+#include "capture/prefetch_ahead.hpp"
 #include "callwall/capture/pcapng_reader.hpp"
 #include "callwall/decode/packet.hpp"
 
@@ -45,6 +46,7 @@ constexpr uint32_t kMaxRecordBytes = 262144;
 // The bytes and their size are the MappedFile's (Handle::mapped).
 struct DirectRecords {
     uint64_t pos = kPcapFileHeader;  ///< the next record's header
+    uint64_t ahead = 0;  ///< the map's lines are prefetched up to here (prefetch_ahead)
     uint32_t snapshot = 0;  ///< pcap_snapshot(): longer records are cut to it, as libpcap does
     bool nano = false;  ///< nanosecond timestamps (scaled down to microseconds, as libpcap does)
 };
@@ -488,11 +490,7 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     frame.wirelen = len;
     frame.bytes = ByteView{h + kPcapRecordHeader, kept};
     d.pos += kPcapRecordHeader + caplen;
-    // The next records' headers and bytes, ahead of the hardware prefetcher
-    // (which stops at each 4 KiB page): reading the map is otherwise a cache
-    // miss per record.
-    if (d.pos + 2048 < size) __builtin_prefetch(base + d.pos + 2048);
-    if (d.pos < size) __builtin_prefetch(base + d.pos);
+    prefetch_ahead(base, size, d.pos, d.ahead);
     return NextStatus::Frame;
 }
 

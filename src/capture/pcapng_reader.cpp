@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "capture/prefetch_ahead.hpp"
+
 namespace callwall::capture {
 namespace {
 
@@ -200,10 +202,7 @@ PcapngReader::Block PcapngReader::read_mapped_block() noexcept {
     if (!block_length(head, type, len)) return Block::Error;
     if (left < len) return truncated(type, len, static_cast<size_t>(left));
     offset_ += len;
-    // The next blocks, ahead of the hardware prefetcher (it stops at each
-    // 4 KiB page): a cache miss per block otherwise.
-    if (offset_ + 2048 < map_.size()) __builtin_prefetch(map_.data() + offset_ + 2048);
-    if (offset_ < map_.size()) __builtin_prefetch(map_.data() + offset_);
+    prefetch_ahead(map_.data(), map_.size(), offset_, prefetched_);
     return use_block(head, type, len);
 }
 

@@ -112,6 +112,7 @@ private:
     uint32_t block_type_ = 0, block_len_ = 0;
     uint64_t block_offset_ = 0;  ///< file offset of the current block
     uint64_t offset_ = 0;  ///< file offset of the next byte
+    uint64_t prefetched_ = 0;  ///< `map_`'s lines are prefetched up to here
     bool big_endian_ = false;  ///< the current section's byte order
     std::vector<Interface> ifaces_;  ///< the current section's interfaces
     bool pending_ = false;  ///< open() left a packet block in buf_ for next()
