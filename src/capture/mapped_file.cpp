@@ -162,7 +162,7 @@ ssize_t MappedFile::read(char* buf, size_t n) noexcept {
     return static_cast<ssize_t>(n);
 }
 
-void MappedFile::consumed(uint64_t pos) noexcept {
+void MappedFile::populate_ahead(uint64_t pos) noexcept {
     if (pos + kReleaseWindow / 2 > populated_ && populated_ < size_) {
         // The next window's pages are mapped ahead, half a window per call,
         // instead of one page fault per fault-around (64 KiB): faults are
@@ -172,6 +172,9 @@ void MappedFile::consumed(uint64_t pos) noexcept {
         if (upto > populated_) madvise(const_cast<uint8_t*>(base_) + populated_, upto - populated_, MADV_POPULATE_READ);
         populated_ = std::max(populated_, upto);
     }
+}
+
+void MappedFile::release_before(uint64_t pos) noexcept {
     if (pos <= released_ || pos - released_ < kReleaseWindow) return;
     // Drops this process's mapping of the pages read (the page cache keeps
     // them): resident memory stays near the window, however big the file.

@@ -54,8 +54,18 @@ public:
     [[nodiscard]] const uint8_t* data() const noexcept { return base_; }
     /// For such a reader: nothing before `pos` is read again. Pages behind it
     /// are dropped from the process each kReleaseWindow bytes, as stream()
-    /// does for its reads.
-    void consumed(uint64_t pos) noexcept;
+    /// does for its reads. The same as populate_ahead(pos) and release_before(pos).
+    void consumed(uint64_t pos) noexcept {
+        populate_ahead(pos);
+        release_before(pos);
+    }
+    /// The reader is at `pos`: the next window's pages are mapped ahead.
+    void populate_ahead(uint64_t pos) noexcept;
+    /// Nothing before `pos` is read again: pages behind it are dropped each
+    /// kReleaseWindow bytes. A reader whose frames another thread still reads
+    /// (capture::ReadAhead lending them) calls populate_ahead() as it reads and
+    /// lets that thread call this; the two touch different members.
+    void release_before(uint64_t pos) noexcept;
 
     /// Pages behind the read position are dropped from the process each time
     /// this many bytes have been read past the last drop.

@@ -58,6 +58,8 @@ struct PcapSource::Handle {
     /// Set for a mapped classic pcap file: next() reads its records from the
     /// map, without libpcap's two copies (the stream's buffer, its own).
     std::optional<DirectRecords> direct;
+    /// hold_frames(): the map's pages are dropped by release_frames_before(), not by next().
+    bool holding = false;
     // A pcapng file is read by PcapngReader from this stream instead (libpcap
     // refuses files whose interfaces differ in link type; see pcapng_reader.hpp).
     std::unique_ptr<PcapngReader> pcapng;
@@ -432,7 +434,10 @@ NextStatus PcapSource::next(RawFrame& frame) noexcept {
 NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     DirectRecords& d = *handle_->direct;
     MappedFile& m = *handle_->mapped;
-    m.consumed(d.pos);  // the frame handed out last is no longer borrowed
+    if (handle_->holding)
+        m.populate_ahead(d.pos);
+    else
+        m.consumed(d.pos);  // the frame handed out last is no longer borrowed
     const uint8_t* const base = m.data();
     const uint64_t size = m.size();
     const uint64_t left = size - d.pos;
@@ -494,11 +499,31 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     return NextStatus::Frame;
 }
 
+bool PcapSource::frames_in_map() const noexcept {
+    return handle_ && handle_->mapped && !handle_->decompressor &&
+           (handle_->direct || (handle_->pcapng && handle_->pcapng->in_memory()));
+}
+
+void PcapSource::hold_frames(bool hold) noexcept {
+    if (frames_in_map()) handle_->holding = hold;
+}
+
+void PcapSource::release_frames_before(const uint8_t* p) noexcept {
+    if (!handle_->holding) return;
+    MappedFile& m = *handle_->mapped;
+    if (p >= m.data() && p <= m.data() + m.size()) m.release_before(static_cast<uint64_t>(p - m.data()));
+}
+
 NextStatus PcapSource::read_frame(RawFrame& frame) noexcept {
     if (handle_->direct) return read_direct(frame);
     if (handle_->pcapng) {
         // The frame handed out last (before the reader's offset) is no longer borrowed.
-        if (handle_->mapped && !handle_->decompressor) handle_->mapped->consumed(handle_->pcapng->offset());
+        if (handle_->mapped && !handle_->decompressor) {
+            if (handle_->holding)
+                handle_->mapped->populate_ahead(handle_->pcapng->offset());
+            else
+                handle_->mapped->consumed(handle_->pcapng->offset());
+        }
         switch (handle_->pcapng->next(frame)) {
             case PcapngReader::Status::Frame: return NextStatus::Frame;
             case PcapngReader::Status::End:

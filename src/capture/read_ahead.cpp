@@ -25,17 +25,21 @@ bool ReadAhead::can_read_ahead(const std::string& path) noexcept {
 
 ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source_(std::move(source)) {
     if (!threaded) return;
+    lend_ = source_->frames_in_map();
     chunks_.resize(kChunks);
     for (auto& c : chunks_) {
         c.records = std::make_unique<Record[]>(kChunkRecords);
-        c.data = std::make_unique<uint8_t[]>(kChunkBytes);
+        if (!lend_) c.data = std::make_unique<uint8_t[]>(kChunkBytes);
     }
+    if (lend_) source_->hold_frames();
     // The reader takes no signals: the analysing thread handles them (its
     // loop sees the flag and stops).
     try {
         thread_ = util::thread_without_signals([this] { read_loop(); });
     } catch (const std::system_error&) {
-        chunks_.clear();  // no thread: read inline
+        chunks_.clear();  // no thread: read inline (a held source is released as it reads)
+        source_->hold_frames(false);
+        lend_ = false;
     }
 }
 
@@ -74,21 +78,14 @@ void ReadAhead::read_loop() noexcept {
                     break;
                 }
             }
-            const size_t need = padded(frame.caplen);
-            if (need > kChunkBytes) {  // libpcap caps records far below this; refuse rather than overrun
+            if (!lend_ && padded(frame.caplen) > kChunkBytes) {
+                // libpcap caps records far below this; refuse rather than overrun.
                 c.end = NextStatus::Error;
                 error_ = "a record of " + std::to_string(frame.caplen) + " bytes is larger than the read-ahead buffer";
                 break;
             }
-            if (c.used + need > kChunkBytes || c.count == kChunkRecords) {
-                carried = true;  // starts the next chunk
-                break;
-            }
-            carried = false;
-            c.records[c.count++] =
-                Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, static_cast<uint32_t>(c.used)};
-            if (frame.caplen) std::memcpy(c.data.get() + c.used, frame.bytes.data(), frame.caplen);
-            c.used += need;
+            carried = !add(c, frame);
+            if (carried) break;  // starts the next chunk
             if (stop_.load(std::memory_order_relaxed)) return;
         }
         {
@@ -98,6 +95,25 @@ void ReadAhead::read_loop() noexcept {
         cv_.notify_all();
         if (c.end != NextStatus::Frame) return;
     }
+}
+
+bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {
+    if (c.count == kChunkRecords) return false;
+    if (lend_) {
+        const uint8_t* first = c.count ? c.records[0].bytes : frame.bytes.data();
+        const auto span = static_cast<size_t>(frame.bytes.data() + frame.caplen - first);
+        if (c.count && span > kLentBytes) return false;
+        c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, frame.bytes.data()};
+        c.used = span;
+        return true;
+    }
+    const size_t need = padded(frame.caplen);
+    if (c.used + need > kChunkBytes) return false;
+    uint8_t* to = c.data.get() + c.used;
+    if (frame.caplen) std::memcpy(to, frame.bytes.data(), frame.caplen);
+    c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, to};
+    c.used += need;
+    return true;
 }
 
 NextStatus ReadAhead::next(RawFrame& frame) noexcept {
@@ -113,7 +129,7 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
         if (current_ && pos_ < current_->count) {
             const Record& r = current_->records[pos_];
             if (pos_ + kPrefetchDistance < current_->count) {
-                const uint8_t* ahead = current_->data.get() + current_->records[pos_ + kPrefetchDistance].offset;
+                const uint8_t* ahead = current_->records[pos_ + kPrefetchDistance].bytes;
                 __builtin_prefetch(ahead);
                 __builtin_prefetch(ahead + 64);
                 // The record headers further on (written on the other core too).
@@ -124,12 +140,16 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
             frame.caplen = r.caplen;
             frame.wirelen = r.wirelen;
             frame.linktype = r.linktype;
-            frame.bytes = ByteView{current_->data.get() + r.offset, r.caplen};
+            frame.bytes = ByteView{r.bytes, r.caplen};
             ++pos_;
             return NextStatus::Frame;
         }
         if (current_) {
             const NextStatus end = current_->end;
+            if (lend_ && current_->count) {  // its frames are read: their pages may go
+                const Record& last = current_->records[current_->count - 1];
+                source_->release_frames_before(last.bytes + last.caplen);
+            }
             current_ = nullptr;
             {
                 std::lock_guard<std::mutex> lk(mu_);

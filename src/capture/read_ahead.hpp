@@ -10,6 +10,14 @@
 // Without a thread, next() forwards to the source: the same interface, one
 // core.
 //
+// A plain pcap or pcapng file on disk is read out of its memory map
+// (PcapSource::frames_in_map): then the reader thread copies nothing. It
+// only walks the records and lends each frame where it lies in the map; the
+// map's pages behind a chunk are dropped once the analyser gives the chunk
+// back (PcapSource::hold_frames / release_frames_before), so the lent bytes
+// stay mapped while they are read and memory stays bounded by the ring
+// (kChunks chunks of at most kLentBytes of the file).
+//
 // Frames come out in file order with the same bytes, timestamps, lengths and
 // link types as PcapSource::next() gives, followed by the same End or Error
 // (the error text travels with it). tests/unit/capture/read_ahead_test.cpp
@@ -34,6 +42,8 @@ public:
     static constexpr size_t kChunkBytes = size_t{1} << 18;
     static constexpr size_t kChunkRecords = 4096;  ///< frames per chunk at most
     static constexpr size_t kChunks = 4;
+    /// Lending: a chunk ends once its frames span this much of the map.
+    static constexpr size_t kLentBytes = size_t{1} << 20;
 
     /// Takes the source. `threaded`: start the reader thread (falls back to
     /// reading inline when the thread cannot be started).
@@ -62,22 +72,26 @@ private:
     /// other core and would otherwise be a cross-core miss each).
     struct Record {
         int64_t ts_us;
-        uint32_t caplen, wirelen, linktype, offset;
+        uint32_t caplen, wirelen, linktype;
+        const uint8_t* bytes;  ///< in the chunk's data, or in the map when lending
     };
     struct Chunk {
         std::unique_ptr<Record[]> records;
-        std::unique_ptr<uint8_t[]> data;
+        std::unique_ptr<uint8_t[]> data;  ///< not when lending
         size_t count = 0;  ///< records filled
-        size_t used = 0;  ///< bytes of data filled
+        size_t used = 0;  ///< bytes of data filled (lending: of the map, from the first frame to the last one's end)
         NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
     };
 
     void read_loop() noexcept;
+    /// Puts `frame` in `c` (a copy, or lent); false when it belongs to the next chunk.
+    bool add(Chunk& c, const RawFrame& frame) noexcept;
 
     std::unique_ptr<PcapSource> source_;
     std::string error_;  ///< set by the reader before it publishes the last chunk
     std::vector<Chunk> chunks_;  ///< used in strict rotation: chunk i % kChunks
 
+    bool lend_ = false;  ///< frames are lent from the map, not copied (set before the thread starts)
     std::mutex mu_;
     std::condition_variable cv_;
     uint64_t produced_ = 0;  ///< chunks filled by the reader (guarded by mu_)

@@ -104,6 +104,20 @@ public:
     /// Files: the time of the last frame next() returned (0 before any).
     [[nodiscard]] int64_t last_ts() const noexcept { return last_ts_; }
 
+    /// True when next()'s frames point into the file's memory map (a plain
+    /// classic pcap or pcapng file on disk): they could outlive the next call.
+    [[nodiscard]] bool frames_in_map() const noexcept;
+    /// For a reader that lends frames_in_map() frames to another thread
+    /// (capture::ReadAhead): from now on every frame stays valid, and its
+    /// pages mapped, until release_frames_before() passes it; next() only
+    /// maps pages ahead. Call before the first next() on another thread;
+    /// hold_frames(false) goes back (no thread could be started).
+    void hold_frames(bool hold = true) noexcept;
+    /// The frames before `p` (a pointer into the map, at or past a frame's
+    /// last byte) are no longer read: their pages may be dropped. Called by
+    /// the thread that was lent them; touches nothing next() does.
+    void release_frames_before(const uint8_t* p) noexcept;
+
 private:
     PcapSource() = default;
     struct Handle;

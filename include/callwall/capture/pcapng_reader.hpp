@@ -71,6 +71,8 @@ public:
     /// The offset of the next byte to read: nothing before it is used again
     /// once next() is called (the current frame lies before it).
     [[nodiscard]] uint64_t offset() const noexcept { return offset_; }
+    /// Reading a file in memory (its frames point into it), not a stream.
+    [[nodiscard]] bool in_memory() const noexcept { return file_ == nullptr; }
     /// The interfaces of the current section (after open(): those described
     /// before the first packet) and their link types.
     [[nodiscard]] size_t interfaces() const noexcept { return ifaces_.size(); }

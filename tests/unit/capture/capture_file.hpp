@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,6 +25,23 @@ struct Seen {
     NextStatus end = NextStatus::Frame;
     std::string error;  ///< the source's error() when it ended in Error, else ""
 };
+
+/// Resident size (smaps "Rss:") of this process's mapping of `p`, in bytes;
+/// -1 when `p` is not mapped.
+inline long resident_bytes_of_mapping(const std::filesystem::path& p) {
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool in_mapping = false;
+    while (std::getline(smaps, line)) {
+        if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 16) {
+            in_mapping = line.size() >= p.string().size() &&
+                         line.compare(line.size() - p.string().size(), std::string::npos, p.string()) == 0;
+        } else if (in_mapping && line.rfind("Rss:", 0) == 0) {
+            return std::stol(line.substr(4)) * 1024;
+        }
+    }
+    return -1;
+}
 
 /// Reads `src` (a PcapSource or a ReadAhead) to its end, 10 M frames at most.
 template <class Source>

@@ -28,6 +28,7 @@ namespace callwall::capture {
 namespace {
 
 namespace fs = std::filesystem;
+using test::resident_bytes_of_mapping;
 
 fs::path temp(const std::string& name) { return fs::temp_directory_path() / ("callwall-mapped-" + name); }
 
@@ -43,23 +44,6 @@ std::vector<uint8_t> write_bytes(const fs::path& p, size_t n, uint32_t seed) {
 std::vector<uint8_t> read_all(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Resident size (smaps "Rss:") of this process's mapping of `p`, in bytes;
-// -1 when `p` is not mapped.
-long resident_bytes_of_mapping(const fs::path& p) {
-    std::ifstream smaps("/proc/self/smaps");
-    std::string line;
-    bool in_mapping = false;
-    while (std::getline(smaps, line)) {
-        if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 16) {
-            in_mapping = line.size() >= p.string().size() &&
-                         line.compare(line.size() - p.string().size(), std::string::npos, p.string()) == 0;
-        } else if (in_mapping && line.rfind("Rss:", 0) == 0) {
-            return std::stol(line.substr(4)) * 1024;
-        }
-    }
-    return -1;
 }
 
 TEST(MappedFile, StreamHandsOutExactlyTheFilesBytes) {

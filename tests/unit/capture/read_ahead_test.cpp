@@ -1,12 +1,14 @@
 // ReadAhead hands out exactly what PcapSource::next() gives — bytes,
 // timestamps, lengths, link type, then the same End or Error text — with
 // and without its reader thread, across many chunk boundaries and ring
-// wrap-arounds; and it can be destroyed mid-file without hanging.
+// wrap-arounds, lending a plain file's frames out of its map or copying a
+// compressed one's; and it can be destroyed mid-file without hanging.
 #include "capture/read_ahead.hpp"
 #include "unit/capture/capture_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::read_frames;
+using test::resident_bytes_of_mapping;
 using test::Seen;
 using test::write_capture;
 
@@ -66,6 +69,57 @@ TEST(ReadAhead, SameFramesAsThePlainSourceAcrossManyChunks) {
     expect_same(read_ahead(path, true), plain);
     expect_same(read_ahead(path, false), plain);
     fs::remove(path);
+}
+
+// A plain file on disk: the reader thread lends each frame where it lies in
+// the map (each frame's bytes follow the previous one's and its 16-byte
+// record header, as in the file), and the map's resident pages stay bounded
+// by the ring of lent chunks plus the window mapped ahead, not the file.
+TEST(ReadAhead, LendsAPlainFilesFramesOutOfItsMapWithinBoundedMemory) {
+    const std::string path = write_capture(30000, 0, 6);  // ~22 MB
+    {
+        auto plain = PcapSource::open_file(path);
+        EXPECT_TRUE(plain->frames_in_map());
+    }
+    ReadAhead ra(PcapSource::open_file(path), true);
+    RawFrame f;
+    const uint8_t* after_previous = nullptr;
+    size_t frames = 0, adjacent = 0;
+    long peak = 0;
+    while (ra.next(f) == NextStatus::Frame) {
+        if (after_previous && f.bytes.data() == after_previous + 16) ++adjacent;
+        after_previous = f.bytes.data() + f.caplen;
+        if (++frames % 500 == 0) peak = std::max(peak, resident_bytes_of_mapping(path));
+    }
+    EXPECT_EQ(frames, 30000u);
+    EXPECT_EQ(adjacent, frames - 1) << "every frame lent in place";
+    EXPECT_GT(peak, 0) << "the mapping was found";
+    EXPECT_LE(peak, static_cast<long>(ReadAhead::kChunks * ReadAhead::kLentBytes + 3 * (size_t{2} << 20)))
+        << "of a ~22 MB file";
+    fs::remove(path);
+}
+
+// A compressed file is decompressed into a stream: its frames are copied
+// into the ring, and come out the same as the plain file's.
+TEST(ReadAhead, CopiesTheFramesOfACompressedFile) {
+    const std::string path = write_capture(20000, 0, 7);
+    const std::string gz = path + ".gz";
+    {
+        FILE* in = std::fopen(path.c_str(), "rb");
+        gzFile out = gzopen(gz.c_str(), "wb1");
+        ASSERT_TRUE(in && out);
+        std::vector<char> buf(1 << 16);
+        size_t n;
+        while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) gzwrite(out, buf.data(), static_cast<unsigned>(n));
+        std::fclose(in);
+        gzclose(out);
+    }
+    EXPECT_FALSE(PcapSource::open_file(gz)->frames_in_map());
+    const Seen plain = read_plain(path);
+    ASSERT_EQ(plain.bytes.size(), 20000u);
+    expect_same(read_ahead(gz, true), plain);
+    fs::remove(path);
+    fs::remove(gz);
 }
 
 TEST(ReadAhead, DamagedLastRecordEndsWithTheSameError) {
