@@ -64,7 +64,7 @@ public:
     /// Nothing before `pos` is read again: pages behind it are dropped each
     /// kReleaseWindow bytes. A reader whose frames another thread still reads
     /// (capture::ReadAhead lending them) calls populate_ahead() as it reads and
-    /// lets that thread call this; the two touch different members.
+    /// this once that thread is done with them.
     void release_before(uint64_t pos) noexcept;
 
     /// Pages behind the read position are dropped from the process each time

@@ -65,6 +65,10 @@ void ReadAhead::read_loop() noexcept {
             slot = produced_;
         }
         Chunk& c = chunks_[slot % kChunks];
+        if (lend_ && c.count) {  // given back: its frames, and all before them, are read
+            const Record& last = c.records[c.count - 1];
+            source_->release_frames_before(last.bytes + last.caplen);
+        }
         c.count = 0;
         c.used = 0;
         c.end = NextStatus::Frame;
@@ -146,10 +150,6 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
         }
         if (current_) {
             const NextStatus end = current_->end;
-            if (lend_ && current_->count) {  // its frames are read: their pages may go
-                const Record& last = current_->records[current_->count - 1];
-                source_->release_frames_before(last.bytes + last.caplen);
-            }
             current_ = nullptr;
             {
                 std::lock_guard<std::mutex> lk(mu_);

@@ -13,10 +13,11 @@
 // A plain pcap or pcapng file on disk is read out of its memory map
 // (PcapSource::frames_in_map): then the reader thread copies nothing. It
 // only walks the records and lends each frame where it lies in the map; the
-// map's pages behind a chunk are dropped once the analyser gives the chunk
-// back (PcapSource::hold_frames / release_frames_before), so the lent bytes
-// stay mapped while they are read and memory stays bounded by the ring
-// (kChunks chunks of at most kLentBytes of the file).
+// map's pages behind a chunk are dropped (by the reader, off the analyser's
+// path) when the analyser has given the chunk back and the reader refills it
+// (PcapSource::hold_frames / release_frames_before), so the lent bytes stay
+// mapped while they are read and memory stays bounded by the ring (kChunks
+// chunks of at most kLentBytes of the file).
 //
 // Frames come out in file order with the same bytes, timestamps, lengths and
 // link types as PcapSource::next() gives, followed by the same End or Error

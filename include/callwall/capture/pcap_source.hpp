@@ -114,8 +114,7 @@ public:
     /// hold_frames(false) goes back (no thread could be started).
     void hold_frames(bool hold = true) noexcept;
     /// The frames before `p` (a pointer into the map, at or past a frame's
-    /// last byte) are no longer read: their pages may be dropped. Called by
-    /// the thread that was lent them; touches nothing next() does.
+    /// last byte) are no longer read by anyone: their pages may be dropped.
     void release_frames_before(const uint8_t* p) noexcept;
 
 private:
