@@ -37,7 +37,7 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
     try {
         thread_ = util::thread_without_signals([this] { read_loop(); });
     } catch (const std::system_error&) {
-        chunks_.clear();  // no thread: read inline (a held source is released as it reads)
+        chunks_.clear();  // no thread: read inline, the source dropping pages behind it again
         source_->hold_frames(false);
         lend_ = false;
     }

@@ -44,7 +44,7 @@ public:
     static constexpr size_t kChunkRecords = 4096;  ///< frames per chunk at most
     static constexpr size_t kChunks = 4;
     /// Lending: a chunk ends once its frames span this much of the map.
-    static constexpr size_t kLentBytes = size_t{1} << 20;
+    static constexpr size_t kLentBytes = size_t{1} << 19;
 
     /// Takes the source. `threaded`: start the reader thread (falls back to
     /// reading inline when the thread cannot be started).
