@@ -100,4 +100,48 @@ inline std::string write_capture(size_t n, size_t cut, uint32_t seed,
     return p.string();
 }
 
+/// The same frames as write_capture(n, 0, seed) as a pcapng file (little
+/// endian: a Section Header Block, one Ethernet interface with microsecond
+/// timestamps, an Enhanced Packet Block per frame).
+inline std::string write_pcapng_capture(size_t n, uint32_t seed, const std::string& stem = "callwall-read-ahead-") {
+    std::vector<uint8_t> out;
+    const auto block = [&out](uint32_t type, const std::vector<uint8_t>& body) {
+        const auto len = static_cast<uint32_t>(12 + ((body.size() + 3) & ~size_t{3}));
+        put32(out, type);
+        put32(out, len);
+        out.insert(out.end(), body.begin(), body.end());
+        while (out.size() % 4) out.push_back(0);
+        put32(out, len);
+    };
+    std::vector<uint8_t> b;
+    put32(b, 0x1A2B3C4D);  // byte-order magic
+    put32(b, 1);  // version 1.0
+    put32(b, 0xFFFFFFFF), put32(b, 0xFFFFFFFF);  // section length not given
+    block(0x0A0D0D0A, b);
+    b.clear();
+    put32(b, 1);  // LINKTYPE_ETHERNET, reserved
+    put32(b, 65535);  // snaplen
+    block(1, b);
+    std::mt19937 rng(seed);
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t len = (i % 97 == 0) ? 9000 : (i % 89 == 0) ? 0 : 60 + rng() % 1400;
+        const uint64_t ts = uint64_t{1700000000 + i / 1000} * 1000000 + (i * 997) % 1000000;
+        b.clear();
+        put32(b, 0);  // interface 0
+        put32(b, static_cast<uint32_t>(ts >> 32));
+        put32(b, static_cast<uint32_t>(ts));
+        put32(b, len);
+        put32(b, len + (i % 3));
+        for (uint32_t k = 0; k < len; ++k) b.push_back(static_cast<uint8_t>(i * 31 + k));
+        block(6, b);
+    }
+    const std::filesystem::path p = std::filesystem::temp_directory_path() /
+                                    (stem + std::to_string(::getpid()) + "-" + std::to_string(seed) + ".pcapng");
+    FILE* f = std::fopen(p.c_str(), "wb");
+    EXPECT_NE(f, nullptr);
+    std::fwrite(out.data(), 1, out.size(), f);
+    std::fclose(f);
+    return p.string();
+}
+
 }  // namespace callwall::capture::test

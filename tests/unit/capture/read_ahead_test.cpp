@@ -23,6 +23,7 @@ using test::read_frames;
 using test::resident_bytes_of_mapping;
 using test::Seen;
 using test::write_capture;
+using test::write_pcapng_capture;
 
 Seen read_plain(const std::string& path) {
     auto src = PcapSource::open_file(path);
@@ -97,6 +98,22 @@ TEST(ReadAhead, LendsAPlainFilesFramesOutOfItsMapWithinBoundedMemory) {
     EXPECT_LE(peak, static_cast<long>(ReadAhead::kChunks * ReadAhead::kLentBytes + 3 * (size_t{2} << 20)))
         << "of a ~22 MB file";
     fs::remove(path);
+}
+
+// A pcapng file on disk is read in place too (PcapngReader over the map):
+// lent, and the same frames as the plain source and as the same frames in a
+// classic pcap file.
+TEST(ReadAhead, LendsAPcapngFilesFramesToo) {
+    const std::string ng = write_pcapng_capture(20000, 8);
+    const std::string classic = write_capture(20000, 0, 8);
+    EXPECT_TRUE(PcapSource::open_file(ng)->frames_in_map());
+    const Seen plain = read_plain(ng);
+    ASSERT_EQ(plain.bytes.size(), 20000u);
+    ASSERT_EQ(plain.end, NextStatus::End);
+    expect_same(plain, read_plain(classic));
+    expect_same(read_ahead(ng, true), plain);
+    fs::remove(ng);
+    fs::remove(classic);
 }
 
 // A compressed file is decompressed into a stream: its frames are copied
