@@ -71,19 +71,8 @@ void AttributionIo::read_run(double& capture_end, int64_t& evicted_full) {
 }
 
 std::set<std::string> AttributionIo::stun_answered_hosts() {
-    // One pass over the run's flows (a UNION of two SELECTs read them twice):
-    // the client of a flow whose own requests were answered, the server of
-    // one whose requests towards the client were.
-    Statement st(store_.c_->db, store_.path(),
-                 "SELECT client_ip, stun_answered > stun_answered_s2c, server_ip, stun_answered_s2c > 0 FROM flow "
-                 "WHERE run_id=?1 AND (stun_answered > stun_answered_s2c OR stun_answered_s2c > 0)");
-    st.bind(1, run_);
-    std::set<std::string> hosts;
-    while (st.row("reading STUN hosts")) {
-        if (st.integer(1)) hosts.emplace(st.text(0));
-        if (st.integer(3)) hosts.emplace(st.text(2));
-    }
-    return hosts;
+    if (ahead_) return ahead_->stun_answered_hosts();  // scanned beside the indexes
+    return read_stun_answered_hosts(store_.c_->db, store_.path(), run_);
 }
 
 void AttributionIo::for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn) {

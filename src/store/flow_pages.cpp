@@ -1,6 +1,7 @@
 // Reading flows back for attribution. See store/flow_pages.hpp.
 #include "store/flow_pages.hpp"
 
+#include <stdexcept>
 #include <system_error>
 
 #include "store/statement.hpp"
@@ -114,6 +115,20 @@ void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::ve
     }
 }
 
+std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& path, int64_t run) {
+    // One pass over the run's flows (a UNION of two SELECTs read them twice).
+    Statement st(db, path,
+                 "SELECT client_ip, stun_answered > stun_answered_s2c, server_ip, stun_answered_s2c > 0 FROM flow "
+                 "WHERE run_id=?1 AND (stun_answered > stun_answered_s2c OR stun_answered_s2c > 0)");
+    st.bind(1, run);
+    std::set<std::string> hosts;
+    while (st.row("reading STUN hosts")) {
+        if (st.integer(1)) hosts.emplace(st.text(0));
+        if (st.integer(3)) hosts.emplace(st.text(2));
+    }
+    return hosts;
+}
+
 FlowPagesAhead::FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows)
     : file_(std::move(file)), path_(std::move(path)), run_(run), page_flows_(page_flows) {}
 
@@ -154,6 +169,16 @@ void FlowPagesAhead::next(std::vector<attrib::FlowFacts>& flows) {
     cv_.notify_all();
 }
 
+std::set<std::string> FlowPagesAhead::stun_answered_hosts() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return stun_read_ || done_; });
+    if (!stun_read_) {
+        if (error_) std::rethrow_exception(error_);
+        throw std::logic_error("the flow reader ended before the STUN hosts were read");
+    }
+    return stun_hosts_;
+}
+
 void FlowPagesAhead::read_loop() noexcept {
     sqlite3* db = nullptr;
     try {
@@ -179,6 +204,13 @@ void FlowPagesAhead::read_loop() noexcept {
 void FlowPagesAhead::read_pages(sqlite3* db) {
     // One read transaction, so every page comes from the same snapshot.
     Statement(db, path_, "BEGIN").run("starting to read the flows");
+    std::set<std::string> hosts = read_stun_answered_hosts(db, path_, run_);
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        stun_hosts_ = std::move(hosts);
+        stun_read_ = true;
+    }
+    cv_.notify_all();
     std::vector<attrib::FlowFacts> page;
     for (uint64_t after = 0;;) {
         read_flow_page(db, path_, run_, after, page_flows_, page);

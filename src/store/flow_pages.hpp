@@ -21,6 +21,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +35,11 @@ namespace callwall::store {
 /// capacity. Throws StoreError naming `path`.
 void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t after_id, int max_flows,
                     std::vector<attrib::FlowFacts>& flows);
+
+/// The hosts of run `run` with a STUN request of their own that was answered:
+/// the client of a flow whose requests were, the server of one whose
+/// requests towards the client were. Throws StoreError naming `path`.
+std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& path, int64_t run);
 
 /// The TCP/UDP flows among `ids` (other ids are skipped), with their names, in
 /// the order of `ids`. `flows` is cleared first.
@@ -64,6 +70,10 @@ public:
     /// caller's connection (`flows` takes its place; empty after the last).
     /// Throws the StoreError the thread met.
     void next(std::vector<attrib::FlowFacts>& flows);
+    /// read_stun_answered_hosts on the thread's connection, which scans the
+    /// flows before it reads the first page (while the caller builds the
+    /// indexes); waits for it. Throws the StoreError the thread met.
+    std::set<std::string> stun_answered_hosts();
 
 private:
     FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows);
@@ -79,6 +89,8 @@ private:
     std::condition_variable cv_;
     std::deque<std::vector<attrib::FlowFacts>> ready_;  ///< pages read, in order (guarded by mu_)
     std::vector<std::vector<attrib::FlowFacts>> spare_;  ///< taken pages given back for reuse (guarded by mu_)
+    std::set<std::string> stun_hosts_;  ///< (guarded by mu_)
+    bool stun_read_ = false;  ///< stun_hosts_ is read (guarded by mu_)
     bool done_ = false;  ///< the thread has read the last (empty) page or failed (guarded by mu_)
     bool stop_ = false;  ///< asked to stop (guarded by mu_)
     std::exception_ptr error_;  ///< what the thread met, when it failed (guarded by mu_)

@@ -2,7 +2,8 @@
 // of their own are the pages the caller's connection reads, page for page;
 // that reader sees the database as committed, never the caller's open
 // transaction; it stops when dropped midway; it declines a database that is
-// not a file in WAL mode; its errors reach the caller. And run_attribution,
+// not a file in WAL mode; its errors reach the caller; the STUN hosts it
+// scans first are the caller's. And run_attribution,
 // which reads ahead when the store writes behind, writes the same rows either
 // way on every scenario capture.
 #include "store/flow_pages.hpp"
@@ -11,6 +12,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,8 @@ int64_t write_run(const std::string& path, uint64_t n) {
         FlowAppInfo app;
         app.app = i % 2 ? "stun" : "tls";
         app.stun_requests = static_cast<uint32_t>(i % 3);
+        app.stun_answered = i % 3 == 1 ? 1 : 0;  // the client's own request answered
+        app.stun_answered_s2c = i % 10 == 0 ? 1 : 0;  // the server's request towards the client answered
         s->add_flow(run, paged_flow(i), app);
         if (i % 3 == 0) s->add_flow_name(run, i, "media" + std::to_string(i % 11) + ".example.com", "sni");
         if (i % 6 == 0) s->add_flow_name(run, i, "turn.example.com", "dns");
@@ -128,6 +132,27 @@ TEST(FlowPagesAhead, ReadsThePagesTheCallersConnectionReads) {
     ASSERT_FALSE(own.empty());
     EXPECT_NE(own[2].find("names media3.example.com(sni)"), std::string::npos) << own[2];
     EXPECT_NE(own[5].find("names media6.example.com(sni) turn.example.com(dns)"), std::string::npos) << own[5];
+}
+
+// The hosts with an answered STUN request of their own, which the thread
+// scans before its first page (while the caller builds the indexes), are
+// the ones the caller's connection finds; the pages follow as before.
+TEST(FlowPagesAhead, ScansTheStunHostsTheCallersConnectionFinds) {
+    TempDb tmp;
+    const int64_t run = write_run(tmp.path(), 2600);
+    Raw raw(tmp.path());
+    const std::set<std::string> own = read_stun_answered_hosts(raw.db, tmp.path(), run);
+    EXPECT_EQ(own.count("10.0.0.1"), 1u);  // flow 1: its client's request answered
+    EXPECT_EQ(own.count("198.51.100.10"), 1u);  // flow 10: its server's request answered
+    EXPECT_EQ(own.count("10.0.0.2"), 0u);  // flow 2: nothing answered
+    auto a = FlowPagesAhead::start(raw.db, tmp.path(), run, 1024);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->stun_answered_hosts(), own);
+    EXPECT_EQ(a->stun_answered_hosts(), own) << "asked again";
+    std::vector<attrib::FlowFacts> page;
+    size_t flows = 0;
+    for (a->next(page); !page.empty(); a->next(page)) flows += page.size();
+    EXPECT_EQ(flows, 2600u - 26u);
 }
 
 TEST(FlowPagesAhead, SeesTheDatabaseAsCommittedNotTheCallersOpenTransaction) {
