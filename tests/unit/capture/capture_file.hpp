@@ -66,6 +66,20 @@ inline void put32(std::vector<uint8_t>& out, uint32_t v) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));  // little-endian file
 }
 
+/// Writes `bytes` to a file in the temporary directory named after `stem`,
+/// the process id (ctest runs the tests of one fixture in parallel
+/// processes) and `seed`; returns its path.
+inline std::string write_temp_capture(const std::vector<uint8_t>& bytes, const std::string& stem, uint32_t seed,
+                                      const char* extension) {
+    const std::filesystem::path p = std::filesystem::temp_directory_path() /
+                                    (stem + std::to_string(::getpid()) + "-" + std::to_string(seed) + extension);
+    FILE* f = std::fopen(p.c_str(), "wb");
+    EXPECT_NE(f, nullptr);
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    return p.string();
+}
+
 // A classic pcap (Ethernet, microseconds) of `n` frames with sizes from 0 to
 // 9000 bytes, every byte derived from the frame number: a frame handed out
 // with the wrong bytes, length or order is caught. `cut` bytes are removed
@@ -90,14 +104,7 @@ inline std::string write_capture(size_t n, size_t cut, uint32_t seed,
         for (uint32_t k = 0; k < len; ++k) out.push_back(static_cast<uint8_t>(i * 31 + k));
     }
     out.resize(out.size() - cut);
-    // The process id too: ctest runs tests of one fixture in parallel processes.
-    const std::filesystem::path p = std::filesystem::temp_directory_path() /
-                                    (stem + std::to_string(::getpid()) + "-" + std::to_string(seed) + ".pcap");
-    FILE* f = std::fopen(p.c_str(), "wb");
-    EXPECT_NE(f, nullptr);
-    std::fwrite(out.data(), 1, out.size(), f);
-    std::fclose(f);
-    return p.string();
+    return write_temp_capture(out, stem, seed, ".pcap");
 }
 
 /// The same frames as write_capture(n, 0, seed) as a pcapng file (little
@@ -135,13 +142,7 @@ inline std::string write_pcapng_capture(size_t n, uint32_t seed, const std::stri
         for (uint32_t k = 0; k < len; ++k) b.push_back(static_cast<uint8_t>(i * 31 + k));
         block(6, b);
     }
-    const std::filesystem::path p = std::filesystem::temp_directory_path() /
-                                    (stem + std::to_string(::getpid()) + "-" + std::to_string(seed) + ".pcapng");
-    FILE* f = std::fopen(p.c_str(), "wb");
-    EXPECT_NE(f, nullptr);
-    std::fwrite(out.data(), 1, out.size(), f);
-    std::fclose(f);
-    return p.string();
+    return write_temp_capture(out, stem, seed, ".pcapng");
 }
 
 }  // namespace callwall::capture::test
