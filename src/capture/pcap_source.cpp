@@ -60,6 +60,14 @@ struct PcapSource::Handle {
     std::optional<DirectRecords> direct;
     /// hold_frames(): the map's pages are dropped by release_frames_before(), not by next().
     bool holding = false;
+    /// The reader is at `pos` of the map: the frame handed out last is no
+    /// longer borrowed, unless frames are held (then pages are only mapped ahead).
+    void map_read_to(uint64_t pos) noexcept {
+        if (holding)
+            mapped->populate_ahead(pos);
+        else
+            mapped->consumed(pos);
+    }
     // A pcapng file is read by PcapngReader from this stream instead (libpcap
     // refuses files whose interfaces differ in link type; see pcapng_reader.hpp).
     std::unique_ptr<PcapngReader> pcapng;
@@ -434,10 +442,7 @@ NextStatus PcapSource::next(RawFrame& frame) noexcept {
 NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     DirectRecords& d = *handle_->direct;
     MappedFile& m = *handle_->mapped;
-    if (handle_->holding)
-        m.populate_ahead(d.pos);
-    else
-        m.consumed(d.pos);  // the frame handed out last is no longer borrowed
+    handle_->map_read_to(d.pos);
     const uint8_t* const base = m.data();
     const uint64_t size = m.size();
     const uint64_t left = size - d.pos;
@@ -518,12 +523,7 @@ NextStatus PcapSource::read_frame(RawFrame& frame) noexcept {
     if (handle_->direct) return read_direct(frame);
     if (handle_->pcapng) {
         // The frame handed out last (before the reader's offset) is no longer borrowed.
-        if (handle_->mapped && !handle_->decompressor) {
-            if (handle_->holding)
-                handle_->mapped->populate_ahead(handle_->pcapng->offset());
-            else
-                handle_->mapped->consumed(handle_->pcapng->offset());
-        }
+        if (handle_->mapped && !handle_->decompressor) handle_->map_read_to(handle_->pcapng->offset());
         switch (handle_->pcapng->next(frame)) {
             case PcapngReader::Status::Frame: return NextStatus::Frame;
             case PcapngReader::Status::End:

@@ -108,7 +108,6 @@ bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {
         const auto span = static_cast<size_t>(frame.bytes.data() + frame.caplen - first);
         if (c.count && span > kLentBytes) return false;
         c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, frame.bytes.data()};
-        c.used = span;
         return true;
     }
     const size_t need = padded(frame.caplen);

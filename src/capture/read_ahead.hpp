@@ -80,7 +80,7 @@ private:
         std::unique_ptr<Record[]> records;
         std::unique_ptr<uint8_t[]> data;  ///< not when lending
         size_t count = 0;  ///< records filled
-        size_t used = 0;  ///< bytes of data filled (lending: of the map, from the first frame to the last one's end)
+        size_t used = 0;  ///< bytes of data filled (not when lending)
         NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
     };
 

@@ -16,7 +16,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <sstream>
 
 #include "golden/run_util.hpp"
 #include "robustness/robustness_util.hpp"
