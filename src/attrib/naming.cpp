@@ -41,11 +41,17 @@ std::string_view NameTable::get(uint32_t id) const noexcept {
     return id > 0 && id < names_.size() ? std::string_view(*names_[id]) : std::string_view();
 }
 
-size_t NameMap::KeyHash::operator()(const Key& k) const noexcept {
+namespace {
+constexpr size_t kFirstSlots = 1024;
+}  // namespace
+
+NameMap::NameMap() : slots_(kFirstSlots, 0), mask_(kFirstSlots - 1) {}
+
+uint64_t NameMap::hash(const Key& k) noexcept {
     // Eight bytes at a time (the byte-wise FNV of hash_append took 1 % of a
-    // busy run's instructions here: a lookup per DNS answer and two per flow),
-    // then a full avalanche (MurmurHash3's finaliser) so every input bit
-    // reaches the low bits the buckets use.
+    // busy run's instructions here), then a full avalanche (MurmurHash3's
+    // finaliser) so every input bit reaches the low bits the slots use and
+    // the high bits the tags use.
     constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
     uint64_t w[4];
     std::memcpy(&w[0], k.client.bytes.data(), 16);
@@ -57,20 +63,51 @@ size_t NameMap::KeyHash::operator()(const Key& k) const noexcept {
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 33;
-    return static_cast<size_t>(h);
+    return h;
+}
+
+size_t NameMap::find_slot(const Key& k, uint64_t h) const noexcept {
+    const uint64_t tag = h >> 32;
+    for (size_t s = h & mask_;; s = (s + 1) & mask_) {
+        const uint64_t e = slots_[s];
+        if (e == 0) return s;
+        if ((e >> 32) == tag && entry(static_cast<uint32_t>(e) - 1).key == k) return s;
+    }
+}
+
+void NameMap::grow() {
+    std::vector<uint64_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const uint64_t e : old) {
+        if (e == 0) continue;
+        size_t s = hash(entry(static_cast<uint32_t>(e) - 1).key) & mask_;
+        while (slots_[s] != 0) s = (s + 1) & mask_;
+        slots_[s] = e;
+    }
 }
 
 void NameMap::add(const IpAddr& client, const IpAddr& address, uint32_t name, int64_t ts_us) {
     if (name == 0) return;
-    auto it = map_.find(Key{client, address});
-    if (it == map_.end()) {
-        if (map_.size() >= kMaxEntries) {
+    const Key key{client, address};
+    const uint64_t h = hash(key);
+    size_t s = find_slot(key, h);
+    if (slots_[s] == 0) {
+        if (size_ >= kMaxEntries) {
             ++dropped_;
             return;
         }
-        it = map_.emplace(Key{client, address}, Names{}).first;
+        if ((size_ + 1) * 2 > slots_.size()) {
+            grow();
+            s = find_slot(key, h);
+        }
+        if ((size_ >> kBlockBits) == blocks_.size())
+            blocks_.push_back(std::make_unique<Entry[]>(size_t{1} << kBlockBits));
+        entry(static_cast<uint32_t>(size_)) = Entry{key, Names{}};
+        slots_[s] = (h >> 32) << 32 | (size_ + 1);
+        ++size_;
     }
-    Names& n = it->second;
+    Names& n = entry(static_cast<uint32_t>(slots_[s]) - 1).names;
     for (size_t i = 0; i < n.count; ++i)
         if (name_at(n, i) == name) return;  // keep the first time it was seen
     if (n.count >= kNamesPerAddress) {
@@ -94,9 +131,10 @@ void NameMap::add(const IpAddr& client, const IpAddr& address, uint32_t name, in
 
 size_t NameMap::lookup(const IpAddr& client, const IpAddr& address, int64_t at_us, uint32_t* out,
                        size_t cap) const noexcept {
-    auto it = map_.find(Key{client, address});
-    if (it == map_.end()) return 0;
-    const Names& n = it->second;
+    const Key key{client, address};
+    const uint64_t e = slots_[find_slot(key, hash(key))];
+    if (e == 0) return 0;
+    const Names& n = entry(static_cast<uint32_t>(e) - 1).names;
     size_t k = 0;
     for (size_t i = 0; i < n.count && k < cap; ++i)
         if (ts_at(n, i) <= at_us) out[k++] = name_at(n, i);

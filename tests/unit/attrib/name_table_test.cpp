@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace callwall::attrib {
@@ -109,6 +111,40 @@ TEST(NameMap, NamesInFirstSeenOrderAcrossTheInlineAndOverflowParts) {
     EXPECT_EQ(m.dropped(), 1u);
     EXPECT_EQ(m.lookup(client, a, 9000, out, std::size(out)), NameMap::kNamesPerAddress);
     m.add(client, a, 0, 9000);  // no name: nothing
+    EXPECT_EQ(m.dropped(), 1u);
+}
+
+TEST(NameMap, GrowsPastItsFirstSlotsAndDropsBeyondItsBound) {
+    NameMap m;
+    const auto client = decode::IpAddr::v4(0x0A000001);
+    auto v6 = [](uint32_t i) {
+        decode::IpAddr a;
+        a.family = 6;
+        a.bytes[0] = 0x20;
+        a.bytes[1] = 0x01;
+        std::memcpy(a.bytes.data() + 12, &i, 4);
+        return a;
+    };
+    // Every address added is found again, with its name, through every growth
+    // of the slots and across entry blocks; an address never added is not.
+    for (uint32_t i = 0; i < NameMap::kMaxEntries; ++i) m.add(client, v6(i), 1 + i % 1000, i);
+    EXPECT_EQ(m.size(), NameMap::kMaxEntries);
+    EXPECT_EQ(m.dropped(), 0u);
+    uint32_t out[NameMap::kNamesPerAddress] = {};
+    for (uint32_t i = 0; i < NameMap::kMaxEntries; i += 4099) {
+        ASSERT_EQ(m.lookup(client, v6(i), i, out, std::size(out)), 1u) << i;
+        EXPECT_EQ(out[0], 1 + i % 1000) << i;
+    }
+    EXPECT_EQ(m.lookup(client, v6(NameMap::kMaxEntries), INT64_MAX, out, std::size(out)), 0u);
+    EXPECT_EQ(m.lookup(decode::IpAddr::v4(0x0A000002), v6(7), INT64_MAX, out, std::size(out)), 0u);
+    // Full: a new address is dropped and counted; a known one still takes a name.
+    m.add(client, v6(NameMap::kMaxEntries), 5, 0);
+    EXPECT_EQ(m.dropped(), 1u);
+    EXPECT_EQ(m.size(), NameMap::kMaxEntries);
+    EXPECT_EQ(m.lookup(client, v6(NameMap::kMaxEntries), INT64_MAX, out, std::size(out)), 0u);
+    m.add(client, v6(3), 77, 10);
+    ASSERT_EQ(m.lookup(client, v6(3), INT64_MAX, out, std::size(out)), 2u);
+    EXPECT_EQ(out[1], 77u);
     EXPECT_EQ(m.dropped(), 1u);
 }
 
