@@ -60,7 +60,13 @@ void ReadAhead::read_loop() noexcept {
         uint64_t slot = 0;
         {
             std::unique_lock<std::mutex> lk(mu_);
-            cv_.wait(lk, [&] { return stop_.load(std::memory_order_relaxed) || produced_ - consumed_ < kChunks; });
+            if (produced_ - consumed_ == kChunks) {
+                reader_waits_ = true;
+                cv_.wait(lk, [&] {
+                    return stop_.load(std::memory_order_relaxed) || produced_ - consumed_ <= kChunks - kRefill;
+                });
+                reader_waits_ = false;
+            }
             if (stop_.load(std::memory_order_relaxed)) return;
             slot = produced_;
         }
@@ -150,11 +156,13 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
         if (current_) {
             const NextStatus end = current_->end;
             current_ = nullptr;
+            bool wake = false;
             {
                 std::lock_guard<std::mutex> lk(mu_);
                 ++consumed_;  // the chunk goes back to the reader
+                wake = reader_waits_ && produced_ - consumed_ <= kChunks - kRefill;
             }
-            cv_.notify_all();
+            if (wake) cv_.notify_all();
             if (end != NextStatus::Frame) {
                 done_ = end;  // error_ was written before the chunk was published
                 continue;
