@@ -115,6 +115,12 @@ void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<att
 }
 
 void AttributionIo::for_each_dns_query(const std::function<void(std::string_view, bool, std::string_view, int)>& fn) {
+    if (ahead_) {  // read and sorted beside the indexes
+        std::vector<DnsFoldRow> rows;
+        while (ahead_->next_dns_queries(rows))
+            for (const DnsFoldRow& r : rows) fn(r.qname, r.answered, r.rcode, r.answers);
+        return;
+    }
     Statement st(store_.c_->db, store_.path(),
                  "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? ORDER BY qname");
     st.bind(1, run_);
@@ -128,6 +134,10 @@ void AttributionIo::for_each_flow_name(const std::function<void(std::string_view
 }
 
 std::set<int> AttributionIo::server_ttls(const std::string& server_ip) {
+    if (ahead_) {  // the reset flows' servers, read beside the indexes
+        const auto& read = ahead_->reset_server_ttls();
+        if (const auto it = read.find(server_ip); it != read.end()) return it->second;
+    }
     std::set<int> ttls;
     ttl_q_->bind(1, run_).bind(2, server_ip);
     while (ttl_q_->row("reading server TTLs")) {

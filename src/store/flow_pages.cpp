@@ -1,6 +1,7 @@
 // Reading flows back for attribution. See store/flow_pages.hpp.
 #include "store/flow_pages.hpp"
 
+#include <map>
 #include <stdexcept>
 #include <system_error>
 
@@ -129,6 +130,30 @@ std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& p
     return hosts;
 }
 
+std::map<std::string, std::set<int>> read_reset_server_ttls(sqlite3* db, const std::string& path, int64_t run) {
+    // AttributionIo::server_ttls's rows, for the servers it is asked about
+    // (those of run_attribution's flows with f.rst_ttl >= 0 and no SYN-ACK).
+    Statement st(db, path,
+                 "SELECT server_ip, server_ttl_min, server_ttl_max FROM flow WHERE run_id=?1 AND "
+                 "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0)) AND "
+                 "server_ip IN (SELECT server_ip FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp') AND "
+                 "rst_ttl IS NOT NULL AND synack_count = 0)");
+    st.bind(1, run);
+    std::map<std::string, std::set<int>> ttls;
+    while (st.row("reading server TTLs")) {
+        std::set<int>& t = ttls[std::string(st.text(0))];
+        t.insert(st.integer(1));
+        t.insert(st.integer(2));
+    }
+    // Servers asked about that answered nothing with a TTL: an empty set, as the query gives.
+    Statement servers(db, path,
+                      "SELECT DISTINCT server_ip FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND "
+                      "rst_ttl IS NOT NULL AND synack_count = 0");
+    servers.bind(1, run);
+    while (servers.row("reading reset servers")) ttls.try_emplace(std::string(servers.text(0)));
+    return ttls;
+}
+
 FlowPagesAhead::FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows)
     : file_(std::move(file)), path_(std::move(path)), run_(run), page_flows_(page_flows) {}
 
@@ -156,6 +181,12 @@ FlowPagesAhead::~FlowPagesAhead() {
 
 void FlowPagesAhead::next(std::vector<attrib::FlowFacts>& flows) {
     std::unique_lock<std::mutex> lk(mu_);
+    if (!dns_read_) {  // the queries not taken are not wanted: the thread goes on to the pages
+        dns_dropped_ = true;
+        dns_ready_.clear();
+        dns_rows_ready_ = 0;
+        cv_.notify_all();
+    }
     cv_.wait(lk, [&] { return !ready_.empty() || done_; });
     if (ready_.empty()) {
         if (error_) std::rethrow_exception(error_);
@@ -177,6 +208,66 @@ std::set<std::string> FlowPagesAhead::stun_answered_hosts() {
         throw std::logic_error("the flow reader ended before the STUN hosts were read");
     }
     return stun_hosts_;
+}
+
+const std::map<std::string, std::set<int>>& FlowPagesAhead::reset_server_ttls() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return ttls_read_ || done_; });
+    if (!ttls_read_) {
+        if (error_) std::rethrow_exception(error_);
+        throw std::logic_error("the flow reader ended before the server TTLs were read");
+    }
+    return reset_ttls_;  // no longer written: the thread moved on
+}
+
+bool FlowPagesAhead::next_dns_queries(std::vector<DnsFoldRow>& rows) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !dns_ready_.empty() || dns_read_ || done_; });
+    if (dns_ready_.empty()) {
+        rows.clear();
+        if (!dns_read_ && error_) std::rethrow_exception(error_);
+        if (!dns_read_) throw std::logic_error("the flow reader ended before the DNS queries were read");
+        return false;
+    }
+    rows.swap(dns_ready_.front());
+    dns_ready_.pop_front();
+    dns_rows_ready_ -= rows.size();
+    lk.unlock();
+    cv_.notify_all();
+    return true;
+}
+
+void FlowPagesAhead::read_dns_queries(sqlite3* db) {
+    // The order the dns_query_run index (run_id, qname) gives the caller's
+    // connection: by qname, then row id. This snapshot predates the index,
+    // so SQLite sorts (on this thread, while the caller builds the index).
+    Statement st(db, path_,
+                 "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? "
+                 "ORDER BY qname, rowid");
+    st.bind(1, run_);
+    std::vector<DnsFoldRow> batch;
+    bool more = true;
+    while (more) {
+        batch.clear();
+        batch.reserve(kDnsBatch);
+        while (batch.size() < kDnsBatch && (more = st.row("reading DNS queries")))
+            batch.push_back({std::string(st.text(0)), st.integer(1) != 0, std::string(st.text(2)), st.integer(3)});
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || dns_dropped_ || dns_rows_ready_ + batch.size() <= kDnsRowsAhead; });
+        if (stop_ || dns_dropped_) break;
+        if (!batch.empty()) {
+            dns_rows_ready_ += batch.size();
+            dns_ready_.push_back(std::move(batch));
+            batch = {};
+        }
+        lk.unlock();
+        cv_.notify_all();
+    }
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        dns_read_ = true;
+    }
+    cv_.notify_all();
 }
 
 void FlowPagesAhead::read_loop() noexcept {
@@ -211,6 +302,14 @@ void FlowPagesAhead::read_pages(sqlite3* db) {
         stun_read_ = true;
     }
     cv_.notify_all();
+    std::map<std::string, std::set<int>> ttls = read_reset_server_ttls(db, path_, run_);
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        reset_ttls_ = std::move(ttls);
+        ttls_read_ = true;
+    }
+    cv_.notify_all();
+    read_dns_queries(db);
     std::vector<attrib::FlowFacts> page;
     for (uint64_t after = 0;;) {
         read_flow_page(db, path_, run_, after, page_flows_, page);

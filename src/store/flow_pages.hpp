@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -41,6 +42,20 @@ void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t 
 /// requests towards the client were. Throws StoreError naming `path`.
 std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& path, int64_t run);
 
+/// For every server of run `run`'s TCP/UDP flows answered by a reset alone
+/// (rst_ttl set, no SYN-ACK), the TTLs seen from it on its flows that
+/// completed a handshake or answered: AttributionIo::server_ttls of each,
+/// in one pass. Throws StoreError naming `path`.
+std::map<std::string, std::set<int>> read_reset_server_ttls(sqlite3* db, const std::string& path, int64_t run);
+
+/// A DNS query as AttributionIo::for_each_dns_query gives it.
+struct DnsFoldRow {
+    std::string qname;
+    bool answered = false;
+    std::string rcode;
+    int answers = 0;
+};
+
 /// The TCP/UDP flows among `ids` (other ids are skipped), with their names, in
 /// the order of `ids`. `flows` is cleared first.
 void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::vector<uint64_t>& ids,
@@ -51,6 +66,9 @@ public:
     /// Pages read and not yet taken, at most: memory stays at a few pages
     /// (a page of 1024 flows is about 400 KiB) whatever the run's size.
     static constexpr size_t kPagesAhead = 4;
+    /// DNS queries read and not yet taken, at most (a few MiB).
+    static constexpr size_t kDnsRowsAhead = 32768;
+    static constexpr size_t kDnsBatch = 4096;
 
     /// Starts reading run `run`'s pages of `page_flows` flows, from the first,
     /// on a thread with a read-only connection of its own to the database
@@ -74,11 +92,22 @@ public:
     /// flows before it reads the first page (while the caller builds the
     /// indexes); waits for it. Throws the StoreError the thread met.
     std::set<std::string> stun_answered_hosts();
+    /// read_reset_server_ttls on the thread's connection, read after the
+    /// STUN hosts; waits for it. Throws the StoreError the thread met.
+    const std::map<std::string, std::set<int>>& reset_server_ttls();
+    /// The next batch of the run's DNS queries in qname order, as the
+    /// caller's connection would give them with the dns_query_run index
+    /// (qname, then row id), read after the server TTLs and before the
+    /// first page; false once there are no more (`rows` empty). Taking a
+    /// page (next()) first drops the queries not taken. Throws the
+    /// StoreError the thread met.
+    bool next_dns_queries(std::vector<DnsFoldRow>& rows);
 
 private:
     FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows);
     void read_loop() noexcept;
     void read_pages(sqlite3* db);
+    void read_dns_queries(sqlite3* db);
 
     const std::string file_;  ///< the database file, as SQLite names it
     const std::string path_;  ///< as the user named it (error messages)
@@ -91,6 +120,12 @@ private:
     std::vector<std::vector<attrib::FlowFacts>> spare_;  ///< taken pages given back for reuse (guarded by mu_)
     std::set<std::string> stun_hosts_;  ///< (guarded by mu_)
     bool stun_read_ = false;  ///< stun_hosts_ is read (guarded by mu_)
+    std::map<std::string, std::set<int>> reset_ttls_;  ///< (guarded by mu_ until ttls_read_)
+    bool ttls_read_ = false;  ///< reset_ttls_ is read (guarded by mu_)
+    std::deque<std::vector<DnsFoldRow>> dns_ready_;  ///< batches read, in order (guarded by mu_)
+    size_t dns_rows_ready_ = 0;  ///< rows in dns_ready_ (guarded by mu_)
+    bool dns_read_ = false;  ///< every DNS query is in dns_ready_ or taken (guarded by mu_)
+    bool dns_dropped_ = false;  ///< the caller took a page: read no more queries (guarded by mu_)
     bool done_ = false;  ///< the thread has read the last (empty) page or failed (guarded by mu_)
     bool stop_ = false;  ///< asked to stop (guarded by mu_)
     std::exception_ptr error_;  ///< what the thread met, when it failed (guarded by mu_)

@@ -2,8 +2,8 @@
 // of their own are the pages the caller's connection reads, page for page;
 // that reader sees the database as committed, never the caller's open
 // transaction; it stops when dropped midway; it declines a database that is
-// not a file in WAL mode; its errors reach the caller; the STUN hosts it
-// scans first are the caller's. And run_attribution,
+// not a file in WAL mode; its errors reach the caller; the STUN hosts, the
+// reset servers' TTLs and the DNS queries it reads first are the caller's. And run_attribution,
 // which reads ahead when the store writes behind, writes the same rows either
 // way on every scenario capture.
 #include "store/flow_pages.hpp"
@@ -11,12 +11,14 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "attrib/store_io.hpp"
+#include "store/attribution_io.hpp"
 #include "golden/run_util.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
@@ -153,6 +155,117 @@ TEST(FlowPagesAhead, ScansTheStunHostsTheCallersConnectionFinds) {
     size_t flows = 0;
     for (a->next(page); !page.empty(); a->next(page)) flows += page.size();
     EXPECT_EQ(flows, 2600u - 26u);
+}
+
+// A run whose TCP flows answer with TTLs, some only by a reset (the servers
+// AttributionIo::server_ttls is asked about), and `queries` DNS queries whose
+// names repeat out of order with differing answers (so the order within a
+// name shows).
+int64_t write_resets_and_queries(const std::string& path, uint64_t flows, uint64_t queries) {
+    auto s = Store::open(path);
+    const int64_t run = s->begin_run(RunInfo{"analyze", "test.pcap", "test", "", 1.0});
+    for (uint64_t i = 1; i <= flows; ++i) {
+        flow::Flow f = paged_flow(i);
+        f.proto = i % 5 == 4 ? decode::kProtoUdp : decode::kProtoTcp;
+        f.packets[1] = i % 9 == 0 ? 0 : 1;  // some never answered: no TTL
+        f.ttl_min[1] = static_cast<uint8_t>(40 + i % 6);
+        f.ttl_max[1] = static_cast<uint8_t>(50 + i % 4);
+        if (f.proto == decode::kProtoTcp) {
+            f.tcp.first_syn_us = f.first_ts_us;
+            f.tcp.syn = 1;
+            if (i % 13 == 0) {  // answered by a reset alone
+                f.tcp.rst[1] = true;
+                f.tcp.rst_ttl = static_cast<uint8_t>(100 + i % 50);
+            } else {
+                f.tcp.synack = 1;
+            }
+        }
+        if (i == 26) f.server_ip = decode::IpAddr::v4(0xCB007109);  // 203.0.113.9: reset, nothing else
+        s->add_flow(run, f, FlowAppInfo{});
+    }
+    static const char* const kRcodes[] = {"NOERROR", "NXDOMAIN", "SERVFAIL", ""};
+    for (uint64_t i = 0; i < queries; ++i) {
+        DnsQueryRow q;
+        q.flow_id = 1 + i % flows;
+        q.ts = static_cast<double>(i);
+        q.client_ip = "10.0.0.1";
+        q.server_ip = "10.0.0.53";
+        const std::string name = "q" + std::to_string((i * 7919) % 997) + ".example.com";
+        q.qname = name;
+        q.qtype = 1;
+        q.rcode = kRcodes[i % 4];
+        q.answered = !q.rcode.empty();
+        q.answers = static_cast<uint32_t>(i % 5);
+        s->add_dns_query(run, q);
+    }
+    s->flush();
+    return run;
+}
+
+std::vector<std::string> dns_fold_rows(AttributionIo& io) {
+    std::vector<std::string> rows;
+    io.for_each_dns_query([&](std::string_view qname, bool answered, std::string_view rcode, int answers) {
+        rows.push_back(std::string(qname) + " " + std::to_string(answered) + " " + std::string(rcode) + " " +
+                       std::to_string(answers));
+    });
+    return rows;
+}
+
+TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionReads) {
+    TempDb tmp;
+    // More queries than are read ahead at once: the reader waits and goes on.
+    const uint64_t queries = FlowPagesAhead::kDnsRowsAhead + 3 * FlowPagesAhead::kDnsBatch + 17;
+    const int64_t run = write_resets_and_queries(tmp.path(), 3000, queries);
+    auto store = Store::open(tmp.path());
+    std::vector<std::string> servers;
+    for (const auto& r : test::query_rows(tmp.path(), "SELECT DISTINCT server_ip FROM flow WHERE rst_ttl IS NOT NULL "
+                                                      "AND synack_count = 0 ORDER BY 1"))
+        servers.push_back(r);
+    ASSERT_GT(servers.size(), 20u);
+    std::vector<std::string> fold[2], ttls[2];
+    for (const bool ahead : {false, true}) {
+        AttributionIo io(*store, run, ahead ? 1024 : 0);
+        fold[ahead] = dns_fold_rows(io);
+        for (const auto& ip : servers) {
+            std::string line = ip + ":";
+            for (const int t : io.server_ttls(ip)) line += " " + std::to_string(t);
+            ttls[ahead].push_back(line);
+        }
+        std::vector<attrib::FlowFacts> page;
+        size_t flows = 0;
+        for (uint64_t after = 0;; after = page.back().id) {
+            io.read_flow_page(after, 1024, page);
+            if (page.empty()) break;
+            flows += page.size();
+        }
+        EXPECT_EQ(flows, 3000u) << "ahead " << ahead;
+    }
+    ASSERT_EQ(fold[0].size(), queries);
+    EXPECT_EQ(fold[1], fold[0]);
+    EXPECT_EQ(ttls[1], ttls[0]);
+    // What they hold: names in order, a name's rows as written; a reset-only
+    // server with no other flow has no TTLs; the others have some.
+    EXPECT_EQ(fold[0].front().rfind("q0.example.com ", 0), 0u) << fold[0].front();
+    EXPECT_NE(std::find(ttls[0].begin(), ttls[0].end(), "203.0.113.9:"), ttls[0].end());
+    EXPECT_GT(std::count_if(ttls[0].begin(), ttls[0].end(), [](const std::string& l) { return l.back() != ':'; }),
+              10);
+}
+
+TEST(FlowPagesAhead, PagesComeEvenWhenTheDnsQueriesAreNotTaken) {
+    TempDb tmp;
+    const int64_t run = write_resets_and_queries(tmp.path(), 3000, 2 * FlowPagesAhead::kDnsRowsAhead);
+    Raw raw(tmp.path());
+    auto a = FlowPagesAhead::start(raw.db, tmp.path(), run, 1024);
+    ASSERT_NE(a, nullptr);
+    std::vector<DnsFoldRow> rows;
+    ASSERT_TRUE(a->next_dns_queries(rows));  // one batch, then straight to the pages
+    EXPECT_EQ(rows.size(), FlowPagesAhead::kDnsBatch);
+    std::vector<attrib::FlowFacts> page;
+    size_t flows = 0;
+    for (a->next(page); !page.empty(); a->next(page)) flows += page.size();
+    EXPECT_EQ(flows, 3000u);
+    EXPECT_FALSE(a->next_dns_queries(rows)) << "the rest was dropped";
+    EXPECT_TRUE(rows.empty());
 }
 
 TEST(FlowPagesAhead, SeesTheDatabaseAsCommittedNotTheCallersOpenTransaction) {

@@ -1,13 +1,15 @@
 // FlowPagesAhead's two threads under ThreadSanitizer (flow_pages_tsan in
 // CMakeLists.txt builds this with store/flow_pages.cpp and statement.cpp
 // alone): the attributing thread takes pages and writes in its own open
-// transaction, as run_attribution does, while the reader reads ahead; and a
-// reader dropped midway stops. Also built into callwall_tests.
+// transaction, as run_attribution does, while the reader reads ahead; the
+// reset servers' TTLs and the DNS queries read first are handed over, taken
+// or left; and a reader dropped midway stops. Also built into callwall_tests.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,42 @@ TEST(FlowPagesAheadThreads, PagesTakenWhileTheCallerWrites) {
     file.exec("COMMIT");
     EXPECT_EQ(flows, 6000u);
     EXPECT_EQ(named, 2000u);
+}
+
+TEST(FlowPagesAheadThreads, ResetServersAndDnsQueriesHandedOverThenThePages) {
+    FlowFile file(3000);
+    file.exec("UPDATE flow SET transport='tcp', rst_ttl=100, synack_count=0 WHERE id % 10 = 0");
+    file.exec("UPDATE flow SET transport='tcp', synack_count=1, server_ttl_min=50, server_ttl_max=52 WHERE id % 10 = 1");
+    file.exec("BEGIN");
+    for (int i = 0; i < 2 * static_cast<int>(FlowPagesAhead::kDnsRowsAhead); ++i)
+        file.exec(("INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode) "
+                   "VALUES (1, 1, 0, '10.0.0.1', '10.0.0.53', 'q" +
+                   std::to_string(i % 101) + ".example', 1, 1, 'NOERROR')")
+                      .c_str());
+    file.exec("COMMIT");
+    for (const bool take_queries : {true, false}) {
+        auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 500);
+        ASSERT_NE(ahead, nullptr);
+        const auto& ttls = ahead->reset_server_ttls();
+        ASSERT_EQ(ttls.size(), 1u);
+        EXPECT_EQ(ttls.begin()->first, "198.51.100.1");
+        EXPECT_EQ(ttls.begin()->second, (std::set<int>{50, 52}));
+        std::vector<DnsFoldRow> rows;
+        size_t queries = 0;
+        std::string last;
+        while ((take_queries || queries == 0) && ahead->next_dns_queries(rows)) {
+            for (const auto& r : rows) {
+                EXPECT_LE(last, r.qname);
+                last = r.qname;
+            }
+            queries += rows.size();
+        }
+        if (take_queries) EXPECT_EQ(queries, 2 * FlowPagesAhead::kDnsRowsAhead);
+        std::vector<attrib::FlowFacts> page;
+        size_t flows = 0;
+        for (ahead->next(page); !page.empty(); ahead->next(page)) flows += page.size();
+        EXPECT_EQ(flows, 3000u);
+    }
 }
 
 TEST(FlowPagesAheadThreads, DroppedMidwayItStops) {
