@@ -130,27 +130,38 @@ std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& p
     return hosts;
 }
 
-std::map<std::string, std::set<int>> read_reset_server_ttls(sqlite3* db, const std::string& path, int64_t run) {
-    // AttributionIo::server_ttls's rows, for the servers it is asked about
-    // (those of run_attribution's flows with f.rst_ttl >= 0 and no SYN-ACK).
+void read_stun_hosts_and_reset_servers(sqlite3* db, const std::string& path, int64_t run,
+                                       std::set<std::string>& stun_hosts,
+                                       std::set<std::string, std::less<>>& reset_servers) {
     Statement st(db, path,
-                 "SELECT server_ip, server_ttl_min, server_ttl_max FROM flow WHERE run_id=?1 AND "
-                 "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0)) AND "
-                 "server_ip IN (SELECT server_ip FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp') AND "
-                 "rst_ttl IS NOT NULL AND synack_count = 0)");
+                 "SELECT client_ip, stun_answered > stun_answered_s2c, server_ip, stun_answered_s2c > 0, "
+                 "transport IN ('tcp','udp') AND rst_ttl IS NOT NULL AND synack_count = 0 FROM flow WHERE run_id=?1 "
+                 "AND (stun_answered > stun_answered_s2c OR stun_answered_s2c > 0 OR "
+                 "(rst_ttl IS NOT NULL AND synack_count = 0))");
     st.bind(1, run);
+    while (st.row("reading STUN hosts and reset servers")) {
+        if (st.integer(1)) stun_hosts.emplace(st.text(0));
+        if (st.integer(3)) stun_hosts.emplace(st.text(2));
+        if (st.integer(4)) reset_servers.emplace(st.text(2));
+    }
+}
+
+std::map<std::string, std::set<int>> read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
+                                                      const std::set<std::string, std::less<>>& servers) {
     std::map<std::string, std::set<int>> ttls;
+    if (servers.empty()) return ttls;
+    // AttributionIo::server_ttls's rows, for every server asked about at once.
+    Statement st(db, path,
+                 "SELECT server_ip, server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND "
+                 "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0))");
+    st.bind(1, run);
     while (st.row("reading server TTLs")) {
-        std::set<int>& t = ttls[std::string(st.text(0))];
+        const std::string_view ip = st.text(0);
+        if (!servers.contains(ip)) continue;
+        std::set<int>& t = ttls[std::string(ip)];
         t.insert(st.integer(1));
         t.insert(st.integer(2));
     }
-    // Servers asked about that answered nothing with a TTL: an empty set, as the query gives.
-    Statement servers(db, path,
-                      "SELECT DISTINCT server_ip FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND "
-                      "rst_ttl IS NOT NULL AND synack_count = 0");
-    servers.bind(1, run);
-    while (servers.row("reading reset servers")) ttls.try_emplace(std::string(servers.text(0)));
     return ttls;
 }
 
@@ -241,6 +252,10 @@ void FlowPagesAhead::read_dns_queries(sqlite3* db) {
     // The order the dns_query_run index (run_id, qname) gives the caller's
     // connection: by qname, then row id. This snapshot predates the index,
     // so SQLite sorts (on this thread, while the caller builds the index).
+    // Room for the sort in memory (the pages' reads keep a small cache):
+    // with 256 KiB it spilled a busy 2 M run's 30,000 queries into a temporary
+    // file; beyond 4 MiB it still does.
+    Statement(db, path_, "PRAGMA cache_size=-4096").run("setting the reader's cache");
     Statement st(db, path_,
                  "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? "
                  "ORDER BY qname, rowid");
@@ -263,6 +278,8 @@ void FlowPagesAhead::read_dns_queries(sqlite3* db) {
         lk.unlock();
         cv_.notify_all();
     }
+    st.reset();
+    Statement(db, path_, "PRAGMA cache_size=-256").run("setting the reader's cache");
     {
         std::lock_guard<std::mutex> lk(mu_);
         dns_read_ = true;
@@ -295,14 +312,16 @@ void FlowPagesAhead::read_loop() noexcept {
 void FlowPagesAhead::read_pages(sqlite3* db) {
     // One read transaction, so every page comes from the same snapshot.
     Statement(db, path_, "BEGIN").run("starting to read the flows");
-    std::set<std::string> hosts = read_stun_answered_hosts(db, path_, run_);
+    std::set<std::string> hosts;
+    std::set<std::string, std::less<>> reset_servers;
+    read_stun_hosts_and_reset_servers(db, path_, run_, hosts, reset_servers);
     {
         std::lock_guard<std::mutex> lk(mu_);
         stun_hosts_ = std::move(hosts);
         stun_read_ = true;
     }
     cv_.notify_all();
-    std::map<std::string, std::set<int>> ttls = read_reset_server_ttls(db, path_, run_);
+    std::map<std::string, std::set<int>> ttls = read_server_ttls(db, path_, run_, reset_servers);
     {
         std::lock_guard<std::mutex> lk(mu_);
         reset_ttls_ = std::move(ttls);

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <exception>
 #include <map>
 #include <memory>
@@ -42,11 +43,18 @@ void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t 
 /// requests towards the client were. Throws StoreError naming `path`.
 std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& path, int64_t run);
 
-/// For every server of run `run`'s TCP/UDP flows answered by a reset alone
-/// (rst_ttl set, no SYN-ACK), the TTLs seen from it on its flows that
-/// completed a handshake or answered: AttributionIo::server_ttls of each,
-/// in one pass. Throws StoreError naming `path`.
-std::map<std::string, std::set<int>> read_reset_server_ttls(sqlite3* db, const std::string& path, int64_t run);
+/// One pass over run `run`'s flows: the hosts read_stun_answered_hosts gives
+/// (added to `stun_hosts`), and the servers of the TCP/UDP flows answered by
+/// a reset alone (rst_ttl set, no SYN-ACK: those AttributionIo::server_ttls
+/// is asked about; added to `reset_servers`). Throws StoreError naming `path`.
+void read_stun_hosts_and_reset_servers(sqlite3* db, const std::string& path, int64_t run,
+                                       std::set<std::string>& stun_hosts,
+                                       std::set<std::string, std::less<>>& reset_servers);
+
+/// AttributionIo::server_ttls of each of `servers` that has any, in one pass
+/// (none when `servers` is empty). Throws StoreError naming `path`.
+std::map<std::string, std::set<int>> read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
+                                                      const std::set<std::string, std::less<>>& servers);
 
 /// A DNS query as AttributionIo::for_each_dns_query gives it.
 struct DnsFoldRow {
@@ -92,8 +100,9 @@ public:
     /// flows before it reads the first page (while the caller builds the
     /// indexes); waits for it. Throws the StoreError the thread met.
     std::set<std::string> stun_answered_hosts();
-    /// read_reset_server_ttls on the thread's connection, read after the
-    /// STUN hosts; waits for it. Throws the StoreError the thread met.
+    /// read_server_ttls of the reset servers found in the STUN hosts' pass,
+    /// on the thread's connection; waits for it. A server it lacks has no
+    /// TTL or was not asked about. Throws the StoreError the thread met.
     const std::map<std::string, std::set<int>>& reset_server_ttls();
     /// The next batch of the run's DNS queries in qname order, as the
     /// caller's connection would give them with the dns_query_run index

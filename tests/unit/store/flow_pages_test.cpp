@@ -218,8 +218,9 @@ TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionRe
     const int64_t run = write_resets_and_queries(tmp.path(), 3000, queries);
     auto store = Store::open(tmp.path());
     std::vector<std::string> servers;
-    for (const auto& r : test::query_rows(tmp.path(), "SELECT DISTINCT server_ip FROM flow WHERE rst_ttl IS NOT NULL "
-                                                      "AND synack_count = 0 ORDER BY 1"))
+    for (const auto& r : test::query_rows(tmp.path(),
+                                          "SELECT DISTINCT server_ip FROM flow WHERE rst_ttl IS NOT NULL "
+                                          "AND synack_count = 0 ORDER BY 1"))
         servers.push_back(r);
     ASSERT_GT(servers.size(), 20u);
     std::vector<std::string> fold[2], ttls[2];
@@ -247,8 +248,7 @@ TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionRe
     // server with no other flow has no TTLs; the others have some.
     EXPECT_EQ(fold[0].front().rfind("q0.example.com ", 0), 0u) << fold[0].front();
     EXPECT_NE(std::find(ttls[0].begin(), ttls[0].end(), "203.0.113.9:"), ttls[0].end());
-    EXPECT_GT(std::count_if(ttls[0].begin(), ttls[0].end(), [](const std::string& l) { return l.back() != ':'; }),
-              10);
+    EXPECT_GT(std::count_if(ttls[0].begin(), ttls[0].end(), [](const std::string& l) { return l.back() != ':'; }), 10);
 }
 
 TEST(FlowPagesAhead, PagesComeEvenWhenTheDnsQueriesAreNotTaken) {

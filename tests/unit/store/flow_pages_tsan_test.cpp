@@ -96,7 +96,8 @@ TEST(FlowPagesAheadThreads, PagesTakenWhileTheCallerWrites) {
 TEST(FlowPagesAheadThreads, ResetServersAndDnsQueriesHandedOverThenThePages) {
     FlowFile file(3000);
     file.exec("UPDATE flow SET transport='tcp', rst_ttl=100, synack_count=0 WHERE id % 10 = 0");
-    file.exec("UPDATE flow SET transport='tcp', synack_count=1, server_ttl_min=50, server_ttl_max=52 WHERE id % 10 = 1");
+    file.exec(
+        "UPDATE flow SET transport='tcp', synack_count=1, server_ttl_min=50, server_ttl_max=52 WHERE id % 10 = 1");
     file.exec("BEGIN");
     for (int i = 0; i < 2 * static_cast<int>(FlowPagesAhead::kDnsRowsAhead); ++i)
         file.exec(("INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode) "
@@ -121,7 +122,9 @@ TEST(FlowPagesAheadThreads, ResetServersAndDnsQueriesHandedOverThenThePages) {
             }
             queries += rows.size();
         }
-        if (take_queries) EXPECT_EQ(queries, 2 * FlowPagesAhead::kDnsRowsAhead);
+        if (take_queries) {
+            EXPECT_EQ(queries, 2 * FlowPagesAhead::kDnsRowsAhead);
+        }
         std::vector<attrib::FlowFacts> page;
         size_t flows = 0;
         for (ahead->next(page); !page.empty(); ahead->next(page)) flows += page.size();
