@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "store/checkpoint_ahead.hpp"
 #include "store/conn.hpp"
 #include "store/flow_pages.hpp"
 #include "store/statement.hpp"
@@ -50,6 +51,7 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows) : s
     if (ahead_page_flows > 0) {
         ahead_ = FlowPagesAhead::start(store_.c_->db, store_.path(), run_, ahead_page_flows);
         ahead_page_flows_ = ahead_page_flows;
+        if (ahead_) checkpoint_ = CheckpointAhead::start(store_.c_->db);
     }
     store_.create_reader_indexes();
     ttl_q_ = std::make_unique<Statement>(

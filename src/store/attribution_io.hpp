@@ -21,6 +21,7 @@
 
 namespace callwall::store {
 
+class CheckpointAhead;
 class FlowPagesAhead;
 class Statement;
 class Transaction;
@@ -100,6 +101,8 @@ private:
         del_gap_;
     std::unique_ptr<Transaction> txn_;
     std::unique_ptr<FlowPagesAhead> ahead_;  ///< pages read ahead, when the constructor was asked and could
+    /// With ahead_: the packets' rows copied into the database file meanwhile.
+    std::unique_ptr<CheckpointAhead> checkpoint_;
     int ahead_page_flows_ = 0;
     uint64_t ahead_after_ = 0;  ///< the last id of the last page taken from ahead_
 };

@@ -1,0 +1,52 @@
+// A passive checkpoint beside attribution. See store/checkpoint_ahead.hpp.
+#include "store/checkpoint_ahead.hpp"
+
+#include <cstring>
+#include <system_error>
+
+#include "util/thread_without_signals.hpp"
+
+namespace callwall::store {
+
+std::unique_ptr<CheckpointAhead> CheckpointAhead::start(sqlite3* db) {
+    const char* file = sqlite3_db_filename(db, "main");
+    if (file == nullptr || *file == '\0') return nullptr;
+    sqlite3_stmt* st = nullptr;
+    bool wal = false;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        wal = std::strcmp(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!wal) return nullptr;
+    std::unique_ptr<CheckpointAhead> c(new CheckpointAhead(file));
+    try {
+        c->thread_ = util::thread_without_signals([p = c.get()] { p->run(); });  // Ctrl-C is the caller's
+    } catch (const std::system_error&) {
+        return nullptr;
+    }
+    return c;
+}
+
+CheckpointAhead::~CheckpointAhead() { wait(); }
+
+bool CheckpointAhead::wait() {
+    if (thread_.joinable()) thread_.join();
+    return complete_;
+}
+
+void CheckpointAhead::run() noexcept {
+    sqlite3* db = nullptr;
+    // SQLITE_OPEN_NOMUTEX: this thread alone uses the connection. Closing it
+    // is not the last close (the caller's connection is open), so it leaves
+    // the log in place.
+    // A connection finds the log only when it first reads the database: a
+    // checkpoint asked straight after the open copies nothing.
+    if (sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK &&
+        sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) == SQLITE_OK) {
+        int log = 0, copied = 0;
+        complete_ = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK &&
+                    log >= 0 && copied == log;
+    }
+    sqlite3_close_v2(db);
+}
+
+}  // namespace callwall::store
