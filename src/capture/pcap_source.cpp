@@ -197,6 +197,9 @@ uint32_t usable_linktype(const PcapngReader& ng, const std::string& path) {
 PcapSource::~PcapSource() = default;
 
 std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
+    // An argument of "" (an unset shell variable, quoted) names no file.
+    if (path.empty())
+        throw CaptureError(CaptureErrorKind::NotFound, "\"\": an empty file name, expected a .pcap or .pcapng file");
     const bool is_stdin = path == "-";
     struct stat st {};
     if ((is_stdin ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st)) != 0) {

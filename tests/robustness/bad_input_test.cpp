@@ -32,6 +32,14 @@ TEST_F(BadInput, MissingCaptureFile) {
     EXPECT_EQ(read_file(db), before);
 }
 
+TEST_F(BadInput, EmptyCaptureFileName) {
+    const std::string db = make_db();
+    const std::string before = read_existing(db);
+    expect_one_line(callwall({"analyze", capture_, "", "--db", db}), 3,
+                    "callwall: \"\": an empty file name, expected a .pcap or .pcapng file");
+    EXPECT_EQ(read_file(db), before);
+}
+
 TEST_F(BadInput, DirectoryInsteadOfFile) {
     const std::string db = make_db();
     const std::string before = read_existing(db);
