@@ -74,9 +74,10 @@ public:
     /// Pages read and not yet taken, at most: memory stays at a few pages
     /// (a page of 1024 flows is about 400 KiB) whatever the run's size.
     static constexpr size_t kPagesAhead = 4;
-    /// DNS queries read and not yet taken, at most (a few MiB).
-    static constexpr size_t kDnsRowsAhead = 32768;
-    static constexpr size_t kDnsBatch = 4096;
+    /// DNS queries read and not yet taken, at most (about 1 MiB: the sort
+    /// is done before the first is handed over, so more ahead gains nothing).
+    static constexpr size_t kDnsRowsAhead = 8192;
+    static constexpr size_t kDnsBatch = 2048;
 
     /// Starts reading run `run`'s pages of `page_flows` flows, from the first,
     /// on a thread with a read-only connection of its own to the database
