@@ -192,20 +192,23 @@ uint32_t usable_linktype(const PcapngReader& ng, const std::string& path) {
     }
     return ng.linktype(usable);
 }
+
+// Why `path` could not be looked at (stat failed with errno).
+[[noreturn]] void throw_unopenable(const std::string& path) {
+    // An argument of "" (an unset shell variable, quoted) names no file.
+    if (path.empty())
+        throw CaptureError(CaptureErrorKind::NotFound, "\"\": an empty file name, expected a .pcap or .pcapng file");
+    if (errno == ENOENT) throw CaptureError(CaptureErrorKind::NotFound, path + ": no such file");
+    throw CaptureError(CaptureErrorKind::NotReadable, path + ": " + std::strerror(errno));
+}
 }  // namespace
 
 PcapSource::~PcapSource() = default;
 
 std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
-    // An argument of "" (an unset shell variable, quoted) names no file.
-    if (path.empty())
-        throw CaptureError(CaptureErrorKind::NotFound, "\"\": an empty file name, expected a .pcap or .pcapng file");
     const bool is_stdin = path == "-";
     struct stat st {};
-    if ((is_stdin ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st)) != 0) {
-        if (errno == ENOENT) throw CaptureError(CaptureErrorKind::NotFound, path + ": no such file");
-        throw CaptureError(CaptureErrorKind::NotReadable, path + ": " + std::strerror(errno));
-    }
+    if ((is_stdin ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st)) != 0) throw_unopenable(path);
     if (S_ISDIR(st.st_mode))
         throw CaptureError(CaptureErrorKind::NotReadable, path + ": is a directory, expected a .pcap or .pcapng file");
     // A regular file is read through a memory map (see capture/mapped_file.hpp);
