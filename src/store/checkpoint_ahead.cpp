@@ -37,9 +37,8 @@ void CheckpointAhead::run() noexcept {
     sqlite3* db = nullptr;
     // SQLITE_OPEN_NOMUTEX: this thread alone uses the connection. Closing it
     // is not the last close (the caller's connection is open), so it leaves
-    // the log in place.
-    // A connection finds the log only when it first reads the database: a
-    // checkpoint asked straight after the open copies nothing.
+    // the log in place. A connection finds the log only when it first reads
+    // the database: a checkpoint asked straight after the open copies nothing.
     if (sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK &&
         sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) == SQLITE_OK) {
         int log = 0, copied = 0;

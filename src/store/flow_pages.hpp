@@ -4,13 +4,15 @@
 //
 // Attribution reads every flow row once and writes what it decided inside one
 // transaction. On a second core the reads need not wait for the writes: a
-// connection of its own, read-only, on a thread of its own, reads the pages
-// ahead while the attributing thread builds the reader indexes, folds the DNS
-// questions and attributes the pages already read. In WAL mode that reader
-// sees the database as committed when it began (the attributing thread
-// commits only after the last page), so it reads exactly the rows, names and
-// stored outcomes the attributing thread would have read itself, and the
-// database comes out the same (tests/unit/store/flow_pages_test.cpp).
+// connection of its own, read-only, on a thread of its own, reads first what
+// attribution needs before the flows (the STUN hosts, the TTLs of the servers
+// that answered with a reset alone, the DNS questions in name order), then
+// the pages ahead, while the attributing thread builds the reader indexes,
+// folds the DNS questions and attributes the pages already read. In WAL mode
+// that reader sees the database as committed when it began (the attributing
+// thread commits only after the last page), so it reads exactly the rows,
+// names and stored outcomes the attributing thread would have read itself,
+// and the database comes out the same (tests/unit/store/flow_pages_test.cpp).
 #pragma once
 
 #include <sqlite3.h>
@@ -18,8 +20,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
