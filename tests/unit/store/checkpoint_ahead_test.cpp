@@ -43,13 +43,18 @@ struct Conn {
 // the file alone, opened as a database of its own.
 int rows_in_file_alone(const std::string& path, const char* table) {
     const std::string copy = path + ".alone";
-    std::filesystem::copy_file(path, copy, std::filesystem::copy_options::overwrite_existing);
+    // SQLite makes the copy a log and an index of its own: none before, none left.
+    const auto remove_copy = [&] {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
+    };
+    remove_copy();
+    std::filesystem::copy_file(path, copy);
     int n = -1;
     {
         Conn c(copy, SQLITE_OPEN_READONLY);
         n = c.count(table);
     }
-    std::filesystem::remove(copy);
+    remove_copy();
     return n;
 }
 
