@@ -51,13 +51,14 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows) : s
     if (ahead_page_flows > 0) {
         ahead_ = FlowPagesAhead::start(store_.c_->db, store_.path(), run_, ahead_page_flows);
         ahead_page_flows_ = ahead_page_flows;
-        if (ahead_) checkpoint_ = CheckpointAhead::start(store_.c_->db);
+        if (ahead_) checkpoint_ = CheckpointAhead::start(store_.c_->db, store_.path());
     }
     store_.create_reader_indexes();
     ttl_q_ = std::make_unique<Statement>(
         store_.c_->db, store_.path(),
-        "SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND "
-        "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0))");
+        (std::string("SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND ") +
+         kFlowAnsweredWithTtl)
+            .c_str());
 }
 
 AttributionIo::~AttributionIo() = default;
@@ -123,8 +124,7 @@ void AttributionIo::for_each_dns_query(const std::function<void(std::string_view
             for (const DnsFoldRow& r : rows) fn(r.qname, r.answered, r.rcode, r.answers);
         return;
     }
-    Statement st(store_.c_->db, store_.path(),
-                 "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? ORDER BY qname");
+    Statement st(store_.c_->db, store_.path(), kDnsFoldSql);
     st.bind(1, run_);
     while (st.row("reading DNS queries")) fn(st.text(0), st.integer(1) != 0, st.text(2), st.integer(3));
 }

@@ -1,23 +1,17 @@
 // A passive checkpoint beside attribution. See store/checkpoint_ahead.hpp.
 #include "store/checkpoint_ahead.hpp"
 
-#include <cstring>
 #include <system_error>
 
+#include "store/flow_pages.hpp"
 #include "util/thread_without_signals.hpp"
 
 namespace callwall::store {
 
-std::unique_ptr<CheckpointAhead> CheckpointAhead::start(sqlite3* db) {
-    const char* file = sqlite3_db_filename(db, "main");
-    if (file == nullptr || *file == '\0') return nullptr;
-    sqlite3_stmt* st = nullptr;
-    bool wal = false;
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        wal = std::strcmp(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal") == 0;
-    sqlite3_finalize(st);
-    if (!wal) return nullptr;
-    std::unique_ptr<CheckpointAhead> c(new CheckpointAhead(file));
+std::unique_ptr<CheckpointAhead> CheckpointAhead::start(sqlite3* db, const std::string& path) {
+    std::string file = wal_file_of(db, path);
+    if (file.empty()) return nullptr;
+    std::unique_ptr<CheckpointAhead> c(new CheckpointAhead(std::move(file)));
     try {
         c->thread_ = util::thread_without_signals([p = c.get()] { p->run(); });  // Ctrl-C is the caller's
     } catch (const std::system_error&) {

@@ -24,11 +24,13 @@ namespace callwall::store {
 
 class CheckpointAhead {
 public:
-    /// Starts the checkpoint of the database `db` is connected to. nullptr
-    /// when there is nothing to gain (not a file in WAL mode) or the thread
-    /// cannot be started. Failures of the checkpoint itself are ignored: the
-    /// close checkpoints whatever is left, as it always did.
-    static std::unique_ptr<CheckpointAhead> start(sqlite3* db);
+    /// Starts the checkpoint of the database `db` is connected to (`path`:
+    /// as the user named it, for errors). nullptr when there is nothing to
+    /// gain (not a file in WAL mode) or the thread cannot be started.
+    /// Failures of the checkpoint itself are ignored: the close checkpoints
+    /// whatever is left, as it always did. Throws StoreError when the
+    /// journal mode cannot be read.
+    static std::unique_ptr<CheckpointAhead> start(sqlite3* db, const std::string& path);
     ~CheckpointAhead();  ///< waits for the checkpoint
     CheckpointAhead(const CheckpointAhead&) = delete;
     CheckpointAhead& operator=(const CheckpointAhead&) = delete;

@@ -66,13 +66,14 @@ void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
     f.proxy_port = static_cast<uint16_t>(st.integer(i++));
 }
 
-// The connection's journal mode is WAL.
-bool in_wal_mode(sqlite3* db, const std::string& path) {
-    Statement st(db, path, "PRAGMA journal_mode");
-    return st.row("reading the journal mode") && st.text(0) == "wal";
-}
-
 }  // namespace
+
+std::string wal_file_of(sqlite3* db, const std::string& path) {
+    const char* file = sqlite3_db_filename(db, "main");
+    if (file == nullptr || *file == '\0') return "";
+    Statement st(db, path, "PRAGMA journal_mode");
+    return st.row("reading the journal mode") && st.text(0) == "wal" ? file : "";
+}
 
 void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t after_id, int max_flows,
                     std::vector<attrib::FlowFacts>& flows) {
@@ -117,22 +118,19 @@ void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::ve
 }
 
 std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& path, int64_t run) {
-    // One pass over the run's flows (a UNION of two SELECTs read them twice).
-    Statement st(db, path,
-                 "SELECT client_ip, stun_answered > stun_answered_s2c, server_ip, stun_answered_s2c > 0 FROM flow "
-                 "WHERE run_id=?1 AND (stun_answered > stun_answered_s2c OR stun_answered_s2c > 0)");
-    st.bind(1, run);
     std::set<std::string> hosts;
-    while (st.row("reading STUN hosts")) {
-        if (st.integer(1)) hosts.emplace(st.text(0));
-        if (st.integer(3)) hosts.emplace(st.text(2));
-    }
+    std::set<std::string, std::less<>> reset_servers;  // the same pass finds them; not wanted here
+    read_stun_hosts_and_reset_servers(db, path, run, hosts, reset_servers);
     return hosts;
 }
 
 void read_stun_hosts_and_reset_servers(sqlite3* db, const std::string& path, int64_t run,
                                        std::set<std::string>& stun_hosts,
                                        std::set<std::string, std::less<>>& reset_servers) {
+    // One pass over the run's flows (a UNION of SELECTs would read them once per SELECT):
+    // the client of a flow whose own STUN requests were answered, the server
+    // of one whose requests towards the client were, and the server of a
+    // TCP/UDP flow answered by a reset alone.
     Statement st(db, path,
                  "SELECT client_ip, stun_answered > stun_answered_s2c, server_ip, stun_answered_s2c > 0, "
                  "transport IN ('tcp','udp') AND rst_ttl IS NOT NULL AND synack_count = 0 FROM flow WHERE run_id=?1 "
@@ -152,8 +150,9 @@ std::map<std::string, std::set<int>> read_server_ttls(sqlite3* db, const std::st
     if (servers.empty()) return ttls;
     // AttributionIo::server_ttls's rows, for every server asked about at once.
     Statement st(db, path,
-                 "SELECT server_ip, server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND "
-                 "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0))");
+                 (std::string("SELECT server_ip, server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND ") +
+                  kFlowAnsweredWithTtl)
+                     .c_str());
     st.bind(1, run);
     while (st.row("reading server TTLs")) {
         const std::string_view ip = st.text(0);
@@ -170,9 +169,9 @@ FlowPagesAhead::FlowPagesAhead(std::string file, std::string path, int64_t run, 
 
 std::unique_ptr<FlowPagesAhead> FlowPagesAhead::start(sqlite3* db, const std::string& path, int64_t run,
                                                       int page_flows) {
-    const char* file = sqlite3_db_filename(db, "main");
-    if (file == nullptr || *file == '\0' || !in_wal_mode(db, path)) return nullptr;
-    std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(file, path, run, page_flows));
+    std::string file = wal_file_of(db, path);
+    if (file.empty()) return nullptr;
+    std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(std::move(file), path, run, page_flows));
     try {
         a->thread_ = util::thread_without_signals([p = a.get()] { p->read_loop(); });  // Ctrl-C is the caller's
     } catch (const std::system_error&) {
@@ -195,7 +194,6 @@ void FlowPagesAhead::next(std::vector<attrib::FlowFacts>& flows) {
     if (!dns_read_) {  // the queries not taken are not wanted: the thread goes on to the pages
         dns_dropped_ = true;
         dns_ready_.clear();
-        dns_rows_ready_ = 0;
         cv_.notify_all();
     }
     cv_.wait(lk, [&] { return !ready_.empty() || done_; });
@@ -242,24 +240,20 @@ bool FlowPagesAhead::next_dns_queries(std::vector<DnsFoldRow>& rows) {
     }
     rows.swap(dns_ready_.front());
     dns_ready_.pop_front();
-    dns_rows_ready_ -= rows.size();
     lk.unlock();
     cv_.notify_all();
     return true;
 }
 
 void FlowPagesAhead::read_dns_queries(sqlite3* db) {
-    // The order the dns_query_run index (run_id, qname) gives the caller's
-    // connection: by qname, then row id. This snapshot predates the index,
-    // so SQLite sorts (on this thread, while the caller builds the index).
+    // This snapshot predates the dns_query_run index, so SQLite sorts (on
+    // this thread, while the caller builds the index).
     // Room for the sort in memory (the pages' reads keep a small cache):
     // with 256 KiB SQLite spilled a busy 2 M run's 30,000 queries into a
     // temporary file; with 2 MiB it sorts them in memory (beyond, it spills
     // again: memory stays bounded).
     Statement(db, path_, "PRAGMA cache_size=-2048").run("setting the reader's cache");
-    Statement st(db, path_,
-                 "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? "
-                 "ORDER BY qname, rowid");
+    Statement st(db, path_, kDnsFoldSql);
     st.bind(1, run_);
     std::vector<DnsFoldRow> batch;
     bool more = true;
@@ -269,10 +263,9 @@ void FlowPagesAhead::read_dns_queries(sqlite3* db) {
         while (batch.size() < kDnsBatch && (more = st.row("reading DNS queries")))
             batch.push_back({std::string(st.text(0)), st.integer(1) != 0, std::string(st.text(2)), st.integer(3)});
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return stop_ || dns_dropped_ || dns_rows_ready_ + batch.size() <= kDnsRowsAhead; });
+        cv_.wait(lk, [&] { return stop_ || dns_dropped_ || dns_ready_.size() < kDnsBatchesAhead; });
         if (stop_ || dns_dropped_) break;
         if (!batch.empty()) {
-            dns_rows_ready_ += batch.size();
             dns_ready_.push_back(std::move(batch));
             batch = {};
         }

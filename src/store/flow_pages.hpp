@@ -45,6 +45,21 @@ void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t 
 /// requests towards the client were. Throws StoreError naming `path`.
 std::set<std::string> read_stun_answered_hosts(sqlite3* db, const std::string& path, int64_t run);
 
+/// The database file `db` is connected to, if it is a file in WAL mode (where
+/// a second connection can read or checkpoint beside the caller's writes);
+/// "" otherwise. Throws StoreError naming `path`.
+std::string wal_file_of(sqlite3* db, const std::string& path);
+
+/// The flows whose server TTLs AttributionIo::server_ttls reads: answered
+/// with a handshake, or UDP answered (a WHERE condition on `flow`).
+inline constexpr const char* kFlowAnsweredWithTtl =
+    "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0))";
+
+/// A run's DNS queries as the DNS fold reads them, by name, then row id (the
+/// order of the dns_query_run index, which needs no sort where it exists).
+inline constexpr const char* kDnsFoldSql =
+    "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? ORDER BY qname, rowid";
+
 /// One pass over run `run`'s flows: the hosts read_stun_answered_hosts gives
 /// (added to `stun_hosts`), and the servers of the TCP/UDP flows answered by
 /// a reset alone (rst_ttl set, no SYN-ACK: those AttributionIo::server_ttls
@@ -76,10 +91,12 @@ public:
     /// Pages read and not yet taken, at most: memory stays at a few pages
     /// (a page of 1024 flows is about 400 KiB) whatever the run's size.
     static constexpr size_t kPagesAhead = 4;
-    /// DNS queries read and not yet taken, at most (about 1 MiB: the sort
-    /// is done before the first is handed over, so more ahead gains nothing).
-    static constexpr size_t kDnsRowsAhead = 8192;
+    /// Batches of DNS queries read and not yet taken, at most (about 1 MiB:
+    /// the sort is done before the first is handed over, so more ahead gains
+    /// nothing).
     static constexpr size_t kDnsBatch = 2048;
+    static constexpr size_t kDnsBatchesAhead = 4;
+    static constexpr size_t kDnsRowsAhead = kDnsBatch * kDnsBatchesAhead;
 
     /// Starts reading run `run`'s pages of `page_flows` flows, from the first,
     /// on a thread with a read-only connection of its own to the database
@@ -135,7 +152,6 @@ private:
     std::map<std::string, std::set<int>> reset_ttls_;  ///< (guarded by mu_ until ttls_read_)
     bool ttls_read_ = false;  ///< reset_ttls_ is read (guarded by mu_)
     std::deque<std::vector<DnsFoldRow>> dns_ready_;  ///< batches read, in order (guarded by mu_)
-    size_t dns_rows_ready_ = 0;  ///< rows in dns_ready_ (guarded by mu_)
     bool dns_read_ = false;  ///< every DNS query is in dns_ready_ or taken (guarded by mu_)
     bool dns_dropped_ = false;  ///< the caller took a page: read no more queries (guarded by mu_)
     bool done_ = false;  ///< the thread has read the last (empty) page or failed (guarded by mu_)

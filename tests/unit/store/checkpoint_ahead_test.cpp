@@ -76,7 +76,7 @@ TEST(CheckpointAhead, CopiesTheCommittedRowsIntoTheFileWhileTheCallerWrites) {
     EXPECT_EQ(reader.count("t"), 5000);
     writer.exec("BEGIN");
     writer.exec("CREATE INDEX t_x ON t(x)");
-    auto c = CheckpointAhead::start(writer.db);
+    auto c = CheckpointAhead::start(writer.db, tmp.path());
     ASSERT_NE(c, nullptr);
     EXPECT_TRUE(c->wait()) << "every frame before the reader's snapshot copied";
     writer.exec("INSERT INTO t VALUES (-1, '')");
@@ -91,9 +91,9 @@ TEST(CheckpointAhead, DeclinesWhatIsNotAFileInWalMode) {
     Conn rollback(tmp.path());
     rollback.exec("PRAGMA journal_mode=DELETE");
     rollback.exec("CREATE TABLE t (x)");
-    EXPECT_EQ(CheckpointAhead::start(rollback.db), nullptr);
+    EXPECT_EQ(CheckpointAhead::start(rollback.db, tmp.path()), nullptr);
     Conn memory(":memory:");
-    EXPECT_EQ(CheckpointAhead::start(memory.db), nullptr);
+    EXPECT_EQ(CheckpointAhead::start(memory.db, ":memory:"), nullptr);
 }
 
 }  // namespace
