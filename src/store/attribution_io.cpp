@@ -136,7 +136,7 @@ void AttributionIo::for_each_flow_name(const std::function<void(std::string_view
 }
 
 std::set<int> AttributionIo::server_ttls(const std::string& server_ip) {
-    if (ahead_) {  // the reset flows' servers, read beside the indexes (a server without TTLs: the query below)
+    if (ahead_) {  // every server of a flow answered by a reset alone, read beside the indexes
         const auto& read = ahead_->reset_server_ttls();
         if (const auto it = read.find(server_ip); it != read.end()) return it->second;
     }

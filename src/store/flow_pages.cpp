@@ -130,10 +130,11 @@ void read_stun_hosts_and_reset_servers(sqlite3* db, const std::string& path, int
     // One pass over the run's flows (a UNION of SELECTs would read them once per SELECT):
     // the client of a flow whose own STUN requests were answered, the server
     // of one whose requests towards the client were, and the server of a
-    // TCP/UDP flow answered by a reset alone.
+    // flow answered by a reset alone (attribution's test for asking
+    // AttributionIo::server_ttls, so every server it asks about is here).
     Statement st(db, path,
                  "SELECT client_ip, stun_answered > stun_answered_s2c, server_ip, stun_answered_s2c > 0, "
-                 "transport IN ('tcp','udp') AND rst_ttl IS NOT NULL AND synack_count = 0 FROM flow WHERE run_id=?1 "
+                 "rst_ttl IS NOT NULL AND synack_count = 0 FROM flow WHERE run_id=?1 "
                  "AND (stun_answered > stun_answered_s2c OR stun_answered_s2c > 0 OR "
                  "(rst_ttl IS NOT NULL AND synack_count = 0))");
     st.bind(1, run);
@@ -144,9 +145,12 @@ void read_stun_hosts_and_reset_servers(sqlite3* db, const std::string& path, int
     }
 }
 
-std::map<std::string, std::set<int>> read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
-                                                      const std::set<std::string, std::less<>>& servers) {
-    std::map<std::string, std::set<int>> ttls;
+ServerTtls read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
+                            const std::set<std::string, std::less<>>& servers) {
+    // Every server asked about has an entry, an empty set when none of its
+    // flows gives a TTL: the caller need not ask its own connection.
+    ServerTtls ttls;
+    for (const std::string& s : servers) ttls.emplace(s, std::set<int>{});
     if (servers.empty()) return ttls;
     // AttributionIo::server_ttls's rows, for every server asked about at once.
     Statement st(db, path,
@@ -156,10 +160,10 @@ std::map<std::string, std::set<int>> read_server_ttls(sqlite3* db, const std::st
     st.bind(1, run);
     while (st.row("reading server TTLs")) {
         const std::string_view ip = st.text(0);
-        if (!servers.contains(ip)) continue;
-        std::set<int>& t = ttls[std::string(ip)];
-        t.insert(st.integer(1));
-        t.insert(st.integer(2));
+        const auto it = ttls.find(ip);
+        if (it == ttls.end()) continue;
+        it->second.insert(st.integer(1));
+        it->second.insert(st.integer(2));
     }
     return ttls;
 }
@@ -219,7 +223,7 @@ std::set<std::string> FlowPagesAhead::stun_answered_hosts() {
     return stun_hosts_;
 }
 
-const std::map<std::string, std::set<int>>& FlowPagesAhead::reset_server_ttls() {
+const ServerTtls& FlowPagesAhead::reset_server_ttls() {
     std::unique_lock<std::mutex> lk(mu_);
     cv_.wait(lk, [&] { return ttls_read_ || done_; });
     if (!ttls_read_) {
@@ -315,7 +319,7 @@ void FlowPagesAhead::read_pages(sqlite3* db) {
         stun_read_ = true;
     }
     cv_.notify_all();
-    std::map<std::string, std::set<int>> ttls = read_server_ttls(db, path_, run_, reset_servers);
+    ServerTtls ttls = read_server_ttls(db, path_, run_, reset_servers);
     {
         std::lock_guard<std::mutex> lk(mu_);
         reset_ttls_ = std::move(ttls);

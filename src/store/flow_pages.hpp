@@ -68,10 +68,13 @@ void read_stun_hosts_and_reset_servers(sqlite3* db, const std::string& path, int
                                        std::set<std::string>& stun_hosts,
                                        std::set<std::string, std::less<>>& reset_servers);
 
-/// AttributionIo::server_ttls of each of `servers` that has any, in one pass
-/// (none when `servers` is empty). Throws StoreError naming `path`.
-std::map<std::string, std::set<int>> read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
-                                                      const std::set<std::string, std::less<>>& servers);
+/// Server address → the TTLs AttributionIo::server_ttls gives for it.
+using ServerTtls = std::map<std::string, std::set<int>, std::less<>>;
+
+/// AttributionIo::server_ttls of each of `servers` (an empty set for one
+/// with none), in one pass. Throws StoreError naming `path`.
+ServerTtls read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
+                            const std::set<std::string, std::less<>>& servers);
 
 /// A DNS query as AttributionIo::for_each_dns_query gives it.
 struct DnsFoldRow {
@@ -121,9 +124,9 @@ public:
     /// indexes); waits for it. Throws the StoreError the thread met.
     std::set<std::string> stun_answered_hosts();
     /// read_server_ttls of the reset servers found in the STUN hosts' pass,
-    /// on the thread's connection; waits for it. A server it lacks has no
-    /// TTL or was not asked about. Throws the StoreError the thread met.
-    const std::map<std::string, std::set<int>>& reset_server_ttls();
+    /// on the thread's connection; waits for it. A server it lacks was not
+    /// asked about. Throws the StoreError the thread met.
+    const ServerTtls& reset_server_ttls();
     /// The next batch of the run's DNS queries in qname order, as the
     /// caller's connection would give them with the dns_query_run index
     /// (qname, then row id), read after the server TTLs and before the
@@ -149,7 +152,7 @@ private:
     std::vector<std::vector<attrib::FlowFacts>> spare_;  ///< taken pages given back for reuse (guarded by mu_)
     std::set<std::string> stun_hosts_;  ///< (guarded by mu_)
     bool stun_read_ = false;  ///< stun_hosts_ is read (guarded by mu_)
-    std::map<std::string, std::set<int>> reset_ttls_;  ///< (guarded by mu_ until ttls_read_)
+    ServerTtls reset_ttls_;  ///< (guarded by mu_ until ttls_read_)
     bool ttls_read_ = false;  ///< reset_ttls_ is read (guarded by mu_)
     std::deque<std::vector<DnsFoldRow>> dns_ready_;  ///< batches read, in order (guarded by mu_)
     bool dns_read_ = false;  ///< every DNS query is in dns_ready_ or taken (guarded by mu_)

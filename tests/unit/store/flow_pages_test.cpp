@@ -249,6 +249,15 @@ TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionRe
     EXPECT_EQ(fold[0].front().rfind("q0.example.com ", 0), 0u) << fold[0].front();
     EXPECT_NE(std::find(ttls[0].begin(), ttls[0].end(), "203.0.113.9:"), ttls[0].end());
     EXPECT_GT(std::count_if(ttls[0].begin(), ttls[0].end(), [](const std::string& l) { return l.back() != ':'; }), 10);
+    // The reader answers for every server attribution asks about, those
+    // without TTLs included, so the caller's connection is never asked.
+    Raw raw(tmp.path());
+    auto a = FlowPagesAhead::start(raw.db, tmp.path(), run, 1024);
+    ASSERT_NE(a, nullptr);
+    std::vector<std::string> answered;
+    for (const auto& [ip, t] : a->reset_server_ttls()) answered.push_back(ip);
+    EXPECT_EQ(answered, servers);
+    EXPECT_EQ(a->reset_server_ttls().at("203.0.113.9"), std::set<int>{});
 }
 
 TEST(FlowPagesAhead, PagesComeEvenWhenTheDnsQueriesAreNotTaken) {
