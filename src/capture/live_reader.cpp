@@ -29,7 +29,7 @@ LiveReader::LiveReader(std::vector<PcapSource*> sources) : sources_(std::move(so
     }
     read_stats();  // counters before the first frame, as PcapSource::stats() would give
     // The reader takes no signals: the capture loop's thread sees their flags.
-    thread_ = util::thread_without_signals([this] { read_loop(); });
+    thread_ = util::thread_without_signals("callwall-live", [this] { read_loop(); });
 }
 
 LiveReader::~LiveReader() {

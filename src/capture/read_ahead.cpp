@@ -35,7 +35,7 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
     // The reader takes no signals: the analysing thread handles them (its
     // loop sees the flag and stops).
     try {
-        thread_ = util::thread_without_signals([this] { read_loop(); });
+        thread_ = util::thread_without_signals("callwall-read", [this] { read_loop(); });
     } catch (const std::system_error&) {
         chunks_.clear();  // no thread: read inline, the source dropping pages behind it again
         source_->hold_frames(false);

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
-#include <pthread.h>
 #include <string>
 #include <thread>
 
@@ -16,6 +15,7 @@
 #include "pipeline/shard_merge.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/vendor_addresses.hpp"
+#include "util/thread_without_signals.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -347,12 +347,8 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
     }
     try {
         for (size_t i = 0; i < s.workers.size(); ++i) {
-            s.workers[i]->thread = std::thread([&s, wp = s.workers[i].get(), i] {
-                // Named for top -H and perf: "callwall-w0", ...
-                const std::string name = "callwall-w" + std::to_string(i);
-                pthread_setname_np(pthread_self(), name.c_str());
-                s.run(*wp);
-            });
+            s.workers[i]->thread = util::thread_without_signals("callwall-w" + std::to_string(i),
+                                                                [&s, wp = s.workers[i].get()] { s.run(*wp); });
         }
     } catch (...) {
         s.stop();

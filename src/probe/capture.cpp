@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "probe/address.hpp"
+#include "util/thread_without_signals.hpp"
 
 namespace callwall::probe {
 namespace {
@@ -245,7 +246,7 @@ bool ProbeCapture::write_names(const std::map<std::string, std::string>& names, 
 }
 
 void ProbeCapture::start() {
-    thread_ = std::thread([this] { loop(); });
+    thread_ = util::thread_without_signals("callwall-probe", [this] { loop(); });
 }
 
 void ProbeCapture::loop() {

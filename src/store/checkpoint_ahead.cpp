@@ -13,7 +13,7 @@ std::unique_ptr<CheckpointAhead> CheckpointAhead::start(sqlite3* db, const std::
     if (file.empty()) return nullptr;
     std::unique_ptr<CheckpointAhead> c(new CheckpointAhead(std::move(file)));
     try {
-        c->thread_ = util::thread_without_signals([p = c.get()] { p->run(); });  // Ctrl-C is the caller's
+        c->thread_ = util::thread_without_signals("callwall-ckpt", [p = c.get()] { p->run(); });
     } catch (const std::system_error&) {
         return nullptr;
     }

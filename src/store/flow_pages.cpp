@@ -177,7 +177,7 @@ std::unique_ptr<FlowPagesAhead> FlowPagesAhead::start(sqlite3* db, const std::st
     if (file.empty()) return nullptr;
     std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(std::move(file), path, run, page_flows));
     try {
-        a->thread_ = util::thread_without_signals([p = a.get()] { p->read_loop(); });  // Ctrl-C is the caller's
+        a->thread_ = util::thread_without_signals("callwall-pages", [p = a.get()] { p->read_loop(); });
     } catch (const std::system_error&) {
         a.reset();  // no thread: the caller reads on its own connection
     }

@@ -3,11 +3,13 @@
 
 #include <utility>
 
+#include "util/thread_without_signals.hpp"
+
 namespace callwall::store {
 
 WriteBehind::WriteBehind(std::function<void(const std::vector<char>&)> apply) : apply_(std::move(apply)) {
     cur_.reserve(kBatchBytes + (64 << 10));
-    thread_ = std::thread([this] { run(); });
+    thread_ = util::thread_without_signals("callwall-store", [this] { run(); });
     writer_id_ = thread_.get_id();
 }
 

@@ -6,8 +6,11 @@
 #include "store/write_behind.hpp"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
+#include <csignal>
+#include <string>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -32,6 +35,23 @@ std::vector<int64_t> rows_of(const std::vector<char>& b) {
     std::vector<int64_t> out(b.size() / sizeof(int64_t));
     if (!out.empty()) std::memcpy(out.data(), b.data(), out.size() * sizeof(int64_t));
     return out;
+}
+
+TEST(WriteBehindQueue, TheWriterIsNamedAndLeavesTheCommandsSignalsToItsThread) {
+    std::string name;
+    bool sigint_blocked = false;
+    WriteBehind wb([&](const std::vector<char>&) {
+        char n[32] = {};
+        pthread_getname_np(pthread_self(), n, sizeof n);
+        name = n;
+        sigset_t mine;
+        pthread_sigmask(SIG_BLOCK, nullptr, &mine);
+        sigint_blocked = sigismember(&mine, SIGINT) == 1;
+    });
+    put(wb, 1);
+    wb.sync();
+    EXPECT_EQ(name, "callwall-store");
+    EXPECT_TRUE(sigint_blocked) << "Ctrl-C must reach the command's thread, not the writer";
 }
 
 TEST(WriteBehindQueue, RowsAndJobsArriveInOrder) {
