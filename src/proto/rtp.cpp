@@ -208,7 +208,7 @@ Verdict Confirmer::on_payload(ByteView p) noexcept {
     return on_header(*h);
 }
 
-Verdict Confirmer::on_header(const Header& h) noexcept {
+Verdict Confirmer::on_header(const HeaderFields& h) noexcept {
     if (verdict_ != Verdict::Candidate) return verdict_;
     Slot* s = nullptr;
     for (auto& slot : slots_) {

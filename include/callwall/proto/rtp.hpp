@@ -139,6 +139,38 @@ struct Header {
 /// payload has no length field, so any longer prefix is a valid packet.
 [[nodiscard]] Result<Header> decode(ByteView bytes) noexcept;
 
+/// The fields of an RTP header that media statistics and confirmation read.
+struct HeaderFields {
+    uint32_t timestamp = 0;
+    uint32_t ssrc = 0;
+    uint16_t sequence_number = 0;
+    uint8_t payload_type = 0;
+    bool marker = false;
+};
+
+/// decode()'s verdict without building the whole Header, for the packet
+/// path (every RTP packet, direct or relayed): true exactly when decode(b)
+/// succeeds, and then `out` holds its values (tests/unit/proto/rtp_test.cpp
+/// compares the two over crafted and random datagrams).
+[[nodiscard]] inline bool decode_fields(ByteView b, HeaderFields& out) noexcept {
+    const size_t n = b.size();
+    if (n < kFixedHeaderLen || (b[0] >> 6) != 2 || looks_like_rtcp(b)) return false;
+    size_t at = kFixedHeaderLen + 4u * (b[0] & 0x0Fu);
+    if (at > n) return false;
+    if ((b[0] & 0x10) != 0) {  // an extension: its 4-byte header, then its words
+        if (n - at < 4) return false;
+        const size_t words = load_u16(b, at + 2);
+        at += 4;
+        if (n - at < 4 * words) return false;
+    }
+    out.marker = (b[1] & 0x80) != 0;
+    out.payload_type = b[1] & 0x7F;
+    out.sequence_number = load_u16(b, 2);
+    out.timestamp = load_u32(b, 4);
+    out.ssrc = load_u32(b, 8);
+    return true;
+}
+
 // ---------------------------------------------------------------------------
 // RTCP compound packets (RFC 3550 §6).
 
@@ -253,7 +285,10 @@ public:
     /// Feeds one UDP payload (or TURN ChannelData/DATA payload).
     Verdict on_payload(ByteView payload) noexcept;
     /// Feeds an already decoded header (caller decoded it anyway).
-    Verdict on_header(const Header& h) noexcept;
+    Verdict on_header(const HeaderFields& h) noexcept;
+    Verdict on_header(const Header& h) noexcept {
+        return on_header(HeaderFields{h.timestamp, h.ssrc, h.sequence_number, h.payload_type, h.marker});
+    }
 
     [[nodiscard]] Verdict verdict() const noexcept { return verdict_; }
     [[nodiscard]] uint32_t ssrc() const noexcept { return confirmed_ssrc_; }

@@ -5,7 +5,7 @@ namespace callwall::pipeline {
 
 namespace rtp = proto::rtp;
 
-inline RtpMedia::Stream* RtpMedia::stream_for(Slot& s, const rtp::Header& h, flow::Dir d, bool via_turn,
+inline RtpMedia::Stream* RtpMedia::stream_for(Slot& s, const rtp::HeaderFields& h, flow::Dir d, bool via_turn,
                                               int64_t ts_us) noexcept {
     Stream* free_st = nullptr;
     for (auto& x : s.streams) {
@@ -35,20 +35,20 @@ void RtpMedia::on_packet(const flow::Flow&, FlowApp& a, RtcFlow& r, flow::Dir d,
         }
         return;
     }
-    auto h = rtp::decode(payload);
-    if (!h) return;
+    rtp::HeaderFields h;
+    if (!rtp::decode_fields(payload, h)) return;
     if (r.rtp < 0) r.rtp = s_.lend(pool_);
     if (r.rtp < 0) return;
     Slot& s = pool_.at(r.rtp);
     rtp::Confirmer& c = via_turn ? s.turn : s.direct;
-    const rtp::Verdict v = c.on_header(*h);
+    const rtp::Verdict v = c.on_header(h);
     if (v == rtp::Verdict::Rejected) return;
     // Statistics from the first packet of each SSRC (counted once the flow is confirmed).
-    Stream* st = stream_for(s, *h, d, via_turn, ts_us);
+    Stream* st = stream_for(s, h, d, via_turn, ts_us);
     if (!st) return;
     st->last_us = ts_us;
     st->stats.add(
-        rtp::PacketSample{static_cast<uint64_t>(ts_us), h->sequence_number, h->timestamp, h->payload_type, h->marker});
+        rtp::PacketSample{static_cast<uint64_t>(ts_us), h.sequence_number, h.timestamp, h.payload_type, h.marker});
     if (v == rtp::Verdict::Confirmed) {
         a.labels |= kRtpLabel;
         ++s_.stats.rtp_packets;

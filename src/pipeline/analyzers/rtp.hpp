@@ -46,7 +46,8 @@ private:
         uint32_t streams_dropped = 0;
         void reset() noexcept { *this = Slot{}; }
     };
-    inline Stream* stream_for(Slot& s, const proto::rtp::Header& h, flow::Dir d, bool via_turn, int64_t ts_us) noexcept;
+    inline Stream* stream_for(Slot& s, const proto::rtp::HeaderFields& h, flow::Dir d, bool via_turn,
+                              int64_t ts_us) noexcept;
 
     DissectShared& s_;
     Pool<Slot> pool_{kSlots};

@@ -158,6 +158,93 @@ TEST(RtpDecode, MinimalHeader) {
     EXPECT_TRUE((h->anomalies & bit(RtpAnomaly::EmptyPayload)) != 0);
 }
 
+// decode_fields (the packet path's decoder) accepts exactly what decode
+// accepts, with the same values: crafted edges (each length around the
+// fixed header, the CSRC list and the extension; RTCP's type bytes; every
+// version) and random datagrams biased towards version 2.
+bool fields_agree(const Bytes& b, std::string& why) {
+    const auto full = decode(view(b));
+    HeaderFields f;
+    const bool lean = decode_fields(view(b), f);
+    if (full.ok() != lean) {
+        why = std::string("decode ") + (full.ok() ? "accepts" : "refuses") + ", decode_fields " +
+              (lean ? "accepts" : "refuses");
+        return false;
+    }
+    if (!lean) return true;
+    if (f.sequence_number != full->sequence_number || f.timestamp != full->timestamp || f.ssrc != full->ssrc ||
+        f.payload_type != full->payload_type || f.marker != full->marker) {
+        why = "values differ";
+        return false;
+    }
+    return true;
+}
+
+TEST(RtpDecode, FieldsAcceptWhatTheFullDecoderAcceptsWithTheSameValues) {
+    std::vector<Bytes> cases;
+    Bytes base(12, 0);
+    base[0] = 0x80;
+    base[1] = 0xE0;  // marker, payload type 96
+    for (size_t i = 2; i < 12; ++i) base[i] = static_cast<uint8_t>(0x11 * i);
+    for (size_t n = 0; n <= 12; ++n) cases.emplace_back(base.begin(), base.begin() + static_cast<ptrdiff_t>(n));
+    for (int version = 0; version < 4; ++version) {
+        Bytes b = base;
+        b[0] = static_cast<uint8_t>(version << 6);
+        cases.push_back(b);
+    }
+    for (int type = 188; type <= 227; ++type) {  // RTCP's 192..223 and either side
+        Bytes b = base;
+        b[1] = static_cast<uint8_t>(type);
+        cases.push_back(b);
+    }
+    for (int cc = 0; cc <= 15; ++cc) {
+        for (int extra = -1; extra <= 1; ++extra) {  // the CSRC list one short, exact, one over
+            Bytes b = base;
+            b[0] = static_cast<uint8_t>(0x80 | cc);
+            const int len = 12 + 4 * cc + extra;
+            if (len < 0) continue;
+            b.resize(static_cast<size_t>(len), 0x5A);
+            cases.push_back(b);
+        }
+    }
+    for (int words = 0; words <= 3; ++words) {
+        for (int cut = -5; cut <= 1; ++cut) {  // the extension header and its words, cut anywhere
+            Bytes b = base;
+            b[0] = 0x91;  // X, one CSRC
+            b.resize(16, 0x22);
+            b.push_back(0xBE);
+            b.push_back(0xDE);
+            b.push_back(0);
+            b.push_back(static_cast<uint8_t>(words));
+            b.resize(static_cast<size_t>(static_cast<int>(b.size()) + 4 * words + cut), 0x33);
+            cases.push_back(b);
+        }
+    }
+    for (const uint8_t pad : {0, 1, 4, 200}) {  // padding never decides acceptance
+        Bytes b = base;
+        b[0] = 0xA0;
+        b.resize(20, 0);
+        b.back() = pad;
+        cases.push_back(b);
+    }
+    std::mt19937 rng(20261125);
+    for (int i = 0; i < 200000; ++i) {
+        Bytes b(rng() % 48);
+        for (auto& x : b) x = static_cast<uint8_t>(rng());
+        if (!b.empty() && rng() % 2) b[0] = static_cast<uint8_t>(0x80 | (b[0] & 0x3F));
+        cases.push_back(std::move(b));
+    }
+    size_t accepted = 0;
+    for (const Bytes& b : cases) {
+        std::string why;
+        ASSERT_TRUE(fields_agree(b, why)) << why << " on " << b.size() << " bytes, first " << (b.empty() ? -1 : b[0]);
+        HeaderFields f;
+        accepted += decode_fields(view(b), f) ? 1 : 0;
+    }
+    EXPECT_GT(accepted, 1000u) << "the cases must exercise acceptance too";
+    EXPECT_LT(accepted, cases.size() / 2) << "and refusal";
+}
+
 TEST(RtpDecode, RealG729Packet) {
     const Bytes b = hex(kG729[0]);
     const auto h = decode(view(b));
