@@ -118,7 +118,8 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     if (names.empty()) {
         for (uint32_t idx = 0; idx < c.entries().size(); ++idx) {
             const Entry& e = c.entries()[idx];
-            if (e.any_destination() || e.transport != t || !active_vendors.count(e.vendor_index) || e.third_party)
+            // The cheap tests first: this runs for every unnamed flow over every entry.
+            if (e.transport != t || e.third_party || e.any_destination() || !active_vendors.count(e.vendor_index))
                 continue;
             if (!port_ok(e, idx, false)) continue;
             if (f.service_port() != 443 && f.service_port() != 80)
