@@ -660,23 +660,34 @@ std::optional<DecodeError> read_extra(ByteView msg, Message& m, size_t& pos) noe
 //  +--------------+------+-------+--------+----------+------------------+
 // Names are labels (length octet 1..63 + bytes) ending in a 0 octet or a 14-bit pointer
 // (two octets, top bits 11) to an earlier name (§4.1.4).
-Result<Message> decode(ByteView msg, Dialect dialect) noexcept {
-    if (msg.empty()) return make_error(DecodeErrorCode::NotThisProtocol, 0);
-    if (msg.size() < kHeaderLength) return make_error(DecodeErrorCode::Truncated, msg.size());
+bool decode_into(ByteView msg, Dialect dialect, Message& m, DecodeError* error) noexcept {
+    const auto fail = [error](DecodeError e) {
+        if (error) *error = e;
+        return false;
+    };
+    if (msg.empty()) return fail(make_error(DecodeErrorCode::NotThisProtocol, 0));
+    if (msg.size() < kHeaderLength) return fail(make_error(DecodeErrorCode::Truncated, msg.size()));
 
-    Message m;
+    m.reset();
     read_header(msg, m);
     NameDecoder names(msg, m);
     size_t pos = kHeaderLength;
     const bool mdns = dialect == Dialect::Mdns;
-    if (auto e = read_questions(msg, names, mdns, m, pos)) return *e;
-    if (auto e = read_answers(msg, names, mdns, m, pos)) return *e;
+    if (auto e = read_questions(msg, names, mdns, m, pos)) return fail(*e);
+    if (auto e = read_answers(msg, names, mdns, m, pos)) return fail(*e);
     if (!m.answers_truncated) {
-        if (auto e = read_extra(msg, m, pos)) return *e;
+        if (auto e = read_extra(msg, m, pos)) return fail(*e);
     } else {
         m.extended_rcode = m.header.rcode;
     }
     m.length = static_cast<uint32_t>(pos);
+    return true;
+}
+
+Result<Message> decode(ByteView msg, Dialect dialect) noexcept {
+    Message m;
+    DecodeError e{};
+    if (!decode_into(msg, dialect, m, &e)) return e;
     return m;
 }
 

@@ -29,14 +29,13 @@ void DnsAnalyzer::release_state(DnsFlow& st) noexcept {
 }
 
 bool DnsAnalyzer::on_message(const flow::Flow& f, FlowApp& a, DnsFlow& st, ByteView msg, int64_t ts_us) {
-    auto r = dns::decode(msg, dns_dialect(f));
-    if (!r) {
+    if (!dns::decode_into(msg, dns_dialect(f), msg_)) {
         ++s_.stats.dns_malformed;
         return false;
     }
     ++s_.stats.dns_messages;
     a.labels |= kDnsLabel;
-    const dns::Message& m = *r;
+    const dns::Message& m = msg_;
     if (st.pending < 0 && !m.header.qr) st.pending = s_.lend(pool_);
     const std::string_view qname = m.has_question ? m.name(m.question.qname) : std::string_view();
     const uint32_t qname_id = s_.naming.intern(qname);

@@ -64,6 +64,8 @@ private:
 
     DissectShared& s_;
     Pool<PendingSlot> pool_{kPendingSlots};
+    /// Every message is decoded into this one (on_message; ~5 KiB, reused).
+    proto::dns::Message msg_;
 };
 
 // RFC 6762: mDNS on UDP 5353 (multicast, and one-shot queries answered from 5353).

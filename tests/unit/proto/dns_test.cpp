@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -916,6 +917,90 @@ TEST(DnsTcpFramer, EmptyMessageAndGap) {
     f.reset();
     f.feed(view(kTcpQuery), sink);
     EXPECT_EQ(n, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// decode_into: one Message reused for message after message (the packet path)
+
+// Every field of a decoded message, names as text, views as (offset in `wire`, length).
+std::string describe(const Message& m, ByteView wire) {
+    const auto at = [&](ByteView v) {
+        return v.data() ? std::to_string(v.data() - wire.data()) + "+" + std::to_string(v.size()) : std::string("-");
+    };
+    const auto name = [&](NameRef r) {
+        return "'" + std::string(m.name(r)) + "'" + std::to_string(r.offset) + (r.truncated ? "T" : "");
+    };
+    const Header& h = m.header;
+    std::string s = "id " + std::to_string(h.id) + " qr " + std::to_string(h.qr) + " op " + std::to_string(h.opcode) +
+                    " flags " + std::to_string(h.aa) + std::to_string(h.tc) + std::to_string(h.rd) +
+                    std::to_string(h.ra) + std::to_string(h.z) + std::to_string(h.ad) + std::to_string(h.cd) +
+                    " rcode " + std::to_string(h.rcode) + " counts " + std::to_string(h.qdcount) + "/" +
+                    std::to_string(h.ancount) + "/" + std::to_string(h.nscount) + "/" + std::to_string(h.arcount);
+    s += " q " + std::to_string(m.has_question) + " " + name(m.question.qname) + " " +
+         std::to_string(m.question.qtype) + " " + std::to_string(m.question.qclass) + " " +
+         std::to_string(m.question.unicast_response);
+    s += " answers " + std::to_string(m.answers.size()) + (m.answers.overflowed() ? "+" : "");
+    for (const Answer& a : m.answers) {
+        s += " [" + name(a.name) + " " + std::to_string(a.type) + " " + std::to_string(a.rrclass) + " " +
+             std::to_string(a.cache_flush) + " " + std::to_string(a.ttl_s) + " " + at(a.rdata) + " " + at(a.address) +
+             " " + name(a.target) + " " + std::to_string(a.svc_priority) + " " + std::to_string(a.port) + " " +
+             std::to_string(a.no_default_alpn) + std::to_string(a.has_ech) + " " + at(a.alpn) + " " + at(a.ipv4hint) +
+             " " + at(a.ipv6hint) + "]";
+    }
+    s += " cut " + std::to_string(m.answers_truncated) + " edns " + std::to_string(m.has_edns) + " " +
+         std::to_string(m.edns_udp_payload_size) + " " + std::to_string(m.edns_version) + " " +
+         std::to_string(m.edns_do) + " xrcode " + std::to_string(m.extended_rcode) + " len " +
+         std::to_string(m.length) + " anomalies " + std::to_string(m.anomalies) + " arena " +
+         std::to_string(m.name_arena_used);
+    return s;
+}
+
+TEST(DnsDecode, IntoAReusedMessageGivesWhatAFreshDecodeGives) {
+    const std::vector<std::vector<uint8_t>> bases = {
+        kViberResponse,
+        kViberQuery,
+        std::vector<uint8_t>(kTcpQuery.begin() + 2, kTcpQuery.end()),
+        std::vector<uint8_t>(kTcpResponse.begin() + 2, kTcpResponse.end()),
+        kAaaaResponse,
+        kInverseQuery,
+        kInverseResponse,
+    };
+    // The bases, then mutations of them (bytes flipped, cut, a count raised),
+    // in an order that puts small messages after big ones.
+    std::vector<std::vector<uint8_t>> cases = bases;
+    std::mt19937 rng(20261125);
+    for (int i = 0; i < 30000; ++i) {
+        std::vector<uint8_t> b = bases[rng() % bases.size()];
+        const int edits = 1 + static_cast<int>(rng() % 4);
+        for (int k = 0; k < edits && !b.empty(); ++k) {
+            switch (rng() % 3) {
+                case 0: b[rng() % b.size()] = static_cast<uint8_t>(rng()); break;
+                case 1: b.resize(rng() % (b.size() + 1)); break;
+                default:
+                    if (b.size() >= 12) b[5 + 2 * (rng() % 4)] = static_cast<uint8_t>(rng() % 40);  // a count
+            }
+        }
+        cases.push_back(std::move(b));
+    }
+    Message reused;
+    size_t decoded = 0;
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const ByteView wire = view(cases[i]);
+        const Dialect d = i % 5 == 4 ? Dialect::Mdns : Dialect::Dns;
+        const auto fresh = decode(wire, d);
+        DecodeError err{};
+        const bool ok = decode_into(wire, d, reused, &err);
+        ASSERT_EQ(ok, fresh.ok()) << "case " << i;
+        if (!ok) {
+            EXPECT_EQ(err.code, fresh.error().code) << "case " << i;
+            EXPECT_EQ(err.offset, fresh.error().offset) << "case " << i;
+            continue;
+        }
+        ++decoded;
+        ASSERT_EQ(describe(reused, wire), describe(*fresh, wire)) << "case " << i;
+    }
+    EXPECT_GT(decoded, 2000u) << "the mutations must keep many messages decodable";
+    EXPECT_LT(decoded, cases.size()) << "and break some";
 }
 
 }  // namespace
