@@ -965,8 +965,9 @@ TEST(DnsDecode, IntoAReusedMessageGivesWhatAFreshDecodeGives) {
         kInverseQuery,
         kInverseResponse,
     };
-    // The bases, then mutations of them (bytes flipped, cut, a count raised),
-    // in an order that puts small messages after big ones.
+    // The bases, then mutations of them (bytes flipped, cut, a count raised)
+    // in random order, so that small messages follow big ones in the reused
+    // Message and whatever a big one left behind would show.
     std::vector<std::vector<uint8_t>> cases = bases;
     std::mt19937 rng(20261125);
     for (int i = 0; i < 30000; ++i) {
