@@ -1,5 +1,6 @@
 // libFuzzer target: RTP header, RTCP/SRTCP compound and DTLS record decoding
-// (views checked against the input), the RTP Confirmer over the input cut into
+// (views checked against the input; the packet path's decode_fields against
+// decode), the RTP Confirmer over the input cut into
 // datagrams, and StreamStats (both jitter modes) fed samples built from it.
 #include <cstddef>
 #include <cstdint>
@@ -23,11 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)rtp::probe(in);
     (void)rtp::probe_rtcp(in);
     (void)proto::dtls::probe(in);
-    if (const auto h = rtp::decode(in); h.ok()) {
+    const auto h = rtp::decode(in);
+    if (h.ok()) {
         if (h->header_len + h->payload.size() + h->padding_length > size) __builtin_trap();
         check_inside(in, h->payload);
         check_inside(in, h->extension_data);
     }
+    // The packet path's decoder accepts exactly what decode accepts, with its values.
+    rtp::HeaderFields f;
+    if (rtp::decode_fields(in, f) != h.ok()) __builtin_trap();
+    if (h.ok() && (f.sequence_number != h->sequence_number || f.timestamp != h->timestamp || f.ssrc != h->ssrc ||
+                   f.payload_type != h->payload_type || f.marker != h->marker))
+        __builtin_trap();
     if (const auto c = rtp::decode_rtcp(in); c.ok()) {
         if (c->size > size) __builtin_trap();
         for (const auto& p : c->packets) check_inside(in, p.body);
