@@ -9,12 +9,12 @@
 #include <pthread.h>
 
 #include <atomic>
-#include <csignal>
-#include <string>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
