@@ -200,12 +200,12 @@ Verdict Confirmer::on_payload(ByteView p) noexcept {
         if (!decode_rtcp(p).ok()) count_rtp_packet();
         return verdict_;
     }
-    const auto h = decode(p);
-    if (!h) {
+    HeaderFields h;
+    if (!decode_fields(p, h)) {
         count_rtp_packet();
         return verdict_;
     }
-    return on_header(*h);
+    return on_header(h);
 }
 
 Verdict Confirmer::on_header(const HeaderFields& h) noexcept {

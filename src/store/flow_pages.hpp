@@ -61,8 +61,8 @@ inline constexpr const char* kDnsFoldSql =
     "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? ORDER BY qname, rowid";
 
 /// One pass over run `run`'s flows: the hosts read_stun_answered_hosts gives
-/// (added to `stun_hosts`), and the servers of the TCP/UDP flows answered by
-/// a reset alone (rst_ttl set, no SYN-ACK: those AttributionIo::server_ttls
+/// (added to `stun_hosts`), and the servers of the flows answered by a reset
+/// alone (rst_ttl set, no SYN-ACK: those AttributionIo::server_ttls
 /// is asked about; added to `reset_servers`). Throws StoreError naming `path`.
 void read_stun_hosts_and_reset_servers(sqlite3* db, const std::string& path, int64_t run,
                                        std::set<std::string>& stun_hosts,

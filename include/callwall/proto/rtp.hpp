@@ -284,11 +284,8 @@ public:
 
     /// Feeds one UDP payload (or TURN ChannelData/DATA payload).
     Verdict on_payload(ByteView payload) noexcept;
-    /// Feeds an already decoded header (caller decoded it anyway).
+    /// Feeds the fields of a header the caller decoded anyway (decode_fields).
     Verdict on_header(const HeaderFields& h) noexcept;
-    Verdict on_header(const Header& h) noexcept {
-        return on_header(HeaderFields{h.timestamp, h.ssrc, h.sequence_number, h.payload_type, h.marker});
-    }
 
     [[nodiscard]] Verdict verdict() const noexcept { return verdict_; }
     [[nodiscard]] uint32_t ssrc() const noexcept { return confirmed_ssrc_; }
