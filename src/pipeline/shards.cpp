@@ -361,9 +361,9 @@ Shards::~Shards() { impl_->stop(); }
 size_t Shards::worker_of(const decode::PacketMeta& m) const noexcept {
     // The unordered address pair: both directions, every fragment, and an
     // ICMP error by the pair it quotes.
-    const bool quoted = m.icmp_error && !m.is_fragment && m.quoted.src.family != 0;
-    const decode::IpAddr& a = quoted ? m.quoted.src : m.src;
-    const decode::IpAddr& b = quoted ? m.quoted.dst : m.dst;
+    const auto [pa, pb] = shard_pair(m);
+    const decode::IpAddr& a = *pa;
+    const decode::IpAddr& b = *pb;
     // Symmetric: a sum and an exclusive or of the two addresses, mixed once.
     const uint64_t a0 = word(a, 0), a1 = word(a, 8), b0 = word(b, 0), b1 = word(b, 8);
     const uint64_t h = mix(((a0 + b0) * 0x9E3779B97F4A7C15ull) ^ (a1 + b1) ^ ((a0 ^ b0) << 1) ^ (a1 ^ b1));

@@ -44,6 +44,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
@@ -56,6 +57,17 @@
 namespace callwall::pipeline {
 
 struct AnalyzerConfig;
+
+/// The addresses a frame is sharded by (worker_of hashes them as an
+/// unordered pair): the pair an ICMP error quotes when it is not a fragment
+/// and its quote shows an address, else the frame's own (a fragment's too:
+/// a later fragment has no ports). Live capture's fanout program
+/// (capture/fanout.hpp) follows the same rule in the kernel.
+[[nodiscard]] inline std::pair<const decode::IpAddr*, const decode::IpAddr*> shard_pair(
+    const decode::PacketMeta& m) noexcept {
+    const bool quoted = m.icmp_error && !m.is_fragment && m.quoted.src.family != 0;
+    return quoted ? std::pair{&m.quoted.src, &m.quoted.dst} : std::pair{&m.src, &m.dst};
+}
 
 /// What the workers counted, summed (the merger's own counts for flows).
 struct ShardTotals {

@@ -1,0 +1,341 @@
+// The fanout program and the fanout group. See capture/fanout.hpp.
+#include "capture/fanout.hpp"
+
+#include <linux/if_packet.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+
+namespace callwall::capture {
+namespace {
+
+// A classic BPF assembler with forward labels (classic BPF jumps forward
+// only; a conditional jump reaches 255 instructions, `ja` any distance).
+class Assembler {
+public:
+    using Label = size_t;
+    Label label() {
+        at_.push_back(kUnbound);
+        return at_.size() - 1;
+    }
+    void bind(Label l) { at_[l] = code_.size(); }
+    void op(uint16_t code, uint32_t k = 0) { code_.push_back(sock_filter{code, 0, 0, k}); }
+    /// if (A == k) goto yes (else fall through).
+    void jeq(uint32_t k, Label yes) { jump(BPF_JMP | BPF_JEQ | BPF_K, k, yes); }
+    /// if (A & k) goto yes (else fall through).
+    void jset(uint32_t k, Label yes) { jump(BPF_JMP | BPF_JSET | BPF_K, k, yes); }
+    void ja(Label to) {
+        fixes_.push_back({code_.size(), to, true});
+        op(BPF_JMP | BPF_JA);
+    }
+    std::vector<sock_filter> finish() {
+        for (const Fix& f : fixes_) {
+            const size_t target = at_[f.to];
+            if (target == kUnbound || target <= f.at)
+                throw std::logic_error("fanout program: jump to an unbound or earlier label");
+            const size_t off = target - f.at - 1;
+            if (f.always) {
+                code_[f.at].k = static_cast<uint32_t>(off);
+            } else {
+                if (off > 255) throw std::logic_error("fanout program: conditional jump beyond 255 instructions");
+                code_[f.at].jt = static_cast<uint8_t>(off);
+            }
+        }
+        if (code_.size() > BPF_MAXINSNS) throw std::logic_error("fanout program: too long");
+        return code_;
+    }
+
+private:
+    static constexpr size_t kUnbound = SIZE_MAX;
+    struct Fix {
+        size_t at;
+        Label to;
+        bool always;
+    };
+    void jump(uint16_t code, uint32_t k, Label yes) {
+        fixes_.push_back({code_.size(), yes, false});
+        op(code, k);
+    }
+    std::vector<sock_filter> code_;
+    std::vector<size_t> at_;
+    std::vector<Fix> fixes_;
+};
+
+// Loads relative to the network header, X added (BPF_IND).
+constexpr uint32_t net(uint32_t off) { return static_cast<uint32_t>(SKF_NET_OFF) + off; }
+constexpr uint16_t kLdW = BPF_LD | BPF_W | BPF_IND, kLdH = BPF_LD | BPF_H | BPF_IND, kLdB = BPF_LD | BPF_B | BPF_IND;
+
+// Scratch memory: M[0] the hash, M[1] a value kept across an X update,
+// M[2] IPv6's next header, M[3] an extension header's length, M[15] the
+// current IP header's offset while X walks past it.
+constexpr uint32_t kHash = 0, kKeep = 1, kNext = 2, kLen = 3, kBase = 15;
+
+// X += n, keeping A.
+void advance(Assembler& a, uint32_t n) {
+    a.op(BPF_ST, kKeep);
+    a.op(BPF_MISC | BPF_TXA);
+    a.op(BPF_ALU | BPF_ADD | BPF_K, n);
+    a.op(BPF_MISC | BPF_TAX);
+    a.op(BPF_LD | BPF_MEM, kKeep);
+}
+
+// A ^= word at X + off (X kept in M[kBase], the hash in M[kHash]).
+void xor_word(Assembler& a, uint32_t off) {
+    a.op(BPF_LDX | BPF_MEM, kBase);
+    a.op(kLdW, net(off));
+    a.op(BPF_LDX | BPF_MEM, kHash);
+    a.op(BPF_ALU | BPF_XOR | BPF_X);
+    a.op(BPF_ST, kHash);
+}
+
+// The link layer left in the frame: the ethertype (the kernel has taken the
+// first VLAN tag out) through any further tags — the decoder walks four at
+// most — then PPPoE's session header. Ends at `ip` with X at the IP header.
+void link_layer(Assembler& a, Assembler::Label ip) {
+    const Assembler::Label untagged = a.label();
+    a.op(BPF_LDX | BPF_IMM, 0);
+    a.op(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL));
+    for (int tag = 0; tag < 4; ++tag) {
+        const Assembler::Label tagged = a.label(), next = a.label();
+        a.jeq(0x8100, tagged);
+        a.jeq(0x88A8, tagged);
+        a.jeq(0x9100, tagged);
+        a.ja(untagged);
+        a.bind(tagged);
+        a.op(kLdH, net(2));  // the tag's inner ethertype
+        advance(a, 4);
+        a.bind(next);
+    }
+    a.bind(untagged);
+    const Assembler::Label pppoe = a.label();
+    a.jeq(0x8864, pppoe);
+    a.jeq(0x0800, ip);
+    a.jeq(0x86DD, ip);
+    a.op(BPF_RET | BPF_K, 0);  // not IP (or too many tags): the first socket
+    a.bind(pppoe);
+    a.op(kLdH, net(6));  // PPP protocol
+    advance(a, 8);
+    a.jeq(0x0021, ip);
+    a.jeq(0x0057, ip);
+    a.op(BPF_RET | BPF_K, 0);
+}
+
+// IPv6 (X at its header): the extension headers the decoder walks (eight
+// at most), to an ICMPv6 error, which falls through (X at its ICMP header);
+// a fragment header, or anything else, jumps to `outer`.
+void ipv6(Assembler& a, Assembler::Label outer) {
+    const Assembler::Label icmp6 = a.label();
+    a.op(BPF_MISC | BPF_TXA);
+    a.op(BPF_ST, kBase);
+    a.op(kLdB, net(6));
+    advance(a, 40);
+    for (int e = 0; e < 8; ++e) {
+        const Assembler::Label to_icmp = a.label(), ext = a.label(), ah = a.label(), next = a.label();
+        a.jeq(58, to_icmp);
+        for (uint32_t h : {0u, 43u, 60u, 135u, 139u, 140u}) a.jeq(h, ext);
+        a.jeq(51, ah);
+        a.ja(outer);
+        a.bind(to_icmp);
+        a.ja(icmp6);
+        for (const bool is_ah : {false, true}) {
+            a.bind(is_ah ? ah : ext);
+            a.op(kLdB, net(1));  // length: 8-octet units beyond the first 8, or AH's 4-octet units minus 2
+            a.op(BPF_ALU | BPF_ADD | BPF_K, is_ah ? 2 : 1);
+            a.op(BPF_ALU | BPF_LSH | BPF_K, is_ah ? 2 : 3);
+            a.op(BPF_ST, kLen);
+            a.op(kLdB, net(0));  // next header
+            a.op(BPF_ST, kNext);
+            a.op(BPF_LD | BPF_MEM, kLen);
+            a.op(BPF_ALU | BPF_ADD | BPF_X);
+            a.op(BPF_MISC | BPF_TAX);
+            a.op(BPF_LD | BPF_MEM, kNext);
+            a.ja(next);
+        }
+        a.bind(next);
+    }
+    a.ja(outer);
+    a.bind(icmp6);
+    {
+        const Assembler::Label error = a.label();
+        a.op(kLdB, net(0));  // type: unreachable, packet too big, time exceeded, parameter problem
+        for (uint32_t t : {1u, 2u, 3u, 4u}) a.jeq(t, error);
+        a.ja(outer);
+        a.bind(error);
+    }
+}
+
+std::vector<sock_filter> build() {
+    Assembler a;
+    const Assembler::Label ip = a.label(), v4 = a.label(), v6 = a.label(), icmp4 = a.label(), quote = a.label(),
+                           outer = a.label(), pair4 = a.label(), pair6 = a.label(), mix = a.label();
+    link_layer(a, ip);
+    a.bind(ip);  // by the version, as the decoder goes
+    a.op(kLdB, net(0));
+    a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
+    a.jeq(4, v4);
+    a.jeq(6, v6);
+    a.op(BPF_RET | BPF_K, 0);
+
+    // IPv4: a fragment (more fragments, or an offset) by its own pair; so is
+    // an ICMP message that is not an error (echo: its pair is its flow's).
+    a.bind(v4);
+    a.op(BPF_MISC | BPF_TXA);
+    a.op(BPF_ST, kBase);
+    {
+        const Assembler::Label own = a.label();
+        a.op(kLdH, net(6));
+        a.jset(0x3FFF, own);
+        a.op(kLdB, net(9));
+        a.jeq(1, icmp4);
+        a.bind(own);
+        a.ja(pair4);
+    }
+    a.bind(icmp4);
+    {
+        const Assembler::Label error = a.label();
+        a.op(kLdB, net(0));  // X += IHL × 4
+        a.op(BPF_ALU | BPF_AND | BPF_K, 0x0F);
+        a.op(BPF_ALU | BPF_LSH | BPF_K, 2);
+        a.op(BPF_ALU | BPF_ADD | BPF_X);
+        a.op(BPF_MISC | BPF_TAX);
+        a.op(kLdB, net(0));  // type: unreachable, source quench, time exceeded, parameter problem
+        for (uint32_t t : {3u, 4u, 11u, 12u}) a.jeq(t, error);
+        a.ja(outer);
+        a.bind(error);
+        a.ja(quote);
+    }
+
+    a.bind(v6);
+    ipv6(a, outer);
+
+    // An error (X at its ICMP header): the pair of the IPv4 or IPv6 header
+    // it quotes, 8 bytes in; by the outer pair if the quote shows neither.
+    a.bind(quote);
+    {
+        const Assembler::Label q4 = a.label(), q6 = a.label();
+        a.op(kLdB, net(8));
+        a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
+        a.jeq(4, q4);
+        a.jeq(6, q6);
+        a.ja(outer);
+        a.bind(q4);
+        advance(a, 8);
+        a.op(BPF_MISC | BPF_TXA);
+        a.op(BPF_ST, kBase);
+        a.ja(pair4);
+        a.bind(q6);
+        advance(a, 8);
+        a.op(BPF_MISC | BPF_TXA);
+        a.op(BPF_ST, kBase);
+        a.ja(pair6);
+    }
+
+    a.bind(outer);  // the outer pair: X back at the IP header
+    a.op(BPF_LDX | BPF_MEM, kBase);
+    a.op(kLdB, net(0));
+    a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
+    a.jeq(6, pair6);
+
+    // Symmetric: the exclusive or of the two addresses' words.
+    a.bind(pair4);
+    a.op(kLdW, net(12));
+    a.op(BPF_ST, kHash);
+    xor_word(a, 16);
+    a.ja(mix);
+    a.bind(pair6);
+    a.op(kLdW, net(8));
+    a.op(BPF_ST, kHash);
+    for (uint32_t off = 12; off < 40; off += 4) xor_word(a, off);
+
+    // Mixed so every bit counts modulo any group size.
+    a.bind(mix);
+    for (int round = 0; round < 3; ++round) {
+        a.op(BPF_ST, kHash);
+        a.op(BPF_ALU | BPF_RSH | BPF_K, 16);
+        a.op(BPF_LDX | BPF_MEM, kHash);
+        a.op(BPF_ALU | BPF_XOR | BPF_X);
+        if (round < 2) a.op(BPF_ALU | BPF_MUL | BPF_K, 0x045D9F3B);
+    }
+    a.op(BPF_RET | BPF_A);
+    return a.finish();
+}
+
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// Joins `fd` to fanout group `id`, or to a new group running the program
+// when `id` is empty; the group's id, or nullopt and `why`.
+std::optional<uint32_t> join(int fd, std::optional<uint32_t> id, std::string& why) {
+    const uint32_t type = PACKET_FANOUT_CBPF | (id ? 0 : PACKET_FANOUT_FLAG_UNIQUEID);  // flags: the high byte
+    const uint32_t arg = id.value_or(0) | type << 16;
+    if (::setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+        why = errno_text("PACKET_FANOUT");
+        return std::nullopt;
+    }
+    if (id) return id;
+    uint32_t got = 0;
+    socklen_t len = sizeof got;
+    if (::getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &got, &len) != 0) {
+        why = errno_text("PACKET_FANOUT (reading the group's id)");
+        return std::nullopt;
+    }
+    const std::vector<sock_filter>& prog = fanout_program();
+    sock_fprog fprog{static_cast<unsigned short>(prog.size()), const_cast<sock_filter*>(prog.data())};
+    if (::setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof fprog) != 0) {
+        why = errno_text("PACKET_FANOUT_DATA");
+        return std::nullopt;
+    }
+    return got & 0xFFFF;
+}
+
+// Reads and drops what the sources hold, until none has had anything for
+// longer than a TPACKET_V3 block's timeout (`quiet_ms`), or `max_ms` have passed.
+void discard(const std::vector<std::unique_ptr<PcapSource>>& sources, int quiet_ms, int max_ms) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_ms);
+    std::vector<pollfd> fds;
+    for (const auto& s : sources) fds.push_back(pollfd{s->selectable_fd(), POLLIN, 0});
+    RawFrame f;
+    while (std::chrono::steady_clock::now() < end) {
+        for (pollfd& p : fds) p.revents = 0;
+        if (::poll(fds.data(), fds.size(), quiet_ms) <= 0) return;
+        for (const auto& s : sources)
+            while (s->next(f) == NextStatus::Frame) {}
+    }
+}
+
+}  // namespace
+
+const std::vector<sock_filter>& fanout_program() {
+    static const std::vector<sock_filter> program = build();
+    return program;
+}
+
+std::vector<std::unique_ptr<PcapSource>> open_fanout(const LiveOptions& options, int sockets) {
+    LiveOptions closed = options;
+    closed.filter = "less 1";  // no frame is that short: nothing, until every socket has joined
+    std::vector<std::unique_ptr<PcapSource>> out;
+    for (int i = 0; i < sockets; ++i) {
+        out.push_back(PcapSource::open_live(closed));
+        out.back()->set_nonblocking();
+    }
+    std::optional<uint32_t> id;
+    for (auto& s : out) {
+        std::string why;
+        id = join(s->selectable_fd(), id, why);
+        if (!id)
+            throw CaptureError(CaptureErrorKind::Other,
+                               options.interface + ": cannot split the capture across sockets (" + why + ")");
+    }
+    // A socket saw every packet between its opening and its filter: dropped
+    // with whatever else it holds from before it joined (its last block is
+    // handed over after the read timeout).
+    discard(out, options.read_timeout_ms + 50, 2000);
+    for (auto& s : out) s->set_filter(options.filter.empty() ? "" : options.filter);
+    return out;
+}
+
+}  // namespace callwall::capture

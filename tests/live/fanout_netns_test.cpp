@@ -1,0 +1,200 @@
+// capture::open_fanout in network namespaces this test creates: three
+// sockets in one PACKET_FANOUT group on a veth, and traffic of 32 address
+// pairs each way — UDP datagrams from 32 IPv4 and 32 IPv6 addresses to one
+// host, which answers each with an ICMP or ICMPv6 port unreachable (sent
+// packets, seen on the tap before the veth), and ICMP errors from a third
+// address quoting those pairs (a router's). The kernel must hand every
+// packet to exactly one socket: the one the model of the fanout program
+// (unit/capture/cbpf_model.hpp) picks for it — received and sent packets
+// alike — so every pair, its errors included, stays on one socket, and the
+// pairs spread over the three. Skipped (with the reason) where namespaces
+// cannot be created.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "callwall/capture/pcap_source.hpp"
+#include "callwall/decode/packet.hpp"
+#include "capture/fanout.hpp"
+#include "live/spawn.hpp"
+#include "pipeline/shards.hpp"
+#include "unit/capture/cbpf_model.hpp"
+
+namespace callwall::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kSockets = 3;
+constexpr int kHosts = 32;
+constexpr int kDatagrams = 4;  // per host and family
+
+// Opens the fanout group on `iface` inside network namespace `ns` (this
+// thread enters it for the open only); empty, with `why`, when it cannot.
+std::vector<std::unique_ptr<capture::PcapSource>> open_group_in(const std::string& ns, const std::string& iface,
+                                                                std::string& why) {
+    const int here = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int there = ::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    std::vector<std::unique_ptr<capture::PcapSource>> group;
+    if (here >= 0 && there >= 0 && ::setns(there, CLONE_NEWNET) == 0) {
+        capture::LiveOptions o;
+        o.interface = iface;
+        o.buffer_size_mb = 4;
+        o.filter = "udp port 9 or icmp or (icmp6 and ip6[40] < 128)";  // no neighbour discovery
+        try {
+            group = capture::open_fanout(o, kSockets);
+        } catch (const capture::CaptureError& e) {
+            why = e.what();
+        }
+        if (::setns(here, CLONE_NEWNET) != 0) std::abort();  // the test process must not stay in the namespace
+    } else {
+        why = "cannot enter " + ns;
+    }
+    if (here >= 0) ::close(here);
+    if (there >= 0) ::close(there);
+    return group;
+}
+
+class FanoutNetns : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
+        const std::string tag = std::to_string(getpid() % 100000);
+        ns_a_ = "cwfA" + tag;
+        ns_b_ = "cwfB" + tag;
+        veth_a_ = "cfa" + tag;
+        veth_b_ = "cfb" + tag;
+        if (run({"ip", "netns", "add", ns_a_}) != 0)
+            GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
+        created_ = true;
+        ASSERT_EQ(run({"ip", "netns", "add", ns_b_}), 0);
+        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns",
+                       ns_b_}),
+                  0);
+        // The hosts' addresses on A, the router's (.99), the one host B.
+        for (int i = 0; i < kHosts; ++i) {
+            ASSERT_EQ(
+                run({"ip", "-n", ns_a_, "addr", "add", "10.197.0." + std::to_string(100 + i) + "/24", "dev", veth_a_}),
+                0);
+            ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "fd00:197::" + std::to_string(100 + i) + "/64", "dev",
+                           veth_a_, "nodad"}),
+                      0);
+        }
+        ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.197.0.99/24", "dev", veth_a_}), 0);
+        ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.197.0.2/24", "dev", veth_b_}), 0);
+        ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "fd00:197::2/64", "dev", veth_b_, "nodad"}), 0);
+        for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}})
+            ASSERT_EQ(run({"ip", "-n", ns, "link", "set", dev, "up"}), 0);
+        // One unreachable answered per datagram, not one a second.
+        for (const char* k : {"net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"})
+            run({"ip", "netns", "exec", ns_b_, "sysctl", "-q", "-w", k});
+    }
+    void TearDown() override {
+        if (created_) {
+            run({"ip", "netns", "del", ns_a_});
+            run({"ip", "netns", "del", ns_b_});
+        }
+    }
+    std::string ns_a_, ns_b_, veth_a_, veth_b_;
+    bool created_ = false;
+};
+
+// Run in A: each host's datagrams to B (port 9, closed: B answers each with
+// an unreachable), then the router's errors quoting B's datagrams to each host.
+const char* kSender = R"(
+import socket, struct, sys, time
+H, N = int(sys.argv[1]), int(sys.argv[2])
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def ip4(src, dst, proto, body):
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(body), 1, 0, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack('!H', csum(h)) + h[12:] + body
+for i in range(H):
+    for fam, src, dst in ((socket.AF_INET, '10.197.0.%d' % (100 + i), '10.197.0.2'),
+                          (socket.AF_INET6, 'fd00:197::%d' % (100 + i), 'fd00:197::2')):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.bind((src, 0))
+        for k in range(N):
+            s.sendto(b'CW' + bytes([fam == socket.AF_INET6, i, k]), (dst, 9))
+            time.sleep(0.002)
+        s.close()
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(H):
+    quoted = ip4('10.197.0.2', '10.197.0.%d' % (100 + i), 17, struct.pack('!HHHH', 9, 7777, 8, 0))
+    icmp = struct.pack('!BBHI', 3, 1, 0, 0) + quoted
+    icmp = icmp[:2] + struct.pack('!H', csum(icmp)) + icmp[4:]
+    raw.sendto(ip4('10.197.0.99', '10.197.0.2', 1, icmp), ('10.197.0.2', 0))
+    time.sleep(0.002)
+)";
+
+TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysOnOne) {
+    if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
+    std::string why;
+    auto group = open_group_in(ns_b_, veth_b_, why);
+    if (group.empty() && why.find("PACKET_FANOUT") != std::string::npos)
+        GTEST_SKIP() << "the kernel refuses a classic BPF fanout group here: " << why;
+    ASSERT_EQ(group.size(), static_cast<size_t>(kSockets)) << why;
+    ASSERT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c", kSender, std::to_string(kHosts),
+                   std::to_string(kDatagrams)},
+                  60s),
+              0);
+
+    std::map<std::pair<decode::IpAddr, decode::IpAddr>, std::set<int>> pairs;
+    std::vector<int> per_socket(kSockets, 0);
+    std::set<std::vector<uint8_t>> datagrams;
+    int frames = 0, twice = 0, errors_quoting = 0, unreachables = 0, not_where_modelled = 0;
+    std::vector<pollfd> fds;
+    for (const auto& s : group) fds.push_back(pollfd{s->selectable_fd(), POLLIN, 0});
+    // Until nothing has come for longer than a block's timeout (100 ms), 10 s at most.
+    for (const auto end = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < end;) {
+        for (pollfd& p : fds) p.revents = 0;
+        if (::poll(fds.data(), fds.size(), 400) <= 0) break;
+        for (int k = 0; k < kSockets; ++k) {
+            capture::RawFrame f;
+            while (group[static_cast<size_t>(k)]->next(f) == capture::NextStatus::Frame) {
+                ++frames;
+                ++per_socket[static_cast<size_t>(k)];
+                const auto view = kernel_view(f.linktype, f.bytes);
+                ASSERT_TRUE(view.has_value());
+                if (run_cbpf(capture::fanout_program(), *view) % kSockets != static_cast<uint32_t>(k))
+                    ++not_where_modelled;
+                decode::PacketMeta m;
+                ASSERT_TRUE(decode::parse_frame_ok(f.linktype, f.bytes, m));
+                const auto [a, b] = pipeline::shard_pair(m);
+                pairs[std::minmax(*a, *b)].insert(k);
+                if (m.icmp_error) (m.src == m.quoted.dst ? unreachables : errors_quoting)++;
+                if (!m.icmp_error && m.payload.size() == 5 && m.payload[0] == 'C')
+                    twice += !datagrams.insert(std::vector<uint8_t>(m.payload.begin(), m.payload.end())).second;
+            }
+        }
+    }
+    std::printf("%d frames on the sockets: %d, %d, %d; %d unreachables from B, %d errors from the router\n", frames,
+                per_socket[0], per_socket[1], per_socket[2], unreachables, errors_quoting);
+    EXPECT_EQ(not_where_modelled, 0) << "of " << frames << " frames";
+    EXPECT_EQ(datagrams.size(), static_cast<size_t>(2 * kHosts * kDatagrams)) << "each datagram once";
+    EXPECT_EQ(twice, 0);
+    EXPECT_EQ(errors_quoting, kHosts) << "the router's errors";
+    EXPECT_GT(unreachables, 0) << "B's own answers (sent packets)";
+    EXPECT_EQ(pairs.size(), static_cast<size_t>(2 * kHosts)) << "one pair per host and family";
+    for (const auto& [pair, sockets] : pairs)
+        EXPECT_EQ(sockets.size(), 1u) << decode::to_string(pair.first) << ", " << decode::to_string(pair.second);
+    for (int k = 0; k < kSockets; ++k)
+        EXPECT_GT(per_socket[static_cast<size_t>(k)], 0) << "socket " << k << " of " << kSockets;
+}
+
+}  // namespace
+}  // namespace callwall::test
