@@ -21,13 +21,28 @@ double mono_now() { return std::chrono::duration<double>(std::chrono::steady_clo
 
 }  // namespace
 
-LiveReader::LiveReader(std::vector<PcapSource*> sources) : sources_(std::move(sources)), chunks_(kChunks) {
+LiveReader::LiveReader(std::vector<PcapSource*> sources) : LiveReader(std::move(sources), Start::Now) {}
+
+LiveReader::LiveReader(std::vector<PcapSource*> sources, Start when) : sources_(std::move(sources)), chunks_(kChunks) {
     for (auto& c : chunks_) {
         // Not value-initialised: pages are touched only when frames fill them.
         c.records.reset(new Record[kChunkRecords]);
         c.data.reset(new uint8_t[kChunkBytes]);
     }
     read_stats();  // counters before the first frame, as PcapSource::stats() would give
+    if (when == Start::Now) start();
+}
+
+void LiveReader::start() {
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (started_) return;
+        started_ = true;
+        if (stop_.load(std::memory_order_relaxed)) {
+            finished_ = true;  // stopped before it started: nothing to read
+            return;
+        }
+    }
     // The reader takes no signals: the capture loop's thread sees their flags.
     thread_ = util::thread_without_signals("callwall-live", [this] { read_loop(); });
 }
@@ -41,6 +56,10 @@ void LiveReader::stop() noexcept {
     {
         std::lock_guard<std::mutex> lk(mu_);
         stop_.store(true, std::memory_order_relaxed);
+        if (!started_) {
+            started_ = true;  // never will: next() returns End
+            finished_ = true;
+        }
     }
     cv_.notify_all();
 }

@@ -48,6 +48,14 @@ public:
     /// they must outlive the reader). Throws std::system_error when the thread
     /// cannot be started.
     explicit LiveReader(std::vector<PcapSource*> sources);
+    /// Start::Later: the thread starts at start() (capture --workers builds
+    /// its readers before dropping privileges, and starts them after);
+    /// until then next() finds nothing.
+    enum class Start : uint8_t { Now, Later };
+    LiveReader(std::vector<PcapSource*> sources, Start when);
+    /// Starts the thread (once; not after stop()). Throws std::system_error
+    /// when it cannot be started.
+    void start();
     ~LiveReader();  ///< stops the thread and waits for it
     LiveReader(const LiveReader&) = delete;
     LiveReader& operator=(const LiveReader&) = delete;
@@ -61,6 +69,9 @@ public:
     /// Stops reading (within kPollMs, then kDrainMs at most to take what the
     /// kernel still holds); next() still returns what was read.
     void stop() noexcept;
+
+    /// stop() has been called.
+    [[nodiscard]] bool stopped() const noexcept { return stop_.load(std::memory_order_relaxed); }
 
     /// Kernel counters summed over the sources, as the thread last read them
     /// (at most ~100 ms old; exact once next() returned End).
@@ -106,6 +117,7 @@ private:
     uint64_t produced_ = 0;  ///< chunks published (guarded by mu_)
     uint64_t consumed_ = 0;  ///< chunks given back (guarded by mu_)
     bool finished_ = false;  ///< the thread has exited; nothing more will be published (guarded by mu_)
+    bool started_ = false;  ///< start() (or stop() before it) was called (guarded by mu_)
     std::string error_;  ///< written by the thread before finished_
     SourceStats stats_{};  ///< guarded by mu_
     std::string filter_;  ///< requested filter (guarded by mu_)

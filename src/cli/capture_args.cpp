@@ -139,9 +139,9 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("show-filter", "print the filter that would be installed and exit")
         ("refresh", po::value(&refresh_s)->value_name("S"), "seconds between database/verdict updates (default 1)")
         ("workers", po::value(&a.workers)->value_name("N"),
-         "decode on N threads (2 to 64), each with its own share of the flows (by address pair), beside the "
-         "reading and writing threads (for a busy link on a machine with cores to spare); default 1. Not with "
-         "--events")
+         "decode on N threads (2 to 64), each reading its own share of the flows (by address pair), which the "
+         "kernel hands it (PACKET_FANOUT), beside the writing thread (for a busy link on a machine with cores to "
+         "spare); default 1. Not with --events")
         ("rotate", po::value(&rotate)->value_name("TIME|SIZE"),
          "end the run (with its verdicts) and start the next every TIME (90s, 10m, 1h, 1d) or SIZE of packets "
          "(500MB, 2GB), as SIGHUP does")

@@ -7,7 +7,9 @@
 // process can read the run as it forms; on a terminal a live view is redrawn
 // in place. Duration, count, Ctrl-C and SIGTERM all finish the run cleanly.
 // The interfaces are read on a thread of their own (capture/live_reader.hpp)
-// so a refresh never leaves the kernel ring unread.
+// so a refresh never leaves the kernel ring unread; with --workers N the
+// kernel splits each interface across N sockets (capture/fanout.hpp) and
+// each decoding worker reads its own, through a reading thread of its own.
 // Started as root, callwall opens the interfaces and the database and then
 // drops to an unprivileged user (--user, default nobody) before reading a
 // single packet.
@@ -17,9 +19,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -32,8 +36,10 @@
 #include "callwall/events/metrics.hpp"
 #include "callwall/run/session.hpp"
 #include "callwall/capture/pcap_source.hpp"
+#include "capture/fanout.hpp"
 #include "capture/live_reader.hpp"
 #include "pipeline/analyzer.hpp"
+#include "pipeline/shards.hpp"
 #include "callwall/report/report.hpp"
 #include "store/store.hpp"
 #include "callwall/catalog/bpf_filter.hpp"
@@ -221,10 +227,46 @@ struct LoopSettings {
     MetricsFile* metrics;  ///< --metrics, or null
 };
 
+// The reading threads: one over every interface; or with --workers N, one
+// per worker over its socket of each interface's fanout group
+// (capture/fanout.hpp), read by that worker itself (pipeline/shards.hpp).
+struct Readers {
+    std::vector<std::unique_ptr<capture::LiveReader>> threads;
+    pipeline::FanoutInput fanout;  ///< readers empty: no fanout
+    std::atomic<uint64_t> taken{0};  ///< fanout: frames the workers took (--count)
+
+    [[nodiscard]] bool fanned() const noexcept { return !fanout.readers.empty(); }
+    void stop() noexcept {
+        for (auto& r : threads) r->stop();
+    }
+    [[nodiscard]] uint64_t ring_full() const noexcept {
+        uint64_t n = 0;
+        for (const auto& r : threads) n += r->ring_full();
+        return n;
+    }
+    [[nodiscard]] capture::SourceStats stats() const {
+        capture::SourceStats t;
+        for (const auto& r : threads) {
+            const capture::SourceStats k = r->stats();
+            t.kernel_received += k.kernel_received;
+            t.kernel_dropped += k.kernel_dropped;
+            t.interface_dropped += k.interface_dropped;
+        }
+        return t;
+    }
+    /// Every thread's sources get `expression`; "" or the first error.
+    std::string set_filter(const std::string& expression) {
+        std::string err;
+        for (auto& r : threads)
+            if (std::string e = r->set_filter(expression); !e.empty() && err.empty()) err = std::move(e);
+        return err;
+    }
+};
+
 // Recompiles every source's kernel filter with the addresses the session's
 // vendor names resolved to, so flows to them on ports the catalog does not
 // list are seen (catalog gaps). Returns how many addresses the filter holds.
-size_t widen_filter(run::Session& session, capture::LiveReader& reader, const catalog::Catalog& cat,
+size_t widen_filter(run::Session& session, Readers& reader, const catalog::Catalog& cat,
                     const std::vector<std::string>& vendors) {
     const std::vector<std::string>& addrs = session.vendor_addresses();
     const catalog::LiveFilter f = catalog::live_filter(cat, vendors, addrs);
@@ -242,14 +284,41 @@ struct LoopEnd {
     std::string ended_by = "duration";
 };
 
-// The frames `reader` has buffered, up to --count, into the session: the
-// capture ends (duration, a signal) with every frame the kernel gave it.
-void drain_reader(run::Session& session, capture::LiveReader& reader, const LoopSettings& ls, uint64_t packets_before) {
-    reader.stop();
+// The frames the reading thread has buffered, up to --count, into the
+// session: the capture ends (duration, a signal) with every frame the kernel
+// gave it. (Fanout workers take theirs when the run finishes.)
+void drain_reader(run::Session& session, Readers& readers, const LoopSettings& ls, uint64_t packets_before) {
+    readers.stop();
+    if (readers.fanned()) return;
+    capture::LiveReader& reader = *readers.threads.front();
     capture::RawFrame frame;
     while (ls.count == 0 || packets_before + session.totals().packets < ls.count) {
         if (reader.next(frame, capture::LiveReader::kPollMs * 4) != capture::NextStatus::Frame) break;
         session.process(frame);
+    }
+}
+
+// Frames for up to ~50 ms, waiting at most 100 ms for the first, so
+// duration, count, signals and the refresh tick are honoured on an idle link
+// and on a busy one; with fanout workers (which read themselves), what they
+// wrote is merged for 50 ms. "" or why reading stopped.
+template <class Counted>
+std::string read_for_a_while(run::Session& session, Readers& readers, const Counted& counted) {
+    if (readers.fanned()) return session.analyzer().wait_for_workers(50);
+    capture::LiveReader& reader = *readers.threads.front();
+    const double now = mono_now();
+    capture::RawFrame frame;
+    for (uint32_t k = 0;; ++k) {
+        const auto st = reader.next(frame, k == 0 ? 100 : 0);
+        if (st == capture::NextStatus::Frame) {
+            session.process(frame);
+            if (counted()) return "";
+            if ((k & 1023) == 1023 && mono_now() - now >= 0.05) return "";
+            continue;
+        }
+        if (st == capture::NextStatus::Error || st == capture::NextStatus::End)
+            return reader.error().empty() ? "the reading thread stopped" : reader.error();
+        return "";
     }
 }
 
@@ -260,7 +329,7 @@ void drain_reader(run::Session& session, capture::LiveReader& reader, const Loop
 // packets of the runs before this one (SIGHUP, --rotate); `in_filter`: vendor
 // addresses already in the kernel filter. A capture that ends (not a
 // rotation) takes what the reader still holds first. May throw store::StoreError.
-LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const LoopSettings& ls, double t0,
+LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings& ls, double t0,
                      uint64_t packets_before, size_t& in_filter) {
     LoopEnd end;
     pipeline::Analyzer& analyzer = session.analyzer();
@@ -268,14 +337,16 @@ LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const L
     double last_refresh = run_t0, last_status = last_refresh;
     uint64_t last_packets = 0;
     double pps = 0;
-    const auto counted = [&] { return ls.count > 0 && packets_before + session.totals().packets >= ls.count; };
+    const auto counted = [&] {
+        if (readers.fanned()) return ls.count > 0 && readers.taken.load() >= ls.count;
+        return ls.count > 0 && packets_before + session.totals().packets >= ls.count;
+    };
     const auto ending = [&](run::Status status, const char* by) {
         end.status = status;
         end.ended_by = by;
-        drain_reader(session, reader, ls, packets_before);
+        drain_reader(session, readers, ls, packets_before);
         return end;
     };
-    capture::RawFrame frame;
     for (;;) {
         if (g_stop_signal) return ending(run::Status::Interrupted, g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
         if (g_hup_signal) {
@@ -285,24 +356,11 @@ LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const L
         }
         double now = mono_now();
         if (ls.duration_s > 0 && now - t0 >= ls.duration_s) return ending(run::Status::Completed, "duration");
-        // Frames for up to ~50 ms, waiting at most 100 ms for the first, so
-        // duration, count, signals and the refresh tick are honoured on an
-        // idle link and on a busy one.
-        for (uint32_t k = 0;; ++k) {
-            const auto st = reader.next(frame, k == 0 ? 100 : 0);
-            if (st == capture::NextStatus::Frame) {
-                session.process(frame);
-                if (counted()) break;
-                if ((k & 1023) == 1023 && mono_now() - now >= 0.05) break;
-                continue;
-            }
-            if (st == capture::NextStatus::Error || st == capture::NextStatus::End) {
-                session.note((reader.error().empty() ? "the reading thread stopped" : reader.error()) + "\n");
-                end.status = run::Status::Failed;
-                end.ended_by = "error";
-                return end;
-            }
-            break;
+        if (const std::string err = read_for_a_while(session, readers, counted); !err.empty()) {
+            session.note(err + "\n");
+            end.status = run::Status::Failed;
+            end.ended_by = "error";
+            return end;
         }
         if (counted()) {
             end.ended_by = "count";
@@ -321,7 +379,7 @@ LoopEnd capture_loop(run::Session& session, capture::LiveReader& reader, const L
             last_packets = session.totals().packets;
             last_refresh = now;
             if (ls.filter_catalog && session.vendor_addresses().size() != in_filter) {
-                in_filter = widen_filter(session, reader, *ls.filter_catalog, ls.vendors);
+                in_filter = widen_filter(session, readers, *ls.filter_catalog, ls.vendors);
             }
         }
         if (tick == run::Tick::Attributed && ls.tty) {
@@ -361,17 +419,22 @@ int prune(run::Session& session, const CaptureArgs& args, bool quiet, int rc) {
 }
 
 // Opens every -i interface with the live options (non-blocking: the
-// reading thread polls them); kExitOk, or the exit code after a one-line
-// message.
+// reading thread polls them); with --workers N, N sockets in a fanout group
+// per interface (interface by interface). kExitOk, or the exit code after a
+// one-line message.
 int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
                     std::string& iface_list) {
     try {
         for (const auto& i : args.interfaces) {
             args.live.interface = i;
-            srcs.push_back(capture::PcapSource::open_live(args.live));
-            // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not
-            // return on its read timeout on an idle link, so the reading thread polls (issue 21).
-            srcs.back()->set_nonblocking();
+            if (args.workers > 1) {
+                for (auto& s : capture::open_fanout(args.live, args.workers)) srcs.push_back(std::move(s));
+            } else {
+                srcs.push_back(capture::PcapSource::open_live(args.live));
+                // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not
+                // return on its read timeout on an idle link, so the reading thread polls (issue 21).
+                srcs.back()->set_nonblocking();
+            }
             iface_list += (iface_list.empty() ? "" : ",") + i;
         }
     } catch (const capture::CaptureError& e) {
@@ -383,10 +446,61 @@ int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::Pcap
     return kExitOk;
 }
 
+// --workers N: worker k's reading thread over socket k of every
+// interface's fanout group (`srcs` holds the groups one after the other),
+// not started yet.
+void make_fanout_readers(const std::vector<std::unique_ptr<capture::PcapSource>>& srcs, int workers, uint64_t count,
+                         Readers& readers) {
+    const size_t n = static_cast<size_t>(workers);
+    for (size_t k = 0; k < n; ++k) {
+        std::vector<capture::PcapSource*> mine;
+        for (size_t at = k; at < srcs.size(); at += n) mine.push_back(srcs[at].get());
+        readers.threads.push_back(
+            std::make_unique<capture::LiveReader>(std::move(mine), capture::LiveReader::Start::Later));
+        readers.fanout.readers.push_back(readers.threads.back().get());
+    }
+    readers.fanout.taken = &readers.taken;
+    readers.fanout.limit = count;
+}
+
+// The run's kernel counters: the reading threads' once `reading`, before
+// that the sources' own.
+std::function<void(store::RunTotals&)> kernel_counters(const std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
+                                                       const Readers& readers, const bool& reading) {
+    return [&srcs, &readers, &reading](store::RunTotals& t) {
+        capture::SourceStats k;
+        if (reading) {
+            k = readers.stats();
+        } else {
+            for (const auto& s : srcs) {
+                const capture::SourceStats one = s->stats();
+                k.kernel_received += one.kernel_received;
+                k.kernel_dropped += one.kernel_dropped;
+                k.interface_dropped += one.interface_dropped;
+            }
+        }
+        t.kernel_received = k.kernel_received;
+        t.kernel_dropped = k.kernel_dropped;
+        t.interface_dropped = k.interface_dropped;
+    };
+}
+
+// Starts the reading: the fanout readers made before, or one reading
+// thread over every interface. Throws std::system_error.
+void start_reading(const std::vector<std::unique_ptr<capture::PcapSource>>& srcs, Readers& readers) {
+    if (readers.fanned()) {
+        for (auto& r : readers.threads) r->start();
+        return;
+    }
+    std::vector<capture::PcapSource*> plain;
+    for (const auto& src : srcs) plain.push_back(src.get());
+    readers.threads.push_back(std::make_unique<capture::LiveReader>(std::move(plain)));
+}
+
 // The runs of one capture: each is read until its end (duration, count, a
 // signal, --rotate), finished, attributed and printed; SIGHUP and --rotate
 // begin the next on the same interfaces. The command's exit code.
-int capture_runs(run::Session& session, capture::LiveReader& reader, const CaptureArgs& args, const LoopSettings& ls,
+int capture_runs(run::Session& session, Readers& reader, const CaptureArgs& args, const LoopSettings& ls,
                  std::optional<MetricsFile>& metrics) {
     const bool quiet = args.quiet, tty = ls.tty;
     const std::vector<std::string>& vendors = args.vendors;
@@ -497,21 +611,20 @@ int run_capture(int argc, char** argv) {
     ro.collect_vendor_addresses = !args.no_filter && !args.filter_given;
     ro.write_behind = true;  // the decoding thread never steps SQLite (issue 21 point 3)
     ro.workers = args.workers;
-    // Once the reader's thread runs it alone calls libpcap; its counters
-    // are read from it.
-    std::unique_ptr<capture::LiveReader> reader;
-    ro.kernel_stats = [&srcs, &reader](store::RunTotals& t) {
-        t.kernel_received = t.kernel_dropped = t.interface_dropped = 0;
-        const auto add = [&t](const capture::SourceStats& k) {
-            t.kernel_received += k.kernel_received;
-            t.kernel_dropped += k.kernel_dropped;
-            t.interface_dropped += k.interface_dropped;
-        };
-        if (reader)
-            add(reader->stats());
-        else
-            for (const auto& s : srcs) add(s->stats());
-    };
+    // Once the reading threads run they alone call libpcap; the counters
+    // are read from them.
+    Readers readers;
+    bool reading = false;
+    ro.kernel_stats = kernel_counters(srcs, readers, reading);
+    try {
+        // Workers read their own sockets, so their readers exist before the
+        // session that starts the workers; they read once started, below.
+        if (args.workers > 1) make_fanout_readers(srcs, args.workers, static_cast<uint64_t>(args.count), readers);
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "callwall capture: cannot start the reading threads: %s\n", e.what());
+        return kExitInput;
+    }
+    if (readers.fanned()) ro.fanout = &readers.fanout;
     std::unique_ptr<run::Session> session;
     try {
         session = std::make_unique<run::Session>(std::move(ro));
@@ -523,6 +636,7 @@ int run_capture(int argc, char** argv) {
     }
     if (const std::string err = drop_privileges(args.user); !err.empty()) {
         std::fprintf(stderr, "callwall: %s\n", err.c_str());
+        readers.stop();
         try {
             session->finish(run::Status::Failed);
         } catch (...) {}
@@ -531,11 +645,11 @@ int run_capture(int argc, char** argv) {
     install_stop_handlers();
     install_hup_handler();
     try {
-        std::vector<capture::PcapSource*> plain;
-        for (auto& src : srcs) plain.push_back(src.get());
-        reader = std::make_unique<capture::LiveReader>(std::move(plain));
+        start_reading(srcs, readers);
+        reading = true;
     } catch (const std::system_error& e) {
         std::fprintf(stderr, "callwall capture: cannot start the reading thread: %s\n", e.what());
+        readers.stop();
         try {
             session->finish(run::Status::Failed, "error");
         } catch (...) {}
@@ -552,7 +666,7 @@ int run_capture(int argc, char** argv) {
                     iface_list,
                     args.no_filter || args.filter_given ? nullptr : &*cat,
                     metrics ? &*metrics : nullptr};
-    return capture_runs(*session, *reader, args, ls, metrics);
+    return capture_runs(*session, readers, args, ls, metrics);
 }
 
 }  // namespace callwall::cli

@@ -29,10 +29,11 @@ Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cf
       run_id_(run_id),
       table_(cfg.flows),
       dissector_(store, run_id, cfg.extra_sink, cfg.per_message_rows),
-      outcome_hint_(cfg.outcome_hint) {
+      outcome_hint_(cfg.outcome_hint),
+      fanout_(cfg.fanout) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
-    if (cfg.workers > 1 && store) shards_ = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers);
+    if ((cfg.workers > 1 || cfg.fanout) && store) shards_ = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers);
 }
 
 Analyzer::~Analyzer() = default;
@@ -102,13 +103,14 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
     table_.at(clock_us_, t.packets);
     on_decoded(m, frame.ts_us, clock_us_, t.packets);
     if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
-        expire(clock_us_, t.packets);
+        expire(clock_us_, t.packets, t.packets);
         last_expire_us_ = clock_us_;
     }
 }
 
-void Analyzer::expire(int64_t clock_us, uint64_t index) {
+void Analyzer::expire(int64_t clock_us, uint64_t index, uint64_t seq) {
     tick_index_ = index;
+    tick_seq_ = seq;
     tick_phase_ = shard::kReleasePhase;
     reasm_.expire(clock_us);  // first: a released datagram refreshes its flow
     tick_phase_ = shard::kEvictPhase;
@@ -131,12 +133,14 @@ void Analyzer::shard_record(F&& write) noexcept {
     }
 }
 
-void Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us) noexcept {
+bool Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us, uint64_t seq) noexcept {
     shard_record([&] { out_->key(index, shard::kPacketPhase); });
     totals_.last_ts = static_cast<double>(frame.ts_us) / 1e6;
-    table_.at(clock_us, index);
+    table_.at(clock_us, seq);
     decode::PacketMeta& m = meta_;
-    if (decode::parse_frame_ok(frame.linktype, frame.bytes, m)) on_decoded(m, frame.ts_us, clock_us, index);
+    if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) return false;
+    on_decoded(m, frame.ts_us, clock_us, seq);
+    return true;
 }
 
 // Both inlined where they are called (the packet path): as calls they cost
@@ -166,18 +170,19 @@ void Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int
     dissector_.on_packet(f, slot, lk.dir, m, ts_us);
 }
 
-void Analyzer::expire_shard(uint64_t index, int64_t clock_us, double last_ts) noexcept {
+void Analyzer::expire_shard(uint64_t index, int64_t clock_us, double last_ts, uint64_t seq) noexcept {
     totals_.last_ts = last_ts;
-    expire(clock_us, index);
+    expire(clock_us, index, seq);
 }
 
-void Analyzer::finish_shard(uint64_t last_index, double last_ts) noexcept {
+void Analyzer::finish_shard(uint64_t last_index, double last_ts, uint64_t seq) noexcept {
     totals_.last_ts = last_ts;
-    flush_all(last_index);
+    flush_all(last_index, seq);
 }
 
-void Analyzer::flush_all(uint64_t last_index) noexcept {
+void Analyzer::flush_all(uint64_t last_index, uint64_t seq) noexcept {
     tick_index_ = last_index;
+    tick_seq_ = seq;
     tick_phase_ = shard::kReleasePhase | shard::kEndPhase;  // after every packet's and tick's records
     reasm_.flush();  // before the flows: an unfinished datagram still counts on its flow
     tick_phase_ = shard::kEvictPhase | shard::kEndPhase;
@@ -226,7 +231,7 @@ void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept
     if (tick_phase_ & shard::kReleasePhase) {
         // Released by a tick or the end: the flow's LRU order comes from the
         // tick and the datagram's first fragment, the same on every worker.
-        table_.set_seq((tick_index_ << 24) | (uint64_t{1} << 23) | (r.order & ((uint64_t{1} << 23) - 1)));
+        table_.set_seq((tick_seq_ << 24) | (uint64_t{1} << 23) | (r.order & ((uint64_t{1} << 23) - 1)));
         if (out_)
             shard_record([&] {
                 out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_,
@@ -256,6 +261,7 @@ void Analyzer::snapshot() {
     drain();
     if (shards_) {
         shards_->snapshot(totals_.packets, totals_.last_ts, true);
+        pull_totals();
         totals_.flows = shards_->flows_created();
         return;
     }
@@ -268,6 +274,7 @@ uint64_t Analyzer::snapshot_changed() {
     drain();
     if (shards_) {
         const uint64_t written = shards_->snapshot(totals_.packets, totals_.last_ts, false);
+        pull_totals();
         totals_.flows = shards_->flows_created();
         return written;
     }
@@ -359,13 +366,16 @@ void Analyzer::note_fragments(const decode::ReassemblyStats& st) {
 }
 
 void Analyzer::finish() {
-    note_clock();
     if (shards_) {
         drain();
+        shards_->finish(totals_.packets, totals_.last_ts);
+        pull_totals();  // fanout: the workers counted the frames
+        note_clock();
         finish_shards();
         return;
     }
-    flush_all(totals_.packets);
+    note_clock();
+    flush_all(totals_.packets, totals_.packets);
     note_fragments(reasm_.stats());
     totals_.flows = table_.stats().created;
     totals_.flows_evicted_full = table_.stats().evicted_full;
@@ -373,7 +383,6 @@ void Analyzer::finish() {
 }
 
 void Analyzer::finish_shards() {
-    shards_->finish(totals_.packets, totals_.last_ts);
     const ShardTotals st = shards_->totals();
     note_fragments(st.reassembly);
     totals_.orphan_fragments += st.orphan_fragments;
@@ -381,6 +390,27 @@ void Analyzer::finish_shards() {
     std::copy(std::begin(st.state_counts), std::end(st.state_counts), state_counts_);
     totals_.flows = st.flows.created;
     totals_.flows_evicted_full = st.flows.evicted_full;
+}
+
+void Analyzer::pull_totals() {
+    if (!fanout_ || !shards_) return;
+    const FrameTotals f = shards_->totals().frames;
+    store::RunTotals& t = totals_;
+    t.packets = f.packets;
+    t.bytes = f.bytes;
+    t.truncated_packets = f.truncated;
+    t.undecoded_packets = f.undecoded;
+    t.first_ts = f.first_ts;
+    t.last_ts = f.last_ts;
+    clock_back_jumps_ = f.clock_back_jumps;
+    clock_back_max_us_ = f.clock_back_max_us;
+}
+
+std::string Analyzer::wait_for_workers(int ms) {
+    if (!fanout_ || !shards_) return "";
+    shards_->pump_for(ms);
+    pull_totals();
+    return shards_->error();
 }
 
 flow::FlowTableStats Analyzer::flow_stats() const {

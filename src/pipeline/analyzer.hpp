@@ -20,6 +20,7 @@
 namespace callwall::pipeline {
 
 class VendorAddresses;
+struct FanoutInput;
 
 /// Told of every flow when it ends (evicted, or alive at the run's end), after
 /// its row was written: the event stream's flow lines. Must not throw.
@@ -49,6 +50,11 @@ struct AnalyzerConfig {
     /// the run's gets what they found at every refresh and at the end. (One
     /// thread decoding takes it as the extra_sink instead.)
     VendorAddresses* vendor_addresses = nullptr;
+    /// Live capture with workers reading a PACKET_FANOUT group (not owned;
+    /// null: none): `workers` must be its readers' number. process() is then
+    /// not called: the workers read; the totals come from them at every
+    /// refresh (snapshot, snapshot_changed), pull_totals() and finish().
+    const FanoutInput* fanout = nullptr;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error).
     /// False: only what the verdicts are made of (flows with their STUN, ICMP
     /// and TLS columns, names, DNS queries) — verdicts and reports are the
@@ -98,11 +104,14 @@ public:
     /// A sharded run's worker (pipeline/shards.hpp): the store records, and
     /// what it records, names and ends goes under the keys `out` is given.
     void work_for(shard::Writer& out) noexcept;
-    /// A worker's packets, ticks and end: frame `index` of the run, the run's
-    /// clock; `last_ts`: the capture time of the run's latest frame.
-    void process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us) noexcept;
-    void expire_shard(uint64_t index, int64_t clock_us, double last_ts) noexcept;
-    void finish_shard(uint64_t last_index, double last_ts) noexcept;
+    /// A worker's packets, ticks and end, under the key of frame `index`
+    /// (the run's frame number; a fanout worker's: its capture time), the
+    /// run's clock; `seq`: the order of the worker's flow table (the frame
+    /// number; a fanout worker's own count); `last_ts`: the capture time of
+    /// the run's latest frame. process_shard returns whether the frame decoded.
+    bool process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us, uint64_t seq) noexcept;
+    void expire_shard(uint64_t index, int64_t clock_us, double last_ts, uint64_t seq) noexcept;
+    void finish_shard(uint64_t last_index, double last_ts, uint64_t seq) noexcept;
     /// A worker's part of a live refresh after frame `index` (snapshot or
     /// snapshot_changed): its live flows, under the key (index, snapshot);
     /// `peers`: the TURN peers the whole run learnt since the last one
@@ -112,6 +121,12 @@ public:
     [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
 
     [[nodiscard]] store::RunTotals& totals() noexcept { return totals_; }
+    /// Fanout (AnalyzerConfig::fanout): the frame counts into totals() as
+    /// the workers last published them (at most ~50 ms old); otherwise nothing.
+    void pull_totals();
+    /// Fanout: writes what the workers handed over for up to `ms`, then
+    /// returns "" or the first reader error a worker met. May throw StoreError.
+    std::string wait_for_workers(int ms);
     /// The flow table's counts (with workers: theirs, summed; flows created: numbered so far).
     [[nodiscard]] flow::FlowTableStats flow_stats() const;
     /// Flows alive now (with workers: at their last progress mark).
@@ -147,10 +162,11 @@ private:
     /// snapshot_changed, `new_peers` the TURN peers learnt since the last
     /// refresh) to the store, or as a worker to the merger. Returns how many.
     uint64_t write_live(bool all, const std::vector<decode::IpAddr>& new_peers, bool peers_listed);
-    /// The expiry tick after frame `index`: datagrams, then flows, idle too long at the clock.
-    void expire(int64_t clock_us, uint64_t index);
+    /// The expiry tick after frame `index` (`seq`: its order in the flow
+    /// table): datagrams, then flows, idle too long at the clock.
+    void expire(int64_t clock_us, uint64_t index, uint64_t seq);
     /// The end: every datagram in progress, then every flow (`last_index`: the run's last frame).
-    void flush_all(uint64_t last_index) noexcept;
+    void flush_all(uint64_t last_index, uint64_t seq) noexcept;
     /// The workers' run ends: their counts become this Analyzer's.
     void finish_shards();
     /// A worker writes a record for the merger; an allocation failure is kept for drain().
@@ -194,9 +210,11 @@ private:
     std::vector<Snapped> snapped_;
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
     bool track_written_ = false;
+    const FanoutInput* fanout_ = nullptr;  ///< cfg.fanout
     std::unique_ptr<Shards> shards_;  ///< the workers (cfg.workers ≥ 2)
     shard::Writer* out_ = nullptr;  ///< this Analyzer is a worker (work_for)
     uint64_t tick_index_ = 0;  ///< a tick's (or the end's) frame: the one it follows
+    uint64_t tick_seq_ = 0;  ///< that frame's order in the flow table
     uint64_t tick_phase_ = 0;  ///< in a tick or the end: releasing datagrams or evicting flows (shard_records.hpp)
     std::vector<uint64_t> written_ids_;  ///< since take_written_ids (track_written)
 };

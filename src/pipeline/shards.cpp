@@ -11,36 +11,19 @@
 #include <string>
 #include <thread>
 
-#include "pipeline/analyzer.hpp"
-#include "pipeline/shard_merge.hpp"
-#include "pipeline/shard_records.hpp"
-#include "pipeline/vendor_addresses.hpp"
+#include "pipeline/shards_impl.hpp"
 #include "util/thread_without_signals.hpp"
 
 namespace callwall::pipeline {
 namespace {
 
-// What the reader hands a worker: frames (copied: the reader's buffer is
-// reused) and the ticks, progress marks, refreshes (a mark before the
-// frame's snapshot, then the snapshot) and end every worker gets.
-enum class In : uint8_t { Frame, Tick, Mark, Sync, Snapshot, SnapshotAll, Finish };
-struct InRecord {
-    int64_t ts_us = 0, clock_us = 0;
-    uint64_t index = 0;
-    double last_ts = 0;
-    uint32_t caplen = 0, wirelen = 0, linktype = 0, offset = 0;
-    In kind = In::Frame;
-};
-struct InChunk {
-    std::vector<InRecord> records;
-    std::vector<uint8_t> data;
-};
-constexpr size_t kChunkRecords = 2048;
-constexpr size_t kChunkBytes = size_t{1} << 18;
-constexpr size_t kQueuedChunks = 4;  ///< per worker, beside the one it works on
-/// Frames between progress marks: each mark lets the merger write what every
-/// worker has finished, so rows wait at most this many frames in memory.
-constexpr uint64_t kMarkEvery = 8192;
+using shard::In;
+using shard::InChunk;
+using shard::InRecord;
+using shard::kChunkBytes;
+using shard::kChunkRecords;
+using shard::kMarkEvery;
+using shard::kQueuedChunks;
 
 uint64_t mix(uint64_t h) noexcept {
     h ^= h >> 33;
@@ -94,80 +77,6 @@ void add_to(DissectStats& t, const DissectStats& c) noexcept {
 
 }  // namespace
 
-struct Shards::Impl {
-    struct Worker {
-        std::vector<char> out;  ///< rows and records being written (the recorder's and the Writer's)
-        std::unique_ptr<store::Store> recorder;
-        shard::Writer writer{out};
-        std::unique_ptr<Analyzer> analyzer;
-        // Inbound, under mu: full chunks from the reader, empty ones back.
-        std::mutex mu;
-        std::condition_variable cv;  ///< the worker waits for a chunk
-        std::deque<InChunk> full;
-        std::vector<InChunk> empty;
-        // Outbound, under mu: written buffers for the merger, and spent ones back.
-        std::deque<std::vector<char>> written;
-        std::vector<std::vector<char>> spent;
-        ShardTotals counts;  ///< under mu: the worker's counts at its last mark
-        /// Live capture with the catalog's filter: what this worker's DNS
-        /// answers found, and how much of it the run's collector has taken.
-        std::unique_ptr<VendorAddresses> addresses;
-        VendorAddresses::Cursor addresses_taken;
-        std::thread thread;
-    };
-
-    Impl(store::Store& store, int64_t run_id) : merger(store, run_id) {}
-
-    std::vector<std::unique_ptr<Worker>> workers;
-    std::vector<InChunk> filling;  ///< per worker, the reader's chunk being filled
-    shard::Merger merger;
-    VendorAddresses* vendor_addresses = nullptr;  ///< the run's collector (AnalyzerConfig::vendor_addresses)
-    /// A refresh's TURN peers learnt since the last one: written by the
-    /// reader before it hands the snapshot in, read by the workers, left
-    /// alone until every worker has marked the end of the snapshot.
-    std::vector<decode::IpAddr> snapshot_peers;
-    bool snapshot_peers_listed = true;
-    std::mutex progress_mu;
-    std::condition_variable progress;  ///< a worker handed over rows or took a chunk
-    uint64_t since_mark = 0;
-    bool finished = false;
-
-    void run(Worker& w);
-    void publish(Worker& w);
-    void hand_in(size_t i);
-    void add(size_t i, const InRecord& r) {
-        InChunk& c = filling[i];
-        if (c.records.size() >= kChunkRecords) hand_in(i);
-        filling[i].records.push_back(r);
-    }
-    void to_all(const InRecord& r) {
-        for (size_t i = 0; i < workers.size(); ++i) add(i, r);
-    }
-    /// Merges what the workers handed over; true if it wrote anything.
-    bool pump();
-    void wait_for_progress() {
-        std::unique_lock lk(progress_mu);
-        progress.wait_for(lk, std::chrono::milliseconds(2));
-    }
-    /// Hands every worker its filling chunk, then merges until every record
-    /// below `key` is written.
-    void write_below(shard::Merger::Key key) {
-        for (size_t k = 0; k < workers.size(); ++k) hand_in(k);
-        for (;;) {
-            pump();
-            if (merger.written_below(key)) return;
-            wait_for_progress();
-        }
-    }
-    /// The run's collector takes what the workers' found; only while every
-    /// worker waits (after a refresh, or once they have ended).
-    void take_vendor_addresses() {
-        if (!vendor_addresses) return;
-        for (auto& w : workers) vendor_addresses->take_from(*w->addresses, w->addresses_taken);
-    }
-    void stop() noexcept;
-};
-
 void Shards::Impl::run(Worker& w) {
     InChunk chunk;
     for (;;) {
@@ -188,10 +97,10 @@ void Shards::Impl::run(Worker& w) {
                     f.caplen = r.caplen;
                     f.wirelen = r.wirelen;
                     f.bytes = ByteView(chunk.data.data() + r.offset, r.caplen);
-                    w.analyzer->process_shard(f, r.index, r.clock_us);
+                    w.analyzer->process_shard(f, r.index, r.clock_us, r.index);
                     break;
                 }
-                case In::Tick: w.analyzer->expire_shard(r.index, r.clock_us, r.last_ts); break;
+                case In::Tick: w.analyzer->expire_shard(r.index, r.clock_us, r.last_ts, r.index); break;
                 case In::Mark:
                     w.writer.watermark(r.index);
                     publish(w);
@@ -207,8 +116,10 @@ void Shards::Impl::run(Worker& w) {
                     w.writer.watermark(r.index);
                     publish(w);
                     break;
+                case In::Pause:
+                case In::Resume: break;  // fanout only
                 case In::Finish:
-                    w.analyzer->finish_shard(r.index, r.last_ts);
+                    w.analyzer->finish_shard(r.index, r.last_ts, r.index);
                     w.writer.end();
                     publish(w);
                     done = true;
@@ -225,8 +136,7 @@ void Shards::Impl::run(Worker& w) {
     }
 }
 
-// Hands the worker's written buffer to the merger, with its counts.
-void Shards::Impl::publish(Worker& w) {
+void Shards::Impl::publish(Worker& w, const FrameTotals* frames) {
     Analyzer& a = *w.analyzer;
     {
         std::lock_guard lk(w.mu);
@@ -245,6 +155,7 @@ void Shards::Impl::publish(Worker& w) {
         c.dissect = a.dissector().stats();
         c.orphan_fragments = a.totals().orphan_fragments;
         c.live_flows = a.flows().live();
+        if (frames) c.frames = *frames;
     }
     w.out.clear();
     w.writer.handed_over();
@@ -303,8 +214,12 @@ bool Shards::Impl::pump() {
 }
 
 void Shards::Impl::stop() noexcept {
-    if (!finished) {
+    if (!finished && fanout) {
         // Dropping the run (an error): end every worker without waiting for its rows.
+        InRecord r;
+        r.kind = In::Finish;
+        control_all(r);
+    } else if (!finished) {
         InRecord r;
         r.kind = In::Finish;
         for (size_t i = 0; i < workers.size(); ++i) {
@@ -328,7 +243,10 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
     wc.extra_sink = nullptr;
     wc.flow_observer = nullptr;
     wc.vendor_addresses = nullptr;
+    wc.fanout = nullptr;
     s.vendor_addresses = cfg.vendor_addresses;
+    s.fanout = cfg.fanout;
+    if (s.fanout) s.base_us = fanout_now_us();
     s.merger.streams(static_cast<size_t>(workers));
     for (int i = 0; i < workers; ++i) {
         auto w = std::make_unique<Impl::Worker>();
@@ -339,6 +257,7 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
         w->recorder = store::Store::recorder(w->out);
         w->analyzer = std::make_unique<Analyzer>(w->recorder.get(), run_id, wc);
         w->analyzer->work_for(w->writer);
+        if (s.fanout) w->reader = s.fanout->readers.at(static_cast<size_t>(i));
         for (size_t k = 0; k < kQueuedChunks; ++k) w->empty.emplace_back();
         s.workers.push_back(std::move(w));
         s.filling.emplace_back();
@@ -347,8 +266,13 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
     }
     try {
         for (size_t i = 0; i < s.workers.size(); ++i) {
-            s.workers[i]->thread = util::thread_without_signals("callwall-w" + std::to_string(i),
-                                                                [&s, wp = s.workers[i].get()] { s.run(*wp); });
+            s.workers[i]->thread =
+                util::thread_without_signals("callwall-w" + std::to_string(i), [&s, wp = s.workers[i].get()] {
+                    if (s.fanout)
+                        s.run_fanout(*wp);
+                    else
+                        s.run(*wp);
+                });
         }
     } catch (...) {
         s.stop();
@@ -409,6 +333,7 @@ void Shards::tick(uint64_t index, int64_t clock_us, double last_ts) {
 
 uint64_t Shards::snapshot(uint64_t index, double last_ts, bool all) {
     Impl& s = *impl_;
+    if (s.fanout) return s.snapshot_fanout(all);
     InRecord r;
     r.kind = In::Sync;
     r.index = index;
@@ -432,8 +357,12 @@ void Shards::finish(uint64_t last_index, double last_ts) {
     r.kind = In::Finish;
     r.index = last_index;
     r.last_ts = last_ts;
-    s.to_all(r);
-    for (size_t k = 0; k < s.workers.size(); ++k) s.hand_in(k);
+    if (s.fanout) {
+        s.control_all(r);
+    } else {
+        s.to_all(r);
+        for (size_t k = 0; k < s.workers.size(); ++k) s.hand_in(k);
+    }
     s.finished = true;
     while (!s.merger.done()) {
         if (!s.pump()) s.wait_for_progress();
@@ -460,6 +389,16 @@ ShardTotals Shards::totals() const {
         add_to(t.dissect, c.dissect);
         t.orphan_fragments += c.orphan_fragments;
         t.live_flows += c.live_flows;
+        FrameTotals& f = t.frames;
+        const FrameTotals& cf = c.frames;
+        if (cf.packets && (f.packets == 0 || cf.first_ts < f.first_ts)) f.first_ts = cf.first_ts;
+        f.last_ts = std::max(f.last_ts, cf.last_ts);
+        f.packets += cf.packets;
+        f.bytes += cf.bytes;
+        f.truncated += cf.truncated;
+        f.undecoded += cf.undecoded;
+        f.clock_back_jumps += cf.clock_back_jumps;
+        f.clock_back_max_us = std::max(f.clock_back_max_us, cf.clock_back_max_us);
     }
     const attrib::Naming& n = impl_->merger.naming();
     t.dissect.names_dropped += n.table().dropped();

@@ -25,11 +25,24 @@
 // reach the database in the order one thread writes them, with the same ids:
 // tests/robustness/shards_test.cpp compares the dumps of every committed capture.
 //
-// A live run's refresh (capture --workers) is a barrier: every worker marks
-// the frame, the merger writes everything below it (so its naming knows
-// every answer and TURN peer up to there), then every worker writes its live
-// flows that changed, under the key (frame, snapshot), which the merger names
-// and writes before the refresh returns.
+// Live capture with workers (capture --workers N, FanoutInput) reads no
+// frame on the command's thread: the kernel splits each interface across N
+// sockets by the same address pair (capture/fanout.hpp) and worker i reads
+// socket i of every interface itself, through a reading thread of its own
+// (capture/live_reader.hpp). With no frame numbers across sockets, a
+// worker's keys are capture times (microseconds since the run began), kept
+// strictly increasing per worker (a frame stamped earlier than the one
+// before takes the next key); it counts its frames, runs its expiry ticks on
+// the latest capture time any worker has shown, and, idle, marks progress
+// with the wall clock less 250 ms, so the merger never waits on a quiet
+// socket. A refresh is a barrier there too, but every worker first stops
+// where it is (its reading thread goes on filling its buffer); the key past
+// the furthest of them is the refresh's. Elsewhere a live run's refresh is a
+// barrier at the reading thread's frame: every worker marks the frame, the
+// merger writes everything below it (so its naming knows every answer and
+// TURN peer up to there), then every worker writes its live flows that
+// changed, under the key (frame, snapshot), which the merger names and
+// writes before the refresh returns.
 //
 // Where the workers differ from one thread: bounds shared by the whole run
 // become per worker (--max-flows, the reassembler's 64 datagrams, the
@@ -39,12 +52,18 @@
 // order between them (ties go by worker). Live, the vendor addresses that
 // widen the filter are found per worker and taken at each refresh, so their
 // order (the "newest" of the run note, which ones are kept past the
-// filter's bound) may differ.
+// filter's bound) may differ. With fanout, rows from different workers go in
+// capture-time order rather than arrival order, a frame the kernel hands
+// over late is merged after rows the others wrote meanwhile, and a run's
+// boundary (SIGHUP, --rotate) is where each worker stood when told.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
@@ -53,6 +72,10 @@
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
 #include "store/store.hpp"
+
+namespace callwall::capture {
+class LiveReader;
+}  // namespace callwall::capture
 
 namespace callwall::pipeline {
 
@@ -69,6 +92,26 @@ struct AnalyzerConfig;
     return quoted ? std::pair{&m.quoted.src, &m.quoted.dst} : std::pair{&m.src, &m.dst};
 }
 
+/// The frames a fanout worker read (the reading thread counts them otherwise).
+struct FrameTotals {
+    uint64_t packets = 0, bytes = 0, truncated = 0, undecoded = 0;
+    double first_ts = 0, last_ts = 0;  ///< 0: no frame yet
+    uint64_t clock_back_jumps = 0;
+    int64_t clock_back_max_us = 0;
+};
+
+/// Live capture with several workers (capture --workers N): each reads the
+/// sockets the kernel splits the interfaces across (capture/fanout.hpp)
+/// itself, worker i from `readers[i]`. Owned by the command; outlives the
+/// runs, which read on from where the run before stopped.
+struct FanoutInput {
+    std::vector<capture::LiveReader*> readers;
+    /// --count: frames taken by every worker of every run so far; a worker
+    /// takes no frame once it reaches `limit` (0: no limit).
+    std::atomic<uint64_t>* taken = nullptr;
+    uint64_t limit = 0;
+};
+
 /// What the workers counted, summed (the merger's own counts for flows).
 struct ShardTotals {
     uint64_t flows_written = 0;
@@ -78,6 +121,7 @@ struct ShardTotals {
     DissectStats dissect;
     uint64_t orphan_fragments = 0;
     uint64_t live_flows = 0;
+    FrameTotals frames;  ///< fanout: the frames the workers read
 };
 
 class Shards {
@@ -110,13 +154,20 @@ public:
     /// Every worker ends its flows; waits until every row is written. May
     /// throw StoreError.
     void finish(uint64_t last_index, double last_ts);
+    /// Fanout: merges what the workers wrote, for up to `ms` (the command's
+    /// wait between its checks of time, signals and refresh).
+    void pump_for(int ms);
+    /// Fanout: "" or the first reader error a worker met ("IFACE: reason").
+    [[nodiscard]] std::string error() const;
     /// Counts so far (exact after finish()).
     [[nodiscard]] ShardTotals totals() const;
     /// Flows numbered so far (created, in the run's order).
     [[nodiscard]] uint64_t flows_created() const noexcept;
 
-private:
+    /// Defined in pipeline/shards_impl.hpp, for shards*.cpp alone.
     struct Impl;
+
+private:
     std::unique_ptr<Impl> impl_;
 };
 

@@ -165,6 +165,7 @@ void Session::Impl::begin() {
     cfg.outcome_hint = attrib::provisional_outcome;
     cfg.per_message_rows = o.per_message_rows;
     cfg.workers = log ? 1 : o.workers;
+    cfg.fanout = log ? nullptr : o.fanout;  // the command refuses --workers with --events
     if (log) {
         event_sink = std::make_unique<pipeline::EventSink>(*log, o.catalog, run_id);
         verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);

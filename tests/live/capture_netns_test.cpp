@@ -537,13 +537,15 @@ TEST_F(LiveCapture, WorkersGiveTheOneThreadRunLiveAndAtTheEnd) {
     EXPECT_EQ(connect_refused("7777"), 0);  // before any vendor name resolved to 10.199.0.2: filtered out
     EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.0.2"}, 30s), 0);
     std::this_thread::sleep_for(2500ms);  // refreshes: rows, verdicts, the widened filter
-    // Three decoding threads (named by pipeline/shards.cpp) in that process.
-    std::set<std::string> threads;
+    // Three decoding threads (named by pipeline/shards.cpp) in that process,
+    // each with a reading thread of its own on the interface's fanout group.
+    std::multiset<std::string> threads;
     for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(cw_many) + "/task")) {
         std::string name = read_file(t.path().string() + "/comm");
         threads.insert(name.substr(0, name.find('\n')));
     }
     EXPECT_TRUE(threads.count("callwall-w0") && threads.count("callwall-w2") && !threads.count("callwall-w3"));
+    EXPECT_EQ(threads.count("callwall-live"), 3u);
     // The workers' run as it forms, read by another process.
     EXPECT_EQ(query_rows(many.path(), "SELECT status, packets > 0 FROM run"), std::vector<std::string>{"running\t1"});
     EXPECT_NE(query_rows(many.path(), "SELECT count(*) FROM flow")[0], "0") << read_file(log_many);
@@ -583,6 +585,90 @@ TEST_F(LiveCapture, WorkersGiveTheOneThreadRunLiveAndAtTheEnd) {
               std::string::npos);
     EXPECT_EQ(query_rows(many.path(), "SELECT count(*) > 5 FROM flow WHERE server_ip LIKE '10.199.%'"),
               std::vector<std::string>{"1"});
+#endif
+}
+
+// capture --workers N reads the kernel's split of each interface
+// (capture/fanout.hpp): UDP datagrams from 16 addresses on each of two
+// interfaces to closed ports, each answered by an ICMP port unreachable,
+// captured at once by one thread and by three workers (three reading
+// threads, each on its socket of both interfaces' groups). Every flow, with
+// its packets and the errors that reached it, is the one thread's; then
+// --count with two workers stops at exactly its count.
+TEST_F(LiveCapture, WorkersReadTheKernelsSplitOfTwoInterfacesAsOneThreadReadsThem) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
+    const std::string a2 = veth_a_ + "x", b2 = veth_b_ + "x";
+    ASSERT_EQ(run({"ip", "link", "add", a2, "netns", ns_a_, "type", "veth", "peer", "name", b2, "netns", ns_b_}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.199.1.1/24", "dev", a2}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.199.1.2/24", "dev", b2}), 0);
+    for (int i = 0; i < 16; ++i)
+        for (const auto& [net, dev] : {std::pair{"10.199.0.", veth_a_}, std::pair{"10.199.1.", a2}})
+            ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", net + std::to_string(100 + i) + "/24", "dev", dev}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_a_, "link", "set", a2, "up"}), 0);
+    ASSERT_EQ(run({"ip", "-n", ns_b_, "link", "set", b2, "up"}), 0);
+    run({"ip", "netns", "exec", ns_b_, "sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0"});
+    const std::string sender =
+        "import socket, sys, time\n"
+        "for i in range(16):\n"
+        "    for net in ('10.199.0.', '10.199.1.'):\n"
+        "        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "        s.bind((net + str(100 + i), 0))\n"
+        "        for k in range(int(sys.argv[1])):\n"
+        "            s.sendto(b'cw', (net + '2', 9))\n"
+        "            time.sleep(0.003)\n"
+        "        s.close()\n";
+    TempDb one, many;
+    const std::string log_one = one.path() + ".log", log_many = many.path() + ".log";
+    const auto capture = [&](const TempDb& db, const std::string& log, std::vector<std::string> extra) {
+        std::vector<std::string> args{"ip", "netns", "exec", ns_a_,     CALLWALL_BINARY, "capture",    "-i", veth_a_,
+                                      "-i", a2,      "--db", db.path(), "--no-filter",   "--duration", "60", "-q"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const pid_t pid = spawn(args, log);
+        pids_.push_back(pid);
+        return pid;
+    };
+    const pid_t cw_one = capture(one, log_one, {});
+    const pid_t cw_many = capture(many, log_many, {"--workers", "3"});
+    for (int i = 0; i < 200 && (run_count(one.path()) == 0 || run_count(many.path()) == 0); ++i)
+        std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(run_count(many.path()), 1u) << read_file(log_many);
+    std::this_thread::sleep_for(500ms);
+    std::multiset<std::string> threads;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(cw_many) + "/task")) {
+        std::string name = read_file(t.path().string() + "/comm");
+        threads.insert(name.substr(0, name.find('\n')));
+    }
+    EXPECT_EQ(threads.count("callwall-live"), 3u);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c", sender, "4"}, 30s), 0);
+    std::this_thread::sleep_for(1s);
+    for (const pid_t cw : {cw_one, cw_many}) ASSERT_EQ(kill(cw, SIGTERM), 0);
+    EXPECT_EQ(wait_for(cw_many, 20s), 0) << read_file(log_many);
+    EXPECT_EQ(wait_for(cw_one, 20s), 0) << read_file(log_one);
+    pids_.clear();
+    const std::string flows =
+        "SELECT transport, client_ip, client_port, server_ip, server_port, packets_c2s, packets_s2c, icmp_errors, "
+        "state, outcome FROM flow WHERE server_port = 9 ORDER BY client_ip, client_port";
+    const auto expected = query_rows(one.path(), flows);
+    ASSERT_EQ(expected.size(), 32u) << read_file(log_one);
+    for (const std::string& r : expected) EXPECT_NE(r.find("\t4\t0\t4\t"), std::string::npos) << r;
+    EXPECT_EQ(query_rows(many.path(), flows), expected);
+    EXPECT_EQ(query_rows(many.path(), "SELECT status, kernel_dropped FROM run"),
+              std::vector<std::string>{"interrupted\t0"});
+
+    // --count: the workers stop taking frames at the count, together.
+    TempDb counted;
+    const std::string log_counted = counted.path() + ".log";
+    const pid_t cw = capture(counted, log_counted, {"--workers", "2", "--count", "50"});
+    for (int i = 0; i < 200 && run_count(counted.path()) == 0; ++i) std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c", sender, "3"}, 30s), 0);
+    EXPECT_EQ(wait_for(cw, 20s), 0) << read_file(log_counted);
+    pids_.clear();
+    EXPECT_EQ(query_rows(counted.path(), "SELECT status, packets, instr(notes, 'ended by count') > 0 FROM run"),
+              std::vector<std::string>{"completed\t50\t1"});
 #endif
 }
 

@@ -163,5 +163,36 @@ TEST_F(LiveReaderNetns, StopsWithinItsPollIntervalOnAnIdleLink) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
 }
 
+// capture --workers builds its readers before dropping privileges and
+// starts them after (LiveReader::Start::Later): nothing is read before
+// start(); a reader stopped before it started ends at once.
+TEST_F(LiveReaderNetns, StartedLaterReadsOnlyOnceStarted) {
+    if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
+    auto src = open_in(ns_a_, veth_a_);
+    auto unused = open_in(ns_a_, veth_a_);
+    ASSERT_TRUE(src && unused) << "cannot open a live capture on " << veth_a_;
+    capture::LiveReader never({unused.get()}, capture::LiveReader::Start::Later);
+    never.stop();
+    capture::RawFrame f;
+    EXPECT_EQ(never.next(f, 1000), capture::NextStatus::End);
+    never.start();  // after stop(): nothing
+    EXPECT_EQ(never.next(f, 100), capture::NextStatus::End);
+
+    capture::LiveReader later({src.get()}, capture::LiveReader::Start::Later);
+    const std::string send =
+        "import socket, time\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "for i in range(5):\n"
+        "    s.sendto(b'x', ('10.198.0.1', 9))\n"
+        "    time.sleep(0.05)\n";
+    ASSERT_EQ(run({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", "-c", send}, 10s), 0);
+    EXPECT_EQ(later.next(f, 300), capture::NextStatus::Timeout) << "read before start()";
+    later.start();
+    int frames = 0;
+    for (int i = 0; i < 10 && frames < 5; ++i)
+        if (later.next(f, 200) == capture::NextStatus::Frame) ++frames;
+    EXPECT_EQ(frames, 5) << "the kernel kept them until the thread started";
+}
+
 }  // namespace
 }  // namespace callwall::test

@@ -31,6 +31,7 @@ struct RunTotals;
 }  // namespace callwall::store
 namespace callwall::pipeline {
 class Analyzer;
+struct FanoutInput;
 }  // namespace callwall::pipeline
 
 namespace callwall::run {
@@ -69,6 +70,10 @@ struct Options {
     /// Decoding workers (pipeline::AnalyzerConfig::workers); 2 or more need
     /// write_behind; with events_path the run decodes on one thread.
     int workers = 1;
+    /// Live capture with workers reading a PACKET_FANOUT group themselves
+    /// (pipeline::FanoutInput; not owned; `workers` its readers' number, no
+    /// events_path): process() is then never called, the workers read.
+    const pipeline::FanoutInput* fanout = nullptr;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error);
     /// analyze and capture keep them with --detail (AnalyzerConfig::per_message_rows).
     bool per_message_rows = true;
