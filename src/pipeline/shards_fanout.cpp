@@ -107,7 +107,7 @@ private:
         if (!w_.analyzer->process_shard(f, st_.key, st_.clock_us, ++st_.seq)) ++t.undecoded;
         tick();
         if (++st_.since_mark >= shard::kMarkEvery ||
-            ((st_.since_mark & 255) == 0 && mono_us() - st_.last_publish_us >= kPublishEveryUs))
+            ((st_.since_mark & 15) == 0 && mono_us() - st_.last_publish_us >= kPublishEveryUs))
             mark();
     }
 
@@ -197,12 +197,16 @@ private:
         }
     }
 
-    // The run's end: what the reader holds now (all it will give, once the
-    // command has stopped it), then every flow.
+    // The run's end, then every flow: once the command has stopped the
+    // reader, all it will give; otherwise (--rotate, SIGHUP: the next run
+    // reads on) what it holds, for kFinishUs at most on a link that keeps it full.
     bool finish() {
+        constexpr int64_t kFinishUs = 100'000;
+        const int64_t until = mono_us() + kFinishUs;
         capture::RawFrame f;
         for (;;) {
             const bool stopped = w_.reader->stopped();
+            if (!stopped && mono_us() > until) break;
             const capture::NextStatus status = w_.reader->next(f, stopped ? 200 : 0);
             if (status == capture::NextStatus::Frame) {
                 take(f);
