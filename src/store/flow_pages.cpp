@@ -168,17 +168,28 @@ ServerTtls read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
     return ttls;
 }
 
-FlowPagesAhead::FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows)
-    : file_(std::move(file)), path_(std::move(path)), run_(run), page_flows_(page_flows) {}
+FlowPagesAhead::FlowPagesAhead(std::string path, int64_t run, int page_flows)
+    : path_(std::move(path)), run_(run), page_flows_(page_flows) {}
 
 std::unique_ptr<FlowPagesAhead> FlowPagesAhead::start(sqlite3* db, const std::string& path, int64_t run,
                                                       int page_flows) {
-    std::string file = wal_file_of(db, path);
+    const std::string file = wal_file_of(db, path);
     if (file.empty()) return nullptr;
-    std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(std::move(file), path, run, page_flows));
+    // The thread's connection, opened here: a process that has dropped its
+    // privileges since the caller's connection was opened (capture --user)
+    // may not reopen the file (a directory it cannot enter); the caller
+    // then reads on its own connection.
+    sqlite3* second = nullptr;
+    if (sqlite3_open_v2(file.c_str(), &second, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK ||
+        sqlite3_exec(second, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(second);
+        return nullptr;
+    }
+    std::unique_ptr<FlowPagesAhead> a(new FlowPagesAhead(path, run, page_flows));
     try {
-        a->thread_ = util::thread_without_signals("callwall-pages", [p = a.get()] { p->read_loop(); });
+        a->thread_ = util::thread_without_signals("callwall-pages", [p = a.get(), second] { p->read_loop(second); });
     } catch (const std::system_error&) {
+        sqlite3_close_v2(second);
         a.reset();  // no thread: the caller reads on its own connection
     }
     return a;
@@ -285,11 +296,8 @@ void FlowPagesAhead::read_dns_queries(sqlite3* db) {
     cv_.notify_all();
 }
 
-void FlowPagesAhead::read_loop() noexcept {
-    sqlite3* db = nullptr;
+void FlowPagesAhead::read_loop(sqlite3* db) noexcept {
     try {
-        const int rc = sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-        if (rc != SQLITE_OK) throw_sqlite(db, path_, rc, "opening a second connection to read the flows");
         sqlite3_busy_timeout(db, 5000);
         // Pages are read once, in order: a small cache holds the trees'
         // inner pages (SQLite's default, 2 MiB, only added resident memory).

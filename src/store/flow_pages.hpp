@@ -105,8 +105,9 @@ public:
     /// on a thread with a read-only connection of its own to the database
     /// `db` is connected to. nullptr when that cannot be done and the caller
     /// should read on its own connection: the database is not a file in WAL
-    /// mode (a reader there would hold back the caller's commit), or the
-    /// thread cannot be started. Call it after committing what the pages
+    /// mode (a reader there would hold back the caller's commit), this
+    /// process cannot open it a second time (capture's --user dropped the
+    /// privileges it was opened with), or the thread cannot be started. Call it after committing what the pages
     /// must show, and commit nothing that changes the flow or flow_name rows
     /// before the last page is taken.
     static std::unique_ptr<FlowPagesAhead> start(sqlite3* db, const std::string& path, int64_t run, int page_flows);
@@ -136,12 +137,12 @@ public:
     bool next_dns_queries(std::vector<DnsFoldRow>& rows);
 
 private:
-    FlowPagesAhead(std::string file, std::string path, int64_t run, int page_flows);
-    void read_loop() noexcept;
+    FlowPagesAhead(std::string path, int64_t run, int page_flows);
+    /// The thread: reads on `db` (start()'s connection), which it closes.
+    void read_loop(sqlite3* db) noexcept;
     void read_pages(sqlite3* db);
     void read_dns_queries(sqlite3* db);
 
-    const std::string file_;  ///< the database file, as SQLite names it
     const std::string path_;  ///< as the user named it (error messages)
     const int64_t run_;
     const int page_flows_;

@@ -672,6 +672,31 @@ TEST_F(LiveCapture, WorkersReadTheKernelsSplitOfTwoInterfacesAsOneThreadReadsThe
 #endif
 }
 
+// Started as root, capture opens the database and drops to --user (nobody)
+// before the first packet; a database in a directory nobody may enter stays
+// writable through what was opened, but cannot be opened again. The final
+// attribution's reading thread opens a second connection: it now reads on
+// the one connection instead, and the run gets its verdicts (it used to end
+// with exit 5 and no verdicts, after the whole capture).
+TEST_F(LiveCapture, ADatabaseTheDroppedUserCannotReopenStillGetsItsVerdicts) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    TempDb tmp;
+    const std::filesystem::path dir = tmp.path() + ".d";
+    std::filesystem::create_directory(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all);  // 0700, root's
+    const std::string db = (dir / "run.sqlite").string(), log = tmp.path() + ".log";
+    const int rc = run({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", "lo", "--db", db, "--no-filter",
+                        "--duration", "1", "-q"},
+                       30s, log);
+    EXPECT_EQ(rc, 0) << read_file(log);
+    EXPECT_EQ(query_rows(db, "SELECT status, count(*) > 0 FROM run JOIN verdict ON verdict.run_id = run.id"),
+              std::vector<std::string>{"completed\t1"});
+    std::filesystem::remove_all(dir);
+#endif
+}
+
 // Mirror ports that split directions come as two interfaces: callwall reads
 // both (-i a -i b) into one run. Two veth pairs, traffic over each.
 TEST_F(LiveCapture, TwoInterfacesIntoOneRun) {
