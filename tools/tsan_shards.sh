@@ -4,7 +4,8 @@
 # -fsanitize=thread in BUILD_DIR (default build/tsan; a full build, ~20 min
 # on 2 CPUs), runs `analyze --detail --workers 3` over every committed
 # capture (and ../shared/captures/public when present), then the live
-# refresh's barrier across workers (the Snapshot.Workers* tests).
+# refresh's barrier across workers (the Snapshot.Workers* tests), then a
+# live capture whose workers read a PACKET_FANOUT group (root, tcpreplay).
 # Fails on the first ThreadSanitizer report. Not part of CI (a second full
 # build); run it after changing the workers, the merger or what they share.
 #
@@ -39,4 +40,31 @@ if [ "$rc" -ne 0 ] || grep -q ThreadSanitizer "$tmp/out"; then
   echo "tsan_shards: the live refresh tests failed or ThreadSanitizer reported (exit $rc)" >&2
   exit 1
 fi
-echo "tsan_shards: $n captures and the live refresh tests, no ThreadSanitizer report"
+# capture --workers on a PACKET_FANOUT group (pipeline/shards_fanout.cpp):
+# traffic of many address pairs replayed into a veth of namespaces made
+# here, read by three workers with a refresh every second and a rotation
+# every 4 s. Needs root and tcpreplay; skipped (said so) without them.
+live="skipped (needs root and tcpreplay)"
+if [ "$(id -u)" = 0 ] && command -v tcpreplay >/dev/null 2>&1; then
+  tag=$$
+  nsa="cwtsA$tag" nsb="cwtsB$tag" va="tsa$tag" vb="tsb$tag"
+  trap 'ip netns del "$nsa" 2>/dev/null; ip netns del "$nsb" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+  ip netns add "$nsa" && ip netns add "$nsb"
+  ip link add "$va" netns "$nsa" type veth peer name "$vb" netns "$nsb"
+  ip -n "$nsa" link set "$va" up && ip -n "$nsb" link set "$vb" up
+  /usr/bin/python3 tools/gen_workload.py --packets 60000 --seed 5 --out "$tmp/w.pcap" >/dev/null
+  rc=0
+  TSAN_OPTIONS="halt_on_error=1:exitcode=66" ip netns exec "$nsa" "$bin" capture -q -i "$va" --no-filter \
+    --workers 3 --refresh 1 --rotate 4s --duration 16 --user root --db "$tmp/live.sqlite" >"$tmp/out" 2>&1 &
+  pid=$!
+  sleep 2
+  ip netns exec "$nsb" tcpreplay -q -i "$vb" --pps 5000 "$tmp/w.pcap" >/dev/null 2>&1 || true
+  wait "$pid" || rc=$?
+  if [ "$rc" -ne 0 ] || grep -q ThreadSanitizer "$tmp/out"; then
+    cat "$tmp/out" >&2
+    echo "tsan_shards: capture --workers 3 failed or ThreadSanitizer reported (exit $rc)" >&2
+    exit 1
+  fi
+  live="$(sqlite3 "$tmp/live.sqlite" 'SELECT count(*) || " runs, " || sum(packets) || " packets" FROM run' 2>/dev/null || echo "?")"
+fi
+echo "tsan_shards: $n captures, the live refresh tests and capture --workers 3 ($live), no ThreadSanitizer report"
