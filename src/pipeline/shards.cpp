@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "pipeline/shards_impl.hpp"
+#include "util/clock.hpp"
 #include "util/thread_without_signals.hpp"
 
 namespace callwall::pipeline {
@@ -246,7 +247,7 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
     wc.fanout = nullptr;
     s.vendor_addresses = cfg.vendor_addresses;
     s.fanout = cfg.fanout;
-    if (s.fanout) s.base_us = fanout_now_us();
+    if (s.fanout) s.base_us = util::wall_us();
     s.merger.streams(static_cast<size_t>(workers));
     for (int i = 0; i < workers; ++i) {
         auto w = std::make_unique<Impl::Worker>();

@@ -1,12 +1,11 @@
 // Flow-hash sharding when the kernel splits the traffic (capture --workers
 // on a PACKET_FANOUT group, capture/fanout.hpp): each worker reads its own
 // sockets. See pipeline/shards.hpp ("Live capture with workers").
-#include <time.h>
-
 #include <algorithm>
 
 #include "capture/live_reader.hpp"
 #include "pipeline/shards_impl.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -42,11 +41,7 @@ struct State {
     FrameTotals frames;
 };
 
-int64_t mono_us() noexcept {
-    timespec t{};
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return int64_t{t.tv_sec} * 1'000'000 + t.tv_nsec / 1000;
-}
+using util::mono_us;
 
 void raise_to(std::atomic<int64_t>& a, int64_t v) noexcept {
     int64_t cur = a.load(std::memory_order_relaxed);
@@ -117,14 +112,21 @@ private:
         st_.clock_us = std::max(st_.clock_us, s_.clock_us.load(std::memory_order_relaxed));
         if (st_.clock_us - st_.last_expire_us < kExpireIntervalUs) return;
         raise_to(s_.clock_us, st_.clock_us);
-        w_.analyzer->expire_shard(st_.key, st_.clock_us, st_.frames.last_ts, st_.seq);
+        w_.analyzer->expire_shard(st_.key, st_.clock_us, capture_end(), st_.seq);
         st_.last_expire_us = st_.clock_us;
+    }
+
+    // The capture's end so far, for the outcome hints of the flows written
+    // (one thread's: its latest frame's time): this worker's latest frame or
+    // the latest any worker has shown, whichever is later.
+    [[nodiscard]] double capture_end() const noexcept {
+        return std::max(st_.frames.last_ts, static_cast<double>(st_.clock_us) / 1e6);
     }
 
     // No frame for a while: the key moves on with the wall clock (less
     // kLateUs), so the merger can write what the other workers handed over.
     void idle() {
-        const int64_t now = fanout_now_us();
+        const int64_t now = util::wall_us();
         const uint64_t k = key_of(now - kLateUs);
         if (k <= st_.key || mono_us() - st_.last_publish_us < kPublishEveryUs) return;
         st_.key = k;
@@ -216,7 +218,8 @@ private:
             if (status == capture::NextStatus::Error) failed();
             break;
         }
-        w_.analyzer->finish_shard(st_.key, st_.frames.last_ts, st_.seq);
+        st_.clock_us = std::max(st_.clock_us, s_.clock_us.load(std::memory_order_relaxed));
+        w_.analyzer->finish_shard(st_.key, capture_end(), st_.seq);
         w_.writer.end();
         s_.publish(w_, &st_.frames);
         return true;
@@ -228,12 +231,6 @@ private:
 };
 
 }  // namespace
-
-int64_t fanout_now_us() noexcept {
-    timespec t{};
-    clock_gettime(CLOCK_REALTIME, &t);
-    return int64_t{t.tv_sec} * 1'000'000 + t.tv_nsec / 1000;
-}
 
 void Shards::Impl::run_fanout(Worker& w) { FanoutWorker(*this, w).run(); }
 

@@ -53,10 +53,6 @@ constexpr uint64_t kMarkEvery = 8192;
 
 }  // namespace shard
 
-/// Wall-clock time in microseconds: a live frame's time is the kernel's
-/// receive time on this clock.
-int64_t fanout_now_us() noexcept;
-
 struct Shards::Impl {
     struct Worker {
         std::vector<char> out;  ///< rows and records being written (the recorder's and the Writer's)

@@ -15,6 +15,8 @@
 #include <stdexcept>
 
 #include "probe/address.hpp"
+#include "probe/wire.hpp"
+#include "util/clock.hpp"
 #include "util/thread_without_signals.hpp"
 
 namespace callwall::probe {
@@ -23,22 +25,8 @@ namespace {
 constexpr uint32_t kLinkEthernet = 1;  // LINKTYPE_ETHERNET
 constexpr uint16_t kClientPort = 53535;
 
-int64_t wall_us() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
-}
-
-double mono_s() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-void put16(std::vector<uint8_t>& b, uint16_t v) {
-    b.push_back(static_cast<uint8_t>(v >> 8));
-    b.push_back(static_cast<uint8_t>(v));
-}
+using util::mono_s;
+using util::wall_us;
 
 void put32le(std::FILE* f, uint32_t v) {
     const uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v >> 16),

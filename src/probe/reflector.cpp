@@ -20,17 +20,14 @@
 
 #include "probe/address.hpp"
 #include "probe/wire.hpp"
+#include "util/clock.hpp"
 
 extern char** environ;
 
 namespace callwall::probe {
 namespace {
 
-double mono_s() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using util::mono_s;
 
 std::string set_text(const std::vector<catalog::PortRange>& rs) {
     std::string s;

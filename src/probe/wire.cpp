@@ -21,10 +21,6 @@ constexpr uint16_t kAllocateError = 0x0113;
 constexpr std::string_view kSoftware = "callwall probe";
 constexpr std::string_view kRealm = "callwall-reflect";
 
-void put16(std::vector<uint8_t>& b, uint16_t v) {
-    b.push_back(static_cast<uint8_t>(v >> 8));
-    b.push_back(static_cast<uint8_t>(v));
-}
 void put24(std::vector<uint8_t>& b, uint32_t v) {
     b.push_back(static_cast<uint8_t>(v >> 16));
     put16(b, static_cast<uint16_t>(v));

@@ -35,6 +35,12 @@
 namespace callwall::probe {
 
 /// Comprehension-optional STUN attribute carrying the reflector's token.
+/// Appends `v` in network order.
+inline void put16(std::vector<uint8_t>& b, uint16_t v) {
+    b.push_back(static_cast<uint8_t>(v >> 8));
+    b.push_back(static_cast<uint8_t>(v));
+}
+
 inline constexpr uint16_t kTokenAttribute = 0xC0A1;
 inline constexpr size_t kTokenSize = 32;  // SHA-256 output
 using TransactionId = std::array<uint8_t, 12>;
