@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdio>
+#include <filesystem>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -197,13 +199,11 @@ TEST(FanoutProgram, SpreadsPairsOverTheSockets) {
     }
 }
 
-// Every frame of every committed capture the decoder takes: the program
-// returns the hash of shard_pair's pair (tunnelled frames, hashed by their
-// outer pair, are counted apart: the program only needs to keep each pair
-// on one socket, which they do by the outer pair's pair).
-TEST(FanoutProgram, EveryFrameOfEveryCommittedCaptureGoesWhereShardsSendsIt) {
-    const auto captures = committed_captures();
-    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << source_dir();
+// Every frame of `captures` the decoder takes: the program returns the hash
+// of shard_pair's pair (tunnelled frames, hashed by their outer pair, are
+// counted apart: the program only needs to keep each pair on one socket,
+// which they do by the outer pair's pair). Returns the frames checked.
+size_t check_captures(const std::vector<std::filesystem::path>& captures) {
     size_t frames = 0, checked = 0, tunnelled = 0, unmodelled = 0;
     std::map<std::pair<decode::IpAddr, decode::IpAddr>, std::set<uint32_t>> tunnel_pairs;
     for (const auto& path : captures) {
@@ -244,7 +244,21 @@ TEST(FanoutProgram, EveryFrameOfEveryCommittedCaptureGoesWhereShardsSendsIt) {
         "%zu captures, %zu frames: %zu checked against shard_pair, %zu tunnelled in %zu pairs, %zu of "
         "link types the model does not know\n",
         captures.size(), frames, checked, tunnelled, tunnel_pairs.size(), unmodelled);
-    EXPECT_GT(checked, 10000u);
+    return checked;
+}
+
+TEST(FanoutProgram, EveryFrameOfEveryCommittedCaptureGoesWhereShardsSendsIt) {
+    const auto captures = committed_captures();
+    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << source_dir();
+    EXPECT_GT(check_captures(captures), 10000u);
+}
+
+// The same over the real captures made by others (../shared/captures/public).
+TEST(FanoutProgram, EveryFrameOfEveryPublicCaptureGoesWhereShardsSendsIt) {
+    const std::string shared = shared_dir();
+    if (shared.empty() || !std::filesystem::is_directory(shared + "/captures/public"))
+        GTEST_SKIP() << "../shared/captures/public is not here";
+    EXPECT_GT(check_captures(captures_in(shared + "/captures/public")), 10000u);
 }
 
 }  // namespace
