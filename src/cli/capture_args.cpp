@@ -129,7 +129,7 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("duration", po::value(&duration_s)->value_name("S"), "stop after S seconds")
         ("count", po::value(&count)->value_name("N"), "stop after N packets")
         ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")
-        ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer (default 64)")
+        ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer of each interface (default 64; with --workers N its N sockets share it, 8 MB at least each)")
         ("no-promisc", "do not put the interface in promiscuous mode")
         ("immediate", "hand each packet over as it arrives (TPACKET_V2: lower latency, but the kernel "
                       "ring holds ~3x fewer frames and drops sooner on a busy link)")

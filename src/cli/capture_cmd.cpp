@@ -418,6 +418,9 @@ int prune(run::Session& session, const CaptureArgs& args, bool quiet, int rc) {
     return rc;
 }
 
+/// The kernel buffer of each of an interface's fanout sockets, at least.
+constexpr int kMinFanoutBufferMb = 8;
+
 // Opens every -i interface with the live options (non-blocking: the
 // reading thread polls them); with --workers N, N sockets in a fanout group
 // per interface (interface by interface). kExitOk, or the exit code after a
@@ -428,7 +431,10 @@ int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::Pcap
         for (const auto& i : args.interfaces) {
             args.live.interface = i;
             if (args.workers > 1) {
-                for (auto& s : capture::open_fanout(args.live, args.workers)) srcs.push_back(std::move(s));
+                // --buffer-size is the interface's: its sockets share it (their traffic is split too).
+                capture::LiveOptions each = args.live;
+                each.buffer_size_mb = std::max(kMinFanoutBufferMb, args.live.buffer_size_mb / args.workers);
+                for (auto& s : capture::open_fanout(each, args.workers)) srcs.push_back(std::move(s));
             } else {
                 srcs.push_back(capture::PcapSource::open_live(args.live));
                 // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not

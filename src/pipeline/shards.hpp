@@ -64,7 +64,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-#include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/decode/ip_reassembly.hpp"
