@@ -66,12 +66,7 @@ void LiveReader::stop() noexcept {
 
 void LiveReader::read_stats() {
     SourceStats sum;
-    for (const PcapSource* s : sources_) {
-        const SourceStats k = s->stats();
-        sum.kernel_received += k.kernel_received;
-        sum.kernel_dropped += k.kernel_dropped;
-        sum.interface_dropped += k.interface_dropped;
-    }
+    for (const PcapSource* s : sources_) sum += s->stats();
     std::lock_guard<std::mutex> lk(mu_);
     stats_ = sum;
 }

@@ -246,12 +246,7 @@ struct Readers {
     }
     [[nodiscard]] capture::SourceStats stats() const {
         capture::SourceStats t;
-        for (const auto& r : threads) {
-            const capture::SourceStats k = r->stats();
-            t.kernel_received += k.kernel_received;
-            t.kernel_dropped += k.kernel_dropped;
-            t.interface_dropped += k.interface_dropped;
-        }
+        for (const auto& r : threads) t += r->stats();
         return t;
     }
     /// Every thread's sources get `expression`; "" or the first error.
@@ -478,12 +473,7 @@ std::function<void(store::RunTotals&)> kernel_counters(const std::vector<std::un
         if (reading) {
             k = readers.stats();
         } else {
-            for (const auto& s : srcs) {
-                const capture::SourceStats one = s->stats();
-                k.kernel_received += one.kernel_received;
-                k.kernel_dropped += one.kernel_dropped;
-                k.interface_dropped += one.interface_dropped;
-            }
+            for (const auto& s : srcs) k += s->stats();
         }
         t.kernel_received = k.kernel_received;
         t.kernel_dropped = k.kernel_dropped;

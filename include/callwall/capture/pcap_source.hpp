@@ -60,6 +60,14 @@ struct SourceStats {
     uint64_t kernel_received = 0;
     uint64_t kernel_dropped = 0;
     uint64_t interface_dropped = 0;
+
+    /// Summed over several sources (interfaces, fanout sockets).
+    SourceStats& operator+=(const SourceStats& k) noexcept {
+        kernel_received += k.kernel_received;
+        kernel_dropped += k.kernel_dropped;
+        interface_dropped += k.interface_dropped;
+        return *this;
+    }
 };
 
 enum class NextStatus { Frame, Timeout, End, Error };
