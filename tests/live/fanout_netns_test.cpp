@@ -78,6 +78,13 @@ protected:
             GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
         created_ = true;
         ASSERT_EQ(run({"ip", "netns", "add", ns_b_}), 0);
+        // No duplicate address detection on the veths: while a fresh link's
+        // link-local address is tentative, neighbour discovery can fail and
+        // the first IPv6 datagrams be dropped before they reach the wire.
+        for (const std::string& ns : {ns_a_, ns_b_})
+            ASSERT_EQ(run({"ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.accept_dad=0",
+                           "net.ipv6.conf.default.accept_dad=0"}),
+                      0);
         ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns",
                        ns_b_}),
                   0);
