@@ -10,6 +10,7 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 namespace callwall::capture {
 namespace {
@@ -29,6 +30,8 @@ public:
     void jeq(uint32_t k, Label yes) { jump(BPF_JMP | BPF_JEQ | BPF_K, k, yes); }
     /// if (A & k) goto yes (else fall through).
     void jset(uint32_t k, Label yes) { jump(BPF_JMP | BPF_JSET | BPF_K, k, yes); }
+    /// if (A >= k) goto yes (else fall through).
+    void jge(uint32_t k, Label yes) { jump(BPF_JMP | BPF_JGE | BPF_K, k, yes); }
     void ja(Label to) {
         fixes_.push_back({code_.size(), to, true});
         op(BPF_JMP | BPF_JA);
@@ -71,9 +74,10 @@ constexpr uint32_t net(uint32_t off) { return static_cast<uint32_t>(SKF_NET_OFF)
 constexpr uint16_t kLdW = BPF_LD | BPF_W | BPF_IND, kLdH = BPF_LD | BPF_H | BPF_IND, kLdB = BPF_LD | BPF_B | BPF_IND;
 
 // Scratch memory: M[0] the hash, M[1] a value kept across an X update,
-// M[2] IPv6's next header, M[3] an extension header's length, M[15] the
-// current IP header's offset while X walks past it.
-constexpr uint32_t kHash = 0, kKeep = 1, kNext = 2, kLen = 3, kBase = 15;
+// M[2] IPv6's next header or GRE's protocol, M[3] a header's length, M[4]
+// GRE's flags, M[15] the current IP header's offset (the tunnel's inner one
+// once the program is past a tunnel) while X walks past it.
+constexpr uint32_t kHash = 0, kKeep = 1, kNext = 2, kLen = 3, kFlags = 4, kBase = 15;
 
 // X += n, keeping A.
 void advance(Assembler& a, uint32_t n) {
@@ -82,6 +86,15 @@ void advance(Assembler& a, uint32_t n) {
     a.op(BPF_ALU | BPF_ADD | BPF_K, n);
     a.op(BPF_MISC | BPF_TAX);
     a.op(BPF_LD | BPF_MEM, kKeep);
+}
+
+// X += IPv4's header length (X at the IPv4 header): X at its payload.
+void past_ipv4_header(Assembler& a) {
+    a.op(kLdB, net(0));
+    a.op(BPF_ALU | BPF_AND | BPF_K, 0x0F);
+    a.op(BPF_ALU | BPF_LSH | BPF_K, 2);
+    a.op(BPF_ALU | BPF_ADD | BPF_X);
+    a.op(BPF_MISC | BPF_TAX);
 }
 
 // A ^= word at X + off (X kept in M[kBase], the hash in M[kHash]).
@@ -93,15 +106,12 @@ void xor_word(Assembler& a, uint32_t off) {
     a.op(BPF_ST, kHash);
 }
 
-// The link layer left in the frame: the ethertype (the kernel has taken the
-// first VLAN tag out) through any further tags — the decoder walks four at
-// most — then PPPoE's session header. Ends at `ip` with X at the IP header.
-void link_layer(Assembler& a, Assembler::Label ip) {
+// With the ethertype in A and X just past it: through `tags` VLAN tags at
+// most, then PPPoE's session header, to `ip` with X at the IP header.
+void tags_and_pppoe(Assembler& a, int tags, Assembler::Label ip) {
     const Assembler::Label untagged = a.label();
-    a.op(BPF_LDX | BPF_IMM, 0);
-    a.op(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL));
-    for (int tag = 0; tag < 4; ++tag) {
-        const Assembler::Label tagged = a.label(), next = a.label();
+    for (int tag = 0; tag < tags; ++tag) {
+        const Assembler::Label tagged = a.label();
         a.jeq(0x8100, tagged);
         a.jeq(0x88A8, tagged);
         a.jeq(0x9100, tagged);
@@ -109,7 +119,6 @@ void link_layer(Assembler& a, Assembler::Label ip) {
         a.bind(tagged);
         a.op(kLdH, net(2));  // the tag's inner ethertype
         advance(a, 4);
-        a.bind(next);
     }
     a.bind(untagged);
     const Assembler::Label pppoe = a.label();
@@ -125,23 +134,49 @@ void link_layer(Assembler& a, Assembler::Label ip) {
     a.op(BPF_RET | BPF_K, 0);
 }
 
+// The frame's own link layer: the ethertype (the kernel has taken the first
+// VLAN tag out) through any further tags — the decoder walks four at most —
+// then PPPoE. Ends at `ip` with X at the IP header.
+void link_layer(Assembler& a, Assembler::Label ip) {
+    a.op(BPF_LDX | BPF_IMM, 0);
+    a.op(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL));
+    tags_and_pppoe(a, 4, ip);
+}
+
+// Where an IP layer's code goes on (labels further on in the program).
+struct Exits {
+    Assembler::Label quote;  ///< an ICMP or ICMPv6 error, X at its header
+    Assembler::Label own;  ///< the pair of the IP header at M[kBase]
+    /// The outermost layer only: GRE, and UDP that may carry VXLAN (X at the
+    /// GRE or UDP header). A tunnel inside a tunnel is hashed by the pair
+    /// around it (the decoder goes deeper: see fanout.hpp).
+    std::optional<Assembler::Label> gre, udp;
+};
+
 // IPv6 (X at its header): the extension headers the decoder walks (eight
-// at most), to an ICMPv6 error, which falls through (X at its ICMP header);
-// a fragment header, or anything else, jumps to `outer`.
-void ipv6(Assembler& a, Assembler::Label outer) {
+// at most), to an ICMPv6 error (to `quote`), GRE or UDP (when the exits take
+// them); a fragment header, or anything else, goes to `own`.
+void ipv6(Assembler& a, const Exits& to) {
     const Assembler::Label icmp6 = a.label();
     a.op(BPF_MISC | BPF_TXA);
     a.op(BPF_ST, kBase);
     a.op(kLdB, net(6));
     advance(a, 40);
     for (int e = 0; e < 8; ++e) {
-        const Assembler::Label to_icmp = a.label(), ext = a.label(), ah = a.label(), next = a.label();
+        const Assembler::Label to_icmp = a.label(), ext = a.label(), ah = a.label(), next = a.label(), gre = a.label(),
+                               udp = a.label();
         a.jeq(58, to_icmp);
         for (uint32_t h : {0u, 43u, 60u, 135u, 139u, 140u}) a.jeq(h, ext);
         a.jeq(51, ah);
-        a.ja(outer);
+        if (to.gre) a.jeq(47, gre);
+        if (to.udp) a.jeq(17, udp);
+        a.ja(to.own);
         a.bind(to_icmp);
         a.ja(icmp6);
+        a.bind(gre);
+        if (to.gre) a.ja(*to.gre);
+        a.bind(udp);
+        if (to.udp) a.ja(*to.udp);
         for (const bool is_ah : {false, true}) {
             a.bind(is_ah ? ah : ext);
             a.op(kLdB, net(1));  // length: 8-octet units beyond the first 8, or AH's 4-octet units minus 2
@@ -158,23 +193,21 @@ void ipv6(Assembler& a, Assembler::Label outer) {
         }
         a.bind(next);
     }
-    a.ja(outer);
+    a.ja(to.own);
     a.bind(icmp6);
-    {
-        const Assembler::Label error = a.label();
-        a.op(kLdB, net(0));  // type: unreachable, packet too big, time exceeded, parameter problem
-        for (uint32_t t : {1u, 2u, 3u, 4u}) a.jeq(t, error);
-        a.ja(outer);
-        a.bind(error);
-    }
+    const Assembler::Label error = a.label();
+    a.op(kLdB, net(0));  // type: unreachable, packet too big, time exceeded, parameter problem
+    for (uint32_t t : {1u, 2u, 3u, 4u}) a.jeq(t, error);
+    a.ja(to.own);
+    a.bind(error);
+    a.ja(to.quote);
 }
 
-std::vector<sock_filter> build() {
-    Assembler a;
-    const Assembler::Label ip = a.label(), v4 = a.label(), v6 = a.label(), icmp4 = a.label(), quote = a.label(),
-                           outer = a.label(), pair4 = a.label(), pair6 = a.label(), mix = a.label();
-    link_layer(a, ip);
-    a.bind(ip);  // by the version, as the decoder goes
+// One IP layer, X at its header (`at` bound here): by the version, as the
+// decoder goes.
+void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
+    const Assembler::Label v4 = a.label(), v6 = a.label();
+    a.bind(at);
     a.op(kLdB, net(0));
     a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
     a.jeq(4, v4);
@@ -186,35 +219,148 @@ std::vector<sock_filter> build() {
     a.bind(v4);
     a.op(BPF_MISC | BPF_TXA);
     a.op(BPF_ST, kBase);
-    {
-        const Assembler::Label own = a.label();
-        a.op(kLdH, net(6));
-        a.jset(0x3FFF, own);
-        a.op(kLdB, net(9));
-        a.jeq(1, icmp4);
-        a.bind(own);
-        a.ja(pair4);
-    }
+    const Assembler::Label own = a.label(), icmp4 = a.label(), gre = a.label(), udp = a.label();
+    a.op(kLdH, net(6));
+    a.jset(0x3FFF, own);
+    a.op(kLdB, net(9));
+    a.jeq(1, icmp4);
+    if (to.gre) a.jeq(47, gre);
+    if (to.udp) a.jeq(17, udp);
+    a.bind(own);
+    a.ja(to.own);
     a.bind(icmp4);
     {
         const Assembler::Label error = a.label();
-        a.op(kLdB, net(0));  // X += IHL × 4
-        a.op(BPF_ALU | BPF_AND | BPF_K, 0x0F);
-        a.op(BPF_ALU | BPF_LSH | BPF_K, 2);
-        a.op(BPF_ALU | BPF_ADD | BPF_X);
-        a.op(BPF_MISC | BPF_TAX);
+        past_ipv4_header(a);
         a.op(kLdB, net(0));  // type: unreachable, source quench, time exceeded, parameter problem
         for (uint32_t t : {3u, 4u, 11u, 12u}) a.jeq(t, error);
-        a.ja(outer);
+        a.ja(to.own);
         a.bind(error);
-        a.ja(quote);
+        a.ja(to.quote);
+    }
+    for (const auto& [here, there] : {std::pair{gre, to.gre}, std::pair{udp, to.udp}}) {
+        a.bind(here);
+        if (!there) continue;
+        past_ipv4_header(a);
+        a.ja(*there);
     }
 
     a.bind(v6);
-    ipv6(a, outer);
+    ipv6(a, to);
+}
+
+// GRE (X at its header), as decode's parse_gre: IPv4 or IPv6 inside to
+// `inner_ip`, Ethernet (transparent bridging, ERSPAN types I, II and III) to
+// `inner_ether`, with X at the inner header; anything else to `own`.
+void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assembler::Label inner_ether) {
+    a.op(kLdH, net(2));  // protocol type
+    a.op(BPF_ST, kNext);
+    a.op(kLdH, net(0));  // C, K, S and the version
+    a.op(BPF_ST, kFlags);
+    {
+        const Assembler::Label v1 = a.label(), v0 = a.label();
+        a.jset(0x7, v1);  // version 1 (PPTP): not decoded
+        a.ja(v0);
+        a.bind(v1);
+        a.ja(own);
+        a.bind(v0);
+    }
+    a.op(BPF_LD | BPF_IMM, 4);
+    a.op(BPF_ST, kLen);
+    for (uint32_t optional : {0x8000u, 0x2000u, 0x1000u}) {  // checksum, key, sequence number: 4 bytes each
+        const Assembler::Label present = a.label(), next = a.label();
+        a.op(BPF_LD | BPF_MEM, kFlags);
+        a.jset(optional, present);
+        a.ja(next);
+        a.bind(present);
+        a.op(BPF_LD | BPF_MEM, kLen);
+        a.op(BPF_ALU | BPF_ADD | BPF_K, 4);
+        a.op(BPF_ST, kLen);
+        a.bind(next);
+    }
+    a.op(BPF_LD | BPF_MEM, kLen);
+    a.op(BPF_ALU | BPF_ADD | BPF_X);
+    a.op(BPF_MISC | BPF_TAX);
+    const Assembler::Label erspan2 = a.label(), erspan3 = a.label();
+    a.op(BPF_LD | BPF_MEM, kNext);
+    a.jeq(0x0800, inner_ip);
+    a.jeq(0x86DD, inner_ip);
+    a.jeq(0x6558, inner_ether);
+    a.jeq(0x88BE, erspan2);
+    a.jeq(0x22EB, erspan3);
+    a.ja(own);
+    a.bind(erspan2);  // type II has the sequence number and an 8-byte header; type I neither
+    {
+        const Assembler::Label type2 = a.label();
+        a.op(BPF_LD | BPF_MEM, kFlags);
+        a.jset(0x1000, type2);
+        a.ja(inner_ether);
+        a.bind(type2);
+        advance(a, 8);
+        a.ja(inner_ether);
+    }
+    a.bind(erspan3);  // 12 bytes, 8 more when O (the last byte's low bit) says a subheader follows
+    {
+        const Assembler::Label subheader = a.label();
+        a.op(kLdB, net(11));
+        a.jset(0x01, subheader);
+        advance(a, 12);
+        a.ja(inner_ether);
+        a.bind(subheader);
+        advance(a, 20);
+        a.ja(inner_ether);
+    }
+}
+
+// UDP (X at its header), as decode's parse_transport: to destination port
+// 4789, with a payload of a VXLAN header and an Ethernet header at least
+// (by the UDP length), the I flag set and the last byte clear, is VXLAN: to
+// `inner_ether` with X at the inner frame; anything else to `own`.
+void vxlan(Assembler& a, Assembler::Label own, Assembler::Label inner_ether) {
+    const Assembler::Label port = a.label(), long_enough = a.label(), flag = a.label(), reserved = a.label();
+    a.op(kLdH, net(2));
+    a.jeq(4789, port);
+    a.ja(own);
+    a.bind(port);
+    a.op(kLdH, net(4));
+    a.jge(8 + 8 + 14, long_enough);
+    a.ja(own);
+    a.bind(long_enough);
+    a.op(kLdB, net(8));
+    a.jset(0x08, flag);
+    a.ja(own);
+    a.bind(flag);
+    a.op(kLdB, net(15));
+    a.jeq(0, reserved);
+    a.ja(own);
+    a.bind(reserved);
+    advance(a, 16);
+    a.ja(inner_ether);
+}
+
+std::vector<sock_filter> build() {
+    Assembler a;
+    const Assembler::Label ip = a.label(), quote = a.label(), own = a.label(), pair4 = a.label(), pair6 = a.label(),
+                           mix = a.label(), tunnel_gre = a.label(), tunnel_udp = a.label(), inner_ether = a.label(),
+                           inner_ip = a.label();
+    link_layer(a, ip);
+    ip_layer(a, ip, Exits{quote, own, tunnel_gre, tunnel_udp});
+
+    // Through a tunnel: the inner packet's layers, as the decoder takes the
+    // inner packet in the outer one's place.
+    a.bind(tunnel_gre);
+    gre(a, own, inner_ip, inner_ether);
+    a.bind(tunnel_udp);
+    vxlan(a, own, inner_ether);
+    a.bind(inner_ether);  // the ethertype 12 bytes in; the kernel has taken no tag out of an inner frame
+    a.op(kLdH, net(12));
+    advance(a, 14);
+    tags_and_pppoe(a, 4, inner_ip);
+    ip_layer(a, inner_ip, Exits{quote, own, std::nullopt, std::nullopt});
 
     // An error (X at its ICMP header): the pair of the IPv4 or IPv6 header
-    // it quotes, 8 bytes in; by the outer pair if the quote shows neither.
+    // it quotes, 8 bytes in; by its own IP header's pair if the quote shows
+    // neither.
     a.bind(quote);
     {
         const Assembler::Label q4 = a.label(), q6 = a.label();
@@ -222,7 +368,7 @@ std::vector<sock_filter> build() {
         a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
         a.jeq(4, q4);
         a.jeq(6, q6);
-        a.ja(outer);
+        a.ja(own);
         a.bind(q4);
         advance(a, 8);
         a.op(BPF_MISC | BPF_TXA);
@@ -235,7 +381,7 @@ std::vector<sock_filter> build() {
         a.ja(pair6);
     }
 
-    a.bind(outer);  // the outer pair: X back at the IP header
+    a.bind(own);  // the pair of the IP header at M[kBase]
     a.op(BPF_LDX | BPF_MEM, kBase);
     a.op(kLdB, net(0));
     a.op(BPF_ALU | BPF_RSH | BPF_K, 4);

@@ -14,8 +14,14 @@
 // fragment, whose quote shows an IPv4 or IPv6 header), through any VLAN
 // tags left in the frame, PPPoE and IPv6 extension headers as the decoder
 // walks them. The kernel takes the returned value modulo the group's size.
-// Tunnelled traffic (GRE, ERSPAN, VXLAN) is hashed by its outer pair: an
-// ERSPAN mirror feeds one socket.
+// Through a tunnel (GRE, ERSPAN types I to III, VXLAN on port 4789, as
+// the decoder recognises them) the program goes on to the inner packet and
+// hashes its pair, so a remote mirror's traffic is spread as a local one's
+// is. One tunnel deep: a tunnel inside a tunnel (the decoder goes three
+// deep) is hashed by the pair of the packet around the innermost one —
+// the same for both directions and every fragment of the innermost flow,
+// so it still stays on one socket, but not on the one
+// pipeline::Shards::worker_of would pick for it.
 //
 // The program reads relative to the network header (SKF_NET_OFF) and the
 // frame's ethertype from the kernel (SKF_AD_PROTOCOL): fanout runs before a

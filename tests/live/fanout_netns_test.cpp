@@ -3,11 +3,12 @@
 // pairs each way — UDP datagrams from 32 IPv4 and 32 IPv6 addresses to one
 // host, which answers each with an ICMP or ICMPv6 port unreachable (sent
 // packets, seen on the tap before the veth), and ICMP errors from a third
-// address quoting those pairs (a router's). The kernel must hand every
+// address quoting those pairs (a router's); then 16 address pairs each way
+// inside ERSPAN type II and inside VXLAN, as a mirror sends them. The kernel must hand every
 // packet to exactly one socket: the one the model of the fanout program
 // (unit/capture/cbpf_model.hpp) picks for it — received and sent packets
 // alike — so every pair, its errors included, stays on one socket, and the
-// pairs spread over the three. Skipped (with the reason) where namespaces
+// pairs spread over the three, the pairs inside each tunnel too. Skipped (with the reason) where namespaces
 // cannot be created.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -38,6 +39,7 @@ using namespace std::chrono_literals;
 constexpr int kSockets = 3;
 constexpr int kHosts = 32;
 constexpr int kDatagrams = 4;  // per host and family
+constexpr int kTunnelled = 16;  // inner pairs per tunnel (ERSPAN, VXLAN), each way
 
 // Opens the fanout group on `iface` inside network namespace `ns` (this
 // thread enters it for the open only); empty, with `why`, when it cannot.
@@ -50,7 +52,7 @@ std::vector<std::unique_ptr<capture::PcapSource>> open_group_in(const std::strin
         capture::LiveOptions o;
         o.interface = iface;
         o.buffer_size_mb = 4;
-        o.filter = "udp port 9 or icmp or (icmp6 and ip6[40] < 128)";  // no neighbour discovery
+        o.filter = "udp port 9 or udp port 4789 or ip proto gre or icmp or (icmp6 and ip6[40] < 128)";  // no ND
         try {
             group = capture::open_fanout(o, kSockets);
         } catch (const capture::CaptureError& e) {
@@ -146,6 +148,24 @@ for i in range(H):
     icmp = icmp[:2] + struct.pack('!H', csum(icmp)) + icmp[4:]
     raw.sendto(ip4('10.197.0.99', '10.197.0.2', 1, icmp), ('10.197.0.2', 0))
     time.sleep(0.002)
+# Mirrored traffic: T inner pairs each way, in ERSPAN type II (GRE) and in
+# VXLAN, from the first T hosts to B.
+T = int(sys.argv[3])
+def inner(kind, i, back):
+    a, b = '172.16.%d.%d' % (kind, 1 + i), '172.17.%d.1' % kind
+    src, dst = (b, a) if back else (a, b)
+    udp = struct.pack('!HHHH', 5004, 5004, 14, 0) + b'T' + bytes([kind, i, back, 0, 0])
+    return b'\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00' + ip4(src, dst, 17, udp)
+vx = {}
+for i in range(T):
+    host = '10.197.0.%d' % (100 + i)
+    vx[i] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    vx[i].bind((host, 0))
+    for back in (0, 1):
+        erspan = struct.pack('!HHI', 0x1000, 0x88BE, i) + struct.pack('!II', 0x10000001, 0) + inner(1, i, back)
+        raw.sendto(ip4(host, '10.197.0.2', 47, erspan), ('10.197.0.2', 0))
+        vx[i].sendto(struct.pack('!II', 0x08000000, 0x00123400) + inner(2, i, back), ('10.197.0.2', 4789))
+        time.sleep(0.002)
 )";
 
 TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysOnOne) {
@@ -156,13 +176,14 @@ TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysO
         GTEST_SKIP() << "the kernel refuses a classic BPF fanout group here: " << why;
     ASSERT_EQ(group.size(), static_cast<size_t>(kSockets)) << why;
     ASSERT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c", kSender, std::to_string(kHosts),
-                   std::to_string(kDatagrams)},
+                   std::to_string(kDatagrams), std::to_string(kTunnelled)},
                   60s),
               0);
 
     std::map<std::pair<decode::IpAddr, decode::IpAddr>, std::set<int>> pairs;
     std::vector<int> per_socket(kSockets, 0);
-    std::set<std::vector<uint8_t>> datagrams;
+    std::set<std::vector<uint8_t>> datagrams, inner_datagrams;
+    std::map<int, std::set<int>> sockets_of_tunnel;  // ERSPAN's and VXLAN's inner pairs: on which sockets
     int frames = 0, twice = 0, errors_quoting = 0, unreachables = 0, not_where_modelled = 0;
     std::vector<pollfd> fds;
     for (const auto& s : group) fds.push_back(pollfd{s->selectable_fd(), POLLIN, 0});
@@ -186,6 +207,10 @@ TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysO
                 if (m.icmp_error) (m.src == m.quoted.dst ? unreachables : errors_quoting)++;
                 if (!m.icmp_error && m.payload.size() == 5 && m.payload[0] == 'C')
                     twice += !datagrams.insert(std::vector<uint8_t>(m.payload.begin(), m.payload.end())).second;
+                if (!m.icmp_error && m.encap != decode::Encap::None && m.payload.size() == 6 && m.payload[0] == 'T') {
+                    twice += !inner_datagrams.insert(std::vector<uint8_t>(m.payload.begin(), m.payload.end())).second;
+                    sockets_of_tunnel[m.payload[1]].insert(k);
+                }
             }
         }
     }
@@ -196,7 +221,12 @@ TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysO
     EXPECT_EQ(twice, 0);
     EXPECT_EQ(errors_quoting, kHosts) << "the router's errors";
     EXPECT_GT(unreachables, 0) << "B's own answers (sent packets)";
-    EXPECT_EQ(pairs.size(), static_cast<size_t>(2 * kHosts)) << "one pair per host and family";
+    EXPECT_EQ(inner_datagrams.size(), static_cast<size_t>(2 * 2 * kTunnelled)) << "each mirrored datagram once";
+    // An ERSPAN or VXLAN mirror is split by the pairs inside it.
+    for (int kind : {1, 2})
+        EXPECT_GT(sockets_of_tunnel[kind].size(), 1u) << (kind == 1 ? "ERSPAN" : "VXLAN") << "'s inner pairs";
+    EXPECT_EQ(pairs.size(), static_cast<size_t>(2 * kHosts + 2 * kTunnelled))
+        << "one pair per host and family, and per pair inside each tunnel";
     for (const auto& [pair, sockets] : pairs)
         EXPECT_EQ(sockets.size(), 1u) << decode::to_string(pair.first) << ", " << decode::to_string(pair.second);
     for (int k = 0; k < kSockets; ++k)

@@ -62,6 +62,9 @@ const V4 kA{10, 0, 0, 1}, kB{192, 0, 2, 77}, kR{198, 51, 100, 9};
 const V6 kC{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};
 const V6 kD{0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2a, 0x01};
 const V6 kE{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+// Tunnel endpoints: a switch mirroring to the sensor, or two VTEPs.
+const V4 kT1{203, 0, 113, 1}, kT2{203, 0, 113, 2};
+const V6 kT6{0x20, 0x01, 0x0d, 0xb8, 0x7e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05};
 
 Bytes cat(Bytes a, const Bytes& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -113,6 +116,24 @@ Bytes ether_tagged(const std::vector<uint16_t>& tags, uint16_t type, const Bytes
 Bytes pppoe(uint16_t ppp, const Bytes& ip) {
     return cat(cat(Bytes{0x11, 0, 0x12, 0x34}, be16(static_cast<uint16_t>(ip.size() + 2))), cat(be16(ppp), ip));
 }
+Bytes udp_carrying(uint16_t sport, uint16_t dport, const Bytes& payload) {
+    return cat(cat(cat(be16(sport), be16(dport)), cat(be16(static_cast<uint16_t>(8 + payload.size())), be16(0))),
+               payload);
+}
+// GRE with the optional fields `flags` asks for (checksum, key, sequence number).
+Bytes gre(uint16_t flags, uint16_t proto, const Bytes& inner) {
+    Bytes h = cat(be16(flags), be16(proto));
+    for (uint16_t optional : {0x8000, 0x2000, 0x1000})
+        if (flags & optional) h = cat(h, Bytes{0xAB, 0xCD, 0xEF, static_cast<uint8_t>(optional >> 12)});
+    return cat(h, inner);
+}
+Bytes vxlan(const Bytes& inner_frame) { return cat(Bytes{0x08, 0, 0, 0, 0, 0x12, 0x34, 0}, inner_frame); }
+// ERSPAN type III's 12-byte header; `subheader`: O set and 8 more bytes.
+Bytes erspan3(bool subheader, const Bytes& inner_frame) {
+    Bytes h{0x20, 0x64, 0x00, 0x07, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, static_cast<uint8_t>(subheader ? 0x01 : 0x00)};
+    if (subheader) h = cat(h, Bytes(8, 0x77));
+    return cat(h, inner_frame);
+}
 
 struct Case {
     const char* what;
@@ -120,6 +141,62 @@ struct Case {
     Bytes frame;
     uint32_t expected;
 };
+
+// Through tunnels: hashed by the inner packet's pair, as the decoder takes
+// the inner packet for the frame.
+std::vector<Case> tunnelled(const Bytes& a_to_b, const Bytes& c_to_d, const Bytes& quote4, const Bytes& quote6) {
+    const uint32_t ab = pair_hash(kA.data(), kB.data(), 4), cd = pair_hash(kC.data(), kD.data(), 16),
+                   ra = pair_hash(kR.data(), kA.data(), 4), tt = pair_hash(kT1.data(), kT2.data(), 4);
+    const Bytes b_to_a = ipv4(kB, kA, 6, tcp_syn(443, 40001));
+    const Bytes mirrored = ether(0x0800, a_to_b);
+    const auto outer4 = [](uint8_t proto, const Bytes& body) { return ether(0x0800, ipv4(kT1, kT2, proto, body)); };
+    std::vector<Case> c;
+    c.push_back({"GRE, IPv4 inside", 1, outer4(47, gre(0, 0x0800, a_to_b)), ab});
+    c.push_back({"GRE with checksum, key and sequence, IPv6 inside", 1, outer4(47, gre(0xB000, 0x86DD, c_to_d)), cd});
+    c.push_back({"GRE bridging Ethernet with a VLAN tag inside", 1,
+                 ether(0x0800, ipv4(kT2, kT1, 47, gre(0x2000, 0x6558, ether_tagged({0x8100}, 0x0800, b_to_a)))), ab});
+    c.push_back({"ERSPAN type I", 1, outer4(47, gre(0, 0x88BE, mirrored)), ab});
+    c.push_back({"ERSPAN type II", 1, outer4(47, gre(0x1000, 0x88BE, cat(Bytes(8, 0x10), mirrored))), ab});
+    c.push_back({"ERSPAN type III", 1, outer4(47, gre(0x1000, 0x22EB, erspan3(false, mirrored))), ab});
+    c.push_back({"ERSPAN type III with a platform subheader, QinQ inside", 1,
+                 outer4(47, gre(0x1000, 0x22EB, erspan3(true, ether_tagged({0x88A8, 0x8100}, 0x0800, b_to_a)))), ab});
+    c.push_back({"ERSPAN type II over an 802.1Q-tagged IPv4 outer frame", 1,
+                 ether_tagged({0x8100}, 0x0800, ipv4(kT1, kT2, 47, gre(0x1000, 0x88BE, cat(Bytes(8, 0), mirrored)))),
+                 ab});
+    c.push_back({"ERSPAN type II over IPv6 with destination options", 1,
+                 ether(0x86DD, ipv6(kT6, kC, 60, cat(ext(47), gre(0x1000, 0x88BE, cat(Bytes(8, 0), mirrored))))), ab});
+    c.push_back({"ERSPAN type III carrying PPPoE", 1,
+                 outer4(47, gre(0x1000, 0x22EB, erspan3(false, ether(0x8864, pppoe(0x0057, c_to_d))))), cd});
+    c.push_back({"ICMP error inside ERSPAN: the pair it quotes", 1,
+                 outer4(47, gre(0x1000, 0x88BE, cat(Bytes(8, 0), ether(0x0800, ipv4(kR, kA, 1, icmp(3, 3, quote4)))))),
+                 ab});
+    c.push_back({"echo inside GRE: the inner pair", 1,
+                 outer4(47, gre(0, 0x0800, ipv4(kR, kA, 1, icmp(8, 0, Bytes(8, 0))))), ra});
+    c.push_back(
+        {"later fragment inside GRE", 1, outer4(47, gre(0, 0x0800, ipv4(kB, kA, 17, Bytes(64, 1), 0x0010))), ab});
+    c.push_back({"VXLAN over IPv4", 1, outer4(17, udp_carrying(49152, 4789, vxlan(mirrored))), ab});
+    c.push_back({"VXLAN over IPv6, IPv6 inside", 1,
+                 ether(0x86DD, ipv6(kT6, kD, 17, udp_carrying(50001, 4789, vxlan(ether(0x86DD, c_to_d))))), cd});
+    c.push_back({"ICMPv6 error inside VXLAN", 1,
+                 outer4(17, udp_carrying(49153, 4789, vxlan(ether(0x86DD, ipv6(kE, kC, 58, icmp(1, 4, quote6)))))),
+                 cd});
+    // What the decoder does not take for a tunnel: by the outer pair.
+    Bytes no_i_flag = vxlan(mirrored);
+    no_i_flag[0] = 0;
+    c.push_back({"UDP to 4789 without VXLAN's I flag", 1, outer4(17, udp_carrying(49154, 4789, no_i_flag)), tt});
+    const Bytes vxlan_short = vxlan(Bytes(mirrored.begin(), mirrored.begin() + 13));  // 21 bytes: one short
+    c.push_back({"UDP to 4789 too short for VXLAN", 1, outer4(17, udp_carrying(49155, 4789, vxlan_short)), tt});
+    Bytes reserved = vxlan(mirrored);
+    reserved[7] = 1;
+    c.push_back({"UDP to 4789 with VXLAN's last byte set", 1, outer4(17, udp_carrying(49156, 4789, reserved)), tt});
+    c.push_back({"VXLAN's port as the source port", 1, outer4(17, udp_carrying(4789, 49157, vxlan(mirrored))), tt});
+    c.push_back({"GRE in an IPv4 fragment", 1, ether(0x0800, ipv4(kT1, kT2, 47, gre(0, 0x0800, a_to_b), 0x2000)), tt});
+    const Bytes tunnel_packet = ipv4(kT1, kT2, 47, gre(0, 0x0800, a_to_b));
+    c.push_back({"an ICMP error quoting a GRE packet: the tunnel's pair", 1,
+                 ether(0x0800, ipv4(kR, kT1, 1, icmp(3, 2, Bytes(tunnel_packet.begin(), tunnel_packet.begin() + 28)))),
+                 tt});
+    return c;
+}
 
 std::vector<Case> cases() {
     const uint32_t ab = pair_hash(kA.data(), kB.data(), 4), ra = pair_hash(kR.data(), kA.data(), 4);
@@ -160,6 +237,7 @@ std::vector<Case> cases() {
     c.push_back({"ICMPv4 error quoting IPv6", 1, ether(0x0800, ipv4(kR, kA, 1, icmp(3, 1, quote6))), cd});
     c.push_back({"raw IPv4", 101, a_to_b, ab});
     c.push_back({"SLL2 IPv6", 276, cat(cat(be16(0x86DD), Bytes(18, 0)), c_to_d), cd});
+    for (const Case& t : tunnelled(a_to_b, c_to_d, quote4, quote6)) c.push_back(t);
     return c;
 }
 
@@ -199,13 +277,33 @@ TEST(FanoutProgram, SpreadsPairsOverTheSockets) {
     }
 }
 
+TEST(FanoutProgram, ATunnelInsideATunnelGoesByThePairAroundItOneSocketForBothDirections) {
+    // The decoder goes three tunnels deep; the program one: VXLAN inside
+    // GRE is hashed by the VXLAN packet's pair. Not shard_pair's, but the
+    // same for both directions of the innermost flow, which is what keeps
+    // it on one worker.
+    const auto nested = [](const Bytes& innermost) {
+        const Bytes vx = ipv4(kR, kB, 17, udp_carrying(49200, 4789, vxlan(ether(0x0800, innermost))));
+        return ether(0x0800, ipv4(kT1, kT2, 47, gre(0, 0x0800, vx)));
+    };
+    const Bytes there = nested(ipv4(kA, kB, 17, udp(40000, 3478)));
+    const Bytes back = nested(ipv4(kB, kA, 17, udp(3478, 40000)));
+    EXPECT_EQ(program_on(1, there), pair_hash(kR.data(), kB.data(), 4));
+    EXPECT_EQ(program_on(1, back), program_on(1, there));
+    decode::PacketMeta m;
+    ASSERT_TRUE(decode::parse_frame_ok(1, ByteView(there.data(), there.size()), m));
+    EXPECT_EQ(m.encap_depth, 2);
+    const auto [a, b] = pipeline::shard_pair(m);
+    EXPECT_EQ(pair_hash(*a, *b), pair_hash(kA.data(), kB.data(), 4)) << "the decoder's pair: the innermost";
+}
+
 // Every frame of `captures` the decoder takes: the program returns the hash
-// of shard_pair's pair (tunnelled frames, hashed by their outer pair, are
-// counted apart: the program only needs to keep each pair on one socket,
-// which they do by the outer pair's pair). Returns the frames checked.
+// of shard_pair's pair (frames inside two tunnels or more, hashed by the
+// pair around the innermost packet, are counted apart: the program only
+// needs to keep each of their pairs on one socket). Returns the frames checked.
 size_t check_captures(const std::vector<std::filesystem::path>& captures) {
-    size_t frames = 0, checked = 0, tunnelled = 0, unmodelled = 0;
-    std::map<std::pair<decode::IpAddr, decode::IpAddr>, std::set<uint32_t>> tunnel_pairs;
+    size_t frames = 0, checked = 0, tunnelled = 0, nested = 0, unmodelled = 0;
+    std::map<std::pair<decode::IpAddr, decode::IpAddr>, std::set<uint32_t>> nested_pairs;
     for (const auto& path : captures) {
         std::unique_ptr<capture::PcapSource> src;
         try {
@@ -226,24 +324,25 @@ size_t check_captures(const std::vector<std::filesystem::path>& captures) {
             }
             const uint32_t got = run_cbpf(capture::fanout_program(), *v);
             auto [a, b] = pipeline::shard_pair(m);
-            if (m.encap != decode::Encap::None) {
-                ++tunnelled;
-                tunnel_pairs[std::minmax(*a, *b)].insert(got);
+            if (m.encap_depth > 1) {
+                ++nested;
+                nested_pairs[std::minmax(*a, *b)].insert(got);
                 continue;
             }
             ++checked;
+            tunnelled += m.encap != decode::Encap::None;
             if (got != pair_hash(*a, *b) && ++mismatches <= 3)
                 ADD_FAILURE() << path.filename() << " frame at " << f.ts_us << " (" << decode::to_string(*a) << ", "
                               << decode::to_string(*b) << "): program " << got << ", pair " << pair_hash(*a, *b);
         }
     }
-    for (const auto& [pair, hashes] : tunnel_pairs)
-        EXPECT_EQ(hashes.size(), 1u) << "tunnelled pair " << decode::to_string(pair.first) << ", "
-                                     << decode::to_string(pair.second) << " on several sockets";
+    for (const auto& [pair, hashes] : nested_pairs)
+        EXPECT_EQ(hashes.size(), 1u) << "pair " << decode::to_string(pair.first) << ", "
+                                     << decode::to_string(pair.second) << " inside two tunnels, on several sockets";
     std::printf(
-        "%zu captures, %zu frames: %zu checked against shard_pair, %zu tunnelled in %zu pairs, %zu of "
-        "link types the model does not know\n",
-        captures.size(), frames, checked, tunnelled, tunnel_pairs.size(), unmodelled);
+        "%zu captures, %zu frames: %zu checked against shard_pair (%zu of them tunnelled), %zu inside two tunnels "
+        "or more in %zu pairs, %zu of link types the model does not know\n",
+        captures.size(), frames, checked, tunnelled, nested, nested_pairs.size(), unmodelled);
     return checked;
 }
 
