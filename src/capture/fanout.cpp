@@ -473,7 +473,7 @@ std::vector<std::unique_ptr<PcapSource>> open_fanout(const LiveOptions& options,
         std::string why;
         id = join(s->selectable_fd(), id, why);
         if (!id)
-            throw CaptureError(CaptureErrorKind::Other,
+            throw CaptureError(CaptureErrorKind::FanoutRefused,
                                options.interface + ": cannot split the capture across sockets (" + why + ")");
     }
     // A socket saw every packet between its opening and its filter: dropped

@@ -47,8 +47,9 @@ const std::vector<sock_filter>& fanout_program();
 /// group running fanout_program(), non-blocking, `options.filter` installed
 /// on each once every socket has joined (until then each drops everything,
 /// so no packet reaches a socket outside the group's split). Throws
-/// CaptureError naming the interface when a socket cannot be opened or the
-/// kernel refuses the group (no PACKET_FANOUT_CBPF before Linux 4.2).
+/// CaptureError naming the interface when a socket cannot be opened, of
+/// kind FanoutRefused when the kernel refuses the group (no
+/// PACKET_FANOUT_CBPF before Linux 4.2, or a sandbox's seccomp profile).
 std::vector<std::unique_ptr<PcapSource>> open_fanout(const LiveOptions& options, int sockets);
 
 }  // namespace callwall::capture

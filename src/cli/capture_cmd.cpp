@@ -418,14 +418,16 @@ constexpr int kMinFanoutBufferMb = 8;
 
 // Opens every -i interface with the live options (non-blocking: the
 // reading thread polls them); with --workers N, N sockets in a fanout group
-// per interface (interface by interface). kExitOk, or the exit code after a
-// one-line message.
-int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
-                    std::string& iface_list) {
-    try {
+// per interface (interface by interface), `fanned` then true. Where the
+// kernel refuses fanout groups, says so and opens one socket per interface:
+// the reading thread hands the frames to the workers instead. kExitOk, or
+// the exit code after a one-line message.
+int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::PcapSource>>& srcs, std::string& iface_list,
+                    bool& fanned) {
+    const auto open_all = [&](bool fanout) {
         for (const auto& i : args.interfaces) {
             args.live.interface = i;
-            if (args.workers > 1) {
+            if (fanout) {
                 // --buffer-size is the interface's: its sockets share it (their traffic is split too).
                 capture::LiveOptions each = args.live;
                 each.buffer_size_mb = std::max(kMinFanoutBufferMb, args.live.buffer_size_mb / args.workers);
@@ -437,6 +439,21 @@ int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::Pcap
                 srcs.back()->set_nonblocking();
             }
             iface_list += (iface_list.empty() ? "" : ",") + i;
+        }
+    };
+    fanned = args.workers > 1;
+    try {
+        try {
+            open_all(fanned);
+        } catch (const capture::CaptureError& e) {
+            if (e.kind() != capture::CaptureErrorKind::FanoutRefused) throw;
+            std::fprintf(stderr,
+                         "callwall: warning: %s; the %d workers get their frames from one reading thread instead\n",
+                         e.what(), args.workers);
+            srcs.clear();  // the groups of the interfaces before: one socket each now
+            iface_list.clear();
+            fanned = false;
+            open_all(false);
         }
     } catch (const capture::CaptureError& e) {
         std::fprintf(stderr, "callwall: %s\n", e.what());
@@ -593,7 +610,8 @@ int run_capture(int argc, char** argv) {
 
     std::vector<std::unique_ptr<capture::PcapSource>> srcs;
     std::string iface_list;
-    if (const int rc = open_interfaces(args, srcs, iface_list); rc != kExitOk) return rc;
+    bool fanned = false;
+    if (const int rc = open_interfaces(args, srcs, iface_list, fanned); rc != kExitOk) return rc;
     run::Options ro;
     ro.db_path = db_path;
     ro.kind = "capture";
@@ -615,7 +633,7 @@ int run_capture(int argc, char** argv) {
     try {
         // Workers read their own sockets, so their readers exist before the
         // session that starts the workers; they read once started, below.
-        if (args.workers > 1) make_fanout_readers(srcs, args.workers, static_cast<uint64_t>(args.count), readers);
+        if (fanned) make_fanout_readers(srcs, args.workers, static_cast<uint64_t>(args.count), readers);
     } catch (const std::system_error& e) {
         std::fprintf(stderr, "callwall capture: cannot start the reading threads: %s\n", e.what());
         return kExitInput;

@@ -12,13 +12,25 @@
 // cannot be created.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -27,6 +39,7 @@
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/decode/packet.hpp"
 #include "capture/fanout.hpp"
+#include "golden/run_util.hpp"
 #include "live/spawn.hpp"
 #include "pipeline/shards.hpp"
 #include "unit/capture/cbpf_model.hpp"
@@ -231,6 +244,132 @@ TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysO
         EXPECT_EQ(sockets.size(), 1u) << decode::to_string(pair.first) << ", " << decode::to_string(pair.second);
     for (int k = 0; k < kSockets; ++k)
         EXPECT_GT(per_socket[static_cast<size_t>(k)], 0) << "socket " << k << " of " << kSockets;
+}
+
+// ---- where the kernel refuses fanout groups ----
+
+#if defined(__x86_64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
+#else
+constexpr uint32_t kAuditArch = 0;  // the test skips
+#endif
+
+// A seccomp program that fails setsockopt(SOL_PACKET, PACKET_FANOUT, ...)
+// with EPERM and allows everything else: a kernel or a sandbox that refuses
+// fanout groups, for the process and everything it starts.
+std::vector<sock_filter> refuse_fanout() {
+    const auto arg_low = [](int n) { return static_cast<uint32_t>(offsetof(seccomp_data, args) + 8 * n); };
+    return {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 0, 7),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setsockopt, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_low(1)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_PACKET, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_low(2)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_FANOUT, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+}
+
+// Like spawn(), with refuse_fanout() installed in the child before it runs
+// `args`; the child exits 99 if it cannot install it. `args` empty: the
+// child exits 0 once installed (the probe).
+pid_t spawn_refusing_fanout(const std::vector<std::string>& args, const std::string& log) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<sock_filter> filter = refuse_fanout();
+    sock_fprog prog{static_cast<unsigned short>(filter.size()), filter.data()};
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out < 0) return -1;
+    const pid_t pid = ::fork();
+    if (pid == 0) {  // only async-signal-safe calls from here
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            ::_exit(99);
+        if (args.empty()) ::_exit(0);
+        ::execvp(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(out);
+    return pid;
+}
+
+// capture --workers 3 where the kernel refuses the fanout group: a warning,
+// one reading thread handing the frames to the three workers, and the same
+// flows as one thread capturing beside it.
+TEST_F(FanoutNetns, WhereTheKernelRefusesTheGroupTheReadingThreadFeedsTheWorkers) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
+    if (kAuditArch == 0) GTEST_SKIP() << "no seccomp architecture known for this machine";
+    const pid_t probe = spawn_refusing_fanout({}, "/dev/null");
+    ASSERT_GT(probe, 0);
+    if (wait_for(probe, 5s) != 0) GTEST_SKIP() << "cannot install a seccomp filter here";
+    TempDb one, refused;
+    const std::string log_one = one.path() + ".log", log_refused = refused.path() + ".log";
+    const auto args = [&](const TempDb& db, std::vector<std::string> extra) {
+        std::vector<std::string> a{"ip",    "netns", "exec",    ns_b_,         CALLWALL_BINARY, "capture", "-i",
+                                   veth_b_, "--db",  db.path(), "--no-filter", "--duration",    "60",      "-q"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    };
+    std::vector<pid_t> pids{spawn(args(one, {}), log_one),
+                            spawn_refusing_fanout(args(refused, {"--workers", "3"}), log_refused)};
+    const auto stop_all = [&] {
+        for (const pid_t p : pids)
+            if (p > 0) kill(p, SIGKILL), waitpid(p, nullptr, 0);
+    };
+    const auto has_run = [](const TempDb& db) {
+        std::string error;
+        return std::filesystem::exists(db.path()) &&
+               query_rows(db.path(), "SELECT count(*) FROM run", &error) == std::vector<std::string>{"1"};
+    };
+    for (int i = 0; i < 200 && !(has_run(one) && has_run(refused)); ++i) std::this_thread::sleep_for(50ms);
+    if (!has_run(refused)) stop_all();
+    ASSERT_TRUE(has_run(refused)) << read_file(log_refused);
+    std::this_thread::sleep_for(500ms);
+    std::multiset<std::string> threads;  // of the refused capture: `ip` has exec'd callwall in the same process
+    for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pids[1]) + "/task")) {
+        const std::string name = read_file(t.path().string() + "/comm");
+        threads.insert(name.substr(0, name.find('\n')));
+    }
+    EXPECT_EQ(threads.count("callwall-live"), 1u) << "one reading thread";
+    for (const char* w : {"callwall-w0", "callwall-w1", "callwall-w2"}) EXPECT_EQ(threads.count(w), 1u) << w;
+    EXPECT_EQ(
+        run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c", kSender, std::to_string(kHosts), "2", "4"}, 60s),
+        0);
+    std::this_thread::sleep_for(1s);
+    for (const pid_t p : pids) EXPECT_EQ(kill(p, SIGTERM), 0);
+    EXPECT_EQ(wait_for(pids[1], 30s), 0) << read_file(log_refused);
+    EXPECT_EQ(wait_for(pids[0], 30s), 0) << read_file(log_one);
+    const std::string log = read_file(log_refused);
+    EXPECT_NE(log.find("callwall: warning: " + veth_b_ +
+                       ": cannot split the capture across sockets (PACKET_FANOUT: "
+                       "Operation not permitted); the 3 workers get their frames from one reading thread instead"),
+              std::string::npos)
+        << log;
+    const std::string flows =
+        "SELECT transport, client_ip, client_port, server_ip, server_port, packets_c2s, packets_s2c, icmp_errors, "
+        "state FROM flow WHERE client_ip NOT LIKE 'fe80:%' AND server_ip NOT LIKE 'ff02:%' "  // not the links' own
+        "ORDER BY client_ip, client_port, server_ip, server_port, transport";
+    const auto expected = query_rows(one.path(), flows);
+    EXPECT_GT(expected.size(), static_cast<size_t>(2 * kHosts)) << read_file(log_one);
+    const auto got = query_rows(refused.path(), flows);
+    std::vector<std::string> only_one, only_refused;
+    std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(only_one));
+    std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(only_refused));
+    for (const std::string& r : only_one) ADD_FAILURE() << "only one thread's: " << r;
+    for (const std::string& r : only_refused) ADD_FAILURE() << "only the workers': " << r;
+    EXPECT_EQ(query_rows(refused.path(), "SELECT status, kernel_dropped FROM run"),
+              std::vector<std::string>{"interrupted\t0"});
+#endif
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ enum class CaptureErrorKind {
     UnknownLinkType,  ///< a link type callwall does not decode
     Permission,  ///< no permission to capture on the interface
     Filter,  ///< the BPF filter does not compile
+    FanoutRefused,  ///< the kernel refuses a PACKET_FANOUT group (capture/fanout.hpp)
     Other,
 };
 
