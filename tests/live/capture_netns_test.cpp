@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "golden/run_util.hpp"
+#include "live/netns.hpp"
 #include "live/spawn.hpp"
 
 extern char** environ;
@@ -53,24 +54,12 @@ class LiveCapture : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
-        const std::string tag = std::to_string(getpid() % 100000);
-        ns_a_ = "cwtA" + tag;
-        ns_b_ = "cwtB" + tag;
-        veth_a_ = "cwa" + tag;
-        veth_b_ = "cwb" + tag;
-        if (run({"ip", "netns", "add", ns_a_}) != 0)
-            GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
-        created_ = true;
-        ASSERT_EQ(run({"ip", "netns", "add", ns_b_}), 0);
-        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns",
-                       ns_b_}),
-                  0);
-        ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.199.0.1/24", "dev", veth_a_}), 0);
-        ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.199.0.2/24", "dev", veth_b_}), 0);
-        for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}}) {
-            ASSERT_EQ(run({"ip", "-n", ns, "link", "set", dev, "up"}), 0);
-            ASSERT_EQ(run({"ip", "-n", ns, "link", "set", "lo", "up"}), 0);
-        }
+        const std::string why = net_.make("cwt", "cw");
+        if (net_.skipped()) GTEST_SKIP() << why;
+        ASSERT_EQ(why, "");
+        ASSERT_TRUE(VethPair::add_address(ns_a_, veth_a_, "10.199.0.1/24"));
+        ASSERT_TRUE(VethPair::add_address(ns_b_, veth_b_, "10.199.0.2/24"));
+        for (const std::string& ns : {ns_a_, ns_b_}) ASSERT_EQ(run({"ip", "-n", ns, "link", "set", "lo", "up"}), 0);
         // The "firewall": the server's side drops TCP port 6443 silently (an Agora port, so the catalog filter passes it).
         ASSERT_EQ(run({"ip", "netns", "exec", ns_b_, "nft",
                        "add table inet cwt; add chain inet cwt in { type filter hook input "
@@ -83,10 +72,6 @@ protected:
                 kill(p, SIGKILL);
                 waitpid(p, nullptr, 0);
             }
-        if (created_) {
-            run({"ip", "netns", "del", ns_a_});
-            run({"ip", "netns", "del", ns_b_});
-        }
     }
     /// A TCP connection from A to 10.199.0.2:`port`, where nothing listens:
     /// a SYN, then the server's RST. The client's exit code.
@@ -99,9 +84,9 @@ protected:
     /// Replays an hour of traffic live, captured with --rotate 5s and `extra`
     /// (HourOfTraffic* below).
     void replay_an_hour(const std::vector<std::string>& extra);
-    std::string ns_a_, ns_b_, veth_a_, veth_b_;
+    VethPair net_;  // removed after the processes are stopped (TearDown)
+    const std::string &ns_a_ = net_.ns_a, &ns_b_ = net_.ns_b, &veth_a_ = net_.veth_a, &veth_b_ = net_.veth_b;
     std::vector<pid_t> pids_;
-    bool created_ = false;
 };
 
 TEST_F(LiveCapture, KnownTrafficThenSigint) {

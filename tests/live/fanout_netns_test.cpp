@@ -17,7 +17,6 @@
 #include <linux/if_packet.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/prctl.h>
@@ -40,6 +39,7 @@
 #include "callwall/decode/packet.hpp"
 #include "capture/fanout.hpp"
 #include "golden/run_util.hpp"
+#include "live/netns.hpp"
 #include "live/spawn.hpp"
 #include "pipeline/shards.hpp"
 #include "unit/capture/cbpf_model.hpp"
@@ -54,29 +54,25 @@ constexpr int kHosts = 32;
 constexpr int kDatagrams = 4;  // per host and family
 constexpr int kTunnelled = 16;  // inner pairs per tunnel (ERSPAN, VXLAN), each way
 
-// Opens the fanout group on `iface` inside network namespace `ns` (this
-// thread enters it for the open only); empty, with `why`, when it cannot.
+// Opens the fanout group on `iface` inside network namespace `ns`; empty,
+// with `why`, when it cannot.
 std::vector<std::unique_ptr<capture::PcapSource>> open_group_in(const std::string& ns, const std::string& iface,
                                                                 std::string& why) {
-    const int here = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    const int there = ::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
     std::vector<std::unique_ptr<capture::PcapSource>> group;
-    if (here >= 0 && there >= 0 && ::setns(there, CLONE_NEWNET) == 0) {
-        capture::LiveOptions o;
-        o.interface = iface;
-        o.buffer_size_mb = 4;
-        o.filter = "udp port 9 or udp port 4789 or ip proto gre or icmp or (icmp6 and ip6[40] < 128)";  // no ND
-        try {
-            group = capture::open_fanout(o, kSockets);
-        } catch (const capture::CaptureError& e) {
-            why = e.what();
-        }
-        if (::setns(here, CLONE_NEWNET) != 0) std::abort();  // the test process must not stay in the namespace
-    } else {
-        why = "cannot enter " + ns;
-    }
-    if (here >= 0) ::close(here);
-    if (there >= 0) ::close(there);
+    open_in_netns(
+        ns,
+        [&] {
+            capture::LiveOptions o;
+            o.interface = iface;
+            o.buffer_size_mb = 4;
+            o.filter = "udp port 9 or udp port 4789 or ip proto gre or icmp or (icmp6 and ip6[40] < 128)";  // no ND
+            try {
+                group = capture::open_fanout(o, kSockets);
+            } catch (const capture::CaptureError& e) {
+                why = e.what();
+            }
+        },
+        why);
     return group;
 }
 
@@ -84,51 +80,23 @@ class FanoutNetns : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
-        const std::string tag = std::to_string(getpid() % 100000);
-        ns_a_ = "cwfA" + tag;
-        ns_b_ = "cwfB" + tag;
-        veth_a_ = "cfa" + tag;
-        veth_b_ = "cfb" + tag;
-        if (run({"ip", "netns", "add", ns_a_}) != 0)
-            GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
-        created_ = true;
-        ASSERT_EQ(run({"ip", "netns", "add", ns_b_}), 0);
-        // No duplicate address detection on the veths: while a fresh link's
-        // link-local address is tentative, neighbour discovery can fail and
-        // the first IPv6 datagrams be dropped before they reach the wire.
-        for (const std::string& ns : {ns_a_, ns_b_})
-            ASSERT_EQ(run({"ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.accept_dad=0",
-                           "net.ipv6.conf.default.accept_dad=0"}),
-                      0);
-        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns",
-                       ns_b_}),
-                  0);
+        const std::string why = net_.make("cwf", "cf", /*no_dad=*/true);
+        if (net_.skipped()) GTEST_SKIP() << why;
+        ASSERT_EQ(why, "");
         // The hosts' addresses on A, the router's (.99), the one host B.
         for (int i = 0; i < kHosts; ++i) {
-            ASSERT_EQ(
-                run({"ip", "-n", ns_a_, "addr", "add", "10.197.0." + std::to_string(100 + i) + "/24", "dev", veth_a_}),
-                0);
-            ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "fd00:197::" + std::to_string(100 + i) + "/64", "dev",
-                           veth_a_, "nodad"}),
-                      0);
+            ASSERT_TRUE(VethPair::add_address(ns_a_, veth_a_, "10.197.0." + std::to_string(100 + i) + "/24"));
+            ASSERT_TRUE(VethPair::add_address(ns_a_, veth_a_, "fd00:197::" + std::to_string(100 + i) + "/64", "nodad"));
         }
-        ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.197.0.99/24", "dev", veth_a_}), 0);
-        ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.197.0.2/24", "dev", veth_b_}), 0);
-        ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "fd00:197::2/64", "dev", veth_b_, "nodad"}), 0);
-        for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}})
-            ASSERT_EQ(run({"ip", "-n", ns, "link", "set", dev, "up"}), 0);
+        ASSERT_TRUE(VethPair::add_address(ns_a_, veth_a_, "10.197.0.99/24"));
+        ASSERT_TRUE(VethPair::add_address(ns_b_, veth_b_, "10.197.0.2/24"));
+        ASSERT_TRUE(VethPair::add_address(ns_b_, veth_b_, "fd00:197::2/64", "nodad"));
         // One unreachable answered per datagram, not one a second.
         for (const char* k : {"net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"})
             run({"ip", "netns", "exec", ns_b_, "sysctl", "-q", "-w", k});
     }
-    void TearDown() override {
-        if (created_) {
-            run({"ip", "netns", "del", ns_a_});
-            run({"ip", "netns", "del", ns_b_});
-        }
-    }
-    std::string ns_a_, ns_b_, veth_a_, veth_b_;
-    bool created_ = false;
+    VethPair net_;
+    const std::string &ns_a_ = net_.ns_a, &ns_b_ = net_.ns_b, &veth_a_ = net_.veth_a, &veth_b_ = net_.veth_b;
 };
 
 // Run in A: each host's datagrams to B (port 9, closed: B answers each with

@@ -7,7 +7,6 @@
 // Skipped (with the reason) where namespaces cannot be created.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 
 #include "callwall/capture/pcap_source.hpp"
 #include "capture/live_reader.hpp"
+#include "live/netns.hpp"
 #include "live/spawn.hpp"
 
 namespace callwall::test {
@@ -26,31 +26,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Opens a live source on `iface` inside network namespace `ns` (this thread
-// enters it for the open only; the socket stays in that namespace).
+// Opens a live source on `iface` inside network namespace `ns` (the socket
+// stays in that namespace); nullptr when it cannot.
 std::unique_ptr<capture::PcapSource> open_in(const std::string& ns, const std::string& iface) {
-    const int here = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    const int there = ::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-    if (here < 0 || there < 0 || ::setns(there, CLONE_NEWNET) != 0) {
-        if (here >= 0) ::close(here);
-        if (there >= 0) ::close(there);
-        return nullptr;
-    }
-    capture::LiveOptions o;
-    o.interface = iface;
-    o.buffer_size_mb = 1;  // the kernel's ring: a seventh of the burst
-    o.filter = "udp dst port 9";
     std::unique_ptr<capture::PcapSource> src;
-    try {
-        src = capture::PcapSource::open_live(o);
-        src->set_nonblocking();
-    } catch (const capture::CaptureError&) {
-        src.reset();
-    }
-    const bool back = ::setns(here, CLONE_NEWNET) == 0;
-    ::close(here);
-    ::close(there);
-    if (!back) std::abort();  // the test process must not stay in the namespace
+    std::string why;
+    open_in_netns(
+        ns,
+        [&] {
+            capture::LiveOptions o;
+            o.interface = iface;
+            o.buffer_size_mb = 1;  // the kernel's ring: a seventh of the burst
+            o.filter = "udp dst port 9";
+            try {
+                src = capture::PcapSource::open_live(o);
+                src->set_nonblocking();
+            } catch (const capture::CaptureError&) {
+                src.reset();
+            }
+        },
+        why);
     return src;
 }
 
@@ -58,31 +53,14 @@ class LiveReaderNetns : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
-        const std::string tag = std::to_string(getpid() % 100000);
-        ns_a_ = "cwrA" + tag;
-        ns_b_ = "cwrB" + tag;
-        veth_a_ = "cra" + tag;
-        veth_b_ = "crb" + tag;
-        if (run({"ip", "netns", "add", ns_a_}) != 0)
-            GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
-        created_ = true;
-        ASSERT_EQ(run({"ip", "netns", "add", ns_b_}), 0);
-        ASSERT_EQ(run({"ip", "link", "add", veth_a_, "netns", ns_a_, "type", "veth", "peer", "name", veth_b_, "netns",
-                       ns_b_}),
-                  0);
-        ASSERT_EQ(run({"ip", "-n", ns_a_, "addr", "add", "10.198.0.1/24", "dev", veth_a_}), 0);
-        ASSERT_EQ(run({"ip", "-n", ns_b_, "addr", "add", "10.198.0.2/24", "dev", veth_b_}), 0);
-        for (const auto& [ns, dev] : {std::pair{ns_a_, veth_a_}, std::pair{ns_b_, veth_b_}})
-            ASSERT_EQ(run({"ip", "-n", ns, "link", "set", dev, "up"}), 0);
+        const std::string why = net_.make("cwr", "cr");
+        if (net_.skipped()) GTEST_SKIP() << why;
+        ASSERT_EQ(why, "");
+        ASSERT_TRUE(VethPair::add_address(ns_a_, veth_a_, "10.198.0.1/24"));
+        ASSERT_TRUE(VethPair::add_address(ns_b_, veth_b_, "10.198.0.2/24"));
     }
-    void TearDown() override {
-        if (created_) {
-            run({"ip", "netns", "del", ns_a_});
-            run({"ip", "netns", "del", ns_b_});
-        }
-    }
-    std::string ns_a_, ns_b_, veth_a_, veth_b_;
-    bool created_ = false;
+    VethPair net_;
+    const std::string &ns_a_ = net_.ns_a, &ns_b_ = net_.ns_b, &veth_a_ = net_.veth_a, &veth_b_ = net_.veth_b;
 };
 
 TEST_F(LiveReaderNetns, BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBusy) {
