@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -12,6 +11,7 @@
 #include "audit/ruleset_text.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::audit {
 
@@ -313,7 +313,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
 
 int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResult& r, const AuditOptions& opt,
                     const std::string& command_line, const std::string& more_notes) {
-    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double now = util::wall_s();
     store::RunInfo info;
     info.kind = "audit";
     info.source = opt.ruleset_path;

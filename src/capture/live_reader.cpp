@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "util/thread_without_signals.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::capture {
 namespace {
@@ -16,8 +17,6 @@ constexpr size_t padded(uint32_t caplen) noexcept { return (size_t{caplen} + 7) 
 // Frames read from one interface before the next gets its turn, so a busy
 // port cannot starve a quiet one.
 constexpr int kBatchPerSource = 1024;
-
-double mono_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 
@@ -115,7 +114,7 @@ void LiveReader::chores(double& last_stats) {
         }
         cv_.notify_all();
     }
-    const double now = mono_now();
+    const double now = util::mono_s();
     if (now - last_stats >= 0.1) {
         read_stats();
         last_stats = now;
@@ -148,7 +147,7 @@ void LiveReader::publish() {
 void LiveReader::read_loop() noexcept {
     std::vector<pollfd> fds(sources_.size());
     RawFrame frame;
-    double last_stats = mono_now();
+    double last_stats = util::mono_s();
     // Copies one frame into the chunk being filled, handing that chunk over
     // first when the frame does not fit. False: stopping (the frame is lost
     // with the run's end) or a frame larger than a chunk.
@@ -212,8 +211,8 @@ void LiveReader::read_loop() noexcept {
         // block the kernel hands over when its timeout (the source's read
         // timeout, 100 ms) retires it: poll until an interval brings
         // nothing, for kDrainMs at most.
-        const double until = mono_now() + kDrainMs / 1000.0;
-        for (bool more = error_.empty(); more && filling_ && mono_now() < until;) {
+        const double until = util::mono_s() + kDrainMs / 1000.0;
+        for (bool more = error_.empty(); more && filling_ && util::mono_s() < until;) {
             for (size_t i = 0; i < sources_.size(); ++i) fds[i] = pollfd{sources_[i]->selectable_fd(), POLLIN, 0};
             ::poll(fds.data(), fds.size(), kDrainPollMs);
             more = false;

@@ -20,6 +20,7 @@
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
 #include "cli/run_common.hpp"
+#include "util/clock.hpp"
 
 namespace po = boost::program_options;
 
@@ -31,7 +32,7 @@ public:
     Progress(bool enabled, uint64_t total_bytes) : enabled_(enabled), total_(total_bytes) {}
     void tick(const pipeline::Analyzer& a, uint64_t bytes_read, size_t file_no, size_t files) {
         if (!enabled_) return;
-        const double now = mono_now();
+        const double now = util::mono_s();
         if (now - last_ < 0.5) return;
         if (start_ == 0) start_ = now;
         last_ = now;
@@ -221,7 +222,7 @@ int run_analyze(int argc, char** argv) {
     install_stop_handlers();
     pipeline::Analyzer& analyzer = session->analyzer();
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
-    const double t0 = mono_now();
+    const double t0 = util::mono_s();
     uint64_t bytes_read = 0;
     TimeOrder time_order;
     run::Status status = run::Status::Completed;
@@ -267,7 +268,7 @@ int run_analyze(int argc, char** argv) {
         session->fail(e);
         return report_store_error(e);
     }
-    const double elapsed = mono_now() - t0;
+    const double elapsed = util::mono_s() - t0;
     if (!quiet) {
         std::printf("run %lld (%s) into %s\n", static_cast<long long>(session->run_id()),
                     status == run::Status::Completed ? "completed" : "interrupted", db_path.c_str());

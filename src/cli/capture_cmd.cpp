@@ -46,6 +46,7 @@
 #include "cli/capture_args.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
+#include "util/clock.hpp"
 
 namespace po = boost::program_options;
 
@@ -180,7 +181,7 @@ public:
         m.interface_dropped = t.interface_dropped;
         m.flows = s.analyzer().flow_stats().created;
         m.live_flows = s.analyzer().live_flows();
-        m.refreshed_at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        m.refreshed_at = util::wall_s();
         if (const attrib::RunVerdicts* v = s.last_verdicts()) {
             m.attributed = true;
             for (const std::string& vendor : chosen_) {
@@ -301,14 +302,14 @@ template <class Counted>
 std::string read_for_a_while(run::Session& session, Readers& readers, const Counted& counted) {
     if (readers.fanned()) return session.analyzer().wait_for_workers(50);
     capture::LiveReader& reader = *readers.threads.front();
-    const double now = mono_now();
+    const double now = util::mono_s();
     capture::RawFrame frame;
     for (uint32_t k = 0;; ++k) {
         const auto st = reader.next(frame, k == 0 ? 100 : 0);
         if (st == capture::NextStatus::Frame) {
             session.process(frame);
             if (counted()) return "";
-            if ((k & 1023) == 1023 && mono_now() - now >= 0.05) return "";
+            if ((k & 1023) == 1023 && util::mono_s() - now >= 0.05) return "";
             continue;
         }
         if (st == capture::NextStatus::Error || st == capture::NextStatus::End)
@@ -328,7 +329,7 @@ LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings
                      uint64_t packets_before, size_t& in_filter) {
     LoopEnd end;
     pipeline::Analyzer& analyzer = session.analyzer();
-    const double run_t0 = mono_now();
+    const double run_t0 = util::mono_s();
     double last_refresh = run_t0, last_status = last_refresh;
     uint64_t last_packets = 0;
     double pps = 0;
@@ -349,7 +350,7 @@ LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings
             end.ended_by = "SIGHUP";
             return end;
         }
-        double now = mono_now();
+        double now = util::mono_s();
         if (ls.duration_s > 0 && now - t0 >= ls.duration_s) return ending(run::Status::Completed, "duration");
         if (const std::string err = read_for_a_while(session, readers, counted); !err.empty()) {
             session.note(err + "\n");
@@ -361,7 +362,7 @@ LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings
             end.ended_by = "count";
             return end;
         }
-        now = mono_now();
+        now = util::mono_s();
         if ((ls.rotate_s > 0 && now - run_t0 >= ls.rotate_s) ||
             (ls.rotate_bytes > 0 && session.totals().bytes >= ls.rotate_bytes)) {
             end.ended_by = "rotate";
@@ -518,11 +519,11 @@ int capture_runs(run::Session& session, Readers& reader, const CaptureArgs& args
     const bool quiet = args.quiet, tty = ls.tty;
     const std::vector<std::string>& vendors = args.vendors;
     const std::string& db_path = args.db_path;
-    const double t0 = mono_now();
+    const double t0 = util::mono_s();
     uint64_t packets_before = 0;  // in the runs SIGHUP ended
     size_t in_filter = 0;  // vendor addresses the kernel filter passes
     for (;;) {
-        const double run_t0 = mono_now();
+        const double run_t0 = util::mono_s();
         LoopEnd end;
         try {
             const uint64_t full_before = reader.ring_full();
@@ -545,7 +546,7 @@ int capture_runs(run::Session& session, Readers& reader, const CaptureArgs& args
                                                                                : "failed";
             std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session.run_id()), status_text,
                         end.ended_by.c_str(), db_path.c_str());
-            print_summary(stdout, session.analyzer(), mono_now() - run_t0);
+            print_summary(stdout, session.analyzer(), util::mono_s() - run_t0);
             std::printf("\n");
         }
         const int rc = attribute_and_print("capture", session, vendors, "", quiet);

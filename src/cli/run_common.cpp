@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,10 +48,6 @@ void install_hup_handler() {
     sa.sa_flags = 0;
     sigaction(SIGHUP, &sa, nullptr);
 }
-
-double wall_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
-
-double mono_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 std::string join_command_line(int argc, char** argv) {
     std::string s = "callwall";

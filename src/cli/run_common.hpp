@@ -25,11 +25,6 @@ void install_stop_handlers();
 extern volatile std::sig_atomic_t g_hup_signal;
 void install_hup_handler();
 
-/// Seconds since the epoch, wall clock.
-double wall_now();
-/// Monotonic seconds.
-double mono_now();
-
 std::string join_command_line(int argc, char** argv);
 
 /// Prints the end-of-run summary (packets, flows by state, time, packets/s).

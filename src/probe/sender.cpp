@@ -19,15 +19,10 @@
 #include "probe/address.hpp"
 #include "probe/local_port.hpp"
 #include "probe/wire.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::probe {
 namespace {
-
-double now_s() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 std::string seconds(double s) {
     char b[32];
@@ -262,11 +257,11 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
     active.reserve(kMaxActive);
     std::vector<pollfd> fds;
     const double rate = std::max(o.rate_per_s, 0.01);
-    const double t0 = now_s();
+    const double t0 = util::mono_s();
     size_t next = 0;
     // Bounded: every probe ends by its own deadline, and no new one starts after a stop.
     while (next < probes.size() || !active.empty()) {
-        double now = now_s();
+        double now = util::mono_s();
         if (stop && *stop) {
             for (auto& a : active) finish(a, results[a.index], "interrupted", "stopped by a signal", false);
             active.clear();
@@ -289,7 +284,7 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
         }
         const int timeout_ms = std::clamp(static_cast<int>((wake - now) * 1000.0) + 1, 0, 50);
         (void)::poll(fds.data(), fds.size(), timeout_ms);
-        now = now_s();
+        now = util::mono_s();
         for (size_t i = 0; i < active.size(); ++i) {
             Active& a = active[i];
             const Probe& p = probes[a.index];

@@ -2,7 +2,6 @@
 #include "callwall/run/session.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <mutex>
 #include <optional>
 
@@ -15,12 +14,10 @@
 #include "pipeline/event_sink.hpp"
 #include "pipeline/vendor_addresses.hpp"
 #include "store/store.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::run {
 namespace {
-
-double wall_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
-double mono_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 store::RunStatus store_status(Status s) noexcept {
     switch (s) {
@@ -120,7 +117,7 @@ struct Session::Impl {
         try {
             const store::RunTotals& t = analyzer->totals();
             events::RunEndEvent e;
-            e.ts = wall_now();
+            e.ts = util::wall_s();
             e.run_id = run_id;
             e.status = std::string(store::to_string(store_status(status)));
             e.ended_by = ended_by;
@@ -157,7 +154,7 @@ void Session::Impl::begin() {
     info.sources = o.sources;
     info.command_line = o.command_line;
     info.catalog_digest = o.catalog->digest();
-    info.started_at = wall_now();
+    info.started_at = util::wall_s();
     run_id = db->begin_run(info);
 
     pipeline::AnalyzerConfig cfg;
@@ -200,7 +197,7 @@ void Session::Impl::begin() {
         live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
     }
     until_checkpoint = o.checkpoint_packets ? o.checkpoint_packets : UINT64_MAX;
-    last_refresh = last_commit = mono_now();
+    last_refresh = last_commit = util::mono_s();
     checkpoints_since_commit = 0;
     last_attrib = attrib_cost = 0;
     status = Status::Failed;
@@ -245,7 +242,7 @@ bool Session::process(const capture::RawFrame& frame) {
     a.totals().flows = fs.created;
     a.totals().flows_evicted_full = fs.evicted_full;
     s.db->update_run(s.run_id, a.totals(), store::RunStatus::Running, 0);
-    if (const double now = mono_now();
+    if (const double now = util::mono_s();
         ++s.checkpoints_since_commit >= s.o.commit_every_checkpoints || now - s.last_commit >= s.o.commit_every_s) {
         s.db->flush();
         s.last_commit = now;
@@ -267,10 +264,10 @@ Tick Session::tick(double now) {
         return picked == Tick::Attributed ? picked : Tick::Refreshed;
     s.analyzer->take_written_ids(s.changed);
     if (!s.db->write_behind()) {
-        const double a0 = mono_now();
+        const double a0 = util::mono_s();
         const attrib::RunVerdicts v = s.live->refresh(*s.db, s.run_id, s.changed);
         s.verdict_events(v);
-        s.attrib_cost = mono_now() - a0;
+        s.attrib_cost = util::mono_s() - a0;
         s.last_attrib = now;
         return Tick::Attributed;
     }
@@ -279,11 +276,11 @@ Tick Session::tick(double now) {
     s.live_in_flight = true;
     s.last_attrib = now;
     s.db->defer([&s, ids = std::move(s.changed), run = s.run_id](store::Store& db) {
-        const double a0 = mono_now();
+        const double a0 = util::mono_s();
         attrib::RunVerdicts v = s.live->refresh(db, run, ids);
         std::lock_guard lk(s.live_mu);
         s.live_done = std::move(v);
-        s.live_cost = mono_now() - a0;
+        s.live_cost = util::mono_s() - a0;
     });
     s.changed = {};
     return picked == Tick::Attributed ? picked : Tick::Refreshed;
@@ -315,7 +312,7 @@ void Session::finish(Status status, const std::string& ended_by) {
     s.take_live_verdicts();
     s.analyzer->finish();
     note_bounds(*s.analyzer);
-    s.db->update_run(s.run_id, s.analyzer->totals(), store_status(status), wall_now());
+    s.db->update_run(s.run_id, s.analyzer->totals(), store_status(status), util::wall_s());
     s.db->flush();
 }
 
@@ -324,7 +321,7 @@ void Session::fail(const store::StoreError& e) noexcept {
     s.status = Status::Failed;
     try {
         s.analyzer->totals().notes += stop_note(e);
-        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Failed, wall_now());
+        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Failed, util::wall_s());
         s.db->flush();
     } catch (...) {
         // The database keeps every committed batch; the run stays "running".
@@ -340,7 +337,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
         s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";
-        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Interrupted, wall_now());
+        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Interrupted, util::wall_s());
         s.db->flush();
         s.run_end_event();
         return std::nullopt;
@@ -352,7 +349,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
 }
 
 std::vector<int64_t> Session::prune(double max_age_s, uint64_t max_runs) {
-    return impl_->db->prune_runs(max_age_s, max_runs, wall_now(), impl_->run_id);
+    return impl_->db->prune_runs(max_age_s, max_runs, util::wall_s(), impl_->run_id);
 }
 
 const std::vector<std::string>& Session::vendor_addresses() const noexcept {

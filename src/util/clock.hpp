@@ -23,6 +23,13 @@ namespace callwall::util {
     return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
 }
 
+/// Seconds of wall-clock time (CLOCK_REALTIME) since the epoch.
+[[nodiscard]] inline double wall_s() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 /// Microseconds of wall-clock time (CLOCK_REALTIME): a live frame's time is
 /// the kernel's receive time on this clock.
 [[nodiscard]] inline int64_t wall_us() noexcept {
