@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <array>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -32,6 +33,8 @@ public:
     void jset(uint32_t k, Label yes) { jump(BPF_JMP | BPF_JSET | BPF_K, k, yes); }
     /// if (A >= k) goto yes (else fall through).
     void jge(uint32_t k, Label yes) { jump(BPF_JMP | BPF_JGE | BPF_K, k, yes); }
+    /// if (A > X) goto yes (else fall through).
+    void jgt_x(Label yes) { jump(BPF_JMP | BPF_JGT | BPF_X, 0, yes); }
     void ja(Label to) {
         fixes_.push_back({code_.size(), to, true});
         op(BPF_JMP | BPF_JA);
@@ -75,9 +78,10 @@ constexpr uint16_t kLdW = BPF_LD | BPF_W | BPF_IND, kLdH = BPF_LD | BPF_H | BPF_
 
 // Scratch memory: M[0] the hash, M[1] a value kept across an X update,
 // M[2] IPv6's next header or GRE's protocol, M[3] a header's length, M[4]
-// GRE's flags, M[15] the current IP header's offset (the tunnel's inner one
-// once the program is past a tunnel) while X walks past it.
-constexpr uint32_t kHash = 0, kKeep = 1, kNext = 2, kLen = 3, kFlags = 4, kBase = 15;
+// GRE's flags, M[5] where the current IP datagram ends by its length field,
+// M[15] the current IP header's offset (the tunnel's inner one once the
+// program is past a tunnel) while X walks past it.
+constexpr uint32_t kHash = 0, kKeep = 1, kNext = 2, kLen = 3, kFlags = 4, kEnd = 5, kBase = 15;
 
 // X += n, keeping A.
 void advance(Assembler& a, uint32_t n) {
@@ -95,6 +99,28 @@ void past_ipv4_header(Assembler& a) {
     a.op(BPF_ALU | BPF_LSH | BPF_K, 2);
     a.op(BPF_ALU | BPF_ADD | BPF_X);
     a.op(BPF_MISC | BPF_TAX);
+}
+
+// M[kEnd] = X + `header` + the 16-bit length field at X + `field` (X at an
+// IP header): where the datagram ends, as the decoder bounds what it reads
+// (an ICMP error's quote in the frame's padding is no quote to it). A
+// length of 0 (a TSO super-frame, a jumbogram) bounds nothing: the decoder
+// then takes what was captured, which the program cannot know, so an error
+// there whose quote is cut short goes to the first socket, not by its own
+// pair (the decoder flags such datagrams: kAnomalyIpv4ZeroTotalLength,
+// kAnomalyIpv6ZeroPayloadLength).
+void datagram_end(Assembler& a, uint32_t field, uint32_t header) {
+    const Assembler::Label unbounded = a.label(), done = a.label();
+    a.op(kLdH, net(field));
+    a.jeq(0, unbounded);
+    a.op(BPF_ALU | BPF_ADD | BPF_K, header);
+    a.op(BPF_ALU | BPF_ADD | BPF_X);
+    a.op(BPF_ST, kEnd);
+    a.ja(done);
+    a.bind(unbounded);
+    a.op(BPF_LD | BPF_IMM, 0xFFFFFFFF);
+    a.op(BPF_ST, kEnd);
+    a.bind(done);
 }
 
 // A ^= word at X + off (X kept in M[kBase], the hash in M[kHash]).
@@ -153,26 +179,45 @@ struct Exits {
     std::optional<Assembler::Label> gre, udp;
 };
 
+// An ICMP message (X at its header): an error to `quote`, anything else to
+// `own`. By the protocol number, not the IP version: the decoder reads
+// ICMPv6 over IPv4 (and ICMP over IPv6) by its own types.
+void icmp(Assembler& a, bool v6, const Exits& to) {
+    const Assembler::Label error = a.label();
+    a.op(kLdB, net(0));  // ICMP: unreachable, source quench, time exceeded, parameter problem;
+        // ICMPv6: unreachable, packet too big, time exceeded, parameter problem
+    const std::array<uint32_t, 4> errors =
+        v6 ? std::array<uint32_t, 4>{1, 2, 3, 4} : std::array<uint32_t, 4>{3, 4, 11, 12};
+    for (uint32_t t : errors) a.jeq(t, error);
+    a.ja(to.own);
+    a.bind(error);
+    a.ja(to.quote);
+}
+
 // IPv6 (X at its header): the extension headers the decoder walks (eight
-// at most), to an ICMPv6 error (to `quote`), GRE or UDP (when the exits take
-// them); a fragment header, or anything else, goes to `own`.
-void ipv6(Assembler& a, const Exits& to) {
-    const Assembler::Label icmp6 = a.label();
+// at most), to ICMP or ICMPv6 (`icmp4`, `icmp6`, X at its header), GRE or
+// UDP (when the exits take them); a fragment header, or anything else, goes
+// to `own`.
+void ipv6(Assembler& a, Assembler::Label icmp4, Assembler::Label icmp6, const Exits& to) {
     a.op(BPF_MISC | BPF_TXA);
     a.op(BPF_ST, kBase);
+    datagram_end(a, 4, 40);  // the payload length
     a.op(kLdB, net(6));
     advance(a, 40);
     for (int e = 0; e < 8; ++e) {
-        const Assembler::Label to_icmp = a.label(), ext = a.label(), ah = a.label(), next = a.label(), gre = a.label(),
-                               udp = a.label();
-        a.jeq(58, to_icmp);
+        const Assembler::Label to_icmp6 = a.label(), to_icmp4 = a.label(), ext = a.label(), ah = a.label(),
+                               next = a.label(), gre = a.label(), udp = a.label();
+        a.jeq(58, to_icmp6);
+        a.jeq(1, to_icmp4);
         for (uint32_t h : {0u, 43u, 60u, 135u, 139u, 140u}) a.jeq(h, ext);
         a.jeq(51, ah);
         if (to.gre) a.jeq(47, gre);
         if (to.udp) a.jeq(17, udp);
         a.ja(to.own);
-        a.bind(to_icmp);
+        a.bind(to_icmp6);
         a.ja(icmp6);
+        a.bind(to_icmp4);
+        a.ja(icmp4);
         a.bind(gre);
         if (to.gre) a.ja(*to.gre);
         a.bind(udp);
@@ -194,19 +239,12 @@ void ipv6(Assembler& a, const Exits& to) {
         a.bind(next);
     }
     a.ja(to.own);
-    a.bind(icmp6);
-    const Assembler::Label error = a.label();
-    a.op(kLdB, net(0));  // type: unreachable, packet too big, time exceeded, parameter problem
-    for (uint32_t t : {1u, 2u, 3u, 4u}) a.jeq(t, error);
-    a.ja(to.own);
-    a.bind(error);
-    a.ja(to.quote);
 }
 
 // One IP layer, X at its header (`at` bound here): by the version, as the
 // decoder goes.
 void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
-    const Assembler::Label v4 = a.label(), v6 = a.label();
+    const Assembler::Label v4 = a.label(), v6 = a.label(), icmp4 = a.label(), icmp6 = a.label();
     a.bind(at);
     a.op(kLdB, net(0));
     a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
@@ -219,34 +257,35 @@ void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
     a.bind(v4);
     a.op(BPF_MISC | BPF_TXA);
     a.op(BPF_ST, kBase);
-    const Assembler::Label own = a.label(), icmp4 = a.label(), gre = a.label(), udp = a.label();
-    a.op(kLdH, net(6));
-    a.jset(0x3FFF, own);
-    a.op(kLdB, net(9));
-    a.jeq(1, icmp4);
-    if (to.gre) a.jeq(47, gre);
-    if (to.udp) a.jeq(17, udp);
-    a.bind(own);
-    a.ja(to.own);
-    a.bind(icmp4);
+    datagram_end(a, 2, 0);  // the total length
     {
-        const Assembler::Label error = a.label();
-        past_ipv4_header(a);
-        a.op(kLdB, net(0));  // type: unreachable, source quench, time exceeded, parameter problem
-        for (uint32_t t : {3u, 4u, 11u, 12u}) a.jeq(t, error);
+        const Assembler::Label own = a.label(), over4 = a.label(), over4_v6 = a.label(), gre = a.label(),
+                               udp = a.label();
+        a.op(kLdH, net(6));
+        a.jset(0x3FFF, own);
+        a.op(kLdB, net(9));
+        a.jeq(1, over4);
+        a.jeq(58, over4_v6);
+        if (to.gre) a.jeq(47, gre);
+        if (to.udp) a.jeq(17, udp);
+        a.bind(own);
         a.ja(to.own);
-        a.bind(error);
-        a.ja(to.quote);
-    }
-    for (const auto& [here, there] : {std::pair{gre, to.gre}, std::pair{udp, to.udp}}) {
-        a.bind(here);
-        if (!there) continue;
-        past_ipv4_header(a);
-        a.ja(*there);
+        for (const auto& [here, there] :
+             {std::pair{over4, std::optional{icmp4}}, std::pair{over4_v6, std::optional{icmp6}}, std::pair{gre, to.gre},
+              std::pair{udp, to.udp}}) {
+            a.bind(here);
+            if (!there) continue;
+            past_ipv4_header(a);
+            a.ja(*there);
+        }
     }
 
     a.bind(v6);
-    ipv6(a, to);
+    ipv6(a, icmp4, icmp6, to);
+    a.bind(icmp4);
+    icmp(a, false, to);
+    a.bind(icmp6);
+    icmp(a, true, to);
 }
 
 // GRE (X at its header), as decode's parse_gre: IPv4 or IPv6 inside to
@@ -360,25 +399,34 @@ std::vector<sock_filter> build() {
 
     // An error (X at its ICMP header): the pair of the IPv4 or IPv6 header
     // it quotes, 8 bytes in; by its own IP header's pair if the quote shows
-    // neither.
+    // neither, or its addresses do not end within the error's datagram (the
+    // decoder then finds no quote).
     a.bind(quote);
     {
+        // Whether `quoted_header` bytes after the ICMP header fit in the
+        // datagram: on to the next instruction, else to `own`.
+        const auto fits = [&](uint32_t quoted_header) {
+            a.op(BPF_LD | BPF_MEM, kKeep);
+            a.op(BPF_ALU | BPF_ADD | BPF_K, 8 + quoted_header);
+            a.op(BPF_LDX | BPF_MEM, kEnd);
+            a.jgt_x(own);
+            a.op(BPF_LDX | BPF_MEM, kKeep);
+        };
         const Assembler::Label q4 = a.label(), q6 = a.label();
+        a.op(BPF_MISC | BPF_TXA);
+        a.op(BPF_ST, kKeep);
+        fits(20);  // an IPv4 header's addresses at least, before reading its version
         a.op(kLdB, net(8));
         a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
         a.jeq(4, q4);
         a.jeq(6, q6);
         a.ja(own);
+        a.bind(q6);
+        fits(40);
         a.bind(q4);
         advance(a, 8);
         a.op(BPF_MISC | BPF_TXA);
-        a.op(BPF_ST, kBase);
-        a.ja(pair4);
-        a.bind(q6);
-        advance(a, 8);
-        a.op(BPF_MISC | BPF_TXA);
-        a.op(BPF_ST, kBase);
-        a.ja(pair6);
+        a.op(BPF_ST, kBase);  // the quoted header's pair, by its version, below
     }
 
     a.bind(own);  // the pair of the IP header at M[kBase]

@@ -11,7 +11,8 @@
 // no). So the group runs fanout_program(): a classic BPF program returning a
 // hash of the unordered address pair, the pair quoted by an ICMP or ICMPv6
 // error where pipeline::Shards::worker_of takes it (an error that is not a
-// fragment, whose quote shows an IPv4 or IPv6 header), through any VLAN
+// fragment, whose quote shows an IPv4 or IPv6 header's addresses within the
+// error's datagram), through any VLAN
 // tags left in the frame, PPPoE and IPv6 extension headers as the decoder
 // walks them. The kernel takes the returned value modulo the group's size.
 // Through a tunnel (GRE, ERSPAN types I to III, VXLAN on port 4789, as

@@ -17,9 +17,10 @@ void parse_quoted(ByteView v, QuotedPacket& q) noexcept {
         r.skip(9);
         q.proto = r.u8();
         r.skip(2);
-        q.src = IpAddr::from_bytes(r.bytes(4));
-        q.dst = IpAddr::from_bytes(r.bytes(4));
-        if (!r.ok()) return;
+        const ByteView src = r.bytes(4), dst = r.bytes(4);
+        if (!r.ok()) return;  // both addresses or neither: half a pair attaches to nothing
+        q.src = IpAddr::from_bytes(src);
+        q.dst = IpAddr::from_bytes(dst);
         const size_t ihl = static_cast<size_t>(vihl & 0x0F) * 4;
         if (ihl < 20) return;
         const uint16_t frag = load_u16(v, 6);
@@ -29,9 +30,10 @@ void parse_quoted(ByteView v, QuotedPacket& q) noexcept {
         r.skip(6);
         uint8_t nh = r.u8();
         r.skip(1);
-        q.src = IpAddr::from_bytes(r.bytes(16));
-        q.dst = IpAddr::from_bytes(r.bytes(16));
+        const ByteView src = r.bytes(16), dst = r.bytes(16);
         if (!r.ok()) return;
+        q.src = IpAddr::from_bytes(src);
+        q.dst = IpAddr::from_bytes(dst);
         for (int i = 0; i < kMaxExtHeaders; ++i) {
             if (nh == 0 || nh == 43 || nh == 60) {
                 const uint8_t next = r.u8();

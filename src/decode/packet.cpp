@@ -346,6 +346,7 @@ LayerStatus parse_ipv6(ByteView pkt, PacketMeta& out) noexcept {
     out.dst = IpAddr::from_bytes(dst);
     // A zero payload length means a jumbogram (RFC 2675): take what was captured.
     const size_t datagram_len = payload_len ? 40u + payload_len : pkt.size();
+    if (payload_len == 0) out.anomalies |= kAnomalyIpv6ZeroPayloadLength;
     out.ip_total_len = static_cast<uint32_t>(datagram_len);
     if (datagram_len > pkt.size()) {
         out.anomalies |= kAnomalyIpLengthBeyondCapture;

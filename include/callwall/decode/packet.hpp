@@ -106,6 +106,7 @@ enum Anomaly : uint32_t {
     kAnomalyTcpBadOffset = 1u << 8,
     kAnomalyEncapTooDeep = 1u << 9,
     kAnomalyIpv4ZeroTotalLength = 1u << 10,  ///< total length 0 (TSO super-frame): the captured length was used
+    kAnomalyIpv6ZeroPayloadLength = 1u << 11,  ///< payload length 0 (a jumbogram): the captured length was used
 };
 
 /// The 5-tuple of a packet quoted inside an ICMP/ICMPv6 error. A quoted ICMP

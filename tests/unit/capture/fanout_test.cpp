@@ -235,6 +235,21 @@ std::vector<Case> cases() {
     c.push_back({"ICMPv6 error in a fragment: its own pair", 1,
                  ether(0x86DD, ipv6(kE, kC, 44, cat(Bytes{58, 0, 0, 1, 0, 0, 0, 7}, icmp(1, 4, quote6)))), ec});
     c.push_back({"ICMPv4 error quoting IPv6", 1, ether(0x0800, ipv4(kR, kA, 1, icmp(3, 1, quote6))), cd});
+    // The protocol number decides, not the IP version, as in the decoder.
+    c.push_back({"ICMPv6 time exceeded over IPv4", 1, ether(0x0800, ipv4(kR, kA, 58, icmp(3, 0, quote4))), ab});
+    c.push_back({"ICMP time exceeded over IPv6", 1, ether(0x86DD, ipv6(kE, kC, 1, icmp(11, 0, quote6))), cd});
+    {
+        // An error whose datagram ends before its quote: the quote lies in
+        // the frame's padding, which is no quote to the decoder.
+        Bytes padded = ipv4(kR, kA, 1, icmp(3, 3, {}));
+        padded = cat(padded, quote4);
+        c.push_back({"error with its quote in the padding: its own pair", 1, ether(0x0800, padded), ra});
+        // Its datagram ends inside the quoted destination: half a pair is none.
+        c.push_back({"error whose quote ends inside the quoted destination: its own pair", 1,
+                     ether(0x0800, ipv4(kR, kA, 1, icmp(3, 3, Bytes(quote4.begin(), quote4.begin() + 18)))), ra});
+        c.push_back({"ICMPv6 error whose quote ends inside the quoted destination: its own pair", 1,
+                     ether(0x86DD, ipv6(kE, kC, 58, icmp(1, 4, Bytes(quote6.begin(), quote6.begin() + 30)))), ec});
+    }
     c.push_back({"raw IPv4", 101, a_to_b, ab});
     c.push_back({"SLL2 IPv6", 276, cat(cat(be16(0x86DD), Bytes(18, 0)), c_to_d), cd});
     for (const Case& t : tunnelled(a_to_b, c_to_d, quote4, quote6)) c.push_back(t);
@@ -257,9 +272,9 @@ TEST(FanoutProgram, WhatIsNotIpOrEndsShortGoesToTheFirstSocket) {
     EXPECT_EQ(program_on(1, ether(0x0806, Bytes(28, 0))), 0u);  // ARP
     const Bytes a_to_b = ipv4(kA, kB, 17, udp(1, 2));
     EXPECT_EQ(program_on(1, ether(0x0800, Bytes(a_to_b.begin(), a_to_b.begin() + 15))), 0u);  // cut in the source
-    // An error whose quote stops inside the quoted source address.
-    const Bytes cut = ipv4(kR, kA, 1, icmp(3, 3, Bytes(a_to_b.begin(), a_to_b.begin() + 14)));
-    EXPECT_EQ(program_on(1, ether(0x0800, cut)), 0u);
+    // An error whose total length promises a quote the packet stops short of.
+    const Bytes whole = ipv4(kR, kA, 1, icmp(3, 3, Bytes(a_to_b.begin(), a_to_b.begin() + 28)));
+    EXPECT_EQ(program_on(1, ether(0x0800, Bytes(whole.begin(), whole.begin() + 20 + 8 + 14))), 0u);
     // Five VLAN tags: more than the decoder walks.
     EXPECT_EQ(program_on(1, ether_tagged({0x8100, 0x8100, 0x8100, 0x8100, 0x8100, 0x8100}, 0x0800, a_to_b)), 0u);
 }
