@@ -8,11 +8,10 @@
 
 #include "util/thread_without_signals.hpp"
 #include "util/clock.hpp"
+#include "capture/padded.hpp"
 
 namespace callwall::capture {
 namespace {
-
-constexpr size_t padded(uint32_t caplen) noexcept { return (size_t{caplen} + 7) & ~size_t{7}; }
 
 // Frames read from one interface before the next gets its turn, so a busy
 // port cannot starve a quiet one.

@@ -7,11 +7,10 @@
 #include <system_error>
 
 #include "util/thread_without_signals.hpp"
+#include "capture/padded.hpp"
 
 namespace callwall::capture {
 namespace {
-
-constexpr size_t padded(uint32_t caplen) noexcept { return (size_t{caplen} + 7) & ~size_t{7}; }
 
 // Frames ahead of the one returned whose first bytes are prefetched.
 constexpr size_t kPrefetchDistance = 8;

@@ -14,21 +14,19 @@
 #include <stdexcept>
 
 #include "callwall/catalog/catalog.hpp"
+#include "catalog/host_text.hpp"
 
 namespace callwall::catalog {
 
 namespace {
 
-constexpr size_t kMaxHostLength = 255;  // longer than any legal DNS name: matches nothing
 constexpr uint64_t kFnvOffset = 14695981039346656037ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
-
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 uint64_t edge_hash(uint32_t parent, std::string_view label) noexcept {
     uint64_t h = kFnvOffset ^ (uint64_t{parent} * 0x9E3779B97F4A7C15ull);
     for (char c : label) {
-        h ^= static_cast<unsigned char>(lower(c));
+        h ^= static_cast<unsigned char>(ascii_lower(c));
         h *= kFnvPrime;
     }
     return h ^ (h >> 29);
@@ -78,7 +76,7 @@ void DomainIndex::add(DestinationKind kind, std::string_view base, uint32_t valu
             s.child = child;
             s.label_offset = static_cast<uint32_t>(labels_.size());
             s.label_length = static_cast<uint32_t>(label.size());
-            for (char c : label) labels_.push_back(lower(c));
+            for (char c : label) labels_.push_back(ascii_lower(c));
             insert_slot(s);
             ++edge_count_;
         }
@@ -124,7 +122,7 @@ uint32_t DomainIndex::find_child(uint32_t parent, std::string_view label) const 
         const char* stored = labels_.data() + s.label_offset;
         bool same = true;
         for (size_t k = 0; k < label.size(); ++k) {
-            if (lower(label[k]) != stored[k]) {
+            if (ascii_lower(label[k]) != stored[k]) {
                 same = false;
                 break;
             }

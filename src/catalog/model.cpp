@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "callwall/catalog/catalog.hpp"
+#include "catalog/host_text.hpp"
 
 namespace callwall::catalog {
 
@@ -14,14 +15,11 @@ namespace {
 constexpr size_t kMaxNameLength = 253;  // RFC 1035 2.3.4, dotted text form
 constexpr size_t kMaxLabelLength = 63;  // RFC 1035 2.3.4
 constexpr size_t kMaxVersionParts = 4;  // "1.2.3.4": enough for every SDK numbering seen
-constexpr size_t kMaxHostLength = 255;  // same cap as DomainIndex::lookup: longer hosts match nothing
-
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
     }
     return true;
 }
@@ -201,7 +199,7 @@ std::optional<Destination> parse_destination(std::string_view text, std::string*
     }
     if (std::string why = check_base_name(rest); !why.empty()) return fail(std::move(why));
     d.pattern = prefix;
-    for (char c : rest) d.pattern.push_back(lower(c));
+    for (char c : rest) d.pattern.push_back(ascii_lower(c));
     return d;
 }
 

@@ -9,18 +9,6 @@
 #include <cstdio>
 
 namespace callwall::pipeline {
-namespace {
-// Idle flows are expired at most once per second of capture time: the LRU
-// head check is O(1) but there is no need to do it per packet.
-constexpr int64_t kExpireIntervalUs = 1'000'000;
-// A frame stamped earlier than the one before it by more than this is a
-// clock jump worth a note (captures merged from machines whose clocks differ,
-// a clock stepped mid-capture). Smaller steps back are ordinary: frames
-// timestamped on different CPUs or NIC queues, multi-interface captures whose
-// buffers are flushed in batches (tools/gen_workload.py's workload has 787
-// steps back of up to 29 ms). Either way expiry is safe: see FlowTable::update.
-constexpr int64_t kClockBackToleranceUs = 1'000'000;
-}  // namespace
 
 Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
     : store_(store),

@@ -3,13 +3,10 @@
 #include "pipeline/event_sink.hpp"
 
 #include "pipeline/store_sink.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::pipeline {
-namespace {
-
-double seconds(int64_t us) noexcept { return static_cast<double>(us) / 1e6; }
-
-}  // namespace
+namespace {}  // namespace
 
 std::string EventSink::vendor_of(std::string_view name) const {
     std::string out;
@@ -29,7 +26,7 @@ void EventSink::dns_answer(const DnsAnswerFact& f) {
     const std::string vendor = vendor_of(f.qname);
     if (vendor.empty()) return;
     events::DnsEvent e;
-    e.ts = seconds(f.ts_us);
+    e.ts = util::us_to_s(f.ts_us);
     e.run_id = run_id_;
     e.client = decode::to_string(f.client);
     e.qname = std::string(f.qname);
@@ -47,7 +44,7 @@ void EventSink::flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) n
     try {
         ++flows_;
         events::FlowEvent e;
-        e.ts = seconds(f.first_ts_us);
+        e.ts = util::us_to_s(f.first_ts_us);
         e.run_id = run_id_;
         e.flow_id = f.id;
         e.orig_h = f.client_ip;
@@ -56,7 +53,7 @@ void EventSink::flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) n
         e.resp_p = f.server_port;
         e.proto = f.proto;
         e.service = std::string(app.app);
-        e.duration = seconds(f.last_ts_us - f.first_ts_us);
+        e.duration = util::us_to_s(f.last_ts_us - f.first_ts_us);
         e.orig_pkts = f.packets[flow::kFromClient];
         e.orig_bytes = f.bytes[flow::kFromClient];
         e.resp_pkts = f.packets[flow::kFromServer];
@@ -71,7 +68,7 @@ void EventSink::flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) n
         const std::string vendor = vendor_of(app.name);
         if (vendor.empty()) return;
         events::NameEvent n;
-        n.ts = seconds(f.first_ts_us);
+        n.ts = util::us_to_s(f.first_ts_us);
         n.run_id = run_id_;
         n.flow_id = f.id;
         n.community_id = events::community_id(f.client_ip, f.client_port, f.server_ip, f.server_port, f.proto);

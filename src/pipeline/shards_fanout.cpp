@@ -13,10 +13,6 @@ namespace {
 using shard::In;
 using shard::InRecord;
 
-// As the Analyzer's: an expiry tick per second of capture time, and the
-// step back in capture time worth a note.
-constexpr int64_t kExpireIntervalUs = 1'000'000;
-constexpr int64_t kClockBackToleranceUs = 1'000'000;
 /// An idle worker's progress: nothing more is expected with a capture time
 /// this long before now (TPACKET_V3 hands a block over within its 100 ms
 /// timeout, the reading thread within its 50 ms poll). A frame later than

@@ -6,6 +6,7 @@
 
 #include "callwall/proto/dns.hpp"
 #include "callwall/proto/quic.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -24,7 +25,6 @@ private:
     size_t n_;
 };
 
-double seconds(int64_t ts_us) noexcept { return static_cast<double>(ts_us) / 1e6; }
 std::string_view direction(flow::Dir d) noexcept { return d == flow::kFromClient ? "c2s" : "s2c"; }
 
 void append_number(std::string& out, unsigned v) {
@@ -121,7 +121,7 @@ void StoreSink::dns_query(const DnsQueryFact& f) {
     write([&](store::Store& s) {
         store::DnsQueryRow q;
         q.flow_id = f.flow_id;
-        q.ts = seconds(f.ts_us);
+        q.ts = util::us_to_s(f.ts_us);
         q.client_ip = client.view();
         q.server_ip = server.view();
         q.qname = f.qname;
@@ -150,7 +150,7 @@ void StoreSink::dns_answer(const DnsAnswerFact& f) {
     write([&](store::Store& s) {
         store::DnsAnswerRow row;
         row.flow_id = f.flow_id;
-        row.ts = seconds(f.ts_us);
+        row.ts = util::us_to_s(f.ts_us);
         row.client_ip = client.view();
         row.server_ip = server.view();
         row.qname = f.qname;
@@ -171,7 +171,7 @@ void StoreSink::hello(const HelloFact& f) {
     write([&](store::Store& s) {
         store::TlsHelloRow row;
         row.flow_id = f.flow_id;
-        row.ts = seconds(f.ts_us);
+        row.ts = util::us_to_s(f.ts_us);
         row.protocol = f.protocol == HelloProtocol::Tls ? "tls" : f.protocol == HelloProtocol::Quic ? "quic" : "gquic";
         row.sni = f.sni;
         row.alpn = f.alpn;
@@ -205,7 +205,7 @@ void StoreSink::stun_message(const StunFact& f) {
     write([&](store::Store& s) {
         store::StunMessageRow row;
         row.flow_id = f.flow_id;
-        row.ts = seconds(f.ts_us);
+        row.ts = util::us_to_s(f.ts_us);
         row.direction = direction(f.dir);
         row.method = method;
         row.msg_class = stun::to_string(f.msg_class);
@@ -235,8 +235,8 @@ void StoreSink::rtp_stream(const RtpStreamFact& f) {
         row.max_jitter_ms = st.max_jitter_ms();
         row.clock_rate = st.clock_rate_hz();
         row.via_turn = f.via_turn;
-        row.first_ts = seconds(f.first_us);
-        row.last_ts = seconds(f.last_us);
+        row.first_ts = util::us_to_s(f.first_us);
+        row.last_ts = util::us_to_s(f.last_us);
         s.add_rtp_stream(run_id_, row);
     });
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "callwall/version.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::store {
 namespace {
@@ -34,8 +35,6 @@ INSERT OR REPLACE INTO flow (run_id, id, transport, client_ip, client_port, serv
   stun_retransmissions_s2c, proxy_port)
 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 )SQL";
-
-double us_to_s(int64_t us) { return static_cast<double>(us) / 1e6; }
 
 std::string_view transport_name(uint8_t proto) {
     switch (proto) {
@@ -617,12 +616,12 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
     const std::string_view server(sip, format_ip(f.server_ip, sip, sizeof sip));
     const bool syn = f.tcp.first_syn_us != 0, answered = f.packets[flow::kFromServer] != 0, icmp = f.icmp_errors != 0;
     const auto opt = [](bool present, int64_t v) { return present ? std::optional<int64_t>(v) : std::nullopt; };
-    const auto opt_ts = [&](int64_t us) { return syn ? std::optional<double>(us_to_s(us)) : std::nullopt; };
+    const auto opt_ts = [&](int64_t us) { return syn ? std::optional<double>(util::us_to_s(us)) : std::nullopt; };
     const std::optional<std::string_view> icmp_from =
         icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
              : std::nullopt;
     put(Slot::Flow, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
-        int64_t{f.server_port}, int64_t{f.initiator_guessed}, us_to_s(f.first_ts_us), us_to_s(f.last_ts_us),
+        int64_t{f.server_port}, int64_t{f.initiator_guessed}, util::us_to_s(f.first_ts_us), util::us_to_s(f.last_ts_us),
         i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
         i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},
         opt_ts(f.tcp.first_syn_us), opt_ts(f.tcp.last_syn_us), opt(f.tcp.rst[flow::kFromServer], f.tcp.rst_ttl),

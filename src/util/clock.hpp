@@ -9,6 +9,10 @@
 
 namespace callwall::util {
 
+/// Microseconds as seconds (capture times are kept in microseconds, the
+/// database and the events hold seconds).
+[[nodiscard]] constexpr double us_to_s(int64_t us) noexcept { return static_cast<double>(us) / 1e6; }
+
 /// Seconds on the monotonic clock.
 [[nodiscard]] inline double mono_s() noexcept {
     timespec ts{};
