@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """The shape docs/architecture.md promises: no file under src/ over ~700
-lines, no function over ~120, and no sqlite3 outside src/store/.
+lines, no function over ~120, and no sqlite3 outside src/store/; and no
+helper that two files define alike in anonymous namespaces of the same
+namespace (src/ and tests/ each), which the asan preset's unity build (eight
+sources per translation unit) turns into a redefinition as soon as its
+batches bring the two files together: such helpers belong in a shared header.
 
 A function is a definition at column 0 (the tree is clang-formatted:
 namespaces do not indent) from its opening line to the `}` that closes it at
@@ -41,6 +45,75 @@ def functions(lines):
         i += 1
 
 
+ANON_OPEN = re.compile(r"^namespace \{")
+NAMED_OPEN = re.compile(r"^namespace ([\w:]+) \{")
+# A column-0 definition inside an anonymous namespace: a type, a constant or
+# a function (the line up to its parameters' end, the signature).
+ANON_TYPE = re.compile(r"^(?:struct|class|enum class|enum|union) (\w+)\b(?!;)")
+ANON_CONST = re.compile(r"^(?:static )?(?:inline )?constexpr [\w:<>, ]+? (\w+)(?:\[\w*\])? *[={]")
+ANON_FUNC = re.compile(r"^(?!return\b)[\w:<>,*& \[\]]+?[ *&](\w+)\((.*)")
+
+
+def without_parameter_names(sig):
+    """A function signature with its parameters' names dropped: `f(int a,
+    const T& b)` and `f(int, const T&)` declare the same function."""
+    m = re.match(r"^(.*?\()(.*)(\).*)$", sig)
+    if not m:
+        return sig
+    params = []
+    for param in m.group(2).split(","):  # a template argument's comma splits wrongly, and harmlessly
+        tokens = param.strip().split()
+        if len(tokens) > 1 and re.fullmatch(r"[*&]*\w+", tokens[-1]):
+            tokens[-1] = re.sub(r"\w+$", "", tokens[-1])
+        params.append(" ".join(t for t in tokens if t))
+    return m.group(1) + ", ".join(params) + m.group(3)
+
+
+def anonymous_helpers(path):
+    """Yields ((namespace, name), signature) for each column-0 definition
+    inside an anonymous namespace of `path`."""
+    outer, anon = "", False
+    lines = path.read_text().split("\n")
+    for i, line in enumerate(lines):
+        m = NAMED_OPEN.match(line)
+        if m:
+            outer = m.group(1)
+            continue
+        if ANON_OPEN.match(line):
+            anon = True
+            continue
+        if line.startswith("}  // namespace"):
+            anon = False
+            continue
+        if not anon or not line or line[0].isspace() or NOT_FUNCTION.match(line) and not ANON_TYPE.match(line):
+            continue
+        for pattern in (ANON_TYPE, ANON_CONST, ANON_FUNC):
+            m = pattern.match(line)
+            if m:
+                # The signature: up to the body's brace, over at most a few lines.
+                sig, j = line, i
+                while "{" not in sig and ";" not in sig and j + 1 < len(lines) and j < i + 6:
+                    j += 1
+                    sig += " " + lines[j].strip()
+                sig = re.sub(r"\s+", " ", re.split(r"\{|=|;", sig)[0]).strip()
+                yield (outer, m.group(1)), without_parameter_names(sig)
+                break
+
+
+def clashing_helpers(files):
+    """Pairs of files defining the same helper alike in anonymous namespaces."""
+    seen, bad = {}, []
+    for p in files:
+        if p.suffix != ".cpp":
+            continue
+        for key, sig in anonymous_helpers(p):
+            other = seen.setdefault((key, sig), p)
+            if other != p:
+                bad.append(f"{p.relative_to(ROOT)} and {other.relative_to(ROOT)}: both define `{sig}` in an anonymous "
+                           f"namespace of {key[0] or 'the global namespace'} (a clash in the unity build: share it)")
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-file", type=int, default=700)
@@ -61,6 +134,8 @@ def main():
                 bad.append(f"{rel}:{at}: function {name} is {length} lines (over {a.max_function})")
         if "store" not in rel.parts[:2] and re.search(r"\bsqlite3", p.read_text()):
             bad.append(f"{rel}: uses sqlite3 outside src/store/")
+    bad += clashing_helpers(files)
+    bad += clashing_helpers(sorted(p for p in (ROOT / "tests").rglob("*.cpp") if "fuzz" not in p.parts))
     if bad:
         print("\n".join(bad))
         return 1
