@@ -363,6 +363,7 @@ void vxlan(Assembler& a, Assembler::Label own, Assembler::Label inner_ether) {
     a.bind(port);
     a.op(kLdH, net(4));
     a.jge(8 + 8 + 14, long_enough);
+    a.jeq(0, long_enough);  // a jumbogram's UDP length (elsewhere 0 is no datagram to the decoder)
     a.ja(own);
     a.bind(long_enough);
     a.op(kLdB, net(8));

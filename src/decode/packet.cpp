@@ -129,6 +129,10 @@ LayerStatus parse_udp(Reader r, uint32_t l4_wire_len, PacketMeta& out) noexcept 
         // First fragment: the UDP length covers the whole datagram; this
         // fragment carries only part of it.
         payload_len = l4_wire_len >= 8 ? l4_wire_len - 8 : 0;
+    } else if (len == 0 && (out.anomalies & kAnomalyIpv6ZeroPayloadLength)) {
+        // A jumbogram's UDP length is 0 (RFC 2675 §4; Linux BIG TCP/GSO
+        // super-frames on the sending host): the datagram's length stands.
+        payload_len = l4_wire_len >= 8 ? l4_wire_len - 8 : 0;
     } else if (len < 8) {
         out.anomalies |= kAnomalyUdpLengthMismatch;
         return LayerStatus::fail(C::Malformed, 4);

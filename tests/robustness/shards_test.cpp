@@ -112,6 +112,17 @@ TEST(Shards, TheHandshakeBoundCountsWhatItCostOnAnyWorkerCount) {
     }
 }
 
+// Tunnelled captures made by others (tests/data/tcpdump: ERSPAN types I-III,
+// VXLAN, GRE): the workers split them by the pairs inside the tunnels.
+TEST(Shards, TcpdumpsTunnelCapturesGiveTheSingleThreadDatabase) {
+    const std::string bin = binary();
+    if (bin.empty() || !executable(bin)) GTEST_SKIP() << "callwall binary not built: " << bin;
+    std::vector<std::string> captures;
+    for (const auto& p : test::captures_in(source_dir() + "/tests/data/tcpdump")) captures.push_back(p.string());
+    ASSERT_GE(captures.size(), 20u);
+    EXPECT_GE(compare_workers(bin, captures), 10u);  // some hold only STP, ARP or hostile frames
+}
+
 // The same over the real captures made by others (../shared/captures/public).
 TEST(Shards, EveryPublicCaptureGivesTheSingleThreadDatabase) {
     const std::string bin = binary();

@@ -316,7 +316,7 @@ TEST(FanoutProgram, ATunnelInsideATunnelGoesByThePairAroundItOneSocketForBothDir
 // of shard_pair's pair (frames inside two tunnels or more, hashed by the
 // pair around the innermost packet, are counted apart: the program only
 // needs to keep each of their pairs on one socket). Returns the frames checked.
-size_t check_captures(const std::vector<std::filesystem::path>& captures) {
+size_t check_captures(const std::vector<std::filesystem::path>& captures, size_t* tunnelled_out = nullptr) {
     size_t frames = 0, checked = 0, tunnelled = 0, nested = 0, unmodelled = 0;
     std::map<std::pair<decode::IpAddr, decode::IpAddr>, std::set<uint32_t>> nested_pairs;
     for (const auto& path : captures) {
@@ -358,6 +358,7 @@ size_t check_captures(const std::vector<std::filesystem::path>& captures) {
         "%zu captures, %zu frames: %zu checked against shard_pair (%zu of them tunnelled), %zu inside two tunnels "
         "or more in %zu pairs, %zu of link types the model does not know\n",
         captures.size(), frames, checked, tunnelled, nested, nested_pairs.size(), unmodelled);
+    if (tunnelled_out) *tunnelled_out = tunnelled;
     return checked;
 }
 
@@ -365,6 +366,17 @@ TEST(FanoutProgram, EveryFrameOfEveryCommittedCaptureGoesWhereShardsSendsIt) {
     const auto captures = committed_captures();
     if (captures.empty()) GTEST_SKIP() << "no committed captures under " << source_dir();
     EXPECT_GT(check_captures(captures), 10000u);
+}
+
+// Tunnelled captures made by others: tcpdump's own test captures of ERSPAN
+// types I-III, VXLAN (with GSO and BIG TCP super-frames), GRE of several
+// kinds, and two hostile GRE frames (tests/data/tcpdump/README.md).
+TEST(FanoutProgram, EveryFrameOfTcpdumpsTunnelCapturesGoesWhereShardsSendsIt) {
+    const auto captures = captures_in(source_dir() + "/tests/data/tcpdump");
+    if (captures.empty()) GTEST_SKIP() << "no tests/data/tcpdump under " << source_dir();
+    size_t tunnelled = 0;
+    EXPECT_GT(check_captures(captures, &tunnelled), 100u);
+    EXPECT_GT(tunnelled, 100u);
 }
 
 // The same over the real captures made by others (../shared/captures/public).

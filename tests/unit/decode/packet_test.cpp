@@ -234,6 +234,28 @@ TEST(Packet, Ipv4TotalLengthZeroTakesTheCapturedLength) {
     EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
 }
 
+// An IPv6 jumbogram as Linux BIG TCP/GSO hands it to a capture on the
+// sending host (tcpdump's bigtcp-ipv6-vxlan-ipv6.pcap): payload length 0, no
+// Jumbo Payload option left, and UDP's length 0 too (RFC 2675 §4). The
+// captured length stands for both; a UDP length of 0 anywhere else is still
+// malformed.
+TEST(Packet, Ipv6JumbogramTakesTheCapturedLengthForUdpToo) {
+    auto f =
+        hex("02005e000001 02000a01000a 86dd 60000000 0000 11 40 20010db8000100000000000000000010 "
+            "20010db8000200000000000000000060 c350 0035 0000 0000");
+    for (int i = 0; i < 3000; ++i) f.push_back(static_cast<uint8_t>(i));
+    auto r = parse_frame(1, view(f));
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->anomalies & kAnomalyIpv6ZeroPayloadLength);
+    EXPECT_EQ(r->proto, kProtoUdp);
+    EXPECT_EQ(r->dport, 53);
+    EXPECT_EQ(r->payload.size(), 3000u);
+    EXPECT_EQ(r->payload_wire_len, 3000u);
+    EXPECT_EQ(r->anomalies & kAnomalyUdpLengthMismatch, 0u);
+    f[14 + 4 + 1] = 0x10;  // a payload length that is not 0: UDP's 0 is malformed again
+    EXPECT_FALSE(parse_frame(1, view(f)).ok());
+}
+
 // Echo request 10.1.0.10 → 203.0.113.60, id 0x1234 seq 1, then the ICMP
 // 3/13 "administratively prohibited" from 198.51.100.1 quoting it
 // (icmp_echo_errors.pcap frames 1-2); the ICMPv6 equivalents (frames 7-8, cut
