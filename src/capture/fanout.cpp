@@ -132,19 +132,26 @@ void xor_word(Assembler& a, uint32_t off) {
     a.op(BPF_ST, kHash);
 }
 
-// With the ethertype in A and X just past it: through `tags` VLAN tags at
-// most, then PPPoE's session header, to `ip` with X at the IP header.
+// With the ethertype in A and X just past it: through `tags` VLAN tags or
+// Cisco MetaData headers at most, then PPPoE's session header, to `ip` with
+// X at the IP header.
 void tags_and_pppoe(Assembler& a, int tags, Assembler::Label ip) {
     const Assembler::Label untagged = a.label();
     for (int tag = 0; tag < tags; ++tag) {
-        const Assembler::Label tagged = a.label();
+        const Assembler::Label tagged = a.label(), metadata = a.label(), next = a.label();
         a.jeq(0x8100, tagged);
         a.jeq(0x88A8, tagged);
         a.jeq(0x9100, tagged);
+        a.jeq(0x8909, metadata);
         a.ja(untagged);
         a.bind(tagged);
         a.op(kLdH, net(2));  // the tag's inner ethertype
         advance(a, 4);
+        a.ja(next);
+        a.bind(metadata);
+        a.op(kLdH, net(6));  // after version, length, option and SGT
+        advance(a, 8);
+        a.bind(next);
     }
     a.bind(untagged);
     const Assembler::Label pppoe = a.label();
@@ -288,8 +295,9 @@ void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
     icmp(a, true, to);
 }
 
-// GRE (X at its header), as decode's parse_gre: IPv4 or IPv6 inside to
-// `inner_ip`, Ethernet (transparent bridging, ERSPAN types I, II and III) to
+// GRE (X at its header), as decode's parse_gre: IPv4 or IPv6 inside (also
+// behind Cisco MetaData) to `inner_ip`, Ethernet (transparent bridging,
+// ERSPAN types I, II and III) to
 // `inner_ether`, with X at the inner header; anything else to `own`.
 void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assembler::Label inner_ether) {
     a.op(kLdH, net(2));  // protocol type
@@ -320,14 +328,26 @@ void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assemble
     a.op(BPF_LD | BPF_MEM, kLen);
     a.op(BPF_ALU | BPF_ADD | BPF_X);
     a.op(BPF_MISC | BPF_TAX);
-    const Assembler::Label erspan2 = a.label(), erspan3 = a.label();
+    const Assembler::Label erspan2 = a.label(), erspan3 = a.label(), metadata = a.label();
     a.op(BPF_LD | BPF_MEM, kNext);
     a.jeq(0x0800, inner_ip);
     a.jeq(0x86DD, inner_ip);
     a.jeq(0x6558, inner_ether);
     a.jeq(0x88BE, erspan2);
     a.jeq(0x22EB, erspan3);
+    a.jeq(0x8909, metadata);
     a.ja(own);
+    a.bind(metadata);  // Cisco MetaData: the inner ethertype first, then 6 bytes, then IP
+    {
+        const Assembler::Label to_ip = a.label();
+        a.op(kLdH, net(0));
+        advance(a, 8);
+        a.jeq(0x0800, to_ip);
+        a.jeq(0x86DD, to_ip);
+        a.ja(own);
+        a.bind(to_ip);
+        a.ja(inner_ip);
+    }
     a.bind(erspan2);  // type II has the sequence number and an 8-byte header; type I neither
     {
         const Assembler::Label type2 = a.label();

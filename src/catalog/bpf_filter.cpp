@@ -84,7 +84,11 @@ LiveFilter live_filter(const Catalog& c, const std::vector<std::string>& vendors
         inner += (v4 ? " or ip host " : " or ip6 host ") + a;
         ++f.addresses;
     }
-    f.expression = "(" + inner + ") or (vlan and ((" + inner + ") or (vlan and (" + inner + "))))";
+    // Cisco MetaData (TrustSec SGT inline tagging, ethertype 0x8909) hides
+    // the IP header from libpcap's offsets: such frames pass whole, bare or
+    // under a VLAN tag (the decoder reads through the header).
+    f.expression = "(" + inner + ") or ether proto 0x8909 or (vlan and ((" + inner +
+                   ") or ether proto 0x8909 or (vlan and (" + inner + "))))";
     return f;
 }
 

@@ -26,16 +26,29 @@ constexpr uint16_t kEther8021Q = 0x8100;
 constexpr uint16_t kEther8021AD = 0x88A8;
 constexpr uint16_t kEtherQinQOld = 0x9100;
 constexpr uint16_t kEtherPppoeSession = 0x8864;
+constexpr uint16_t kEtherCiscoMetadata = 0x8909;
 constexpr uint16_t kPppIpv4 = 0x0021;
 constexpr uint16_t kPppIpv6 = 0x0057;
 
+/*
+   Cisco MetaData (TrustSec inline SGT tagging, ethertype 0x8909), as
+   Wireshark's packet-cisco-metadata.c reads it: version (1) | length (1) |
+   option (2) | SGT (2) | the inner ethertype (2).
+*/
 LayerStatus dispatch_ethertype(uint16_t type, Reader& r, size_t base, PacketMeta& out) noexcept {
-    // VLAN tags: TCI (PCP/DEI/VID) then the inner ethertype.
+    // VLAN tags: TCI (PCP/DEI/VID) then the inner ethertype; a Cisco
+    // MetaData header, in the same place, counts as one of them.
     int tags = 0;
-    while (type == kEther8021Q || type == kEther8021AD || type == kEtherQinQOld) {
+    while (type == kEther8021Q || type == kEther8021AD || type == kEtherQinQOld || type == kEtherCiscoMetadata) {
         if (++tags > kMaxVlanTags) {
             out.anomalies |= kAnomalyTooManyVlanTags;
             return LayerStatus::fail(C::Malformed, base + r.offset());
+        }
+        if (type == kEtherCiscoMetadata) {
+            r.skip(6);
+            type = r.u16();
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, base + r.offset());
+            continue;
         }
         const uint16_t tci = r.u16();
         type = r.u16();
@@ -205,6 +218,15 @@ LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
     if (has_key) r.skip(4);
     if (has_seq) r.skip(4);
     if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    if (proto == kEtherCiscoMetadata) {
+        // Inside GRE the inner ethertype comes first (then version, length,
+        // option and SGT, as Wireshark reads it); IP follows.
+        const uint16_t inner = r.u16();
+        r.skip(6);
+        if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+        if (inner != kEtherIpv4 && inner != kEtherIpv6) return LayerStatus::fail(C::Unsupported, 2);
+        return decode_inner(r.rest(), false, Encap::Gre, out);
+    }
     switch (proto) {
         case kEtherIpv4:
         case kEtherIpv6: return decode_inner(r.rest(), false, Encap::Gre, out);

@@ -156,6 +156,8 @@ std::vector<Case> tunnelled(const Bytes& a_to_b, const Bytes& c_to_d, const Byte
     c.push_back({"GRE bridging Ethernet with a VLAN tag inside", 1,
                  ether(0x0800, ipv4(kT2, kT1, 47, gre(0x2000, 0x6558, ether_tagged({0x8100}, 0x0800, b_to_a)))), ab});
     c.push_back({"ERSPAN type I", 1, outer4(47, gre(0, 0x88BE, mirrored)), ab});
+    c.push_back({"GRE with a key carrying Cisco MetaData", 1,
+                 outer4(47, gre(0x2000, 0x8909, cat(be16(0x0800), cat(Bytes{1, 1, 0, 1, 0, 0}, a_to_b)))), ab});
     c.push_back({"ERSPAN type II", 1, outer4(47, gre(0x1000, 0x88BE, cat(Bytes(8, 0x10), mirrored))), ab});
     c.push_back({"ERSPAN type III", 1, outer4(47, gre(0x1000, 0x22EB, erspan3(false, mirrored))), ab});
     c.push_back({"ERSPAN type III with a platform subheader, QinQ inside", 1,
@@ -224,6 +226,10 @@ std::vector<Case> cases() {
     c.push_back({"QinQ", 1, ether_tagged({0x88A8, 0x8100}, 0x0800, a_to_b), ab});
     c.push_back({"old QinQ and two more tags", 1, ether_tagged({0x8100, 0x9100, 0x8100, 0x8100}, 0x0800, a_to_b), ab});
     c.push_back({"PPPoE", 1, ether(0x8864, pppoe(0x0021, a_to_b)), ab});
+    const Bytes metadata{0x01, 0x01, 0x00, 0x01, 0x00, 0x10};  // Cisco MetaData: version, length, option, SGT 16
+    c.push_back({"Cisco MetaData (TrustSec SGT)", 1, ether(0x8909, cat(metadata, cat(be16(0x0800), a_to_b))), ab});
+    c.push_back({"802.1Q, then Cisco MetaData, IPv6", 1,
+                 ether_tagged({0x8100}, 0x8909, cat(metadata, cat(be16(0x86DD), c_to_d))), cd});
     c.push_back({"PPPoE over a VLAN, IPv6", 1, ether_tagged({0x8100, 0x8100}, 0x8864, pppoe(0x0057, c_to_d)), cd});
     c.push_back({"IPv6 UDP C to D", 1, ether(0x86DD, c_to_d), cd});
     c.push_back({"IPv6 UDP D to C, hop-by-hop and destination options", 1,

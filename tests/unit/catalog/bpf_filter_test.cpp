@@ -87,6 +87,9 @@ public:
         const std::vector<uint8_t> bytes = build(f);
         pcap_pkthdr h{};
         h.caplen = h.len = static_cast<bpf_u_int32>(bytes.size());
+        return passes_bytes(bytes, h);
+    }
+    [[nodiscard]] bool passes_bytes(const std::vector<uint8_t>& bytes, const pcap_pkthdr& h) const {
         return pcap_offline_filter(&prog_, &h, bytes.data()) != 0;
     }
 
@@ -126,6 +129,29 @@ TEST(LiveFilter, CatalogPortsPassAtEveryTagDepthAndOthersDoNot) {
         v6.dport = 22;
         EXPECT_FALSE(c.passes(v6));
     }
+}
+
+// Cisco MetaData (TrustSec inline SGT tags, ethertype 0x8909) hides the IP
+// header from libpcap's offsets: those frames pass whole, bare and under a
+// VLAN tag, whatever they carry.
+TEST(LiveFilter, CiscoMetadataFramesPassWhole) {
+    const Compiled c(live_filter(bundled_catalog(), {}).expression);
+    ASSERT_TRUE(c.ok()) << c.error();
+    Frame ssh;
+    ssh.proto = 6;
+    ssh.dport = 22;
+    for (const std::vector<uint16_t>& tags : {std::vector<uint16_t>{}, std::vector<uint16_t>{0x8100}}) {
+        std::vector<uint8_t> b = build(ssh);
+        // The ethertype (after the tags) becomes 0x8909 and its header goes in
+        // before IPv4's ethertype: version 1, length 1, option 1, SGT 16.
+        const size_t at = 12 + 4 * tags.size();
+        if (!tags.empty()) b.insert(b.begin() + 12, {0x81, 0x00, 0x00, 0x64});
+        b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), {0x89, 0x09, 0x01, 0x01, 0x00, 0x01, 0x00, 0x10});
+        pcap_pkthdr h{};
+        h.caplen = h.len = static_cast<bpf_u_int32>(b.size());
+        EXPECT_TRUE(c.passes_bytes(b, h)) << tags.size() << " tag(s)";
+    }
+    EXPECT_FALSE(c.passes(ssh));  // the same segment bare: not a catalog port
 }
 
 TEST(LiveFilter, VendorAddressesPassOnUnlistedPorts) {
