@@ -191,8 +191,10 @@ struct Exits {
 // ICMPv6 over IPv4 (and ICMP over IPv6) by its own types.
 void icmp(Assembler& a, bool v6, const Exits& to) {
     const Assembler::Label error = a.label();
-    a.op(kLdB, net(0));  // ICMP: unreachable, source quench, time exceeded, parameter problem;
-        // ICMPv6: unreachable, packet too big, time exceeded, parameter problem
+    // The type. ICMP's errors: unreachable, source quench, time exceeded,
+    // parameter problem; ICMPv6's: unreachable, packet too big, time
+    // exceeded, parameter problem.
+    a.op(kLdB, net(0));
     const std::array<uint32_t, 4> errors =
         v6 ? std::array<uint32_t, 4>{1, 2, 3, 4} : std::array<uint32_t, 4>{3, 4, 11, 12};
     for (uint32_t t : errors) a.jeq(t, error);
