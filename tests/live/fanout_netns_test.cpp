@@ -4,12 +4,14 @@
 // host, which answers each with an ICMP or ICMPv6 port unreachable (sent
 // packets, seen on the tap before the veth), and ICMP errors from a third
 // address quoting those pairs (a router's); then 16 address pairs each way
-// inside ERSPAN type II and inside VXLAN, as a mirror sends them. The kernel must hand every
-// packet to exactly one socket: the one the model of the fanout program
-// (unit/capture/cbpf_model.hpp) picks for it — received and sent packets
-// alike — so every pair, its errors included, stays on one socket, and the
-// pairs spread over the three, the pairs inside each tunnel too. Skipped (with the reason) where namespaces
-// cannot be created.
+// inside ERSPAN type II and inside VXLAN, as a mirror sends them. The kernel
+// must hand every packet to exactly one socket: the one the model of the
+// fanout program (unit/capture/cbpf_model.hpp) picks for it — received and
+// sent packets alike — so every pair, its errors included, stays on one
+// socket, and the pairs spread over the three, the pairs inside each tunnel
+// too. Then `capture --workers 3` on the same traffic, on the kernel's split
+// and where a seccomp filter makes the kernel refuse the group, against one
+// thread. Skipped (with the reason) where namespaces cannot be created.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
