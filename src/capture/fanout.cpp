@@ -298,7 +298,7 @@ void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
 }
 
 // GRE (X at its header), as decode's parse_gre: IPv4 or IPv6 inside (also
-// behind Cisco MetaData) to `inner_ip`, Ethernet (transparent bridging,
+// behind Cisco MetaData or a WCCP redirect header) to `inner_ip`, Ethernet (transparent bridging,
 // ERSPAN types I, II and III) to
 // `inner_ether`, with X at the inner header; anything else to `own`.
 void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assembler::Label inner_ether) {
@@ -330,7 +330,7 @@ void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assemble
     a.op(BPF_LD | BPF_MEM, kLen);
     a.op(BPF_ALU | BPF_ADD | BPF_X);
     a.op(BPF_MISC | BPF_TAX);
-    const Assembler::Label erspan2 = a.label(), erspan3 = a.label(), metadata = a.label();
+    const Assembler::Label erspan2 = a.label(), erspan3 = a.label(), metadata = a.label(), wccp = a.label();
     a.op(BPF_LD | BPF_MEM, kNext);
     a.jeq(0x0800, inner_ip);
     a.jeq(0x86DD, inner_ip);
@@ -338,7 +338,18 @@ void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assemble
     a.jeq(0x88BE, erspan2);
     a.jeq(0x22EB, erspan3);
     a.jeq(0x8909, metadata);
+    a.jeq(0x883E, wccp);
     a.ja(own);
+    a.bind(wccp);  // WCCP: version 2's 4-byte redirect header unless an IPv4 header follows at once
+    {
+        const Assembler::Label ipv4_next = a.label();
+        a.op(kLdB, net(0));
+        a.op(BPF_ALU | BPF_AND | BPF_K, 0xF0);
+        a.jeq(0x40, ipv4_next);
+        advance(a, 4);
+        a.bind(ipv4_next);
+        a.ja(inner_ip);
+    }
     a.bind(metadata);  // Cisco MetaData: the inner ethertype first, then 6 bytes, then IP
     {
         const Assembler::Label to_ip = a.label();

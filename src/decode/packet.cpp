@@ -166,6 +166,7 @@ constexpr uint16_t kVxlanPort = 4789;
 constexpr uint16_t kGreTransparentEthernet = 0x6558;
 constexpr uint16_t kGreErspanII = 0x88BE;
 constexpr uint16_t kGreErspanIII = 0x22EB;
+constexpr uint16_t kGreWccp = 0x883E;
 
 // Replaces `out` with the decode of the inner packet, keeping the outermost
 // tunnel's identity. `inner_is_ethernet` selects the inner parser.
@@ -218,6 +219,15 @@ LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
     if (has_key) r.skip(4);
     if (has_seq) r.skip(4);
     if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+    if (proto == kGreWccp) {
+        // WCCP redirection to a cache or WAN optimiser: version 2 puts a
+        // 4-byte redirect header before the IPv4 packet, version 1 none;
+        // told apart, as Wireshark does, by whether an IPv4 header follows.
+        const ByteView first = r.peek(1);
+        if (first.empty() || (first[0] & 0xF0) != 0x40) r.skip(4);
+        if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+        return decode_inner(r.rest(), false, Encap::Gre, out);
+    }
     if (proto == kEtherCiscoMetadata) {
         // Inside GRE the inner ethertype comes first (then version, length,
         // option and SGT, as Wireshark reads it); IP follows.

@@ -156,6 +156,9 @@ std::vector<Case> tunnelled(const Bytes& a_to_b, const Bytes& c_to_d, const Byte
     c.push_back({"GRE bridging Ethernet with a VLAN tag inside", 1,
                  ether(0x0800, ipv4(kT2, kT1, 47, gre(0x2000, 0x6558, ether_tagged({0x8100}, 0x0800, b_to_a)))), ab});
     c.push_back({"ERSPAN type I", 1, outer4(47, gre(0, 0x88BE, mirrored)), ab});
+    c.push_back({"WCCP version 2 redirect (GRE 0x883E, a 4-byte redirect header)", 1,
+                 outer4(47, gre(0, 0x883E, cat(Bytes{0x05, 0x59, 0x00, 0x48}, a_to_b))), ab});
+    c.push_back({"WCCP version 1 redirect (no header)", 1, outer4(47, gre(0, 0x883E, a_to_b)), ab});
     c.push_back({"GRE with a key carrying Cisco MetaData", 1,
                  outer4(47, gre(0x2000, 0x8909, cat(be16(0x0800), cat(Bytes{1, 1, 0, 1, 0, 0}, a_to_b)))), ab});
     c.push_back({"ERSPAN type II", 1, outer4(47, gre(0x1000, 0x88BE, cat(Bytes(8, 0x10), mirrored))), ab});
