@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "store/store.hpp"
+#include "util/clock.hpp"
 
 namespace callwall::attrib {
 namespace {
@@ -370,7 +371,6 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
         char buf[64];
         return std::string(buf, store::format_ip(a, buf, sizeof buf));
     };
-    auto seconds = [](int64_t us) { return static_cast<double>(us) / 1e6; };
     FlowFacts r;
     r.id = f.id;
     r.stored_outcome = std::string(app.outcome);
@@ -379,16 +379,16 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
     r.server_ip = text_ip(f.server_ip);
     r.client_port = f.client_port;
     r.server_port = f.server_port;
-    r.first_ts = seconds(f.first_ts_us);
-    r.last_ts = seconds(f.last_ts_us);
+    r.first_ts = util::us_to_s(f.first_ts_us);
+    r.last_ts = util::us_to_s(f.last_ts_us);
     r.packets_c2s = f.packets[kFromClient];
     r.packets_s2c = f.packets[kFromServer];
     r.state = std::string(flow::to_string(f.state()));
     r.syn_count = f.tcp.syn;
     r.synack_count = f.tcp.synack;
     if (f.tcp.first_syn_us != 0) {
-        r.first_syn_ts = seconds(f.tcp.first_syn_us);
-        r.last_syn_ts = seconds(f.tcp.last_syn_us);
+        r.first_syn_ts = util::us_to_s(f.tcp.first_syn_us);
+        r.last_syn_ts = util::us_to_s(f.tcp.last_syn_us);
     }
     r.rst_ttl = f.tcp.rst[kFromServer] ? f.tcp.rst_ttl : -1;
     if (f.packets[kFromServer] != 0) {

@@ -4,6 +4,7 @@
 #include "callwall/decode/packet.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
+#include "util/clock.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -57,7 +58,7 @@ void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
 
 void Analyzer::process(const capture::RawFrame& frame) noexcept {
     store::RunTotals& t = totals_;
-    const double ts = static_cast<double>(frame.ts_us) / 1e6;
+    const double ts = util::us_to_s(frame.ts_us);
     if (t.packets == 0) {
         t.first_ts = ts;
     } else if (frame.ts_us < prev_ts_us_ - kClockBackToleranceUs) {
@@ -123,7 +124,7 @@ void Analyzer::shard_record(F&& write) noexcept {
 
 bool Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us, uint64_t seq) noexcept {
     shard_record([&] { out_->key(index, shard::kPacketPhase); });
-    totals_.last_ts = static_cast<double>(frame.ts_us) / 1e6;
+    totals_.last_ts = util::us_to_s(frame.ts_us);
     table_.at(clock_us, seq);
     decode::PacketMeta& m = meta_;
     if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) return false;
@@ -186,7 +187,7 @@ void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noe
         // Addresses formatted into stack buffers: no allocation per packet.
         char from[64], to[64], qsrc[64], qdst[64];
         store::IcmpErrorRow row;
-        row.ts = static_cast<double>(ts_us) / 1e6;
+        row.ts = util::us_to_s(ts_us);
         row.family = m.ip_version;
         row.from_ip = {from, store::format_ip(m.src, from, sizeof from)};
         row.to_ip = {to, store::format_ip(m.dst, to, sizeof to)};
@@ -332,7 +333,7 @@ void Analyzer::note_clock() {
                   "clock: capture time went back %llu times (largest jump %.6f s); flows keep each packet's own "
                   "time and idle expiry followed the latest time seen, so a packet from the past did not make "
                   "its flow look idle\n",
-                  static_cast<unsigned long long>(clock_back_jumps_), static_cast<double>(clock_back_max_us_) / 1e6);
+                  static_cast<unsigned long long>(clock_back_jumps_), util::us_to_s(clock_back_max_us_));
     totals_.notes += line;
 }
 

@@ -6,7 +6,6 @@
 #include "util/clock.hpp"
 
 namespace callwall::pipeline {
-namespace {}  // namespace
 
 std::string EventSink::vendor_of(std::string_view name) const {
     std::string out;

@@ -82,7 +82,7 @@ private:
         if (in.limit && in.taken->fetch_add(1, std::memory_order_relaxed) >= in.limit) return;  // past --count
         st_.key = std::max(key_of(f.ts_us), st_.key + 1);
         FrameTotals& t = st_.frames;
-        const double ts = static_cast<double>(f.ts_us) / 1e6;
+        const double ts = util::us_to_s(f.ts_us);
         if (t.packets == 0) {
             t.first_ts = ts;
         } else if (f.ts_us < st_.prev_ts_us - kClockBackToleranceUs) {
@@ -116,7 +116,7 @@ private:
     // (one thread's: its latest frame's time): this worker's latest frame or
     // the latest any worker has shown, whichever is later.
     [[nodiscard]] double capture_end() const noexcept {
-        return std::max(st_.frames.last_ts, static_cast<double>(st_.clock_us) / 1e6);
+        return std::max(st_.frames.last_ts, util::us_to_s(st_.clock_us));
     }
 
     // No frame for a while: the key moves on with the wall clock (less
