@@ -19,21 +19,6 @@ namespace {
 
 using callwall::decode::PacketMeta;
 
-// The hash the program means to return for an unordered pair (as
-// tests/unit/capture/fanout_test.cpp spells it).
-uint32_t pair_hash(const callwall::decode::IpAddr& a, const callwall::decode::IpAddr& b) {
-    uint32_t h = 0;
-    for (size_t i = 0; i < (a.family == 6 ? 16u : 4u); i += 4) {
-        for (const auto* p : {a.bytes.data() + i, b.bytes.data() + i})
-            h ^= uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-    }
-    for (int round = 0; round < 3; ++round) {
-        h ^= h >> 16;
-        if (round < 2) h *= 0x045D9F3B;
-    }
-    return h;
-}
-
 // Frames where the program may rightly go elsewhere than shard_pair: the
 // kernel sees the packet whole while the decoder trusts the length fields
 // (a field claiming more than is there ends the program's read with 0), and
@@ -60,6 +45,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     PacketMeta m;
     if (!callwall::decode::parse_frame_ok(linktype, frame, m) || !comparable(m)) return 0;
     const auto [a, b] = callwall::pipeline::shard_pair(m);
-    if (*got != pair_hash(*a, *b)) __builtin_trap();
+    if (*got != callwall::test::pair_hash(*a, *b)) __builtin_trap();
     return 0;
 }

@@ -113,6 +113,17 @@ inline std::vector<std::string> query_rows(const std::string& db_path, const std
     return rows;
 }
 
+/// The runs in the database at `path`: 0 until the file, its schema and a run
+/// row exist (callwall creates the file before its tables: polled then, the
+/// query fails, which is no run yet rather than a test failure).
+inline size_t run_count(const std::string& path) {
+    if (!std::filesystem::exists(path)) return 0;
+    std::string error;
+    const auto rows = query_rows(path, "SELECT count(*) FROM run", &error);
+    if (!error.empty() || rows.size() != 1) return 0;
+    return std::stoul(rows[0]);
+}
+
 inline std::string read_file(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;

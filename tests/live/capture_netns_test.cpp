@@ -32,17 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The runs in the database at `path`: 0 until the file, its schema and a run
-// row exist (callwall creates the file before its tables: polled then, the
-// query fails, which is no run yet rather than a test failure).
-size_t run_count(const std::string& path) {
-    if (!std::filesystem::exists(path)) return 0;
-    std::string error;
-    const auto rows = query_rows(path, "SELECT count(*) FROM run", &error);
-    if (!error.empty() || rows.size() != 1) return 0;
-    return std::stoul(rows[0]);
-}
-
 std::string uid_line(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(in, line);)

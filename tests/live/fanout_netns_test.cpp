@@ -306,11 +306,7 @@ TEST_F(FanoutNetns, WorkersGiveOneThreadsFlowsOnTheKernelsSplitAndWhereTheKernel
     const std::vector<std::string> workers{"--workers", "3"};
     std::vector<pid_t> pids{spawn(args(one, {}), log(one)), spawn(args(fanned, workers), log(fanned)),
                             spawn_refusing_fanout(args(refused, workers), log(refused))};
-    const auto has_run = [](const TempDb& db) {
-        std::string error;
-        return std::filesystem::exists(db.path()) &&
-               query_rows(db.path(), "SELECT count(*) FROM run", &error) == std::vector<std::string>{"1"};
-    };
+    const auto has_run = [](const TempDb& db) { return run_count(db.path()) == 1; };
     for (int i = 0; i < 200 && !(has_run(one) && has_run(fanned) && has_run(refused)); ++i)
         std::this_thread::sleep_for(50ms);
     if (!(has_run(one) && has_run(fanned) && has_run(refused)))

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "callwall/bytes/reader.hpp"
+#include "callwall/decode/packet.hpp"
 
 namespace callwall::test {
 
@@ -70,6 +71,27 @@ inline std::optional<KernelView> kernel_view(uint32_t linktype, ByteView frame) 
     }
     v.net = frame.subspan(net);
     return v;
+}
+
+/// The hash the fanout program is meant to return for an unordered address
+/// pair (`len` bytes each, 4 or 16): the exclusive or of the addresses'
+/// 32-bit words (network order), mixed.
+inline uint32_t pair_hash(const uint8_t* a, const uint8_t* b, size_t len) {
+    uint32_t h = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        h ^= uint32_t{a[i]} << 24 | uint32_t{a[i + 1]} << 16 | uint32_t{a[i + 2]} << 8 | a[i + 3];
+        h ^= uint32_t{b[i]} << 24 | uint32_t{b[i + 1]} << 16 | uint32_t{b[i + 2]} << 8 | b[i + 3];
+    }
+    for (int round = 0; round < 3; ++round) {
+        h ^= h >> 16;
+        if (round < 2) h *= 0x045D9F3B;
+    }
+    return h;
+}
+
+/// pair_hash of two decoded addresses (of one family).
+inline uint32_t pair_hash(const decode::IpAddr& a, const decode::IpAddr& b) {
+    return pair_hash(a.bytes.data(), b.bytes.data(), a.family == 6 ? 16 : 4);
 }
 
 /// Runs `prog` on `v`: the value returned (0 when a load falls outside the

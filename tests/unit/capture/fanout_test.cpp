@@ -29,25 +29,6 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// The hash the program is meant to return for an unordered pair: the
-// exclusive or of the addresses' 32-bit words (network order), mixed.
-uint32_t pair_hash(const uint8_t* a, const uint8_t* b, size_t len) {
-    uint32_t h = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        h ^= uint32_t{a[i]} << 24 | uint32_t{a[i + 1]} << 16 | uint32_t{a[i + 2]} << 8 | a[i + 3];
-        h ^= uint32_t{b[i]} << 24 | uint32_t{b[i + 1]} << 16 | uint32_t{b[i + 2]} << 8 | b[i + 3];
-    }
-    for (int round = 0; round < 3; ++round) {
-        h ^= h >> 16;
-        if (round < 2) h *= 0x045D9F3B;
-    }
-    return h;
-}
-
-uint32_t pair_hash(const decode::IpAddr& a, const decode::IpAddr& b) {
-    return pair_hash(a.bytes.data(), b.bytes.data(), a.family == 6 ? 16 : 4);
-}
-
 uint32_t program_on(uint32_t linktype, const Bytes& frame) {
     const auto v = kernel_view(linktype, ByteView(frame.data(), frame.size()));
     EXPECT_TRUE(v.has_value());
