@@ -41,13 +41,21 @@ void Analyzer::on_evict(flow::Flow& f) {
             out_->flow_row(f, info, sni, proxy);
         } else if (store_ && !deferred_error_) {
             hint_outcome(f, info);
-            store_->add_flow(run_id_, f, info);
+            if (snapped(f))
+                store_->replace_flow(run_id_, f, info);
+            else
+                store_->add_flow(run_id_, f, info);
             if (track_written_) written_ids_.push_back(f.id);
         }
         if (flow_observer_) flow_observer_->flow_ended(f, info);
     } catch (...) {
         if (!deferred_error_) deferred_error_ = std::current_exception();
     }
+}
+
+bool Analyzer::snapped(const flow::Flow& f) const noexcept {
+    const uint32_t slot = table_.index_of(f);
+    return slot < snapped_.size() && snapped_[slot].id == f.id;
 }
 
 void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
@@ -307,7 +315,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
             const auto [sni, proxy] = dissector_.last_name_inputs();
             out_->flow_row(f, info, sni, proxy, true);
         } else {
-            store_->add_flow(run_id_, f, info);
+            store_->replace_flow(run_id_, f, info);
             if (track_written_) written_ids_.push_back(f.id);
         }
         s.id = f.id;

@@ -220,6 +220,8 @@ private:
         uint64_t id = UINT64_MAX, count = 0;
     };
     std::vector<Snapped> snapped_;
+    /// A snapshot wrote this flow's row (its end replaces the row).
+    [[nodiscard]] bool snapped(const flow::Flow& f) const noexcept;
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
     bool track_written_ = false;
     const FanoutInput* fanout_ = nullptr;  ///< cfg.fanout

@@ -195,7 +195,11 @@ void Merger::flow_row(Stream& s, const char* p, const char*& end, bool live) {
     try {
         for (size_t i = 0; i < names_.count; ++i)
             store_.add_flow_name(run_id_, f.id, names_.entries[i].name, names_.entries[i].source);
-        store_.add_flow(run_id_, f, info);
+        // Once a snapshot has written rows, a flow's end may meet its own.
+        if (live || snapshots_)
+            store_.replace_flow(run_id_, f, info);
+        else
+            store_.add_flow(run_id_, f, info);
         if (written_ids_) written_ids_->push_back(f.id);
         if (live) ++snapshots_;
     } catch (...) {

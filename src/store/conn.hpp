@@ -13,7 +13,7 @@ namespace callwall::store {
 
 struct Store::Conn {
     sqlite3* db = nullptr;
-    sqlite3_stmt *ins_run = nullptr, *upd_run = nullptr, *ins_flow = nullptr, *ins_icmp = nullptr,
+    sqlite3_stmt *ins_run = nullptr, *upd_run = nullptr, *ins_flow = nullptr, *ins_flow_again = nullptr, *ins_icmp = nullptr,
                  *ins_flow_name = nullptr, *ins_dns_answer = nullptr, *ins_dns_query = nullptr, *ins_tls = nullptr,
                  *ins_stun = nullptr, *upd_stun = nullptr, *ins_rtp = nullptr;
 
@@ -36,6 +36,7 @@ struct Store::Conn {
             case Slot::StunMessage: return ins_stun;
             case Slot::StunAnswered: return upd_stun;
             case Slot::RtpStream: return ins_rtp;
+            case Slot::FlowAgain: return ins_flow_again;
             case Slot::Commit:
             case Slot::Job: break;
         }
@@ -44,7 +45,8 @@ struct Store::Conn {
     [[nodiscard]] static std::string_view what(Slot slot) noexcept {
         switch (slot) {
             case Slot::UpdateRun: return "updating the run";
-            case Slot::Flow: return "writing a flow";
+            case Slot::Flow:
+            case Slot::FlowAgain: return "writing a flow";
             case Slot::IcmpError: return "writing an ICMP error";
             case Slot::FlowName: return "writing a flow name";
             case Slot::DnsAnswer: return "writing a DNS answer";

@@ -25,8 +25,11 @@
 namespace callwall::store {
 namespace {
 
-constexpr const char* kInsertFlow = R"SQL(
-INSERT OR REPLACE INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
+// A flow's row: written once when the flow ends (an INSERT), or again over
+// the row a live snapshot wrote (the same columns, INSERT OR REPLACE: that
+// statement opens a statement journal per row, ~4,500 instructions, a fifth
+// of the row's cost, so it is kept for the rows that need it).
+constexpr const char* kFlowColumns = R"SQL( INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
   initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state,
   syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
   later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
@@ -297,7 +300,8 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
         "UPDATE run SET status=?, ended_at=?, packets=?, bytes=?, truncated_packets=?, undecoded_packets=?, "
         "orphan_fragments=?, damaged_files=?, kernel_received=?, kernel_dropped=?, interface_dropped=?, flows=?, "
         "flows_evicted_full=?, first_ts=?, last_ts=?, notes=? WHERE id=?");
-    s->c_->ins_flow = s->c_->prepare(*s, kInsertFlow);
+    s->c_->ins_flow = s->c_->prepare(*s, (std::string("INSERT") + kFlowColumns).c_str());
+    s->c_->ins_flow_again = s->c_->prepare(*s, (std::string("INSERT OR REPLACE") + kFlowColumns).c_str());
     s->c_->ins_icmp = s->c_->prepare(
         *s,
         "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
@@ -374,7 +378,7 @@ Store::~Store() {
     }
     wb_.reset();
     for (sqlite3_stmt* st :
-         {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_icmp, c_->ins_flow_name, c_->ins_dns_answer,
+         {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp, c_->ins_flow_name, c_->ins_dns_answer,
           c_->ins_dns_query, c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
         sqlite3_finalize(st);
     sqlite3_close_v2(c_->db);
@@ -611,6 +615,14 @@ void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, dou
 }
 
 void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
+    write_flow(Slot::Flow, run_id, f, app);
+}
+
+void Store::replace_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
+    write_flow(Slot::FlowAgain, run_id, f, app);
+}
+
+void Store::write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
     char cip[64], sip[64], iip[64];
     const std::string_view client(cip, format_ip(f.client_ip, cip, sizeof cip));
     const std::string_view server(sip, format_ip(f.server_ip, sip, sizeof sip));
@@ -620,7 +632,7 @@ void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app
     const std::optional<std::string_view> icmp_from =
         icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
              : std::nullopt;
-    put(Slot::Flow, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
+    put(slot, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
         int64_t{f.server_port}, int64_t{f.initiator_guessed}, util::us_to_s(f.first_ts_us), util::us_to_s(f.last_ts_us),
         i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
         i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},

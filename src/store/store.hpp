@@ -200,7 +200,10 @@ public:
     Store& operator=(const Store&) = delete;
 
     int64_t begin_run(const RunInfo& info);
+    /// A flow's row, written for the first time.
     void add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
+    /// A flow's row that a live snapshot may have written before: replaces it.
+    void replace_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
     void add_icmp_error(int64_t run_id, const IcmpErrorRow& row);
     void add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source);
     void add_dns_answer(int64_t run_id, const DnsAnswerRow& row);
@@ -314,11 +317,13 @@ private:
         StunMessage,
         StunAnswered,
         RtpStream,
+        FlowAgain,  ///< a flow's row over one a snapshot wrote (replace_flow)
         Commit,
         Job
     };
     template <class... Values>
     void put(Slot slot, const Values&... values);
+    void write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
     void apply_batch(const std::vector<char>& batch);
     /// Binds and steps one encoded row; returns the bytes it took.
     size_t apply_row(const char* p);

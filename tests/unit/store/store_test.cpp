@@ -126,6 +126,30 @@ TEST(Store, ReaderIndexesBuiltAfterTheFirstRunAndRepairedOnOpen) {
     EXPECT_EQ(query_rows(ended.path(), indexes), all);
 }
 
+// A flow's row is written once when it ends (a plain INSERT: a second row
+// with its id is a fault, not a silent overwrite); a live snapshot's row is
+// replaced on purpose, by replace_flow, with the flow's later counts.
+TEST(Store, AFlowRowIsWrittenOnceOrReplacedOnPurpose) {
+    TempDb db;
+    auto s = Store::open(db.path());
+    const int64_t id = s->begin_run(RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+    flow::Flow f = sample_flow(7);
+    s->replace_flow(id, f, {});  // a snapshot's first row: nothing to replace yet
+    f.packets[0] = 40;
+    s->replace_flow(id, f, {});
+    s->add_flow(id, sample_flow(8), {});
+    s->flush();
+    EXPECT_EQ(query_rows(db.path(), "SELECT id, packets_c2s FROM flow ORDER BY id"),
+              (std::vector<std::string>{"7\t40", "8\t3"}));
+    try {
+        s->add_flow(id, sample_flow(8), {});
+        s->flush();
+        FAIL() << "a second row for flow 8 was taken";
+    } catch (const StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("writing a flow"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Store, SecondRunIsAppendedAndFirstKept) {
     TempDb db;
     for (int run = 0; run < 2; ++run) {
