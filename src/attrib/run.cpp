@@ -48,6 +48,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     check();
     io.for_each_flow_name([&](std::string_view name) { stage::note_flow_name(c, name, out.active_vendors); });
 
+    const std::set<int> kNoTtls;
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     io.begin_writing();
     std::vector<FlowFacts> flows;
@@ -64,9 +65,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             ctx.split_by_eviction = split.count(f.id) > 0;
             if (hook) hook(f, ctx);
             // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check).
-            const FlowOutcome fo = classify_flow(
-                f, capture_end, f.rst_ttl >= 0 && f.synack_count == 0 ? io.server_ttls(f.server_ip) : std::set<int>{},
-                ctx);
+            const std::set<int>& ttls = f.rst_ttl >= 0 && f.synack_count == 0 ? io.server_ttls(f.server_ip) : kNoTtls;
+            const FlowOutcome fo = classify_flow(f, capture_end, ttls, ctx);
             const FlowResult r = stage::attribute_flow(f, fo, c, per_entry, out, &ctx);
             for (const auto& m : r.matches)
                 io.write_flow_match(f.id, {c.entries()[m.match.entry].id, m.match.evidence, m.match.confidence,

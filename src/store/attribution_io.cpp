@@ -135,18 +135,19 @@ void AttributionIo::for_each_flow_name(const std::function<void(std::string_view
     while (st.row("reading flow names")) fn(st.text(0));
 }
 
-std::set<int> AttributionIo::server_ttls(const std::string& server_ip) {
+const std::set<int>& AttributionIo::server_ttls(const std::string& server_ip) {
     if (ahead_) {  // every server of a flow answered by a reset alone, read beside the indexes
         const auto& read = ahead_->reset_server_ttls();
         if (const auto it = read.find(server_ip); it != read.end()) return it->second;
     }
+    if (const auto it = ttls_.find(server_ip); it != ttls_.end()) return it->second;
     std::set<int> ttls;
     ttl_q_->bind(1, run_).bind(2, server_ip);
     while (ttl_q_->row("reading server TTLs")) {
         ttls.insert(ttl_q_->integer(0));
         ttls.insert(ttl_q_->integer(1));
     }
-    return ttls;
+    return ttls_.emplace(server_ip, std::move(ttls)).first->second;
 }
 
 void AttributionIo::open_writers() {

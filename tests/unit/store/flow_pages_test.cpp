@@ -227,11 +227,17 @@ TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionRe
     for (const bool ahead : {false, true}) {
         AttributionIo io(*store, run, ahead ? 1024 : 0);
         fold[ahead] = dns_fold_rows(io);
-        for (const auto& ip : servers) {
-            std::string line = ip + ":";
-            for (const int t : io.server_ttls(ip)) line += " " + std::to_string(t);
-            ttls[ahead].push_back(line);
-        }
+        const auto ttl_lines = [&] {
+            std::vector<std::string> lines;
+            for (const auto& ip : servers) {
+                std::string line = ip + ":";
+                for (const int t : io.server_ttls(ip)) line += " " + std::to_string(t);
+                lines.push_back(line);
+            }
+            return lines;
+        };
+        ttls[ahead] = ttl_lines();
+        EXPECT_EQ(ttl_lines(), ttls[ahead]) << "asked again (answered from memory), ahead " << ahead;
         std::vector<attrib::FlowFacts> page;
         size_t flows = 0;
         for (uint64_t after = 0;; after = page.back().id) {
