@@ -1,6 +1,7 @@
 // run_attribution: the pure stage's steps (attrib/stage.hpp) around the
 // store's typed reads and writes (store/attribution_io.hpp), a page of flows
 // at a time so that memory does not grow with the run.
+#include "attrib/kept_flows.hpp"
 #include "attrib/stage.hpp"
 #include "callwall/attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
@@ -9,7 +10,7 @@
 namespace callwall::attrib {
 
 RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
-                            const std::function<bool()>& cancelled, const FlowContextHook& hook) {
+                            const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept) {
     const auto check = [&] {
         if (cancelled && cancelled()) throw AttributionCancelled();
     };
@@ -18,7 +19,9 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     constexpr int kPageFlows = 1024;
     // A run given a second core (the store writes behind) reads its flow
     // pages on it, while the indexes are built and the pages attributed.
-    store::AttributionIo io(store, run_id, store.write_behind() ? kPageFlows : 0);
+    // A file run's flows kept as their rows were written need not be read back.
+    const bool in_memory = kept != nullptr && kept->complete();
+    store::AttributionIo io(store, run_id, store.write_behind() ? kPageFlows : 0, in_memory);
     RunVerdicts out;
     double capture_end = 0;
     int64_t evicted_full = 0;
@@ -26,7 +29,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     // Hosts with a STUN request of their own that was answered: a pair of
     // their call got through, so their single unanswered checks elsewhere
     // were abandoned.
-    const std::set<std::string> stun_succeeded = io.stun_answered_hosts();
+    const std::set<std::string> stun_succeeded = in_memory ? kept->stun_answered_hosts() : io.stun_answered_hosts();
     // Split exchanges are only looked for when the table overflowed
     // (idle-timeout splits are long silences, not answers).
     std::set<uint64_t> split;
@@ -52,9 +55,13 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     io.begin_writing();
     std::vector<FlowFacts> flows;
+    size_t kept_at = 0;
     for (uint64_t after = 0;;) {
         check();
-        io.read_flow_page(after, kPageFlows, flows);
+        if (in_memory)
+            kept->page(kept_at, kPageFlows, flows);
+        else
+            io.read_flow_page(after, kPageFlows, flows);
         if (flows.empty()) break;
         after = flows.back().id;
         for (auto& f : flows) {
@@ -65,7 +72,10 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             ctx.split_by_eviction = split.count(f.id) > 0;
             if (hook) hook(f, ctx);
             // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check).
-            const std::set<int>& ttls = f.rst_ttl >= 0 && f.synack_count == 0 ? io.server_ttls(f.server_ip) : kNoTtls;
+            const bool rst_only = f.rst_ttl >= 0 && f.synack_count == 0;
+            const std::set<int>& ttls = !rst_only   ? kNoTtls
+                                        : in_memory ? kept->server_ttls(f.server_ip)
+                                                    : io.server_ttls(f.server_ip);
             const FlowOutcome fo = classify_flow(f, capture_end, ttls, ctx);
             const FlowResult r = stage::attribute_flow(f, fo, c, per_entry, out, &ctx);
             for (const auto& m : r.matches)

@@ -15,6 +15,8 @@
 
 namespace callwall::attrib {
 
+class KeptFlows;
+
 /// The facts a flow's row is written with (its names aside: they are rows of
 /// their own), taken from the flow itself: what run_attribution reads back.
 [[nodiscard]] FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app);
@@ -33,8 +35,11 @@ namespace callwall::attrib {
 /// true, nothing is written (the transaction rolls back) and
 /// AttributionCancelled is thrown.
 /// `hook` (optional) adds what the command knows to each flow's context.
+/// `kept` (optional): the run's flows kept as their rows were written; when
+/// complete, they are attributed instead of the rows read back.
 RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c,
-                            const std::function<bool()>& cancelled = {}, const FlowContextHook& hook = {});
+                            const std::function<bool()>& cancelled = {}, const FlowContextHook& hook = {},
+                            KeptFlows* kept = nullptr);
 
 /// run_attribution was told to stop (Ctrl-C); the database is as before it.
 class AttributionCancelled : public std::runtime_error {

@@ -1,6 +1,7 @@
 // The packet path. See pipeline/analyzer.hpp.
 #include "pipeline/analyzer.hpp"
 
+#include "attrib/kept_flows.hpp"
 #include "callwall/decode/packet.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
@@ -19,10 +20,12 @@ Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cf
       table_(cfg.flows),
       dissector_(store, run_id, cfg.extra_sink, cfg.per_message_rows),
       outcome_hint_(cfg.outcome_hint),
-      fanout_(cfg.fanout) {
+      fanout_(cfg.fanout),
+      kept_(cfg.kept_flows) {
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
     if ((cfg.workers > 1 || cfg.fanout) && store) shards_ = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers);
+    if (kept_ && (shards_ || !store)) kept_->abandon();  // the merger writes the rows
 }
 
 Analyzer::~Analyzer() = default;
@@ -45,6 +48,7 @@ void Analyzer::on_evict(flow::Flow& f) {
                 store_->replace_flow(run_id_, f, info);
             else
                 store_->add_flow(run_id_, f, info);
+            if (kept_) kept_->add(f, info, dissector_.last_names());
             if (track_written_) written_ids_.push_back(f.id);
         }
         if (flow_observer_) flow_observer_->flow_ended(f, info);
@@ -315,6 +319,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
             const auto [sni, proxy] = dissector_.last_name_inputs();
             out_->flow_row(f, info, sni, proxy, true);
         } else {
+            if (kept_) kept_->abandon();  // a row the end rewrites: attribution reads them all
             store_->replace_flow(run_id_, f, info);
             if (track_written_) written_ids_.push_back(f.id);
         }

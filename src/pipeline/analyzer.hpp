@@ -17,6 +17,10 @@
 #include "pipeline/dissect.hpp"
 #include "store/store.hpp"
 
+namespace callwall::attrib {
+class KeptFlows;
+}
+
 namespace callwall::pipeline {
 
 // Idle flows are expired at most once per second of capture time: the LRU
@@ -72,6 +76,11 @@ struct AnalyzerConfig {
     /// and TLS columns, names, DNS queries) — verdicts and reports are the
     /// same; the commands keep them with --detail.
     bool per_message_rows = true;
+    /// Each TCP/UDP flow's facts as its row is written, for the run's
+    /// attribution to take instead of reading the rows back (not owned;
+    /// null: none). One thread decoding only: with workers, or once a
+    /// snapshot writes rows, it is abandoned.
+    attrib::KeptFlows* kept_flows = nullptr;
 };
 
 namespace shard {
@@ -225,6 +234,7 @@ private:
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
     bool track_written_ = false;
     const FanoutInput* fanout_ = nullptr;  ///< cfg.fanout
+    attrib::KeptFlows* kept_ = nullptr;  ///< cfg.kept_flows
     std::unique_ptr<Shards> shards_;  ///< the workers (cfg.workers ≥ 2)
     shard::Writer* out_ = nullptr;  ///< this Analyzer is a worker (work_for)
     uint64_t tick_index_ = 0;  ///< a tick's (or the end's) frame: the one it follows

@@ -185,6 +185,8 @@ std::pair<std::string_view, std::string_view> Dissector::last_name_inputs() cons
     return {impl_->sni, impl_->proxy_target};
 }
 
+const attrib::FlowNames& Dissector::last_names() const noexcept { return impl_->flow_names; }
+
 const attrib::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
 
 bool Dissector::take_new_peers(std::vector<decode::IpAddr>& out) { return impl_->shared.naming.take_new_peers(out); }

@@ -107,6 +107,9 @@ public:
     /// With name_elsewhere: the SNI and the proxy's target host of the flow
     /// last ended or snapshot (views valid while the Dissector lives).
     [[nodiscard]] std::pair<std::string_view, std::string_view> last_name_inputs() const noexcept;
+    /// Without name_elsewhere: the names the flow last ended or snapshot was
+    /// given (its flow_name facts; views valid until the next one).
+    [[nodiscard]] const attrib::FlowNames& last_names() const noexcept;
 
     /// The first store error hit inside the packet path, if any (then cleared).
     std::exception_ptr take_error() noexcept;

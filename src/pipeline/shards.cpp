@@ -245,6 +245,7 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
     wc.flow_observer = nullptr;
     wc.vendor_addresses = nullptr;
     wc.fanout = nullptr;
+    wc.kept_flows = nullptr;  // the run's attribution reads the rows the merger writes
     s.vendor_addresses = cfg.vendor_addresses;
     s.fanout = cfg.fanout;
     if (s.fanout) s.base_us = util::wall_us();

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 
+#include "attrib/kept_flows.hpp"
 #include "attrib/live.hpp"
 #include "attrib/naming.hpp"
 #include "attrib/store_io.hpp"
@@ -77,6 +78,7 @@ struct Session::Impl {
     std::unique_ptr<pipeline::VendorAddresses> vendor_addresses;  ///< kept across runs
     std::unique_ptr<pipeline::TeeSink> tee;  ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
+    std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
     std::unique_ptr<pipeline::Analyzer> analyzer;
     /// Live runs: the refresh's attribution, from the flows that changed.
     std::unique_ptr<attrib::LiveAttribution> live;
@@ -187,7 +189,12 @@ void Session::Impl::begin() {
             cfg.extra_sink = vendor_addresses.get();
         }
     }
-    analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);
+    // A run without refreshes is attributed once, at its end: its flows are
+    // kept as their rows are written, for that attribution to take.
+    auto next_kept = o.refresh_s <= 0 ? std::make_unique<attrib::KeptFlows>() : nullptr;
+    cfg.kept_flows = next_kept.get();
+    analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);  // the last run's goes first
+    kept = std::move(next_kept);
     live.reset();  // begin_run above waited for a deferred job using it
     live_done.reset();
     live_in_flight = false;
@@ -333,7 +340,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     Impl& s = *impl_;
     attrib::RunVerdicts v;
     try {
-        v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context);
+        v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context, s.kept.get());
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
         s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";

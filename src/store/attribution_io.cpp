@@ -45,11 +45,12 @@ std::string json_array(const T& items) {
 
 }  // namespace
 
-AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows) : store_(s), run_(run_id) {
+AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows, bool flows_in_memory)
+    : store_(s), run_(run_id) {
     store_.commit_now();  // the writer thread's rows, then the open batch: attribution's transaction cannot nest in it
     // Started before the indexes are built: the pages are read while they are.
     if (ahead_page_flows > 0) {
-        ahead_ = FlowPagesAhead::start(store_.c_->db, store_.path(), run_, ahead_page_flows);
+        ahead_ = FlowPagesAhead::start(store_.c_->db, store_.path(), run_, flows_in_memory ? 0 : ahead_page_flows);
         ahead_page_flows_ = ahead_page_flows;
         if (ahead_) checkpoint_ = CheckpointAhead::start(store_.c_->db, store_.path());
     }

@@ -50,7 +50,10 @@ public:
     /// page on, with pages of that many flows, and may take them from a
     /// thread that reads them ahead on a connection of its own
     /// (store/flow_pages.hpp), from the database as committed here.
-    explicit AttributionIo(Store& s, int64_t run_id, int ahead_page_flows = 0);
+    /// `flows_in_memory`: the caller has the run's flows (attrib::KeptFlows)
+    /// and reads no page, STUN host or server TTL here; with
+    /// `ahead_page_flows` > 0 the thread then reads the DNS queries alone.
+    explicit AttributionIo(Store& s, int64_t run_id, int ahead_page_flows = 0, bool flows_in_memory = false);
     ~AttributionIo();
     AttributionIo(const AttributionIo&) = delete;
     AttributionIo& operator=(const AttributionIo&) = delete;

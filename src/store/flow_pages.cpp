@@ -318,6 +318,10 @@ void FlowPagesAhead::read_loop(sqlite3* db) noexcept {
 void FlowPagesAhead::read_pages(sqlite3* db) {
     // One read transaction, so every page comes from the same snapshot.
     Statement(db, path_, "BEGIN").run("starting to read the flows");
+    if (page_flows_ == 0) {  // the flows are in the caller's memory: its DNS queries only
+        read_dns_queries(db);
+        return;
+    }
     std::set<std::string> hosts;
     std::set<std::string, std::less<>> reset_servers;
     read_stun_hosts_and_reset_servers(db, path_, run_, hosts, reset_servers);

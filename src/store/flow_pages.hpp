@@ -101,7 +101,9 @@ public:
     static constexpr size_t kDnsBatchesAhead = 4;
     static constexpr size_t kDnsRowsAhead = kDnsBatch * kDnsBatchesAhead;
 
-    /// Starts reading run `run`'s pages of `page_flows` flows, from the first,
+    /// Starts reading run `run`'s pages of `page_flows` flows, from the first
+    /// (0: only the DNS queries: next() gives no page, and the STUN hosts
+    /// and server TTLs are not read),
     /// on a thread with a read-only connection of its own to the database
     /// `db` is connected to. nullptr when that cannot be done and the caller
     /// should read on its own connection: the database is not a file in WAL

@@ -148,6 +148,23 @@ inline std::string shared_dir() {
     return "";
 }
 
+/// What attribution wrote for the runs in `db` (flow matches, gaps,
+/// verdicts, product verdicts, flow outcomes), as labelled lines in a fixed
+/// order: what two ways of attributing the same run must leave alike.
+inline std::vector<std::string> attribution_rows(const std::string& db) {
+    std::vector<std::string> all;
+    for (const char* sql :
+         {"SELECT 'match', flow_id, entry_id, evidence, confidence, name, counted FROM flow_match ORDER BY 2, 3",
+          "SELECT 'gap', flow_id, vendor, name FROM unmatched_flow ORDER BY 2, 3, 4",
+          "SELECT 'verdict', * FROM verdict ORDER BY entry_id",
+          "SELECT 'product', vendor, product, edition, conclusion, detail FROM product_verdict ORDER BY 2, 3, 4",
+          "SELECT 'outcome', id, outcome FROM flow ORDER BY id"}) {
+        const auto rows = query_rows(db, sql);
+        all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+}
+
 /// The captures (.pcap, .pcapng) directly in `dir` (captures/scenarios,
 /// ../shared/captures/public), sorted.
 inline std::vector<std::filesystem::path> captures_in(const std::string& dir) {

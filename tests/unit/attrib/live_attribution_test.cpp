@@ -25,22 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using test::attribution_rows;
 using test::bundled_catalog;
 
-// Everything attribution writes, in a fixed order.
-std::vector<std::string> attribution_rows(const std::string& db) {
-    std::vector<std::string> all;
-    for (const char* sql :
-         {"SELECT 'match', flow_id, entry_id, evidence, confidence, name, counted FROM flow_match ORDER BY 2, 3",
-          "SELECT 'gap', flow_id, vendor, name FROM unmatched_flow ORDER BY 2, 3, 4",
-          "SELECT 'verdict', * FROM verdict ORDER BY entry_id",
-          "SELECT 'product', vendor, product, edition, conclusion, detail FROM product_verdict ORDER BY 2, 3, 4",
-          "SELECT 'outcome', id, outcome FROM flow ORDER BY id"}) {
-        const auto rows = test::query_rows(db, sql);
-        all.insert(all.end(), rows.begin(), rows.end());
-    }
-    return all;
-}
 
 std::string counts(const RunVerdicts& v) {
     std::string s = std::to_string(v.flows) + " flows, " + std::to_string(v.matched_flows) + " matched, " +

@@ -26,6 +26,7 @@
 namespace callwall::store {
 namespace {
 
+using test::attribution_rows;
 using test::TempDb;
 
 // Every field attribution reads, as one line.
@@ -346,19 +347,6 @@ TEST(FlowPagesAhead, ItsErrorReachesTheCaller) {
         EXPECT_EQ(std::string(e.what()).rfind(tmp.path() + ": ", 0), 0u) << e.what();
         EXPECT_NE(std::string(e.what()).find("no such table: flow"), std::string::npos) << e.what();
     }
-}
-
-// What attribution wrote for the run, as lines.
-std::vector<std::string> attribution_rows(const std::string& db) {
-    std::vector<std::string> rows;
-    for (const char* sql : {"SELECT id, outcome FROM flow ORDER BY id",
-                            "SELECT flow_id, entry_id, evidence, confidence, name, counted FROM flow_match "
-                            "ORDER BY flow_id, entry_id",
-                            "SELECT flow_id, vendor, name FROM unmatched_flow ORDER BY flow_id, vendor, name",
-                            "SELECT * FROM verdict ORDER BY entry_id", "SELECT * FROM product_verdict"}) {
-        for (auto& r : test::query_rows(db, sql)) rows.push_back(std::move(r));
-    }
-    return rows;
 }
 
 TEST(FlowPagesAhead, RunAttributionWritesTheSameRowsReadingAhead) {

@@ -1,0 +1,169 @@
+// A file run's flows kept for its attribution. See attrib/kept_flows.hpp.
+#include "attrib/kept_flows.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "attrib/store_io.hpp"
+
+namespace callwall::attrib {
+namespace {
+
+// The fields a record and a FlowFacts share by name, other than text and
+// names: `fn(to.field, from.field)` for each, one list for both ways.
+template <class To, class From, class Fn>
+void each_value(To& to, const From& from, Fn&& fn) {
+    fn(to.id, from.id);
+    fn(to.first_ts, from.first_ts);
+    fn(to.last_ts, from.last_ts);
+    fn(to.first_syn_ts, from.first_syn_ts);
+    fn(to.last_syn_ts, from.last_syn_ts);
+    fn(to.packets_c2s, from.packets_c2s);
+    fn(to.packets_s2c, from.packets_s2c);
+    fn(to.rtp_packets, from.rtp_packets);
+    fn(to.syn_count, from.syn_count);
+    fn(to.synack_count, from.synack_count);
+    fn(to.icmp_errors, from.icmp_errors);
+    fn(to.channel_data, from.channel_data);
+    fn(to.stun_requests, from.stun_requests);
+    fn(to.stun_answered, from.stun_answered);
+    fn(to.stun_errors, from.stun_errors);
+    fn(to.stun_retransmissions, from.stun_retransmissions);
+    fn(to.stun_ice_checks, from.stun_ice_checks);
+    fn(to.stun_requests_s2c, from.stun_requests_s2c);
+    fn(to.stun_answered_s2c, from.stun_answered_s2c);
+    fn(to.stun_retransmissions_s2c, from.stun_retransmissions_s2c);
+    fn(to.client_port, from.client_port);
+    fn(to.server_port, from.server_port);
+    fn(to.proxy_port, from.proxy_port);
+    fn(to.rst_ttl, from.rst_ttl);
+    fn(to.server_ttl_min, from.server_ttl_min);
+    fn(to.server_ttl_max, from.server_ttl_max);
+    fn(to.icmp_type, from.icmp_type);
+    fn(to.icmp_code, from.icmp_code);
+    fn(to.icmp_family, from.icmp_family);
+    fn(to.dtls_handshake, from.dtls_handshake);
+}
+
+// The text fields: `fn(record.field, facts.field)` for each.
+template <class Record, class Facts, class Fn>
+void each_text(Record& r, Facts& f, Fn&& fn) {
+    fn(r.transport, f.transport);
+    fn(r.client_ip, f.client_ip);
+    fn(r.server_ip, f.server_ip);
+    fn(r.state, f.state);
+    fn(r.icmp_from, f.icmp_from);
+    fn(r.app, f.app);
+    fn(r.stored_outcome, f.stored_outcome);
+}
+
+}  // namespace
+
+uint32_t KeptFlows::intern(std::string_view s) {
+    if (const auto it = ids_.find(s); it != ids_.end()) return it->second;
+    const auto id = static_cast<uint32_t>(text_.size());
+    const std::string& kept = text_.emplace_back(s);
+    ids_.emplace(std::string_view(kept), id);
+    return id;
+}
+
+void KeptFlows::add(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names) noexcept {
+    if (abandoned_ || (f.proto != decode::kProtoTcp && f.proto != decode::kProtoUdp)) return;
+    if (flows_.size() >= max_flows_) {
+        abandon();
+        return;
+    }
+    try {
+        keep(f, app, names);
+    } catch (...) {
+        abandon();  // out of memory: the rows are there to be read
+    }
+}
+
+void KeptFlows::keep(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names) {
+    const FlowFacts x = facts_of(f, app);  // the row's columns, as they were written
+    Record r;
+    // From 8-bit fields (TTLs, ICMP type and code), or -1: they fit the record's.
+    each_value(r, x, [](auto& to, const auto& from) { to = static_cast<std::decay_t<decltype(to)>>(from); });
+    each_text(r, x, [&](uint32_t& to, const std::string& from) { to = intern(from); });
+    // The flow_name rows: once per (name, source), read back by source
+    // descending, then name (byte order, as SQLite compares text).
+    r.names_at = static_cast<uint32_t>(names_.size());
+    for (size_t i = 0; i < names.count; ++i) {
+        const Name n{intern(names.entries[i].name), intern(names.entries[i].source)};
+        const auto first = names_.begin() + r.names_at;
+        if (std::none_of(first, names_.end(), [&](const Name& o) { return o.name == n.name && o.source == n.source; }))
+            names_.push_back(n);
+    }
+    std::sort(names_.begin() + r.names_at, names_.end(), [&](const Name& a, const Name& b) {
+        const int by_source = text(a.source).compare(text(b.source));
+        return by_source != 0 ? by_source > 0 : text(a.name) < text(b.name);
+    });
+    r.names_n = static_cast<uint16_t>(names_.size() - r.names_at);
+    if (!flows_.empty() && flows_.back().id > r.id) sorted_ = false;
+    flows_.push_back(r);
+}
+
+void KeptFlows::abandon() noexcept {
+    abandoned_ = true;
+    // The memory goes back at once; a run this large reads its rows.
+    std::vector<Record>().swap(flows_);
+    std::vector<Name>().swap(names_);
+    ids_.clear();
+    text_.clear();
+    ttls_.clear();
+}
+
+void KeptFlows::fill(const Record& r, FlowFacts& f) const {
+    each_value(f, r, [](auto& to, const auto& from) { to = from; });
+    each_text(r, f, [&](const uint32_t& from, std::string& to) { to = text(from); });
+    f.names.clear();
+    for (uint32_t i = r.names_at; i < r.names_at + r.names_n; ++i)
+        f.names.push_back({text(names_[i].name), text(names_[i].source)});
+}
+
+void KeptFlows::page(size_t& at, size_t max, std::vector<FlowFacts>& out) {
+    out.clear();
+    if (!sorted_) {
+        std::sort(flows_.begin(), flows_.end(), [](const Record& a, const Record& b) { return a.id < b.id; });
+        sorted_ = true;
+    }
+    const size_t end = std::min(flows_.size(), at + max);
+    out.resize(end - at);
+    for (size_t i = at; i < end; ++i) fill(flows_[i], out[i - at]);
+    at = end;
+}
+
+std::set<std::string> KeptFlows::stun_answered_hosts() const {
+    std::set<std::string> hosts;
+    for (const Record& r : flows_) {
+        if (r.stun_answered > r.stun_answered_s2c) hosts.insert(text(r.client_ip));
+        if (r.stun_answered_s2c > 0) hosts.insert(text(r.server_ip));
+    }
+    return hosts;
+}
+
+const std::set<int>& KeptFlows::server_ttls(const std::string& server_ip) {
+    if (!ttls_read_) {
+        // One pass for every server (store::kFlowAnsweredWithTtl: a TTL seen
+        // from the server on a flow that completed a handshake, or on a UDP
+        // flow it answered).
+        const auto udp = ids_.find("udp");
+        for (const Record& r : flows_) {
+            if (r.server_ttl_min < 0) continue;
+            if (r.synack_count > 0 || (udp != ids_.end() && r.transport == udp->second && r.packets_s2c > 0)) {
+                std::set<int>& t = ttls_[r.server_ip];
+                t.insert(r.server_ttl_min);
+                t.insert(r.server_ttl_max);
+            }
+        }
+        ttls_read_ = true;
+    }
+    static const std::set<int> kNone;
+    const auto ip = ids_.find(server_ip);
+    if (ip == ids_.end()) return kNone;
+    const auto it = ttls_.find(ip->second);
+    return it != ttls_.end() ? it->second : kNone;
+}
+
+}  // namespace callwall::attrib

@@ -1,0 +1,94 @@
+// Private to the library: a file run's TCP/UDP flows kept in memory as their
+// rows are written, so that its attribution takes them from here instead of
+// reading every row back out of SQLite (busy 2 M packets on one core: the
+// pages, the STUN hosts' scan and the reset servers' TTLs were ~11 % of the
+// run's instructions). What attribution gets is exactly what the rows hold:
+// the flow's facts as facts_of gives them (the row's columns), its names as
+// its flow_name rows (once each, by source descending, then name).
+//
+// Memory is bounded: a compact record per flow (~170 bytes, text interned)
+// up to `max_flows`; one more and everything kept is dropped, and the run's
+// attribution reads its rows back as before.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "callwall/attrib/attrib.hpp"
+#include "attrib/naming.hpp"
+#include "flow/flow_table.hpp"
+#include "store/store.hpp"
+
+namespace callwall::attrib {
+
+class KeptFlows {
+public:
+    /// 65,536 flows: about 11 MiB of records, and their names and text, at most.
+    static constexpr size_t kDefaultMaxFlows = size_t{1} << 16;
+
+    explicit KeptFlows(size_t max_flows = kDefaultMaxFlows) : max_flows_(max_flows) {}
+
+    /// A flow whose row was just written with `app`'s columns (after the
+    /// outcome hint), and the names its flow_name rows were written with.
+    /// Flows that are neither TCP nor UDP are not attributed: skipped.
+    void add(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names) noexcept;
+    /// A row was written that this object did not see (a live snapshot's, a
+    /// failed write): attribution must read the rows.
+    void abandon() noexcept;
+    /// Every TCP/UDP flow row of the run is here.
+    [[nodiscard]] bool complete() const noexcept { return !abandoned_; }
+    [[nodiscard]] size_t size() const noexcept { return flows_.size(); }
+
+    /// Up to `max` flows after the first `at` in id order (sorted on the
+    /// first call), as AttributionIo::read_flow_page gives them; `at`
+    /// advances. `out` is cleared first.
+    void page(size_t& at, size_t max, std::vector<FlowFacts>& out);
+    /// AttributionIo::stun_answered_hosts over the kept flows.
+    [[nodiscard]] std::set<std::string> stun_answered_hosts() const;
+    /// AttributionIo::server_ttls over the kept flows.
+    [[nodiscard]] const std::set<int>& server_ttls(const std::string& server_ip);
+
+private:
+    /// A FlowFacts with its text interned (addresses, state, app and outcome
+    /// repeat from flow to flow) and its names elsewhere: ~170 bytes.
+    struct Record {
+        uint64_t id = 0;
+        double first_ts = 0, last_ts = 0, first_syn_ts = 0, last_syn_ts = 0;
+        uint64_t packets_c2s = 0, packets_s2c = 0, rtp_packets = 0;
+        uint32_t syn_count = 0, synack_count = 0, icmp_errors = 0, channel_data = 0;
+        uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
+        uint32_t stun_ice_checks = 0, stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
+        uint32_t transport = 0, client_ip = 0, server_ip = 0, state = 0, icmp_from = 0, app = 0, stored_outcome = 0;
+        uint32_t names_at = 0;  ///< into names_
+        uint16_t names_n = 0;
+        uint16_t client_port = 0, server_port = 0, proxy_port = 0;
+        int16_t rst_ttl = -1, server_ttl_min = -1, server_ttl_max = -1, icmp_type = -1, icmp_code = -1;
+        uint8_t icmp_family = 4;
+        bool dtls_handshake = false;
+    };
+    struct Name {
+        uint32_t name = 0, source = 0;
+    };
+
+    void keep(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names);
+    uint32_t intern(std::string_view s);
+    [[nodiscard]] const std::string& text(uint32_t id) const noexcept { return text_[id]; }
+    void fill(const Record& r, FlowFacts& f) const;
+
+    size_t max_flows_;
+    bool abandoned_ = false;
+    bool sorted_ = true;
+    std::vector<Record> flows_;
+    std::vector<Name> names_;
+    std::deque<std::string> text_;  ///< interned text by id (a deque: the views in ids_ stay put)
+    std::unordered_map<std::string_view, uint32_t> ids_;
+    std::unordered_map<uint32_t, std::set<int>> ttls_;  ///< server_ttls' answers, by interned address
+    bool ttls_read_ = false;
+};
+
+}  // namespace callwall::attrib

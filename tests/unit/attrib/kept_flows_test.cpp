@@ -1,0 +1,193 @@
+// A file run's flows kept for its attribution (attrib/kept_flows.hpp): the
+// same facts, and so the same verdicts, as the rows read back.
+#include "attrib/kept_flows.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "attrib/store_io.hpp"
+#include "golden/run_util.hpp"
+#include "store/attribution_io.hpp"
+#include "store/store.hpp"
+#include "unit/corpus.hpp"
+
+namespace callwall::attrib {
+namespace {
+
+using test::attribution_rows;
+using test::TempDb;
+
+// Every field of a flow's facts, as one line.
+std::string line(const FlowFacts& f) {
+    std::string s = std::to_string(f.id) + " " + f.stored_outcome + "|" + f.transport + " " + f.client_ip + ":" +
+                    std::to_string(f.client_port) + " " + f.server_ip + ":" + std::to_string(f.server_port) + " ";
+    char ts[160];
+    std::snprintf(ts, sizeof ts, "%.17g %.17g %.17g %.17g ", f.first_ts, f.last_ts, f.first_syn_ts, f.last_syn_ts);
+    s += ts;
+    for (const uint64_t v : {f.packets_c2s, f.packets_s2c, f.rtp_packets}) s += std::to_string(v) + " ";
+    s += f.state + " " + f.icmp_from + " " + f.app + " ";
+    for (const long long v :
+         {(long long)f.syn_count, (long long)f.synack_count, (long long)f.rst_ttl, (long long)f.server_ttl_min,
+          (long long)f.server_ttl_max, (long long)f.icmp_errors, (long long)f.icmp_type, (long long)f.icmp_code,
+          (long long)f.icmp_family, (long long)f.stun_requests, (long long)f.stun_answered, (long long)f.stun_errors,
+          (long long)f.stun_retransmissions, (long long)f.stun_ice_checks, (long long)f.stun_requests_s2c,
+          (long long)f.stun_answered_s2c, (long long)f.stun_retransmissions_s2c, (long long)f.proxy_port,
+          (long long)f.dtls_handshake, (long long)f.channel_data})
+        s += std::to_string(v) + " ";
+    for (const auto& n : f.names) s += "[" + n.name + " " + n.source + "]";
+    return s;
+}
+
+std::vector<std::string> kept_lines(KeptFlows& kept) {
+    std::vector<std::string> out;
+    std::vector<FlowFacts> page;
+    for (size_t at = 0;;) {
+        kept.page(at, 100, page);  // several pages on the larger captures
+        if (page.empty()) return out;
+        for (const auto& f : page) out.push_back(line(f));
+    }
+}
+
+std::vector<std::string> stored_lines(store::Store& s, int64_t run) {
+    std::vector<std::string> out;
+    store::AttributionIo io(s, run);
+    std::vector<FlowFacts> page;
+    for (uint64_t after = 0;;) {
+        io.read_flow_page(after, 100, page);
+        if (page.empty()) return out;
+        after = page.back().id;
+        for (const auto& f : page) out.push_back(line(f));
+    }
+}
+
+// Over every committed capture, and the real captures of ../shared when it is
+// there: the kept flows are the rows read back, field for field and name for
+// name, with the STUN hosts and every server's TTLs; and attribution from
+// them writes what attribution from the rows writes, on one thread and with
+// the DNS queries read ahead on a second.
+TEST(KeptFlows, EveryCommittedCaptureKeepsWhatItsRowsReadBackGive) {
+    auto captures = test::committed_captures();
+    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir();
+    const size_t committed = captures.size();
+    if (const std::string shared = test::shared_dir(); !shared.empty())
+        for (const auto& p : test::captures_in(shared + "/captures/public")) captures.push_back(p);
+    size_t flows = 0, named = 0, attributed = 0;
+    for (const auto& capture : captures) {
+        SCOPED_TRACE(capture.string());
+        TempDb from_rows, from_memory;
+        const int64_t run = test::analyze_files({capture.string()}, from_rows.path());
+        KeptFlows kept;
+        pipeline::AnalyzerConfig cfg;
+        cfg.kept_flows = &kept;
+        ASSERT_EQ(test::analyze_files({capture.string()}, from_memory.path(), cfg), run);
+        ASSERT_TRUE(kept.complete());
+        std::vector<std::string> stored;
+        {
+            auto s = store::Store::open(from_rows.path());
+            stored = stored_lines(*s, run);
+            store::AttributionIo io(*s, run);
+            EXPECT_EQ(kept.stun_answered_hosts(), io.stun_answered_hosts());
+            for (const std::string& ip : test::query_rows(from_rows.path(), "SELECT DISTINCT server_ip FROM flow"))
+                EXPECT_EQ(kept.server_ttls(ip), io.server_ttls(ip)) << ip;
+        }
+        EXPECT_EQ(kept_lines(kept), stored);
+        flows += stored.size();
+        for (const auto& l : stored) named += l.back() == ']';
+        for (const bool second_core : {false, true}) {
+            for (const bool memory : {false, true}) {
+                const std::string& db = memory ? from_memory.path() : from_rows.path();
+                auto s = store::Store::open(db);
+                s->write_behind(second_core);  // DNS queries (and pages, from the rows) read ahead
+                run_attribution(*s, run, test::bundled_catalog(), {}, {}, memory ? &kept : nullptr);
+            }
+            EXPECT_EQ(attribution_rows(from_memory.path()), attribution_rows(from_rows.path()))
+                << "second core " << second_core;
+        }
+        attributed += test::query_rows(from_memory.path(), "SELECT count(*) FROM flow_match")[0] != "0";
+    }
+    EXPECT_GT(flows, 5000u) << committed << " committed captures";
+    EXPECT_GT(named, 400u);
+    EXPECT_GT(attributed, 20u);
+}
+
+flow::Flow udp_flow(uint64_t id, uint32_t server) {
+    flow::Flow f;
+    f.id = id;
+    f.proto = decode::kProtoUdp;
+    f.client_ip = decode::IpAddr::v4(0x0A000001u);
+    f.server_ip = decode::IpAddr::v4(server);
+    f.client_port = 50000;
+    f.server_port = 3478;
+    f.packets[0] = 2;
+    f.packets[1] = 1;
+    f.ttl_min[1] = 50;
+    f.ttl_max[1] = 52;
+    f.first_ts_us = 1'767'225'600'000'000 + static_cast<int64_t>(id);
+    f.last_ts_us = f.first_ts_us + 1000;
+    return f;
+}
+
+// A flow's names as its flow_name rows hold them: once per (name, source),
+// by source descending, then name. Flows come out in id order, whatever
+// order they ended in; ICMP flows are not kept (attribution reads none).
+TEST(KeptFlows, NamesAsTheirRowsAndFlowsInIdOrder) {
+    KeptFlows kept;
+    FlowNames names;
+    names.entries[0] = {"b.example.com", "dns"};
+    names.entries[1] = {"a.example.com", "dns"};
+    names.entries[2] = {"b.example.com", "dns"};
+    names.entries[3] = {"z.example.com", "dns-initiator"};
+    names.entries[4] = {"a.example.com", "sni"};
+    names.count = 5;
+    kept.add(udp_flow(9, 0xC6336401u), {}, names);
+    flow::Flow icmp = udp_flow(3, 0xC6336401u);
+    icmp.proto = decode::kProtoIcmp;
+    kept.add(icmp, {}, FlowNames{});
+    kept.add(udp_flow(4, 0xC6336402u), {}, FlowNames{});
+    EXPECT_EQ(kept.size(), 2u);
+    std::vector<FlowFacts> page;
+    size_t at = 0;
+    kept.page(at, 10, page);
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].id, 4u);
+    EXPECT_EQ(page[1].id, 9u);
+    std::vector<std::string> got;
+    for (const auto& n : page[1].names) got.push_back(n.source + " " + n.name);
+    EXPECT_EQ(got, (std::vector<std::string>{"sni a.example.com", "dns-initiator z.example.com", "dns a.example.com",
+                                             "dns b.example.com"}));
+    EXPECT_EQ(kept.server_ttls("198.51.100.1"), (std::set<int>{50, 52}));
+    EXPECT_TRUE(kept.server_ttls("192.0.2.1").empty());
+    kept.page(at, 10, page);
+    EXPECT_TRUE(page.empty());
+}
+
+// One flow past the bound and nothing is kept: the run's attribution reads
+// its rows, and writes the same.
+TEST(KeptFlows, PastItsBoundItKeepsNothingAndAttributionReadsTheRows) {
+    const auto captures = test::committed_captures();
+    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir();
+    const std::string capture = test::source_dir() + "/captures/scenarios/agora_2020_rtc_web.pcap";
+    if (!std::filesystem::exists(capture)) GTEST_SKIP() << "no " << capture;
+    TempDb a, b;
+    KeptFlows all, bounded(3);
+    pipeline::AnalyzerConfig cfg;
+    cfg.kept_flows = &all;
+    const int64_t run = test::analyze_files({capture}, a.path(), cfg);
+    cfg.kept_flows = &bounded;
+    ASSERT_EQ(test::analyze_files({capture}, b.path(), cfg), run);
+    ASSERT_GT(all.size(), 3u);
+    EXPECT_TRUE(all.complete());
+    EXPECT_FALSE(bounded.complete());
+    EXPECT_EQ(bounded.size(), 0u);
+    for (const auto& [db, kept] : {std::pair{&a, &all}, std::pair{&b, &bounded}}) {
+        auto s = store::Store::open(db->path());
+        run_attribution(*s, run, test::bundled_catalog(), {}, {}, kept);
+    }
+    EXPECT_EQ(attribution_rows(b.path()), attribution_rows(a.path()));
+    EXPECT_GT(test::query_rows(a.path(), "SELECT count(*) FROM flow_match")[0], "0");
+}
+
+}  // namespace
+}  // namespace callwall::attrib
