@@ -13,9 +13,9 @@ namespace callwall::store {
 
 struct Store::Conn {
     sqlite3* db = nullptr;
-    sqlite3_stmt *ins_run = nullptr, *upd_run = nullptr, *ins_flow = nullptr, *ins_flow_again = nullptr, *ins_icmp = nullptr,
-                 *ins_flow_name = nullptr, *ins_dns_answer = nullptr, *ins_dns_query = nullptr, *ins_tls = nullptr,
-                 *ins_stun = nullptr, *upd_stun = nullptr, *ins_rtp = nullptr;
+    sqlite3_stmt *ins_run = nullptr, *upd_run = nullptr, *ins_flow = nullptr, *ins_flow_again = nullptr,
+                 *ins_icmp = nullptr, *ins_flow_name = nullptr, *ins_dns_answer = nullptr, *ins_dns_query = nullptr,
+                 *ins_tls = nullptr, *ins_stun = nullptr, *upd_stun = nullptr, *ins_rtp = nullptr;
 
     sqlite3_stmt* prepare(const Store& s, const char* sql) const {
         sqlite3_stmt* st = nullptr;

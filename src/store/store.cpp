@@ -29,7 +29,8 @@ namespace {
 // the row a live snapshot wrote (the same columns, INSERT OR REPLACE: that
 // statement opens a statement journal per row, ~4,500 instructions, a fifth
 // of the row's cost, so it is kept for the rows that need it).
-constexpr const char* kFlowColumns = R"SQL( INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
+constexpr const char* kFlowColumns =
+    R"SQL( INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
   initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state,
   syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
   later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
@@ -378,8 +379,8 @@ Store::~Store() {
     }
     wb_.reset();
     for (sqlite3_stmt* st :
-         {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp, c_->ins_flow_name, c_->ins_dns_answer,
-          c_->ins_dns_query, c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
+         {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp, c_->ins_flow_name,
+          c_->ins_dns_answer, c_->ins_dns_query, c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
         sqlite3_finalize(st);
     sqlite3_close_v2(c_->db);
 }

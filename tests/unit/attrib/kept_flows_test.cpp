@@ -28,13 +28,26 @@ std::string line(const FlowFacts& f) {
     s += ts;
     for (const uint64_t v : {f.packets_c2s, f.packets_s2c, f.rtp_packets}) s += std::to_string(v) + " ";
     s += f.state + " " + f.icmp_from + " " + f.app + " ";
-    for (const long long v :
-         {(long long)f.syn_count, (long long)f.synack_count, (long long)f.rst_ttl, (long long)f.server_ttl_min,
-          (long long)f.server_ttl_max, (long long)f.icmp_errors, (long long)f.icmp_type, (long long)f.icmp_code,
-          (long long)f.icmp_family, (long long)f.stun_requests, (long long)f.stun_answered, (long long)f.stun_errors,
-          (long long)f.stun_retransmissions, (long long)f.stun_ice_checks, (long long)f.stun_requests_s2c,
-          (long long)f.stun_answered_s2c, (long long)f.stun_retransmissions_s2c, (long long)f.proxy_port,
-          (long long)f.dtls_handshake, (long long)f.channel_data})
+    for (const long long v : {(long long)f.syn_count,
+                              (long long)f.synack_count,
+                              (long long)f.rst_ttl,
+                              (long long)f.server_ttl_min,
+                              (long long)f.server_ttl_max,
+                              (long long)f.icmp_errors,
+                              (long long)f.icmp_type,
+                              (long long)f.icmp_code,
+                              (long long)f.icmp_family,
+                              (long long)f.stun_requests,
+                              (long long)f.stun_answered,
+                              (long long)f.stun_errors,
+                              (long long)f.stun_retransmissions,
+                              (long long)f.stun_ice_checks,
+                              (long long)f.stun_requests_s2c,
+                              (long long)f.stun_answered_s2c,
+                              (long long)f.stun_retransmissions_s2c,
+                              (long long)f.proxy_port,
+                              (long long)f.dtls_handshake,
+                              (long long)f.channel_data})
         s += std::to_string(v) + " ";
     for (const auto& n : f.names) s += "[" + n.name + " " + n.source + "]";
     return s;

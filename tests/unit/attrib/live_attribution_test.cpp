@@ -28,7 +28,6 @@ namespace fs = std::filesystem;
 using test::attribution_rows;
 using test::bundled_catalog;
 
-
 std::string counts(const RunVerdicts& v) {
     std::string s = std::to_string(v.flows) + " flows, " + std::to_string(v.matched_flows) + " matched, " +
                     std::to_string(v.vendor_gap_flows) + " gaps, " + std::to_string(v.other_flows) + " other; vendors";
