@@ -107,7 +107,7 @@ void KeptFlows::keep(const flow::Flow& f, const store::FlowAppInfo& app, const F
 void KeptFlows::abandon() noexcept {
     abandoned_ = true;
     // The memory goes back at once; a run this large reads its rows.
-    std::vector<Record>().swap(flows_);
+    std::deque<Record>().swap(flows_);
     std::vector<Name>().swap(names_);
     ids_.clear();
     text_.clear();

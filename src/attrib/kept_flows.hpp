@@ -83,7 +83,7 @@ private:
     size_t max_flows_;
     bool abandoned_ = false;
     bool sorted_ = true;
-    std::vector<Record> flows_;
+    std::deque<Record> flows_;  ///< a deque: growing never holds two copies of it
     std::vector<Name> names_;
     std::deque<std::string> text_;  ///< interned text by id (a deque: the views in ids_ stay put)
     std::unordered_map<std::string_view, uint32_t> ids_;
