@@ -1,6 +1,8 @@
 // A file run's flows kept for its attribution. See attrib/kept_flows.hpp.
 #include "attrib/kept_flows.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <type_traits>
 
@@ -106,12 +108,19 @@ void KeptFlows::keep(const flow::Flow& f, const store::FlowAppInfo& app, const F
 
 void KeptFlows::abandon() noexcept {
     abandoned_ = true;
-    // The memory goes back at once; a run this large reads its rows.
-    std::deque<Record>().swap(flows_);
-    std::vector<Name>().swap(names_);
-    ids_.clear();
-    text_.clear();
-    ttls_.clear();
+    if (flows_.empty() && text_.empty()) return;
+    // The memory goes back at once; a run this large reads its rows. Its
+    // small blocks would otherwise stay in the heap's free lists, and the
+    // run's later peak (the store's queue while the WAL is checkpointed, in
+    // 20 M busy packets) came on top of them: 57 MiB where 8 M peaked at 50.
+    decltype(flows_)().swap(flows_);
+    decltype(names_)().swap(names_);
+    decltype(ids_)().swap(ids_);
+    decltype(text_)().swap(text_);
+    decltype(ttls_)().swap(ttls_);
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 void KeptFlows::fill(const Record& r, FlowFacts& f) const {
