@@ -132,6 +132,39 @@ TEST(FlowPagesAheadThreads, ResetServersAndDnsQueriesHandedOverThenThePages) {
     }
 }
 
+// Pages of 0 flows (the caller keeps the flows in memory, attrib::KeptFlows):
+// the DNS queries alone are read, while the caller writes in its own open
+// transaction; no page comes; a reader dropped before or midway stops.
+TEST(FlowPagesAheadThreads, DnsQueriesAloneWhenTheFlowsAreInMemory) {
+    FlowFile file(1000);
+    file.exec("BEGIN");
+    for (int i = 0; i < 3 * static_cast<int>(FlowPagesAhead::kDnsBatch) + 5; ++i)
+        file.exec(("INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode) "
+                   "VALUES (1, 1, 0, '10.0.0.1', '10.0.0.53', 'q" +
+                   std::to_string(i % 37) + ".example', 1, 1, 'NOERROR')")
+                      .c_str());
+    file.exec("COMMIT");
+    for (int taken = 0; taken <= 2; ++taken) {  // batches taken before the reader is dropped (2: all)
+        file.exec("BEGIN");
+        auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 0);
+        ASSERT_NE(ahead, nullptr);
+        std::vector<DnsFoldRow> rows;
+        size_t queries = 0;
+        for (int batch = 0; (taken == 2 || batch < taken) && ahead->next_dns_queries(rows); ++batch) {
+            queries += rows.size();
+            file.exec("UPDATE flow SET outcome='observed' WHERE run_id=1 AND id=1");
+        }
+        if (taken == 2) {
+            EXPECT_EQ(queries, 3 * FlowPagesAhead::kDnsBatch + 5);
+            std::vector<attrib::FlowFacts> page;
+            ahead->next(page);
+            EXPECT_TRUE(page.empty());
+        }
+        ahead.reset();
+        file.exec("COMMIT");
+    }
+}
+
 TEST(FlowPagesAheadThreads, DroppedMidwayItStops) {
     FlowFile file(5000);
     for (int round = 0; round < 5; ++round) {
