@@ -1,6 +1,8 @@
 // run_attribution: the pure stage's steps (attrib/stage.hpp) around the
 // store's typed reads and writes (store/attribution_io.hpp), a page of flows
-// at a time so that memory does not grow with the run.
+// at a time so that memory does not grow with the run — or, for a run whose
+// flows were kept as their rows were written (attrib/kept_flows.hpp), from
+// memory, its rows written once every flow is attributed.
 #include "attrib/kept_flows.hpp"
 #include "attrib/stage.hpp"
 #include "callwall/attrib/attrib.hpp"
@@ -8,57 +10,99 @@
 #include "store/attribution_io.hpp"
 
 namespace callwall::attrib {
+namespace {
 
-RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
-                            const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept) {
-    const auto check = [&] {
-        if (cancelled && cancelled()) throw AttributionCancelled();
-    };
-    // 1024 flows (about 400 KiB) reused page after page: a page of 8192 was
-    // 3 MiB of fresh memory, and first touches are costly page faults here.
-    constexpr int kPageFlows = 1024;
-    // A run given a second core (the store writes behind) reads its flow
-    // pages on it, while the indexes are built and the pages attributed.
-    // A file run's flows kept as their rows were written need not be read back.
-    const bool in_memory = kept != nullptr && kept->complete();
-    store::AttributionIo io(store, run_id, store.write_behind() ? kPageFlows : 0, in_memory);
-    RunVerdicts out;
+// 1024 flows (about 400 KiB) reused page after page: a page of 8192 was
+// 3 MiB of fresh memory, and first touches are costly page faults here.
+constexpr int kPageFlows = 1024;
+
+// What the rest of the run says about each flow, read before the flows.
+struct RunContext {
     double capture_end = 0;
+    /// Hosts with a STUN request of their own that was answered: a pair of
+    /// their call got through, so their single unanswered checks elsewhere
+    /// were abandoned.
+    std::set<std::string> stun_succeeded;
+    std::set<uint64_t> split;  ///< rows of a 5-tuple split by eviction
+    stage::DnsFailures dns_failed;
+};
+
+RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, const KeptFlows* kept, RunVerdicts& out) {
+    RunContext x;
     int64_t evicted_full = 0;
-    io.read_run(capture_end, evicted_full);
-    // Hosts with a STUN request of their own that was answered: a pair of
-    // their call got through, so their single unanswered checks elsewhere
-    // were abandoned.
-    const std::set<std::string> stun_succeeded = in_memory ? kept->stun_answered_hosts() : io.stun_answered_hosts();
+    io.read_run(x.capture_end, evicted_full);
+    x.stun_succeeded = kept ? kept->stun_answered_hosts() : io.stun_answered_hosts();
     // Split exchanges are only looked for when the table overflowed
     // (idle-timeout splits are long silences, not answers).
-    std::set<uint64_t> split;
     if (evicted_full > 0) {
         std::vector<stage::TupleRow> rows;
         io.for_each_shared_tuple([&](const std::vector<store::TupleRow>& stored) {
             rows.clear();
             for (const auto& r : stored) rows.push_back({r.id, r.client_low, r.c2s, r.s2c});
-            stage::add_split_rows(rows, split);
+            stage::add_split_rows(rows, x.split);
         });
     }
+    io.for_each_flow_name([&](std::string_view name) { stage::note_flow_name(c, name, out.active_vendors); });
+    // What follows reads nothing on the store's connection when the flows
+    // are in memory and the DNS queries read ahead: its writer thread builds
+    // the reader indexes meanwhile, and the rows wait for them.
+    io.build_indexes_behind();
     // The rows come grouped by name (the dns_query_run index gives that order
     // without a sort), so each name is matched against the catalog once.
     stage::DnsFold dns(c, out.active_vendors);
     io.for_each_dns_query([&](std::string_view qname, bool answered, std::string_view rcode, int answers) {
         dns.add(qname, answered, rcode, static_cast<uint32_t>(answers));
     });
-    const stage::DnsFailures dns_failed = dns.finish();
-    check();
-    io.for_each_flow_name([&](std::string_view name) { stage::note_flow_name(c, name, out.active_vendors); });
+    x.dns_failed = dns.finish();
+    return x;
+}
 
+// A flow's rows: its matches, its gaps, and its outcome when it changed
+// (rewriting a row costs ~2 µs; most outcomes stand between passes).
+void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowResult& r, bool outcome_changed,
+                RunVerdicts& out) {
+    for (const auto& m : r.matches)
+        io.write_flow_match(
+            r.flow_id, {c.entries()[m.match.entry].id, m.match.evidence, m.match.confidence, m.match.name, m.counted});
+    for (const Gap& g : r.gaps) io.write_unmatched_flow(r.flow_id, c.vendors()[g.vendor], g.name);
+    if (outcome_changed) {
+        io.write_flow_outcome(r.flow_id, r.outcome_column);
+        ++out.outcomes_written;
+    }
+}
+
+}  // namespace
+
+RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
+                            const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept) {
+    const auto check = [&] {
+        if (cancelled && cancelled()) throw AttributionCancelled();
+    };
+    // A file run's flows kept as their rows were written need not be read
+    // back. A run given a second core (the store writes behind) reads on it
+    // what it still reads (the pages, or only the DNS queries) while the
+    // indexes are built and the flows attributed.
+    if (kept && !kept->complete()) kept = nullptr;
+    store::AttributionIo io(store, run_id, store.write_behind() ? kPageFlows : 0, kept != nullptr);
+    RunVerdicts out;
+    const RunContext x = read_context(io, c, kept, out);
+    check();
+
+    // Kept flows' rows (bounded as the flows are) are written once all are
+    // attributed; rows read back are written as they go.
+    struct Pending {
+        FlowResult result;
+        bool outcome_changed = false;
+    };
+    std::vector<Pending> pending;
     const std::set<int> kNoTtls;
     std::vector<EntryAccumulator> per_entry(c.entries().size());
-    io.begin_writing();
+    if (!kept) io.begin_writing();
     std::vector<FlowFacts> flows;
     size_t kept_at = 0;
     for (uint64_t after = 0;;) {
         check();
-        if (in_memory)
+        if (kept)
             kept->page(kept_at, kPageFlows, flows);
         else
             io.read_flow_page(after, kPageFlows, flows);
@@ -68,28 +112,29 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             ++out.flows;
             orient_by_inside_host(f);
             FlowContext ctx;
-            ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
-            ctx.split_by_eviction = split.count(f.id) > 0;
+            ctx.host_pair_succeeded = x.stun_succeeded.count(f.client_ip) > 0;
+            ctx.split_by_eviction = x.split.count(f.id) > 0;
             if (hook) hook(f, ctx);
             // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check).
             const bool rst_only = f.rst_ttl >= 0 && f.synack_count == 0;
-            const std::set<int>& ttls = !rst_only   ? kNoTtls
-                                        : in_memory ? kept->server_ttls(f.server_ip)
-                                                    : io.server_ttls(f.server_ip);
-            const FlowOutcome fo = classify_flow(f, capture_end, ttls, ctx);
-            const FlowResult r = stage::attribute_flow(f, fo, c, per_entry, out, &ctx);
-            for (const auto& m : r.matches)
-                io.write_flow_match(f.id, {c.entries()[m.match.entry].id, m.match.evidence, m.match.confidence,
-                                           m.match.name, m.counted});
-            for (const Gap& g : r.gaps) io.write_unmatched_flow(f.id, c.vendors()[g.vendor], g.name);
-            if (r.outcome_column != f.stored_outcome) {  // rewriting a row costs ~2 µs; most stand between passes
-                io.write_flow_outcome(f.id, r.outcome_column);
-                ++out.outcomes_written;
-            }
+            const std::set<int>& ttls = !rst_only ? kNoTtls
+                                        : kept    ? kept->server_ttls(f.server_ip)
+                                                  : io.server_ttls(f.server_ip);
+            FlowResult r =
+                stage::attribute_flow(f, classify_flow(f, x.capture_end, ttls, ctx), c, per_entry, out, &ctx);
+            const bool outcome_changed = r.outcome_column != f.stored_outcome;
+            if (!kept)
+                write_flow(io, c, r, outcome_changed, out);
+            else if (outcome_changed || !r.matches.empty() || !r.gaps.empty())
+                pending.push_back({std::move(r), outcome_changed});
         }
     }
     check();
-    stage::decide(c, per_entry, dns_failed, out);
+    if (kept) {
+        io.begin_writing();  // waits for the indexes built behind
+        for (const Pending& p : pending) write_flow(io, c, p.result, p.outcome_changed, out);
+    }
+    stage::decide(c, per_entry, x.dns_failed, out);
     for (uint32_t i = 0; i < out.entries.size(); ++i) io.write_entry(c.entries()[i], out.entries[i]);
     io.write_products(out.products);
     io.write_catalog_digest(c.digest());

@@ -54,7 +54,10 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows, boo
         ahead_page_flows_ = ahead_page_flows;
         if (ahead_) checkpoint_ = CheckpointAhead::start(store_.c_->db, store_.path());
     }
-    store_.create_reader_indexes();
+    if (flows_in_memory && ahead_ && store_.write_behind())
+        indexes_deferred_ = true;  // build_indexes_behind()
+    else
+        store_.create_reader_indexes();
     ttl_q_ = std::make_unique<Statement>(
         store_.c_->db, store_.path(),
         (std::string("SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND ") +
@@ -62,9 +65,35 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows, boo
             .c_str());
 }
 
-AttributionIo::~AttributionIo() = default;
+AttributionIo::~AttributionIo() {
+    try {
+        if (indexes_behind_) store_.sync_writes();  // the writer thread leaves the connection first
+    } catch (...) {
+        // Its error was the caller's to hear (begin_writing); the statements go anyway.
+    }
+}
+
+void AttributionIo::build_indexes_behind() {
+    if (!indexes_deferred_ || indexes_behind_) return;
+    store_.defer([](Store& st) { st.create_reader_indexes(); });
+    indexes_behind_ = true;
+}
+
+void AttributionIo::own_connection() {
+    if (!indexes_behind_) return;
+    indexes_behind_ = indexes_deferred_ = false;  // built by the job
+    store_.sync_writes();  // throws the writer thread's error, if any
+}
+
+void AttributionIo::indexes_built() {
+    own_connection();
+    if (!indexes_deferred_) return;
+    indexes_deferred_ = false;
+    store_.create_reader_indexes();  // never sent behind: built now
+}
 
 void AttributionIo::read_run(double& capture_end, int64_t& evicted_full) {
+    own_connection();
     Statement st(store_.c_->db, store_.path(), "SELECT coalesce(last_ts, 0), flows_evicted_full FROM run WHERE id=?");
     st.bind(1, run_);
     if (st.row("reading the run")) {
@@ -76,10 +105,12 @@ void AttributionIo::read_run(double& capture_end, int64_t& evicted_full) {
 
 std::set<std::string> AttributionIo::stun_answered_hosts() {
     if (ahead_) return ahead_->stun_answered_hosts();  // scanned beside the indexes
+    own_connection();
     return read_stun_answered_hosts(store_.c_->db, store_.path(), run_);
 }
 
 void AttributionIo::for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn) {
+    own_connection();
     Statement st(store_.c_->db, store_.path(),
                  "WITH k AS (SELECT id, transport, packets_c2s > 0 AS c2s, packets_s2c > 0 AS s2c, "
                  "client_ip || ' ' || client_port AS a, server_ip || ' ' || server_port AS b FROM flow WHERE run_id=?) "
@@ -105,6 +136,7 @@ void AttributionIo::for_each_shared_tuple(const std::function<void(const std::ve
 
 void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows) {
     if (!ahead_) {
+        own_connection();
         store::read_flow_page(store_.c_->db, store_.path(), run_, after_id, max_flows, flows);
         return;
     }
@@ -115,6 +147,7 @@ void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector
 }
 
 void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<attrib::FlowFacts>& flows) {
+    own_connection();
     store::read_flows(store_.c_->db, store_.path(), run_, ids, flows);
 }
 
@@ -125,12 +158,14 @@ void AttributionIo::for_each_dns_query(const std::function<void(std::string_view
             for (const DnsFoldRow& r : rows) fn(r.qname, r.answered, r.rcode, r.answers);
         return;
     }
+    own_connection();
     Statement st(store_.c_->db, store_.path(), kDnsFoldSql);
     st.bind(1, run_);
     while (st.row("reading DNS queries")) fn(st.text(0), st.integer(1) != 0, st.text(2), st.integer(3));
 }
 
 void AttributionIo::for_each_flow_name(const std::function<void(std::string_view)>& fn) {
+    own_connection();
     Statement st(store_.c_->db, store_.path(), "SELECT DISTINCT name FROM flow_name WHERE run_id=?");
     st.bind(1, run_);
     while (st.row("reading flow names")) fn(st.text(0));
@@ -142,6 +177,7 @@ const std::set<int>& AttributionIo::server_ttls(const std::string& server_ip) {
         if (const auto it = read.find(server_ip); it != read.end()) return it->second;
     }
     if (const auto it = ttls_.find(server_ip); it != ttls_.end()) return it->second;
+    own_connection();
     std::set<int> ttls;
     ttl_q_->bind(1, run_).bind(2, server_ip);
     while (ttl_q_->row("reading server TTLs")) {
@@ -167,6 +203,7 @@ void AttributionIo::open_writers() {
 }
 
 void AttributionIo::begin_writing() {
+    indexes_built();
     open_writers();
     // Attribution may run many times on a live run: start from a clean slate.
     for (const char* sql : {"DELETE FROM flow_match WHERE run_id=?", "DELETE FROM unmatched_flow WHERE run_id=?",
@@ -175,6 +212,7 @@ void AttributionIo::begin_writing() {
 }
 
 void AttributionIo::begin_rewriting() {
+    indexes_built();
     open_writers();
     del_match_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
                                              "DELETE FROM flow_match WHERE run_id=? AND flow_id=?");

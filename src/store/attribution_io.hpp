@@ -52,9 +52,10 @@ public:
     /// (store/flow_pages.hpp), from the database as committed here.
     /// `flows_in_memory`: the caller has the run's flows (attrib::KeptFlows)
     /// and reads no page, STUN host or server TTL here; with
-    /// `ahead_page_flows` > 0 the thread then reads the DNS queries alone.
+    /// `ahead_page_flows` > 0 the thread then reads the DNS queries alone,
+    /// and the reader indexes wait for build_indexes_behind().
     explicit AttributionIo(Store& s, int64_t run_id, int ahead_page_flows = 0, bool flows_in_memory = false);
-    ~AttributionIo();
+    ~AttributionIo();  ///< waits for indexes being built behind
     AttributionIo(const AttributionIo&) = delete;
     AttributionIo& operator=(const AttributionIo&) = delete;
 
@@ -80,6 +81,12 @@ public:
     /// Read once per server: the flow rows' TTL columns do not change while
     /// this object lives (attribution rewrites only their outcome).
     [[nodiscard]] const std::set<int>& server_ttls(const std::string& server_ip);
+
+    /// With the flows in memory and the DNS queries read ahead: the store's
+    /// writer thread builds the reader indexes while the caller attributes
+    /// (it reads nothing more on this connection until begin_writing, which
+    /// waits for them). Otherwise the constructor built them.
+    void build_indexes_behind();
 
     // ---- writes (inside the transaction) ----
     /// Opens the transaction and clears the run's flow_match, unmatched_flow and verdict rows.
@@ -115,6 +122,14 @@ private:
     std::map<std::string, std::set<int>, std::less<>> ttls_;
     int ahead_page_flows_ = 0;
     uint64_t ahead_after_ = 0;  ///< the last id of the last page taken from ahead_
+    bool indexes_deferred_ = false;  ///< not built by the constructor
+    bool indexes_behind_ = false;  ///< being built on the store's writer thread
+    /// This connection is the caller's again: indexes being built behind
+    /// are waited for.
+    void own_connection();
+    /// The reader indexes are there: waited for, or built now if deferred
+    /// and never sent behind.
+    void indexes_built();
 };
 
 }  // namespace callwall::store

@@ -125,6 +125,64 @@ TEST(KeptFlows, EveryCommittedCaptureKeepsWhatItsRowsReadBackGive) {
     EXPECT_GT(attributed, 20u);
 }
 
+// A capture analysed and attributed on one Store, as a command does: a new
+// database, whose reader indexes are first built during the attribution
+// (on the writer thread, with a second core and the flows in memory).
+// Returns what attribution wrote; `indexes` says whether they were there
+// when it returned.
+std::vector<std::string> one_store_run(const std::string& capture, bool second_core, bool memory, bool& indexes) {
+    TempDb db;
+    auto s = store::Store::open(db.path());
+    store::RunInfo info;
+    info.kind = "analyze";
+    info.source = capture;
+    info.command_line = "test";
+    const int64_t run = s->begin_run(info);
+    s->write_behind(second_core);
+    KeptFlows kept;
+    pipeline::AnalyzerConfig cfg;
+    cfg.outcome_hint = provisional_outcome;
+    if (memory) cfg.kept_flows = &kept;
+    {
+        pipeline::Analyzer a(s.get(), run, cfg);
+        auto src = capture::PcapSource::open_file(capture);
+        capture::RawFrame fr;
+        while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
+        a.finish();
+        s->update_run(run, a.totals(), store::RunStatus::Completed, 1.0);
+    }
+    EXPECT_EQ(kept.complete() && kept.size() > 0, memory && kept.size() > 0);
+    run_attribution(*s, run, test::bundled_catalog(), {}, {}, memory ? &kept : nullptr);
+    indexes = test::query_rows(db.path(),
+                               "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
+                               "('flow_server', 'dns_query_run', 'flow_match_entry')")[0] == "3";
+    s.reset();
+    return attribution_rows(db.path());
+}
+
+// The way the commands run: one Store from the first row to the verdicts.
+// Attribution from the kept flows writes what attribution from the rows
+// writes, on one thread and with the second core (where the writer thread
+// builds the reader indexes while the flows are attributed), and the
+// indexes are there when it returns.
+TEST(KeptFlows, OneStoreFromTheFirstRowToTheVerdicts) {
+    const auto captures = test::committed_captures();
+    if (captures.empty()) GTEST_SKIP() << "no committed captures under " << test::source_dir();
+    size_t written = 0;
+    for (const auto& capture : captures) {
+        SCOPED_TRACE(capture.string());
+        for (const bool second_core : {false, true}) {
+            bool indexed[2] = {false, false};
+            const auto from_rows = one_store_run(capture.string(), second_core, false, indexed[0]);
+            const auto from_memory = one_store_run(capture.string(), second_core, true, indexed[1]);
+            EXPECT_EQ(from_memory, from_rows) << "second core " << second_core;
+            EXPECT_TRUE(indexed[0] && indexed[1]) << "second core " << second_core;
+            written += from_rows.size();
+        }
+    }
+    EXPECT_GT(written, 1000u);
+}
+
 flow::Flow udp_flow(uint64_t id, uint32_t server) {
     flow::Flow f;
     f.id = id;
