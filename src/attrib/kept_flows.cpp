@@ -103,6 +103,7 @@ void KeptFlows::keep(const flow::Flow& f, const store::FlowAppInfo& app, const F
     });
     r.names_n = static_cast<uint16_t>(names_.size() - r.names_at);
     if (!flows_.empty() && flows_.back().id > r.id) sorted_ = false;
+    order_.clear();  // sorted again by the next page()
     flows_.push_back(r);
 }
 
@@ -118,6 +119,7 @@ void KeptFlows::abandon() noexcept {
     decltype(ids_)().swap(ids_);
     decltype(text_)().swap(text_);
     decltype(ttls_)().swap(ttls_);
+    decltype(order_)().swap(order_);
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
@@ -133,13 +135,16 @@ void KeptFlows::fill(const Record& r, FlowFacts& f) const {
 
 void KeptFlows::page(size_t& at, size_t max, std::vector<FlowFacts>& out) {
     out.clear();
-    if (!sorted_) {
-        std::sort(flows_.begin(), flows_.end(), [](const Record& a, const Record& b) { return a.id < b.id; });
-        sorted_ = true;
+    if (!sorted_ && order_.empty()) {
+        // The ids sorted with their records' places, not the ~170-byte
+        // records themselves (that sort was ~2.5 % of a busy one-core run).
+        order_.reserve(flows_.size());
+        for (size_t i = 0; i < flows_.size(); ++i) order_.push_back({flows_[i].id, static_cast<uint32_t>(i)});
+        std::sort(order_.begin(), order_.end(), [](const Place& a, const Place& b) { return a.id < b.id; });
     }
     const size_t end = std::min(flows_.size(), at + max);
     out.resize(end - at);
-    for (size_t i = at; i < end; ++i) fill(flows_[i], out[i - at]);
+    for (size_t i = at; i < end; ++i) fill(flows_[sorted_ ? i : order_[i].at], out[i - at]);
     at = end;
 }
 

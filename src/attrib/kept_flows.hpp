@@ -44,9 +44,9 @@ public:
     [[nodiscard]] bool complete() const noexcept { return !abandoned_; }
     [[nodiscard]] size_t size() const noexcept { return flows_.size(); }
 
-    /// Up to `max` flows after the first `at` in id order (sorted on the
-    /// first call), as AttributionIo::read_flow_page gives them; `at`
-    /// advances. `out` is cleared first.
+    /// Up to `max` flows after the first `at` in id order (their order
+    /// sorted on the first call), as AttributionIo::read_flow_page gives
+    /// them; `at` advances. `out` is cleared first.
     void page(size_t& at, size_t max, std::vector<FlowFacts>& out);
     /// AttributionIo::stun_answered_hosts over the kept flows.
     [[nodiscard]] std::set<std::string> stun_answered_hosts() const;
@@ -74,6 +74,11 @@ private:
     struct Name {
         uint32_t name = 0, source = 0;
     };
+    /// A record's id and its place in flows_.
+    struct Place {
+        uint64_t id = 0;
+        uint32_t at = 0;
+    };
 
     void keep(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names);
     uint32_t intern(std::string_view s);
@@ -82,8 +87,9 @@ private:
 
     size_t max_flows_;
     bool abandoned_ = false;
-    bool sorted_ = true;
+    bool sorted_ = true;  ///< flows_ came in id order
     std::deque<Record> flows_;  ///< a deque: growing never holds two copies of it
+    std::vector<Place> order_;  ///< flows_ in id order, when they did not come in it (page())
     std::vector<Name> names_;
     std::deque<std::string> text_;  ///< interned text by id (a deque: the views in ids_ stay put)
     std::unordered_map<std::string_view, uint32_t> ids_;

@@ -59,13 +59,13 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
         return v;
     }
     try {
-        // Active vendors and failed names come from every DNS query, as in
+        // Active vendors and failed names come from every DNS question, as in
         // run_attribution (both only grow during a run, so starting from the
         // last refresh's set changes nothing).
         std::set<uint16_t> active = active_;
         stage::DnsFold dns(c_, active);
-        io.for_each_dns_query([&](std::string_view qname, bool answered, std::string_view rcode, int answers) {
-            dns.add(qname, answered, rcode, static_cast<uint32_t>(answers));
+        io.for_each_dns_name([&](std::string_view qname, bool resolved, uint32_t failed, std::string_view last_rcode) {
+            dns.add_name(qname, resolved, failed, last_rcode);
         });
         const stage::DnsFailures dns_failed = dns.finish();
         if (!primed_) return whole_pass(io, capture_end, dns_failed, std::move(active));

@@ -47,11 +47,10 @@ RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, con
     // are in memory and the DNS queries read ahead: its writer thread builds
     // the reader indexes meanwhile, and the rows wait for them.
     io.build_indexes_behind();
-    // The rows come grouped by name (the dns_query_run index gives that order
-    // without a sort), so each name is matched against the catalog once.
+    // One row per name (dns_name), so each name is matched against the catalog once.
     stage::DnsFold dns(c, out.active_vendors);
-    io.for_each_dns_query([&](std::string_view qname, bool answered, std::string_view rcode, int answers) {
-        dns.add(qname, answered, rcode, static_cast<uint32_t>(answers));
+    io.for_each_dns_name([&](std::string_view qname, bool resolved, uint32_t failed, std::string_view last_rcode) {
+        dns.add_name(qname, resolved, failed, last_rcode);
     });
     x.dns_failed = dns.finish();
     return x;

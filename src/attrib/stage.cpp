@@ -49,7 +49,7 @@ std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, c
 namespace stage {
 
 // A name that resolved once has no failures; any other query that got no
-// answer or an error code is one.
+// answer or an error code is one (store::DnsNames counts alike).
 void DnsFold::add(std::string_view qname, bool answered, std::string_view rcode, uint32_t answers) {
     if (!in_group_ || qname != name_) {
         end_group();
@@ -64,6 +64,17 @@ void DnsFold::add(std::string_view qname, bool answered, std::string_view rcode,
     }
     ++failures_;
     why_ = !answered ? "no DNS response" : "DNS " + std::string(rcode);  // the last one is reported
+}
+
+void DnsFold::add_name(std::string_view qname, bool resolved, uint32_t failed, std::string_view last_rcode) {
+    end_group();
+    name_.assign(qname);
+    in_group_ = true;
+    resolved_ = resolved;
+    failures_ = failed;
+    if (failed > 0) why_ = last_rcode.empty() ? "no DNS response" : "DNS " + std::string(last_rcode);
+    end_group();
+    in_group_ = false;
 }
 
 void DnsFold::end_group() {

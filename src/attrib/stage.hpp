@@ -16,12 +16,17 @@ namespace callwall::attrib::stage {
 /// Failed DNS queries per name: count and the detail shown ("query for NAME: WHY").
 using DnsFailures = std::map<std::string, std::pair<uint32_t, std::string>>;
 
-/// Folds DNS queries given in qname order into failures per name, and marks
-/// the vendors whose names were asked for as active.
+/// Folds DNS queries into failures per name, and marks the vendors whose
+/// names were asked for as active. A name resolved once has no failures.
 class DnsFold {
 public:
     DnsFold(const catalog::Catalog& c, std::set<uint16_t>& active_vendors) : c_(c), active_(active_vendors) {}
+    /// One query; queries come in qname order (a name's, in the order asked).
     void add(std::string_view qname, bool answered, std::string_view rcode, uint32_t answers);
+    /// All of one name's queries at once, as a dns_name row counts them:
+    /// whether one resolved (NOERROR with records), how many failed, and
+    /// the latest failure's response code ("" when it went unanswered).
+    void add_name(std::string_view qname, bool resolved, uint32_t failed, std::string_view last_rcode);
     DnsFailures finish();
 
 private:

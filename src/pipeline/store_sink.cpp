@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <optional>
 
 #include "callwall/proto/dns.hpp"
 #include "callwall/proto/quic.hpp"
@@ -117,13 +118,18 @@ void quic_version_name(uint32_t v, std::string& out) {
 }
 
 void StoreSink::dns_query(const DnsQueryFact& f) {
-    const IpText client(f.client), server(f.server);
     write([&](store::Store& s) {
         store::DnsQueryRow q;
         q.flow_id = f.flow_id;
         q.ts = util::us_to_s(f.ts_us);
-        q.client_ip = client.view();
-        q.server_ip = server.view();
+        // The addresses are the dns_query row's alone (the count is per name).
+        std::optional<IpText> client, server;
+        if (per_message_rows_) {
+            client.emplace(f.client);
+            server.emplace(f.server);
+            q.client_ip = client->view();
+            q.server_ip = server->view();
+        }
         q.qname = f.qname;
         q.qtype = f.qtype;
         q.answered = f.answered;
@@ -131,7 +137,12 @@ void StoreSink::dns_query(const DnsQueryFact& f) {
             q.rcode = rcode_name(f.rcode);
             q.answers = f.answers;
         }
-        s.add_dns_query(run_id_, q);
+        // Every question is counted in its name's dns_name row; its own
+        // dns_query row only with --detail.
+        if (per_message_rows_)
+            s.add_dns_query(run_id_, q);
+        else
+            s.add_dns_question(run_id_, q);
     });
 }
 

@@ -15,8 +15,9 @@ namespace callwall::pipeline {
 class StoreSink final : public FactSink {
 public:
     /// `error`: the first store error is kept there; once set, nothing more is written.
-    /// `per_message_rows` false: dns_answer, hello and stun_message write nothing
-    /// (the flow row, its names and the DNS queries carry what verdicts need).
+    /// `per_message_rows` false: dns_answer, hello and stun_message write
+    /// nothing and dns_query counts the question in dns_name alone (the flow
+    /// row, its names and the questions per name carry what verdicts need).
     StoreSink(store::Store& store, int64_t run_id, std::exception_ptr& error, bool per_message_rows = true) noexcept
         : store_(store), run_id_(run_id), error_(error), per_message_rows_(per_message_rows) {}
 

@@ -8,6 +8,7 @@
 #include "store/checkpoint_ahead.hpp"
 #include "store/conn.hpp"
 #include "store/flow_pages.hpp"
+#include "store/schema.hpp"
 #include "store/statement.hpp"
 
 namespace callwall::store {
@@ -58,11 +59,6 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows, boo
         indexes_deferred_ = true;  // build_indexes_behind()
     else
         store_.create_reader_indexes();
-    ttl_q_ = std::make_unique<Statement>(
-        store_.c_->db, store_.path(),
-        (std::string("SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND ") +
-         kFlowAnsweredWithTtl)
-            .c_str());
 }
 
 AttributionIo::~AttributionIo() {
@@ -151,17 +147,18 @@ void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<att
     store::read_flows(store_.c_->db, store_.path(), run_, ids, flows);
 }
 
-void AttributionIo::for_each_dns_query(const std::function<void(std::string_view, bool, std::string_view, int)>& fn) {
-    if (ahead_) {  // read and sorted beside the indexes
-        std::vector<DnsFoldRow> rows;
-        while (ahead_->next_dns_queries(rows))
-            for (const DnsFoldRow& r : rows) fn(r.qname, r.answered, r.rcode, r.answers);
+void AttributionIo::for_each_dns_name(
+    const std::function<void(std::string_view, bool, uint32_t, std::string_view)>& fn) {
+    if (ahead_) {  // read beside the indexes
+        std::vector<DnsNameRow> rows;
+        while (ahead_->next_dns_names(rows))
+            for (const DnsNameRow& r : rows) fn(r.qname, r.resolved, r.failed, r.last_rcode);
         return;
     }
     own_connection();
-    Statement st(store_.c_->db, store_.path(), kDnsFoldSql);
+    Statement st(store_.c_->db, store_.path(), kDnsNamesSql);
     st.bind(1, run_);
-    while (st.row("reading DNS queries")) fn(st.text(0), st.integer(1) != 0, st.text(2), st.integer(3));
+    while (st.row("reading DNS names")) fn(st.text(0), st.integer(1) != 0, clamp_u32(st.int64(2)), st.text(3));
 }
 
 void AttributionIo::for_each_flow_name(const std::function<void(std::string_view)>& fn) {
@@ -178,6 +175,15 @@ const std::set<int>& AttributionIo::server_ttls(const std::string& server_ip) {
     }
     if (const auto it = ttls_.find(server_ip); it != ttls_.end()) return it->second;
     own_connection();
+    if (!ttl_q_) {  // the first server asked about here: its index, then the query that reads by it
+        store_.exec(kServerIndex);
+        ttl_q_ = std::make_unique<Statement>(
+            store_.c_->db, store_.path(),
+            (std::string(
+                 "SELECT DISTINCT server_ttl_min, server_ttl_max FROM flow WHERE run_id=? AND server_ip=? AND ") +
+             kFlowAnsweredWithTtl)
+                .c_str());
+    }
     std::set<int> ttls;
     ttl_q_->bind(1, run_).bind(2, server_ip);
     while (ttl_q_->row("reading server TTLs")) {
@@ -302,7 +308,7 @@ void AttributionIo::commit() {
     ins_gap_.reset();
     ins_entry_.reset();
     ins_verdict_.reset();
-    ttl_q_->reset();
+    if (ttl_q_) ttl_q_->reset();
     txn_->commit("committing verdicts");
     txn_.reset();
 }

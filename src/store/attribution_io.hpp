@@ -52,7 +52,7 @@ public:
     /// (store/flow_pages.hpp), from the database as committed here.
     /// `flows_in_memory`: the caller has the run's flows (attrib::KeptFlows)
     /// and reads no page, STUN host or server TTL here; with
-    /// `ahead_page_flows` > 0 the thread then reads the DNS queries alone,
+    /// `ahead_page_flows` > 0 the thread then reads the DNS names alone,
     /// and the reader indexes wait for build_indexes_behind().
     explicit AttributionIo(Store& s, int64_t run_id, int ahead_page_flows = 0, bool flows_in_memory = false);
     ~AttributionIo();  ///< waits for indexes being built behind
@@ -72,9 +72,11 @@ public:
     /// The TCP/UDP flows among `ids` (other ids are skipped), with their
     /// names, in the order of `ids`. `flows` is cleared first.
     void read_flows(const std::vector<uint64_t>& ids, std::vector<attrib::FlowFacts>& flows);
-    /// The run's DNS queries in qname order: (qname, answered, rcode, answers).
-    void for_each_dns_query(
-        const std::function<void(std::string_view qname, bool answered, std::string_view rcode, int answers)>& fn);
+    /// The run's DNS questions per name (dns_name), in qname order: whether
+    /// one resolved, how many failed, the latest failure's response code
+    /// ("" when it went unanswered).
+    void for_each_dns_name(const std::function<void(std::string_view qname, bool resolved, uint32_t failed,
+                                                    std::string_view last_rcode)>& fn);
     /// Every distinct name of the run's flows.
     void for_each_flow_name(const std::function<void(std::string_view name)>& fn);
     /// TTLs seen from `server_ip` on its flows that completed a handshake or answered.
@@ -82,7 +84,7 @@ public:
     /// this object lives (attribution rewrites only their outcome).
     [[nodiscard]] const std::set<int>& server_ttls(const std::string& server_ip);
 
-    /// With the flows in memory and the DNS queries read ahead: the store's
+    /// With the flows in memory and the DNS names read ahead: the store's
     /// writer thread builds the reader indexes while the caller attributes
     /// (it reads nothing more on this connection until begin_writing, which
     /// waits for them). Otherwise the constructor built them.

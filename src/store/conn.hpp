@@ -15,7 +15,8 @@ struct Store::Conn {
     sqlite3* db = nullptr;
     sqlite3_stmt *ins_run = nullptr, *upd_run = nullptr, *ins_flow = nullptr, *ins_flow_again = nullptr,
                  *ins_icmp = nullptr, *ins_flow_name = nullptr, *ins_dns_answer = nullptr, *ins_dns_query = nullptr,
-                 *ins_tls = nullptr, *ins_stun = nullptr, *upd_stun = nullptr, *ins_rtp = nullptr;
+                 *ins_tls = nullptr, *ins_stun = nullptr, *upd_stun = nullptr, *ins_rtp = nullptr,
+                 *ups_dns_name = nullptr;
 
     sqlite3_stmt* prepare(const Store& s, const char* sql) const {
         sqlite3_stmt* st = nullptr;
@@ -32,6 +33,7 @@ struct Store::Conn {
             case Slot::FlowName: return ins_flow_name;
             case Slot::DnsAnswer: return ins_dns_answer;
             case Slot::DnsQuery: return ins_dns_query;
+            case Slot::DnsQuestion: return nullptr;  // counted (DnsNames), no row of its own
             case Slot::TlsHello: return ins_tls;
             case Slot::StunMessage: return ins_stun;
             case Slot::StunAnswered: return upd_stun;
@@ -51,6 +53,7 @@ struct Store::Conn {
             case Slot::FlowName: return "writing a flow name";
             case Slot::DnsAnswer: return "writing a DNS answer";
             case Slot::DnsQuery: return "writing a DNS query";
+            case Slot::DnsQuestion: return "counting a DNS question";
             case Slot::TlsHello: return "writing a TLS hello";
             case Slot::StunMessage: return "writing a STUN message";
             case Slot::StunAnswered: return "updating a STUN request";

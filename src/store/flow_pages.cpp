@@ -206,7 +206,7 @@ FlowPagesAhead::~FlowPagesAhead() {
 
 void FlowPagesAhead::next(std::vector<attrib::FlowFacts>& flows) {
     std::unique_lock<std::mutex> lk(mu_);
-    if (!dns_read_) {  // the queries not taken are not wanted: the thread goes on to the pages
+    if (!dns_read_) {  // the names not taken are not wanted: the thread goes on to the pages
         dns_dropped_ = true;
         dns_ready_.clear();
         cv_.notify_all();
@@ -244,13 +244,13 @@ const ServerTtls& FlowPagesAhead::reset_server_ttls() {
     return reset_ttls_;  // no longer written: the thread moved on
 }
 
-bool FlowPagesAhead::next_dns_queries(std::vector<DnsFoldRow>& rows) {
+bool FlowPagesAhead::next_dns_names(std::vector<DnsNameRow>& rows) {
     std::unique_lock<std::mutex> lk(mu_);
     cv_.wait(lk, [&] { return !dns_ready_.empty() || dns_read_ || done_; });
     if (dns_ready_.empty()) {
         rows.clear();
         if (!dns_read_ && error_) std::rethrow_exception(error_);
-        if (!dns_read_) throw std::logic_error("the flow reader ended before the DNS queries were read");
+        if (!dns_read_) throw std::logic_error("the flow reader ended before the DNS names were read");
         return false;
     }
     rows.swap(dns_ready_.front());
@@ -260,23 +260,18 @@ bool FlowPagesAhead::next_dns_queries(std::vector<DnsFoldRow>& rows) {
     return true;
 }
 
-void FlowPagesAhead::read_dns_queries(sqlite3* db) {
-    // This snapshot predates the dns_query_run index, so SQLite sorts (on
-    // this thread, while the caller builds the index).
-    // Room for the sort in memory (the pages' reads keep a small cache):
-    // with 256 KiB SQLite spilled a busy 2 M run's 30,000 queries into a
-    // temporary file; with 2 MiB it sorts them in memory (beyond, it spills
-    // again: memory stays bounded).
-    Statement(db, path_, "PRAGMA cache_size=-2048").run("setting the reader's cache");
-    Statement st(db, path_, kDnsFoldSql);
+void FlowPagesAhead::read_dns_names(sqlite3* db) {
+    // In dns_name's key order: no sort.
+    Statement st(db, path_, kDnsNamesSql);
     st.bind(1, run_);
-    std::vector<DnsFoldRow> batch;
+    std::vector<DnsNameRow> batch;
     bool more = true;
     while (more) {
         batch.clear();
         batch.reserve(kDnsBatch);
-        while (batch.size() < kDnsBatch && (more = st.row("reading DNS queries")))
-            batch.push_back({std::string(st.text(0)), st.integer(1) != 0, std::string(st.text(2)), st.integer(3)});
+        while (batch.size() < kDnsBatch && (more = st.row("reading DNS names")))
+            batch.push_back(
+                {std::string(st.text(0)), st.integer(1) != 0, clamp_u32(st.int64(2)), std::string(st.text(3))});
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return stop_ || dns_dropped_ || dns_ready_.size() < kDnsBatchesAhead; });
         if (stop_ || dns_dropped_) break;
@@ -288,7 +283,6 @@ void FlowPagesAhead::read_dns_queries(sqlite3* db) {
         cv_.notify_all();
     }
     st.reset();
-    Statement(db, path_, "PRAGMA cache_size=-256").run("setting the reader's cache");
     {
         std::lock_guard<std::mutex> lk(mu_);
         dns_read_ = true;
@@ -318,8 +312,8 @@ void FlowPagesAhead::read_loop(sqlite3* db) noexcept {
 void FlowPagesAhead::read_pages(sqlite3* db) {
     // One read transaction, so every page comes from the same snapshot.
     Statement(db, path_, "BEGIN").run("starting to read the flows");
-    if (page_flows_ == 0) {  // the flows are in the caller's memory: its DNS queries only
-        read_dns_queries(db);
+    if (page_flows_ == 0) {  // the flows are in the caller's memory: its DNS names only
+        read_dns_names(db);
         return;
     }
     std::set<std::string> hosts;
@@ -338,7 +332,7 @@ void FlowPagesAhead::read_pages(sqlite3* db) {
         ttls_read_ = true;
     }
     cv_.notify_all();
-    read_dns_queries(db);
+    read_dns_names(db);
     std::vector<attrib::FlowFacts> page;
     for (uint64_t after = 0;;) {
         read_flow_page(db, path_, run_, after, page_flows_, page);

@@ -55,10 +55,12 @@ std::string wal_file_of(sqlite3* db, const std::string& path);
 inline constexpr const char* kFlowAnsweredWithTtl =
     "server_ttl_min IS NOT NULL AND (synack_count > 0 OR (transport='udp' AND packets_s2c > 0))";
 
-/// A run's DNS queries as the DNS fold reads them, by name, then row id (the
-/// order of the dns_query_run index, which needs no sort where it exists).
-inline constexpr const char* kDnsFoldSql =
-    "SELECT qname, answered, coalesce(rcode,''), answers FROM dns_query WHERE run_id=? ORDER BY qname, rowid";
+/// A run's DNS questions per name as the DNS fold reads them, by name (the
+/// order of dns_name's key: no sort). The latest failure's response code,
+/// "" when it went unanswered (or none failed).
+inline constexpr const char* kDnsNamesSql =
+    "SELECT qname, resolved > 0, failed, CASE WHEN last_failure IS NULL OR last_failure = 'no response' THEN '' "
+    "ELSE last_failure END FROM dns_name WHERE run_id=? ORDER BY qname";
 
 /// One pass over run `run`'s flows: the hosts read_stun_answered_hosts gives
 /// (added to `stun_hosts`), and the servers of the flows answered by a reset
@@ -76,12 +78,17 @@ using ServerTtls = std::map<std::string, std::set<int>, std::less<>>;
 ServerTtls read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
                             const std::set<std::string, std::less<>>& servers);
 
-/// A DNS query as AttributionIo::for_each_dns_query gives it.
-struct DnsFoldRow {
+/// A count column as the DNS fold takes it: saturated to 32 bits.
+inline uint32_t clamp_u32(int64_t v) noexcept {
+    return v <= 0 ? 0 : (v >= int64_t{UINT32_MAX} ? UINT32_MAX : static_cast<uint32_t>(v));
+}
+
+/// A dns_name row as AttributionIo::for_each_dns_name gives it.
+struct DnsNameRow {
     std::string qname;
-    bool answered = false;
-    std::string rcode;
-    int answers = 0;
+    bool resolved = false;
+    uint32_t failed = 0;
+    std::string last_rcode;  ///< the latest failure's response code; "" unanswered
 };
 
 /// The TCP/UDP flows among `ids` (other ids are skipped), with their names, in
@@ -94,15 +101,13 @@ public:
     /// Pages read and not yet taken, at most: memory stays at a few pages
     /// (a page of 1024 flows is about 400 KiB) whatever the run's size.
     static constexpr size_t kPagesAhead = 4;
-    /// Batches of DNS queries read and not yet taken, at most (about 1 MiB:
-    /// the sort is done before the first is handed over, so more ahead gains
-    /// nothing).
+    /// Batches of DNS names read and not yet taken, at most.
     static constexpr size_t kDnsBatch = 2048;
     static constexpr size_t kDnsBatchesAhead = 4;
     static constexpr size_t kDnsRowsAhead = kDnsBatch * kDnsBatchesAhead;
 
     /// Starts reading run `run`'s pages of `page_flows` flows, from the first
-    /// (0: only the DNS queries: next() gives no page, and the STUN hosts
+    /// (0: only the DNS names: next() gives no page, and the STUN hosts
     /// and server TTLs are not read),
     /// on a thread with a read-only connection of its own to the database
     /// `db` is connected to. nullptr when that cannot be done and the caller
@@ -130,20 +135,19 @@ public:
     /// on the thread's connection; waits for it. A server it lacks was not
     /// asked about. Throws the StoreError the thread met.
     const ServerTtls& reset_server_ttls();
-    /// The next batch of the run's DNS queries in qname order, as the
-    /// caller's connection would give them with the dns_query_run index
-    /// (qname, then row id), read after the server TTLs and before the
-    /// first page; false once there are no more (`rows` empty). Taking a
-    /// page (next()) first drops the queries not taken. Throws the
-    /// StoreError the thread met.
-    bool next_dns_queries(std::vector<DnsFoldRow>& rows);
+    /// The next batch of the run's dns_name rows in qname order, as the
+    /// caller's connection would give them (kDnsNamesSql), read after the
+    /// server TTLs and before the first page; false once there are no more
+    /// (`rows` empty). Taking a page (next()) first drops the names not
+    /// taken. Throws the StoreError the thread met.
+    bool next_dns_names(std::vector<DnsNameRow>& rows);
 
 private:
     FlowPagesAhead(std::string path, int64_t run, int page_flows);
     /// The thread: reads on `db` (start()'s connection), which it closes.
     void read_loop(sqlite3* db) noexcept;
     void read_pages(sqlite3* db);
-    void read_dns_queries(sqlite3* db);
+    void read_dns_names(sqlite3* db);
 
     const std::string path_;  ///< as the user named it (error messages)
     const int64_t run_;
@@ -157,9 +161,9 @@ private:
     bool stun_read_ = false;  ///< stun_hosts_ is read (guarded by mu_)
     ServerTtls reset_ttls_;  ///< (guarded by mu_ until ttls_read_)
     bool ttls_read_ = false;  ///< reset_ttls_ is read (guarded by mu_)
-    std::deque<std::vector<DnsFoldRow>> dns_ready_;  ///< batches read, in order (guarded by mu_)
-    bool dns_read_ = false;  ///< every DNS query is in dns_ready_ or taken (guarded by mu_)
-    bool dns_dropped_ = false;  ///< the caller took a page: read no more queries (guarded by mu_)
+    std::deque<std::vector<DnsNameRow>> dns_ready_;  ///< batches read, in order (guarded by mu_)
+    bool dns_read_ = false;  ///< every DNS name is in dns_ready_ or taken (guarded by mu_)
+    bool dns_dropped_ = false;  ///< the caller took a page: read no more names (guarded by mu_)
     bool done_ = false;  ///< the thread has read the last (empty) page or failed (guarded by mu_)
     bool stop_ = false;  ///< asked to stop (guarded by mu_)
     std::exception_ptr error_;  ///< what the thread met, when it failed (guarded by mu_)

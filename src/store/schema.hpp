@@ -15,6 +15,12 @@ namespace callwall::store {
 // Times are seconds since the epoch (REAL), addresses text.
 // Flow ids are per run: (run_id, id) is the key and every child row carries
 // run_id, so runs appended to one database never collide.
+// Schema version 5 added dns_name: a run's DNS questions per name (how many,
+// answered, resolved: NOERROR with records, failed: unanswered or another
+// code, the last failure's "no response" or code, first and last time), one
+// row per name whatever the run's length; dns_query keeps a row per question
+// only with --detail. A database of version 4 gets the (empty) table on its
+// next open; its runs' questions stay in dns_query.
 inline constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS run (
   id INTEGER PRIMARY KEY,
@@ -124,6 +130,18 @@ CREATE TABLE IF NOT EXISTS dns_query (
   answered INTEGER NOT NULL,
   rcode TEXT,
   answers INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS dns_name (
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  qname TEXT NOT NULL,
+  queries INTEGER NOT NULL,
+  answered INTEGER NOT NULL,
+  resolved INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  last_failure TEXT,
+  first_ts REAL NOT NULL,
+  last_ts REAL NOT NULL,
+  PRIMARY KEY (run_id, qname)
 );
 CREATE TABLE IF NOT EXISTS tls_hello (
   run_id INTEGER NOT NULL REFERENCES run(id),
@@ -281,7 +299,6 @@ inline constexpr const char* kVerdictListsToJson =
 // Every later open of the database creates any that are missing, so a run
 // that was killed before building them leaves nothing to repair by hand.
 inline constexpr const char* kReaderIndexes = R"SQL(
-CREATE INDEX IF NOT EXISTS flow_server ON flow(run_id, server_ip, server_port);
 CREATE INDEX IF NOT EXISTS unmatched_flow_idx ON unmatched_flow(run_id, flow_id);
 CREATE INDEX IF NOT EXISTS flow_match_entry ON flow_match(run_id, entry_id);
 CREATE INDEX IF NOT EXISTS dns_query_run ON dns_query(run_id, qname);
@@ -289,5 +306,14 @@ CREATE INDEX IF NOT EXISTS dns_answer_run ON dns_answer(run_id, qname);
 CREATE INDEX IF NOT EXISTS tls_hello_flow ON tls_hello(run_id, flow_id);
 CREATE INDEX IF NOT EXISTS rtp_stream_flow ON rtp_stream(run_id, flow_id);
 )SQL";
+
+// A run's flows by server, built the first time attribution asks for a
+// server's TTLs through it (AttributionIo::server_ttls: a run whose flows
+// were not kept in memory, or a live refresh; then kept up to date by
+// SQLite). Not among the reader indexes since schema version 5: nothing
+// else reads by server, and building it was ~5 % of a one-core analyze of a
+// busy mirror port (docs/performance.md). A database that has it keeps it.
+inline constexpr const char* kServerIndex =
+    "CREATE INDEX IF NOT EXISTS flow_server ON flow(run_id, server_ip, server_port)";
 
 }  // namespace callwall::store

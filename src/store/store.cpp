@@ -1,7 +1,9 @@
 // SQLite store. See store/store.hpp.
 #include "store/store.hpp"
 #include "store/conn.hpp"
+#include "store/dns_names.hpp"
 #include "store/ownership.hpp"
+#include "store/row_codec.hpp"
 #include "store/schema.hpp"
 #include "store/write_behind.hpp"
 
@@ -24,6 +26,10 @@
 
 namespace callwall::store {
 namespace {
+
+using codec::bind_all;
+using codec::encode;
+using codec::encoded_size;
 
 // A flow's row: written once when the flow ends (an INSERT), or again over
 // the row a live snapshot wrote (the same columns, INSERT OR REPLACE: that
@@ -50,72 +56,8 @@ std::string_view transport_name(uint8_t proto) {
     }
 }
 
-void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
-    // An empty view may have a null data pointer, which SQLite would store as NULL.
-    // Not copied (SQLITE_STATIC): every bind_all() is followed by its step
-    // while the values it was given still live, and the next row binds anew.
-    sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
-}
-
-// One value per placeholder, in order: integers, reals, text, or NULL
-// (std::nullopt). Keeps each row writer to the list of its values.
-void bind_value(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
-void bind_value(sqlite3_stmt* st, int i, double v) { sqlite3_bind_double(st, i, v); }
-void bind_value(sqlite3_stmt* st, int i, std::string_view v) { bind_text(st, i, v); }
-template <class T>
-void bind_value(sqlite3_stmt* st, int i, const std::optional<T>& v) {
-    if (v)
-        bind_value(st, i, *v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-template <class... Values>
-void bind_all(sqlite3_stmt* st, const Values&... values) {
-    sqlite3_reset(st);
-    int i = 1;
-    (bind_value(st, i++, values), ...);
-}
-
-// Write-behind rows (Store::put): the slot, the number of values, then each
-// value as a tag and its bytes (text: a 32-bit length and the bytes). The
-// same overloads as bind_value, so a row encodes what it would have bound.
-enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3 };
-// A row is sized first and written in place: one resize of the batch per row
-// instead of a capacity check per value (a flow row has 48).
-constexpr size_t encoded_size(int64_t) noexcept { return 1 + sizeof(int64_t); }
-constexpr size_t encoded_size(double) noexcept { return 1 + sizeof(double); }
-constexpr size_t encoded_size(std::string_view v) noexcept { return 1 + sizeof(uint32_t) + v.size(); }
-template <class T>
-constexpr size_t encoded_size(const std::optional<T>& v) noexcept {
-    return v ? encoded_size(*v) : 1;
-}
-char* encode(char* p, int64_t v) noexcept {
-    *p++ = kIntValue;
-    std::memcpy(p, &v, sizeof v);
-    return p + sizeof v;
-}
-char* encode(char* p, double v) noexcept {
-    *p++ = kRealValue;
-    std::memcpy(p, &v, sizeof v);
-    return p + sizeof v;
-}
-char* encode(char* p, std::string_view v) noexcept {
-    *p++ = kTextValue;
-    const auto n = static_cast<uint32_t>(v.size());
-    std::memcpy(p, &n, sizeof n);
-    p += sizeof n;
-    if (n) std::memcpy(p, v.data(), n);
-    return p + n;
-}
-template <class T>
-char* encode(char* p, const std::optional<T>& v) noexcept {
-    if (v) return encode(p, *v);
-    *p++ = kNullValue;
-    return p;
-}
-
 int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
+
 std::optional<int64_t> non_zero(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
 
 }  // namespace
@@ -211,7 +153,7 @@ bool Store::has_column(const char* table, std::string_view column) {
     return rc == SQLITE_ROW;
 }
 
-Store::Store() : c_(std::make_unique<Conn>()) {}
+Store::Store() : c_(std::make_unique<Conn>()), dns_names_(std::make_unique<DnsNames>()) {}
 
 namespace {
 // Process-wide SQLite settings, applied once before SQLite initialises:
@@ -316,6 +258,14 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
         *s,
         "INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode, answers) "
         "VALUES (?,?,?,?,?,?,?,?,?,?)");
+    // A name's counts since the last commit added to its row (DnsNames).
+    s->c_->ups_dns_name = s->c_->prepare(
+        *s,
+        "INSERT INTO dns_name (run_id, qname, queries, answered, resolved, failed, last_failure, first_ts, last_ts) "
+        "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, qname) DO UPDATE SET queries = queries + excluded.queries, "
+        "answered = answered + excluded.answered, resolved = resolved + excluded.resolved, "
+        "failed = failed + excluded.failed, last_failure = coalesce(excluded.last_failure, last_failure), "
+        "first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)");
     s->c_->ins_tls = s->c_->prepare(
         *s,
         "INSERT INTO tls_hello (run_id, flow_id, ts, protocol, sni, alpn, version, ech, server_hello, server_version, alert) "
@@ -378,9 +328,9 @@ Store::~Store() {
         // The destructor must not throw; an error here was already reported by flush() callers.
     }
     wb_.reset();
-    for (sqlite3_stmt* st :
-         {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp, c_->ins_flow_name,
-          c_->ins_dns_answer, c_->ins_dns_query, c_->ins_tls, c_->ins_stun, c_->upd_stun, c_->ins_rtp})
+    for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp,
+                             c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query, c_->ins_tls, c_->ins_stun,
+                             c_->upd_stun, c_->ins_rtp, c_->ups_dns_name})
         sqlite3_finalize(st);
     sqlite3_close_v2(c_->db);
 }
@@ -404,15 +354,37 @@ void Store::flush() {
 
 void Store::commit_batch() {
     if (!in_txn_) return;
-    const int rc = sqlite3_exec(c_->db, "COMMIT", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
+    const auto roll_back = [&] {
         sqlite3_exec(c_->db, "ROLLBACK", nullptr, nullptr, nullptr);
         in_txn_ = false;
         batch_rows_ = 0;
+        dns_names_->clear();
+    };
+    try {
+        write_dns_names();
+    } catch (...) {
+        roll_back();
+        throw;
+    }
+    const int rc = sqlite3_exec(c_->db, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        roll_back();
         fail(rc, "committing");
     }
     in_txn_ = false;
     batch_rows_ = 0;
+}
+
+void Store::write_dns_names() {
+    if (dns_names_->empty()) return;
+    sqlite3_stmt* st = c_->ups_dns_name;
+    dns_names_->for_each([&](const DnsNameCount& n) {
+        bind_all(st, n.run_id, n.qname, i64(n.queries), i64(n.answered), i64(n.resolved), i64(n.failed),
+                 n.last_failure.empty() ? std::nullopt : std::optional<std::string_view>(n.last_failure), n.first_ts,
+                 n.last_ts);
+        Conn::write_row(*this, st, "counting DNS questions");
+    });
+    dns_names_->clear();
 }
 
 void Store::sync_writes() {
@@ -490,6 +462,8 @@ std::unique_ptr<Store> Store::recorder(std::vector<char>& out) {
     return s;
 }
 
+bool Store::encoding() const noexcept { return rec_ || (wb_ && !wb_->on_writer_thread()); }
+
 template <class... Values>
 void Store::put(Slot slot, const Values&... values) {
     // Encoded for later (a recorder's buffer, or the write-behind batch)
@@ -511,100 +485,6 @@ void Store::put(Slot slot, const Values&... values) {
     sqlite3_stmt* st = c_->statement(slot);
     bind_all(st, values...);
     Conn::write_row(*this, st, Conn::what(slot));
-}
-
-// On the writer thread: the rows of one batch, in order, bound and stepped as
-// put() would have done them. Text is bound in place (the batch outlives the step).
-void Store::apply_batch(const std::vector<char>& b) {
-    const char* p = b.data();
-    const char* const end = p + b.size();
-    while (p + 2 <= end) {
-        const auto slot = static_cast<Slot>(p[0]);
-        if (slot == Slot::Commit) {
-            p += 2;
-            commit_batch();
-            continue;
-        }
-        if (slot == Slot::Job) {
-            p += 2;
-            wb_->run_job();
-            continue;
-        }
-        p += apply_row(p);
-    }
-}
-
-size_t Store::apply_row(const char* const row) {
-    const char* p = row;
-    const auto take = [&](void* out, size_t n) {
-        std::memcpy(out, p, n);
-        p += n;
-    };
-    const auto slot = static_cast<Slot>(p[0]);
-    const int n = static_cast<unsigned char>(p[1]);
-    p += 2;
-    note_row();
-    sqlite3_stmt* st = c_->statement(slot);
-    sqlite3_reset(st);
-    for (int i = 1; i <= n; ++i) {
-        const char tag = *p++;
-        if (tag == kIntValue) {
-            int64_t v;
-            take(&v, sizeof v);
-            sqlite3_bind_int64(st, i, v);
-        } else if (tag == kRealValue) {
-            double v;
-            take(&v, sizeof v);
-            sqlite3_bind_double(st, i, v);
-        } else if (tag == kTextValue) {
-            uint32_t len;
-            take(&len, sizeof len);
-            sqlite3_bind_text(st, i, p, static_cast<int>(len), SQLITE_STATIC);
-            p += len;
-        } else {
-            sqlite3_bind_null(st, i);
-        }
-    }
-    Conn::write_row(*this, st, Conn::what(slot));
-    return static_cast<size_t>(p - row);
-}
-
-void Store::put_encoded(const char* row, size_t n) {
-    if (wb_ && !wb_->on_writer_thread()) {
-        std::vector<char>& b = wb_->batch();
-        b.insert(b.end(), row, row + n);
-        wb_->row_done();
-        return;
-    }
-    apply_row(row);
-}
-
-size_t Store::encoded_row_size(const char* row, size_t avail, char** flow_id) noexcept {
-    if (flow_id) *flow_id = nullptr;
-    if (avail < 2) return 0;
-    const auto slot = static_cast<Slot>(row[0]);
-    const int n = static_cast<unsigned char>(row[1]);
-    // The flow id: the second value (after run_id) of the per-flow rows, the
-    // last of an ICMP error (null when no flow matched).
-    const int id_at = slot == Slot::IcmpError ? n - 1 : (slot == Slot::UpdateRun ? -1 : 1);
-    size_t at = 2;
-    for (int i = 0; i < n; ++i) {
-        if (at >= avail) return 0;
-        const char tag = row[at++];
-        size_t len = 0;
-        if (tag == kIntValue || tag == kRealValue) {
-            len = 8;
-            if (tag == kIntValue && i == id_at && flow_id && at + 8 <= avail) *flow_id = const_cast<char*>(row + at);
-        } else if (tag == kTextValue) {
-            uint32_t l;
-            if (at + 4 > avail) return 0;
-            std::memcpy(&l, row + at, 4);
-            len = 4 + size_t{l};
-        }
-        if (avail - at < len) return 0;
-        at += len;
-    }
-    return at;
 }
 
 void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
@@ -663,9 +543,24 @@ void Store::add_dns_answer(int64_t run_id, const DnsAnswerRow& r) {
         int64_t{r.ttl});
 }
 
-void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) {
-    put(Slot::DnsQuery, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
-        int64_t{r.answered}, r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt, int64_t{r.answers});
+void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) { put_dns(Slot::DnsQuery, run_id, r); }
+
+void Store::add_dns_question(int64_t run_id, const DnsQueryRow& r) { put_dns(Slot::DnsQuestion, run_id, r); }
+
+void Store::put_dns(Slot slot, int64_t run_id, const DnsQueryRow& r) {
+    // The values in dns_query's order (kDns* say where apply_row finds them).
+    const std::optional<std::string_view> rcode = r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt;
+    if (encoding()) {  // counted where the row is applied (apply_row)
+        put(slot, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
+            int64_t{r.answered}, rcode, int64_t{r.answers});
+        return;
+    }
+    note_row();
+    dns_names_->add(run_id, r.qname, r.ts, r.answered, r.answered ? r.rcode : std::string_view(), r.answers);
+    if (slot == Slot::DnsQuestion) return;
+    bind_all(c_->ins_dns_query, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
+             int64_t{r.answered}, rcode, int64_t{r.answers});
+    Conn::write_row(*this, c_->ins_dns_query, Conn::what(slot));
 }
 
 void Store::add_tls_hello(int64_t run_id, const TlsHelloRow& r) {

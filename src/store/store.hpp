@@ -30,7 +30,9 @@ namespace callwall::store {
 enum class ReadMode;  // store/read_open.hpp
 
 /// 2: run.writer_pid, writer_start, writer_boot_id (which process writes the run).
-inline constexpr int kSchemaVersion = 4;
+/// 5: dns_name, a run's DNS questions counted per name (dns_query's rows, one
+/// per question, only with --detail since).
+inline constexpr int kSchemaVersion = 5;
 /// `PRAGMA application_id` of every callwall database: "CWAL" in ASCII
 /// (0x4357414C = 1129791820). `file(1)` and the SQLite shell show it; Store::open
 /// refuses any non-empty file without it (except a version-1 callwall
@@ -177,6 +179,7 @@ struct RtpStreamRow {
 };
 
 class AttributionIo;
+class DnsNames;
 class WriteBehind;
 
 class Store {
@@ -207,7 +210,12 @@ public:
     void add_icmp_error(int64_t run_id, const IcmpErrorRow& row);
     void add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source);
     void add_dns_answer(int64_t run_id, const DnsAnswerRow& row);
+    /// A DNS question: its dns_query row, and counted in its name's dns_name row.
     void add_dns_query(int64_t run_id, const DnsQueryRow& row);
+    /// A DNS question counted in its name's dns_name row alone (no
+    /// dns_query row: a run without --detail). The counts reach the table
+    /// at each commit.
+    void add_dns_question(int64_t run_id, const DnsQueryRow& row);
     void add_tls_hello(int64_t run_id, const TlsHelloRow& row);
     void add_stun_message(int64_t run_id, const StunMessageRow& row);
     /// Marks the request with this transaction id on the flow as answered.
@@ -312,7 +320,8 @@ private:
         IcmpError,
         FlowName,
         DnsAnswer,
-        DnsQuery,
+        DnsQuery,  ///< a dns_query row, and the question counted (DnsNames)
+        DnsQuestion,  ///< the question counted alone: no statement of its own
         TlsHello,
         StunMessage,
         StunAnswered,
@@ -321,8 +330,15 @@ private:
         Commit,
         Job
     };
+    /// Rows are encoded (a recorder's, or queued for the writer thread)
+    /// rather than written on this thread.
+    [[nodiscard]] bool encoding() const noexcept;
     template <class... Values>
     void put(Slot slot, const Values&... values);
+    void put_dns(Slot slot, int64_t run_id, const DnsQueryRow& r);
+    /// Adds the questions counted since the last commit to the dns_name
+    /// rows (inside the open transaction, just before it commits).
+    void write_dns_names();
     void write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
     void apply_batch(const std::vector<char>& batch);
     /// Binds and steps one encoded row; returns the bytes it took.
@@ -332,6 +348,9 @@ private:
     struct Conn;
     std::unique_ptr<Conn> c_;
     std::unique_ptr<WriteBehind> wb_;  ///< the writer thread, when write-behind is on
+    /// DNS questions counted since the last commit, on the thread that owns
+    /// the connection (store/dns_names.hpp).
+    std::unique_ptr<DnsNames> dns_names_;
     std::vector<char>* rec_ = nullptr;  ///< a recorder's rows (recorder())
     std::string path_;
     bool in_txn_ = false;

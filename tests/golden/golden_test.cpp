@@ -61,6 +61,9 @@ const std::pair<std::string, std::string> kFactDumps[] = {
     {"dns queries: flow ts qname qtype answered rcode answers",
      std::string("SELECT ") + kFlowOf +
          ", printf('%.6f', ts), qname, qtype, answered, coalesce(rcode,''), answers FROM dns_query x ORDER BY ts, qname"},
+    {"dns names: qname queries answered resolved failed last_failure first last",
+     "SELECT qname, queries, answered, resolved, failed, coalesce(last_failure,''), printf('%.6f', first_ts), "
+     "printf('%.6f', last_ts) FROM dns_name ORDER BY qname"},
     {"dns answers: flow ts client qname rrtype answer ttl",
      std::string("SELECT ") + kFlowOf +
          ", printf('%.6f', ts), client_ip, qname, rrtype, answer, ttl FROM dns_answer x ORDER BY ts, qname, rrtype, answer"},

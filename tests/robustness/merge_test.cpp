@@ -47,8 +47,8 @@ protected:
 std::vector<std::string> counts(const std::string& db, int run) {
     std::vector<std::string> out;
     for (const char* t :
-         {"flow", "flow_name", "dns_query", "dns_answer", "tls_hello", "stun_message", "rtp_stream", "icmp_error",
-          "catalog_entry", "flow_match", "verdict", "product_verdict", "run_source", "unmatched_flow"}) {
+         {"flow", "flow_name", "dns_query", "dns_name", "dns_answer", "tls_hello", "stun_message", "rtp_stream",
+          "icmp_error", "catalog_entry", "flow_match", "verdict", "product_verdict", "run_source", "unmatched_flow"}) {
         const auto n =
             query_rows(db, "SELECT count(*) FROM " + std::string(t) + " WHERE run_id=" + std::to_string(run));
         out.push_back(std::string(t) + "=" + (n.empty() ? "?" : n[0]));

@@ -401,8 +401,8 @@ inline std::string run_fingerprint(Db& db, int64_t run_id) {
     const std::string id = std::to_string(run_id);
     std::string fp;
     for (const auto& r : db.rows("SELECT * FROM run WHERE id=" + id)) fp += r + "\n";
-    for (const char* t : {"flow", "dns_query", "dns_answer", "tls_hello", "stun_message", "rtp_stream", "icmp_error",
-                          "flow_name", "catalog_entry", "flow_match", "verdict", "product_verdict"})
+    for (const char* t : {"flow", "dns_query", "dns_name", "dns_answer", "tls_hello", "stun_message", "rtp_stream",
+                          "icmp_error", "flow_name", "catalog_entry", "flow_match", "verdict", "product_verdict"})
         fp += std::string(t) + "=" + db.text(std::string("SELECT count(*) FROM ") + t + " WHERE run_id=" + id) + "\n";
     for (const auto& r : db.rows("SELECT entry_id, verdict, flows_observed, flows_blocked FROM verdict WHERE run_id=" +
                                  id + " ORDER BY entry_id"))

@@ -15,9 +15,9 @@ namespace {
 
 // Every row of the run's tables, in a fixed order.
 std::string contents(const std::string& path) {
-    const std::string all =
-        table_contents(path, {"flow", "flow_name", "dns_query", "dns_answer", "tls_hello", "stun_message", "rtp_stream",
-                              "icmp_error", "flow_match", "verdict", "product_verdict", "unmatched_flow"});
+    const std::string all = table_contents(
+        path, {"flow", "flow_name", "dns_query", "dns_name", "dns_answer", "tls_hello", "stun_message", "rtp_stream",
+               "icmp_error", "flow_match", "verdict", "product_verdict", "unmatched_flow"});
     EXPECT_NE(all.find("\nflow\t"), std::string::npos) << "no flows written";
     return all;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "callwall/catalog/catalog.hpp"
 #include "golden/run_util.hpp"
@@ -107,7 +108,9 @@ TEST(Attribute, UnansweredRetriesBlockAndDnsFailuresCount) {
     EXPECT_TRUE(d.flows.empty());
 }
 
-// Reads a stored run's facts the way run_attribution does, all at once.
+// Reads a stored run's facts the way run_attribution does, all at once; its
+// DNS questions one by one from their dns_query rows (analyze_files keeps
+// them), where run_attribution reads them counted per name (dns_name).
 RunFacts stored_facts(store::Store& s, int64_t run) {
     store::AttributionIo io(s, run);
     RunFacts facts;
@@ -121,9 +124,18 @@ RunFacts stored_facts(store::Store& s, int64_t run) {
         after = page.back().id;
         for (auto& f : page) facts.flows.push_back(std::move(f));
     }
-    io.for_each_dns_query([&](std::string_view q, bool answered, std::string_view rcode, int answers) {
-        facts.dns_queries.push_back({std::string(q), answered, std::string(rcode), static_cast<uint32_t>(answers)});
-    });
+    for (const std::string& row : test::query_rows(
+             s.path(), "SELECT qname, answered, coalesce(rcode, ''), answers FROM dns_query WHERE run_id=" +
+                           std::to_string(run) + " ORDER BY qname, rowid")) {
+        std::istringstream in(row);
+        std::string qname, answered, rcode, answers;
+        std::getline(in, qname, '\t');
+        std::getline(in, answered, '\t');
+        std::getline(in, rcode, '\t');
+        std::getline(in, answers, '\t');
+        facts.dns_queries.push_back(
+            {qname, answered == "1", rcode, static_cast<uint32_t>(std::stoul(answers.empty() ? "0" : answers))});
+    }
     return facts;
 }
 

@@ -155,7 +155,7 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     run_attribution(*s, run, test::bundled_catalog(), {}, {}, memory ? &kept : nullptr);
     indexes = test::query_rows(db.path(),
                                "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
-                               "('flow_server', 'dns_query_run', 'flow_match_entry')")[0] == "3";
+                               "('unmatched_flow_idx', 'dns_query_run', 'flow_match_entry')")[0] == "3";
     s.reset();
     return attribution_rows(db.path());
 }

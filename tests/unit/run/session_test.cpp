@@ -94,7 +94,7 @@ std::vector<std::string> live_rows(const std::string& db) {
           "SELECT 'verdict', * FROM verdict ORDER BY entry_id",
           "SELECT 'product', vendor, product, edition, conclusion, detail FROM product_verdict ORDER BY 2, 3, 4",
           "SELECT 'name', * FROM flow_name ORDER BY rowid", "SELECT 'dns', * FROM dns_query ORDER BY rowid",
-          "SELECT 'stun', * FROM stun_message ORDER BY rowid",
+          "SELECT 'dns name', * FROM dns_name ORDER BY rowid", "SELECT 'stun', * FROM stun_message ORDER BY rowid",
           "SELECT 'run', status, packets, flows, notes FROM run ORDER BY id"}) {
         const auto rows = test::query_rows(db, sql);
         all.insert(all.end(), rows.begin(), rows.end());

@@ -159,10 +159,10 @@ TEST(FlowPagesAhead, ScansTheStunHostsTheCallersConnectionFinds) {
 }
 
 // A run whose TCP flows answer with TTLs, some only by a reset (the servers
-// AttributionIo::server_ttls is asked about), and `queries` DNS queries whose
-// names repeat out of order with differing answers (so the order within a
-// name shows).
-int64_t write_resets_and_queries(const std::string& path, uint64_t flows, uint64_t queries) {
+// AttributionIo::server_ttls is asked about), and `queries` DNS questions
+// for `names` names, which repeat out of order with differing answers (so
+// the order within a name shows in its latest failure).
+int64_t write_resets_and_queries(const std::string& path, uint64_t flows, uint64_t queries, uint64_t names) {
     auto s = Store::open(path);
     const int64_t run = s->begin_run(RunInfo{"analyze", "test.pcap", "test", "", 1.0});
     for (uint64_t i = 1; i <= flows; ++i) {
@@ -191,7 +191,7 @@ int64_t write_resets_and_queries(const std::string& path, uint64_t flows, uint64
         q.ts = static_cast<double>(i);
         q.client_ip = "10.0.0.1";
         q.server_ip = "10.0.0.53";
-        const std::string name = "q" + std::to_string((i * 7919) % 997) + ".example.com";
+        const std::string name = "q" + std::to_string((i * 7919) % names) + ".example.com";
         q.qname = name;
         q.qtype = 1;
         q.rcode = kRcodes[i % 4];
@@ -205,18 +205,18 @@ int64_t write_resets_and_queries(const std::string& path, uint64_t flows, uint64
 
 std::vector<std::string> dns_fold_rows(AttributionIo& io) {
     std::vector<std::string> rows;
-    io.for_each_dns_query([&](std::string_view qname, bool answered, std::string_view rcode, int answers) {
-        rows.push_back(std::string(qname) + " " + std::to_string(answered) + " " + std::string(rcode) + " " +
-                       std::to_string(answers));
+    io.for_each_dns_name([&](std::string_view qname, bool resolved, uint32_t failed, std::string_view last_rcode) {
+        rows.push_back(std::string(qname) + " " + std::to_string(resolved) + " " + std::to_string(failed) + " " +
+                       std::string(last_rcode));
     });
     return rows;
 }
 
-TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionReads) {
+TEST(FlowPagesAhead, ReadsTheDnsNamesAndResetServersTtlsTheCallersConnectionReads) {
     TempDb tmp;
-    // More queries than are read ahead at once: the reader waits and goes on.
-    const uint64_t queries = FlowPagesAhead::kDnsRowsAhead + 3 * FlowPagesAhead::kDnsBatch + 17;
-    const int64_t run = write_resets_and_queries(tmp.path(), 3000, queries);
+    // More names than are read ahead at once: the reader waits and goes on.
+    const uint64_t names = FlowPagesAhead::kDnsRowsAhead + 3 * FlowPagesAhead::kDnsBatch + 17;
+    const int64_t run = write_resets_and_queries(tmp.path(), 3000, 2 * names, names);
     auto store = Store::open(tmp.path());
     std::vector<std::string> servers;
     for (const auto& r : test::query_rows(tmp.path(),
@@ -248,12 +248,17 @@ TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionRe
         }
         EXPECT_EQ(flows, 3000u) << "ahead " << ahead;
     }
-    ASSERT_EQ(fold[0].size(), queries);
+    ASSERT_EQ(fold[0].size(), names);
     EXPECT_EQ(fold[1], fold[0]);
     EXPECT_EQ(ttls[1], ttls[0]);
-    // What they hold: names in order, a name's rows as written; a reset-only
-    // server with no other flow has no TTLs; the others have some.
-    EXPECT_EQ(fold[0].front().rfind("q0.example.com ", 0), 0u) << fold[0].front();
+    // What they hold: names in order, each asked twice (questions i and
+    // i + names, 7919 being prime to `names`): q0's are questions 0
+    // (NOERROR, no record: neither resolved nor failed) and 14,353
+    // (NXDOMAIN); q1's are 4,794 (SERVFAIL) and 19,147 (unanswered, the
+    // latest); a reset-only server with no other flow has no TTLs; the
+    // others have some.
+    EXPECT_EQ(fold[0][0], "q0.example.com 0 1 NXDOMAIN");
+    EXPECT_EQ(fold[0][1], "q1.example.com 0 2 ");
     EXPECT_NE(std::find(ttls[0].begin(), ttls[0].end(), "203.0.113.9:"), ttls[0].end());
     EXPECT_GT(std::count_if(ttls[0].begin(), ttls[0].end(), [](const std::string& l) { return l.back() != ':'; }), 10);
     // The reader answers for every server attribution asks about, those
@@ -267,20 +272,21 @@ TEST(FlowPagesAhead, ReadsTheDnsQueriesAndResetServersTtlsTheCallersConnectionRe
     EXPECT_EQ(a->reset_server_ttls().at("203.0.113.9"), std::set<int>{});
 }
 
-TEST(FlowPagesAhead, PagesComeEvenWhenTheDnsQueriesAreNotTaken) {
+TEST(FlowPagesAhead, PagesComeEvenWhenTheDnsNamesAreNotTaken) {
     TempDb tmp;
-    const int64_t run = write_resets_and_queries(tmp.path(), 3000, 2 * FlowPagesAhead::kDnsRowsAhead);
+    const uint64_t names = 2 * FlowPagesAhead::kDnsRowsAhead;
+    const int64_t run = write_resets_and_queries(tmp.path(), 3000, names, names);
     Raw raw(tmp.path());
     auto a = FlowPagesAhead::start(raw.db, tmp.path(), run, 1024);
     ASSERT_NE(a, nullptr);
-    std::vector<DnsFoldRow> rows;
-    ASSERT_TRUE(a->next_dns_queries(rows));  // one batch, then straight to the pages
+    std::vector<DnsNameRow> rows;
+    ASSERT_TRUE(a->next_dns_names(rows));  // one batch, then straight to the pages
     EXPECT_EQ(rows.size(), FlowPagesAhead::kDnsBatch);
     std::vector<attrib::FlowFacts> page;
     size_t flows = 0;
     for (a->next(page); !page.empty(); a->next(page)) flows += page.size();
     EXPECT_EQ(flows, 3000u);
-    EXPECT_FALSE(a->next_dns_queries(rows)) << "the rest was dropped";
+    EXPECT_FALSE(a->next_dns_names(rows)) << "the rest was dropped";
     EXPECT_TRUE(rows.empty());
 }
 

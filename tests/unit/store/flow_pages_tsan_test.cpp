@@ -93,37 +93,37 @@ TEST(FlowPagesAheadThreads, PagesTakenWhileTheCallerWrites) {
     EXPECT_EQ(named, 2000u);
 }
 
-TEST(FlowPagesAheadThreads, ResetServersAndDnsQueriesHandedOverThenThePages) {
+TEST(FlowPagesAheadThreads, ResetServersAndDnsNamesHandedOverThenThePages) {
     FlowFile file(3000);
     file.exec("UPDATE flow SET transport='tcp', rst_ttl=100, synack_count=0 WHERE id % 10 = 0");
     file.exec(
         "UPDATE flow SET transport='tcp', synack_count=1, server_ttl_min=50, server_ttl_max=52 WHERE id % 10 = 1");
     file.exec("BEGIN");
     for (int i = 0; i < 2 * static_cast<int>(FlowPagesAhead::kDnsRowsAhead); ++i)
-        file.exec(("INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode) "
-                   "VALUES (1, 1, 0, '10.0.0.1', '10.0.0.53', 'q" +
-                   std::to_string(i % 101) + ".example', 1, 1, 'NOERROR')")
+        file.exec(("INSERT INTO dns_name (run_id, qname, queries, answered, resolved, failed, first_ts, last_ts) "
+                   "VALUES (1, 'q" +
+                   std::to_string(i) + ".example', 2, 2, 1, 1, 0, 1)")
                       .c_str());
     file.exec("COMMIT");
-    for (const bool take_queries : {true, false}) {
+    for (const bool take_names : {true, false}) {
         auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 500);
         ASSERT_NE(ahead, nullptr);
         const auto& ttls = ahead->reset_server_ttls();
         ASSERT_EQ(ttls.size(), 1u);
         EXPECT_EQ(ttls.begin()->first, "198.51.100.1");
         EXPECT_EQ(ttls.begin()->second, (std::set<int>{50, 52}));
-        std::vector<DnsFoldRow> rows;
-        size_t queries = 0;
+        std::vector<DnsNameRow> rows;
+        size_t names = 0;
         std::string last;
-        while ((take_queries || queries == 0) && ahead->next_dns_queries(rows)) {
+        while ((take_names || names == 0) && ahead->next_dns_names(rows)) {
             for (const auto& r : rows) {
-                EXPECT_LE(last, r.qname);
+                EXPECT_LT(last, r.qname);
                 last = r.qname;
             }
-            queries += rows.size();
+            names += rows.size();
         }
-        if (take_queries) {
-            EXPECT_EQ(queries, 2 * FlowPagesAhead::kDnsRowsAhead);
+        if (take_names) {
+            EXPECT_EQ(names, 2 * FlowPagesAhead::kDnsRowsAhead);
         }
         std::vector<attrib::FlowFacts> page;
         size_t flows = 0;
@@ -133,29 +133,29 @@ TEST(FlowPagesAheadThreads, ResetServersAndDnsQueriesHandedOverThenThePages) {
 }
 
 // Pages of 0 flows (the caller keeps the flows in memory, attrib::KeptFlows):
-// the DNS queries alone are read, while the caller writes in its own open
+// the DNS names alone are read, while the caller writes in its own open
 // transaction; no page comes; a reader dropped before or midway stops.
-TEST(FlowPagesAheadThreads, DnsQueriesAloneWhenTheFlowsAreInMemory) {
+TEST(FlowPagesAheadThreads, DnsNamesAloneWhenTheFlowsAreInMemory) {
     FlowFile file(1000);
     file.exec("BEGIN");
     for (int i = 0; i < 3 * static_cast<int>(FlowPagesAhead::kDnsBatch) + 5; ++i)
-        file.exec(("INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode) "
-                   "VALUES (1, 1, 0, '10.0.0.1', '10.0.0.53', 'q" +
-                   std::to_string(i % 37) + ".example', 1, 1, 'NOERROR')")
+        file.exec(("INSERT INTO dns_name (run_id, qname, queries, answered, resolved, failed, first_ts, last_ts) "
+                   "VALUES (1, 'q" +
+                   std::to_string(i) + ".example', 1, 1, 1, 0, 0, 0)")
                       .c_str());
     file.exec("COMMIT");
     for (int taken = 0; taken <= 2; ++taken) {  // batches taken before the reader is dropped (2: all)
         file.exec("BEGIN");
         auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 0);
         ASSERT_NE(ahead, nullptr);
-        std::vector<DnsFoldRow> rows;
-        size_t queries = 0;
-        for (int batch = 0; (taken == 2 || batch < taken) && ahead->next_dns_queries(rows); ++batch) {
-            queries += rows.size();
+        std::vector<DnsNameRow> rows;
+        size_t names = 0;
+        for (int batch = 0; (taken == 2 || batch < taken) && ahead->next_dns_names(rows); ++batch) {
+            names += rows.size();
             file.exec("UPDATE flow SET outcome='observed' WHERE run_id=1 AND id=1");
         }
         if (taken == 2) {
-            EXPECT_EQ(queries, 3 * FlowPagesAhead::kDnsBatch + 5);
+            EXPECT_EQ(names, 3 * FlowPagesAhead::kDnsBatch + 5);
             std::vector<attrib::FlowFacts> page;
             ahead->next(page);
             EXPECT_TRUE(page.empty());

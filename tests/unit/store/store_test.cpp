@@ -8,13 +8,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 
 #include <filesystem>
 #include <fstream>
 
 #include "callwall/report/report.hpp"
 #include "golden/run_util.hpp"
+#include "store/attribution_io.hpp"
 #include "unit/store/schema_v1.hpp"
 
 namespace callwall::store {
@@ -99,8 +102,8 @@ TEST(Store, RowsStayInTheWalUntilItIsLarge) {
 TEST(Store, ReaderIndexesBuiltAfterTheFirstRunAndRepairedOnOpen) {
     const std::string indexes =
         "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%' ORDER BY name";
-    const std::vector<std::string> all{"dns_answer_run",  "dns_query_run", "flow_match_entry", "flow_server",
-                                       "rtp_stream_flow", "stun_txn",      "tls_hello_flow",   "unmatched_flow_idx"};
+    const std::vector<std::string> all{"dns_answer_run", "dns_query_run",  "flow_match_entry",  "rtp_stream_flow",
+                                       "stun_txn",       "tls_hello_flow", "unmatched_flow_idx"};
     TempDb db;
     {
         auto s = Store::open(db.path());
@@ -115,7 +118,7 @@ TEST(Store, ReaderIndexesBuiltAfterTheFirstRunAndRepairedOnOpen) {
     {
         sqlite3* raw = nullptr;
         ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
-        ASSERT_EQ(sqlite3_exec(raw, "DROP INDEX dns_query_run; DROP INDEX flow_server", nullptr, nullptr, nullptr),
+        ASSERT_EQ(sqlite3_exec(raw, "DROP INDEX dns_query_run; DROP INDEX rtp_stream_flow", nullptr, nullptr, nullptr),
                   SQLITE_OK);
         sqlite3_close(raw);
     }
@@ -124,6 +127,125 @@ TEST(Store, ReaderIndexesBuiltAfterTheFirstRunAndRepairedOnOpen) {
     TempDb ended;  // a Store that never called it builds them when it closes
     { auto s = Store::open(ended.path()); }
     EXPECT_EQ(query_rows(ended.path(), indexes), all);
+}
+
+// flow_server (flows by server address) is no reader index since schema
+// version 5: it is built the first time attribution reads a server's TTLs
+// through it, and the answer is the same as a scan's.
+TEST(Store, FlowServerIndexBuiltWhenAttributionFirstReadsByServer) {
+    const std::string has_index = "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='flow_server'";
+    TempDb db;
+    auto s = Store::open(db.path());
+    const int64_t run = s->begin_run(RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+    for (uint64_t id = 1; id <= 40; ++id) {
+        flow::Flow f = sample_flow(id);
+        f.proto = decode::kProtoTcp;
+        f.client_port = static_cast<uint16_t>(5000 + id);
+        f.tcp.synack = id % 2;
+        f.ttl_min[1] = static_cast<uint8_t>(50 + id % 3);
+        f.ttl_max[1] = static_cast<uint8_t>(60 + id % 3);
+        s->add_flow(run, f, {});
+    }
+    s->create_reader_indexes();
+    EXPECT_EQ(query_rows(db.path(), has_index), std::vector<std::string>{"0"});
+    const std::set<int> expected{50, 51, 52, 60, 61, 62};
+    {
+        AttributionIo io(*s, run);
+        EXPECT_EQ(io.server_ttls("2001:db8::1"), expected);
+        EXPECT_EQ(io.server_ttls("192.0.2.99"), std::set<int>{});
+    }
+    EXPECT_EQ(query_rows(db.path(), has_index), std::vector<std::string>{"1"});
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT group_concat(t) FROM (SELECT server_ttl_min AS t FROM flow WHERE synack_count > 0 "
+                         "UNION SELECT server_ttl_max FROM flow WHERE synack_count > 0 ORDER BY 1)"),
+              std::vector<std::string>{"50,51,52,60,61,62"});
+}
+
+// A question as the tests below write it: names shared out of order,
+// answered or not, with several codes, some with records.
+DnsQueryRow question(uint64_t i, std::string& name) {
+    static const char* const kRcodes[] = {"NOERROR", "NXDOMAIN", "NOERROR", "SERVFAIL", "REFUSED"};
+    name = "n" + std::to_string((i * 7919) % 613) + ".example";
+    DnsQueryRow q;
+    q.flow_id = 1 + i % 50;
+    q.ts = 1000.0 + static_cast<double>((i * 31) % 997);
+    q.client_ip = "10.0.0.1";
+    q.server_ip = "10.0.0.53";
+    q.qname = name;
+    q.qtype = i % 2 ? 1 : 28;
+    q.answered = i % 6 != 5;
+    q.rcode = q.answered ? kRcodes[i % 5] : "";
+    q.answers = static_cast<uint32_t>(i % 3);
+    return q;
+}
+
+constexpr const char* kDnsNameRows =
+    "SELECT run_id, qname, queries, answered, resolved, failed, coalesce(last_failure, '-'), first_ts, last_ts "
+    "FROM dns_name ORDER BY rowid";
+
+// dns_name adds up what the questions were, wherever the commits fall
+// (every question, every 7, one batch of kBatchRows and its rest, the end
+// only), with or without the questions' own rows, inline, written behind
+// or recorded by a sharded worker and put by the merger; and what it holds
+// is what the dns_query rows give.
+TEST(Store, DnsNamesAddUpTheQuestionsWhereverTheCommitsFall) {
+    const uint64_t n = static_cast<uint64_t>(Store::kBatchRows) + 4321;
+    std::vector<std::string> rows[6];
+    for (int way = 0; way < 6; ++way) {
+        TempDb db;
+        auto s = Store::open(db.path());
+        s->write_behind(way == 3);
+        const int64_t run = s->begin_run(RunInfo{"analyze", "x.pcap", "x", "", 1.0});
+        const uint64_t every = way == 0 ? 1 : way == 1 ? 7 : 0;  // 0: only at kBatchRows and the end
+        std::vector<char> recorded;
+        auto recorder = Store::recorder(recorded);
+        for (uint64_t i = 0; i < n; ++i) {
+            std::string name;
+            const DnsQueryRow q = question(i, name);
+            if (way == 4)
+                recorder->add_dns_question(run, q);
+            else if (way == 5 || i % 2)
+                s->add_dns_query(run, q);
+            else
+                s->add_dns_question(run, q);
+            if (every && i % every == 0) s->flush();
+        }
+        for (size_t at = 0; at < recorded.size();) {
+            const size_t len = Store::encoded_row_size(recorded.data() + at, recorded.size() - at);
+            ASSERT_GT(len, 0u);
+            s->put_encoded(recorded.data() + at, len);
+            at += len;
+        }
+        s->flush();
+        s.reset();
+        rows[way] = query_rows(db.path(), kDnsNameRows);
+        EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM dns_query"),
+                  std::vector<std::string>{way == 4   ? "0"
+                                           : way == 5 ? std::to_string(n)
+                                                      : std::to_string(n / 2)});
+        if (way == 5) {
+            // Every question has its row here: the counts as SQL adds them up.
+            EXPECT_EQ(query_rows(db.path(),
+                                 "SELECT run_id, qname, queries, answered, resolved, failed, "
+                                 "coalesce(last_failure, '-'), first_ts, last_ts FROM dns_name ORDER BY qname"),
+                      query_rows(db.path(),
+                                 "SELECT run_id, qname, count(*), sum(answered), "
+                                 "sum(answered AND rcode IS 'NOERROR' AND answers > 0), "
+                                 "sum(NOT (answered AND rcode IS 'NOERROR')), coalesce((SELECT CASE WHEN l.answered "
+                                 "THEN l.rcode ELSE 'no response' END FROM dns_query l WHERE l.qname = q.qname AND "
+                                 "NOT (l.answered AND l.rcode IS 'NOERROR') ORDER BY l.rowid DESC LIMIT 1), '-'), "
+                                 "min(ts), max(ts) FROM dns_query q GROUP BY run_id, qname ORDER BY qname"));
+        }
+    }
+    ASSERT_EQ(rows[0].size(), 613u);
+    for (int way = 1; way < 6; ++way) EXPECT_EQ(rows[way], rows[0]) << "way " << way;
+    // Names in the order first asked; every kind of latest failure occurs.
+    std::string first;
+    EXPECT_EQ(rows[0][0].rfind("1\t" + (question(0, first), first) + "\t", 0), 0u) << rows[0][0];
+    for (const char* why : {"\tNXDOMAIN\t", "\tSERVFAIL\t", "\tREFUSED\t", "\tno response\t"})
+        EXPECT_TRUE(std::any_of(rows[0].begin(), rows[0].end(), [&](const std::string& r) {
+            return r.find(why) != std::string::npos;
+        })) << why;
 }
 
 // A flow's row is written once when it ends (a plain INSERT: a second row

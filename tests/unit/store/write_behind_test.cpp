@@ -61,6 +61,11 @@ void write_rows(Store& s, int64_t run, uint64_t n) {
         if (i % 2) s.mark_stun_answered(run, i, txn);
         if (i % 10 == 0) {
             s.add_dns_query(run, DnsQueryRow{i, 2.0, "10.0.0.1", "10.0.0.53", "example.com", 1, true, "NOERROR", 1});
+            // Questions without their own row, counted per name: some
+            // unanswered, some refused, names shared across commits.
+            const std::string q = "n" + std::to_string(i / 10 % 70) + ".example";
+            s.add_dns_question(run, DnsQueryRow{i, static_cast<double>(i), "", "", q, 1, i % 3 != 0,
+                                                i % 7 == 0 ? "REFUSED" : "NOERROR", static_cast<uint32_t>(i % 2)});
             s.add_dns_answer(run, DnsAnswerRow{i, 2.0, "10.0.0.1", "10.0.0.53", "example.com", "A", "192.0.2.1", 60});
             s.add_tls_hello(
                 run, TlsHelloRow{i, 3.0, "tls", "example.com", "h2", "TLS1.3", false, i % 20 == 0, "TLS1.2", -1});
@@ -88,11 +93,12 @@ void write_rows(Store& s, int64_t run, uint64_t n) {
 // The rows of every table the writer fills, in a fixed order.
 std::vector<std::string> contents(const std::string& path) {
     std::vector<std::string> all;
-    for (const char* q : {"SELECT * FROM flow ORDER BY run_id, id", "SELECT * FROM flow_name ORDER BY rowid",
-                          "SELECT * FROM stun_message ORDER BY rowid", "SELECT * FROM dns_query ORDER BY rowid",
-                          "SELECT * FROM dns_answer ORDER BY rowid", "SELECT * FROM tls_hello ORDER BY rowid",
-                          "SELECT * FROM icmp_error ORDER BY rowid", "SELECT * FROM rtp_stream ORDER BY rowid",
-                          "SELECT id, status, packets, notes FROM run ORDER BY id"}) {
+    for (const char* q :
+         {"SELECT * FROM flow ORDER BY run_id, id", "SELECT * FROM flow_name ORDER BY rowid",
+          "SELECT * FROM stun_message ORDER BY rowid", "SELECT * FROM dns_query ORDER BY rowid",
+          "SELECT * FROM dns_name ORDER BY rowid", "SELECT * FROM dns_answer ORDER BY rowid",
+          "SELECT * FROM tls_hello ORDER BY rowid", "SELECT * FROM icmp_error ORDER BY rowid",
+          "SELECT * FROM rtp_stream ORDER BY rowid", "SELECT id, status, packets, notes FROM run ORDER BY id"}) {
         for (auto& row : query_rows(path, q)) all.push_back(q + std::string(": ") + row);
     }
     return all;
@@ -120,6 +126,10 @@ TEST(WriteBehind, RowsEndUpAsWrittenInline) {
     EXPECT_EQ(query_rows(behind_db.path(), "SELECT count(*) FROM stun_message WHERE answered=1"),
               std::vector<std::string>{"10000"})
         << "marks applied after the requests they mark";
+    // 2,000 questions with their dns_query rows for one name, 2,000 without
+    // for 70 names, counted across the 4 commits between them.
+    EXPECT_EQ(query_rows(behind_db.path(), "SELECT count(*), sum(queries) FROM dns_name"),
+              std::vector<std::string>{"71\t4000"});
 }
 
 // What a reader of the same Store sees: every row queued before it (the

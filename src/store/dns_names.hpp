@@ -1,0 +1,77 @@
+// Private to the store module: a run's DNS questions counted per name between
+// two commits, for the dns_name table (one row per run and name asked).
+//
+// Every question (with or without its dns_query row, which only --detail
+// writes) is counted here on the thread that owns the connection; each
+// commit first adds what was counted since the last one to the names' rows
+// (an upsert per name) and starts again. The counts are sums and the last
+// failure is the latest in the order the questions came, so where the
+// commits fall changes nothing in the rows: one thread and the sharded
+// workers' merger, which applies the rows in one thread's order, write the
+// same table. Memory: at most one entry per question of one batch
+// (Store::kBatchRows), reused from batch to batch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace callwall::store {
+
+/// What one batch counted for one name of one run.
+struct DnsNameCount {
+    int64_t run_id = 0;
+    std::string_view qname;
+    uint64_t queries = 0;  ///< questions asked
+    uint64_t answered = 0;  ///< of them answered
+    uint64_t resolved = 0;  ///< answered NOERROR with at least one answer record
+    uint64_t failed = 0;  ///< unanswered, or answered with another response code
+    /// The latest failure: "no response", or the response code's name
+    /// ("NXDOMAIN", "SERVFAIL", ...); empty when none failed.
+    std::string_view last_failure;
+    double first_ts = 0, last_ts = 0;  ///< capture times of the first and last question
+};
+
+/// The value of dns_name.last_failure for an unanswered question.
+inline constexpr std::string_view kDnsNoResponse = "no response";
+
+class DnsNames {
+public:
+    /// Counts one question. `rcode` is the response code's name when
+    /// `answered`; `answers` the answer records of the response.
+    void add(int64_t run_id, std::string_view qname, double ts, bool answered, std::string_view rcode,
+             uint32_t answers);
+    [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+    /// Each name counted since clear(), in the order first counted.
+    template <class F>
+    void for_each(F&& fn) const {
+        for (const Entry& e : entries_) fn(view(e));
+    }
+    /// Forgets the counts, keeping the memory for the next batch.
+    void clear() noexcept;
+
+private:
+    struct Entry {
+        int64_t run_id;
+        uint64_t hash;
+        uint32_t name_at, name_len;
+        uint32_t failure_at = 0, failure_len = 0;
+        uint64_t queries = 0, answered = 0, resolved = 0, failed = 0;
+        double first_ts = 0, last_ts = 0;
+    };
+    [[nodiscard]] DnsNameCount view(const Entry& e) const noexcept;
+    [[nodiscard]] std::string_view text(uint32_t at, uint32_t len) const noexcept { return {text_.data() + at, len}; }
+    /// The entry of (run_id, qname), added when new.
+    Entry& find_or_add(int64_t run_id, std::string_view qname);
+    void grow_index();
+
+    std::vector<Entry> entries_;
+    std::string text_;  ///< the names and failure texts the entries point into
+    /// Open addressing over entries_: index + 1, 0 for an empty slot; a
+    /// power of two, at most half full.
+    std::vector<uint32_t> index_;
+};
+
+}  // namespace callwall::store

@@ -1,0 +1,120 @@
+// Write-behind rows applied on the thread that owns the connection, and
+// their sizes. See store/store.hpp (put_encoded, encoded_row_size) and
+// store/row_codec.hpp.
+#include "store/conn.hpp"
+#include "store/dns_names.hpp"
+#include "store/row_codec.hpp"
+#include "store/store.hpp"
+#include "store/write_behind.hpp"
+
+namespace callwall::store {
+
+using namespace codec;  // the values' tags and where a DNS question's are (row_codec.hpp)
+
+// On the writer thread: the rows of one batch, in order, bound and stepped as
+// put() would have done them. Text is bound in place (the batch outlives the step).
+void Store::apply_batch(const std::vector<char>& b) {
+    const char* p = b.data();
+    const char* const end = p + b.size();
+    while (p + 2 <= end) {
+        const auto slot = static_cast<Slot>(p[0]);
+        if (slot == Slot::Commit) {
+            p += 2;
+            commit_batch();
+            continue;
+        }
+        if (slot == Slot::Job) {
+            p += 2;
+            wb_->run_job();
+            continue;
+        }
+        p += apply_row(p);
+    }
+}
+
+size_t Store::apply_row(const char* const row) {
+    const char* p = row;
+    const auto take = [&](void* out, size_t n) {
+        std::memcpy(out, p, n);
+        p += n;
+    };
+    const auto slot = static_cast<Slot>(p[0]);
+    const int n = static_cast<unsigned char>(p[1]);
+    p += 2;
+    note_row();
+    sqlite3_stmt* st = c_->statement(slot);  // null for a question counted alone
+    if (st) sqlite3_reset(st);
+    // A DNS question's values, as put_dns encoded them, for its count.
+    const bool question = slot == Slot::DnsQuery || slot == Slot::DnsQuestion;
+    int64_t ints[kDnsValues] = {};
+    double ts = 0;
+    std::string_view texts[kDnsValues];
+    for (int i = 1; i <= n; ++i) {
+        const char tag = *p++;
+        const bool keep = question && i <= kDnsValues;
+        if (tag == kIntValue) {
+            int64_t v;
+            take(&v, sizeof v);
+            if (st) sqlite3_bind_int64(st, i, v);
+            if (keep) ints[i - 1] = v;
+        } else if (tag == kRealValue) {
+            double v;
+            take(&v, sizeof v);
+            if (st) sqlite3_bind_double(st, i, v);
+            if (keep) ts = v;
+        } else if (tag == kTextValue) {
+            uint32_t len;
+            take(&len, sizeof len);
+            if (st) sqlite3_bind_text(st, i, p, static_cast<int>(len), SQLITE_STATIC);
+            if (keep) texts[i - 1] = std::string_view(p, len);
+            p += len;
+        } else if (st) {
+            sqlite3_bind_null(st, i);
+        }
+    }
+    if (question)
+        dns_names_->add(ints[kDnsRunId], texts[kDnsQname], ts, ints[kDnsAnswered] != 0, texts[kDnsRcode],
+                        static_cast<uint32_t>(ints[kDnsAnswers]));
+    if (st) Conn::write_row(*this, st, Conn::what(slot));
+    return static_cast<size_t>(p - row);
+}
+
+void Store::put_encoded(const char* row, size_t n) {
+    if (wb_ && !wb_->on_writer_thread()) {
+        std::vector<char>& b = wb_->batch();
+        b.insert(b.end(), row, row + n);
+        wb_->row_done();
+        return;
+    }
+    apply_row(row);
+}
+
+size_t Store::encoded_row_size(const char* row, size_t avail, char** flow_id) noexcept {
+    if (flow_id) *flow_id = nullptr;
+    if (avail < 2) return 0;
+    const auto slot = static_cast<Slot>(row[0]);
+    const int n = static_cast<unsigned char>(row[1]);
+    // The flow id: the second value (after run_id) of the per-flow rows, the
+    // last of an ICMP error (null when no flow matched).
+    const int id_at = slot == Slot::IcmpError ? n - 1 : (slot == Slot::UpdateRun ? -1 : 1);
+    size_t at = 2;
+    for (int i = 0; i < n; ++i) {
+        if (at >= avail) return 0;
+        const char tag = row[at++];
+        size_t len = 0;
+        if (tag == kIntValue || tag == kRealValue) {
+            len = 8;
+            if (tag == kIntValue && i == id_at && flow_id && at + 8 <= avail) *flow_id = const_cast<char*>(row + at);
+        } else if (tag == kTextValue) {
+            uint32_t l;
+            if (at + 4 > avail) return 0;
+            std::memcpy(&l, row + at, 4);
+            len = 4 + size_t{l};
+        }
+        if (avail - at < len) return 0;
+        at += len;
+    }
+    return at;
+}
+
+}  // namespace callwall::store

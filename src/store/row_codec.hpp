@@ -1,0 +1,85 @@
+// Private to the store module: binding a row's values to a prepared
+// statement, and the write-behind encoding of the same values (Store::put
+// encodes a row as the slot, the number of values, then each value as a tag
+// and its bytes; Store::apply_row binds it back). The same overloads on
+// both sides, so a row encodes exactly what it would have bound.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+namespace callwall::store::codec {
+
+inline void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
+    // An empty view may have a null data pointer, which SQLite would store as NULL.
+    // Not copied (SQLITE_STATIC): every bind_all() is followed by its step
+    // while the values it was given still live, and the next row binds anew.
+    sqlite3_bind_text(st, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+}
+
+// One value per placeholder, in order: integers, reals, text, or NULL
+// (std::nullopt). Keeps each row writer to the list of its values.
+inline void bind_value(sqlite3_stmt* st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
+inline void bind_value(sqlite3_stmt* st, int i, double v) { sqlite3_bind_double(st, i, v); }
+inline void bind_value(sqlite3_stmt* st, int i, std::string_view v) { bind_text(st, i, v); }
+template <class T>
+void bind_value(sqlite3_stmt* st, int i, const std::optional<T>& v) {
+    if (v)
+        bind_value(st, i, *v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+template <class... Values>
+void bind_all(sqlite3_stmt* st, const Values&... values) {
+    sqlite3_reset(st);
+    int i = 1;
+    (bind_value(st, i++, values), ...);
+}
+
+// Write-behind rows: each value as a tag and its bytes (text: a 32-bit
+// length and the bytes).
+enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3 };
+// A row is sized first and written in place: one resize of the batch per row
+// instead of a capacity check per value (a flow row has 48).
+constexpr size_t encoded_size(int64_t) noexcept { return 1 + sizeof(int64_t); }
+constexpr size_t encoded_size(double) noexcept { return 1 + sizeof(double); }
+constexpr size_t encoded_size(std::string_view v) noexcept { return 1 + sizeof(uint32_t) + v.size(); }
+template <class T>
+constexpr size_t encoded_size(const std::optional<T>& v) noexcept {
+    return v ? encoded_size(*v) : 1;
+}
+inline char* encode(char* p, int64_t v) noexcept {
+    *p++ = kIntValue;
+    std::memcpy(p, &v, sizeof v);
+    return p + sizeof v;
+}
+inline char* encode(char* p, double v) noexcept {
+    *p++ = kRealValue;
+    std::memcpy(p, &v, sizeof v);
+    return p + sizeof v;
+}
+inline char* encode(char* p, std::string_view v) noexcept {
+    *p++ = kTextValue;
+    const auto n = static_cast<uint32_t>(v.size());
+    std::memcpy(p, &n, sizeof n);
+    p += sizeof n;
+    if (n) std::memcpy(p, v.data(), n);
+    return p + n;
+}
+template <class T>
+char* encode(char* p, const std::optional<T>& v) noexcept {
+    if (v) return encode(p, *v);
+    *p++ = kNullValue;
+    return p;
+}
+
+// Where apply_row finds a DNS question's values (Store::put_dns: run_id,
+// flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode, answers).
+inline constexpr int kDnsRunId = 0, kDnsQname = 5, kDnsAnswered = 7, kDnsRcode = 8, kDnsAnswers = 9, kDnsValues = 10;
+
+}  // namespace callwall::store::codec
