@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "attrib/store_io.hpp"
-
 namespace callwall::attrib {
 namespace {
 
@@ -69,21 +67,20 @@ uint32_t KeptFlows::intern(std::string_view s) {
     return id;
 }
 
-void KeptFlows::add(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names) noexcept {
-    if (abandoned_ || (f.proto != decode::kProtoTcp && f.proto != decode::kProtoUdp)) return;
+void KeptFlows::add(const FlowFacts& facts, const FlowNames& names) noexcept {
+    if (abandoned_ || facts.transport.empty()) return;
     if (flows_.size() >= max_flows_) {
         abandon();
         return;
     }
     try {
-        keep(f, app, names);
+        keep(facts, names);
     } catch (...) {
         abandon();  // out of memory: the rows are there to be read
     }
 }
 
-void KeptFlows::keep(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names) {
-    const FlowFacts x = facts_of(f, app);  // the row's columns, as they were written
+void KeptFlows::keep(const FlowFacts& x, const FlowNames& names) {
     Record r;
     // From 8-bit fields (TTLs, ICMP type and code), or -1: they fit the record's.
     each_value(r, x, [](auto& to, const auto& from) { to = static_cast<std::decay_t<decltype(to)>>(from); });

@@ -21,8 +21,6 @@
 
 #include "callwall/attrib/attrib.hpp"
 #include "attrib/naming.hpp"
-#include "flow/flow_table.hpp"
-#include "store/store.hpp"
 
 namespace callwall::attrib {
 
@@ -33,10 +31,11 @@ public:
 
     explicit KeptFlows(size_t max_flows = kDefaultMaxFlows) : max_flows_(max_flows) {}
 
-    /// A flow whose row was just written with `app`'s columns (after the
-    /// outcome hint), and the names its flow_name rows were written with.
-    /// Flows that are neither TCP nor UDP are not attributed: skipped.
-    void add(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names) noexcept;
+    /// A flow whose row was just written: its facts as facts_of gives them
+    /// from the flow and the row's columns (after the outcome hint), and the
+    /// names its flow_name rows were written with. Flows that are neither
+    /// TCP nor UDP (no transport) are not attributed: skipped.
+    void add(const FlowFacts& facts, const FlowNames& names) noexcept;
     /// A row was written that this object did not see (a live snapshot's, a
     /// failed write): attribution must read the rows.
     void abandon() noexcept;
@@ -80,7 +79,7 @@ private:
         uint32_t at = 0;
     };
 
-    void keep(const flow::Flow& f, const store::FlowAppInfo& app, const FlowNames& names);
+    void keep(const FlowFacts& x, const FlowNames& names);
     uint32_t intern(std::string_view s);
     [[nodiscard]] const std::string& text(uint32_t id) const noexcept { return text_[id]; }
     void fill(const Record& r, FlowFacts& f) const;

@@ -113,10 +113,13 @@ bool is_inside_address(std::string_view ip) noexcept {
     }
 }
 
+bool faces_inside_host(const FlowFacts& f) noexcept {
+    return f.transport == "udp" && f.stun_requests_s2c != 0 && is_inside_address(f.server_ip) &&
+           !is_inside_address(f.client_ip);
+}
+
 bool orient_by_inside_host(FlowFacts& f) {
-    if (f.transport != "udp" || f.stun_requests_s2c == 0 || !is_inside_address(f.server_ip) ||
-        is_inside_address(f.client_ip))
-        return false;
+    if (!faces_inside_host(f)) return false;
     std::swap(f.client_ip, f.server_ip);
     std::swap(f.client_port, f.server_port);
     std::swap(f.packets_c2s, f.packets_s2c);
@@ -362,47 +365,48 @@ std::string outcome_column(const FlowOutcome& o) {
     return s;
 }
 
-FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
+void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& r) {
     // Column for column what store::Store::add_flow writes and
     // run_attribution reads back (NULLs read as their coalesce defaults).
+    // Every field is set; the strings keep their storage from flow to flow.
     using flow::kFromClient;
     using flow::kFromServer;
-    auto text_ip = [](const decode::IpAddr& a) {
+    const auto text_ip = [](const decode::IpAddr& a, std::string& out) {
         char buf[64];
-        return std::string(buf, store::format_ip(a, buf, sizeof buf));
+        out.assign(buf, store::format_ip(a, buf, sizeof buf));
     };
-    FlowFacts r;
     r.id = f.id;
-    r.stored_outcome = std::string(app.outcome);
-    r.transport = f.proto == decode::kProtoTcp ? "tcp" : f.proto == decode::kProtoUdp ? "udp" : "";
-    r.client_ip = text_ip(f.client_ip);
-    r.server_ip = text_ip(f.server_ip);
+    r.stored_outcome.assign(app.outcome);
+    r.transport.assign(f.proto == decode::kProtoTcp ? "tcp" : f.proto == decode::kProtoUdp ? "udp" : "");
+    text_ip(f.client_ip, r.client_ip);
+    text_ip(f.server_ip, r.server_ip);
     r.client_port = f.client_port;
     r.server_port = f.server_port;
     r.first_ts = util::us_to_s(f.first_ts_us);
     r.last_ts = util::us_to_s(f.last_ts_us);
     r.packets_c2s = f.packets[kFromClient];
     r.packets_s2c = f.packets[kFromServer];
-    r.state = std::string(flow::to_string(f.state()));
+    r.state.assign(flow::to_string(f.state()));
     r.syn_count = f.tcp.syn;
     r.synack_count = f.tcp.synack;
-    if (f.tcp.first_syn_us != 0) {
-        r.first_syn_ts = util::us_to_s(f.tcp.first_syn_us);
-        r.last_syn_ts = util::us_to_s(f.tcp.last_syn_us);
-    }
+    const bool syn = f.tcp.first_syn_us != 0;
+    r.first_syn_ts = syn ? util::us_to_s(f.tcp.first_syn_us) : 0;
+    r.last_syn_ts = syn ? util::us_to_s(f.tcp.last_syn_us) : 0;
     r.rst_ttl = f.tcp.rst[kFromServer] ? f.tcp.rst_ttl : -1;
-    if (f.packets[kFromServer] != 0) {
-        r.server_ttl_min = f.ttl_min[kFromServer];
-        r.server_ttl_max = f.ttl_max[kFromServer];
-    }
+    const bool answered = f.packets[kFromServer] != 0;
+    r.server_ttl_min = answered ? f.ttl_min[kFromServer] : -1;
+    r.server_ttl_max = answered ? f.ttl_max[kFromServer] : -1;
     r.icmp_errors = f.icmp_errors;
-    if (f.icmp_errors != 0) {
-        r.icmp_type = f.icmp_type;
-        r.icmp_code = f.icmp_code;
-        r.icmp_from = text_ip(f.icmp_from);
-    }
+    const bool icmp = f.icmp_errors != 0;
+    r.icmp_type = icmp ? f.icmp_type : -1;
+    r.icmp_code = icmp ? f.icmp_code : -1;
+    if (icmp)
+        text_ip(f.icmp_from, r.icmp_from);
+    else
+        r.icmp_from.clear();
     r.icmp_family = r.icmp_from.find(':') != std::string::npos ? 6 : 4;
-    r.app = std::string(app.app);
+    r.app.assign(app.app);
+    r.names.clear();
     r.stun_requests = app.stun_requests;
     r.stun_answered = app.stun_answered;
     r.stun_errors = app.stun_errors;
@@ -415,14 +419,24 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
     r.rtp_packets = app.rtp_packets;
     r.dtls_handshake = app.dtls_handshake;
     r.channel_data = app.channel_data;
+}
+
+FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
+    FlowFacts r;
+    facts_of(f, app, r);
     return r;
 }
 
-std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end) {
-    if (f.proto != decode::kProtoTcp && f.proto != decode::kProtoUdp) return "";
-    FlowFacts facts = facts_of(f, app);
-    orient_by_inside_host(facts);
-    return outcome_column(classify_flow(facts, capture_end));
+void provisional_outcome(const FlowFacts& facts, double capture_end, std::string& out) {
+    out.clear();
+    if (facts.transport.empty()) return;  // neither TCP nor UDP: not classified
+    if (faces_inside_host(facts)) {  // rare: oriented on a copy
+        FlowFacts oriented = facts;
+        orient_by_inside_host(oriented);
+        out = outcome_column(classify_flow(oriented, capture_end));
+        return;
+    }
+    out = outcome_column(classify_flow(facts, capture_end));
 }
 
 }  // namespace callwall::attrib

@@ -20,14 +20,17 @@ class KeptFlows;
 /// The facts a flow's row is written with (its names aside: they are rows of
 /// their own), taken from the flow itself: what run_attribution reads back.
 [[nodiscard]] FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app);
+/// The same into `out`, every field set, its strings' storage reused (the
+/// packet path's end of a flow allocates nothing once warm).
+void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& out);
 
 /// The outcome column to write with a flow's row when the flow ends, so that
 /// the first attribution pass finds most outcomes already right and rewrites
-/// only the others: classify_flow on the flow's own facts, with the capture's
-/// end so far. Attribution still decides and rewrites any that differ (the
-/// capture went on after the flow ended). "" for flows attribution does not
-/// classify (neither TCP nor UDP).
-[[nodiscard]] std::string provisional_outcome(const flow::Flow& f, const store::FlowAppInfo& app, double capture_end);
+/// only the others: classify_flow on the flow's own facts (facts_of), with
+/// the capture's end so far, into `out`. Attribution still decides and
+/// rewrites any that differ (the capture went on after the flow ended). ""
+/// for flows attribution does not classify (neither TCP nor UDP).
+void provisional_outcome(const FlowFacts& facts, double capture_end, std::string& out);
 
 /// Loads the run's facts from the store, attributes, and writes the results.
 /// Throws store::StoreError on database failure.

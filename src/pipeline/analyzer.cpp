@@ -2,6 +2,7 @@
 #include "pipeline/analyzer.hpp"
 
 #include "attrib/kept_flows.hpp"
+#include "attrib/store_io.hpp"
 #include "callwall/decode/packet.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
@@ -48,7 +49,10 @@ void Analyzer::on_evict(flow::Flow& f) {
                 store_->replace_flow(run_id_, f, info);
             else
                 store_->add_flow(run_id_, f, info);
-            if (kept_) kept_->add(f, info, dissector_.last_names());
+            if (kept_) {
+                if (!outcome_hint_) attrib::facts_of(f, info, facts_);  // else hint_outcome made them
+                kept_->add(facts_, dissector_.last_names());
+            }
             if (track_written_) written_ids_.push_back(f.id);
         }
         if (flow_observer_) flow_observer_->flow_ended(f, info);
@@ -64,8 +68,10 @@ bool Analyzer::snapped(const flow::Flow& f) const noexcept {
 
 void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
     if (!outcome_hint_) return;
-    outcome_buf_ = outcome_hint_(f, info, totals_.last_ts);
+    attrib::facts_of(f, info, facts_);
+    outcome_hint_(facts_, totals_.last_ts, outcome_buf_);
     info.outcome = outcome_buf_;
+    facts_.stored_outcome = outcome_buf_;  // the facts as the row is written with the hint
 }
 
 void Analyzer::process(const capture::RawFrame& frame) noexcept {

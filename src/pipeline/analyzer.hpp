@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "callwall/attrib/attrib.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/decode/ip_reassembly.hpp"
 #include "flow/flow_table.hpp"
@@ -48,11 +49,11 @@ public:
 
 struct AnalyzerConfig {
     flow::FlowTableConfig flows{};
-    /// The outcome column written with a flow's row, given the flow, its
-    /// application facts and the capture's end so far (the CLI passes
-    /// attrib::provisional_outcome). Unset: written blank, and the first
-    /// attribution pass rewrites every row's outcome.
-    std::function<std::string(const flow::Flow&, const store::FlowAppInfo&, double capture_end)> outcome_hint;
+    /// The outcome column written with a flow's row, given the facts the row
+    /// is written with (attrib::facts_of) and the capture's end so far (the
+    /// CLI passes attrib::provisional_outcome). Unset: written blank, and the
+    /// first attribution pass rewrites every row's outcome.
+    std::function<void(const attrib::FlowFacts&, double capture_end, std::string& outcome)> outcome_hint;
     /// Facts are also handed to this sink (not owned; null: the store's only).
     FactSink* extra_sink = nullptr;
     /// Told of each flow when it ends (not owned; null: nobody).
@@ -223,6 +224,9 @@ private:
     decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
     decltype(AnalyzerConfig::outcome_hint) outcome_hint_;
     std::string outcome_buf_;  ///< the hinted outcome of the row being written
+    /// The facts of the row being written (attrib::facts_of), for the
+    /// outcome hint and the kept flows alike; reused from flow to flow.
+    attrib::FlowFacts facts_;
     /// Per slab index: the flow id and packet + ICMP error count at its last
     /// snapshot (snapshot_changed); grows with the slab's high-water mark.
     struct Snapped {

@@ -172,6 +172,8 @@ using FlowContextHook = std::function<void(const FlowFacts&, FlowContext&)>;
 /// counters and names follow (a name the inside host had resolved for the
 /// far end names the far end). Returns whether the flow was turned.
 bool orient_by_inside_host(FlowFacts& f);
+/// Whether orient_by_inside_host would turn the flow.
+[[nodiscard]] bool faces_inside_host(const FlowFacts& f) noexcept;
 
 /// The flow row's outcome column for an outcome: "observed", "inconclusive",
 /// or "blocked:<reason>".

@@ -212,11 +212,11 @@ TEST(KeptFlows, NamesAsTheirRowsAndFlowsInIdOrder) {
     names.entries[3] = {"z.example.com", "dns-initiator"};
     names.entries[4] = {"a.example.com", "sni"};
     names.count = 5;
-    kept.add(udp_flow(9, 0xC6336401u), {}, names);
+    kept.add(facts_of(udp_flow(9, 0xC6336401u), {}), names);
     flow::Flow icmp = udp_flow(3, 0xC6336401u);
     icmp.proto = decode::kProtoIcmp;
-    kept.add(icmp, {}, FlowNames{});
-    kept.add(udp_flow(4, 0xC6336402u), {}, FlowNames{});
+    kept.add(facts_of(icmp, {}), FlowNames{});
+    kept.add(facts_of(udp_flow(4, 0xC6336402u), {}), FlowNames{});
     EXPECT_EQ(kept.size(), 2u);
     std::vector<FlowFacts> page;
     size_t at = 0;
