@@ -67,17 +67,34 @@ uint32_t KeptFlows::intern(std::string_view s) {
     return id;
 }
 
+uint32_t KeptFlows::intern_name(std::string_view name) {
+    const uint32_t id = intern(name);
+    if (id >= is_name_.size()) is_name_.resize(size_t{id} + 1);
+    is_name_[id] = true;
+    return id;
+}
+
 void KeptFlows::add(const FlowFacts& facts, const FlowNames& names) noexcept {
-    if (abandoned_ || facts.transport.empty()) return;
-    if (flows_.size() >= max_flows_) {
+    if (abandoned_) return;
+    if (!facts.transport.empty() && flows_.size() >= max_flows_) {
         abandon();
         return;
     }
     try {
-        keep(facts, names);
+        if (!facts.transport.empty()) {
+            keep(facts, names);
+            return;
+        }
+        for (size_t i = 0; i < names.count; ++i) intern_name(names.entries[i].name);  // an ICMP flow's names
     } catch (...) {
         abandon();  // out of memory: the rows are there to be read
     }
+}
+
+void KeptFlows::set_run_totals(double capture_end, uint64_t evicted_full) noexcept {
+    capture_end_ = capture_end;
+    evicted_full_ = evicted_full;
+    totals_known_ = true;
 }
 
 void KeptFlows::keep(const FlowFacts& x, const FlowNames& names) {
@@ -89,7 +106,7 @@ void KeptFlows::keep(const FlowFacts& x, const FlowNames& names) {
     // descending, then name (byte order, as SQLite compares text).
     r.names_at = static_cast<uint32_t>(names_.size());
     for (size_t i = 0; i < names.count; ++i) {
-        const Name n{intern(names.entries[i].name), intern(names.entries[i].source)};
+        const Name n{intern_name(names.entries[i].name), intern(names.entries[i].source)};
         const auto first = names_.begin() + r.names_at;
         if (std::none_of(first, names_.end(), [&](const Name& o) { return o.name == n.name && o.source == n.source; }))
             names_.push_back(n);
@@ -117,6 +134,7 @@ void KeptFlows::abandon() noexcept {
     decltype(text_)().swap(text_);
     decltype(ttls_)().swap(ttls_);
     decltype(order_)().swap(order_);
+    decltype(is_name_)().swap(is_name_);
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif

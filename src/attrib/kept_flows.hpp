@@ -34,8 +34,22 @@ public:
     /// A flow whose row was just written: its facts as facts_of gives them
     /// from the flow and the row's columns (after the outcome hint), and the
     /// names its flow_name rows were written with. Flows that are neither
-    /// TCP nor UDP (no transport) are not attributed: skipped.
+    /// TCP nor UDP (no transport) are not attributed: only their names are
+    /// kept (for_each_flow_name).
     void add(const FlowFacts& facts, const FlowNames& names) noexcept;
+    /// The run's row as its end writes it: the capture time of its last
+    /// packet (0: none) and the flows evicted from a full table. With them
+    /// (and the DNS names the store kept) attribution reads nothing back.
+    void set_run_totals(double capture_end, uint64_t evicted_full) noexcept;
+    [[nodiscard]] bool totals_known() const noexcept { return totals_known_; }
+    [[nodiscard]] double capture_end() const noexcept { return capture_end_; }
+    [[nodiscard]] uint64_t evicted_full() const noexcept { return evicted_full_; }
+    /// Each distinct name of the run's flow_name rows, once (any order).
+    template <class F>
+    void for_each_flow_name(F&& fn) const {
+        for (uint32_t id = 0; id < is_name_.size(); ++id)
+            if (is_name_[id]) fn(std::string_view(text(id)));
+    }
     /// A row was written that this object did not see (a live snapshot's, a
     /// failed write): attribution must read the rows.
     void abandon() noexcept;
@@ -80,6 +94,8 @@ private:
     };
 
     void keep(const FlowFacts& x, const FlowNames& names);
+    /// Interns a flow name and marks it as one (for_each_flow_name).
+    uint32_t intern_name(std::string_view name);
     uint32_t intern(std::string_view s);
     [[nodiscard]] const std::string& text(uint32_t id) const noexcept { return text_[id]; }
     void fill(const Record& r, FlowFacts& f) const;
@@ -94,6 +110,10 @@ private:
     std::unordered_map<std::string_view, uint32_t> ids_;
     std::unordered_map<uint32_t, std::set<int>> ttls_;  ///< server_ttls' answers, by interned address
     bool ttls_read_ = false;
+    std::vector<bool> is_name_;  ///< by interned id: a flow_name row's name
+    bool totals_known_ = false;
+    double capture_end_ = 0;
+    uint64_t evicted_full_ = 0;
 };
 
 }  // namespace callwall::attrib

@@ -8,6 +8,9 @@
 #include "callwall/attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
 #include "store/attribution_io.hpp"
+#include "store/dns_names.hpp"
+
+#include <optional>
 
 namespace callwall::attrib {
 namespace {
@@ -26,6 +29,29 @@ struct RunContext {
     std::set<uint64_t> split;  ///< rows of a 5-tuple split by eviction
     stage::DnsFailures dns_failed;
 };
+
+// Everything read_context reads is in memory: the kept flows with their
+// names and the run's totals, and the DNS names the store kept. Not when the
+// table overflowed (split exchanges are looked for across the rows).
+bool all_in_memory(const store::Store& store, int64_t run_id, const KeptFlows* kept) {
+    return kept && kept->totals_known() && kept->evicted_full() == 0 && store.kept_dns_names(run_id);
+}
+
+// read_context's result, taken from memory (all_in_memory).
+RunContext context_from_memory(const store::Store& store, int64_t run_id, const catalog::Catalog& c,
+                               const KeptFlows& kept, RunVerdicts& out) {
+    RunContext x;
+    x.capture_end = kept.capture_end();
+    x.stun_succeeded = kept.stun_answered_hosts();
+    kept.for_each_flow_name([&](std::string_view name) { stage::note_flow_name(c, name, out.active_vendors); });
+    stage::DnsFold dns(c, out.active_vendors);
+    store.for_each_kept_dns_name(run_id, [&](const store::DnsNameCount& n) {
+        dns.add_name(n.qname, n.resolved > 0, store::clamp_u32(static_cast<int64_t>(n.failed)),
+                     n.last_failure == store::kDnsNoResponse ? std::string_view() : n.last_failure);
+    });
+    x.dns_failed = dns.finish();
+    return x;
+}
 
 RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, const KeptFlows* kept, RunVerdicts& out) {
     RunContext x;
@@ -81,10 +107,18 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     // back. A run given a second core (the store writes behind) reads on it
     // what it still reads (the pages, or only the DNS queries) while the
     // indexes are built and the flows attributed.
+    // With everything in memory nothing is read back: the store's writer
+    // thread finishes the rows meanwhile, and begin_writing waits for it.
     if (kept && !kept->complete()) kept = nullptr;
-    store::AttributionIo io(store, run_id, store.write_behind() ? kPageFlows : 0, kept != nullptr);
+    const bool in_memory = all_in_memory(store, run_id, kept);
+    std::optional<store::AttributionIo> io_holder;
+    if (in_memory)
+        io_holder.emplace(store, run_id, store::AttributionIo::ReadsNothing{});
+    else
+        io_holder.emplace(store, run_id, store.write_behind() ? kPageFlows : 0, kept != nullptr);
+    store::AttributionIo& io = *io_holder;
     RunVerdicts out;
-    const RunContext x = read_context(io, c, kept, out);
+    const RunContext x = in_memory ? context_from_memory(store, run_id, c, *kept, out) : read_context(io, c, kept, out);
     check();
 
     // Kept flows' rows (bounded as the flows are) are written once all are

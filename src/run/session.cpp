@@ -193,6 +193,7 @@ void Session::Impl::begin() {
     // kept as their rows are written, for that attribution to take.
     auto next_kept = o.refresh_s <= 0 ? std::make_unique<attrib::KeptFlows>() : nullptr;
     cfg.kept_flows = next_kept.get();
+    if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
     analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);  // the last run's goes first
     kept = std::move(next_kept);
     live.reset();  // begin_run above waited for a deferred job using it
@@ -319,7 +320,10 @@ void Session::finish(Status status, const std::string& ended_by) {
     s.take_live_verdicts();
     s.analyzer->finish();
     note_bounds(*s.analyzer);
-    s.db->update_run(s.run_id, s.analyzer->totals(), store_status(status), util::wall_s());
+    const store::RunTotals& t = s.analyzer->totals();
+    // What the run row says of its end, for an attribution from memory.
+    if (s.kept) s.kept->set_run_totals(t.packets ? t.last_ts : 0, t.flows_evicted_full);
+    s.db->update_run(s.run_id, t, store_status(status), util::wall_s());
     s.db->flush();
 }
 

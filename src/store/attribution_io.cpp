@@ -61,6 +61,22 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows, boo
         store_.create_reader_indexes();
 }
 
+AttributionIo::AttributionIo(Store& s, int64_t run_id, ReadsNothing) : store_(s), run_(run_id) {
+    if (!store_.write_behind()) {
+        store_.commit_now();
+        store_.create_reader_indexes();
+        return;
+    }
+    // On the writer thread, after the rows queued before it: the checkpoint
+    // starts from every packet's row, as the constructor above starts it.
+    store_.defer([this](Store& st) {
+        st.commit_batch();
+        checkpoint_ = CheckpointAhead::start(st.c_->db, st.path());
+        st.create_reader_indexes();
+    });
+    indexes_behind_ = true;
+}
+
 AttributionIo::~AttributionIo() {
     try {
         if (indexes_behind_) store_.sync_writes();  // the writer thread leaves the connection first

@@ -55,6 +55,14 @@ public:
     /// `ahead_page_flows` > 0 the thread then reads the DNS names alone,
     /// and the reader indexes wait for build_indexes_behind().
     explicit AttributionIo(Store& s, int64_t run_id, int ahead_page_flows = 0, bool flows_in_memory = false);
+    /// The caller has everything it reads in memory (the kept flows, their
+    /// names, the DNS names the store kept, the run's totals) and will only
+    /// write. With write-behind the store's writer thread commits the rows
+    /// still queued, starts the checkpoint ahead and builds the reader
+    /// indexes while the caller attributes: nothing here waits for it until
+    /// begin_writing. Without, that is done here and now.
+    struct ReadsNothing {};
+    AttributionIo(Store& s, int64_t run_id, ReadsNothing);
     ~AttributionIo();  ///< waits for indexes being built behind
     AttributionIo(const AttributionIo&) = delete;
     AttributionIo& operator=(const AttributionIo&) = delete;

@@ -37,6 +37,11 @@ struct DnsNameCount {
 /// The value of dns_name.last_failure for an unanswered question.
 inline constexpr std::string_view kDnsNoResponse = "no response";
 
+/// A count as the DNS fold takes it: saturated to 32 bits.
+inline uint32_t clamp_u32(int64_t v) noexcept {
+    return v <= 0 ? 0 : (v >= int64_t{UINT32_MAX} ? UINT32_MAX : static_cast<uint32_t>(v));
+}
+
 class DnsNames {
 public:
     /// Counts one question. `rcode` is the response code's name when
@@ -44,6 +49,8 @@ public:
     void add(int64_t run_id, std::string_view qname, double ts, bool answered, std::string_view rcode,
              uint32_t answers);
     [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+    /// Names counted since clear().
+    [[nodiscard]] size_t size() const noexcept { return entries_.size(); }
     /// Each name counted since clear(), in the order first counted.
     template <class F>
     void for_each(F&& fn) const {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "callwall/attrib/attrib.hpp"
+#include "store/dns_names.hpp"
 
 namespace callwall::store {
 
@@ -77,11 +78,6 @@ using ServerTtls = std::map<std::string, std::set<int>, std::less<>>;
 /// with none), in one pass. Throws StoreError naming `path`.
 ServerTtls read_server_ttls(sqlite3* db, const std::string& path, int64_t run,
                             const std::set<std::string, std::less<>>& servers);
-
-/// A count column as the DNS fold takes it: saturated to 32 bits.
-inline uint32_t clamp_u32(int64_t v) noexcept {
-    return v <= 0 ? 0 : (v >= int64_t{UINT32_MAX} ? UINT32_MAX : static_cast<uint32_t>(v));
-}
 
 /// A dns_name row as AttributionIo::for_each_dns_name gives it.
 struct DnsNameRow {

@@ -80,6 +80,9 @@ size_t Store::apply_row(const char* const row) {
 }
 
 void Store::put_encoded(const char* row, size_t n) {
+    const auto slot = static_cast<Slot>(row[0]);
+    if (kept_names_ && (slot == Slot::DnsQuery || slot == Slot::DnsQuestion))
+        kept_names_.reset();  // questions counted elsewhere: attribution reads dns_name
     if (wb_ && !wb_->on_writer_thread()) {
         std::vector<char>& b = wb_->batch();
         b.insert(b.end(), row, row + n);

@@ -547,9 +547,25 @@ void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) { put_dns(Slot::
 
 void Store::add_dns_question(int64_t run_id, const DnsQueryRow& r) { put_dns(Slot::DnsQuestion, run_id, r); }
 
+void Store::keep_dns_names(int64_t run_id, size_t max_names) {
+    kept_names_ = std::make_unique<DnsNames>();
+    kept_names_run_ = run_id;
+    kept_names_max_ = max_names;
+}
+
+bool Store::for_each_kept_dns_name(int64_t run_id, const std::function<void(const DnsNameCount&)>& fn) const {
+    if (!kept_names_ || kept_names_run_ != run_id) return false;
+    kept_names_->for_each(fn);
+    return true;
+}
+
 void Store::put_dns(Slot slot, int64_t run_id, const DnsQueryRow& r) {
     // The values in dns_query's order (kDns* say where apply_row finds them).
     const std::optional<std::string_view> rcode = r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt;
+    if (kept_names_ && run_id == kept_names_run_) {
+        kept_names_->add(run_id, r.qname, r.ts, r.answered, r.answered ? r.rcode : std::string_view(), r.answers);
+        if (kept_names_->size() > kept_names_max_) kept_names_.reset();  // attribution reads dns_name
+    }
     if (encoding()) {  // counted where the row is applied (apply_row)
         put(slot, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
             int64_t{r.answered}, rcode, int64_t{r.answers});

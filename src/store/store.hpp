@@ -179,6 +179,7 @@ struct RtpStreamRow {
 };
 
 class AttributionIo;
+struct DnsNameCount;
 class DnsNames;
 class WriteBehind;
 
@@ -216,6 +217,22 @@ public:
     /// dns_query row: a run without --detail). The counts reach the table
     /// at each commit.
     void add_dns_question(int64_t run_id, const DnsQueryRow& row);
+    /// Also counts run `run_id`'s DNS questions in memory for the whole run,
+    /// on the thread that hands them to add_dns_query / add_dns_question,
+    /// so that its attribution can take them from there
+    /// (for_each_kept_dns_name) without waiting for the rows to be written.
+    /// Up to `max_names` names: past that (or when questions arrive encoded,
+    /// put_encoded) the counts are dropped and attribution reads dns_name.
+    void keep_dns_names(int64_t run_id, size_t max_names = kKeptDnsNames);
+    /// Each name counted for run `run_id` since keep_dns_names (any order),
+    /// as dns_name holds it once every question is committed; false, and no
+    /// call, when they were not kept or were dropped.
+    bool for_each_kept_dns_name(int64_t run_id, const std::function<void(const DnsNameCount&)>& fn) const;
+    /// Whether for_each_kept_dns_name(run_id, ...) would give them.
+    [[nodiscard]] bool kept_dns_names(int64_t run_id) const noexcept {
+        return kept_names_ && kept_names_run_ == run_id;
+    }
+    static constexpr size_t kKeptDnsNames = size_t{1} << 16;
     void add_tls_hello(int64_t run_id, const TlsHelloRow& row);
     void add_stun_message(int64_t run_id, const StunMessageRow& row);
     /// Marks the request with this transaction id on the flow as answered.
@@ -351,6 +368,11 @@ private:
     /// DNS questions counted since the last commit, on the thread that owns
     /// the connection (store/dns_names.hpp).
     std::unique_ptr<DnsNames> dns_names_;
+    /// keep_dns_names(): the run's counts on the producing thread, while
+    /// they stay within kept_names_max_ names.
+    std::unique_ptr<DnsNames> kept_names_;
+    int64_t kept_names_run_ = 0;
+    size_t kept_names_max_ = 0;
     std::vector<char>* rec_ = nullptr;  ///< a recorder's rows (recorder())
     std::string path_;
     bool in_txn_ = false;

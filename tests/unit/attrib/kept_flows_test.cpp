@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -125,12 +129,20 @@ TEST(KeptFlows, EveryCommittedCaptureKeepsWhatItsRowsReadBackGive) {
     EXPECT_GT(attributed, 20u);
 }
 
+// How a run is attributed in one_store_run: from the rows read back; from
+// the kept flows (the rest read back); or from memory alone, as the commands
+// do (the kept flows with the run's totals, and the DNS names the store kept).
+enum class From { Rows, KeptFlows, Memory };
+
 // A capture analysed and attributed on one Store, as a command does: a new
 // database, whose reader indexes are first built during the attribution
 // (on the writer thread, with a second core and the flows in memory).
-// Returns what attribution wrote; `indexes` says whether they were there
-// when it returned.
-std::vector<std::string> one_store_run(const std::string& capture, bool second_core, bool memory, bool& indexes) {
+// `tamper` (may be empty) runs on the database, through a connection of
+// its own, between the last row and the attribution. Returns what
+// attribution wrote; `indexes` says whether they were there when it
+// returned.
+std::vector<std::string> one_store_run(const std::string& capture, bool second_core, From from, bool& indexes,
+                                       const std::string& tamper = "") {
     TempDb db;
     auto s = store::Store::open(db.path());
     store::RunInfo info;
@@ -142,17 +154,29 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     KeptFlows kept;
     pipeline::AnalyzerConfig cfg;
     cfg.outcome_hint = provisional_outcome;
-    if (memory) cfg.kept_flows = &kept;
+    if (from != From::Rows) cfg.kept_flows = &kept;
+    if (from == From::Memory) s->keep_dns_names(run);
     {
         pipeline::Analyzer a(s.get(), run, cfg);
         auto src = capture::PcapSource::open_file(capture);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
         a.finish();
-        s->update_run(run, a.totals(), store::RunStatus::Completed, 1.0);
+        const store::RunTotals& t = a.totals();
+        if (from == From::Memory) kept.set_run_totals(t.packets ? t.last_ts : 0, t.flows_evicted_full);
+        s->update_run(run, t, store::RunStatus::Completed, 1.0);
     }
-    EXPECT_EQ(kept.complete() && kept.size() > 0, memory && kept.size() > 0);
-    run_attribution(*s, run, test::bundled_catalog(), {}, {}, memory ? &kept : nullptr);
+    EXPECT_EQ(kept.complete() && kept.size() > 0, from != From::Rows && kept.size() > 0);
+    EXPECT_EQ(s->kept_dns_names(run), from == From::Memory);
+    if (!tamper.empty()) {
+        s->flush();
+        s->sync_writes();
+        sqlite3* raw = nullptr;
+        EXPECT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+        EXPECT_EQ(sqlite3_exec(raw, tamper.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+        sqlite3_close(raw);
+    }
+    run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr);
     indexes = test::query_rows(db.path(),
                                "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
                                "('unmatched_flow_idx', 'dns_query_run', 'flow_match_entry')")[0] == "3";
@@ -172,15 +196,43 @@ TEST(KeptFlows, OneStoreFromTheFirstRowToTheVerdicts) {
     for (const auto& capture : captures) {
         SCOPED_TRACE(capture.string());
         for (const bool second_core : {false, true}) {
-            bool indexed[2] = {false, false};
-            const auto from_rows = one_store_run(capture.string(), second_core, false, indexed[0]);
-            const auto from_memory = one_store_run(capture.string(), second_core, true, indexed[1]);
+            bool indexed[3] = {false, false, false};
+            const auto from_rows = one_store_run(capture.string(), second_core, From::Rows, indexed[0]);
+            const auto from_kept = one_store_run(capture.string(), second_core, From::KeptFlows, indexed[1]);
+            const auto from_memory = one_store_run(capture.string(), second_core, From::Memory, indexed[2]);
+            EXPECT_EQ(from_kept, from_rows) << "second core " << second_core;
             EXPECT_EQ(from_memory, from_rows) << "second core " << second_core;
-            EXPECT_TRUE(indexed[0] && indexed[1]) << "second core " << second_core;
+            EXPECT_TRUE(indexed[0] && indexed[1] && indexed[2]) << "second core " << second_core;
             written += from_rows.size();
         }
     }
     EXPECT_GT(written, 1000u);
+}
+
+// From memory alone, attribution reads nothing the run wrote: with the
+// rows it would read (the run's end, the flow names, the DNS names) gone
+// from the database it writes the same verdicts, while the same damage
+// changes what an attribution reading them back writes. dns_basic.pcap has
+// vendor names asked and answered, an NXDOMAIN and an unanswered question.
+TEST(KeptFlows, FromMemoryAttributionReadsNothingBack) {
+    const std::string capture = test::source_dir() + "/captures/dns_basic.pcap";
+    if (!std::filesystem::exists(capture)) GTEST_SKIP() << "no " << capture;
+    const std::string tamper =
+        "DELETE FROM dns_name; DELETE FROM flow_name; UPDATE run SET last_ts = NULL, flows_evicted_full = 0";
+    for (const bool second_core : {false, true}) {
+        SCOPED_TRACE(second_core ? "second core" : "one core");
+        bool indexed = false;
+        const auto intact = one_store_run(capture, second_core, From::Rows, indexed);
+        ASSERT_GT(intact.size(), 10u);
+        EXPECT_NE(std::find_if(intact.begin(), intact.end(),
+                               [](const std::string& r) { return r.find("dns-failure") != std::string::npos; }),
+                  intact.end())
+            << "the capture shows a DNS failure";
+        EXPECT_EQ(one_store_run(capture, second_core, From::Memory, indexed, tamper), intact);
+        EXPECT_TRUE(indexed);
+        EXPECT_NE(one_store_run(capture, second_core, From::KeptFlows, indexed, tamper), intact)
+            << "the damage shows when the rows are read back";
+    }
 }
 
 flow::Flow udp_flow(uint64_t id, uint32_t server) {
