@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "robustness/cli_test.hpp"
+#include "store/store.hpp"
 
 namespace callwall::robustness {
 namespace {
@@ -214,8 +215,8 @@ TEST_F(BadInput, DatabaseWithNewerSchema) {
     const std::string before = read_existing(db);
     expect_one_line(callwall({"analyze", capture_, "--db", db}), 5,
                     "callwall: database error: " + db +
-                        ": database schema version 99 is newer than this callwall understands (4); use a newer "
-                        "callwall or another file");
+                        ": database schema version 99 is newer than this callwall understands (" +
+                        std::to_string(store::kSchemaVersion) + "); use a newer callwall or another file");
     EXPECT_EQ(read_file(db), before);
 }
 
