@@ -7,6 +7,7 @@
 
 #include <string_view>
 
+#include "store/row_codec.hpp"
 #include "store/store.hpp"
 
 namespace callwall::store {
@@ -17,6 +18,11 @@ struct Store::Conn {
                  *ins_icmp = nullptr, *ins_flow_name = nullptr, *ins_dns_answer = nullptr, *ins_dns_query = nullptr,
                  *ins_tls = nullptr, *ins_stun = nullptr, *upd_stun = nullptr, *ins_rtp = nullptr,
                  *ups_dns_name = nullptr;
+    /// What the flow statements hold bound: only put() and apply_row bind them.
+    codec::BoundValues flow_bound, flow_again_bound;
+    [[nodiscard]] codec::BoundValues* bound(Slot slot) noexcept {
+        return slot == Slot::Flow ? &flow_bound : slot == Slot::FlowAgain ? &flow_again_bound : nullptr;
+    }
 
     sqlite3_stmt* prepare(const Store& s, const char* sql) const {
         sqlite3_stmt* st = nullptr;

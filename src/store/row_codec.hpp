@@ -43,7 +43,70 @@ void bind_all(sqlite3_stmt* st, const Values&... values) {
 
 // Write-behind rows: each value as a tag and its bytes (text: a 32-bit
 // length and the bytes).
-enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3 };
+enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3, kUnknownValue = 4 };
+
+/// What a statement holds bound since its last row: SQLite keeps a
+/// statement's bindings across sqlite3_reset, so an integer, real or NULL
+/// equal to the one already bound at its place need not be bound again
+/// (a flow row has 47 values, most of them the same zeros and NULLs from row
+/// to row; each bind costs ~100 instructions). Text is always bound: it is
+/// bound in place (SQLITE_STATIC), and the place changes from row to row.
+/// Only for statements bound through it alone.
+struct BoundValues {
+    static constexpr int kMax = 64;
+    char tag[kMax];
+    uint64_t bits[kMax];
+    BoundValues() noexcept { std::memset(tag, kUnknownValue, sizeof tag); }
+    /// Binds value `i` (1-based) unless the same is bound there already.
+    void bind_int(sqlite3_stmt* st, int i, int64_t v) noexcept {
+        uint64_t b;
+        std::memcpy(&b, &v, sizeof b);
+        if (!same(i, kIntValue, b)) sqlite3_bind_int64(st, i, v);
+    }
+    void bind_real(sqlite3_stmt* st, int i, double v) noexcept {
+        uint64_t b;
+        std::memcpy(&b, &v, sizeof b);
+        if (!same(i, kRealValue, b)) sqlite3_bind_double(st, i, v);
+    }
+    void bind_null(sqlite3_stmt* st, int i) noexcept {
+        if (!same(i, kNullValue, 0)) sqlite3_bind_null(st, i);
+    }
+    void bind_text(sqlite3_stmt* st, int i, const char* p, size_t n) noexcept {
+        if (i <= kMax) tag[i - 1] = kTextValue;
+        sqlite3_bind_text(st, i, n ? p : "", static_cast<int>(n), SQLITE_STATIC);
+    }
+
+private:
+    /// Whether (tag, bits) is bound at `i` already; records it as bound when not.
+    bool same(int i, char t, uint64_t b) noexcept {
+        if (i > kMax) return false;
+        if (tag[i - 1] == t && bits[i - 1] == b) return true;
+        tag[i - 1] = t;
+        bits[i - 1] = b;
+        return false;
+    }
+};
+
+inline void bind_value(BoundValues& bv, sqlite3_stmt* st, int i, int64_t v) { bv.bind_int(st, i, v); }
+inline void bind_value(BoundValues& bv, sqlite3_stmt* st, int i, double v) { bv.bind_real(st, i, v); }
+inline void bind_value(BoundValues& bv, sqlite3_stmt* st, int i, std::string_view v) {
+    bv.bind_text(st, i, v.data(), v.size());
+}
+template <class T>
+void bind_value(BoundValues& bv, sqlite3_stmt* st, int i, const std::optional<T>& v) {
+    if (v)
+        bind_value(bv, st, i, *v);
+    else
+        bv.bind_null(st, i);
+}
+
+/// bind_all through what `bv` says is bound already.
+template <class... Values>
+void bind_all(BoundValues& bv, sqlite3_stmt* st, const Values&... values) {
+    sqlite3_reset(st);
+    int i = 1;
+    (bind_value(bv, st, i++, values), ...);
+}
 // A row is sized first and written in place: one resize of the batch per row
 // instead of a capacity check per value (a flow row has 48).
 constexpr size_t encoded_size(int64_t) noexcept { return 1 + sizeof(int64_t); }

@@ -483,7 +483,10 @@ void Store::put(Slot slot, const Values&... values) {
     }
     note_row();
     sqlite3_stmt* st = c_->statement(slot);
-    bind_all(st, values...);
+    if (codec::BoundValues* bv = c_->bound(slot))
+        bind_all(*bv, st, values...);
+    else
+        bind_all(st, values...);
     Conn::write_row(*this, st, Conn::what(slot));
 }
 
