@@ -44,7 +44,7 @@ size_t Store::apply_row(const char* const row) {
     note_row();
     sqlite3_stmt* st = c_->statement(slot);  // null for a question counted alone
     if (st) sqlite3_reset(st);
-    BoundValues* const bv = c_->bound(slot);
+    Binder bind{st, c_->bound(slot)};
     // A DNS question's values, as put_dns encoded them, for its count.
     const bool question = slot == Slot::DnsQuery || slot == Slot::DnsQuestion;
     int64_t ints[kDnsValues] = {};
@@ -56,32 +56,21 @@ size_t Store::apply_row(const char* const row) {
         if (tag == kIntValue) {
             int64_t v;
             take(&v, sizeof v);
-            if (bv)
-                bv->bind_int(st, i, v);
-            else if (st)
-                sqlite3_bind_int64(st, i, v);
+            bind.int64(i, v);
             if (keep) ints[i - 1] = v;
         } else if (tag == kRealValue) {
             double v;
             take(&v, sizeof v);
-            if (bv)
-                bv->bind_real(st, i, v);
-            else if (st)
-                sqlite3_bind_double(st, i, v);
+            bind.real(i, v);
             if (keep) ts = v;
         } else if (tag == kTextValue) {
             uint32_t len;
             take(&len, sizeof len);
-            if (bv)
-                bv->bind_text(st, i, p, len);
-            else if (st)
-                sqlite3_bind_text(st, i, p, static_cast<int>(len), SQLITE_STATIC);
+            bind.text(i, p, len);
             if (keep) texts[i - 1] = std::string_view(p, len);
             p += len;
-        } else if (bv) {
-            bv->bind_null(st, i);
-        } else if (st) {
-            sqlite3_bind_null(st, i);
+        } else {
+            bind.null(i);
         }
     }
     if (question)

@@ -87,6 +87,38 @@ private:
     }
 };
 
+/// Binds one decoded value after another: through what the statement holds
+/// already when there is a BoundValues for it, else straight; nothing when
+/// there is no statement (a DNS question counted alone).
+struct Binder {
+    sqlite3_stmt* st;
+    BoundValues* bv;
+    void int64(int i, int64_t v) noexcept {
+        if (bv)
+            bv->bind_int(st, i, v);
+        else if (st)
+            sqlite3_bind_int64(st, i, v);
+    }
+    void real(int i, double v) noexcept {
+        if (bv)
+            bv->bind_real(st, i, v);
+        else if (st)
+            sqlite3_bind_double(st, i, v);
+    }
+    void text(int i, const char* p, size_t n) noexcept {
+        if (bv)
+            bv->bind_text(st, i, p, n);
+        else if (st)
+            sqlite3_bind_text(st, i, n ? p : "", static_cast<int>(n), SQLITE_STATIC);
+    }
+    void null(int i) noexcept {
+        if (bv)
+            bv->bind_null(st, i);
+        else if (st)
+            sqlite3_bind_null(st, i);
+    }
+};
+
 inline void bind_value(BoundValues& bv, sqlite3_stmt* st, int i, int64_t v) { bv.bind_int(st, i, v); }
 inline void bind_value(BoundValues& bv, sqlite3_stmt* st, int i, double v) { bv.bind_real(st, i, v); }
 inline void bind_value(BoundValues& bv, sqlite3_stmt* st, int i, std::string_view v) {
