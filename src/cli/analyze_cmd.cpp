@@ -99,9 +99,10 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
          "--threads 1")
         ("filter", po::value(&a.filter)->value_name("BPF"), "read only the packets this BPF expression (tcpdump syntax) matches")
         ("keep-order", "read the files in the order given, not by their first packet's time")
-        ("detail", "also keep a row per DNS answer, TLS/QUIC hello, STUN message and ICMP error (tables dns_answer, "
-         "tls_hello, stun_message, icmp_error); without it those tables stay empty and each flow's row carries "
-         "the summary (verdicts and reports are the same)")
+        ("detail", "also keep a row per DNS question, DNS answer, TLS/QUIC hello, STUN message and ICMP error "
+         "(tables dns_query, dns_answer, tls_hello, stun_message, icmp_error); without it those tables stay empty, "
+         "each flow's row carries the summary and dns_name counts the questions per name (verdicts and reports are "
+         "the same)")
         ("events", po::value(&events_path)->value_name("FILE"),
          "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
          "standard output (docs/events.schema.json)")

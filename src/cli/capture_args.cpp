@@ -154,9 +154,10 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("events", po::value(&events_path)->value_name("FILE"),
          "also write JSON lines (run, flows, vendor names and DNS answers, verdict changes) to FILE, appended; "
          "'-' for standard output (docs/events.schema.json)")
-        ("detail", "also keep a row per DNS answer, TLS/QUIC hello, STUN message and ICMP error (tables dns_answer, "
-         "tls_hello, stun_message, icmp_error); without it those tables stay empty and each flow's row carries "
-         "the summary (verdicts and reports are the same)")
+        ("detail", "also keep a row per DNS question, DNS answer, TLS/QUIC hello, STUN message and ICMP error "
+         "(tables dns_query, dns_answer, tls_hello, stun_message, icmp_error); without it those tables stay empty, "
+         "each flow's row carries the summary and dns_name counts the questions per name (verdicts and reports are "
+         "the same)")
         ("metrics", po::value(&metrics_path)->value_name("FILE"),
          "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
          "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
