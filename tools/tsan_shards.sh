@@ -3,8 +3,11 @@
 # (pipeline/shards.*): builds callwall and callwall_tests with
 # -fsanitize=thread in BUILD_DIR (default build/tsan; a full build, ~20 min
 # on 2 CPUs), runs `analyze --detail --workers 3` over every committed
-# capture (and ../shared/captures/public when present), then the live
-# refresh's barrier across workers (the Snapshot.Workers* tests), then a
+# capture (and ../shared/captures/public when present), and plain `analyze`
+# with its default threads (the reading thread, the store's writer thread
+# finishing the rows while attribution runs from memory), then the live
+# refresh's barrier across workers (the Snapshot.Workers* tests) and the
+# kept flows' attribution on one Store with a second core (KeptFlows.*), then a
 # live capture whose workers read a PACKET_FANOUT group (root, tcpreplay).
 # Fails on the first ThreadSanitizer report. Not part of CI (a second full
 # build); run it after changing the workers, the merger or what they share.
@@ -21,19 +24,22 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT INT TERM
 n=0
 for cap in $(find captures ../shared/captures/public -type f \( -name '*.pcap' -o -name '*.pcapng' \) 2>/dev/null | LC_ALL=C sort); do
-  rm -f "$tmp"/db.sqlite*
-  rc=0
-  TSAN_OPTIONS="halt_on_error=1:exitcode=66" "$bin" analyze -q --detail --workers 3 --db "$tmp/db.sqlite" "$cap" \
-    >"$tmp/out" 2>&1 || rc=$?
-  if [ "$rc" -eq 66 ] || grep -q ThreadSanitizer "$tmp/out"; then
-    cat "$tmp/out" >&2
-    echo "tsan_shards: a ThreadSanitizer report on $cap" >&2
-    exit 1
-  fi
+  for opts in "--detail --workers 3" "--threads 2"; do
+    rm -f "$tmp"/db.sqlite*
+    rc=0
+    # shellcheck disable=SC2086  # the options are two words each
+    TSAN_OPTIONS="halt_on_error=1:exitcode=66" "$bin" analyze -q $opts --db "$tmp/db.sqlite" "$cap" \
+      >"$tmp/out" 2>&1 || rc=$?
+    if [ "$rc" -eq 66 ] || grep -q ThreadSanitizer "$tmp/out"; then
+      cat "$tmp/out" >&2
+      echo "tsan_shards: a ThreadSanitizer report on $cap (analyze $opts)" >&2
+      exit 1
+    fi
+  done
   n=$((n + 1))
 done
 rc=0
-TSAN_OPTIONS="halt_on_error=1:exitcode=66" "$build/callwall_tests" --gtest_filter='Snapshot.Workers*' \
+TSAN_OPTIONS="halt_on_error=1:exitcode=66" "$build/callwall_tests" --gtest_filter='Snapshot.Workers*:KeptFlows.*' \
   >"$tmp/out" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ] || grep -q ThreadSanitizer "$tmp/out"; then
   cat "$tmp/out" >&2
