@@ -22,11 +22,15 @@ void DnsNames::add(int64_t run_id, std::string_view qname, double ts, bool answe
         return;  // an empty answer (no AAAA record, say) is not a failure
     }
     ++e.failed;
-    const std::string_view why = answered ? rcode : kDnsNoResponse;
-    if (text(e.failure_at, e.failure_len) == why) return;
-    e.failure_at = static_cast<uint32_t>(text_.size());
-    e.failure_len = static_cast<uint32_t>(why.size());
-    text_.append(why);
+    const std::string_view text = answered ? rcode : kDnsNoResponse;
+    if (e.failure_len && why(e.failure_at, e.failure_len) == text) return;
+    auto it = why_at_.find(text);
+    if (it == why_at_.end()) {
+        it = why_at_.emplace(std::string(text), static_cast<uint32_t>(whys_.size())).first;
+        whys_.append(text);
+    }
+    e.failure_at = it->second;
+    e.failure_len = static_cast<uint32_t>(text.size());
 }
 
 void DnsNames::clear() noexcept {
@@ -43,7 +47,7 @@ DnsNameCount DnsNames::view(const Entry& e) const noexcept {
     c.answered = e.answered;
     c.resolved = e.resolved;
     c.failed = e.failed;
-    c.last_failure = text(e.failure_at, e.failure_len);
+    c.last_failure = why(e.failure_at, e.failure_len);
     c.first_ts = e.first_ts;
     c.last_ts = e.last_ts;
     return c;

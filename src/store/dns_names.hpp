@@ -9,11 +9,14 @@
 // commits fall changes nothing in the rows: one thread and the sharded
 // workers' merger, which applies the rows in one thread's order, write the
 // same table. Memory: at most one entry per question of one batch
-// (Store::kBatchRows), reused from batch to batch.
+// (Store::kBatchRows), reused from batch to batch; Store::keep_dns_names
+// keeps one for a whole run, bounded by its number of names. A failure's
+// text is one of the response codes' names (at most 4,096, and "no
+// response"), kept once each whatever the number of questions.
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +54,8 @@ public:
     [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
     /// Names counted since clear().
     [[nodiscard]] size_t size() const noexcept { return entries_.size(); }
+    /// Bytes of text held: the names', and each failure text once.
+    [[nodiscard]] size_t text_bytes() const noexcept { return text_.size() + whys_.size(); }
     /// Each name counted since clear(), in the order first counted.
     template <class F>
     void for_each(F&& fn) const {
@@ -70,12 +75,17 @@ private:
     };
     [[nodiscard]] DnsNameCount view(const Entry& e) const noexcept;
     [[nodiscard]] std::string_view text(uint32_t at, uint32_t len) const noexcept { return {text_.data() + at, len}; }
+    [[nodiscard]] std::string_view why(uint32_t at, uint32_t len) const noexcept { return {whys_.data() + at, len}; }
     /// The entry of (run_id, qname), added when new.
     Entry& find_or_add(int64_t run_id, std::string_view qname);
     void grow_index();
 
     std::vector<Entry> entries_;
-    std::string text_;  ///< the names and failure texts the entries point into
+    std::string text_;  ///< the names the entries point into
+    /// Each failure text met, once (kept across clear(): a few dozen bytes),
+    /// and where it is in whys_.
+    std::string whys_;
+    std::map<std::string, uint32_t, std::less<>> why_at_;
     /// Open addressing over entries_: index + 1, 0 for an empty slot; a
     /// power of two, at most half full.
     std::vector<uint32_t> index_;

@@ -232,7 +232,8 @@ public:
     [[nodiscard]] bool kept_dns_names(int64_t run_id) const noexcept {
         return kept_names_ && kept_names_run_ == run_id;
     }
-    static constexpr size_t kKeptDnsNames = size_t{1} << 16;
+    /// 16,384 names: at most ~5 MB with their text (a name is up to 255 bytes).
+    static constexpr size_t kKeptDnsNames = size_t{1} << 14;
     void add_tls_hello(int64_t run_id, const TlsHelloRow& row);
     void add_stun_message(int64_t run_id, const StunMessageRow& row);
     /// Marks the request with this transaction id on the flow as answered.
