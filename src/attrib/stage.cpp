@@ -179,7 +179,9 @@ std::set<std::string> stun_answered_hosts(const std::vector<FlowFacts>& flows) {
 }
 
 // Rows of one 5-tuple (transport and the endpoints as "ip port" text, the
-// lower first), as the store groups them.
+// lower first): the tuples the store groups (AttributionIo::for_each_shared_tuple,
+// which orders the two endpoints by address, then port as a number; the
+// split rows do not depend on which endpoint is called the lower).
 std::set<uint64_t> split_flows(const std::vector<FlowFacts>& flows) {
     std::map<std::tuple<std::string, std::string, std::string>, std::vector<stage::TupleRow>> tuples;
     for (const auto& f : flows) {

@@ -30,7 +30,7 @@ class Transaction;
 /// One flow row of a 5-tuple that has several rows in the run.
 struct TupleRow {
     uint64_t id = 0;
-    bool client_low = false;  ///< the row's client is the lower endpoint (address and port as text)
+    bool client_low = false;  ///< the row's client is the lower endpoint (address text, then port)
     bool c2s = false, s2c = false;  ///< packets in that direction
 };
 
