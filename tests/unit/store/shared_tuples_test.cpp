@@ -32,7 +32,7 @@ struct TupleGroup {
     std::vector<bool> low, c2s, s2c;
 };
 
-/// The rows of the groups whose direction another row of their tuple carries
+/// The rows that lack a direction another row of their tuple carries
 /// (attribution's split rows).
 std::set<uint64_t> split_rows(const std::vector<TupleGroup>& groups) {
     std::set<uint64_t> split;
