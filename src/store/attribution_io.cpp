@@ -1,6 +1,8 @@
 // Attribution's reads and writes. See store/attribution_io.hpp.
 #include "store/attribution_io.hpp"
 
+#include <functional>
+#include <map>
 #include <stdexcept>
 #include <type_traits>
 
@@ -120,43 +122,106 @@ std::set<std::string> AttributionIo::stun_answered_hosts() {
     return read_stun_answered_hosts(store_.c_->db, store_.path(), run_);
 }
 
+namespace {
+
+uint64_t mix64(uint64_t h) noexcept {  // splitmix64's finalizer
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+}
+
+std::string_view value_text(sqlite3_value* v) noexcept {
+    const unsigned char* p = sqlite3_value_text(v);  // before sqlite3_value_bytes, as SQLite asks
+    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_value_bytes(v)))
+             : std::string_view();
+}
+
+/// callwall_tuple_hash(transport, client_ip, client_port, server_ip,
+/// server_port): a 64-bit hash of the flow's 5-tuple with its two endpoints
+/// in order (address text, then port), the lower first, so both directions
+/// hash alike; the user data holds how many low bits are kept.
+void tuple_hash(sqlite3_context* ctx, int, sqlite3_value** v) {
+    const std::string_view transport = value_text(v[0]), cip = value_text(v[1]), sip = value_text(v[3]);
+    const uint64_t cport = static_cast<uint64_t>(sqlite3_value_int64(v[2]));
+    const uint64_t sport = static_cast<uint64_t>(sqlite3_value_int64(v[4]));
+    const bool client_low = cip < sip || (cip == sip && cport < sport);
+    const std::hash<std::string_view> text_hash;
+    uint64_t h = mix64(text_hash(transport));
+    h = mix64(h ^ text_hash(client_low ? cip : sip));
+    h = mix64(h ^ (client_low ? cport : sport));
+    h = mix64(h ^ text_hash(client_low ? sip : cip));
+    h = mix64(h ^ (client_low ? sport : cport));
+    const int bits = *static_cast<const int*>(sqlite3_user_data(ctx));
+    if (bits < 64) h &= (uint64_t{1} << bits) - 1;
+    sqlite3_result_int64(ctx, static_cast<int64_t>(h));
+}
+
+}  // namespace
+
 void AttributionIo::for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn) {
     own_connection();
-    // Every row of the run in the order of its 5-tuple (the transport and
-    // the two endpoints, the lower first), so a tuple's rows come together
-    // and are grouped here. The endpoints are ordered by address text, then
-    // port; add_split_rows asks only whether rows of one tuple have the same
-    // client, which any order of the two endpoints tells alike. One sort of
-    // plain columns: grouping in SQL, with the endpoints made into text and
-    // each group's rows into a list parsed back, cost half as much again
-    // (25,700 instructions a flow against 16,900, for every flow of a run
-    // whose table overflowed: docs/performance.md, "Many flows").
-    Statement st(store_.c_->db, store_.path(),
-                 "WITH k AS (SELECT id, transport, packets_c2s > 0 AS c2s, packets_s2c > 0 AS s2c, "
-                 "client_ip < server_ip OR (client_ip = server_ip AND client_port < server_port) AS low, "
-                 "client_ip, client_port, server_ip, server_port FROM flow WHERE run_id=?) "
-                 "SELECT id, low, c2s, s2c, transport, iif(low, client_ip, server_ip) AS ip1, "
-                 "iif(low, client_port, server_port) AS port1, iif(low, server_ip, client_ip) AS ip2, "
-                 "iif(low, server_port, client_port) AS port2 FROM k ORDER BY transport, ip1, port1, ip2, port2");
+    sqlite3* db = store_.c_->db;
+    // Every row of the run in the order of its 5-tuple's hash (the transport
+    // and the two endpoints, the lower first): rows of one tuple come
+    // together, and rows of different tuples that share a hash are told
+    // apart by their tuples, read again. Sorting by one integer costs 7,200
+    // instructions a flow; sorting by the tuples' columns cost 16,900 and
+    // grouping them in SQL through text 25,700 (docs/performance.md, "Many
+    // flows"), for every flow of a run whose table overflowed. The
+    // endpoints are ordered by address text, then port; add_split_rows asks
+    // only whether rows of one tuple have the same client, which any order
+    // of the two endpoints tells alike.
+    constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    if (const int rc = sqlite3_create_function_v2(db, "callwall_tuple_hash", 5, kFlags, &tuple_hash_bits_, tuple_hash,
+                                                  nullptr, nullptr, nullptr);
+        rc != SQLITE_OK)
+        throw_sqlite(db, store_.path(), rc, "registering the tuple hash");
+    struct Unregister {  // the function's user data lives in this object, the connection longer
+        sqlite3* db;
+        ~Unregister() {
+            sqlite3_create_function_v2(db, "callwall_tuple_hash", 5, kFlags, nullptr, nullptr, nullptr, nullptr,
+                                       nullptr);
+        }
+    } const unregister{db};
+    // The row's client is the lower endpoint (what tuple_hash orders by).
+    const std::string client_low = "(client_ip < server_ip OR (client_ip = server_ip AND client_port < server_port))";
+    Statement st(db, store_.path(),
+                 ("SELECT id, " + client_low +
+                  ", packets_c2s > 0, packets_s2c > 0, "
+                  "callwall_tuple_hash(transport, client_ip, client_port, server_ip, server_port) AS h "
+                  "FROM flow WHERE run_id=? ORDER BY h")
+                     .c_str());
     st.bind(1, run_);
-    std::vector<TupleRow> rows;
-    std::string transport, ip1, ip2;  // the tuple of `rows`
-    int64_t port1 = -1, port2 = -1;
+    Statement tuple(db, store_.path(),
+                    ("SELECT transport, iif(low, client_ip, server_ip), iif(low, client_port, server_port), "
+                     "iif(low, server_ip, client_ip), iif(low, server_port, client_port) FROM (SELECT *, " +
+                     client_low + " AS low FROM flow WHERE run_id=?1 AND id=?2)")
+                        .c_str());
+    tuple.bind(1, run_);
+    std::vector<TupleRow> rows;  // of one hash
+    std::map<std::string, std::vector<TupleRow>> tuples;  // a hash's rows by their tuple
     const auto flush = [&] {
-        if (rows.size() > 1) fn(rows);
+        if (rows.size() > 1) {
+            tuples.clear();
+            for (const TupleRow& r : rows) {
+                tuple.bind(2, r.id);
+                std::string key;
+                if (tuple.row("reading a split flow's tuple"))
+                    for (int c = 0; c < 5; ++c) (key += tuple.text(c)) += '\0';
+                tuple.reset();
+                tuples[key].push_back(r);
+            }
+            for (const auto& [key, same] : tuples)
+                if (same.size() > 1) fn(same);
+        }
         rows.clear();
     };
+    int64_t hash = 0;
     while (st.row("reading split flows")) {
-        const bool same = !rows.empty() && st.int64(6) == port1 && st.int64(8) == port2 && st.text(5) == ip1 &&
-                          st.text(7) == ip2 && st.text(4) == transport;
-        if (!same) {
-            flush();
-            transport.assign(st.text(4));
-            ip1.assign(st.text(5));
-            ip2.assign(st.text(7));
-            port1 = st.int64(6);
-            port2 = st.int64(8);
-        }
+        if (!rows.empty() && st.int64(4) != hash) flush();
+        hash = st.int64(4);
         rows.push_back(
             TupleRow{static_cast<uint64_t>(st.int64(0)), st.integer(1) != 0, st.integer(2) != 0, st.integer(3) != 0});
     }

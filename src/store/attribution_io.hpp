@@ -8,6 +8,7 @@
 // commit() rolls everything back.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -72,8 +73,11 @@ public:
     void read_run(double& capture_end, int64_t& evicted_full);
     /// Hosts with a STUN request of their own that was answered.
     [[nodiscard]] std::set<std::string> stun_answered_hosts();
-    /// Each 5-tuple with more than one row, its rows.
+    /// Each 5-tuple with more than one row, its rows (in no given order).
     void for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn);
+    /// For tests: keeps only the low `bits` of the tuples' 64-bit hash, so
+    /// that different tuples share one (as they do, rarely, with all 64).
+    void set_tuple_hash_bits(int bits) noexcept { tuple_hash_bits_ = std::clamp(bits, 0, 64); }
     /// Up to `max_flows` TCP/UDP flows with ids above `after_id`, in id order,
     /// with their names. `flows` is cleared first and keeps its capacity.
     void read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows);
@@ -116,6 +120,7 @@ public:
     void commit();
 
 private:
+    int tuple_hash_bits_ = 64;  ///< set_tuple_hash_bits
     /// The transaction and the statements begin_writing and begin_rewriting both use.
     void open_writers();
     Store& store_;

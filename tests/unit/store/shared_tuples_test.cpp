@@ -45,11 +45,14 @@ std::set<uint64_t> split_rows(const std::vector<TupleGroup>& groups) {
     return split;
 }
 
-/// What the store returns, each group's rows in id order, the groups by first id.
-std::vector<TupleGroup> stored_groups(const std::string& db, int64_t run) {
+/// What the store returns, each group's rows in id order, the groups by
+/// first id; with `hash_bits` of the tuples' hash kept (fewer than 64: many
+/// different tuples share a hash, and the store tells them apart).
+std::vector<TupleGroup> stored_groups(const std::string& db, int64_t run, int hash_bits = 64) {
     std::vector<TupleGroup> out;
     auto s = Store::open(db);
     AttributionIo io(*s, run);
+    io.set_tuple_hash_bits(hash_bits);
     io.for_each_shared_tuple([&](const std::vector<TupleRow>& rows) {
         std::vector<TupleRow> sorted = rows;
         std::sort(sorted.begin(), sorted.end(), [](const TupleRow& a, const TupleRow& b) { return a.id < b.id; });
@@ -114,8 +117,10 @@ std::string ids_text(const TupleGroup& g) {
 /// The store's groups against the definition's, and the split rows found
 /// from each. Adds to the counts: groups, groups whose rows have different
 /// clients, split rows.
-void expect_groups_match(const std::string& db, int64_t run, size_t& groups, size_t& mixed, size_t& split) {
-    const auto got = stored_groups(db, run);
+void expect_groups_match(const std::string& db, int64_t run, size_t& groups, size_t& mixed, size_t& split,
+                         int hash_bits = 64) {
+    SCOPED_TRACE("hash bits " + std::to_string(hash_bits));
+    const auto got = stored_groups(db, run, hash_bits);
     const auto want = expected_groups(db, run);
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i) {
@@ -145,6 +150,8 @@ TEST(SharedTuples, EveryCommittedCaptureThroughASmallTableGroupsAsTheTuplesDo) {
         small.flows.max_flows = 8;
         const int64_t run = test::analyze_files({capture.string()}, db.path(), small);
         expect_groups_match(db.path(), run, groups, mixed, split);
+        size_t unused = 0;
+        expect_groups_match(db.path(), run, unused, unused, unused, 2);  // four hashes: every tuple shares one
     }
     std::printf("%zu captures: %zu tuples with several rows, %zu with different clients, %zu split rows\n",
                 captures.size(), groups, mixed, split);
@@ -195,6 +202,10 @@ TEST(SharedTuples, EndpointsOrderedAsTextOrAsNumbersGroupAlike) {
         << sqlite3_errmsg(raw);
     sqlite3_close(raw);
     size_t groups = 0, mixed = 0, split = 0;
+    for (const int bits : {1, 2})  // the eight rows under one or four hashes
+        expect_groups_match(db.path(), 1, groups, mixed, split, bits);
+    EXPECT_EQ(groups, 6u);
+    groups = mixed = split = 0;
     expect_groups_match(db.path(), 1, groups, mixed, split);
     EXPECT_EQ(groups, 3u);
     EXPECT_EQ(split, 4u) << "rows 1, 4, 5 and 6: another row of their tuple carries their answer's direction";
