@@ -128,7 +128,7 @@ void KeptFlows::abandon() noexcept {
     // small blocks would otherwise stay in the heap's free lists, and the
     // run's later peak (the store's queue while the WAL is checkpointed, in
     // 20 M busy packets) came on top of them: 57 MiB where 8 M peaked at 50.
-    decltype(flows_)().swap(flows_);
+    flows_.clear();
     decltype(names_)().swap(names_);
     decltype(ids_)().swap(ids_);
     decltype(text_)().swap(text_);
@@ -165,7 +165,8 @@ void KeptFlows::page(size_t& at, size_t max, std::vector<FlowFacts>& out) {
 
 std::set<std::string> KeptFlows::stun_answered_hosts() const {
     std::set<std::string> hosts;
-    for (const Record& r : flows_) {
+    for (size_t i = 0; i < flows_.size(); ++i) {
+        const Record& r = flows_[i];
         if (r.stun_answered > r.stun_answered_s2c) hosts.insert(text(r.client_ip));
         if (r.stun_answered_s2c > 0) hosts.insert(text(r.server_ip));
     }
@@ -178,7 +179,8 @@ const std::set<int>& KeptFlows::server_ttls(const std::string& server_ip) {
         // from the server on a flow that completed a handshake, or on a UDP
         // flow it answered).
         const auto udp = ids_.find("udp");
-        for (const Record& r : flows_) {
+        for (size_t i = 0; i < flows_.size(); ++i) {
+            const Record& r = flows_[i];
             if (r.server_ttl_min < 0) continue;
             if (r.synack_count > 0 || (udp != ids_.end() && r.transport == udp->second && r.packets_s2c > 0)) {
                 std::set<int>& t = ttls_[r.server_ip];

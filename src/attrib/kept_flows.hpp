@@ -21,6 +21,7 @@
 
 #include "callwall/attrib/attrib.hpp"
 #include "attrib/naming.hpp"
+#include "util/huge_pages.hpp"
 
 namespace callwall::attrib {
 
@@ -103,7 +104,7 @@ private:
     size_t max_flows_;
     bool abandoned_ = false;
     bool sorted_ = true;  ///< flows_ came in id order
-    std::deque<Record> flows_;  ///< a deque: growing never holds two copies of it
+    util::HugeChunks<Record> flows_;  ///< in blocks: growing never holds two copies of it
     std::vector<Place> order_;  ///< flows_ in id order, when they did not come in it (page())
     std::vector<Name> names_;
     std::deque<std::string> text_;  ///< interned text by id (a deque: the views in ids_ stay put)

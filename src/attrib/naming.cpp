@@ -76,7 +76,7 @@ size_t NameMap::find_slot(const Key& k, uint64_t h) const noexcept {
 }
 
 void NameMap::grow() {
-    std::vector<uint64_t> old(slots_.size() * 2, 0);
+    util::HugeVector<uint64_t> old(slots_.size() * 2, 0);
     old.swap(slots_);
     mask_ = slots_.size() - 1;
     for (const uint64_t e : old) {

@@ -19,6 +19,7 @@
 
 #include "callwall/decode/packet.hpp"
 #include "flow/flow_table.hpp"
+#include "util/huge_pages.hpp"
 
 namespace callwall::attrib {
 
@@ -104,7 +105,7 @@ private:
     /// The slot holding `k` (hash `h`), or the empty one where it would go.
     [[nodiscard]] size_t find_slot(const Key& k, uint64_t h) const noexcept;
     void grow();
-    std::vector<uint64_t> slots_;
+    util::HugeVector<uint64_t> slots_;
     size_t mask_ = 0;
     std::vector<std::unique_ptr<Entry[]>> blocks_;
     size_t size_ = 0;

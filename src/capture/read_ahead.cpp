@@ -27,8 +27,9 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
     lend_ = source_->frames_in_map();
     chunks_.resize(kChunks);
     for (auto& c : chunks_) {
-        c.records = std::make_unique<Record[]>(kChunkRecords);
-        if (!lend_) c.data = std::make_unique<uint8_t[]>(kChunkBytes);
+        // Not zeroed here: first written, and its pages faulted in, by the reader.
+        c.records = std::make_unique_for_overwrite<Record[]>(kChunkRecords);
+        if (!lend_) c.data = std::make_unique_for_overwrite<uint8_t[]>(kChunkBytes);
     }
     if (lend_) source_->hold_frames();
     // The reader takes no signals: the analysing thread handles them (its

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "callwall/decode/packet.hpp"
+#include "util/huge_pages.hpp"
 
 namespace callwall::flow {
 
@@ -239,9 +240,9 @@ private:
     static constexpr uint64_t kTagMask = 0xFFFFFFFF00000000ull;
     static constexpr uint64_t kEmptySlot = UINT64_MAX;
     [[nodiscard]] static uint64_t make_slot(uint32_t idx, uint64_t hash) noexcept { return (hash & kTagMask) | idx; }
-    std::vector<uint64_t> slots_;  ///< kEmptySlot = empty
+    util::HugeVector<uint64_t> slots_;  ///< kEmptySlot = empty (huge pages once 2 MiB: util/huge_pages.hpp)
     uint64_t mask_ = 0;
-    std::vector<Flow> slab_;
+    util::HugeVector<Flow> slab_;
     std::vector<uint32_t> free_;
     // The LRU classes: one idle timeout each, so each list is in order of
     // expiry (to the LRU granularity) and expire() stops at the first flow

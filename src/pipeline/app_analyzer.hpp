@@ -33,6 +33,7 @@
 #include "attrib/naming.hpp"
 #include "pipeline/fact_sink.hpp"
 #include "pipeline/tcp_stream.hpp"
+#include "util/huge_pages.hpp"
 
 namespace callwall::pipeline {
 
@@ -89,7 +90,7 @@ struct DissectShared {
     attrib::Naming naming;
     DissectStats stats;
     TcpDelivery tcp{stats};
-    std::vector<FlowApp> apps;
+    util::HugeVector<FlowApp> apps;  ///< by flow slab index
     std::vector<std::unique_ptr<AppAnalyzer>> analyzers;  ///< one per registry row, same order
     std::string scratch;  ///< joined text before interning (reused: no allocation once warm)
     NamingOut* naming_out = nullptr;  ///< set: naming is learnt elsewhere (a sharded run's worker)
