@@ -240,7 +240,7 @@ private:
     static constexpr uint64_t kTagMask = 0xFFFFFFFF00000000ull;
     static constexpr uint64_t kEmptySlot = UINT64_MAX;
     [[nodiscard]] static uint64_t make_slot(uint32_t idx, uint64_t hash) noexcept { return (hash & kTagMask) | idx; }
-    util::HugeVector<uint64_t> slots_;  ///< kEmptySlot = empty (huge pages once 2 MiB: util/huge_pages.hpp)
+    util::HugeVector<uint64_t> slots_;  ///< kEmptySlot = empty (on huge pages from 256 KiB: util/huge_pages.hpp)
     uint64_t mask_ = 0;
     util::HugeVector<Flow> slab_;
     std::vector<uint32_t> free_;

@@ -21,6 +21,7 @@
 // 2 MiB, one huge page for what it uses).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -83,7 +84,8 @@ public:
 
     void push_back(const T& v) {
         if (size_ == chunks_.size() * kPerChunk) {
-            chunks_.reserve(chunks_.size() + 1);  // may throw before the block is taken
+            // Room first: a throw then leaves no block taken and lost.
+            if (chunks_.size() == chunks_.capacity()) chunks_.reserve(std::max<size_t>(4, 2 * chunks_.size()));
             chunks_.push_back(static_cast<T*>(huge_allocate(kHugePage)));
         }
         std::construct_at(&chunks_[size_ / kPerChunk][size_ % kPerChunk], v);
