@@ -173,18 +173,18 @@ void AttributionIo::for_each_shared_tuple(const std::function<void(const std::ve
     // endpoints are ordered by address text, then port; add_split_rows asks
     // only whether rows of one tuple have the same client, which any order
     // of the two endpoints tells alike.
-    constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    if (const int rc = sqlite3_create_function_v2(db, "callwall_tuple_hash", 5, kFlags, &tuple_hash_bits_, tuple_hash,
-                                                  nullptr, nullptr, nullptr);
-        rc != SQLITE_OK)
+    // Registered with `bits` as user data, unregistered with none.
+    const auto define = [db](const int* bits, decltype(&tuple_hash) fn) {
+        return sqlite3_create_function_v2(db, "callwall_tuple_hash", 5,
+                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, const_cast<int*>(bits),
+                                          fn, nullptr, nullptr, nullptr);
+    };
+    if (const int rc = define(&tuple_hash_bits_, tuple_hash); rc != SQLITE_OK)
         throw_sqlite(db, store_.path(), rc, "registering the tuple hash");
     struct Unregister {  // the function's user data lives in this object, the connection longer
-        sqlite3* db;
-        ~Unregister() {
-            sqlite3_create_function_v2(db, "callwall_tuple_hash", 5, kFlags, nullptr, nullptr, nullptr, nullptr,
-                                       nullptr);
-        }
-    } const unregister{db};
+        decltype(define)& redefine;
+        ~Unregister() { redefine(nullptr, nullptr); }
+    } const unregister{define};
     // The row's client is the lower endpoint (what tuple_hash orders by).
     const std::string client_low = "(client_ip < server_ip OR (client_ip = server_ip AND client_port < server_port))";
     Statement st(db, store_.path(),

@@ -20,7 +20,7 @@ void* huge_allocate(size_t bytes) {
     void* raw = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) throw std::bad_alloc();
     const auto start = reinterpret_cast<uintptr_t>(raw);
-    const uintptr_t aligned = (start + kHugePage - 1) & ~uintptr_t{kHugePage - 1};
+    const uintptr_t aligned = round_up(start);
     if (aligned > start) munmap(raw, aligned - start);
     const uintptr_t end = start + len + kHugePage;
     if (end > aligned + len) munmap(reinterpret_cast<void*>(aligned + len), end - (aligned + len));
