@@ -31,6 +31,24 @@ TOOLS = [  # (key, label)
 ]
 
 
+
+def load_text(before, after):
+    """The machine's load around one profile's measurements, said as it was:
+    an idle machine is not called shared. The 1-minute load average counts
+    this script's own runs of the previous profile (about one CPU busy)."""
+    try:
+        idle = float(before.split()[0]) < 0.5
+    except (ValueError, IndexError, AttributeError):
+        idle = False
+    head = (f"**Machine load:** load average {before} before, {after} after")
+    if idle:
+        return (head + ": nothing else ran when this profile started (the figures after count this "
+                "script's own runs). Wall times are medians over the runs. Ratios come from this one run.")
+    return (head + "; the 1-minute figure counts this script's own earlier runs, and other engineers' "
+            "builds and tests may have shared the CPUs. Wall times are medians over the runs and are "
+            "inflated by any contention; the CPU column (user + system, mean over the runs) is less "
+            "affected. Ratios come from this one run.")
+
 def read_kv(path):
     out = {}
     if os.path.exists(path):
@@ -93,10 +111,7 @@ def compare(d, packets, profile='office'):
                  f"{m.get('os', '?')}; callwall {m.get('callwall', '?')}, {m.get('tshark', '?')}, "
                  f"{m.get('ndpi', '?')}, {m.get('hyperfine', '?')}.")
     lines.append('')
-    lines.append(f"**Shared machine:** the CPUs were shared with other engineers' builds and tests "
-                 f"(load average {m.get('load before', '?')} before, {m.get('load after', '?')} after). "
-                 "Wall times are medians over the runs and are inflated by the contention; the CPU column "
-                 "(user + system, mean over the runs) is less affected. Ratios come from this one run.")
+    lines.append(load_text(m.get('load before', '?'), m.get('load after', '?')))
     lines.append('')
     lines.append('| Tool | Runs | Median wall | CPU (user+sys) | Packets/s (wall) | Peak RSS | Wall / floor | CPU / floor | × callwall wall |')
     lines.append('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
