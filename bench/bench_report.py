@@ -198,8 +198,8 @@ def rss(d):
     profile = m.get('profile', 'office')
     gen = '`tools/gen_workload.py --seed 1`' if profile == 'office' else '`tools/gen_workload.py --seed 1 --profile busy`'
     lines = [f"Same mix and packet rate ({gen}), only longer. `callwall analyze -q FILE --db DB` under `/usr/bin/time -v`, median over "
-             f"the runs; {m.get('date', '?')}, callwall {m.get('callwall', '?')}, {m.get('cpu', '?')}, shared machine "
-             f"(load average {m.get('load before', '?')} before, {m.get('load after', '?')} after). "
+             f"the runs; {m.get('date', '?')}, callwall {m.get('callwall', '?')}, {m.get('cpu', '?')}, "
+             f"load average {m.get('load before', '?')} before, {m.get('load after', '?')} after. "
              f"{m.get('note', '')}".rstrip(), '',
              '| Packets | File | Capture span | Flows written | Runs | Peak RSS | Median wall | Packets/s |',
              '|---:|---:|---:|---:|---:|---:|---:|---:|']
