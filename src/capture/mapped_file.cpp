@@ -178,7 +178,15 @@ void MappedFile::release_before(uint64_t pos) noexcept {
     if (pos <= released_ || pos - released_ < kReleaseWindow) return;
     // Drops this process's mapping of the pages read (the page cache keeps
     // them): resident memory stays near the window, however big the file.
-    const uint64_t upto = std::min(pos, size_) & ~uint64_t{g_page_size - 1};
+    // Up to a 2 MiB boundary of the address space: where the page cache
+    // holds the file in huge folios (as after reading it from disk), the
+    // kernel maps each with one page-table entry, and dropping part of one
+    // first splits it into 512 (counted as thp_split_pmd in /proc/vmstat);
+    // a whole one is dropped at once.
+    const auto base = reinterpret_cast<uintptr_t>(base_);
+    const uintptr_t end = (base + std::min(pos, size_)) & ~uintptr_t{kHugeMapping - 1};
+    if (end <= base + released_) return;
+    const uint64_t upto = end - base;
     madvise(const_cast<uint8_t*>(base_) + released_, upto - released_, MADV_DONTNEED);
     released_ = upto;
 }

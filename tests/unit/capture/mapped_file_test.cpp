@@ -93,6 +93,51 @@ TEST(MappedFile, ResidentMemoryStaysNearTheReleaseWindow) {
     fs::remove(p);
 }
 
+// Whether this process maps the page at `addr` (/proc/self/pagemap's
+// "present" bit); -1 when pagemap cannot be read here.
+int page_mapped(const void* addr) {
+    const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    uint64_t entry = 0;
+    const auto at = static_cast<off_t>(reinterpret_cast<uintptr_t>(addr) / 4096 * sizeof entry);
+    const bool ok = ::pread(fd, &entry, sizeof entry, at) == static_cast<ssize_t>(sizeof entry);
+    ::close(fd);
+    return ok ? static_cast<int>(entry >> 63) : -1;
+}
+
+TEST(MappedFile, PagesAreDroppedUpToAHugePageBoundaryOnly) {
+    // A huge folio of the page cache is mapped whole: dropping part of it
+    // would split the mapping first. So release_before stops at the last
+    // 2 MiB boundary of the address space before the position it is given.
+    if (sysconf(_SC_PAGESIZE) != 4096) GTEST_SKIP() << "the pagemap arithmetic here assumes 4 KiB pages";
+    const fs::path p = temp("boundary");
+    write_bytes(p, 12 * 1024 * 1024, 5);
+    auto m = MappedFile::open(p.string());
+    ASSERT_NE(m, nullptr);
+    const uint8_t* base = m->data();
+    volatile uint8_t sum = 0;
+    for (size_t off = 0; off < m->size(); off += 4096) sum = sum + base[off];  // every page mapped
+    if (page_mapped(base) != 1) GTEST_SKIP() << "/proc/self/pagemap does not say which pages are mapped here";
+    constexpr uint64_t kHuge = MappedFile::kHugeMapping;
+    const auto addr = reinterpret_cast<uintptr_t>(base);
+    // The first boundary at least a release window into the file, and a
+    // position 1 MiB and a bit past it.
+    const uint64_t boundary = ((addr + MappedFile::kReleaseWindow + kHuge - 1) & ~(kHuge - 1)) - addr;
+    const uint64_t pos = boundary + (1 << 20) + 123;
+    ASSERT_LT(pos, m->size());
+    m->release_before(pos);
+    EXPECT_EQ(page_mapped(base), 0) << "the start is dropped";
+    EXPECT_EQ(page_mapped(base + boundary - 4096), 0) << "up to the boundary";
+    EXPECT_EQ(page_mapped(base + boundary), 1) << "not past it";
+    EXPECT_EQ(page_mapped(base + (pos & ~uint64_t{4095}) - 4096), 1) << "not up to the position's page";
+    // A position past the next boundary drops up to that one.
+    m->release_before(boundary + kHuge + 4096 * 3);
+    EXPECT_EQ(page_mapped(base + boundary + kHuge - 4096), 0);
+    EXPECT_EQ(page_mapped(base + boundary + kHuge), 1);
+    m.reset();
+    fs::remove(p);
+}
+
 TEST(MappedFile, FileTruncatedWhileReadIsAReadErrorNotACrash) {
     const fs::path p = temp("shrinks");
     const auto bytes = write_bytes(p, 8 * 1024 * 1024, 4);
