@@ -5,7 +5,8 @@
 # Interleaving puts the shared machine's drift on both sides alike (hyperfine
 # in bench/compare.sh runs each command's runs back to back: a neighbour's
 # build during one of them moves that one alone). Prints the median wall and
-# CPU (user + system) of each, and the change.
+# CPU (user + system) of each, in milliseconds (bench/time_run.py), and the
+# change.
 #
 #   bench/ab.sh BASELINE [PACKETS] [ROUNDS]     (defaults 2000000, 7)
 #
@@ -19,13 +20,13 @@ base="$1"
 packets="${2:-2000000}"
 rounds="${3:-7}"
 [ -x "$base" ] || { echo "ab.sh: $base is not an executable" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "ab.sh: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 file="${CALLWALL_AB_FILE:-/tmp/callwall-bench-$packets.pcap}"
 if [ ! -f "$file" ]; then
     echo "ab.sh: generating $file" >&2
     /usr/bin/python3 tools/gen_workload.py --packets "$packets" --seed 1 --out "$file.part"
     mv "$file.part" "$file"
 fi
+bench/read_from_disk.sh "$file"  # one known state of the page cache (its comment says why)
 cmake --preset release >/dev/null
 cmake --build --preset release -j2 --target callwall >/dev/null
 head="build/release/callwall"
@@ -49,7 +50,7 @@ for mode in 1 default; do
             [ "$who" = baseline ] && bin="$base"
             rm -f "$work/db.sqlite" "$work/db.sqlite-wal" "$work/db.sqlite-shm"
             # shellcheck disable=SC2086  # $opt is one option or none
-            /usr/bin/time -f "$mode $who %e %U %S" -a -o "$work/times" "$bin" analyze -q "$file" --db "$work/db.sqlite" $opt
+            /usr/bin/python3 bench/time_run.py "$work/times" "$mode" "$who" -- "$bin" analyze -q "$file" --db "$work/db.sqlite" $opt
         done
         i=$((i + 1))
     done
@@ -68,5 +69,5 @@ for mode in ("1", "default"):
     b, t = rows[(mode, "baseline")], rows[(mode, "this")]
     bw, tw = statistics.median(x[0] for x in b), statistics.median(x[0] for x in t)
     bc, tc = statistics.median(x[1] for x in b), statistics.median(x[1] for x in t)
-    print(f"| {mode} | {bw:.2f} s | {tw:.2f} s | {100 * (tw / bw - 1):+.1f} % | {bc:.2f} s | {tc:.2f} s | {100 * (tc / bc - 1):+.1f} % |")
+    print(f"| {mode} | {bw * 1e3:.0f} ms | {tw * 1e3:.0f} ms | {100 * (tw / bw - 1):+.1f} % | {bc * 1e3:.0f} ms | {tc * 1e3:.0f} ms | {100 * (tc / bc - 1):+.1f} % |")
 PY

@@ -106,7 +106,8 @@ def compare(d, packets, profile='office'):
     lines = []
     lines.append(f"**Profile {profile}.** Workload: " + PROFILE_TEXT[profile].format(p=packets) + " "
                  f"({m.get('file size', '?')}, {m.get('capture span', '?')} of traffic), "
-                 f"read from the page cache. Measured by `bench/compare.sh {packets}` on "
+                 f"read from the page cache (put there as a file read from disk is: `bench/read_from_disk.sh`). "
+                 f"Measured by `bench/compare.sh {packets}` on "
                  f"{m.get('date', '?')}: {m.get('cpu', '?')}, {m.get('nproc', '?')} CPUs, "
                  f"{m.get('os', '?')}; callwall {m.get('callwall', '?')}, {m.get('tshark', '?')}, "
                  f"{m.get('ndpi', '?')}, {m.get('hyperfine', '?')}.")

@@ -82,6 +82,7 @@ have() { command -v "$1" >/dev/null 2>&1 && case " $skip " in *" $2 "*) false ;;
 
 for profile in $profiles; do
 file=$(workload "$profile")
+bench/read_from_disk.sh "$file"  # one known state of the page cache (its comment says why)
 dir="$top/$profile"
 db="$dir/callwall.sqlite"
 mkdir -p "$dir"
