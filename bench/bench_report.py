@@ -31,7 +31,6 @@ TOOLS = [  # (key, label)
 ]
 
 
-
 def load_text(before, after):
     """The machine's load around one profile's measurements, said as it was:
     an idle machine is not called shared. The 1-minute load average counts
@@ -48,6 +47,7 @@ def load_text(before, after):
             "builds and tests may have shared the CPUs. Wall times are medians over the runs and are "
             "inflated by any contention; the CPU column (user + system, mean over the runs) is less "
             "affected. Ratios come from this one run.")
+
 
 def read_kv(path):
     out = {}

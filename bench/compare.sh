@@ -37,8 +37,8 @@
 #
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
 # CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 5), CALLWALL_COMPARE_TSHARK_RUNS
-# (default 5, as issue 20 asks of every median; tshark takes ~1 min a run on
-# 2M packets, so ~10 minutes of the script's time), CALLWALL_COMPARE_SKIP="tshark ndpi"
+# (default 5, as issue 20 asks of every median; tshark takes 0.5-1 min a run
+# on 2M packets, so 5-10 minutes of the script's time), CALLWALL_COMPARE_SKIP="tshark ndpi"
 # to leave peers out, CALLWALL_COMPARE_PROFILES. Missing peers are reported, not
 # fatal (Debian: apt-get install tshark libndpi-bin hyperfine).
 set -eu
