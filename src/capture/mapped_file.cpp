@@ -1,6 +1,8 @@
 // A capture file read through a memory map. See capture/mapped_file.hpp.
 #include "capture/mapped_file.hpp"
 
+#include "util/huge_pages.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -184,7 +186,7 @@ void MappedFile::release_before(uint64_t pos) noexcept {
     // first splits it into 512 (counted as thp_split_pmd in /proc/vmstat);
     // a whole one is dropped at once.
     const auto base = reinterpret_cast<uintptr_t>(base_);
-    const uintptr_t end = (base + std::min(pos, size_)) & ~uintptr_t{kHugeMapping - 1};
+    const uintptr_t end = (base + std::min(pos, size_)) & ~uintptr_t{util::kHugePage - 1};
     if (end <= base + released_) return;
     const uint64_t upto = end - base;
     madvise(const_cast<uint8_t*>(base_) + released_, upto - released_, MADV_DONTNEED);

@@ -70,9 +70,6 @@ public:
     /// Pages behind the read position are dropped from the process each time
     /// this many bytes have been read past the last drop.
     static constexpr uint64_t kReleaseWindow = uint64_t{2} << 20;
-    /// Pages are dropped up to a multiple of this in the address space (a
-    /// huge page of the page cache is mapped, and best dropped, whole).
-    static constexpr uint64_t kHugeMapping = uint64_t{2} << 20;
     /// Files mapped at the same time, at most (the SIGBUS handler's table).
     static constexpr int kMaxMaps = 256;
 

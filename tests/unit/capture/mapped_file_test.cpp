@@ -6,6 +6,7 @@
 #include "capture/mapped_file.hpp"
 #include "callwall/capture/pcap_source.hpp"
 #include "unit/capture/capture_file.hpp"
+#include "util/huge_pages.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -118,7 +119,7 @@ TEST(MappedFile, PagesAreDroppedUpToAHugePageBoundaryOnly) {
     volatile uint8_t sum = 0;
     for (size_t off = 0; off < m->size(); off += 4096) sum = sum + base[off];  // every page mapped
     if (page_mapped(base) != 1) GTEST_SKIP() << "/proc/self/pagemap does not say which pages are mapped here";
-    constexpr uint64_t kHuge = MappedFile::kHugeMapping;
+    constexpr uint64_t kHuge = util::kHugePage;
     const auto addr = reinterpret_cast<uintptr_t>(base);
     // The first boundary at least a release window into the file, and a
     // position 1 MiB and a bit past it.
