@@ -30,6 +30,7 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
         // Not zeroed here: first written, and its pages faulted in, by the reader.
         c.records = std::make_unique_for_overwrite<Record[]>(kChunkRecords);
         if (!lend_) c.data = std::make_unique_for_overwrite<uint8_t[]>(kChunkBytes);
+        c.metas.reset(static_cast<decode::PacketMeta*>(::operator new(kChunkRecords * sizeof(decode::PacketMeta))));
     }
     if (lend_) source_->hold_frames();
     // The reader takes no signals: the analysing thread handles them (its
@@ -107,20 +108,26 @@ void ReadAhead::read_loop() noexcept {
     }
 }
 
+void ReadAhead::put(Chunk& c, const RawFrame& frame, const uint8_t* bytes) noexcept {
+    decode::PacketMeta& meta = c.metas.get()[c.count];
+    const bool ok = decode::parse_frame_ok(frame.linktype, ByteView{bytes, frame.caplen}, meta);
+    c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, ok, bytes};
+}
+
 bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {
     if (c.count == kChunkRecords) return false;
     if (lend_) {
         const uint8_t* first = c.count ? c.records[0].bytes : frame.bytes.data();
         const auto span = static_cast<size_t>(frame.bytes.data() + frame.caplen - first);
         if (c.count && span > kLentBytes) return false;
-        c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, frame.bytes.data()};
+        put(c, frame, frame.bytes.data());
         return true;
     }
     const size_t need = padded(frame.caplen);
     if (c.used + need > kChunkBytes) return false;
     uint8_t* to = c.data.get() + c.used;
     if (frame.caplen) std::memcpy(to, frame.bytes.data(), frame.caplen);
-    c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, to};
+    put(c, frame, to);
     c.used += need;
     return true;
 }
@@ -129,6 +136,7 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
     if (!thread_.joinable()) {
         if (done_ != NextStatus::Frame) return done_;
         const NextStatus st = source_->next(frame);
+        frame.parsed = nullptr;  // decoded by the caller
         if (st == NextStatus::Error) error_ = source_->error();
         if (st == NextStatus::End || st == NextStatus::Error) done_ = st;
         return st;
@@ -150,6 +158,8 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
             frame.wirelen = r.wirelen;
             frame.linktype = r.linktype;
             frame.bytes = ByteView{r.bytes, r.caplen};
+            frame.parsed = &current_->metas.get()[pos_];
+            frame.parsed_ok = r.parsed_ok;
             ++pos_;
             return NextStatus::Frame;
         }

@@ -20,6 +20,13 @@
 // mapped while they are read and memory stays bounded by the ring (kChunks
 // chunks of at most kLentBytes of the file).
 //
+// The reader also decodes each frame's headers (decode::parse_frame_ok) into
+// a PacketMeta beside its record, and hands it out with the frame
+// (RawFrame::parsed): the analyser's first step moved to the core that has
+// time to spare. Busy 2 M, default threads: −7.6 % wall (docs/performance.md,
+// session 47). The metas take at most kChunks × kChunkRecords × 192 bytes
+// (6 MiB), touched only as far as a chunk's frames reach.
+//
 // Frames come out in file order with the same bytes, timestamps, lengths and
 // link types as PcapSource::next() gives, followed by the same End or Error
 // (the error text travels with it). tests/unit/capture/read_ahead_test.cpp
@@ -36,6 +43,7 @@
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
+#include "callwall/decode/packet.hpp"
 
 namespace callwall::capture {
 
@@ -80,11 +88,21 @@ private:
     struct Record {
         int64_t ts_us;
         uint32_t caplen, wirelen, linktype;
+        bool parsed_ok;  ///< decode::parse_frame_ok's answer for this record's meta
         const uint8_t* bytes;  ///< in the chunk's data, or in the map when lending
+    };
+    /// Raw storage for a chunk's decoded headers: PacketMeta is an aggregate
+    /// (an implicit-lifetime type) that parse_frame_ok resets whole before it
+    /// writes, so its pages are first touched by the reader, as the records'.
+    struct FreeMetas {
+        void operator()(decode::PacketMeta* p) const noexcept { ::operator delete(p); }
     };
     struct Chunk {
         std::unique_ptr<Record[]> records;
         std::unique_ptr<uint8_t[]> data;  ///< not when lending
+        /// Each record's headers, decoded by the reader (parse_frame_ok):
+        /// the analyser's decoding of the frame moved to the reading thread.
+        std::unique_ptr<decode::PacketMeta, FreeMetas> metas;
         size_t count = 0;  ///< records filled
         size_t used = 0;  ///< bytes of data filled (not when lending)
         NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
@@ -93,6 +111,8 @@ private:
     void read_loop() noexcept;
     /// Puts `frame` in `c` (a copy, or lent); false when it belongs to the next chunk.
     bool add(Chunk& c, const RawFrame& frame) noexcept;
+    /// Appends `frame`'s record, its bytes at `bytes`, and decodes its headers.
+    static void put(Chunk& c, const RawFrame& frame, const uint8_t* bytes) noexcept;
 
     std::unique_ptr<PcapSource> source_;
     std::string error_;  ///< set by the reader before it publishes the last chunk

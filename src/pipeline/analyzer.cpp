@@ -90,11 +90,11 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
     t.bytes += frame.wirelen;
     if (frame.caplen < frame.wirelen) ++t.truncated_packets;
 
-    decode::PacketMeta& m = meta_;
-    if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) {
+    if (frame.parsed ? !frame.parsed_ok : !decode::parse_frame_ok(frame.linktype, frame.bytes, meta_)) {
         ++t.undecoded_packets;
         return;
     }
+    const decode::PacketMeta& m = frame.parsed ? *frame.parsed : meta_;
     if (shards_) {
         try {
             shards_->dispatch(frame, m, t.packets, clock_us_);

@@ -11,6 +11,10 @@
 
 #include "callwall/bytes/reader.hpp"
 
+namespace callwall::decode {
+struct PacketMeta;
+}
+
 namespace callwall::capture {
 
 /// Frame times are clamped to ±year 9999 (9999-12-31T23:59:59Z), whatever a
@@ -25,6 +29,10 @@ struct RawFrame {
     uint32_t caplen = 0;
     uint32_t wirelen = 0;
     ByteView bytes{};
+    /// The frame's headers decoded already (by ReadAhead's reading thread),
+    /// or null: decode them. `parsed_ok` is parse_frame_ok's answer.
+    const decode::PacketMeta* parsed = nullptr;
+    bool parsed_ok = false;
 };
 
 enum class CaptureErrorKind {
