@@ -119,7 +119,12 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
     const uint64_t n = slot_count_for(start);
     slots_.assign(n, kEmptySlot);
     mask_ = n - 1;
-    slab_.reserve(start);
+    // The slab's capacity for the bound, reserved as address space (huge
+    // pages from 256 KiB, util/huge_pages.hpp): it grows in place, never
+    // copied, and what it grows into next is populated behind with a
+    // second core (util/populate_behind.hpp). Resident memory follows the
+    // flows used, as before.
+    slab_.reserve(cfg_.max_flows);
 }
 
 void FlowTable::grow_slots() noexcept {
@@ -222,6 +227,7 @@ uint32_t FlowTable::allocate() noexcept {
     }
     // Growth happens only until the high-water mark of live flows.
     slab_.emplace_back();
+    slab_ahead_.after_growth(slab_);
     return static_cast<uint32_t>(slab_.size() - 1);
 }
 

@@ -243,6 +243,7 @@ private:
     util::HugeVector<uint64_t> slots_;  ///< kEmptySlot = empty (on huge pages from 256 KiB: util/huge_pages.hpp)
     uint64_t mask_ = 0;
     util::HugeVector<Flow> slab_;
+    util::PopulateAhead slab_ahead_;
     std::vector<uint32_t> free_;
     // The LRU classes: one idle timeout each, so each list is in order of
     // expiry (to the LRU granularity) and expire() stops at the first flow

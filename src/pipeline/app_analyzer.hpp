@@ -91,6 +91,7 @@ struct DissectShared {
     DissectStats stats;
     TcpDelivery tcp{stats};
     util::HugeVector<FlowApp> apps;  ///< by flow slab index
+    util::PopulateAhead apps_ahead;  ///< with apps reserved for the flow bound (Dissector::reserve_flows)
     std::vector<std::unique_ptr<AppAnalyzer>> analyzers;  ///< one per registry row, same order
     std::string scratch;  ///< joined text before interning (reused: no allocation once warm)
     NamingOut* naming_out = nullptr;  ///< set: naming is learnt elsewhere (a sharded run's worker)

@@ -71,7 +71,10 @@ struct Dissector::Impl {
 
     FlowApp& app(uint32_t slot) {
         auto& apps = shared.apps;
-        if (slot >= apps.size()) apps.resize(std::max<size_t>(slot + 1, apps.size() * 2));
+        if (slot >= apps.size()) {
+            apps.resize(slot + 1);  // within the reserved capacity: no copy (else it doubles)
+            shared.apps_ahead.after_growth(apps);
+        }
         return apps[slot];
     }
     /// The analyzer that owns the flow, if any.
@@ -135,6 +138,8 @@ struct Dissector::Impl {
 Dissector::Dissector(store::Store* store, int64_t run_id, FactSink* extra, bool per_message_rows)
     : impl_(std::make_unique<Impl>(store, run_id, extra, per_message_rows)) {}
 Dissector::Dissector(FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
+
+void Dissector::reserve_flows(uint32_t max_flows) { impl_->shared.apps.reserve(max_flows); }
 Dissector::~Dissector() = default;
 
 void Dissector::on_flow_created(flow::Flow&, uint32_t slot) noexcept {

@@ -84,6 +84,9 @@ public:
     Dissector(store::Store* store, int64_t run_id, FactSink* extra = nullptr, bool per_message_rows = true);
     /// Facts go to `sink` (not owned; null: dropped).
     explicit Dissector(FactSink* sink);
+    /// Reserves the per-flow array for the flow table's bound (as address
+    /// space: util/huge_pages.hpp), so that it grows in place.
+    void reserve_flows(uint32_t max_flows);
     ~Dissector();
     Dissector(const Dissector&) = delete;
     Dissector& operator=(const Dissector&) = delete;

@@ -16,6 +16,9 @@
 #include "pipeline/vendor_addresses.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
+#include "util/populate_behind.hpp"
+
+#include <system_error>
 
 namespace callwall::run {
 namespace {
@@ -70,6 +73,10 @@ std::string stop_note(const store::StoreError& e) {
 }  // namespace
 
 struct Session::Impl {
+    /// With a second core: the flow-sized arrays' fresh memory is populated
+    /// on a thread of its own (util/populate_behind.hpp). First, so that it
+    /// outlives every array that asks it.
+    std::unique_ptr<util::PopulateBehind> populate;
     Options o;
     std::unique_ptr<events::EventLog> log;
     std::unique_ptr<store::Store> db;
@@ -142,6 +149,13 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
     if (!s.o.events_path.empty()) {
         s.log = std::make_unique<events::EventLog>(s.o.events_path);
         if (!s.log->ok()) throw EventsError("--events " + s.log->error());
+    }
+    if (s.o.write_behind) {
+        try {
+            s.populate = std::make_unique<util::PopulateBehind>();
+        } catch (const std::system_error&) {
+            // No thread: pages fault where they are first touched, as on one core.
+        }
     }
     s.db = store::Store::open(s.o.db_path);
     s.db->write_behind(s.o.write_behind);

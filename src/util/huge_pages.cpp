@@ -1,4 +1,5 @@
 #include "util/huge_pages.hpp"
+#include "util/populate_behind.hpp"
 
 #include <sys/mman.h>
 
@@ -17,7 +18,10 @@ void* huge_allocate(size_t bytes) {
     const size_t len = round_up(bytes);
     // Mapped one huge page longer, then trimmed at both ends to an aligned
     // range: only an aligned 2 MiB range can be one huge page.
-    void* raw = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // MAP_NORESERVE: a capacity reserved up front (the flow table's slab
+    // for its bound) is address space, not memory, until it is touched.
+    void* raw =
+        mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED) throw std::bad_alloc();
     const auto start = reinterpret_cast<uintptr_t>(raw);
     const uintptr_t aligned = round_up(start);
@@ -30,7 +34,9 @@ void* huge_allocate(size_t bytes) {
 }
 
 void huge_deallocate(void* p, size_t bytes) noexcept {
-    if (p) munmap(p, round_up(bytes));
+    if (!p) return;
+    PopulateBehind::forget(p, round_up(bytes));
+    munmap(p, round_up(bytes));
 }
 
 }  // namespace callwall::util

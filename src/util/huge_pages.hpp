@@ -26,7 +26,10 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <utility>
 #include <vector>
+
+#include "util/populate_behind.hpp"
 
 namespace callwall::util {
 
@@ -66,6 +69,31 @@ struct HugePageAllocator {
 template <class T>
 using HugeVector = std::vector<T, HugePageAllocator<T>>;
 
+/// A HugeVector that grows in place (its capacity reserved up front) asks
+/// PopulateBehind for the next huge page of its capacity once its size
+/// comes within a huge page of what was asked for: call after_growth()
+/// after it grows. Nothing while no PopulateBehind is active.
+class PopulateAhead {
+public:
+    template <class T>
+    void after_growth(const HugeVector<T>& v) noexcept {
+        const auto* base = reinterpret_cast<const char*>(v.data());
+        if (base != base_) {  // moved (or first seen): what was asked for was the old block's
+            base_ = base;
+            asked_ = 0;
+        }
+        const size_t used = v.size() * sizeof(T), cap = v.capacity() * sizeof(T);
+        if (used + kHugePage <= asked_ || asked_ >= cap || cap < kHugeFrom || !PopulateBehind::active()) return;
+        const size_t n = std::min(kHugePage, cap - asked_);
+        PopulateBehind::request(base_ + asked_, n);
+        asked_ += n;
+    }
+
+private:
+    const char* base_ = nullptr;
+    size_t asked_ = 0;  ///< bytes of the block asked for
+};
+
 /// An append-only array of trivially copyable T in blocks of kHugePage from
 /// huge_allocate(): growing never moves an element nor holds two copies (a
 /// std::deque's blocks are 512 bytes: one heap block per few records).
@@ -86,7 +114,13 @@ public:
         if (size_ == chunks_.size() * kPerChunk) {
             // Room first: a throw then leaves no block taken and lost.
             if (chunks_.size() == chunks_.capacity()) chunks_.reserve(std::max<size_t>(4, 2 * chunks_.size()));
-            chunks_.push_back(static_cast<T*>(huge_allocate(kHugePage)));
+            T* block = spare_ ? std::exchange(spare_, nullptr) : static_cast<T*>(huge_allocate(kHugePage));
+            chunks_.push_back(block);
+            // The next block, populated behind while this one fills (with a second core).
+            if (PopulateBehind::active()) {
+                spare_ = static_cast<T*>(huge_allocate(kHugePage));
+                PopulateBehind::request(spare_, kHugePage);
+            }
         }
         std::construct_at(&chunks_[size_ / kPerChunk][size_ % kPerChunk], v);
         ++size_;
@@ -99,6 +133,7 @@ public:
     /// Empties it and gives its memory back.
     void clear() noexcept {
         for (T* c : chunks_) huge_deallocate(c, kHugePage);
+        if (spare_) huge_deallocate(std::exchange(spare_, nullptr), kHugePage);
         chunks_.clear();
         chunks_.shrink_to_fit();
         size_ = 0;
@@ -106,6 +141,7 @@ public:
 
 private:
     std::vector<T*> chunks_;
+    T* spare_ = nullptr;  ///< the next block, asked to be populated
     size_t size_ = 0;
 };
 
