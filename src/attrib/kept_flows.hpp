@@ -60,7 +60,7 @@ public:
 
     /// Up to `max` flows after the first `at` in id order (their order
     /// sorted on the first call), as AttributionIo::read_flow_page gives
-    /// them; `at` advances. `out` is cleared first.
+    /// them; `at` advances. `out` is resized to the page and each of its flows overwritten whole.
     void page(size_t& at, size_t max, std::vector<FlowFacts>& out);
     /// AttributionIo::stun_answered_hosts over the kept flows.
     [[nodiscard]] std::set<std::string> stun_answered_hosts() const;
@@ -100,6 +100,8 @@ private:
     uint32_t intern(std::string_view s);
     [[nodiscard]] const std::string& text(uint32_t id) const noexcept { return text_[id]; }
     void fill(const Record& r, FlowFacts& f) const;
+    /// order_: every record's id and place, by id.
+    void sort_order();
 
     size_t max_flows_;
     bool abandoned_ = false;

@@ -37,18 +37,41 @@ std::string_view to_string(Evidence e) noexcept {
     return "?";
 }
 
-std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
-    // A TLS/QUIC SNI names its own flow: other names of the address (DNS
-    // answers for other services on a shared address) do not apply.
-    // So does the host a client asked its proxy for (the flow's name when
-    // there is no SNI).
-    std::vector<FlowFacts::Name> own;
-    for (const auto& n : f.names)
-        if (n.source == "sni") own.push_back(n);
-    if (own.empty())
+namespace {
+
+// Which of a flow's names are its effective ones, without copying them. A
+// TLS/QUIC SNI names its own flow: other names of the address (DNS answers
+// for other services on a shared address) do not apply. So does the host a
+// client asked its proxy for (the flow's name when there is no SNI).
+struct EffectiveNames {
+    const FlowFacts& f;
+    std::string_view only;  ///< "" for every name
+    explicit EffectiveNames(const FlowFacts& flow) : f(flow) {
         for (const auto& n : f.names)
-            if (n.source == "proxy") own.push_back(n);
-    return own.empty() ? f.names : own;
+            if (n.source == "sni") {
+                only = "sni";
+                return;
+            }
+        for (const auto& n : f.names)
+            if (n.source == "proxy") {
+                only = "proxy";
+                return;
+            }
+    }
+    [[nodiscard]] bool empty() const noexcept { return f.names.empty(); }
+    template <class Fn>
+    void each(Fn&& fn) const {
+        for (const auto& n : f.names)
+            if (only.empty() || n.source == only) fn(n);
+    }
+};
+
+}  // namespace
+
+std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
+    std::vector<FlowFacts::Name> out;
+    EffectiveNames(f).each([&](const FlowFacts::Name& n) { out.push_back(n); });
+    return out;
 }
 
 std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::set<uint16_t>& active_vendors) {
@@ -81,11 +104,11 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
         }
         out.push_back(Match{idx, ev, conf, name});
     };
-    const auto names = effective_names(f);
+    const EffectiveNames names(f);
     size_t dns_names = 0;
-    for (const auto& n : names) dns_names += n.source == "dns";
+    names.each([&](const FlowFacts::Name& n) { dns_names += n.source == "dns"; });
     catalog::HostMatches hm;
-    for (const auto& n : names) {
+    names.each([&](const FlowFacts::Name& n) {
         const bool initiator = n.source == "dns-initiator";
         c.match_host(n.name, hm);
         for (uint32_t idx : hm.view()) {
@@ -100,7 +123,7 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
             else
                 add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
         }
-    }
+    });
     // Destination-ANY entries: only for flows no name explains, with protocol
     // evidence on the flow, and only for vendors active by name in the capture.
     const bool proto = f.has_protocol_evidence();
@@ -115,14 +138,12 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     // protocol it carries: with several vendors active, a peer's STUN check
     // on a high port would otherwise count for every vendor whose range
     // covers it (the lab's restrictive profile showed exactly that).
-    if (names.empty()) {
-        for (uint32_t idx = 0; idx < c.entries().size(); ++idx) {
+    // Web ports hint at nothing. The entries a port may hint at are the
+    // catalog's list (first-party, named): this runs for every unnamed flow.
+    if (names.empty() && f.service_port() != 443 && f.service_port() != 80) {
+        for (uint32_t idx : c.port_hint_entries(t)) {
             const Entry& e = c.entries()[idx];
-            // The cheap tests first: this runs for every unnamed flow over every entry.
-            if (e.transport != t || e.third_party || e.any_destination() || !active_vendors.count(e.vendor_index))
-                continue;
-            if (!port_ok(e, idx, false)) continue;
-            if (f.service_port() != 443 && f.service_port() != 80)
+            if (active_vendors.count(e.vendor_index) && port_ok(e, idx, false))
                 add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
         }
     }
@@ -132,7 +153,7 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
 
 std::vector<Gap> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
     std::vector<Gap> out;
-    for (const auto& n : effective_names(f)) {
+    EffectiveNames(f).each([&](const FlowFacts::Name& n) {
         const catalog::VendorMatches vm = c.vendor_for_host(n.name);
         for (uint16_t v : vm.view()) {
             bool matched = false;
@@ -140,7 +161,7 @@ std::vector<Gap> gap_vendors(const FlowFacts& f, const Catalog& c, const std::ve
             const bool listed = std::any_of(out.begin(), out.end(), [v](const Gap& g) { return g.vendor == v; });
             if (!matched && !listed) out.push_back(Gap{v, n.name});
         }
-    }
+    });
     return out;
 }
 

@@ -88,6 +88,10 @@ std::span<const uint32_t> Catalog::any_destination_entries(Transport t) const no
     return any_entries_[static_cast<size_t>(t)];
 }
 
+std::span<const uint32_t> Catalog::port_hint_entries(Transport t) const noexcept {
+    return port_hint_entries_[static_cast<size_t>(t)];
+}
+
 void Catalog::match_any_destination(Transport t, uint16_t port, HostMatches& out) const noexcept {
     out.clear();
     // Linear over ANY entries only: the catalog has a handful (Sendbird P2P,

@@ -133,6 +133,8 @@ public:
             const auto idx = static_cast<uint32_t>(i);
             e.vendor_index = vidx(e.vendor);
             cat.entry_ids_.emplace_back(e.id, idx);
+            if (!e.third_party && !e.any_destination())
+                cat.port_hint_entries_[static_cast<size_t>(e.transport)].push_back(idx);
             for (const Destination& d : e.destinations) {
                 if (d.kind == DestinationKind::Any) {
                     cat.any_entries_[static_cast<size_t>(e.transport)].push_back(idx);

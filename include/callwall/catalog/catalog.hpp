@@ -382,6 +382,10 @@ public:
     [[nodiscard]] VendorMatches vendor_for_host(std::string_view host) const noexcept;
     /// Entries whose destination is ANY, for one transport, ascending.
     [[nodiscard]] std::span<const uint32_t> any_destination_entries(Transport t) const noexcept;
+    /// Entries of transport t that a port alone may hint at (attribution's
+    /// port-only evidence): the vendor's own (not third-party), with named
+    /// destinations (not ANY); ascending.
+    [[nodiscard]] std::span<const uint32_t> port_hint_entries(Transport t) const noexcept;
     /// ANY-destination entries of transport t that list port. Clears out first.
     void match_any_destination(Transport t, uint16_t port, HostMatches& out) const noexcept;
     /// True if any loaded document of this vendor states that UDP is preferred.
@@ -405,6 +409,7 @@ private:
     std::vector<std::pair<std::string, uint32_t>> entry_ids_;  // sorted
     std::vector<std::pair<std::string, uint32_t>> product_ids_;  // sorted
     std::array<std::vector<uint32_t>, 2> any_entries_;  // by Transport
+    std::array<std::vector<uint32_t>, 2> port_hint_entries_;  // by Transport
     std::vector<uint8_t> vendor_prefers_udp_;
     DomainIndex entry_index_;
     DomainIndex vendor_index_;

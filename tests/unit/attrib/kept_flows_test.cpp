@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -284,6 +287,47 @@ TEST(KeptFlows, NamesAsTheirRowsAndFlowsInIdOrder) {
     EXPECT_TRUE(kept.server_ttls("192.0.2.1").empty());
     kept.page(at, 10, page);
     EXPECT_TRUE(page.empty());
+}
+
+// Flows kept out of id order come out in id order, whether their ids nearly
+// cover a range (placed by id) or are spread thin (sorted); a page's facts,
+// filled again from page to page, hold only their own flow's values and names.
+TEST(KeptFlows, PagesInIdOrderWhateverTheSpreadOfIdsAndReusedFactsHoldOnlyTheirFlow) {
+    for (const uint64_t spread : {uint64_t{1}, uint64_t{100}}) {
+        KeptFlows kept;
+        std::vector<uint64_t> ids;
+        for (uint64_t i = 1; i <= 200; ++i) ids.push_back(i * spread);
+        std::mt19937 rng(7);
+        std::shuffle(ids.begin(), ids.end(), rng);
+        for (const uint64_t id : ids) {
+            FlowNames names;
+            if (id % 3 == 0) {
+                names.entries[0] = {"media.example.com", "dns"};
+                names.entries[1] = {"a-rather-long-name-beyond-small-strings.example.com", "sni"};
+                names.count = 2;
+            }
+            flow::Flow f = udp_flow(id, 0xC6336401u + static_cast<uint32_t>(id % 2));
+            f.server_port = static_cast<uint16_t>(1000 + id % 7);
+            kept.add(facts_of(f, {}), names);
+        }
+        ASSERT_EQ(kept.size(), 200u);
+        std::vector<FlowFacts> page;
+        std::vector<uint64_t> seen;
+        for (size_t at = 0;;) {
+            kept.page(at, 7, page);
+            if (page.empty()) break;
+            for (const FlowFacts& f : page) {
+                seen.push_back(f.id);
+                EXPECT_EQ(f.names.size(), f.id % 3 == 0 ? 2u : 0u) << "flow " << f.id << ", spread " << spread;
+                EXPECT_EQ(f.server_port, 1000 + f.id % 7) << "flow " << f.id;
+                EXPECT_EQ(f.server_ip, f.id % 2 ? "198.51.100.2" : "198.51.100.1") << "flow " << f.id;
+                if (f.names.size() == 2) EXPECT_EQ(f.names[0].source, "sni");
+            }
+        }
+        std::vector<uint64_t> want = ids;
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(seen, want) << "spread " << spread;
+    }
 }
 
 // One flow past the bound and nothing is kept: the run's attribution reads
