@@ -54,6 +54,7 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows, boo
     if (ahead_page_flows > 0) {
         ahead_ = FlowPagesAhead::start(store_.c_->db, store_.path(), run_, flows_in_memory ? 0 : ahead_page_flows);
         ahead_page_flows_ = ahead_page_flows;
+        store_.finish_run_checkpoint();
         if (ahead_) checkpoint_ = CheckpointAhead::start(store_.c_->db, store_.path());
     }
     if (flows_in_memory && ahead_ && store_.write_behind())
@@ -72,6 +73,7 @@ AttributionIo::AttributionIo(Store& s, int64_t run_id, ReadsNothing) : store_(s)
     // starts from every packet's row, as the constructor above starts it.
     store_.defer([this](Store& st) {
         st.commit_batch();
+        st.finish_run_checkpoint();
         checkpoint_ = CheckpointAhead::start(st.c_->db, st.path());
         st.create_reader_indexes();
     });

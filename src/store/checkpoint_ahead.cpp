@@ -11,6 +11,10 @@ namespace callwall::store {
 std::unique_ptr<CheckpointAhead> CheckpointAhead::start(sqlite3* db, const std::string& path) {
     std::string file = wal_file_of(db, path);
     if (file.empty()) return nullptr;
+    return start_file(std::move(file));
+}
+
+std::unique_ptr<CheckpointAhead> CheckpointAhead::start_file(std::string file) {
     std::unique_ptr<CheckpointAhead> c(new CheckpointAhead(std::move(file)));
     try {
         c->thread_ = util::thread_without_signals("callwall-ckpt", [p = c.get()] { p->run(); });
@@ -40,6 +44,7 @@ void CheckpointAhead::run() noexcept {
                     log >= 0 && copied == log;
     }
     sqlite3_close_v2(db);
+    done_.store(true, std::memory_order_release);
 }
 
 }  // namespace callwall::store

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,6 +32,10 @@ public:
     /// whatever is left, as it always did. Throws StoreError when the
     /// journal mode cannot be read.
     static std::unique_ptr<CheckpointAhead> start(sqlite3* db, const std::string& path);
+    /// The same for a database file known to be in WAL mode (its name as
+    /// SQLite gives it): nothing is read on the caller's connection, so it
+    /// may be called from its WAL hook, right after a commit.
+    static std::unique_ptr<CheckpointAhead> start_file(std::string file);
     ~CheckpointAhead();  ///< waits for the checkpoint
     CheckpointAhead(const CheckpointAhead&) = delete;
     CheckpointAhead& operator=(const CheckpointAhead&) = delete;
@@ -38,12 +43,15 @@ public:
     /// Waits for the checkpoint; true if it copied every frame of the log it
     /// could see (for the tests).
     bool wait();
+    /// The checkpoint has ended (wait() would not block).
+    [[nodiscard]] bool done() const noexcept { return done_.load(std::memory_order_acquire); }
 
 private:
     explicit CheckpointAhead(std::string file) : file_(std::move(file)) {}
     void run() noexcept;
     const std::string file_;
     bool complete_ = false;  ///< written by the thread, read after join
+    std::atomic<bool> done_{false};
     std::thread thread_;
 };
 

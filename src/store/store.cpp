@@ -1,6 +1,8 @@
 // SQLite store. See store/store.hpp.
 #include "store/store.hpp"
+#include "store/checkpoint_ahead.hpp"
 #include "store/conn.hpp"
+#include "store/flow_pages.hpp"
 #include "store/dns_names.hpp"
 #include "store/ownership.hpp"
 #include "store/row_codec.hpp"
@@ -232,7 +234,7 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     // were rewritten later anyway: 11 fdatasync calls, now 8. Durability is
     // unchanged (synchronous=NORMAL: a commit survives a crash of callwall,
     // the last ones may roll back on power loss, the file stays consistent).
-    s->exec("PRAGMA wal_autocheckpoint=16384");
+    s->exec(("PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutocheckpointPages)).c_str());
     s->migrate(version);
     s->c_->ins_run = s->c_->prepare(
         *s,
@@ -328,6 +330,7 @@ Store::~Store() {
         // The destructor must not throw; an error here was already reported by flush() callers.
     }
     wb_.reset();
+    finish_run_checkpoint();
     for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp,
                              c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query, c_->ins_tls, c_->ins_stun,
                              c_->upd_stun, c_->ins_rtp, c_->ups_dns_name})
@@ -414,11 +417,32 @@ void Store::write_behind(bool on) {
     if (on == static_cast<bool>(wb_)) return;
     if (on) {
         wb_ = std::make_unique<WriteBehind>([this](const std::vector<char>& b) { apply_batch(b); });
+        wal_file_ = wal_file_of(c_->db, path());
+        if (!wal_file_.empty()) sqlite3_wal_hook(c_->db, &Store::on_wal_commit, this);
         return;
     }
     sync_writes();
     wb_.reset();
+    finish_run_checkpoint();
+    sqlite3_wal_autocheckpoint(c_->db, kWalAutocheckpointPages);  // SQLite's own hook again
 }
+
+int Store::on_wal_commit(void* self, sqlite3*, const char*, int frames) noexcept {
+    auto& s = *static_cast<Store*>(self);
+    if (frames < s.run_checkpoint_frames_) s.run_checkpoint_frames_ = 0;  // the log started over
+    if (frames - s.run_checkpoint_frames_ < kRunCheckpointFrames) return SQLITE_OK;
+    if (s.run_checkpoint_ && !s.run_checkpoint_->done()) return SQLITE_OK;
+    try {
+        s.run_checkpoint_.reset();  // the last one, ended
+        s.run_checkpoint_ = CheckpointAhead::start_file(s.wal_file_);
+        s.run_checkpoint_frames_ = frames;
+    } catch (...) {
+        // Out of memory: the close checkpoints what is left, as it always did.
+    }
+    return SQLITE_OK;
+}
+
+void Store::finish_run_checkpoint() noexcept { run_checkpoint_.reset(); }
 
 size_t Store::write_behind_waits() const noexcept { return wb_ ? wb_->waits() : 0; }
 

@@ -25,6 +25,8 @@ struct ReportData;
 struct ReportOptions;
 }  // namespace callwall::report
 
+struct sqlite3;
+
 namespace callwall::store {
 
 enum class ReadMode;  // store/read_open.hpp
@@ -179,6 +181,7 @@ struct RtpStreamRow {
 };
 
 class AttributionIo;
+class CheckpointAhead;
 struct DnsNameCount;
 class DnsNames;
 class WriteBehind;
@@ -255,6 +258,9 @@ public:
     /// Batches the decoding thread waited to queue (the writer was behind).
     [[nodiscard]] size_t write_behind_waits() const noexcept;
     [[nodiscard]] bool write_behind() const noexcept { return wb_ != nullptr; }
+    /// Waits for the checkpoint started while packets were read, if one
+    /// runs: attribution's own checkpoint (and the close's) come after it.
+    void finish_run_checkpoint() noexcept;
     /// Runs `job` with this Store on the writer thread once the rows queued
     /// before it are applied, and returns at once (inline when write-behind
     /// is off). The job may read and write through the store (attribution);
@@ -366,6 +372,22 @@ private:
     struct Conn;
     std::unique_ptr<Conn> c_;
     std::unique_ptr<WriteBehind> wb_;  ///< the writer thread, when write-behind is on
+    // With write-behind, the WAL is copied back into the database while
+    // packets are read, on a thread of its own (a passive checkpoint,
+    // store/checkpoint_ahead.hpp) each time it has grown by
+    // kRunCheckpointFrames pages since the last one began: the copying and
+    // syncing that came after the last packet (the checkpoint beside
+    // attribution, the close's) shrink to the run's last pages, and the log
+    // can start over (when a checkpoint has caught up with the writer)
+    // instead of growing to 64 MiB. It replaces
+    // SQLite's own checkpoint on commit (wal_autocheckpoint), which would
+    // stop the writer thread to copy.
+    static constexpr int kRunCheckpointFrames = 1024;  ///< 4 MiB of 4 KiB pages
+    static constexpr int kWalAutocheckpointPages = 16384;  ///< without write-behind (store.cpp says why)
+    std::unique_ptr<CheckpointAhead> run_checkpoint_;
+    std::string wal_file_;  ///< the database file, when in WAL mode (for run_checkpoint_)
+    int run_checkpoint_frames_ = 0;  ///< the log's frames when the last one began
+    static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames) noexcept;
     /// DNS questions counted since the last commit, on the thread that owns
     /// the connection (store/dns_names.hpp).
     std::unique_ptr<DnsNames> dns_names_;

@@ -321,7 +321,9 @@ TEST(KeptFlows, PagesInIdOrderWhateverTheSpreadOfIdsAndReusedFactsHoldOnlyTheirF
                 EXPECT_EQ(f.names.size(), f.id % 3 == 0 ? 2u : 0u) << "flow " << f.id << ", spread " << spread;
                 EXPECT_EQ(f.server_port, 1000 + f.id % 7) << "flow " << f.id;
                 EXPECT_EQ(f.server_ip, f.id % 2 ? "198.51.100.2" : "198.51.100.1") << "flow " << f.id;
-                if (f.names.size() == 2) EXPECT_EQ(f.names[0].source, "sni");
+                if (f.names.size() == 2) {
+                    EXPECT_EQ(f.names[0].source, "sni");
+                }
             }
         }
         std::vector<uint64_t> want = ids;
