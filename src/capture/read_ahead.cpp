@@ -37,6 +37,7 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
     // loop sees the flag and stops).
     try {
         thread_ = util::thread_without_signals("callwall-read", [this] { read_loop(); });
+        inline_ = false;
     } catch (const std::system_error&) {
         chunks_.clear();  // no thread: read inline, the source dropping pages behind it again
         source_->hold_frames(false);
@@ -133,7 +134,7 @@ bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {
 }
 
 NextStatus ReadAhead::next(RawFrame& frame) noexcept {
-    if (!thread_.joinable()) {
+    if (inline_) {
         if (done_ != NextStatus::Frame) return done_;
         const NextStatus st = source_->next(frame);
         frame.parsed = nullptr;  // decoded by the caller

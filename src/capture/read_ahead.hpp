@@ -97,7 +97,9 @@ private:
     struct FreeMetas {
         void operator()(decode::PacketMeta* p) const noexcept { ::operator delete(p); }
     };
-    struct Chunk {
+    /// A cache line (or two) of its own: the reader counts the frames of the
+    /// chunk it fills while the analyser reads the count of the one before.
+    struct alignas(64) Chunk {
         std::unique_ptr<Record[]> records;
         std::unique_ptr<uint8_t[]> data;  ///< not when lending
         /// Each record's headers, decoded by the reader (parse_frame_ok):
@@ -134,7 +136,9 @@ private:
     std::atomic<bool> stop_{false};
     std::thread thread_;
 
-    // Analysing side.
+    // Analysing side: a cache line of its own, apart from what the reader
+    // writes (the ring's counters, the lock) and reads on every frame (stop_).
+    alignas(64) bool inline_ = true;  ///< no reader thread: next() forwards to the source
     const Chunk* current_ = nullptr;
     size_t pos_ = 0;  ///< next record of current_
     NextStatus done_ = NextStatus::Frame;  ///< sticky End/Error once reached
