@@ -123,8 +123,13 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
     // pages from 256 KiB, util/huge_pages.hpp): it grows in place, never
     // copied, and what it grows into next is populated behind with a
     // second core (util/populate_behind.hpp). Resident memory follows the
-    // flows used, as before.
-    slab_.reserve(cfg_.max_flows);
+    // flows used, as before. Where the address space is bounded (ulimit -v)
+    // and refuses it, the slab starts small and doubles as it did.
+    try {
+        slab_.reserve(cfg_.max_flows);
+    } catch (const std::bad_alloc&) {
+        slab_.reserve(start);
+    }
 }
 
 void FlowTable::grow_slots() noexcept {

@@ -139,7 +139,13 @@ Dissector::Dissector(store::Store* store, int64_t run_id, FactSink* extra, bool 
     : impl_(std::make_unique<Impl>(store, run_id, extra, per_message_rows)) {}
 Dissector::Dissector(FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
 
-void Dissector::reserve_flows(uint32_t max_flows) { impl_->shared.apps.reserve(max_flows); }
+void Dissector::reserve_flows(uint32_t max_flows) {
+    try {
+        impl_->shared.apps.reserve(max_flows);
+    } catch (const std::bad_alloc&) {
+        // A bounded address space (ulimit -v): the array doubles as it grows instead.
+    }
+}
 Dissector::~Dissector() = default;
 
 void Dissector::on_flow_created(flow::Flow&, uint32_t slot) noexcept {

@@ -116,10 +116,15 @@ public:
             if (chunks_.size() == chunks_.capacity()) chunks_.reserve(std::max<size_t>(4, 2 * chunks_.size()));
             T* block = spare_ ? std::exchange(spare_, nullptr) : static_cast<T*>(huge_allocate(kHugePage));
             chunks_.push_back(block);
-            // The next block, populated behind while this one fills (with a second core).
+            // The next block, populated behind while this one fills (with a
+            // second core). Optional: without it the next block is mapped then.
             if (PopulateBehind::active()) {
-                spare_ = static_cast<T*>(huge_allocate(kHugePage));
-                PopulateBehind::request(spare_, kHugePage);
+                try {
+                    spare_ = static_cast<T*>(huge_allocate(kHugePage));
+                    PopulateBehind::request(spare_, kHugePage);
+                } catch (const std::bad_alloc&) {
+                    spare_ = nullptr;
+                }
             }
         }
         std::construct_at(&chunks_[size_ / kPerChunk][size_ % kPerChunk], v);

@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
 #include "flow/flow_table.hpp"
+#include "unit/corpus.hpp"
 #include "util/huge_pages.hpp"
 
 namespace callwall::util {
@@ -103,6 +106,42 @@ TEST(PopulateBehind, FlowSlabGrowsInPlaceIntoMemoryPopulatedAhead) {
     if (!PopulateBehind::active()) GTEST_SKIP() << "this kernel has no MADV_POPULATE_WRITE (Linux 5.14)";
     // 8,000 flows of 320 bytes: ~2.4 MB used; the huge page after them asked for too.
     EXPECT_GE(PopulateBehind::populated(), 2 * kHugePage);
+}
+
+// Where the address space is bounded (ulimit -v) the slab's reservation for
+// the flow bound is refused: the table starts small and doubles, as before,
+// instead of failing (an analyze under `ulimit -v 400000` died with
+// std::bad_alloc). In a child with RLIMIT_AS 160 MiB above what it maps.
+// The child: RLIMIT_AS 160 MiB above what it maps, then 20,000 flows in a
+// table with the default bound. Exits 0 when all are there.
+[[noreturn]] void slab_in_a_bounded_address_space() {
+    size_t mapped = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+        unsigned long pages = 0;
+        if (std::fscanf(f, "%lu", &pages) == 1) mapped = pages * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+        std::fclose(f);
+    }
+    rlimit lim{};
+    lim.rlim_cur = lim.rlim_max = mapped + (size_t{160} << 20);
+    if (mapped == 0 || setrlimit(RLIMIT_AS, &lim) != 0) std::_Exit(3);
+    flow::FlowTableConfig cfg;  // the default bound: 1,048,576 flows, 320 MiB of slab
+    flow::FlowTable t(cfg);
+    decode::PacketMeta m;
+    m.proto = 17;
+    m.dst = decode::IpAddr::v4(0x0a000002);
+    m.dport = 53;
+    for (uint32_t i = 1; i <= 20000; ++i) {
+        m.src = decode::IpAddr::v4(0x0a010000 + i);
+        m.sport = 40000;
+        t.update(m, i);
+    }
+    std::_Exit(t.live() == 20000 ? 0 : 4);
+}
+
+TEST(PopulateBehind, FlowSlabFallsBackWhereTheAddressSpaceIsBounded) {
+    if (test::address_sanitizer_build()) GTEST_SKIP() << "AddressSanitizer maps terabytes of shadow: no RLIMIT_AS";
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(slab_in_a_bounded_address_space(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
