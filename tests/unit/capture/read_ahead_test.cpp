@@ -28,6 +28,22 @@ using test::Seen;
 using test::write_capture;
 using test::write_pcapng_capture;
 
+// Writes `from` gzip-compressed to `to`; false when either cannot be opened.
+bool gzip_file(const std::string& from, const std::string& to) {
+    FILE* in = std::fopen(from.c_str(), "rb");
+    gzFile out = gzopen(to.c_str(), "wb1");
+    if (!in || !out) {
+        if (in) std::fclose(in);
+        if (out) gzclose(out);
+        return false;
+    }
+    std::vector<char> buf(1 << 16);
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) gzwrite(out, buf.data(), static_cast<unsigned>(n));
+    std::fclose(in);
+    return gzclose(out) == Z_OK;
+}
+
 Seen read_plain(const std::string& path) {
     auto src = PcapSource::open_file(path);
     return read_frames(*src);
@@ -141,16 +157,7 @@ TEST(ReadAhead, DecodesEachFramesHeadersAsTheAnalyserWould) {
     // Copied into the ring (a compressed file), not lent.
     const std::string plain = (callwall::test::source_dir() + "/captures/dns_basic.pcap");
     const std::string gz = (fs::temp_directory_path() / "callwall-read-ahead-parsed.pcap.gz").string();
-    {
-        FILE* in = std::fopen(plain.c_str(), "rb");
-        gzFile out = gzopen(gz.c_str(), "wb1");
-        ASSERT_TRUE(in && out);
-        std::vector<char> buf(1 << 16);
-        size_t n;
-        while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) gzwrite(out, buf.data(), static_cast<unsigned>(n));
-        std::fclose(in);
-        gzclose(out);
-    }
+    ASSERT_TRUE(gzip_file(plain, gz));
     ASSERT_FALSE(PcapSource::open_file(gz)->frames_in_map());
     size_t gz_decoded = 0;
     EXPECT_GT(expect_parsed_as_the_analyser_would(gz, gz_decoded), 0u);
@@ -221,16 +228,7 @@ TEST(ReadAhead, LendsAPcapngFilesFramesToo) {
 TEST(ReadAhead, CopiesTheFramesOfACompressedFile) {
     const std::string path = write_capture(20000, 0, 7);
     const std::string gz = path + ".gz";
-    {
-        FILE* in = std::fopen(path.c_str(), "rb");
-        gzFile out = gzopen(gz.c_str(), "wb1");
-        ASSERT_TRUE(in && out);
-        std::vector<char> buf(1 << 16);
-        size_t n;
-        while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) gzwrite(out, buf.data(), static_cast<unsigned>(n));
-        std::fclose(in);
-        gzclose(out);
-    }
+    ASSERT_TRUE(gzip_file(path, gz));
     EXPECT_FALSE(PcapSource::open_file(gz)->frames_in_map());
     const Seen plain = read_plain(path);
     ASSERT_EQ(plain.bytes.size(), 20000u);
