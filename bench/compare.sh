@@ -94,9 +94,7 @@ mkdir -p "$dir"
     echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
     echo "os: $(uname -sr)"
     echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-    rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
-    # Changes to the prose alone (docs/, README.md: where these tables go) build the same binary.
-    [ -z "$(git status --porcelain --untracked-files=no -- . ':!docs' ':!README.md' 2>/dev/null)" ] || rev="$rev+local changes"
+    rev=$(bench/revision.sh)
     echo "callwall: $(build/release/callwall --version 2>/dev/null | head -1 | sed 's/^callwall //') ($rev, RelWithDebInfo)"
     if have tshark tshark; then echo "tshark: $(tshark --version 2>/dev/null | head -1 | sed 's/ (Git.*//')"; fi
     if have ndpiReader ndpi; then echo "ndpi: $(ndpiReader -h 2>&1 | sed -n 's/.*Welcome to \(nDPI [^ ]*\).*/\1/p' | head -1)"; fi

@@ -65,9 +65,7 @@ mkdir -p "$dir"
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
     echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-    rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
-    # Changes to the prose alone (docs/, README.md: where these tables go) build the same binary.
-    [ -z "$(git status --porcelain --untracked-files=no -- . ':!docs' ':!README.md' 2>/dev/null)" ] || rev="$rev+local changes"
+    rev=$(bench/revision.sh)
     echo "callwall: $rev"
     echo "note: $note"
     echo "profile: $profile"
