@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <mutex>
 #include <optional>
+#include <system_error>
 
 #include "attrib/kept_flows.hpp"
 #include "attrib/live.hpp"
@@ -17,8 +18,6 @@
 #include "store/store.hpp"
 #include "util/clock.hpp"
 #include "util/populate_behind.hpp"
-
-#include <system_error>
 
 namespace callwall::run {
 namespace {
