@@ -562,7 +562,7 @@ std::vector<std::unique_ptr<PcapSource>> open_fanout(const LiveOptions& options,
     // with whatever else it holds from before it joined (its last block is
     // handed over after the read timeout).
     discard(out, options.read_timeout_ms + 50, 2000);
-    for (auto& s : out) s->set_filter(options.filter);  // "" passes everything
+    for (auto& s : out) s->set_filter(options.filter, PcapSource::FilterSwap::Drain);  // "" passes everything
     return out;
 }
 

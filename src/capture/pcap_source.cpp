@@ -2,8 +2,10 @@
 #include "callwall/capture/pcap_source.hpp"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <pcap/pcap.h>
 #include <stdio_ext.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -357,7 +359,37 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {
     return src;
 }
 
-void PcapSource::set_filter(const std::string& expression) {
+namespace {
+// libpcap's pcap_setfilter() on Linux attaches a reject-all filter, drains
+// the socket and only then attaches the new one (so no packet the new filter
+// refuses is read after it): what arrives in between is lost and counted
+// nowhere, and capture changes its filter while packets flow. When libpcap
+// already filters in the kernel on this socket, the new program is attached
+// over the old one, which the kernel swaps in one step; the frames already
+// in the ring passed the old filter and are read as they are. (Right after
+// pcap_setfilter(), libpcap also runs its program in user space over the
+// ring's block being filled, until it hands that block back: for that
+// block, the previous program still applies.) libpcap 1.10 attaches the
+// compiled program unchanged on a memory-mapped socket (its fix_program()
+// rewrites only the loads of the cooked link types, which keep
+// pcap_setfilter()). False: install it through pcap_setfilter().
+bool replace_kernel_filter(pcap_t* pcap, const bpf_program& prog) noexcept {
+    const int linktype = pcap_datalink(pcap);
+    if (linktype == DLT_LINUX_SLL || linktype == DLT_LINUX_SLL2) return false;
+    if (prog.bf_len == 0 || prog.bf_len > BPF_MAXINSNS) return false;
+    const int fd = pcap_fileno(pcap);
+    if (fd < 0) return false;
+    // The attached program's length (0: none, libpcap filters in user space).
+    socklen_t attached = 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, nullptr, &attached) != 0 || attached == 0) return false;
+    sock_fprog fprog{};
+    fprog.len = static_cast<unsigned short>(prog.bf_len);
+    fprog.filter = reinterpret_cast<sock_filter*>(prog.bf_insns);
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) == 0;
+}
+}  // namespace
+
+void PcapSource::set_filter(const std::string& expression, FilterSwap swap) {
     if (!live_) {
         // A file: compiled for its (first usable) link type now, so a bad
         // expression is refused at once; other link types as frames show them.
@@ -380,6 +412,10 @@ void PcapSource::set_filter(const std::string& expression) {
     if (pcap_compile(handle_->pcap, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
         throw CaptureError(CaptureErrorKind::Filter,
                            name_ + ": bad filter '" + expression + "': " + pcap_geterr(handle_->pcap));
+    if (swap == FilterSwap::InPlace && replace_kernel_filter(handle_->pcap, prog)) {
+        pcap_freecode(&prog);
+        return;
+    }
     const int rc = pcap_setfilter(handle_->pcap, &prog);
     pcap_freecode(&prog);
     if (rc != 0)

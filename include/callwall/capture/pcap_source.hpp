@@ -111,10 +111,22 @@ public:
     /// Live only: next() returns Timeout at once when no packet is waiting
     /// (several interfaces are then read in turn after poll()).
     void set_nonblocking();
+    /// How a live capture's filter replaces the one it has (files: ignored).
+    enum class FilterSwap {
+        /// The kernel swaps the programs in one step: no packet is lost.
+        /// Right after the first filter, the ring's block being filled may
+        /// still be checked against the previous one: a change then takes
+        /// effect for that block's packets one block later.
+        InPlace,
+        /// libpcap's way: what the socket holds is dropped and the new filter
+        /// applies to every frame read after; packets arriving meanwhile are
+        /// lost, counted nowhere. For a socket nothing should be read from yet.
+        Drain,
+    };
     /// Compiles and installs a BPF filter; throws CaptureError on a bad
     /// expression. Live: the kernel's filter. A file: frames that do not match
     /// are skipped by next() (compiled for each link type the file uses).
-    void set_filter(const std::string& expression);
+    void set_filter(const std::string& expression, FilterSwap swap = FilterSwap::InPlace);
     /// Files: reads the first frame ahead (next() returns it first) and gives
     /// its time; false when the file has no frame (empty, or damaged at once).
     [[nodiscard]] bool first_ts(int64_t& ts_us) noexcept;
