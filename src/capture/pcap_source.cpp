@@ -360,6 +360,32 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {
 }
 
 namespace {
+// A cooked socket (DLT_LINUX_SLL, DLT_LINUX_SLL2: `-i any`) hands the kernel's
+// filter the packet without the link-layer header libpcap's programs read:
+// libpcap's fix_offset() (pcap-linux.c, 1.10) rewrites each load from the
+// packet, as here: past the header, the same bytes without it; the
+// header's protocol, packet type and interface fields, the kernel's
+// ancillary words for them. False: a load from elsewhere in the header,
+// which the kernel cannot give (libpcap then filters in user space).
+bool fix_cooked_load(int linktype, sock_filter& insn) noexcept {
+    constexpr uint32_t kSllLen = 16, kSll2Len = 20;
+    uint32_t& k = insn.k;
+    if (k >= static_cast<uint32_t>(SKF_AD_OFF)) return true;  // already ancillary
+    const bool two = linktype == DLT_LINUX_SLL2;
+    const uint32_t header = two ? kSll2Len : kSllLen;
+    if (k >= header)
+        k -= header;
+    else if (k == (two ? 0u : 14u))
+        k = static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL);
+    else if (k == (two ? 10u : 0u))
+        k = static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE);
+    else if (two && k == 4)
+        k = static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX);
+    else if (static_cast<int32_t>(k) > 0)
+        return false;
+    return true;
+}
+
 // libpcap's pcap_setfilter() on Linux attaches a reject-all filter, drains
 // the socket and only then attaches the new one (so no packet the new filter
 // refuses is read after it): what arrives in between is lost and counted
@@ -370,21 +396,31 @@ namespace {
 // pcap_setfilter(), libpcap also runs its program in user space over the
 // ring's block being filled, until it hands that block back: for that
 // block, the previous program still applies.) libpcap 1.10 attaches the
-// compiled program unchanged on a memory-mapped socket (its fix_program()
-// rewrites only the loads of the cooked link types, which keep
-// pcap_setfilter()). False: install it through pcap_setfilter().
-bool replace_kernel_filter(pcap_t* pcap, const bpf_program& prog) noexcept {
-    const int linktype = pcap_datalink(pcap);
-    if (linktype == DLT_LINUX_SLL || linktype == DLT_LINUX_SLL2) return false;
+// compiled program as it is on a memory-mapped socket, but for the loads a
+// cooked socket needs rewritten (fix_cooked_load). False: install it
+// through pcap_setfilter().
+bool replace_kernel_filter(pcap_t* pcap, const bpf_program& prog) {
     if (prog.bf_len == 0 || prog.bf_len > BPF_MAXINSNS) return false;
     const int fd = pcap_fileno(pcap);
     if (fd < 0) return false;
     // The attached program's length (0: none, libpcap filters in user space).
     socklen_t attached = 0;
     if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, nullptr, &attached) != 0 || attached == 0) return false;
+    static_assert(sizeof(sock_filter) == sizeof(bpf_insn));
+    std::vector<sock_filter> insns(prog.bf_len);
+    std::memcpy(insns.data(), prog.bf_insns, prog.bf_len * sizeof(sock_filter));
+    const int linktype = pcap_datalink(pcap);
+    if (linktype == DLT_LINUX_SLL || linktype == DLT_LINUX_SLL2) {
+        for (sock_filter& insn : insns) {
+            const uint16_t cls = BPF_CLASS(insn.code), mode = BPF_MODE(insn.code);
+            if ((cls == BPF_LD || cls == BPF_LDX) && (mode == BPF_ABS || mode == BPF_IND || mode == BPF_MSH) &&
+                !fix_cooked_load(linktype, insn))
+                return false;
+        }
+    }
     sock_fprog fprog{};
-    fprog.len = static_cast<unsigned short>(prog.bf_len);
-    fprog.filter = reinterpret_cast<sock_filter*>(prog.bf_insns);
+    fprog.len = static_cast<unsigned short>(insns.size());
+    fprog.filter = insns.data();
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) == 0;
 }
 }  // namespace

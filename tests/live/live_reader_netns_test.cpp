@@ -59,6 +59,8 @@ protected:
         ASSERT_TRUE(VethPair::add_address(ns_a_, veth_a_, "10.198.0.1/24"));
         ASSERT_TRUE(VethPair::add_address(ns_b_, veth_b_, "10.198.0.2/24"));
     }
+    /// WideningTheFilter* below: a burst captured on `iface` in B while its filter changes.
+    void widen_while_sending(const std::string& iface);
     VethPair net_;
     const std::string &ns_a_ = net_.ns_a, &ns_b_ = net_.ns_b, &veth_a_ = net_.veth_a, &veth_b_ = net_.veth_b;
 };
@@ -177,11 +179,15 @@ TEST_F(LiveReaderNetns, StartedLaterReadsOnlyOnceStarted) {
 // pcap_setfilter() attaches a reject-all filter and drains the socket before
 // attaching the new one: whatever arrived in between was lost and counted
 // nowhere. A wider filter replaces the old one in one step, and every packet
-// the old filter passed is still captured, exactly once, with no drop.
-TEST_F(LiveReaderNetns, WideningTheFilterWhilePacketsArriveLosesNone) {
+// the old filter passed is still captured, exactly once, with no drop; the
+// last change, to another port, shows each one took effect.
+void LiveReaderNetns::widen_while_sending(const std::string& iface) {
     if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
-    auto src = open_in(ns_b_, veth_b_, 32);  // holds the whole burst: the ring never overflows
-    ASSERT_TRUE(src) << "cannot open a live capture on " << veth_b_ << " in " << ns_b_;
+    auto src = open_in(ns_b_, iface, 32);  // holds the whole burst: the ring never overflows
+    ASSERT_TRUE(src) << "cannot open a live capture on " << iface << " in " << ns_b_;
+    // Where the UDP payload starts: Ethernet, or Linux's cooked headers (`any`); IPv4 without options, UDP.
+    const size_t link = src->linktype() == 113 ? 16 : src->linktype() == 276 ? 20 : 14;
+    const size_t kAt = link + 20 + 8;
     constexpr int kDatagrams = 40000;  // small ones, sent as fast as Python can, a few tenths of a second
     const std::string sender =
         "import socket, time\n"
@@ -201,7 +207,6 @@ TEST_F(LiveReaderNetns, WideningTheFilterWhilePacketsArriveLosesNone) {
         int n = 0;
         while (src->next(f) == capture::NextStatus::Frame) {
             ++n;
-            constexpr size_t kAt = 14 + 20 + 8;  // Ethernet, IPv4 without options, UDP
             const uint32_t i = f.caplen < kAt + 4 ? ~0u
                                                   : uint32_t{f.bytes[kAt]} << 24 | uint32_t{f.bytes[kAt + 1]} << 16 |
                                                         uint32_t{f.bytes[kAt + 2]} << 8 | f.bytes[kAt + 3];
@@ -251,10 +256,16 @@ TEST_F(LiveReaderNetns, WideningTheFilterWhilePacketsArriveLosesNone) {
     std::vector<uint16_t> ports;
     capture::RawFrame f;
     while (src->next(f) == capture::NextStatus::Frame)
-        if (f.caplen >= 14 + 20 + 8)
-            ports.push_back(static_cast<uint16_t>(f.bytes[14 + 20 + 2] << 8 | f.bytes[14 + 20 + 3]));
+        if (f.caplen >= link + 20 + 8)
+            ports.push_back(static_cast<uint16_t>(f.bytes[link + 20 + 2] << 8 | f.bytes[link + 20 + 3]));
     EXPECT_EQ(ports, std::vector<uint16_t>{10});
 }
+
+TEST_F(LiveReaderNetns, WideningTheFilterWhilePacketsArriveLosesNone) { widen_while_sending(veth_b_); }
+
+// The same on `any`, a cooked socket: the program's loads are rewritten for
+// a packet without its link-layer header, as libpcap does.
+TEST_F(LiveReaderNetns, WideningTheFilterOnACookedSocketLosesNone) { widen_while_sending("any"); }
 
 }  // namespace
 }  // namespace callwall::test
