@@ -448,13 +448,12 @@ void PcapSource::set_filter(const std::string& expression, FilterSwap swap) {
     if (pcap_compile(handle_->pcap, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
         throw CaptureError(CaptureErrorKind::Filter,
                            name_ + ": bad filter '" + expression + "': " + pcap_geterr(handle_->pcap));
-    if (swap == FilterSwap::InPlace && replace_kernel_filter(handle_->pcap, prog)) {
-        pcap_freecode(&prog);
-        return;
-    }
-    const int rc = pcap_setfilter(handle_->pcap, &prog);
-    pcap_freecode(&prog);
-    if (rc != 0)
+    struct FreeCode {
+        bpf_program& prog;
+        ~FreeCode() { pcap_freecode(&prog); }
+    } free_code{prog};
+    if (swap == FilterSwap::InPlace && replace_kernel_filter(handle_->pcap, prog)) return;
+    if (pcap_setfilter(handle_->pcap, &prog) != 0)
         throw CaptureError(CaptureErrorKind::Filter, name_ + ": cannot install filter: " + pcap_geterr(handle_->pcap));
 }
 
