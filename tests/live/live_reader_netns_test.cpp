@@ -49,6 +49,26 @@ std::unique_ptr<capture::PcapSource> open_in(const std::string& ns, const std::s
     return src;
 }
 
+// A Python program for B that sends one datagram to A's port 8 (so the
+// neighbour is resolved before the burst, or the kernel would queue and drop
+// its first packets), half a second later `datagrams` to port 9, each with
+// its number (4 bytes, big-endian) and `pad` more bytes, `pause_s` seconds
+// apart ("0": back to back).
+std::string numbered_burst(int datagrams, int pad, const std::string& pause_s) {
+    return "import socket, time\n"
+           "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+           "s.sendto(b'x', ('10.198.0.1', 8))\n"
+           "time.sleep(0.5)\n"
+           "for i in range(" +
+           std::to_string(datagrams) +
+           "):\n"
+           "    s.sendto(i.to_bytes(4, 'big') + b'x' * " +
+           std::to_string(pad) +
+           ", ('10.198.0.1', 9))\n"
+           "    if " +
+           pause_s + ": time.sleep(" + pause_s + ")\n";
+}
+
 class LiveReaderNetns : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -78,18 +98,7 @@ TEST_F(LiveReaderNetns, BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBus
     // thread must get the CPU about every half second, which even a loaded
     // 2-CPU machine gives; the unread handle must overflow.
     constexpr int kDatagrams = 4000;
-    // One datagram to port 8 first (the neighbour is resolved before the
-    // burst, or the kernel would queue and drop the burst's first packets).
-    const std::string sender =
-        "import socket, time\n"
-        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-        "s.sendto(b'x', ('10.198.0.1', 8))\n"
-        "time.sleep(0.5)\n"
-        "for i in range(" +
-        std::to_string(kDatagrams) +
-        "):\n"
-        "    s.sendto(i.to_bytes(4, 'big') + b'x' * 1196, ('10.198.0.1', 9))\n"
-        "    time.sleep(0.001)\n";
+    const std::string sender = numbered_burst(kDatagrams, 1196, "0.001");
     // The loop is "busy" for the whole burst: next() is not called until the sender is done.
     ASSERT_EQ(run({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", "-c", sender}, 30s), 0);
     std::this_thread::sleep_for(300ms);  // the thread's last poll
@@ -189,15 +198,7 @@ void LiveReaderNetns::widen_while_sending(const std::string& iface) {
     const size_t link = src->linktype() == 113 ? 16 : src->linktype() == 276 ? 20 : 14;
     const size_t kAt = link + 20 + 8;
     constexpr int kDatagrams = 40000;  // small ones, sent as fast as Python can, a few tenths of a second
-    const std::string sender =
-        "import socket, time\n"
-        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-        "s.sendto(b'x', ('10.198.0.1', 8))\n"
-        "time.sleep(0.5)\n"
-        "for i in range(" +
-        std::to_string(kDatagrams) +
-        "):\n"
-        "    s.sendto(i.to_bytes(4, 'big'), ('10.198.0.1', 9))\n";
+    const std::string sender = numbered_burst(kDatagrams, 0, "0");
     const pid_t pid = spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", "-c", sender});
     ASSERT_GT(pid, 0);
     std::vector<int> seen(kDatagrams, 0);
