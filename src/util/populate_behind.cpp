@@ -77,16 +77,22 @@ std::atomic<PopulateBehind::Impl*> g_current{nullptr};
 }  // namespace
 
 PopulateBehind::PopulateBehind() : impl_(std::make_unique<Impl>()) {
-    impl_->thread = thread_without_signals("callwall-pop", [i = impl_.get()] { i->loop(); });
     Impl* none = nullptr;
-    if (!g_current.compare_exchange_strong(none, impl_.get())) {
-        // Another one lives (a second session in the process): this one stays idle.
+    // Another one lives (a second session in the process): this one stays idle, with no thread.
+    if (!g_current.compare_exchange_strong(none, impl_.get())) return;
+    try {
+        impl_->thread = thread_without_signals("callwall-pop", [i = impl_.get()] { i->loop(); });
+    } catch (...) {
+        Impl* self = impl_.get();
+        g_current.compare_exchange_strong(self, nullptr);
+        throw;
     }
 }
 
 PopulateBehind::~PopulateBehind() {
     Impl* self = impl_.get();
     g_current.compare_exchange_strong(self, nullptr);
+    if (!impl_->thread.joinable()) return;
     {
         std::lock_guard<std::mutex> lk(impl_->mu);
         impl_->stop = true;

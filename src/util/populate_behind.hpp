@@ -23,7 +23,8 @@ namespace callwall::util {
 
 class PopulateBehind {
 public:
-    /// Starts the thread; requests go to it while this object lives (one at a time per process).
+    /// Starts the thread; requests go to it while this object lives. One at
+    /// a time per process: a second one starts no thread and takes no requests.
     PopulateBehind();
     ~PopulateBehind();  ///< drops what is queued, waits for the thread
     PopulateBehind(const PopulateBehind&) = delete;

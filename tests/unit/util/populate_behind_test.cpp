@@ -10,6 +10,9 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "flow/flow_table.hpp"
@@ -57,6 +60,41 @@ TEST(PopulateBehind, IgnoresRequestsWhileNoneLives) {
     PopulateBehind::drain();
     EXPECT_EQ(resident_pages(p, len), 0u);
     EXPECT_EQ(PopulateBehind::populated(), 0u);
+    huge_deallocate(p, len);
+}
+
+// The threads of this process named `name` (/proc/self/task/*/comm).
+int threads_named(const std::string& name) {
+    int n = 0;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream in(t.path() / "comm");
+        std::string comm;
+        std::getline(in, comm);
+        n += comm == name;
+    }
+    return n;
+}
+
+// One at a time per process: a second (another session in the process)
+// starts no thread and takes no requests; the first stays in charge, also
+// after the second is gone.
+TEST(PopulateBehind, ASecondOneStartsNoThreadAndLeavesTheFirstInCharge) {
+    const int before = threads_named("callwall-pop");
+    PopulateBehind first;
+    if (!PopulateBehind::active())
+        GTEST_SKIP() << "another PopulateBehind lives in this process, or no MADV_POPULATE_WRITE";
+    EXPECT_EQ(threads_named("callwall-pop"), before + 1);
+    {
+        PopulateBehind second;
+        EXPECT_EQ(threads_named("callwall-pop"), before + 1) << "the second started a thread";
+    }
+    ASSERT_TRUE(PopulateBehind::active()) << "the second's end ended the first's";
+    const size_t len = kHugePage;
+    void* p = huge_allocate(len);
+    PopulateBehind::request(p, len);
+    PopulateBehind::drain();
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    EXPECT_EQ(resident_pages(p, len), len / page) << "the first populates";
     huge_deallocate(p, len);
 }
 
