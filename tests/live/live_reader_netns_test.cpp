@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "callwall/capture/pcap_source.hpp"
+#include "callwall/decode/packet.hpp"
 #include "capture/live_reader.hpp"
 #include "live/netns.hpp"
 #include "live/spawn.hpp"
@@ -195,7 +196,8 @@ void LiveReaderNetns::widen_while_sending(const std::string& iface) {
     auto src = open_in(ns_b_, iface, 32);  // holds the whole burst: the ring never overflows
     ASSERT_TRUE(src) << "cannot open a live capture on " << iface << " in " << ns_b_;
     // Where the UDP payload starts: Ethernet, or Linux's cooked headers (`any`); IPv4 without options, UDP.
-    const size_t link = src->linktype() == 113 ? 16 : src->linktype() == 276 ? 20 : 14;
+    const auto type = static_cast<decode::LinkType>(src->linktype());
+    const size_t link = type == decode::LinkType::LinuxSll ? 16 : type == decode::LinkType::LinuxSll2 ? 20 : 14;
     const size_t kAt = link + 20 + 8;
     constexpr int kDatagrams = 40000;  // small ones, sent as fast as Python can, a few tenths of a second
     const std::string sender = numbered_burst(kDatagrams, 0, "0");
