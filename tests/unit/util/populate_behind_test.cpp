@@ -147,9 +147,8 @@ TEST(PopulateBehind, FlowSlabGrowsInPlaceIntoMemoryPopulatedAhead) {
 // Where the address space is bounded (ulimit -v) the slab's reservation for
 // the flow bound is refused: the table starts small and doubles, as before,
 // instead of failing (an analyze under `ulimit -v 400000` died with
-// std::bad_alloc). In a child with RLIMIT_AS 160 MiB above what it maps.
-// The child: RLIMIT_AS 160 MiB above what it maps, then 20,000 flows in a
-// table with the default bound. Exits 0 when all are there.
+// std::bad_alloc). The child: RLIMIT_AS 160 MiB above what it maps, then
+// 20,000 flows in a table with the default bound. Exits 0 when all are there.
 [[noreturn]] void slab_in_a_bounded_address_space() {
     size_t mapped = 0;
     if (FILE* f = std::fopen("/proc/self/statm", "r")) {
