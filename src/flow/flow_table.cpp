@@ -219,11 +219,6 @@ int64_t FlowTable::class_limit(uint8_t c) const noexcept {
     }
 }
 
-void FlowTable::at(int64_t clock_us, uint64_t seq) noexcept {
-    clock_us_ = std::max(clock_us_, clock_us);
-    seq_ = std::max(seq_, seq << 24);  // room for the moves of one packet (and a tick's: Analyzer)
-}
-
 uint32_t FlowTable::allocate() noexcept {
     if (!free_.empty()) {
         const uint32_t idx = free_.back();

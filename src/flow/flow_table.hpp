@@ -24,6 +24,7 @@
 // directions differently).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -183,7 +184,10 @@ public:
     /// update): `clock_us` never goes back (the caller's latest capture time)
     /// and `seq` grows (the packet's index in the run). Without calls, the
     /// clock is the latest `ts_us` given to update() and the order its calls'.
-    void at(int64_t clock_us, uint64_t seq) noexcept;
+    void at(int64_t clock_us, uint64_t seq) noexcept {
+        clock_us_ = std::max(clock_us_, clock_us);
+        seq_ = std::max(seq_, seq << 24);  // room for the moves of one packet (and a tick's: Analyzer)
+    }
     /// The order of the next LRU move, exactly (a datagram released by a tick: Analyzer).
     void set_seq(uint64_t seq) noexcept { seq_ = seq; }
     /// Evicts every flow idle longer than its timeout at `now_us` (last

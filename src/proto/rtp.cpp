@@ -433,7 +433,10 @@ uint8_t StreamStats::payload_type() const noexcept {
 
 void StreamStats::add(const PacketSample& p) noexcept {
     ++packets_;
-    count_payload_type(p.payload_type);
+    if (pt_slots_used_ != 0 && pt_counts_[0].pt == p.payload_type)
+        ++pt_counts_[0].packets;  // the stream's usual type: no call
+    else
+        count_payload_type(p.payload_type);
     if (packets_ == 1) {
         first_pt_ = p.payload_type;
         prev_pt_ = p.payload_type;

@@ -170,6 +170,12 @@ void ChannelValidator::on_other_datagram() noexcept {
     for (auto& c : candidates_) c = Candidate{};
 }
 
+bool ChannelValidator::has_candidates() const noexcept {
+    for (const auto& c : candidates_)
+        if (c.streak > 0) return true;
+    return false;
+}
+
 ChannelVerdict ChannelValidator::on_datagram(ByteView datagram) noexcept {
     const auto cd = decode_channel_data(datagram, false);
     if (!cd || cd->kind != ChannelKind::Rfc) {

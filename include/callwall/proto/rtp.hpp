@@ -59,7 +59,8 @@ namespace callwall::proto::rtp {
 
 enum class FirstByteClass : uint8_t { Stun, Zrtp, Dtls, TurnChannel, Quic, RtpRtcp, Unknown };
 
-[[nodiscard]] constexpr FirstByteClass classify_first_byte(uint8_t b) noexcept {
+namespace detail {
+[[nodiscard]] constexpr FirstByteClass first_byte_class(uint8_t b) noexcept {
     if (b <= 3) return FirstByteClass::Stun;
     if (b >= 16 && b <= 19) return FirstByteClass::Zrtp;
     if (b >= 20 && b <= 63) return FirstByteClass::Dtls;
@@ -69,6 +70,15 @@ enum class FirstByteClass : uint8_t { Stun, Zrtp, Dtls, TurnChannel, Quic, RtpRt
     if (b >= 192) return FirstByteClass::Quic;
     return FirstByteClass::Unknown;  // 4..15
 }
+/// The ranges above, one entry per byte: one load on every datagram of a media flow.
+inline constexpr auto kFirstByteClasses = [] {
+    std::array<FirstByteClass, 256> t{};
+    for (size_t b = 0; b < t.size(); ++b) t[b] = first_byte_class(static_cast<uint8_t>(b));
+    return t;
+}();
+}  // namespace detail
+
+[[nodiscard]] constexpr FirstByteClass classify_first_byte(uint8_t b) noexcept { return detail::kFirstByteClasses[b]; }
 [[nodiscard]] constexpr FirstByteClass classify_first_byte(ByteView v) noexcept {
     return v.empty() ? FirstByteClass::Unknown : classify_first_byte(v[0]);
 }

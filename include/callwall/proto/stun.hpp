@@ -505,6 +505,8 @@ public:
     void on_other_datagram() noexcept;
 
     [[nodiscard]] bool is_accepted(uint16_t channel) const noexcept;
+    /// A channel is on its way to confirmation: on_other_datagram() would change something.
+    [[nodiscard]] bool has_candidates() const noexcept;
 
 private:
     struct Candidate {

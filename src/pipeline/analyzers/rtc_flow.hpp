@@ -17,6 +17,10 @@ struct RtcFlow {
     uint32_t channel_data = 0;
     uint64_t rtcp_packets = 0;
     bool dtls_handshake = false;
+    /// The STUN slot's ChannelData validator holds an unconfirmed candidate:
+    /// only then must a datagram of another kind break its streak (most
+    /// datagrams are RTP, and the slot is not touched for them).
+    bool channel_candidates = false;
 };
 
 inline constexpr std::string_view kRtcLabels[] = {"stun", "turn", "ms-turn", "dtls", "rtp", "rtcp"};

@@ -101,7 +101,10 @@ void StunTurn::on_channel_data(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow
 
 bool StunTurn::accept_channel_datagram(RtcFlow& r, ByteView datagram) {
     Slot* s = slot(r);
-    return s && s->validator.on_datagram(datagram) == stun::ChannelVerdict::Accepted;
+    if (!s) return false;
+    const bool accepted = s->validator.on_datagram(datagram) == stun::ChannelVerdict::Accepted;
+    r.channel_candidates = s->validator.has_candidates();
+    return accepted;
 }
 
 void StunTurn::describe(RtcFlow& r, FlowColumns& out, bool final) {

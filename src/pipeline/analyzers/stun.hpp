@@ -39,6 +39,8 @@ public:
     [[nodiscard]] bool accept_channel_datagram(RtcFlow& r, ByteView datagram);
     /// A datagram that is neither STUN nor ChannelData (the validator's evidence).
     void on_other_datagram(RtcFlow& r) noexcept {
+        if (!r.channel_candidates) return;  // nothing to break: the slot stays untouched
+        r.channel_candidates = false;
         if (r.stun >= 0) pool_.at(r.stun).validator.on_other_datagram();
     }
     /// Transaction counts; `final` counts outstanding requests as unanswered.

@@ -244,6 +244,33 @@ TEST(Dissector, StunTransactionAndMediaLabels) {
     EXPECT_EQ(h.d.stats().dtls_records, 1u);
 }
 
+// ChannelData on a channel no ChannelBind was seen for counts once three
+// arrive in a row; an RTP datagram in between breaks the streak (the
+// analyzer tells the validator only while a candidate is pending, so this is
+// the path that must still do it).
+TEST(Dissector, ChannelDataStreakBrokenByAnRtpDatagram) {
+    // Channel 0x4003 carrying 22 bytes of RTCP (as in the STUN tests).
+    const Bytes cd = hex("4003001680c9000100000001800000031ff01345009e4583923d");
+    const auto channel_data_counted = [&](bool rtp_between) {
+        RegistryHarness h;
+        flow::Flow f = make_flow(decode::kProtoUdp, 3478, 11);
+        h.d.on_flow_created(f, 0);
+        h.send(f, 0, flow::kFromClient, kStunRequest);
+        h.send(f, 0, flow::kFromClient, cd);
+        h.send(f, 0, flow::kFromClient, cd);
+        if (rtp_between) h.send(f, 0, flow::kFromClient, kRtp);
+        h.send(f, 0, flow::kFromClient, cd);
+        h.send(f, 0, flow::kFromClient, cd);
+        store::FlowAppInfo info;
+        h.end(f, 0, info);
+        return info.channel_data;
+    };
+    // Four in a row: the third confirms the channel, the third and fourth count.
+    EXPECT_EQ(channel_data_counted(false), 2u);
+    // Two, RTP, two: never three in a row.
+    EXPECT_EQ(channel_data_counted(true), 0u);
+}
+
 TEST(Dissector, FlowGivenUpAfterEightUnknownPayloads) {
     RegistryHarness h;
     flow::Flow f = make_flow(decode::kProtoUdp, 3478, 9);
