@@ -41,8 +41,8 @@ STAGES = [
     ('Flows left at the end, with their rows (`Analyzer::finish`)', 'callwall::pipeline::Analyzer::finish'),
     ('Attribution (`attrib::run_attribution`)', 'callwall::attrib::run_attribution'),
     ('of which the reader indexes (`Store::create_reader_indexes`)', 'callwall::store::Store::create_reader_indexes'),
-    ('Rows written behind, on the store\'s thread (`Store::apply_batch`; default threads)',
-     'callwall::store::Store::apply_batch'),
+    ('Rows written behind, on the store\'s thread or in the reading thread\'s idle time (`Store::apply_rows`; default threads)',
+     'callwall::store::Store::apply_rows'),
     ('SQLite statements, wherever called (`sqlite3_step`)', 'sqlite3_step'),
 ]
 DEFAULT_FILE = '/tmp/callwall-busy-1000000.pcap'

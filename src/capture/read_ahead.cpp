@@ -5,18 +5,12 @@
 
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include "util/thread_without_signals.hpp"
 #include "capture/padded.hpp"
 
 namespace callwall::capture {
-namespace {
-
-// Frames ahead of the one returned whose first bytes are prefetched.
-constexpr size_t kPrefetchDistance = 8;
-
-}  // namespace
-
 bool ReadAhead::can_read_ahead(const std::string& path) noexcept {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -55,19 +49,58 @@ ReadAhead::~ReadAhead() {
     thread_.join();
 }
 
+void ReadAhead::lend_idle_time(util::IdleWork* work) {
+    if (!work || !thread_.joinable()) return;
+    std::lock_guard<std::mutex> lk(mu_);
+    if (reader_ended_ || idle_) return;
+    idle_ = work;
+    work->lent([this] {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            idle_arrived_ = true;
+        }
+        cv_.notify_all();
+    });
+}
+
 void ReadAhead::read_loop() noexcept {
+    read_chunks();
+    util::IdleWork* work = nullptr;
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        reader_ended_ = true;
+        work = std::exchange(idle_, nullptr);
+    }
+    if (work) work->returned();  // its owner's thread goes on with it
+}
+
+void ReadAhead::read_chunks() noexcept {
     RawFrame frame;
     bool carried = false;  // `frame` was read but did not fit in the previous chunk
     for (;;) {
         uint64_t slot = 0;
         {
             std::unique_lock<std::mutex> lk(mu_);
+            // A full ring: the lent work, a step at a time, until kRefill
+            // chunks are free (looked at between steps); sleep only when it
+            // has nothing either.
             if (produced_ - consumed_ == kChunks) {
-                reader_waits_ = true;
-                cv_.wait(lk, [&] {
-                    return stop_.load(std::memory_order_relaxed) || produced_ - consumed_ <= kChunks - kRefill;
-                });
-                reader_waits_ = false;
+                while (produced_ - consumed_ > kChunks - kRefill) {
+                    if (stop_.load(std::memory_order_relaxed)) return;
+                    if (idle_) {
+                        idle_arrived_ = false;
+                        lk.unlock();
+                        const bool did = idle_->step();
+                        lk.lock();
+                        if (did || idle_arrived_) continue;
+                    }
+                    reader_waits_ = true;
+                    cv_.wait(lk, [&] {
+                        return stop_.load(std::memory_order_relaxed) || produced_ - consumed_ <= kChunks - kRefill ||
+                               idle_arrived_;
+                    });
+                    reader_waits_ = false;
+                }
             }
             if (stop_.load(std::memory_order_relaxed)) return;
             slot = produced_;
@@ -133,7 +166,7 @@ bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {
     return true;
 }
 
-NextStatus ReadAhead::next(RawFrame& frame) noexcept {
+NextStatus ReadAhead::next_slow(RawFrame& frame) noexcept {
     if (inline_) {
         if (done_ != NextStatus::Frame) return done_;
         const NextStatus st = source_->next(frame);
@@ -145,23 +178,7 @@ NextStatus ReadAhead::next(RawFrame& frame) noexcept {
     for (;;) {
         if (done_ != NextStatus::Frame) return done_;
         if (current_ && pos_ < current_->count) {
-            const Record& r = current_->records[pos_];
-            if (pos_ + kPrefetchDistance < current_->count) {
-                const uint8_t* ahead = current_->records[pos_ + kPrefetchDistance].bytes;
-                __builtin_prefetch(ahead);
-                __builtin_prefetch(ahead + 64);
-                // The record headers further on (written on the other core too).
-                if (pos_ + 4 * kPrefetchDistance < current_->count)
-                    __builtin_prefetch(&current_->records[pos_ + 4 * kPrefetchDistance]);
-            }
-            frame.ts_us = r.ts_us;
-            frame.caplen = r.caplen;
-            frame.wirelen = r.wirelen;
-            frame.linktype = r.linktype;
-            frame.bytes = ByteView{r.bytes, r.caplen};
-            frame.parsed = &current_->metas.get()[pos_];
-            frame.parsed_ok = r.parsed_ok;
-            ++pos_;
+            lend(frame);
             return NextStatus::Frame;
         }
         if (current_) {

@@ -27,6 +27,11 @@
 // session 47). The metas take at most kChunks × kChunkRecords × 192 bytes
 // (6 MiB), touched only as far as a chunk's frames reach.
 //
+// While its ring is full the reader does lent work instead of sleeping
+// (lend_idle_time, util/idle_work.hpp: the store's queued rows, a step at a
+// time), so a file analysis keeps two busy threads on two CPUs; it gives the
+// work back when it ends.
+//
 // Frames come out in file order with the same bytes, timestamps, lengths and
 // link types as PcapSource::next() gives, followed by the same End or Error
 // (the error text travels with it). tests/unit/capture/read_ahead_test.cpp
@@ -44,6 +49,7 @@
 
 #include "callwall/capture/pcap_source.hpp"
 #include "callwall/decode/packet.hpp"
+#include "util/idle_work.hpp"
 
 namespace callwall::capture {
 
@@ -69,11 +75,25 @@ public:
 
     /// The next frame, as PcapSource::next(); `frame.bytes` is valid until the
     /// next call. After End or Error every further call returns the same.
-    NextStatus next(RawFrame& frame) noexcept;
+    /// Inline: a frame of the chunk in hand is a few loads and stores, on the
+    /// decoding thread's path for every packet.
+    NextStatus next(RawFrame& frame) noexcept {
+        if (current_ && pos_ < current_->count) {  // never with inline_ (current_ stays null)
+            lend(frame);
+            return NextStatus::Frame;
+        }
+        return next_slow(frame);
+    }
     [[nodiscard]] const std::string& name() const noexcept { return source_->name(); }
     /// What went wrong once next() returned Error.
     [[nodiscard]] const std::string& error() const noexcept { return error_; }
     [[nodiscard]] bool threaded() const noexcept { return thread_.joinable(); }
+    /// The reading thread does `work` (util/idle_work.hpp: the store's
+    /// writes) while its ring is full, a step at a time, instead of sleeping
+    /// beside a third thread; it gives the work back when it ends (the file's
+    /// end, an error, or the destructor). Call once, before next(); without a
+    /// reading thread nothing happens. `work` must outlive this ReadAhead.
+    void lend_idle_time(util::IdleWork* work);
 
     /// True when `path` may be read on another thread: a regular file. A
     /// pipe or FIFO is read inline, because a reader blocked in its read could
@@ -110,7 +130,34 @@ private:
         NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
     };
 
+    /// Frames ahead of the one returned whose first bytes are prefetched.
+    static constexpr size_t kPrefetchDistance = 8;
+
+    /// Hands out the record at pos_ of current_ (there is one) and moves on.
+    void lend(RawFrame& frame) noexcept {
+        const Chunk& c = *current_;
+        const size_t pos = pos_++;
+        const Record& r = c.records[pos];
+        if (pos + kPrefetchDistance < c.count) {
+            const uint8_t* ahead = c.records[pos + kPrefetchDistance].bytes;
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + 64);
+            // The record headers further on (written on the other core too).
+            if (pos + 4 * kPrefetchDistance < c.count) __builtin_prefetch(&c.records[pos + 4 * kPrefetchDistance]);
+        }
+        frame.ts_us = r.ts_us;
+        frame.caplen = r.caplen;
+        frame.wirelen = r.wirelen;
+        frame.linktype = r.linktype;
+        frame.bytes = ByteView{r.bytes, r.caplen};
+        frame.parsed = &c.metas.get()[pos];
+        frame.parsed_ok = r.parsed_ok;
+    }
+    /// next() past the chunk in hand: the next chunk, the end, or reading inline.
+    NextStatus next_slow(RawFrame& frame) noexcept;
     void read_loop() noexcept;
+    /// The reader's part of read_loop until it returns; read_loop gives the lent work back after.
+    void read_chunks() noexcept;
     /// Puts `frame` in `c` (a copy, or lent); false when it belongs to the next chunk.
     bool add(Chunk& c, const RawFrame& frame) noexcept;
     /// Appends `frame`'s record, its bytes at `bytes`, and decodes its headers.
@@ -133,6 +180,10 @@ private:
     /// analyser still found the ring empty ~650 times, when the reader had
     /// lost its core to the store's writer.
     bool reader_waits_ = false;
+    /// Work the reader does while its ring is full (lend_idle_time; set under mu_).
+    util::IdleWork* idle_ = nullptr;
+    bool idle_arrived_ = false;  ///< the work's owner has more (its wake; under mu_)
+    bool reader_ended_ = false;  ///< read_loop returned: nothing more is lent (under mu_)
     std::atomic<bool> stop_{false};
     std::thread thread_;
 

@@ -236,6 +236,9 @@ int run_analyze(int argc, char** argv) {
             const bool read_ahead =
                 files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && second_core && args.workers == 1;
             capture::ReadAhead src(std::move(sources[i]), read_ahead);
+            // The store's writes in the reading thread's idle time: two
+            // threads for two CPUs while packets are read (util/idle_work.hpp).
+            src.lend_idle_time(session->store().idle_work());
             capture::RawFrame frame;
             uint64_t n = 0;
             int64_t last_ts = 0;

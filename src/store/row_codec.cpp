@@ -11,12 +11,14 @@ namespace callwall::store {
 
 using namespace codec;  // the values' tags and where a DNS question's are (row_codec.hpp)
 
-// On the writer thread: the rows of one batch, in order, bound and stepped as
-// put() would have done them. Text is bound in place (the batch outlives the step).
-void Store::apply_batch(const std::vector<char>& b) {
-    const char* p = b.data();
-    const char* const end = p + b.size();
-    while (p + 2 <= end) {
+// On the writer thread (or a thread lending it its idle time): rows of one
+// batch from byte `from` on, at most `max_rows` (a commit and a job count as
+// one), in order, bound and stepped as put() would have done them. Text is
+// bound in place (the batch outlives the step). Returns where the next row starts.
+size_t Store::apply_rows(const std::vector<char>& b, size_t from, size_t max_rows) {
+    const char* p = b.data() + from;
+    const char* const end = b.data() + b.size();
+    for (size_t n = 0; n < max_rows && p + 2 <= end; ++n) {
         const auto slot = static_cast<Slot>(p[0]);
         if (slot == Slot::Commit) {
             p += 2;
@@ -30,6 +32,7 @@ void Store::apply_batch(const std::vector<char>& b) {
         }
         p += apply_row(p);
     }
+    return p + 2 <= end ? static_cast<size_t>(p - b.data()) : b.size();
 }
 
 size_t Store::apply_row(const char* const row) {

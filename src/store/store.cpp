@@ -416,7 +416,10 @@ void Store::commit_now() {
 void Store::write_behind(bool on) {
     if (on == static_cast<bool>(wb_)) return;
     if (on) {
-        wb_ = std::make_unique<WriteBehind>([this](const std::vector<char>& b) { apply_batch(b); });
+        wb_ = std::make_unique<WriteBehind>(
+            WriteBehind::ApplyRows([this](const std::vector<char>& b, size_t from, size_t max_rows) {
+                return apply_rows(b, from, max_rows);
+            }));
         wal_file_ = wal_file_of(c_->db, path());
         if (!wal_file_.empty()) sqlite3_wal_hook(c_->db, &Store::on_wal_commit, this);
         return;
@@ -445,6 +448,8 @@ int Store::on_wal_commit(void* self, sqlite3*, const char*, int frames) noexcept
 void Store::finish_run_checkpoint() noexcept { run_checkpoint_.reset(); }
 
 size_t Store::write_behind_waits() const noexcept { return wb_ ? wb_->waits() : 0; }
+
+util::IdleWork* Store::idle_work() noexcept { return wb_.get(); }
 
 void Store::create_reader_indexes() {
     if (!reader_indexes_pending_) return;

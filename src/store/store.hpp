@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "flow/flow_table.hpp"
+#include "util/idle_work.hpp"
 
 namespace callwall::report {
 struct ReportData;
@@ -258,6 +259,9 @@ public:
     /// Batches the decoding thread waited to queue (the writer was behind).
     [[nodiscard]] size_t write_behind_waits() const noexcept;
     [[nodiscard]] bool write_behind() const noexcept { return wb_ != nullptr; }
+    /// With write-behind, the writer's queue as work another thread may do
+    /// in its idle time (capture::ReadAhead::lend_idle_time); else null.
+    [[nodiscard]] util::IdleWork* idle_work() noexcept;
     /// Waits for the checkpoint started while packets were read, if one
     /// runs: attribution's own checkpoint (and the close's) come after it.
     void finish_run_checkpoint() noexcept;
@@ -364,7 +368,7 @@ private:
     /// rows (inside the open transaction, just before it commits).
     void write_dns_names();
     void write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
-    void apply_batch(const std::vector<char>& batch);
+    size_t apply_rows(const std::vector<char>& batch, size_t from, size_t max_rows);
     /// Binds and steps one encoded row; returns the bytes it took.
     size_t apply_row(const char* p);
 

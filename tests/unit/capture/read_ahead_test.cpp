@@ -13,7 +13,14 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <pthread.h>
+
+#include <chrono>
 #include <cstdio>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -252,6 +259,112 @@ TEST(ReadAhead, EmptyCaptureEndsAtOnce) {
     ReadAhead ra(PcapSource::open_file(path), true);
     RawFrame f;
     EXPECT_EQ(ra.next(f), NextStatus::End);
+    fs::remove(path);
+}
+
+// Work counted in units: each step() does one, on whatever thread calls it.
+struct CountedWork final : util::IdleWork {
+    std::mutex mu;
+    int pending = 0, done = 0, lent_calls = 0, returned_calls = 0;
+    std::set<std::string> threads;  ///< names of the threads that stepped with work
+    std::function<void()> wake;
+
+    void lent(std::function<void()> w) override {
+        std::lock_guard lk(mu);
+        wake = std::move(w);
+        ++lent_calls;
+    }
+    bool step() noexcept override {
+        char name[32] = {};
+        pthread_getname_np(pthread_self(), name, sizeof name);
+        std::lock_guard lk(mu);
+        if (pending == 0) return false;
+        threads.insert(name);
+        --pending;
+        ++done;
+        return true;
+    }
+    void returned() noexcept override {
+        std::lock_guard lk(mu);
+        wake = nullptr;
+        ++returned_calls;
+    }
+    void add(int n) {
+        std::function<void()> w;
+        {
+            std::lock_guard lk(mu);
+            pending += n;
+            w = wake;
+        }
+        if (w) w();
+    }
+    int done_now() {
+        std::lock_guard lk(mu);
+        return done;
+    }
+};
+
+// The reading thread, its ring full, does the lent work (and only it does),
+// woken when work arrives; the frames are the same; at the file's end the
+// work is given back, once, and no later work is stepped.
+TEST(ReadAhead, DoesLentWorkWhileItsRingIsFullAndGivesItBackAtTheEnd) {
+    const std::string path = write_capture(30000, 0, 6);  // ~42 chunks: the ring fills
+    CountedWork work;
+    Seen got;
+    {
+        ReadAhead ra(PcapSource::open_file(path), true);
+        ASSERT_TRUE(ra.threaded());
+        ra.lend_idle_time(&work);
+        EXPECT_EQ(work.lent_calls, 1);
+        // Nothing taken yet: the ring fills, the reader then has time.
+        work.add(500);
+        for (int i = 0; i < 10000 && work.done_now() < 500; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        EXPECT_EQ(work.done_now(), 500);
+        RawFrame f;
+        NextStatus st;
+        while ((st = ra.next(f)) == NextStatus::Frame) {
+            got.bytes.emplace_back(f.bytes.begin(), f.bytes.end());
+            got.ts.push_back(f.ts_us);
+            got.wirelen.push_back(f.wirelen);
+        }
+        got.end = st;
+        // The reader has ended (the last chunk was handed out): the work is back.
+        for (int i = 0; i < 10000; ++i) {
+            {
+                std::lock_guard lk(work.mu);
+                if (work.returned_calls) break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        work.add(7);  // its owner's now: not stepped by the reader
+    }
+    EXPECT_EQ(work.returned_calls, 1);
+    EXPECT_EQ(work.done, 500);
+    EXPECT_EQ(work.threads, (std::set<std::string>{"callwall-read"}));
+    expect_same(got, read_plain(path));
+    fs::remove(path);
+}
+
+// Without a reading thread nothing is lent, and a ReadAhead destroyed
+// mid-file gives the work back too.
+TEST(ReadAhead, LendsNothingInlineAndGivesTheWorkBackWhenStopped) {
+    const std::string path = write_capture(20000, 0, 4);
+    {
+        CountedWork work;
+        ReadAhead ra(PcapSource::open_file(path), false);
+        ra.lend_idle_time(&work);
+        EXPECT_EQ(work.lent_calls, 0);
+    }
+    CountedWork work;
+    {
+        ReadAhead ra(PcapSource::open_file(path), true);
+        ra.lend_idle_time(&work);
+        RawFrame f;
+        ASSERT_EQ(ra.next(f), NextStatus::Frame);
+    }
+    EXPECT_EQ(work.lent_calls, 1);
+    EXPECT_EQ(work.returned_calls, 1);
     fs::remove(path);
 }
 

@@ -8,11 +8,13 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -134,6 +136,126 @@ TEST(WriteBehindQueue, TheWritersErrorReachesTheProducerOnce) {
     put(wb, 3);
     wb.sync();
     EXPECT_EQ(seen, (std::vector<int64_t>{1, 3}));
+}
+
+// Rows applied one 8-byte row at a time (WriteBehind::ApplyRows), each with
+// the name of the thread that applied it.
+struct RowLog {
+    std::mutex mu;
+    std::vector<int64_t> rows;
+    std::vector<std::string> threads;
+    size_t most_in_one_call = 0;
+
+    WriteBehind::ApplyRows apply() {
+        return [this](const std::vector<char>& b, size_t from, size_t max_rows) {
+            char name[32] = {};
+            pthread_getname_np(pthread_self(), name, sizeof name);
+            std::lock_guard lk(mu);
+            size_t n = 0;
+            for (; from + sizeof(int64_t) <= b.size() && n < max_rows; from += sizeof(int64_t), ++n) {
+                int64_t v;
+                std::memcpy(&v, b.data() + from, sizeof v);
+                rows.push_back(v);
+                threads.emplace_back(name);
+            }
+            most_in_one_call = std::max(most_in_one_call, n);
+            return from;
+        };
+    }
+};
+
+// Names the calling thread for one test, then gives it its name back.
+struct ThreadNamed {
+    char old[32] = {};
+    explicit ThreadNamed(const char* name) {
+        pthread_getname_np(pthread_self(), old, sizeof old);
+        pthread_setname_np(pthread_self(), name);
+    }
+    ~ThreadNamed() { pthread_setname_np(pthread_self(), old); }
+};
+
+// Lent: the writer thread leaves the queue alone; the lending thread's steps
+// apply it, kPumpRows rows at most each, in order, and the lender is woken
+// for each batch handed over.
+TEST(WriteBehindQueue, ALendingThreadAppliesTheQueueInSteps) {
+    RowLog log;
+    WriteBehind wb(log.apply());
+    std::atomic<int> wakes{0};
+    wb.lent([&] { ++wakes; });
+    const ThreadNamed named("test-lender");
+    for (int64_t i = 0; i < 1000; ++i) {
+        put(wb, i);
+        if (i % 250 == 249) wb.hand_over_now();
+    }
+    EXPECT_EQ(wakes.load(), 4) << "one wake per batch handed over";
+    std::this_thread::sleep_for(20ms);
+    {
+        std::lock_guard lk(log.mu);
+        EXPECT_TRUE(log.rows.empty()) << "the writer thread applied rows while they were lent";
+    }
+    int steps = 0;
+    while (wb.step() && steps < 10000) ++steps;
+    EXPECT_EQ(steps, 32) << "1000 rows in 4 batches of 250, at most kPumpRows (32) a step";
+    EXPECT_FALSE(wb.step()) << "nothing left";
+    wb.returned();
+    wb.sync();
+    ASSERT_EQ(log.rows.size(), 1000u);
+    for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(log.rows[static_cast<size_t>(i)], i);
+    for (const auto& t : log.threads) ASSERT_EQ(t, "test-lender");
+    EXPECT_EQ(log.most_in_one_call, WriteBehind::kPumpRows);
+}
+
+// Returned mid-batch: the writer thread goes on from the row the last step
+// stopped at; every row once, in order.
+TEST(WriteBehindQueue, ReturnedMidBatchTheWriterGoesOnFromTheNextRow) {
+    RowLog log;
+    WriteBehind wb(log.apply());
+    wb.lent([] {});
+    const ThreadNamed named("test-lender");
+    for (int64_t i = 0; i < 100; ++i) put(wb, i);
+    wb.hand_over_now();
+    ASSERT_TRUE(wb.step());
+    wb.returned();
+    wb.sync();
+    ASSERT_EQ(log.rows.size(), 100u);
+    for (int64_t i = 0; i < 100; ++i) ASSERT_EQ(log.rows[static_cast<size_t>(i)], i);
+    for (size_t i = 0; i < 100; ++i)
+        ASSERT_EQ(log.threads[i], i < WriteBehind::kPumpRows ? "test-lender" : "callwall-store") << "row " << i;
+}
+
+// Lent while the writer thread applies a batch: the lender's step finds it
+// busy and may go to sleep; once that batch is done and more wait, the
+// writer wakes the lender, else a producer waiting for room in the queue
+// would wait for ever.
+TEST(WriteBehindQueue, LentWhileTheWriterIsBusyTheLenderIsWoken) {
+    std::atomic<bool> in_first{false}, release{false};
+    RowLog log;
+    WriteBehind::ApplyRows rows = log.apply();
+    WriteBehind wb([&](const std::vector<char>& b, size_t from, size_t max_rows) {
+        if (from == 0 && !release.load()) {
+            in_first = true;
+            for (int i = 0; i < 30000 && !release.load(); ++i) std::this_thread::sleep_for(1ms);
+        }
+        return rows(b, from, max_rows);
+    });
+    put(wb, 1);
+    wb.hand_over_now();
+    for (int i = 0; i < 30000 && !in_first.load(); ++i) std::this_thread::sleep_for(1ms);
+    ASSERT_TRUE(in_first.load());
+    std::atomic<int> wakes{0};
+    wb.lent([&] { ++wakes; });
+    EXPECT_FALSE(wb.step()) << "the writer thread holds the batch";
+    put(wb, 2);
+    wb.hand_over_now();
+    EXPECT_EQ(wakes.load(), 1);
+    release = true;
+    // The writer ends its batch, sees the next one lent, and wakes the lender.
+    for (int i = 0; i < 30000 && wakes.load() < 2; ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(wakes.load(), 2);
+    EXPECT_TRUE(wb.step());
+    wb.returned();
+    wb.sync();
+    EXPECT_EQ(log.rows, (std::vector<int64_t>{1, 2}));
 }
 
 }  // namespace
