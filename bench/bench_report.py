@@ -67,7 +67,9 @@ def rss_kib(path):
 
 
 def hf(path):
-    if not os.path.exists(path):
+    # Missing, or empty: hyperfine stopped on a command that failed (it then
+    # leaves the export empty); the row reads "not measured".
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
         return None
     r = json.load(open(path))['results'][0]
     if any(c != 0 for c in r.get('exit_codes', [])):

@@ -133,12 +133,17 @@ void ReadAhead::read_chunks() noexcept {
             if (carried) break;  // starts the next chunk
             if (stop_.load(std::memory_order_relaxed)) return;
         }
+        util::IdleWork* work = nullptr;  // lent, and the analyser has half the ring or more to go through
         {
             std::lock_guard<std::mutex> lk(mu_);
             ++produced_;
+            if (produced_ - consumed_ >= kChunks / 2) work = idle_;
         }
         cv_.notify_all();
         if (c.end != NextStatus::Frame) return;
+        // The lent work fell behind (its memory grows): a step between
+        // chunks too, while the analyser has plenty to go through.
+        if (work && work->behind()) work->step();
     }
 }
 

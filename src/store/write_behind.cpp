@@ -51,9 +51,10 @@ WriteBehind::~WriteBehind() {
 
 void WriteBehind::hand_over() {
     std::unique_lock lk(mu_);
-    if (queue_.size() >= kMaxQueued) {
+    const auto room = [&] { return queue_.size() < (lent_ ? kMaxQueuedLent : kMaxQueued); };
+    if (!room()) {
         ++waits_;
-        cv_.wait(lk, [&] { return queue_.size() < kMaxQueued || failed_; });
+        cv_.wait(lk, [&] { return room() || failed_; });
     }
     if (failed_) {
         lk.unlock();
@@ -62,6 +63,7 @@ void WriteBehind::hand_over() {
         return;
     }
     queue_.push_back(std::move(cur_));
+    queued_.store(queue_.size(), std::memory_order_relaxed);
     if (!spare_.empty()) {
         cur_ = std::move(spare_.back());
         spare_.pop_back();
@@ -108,6 +110,7 @@ void WriteBehind::apply_some(std::unique_lock<std::mutex>& lk, size_t max_rows) 
     if (!in_hand_) {
         batch_ = std::move(queue_.front());
         queue_.pop_front();
+        queued_.store(queue_.size(), std::memory_order_relaxed);
         batch_at_ = 0;
         in_hand_ = true;
     }
@@ -139,6 +142,7 @@ void WriteBehind::apply_some(std::unique_lock<std::mutex>& lk, size_t max_rows) 
             spare_.push_back(std::move(q));
         }
         queue_.clear();
+        queued_.store(0, std::memory_order_relaxed);
         jobs_.clear();  // their markers were in the dropped batches
     }
     cv_.notify_all();

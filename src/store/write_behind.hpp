@@ -38,11 +38,18 @@ public:
     static constexpr size_t kBatchBytes = 1 << 20;
     /// Batches queued at most (beside the one being applied): 8 MiB.
     static constexpr size_t kMaxQueued = 8;
+    /// The same while lent: the lender applies rows only in its idle time,
+    /// and a producer that waits makes it idle sooner (its ring fills); the
+    /// memory waiting stays near the batch in hand.
+    static constexpr size_t kMaxQueuedLent = 3;
 
     /// Rows applied at most by one step() of a lending thread (a flow's row
     /// costs ~2 µs: a step stays well under the ~350 µs of decoding that the
     /// reader's ring still holds when it has to read on).
     static constexpr size_t kPumpRows = 32;
+    /// Batches queued from which a lending thread is behind() (each is 1 MiB
+    /// of memory waiting).
+    static constexpr size_t kBehindBatches = 2;
 
     /// Applies the rows of `batch` from byte `from` on, at most `max_rows`
     /// of them, in order; returns where the next one starts (batch.size()
@@ -91,6 +98,9 @@ public:
     void lent(std::function<void()> wake) override;
     bool step() noexcept override;
     void returned() noexcept override;
+    [[nodiscard]] bool behind() const noexcept override {
+        return queued_.load(std::memory_order_relaxed) >= kBehindBatches;
+    }
 
 private:
     void hand_over();
@@ -114,6 +124,7 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::vector<char>> queue_;  ///< handed over, not yet applied
+    std::atomic<size_t> queued_{0};  ///< queue_.size(), for behind() without the lock
     std::vector<std::vector<char>> spare_;  ///< applied, cleared, capacity kept
     bool busy_ = false;  ///< a thread is applying rows of the batch in hand
     bool stop_ = false;

@@ -34,6 +34,9 @@ public:
     virtual bool step() noexcept = 0;
     /// On the lending thread: it stops; the work goes back to its owner's thread.
     virtual void returned() noexcept = 0;
+    /// So much is pending that the lender should step even between its own
+    /// tasks (the work's memory grows while it waits).
+    [[nodiscard]] virtual bool behind() const noexcept = 0;
 };
 
 }  // namespace callwall::util

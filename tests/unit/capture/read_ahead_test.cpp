@@ -289,6 +289,7 @@ struct CountedWork final : util::IdleWork {
         wake = nullptr;
         ++returned_calls;
     }
+    bool behind() const noexcept override { return false; }
     void add(int n) {
         std::function<void()> w;
         {

@@ -183,11 +183,13 @@ TEST(WriteBehindQueue, ALendingThreadAppliesTheQueueInSteps) {
     std::atomic<int> wakes{0};
     wb.lent([&] { ++wakes; });
     const ThreadNamed named("test-lender");
-    for (int64_t i = 0; i < 1000; ++i) {
+    // As many batches as a lent queue holds (this thread is the producer too).
+    constexpr int64_t kRows = 250 * static_cast<int64_t>(WriteBehind::kMaxQueuedLent);
+    for (int64_t i = 0; i < kRows; ++i) {
         put(wb, i);
         if (i % 250 == 249) wb.hand_over_now();
     }
-    EXPECT_EQ(wakes.load(), 4) << "one wake per batch handed over";
+    EXPECT_EQ(wakes.load(), static_cast<int>(WriteBehind::kMaxQueuedLent)) << "one wake per batch handed over";
     std::this_thread::sleep_for(20ms);
     {
         std::lock_guard lk(log.mu);
@@ -195,12 +197,13 @@ TEST(WriteBehindQueue, ALendingThreadAppliesTheQueueInSteps) {
     }
     int steps = 0;
     while (wb.step() && steps < 10000) ++steps;
-    EXPECT_EQ(steps, 32) << "1000 rows in 4 batches of 250, at most kPumpRows (32) a step";
+    EXPECT_EQ(steps, 8 * static_cast<int>(WriteBehind::kMaxQueuedLent))
+        << "batches of 250 rows, at most kPumpRows (32) a step";
     EXPECT_FALSE(wb.step()) << "nothing left";
     wb.returned();
     wb.sync();
-    ASSERT_EQ(log.rows.size(), 1000u);
-    for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(log.rows[static_cast<size_t>(i)], i);
+    ASSERT_EQ(log.rows.size(), static_cast<size_t>(kRows));
+    for (int64_t i = 0; i < kRows; ++i) ASSERT_EQ(log.rows[static_cast<size_t>(i)], i);
     for (const auto& t : log.threads) ASSERT_EQ(t, "test-lender");
     EXPECT_EQ(log.most_in_one_call, WriteBehind::kPumpRows);
 }
@@ -256,6 +259,41 @@ TEST(WriteBehindQueue, LentWhileTheWriterIsBusyTheLenderIsWoken) {
     wb.returned();
     wb.sync();
     EXPECT_EQ(log.rows, (std::vector<int64_t>{1, 2}));
+}
+
+// While lent, the queue holds kMaxQueuedLent batches before the producer
+// waits (the lender applies rows only when idle: the memory waiting stays
+// small), and from kBehindBatches on the lender is told it is behind.
+TEST(WriteBehindQueue, WhileLentTheQueueIsShortAndTheLenderKnowsWhenItIsBehind) {
+    RowLog log;
+    WriteBehind wb(log.apply());
+    wb.lent([] {});
+    EXPECT_FALSE(wb.behind());
+    std::atomic<int> handed{0};
+    std::thread producer([&] {
+        for (int64_t b = 0; b < 5; ++b) {
+            put(wb, b);
+            wb.hand_over_now();
+            ++handed;
+        }
+    });
+    // Bounded: the producer stops after kMaxQueuedLent batches.
+    for (int i = 0; i < 30000 && wb.waits() == 0; ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(wb.waits(), 1u);
+    EXPECT_EQ(handed.load(), static_cast<int>(WriteBehind::kMaxQueuedLent));
+    EXPECT_TRUE(wb.behind());
+    {
+        std::lock_guard lk(log.mu);
+        EXPECT_TRUE(log.rows.empty());
+    }
+    for (int i = 0; i < 30000 && handed.load() < 5; ++i)
+        if (!wb.step()) std::this_thread::sleep_for(1ms);
+    producer.join();
+    while (wb.step()) {}
+    EXPECT_FALSE(wb.behind());
+    wb.returned();
+    wb.sync();
+    EXPECT_EQ(log.rows, (std::vector<int64_t>{0, 1, 2, 3, 4}));
 }
 
 }  // namespace
