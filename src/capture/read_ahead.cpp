@@ -183,7 +183,7 @@ NextStatus ReadAhead::next_slow(RawFrame& frame) noexcept {
     for (;;) {
         if (done_ != NextStatus::Frame) return done_;
         if (current_ && pos_ < current_->count) {
-            lend(frame);
+            hand_out(frame);
             return NextStatus::Frame;
         }
         if (current_) {

@@ -79,7 +79,7 @@ public:
     /// decoding thread's path for every packet.
     NextStatus next(RawFrame& frame) noexcept {
         if (current_ && pos_ < current_->count) {  // never with inline_ (current_ stays null)
-            lend(frame);
+            hand_out(frame);
             return NextStatus::Frame;
         }
         return next_slow(frame);
@@ -134,7 +134,7 @@ private:
     static constexpr size_t kPrefetchDistance = 8;
 
     /// Hands out the record at pos_ of current_ (there is one) and moves on.
-    void lend(RawFrame& frame) noexcept {
+    void hand_out(RawFrame& frame) noexcept {
         const Chunk& c = *current_;
         const size_t pos = pos_++;
         const Record& r = c.records[pos];
