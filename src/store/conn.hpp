@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "store/row_codec.hpp"
+#include "store/row_group.hpp"
 #include "store/store.hpp"
 
 namespace callwall::store {
@@ -22,6 +23,11 @@ struct Store::Conn {
     codec::BoundValues flow_bound, flow_again_bound;
     [[nodiscard]] codec::BoundValues* bound(Slot slot) noexcept {
         return slot == Slot::Flow ? &flow_bound : slot == Slot::FlowAgain ? &flow_again_bound : nullptr;
+    }
+    /// The rows of Slot::Flow and Slot::FlowName wait in groups (store/row_group.hpp).
+    RowGroup flow_group, name_group;
+    [[nodiscard]] RowGroup* group(Slot slot) noexcept {
+        return slot == Slot::Flow ? &flow_group : slot == Slot::FlowName ? &name_group : nullptr;
     }
 
     sqlite3_stmt* prepare(const Store& s, const char* sql) const {

@@ -27,6 +27,7 @@ size_t Store::apply_rows(const std::vector<char>& b, size_t from, size_t max_row
         }
         if (slot == Slot::Job) {
             p += 2;
+            flush_groups();  // a job may read what they hold
             wb_->run_job();
             continue;
         }
@@ -36,14 +37,16 @@ size_t Store::apply_rows(const std::vector<char>& b, size_t from, size_t max_row
 }
 
 size_t Store::apply_row(const char* const row) {
-    const char* p = row;
-    const auto take = [&](void* out, size_t n) {
-        std::memcpy(out, p, n);
-        p += n;
-    };
-    const auto slot = static_cast<Slot>(p[0]);
-    const int n = static_cast<unsigned char>(p[1]);
-    p += 2;
+    const auto slot = static_cast<Slot>(row[0]);
+    const int n = static_cast<unsigned char>(row[1]);
+    if (RowGroup* g = c_->group(slot); g && n == g->values) {
+        note_row();
+        const size_t size = encoded_row_size(row, SIZE_MAX);
+        g->add(row, size);
+        if (g->full()) write_group(*g);
+        return size;
+    }
+    if (touches_groups(slot)) flush_groups();
     note_row();
     sqlite3_stmt* st = c_->statement(slot);  // null for a question counted alone
     if (st) sqlite3_reset(st);
@@ -53,34 +56,18 @@ size_t Store::apply_row(const char* const row) {
     int64_t ints[kDnsValues] = {};
     double ts = 0;
     std::string_view texts[kDnsValues];
-    for (int i = 1; i <= n; ++i) {
-        const char tag = *p++;
-        const bool keep = question && i <= kDnsValues;
-        if (tag == kIntValue) {
-            int64_t v;
-            take(&v, sizeof v);
-            bind.int64(i, v);
-            if (keep) ints[i - 1] = v;
-        } else if (tag == kRealValue) {
-            double v;
-            take(&v, sizeof v);
-            bind.real(i, v);
-            if (keep) ts = v;
-        } else if (tag == kTextValue) {
-            uint32_t len;
-            take(&len, sizeof len);
-            bind.text(i, p, len);
-            if (keep) texts[i - 1] = std::string_view(p, len);
-            p += len;
-        } else {
-            bind.null(i);
-        }
-    }
+    const char* const end =
+        bind_encoded(row + 2, n, bind, 1, [&](int i, char tag, int64_t v, double r, std::string_view text) {
+            if (!question || i >= kDnsValues) return;
+            if (tag == kIntValue) ints[i] = v;
+            if (tag == kRealValue) ts = r;
+            if (tag == kTextValue) texts[i] = text;
+        });
     if (question)
         dns_names_->add(ints[kDnsRunId], texts[kDnsQname], ts, ints[kDnsAnswered] != 0, texts[kDnsRcode],
                         static_cast<uint32_t>(ints[kDnsAnswers]));
     if (st) Conn::write_row(*this, st, Conn::what(slot));
-    return static_cast<size_t>(p - row);
+    return static_cast<size_t>(end - row);
 }
 
 void Store::put_encoded(const char* row, size_t n) {

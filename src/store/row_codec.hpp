@@ -53,7 +53,7 @@ enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3, kUn
 /// bound in place (SQLITE_STATIC), and the place changes from row to row.
 /// Only for statements bound through it alone.
 struct BoundValues {
-    static constexpr int kMax = 64;
+    static constexpr int kMax = 768;  ///< a row group's placeholders: 16 flow rows of 47 (store/row_group.hpp)
     char tag[kMax];
     uint64_t bits[kMax];
     BoundValues() noexcept { std::memset(tag, kUnknownValue, sizeof tag); }
@@ -171,6 +171,44 @@ char* encode(char* p, const std::optional<T>& v) noexcept {
     if (v) return encode(p, *v);
     *p++ = kNullValue;
     return p;
+}
+
+/// Hands the `n` encoded values at `p` to `bind` at placeholders `first`,
+/// `first` + 1, ... (text in place: the bytes must outlive the step), and
+/// calls `seen(i, tag, int, real, text)` for each (i from 0). Returns where
+/// the values end.
+template <class Seen>
+const char* bind_encoded(const char* p, int n, Binder& bind, int first, Seen&& seen) noexcept {
+    for (int i = 0; i < n; ++i) {
+        const char tag = *p++;
+        int64_t v = 0;
+        double r = 0;
+        std::string_view text;
+        if (tag == kIntValue) {
+            std::memcpy(&v, p, sizeof v);
+            p += sizeof v;
+            bind.int64(first + i, v);
+        } else if (tag == kRealValue) {
+            std::memcpy(&r, p, sizeof r);
+            p += sizeof r;
+            bind.real(first + i, r);
+        } else if (tag == kTextValue) {
+            uint32_t len;
+            std::memcpy(&len, p, sizeof len);
+            p += sizeof len;
+            text = std::string_view(p, len);
+            bind.text(first + i, p, len);
+            p += len;
+        } else {
+            bind.null(first + i);
+        }
+        seen(i, tag, v, r, text);
+    }
+    return p;
+}
+
+inline const char* bind_encoded(const char* p, int n, Binder& bind, int first) noexcept {
+    return bind_encoded(p, n, bind, first, [](int, char, int64_t, double, std::string_view) {});
 }
 
 // Where apply_row finds a DNS question's values (Store::put_dns: run_id,

@@ -6,6 +6,7 @@
 #include "store/dns_names.hpp"
 #include "store/ownership.hpp"
 #include "store/row_codec.hpp"
+#include "store/row_group.hpp"
 #include "store/schema.hpp"
 #include "store/write_behind.hpp"
 
@@ -247,12 +248,15 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
         "flows_evicted_full=?, first_ts=?, last_ts=?, notes=? WHERE id=?");
     s->c_->ins_flow = s->c_->prepare(*s, (std::string("INSERT") + kFlowColumns).c_str());
     s->c_->ins_flow_again = s->c_->prepare(*s, (std::string("INSERT OR REPLACE") + kFlowColumns).c_str());
+    s->c_->flow_group.prepare(*s, *s->c_, Slot::Flow, std::string("INSERT") + kFlowColumns);
     s->c_->ins_icmp = s->c_->prepare(
         *s,
         "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
         "quoted_proto, quoted_sport, quoted_dport, flow_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    s->c_->ins_flow_name =
-        s->c_->prepare(*s, "INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)");
+    const std::string ins_flow_name =
+        "INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)";
+    s->c_->ins_flow_name = s->c_->prepare(*s, ins_flow_name.c_str());
+    s->c_->name_group.prepare(*s, *s->c_, Slot::FlowName, ins_flow_name);
     s->c_->ins_dns_answer = s->c_->prepare(
         *s,
         "INSERT INTO dns_answer (run_id, flow_id, ts, client_ip, server_ip, qname, rrtype, answer, ttl) VALUES (?,?,?,?,?,?,?,?,?)");
@@ -333,7 +337,7 @@ Store::~Store() {
     finish_run_checkpoint();
     for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp,
                              c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query, c_->ins_tls, c_->ins_stun,
-                             c_->upd_stun, c_->ins_rtp, c_->ups_dns_name})
+                             c_->upd_stun, c_->ins_rtp, c_->ups_dns_name, c_->flow_group.many, c_->name_group.many})
         sqlite3_finalize(st);
     sqlite3_close_v2(c_->db);
 }
@@ -362,8 +366,11 @@ void Store::commit_batch() {
         in_txn_ = false;
         batch_rows_ = 0;
         dns_names_->clear();
+        c_->flow_group.clear();
+        c_->name_group.clear();
     };
     try {
+        flush_groups();
         write_dns_names();
     } catch (...) {
         roll_back();
@@ -392,6 +399,7 @@ void Store::write_dns_names() {
 
 void Store::sync_writes() {
     if (wb_ && !wb_->on_writer_thread()) wb_->sync();
+    flush_groups();  // the writer thread is idle now: the connection is this thread's
 }
 
 void Store::defer(std::function<void(Store&)> job) {
@@ -416,6 +424,7 @@ void Store::commit_now() {
 void Store::write_behind(bool on) {
     if (on == static_cast<bool>(wb_)) return;
     if (on) {
+        flush_groups();  // the rows given here so far, before the writer thread owns the connection
         wb_ = std::make_unique<WriteBehind>(
             WriteBehind::ApplyRows([this](const std::vector<char>& b, size_t from, size_t max_rows) {
                 return apply_rows(b, from, max_rows);
@@ -495,21 +504,33 @@ bool Store::encoding() const noexcept { return rec_ || (wb_ && !wb_->on_writer_t
 
 template <class... Values>
 void Store::put(Slot slot, const Values&... values) {
-    // Encoded for later (a recorder's buffer, or the write-behind batch)
-    // unless write-behind is off or this is the writer thread itself (a
-    // deferred job writing): then bound and stepped here.
-    const bool queued = !rec_ && wb_ && !wb_->on_writer_thread();
-    if (rec_ || queued) {
-        std::vector<char>& b = rec_ ? *rec_ : wb_->batch();
+    // A row encoded (store/row_codec.hpp) at the end of `b`.
+    const auto encode_into = [&](std::vector<char>& b) {
         const size_t at = b.size();
         b.resize(at + 2 + (encoded_size(values) + ... + 0));
         char* p = b.data() + at;
         *p++ = static_cast<char>(slot);
         *p++ = static_cast<char>(sizeof...(Values));
         ((p = encode(p, values)), ...);
+    };
+    // Encoded for later (a recorder's buffer, or the write-behind batch)
+    // unless write-behind is off or this is the writer thread itself (a
+    // deferred job writing): then bound and stepped here, or left to wait
+    // in its group.
+    const bool queued = !rec_ && wb_ && !wb_->on_writer_thread();
+    if (rec_ || queued) {
+        encode_into(rec_ ? *rec_ : wb_->batch());
         if (queued) wb_->row_done();
         return;
     }
+    RowGroup* g = c_->group(slot);
+    if (g && g->values == static_cast<int>(sizeof...(Values))) {
+        note_row();
+        encode_into(g->rows);
+        if (++g->count == RowGroup::kRows) write_group(*g);
+        return;
+    }
+    if (touches_groups(slot)) flush_groups();
     note_row();
     sqlite3_stmt* st = c_->statement(slot);
     if (codec::BoundValues* bv = c_->bound(slot))

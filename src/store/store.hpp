@@ -271,7 +271,9 @@ public:
     /// an exception it throws is a write error (see write_behind).
     void defer(std::function<void(Store&)> job);
     /// Waits until the writer thread has applied every queued row and job
-    /// (rethrows its error); a no-op without write-behind and on the writer thread.
+    /// (rethrows its error), then writes the rows still waiting in a group:
+    /// every row given is then in the open batch, for the calling thread to
+    /// read or commit.
     void sync_writes();
 
     /// Deletes whole runs (the run row and every row that belongs to it, in
@@ -369,6 +371,17 @@ private:
     void write_dns_names();
     void write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
     size_t apply_rows(const std::vector<char>& batch, size_t from, size_t max_rows);
+    /// Rows written a group at a time (store/row_group.hpp).
+    struct RowGroup;
+    /// Binds and steps a full group's rows as one INSERT.
+    void write_group(RowGroup& g);
+    /// Writes the rows waiting in groups, each with its own statement.
+    void flush_groups();
+    /// Whether a row of `slot` may read or write what waits in a group (it
+    /// writes the flow table otherwise, or runs a job): the groups go first.
+    [[nodiscard]] static bool touches_groups(Slot slot) noexcept {
+        return slot == Slot::FlowAgain || slot == Slot::Job;
+    }
     /// Binds and steps one encoded row; returns the bytes it took.
     size_t apply_row(const char* p);
 
