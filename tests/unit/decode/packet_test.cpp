@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "unit/test_util.hpp"
 
 namespace callwall::decode {
@@ -358,6 +360,30 @@ TEST(Packet, AddressText) {
     EXPECT_EQ(a.family, 6);
     EXPECT_EQ(to_string(a), "2001:db8::1");
     EXPECT_FALSE(parse_ip("not-an-ip", a));
+}
+
+// IpAddr's == (two 8-byte compares, packet.hpp) sees every one of the 16
+// bytes and the family, and agrees with the defaulted <=>.
+TEST(Packet, AddressEqualityIsEveryByteAndTheFamily) {
+    IpAddr a;
+    ASSERT_TRUE(parse_ip("2001:db8::1", a));
+    std::vector<IpAddr> others;
+    for (size_t i = 0; i < a.bytes.size(); ++i) {
+        IpAddr b = a;
+        b.bytes[i] ^= 0x80;
+        others.push_back(b);
+    }
+    IpAddr other_family = a;
+    other_family.family = 4;
+    others.push_back(other_family);
+    const IpAddr same = a;
+    EXPECT_TRUE(a == same);
+    EXPECT_TRUE((a <=> same) == 0);
+    for (const IpAddr& b : others) {
+        EXPECT_FALSE(a == b) << to_string(b);
+        EXPECT_TRUE(a != b);
+        EXPECT_FALSE((a <=> b) == 0);
+    }
 }
 
 }  // namespace
