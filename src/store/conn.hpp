@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <string_view>
 
 #include "store/row_codec.hpp"
@@ -29,6 +30,8 @@ struct Store::Conn {
     [[nodiscard]] RowGroup* group(Slot slot) noexcept {
         return slot == Slot::Flow ? &flow_group : slot == Slot::FlowName ? &name_group : nullptr;
     }
+    /// Every group: what flushing, rolling back and closing go through.
+    [[nodiscard]] std::array<RowGroup*, 2> groups() noexcept { return {&flow_group, &name_group}; }
 
     sqlite3_stmt* prepare(const Store& s, const char* sql) const {
         sqlite3_stmt* st = nullptr;

@@ -33,7 +33,7 @@ void Store::write_group(RowGroup& g) {
 }
 
 void Store::flush_groups() {
-    for (RowGroup* g : {&c_->flow_group, &c_->name_group}) {
+    for (RowGroup* g : c_->groups()) {
         if (g->count == 0) continue;
         const RowGroup::ClearOnExit clear{*g};
         sqlite3_stmt* st = c_->statement(g->slot);

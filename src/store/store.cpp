@@ -337,8 +337,9 @@ Store::~Store() {
     finish_run_checkpoint();
     for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp,
                              c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query, c_->ins_tls, c_->ins_stun,
-                             c_->upd_stun, c_->ins_rtp, c_->ups_dns_name, c_->flow_group.many, c_->name_group.many})
+                             c_->upd_stun, c_->ins_rtp, c_->ups_dns_name})
         sqlite3_finalize(st);
+    for (RowGroup* g : c_->groups()) sqlite3_finalize(g->many);
     sqlite3_close_v2(c_->db);
 }
 
@@ -366,8 +367,7 @@ void Store::commit_batch() {
         in_txn_ = false;
         batch_rows_ = 0;
         dns_names_->clear();
-        c_->flow_group.clear();
-        c_->name_group.clear();
+        for (RowGroup* g : c_->groups()) g->clear();
     };
     try {
         flush_groups();
