@@ -43,17 +43,18 @@ table inet cwp {
     }
 }
 EOF
-ip netns exec "$s" "$bin" reflect --listen 10.202.2.2 --tcp 443 --udp 443,1024-65535 --key K1 --nft \
-    --duration 120 >"$dir/reflect.log" 2>&1 &
+(umask 077 && printf 'K1\n' >"$dir/reflect.key")
+ip netns exec "$s" "$bin" reflect --listen 10.202.2.2 --tcp 443 --udp 443,1024-65535 --key-file "$dir/reflect.key" \
+    --nft --duration 120 >"$dir/reflect.log" 2>&1 &
 reflector=$!
 for _ in $(seq 50); do grep -q "answering on" "$dir/reflect.log" && break; sleep 0.1; done
-echo "cloud#    callwall reflect --listen 10.202.2.2 --tcp 443 --udp 443,1024-65535 --key K1 --nft"
+echo "cloud#    callwall reflect --listen 10.202.2.2 --tcp 443 --udp 443,1024-65535 --key-file reflect.key --nft"
 echo "firewall# nft list chain inet cwp cwpfwd"
 ip netns exec "$f" nft list chain inet cwp cwpfwd | grep -E "ct state|dport"
-echo "client#   callwall probe --vendor whereby --db probe.sqlite --reflector 10.202.2.2 --key K1 --fail-on blocked"
+echo "client#   callwall probe --vendor whereby --db probe.sqlite --reflector 10.202.2.2 --key-file reflect.key --fail-on blocked"
 cd "$dir"
 rc=0
-ip netns exec "$c" "$bin" probe --vendor whereby --db probe.sqlite --reflector 10.202.2.2 --key K1 \
-    --fail-on blocked || rc=$?
+ip netns exec "$c" "$bin" probe --vendor whereby --db probe.sqlite --reflector 10.202.2.2 \
+    --key-file "$dir/reflect.key" --fail-on blocked || rc=$?
 echo "client#   echo \$?"
 echo "$rc"

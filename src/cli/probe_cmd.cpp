@@ -146,7 +146,7 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
 
 // The command line, checked.
 struct ProbeArgs {
-    std::string db_path, iface, product, fail_on, reflector, key, keep_pcap, user = "nobody";
+    std::string db_path, iface, product, fail_on, reflector, key, key_file, keep_pcap, user = "nobody";
     std::vector<std::string> vendors, resolve, targets, catalog_dirs, entries;
     double rate = 20;
     uint32_t budget = 2000, per_range = 16;
@@ -172,7 +172,8 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
         ("target", po::value(&a.targets)->composing()->value_name("ENTRY_ID=HOST"), "probe this entry through HOST")
         ("reflector", po::value(&a.reflector)->value_name("ADDR"), "send every probe to this 'callwall reflect' (IPv4 or IPv6)")
         ("ipv6,6", "resolve the vendors' names to IPv6 addresses (AAAA) and probe over IPv6")
-        ("key", po::value(&a.key)->value_name("K"), "the reflector's key: answers without its token are intercepted")
+        ("key-file", po::value(&a.key_file)->value_name("FILE"), "the reflector's key (the file's first line): requests carry its proof, answers without its token are intercepted")
+        ("key", po::value(&a.key)->value_name("K"), "the key itself (visible in ps: prefer --key-file or CALLWALL_REFLECT_KEY)")
         ("rate", po::value(&a.rate)->value_name("N"), "probes started per second (default 20)")
         ("budget", po::value(&a.budget)->value_name("N"), "most probes sent (default 2000)")
         ("ports-per-range", po::value(&a.per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
@@ -209,11 +210,27 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
         std::fprintf(stderr, "callwall probe: --fail-on takes 'blocked' or 'partial', not '%s'\n", a.fail_on.c_str());
         return kExitUsage;
     }
-    // The key is the reflector's: with it, TCP probes send a challenge and
-    // expect its token, which a vendor's own servers never send back.
-    if (!a.key.empty() && a.reflector.empty()) {
+    // The key is the reflector's: with it, requests carry its proof and
+    // TCP probes a challenge, and answers must carry its token, which a
+    // vendor's own servers never send back.
+    if ((!a.key.empty() || !a.key_file.empty()) && a.reflector.empty()) {
         std::fprintf(stderr, "callwall probe: --key goes with --reflector (it checks the reflector's answers)\n");
         return kExitUsage;
+    }
+    if (!a.reflector.empty()) {
+        const std::string arg = a.key;
+        a.key.clear();
+        if (const std::string err = read_reflect_key(a.key_file, arg, "probe", &a.key); !err.empty()) {
+            std::fprintf(stderr, "callwall probe: %s\n", err.c_str());
+            return kExitUsage;
+        }
+        if (a.key.empty() && !a.dry) {
+            std::fprintf(stderr,
+                         "callwall probe: --reflector needs its key (--key-file FILE or %s): the "
+                         "reflector answers nothing else\n",
+                         kReflectKeyEnv);
+            return kExitUsage;
+        }
     }
     if (!(a.rate > 0 && a.rate <= 10000) || a.budget < 1) {
         std::fprintf(stderr, "callwall probe: --rate takes 0 < N <= 10000 and --budget N >= 1\n");

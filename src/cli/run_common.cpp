@@ -90,6 +90,41 @@ std::string drop_privileges(const std::string& user) {
     return "";
 }
 
+std::string read_reflect_key(const std::string& file, const std::string& arg, const char* cmd, std::string* key) {
+    if (!file.empty() && !arg.empty()) return "give the key once: --key-file or --key, not both";
+    if (!file.empty()) {
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st {};
+        if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            const std::string why = fd < 0 ? std::strerror(errno) : "not a regular file";
+            if (fd >= 0) ::close(fd);
+            return "--key-file " + file + ": " + why;
+        }
+        char buf[4097];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        ::close(fd);
+        if (n < 0) return "--key-file " + file + ": " + std::strerror(errno);
+        if (n > 4096) return "--key-file " + file + ": longer than 4096 bytes (a key is one line)";
+        std::string text(buf, static_cast<size_t>(n));
+        *key = text.substr(0, text.find_first_of("\r\n"));
+        if (key->empty()) return "--key-file " + file + ": its first line is empty";
+        if (st.st_mode & 077)
+            std::fprintf(stderr, "callwall %s: warning: --key-file %s can be read by other users (chmod 600 it)\n", cmd,
+                         file.c_str());
+        return "";
+    }
+    if (!arg.empty()) {
+        std::fprintf(stderr,
+                     "callwall %s: warning: a key on the command line can be read by every user of this host (ps); "
+                     "use --key-file FILE or %s\n",
+                     cmd, kReflectKeyEnv);
+        *key = arg;
+        return "";
+    }
+    if (const char* env = std::getenv(kReflectKeyEnv)) *key = env;
+    return "";
+}
+
 bool give_to_user(int fd, const std::string& user) {
     if (geteuid() != 0 || user.empty() || user == "root") return true;
     const struct passwd* pw = getpwnam(user.c_str());

@@ -45,6 +45,16 @@ std::string drop_privileges(const std::string& user);
 /// still read it); nothing when there is nothing to drop. False on failure.
 bool give_to_user(int fd, const std::string& user);
 
+/// The environment variable that holds the reflector's key for `reflect`
+/// and `probe` when neither --key-file nor --key is given.
+inline constexpr const char* kReflectKeyEnv = "CALLWALL_REFLECT_KEY";
+
+/// The reflector's key from --key-file (`file`: at most 4 KiB, its first
+/// line), --key (`arg`: visible to every user in ps, so a warning goes to
+/// stderr), or kReflectKeyEnv, in that order. "" with the key in *key (empty
+/// when none was given), else a one-line error naming the source.
+std::string read_reflect_key(const std::string& file, const std::string& arg, const char* cmd, std::string* key);
+
 /// Loads the bundled catalog (unless no_bundled) plus extra directories/files.
 /// On errors prints every diagnostic (file:line:column) and returns nullopt.
 std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& extra, bool no_bundled);

@@ -87,6 +87,14 @@ void finish(Active& a, ProbeResult& r, std::string seen, std::string detail, boo
     a.phase = Phase::Done;
 }
 
+// A UDP probe's request: the same transaction every time; through a
+// reflector each send carries an AuthBlock of its own (probe/wire.hpp), so
+// a copy of any of them is refused as a replay.
+void send_request(Active& a, const Probe& p, const SendOptions& o) {
+    a.request = stun_request(a.tid, p.kind == ProbeKind::TurnAllocate, o.key, p.port);
+    (void)::send(a.fd, a.request.data(), a.request.size(), 0);
+}
+
 void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOptions& o) {
     r.start_s = now;
     const bool udp = p.kind == ProbeKind::StunBinding || p.kind == ProbeKind::TurnAllocate;
@@ -106,8 +114,7 @@ void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOpti
         return;
     }
     a.tid = new_transaction_id();
-    a.request = stun_request(a.tid, p.kind == ProbeKind::TurnAllocate);
-    (void)::send(a.fd, a.request.data(), a.request.size(), 0);
+    send_request(a, p, o);
     a.phase = Phase::Udp;
     a.deadline = r.start_s + kStunScheduleS[1];
 }
@@ -179,12 +186,11 @@ void on_tcp(Active& a, const Probe& p, ProbeResult& r, const SendOptions& o, sho
         // with its token: a plain probe's challenge message, a TLS probe's
         // ClientHello random.
         std::vector<uint8_t> first;
-        if (p.kind == ProbeKind::Tcp) {
-            a.challenge = new_challenge();
-            first = tcp_challenge_message(a.challenge);
-        } else {
+        if (o.key.empty()) {
             first = client_hello(p.host);
-            if (const auto random = client_hello_random(first)) a.challenge = *random;
+        } else {
+            a.challenge = new_challenge(o.key, p.port);
+            first = p.kind == ProbeKind::Tcp ? tcp_challenge_message(a.challenge) : client_hello(p.host, &a.challenge);
         }
         (void)::send(a.fd, first.data(), first.size(), MSG_NOSIGNAL);
         a.phase = Phase::AwaitServer;
@@ -208,7 +214,7 @@ void on_tcp(Active& a, const Probe& p, ProbeResult& r, const SendOptions& o, sho
            false);
 }
 
-void on_udp(Active& a, const SendOptions& o, ProbeResult& r, short revents, double now) {
+void on_udp(Active& a, const Probe& p, const SendOptions& o, ProbeResult& r, short revents, double now) {
     if (revents != 0) {
         uint8_t buf[2048];
         const ssize_t n = ::recv(a.fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -239,7 +245,7 @@ void on_udp(Active& a, const SendOptions& o, ProbeResult& r, short revents, doub
     }
     if (now < a.deadline) return;
     if (r.sends < kStunScheduleS.size()) {
-        (void)::send(a.fd, a.request.data(), a.request.size(), 0);
+        send_request(a, p, o);
         ++r.sends;
         a.deadline = r.start_s + (r.sends < kStunScheduleS.size() ? kStunScheduleS[r.sends]
                                                                   : kStunScheduleS.back() + kUdpWaitAfterLastS);
@@ -289,7 +295,7 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
             Active& a = active[i];
             const Probe& p = probes[a.index];
             if (a.phase == Phase::Udp)
-                on_udp(a, o, results[a.index], fds[i].revents, now);
+                on_udp(a, p, o, results[a.index], fds[i].revents, now);
             else
                 on_tcp(a, p, results[a.index], o, fds[i].revents, now);
         }

@@ -1,10 +1,12 @@
 // Probe wire formats. See probe/wire.hpp.
 #include "probe/wire.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <ctime>
 #include <cstring>
 
 #include "callwall/proto/stun.hpp"
@@ -45,6 +47,39 @@ void attribute(std::vector<uint8_t>& b, uint16_t type, std::string_view s) {
     attribute(b, type, reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
+constexpr std::string_view kRequestLabel = "callwall-probe-request";
+constexpr std::string_view kAnswerLabel = "callwall-reflect-answer";
+
+// HMAC-SHA256(key, label, the parts in order). The message is at most a
+// label and a few dozen bytes: gathered on the stack for one HMAC() call.
+Token mac_of(std::string_view key, std::string_view label, std::initializer_list<ByteView> parts) {
+    std::array<uint8_t, 160> msg{};
+    size_t n = 0;
+    const auto add = [&](const uint8_t* p, size_t len) {
+        len = std::min(len, msg.size() - n);
+        std::copy_n(p, len, msg.begin() + static_cast<std::ptrdiff_t>(n));
+        n += len;
+    };
+    add(reinterpret_cast<const uint8_t*>(label.data()), label.size());
+    for (const ByteView p : parts) add(p.data(), p.size());
+    Token out{};
+    unsigned int len = 0;
+    // A failure leaves a token nobody can match: a MAC of zeros is refused
+    // by auth_valid like any other wrong one.
+    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), n, out.data(), &len)) out.fill(0);
+    return out;
+}
+
+// The MAC part of an AuthBlock.
+std::array<uint8_t, 16> auth_mac(std::string_view key, AuthScope scope, uint16_t port, ByteView bound,
+                                 const AuthBlock& a) {
+    const uint8_t head[3] = {static_cast<uint8_t>(scope), static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
+    const Token full = mac_of(key, kRequestLabel, {ByteView(head, 3), ByteView(a.data(), 16), bound});
+    std::array<uint8_t, 16> m{};
+    std::copy_n(full.begin(), m.size(), m.begin());
+    return m;
+}
+
 std::vector<uint8_t> header(uint16_t type, const uint8_t* tid) {
     std::vector<uint8_t> b;
     b.reserve(128);
@@ -69,22 +104,82 @@ TransactionId new_transaction_id() {
     return t;
 }
 
-Token token_for(std::string_view key, const TransactionId& tid) {
-    Token out{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), tid.data(), tid.size(), out.data(), &len);
-    return out;
+int64_t unix_now_s() noexcept { return static_cast<int64_t>(std::time(nullptr)); }
+
+AuthBlock make_auth(std::string_view key, AuthScope scope, uint16_t port, ByteView bound, int64_t unix_s) {
+    AuthBlock a{};
+    const auto t = static_cast<uint32_t>(unix_s);
+    for (int i = 0; i < 4; ++i) a[static_cast<size_t>(i)] = static_cast<uint8_t>(t >> (24 - 8 * i));
+    if (RAND_bytes(a.data() + 4, 12) != 1) {
+        // No randomness: the transaction-id fallback still gives a nonce of
+        // its own to every call.
+        const TransactionId t2 = new_transaction_id();
+        std::copy(t2.begin(), t2.end(), a.begin() + 4);
+    }
+    const auto m = auth_mac(key, scope, port, bound, a);
+    std::copy(m.begin(), m.end(), a.begin() + 16);
+    return a;
 }
 
-std::vector<uint8_t> stun_request(const TransactionId& tid, bool allocate) {
+bool auth_valid(std::string_view key, AuthScope scope, uint16_t port, ByteView bound, const AuthBlock& a) noexcept {
+    if (key.empty()) return false;
+    const auto m = auth_mac(key, scope, port, bound, a);
+    return CRYPTO_memcmp(m.data(), a.data() + 16, m.size()) == 0;
+}
+
+int64_t auth_time(const AuthBlock& a) noexcept {
+    return static_cast<int64_t>((uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3]);
+}
+
+Token token_for(std::string_view key, const TransactionId& tid) {
+    return mac_of(key, kAnswerLabel, {ByteView(tid.data(), tid.size())});
+}
+
+std::vector<uint8_t> stun_request(const TransactionId& tid, bool allocate, std::string_view key, uint16_t port) {
     auto b = header(allocate ? kAllocateRequest : kBindingRequest, tid.data());
     if (allocate) {
         const uint8_t udp[4] = {17, 0, 0, 0};  // RFC 8656 §18.7 REQUESTED-TRANSPORT
         attribute(b, stun::attr::kRequestedTransport, udp, sizeof udp);
     }
     attribute(b, stun::attr::kSoftware, kSoftware);
+    if (!key.empty()) {
+        const AuthBlock a = make_auth(key, AuthScope::Udp, port, ByteView(tid.data(), tid.size()), unix_now_s());
+        uint8_t v[4 + kAuthSize] = {static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
+        std::copy(a.begin(), a.end(), v + 4);
+        attribute(b, kAuthAttribute, v, sizeof v);
+        // Padding: an attribute header and zeros up to kAuthRequestSize.
+        const size_t pad = kAuthRequestSize - b.size() - 4;
+        const std::vector<uint8_t> zeros(pad, 0);
+        attribute(b, kPadAttribute, zeros.data(), zeros.size());
+    }
     finish(b);
     return b;
+}
+
+std::optional<StunRequestRead> read_stun_request(ByteView datagram) noexcept {
+    const auto m = stun::decode(datagram);
+    if (!m || m->variant == stun::Variant::Classic3489 || m->msg_class != stun::MessageClass::Request ||
+        m->transaction_id.size() != 12)
+        return std::nullopt;
+    StunRequestRead out;
+    std::copy(m->transaction_id.begin(), m->transaction_id.end(), out.tid.begin());
+    // The AuthBlock: walk the attributes (the decoder records types, not values).
+    Reader r(datagram.subspan(0, std::min<size_t>(datagram.size(), 20 + m->length)));
+    r.skip(20);
+    for (int guard = 0; guard < 64 && r.ok() && r.remaining() >= 4; ++guard) {
+        const uint16_t type = r.u16();
+        const uint16_t len = r.u16();
+        const ByteView value = r.bytes(len);
+        r.skip(std::min<size_t>((4 - len % 4) % 4, r.remaining()));
+        if (!r.ok() || type != kAuthAttribute) continue;
+        if (value.size() != 4 + kAuthSize) break;
+        StunAuth a;
+        a.port = static_cast<uint16_t>((value[0] << 8) | value[1]);
+        std::copy_n(value.begin() + 4, kAuthSize, a.block.begin());
+        out.auth = a;
+        break;
+    }
+    return out;
 }
 
 StunAnswer read_stun_answer(ByteView datagram, const TransactionId& tid, std::string_view key) noexcept {
@@ -160,12 +255,11 @@ std::optional<std::vector<uint8_t>> reflector_answer(ByteView request, ByteView 
     }
     const Token t = token_for(key, tid);
     attribute(b, kTokenAttribute, t.data(), t.size());
-    attribute(b, stun::attr::kSoftware, "callwall reflect");
     finish(b);
     return b;
 }
 
-std::vector<uint8_t> client_hello(std::string_view sni) {
+std::vector<uint8_t> client_hello(std::string_view sni, const Challenge* random_in) {
     std::vector<uint8_t> ext;
     // server_name (RFC 6066 §3): list length, type host_name, name.
     put16(ext, 0x0000);
@@ -199,7 +293,10 @@ std::vector<uint8_t> client_hello(std::string_view sni) {
     std::vector<uint8_t> hello;
     put16(hello, 0x0303);  // legacy_version
     uint8_t random[32] = {};
-    (void)RAND_bytes(random, sizeof random);
+    if (random_in)
+        std::copy(random_in->begin(), random_in->end(), random);
+    else
+        (void)RAND_bytes(random, sizeof random);
     hello.insert(hello.end(), random, random + 32);
     hello.push_back(32);  // legacy_session_id (middlebox compatibility, RFC 8446 D.4)
     (void)RAND_bytes(random, sizeof random);
@@ -217,18 +314,14 @@ std::vector<uint8_t> client_hello(std::string_view sni) {
     return rec;
 }
 
-Challenge new_challenge() {
-    Challenge c{};
-    if (RAND_bytes(c.data(), static_cast<int>(c.size())) != 1) {
-        const TransactionId t = new_transaction_id();  // its own fallback
-        std::copy(t.begin(), t.end(), c.begin());
-    }
-    return c;
+Challenge new_challenge(std::string_view key, uint16_t port) {
+    return make_auth(key, AuthScope::Tcp, port, ByteView(), unix_now_s());
 }
 
 std::vector<uint8_t> tcp_challenge_message(const Challenge& c) {
     std::vector<uint8_t> m(kTcpNonceMagic.begin(), kTcpNonceMagic.end());
     m.insert(m.end(), c.begin(), c.end());
+    m.resize(kTcpChallengeMessageSize, 0);
     return m;
 }
 
@@ -263,10 +356,7 @@ ChallengeRead read_tcp_challenge(ByteView first_bytes, Challenge& out) noexcept 
 }
 
 Token tcp_token_for(std::string_view key, const Challenge& c) {
-    Token out{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), c.data(), c.size(), out.data(), &len);
-    return out;
+    return mac_of(key, kAnswerLabel, {ByteView(c.data(), c.size())});
 }
 
 std::vector<uint8_t> tcp_token_record(std::string_view key, const Challenge& c) {

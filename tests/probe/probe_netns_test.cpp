@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -89,13 +90,21 @@ protected:
         for (const auto& c : cmds) ASSERT_EQ(run(c), 0) << c[0] << " " << c[3];
         for (const auto& c : cmds6) have_ipv6_ = have_ipv6_ && run(c) == 0;
         log_ = "/tmp/callwall-probe-netns-" + tag + ".log";
+        // The key in a file of its own (mode 600), as an operator keeps it.
+        key_file_ = "/tmp/callwall-probe-netns-" + tag + ".key";
+        {
+            std::ofstream k(key_file_);
+            k << "K1\n";
+        }
+        std::filesystem::permissions(key_file_,
+                                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
         ASSERT_NO_FATAL_FAILURE(start_reflector(kCloud, log_, reflector_));
     }
     // `callwall reflect` on the cloud host at `listen` (TCP 443, UDP 443 and
     // 1024-65535, key K1, its own DNAT table), once it says it answers.
     void start_reflector(const std::string& listen, const std::string& log, pid_t& pid) {
         pid = spawn({"ip", "netns", "exec", s_, CALLWALL_BINARY, "reflect", "--listen", listen, "--tcp", "443", "--udp",
-                     "443,1024-65535", "--key", "K1", "--nft", "--port", "30999", "--duration", "120"},
+                     "443,1024-65535", "--key-file", key_file_, "--nft", "--port", "30999", "--duration", "120"},
                     log);
         ASSERT_GT(pid, 0);
         bool up = false;
@@ -113,16 +122,33 @@ protected:
             }
         for (const auto& ns : made_) run({"ip", "netns", "del", ns});
         std::filesystem::remove(log_);
+        std::filesystem::remove(key_file_);
     }
-    // A middlebox in the firewall answering for the reflector: a second
-    // reflector with another key, and every `proto` ("tcp" or "udp") probe to
-    // the cloud DNATed to it.
+    // A middlebox in the firewall answering for the reflector, and every
+    // `proto` ("tcp" or "udp") probe to the cloud DNATed to it: for UDP a
+    // STUN server that answers whoever the request was for
+    // (tools/lab/stun_middlebox.py), for TCP a second reflector with another
+    // key, which completes every handshake and refuses the challenge.
     void middlebox_for(const std::string& proto) {
-        middlebox_ = spawn({"ip", "netns", "exec", f_, CALLWALL_BINARY, "reflect", "--listen", kFwIn, "--" + proto,
-                            "443", "--key", "NOT-K1", "--port", "30998", "--duration", "120"},
-                           log_ + ".mb");
+        if (proto == "udp") {
+            middlebox_ =
+                spawn({"ip", "netns", "exec", f_, "/usr/bin/python3", source_dir() + "/tools/lab/stun_middlebox.py",
+                       "--listen", kFwIn, "--port", "30998", "--duration", "120"},
+                      log_ + ".mb");
+        } else {
+            const std::string other_key = key_file_ + ".other";
+            std::ofstream(other_key) << "NOT-K1\n";
+            middlebox_ = spawn({"ip", "netns", "exec", f_, CALLWALL_BINARY, "reflect", "--listen", kFwIn, "--tcp",
+                                "443", "--key-file", other_key, "--port", "30998", "--duration", "120"},
+                               log_ + ".mb");
+        }
         ASSERT_GT(middlebox_, 0);
-        std::this_thread::sleep_for(300ms);
+        bool up = false;
+        for (int i = 0; i < 50 && !up; ++i) {
+            std::this_thread::sleep_for(100ms);
+            up = read_file(log_ + ".mb").find("answering on") != std::string::npos;
+        }
+        ASSERT_TRUE(up) << read_file(log_ + ".mb");
         ASSERT_EQ(run({"ip", "netns", "exec", f_, "nft",
                        "add table ip cwpmb; add chain ip cwpmb pre { type nat hook prerouting priority dstnat; }; "
                        "add rule ip cwpmb pre ip daddr " +
@@ -141,9 +167,9 @@ protected:
     // Runs the probe from the client; returns its exit code, output in *out.
     int probe(const std::string& db, std::string* out, std::vector<std::string> extra = {},
               const std::string& reflector = kCloud) {
-        std::vector<std::string> args = {"ip",          "netns",    "exec",    c_,     CALLWALL_BINARY,
-                                         "probe",       "--vendor", "whereby", "--db", db,
-                                         "--reflector", reflector,  "--key",   "K1"};
+        std::vector<std::string> args = {"ip",          "netns",    "exec",       c_,       CALLWALL_BINARY,
+                                         "probe",       "--vendor", "whereby",    "--db",   db,
+                                         "--reflector", reflector,  "--key-file", key_file_};
         args.insert(args.end(), extra.begin(), extra.end());
         const std::string log = db + ".out";
         const int rc = run(args, 60s, log);
@@ -160,7 +186,7 @@ protected:
         }
         return v;
     }
-    std::string c_, f_, s_, client_if_, log_;
+    std::string c_, f_, s_, client_if_, log_, key_file_;
     std::vector<std::string> made_;
     pid_t reflector_ = -1, reflector6_ = -1, middlebox_ = -1;
     bool have_ipv6_ = true;  ///< the IPv6 addresses and routes could be set
@@ -238,8 +264,8 @@ TEST_F(ProbeNetns, DroppedUdpAndResetTcpAreBlockedWithTheirReasons) {
 }
 
 TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
-    // A second reflector inside the firewall with another key, and every UDP
-    // probe DNATed to it: it answers STUN like the real one, without the token.
+    // A STUN server inside the firewall, and every UDP probe DNATed to it:
+    // it answers STUN like the real one, without the token.
     ASSERT_NO_FATAL_FAILURE(middlebox_for("udp"));
     firewall({});
     TempDb db;
@@ -268,8 +294,8 @@ TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
 
 TEST_F(ProbeNetns, TransparentTcpProxyIsInterceptedNotObserved) {
     // A middlebox in the firewall that completes every TCP handshake itself
-    // (a transparent proxy): a second reflector with another key, and every
-    // TCP probe DNATed to it. Its SYN-ACK alone once read "observed"; without
+    // (a transparent proxy): a second reflector with another key, which
+    // refuses the challenge and stays silent, and every TCP probe DNATed to it. Its SYN-ACK alone once read "observed"; without
     // the reflector's token the TCP entries are inconclusive.
     ASSERT_NO_FATAL_FAILURE(middlebox_for("tcp"));
     firewall({});
@@ -280,7 +306,7 @@ TEST_F(ProbeNetns, TransparentTcpProxyIsInterceptedNotObserved) {
     const auto notes = query_rows(db.path(), "SELECT notes FROM run");
     ASSERT_EQ(notes.size(), 1u);
     EXPECT_NE(notes[0].find("intercepted: whereby.turn.tcp"), std::string::npos) << notes[0];
-    EXPECT_NE(notes[0].find("a wrong reflector token"), std::string::npos) << notes[0];
+    EXPECT_NE(notes[0].find("no reflector token in 1.5 s"), std::string::npos) << notes[0];
     for (const char* e : {"whereby.turn.tcp", "whereby.signaling.tcp"}) {
         const auto rows = query_rows(
             db.path(), "SELECT verdict || ' | ' || why FROM verdict WHERE entry_id = '" + std::string(e) + "'");

@@ -96,7 +96,7 @@ TEST(ProbeWire, BindingRequestDecodesAsStun) {
 TEST(ProbeWire, ReflectorAnswersCarryAValidToken) {
     const auto tid = new_transaction_id();
     const std::array<uint8_t, 4> ip{192, 0, 2, 7};
-    const auto bind = reflector_answer(ByteView(stun_request(tid, false)), ip, 50000, "secret", "abcd");
+    const auto bind = reflector_answer(ByteView(stun_request(tid, false, "secret", 3478)), ip, 50000, "secret", "abcd");
     ASSERT_TRUE(bind);
     const auto m = proto::stun::decode(ByteView(*bind));
     ASSERT_TRUE(m);
@@ -115,7 +115,7 @@ TEST(ProbeWire, ReflectorAnswersCarryAValidToken) {
     other[0] ^= 0xFF;
     EXPECT_FALSE(read_stun_answer(ByteView(*bind), other, "secret").stun);
 
-    const auto alloc = reflector_answer(ByteView(stun_request(tid, true)), ip, 50000, "secret", "abcd");
+    const auto alloc = reflector_answer(ByteView(stun_request(tid, true, "secret", 3478)), ip, 50000, "secret", "abcd");
     ASSERT_TRUE(alloc);
     a = read_stun_answer(ByteView(*alloc), tid, "secret");
     EXPECT_TRUE(a.stun);

@@ -31,14 +31,21 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(ProbeTcpToken, ClientHelloRandomIsTheChallengeAndTheRecordAnswersIt) {
-    const auto hello = client_hello("turnserver.appearin.net");
+    const Challenge sent = new_challenge("K1", 443);
+    const auto hello = client_hello("turnserver.appearin.net", &sent);
     Challenge c{};
     ASSERT_EQ(read_tcp_challenge(ByteView(hello), c), ChallengeRead::Found);
+    EXPECT_EQ(c, sent);
     // The random is the ClientHello's own, as our TLS decoder reads the record.
     ASSERT_TRUE(proto::tls::decode_record_stream(ByteView(hello)));
     EXPECT_TRUE(std::equal(c.begin(), c.end(), hello.begin() + 11));
+    // It proves the key for the port it was sent to, and nothing else.
+    EXPECT_TRUE(auth_valid("K1", AuthScope::Tcp, 443, ByteView(), c));
+    EXPECT_FALSE(auth_valid("K1", AuthScope::Tcp, 8443, ByteView(), c));
+    EXPECT_FALSE(auth_valid("K2", AuthScope::Tcp, 443, ByteView(), c));
     const auto rec = tcp_token_record("K1", c);
     ASSERT_EQ(rec.size(), kTcpAnswerSize);
+    EXPECT_LE(rec.size(), hello.size());
     EXPECT_EQ(rec[0], 23) << "a TLS application_data record";
     EXPECT_EQ(read_tcp_answer(ByteView(rec), "K1", c), TcpAnswer::Valid);
     EXPECT_EQ(read_tcp_answer(ByteView(rec), "K2", c), TcpAnswer::WrongToken);
@@ -50,11 +57,16 @@ TEST(ProbeTcpToken, ClientHelloRandomIsTheChallengeAndTheRecordAnswersIt) {
         EXPECT_EQ(read_tcp_answer(ByteView(rec.data(), n), "K1", c), TcpAnswer::NeedMore) << n;
     // Part of a ClientHello is not enough to answer yet.
     EXPECT_EQ(read_tcp_challenge(ByteView(hello.data(), 20), c), ChallengeRead::NeedMore);
+    // Without a challenge given, the random is random.
+    EXPECT_NE(client_hello_random(ByteView(client_hello("x.example.com"))), std::optional<Challenge>(sent));
 }
 
 TEST(ProbeTcpToken, PlainProbesSendAChallengeMessageAndOtherBytesAreNotOurs) {
-    const Challenge c = new_challenge();
+    const Challenge c = new_challenge("K1", 5000);
     const auto msg = tcp_challenge_message(c);
+    // No larger answer than the message that asked for it.
+    EXPECT_EQ(msg.size(), kTcpChallengeMessageSize);
+    EXPECT_GE(msg.size(), kTcpAnswerSize);
     Challenge got{};
     ASSERT_EQ(read_tcp_challenge(ByteView(msg), got), ChallengeRead::Found);
     EXPECT_EQ(got, c);
@@ -148,16 +160,36 @@ TEST(ProbeTcpToken, TheReflectorsTokenShowsTheWayOpen) {
     EXPECT_NE(r[1].detail.find("reflector token valid"), std::string::npos) << r[1].detail;
 }
 
-TEST(ProbeTcpToken, AnotherKeysTokenIsIntercepted) {
-    // A second reflector with another key stands in for a middlebox that
-    // knows the protocol but not the key.
+TEST(ProbeTcpToken, AnotherKeysReflectorAnswersNothingAndIsIntercepted) {
+    // A reflector with another key refuses the challenge and stays silent:
+    // the connection ended before the reflector the probe trusts.
     const uint16_t port = free_port();
     LoopbackReflector other("127.0.0.1", port, "NOT-K1");
     for (const auto& x : probe_port(port, "K1")) {
         EXPECT_EQ(x.seen, "intercepted") << x.detail;
         EXPECT_TRUE(x.intercepted);
-        EXPECT_NE(x.detail.find("a wrong reflector token"), std::string::npos) << x.detail;
+        EXPECT_NE(x.detail.find("no reflector token in 1.5 s"), std::string::npos) << x.detail;
     }
+}
+
+TEST(ProbeTcpToken, AReflectorNeverSignsBytesTheClientChose) {
+    // The challenge message's shape with 32 bytes of the client's choosing:
+    // before, the reflector sent back HMAC(key, those bytes).
+    const uint16_t port = free_port();
+    LoopbackReflector reflector("127.0.0.1", port, "K1");
+    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    SockAddr to = *parse_address("127.0.0.1", port);
+    ASSERT_EQ(::connect(s, to.get(), to.len), 0);
+    Challenge chosen{};
+    chosen.fill(0x41);
+    const auto msg = tcp_challenge_message(chosen);
+    ASSERT_EQ(::send(s, msg.data(), msg.size(), MSG_NOSIGNAL), static_cast<ssize_t>(msg.size()));
+    // Nothing comes back; the reflector closes after holding it (kTcpHoldS).
+    pollfd p{s, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 4000), 1) << "the reflector never closed";
+    uint8_t buf[128];
+    EXPECT_EQ(::recv(s, buf, sizeof buf, 0), 0) << "closed without a byte";
+    ::close(s);
 }
 
 TEST(ProbeTcpToken, ASilentAcceptorIsInterceptedNotOpen) {

@@ -45,8 +45,9 @@ reflector only; they are judged by their verdicts):
                   (with the UDP entries, which make the vendor active by name
                   for its third-party entry), so that each run's verdicts
                   show one TLS name's fate
-  stun-middlebox  a second reflector with another key answers every UDP
-                  probe on the real one's behalf (DNAT): UDP entries must read
+  stun-middlebox  a STUN server in the firewall (stun_middlebox.py) answers
+                  every UDP probe on the reflector's behalf (DNAT), without
+                  the reflector's token: UDP entries must read
                   inconclusive (intercepted), TCP ones observed
 
     tools/lab/probe_matrix.py --callwall BIN [--against reflector|servers] [--profile P]... [--rate N] [--vendor V]...
@@ -78,6 +79,9 @@ import labplan  # noqa: E402
 import lab_cloud  # noqa: E402
 
 KEY = "probe-matrix-key"
+# The reflector's key reaches both ends through the environment, as an
+# operator would pass it (never on a command line, where ps shows it).
+os.environ["CALLWALL_REFLECT_KEY"] = KEY
 CLIENT = labplan.CLIENT["4"]
 FW_IN = labplan.FW_INSIDE["4"]
 FW_OUT = labplan.FW_OUTSIDE["4"]
@@ -279,7 +283,7 @@ def middlebox(profile, ns, d):
         subprocess.run(["ip", "netns", "exec", ns.f, "nft", "-f", "-"], text=True, check=True, input=(
             'table ip pmmb {\n chain pre {\n type nat hook prerouting priority dstnat;\n'
             ' iifname "fw-in" meta l4proto udp udp dport != 53 dnat to %s:30998\n }\n}\n' % FW_IN))
-        args = [CALLWALL[0], "reflect", "--listen", FW_IN, "--udp", "443", "--key", "NOT-" + KEY, "--port", "30998",
+        args = ["/usr/bin/python3", os.path.join(here, "stun_middlebox.py"), "--listen", FW_IN, "--port", "30998",
                 "--duration", "300"]
         ready = "answering on"
     with open(log, "w") as lf:
@@ -420,7 +424,7 @@ def run_profile(profile, vendor, planned, skipped, rows, tag, entries=()):
         with open(log, "w") as lf:
             reflector = subprocess.Popen(
                 ["ip", "netns", "exec", ns.s, callwall, "reflect", "--listen", CLOUD, "--tcp", "1-65535", "--udp",
-                 "1-65535", "--key", KEY, "--nft", "--duration", "300"], stdout=lf, stderr=subprocess.STDOUT)
+                 "1-65535", "--nft", "--duration", "300"], stdout=lf, stderr=subprocess.STDOUT)
         try:
             for _ in range(50):
                 if "answering on" in open(log).read():
@@ -428,7 +432,7 @@ def run_profile(profile, vendor, planned, skipped, rows, tag, entries=()):
                 time.sleep(0.1)
             else:
                 raise RuntimeError("the reflector did not start: " + open(log).read())
-            result = run_probe(ns, d, vendor, RATE[0], ["--reflector", CLOUD, "--key", KEY], entries)
+            result = run_probe(ns, d, vendor, RATE[0], ["--reflector", CLOUD], entries)
         finally:
             for proc in (reflector, box):
                 if proc:
@@ -529,7 +533,7 @@ def main():
                                        (p, vendors, plans, rows, targets, "%d%d" % (os.getpid() % 10000, i)))
                                       for i, p in enumerate(profiles)])
     else:
-        plans = {v: plan_ports(callwall, v, ["--reflector", CLOUD, "--key", KEY]) for v in set(vendors) | {"whereby"}}
+        plans = {v: plan_ports(callwall, v, ["--reflector", CLOUD]) for v in set(vendors) | {"whereby"}}
         profiles = a.profile or labplan.PROFILE_ORDER + list(MIDDLEBOXES)
         wrong = run_profiles(a.jobs, [(run_reflector_profile, (i, p, vendors, plans, rows))
                                       for i, p in enumerate(profiles)])
