@@ -99,7 +99,8 @@ void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowR
 }  // namespace
 
 RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
-                            const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept) {
+                            const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept,
+                            const EntryVerdictHook& entry_hook, const FlowOutcomeHook& outcome_hook) {
     const auto check = [&] {
         if (cancelled && cancelled()) throw AttributionCancelled();
     };
@@ -155,6 +156,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
                                                   : io.server_ttls(f.server_ip);
             FlowResult r =
                 stage::attribute_flow(f, classify_flow(f, x.capture_end, ttls, ctx), c, per_entry, out, &ctx);
+            if (outcome_hook) outcome_hook(f, r.outcome);
             const bool outcome_changed = r.outcome_column != f.stored_outcome;
             if (!kept)
                 write_flow(io, c, r, outcome_changed, out);
@@ -168,6 +170,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         for (const Pending& p : pending) write_flow(io, c, p.result, p.outcome_changed, out);
     }
     stage::decide(c, per_entry, x.dns_failed, out);
+    if (entry_hook)
+        for (uint32_t i = 0; i < out.entries.size(); ++i) entry_hook(c.entries()[i], out.entries[i]);
     for (uint32_t i = 0; i < out.entries.size(); ++i) io.write_entry(c.entries()[i], out.entries[i]);
     io.write_products(out.products);
     io.write_catalog_digest(c.digest());

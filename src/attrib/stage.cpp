@@ -120,6 +120,19 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
     for (const auto& n : f.names) named_initiator |= n.source == "dns-initiator";
     bool counted_any = false;
     std::vector<Match> matches = match_flow(f, c, out.active_vendors);
+    // A probe's flow serves the entries it was sent for, whatever names the
+    // address carries: through one reflector every flow carries every name
+    // probed there, which would leave a destination-ANY entry unmatched.
+    if (ctx)
+        for (const std::string& id : ctx->sent_for) {
+            const Entry* e = c.find_entry(id);
+            if (!e || e->transport != (f.transport == "udp" ? catalog::Transport::Udp : catalog::Transport::Tcp) ||
+                !e->port_set.contains(f.server_port))
+                continue;
+            const auto idx = static_cast<uint32_t>(e - entries.data());
+            if (std::none_of(matches.begin(), matches.end(), [idx](const Match& m) { return m.entry == idx; }))
+                matches.push_back(Match{idx, Evidence::Protocol, 1.0, ""});
+        }
     for (const auto& m : matches) {
         const Entry& e = entries[m.entry];
         const std::optional<EntryFlow> ef = entry_flow(f, fo, e.direction, named_initiator);

@@ -40,9 +40,12 @@ void provisional_outcome(const FlowFacts& facts, double capture_end, std::string
 /// `hook` (optional) adds what the command knows to each flow's context.
 /// `kept` (optional): the run's flows kept as their rows were written; when
 /// complete, they are attributed instead of the rows read back.
+/// `entry_hook` (optional) adds what the command knows to each verdict;
+/// `outcome_hook` (optional) is told each flow's outcome.
 RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c,
                             const std::function<bool()>& cancelled = {}, const FlowContextHook& hook = {},
-                            KeptFlows* kept = nullptr);
+                            KeptFlows* kept = nullptr, const EntryVerdictHook& entry_hook = {},
+                            const FlowOutcomeHook& outcome_hook = {});
 
 /// run_attribution was told to stop (Ctrl-C); the database is as before it.
 class AttributionCancelled : public std::runtime_error {

@@ -2,6 +2,7 @@
 #include "callwall/attrib/attrib.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace callwall::attrib {
 
@@ -73,13 +74,27 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
     std::set<std::string> rs = reasons;
     if (dns_failures > 0 && observed == 0) rs.insert("dns-failure");
     v.reasons.assign(rs.begin(), rs.end());
-    // "port 443", "ports 1080, 25000": words for a reader (the columns keep the lists).
+    // "port 443", "ports 1080, 25000", "ports 1024-5348, 5350-65535": words
+    // for a reader (the columns keep the lists); three or more consecutive
+    // ports read as a range, so a swept range stays one line.
     auto on_ports = [](const std::set<uint16_t>& s) {
         std::string t = s.size() == 1 ? "port " : "ports ";
         bool first = true;
-        for (uint16_t p : s) {
-            t += (first ? "" : ", ") + std::to_string(p);
-            first = false;
+        for (auto it = s.begin(); it != s.end();) {
+            auto end = it;
+            while (std::next(end) != s.end() && *std::next(end) == *end + 1) ++end;
+            const bool run = std::distance(it, end) >= 2;
+            for (auto p = it;; ++p) {
+                if (!first) t += ", ";
+                t += std::to_string(*p);
+                first = false;
+                if (run) {
+                    t += "-" + std::to_string(*end);
+                    break;
+                }
+                if (p == end) break;
+            }
+            it = std::next(end);
         }
         return t;
     };

@@ -13,6 +13,7 @@
 // them, then fills them. It never flushes the vendor address sets (dnsmasq's
 // work) nor anything else in the table.
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -200,6 +201,7 @@ struct VendorNames {
 
 struct Selected {
     std::vector<const Entry*> entries;
+    std::deque<Entry> narrowed;  // entries cut to ExportOptions::only_ports, pointed to by `entries`
     std::vector<const Product*> products;
     std::vector<LeftOut> left_out;
     std::vector<VendorNames> vendors;  // address sets of the named entries, catalog order
@@ -218,6 +220,11 @@ Selected select(const Catalog& c, const ExportOptions& opt) {
             s.left_out.push_back({&e,
                                   "destination ANY: it would open its ports towards every address "
                                   "(--include-any keeps it)"});
+        } else if (const auto narrow = opt.only_ports.find(e.id); narrow != opt.only_ports.end()) {
+            Entry& cut = s.narrowed.emplace_back(e);
+            cut.ports = narrow->second;
+            cut.port_set = PortSet(cut.ports);
+            s.entries.push_back(&cut);
         } else {
             s.entries.push_back(&e);
         }

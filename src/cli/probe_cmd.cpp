@@ -1,6 +1,7 @@
 // callwall probe --vendor NAME... --db FILE: send each requirement's traffic,
 // capture it, and judge the capture as `analyze` would (run kind "probe").
 #include <pwd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -48,6 +50,12 @@ bool pairs(const std::vector<std::string>& in, const char* opt, std::map<std::st
     return true;
 }
 
+// A sweep's default budget: every port of every range of the vendors chosen.
+constexpr uint32_t kSweepBudget = 1'000'000;
+// How long a Linux firewall keeps an unanswered UDP flow (the default
+// nf_conntrack_udp_timeout): a sweep holds about rate × this many entries.
+constexpr double kConntrackUdpTimeoutS = 30;
+
 // Flows by their server address and port and the probe's own port: UDP
 // probes whose answers lacked the reflector's token (intercepted), TLS
 // probes whose ClientHello was answered by a reset (cut).
@@ -56,13 +64,40 @@ using ProbeFlows = std::set<FlowKey>;
 // The entries each probe's flow was sent for, by the same key.
 using SentFor = std::map<FlowKey, std::set<std::string>>;
 
+// "5349, 40001-40003": ports as ascending intervals.
+std::vector<catalog::PortRange> intervals_of(const std::set<uint16_t>& ports) {
+    std::vector<catalog::PortRange> out;
+    for (const uint16_t p : ports)
+        if (!out.empty() && uint32_t{out.back().hi} + 1 == p)
+            out.back().hi = p;
+        else
+            out.push_back({p, p});
+    return out;
+}
+std::string intervals_text(const std::set<uint16_t>& ports) {
+    std::string s;
+    for (const auto& r : intervals_of(ports)) {
+        if (!s.empty()) s += ", ";
+        s += catalog::port_range_text(r);
+    }
+    return s;
+}
+
 // What to add to the firewall: `catalog export --entry` of exactly the
-// requirements the probe found blocked or partial, in both formats.
-void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const attrib::RunVerdicts& v) {
+// requirements the probe found blocked or partial, in both formats; of an
+// entry whose ranges were swept, only the ports that failed.
+void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const probe::Plan& plan,
+                       const attrib::RunVerdicts& v) {
     catalog::ExportOptions eo;
-    for (size_t i = 0; i < v.entries.size() && i < cat.entries().size(); ++i)
-        if (v.entries[i].verdict == attrib::Verdict::Blocked || v.entries[i].verdict == attrib::Verdict::Partial)
-            eo.only_entries.push_back(cat.entries()[i].id);
+    for (size_t i = 0; i < v.entries.size() && i < cat.entries().size(); ++i) {
+        const auto& ev = v.entries[i];
+        if (ev.verdict != attrib::Verdict::Blocked && ev.verdict != attrib::Verdict::Partial) continue;
+        const std::string& id = cat.entries()[i].id;
+        eo.only_entries.push_back(id);
+        const auto cov = plan.coverage.find(id);
+        if (cov != plan.coverage.end() && cov->second.swept && !ev.ports_blocked.empty())
+            eo.only_ports[id] = intervals_of(ev.ports_blocked);
+    }
     if (eo.only_entries.empty()) return;
     for (const auto& [format, name] :
          {std::pair{catalog::ExportFormat::Nft, "nft"}, std::pair{catalog::ExportFormat::Iptables, "iptables"}}) {
@@ -76,8 +111,9 @@ void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const
 // the run session, exactly as `analyze` reads a file, then attributed and
 // printed.
 int analyse_probe_capture(const std::string& pcap, run::Session& session, const std::string& db_path,
-                          const catalog::Catalog& cat, const std::vector<std::string>& vendors,
-                          const std::string& fail_on, bool quiet, const std::string& notes) {
+                          const catalog::Catalog& cat, const probe::Plan& plan, const std::vector<std::string>& vendors,
+                          const std::string& fail_on, bool quiet, const std::string& notes,
+                          const std::function<void()>& print_lines) {
     std::unique_ptr<capture::PcapSource> src;
     try {
         src = capture::PcapSource::open_file(pcap);
@@ -99,16 +135,31 @@ int analyse_probe_capture(const std::string& pcap, run::Session& session, const 
         session.fail(e);
         return report_store_error(e);
     }
-    return attribute_and_print("probe", session, vendors, fail_on, quiet,
-                               [&](const attrib::RunVerdicts& v) { write_allow_lists(session, cat, v); });
+    return attribute_and_print("probe", session, vendors, fail_on, quiet, [&](const attrib::RunVerdicts& v) {
+        if (!quiet) print_lines();
+        write_allow_lists(session, cat, plan, v);
+    });
+}
+
+// Probes a sweep may have in flight: a socket each, within the file limit
+// (raised to its hard maximum first), at most 8192.
+size_t sweep_slots() {
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = std::min<rlim_t>(r.rlim_max, 65536);
+        (void)::setrlimit(RLIMIT_NOFILE, &r);
+        (void)::getrlimit(RLIMIT_NOFILE, &r);
+    }
+    const rlim_t usable = r.rlim_cur > 128 ? r.rlim_cur - 64 : probe::kMaxActive;
+    return static_cast<size_t>(std::clamp<rlim_t>(usable, probe::kMaxActive, 8192));
 }
 
 // Sends the plan while capturing it into `pcap`; kExitOk, or the exit code
 // after a one-line message. Started as root, drops to `user` once the
 // interface and the file are open, before a probe is sent.
 int send_and_capture(const probe::Plan& plan, const std::string& iface, const std::string& local,
-                     const std::string& pcap, double rate, const std::string& key, const std::string& user,
-                     const std::vector<catalog::PortRange>& avoid, std::string* notes,
+                     const std::string& pcap, double rate, double sweep_rate, const std::string& key,
+                     const std::string& user, const std::vector<catalog::PortRange>& avoid, std::string* notes,
                      std::vector<probe::ProbeResult>* results) {
     try {
         probe::ProbeCapture cap(iface, plan.destinations, pcap);
@@ -130,6 +181,18 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
         install_stop_handlers();
         probe::SendOptions so;
         so.rate_per_s = rate;
+        const size_t swept = static_cast<size_t>(
+            std::count_if(plan.probes.begin(), plan.probes.end(), [](const probe::Probe& p) { return p.swept; }));
+        if (swept > 0) {
+            so.rate_per_s = std::max(rate, sweep_rate);
+            so.max_active = sweep_slots();
+            *notes += "probe: swept " + std::to_string(swept) + " ports at " + std::to_string(int(so.rate_per_s)) +
+                      "/s (" + std::to_string(int(double(plan.probes.size()) / so.rate_per_s + 0.5)) +
+                      " s); a stateful firewall on the path holds at most about " +
+                      std::to_string(int(so.rate_per_s * kConntrackUdpTimeoutS)) +
+                      " of its UDP flows at once (rate x its 30 s UDP timeout; --sweep-rate lowers it), and " +
+                      std::to_string(so.max_active) + " probes were in flight at most\n";
+        }
         so.key = key;
         so.avoid_local_ports = avoid;
         *results = probe::send_probes(plan.probes, so, &g_stop_signal);
@@ -148,9 +211,10 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
 struct ProbeArgs {
     std::string db_path, iface, product, fail_on, reflector, key, key_file, keep_pcap, user = "nobody";
     std::vector<std::string> vendors, resolve, targets, catalog_dirs, entries;
-    double rate = 20;
+    double rate = 20, sweep_rate = 1000;
     uint32_t budget = 2000, per_range = 16;
     bool quiet = false, dry = false, no_bundled = false, ipv6 = false;
+    bool sweep = false;  ///< through a reflector, every port of every range (no --sample)
 };
 
 // Parses and checks the options: -1 to go on, else the exit code (after
@@ -176,7 +240,9 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
         ("key", po::value(&a.key)->value_name("K"), "the key itself (visible in ps: prefer --key-file or CALLWALL_REFLECT_KEY)")
         ("rate", po::value(&a.rate)->value_name("N"), "probes started per second (default 20)")
         ("budget", po::value(&a.budget)->value_name("N"), "most probes sent (default 2000)")
-        ("ports-per-range", po::value(&a.per_range)->value_name("N"), "ports probed in a range: ends plus a spread (default 16)")
+        ("sample", po::value(&a.per_range)->value_name("N"), "probe N ports of a wider range (its ends plus a spread) instead of every port; without --reflector always (default 16)")
+        ("ports-per-range", po::value(&a.per_range)->value_name("N"), "the same as --sample N")
+        ("sweep-rate", po::value(&a.sweep_rate)->value_name("N"), "ports per second when a reflector's ranges are swept (default 1000)")
         ("fail-on", po::value(&a.fail_on)->value_name("blocked|partial"), "exit 10 when a verdict is blocked (or partial)")
         ("keep-pcap", po::value(&a.keep_pcap)->value_name("FILE"), "keep the probe's own capture here (in a directory --user can read)")
         ("catalog", po::value(&a.catalog_dirs)->composing()->value_name("DIR"), "add catalog files from DIR")
@@ -232,10 +298,17 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
             return kExitUsage;
         }
     }
-    if (!(a.rate > 0 && a.rate <= 10000) || a.budget < 1) {
-        std::fprintf(stderr, "callwall probe: --rate takes 0 < N <= 10000 and --budget N >= 1\n");
+    // A sweep takes its local ports in turn (probe::bind_next): above
+    // 2000/s one would come back within the 30 s a NAT keeps a UDP mapping.
+    if (!(a.rate > 0 && a.rate <= 10000) || !(a.sweep_rate > 0 && a.sweep_rate <= 2000) || a.budget < 1) {
+        std::fprintf(stderr,
+                     "callwall probe: --rate takes 0 < N <= 10000, --sweep-rate 0 < N <= 2000, --budget N >= 1\n");
         return kExitUsage;
     }
+    // Through a reflector every port of a range can be answered: sweep them
+    // all, unless a sample is asked for. A sweep is as large as the ranges.
+    a.sweep = !a.reflector.empty() && !vm.count("sample") && !vm.count("ports-per-range");
+    if (a.sweep && !vm.count("budget")) a.budget = kSweepBudget;
     if (::geteuid() == 0 && a.user != "root" && !a.user.empty() && ::getpwnam(a.user.c_str()) == nullptr) {
         std::fprintf(stderr, "callwall probe: no such user '%s' for --user\n", a.user.c_str());
         return kExitPermission;
@@ -252,6 +325,7 @@ bool plan_options(const ProbeArgs& a, probe::PlanOptions* po_) {
     po_->reflector = a.reflector;
     po_->budget = a.budget;
     po_->ports_per_range = a.per_range;
+    po_->sweep = a.sweep;
     if (!pairs(a.resolve, "--resolve", &po_->resolve, true) || !pairs(a.targets, "--target", &po_->targets, false))
         return false;
     // Probes go only to literal addresses: a name here would be resolved
@@ -301,13 +375,20 @@ bool vendors_and_entries_known(const ProbeArgs& a, const catalog::Catalog& cat) 
 }
 
 void print_plan(const probe::Plan& plan, const ProbeArgs& a) {
-    std::printf("probe plan: %zu probes to %zu addresses at %.0f/s; %zu entries not exercised\n", plan.probes.size(),
-                plan.destinations.size(), a.rate, plan.skipped.size());
+    const bool sweeping =
+        std::any_of(plan.probes.begin(), plan.probes.end(), [](const probe::Probe& p) { return p.swept; });
+    const double rate = sweeping ? std::max(a.rate, a.sweep_rate) : a.rate;
+    std::printf("probe plan: %zu probes to %zu addresses at %.0f/s (about %.0f s); %zu entries not exercised\n",
+                plan.probes.size(), plan.destinations.size(), rate, double(plan.probes.size()) / rate,
+                plan.skipped.size());
     for (const auto& s : plan.skipped) std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
+    for (const auto& [id, c] : plan.coverage)
+        if (c.ports > 1) std::printf("  %-40s %s\n", id.c_str(), probe::coverage_text(c).c_str());
     if (a.dry)
         for (const auto& p : plan.probes)
-            std::printf("  %-14s %s  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
-                        probe::with_port(p.addr, p.port).c_str(), p.host.c_str(), p.entry_id.c_str());
+            if (!p.swept)
+                std::printf("  %-14s %s  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
+                            probe::with_port(p.addr, p.port).c_str(), p.host.c_str(), p.entry_id.c_str());
 }
 
 // The file the probe captures into: --keep-pcap, or a temporary file given
@@ -333,13 +414,13 @@ int capture_file(const ProbeArgs& a, std::string* pcap) {
     return kExitOk;
 }
 
-// Each probe's result as a line, and what attribution must know of it:
-// answers without the reflector's token, TLS cut after the ClientHello.
-// `unproven_silence` (null: through a reflector, which answers every port):
-// the UDP probes to the vendor's own servers whose silence proves nothing.
-void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, bool quiet,
-                  ProbeFlows* intercepted, ProbeFlows* tls_cut, SentFor* sent_for, ProbeFlows* unproven_silence,
-                  std::string* notes) {
+// What attribution must know of each probe's result: answers without the
+// reflector's token, TLS cut after the ClientHello, the entry each flow was
+// sent for. `unproven_silence` (null: through a reflector, which answers
+// every port): the UDP probes to the vendor's own servers whose silence
+// proves nothing.
+void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, ProbeFlows* intercepted,
+                  ProbeFlows* tls_cut, SentFor* sent_for, ProbeFlows* unproven_silence, std::string* notes) {
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
@@ -351,11 +432,70 @@ void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>
         if (r.intercepted)
             *notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
                       ":" + std::to_string(p.port) + ": " + r.detail + "\n";
-        if (!quiet)
-            std::printf("  %-13s %-15s %5u  %-12s %s  [%s]\n", std::string(probe::to_string(p.kind)).c_str(),
-                        p.addr.c_str(), p.port, r.seen.c_str(), r.detail.c_str(), p.entry_id.c_str());
     }
-    if (!quiet) std::printf("\n");
+}
+
+// A probe's flow as attribution judged it: "observed", "blocked:icmp-3-13",
+// "inconclusive"; "not-captured" when its flow is not in the capture.
+using Judged = std::map<FlowKey, std::string>;
+
+// One line per probe, judged as its verdict is (from the capture), the
+// sender's own reading beside it; of a swept range only the ports that did
+// not get through are listed, the rest counted on one line per entry.
+void print_probe_lines(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, const Judged& judged) {
+    constexpr size_t kListedPerEntry = 20;
+    struct Sweep {
+        uint32_t observed = 0, listed = 0;
+        std::set<uint16_t> blocked, other;
+    };
+    std::map<std::string, Sweep> sweeps;
+    for (size_t i = 0; i < results.size(); ++i) {
+        const auto& p = plan.probes[i];
+        const auto& r = results[i];
+        const auto j = judged.find({p.addr, p.port, r.local_port});
+        const std::string verdict = r.local_port == 0 ? r.seen : j == judged.end() ? "not-captured" : j->second;
+        if (p.swept) {
+            Sweep& w = sweeps[p.entry_id];
+            if (verdict == "observed") {
+                ++w.observed;
+                continue;
+            }
+            (verdict.rfind("blocked", 0) == 0 ? w.blocked : w.other).insert(p.port);
+            if (++w.listed > kListedPerEntry) continue;
+        }
+        std::printf("  %-13s %-15s %5u  %-20s %s  [%s]\n", std::string(probe::to_string(p.kind)).c_str(),
+                    p.addr.c_str(), p.port, verdict.c_str(), r.detail.c_str(), p.entry_id.c_str());
+    }
+    for (const auto& [entry, w] : sweeps) {
+        std::printf("  swept %s: %s; %u port(s) observed", entry.c_str(),
+                    probe::coverage_text(plan.coverage.at(entry)).c_str(), w.observed);
+        if (!w.blocked.empty()) std::printf(", blocked on %s", intervals_text(w.blocked).c_str());
+        if (!w.other.empty()) std::printf(", inconclusive on %s", intervals_text(w.other).c_str());
+        if (w.listed > kListedPerEntry) std::printf(" (%u listed above)", static_cast<unsigned>(kListedPerEntry));
+        std::printf("\n");
+    }
+    std::printf("\n");
+}
+
+// What the command adds to an entry's verdict: how much of its ports the
+// probe measured ("passes on 16 of 64,512 ports sampled"), and why one rule
+// gave both ICMP errors and silence.
+void note_coverage(const probe::Plan& plan, const catalog::Entry& e, attrib::EntryVerdict& v) {
+    const auto c = plan.coverage.find(e.id);
+    if (c == plan.coverage.end() || v.verdict == attrib::Verdict::NotExercised) return;
+    const std::string measured = probe::coverage_text(c->second);
+    if (c->second.probed < c->second.ports && v.verdict == attrib::Verdict::Observed)
+        v.why = "passes on " + measured + " (no other port was sent): " + v.why;
+    else
+        v.why += "; measured on " + measured;
+    const bool icmp =
+        std::any_of(v.reasons.begin(), v.reasons.end(), [](const std::string& r) { return r.rfind("icmp-", 0) == 0; });
+    const bool silent = std::any_of(v.reasons.begin(), v.reasons.end(),
+                                    [](const std::string& r) { return r == "no-answer" || r == "stun-timeout"; });
+    if (icmp && silent)
+        v.why +=
+            "; some attempts got an ICMP error and others silence: a firewall that rate-limits its ICMP errors "
+            "(Linux: net.ipv4.icmp_ratelimit) answers only some of the probes its rule rejects";
 }
 
 }  // namespace
@@ -425,6 +565,13 @@ int run_probe(int argc, char** argv) {
         ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
         if (const auto it = sent_for.find(key); it != sent_for.end()) ctx.sent_for = it->second;
     };
+    ro.entry_verdict = [&plan](const catalog::Entry& e, attrib::EntryVerdict& v) { note_coverage(plan, e, v); };
+    Judged judged;
+    ro.flow_outcome = [&judged](const attrib::FlowFacts& f, const attrib::FlowOutcome& o) {
+        std::string v(attrib::to_string(o.outcome));
+        if (o.outcome == attrib::Outcome::Blocked && !o.reason.empty()) v += ":" + o.reason;
+        judged[{f.server_ip, f.server_port, f.client_port}] = v;
+    };
     std::unique_ptr<run::Session> session;
     try {
         session = std::make_unique<run::Session>(std::move(ro));
@@ -436,7 +583,7 @@ int run_probe(int argc, char** argv) {
     // The probe's own ports stay out of every inbound entry's local ports:
     // an answered probe there would read as evidence for an entry it did
     // not exercise.
-    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, a.rate, a.key, a.user,
+    if (const int rc = send_and_capture(plan, capture_iface, local, pcap, a.rate, a.sweep_rate, a.key, a.user,
                                         cat->inbound_local_ports(), &notes, &results);
         rc != kExitOk) {
         try {
@@ -445,9 +592,9 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return rc;
     }
-    take_results(plan, results, a.quiet, &intercepted, &tls_cut, &sent_for, to_vendor ? &unproven_silence : nullptr,
-                 &notes);
-    const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, a.vendors, a.fail_on, a.quiet, notes);
+    take_results(plan, results, &intercepted, &tls_cut, &sent_for, to_vendor ? &unproven_silence : nullptr, &notes);
+    const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, plan, a.vendors, a.fail_on, a.quiet, notes,
+                                         [&] { print_probe_lines(plan, results, judged); });
     drop_pcap();
     return rc;
 }

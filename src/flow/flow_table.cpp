@@ -18,13 +18,6 @@ uint64_t slot_count_for(uint32_t max_flows) {
     return n;
 }
 
-// Ports a server usually listens on; when no SYN tells who started a flow, a
-// packet *from* such a port to a high port is taken as a reply, so the other
-// side is the client (the capture began mid-conversation).
-bool well_known_service_port(uint16_t p) noexcept {
-    return p < 1024 || p == 3478 || p == 5349 || p == 19302 || p == 8801 || p == 5228;
-}
-
 inline uint64_t load64(const uint8_t* p) noexcept {
     uint64_t v;
     std::memcpy(&v, p, 8);

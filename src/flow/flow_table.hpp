@@ -35,6 +35,15 @@
 
 namespace callwall::flow {
 
+/// Ports a server usually listens on; when no SYN tells who started a flow,
+/// a packet *from* such a port to a high port is taken as a reply, so the
+/// other side is the client (the capture began mid-conversation). A probe
+/// never sends from one (probe::bind_next), so its flows are never turned
+/// round.
+[[nodiscard]] inline bool well_known_service_port(uint16_t p) noexcept {
+    return p < 1024 || p == 3478 || p == 5349 || p == 19302 || p == 8801 || p == 5228;
+}
+
 using decode::IpAddr;
 
 /// Canonical 5-tuple as five 64-bit words, so comparing and hashing a key

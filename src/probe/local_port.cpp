@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "flow/flow_table.hpp"
+
 namespace callwall::probe {
 
 int bind_outside(const std::function<int()>& open, const sockaddr_in& at, std::span<const catalog::PortRange> avoid,
@@ -50,6 +52,39 @@ int bind_outside(const std::function<int()>& open, const SockAddr& at, std::span
     for (const int s : held) ::close(s);
     if (fd < 0 && err->empty()) *err = "no local port outside the inbound entries' ranges";
     return fd;
+}
+
+int bind_next(const std::function<int()>& open, const SockAddr& at, std::span<const catalog::PortRange> avoid,
+              uint16_t* cursor, std::string* err) {
+    constexpr int kTries = 256;  // ports in use or in `avoid` skipped before giving up
+    err->clear();
+    const int s = open();
+    if (s < 0) {
+        *err = std::string("socket: ") + std::strerror(errno);
+        return -1;
+    }
+    for (int i = 0; i < kTries; ++i) {
+        uint16_t port = *cursor < 1024 ? 1024 : *cursor;
+        *cursor = port == 65535 ? 1024 : static_cast<uint16_t>(port + 1);
+        // A port the flow table takes for a server's would turn the flow round.
+        if (flow::well_known_service_port(port)) continue;
+        const auto in = std::find_if(avoid.begin(), avoid.end(),
+                                     [&](const catalog::PortRange& r) { return r.lo <= port && port <= r.hi; });
+        if (in != avoid.end()) {
+            *cursor = in->hi == 65535 ? 1024 : static_cast<uint16_t>(in->hi + 1);
+            continue;
+        }
+        SockAddr bound = at;
+        bound.set_port(port);
+        if (::bind(s, bound.get(), bound.len) == 0) return s;
+        if (errno != EADDRINUSE) {
+            *err = std::string("bind: ") + std::strerror(errno);
+            break;
+        }
+    }
+    if (err->empty()) *err = "no free local port in " + std::to_string(kTries) + " tries";
+    ::close(s);
+    return -1;
 }
 
 }  // namespace callwall::probe

@@ -22,6 +22,15 @@ namespace callwall::probe {
 // probe opens its own, the audit's opens in the client's namespace.
 [[nodiscard]] int bind_outside(const std::function<int()>& open, const SockAddr& at,
                                std::span<const catalog::PortRange> avoid, std::string* err);
+/// Binds a socket from `open` to `at`'s address on the next free port after
+/// *cursor (1024-65535, wrapping, outside `avoid` and never a port the flow
+/// table takes for a server's), and moves the cursor past it. A sweep takes its ports this way, in turn, so that no port comes
+/// back before every other one was used: the reflector's DNAT sends every
+/// probe to one port, so two flows from one local port within the time a
+/// NAT keeps a mapping (30 s for UDP) would share a reply tuple, and the
+/// second would be dropped on the reflector's host — a block nobody made.
+[[nodiscard]] int bind_next(const std::function<int()>& open, const SockAddr& at,
+                            std::span<const catalog::PortRange> avoid, uint16_t* cursor, std::string* err);
 /// The same for an IPv4 address (the audit's sandbox).
 [[nodiscard]] int bind_outside(const std::function<int()>& open, const sockaddr_in& at,
                                std::span<const catalog::PortRange> avoid, std::string* err);

@@ -103,6 +103,20 @@ std::string system_resolve(const std::string& name, std::string* error, int fami
     return buf;
 }
 
+namespace {
+// 64512 -> "64,512".
+std::string grouped(uint32_t n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+    return s;
+}
+}  // namespace
+
+std::string coverage_text(const Coverage& c) {
+    if (c.probed < c.ports) return grouped(c.probed) + " of " + grouped(c.ports) + " ports sampled";
+    return "every port (" + grouped(c.ports) + ")" + (c.swept ? " swept" : "");
+}
+
 std::vector<uint16_t> spread_ports(catalog::PortRange r, uint32_t per_range) {
     per_range = std::max<uint32_t>(per_range, 2);
     const uint32_t count = uint32_t{r.hi} - r.lo + 1;
@@ -157,29 +171,41 @@ Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& 
             hosts.resize(1);
         }
         size_t before = plan.probes.size();
+        const bool sweep = o.sweep && !o.reflector.empty();
+        std::set<uint16_t> probed;
         for (const auto& host : hosts) {
             const std::string addr = address_of(host, &why);
             if (addr.empty()) continue;
             for (const auto& range : e.ports) {
-                for (uint16_t port : spread_ports(range, o.ports_per_range)) {
+                const uint32_t width = uint32_t{range.hi} - range.lo + 1;
+                const bool swept = sweep && width > std::max<uint32_t>(o.ports_per_range, 2);
+                for (uint16_t port : spread_ports(range, swept ? width : o.ports_per_range)) {
                     if (plan.probes.size() >= o.budget) {
                         ++budget_cut;
                         continue;
                     }
+                    probed.insert(port);
                     Probe p{e.id, host, addr, port, ProbeKind::Tcp};
                     if (e.transport == catalog::Transport::Tcp)
                         p.kind = tls_port(port) ? ProbeKind::Tls : ProbeKind::Tcp;
                     else
                         p.kind = turn_service(e) ? ProbeKind::TurnAllocate : ProbeKind::StunBinding;
-                    const bool listed = uint32_t{range.hi} - range.lo + 1 <= std::max<uint32_t>(o.ports_per_range, 2);
+                    const bool listed = width <= std::max<uint32_t>(o.ports_per_range, 2);
                     p.answer_expected = e.transport == catalog::Transport::Udp &&
                                         ((p.kind == ProbeKind::TurnAllocate && listed) || port == 3478 || port == 5349);
+                    p.swept = swept;
                     plan.probes.push_back(std::move(p));
                 }
             }
         }
-        if (plan.probes.size() == before)
+        if (plan.probes.size() == before) {
             plan.skipped.push_back({e.id, budget_cut ? "--budget " + std::to_string(o.budget) + " reached" : why});
+            continue;
+        }
+        Coverage& cov = plan.coverage[e.id];
+        for (const auto& r : e.ports) cov.ports += uint32_t{r.hi} - r.lo + 1;
+        cov.probed = static_cast<uint32_t>(probed.size());
+        cov.swept = sweep && cov.probed == cov.ports && cov.ports > std::max<uint32_t>(o.ports_per_range, 2);
     }
     std::set<std::string> dests;
     for (const auto& p : plan.probes) {

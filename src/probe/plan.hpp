@@ -8,8 +8,11 @@
 // a reflector an entry is probed through one name, see make_plan). ANY
 // destinations need --target or a reflector. Inbound entries cannot be
 // exercised from the client (the vendor's servers open them).
-// Ports: every port of a range of at most ports_per_range ports, else its two
-// boundaries plus an even spread (spread_ports).
+// Ports: through a reflector (which answers every port) every port of every
+// range, swept (PlanOptions::sweep); otherwise, or when a sample is asked
+// for, every port of a range of at most ports_per_range ports, else its two
+// boundaries plus an even spread (spread_ports), and the plan says how much
+// of each entry's ports the sample covers (Plan::coverage).
 // Kinds: TCP 443/5349/8443 get a TLS ClientHello with the host as SNI, other
 // TCP a bare connection; UDP gets a TURN Allocate when the entry's service
 // names TURN or a relay, else a STUN Binding request.
@@ -41,6 +44,16 @@ struct Probe {
     /// any STUN request to the STUN ports 3478 and 5349 (RFC 8489 §18.6).
     /// Elsewhere the vendor's server need not answer STUN at all.
     bool answer_expected = false;
+    /// One port of a range probed port by port (a sweep): the sender gives
+    /// it a shorter schedule, since a sweep sends thousands.
+    bool swept = false;
+};
+
+/// How much of an entry's ports a plan probes.
+struct Coverage {
+    uint32_t ports = 0;  ///< the entry's ports, all ranges
+    uint32_t probed = 0;  ///< distinct ports the plan sends to
+    bool swept = false;  ///< a range wider than a sample was probed port by port
 };
 
 struct NotExercised {
@@ -56,6 +69,8 @@ struct PlanOptions {
     std::map<std::string, std::string> targets;  ///< ENTRY_ID -> HOST
     std::string reflector;  ///< every probe goes here when set
     uint32_t ports_per_range = 16;
+    /// With a reflector: every port of every range, not a sample.
+    bool sweep = false;
     uint32_t budget = 2000;  ///< most probes sent; the rest are listed as not exercised
 };
 
@@ -66,7 +81,12 @@ struct Plan {
     /// answers (a TLS flow reset before its ClientHello has no SNI to name it).
     std::map<std::string, std::string> names;
     std::vector<std::string> destinations;  ///< distinct addresses, sorted (the allowed set)
+    std::map<std::string, Coverage> coverage;  ///< by entry id, for every entry with probes
 };
+
+/// "16 of 64,512 ports sampled", "every port (64,512) swept", "every port (3)":
+/// how much of an entry a plan measured, in words.
+std::string coverage_text(const Coverage& c);
 
 /// Resolves a name to one IPv4 address, or "" with *error set.
 using Resolver = std::function<std::string(const std::string& name, std::string* error)>;

@@ -42,6 +42,12 @@ std::string set_text(const std::vector<catalog::PortRange>& rs) {
 int bound_socket(int type, const SockAddr& sa, std::string* err) {
     const int fd = ::socket(sa.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     const int one = 1;
+    // A sweep's datagrams arrive at up to a few thousand a second: room for
+    // a second's worth while the loop serves TCP (FORCE: past rmem_max, as
+    // root; otherwise as much as rmem_max allows).
+    const int rcvbuf = 4 << 20;
+    if (fd >= 0 && type == SOCK_DGRAM && ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         ::bind(fd, sa.get(), sa.len) != 0 || (type == SOCK_STREAM && ::listen(fd, 512) != 0)) {
         *err = std::strerror(errno);

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <span>
 
 #include "probe/address.hpp"
 #include "probe/local_port.hpp"
@@ -45,7 +46,8 @@ struct Active {
     size_t answered = 0;
 };
 
-int open_socket(const Probe& p, bool udp, const std::vector<catalog::PortRange>& avoid, std::string* err) {
+int open_socket(const Probe& p, bool udp, const std::vector<catalog::PortRange>& avoid, uint16_t* cursor,
+                std::string* err) {
     const std::optional<SockAddr> to = parse_address(p.addr, p.port);
     if (!to) {
         *err = "not an IPv4 or IPv6 address: " + p.addr;
@@ -55,7 +57,9 @@ int open_socket(const Probe& p, bool udp, const std::vector<catalog::PortRange>&
     const auto open = [udp, family] {
         return ::socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     };
-    const int fd = bind_outside(open, any_address(family), avoid, err);
+    // A swept port's socket takes the next local port in turn (bind_next).
+    const int fd = p.swept ? bind_next(open, any_address(family), avoid, cursor, err)
+                           : bind_outside(open, any_address(family), avoid, err);
     if (fd < 0) return -1;
     if (::connect(fd, to->get(), to->len) != 0 && errno != EINPROGRESS) {
         *err = std::string("connect: ") + std::strerror(errno);
@@ -95,11 +99,11 @@ void send_request(Active& a, const Probe& p, const SendOptions& o) {
     (void)::send(a.fd, a.request.data(), a.request.size(), 0);
 }
 
-void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOptions& o) {
+void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOptions& o, uint16_t* cursor) {
     r.start_s = now;
     const bool udp = p.kind == ProbeKind::StunBinding || p.kind == ProbeKind::TurnAllocate;
     std::string err;
-    a.fd = open_socket(p, udp, o.avoid_local_ports, &err);
+    a.fd = open_socket(p, udp, o.avoid_local_ports, cursor, &err);
     if (a.fd < 0) {
         finish(a, r, "error", err);
         return;
@@ -116,7 +120,7 @@ void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOpti
     a.tid = new_transaction_id();
     send_request(a, p, o);
     a.phase = Phase::Udp;
-    a.deadline = r.start_s + kStunScheduleS[1];
+    a.deadline = r.start_s + (p.swept ? kSweepScheduleS[1] : kStunScheduleS[1]);
 }
 
 // Something other than the reflector answered (or stayed silent after) the
@@ -244,11 +248,12 @@ void on_udp(Active& a, const Probe& p, const SendOptions& o, ProbeResult& r, sho
         }
     }
     if (now < a.deadline) return;
-    if (r.sends < kStunScheduleS.size()) {
+    const std::span<const double> schedule =
+        p.swept ? std::span<const double>(kSweepScheduleS) : std::span<const double>(kStunScheduleS);
+    if (r.sends < schedule.size()) {
         send_request(a, p, o);
         ++r.sends;
-        a.deadline = r.start_s + (r.sends < kStunScheduleS.size() ? kStunScheduleS[r.sends]
-                                                                  : kStunScheduleS.back() + kUdpWaitAfterLastS);
+        a.deadline = r.start_s + (r.sends < schedule.size() ? schedule[r.sends] : schedule.back() + kUdpWaitAfterLastS);
         return;
     }
     finish(a, r, "no-answer", std::to_string(r.sends) + " requests, no response");
@@ -260,11 +265,19 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
                                      const volatile std::sig_atomic_t* stop) {
     std::vector<ProbeResult> results(probes.size());
     std::vector<Active> active;
-    active.reserve(kMaxActive);
+    const size_t max_active = std::max<size_t>(o.max_active, 1);
+    active.reserve(std::min<size_t>(max_active, 65536));
     std::vector<pollfd> fds;
     const double rate = std::max(o.rate_per_s, 0.01);
-    const double t0 = util::mono_s();
+    // The next start: 1/rate after the last one was due. A loop held up (a
+    // busy machine, a full set of slots) catches up at most kCatchUpS of
+    // starts (the poll's millisecond), never a burst of a whole stall's:
+    // a burst is what a firewall's or the reflector's rate limit drops.
+    constexpr double kCatchUpS = 0.005;
+    double next_at = util::mono_s();
     size_t next = 0;
+    // A sweep's local ports, in turn from a random start (bind_next).
+    uint16_t cursor = static_cast<uint16_t>(1024 + new_transaction_id()[0] * 250);
     // Bounded: every probe ends by its own deadline, and no new one starts after a stop.
     while (next < probes.size() || !active.empty()) {
         double now = util::mono_s();
@@ -273,16 +286,17 @@ std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const Sen
             active.clear();
             break;
         }
-        if (next < probes.size() && active.size() < kMaxActive && now >= t0 + static_cast<double>(next) / rate) {
+        if (next < probes.size() && active.size() < max_active && now >= next_at) {
+            next_at = std::max(next_at, now - kCatchUpS) + 1.0 / rate;
             Active a;
             a.index = next;
-            start(a, probes[next], results[next], now, o);
+            start(a, probes[next], results[next], now, o, &cursor);
             ++next;
             if (a.phase != Phase::Done) active.push_back(std::move(a));
             continue;
         }
         double wake = now + 0.05;
-        if (next < probes.size()) wake = std::min(wake, t0 + static_cast<double>(next) / rate);
+        if (next < probes.size()) wake = std::min(wake, next_at);
         fds.clear();
         for (const auto& a : active) {
             wake = std::min(wake, a.deadline);

@@ -6,10 +6,12 @@
 // Pacing: probe i starts at i / rate seconds (a token bucket of depth one);
 // retransmissions ride on their probe's schedule (wire.hpp kStunScheduleS),
 // the kernel's own SYN retransmissions on a TCP probe's (it waits
-// kTcpWaitS for the handshake: SYNs at 0, 1 and 3 s). At most kMaxActive
-// probes are in flight; a new one waits for a slot.
+// kTcpWaitS for the handshake: SYNs at 0, 1 and 3 s); a swept UDP port
+// rides on kSweepScheduleS. At most SendOptions::max_active probes are in
+// flight; a new one waits for a slot.
 #pragma once
 
+#include <array>
 #include <csignal>
 #include <string>
 #include <vector>
@@ -21,6 +23,9 @@ namespace callwall::probe {
 inline constexpr double kTcpWaitS = 3.5;
 inline constexpr double kTlsWaitS = 1.5;
 inline constexpr size_t kMaxActive = 256;
+/// A swept UDP port's schedule: two sends, 0.5 s apart (one retransmission,
+/// which attribution reads as "the client persisted"), then kUdpWaitAfterLastS.
+inline constexpr std::array<double, 2> kSweepScheduleS{0.0, 0.5};
 
 struct SendOptions {
     double rate_per_s = 20;
@@ -33,6 +38,9 @@ struct SendOptions {
     /// happens to lie there) are never evidence for a requirement it did
     /// not exercise.
     std::vector<catalog::PortRange> avoid_local_ports;
+    /// Probes in flight at most (each holds a socket): kMaxActive, or more
+    /// for a sweep, within the process's file limit.
+    size_t max_active = kMaxActive;
 };
 
 struct ProbeResult {

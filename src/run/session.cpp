@@ -357,7 +357,8 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     Impl& s = *impl_;
     attrib::RunVerdicts v;
     try {
-        v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context, s.kept.get());
+        v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context, s.kept.get(),
+                                    s.o.entry_verdict, s.o.flow_outcome);
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
         s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";

@@ -170,9 +170,15 @@ protected:
         std::vector<std::string> args = {"ip",          "netns",    "exec",       c_,       CALLWALL_BINARY,
                                          "probe",       "--vendor", "whereby",    "--db",   db,
                                          "--reflector", reflector,  "--key-file", key_file_};
+        // A sample of each range unless the case sweeps (--sweep-rate) or
+        // samples otherwise: a sweep of 1024-65535 is the sweep tests' own.
+        const bool own_ports = std::any_of(extra.begin(), extra.end(), [](const std::string& x) {
+            return x == "--sweep-rate" || x == "--sample" || x == "--ports-per-range";
+        });
+        if (!own_ports) args.insert(args.end(), {"--sample", "16"});
         args.insert(args.end(), extra.begin(), extra.end());
         const std::string log = db + ".out";
-        const int rc = run(args, 60s, log);
+        const int rc = run(args, own_ports ? 180s : 60s, log);  // a sweep of 64,512 ports at 1000/s: 65 s
         *out = read_file(log);
         std::filesystem::remove(log);
         return rc;
@@ -208,6 +214,42 @@ TEST_F(ProbeNetns, OpenRulesetEveryOutboundEntryObserved) {
     EXPECT_EQ(out.find("intercepted"), std::string::npos) << out;
     EXPECT_TRUE(query_rows(db.path(), "SELECT format FROM allow_list").empty());  // nothing blocked, nothing to add
     EXPECT_EQ(out.find("TO ALLOW WHAT WAS BLOCKED"), std::string::npos) << out;
+    // A sample is said to be one: never a bare "observed" for ports not sent.
+    const auto why = query_rows(db.path(), "SELECT why FROM verdict WHERE entry_id = 'whereby.turn-sfu-highport.udp'");
+    ASSERT_EQ(why.size(), 1u);
+    EXPECT_EQ(why[0].rfind("passes on 16 of 64,512 ports sampled (no other port was sent): ", 0), 0u) << why[0];
+}
+
+TEST_F(ProbeNetns, ASweepFindsTheOnePortDroppedInTheRange) {
+    // UDP 40001 dropped in the middle of Whereby's 1024-65535: a sample of
+    // 16 ports passes; the sweep (every port, through the reflector) finds it.
+    firewall({"udp dport 40001 drop"});
+    TempDb db;
+    std::string out;
+    probe(db.path(), &out, {"--entry", "whereby.turn-sfu-highport.udp", "--sweep-rate", "1000"});
+    const auto rows = query_rows(db.path(),
+                                 "SELECT verdict, ports_blocked, why FROM verdict "
+                                 "WHERE entry_id = 'whereby.turn-sfu-highport.udp'");
+    ASSERT_EQ(rows.size(), 1u) << out;
+    EXPECT_EQ(rows[0].substr(0, rows[0].find('\t', rows[0].find('\t') + 1)), "partial\t[40001]") << rows[0];
+    EXPECT_NE(rows[0].find("through on ports 1024-40000, 40002-65535; blocked on port 40001"), std::string::npos)
+        << rows[0];
+    EXPECT_NE(rows[0].find("measured on every port (64,512) swept"), std::string::npos) << rows[0];
+    // The live lines say the same as the verdict, one line for the range.
+    EXPECT_NE(out.find("swept whereby.turn-sfu-highport.udp: every port (64,512) swept; 64511 port(s) observed, "
+                       "blocked on 40001"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("40001  blocked:"), std::string::npos) << out;
+    EXPECT_EQ(out.find("not-captured"), std::string::npos) << out;
+    // The allow list opens the port that failed, not the range.
+    const auto nft = query_rows(db.path(), "SELECT text FROM allow_list WHERE format = 'nft'");
+    ASSERT_EQ(nft.size(), 1u);
+    EXPECT_NE(nft[0].find("40001"), std::string::npos) << nft[0];
+    EXPECT_EQ(nft[0].find("1024-65535"), std::string::npos) << nft[0];
+    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("probe: swept 64512 ports at 1000/s"), std::string::npos) << notes[0];
 }
 
 TEST_F(ProbeNetns, RootIsDroppedBeforeTheFirstProbe) {
@@ -339,6 +381,11 @@ TEST_F(ProbeNetns, TwoVendorsThroughOneReflectorKeepTheirFlowsApart) {
         query_rows(db.path(), "SELECT flow_id FROM flow_match WHERE counted = 1 GROUP BY flow_id HAVING count(*) > 1")
             .empty())
         << "a probe's flow counts for the one entry it was sent for";
+    // Every probe sent for an entry is judged for it, whatever entry shares
+    // the address: Sendbird's P2P entry (destination ANY) has its own verdict.
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'sendbird-calls.p2p-stun.udp'"),
+              std::vector<std::string>{"observed"})
+        << out;
     // The other vendor's names still show as matches, listed but not counted.
     EXPECT_FALSE(
         query_rows(db.path(),

@@ -148,6 +148,9 @@ inline constexpr std::string_view kUnansweredReason = "no-stun-expected";
 /// Sets what only the command knows about a flow (a probe's intercepted
 /// answers) into its context before it is classified.
 using FlowContextHook = std::function<void(const FlowFacts&, FlowContext&)>;
+/// Tells the command each flow's outcome as attribution decided it (a
+/// probe's lines come from the same judgement as its verdicts).
+using FlowOutcomeHook = std::function<void(const FlowFacts&, const FlowOutcome&)>;
 
 /// Decides whether one flow got through. `capture_end` is the time of the
 /// run's last packet; `server_ttls` are TTLs seen from the same server address
@@ -237,6 +240,10 @@ struct EntryVerdict {
     std::string origin;  ///< who likely said no (first blocked flow's)
     std::string why;  ///< one line for the report
 };
+
+/// Adds what only the command knows about an entry's verdict before it is
+/// written (how much of a port range a probe measured).
+using EntryVerdictHook = std::function<void(const catalog::Entry&, EntryVerdict&)>;
 
 /// Evidence flow ids kept per outcome and entry (the report shows a few; the
 /// counts stay exact). Keeps an entry's memory bounded on huge captures.

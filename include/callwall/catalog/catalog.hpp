@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -485,6 +486,9 @@ struct ExportOptions {
     /// Non-empty: only these entries (by id) of the selection, e.g. what a
     /// probe found blocked (`catalog export --entry ID`).
     std::vector<std::string> only_entries;
+    /// By entry id: open only these ports of the entry, not all its ranges
+    /// (what a probe found blocked in a range it swept).
+    std::map<std::string, std::vector<PortRange>> only_ports;
 };
 
 /// An allow-list for the selected products: nftables sets/rules or

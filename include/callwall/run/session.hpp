@@ -80,6 +80,10 @@ struct Options {
     /// What the command alone knows about flows (a probe's intercepted
     /// answers), set into each flow's context by the final attribution.
     attrib::FlowContextHook flow_context;
+    /// What the command knows about each entry's verdict (a probe's coverage).
+    attrib::EntryVerdictHook entry_verdict;
+    /// Each flow's outcome, as attribution decided it.
+    attrib::FlowOutcomeHook flow_outcome;
 };
 
 /// The event file cannot be opened: nothing was written (the database is
