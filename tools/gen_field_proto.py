@@ -213,6 +213,31 @@ def cap_rtp_cn_first(out, rng):
     g.write_pcap(os.path.join(out, 'rtp_cn_first.pcap'), g.DLT_EN10MB, cap.frames())
 
 
+@capture('rtp_after_app_opening.pcap')
+def cap_rtp_after_app_opening(out, rng):
+    """One UDP flow 10.1.0.10:50030 <-> 203.0.113.96:50040 where a calling
+    app opens with its own protocol: 12 client and 12 server datagrams of a
+    made-up session exchange (first byte 0x05, a 4-byte session id and
+    text; nothing STUN, DTLS, ChannelData or RTP could take), then Opus RTP
+    (PT 111) both ways, 40 packets each: the flow is rtp, both streams found."""
+    cap = g.Cap()
+    cli, srv, cport, sport = g.CLIENT, '203.0.113.96', 50030, 50040
+    t = 0
+    for i in range(12):
+        for src, dst, sp, dp, who in ((cli, srv, cport, sport, b'hello'), (srv, cli, sport, cport, b'ready')):
+            msg = b'\x05' + g.u16(0x5E55) + g.u16(i) + who + b' session step ' + str(i).encode()
+            cap.udp(t, src, dst, sp, dp, msg)
+            t += g.ms(10)
+    seq_c, seq_s, ts_c, ts_s = 100, 900, 48000, 96000
+    for i in range(40):
+        cap.udp(t, cli, srv, cport, sport, g.rtp(111, seq_c + i, ts_c + 960 * i, 0x0A110CA1,
+                                                rng.randbytes(rng.randrange(60, 120)), marker=(i == 0)))
+        cap.udp(t + g.ms(5), srv, cli, sport, cport, g.rtp(111, seq_s + i, ts_s + 960 * i, 0x0B0B0B0B,
+                                                          rng.randbytes(rng.randrange(60, 120)), marker=(i == 0)))
+        t += g.ms(20)
+    g.write_pcap(os.path.join(out, 'rtp_after_app_opening.pcap'), g.DLT_EN10MB, cap.frames())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
