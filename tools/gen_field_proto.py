@@ -116,7 +116,7 @@ def gquic_chlo(tags):
     return b'CHLO' + struct.pack('<HH', len(tags), 0) + head + vals
 
 
-def gquic_legacy_chlo_packet(version, cid, pn, chlo, size=1350):
+def gquic_legacy_chlo_packet(version, cid, pn, chlo, size=1350, flags=0x09):
     """gQUIC <= Q043 public header (flags 0x09: version + 8-byte CID, 1-byte
     packet number), 12-byte message hash, STREAM frame 0xa0 (data length
     present, no offset, 1-byte stream id 1) carrying the CHLO, PADDING.
@@ -124,7 +124,7 @@ def gquic_legacy_chlo_packet(version, cid, pn, chlo, size=1350):
     packet-gquic.c), from Q039 on big-endian."""
     le = int(version[1:]) < 39
     length = struct.pack('<H' if le else '>H', len(chlo))
-    hdr = b'\x09' + cid + version.encode() + bytes([pn])
+    hdr = bytes([flags]) + cid + version.encode() + bytes([pn])
     body = b'\xa0\x01' + length + chlo
     msg_hash = zlib.crc32(body).to_bytes(4, 'big') * 3     # opaque to decoders (not FNV)
     pkt = hdr + msg_hash + body
@@ -179,6 +179,21 @@ def cap_quic_rare(out, rng):
         cap.udp(t, g.CLIENT, srv, port, 443, gquic_legacy_chlo_packet(version, rng.randbytes(8), 1, chlo))
         t += g.ms(100)
     g.write_pcap(os.path.join(out, 'quic_rare_versions.pcap'), g.DLT_EN10MB, cap.frames())
+
+
+@capture('gquic_client_nonce_flag.pcap')
+def cap_gquic_client_nonce_flag(out, rng):
+    """A gQUIC Q039 client CHLO whose public flags are 0x0d: version, 8-byte
+    CID and 0x04, which names the diversification nonce only in a server's
+    packets (Wireshark packet-gquic.c): no nonce follows, the SNI
+    q039.quic.example.net is read right after the packet number."""
+    cap = g.Cap()
+    chlo = gquic_chlo([(b'PAD\x00', b'-' * 200), (b'SNI\x00', b'q039.quic.example.net'), (b'VER\x00', b'Q039'),
+                       (b'UAID', b'Chrome/60.0.3112.113 Linux x86_64'), (b'PDMD', b'X509'), (b'KEXS', b'C255'),
+                       (b'AEAD', b'AESG')])
+    cap.udp(0, g.CLIENT, '198.51.100.111', 47039, 443,
+            gquic_legacy_chlo_packet('Q039', rng.randbytes(8), 1, chlo, flags=0x0d))
+    g.write_pcap(os.path.join(out, 'gquic_client_nonce_flag.pcap'), g.DLT_EN10MB, cap.frames())
 
 
 # ---- RTP ---------------------------------------------------------------------------
