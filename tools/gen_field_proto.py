@@ -116,7 +116,7 @@ def gquic_chlo(tags):
     return b'CHLO' + struct.pack('<HH', len(tags), 0) + head + vals
 
 
-def gquic_legacy_chlo_packet(version, cid, pn, chlo, size=1350):
+def gquic_legacy_chlo_packet(version, cid, pn, chlo, size=1350, flags=0x09):
     """gQUIC <= Q043 public header (flags 0x09: version + 8-byte CID, 1-byte
     packet number), 12-byte message hash, STREAM frame 0xa0 (data length
     present, no offset, 1-byte stream id 1) carrying the CHLO, PADDING.
@@ -124,7 +124,7 @@ def gquic_legacy_chlo_packet(version, cid, pn, chlo, size=1350):
     packet-gquic.c), from Q039 on big-endian."""
     le = int(version[1:]) < 39
     length = struct.pack('<H' if le else '>H', len(chlo))
-    hdr = b'\x09' + cid + version.encode() + bytes([pn])
+    hdr = bytes([flags]) + cid + version.encode() + bytes([pn])
     body = b'\xa0\x01' + length + chlo
     msg_hash = zlib.crc32(body).to_bytes(4, 'big') * 3     # opaque to decoders (not FNV)
     pkt = hdr + msg_hash + body
@@ -181,6 +181,21 @@ def cap_quic_rare(out, rng):
     g.write_pcap(os.path.join(out, 'quic_rare_versions.pcap'), g.DLT_EN10MB, cap.frames())
 
 
+@capture('gquic_client_nonce_flag.pcap')
+def cap_gquic_client_nonce_flag(out, rng):
+    """A gQUIC Q039 client CHLO whose public flags are 0x0d: version, 8-byte
+    CID and 0x04, which names the diversification nonce only in a server's
+    packets (Wireshark packet-gquic.c): no nonce follows, the SNI
+    q039.quic.example.net is read right after the packet number."""
+    cap = g.Cap()
+    chlo = gquic_chlo([(b'PAD\x00', b'-' * 200), (b'SNI\x00', b'q039.quic.example.net'), (b'VER\x00', b'Q039'),
+                       (b'UAID', b'Chrome/60.0.3112.113 Linux x86_64'), (b'PDMD', b'X509'), (b'KEXS', b'C255'),
+                       (b'AEAD', b'AESG')])
+    cap.udp(0, g.CLIENT, '198.51.100.111', 47039, 443,
+            gquic_legacy_chlo_packet('Q039', rng.randbytes(8), 1, chlo, flags=0x0d))
+    g.write_pcap(os.path.join(out, 'gquic_client_nonce_flag.pcap'), g.DLT_EN10MB, cap.frames())
+
+
 # ---- RTP ---------------------------------------------------------------------------
 
 @capture('rtp_cn_first.pcap')
@@ -211,6 +226,31 @@ def cap_rtp_cn_first(out, rng):
         cap.udp(t, srv, cli, sport, cport, g.rtp(pt, seq, pts, ssrc_s, payload))
         seq, ts, t = seq + 1, ts + 160, t + g.ms(20)
     g.write_pcap(os.path.join(out, 'rtp_cn_first.pcap'), g.DLT_EN10MB, cap.frames())
+
+
+@capture('rtp_after_app_opening.pcap')
+def cap_rtp_after_app_opening(out, rng):
+    """One UDP flow 10.1.0.10:50030 <-> 203.0.113.96:50040 where a calling
+    app opens with its own protocol: 12 client and 12 server datagrams of a
+    made-up session exchange (first byte 0x05, a 4-byte session id and
+    text; nothing STUN, DTLS, ChannelData or RTP could take), then Opus RTP
+    (PT 111) both ways, 40 packets each: the flow is rtp, both streams found."""
+    cap = g.Cap()
+    cli, srv, cport, sport = g.CLIENT, '203.0.113.96', 50030, 50040
+    t = 0
+    for i in range(12):
+        for src, dst, sp, dp, who in ((cli, srv, cport, sport, b'hello'), (srv, cli, sport, cport, b'ready')):
+            msg = b'\x05' + g.u16(0x5E55) + g.u16(i) + who + b' session step ' + str(i).encode()
+            cap.udp(t, src, dst, sp, dp, msg)
+            t += g.ms(10)
+    seq_c, seq_s, ts_c, ts_s = 100, 900, 48000, 96000
+    for i in range(40):
+        cap.udp(t, cli, srv, cport, sport, g.rtp(111, seq_c + i, ts_c + 960 * i, 0x0A110CA1,
+                                                rng.randbytes(rng.randrange(60, 120)), marker=(i == 0)))
+        cap.udp(t + g.ms(5), srv, cli, sport, cport, g.rtp(111, seq_s + i, ts_s + 960 * i, 0x0B0B0B0B,
+                                                          rng.randbytes(rng.randrange(60, 120)), marker=(i == 0)))
+        t += g.ms(20)
+    g.write_pcap(os.path.join(out, 'rtp_after_app_opening.pcap'), g.DLT_EN10MB, cap.frames())
 
 
 def main(argv=None):

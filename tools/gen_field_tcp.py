@@ -235,6 +235,26 @@ def tls_after(c, rng, t, sni, *, client_prefix=b'', server_prefix=b''):
     return t
 
 
+@capture('tls_sslv2_hello.pcap')
+def cap_tls_sslv2_hello(out, rng):
+    """A legacy client's SSLv2-compatible ClientHello (RFC 5246 Appendix E.2:
+    2-byte length with the top bit set, version 3.1, 3 cipher specs, a
+    32-byte challenge) to 198.51.100.120:443, answered by a ServerHello in
+    3.1 records: the hello is recorded (tls, version TLS1.0, no SNI: SSLv2
+    hellos have no extensions), the flow is tls."""
+    cap = g.Cap()
+    c = g.TcpConn(cap, g.CLIENT, '198.51.100.120', 45401, 443, rng=rng)
+    t = c.handshake(0)
+    specs = bytes.fromhex('000035' '00002f' '000005')
+    body = b'\x01' + struct.pack('!HHHH', 0x0301, len(specs), 0, 32) + specs + rng.randbytes(32)
+    t = c.send('c', t + ms(1), struct.pack('!H', 0x8000 | len(body)) + body)
+    sh = g.tls_server_hello(rng, b'', cipher=0x002f, tls13=False)
+    t = c.send('s', t + ms(20), g.tls_record(22, sh, 0x0301) + g.tls_record(20, b'\x01', 0x0301))
+    t = c.send('c', t + ms(2), g.tls_record(20, b'\x01', 0x0301) + g.tls_record(23, rng.randbytes(48), 0x0301))
+    c.close(t + ms(20))
+    g.write_pcap(os.path.join(out, 'tls_sslv2_hello.pcap'), g.DLT_EN10MB, cap.frames())
+
+
 @capture('tls_proxy_preambles.pcap')
 def cap_tls_proxy_preambles(out, rng):
     """TLS through proxies at 192.0.2.80 (no SNI visible to a naive decoder):

@@ -22,7 +22,10 @@
 // deep) is hashed by the pair of the packet around the innermost one —
 // the same for both directions and every fragment of the innermost flow,
 // so it still stays on one socket, but not on the one
-// pipeline::Shards::worker_of would pick for it.
+// pipeline::Shards::worker_of would pick for it. Geneve, GTP-U and PPTP
+// are not walked: hashed by the tunnel's pair, which keeps an inner flow on
+// one socket when its tunnel is one pair both ways; MPLS frames are no IP
+// to the program and all go to the first socket.
 //
 // The program reads relative to the network header (SKF_NET_OFF) and the
 // frame's ethertype from the kernel (SKF_AD_PROTOCOL): fanout runs before a

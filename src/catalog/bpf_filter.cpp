@@ -72,7 +72,8 @@ LiveFilter live_filter(const Catalog& c, const std::vector<std::string>& vendors
     const std::string u = ports_expr("udp", merged(udp));
     if (!t.empty()) inner += " or " + t;
     if (!u.empty()) inner += " or " + u;
-    inner += " or proto gre or udp port 4789";
+    // Mirror and mobile tunnels: GRE (ERSPAN, PPTP), VXLAN, Geneve, GTP-U.
+    inner += " or proto gre or udp port 4789 or udp port 6081 or udp port 2152";
     std::set<std::string> seen;
     for (const auto& a : vendor_addresses) {
         const bool v4 = is_ipv4(a);
@@ -84,11 +85,13 @@ LiveFilter live_filter(const Catalog& c, const std::vector<std::string>& vendors
         inner += (v4 ? " or ip host " : " or ip6 host ") + a;
         ++f.addresses;
     }
-    // Cisco MetaData (TrustSec SGT inline tagging, ethertype 0x8909) hides
-    // the IP header from libpcap's offsets: such frames pass whole, bare or
-    // under a VLAN tag (the decoder reads through the header).
-    f.expression = "(" + inner + ") or ether proto 0x8909 or (vlan and ((" + inner +
-                   ") or ether proto 0x8909 or (vlan and (" + inner + "))))";
+    // Cisco MetaData (TrustSec SGT inline tagging, ethertype 0x8909), MPLS
+    // label stacks (0x8847, 0x8848) and PPPoE sessions (0x8864) hide the IP
+    // header from libpcap's offsets: such frames pass whole, bare or under a
+    // VLAN tag (the decoder reads through the header).
+    const std::string whole = "ether proto 0x8909 or ether proto 0x8847 or ether proto 0x8848 or ether proto 0x8864";
+    f.expression = "(" + inner + ") or " + whole + " or (vlan and ((" + inner + ") or " + whole + " or (vlan and (" +
+                   inner + "))))";
     return f;
 }
 

@@ -220,6 +220,7 @@ int run_analyze(int argc, char** argv) {
         return report_store_error(e);
     }
 
+    for (const std::string& line : in.skipped) session->note(line + "\n");
     install_stop_handlers();
     pipeline::Analyzer& analyzer = session->analyzer();
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);

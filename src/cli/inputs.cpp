@@ -56,24 +56,39 @@ std::vector<std::string> without_repeats(const std::vector<std::string>& files) 
 }  // namespace
 
 int open_inputs(const std::vector<std::string>& given, const std::string& filter, bool keep_order, Inputs& out) {
-    const std::vector<std::string> files = without_repeats(given);
+    const std::vector<std::string> named = without_repeats(given);
     // Every input is opened before the database is touched, so a typo costs nothing.
+    std::vector<std::string> files;
+    std::vector<std::string> skipped;
     std::vector<std::unique_ptr<capture::PcapSource>> sources;
     uint64_t total_bytes = 0;
-    try {
-        for (const auto& f : files) {
-            sources.push_back(capture::PcapSource::open_file(f));
-            if (!filter.empty()) sources.back()->set_filter(filter);
+    for (const auto& f : named) {
+        try {
+            std::unique_ptr<capture::PcapSource> src = capture::PcapSource::open_file(f);
+            if (!filter.empty()) src->set_filter(filter);
+            sources.push_back(std::move(src));
+            files.push_back(f);
             struct stat st {};
             if (f != "-" && ::stat(f.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
+        } catch (const capture::CaptureError& e) {
+            if (e.kind() == capture::CaptureErrorKind::Filter) {
+                std::fprintf(stderr, "callwall analyze: --filter: %s\n", e.what());
+                return kExitUsage;
+            }
+            // One file of a link type callwall does not read (a capture of
+            // another kind of link beside the mirror's): the others are read.
+            if (e.kind() == capture::CaptureErrorKind::UnknownLinkType && named.size() > 1) {
+                std::fprintf(stderr, "callwall: warning: %s; file skipped, reading the others\n", e.what());
+                skipped.push_back(std::string(e.what()) + ": file skipped, its packets are not in this run");
+                continue;
+            }
+            std::fprintf(stderr, "callwall: %s\n", e.what());
+            return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
         }
-    } catch (const capture::CaptureError& e) {
-        if (e.kind() == capture::CaptureErrorKind::Filter) {
-            std::fprintf(stderr, "callwall analyze: --filter: %s\n", e.what());
-            return kExitUsage;
-        }
-        std::fprintf(stderr, "callwall: %s\n", e.what());
-        return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
+    }
+    if (files.empty()) {
+        std::fprintf(stderr, "callwall: none of the %zu files has a link type callwall reads\n", named.size());
+        return kExitInput;
     }
     std::vector<size_t> order(files.size());
     std::iota(order.begin(), order.end(), size_t{0});
@@ -91,6 +106,7 @@ int open_inputs(const std::vector<std::string>& given, const std::string& filter
         out.sources.push_back(std::move(sources[i]));
     }
     out.total_bytes = total_bytes;
+    out.skipped = std::move(skipped);
     return kExitOk;
 }
 

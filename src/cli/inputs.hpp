@@ -15,6 +15,8 @@ struct Inputs {
     std::vector<std::string> files;  ///< in the order they are read; "-" is standard input
     std::vector<std::unique_ptr<capture::PcapSource>> sources;  ///< beside files
     uint64_t total_bytes = 0;  ///< on disk (compressed files count their compressed size)
+    /// Files skipped for a link type callwall does not read, one note line each (no newline).
+    std::vector<std::string> skipped;
 };
 
 /// Opens `files` for analyze. The same file named twice (a.pcap a.pcap,
@@ -23,8 +25,11 @@ struct Inputs {
 /// Unless `keep_order`, the files are read in the order of their first
 /// packet's time (tcpdump -C's cap.pcap, cap.pcap1, ..., cap.pcap10 sort
 /// wrongly as text); files without a packet come last, in the order given.
-/// Returns kExitOk, or after one line on stderr kExitUsage (a bad filter),
-/// kExitInput or kExitPermission.
+/// Of several files, one of a link type callwall does not read is skipped
+/// with a warning on stderr (and a line in `skipped`, for the run's notes);
+/// the others are read. Returns kExitOk, or after one line on stderr
+/// kExitUsage (a bad filter), kExitInput (also: no file left to read) or
+/// kExitPermission.
 int open_inputs(const std::vector<std::string>& files, const std::string& filter, bool keep_order, Inputs& out);
 
 /// Follows time across the files in the order read: when a file's first

@@ -1,5 +1,5 @@
 // Pieces of packet decoding shared by the files of src/decode/ (packet.cpp,
-// icmp.cpp, ip_reassembly.cpp): not part of the public decode API.
+// tunnels.cpp, icmp.cpp, ip_reassembly.cpp): not part of the public decode API.
 #pragma once
 
 #include "callwall/bytes/reader.hpp"
@@ -17,5 +17,37 @@ inline constexpr int kMaxExtHeaders = 8;
 // ports; for an echo the identifier as the requester's port. The payload is
 // the rest of the message.
 [[nodiscard]] LayerStatus parse_icmp(Reader r, bool v6, PacketMeta& out) noexcept;
+
+inline constexpr uint16_t kEtherIpv4 = 0x0800;
+inline constexpr uint16_t kEtherIpv6 = 0x86DD;
+inline constexpr uint16_t kEtherArp = 0x0806;
+inline constexpr uint16_t kEtherCiscoMetadata = 0x8909;
+inline constexpr uint16_t kGreTransparentEthernet = 0x6558;
+inline constexpr uint16_t kPppIpv4 = 0x0021;
+inline constexpr uint16_t kPppIpv6 = 0x0057;
+inline constexpr uint16_t kVxlanPort = 4789;
+inline constexpr uint16_t kGenevePort = 6081;
+inline constexpr uint16_t kGtpuPort = 2152;
+
+// The tunnels and link layers of tunnels.cpp. Those called on a UDP
+// datagram (parse_vxlan, parse_geneve, parse_gtpu) leave `out` as it is
+// when the payload is not theirs; every one names the encapsulation it
+// could not read in out.undecoded_in.
+
+/// parse_ip on the rest of `r`; error offsets count from the start of `r`'s view plus `base`.
+[[nodiscard]] LayerStatus parse_ip_at(Reader& r, size_t base, PacketMeta& out) noexcept;
+/// A PPP header (address/control optional, protocol field compression) at
+/// `r`, left at the IP packet. NotThisProtocol: PPP's control protocols;
+/// Unsupported: another network-layer protocol.
+[[nodiscard]] LayerStatus ppp_to_ip(Reader& r) noexcept;
+/// An MPLS label stack at `r` and what follows its bottom.
+[[nodiscard]] LayerStatus parse_mpls(Reader& r, size_t base, PacketMeta& out) noexcept;
+/// GRE (versions 0 and 1) at `r`, IP protocol 47 of an unfragmented packet.
+[[nodiscard]] LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept;
+[[nodiscard]] LayerStatus parse_vxlan(PacketMeta& out) noexcept;
+[[nodiscard]] LayerStatus parse_geneve(PacketMeta& out) noexcept;
+[[nodiscard]] LayerStatus parse_gtpu(PacketMeta& out) noexcept;
+/// A LINKTYPE_NFLOG record.
+[[nodiscard]] LayerStatus parse_nflog(ByteView frame, PacketMeta& out) noexcept;
 
 }  // namespace callwall::decode::detail

@@ -12,23 +12,17 @@ namespace callwall::decode {
 namespace {
 
 using C = DecodeErrorCode;
-using detail::kMaxExtHeaders;
-using detail::parse_icmp;
+using namespace detail;
 
 // Stacked VLAN tags seen in practice are 1 (802.1Q) or 2 (QinQ); a few more
 // are tolerated (provider backbones), beyond that the frame is refused so a
 // hostile frame cannot make us walk a long tag chain.
 constexpr int kMaxVlanTags = 4;
 
-constexpr uint16_t kEtherIpv4 = 0x0800;
-constexpr uint16_t kEtherIpv6 = 0x86DD;
 constexpr uint16_t kEther8021Q = 0x8100;
 constexpr uint16_t kEther8021AD = 0x88A8;
 constexpr uint16_t kEtherQinQOld = 0x9100;
 constexpr uint16_t kEtherPppoeSession = 0x8864;
-constexpr uint16_t kEtherCiscoMetadata = 0x8909;
-constexpr uint16_t kPppIpv4 = 0x0021;
-constexpr uint16_t kPppIpv6 = 0x0057;
 
 /*
    Cisco MetaData (TrustSec inline SGT tagging, ethertype 0x8909), as
@@ -68,6 +62,7 @@ LayerStatus dispatch_ethertype(uint16_t type, Reader& r, size_t base, PacketMeta
         if (ppp != kPppIpv4 && ppp != kPppIpv6) return LayerStatus::fail(C::NotThisProtocol, base + r.offset());
         type = ppp == kPppIpv4 ? kEtherIpv4 : kEtherIpv6;
     }
+    if (type == 0x8847 || type == 0x8848) return parse_mpls(r, base, out);  // MPLS unicast, multicast
     if (type != kEtherIpv4 && type != kEtherIpv6) return LayerStatus::fail(C::NotThisProtocol, base + r.offset());
     const size_t ip_off = r.offset();
     const LayerStatus st = parse_ip(r.rest(), out);
@@ -162,115 +157,15 @@ LayerStatus parse_udp(Reader r, uint32_t l4_wire_len, PacketMeta& out) noexcept 
     return {};
 }
 
-constexpr uint16_t kVxlanPort = 4789;
-constexpr uint16_t kGreTransparentEthernet = 0x6558;
-constexpr uint16_t kGreErspanII = 0x88BE;
-constexpr uint16_t kGreErspanIII = 0x22EB;
-constexpr uint16_t kGreWccp = 0x883E;
-
-// Replaces `out` with the decode of the inner packet, keeping the outermost
-// tunnel's identity. `inner_is_ethernet` selects the inner parser.
-LayerStatus decode_inner(ByteView inner, bool inner_is_ethernet, Encap kind, PacketMeta& out) noexcept {
-    if (out.encap_depth + 1 > kMaxEncapDepth) {
-        out.anomalies |= kAnomalyEncapTooDeep;
-        return LayerStatus::fail(C::Malformed, 0);
-    }
-    PacketMeta inner_meta;
-    inner_meta.encap_depth = static_cast<uint8_t>(out.encap_depth + 1);
-    const LayerStatus st = inner_is_ethernet ? parse_ethernet(inner, inner_meta) : parse_ip(inner, inner_meta);
-    if (!st.ok) return st;
-    if (out.encap == Encap::None) {
-        inner_meta.tunnel_src = out.src;
-        inner_meta.tunnel_dst = out.dst;
-        inner_meta.encap = kind;
-    } else {
-        inner_meta.tunnel_src = out.tunnel_src;
-        inner_meta.tunnel_dst = out.tunnel_dst;
-        inner_meta.encap = out.encap;
-    }
-    inner_meta.anomalies |= out.anomalies;
-    inner_meta.snap_truncated |= out.snap_truncated;
-    out = inner_meta;
-    return {};
-}
-
-/*
-   GRE (RFC 2784, RFC 2890):
-    0                   1                   2                   3
-   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-   |C| |K|S| Reserved0       | Ver |         Protocol Type         |
-   |      Checksum (optional)      |       Reserved1 (Optional)    |
-   |                         Key (optional)                        |
-   |                 Sequence Number (Optional)                    |
-   ERSPAN type II (GRE 0x88BE, S set): 8-byte header, then the mirrored frame:
-   | Ver=1 |          VLAN         | COS |En|T|     Session ID    |
-   |      Reserved         |                 Index                 |
-   ERSPAN type III (GRE 0x22EB): 12-byte header (Ver=2, VLAN, COS, BSO, T,
-   session, timestamp, SGT, P, FT, HW ID, D, Gra, O); O=1 adds an 8-byte
-   platform-specific subheader. ERSPAN type I: 0x88BE without S, no header.
-*/
-LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
-    const uint16_t flags = r.u16();
-    const uint16_t proto = r.u16();
-    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-    if ((flags & 0x7) != 0) return LayerStatus::fail(C::Unsupported, 0);  // GRE v1 (PPTP)
-    const bool has_csum = flags & 0x8000, has_key = flags & 0x2000, has_seq = flags & 0x1000;
-    if (has_csum) r.skip(4);
-    if (has_key) r.skip(4);
-    if (has_seq) r.skip(4);
-    if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-    if (proto == kGreWccp) {
-        // WCCP redirection to a cache or WAN optimiser: version 2 puts a
-        // 4-byte redirect header before the IPv4 packet, version 1 none;
-        // told apart, as Wireshark does, by whether an IPv4 header follows.
-        const ByteView first = r.peek(1);
-        if (first.empty() || (first[0] & 0xF0) != 0x40) r.skip(4);
-        if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-        return decode_inner(r.rest(), false, Encap::Gre, out);
-    }
-    if (proto == kEtherCiscoMetadata) {
-        // Inside GRE the inner ethertype comes first (then version, length,
-        // option and SGT, as Wireshark reads it); IP follows.
-        const uint16_t inner = r.u16();
-        r.skip(6);
-        if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-        if (inner != kEtherIpv4 && inner != kEtherIpv6) return LayerStatus::fail(C::Unsupported, 2);
-        return decode_inner(r.rest(), false, Encap::Gre, out);
-    }
-    switch (proto) {
-        case kEtherIpv4:
-        case kEtherIpv6: return decode_inner(r.rest(), false, Encap::Gre, out);
-        case kGreTransparentEthernet: return decode_inner(r.rest(), true, Encap::Gre, out);
-        case kGreErspanII:
-            if (!has_seq) return decode_inner(r.rest(), true, Encap::ErspanI, out);
-            r.skip(8);
-            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-            return decode_inner(r.rest(), true, Encap::ErspanII, out);
-        case kGreErspanIII: {
-            const ByteView hdr = r.bytes(12);
-            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-            if (hdr[11] & 0x01) r.skip(8);  // O: platform-specific subheader follows
-            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-            return decode_inner(r.rest(), true, Encap::ErspanIII, out);
-        }
-        default: return LayerStatus::fail(C::Unsupported, 2);
-    }
-}
-
-/*
-   VXLAN (RFC 7348), UDP destination port 4789:
-   |R|R|R|R|I|R|R|R|            Reserved                           |
-   |                VXLAN Network Identifier (VNI) |   Reserved    |
-*/
-bool looks_like_vxlan(ByteView p) noexcept { return p.size() >= 8 + 14 && (p[0] & 0x08) && p[7] == 0; }
-
 LayerStatus parse_transport(Reader r, uint32_t l4_wire_len, PacketMeta& out) noexcept {
     switch (out.proto) {
         case kProtoTcp: return parse_tcp(r, l4_wire_len, out);
         case kProtoUdp: {
             const LayerStatus st = parse_udp(r, l4_wire_len, out);
-            if (st.ok && out.dport == kVxlanPort && !out.is_fragment && looks_like_vxlan(out.payload))
-                return decode_inner(out.payload.subspan(8), true, Encap::Vxlan, out);
+            if (!st.ok || out.is_fragment) return st;
+            if (out.dport == kVxlanPort) return parse_vxlan(out);
+            if (out.dport == kGenevePort) return parse_geneve(out);
+            if (out.dport == kGtpuPort) return parse_gtpu(out);
             return st;
         }
         case kProtoGre:
@@ -515,7 +410,7 @@ bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
         const uint32_t udp_len = (uint32_t{l4[4]} << 8) | l4[5];
         if (udp_len != l4_len) return false;  // length anomalies: the general path records them
         const uint16_t dport = static_cast<uint16_t>((l4[2] << 8) | l4[3]);
-        if (dport == kVxlanPort) return false;  // maybe a tunnel
+        if (dport == kVxlanPort || dport == kGenevePort || dport == kGtpuPort) return false;  // maybe a tunnel
         hdr_len = 8;
     } else if (proto == kProtoTcp) {
         if (l4_len < 20) return false;
@@ -603,6 +498,34 @@ namespace {
         case LinkType::DltRawBsd:
         case LinkType::Ipv4:
         case LinkType::Ipv6: return parse_ip(frame, out);
+        case LinkType::PppHdlc: {
+            // Cisco HDLC shares the link type: address 0x0F/0x8F, control 0, an ethertype.
+            const ByteView hdlc = r.peek(2);
+            if (hdlc.size() == 2 && (hdlc[0] == 0x0F || hdlc[0] == 0x8F) && hdlc[1] == 0x00) {
+                r.skip(2);
+                const uint16_t type = r.u16();
+                if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+                return dispatch_ethertype(type, r, 0, out);
+            }
+            [[fallthrough]];
+        }
+        case LinkType::Ppp: {
+            const LayerStatus st = ppp_to_ip(r);
+            if (!st.ok) return st;
+            return parse_ip_at(r, 0, out);
+        }
+        case LinkType::PppEther: {
+            /* RFC 2516 §4: ver/type (1) | code (1, 0 in a session) | session id (2) | length (2), then PPP */
+            r.skip(1);
+            const uint8_t code = r.u8();
+            r.skip(4);
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            if (code != 0) return LayerStatus::fail(C::NotThisProtocol, 1);  // discovery (PADI, PADO, …)
+            const LayerStatus st = ppp_to_ip(r);
+            if (!st.ok) return st;
+            return parse_ip_at(r, 0, out);
+        }
+        case LinkType::Nflog: return parse_nflog(frame, out);
     }
     return LayerStatus::fail(C::Unsupported, 0);
 }

@@ -18,6 +18,10 @@ std::string_view to_string(Encap e) noexcept {
         case Encap::ErspanII: return "erspan2";
         case Encap::ErspanIII: return "erspan3";
         case Encap::Vxlan: return "vxlan";
+        case Encap::Geneve: return "geneve";
+        case Encap::Gtpu: return "gtpu";
+        case Encap::Mpls: return "mpls";
+        case Encap::Pptp: return "pptp";
     }
     return "?";
 }
@@ -33,7 +37,11 @@ bool link_type_supported(uint32_t linktype) noexcept {
         case LinkType::LinuxSll:
         case LinkType::Ipv4:
         case LinkType::Ipv6:
-        case LinkType::LinuxSll2: return true;
+        case LinkType::LinuxSll2:
+        case LinkType::Ppp:
+        case LinkType::PppHdlc:
+        case LinkType::PppEther:
+        case LinkType::Nflog: return true;
     }
     return false;
 }

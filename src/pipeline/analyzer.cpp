@@ -93,6 +93,8 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
 
     if (frame.parsed ? !frame.parsed_ok : !decode::parse_frame_ok(frame.linktype, frame.bytes, meta_)) {
         ++t.undecoded_packets;
+        const decode::Encap in = (frame.parsed ? *frame.parsed : meta_).undecoded_in;
+        if (in != decode::Encap::None) ++undecoded_in_[static_cast<int>(in)];
         return;
     }
     const decode::PacketMeta& m = frame.parsed ? *frame.parsed : meta_;
@@ -357,6 +359,23 @@ void Analyzer::note_clock() {
     totals_.notes += line;
 }
 
+void Analyzer::note_undecoded() {
+    std::string kinds;
+    for (int k = 1; k < decode::kEncapKinds; ++k) {
+        if (!undecoded_in_[k]) continue;
+        char part[64];
+        std::snprintf(part, sizeof part, "%s%llu in %s", kinds.empty() ? "" : ", ",
+                      static_cast<unsigned long long>(undecoded_in_[k]),
+                      std::string(decode::to_string(static_cast<decode::Encap>(k))).c_str());
+        kinds += part;
+    }
+    if (kinds.empty()) return;
+    totals_.notes +=
+        "encapsulations not decoded: packets whose tunnel, label stack or PPP session carried what callwall does not "
+        "read (another protocol inside, tunnels too deep, headers cut short), counted in undecoded_packets: " +
+        kinds + "\n";
+}
+
 void Analyzer::note_fragments(const decode::ReassemblyStats& st) {
     const uint64_t incomplete = st.timed_out + st.evicted + st.flushed;
     if (!incomplete && !st.unattributed) return;
@@ -380,10 +399,12 @@ void Analyzer::finish() {
         shards_->finish(totals_.packets, totals_.last_ts);
         pull_totals();  // fanout: the workers counted the frames
         note_clock();
+        note_undecoded();
         finish_shards();
         return;
     }
     note_clock();
+    note_undecoded();
     flush_all(totals_.packets, totals_.packets);
     note_fragments(reasm_.stats());
     totals_.flows = table_.stats().created;

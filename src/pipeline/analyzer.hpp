@@ -167,6 +167,8 @@ private:
     void on_evict(flow::Flow& f);
     /// Appends the clock-jump line to run.notes (at finish).
     void note_clock();
+    /// Appends the line naming the encapsulations whose content was not decoded (at finish).
+    void note_undecoded();
     /// Fills info.outcome from the hint, if there is one.
     void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
@@ -213,6 +215,8 @@ private:
     /// The latest capture time so far: expiry's clock, which never goes back.
     int64_t clock_us_ = INT64_MIN;
     uint64_t clock_back_jumps_ = 0;
+    /// Frames that failed inside an encapsulation, by decode::Encap (the reading thread's count).
+    uint64_t undecoded_in_[decode::kEncapKinds] = {};
     int64_t clock_back_max_us_ = 0;
     // Evictions happen inside the noexcept packet path; rows that fail to be
     // written are reported by drain()/finish() instead of throwing there.

@@ -16,6 +16,13 @@ namespace {
 // message, a TLS record, a QUIC Initial, a STUN request); 8 allows for
 // leading junk and retransmissions.
 constexpr uint8_t kClassifyPackets = 8;
+// Calling apps may open a media flow with their own protocol (a session
+// handshake, keep-alives, their own relay framing) before RTP starts, more
+// than kClassifyPackets datagrams in: a UDP flow no row took by then is
+// offered to the media row ("rtc") alone, up to this many payload packets.
+// The rtc row confirms RTP over several packets and gives up by itself
+// (RtcAnalyzer::kGiveUpPackets), so a junk flow it takes costs at most that.
+constexpr uint8_t kLateMediaPackets = 64;
 
 void copy_columns(const FlowColumns& c, store::FlowAppInfo& info) noexcept {
     info.stun_requests = c.stun_requests;
@@ -55,6 +62,9 @@ struct Dissector::Impl {
 
     DissectShared shared;
     std::span<const AnalyzerRow> rows = registry();
+    /// The row offered late UDP flows (kLateMediaPackets); rows.size(): none.
+    size_t media_row = static_cast<size_t>(
+        std::find_if(rows.begin(), rows.end(), [](const AnalyzerRow& r) { return r.name == "rtc"; }) - rows.begin());
     NullSink null_sink;
     std::exception_ptr error;  ///< the first error on the packet path (the StoreSink's too)
     std::unique_ptr<StoreSink> store_sink;
@@ -92,9 +102,14 @@ struct Dissector::Impl {
         if (a.analyzer == FlowApp::kUnknown || m.payload.empty() || m.later_fragment) return;
         if (f.proto != decode::kProtoTcp && f.proto != decode::kProtoUdp) return;
         if (a.analyzer == FlowApp::kUndecided) {
-            const int row = classify(rows, f, d, m.payload);
+            int row = -1;
+            if (a.tries < kClassifyPackets)
+                row = classify(rows, f, d, m.payload);
+            else if (classify(rows.subspan(media_row, 1), f, d, m.payload) == 0)
+                row = static_cast<int>(media_row);
             if (row < 0) {
-                if (++a.tries >= kClassifyPackets) a.analyzer = FlowApp::kUnknown;
+                const bool late_media = f.proto == decode::kProtoUdp && media_row < rows.size();
+                if (++a.tries >= (late_media ? kLateMediaPackets : kClassifyPackets)) a.analyzer = FlowApp::kUnknown;
                 return;
             }
             a.analyzer = static_cast<uint8_t>(row + 1);

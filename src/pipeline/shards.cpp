@@ -298,7 +298,9 @@ size_t Shards::worker_of(const decode::PacketMeta& m) const noexcept {
 
 void Shards::dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us) {
     Impl& s = *impl_;
-    const size_t i = worker_of(m);
+    size_t i = worker_of(m);
+    if (FragmentRoutes::applies(m))
+        i = s.fragment_routes.worker(m, i, [this](const decode::PacketMeta& inner) { return worker_of(inner); });
     if ((s.filling[i].data.size() + frame.caplen > kChunkBytes && !s.filling[i].records.empty()) ||
         s.filling[i].records.size() >= kChunkRecords)
         s.hand_in(i);

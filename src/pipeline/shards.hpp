@@ -135,7 +135,9 @@ public:
 
     /// The worker of a decoded frame.
     [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
-    /// Hands frame number `index` (decoded as `m`) to its worker. May throw
+    /// Hands frame number `index` (decoded as `m`) to its worker (a tunnel's
+    /// outer fragments: to the worker of what they carry, see
+    /// fragment_routes.hpp). May throw
     /// StoreError (writing what the workers gave back).
     void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us);
     /// The expiry tick after frame `index`, on every worker; `last_ts` is the

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipeline/analyzer.hpp"
+#include "pipeline/fragment_routes.hpp"
 #include "pipeline/shard_merge.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
@@ -90,6 +91,7 @@ struct Shards::Impl {
 
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<shard::InChunk> filling;  ///< per worker, the reader's chunk being filled
+    FragmentRoutes fragment_routes;  ///< the reader's: where a tunnel's outer fragments go
     shard::Merger merger;
     VendorAddresses* vendor_addresses = nullptr;  ///< the run's collector (AnalyzerConfig::vendor_addresses)
     /// A refresh's TURN peers learnt since the last one: written by the

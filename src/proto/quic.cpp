@@ -41,7 +41,7 @@ constexpr uint32_t kVersionV2 = 0x6b3343cf;  // RFC 9369 §3.1
 // +--------+--------+--------+--------+--------+--------+--------+--------+
 // |  Packet Number (8, 16, 32 or 48: flags 0x30)   | 12-byte hash | frames
 //
-// Flags: 0x01 version, 0x02 public reset, 0x04 nonce (server only), 0x08 8-byte CID,
+// Flags: 0x01 version (client only), 0x02 public reset, 0x04 nonce (server only), 0x08 8-byte CID,
 // 0x30 packet number length, 0x40 multipath (reserved, 0), 0x80 reserved (0).
 [[nodiscard]] bool gquic_legacy_probe(ByteView p) noexcept {
     if (p.size() < 13) return false;
@@ -56,7 +56,11 @@ Result<LongHeader> decode_gquic_legacy(ByteView bytes) noexcept {
     h.first_byte = r.u8();
     h.dcid = r.bytes(8);
     h.version = classify_version(r.u32());
-    if ((h.first_byte & 0x04) != 0) r.skip(32);
+    // The diversification nonce comes only from the server (Wireshark's
+    // packet-gquic.c reads it only there); a packet with the version flag is
+    // the client's (a server sends a version only in Version Negotiation),
+    // whose 0x04 flag — Chromium clients of Q039 set it — is no nonce.
+    if ((h.first_byte & 0x04) != 0 && (h.first_byte & 0x01) == 0) r.skip(32);
     constexpr uint8_t kPnLengths[4] = {1, 2, 4, 6};
     h.gquic_pn_length = kPnLengths[(h.first_byte >> 4) & 0x3u];
     h.pn_offset = static_cast<uint32_t>(r.offset());

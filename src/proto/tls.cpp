@@ -253,19 +253,43 @@ DecodeError walk_error(const Walk& w) noexcept {
     }
 }
 
-namespace {
-
-// SSLv2-compatible ClientHello (RFC 5246 Appendix E.2): 2-byte length with the top bit set,
-// msg_type 1, version major 3.
-[[nodiscard]] bool looks_like_sslv2_hello(ByteView s) noexcept {
-    return s.size() >= 5 && (s[0] & 0x80) != 0 && s[2] == 1 && s[3] == 3;
+/*
+   SSLv2-compatible ClientHello (RFC 5246 Appendix E.2, RFC 6101 Appendix E):
+   | 1 | length (15 bits) | msg_type = 1 | version (2) | cipher_spec_length (2) |
+   | session_id_length (2) | challenge_length (2) | cipher_specs (3 bytes each) |
+   | session_id | challenge (16..32 bytes) |
+*/
+bool looks_like_sslv2_hello(ByteView s) noexcept {
+    if (s.size() < 5 || (s[0] & 0x80) == 0 || s[2] != 1 || s[3] != 3 || s[4] > 4) return false;
+    const size_t len = (size_t{s[0] & 0x7Fu} << 8) | s[1];
+    return len >= 9 + 3 + 16;  // header fields, one cipher spec, the shortest challenge
 }
 
-}  // namespace
+Result<ClientHello> decode_sslv2_client_hello(ByteView msg) noexcept {
+    Reader r{msg};
+    const uint8_t type = r.u8();
+    ClientHello ch;
+    ch.legacy_version = r.u16();
+    const uint16_t specs_len = r.u16(), session_len = r.u16(), challenge_len = r.u16();
+    if (!r.ok()) return make_error(DecodeErrorCode::Truncated, r.offset());
+    if (type != 1 || (ch.legacy_version >> 8) != 3) return make_error(DecodeErrorCode::NotThisProtocol, 0);
+    if (specs_len == 0 || specs_len % 3 != 0 || (session_len != 0 && session_len != 16) || challenge_len < 16 ||
+        challenge_len > 32)
+        return make_error(DecodeErrorCode::Malformed, 3);
+    r.skip(specs_len);
+    ch.session_id = r.bytes(session_len);
+    ch.random = r.bytes(challenge_len);
+    if (!r.ok()) return make_error(DecodeErrorCode::Truncated, r.offset());
+    ch.length = static_cast<uint32_t>(r.offset());
+    ch.anomalies |= bit(Anomaly::Sslv2Hello);
+    if (r.remaining() != 0) ch.anomalies |= bit(Anomaly::TrailingBytes);
+    return ch;
+}
 
 // ---------------------------------------------------------------------------------------------
 
 bool probe(ByteView s) noexcept {
+    if (looks_like_sslv2_hello(s)) return true;
     if (s.size() < kRecordHeaderLength) return false;
     if (!record_version_ok(s[1], s[2])) return false;
     const size_t len = load_u16(s, 3);
@@ -458,7 +482,10 @@ Result<ServerHello> decode_server_hello(ByteView handshake) noexcept {
 }
 
 Result<ClientHello> decode_record_stream(ByteView client_stream) noexcept {
-    if (looks_like_sslv2_hello(client_stream)) return make_error(DecodeErrorCode::Unsupported, 0);
+    if (looks_like_sslv2_hello(client_stream)) {
+        const size_t len = (size_t{client_stream[0] & 0x7Fu} << 8) | client_stream[1];
+        return decode_sslv2_client_hello(client_stream.subspan(2, std::min(len, client_stream.size() - 2)));
+    }
     const Walk w = walk_records(client_stream, SIZE_MAX, Side::Client);
     if (w.status == WalkStatus::Complete && w.single_record) {
         return decode_client_hello(client_stream.subspan(kRecordHeaderLength, w.handshake_total));

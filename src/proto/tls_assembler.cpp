@@ -177,6 +177,20 @@ void FlightAssembler::insert(size_t offset, ByteView data) noexcept {
 
 void FlightAssembler::evaluate() noexcept {
     const size_t held = contiguous_bytes();
+    if (side_ == Side::Client && looks_like_sslv2_hello(ByteView{buffer_.data(), held})) {
+        const size_t total = 2 + ((size_t{buffer_[0] & 0x7Fu} << 8) | buffer_[1]);
+        if (total > buffer_.size()) return fail(DecodeErrorCode::Unsupported, held);
+        if (held < total) return;
+        handshake_offset_ = 2;
+        handshake_length_ = static_cast<uint32_t>(total - 2);
+        sslv2_ = true;
+        const Result<ClientHello> ch = decode_sslv2_client_hello(ByteView{buffer_.data() + 2, total - 2});
+        if (ch.ok())
+            status_ = AssemblyStatus::Done;
+        else
+            fail(ch.code(), 2 + ch.error().offset);
+        return;
+    }
     const Walk w = walk_records(ByteView{buffer_.data(), held}, buffer_.size() - kRecordHeaderLength, side_);
     switch (w.status) {
         case WalkStatus::NeedMore:
@@ -222,7 +236,8 @@ void FlightAssembler::evaluate() noexcept {
 
 Result<ClientHello> ClientHelloAssembler::client_hello() const noexcept {
     switch (status()) {
-        case AssemblyStatus::Done: return decode_client_hello(handshake());
+        case AssemblyStatus::Done:
+            return sslv2_ ? decode_sslv2_client_hello(handshake()) : decode_client_hello(handshake());
         case AssemblyStatus::Failed: return error();
         case AssemblyStatus::NeedMore: break;
     }

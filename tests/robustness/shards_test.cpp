@@ -126,6 +126,48 @@ TEST(Shards, TcpdumpsTunnelCapturesGiveTheSingleThreadDatabase) {
     EXPECT_GE(compare_workers(bin, captures, true), 10u);  // some hold only STP, ARP or hostile frames
 }
 
+// A GRE or ERSPAN mirror whose outer IPv4 packets are fragmented: the
+// fragments go to the worker of the flow inside (pipeline/fragment_routes.hpp),
+// so the datagrams they make up join the same flows as the tunnel's whole
+// packets do — the flows of the bare capture, not their halves twice.
+TEST(Shards, FragmentedTunnelsGiveTheSingleThreadDatabase) {
+    const std::string bin = binary();
+    if (bin.empty() || !executable(bin)) GTEST_SKIP() << "callwall binary not built: " << bin;
+    const std::string encap = source_dir() + "/captures/encap/inconclusive_and_dns.";
+    const std::vector<std::string> captures{encap + "grefrag.pcap", encap + "erspan2frag.pcap"};
+    EXPECT_EQ(compare_workers(bin, captures, true), 2u);
+    EXPECT_EQ(compare_workers(bin, captures, false), 2u);
+    TempDir dir("shards_frag");
+    ASSERT_TRUE(dir.ok());
+    const auto flows = [&](const std::string& capture, const char* workers) {
+        const std::string db = dir.path() + "/" + std::to_string(std::hash<std::string>{}(capture)) + workers;
+        std::vector<std::string> argv{bin, "analyze", "-q", "--db", db, "--workers", workers, capture};
+        if (std::string_view(workers) == "1") argv.insert(argv.begin() + 2, {"--threads", "1"});
+        const RunResult r = run(argv, kCaptureRunTimeoutS);
+        EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << capture << ": " << head(r.err);
+        Db d(db, true);
+        return d.rows(
+            "SELECT transport, client_ip, client_port, server_ip, server_port, later_fragments > 0 FROM flow "
+            "ORDER BY id");
+    };
+    const auto bare = flows(source_dir() + "/captures/scenarios/inconclusive_and_dns.pcap", "1");
+    ASSERT_GE(bare.size(), 10u);
+    for (const auto& c : captures) {
+        for (const char* w : {"1", "2", "3", "4"}) {
+            const auto got = flows(c, w);
+            // The bare flows (each outer fragment counts as a packet of its flow).
+            ASSERT_EQ(got.size(), bare.size()) << c << " with " << w << " workers";
+            size_t fragmented = 0;
+            for (size_t k = 0; k < got.size(); ++k) {
+                EXPECT_EQ(got[k].substr(0, got[k].rfind('\t')), bare[k].substr(0, bare[k].rfind('\t')))
+                    << c << " with " << w << " workers";
+                fragmented += got[k].back() == '1';
+            }
+            EXPECT_GE(fragmented, 2u) << c << ": the capture no longer fragments several flows' packets";
+        }
+    }
+}
+
 // The same over the real captures made by others (../shared/captures/public).
 TEST(Shards, EveryPublicCaptureGivesTheSingleThreadDatabase) {
     const std::string bin = binary();

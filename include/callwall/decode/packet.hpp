@@ -8,8 +8,22 @@
 //
 // Mirror-port encapsulations are removed and the inner packet decoded in
 // their place: GRE (RFC 2784/2890) carrying IP or Ethernet (0x6558), ERSPAN
-// type I/II (GRE 0x88BE) and type III (GRE 0x22EB), and VXLAN (RFC 7348,
-// UDP 4789), at most kMaxEncapDepth levels deep.
+// type I/II (GRE 0x88BE) and type III (GRE 0x22EB), VXLAN (RFC 7348,
+// UDP 4789), Geneve (RFC 8926, UDP 6081, options skipped), GTP-U (3GPP TS
+// 29.281 §5, UDP 2152: G-PDUs, with their optional fields and extension
+// headers), MPLS label stacks (RFC 3032, ethertypes 0x8847/0x8848: IPv4 or
+// IPv6 by the first nibble, or an Ethernet pseudowire behind the RFC 4385
+// control word) and PPTP's enhanced GRE (RFC 2637 §4.1, version 1,
+// carrying PPP), at most kMaxEncapDepth levels deep. PPP links: RFC 1661/
+// 1662 (LINKTYPE_PPP, PPP_HDLC, with or without the address/control field,
+// protocol field compression), Cisco HDLC on PPP_HDLC, PPPoE sessions
+// (RFC 2516: ethertype 0x8864, LINKTYPE_PPP_ETHER). NFLOG (LINKTYPE_NFLOG:
+// the netlink TLVs walked to NFULA_PAYLOAD, AF_INET/AF_INET6 only).
+// An encapsulation recognised whose content is not decoded (another GRE
+// protocol, a Geneve protocol type other than Ethernet/IP, a non-IP G-PDU,
+// an MPLS payload that is neither IP nor a control word, PPP control or
+// compressed frames in PPTP, too deep) fails the frame and is named in
+// PacketMeta::undecoded_in, for the run's notes.
 //
 // Fragments are decoded as they come (a first fragment up to its transport
 // header, a later one as raw payload) and point at their IP packet
@@ -19,8 +33,11 @@
 // An IPv4 total length of 0 (a TSO/GSO super-frame captured on the sending
 // host) is taken as the captured length, as Wireshark does.
 //
-// Not supported: AH/ESP payloads; MPLS; GRE version 1 (PPTP); checksum
-// verification (captures on the sending host carry offloaded checksums).
+// Not supported: AH/ESP payloads; MPLS over GRE or UDP; Ethernet
+// pseudowires without a control word; Geneve OAM is decoded as data;
+// GTPv1-U control messages (echo, error indication, end marker) stay UDP
+// flows of the tunnel; checksum verification (captures on the sending host
+// carry offloaded checksums).
 #pragma once
 
 #include <array>
@@ -38,13 +55,17 @@ namespace callwall::decode {
 enum class LinkType : uint32_t {
     Null = 0,  ///< BSD loopback: 4-byte host-endian address family
     Ethernet = 1,
+    Ppp = 9,  ///< PPP (RFC 1661), the address/control field optional
     DltRaw = 12,  ///< DLT_RAW as libpcap reports LINKTYPE_RAW on Linux
     DltRawBsd = 14,  ///< DLT_RAW on some BSDs
+    PppHdlc = 50,  ///< PPP in HDLC-like framing (RFC 1662), or Cisco HDLC
+    PppEther = 51,  ///< PPPoE session header (RFC 2516), then PPP
     Raw = 101,  ///< raw IPv4 or IPv6, version nibble decides
     Loop = 108,  ///< OpenBSD loopback: 4-byte network-endian family
     LinuxSll = 113,
     Ipv4 = 228,
     Ipv6 = 229,
+    Nflog = 239,  ///< Linux NFLOG: family, version, resource id, netlink TLVs
     LinuxSll2 = 276,
 };
 
@@ -87,7 +108,8 @@ inline constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ull;
 enum : uint8_t { kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoGre = 47, kProtoIcmp6 = 58 };
 
 /// Encapsulation removed to reach the packet (the outermost one).
-enum class Encap : uint8_t { None, Gre, ErspanI, ErspanII, ErspanIII, Vxlan };
+enum class Encap : uint8_t { None, Gre, ErspanI, ErspanII, ErspanIII, Vxlan, Geneve, Gtpu, Mpls, Pptp };
+inline constexpr int kEncapKinds = 10;
 [[nodiscard]] std::string_view to_string(Encap e) noexcept;
 /// Tunnels inside tunnels are followed this deep; deeper is refused (a
 /// hostile packet must not make us recurse without bound).
@@ -166,6 +188,9 @@ struct PacketMeta {
     uint32_t anomalies = 0;
     Encap encap = Encap::None;  ///< outermost encapsulation removed
     IpAddr tunnel_src, tunnel_dst;  ///< outer addresses of the outermost tunnel
+    /// A failed frame: the encapsulation whose content could not be decoded
+    /// (None: the frame failed elsewhere). (In the last byte, a hole.)
+    Encap undecoded_in = Encap::None;
 };
 
 /// Success or the error of one layer function.

@@ -31,8 +31,9 @@
 //                                                                     real name is encrypted
 //
 // Not supported:
-//   - SSLv2-compatible ClientHellos (decode_record_stream says Unsupported), DTLS (different
-//     record and hello layout);
+//   - SSLv2-compatible ClientHellos (RFC 5246 Appendix E.2) are read for their version,
+//     session id and challenge only (they have no extensions: no SNI, no ALPN); the SSLv2
+//     protocol itself (version 0x0002) is not; DTLS (different record and hello layout);
 //   - anything encrypted: TLS 1.3 EncryptedExtensions (the server's ALPN choice), encrypted
 //     alerts, ECH inner hellos, ESNI; GREASE ECH cannot be told from real ECH by design;
 //   - alerts after the ServerHello (only the server's first record is looked at);
@@ -131,6 +132,7 @@ enum class Anomaly : uint32_t {
     DuplicateExtension = 1u << 6,  ///< RFC 8446 §4.2: an extension type appears twice
     TrailingBytes = 1u << 7,  ///< bytes after the extensions inside the hello body
     KeyShareMalformed = 1u << 8,  ///< ServerHello key_share too short
+    Sslv2Hello = 1u << 9,  ///< an SSLv2-compatible ClientHello (no extensions to read)
     // Assembler (FlightAssembler::anomalies()):
     OverlapConflict = 1u << 16,  ///< a retransmission disagreed with bytes held (first kept)
     BeyondBuffer = 1u << 17,  ///< bytes past the lent buffer were dropped
@@ -219,8 +221,18 @@ struct ServerFlight {
 
 /// Cheap check of the first bytes of a TCP direction: a Handshake record (22) carrying a
 /// ClientHello or ServerHello, or an unencrypted Alert record (21, length 2, level 1 or 2);
-/// record version 0x0300–0x0304; plausible lengths. No side effects.
+/// record version 0x0300–0x0304; plausible lengths; or an SSLv2-compatible ClientHello
+/// (looks_like_sslv2_hello). No side effects.
 [[nodiscard]] bool probe(ByteView stream_start) noexcept;
+
+/// An SSLv2-compatible ClientHello at the start of a client's stream (RFC 5246 Appendix E.2):
+/// a 2-byte length with the top bit set, msg_type 1, version major 3, plausible lengths.
+[[nodiscard]] bool looks_like_sslv2_hello(ByteView stream_start) noexcept;
+
+/// Decodes an SSLv2-compatible ClientHello; `msg` starts at its msg_type (after the 2-byte
+/// length). legacy_version is the version offered; random is the challenge; cipher_suites is
+/// empty (SSLv2 cipher specs are 3 bytes each); no extensions. length: the message's.
+[[nodiscard]] Result<ClientHello> decode_sslv2_client_hello(ByteView msg) noexcept;
 
 /// Total length (header included) of the handshake message at the start of `handshake`, or 0
 /// when fewer than 4 bytes are given. For callers that gather CRYPTO/record bytes.
@@ -238,7 +250,8 @@ struct ServerFlight {
 /// Decodes the ClientHello at the start of a client's TCP stream (records), without copying:
 /// works when the whole hello is inside the first record of `client_stream`. Truncated: it is
 /// not (needs more segments or spans records) — feed a ClientHelloAssembler. NotThisProtocol:
-/// not a TLS handshake record. Unsupported: an SSLv2-compatible hello.
+/// not a TLS handshake record. An SSLv2-compatible hello is decoded as
+/// decode_sslv2_client_hello does.
 [[nodiscard]] Result<ClientHello> decode_record_stream(ByteView client_stream) noexcept;
 
 /// Decodes the server's first record(s): a ServerHello inside the first record, or a plaintext
@@ -322,6 +335,11 @@ private:
     uint32_t start_seq_ = 0;
     uint32_t handshake_offset_ = 0;
     uint32_t handshake_length_ = 0;
+
+protected:
+    bool sslv2_ = false;  ///< the client's hello is SSLv2-compatible (handshake() is its message)
+
+private:
     DecodeError error_{};
     Stats stats_{};
     uint32_t anomalies_ = 0;

@@ -154,6 +154,46 @@ TEST(LiveFilter, CiscoMetadataFramesPassWhole) {
     EXPECT_FALSE(c.passes(ssh));  // the same segment bare: not a catalog port
 }
 
+// Geneve and GTP-U tunnels pass by their ports; MPLS and PPPoE frames,
+// whose IP header libpcap's offsets do not see, pass whole.
+TEST(LiveFilter, GeneveGtpuMplsAndPppoePass) {
+    // No vendor's ports (a vendor the catalog lacks): only what every filter passes.
+    const Compiled c(live_filter(bundled_catalog(), {"no-such-vendor"}).expression);
+    ASSERT_TRUE(c.ok()) << c.error();
+    for (const auto& tags : kDepths) {
+        SCOPED_TRACE(testing::Message() << tags.size() << " tag(s)");
+        Frame f;
+        f.tags = tags;
+        f.dport = 6081;
+        EXPECT_TRUE(c.passes(f));
+        f.dport = 2152;
+        EXPECT_TRUE(c.passes(f));
+        f.dport = 2153;
+        EXPECT_FALSE(c.passes(f));
+    }
+    Frame ssh;
+    ssh.proto = 6;
+    ssh.dport = 22;
+    for (const uint16_t type : {uint16_t{0x8847}, uint16_t{0x8848}, uint16_t{0x8864}}) {
+        for (const bool tagged : {false, true}) {
+            std::vector<uint8_t> b = build(ssh);
+            const size_t at = 12 + (tagged ? 4 : 0);
+            if (tagged) b.insert(b.begin() + 12, {0x81, 0x00, 0x00, 0x64});
+            // The ethertype becomes `type`, a label (or the PPPoE header and PPP's IPv4) before the packet.
+            b[at] = static_cast<uint8_t>(type >> 8);
+            b[at + 1] = static_cast<uint8_t>(type);
+            if (type == 0x8864)
+                b.insert(b.begin() + static_cast<std::ptrdiff_t>(at + 2),
+                         {0x11, 0x00, 0x12, 0x34, 0x00, 0x30, 0x00, 0x21});
+            else
+                b.insert(b.begin() + static_cast<std::ptrdiff_t>(at + 2), {0x00, 0x3e, 0x81, 0x40});
+            pcap_pkthdr h{};
+            h.caplen = h.len = static_cast<bpf_u_int32>(b.size());
+            EXPECT_TRUE(c.passes_bytes(b, h)) << std::hex << type << (tagged ? " tagged" : "");
+        }
+    }
+}
+
 TEST(LiveFilter, VendorAddressesPassOnUnlistedPorts) {
     const std::vector<std::string> addrs = {"192.0.2.10", "2001:db8::1", "192.0.2.10", "not-an-address; or ip"};
     const LiveFilter f = live_filter(bundled_catalog(), {}, addrs);

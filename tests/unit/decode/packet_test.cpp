@@ -386,5 +386,246 @@ TEST(Packet, AddressEqualityIsEveryByteAndTheFamily) {
     }
 }
 
+// ---- tunnels, label stacks, PPP and NFLOG ----
+// Frame 1 of each captures/encap/inconclusive_and_dns.<kind>.pcap
+// (tools/gen_encap.py): the DNS query 10.1.0.21:51374 → 192.0.2.53:53 for
+// api-7d21.calls.sendbird.com (an 84-byte IPv4 packet), wrapped.
+#define CW_INNER_DNS_QUERY                                                                                   \
+    "4500005441a4400040112caa0a010015c0000235c8ae00350040d33de78e01000001000000000001086170692d376432310563" \
+    "616c6c730873656e646269726403636f6d000001000100002904d0000000000000"
+const auto kGeneve =
+    hex("02000000025102000000025008004500008e000140004011b468c00002fac00002fbc00117c1007a00000200655800109200"
+        "010380010000000102005e00000102000a0100150800" CW_INNER_DNS_QUERY);
+const auto kGtpu =
+    hex("02000000025102000000025008004500007c000140004011b47ac00002fac00002fb086808680068000032ff0058000010000001"
+        "0000" CW_INNER_DNS_QUERY);
+const auto kMpls = hex("02005e00000102000a0100158847003e8040007d0140" CW_INNER_DNS_QUERY);
+const auto kMplsPw =
+    hex("020000000251020000000250884700010040000111400000000002005e00000102000a0100150800" CW_INNER_DNS_QUERY);
+const auto kPptp = hex(
+    "02000000025102000000025008004500007800014000402fb460c00002fac00002fb3001880b0058000700000001ff030021" CW_INNER_DNS_QUERY);
+const auto kPpp = hex("ff030021" CW_INNER_DNS_QUERY);
+const auto kCiscoHdlc = hex("0f000800" CW_INNER_DNS_QUERY);
+const auto kPppEther =
+    hex("110012340056"
+        "0021" CW_INNER_DNS_QUERY);
+const auto kNflog =
+    hex("0200000508000100080003000d000a0063616c6c77616c6c00000000580009"
+        "00" CW_INNER_DNS_QUERY);
+#undef CW_INNER_DNS_QUERY
+
+struct Wrapped {
+    const char* what;
+    uint32_t linktype;
+    const std::vector<uint8_t>* frame;
+    Encap encap;
+};
+const Wrapped kWrapped[] = {
+    {"geneve", 1, &kGeneve, Encap::Geneve},     {"gtpu", 1, &kGtpu, Encap::Gtpu},
+    {"mpls", 1, &kMpls, Encap::Mpls},           {"mpls pseudowire", 1, &kMplsPw, Encap::Mpls},
+    {"pptp", 1, &kPptp, Encap::Pptp},           {"ppp", 9, &kPpp, Encap::None},
+    {"ppp hdlc", 50, &kPpp, Encap::None},       {"cisco hdlc", 50, &kCiscoHdlc, Encap::None},
+    {"ppp ether", 51, &kPppEther, Encap::None}, {"nflog", 239, &kNflog, Encap::None},
+};
+
+TEST(Packet, TunnelsLabelStacksPppAndNflogReachTheInnerPacket) {
+    for (const Wrapped& w : kWrapped) {
+        SCOPED_TRACE(w.what);
+        auto r = parse_frame(w.linktype, view(*w.frame));
+        ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+        EXPECT_EQ(to_string(r->src), "10.1.0.21");
+        EXPECT_EQ(to_string(r->dst), "192.0.2.53");
+        EXPECT_EQ(r->proto, kProtoUdp);
+        EXPECT_EQ(r->sport, 51374);
+        EXPECT_EQ(r->dport, 53);
+        EXPECT_EQ(r->payload.size(), 0x40u - 8);
+        EXPECT_EQ(r->payload[0], 0xe7);  // the DNS id
+        EXPECT_EQ(r->encap, w.encap);
+        EXPECT_EQ(r->undecoded_in, Encap::None);
+        if (w.encap == Encap::Geneve || w.encap == Encap::Gtpu || w.encap == Encap::Pptp) {
+            EXPECT_EQ(to_string(r->tunnel_src), "192.0.2.250");
+            EXPECT_EQ(to_string(r->tunnel_dst), "192.0.2.251");
+        }
+        EXPECT_TRUE(link_type_supported(w.linktype));
+    }
+}
+
+// Every prefix: decoded (the tunnel's own packet while its header is cut,
+// or the inner packet with its payload clipped), or refused as Truncated
+// (NFLOG: or as a record without a packet, when cut between attributes).
+TEST(Packet, EveryPrefixOfATunnelIsDecodedOrTruncated) {
+    for (const Wrapped& w : kWrapped) {
+        SCOPED_TRACE(w.what);
+        const auto& frame = *w.frame;
+        for (size_t n = 0; n < frame.size(); ++n) {
+            std::vector<uint8_t> cut(frame.begin(), frame.begin() + static_cast<long>(n));
+            auto r = parse_frame(w.linktype, view(cut));
+            if (r.ok()) {
+                EXPECT_TRUE(r->payload.empty() || r->payload.data() + r->payload.size() <= cut.data() + cut.size());
+            } else if (w.linktype == 239) {
+                EXPECT_TRUE(r.code() == DecodeErrorCode::Truncated || r.code() == DecodeErrorCode::NotThisProtocol)
+                    << "prefix " << n;
+            } else {
+                EXPECT_EQ(r.code(), DecodeErrorCode::Truncated) << "prefix " << n;
+            }
+        }
+    }
+}
+
+// Frame 2 of the GTP-U capture: E set, a PDU session container extension
+// header (type 0x85, one 4-byte unit), then the DNS answer.
+const auto kGtpuExt =
+    hex("020000000251020000000250080045000090000240004011b465c00002fac00002fb08680868007c000034ff006c00001000"
+        "00000085010009004500006427bb40003d114983c00002350a0100150035c8ae0050c69fe78e81800001000100000001086170"
+        "692d376432310563616c6c730873656e646269726403636f6d0000010001c00c000100010000003c0004cb00713c00002904d0"
+        "000000000000");
+
+// The frame fails, and names the encapsulation whose content it could not read.
+void expect_undecoded_in(uint32_t linktype, const std::vector<uint8_t>& f, DecodeErrorCode code, Encap in) {
+    PacketMeta m;
+    const LayerStatus st = parse_frame(linktype, view(f), m);
+    ASSERT_FALSE(st.ok);
+    EXPECT_EQ(st.error.code, code);
+    EXPECT_EQ(m.undecoded_in, in);
+}
+
+TEST(Packet, GtpuExtensionHeadersAreWalkedAndBounded) {
+    auto r = parse_frame(1, view(kGtpuExt));
+    ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+    EXPECT_EQ(r->sport, 53);
+    EXPECT_EQ(r->dport, 51374);
+    EXPECT_EQ(r->encap, Encap::Gtpu);
+    // An extension header of length 0 would never end: refused.
+    auto f = kGtpuExt;
+    f[54] = 0;
+    expect_undecoded_in(1, f, DecodeErrorCode::Malformed, Encap::Gtpu);
+    // Each extension header naming another after it: the chain is cut at kMaxGtpExtHeaders.
+    f = kGtpuExt;
+    f[57] = 0x85;
+    for (int i = 0; i < 12; ++i) {
+        const auto ext = hex("01000985");
+        f.insert(f.begin() + 58, ext.begin(), ext.end());
+    }
+    expect_undecoded_in(1, f, DecodeErrorCode::Malformed, Encap::Gtpu);
+}
+
+TEST(Packet, GeneveOfAnotherVersionStaysAUdpDatagram) {
+    auto f = kGeneve;
+    f[42] |= 0x40;  // version 1: none is defined
+    auto r = parse_frame(1, view(f));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->dport, 6081);
+    EXPECT_EQ(r->encap, Encap::None);
+}
+
+TEST(Packet, GtpuTunnelMessagesStayUdpDatagrams) {
+    // Echo request (type 1), End Marker (254): the tunnel's own, a UDP flow to 2152.
+    for (uint8_t type : {uint8_t{1}, uint8_t{254}}) {
+        auto f = kGtpu;
+        f[43] = type;
+        auto r = parse_frame(1, view(f));
+        ASSERT_TRUE(r.ok());
+        EXPECT_EQ(r->dport, 2152);
+        EXPECT_EQ(r->encap, Encap::None);
+    }
+    // GTP' (PT=0) and GTPv2 (version 2): not GTP-U.
+    for (uint8_t flags : {uint8_t{0x22}, uint8_t{0x48}}) {
+        auto f = kGtpu;
+        f[42] = flags;
+        auto r = parse_frame(1, view(f));
+        ASSERT_TRUE(r.ok());
+        EXPECT_EQ(r->dport, 2152);
+    }
+}
+
+TEST(Packet, EncapsulatedContentNotDecodedIsNamed) {
+    auto f = kGeneve;
+    f[44] = 0x12;  // Geneve protocol type 0x1258
+    expect_undecoded_in(1, f, DecodeErrorCode::Unsupported, Encap::Geneve);
+    f = kGeneve;
+    f[42] = 0x3F;  // options longer than the packet
+    expect_undecoded_in(1, f, DecodeErrorCode::Truncated, Encap::Geneve);
+    f = kGtpu;
+    f[54] = 0x15;  // the G-PDU holds no IP packet
+    expect_undecoded_in(1, f, DecodeErrorCode::Unsupported, Encap::Gtpu);
+    f = kMpls;
+    f[22] = 0x55;  // neither IP nor a control word after the bottom of the stack
+    expect_undecoded_in(1, f, DecodeErrorCode::Unsupported, Encap::Mpls);
+    f = kMpls;
+    f[20] &= 0xFE;  // no bottom of stack: the labels run into the packet
+    expect_undecoded_in(1, f, DecodeErrorCode::Malformed, Encap::Mpls);
+    f = kPptp;
+    f[50 - 2] = 0x00;
+    f[50 - 1] = 0xFD;  // PPP compressed datagram (MPPE): data, not readable
+    expect_undecoded_in(1, f, DecodeErrorCode::Unsupported, Encap::Pptp);
+    f = kPptp;
+    f[50 - 2] = 0xC0;
+    f[50 - 1] = 0x21;  // LCP: PPP's control, nothing to decode, as ARP
+    expect_undecoded_in(1, f, DecodeErrorCode::NotThisProtocol, Encap::None);
+    f = kPptp;
+    f[34] = 0x20;
+    f[35] = 0x81;  // an acknowledgement alone (K, A; no S)
+    expect_undecoded_in(1, f, DecodeErrorCode::NotThisProtocol, Encap::None);
+    f = kPptp;
+    f[35] = 0x02;  // GRE version 2: none is defined
+    expect_undecoded_in(1, f, DecodeErrorCode::Unsupported, Encap::Gre);
+    f = kPptp;
+    f[34] = 0x00;
+    f[35] = 0x00;  // plain GRE carrying protocol 0x880B
+    expect_undecoded_in(1, f, DecodeErrorCode::Unsupported, Encap::Gre);
+    // Link types: not tunnels, nothing to name.
+    f = kNflog;
+    f[0] = 7;  // AF_BRIDGE
+    expect_undecoded_in(239, f, DecodeErrorCode::NotThisProtocol, Encap::None);
+    f = kPppEther;
+    f[1] = 0x09;  // PADI
+    expect_undecoded_in(51, f, DecodeErrorCode::NotThisProtocol, Encap::None);
+}
+
+TEST(Packet, TunnelsInsideTunnelsStopAtTheDepthLimitAndAreNamed) {
+    // Geneve frames nested in Geneve: the inner Ethernet frame is the whole previous frame.
+    std::vector<uint8_t> f = kGeneve;
+    for (int depth = 1; depth <= kMaxEncapDepth; ++depth) {
+        auto r = parse_frame(1, view(f));
+        ASSERT_TRUE(r.ok()) << depth;
+        EXPECT_EQ(r->encap_depth, depth);
+        std::vector<uint8_t> outer(kGeneve.begin(), kGeneve.begin() + 58);  // up to the inner frame
+        outer.insert(outer.end(), f.begin(), f.end());
+        const size_t grow = f.size() - (kGeneve.size() - 58);
+        const auto add16 = [&](size_t at, size_t n) {
+            const size_t v = ((outer[at] << 8) | outer[at + 1]) + n;
+            outer[at] = static_cast<uint8_t>(v >> 8);
+            outer[at + 1] = static_cast<uint8_t>(v);
+        };
+        add16(16, grow);  // outer IP total length
+        add16(38, grow);  // outer UDP length
+        f = outer;
+    }
+    PacketMeta m;
+    const LayerStatus st = parse_frame(1, view(f), m);
+    ASSERT_FALSE(st.ok);
+    EXPECT_TRUE(m.anomalies & kAnomalyEncapTooDeep);
+    EXPECT_EQ(m.undecoded_in, Encap::Geneve);
+}
+
+TEST(Packet, NflogReadsEitherByteOrderAndSkipsPaddedAttributes) {
+    // The same record from a big-endian host: lengths and types swapped.
+    auto f = kNflog;
+    for (size_t at : {size_t{4}, size_t{12}, size_t{28}}) {
+        std::swap(f[at], f[at + 1]);
+        std::swap(f[at + 2], f[at + 3]);
+    }
+    auto r = parse_frame(239, view(f));
+    ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+    EXPECT_EQ(r->dport, 53);
+    // An attribute of length 0 (or under its own header) is refused, not looped on.
+    f = kNflog;
+    f[4] = 0;
+    f[5] = 0;
+    r = parse_frame(239, view(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), DecodeErrorCode::Malformed);
+}
+
 }  // namespace
 }  // namespace callwall::decode

@@ -273,19 +273,38 @@ TEST(Dissector, ChannelDataStreakBrokenByAnRtpDatagram) {
 
 TEST(Dissector, FlowGivenUpAfterEightUnknownPayloads) {
     RegistryHarness h;
-    flow::Flow f = make_flow(decode::kProtoUdp, 3478, 9);
+    // TCP: a proxy preamble after eight unknown segments is too late.
+    flow::Flow t = make_flow(decode::kProtoTcp, 8080, 9);
+    h.d.on_flow_created(t, 0);
+    for (int i = 0; i < 8; ++i) h.send(t, 0, flow::kFromClient, kJunk);
+    h.send(t, 0, flow::kFromClient, kConnect);
+    store::FlowAppInfo info;
+    EXPECT_EQ(h.end(t, 0, info), "");
+
+    // UDP: after eight, only the media row is still offered the flow (an
+    // app's own opening exchange before its media): a DNS message is too
+    // late, a STUN request is not.
+    flow::Flow f = make_flow(decode::kProtoUdp, 3478, 10);
     h.d.on_flow_created(f, 0);
     for (int i = 0; i < 8; ++i) h.send(f, 0, flow::kFromClient, kJunk);
-    h.send(f, 0, flow::kFromClient, kStunRequest);  // too late: the flow is nothing of ours
-    store::FlowAppInfo info;
-    EXPECT_EQ(h.end(f, 0, info), "");
-    EXPECT_TRUE(h.sink.stun.empty());
+    h.send(f, 0, flow::kFromClient, kDnsQuery);
+    h.send(f, 0, flow::kFromClient, kStunRequest);
+    EXPECT_EQ(h.end(f, 0, info), "stun");
+    EXPECT_EQ(h.sink.stun.size(), 1u);
+
+    // ... up to 64 payload packets: then the flow is nothing of ours.
+    flow::Flow g = make_flow(decode::kProtoUdp, 3478, 11);
+    h.d.on_flow_created(g, 0);
+    for (int i = 0; i < 64; ++i) h.send(g, 0, flow::kFromClient, kJunk);
+    h.send(g, 0, flow::kFromClient, kStunRequest);
+    EXPECT_EQ(h.end(g, 0, info), "");
+    EXPECT_EQ(h.sink.stun.size(), 1u);
 
     // The slot is reused by the next flow, which starts undecided again.
-    flow::Flow g = make_flow(decode::kProtoUdp, 3478, 10);
-    h.d.on_flow_created(g, 0);
-    h.send(g, 0, flow::kFromClient, kStunRequest);
-    EXPECT_EQ(h.end(g, 0, info), "stun");
+    flow::Flow k = make_flow(decode::kProtoUdp, 3478, 12);
+    h.d.on_flow_created(k, 0);
+    h.send(k, 0, flow::kFromClient, kStunRequest);
+    EXPECT_EQ(h.end(k, 0, info), "stun");
 }
 
 TEST(StoreSinkText, DatabaseNamesOfProtocolValues) {

@@ -1191,6 +1191,23 @@ TEST(QuicGQuic, Q035ToQ038StreamFieldsAreLittleEndian) {
     EXPECT_EQ(text(c33->sni), "meet.example.org");
 }
 
+TEST(QuicGQuic, AClientsNonceFlagIsNoNonce) {
+    // A Q039 client's CHLO with public flags 0x0d (version, CID, and 0x04):
+    // the diversification nonce is the server's alone, none follows here.
+    Bytes pkt = gquic_legacy_chlo("Q039", /*le=*/false);
+    pkt[0] = 0x0d;
+    EXPECT_TRUE(probe(view(pkt)));
+    auto h = decode_long_header(view(pkt));
+    ASSERT_TRUE(h.ok());
+    auto c = decode_gquic_chlo(*h);
+    ASSERT_TRUE(c.ok()) << to_string(c.code());
+    EXPECT_EQ(text(c->sni), "meet.example.org");
+    Lent l;
+    const FeedResult r = l.assembler.feed(decryptor(), view(pkt));
+    EXPECT_EQ(r.status, AssemblyStatus::Done);
+    EXPECT_EQ(text(r.gquic_sni), "meet.example.org");
+}
+
 TEST(QuicGQuic, EveryPrefixOfALittleEndianChloIsSafe) {
     const Bytes pkt = gquic_legacy_chlo("Q035", true);
     for (size_t n = 0; n < pkt.size(); ++n) {

@@ -474,13 +474,54 @@ TEST(TlsExtensions, GreaseDetection) {
     EXPECT_FALSE(is_grease(0x0304));
 }
 
-TEST(TlsRecords, Sslv2HelloIsUnsupported) {
-    // RFC 5246 E.2: 2-byte length with the top bit set, msg_type 1, version 3.1.
-    const auto v2 =
-        hex("802b0103010012000000100000390000380000350000330000320000040000050000"
-            "2f000016");
-    EXPECT_EQ(decode_record_stream(view(v2)).code(), DecodeErrorCode::Unsupported);
-    EXPECT_FALSE(probe(view(v2)));
+// An SSLv2-compatible ClientHello (RFC 5246 E.2) offering TLS 1.0: length 0x22 with the top
+// bit set, msg_type 1, version 3.1, 3 cipher specs (3 bytes each), no session id, a 16-byte
+// challenge. (Made by hand; captures/field/tls_sslv2_hello.pcap has the same layout, which
+// tshark 4.0 reads as "SSLv2 Record Layer: Client Hello", version TLS 1.0.)
+const auto kSslv2Hello = hex("8022 01 0301 0009 0000 0010 000035 00002f 000005 000102030405060708090a0b0c0d0e0f");
+
+TEST(TlsRecords, Sslv2HelloIsDecoded) {
+    EXPECT_TRUE(probe(view(kSslv2Hello)));
+    const auto r = decode_record_stream(view(kSslv2Hello));
+    ASSERT_TRUE(r.ok()) << to_string(r.code());
+    EXPECT_EQ(r->legacy_version, 0x0301);
+    EXPECT_EQ(r->offered_version(), 0x0301);
+    EXPECT_EQ(r->random.size(), 16u);
+    EXPECT_TRUE(r->server_name.empty());
+    EXPECT_TRUE(r->session_id.empty());
+    EXPECT_EQ(r->length, 0x22u);
+    EXPECT_TRUE(r->anomalies & bit(Anomaly::Sslv2Hello));
+    // Every prefix: not a hello yet (cut), never a wrong one.
+    for (size_t n = 0; n < kSslv2Hello.size(); ++n) {
+        const auto p = decode_record_stream(view(kSslv2Hello).first(n));
+        EXPECT_FALSE(p.ok()) << n;
+        EXPECT_TRUE(p.code() == DecodeErrorCode::Truncated || p.code() == DecodeErrorCode::NotThisProtocol) << n;
+    }
+    // Impossible fields: cipher specs not a multiple of 3, a challenge of 8 bytes.
+    auto bad = kSslv2Hello;
+    bad[6] = 0x08;
+    EXPECT_EQ(decode_record_stream(view(bad)).code(), DecodeErrorCode::Malformed);
+    bad = kSslv2Hello;
+    bad[10] = 0x08;
+    EXPECT_EQ(decode_record_stream(view(bad)).code(), DecodeErrorCode::Malformed);
+    // The SSLv2 protocol itself (version 0x0002) and a version-3 record are not taken for one.
+    bad = kSslv2Hello;
+    bad[3] = 0x00;
+    bad[4] = 0x02;
+    EXPECT_FALSE(probe(view(bad)));
+}
+
+TEST(TlsAssembler, Sslv2HelloInTwoSegments) {
+    std::vector<uint8_t> buffer(kMinFlightBuffer);
+    ClientHelloAssembler a(buffer);
+    const uint32_t isn = 1000;
+    a.anchor_syn(isn - 1);
+    EXPECT_EQ(a.add_segment(isn, view(kSslv2Hello).first(20)), AssemblyStatus::NeedMore);
+    EXPECT_EQ(a.add_segment(isn + 20, view(kSslv2Hello).subspan(20)), AssemblyStatus::Done);
+    const auto r = a.client_hello();
+    ASSERT_TRUE(r.ok()) << to_string(r.code());
+    EXPECT_EQ(r->legacy_version, 0x0301);
+    EXPECT_EQ(r->random[15], 0x0f);
 }
 
 // ---------------------------------------------------------------------------------------------
