@@ -361,11 +361,18 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const std::set<i
     // never opened (it sent no request of its own) are the client's own
     // requests coming back: an echo. They went out and back on this flow.
     const bool echoed = f.stun_retransmissions_s2c > 0 && f.stun_requests_s2c == 0;
-    const bool ours_unanswered = requests > 0 && answered == 0 && !media && !echoed;
+    // A far end that sent no STUN request of its own, only something else (a
+    // TURN server's Data indications, a server's own protocol on the STUN
+    // port: ndpi__teams, ndpi__zoom), answers on this flow whatever became
+    // of our requests. A peer whose own checks arrive is judged by ours.
+    const bool far_end_speaks = f.packets_s2c > 0 && f.stun_requests_s2c == 0 && f.stun_retransmissions_s2c == 0;
+    const bool ours_unanswered = requests > 0 && answered == 0 && !media && !echoed && !far_end_speaks;
     if (f.packets_s2c > 0 && !ours_unanswered) {
         r.outcome = Outcome::Observed;
         r.evidence = f.stun_answered > 0 ? "STUN response received"
                      : echoed            ? "the client's STUN request(s) came back from the far end (echoed)"
+                     : requests > 0 && answered == 0 ? "the far end sent " + std::to_string(f.packets_s2c) +
+                                                           " packet(s) on this flow, none a STUN response or request"
                      : (f.roles & flow::kServerAnswered) && f.packets_c2s == 0
                          ? "only the answers were captured (their requests were not): the path works"
                          : "UDP answered in the other direction";
