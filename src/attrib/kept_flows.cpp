@@ -43,6 +43,8 @@ void each_value(To& to, const From& from, Fn&& fn) {
     fn(to.icmp_code, from.icmp_code);
     fn(to.icmp_family, from.icmp_family);
     fn(to.dtls_handshake, from.dtls_handshake);
+    fn(to.link_broadcast, from.link_broadcast);
+    fn(to.roles, from.roles);
 }
 
 // The text fields: `fn(record.field, facts.field)` for each.

@@ -84,6 +84,8 @@ private:
         int16_t rst_ttl = -1, server_ttl_min = -1, server_ttl_max = -1, icmp_type = -1, icmp_code = -1;
         uint8_t icmp_family = 4;
         bool dtls_handshake = false;
+        bool link_broadcast = false;
+        uint8_t roles = 0;
     };
     struct Name {
         uint32_t name = 0, source = 0;

@@ -146,10 +146,10 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
         }
     }
     FlowFacts f = stored;
-    orient_by_inside_host(f);
+    orient_flow(f);
     FlowContext ctx;
     ctx.host_pair_succeeded = stun_hosts_.count(f.client_ip) > 0;
-    const bool rst_only = f.rst_ttl >= 0 && f.synack_count == 0;  // judged against the server's TTLs elsewhere
+    const bool rst_only = needs_server_ttls(f);  // judged against the server's TTLs elsewhere
     const std::set<int> ttls = rst_only ? io.server_ttls(f.server_ip) : std::set<int>{};
     const FlowOutcome fo = classify_flow(f, capture_end, ttls, ctx);
     scratch_.matched_flows = scratch_.vendor_gap_flows = scratch_.other_flows = 0;

@@ -15,6 +15,10 @@
 namespace callwall::attrib {
 namespace {
 
+// Time exceeded (ICMP 11, ICMPv6 3): the hop limit ran out on the way (a
+// traceroute's probes, a routing loop). No one refused anything.
+bool time_exceeded(int family, int type) { return family == 6 ? type == 3 : type == 11; }
+
 bool admin_prohibited(int family, int type, int code) {
     if (family == 6) return type == 1 && code == 1;
     return type == 3 && (code == 9 || code == 10 || code == 13);
@@ -113,13 +117,51 @@ bool is_inside_address(std::string_view ip) noexcept {
     }
 }
 
+bool is_directed_broadcast(std::string_view to, std::string_view from) noexcept {
+    unsigned char t[16], s[16];
+    if (parse_address(to, t) != 4 || parse_address(from, s) != 4 || t[3] != 255) return false;
+    // The host part: the trailing one bits of the address, at least the last
+    // octet (networks up to /24: a /25 or longer is told by the link layer
+    // alone), at most 24 bits (a /8). The sender shares the network part.
+    const uint32_t a = (uint32_t{t[0]} << 24) | (uint32_t{t[1]} << 16) | (uint32_t{t[2]} << 8) | t[3];
+    const uint32_t b = (uint32_t{s[0]} << 24) | (uint32_t{s[1]} << 16) | (uint32_t{s[2]} << 8) | s[3];
+    int host_bits = 8;
+    while (host_bits < 24 && ((a >> host_bits) & 1u)) ++host_bits;
+    return a != b && (a >> host_bits) == (b >> host_bits);
+}
+
+bool needs_server_ttls(const FlowFacts& f) noexcept {
+    if (f.transport == "tcp") return f.rst_ttl >= 0 && f.synack_count == 0;
+    return f.transport == "udp" && f.packets_s2c == 0 &&
+           (f.server_port == 53 || f.server_port == 5353 || f.server_port == 5355);
+}
+
+bool is_tunnel_port(uint16_t port) noexcept {
+    switch (port) {
+        case 2152:  // GTP-U (3GPP TS 29.281)
+        case 4789:  // VXLAN (RFC 7348)
+        case 4790:  // VXLAN-GPE (RFC 9631)
+        case 6081:  // Geneve (RFC 8926)
+        case 8472:  // VXLAN on Linux's default port (before IANA's 4789)
+            return true;
+        default: return false;
+    }
+}
+
 bool faces_inside_host(const FlowFacts& f) noexcept {
     return f.transport == "udp" && f.stun_requests_s2c != 0 && is_inside_address(f.server_ip) &&
            !is_inside_address(f.client_ip);
 }
 
-bool orient_by_inside_host(FlowFacts& f) {
-    if (!faces_inside_host(f)) return false;
+bool holds_only_answers(const FlowFacts& f) noexcept {
+    return (f.roles & flow::kClientAnswered) && !(f.roles & (flow::kClientAsked | flow::kServerAnswered));
+}
+
+namespace {
+
+// The flow seen from the other side: endpoints, counters, each side's STUN
+// transactions and roles, names.
+void swap_sides(FlowFacts& f) {
     std::swap(f.client_ip, f.server_ip);
     std::swap(f.client_port, f.server_port);
     std::swap(f.packets_c2s, f.packets_s2c);
@@ -134,7 +176,28 @@ bool orient_by_inside_host(FlowFacts& f) {
         else if (n.source == "dns")
             n.source = "dns-initiator";
     }
+    f.roles = static_cast<uint8_t>(((f.roles & 0x3u) << 2) | ((f.roles >> 2) & 0x3u));
+}
+
+}  // namespace
+
+bool orient_by_inside_host(FlowFacts& f) {
+    if (!faces_inside_host(f)) return false;
+    swap_sides(f);
     return true;
+}
+
+bool orient_by_protocol(FlowFacts& f) {
+    if (!holds_only_answers(f)) return false;
+    swap_sides(f);
+    return true;
+}
+
+bool needs_orienting(const FlowFacts& f) noexcept { return holds_only_answers(f) || faces_inside_host(f); }
+
+bool orient_flow(FlowFacts& f) {
+    const bool by_protocol = orient_by_protocol(f);
+    return orient_by_inside_host(f) || by_protocol;
 }
 
 bool FlowFacts::has_protocol_evidence() const noexcept {
@@ -165,10 +228,15 @@ FlowOutcome split_by_eviction() {
 // ICMP errors quoting a flow the server never answered.
 FlowOutcome icmp_outcome(const FlowFacts& f) {
     FlowOutcome r;
-    r.outcome = Outcome::Blocked;
-    r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
     const std::string what =
         (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
+    if (time_exceeded(f.icmp_family, f.icmp_type)) {
+        r.reason = what + " from " + f.icmp_from + ": the hop limit ran out on the way (a traceroute), not a refusal";
+        r.evidence = r.reason;
+        return r;
+    }
+    r.outcome = Outcome::Blocked;
+    r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
     r.evidence = what + " from " + f.icmp_from;
     if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
         r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
@@ -180,16 +248,29 @@ FlowOutcome icmp_outcome(const FlowFacts& f) {
     return r;
 }
 
+// Zeek's states of a connection that was established.
+bool established(std::string_view state) noexcept {
+    return state == "S1" || state == "SF" || state == "S2" || state == "S3" || state == "RSTO" || state == "RSTR";
+}
+
 FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
                         const FlowContext& ctx) {
     FlowOutcome r;
-    if (f.synack_count > 0 || (f.state == "OTH" && f.packets_s2c > 0 && f.packets_c2s > 0)) {
+    // A SYN without a SYN-ACK whose state still reads established: the
+    // server's data arrived, so the SYN-ACK was lost from the capture, not
+    // from the wire (flow::Flow::state).
+    const bool synack_not_captured = f.synack_count == 0 && f.syn_count > 0 && established(f.state);
+    if (f.synack_count > 0 || synack_not_captured || (f.state == "OTH" && f.packets_s2c > 0 && f.packets_c2s > 0)) {
         r.outcome = Outcome::Observed;
-        r.evidence = f.synack_count > 0 ? "TCP handshake answered (SYN-ACK)"
-                                        : "data in both directions (handshake not captured)";
+        r.evidence = f.synack_count > 0    ? "TCP handshake answered (SYN-ACK)"
+                     : synack_not_captured ? "the server sent data (its SYN-ACK is missing from the capture)"
+                                           : "data in both directions (handshake not captured)";
         return r;
     }
-    if (f.state == "REJ" || f.rst_ttl >= 0) {
+    // A reset answers an attempt only when the attempt was captured: a lone
+    // RST from the server with no SYN (the capture began mid-connection)
+    // ends a connection that was working.
+    if (f.state == "REJ" || (f.rst_ttl >= 0 && f.syn_count > 0)) {
         r.outcome = Outcome::Blocked;
         r.reason = "reset";
         r.evidence = "SYN answered by RST (TTL " + std::to_string(f.rst_ttl) + ")";
@@ -226,8 +307,45 @@ FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<i
     return r;
 }
 
+// Why nothing is expected to answer the flow, or "" when something should.
+std::string no_answer_expected(const FlowFacts& f) {
+    // DHCP, DHCPv6, mDNS, SSDP, LLMNR: sent to a group, answered (if at all)
+    // from another address. NetBIOS, Dropbox LAN sync, Spotify: sent to the
+    // sender's network's broadcast address.
+    if (is_multicast_or_broadcast(f.server_ip)) return "multicast/broadcast: no answer expected from " + f.server_ip;
+    if (f.link_broadcast) return "sent to the link-layer broadcast address: no answer expected from " + f.server_ip;
+    if (is_directed_broadcast(f.server_ip, f.client_ip))
+        return "broadcast to " + f.client_ip + "'s network: no answer expected from " + f.server_ip;
+    // A DHCP server's replies to a client (BOOTREPLY, RFC 2131 §4.1; DHCPv6
+    // RFC 8415 §7.2): answers, which expect none.
+    if ((f.client_port == 67 && f.server_port == 68) || (f.client_port == 547 && f.server_port == 546))
+        return "DHCP server's replies (UDP " + std::to_string(f.client_port) + " to " + std::to_string(f.server_port) +
+               "): answers expect no answer";
+    // NetBIOS name and datagram service between hosts (RFC 1002): a query
+    // broadcast is answered on another flow, a unicast response or datagram
+    // needs no answer; which one a flow is, callwall does not decode.
+    if ((f.server_port == 137 && f.client_port == 137) || (f.server_port == 138 && f.client_port == 138))
+        return "NetBIOS (UDP " + std::to_string(f.server_port) +
+               "): responses and datagrams expect no answer on their own flow";
+    // The outer leg of a tunnel: each direction has its own source port (a
+    // hash of the inner flow) or its own tunnel; the inner flows are judged.
+    if (is_tunnel_port(f.server_port) || is_tunnel_port(f.client_port))
+        return "tunnel leg (UDP " + std::to_string(is_tunnel_port(f.server_port) ? f.server_port : f.client_port) +
+               "): one-way by design, its inner flows are judged";
+    return "";
+}
+
+// A name server that answered other flows of the capture but not this one
+// chose not to answer (a resolver that ignores SRV or a name it does not
+// serve): its own doing, not the path's. `server_ttls` are the TTLs of the
+// server's answers elsewhere (empty: none).
+bool answers_elsewhere(const FlowFacts& f, const std::set<int>& server_ttls) noexcept {
+    return !server_ttls.empty() && (f.server_port == 53 || f.server_port == 5353 || f.server_port == 5355);
+}
+
 // UDP (and others).
-FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContext& ctx) {
+FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
+                        const FlowContext& ctx) {
     FlowOutcome r;
     // An answer in the other direction is an observation,
     // but each side is judged by its own STUN transactions: the client's
@@ -243,24 +361,35 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContex
     // never opened (it sent no request of its own) are the client's own
     // requests coming back: an echo. They went out and back on this flow.
     const bool echoed = f.stun_retransmissions_s2c > 0 && f.stun_requests_s2c == 0;
-    const bool ours_unanswered = requests > 0 && answered == 0 && !media && !echoed;
+    // A far end that sent no STUN request of its own, only something else (a
+    // TURN server's Data indications, a server's own protocol on the STUN
+    // port: ndpi__teams, ndpi__zoom), answers on this flow whatever became
+    // of our requests. A peer whose own checks arrive is judged by ours.
+    const bool far_end_speaks = f.packets_s2c > 0 && f.stun_requests_s2c == 0 && f.stun_retransmissions_s2c == 0;
+    const bool ours_unanswered = requests > 0 && answered == 0 && !media && !echoed && !far_end_speaks;
     if (f.packets_s2c > 0 && !ours_unanswered) {
         r.outcome = Outcome::Observed;
         r.evidence = f.stun_answered > 0 ? "STUN response received"
                      : echoed            ? "the client's STUN request(s) came back from the far end (echoed)"
-                                         : "UDP answered in the other direction";
+                     : requests > 0 && answered == 0 ? "the far end sent " + std::to_string(f.packets_s2c) +
+                                                           " packet(s) on this flow, none a STUN response or request"
+                     : (f.roles & flow::kServerAnswered) && f.packets_c2s == 0
+                         ? "only the answers were captured (their requests were not): the path works"
+                         : "UDP answered in the other direction";
         return r;
     }
     const std::string far_end =
         f.packets_s2c > 0 ? "; the far end's " + std::to_string(f.stun_requests_s2c) + " own request(s) arrived" : "";
     if (ctx.split_by_eviction) return split_by_eviction();
-    // DHCP, DHCPv6, mDNS, SSDP, LLMNR: sent to a group, answered (if at all)
-    // from another address.
-    if (is_multicast_or_broadcast(f.server_ip)) {
-        r.reason = "multicast/broadcast: no answer expected from " + f.server_ip;
+    if (std::string why = no_answer_expected(f); !why.empty()) {
+        r.reason = std::move(why);
         r.evidence = r.reason;
         return r;
     }
+    const bool by_resolver = answers_elsewhere(f, server_ttls);
+    const std::string resolver_origin =
+        "the destination: " + f.server_ip +
+        " answered other queries in the capture but not these (it ignores this query type or name)";
     const double waited = capture_end - f.first_ts;
     if (requests > 0) {
         // Only ICE agents abandon: a client's request to a STUN/TURN server
@@ -274,7 +403,8 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContex
                          " retransmission(s), no response" + far_end;
             if (!persisted && ice_only)
                 r.evidence += "; no STUN exchange of " + f.client_ip + " succeeded in the capture (every pair failed)";
-            r.origin = "silently dropped (a firewall drop rule, or the server is down)";
+            r.origin = by_resolver ? resolver_origin : "silently dropped (a firewall drop rule, or the server is down)";
+            r.by_destination = by_resolver;
             return r;
         }
         if (waited >= kNoAnswerWaitS) {
@@ -294,7 +424,8 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const FlowContex
         r.reason = "no-answer";
         r.evidence = std::to_string(f.packets_c2s) + " datagrams over " + fmt("%.1f", f.last_ts - f.first_ts) +
                      " s, none answered";
-        r.origin = "silently dropped (a firewall drop rule, or nothing listens)";
+        r.origin = by_resolver ? resolver_origin : "silently dropped (a firewall drop rule, or nothing listens)";
+        r.by_destination = by_resolver;
         return r;
     }
     r.reason = "one-way UDP, too little to judge";
@@ -356,7 +487,7 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
         }
         return intercepted_outcome(refused_outcome(t, f, ctx), ctx);
     }
-    return intercepted_outcome(unanswered_outcome(udp_outcome(f, capture_end, ctx), f, ctx), ctx);
+    return intercepted_outcome(unanswered_outcome(udp_outcome(f, capture_end, server_ttls, ctx), f, ctx), ctx);
 }
 
 std::string outcome_column(const FlowOutcome& o) {
@@ -419,6 +550,8 @@ void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& r) 
     r.rtp_packets = app.rtp_packets;
     r.dtls_handshake = app.dtls_handshake;
     r.channel_data = app.channel_data;
+    r.link_broadcast = f.link_broadcast;
+    r.roles = app.roles;
 }
 
 FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
@@ -430,9 +563,9 @@ FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
 void provisional_outcome(const FlowFacts& facts, double capture_end, std::string& out) {
     out.clear();
     if (facts.transport.empty()) return;  // neither TCP nor UDP: not classified
-    if (faces_inside_host(facts)) {  // rare: oriented on a copy
+    if (needs_orienting(facts)) {  // rare: oriented on a copy
         FlowFacts oriented = facts;
-        orient_by_inside_host(oriented);
+        orient_flow(oriented);
         out = outcome_column(classify_flow(oriented, capture_end));
         return;
     }

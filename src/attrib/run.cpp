@@ -144,13 +144,14 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         after = flows.back().id;
         for (auto& f : flows) {
             ++out.flows;
-            orient_by_inside_host(f);
+            orient_flow(f);
             FlowContext ctx;
             ctx.host_pair_succeeded = x.stun_succeeded.count(f.client_ip) > 0;
             ctx.split_by_eviction = x.split.count(f.id) > 0;
             if (hook) hook(f, ctx);
-            // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check).
-            const bool rst_only = f.rst_ttl >= 0 && f.synack_count == 0;
+            // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check)
+            // and unanswered name-server queries (needs_server_ttls).
+            const bool rst_only = needs_server_ttls(f);
             const std::set<int>& ttls = !rst_only ? kNoTtls
                                         : kept    ? kept->server_ttls(f.server_ip)
                                                   : io.server_ttls(f.server_ip);

@@ -242,13 +242,12 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
     for (const FlowFacts& stored : facts.flows) {
         ++out.flows;
         FlowFacts f = stored;
-        orient_by_inside_host(f);
+        orient_flow(f);
         FlowContext ctx;
         ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
         ctx.split_by_eviction = split.count(f.id) > 0;
         const FlowOutcome fo = classify_flow(
-            f, facts.capture_end,
-            f.rst_ttl >= 0 && f.synack_count == 0 ? server_ttls(facts.flows, f.server_ip) : std::set<int>{}, ctx);
+            f, facts.capture_end, needs_server_ttls(f) ? server_ttls(facts.flows, f.server_ip) : std::set<int>{}, ctx);
         res.flows.push_back(stage::attribute_flow(f, fo, c, per_entry, out));
     }
     stage::decide(c, per_entry, dns_failed, out);

@@ -90,13 +90,17 @@ ConnState Flow::state() const noexcept {
         }
         return ConnState::OTH;
     }
-    if (t.synack == 0) {
+    // Data from the server proves the handshake completed: its SYN-ACK was
+    // lost from the capture (a mirror port's drop, a capture started between
+    // the SYN and the SYN-ACK's copy), not from the wire.
+    const bool synack_not_captured = t.data[kFromServer] && !t.rst_before_synack;
+    if (t.synack == 0 && !synack_not_captured) {
         if (t.rst_before_synack || t.rst[kFromServer]) return ConnState::REJ;
         if (t.rst[kFromClient]) return ConnState::RSTOS0;
         if (t.fin[kFromClient]) return ConnState::SH;
         return ConnState::S0;
     }
-    // SYN and SYN-ACK seen: established (Zeek counts SYN/SYN-ACK as established).
+    // SYN and SYN-ACK seen (or the server's data): established (Zeek counts SYN/SYN-ACK as established).
     if (t.rst[kFromClient]) return ConnState::RSTO;
     if (t.rst[kFromServer]) return ConnState::RSTR;
     if (t.fin[kFromClient] && t.fin[kFromServer]) return ConnState::SF;
@@ -307,7 +311,7 @@ void FlowTable::track_tcp(uint32_t idx, Dir d, const decode::PacketMeta& m, int6
         if (!t.rst[d] && d == kFromServer) {
             t.rst_ttl = m.ttl;
             t.rst_us = ts_us;
-            if (t.synack == 0 && t.syn > 0) t.rst_before_synack = true;
+            if (t.synack == 0 && t.syn > 0 && !t.data[kFromServer]) t.rst_before_synack = true;
         }
         t.rst[d] = true;
     }

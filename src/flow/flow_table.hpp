@@ -88,6 +88,17 @@ enum class ConnState : uint8_t {
 /// Direction index into per-direction arrays.
 enum Dir : uint8_t { kFromClient = 0, kFromServer = 1 };
 
+/// What each side's decoded messages were, one bit per side and kind (the
+/// dissect stage's FlowApp::roles, the flow row's `roles` column): a DNS
+/// query or STUN request asks, a DNS response (QR set) or a STUN success or
+/// error response answers. Attribution orients a flow by them when the
+/// capture holds only the answers (attrib::orient_by_protocol).
+[[nodiscard]] constexpr uint8_t role_bit(Dir d, bool answer) noexcept {
+    return static_cast<uint8_t>(1u << (d * 2 + (answer ? 1 : 0)));
+}
+inline constexpr uint8_t kClientAsked = role_bit(kFromClient, false), kClientAnswered = role_bit(kFromClient, true),
+                         kServerAsked = role_bit(kFromServer, false), kServerAnswered = role_bit(kFromServer, true);
+
 struct TcpTrack {
     uint8_t syn = 0;  ///< SYNs from the client (retransmissions included)
     uint8_t synack = 0;  ///< SYN-ACKs from the server
@@ -135,6 +146,10 @@ struct alignas(64) Flow {
     IpAddr icmp_from;  ///< sender of the last ICMP error
     int64_t icmp_ts_us = 0;
     uint8_t icmp_ttl = 0;
+    /// The packet that opened the flow went to the link-layer broadcast
+    /// address (Ethernet ff:ff:ff:ff:ff:ff, or Linux cooked capture's
+    /// "broadcast" packet type): nothing is expected to answer it.
+    bool link_broadcast = false;
     // Owned by the dissect stage (application facts); opaque here.
     uint32_t app_slot = UINT32_MAX;
     /// Order of the last move to an LRU tail, across all lists (FlowTable::at):

@@ -12,6 +12,28 @@
 #include <cstdio>
 
 namespace callwall::pipeline {
+namespace {
+
+// Linktypes whose frames say where they went on the link (tcpdump's DLT_*).
+constexpr uint32_t kLinkEthernet = 1, kLinkLinuxSll = 113, kLinkLinuxSll2 = 276;
+// Linux cooked captures' packet type of a frame sent to the broadcast address
+// (PACKET_BROADCAST, <linux/if_packet.h>): SLL's bytes 0-1, SLL2's byte 10.
+constexpr uint8_t kSllBroadcast = 1;
+
+// The frame went to the link-layer broadcast address. Read once per new
+// flow, never per packet; a frame too short to tell is not a broadcast.
+bool to_link_broadcast(const capture::RawFrame& fr) noexcept {
+    const ByteView b = fr.bytes;
+    switch (fr.linktype) {
+        case kLinkEthernet:
+            return b.size() >= 6 && std::all_of(b.begin(), b.begin() + 6, [](uint8_t x) { return x == 0xFF; });
+        case kLinkLinuxSll: return b.size() >= 2 && b[0] == 0 && b[1] == kSllBroadcast;
+        case kLinkLinuxSll2: return b.size() >= 11 && b[10] == kSllBroadcast;
+        default: return false;
+    }
+}
+
+}  // namespace
 
 Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
     : store_(store),
@@ -111,7 +133,9 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         return;
     }
     table_.at(clock_us_, t.packets);
+    frame_ = &frame;
     on_decoded(m, frame.ts_us, clock_us_, t.packets);
+    frame_ = nullptr;
     if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
         expire(clock_us_, t.packets, t.packets);
         last_expire_us_ = clock_us_;
@@ -149,7 +173,9 @@ bool Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int
     table_.at(clock_us, seq);
     decode::PacketMeta& m = meta_;
     if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) return false;
+    frame_ = &frame;
     on_decoded(m, frame.ts_us, clock_us, seq);
+    frame_ = nullptr;
     return true;
 }
 
@@ -174,6 +200,8 @@ bool Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int
     flow::Flow& f = *lk.flow;
     const uint32_t slot = table_.index_of(f);
     if (lk.created) {
+        f.link_broadcast =
+            frame_ && lk.dir == flow::kFromClient && m.encap == decode::Encap::None && to_link_broadcast(*frame_);
         if (out_) shard_record([&] { out_->created(f.id); });
         dissector_.on_flow_created(f, slot);
     }

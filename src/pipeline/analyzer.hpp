@@ -226,6 +226,9 @@ private:
     /// only the fragment branch of process() touches it.
     decode::IpReassembler reasm_;
     decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
+    /// The frame being decoded (process, process_shard), null between frames
+    /// (a tick's datagrams): a new flow's link-layer destination is read from it.
+    const capture::RawFrame* frame_ = nullptr;
     decltype(AnalyzerConfig::outcome_hint) outcome_hint_;
     std::string outcome_buf_;  ///< the hinted outcome of the row being written
     /// The facts of the row being written (attrib::facts_of), for the

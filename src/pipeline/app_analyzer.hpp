@@ -46,6 +46,7 @@ struct FlowApp {
     uint8_t analyzer = kUndecided;  ///< registry row + 1 once a probe accepted
     uint8_t tries = 0;  ///< payload packets probed
     uint16_t labels = 0;  ///< bit i: the owning row's labels[i] (the app column)
+    uint8_t roles = 0;  ///< flow::role_bit per side: asked, answered (the roles column)
     uint32_t sni = 0;  ///< interned server name the handshake asked for (naming)
     uint32_t proxy_target = 0;  ///< interned host asked of a proxy (naming)
     alignas(8) unsigned char state[kStateBytes];

@@ -127,6 +127,7 @@ struct Dissector::Impl {
         AppAnalyzer* an = owner(a);
         if (an) an->describe(f, a, columns, final);
         copy_columns(columns, info);
+        info.roles = a.roles;
         const size_t n = an ? label_text(rows[a.analyzer - 1].labels, a.labels, app_text, sizeof app_text) : 0;
         info.app = std::string_view(app_text, n);
         if (shared.naming_out) {

@@ -18,7 +18,8 @@ namespace {
     "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "               \
     "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, " \
     "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "        \
-    "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port "
+    "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port, "               \
+    "link_broadcast, roles "
 constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
     "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
 constexpr const char* kOneFlowFactsSql =
@@ -64,6 +65,8 @@ void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
     f.stun_answered_s2c = static_cast<uint32_t>(st.integer(i++));
     f.stun_retransmissions_s2c = static_cast<uint32_t>(st.integer(i++));
     f.proxy_port = static_cast<uint16_t>(st.integer(i++));
+    f.link_broadcast = st.integer(i++) != 0;
+    f.roles = static_cast<uint8_t>(st.integer(i++));
 }
 
 }  // namespace

@@ -48,12 +48,12 @@ enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3, kUn
 /// What a statement holds bound since its last row: SQLite keeps a
 /// statement's bindings across sqlite3_reset, so an integer, real or NULL
 /// equal to the one already bound at its place need not be bound again
-/// (a flow row has 47 values, most of them the same zeros and NULLs from row
+/// (a flow row has 49 values, most of them the same zeros and NULLs from row
 /// to row; each bind costs ~100 instructions). Text is always bound: it is
 /// bound in place (SQLITE_STATIC), and the place changes from row to row.
 /// Only for statements bound through it alone.
 struct BoundValues {
-    static constexpr int kMax = 768;  ///< a row group's placeholders: 16 flow rows of 47 (store/row_group.hpp)
+    static constexpr int kMax = 784;  ///< a row group's placeholders: 16 flow rows of 49 (store/row_group.hpp)
     char tag[kMax];
     uint64_t bits[kMax];
     BoundValues() noexcept { std::memset(tag, kUnknownValue, sizeof tag); }

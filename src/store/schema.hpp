@@ -21,6 +21,10 @@ namespace callwall::store {
 // row per name whatever the run's length; dns_query keeps a row per question
 // only with --detail. A database of version 4 gets the (empty) table on its
 // next open; its runs' questions stay in dns_query.
+// Schema version 6 added two flow columns: link_broadcast (the flow's first
+// packet went to the link-layer broadcast address) and roles (which side's
+// DNS/STUN messages asked and which answered: 1 client asked, 2 client
+// answered, 4 server asked, 8 server answered). Older rows read 0: unknown.
 inline constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS run (
   id INTEGER PRIMARY KEY,
@@ -99,6 +103,8 @@ CREATE TABLE IF NOT EXISTS flow (
   dtls_handshake INTEGER NOT NULL DEFAULT 0,
   tls_server_hello INTEGER NOT NULL DEFAULT 0,
   tls_alert INTEGER,
+  link_broadcast INTEGER NOT NULL DEFAULT 0,
+  roles INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (run_id, id)
 );
 CREATE TABLE IF NOT EXISTS flow_name (

@@ -45,8 +45,8 @@ constexpr const char* kFlowColumns =
   later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
   stun_requests, stun_answered, stun_errors, stun_retransmissions, stun_last_error, channel_data, rtp_packets,
   rtcp_packets, dtls_handshake, tls_server_hello, tls_alert, stun_ice_checks, stun_requests_s2c, stun_answered_s2c,
-  stun_retransmissions_s2c, proxy_port)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  stun_retransmissions_s2c, proxy_port, link_broadcast, roles)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 )SQL";
 
 std::string_view transport_name(uint8_t proto) {
@@ -300,12 +300,12 @@ void Store::migrate(int from_version) {
             "ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
             "ALTER TABLE run ADD COLUMN writer_boot_id TEXT");
     }
-    // Flow columns of schema version 2 (issue 22: ICE checks, each side's own
-    // STUN transactions, the port asked of a proxy), added with their defaults
-    // to a database made before them.
+    // Flow columns of schema version 2 (ICE checks, each side's own STUN
+    // transactions, the port asked of a proxy) and 6 (link-layer broadcast,
+    // the sides' roles), added with their defaults to a database made before them.
     if (from_version >= 1) {
-        for (const char* column :
-             {"stun_ice_checks", "stun_requests_s2c", "stun_answered_s2c", "stun_retransmissions_s2c", "proxy_port"}) {
+        for (const char* column : {"stun_ice_checks", "stun_requests_s2c", "stun_answered_s2c",
+                                   "stun_retransmissions_s2c", "proxy_port", "link_broadcast", "roles"}) {
             if (has_column("flow", column)) continue;
             exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0").c_str());
         }
@@ -578,7 +578,7 @@ void Store::write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const Flo
         int64_t{app.channel_data}, i64(app.rtp_packets), i64(app.rtcp_packets), int64_t{app.dtls_handshake},
         int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert), int64_t{app.stun_ice_checks},
         int64_t{app.stun_requests_s2c}, int64_t{app.stun_answered_s2c}, int64_t{app.stun_retransmissions_s2c},
-        int64_t{app.proxy_port});
+        int64_t{app.proxy_port}, int64_t{f.link_broadcast}, int64_t{app.roles});
 }
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {

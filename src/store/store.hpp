@@ -35,7 +35,7 @@ enum class ReadMode;  // store/read_open.hpp
 /// 2: run.writer_pid, writer_start, writer_boot_id (which process writes the run).
 /// 5: dns_name, a run's DNS questions counted per name (dns_query's rows, one
 /// per question, only with --detail since).
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 /// `PRAGMA application_id` of every callwall database: "CWAL" in ASCII
 /// (0x4357414C = 1129791820). `file(1)` and the SQLite shell show it; Store::open
 /// refuses any non-empty file without it (except a version-1 callwall
@@ -129,6 +129,7 @@ struct FlowAppInfo {
     bool dtls_handshake = false;
     bool tls_server_hello = false;
     int tls_alert = -1;  ///< fatal alert description from the server, -1 = none
+    uint8_t roles = 0;  ///< flow::role_bit per side: which side asked, which answered (DNS, STUN)
 };
 
 /// Rows of the decoder tables. Text fields are views valid during the call.

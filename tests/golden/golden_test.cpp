@@ -1,6 +1,8 @@
 // Golden tests: each line of tests/golden/TESTLIST is `name capture [args] expected`;
 // the capture is analysed and a canonical, sorted dump of its flows (no
 // wall-clock time, run-independent ids) is compared with the expected file.
+// Args: `--outcomes` attributes the run with the bundled catalog and adds
+// each flow's outcome, link-layer broadcast flag and roles to the dump.
 // CALLWALL_UPDATE_GOLDEN=1 (tools/update_golden.sh) rewrites the expected files.
 #include <gtest/gtest.h>
 
@@ -8,13 +10,17 @@
 #include <fstream>
 #include <sstream>
 
-#include "golden/run_util.hpp"
+#include "callwall/attrib/attrib.hpp"
+#include "attrib/store_io.hpp"
+#include "store/store.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::test {
 namespace {
 
 struct GoldenCase {
     std::string name, capture, expected;
+    bool outcomes = false;  ///< --outcomes
     friend void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }
 };
 
@@ -26,8 +32,19 @@ std::vector<GoldenCase> load_testlist() {
         if (line.empty() || line[0] == '#') continue;
         std::istringstream ss(line);
         GoldenCase c;
-        ss >> c.name >> c.capture >> c.expected;
-        if (!c.expected.empty()) cases.push_back(c);
+        std::vector<std::string> rest;
+        ss >> c.name >> c.capture;
+        for (std::string w; ss >> w;) rest.push_back(w);
+        if (rest.empty()) continue;
+        c.expected = rest.back();
+        rest.pop_back();
+        for (const auto& a : rest) {
+            if (a == "--outcomes")
+                c.outcomes = true;
+            else
+                ADD_FAILURE() << "TESTLIST " << c.name << ": unknown argument " << a;
+        }
+        cases.push_back(c);
     }
     return cases;
 }
@@ -40,6 +57,11 @@ constexpr const char* kFlowDump =
     "syn_count, synack_count, later_fragments, icmp_errors, coalesce(icmp_type,''), coalesce(icmp_code,''), "
     "coalesce(icmp_from,''), app, name, name_source FROM flow "
     "ORDER BY first_ts, transport, client_ip, client_port, server_ip, server_port";
+// Attribution's view of each flow (--outcomes): the outcome column, the
+// link-layer broadcast flag and the sides' roles (flow::role_bit).
+constexpr const char* kOutcomeDump =
+    "SELECT client_ip || ':' || client_port || '>' || server_ip || ':' || server_port, outcome, link_broadcast, roles "
+    "FROM flow WHERE transport IN ('tcp','udp') ORDER BY first_ts, client_ip, client_port, server_ip, server_port";
 constexpr const char* kRunDump =
     "SELECT packets, bytes, truncated_packets, undecoded_packets, orphan_fragments, damaged_files, flows FROM run";
 constexpr const char* kIcmpDump =
@@ -78,7 +100,7 @@ const std::pair<std::string, std::string> kFactDumps[] = {
          ", direction, ssrc, payload_type, packets, lost, reordered, duplicates, coalesce(printf('%.3f', jitter_ms),''), coalesce(printf('%.3f', max_jitter_ms),''), clock_rate, via_turn FROM rtp_stream x ORDER BY 1, direction, ssrc"},
 };
 
-std::string dump(const std::string& db, const pipeline::DissectStats& ds) {
+std::string dump(const std::string& db, const pipeline::DissectStats& ds, bool outcomes) {
     std::string out = "# run: packets bytes truncated undecoded orphan_fragments damaged_files flows\n";
     for (const auto& r : query_rows(db, kRunDump)) out += r + "\n";
     // Stream and buffer counters (they reach run.notes through the CLI);
@@ -104,6 +126,10 @@ std::string dump(const std::string& db, const pipeline::DissectStats& ds) {
         out += std::string("# ") + title + "\n";
         for (const auto& r : rows) out += r + "\n";
     }
+    if (outcomes) {
+        out += "# flow outcomes: flow outcome link_broadcast roles\n";
+        for (const auto& r : query_rows(db, kOutcomeDump)) out += r + "\n";
+    }
     return out;
 }
 
@@ -113,8 +139,12 @@ TEST_P(Golden, MatchesExpected) {
     const GoldenCase& c = GetParam();
     TempDb db;
     pipeline::DissectStats ds;
-    analyze_files({source_dir() + "/" + c.capture}, db.path(), {}, &ds);
-    const std::string actual = dump(db.path(), ds);
+    const int64_t run = analyze_files({source_dir() + "/" + c.capture}, db.path(), {}, &ds);
+    if (c.outcomes) {
+        auto s = store::Store::open(db.path());
+        (void)attrib::run_attribution(*s, run, bundled_catalog());
+    }
+    const std::string actual = dump(db.path(), ds, c.outcomes);
     const std::string expected_path = source_dir() + "/tests/golden/" + c.expected;
     if (std::getenv("CALLWALL_UPDATE_GOLDEN")) {
         std::ofstream(expected_path) << actual;

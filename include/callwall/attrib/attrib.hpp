@@ -82,6 +82,12 @@ struct FlowFacts {
     uint64_t rtp_packets = 0;
     bool dtls_handshake = false;
     uint32_t channel_data = 0;
+    /// The flow's first packet went to the link-layer broadcast address.
+    bool link_broadcast = false;
+    /// Which side's DNS/STUN messages asked and which answered
+    /// (flow::role_bit: 1 client asked, 2 client answered, 4 server asked,
+    /// 8 server answered); 0: none decoded.
+    uint8_t roles = 0;
 
     [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
 };
@@ -163,6 +169,22 @@ using FlowOutcomeHook = std::function<void(const FlowFacts&, const FlowOutcome&)
 /// 255.255.255.255, IPv6 multicast (ff00::/8). Text in its usual notation.
 [[nodiscard]] bool is_multicast_or_broadcast(std::string_view ip) noexcept;
 
+/// Whether classify_flow needs the TTLs of the server's answers on other
+/// flows: a TCP attempt answered only by a RST (whose TTL tells a forged
+/// reset), or a name-server query nobody answered (a resolver that answers
+/// other queries chose not to answer this one).
+[[nodiscard]] bool needs_server_ttls(const FlowFacts& f) noexcept;
+
+/// True when IPv4 `to` is the broadcast address of `from`'s network: its
+/// last octet and any further trailing bits all ones (a /24 down to a /8),
+/// and `from` in the same network. A /25 or longer is told only by the link
+/// layer (FlowFacts::link_broadcast).
+[[nodiscard]] bool is_directed_broadcast(std::string_view to, std::string_view from) noexcept;
+
+/// UDP ports of tunnels whose outer flows are one-way by design (VXLAN,
+/// VXLAN-GPE, Geneve, GTP-U): never "no answer" flows.
+[[nodiscard]] bool is_tunnel_port(uint16_t port) noexcept;
+
 /// True for addresses that are inside a site by their range: RFC 1918,
 /// shared address space (RFC 6598), link-local, loopback, IPv6 ULA
 /// (fc00::/7) and link-local (fe80::/10).
@@ -177,6 +199,21 @@ using FlowOutcomeHook = std::function<void(const FlowFacts&, const FlowOutcome&)
 bool orient_by_inside_host(FlowFacts& f);
 /// Whether orient_by_inside_host would turn the flow.
 [[nodiscard]] bool faces_inside_host(const FlowFacts& f) noexcept;
+
+/// The flow's initiator (as the flow table guessed it) only answered: its
+/// decoded messages were DNS responses or STUN responses, and the other
+/// side answered nothing (FlowFacts::roles). The capture holds the answers
+/// without their questions: a STUN server's success responses to an inside
+/// host, a resolver's or a responder's unicast mDNS/LLMNR answers.
+[[nodiscard]] bool holds_only_answers(const FlowFacts& f) noexcept;
+/// Orients such a flow by what its protocol says: the side that was
+/// answered becomes the client. Returns whether the flow was turned.
+bool orient_by_protocol(FlowFacts& f);
+/// Whether orient_flow would turn the flow.
+[[nodiscard]] bool needs_orienting(const FlowFacts& f) noexcept;
+/// Both orientations, by protocol first, then by the inside host: what
+/// attribution does to every flow before classifying it.
+bool orient_flow(FlowFacts& f);
 
 /// The flow row's outcome column for an outcome: "observed", "inconclusive",
 /// or "blocked:<reason>".

@@ -28,7 +28,7 @@ void DnsAnalyzer::release_state(DnsFlow& st) noexcept {
     st.pending = -1;
 }
 
-bool DnsAnalyzer::on_message(const flow::Flow& f, FlowApp& a, DnsFlow& st, ByteView msg, int64_t ts_us) {
+bool DnsAnalyzer::on_message(const flow::Flow& f, FlowApp& a, flow::Dir d, DnsFlow& st, ByteView msg, int64_t ts_us) {
     if (!dns::decode_into(msg, dns_dialect(f), msg_)) {
         ++s_.stats.dns_malformed;
         return false;
@@ -36,6 +36,7 @@ bool DnsAnalyzer::on_message(const flow::Flow& f, FlowApp& a, DnsFlow& st, ByteV
     ++s_.stats.dns_messages;
     a.labels |= kDnsLabel;
     const dns::Message& m = msg_;
+    a.roles |= flow::role_bit(d, m.header.qr);
     if (st.pending < 0 && !m.header.qr) st.pending = s_.lend(pool_);
     const std::string_view qname = m.has_question ? m.name(m.question.qname) : std::string_view();
     const uint32_t qname_id = s_.naming.intern(qname);

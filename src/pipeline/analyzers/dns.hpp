@@ -31,16 +31,16 @@ public:
 
     explicit DnsAnalyzer(DissectShared& shared) : s_(shared) {}
     void on_start(flow::Flow&, FlowApp& a, flow::Dir, ByteView) override { start_state<DnsFlow>(a); }
-    void on_payload(flow::Flow& f, FlowApp& a, flow::Dir, const decode::PacketMeta& m, int64_t ts_us) override {
-        (void)on_message(f, a, flow_state<DnsFlow>(a), m.payload, ts_us);
+    void on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) override {
+        (void)on_message(f, a, d, flow_state<DnsFlow>(a), m.payload, ts_us);
     }
     void describe(flow::Flow& f, FlowApp& a, FlowColumns&, bool final) override {
         if (final) flush_pending(f, flow_state<DnsFlow>(a));
     }
     void release(FlowApp& a) noexcept override { release_state(flow_state<DnsFlow>(a)); }
 
-    /// One DNS message of the flow; false when it does not decode.
-    bool on_message(const flow::Flow& f, FlowApp& a, DnsFlow& st, ByteView msg, int64_t ts_us);
+    /// One DNS message of the flow, sent in direction `d`; false when it does not decode.
+    bool on_message(const flow::Flow& f, FlowApp& a, flow::Dir d, DnsFlow& st, ByteView msg, int64_t ts_us);
     /// Queries still waiting: emitted as unanswered.
     void flush_pending(const flow::Flow& f, DnsFlow& st);
     void release_state(DnsFlow& st) noexcept;

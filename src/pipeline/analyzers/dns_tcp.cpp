@@ -43,7 +43,7 @@ void DnsTcpAnalyzer::bytes(flow::Flow& f, FlowApp& a, flow::Dir d, ByteView p, i
     }
     bool malformed = false;
     s.framer[d].feed(p, [&](ByteView msg) {
-        if (!dns_->on_message(f, a, fs.dns, msg, ts_us)) malformed = true;
+        if (!dns_->on_message(f, a, d, fs.dns, msg, ts_us)) malformed = true;
     });
     if (malformed) st.resync = true;
 }

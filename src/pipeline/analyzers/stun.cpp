@@ -35,6 +35,8 @@ void StunTurn::on_message(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir
     a.labels |= kStunLabel;
     if (msg.method != stun::Method::Binding) a.labels |= kTurnLabel;
     if (msg.variant == stun::Variant::MsTurn) a.labels |= kMsTurnLabel;
+    if (msg.msg_class != stun::MessageClass::Indication)
+        a.roles |= flow::role_bit(d, msg.msg_class != stun::MessageClass::Request);
     stun::TrackResult tr;
     if (Slot* s = slot(r)) {
         s->validator.on_message(msg);
