@@ -341,8 +341,8 @@ std::string render_json(const ReportData& d) {
             o += b;
             o += ",\"packets_c2s\":" + std::to_string(e.packets_c2s) +
                  ",\"packets_s2c\":" + std::to_string(e.packets_s2c) + ",\"state\":" + json_quote(e.state) +
-                 ",\"outcome\":" + json_quote(e.outcome) + ",\"app\":" + json_quote(e.app) +
-                 ",\"name\":" + json_quote(e.name) + ",\"name_source\":" + json_quote(e.name_source) +
+                 ",\"outcome\":" + json_quote(e.outcome) + ",\"app\":" + json_quote(e.app) + "," +
+                 catalog::json_field("name", e.name) + ",\"name_source\":" + json_quote(e.name_source) +
                  ",\"evidence_kind\":" + json_quote(e.evidence_kind) + "}";
         }
         o += "]}";
@@ -359,8 +359,8 @@ std::string render_json(const ReportData& d) {
     for (size_t i = 0; i < d.vendor_gaps.size(); ++i) {
         const auto& u = d.vendor_gaps[i];
         o += (i ? ",{" : "{");
-        o += "\"flow_id\":" + std::to_string(u.flow_id) + ",\"vendor\":" + json_quote(u.vendor) +
-             ",\"name\":" + json_quote(u.name) + ",\"transport\":" + json_quote(u.transport) +
+        o += "\"flow_id\":" + std::to_string(u.flow_id) + ",\"vendor\":" + json_quote(u.vendor) + "," +
+             catalog::json_field("name", u.name) + ",\"transport\":" + json_quote(u.transport) +
              ",\"server\":" + json_quote(u.server_ip + ":" + std::to_string(u.server_port)) +
              ",\"app\":" + json_quote(u.app) + ",\"outcome\":" + json_quote(u.outcome) + "}";
     }
