@@ -389,10 +389,15 @@ LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings
         }
         if (!ls.quiet && !ls.tty && now - last_status >= ls.status_every_s) {
             const auto& t = session.totals();
-            std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu\n", now - t0,
+            // Time spent waiting for another writer's lock on the database
+            // (store::Store::set_patient): shown once there was some.
+            char waited[64] = "";
+            if (const store::Store::BusyWaits w = session.store().busy_waits(); w.waits)
+                std::snprintf(waited, sizeof waited, " db-waited %.1fs", w.waited_s);
+            std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu%s\n", now - t0,
                         static_cast<unsigned long long>(t.packets), pps,
                         static_cast<unsigned long long>(analyzer.flow_stats().created), analyzer.live_flows(),
-                        static_cast<unsigned long long>(t.kernel_dropped));
+                        static_cast<unsigned long long>(t.kernel_dropped), waited);
             std::fflush(stdout);
             last_status = now;
         }

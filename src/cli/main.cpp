@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
     // A file growing past RLIMIT_FSIZE fails with EFBIG and is reported like
     // any write error, instead of the signal killing the process mid-write.
     std::signal(SIGXFSZ, SIG_IGN);
+    // A reader that goes away (`--events - | head -1`) is a write error
+    // (EPIPE) the run records and finishes through, not a signal that kills
+    // it mid-run with the run left `running`.
+    std::signal(SIGPIPE, SIG_IGN);
     // Not a terminal: one buffer for what the commands print with printf, so
     // a failed write shows up in the flush at exit with its errno.
     if (!::isatty(STDOUT_FILENO)) std::setvbuf(stdout, nullptr, _IOFBF, 1 << 18);
