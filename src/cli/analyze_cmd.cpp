@@ -195,6 +195,14 @@ int run_analyze(int argc, char** argv) {
     files = std::move(in.files);
     auto& sources = in.sources;
     const uint64_t total_bytes = in.total_bytes;
+    {
+        std::vector<std::string> run_inputs = files;
+        run_inputs.push_back(db_path);
+        if (const std::string why = refuse_output(args.events_path, OutputKind::Events, run_inputs); !why.empty()) {
+            std::fprintf(stderr, "callwall analyze: --events %s: %s\n", args.events_path.c_str(), why.c_str());
+            return kExitOutput;
+        }
+    }
 
     run::Options ro;
     ro.db_path = db_path;
