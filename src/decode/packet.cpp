@@ -178,7 +178,10 @@ LayerStatus decode_inner(ByteView inner, bool inner_is_ethernet, Encap kind, Pac
     PacketMeta inner_meta;
     inner_meta.encap_depth = static_cast<uint8_t>(out.encap_depth + 1);
     const LayerStatus st = inner_is_ethernet ? parse_ethernet(inner, inner_meta) : parse_ip(inner, inner_meta);
-    if (!st.ok) return st;
+    if (!st.ok) {
+        out.anomalies |= inner_meta.anomalies;  // why the inner packet failed (a limit) reaches the caller
+        return st;
+    }
     if (out.encap == Encap::None) {
         inner_meta.tunnel_src = out.src;
         inner_meta.tunnel_dst = out.dst;

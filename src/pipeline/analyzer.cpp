@@ -4,6 +4,7 @@
 #include "attrib/kept_flows.hpp"
 #include "attrib/store_io.hpp"
 #include "callwall/decode/packet.hpp"
+#include "decode/layers.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
 #include "util/clock.hpp"
@@ -93,6 +94,9 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
 
     if (frame.parsed ? !frame.parsed_ok : !decode::parse_frame_ok(frame.linktype, frame.bytes, meta_)) {
         ++t.undecoded_packets;
+        const uint32_t anomalies = frame.parsed ? frame.parsed->anomalies : meta_.anomalies;
+        if (anomalies & decode::kAnomalyEncapTooDeep) ++encap_too_deep_;
+        if (anomalies & decode::kAnomalyTooManyExtHeaders) ++ext_headers_too_many_;
         return;
     }
     const decode::PacketMeta& m = frame.parsed ? *frame.parsed : meta_;
@@ -357,6 +361,16 @@ void Analyzer::note_clock() {
     totals_.notes += line;
 }
 
+void Analyzer::note_decode_limits() {
+    if (encap_too_deep_)
+        totals_.notes += "decode: " + std::to_string(encap_too_deep_) +
+                         " frames not decoded: tunnels nested deeper than " + std::to_string(decode::kMaxEncapDepth) +
+                         " (GRE, ERSPAN, VXLAN, IP in IP)\n";
+    if (ext_headers_too_many_)
+        totals_.notes += "decode: " + std::to_string(ext_headers_too_many_) + " frames not decoded: more than " +
+                         std::to_string(decode::detail::kMaxExtHeaders) + " IPv6 extension headers\n";
+}
+
 void Analyzer::note_fragments(const decode::ReassemblyStats& st) {
     const uint64_t incomplete = st.timed_out + st.evicted + st.flushed;
     if (!incomplete && !st.unattributed) return;
@@ -384,6 +398,7 @@ void Analyzer::finish() {
         return;
     }
     note_clock();
+    note_decode_limits();
     flush_all(totals_.packets, totals_.packets);
     note_fragments(reasm_.stats());
     totals_.flows = table_.stats().created;

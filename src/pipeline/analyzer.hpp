@@ -167,6 +167,9 @@ private:
     void on_evict(flow::Flow& f);
     /// Appends the clock-jump line to run.notes (at finish).
     void note_clock();
+    /// Appends a line for frames not decoded because a decoder's limit was
+    /// reached (tunnels nested too deep, too many IPv6 extension headers).
+    void note_decode_limits();
     /// Fills info.outcome from the hint, if there is one.
     void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
@@ -214,6 +217,8 @@ private:
     int64_t clock_us_ = INT64_MIN;
     uint64_t clock_back_jumps_ = 0;
     int64_t clock_back_max_us_ = 0;
+    // Frames given up at a decoder's limit (counted in undecoded_packets too).
+    uint64_t encap_too_deep_ = 0, ext_headers_too_many_ = 0;
     // Evictions happen inside the noexcept packet path; rows that fail to be
     // written are reported by drain()/finish() instead of throwing there.
     std::exception_ptr deferred_error_;

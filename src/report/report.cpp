@@ -64,13 +64,16 @@ std::vector<std::string> wrap(const std::string& s, size_t width) {
     std::istringstream in(s);
     std::string word;
     while (in >> word) {
-        while (word.size() > width) {
+        if (word.size() > width) {
+            // Cut into width-long pieces from an offset: erasing the front
+            // each time made a 2 MB token quadratic.
             if (!line.empty()) {
                 lines.push_back(line);
                 line.clear();
             }
-            lines.push_back(word.substr(0, width));
-            word = word.substr(width);
+            size_t at = 0;
+            for (; word.size() - at > width; at += width) lines.push_back(word.substr(at, width));
+            word.erase(0, at);
         }
         if (line.empty())
             line = word;
