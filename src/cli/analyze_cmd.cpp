@@ -130,8 +130,8 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
             << "\nexamples:\n"
                "  callwall analyze call.pcapng --db call.sqlite\n"
                "  callwall analyze site-a/*.pcap --db audit.sqlite --vendor whereby --fail-on blocked\n"
-               "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output not written,\n"
-               "10 --fail-on matched.\n";
+               "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output or --events\n"
+               "not written (a closed pipe included: the run still finishes) or --events refused, 10 --fail-on matched.\n";
         return kExitOk;
     }
     if (files.empty()) {

@@ -191,8 +191,8 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
                   << "\nexamples:\n"
                      "  callwall capture -i eth1 --db call.sqlite                 (Ctrl-C when the test call is over)\n"
                      "  callwall capture -i eth1 -i eth2 --duration 600 --db call.sqlite --vendor agora\n"
-                     "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission,\n"
-                     "7 standard output not written.\n";
+                     "\nExit codes: 0 ok, 2 usage, 3 interface missing or lost during the run, 4 catalog, 5 database,\n"
+                     "6 no permission, 7 standard output, --events or --metrics not written or refused.\n";
         return kExitOk;
     }
     if (!values_make_sense(a)) return kExitUsage;
