@@ -136,12 +136,13 @@ struct Session::Impl {
     void note_busy_waits() {
         const store::Store::BusyWaits w = db->busy_waits();
         if (w.waits == busy_before.waits) return;
-        char line[256];
-        std::snprintf(line, sizeof line,
-                      "database: waited %.1f s in all for another process's write lock (%llu times, the longest "
-                      "%.1f s): an SQLite shell, merge or analyze writing the same file; the capture went on meanwhile\n",
-                      w.waited_s - busy_before.waited_s, static_cast<unsigned long long>(w.waits - busy_before.waits),
-                      w.longest_s);
+        char line[320];
+        std::snprintf(
+            line, sizeof line,
+            "database: waited %.1f s in all for another process's write lock (%llu times, the longest "
+            "%.1f s): an SQLite shell, merge or analyze writing the same file; the capture went on meanwhile\n",
+            w.waited_s - busy_before.waited_s, static_cast<unsigned long long>(w.waits - busy_before.waits),
+            w.longest_s);
         analyzer->totals().notes += line;
     }
 
