@@ -1,4 +1,4 @@
-// A live capture among neighbours: another process holds a write transaction
+// A live capture among neighbours (and one interface that goes away): another process holds a write transaction
 // on the capture's database for 30 s while traffic crosses the link. The
 // capture waits for the lock instead of ending with "database is locked"
 // (exit 5, the run left `running`): it keeps capturing, says how long it
@@ -115,6 +115,40 @@ TEST_F(BusyDatabase, CaptureOutlastsAThirtySecondWriteTransaction) {
     EXPECT_NE(notes.find("database: waited "), std::string::npos) << notes;
     EXPECT_NE(read_file(log).find(" db-waited "), std::string::npos) << read_file(log);
     EXPECT_EQ(read_file(log).find("database is locked"), std::string::npos) << read_file(log);
+#endif
+}
+
+// One of two interfaces goes away mid-capture (the veth is deleted): the run
+// fails, with its verdicts, and the command says so and exits 3 (it exited 0
+// with nothing on stderr).
+TEST_F(BusyDatabase, LosingOneOfTwoInterfacesFailsTheRunWithExit3) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    const std::string extra = "cwbx" + std::to_string(getpid() % 100000), peer = extra + "p";
+    ASSERT_EQ(run({"ip", "-n", net_.ns_a, "link", "add", extra, "type", "veth", "peer", "name", peer}), 0);
+    ASSERT_EQ(run({"ip", "-n", net_.ns_a, "link", "set", extra, "up"}), 0);
+    ASSERT_EQ(run({"ip", "-n", net_.ns_a, "link", "set", peer, "up"}), 0);
+    TempDb db;
+    const std::string log = db.path() + ".log";
+    const pid_t cw = spawn({"ip", "netns", "exec", net_.ns_a, CALLWALL_BINARY, "capture", "-i", net_.veth_a, "-i",
+                            extra, "--db", db.path(), "--refresh", "1", "--duration", "60", "--no-filter", "--quiet"},
+                           log);
+    pids_.push_back(cw);
+    bool started = false;
+    for (int i = 0; i < 100 && !started; ++i) {
+        std::this_thread::sleep_for(100ms);
+        started = run_count(db.path()) > 0;
+    }
+    ASSERT_TRUE(started) << read_file(log);
+    EXPECT_EQ(send_udp(41100), 0);
+    std::this_thread::sleep_for(1s);
+    ASSERT_EQ(run({"ip", "-n", net_.ns_a, "link", "del", extra}), 0);
+    EXPECT_EQ(wait_for(cw, 30s), 3) << read_file(log);
+    pids_.pop_back();
+    EXPECT_EQ(query_rows(db.path(), "SELECT status FROM run"), std::vector<std::string>{"failed"});
+    EXPECT_NE(read_file(log).find("callwall capture: run 1 failed: "), std::string::npos) << read_file(log);
+    EXPECT_NE(query_rows(db.path(), "SELECT count(*) FROM verdict")[0], "0");
 #endif
 }
 

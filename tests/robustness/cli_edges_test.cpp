@@ -3,6 +3,7 @@
 // capture, `-o -`, `help COMMAND` and an unknown --vendor in a report.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,21 @@ TEST_F(CliEdges, CaptureSizesAreCheckedBeforeAnythingOpens) {
         expect_one_line(callwall(args), kExitUsage, line);
     }
     EXPECT_FALSE(std::filesystem::exists(db));
+}
+
+// A --metrics file the capture cannot write is found when it starts, not
+// when the run ends (capture on lo: root, or CAP_NET_RAW).
+TEST_F(CliEdges, AnUnwritableMetricsFileIsFoundAtTheStart) {
+    if (::geteuid() != 0) GTEST_SKIP() << "capturing on lo needs root";
+    const std::string db = dir_ / "metrics.sqlite";
+    const std::string prom = dir_.path() + "/no/such/dir/callwall.prom";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = callwall({"capture", "-i", "lo", "--db", db, "--metrics", prom, "--duration", "30", "--quiet"});
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r.exit.code == 6) GTEST_SKIP() << "no permission to capture on lo here";
+    expect_one_line(r, 7, "callwall capture: --metrics: cannot write " + prom + ": No such file or directory");
+    EXPECT_LT(s, 20.0) << "found only at the end of the 30 s run";
+    EXPECT_EQ(query(db, "SELECT status FROM run"), "failed");
 }
 
 TEST_F(CliEdges, StandardInputThatIsNotACaptureSaysSo) {
