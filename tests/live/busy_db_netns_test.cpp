@@ -118,6 +118,96 @@ TEST_F(BusyDatabase, CaptureOutlastsAThirtySecondWriteTransaction) {
 #endif
 }
 
+// `callwall merge` writes many runs into the capture's database while it
+// captures: both finish, the capture with every flow, the merge with every run.
+TEST_F(BusyDatabase, CaptureAndAMergeIntoItsDatabaseBothFinish) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    // The merge's source: every scenario capture, three times, as runs.
+    TempDb src;
+    std::vector<std::string> scenarios;
+    for (const auto& e : std::filesystem::directory_iterator(source_dir() + "/captures/scenarios"))
+        if (e.path().extension() == ".pcap") scenarios.push_back(e.path().string());
+    ASSERT_FALSE(scenarios.empty());
+    for (int round = 0; round < 3; ++round)
+        for (const std::string& c : scenarios)
+            ASSERT_EQ(run({CALLWALL_BINARY, "analyze", "-q", "--db", src.path(), c}, 60s), 0) << c;
+    const size_t src_runs = run_count(src.path());
+    TempDb db;
+    const std::string log = db.path() + ".log";
+    const pid_t cw = spawn({"ip", "netns", "exec", net_.ns_a, CALLWALL_BINARY, "capture", "-i", net_.veth_a, "--db",
+                            db.path(), "--refresh", "1", "--duration", "90", "--no-filter", "--user", "root"},
+                           log);
+    pids_.push_back(cw);
+    bool started = false;
+    for (int i = 0; i < 100 && !started; ++i) {
+        std::this_thread::sleep_for(100ms);
+        started = run_count(db.path()) > 0;
+    }
+    ASSERT_TRUE(started) << read_file(log);
+    const std::string merge_log = db.path() + ".merge";
+    const pid_t merge = spawn({CALLWALL_BINARY, "merge", "-q", src.path(), "--db", db.path()}, merge_log);
+    pids_.push_back(merge);
+    constexpr int kFlows = 20;
+    for (int i = 0; i < kFlows; ++i) {
+        EXPECT_EQ(send_udp(41200 + i), 0);
+        std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_EQ(wait_for(merge, 120s), 0) << read_file(merge_log);
+    pids_.pop_back();
+    EXPECT_EQ(kill(cw, 0), 0) << read_file(log);
+    std::this_thread::sleep_for(2s);
+    ASSERT_EQ(kill(cw, SIGINT), 0);
+    EXPECT_EQ(wait_for(cw, 30s), 0) << read_file(log);
+    pids_.pop_back();
+    EXPECT_EQ(run_count(db.path()), src_runs + 1);
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT count(DISTINCT server_port) FROM flow WHERE server_port BETWEEN 41200 AND "
+                         "41219"),
+              std::vector<std::string>{std::to_string(kFlows)});
+    EXPECT_EQ(query_rows(db.path(), "SELECT status FROM run WHERE kind='capture'"),
+              std::vector<std::string>{"interrupted"});
+#endif
+}
+
+// A live capture whose event pipe closes (`--events - | true`): the capture
+// goes on to its end with every flow, notes the closed stream, exits 7.
+TEST_F(BusyDatabase, ACaptureWhoseEventPipeClosesFinishesWithEveryFlow) {
+#ifndef CALLWALL_BINARY
+    GTEST_SKIP() << "CALLWALL_BINARY not defined";
+#else
+    TempDb db;
+    const std::string status = db.path() + ".status", log = db.path() + ".log";
+    const pid_t sh = spawn({"/bin/bash", "-c",
+                            "ip netns exec " + net_.ns_a + " " + CALLWALL_BINARY + " capture -i " + net_.veth_a +
+                                " --db " + db.path() + " --refresh 1 --duration 8 --no-filter --user root --events -" +
+                                " | true; echo ${PIPESTATUS[0]} >" + status},
+                           log);
+    pids_.push_back(sh);
+    bool started = false;
+    for (int i = 0; i < 100 && !started; ++i) {
+        std::this_thread::sleep_for(100ms);
+        started = run_count(db.path()) > 0;
+    }
+    ASSERT_TRUE(started) << read_file(log);
+    constexpr int kFlows = 10;
+    for (int i = 0; i < kFlows; ++i) EXPECT_EQ(send_udp(41300 + i), 0);
+    EXPECT_EQ(wait_for(sh, 40s), 0) << read_file(log);
+    pids_.pop_back();
+    EXPECT_EQ(read_file(status), "7\n") << read_file(log);
+    EXPECT_NE(read_file(log).find("events not written: standard output: Broken pipe"), std::string::npos)
+        << read_file(log);
+    EXPECT_EQ(query_rows(db.path(), "SELECT status FROM run"), std::vector<std::string>{"completed"});
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT count(DISTINCT server_port) FROM flow WHERE server_port BETWEEN 41300 AND "
+                         "41309"),
+              std::vector<std::string>{std::to_string(kFlows)});
+    EXPECT_NE(query_rows(db.path(), "SELECT notes FROM run")[0].find("events: the event stream closed"),
+              std::string::npos);
+#endif
+}
+
 // One of two interfaces goes away mid-capture (the veth is deleted): the run
 // fails, with its verdicts, and the command says so and exits 3 (it exited 0
 // with nothing on stderr).
