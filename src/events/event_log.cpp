@@ -67,6 +67,8 @@ std::string ip_text(const decode::IpAddr& a) {
     return b;
 }
 
+constexpr uint8_t kSctp = 132;
+
 // Zeek's transport_proto names: ICMPv6 is "icmp" too.
 std::string_view zeek_proto(uint8_t proto) {
     switch (proto) {
@@ -106,8 +108,11 @@ std::string to_json(const FlowEvent& e) {
     return Line("flow", e.ts, e.run_id)
         .uinteger("flow_id", e.flow_id)
         .str("uid", e.uid)
-        .str("community_id",
-             e.community_id.empty() ? community_id(e.orig_h, e.orig_p, e.resp_h, e.resp_p, e.proto) : e.community_id)
+        // SCTP's ports are not decoded, and its ID needs them: none, which
+        // the spec allows ("an empty string") rather than a wrong one.
+        .str("community_id", !e.community_id.empty() ? e.community_id
+                             : e.proto == kSctp      ? std::string()
+                                                     : community_id(e.orig_h, e.orig_p, e.resp_h, e.resp_p, e.proto))
         .str("id.orig_h", ip_text(e.orig_h))
         .uinteger("id.orig_p", e.orig_p)
         .str("id.resp_h", ip_text(e.resp_h))

@@ -129,6 +129,18 @@ TEST(EventLines, FlowHasZeekFieldsAndTheCommunityId) {
               "\"name\":\"dns.google\",\"name_source\":\"dns\"}\n");
 }
 
+// SCTP's ports are not decoded: no Community ID rather than a wrong one.
+TEST(EventLines, SctpFlowsHaveNoCommunityId) {
+    FlowEvent f;
+    f.orig_h = ip("10.0.0.1");
+    f.resp_h = ip("10.0.0.2");
+    f.proto = 132;
+    EXPECT_NE(to_json(f).find("\"community_id\":\"\","), std::string::npos) << to_json(f);
+    EXPECT_NE(to_json(f).find("\"proto\":\"unknown_transport\""), std::string::npos);
+    f.proto = 47;  // GRE: addresses and protocol only, as the spec says
+    EXPECT_NE(to_json(f).find("\"community_id\":\"1:"), std::string::npos) << to_json(f);
+}
+
 TEST(EventLines, ZeekServiceNames) {
     EXPECT_EQ(zeek_service("tls"), "ssl");
     EXPECT_EQ(zeek_service("stun+turn+rtp"), "stun");
