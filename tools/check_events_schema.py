@@ -4,8 +4,9 @@
     tools/check_events_schema.py CALLWALL_BINARY
     tools/check_events_schema.py CALLWALL_BINARY --public DIR
 
-The second form reads every capture in DIR (the shared public captures,
-../shared/captures/public) instead: each line valid under the schema, and
+The second form reads every capture in DIR and below it (the shared public
+captures, ../shared/captures/public; the committed captures/, lab ones
+included) instead: each line valid under the schema, and
 each flow line's Community ID equal to this script's own (from the line's
 tuple, ICMP types mapped to their counterparts here) and to one tshark
 computes for a packet of the capture (tshark --enable-protocol communityid;
@@ -162,14 +163,14 @@ def tshark_ids(pcap):
 
 
 def check_public(callwall, validator, directory, tmp):
-    captures = sorted(p for p in glob.glob(os.path.join(directory, "*"))
+    captures = sorted(p for p in glob.glob(os.path.join(directory, "**", "*"), recursive=True)
                       if p.endswith((".pcap", ".pcapng", ".cap")))
     errors = 0
     counts = {}
     for pcap in captures:
-        name = os.path.basename(pcap)
-        db = os.path.join(tmp, name + ".db")
-        events = os.path.join(tmp, name + ".jsonl")
+        name = os.path.relpath(pcap, directory)
+        db = os.path.join(tmp, name.replace(os.sep, "_") + ".db")
+        events = os.path.join(tmp, name.replace(os.sep, "_") + ".jsonl")
         r = subprocess.run([callwall, "analyze", "--quiet", "--db", db, "--events", events, pcap],
                            capture_output=True, text=True)
         if not os.path.exists(events):
@@ -201,7 +202,7 @@ def check_public(callwall, validator, directory, tmp):
                 errors += fail(f"{name}: flow {e['flow_id']} icmp {e['id.orig_h']} > {e['id.resp_h']}: "
                                f"community_id {e['community_id']} is no packet's for tshark")
         os.remove(db)
-    print(f"{len(captures)} public captures, flow lines checked per protocol {counts}: "
+    print(f"{len(captures)} captures under {directory}, flow lines checked per protocol {counts}: "
           f"{'OK' if not errors else str(errors) + ' failures'}")
     return errors
 
