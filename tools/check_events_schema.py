@@ -2,6 +2,15 @@
 """Validates `callwall analyze --events FILE` against docs/events.schema.json.
 
     tools/check_events_schema.py CALLWALL_BINARY
+    tools/check_events_schema.py CALLWALL_BINARY --public DIR
+
+The second form reads every capture in DIR and below it (the shared public
+captures, ../shared/captures/public; the committed captures/, lab ones
+included) instead: each line valid under the schema, and
+each flow line's Community ID equal to this script's own (from the line's
+tuple, ICMP types mapped to their counterparts here) and to one tshark
+computes for a packet of the capture (tshark --enable-protocol communityid;
+that part is skipped without tshark). Exit 77 when DIR does not exist.
 
 Analyses every verdict scenario capture (captures/scenarios/*.pcap) with
 --events into a database of its own and checks, for each:
@@ -41,15 +50,39 @@ except ImportError:
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTO = {"tcp": 6, "udp": 17}
 
+# corelight/community-id-spec defers ICMP to Zeek's mapping; pycommunityid
+# (the reference implementation) spells it out: a type with a counterpart is
+# hashed like ports (type, counterpart), any other as sent (type, code).
+ICMP4_PAIRS = {8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17}
+ICMP6_PAIRS = {128: 129, 129: 128, 130: 131, 131: 130, 133: 134, 134: 133, 135: 136, 136: 135, 139: 140,
+               140: 139, 144: 145, 145: 144}
 
-def community_id(saddr, sport, daddr, dport, proto, seed=0):
-    """Community ID v1 (corelight/community-id-spec), for TCP and UDP."""
+
+def community_id(saddr, sport, daddr, dport, proto, seed=0, one_way=False):
+    """Community ID v1 (corelight/community-id-spec)."""
     s = ipaddress.ip_address(saddr).packed
     d = ipaddress.ip_address(daddr).packed
-    if (s, sport) > (d, dport):
+    if not one_way and (s, sport) > (d, dport):
         s, sport, d, dport = d, dport, s, sport
     data = struct.pack("!H", seed) + s + d + struct.pack("!BBHH", proto, 0, sport, dport)
     return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
+
+
+def line_community_id(e):
+    """The Community ID of a flow line's own tuple (Zeek's meaning of the ports)."""
+    if e["proto"] in PROTO:
+        return community_id(e["id.orig_h"], e["id.orig_p"], e["id.resp_h"], e["id.resp_p"], PROTO[e["proto"]])
+    if e["proto"] == "icmp":
+        v6 = ":" in e["id.orig_h"]
+        proto, pairs = (58, ICMP6_PAIRS) if v6 else (1, ICMP4_PAIRS)
+        t, other = e["id.orig_p"], e["id.resp_p"]
+        if pairs.get(t) == other:
+            return community_id(e["id.orig_h"], t, e["id.resp_h"], other, proto)
+        if pairs.get(other) == t:  # the responder's type first (a reply seen first)
+            return community_id(e["id.orig_h"], t, e["id.resp_h"], other, proto)
+        # One-way: (type, code) as sent, by the originator.
+        return community_id(e["id.orig_h"], t, e["id.resp_h"], other, proto, one_way=True)
+    return None
 
 
 def fail(msg):
@@ -90,10 +123,24 @@ def check_capture(callwall, validator, pcap, tmp):
             errors += fail(f"{name}: flow line {e['flow_id']} has no row")
             continue
         t, cip, cport, sip, sport, cp, cb, sp, sb, st = row
-        got = (e["proto"], e["id.orig_h"], e["id.orig_p"], e["id.resp_h"], e["id.resp_p"], e["orig_pkts"],
-               e["orig_bytes"], e["resp_pkts"], e["resp_bytes"], e["conn_state"])
-        if got != row:
-            errors += fail(f"{name}: flow {e['flow_id']}: line {got} != row {row}")
+        # IP bytes are the row's bytes; TCP's conn_state is the row's state
+        # (UDP's row says answered / one-way, the line Zeek's SF / S0 / SHR).
+        got = (e["proto"], e["id.orig_h"], e["id.resp_h"], e["orig_pkts"], e["orig_ip_bytes"], e["resp_pkts"],
+               e["resp_ip_bytes"])
+        want = (t if t in PROTO else e["proto"], cip, sip, cp, cb, sp, sb)
+        if t in PROTO:
+            got += (e["id.orig_p"], e["id.resp_p"])
+            want += (cport, sport)
+        if t == "tcp":
+            got += (e["conn_state"],)
+            want += (st,)
+        elif t == "udp":
+            got += (e["conn_state"],)
+            want += ({"answered": "SF", "one-way": "S0"}.get(st, st) if cp else "SHR",)
+        if got != want:
+            errors += fail(f"{name}: flow {e['flow_id']}: line {got} != row {want}")
+        if e["orig_bytes"] > e["orig_ip_bytes"] or e["resp_bytes"] > e["resp_ip_bytes"]:
+            errors += fail(f"{name}: flow {e['flow_id']}: more payload than IP bytes")
         if t in PROTO and e["community_id"] != community_id(cip, cport, sip, sport, PROTO[t]):
             errors += fail(f"{name}: flow {e['flow_id']}: community_id {e['community_id']} != "
                            f"{community_id(cip, cport, sip, sport, PROTO[t])}")
@@ -105,14 +152,75 @@ def check_capture(callwall, validator, pcap, tmp):
     return errors
 
 
+def tshark_ids(pcap):
+    """Every Community ID tshark computes for a packet of `pcap` (None without tshark)."""
+    try:
+        r = subprocess.run(["tshark", "--enable-protocol", "communityid", "-r", pcap, "-T", "fields", "-e",
+                            "communityid"], capture_output=True, text=True, timeout=120)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    return {v for line in r.stdout.splitlines() for v in line.split(",") if v}
+
+
+def check_public(callwall, validator, directory, tmp):
+    captures = sorted(p for p in glob.glob(os.path.join(directory, "**", "*"), recursive=True)
+                      if p.endswith((".pcap", ".pcapng", ".cap")))
+    errors = 0
+    counts = {}
+    for pcap in captures:
+        name = os.path.relpath(pcap, directory)
+        db = os.path.join(tmp, name.replace(os.sep, "_") + ".db")
+        events = os.path.join(tmp, name.replace(os.sep, "_") + ".jsonl")
+        r = subprocess.run([callwall, "analyze", "--quiet", "--db", db, "--events", events, pcap],
+                           capture_output=True, text=True)
+        if not os.path.exists(events):
+            errors += fail(f"{name}: analyze exited {r.returncode} without an event stream: {r.stderr.strip()}")
+            continue
+        with open(events, "rb") as f:
+            raw = f.read()
+        try:
+            lines = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+        except (UnicodeDecodeError, json.JSONDecodeError) as ex:
+            errors += fail(f"{name}: the event stream is not UTF-8 JSON lines: {ex}")
+            continue
+        for i, e in enumerate(lines):
+            for err in validator.iter_errors(e):
+                errors += fail(f"{name} line {i + 1}: {err.message}")
+        flows = [e for e in lines if e["event"] == "flow"]
+        ids = tshark_ids(pcap) if any(e["proto"] in ("icmp", "tcp", "udp") for e in flows) else set()
+        for e in flows:
+            own = line_community_id(e)
+            if own is None:
+                continue
+            counts[e["proto"]] = counts.get(e["proto"], 0) + 1
+            if e["community_id"] != own:
+                errors += fail(f"{name}: flow {e['flow_id']} {e['proto']} {e['id.orig_h']}:{e['id.orig_p']} > "
+                               f"{e['id.resp_h']}:{e['id.resp_p']}: community_id {e['community_id']} != {own}")
+            # tshark hashes the outermost IP header; a flow inside a tunnel
+            # or a fragment it did not reassemble has no packet of its own there.
+            if ids and e["community_id"] not in ids and e["proto"] == "icmp":
+                errors += fail(f"{name}: flow {e['flow_id']} icmp {e['id.orig_h']} > {e['id.resp_h']}: "
+                               f"community_id {e['community_id']} is no packet's for tshark")
+        os.remove(db)
+    print(f"{len(captures)} captures under {directory}, flow lines checked per protocol {counts}: "
+          f"{'OK' if not errors else str(errors) + ' failures'}")
+    return errors
+
+
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--public"):
         print(__doc__)
         return 2
     callwall = sys.argv[1]
     with open(os.path.join(ROOT, "docs", "events.schema.json")) as f:
         schema = json.load(f)
     validator = jsonschema.Draft7Validator(schema)
+    if len(sys.argv) == 4:
+        if not os.path.isdir(sys.argv[3]):
+            print(f"SKIP: {sys.argv[3]} does not exist (the shared public captures)")
+            return 77
+        with tempfile.TemporaryDirectory() as tmp:
+            return 1 if check_public(callwall, validator, sys.argv[3], tmp) else 0
     captures = sorted(glob.glob(os.path.join(ROOT, "captures", "scenarios", "*.pcap")))
     if not captures:
         return fail("no captures under captures/scenarios")
@@ -125,7 +233,7 @@ def main():
             with open(path) as f:
                 kinds |= {json.loads(line)["event"] for line in f}
         # The schema can fail.
-        sample = {"schema_version": 1, "event": "verdict", "ts": 1.0, "run_id": 1, "entry_id": "x", "vendor": "V",
+        sample = {"schema_version": 2, "event": "verdict", "ts": 1.0, "run_id": 1, "entry_id": "x", "vendor": "V",
                   "product": "P", "service": "S", "verdict": "observed", "previous": "", "reasons": [],
                   "flows_observed": 1, "flows_blocked": 0}
         if list(validator.iter_errors(sample)):

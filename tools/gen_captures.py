@@ -1896,6 +1896,50 @@ def cap_stun_binding(out, rng):
     write_pcap(os.path.join(out, 'stun_binding.pcap'), DLT_EN10MB, cap.frames())
 
 
+# ---- event stream: what Zeek's field names must mean --------------------------
+
+@capture('zeek_fields.pcap')
+def cap_zeek_fields(out, rng):
+    """One flow per case the event stream's Zeek-named fields must get right
+    (payload bytes, conn_state, history, ICMP "ports" and Community ID):
+    TCP 49300 -> 192.0.2.10:443 full (517 payload bytes out, 1200 back,
+    history ShADadFf), TCP 49301 -> 192.0.2.22:443 rejected (Sr), UDP
+    53100 -> 192.0.2.53 answered (30/60 payload bytes), UDP 53101 one-way,
+    ICMP echo (id 0x1234) and an echo reply seen alone (id 0x2345),
+    timestamp 13/14, redirect 5/1 (one-way); ICMPv6 echo, neighbor
+    solicitation/advertisement 135/136, MLDv2 report 143 (one-way)."""
+    cap = Cap()
+    c = TcpConn(cap, CLIENT, '192.0.2.10', 49300, 443, rng=rng)
+    t = c.handshake(0)
+    t = c.send('c', t + ms(1), b'\x16' + bytes(516))
+    t = c.send('s', t + ms(1), b'\x17' + bytes(1199))
+    c.close(t + ms(5))
+    c = TcpConn(cap, CLIENT, '192.0.2.22', 49301, 443, rng=rng)
+    c.pkt('c', ms(100), 'S', opts=tcpopt_syn())
+    c.pkt('s', ms(120), 'RA', seq=0)
+    cap.udp(ms(200), CLIENT, RESOLVER, 53100, 53, bytes(30))
+    cap.udp(ms(210), RESOLVER, CLIENT, 53, 53100, bytes(60))
+    cap.udp(ms(300), CLIENT, '192.0.2.30', 53101, 3478, bytes(20))
+    c4, s4 = addr(CLIENT), addr('192.0.2.40')
+    cap.add(ms(400), ip(c4, s4, PROTO_ICMP, icmp4(8, 0, struct.pack('!HH', 0x1234, 1), bytes(56))))
+    cap.add(ms(410), ip(s4, c4, PROTO_ICMP, icmp4(0, 0, struct.pack('!HH', 0x1234, 1), bytes(56))))
+    cap.add(ms(500), ip(s4, c4, PROTO_ICMP, icmp4(0, 0, struct.pack('!HH', 0x2345, 1), bytes(56))))
+    s5 = addr('192.0.2.41')
+    cap.add(ms(600), ip(c4, s5, PROTO_ICMP, icmp4(13, 0, struct.pack('!HH', 7, 1), bytes(12))))
+    cap.add(ms(610), ip(s5, c4, PROTO_ICMP, icmp4(14, 0, struct.pack('!HH', 7, 1), bytes(12))))
+    gw = addr('10.1.0.1')
+    cap.add(ms(700), ip(gw, c4, PROTO_ICMP, icmp4(5, 1, addr('10.1.0.2'), bytes(28))))
+    c6, s6 = addr(CLIENT6), addr('2001:db8:2::10')
+    cap.add(ms(800), ip(c6, s6, PROTO_ICMPV6, icmp6(c6, s6, 128, 0, struct.pack('!HH', 0x3456, 1), bytes(56))))
+    cap.add(ms(810), ip(s6, c6, PROTO_ICMPV6, icmp6(s6, c6, 129, 0, struct.pack('!HH', 0x3456, 1), bytes(56))))
+    n6 = addr('2001:db8:1::20')
+    cap.add(ms(900), ip(c6, n6, PROTO_ICMPV6, icmp6(c6, n6, 135, 0, bytes(4), n6), hlim=255))
+    cap.add(ms(910), ip(n6, c6, PROTO_ICMPV6, icmp6(n6, c6, 136, 0, b'\x60\0\0\0', n6), hlim=255))
+    m6 = addr('ff02::16')
+    cap.add(ms(1000), ip(c6, m6, PROTO_ICMPV6, icmp6(c6, m6, 143, 0, bytes(4), b''), hlim=1))
+    write_pcap(os.path.join(out, 'zeek_fields.pcap'), DLT_EN10MB, cap.frames())
+
+
 # =============================================================================
 
 def main(argv=None):

@@ -14,7 +14,7 @@ set -eu
 PKGS="build-essential cmake pkg-config libpcap-dev libboost-program-options-dev libsqlite3-dev \
 libtomlplusplus-dev libssl-dev libnftables-dev zlib1g-dev libzstd-dev liblzma-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev \
 sqlite3 tshark python3 python3-cryptography python3-jsonschema nftables iptables iproute2 dnsmasq-base rsyslog \
-dpkg-dev file man-db bash-completion tcpreplay python3-prometheus-client clang-format"
+dpkg-dev file man-db bash-completion tcpreplay python3-prometheus-client clang-format publicsuffix"
 for arg in "$@"; do
   case "$arg" in
     --fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;

@@ -15,6 +15,9 @@ namespace callwall::capture {
 Compression detect_compression(const uint8_t* h, size_t len) noexcept {
     if (len >= 2 && h[0] == 0x1f && h[1] == 0x8b) return Compression::Gzip;
     if (len >= 4 && h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd) return Compression::Zstd;
+    // A zstd skippable frame (RFC 8878 §3.1.2, magic 0x184D2A50-0x184D2A5F
+    // little-endian) first, as pzstd writes: the decoder skips it.
+    if (len >= 4 && (h[0] & 0xf0) == 0x50 && h[1] == 0x2a && h[2] == 0x4d && h[3] == 0x18) return Compression::Zstd;
     // The xz magic is six bytes; its first four are enough to tell it from
     // pcap (a4 b2 c3 d4 / d4 c3 b2 a1, and the nanosecond variants) and pcapng.
     if (len >= 4 && h[0] == 0xfd && h[1] == 0x37 && h[2] == 0x7a && h[3] == 0x58) return Compression::Xz;

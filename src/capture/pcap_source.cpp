@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -304,9 +305,10 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
         handle->decompressor = nullptr;
         std::fclose(f);
         if (!codec_error.empty()) throw CaptureError(CaptureErrorKind::NotACapture, path + ": " + codec_error);
-        if (st.st_size == 0)
-            throw CaptureError(CaptureErrorKind::NotACapture,
-                               path + ": empty file, expected a .pcap or .pcapng capture");
+        // A pipe's size is 0 whatever it carries: empty is what it held.
+        if (streamed ? head_len == 0 : st.st_size == 0)
+            throw CaptureError(CaptureErrorKind::NotACapture, path + (is_stdin ? ": empty input" : ": empty file") +
+                                                                  ", expected a .pcap or .pcapng capture");
         throw CaptureError(CaptureErrorKind::NotACapture, path + ": not a pcap/pcapng capture (" + err + ")");
     }
     auto src = std::unique_ptr<PcapSource>(new PcapSource());
@@ -335,7 +337,9 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {
     pcap_set_snaplen(p, o.snaplen);
     pcap_set_promisc(p, o.promiscuous ? 1 : 0);
     pcap_set_timeout(p, o.read_timeout_ms);
-    pcap_set_buffer_size(p, o.buffer_size_mb * 1024 * 1024);
+    // In bytes, an int: the command line allows at most kMaxBufferSizeMb.
+    pcap_set_buffer_size(p, static_cast<int>(std::clamp<int64_t>(int64_t{o.buffer_size_mb} * 1024 * 1024, 1,
+                                                                 std::numeric_limits<int>::max())));
     pcap_set_immediate_mode(p, o.immediate ? 1 : 0);
     const int rc = pcap_activate(p);
     if (rc < 0) {

@@ -1,6 +1,7 @@
 // One [[entry]] of a catalog file: ports, destinations, probe hosts,
 // conditions, provenance (loader_parts.hpp).
 #include "catalog/loader_parts.hpp"
+#include "catalog/public_suffix.hpp"
 
 namespace callwall::catalog::loader_detail {
 
@@ -73,6 +74,32 @@ std::optional<std::vector<PortRange>> FileParser::parse_ports(const toml::table&
     return out;
 }
 
+namespace {
+
+// "" or why a pattern anchored at a public suffix is refused: "*.co.uk" would
+// match every site under co.uk (and an export would open them all). A
+// hosting platform's suffix (the list's PRIVATE section: "*.cloudfront.net")
+// is allowed for a third_party entry, whose names never count as the
+// vendor's and go to third-party sets of their own.
+std::string public_suffix_problem(const Destination& d, const toml::table& t) {
+    if (d.kind != DestinationKind::Wildcard && d.kind != DestinationKind::Suffix) return "";
+    const PublicSuffixList* psl = PublicSuffixList::system();
+    if (!psl) return "";  // no list installed: not checked
+    const auto section = psl->public_suffix(d.base());
+    if (section == PublicSuffixList::Section::None) return "";
+    const toml::node* tp = t.get("third_party");
+    const bool third_party = tp && tp->value<bool>().value_or(false);
+    if (section == PublicSuffixList::Section::Private && third_party) return "";
+    return " is anchored at " + quote(d.base()) + ", a public suffix (" +
+           (section == PublicSuffixList::Section::Private ? "a hosting platform's, " : "") +
+           "Public Suffix List): it would match every site registered under it; expected a vendor's own domain"
+           " such as '*.vendor." +
+           std::string(d.base()) + "'" +
+           (section == PublicSuffixList::Section::Private ? " (or third_party = true)" : "");
+}
+
+}  // namespace
+
 std::optional<std::vector<Destination>> FileParser::parse_destinations(const toml::table& t, std::string_view where) {
     const toml::node* n = t.get("destinations");
     if (!n) {
@@ -104,6 +131,11 @@ std::optional<std::vector<Destination>> FileParser::parse_destinations(const tom
         if (!d) {
             error_at(el, "malformed destination " + quote(s->get()) + ": " + reason +
                              "; expected '*.example.com', '.example.com', 'host.example.com' or 'ANY'");
+            ok = false;
+            continue;
+        }
+        if (const std::string why = public_suffix_problem(*d, t); !why.empty()) {
+            error_at(el, "destination " + quote(s->get()) + why);
             ok = false;
             continue;
         }

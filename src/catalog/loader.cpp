@@ -191,6 +191,10 @@ LoadResult load(std::span<const std::filesystem::path> paths) {
             by_name[p.filename().string()] = p;
         } else if (p == bundled_catalog_dir()) {
             diags.push_back(Diagnostic{p.string(), 0, 0, bundled_not_found_message()});
+        } else if (fs::exists(p, ec)) {
+            diags.push_back(Diagnostic{p.string(), 0, 0,
+                                       "not a regular file or directory (a FIFO, socket or device); expected a "
+                                       "catalog directory or .toml file"});
         } else {
             diags.push_back(
                 Diagnostic{p.string(), 0, 0, "no such file or directory; expected a catalog directory or .toml file"});

@@ -114,10 +114,12 @@ inline bool version_less(std::string_view a, std::string_view b) {
 }
 
 // A value in a message: quoted, with control bytes (a NUL, an escape
-// sequence) written as \xNN so that they never reach the terminal raw.
+// sequence) written as \xNN so that they never reach the terminal raw, and
+// cut after kMaxQuoted bytes (a 1 MB name is not echoed whole).
+inline constexpr size_t kMaxQuoted = 300;  // a legal name (253) and then some
 inline std::string quote(std::string_view s) {
     std::string out = "'";
-    for (char c : s) {
+    for (char c : s.substr(0, kMaxQuoted)) {
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u == 0x7F) {
             char hex[8];
@@ -127,6 +129,7 @@ inline std::string quote(std::string_view s) {
             out += c;
         }
     }
+    if (s.size() > kMaxQuoted) return out + "...' (" + std::to_string(s.size()) + " bytes)";
     return out + "'";
 }
 

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "callwall/catalog/catalog.hpp"
 #include "catalog/host_text.hpp"
 
@@ -283,31 +285,62 @@ std::string describe_conditions(const Conditions& c) {
 }
 
 std::string json_quote(std::string_view s) {
+    // Strict by default: nlohmann-json throws on bytes that are not UTF-8;
+    // `replace` writes U+FFFD for them instead (json_field keeps the bytes).
+    return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+    size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        size_t n = 0;
+        uint32_t cp = 0, min = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            n = 1, cp = c & 0x1F, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, cp = c & 0x0F, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (i + n >= s.size()) return false;
+        for (size_t k = 1; k <= n; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+std::string escape_bytes(std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
-    out.reserve(s.size() + 2);
-    out.push_back('"');
+    out.reserve(s.size());
     for (char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    out += "\\u00";
-                    out.push_back(kHex[c >> 4]);
-                    out.push_back(kHex[c & 0xf]);
-                } else {
-                    out.push_back(ch);
-                }
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out.push_back(ch);
+        } else {
+            out += "\\x";
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 0xf]);
         }
     }
-    out.push_back('"');
+    return out;
+}
+
+std::string json_field(std::string_view key, std::string_view value) {
+    std::string out = json_quote(key) + ":" + json_quote(value);
+    if (!valid_utf8(value)) out += "," + json_quote(std::string(key) + "_raw") + ":" + json_quote(escape_bytes(value));
     return out;
 }
 

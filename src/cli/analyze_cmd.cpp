@@ -130,8 +130,8 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
             << "\nexamples:\n"
                "  callwall analyze call.pcapng --db call.sqlite\n"
                "  callwall analyze site-a/*.pcap --db audit.sqlite --vendor whereby --fail-on blocked\n"
-               "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output not written,\n"
-               "10 --fail-on matched.\n";
+               "\nExit codes: 0 ok, 2 usage, 3 input file, 4 catalog, 5 database, 7 standard output or --events\n"
+               "not written (a closed pipe included: the run still finishes) or --events refused, 10 --fail-on matched.\n";
         return kExitOk;
     }
     if (files.empty()) {
@@ -195,6 +195,14 @@ int run_analyze(int argc, char** argv) {
     files = std::move(in.files);
     auto& sources = in.sources;
     const uint64_t total_bytes = in.total_bytes;
+    {
+        std::vector<std::string> run_inputs = files;
+        run_inputs.push_back(db_path);
+        if (const std::string why = refuse_output(args.events_path, OutputKind::Events, run_inputs); !why.empty()) {
+            std::fprintf(stderr, "callwall analyze: --events %s: %s\n", args.events_path.c_str(), why.c_str());
+            return kExitOutput;
+        }
+    }
 
     run::Options ro;
     ro.db_path = db_path;

@@ -54,6 +54,8 @@ bool parse_bytes(const std::string& text, uint64_t& out) {
 
 namespace {
 
+constexpr int kMaxBufferSizeMb = 2047, kMinSnaplen = 68, kMaxSnaplen = 262144;
+
 // Values that make no sense are usage errors, not a capture that never
 // stops or never refreshes: false after the one-line message.
 bool values_make_sense(CaptureArgs& a) {
@@ -69,6 +71,19 @@ bool values_make_sense(CaptureArgs& a) {
     if (a.count < 0) {
         std::fprintf(stderr, "callwall capture: --count takes a number of packets of at least 0, not %lld\n",
                      static_cast<long long>(a.count));
+        return false;
+    }
+    // libpcap takes the ring's size in bytes as an int: 2047 MB at most.
+    if (a.live.buffer_size_mb < 1 || a.live.buffer_size_mb > kMaxBufferSizeMb) {
+        std::fprintf(stderr, "callwall capture: --buffer-size takes 1 to %d (MB), not %d\n", kMaxBufferSizeMb,
+                     a.live.buffer_size_mb);
+        return false;
+    }
+    // Below 68 bytes (tcpdump's old default) not even the headers of a TCP
+    // packet over IPv4 with options are kept; 262144 is libpcap's maximum.
+    if (a.live.snaplen < kMinSnaplen || a.live.snaplen > kMaxSnaplen) {
+        std::fprintf(stderr, "callwall capture: --snaplen takes %d to %d (bytes), not %d\n", kMinSnaplen, kMaxSnaplen,
+                     a.live.snaplen);
         return false;
     }
     if (a.workers < 1 || a.workers > 64) {
@@ -128,8 +143,8 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (filter and view); default all")
         ("duration", po::value(&duration_s)->value_name("S"), "stop after S seconds")
         ("count", po::value(&count)->value_name("N"), "stop after N packets")
-        ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet (default 262144)")
-        ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer of each interface (default 64; with --workers N its N sockets share it, 8 MB at least each)")
+        ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet, 68 to 262144 (default 262144)")
+        ("buffer-size", po::value(&live.buffer_size_mb)->value_name("MB"), "kernel buffer of each interface, 1 to 2047 (default 64; with --workers N its N sockets share it, 8 MB at least each)")
         ("no-promisc", "do not put the interface in promiscuous mode")
         ("immediate", "hand each packet over as it arrives (TPACKET_V2: lower latency, but the kernel "
                       "ring holds ~3x fewer frames and drops sooner on a busy link)")
@@ -176,8 +191,8 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
                   << "\nexamples:\n"
                      "  callwall capture -i eth1 --db call.sqlite                 (Ctrl-C when the test call is over)\n"
                      "  callwall capture -i eth1 -i eth2 --duration 600 --db call.sqlite --vendor agora\n"
-                     "\nExit codes: 0 ok, 2 usage, 3 interface missing, 4 catalog, 5 database, 6 no permission,\n"
-                     "7 standard output not written.\n";
+                     "\nExit codes: 0 ok, 2 usage, 3 interface missing or lost during the run, 4 catalog, 5 database,\n"
+                     "6 no permission, 7 standard output, --events or --metrics not written or refused.\n";
         return kExitOk;
     }
     if (!values_make_sense(a)) return kExitUsage;

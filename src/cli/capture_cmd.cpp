@@ -38,6 +38,7 @@
 #include "callwall/capture/pcap_source.hpp"
 #include "capture/fanout.hpp"
 #include "capture/live_reader.hpp"
+#include "cli/metrics_file.hpp"
 #include "pipeline/analyzer.hpp"
 #include "pipeline/shards.hpp"
 #include "callwall/report/report.hpp"
@@ -136,83 +137,6 @@ std::string clip_lines(const std::string& text) {
     return out;
 }
 
-// --metrics FILE: the run's counters and verdict counts, replaced at each
-// refresh and at each run's end. Write errors are kept (the capture goes on)
-// and reported when it ends.
-class MetricsFile {
-public:
-    MetricsFile(std::string path, const catalog::Catalog& cat, const std::vector<std::string>& vendors)
-        : path_(std::move(path)), cat_(cat) {
-        for (const std::string& k : cat.vendors()) {
-            const bool chosen =
-                vendors.empty() || std::any_of(vendors.begin(), vendors.end(), [&](const std::string& v) {
-                    catalog::Selection sel;  // matched as --vendor matches
-                    sel.vendor = v;
-                    return sel.matches(k, "", "");
-                });
-            if (chosen) chosen_.push_back(k);
-        }
-    }
-
-    // "" or why `path` may not be replaced: it exists and is not a file this
-    // command wrote (or not a regular file).
-    static std::string refuses(const std::string& path) {
-        std::error_code ec;
-        const auto st = std::filesystem::status(path, ec);
-        if (ec || !std::filesystem::exists(st)) return "";
-        if (!std::filesystem::is_regular_file(st)) return path + ": not a regular file";
-        std::ifstream in(path, std::ios::binary);
-        char head[16] = {};
-        in.read(head, sizeof head);
-        if (in.gcount() == 0 ||
-            std::string_view(head, static_cast<size_t>(in.gcount())).rfind("# HELP callwall_", 0) == 0)
-            return "";
-        return path + ": exists and is not a callwall metrics file (refusing to replace it)";
-    }
-
-    void write(run::Session& s) {
-        events::MetricsSnapshot m;
-        const store::RunTotals& t = s.totals();
-        m.run_id = s.run_id();
-        m.packets = t.packets;
-        m.bytes = t.bytes;
-        m.kernel_received = t.kernel_received;
-        m.kernel_dropped = t.kernel_dropped;
-        m.interface_dropped = t.interface_dropped;
-        m.flows = s.analyzer().flow_stats().created;
-        m.live_flows = s.analyzer().live_flows();
-        m.refreshed_at = util::wall_s();
-        if (const attrib::RunVerdicts* v = s.last_verdicts()) {
-            m.attributed = true;
-            for (const std::string& vendor : chosen_) {
-                events::MetricsSnapshot::VendorVerdicts row;
-                row.vendor = vendor;
-                const auto entries = cat_.entries();
-                for (size_t i = 0; i < entries.size() && i < v->entries.size(); ++i) {
-                    if (entries[i].vendor != vendor) continue;
-                    switch (v->entries[i].verdict) {
-                        case attrib::Verdict::Observed: ++row.observed; break;
-                        case attrib::Verdict::Blocked: ++row.blocked; break;
-                        case attrib::Verdict::Partial: ++row.partial; break;
-                        case attrib::Verdict::Inconclusive: ++row.inconclusive; break;
-                        case attrib::Verdict::NotExercised: ++row.not_exercised; break;
-                    }
-                }
-                m.vendors.push_back(std::move(row));
-            }
-        }
-        const std::string err = events::replace_file(path_, events::metrics_text(m));
-        if (!err.empty() && error_.empty()) error_ = err;
-    }
-    [[nodiscard]] const std::string& error() const noexcept { return error_; }
-
-private:
-    std::string path_;
-    const catalog::Catalog& cat_;
-    std::vector<std::string> chosen_;
-    std::string error_;
-};
-
 struct LoopSettings {
     double duration_s;  ///< of the whole capture; 0: none
     uint64_t count;  ///< packets of the whole capture; 0: none
@@ -278,6 +202,7 @@ size_t widen_filter(run::Session& session, Readers& reader, const catalog::Catal
 struct LoopEnd {
     run::Status status = run::Status::Completed;
     std::string ended_by = "duration";
+    std::string error;  ///< why reading stopped (an interface went away, ...), when it did
 };
 
 // The frames the reading thread has buffered, up to --count, into the
@@ -356,6 +281,7 @@ LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings
             session.note(err + "\n");
             end.status = run::Status::Failed;
             end.ended_by = "error";
+            end.error = err;
             return end;
         }
         if (counted()) {
@@ -389,10 +315,15 @@ LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings
         }
         if (!ls.quiet && !ls.tty && now - last_status >= ls.status_every_s) {
             const auto& t = session.totals();
-            std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu\n", now - t0,
+            // Time spent waiting for another writer's lock on the database
+            // (store::Store::set_patient): shown once there was some.
+            char waited[64] = "";
+            if (const store::Store::BusyWaits w = session.store().busy_waits(); w.waits)
+                std::snprintf(waited, sizeof waited, " db-waited %.1fs", w.waited_s);
+            std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu%s\n", now - t0,
                         static_cast<unsigned long long>(t.packets), pps,
                         static_cast<unsigned long long>(analyzer.flow_stats().created), analyzer.live_flows(),
-                        static_cast<unsigned long long>(t.kernel_dropped));
+                        static_cast<unsigned long long>(t.kernel_dropped), waited);
             std::fflush(stdout);
             last_status = now;
         }
@@ -549,8 +480,15 @@ int capture_runs(run::Session& session, Readers& reader, const CaptureArgs& args
             print_summary(stdout, session.analyzer(), util::mono_s() - run_t0);
             std::printf("\n");
         }
-        const int rc = attribute_and_print("capture", session, vendors, "", quiet);
+        int rc = attribute_and_print("capture", session, vendors, "", quiet);
         if (metrics) metrics->write(session);  // the run's final counts and verdicts
+        if (!end.error.empty()) {
+            // An interface went away (unplugged, deleted, down): the run
+            // failed, whatever the other interfaces still saw.
+            std::fprintf(stderr, "callwall capture: run %lld failed: %s\n", static_cast<long long>(session.run_id()),
+                         end.error.c_str());
+            if (rc == kExitOk || rc == kExitFailOn) rc = kExitInput;
+        }
         if ((end.ended_by != "SIGHUP" && end.ended_by != "rotate") || rc != kExitOk) {
             int done = check_events("capture", session, prune(session, args, quiet, rc));
             if (metrics && !metrics->error().empty()) {
@@ -586,10 +524,15 @@ int run_capture(int argc, char** argv) {
         std::fprintf(stderr, "callwall capture: --vendor: %s\n", bad.c_str());
         return kExitUsage;
     }
+    if (const std::string why = refuse_output(args.events_path, OutputKind::Events, {db_path}); !why.empty()) {
+        std::fprintf(stderr, "callwall capture: --events %s: %s\n", args.events_path.c_str(), why.c_str());
+        return kExitOutput;
+    }
     std::optional<MetricsFile> metrics;
     if (!args.metrics_path.empty()) {
-        if (const std::string why = MetricsFile::refuses(args.metrics_path); !why.empty()) {
-            std::fprintf(stderr, "callwall capture: --metrics %s\n", why.c_str());
+        if (const std::string why = refuse_output(args.metrics_path, OutputKind::Metrics, {db_path, args.events_path});
+            !why.empty()) {
+            std::fprintf(stderr, "callwall capture: --metrics %s: %s\n", args.metrics_path.c_str(), why.c_str());
             return kExitOutput;
         }
         metrics.emplace(args.metrics_path, *cat, vendors);
@@ -656,6 +599,10 @@ int run_capture(int argc, char** argv) {
             session->finish(run::Status::Failed);
         } catch (...) {}
         return kExitPermission;
+    }
+    if (metrics && !metrics->first_write(*session)) {
+        readers.stop();
+        return kExitOutput;
     }
     install_stop_handlers();
     install_hup_handler();

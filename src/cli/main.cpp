@@ -26,9 +26,10 @@ void usage(std::FILE* out) {
                  "  audit --nft FILE --db OUT    replay the catalog through a ruleset in a sandbox\n"
                  "  merge SRC... --db OUT        combine the runs of several databases (sites, sensors)\n"
                  "\n"
-                 "'callwall <command> --help' describes each command. Exit codes: 0 ok, 2 usage,\n"
-                 "3 input (capture file/interface), 4 catalog, 5 database, 6 permission, 7 output (standard\n"
-                 "output or -o FILE not written, or -o names a database), 10 --fail-on matched, 70 internal error.\n");
+                 "'callwall <command> --help' or 'callwall help <command>' describes each command.\n"
+                 "Exit codes: 0 ok, 2 usage, 3 input (capture file/interface), 4 catalog, 5 database,\n"
+                 "6 permission, 7 output (standard output, -o FILE or --events not written, or refused),\n"
+                 "10 --fail-on matched, 70 internal error.\n");
 }
 
 }  // namespace
@@ -39,7 +40,19 @@ int main(int argc, char** argv) {
         usage(stderr);
         return kExitUsage;
     }
-    const std::string_view cmd = argv[1];
+    std::string_view cmd = argv[1];
+    // `callwall help COMMAND` is `callwall COMMAND --help`.
+    static char help_flag[] = "--help";
+    if (cmd == "help" && argc == 3) {
+        argv[1] = argv[2];
+        argv[2] = help_flag;
+        cmd = argv[1];
+        if (cmd != "analyze" && cmd != "capture" && cmd != "catalog" && cmd != "probe" && cmd != "reflect" &&
+            cmd != "audit" && cmd != "merge" && cmd != "report") {
+            std::fprintf(stderr, "callwall: unknown command '%s' (try 'callwall --help')\n", argv[1]);
+            return kExitUsage;
+        }
+    }
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
         usage(stdout);
         return kExitOk;
@@ -52,6 +65,10 @@ int main(int argc, char** argv) {
     // A file growing past RLIMIT_FSIZE fails with EFBIG and is reported like
     // any write error, instead of the signal killing the process mid-write.
     std::signal(SIGXFSZ, SIG_IGN);
+    // A reader that goes away (`--events - | head -1`) is a write error
+    // (EPIPE) the run records and finishes through, not a signal that kills
+    // it mid-run with the run left `running`.
+    std::signal(SIGPIPE, SIG_IGN);
     // Not a terminal: one buffer for what the commands print with printf, so
     // a failed write shows up in the flush at exit with its errno.
     if (!::isatty(STDOUT_FILENO)) std::setvbuf(stdout, nullptr, _IOFBF, 1 << 18);

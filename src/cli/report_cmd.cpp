@@ -1,6 +1,8 @@
 // callwall report --db F [--run N] [--vendor V] --format text|json|csv|html [--fail-on blocked|partial]
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cstdio>
+#include <set>
 #include <iostream>
 #include <utility>
 #include <vector>
@@ -16,7 +18,7 @@ namespace callwall::cli {
 namespace {
 
 // `report --across-runs`: every run of the database, loaded one by one.
-int across_runs(const std::string& db_path, report::ReportOptions ro, const std::string& out_path) {
+int across_runs(const std::string& db_path, report::ReportOptions ro, std::string out_path) {
     std::vector<report::ReportData> runs;
     try {
         report::ReportData latest = report::load(db_path, ro);
@@ -38,9 +40,37 @@ int across_runs(const std::string& db_path, report::ReportOptions ro, const std:
         return kExitDatabase;
     }
     const std::string text = report::render_across(runs);
+    if (out_path == "-") out_path.clear();
     if (out_path.empty() ? !write_stdout(text, "report") : !write_output_file(out_path, text, "report", db_path))
         return kExitOutput;
     return kExitOk;
+}
+
+// "" or the --vendor names the run's database knows nothing of (no entry of
+// the catalog the run used), with the names it knows: any case, as the
+// report matches them.
+std::string unknown_report_vendors(const std::string& db_path, report::ReportOptions ro, const report::ReportData& d) {
+    if (ro.vendors.empty()) return "";
+    const auto lowered = [](std::string v) {
+        for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return v;
+    };
+    std::set<std::string> shown;
+    for (const auto& v : d.verdicts) shown.insert(lowered(v.vendor));
+    for (const auto& p : d.products) shown.insert(lowered(p.vendor));
+    std::string unknown;
+    for (const auto& v : ro.vendors)
+        if (!shown.count(lowered(v))) unknown += (unknown.empty() ? "'" : ", '") + v + "'";
+    if (unknown.empty()) return "";
+    ro.vendors.clear();
+    ro.all_entries = true;
+    std::set<std::string> known;
+    try {
+        for (const auto& v : report::load(db_path, ro).verdicts) known.insert(v.vendor);
+    } catch (const std::exception&) {}
+    std::string list;
+    for (const auto& k : known) list += " '" + k + "'";
+    return "unknown vendor " + unknown + " (the run's vendors:" + list + ")";
 }
 
 }  // namespace
@@ -61,7 +91,7 @@ int run_report(int argc, char** argv) {
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (default: vendors seen)")
         ("all", "every catalog entry, also of vendors not seen")
         ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
-        ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output (replaced only once the new one is complete; never a database)")
+        ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output ('-': standard output; replaced only once the new one is complete; never a database, an input or a file that is not a callwall report)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("across-runs", "every run of the database side by side, each requirement's verdict in each (text; e.g. sites merged with 'callwall merge')");
     // clang-format on
@@ -74,12 +104,14 @@ int run_report(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout << opts
-                  << "\nexamples:\n"
-                     "  callwall report --db call.sqlite\n"
-                     "  callwall report --db call.sqlite --run 2 --format html -o report.html\n"
-                     "  callwall report --db call.sqlite --format json --fail-on blocked\n"
-                     "\nExit codes: 0 ok, 2 usage, 5 database, 7 output not written, 10 --fail-on matched.\n";
+        std::cout
+            << opts
+            << "\nexamples:\n"
+               "  callwall report --db call.sqlite\n"
+               "  callwall report --db call.sqlite --run 2 --format html -o report.html\n"
+               "  callwall report --db call.sqlite --format json --fail-on blocked\n"
+               "\nExit codes: 0 ok, 2 usage, 5 database, 7 output not written, 10 --fail-on matched, 11 --fail-on on\n"
+               "a run that did not finish (still running, killed, or failed).\n";
         return kExitOk;
     }
     if (db_path.empty()) {
@@ -93,6 +125,11 @@ int run_report(int argc, char** argv) {
     if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
         std::fprintf(stderr, "callwall report: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
         return kExitUsage;
+    }
+    if (out_path == "-") out_path.clear();  // -o -: standard output
+    if (const std::string why = refuse_output(out_path, OutputKind::Report, {db_path}); !why.empty()) {
+        std::fprintf(stderr, "callwall report: refusing to write %s: %s\n", out_path.c_str(), why.c_str());
+        return kExitOutput;
     }
     report::ReportOptions ro;
     if (vm.count("run")) ro.run = run;
@@ -117,6 +154,10 @@ int run_report(int argc, char** argv) {
         std::fprintf(stderr, "callwall: %s\n", e.what());
         return kExitDatabase;
     }
+    if (const std::string bad = unknown_report_vendors(db_path, ro, d); !bad.empty()) {
+        std::fprintf(stderr, "callwall report: --vendor: %s\n", bad.c_str());
+        return kExitUsage;
+    }
     const std::string text = format == "json"   ? report::render_json(d)
                              : format == "csv"  ? report::render_csv(d)
                              : format == "html" ? report::render_html(d)
@@ -126,7 +167,21 @@ int run_report(int argc, char** argv) {
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;
     for (const auto& v : d.verdicts) vs.push_back(v.verdict);
-    return fail_on_matches(vs, fail_on) ? kExitFailOn : kExitOk;
+    if (fail_on_matches(vs, fail_on)) return kExitFailOn;
+    // A gate never passes a run that did not finish: killed (kill -9, a
+    // crash, a power cut) it stays `running`, with the verdicts of its last
+    // refresh or none; `failed` stopped on an error.
+    if (d.run.status == "running" || d.run.status == "failed") {
+        std::fprintf(stderr,
+                     "callwall report: --fail-on %s: run %lld did not finish (status %s%s): its verdicts cannot "
+                     "pass a gate\n",
+                     fail_on.c_str(), static_cast<long long>(d.run.id), d.run.status.c_str(),
+                     d.run.status != "running" ? ""
+                     : d.run.still_running     ? ": its process is still capturing"
+                                               : ": its process ended without finishing it (killed?)");
+        return kExitUnfinished;
+    }
+    return kExitOk;
 }
 
 }  // namespace callwall::cli

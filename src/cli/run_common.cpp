@@ -283,6 +283,50 @@ bool write_output_file(const std::string& path, std::string_view text, const cha
     return true;
 }
 
+std::string refuse_output(const std::string& path, OutputKind kind, const std::vector<std::string>& inputs) {
+    if (path.empty() || path == "-") return "";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return "";  // a new file (or one the open will report)
+    for (const std::string& in : inputs) {
+        if (in.empty() || in == "-") continue;
+        for (const char* suffix : {"", "-wal", "-shm"})
+            if (same_file(st, in + suffix))
+                return std::string(kind == OutputKind::Report ? "it is the database being read"
+                                                              : "it is an input of this run") +
+                       " (" + in + ")";
+    }
+    if (S_ISDIR(st.st_mode)) return "it is a directory";
+    if (!S_ISREG(st.st_mode)) {
+        if (kind == OutputKind::Events && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return "";
+        return "it is not a regular file";
+    }
+    if (st.st_size == 0) return "";
+    if (is_sqlite_file(path)) return "it is a SQLite database";
+    char head[2048] = {};
+    ssize_t n = 0;
+    if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); fd >= 0) {
+        n = ::read(fd, head, sizeof head);
+        ::close(fd);
+    }
+    const std::string_view h(head, n > 0 ? static_cast<size_t>(n) : 0);
+    const auto starts = [&](std::string_view p) { return h.substr(0, p.size()) == p; };
+    bool ours = false;
+    switch (kind) {
+        case OutputKind::Events: ours = starts("{\"schema_version\":"); break;
+        case OutputKind::Metrics: ours = starts("# HELP callwall_"); break;
+        case OutputKind::Report:
+            ours = starts("{\"schema_version\":") || starts("run_id,entry_id,") || starts("across ") ||
+                   (starts("run ") && h.find(" (") != std::string_view::npos) ||
+                   (starts("<!DOCTYPE html>") && h.find("callwall") != std::string_view::npos);
+            break;
+    }
+    if (ours) return "";
+    const char* what = kind == OutputKind::Events    ? "an event log"
+                       : kind == OutputKind::Metrics ? "a metrics file"
+                                                     : "a report";
+    return "it exists and is not " + std::string(what) + " callwall wrote";
+}
+
 bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string& fail_on) {
     for (const auto& v : verdicts) {
         if (v == "blocked") return true;

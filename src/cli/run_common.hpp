@@ -93,6 +93,19 @@ bool write_stdout(std::string_view text, const char* cmd);
 /// and any existing SQLite file. Prints one line and returns false on failure.
 bool write_output_file(const std::string& path, std::string_view text, const char* cmd, const std::string& protect_db);
 
+/// What a command writes besides its database, for refuse_output.
+enum class OutputKind { Report, Events, Metrics };
+
+/// "" when `path` may be written as that output, else why not: it is one of
+/// the run's `inputs` (captures, the database with its -wal and -shm; by
+/// device and inode, so links and other spellings count), a directory, an
+/// SQLite file, or an existing non-empty file whose first bytes are not what
+/// callwall writes there (a report: its text, CSV, HTML or JSON head; events:
+/// a JSON line with schema_version; metrics: "# HELP callwall_"). A FIFO or a
+/// character device is fine for events (a pipe to a shipper, /dev/null), not
+/// for a report or metrics (those replace the file). "-" is standard output.
+std::string refuse_output(const std::string& path, OutputKind kind, const std::vector<std::string>& inputs);
+
 /// The last check of standard output before exit (everything printed with
 /// printf/std::cout): flushes it and, if a write failed, prints one line and
 /// turns exit code 0 or kExitFailOn (the output they stand for is lost) into

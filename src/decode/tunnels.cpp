@@ -119,7 +119,7 @@ LayerStatus decode_inner(ByteView inner, bool inner_is_ethernet, Encap kind, Pac
     if (!st.ok) {
         // A tunnel inside whose content is unknown, or tunnels too deep: named.
         out.undecoded_in = inner_meta.undecoded_in;
-        out.anomalies |= inner_meta.anomalies & kAnomalyEncapTooDeep;
+        out.anomalies |= inner_meta.anomalies;  // why it failed (a limit) reaches the caller
         return st;
     }
     if (out.encap == Encap::None) {

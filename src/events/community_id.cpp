@@ -61,6 +61,12 @@ bool lower_endpoint(const decode::IpAddr& a, uint16_t ap, const decode::IpAddr& 
 
 }  // namespace
 
+IcmpPorts icmp_ports(uint8_t proto, uint8_t type, uint8_t code) noexcept {
+    const int pair = proto == kIcmp ? icmp_counterpart(type) : icmp6_counterpart(type);
+    if (pair < 0) return {type, code, true};
+    return {type, static_cast<uint16_t>(pair), false};
+}
+
 std::string community_id(const decode::IpAddr& src, uint16_t sport, const decode::IpAddr& dst, uint16_t dport,
                          uint8_t proto, uint16_t seed) {
     decode::IpAddr a = src, b = dst;
@@ -101,6 +107,54 @@ std::string community_id(const decode::IpAddr& src, uint16_t sport, const decode
     char b64[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
     const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64), digest, SHA_DIGEST_LENGTH);
     return "1:" + std::string(b64, static_cast<size_t>(len));
+}
+
+std::string flow_uid(std::string_view key) {
+    static constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint8_t digest[SHA_DIGEST_LENGTH];
+    unsigned int digest_len = 0;
+    if (EVP_Digest(key.data(), key.size(), digest, &digest_len, EVP_sha1(), nullptr) != 1) return "";
+    // 96 bits of the digest (Zeek's uids are 96-bit too), in base62.
+    unsigned __int128 v = 0;
+    for (int i = 0; i < 12; ++i) v = (v << 8) | digest[i];
+    std::string out = "C";
+    for (int i = 0; i < 17; ++i) {
+        out.push_back(kBase62[static_cast<int>(v % 62)]);
+        v /= 62;
+    }
+    return out;
+}
+
+std::string zeek_service(std::string_view app) {
+    // callwall's label -> Zeek's analyzer name ("" : Zeek has none).
+    auto zeek_name = [](std::string_view label) -> std::string_view {
+        if (label == "tls") return "ssl";
+        if (label == "stun" || label == "turn" || label == "ms-turn") return "stun";
+        if (label == "dns" || label == "quic" || label == "dtls" || label == "http") return label;
+        return "";
+    };
+    std::string out;
+    size_t start = 0;
+    while (start <= app.size()) {
+        size_t end = app.find('+', start);
+        if (end == std::string_view::npos) end = app.size();
+        const std::string_view name = zeek_name(app.substr(start, end - start));
+        if (!name.empty()) {
+            bool seen = false;
+            for (size_t p = 0; p < out.size();) {
+                size_t q = out.find(',', p);
+                if (q == std::string::npos) q = out.size();
+                if (std::string_view(out).substr(p, q - p) == name) seen = true;
+                p = q + 1;
+            }
+            if (!seen) {
+                if (!out.empty()) out += ',';
+                out += name;
+            }
+        }
+        start = end + 1;
+    }
+    return out;
 }
 
 }  // namespace callwall::events

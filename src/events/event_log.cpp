@@ -27,6 +27,11 @@ public:
         o_ += ",\"" + std::string(key) + "\":" + json_quote(v);
         return *this;
     }
+    /// A text that may come off the wire (names): see catalog::json_field.
+    Line& text(std::string_view key, std::string_view v) {
+        o_ += "," + catalog::json_field(key, v);
+        return *this;
+    }
     Line& integer(std::string_view key, int64_t v) {
         o_ += ",\"" + std::string(key) + "\":" + std::to_string(v);
         return *this;
@@ -62,6 +67,19 @@ std::string ip_text(const decode::IpAddr& a) {
     return b;
 }
 
+constexpr uint8_t kSctp = 132;
+
+// Zeek's transport_proto names: ICMPv6 is "icmp" too.
+std::string_view zeek_proto(uint8_t proto) {
+    switch (proto) {
+        case decode::kProtoTcp: return "tcp";
+        case decode::kProtoUdp: return "udp";
+        case decode::kProtoIcmp:
+        case decode::kProtoIcmp6: return "icmp";
+        default: return "unknown_transport";
+    }
+}
+
 }  // namespace
 
 std::string to_json(const RunStartEvent& e) {
@@ -89,22 +107,29 @@ std::string to_json(const RunEndEvent& e) {
 std::string to_json(const FlowEvent& e) {
     return Line("flow", e.ts, e.run_id)
         .uinteger("flow_id", e.flow_id)
-        .str("community_id", community_id(e.orig_h, e.orig_p, e.resp_h, e.resp_p, e.proto))
+        .str("uid", e.uid)
+        // SCTP's ports are not decoded, and its ID needs them: none, which
+        // the spec allows ("an empty string") rather than a wrong one.
+        .str("community_id", !e.community_id.empty() ? e.community_id
+                             : e.proto == kSctp      ? std::string()
+                                                     : community_id(e.orig_h, e.orig_p, e.resp_h, e.resp_p, e.proto))
         .str("id.orig_h", ip_text(e.orig_h))
         .uinteger("id.orig_p", e.orig_p)
         .str("id.resp_h", ip_text(e.resp_h))
         .uinteger("id.resp_p", e.resp_p)
-        .str("proto", e.proto == 6    ? "tcp"
-                      : e.proto == 17 ? "udp"
-                                      : "other")
+        .str("proto", zeek_proto(e.proto))
         .str("service", e.service)
+        .str("app", e.app)
         .num("duration", e.duration)
         .uinteger("orig_pkts", e.orig_pkts)
         .uinteger("orig_bytes", e.orig_bytes)
+        .uinteger("orig_ip_bytes", e.orig_ip_bytes)
         .uinteger("resp_pkts", e.resp_pkts)
         .uinteger("resp_bytes", e.resp_bytes)
+        .uinteger("resp_ip_bytes", e.resp_ip_bytes)
         .str("conn_state", e.conn_state)
-        .str("name", e.name)
+        .str("history", e.history)
+        .text("name", e.name)
         .str("name_source", e.name_source)
         .done();
 }
@@ -112,9 +137,9 @@ std::string to_json(const FlowEvent& e) {
 std::string to_json(const DnsEvent& e) {
     return Line("dns", e.ts, e.run_id)
         .str("client", e.client)
-        .str("qname", e.qname)
+        .text("qname", e.qname)
         .str("rrtype", e.rrtype)
-        .str("answer", e.answer)
+        .text("answer", e.answer)
         .uinteger("ttl", e.ttl)
         .str("vendor", e.vendor)
         .done();
@@ -123,9 +148,10 @@ std::string to_json(const DnsEvent& e) {
 std::string to_json(const NameEvent& e) {
     return Line("name", e.ts, e.run_id)
         .uinteger("flow_id", e.flow_id)
+        .str("uid", e.uid)
         .str("community_id", e.community_id)
         .str("source", e.source)
-        .str("name", e.name)
+        .text("name", e.name)
         .str("vendor", e.vendor)
         .done();
 }

@@ -288,6 +288,76 @@ Flow* FlowTable::find(const IpAddr& src, uint16_t sport, const IpAddr& dst, uint
     return e == kEmptySlot ? nullptr : &slab_[static_cast<uint32_t>(e)];
 }
 
+namespace {
+
+// History slots per endpoint (Zeek's HIST_* masks that have a letter here).
+enum HistorySlot : uint8_t { kHistSyn, kHistFin, kHistRst, kHistData, kHistAck, kHistFlags, kHistSlots };
+constexpr uint16_t kHistVariantBit = 12;  ///< + dir * 2 + (slot == kHistFlags): the second letter of a slot
+
+// Records a letter the first time its slot is seen for that endpoint.
+inline void add_history(Flow& f, Dir d, HistorySlot slot, bool variant) noexcept {
+    const unsigned bit = unsigned{d} * unsigned{kHistSlots} + unsigned{slot};
+    if (f.history_seen & (1u << bit)) return;
+    f.history_seen = static_cast<uint16_t>(f.history_seen | (1u << bit));
+    if (variant)
+        f.history_seen =
+            static_cast<uint16_t>(f.history_seen | (1u << (kHistVariantBit + d * 2 + (slot == kHistFlags ? 1 : 0))));
+    for (int i = 0; i < 16; ++i)
+        if (((f.history_order >> (i * 4)) & 0xF) == 0) {
+            f.history_order |= uint64_t{bit + 1u} << (i * 4);
+            return;
+        }
+}
+
+// Zeek's update_history (TCPSessionAdapter): one flag of SYN/FIN/RST gives
+// its letter; more than one Q (or I for FIN+RST); none gives D with payload,
+// else A with ACK.
+inline void tcp_history(Flow& f, Dir d, uint8_t flags, bool payload) noexcept {
+    const bool syn = flags & decode::kTcpSyn, fin = flags & decode::kTcpFin, rst = flags & decode::kTcpRst;
+    const int bits = int{syn} + int{fin} + int{rst};
+    if (bits > 1) {
+        add_history(f, d, kHistFlags, fin && rst);
+    } else if (bits == 1) {
+        if (syn) add_history(f, d, kHistSyn, (flags & decode::kTcpAck) != 0);
+        if (fin) add_history(f, d, kHistFin, false);
+        if (rst) add_history(f, d, kHistRst, false);
+    } else if (payload) {
+        add_history(f, d, kHistData, false);
+    } else if (flags & decode::kTcpAck) {
+        add_history(f, d, kHistAck, false);
+    }
+}
+
+}  // namespace
+
+size_t history_text(const Flow& f, char* out) noexcept {
+    static constexpr char kLetters[kHistSlots][2] = {{'S', 'H'}, {'F', 'F'}, {'R', 'R'},
+                                                     {'D', 'D'}, {'A', 'A'}, {'Q', 'I'}};
+    size_t n = 0;
+    if (f.proto != kProtoTcp && f.proto != kProtoUdp) return 0;
+    if (f.first_from_server) out[n++] = '^';
+    for (int i = 0; i < 16; ++i) {
+        const unsigned code = (f.history_order >> (i * 4)) & 0xF;
+        if (code == 0) break;
+        const unsigned bit = code - 1, d = bit / unsigned{kHistSlots}, slot = bit % unsigned{kHistSlots};
+        const bool variant = (f.history_seen >> (kHistVariantBit + d * 2 + (slot == kHistFlags ? 1 : 0))) & 1u;
+        char c = kLetters[slot][variant ? 1 : 0];
+        if (d == kFromServer) c = static_cast<char>(c - 'A' + 'a');
+        out[n++] = c;
+    }
+    return n;
+}
+
+std::string_view zeek_conn_state(const Flow& f) noexcept {
+    if (f.proto == kProtoTcp) return to_string(f.state());
+    if (f.proto == kProtoUdp) {
+        const bool orig = f.packets[kFromClient] > 0, resp = f.packets[kFromServer] > 0;
+        if (orig) return resp ? "SF" : "S0";
+        return resp ? "SHR" : "OTH";
+    }
+    return "OTH";
+}
+
 void FlowTable::track_tcp(uint32_t idx, Dir d, const decode::PacketMeta& m, int64_t ts_us) noexcept {
     Flow& f = slab_[idx];
     TcpTrack& t = f.tcp;
@@ -317,6 +387,7 @@ void FlowTable::track_tcp(uint32_t idx, Dir d, const decode::PacketMeta& m, int6
     }
     if (fl & decode::kTcpFin) t.fin[d] = true;
     if (!m.payload.empty() || m.payload_wire_len > 0) t.data[d] = true;
+    tcp_history(f, d, fl, m.payload_wire_len > 0);
     if (const uint8_t c = lru_class_of(f); c != f.lru_class) {
         // Closed (FIN both ways, or RST): to the shorter timeout's list.
         lru_unlink(idx);
@@ -372,8 +443,14 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         f.client_is_a = (src_is_client == a_is_src);
         f.client_ip = src_is_client ? m.src : m.dst;
         f.server_ip = src_is_client ? m.dst : m.src;
+        f.first_from_server = !src_is_client;
         f.client_port = src_is_client ? m.sport : m.dport;
         f.server_port = src_is_client ? m.dport : m.sport;
+        if (m.proto == decode::kProtoIcmp || m.proto == decode::kProtoIcmp6) {
+            f.first_icmp_type = m.icmp_type;
+            f.first_icmp_code = m.icmp_code;
+            f.first_icmp_from_client = src_is_client;
+        }
         f.tcp.first_was_syn =
             m.proto == kProtoTcp && (m.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn;
         ++live_;
@@ -411,7 +488,10 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         ++f.later_fragments;
         return out;
     }
-    if (m.proto == kProtoTcp) track_tcp(idx, d, m, ts_us);
+    if (m.proto == kProtoTcp)
+        track_tcp(idx, d, m, ts_us);
+    else if (m.proto == kProtoUdp)
+        add_history(f, d, kHistData, false);  // Zeek's UDP analyzer: D / d for every packet
     return out;
 }
 

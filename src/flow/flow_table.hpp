@@ -85,6 +85,20 @@ enum class ConnState : uint8_t {
 };
 [[nodiscard]] std::string_view to_string(ConnState s) noexcept;
 
+struct Flow;
+/// Zeek's conn_state for the flow: TCP as ConnState, UDP "SF" (both ways),
+/// "S0" (the originator only), "SHR" (the responder only), anything else "OTH".
+[[nodiscard]] std::string_view zeek_conn_state(const Flow& f) noexcept;
+/// Zeek's conn.log history letters (upper case the originator's, lower case
+/// the responder's), each once per endpoint in the order first seen:
+/// TCP S (SYN), H (SYN-ACK), A (pure ACK), D (payload), F (FIN), R (RST),
+/// Q (SYN/FIN/RST together), I (FIN and RST); UDP D (a packet); ICMP and
+/// other protocols none. A leading
+/// '^' when the first packet came from the responder. Not kept: Zeek's
+/// counted letters (C checksum, T retransmission, W zero window, G gap)
+/// and a SYN repeated with a new sequence number. `out` needs 14 bytes.
+size_t history_text(const Flow& f, char* out) noexcept;
+
 /// Direction index into per-direction arrays.
 enum Dir : uint8_t { kFromClient = 0, kFromServer = 1 };
 
@@ -150,11 +164,25 @@ struct alignas(64) Flow {
     /// address (Ethernet ff:ff:ff:ff:ff:ff, or Linux cooked capture's
     /// "broadcast" packet type): nothing is expected to answer it.
     bool link_broadcast = false;
+    // ICMP/ICMPv6 flows: the type and code of the flow's first packet, and
+    // whether the client sent it (what Zeek's ICMP "ports" and the
+    // Community ID are made of).
+    uint8_t first_icmp_type = 0, first_icmp_code = 0;
+    bool first_icmp_from_client = true;
     // Owned by the dissect stage (application facts); opaque here.
     uint32_t app_slot = UINT32_MAX;
     /// Order of the last move to an LRU tail, across all lists (FlowTable::at):
     /// evictions that happen together go oldest move first.
     uint64_t lru_seq = 0;
+    // Zeek's conn.log history (see history_text): each letter once per
+    // endpoint, in the order first seen. A letter is a slot (HistorySlot)
+    // and a direction; `history_order` holds the slots as nibbles (slot + 1,
+    // the client's 1-6, the server's 7-12), `history_seen` one bit per slot
+    // and, in its top bits, which variant the two-letter slots took
+    // (SYN: S or H; flags: Q or I).
+    uint64_t history_order = 0;
+    uint16_t history_seen = 0;
+    bool first_from_server = false;  ///< the first packet came from the server (Zeek's '^')
 
     [[nodiscard]] ConnState state() const noexcept;
 };

@@ -4,6 +4,7 @@
 #include "attrib/kept_flows.hpp"
 #include "attrib/store_io.hpp"
 #include "callwall/decode/packet.hpp"
+#include "decode/layers.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
 #include "util/clock.hpp"
@@ -117,6 +118,9 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
         ++t.undecoded_packets;
         const decode::Encap in = (frame.parsed ? *frame.parsed : meta_).undecoded_in;
         if (in != decode::Encap::None) ++undecoded_in_[static_cast<int>(in)];
+        const uint32_t anomalies = frame.parsed ? frame.parsed->anomalies : meta_.anomalies;
+        if (anomalies & decode::kAnomalyEncapTooDeep) ++encap_too_deep_;
+        if (anomalies & decode::kAnomalyTooManyExtHeaders) ++ext_headers_too_many_;
         return;
     }
     const decode::PacketMeta& m = frame.parsed ? *frame.parsed : meta_;
@@ -404,6 +408,16 @@ void Analyzer::note_undecoded() {
         kinds + "\n";
 }
 
+void Analyzer::note_decode_limits() {
+    if (encap_too_deep_)
+        totals_.notes += "decode: " + std::to_string(encap_too_deep_) +
+                         " frames not decoded: tunnels nested deeper than " + std::to_string(decode::kMaxEncapDepth) +
+                         " (GRE, ERSPAN, VXLAN, IP in IP)\n";
+    if (ext_headers_too_many_)
+        totals_.notes += "decode: " + std::to_string(ext_headers_too_many_) + " frames not decoded: more than " +
+                         std::to_string(decode::detail::kMaxExtHeaders) + " IPv6 extension headers\n";
+}
+
 void Analyzer::note_fragments(const decode::ReassemblyStats& st) {
     const uint64_t incomplete = st.timed_out + st.evicted + st.flushed;
     if (!incomplete && !st.unattributed) return;
@@ -433,6 +447,7 @@ void Analyzer::finish() {
     }
     note_clock();
     note_undecoded();
+    note_decode_limits();
     flush_all(totals_.packets, totals_.packets);
     note_fragments(reasm_.stats());
     totals_.flows = table_.stats().created;

@@ -169,6 +169,9 @@ private:
     void note_clock();
     /// Appends the line naming the encapsulations whose content was not decoded (at finish).
     void note_undecoded();
+    /// Appends a line for frames not decoded because a decoder's limit was
+    /// reached (tunnels nested too deep, too many IPv6 extension headers).
+    void note_decode_limits();
     /// Fills info.outcome from the hint, if there is one.
     void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
@@ -218,6 +221,8 @@ private:
     /// Frames that failed inside an encapsulation, by decode::Encap (the reading thread's count).
     uint64_t undecoded_in_[decode::kEncapKinds] = {};
     int64_t clock_back_max_us_ = 0;
+    // Frames given up at a decoder's limit (counted in undecoded_packets too).
+    uint64_t encap_too_deep_ = 0, ext_headers_too_many_ = 0;
     // Evictions happen inside the noexcept packet path; rows that fail to be
     // written are reported by drain()/finish() instead of throwing there.
     std::exception_ptr deferred_error_;

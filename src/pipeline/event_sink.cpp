@@ -2,6 +2,8 @@
 // pipeline/event_sink.hpp.
 #include "pipeline/event_sink.hpp"
 
+#include <cstdio>
+
 #include "pipeline/store_sink.hpp"
 #include "util/clock.hpp"
 
@@ -22,6 +24,7 @@ std::string EventSink::vendor_of(std::string_view name) const {
 void EventSink::write(const std::string& line) noexcept { log_.write(line); }
 
 void EventSink::dns_answer(const DnsAnswerFact& f) {
+    if (!log_.ok()) return;
     const std::string vendor = vendor_of(f.qname);
     if (vendor.empty()) return;
     events::DnsEvent e;
@@ -42,6 +45,7 @@ void EventSink::dns_answer(const DnsAnswerFact& f) {
 void EventSink::flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept {
     try {
         ++flows_;
+        if (!log_.ok()) return;  // the stream closed: nothing more to format
         events::FlowEvent e;
         e.ts = util::us_to_s(f.first_ts_us);
         e.run_id = run_id_;
@@ -51,15 +55,39 @@ void EventSink::flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) n
         e.orig_p = f.client_port;
         e.resp_p = f.server_port;
         e.proto = f.proto;
-        e.service = std::string(app.app);
+        e.service = events::zeek_service(app.app);
+        e.app = std::string(app.app);
         e.duration = util::us_to_s(f.last_ts_us - f.first_ts_us);
         e.orig_pkts = f.packets[flow::kFromClient];
-        e.orig_bytes = f.bytes[flow::kFromClient];
+        e.orig_bytes = f.payload_bytes[flow::kFromClient];
+        e.orig_ip_bytes = f.bytes[flow::kFromClient];
         e.resp_pkts = f.packets[flow::kFromServer];
-        e.resp_bytes = f.bytes[flow::kFromServer];
-        e.conn_state = std::string(flow::to_string(f.state()));
+        e.resp_bytes = f.payload_bytes[flow::kFromServer];
+        e.resp_ip_bytes = f.bytes[flow::kFromServer];
+        e.conn_state = std::string(flow::zeek_conn_state(f));
+        char history[16];
+        e.history.assign(history, flow::history_text(f, history));
         e.name = std::string(app.name);
         e.name_source = std::string(app.name_source);
+        if (f.proto == decode::kProtoIcmp || f.proto == decode::kProtoIcmp6) {
+            // Zeek's ICMP "ports" (type and counterpart or code) in place of
+            // the echo identifier the flow table keys on.
+            const events::IcmpPorts p = events::icmp_ports(f.proto, f.first_icmp_type, f.first_icmp_code);
+            const bool from_client = f.first_icmp_from_client;
+            e.orig_p = from_client ? p.sport : p.dport;
+            e.resp_p = from_client ? p.dport : p.sport;
+            e.community_id = from_client ? events::community_id(f.client_ip, p.sport, f.server_ip, p.dport, f.proto)
+                                         : events::community_id(f.server_ip, p.sport, f.client_ip, p.dport, f.proto);
+        }
+        // The uid: the run, the flow's number, its first packet's time and its tuple.
+        char key[96];
+        const int key_len = std::snprintf(key, sizeof key, "%lld/%llu/%lld/%u/%u/%u/", static_cast<long long>(run_id_),
+                                          static_cast<unsigned long long>(f.id), static_cast<long long>(f.first_ts_us),
+                                          unsigned{f.proto}, unsigned{f.client_port}, unsigned{f.server_port});
+        std::string uid_key(key, key_len > 0 ? static_cast<size_t>(key_len) : 0);
+        uid_key.append(reinterpret_cast<const char*>(f.client_ip.bytes.data()), f.client_ip.bytes.size());
+        uid_key.append(reinterpret_cast<const char*>(f.server_ip.bytes.data()), f.server_ip.bytes.size());
+        e.uid = events::flow_uid(uid_key);
         write(to_json(e));
 
         // The server name the flow's own handshake asked for, when it is a vendor's.
@@ -70,6 +98,7 @@ void EventSink::flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) n
         n.ts = util::us_to_s(f.first_ts_us);
         n.run_id = run_id_;
         n.flow_id = f.id;
+        n.uid = e.uid;
         n.community_id = events::community_id(f.client_ip, f.client_port, f.server_ip, f.server_port, f.proto);
         n.source = app.app.find("quic") != std::string_view::npos ? "quic" : "sni";
         n.name = std::string(app.name);

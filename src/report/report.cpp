@@ -64,13 +64,16 @@ std::vector<std::string> wrap(const std::string& s, size_t width) {
     std::istringstream in(s);
     std::string word;
     while (in >> word) {
-        while (word.size() > width) {
+        if (word.size() > width) {
+            // Cut into width-long pieces from an offset: erasing the front
+            // each time made a 2 MB token quadratic.
             if (!line.empty()) {
                 lines.push_back(line);
                 line.clear();
             }
-            lines.push_back(word.substr(0, width));
-            word = word.substr(width);
+            size_t at = 0;
+            for (; word.size() - at > width; at += width) lines.push_back(word.substr(at, width));
+            word.erase(0, at);
         }
         if (line.empty())
             line = word;
@@ -341,8 +344,8 @@ std::string render_json(const ReportData& d) {
             o += b;
             o += ",\"packets_c2s\":" + std::to_string(e.packets_c2s) +
                  ",\"packets_s2c\":" + std::to_string(e.packets_s2c) + ",\"state\":" + json_quote(e.state) +
-                 ",\"outcome\":" + json_quote(e.outcome) + ",\"app\":" + json_quote(e.app) +
-                 ",\"name\":" + json_quote(e.name) + ",\"name_source\":" + json_quote(e.name_source) +
+                 ",\"outcome\":" + json_quote(e.outcome) + ",\"app\":" + json_quote(e.app) + "," +
+                 catalog::json_field("name", e.name) + ",\"name_source\":" + json_quote(e.name_source) +
                  ",\"evidence_kind\":" + json_quote(e.evidence_kind) + "}";
         }
         o += "]}";
@@ -359,8 +362,8 @@ std::string render_json(const ReportData& d) {
     for (size_t i = 0; i < d.vendor_gaps.size(); ++i) {
         const auto& u = d.vendor_gaps[i];
         o += (i ? ",{" : "{");
-        o += "\"flow_id\":" + std::to_string(u.flow_id) + ",\"vendor\":" + json_quote(u.vendor) +
-             ",\"name\":" + json_quote(u.name) + ",\"transport\":" + json_quote(u.transport) +
+        o += "\"flow_id\":" + std::to_string(u.flow_id) + ",\"vendor\":" + json_quote(u.vendor) + "," +
+             catalog::json_field("name", u.name) + ",\"transport\":" + json_quote(u.transport) +
              ",\"server\":" + json_quote(u.server_ip + ":" + std::to_string(u.server_port)) +
              ",\"app\":" + json_quote(u.app) + ",\"outcome\":" + json_quote(u.outcome) + "}";
     }

@@ -2,6 +2,7 @@
 #include "callwall/run/session.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -119,6 +120,32 @@ struct Session::Impl {
         }
     }
 
+    /// Once the event stream fails (its reader went away: EPIPE), a run note
+    /// says so; the run itself goes on. True when the note was added now.
+    bool note_events_closed() {
+        if (!log || log->ok() || events_noted) return false;
+        events_noted = true;
+        analyzer->totals().notes += "events: the event stream closed after " + std::to_string(log->lines()) +
+                                    " lines (" + log->error() + "); the run went on without it\n";
+        return true;
+    }
+    bool events_noted = false;
+    store::Store::BusyWaits busy_before;  ///< the store's waits when the run began
+
+    /// A run note for the time the run's writes waited for other writers.
+    void note_busy_waits() {
+        const store::Store::BusyWaits w = db->busy_waits();
+        if (w.waits == busy_before.waits) return;
+        char line[320];
+        std::snprintf(
+            line, sizeof line,
+            "database: waited %.1f s in all for another process's write lock (%llu times, the longest "
+            "%.1f s): an SQLite shell, merge or analyze writing the same file; the capture went on meanwhile\n",
+            w.waited_s - busy_before.waited_s, static_cast<unsigned long long>(w.waits - busy_before.waits),
+            w.longest_s);
+        analyzer->totals().notes += line;
+    }
+
     void run_end_event() noexcept {
         if (!log || run_end_written) return;
         run_end_written = true;
@@ -157,6 +184,9 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
         }
     }
     s.db = store::Store::open(s.o.db_path);
+    // A live capture outlasts other writers of its file instead of stopping
+    // after 5 s of "database is locked" (store::Store::set_patient).
+    if (s.o.refresh_s > 0) s.db->set_patient(true);
     s.db->write_behind(s.o.write_behind);
     if (s.o.collect_vendor_addresses) s.vendor_addresses = std::make_unique<pipeline::VendorAddresses>(*s.o.catalog);
     s.begin();
@@ -224,6 +254,8 @@ void Session::Impl::begin() {
     status = Status::Failed;
     ended_by.clear();
     run_end_written = false;
+    events_noted = false;
+    busy_before = db->busy_waits();
 }
 
 void Session::next_run() {
@@ -336,6 +368,8 @@ void Session::finish(Status status, const std::string& ended_by) {
     const store::RunTotals& t = s.analyzer->totals();
     // What the run row says of its end, for an attribution from memory.
     if (s.kept) s.kept->set_run_totals(t.packets ? t.last_ts : 0, t.flows_evicted_full);
+    s.note_events_closed();
+    s.note_busy_waits();
     s.db->update_run(s.run_id, t, store_status(status), util::wall_s());
     s.db->flush();
 }
@@ -370,6 +404,10 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     s.db->flush();
     s.verdict_events(v);
     s.run_end_event();
+    if (s.note_events_closed()) {  // the stream closed on the verdict lines
+        s.db->update_run(s.run_id, s.analyzer->totals(), store_status(s.status), util::wall_s());
+        s.db->flush();
+    }
     return v;
 }
 

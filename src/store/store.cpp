@@ -108,6 +108,42 @@ size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
     return std::strlen(buf);
 }
 
+void Store::set_patient(bool on) {
+    if (on)
+        sqlite3_busy_handler(c_->db, &Store::on_busy, this);
+    else
+        sqlite3_busy_timeout(c_->db, 5000);
+}
+
+// SQLite's busy handler: `attempts` counts the calls for one lock attempt
+// (0 the first). Sleeps 1, 2, 4 ... 100 ms and retries; 0 gives up (the
+// statement then fails with SQLITE_BUSY, as with the 5 s timeout).
+int Store::on_busy(void* self, int attempts) noexcept {
+    auto& s = *static_cast<Store*>(self);
+    const int64_t now = util::mono_us();
+    if (attempts == 0) {
+        s.busy_started_us_ = now;
+        s.busy_waits_.fetch_add(1, std::memory_order_relaxed);
+    }
+    const int64_t waited = now - s.busy_started_us_;
+    if (waited > static_cast<int64_t>(kPatientBusyLimitS * 1e6)) return 0;
+    const int64_t nap_us = std::min<int64_t>(100'000, int64_t{1000} << std::min(attempts, 7));
+    ::usleep(static_cast<useconds_t>(nap_us));
+    s.busy_waited_us_.fetch_add(static_cast<uint64_t>(nap_us), std::memory_order_relaxed);
+    const auto longest = static_cast<uint64_t>(waited + nap_us);
+    if (longest > s.busy_longest_us_.load(std::memory_order_relaxed))
+        s.busy_longest_us_.store(longest, std::memory_order_relaxed);
+    return 1;
+}
+
+Store::BusyWaits Store::busy_waits() const noexcept {
+    BusyWaits w;
+    w.waits = busy_waits_.load(std::memory_order_relaxed);
+    w.waited_s = static_cast<double>(busy_waited_us_.load(std::memory_order_relaxed)) / 1e6;
+    w.longest_s = static_cast<double>(busy_longest_us_.load(std::memory_order_relaxed)) / 1e6;
+    return w;
+}
+
 void Store::fail(int rc, std::string_view what) const {
     const std::string msg =
         path_ + ": " + std::string(what) + ": " + (c_->db ? sqlite3_errmsg(c_->db) : sqlite3_errstr(rc));

@@ -10,6 +10,7 @@
 // time, boot id) so a reader can tell "still running" from "killed".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -259,6 +260,22 @@ public:
     void write_behind(bool on);
     /// Batches the decoding thread waited to queue (the writer was behind).
     [[nodiscard]] size_t write_behind_waits() const noexcept;
+
+    /// A live capture's patience with other writers of the file (sqlite3
+    /// holding a write transaction, a merge or an analyze into it): instead of
+    /// failing after 5 s with "database is locked", the connection waits for
+    /// their lock, retrying with a backoff of up to 100 ms, for at most
+    /// kPatientBusyLimitS at a stretch, and counts how long it waited. With
+    /// write-behind the waiting is the writer thread's: the decoding thread
+    /// queues meanwhile (bounded; behind it the reading thread's buffer).
+    void set_patient(bool on);
+    static constexpr double kPatientBusyLimitS = 3600;
+    struct BusyWaits {
+        uint64_t waits = 0;  ///< times a statement found the file locked and waited
+        double waited_s = 0, longest_s = 0;
+    };
+    /// What the waits came to so far (from any thread).
+    [[nodiscard]] BusyWaits busy_waits() const noexcept;
     [[nodiscard]] bool write_behind() const noexcept { return wb_ != nullptr; }
     /// With write-behind, the writer's queue as work another thread may do
     /// in its idle time (capture::ReadAhead::lend_idle_time); else null.
@@ -390,6 +407,9 @@ private:
     struct Conn;
     std::unique_ptr<Conn> c_;
     std::unique_ptr<WriteBehind> wb_;  ///< the writer thread, when write-behind is on
+    static int on_busy(void* self, int attempts) noexcept;
+    std::atomic<uint64_t> busy_waits_{0}, busy_waited_us_{0}, busy_longest_us_{0};
+    int64_t busy_started_us_ = 0;  ///< the current wait's start (the connection's thread)
     // With write-behind, the WAL is copied back into the database while
     // packets are read, on a thread of its own (a passive checkpoint,
     // store/checkpoint_ahead.hpp) each time it has grown by

@@ -81,7 +81,7 @@ TEST_F(Output, ReportRefusesToOverwriteAnySqliteFile) {
 TEST_F(Output, ReportReplacesAnOrdinaryFileKeepingItsModeAndLinks) {
     const std::string db = make_db();
     const std::string out = dir_ / "report.txt";
-    write_file(out, "old report\n");
+    write_file(out, "run 1 (analyze, completed): last week's capture\n");
     ::chmod(out.c_str(), 0640);
     const std::string link = dir_ / "latest.txt";
     std::filesystem::create_symlink(out, link);
@@ -102,7 +102,7 @@ TEST_F(Output, ReportReplacesAnOrdinaryFileKeepingItsModeAndLinks) {
 TEST_F(Output, ReportOnAFullDiskLeavesTheOldFileIntact) {
     const std::string db = make_db();
     const std::string out = dir_ / "report.html";
-    const std::string old = "<p>last week's report</p>\n";
+    const std::string old = "<!DOCTYPE html>\n<title>callwall report</title>\n<p>last week's report</p>\n";
     write_file(out, old);
     const auto full = callwall({"report", "--db", db, "--format", "html"});
     ASSERT_TRUE(full.exit.exited && full.exit.code == 0) << full.err;
@@ -214,11 +214,60 @@ TEST_F(Output, CaptureRefusesToReplaceAFileThatIsNotItsMetrics) {
     const std::string db = dir_ / "never.sqlite";
     const auto r = callwall({"capture", "-i", "lo", "--db", db, "--metrics", other, "--duration", "1"});
     expect_one_line(r, kExitOutput,
-                    "callwall capture: --metrics " + other +
-                        ": exists and is not a callwall metrics file (refusing to "
-                        "replace it)");
+                    "callwall capture: --metrics " + other + ": it exists and is not a metrics file callwall wrote");
     EXPECT_EQ(read_file(other), "my notes\n");
     EXPECT_FALSE(std::filesystem::exists(db)) << "nothing was opened";
+}
+
+// Outputs that are an input of the run, or a file callwall did not write,
+// are refused before anything is read or written: report -o over a capture
+// or someone's file, --events appending to the capture being read or to a
+// file that is not an event log. A report or event log callwall wrote is
+// replaced / appended to as before.
+TEST_F(Output, OutputsRefuseInputsAndFilesThatAreNotCallwalls) {
+    const std::string db = make_db();
+    const std::string pcap = dir_ / "capture.pcap";
+    std::filesystem::copy_file(capture_, pcap);
+    const std::string pcap_before = read_existing(pcap);
+    const std::string passwd = dir_ / "passwd";
+    write_file(passwd, "root:x:0:0:root:/root:/bin/bash\n");
+
+    auto r = callwall({"report", "--db", db, "-o", pcap});
+    expect_one_line(r, kExitOutput,
+                    "callwall report: refusing to write " + pcap + ": it exists and is not a report callwall wrote");
+    EXPECT_EQ(read_file(pcap), pcap_before);
+
+    const std::string db2 = dir_ / "events-run.sqlite";
+    r = callwall({"analyze", "-q", "--db", db2, "--events", pcap, pcap});
+    expect_one_line(r, kExitOutput,
+                    "callwall analyze: --events " + pcap + ": it is an input of this run (" + pcap + ")");
+    EXPECT_EQ(read_file(pcap), pcap_before);
+    EXPECT_FALSE(std::filesystem::exists(db2)) << "refused before the database is made";
+
+    r = callwall({"analyze", "-q", "--db", db2, "--events", passwd, pcap});
+    expect_one_line(r, kExitOutput,
+                    "callwall analyze: --events " + passwd + ": it exists and is not an event log callwall wrote");
+    EXPECT_EQ(read_file(passwd), "root:x:0:0:root:/root:/bin/bash\n");
+
+    // Ours: an event log is appended to, a report replaced.
+    const std::string events = dir_ / "events.jsonl";
+    r = callwall({"analyze", "-q", "--db", db2, "--events", events, pcap});
+    ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << r.err;
+    const std::string first = read_file(events);
+    r = callwall({"analyze", "-q", "--db", db2, "--events", events, pcap});
+    ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << r.err;
+    EXPECT_EQ(read_file(events).substr(0, first.size()), first);
+    EXPECT_GT(read_file(events).size(), first.size());
+    const std::string report = dir_ / "report.json";
+    for (int i = 0; i < 2; ++i) {
+        r = callwall({"report", "--db", db, "--format", "json", "-o", report});
+        EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << r.err;
+    }
+    // -o - is standard output.
+    r = callwall({"report", "--db", db, "-o", "-"});
+    EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << r.err;
+    EXPECT_EQ(r.out, callwall({"report", "--db", db}).out);
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::current_path() / "-"));
 }
 
 }  // namespace

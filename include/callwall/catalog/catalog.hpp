@@ -509,7 +509,22 @@ struct ExportOptions {
 /// ipset), "callwall_whereby_third_party" for third-party names.
 [[nodiscard]] std::string address_set_name(const Entry& e);
 
-/// JSON string literal with quotes, escaping per RFC 8259.
+/// JSON string literal with quotes, written by nlohmann-json (RFC 8259
+/// escaping). Bytes that are not UTF-8 (a name off the wire) become U+FFFD,
+/// so the text is always valid JSON; json_field keeps those bytes beside it.
 [[nodiscard]] std::string json_quote(std::string_view s);
+
+/// Whether `s` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
+/// code points past U+10FFFF).
+[[nodiscard]] bool valid_utf8(std::string_view s) noexcept;
+
+/// `s` with every byte outside printable ASCII, and the backslash, written as
+/// \xHH (Zeek's escaping of raw bytes in its logs): "\xc3(" for c3 28.
+[[nodiscard]] std::string escape_bytes(std::string_view s);
+
+/// `"key":"value"` for a text that may come off the wire: when `value` is
+/// not UTF-8, followed by `,"key_raw":"..."` with its bytes as escape_bytes
+/// writes them (the first string has U+FFFD in their place).
+[[nodiscard]] std::string json_field(std::string_view key, std::string_view value);
 
 }  // namespace callwall::catalog

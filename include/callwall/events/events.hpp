@@ -33,7 +33,7 @@
 
 namespace callwall::events {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// Community ID v1 of a flow, e.g. "1:LQU9qZlK+B5F3KDmev6m5PMibrg=". The
 /// order of the two endpoints does not matter (except for one-way ICMP
@@ -41,6 +41,16 @@ inline constexpr int kSchemaVersion = 1;
 /// ICMPv6 (58) the "ports" are the message type and code.
 [[nodiscard]] std::string community_id(const decode::IpAddr& src, uint16_t sport, const decode::IpAddr& dst,
                                        uint16_t dport, uint8_t proto, uint16_t seed = 0);
+
+/// An ICMP (proto 1) or ICMPv6 (58) message as Zeek and the Community ID see
+/// it: the type is the sender's "port", the counterpart type (echo request /
+/// reply, ...) the receiver's; a type without one is one-way and its code is
+/// the receiver's "port".
+struct IcmpPorts {
+    uint16_t sport = 0, dport = 0;
+    bool one_way = false;
+};
+[[nodiscard]] IcmpPorts icmp_ports(uint8_t proto, uint8_t type, uint8_t code) noexcept;
 
 struct RunStartEvent {
     double ts = 0;  ///< wall clock, seconds since the epoch
@@ -58,18 +68,36 @@ struct RunEndEvent {
     double first_ts = 0, last_ts = 0;  ///< capture time of the first and last packet
 };
 
+/// A Zeek-style connection uid ("C" and 17 base62 characters) derived from
+/// `key` (the run, the flow's number, time and 5-tuple): the same flow of the
+/// same run always gets the same uid, different flows practically never.
+[[nodiscard]] std::string flow_uid(std::string_view key);
+
+/// Zeek's service names for callwall's app column ("stun+turn+rtp" gives
+/// "stun"; "tls" "ssl"): its analyzers' names joined by ',', callwall's
+/// labels that Zeek has no analyzer for (rtp, rtcp, rtmp, gquic) left out.
+[[nodiscard]] std::string zeek_service(std::string_view app);
+
 struct FlowEvent {
     double ts = 0;  ///< first packet (capture time)
     int64_t run_id = 0;
     uint64_t flow_id = 0;
+    std::string uid;  ///< flow_uid
     decode::IpAddr orig_h, resp_h;
     uint16_t orig_p = 0, resp_p = 0;
-    uint8_t proto = 0;  ///< 6 or 17
-    std::string service;  ///< callwall's app column: "tls", "stun+turn+rtp", ...
+    uint8_t proto = 0;  ///< IANA protocol number (6, 17, 1, 58, ...)
+    std::string service;  ///< Zeek's names (zeek_service): "ssl", "stun", "dns,..."
+    std::string app;  ///< callwall's app column: "tls", "stun+turn+rtp", ...
     double duration = 0;
-    uint64_t orig_pkts = 0, orig_bytes = 0, resp_pkts = 0, resp_bytes = 0;
-    std::string conn_state;  ///< Zeek's conn_state for TCP; "answered"/"one-way" for UDP
+    uint64_t orig_pkts = 0, resp_pkts = 0;
+    uint64_t orig_bytes = 0, resp_bytes = 0;  ///< payload bytes (Zeek's meaning)
+    uint64_t orig_ip_bytes = 0, resp_ip_bytes = 0;  ///< IP bytes (IP total length)
+    std::string conn_state;  ///< Zeek's conn_state (flow::zeek_conn_state)
+    std::string history;  ///< Zeek's history letters (flow::history_text)
     std::string name, name_source;
+    /// "" computes it from the 5-tuple above; an ICMP flow's is set from its
+    /// first message as sent (a one-way message is not reordered).
+    std::string community_id;
 };
 
 struct DnsEvent {
@@ -83,6 +111,7 @@ struct NameEvent {
     double ts = 0;
     int64_t run_id = 0;
     uint64_t flow_id = 0;
+    std::string uid;  ///< the flow line's uid
     std::string community_id, source, name, vendor;  ///< source: "sni" (TLS), "quic"
 };
 

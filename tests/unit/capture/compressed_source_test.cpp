@@ -138,6 +138,21 @@ TEST_F(Compressed, EachCodecGivesThePlainFilesFrames) {
     }
 }
 
+// pzstd's output starts with a skippable frame (magic 0x184D2A50, its
+// length, then bytes the decoder skips) before the first zstd frame.
+TEST_F(Compressed, ZstdStartingWithASkippableFrameIsRead) {
+    Bytes skippable = {0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef};
+    const Bytes frame = zstd(plain_bytes_);
+    skippable.insert(skippable.end(), frame.begin(), frame.end());
+    EXPECT_EQ(detect_compression(skippable.data(), 4), Compression::Zstd);
+    skippable[0] = 0x5f;  // any of the 16 skippable magics
+    EXPECT_EQ(detect_compression(skippable.data(), 4), Compression::Zstd);
+    const Seen s = read_path(make(skippable, "pzstd.pcap.zst"));
+    EXPECT_EQ(s.end, NextStatus::End) << s.error;
+    EXPECT_EQ(s.ts, plain_.ts);
+    EXPECT_TRUE(s.bytes == plain_.bytes);
+}
+
 TEST_F(Compressed, ConcatenatedMembersFramesAndStreamsAreReadInTurn) {
     const size_t half = plain_bytes_.size() / 2 + 13;  // not on a record boundary
     const Bytes a(plain_bytes_.begin(), plain_bytes_.begin() + static_cast<long>(half));

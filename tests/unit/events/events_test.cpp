@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "callwall/events/events.hpp"
 #include "unit/corpus.hpp"
@@ -97,26 +100,104 @@ TEST(EventLines, FlowHasZeekFieldsAndTheCommunityId) {
     f.ts = 1767225600.25;
     f.run_id = 3;
     f.flow_id = 7;
+    f.uid = "CabcdefghijKLMNOPQ";
     f.orig_h = ip("192.168.1.52");
     f.orig_p = 54585;
     f.resp_h = ip("8.8.8.8");
     f.resp_p = 53;
     f.proto = 17;
     f.service = "dns";
+    f.app = "dns";
     f.duration = 0.012;
     f.orig_pkts = 1;
-    f.orig_bytes = 60;
+    f.orig_bytes = 32;
+    f.orig_ip_bytes = 60;
     f.resp_pkts = 1;
-    f.resp_bytes = 120;
-    f.conn_state = "answered";
+    f.resp_bytes = 92;
+    f.resp_ip_bytes = 120;
+    f.conn_state = "SF";
+    f.history = "Dd";
     f.name = "dns.google";
     f.name_source = "dns";
     EXPECT_EQ(to_json(f),
-              "{\"schema_version\":1,\"event\":\"flow\",\"ts\":1767225600.250000,\"run_id\":3,\"flow_id\":7,"
+              "{\"schema_version\":2,\"event\":\"flow\",\"ts\":1767225600.250000,\"run_id\":3,\"flow_id\":7,"
+              "\"uid\":\"CabcdefghijKLMNOPQ\","
               "\"community_id\":\"1:d/FP5EW3wiY1vCndhwleRRKHowQ=\",\"id.orig_h\":\"192.168.1.52\",\"id.orig_p\":54585,"
-              "\"id.resp_h\":\"8.8.8.8\",\"id.resp_p\":53,\"proto\":\"udp\",\"service\":\"dns\",\"duration\":0.012000,"
-              "\"orig_pkts\":1,\"orig_bytes\":60,\"resp_pkts\":1,\"resp_bytes\":120,\"conn_state\":\"answered\","
+              "\"id.resp_h\":\"8.8.8.8\",\"id.resp_p\":53,\"proto\":\"udp\",\"service\":\"dns\",\"app\":\"dns\","
+              "\"duration\":0.012000,\"orig_pkts\":1,\"orig_bytes\":32,\"orig_ip_bytes\":60,\"resp_pkts\":1,"
+              "\"resp_bytes\":92,\"resp_ip_bytes\":120,\"conn_state\":\"SF\",\"history\":\"Dd\","
               "\"name\":\"dns.google\",\"name_source\":\"dns\"}\n");
+}
+
+// SCTP's ports are not decoded: no Community ID rather than a wrong one.
+TEST(EventLines, SctpFlowsHaveNoCommunityId) {
+    FlowEvent f;
+    f.orig_h = ip("10.0.0.1");
+    f.resp_h = ip("10.0.0.2");
+    f.proto = 132;
+    EXPECT_NE(to_json(f).find("\"community_id\":\"\","), std::string::npos) << to_json(f);
+    EXPECT_NE(to_json(f).find("\"proto\":\"unknown_transport\""), std::string::npos);
+    f.proto = 47;  // GRE: addresses and protocol only, as the spec says
+    EXPECT_NE(to_json(f).find("\"community_id\":\"1:"), std::string::npos) << to_json(f);
+}
+
+TEST(EventLines, ZeekServiceNames) {
+    EXPECT_EQ(zeek_service("tls"), "ssl");
+    EXPECT_EQ(zeek_service("stun+turn+rtp"), "stun");
+    EXPECT_EQ(zeek_service("stun+turn+ms-turn+dtls+rtp+rtcp"), "stun,dtls");
+    EXPECT_EQ(zeek_service("quic"), "quic");
+    EXPECT_EQ(zeek_service("gquic"), "");
+    EXPECT_EQ(zeek_service("rtp"), "");
+    EXPECT_EQ(zeek_service(""), "");
+}
+
+TEST(EventLines, UidIsZeekShapedAndStable) {
+    const std::string a = flow_uid("1/2/3"), b = flow_uid("1/2/4");
+    EXPECT_EQ(a, flow_uid("1/2/3"));
+    EXPECT_NE(a, b);
+    ASSERT_EQ(a.size(), 18u);
+    EXPECT_EQ(a[0], 'C');
+    for (char c : a.substr(1)) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << a;
+}
+
+// A name off the wire that is not UTF-8 (c3 28: a lead byte without its
+// continuation) still gives a JSON line: U+FFFD in the string, the bytes
+// escaped beside it.
+TEST(EventLines, InvalidUtf8IsValidJsonWithTheRawBytesBeside) {
+    NameEvent n;
+    n.run_id = 1;
+    n.flow_id = 2;
+    n.uid = flow_uid("x");
+    n.community_id = "1:d/FP5EW3wiY1vCndhwleRRKHowQ=";
+    n.source = "sni";
+    n.name = std::string("a\xc3\x28.example\\", 12);
+    n.vendor = "V";
+    const std::string line = to_json(n);
+    const nlohmann::json j = nlohmann::json::parse(line);  // throws on invalid UTF-8
+    EXPECT_EQ(j.at("name"), "a\xef\xbf\xbd(.example\\");
+    EXPECT_EQ(j.at("name_raw"), "a\\xc3(.example\\x5c");
+    // Valid UTF-8 has no _raw field and is written as it is.
+    n.name = "caf\xc3\xa9.example";
+    const nlohmann::json k = nlohmann::json::parse(to_json(n));
+    EXPECT_EQ(k.at("name"), "caf\xc3\xa9.example");
+    EXPECT_FALSE(k.contains("name_raw"));
+    DnsEvent d;
+    d.qname = "\xff";
+    d.answer = "ok";
+    const nlohmann::json dj = nlohmann::json::parse(to_json(d));
+    EXPECT_EQ(dj.at("qname_raw"), "\\xff");
+    EXPECT_FALSE(dj.contains("answer_raw"));
+}
+
+TEST(EventLines, Utf8Validation) {
+    EXPECT_TRUE(catalog::valid_utf8("plain"));
+    EXPECT_TRUE(catalog::valid_utf8("\xe2\x82\xac \xf0\x9f\x98\x80"));
+    EXPECT_FALSE(catalog::valid_utf8("\xc3\x28"));
+    EXPECT_FALSE(catalog::valid_utf8("\xc3"));  // cut short
+    EXPECT_FALSE(catalog::valid_utf8("\xc0\xaf"));  // overlong
+    EXPECT_FALSE(catalog::valid_utf8("\xed\xa0\x80"));  // a surrogate
+    EXPECT_FALSE(catalog::valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+    EXPECT_FALSE(catalog::valid_utf8("\xe2\x82"));
 }
 
 TEST(EventLines, TextIsEscapedAndEachEventIsOneLine) {

@@ -1,0 +1,144 @@
+// The command line at its edges: a closed event pipe, a gate on a run that
+// did not finish, values that would overflow, standard input that is not a
+// capture, `-o -`, `help COMMAND` and an unknown --vendor in a report.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "robustness/cli_test.hpp"
+
+namespace callwall::robustness::cli_edges_test {
+namespace {
+
+constexpr int kExitUsage = 2, kExitInput = 3, kExitUnfinished = 11;
+
+class CliEdges : public CliTest {
+protected:
+    CliEdges() : CliTest("cli-edges") {}
+
+    /// `script` run by bash, with $CALLWALL the binary.
+    RunResult bash(const std::string& script) {
+        return run({"/bin/bash", "-c", script}, kCliTimeoutS, {"CALLWALL=" + bin_});
+    }
+
+    /// One value of the database, as text.
+    static std::string query(const std::string& db, const std::string& sql) {
+        sqlite3* h = nullptr;
+        std::string out;
+        if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+            sqlite3_stmt* st = nullptr;
+            if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+                if (const unsigned char* t = sqlite3_column_text(st, 0)) out = reinterpret_cast<const char*>(t);
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(h);
+        return out;
+    }
+};
+
+// `analyze --events - | true`: the reader is gone before the first line. The
+// run finishes with its verdicts, a run note says the stream closed, and the
+// exit status is 7 with one line, not death by SIGPIPE (141).
+TEST_F(CliEdges, AClosedEventPipeEndsInExit7AndAFinishedRun) {
+    const std::string db = dir_ / "pipe.sqlite";
+    const auto r = bash("\"$CALLWALL\" analyze '" + source_dir() + "/captures/scenarios/whereby.pcap' --db '" + db +
+                        "' --events - | true; echo \"status ${PIPESTATUS[0]}\"");
+    EXPECT_EQ(r.out, "status 7\n") << r.err;
+    EXPECT_EQ(r.err, "callwall analyze: events not written: standard output: Broken pipe\n");
+    EXPECT_EQ(query(db, "SELECT status FROM run"), "completed");
+    EXPECT_NE(query(db, "SELECT notes FROM run").find("events: the event stream closed after "), std::string::npos)
+        << query(db, "SELECT notes FROM run");
+    EXPECT_NE(query(db, "SELECT count(*) FROM verdict"), "0");
+    EXPECT_EQ(query(db, "SELECT count(*) FROM flow"), "10");
+}
+
+// A run killed mid-way stays `running`: a gate refuses to pass it.
+TEST_F(CliEdges, AGateNeverPassesARunThatDidNotFinish) {
+    // tls_basic: a Sendbird TLS connection that got through, nothing blocked.
+    const std::string db = dir_ / "gate.sqlite";
+    ASSERT_EQ(callwall({"analyze", "-q", source_dir() + "/captures/tls_basic.pcap", "--db", db}).exit.code, 0);
+    ASSERT_EQ(callwall({"report", "--db", db, "--fail-on", "blocked"}).exit.code, 0);
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, "UPDATE run SET status='running', ended_at=NULL", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(h);
+    const auto r = callwall({"report", "--db", db, "--fail-on", "blocked"});
+    expect_one_line(r, kExitUnfinished,
+                    "callwall report: --fail-on blocked: run 1 did not finish (status running: its process ended "
+                    "without finishing it (killed?)): its verdicts cannot pass a gate");
+    // Without a gate the report is still printed, with its warning.
+    const auto plain = callwall({"report", "--db", db});
+    EXPECT_EQ(plain.exit.code, 0);
+    EXPECT_NE(plain.out.find("never finished"), std::string::npos) << plain.out;
+}
+
+TEST_F(CliEdges, CaptureSizesAreCheckedBeforeAnythingOpens) {
+    const std::string db = dir_ / "never.sqlite";
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--buffer-size", "4096"}, "callwall capture: --buffer-size takes 1 to 2047 (MB), not 4096"},
+        {{"--buffer-size", "0"}, "callwall capture: --buffer-size takes 1 to 2047 (MB), not 0"},
+        {{"--buffer-size=-1"}, "callwall capture: --buffer-size takes 1 to 2047 (MB), not -1"},
+        {{"--snaplen", "0"}, "callwall capture: --snaplen takes 68 to 262144 (bytes), not 0"},
+        {{"--snaplen", "1"}, "callwall capture: --snaplen takes 68 to 262144 (bytes), not 1"},
+        {{"--snaplen", "300000"}, "callwall capture: --snaplen takes 68 to 262144 (bytes), not 300000"},
+    };
+    for (const auto& [extra, line] : cases) {
+        std::vector<std::string> args{"capture", "-i", "lo", "--db", db, "--duration", "1"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        expect_one_line(callwall(args), kExitUsage, line);
+    }
+    EXPECT_FALSE(std::filesystem::exists(db));
+}
+
+// A --metrics file the capture cannot write is found when it starts, not
+// when the run ends (capture on lo: root, or CAP_NET_RAW).
+TEST_F(CliEdges, AnUnwritableMetricsFileIsFoundAtTheStart) {
+    if (::geteuid() != 0) GTEST_SKIP() << "capturing on lo needs root";
+    const std::string db = dir_ / "metrics.sqlite";
+    const std::string prom = dir_.path() + "/no/such/dir/callwall.prom";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = callwall({"capture", "-i", "lo", "--db", db, "--metrics", prom, "--duration", "30", "--quiet"});
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r.exit.code == 6) GTEST_SKIP() << "no permission to capture on lo here";
+    expect_one_line(r, 7, "callwall capture: --metrics: cannot write " + prom + ": No such file or directory");
+    EXPECT_LT(s, 20.0) << "found only at the end of the 30 s run";
+    EXPECT_EQ(query(db, "SELECT status FROM run"), "failed");
+}
+
+TEST_F(CliEdges, StandardInputThatIsNotACaptureSaysSo) {
+    auto r =
+        bash("printf 'this is not a capture at all' | \"$CALLWALL\" analyze - --db '" + dir_.path() + "/x.sqlite'");
+    expect_one_line(r, kExitInput, "callwall: -: not a pcap/pcapng capture (unknown file format)");
+    r = bash("\"$CALLWALL\" analyze - --db '" + dir_.path() + "/x.sqlite' </dev/null");
+    expect_one_line(r, kExitInput, "callwall: -: empty input, expected a .pcap or .pcapng capture");
+    r = bash("true | \"$CALLWALL\" analyze - --db '" + dir_.path() + "/x.sqlite'");
+    expect_one_line(r, kExitInput, "callwall: -: empty input, expected a .pcap or .pcapng capture");
+}
+
+TEST_F(CliEdges, HelpCommandIsTheCommandsHelp) {
+    for (const char* cmd : {"analyze", "report", "capture", "merge"}) {
+        const auto a = callwall({"help", cmd});
+        const auto b = callwall({cmd, "--help"});
+        EXPECT_EQ(a.exit.code, 0) << cmd;
+        EXPECT_EQ(a.out, b.out) << cmd;
+        EXPECT_NE(a.out.find(std::string("callwall ") + cmd), std::string::npos) << a.out;
+    }
+    expect_one_line(callwall({"help", "nosuch"}), kExitUsage,
+                    "callwall: unknown command 'nosuch' (try 'callwall --help')");
+}
+
+TEST_F(CliEdges, ReportOfAnUnknownVendorIsAUsageError) {
+    const std::string db = make_db();
+    const auto r = callwall({"report", "--db", db, "--vendor", "nosuch"});
+    EXPECT_EQ(r.exit.code, kExitUsage) << r.err;
+    EXPECT_EQ(r.err.rfind("callwall report: --vendor: unknown vendor 'nosuch' (the run's vendors: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("'Whereby'"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+    // Any case, and a vendor the run did not see, are fine.
+    EXPECT_EQ(callwall({"report", "--db", db, "--vendor", "whereby"}).exit.code, 0);
+}
+
+}  // namespace
+}  // namespace callwall::robustness::cli_edges_test
