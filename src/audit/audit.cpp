@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -209,11 +207,9 @@ std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& e
 
 }  // namespace
 
-std::string read_ruleset(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+RulesetInput ruleset_of(const AuditOptions& opt) {
+    if (!opt.input.path.empty() || !opt.input.raw.empty()) return opt.input;
+    return read_ruleset_input(opt.ruleset_path, !opt.iptables);
 }
 
 std::string unmentioned_address(std::string_view text) {
@@ -225,20 +221,30 @@ std::string unmentioned_address(std::string_view text) {
 
 AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     AuditResult res;
-    const std::string text = read_ruleset(opt.ruleset_path);
+    RulesetInput input = ruleset_of(opt);
+    if (!input.ok()) {
+        res.replay.error = input.error;
+        res.replay.lint_failed = true;
+        return res;
+    }
+    // What the guesses read: the ruleset and every file it includes.
+    std::string text = input.raw;
+    for (const auto& f : input.includes) text += "\n" + f.text;
+    res.ruleset_text = input.raw;
     const auto guess = guess_interfaces(text);
     res.inside = opt.inside.empty() ? guess.first : opt.inside;
     res.outside = opt.outside.empty() ? guess.second : opt.outside;
     const std::string fallback = opt.fallback_address.empty() ? unmentioned_address(text) : opt.fallback_address;
     res.fallback = fallback;
     SandboxSpec spec;
-    spec.ruleset_path = opt.ruleset_path;
+    spec.input = std::move(input);
     spec.iptables = opt.iptables;
     spec.patch = opt.patch;
     spec.early = opt.early;
     spec.inside = res.inside;
     spec.outside = res.outside;
     spec.probe_timeout_ms = opt.probe_timeout_ms;
+    spec.helper_timeout_ms = opt.helper_timeout_ms;
     spec.avoid_local_ports = c.inbound_local_ports();
     for (const auto& e : c.entries()) {
         if (!selected(e, opt.vendors)) continue;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "audit/replay.hpp"
+#include "audit/ruleset_input.hpp"
 #include "callwall/attrib/attrib.hpp"
 #include "callwall/catalog/catalog.hpp"
 
@@ -18,12 +19,16 @@ class Store;
 namespace callwall::audit {
 
 struct AuditOptions {
-    std::string ruleset_path;
+    std::string ruleset_path;  ///< as the user named it ("-": standard input)
+    /// The ruleset as read once (read_ruleset_input); when empty (no path
+    /// nor bytes), run_audit reads ruleset_path itself.
+    RulesetInput input;
     bool iptables = false;  ///< ruleset_path is an iptables-save dump, not an nftables ruleset
     std::vector<std::string> vendors;  ///< empty: every vendor (case-insensitive names)
     std::string inside, outside;  ///< empty: guessed from the ruleset
     std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 address
     int probe_timeout_ms = 1200;
+    int helper_timeout_ms = 60000;  ///< SandboxSpec::helper_timeout_ms
     std::string fallback_address;  ///< empty: unmentioned_address() of the ruleset (a fix's re-run keeps the first's)
     std::string patch;  ///< nft commands applied after loading (a fix under test)
     bool early = true;  ///< SandboxSpec::early
@@ -45,13 +50,15 @@ struct EntryAudit {
 
 struct AuditResult {
     ReplayOutput replay;  ///< ok, error, mode, listed ruleset
+    std::string ruleset_text;  ///< the bytes audited (an iptables fix patches these)
     std::string inside, outside;
     std::string fallback;  ///< the address standing for names nobody pinned
     std::vector<EntryAudit> entries;
 };
 
-/// The ruleset file's text ("" when it cannot be read; the sandbox's lint says why).
-[[nodiscard]] std::string read_ruleset(const std::string& path);
+/// The ruleset's bytes as the audit reads them: `opt.input` when it was
+/// read already, else `opt.ruleset_path` read now (bounded in size and time).
+[[nodiscard]] RulesetInput ruleset_of(const AuditOptions& opt);
 
 /// The address standing for a destination nobody pinned: a documentation
 /// address (203.0.113.10, 198.51.100.10, 192.0.2.10) whose /24 the ruleset

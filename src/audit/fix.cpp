@@ -184,25 +184,8 @@ AuditResult rerun(const catalog::Catalog& c, const AuditOptions& opt, const Audi
         o.patch = patch.nft_test;
         return run_audit(c, o);
     }
-    std::string path = (std::filesystem::temp_directory_path() / "callwall-fix-XXXXXX").string();
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) {
-        AuditResult r;
-        r.replay.error = "cannot write the patched dump to " + std::filesystem::temp_directory_path().string();
-        return r;
-    }
-    const bool written =
-        ::write(fd, patch.dump_test.data(), patch.dump_test.size()) == static_cast<ssize_t>(patch.dump_test.size());
-    ::close(fd);
-    AuditResult r;
-    if (written) {
-        o.ruleset_path = path;
-        r = run_audit(c, o);
-    } else {
-        r.replay.error = "cannot write the patched dump to " + path;
-    }
-    ::unlink(path.c_str());
-    return r;
+    o.input = ruleset_from_text(patch.dump_test, "patched.rules", false);
+    return run_audit(c, o);
 }
 
 }  // namespace
@@ -248,7 +231,7 @@ Fix fix_and_verify(const catalog::Catalog& c, const AuditOptions& opt, const Aud
     Fix fix;
     Patch patch;
     patch.iptables = opt.iptables;
-    if (patch.iptables) patch.dump_user = patch.dump_test = read_ruleset(opt.ruleset_path);
+    if (patch.iptables) patch.dump_user = patch.dump_test = first.ruleset_text;
     const AuditResult* latest = &first;
     while (fix.rounds < max_rounds) {
         if (propose(*latest, patch, fix) == 0) break;

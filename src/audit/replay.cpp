@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -38,6 +39,15 @@ std::string_view to_string(ProbeOutcome o) noexcept {
 namespace {
 
 using namespace sandbox;
+
+// The child's progress, for the parent to say what was slow when it has to
+// kill it (-1: not in the child).
+int g_stage_fd = -1;
+void stage(const std::string& what) {
+    if (g_stage_fd < 0) return;
+    const std::string line = what + "\n";
+    [[maybe_unused]] auto n = ::write(g_stage_fd, line.data(), line.size());
+}
 
 constexpr const char* kNotSeen = "not seen by the trace";
 constexpr size_t kBatch = 64;  // probes in flight at once (two sockets each); more overruns nft monitor's socket
@@ -357,14 +367,18 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
     const sockaddr_in to = address(kServerLink, 9);
     const std::string needle = "ip saddr " + spec.client_addr + " ip daddr " + kServerLink;
     const auto start = Clock::now();
-    while (ms_since(start) < 5000 && m.text.find(needle) == std::string::npos) {
+    // nft monitor reads the whole ruleset before it prints a trace: seconds
+    // for tens of thousands of rules.
+    while (ms_since(start) < spec.helper_timeout_ms && m.text.find(needle) == std::string::npos) {
         [[maybe_unused]] auto n = ::sendto(canary, "x", 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         m.drain();
     }
     ::close(canary);
+    stage("nft monitor trace ready after " + std::to_string(ms_since(start)) + " ms");
     if (m.text.find(needle) == std::string::npos) {
-        error = "nft monitor trace showed no packet within 5 s: " + m.text.substr(0, 300);
+        error = "nft monitor trace showed no packet within " + std::to_string(spec.helper_timeout_ms / 1000) +
+                " s (the slow step: starting the trace" + (m.text.empty() ? "" : ": " + m.text.substr(0, 300)) + ")";
         return false;
     }
     return true;
@@ -433,12 +447,17 @@ void probe_and_decide(const SandboxSpec& spec, const IptablesRules& names, const
     m.text.clear();
     const auto types = chain_types(r.listed);
     const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr, &spec.avoid_local_ports};
-    for (auto batch : batches(r.results, batch_size, spec.client_addr)) {
+    const auto all = batches(r.results, batch_size, spec.client_addr);
+    size_t done = 0;
+    for (auto batch : all) {
+        stage("replaying batch " + std::to_string(++done) + " of " + std::to_string(all.size()) + " (" +
+              std::to_string(r.results.size()) + " probes)");
         run_batch(ns, batch, spec.probe_timeout_ms, w);
         m.drain();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     m.drain();
+    stage("reading the trace of " + std::to_string(r.results.size()) + " probes");
     attach_decisions(spec, names, m.text, r);
 }
 
@@ -473,17 +492,24 @@ void run_probes(const SandboxSpec& spec, const IptablesRules& names, const Names
 void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const FollowUpPlanner& then, ReplayOutput& r) {
     Namespaces ns;
     IptablesRules names;
+    stage("making the namespaces");
     if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) ||
-        !wire(spec, ns, r.error) || !load_ruleset(spec, r, names))
+        !wire(spec, ns, r.error))
         return;
+    stage(std::string("loading the ruleset (") + (spec.iptables ? "iptables-nft-restore" : "nft -f") + ", " +
+          std::to_string(spec.input.text.size()) + " bytes)");
+    if (!load_ruleset(spec, r, names)) return;
     if (!spec.patch.empty()) {
+        stage("loading the fix under test");
         std::string out;
         if (run(-1, {"nft", "-f", "-"}, out, spec.patch) != 0) {
             r.error = "nft refused the fix:\n" + out + "the fix was:\n" + spec.patch;
             return;
         }
     }
+    stage("planning the probes");
     for (auto& p : plan(r.listed)) r.results.push_back(ProbeResult{.probe = std::move(p)});
+    stage("starting nft monitor trace");
     Monitor m;
     if (!start_monitor(spec, ns, m, r.error)) {
         if (m.pid > 0) ::kill(m.pid, SIGKILL);
@@ -501,6 +527,92 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const Follo
     ::waitpid(m.pid, nullptr, 0);
     r.ok = true;
 }
+
+// ---- the ruleset's private copy ----
+
+// The ruleset as read, written into a directory of the audit's own (mode
+// 0700) with its includes pointing at their copies there: nft reads these
+// files and no other. Removed when the sandbox has ended.
+struct PrivateCopy {
+    std::string dir, main;
+    PrivateCopy() = default;
+    PrivateCopy(const PrivateCopy&) = delete;
+    PrivateCopy& operator=(const PrivateCopy&) = delete;
+    ~PrivateCopy() {
+        if (!dir.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    }
+    std::string resolve(std::string_view text) const {
+        std::string out(text);
+        for (size_t at = 0; (at = out.find(kSandboxDirToken, at)) != std::string::npos; at += dir.size())
+            out.replace(at, kSandboxDirToken.size(), dir);
+        return out;
+    }
+    bool put(const std::string& rel, std::string_view text, std::string& error) const {
+        const std::filesystem::path path = std::filesystem::path(dir) / rel;
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        const std::string body = resolve(text);
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        bool ok = fd >= 0;
+        for (size_t off = 0; ok && off < body.size();) {
+            const ssize_t n = ::write(fd, body.data() + off, body.size() - off);
+            ok = n > 0;
+            off += ok ? static_cast<size_t>(n) : 0;
+        }
+        if (fd >= 0) ::close(fd);
+        if (!ok) error = "cannot write the ruleset's copy " + path.string() + ": " + std::strerror(errno);
+        return ok;
+    }
+    bool write(const RulesetInput& in, std::string& error) {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "callwall-audit-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) {
+            error = "cannot make a private directory for the ruleset in " +
+                    std::filesystem::temp_directory_path().string() + ": " + std::strerror(errno);
+            return false;
+        }
+        dir = tmpl;
+        main = dir + "/" + in.name;
+        if (!put(in.name, in.text, error)) return false;
+        for (const auto& f : in.includes)
+            if (!put(f.copy, f.text, error)) return false;
+        return true;
+    }
+    // A message of nft about the copies, as the user reads it: the paths
+    // they gave, and no line quoted from an included file (an include of a
+    // file that is not a ruleset must not print it).
+    std::string user_paths(std::string_view message, const RulesetInput& in) const {
+        if (dir.empty()) return std::string(message);
+        std::string out;
+        bool quoting_included = false;
+        for (std::string_view line : split_lines(message)) {
+            std::string l(line);
+            const bool located = l.find(": Error:") != std::string::npos || l.find(": Warning:") != std::string::npos ||
+                                 l.rfind("In file included from", 0) == 0 || l.find(" from ") != std::string::npos;
+            if (located) {
+                quoting_included = false;
+                for (const auto& f : in.includes) {
+                    const std::string copy = dir + "/" + f.copy;
+                    if (l.rfind(copy + ":", 0) == 0 && l.find(": Error:") != std::string::npos) quoting_included = true;
+                }
+            } else if (quoting_included) {
+                continue;
+            }
+            for (const auto& f : in.includes) replace_all(l, dir + "/" + f.copy, f.original);
+            replace_all(l, main, in.path == "-" ? std::string("<stdin>") : in.path);
+            out += l;
+            out += '\n';
+        }
+        if (!message.ends_with('\n') && !out.empty()) out.pop_back();
+        return out;
+    }
+    static void replace_all(std::string& s, const std::string& from, const std::string& to) {
+        for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size())
+            s.replace(at, from.size(), to);
+    }
+};
 
 // ---- between child and parent: length-prefixed fields ----
 
@@ -529,6 +641,7 @@ std::string encode(const ReplayOutput& r) {
     put(out, r.ok ? "1" : "0");
     put(out, r.lint_failed ? "1" : "0");
     put(out, r.too_large ? "1" : "0");
+    put(out, r.no_filter ? "1" : "0");
     put(out, r.error);
     put(out, r.mode);
     put(out, r.listed);
@@ -552,13 +665,14 @@ std::string encode(const ReplayOutput& r) {
 }
 
 bool decode(std::string_view in, ReplayOutput& r) {
-    std::string ok, lint, large, f[13];
-    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) ||
-        !get(in, r.listed) || !get(in, r.iptables_save))
+    std::string ok, lint, large, no_filter, f[13];
+    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, no_filter) || !get(in, r.error) ||
+        !get(in, r.mode) || !get(in, r.listed) || !get(in, r.iptables_save))
         return false;
     r.ok = ok == "1";
     r.lint_failed = lint == "1";
     r.too_large = large == "1";
+    r.no_filter = no_filter == "1";
     while (!in.empty()) {
         for (auto& s : f)
             if (!get(in, s)) return false;
@@ -583,11 +697,15 @@ bool decode(std::string_view in, ReplayOutput& r) {
 
 }  // namespace
 
-ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, const FollowUpPlanner& then,
+ReplayOutput replay(const SandboxSpec& given, const ProbePlanner& plan, const FollowUpPlanner& then,
                     int overall_timeout_s) {
     ReplayOutput r;
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) {
+    PrivateCopy copy;
+    if (!copy.write(given.input, r.error)) return r;
+    SandboxSpec spec = given;
+    spec.ruleset_path = copy.main;
+    int p[2], st[2];
+    if (::pipe2(p, O_CLOEXEC) != 0 || ::pipe2(st, O_CLOEXEC | O_NONBLOCK) != 0) {
         r.error = std::string("pipe: ") + std::strerror(errno);
         return r;
     }
@@ -599,6 +717,8 @@ ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, const Fol
     if (child == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         ::close(p[0]);
+        ::close(st[0]);
+        g_stage_fd = st[1];
         ReplayOutput mine;
         sandbox_main(spec, plan, then, mine);
         const std::string out = encode(mine);
@@ -611,30 +731,50 @@ ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, const Fol
         ::_exit(0);
     }
     ::close(p[1]);
-    std::string data;
+    ::close(st[1]);
+    std::string data, stages;
     const auto start = Clock::now();
-    pollfd pfd{p[0], POLLIN, 0};
     bool timed_out = false;
+    char buf[65536];
     for (;;) {
         const int left = overall_timeout_s * 1000 - ms_since(start);
         if (left <= 0) {
             timed_out = true;
             break;
         }
-        if (::poll(&pfd, 1, left) <= 0) continue;
-        char buf[65536];
+        pollfd pfd[2] = {{p[0], POLLIN, 0}, {st[0], POLLIN, 0}};
+        if (::poll(pfd, 2, left) <= 0) continue;
+        if (pfd[1].revents) {
+            const ssize_t n = ::read(st[0], buf, sizeof buf);
+            if (n > 0) stages.append(buf, static_cast<size_t>(n));
+            if (n == 0) st[0] = (::close(st[0]), -1);
+        }
+        if (!pfd[0].revents) continue;
         const ssize_t n = ::read(p[0], buf, sizeof buf);
         if (n <= 0) break;
         data.append(buf, static_cast<size_t>(n));
     }
     ::close(p[0]);
+    if (st[0] >= 0) ::close(st[0]);
     if (timed_out) ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    // The last stage the child reported: what was slow, or where it died.
+    while (!stages.empty() && stages.back() == '\n') stages.pop_back();
+    const std::string stage = stages.substr(stages.rfind('\n') == std::string::npos ? 0 : stages.rfind('\n') + 1);
     if (timed_out) {
-        r.error = "the sandbox did not finish within " + std::to_string(overall_timeout_s) + " s (killed)";
+        r.error = "the sandbox did not finish within " + std::to_string(overall_timeout_s) + " s (killed" +
+                  (stage.empty() ? std::string(")") : " while " + stage + ")");
         return r;
     }
-    if (!decode(data, r)) r.error = "the sandbox ended without a complete answer";
+    if (!decode(data, r)) {
+        r.error = "the sandbox ended without a complete answer (" +
+                  (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                       : "exit status " + std::to_string(WEXITSTATUS(status))) +
+                  (stage.empty() ? std::string(")") : ", while " + stage + ")");
+        return r;
+    }
+    r.error = copy.user_paths(r.error, given.input);
     return r;
 }
 

@@ -97,8 +97,9 @@ int run_audit(int argc, char** argv) {
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
-        ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f)")
-        ("iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (loaded by iptables-nft-restore)")
+        ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f; '-': standard input)")
+        ("iptables", po::value(&iptables)->value_name("FILE"),
+         "iptables-save dump (loaded by iptables-nft-restore; '-': standard input)")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
@@ -150,11 +151,16 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (!parse_resolve(resolve, opt)) return kExitUsage;
-    if (FILE* f = std::fopen(ruleset.c_str(), "r")) {
-        std::fclose(f);
-    } else {
-        std::fprintf(stderr, "callwall audit: cannot read %s: %s\n", ruleset.c_str(), std::strerror(errno));
+    // Read once: a pipe (`<(cat f)`, /dev/stdin, "-") gives its bytes only once,
+    // and these very bytes are what nft loads.
+    opt.input = audit::read_ruleset_input(ruleset, !opt.iptables);
+    if (!opt.input.ok()) {
+        std::fprintf(stderr, "callwall audit: %s\n", opt.input.error.c_str());
         return kExitInput;
+    }
+    if (const auto hint = audit::format_hint(opt.input.raw, !opt.iptables); !hint.empty()) {
+        std::fprintf(stderr, "callwall audit: %s: %s\n", ruleset.c_str(), hint.c_str());
+        return kExitUsage;
     }
     const auto cat = load_catalog({}, false);
     if (!cat) return kExitCatalog;
@@ -172,7 +178,7 @@ int run_audit(int argc, char** argv) {
     const auto result = audit::run_audit(*cat, opt);
     if (!result.replay.ok) {
         std::fprintf(stderr, "callwall audit: %s\n", result.replay.error.c_str());
-        return result.replay.lint_failed ? kExitInput : kExitPermission;
+        return result.replay.lint_failed || result.replay.no_filter ? kExitInput : kExitPermission;
     }
     audit::Fix proposed;
     if (fix) proposed = audit::fix_and_verify(*cat, opt, result);
