@@ -528,92 +528,6 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const Follo
     r.ok = true;
 }
 
-// ---- the ruleset's private copy ----
-
-// The ruleset as read, written into a directory of the audit's own (mode
-// 0700) with its includes pointing at their copies there: nft reads these
-// files and no other. Removed when the sandbox has ended.
-struct PrivateCopy {
-    std::string dir, main;
-    PrivateCopy() = default;
-    PrivateCopy(const PrivateCopy&) = delete;
-    PrivateCopy& operator=(const PrivateCopy&) = delete;
-    ~PrivateCopy() {
-        if (!dir.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(dir, ec);
-        }
-    }
-    std::string resolve(std::string_view text) const {
-        std::string out(text);
-        for (size_t at = 0; (at = out.find(kSandboxDirToken, at)) != std::string::npos; at += dir.size())
-            out.replace(at, kSandboxDirToken.size(), dir);
-        return out;
-    }
-    bool put(const std::string& rel, std::string_view text, std::string& error) const {
-        const std::filesystem::path path = std::filesystem::path(dir) / rel;
-        std::error_code ec;
-        std::filesystem::create_directories(path.parent_path(), ec);
-        const std::string body = resolve(text);
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        bool ok = fd >= 0;
-        for (size_t off = 0; ok && off < body.size();) {
-            const ssize_t n = ::write(fd, body.data() + off, body.size() - off);
-            ok = n > 0;
-            off += ok ? static_cast<size_t>(n) : 0;
-        }
-        if (fd >= 0) ::close(fd);
-        if (!ok) error = "cannot write the ruleset's copy " + path.string() + ": " + std::strerror(errno);
-        return ok;
-    }
-    bool write(const RulesetInput& in, std::string& error) {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "callwall-audit-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) {
-            error = "cannot make a private directory for the ruleset in " +
-                    std::filesystem::temp_directory_path().string() + ": " + std::strerror(errno);
-            return false;
-        }
-        dir = tmpl;
-        main = dir + "/" + in.name;
-        if (!put(in.name, in.text, error)) return false;
-        for (const auto& f : in.includes)
-            if (!put(f.copy, f.text, error)) return false;
-        return true;
-    }
-    // A message of nft about the copies, as the user reads it: the paths
-    // they gave, and no line quoted from an included file (an include of a
-    // file that is not a ruleset must not print it).
-    std::string user_paths(std::string_view message, const RulesetInput& in) const {
-        if (dir.empty()) return std::string(message);
-        std::string out;
-        bool quoting_included = false;
-        for (std::string_view line : split_lines(message)) {
-            std::string l(line);
-            const bool located = l.find(": Error:") != std::string::npos || l.find(": Warning:") != std::string::npos ||
-                                 l.rfind("In file included from", 0) == 0 || l.find(" from ") != std::string::npos;
-            if (located) {
-                quoting_included = false;
-                for (const auto& f : in.includes) {
-                    const std::string copy = dir + "/" + f.copy;
-                    if (l.rfind(copy + ":", 0) == 0 && l.find(": Error:") != std::string::npos) quoting_included = true;
-                }
-            } else if (quoting_included) {
-                continue;
-            }
-            for (const auto& f : in.includes) replace_all(l, dir + "/" + f.copy, f.original);
-            replace_all(l, main, in.path == "-" ? std::string("<stdin>") : in.path);
-            out += l;
-            out += '\n';
-        }
-        if (!message.ends_with('\n') && !out.empty()) out.pop_back();
-        return out;
-    }
-    static void replace_all(std::string& s, const std::string& from, const std::string& to) {
-        for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size())
-            s.replace(at, from.size(), to);
-    }
-};
-
 // ---- between child and parent: length-prefixed fields ----
 
 void put(std::string& out, std::string_view s) {
@@ -700,10 +614,10 @@ bool decode(std::string_view in, ReplayOutput& r) {
 ReplayOutput replay(const SandboxSpec& given, const ProbePlanner& plan, const FollowUpPlanner& then,
                     int overall_timeout_s) {
     ReplayOutput r;
-    PrivateCopy copy;
+    RulesetCopy copy;
     if (!copy.write(given.input, r.error)) return r;
     SandboxSpec spec = given;
-    spec.ruleset_path = copy.main;
+    spec.ruleset_path = copy.main();
     int p[2], st[2];
     if (::pipe2(p, O_CLOEXEC) != 0 || ::pipe2(st, O_CLOEXEC | O_NONBLOCK) != 0) {
         r.error = std::string("pipe: ") + std::strerror(errno);

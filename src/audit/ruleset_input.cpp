@@ -1,5 +1,7 @@
 #include "audit/ruleset_input.hpp"
 
+#include "audit/ruleset_text.hpp"
+
 #include <fcntl.h>
 #include <glob.h>
 #include <poll.h>
@@ -322,6 +324,80 @@ RulesetInput ruleset_from_text(std::string text, std::string name, bool nft, std
     in.dir = dir.empty() ? working_dir() : dir;
     prepare(in, nft);
     return in;
+}
+
+RulesetCopy::~RulesetCopy() {
+    if (!dir_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+}
+std::string RulesetCopy::resolve(std::string_view text) const {
+    std::string out(text);
+    for (size_t at = 0; (at = out.find(kSandboxDirToken, at)) != std::string::npos; at += dir_.size())
+        out.replace(at, kSandboxDirToken.size(), dir_);
+    return out;
+}
+bool RulesetCopy::put(const std::string& rel, std::string_view text, std::string& error) const {
+    const std::filesystem::path path = std::filesystem::path(dir_) / rel;
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    const std::string body = resolve(text);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    for (size_t off = 0; ok && off < body.size();) {
+        const ssize_t n = ::write(fd, body.data() + off, body.size() - off);
+        ok = n > 0;
+        off += ok ? static_cast<size_t>(n) : 0;
+    }
+    if (fd >= 0) ::close(fd);
+    if (!ok) error = "cannot write the ruleset's copy " + path.string() + ": " + std::strerror(errno);
+    return ok;
+}
+bool RulesetCopy::write(const RulesetInput& in, std::string& error) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "callwall-audit-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) {
+        error = "cannot make a private directory for the ruleset in " +
+                std::filesystem::temp_directory_path().string() + ": " + std::strerror(errno);
+        return false;
+    }
+    dir_ = tmpl;
+    main_ = dir_ + "/" + in.name;
+    if (!put(in.name, in.text, error)) return false;
+    for (const auto& f : in.includes)
+        if (!put(f.copy, f.text, error)) return false;
+    return true;
+}
+// A message of nft about the copies, as the user reads it: the paths
+// they gave, and no line quoted from an included file (an include of a
+// file that is not a ruleset must not print it).
+std::string RulesetCopy::user_paths(std::string_view message, const RulesetInput& in) const {
+    if (dir_.empty()) return std::string(message);
+    std::string out;
+    bool quoting_included = false;
+    for (std::string_view line : split_lines(message)) {
+        std::string l(line);
+        const bool located = l.find(": Error:") != std::string::npos || l.find(": Warning:") != std::string::npos ||
+                             l.rfind("In file included from", 0) == 0 || l.find(" from ") != std::string::npos;
+        if (located) {
+            quoting_included = false;
+            for (const auto& f : in.includes) {
+                const std::string copy = dir_ + "/" + f.copy;
+                if (l.rfind(copy + ":", 0) == 0 && l.find(": Error:") != std::string::npos) quoting_included = true;
+            }
+        } else if (quoting_included) {
+            continue;
+        }
+        for (const auto& f : in.includes) replace_all(l, dir_ + "/" + f.copy, f.original);
+        replace_all(l, main_, in.path == "-" ? std::string("<stdin>") : in.path);
+        out += l;
+        out += '\n';
+    }
+    if (!message.ends_with('\n') && !out.empty()) out.pop_back();
+    return out;
+}
+void RulesetCopy::replace_all(std::string& s, const std::string& from, const std::string& to) {
+    for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
 }
 
 }  // namespace callwall::audit

@@ -68,4 +68,28 @@ struct IncludeRef {
 };
 [[nodiscard]] std::vector<IncludeRef> find_includes(std::string_view text);
 
+/// The ruleset as read, written into a directory of the audit's own (mode
+/// 0700) with its includes pointing at their copies there: nft reads these
+/// files and no other. Removed with this object.
+class RulesetCopy {
+public:
+    RulesetCopy() = default;
+    RulesetCopy(const RulesetCopy&) = delete;
+    RulesetCopy& operator=(const RulesetCopy&) = delete;
+    ~RulesetCopy();
+    /// Writes `in` (main file and includes); false with `error` set when it cannot.
+    bool write(const RulesetInput& in, std::string& error);
+    /// The main file's copy.
+    [[nodiscard]] const std::string& main() const { return main_; }
+    /// A message of nft about the copies, as the user reads it: the paths
+    /// they gave, and no line quoted from an included file.
+    [[nodiscard]] std::string user_paths(std::string_view message, const RulesetInput& in) const;
+
+private:
+    [[nodiscard]] std::string resolve(std::string_view text) const;
+    bool put(const std::string& rel, std::string_view text, std::string& error) const;
+    static void replace_all(std::string& s, const std::string& from, const std::string& to);
+    std::string dir_, main_;
+};
+
 }  // namespace callwall::audit
