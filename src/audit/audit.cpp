@@ -231,9 +231,14 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     std::string text = input.raw;
     for (const auto& f : input.includes) text += "\n" + f.text;
     res.ruleset_text = input.raw;
-    const auto guess = guess_interfaces(text);
-    res.inside = opt.inside.empty() ? guess.first : opt.inside;
-    res.outside = opt.outside.empty() ? guess.second : opt.outside;
+    const auto ifs = choose_interfaces(text, opt.inside, opt.outside);
+    res.inside = ifs.inside;
+    res.outside = ifs.outside;
+    if (!ifs.problem.empty()) {
+        res.replay.error = ifs.problem;
+        res.interfaces_unsure = true;
+        return res;
+    }
     const std::string fallback = opt.fallback_address.empty() ? unmentioned_address(text) : opt.fallback_address;
     res.fallback = fallback;
     SandboxSpec spec;

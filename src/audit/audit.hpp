@@ -52,6 +52,7 @@ struct AuditResult {
     ReplayOutput replay;  ///< ok, error, mode, listed ruleset
     std::string ruleset_text;  ///< the bytes audited (an iptables fix patches these)
     std::string inside, outside;
+    bool interfaces_unsure = false;  ///< replay.error says why the interfaces cannot be told: a usage error
     std::string fallback;  ///< the address standing for names nobody pinned
     std::vector<EntryAudit> entries;
 };

@@ -178,6 +178,7 @@ int run_audit(int argc, char** argv) {
     const auto result = audit::run_audit(*cat, opt);
     if (!result.replay.ok) {
         std::fprintf(stderr, "callwall audit: %s\n", result.replay.error.c_str());
+        if (result.interfaces_unsure) return kExitUsage;
         return result.replay.lint_failed || result.replay.no_filter ? kExitInput : kExitPermission;
     }
     audit::Fix proposed;
