@@ -70,7 +70,9 @@ struct SandboxSpec {
     std::string ruleset_path;  ///< set by replay(): the private copy nft (iptables-nft-restore) reads
     bool iptables = false;  ///< the file is an iptables-save dump: loaded by iptables-nft-restore
     std::string inside = "lan0", outside = "wan0";
-    std::string client_addr = "192.168.77.2";  ///< on a /24 with the router at .1
+    std::string client_addr = "192.168.77.2";  ///< the client, on the inside network
+    std::string router_inside = "192.168.77.1";  ///< the router's address on the inside network
+    int inside_prefix_len = 24;  ///< the inside network's prefix length
     std::vector<std::string> server_addrs;  ///< every probe's daddr
     int probe_timeout_ms = 1200;  ///< how long one batch waits for answers
     int helper_timeout_ms = 60000;  ///< how long one helper (nft, ip, ...) may run, and the trace take to start

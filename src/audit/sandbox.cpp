@@ -182,7 +182,7 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
         s +
         "\n"
         "addr add " +
-        kRouterInside + "/24 dev " + spec.inside +
+        spec.router_inside + "/" + std::to_string(spec.inside_prefix_len) + " dev " + spec.inside +
         "\n"
         "addr add " +
         kRouterOutside + "/30 dev " + spec.outside +
@@ -192,10 +192,11 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
         " up\n"
         "route add default via " +
         kServerLink + "\n";
-    const std::string client = "link set lo up\naddr add " + spec.client_addr +
-                               "/24 dev cw-c\nlink set cw-c up\n"
+    const std::string client = "link set lo up\naddr add " + spec.client_addr + "/" +
+                               std::to_string(spec.inside_prefix_len) +
+                               " dev cw-c\nlink set cw-c up\n"
                                "route add default via " +
-                               kRouterInside + "\n";
+                               spec.router_inside + "\n";
     std::string server = "link set lo up\naddr add " + std::string(kServerLink) + "/30 dev cw-s\n";
     for (const auto& a : spec.server_addrs) server += "addr add " + a + "/32 dev cw-s\n";
     server += "link set cw-s up\nroute add default via " + std::string(kRouterOutside) + "\n";

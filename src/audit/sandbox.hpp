@@ -16,7 +16,6 @@
 namespace callwall::audit::sandbox {
 
 inline constexpr std::string_view kTraceTable = "callwall_audit_trace";
-inline constexpr const char* kRouterInside = "192.168.77.1";
 inline constexpr const char* kRouterOutside = "100.64.77.1";
 inline constexpr const char* kServerLink = "100.64.77.2";
 

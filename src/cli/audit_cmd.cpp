@@ -38,6 +38,9 @@ bool valid_ifname(const std::string& n) {
 void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
     std::printf("sandbox: %s; client behind %s, servers behind %s; %zu probes\n", r.replay.mode.c_str(),
                 r.inside.c_str(), r.outside.c_str(), r.replay.results.size());
+    std::printf("client: %s on %s (from %s)\n", r.client.c_str(), r.inside_net.c_str(), r.inside_from.c_str());
+    std::printf("servers: vendor names stand at %s unless --resolve pins them (no prefix of the ruleset covers it)\n",
+                r.fallback.c_str());
     for (const auto& a : r.entries) {
         const auto v = a.verdict.verdict;
         const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
@@ -93,7 +96,7 @@ int run_audit(int argc, char** argv) {
         "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
         "'audit' that 'callwall report' shows.\n\noptions");
     std::string nft, iptables, db_path, inside, outside, fix_out, fail_on;
-    std::vector<std::string> vendors, resolve;
+    std::vector<std::string> vendors, resolve, inside_nets;
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
@@ -104,6 +107,10 @@ int run_audit(int argc, char** argv) {
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
         ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
+        ("inside-net", po::value(&inside_nets)->composing()->value_name("CIDR"),
+         "the clients' IPv4 network (repeatable; default: the ruleset's source prefixes on the inside interface "
+         "and its masquerade rules, else 192.168.77.0/24); the client stands at its first address the ruleset "
+         "does not single out, after the router's")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a requirement is blocked (or partial)")
         ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
                     "(slower; the reference the early ending is checked against)")
@@ -143,6 +150,7 @@ int run_audit(int argc, char** argv) {
     opt.iptables = !iptables.empty();
     opt.early = !vm.count("patient");
     opt.vendors = vendors;
+    opt.inside_nets = inside_nets;
     opt.inside = inside;
     opt.outside = outside;
     if (!valid_ifname(inside) || !valid_ifname(outside) || (!inside.empty() && inside == outside)) {
