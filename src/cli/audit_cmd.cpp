@@ -107,10 +107,9 @@ int run_audit(int argc, char** argv) {
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
         ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
-        ("inside-net", po::value(&inside_nets)->composing()->value_name("CIDR"),
-         "the clients' IPv4 network (repeatable; default: the ruleset's source prefixes on the inside interface "
-         "and its masquerade rules, else 192.168.77.0/24); the client stands at its first address the ruleset "
-         "does not single out, after the router's")
+        ("inside-net", po::value(&inside_nets)->composing()->value_name("CIDR"), "the clients' IPv4 network "
+         "(repeatable; default: the ruleset's source prefixes on the inside interface and its masquerade rules, "
+         "else 192.168.77.0/24); the client stands at its first address the ruleset does not single out")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a requirement is blocked (or partial)")
         ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
                     "(slower; the reference the early ending is checked against)")
