@@ -35,6 +35,7 @@ struct AuditOptions {
     std::string fallback_address;  ///< empty: unmentioned_address() of the ruleset (a fix's re-run keeps the first's)
     std::string patch;  ///< nft commands applied after loading (a fix under test)
     bool early = true;  ///< SandboxSpec::early
+    bool fix_optional = false;  ///< the fix covers optional entries too (default: required ones only)
 };
 
 /// One interval of an entry's ports on which the ruleset cannot differ.

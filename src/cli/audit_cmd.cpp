@@ -114,6 +114,7 @@ int run_audit(int argc, char** argv) {
         ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
                     "(slower; the reference the early ending is checked against)")
         ("no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")
+        ("fix-optional", "fix the vendors' optional entries too (default: required ones only)")
         ("fix-out", po::value(&fix_out)->value_name("FILE"),
          "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")
         ("db", po::value(&db_path)->value_name("FILE"), "the database (required)");
@@ -148,6 +149,7 @@ int run_audit(int argc, char** argv) {
     opt.ruleset_path = ruleset;
     opt.iptables = !iptables.empty();
     opt.early = !vm.count("patient");
+    opt.fix_optional = vm.count("fix-optional") > 0;
     opt.vendors = vendors;
     opt.inside_nets = inside_nets;
     opt.inside = inside;
