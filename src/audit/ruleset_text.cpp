@@ -393,9 +393,21 @@ InterfaceChoice choose_interfaces(std::string_view ruleset, const std::string& i
     auto covered = [&](const std::string& n) {
         return (!c.inside.empty() && name_matches(n, c.inside)) || (!c.outside.empty() && name_matches(n, c.outside));
     };
-    const bool unmatched = std::any_of(names.begin(), names.end(), [&](const auto& n) { return !covered(n); });
+    // A given name the ruleset never matches is wrong when the ruleset names
+    // another interface of that side (by its words or its variable's), or
+    // when it matches neither given name but names some: not when it only
+    // ever names the other side, or other interfaces (a DMZ) beside a used one.
+    const bool none_used = (inside.empty() || !used(inside)) && (outside.empty() || !used(outside));
+    auto other_of_side = [&](int side) {
+        return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+            if (covered(n)) return false;
+            const auto it = vars.find(n);
+            const int s = side_of(n, it == vars.end() ? std::vector<std::string>{} : it->second);
+            return s == side || (s == 0 && none_used);
+        });
+    };
     for (const auto* given : {&inside, &outside}) {
-        if (given->empty() || used(*given) || !unmatched) continue;
+        if (given->empty() || used(*given) || !other_of_side(given == &inside ? 1 : 2)) continue;
         c.problem = std::string(given == &inside ? "--inside " : "--outside ") + *given +
                     ": the ruleset matches no interface of that name; it names " + listed(names) +
                     " (give the names the ruleset uses: the audit cannot judge a firewall the ruleset does not "

@@ -78,6 +78,21 @@ void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
         std::printf("the %s written to %s\n", iptables ? "patched dump is" : "fix's commands are", fix_out.c_str());
 }
 
+// Reads the ruleset once: a pipe (`<(cat f)`, /dev/stdin, "-") gives its
+// bytes only once, and these very bytes are what nft loads.
+int read_input(const std::string& ruleset, audit::AuditOptions& opt) {
+    opt.input = audit::read_ruleset_input(ruleset, !opt.iptables);
+    if (!opt.input.ok()) {
+        std::fprintf(stderr, "callwall audit: %s\n", opt.input.error.c_str());
+        return kExitInput;
+    }
+    if (const auto hint = audit::format_hint(opt.input.raw, !opt.iptables); !hint.empty()) {
+        std::fprintf(stderr, "callwall audit: %s: %s\n", ruleset.c_str(), hint.c_str());
+        return kExitUsage;
+    }
+    return kExitOk;
+}
+
 std::string fix_notes(const audit::Fix& f) {
     if (f.rules.empty()) return {};
     std::string n = "fix: " + std::to_string(f.rules.size()) + " rule(s) proposed; ";
@@ -160,17 +175,7 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (!parse_resolve(resolve, opt)) return kExitUsage;
-    // Read once: a pipe (`<(cat f)`, /dev/stdin, "-") gives its bytes only once,
-    // and these very bytes are what nft loads.
-    opt.input = audit::read_ruleset_input(ruleset, !opt.iptables);
-    if (!opt.input.ok()) {
-        std::fprintf(stderr, "callwall audit: %s\n", opt.input.error.c_str());
-        return kExitInput;
-    }
-    if (const auto hint = audit::format_hint(opt.input.raw, !opt.iptables); !hint.empty()) {
-        std::fprintf(stderr, "callwall audit: %s: %s\n", ruleset.c_str(), hint.c_str());
-        return kExitUsage;
-    }
+    if (const int code = read_input(ruleset, opt); code != kExitOk) return code;
     const auto cat = load_catalog({}, false);
     if (!cat) return kExitCatalog;
     if (const auto bad = unknown_vendors(*cat, vendors); !bad.empty()) {

@@ -43,6 +43,10 @@ TEST(AuditInterfaceChoice, UnsureOrWrongNamesStopTheAudit) {
     // A name the ruleset never matches is fine when it matches no other one
     // (a ruleset that only ever names its uplink).
     EXPECT_EQ(choose_interfaces("oifname \"fw-out\" drop", "fw-in", "fw-out").problem, "");
+    // Nor when the others it names are of the given name's other side, or
+    // neither side, beside a used one (a second LAN, a DMZ).
+    EXPECT_EQ(choose_interfaces("iifname { \"lan0\", \"lan1\", \"dmz0\" } accept", "lan0", "wan0").problem, "");
+    EXPECT_NE(choose_interfaces("iifname \"enp3s0\" oifname \"enp4s0\" accept", "eth1", "eth0").problem, "");
     // A wildcard covers the name; the given names then decide.
     EXPECT_EQ(choose_interfaces("iifname \"br-*\" oifname \"ppp0\" accept", "br-lan", "ppp0").problem, "");
     // An iptables dump's names, and an extra interface beside the two placed.
