@@ -86,6 +86,30 @@ void parse_packet(std::string_view rest, TracedPacket& p) {
     }
 }
 
+// A rule as the admin wrote it: `counter packets 1 bytes 29` -> `counter`
+// (the live counts change with every run, the admin's text does not).
+std::string without_counts(std::string_view rule) {
+    std::string out;
+    constexpr std::string_view kCounter = "counter packets ";
+    size_t at = 0;
+    for (size_t c = rule.find(kCounter); c != std::string_view::npos; c = rule.find(kCounter, at)) {
+        size_t i = c + kCounter.size();
+        while (i < rule.size() && is_digit(rule[i])) ++i;
+        if (rule.substr(i, 7) != " bytes ") {
+            out.append(rule.substr(at, i - at));
+            at = i;
+            continue;
+        }
+        i += 7;
+        while (i < rule.size() && is_digit(rule[i])) ++i;
+        out.append(rule.substr(at, c - at));
+        out += "counter";
+        at = i;
+    }
+    out.append(rule.substr(at));
+    return out;
+}
+
 TraceEvent parse_rule(std::string_view rest) {
     TraceEvent e;
     const size_t v = rest.rfind(" (verdict ");
@@ -101,7 +125,7 @@ TraceEvent parse_rule(std::string_view rest) {
         std::from_chars(num.data(), num.data() + num.size(), e.handle);
         text = text.substr(0, h);
     }
-    e.rule = std::string(trim(text));
+    e.rule = without_counts(trim(text));
     return e;
 }
 

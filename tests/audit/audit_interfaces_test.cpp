@@ -90,5 +90,17 @@ TEST(AuditInterfaceChoice, TheCommandStopsWithExit2) {
         << wrong.err;
 }
 
+TEST(AuditTraceText, RulesAreShownWithoutLiveCounts) {
+    const auto packets = parse_trace(
+        "trace id 1a inet filter forward packet: iif \"lan0\" ip saddr 192.168.77.2 ip daddr 203.0.113.10 udp sport "
+        "40000 udp dport 443\ntrace id 1a inet filter forward rule iifname \"lan0\" udp dport 443 counter packets 1 "
+        "bytes 29 drop comment \"no quic\" # handle 7 (verdict drop)\n",
+        "callwall_audit_trace");
+    ASSERT_EQ(packets.size(), 1u);
+    ASSERT_EQ(packets[0].events.size(), 1u);
+    EXPECT_EQ(packets[0].events[0].rule, "iifname \"lan0\" udp dport 443 counter drop comment \"no quic\"");
+    EXPECT_EQ(packets[0].events[0].handle, 7);
+}
+
 }  // namespace
 }  // namespace callwall::audit
