@@ -399,7 +399,7 @@ std::string decision(const std::vector<TracedPacket>& packets, const std::map<st
             const auto it = e->policy ? names.end() : names.find({e->table + " " + e->chain, e->handle});
             if (it != names.end()) by.position = it->second.position;
         }
-        return e ? describe(*e, &names) : "no chain decided (no base chain on this path)";
+        return e ? describe(*e, &names) + jump_path(p, *e) : "no chain decided (no base chain on this path)";
     }
     accepted = false;
     return "";

@@ -592,6 +592,40 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
     return out;
 }
 
+std::string jump_path(const TracedPacket& p, const TraceEvent& decided) {
+    if (decided.verdict != "drop") return {};
+    // The chains entered, in order; a chain left by a return before the
+    // next jump (or the decision) is marked so.
+    std::vector<std::string> names, shown;
+    std::vector<size_t> stack;
+    auto unwind_to = [&](const std::string& chain) {
+        while (stack.size() > 1 && names[stack.back()] != chain) {
+            shown[stack.back()] += " (returned)";
+            stack.pop_back();
+        }
+    };
+    for (const auto& e : p.events) {
+        if (&e == &decided) break;
+        if (e.table != decided.table) continue;
+        if (e.verdict.rfind("jump ", 0) != 0 && e.verdict.rfind("goto ", 0) != 0) continue;
+        if (names.empty()) {
+            names.push_back(e.chain);
+            shown.push_back(e.chain);
+            stack.push_back(0);
+        }
+        unwind_to(e.chain);
+        names.push_back(e.verdict.substr(5));
+        shown.push_back(names.back());
+        stack.push_back(names.size() - 1);
+    }
+    if (names.empty()) return {};
+    unwind_to(decided.chain);
+    std::string out = " (path: ";
+    for (size_t i = 0; i < shown.size(); ++i) out += (i ? " -> " : "") + shown[i];
+    if (decided.policy) out += " -> policy " + decided.verdict;
+    return out + ")";
+}
+
 std::string describe(const TraceEvent& e, const IptablesRules* iptables) {
     if (e.policy) return e.table + " " + e.chain + ": policy " + e.verdict;
     if (iptables) {

@@ -106,6 +106,12 @@ struct IptablesRule {
 using IptablesRules = std::map<std::pair<std::string, int64_t>, IptablesRule>;
 [[nodiscard]] IptablesRules iptables_rules(std::string_view listed_with_handles, std::string_view iptables_save);
 
+/// For a drop after jumps (or gotos) in its table, the way there:
+/// " (path: forward -> lan_out (returned) -> policy drop)",
+/// " (path: FORWARD -> LAN_OUT (returned) -> LOG_DROP)";
+/// empty otherwise.
+[[nodiscard]] std::string jump_path(const TracedPacket& p, const TraceEvent& decided);
+
 /// "inet filter forward: rule 'udp dport 5000 reject' (handle 4)" or
 /// "inet filter forward: policy drop"; a rule that came from an iptables
 /// dump reads "ip filter LAN_OUT: rule '-A LAN_OUT ... -j REJECT' (rule 3 of LAN_OUT)".

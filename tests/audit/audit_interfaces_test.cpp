@@ -104,3 +104,21 @@ TEST(AuditTraceText, RulesAreShownWithoutLiveCounts) {
 
 }  // namespace
 }  // namespace callwall::audit
+
+namespace callwall::audit {
+namespace {
+
+using namespace audit_test;
+
+TEST(AuditTraceText, ADropAfterAJumpShowsThePath) {
+    AUDIT_OR_SKIP(r, "jump_then_policy.nft");
+    expect(r, kSig, V::Observed, "inet filter lan_out: rule 'tcp dport 443 accept comment \"https\"'");
+    EXPECT_EQ(entry(r, kSig).verdict.why.find("path:"), std::string::npos);  // a pass needs no path
+    expect(r, kTurnUdp, V::Blocked,
+           "inet filter forward: policy drop (path: forward -> lan_out (returned) -> policy drop)");
+    AUDIT_OR_SKIP(j, "user_chain_jump.nft");
+    expect(j, kTurnUdp, V::Blocked, "comment \"no quic\"' (handle 4) (path: forward -> lan_out)");
+}
+
+}  // namespace
+}  // namespace callwall::audit

@@ -180,7 +180,9 @@ TEST(AuditSandbox, AnIptablesSaveDumpOfACorporateFirewall) {
                 "--dports 10000:20000 -m comment --comment media -j ACCEPT' (rule 5 of LAN_OUT)");
     expect_port(r, kHigh, 20000, O::Passed, "rule 5 of LAN_OUT");
     for (uint16_t p : {1024, 3477, 3480, 9999, 20001, 65535})
-        expect_port(r, kHigh, p, O::Dropped, "ip filter LOG_DROP: rule '-A LOG_DROP -j DROP' (rule 2 of LOG_DROP)");
+        expect_port(r, kHigh, p, O::Dropped,
+                    "ip filter LOG_DROP: rule '-A LOG_DROP -j DROP' (rule 2 of LOG_DROP) (path: FORWARD -> LAN_OUT "
+                    "(returned) -> LOG_DROP)");
     for (const auto& a : r.entries) EXPECT_EQ(a.verdict.why.find("MASQUERADE"), std::string::npos) << a.verdict.why;
 }
 
