@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
+#include <cstdlib>
 #include <map>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -41,9 +40,9 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
     if (e.any_destination()) return;
     std::string names;
     for (const auto& d : e.destinations) names += (names.empty() ? "" : ", ") + d.as_written;
-    a.assumed =
-        names + " assumed at " + fallback +
-        " (a documentation address the ruleset does not name: netfilter cannot match names; --resolve pins one)";
+    a.assumed = names + " assumed at " + fallback +
+                " (an address no prefix, range or set element of the ruleset covers: netfilter cannot match names; "
+                "--resolve pins one)";
 }
 
 bool inbound(const EntryAudit& a) { return a.entry->direction == catalog::Direction::Inbound; }
@@ -209,36 +208,108 @@ std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& e
 
 }  // namespace
 
-std::string read_ruleset(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+RulesetInput ruleset_of(const AuditOptions& opt) {
+    if (!opt.input.path.empty() || !opt.input.raw.empty()) return opt.input;
+    return read_ruleset_input(opt.ruleset_path, !opt.iptables);
 }
 
-std::string unmentioned_address(std::string_view text) {
-    for (const char* prefix : {"203.0.113.", "198.51.100.", "192.0.2."}) {
-        if (text.find(prefix) == std::string_view::npos) return std::string(prefix) + "10";
+std::string unmentioned_address(std::string_view text, std::span<const V4Range> also_avoid) {
+    // Documentation addresses first (they say "made up"); then ordinary
+    // public addresses, for rulesets whose bogon lists name all three.
+    static constexpr const char* kCandidates[] = {"203.0.113.10",  "198.51.100.10", "192.0.2.10",  "23.192.10.10",
+                                                  "51.158.10.10",  "62.210.10.10",  "77.88.10.10", "91.198.10.10",
+                                                  "151.101.10.10", "185.199.10.10"};
+    auto ranges = ipv4_ranges(text);
+    ranges.insert(ranges.end(), also_avoid.begin(), also_avoid.end());
+    for (const char* c : kCandidates) {
+        uint32_t a = 0;
+        if (parse_ipv4(c, a) && !covered(a, ranges)) return c;
     }
-    return "203.0.113.10";
+    return kCandidates[0];
+}
+
+bool choose_client(std::string_view text, const AuditOptions& opt, AuditResult& res, SandboxSpec& spec) {
+    std::vector<V4Range> nets;
+    for (const auto& n : opt.inside_nets) {
+        const size_t slash = n.find('/');
+        uint32_t a = 0;
+        const int len = slash == std::string::npos ? -1 : std::atoi(n.c_str() + slash + 1);
+        if (!parse_ipv4(n.substr(0, slash), a) || len < 8 || len > 30) {
+            res.replay.error = "--inside-net takes an IPv4 network A.B.C.D/LEN (LEN 8 to 30), not '" + n + "'";
+            res.interfaces_unsure = true;
+            return false;
+        }
+        const uint32_t mask = ~uint32_t{0} << (32 - len);
+        nets.push_back({a & mask, (a & mask) | ~mask, static_cast<uint8_t>(len)});
+    }
+    res.inside_from = "--inside-net";
+    if (nets.empty()) {
+        nets = inside_networks(text, res.inside);
+        res.inside_from = "the ruleset's source prefixes on " + res.inside + " and its masquerade rules";
+    }
+    if (nets.empty()) {
+        nets.push_back({0xC0A84D00u, 0xC0A84DFFu, 24});  // 192.168.77.0/24
+        res.inside_from = "the default: the ruleset names no inside network; --inside-net sets one";
+    }
+    // The router at the network's first address, the client at the next
+    // one no narrower prefix of the ruleset singles out.
+    const V4Range net = nets.front();
+    const auto named = ipv4_ranges(text);
+    std::vector<V4Range> narrower;
+    for (const auto& r : named)
+        if (r.len > net.len || r.len == 0) narrower.push_back(r);
+    uint32_t client = net.lo + 2;
+    for (uint32_t a = net.lo + 2; a < net.hi && a < net.lo + 1024; ++a) {
+        if (!covered(a, narrower)) {
+            client = a;
+            break;
+        }
+    }
+    spec.router_inside = v4_text(net.lo + 1);
+    spec.client_addr = v4_text(client);
+    spec.inside_prefix_len = net.len;
+    res.client = spec.client_addr;
+    res.inside_lo = net.lo;
+    res.inside_net = v4_text(net.lo) + "/" + std::to_string(net.len);
+    return true;
 }
 
 AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     AuditResult res;
-    const std::string text = read_ruleset(opt.ruleset_path);
-    const auto guess = guess_interfaces(text);
-    res.inside = opt.inside.empty() ? guess.first : opt.inside;
-    res.outside = opt.outside.empty() ? guess.second : opt.outside;
-    const std::string fallback = opt.fallback_address.empty() ? unmentioned_address(text) : opt.fallback_address;
-    res.fallback = fallback;
+    RulesetInput input = ruleset_of(opt);
+    if (!input.ok()) {
+        res.replay.error = input.error;
+        res.replay.lint_failed = true;
+        return res;
+    }
+    // What the guesses read: the ruleset and every file it includes.
+    std::string text = input.raw;
+    for (const auto& f : input.includes) text += "\n" + f.text;
+    res.ruleset_text = input.raw;
+    const auto ifs = choose_interfaces(text, opt.inside, opt.outside);
+    res.inside = ifs.inside;
+    res.outside = ifs.outside;
+    if (!ifs.problem.empty()) {
+        res.replay.error = ifs.problem;
+        res.interfaces_unsure = true;
+        return res;
+    }
     SandboxSpec spec;
-    spec.ruleset_path = opt.ruleset_path;
+    if (!choose_client(text, opt, res, spec)) return res;
+    const V4Range inside_net{res.inside_lo, res.inside_lo | (~uint32_t{0} >> spec.inside_prefix_len),
+                             static_cast<uint8_t>(spec.inside_prefix_len)};
+    const std::string fallback = opt.fallback_address.empty()
+                                     ? unmentioned_address(text, std::span<const V4Range>(&inside_net, 1))
+                                     : opt.fallback_address;
+    res.fallback = fallback;
+    spec.input = std::move(input);
     spec.iptables = opt.iptables;
     spec.patch = opt.patch;
     spec.early = opt.early;
     spec.inside = res.inside;
     spec.outside = res.outside;
     spec.probe_timeout_ms = opt.probe_timeout_ms;
+    spec.helper_timeout_ms = opt.helper_timeout_ms;
     spec.avoid_local_ports = c.inbound_local_ports();
     for (const auto& e : c.entries()) {
         if (!selected(e, opt.vendors)) continue;

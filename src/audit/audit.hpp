@@ -3,11 +3,14 @@
 // and written as a run of kind "audit" into the same tables as any run.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "audit/replay.hpp"
+#include "audit/ruleset_input.hpp"
+#include "audit/ruleset_text.hpp"
 #include "callwall/attrib/attrib.hpp"
 #include "callwall/catalog/catalog.hpp"
 
@@ -18,15 +21,21 @@ class Store;
 namespace callwall::audit {
 
 struct AuditOptions {
-    std::string ruleset_path;
+    std::string ruleset_path;  ///< as the user named it ("-": standard input)
+    /// The ruleset as read once (read_ruleset_input); when empty (no path
+    /// nor bytes), run_audit reads ruleset_path itself.
+    RulesetInput input;
     bool iptables = false;  ///< ruleset_path is an iptables-save dump, not an nftables ruleset
     std::vector<std::string> vendors;  ///< empty: every vendor (case-insensitive names)
     std::string inside, outside;  ///< empty: guessed from the ruleset
     std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 address
+    std::vector<std::string> inside_nets;  ///< --inside-net CIDR (empty: from the ruleset, else 192.168.77.0/24)
     int probe_timeout_ms = 1200;
+    int helper_timeout_ms = 60000;  ///< SandboxSpec::helper_timeout_ms
     std::string fallback_address;  ///< empty: unmentioned_address() of the ruleset (a fix's re-run keeps the first's)
     std::string patch;  ///< nft commands applied after loading (a fix under test)
     bool early = true;  ///< SandboxSpec::early
+    bool fix_optional = false;  ///< the fix covers optional entries too (default: required ones only)
 };
 
 /// One interval of an entry's ports on which the ruleset cannot differ.
@@ -45,18 +54,32 @@ struct EntryAudit {
 
 struct AuditResult {
     ReplayOutput replay;  ///< ok, error, mode, listed ruleset
+    std::string ruleset_text;  ///< the bytes audited (an iptables fix patches these)
     std::string inside, outside;
+    bool interfaces_unsure = false;  ///< replay.error says why the interfaces cannot be told: a usage error
+    std::string client;  ///< the client's address in the sandbox
+    std::string inside_net;  ///< its network ("192.168.1.0/24")
+    uint32_t inside_lo = 0;  ///< that network's first address
+    std::string inside_from;  ///< where the network came from
     std::string fallback;  ///< the address standing for names nobody pinned
     std::vector<EntryAudit> entries;
 };
 
-/// The ruleset file's text ("" when it cannot be read; the sandbox's lint says why).
-[[nodiscard]] std::string read_ruleset(const std::string& path);
+/// The ruleset's bytes as the audit reads them: `opt.input` when it was
+/// read already, else `opt.ruleset_path` read now (bounded in size and time).
+[[nodiscard]] RulesetInput ruleset_of(const AuditOptions& opt);
 
-/// The address standing for a destination nobody pinned: a documentation
-/// address (203.0.113.10, 198.51.100.10, 192.0.2.10) whose /24 the ruleset
-/// text does not mention.
-[[nodiscard]] std::string unmentioned_address(std::string_view ruleset_text);
+/// The address standing for a destination nobody pinned: the first of a
+/// list (documentation addresses 203.0.113.10, 198.51.100.10, 192.0.2.10,
+/// then ordinary public ones) that no address, prefix, range or set element
+/// written in the ruleset covers (a bogon list naming the documentation
+/// networks, an allow list by covering prefix), nor `also_avoid`.
+[[nodiscard]] std::string unmentioned_address(std::string_view ruleset_text, std::span<const V4Range> also_avoid = {});
+
+/// The client's network and address for the sandbox (--inside-net, else
+/// the ruleset's inside networks, else 192.168.77.0/24); false (with
+/// res.replay.error) for a malformed --inside-net.
+bool choose_client(std::string_view ruleset_text, const AuditOptions& opt, AuditResult& res, SandboxSpec& spec);
 
 /// Runs the audit (forks the sandbox; needs nft and ip).
 [[nodiscard]] AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt);

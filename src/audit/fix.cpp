@@ -19,6 +19,9 @@ bool failed(const EntryAudit& a) {
     return a.verdict.verdict == attrib::Verdict::Blocked || a.verdict.verdict == attrib::Verdict::Partial;
 }
 
+// A failing entry the fix is for: required ones, optional ones when asked.
+bool to_fix(const EntryAudit& a, bool optional_too) { return failed(a) && (a.entry->required || optional_too); }
+
 // The failing intervals of an entry, grouped by what decided them (in the
 // order first seen), adjacent ranges merged.
 struct Group {
@@ -74,13 +77,23 @@ struct Patch {
 };
 
 // Adds the rules for the failing entries of `r` to `patch` and `fix`;
-// returns how many rules were new.
-size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
+// returns how many rules were new. Every rule is scoped to the way out
+// (inside interface in, outside interface out): nothing it accepts comes
+// from the outside; answers come back by the conntrack rule.
+size_t propose(const AuditResult& r, bool optional_too, Patch& patch, Fix& fix) {
     size_t added = 0;
     std::vector<Insertion> inserts;
+    const std::string nft_way = "iifname \"" + r.inside + "\" oifname \"" + r.outside + "\" ";
+    const std::string ipt_way = " -i " + r.inside + " -o " + r.outside;
     for (const auto& a : r.entries) {
         if (!failed(a)) continue;
         const catalog::Entry& e = *a.entry;
+        if (!to_fix(a, optional_too)) {
+            const std::string note = e.id + ": optional (the vendor presents it as optional); --fix-optional adds it";
+            if (std::find(fix.unfixable.begin(), fix.unfixable.end(), note) == fix.unfixable.end())
+                fix.unfixable.push_back(note);
+            continue;
+        }
         const char* proto = e.transport == catalog::Transport::Tcp ? "tcp" : "udp";
         const bool any = e.any_destination();
         const std::string set = catalog::address_set_name(e);
@@ -128,7 +141,8 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
             const std::string comment = "callwall fix: " + e.id;
             if (patch.iptables) {
                 for (const auto& list : catalog::multiport_lists(g.ports)) {
-                    const std::string head = "-A " + g.by.chain + " -p " + proto + " -m multiport --dports " + list;
+                    const std::string head =
+                        "-A " + g.by.chain + ipt_way + " -p " + proto + " -m multiport --dports " + list;
                     const std::string tail = " -m comment --comment \"" + comment + "\" -j ACCEPT";
                     const std::string user = head + (any ? "" : " -m set --match-set " + set + " dst") + tail;
                     const std::string test = head + (any ? "" : " -d " + a.daddr + "/32") + tail;
@@ -138,7 +152,7 @@ size_t propose(const AuditResult& r, Patch& patch, Fix& fix) {
                 }
                 continue;
             }
-            const std::string rule = std::string(proto) + " dport " + nft_ports(g.ports) +
+            const std::string rule = nft_way + proto + " dport " + nft_ports(g.ports) +
                                      (any ? "" : " ip daddr @" + set + "_v4") + " accept comment \"" + comment + "\"";
             const std::string cmd = g.by.handle == 0 ? "add rule " + chain + " " + rule + "\n"
                                                      : "insert rule " + chain + " position " +
@@ -184,25 +198,8 @@ AuditResult rerun(const catalog::Catalog& c, const AuditOptions& opt, const Audi
         o.patch = patch.nft_test;
         return run_audit(c, o);
     }
-    std::string path = (std::filesystem::temp_directory_path() / "callwall-fix-XXXXXX").string();
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) {
-        AuditResult r;
-        r.replay.error = "cannot write the patched dump to " + std::filesystem::temp_directory_path().string();
-        return r;
-    }
-    const bool written =
-        ::write(fd, patch.dump_test.data(), patch.dump_test.size()) == static_cast<ssize_t>(patch.dump_test.size());
-    ::close(fd);
-    AuditResult r;
-    if (written) {
-        o.ruleset_path = path;
-        r = run_audit(c, o);
-    } else {
-        r.replay.error = "cannot write the patched dump to " + path;
-    }
-    ::unlink(path.c_str());
-    return r;
+    o.input = ruleset_from_text(patch.dump_test, "patched.rules", false);
+    return run_audit(c, o);
 }
 
 }  // namespace
@@ -248,10 +245,10 @@ Fix fix_and_verify(const catalog::Catalog& c, const AuditOptions& opt, const Aud
     Fix fix;
     Patch patch;
     patch.iptables = opt.iptables;
-    if (patch.iptables) patch.dump_user = patch.dump_test = read_ruleset(opt.ruleset_path);
+    if (patch.iptables) patch.dump_user = patch.dump_test = first.ruleset_text;
     const AuditResult* latest = &first;
     while (fix.rounds < max_rounds) {
-        if (propose(*latest, patch, fix) == 0) break;
+        if (propose(*latest, opt.fix_optional, patch, fix) == 0) break;
         fix.rerun = rerun(c, opt, first, patch);
         ++fix.rounds;
         if (!fix.rerun.replay.ok) {
@@ -260,12 +257,15 @@ Fix fix_and_verify(const catalog::Catalog& c, const AuditOptions& opt, const Aud
         }
         fix.verified = true;
         latest = &fix.rerun;
-        if (std::none_of(latest->entries.begin(), latest->entries.end(), failed)) break;
+        if (std::none_of(latest->entries.begin(), latest->entries.end(),
+                         [&](const EntryAudit& a) { return to_fix(a, opt.fix_optional); }))
+            break;
     }
     fix.user_text = patch.iptables ? patch.dump_user : patch.nft_user;
+    fix.test_text = patch.iptables ? patch.dump_test : patch.nft_test;
     if (fix.verified && fix.rerun_error.empty()) {
         for (const auto& a : fix.rerun.entries)
-            if (failed(a))
+            if (to_fix(a, opt.fix_optional))
                 fix.still_failing.push_back(a.entry->id + ": " + std::string(attrib::to_string(a.verdict.verdict)) +
                                             " (" + a.verdict.why + ")");
     }

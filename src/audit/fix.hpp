@@ -30,6 +30,7 @@ struct Fix {
     AuditResult rerun;  ///< the last re-run
     std::vector<std::string> still_failing;  ///< "ID: verdict (why)" after the last re-run
     std::string user_text;  ///< nft: the commands to load after the ruleset; iptables: the patched dump
+    std::string test_text;  ///< the same as the re-run loaded it (the vendors' sets filled with their stand-ins)
 };
 
 /// Proposes the fix for what `first` found blocked or partial and re-runs

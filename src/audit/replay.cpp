@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -38,6 +39,15 @@ std::string_view to_string(ProbeOutcome o) noexcept {
 namespace {
 
 using namespace sandbox;
+
+// The child's progress, for the parent to say what was slow when it has to
+// kill it (-1: not in the child).
+int g_stage_fd = -1;
+void stage(const std::string& what) {
+    if (g_stage_fd < 0) return;
+    const std::string line = what + "\n";
+    [[maybe_unused]] auto n = ::write(g_stage_fd, line.data(), line.size());
+}
 
 constexpr const char* kNotSeen = "not seen by the trace";
 constexpr size_t kBatch = 64;  // probes in flight at once (two sockets each); more overruns nft monitor's socket
@@ -357,14 +367,18 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
     const sockaddr_in to = address(kServerLink, 9);
     const std::string needle = "ip saddr " + spec.client_addr + " ip daddr " + kServerLink;
     const auto start = Clock::now();
-    while (ms_since(start) < 5000 && m.text.find(needle) == std::string::npos) {
+    // nft monitor reads the whole ruleset before it prints a trace: seconds
+    // for tens of thousands of rules.
+    while (ms_since(start) < spec.helper_timeout_ms && m.text.find(needle) == std::string::npos) {
         [[maybe_unused]] auto n = ::sendto(canary, "x", 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         m.drain();
     }
     ::close(canary);
+    stage("nft monitor trace ready after " + std::to_string(ms_since(start)) + " ms");
     if (m.text.find(needle) == std::string::npos) {
-        error = "nft monitor trace showed no packet within 5 s: " + m.text.substr(0, 300);
+        error = "nft monitor trace showed no packet within " + std::to_string(spec.helper_timeout_ms / 1000) +
+                " s (the slow step: starting the trace" + (m.text.empty() ? "" : ": " + m.text.substr(0, 300)) + ")";
         return false;
     }
     return true;
@@ -385,7 +399,7 @@ std::string decision(const std::vector<TracedPacket>& packets, const std::map<st
             const auto it = e->policy ? names.end() : names.find({e->table + " " + e->chain, e->handle});
             if (it != names.end()) by.position = it->second.position;
         }
-        return e ? describe(*e, &names) : "no chain decided (no base chain on this path)";
+        return e ? describe(*e, &names) + jump_path(p, *e) : "no chain decided (no base chain on this path)";
     }
     accepted = false;
     return "";
@@ -433,12 +447,17 @@ void probe_and_decide(const SandboxSpec& spec, const IptablesRules& names, const
     m.text.clear();
     const auto types = chain_types(r.listed);
     const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr, &spec.avoid_local_ports};
-    for (auto batch : batches(r.results, batch_size, spec.client_addr)) {
+    const auto all = batches(r.results, batch_size, spec.client_addr);
+    size_t done = 0;
+    for (auto batch : all) {
+        stage("replaying batch " + std::to_string(++done) + " of " + std::to_string(all.size()) + " (" +
+              std::to_string(r.results.size()) + " probes)");
         run_batch(ns, batch, spec.probe_timeout_ms, w);
         m.drain();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     m.drain();
+    stage("reading the trace of " + std::to_string(r.results.size()) + " probes");
     attach_decisions(spec, names, m.text, r);
 }
 
@@ -473,17 +492,24 @@ void run_probes(const SandboxSpec& spec, const IptablesRules& names, const Names
 void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const FollowUpPlanner& then, ReplayOutput& r) {
     Namespaces ns;
     IptablesRules names;
+    stage("making the namespaces");
     if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) ||
-        !wire(spec, ns, r.error) || !load_ruleset(spec, r, names))
+        !wire(spec, ns, r.error))
         return;
+    stage(std::string("loading the ruleset (") + (spec.iptables ? "iptables-nft-restore" : "nft -f") + ", " +
+          std::to_string(spec.input.text.size()) + " bytes)");
+    if (!load_ruleset(spec, r, names)) return;
     if (!spec.patch.empty()) {
+        stage("loading the fix under test");
         std::string out;
         if (run(-1, {"nft", "-f", "-"}, out, spec.patch) != 0) {
             r.error = "nft refused the fix:\n" + out + "the fix was:\n" + spec.patch;
             return;
         }
     }
+    stage("planning the probes");
     for (auto& p : plan(r.listed)) r.results.push_back(ProbeResult{.probe = std::move(p)});
+    stage("starting nft monitor trace");
     Monitor m;
     if (!start_monitor(spec, ns, m, r.error)) {
         if (m.pid > 0) ::kill(m.pid, SIGKILL);
@@ -529,6 +555,7 @@ std::string encode(const ReplayOutput& r) {
     put(out, r.ok ? "1" : "0");
     put(out, r.lint_failed ? "1" : "0");
     put(out, r.too_large ? "1" : "0");
+    put(out, r.no_filter ? "1" : "0");
     put(out, r.error);
     put(out, r.mode);
     put(out, r.listed);
@@ -552,13 +579,14 @@ std::string encode(const ReplayOutput& r) {
 }
 
 bool decode(std::string_view in, ReplayOutput& r) {
-    std::string ok, lint, large, f[13];
-    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, r.error) || !get(in, r.mode) ||
-        !get(in, r.listed) || !get(in, r.iptables_save))
+    std::string ok, lint, large, no_filter, f[13];
+    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, no_filter) || !get(in, r.error) ||
+        !get(in, r.mode) || !get(in, r.listed) || !get(in, r.iptables_save))
         return false;
     r.ok = ok == "1";
     r.lint_failed = lint == "1";
     r.too_large = large == "1";
+    r.no_filter = no_filter == "1";
     while (!in.empty()) {
         for (auto& s : f)
             if (!get(in, s)) return false;
@@ -583,11 +611,15 @@ bool decode(std::string_view in, ReplayOutput& r) {
 
 }  // namespace
 
-ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, const FollowUpPlanner& then,
+ReplayOutput replay(const SandboxSpec& given, const ProbePlanner& plan, const FollowUpPlanner& then,
                     int overall_timeout_s) {
     ReplayOutput r;
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) {
+    RulesetCopy copy;
+    if (!copy.write(given.input, r.error)) return r;
+    SandboxSpec spec = given;
+    spec.ruleset_path = copy.main();
+    int p[2], st[2];
+    if (::pipe2(p, O_CLOEXEC) != 0 || ::pipe2(st, O_CLOEXEC | O_NONBLOCK) != 0) {
         r.error = std::string("pipe: ") + std::strerror(errno);
         return r;
     }
@@ -599,6 +631,8 @@ ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, const Fol
     if (child == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         ::close(p[0]);
+        ::close(st[0]);
+        g_stage_fd = st[1];
         ReplayOutput mine;
         sandbox_main(spec, plan, then, mine);
         const std::string out = encode(mine);
@@ -611,30 +645,50 @@ ReplayOutput replay(const SandboxSpec& spec, const ProbePlanner& plan, const Fol
         ::_exit(0);
     }
     ::close(p[1]);
-    std::string data;
+    ::close(st[1]);
+    std::string data, stages;
     const auto start = Clock::now();
-    pollfd pfd{p[0], POLLIN, 0};
     bool timed_out = false;
+    char buf[65536];
     for (;;) {
         const int left = overall_timeout_s * 1000 - ms_since(start);
         if (left <= 0) {
             timed_out = true;
             break;
         }
-        if (::poll(&pfd, 1, left) <= 0) continue;
-        char buf[65536];
+        pollfd pfd[2] = {{p[0], POLLIN, 0}, {st[0], POLLIN, 0}};
+        if (::poll(pfd, 2, left) <= 0) continue;
+        if (pfd[1].revents) {
+            const ssize_t n = ::read(st[0], buf, sizeof buf);
+            if (n > 0) stages.append(buf, static_cast<size_t>(n));
+            if (n == 0) st[0] = (::close(st[0]), -1);
+        }
+        if (!pfd[0].revents) continue;
         const ssize_t n = ::read(p[0], buf, sizeof buf);
         if (n <= 0) break;
         data.append(buf, static_cast<size_t>(n));
     }
     ::close(p[0]);
+    if (st[0] >= 0) ::close(st[0]);
     if (timed_out) ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    // The last stage the child reported: what was slow, or where it died.
+    while (!stages.empty() && stages.back() == '\n') stages.pop_back();
+    const std::string stage = stages.substr(stages.rfind('\n') == std::string::npos ? 0 : stages.rfind('\n') + 1);
     if (timed_out) {
-        r.error = "the sandbox did not finish within " + std::to_string(overall_timeout_s) + " s (killed)";
+        r.error = "the sandbox did not finish within " + std::to_string(overall_timeout_s) + " s (killed" +
+                  (stage.empty() ? std::string(")") : " while " + stage + ")");
         return r;
     }
-    if (!decode(data, r)) r.error = "the sandbox ended without a complete answer";
+    if (!decode(data, r)) {
+        r.error = "the sandbox ended without a complete answer (" +
+                  (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                       : "exit status " + std::to_string(WEXITSTATUS(status))) +
+                  (stage.empty() ? std::string(")") : ", while " + stage + ")");
+        return r;
+    }
+    r.error = copy.user_paths(r.error, given.input);
     return r;
 }
 

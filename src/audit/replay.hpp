@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/ruleset_input.hpp"
 #include "callwall/catalog/catalog.hpp"
 
 namespace callwall::audit {
@@ -65,12 +66,16 @@ struct ProbeResult {
 };
 
 struct SandboxSpec {
-    std::string ruleset_path;  ///< nftables ruleset file (or iptables-save dump)
+    RulesetInput input;  ///< the ruleset as read (replay() writes it into a private directory for nft)
+    std::string ruleset_path;  ///< set by replay(): the private copy nft (iptables-nft-restore) reads
     bool iptables = false;  ///< the file is an iptables-save dump: loaded by iptables-nft-restore
     std::string inside = "lan0", outside = "wan0";
-    std::string client_addr = "192.168.77.2";  ///< on a /24 with the router at .1
+    std::string client_addr = "192.168.77.2";  ///< the client, on the inside network
+    std::string router_inside = "192.168.77.1";  ///< the router's address on the inside network
+    int inside_prefix_len = 24;  ///< the inside network's prefix length
     std::vector<std::string> server_addrs;  ///< every probe's daddr
     int probe_timeout_ms = 1200;  ///< how long one batch waits for answers
+    int helper_timeout_ms = 60000;  ///< how long one helper (nft, ip, ...) may run, and the trace take to start
     bool user_namespace = true;  ///< false: network namespaces only (needs root)
     std::string patch;  ///< nft commands (`nft -f -`) applied after the ruleset is loaded: a fix under test
     /// End a probe soon after the trace shows it dropped (false: wait out the batch; the reference).
@@ -85,6 +90,8 @@ struct ReplayOutput {
     bool ok = false;
     bool lint_failed = false;  ///< the ruleset did not pass `nft -c -f` (`iptables-nft-restore --test`)
     bool too_large = false;  ///< netlink refused the ruleset's size (unprivileged sockets cannot force a larger buffer)
+    bool no_filter =
+        false;  ///< the ruleset loaded but has no base chain of type filter: nothing in it can stop a packet
     std::string error;  ///< why not ok (nft's message with its line for a lint failure)
     std::string mode;  ///< which namespaces were made, for the run's notes
     std::string listed;  ///< `nft list ruleset` after loading (before tracing)

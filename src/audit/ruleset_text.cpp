@@ -39,8 +39,9 @@ bool contains_any(std::string_view name, std::initializer_list<std::string_view>
                        [&](std::string_view p) { return name.find(p) != std::string_view::npos; });
 }
 
-// The quoted names after one iifname/oifname keyword at `pos` (just past it).
-void names_after(std::string_view t, size_t pos, std::vector<std::string>& out) {
+// The names after one iifname/oifname keyword at `pos` (just past it):
+// quoted, or a bare word (`iifname lan0`); wildcards ("eth*") only when asked.
+void names_after(std::string_view t, size_t pos, std::vector<std::string>& out, bool wildcards = false) {
     while (pos < t.size() && (t[pos] == ' ' || t[pos] == '!' || t[pos] == '=')) ++pos;
     // A verdict map or map keyed by the name: `iifname vmap { "lan0" : jump a, ... }`.
     for (std::string_view kw : {std::string_view("vmap "), std::string_view("map ")}) {
@@ -51,13 +52,20 @@ void names_after(std::string_view t, size_t pos, std::vector<std::string>& out) 
     }
     const bool set = pos < t.size() && t[pos] == '{';
     const size_t end = set ? t.find('}', pos) : t.find_first_of(" \n;", pos);
+    if (!set && pos < t.size() && t[pos] != '"' && t[pos] != '$' && t[pos] != '@') {
+        std::string name(t.substr(pos, end == std::string_view::npos ? t.size() - pos : end - pos));
+        if (!name.empty() && (wildcards || name.find('*') == std::string::npos) &&
+            std::find(out.begin(), out.end(), name) == out.end() && name != "vmap" && name != "map")
+            out.push_back(std::move(name));
+        return;
+    }
     const std::string_view span = t.substr(pos, end == std::string_view::npos ? t.size() - pos : end - pos);
     size_t i = 0;
     while ((i = span.find('"', i)) != std::string_view::npos) {
         const size_t close = span.find('"', i + 1);
         if (close == std::string_view::npos) break;
         std::string name(span.substr(i + 1, close - i - 1));
-        if (!name.empty() && name.find('*') == std::string::npos &&
+        if (!name.empty() && (wildcards || name.find('*') == std::string::npos) &&
             std::find(out.begin(), out.end(), name) == out.end())
             out.push_back(std::move(name));
         i = close + 1;
@@ -78,6 +86,30 @@ void parse_packet(std::string_view rest, TracedPacket& p) {
     }
 }
 
+// A rule as the admin wrote it: `counter packets 1 bytes 29` -> `counter`
+// (the live counts change with every run, the admin's text does not).
+std::string without_counts(std::string_view rule) {
+    std::string out;
+    constexpr std::string_view kCounter = "counter packets ";
+    size_t at = 0;
+    for (size_t c = rule.find(kCounter); c != std::string_view::npos; c = rule.find(kCounter, at)) {
+        size_t i = c + kCounter.size();
+        while (i < rule.size() && is_digit(rule[i])) ++i;
+        if (rule.substr(i, 7) != " bytes ") {
+            out.append(rule.substr(at, i - at));
+            at = i;
+            continue;
+        }
+        i += 7;
+        while (i < rule.size() && is_digit(rule[i])) ++i;
+        out.append(rule.substr(at, c - at));
+        out += "counter";
+        at = i;
+    }
+    out.append(rule.substr(at));
+    return out;
+}
+
 TraceEvent parse_rule(std::string_view rest) {
     TraceEvent e;
     const size_t v = rest.rfind(" (verdict ");
@@ -93,7 +125,7 @@ TraceEvent parse_rule(std::string_view rest) {
         std::from_chars(num.data(), num.data() + num.size(), e.handle);
         text = text.substr(0, h);
     }
-    e.rule = std::string(trim(text));
+    e.rule = without_counts(trim(text));
     return e;
 }
 
@@ -106,6 +138,71 @@ std::vector<std::string_view> split_lines(std::string_view text) {
         if (eol == std::string_view::npos) eol = text.size();
         out.push_back(text.substr(pos, eol - pos));
         pos = eol + 1;
+    }
+    return out;
+}
+
+std::string resolve_defines(std::string_view text) {
+    // define NAME = VALUE (to the end of the line, or a { ... } set over
+    // several lines); redefine the same; a later definition wins.
+    std::vector<std::pair<std::string, std::string>> defs;
+    for (size_t pos = 0; pos < text.size();) {
+        size_t eol = text.find('\n', pos);
+        if (eol == std::string_view::npos) eol = text.size();
+        std::string_view line = trim(text.substr(pos, eol - pos));
+        size_t next = eol + 1;
+        for (std::string_view kw : {std::string_view("define "), std::string_view("redefine ")}) {
+            if (line.rfind(kw, 0) != 0) continue;
+            std::string_view rest = trim(line.substr(kw.size()));
+            const size_t eq = rest.find('=');
+            if (eq == std::string_view::npos) break;
+            const std::string name(trim(rest.substr(0, eq)));
+            std::string_view value = trim(rest.substr(eq + 1));
+            if (!value.empty() && value.front() == '{' && value.find('}') == std::string_view::npos) {
+                // A set over several lines: to its closing brace.
+                const size_t start = static_cast<size_t>(value.data() - text.data());
+                const size_t close = text.find('}', start);
+                if (close == std::string_view::npos) break;
+                value = text.substr(start, close + 1 - start);
+                const size_t after = text.find('\n', close);
+                next = after == std::string_view::npos ? text.size() : after + 1;
+            }
+            const size_t hash = value.find(" #");
+            if (hash != std::string_view::npos && value.front() != '{') value = trim(value.substr(0, hash));
+            auto it = std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.first == name; });
+            if (it == defs.end())
+                defs.emplace_back(name, std::string(value));
+            else
+                it->second = std::string(value);
+            break;
+        }
+        pos = next;
+    }
+    if (defs.empty()) return std::string(text);
+    // Values may name other variables: substitute a few rounds.
+    std::string out(text);
+    for (int round = 0; round < 4; ++round) {
+        bool changed = false;
+        std::string next;
+        for (size_t i = 0; i < out.size();) {
+            if (out[i] != '$') {
+                next += out[i++];
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < out.size() && (std::isalnum(static_cast<unsigned char>(out[j])) || out[j] == '_')) ++j;
+            const std::string name = out.substr(i + 1, j - i - 1);
+            auto it = std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.first == name; });
+            if (it == defs.end()) {
+                next.append(out, i, j - i);
+            } else {
+                next += it->second;
+                changed = true;
+            }
+            i = j;
+        }
+        out = std::move(next);
+        if (!changed) break;
     }
     return out;
 }
@@ -193,7 +290,9 @@ std::vector<catalog::PortRange> split_ranges(std::span<const catalog::PortRange>
     return out;
 }
 
-std::vector<std::string> interface_names(std::string_view ruleset) {
+std::vector<std::string> interface_names(std::string_view text, bool wildcards) {
+    const std::string resolved = resolve_defines(text);
+    const std::string_view ruleset = resolved;
     std::vector<std::string> out;
     // iptables-save: "-i lan0", "! -o wan0", "--in-interface lan0"; a name
     // ending in '+' is a wildcard.
@@ -204,7 +303,8 @@ std::vector<std::string> interface_names(std::string_view ruleset) {
         for (size_t i = 0; i + 1 < w.size(); ++i) {
             if (w[i] != "-i" && w[i] != "-o" && w[i] != "--in-interface" && w[i] != "--out-interface") continue;
             std::string name(w[i + 1]);
-            if (!name.empty() && name.back() != '+' && std::find(out.begin(), out.end(), name) == out.end())
+            if (!name.empty() && (wildcards || name.back() != '+') &&
+                std::find(out.begin(), out.end(), name) == out.end())
                 out.push_back(std::move(name));
         }
     }
@@ -212,7 +312,7 @@ std::vector<std::string> interface_names(std::string_view ruleset) {
         size_t pos = 0;
         while ((pos = ruleset.find(key, pos)) != std::string_view::npos) {
             pos += key.size();
-            names_after(ruleset, pos, out);
+            names_after(ruleset, pos, out, wildcards);
         }
     }
     return out;
@@ -239,6 +339,138 @@ std::pair<std::string, std::string> guess_interfaces(std::string_view ruleset) {
     if (inside.empty()) inside = outside == "lan0" ? "lan1" : "lan0";
     if (outside.empty()) outside = inside == "wan0" ? "wan1" : "wan0";
     return {inside, outside};
+}
+
+namespace {
+
+// Which side a name (with the names of the variables defined as it) reads as:
+// 1 inside, 2 outside, 0 neither or both.
+int side_of(const std::string& name, const std::vector<std::string>& variables) {
+    std::string words = name;
+    for (const auto& v : variables) words += " " + v;
+    std::transform(words.begin(), words.end(), words.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool in = contains_any(words, {"lan", "internal", "inside", "eth1", "br", "priv", "trust", "office"});
+    const bool out = contains_any(words, {"wan", "ext", "outside", "eth0", "ppp", "uplink", "pub", "internet"});
+    return in == out ? 0 : in ? 1 : 2;
+}
+
+// The variables defined as each interface name: "enp2s0" -> {"LAN_IF"}.
+std::map<std::string, std::vector<std::string>> variables_of(std::string_view text) {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const std::string_view raw : split_lines(text)) {
+        std::string_view l = trim(raw);
+        if (l.rfind("define ", 0) != 0 && l.rfind("redefine ", 0) != 0) continue;
+        l = trim(l.substr(l.find(' ')));
+        const size_t eq = l.find('=');
+        if (eq == std::string_view::npos) continue;
+        const std::string var(trim(l.substr(0, eq)));
+        std::string_view v = trim(l.substr(eq + 1));
+        size_t i = 0;
+        while ((i = v.find('"', i)) != std::string_view::npos) {
+            const size_t close = v.find('"', i + 1);
+            if (close == std::string_view::npos) break;
+            out[std::string(v.substr(i + 1, close - i - 1))].push_back(var);
+            i = close + 1;
+        }
+        if (v.find('"') == std::string_view::npos && !v.empty() && v.find_first_of(" {/") == std::string_view::npos)
+            out[std::string(v)].push_back(var);
+    }
+    return out;
+}
+
+bool name_matches(const std::string& pattern, const std::string& name) {
+    if (pattern == name) return true;
+    if (!pattern.empty() && (pattern.back() == '*' || pattern.back() == '+'))
+        return name.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0;
+    return false;
+}
+
+std::string listed(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+}  // namespace
+
+InterfaceChoice choose_interfaces(std::string_view ruleset, const std::string& inside, const std::string& outside) {
+    InterfaceChoice c{inside, outside, {}, false};
+    const auto vars = variables_of(ruleset);
+    const std::string resolved = resolve_defines(ruleset);
+    for (std::string_view kw : {std::string_view("iifname $"), std::string_view("oifname $")}) {
+        const size_t at = resolved.find(kw);
+        if (at == std::string::npos) continue;
+        const size_t end = resolved.find_first_of(" ;\n}", at + kw.size());
+        c.problem = "the ruleset matches interfaces by a variable it does not define (" +
+                    resolved.substr(at + kw.size() - 1, end - (at + kw.size() - 1)) +
+                    "): say which interface faces the clients and which the servers with --inside IFACE --outside "
+                    "IFACE";
+        return c;
+    }
+    std::vector<std::string> names;
+    for (auto& n : interface_names(ruleset, true))
+        if (n != "lo") names.push_back(std::move(n));
+    auto used = [&](const std::string& x) {
+        return std::any_of(names.begin(), names.end(), [&](const std::string& p) { return name_matches(p, x); });
+    };
+    auto covered = [&](const std::string& n) {
+        return (!c.inside.empty() && name_matches(n, c.inside)) || (!c.outside.empty() && name_matches(n, c.outside));
+    };
+    // A given name the ruleset never matches is wrong when the ruleset names
+    // another interface of that side (by its words or its variable's), or
+    // when it matches neither given name but names some: not when it only
+    // ever names the other side, or other interfaces (a DMZ) beside a used one.
+    const bool none_used = (inside.empty() || !used(inside)) && (outside.empty() || !used(outside));
+    auto other_of_side = [&](int side) {
+        return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+            if (covered(n)) return false;
+            const auto it = vars.find(n);
+            const int s = side_of(n, it == vars.end() ? std::vector<std::string>{} : it->second);
+            return s == side || (s == 0 && none_used);
+        });
+    };
+    for (const auto* given : {&inside, &outside}) {
+        if (given->empty() || used(*given) || !other_of_side(given == &inside ? 1 : 2)) continue;
+        c.problem = std::string(given == &inside ? "--inside " : "--outside ") + *given +
+                    ": the ruleset matches no interface of that name; it names " + listed(names) +
+                    " (give the names the ruleset uses: the audit cannot judge a firewall the ruleset does not "
+                    "describe)";
+        return c;
+    }
+    if (!c.inside.empty() && !c.outside.empty()) return c;
+    // Guess the missing sides from the names left, and say when unsure.
+    std::vector<std::string> left, unplaced;
+    for (const auto& n : names)
+        if (!covered(n) && n.find_first_of("*+") == std::string::npos) left.push_back(n);
+    bool inside_by_name = !c.inside.empty(), outside_by_name = !c.outside.empty();
+    for (const auto& n : left) {
+        const auto it = vars.find(n);
+        const int side = side_of(n, it == vars.end() ? std::vector<std::string>{} : it->second);
+        if (side == 1 && c.inside.empty()) {
+            c.inside = n;
+        } else if (side == 2 && c.outside.empty()) {
+            c.outside = n;
+        } else if (side == 0) {
+            unplaced.push_back(n);
+        }
+    }
+    inside_by_name = inside_by_name || !c.inside.empty();
+    outside_by_name = outside_by_name || !c.outside.empty();
+    // One name the patterns cannot place, one side open: that side's.
+    if (unplaced.size() == 1 && (c.inside.empty() != c.outside.empty())) {
+        (c.inside.empty() ? c.inside : c.outside) = unplaced[0];
+        unplaced.clear();
+    }
+    if (!unplaced.empty() && (c.inside.empty() || c.outside.empty())) {
+        c.problem = "cannot tell which interface faces the clients and which the servers: the ruleset names " +
+                    listed(names) + " (say --inside IFACE --outside IFACE)";
+        return c;
+    }
+    c.guessed = !(inside_by_name && outside_by_name) || inside.empty() || outside.empty();
+    if (c.inside.empty()) c.inside = c.outside == "lan0" ? "lan1" : "lan0";
+    if (c.outside.empty()) c.outside = c.inside == "wan0" ? "wan1" : "wan0";
+    return c;
 }
 
 std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view own_table) {
@@ -358,6 +590,40 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
         out[{key, it->second[static_cast<size_t>(k)]}] = IptablesRule{std::string(line), k + 1};
     }
     return out;
+}
+
+std::string jump_path(const TracedPacket& p, const TraceEvent& decided) {
+    if (decided.verdict != "drop") return {};
+    // The chains entered, in order; a chain left by a return before the
+    // next jump (or the decision) is marked so.
+    std::vector<std::string> names, shown;
+    std::vector<size_t> stack;
+    auto unwind_to = [&](const std::string& chain) {
+        while (stack.size() > 1 && names[stack.back()] != chain) {
+            shown[stack.back()] += " (returned)";
+            stack.pop_back();
+        }
+    };
+    for (const auto& e : p.events) {
+        if (&e == &decided) break;
+        if (e.table != decided.table) continue;
+        if (e.verdict.rfind("jump ", 0) != 0 && e.verdict.rfind("goto ", 0) != 0) continue;
+        if (names.empty()) {
+            names.push_back(e.chain);
+            shown.push_back(e.chain);
+            stack.push_back(0);
+        }
+        unwind_to(e.chain);
+        names.push_back(e.verdict.substr(5));
+        shown.push_back(names.back());
+        stack.push_back(names.size() - 1);
+    }
+    if (names.empty()) return {};
+    unwind_to(decided.chain);
+    std::string out = " (path: ";
+    for (size_t i = 0; i < shown.size(); ++i) out += (i ? " -> " : "") + shown[i];
+    if (decided.policy) out += " -> policy " + decided.verdict;
+    return out + ")";
 }
 
 std::string describe(const TraceEvent& e, const IptablesRules* iptables) {

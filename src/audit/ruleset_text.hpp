@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/ruleset_addresses.hpp"
 #include "callwall/catalog/catalog.hpp"
 
 namespace callwall::audit {
@@ -35,7 +36,27 @@ namespace callwall::audit {
 /// The interface names the ruleset matches with iifname/oifname ("lan0"),
 /// or in an iptables-save dump with -i/-o (--in-interface/--out-interface),
 /// in order of first appearance, without duplicates or wildcards.
-[[nodiscard]] std::vector<std::string> interface_names(std::string_view ruleset);
+/// nft `define`s (and `redefine`s) are resolved first (`iifname $LAN_IF`).
+/// `wildcards`: also "eth*" (nft) and "eth+" (iptables).
+[[nodiscard]] std::vector<std::string> interface_names(std::string_view ruleset, bool wildcards = false);
+
+/// nft text with every `$NAME` of a `define NAME = VALUE` replaced by VALUE
+/// (a later definition wins; values naming other variables are resolved too).
+[[nodiscard]] std::string resolve_defines(std::string_view text);
+
+/// The interfaces an audit uses: `inside`/`outside` as given (empty: to
+/// guess), checked against the names the ruleset matches. `problem` says why
+/// the audit must stop: a given name the ruleset never matches while it
+/// matches others, a variable it does not define, or names the guess cannot
+/// place (the words lan/wan/... in a name, or in the name of the variable
+/// defined as it, place it; a single leftover name fills the open side).
+struct InterfaceChoice {
+    std::string inside, outside;
+    std::string problem;
+    bool guessed = false;
+};
+[[nodiscard]] InterfaceChoice choose_interfaces(std::string_view ruleset, const std::string& inside,
+                                                const std::string& outside);
 
 /// (inside, outside) guessed from those names: a name like lan/int/inside/
 /// eth1/br for the inside, wan/ext/outside/eth0/ppp for the outside; a name
@@ -84,6 +105,12 @@ struct IptablesRule {
 };
 using IptablesRules = std::map<std::pair<std::string, int64_t>, IptablesRule>;
 [[nodiscard]] IptablesRules iptables_rules(std::string_view listed_with_handles, std::string_view iptables_save);
+
+/// For a drop after jumps (or gotos) in its table, the way there:
+/// " (path: forward -> lan_out (returned) -> policy drop)",
+/// " (path: FORWARD -> LAN_OUT (returned) -> LOG_DROP)";
+/// empty otherwise.
+[[nodiscard]] std::string jump_path(const TracedPacket& p, const TraceEvent& decided);
 
 /// "inet filter forward: rule 'udp dport 5000 reject' (handle 4)" or
 /// "inet filter forward: policy drop"; a rule that came from an iptables

@@ -3,13 +3,16 @@
 #include "audit/sandbox.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -53,25 +56,60 @@ pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd) {
     return pid;
 }
 
-// Runs a command to its end; returns its exit status (-1: not run), output in `out`.
-int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input) {
+// Runs a command to its end, at most `timeout_ms`; returns its exit status
+// (-1: not run or killed), output in `out`. A helper that does not finish
+// in time is killed (by its PID) and `out` ends with a line saying which.
+int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input, int timeout_ms) {
     int in[2] = {-1, -1};
     if (!input.empty() && ::pipe2(in, O_CLOEXEC) != 0) return -1;
     int fd = -1;
+    std::string what;
+    for (const auto& a : args) what += (what.empty() ? "" : " ") + a;
     const pid_t pid = spawn(ns, std::move(args), fd, in[0]);
-    if (in[0] >= 0) {
-        ::close(in[0]);
-        // Batches here are a few kB, below the pipe's capacity.
-        [[maybe_unused]] auto w = ::write(in[1], input.data(), input.size());
-        ::close(in[1]);
+    if (in[0] >= 0) ::close(in[0]);
+    if (pid < 0) {
+        if (in[1] >= 0) ::close(in[1]);
+        return -1;
     }
-    if (pid < 0) return -1;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    if (in[1] >= 0) ::fcntl(in[1], F_SETFL, O_NONBLOCK);
+    const auto start = std::chrono::steady_clock::now();
+    size_t written = 0;
+    bool timed_out = false;
+    char buf[65536];
+    for (;;) {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        const int left = timeout_ms - static_cast<int>(ms.count());
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd p[2] = {{fd, POLLIN, 0}, {in[1], POLLOUT, 0}};
+        const nfds_t n = in[1] >= 0 ? 2 : 1;
+        if (::poll(p, n, left) <= 0) continue;
+        if (n == 2 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            const ssize_t w = ::write(in[1], input.data() + written, input.size() - written);
+            if (w > 0) written += static_cast<size_t>(w);
+            if (w < 0 && errno != EAGAIN) written = input.size();
+            if (written == input.size()) {
+                ::close(in[1]);
+                in[1] = -1;
+            }
+        }
+        if (p[0].revents) {
+            const ssize_t r = ::read(fd, buf, sizeof buf);
+            if (r <= 0) break;
+            out.append(buf, static_cast<size_t>(r));
+        }
+    }
+    if (in[1] >= 0) ::close(in[1]);
     ::close(fd);
+    if (timed_out) ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
+    if (timed_out) {
+        out += "\n`" + what + "` did not finish within " + std::to_string(timeout_ms / 1000) + " s (killed)\n";
+        return -1;
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -144,7 +182,7 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
         s +
         "\n"
         "addr add " +
-        kRouterInside + "/24 dev " + spec.inside +
+        spec.router_inside + "/" + std::to_string(spec.inside_prefix_len) + " dev " + spec.inside +
         "\n"
         "addr add " +
         kRouterOutside + "/30 dev " + spec.outside +
@@ -154,10 +192,11 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
         " up\n"
         "route add default via " +
         kServerLink + "\n";
-    const std::string client = "link set lo up\naddr add " + spec.client_addr +
-                               "/24 dev cw-c\nlink set cw-c up\n"
+    const std::string client = "link set lo up\naddr add " + spec.client_addr + "/" +
+                               std::to_string(spec.inside_prefix_len) +
+                               " dev cw-c\nlink set cw-c up\n"
                                "route add default via " +
-                               kRouterInside + "\n";
+                               spec.router_inside + "\n";
     std::string server = "link set lo up\naddr add " + std::string(kServerLink) + "/30 dev cw-s\n";
     for (const auto& a : spec.server_addrs) server += "addr add " + a + "/32 dev cw-s\n";
     server += "link set cw-s up\nroute add default via " + std::string(kRouterOutside) + "\n";
@@ -204,7 +243,7 @@ static std::string iptables_lint_error(const std::string& path, const std::strin
 // iptables line.
 static bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
     std::string out;
-    if (run(-1, {"iptables-nft-restore", "--test", spec.ruleset_path}, out) != 0) {
+    if (run(-1, {"iptables-nft-restore", "--test", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
         r.lint_failed = true;
         r.error = iptables_lint_error(spec.ruleset_path, out);
         if (out.find("cannot run") != std::string::npos) {
@@ -214,7 +253,7 @@ static bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRule
         return false;
     }
     out.clear();
-    if (run(-1, {"iptables-nft-restore", spec.ruleset_path}, out) != 0) {
+    if (run(-1, {"iptables-nft-restore", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
         r.error = "iptables-nft-restore " + spec.ruleset_path + " failed in the sandbox:\n" + out;
         return false;
     }
@@ -254,18 +293,34 @@ static bool nftables_usable(ReplayOutput& r) {
     return false;
 }
 
+// A ruleset with no base chain of type filter stops nothing: every probe
+// would "pass" with no chain deciding. That is almost never the file the
+// user meant (an empty pipe, the NAT half of a ruleset), so it is said and
+// not audited.
+static bool has_filter_chain(const SandboxSpec& spec, ReplayOutput& r) {
+    const auto types = chain_types(r.listed);
+    if (std::any_of(types.begin(), types.end(), [](const auto& t) { return t.second == "filter"; })) return true;
+    r.no_filter = true;
+    r.error = (spec.input.path == "-" ? std::string("standard input") : spec.input.path) + " (" +
+              std::to_string(spec.input.raw.size()) +
+              " bytes) loaded, but it has no filtering chain (no base chain of type filter): every packet would "
+              "pass and no rule would decide; nothing to audit" +
+              (spec.input.raw.empty() ? " (the file was empty: a pipe read twice, or an empty standard input?)" : "");
+    return false;
+}
+
 bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
     if (!nftables_usable(r)) return false;
-    if (spec.iptables) return load_iptables(spec, r, names) && add_trace_table(r);
+    if (spec.iptables) return load_iptables(spec, r, names) && has_filter_chain(spec, r) && add_trace_table(r);
     std::string out;
-    if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out) != 0) {
+    if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
         r.too_large = out.find("Message too long") != std::string::npos;
         r.lint_failed = !r.too_large;
         r.error = "nft -c -f " + spec.ruleset_path + " refused the ruleset:\n" + out;
         return false;
     }
     out.clear();
-    if (run(-1, {"nft", "-f", spec.ruleset_path}, out) != 0) {
+    if (run(-1, {"nft", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
         r.too_large = out.find("Message too long") != std::string::npos;
         r.error = "nft -f " + spec.ruleset_path + " failed in the sandbox:\n" + out;
         return false;
@@ -274,7 +329,7 @@ bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names
         r.error = "nft list ruleset failed: " + r.listed;
         return false;
     }
-    return add_trace_table(r);
+    return has_filter_chain(spec, r) && add_trace_table(r);
 }
 
 }  // namespace callwall::audit::sandbox

@@ -16,7 +16,6 @@
 namespace callwall::audit::sandbox {
 
 inline constexpr std::string_view kTraceTable = "callwall_audit_trace";
-inline constexpr const char* kRouterInside = "192.168.77.1";
 inline constexpr const char* kRouterOutside = "100.64.77.1";
 inline constexpr const char* kServerLink = "100.64.77.2";
 
@@ -27,8 +26,14 @@ struct Namespaces {
 /// Starts `args` in namespace `ns` (-1: the router's), stdout+stderr into a pipe.
 pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd = -1);
 
-/// Runs a command to its end; returns its exit status (-1: not run), output in `out`.
-int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input = {});
+/// How long one helper (nft, ip, iptables-nft-restore) may take before it
+/// is killed: loading a 20,000-rule ruleset takes a few seconds.
+inline constexpr int kHelperTimeoutMs = 60000;
+
+/// Runs a command to its end, at most `timeout_ms`; returns its exit status
+/// (-1: not run, or killed for taking too long: `out` then says so), output in `out`.
+int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input = {},
+        int timeout_ms = kHelperTimeoutMs);
 
 /// Writes `text` to an existing file (a /proc setting); false when refused.
 bool write_file(const char* path, const std::string& text);

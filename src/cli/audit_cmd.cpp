@@ -38,6 +38,9 @@ bool valid_ifname(const std::string& n) {
 void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
     std::printf("sandbox: %s; client behind %s, servers behind %s; %zu probes\n", r.replay.mode.c_str(),
                 r.inside.c_str(), r.outside.c_str(), r.replay.results.size());
+    std::printf("client: %s on %s (from %s)\n", r.client.c_str(), r.inside_net.c_str(), r.inside_from.c_str());
+    std::printf("servers: vendor names stand at %s unless --resolve pins them (no prefix of the ruleset covers it)\n",
+                r.fallback.c_str());
     for (const auto& a : r.entries) {
         const auto v = a.verdict.verdict;
         const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
@@ -75,6 +78,21 @@ void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
         std::printf("the %s written to %s\n", iptables ? "patched dump is" : "fix's commands are", fix_out.c_str());
 }
 
+// Reads the ruleset once: a pipe (`<(cat f)`, /dev/stdin, "-") gives its
+// bytes only once, and these very bytes are what nft loads.
+int read_input(const std::string& ruleset, audit::AuditOptions& opt) {
+    opt.input = audit::read_ruleset_input(ruleset, !opt.iptables);
+    if (!opt.input.ok()) {
+        std::fprintf(stderr, "callwall audit: %s\n", opt.input.error.c_str());
+        return kExitInput;
+    }
+    if (const auto hint = audit::format_hint(opt.input.raw, !opt.iptables); !hint.empty()) {
+        std::fprintf(stderr, "callwall audit: %s: %s\n", ruleset.c_str(), hint.c_str());
+        return kExitUsage;
+    }
+    return kExitOk;
+}
+
 std::string fix_notes(const audit::Fix& f) {
     if (f.rules.empty()) return {};
     std::string n = "fix: " + std::to_string(f.rules.size()) + " rule(s) proposed; ";
@@ -93,20 +111,25 @@ int run_audit(int argc, char** argv) {
         "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
         "'audit' that 'callwall report' shows.\n\noptions");
     std::string nft, iptables, db_path, inside, outside, fix_out, fail_on;
-    std::vector<std::string> vendors, resolve;
+    std::vector<std::string> vendors, resolve, inside_nets;
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
-        ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f)")
-        ("iptables", po::value(&iptables)->value_name("FILE"), "iptables-save dump (loaded by iptables-nft-restore)")
+        ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f; '-': standard input)")
+        ("iptables", po::value(&iptables)->value_name("FILE"),
+         "iptables-save dump (loaded by iptables-nft-restore; '-': standard input)")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
         ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
+        ("inside-net", po::value(&inside_nets)->composing()->value_name("CIDR"), "the clients' IPv4 network "
+         "(repeatable; default: the ruleset's source prefixes on the inside interface and its masquerade rules, "
+         "else 192.168.77.0/24); the client stands at its first address the ruleset does not single out")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a requirement is blocked (or partial)")
         ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
                     "(slower; the reference the early ending is checked against)")
         ("no-fix", "do not propose a fix for what the ruleset blocks (nor re-run the audit with it)")
+        ("fix-optional", "fix the vendors' optional entries too (default: required ones only)")
         ("fix-out", po::value(&fix_out)->value_name("FILE"),
          "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")
         ("db", po::value(&db_path)->value_name("FILE"), "the database (required)");
@@ -141,7 +164,9 @@ int run_audit(int argc, char** argv) {
     opt.ruleset_path = ruleset;
     opt.iptables = !iptables.empty();
     opt.early = !vm.count("patient");
+    opt.fix_optional = vm.count("fix-optional") > 0;
     opt.vendors = vendors;
+    opt.inside_nets = inside_nets;
     opt.inside = inside;
     opt.outside = outside;
     if (!valid_ifname(inside) || !valid_ifname(outside) || (!inside.empty() && inside == outside)) {
@@ -150,12 +175,7 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (!parse_resolve(resolve, opt)) return kExitUsage;
-    if (FILE* f = std::fopen(ruleset.c_str(), "r")) {
-        std::fclose(f);
-    } else {
-        std::fprintf(stderr, "callwall audit: cannot read %s: %s\n", ruleset.c_str(), std::strerror(errno));
-        return kExitInput;
-    }
+    if (const int code = read_input(ruleset, opt); code != kExitOk) return code;
     const auto cat = load_catalog({}, false);
     if (!cat) return kExitCatalog;
     if (const auto bad = unknown_vendors(*cat, vendors); !bad.empty()) {
@@ -172,7 +192,8 @@ int run_audit(int argc, char** argv) {
     const auto result = audit::run_audit(*cat, opt);
     if (!result.replay.ok) {
         std::fprintf(stderr, "callwall audit: %s\n", result.replay.error.c_str());
-        return result.replay.lint_failed ? kExitInput : kExitPermission;
+        if (result.interfaces_unsure) return kExitUsage;
+        return result.replay.lint_failed || result.replay.no_filter ? kExitInput : kExitPermission;
     }
     audit::Fix proposed;
     if (fix) proposed = audit::fix_and_verify(*cat, opt, result);

@@ -180,7 +180,9 @@ TEST(AuditSandbox, AnIptablesSaveDumpOfACorporateFirewall) {
                 "--dports 10000:20000 -m comment --comment media -j ACCEPT' (rule 5 of LAN_OUT)");
     expect_port(r, kHigh, 20000, O::Passed, "rule 5 of LAN_OUT");
     for (uint16_t p : {1024, 3477, 3480, 9999, 20001, 65535})
-        expect_port(r, kHigh, p, O::Dropped, "ip filter LOG_DROP: rule '-A LOG_DROP -j DROP' (rule 2 of LOG_DROP)");
+        expect_port(r, kHigh, p, O::Dropped,
+                    "ip filter LOG_DROP: rule '-A LOG_DROP -j DROP' (rule 2 of LOG_DROP) (path: FORWARD -> LAN_OUT "
+                    "(returned) -> LOG_DROP)");
     for (const auto& a : r.entries) EXPECT_EQ(a.verdict.why.find("MASQUERADE"), std::string::npos) << a.verdict.why;
 }
 
@@ -359,18 +361,21 @@ TEST(AuditFix, ASecondTableNeedsASecondRound) {
     ASSERT_EQ(f.rules.size(), 3u);
     EXPECT_EQ(f.rounds, 2);
     EXPECT_EQ(f.rules[0].rule,
-              "insert rule inet filter forward position 4 udp dport 443 ip daddr @callwall_whereby_v4 accept "
+              "insert rule inet filter forward position 4 iifname \"lan0\" oifname \"wan0\" udp dport 443 ip daddr "
+              "@callwall_whereby_v4 accept "
               "comment \"callwall fix: whereby.turn.udp\"");
     EXPECT_EQ(f.rules[0].where,
               "inet filter forward, before rule 'udp dport 443 reject comment \"no quic\"' (handle 4)");
     EXPECT_EQ(f.rules[1].rule,
-              "add rule ip guard forward udp dport { 1024-3477, 3479-65535 } ip daddr @callwall_whereby_v4 "
+              "add rule ip guard forward iifname \"lan0\" oifname \"wan0\" udp dport { 1024-3477, 3479-65535 } "
+              "ip daddr @callwall_whereby_v4 "
               "accept comment \"callwall fix: whereby.turn-sfu-highport.udp\"");
     EXPECT_EQ(f.rules[1].where, "ip guard forward, at its end (before its policy drop)");
     // Round two: once inet filter lets udp 443 through, ip guard's policy stops it.
     EXPECT_EQ(f.rules[2].entry_id, kTurnUdp);
     EXPECT_EQ(f.rules[2].rule,
-              "add rule ip guard forward udp dport 443 ip daddr @callwall_whereby_v4 accept "
+              "add rule ip guard forward iifname \"lan0\" oifname \"wan0\" udp dport 443 ip daddr "
+              "@callwall_whereby_v4 accept "
               "comment \"callwall fix: whereby.turn.udp\"");
     EXPECT_EQ(f.declarations, (std::vector<std::string>{"add set inet filter callwall_whereby_v4 { type ipv4_addr; }",
                                                         "add set ip guard callwall_whereby_v4 { type ipv4_addr; }"}));
@@ -404,10 +409,12 @@ TEST(AuditFix, AnIptablesDumpIsPatchedBeforeTheDecidingRule) {
     const Fix f = fix_and_verify(bundled(), opt_r, r);
     ASSERT_EQ(f.rules.size(), 2u);
     const std::string quic =
-        "-A LAN_OUT -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst -m comment "
+        "-A LAN_OUT -i lan0 -o wan0 -p udp -m multiport --dports 443 -m set --match-set callwall_whereby dst "
+        "-m comment "
         "--comment \"callwall fix: whereby.turn.udp\" -j ACCEPT";
     const std::string high =
-        "-A LOG_DROP -p udp -m multiport --dports 1024:3477,3480:9999,20001:65535 -m set --match-set "
+        "-A LOG_DROP -i lan0 -o wan0 -p udp -m multiport --dports 1024:3477,3480:9999,20001:65535 -m set "
+        "--match-set "
         "callwall_whereby dst -m comment --comment \"callwall fix: whereby.turn-sfu-highport.udp\" -j ACCEPT";
     EXPECT_EQ(f.rules[0].rule, quic);
     EXPECT_EQ(f.rules[1].rule, high);

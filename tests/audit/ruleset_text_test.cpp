@@ -207,7 +207,9 @@ TEST(AuditTrace, APassIsTheFilterChainsAcceptNotTheNatRule) {
 TEST(AuditAddress, PicksADocumentationNetworkTheRulesetDoesNotName) {
     EXPECT_EQ(unmentioned_address("tcp dport 443 accept"), "203.0.113.10");
     EXPECT_EQ(unmentioned_address("ip daddr 203.0.113.0/24 drop"), "198.51.100.10");
-    EXPECT_EQ(unmentioned_address("ip daddr { 203.0.113.0/24, 198.51.100.7 } drop"), "192.0.2.10");
+    // A covering prefix counts, a neighbouring address does not.
+    EXPECT_EQ(unmentioned_address("ip daddr { 203.0.112.0/22, 198.51.100.7 } drop"), "198.51.100.10");
+    EXPECT_EQ(unmentioned_address("ip daddr { 203.0.113.0/24, 198.51.100.0-198.51.100.20 } drop"), "192.0.2.10");
 }
 
 }  // namespace

@@ -1,0 +1,38 @@
+// IPv4 addresses in ruleset text (no I/O): every address, prefix and range
+// a ruleset writes, whether one of them covers an address, and the inside
+// network its rules and masquerades name. Read by the audit to put the
+// client where the ruleset's LAN-scoped rules expect it and vendors' stand-in
+// addresses where nothing in the ruleset singles them out.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace callwall::audit {
+
+/// An IPv4 range the ruleset names: a prefix (len its length), an address
+/// (len 32) or a range a.b.c.d-e.f.g.h (len 0).
+struct V4Range {
+    uint32_t lo = 0, hi = 0;
+    uint8_t len = 0;
+};
+
+/// Every IPv4 address, prefix and range written in the text (rules, sets,
+/// defines; not comments or quoted strings).
+[[nodiscard]] std::vector<V4Range> ipv4_ranges(std::string_view text);
+
+/// Whether an address lies in one of `ranges` (0.0.0.0/0 left out: it singles nothing out).
+[[nodiscard]] bool covered(uint32_t address, std::span<const V4Range> ranges);
+
+[[nodiscard]] bool parse_ipv4(std::string_view text, uint32_t& address);
+[[nodiscard]] std::string v4_text(uint32_t address);
+
+/// The networks behind the inside interface, as the ruleset names them: the
+/// source prefixes (/8 to /30) of rules on the inside interface (iifname,
+/// -i) and of masquerade/SNAT rules, then prefixes defined under a name
+/// saying so (define LAN_NET = ...). In order of appearance.
+[[nodiscard]] std::vector<V4Range> inside_networks(std::string_view ruleset, const std::string& inside);
+
+}  // namespace callwall::audit
