@@ -386,8 +386,7 @@ void print_plan(const probe::Plan& plan, const ProbeArgs& a) {
         if (c.ports > 1) std::printf("  %-40s %s\n", id.c_str(), probe::coverage_text(c).c_str());
     if (a.dry)
         for (const auto& p : plan.probes)
-            if (!p.swept)
-                std::printf("  %-14s %s  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
+            std::printf("  %-14s %s  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
                             probe::with_port(p.addr, p.port).c_str(), p.host.c_str(), p.entry_id.c_str());
 }
 

@@ -510,7 +510,11 @@ def main():
     ap.add_argument("--vendor", action="append")
     ap.add_argument("--rate", default="20")
     ap.add_argument("--jobs", type=int, default=3, help="profiles run at the same time (default 3)")
+    ap.add_argument("--sweep", action="store_true",
+                    help="through the reflector, sweep every port of every range instead of a sample of 16")
     a = ap.parse_args()
+    if a.sweep:
+        SAMPLE.clear()
     CALLWALL[0] = callwall = os.path.abspath(a.callwall)
     RATE[0] = a.rate
     vendors = a.vendor or ["whereby", "sendbird", "agora"]
