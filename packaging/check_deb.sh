@@ -30,7 +30,8 @@ for field in 'Package: callwall' 'Section: net' 'Maintainer: ' 'Description: ' '
   grep -q "^ *$field" "$tmp/info" || fail "control lacks '$field'"
 done
 depends=$(sed -n 's/^ *Depends: //p' "$tmp/info")
-for lib in libpcap0.8 libsqlite3-0 libboost-program-options libssl libtomlplusplus libstdc++6 libc6 publicsuffix; do
+for lib in libpcap0.8 libsqlite3-0 libboost-program-options libssl libtomlplusplus libstdc++6 libc6 publicsuffix \
+           zlib1g libzstd1 liblzma5 libnftables1; do
   echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
 done
 
