@@ -4,8 +4,11 @@
 # dpkg-shlibdeps, section, maintainer), its contents unpacked with dpkg -x
 # into a throw-away root, the unpacked binary's --version, an analyze of a
 # bundled capture with the unpacked catalog (verdicts checked in the database),
-# and 'man -l' on every unpacked man page. Needs dpkg-dev, file, man-db and
-# sqlite3 (tools/setup.sh).
+# and 'man -l' on every unpacked man page (and the sections each must have);
+# then lintian on the .deb (any error or warning fails) and
+# 'systemd-analyze verify' on the unit (skipped, with a message, where
+# systemd-analyze is missing). Needs dpkg-dev, file, man-db, sqlite3 and
+# lintian (tools/setup.sh).
 # usage: packaging/check_deb.sh [BUILD_DIR]   (default build/release)
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +18,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check_deb: FAIL: $*" >&2; exit 1; }
 
 # The man pages are made from the built binary (target callwall_man, in ALL).
-cmake --build "$build" -j1 --target callwall_man >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; fail "build callwall_man"; }
+# The changelog is gzipped at build time too (target callwall_doc).
+cmake --build "$build" -j1 --target callwall_man callwall_doc >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; fail "build callwall_man callwall_doc"; }
 (cd "$build" && cpack -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1) || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
 deb=$(ls "$tmp"/out/callwall_*.deb)
 echo "check_deb: built $(basename "$deb")"
@@ -26,18 +30,23 @@ for field in 'Package: callwall' 'Section: net' 'Maintainer: ' 'Description: ' '
   grep -q "^ *$field" "$tmp/info" || fail "control lacks '$field'"
 done
 depends=$(sed -n 's/^ *Depends: //p' "$tmp/info")
-for lib in libpcap0.8 libsqlite3-0 libboost-program-options libssl libtomlplusplus libstdc++6 libc6 publicsuffix; do
+for lib in libpcap0.8 libsqlite3-0 libboost-program-options libssl libtomlplusplus libstdc++6 libc6 publicsuffix \
+           zlib1g libzstd1 liblzma5 libnftables1; do
   echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
 done
 
 dpkg -x "$deb" "$tmp/root"
 for f in usr/bin/callwall usr/share/callwall/catalog/README.md usr/share/man/man1/callwall.1.gz \
          usr/share/man/man1/callwall-capture.1.gz usr/share/bash-completion/completions/callwall \
-         usr/lib/systemd/system/callwall-capture@.service; do
+         usr/lib/systemd/system/callwall-capture@.service usr/share/doc/callwall/copyright \
+         usr/share/doc/callwall/changelog.Debian.gz; do
   [ -f "$tmp/root/$f" ] || fail "not in the package: /$f"
 done
 grep -qx 'ExecStart=/usr/bin/callwall capture .*' "$tmp/root/usr/lib/systemd/system/callwall-capture@.service" \
   || fail "unit does not run /usr/bin/callwall"
+unit="$tmp/root/usr/lib/systemd/system/callwall-capture@.service"
+# %I would unescape the instance: callwall-capture@br-lan captures on br/lan.
+grep -v '^#' "$unit" | grep -q '%I' && fail "unit uses %I (unescaped instance) instead of %i"
 dpkg-deb -c "$deb" | awk '{print $2}' | grep -vqx 'root/root' && fail "files not owned by root/root"
 
 ver=$(env -u CALLWALL_CATALOG_DIR "$tmp/root/usr/bin/callwall" --version) || fail "callwall --version"
@@ -62,4 +71,29 @@ for m in "$tmp"/root/usr/share/man/man1/*.1.gz; do
   pages="$pages $(basename "$m" .1.gz)"
 done
 echo "check_deb: man -l ok:$pages"
+sh packaging/man/check_sections.sh "$tmp"/root/usr/share/man/man1/*.1.gz || fail "man page sections"
+
+# lintian: no error and no warning (informational tags are shown, not fatal;
+# the one override, packaging/debian/lintian-overrides, says why).
+command -v lintian >/dev/null || fail "lintian is not installed (tools/setup.sh installs it)"
+lintian --display-level '>=info' --tag-display-limit 0 "$deb" >"$tmp/lintian" 2>"$tmp/lintian.err" || true
+grep -v '^running with root privileges' "$tmp/lintian.err" >&2 || true
+sed 's/^/check_deb: lintian: /' "$tmp/lintian"
+grep -q '^[EW]: ' "$tmp/lintian" && fail "lintian reports errors or warnings (above)"
+echo "check_deb: lintian: no error, no warning"
+
+# The unit as systemd reads it, for an instance whose name has a dash. Its
+# copy runs the unpacked binary (ExecStart= must name an executable, and
+# /usr/bin/callwall is not installed here; its path is checked above).
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p "$tmp/units"
+  sed "s#/usr/bin/callwall #$tmp/root/usr/bin/callwall #" "$unit" >"$tmp/units/callwall-capture@br-lan.service"
+  if ! systemd-analyze verify --man=no "$tmp/units/callwall-capture@br-lan.service" >"$tmp/verify" 2>&1; then
+    cat "$tmp/verify"; fail "systemd-analyze verify callwall-capture@br-lan.service"
+  fi
+  [ -s "$tmp/verify" ] && { cat "$tmp/verify"; fail "systemd-analyze verify warns"; }
+  echo "check_deb: systemd-analyze verify callwall-capture@br-lan.service: ok"
+else
+  echo "check_deb: systemd-analyze not found: the unit is not verified (SKIPPED)"
+fi
 echo "check_deb: ok"

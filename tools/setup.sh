@@ -3,7 +3,7 @@
 # is there. Usage: tools/setup.sh [--lab] [--fuzz] [--bench]
 #   (default)  build, tests (incl. the namespace tests: iproute2, nftables, iptables (audit --iptables), dnsmasq-base; the event
 #              shipper test: rsyslog; the rotation test: tcpreplay; the --metrics parser: python3-prometheus-client), benchmarks and the .deb and its check (dpkg-dev and file
-#              for dpkg-shlibdeps, man-db, bash-completion to exercise the completion; clang-format
+#              for dpkg-shlibdeps, man-db, lintian, bash-completion to exercise the completion; clang-format
 #              for the format_clean test)
 #   --fuzz     clang and its sanitizer runtime, for the libFuzzer targets
 #   --lab      the real-traffic firewall lab (namespaces, servers, clients)
@@ -14,7 +14,7 @@ set -eu
 PKGS="build-essential cmake pkg-config libpcap-dev libboost-program-options-dev libsqlite3-dev \
 libtomlplusplus-dev libssl-dev libnftables-dev zlib1g-dev libzstd-dev liblzma-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev \
 sqlite3 tshark python3 python3-cryptography python3-jsonschema nftables iptables iproute2 dnsmasq-base rsyslog \
-dpkg-dev file man-db bash-completion tcpreplay python3-prometheus-client clang-format publicsuffix"
+dpkg-dev file man-db lintian bash-completion tcpreplay python3-prometheus-client clang-format publicsuffix"
 for arg in "$@"; do
   case "$arg" in
     --fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;

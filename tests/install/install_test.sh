@@ -5,7 +5,8 @@
 # expected verdicts. Also: the layout (man pages gzipped, bash completion, the
 # systemd unit naming the installed binary), a binary with no catalog beside it
 # fails with exit 4 naming every place it looked, CALLWALL_CATALOG_DIR still
-# overrides, and every option the completion offers is one the binary accepts.
+# overrides, every option the completion offers is one the binary accepts, and
+# it offers files, vendor names and entry ids where they are expected.
 # usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -eu
 build=$1
@@ -38,7 +39,7 @@ done
 
 # The unit runs the installed binary, unprivileged, with CAP_NET_RAW only.
 unit="$tmp/prefix/lib/systemd/system/callwall-capture@.service"
-grep -qx "ExecStart=$tmp/prefix/bin/callwall capture --interface %I .*" "$unit" || fail "unit ExecStart: $(grep ExecStart "$unit")"
+grep -qx "ExecStart=$tmp/prefix/bin/callwall capture --interface %i .*" "$unit" || fail "unit ExecStart: $(grep "^ExecStart" "$unit")"
 grep -qx 'DynamicUser=yes' "$unit" || fail "unit: no DynamicUser"
 grep -qx 'CapabilityBoundingSet=CAP_NET_RAW' "$unit" || fail "unit: capability bounding set"
 grep -qx 'AmbientCapabilities=CAP_NET_RAW' "$unit" || fail "unit: ambient capabilities"
@@ -83,6 +84,24 @@ expect "csv html json text " report --format ""
 expect "blocked partial " analyze --fail-on ""
 expect "" capture --status-every ""
 expect "--quiet " capture --no-promisc --q
+# Files after the options that name one; the catalog's vendors after --vendor
+# (lower case, from 'catalog list --format json'); its ids after --entry and
+# 'catalog show'.
+d=$(mktemp -d /tmp/callwall-complete.XXXXXX)
+touch "$d/rules.nft" "$d/rules.v4" "$d/events.jsonl"
+expect "$d/rules.nft $d/rules.v4 " audit --nft "$d/r"
+expect "$d/rules.nft $d/rules.v4 " audit --iptables "$d/r"
+expect "$d/events.jsonl " analyze --events "$d/e"
+expect "$d/events.jsonl " capture --metrics "$d/e"
+rm -r "$d"
+vendors=$("$bin" catalog list --format json | grep -o '"vendor":"[^"]*"' | cut -d'"' -f4 | tr 'A-Z' 'a-z' | LC_ALL=C sort -u | tr '\n' ' ')
+case " $vendors" in *" whereby "*) ;; *) echo "no whereby among the vendors: $vendors"; exit 1 ;; esac
+expect "$vendors" analyze --vendor ""
+expect "whereby " report --vendor Wh
+expect "" catalog list --no-bundled-catalog --vendor ""
+expect "whereby.turn.tcp whereby.turn.udp " catalog show whereby.turn.
+expect "whereby.turn.tcp whereby.turn.udp " catalog export --entry whereby.turn.
+expect "" catalog show whereby.turn.udp ""
 for cmd in $cmds; do
   want=$("$bin" $cmd --help | grep -o '^  \(-. \[ \)\{0,1\}--[a-z][a-z0-9-]*' | sed 's/.*\(--\)/\1/' | LC_ALL=C sort | tr '\n' ' ')
   [ -n "$want" ] || { echo "no options in $cmd --help"; exit 1; }
