@@ -8,17 +8,15 @@
 
 namespace callwall::audit {
 
-namespace {
+bool text_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool digit_char(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view trim_space(std::string_view s) {
+std::string_view text_trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     return s;
 }
 
-std::vector<std::string_view> words_of(std::string_view s) {
+std::vector<std::string_view> text_words(std::string_view s) {
     std::vector<std::string_view> out;
     size_t i = 0;
     while (i < s.size()) {
@@ -29,6 +27,8 @@ std::vector<std::string_view> words_of(std::string_view s) {
     }
     return out;
 }
+
+namespace {
 
 bool has_any(std::string_view name, std::initializer_list<std::string_view> parts) {
     return std::any_of(parts.begin(), parts.end(),
@@ -46,7 +46,7 @@ bool parse_v4(std::string_view s, uint32_t& out) {
     while (parts < 4) {
         size_t j = i;
         uint32_t octet = 0;
-        while (j < s.size() && digit_char(s[j]) && j - i < 3) octet = octet * 10 + static_cast<uint32_t>(s[j++] - '0');
+        while (j < s.size() && text_digit(s[j]) && j - i < 3) octet = octet * 10 + static_cast<uint32_t>(s[j++] - '0');
         if (j == i || octet > 255) return false;
         v = (v << 8) | octet;
         ++parts;
@@ -78,13 +78,13 @@ std::vector<V4Range> ipv4_ranges(std::string_view text) {
             i = close == std::string_view::npos ? text.size() : close + 1;
             continue;
         }
-        if (!digit_char(c) || (i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
+        if (!text_digit(c) || (i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
                                          text[i - 1] == ':'))) {
             ++i;
             continue;
         }
         size_t j = i;
-        while (j < text.size() && (digit_char(text[j]) || text[j] == '.' || text[j] == '/' || text[j] == '-')) ++j;
+        while (j < text.size() && (text_digit(text[j]) || text[j] == '.' || text[j] == '/' || text[j] == '-')) ++j;
         std::string_view t = text.substr(i, j - i);
         i = j;
         while (!t.empty() && (t.back() == '.' || t.back() == '-' || t.back() == '/')) t.remove_suffix(1);
@@ -147,9 +147,9 @@ std::vector<V4Range> inside_networks(std::string_view text, const std::string& i
     };
     const std::string quoted = "\"" + inside + "\"";
     for (const std::string_view raw : split_lines(resolved)) {
-        const std::string_view line = trim_space(raw);
+        const std::string_view line = text_trim(raw);
         if (line.empty() || line[0] == '#') continue;
-        const auto w = words_of(line);
+        const auto w = text_words(line);
         bool on_inside = false, nat = false;
         for (size_t i = 0; i < w.size(); ++i) {
             if ((w[i] == "iifname" || w[i] == "-i" || w[i] == "--in-interface") && i + 1 < w.size() &&
@@ -162,7 +162,7 @@ std::vector<V4Range> inside_networks(std::string_view text, const std::string& i
     }
     // A network defined under a name that says so (define LAN_NET = ...).
     for (const std::string_view raw : split_lines(text)) {
-        std::string_view l = trim_space(raw);
+        std::string_view l = text_trim(raw);
         if (l.rfind("define ", 0) != 0) continue;
         const size_t eq = l.find('=');
         if (eq == std::string_view::npos) continue;

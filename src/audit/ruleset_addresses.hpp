@@ -12,6 +12,12 @@
 
 namespace callwall::audit {
 
+/// Ruleset text's small pieces: an ASCII digit; `s` without surrounding
+/// whitespace; the words of a line split at spaces.
+[[nodiscard]] bool text_digit(char c);
+[[nodiscard]] std::string_view text_trim(std::string_view s);
+[[nodiscard]] std::vector<std::string_view> text_words(std::string_view s);
+
 /// An IPv4 range the ruleset names: a prefix (len its length), an address
 /// (len 32) or a range a.b.c.d-e.f.g.h (len 0).
 struct V4Range {

@@ -8,26 +8,6 @@ namespace callwall::audit {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
-std::vector<std::string_view> split_words(std::string_view s) {
-    std::vector<std::string_view> out;
-    size_t i = 0;
-    while (i < s.size()) {
-        while (i < s.size() && s[i] == ' ') ++i;
-        const size_t b = i;
-        while (i < s.size() && s[i] != ' ') ++i;
-        if (i > b) out.push_back(s.substr(b, i - b));
-    }
-    return out;
-}
-
 uint16_t to_port(std::string_view s) {
     unsigned v = 0;
     const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -74,7 +54,7 @@ void names_after(std::string_view t, size_t pos, std::vector<std::string>& out, 
 }
 
 void parse_packet(std::string_view rest, TracedPacket& p) {
-    const auto w = split_words(rest);
+    const auto w = text_words(rest);
     for (size_t i = 0; i + 2 < w.size(); ++i) {
         if (w[i] == "ip" || w[i] == "ip6") {
             if (w[i + 1] == "saddr") p.saddr = std::string(w[i + 2]);
@@ -94,14 +74,14 @@ std::string without_counts(std::string_view rule) {
     size_t at = 0;
     for (size_t c = rule.find(kCounter); c != std::string_view::npos; c = rule.find(kCounter, at)) {
         size_t i = c + kCounter.size();
-        while (i < rule.size() && is_digit(rule[i])) ++i;
+        while (i < rule.size() && text_digit(rule[i])) ++i;
         if (rule.substr(i, 7) != " bytes ") {
             out.append(rule.substr(at, i - at));
             at = i;
             continue;
         }
         i += 7;
-        while (i < rule.size() && is_digit(rule[i])) ++i;
+        while (i < rule.size() && text_digit(rule[i])) ++i;
         out.append(rule.substr(at, c - at));
         out += "counter";
         at = i;
@@ -117,15 +97,15 @@ TraceEvent parse_rule(std::string_view rest) {
     if (v != std::string_view::npos) {
         std::string_view verdict = rest.substr(v + 10);
         const size_t close = verdict.rfind(')');
-        e.verdict = std::string(trim(verdict.substr(0, close)));
+        e.verdict = std::string(text_trim(verdict.substr(0, close)));
     }
     const size_t h = text.rfind(" # handle ");
     if (h != std::string_view::npos) {
-        const std::string_view num = trim(text.substr(h + 10));
+        const std::string_view num = text_trim(text.substr(h + 10));
         std::from_chars(num.data(), num.data() + num.size(), e.handle);
         text = text.substr(0, h);
     }
-    e.rule = without_counts(trim(text));
+    e.rule = without_counts(text_trim(text));
     return e;
 }
 
@@ -149,15 +129,15 @@ std::string resolve_defines(std::string_view text) {
     for (size_t pos = 0; pos < text.size();) {
         size_t eol = text.find('\n', pos);
         if (eol == std::string_view::npos) eol = text.size();
-        std::string_view line = trim(text.substr(pos, eol - pos));
+        std::string_view line = text_trim(text.substr(pos, eol - pos));
         size_t next = eol + 1;
         for (std::string_view kw : {std::string_view("define "), std::string_view("redefine ")}) {
             if (line.rfind(kw, 0) != 0) continue;
-            std::string_view rest = trim(line.substr(kw.size()));
+            std::string_view rest = text_trim(line.substr(kw.size()));
             const size_t eq = rest.find('=');
             if (eq == std::string_view::npos) break;
-            const std::string name(trim(rest.substr(0, eq)));
-            std::string_view value = trim(rest.substr(eq + 1));
+            const std::string name(text_trim(rest.substr(0, eq)));
+            std::string_view value = text_trim(rest.substr(eq + 1));
             if (!value.empty() && value.front() == '{' && value.find('}') == std::string_view::npos) {
                 // A set over several lines: to its closing brace.
                 const size_t start = static_cast<size_t>(value.data() - text.data());
@@ -168,7 +148,7 @@ std::string resolve_defines(std::string_view text) {
                 next = after == std::string_view::npos ? text.size() : after + 1;
             }
             const size_t hash = value.find(" #");
-            if (hash != std::string_view::npos && value.front() != '{') value = trim(value.substr(0, hash));
+            if (hash != std::string_view::npos && value.front() != '{') value = text_trim(value.substr(0, hash));
             auto it = std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.first == name; });
             if (it == defs.end())
                 defs.emplace_back(name, std::string(value));
@@ -213,7 +193,7 @@ std::vector<uint32_t> port_cut_points(std::string_view ruleset) {
         if (t.empty() || t.size() > 5) return false;
         v = 0;
         for (char c : t) {
-            if (!is_digit(c)) return false;
+            if (!text_digit(c)) return false;
             v = v * 10 + static_cast<uint32_t>(c - '0');
         }
         return v <= 65535;
@@ -297,9 +277,9 @@ std::vector<std::string> interface_names(std::string_view text, bool wildcards) 
     // iptables-save: "-i lan0", "! -o wan0", "--in-interface lan0"; a name
     // ending in '+' is a wildcard.
     for (const std::string_view raw : split_lines(ruleset)) {
-        const std::string_view line = trim(raw);
+        const std::string_view line = text_trim(raw);
         if (line.rfind("-A ", 0) != 0 && line.rfind("-I ", 0) != 0) continue;
-        const auto w = split_words(line);
+        const auto w = text_words(line);
         for (size_t i = 0; i + 1 < w.size(); ++i) {
             if (w[i] != "-i" && w[i] != "-o" && w[i] != "--in-interface" && w[i] != "--out-interface") continue;
             std::string name(w[i + 1]);
@@ -359,13 +339,13 @@ int side_of(const std::string& name, const std::vector<std::string>& variables) 
 std::map<std::string, std::vector<std::string>> variables_of(std::string_view text) {
     std::map<std::string, std::vector<std::string>> out;
     for (const std::string_view raw : split_lines(text)) {
-        std::string_view l = trim(raw);
+        std::string_view l = text_trim(raw);
         if (l.rfind("define ", 0) != 0 && l.rfind("redefine ", 0) != 0) continue;
-        l = trim(l.substr(l.find(' ')));
+        l = text_trim(l.substr(l.find(' ')));
         const size_t eq = l.find('=');
         if (eq == std::string_view::npos) continue;
-        const std::string var(trim(l.substr(0, eq)));
-        std::string_view v = trim(l.substr(eq + 1));
+        const std::string var(text_trim(l.substr(0, eq)));
+        std::string_view v = text_trim(l.substr(eq + 1));
         size_t i = 0;
         while ((i = v.find('"', i)) != std::string_view::npos) {
             const size_t close = v.find('"', i + 1);
@@ -477,10 +457,10 @@ std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view ow
     std::vector<TracedPacket> packets;
     std::map<std::string, size_t, std::less<>> by_id;
     for (const std::string_view raw : split_lines(text)) {
-        const std::string_view line = trim(raw);
+        const std::string_view line = text_trim(raw);
         if (line.rfind("trace id ", 0) != 0) continue;
         // trace id ID FAMILY TABLE CHAIN REST
-        const auto w = split_words(line.substr(0, std::min<size_t>(line.size(), 400)));
+        const auto w = text_words(line.substr(0, std::min<size_t>(line.size(), 400)));
         if (w.size() < 7) continue;
         const std::string_view id = w[2];
         const std::string table = std::string(w[3]) + " " + std::string(w[4]);
@@ -508,7 +488,7 @@ std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view ow
             e = parse_rule(rest.substr(5));
         } else if (rest.rfind("policy ", 0) == 0) {
             e.policy = true;
-            e.verdict = std::string(trim(rest.substr(7)));
+            e.verdict = std::string(text_trim(rest.substr(7)));
         } else {
             continue;  // "verdict continue" and the like: no decision
         }
@@ -523,7 +503,7 @@ std::map<std::string, std::string> chain_types(std::string_view listed) {
     std::map<std::string, std::string> types;
     std::string table, chain;
     for (const std::string_view line : split_lines(listed)) {
-        const auto w = split_words(trim(line));
+        const auto w = text_words(text_trim(line));
         if (w.size() >= 3 && w[0] == "table") table = std::string(w[1]) + " " + std::string(w[2]);
         if (w.size() >= 2 && w[0] == "chain") chain = std::string(w[1]);
         if (w.size() >= 4 && w[0] == "type" && w[2] == "hook") types[table + " " + chain] = std::string(w[1]);
@@ -552,8 +532,8 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
     std::map<std::string, std::vector<int64_t>> handles;
     std::string table, chain;
     for (const std::string_view raw : split_lines(listed)) {
-        const std::string_view line = trim(raw);
-        const auto w = split_words(line);
+        const std::string_view line = text_trim(raw);
+        const auto w = text_words(line);
         if (w.empty()) continue;
         if (w[0] == "table" && w.size() >= 3) {
             table = std::string(w[1]) + " " + std::string(w[2]);
@@ -575,13 +555,13 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
     std::map<std::string, int> seen;  // "ip filter CHAIN" -> rules so far
     std::string save_table;
     for (const std::string_view raw : split_lines(save)) {
-        const std::string_view line = trim(raw);
+        const std::string_view line = text_trim(raw);
         if (line.size() > 1 && line[0] == '*') {
-            save_table = "ip " + std::string(trim(line.substr(1)));
+            save_table = "ip " + std::string(text_trim(line.substr(1)));
             continue;
         }
         if (line.rfind("-A ", 0) != 0) continue;
-        const auto w = split_words(line);
+        const auto w = text_words(line);
         if (w.size() < 2) continue;
         const std::string key = save_table + " " + std::string(w[1]);
         const int k = seen[key]++;

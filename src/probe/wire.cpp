@@ -80,6 +80,22 @@ std::array<uint8_t, 16> auth_mac(std::string_view key, AuthScope scope, uint16_t
     return m;
 }
 
+// The value of the first attribute of `type` in a STUN message whose body
+// is `length` bytes (the decoder records types, not values); bounded by the
+// message and 64 attributes.
+std::optional<ByteView> attribute_value(ByteView message, uint16_t length, uint16_t type) noexcept {
+    Reader r(message.subspan(0, std::min<size_t>(message.size(), 20 + size_t{length})));
+    r.skip(20);
+    for (int guard = 0; guard < 64 && r.ok() && r.remaining() >= 4; ++guard) {
+        const uint16_t t = r.u16();
+        const uint16_t len = r.u16();
+        const ByteView value = r.bytes(len);
+        r.skip(std::min<size_t>((4 - len % 4) % 4, r.remaining()));  // padding; the last may lack it
+        if (r.ok() && t == type) return value;
+    }
+    return std::nullopt;
+}
+
 std::vector<uint8_t> header(uint16_t type, const uint8_t* tid) {
     std::vector<uint8_t> b;
     b.reserve(128);
@@ -163,21 +179,12 @@ std::optional<StunRequestRead> read_stun_request(ByteView datagram) noexcept {
         return std::nullopt;
     StunRequestRead out;
     std::copy(m->transaction_id.begin(), m->transaction_id.end(), out.tid.begin());
-    // The AuthBlock: walk the attributes (the decoder records types, not values).
-    Reader r(datagram.subspan(0, std::min<size_t>(datagram.size(), 20 + m->length)));
-    r.skip(20);
-    for (int guard = 0; guard < 64 && r.ok() && r.remaining() >= 4; ++guard) {
-        const uint16_t type = r.u16();
-        const uint16_t len = r.u16();
-        const ByteView value = r.bytes(len);
-        r.skip(std::min<size_t>((4 - len % 4) % 4, r.remaining()));
-        if (!r.ok() || type != kAuthAttribute) continue;
-        if (value.size() != 4 + kAuthSize) break;
+    if (const auto value = attribute_value(datagram, m->length, kAuthAttribute);
+        value && value->size() == 4 + kAuthSize) {
         StunAuth a;
-        a.port = static_cast<uint16_t>((value[0] << 8) | value[1]);
-        std::copy_n(value.begin() + 4, kAuthSize, a.block.begin());
+        a.port = static_cast<uint16_t>(((*value)[0] << 8) | (*value)[1]);
+        std::copy_n(value->begin() + 4, kAuthSize, a.block.begin());
         out.auth = a;
-        break;
     }
     return out;
 }
@@ -194,21 +201,12 @@ StunAnswer read_stun_answer(ByteView datagram, const TransactionId& tid, std::st
     a.success = m->msg_class == stun::MessageClass::SuccessResponse;
     if (m->error_code) a.error_code = m->error_code->code;
     a.realm_and_nonce = !m->realm.empty() && !m->nonce.empty();
-    // The token: walk the attributes (the decoder records types, not values).
-    Reader r(datagram.subspan(0, std::min<size_t>(datagram.size(), 20 + m->length)));
-    r.skip(20);
-    for (int guard = 0; guard < 64 && r.ok() && r.remaining() >= 4; ++guard) {
-        const uint16_t type = r.u16();
-        const uint16_t len = r.u16();
-        const ByteView value = r.bytes(len);
-        r.skip(std::min<size_t>((4 - len % 4) % 4, r.remaining()));  // padding; the last may lack it
-        if (!r.ok() || type != kTokenAttribute) continue;
+    if (const auto value = attribute_value(datagram, m->length, kTokenAttribute)) {
         a.token_present = true;
-        if (!key.empty() && value.size() == kTokenSize) {
+        if (!key.empty() && value->size() == kTokenSize) {
             const Token want = token_for(key, tid);
-            a.token_valid = std::equal(want.begin(), want.end(), value.begin());
+            a.token_valid = std::equal(want.begin(), want.end(), value->begin());
         }
-        break;
     }
     return a;
 }
