@@ -23,6 +23,22 @@ struct Accepted {
 
 // Differences we accept, with the reason. Anything else fails.
 const std::map<std::string, Accepted> kAcceptedDifferences = {
+    {"ipfixprobe__mixed.pcap",
+     {0, 29,
+      "the UDP 5-tuple 10.5.5.1:67<->10.5.5.26:68 (DHCP) is used at t=77 s, 377-397 s and 697-717 s, and "
+      "fe80::a2f3:c1ff:fe16:5aca:546->ff02::1:2:547 (DHCPv6) at 113-354 s and 482-834 s; callwall (like Zeek) ends a "
+      "UDP flow after 120 s idle, tshark never splits a 5-tuple: 3 + 2 flows instead of 1 + 1"}},
+    {"ipfixprobe__tls.pcap",
+     {34, 1,
+      "the file is several captures concatenated: frames 84-139 repeat the six connections 172.16.121.155:3919-3924"
+      "->87.106.189.123:443 of frames 1-83 with the same timestamps, after frames from 2020; callwall ended those "
+      "flows when the capture clock passed their idle timeout and counts the copies as 6 new flows, tshark keys by "
+      "5-tuple only"}},
+    {"ndpi__skinny.pcap",
+     {2, 5,
+      "tshark splits the RTP 5-tuple 192.168.195.58:32144<->192.168.195.50:17718 into udp.streams 1 and 3 (one per "
+      "direction, frames 62 and 70) because SCCP/Skinny set up a new conversation for it; it is one 5-tuple and one "
+      "flow"}},
     {"ndpi__FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
      {0, 5,
       "tshark splits the single RTP/T.38 5-tuple 10.35.60.100:15580<->10.23.1.52:16756 into 8 "
@@ -39,7 +55,7 @@ TEST(Conformance, FlowCountsAgreeWithTshark) {
     const std::string dir = shared + "/captures/public";
     if (!fs::is_directory(dir)) GTEST_SKIP() << dir << " is absent";
     int agreed = 0, accepted = 0;
-    for (const auto& path : captures_in(dir)) {
+    for (const auto& path : oracle_captures_in(dir)) {
         const std::string name = path.filename().string();
         const auto truth = nlohmann::json::parse(read_file(path.string() + ".truth.json"));
         const int want_tcp = truth["summary"]["tcp_flows"].get<int>();

@@ -177,4 +177,18 @@ inline std::vector<std::filesystem::path> captures_in(const std::string& dir) {
     return files;
 }
 
+/// Every capture in `dir` that has a tshark oracle next to it (`<file>.truth.json`),
+/// whatever its extension (.pcap, .pcapng, .cap ...), sorted by name.
+inline std::vector<std::filesystem::path> oracle_captures_in(const std::string& dir) {
+    std::vector<std::filesystem::path> files;
+    const std::string suffix = ".truth.json";
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        const std::string p = e.path().string();
+        if (p.size() > suffix.size() && p.compare(p.size() - suffix.size(), suffix.size(), suffix) == 0)
+            files.emplace_back(p.substr(0, p.size() - suffix.size()));
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
 }  // namespace callwall::test
