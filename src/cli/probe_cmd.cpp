@@ -190,8 +190,8 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
                       "/s (" + std::to_string(int(double(plan.probes.size()) / so.rate_per_s + 0.5)) +
                       " s); a stateful firewall on the path holds at most about " +
                       std::to_string(int(so.rate_per_s * kConntrackUdpTimeoutS)) +
-                      " of its UDP flows at once (rate x its 30 s UDP timeout; --sweep-rate lowers it), and " +
-                      std::to_string(so.max_active) + " probes were in flight at most\n";
+                      " of its UDP flows at once (rate x its 30 s UDP timeout; --sweep-rate lowers it); at most " +
+                      std::to_string(so.max_active) + " probes in flight\n";
         }
         so.key = key;
         so.avoid_local_ports = avoid;
@@ -383,11 +383,11 @@ void print_plan(const probe::Plan& plan, const ProbeArgs& a) {
                 plan.skipped.size());
     for (const auto& s : plan.skipped) std::printf("  not exercised  %s: %s\n", s.entry_id.c_str(), s.reason.c_str());
     for (const auto& [id, c] : plan.coverage)
-        if (c.ports > 1) std::printf("  %-40s %s\n", id.c_str(), probe::coverage_text(c).c_str());
+        if (c.ports > 1) std::printf("  coverage %s: %s\n", id.c_str(), probe::coverage_text(c).c_str());
     if (a.dry)
         for (const auto& p : plan.probes)
             std::printf("  %-14s %s  %s  (%s)\n", std::string(probe::to_string(p.kind)).c_str(),
-                            probe::with_port(p.addr, p.port).c_str(), p.host.c_str(), p.entry_id.c_str());
+                        probe::with_port(p.addr, p.port).c_str(), p.host.c_str(), p.entry_id.c_str());
 }
 
 // The file the probe captures into: --keep-pcap, or a temporary file given

@@ -116,11 +116,16 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
 
     if (frame.parsed ? !frame.parsed_ok : !decode::parse_frame_ok(frame.linktype, frame.bytes, meta_)) {
         ++t.undecoded_packets;
+        // One note a frame: a decoder's limit (note_decode_limits), else the
+        // encapsulation whose content was not read (note_undecoded).
         const decode::Encap in = (frame.parsed ? *frame.parsed : meta_).undecoded_in;
-        if (in != decode::Encap::None) ++undecoded_in_[static_cast<int>(in)];
         const uint32_t anomalies = frame.parsed ? frame.parsed->anomalies : meta_.anomalies;
-        if (anomalies & decode::kAnomalyEncapTooDeep) ++encap_too_deep_;
-        if (anomalies & decode::kAnomalyTooManyExtHeaders) ++ext_headers_too_many_;
+        if (anomalies & decode::kAnomalyEncapTooDeep)
+            ++encap_too_deep_;
+        else if (anomalies & decode::kAnomalyTooManyExtHeaders)
+            ++ext_headers_too_many_;
+        else if (in != decode::Encap::None)
+            ++undecoded_in_[static_cast<int>(in)];
         return;
     }
     const decode::PacketMeta& m = frame.parsed ? *frame.parsed : meta_;
@@ -404,7 +409,7 @@ void Analyzer::note_undecoded() {
     if (kinds.empty()) return;
     totals_.notes +=
         "encapsulations not decoded: packets whose tunnel, label stack or PPP session carried what callwall does not "
-        "read (another protocol inside, tunnels too deep, headers cut short), counted in undecoded_packets: " +
+        "read (another protocol inside, headers cut short), counted in undecoded_packets: " +
         kinds + "\n";
 }
 

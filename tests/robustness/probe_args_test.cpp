@@ -19,14 +19,14 @@ TEST_F(ProbeArgs, Ipv6DestinationsArePlannedInBrackets) {
         callwall({"probe", "--vendor", "whereby", "--dry-run", "--reflector", "fd00:201:2::2", "--sample", "16"});
     ASSERT_EQ(r.exit.code, 0) << r.err;
     EXPECT_NE(r.out.find("probe plan: 20 probes to 1 addresses"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("whereby.turn-sfu-highport.udp            16 of 64,512 ports sampled"), std::string::npos)
+    EXPECT_NE(r.out.find("  coverage whereby.turn-sfu-highport.udp: 16 of 64,512 ports sampled"), std::string::npos)
         << r.out;
     // Through a reflector every port of a range is swept unless a sample is asked for.
     const auto sweep = callwall({"probe", "--vendor", "whereby", "--dry-run", "--reflector", "fd00:201:2::2"});
     ASSERT_EQ(sweep.exit.code, 0) << sweep.err;
     EXPECT_NE(sweep.out.find("probe plan: 64516 probes to 1 addresses at 1000/s (about 65 s)"), std::string::npos)
         << sweep.out;
-    EXPECT_NE(sweep.out.find("whereby.turn-sfu-highport.udp            every port (64,512) swept"), std::string::npos)
+    EXPECT_NE(sweep.out.find("  coverage whereby.turn-sfu-highport.udp: every port (64,512) swept"), std::string::npos)
         << sweep.out;
     EXPECT_NE(r.out.find("  tls            [fd00:201:2::2]:443  turnserver.appearin.net  (whereby.turn.tcp)"),
               std::string::npos)

@@ -138,7 +138,8 @@ def plan_ports(callwall, vendor, how):
         words = line.split()
         if line.startswith("  not exercised"):
             skipped.add(words[2].rstrip(":"))
-        elif line.startswith("  ") and len(words) >= 3 and words[-1].startswith("("):
+        elif line.startswith("  ") and not line.startswith("  coverage ") and len(words) >= 3 \
+                and words[-1].startswith("("):
             kind, where, entry = words[0], words[1], words[-1].strip("()")
             transport = "tcp" if kind in ("tcp", "tls") else "udp"
             host = words[2] if len(words) >= 4 else ""  # a destination-ANY entry's probes carry no name
