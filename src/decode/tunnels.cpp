@@ -248,16 +248,20 @@ LayerStatus parse_vxlan(PacketMeta& out) noexcept {
    |                    Variable-Length Options                    |
    Opt Len counts 4-byte words. Protocol Type is an ethertype: 0x6558 an
    Ethernet frame, 0x0800/0x86DD an IP packet. Shorter than the fixed
-   header, or of another version: a UDP datagram to that port, left as it is.
+   header, of another version or with the last reserved byte set: a UDP
+   datagram to that port, left as it is.
 */
 LayerStatus parse_geneve(PacketMeta& out) noexcept {
     Reader r{out.payload};
     const uint8_t ver_opt = r.u8();
     r.skip(1);
     const uint16_t proto = r.u16();
-    r.skip(4);
-    // Only version 0 exists: another is a UDP datagram to that port.
-    if (!r.ok() || (ver_opt >> 6) != 0) return {};
+    r.skip(3);  // VNI
+    const uint8_t reserved = r.u8();
+    // Only version 0 exists, and its last reserved byte is sent as zero (as
+    // VXLAN's, checked the same way): anything else is a UDP datagram to
+    // that port — a STUN request's magic cookie (0x2112A442) sits there.
+    if (!r.ok() || (ver_opt >> 6) != 0 || reserved != 0) return {};
     r.skip(size_t{ver_opt & 0x3Fu} * 4);
     if (!r.ok()) return fail_in(Encap::Geneve, C::Truncated, r.offset(), out);
     switch (proto) {

@@ -518,6 +518,18 @@ TEST(Packet, GeneveOfAnotherVersionStaysAUdpDatagram) {
     EXPECT_EQ(r->encap, Encap::None);
 }
 
+TEST(Packet, AStunRequestToGenevesPortStaysAUdpDatagram) {
+    // A probe sweeping 1024-65535 sends STUN to 6081 too: its first bytes
+    // read as Geneve version 0 with the payload's length as protocol, but
+    // the magic cookie puts 0x42 in Geneve's last reserved byte.
+    auto f = kGeneve;
+    f[49] = 0x42;
+    auto r = parse_frame(1, view(f));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->dport, 6081);
+    EXPECT_EQ(r->encap, Encap::None);
+}
+
 TEST(Packet, GtpuTunnelMessagesStayUdpDatagrams) {
     // Echo request (type 1), End Marker (254): the tunnel's own, a UDP flow to 2152.
     for (uint8_t type : {uint8_t{1}, uint8_t{254}}) {
