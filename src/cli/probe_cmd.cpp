@@ -481,7 +481,8 @@ void print_probe_lines(const probe::Plan& plan, const std::vector<probe::ProbeRe
 // gave both ICMP errors and silence.
 void note_coverage(const probe::Plan& plan, const catalog::Entry& e, attrib::EntryVerdict& v) {
     const auto c = plan.coverage.find(e.id);
-    if (c == plan.coverage.end() || v.verdict == attrib::Verdict::NotExercised) return;
+    // An entry of one port needs no word on how much of it was measured.
+    if (c == plan.coverage.end() || c->second.ports <= 1 || v.verdict == attrib::Verdict::NotExercised) return;
     const std::string measured = probe::coverage_text(c->second);
     if (c->second.probed < c->second.ports && v.verdict == attrib::Verdict::Observed)
         v.why = "passes on " + measured + " (no other port was sent): " + v.why;
