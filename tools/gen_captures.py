@@ -1942,6 +1942,30 @@ def cap_zeek_fields(out, rng):
 
 # =============================================================================
 
+
+def run_field_generator(doc, captures, argv=None):
+    """The command line of a captures/field generator: --out DIR (default
+    captures/field), --only NAME..., --list; `captures` maps a capture's name
+    to (function(out_dir, rng), seed)."""
+    ap = argparse.ArgumentParser(description=doc.split('\n\n')[0])
+    ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                                                  'captures', 'field'))
+    ap.add_argument('--only', nargs='*', help='capture names to build (default: all)')
+    ap.add_argument('--list', action='store_true')
+    a = ap.parse_args(argv)
+    if a.list:
+        for n, (fn, _) in captures.items():
+            print(f'{n:28s} {fn.__doc__.strip().splitlines()[0]}')
+        return 0
+    os.makedirs(a.out, exist_ok=True)
+    for name, (fn, seed) in captures.items():
+        if a.only and name not in a.only:
+            continue
+        fn(a.out, random.Random(seed))
+        print(f'{name:28s} {os.path.getsize(os.path.join(a.out, name)):7d} bytes')
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'captures'))

@@ -22,7 +22,6 @@ only. Built on the packet library of tools/gen_captures.py.
   destination_refusals.pcap  a resolver that answers A and PTR, never SRV; an
                              ICMP port unreachable from the server itself
 """
-import argparse
 import os
 import random
 import struct
@@ -226,23 +225,7 @@ def cap_destination_refusals(out, rng):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
-                                                  'captures', 'field'))
-    ap.add_argument('--only', nargs='*', help='capture names to build (default: all)')
-    ap.add_argument('--list', action='store_true')
-    a = ap.parse_args(argv)
-    if a.list:
-        for n, (fn, _) in CAPTURES.items():
-            print(f'{n:28s} {fn.__doc__.strip().splitlines()[0]}')
-        return 0
-    os.makedirs(a.out, exist_ok=True)
-    for name, (fn, seed) in CAPTURES.items():
-        if a.only and name not in a.only:
-            continue
-        fn(a.out, random.Random(seed))
-        print(f'{name:28s} {os.path.getsize(os.path.join(a.out, name)):7d} bytes')
-    return 0
+    return g.run_field_generator(__doc__, CAPTURES, argv)
 
 
 if __name__ == '__main__':
