@@ -1,6 +1,6 @@
 #!/bin/sh
-# The audit of the whole catalog against a large ruleset (issue 19: "finishes
-# in seconds"). Generates a RULES-rule nftables ruleset (bench/gen_ruleset.py,
+# The audit of the whole catalog against a large ruleset (it must
+# finish in seconds). Generates a RULES-rule nftables ruleset (bench/gen_ruleset.py,
 # a fixed seed: random ports, ranges, port sets, prefixes, interfaces, user
 # chains, a named set and a verdict map), then times, in the same run:
 #   callwall audit --nft FILE --no-fix            (RUNS times, median)

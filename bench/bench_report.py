@@ -88,7 +88,7 @@ def fmt_rate(pps):
 PROFILE_TEXT = {
     'office': ("`tools/gen_workload.py --packets {p} --seed 1` (the project's workload: an office "
                "mirror port during video calls)"),
-    'busy': ("`tools/gen_workload.py --packets {p} --seed 1 --profile busy` (issue 20's busy mirror "
+    'busy': ("`tools/gen_workload.py --packets {p} --seed 1 --profile busy` (the busy mirror "
              "port: ~37,000 flows, ~100 DNS queries/s, 69 % RTP, 38 % VLAN-tagged)"),
 }
 
@@ -145,9 +145,9 @@ def compare(d, packets, profile='office'):
         return [title] + t + ['']
     cw1 = res['callwall1']['median'] if res.get('callwall1') else None
     if floor and cw1:
-        lines += targets(cw1, "Issue 20's targets on one core (`--threads 1`):", 1.5)
+        lines += targets(cw1, "The speed targets on one core (`--threads 1`):", 1.5)
     if floor and cw:
-        lines += targets(cw, "Issue 20's targets with the default threads (ndpiReader and the floor use one):", 1.0)
+        lines += targets(cw, "The speed targets with the default threads (ndpiReader and the floor use one):", 1.0)
     if profile == 'busy' and packets == 2000000:
         peak = max((rss[k] for k in ('callwall', 'callwall1') if rss[k]), default=None)
         if peak:

@@ -5,7 +5,7 @@
 #   bench/compare.sh [PACKETS]        (default 2000000)
 #
 # For each profile of CALLWALL_COMPARE_PROFILES (default "office busy": the
-# project's workload, tools/gen_workload.py --seed 1, and issue 20's busy
+# project's workload, tools/gen_workload.py --seed 1, and the busy
 # mirror port, --profile busy --seed 1; cached as
 # /tmp/callwall-bench-PACKETS.pcap and /tmp/callwall-busy-PACKETS.pcap), after
 # building the release preset once, it measures with hyperfine, each command
@@ -23,7 +23,7 @@
 #   tshark    -r FILE -n -T fields -e SNI -e DNS name -e STUN type -e RTP SSRC with the
 #             RTP/RTCP/STUN heuristics enabled, output to /dev/null
 # and writes a markdown table per profile (machine, date, load, the ratios
-# against issue 20's targets) to $CALLWALL_COMPARE_DIR (default
+# against the speed targets of docs/performance.md) to $CALLWALL_COMPARE_DIR (default
 # /tmp/callwall-compare-PACKETS)/PROFILE/table.md, both into
 # $CALLWALL_COMPARE_DIR/table.md and into README.md and docs/performance.md
 # between <!-- compare:begin --> and <!-- compare:end -->.
@@ -37,7 +37,7 @@
 #
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
 # CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 5), CALLWALL_COMPARE_TSHARK_RUNS
-# (default 5, as issue 20 asks of every median; tshark takes 0.5-1 min a run
+# (default 5: every median of five; tshark takes 0.5-1 min a run
 # on 2M packets, so 5-10 minutes of the script's time), CALLWALL_COMPARE_SKIP="tshark ndpi"
 # to leave peers out, CALLWALL_COMPARE_PROFILES. Missing peers are reported, not
 # fatal (Debian: apt-get install tshark libndpi-bin hyperfine).

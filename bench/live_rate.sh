@@ -1,5 +1,5 @@
 #!/bin/sh
-# Kernel drops of a live capture at fixed packet rates (issue 21).
+# Kernel drops of a live capture at fixed packet rates.
 #
 #   bench/live_rate.sh [SECONDS] [RATE...]     (default 60 s at 25000 50000 100000 150000 packets/s)
 #

@@ -1,5 +1,5 @@
-// Google Benchmark: one live refresh of a capture holding many flows (issue 21
-// point 3) — what the capture loop spends at each --refresh tick.
+// Google Benchmark: one live refresh of a capture holding many flows:
+// what the capture loop spends at each --refresh tick.
 //
 // A run::Session (as `capture` builds it, with the bundled catalog, on a
 // database in $TMPDIR) is fed CALLWALL_REFRESH_FLOWS flows (default 1,000,000):

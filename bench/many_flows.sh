@@ -1,5 +1,5 @@
 #!/bin/sh
-# Many flows in one run (issue 20 item 4): flow setup rate and peak memory.
+# Many flows in one run: flow setup rate and peak memory.
 #
 #   bench/many_flows.sh [FLOWS [RATE [ANALYZE OPTIONS...]]]   (default 10000000 20000)
 #

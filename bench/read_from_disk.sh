@@ -16,7 +16,7 @@
 # evening of other runs; the plain floor, which copies with read(2),
 # 283-298 ms in all three. bench/compare.sh and
 # bench/ab.sh call this before measuring, so that two runs compare like
-# with like (docs/performance.md, session 46).
+# with like (docs/performance.md).
 set -eu
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: bench/read_from_disk.sh FILE" >&2; exit 2; }
 # GNU dd: with count=0, iflag=nocache drops the whole file's cached pages.

@@ -7,7 +7,7 @@
 #
 # Workloads are tools/gen_workload.py --seed 1 of the profile
 # CALLWALL_RSS_PROFILE (office, the default: cached as
-# /tmp/callwall-bench-N.pcap; busy, issue 20's busy mirror port: cached as
+# /tmp/callwall-bench-N.pcap; busy, the busy mirror port: cached as
 # /tmp/callwall-busy-N.pcap). 8M packets is about 5 GB, 20M about 13 GB: the
 # script checks the free space of /tmp first and halves every size when the
 # missing files would not fit, saying so. Each file is analysed

@@ -3,7 +3,7 @@
 # the whole database (`sqlite3 .dump`, with the run's wall-clock, command-line
 # and writer columns blanked) and the text, JSON, CSV and HTML reports, one
 # file each under OUTDIR. Two OUTDIRs made before and after a change that must
-# not change behaviour (issue 17) are compared with `diff -r`.
+# not change behaviour are compared with `diff -r`.
 #
 # Usage: tools/dump_captures.sh OUTDIR [BUILD_DIR]    (BUILD_DIR: build/release)
 #        tools/dump_captures.sh --compare BEFORE AFTER

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Generate the regression captures for the decode-layer defects of issue 22
-("Field truth"): IPv4 total length 0 (TSO super-frames), DNS answers in IP
+"""Generate the regression captures for the decode-layer defects seen
+on real captures (field truth): IPv4 total length 0 (TSO super-frames), DNS answers in IP
 fragments, capture clocks that jump backwards, ICMP errors quoting an echo.
 
     tools/gen_field_decode.py [--out captures/field]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Regression captures for issue 22 ("field truth"): decoder cases seen on real calls.
+"""Regression captures (field truth): decoder cases seen on real calls.
 
     tools/gen_field_proto.py [--out captures/field] [--only NAME ...] [--list]
 

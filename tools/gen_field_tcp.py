@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Generates the TCP stream regression captures of issue 22 ("Field truth")
-into captures/field/.
+"""Generates the TCP stream regression captures (field truth: cases seen on
+real captures) into captures/field/.
 
 Every capture is deterministic (fixed timestamps from 2026-01-01T00:00:00Z,
 its own random.Random(crc32(name))) and uses documentation/private addresses

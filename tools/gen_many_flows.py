@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A capture of many short flows, for flow setup rate and memory (issue 20).
+"""A capture of many short flows, for flow setup rate and memory.
 
     tools/gen_many_flows.py --flows N --out F.pcap [--rate R] [--answered P]
 

@@ -799,7 +799,7 @@ def sc_inconclusive_and_dns(s):
 
 
 # =============================================================================
-# 7. Field truth (issue 22): what real calls made by other software do
+# 7. Field truth: what real calls made by other software do
 # =============================================================================
 
 def multicast_noise(s, t, cli):

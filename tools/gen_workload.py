@@ -25,7 +25,7 @@ hosts behind an 802.1Q tag, IPv4 plus some IPv6):
     SYN -> RST, UDP -> ICMP admin-prohibited / port-unreachable
   * background bulk HTTP downloads
 
---profile busy (issue 20) is a busier mirror port of a larger site, with the
+--profile busy is a busier mirror port of a larger site, with the
 mix a new user brought: at 2,000,000 packets about 37,000 flows, ~100 DNS
 queries per second (~29,000 queries, ~48,000 answer records: names with
 several addresses and CNAME chains, most lookups of one type), ~3,600
@@ -836,7 +836,7 @@ def main(argv=None):
                     help='multiply every packet time by this (default 1): --stretch 36 spreads ~100 s of '
                          'traffic over an hour, for the rotation test')
     ap.add_argument('--profile', choices=sorted(PROFILES), default='office',
-                    help='office (default; the workload of every earlier measurement) or busy (issue 20)')
+                    help='office (default; the workload of every earlier measurement) or busy')
     a = ap.parse_args(argv)
     t0 = time.time()
     w = Workload(a.seed, a.pps, a.profile)

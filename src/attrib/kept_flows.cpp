@@ -144,8 +144,8 @@ void KeptFlows::abandon() noexcept {
 
 // Every field of `f` is written (each_value, each_text and the names cover
 // FlowFacts), into the strings it already holds: a page's FlowFacts are
-// filled again and again without allocating (busy 2 M, one core: their
-// strings' allocations were ~15 % of attribution's instructions).
+// filled again and again without allocating (their strings' allocations
+// dominated attribution's profile).
 void KeptFlows::fill(const Record& r, FlowFacts& f) const {
     each_value(f, r, [](auto& to, const auto& from) { to = from; });
     each_text(r, f, [&](const uint32_t& from, std::string& to) { to = text(from); });
@@ -161,7 +161,7 @@ void KeptFlows::sort_order() {
     order_.reserve(flows_.size());
     // Ids are handed out one by one as flows start, so the kept ones nearly
     // cover a range: placed by id into it (linear) instead of sorted (the
-    // sort was ~8 % of attribution's instructions, busy 2 M).
+    // sort showed in attribution's profile).
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < flows_.size(); ++i) {
         lo = std::min(lo, flows_[i].id);
@@ -188,7 +188,7 @@ void KeptFlows::sort_order() {
 
 void KeptFlows::page(size_t& at, size_t max, std::vector<FlowFacts>& out) {
     // The ids ordered with their records' places, not the ~170-byte records
-    // themselves (that sort was ~2.5 % of a busy one-core run).
+    // themselves: less to move.
     if (!sorted_ && order_.empty()) sort_order();
     const size_t end = std::min(flows_.size(), at + max);
     out.resize(end - at);  // what is there is overwritten whole (fill)

@@ -1,8 +1,8 @@
 // Private to the library: a file run's TCP/UDP flows kept in memory as their
 // rows are written, so that its attribution takes them from here instead of
-// reading every row back out of SQLite (busy 2 M packets on one core: the
-// pages, the STUN hosts' scan and the reset servers' TTLs were ~11 % of the
-// run's instructions). What attribution gets is exactly what the rows hold:
+// reading every row back out of SQLite (the pages, the STUN hosts' scan and
+// the reset servers' TTLs were a tenth of a busy run's instructions:
+// docs/performance.md). What attribution gets is exactly what the rows hold:
 // the flow's facts as facts_of gives them (the row's columns), its names as
 // its flow_name rows (once each, by source descending, then name).
 //

@@ -1,4 +1,4 @@
-// Live attribution (issue 21 point 3): the verdicts of a run still being
+// Live attribution: the verdicts of a run still being
 // captured, recomputed at each refresh from the flows that changed since the
 // last one, not from every flow of the run.
 //

@@ -48,8 +48,8 @@ constexpr size_t kFirstSlots = 1024;
 NameMap::NameMap() : slots_(kFirstSlots, 0), mask_(kFirstSlots - 1) {}
 
 uint64_t NameMap::hash(const Key& k) noexcept {
-    // Eight bytes at a time (the byte-wise FNV of hash_append took 1 % of a
-    // busy run's instructions here), then a full avalanche (MurmurHash3's
+    // Eight bytes at a time (the byte-wise FNV of hash_append showed in a
+    // busy run's profile), then a full avalanche (MurmurHash3's
     // finaliser) so every input bit reaches the low bits the slots use and
     // the high bits the tags use.
     constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;

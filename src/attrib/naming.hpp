@@ -93,8 +93,8 @@ private:
     // Open addressing, as the flow table (flow/flow_table.hpp): a lookup
     // costs the slot's cache line and, when the slot's tag matches, the
     // entry's; a node-based std::unordered_map cost a bucket, then a node
-    // per probe (6 % of a busy run's decoding thread: a lookup per DNS
-    // answer and two per flow). A slot holds the hash's high 32 bits as a
+    // per probe, on the packet path (a lookup per DNS answer and two per
+    // flow). A slot holds the hash's high 32 bits as a
     // tag and 1 + the entry's index (0: empty); at most half are used.
     // Entries live in blocks that never move (the map never forgets).
     static constexpr size_t kBlockBits = 9;  ///< 512 entries (44 KiB) per block

@@ -1,6 +1,5 @@
 // Live capture split across sockets by the kernel (PACKET_FANOUT), as
-// Suricata and Zeek read a busy interface with several workers (issue 20
-// item 3).
+// Suricata and Zeek read a busy interface with several workers.
 //
 // A fanout group is a set of packet sockets on one interface; the kernel
 // hands each packet to exactly one of them. Which one is ours to choose

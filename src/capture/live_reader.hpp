@@ -1,4 +1,4 @@
-// Reading live interfaces on a thread that does nothing else (issue 21 point 3).
+// Reading live interfaces on a thread that does nothing else.
 //
 // A live run's refresh (writing the flows that changed, attributing) takes
 // time during which nobody reads the kernel's ring: the ring fills and the

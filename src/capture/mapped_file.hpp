@@ -5,9 +5,8 @@
 // records are then taken straight out of the map (data(), consumed(): no
 // copy at all; see PcapSource::open_file); other files are read through
 // the stream. That removes the
-// kernel's copy of every byte into a stdio buffer: the floor loop reads the
-// benchmark file in about 12 % less time, `analyze --threads 1` runs about
-// 9 % faster (docs/performance.md).
+// kernel's copy of every byte into a stdio buffer (docs/performance.md has
+// the gain).
 //
 // Two things a plain read(2) never does are handled here:
 // - Memory stays bounded: pages behind the read position are dropped from

@@ -2,8 +2,8 @@
 // starts is known only from the current one's header, so each record is a
 // dependent cache miss whenever the hardware prefetcher stops (at each 4 KiB
 // page). Prefetching every cache line up to a few KiB past the read position
-// keeps the next records' headers and first bytes in the cache (one core,
-// 2 M-packet workload: −17 % wall; docs/performance.md).
+// keeps the next records' headers and first bytes in the cache
+// (docs/performance.md has the gain).
 #pragma once
 
 #include <algorithm>

@@ -23,8 +23,8 @@
 // The reader also decodes each frame's headers (decode::parse_frame_ok) into
 // a PacketMeta beside its record, and hands it out with the frame
 // (RawFrame::parsed): the analyser's first step moved to the core that has
-// time to spare. Busy 2 M, default threads: −7.6 % wall (docs/performance.md,
-// session 47). The metas take at most kChunks × kChunkRecords × 192 bytes
+// time to spare (docs/performance.md).
+// The metas take at most kChunks × kChunkRecords × 192 bytes
 // (6 MiB), touched only as far as a chunk's frames reach.
 //
 // While its ring is full the reader does lent work instead of sleeping
@@ -174,10 +174,10 @@ private:
     uint64_t consumed_ = 0;  ///< chunks given back by the analyser (guarded by mu_)
     /// The reader found the ring full and waits until kRefill chunks are free
     /// (guarded by mu_): only then does a chunk given back wake it. Woken per
-    /// chunk given back (a ring of 4), the reader was woken ~2,500 times a busy
-    /// 2 M run, each wake-up costing the analyser a futex call and an
-    /// inter-processor interrupt (3 % of its samples on this VM), and the
-    /// analyser still found the ring empty ~650 times, when the reader had
+    /// chunk given back (a ring of 4), the reader was woken thousands of times
+    /// a busy run, each wake-up costing the analyser a futex call and an
+    /// inter-processor interrupt, and the analyser still found the ring empty
+    /// hundreds of times, when the reader had
     /// lost its core to the store's writer.
     bool reader_waits_ = false;
     /// Work the reader does while its ring is full (lend_idle_time; set under mu_).

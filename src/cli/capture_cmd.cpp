@@ -367,7 +367,7 @@ int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::Pcap
             } else {
                 srcs.push_back(capture::PcapSource::open_live(args.live));
                 // Non-blocking for one interface too: pcap_next_ex on TPACKET_V3 does not
-                // return on its read timeout on an idle link, so the reading thread polls (issue 21).
+                // return on its read timeout on an idle link, so the reading thread polls.
                 srcs.back()->set_nonblocking();
             }
             iface_list += (iface_list.empty() ? "" : ",") + i;
@@ -567,7 +567,7 @@ int run_capture(int argc, char** argv) {
     ro.events_path = args.events_path;
     ro.per_message_rows = args.detail;
     ro.collect_vendor_addresses = !args.no_filter && !args.filter_given;
-    ro.write_behind = true;  // the decoding thread never steps SQLite (issue 21 point 3)
+    ro.write_behind = true;  // the decoding thread never steps SQLite
     ro.workers = args.workers;
     // Once the reading threads run they alone call libpcap; the counters
     // are read from them.

@@ -28,7 +28,8 @@ inline uint64_t load64(const uint8_t* p) noexcept {
 
 // Inlined into the per-packet lookup (update()): left to itself the
 // compiler called them once update() grew, and together with the analyzer's
-// two per-packet helpers that cost 2.7 % more instructions (callgrind).
+// two per-packet helpers that cost measurably more instructions (callgrind;
+// docs/performance.md).
 [[gnu::always_inline]] inline FlowKey canonical_key(const IpAddr& src, uint16_t sport, const IpAddr& dst,
                                                     uint16_t dport, uint8_t proto, bool& a_is_src) noexcept {
     const uint64_t s0 = load64(src.bytes.data()), s1 = load64(src.bytes.data() + 8);

@@ -3,7 +3,7 @@
 // use up to a bound and recycled through a free list.
 //
 // ReclaimPool adds what the handshake buffers (TLS first flights, QUIC
-// Initials) need so that junk cannot starve a call (issue 22): when the pool
+// Initials) need so that junk cannot starve a call: when the pool
 // is full, the least recently progressed lent slot is reclaimed from its
 // owner instead of the new request being refused (a stalled ClientHello
 // holds a buffer forever otherwise), and one source address holds at most

@@ -1,4 +1,4 @@
-// The event stream's side of the pipeline (issue 21 point 5): ended flows
+// The event stream's side of the pipeline: ended flows
 // become `flow` events (Zeek conn.log fields and the Community ID), a vendor's
 // TLS/QUIC server name on a flow becomes a `name` event, and DNS answers for
 // a vendor's names become `dns` events. Run and verdict events come from the

@@ -1,4 +1,4 @@
-// The addresses a capture's vendor names resolve to (issue 21 point 4): DNS
+// The addresses a capture's vendor names resolve to: DNS
 // answers (A/AAAA) for a name the catalog gives a vendor, collected so the
 // live kernel filter can also pass traffic to those addresses on ports the
 // catalog does not list (the gaps the report is meant to show). Bounded by

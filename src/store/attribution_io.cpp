@@ -297,7 +297,7 @@ void AttributionIo::open_writers() {
     txn_ = std::make_unique<Transaction>(store_.c_->db, store_.path());
     // A plain INSERT: begin_writing clears the run's matches, clear_flow a
     // flow's, and match_flow gives an entry once per flow. (OR REPLACE cost
-    // a statement journal per row: ~40 % of the row.)
+    // a statement journal per row.)
     ins_match_ = std::make_unique<Statement>(
         store_.c_->db, store_.path(),
         "INSERT INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) "

@@ -3,8 +3,8 @@
 //
 // A run's rows reach the database file twice: appended to the WAL as they
 // are committed, then copied into the database when the last connection
-// closes (the checkpoint), with both files fsynced. On a busy 2 M-packet run
-// that copy was ~45 ms after the last verdict, on the one thread left.
+// closes (the checkpoint), with both files fsynced. On a busy run that copy
+// came after the last verdict, on the one thread left.
 // Started once the packets' rows are committed (before the indexes), a
 // passive checkpoint on a connection of its own copies those rows while the
 // indexes are built and the flows attributed; the close then copies only

@@ -3,10 +3,8 @@
 //
 // A statement's step costs much the same whether it inserts one row or
 // many (opening the table's cursors, the transaction and foreign-key
-// checks, halting): 37,800 flow rows stepped one by one took 62 ms, 16 to a
-// statement 52 ms (a stand-alone program on this machine, the values bound
-// once); `analyze --threads 1` of the busy 2 M workload 4.2 % less wall
-// time (docs/performance.md, session 50).
+// checks, halting), so fewer statements for the same rows take less time
+// (docs/performance.md has the measurements).
 // Rows wait here encoded (store/row_codec.hpp), in the order they were
 // given, and reach the connection when the group is full or before
 // anything that could see them: a commit (Store::commit_batch), a caller

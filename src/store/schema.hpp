@@ -301,7 +301,7 @@ inline constexpr const char* kVerdictListsToJson =
 // Indexes that only readers use (attribution, report, queries by hand).
 // A new database gets them after its first run's packets are written:
 // building an index over rows already written costs less than keeping it
-// up to date row by row (measured: about 2 % of a one-core analyze).
+// up to date row by row.
 // Every later open of the database creates any that are missing, so a run
 // that was killed before building them leaves nothing to repair by hand.
 inline constexpr const char* kReaderIndexes = R"SQL(
@@ -317,8 +317,8 @@ CREATE INDEX IF NOT EXISTS rtp_stream_flow ON rtp_stream(run_id, flow_id);
 // server's TTLs through it (AttributionIo::server_ttls: a run whose flows
 // were not kept in memory, or a live refresh; then kept up to date by
 // SQLite). Not among the reader indexes since schema version 5: nothing
-// else reads by server, and building it was ~5 % of a one-core analyze of a
-// busy mirror port (docs/performance.md). A database that has it keeps it.
+// else reads by server, and building it cost a one-core analyze of a busy
+// mirror port measurably (docs/performance.md). A database that has it keeps it.
 inline constexpr const char* kServerIndex =
     "CREATE INDEX IF NOT EXISTS flow_server ON flow(run_id, server_ip, server_port)";
 

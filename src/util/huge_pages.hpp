@@ -1,9 +1,9 @@
 // Large arrays on transparent huge pages.
 //
 // The first touch of a 4 KiB page is a page fault, and in a virtual machine
-// a fault is dear: on this project's VM (busy 2 M, default threads) the
-// analysing thread faulted ~7,300 times, ~13 µs each, ~100 ms of its ~800,
-// filling the flow slab, the dissectors' per-flow state and the kept flows.
+// a fault is dear: the analysing thread of a busy run spent an eighth of its
+// time in faults filling the flow slab, the dissectors' per-flow state and
+// the kept flows (docs/performance.md).
 // Debian's kernels give transparent huge pages only where a mapping asks for
 // them (`madvise` mode), and glibc's heap does not ask unless told by an
 // environment variable (GLIBC_TUNABLES=glibc.malloc.hugetlb=1). So a block of

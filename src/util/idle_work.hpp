@@ -6,8 +6,8 @@
 // third one to wake takes a CPU from one of the other two: the reading thread,
 // woken when the decoder gives chunks back, preempted the decoder itself
 // ~70-170 times a busy 2 M run, and the decoder found its ring empty ~70 times
-// while the reader waited for the CPU the writer held (docs/performance.md,
-// session 49). The writer's rows need no CPU of their own: they can be
+// while the reader waited for the CPU the writer held (docs/performance.md).
+// The writer's rows need no CPU of their own: they can be
 // applied by the reading thread while its ring is full. The reading thread
 // then calls step() instead of sleeping, a slice at a time, so that it comes
 // back to its ring before the decoder runs dry; and the decoding thread has a

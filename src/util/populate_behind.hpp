@@ -1,9 +1,9 @@
 // Fresh memory first touched on a thread of its own.
 //
 // The first touch of a page is a fault, and the kernel zeroes the page right
-// there. On this project's VM that is dear (2026-11-26: ~1.4 µs a 4 KiB page,
-// 1-4 ms a 2 MiB huge page), and in a busy 2 M run the decoding thread spent
-// ~11 % of its time zeroing the huge pages its flow-sized arrays grew into
+// there. In a virtual machine that is dear, and in a busy run the decoding
+// thread spent a tenth of its time zeroing the huge pages its flow-sized
+// arrays grew into (docs/performance.md)
 // (the flow table's slab, the dissectors' per-flow state, the kept flows'
 // records). Those arrays now grow in place into memory reserved up front,
 // and ask for the part they will grow into next to be populated here

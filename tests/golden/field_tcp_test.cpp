@@ -1,4 +1,4 @@
-// Targeted assertions over the TCP stream captures of issue 22
+// Targeted assertions over the TCP stream regression captures
 // (captures/field/, tools/gen_field_tcp.py): what a full golden diff would
 // hide, and the stalled-hello flood whose 3600 flows are too many for a
 // golden file.

@@ -150,7 +150,7 @@ TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
         EXPECT_EQ(query_rows(hinted_db.path(), q), query_rows(blank_db.path(), q)) << q;
 }
 
-// ---- Field truth (issue 22): targeted assertions a verdict table hides ----
+// ---- Field truth: targeted assertions a verdict table hides ----
 
 // Analyses and attributes one scenario capture; returns the database path's run.
 int64_t attributed(const TempDb& db, const std::string& name, const pipeline::AnalyzerConfig& cfg = {}) {

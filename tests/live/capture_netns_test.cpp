@@ -88,7 +88,7 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     const std::string log = db.path() + ".log";
     const pid_t server = spawn({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", traffic, "server", "10.199.0.2"});
     pids_.push_back(server);
-    const std::string prom = db.path() + ".prom";  // --metrics (issue 21 point 5)
+    const std::string prom = db.path() + ".prom";  // --metrics
     struct Remove {
         std::string path;
         ~Remove() { std::filesystem::remove(path); }
@@ -169,7 +169,7 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
 #endif
 }
 
-// Issue 21 point 1: with no traffic at all, one interface honours --duration
+// With no traffic at all, one interface honours --duration
 // and SIGTERM/SIGINT promptly (pcap_next_ex alone does not return on an idle
 // TPACKET_V3 link, so the loop polls). Bounds: the issue's 3 s and 1 s, with margin.
 #ifdef CALLWALL_BINARY
@@ -234,7 +234,7 @@ TEST_F(LiveCapture, IdleLinkStopsPromptlyOnSigtermAndSigint) {
 #endif
 }
 
-// Issue 21 point 1: SIGHUP (the daemon convention for log rotation) ends the
+// SIGHUP (the daemon convention for log rotation) ends the
 // run with its verdicts and starts the next on the same interface, in the
 // same database; the event file is reopened and gets both runs' lines.
 TEST_F(LiveCapture, SighupEndsTheRunAndStartsTheNext) {
@@ -277,7 +277,7 @@ TEST_F(LiveCapture, SighupEndsTheRunAndStartsTheNext) {
 #endif
 }
 
-// Issue 21 point 2: --rotate ends a run at each boundary with its verdicts
+// --rotate ends a run at each boundary with its verdicts
 // and starts the next; a flow that spans a boundary is a row in each run with
 // its packets split between them, none lost and none counted twice. --keep
 // then bounds the database to the newest runs.
@@ -335,7 +335,7 @@ TEST_F(LiveCapture, RotateSplitsTheCaptureIntoRunsWithoutLosingPackets) {
 #endif
 }
 
-// Issue 21 ("what it must show"): an hour of generated traffic
+// An hour of generated traffic
 // (tools/gen_workload.py --stretch, ~240 flows: calls, DNS, TLS, QUIC, STUN,
 // rejects) replayed live by tcpreplay at 120x into the veth, captured with
 // --rotate 5s (ten minutes of the capture's own time per run): one run per
@@ -444,7 +444,7 @@ TEST_F(LiveCapture, HourOfTrafficReplayedLiveRotatesWithoutLosingOrDoublingAFlow
 // for each run, the flows alive at a boundary continuing in the next.
 TEST_F(LiveCapture, HourOfTrafficOnWorkersRotatesWithoutLosingOrDoublingAFlow) { replay_an_hour({"--workers", "3"}); }
 
-// Issue 21 point 4: the catalog's kernel filter widens to the addresses
+// The catalog's kernel filter widens to the addresses
 // vendor names resolve to during the run, so a flow to a vendor address on a
 // port the catalog does not list is seen live (a catalog gap); before the
 // name is resolved such a flow is filtered out.

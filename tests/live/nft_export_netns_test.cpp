@@ -1,5 +1,5 @@
 // `catalog export --format nft` loaded by the real nft in a throw-away network
-// namespace (issue 16): on top of Debian's stock /etc/nftables.conf, loading the
+// namespace: on top of Debian's stock /etc/nftables.conf, loading the
 // export twice leaves the same ruleset, and the jump lines of its header work as
 // written. With dnsmasq: the export's nftset= lines fill the vendor set as a
 // name is resolved (A and AAAA), and the output chain (policy drop, jump to the export)

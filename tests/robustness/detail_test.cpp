@@ -1,7 +1,7 @@
 // `analyze` keeps a row per DNS question, DNS answer, TLS/QUIC hello, STUN
-// message and ICMP error only with --detail (issue 20 item 1: the per-message
-// rows nobody queries one by one cost ~12 % of the CPU, the DNS questions ~9 %
-// more on a busy mirror port). Whatever the default leaves out, the verdicts
+// message and ICMP error only with --detail (the per-message
+// rows nobody queries one by one cost a large share of a busy mirror port's
+// CPU: docs/performance.md). Whatever the default leaves out, the verdicts
 // may not change: over every committed capture, each analysed as its own
 // run, the default and --detail databases must hold the same flows, names,
 // DNS questions per name, RTP streams, matches and verdicts, and `report

@@ -1,4 +1,4 @@
-// Input conveniences of analyze (issue 21 point 7): "-" reads standard input;
+// Input conveniences of analyze: "-" reads standard input;
 // .gz, .zst and .xz captures are read as the plain file (by magic, whatever
 // the name); a truncated compressed file is damaged after what it held;
 // --filter keeps only the packets a BPF expression matches; several files

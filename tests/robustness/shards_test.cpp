@@ -1,5 +1,5 @@
-// `analyze --workers N` shards the flows across N decoding threads (issue 20
-// item 3, pipeline/shards.hpp). Its database must be the one a single thread
+// `analyze --workers N` shards the flows across N decoding threads
+// (pipeline/shards.hpp). Its database must be the one a single thread
 // writes: for every committed capture, analysed with --detail (so the
 // per-message rows, whose flow ids the merger renumbers, are there too) by
 // one thread and by 2 and 3 workers, every table's rows in insertion order

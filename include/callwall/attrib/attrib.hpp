@@ -190,8 +190,8 @@ using FlowOutcomeHook = std::function<void(const FlowFacts&, const FlowOutcome&)
 /// (fc00::/7) and link-local (fe80::/10).
 [[nodiscard]] bool is_inside_address(std::string_view ip) noexcept;
 
-/// Orients a peer-to-peer leg by what the inside host does (issue 22 point
-/// 13): a UDP flow that an outside address opened towards an inside host,
+/// Orients a peer-to-peer leg by what the inside host does: a UDP flow that
+/// an outside address opened towards an inside host,
 /// where the inside host sent STUN requests of its own (its ICE agent
 /// checking the pair), is seen from the inside host: it becomes the client,
 /// counters and names follow (a name the inside host had resolved for the

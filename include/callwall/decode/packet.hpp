@@ -76,8 +76,9 @@ struct IpAddr {
     std::array<uint8_t, 16> bytes{};
     uint8_t family = 0;  ///< 4 or 6; 0 = unset
 
-    /// The defaulted == compared the bytes through a call to memcmp (NameMap's
-    /// lookups by address: ~1 % of a run); the same, as two 8-byte compares.
+    /// The defaulted == compared the bytes through a call to memcmp (NameMap
+    /// looks up by address on the packet path); the same, as two 8-byte
+    /// compares.
     friend bool operator==(const IpAddr& x, const IpAddr& y) noexcept {
         uint64_t a[2], b[2];
         std::memcpy(a, x.bytes.data(), sizeof a);

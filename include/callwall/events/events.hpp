@@ -1,4 +1,4 @@
-// The event stream (issue 21 point 5): JSON lines for the log pipelines
+// The event stream: JSON lines for the log pipelines
 // administrators already run (Vector, Fluent Bit, Logstash, Filebeat, Splunk),
 // as Zeek's conn.log and Suricata's eve.json are shipped.
 //

@@ -1,4 +1,4 @@
-// A run from its start to its end (issue 17 point 4): the one place that
+// A run from its start to its end: the one place that
 // owns the database, the packet analyzer, the run's row (begun, updated,
 // finished), the refresh cadence (totals every so many packets for files;
 // live flows, totals and verdicts every --refresh seconds for a live

@@ -2,7 +2,7 @@
 // of each side (the ClientHello; the server's ServerHello or alert) and then
 // ignores the flow. Buffers come from a ReclaimPool: when it is full, or one
 // client address holds too many, the least recently progressed flight is
-// reclaimed (issue 22) and that side is given up.
+// reclaimed and that side is given up.
 //
 // Proxied TLS (SOCKS, HTTP CONNECT) reuses this analyzer behind its preamble
 // (pipeline/analyzers/proxy_tls.hpp).
@@ -41,7 +41,7 @@ public:
     static constexpr size_t kSlots = 2048;  // per direction: a ClientHello or a server's first flight in progress
     // One client address holds at most this many handshake buffers (its own
     // least recently progressed one is reclaimed beyond): a browser opens a few
-    // dozen connections at once, a host stalling thousands is junk (issue 22).
+    // dozen connections at once, a host stalling thousands is junk.
     static constexpr size_t kSlotsPerSource = kSlots / 16;
 
     explicit TlsAnalyzer(DissectShared& shared) : s_(shared) {}

@@ -333,7 +333,7 @@ TEST(ClassifyFlow, ATlsConnectionCutAfterTheClientHelloIsBlocked) {
     EXPECT_EQ(classify_flow(silent, 200, {}, ctx).reason, "no-answer");
 }
 
-// Issue 22 point 13: a peer-to-peer leg whose far end spoke first.
+// A peer-to-peer leg whose far end spoke first.
 FlowFacts remote_first_leg() {
     FlowFacts f = udp_flow(50200);  // as the flow table saw it: the far end opened it
     f.client_ip = "203.0.113.95";

@@ -1,4 +1,4 @@
-// The default live filter (issue 21 point 4), compiled by libpcap and run
+// The default live filter, compiled by libpcap and run
 // over frames built here: what must pass untagged, under one VLAN tag and
 // under QinQ, what must not, and vendor addresses on unlisted ports.
 #include <pcap/pcap.h>

@@ -1,4 +1,4 @@
-// `catalog export` (issue 16): the nft file can be loaded again and again, the
+// `catalog export`: the nft file can be loaded again and again, the
 // vendor address sets and the dnsmasq lines that fill them, --required-only,
 // --include-any, and comments that keep vendor and product apart.
 #include <gtest/gtest.h>

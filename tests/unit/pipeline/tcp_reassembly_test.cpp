@@ -54,7 +54,7 @@ TEST(TcpReassembly, InOrderIsDeliveredDirectly) {
     EXPECT_EQ(f.r.stats().gaps, 0u);
 }
 
-// The field case of issue 22: a segment arrives before the retransmission of
+// A case seen in the field: a segment arrives before the retransmission of
 // an earlier one; the hole is filled and nothing after it is lost.
 TEST(TcpReassembly, HoleFilledByLaterRetransmission) {
     Fixture f;

@@ -1,4 +1,4 @@
-// render_html, issue 16 ("Reports that mislead"): blocked flows whatever the
+// render_html, reports that do not mislead: blocked flows whatever the
 // reason in the blocked colour, abandoned ones in their own, distinct lane
 // labels, "N more" where evidence is cut, tables in scrolling containers.
 // tools/browser-test/run.sh checks the same pages as a browser draws them.
@@ -186,7 +186,7 @@ TEST(HtmlLayout, TablesAndTimelineScrollSideways) {
     EXPECT_NE(h.find("overflow-wrap:anywhere"), std::string::npos);
 }
 
-// Issue 19 point 5: an audit run's report says "passes" where a capture's says
+// An audit run's report says "passes" where a capture's says
 // "observed", and speaks of a ruleset replayed, not of a capture point.
 TEST(AuditReport, ObservedReadsPassesAndNoCaptureIsAssumed) {
     ReportData d = base();
