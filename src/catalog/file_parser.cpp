@@ -60,7 +60,6 @@ ParsedFile FileParser::parse(std::string_view text) {
 
 void FileParser::error(uint32_t line, uint32_t column, std::string message) {
     diags_.push_back(Diagnostic{file_, line, column, std::move(message)});
-    ++errors_;
 }
 
 void FileParser::error_at(const toml::source_region& r, std::string message) {

@@ -169,7 +169,6 @@ class FileParser {
 public:
     FileParser(std::string file, std::vector<Diagnostic>& diags) : file_(std::move(file)), diags_(diags) {}
     ParsedFile parse(std::string_view text);
-    size_t error_count() const { return errors_; }
 
 private:
     void error(uint32_t line, uint32_t column, std::string message);
@@ -235,7 +234,6 @@ private:
 
     std::string file_;
     std::vector<Diagnostic>& diags_;
-    size_t errors_ = 0;
 };
 
 }  // namespace callwall::catalog::loader_detail

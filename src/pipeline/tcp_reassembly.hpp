@@ -101,7 +101,6 @@ public:
     /// End of the stream: holes are given up and everything held is delivered.
     void flush(TcpOooStore* store, TcpSink& sink);
 
-    [[nodiscard]] uint32_t next_seq() const noexcept { return next_; }
     [[nodiscard]] bool known() const noexcept { return known_; }
     [[nodiscard]] const Stats& stats() const noexcept { return stats_; }
 

@@ -74,14 +74,6 @@ public:
         const uint64_t lo = u32();
         return ok_ ? (hi << 32) | lo : 0;
     }
-    /// Little-endian 32-bit (pcap headers and BSD loopback family only).
-    constexpr uint32_t u32le() noexcept {
-        if (!can_read(4)) return fail_zero();
-        const uint32_t v = uint32_t{view_[pos_]} | (uint32_t{view_[pos_ + 1]} << 8) |
-                           (uint32_t{view_[pos_ + 2]} << 16) | (uint32_t{view_[pos_ + 3]} << 24);
-        pos_ += 4;
-        return v;
-    }
 
     /// The next n bytes as a view; empty and failed when fewer remain.
     constexpr ByteView bytes(size_t n) noexcept {

@@ -307,8 +307,6 @@ public:
     /// ("a..b", ".a") match nothing.
     size_t lookup(std::string_view host, std::span<uint32_t> out, bool& overflowed) const noexcept;
 
-    [[nodiscard]] size_t node_count() const noexcept { return nodes_.size(); }
-
 private:
     struct Node {
         uint32_t exact_begin = 0, exact_count = 0;
