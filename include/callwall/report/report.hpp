@@ -122,8 +122,11 @@ std::string render_text(const ReportData& d);
 /// The verdicts of several runs of one database side by side (`report
 /// --across-runs`: several sites merged into one, or one site over time):
 /// the runs with their origins, then each requirement with its verdict in
-/// every run ("-": the run shows nothing of that vendor).
+/// every run ("-": the run shows nothing of that vendor; the legend only
+/// when one is shown).
 std::string render_across(const std::vector<ReportData>& runs);
+/// The same as a self-contained HTML page (`--across-runs --format html`).
+std::string render_across_html(const std::vector<ReportData>& runs);
 std::string render_json(const ReportData& d);
 std::string render_csv(const ReportData& d);
 std::string render_html(const ReportData& d);
