@@ -118,6 +118,7 @@ table.verdicts{min-width:1000px}
 .reason{display:inline-block;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:11px;background:#eef1f4;
 border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 0}
 .origin{color:#6e2a00;font-size:12px}
+.doc-title{font-weight:600}
 .merged{border-left:4px solid #54aeff;background:#ddf4ff;padding:4px 10px;margin:6px 0}
 .tag{font-size:10.5px;border:1px solid #aab2bb;border-radius:3px;padding:0 3px;color:var(--muted);margin-left:4px}
 .timeline{width:100%;min-width:760px;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff;
@@ -500,9 +501,16 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         }
         if (v.shared_with.empty()) o += "\u2014";
         o += "</td>";
-        o += "<td class=\"src small wrap\" data-label=\"source\"><span class=\"mono\">" + esc(or_dash(v.source_file)) +
-             "</span>";
+        // The document's title first (what a reader can look up); the seed
+        // file it was transcribed from in small print under the section.
+        o += "<td class=\"src small wrap\" data-label=\"source\">";
+        if (!v.document_title.empty())
+            o += "<span class=\"doc-title\">" + esc(v.vendor) + ": \u201c" + esc(v.document_title) + "\u201d</span>";
+        else
+            o += "<span class=\"mono\">" + esc(or_dash(v.source_file)) + "</span>";
         if (!v.source_section.empty()) o += "<br>\u00a7 " + esc(v.source_section);
+        if (!v.document_title.empty() && !v.source_file.empty())
+            o += "<br><span class=\"muted\">seed <span class=\"mono\">" + esc(v.source_file) + "</span></span>";
         o += "<br><span class=\"muted mono\">" + esc(v.entry_id) + "</span></td>";
         o += "</tr>\n";
     }

@@ -86,6 +86,14 @@ TEST_F(Merge, RunsKeepTheirRowsAndReportsAndSayWhereTheyCameFrom) {
                          "SELECT entry_id, verdict, reasons, ports_observed, ports_blocked FROM verdict "
                          "WHERE run_id=1 ORDER BY entry_id"));
     EXPECT_NE(report(all, 3, "json").find("\"origin\":\"" + b + " run 1\""), std::string::npos);
+    // The Source column names the document by its catalog title.
+    EXPECT_NE(
+        report(a, 1, "html").find("<span class=\"doc-title\">Whereby: \u201cFirewall &amp; Security\u201d</span>"),
+        std::string::npos);
+    EXPECT_NE(
+        report(all, 1, "html").find("<span class=\"doc-title\">Whereby: \u201cFirewall &amp; Security\u201d</span>"),
+        std::string::npos)
+        << "merged with the run";
     const std::string plain = report(a, 1, "json");
     EXPECT_EQ(plain.substr(0, plain.find("\"verdicts\"")).find("\"origin\""), std::string::npos)
         << "a run not merged has none";

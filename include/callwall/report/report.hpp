@@ -46,6 +46,9 @@ struct EvidenceFlow {
 struct VerdictRow {
     std::string entry_id, vendor, edition, product, service, transport, ports, destinations, conditions;
     std::string source_file, source_section;
+    /// The title of the vendor document the entry comes from ("" when the
+    /// run predates it); source_file names the seed file.
+    std::string document_title;
     bool required = true;
     std::string verdict;  ///< observed | blocked | partial | inconclusive | not_exercised
     std::vector<std::string> reasons;

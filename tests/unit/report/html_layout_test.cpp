@@ -296,6 +296,27 @@ TEST(HtmlLayout, LaneLabelsAreCutBetweenWords) {
     EXPECT_NE(h.find("data-full1=\"" + full + "\""), std::string::npos);
 }
 
+// The Source column names the vendor's document by its title; the seed file
+// it was transcribed from stays in small print.
+TEST(HtmlLayout, TheSourceIsTheDocumentsTitle) {
+    ReportData d = base();
+    VerdictRow v = row("w/turn", "Web", "TURN", "3478", "blocked");
+    v.source_file = "001_eaeeebfdd0024e7a.txt";
+    v.source_section = "Firewall & Security > TURN";
+    v.document_title = "Firewall & Security";
+    d.verdicts.push_back(v);
+    VerdictRow old = row("w/old", "Web", "signal", "443", "observed");
+    old.source_file = "003_896b9188205df0be.txt";  // a run from before titles were kept
+    d.verdicts.push_back(old);
+    const std::string h = render_html(d);
+    EXPECT_NE(h.find("<td class=\"src small wrap\" data-label=\"source\"><span class=\"doc-title\">Whereby: "
+                     "\u201cFirewall &amp; Security\u201d</span><br>\u00a7 Firewall &amp; Security &gt; TURN<br><span "
+                     "class=\"muted\">seed <span class=\"mono\">001_eaeeebfdd0024e7a.txt</span></span>"),
+              std::string::npos)
+        << h;
+    EXPECT_NE(h.find("data-label=\"source\"><span class=\"mono\">003_896b9188205df0be.txt</span>"), std::string::npos);
+}
+
 // Issue 19 point 5: an audit run's report says "passes" where a capture's says
 // "observed", and speaks of a ruleset replayed, not of a capture point.
 TEST(AuditReport, ObservedReadsPassesAndNoCaptureIsAssumed) {
