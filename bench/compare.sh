@@ -25,14 +25,14 @@
 # and writes a markdown table per profile (machine, date, load, the ratios
 # against the speed targets of docs/performance.md) to $CALLWALL_COMPARE_DIR (default
 # /tmp/callwall-compare-PACKETS)/PROFILE/table.md, both into
-# $CALLWALL_COMPARE_DIR/table.md and into README.md and docs/performance.md
+# $CALLWALL_COMPARE_DIR/table.md and into docs/performance.md (the README keeps a summary)
 # between <!-- compare:begin --> and <!-- compare:end -->.
 #
 # CALLWALL_COMPARE_BASELINE=PATH also measures another callwall binary (the
 # same two commands, rows "baseline" and "baseline1", right after this
 # build's), for before/after comparisons in one run, and then both binaries
 # in turn with bench/ab.sh (interleaved medians, the figures to quote); it
-# writes no README or docs/performance.md table then (only
+# writes no docs/performance.md table then (only
 # $CALLWALL_COMPARE_DIR/table.md).
 #
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
@@ -177,10 +177,9 @@ if [ -n "${CALLWALL_COMPARE_BASELINE:-}" ]; then
         CALLWALL_AB_FILE="$(workload "$profile")" bench/ab.sh "$CALLWALL_COMPARE_BASELINE" "$packets" "$runs" |
             sed -n '/^| threads/,$p'
     done >>"$top/table.md"
-    echo "compare.sh: table in $top/table.md (a before/after run: README.md and docs/performance.md left as they are)" >&2
+    echo "compare.sh: table in $top/table.md (a before/after run: docs/performance.md left as it is)" >&2
     exit 0
 fi
 mkdir -p docs
 /usr/bin/python3 bench/bench_report.py splice docs/performance.md compare "$top/table.md"
-/usr/bin/python3 bench/bench_report.py splice README.md compare "$top/table.md"
-echo "compare.sh: table in $top/table.md, README.md and docs/performance.md" >&2
+echo "compare.sh: table in $top/table.md and docs/performance.md" >&2

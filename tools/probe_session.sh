@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's probe session, made again: three network namespaces of its
+# The probe session of docs/probe.md (shortened in the README), made again: three network namespaces of its
 # own (a client 10.202.1.2, a firewall between it and a "cloud" host
 # 10.202.2.2), `callwall reflect` in the cloud, a firewall that passes TCP
 # 443 and UDP 443 and drops new UDP to ports 1024-65535, and

@@ -211,7 +211,8 @@ RunVerdicts LiveAttribution::finish(store::AttributionIo& io, const stage::DnsFa
     for (size_t e = 0; e < per_entry_.size(); ++e)
         for (const auto& [id, ef] : per_entry_[e]) acc[e].add(ef);
     stage::decide(c_, acc, dns_failed, out);
-    for (uint32_t i = 0; i < out.entries.size(); ++i) io.write_entry(c_.entries()[i], out.entries[i]);
+    for (uint32_t i = 0; i < out.entries.size(); ++i)
+        io.write_entry(c_.entries()[i], c_.documents()[c_.entries()[i].document].title, out.entries[i]);
     io.write_products(out.products);
     io.write_catalog_digest(c_.digest());
     io.commit();

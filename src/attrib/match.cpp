@@ -9,7 +9,7 @@ namespace {
 using catalog::Catalog;
 using catalog::Entry;
 
-// Confidence by evidence kind (documented in the README): a flow's own SNI
+// Confidence by evidence kind (documented in docs/verdicts.md): a flow's own SNI
 // names it, and so (a little less surely: the proxy may rewrite it) does the
 // host its client asked an explicit proxy for; a DNS answer the same client saw just before names it unless the
 // address also served other names; a TURN peer relation is indirect; protocol

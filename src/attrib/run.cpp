@@ -173,7 +173,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     stage::decide(c, per_entry, x.dns_failed, out);
     if (entry_hook)
         for (uint32_t i = 0; i < out.entries.size(); ++i) entry_hook(c.entries()[i], out.entries[i]);
-    for (uint32_t i = 0; i < out.entries.size(); ++i) io.write_entry(c.entries()[i], out.entries[i]);
+    for (uint32_t i = 0; i < out.entries.size(); ++i)
+        io.write_entry(c.entries()[i], c.documents()[c.entries()[i].document].title, out.entries[i]);
     io.write_products(out.products);
     io.write_catalog_digest(c.digest());
     io.commit();

@@ -396,7 +396,7 @@ int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResu
     {
         store::AttributionIo io(db, run);
         io.begin_writing();
-        for (const auto& a : r.entries) io.write_entry(*a.entry, a.verdict);
+        for (const auto& a : r.entries) io.write_entry(*a.entry, c.documents()[a.entry->document].title, a.verdict);
         io.write_products(conclude(r.entries));
         io.write_catalog_digest(c.digest());
         io.commit();

@@ -132,7 +132,8 @@ int run_audit(int argc, char** argv) {
         ("fix-optional", "fix the vendors' optional entries too (default: required ones only)")
         ("fix-out", po::value(&fix_out)->value_name("FILE"),
          "write the fix to FILE: the nft commands to load after the ruleset, or the patched iptables-save dump")
-        ("db", po::value(&db_path)->value_name("FILE"), "the database (required)");
+        ("db", po::value(&db_path)->value_name("FILE"), "the database (required)")
+        ("quiet,q", "print nothing but errors (the verdicts are in the database; --fail-on still decides the exit)");
     // clang-format on
     po::variables_map vm;
     try {
@@ -160,6 +161,7 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     const std::string& ruleset = nft.empty() ? iptables : nft;
+    const bool quiet = vm.count("quiet") > 0;
     audit::AuditOptions opt;
     opt.ruleset_path = ruleset;
     opt.iptables = !iptables.empty();
@@ -201,15 +203,17 @@ int run_audit(int argc, char** argv) {
         auto db = store::Store::open(db_path);
         const int64_t run =
             audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv), fix_notes(proposed));
-        print_result(result, run, db_path);
+        if (!quiet) print_result(result, run, db_path);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall audit: database error: %s\n", e.what());
         return kExitDatabase;
     }
     const bool write_fix = !fix_out.empty() && !proposed.rules.empty();
     if (write_fix && !write_output_file(fix_out, proposed.user_text, "audit", db_path)) return kExitOutput;
-    print_fix(proposed, opt.iptables, write_fix ? fix_out : std::string());
-    if (!fix_out.empty() && !write_fix) std::printf("no rule to add: %s not written\n", fix_out.c_str());
+    if (!quiet) {
+        print_fix(proposed, opt.iptables, write_fix ? fix_out : std::string());
+        if (!fix_out.empty() && !write_fix) std::printf("no rule to add: %s not written\n", fix_out.c_str());
+    }
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> verdicts;
     for (const auto& a : result.entries) verdicts.emplace_back(attrib::to_string(a.verdict.verdict));

@@ -203,7 +203,7 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
     a.detail = vm.count("detail") > 0;
     live.promiscuous = vm.count("no-promisc") == 0;
     // Blocks by default: at 100,000 packets/s immediate mode dropped 216 of
-    // 6,000,000 on a veth, blocks none (bench/live_rate.sh, README "Speed").
+    // 6,000,000 on a veth, blocks none (bench/live_rate.sh, docs/live.md).
     live.immediate = vm.count("immediate") > 0 && vm.count("no-immediate") == 0;
     // Event lines on standard output are the output: nothing else is printed there.
     a.quiet = vm.count("quiet") > 0 || events_path == "-";

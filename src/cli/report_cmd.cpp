@@ -18,7 +18,7 @@ namespace callwall::cli {
 namespace {
 
 // `report --across-runs`: every run of the database, loaded one by one.
-int across_runs(const std::string& db_path, report::ReportOptions ro, std::string out_path) {
+int across_runs(const std::string& db_path, report::ReportOptions ro, std::string out_path, bool html) {
     std::vector<report::ReportData> runs;
     try {
         report::ReportData latest = report::load(db_path, ro);
@@ -39,7 +39,7 @@ int across_runs(const std::string& db_path, report::ReportOptions ro, std::strin
         std::fprintf(stderr, "callwall: %s\n", e.what());
         return kExitDatabase;
     }
-    const std::string text = report::render_across(runs);
+    const std::string text = html ? report::render_across_html(runs) : report::render_across(runs);
     if (out_path == "-") out_path.clear();
     if (out_path.empty() ? !write_stdout(text, "report") : !write_output_file(out_path, text, "report", db_path))
         return kExitOutput;
@@ -93,7 +93,7 @@ int run_report(int argc, char** argv) {
         ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
         ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output ('-': standard output; replaced only once the new one is complete; never a database, an input or a file that is not a callwall report)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
-        ("across-runs", "every run of the database side by side, each requirement's verdict in each (text; e.g. sites merged with 'callwall merge')");
+        ("across-runs", "every run of the database side by side, each requirement's verdict in each (text or html; e.g. sites merged with 'callwall merge')");
     // clang-format on
     po::variables_map vm;
     try {
@@ -136,13 +136,13 @@ int run_report(int argc, char** argv) {
     ro.vendors = vendors;
     ro.all_entries = vm.count("all") > 0;
     if (vm.count("across-runs")) {
-        if (vm.count("run") || format != "text" || !fail_on.empty()) {
+        if (vm.count("run") || (format != "text" && format != "html") || !fail_on.empty()) {
             std::fprintf(stderr,
-                         "callwall report: --across-runs prints text of every run: not with --run, --format "
-                         "or --fail-on\n");
+                         "callwall report: --across-runs shows every run as text or html: not with --run, "
+                         "--format json|csv or --fail-on\n");
             return kExitUsage;
         }
-        return across_runs(db_path, ro, out_path);
+        return across_runs(db_path, ro, out_path, format == "html");
     }
     report::ReportData d;
     try {

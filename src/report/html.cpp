@@ -22,6 +22,7 @@
 #include <utility>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "callwall/report/report.hpp"
@@ -117,6 +118,8 @@ table.verdicts{min-width:1000px}
 .reason{display:inline-block;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:11px;background:#eef1f4;
 border:1px solid var(--line);border-radius:3px;padding:0 4px;margin:1px 3px 1px 0}
 .origin{color:#6e2a00;font-size:12px}
+.doc-title{font-weight:600}
+.merged{border-left:4px solid #54aeff;background:#ddf4ff;padding:4px 10px;margin:6px 0}
 .tag{font-size:10.5px;border:1px solid #aab2bb;border-radius:3px;padding:0 3px;color:var(--muted);margin-left:4px}
 .timeline{width:100%;min-width:760px;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff;
 display:block}
@@ -155,6 +158,16 @@ body{padding:10px 10px 20px}
 .products thead{display:none}
 .products tr,.products td{display:block;width:auto}
 .products td.what,.products td.concl{width:auto;border-bottom:0}
+/* The verdict table as cards: service and verdict first, no sideways scroll. */
+table.verdicts{min-width:0}
+.verdicts thead{display:none}
+.verdicts tr,.verdicts td{display:block;width:auto;min-width:0;max-width:none}
+.verdicts tr{border-bottom:1px solid var(--line);padding:3px 0}
+.verdicts td{border-bottom:0;padding:1px 6px}
+.verdicts td.num{text-align:left}
+.verdicts td.product{color:var(--muted);font-size:11.5px}
+.verdicts td.service{font-weight:600}
+.verdicts td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-family:system-ui,sans-serif}
 }
 @media print{
 .scroll{overflow:visible}
@@ -171,7 +184,9 @@ std::string capitalised(std::string s) {
     return s;
 }
 
-void write_run(std::string& o, const ReportData& d) {
+// What must be read before the answer: how the run ended, what it lost, and
+// where a merged run came from.
+void write_run_alerts(std::string& o, const ReportData& d) {
     const RunInfo& r = d.run;
     // Whether the status needs a warning before anything else is read.
     if (r.status == "interrupted") {
@@ -209,8 +224,16 @@ void write_run(std::string& o, const ReportData& d) {
         o += "<div class=\"alert alert-warn\"><strong>Truncated packets.</strong> " + grouped(r.truncated_packets) +
              " packet(s) were captured shorter than on the wire (snap length): names in them may be missing.</div>\n";
     }
+    if (!r.origin.empty())
+        o += "<p class=\"merged\" id=\"merged-from\"><strong>Merged from <span class=\"mono\">" + esc(r.origin) +
+             "</span></strong> (<code>callwall merge</code>): this run is that database's run as it was recorded "
+             "there, under a new id.</p>\n";
+}
 
-    o += "<dl class=\"facts\">\n";
+// The run's metadata, below the answer.
+void write_run_facts(std::string& o, const ReportData& d) {
+    const RunInfo& r = d.run;
+    o += "<h2 id=\"run\">About this run</h2>\n<dl class=\"facts\">\n";
     auto fact = [&](const char* name, const std::string& value_html) {
         o += "<div><dt>";
         o += name;
@@ -228,6 +251,7 @@ void write_run(std::string& o, const ReportData& d) {
                      : audit ? "ruleset audit (each requirement replayed through the ruleset in a sandbox)"
                              : r.kind));
     fact("Tool version", esc(or_dash(r.tool_version)));
+    if (!r.origin.empty()) fact("Merged from", "<span class=\"mono\">" + esc(r.origin) + "</span>");
     if (!audit) {  // an audit captures nothing
         fact("Capture start", esc(iso_utc(r.first_ts)));
         fact("Capture end", esc(iso_utc(r.last_ts)));
@@ -316,15 +340,55 @@ void write_gaps(std::string& o, const ReportData& d) {
          "<p>The vendor's software used something its documentation (as seeded in the catalog) does not list. "
          "The verdicts below do not cover these flows: a firewall rule written from the catalog alone would miss "
          "them.</p>\n";
-    o +=
-        "<div class=\"scroll\"><table class=\"gap-flows\"><thead><tr><th>Vendor</th><th>Name</th><th>Flow</th><th>App</th><th>Outcome</th>"
-        "<th class=\"num\">Flow id</th></tr></thead><tbody>\n";
-    for (const UnmatchedVendorFlow& g : d.vendor_gaps) {
-        o += "<tr><td>" + esc(g.vendor) + "</td><td class=\"mono wrap\">" + esc(or_dash(g.name)) +
-             "</td><td class=\"mono wrap\">" +
-             esc(five_tuple(g.transport, g.client_ip, g.client_port, g.server_ip, g.server_port)) + "</td><td>" +
-             esc(or_dash(g.app)) + "</td><td>" + badge_html(outcome_badge(g.outcome)) + "</td><td class=\"num\">" +
-             std::to_string(g.flow_id) + "</td></tr>\n";
+    // One row per vendor, name, transport and server port: a busy capture
+    // has many flows of each, and the row is what a catalog would add.
+    struct Group {
+        std::vector<const UnmatchedVendorFlow*> flows;
+        std::map<std::string, std::vector<uint64_t>> by_outcome;
+        std::vector<std::string> apps, servers;
+    };
+    std::map<std::tuple<std::string, std::string, std::string, uint16_t>, Group> groups;
+    for (const UnmatchedVendorFlow& f : d.vendor_gaps) {
+        Group& g = groups[{f.vendor, f.name, f.transport, f.server_port}];
+        g.flows.push_back(&f);
+        g.by_outcome[f.outcome].push_back(f.flow_id);
+        if (std::find(g.apps.begin(), g.apps.end(), f.app) == g.apps.end()) g.apps.push_back(f.app);
+        if (std::find(g.servers.begin(), g.servers.end(), f.server_ip) == g.servers.end())
+            g.servers.push_back(f.server_ip);
+    }
+    o += "<p class=\"small muted\">" + std::to_string(groups.size()) +
+         " group(s) by vendor, name, transport and port.</p>\n";
+    o += "<div class=\"scroll\"><table class=\"gap-flows\"><thead><tr><th>Vendor</th><th>Name</th><th>Port</th>"
+         "<th class=\"num\">Flows</th><th>Outcomes</th><th>App</th><th>Servers</th><th>Flow ids</th></tr></thead>"
+         "<tbody>\n";
+    constexpr size_t kIdsShown = 8;
+    constexpr size_t kServersShown = 3;
+    for (const auto& [key, g] : groups) {
+        const auto& [vendor, name, transport, port] = key;
+        o += "<tr><td>" + esc(vendor) + "</td><td class=\"mono wrap\">" + esc(or_dash(name)) +
+             "</td><td class=\"mono nowrap\">" + esc(transport) + " " + std::to_string(port) +
+             "</td><td class=\"num\">" + grouped(g.flows.size()) + "</td><td>";
+        for (const auto& [outcome, ids] : g.by_outcome) {
+            Badge b = outcome_badge(outcome);
+            b.label = std::to_string(ids.size()) + " " + b.label;
+            std::string list;
+            for (uint64_t id : ids) list += (list.empty() ? "" : " ") + std::to_string(id);
+            // data-flows: the flows this badge stands for (the browser test
+            // checks their stored outcomes against its colour).
+            o += "<span data-flows=\"" + list + "\">" + badge_html(b) + "</span> ";
+        }
+        o += "</td><td>";
+        for (size_t k = 0; k < g.apps.size(); ++k) o += (k ? ", " : "") + esc(or_dash(g.apps[k]));
+        o += "</td><td class=\"mono wrap small\">";
+        for (size_t k = 0; k < g.servers.size() && k < kServersShown; ++k) o += (k ? ", " : "") + esc(g.servers[k]);
+        if (g.servers.size() > kServersShown)
+            o += " <span class=\"muted\">and " + std::to_string(g.servers.size() - kServersShown) + " more</span>";
+        o += "</td><td class=\"mono small wrap\">";
+        for (size_t k = 0; k < g.flows.size() && k < kIdsShown; ++k)
+            o += (k ? " " : "") + std::to_string(g.flows[k]->flow_id);
+        if (g.flows.size() > kIdsShown)
+            o += " <span class=\"muted\">(" + grouped(g.flows.size() - kIdsShown) + " more)</span>";
+        o += "</td></tr>\n";
     }
     o += "</tbody></table></div></section>\n";
 }
@@ -377,11 +441,12 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         o += "<p class=\"muted\">No catalog requirements for the selected vendors.</p>\n";
         return;
     }
-    o +=
-        "<div class=\"scroll\"><table class=\"verdicts\"><thead><tr><th>Product</th><th>Service</th><th>Transport / ports</th>"
-        "<th>Destinations</th><th>Conditions</th><th>Verdict</th><th>Why / who said no</th>"
-        "<th class=\"num\" title=\"flows observed / blocked / inconclusive\">Flows \u2713/\u2717/?</th>"
-        "<th>Also serves</th><th>Source</th></tr></thead><tbody>\n";
+    o += "<div class=\"scroll\"><table class=\"verdicts\"><thead><tr><th>Product</th><th>Service</th><th>Verdict</th>"
+         "<th>Why / who said no</th><th>Transport / ports</th><th>Destinations</th><th>Conditions</th>"
+         "<th class=\"num\" title=\"flows observed / blocked / inconclusive\">Flows \u2713/\u2717/?</th>"
+         "<th>Also serves</th><th>Source</th></tr></thead><tbody>\n";
+    // On a phone the rows read as cards (the style sheet): the verdict comes
+    // right after the service, each other cell under its column's name.
     std::string group;
     for (size_t i = 0; i < d.verdicts.size(); ++i) {
         const VerdictRow& v = d.verdicts[i];
@@ -394,19 +459,10 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         }
         const Badge b = verdict_badge(v.verdict, d.run.kind == "audit");
         o += std::string("<tr id=\"r") + std::to_string(i) + "\" class=\"v-" + b.css + "\">";
-        o += "<td>" + esc(v.product) + "</td>";
-        o += "<td>" + esc(v.service) + (v.required ? "" : "<span class=\"tag\">optional</span>") + "</td>";
-        o += "<td class=\"ports\"><span class=\"mono\">" + esc(v.transport) + " " + esc_breakable(v.ports) + "</span>";
-        if (!v.ports_observed.empty())
-            o += "<br><span class=\"small\">through: <span class=\"mono\">" + esc_breakable(v.ports_observed) +
-                 "</span></span>";
-        if (!v.ports_blocked.empty())
-            o += "<br><span class=\"small\">blocked: <span class=\"mono\">" + esc_breakable(v.ports_blocked) +
-                 "</span></span>";
-        o += "</td>";
-        o += "<td class=\"dest mono wrap small\">" + esc(or_dash(v.destinations)) + "</td>";
-        o += "<td class=\"small\">" + esc(or_dash(v.conditions)) + "</td>";
-        o += "<td>" + badge_html(b) + "</td>";
+        o += "<td class=\"product\">" + esc(v.product) + "</td>";
+        o += "<td class=\"service\">" + esc(v.service) + (v.required ? "" : "<span class=\"tag\">optional</span>") +
+             "</td>";
+        o += "<td class=\"verdict\">" + badge_html(b) + "</td>";
         o += "<td class=\"why\">" + esc(v.why);
         if (!v.reasons.empty()) {
             o += "<br>";
@@ -420,9 +476,20 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         else if (v.verdict == "blocked" || v.verdict == "partial")
             o += "<br><a class=\"small\" href=\"#e" + std::to_string(i) + "\">evidence (no flow)</a>";
         o += "</td>";
-        o += "<td class=\"num\">" + std::to_string(v.flows_observed) + " / " + std::to_string(v.flows_blocked) + " / " +
-             std::to_string(v.flows_inconclusive) + "</td>";
-        o += "<td class=\"small wrap\">";
+        o += "<td class=\"ports\" data-label=\"ports\"><span class=\"mono\">" + esc(v.transport) + " " +
+             esc_breakable(v.ports) + "</span>";
+        if (!v.ports_observed.empty())
+            o += "<br><span class=\"small\">through: <span class=\"mono\">" + esc_breakable(v.ports_observed) +
+                 "</span></span>";
+        if (!v.ports_blocked.empty())
+            o += "<br><span class=\"small\">blocked: <span class=\"mono\">" + esc_breakable(v.ports_blocked) +
+                 "</span></span>";
+        o += "</td>";
+        o += "<td class=\"dest mono wrap small\" data-label=\"to\">" + esc(or_dash(v.destinations)) + "</td>";
+        o += "<td class=\"small\" data-label=\"conditions\">" + esc(or_dash(v.conditions)) + "</td>";
+        o += "<td class=\"num\" data-label=\"flows \u2713/\u2717/?\">" + std::to_string(v.flows_observed) + " / " +
+             std::to_string(v.flows_blocked) + " / " + std::to_string(v.flows_inconclusive) + "</td>";
+        o += "<td class=\"small wrap\" data-label=\"also serves\">";
         for (size_t k = 0; k < v.shared_with.size(); ++k) {
             if (k > 0) o += "<br>";
             const auto it = row_of_entry.find(v.shared_with[k]);
@@ -434,8 +501,16 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         }
         if (v.shared_with.empty()) o += "\u2014";
         o += "</td>";
-        o += "<td class=\"src small wrap\"><span class=\"mono\">" + esc(or_dash(v.source_file)) + "</span>";
+        // The document's title first (what a reader can look up); the seed
+        // file it was transcribed from in small print under the section.
+        o += "<td class=\"src small wrap\" data-label=\"source\">";
+        if (!v.document_title.empty())
+            o += "<span class=\"doc-title\">" + esc(v.vendor) + ": \u201c" + esc(v.document_title) + "\u201d</span>";
+        else
+            o += "<span class=\"mono\">" + esc(or_dash(v.source_file)) + "</span>";
         if (!v.source_section.empty()) o += "<br>\u00a7 " + esc(v.source_section);
+        if (!v.document_title.empty() && !v.source_file.empty())
+            o += "<br><span class=\"muted\">seed <span class=\"mono\">" + esc(v.source_file) + "</span></span>";
         o += "<br><span class=\"muted mono\">" + esc(v.entry_id) + "</span></td>";
         o += "</tr>\n";
     }
@@ -536,6 +611,8 @@ void write_allow_lists(std::string& o, const ReportData& d) {
 
 }  // namespace
 
+const char* html::page_style() { return kStyle; }
+
 std::string render_html(const ReportData& d) {
     std::map<std::string, size_t> row_of_entry;
     std::vector<std::string> vendors;  // in order of first appearance
@@ -566,13 +643,14 @@ std::string render_html(const ReportData& d) {
                               : "Does this firewall pass " + esc(vendor_list) + "?") +
          "</h1>\n";
     o += "<p class=\"sub\">callwall report of run " + std::to_string(d.run.id) +
-         " \u00b7 <a href=\"#answer\">answer</a> "
+         " \u00b7 <a href=\"#answer\">answer</a> \u00b7 <a href=\"#run\">run</a> "
          "\u00b7 <a href=\"#gaps\">catalog gaps</a> \u00b7 <a href=\"#requirements\">requirements</a> \u00b7 "
          "<a href=\"#timeline\">timeline</a> \u00b7 <a href=\"#evidence\">evidence</a> \u00b7 "
          "<a href=\"#other\">other flows</a></p>\n";
-    write_run(o, d);
+    write_run_alerts(o, d);
     o += "</header>\n<main>\n";
     write_products(o, d);
+    write_run_facts(o, d);
     write_gaps(o, d);
     write_verdicts(o, d, row_of_entry);
     write_allow_lists(o, d);

@@ -14,10 +14,16 @@
 
 namespace callwall::report::html {
 
+/// The report pages' inline style sheet.
+[[nodiscard]] const char* page_style();
 /// HTML-escaped text; invalid UTF-8 and control characters are replaced.
 [[nodiscard]] std::string esc(std::string_view s);
 /// At most max_chars characters: the middle gives way to an ellipsis.
 [[nodiscard]] std::string clip_middle(std::string_view s, size_t max_chars);
+/// At most max_chars characters: the middle gives way to " … ", cut at
+/// spaces so that no word is shown in part (unless one word is longer than
+/// its share).
+[[nodiscard]] std::string clip_words(std::string_view s, size_t max_chars);
 /// A number with `decimals` decimals, "C" locale.
 [[nodiscard]] std::string fixed(double v, int decimals);
 /// 1234567 -> "1,234,567".

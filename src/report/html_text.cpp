@@ -103,6 +103,43 @@ std::string clip_middle(std::string_view s, size_t max_chars) {
     return std::string(s.substr(0, starts[head])) + "\u2026" + std::string(s.substr(starts[starts.size() - tail]));
 }
 
+std::string clip_words(std::string_view s, size_t max_chars) {
+    std::vector<size_t> starts;  // byte offset of each code point
+    for (size_t i = 0; i < s.size();) {
+        starts.push_back(i);
+        const size_t n = utf8_sequence_length(s, i);
+        i += n == 0 ? 1 : n;
+    }
+    const size_t n = starts.size();
+    if (n <= max_chars || max_chars < 5) return std::string(s);
+    // " … " takes three of the characters; the head keeps two fifths of the rest.
+    const size_t budget = max_chars - 3, head_max = budget * 2 / 5, tail_max = budget - head_max;
+    // Words end at a space or after a comma (a port list, "80,443,3478").
+    // The head ends at such a boundary within head_max characters, the tail
+    // starts at one within its last tail_max: a word longer than its share is
+    // the one thing still cut.
+    const auto boundary = [&](size_t k) {  // between code points k-1 and k
+        return s[starts[k]] == ' ' || s[starts[k - 1]] == ' ' || s[starts[k - 1]] == ',';
+    };
+    size_t head = head_max;
+    for (size_t k = head_max; k > 0; --k)
+        if (boundary(k)) {
+            head = k;
+            break;
+        }
+    size_t tail = n - tail_max;  // first code point of the tail
+    for (size_t k = n - tail_max; k < n; ++k)
+        if (boundary(k)) {
+            tail = k;
+            break;
+        }
+    std::string_view h = s.substr(0, starts[head]);
+    while (!h.empty() && h.back() == ' ') h.remove_suffix(1);
+    std::string_view tl = s.substr(starts[tail]);
+    while (!tl.empty() && tl.front() == ' ') tl.remove_prefix(1);
+    return std::string(h) + " \u2026 " + std::string(tl);
+}
+
 std::string fixed(double v, int decimals) {
     if (!std::isfinite(v)) return "?";
     char b[64];

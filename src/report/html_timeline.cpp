@@ -101,7 +101,7 @@ std::vector<Lane> lay_out(const ReportData& d, const std::vector<size_t>& rows, 
 using LabelLines = std::pair<std::string, std::string>;
 
 LabelLines displayed(const LabelLines& l) {
-    return {clip_middle(l.first, kLaneLabelChars), clip_middle(l.second, kLaneLabelChars)};
+    return {clip_words(l.first, kLaneLabelChars), clip_words(l.second, kLaneLabelChars)};
 }
 
 /// Lane labels on two lines, what then whose: "product · service" over
@@ -140,8 +140,11 @@ void write_lanes(std::string& o, const ReportData& d, const std::vector<Lane>& l
             requirement_label(v) + (v.edition.empty() ? "" : ", edition " + v.edition) + " [" + v.entry_id + "]";
         const auto [line1, line2] = displayed(label_lines[k]);
         const int text_y = l.y + l.h / 2 - 2;  // baseline of the first line
-        o += "<a href=\"#r" + std::to_string(l.row) + "\"><text x=\"6\" y=\"" + std::to_string(text_y) + "\"><title>" +
-             esc(label) + " \u2014 " + esc(b.label) + "</title>" + esc(line1) +
+        // data-full: the lines before clipping (the browser test checks that
+        // a clipped line shows whole words of them).
+        o += "<a href=\"#r" + std::to_string(l.row) + "\"><text x=\"6\" y=\"" + std::to_string(text_y) +
+             "\" data-full1=\"" + esc(label_lines[k].first) + "\" data-full2=\"" + esc(label_lines[k].second) +
+             "\"><title>" + esc(label) + " \u2014 " + esc(b.label) + "</title>" + esc(line1) +
              "<tspan class=\"lane-whose\" x=\"6\" dy=\"" + std::to_string(kLaneLineHeight) + "\">" + esc(line2) +
              "</tspan></text></a>";
         o += std::string("<text class=\"lane-verdict lv-") + b.css + "\" x=\"" + std::to_string(kPlotLeft - 6) +

@@ -348,13 +348,14 @@ void AttributionIo::write_flow_outcome(uint64_t flow_id, std::string_view outcom
     upd_outcome_->bind(1, outcome).bind(2, run_).bind(3, flow_id).run("writing a flow outcome");
 }
 
-void AttributionIo::write_entry(const catalog::Entry& e, const attrib::EntryVerdict& v) {
+void AttributionIo::write_entry(const catalog::Entry& e, std::string_view document_title,
+                                const attrib::EntryVerdict& v) {
     if (!ins_entry_) {
         ins_entry_ = std::make_unique<Statement>(
             store_.c_->db, store_.path(),
             "INSERT OR REPLACE INTO catalog_entry (run_id, entry_id, vendor, product, edition, document_date, service, "
-            "transport, ports, destinations, direction, required, conditions, source_file, source_section) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            "transport, ports, destinations, direction, required, conditions, source_file, source_section, "
+            "document_title) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         ins_verdict_ = std::make_unique<Statement>(
             store_.c_->db, store_.path(),
             "INSERT OR REPLACE INTO verdict (run_id, entry_id, verdict, reasons, flows_observed, flows_blocked, "
@@ -365,7 +366,7 @@ void AttributionIo::write_entry(const catalog::Entry& e, const attrib::EntryVerd
     ce.bind(6, e.document_date).bind(7, e.service).bind(8, catalog::to_string(e.transport));
     ce.bind(9, ports_text(e)).bind(10, destinations_text(e)).bind(11, catalog::to_string(e.direction));
     ce.bind(12, e.required ? 1 : 0).bind(13, catalog::describe_conditions(e.conditions));
-    ce.bind(14, e.source.file).bind(15, e.source.section);
+    ce.bind(14, e.source.file).bind(15, e.source.section).bind(16, document_title);
     ce.run("writing a catalog entry");
     Statement& vd = *ins_verdict_;
     vd.bind(1, run_).bind(2, e.id).bind(3, attrib::to_string(v.verdict)).bind(4, json_array(v.reasons));

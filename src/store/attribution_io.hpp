@@ -113,7 +113,9 @@ public:
     void write_flow_match(uint64_t flow_id, const FlowMatchRow& m);
     void write_unmatched_flow(uint64_t flow_id, std::string_view vendor, std::string_view name);
     void write_flow_outcome(uint64_t flow_id, std::string_view outcome);
-    void write_entry(const catalog::Entry& e, const attrib::EntryVerdict& v);
+    /// `document_title`: the title of the entry's vendor document (catalog
+    /// [document] title), shown as the report's source.
+    void write_entry(const catalog::Entry& e, std::string_view document_title, const attrib::EntryVerdict& v);
     /// Replaces the run's product verdicts.
     void write_products(const std::vector<attrib::ProductConclusion>& products);
     void write_catalog_digest(std::string_view digest);

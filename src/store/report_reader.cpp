@@ -368,17 +368,29 @@ VerdictRow verdict_row(const Query& st, Query& items, std::vector<std::string>& 
     evidence_ids = list_items(items, st.text(i++));
     v.source_file = st.text(i++);
     v.source_section = st.text(i++);
+    v.document_title = st.text(i++);
     return v;
 }
 
 // Entry verdicts of the vendors shown, each with up to kMaxEvidence evidence flows.
 void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::set<std::string>& seen, ReportData& d) {
-    Query st = db.prep(
+    // A database written before the document's title was kept has no such
+    // column (the report reads without migrating): its title reads empty.
+    bool has_title = false;
+    {
+        Query t = db.prep("SELECT count(*) FROM pragma_table_info('catalog_entry') WHERE name='document_title'");
+        has_title = t.row() && t.integer(0) > 0;
+    }
+    const std::string sql =
         "SELECT entry_id, vendor, edition, product, service, transport, ports, destinations, conditions, required, "
         "verdict, reasons, flows_observed, flows_blocked, flows_inconclusive, ports_observed, ports_blocked, origin, "
         "why, evidence_flows, (SELECT source_file FROM catalog_entry c WHERE c.run_id=s.run_id AND c.entry_id=s.entry_id), "
-        "(SELECT source_section FROM catalog_entry c WHERE c.run_id=s.run_id AND c.entry_id=s.entry_id) "
-        "FROM verdict_summary s WHERE run_id=? ORDER BY vendor, edition DESC, product, entry_id");
+        "(SELECT source_section FROM catalog_entry c WHERE c.run_id=s.run_id AND c.entry_id=s.entry_id), " +
+        std::string(has_title ? "(SELECT document_title FROM catalog_entry c WHERE c.run_id=s.run_id AND "
+                                "c.entry_id=s.entry_id) "
+                              : "'' ") +
+        "FROM verdict_summary s WHERE run_id=? ORDER BY vendor, edition DESC, product, entry_id";
+    Query st = db.prep(sql.c_str());
     st.bind(1, run);
     Query fe = db.prep(
         "SELECT f.id, f.transport, f.client_ip, f.client_port, f.server_ip, f.server_port, f.first_ts, f.last_ts, "

@@ -224,6 +224,7 @@ CREATE TABLE IF NOT EXISTS catalog_entry (
   conditions TEXT NOT NULL,
   source_file TEXT NOT NULL,
   source_section TEXT NOT NULL,
+  document_title TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (run_id, entry_id)
 );
 CREATE TABLE IF NOT EXISTS flow_match (

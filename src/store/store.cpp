@@ -353,6 +353,10 @@ void Store::migrate(int from_version) {
         exec(kVerdictListsToJson);
     }
     if (from_version >= 1 && !has_column("run", "origin")) exec("ALTER TABLE run ADD COLUMN origin TEXT");
+    // The title of the entry's vendor document (the report's Source column),
+    // added to a database made before it; its runs keep an empty title.
+    if (from_version >= 1 && !has_column("catalog_entry", "document_title"))
+        exec("ALTER TABLE catalog_entry ADD COLUMN document_title TEXT NOT NULL DEFAULT ''");
     if (from_version == 0)
         reader_indexes_pending_ = true;
     else

@@ -478,6 +478,27 @@ TEST(AuditSandbox, FailOnForScripts) {
     EXPECT_EQ(exit_of("user_chain_jump.nft", "blocked"), 10);  // udp 443 rejected
 }
 
+// -q as for analyze, capture, probe, merge: nothing printed but errors; the
+// run is written and --fail-on still decides the exit.
+TEST(AuditSandbox, QuietPrintsNothingButWritesTheRun) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    robustness::TempDir dir("quiet");
+    ASSERT_TRUE(dir.ok());
+    const std::string db = dir / "a.sqlite";
+    const auto r = callwall({"audit", "-q", "--nft", ruleset("user_chain_jump.nft"), "--vendor", "whereby", "--fail-on",
+                             "blocked", "--db", db});
+    if (r.exit.exited && r.exit.code == 6) GTEST_SKIP() << "no sandbox here: " << r.err;
+    ASSERT_TRUE(r.exit.exited) << r.exit.describe();
+    EXPECT_EQ(r.exit.code, 10) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    const auto rep = report::load(db, report::ReportOptions{});
+    EXPECT_EQ(rep.run.kind, "audit");
+    EXPECT_EQ(rep.verdicts.size(), 5u);
+    const auto loud = callwall({"audit", "--nft", ruleset("user_chain_jump.nft"), "--vendor", "whereby", "--db", db});
+    EXPECT_NE(loud.out.find("written as run 2"), std::string::npos) << loud.out;
+}
+
 TEST(AuditSandbox, RunsAsAnOrdinaryUser) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed";
     if (::geteuid() != 0) GTEST_SKIP() << "not root: the other AuditSandbox tests already ran unprivileged";

@@ -177,7 +177,7 @@ FlowRows callwall_flows(const std::string& db) {
 
 /// callwall's row for a ground-truth flow. The ground truth sees every flow
 /// from the client. callwall judges a peer-to-peer leg whose far end spoke
-/// first from the inside host too (README "Each side by its own
+/// first from the inside host too (docs/verdicts.md "Each side by its own
 /// transactions"), but its `flow` row keeps the first packet's orientation:
 /// such a row is found under the reversed 5-tuple, and counted in `reversed`.
 FlowRows::const_iterator find_flow(const FlowRows& flows, const std::map<std::string, std::string>& r,

@@ -86,6 +86,14 @@ TEST_F(Merge, RunsKeepTheirRowsAndReportsAndSayWhereTheyCameFrom) {
                          "SELECT entry_id, verdict, reasons, ports_observed, ports_blocked FROM verdict "
                          "WHERE run_id=1 ORDER BY entry_id"));
     EXPECT_NE(report(all, 3, "json").find("\"origin\":\"" + b + " run 1\""), std::string::npos);
+    // The Source column names the document by its catalog title.
+    EXPECT_NE(
+        report(a, 1, "html").find("<span class=\"doc-title\">Whereby: \u201cFirewall &amp; Security\u201d</span>"),
+        std::string::npos);
+    EXPECT_NE(
+        report(all, 1, "html").find("<span class=\"doc-title\">Whereby: \u201cFirewall &amp; Security\u201d</span>"),
+        std::string::npos)
+        << "merged with the run";
     const std::string plain = report(a, 1, "json");
     EXPECT_EQ(plain.substr(0, plain.find("\"verdicts\"")).find("\"origin\""), std::string::npos)
         << "a run not merged has none";
@@ -100,8 +108,33 @@ TEST_F(Merge, RunsKeepTheirRowsAndReportsAndSayWhereTheyCameFrom) {
                               "exercised · run 3 not exercised\n"),
               std::string::npos)
         << across.out;
-    expect_one_line(callwall({"report", "--db", all, "--across-runs", "--format", "json"}), 2,
-                    "callwall report: --across-runs prints text of every run: not with --run, --format or --fail-on");
+    // With --vendor every run lists the vendor's entries: no '-', so no legend for it.
+    EXPECT_EQ(across.out.find("-: the run shows nothing"), std::string::npos) << across.out;
+    // Without it, a run that saw nothing of Whereby (run 3: Agora alone) shows "-", and the legend says so.
+    const auto bare = callwall({"report", "--db", all, "--across-runs"});
+    ASSERT_EQ(bare.exit.code, 0) << bare.err;
+    EXPECT_NE(
+        bare.out.find(
+            "  Whereby TURN relay (UDP) (udp 443)\n    run 1 blocked [icmp-3-13] · run 2 not exercised · run 3 -\n"),
+        std::string::npos)
+        << bare.out;
+    EXPECT_NE(bare.out.find("\n-: the run shows nothing of that vendor"), std::string::npos) << bare.out;
+    // The same as a page: every run with its origin, every requirement's verdict in each.
+    const std::string page = dir_ / "across.html";
+    const auto html = callwall({"report", "--db", all, "--across-runs", "--format", "html", "-o", page});
+    ASSERT_EQ(html.exit.code, 0) << html.err;
+    std::ifstream in(page);
+    const std::string h((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(h.rfind("<!DOCTYPE html>", 0), 0u);
+    EXPECT_NE(h.find("<h1>Across 3 run(s)</h1>"), std::string::npos);
+    EXPECT_NE(h.find(b + " run 1</td></tr>"), std::string::npos) << "run 3's origin";
+    EXPECT_NE(h.find("<th>Run 1</th><th>Run 2</th><th>Run 3</th>"), std::string::npos);
+    EXPECT_NE(h.find("<span class=\"reason\">icmp-3-13</span>"), std::string::npos);
+    EXPECT_NE(h.find("the run shows nothing of that vendor"), std::string::npos);
+    expect_one_line(
+        callwall({"report", "--db", all, "--across-runs", "--format", "json"}), 2,
+        "callwall report: --across-runs shows every run as text or html: not with --run, --format json|csv or "
+        "--fail-on");
     // Merging again appends again (the same runs, new ids): a merge is a copy, not a sync.
     ASSERT_EQ(callwall({"merge", b, "--db", all, "-q"}).exit.code, 0);
     EXPECT_EQ(query_rows(all, "SELECT id, origin FROM run WHERE id=4"), std::vector<std::string>{"4\t" + b + " run 1"});

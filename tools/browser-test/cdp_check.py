@@ -16,7 +16,12 @@ the truth, not the page's own classes), at each viewport width:
   - nothing is wider than the viewport: the document does not scroll
     sideways, and no element sticks out of it unless it sits inside a
     container that scrolls horizontally on purpose (overflow-x auto/scroll);
-  - the timeline's lane labels are all different;
+  - the timeline's lane labels are all different, and a clipped one shows
+    whole words;
+  - the answer comes before the run's metadata; a merged run says where it
+    came from above it; every verdict cell is on screen (no sideways scroll);
+  - the catalog-gap flows are grouped by vendor, name, transport and port,
+    and the groups' outcome badges stand for exactly the run's gap flows;
   - a requirement with more flows than the page lists says "N more" (N the
     flows left out) in its timeline lane and its evidence section.
 Exit status: 0 all passed, 1 an assertion failed, 3 Chromium could not start.
@@ -136,9 +141,11 @@ class Browser:
                 raise TimeoutError("page did not load: " + path)
             time.sleep(0.05)
 
-    def screenshot(self, out, width):
+    def screenshot(self, out, width, max_height=0):
         import base64
         h = self.evaluate("Math.ceil(document.documentElement.scrollHeight)")
+        if max_height:
+            h = min(h, max_height)
         r = self.call("Page.captureScreenshot",
                       {"format": "png", "captureBeyondViewport": True,
                        "clip": {"x": 0, "y": 0, "width": width, "height": h, "scale": 1}})
@@ -159,18 +166,26 @@ class Browser:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def truth_from_db(db):
-    """Flow id -> stored outcome of the latest run, and per-entry flow counts."""
+def truth_from_db(db, run=None):
+    """Flow id -> stored outcome of the run (default the latest), per-entry
+    flow counts, and the run's origin, catalog-gap flows and their groups."""
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
-        run = con.execute("SELECT max(id) FROM run").fetchone()[0]
+        if run is None:
+            run = con.execute("SELECT max(id) FROM run").fetchone()[0]
         outcomes = {str(i): o for i, o in con.execute("SELECT id, outcome FROM flow WHERE run_id=?", (run,))}
         counts = {e: o + b + i for e, o, b, i in con.execute(
             "SELECT entry_id, flows_observed, flows_blocked, flows_inconclusive FROM verdict_summary "
             "WHERE run_id=?", (run,))}
+        origin = con.execute("SELECT origin FROM run WHERE id=?", (run,)).fetchone()[0] or ""
+        gaps = con.execute(
+            "SELECT u.flow_id, u.vendor, u.name, f.transport, f.server_port FROM unmatched_flow u "
+            "JOIN flow f ON f.run_id = u.run_id AND f.id = u.flow_id WHERE u.run_id=?", (run,)).fetchall()
     finally:
         con.close()
-    return outcomes, counts
+    facts = {"origin": origin, "gap_flows": [g[0] for g in gaps],
+             "gap_groups": len({(g[1], g[2] or "", g[3], g[4]) for g in gaps})}
+    return outcomes, counts, facts
 
 
 PAGE_CHECKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page_checks.js")
@@ -181,7 +196,9 @@ def main():
     ap.add_argument("--chromium", default=DEFAULT_CHROMIUM)
     ap.add_argument("--widths", default="1400,420")
     ap.add_argument("--shots", help="write a full-page PNG of every report at every width here")
-    ap.add_argument("reports", nargs="+", help="REPORT.html:RUN.db")
+    ap.add_argument("--shot-height", type=int, default=0, help="cut each PNG at this height (px; 0: the whole page)")
+    ap.add_argument("--only-shots", default="", help="comma-separated report names (without .html) to take PNGs of")
+    ap.add_argument("reports", nargs="+", help="REPORT.html:RUN.db[:RUN_ID] (default the latest run)")
     a = ap.parse_args()
     widths = [int(w) for w in a.widths.split(",")]
     with open(PAGE_CHECKS, encoding="utf-8") as f:
@@ -195,11 +212,15 @@ def main():
     try:
         for spec in a.reports:
             html, _, db = spec.rpartition(":")
-            outcomes, counts = truth_from_db(db)
+            run = None
+            if db.isdigit():  # REPORT.html:RUN.db:RUN_ID
+                run = int(db)
+                html, _, db = html.rpartition(":")
+            outcomes, counts, facts = truth_from_db(db, run)
             for w in widths:
                 browser.open(html, w)
-                result = browser.evaluate("(%s)(%s, %s)" % (checks_js.strip().rstrip(";"), json.dumps(outcomes),
-                                                              json.dumps(counts)))
+                result = browser.evaluate("(%s)(%s, %s, %s)" % (checks_js.strip().rstrip(";"), json.dumps(outcomes),
+                                                                  json.dumps(counts), json.dumps(facts)))
                 name = "%s @%dpx" % (os.path.basename(html), w)
                 if result["failures"]:
                     failed += 1
@@ -215,9 +236,10 @@ def main():
                             print("     ... and %d more like it" % (len(msgs) - 4))
                 else:
                     print("ok   %s (%s)" % (name, result["summary"]))
-                if a.shots:
+                stem = os.path.basename(html)[:-5]
+                if a.shots and (not a.only_shots or stem in a.only_shots.split(",")):
                     os.makedirs(a.shots, exist_ok=True)
-                    browser.screenshot(os.path.join(a.shots, "%s-%d.png" % (os.path.basename(html)[:-5], w)), w)
+                    browser.screenshot(os.path.join(a.shots, "%s-%d.png" % (stem, w)), w, a.shot_height)
     finally:
         browser.close()
     print("%d of %d page renderings failed" % (failed, len(a.reports) * len(widths)))

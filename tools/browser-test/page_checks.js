@@ -1,7 +1,8 @@
 // Runs inside a callwall HTML report (see cdp_check.py). Arguments: the
-// stored outcome of every flow of the run by flow id, and the number of
-// flows counted per catalog entry. Returns {failures: [...], summary}.
-function (outcomes, counts) {
+// stored outcome of every flow of the run by flow id, the number of flows
+// counted per catalog entry, and facts of the run from its database (origin,
+// the catalog-gap flows and their groups). Returns {failures: [...], summary}.
+function (outcomes, counts, run) {
   const failures = [];
   const fail = (m) => failures.push(m);
   const isBlocked = (o) => o === "blocked" || (o || "").startsWith("blocked:");
@@ -71,10 +72,22 @@ function (outcomes, counts) {
     const b = tr.querySelector(".badge");
     if (b && tr.cells.length) flowBadges.push([words(tr.cells[0]), b]);
   });
-  document.querySelectorAll("section.gaps tbody tr").forEach((tr) => {
-    const b = tr.querySelector(".badge");
-    if (b && tr.cells.length) flowBadges.push([words(tr.cells[tr.cells.length - 1]), b]);
+  // Catalog gaps are grouped (vendor, name, transport, port): each outcome
+  // badge names the flows it stands for; together they are every gap flow.
+  const gapIds = [];
+  document.querySelectorAll("section.gaps [data-flows]").forEach((s) => {
+    const b = s.querySelector(".badge");
+    for (const id of s.getAttribute("data-flows").split(" ")) {
+      gapIds.push(id);
+      if (b) flowBadges.push([id, b]);
+    }
   });
+  const gapRows = document.querySelectorAll("section.gaps tbody tr").length;
+  const wantGaps = [...run.gap_flows].map(String).sort().join(" ");
+  if (gapIds.slice().sort().join(" ") !== wantGaps)
+    fail(`catalog gaps: the page's badges stand for ${gapIds.length} flow(s), the database has ${run.gap_flows.length}`);
+  if (gapRows !== run.gap_groups)
+    fail(`catalog gaps: ${gapRows} row(s), the database's flows make ${run.gap_groups} group(s) by vendor, name, port`);
   let badgesBlocked = 0;
   for (const [id, b] of flowBadges) {
     const o = outcomes[id];
@@ -125,6 +138,45 @@ function (outcomes, counts) {
       fail(`run fact "${words(el).slice(0, 40)}" squeezed to ${Math.round(r.width)} px`);
   });
 
+  // The answer comes before the run's metadata; a merged run says where it
+  // came from, above the answer.
+  const answer = document.getElementById("answer"), facts = document.querySelector(".facts");
+  if (!answer) fail("no answer section (#answer)");
+  else if (facts && !(answer.compareDocumentPosition(facts) & Node.DOCUMENT_POSITION_FOLLOWING))
+    fail("the run's metadata comes before the answer");
+  const merged = document.getElementById("merged-from");
+  if (run.origin) {
+    if (!merged || !words(merged).includes(run.origin)) fail(`merged run: no "Merged from ${run.origin}" line`);
+    else if (answer && !(merged.compareDocumentPosition(answer) & Node.DOCUMENT_POSITION_FOLLOWING))
+      fail("the merged-from line comes after the answer");
+  } else if (merged) fail("a run not merged says it was merged");
+
+  // Every verdict cell is on screen without scrolling sideways.
+  document.querySelectorAll("table.verdicts td.verdict").forEach((td) => {
+    const r = td.getBoundingClientRect();
+    if (r.right > vw + 1 || r.left < -1)
+      fail(`verdict "${words(td)}" at ${Math.round(r.left)}..${Math.round(r.right)} px, off the ${vw} px screen`);
+  });
+
+  // A clipped lane label shows whole words of its full text.
+  if (svg)
+    svg.querySelectorAll("text[data-full1]").forEach((t) => {
+      const line1 = [...t.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join("");
+      const lines = [[line1, t.getAttribute("data-full1")], [t.querySelector("tspan") ? t.querySelector("tspan").textContent : "",
+                                                              t.getAttribute("data-full2")]];
+      for (const [s, full] of lines) {
+        const cut = s.indexOf(" \u2026 ");
+        if (cut < 0) continue;
+        const head = s.slice(0, cut), tail = s.slice(cut + 3);
+        // A word ends at a space or after a comma (port lists).
+        const endsWord = (i) => full[i] === " " || full[i - 1] === ",";
+        const startsWord = (i) => full[i - 1] === " " || full[i - 1] === ",";
+        const ok = full.startsWith(head) && endsWord(head.length) && full.endsWith(tail) &&
+                   startsWord(full.length - tail.length);
+        if (!ok) fail(`lane label "${s}" cuts a word of "${full}"`);
+      }
+    });
+
   // Lane labels: distinct, each with the full label as a tooltip.
   const labels = svg ? [...svg.querySelectorAll('a[href^="#r"]')] : [];
   const seen = new Map();
@@ -174,6 +226,7 @@ function (outcomes, counts) {
   return {
     failures,
     summary: `${bars.length} bars (${barsBlocked} blocked), ${flowBadges.length} flow badges (${badgesBlocked} blocked), ` +
-             `${labels.length} lanes, ${cut} cut evidence lists`,
+             `${labels.length} lanes, ${cut} cut evidence lists, ${gapRows} gap groups` +
+             (run.origin ? `, merged from ${run.origin}` : ""),
   };
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Browser test of the HTML report: renders the reports of the scenario and
-# lab captures and checks them in headless Chromium at 1400 px and 420 px
-# (blocked colours, nothing wider than the viewport, distinct lane labels,
-# "N more" where evidence is cut; see cdp_check.py).
+# lab captures, and of the runs of a database merged from two of them, and
+# checks them in headless Chromium at 1400 px and 420 px (blocked colours,
+# nothing wider than the viewport, the answer first and the verdicts on
+# screen, distinct lane labels cut between words, catalog gaps grouped, a
+# merged run's origin, "N more" where evidence is cut; see cdp_check.py).
 #
 #   tools/browser-test/run.sh [--build DIR] [--shots DIR] [--keep DIR]
 #
 #   --build DIR  where the callwall binary is (default build/release)
 #   --shots DIR  also write a full-page PNG of every report at both widths
+#                (CALLWALL_SHOTS_ONLY=name,name and CALLWALL_SHOT_HEIGHT=px
+#                limit them: tools/browser-test/docs_shots.sh)
 #   --keep DIR   write the databases and reports there instead of a temp dir
 #
 # Needs python3 (standard library only: DevTools protocol over a pipe) and
@@ -29,7 +33,7 @@ while [[ $# -gt 0 ]]; do
         *) echo "usage: $0 [--build DIR] [--shots DIR] [--keep DIR]" >&2; exit 2 ;;
     esac
 done
-callwall=$build/callwall
+callwall=$(cd -- "$build" 2>/dev/null && pwd)/callwall
 if [[ ! -x $callwall ]]; then
     echo "$0: no $callwall: build first (cmake --build --preset release)" >&2
     exit 2
@@ -75,8 +79,23 @@ for pcap in "$root"/captures/lab/*/client.pcap; do
     render "lab-$(basename -- "$(dirname -- "$pcap")")" "$pcap"
 done
 
+# A merged database (callwall merge): the Whereby scenario and the lab's
+# corporate capture as two sites; each run's page must say where it came from.
+merged=$work/merged.db
+rm -f -- "$merged"
+(cd "$work" && "$callwall" merge -q scenario-whereby.db lab-corporate.db --db merged.db) || {
+    echo "$0: callwall merge failed" >&2
+    exit 2
+}
+for run in 1 2; do
+    "$callwall" report --db "$merged" --run "$run" --format html -o "$work/merged-run$run.html" >/dev/null
+    reports+=("$work/merged-run$run.html:$merged:$run")
+done
+"$callwall" report --db "$merged" --across-runs --format html -o "$work/merged-across.html" >/dev/null
+
 status=0
-python3 "$here/cdp_check.py" --chromium "$chromium" --widths 1400,420 ${shots:+--shots "$shots"} "${reports[@]}" ||
+python3 "$here/cdp_check.py" --chromium "$chromium" --widths 1400,420 ${shots:+--shots "$shots"} \
+    --shot-height "${CALLWALL_SHOT_HEIGHT:-0}" --only-shots "${CALLWALL_SHOTS_ONLY:-}" "${reports[@]}" ||
     status=$?
 if [[ $status -eq 3 ]]; then
     echo "SKIP: headless Chromium could not start; browser test not run" >&2

@@ -46,6 +46,9 @@ struct EvidenceFlow {
 struct VerdictRow {
     std::string entry_id, vendor, edition, product, service, transport, ports, destinations, conditions;
     std::string source_file, source_section;
+    /// The title of the vendor document the entry comes from ("" when the
+    /// run predates it); source_file names the seed file.
+    std::string document_title;
     bool required = true;
     std::string verdict;  ///< observed | blocked | partial | inconclusive | not_exercised
     std::vector<std::string> reasons;
@@ -122,8 +125,11 @@ std::string render_text(const ReportData& d);
 /// The verdicts of several runs of one database side by side (`report
 /// --across-runs`: several sites merged into one, or one site over time):
 /// the runs with their origins, then each requirement with its verdict in
-/// every run ("-": the run shows nothing of that vendor).
+/// every run ("-": the run shows nothing of that vendor; the legend only
+/// when one is shown).
 std::string render_across(const std::vector<ReportData>& runs);
+/// The same as a self-contained HTML page (`--across-runs --format html`).
+std::string render_across_html(const std::vector<ReportData>& runs);
 std::string render_json(const ReportData& d);
 std::string render_csv(const ReportData& d);
 std::string render_html(const ReportData& d);

@@ -96,7 +96,7 @@ TEST(HtmlLayout, BlockedWithAReasonIsBlocked) {
     // The badge keeps the reason in words and takes the blocked colour.
     EXPECT_NE(h.find("b-bad\"><span class=\"glyph\" aria-hidden=\"true\">\u2717</span> blocked (reset)</span>"),
               std::string::npos);
-    EXPECT_NE(h.find("b-bad\"><span class=\"glyph\" aria-hidden=\"true\">\u2717</span> blocked (no-answer)</span>"),
+    EXPECT_NE(h.find("b-bad\"><span class=\"glyph\" aria-hidden=\"true\">\u2717</span> 1 blocked (no-answer)</span>"),
               std::string::npos);
     EXPECT_NE(h.find("b-abn\"><span class=\"glyph\" aria-hidden=\"true\">\u2205</span> abandoned</span>"),
               std::string::npos);
@@ -184,6 +184,137 @@ TEST(HtmlLayout, TablesAndTimelineScrollSideways) {
     EXPECT_NE(h.find(".scroll{overflow-x:auto"), std::string::npos);
     // Long tokens (names, IPv6 tuples) may break anywhere rather than widen a column.
     EXPECT_NE(h.find("overflow-wrap:anywhere"), std::string::npos);
+}
+
+UnmatchedVendorFlow gap_flow(uint64_t id, const std::string& name, uint16_t port, const std::string& outcome,
+                             const std::string& server = "192.0.2.50") {
+    UnmatchedVendorFlow g;
+    g.flow_id = id;
+    g.vendor = "Whereby";
+    g.name = name;
+    g.transport = "udp";
+    g.client_ip = "10.0.0.2";
+    g.client_port = static_cast<uint16_t>(40000 + id);
+    g.server_ip = server;
+    g.server_port = port;
+    g.app = "stun";
+    g.outcome = outcome;
+    return g;
+}
+
+// A busy capture's catalog gaps read as one row per vendor, name, transport
+// and port, each with its flows counted by outcome, not one row per flow.
+TEST(HtmlLayout, CatalogGapsAreGroupedByVendorNameAndPort) {
+    ReportData d = base();
+    for (uint64_t i = 1; i <= 12; ++i)
+        d.vendor_gaps.push_back(gap_flow(i, "a.sfu.whereby.com", 3480, i <= 10 ? "blocked:no-answer" : "observed",
+                                         i % 2 ? "192.0.2.50" : "192.0.2.51"));
+    d.vendor_gaps.push_back(gap_flow(20, "a.sfu.whereby.com", 3481, "observed"));
+    d.vendor_gaps.push_back(gap_flow(21, "b.sfu.whereby.com", 3480, "observed"));
+    const std::string h = render_html(d);
+    const size_t begin = h.find("<section class=\"gaps\">"), end = h.find("</section>", begin);
+    ASSERT_NE(begin, std::string::npos);
+    const std::string gaps = h.substr(begin, end - begin);
+    EXPECT_NE(gaps.find("Catalog gaps: 14 flow(s)"), std::string::npos);
+    EXPECT_NE(gaps.find("3 group(s) by vendor, name, transport and port"), std::string::npos);
+    EXPECT_EQ(count(gaps, "<tr><td>Whereby</td>"), 3u);
+    // The big group: 12 flows, 10 blocked and 2 observed, each badge naming its flows.
+    EXPECT_NE(gaps.find("<td class=\"mono nowrap\">udp 3480</td><td class=\"num\">12</td>"), std::string::npos);
+    EXPECT_NE(gaps.find("<span data-flows=\"1 2 3 4 5 6 7 8 9 10\"><span class=\"badge b-bad\">"), std::string::npos);
+    EXPECT_NE(gaps.find("10 blocked (no-answer)"), std::string::npos);
+    EXPECT_NE(gaps.find("<span data-flows=\"11 12\"><span class=\"badge b-ok\">"), std::string::npos);
+    EXPECT_NE(gaps.find("192.0.2.50, 192.0.2.51"), std::string::npos);
+    EXPECT_NE(gaps.find("1 2 3 4 5 6 7 8 <span class=\"muted\">(4 more)</span>"), std::string::npos);
+    EXPECT_EQ(gaps.find(" 9 10 11"), std::string::npos);
+}
+
+TEST(HtmlLayout, TheAnswerComesBeforeTheRunsMetadata) {
+    ReportData d = base();
+    d.products = {{"Whereby", "Web", "", "ready", "everything exercised got through"}};
+    const std::string h = render_html(d);
+    ASSERT_NE(h.find("id=\"answer\""), std::string::npos);
+    EXPECT_LT(h.find("id=\"answer\""), h.find("<dl class=\"facts\">"));
+    EXPECT_LT(h.find("<dl class=\"facts\">"), h.find("id=\"requirements\""));
+    EXPECT_EQ(h.find("Merged from"), std::string::npos) << "a run not merged says nothing of it";
+}
+
+TEST(HtmlLayout, AMergedRunSaysWhereItCameFrom) {
+    ReportData d = base();
+    d.run.origin = "site-b.sqlite run 2";
+    const std::string h = render_html(d);
+    const size_t merged = h.find(
+        "<p class=\"merged\" id=\"merged-from\"><strong>Merged from <span "
+        "class=\"mono\">site-b.sqlite run 2</span></strong>");
+    ASSERT_NE(merged, std::string::npos) << h;
+    EXPECT_LT(merged, h.find("id=\"answer\""));
+    EXPECT_NE(h.find("<dt>Merged from</dt><dd><span class=\"mono\">site-b.sqlite run 2</span>"), std::string::npos);
+}
+
+// On a phone the verdict table reads as cards with the verdict right after
+// the service; on a wide screen the verdict is the third column.
+TEST(HtmlLayout, TheVerdictFollowsTheService) {
+    ReportData d = base();
+    VerdictRow v = row("w/turn", "Web", "TURN", "3478", "blocked");
+    v.flows_blocked = 1;
+    d.verdicts.push_back(v);
+    const std::string h = render_html(d);
+    EXPECT_TRUE(std::regex_search(h, std::regex("<td class=\"service\">TURN</td><td class=\"verdict\"><span "
+                                                "class=\"badge b-bad\">")));
+    EXPECT_NE(h.find("<th>Product</th><th>Service</th><th>Verdict</th><th>Why / who said no</th>"), std::string::npos);
+    const std::string phone = h.substr(h.find("@media (max-width:640px)"));
+    EXPECT_NE(phone.find("table.verdicts{min-width:0}"), std::string::npos);
+    EXPECT_NE(phone.find(".verdicts tr,.verdicts td{display:block"), std::string::npos);
+}
+
+// A lane label too long for its column loses whole words from its middle,
+// never part of one.
+TEST(HtmlLayout, LaneLabelsAreCutBetweenWords) {
+    ReportData d = base();
+    VerdictRow v = row("a/rtc", "Agora RTC SDK for Web and Native applications",
+                       "Media and signalling connectivity through the cloud proxy", "3478", "blocked");
+    v.flows_blocked = 1;
+    v.evidence = {flow(1, "blocked:no-answer")};
+    d.verdicts.push_back(v);
+    const std::string h = render_html(d);
+    const std::vector<std::string> labels = lane_labels(h);
+    ASSERT_EQ(labels.size(), 1u);
+    const std::string full =
+        "Agora RTC SDK for Web and Native applications \u00b7 Media and signalling connectivity "
+        "through the cloud proxy";
+    const std::string& shown = labels[0];
+    const size_t cut = shown.find(" \u2026 ");
+    ASSERT_NE(cut, std::string::npos) << shown;
+    const std::string head = shown.substr(0, cut);
+    const std::string tail = shown.substr(cut + std::string(" \u2026 ").size());
+    // The tail runs into the second line's text (a tspan): compare its first line only.
+    const std::string tail_line1 = tail.substr(0, tail.find("Whereby 2024"));
+    EXPECT_EQ(full.rfind(head, 0), 0u) << shown;
+    EXPECT_EQ(full[head.size()], ' ') << "the head ends with a whole word: " << head;
+    ASSERT_GE(full.size(), tail_line1.size());
+    EXPECT_EQ(full.substr(full.size() - tail_line1.size()), tail_line1) << shown;
+    EXPECT_EQ(full[full.size() - tail_line1.size() - 1], ' ') << "the tail starts with a whole word: " << tail_line1;
+    EXPECT_NE(h.find("data-full1=\"" + full + "\""), std::string::npos);
+}
+
+// The Source column names the vendor's document by its title; the seed file
+// it was transcribed from stays in small print.
+TEST(HtmlLayout, TheSourceIsTheDocumentsTitle) {
+    ReportData d = base();
+    VerdictRow v = row("w/turn", "Web", "TURN", "3478", "blocked");
+    v.source_file = "001_eaeeebfdd0024e7a.txt";
+    v.source_section = "Firewall & Security > TURN";
+    v.document_title = "Firewall & Security";
+    d.verdicts.push_back(v);
+    VerdictRow old = row("w/old", "Web", "signal", "443", "observed");
+    old.source_file = "003_896b9188205df0be.txt";  // a run from before titles were kept
+    d.verdicts.push_back(old);
+    const std::string h = render_html(d);
+    EXPECT_NE(h.find("<td class=\"src small wrap\" data-label=\"source\"><span class=\"doc-title\">Whereby: "
+                     "\u201cFirewall &amp; Security\u201d</span><br>\u00a7 Firewall &amp; Security &gt; TURN<br><span "
+                     "class=\"muted\">seed <span class=\"mono\">001_eaeeebfdd0024e7a.txt</span></span>"),
+              std::string::npos)
+        << h;
+    EXPECT_NE(h.find("data-label=\"source\"><span class=\"mono\">003_896b9188205df0be.txt</span>"), std::string::npos);
 }
 
 // An audit run's report says "passes" where a capture's says

@@ -626,9 +626,9 @@ TEST(Store, VersionTwoVerdictListsBecomeJsonArrays) {
         sqlite3_open(db.path().c_str(), &raw);
         const char* v2 =
             "INSERT INTO catalog_entry VALUES (1,'v.a','V','P','','2024-01-01','media','udp','3478-3479','v.example',"
-            "'outbound',1,'','v.toml','1');"
+            "'outbound',1,'','v.toml','1','');"
             "INSERT INTO catalog_entry VALUES (1,'v.b','V','P','','2024-01-01','signal','tcp','443','v.example',"
-            "'outbound',1,'','v.toml','2');"
+            "'outbound',1,'','v.toml','2','');"
             "INSERT INTO verdict VALUES (1,'v.a','partial','stun-timeout,icmp-3-13',1,2,0,'3478','3479','','o','w');"
             "INSERT INTO verdict VALUES (1,'v.b','observed','',1,0,0,'443','','','','w');"
             "PRAGMA user_version=2;";
