@@ -15,8 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "golden/run_util.hpp"
-#include "live/netns.hpp"
+#include "live/capture_fixture.hpp"
 #include "live/spawn.hpp"
 
 namespace callwall::test::busy_db_test {
@@ -24,23 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class BusyDatabase : public ::testing::Test {
+class BusyDatabase : public NamespacePairTest {
 protected:
-    void SetUp() override {
-        if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
-        const std::string why = net_.make("cwbusy", "cwb");
-        if (net_.skipped()) GTEST_SKIP() << why;
-        ASSERT_EQ(why, "");
-        ASSERT_TRUE(VethPair::add_address(net_.ns_a, net_.veth_a, "10.198.0.1/24"));
-        ASSERT_TRUE(VethPair::add_address(net_.ns_b, net_.veth_b, "10.198.0.2/24"));
-    }
-    void TearDown() override {
-        for (pid_t p : pids_)
-            if (p > 0) {
-                kill(p, SIGKILL);
-                waitpid(p, nullptr, 0);
-            }
-    }
+    void SetUp() override { make_pair("cwbusy", "cwb", "10.198.0.1/24", "10.198.0.2/24"); }
     /// One UDP datagram from A to 10.198.0.2:`port` (nothing listens: a flow seen once).
     int send_udp(int port) {
         return run({"ip", "netns", "exec", net_.ns_a, "/usr/bin/python3", "-c",
@@ -49,8 +34,6 @@ protected:
                         std::to_string(port) + "))\n"},
                    10s);
     }
-    VethPair net_;
-    std::vector<pid_t> pids_;
 };
 
 TEST_F(BusyDatabase, CaptureOutlastsAThirtySecondWriteTransaction) {
@@ -65,12 +48,7 @@ TEST_F(BusyDatabase, CaptureOutlastsAThirtySecondWriteTransaction) {
                "--refresh", "1", "--status-every", "1", "--duration", "90", "--no-filter", "--user", "root"},
               log);
     pids_.push_back(cw);
-    bool started = false;
-    for (int i = 0; i < 100 && !started; ++i) {
-        std::this_thread::sleep_for(100ms);
-        started = run_count(db.path()) > 0;
-    }
-    ASSERT_TRUE(started) << read_file(log);
+    ASSERT_TRUE(wait_for_run(db.path())) << read_file(log);
     // The neighbour: a write transaction held for 30 s (sqlite3's own
     // timeout lets it wait for the capture's short commits to get the lock).
     const std::string holder_log = db.path() + ".holder";
@@ -140,12 +118,7 @@ TEST_F(BusyDatabase, CaptureAndAMergeIntoItsDatabaseBothFinish) {
                             db.path(), "--refresh", "1", "--duration", "90", "--no-filter", "--user", "root"},
                            log);
     pids_.push_back(cw);
-    bool started = false;
-    for (int i = 0; i < 100 && !started; ++i) {
-        std::this_thread::sleep_for(100ms);
-        started = run_count(db.path()) > 0;
-    }
-    ASSERT_TRUE(started) << read_file(log);
+    ASSERT_TRUE(wait_for_run(db.path())) << read_file(log);
     const std::string merge_log = db.path() + ".merge";
     const pid_t merge = spawn({CALLWALL_BINARY, "merge", "-q", src.path(), "--db", db.path()}, merge_log);
     pids_.push_back(merge);
@@ -185,12 +158,7 @@ TEST_F(BusyDatabase, ACaptureWhoseEventPipeClosesFinishesWithEveryFlow) {
                                 " | true; echo ${PIPESTATUS[0]} >" + status},
                            log);
     pids_.push_back(sh);
-    bool started = false;
-    for (int i = 0; i < 100 && !started; ++i) {
-        std::this_thread::sleep_for(100ms);
-        started = run_count(db.path()) > 0;
-    }
-    ASSERT_TRUE(started) << read_file(log);
+    ASSERT_TRUE(wait_for_run(db.path())) << read_file(log);
     constexpr int kFlows = 10;
     for (int i = 0; i < kFlows; ++i) EXPECT_EQ(send_udp(41300 + i), 0);
     EXPECT_EQ(wait_for(sh, 40s), 0) << read_file(log);
@@ -225,12 +193,7 @@ TEST_F(BusyDatabase, LosingOneOfTwoInterfacesFailsTheRunWithExit3) {
                             extra, "--db", db.path(), "--refresh", "1", "--duration", "60", "--no-filter", "--quiet"},
                            log);
     pids_.push_back(cw);
-    bool started = false;
-    for (int i = 0; i < 100 && !started; ++i) {
-        std::this_thread::sleep_for(100ms);
-        started = run_count(db.path()) > 0;
-    }
-    ASSERT_TRUE(started) << read_file(log);
+    ASSERT_TRUE(wait_for_run(db.path())) << read_file(log);
     EXPECT_EQ(send_udp(41100), 0);
     std::this_thread::sleep_for(1s);
     ASSERT_EQ(run({"ip", "-n", net_.ns_a, "link", "del", extra}), 0);

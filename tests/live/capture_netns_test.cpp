@@ -21,8 +21,7 @@
 #include <set>
 #include <thread>
 
-#include "golden/run_util.hpp"
-#include "live/netns.hpp"
+#include "live/capture_fixture.hpp"
 #include "live/spawn.hpp"
 
 extern char** environ;
@@ -39,28 +38,17 @@ std::string uid_line(pid_t pid) {
     return "";
 }
 
-class LiveCapture : public ::testing::Test {
+class LiveCapture : public NamespacePairTest {
 protected:
     void SetUp() override {
-        if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
-        const std::string why = net_.make("cwt", "cw");
-        if (net_.skipped()) GTEST_SKIP() << why;
-        ASSERT_EQ(why, "");
-        ASSERT_TRUE(VethPair::add_address(ns_a_, veth_a_, "10.199.0.1/24"));
-        ASSERT_TRUE(VethPair::add_address(ns_b_, veth_b_, "10.199.0.2/24"));
+        make_pair("cwt", "cw", "10.199.0.1/24", "10.199.0.2/24");
+        if (IsSkipped() || HasFatalFailure()) return;
         for (const std::string& ns : {ns_a_, ns_b_}) ASSERT_EQ(run({"ip", "-n", ns, "link", "set", "lo", "up"}), 0);
         // The "firewall": the server's side drops TCP port 6443 silently (an Agora port, so the catalog filter passes it).
         ASSERT_EQ(run({"ip", "netns", "exec", ns_b_, "nft",
                        "add table inet cwt; add chain inet cwt in { type filter hook input "
                        "priority 0; }; add rule inet cwt in tcp dport 6443 drop"}),
                   0);
-    }
-    void TearDown() override {
-        for (pid_t p : pids_)
-            if (p > 0) {
-                kill(p, SIGKILL);
-                waitpid(p, nullptr, 0);
-            }
     }
     /// A TCP connection from A to 10.199.0.2:`port`, where nothing listens:
     /// a SYN, then the server's RST. The client's exit code.
@@ -73,9 +61,7 @@ protected:
     /// Replays an hour of traffic live, captured with --rotate 5s and `extra`
     /// (HourOfTraffic* below).
     void replay_an_hour(const std::vector<std::string>& extra);
-    VethPair net_;  // removed after the processes are stopped (TearDown)
     const std::string &ns_a_ = net_.ns_a, &ns_b_ = net_.ns_b, &veth_a_ = net_.veth_a, &veth_b_ = net_.veth_b;
-    std::vector<pid_t> pids_;
 };
 
 TEST_F(LiveCapture, KnownTrafficThenSigint) {
@@ -98,12 +84,7 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
                            log);
     pids_.push_back(cw);
     // Wait until the run row exists (interfaces open, database created).
-    bool started = false;
-    for (int i = 0; i < 100 && !started; ++i) {
-        std::this_thread::sleep_for(100ms);
-        started = run_count(db.path()) > 0;
-    }
-    ASSERT_TRUE(started) << read_file(log);
+    ASSERT_TRUE(wait_for_run(db.path())) << read_file(log);
     std::this_thread::sleep_for(500ms);
     // Least privilege: callwall runs as nobody once the interface is open.
     const std::string uid = uid_line(cw);
@@ -180,10 +161,7 @@ pid_t start_idle(const std::string& ns, const std::string& dev, const TempDb& db
     const pid_t cw = spawn({"ip", "netns", "exec", ns, CALLWALL_BINARY, "capture", "-i", dev, "--db", db.path(),
                             "--refresh", "1", "--duration", duration, "--quiet"},
                            log);
-    for (int i = 0; i < 200 && cw > 0; ++i) {
-        if (run_count(db.path()) > 0) break;
-        std::this_thread::sleep_for(50ms);
-    }
+    if (cw > 0) wait_for_run(db.path());
     return cw;
 }
 }  // namespace
@@ -693,12 +671,7 @@ TEST_F(LiveCapture, TwoInterfacesIntoOneRun) {
                             db.path(), "--duration", "60", "-q", "--detail"},
                            log);
     pids_.push_back(cw);
-    bool started = false;
-    for (int i = 0; i < 100 && !started; ++i) {
-        std::this_thread::sleep_for(100ms);
-        started = run_count(db.path()) > 0;
-    }
-    ASSERT_TRUE(started) << read_file(log);
+    ASSERT_TRUE(wait_for_run(db.path())) << read_file(log);
     std::this_thread::sleep_for(500ms);
     EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.0.2"}, 30s), 0);
     EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.1.2"}, 30s), 0);
