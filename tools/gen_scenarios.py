@@ -935,6 +935,86 @@ def sc_field_p2p_remote_first(s):
     }
 
 
+@scenario('field_p2p_relay_remote_first')
+def sc_field_p2p_relay_remote_first(s):
+    """A Sendbird peer-to-peer call from 10.1.0.18 (local port 50300)
+    behind a firewall that drops every outbound UDP datagram while UDP from
+    outside comes in: the remote peer's checks arrive through its relay,
+    172.16.40.50:61500, an address in private space like the local host's
+    (so the addresses cannot tell which end is inside), four of them every
+    0.5 s before anything of ours, each answered by the local agent; the
+    local agent's own check to the relay, retransmitted at 0.5, 1.5 and
+    3.5 s, is never answered. Its check to the peer's own address
+    203.0.113.96:61001 is never answered either. Both legs are blocked, so
+    the P2P entry is blocked, not partial: each side is judged by its own
+    transactions."""
+    C, WS, RELAY, PEER = '10.1.0.18', '203.0.113.14', '172.16.40.50', '203.0.113.96'
+    t = s.resolve(0, C, 'ws-4c1d.calls.sendbird.com', WS)
+    ws, _ = s.tls(t + ms(2), C, WS, 'ws-4c1d.calls.sendbird.com', alpn=('http/1.1',),
+                  exchanges=((310, 220),), close_at=False)
+    lu, ru, lpwd, rpwd = s.ufrag(), s.ufrag(), s.rng.randbytes(22), s.rng.randbytes(22)
+    for k in range(4):                 # theirs through the relay, answered by us
+        tid = s.rng.randbytes(12)
+        s.udp(sec(1.0 + 0.5 * k), RELAY, C, 61500, 50300, s.ice_request(tid, lu, ru, lpwd, controlling=False),
+              ttl=60)
+        s.udp(sec(1.0 + 0.5 * k) + ms(1), C, RELAY, 50300, 61500, s.ice_success(tid, RELAY, 61500, lpwd))
+    tid = s.rng.randbytes(12)          # ours to the relay, retransmitted, never answered
+    req = s.ice_request(tid, ru, lu, rpwd)
+    for dt in STUN_RETX[:4]:
+        s.udp(sec(1.02 + dt), C, RELAY, 50300, 61500, req)
+    tid = s.rng.randbytes(12)          # ours to the peer's own address, never answered
+    req = s.ice_request(tid, ru, lu, rpwd)
+    for dt in STUN_RETX[:4]:
+        s.udp(sec(1.04 + dt), C, PEER, 50300, 61001, req)
+    for k in range(4):
+        s.tls_ping(ws, sec(2.0 + 2 * k))
+    return ['sendbird_calls'], {
+        'sendbird-calls.signal.tcp': ('observed', []),
+        'sendbird-calls.p2p-stun.udp': ('blocked', ['stun-timeout']),
+    }
+
+
+@scenario('field_inbound_not_vendor')
+def sc_field_inbound_not_vendor(s):
+    """Traffic to a local port in Agora 2018 Recording's inbound range
+    (40000-41000) from far ends that are not Agora, on a host (10.1.0.47)
+    where Agora is active by name: the host allocates a relay on Agora's
+    TURN server webrtc-2a.edge.agora.io (UDP 3478, answered) and permits the
+    peer 203.0.113.120 there (CreatePermission, answered), so that peer's
+    address carries Agora's name only as a TURN peer; the host then talks
+    to the peer directly from local port 40300 (ICE check, DTLS, SRTP both
+    ways). A second peer, 203.0.113.121, with no name at all, sends RTP to
+    local port 40400 and gets RTCP back. Neither is the vendor: the inbound
+    entry is judged only on traffic from Agora's own names, and stays not
+    exercised. The TURN peer leg counts for the outbound entries whose
+    ports hold the peer's port 53400, as a TURN peer relation does."""
+    C, TURN, RELAY, PEER, OTHER = '10.1.0.47', '198.51.100.170', '198.51.100.171', '203.0.113.120', '203.0.113.121'
+    t = s.resolve(0, C, 'webrtc-2a.edge.agora.io', TURN)
+    cport = s.port(C)
+    user, realm, password = 'agora-user', 'agora.io', 'secret'
+    t = s.turn_allocate(t + ms(3), C, TURN, cport, 3478, relay=(RELAY, 50000), mapped=(NAT_PUBLIC, 40123),
+                        user=user, realm=realm, password=password)
+    tid = s.rng.randbytes(12)
+    key = turn_long_term_key(user, realm, password)
+    s.udp(t + ms(5), C, TURN, cport, 3478,
+          stun_msg('CreatePermissionRequest', tid, [('XOR-PEER-ADDRESS', stun_xor_addr(PEER, 53400, tid)),
+                                                    ('USERNAME', user.encode()), ('REALM', realm.encode())],
+                   key=key))
+    s.udp(t + ms(35), TURN, C, 3478, cport, stun_msg('CreatePermissionSuccess', tid, [], key=key))
+    s.webrtc_media(sec(1.0), C, PEER, 40300, 53400, seconds=2.0, rtt=ms(42))
+    ssrc, seq, ts = s.rng.getrandbits(32), s.rng.getrandbits(16), s.rng.getrandbits(32)
+    for i in range(60):
+        at = sec(1.5) + i * ms(20)
+        s.udp(at, OTHER, C, 61000, 40400, rtp(111, seq + i, ts + 960 * i, ssrc, s.rng.randbytes(90)))
+        if i % 25 == 10:
+            s.udp(at + ms(3), C, OTHER, 40400, 61000, g.rtcp_sr(s.rng.getrandbits(32), g.T0 * g.US + at, i, i, i * 90))
+    return ['agora_2018', 'agora_2020'], {
+        'agora-2018.web.udp': ('observed', []),
+        'agora-2020.rtc-web.udp': ('observed', []),
+        'agora-2020.rtc-web.udp-pre-2.9': ('observed', []),
+    }
+
+
 @scenario('field_third_party_and_cname')
 def sc_field_third_party_and_cname(s):
     """Names that are not the vendor's own (10.1.0.17): a browser fetches

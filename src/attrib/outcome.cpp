@@ -148,9 +148,31 @@ bool is_tunnel_port(uint16_t port) noexcept {
     }
 }
 
+namespace {
+
+// A peer-to-peer leg whose two ends the addresses cannot tell apart: the
+// recorded server's own STUN requests all went unanswered (and nothing else
+// came back: no media, no DTLS) while the recorded client's requests were
+// answered. An ICE agent answers every check it receives (RFC 8445 §7.3), so
+// the side left without answers is the side whose checks did not get out,
+// or whose answers did not get in: seen from a capture beside it, its way
+// out is blocked, whatever comes in. Seen from the other side, the capture
+// would show that side's own answers (lab udp-egress profile with the
+// remote peer's relay in the lab's private cloud: captures/scenarios/
+// field_p2p_relay_remote_first).
+bool unanswered_side_faces_us(const FlowFacts& f) noexcept {
+    const uint32_t client_answered = f.stun_answered - std::min(f.stun_answered_s2c, f.stun_answered);
+    const bool media = f.rtp_packets > 0 || f.dtls_handshake || f.channel_data > 0;
+    return f.stun_answered_s2c == 0 && client_answered > 0 && !media;
+}
+
+}  // namespace
+
 bool faces_inside_host(const FlowFacts& f) noexcept {
-    return f.transport == "udp" && f.stun_requests_s2c != 0 && is_inside_address(f.server_ip) &&
-           !is_inside_address(f.client_ip);
+    if (f.transport != "udp" || f.stun_requests_s2c == 0) return false;
+    const bool server_inside = is_inside_address(f.server_ip);
+    if (server_inside != is_inside_address(f.client_ip)) return server_inside;
+    return unanswered_side_faces_us(f);
 }
 
 bool holds_only_answers(const FlowFacts& f) noexcept {

@@ -20,14 +20,21 @@ using catalog::Entry;
 // initiator's) or the vendor's answers to our local port. Inbound traffic a
 // firewall drops never reaches an inside capture, so an inbound entry is
 // observed or not exercised; an outbound attempt from a local port in the
-// range that failed at its remote port is no evidence about it.
+// range that failed at its remote port is no evidence about it. "The
+// vendor" is a far end the vendor's own names lead to (SNI, a DNS answer, a
+// proxy target): a TURN peer relation names someone the vendor's relay
+// talks to, not the vendor, and protocol evidence or a port names no one;
+// traffic from such far ends to a local port in the range says nothing
+// about the entry (the lab's P2P peer, whose port lay in 40000-41000).
 std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, catalog::Direction dir,
-                                    bool named_initiator) {
+                                    bool named_initiator, Evidence evidence) {
     const FlowOutcome arrived{Outcome::Observed, "", "", "inbound packets from the vendor reached the inside"};
     const bool arrived_unrefused = f.icmp_errors == 0;
+    const bool vendor_named = evidence == Evidence::Sni || evidence == Evidence::Dns || evidence == Evidence::Proxy;
     switch (dir) {
         case catalog::Direction::Outbound: return EntryFlow{f.id, f.service_port(), fo};
         case catalog::Direction::Inbound:
+            if (!vendor_named) return std::nullopt;
             if (named_initiator) {
                 if (f.packets_c2s > 0 && arrived_unrefused) return EntryFlow{f.id, f.server_port, arrived};
                 return std::nullopt;
@@ -37,7 +44,7 @@ std::optional<EntryFlow> entry_flow(const FlowFacts& f, const FlowOutcome& fo, c
         case catalog::Direction::Both:
             // A flow the vendor opened got through inbound whether or not we
             // answered; one we opened is judged like an outbound one.
-            if (named_initiator && f.packets_c2s > 0 && arrived_unrefused)
+            if (vendor_named && named_initiator && f.packets_c2s > 0 && arrived_unrefused)
                 return EntryFlow{f.id, f.server_port, arrived};
             return EntryFlow{f.id, f.service_port(), fo};
     }
@@ -135,7 +142,7 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
         }
     for (const auto& m : matches) {
         const Entry& e = entries[m.entry];
-        const std::optional<EntryFlow> ef = entry_flow(f, fo, e.direction, named_initiator);
+        const std::optional<EntryFlow> ef = entry_flow(f, fo, e.direction, named_initiator, m.evidence);
         // Third-party names (a CDN on the vendor's list) never show that the
         // vendor is in use: they count for its entry only when the vendor is
         // active by its own names.

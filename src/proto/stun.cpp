@@ -50,6 +50,16 @@ constexpr bool is_classic_type(uint16_t t) noexcept {
     return t == 0x0001 || t == 0x0101 || t == 0x0111 || t == 0x0002 || t == 0x0102 || t == 0x0112;
 }
 
+// A legacy [MS-TURN] Data Indication (type 0x0115, 128-bit transaction id, no
+// RFC 5389 cookie) opens with the MAGIC-COOKIE attribute: type 0x000F,
+// length 4, value 0x72C64BC6 (ndpi__teams.pcap frames 1416-1439, where
+// tshark's classic-STUN dissector names it "Data Indication").
+constexpr uint16_t kMsLegacyDataIndication = 0x0115;
+bool opens_with_ms_cookie(ByteView b) noexcept {
+    return b.size() >= kHeaderLen + 8 && load_u16(b, kHeaderLen) == attr::kMsMagicCookie &&
+           load_u16(b, kHeaderLen + 2) == 4 && load_u32(b, kHeaderLen + 4) == kMsTurnMagicCookie;
+}
+
 // Walks attribute TLVs checking lengths only. Returns the offset (within
 // `attrs`) where the walk failed, or attrs.size() when it ended exactly.
 size_t validate_walk(ByteView attrs, bool padded) noexcept {
@@ -125,7 +135,8 @@ AddrResult parse_address(ByteView v, bool xored, ByteView key, uint32_t& anomali
 // attribute types. Each handler returns false when the type is not its own.
 class AttrWalk {
 public:
-    AttrWalk(ByteView msg, Message& m) noexcept : msg_(msg), key_(msg.subspan(4, 16)), m_(m) {}
+    AttrWalk(ByteView msg, Message& m, bool plain_peer) noexcept
+        : msg_(msg), key_(msg.subspan(4, 16)), m_(m), plain_peer_(plain_peer) {}
 
     void on_attribute(uint16_t type, ByteView v, size_t attr_off) noexcept {
         ++m_.attribute_count;
@@ -175,7 +186,8 @@ private:
                 return true;
             }
             case attr::kXorPeerAddress: {
-                const AddrResult a = parse_address(v, true, key_, m_.anomalies);
+                // Legacy MS-TURN: 0x0012 is REMOTE-ADDRESS, in the clear.
+                const AddrResult a = parse_address(v, !plain_peer_, key_, m_.anomalies);
                 if (a.ok) m_.xor_peer_addresses.push_back(a.a);
                 return true;
             }
@@ -298,6 +310,7 @@ private:
     ByteView msg_;
     ByteView key_;  ///< magic cookie + transaction id: the XOR key of addresses
     Message& m_;
+    bool plain_peer_ = false;
     bool after_integrity_ = false;
     bool after_fingerprint_ = false;
     bool ms_turn_ = false;
@@ -307,9 +320,9 @@ private:
     std::optional<ByteView> a15_;  ///< attribute 0x0015 (NONCE, or REALM in MS-TURN)
 };
 
-bool parse_attributes(ByteView msg, size_t attrs_len, bool padded, Message& m) noexcept {
+bool parse_attributes(ByteView msg, size_t attrs_len, bool padded, Message& m, bool plain_peer = false) noexcept {
     Reader r(msg.subspan(kHeaderLen, attrs_len));
-    AttrWalk walk(msg, m);
+    AttrWalk walk(msg, m, plain_peer);
     while (!r.empty()) {
         const size_t attr_off = kHeaderLen + r.offset();
         const uint16_t type = r.u16();
@@ -397,15 +410,22 @@ Result<Message> decode(ByteView b) noexcept {
         if (m.length % 4 != 0) m.anomalies |= bit(Anomaly::LengthNotMultipleOf4);
         if (!parse_attributes(b, m.length, padded, m)) return make_error(E::Malformed, kHeaderLen);
     } else {
-        // Classic RFC 3489: no cookie, so accept only when everything fits.
-        if (n < kHeaderLen || !is_classic_type(m.type) || m.length % 4 != 0 || kHeaderLen + size_t{m.length} != n) {
+        // Classic RFC 3489, or a legacy MS-TURN Data Indication: no cookie, so
+        // accept only when everything fits.
+        const bool ms_data = m.type == kMsLegacyDataIndication && opens_with_ms_cookie(b);
+        if (n < kHeaderLen || !(is_classic_type(m.type) || ms_data) || m.length % 4 != 0 ||
+            kHeaderLen + size_t{m.length} != n) {
             return make_error(E::NotThisProtocol, 0);
         }
         const ByteView attrs = b.subspan(kHeaderLen, m.length);
         if (validate_walk(attrs, false) != attrs.size()) return make_error(E::NotThisProtocol, 0);
-        m.variant = Variant::Classic3489;
+        m.variant = ms_data ? Variant::MsTurn : Variant::Classic3489;
         m.transaction_id = b.subspan(4, 16);
-        if (!parse_attributes(b, m.length, false, m)) return make_error(E::NotThisProtocol, 0);
+        if (ms_data) {  // by its name, not its bits (which read method 5, error response)
+            m.method = Method::Data;
+            m.msg_class = MessageClass::Indication;
+        }
+        if (!parse_attributes(b, m.length, false, m, ms_data)) return make_error(E::NotThisProtocol, 0);
     }
     m.size = static_cast<uint32_t>(kHeaderLen + m.length);
     if (n > m.size) m.anomalies |= bit(Anomaly::TrailingBytes);

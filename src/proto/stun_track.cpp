@@ -49,6 +49,25 @@ TrackResult TransactionTracker::on_message(const Message& m, uint64_t ts_us) noe
                 res.event = TrackEvent::Retransmission;
                 return res;
             }
+            // A "request" of another method carrying an outstanding request's
+            // transaction id is that request's answer in a server's own
+            // dialect: Zoom's 3478/3479 answer classic Binding Requests with
+            // type 0x0002 and the same 128-bit id (ndpi__zoom.pcap frames
+            // 34 and 60). Transaction ids are random (RFC 3489 §10.1, RFC 8489
+            // §6): no new request of the far end's would reuse ours.
+            for (auto& p : slots_) {
+                if (p.state == PendingTransaction::kFree || p.method == res.method || !same_id(p, id)) continue;
+                if (p.state == PendingTransaction::kAnswered) {  // the answer to a retransmission
+                    ++stats_.duplicate_responses;
+                    res.event = TrackEvent::DuplicateResponse;
+                    return res;
+                }
+                p.state = PendingTransaction::kAnswered;
+                res.rtt_us = ts_us >= p.first_seen_us ? ts_us - p.first_seen_us : 0;
+                ++stats_.answered;
+                res.event = TrackEvent::Answered;
+                return res;
+            }
             PendingTransaction* slot = nullptr;
             PendingTransaction* oldest_answered = nullptr;
             PendingTransaction* oldest = nullptr;

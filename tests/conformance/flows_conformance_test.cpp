@@ -1,6 +1,7 @@
 // Conformance with the tshark oracle over ../shared/captures/public: every
 // capture is read without error and its TCP and UDP flow counts agree with
-// tshark's (`summary.tcp_flows`, `summary.udp_flows` in <file>.truth.json).
+// tshark's (`summary.tcp_flows`, `summary.udp_flows` in <file>.truth.json);
+// no flow that tshark shows answered is called blocked after attribution.
 // Skipped, with the reason, when ../shared is absent.
 #include <gtest/gtest.h>
 
@@ -8,8 +9,12 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
+#include "attrib/store_io.hpp"
 #include "golden/run_util.hpp"
+#include "store/store.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::test {
 namespace {
@@ -85,6 +90,79 @@ TEST(Conformance, FlowCountsAgreeWithTshark) {
     }
     std::printf("flow counts: %d captures agree with tshark, %d accepted differences\n", agreed, accepted);
     EXPECT_GT(agreed, 0);
+}
+
+// Flows tshark shows two-way that callwall calls blocked, and why that is
+// right. Key: "<file> <transport> <lower endpoint>|<higher endpoint>".
+const std::map<std::string, std::string> kAcceptedBlockedTwoWay = {};  // none today
+
+std::string endpoints(const std::string& a, int ap, const std::string& b, int bp) {
+    const std::string x = a + ":" + std::to_string(ap), y = b + ":" + std::to_string(bp);
+    return x < y ? x + "|" + y : y + "|" + x;
+}
+
+// What the oracle holds per conversation (`flows`): packets each way, and for
+// TCP the handshake and payload bytes of each side. Two-way is a SYN-ACK, or
+// payload from both sides (TCP: a reset alone answers nothing), or UDP
+// datagrams both ways. callwall calls such a flow blocked only where each
+// side's own transactions say so (a peer's checks arriving while ours go
+// unanswered), and each of those is listed above with its reason.
+TEST(Conformance, TwoWayFlowsAreNeverBlocked) {
+    const std::string shared = shared_dir();
+    if (shared.empty()) GTEST_SKIP() << "../shared is absent: no public captures to compare with tshark";
+    const std::string dir = shared + "/captures/public";
+    if (!fs::is_directory(dir)) GTEST_SKIP() << dir << " is absent";
+    int two_way = 0, accepted = 0;
+    std::set<std::string> seen_accepted;
+    for (const auto& path : oracle_captures_in(dir)) {
+        const std::string name = path.filename().string();
+        const auto truth = nlohmann::json::parse(read_file(path.string() + ".truth.json"));
+        std::map<std::string, int> answered;  // key -> first frame
+        for (const auto& f : truth["flows"]) {
+            const std::string t = f.value("transport", "");
+            bool both = false;
+            if (t == "udp") {
+                both = f.value("pkts_a_to_b", 0) > 0 && f.value("pkts_b_to_a", 0) > 0;
+            } else if (t == "tcp" && f.contains("tcp")) {
+                const auto& tcp = f["tcp"];
+                both = tcp.value("synack_count", 0) > 0 ||
+                       (tcp.value("payload_bytes_client", 0) > 0 && tcp.value("payload_bytes_server", 0) > 0);
+            }
+            if (!both) continue;
+            answered.emplace(t + " " + endpoints(f["src"], f["sport"].get<int>(), f["dst"], f["dport"].get<int>()),
+                             f.value("first_frame", 0));
+        }
+        two_way += static_cast<int>(answered.size());
+        TempDb db;
+        const int64_t run = analyze_files({path.string()}, db.path());
+        {
+            auto s = store::Store::open(db.path());
+            attrib::run_attribution(*s, run, bundled_catalog());
+        }
+        for (const auto& r :
+             query_rows(db.path(),
+                        "SELECT transport, client_ip, client_port, server_ip, server_port, outcome FROM flow "
+                        "WHERE outcome LIKE 'blocked%'")) {
+            std::vector<std::string> c;
+            std::stringstream ss(r);
+            for (std::string x; std::getline(ss, x, '\t');) c.push_back(x);
+            const std::string key = c[0] + " " + endpoints(c[1], std::stoi(c[2]), c[3], std::stoi(c[4]));
+            const auto it = answered.find(key);
+            if (it == answered.end()) continue;
+            const std::string item = name + " " + key;
+            if (const auto ok = kAcceptedBlockedTwoWay.find(item); ok != kAcceptedBlockedTwoWay.end()) {
+                ++accepted;
+                seen_accepted.insert(item);
+                std::printf("accepted: %s %s: %s\n", item.c_str(), c[5].c_str(), ok->second.c_str());
+                continue;
+            }
+            ADD_FAILURE() << item << " (first frame " << it->second << ") is two-way in tshark but " << c[5];
+        }
+    }
+    for (const auto& [item, why] : kAcceptedBlockedTwoWay)
+        EXPECT_TRUE(seen_accepted.count(item)) << item << " is no longer blocked: remove it from the accepted list";
+    std::printf("two-way flows in the oracle: %d, blocked by callwall with a reason: %d\n", two_way, accepted);
+    EXPECT_GT(two_way, 900);
 }
 
 }  // namespace

@@ -232,6 +232,43 @@ TEST(FieldTruth, RemoteFirstLegIsJudgedFromTheInside) {
               std::vector<std::string>{"blocked:stun-timeout"});
 }
 
+// The same leg when the far end's checks come through its relay in the same
+// private space as the inside host: the addresses cannot say which end is
+// inside, the side whose own checks went unanswered is judged. Both legs
+// blocked, so the entry is blocked, not partial.
+TEST(FieldTruth, RelayLegWhoseFarEndSpokeFirstIsBlocked) {
+    TempDb db;
+    attributed(db, "field_p2p_relay_remote_first");
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT server_port, outcome FROM flow WHERE transport='udp' AND server_port != 53 "
+                         "AND client_port != 53 ORDER BY first_ts"),
+              (std::vector<std::string>{"50300\tblocked:stun-timeout", "61001\tblocked:stun-timeout"}))
+        << "the relay leg is recorded from the relay (its check came first)";
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT verdict, ports_observed, ports_blocked FROM verdict "
+                         "WHERE entry_id='sendbird-calls.p2p-stun.udp'"),
+              std::vector<std::string>{"blocked\t[]\t[61001,61500]"});
+}
+
+// An inbound entry counts only traffic from the vendor's own names: a TURN
+// peer of the vendor's relay answering to a local port in the range, and an
+// unnamed peer sending to one, leave it not exercised, while the TURN peer
+// leg still counts for the outbound entries at the peer's port.
+TEST(FieldTruth, InboundEntryOnlyFromTheVendorsNames) {
+    TempDb db;
+    attributed(db, "field_inbound_not_vendor");
+    const std::string downstream = "'agora-2018.recording.udp-downstream'";
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id=" + downstream),
+              std::vector<std::string>{"not_exercised"});
+    EXPECT_TRUE(
+        query_rows(db.path(), "SELECT flow_id FROM flow_match WHERE counted=1 AND entry_id=" + downstream).empty());
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT f.client_port, m.evidence, m.counted FROM flow_match m JOIN flow f ON "
+                         "f.run_id=m.run_id AND f.id=m.flow_id WHERE m.entry_id='agora-2020.rtc-web.udp-pre-2.9'"),
+              (std::vector<std::string>{"40300\tturn-peer\t1", "61000\tport-only\t0"}))
+        << "the TURN peer leg counts at the peer's port; the unnamed peer's port is only a hint";
+}
+
 // A catalog gap is named by the vendor's own name that led to it, not by a
 // CNAME target the same answer carried.
 TEST(FieldTruth, CatalogGapIsNamedByTheVendorsName) {

@@ -195,7 +195,12 @@ using FlowOutcomeHook = std::function<void(const FlowFacts&, const FlowOutcome&)
 /// where the inside host sent STUN requests of its own (its ICE agent
 /// checking the pair), is seen from the inside host: it becomes the client,
 /// counters and names follow (a name the inside host had resolved for the
-/// far end names the far end). Returns whether the flow was turned.
+/// far end names the far end). Where the addresses cannot tell the inside
+/// host (both ends private, as a far end's relay in the same private space,
+/// or both public), the side whose own requests all went unanswered while
+/// the other side's were answered is taken as the inside host: its way out
+/// is the one in question (see unanswered_side_faces_us). Returns whether
+/// the flow was turned.
 bool orient_by_inside_host(FlowFacts& f);
 /// Whether orient_by_inside_host would turn the flow.
 [[nodiscard]] bool faces_inside_host(const FlowFacts& f) noexcept;

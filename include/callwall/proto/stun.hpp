@@ -23,7 +23,11 @@
 //   - Classic RFC 3489 STUN over TCP (shared-secret requests): the stream
 //     framer only frames messages that carry the magic cookie.
 //   - The MS-TURN type 0x0115 ("Data Indication" in MS-TURN) is reported by
-//     its bit layout (method 5, error-response class), not re-mapped.
+//     its bit layout (method 5, error-response class) when it carries the RFC
+//     5389 cookie; without the cookie (legacy MS-TURN: 128-bit transaction id,
+//     MAGIC-COOKIE first attribute, REMOTE-ADDRESS 0x0012 in the clear) it is
+//     decoded as a Data Indication (method Data, class Indication, variant
+//     MsTurn; the remote address as a peer address).
 //   - Padding of MS multiplexed TURN frames over TCP: [MS-TURN] defines none,
 //     so none is assumed (Wireshark pads them like ChannelData; no capture
 //     available to settle it).
@@ -52,8 +56,10 @@
 // anomaly — MS-TURN/early-draft style). A message without the cookie is
 // accepted as classic RFC 3489 only under strict checks (known type, length a
 // multiple of 4 and equal to the rest of the datagram, attributes walking
-// exactly to the end). The MAGIC-COOKIE attribute switches REALM/NONCE to the
-// MS-TURN numbering.
+// exactly to the end); the one cookie-less type outside RFC 3489 accepted is
+// the legacy MS-TURN Data Indication 0x0115, under the same checks and only
+// when its first attribute is MAGIC-COOKIE. The MAGIC-COOKIE attribute
+// switches REALM/NONCE to the MS-TURN numbering.
 #pragma once
 
 #include <array>
@@ -114,7 +120,7 @@ enum class MessageClass : uint8_t { Request = 0, Indication = 1, SuccessResponse
 
 enum class Variant : uint8_t {
     Rfc5389,  ///< magic cookie present (RFC 5389/8489)
-    MsTurn,  ///< magic cookie present and MS-TURN MAGIC-COOKIE attribute seen
+    MsTurn,  ///< MS-TURN MAGIC-COOKIE attribute seen (with the magic cookie, or a legacy 0x0115)
     Classic3489,  ///< no magic cookie, accepted under the strict classic checks
 };
 

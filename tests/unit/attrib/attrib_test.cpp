@@ -366,14 +366,22 @@ TEST(OrientByInsideHost, FarEndSpeakingFirstIsTurnedToTheInsideHost) {
     EXPECT_EQ(f.stun_answered_s2c, 4u);
     EXPECT_EQ(f.stun_retransmissions_s2c, 0u);
     EXPECT_EQ(f.names[0].source, "dns");  // the far end's name names the server now
-    // Inside to outside, or both inside (a lab), or no STUN of the inside
-    // host's own: left as seen.
+    // Inside to outside, or no STUN of the inside host's own: left as seen.
     FlowFacts normal = remote_first_leg();
     ASSERT_TRUE(orient_by_inside_host(normal));
     EXPECT_FALSE(orient_by_inside_host(normal));
+    // Both inside (a far end's relay in a lab's private cloud): the
+    // addresses cannot tell, the side left without answers is the inside
+    // host; once both sides' checks were answered, nothing to turn.
     FlowFacts lab = remote_first_leg();
     lab.client_ip = "10.77.100.90";
-    EXPECT_FALSE(orient_by_inside_host(lab));
+    ASSERT_TRUE(orient_by_inside_host(lab));
+    EXPECT_EQ(lab.client_ip, "10.1.0.16");
+    FlowFacts lab_answered = remote_first_leg();
+    lab_answered.client_ip = "10.77.100.90";
+    lab_answered.stun_answered = 8;
+    lab_answered.stun_answered_s2c = 4;
+    EXPECT_FALSE(orient_by_inside_host(lab_answered));
     FlowFacts silent = remote_first_leg();
     silent.stun_requests_s2c = 0;
     EXPECT_FALSE(orient_by_inside_host(silent));

@@ -128,6 +128,40 @@ TEST(NoFalseBlocked, FarEndSpeakingOnTheFlowAnswersIt) {
     EXPECT_EQ(classify_flow(f, kLater).reason, "stun-timeout");
 }
 
+TEST(NoFalseBlocked, LegWhoseEndsLookAlikeIsJudgedByTheUnansweredSide) {
+    // The far end's relay (private, like the inside host) spoke first: its
+    // four checks answered, the inside host's one check retransmitted three
+    // times and never answered.
+    FlowFacts f = one_way_udp("172.16.40.50", "10.1.0.18", 61500, 50300);
+    f.packets_c2s = 4;
+    f.packets_s2c = 8;
+    f.stun_requests = 5;
+    f.stun_requests_s2c = 1;
+    f.stun_answered = 4;
+    f.stun_retransmissions = 3;
+    f.stun_retransmissions_s2c = 3;
+    f.state = "answered";
+    EXPECT_EQ(classify_flow(f, kLater).outcome, Outcome::Observed) << "as recorded, from the relay";
+    FlowFacts media = f;
+    media.rtp_packets = 40;
+    EXPECT_FALSE(needs_orienting(media)) << "media came back: the leg works";
+    FlowFacts ours_answered = f;  // the recorded server's checks answered too: nothing to turn
+    ours_answered.stun_answered = 5;
+    ours_answered.stun_answered_s2c = 1;
+    EXPECT_FALSE(needs_orienting(ours_answered));
+    FlowFacts publics = f;  // two public ends: the same rule
+    publics.client_ip = "198.51.100.7";
+    publics.server_ip = "203.0.113.9";
+    EXPECT_TRUE(needs_orienting(publics));
+    ASSERT_TRUE(needs_orienting(f));
+    ASSERT_TRUE(orient_flow(f));
+    EXPECT_EQ(f.client_ip, "10.1.0.18");
+    EXPECT_EQ(f.stun_requests_s2c, 4u);
+    const FlowOutcome o = classify_flow(f, kLater);
+    EXPECT_EQ(o.reason, "stun-timeout");
+    EXPECT_NE(o.evidence.find("the far end's 4 own request(s) arrived"), std::string::npos) << o.evidence;
+}
+
 TEST(NoFalseBlocked, ResolverSilentOnOneQueryIsTheDestination) {
     FlowFacts f = one_way_udp("10.1.0.20", "10.1.0.1", 41003, 53);
     const FlowOutcome dropped = classify_flow(f, kLater);

@@ -336,6 +336,59 @@ TEST(StunDecode, ClassicRfc3489) {
     EXPECT_EQ(z->attribute_types[0], 0x0101);
 }
 
+// Legacy [MS-TURN] Data Indication, written from the format (not copied from
+// a capture): type 0x0115, length 36, a 128-bit transaction id, no RFC 5389
+// cookie; MAGIC-COOKIE 0x72C64BC6 first, REMOTE-ADDRESS (0x0012, in the
+// clear) 198.51.100.7:16400, DATA holding 12 bytes of an RTP header. What
+// ndpi__teams.pcap's relay sends (frames 1416-1439, tshark: "Data Indication").
+const char* kMsLegacyDataIndication =
+    "01150024"
+    "00112233445566778899aabbccddeeff"
+    "000f000472c64bc6"
+    "0012 0008 0001 4010 c6336407"
+    "0013 000c 80600001000000a011223344";
+
+TEST(StunDecode, LegacyMsTurnDataIndicationIsDataNotAnError) {
+    const Bytes b = hex(kMsLegacyDataIndication);
+    ASSERT_TRUE(probe(view(b)));
+    const auto r = decode(view(b));
+    ASSERT_TRUE(r.ok()) << to_string(r.code());
+    EXPECT_EQ(r->method, Method::Data);
+    EXPECT_EQ(r->msg_class, MessageClass::Indication);
+    EXPECT_EQ(r->variant, Variant::MsTurn);
+    EXPECT_EQ(to_hex(r->transaction_id), "00112233445566778899aabbccddeeff");
+    ASSERT_EQ(r->xor_peer_addresses.size(), 1u);
+    EXPECT_EQ(r->xor_peer_addresses[0], v4("198.51.100.7", 16400)) << "REMOTE-ADDRESS is not XOR-ed";
+    ASSERT_TRUE(r->data);
+    EXPECT_EQ(to_hex(*r->data), "80600001000000a011223344");
+    EXPECT_FALSE(r->error_code);
+    // A tracker sees an indication: nothing answered, nothing refused.
+    std::array<PendingTransaction, 4> slots{};
+    TransactionTracker t(slots);
+    EXPECT_EQ(t.on_message(*r, 1).event, TrackEvent::Indication);
+    EXPECT_EQ(t.stats().requests + t.stats().unmatched_responses, 0u);
+    // Every prefix: truncated or not mine; never a crash.
+    for (size_t k = 0; k < b.size(); ++k) {
+        const auto p = decode(ByteView{b.data(), k});
+        ASSERT_FALSE(p.ok()) << k;
+        EXPECT_TRUE(p.code() == DecodeErrorCode::Truncated || p.code() == DecodeErrorCode::NotThisProtocol) << k;
+    }
+    // Without MAGIC-COOKIE as its first attribute, or with another value, or
+    // a length that does not end at the datagram's end: not STUN at all.
+    Bytes no_cookie = b;
+    no_cookie[21] = 0x10;  // attribute 0x0010
+    EXPECT_EQ(decode(view(no_cookie)).code(), DecodeErrorCode::NotThisProtocol);
+    Bytes other_value = b;
+    other_value[27] ^= 1;
+    EXPECT_EQ(decode(view(other_value)).code(), DecodeErrorCode::NotThisProtocol);
+    Bytes longer = b;
+    longer.insert(longer.end(), {0, 0, 0, 0});
+    EXPECT_EQ(decode(view(longer)).code(), DecodeErrorCode::NotThisProtocol);
+    Bytes bad_walk = b;
+    bad_walk[31] = 0x09;  // REMOTE-ADDRESS length 9: the walk no longer ends exactly
+    EXPECT_EQ(decode(view(bad_walk)).code(), DecodeErrorCode::NotThisProtocol);
+}
+
 // --- every prefix, wrong lengths, adversarial ----------------------------------
 
 TEST(StunDecode, EveryPrefixIsTruncatedOrNotMine) {
@@ -865,6 +918,30 @@ TEST(TransactionTracker, AnsweredUnansweredAndError401) {
     ASSERT_EQ(st.error_codes.size(), 1u);
     EXPECT_EQ(st.error_codes[0].code, 401);
     EXPECT_EQ(st.error_codes[0].count, 1u);
+}
+
+// Zoom's 3478 answers each classic Binding Request with a type 0x0002
+// message carrying the request's 128-bit id (ndpi__zoom.pcap frames 34, 60):
+// an answer, not the far end's own request.
+TEST(TransactionTracker, OtherMethodWithOurIdAnswersOurRequest) {
+    std::array<PendingTransaction, 4> slots{};
+    TransactionTracker t(slots);
+    Bytes s1, s2, s3;
+    const auto req = msg(kClassicRequest, s1);
+    const auto answer = msg("000200009429ef88294dd52632c72931cb8dbb4c", s2);
+    EXPECT_EQ(t.on_message(req, 1000).event, TrackEvent::Request);
+    EXPECT_EQ(t.on_message(req, 11000).event, TrackEvent::Retransmission);
+    const auto a = t.on_message(answer, 61000);
+    EXPECT_EQ(a.event, TrackEvent::Answered);
+    EXPECT_EQ(a.rtt_us, 60000u);
+    EXPECT_EQ(t.on_message(answer, 62000).event, TrackEvent::DuplicateResponse);
+    // Another id is a request of its own.
+    const auto other = msg("00020000aaaaef88294dd52632c72931cb8dbb4c", s3);
+    EXPECT_EQ(t.on_message(other, 63000).event, TrackEvent::Request);
+    t.finish();
+    EXPECT_EQ(t.stats().requests, 2u);
+    EXPECT_EQ(t.stats().answered, 1u);
+    EXPECT_EQ(t.stats().unanswered, 1u);
 }
 
 TEST(TransactionTracker, UnmatchedResponseAndFinish) {
