@@ -330,7 +330,9 @@ FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<i
 }
 
 // Why nothing is expected to answer the flow, or "" when something should.
-std::string no_answer_expected(const FlowFacts& f) {
+// `probe_flow`: a probe sent it (FlowContext::sent_for), its own STUN
+// request on whatever port it probed, which expects its answer.
+std::string no_answer_expected(const FlowFacts& f, bool probe_flow) {
     // DHCP, DHCPv6, mDNS, SSDP, LLMNR: sent to a group, answered (if at all)
     // from another address. NetBIOS, Dropbox LAN sync, Spotify: sent to the
     // sender's network's broadcast address.
@@ -351,7 +353,9 @@ std::string no_answer_expected(const FlowFacts& f) {
                "): responses and datagrams expect no answer on their own flow";
     // The outer leg of a tunnel: each direction has its own source port (a
     // hash of the inner flow) or its own tunnel; the inner flows are judged.
-    if (is_tunnel_port(f.server_port) || is_tunnel_port(f.client_port))
+    // Not a probe's flow to a tunnel's port: it carries no tunnel, and its
+    // request is answered on the flow it went out on.
+    if (!probe_flow && (is_tunnel_port(f.server_port) || is_tunnel_port(f.client_port)))
         return "tunnel leg (UDP " + std::to_string(is_tunnel_port(f.server_port) ? f.server_port : f.client_port) +
                "): one-way by design, its inner flows are judged";
     return "";
@@ -403,7 +407,7 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const std::set<i
     const std::string far_end =
         f.packets_s2c > 0 ? "; the far end's " + std::to_string(f.stun_requests_s2c) + " own request(s) arrived" : "";
     if (ctx.split_by_eviction) return split_by_eviction();
-    if (std::string why = no_answer_expected(f); !why.empty()) {
+    if (std::string why = no_answer_expected(f, !ctx.sent_for.empty()); !why.empty()) {
         r.reason = std::move(why);
         r.evidence = r.reason;
         return r;

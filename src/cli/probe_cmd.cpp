@@ -27,6 +27,7 @@
 #include "probe/plan.hpp"
 #include "probe/sender.hpp"
 #include "store/store.hpp"
+#include "util/clock.hpp"
 
 namespace po = boost::program_options;
 
@@ -154,13 +155,31 @@ size_t sweep_slots() {
     return static_cast<size_t>(std::clamp<rlim_t>(usable, probe::kMaxActive, 8192));
 }
 
+// Once every probe is done: the capture goes on until the last unanswered
+// probe was sent attrib::kNoAnswerWaitS ago, so that silence after it is
+// judged as long as after any other (a swept port gives up 1.5 s after its
+// first send). Bounded by that wait; a signal cuts it short.
+void wait_after_last_unanswered(const std::vector<probe::ProbeResult>& results) {
+    double last = 0;
+    for (const auto& r : results)
+        if (r.seen == "no-answer") last = std::max(last, r.start_s);
+    if (last == 0) return;
+    // A little more than the rule's wait: the capture's timestamps are not
+    // the sender's clock.
+    const double until = last + attrib::kNoAnswerWaitS + 0.2;
+    for (double now = util::mono_s(); now < until && !g_stop_signal; now = util::mono_s())
+        ::usleep(static_cast<useconds_t>(std::min(until - now, 0.05) * 1e6) + 1);
+}
+
 // Sends the plan while capturing it into `pcap`; kExitOk, or the exit code
 // after a one-line message. Started as root, drops to `user` once the
-// interface and the file are open, before a probe is sent.
+// interface and the file are open, before a probe is sent. *ran_until: the
+// time (as the capture's timestamps) the capture stopped, after the probes'
+// last wait.
 int send_and_capture(const probe::Plan& plan, const std::string& iface, const std::string& local,
                      const std::string& pcap, double rate, double sweep_rate, const std::string& key,
                      const std::string& user, const std::vector<catalog::PortRange>& avoid, std::string* notes,
-                     std::vector<probe::ProbeResult>* results) {
+                     std::vector<probe::ProbeResult>* results, double* ran_until) {
     try {
         probe::ProbeCapture cap(iface, plan.destinations, pcap);
         const bool was_root = ::geteuid() == 0;
@@ -196,6 +215,8 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
         so.key = key;
         so.avoid_local_ports = avoid;
         *results = probe::send_probes(plan.probes, so, &g_stop_signal);
+        wait_after_last_unanswered(*results);
+        *ran_until = util::wall_s();
         cap.stop(0.5);
     } catch (const capture::CaptureError& e) {
         std::fprintf(stderr, "callwall probe: %s\n", e.what());
@@ -542,6 +563,10 @@ int run_probe(int argc, char** argv) {
     ro.command_line = join_command_line(argc, argv);
     ro.catalog = &*cat;
     ro.per_message_rows = true;  // a few hundred packets: every message is kept, as with --detail
+    // Every probe is a flow of its own, all of them alive at once in the
+    // capture (a sweep's 64,512 within its 120 s UDP idle timeout): each
+    // needs its decoder's slot for its STUN facts.
+    ro.decoder_flows = plan.probes.size();
     // An answer that came from a middlebox says nothing about the way to the
     // vendor: such flows are inconclusive, not observed. A TLS connection cut
     // after the ClientHello is blocked, whatever answered its SYN.
@@ -580,11 +605,12 @@ int run_probe(int argc, char** argv) {
         return report_store_error(e);
     }
     std::vector<probe::ProbeResult> results;
+    double ran_until = 0;
     // The probe's own ports stay out of every inbound entry's local ports:
     // an answered probe there would read as evidence for an entry it did
     // not exercise.
     if (const int rc = send_and_capture(plan, capture_iface, local, pcap, a.rate, a.sweep_rate, a.key, a.user,
-                                        cat->inbound_local_ports(), &notes, &results);
+                                        cat->inbound_local_ports(), &notes, &results, &ran_until);
         rc != kExitOk) {
         try {
             session->finish(run::Status::Failed);
@@ -593,6 +619,9 @@ int run_probe(int argc, char** argv) {
         return rc;
     }
     take_results(plan, results, &intercepted, &tls_cut, &sent_for, to_vendor ? &unproven_silence : nullptr, &notes);
+    // The capture's end is when it stopped, not its last packet: a probe
+    // sent last and never answered was waited for (kNoAnswerWaitS).
+    session->capture_ran_until(ran_until);
     const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, plan, a.vendors, a.fail_on, a.quiet, notes,
                                          [&] { print_probe_lines(plan, results, judged); });
     drop_pcap();

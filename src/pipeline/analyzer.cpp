@@ -47,6 +47,7 @@ Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cf
       fanout_(cfg.fanout),
       kept_(cfg.kept_flows) {
     dissector_.reserve_flows(cfg.flows.max_flows);
+    if (cfg.decoder_flows) dissector_.size_for_flows(std::min<size_t>(cfg.decoder_flows, cfg.flows.max_flows));
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
     if ((cfg.workers > 1 || cfg.fanout) && store) shards_ = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers);

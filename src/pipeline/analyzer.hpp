@@ -82,6 +82,12 @@ struct AnalyzerConfig {
     /// null: none). One thread decoding only: with workers, or once a
     /// snapshot writes rows, it is abandoned.
     attrib::KeptFlows* kept_flows = nullptr;
+    /// Flows the run knows it holds at most at once (a probe's capture: one
+    /// per probe it sent); 0: unknown. The decoders' per-flow pools are
+    /// bounded by it instead of their defaults when it is larger (at most
+    /// flows.max_flows): without it, a sweep's 64,512 flows alive at once
+    /// left most of them without their STUN facts (Dissector::size_for_flows).
+    size_t decoder_flows = 0;
 };
 
 namespace shard {

@@ -137,6 +137,12 @@ public:
     virtual void release(FlowApp& a) noexcept = 0;
     /// Adds the analyzer's own counters (pool reclaims and refusals) to `out`.
     virtual void add_stats(DissectStats&) const noexcept {}
+    /// The run holds up to `flows` of this analyzer's flows at once (a
+    /// probe's capture: one flow per probe it sent): the per-flow pools whose
+    /// every flow needs a slot raise their bound to that many (never lower
+    /// it). Memory is still taken in chunks as flows come, before the
+    /// packets of a warm run.
+    virtual void size_for_flows(size_t /*flows*/) {}
 };
 
 enum class L4 : uint8_t { Udp, Tcp };

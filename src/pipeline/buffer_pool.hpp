@@ -15,6 +15,7 @@
 // bound (rare with kSourceBuckets >> active sources; it only ever tightens).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,6 +50,8 @@ public:
     T& at(int32_t i) noexcept { return chunks_[static_cast<size_t>(i) / kChunk][static_cast<size_t>(i) % kChunk]; }
     [[nodiscard]] bool full() const noexcept { return free_.empty() && size_ >= cap_; }
     [[nodiscard]] size_t capacity() const noexcept { return cap_; }
+    /// Raises the bound (never lowers it); chunks are still made on first use.
+    void raise_capacity(size_t cap) noexcept { cap_ = std::max(cap_, cap); }
 
 private:
     static constexpr size_t kChunk = 64;

@@ -162,6 +162,9 @@ void Dissector::reserve_flows(uint32_t max_flows) {
         // A bounded address space (ulimit -v): the array doubles as it grows instead.
     }
 }
+void Dissector::size_for_flows(size_t flows) {
+    for (auto& a : impl_->shared.analyzers) a->size_for_flows(flows);
+}
 Dissector::~Dissector() = default;
 
 void Dissector::on_flow_created(flow::Flow&, uint32_t slot) noexcept {

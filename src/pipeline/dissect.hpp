@@ -87,6 +87,11 @@ public:
     /// Reserves the per-flow array for the flow table's bound (as address
     /// space: util/huge_pages.hpp), so that it grows in place.
     void reserve_flows(uint32_t max_flows);
+    /// The run holds up to `flows` flows at once, each of which may need a
+    /// decoder's slot (a probe's capture): the pools every such flow needs
+    /// are bounded by that many instead of their default, when larger
+    /// (AppAnalyzer::size_for_flows).
+    void size_for_flows(size_t flows);
     ~Dissector();
     Dissector(const Dissector&) = delete;
     Dissector& operator=(const Dissector&) = delete;

@@ -104,6 +104,13 @@ struct Session::Impl {
     Status status = Status::Failed;  ///< until finish() says otherwise
     std::string ended_by;
     bool run_end_written = false;
+    double ran_until = 0;  ///< capture_ran_until(); 0: the last packet's time
+    /// The run's end is when the capture stopped, when that is known and
+    /// later than its last packet.
+    void take_capture_end() {
+        store::RunTotals& t = analyzer->totals();
+        if (t.packets && ran_until > t.last_ts) t.last_ts = ran_until;
+    }
 
     /// Begins a run: its row, its analyzer, its run_start line.
     void begin();
@@ -204,6 +211,7 @@ void Session::Impl::begin() {
 
     pipeline::AnalyzerConfig cfg;
     cfg.flows.max_flows = o.max_flows;
+    cfg.decoder_flows = o.decoder_flows;
     cfg.outcome_hint = attrib::provisional_outcome;
     cfg.per_message_rows = o.per_message_rows;
     cfg.workers = log ? 1 : o.workers;
@@ -355,6 +363,8 @@ Tick Session::Impl::take_live_verdicts() {
 
 void Session::note(const std::string& line) { impl_->analyzer->totals().notes += line; }
 
+void Session::capture_ran_until(double ts_s) noexcept { impl_->ran_until = ts_s; }
+
 void Session::finish(Status status, const std::string& ended_by) {
     Impl& s = *impl_;
     s.status = status;
@@ -363,7 +373,9 @@ void Session::finish(Status status, const std::string& ended_by) {
     if (!ended_by.empty()) s.analyzer->totals().notes += "ended by " + ended_by + "\n";
     s.db->sync_writes();  // a deferred live attribution: its verdict events come before the final ones
     s.take_live_verdicts();
+    s.take_capture_end();  // before the flows still alive are written with their outcome hints
     s.analyzer->finish();
+    s.take_capture_end();  // a sharded run's end is set again from its workers'
     note_bounds(*s.analyzer);
     const store::RunTotals& t = s.analyzer->totals();
     // What the run row says of its end, for an attribution from memory.

@@ -254,6 +254,54 @@ TEST_F(ProbeNetns, ASweepFindsTheOnePortDroppedInTheRange) {
     EXPECT_NE(notes[0].find("probe: swept 64512 ports at 1000/s"), std::string::npos) << notes[0];
 }
 
+TEST_F(ProbeNetns, ASweepThroughAFirewallDroppingMostOfTheRangeIsExact) {
+    // A firewall that passes only UDP 4789 (a tunnel's port) and 40000-40099
+    // of Whereby's 1024-65535 and drops the rest, as the lab's corporate
+    // profile does: every one of the 64,512 flows is alive at once in the
+    // probe's capture (far more than the STUN decoder's default pool), the
+    // last ports swept are dropped (their silence is judged by when the
+    // capture stopped), and 4789 is the probe's own STUN, not a tunnel leg.
+    // Every dropped port must read blocked, every passed one observed:
+    // nothing inconclusive.
+    const std::string to_cloud = std::string("ip daddr ") + kCloud + " ";
+    firewall({to_cloud + "udp dport { 4789, 40000-40099 } accept", to_cloud + "udp dport 1024-65535 drop"});
+    TempDb db;
+    std::string out;
+    probe(db.path(), &out, {"--entry", "whereby.turn-sfu-highport.udp", "--sweep-rate", "2000"});
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT outcome, count(*) FROM flow WHERE transport = 'udp' AND server_port >= 1024 "
+                         "GROUP BY outcome ORDER BY outcome"),
+              (std::vector<std::string>{"blocked:stun-timeout\t64411", "observed\t101"}))
+        << out;
+    const std::string entry = " FROM verdict WHERE entry_id = 'whereby.turn-sfu-highport.udp'";
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT verdict, json_array_length(ports_observed), json_array_length(ports_blocked)" + entry),
+              std::vector<std::string>{"partial\t101\t64411"})
+        << out;
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT count(*) FROM verdict, json_each(ports_observed) WHERE entry_id = "
+                         "'whereby.turn-sfu-highport.udp' AND (value = 4789 OR value BETWEEN 40000 AND 40099)"),
+              std::vector<std::string>{"101"});
+    const auto why = query_rows(db.path(), "SELECT why" + entry);
+    ASSERT_EQ(why.size(), 1u);
+    EXPECT_NE(why[0].find("through on ports 4789, 40000-40099; blocked on ports 1024-4788, 4790-39999, 40100-65535"),
+              std::string::npos)
+        << why[0];
+    // The swept tail's last ports: blocked, by the capture's real end.
+    for (const char* port : {"65533", "65534", "65535"})
+        EXPECT_EQ(query_rows(db.path(), std::string("SELECT outcome FROM flow WHERE server_port = ") + port),
+                  std::vector<std::string>{"blocked:stun-timeout"})
+            << port;
+    const std::string swept =
+        "swept whereby.turn-sfu-highport.udp: every port (64,512) swept; 101 port(s) observed, "
+        "blocked on 1024-4788, 4790-39999, 40100-65535";
+    EXPECT_NE(out.find(swept), std::string::npos) << out.substr(0, 4000);
+    EXPECT_EQ(out.find("inconclusive on"), std::string::npos) << out.substr(0, 4000);
+    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0].find("no decoder buffer"), std::string::npos) << notes[0];
+}
+
 TEST_F(ProbeNetns, RootIsDroppedBeforeTheFirstProbe) {
     firewall({});
     {

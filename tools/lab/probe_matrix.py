@@ -411,9 +411,11 @@ def judge(profile, vendor, planned, skipped, rows, result, against="reflector", 
             wrong.append("%s %s %s: the table says %s, the probe says %s (%s)" %
                          (against, profile, entry, want, got.get(entry), why.get(entry, "")))
     probes = sum(len(v) for v in planned.values())
-    say("%-9s %-14s %-9s %-30s %2d entries, %3d probes at %s/s: %5.1f s, %d disagree" %
+    # A sweep's ports go at the probe's --sweep-rate (default 1000/s), the rest at --rate.
+    rate = RATE[0] + "/s" if SAMPLE else RATE[0] + "/s, ranges swept at 1000/s"
+    say("%-9s %-14s %-9s %-30s %2d entries, %3d probes at %s: %5.1f s, %d disagree" %
         (against, profile, vendor, entries[0] if entries else "", len(planned) + len(skipped), probes,
-         RATE[0], took, len(wrong)))
+         rate, took, len(wrong)))
     return wrong, took
 
 

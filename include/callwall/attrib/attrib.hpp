@@ -129,7 +129,9 @@ struct FlowContext {
     /// flow, or not known). A match to any other entry is listed but not
     /// counted: through one address (a reflector, a shared server) a flow
     /// carries every name probed there, and would otherwise serve entries it
-    /// never exercised.
+    /// never exercised. Such a flow to a tunnel's port (VXLAN, Geneve,
+    /// GTP-U) is the probe's own request, not a tunnel's one-way outer leg:
+    /// it is judged by its answer like any other.
     std::set<std::string> sent_for;
     /// A probe sent to the vendor's own server (no reflector) on a port it
     /// chose from the entry's range: the server's own refusal shows the
@@ -182,7 +184,8 @@ using FlowOutcomeHook = std::function<void(const FlowFacts&, const FlowOutcome&)
 [[nodiscard]] bool is_directed_broadcast(std::string_view to, std::string_view from) noexcept;
 
 /// UDP ports of tunnels whose outer flows are one-way by design (VXLAN,
-/// VXLAN-GPE, Geneve, GTP-U): never "no answer" flows.
+/// VXLAN-GPE, Geneve, GTP-U): never "no answer" flows, unless a probe sent
+/// them (FlowContext::sent_for).
 [[nodiscard]] bool is_tunnel_port(uint16_t port) noexcept;
 
 /// True for addresses that are inside a site by their range: RFC 1918,

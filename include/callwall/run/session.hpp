@@ -45,6 +45,9 @@ struct Options {
     std::string command_line;
     const catalog::Catalog* catalog = nullptr;  ///< required; must outlive the session
     uint32_t max_flows = 1u << 20;  ///< bound on live flows
+    /// Flows the run knows it holds at most at once (a probe: one per probe
+    /// it sends); 0: unknown (pipeline::AnalyzerConfig::decoder_flows).
+    size_t decoder_flows = 0;
     /// File runs: the run's totals are written every this many packets, so a
     /// run killed later shows the packets of its last committed batch; and
     /// at a checkpoint commit_every_s or commit_every_checkpoints after the
@@ -125,6 +128,15 @@ public:
 
     /// A line for the run's notes (damaged files, sources that failed).
     void note(const std::string& line);
+
+    /// The capture ran until `ts_s` (seconds since the epoch, as the frames'
+    /// times), which may be after its last packet: a probe waits after its
+    /// last send before it stops capturing. finish() takes it as the run's
+    /// end (run.last_ts) when later than the last packet, so that an attempt
+    /// sent near the end is judged by how long the capture really went on
+    /// after it (attrib::kNoAnswerWaitS), not by when the last packet came.
+    /// A file read as it was written has no such time: never call it there.
+    void capture_ran_until(double ts_s) noexcept;
 
     /// Ends the run: flows still alive are written, the bounds the run hit
     /// are noted, "ended by WHAT" is noted when given, and the status and end

@@ -23,6 +23,9 @@ public:
         describe_media(f, flow_state<RtcFlow>(a), out, final);
     }
     void release(FlowApp& a) noexcept override { release_media(flow_state<RtcFlow>(a)); }
+    /// Every STUN flow needs its transaction slot (a swept port's request and
+    /// its answer, or their absence, are the flow's outcome).
+    void size_for_flows(size_t flows) override { stun_.size_for_flows(flows); }
 
     /// The parts, shared with STUN over TCP.
     [[nodiscard]] StunTurn& stun() noexcept { return stun_; }

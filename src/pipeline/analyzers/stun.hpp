@@ -46,6 +46,8 @@ public:
     /// Transaction counts; `final` counts outstanding requests as unanswered.
     void describe(RtcFlow& r, FlowColumns& out, bool final);
     void release(RtcFlow& r) noexcept;
+    /// Room for `flows` flows' transactions at once (AppAnalyzer::size_for_flows).
+    void size_for_flows(size_t flows) noexcept { pool_.raise_capacity(flows); }
 
 private:
     struct Slot {

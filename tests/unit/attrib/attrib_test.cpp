@@ -188,6 +188,33 @@ TEST(ClassifyFlow, ProbeSilenceWhereNoStunAnswerIsExpectedIsNoBlock) {
     EXPECT_EQ(classify_flow(answered, 110, {}, probe).outcome, Outcome::Observed);
 }
 
+// A probe's STUN request to a tunnel's port (VXLAN 4789, GTP-U 2152, ...)
+// is no tunnel's one-way outer leg: it reads by its STUN answer, or its
+// absence. A capture's own flow to such a port stays a tunnel leg.
+TEST(ClassifyFlow, AProbesFlowToATunnelPortReadsByItsStunAnswer) {
+    FlowContext probe;
+    probe.sent_for = {"sendbird.p2p.udp"};
+    for (const uint16_t port : {2152, 4789, 4790, 6081, 8472}) {
+        SCOPED_TRACE(port);
+        FlowFacts f = udp_flow(port);
+        f.packets_c2s = 2;
+        f.stun_requests = 1;
+        f.stun_retransmissions = 1;
+        f.last_ts = f.first_ts + 0.5;
+        f.app = "stun";
+        const auto leg = classify_flow(f, 110);
+        EXPECT_EQ(leg.outcome, Outcome::Inconclusive);
+        EXPECT_EQ(leg.reason.rfind("tunnel leg", 0), 0u) << leg.reason;
+        const auto o = classify_flow(f, 110, {}, probe);
+        EXPECT_EQ(o.outcome, Outcome::Blocked) << o.reason;
+        EXPECT_EQ(o.reason, "stun-timeout");
+        FlowFacts answered = f;
+        answered.packets_s2c = 1;
+        answered.stun_answered = 1;
+        EXPECT_EQ(classify_flow(answered, 110, {}, probe).outcome, Outcome::Observed);
+    }
+}
+
 TEST(ClassifyFlow, Icmpv6AdminProhibited) {
     FlowFacts f = udp_flow(3478);
     f.icmp_errors = 1;

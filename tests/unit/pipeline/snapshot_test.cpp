@@ -24,6 +24,7 @@
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
+#include "unit/test_util.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -176,39 +177,7 @@ TEST(Snapshot, WorkersRefreshToTheRowsOneThreadWrites) {
     EXPECT_GT(named, 100u) << "no named flow was compared";
 }
 
-// Frames of a synthetic exchange, IPv4 over Ethernet.
-std::vector<uint8_t> udp_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                               const std::vector<uint8_t>& payload) {
-    std::vector<uint8_t> f(12, 0x02);  // two locally administered MACs
-    const auto put16 = [&f](uint32_t v) {
-        f.push_back(static_cast<uint8_t>(v >> 8));
-        f.push_back(static_cast<uint8_t>(v));
-    };
-    const auto put32 = [&](uint32_t v) {
-        put16(v >> 16);
-        put16(v & 0xffff);
-    };
-    put16(0x0800);
-    const size_t ip = f.size();
-    put16(0x4500);
-    put16(static_cast<uint32_t>(28 + payload.size()));
-    put32(0x00010000);  // id 1, no fragment
-    put16(0x4011);  // TTL 64, UDP
-    put16(0);  // checksum, below
-    put32(src);
-    put32(dst);
-    uint32_t sum = 0;
-    for (size_t i = ip; i < ip + 20; i += 2) sum += (uint32_t{f[i]} << 8) | f[i + 1];
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    f[ip + 10] = static_cast<uint8_t>(~sum >> 8);
-    f[ip + 11] = static_cast<uint8_t>(~sum);
-    put16(sport);
-    put16(dport);
-    put16(static_cast<uint32_t>(8 + payload.size()));
-    put16(0);  // no UDP checksum
-    f.insert(f.end(), payload.begin(), payload.end());
-    return f;
-}
+using test::udp_frame;
 
 // A DNS message for turn.example.com A: the query, or its answer `address`.
 std::vector<uint8_t> dns(bool answer, uint32_t address) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,7 +14,9 @@
 #include "callwall/run/session.hpp"
 #include "golden/run_util.hpp"
 #include "store/store.hpp"
+#include "pipeline/analyzers/stun.hpp"
 #include "unit/corpus.hpp"
+#include "unit/test_util.hpp"
 
 namespace callwall::run {
 namespace {
@@ -159,6 +162,124 @@ TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
     }
     EXPECT_GT(compared, 20u);
     EXPECT_GT(refreshes, 100u);
+}
+
+// ---- a probe's run: its flows all alive at once, its capture's end ----
+
+constexpr int64_t kT0Us = 1'767'225'600'000'000;
+constexpr uint32_t kClientIp = 0x0A000005, kServerIp = 0xC6336407;  // 10.0.0.5, 198.51.100.7
+
+struct Timed {
+    double at_s;  ///< after kT0Us
+    std::vector<uint8_t> bytes;
+};
+
+// The frames, in time order, through the session.
+void feed(Session& s, std::vector<Timed> frames) {
+    std::stable_sort(frames.begin(), frames.end(), [](const Timed& a, const Timed& b) { return a.at_s < b.at_s; });
+    for (const Timed& t : frames) {
+        capture::RawFrame f;
+        f.ts_us = kT0Us + static_cast<int64_t>(t.at_s * 1e6);
+        f.linktype = 1;
+        f.caplen = f.wirelen = static_cast<uint32_t>(t.bytes.size());
+        f.bytes = ByteView(t.bytes.data(), t.bytes.size());
+        s.process(f);
+    }
+}
+
+// A STUN Binding request (RFC 8489 §5: no attributes) whose transaction id holds `n`.
+std::vector<uint8_t> binding_request(uint32_t n) {
+    std::vector<uint8_t> m = test::hex("0001 0000 2112a442 000000000000000000000000");
+    std::memcpy(m.data() + 16, &n, sizeof n);
+    return m;
+}
+
+Options probe_run(const test::TempDb& db) {
+    Options o;
+    o.db_path = db.path();
+    o.kind = "probe";
+    o.sources = {"test0"};
+    o.command_line = "session_test";
+    o.catalog = &bundled_catalog();
+    o.per_message_rows = false;
+    return o;
+}
+
+// A sweep's flows are all alive at once (a UDP flow idles out after 120 s; a
+// sweep of 64,512 ports takes 33-65 s), many more than the STUN decoder's
+// default pool holds. A run told how many flows it holds (a probe: one per
+// probe) gives each its slot, so every swept port keeps its request and its
+// retransmission (blocked: stun-timeout); by default the flows past the
+// pool's bound lose them, and the run's notes say so.
+TEST(Session, EveryFlowOfAProbeKeepsItsStunFactsWhenManyMoreThanTheDefaultPoolAreAlive) {
+    constexpr uint32_t kFlows = pipeline::StunTurn::kSlots + 3000;
+    std::vector<Timed> frames;
+    frames.reserve(2 * kFlows);
+    for (uint32_t i = 0; i < kFlows; ++i) {
+        const double at = i / 2000.0;  // the fastest sweep: 2,000 ports a second
+        const auto request = binding_request(i);
+        const auto port = static_cast<uint16_t>(20000 + i);  // above every tunnel port (2152-8472)
+        frames.push_back({at, test::udp_frame(kClientIp, kServerIp, 40000, port, request)});
+        frames.push_back({at + 0.5, test::udp_frame(kClientIp, kServerIp, 40000, port, request)});
+    }
+    for (const bool sized : {false, true}) {
+        SCOPED_TRACE(sized ? "sized for the probe's flows" : "default pools");
+        test::TempDb db;
+        Options o = probe_run(db);
+        if (sized) o.decoder_flows = kFlows;
+        Session s(std::move(o));
+        feed(s, frames);
+        s.finish(Status::Completed);
+        ASSERT_TRUE(s.attribute().has_value());
+        const auto with_facts = test::query_rows(
+            db.path(), "SELECT count(*) FROM flow WHERE stun_requests = 1 AND stun_retransmissions = 1");
+        const auto notes = test::query_rows(db.path(), "SELECT notes FROM run");
+        ASSERT_EQ(notes.size(), 1u);
+        if (!sized) {
+            // The case is one the default pool cannot hold (else it shows nothing).
+            EXPECT_LT(std::stoul(with_facts.at(0)), kFlows);
+            EXPECT_NE(notes[0].find("times a flow got no decoder buffer"), std::string::npos) << notes[0];
+            continue;
+        }
+        EXPECT_EQ(with_facts, std::vector<std::string>{std::to_string(kFlows)});
+        EXPECT_EQ(notes[0].find("no decoder buffer"), std::string::npos) << notes[0];
+        EXPECT_EQ(test::query_rows(db.path(), "SELECT outcome, count(*) FROM flow GROUP BY outcome"),
+                  std::vector<std::string>{"blocked:stun-timeout\t" + std::to_string(kFlows)});
+    }
+}
+
+// A probe waits after its last send before it stops capturing: the run's end
+// is that time, not its last packet's, so an attempt sent last is judged by
+// how long the capture really went on after it (attrib::kNoAnswerWaitS).
+TEST(Session, AnAttemptNearTheEndIsJudgedByWhenTheCaptureStopped) {
+    const std::vector<uint8_t> datagram(40, 0xEE);  // none of the decoders' protocols
+    const std::vector<Timed> frames = {
+        {0.0, test::udp_frame(kClientIp, kServerIp, 40000, 5000, datagram)},
+        {0.4, test::udp_frame(kClientIp, kServerIp, 40001, 3478, binding_request(7))},
+        {0.5, test::udp_frame(kClientIp, kServerIp, 40000, 5000, datagram)},
+    };
+    const auto judged = [&](double ran_until_s, std::vector<std::string>* span) {
+        test::TempDb db;
+        Session s(probe_run(db));
+        feed(s, frames);
+        if (ran_until_s > 0) s.capture_ran_until(static_cast<double>(kT0Us) / 1e6 + ran_until_s);
+        s.finish(Status::Completed);
+        EXPECT_TRUE(s.attribute().has_value());
+        *span = test::query_rows(db.path(), "SELECT printf('%.1f', last_ts - first_ts) FROM run");
+        return test::query_rows(db.path(), "SELECT server_port, outcome FROM flow ORDER BY server_port");
+    };
+    std::vector<std::string> span;
+    EXPECT_EQ(judged(0, &span), (std::vector<std::string>{"3478\tinconclusive", "5000\tinconclusive"}));
+    EXPECT_EQ(span, std::vector<std::string>{"0.5"});
+    // Stopped 0.1 s after the last packet: still too soon to say.
+    EXPECT_EQ(judged(0.6, &span), (std::vector<std::string>{"3478\tinconclusive", "5000\tinconclusive"}));
+    EXPECT_EQ(span, std::vector<std::string>{"0.6"});
+    // A time before the last packet changes nothing.
+    EXPECT_EQ(judged(0.2, &span), (std::vector<std::string>{"3478\tinconclusive", "5000\tinconclusive"}));
+    EXPECT_EQ(span, std::vector<std::string>{"0.5"});
+    // Stopped 3.5 s after the last packet: both attempts waited long enough.
+    EXPECT_EQ(judged(4.0, &span), (std::vector<std::string>{"3478\tblocked:stun-timeout", "5000\tblocked:no-answer"}));
+    EXPECT_EQ(span, std::vector<std::string>{"4.0"});
 }
 
 }  // namespace
