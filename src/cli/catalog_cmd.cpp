@@ -1,7 +1,10 @@
-// `callwall catalog list|show|check|export`.
+// `callwall catalog list|show|check|export|import`.
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <sstream>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -9,6 +12,7 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "callwall/catalog/import.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 
@@ -26,6 +30,8 @@ constexpr std::string_view kUsage =
     "       callwall catalog export [--format nft|iptables|dnsmasq-nftset|dnsmasq-ipset]\n"
     "                               [--vendor V] [--product P] [--edition E] [--nft-table NAME]\n"
     "                               [--required-only] [--include-any] [--entry ID]...\n"
+    "       callwall catalog import --format o365|aws-ip-ranges FILE [--list-version V] [--service S]\n"
+    "                               [--ports TRANSPORT:PORTS]... [--vendor V] [--output FILE.toml]\n"
     "\n"
     "The bundled catalog is loaded first (CALLWALL_CATALOG_DIR overrides where it is); each --catalog\n"
     "DIR adds its *.toml files, and a file named like an earlier one replaces it. 'check DIR' checks\n"
@@ -60,6 +66,19 @@ std::string_view sub_help(std::string_view sub) {
                "example: callwall catalog export --vendor whereby --required-only > whereby.nft\n"
                "         callwall catalog export --entry whereby.turn.udp --format iptables\n"
                "         callwall catalog export --vendor whereby --format dnsmasq-nftset > /etc/dnsmasq.d/callwall.conf\n";
+    if (sub == "import")
+        return "usage: callwall catalog import --format o365|aws-ip-ranges FILE [--list-version V] [--service S]\n"
+               "                               [--ports TRANSPORT:PORTS]... [--vendor V] [--id-prefix P] [--url U]\n"
+               "                               [--transcribed YYYY-MM-DD] [--output FILE.toml]\n\n"
+               "Writes a schema-2 catalog file from a vendor's machine-readable list read from FILE (no network\n"
+               "access): Microsoft 365's endpoints web service JSON (o365; --service Skype for Teams; the JSON has\n"
+               "no version: give --list-version), or AWS ip-ranges.json (aws-ip-ranges; --service, default\n"
+               "CHIME_MEETINGS; the list has no ports: give them from the vendor's page with --ports). The file\n"
+               "carries the list's version; what the catalog cannot hold is listed on standard error.\n\n"
+               "example: callwall catalog import --format o365 endpoints.json --service Skype --list-version "
+               "2026103000 -o teams.toml\n"
+               "         callwall catalog import --format aws-ip-ranges ip-ranges.json --ports udp:3478 "
+               "--ports tcp:443\n";
     return {};
 }
 
@@ -170,6 +189,96 @@ int catalog_show(const cat::Catalog& c, const std::string& id) {
     return write_stdout(*text, "catalog") ? kExitOk : kExitOutput;
 }
 
+/// `catalog import`'s own options.
+po::options_description import_options() {
+    po::options_description o("Options of 'import'");
+    // clang-format off
+    o.add_options()
+        ("list-version", po::value<std::string>()->value_name("V"), "import: the list's version")
+        ("service", po::value<std::string>()->value_name("S"),
+         "import: o365 serviceArea (Skype for Teams) or AWS service (default CHIME_MEETINGS)")
+        ("ports", po::value<std::vector<std::string>>()->composing()->value_name("T:P"),
+         "import aws-ip-ranges: a transport and its ports, e.g. udp:3478 or tcp:443,3478-3481 (repeatable)")
+        ("id-prefix", po::value<std::string>()->value_name("P"), "import: entry id prefix")
+        ("url", po::value<std::string>()->value_name("U"), "import: the page the list belongs to")
+        ("transcribed", po::value<std::string>()->value_name("DATE"), "import: the date written (default today)")
+        ("output,o", po::value<std::string>()->value_name("FILE"), "import: write here instead of stdout");
+    // clang-format on
+    return o;
+}
+
+// "udp:3478,5000-5010" -> the transport and its port ranges.
+bool parse_transport_ports(const std::string& text, std::pair<cat::Transport, std::vector<cat::PortRange>>& out) {
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos) return false;
+    const std::string t = text.substr(0, colon);
+    if (t != "udp" && t != "tcp") return false;
+    out.first = t == "udp" ? cat::Transport::Udp : cat::Transport::Tcp;
+    std::stringstream ss(text.substr(colon + 1));
+    for (std::string item; std::getline(ss, item, ',');) {
+        unsigned lo = 0, hi = 0;
+        char dash = 0;
+        std::istringstream is(item);
+        if (!(is >> lo)) return false;
+        hi = lo;
+        if (is >> dash && (dash != '-' || !(is >> hi))) return false;
+        if (lo < 1 || hi > 65535 || lo > hi) return false;
+        out.second.push_back({static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)});
+    }
+    return !out.second.empty();
+}
+
+/// `catalog import --format F FILE`.
+int catalog_import(const po::variables_map& vm, const std::string& format, const std::vector<std::string>& args) {
+    if (args.size() != 1) return usage_error("'import' takes exactly one FILE (the list, read locally)");
+    if (format != "o365" && format != "aws-ip-ranges")
+        return usage_error("'import' needs --format o365 or --format aws-ip-ranges");
+    cat::ImportOptions o;
+    o.format = format;
+    auto opt = [&](const char* key, std::string& to) {
+        if (vm.count(key)) to = vm[key].as<std::string>();
+    };
+    opt("vendor", o.vendor);
+    opt("list-version", o.list_version);
+    opt("service", o.service);
+    opt("id-prefix", o.id_prefix);
+    opt("url", o.url);
+    opt("transcribed", o.transcribed);
+    if (o.transcribed.empty()) {
+        char day[16];
+        const std::time_t now = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        o.transcribed = day;
+    }
+    if (vm.count("ports"))
+        for (const std::string& p : vm["ports"].as<std::vector<std::string>>()) {
+            std::pair<cat::Transport, std::vector<cat::PortRange>> tp;
+            if (!parse_transport_ports(p, tp))
+                return usage_error("invalid --ports '" + p + "'; expected udp:3478 or tcp:443,3478-3481");
+            o.ports.push_back(std::move(tp));
+        }
+    std::ifstream in(args.front(), std::ios::binary);
+    if (!in) return usage_error("cannot read '" + args.front() + "'");
+    std::ostringstream text;
+    text << in.rdbuf();
+    const cat::ImportResult r = cat::import_list(text.str(), o);
+    for (const std::string& s : r.skipped) std::cerr << "callwall catalog import: left out: " << s << "\n";
+    if (!r.error.empty()) {
+        std::cerr << "callwall catalog import: " << args.front() << ": " << r.error << "\n";
+        return kExitCatalog;
+    }
+    if (vm.count("output")) {
+        std::ofstream out(vm["output"].as<std::string>(), std::ios::binary);
+        if (!(out << r.toml) || !out.flush()) return kExitOutput;
+        std::cerr << "callwall catalog import: " << r.entries << " entries written to "
+                  << vm["output"].as<std::string>() << "\n";
+        return kExitOk;
+    }
+    return write_stdout(r.toml, "catalog") ? kExitOk : kExitOutput;
+}
+
 }  // namespace
 
 int run_catalog(int argc, char** argv) {
@@ -195,6 +304,7 @@ int run_catalog(int argc, char** argv) {
             ("entry", po::value<std::vector<std::string>>()->composing()->value_name("ID"),
              "export: only this entry (repeatable), e.g. what a probe found blocked");
         // clang-format on
+        visible.add(import_options());
         po::options_description hidden;
         // clang-format off
         hidden.add_options()
@@ -220,7 +330,7 @@ int run_catalog(int argc, char** argv) {
             std::cout << (text.empty() ? kUsage : text) << "\n" << visible;
             return kExitOk;
         }
-        if (!vm.count("command")) return usage_error("missing command: list, show, check or export");
+        if (!vm.count("command")) return usage_error("missing command: list, show, check, export or import");
         const std::string command = vm["command"].as<std::string>();
         const std::vector<std::string> args =
             vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
@@ -238,6 +348,7 @@ int run_catalog(int argc, char** argv) {
             for (const std::string& d : vm["catalog"].as<std::vector<std::string>>()) paths.emplace_back(d);
         }
 
+        if (command == "import") return catalog_import(vm, format, args);
         if (command == "check") {
             if (has_selection || !format.empty())
                 return usage_error("'check' takes no --vendor/--product/--edition/--format");
@@ -246,7 +357,7 @@ int run_catalog(int argc, char** argv) {
         }
 
         if (command != "list" && command != "show" && command != "export") {
-            return usage_error("unknown command '" + command + "'; expected list, show, check or export");
+            return usage_error("unknown command '" + command + "'; expected list, show, check, export or import");
         }
         if (command == "show") {
             if (args.size() != 1) return usage_error("'show' takes exactly one ID");

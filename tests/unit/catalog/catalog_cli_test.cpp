@@ -178,7 +178,7 @@ TEST_F(CatalogCli, OneToolAcrossCommands) {
     CommandResult r = run(catalog("frobnicate"));
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.output,
-              "callwall catalog: unknown command 'frobnicate'; expected list, show, check or export "
+              "callwall catalog: unknown command 'frobnicate'; expected list, show, check, export or import "
               "(try 'callwall catalog --help')\n");
     write("broken.toml", kBroken);
     for (const char* flag : {"--no-bundled-catalog", "--no-bundled"}) {
