@@ -19,21 +19,22 @@ std::optional<uint16_t> FileParser::parse_port(const toml::node& n) {
     return static_cast<uint16_t>(v);
 }
 
-std::optional<std::vector<PortRange>> FileParser::parse_ports(const toml::table& t, std::string_view where) {
-    const toml::node* n = t.get("ports");
+std::optional<std::vector<PortRange>> FileParser::parse_ports(const toml::table& t, std::string_view where,
+                                                              std::string_view key) {
+    const toml::node* n = t.get(key);
     if (!n) {
-        error_at(
-            t, "missing key 'ports' in " + std::string(where) + "; expected an array of ports and [low, high] ranges");
+        error_at(t, "missing key " + quote(key) + " in " + std::string(where) +
+                        "; expected an array of ports and [low, high] ranges");
         return std::nullopt;
     }
     const toml::array* arr = n->as_array();
     if (!arr) {
-        error_at(*n,
-                 "expected 'ports' to be an array of ports and [low, high] ranges, got " + std::string(type_name(*n)));
+        error_at(*n, "expected " + quote(key) + " to be an array of ports and [low, high] ranges, got " +
+                         std::string(type_name(*n)));
         return std::nullopt;
     }
     if (arr->empty()) {
-        error_at(*n, "'ports' is empty; expected at least one port or [low, high] range");
+        error_at(*n, quote(key) + " is empty; expected at least one port or [low, high] range");
         return std::nullopt;
     }
     std::vector<PortRange> out;
@@ -104,7 +105,8 @@ std::optional<std::vector<Destination>> FileParser::parse_destinations(const tom
     const toml::node* n = t.get("destinations");
     if (!n) {
         error_at(t, "missing key 'destinations' in " + std::string(where) +
-                        "; expected an array of names (\"*.x.com\", \".x.com\", \"host.x.com\") or [\"ANY\"]");
+                        "; expected an array of names (\"*.x.com\", \".x.com\", \"host.x.com\") or [\"ANY\"]" +
+                        (schema_ >= kSchemaVersion2 ? ", or 'addresses'" : ""));
         return std::nullopt;
     }
     const toml::array* arr = n->as_array();
@@ -161,6 +163,125 @@ std::optional<std::vector<Destination>> FileParser::parse_destinations(const tom
     }
     if (!ok) return std::nullopt;
     return out;
+}
+
+std::optional<std::vector<AddressRange>> FileParser::parse_addresses(const toml::table& t) {
+    const toml::node* n = t.get("addresses");
+    const toml::array* arr = n->as_array();
+    if (!arr) {
+        error_at(*n, "expected 'addresses' to be an array of CIDR prefixes or start-end ranges, got " +
+                         std::string(type_name(*n)));
+        return std::nullopt;
+    }
+    if (arr->empty()) {
+        error_at(*n,
+                 "'addresses' is empty; expected at least one prefix (\"52.112.0.0/14\") or range "
+                 "(\"10.1.0.5-10.1.0.9\")");
+        return std::nullopt;
+    }
+    std::vector<AddressRange> out;
+    std::vector<const toml::node*> nodes;
+    bool ok = true;
+    for (const toml::node& el : *arr) {
+        const auto* s = el.as_string();
+        if (!s) {
+            error_at(el, "expected each address to be a string, got " + std::string(type_name(el)));
+            ok = false;
+            continue;
+        }
+        std::string reason;
+        auto r = parse_address_range(s->get(), &reason);
+        if (!r) {
+            // A reason that already says what was expected is not followed by the general form.
+            error_at(el, "malformed address " + quote(s->get()) + ": " + reason +
+                             (reason.find("expected") != std::string::npos
+                                  ? ""
+                                  : "; expected a CIDR prefix such as '52.112.0.0/14' or '2603:1063::/38', or a "
+                                    "range such as '10.1.0.5-10.1.0.9'"));
+            ok = false;
+            continue;
+        }
+        out.push_back(std::move(*r));
+        nodes.push_back(&el);
+    }
+    // Overlaps: in (family, lo) order, an item overlaps an earlier one when
+    // its lo is at or below the largest hi so far. Reported at the item
+    // written later, naming the other.
+    std::vector<size_t> order(out.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto key_less = [&](size_t a, size_t b) {
+        if (out[a].family != out[b].family) return out[a].family < out[b].family;
+        return out[a].lo < out[b].lo;
+    };
+    std::stable_sort(order.begin(), order.end(), key_less);
+    size_t widest = SIZE_MAX;  // the item with the largest hi so far in this family
+    for (size_t k = 0; k < order.size(); ++k) {
+        const size_t i = order[k];
+        if (widest != SIZE_MAX && out[widest].family == out[i].family && out[widest].overlaps(out[i])) {
+            const size_t later = std::max(i, widest), other = std::min(i, widest);
+            error_at(*nodes[later], "address " + quote(out[later].as_written) + " overlaps " +
+                                        quote(out[other].as_written) +
+                                        " in the same entry; expected disjoint prefixes and ranges (merge them)");
+            ok = false;
+        }
+        if (widest == SIZE_MAX || out[widest].family != out[i].family || out[widest].hi < out[i].hi) widest = i;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+}
+
+bool FileParser::parse_schema2_entry(const toml::table& t, std::string_view where, Entry& e) {
+    if (schema_ < kSchemaVersion2) return true;  // check_schema2_keys reported any use
+    bool ok = true;
+    if (t.get("source_ports")) {
+        if (auto p = parse_ports(t, where, "source_ports")) {
+            e.source_ports = std::move(*p);
+            e.source_port_set = PortSet(e.source_ports);
+        } else {
+            ok = false;
+        }
+    }
+    if (const toml::node* n = t.get("tier")) {
+        const auto* s = n->as_string();
+        if (!s || !contains(kTiers, s->get())) {
+            error_at(*n, "unknown tier " + describe_value(*n) + "; expected one of: " + join(kTiers));
+            ok = false;
+        } else {
+            e.tier = s->get();
+        }
+    }
+    if (const toml::table* f = get_table(t, "fallback", where, false, "chain, order and label")) {
+        check_keys(*f, kFallbackKeys, "[entry.fallback]");
+        Fallback fb;
+        auto chain = get_string(*f, "chain", "[entry.fallback]", true);
+        auto label = get_string(*f, "label", "[entry.fallback]", true);
+        const toml::node* o = f->get("order");
+        if (!o) {
+            error_at(*f,
+                     "missing key 'order' in [entry.fallback]; expected 1 for the vendor's first choice, 2 for "
+                     "the next, ...");
+            ok = false;
+        } else if (!o->is_integer() || o->as_integer()->get() < 1 || o->as_integer()->get() > 100) {
+            error_at(*o, "bad fallback order " + describe_value(*o) + "; expected an integer from 1 to 100");
+            ok = false;
+        } else {
+            fb.order = static_cast<uint32_t>(o->as_integer()->get());
+        }
+        if (chain && !valid_id(*chain)) {
+            error_at(*f->get("chain"), "invalid chain " + quote(*chain) +
+                                           "; expected lowercase letters, digits, '.', '-' or '_' like an id");
+            chain.reset();
+        }
+        if (!chain || !label) ok = false;
+        if (ok) {
+            fb.chain = *chain;
+            fb.label = *label;
+            e.fallback = std::move(fb);
+        }
+    } else if (t.get("fallback")) {
+        ok = false;
+    }
+    return ok;
 }
 
 bool FileParser::parse_probe_hosts(const toml::table& t, Entry& e) {
@@ -368,6 +489,7 @@ std::optional<Entry> FileParser::parse_entry(const toml::table& t, const Documen
     auto id = parse_id(t, "[[entry]]");
     const std::string where = "[[entry]]" + (id ? " " + quote(*id) : std::string());
     check_keys(t, kEntryKeys, where);
+    check_schema2_keys(t, kEntryKeys2);
     Entry e;
     bool ok = id.has_value();
     if (id) e.id = *id;
@@ -405,10 +527,25 @@ std::optional<Entry> FileParser::parse_entry(const toml::table& t, const Documen
         e.ports = std::move(*ports);
     else
         ok = false;
-    if (auto d = parse_destinations(t, where))
-        e.destinations = std::move(*d);
-    else
+    const bool has_addresses = schema_ >= kSchemaVersion2 && t.get("addresses");
+    if (has_addresses) {
+        if (auto a = parse_addresses(t))
+            e.addresses = std::move(*a);
+        else
+            ok = false;
+    }
+    if (t.get("destinations") || !has_addresses) {
+        if (auto d = parse_destinations(t, where))
+            e.destinations = std::move(*d);
+        else
+            ok = false;
+    }
+    if (has_addresses && e.any_destination()) {
+        error_at(*t.get("destinations"),
+                 "'ANY' cannot be combined with 'addresses'; expected names and/or addresses, or [\"ANY\"] alone");
         ok = false;
+    }
+    if (!parse_schema2_entry(t, where, e)) ok = false;
     if (const toml::node* n = t.get("direction")) {
         if (auto dir = parse_direction(*n))
             e.direction = *dir;

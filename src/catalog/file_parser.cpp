@@ -26,8 +26,11 @@ ParsedFile FileParser::parse(std::string_view text) {
     const toml::node* schema = root.get("schema");
     if (!schema) {
         error(1, 1, "missing key 'schema'; expected 'schema = 1' at the top of the file");
-    } else if (!schema->is_integer() || schema->as_integer()->get() != kSchemaVersion) {
-        error_at(*schema, "unsupported schema " + describe_value(*schema) + "; expected schema = 1");
+    } else if (!schema->is_integer() ||
+               (schema->as_integer()->get() != kSchemaVersion && schema->as_integer()->get() != kSchemaVersion2)) {
+        error_at(*schema, "unsupported schema " + describe_value(*schema) + "; expected schema = 1 or schema = 2");
+    } else {
+        schema_ = schema->as_integer()->get();
     }
 
     const toml::node* doc = root.get("document");
@@ -197,21 +200,73 @@ std::optional<SourceRef> FileParser::parse_source(const toml::table& owner, std:
     const toml::table* t = get_table(owner, "source", where, true,
                                      "a [" + std::string(table_name) + ".source] table with file and section");
     if (!t) return std::nullopt;
-    check_keys(*t, kSourceKeys, "[" + std::string(table_name) + ".source]");
-    auto file = get_string(*t, "file", "[" + std::string(table_name) + ".source]", true);
-    auto section = get_string(*t, "section", "[" + std::string(table_name) + ".source]", true);
+    const std::string name = "[" + std::string(table_name) + ".source]";
+    check_keys(*t, kSourceKeys, name);
+    check_schema2_keys(*t, kSourceKeys2);
+    // A web-page document (schema 2, [document] url) has no seed files: the
+    // section alone places the entry, with its own url for a second page.
+    const bool web_page = !doc.url.empty() && doc.sources.empty();
+    std::optional<std::string> file;
+    if (web_page) {
+        if (const toml::node* f = t->get("file")) {
+            error_at(*f, "'file' in " + name +
+                             " names a seed file, but [document] gives a url and no sources; expected only "
+                             "section (and url for another page)");
+            return std::nullopt;
+        }
+    } else {
+        file = get_string(*t, "file", name, true);
+    }
+    auto section = get_string(*t, "section", name, true);
+    auto url = get_string(*t, "url", name, false);
+    if (t->get("url") && !url) return std::nullopt;
     if (file && !doc.sources.empty() && std::find(doc.sources.begin(), doc.sources.end(), *file) == doc.sources.end()) {
         error_at(*t->get("file"), "source file " + quote(*file) +
                                       " is not listed in [document] sources; expected one of: " + join(doc.sources));
         return std::nullopt;
     }
-    if (!file || !section) return std::nullopt;
-    return SourceRef{*file, *section};
+    if ((!web_page && !file) || !section) return std::nullopt;
+    return SourceRef{file.value_or(""), *section, url.value_or("")};
 }
 
 void FileParser::parse_document(const toml::table& t, Document& d) {
     check_keys(t, kDocumentKeys, "[document]");
+    check_schema2_keys(t, kDocumentKeys2);
     d.catalog_file = file_;
+    d.schema = static_cast<int>(schema_);
+    if (auto v = get_string(t, "url", "[document]", false)) d.url = *v;
+    if (auto v = get_string(t, "list_version", "[document]", false)) d.list_version = *v;
+    if (auto v = get_bool(t, "undated", "[document]", false)) d.undated = *v;
+    if (const toml::node* n = t.get("transcribed")) {
+        if (const auto* dt = n->as_date()) {
+            const toml::date& x = dt->get();
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%04u-%02u-%02u", unsigned{x.year}, unsigned{x.month}, unsigned{x.day});
+            d.transcribed = buf;
+        } else {
+            error_at(*n, "expected 'transcribed' to be a TOML date like 2026-11-26, got " + std::string(type_name(*n)));
+        }
+    }
+    if (!d.url.empty()) {
+        if (!t.get("transcribed")) {
+            error_at(t,
+                     "missing key 'transcribed' in [document]; a document with a url needs the day it was "
+                     "transcribed, e.g. transcribed = 2026-11-26");
+        }
+        const bool dated = t.get("date") != nullptr;
+        if (dated && d.undated) {
+            error_at(*t.get("undated"), "[document] has both 'date' and undated = true; expected exactly one");
+        } else if (!dated && !d.undated) {
+            error_at(t,
+                     "[document] has a url but neither 'date' nor undated = true; expected the date the page "
+                     "shows, or undated = true when it shows none");
+        }
+    } else if (t.get("undated") || t.get("transcribed")) {
+        const toml::node* n = t.get("undated") ? t.get("undated") : t.get("transcribed");
+        if (schema_ >= kSchemaVersion2) {
+            error_at(*n, "'undated' and 'transcribed' describe a web page; expected 'url' in [document] with them");
+        }
+    }
     if (auto v = get_string(t, "vendor", "[document]", true)) d.vendor = *v;
     if (auto v = get_string(t, "edition", "[document]", false)) d.edition = *v;
     if (const toml::node* n = t.get("date")) {
@@ -226,7 +281,7 @@ void FileParser::parse_document(const toml::table& t, Document& d) {
     }
     if (auto v = get_string(t, "date_as_written", "[document]", false)) d.date_as_written = *v;
     if (auto v = get_string(t, "title", "[document]", false)) d.title = *v;
-    if (auto v = get_string_array(t, "sources", "[document]", true)) {
+    if (auto v = get_string_array(t, "sources", "[document]", d.url.empty())) {
         d.sources = *v;
         if (d.sources.empty()) {
             error_at(*t.get("sources"), "'sources' is empty; expected the seed file name(s) of this document");

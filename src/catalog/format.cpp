@@ -185,10 +185,59 @@ std::string json_conditions(const Conditions& c) {
 }
 
 std::string json_source(const SourceRef& s) {
-    return "{\"file\":" + json_quote(s.file) + ",\"section\":" + json_quote(s.section) + "}";
+    return "{\"file\":" + json_quote(s.file) + ",\"section\":" + json_quote(s.section) +
+           (s.url.empty() ? "" : ",\"url\":" + json_quote(s.url)) + "}";
 }
 
-std::string json_entry(const Entry& e) {
+std::string json_port_pairs(const std::vector<PortRange>& ports) {
+    std::string s = "[";
+    for (size_t i = 0; i < ports.size(); ++i) {
+        if (i) s += ",";
+        s += "[" + std::to_string(ports[i].lo) + "," + std::to_string(ports[i].hi) + "]";
+    }
+    return s + "]";
+}
+
+// Schema-2 fields, only where the entry has them (a schema-1 listing stays as it was).
+std::string json_schema2(const Entry& e, const Document& doc) {
+    std::string s;
+    if (!e.addresses.empty()) {
+        s += ",\"addresses\":[";
+        for (size_t i = 0; i < e.addresses.size(); ++i) s += (i ? "," : "") + json_quote(e.addresses[i].text());
+        s += "]";
+    }
+    if (!e.source_ports.empty()) s += ",\"source_ports\":" + json_port_pairs(e.source_ports);
+    if (!e.tier.empty()) s += ",\"tier\":" + json_quote(e.tier);
+    if (e.fallback) {
+        s += ",\"fallback\":{\"chain\":" + json_quote(e.fallback->chain) +
+             ",\"order\":" + std::to_string(e.fallback->order) + ",\"label\":" + json_quote(e.fallback->label) + "}";
+    }
+    if (!doc.url.empty()) {
+        s += ",\"document\":{\"url\":" + json_quote(doc.url) + ",\"title\":" + json_or_null(doc.title) +
+             ",\"date\":" + json_or_null(doc.date) + ",\"undated\":" + json_bool(doc.undated) +
+             ",\"transcribed\":" + json_quote(doc.transcribed) + ",\"list_version\":" + json_or_null(doc.list_version) +
+             "}";
+    }
+    return s;
+}
+
+// "tier optimize", "client source ports 50000-50059", "fallback teams.media #2 (TURN/TLS)".
+std::vector<std::string> schema2_remarks(const Entry& e) {
+    std::vector<std::string> out;
+    if (!e.tier.empty()) out.push_back("tier: " + e.tier);
+    if (!e.source_ports.empty()) {
+        std::vector<std::string> p;
+        for (const PortRange& r : e.source_ports) p.push_back(port_range_text(r));
+        out.push_back("client source ports " + join_strings(p, ", "));
+    }
+    if (e.fallback) {
+        out.push_back("fallback " + e.fallback->chain + " #" + std::to_string(e.fallback->order) + " (" +
+                      e.fallback->label + ")");
+    }
+    return out;
+}
+
+std::string json_entry(const Entry& e, const Document& doc) {
     std::string s = "{";
     s += "\"id\":" + json_quote(e.id);
     s += ",\"vendor\":" + json_quote(e.vendor);
@@ -226,6 +275,7 @@ std::string json_entry(const Entry& e) {
         for (size_t i = 0; i < e.probe_hosts.size(); ++i) s += (i ? "," : "") + json_quote(e.probe_hosts[i]);
         s += "]";
     }
+    s += json_schema2(e, doc);
     return s + "}";
 }
 
@@ -256,7 +306,8 @@ std::string render_json(const Catalog& c, const Selection& sel) {
     std::vector<std::string> items;
     for (uint32_t d = 0; d < c.documents().size(); ++d) {
         for (const Entry& e : c.entries()) {
-            if (e.document == d && sel.matches(e.vendor, e.product, e.edition)) items.push_back(json_entry(e));
+            if (e.document == d && sel.matches(e.vendor, e.product, e.edition))
+                items.push_back(json_entry(e, c.document_of(e)));
         }
         for (const Product& p : c.products()) {
             if (p.document == d && sel.matches(p.vendor, p.product, p.edition)) items.push_back(json_product(p));
@@ -286,9 +337,17 @@ std::string render_text(const Catalog& c, const Selection& sel) {
         shown_products += products.size();
 
         out += "== " + document_heading(doc) + "\n";
-        out += "   source: " + join_strings(doc.sources, " + ");
-        if (!doc.authoritative.empty() && doc.sources.size() > 1) out += " (authoritative: " + doc.authoritative + ")";
-        out += "; catalog file: " + doc.catalog_file + "\n";
+        if (!doc.url.empty()) {
+            out += "   page: " + doc.url + (doc.title.empty() ? "" : " (\"" + doc.title + "\")") + "\n";
+            out += "   transcribed " + doc.transcribed;
+            if (!doc.list_version.empty()) out += " from list version " + doc.list_version;
+            out += "; catalog file: " + doc.catalog_file + "\n";
+        } else {
+            out += "   source: " + join_strings(doc.sources, " + ");
+            if (!doc.authoritative.empty() && doc.sources.size() > 1)
+                out += " (authoritative: " + doc.authoritative + ")";
+            out += "; catalog file: " + doc.catalog_file + "\n";
+        }
         if (doc.prefers) {
             out += "   vendor prefers " + std::string(to_string(doc.prefers->preferred)) + ": \"" + doc.prefers->quote +
                    "\"\n";
@@ -305,9 +364,13 @@ std::string render_text(const Catalog& c, const Selection& sel) {
                 for (const Destination& x : e->destinations) {
                     dests.push_back(x.kind == DestinationKind::Any ? "ANY (any address)" : x.pattern);
                 }
-                std::vector<std::string> cond;
+                for (size_t i = 0; i < e->addresses.size(); ++i) {
+                    const bool either = i == 0 && !e->destinations.empty();
+                    dests.push_back((either ? "or " : "") + e->addresses[i].text());
+                }
+                std::vector<std::string> cond = schema2_remarks(*e);
                 if (!e->conditions.empty()) {
-                    cond = wrap_words(describe_conditions(e->conditions), kConditionsWidth);
+                    for (auto& l : wrap_words(describe_conditions(e->conditions), kConditionsWidth)) cond.push_back(l);
                 }
                 if (e->any_fallback) cond.push_back("vendor: ANY if FQDN unsupported");
                 if (e->third_party) cond.push_back("third-party names");
@@ -383,15 +446,42 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
             const std::string v = pad(d.pattern, 30) + " (" + explain_destination(d) + ")";
             s += i == 0 ? line("destinations", v) : more(v);
         }
+        for (size_t i = 0; i < e->addresses.size(); ++i) {
+            const AddressRange& r = e->addresses[i];
+            const std::string v = i == 0 && !e->destinations.empty()
+                                      ? pad(r.text(), 30) + " (or these addresses instead of the names)"
+                                      : r.text();
+            s += i == 0 ? line("addresses", v) : more(v);
+        }
+        if (!e->source_ports.empty()) {
+            std::string p;
+            for (size_t i = 0; i < e->source_ports.size(); ++i)
+                p += (i ? ", " : "") + port_range_text(e->source_ports[i]);
+            s += line("source ports", p + " (the client's, as the vendor constrains them)");
+        }
         s += line("direction", to_string(e->direction));
         s += line("required", e->required ? "yes" : "no (optional)");
+        if (!e->tier.empty()) s += line("tier", e->tier + " (the vendor's word)");
+        if (e->fallback) {
+            s += line("fallback chain", e->fallback->chain + ", step " + std::to_string(e->fallback->order) + ": " +
+                                            e->fallback->label +
+                                            (e->fallback->order == 1 ? " (the vendor's first choice)" : ""));
+        }
         s += multiline("conditions", describe_conditions(e->conditions));
         if (e->conditions.local_config && !e->conditions.local_config->text.empty()) {
             for (const auto& l : wrap_words(e->conditions.local_config->text, 80)) s += more(l);
         }
         if (e->any_fallback) s += line("fallback", "the vendor allows ANY destination if FQDNs cannot be used");
         if (e->third_party) s += line("third party", "yes: these names do not show that the vendor is in use");
-        s += line("source", e->source.file);
+        if (!doc.url.empty()) {
+            s += line("source", e->source.url.empty() ? doc.url : e->source.url);
+            if (!doc.title.empty()) s += more("page \"" + doc.title + "\"");
+            s += more(doc.date.empty() ? std::string("undated page") : "page dated " + doc.date);
+            s += more("transcribed " + doc.transcribed +
+                      (doc.list_version.empty() ? std::string() : ", list version " + doc.list_version));
+        } else {
+            s += line("source", e->source.file);
+        }
         s += more("section \"" + e->source.section + "\"");
         for (size_t i = 0; i < e->provenance.size(); ++i) {
             const std::string v = pad(e->provenance[i].field, 13) + join_strings(e->provenance[i].files, " + ");

@@ -82,6 +82,34 @@ public:
             for (const Product& p : pf.products) check_id(p.id, p.defined_at);
             for (const Entry& e : pf.entries) check_id(e.id, e.defined_at);
         }
+        // A fallback chain is one vendor's, each order once in it.
+        std::map<std::pair<std::string, uint32_t>, const Entry*> chain_steps;
+        std::map<std::string, const Entry*> chain_owner;
+        for (const ParsedFile& pf : parsed) {
+            for (const Entry& e : pf.entries) {
+                if (!e.fallback) continue;
+                const auto at = [](const Entry& x) {
+                    return x.defined_at.file + ":" + std::to_string(x.defined_at.line) + ":" +
+                           std::to_string(x.defined_at.column);
+                };
+                auto [owner, fresh] = chain_owner.emplace(e.fallback->chain, &e);
+                if (!fresh && owner->second->vendor != e.vendor) {
+                    diags.push_back(Diagnostic{e.defined_at.file, e.defined_at.line, e.defined_at.column,
+                                               "fallback chain " + quote(e.fallback->chain) + " belongs to vendor " +
+                                                   quote(owner->second->vendor) + " (" + at(*owner->second) +
+                                                   "); expected a chain name of this vendor's own"});
+                    continue;
+                }
+                auto [step, inserted] = chain_steps.emplace(std::pair{e.fallback->chain, e.fallback->order}, &e);
+                if (!inserted) {
+                    diags.push_back(Diagnostic{e.defined_at.file, e.defined_at.line, e.defined_at.column,
+                                               "fallback chain " + quote(e.fallback->chain) + " has order " +
+                                                   std::to_string(e.fallback->order) + " twice (also " +
+                                                   quote(step->second->id) + " at " + at(*step->second) +
+                                                   "); expected each step's order once"});
+                }
+            }
+        }
 
         if (!diags.empty()) {
             std::map<std::string, size_t> order;
@@ -135,6 +163,9 @@ public:
             cat.entry_ids_.emplace_back(e.id, idx);
             if (!e.third_party && !e.any_destination())
                 cat.port_hint_entries_[static_cast<size_t>(e.transport)].push_back(idx);
+            for (const AddressRange& r : e.addresses) {
+                cat.address_index_.push_back(Catalog::AddressItem{r.family, r.lo, r.hi, r.hi, idx});
+            }
             for (const Destination& d : e.destinations) {
                 if (d.kind == DestinationKind::Any) {
                     cat.any_entries_[static_cast<size_t>(e.transport)].push_back(idx);
@@ -143,6 +174,17 @@ public:
                 cat.entry_index_.add(d.kind, d.base(), idx);
                 if (!e.third_party) cat.vendor_index_.add(d.kind, d.base(), e.vendor_index);
             }
+        }
+        std::sort(cat.address_index_.begin(), cat.address_index_.end(),
+                  [](const Catalog::AddressItem& a, const Catalog::AddressItem& b) {
+                      if (a.family != b.family) return a.family < b.family;
+                      if (a.lo != b.lo) return a.lo < b.lo;
+                      return a.entry < b.entry;
+                  });
+        for (size_t i = 1; i < cat.address_index_.size(); ++i) {
+            Catalog::AddressItem& x = cat.address_index_[i];
+            const Catalog::AddressItem& prev = cat.address_index_[i - 1];
+            if (prev.family == x.family && x.max_hi < prev.max_hi) x.max_hi = prev.max_hi;
         }
         cat.entry_index_.freeze();
         cat.vendor_index_.freeze();

@@ -17,6 +17,7 @@
 namespace callwall::catalog::loader_detail {
 
 inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr int64_t kSchemaVersion2 = 2;  // address destinations, tiers, fallbacks, web-page provenance
 inline constexpr std::string_view kBundledCatalogSubdir = "share/callwall/catalog";
 inline constexpr size_t kMaxIdLength = 64;  // ids go into nft comments (max 128 bytes) with room to spare
 
@@ -25,15 +26,23 @@ inline constexpr std::string_view kMojibake = "\xC3\xA2\xE2\x82\xAC";
 
 inline constexpr std::string_view kRootKeys[] = {"schema", "document", "product", "entry"};
 inline constexpr std::string_view kDocumentKeys[] = {
-    "vendor",        "edition",        "date",      "date_as_written",   "title",   "sources",
-    "authoritative", "reconciliation", "direction", "direction_assumed", "prefers", "notes"};
+    "vendor",        "edition",        "date",        "date_as_written",   "title",   "sources",
+    "authoritative", "reconciliation", "direction",   "direction_assumed", "prefers", "notes",
+    "url",           "undated",        "transcribed", "list_version"};
+// Keys a file may use only with schema = 2.
+inline constexpr std::string_view kDocumentKeys2[] = {"url", "undated", "transcribed", "list_version"};
 inline constexpr std::string_view kPrefersKeys[] = {"transport", "quote", "file", "section"};
 inline constexpr std::string_view kProductKeys[] = {"id",     "product", "allowlist_supported", "advice", "advice_link",
                                                     "source", "notes"};
 inline constexpr std::string_view kEntryKeys[] = {
-    "id",          "product",      "service",    "transport", "ports",      "destinations", "direction", "required",
-    "third_party", "any_fallback", "conditions", "source",    "provenance", "assumed",      "notes",     "probe_hosts"};
-inline constexpr std::string_view kSourceKeys[] = {"file", "section"};
+    "id",       "product",     "service",      "transport",    "ports",  "destinations", "direction",
+    "required", "third_party", "any_fallback", "conditions",   "source", "provenance",   "assumed",
+    "notes",    "probe_hosts", "addresses",    "source_ports", "tier",   "fallback"};
+inline constexpr std::string_view kEntryKeys2[] = {"addresses", "source_ports", "tier", "fallback"};
+inline constexpr std::string_view kSourceKeys[] = {"file", "section", "url"};
+inline constexpr std::string_view kSourceKeys2[] = {"url"};
+inline constexpr std::string_view kFallbackKeys[] = {"chain", "order", "label"};
+inline constexpr std::string_view kTiers[] = {"required", "recommended", "optional", "optimize", "allow", "default"};
 inline constexpr std::string_view kConditionKeys[] = {"sdk_version", "feature", "local_config"};
 inline constexpr std::string_view kSdkKeys[] = {"text", "min", "below"};
 inline constexpr std::string_view kLocalConfigKeys[] = {"key", "recommended", "text"};
@@ -222,7 +231,22 @@ private:
     std::optional<Product> parse_product(const toml::table& t, const Document& doc);
     // One port: an integer 1..65535.
     std::optional<uint16_t> parse_port(const toml::node& n);
-    std::optional<std::vector<PortRange>> parse_ports(const toml::table& t, std::string_view where);
+    std::optional<std::vector<PortRange>> parse_ports(const toml::table& t, std::string_view where,
+                                                      std::string_view key = "ports");
+    // Schema 2: addresses, source_ports, tier, fallback.
+    std::optional<std::vector<AddressRange>> parse_addresses(const toml::table& t);
+    bool parse_schema2_entry(const toml::table& t, std::string_view where, Entry& e);
+    // Keys of `keys2` used in a schema-1 file: an error each ("needs schema = 2").
+    template <size_t N>
+    void check_schema2_keys(const toml::table& t, const std::string_view (&keys2)[N]) {
+        if (schema_ >= kSchemaVersion2) return;
+        for (auto&& [k, v] : t) {
+            (void)v;
+            if (contains(keys2, k.str())) {
+                error_at(k.source(), "key " + quote(k.str()) + " needs schema = 2 (this file says schema = 1)");
+            }
+        }
+    }
     std::optional<std::vector<Destination>> parse_destinations(const toml::table& t, std::string_view where);
     // probe_hosts: concrete names for `callwall probe`, each one a name (no
     // wildcard) that one of the entry's destinations matches.
@@ -236,6 +260,7 @@ private:
     std::string file_;
     std::vector<Diagnostic>& diags_;
     size_t errors_ = 0;
+    int64_t schema_ = kSchemaVersion;
 };
 
 }  // namespace callwall::catalog::loader_detail

@@ -10,8 +10,10 @@
 // x.com itself); ".x.com" matches x.com and every name below it; a bare name
 // matches only itself; "ANY" is any address and is never name-matched.
 //
-// Not supported: IP address or CIDR destinations (no seed uses them),
-// internationalised names other than as already-encoded A-labels.
+// Address destinations (schema 2): IPv4/IPv6 CIDR prefixes and start-end
+// ranges beside (or instead of) names; an entry with both is one requirement
+// satisfied by either. Not supported: internationalised names other than as
+// already-encoded A-labels.
 //
 // Loading allocates and may throw std::bad_alloc; everything after load is
 // immutable, and the per-flow queries (match_host, entry_has_port,
@@ -27,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace callwall::catalog {
@@ -136,8 +139,50 @@ struct Conditions {
 /// Where a requirement comes from: the seed document's file name and section
 /// (headings joined by " > "; several places separated by "; ").
 struct SourceRef {
-    std::string file;
+    std::string file;  ///< seed file; empty for a web-page document (schema 2)
     std::string section;
+    std::string url;  ///< schema 2: a second page of the same edition; empty: the document's
+};
+
+/// IPv4 or IPv6.
+enum class AddressFamily : uint8_t { V4, V6 };
+
+/// An address as 16 big-endian bytes; IPv4 uses the first 4 (the rest zero).
+using AddressBytes = std::array<uint8_t, 16>;
+
+/// Parses "192.0.2.1" or "2001:db8::1" (no brackets, no zone, no prefix).
+/// noexcept and allocation-free: attribution calls it per flow.
+[[nodiscard]] std::optional<std::pair<AddressFamily, AddressBytes>> parse_ip(std::string_view text) noexcept;
+/// The usual text of an address ("52.112.0.1", "2603:1063::1").
+[[nodiscard]] std::string ip_text(AddressFamily f, const AddressBytes& a);
+
+/// One item of an entry's `addresses` (schema 2): a CIDR prefix or an
+/// inclusive start-end range, one family.
+struct AddressRange {
+    AddressFamily family = AddressFamily::V4;
+    AddressBytes lo{}, hi{};  ///< first and last address, inclusive
+    int prefix = -1;  ///< the prefix length when written as CIDR; -1 for start-end
+    std::string as_written;
+
+    /// "52.112.0.0/14" or "10.1.0.5-10.1.0.9" (addresses in their usual text).
+    [[nodiscard]] std::string text() const;
+    [[nodiscard]] bool contains(AddressFamily f, const AddressBytes& a) const noexcept;
+    /// An address inside the range to stand for the vendor (probe, audit):
+    /// the first address after the network address when the range holds
+    /// more than two, else the first.
+    [[nodiscard]] AddressBytes sample() const noexcept;
+    [[nodiscard]] bool overlaps(const AddressRange& o) const noexcept;
+};
+
+/// Parses an `addresses` item as written. On failure returns std::nullopt
+/// and sets *reason (if given), e.g. "host bits set: expected '52.112.0.0/14'".
+[[nodiscard]] std::optional<AddressRange> parse_address_range(std::string_view text, std::string* reason = nullptr);
+
+/// Schema 2: where an entry sits in the vendor's ordered fallbacks.
+struct Fallback {
+    std::string chain;  ///< entries sharing a chain are alternatives tried in order
+    uint32_t order = 1;  ///< 1 = the vendor's first choice
+    std::string label;  ///< how the conclusion names this step ("TURN/TLS")
 };
 
 /// A position in a catalog file (1-based; line 0 means "the file as a whole").
@@ -178,12 +223,28 @@ struct Entry {
     /// Concrete names `callwall probe` may use for wildcard destinations
     /// (each one matches a destination of the entry; empty: none known).
     std::vector<std::string> probe_hosts;
+    /// Schema 2: address destinations, disjoint, as written. With names, the
+    /// entry is satisfied by either ("these names or these ranges").
+    std::vector<AddressRange> addresses;
+    /// Schema 2: the client source ports the vendor constrains (empty: any).
+    std::vector<PortRange> source_ports;
+    PortSet source_port_set;  ///< merged index of source_ports
+    /// Schema 2: the vendor's word for the tier: required, recommended,
+    /// optional, optimize, allow or default; empty when not given.
+    std::string tier;
+    std::optional<Fallback> fallback;  ///< schema 2: place in an ordered fallback chain
     uint32_t document = 0;  ///< index into Catalog::documents()
     uint16_t vendor_index = 0;  ///< index into Catalog::vendors()
     Location defined_at;  ///< catalog file and line of the [[entry]]
 
     /// True if any destination is ANY (then it has no names).
     [[nodiscard]] bool any_destination() const noexcept;
+    /// True if the entry names hosts (not ANY, not range-only).
+    [[nodiscard]] bool has_names() const noexcept { return !destinations.empty() && !any_destination(); }
+    /// True if source_ports is empty or holds port.
+    [[nodiscard]] bool source_port_allowed(uint16_t port) const noexcept {
+        return source_ports.empty() || source_port_set.contains(port);
+    }
 };
 
 /// A product the vendor says cannot be allow-listed (e.g. Agora 2020 RTC Native:
@@ -226,6 +287,14 @@ struct Document {
     bool direction_assumed = false;  ///< the document does not state a direction
     std::optional<TransportPreference> prefers;
     std::vector<std::string> notes;
+    int schema = 1;  ///< the file's schema
+    /// Schema 2, web-page provenance: the page's URL (empty for a seed-file
+    /// document), the day it was transcribed (ISO), whether the page shows
+    /// no date, and the version of the machine-readable list it came from.
+    std::string url;
+    std::string transcribed;
+    bool undated = false;
+    std::string list_version;
 };
 
 /// A loader finding: file:line:column and what was expected.
@@ -389,6 +458,12 @@ public:
     [[nodiscard]] std::span<const uint32_t> port_hint_entries(Transport t) const noexcept;
     /// ANY-destination entries of transport t that list port. Clears out first.
     void match_any_destination(Transport t, uint16_t port, HostMatches& out) const noexcept;
+    /// Entries (any transport) with an `addresses` item holding ip (text as
+    /// stored: "52.112.0.1", "2603:1063::1"), ascending. Clears out first;
+    /// an unparsable ip matches nothing. noexcept, allocation-free.
+    void match_address(std::string_view ip, HostMatches& out) const noexcept;
+    /// Whether any loaded entry has address destinations.
+    [[nodiscard]] bool has_addresses() const noexcept { return !address_index_.empty(); }
     /// True if any loaded document of this vendor states that UDP is preferred.
     [[nodiscard]] bool prefers_udp(uint16_t vendor_index) const noexcept;
     /// Every inbound entry's local port intervals, in entry order (both
@@ -412,6 +487,15 @@ private:
     std::array<std::vector<uint32_t>, 2> any_entries_;  // by Transport
     std::array<std::vector<uint32_t>, 2> port_hint_entries_;  // by Transport
     std::vector<uint8_t> vendor_prefers_udp_;
+    /// Every entry's address items, sorted by (family, lo); max_hi is the
+    /// largest hi of the items up to and including this one (same family),
+    /// so a lookup walks back from the last lo <= ip while max_hi >= ip.
+    struct AddressItem {
+        AddressFamily family = AddressFamily::V4;
+        AddressBytes lo{}, hi{}, max_hi{};
+        uint32_t entry = 0;
+    };
+    std::vector<AddressItem> address_index_;
     DomainIndex entry_index_;
     DomainIndex vendor_index_;
     std::string digest_;
