@@ -665,8 +665,8 @@ TEST_F(VendorTuples, RangesHoldTheVendorsAddresses) {
     // Inside and just outside the published ranges.
     EXPECT_TRUE(holds("teams-2022072800.media.optimize.udp", "52.115.255.255"));
     EXPECT_FALSE(holds("teams-2022072800.media.optimize.udp", "52.116.0.0"));
-    EXPECT_TRUE(holds("teams-2022072800.media.optimize.udp", "2603:1063:3fff::1"));
-    EXPECT_FALSE(holds("teams-2022072800.media.optimize.udp", "2603:1063:4000::1"));
+    EXPECT_TRUE(holds("teams-2022072800.media.optimize.udp", "2603:1063:3ff:ffff::1"));  // /38
+    EXPECT_FALSE(holds("teams-2022072800.media.optimize.udp", "2603:1063:400::1"));
     EXPECT_TRUE(holds("chime-sdk.media.udp", "99.77.191.255"));
     EXPECT_FALSE(holds("chime-sdk.media.udp", "99.77.192.0"));
     EXPECT_TRUE(holds("slack-huddles.media.udp", "99.77.128.1"));
