@@ -8,6 +8,44 @@ namespace callwall::attrib {
 using catalog::Catalog;
 using catalog::Entry;
 
+namespace {
+
+// The vendor's order of fallbacks decides the one-line conclusion: when a
+// chain's first step did not get through (blocked, or not seen) and a later
+// step did, the product works, degraded, and says which step it fell back
+// to ("fell back to TURN/TLS"). A chain whose first step got through adds
+// nothing; one where no step got through is already broken or degraded.
+void apply_fallbacks(ProductConclusion& pc,
+                     const std::map<std::string, std::map<uint32_t, std::pair<std::string, Verdict>>>& chains) {
+    std::vector<std::string> fell_back;
+    for (const auto& [chain, steps] : chains) {
+        (void)chain;
+        if (steps.empty()) continue;
+        const auto passed = [](Verdict x) { return x == Verdict::Observed || x == Verdict::Partial; };
+        const auto& first = steps.begin()->second;
+        if (passed(first.second)) continue;
+        for (const auto& [order, step] : steps) {
+            (void)order;
+            if (!passed(step.second)) continue;
+            fell_back.push_back("fell back to " + step.first + " (" + first.first +
+                                (first.second == Verdict::Blocked ? " blocked" : " not seen") + ")");
+            break;
+        }
+    }
+    if (fell_back.empty()) return;
+    std::string lead;
+    for (const auto& x : fell_back) lead += (lead.empty() ? "" : "; ") + x;
+    if (pc.conclusion == "ready") {
+        constexpr std::string_view kAll = "everything exercised got through: ";
+        pc.conclusion = "works, degraded";
+        pc.detail = lead + "; in use: " + (pc.detail.starts_with(kAll) ? pc.detail.substr(kAll.size()) : pc.detail);
+    } else if (pc.conclusion == "works, degraded") {
+        pc.detail = lead + "; " + pc.detail;
+    }
+}
+
+}  // namespace
+
 std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::vector<EntryVerdict>& v,
                                                  const std::set<uint16_t>& active_vendors) {
     struct Acc {
@@ -16,6 +54,8 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
         std::vector<std::string> observed, blocked, partial;
         bool udp_blocked = false, udp_observed = false, tcp_observed = false;
         bool prefers_udp = false;
+        // Catalog schema 2 fallback chains: chain -> order -> (label, verdict).
+        std::map<std::string, std::map<uint32_t, std::pair<std::string, Verdict>>> chains;
     };
     std::map<std::string, Acc> acc;
     for (uint32_t i = 0; i < c.entries().size(); ++i) {
@@ -29,6 +69,13 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
         const auto& doc = c.document_of(e);
         a.prefers_udp = doc.prefers && doc.prefers->preferred == catalog::Transport::Udp;
         const EntryVerdict& ev = v[i];
+        if (e.fallback) {
+            // Two entries of one step (names and ranges, TCP and UDP): the best verdict of the step.
+            auto [it, fresh] =
+                a.chains[e.fallback->chain].try_emplace(e.fallback->order, e.fallback->label, ev.verdict);
+            const auto passed = [](Verdict x) { return x == Verdict::Observed || x == Verdict::Partial; };
+            if (!fresh && passed(ev.verdict) && !passed(it->second.second)) it->second.second = ev.verdict;
+        }
         const std::string label = e.service + " (" + std::string(catalog::to_string(e.transport)) + ")";
         switch (ev.verdict) {
             case Verdict::Observed:
@@ -82,6 +129,7 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
                 d += " — media falls back to TCP/TLS although the vendor's page prefers UDP for call quality";
             a.pc.detail = d;
         }
+        apply_fallbacks(a.pc, a.chains);
         out.push_back(a.pc);
     }
     // Products the vendor says cannot be allow-listed, for active vendors.

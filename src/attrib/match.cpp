@@ -21,6 +21,10 @@ constexpr double kConfidenceDns = 0.85;
 constexpr double kConfidenceDnsShared = 0.7;
 constexpr double kConfidenceTurnPeer = 0.6;
 constexpr double kConfidenceProtocolAny = 0.6;
+// The flow's remote address is inside ranges the vendor publishes for the
+// entry: the vendor's own servers, but the name (which service, which
+// product on a shared range) is not seen. Below any name, above a port.
+constexpr double kConfidenceAddress = 0.65;
 constexpr double kConfidencePortOnly = 0.2;
 
 }  // namespace
@@ -33,6 +37,7 @@ std::string_view to_string(Evidence e) noexcept {
         case Evidence::TurnPeer: return "turn-peer";
         case Evidence::Protocol: return "protocol";
         case Evidence::PortOnly: return "port-only";
+        case Evidence::Address: return "address";
     }
     return "?";
 }
@@ -97,6 +102,10 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
         return false;
     };
     auto add = [&](uint32_t idx, Evidence ev, double conf, const std::string& name) {
+        // A vendor that constrains its clients' source ports: a flow from
+        // another port is not that entry's (catalog schema 2 source_ports).
+        const Entry& e = c.entries()[idx];
+        if (e.direction == catalog::Direction::Outbound && !e.source_port_allowed(f.client_port)) return;
         for (auto& m : out) {
             if (m.entry != idx) continue;
             if (conf > m.confidence) m = Match{idx, ev, conf, name};
@@ -124,6 +133,21 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
                 add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
         }
     });
+    // Address destinations: the server's address in an outbound entry's
+    // ranges, or the initiator's in an inbound entry's (the vendor's servers
+    // send to our local port, the flow's server port). A flow through an
+    // explicit proxy goes to the proxy's address: no address evidence.
+    if (f.proxy_port == 0 && c.has_addresses()) {
+        for (const bool initiator : {false, true}) {
+            c.match_address(initiator ? f.client_ip : f.server_ip, hm);
+            for (uint32_t idx : hm.view()) {
+                const Entry& e = c.entries()[idx];
+                if (e.transport != t || !port_ok(e, idx, initiator)) continue;
+                if (!initiator && e.direction == catalog::Direction::Inbound) continue;
+                add(idx, Evidence::Address, kConfidenceAddress, initiator ? f.client_ip : f.server_ip);
+            }
+        }
+    }
     // Destination-ANY entries: only for flows no name explains, with protocol
     // evidence on the flow, and only for vendors active by name in the capture.
     const bool proto = f.has_protocol_evidence();
@@ -153,15 +177,27 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
 
 std::vector<Gap> gap_vendors(const FlowFacts& f, const Catalog& c, const std::vector<Match>& matches) {
     std::vector<Gap> out;
+    auto consider = [&](uint16_t v, const std::string& name) {
+        bool matched = false;
+        for (const auto& m : matches) matched |= decisive(m.evidence) && c.entries()[m.entry].vendor_index == v;
+        const bool listed = std::any_of(out.begin(), out.end(), [v](const Gap& g) { return g.vendor == v; });
+        if (!matched && !listed) out.push_back(Gap{v, name});
+    };
     EffectiveNames(f).each([&](const FlowFacts::Name& n) {
         const catalog::VendorMatches vm = c.vendor_for_host(n.name);
-        for (uint16_t v : vm.view()) {
-            bool matched = false;
-            for (const auto& m : matches) matched |= decisive(m.evidence) && c.entries()[m.entry].vendor_index == v;
-            const bool listed = std::any_of(out.begin(), out.end(), [v](const Gap& g) { return g.vendor == v; });
-            if (!matched && !listed) out.push_back(Gap{v, n.name});
-        }
+        for (uint16_t v : vm.view()) consider(v, n.name);
     });
+    // A flow to an address the vendor publishes (first-party ranges) that no
+    // entry explains (another port, another transport): a catalog gap named
+    // by the address.
+    if (f.proxy_port == 0 && c.has_addresses() && (f.transport == "tcp" || f.transport == "udp")) {
+        catalog::HostMatches hm;
+        c.match_address(f.server_ip, hm);
+        for (uint32_t idx : hm.view()) {
+            const Entry& e = c.entries()[idx];
+            if (!e.third_party) consider(e.vendor_index, f.server_ip);
+        }
+    }
     return out;
 }
 

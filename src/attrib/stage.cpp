@@ -144,6 +144,9 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
         const bool counted = decisive(m.evidence) && ef.has_value() && sent_for &&
                              (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
         counted_any |= counted;
+        // A flow counted by the vendor's published addresses shows the
+        // vendor in use, as its names would (its products get a conclusion).
+        if (counted && m.evidence == Evidence::Address) out.active_vendors.insert(e.vendor_index);
         if (counted && per_entry) (*per_entry)[m.entry].add(*ef);
         if (counted && counted_out) counted_out->emplace_back(m.entry, *ef);
         r.matches.push_back({m, counted});

@@ -36,6 +36,14 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
             }
         }
     }
+    // The vendor's published ranges: an address inside the first IPv4 one
+    // stands for the vendor (the sandbox's servers are IPv4).
+    for (const auto& r : e.addresses) {
+        if (r.family != catalog::AddressFamily::V4) continue;
+        a.daddr = catalog::ip_text(r.family, r.sample());
+        a.assumed = "the vendor's published range " + r.text() + " stands for it at " + a.daddr;
+        return;
+    }
     a.daddr = fallback;
     if (e.any_destination()) return;
     std::string names;
@@ -146,6 +154,10 @@ void fold(EntryAudit& a, const AnswerPort& ap = {}) {
         const std::string reason = std::string(to_string(iv.result.outcome));
         if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(reason);
     }
+    // A range-only requirement the ruleset does not let through: a ruleset
+    // that allows the vendor's names cannot serve it.
+    if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names())
+        reasons.push_back(std::string(kNoNamesReason));
     v.reasons = reasons;
     // A port the audit cannot tell keeps a passing entry from reading "passes".
     v.verdict = any_pass && any_fail ? attrib::Verdict::Partial
@@ -165,6 +177,7 @@ void fold(EntryAudit& a, const AnswerPort& ap = {}) {
                  " requirement of this product gets out, so answers to the client's own packets could not be tried" +
                  (any_untold ? " (where the unsolicited ones are stopped, the audit cannot tell)" : "");
     if (!a.assumed.empty()) v.why += "; " + a.assumed;
+    if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names()) v.why += "; " + std::string(kNoNamesReason);
 }
 
 // One conclusion per product audited, from its required entries: every one

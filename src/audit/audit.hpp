@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,10 @@ class Store;
 }
 
 namespace callwall::audit {
+
+/// The reason an audit gives a blocked requirement that the vendor publishes
+/// only as address ranges (catalog schema 2): allowing names cannot serve it.
+inline constexpr std::string_view kNoNamesReason = "the vendor publishes no names for this requirement";
 
 struct AuditOptions {
     std::string ruleset_path;  ///< as the user named it ("-": standard input)

@@ -488,7 +488,7 @@ std::optional<Entry> FileParser::parse_entry(const toml::table& t, const Documen
                                              const std::vector<Product>& products) {
     auto id = parse_id(t, "[[entry]]");
     const std::string where = "[[entry]]" + (id ? " " + quote(*id) : std::string());
-    check_keys(t, kEntryKeys, where);
+    check_keys(t, kEntryKeys, kEntryKeys2, where);
     check_schema2_keys(t, kEntryKeys2);
     Entry e;
     bool ok = id.has_value();

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "callwall/catalog/catalog.hpp"
+#include "catalog/export_parts.hpp"
 
 namespace callwall::catalog {
 
@@ -115,8 +116,15 @@ std::string nft_name(std::string_view id) {
 // stay apart. nft allows longer names; both use the same ones.
 constexpr size_t kSetBaseMax = 28;
 
+std::string short_set_name(const std::string& s);
+
 std::string vendor_set(const Entry& e) {
-    std::string s = "callwall_" + nft_name(e.vendor) + (e.third_party ? "_third_party" : "");
+    return short_set_name("callwall_" + nft_name(e.vendor) + (e.third_party ? "_third_party" : ""));
+}
+
+// A name of at most kSetBaseMax characters for `s` (an ipset's limit with
+// "_v4"): longer ones keep a prefix and a 16-bit FNV-1a hash of the whole.
+std::string short_set_name(const std::string& s) {
     if (s.size() <= kSetBaseMax) return s;
     uint32_t h = 2166136261u;
     for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
@@ -124,6 +132,20 @@ std::string vendor_set(const Entry& e) {
     std::string tail = "_";
     for (int shift = 12; shift >= 0; shift -= 4) tail += kHex[(h >> shift) & 0xf];
     return s.substr(0, kSetBaseMax - tail.size()) + tail;
+}
+
+// An entry's own address set (schema 2 `addresses`): "callwall_net_<id>"
+// + "_v4"/"_v6"; filled by the export itself, not by dnsmasq.
+std::string entry_net_set(const Entry& e) { return short_set_name("callwall_net_" + nft_name(e.id)); }
+
+bool has_family(const Entry& e, AddressFamily f) {
+    return std::any_of(e.addresses.begin(), e.addresses.end(), [f](const AddressRange& r) { return r.family == f; });
+}
+
+std::string address_list(const Entry& e) {
+    std::string s;
+    for (const AddressRange& r : e.addresses) s += (s.empty() ? "" : ", ") + r.text();
+    return s;
 }
 
 // The comment block above an entry's rule(s).
@@ -140,11 +162,24 @@ void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
     }
     if (has_any_destination(e)) {
         comment(out, indent, "", "(included because of --include-any)");
-    } else {
+    } else if (e.has_names()) {
         comment(
             out, indent, "addresses",
             "the sets " + vendor_set(e) + "_v4 and " + vendor_set(e) + "_v6, filled with what these names resolve to");
     }
+    if (!e.addresses.empty()) {
+        comment(out, indent, e.has_names() ? "or ranges" : "ranges",
+                address_list(e) + " (the vendor's published ranges, in the set(s) " + entry_net_set(e) +
+                    "_v4/_v6 this file fills" + (e.has_names() ? "; either the names or the ranges will do" : "") +
+                    ")");
+    }
+    if (!e.source_ports.empty()) {
+        std::string p;
+        for (const PortRange& r : e.source_ports) p += (p.empty() ? "" : ", ") + port_range_text(r);
+        comment(out, indent, "source ports",
+                "the vendor's clients send from " + p + "; the rule does not require it (NAT may change them)");
+    }
+    if (!e.tier.empty()) comment(out, indent, "tier", e.tier + " (the vendor's word)");
     if (e.any_fallback)
         comment(out, indent, "", "(the vendor says: if you cannot use these names, set the destination to ANY)");
     if (e.third_party) comment(out, indent, "", "(third-party services, not the vendor's own servers)");
@@ -183,7 +218,10 @@ void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
         for (size_t i = 0; i < e.assumed.size(); ++i) a += (i ? ", " : "") + e.assumed[i];
         comment(out, indent, "assumed", a + " (not stated by the source; see 'callwall catalog show " + e.id + "')");
     }
-    comment(out, indent, "source", e.source.file + ", \"" + e.source.section + "\"");
+    comment(out, indent, "source",
+            (e.source.file.empty() ? (e.source.url.empty() ? std::string("the document's page") : e.source.url)
+                                   : e.source.file) +
+                ", \"" + e.source.section + "\"");
 }
 
 struct LeftOut {
@@ -230,7 +268,7 @@ Selected select(const Catalog& c, const ExportOptions& opt) {
         }
     }
     for (const Entry* e : s.entries) {
-        if (has_any_destination(*e)) continue;
+        if (!e->has_names()) continue;  // ANY, or ranges only: no names to resolve
         const std::string set = vendor_set(*e);
         auto v = std::find_if(s.vendors.begin(), s.vendors.end(), [&](const VendorNames& n) { return n.set == set; });
         if (v == s.vendors.end())
@@ -280,6 +318,23 @@ std::string command_for(const ExportOptions& opt, std::string_view format) {
     if (opt.include_any) s += " --include-any";
     for (const std::string& id : opt.only_entries) s += " --entry " + clean(id);
     return s;
+}
+
+// The ipset lines of the entries' own range sets (hash:net in a list:set),
+// emptied and filled again on every run.
+void ipset_range_lines(std::string& out, const std::vector<const Entry*>& entries) {
+    for (const Entry* e : entries) {
+        if (e->addresses.empty()) continue;
+        const std::string n = entry_net_set(*e);
+        out += "#  ipset create -exist " + n + "_v4 hash:net family inet\n";
+        out += "#  ipset create -exist " + n + "_v6 hash:net family inet6\n";
+        out += "#  ipset create -exist " + n + " list:set\n";
+        out += "#  ipset add -exist " + n + " " + n + "_v4; ipset add -exist " + n + " " + n + "_v6\n";
+        out += "#  ipset flush " + n + "_v4; ipset flush " + n + "_v6\n";
+        for (const AddressRange& r : e->addresses)
+            for (const std::string& cidr : export_detail::cidrs_of(r))
+                out += "#  ipset add -exist " + n + (r.family == AddressFamily::V4 ? "_v4 " : "_v6 ") + cidr + "\n";
+    }
 }
 
 void header(std::string& out, const Catalog& c, const ExportOptions& opt, const Selected& s) {
@@ -339,6 +394,7 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
                 out += "#  ipset create -exist " + n + " list:set\n";
                 out += "#  ipset add -exist " + n + " " + n + "_v4; ipset add -exist " + n + " " + n + "_v6\n";
             }
+            ipset_range_lines(out, s.entries);
             paragraphs(
                 out,
                 {
@@ -371,6 +427,11 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
                 });
             break;
         }
+    }
+    if (std::any_of(s.entries.begin(), s.entries.end(), [](const Entry* e) { return !e->addresses.empty(); })) {
+        paragraphs(out, {"Entries with address ranges the vendor publishes also accept towards their own interval sets "
+                         "(callwall_net_<entry>_v4/_v6; in iptables an ipset hash:net of that name). This file fills "
+                         "them, and loading it again replaces their contents; dnsmasq does not touch them."});
     }
     if (!s.left_out.empty()) {
         out += "#\n# LEFT OUT: no rules for these entries of the selection.\n";
@@ -406,13 +467,18 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
         return out;
     }
     std::set<std::string> used;
-    std::vector<std::string> set_names;
+    std::vector<std::string> set_names, net_names;
     for (const Entry* e : s.entries) {
         const std::string base = "callwall_ports_" + nft_name(e->id);
         std::string name = base;
         for (int k = 2; used.count(name); ++k) name = base + "_" + std::to_string(k);
         used.insert(name);
         set_names.push_back(name);
+        const std::string net_base = entry_net_set(*e);
+        std::string net = net_base;
+        for (int k = 2; used.count(net); ++k) net = net_base + "_" + std::to_string(k);
+        used.insert(net);
+        net_names.push_back(net);
     }
     const std::string t = opt.nft_table;
     out +=
@@ -427,10 +493,23 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
     }
     for (const std::string& n : set_names)
         out += "    set " + n + " {\n        type inet_service\n        flags interval\n    }\n";
+    // The entries' own address sets (published ranges): this file's, flushed and refilled.
+    std::vector<std::string> net_sets;  // "name_v4" / "name_v6" with their type, declared once
+    for (size_t i = 0; i < s.entries.size(); ++i) {
+        const Entry& e = *s.entries[i];
+        for (const AddressFamily f : {AddressFamily::V4, AddressFamily::V6}) {
+            if (!has_family(e, f)) continue;
+            const std::string n = net_names[i] + (f == AddressFamily::V4 ? "_v4" : "_v6");
+            out += "    set " + n + " {\n        type " + (f == AddressFamily::V4 ? "ipv4_addr" : "ipv6_addr") +
+                   "\n        flags interval\n    }\n";
+            net_sets.push_back(n);
+        }
+    }
     out += "    chain callwall_outbound {\n    }\n    chain callwall_inbound {\n    }\n}\n";
     out += "flush chain inet " + t + " callwall_outbound\n";
     out += "flush chain inet " + t + " callwall_inbound\n";
     for (const std::string& n : set_names) out += "flush set inet " + t + " " + n + "\n";
+    for (const std::string& n : net_sets) out += "flush set inet " + t + " " + n + "\n";
     out += "\ntable inet " + t + " {\n";
     for (size_t i = 0; i < s.entries.size(); ++i) {
         const Entry& e = *s.entries[i];
@@ -440,6 +519,21 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
         const auto iv = e.port_set.intervals();
         for (size_t k = 0; k < iv.size(); ++k) out += (k ? ", " : "") + port_range_text(iv[k]);
         out += " }\n    }\n\n";
+        for (const AddressFamily f : {AddressFamily::V4, AddressFamily::V6}) {
+            if (!has_family(e, f)) continue;
+            out += "    # " + e.id + ": the vendor's published " + (f == AddressFamily::V4 ? "IPv4" : "IPv6") +
+                   " ranges\n";
+            out += "    set " + net_names[i] + (f == AddressFamily::V4 ? "_v4" : "_v6") + " {\n        type " +
+                   (f == AddressFamily::V4 ? "ipv4_addr" : "ipv6_addr") +
+                   "\n        flags interval\n        elements = { ";
+            bool first = true;
+            for (const AddressRange& r : e.addresses) {
+                if (r.family != f) continue;
+                out += (first ? "" : ", ") + r.text();
+                first = false;
+            }
+            out += " }\n    }\n\n";
+        }
     }
     for (const bool inbound : {false, true}) {
         out += std::string("    chain ") + (inbound ? "callwall_inbound" : "callwall_outbound") + " {\n";
@@ -452,14 +546,16 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
             entry_comments(out, "        ", e);
             const std::string match = "        " + std::string(to_string(e.transport)) + " dport @" + set_names[i];
             const std::string verdict = " accept comment \"" + e.id + "\"\n";
+            // Inbound: the vendor's servers are the senders.
+            const std::string dir = inbound ? " saddr @" : " daddr @";
             if (has_any_destination(e)) {
                 out += match + verdict;
-            } else {
-                // Inbound: the vendor's servers are the senders.
-                const std::string dir = inbound ? " saddr @" : " daddr @";
+            } else if (e.has_names()) {
                 out += match + " ip" + dir + vendor_set(e) + "_v4" + verdict;
                 out += match + " ip6" + dir + vendor_set(e) + "_v6" + verdict;
             }
+            if (has_family(e, AddressFamily::V4)) out += match + " ip" + dir + net_names[i] + "_v4" + verdict;
+            if (has_family(e, AddressFamily::V6)) out += match + " ip6" + dir + net_names[i] + "_v6" + verdict;
         }
         if (!any) out += "        # no entries in this direction\n";
         out += "    }\n";
@@ -487,12 +583,16 @@ std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
             if (!in_chain(e, inbound)) continue;
             out += "\n";
             entry_comments(out, "", e);
-            const std::string addr = has_any_destination(e)
-                                         ? std::string()
-                                         : " -m set --match-set " + vendor_set(e) + (inbound ? " src" : " dst");
-            for (const std::string& ports : multiport_lists(e.port_set.intervals()))
-                out += "-A " + std::string(chain) + " -p " + std::string(to_string(e.transport)) +
-                       " -m multiport --dports " + ports + addr + " -m comment --comment \"" + e.id + "\" -j ACCEPT\n";
+            std::vector<std::string> addrs;
+            if (has_any_destination(e)) addrs.emplace_back();
+            if (e.has_names()) addrs.push_back(" -m set --match-set " + vendor_set(e) + (inbound ? " src" : " dst"));
+            if (!e.addresses.empty())
+                addrs.push_back(" -m set --match-set " + entry_net_set(e) + (inbound ? " src" : " dst"));
+            for (const std::string& addr : addrs)
+                for (const std::string& ports : multiport_lists(e.port_set.intervals()))
+                    out += "-A " + std::string(chain) + " -p " + std::string(to_string(e.transport)) +
+                           " -m multiport --dports " + ports + addr + " -m comment --comment \"" + e.id +
+                           "\" -j ACCEPT\n";
         }
     }
     out += "COMMIT\n";
@@ -509,6 +609,11 @@ std::string render_dnsmasq(const Catalog& c, const ExportOptions& opt) {
         return out;
     }
     const bool ns = opt.format == ExportFormat::DnsmasqNftset;
+    for (const Entry* e : s.entries) {
+        if (e->addresses.empty()) continue;
+        out += "# " + e->id + ": published ranges " + clean(address_list(*e)) + " are in the " +
+               (ns ? "nft" : "iptables") + " file's own set " + entry_net_set(*e) + "_v4/_v6, not filled by dnsmasq\n";
+    }
     for (const VendorNames& v : s.vendors) {
         const std::string& n = v.set;
         out += "# " + clean(v.vendor) + (v.third_party ? " (third-party names)" : "") + ": sets " + n + "_v4, " + n +

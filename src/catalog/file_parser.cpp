@@ -201,7 +201,7 @@ std::optional<SourceRef> FileParser::parse_source(const toml::table& owner, std:
                                      "a [" + std::string(table_name) + ".source] table with file and section");
     if (!t) return std::nullopt;
     const std::string name = "[" + std::string(table_name) + ".source]";
-    check_keys(*t, kSourceKeys, name);
+    check_keys(*t, kSourceKeys, kSourceKeys2, name);
     check_schema2_keys(*t, kSourceKeys2);
     // A web-page document (schema 2, [document] url) has no seed files: the
     // section alone places the entry, with its own url for a second page.
@@ -230,11 +230,12 @@ std::optional<SourceRef> FileParser::parse_source(const toml::table& owner, std:
 }
 
 void FileParser::parse_document(const toml::table& t, Document& d) {
-    check_keys(t, kDocumentKeys, "[document]");
+    check_keys(t, kDocumentKeys, kDocumentKeys2, "[document]");
     check_schema2_keys(t, kDocumentKeys2);
     d.catalog_file = file_;
     d.schema = static_cast<int>(schema_);
-    if (auto v = get_string(t, "url", "[document]", false)) d.url = *v;
+    // A schema-1 file's url (already an error) does not make it a web page.
+    if (auto v = get_string(t, "url", "[document]", false); v && schema_ >= kSchemaVersion2) d.url = *v;
     if (auto v = get_string(t, "list_version", "[document]", false)) d.list_version = *v;
     if (auto v = get_bool(t, "undated", "[document]", false)) d.undated = *v;
     if (const toml::node* n = t.get("transcribed")) {

@@ -26,20 +26,18 @@ inline constexpr std::string_view kMojibake = "\xC3\xA2\xE2\x82\xAC";
 
 inline constexpr std::string_view kRootKeys[] = {"schema", "document", "product", "entry"};
 inline constexpr std::string_view kDocumentKeys[] = {
-    "vendor",        "edition",        "date",        "date_as_written",   "title",   "sources",
-    "authoritative", "reconciliation", "direction",   "direction_assumed", "prefers", "notes",
-    "url",           "undated",        "transcribed", "list_version"};
+    "vendor",        "edition",        "date",      "date_as_written",   "title",   "sources",
+    "authoritative", "reconciliation", "direction", "direction_assumed", "prefers", "notes"};
 // Keys a file may use only with schema = 2.
 inline constexpr std::string_view kDocumentKeys2[] = {"url", "undated", "transcribed", "list_version"};
 inline constexpr std::string_view kPrefersKeys[] = {"transport", "quote", "file", "section"};
 inline constexpr std::string_view kProductKeys[] = {"id",     "product", "allowlist_supported", "advice", "advice_link",
                                                     "source", "notes"};
 inline constexpr std::string_view kEntryKeys[] = {
-    "id",       "product",     "service",      "transport",    "ports",  "destinations", "direction",
-    "required", "third_party", "any_fallback", "conditions",   "source", "provenance",   "assumed",
-    "notes",    "probe_hosts", "addresses",    "source_ports", "tier",   "fallback"};
+    "id",          "product",      "service",    "transport", "ports",      "destinations", "direction", "required",
+    "third_party", "any_fallback", "conditions", "source",    "provenance", "assumed",      "notes",     "probe_hosts"};
 inline constexpr std::string_view kEntryKeys2[] = {"addresses", "source_ports", "tier", "fallback"};
-inline constexpr std::string_view kSourceKeys[] = {"file", "section", "url"};
+inline constexpr std::string_view kSourceKeys[] = {"file", "section"};
 inline constexpr std::string_view kSourceKeys2[] = {"url"};
 inline constexpr std::string_view kFallbackKeys[] = {"chain", "order", "label"};
 inline constexpr std::string_view kTiers[] = {"required", "recommended", "optional", "optimize", "allow", "default"};
@@ -185,6 +183,20 @@ private:
     void error_at(const toml::source_region& r, std::string message);
     void error_at(const toml::node& n, std::string message) { error_at(n.source(), std::move(message)); }
     std::string describe_value(const toml::node& n);
+    // Keys of schema 1 (`allowed`) and of schema 2 (`allowed2`): a schema-2
+    // key is no unknown key (check_schema2_keys reports its use in a
+    // schema-1 file), and a schema-1 file's message lists schema-1 keys only.
+    template <size_t N, size_t M>
+    void check_keys(const toml::table& t, const std::string_view (&allowed)[N], const std::string_view (&allowed2)[M],
+                    std::string_view where) {
+        for (auto&& [k, v] : t) {
+            (void)v;
+            if (contains(allowed, k.str()) || contains(allowed2, k.str())) continue;
+            error_at(k.source(), "unknown key " + quote(k.str()) + " in " + std::string(where) +
+                                     "; expected one of: " + join(allowed) +
+                                     (schema_ >= kSchemaVersion2 ? ", " + join(allowed2) : std::string()));
+        }
+    }
     template <size_t N>
     void check_keys(const toml::table& t, const std::string_view (&allowed)[N], std::string_view where) {
         for (auto&& [k, v] : t) {

@@ -28,6 +28,15 @@ bool turn_service(const Entry& e) {
     return s.find("turn") != std::string::npos || s.find("relay") != std::string::npos;
 }
 
+// An address inside the entry's published ranges (IPv4 first): the
+// vendor's real address, not a documentation one.
+std::string range_address(const Entry& e) {
+    for (const auto f : {catalog::AddressFamily::V4, catalog::AddressFamily::V6})
+        for (const auto& r : e.addresses)
+            if (r.family == f) return catalog::ip_text(f, r.sample());
+    return {};
+}
+
 bool chosen(const Entry& e, const PlanOptions& o) {
     const std::string v = lower(e.vendor);
     if (std::none_of(o.vendors.begin(), o.vendors.end(), [&](const std::string& n) { return lower(n) == v; }))
@@ -60,6 +69,9 @@ std::vector<std::string> hosts_of(const Entry& e, const PlanOptions& o, std::str
                 break;
         }
     }
+    // Published ranges and no names: the probe goes to an address inside the
+    // vendor's first range (the host stays empty: no name to send).
+    if (!e.has_names() && !e.addresses.empty() && !e.any_destination()) hosts.emplace_back();
     if (hosts.empty()) {
         if (!wildcards.empty())
             *why = "wildcard destination " + wildcards.front() + " names no host: give --target " + e.id +
@@ -174,7 +186,8 @@ Plan make_plan(const catalog::Catalog& c, const PlanOptions& o, const Resolver& 
         const bool sweep = o.sweep && !o.reflector.empty();
         std::set<uint16_t> probed;
         for (const auto& host : hosts) {
-            const std::string addr = address_of(host, &why);
+            const std::string addr =
+                host.empty() && !e.addresses.empty() && o.reflector.empty() ? range_address(e) : address_of(host, &why);
             if (addr.empty()) continue;
             for (const auto& range : e.ports) {
                 const uint32_t width = uint32_t{range.hi} - range.lo + 1;

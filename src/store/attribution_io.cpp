@@ -27,6 +27,8 @@ std::string ports_text(const catalog::Entry& e) {
 std::string destinations_text(const catalog::Entry& e) {
     std::string s;
     for (const auto& d : e.destinations) s += (s.empty() ? "" : " ") + d.as_written;
+    // Address destinations (catalog schema 2) follow the names, as written.
+    for (const auto& a : e.addresses) s += (s.empty() ? "" : " ") + a.as_written;
     return s;
 }
 

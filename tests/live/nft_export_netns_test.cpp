@@ -4,6 +4,9 @@
 // written. With dnsmasq: the export's nftset= lines fill the vendor set as a
 // name is resolved (A and AAAA), and the output chain (policy drop, jump to the export)
 // accepts a packet to the resolved address and drops one to another address.
+// A range-based vendor (catalog schema 2 `addresses`): its export loads twice
+// identically, and a packet to an address inside its range is accepted, one
+// outside it dropped (nftables counters).
 // Skipped (with the reason) where namespaces, nft or dnsmasq are unavailable.
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -282,6 +285,104 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
 
     stop(dnsmasq);
     stop(upstream);
+}
+
+// A test vendor that publishes ranges only (one IPv4 prefix, one start-end
+// range, one IPv6 prefix) and one that publishes names or ranges.
+constexpr const char* kRangeVendor = R"toml(schema = 2
+[document]
+vendor = "Range Test"
+url = "https://range-test.invalid/network"
+undated = true
+transcribed = 2026-11-26
+
+[[entry]]
+id = "range-test.media.udp"
+product = "Range Test"
+service = "Media (Optimize)"
+transport = "udp"
+ports = [[3478, 3481]]
+addresses = ["203.0.113.0/25", "198.18.0.10-198.18.0.20", "2001:db8:100::/48"]
+source_ports = [[50000, 50059]]
+tier = "optimize"
+required = true
+[entry.source]
+section = "Optimize"
+
+[[entry]]
+id = "range-test.web"
+product = "Range Test"
+service = "Web"
+transport = "tcp"
+ports = [443]
+destinations = ["*.range-test.invalid"]
+addresses = ["203.0.113.128/25"]
+tier = "allow"
+required = true
+[entry.source]
+section = "Allow"
+)toml";
+
+TEST_F(NftExport, RangeVendorLoadsTwiceAndOnlyItsRangePasses) {
+    std::filesystem::create_directories(dir_ / "catalog");
+    std::ofstream(dir_ / "catalog" / "range_test.toml") << kRangeVendor;
+    const std::string catalog = "--no-bundled-catalog --catalog " + path("catalog");
+    const std::string exported = export_to("--format nft " + catalog, "range.nft");
+    ASSERT_NE(exported.find("flags interval"), std::string::npos) << exported;
+    ASSERT_NE(exported.find("203.0.113.0/25, 198.18.0.10-198.18.0.20"), std::string::npos) << exported;
+    for (const std::string c :
+         {"ip link set lo up", "ip link add cwv0 type veth peer name cwv1", "ip addr add 10.203.0.1/24 dev cwv0",
+          "ip link set cwv0 up", "ip link set cwv1 up", "ip route add default dev cwv0"}) {
+        const Output r = in_ns(c);
+        if (r.code != 0) GTEST_SKIP() << "cannot set up the namespace's interfaces (" << c << "): " << r.text;
+    }
+    const Output first = in_ns("nft -f " + path("range.nft"));
+    ASSERT_EQ(first.code, 0) << first.text << exported;
+    const std::string once = in_ns("nft list ruleset").text;
+    const Output again = in_ns("nft -f " + path("range.nft"));
+    ASSERT_EQ(again.code, 0) << again.text;
+    EXPECT_EQ(in_ns("nft list ruleset").text, once);
+    // The media entry's sets (the first declared; a long id's set name is shortened with a hash).
+    std::smatch named;
+    ASSERT_TRUE(std::regex_search(exported, named, std::regex("set (callwall_net_[a-z0-9_]+)_v4 \\{"))) << exported;
+    const std::string net = named[1];
+    const std::string set4 = in_ns("nft list set inet filter " + net + "_v4").text;
+    EXPECT_NE(set4.find("203.0.113.0/25"), std::string::npos) << set4;
+    EXPECT_NE(set4.find("198.18.0.10-198.18.0.20"), std::string::npos) << set4;
+    const std::string set6 = in_ns("nft list set inet filter " + net + "_v6").text;
+    EXPECT_NE(set6.find("2001:db8:100::/48"), std::string::npos) << set6;
+
+    // The client's policy: drop by default, then the export's chain.
+    for (const std::string& j : header_commands(exported, "nft add rule inet filter output")) {
+        const Output r = in_ns(j);
+        ASSERT_EQ(r.code, 0) << j << "\n" << r.text;
+    }
+    ASSERT_EQ(
+        in_ns("nft add rule inet filter output ip daddr { 198.18.0.21, 203.0.113.200 } counter drop comment dropped")
+            .code,
+        0);
+    ASSERT_EQ(in_ns("nft chain inet filter output { policy drop \\; }").code, 0);
+    ASSERT_EQ(in_ns("nft add table inet cwtest").code, 0);
+    ASSERT_EQ(in_ns("nft add chain inet cwtest post { type filter hook postrouting priority 0 \\; }").code, 0);
+    ASSERT_EQ(in_ns("nft add rule inet cwtest post ip daddr 203.0.113.77 counter comment in_prefix").code, 0);
+    ASSERT_EQ(in_ns("nft add rule inet cwtest post ip daddr 198.18.0.15 counter comment in_range").code, 0);
+    ASSERT_EQ(in_ns("nft add rule inet cwtest post ip daddr 198.18.0.21 counter comment past_range").code, 0);
+    ASSERT_EQ(in_ns("nft add rule inet cwtest post ip daddr 203.0.113.200 counter comment other_entry").code, 0);
+
+    const std::string send =
+        "/usr/bin/python3 -c \"import socket; socket.socket(socket.AF_INET, "
+        "socket.SOCK_DGRAM).sendto(b\\\"x\\\", (\\\"";
+    in_ns(send + "203.0.113.77\\\", 3478))\"");  // inside the prefix, an entry port: accepted
+    in_ns(send + "198.18.0.15\\\", 3481))\"");  // inside the start-end range: accepted
+    in_ns(send + "198.18.0.21\\\", 3478))\"");  // one past the range: dropped
+    in_ns(send + "203.0.113.200\\\", 3478))\"");  // the other entry's range, not its port: dropped
+    const std::string post = in_ns("nft list chain inet cwtest post").text;
+    const std::string output = in_ns("nft list chain inet filter output").text;
+    EXPECT_EQ(packets_of(post, "in_prefix"), 1) << post << output;
+    EXPECT_EQ(packets_of(post, "in_range"), 1) << post << output;
+    EXPECT_EQ(packets_of(post, "past_range"), 0) << post;
+    EXPECT_EQ(packets_of(post, "other_entry"), 0) << post;
+    EXPECT_EQ(packets_of(output, "dropped"), 2) << output;
 }
 
 }  // namespace

@@ -372,5 +372,38 @@ TEST(ProbeLocalPort, AFailingSocketIsSaid) {
     EXPECT_EQ(err, std::string("socket: ") + std::strerror(EMFILE));
 }
 
+// A vendor that publishes ranges and no names (catalog schema 2): the probe
+// goes to an address inside the first range, never to a documentation
+// address and never through the resolver.
+TEST(ProbePlan, PublishedRangesStandForTheVendorsAddress) {
+    const std::string toml =
+        "schema = 2\n[document]\nvendor = \"V\"\nurl = \"https://v.example/net\"\nundated = true\n"
+        "transcribed = 2026-11-26\n"
+        "[[entry]]\nid = \"v.media\"\nproduct = \"P\"\nservice = \"Media\"\nrequired = true\n"
+        "transport = \"udp\"\nports = [3478]\n"
+        "addresses = [\"2603:1063::/38\", \"52.112.0.0/14\"]\n[entry.source]\nsection = \"Optimize\"\n";
+    auto r = catalog::load_string("v.toml", toml);
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    PlanOptions o;
+    o.vendors = {"V"};
+    std::vector<std::string> asked;
+    const auto resolver = [&](const std::string& name, std::string* err) -> std::string {
+        asked.push_back(name);
+        *err = "no resolver in this test";
+        return {};
+    };
+    const Plan p = make_plan(*r.catalog, o, resolver);
+    ASSERT_EQ(p.probes.size(), 1u) << (p.skipped.empty() ? "" : p.skipped[0].reason);
+    EXPECT_EQ(p.probes[0].addr, "52.112.0.1");  // IPv4 first, inside 52.112.0.0/14
+    EXPECT_TRUE(p.probes[0].host.empty());
+    EXPECT_TRUE(asked.empty());
+    EXPECT_EQ(p.destinations, std::vector<std::string>{"52.112.0.1"});
+    // Through a reflector the reflector stands for every address, as for names.
+    o.reflector = "203.0.113.5";
+    const Plan q = make_plan(*r.catalog, o, resolver);
+    ASSERT_EQ(q.probes.size(), 1u);
+    EXPECT_EQ(q.probes[0].addr, "203.0.113.5");
+}
+
 }  // namespace
 }  // namespace callwall::probe

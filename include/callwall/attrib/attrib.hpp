@@ -219,7 +219,9 @@ bool orient_flow(FlowFacts& f);
 /// or "blocked:<reason>".
 [[nodiscard]] std::string outcome_column(const FlowOutcome& o);
 
-enum class Evidence : uint8_t { Sni, Dns, TurnPeer, Protocol, PortOnly, Proxy };
+/// Address: the flow's remote address lies in an entry's `addresses`
+/// (catalog schema 2): stronger than a port alone, weaker than a name.
+enum class Evidence : uint8_t { Sni, Dns, TurnPeer, Protocol, PortOnly, Proxy, Address };
 [[nodiscard]] std::string_view to_string(Evidence e) noexcept;
 /// Evidence kinds that can decide a verdict (port-only cannot).
 [[nodiscard]] constexpr bool decisive(Evidence e) noexcept { return e != Evidence::PortOnly; }

@@ -84,7 +84,7 @@ TEST(CatalogSchema2, MatchAddressFindsTheEntriesHoldingAnAddress) {
                              "destinations = [\"*.v.example\"]\n"
                              "[entry.source]\nsection = \"Web\"\n";
     // The second entry's two items overlap each other: an error.
-    EXPECT_EQ(errors_of(text), Errors{"t.toml:25:43: error: address '52.112.0.10-52.112.0.12' overlaps '52.0.0.0/8' "
+    EXPECT_EQ(errors_of(text), Errors{"t.toml:25:28: error: address '52.112.0.10-52.112.0.12' overlaps '52.0.0.0/8' "
                                       "in the same entry; expected disjoint prefixes and ranges (merge them)"});
     std::string fixed = text;
     fixed.replace(fixed.find(", \"52.112.0.10-52.112.0.12\""), std::string(", \"52.112.0.10-52.112.0.12\"").size(), "");
@@ -134,7 +134,7 @@ TEST(CatalogSchema2, OverlappingItemsAreAnError) {
                      "expected disjoint prefixes and ranges (merge them)"});
     // The later-written item is blamed even when it sorts first.
     EXPECT_EQ(errors_of(make("addresses = [\"2603:1063::5-2603:1063::9\", \"2603:1063::/120\"]")),
-              Errors{"t.toml:12:42: error: address '2603:1063::/120' overlaps '2603:1063::5-2603:1063::9' in the "
+              Errors{"t.toml:12:43: error: address '2603:1063::/120' overlaps '2603:1063::5-2603:1063::9' in the "
                      "same entry; expected disjoint prefixes and ranges (merge them)"});
     // Adjacent is not overlapping; the same prefix in two entries is allowed.
     EXPECT_TRUE(errors_of(make("addresses = [\"10.0.0.0/24\", \"10.0.1.0-10.0.1.255\"]")).empty());
@@ -200,7 +200,7 @@ TEST(CatalogSchema2, SchemaOneFileUsingSchemaTwoKeysIsAnError) {
                                    "t.toml:5:1: error: key 'url' needs schema = 2 (this file says schema = 1)",
                                    "t.toml:14:1: error: key 'addresses' needs schema = 2 (this file says schema = 1)",
                                    "t.toml:15:1: error: key 'tier' needs schema = 2 (this file says schema = 1)",
-                                   "t.toml:16:44: error: key 'url' needs schema = 2 (this file says schema = 1)",
+                                   "t.toml:16:43: error: key 'url' needs schema = 2 (this file says schema = 1)",
                                }));
 }
 
@@ -236,7 +236,7 @@ TEST(CatalogSchema2, SourcePortsTierAndFallback) {
     EXPECT_EQ(errors_of(make("addresses = [\"10.0.0.0/8\"]\nsource_ports = [[50059, 50000]]")),
               Errors{"t.toml:13:17: error: reversed port range [50059, 50000]; expected [low, high] with low <= high"});
     EXPECT_EQ(errors_of(make("addresses = [\"10.0.0.0/8\"]\nfallback = { chain = \"c\", order = 0, label = \"x\" }")),
-              Errors{"t.toml:13:34: error: bad fallback order 0; expected an integer from 1 to 100"});
+              Errors{"t.toml:13:35: error: bad fallback order 0; expected an integer from 1 to 100"});
     EXPECT_EQ(errors_of(make("addresses = [\"10.0.0.0/8\"]\nfallback = { chain = \"c\", label = \"x\" }")),
               Errors{"t.toml:13:12: error: missing key 'order' in [entry.fallback]; expected 1 for the vendor's "
                      "first choice, 2 for the next, ..."});
@@ -253,7 +253,7 @@ TEST(CatalogSchema2, FallbackOrderTwiceInAChainIsAnError) {
                              "fallback = { chain = \"c\", order = 1, label = \"TURN/TLS\" }\n"
                              "[entry.source]\nsection = \"TURN\"\n";
     EXPECT_EQ(errors_of(text),
-              Errors{"t.toml:20:1: error: fallback chain 'c' has order 1 twice (also 'v.media' at t.toml:8:1); "
+              Errors{"t.toml:19:1: error: fallback chain 'c' has order 1 twice (also 'v.media' at t.toml:8:1); "
                      "expected each step's order once"});
 }
 
@@ -272,7 +272,7 @@ TEST(CatalogSchema2, WebPageProvenanceRules) {
     std::string both = text;
     both.replace(both.find("transcribed"), 0, "undated = true\n");
     EXPECT_EQ(errors_of(both),
-              Errors{"t.toml:7:1: error: [document] has both 'date' and undated = true; expected exactly one"});
+              Errors{"t.toml:7:11: error: [document] has both 'date' and undated = true; expected exactly one"});
     // transcribed is required with url.
     std::string untranscribed = text;
     untranscribed.replace(untranscribed.find("transcribed = 2026-11-26\n"), 25, "");
@@ -283,7 +283,7 @@ TEST(CatalogSchema2, WebPageProvenanceRules) {
     std::string with_file = text;
     with_file.replace(with_file.find("section = \"Media\""), 0, "file = \"s.txt\"\n");
     EXPECT_EQ(errors_of(with_file),
-              Errors{"t.toml:17:1: error: 'file' in [entry.source] names a seed file, but [document] gives a url and "
+              Errors{"t.toml:17:8: error: 'file' in [entry.source] names a seed file, but [document] gives a url and "
                      "no sources; expected only section (and url for another page)"});
     // An entry from a second page of the same edition.
     std::string second = text;
@@ -341,7 +341,8 @@ TEST(CatalogSchema2, SchemaOneListingIsUnchanged) {
     LoadResult r = load_string("t.toml", text);
     ASSERT_TRUE(r.ok());
     const std::string json = render_json(*r.catalog);
-    for (const char* key : {"addresses", "source_ports", "tier", "fallback", "\"document\"", "\"url\""}) {
+    for (const char* key :
+         {"\"addresses\"", "\"source_ports\"", "\"tier\"", "\"fallback\"", "\"document\"", "\"url\""}) {
         EXPECT_EQ(json.find(key), std::string::npos) << key;
     }
     EXPECT_FALSE(r.catalog->has_addresses());
