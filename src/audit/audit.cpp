@@ -252,7 +252,15 @@ void collect_intervals(EntryAudit& a, const AuditResult& res, std::span<const ui
             else
                 last.push_back({r, *p, ci});
         }
-        if (per_client.size() == 1) per_client.front().client = {0, 0};
+        // Parts that all agree (with a gap of avoided ports between them) are one.
+        const bool agree = std::all_of(per_client.begin(), per_client.end(), [&](const IntervalResult& x) {
+            return x.result.outcome == per_client.front().result.outcome &&
+                   x.result.decided_by == per_client.front().result.decided_by;
+        });
+        if (agree && !per_client.empty()) {
+            per_client.resize(1);
+            per_client.front().client = {0, 0};
+        }
         a.intervals.insert(a.intervals.end(), per_client.begin(), per_client.end());
     }
     fold(a, res.limits, ap);
@@ -261,10 +269,26 @@ void collect_intervals(EntryAudit& a, const AuditResult& res, std::span<const ui
 }  // namespace
 
 std::vector<catalog::PortRange> client_intervals(std::string_view listed, std::string_view iptables_dump,
-                                                 catalog::PortRange client) {
+                                                 catalog::PortRange client, std::span<const catalog::PortRange> avoid) {
     const ListedRuleset r = iptables_dump.empty() ? parse_listed(listed) : parse_iptables_dump(iptables_dump);
-    const auto cuts = client_port_cuts(r, client);
-    return split_ranges(std::span<const catalog::PortRange>(&client, 1), cuts);
+    // Parts wholly inside the inbound entries' local ports are left out (an
+    // outbound probe never leaves from them; in the other parts it leaves
+    // from a port outside them), unless nothing would be left.
+    const auto parts = split_ranges(std::span<const catalog::PortRange>(&client, 1), client_port_cuts(r, client));
+    std::vector<catalog::PortRange> out;
+    for (const auto& p : parts) {
+        uint32_t next = p.lo;  // the first port of p no avoided range covers
+        for (bool moved = true; moved && next <= p.hi;) {
+            moved = false;
+            for (const auto& a : avoid)
+                if (a.lo <= next && next <= a.hi) {
+                    next = static_cast<uint32_t>(a.hi) + 1;
+                    moved = true;
+                }
+        }
+        if (next <= p.hi) out.push_back(p);
+    }
+    return out.empty() ? parts : out;
 }
 
 RulesetInput ruleset_of(const AuditOptions& opt) {
@@ -393,8 +417,9 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     // The client's source ports are a dimension of their own: each outbound
     // interval is probed from each client interval the ruleset can tell apart.
     const catalog::PortRange client_ports = opt.client_ports;
-    auto clients_of = [&dump, client_ports](std::string_view listed) {
-        return client_intervals(listed, dump, client_ports);
+    const auto avoid = spec.avoid_local_ports;
+    auto clients_of = [&dump, client_ports, avoid](std::string_view listed) {
+        return client_intervals(listed, dump, client_ports, avoid);
     };
     const ProbePlanner plan = [&](std::string_view listed) {
         const auto cuts = cuts_of(listed);

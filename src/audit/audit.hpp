@@ -76,10 +76,12 @@ struct AuditResult {
     std::vector<EntryAudit> entries;
 };
 
-/// The client's source ports split where `listed` (an iptables audit:
-/// `iptables_dump`, when not empty) can tell them apart (client_port_cuts).
+/// The client's source ports, without `avoid` (the inbound entries' local
+/// ports), split where `listed` (an iptables audit: `iptables_dump`, when
+/// not empty) can tell them apart (client_port_cuts).
 [[nodiscard]] std::vector<catalog::PortRange> client_intervals(std::string_view listed, std::string_view iptables_dump,
-                                                               catalog::PortRange client);
+                                                               catalog::PortRange client,
+                                                               std::span<const catalog::PortRange> avoid = {});
 
 /// The ruleset's bytes as the audit reads them: `opt.input` when it was
 /// read already, else `opt.ruleset_path` read now (bounded in size and time).
