@@ -46,7 +46,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 : >"$work/patient.times"
 i=0; while [ $i -lt "$RUNS" ]; do one "" early >>"$work/early.times"; i=$((i+1)); done
 i=0; while [ $i -lt "$PATIENT_RUNS" ]; do one --patient patient >>"$work/patient.times"; i=$((i+1)); done
-probes=$(sed -n 's/.*; \([0-9]*\) probes$/\1/p' "$work/early.out")
+probes=$(sed -n 's/.*[; ]\([0-9][0-9]*\) probes$/\1/p' "$work/early.out")
 entries=$(grep -c '^[a-z]' "$work/early.out" | awk '{print $1 - 2}')
 e=$(median <"$work/early.times")
 p=$(median <"$work/patient.times")

@@ -81,9 +81,9 @@ AnswerPort answer_port(const EntryAudit& in, const std::vector<EntryAudit>& all,
             continue;
         for (const auto& r : split_ranges(e.port_set.intervals(), cuts)) {
             if (out.unsolicited_from == 0) out.unsolicited_from = r.lo;
-            const Probe probe{e.transport, a.daddr, r.lo};
             const auto it = std::find_if(first.begin(), first.end(), [&](const ProbeResult& p) {
-                return p.probe == probe &&
+                return p.probe.transport == e.transport && p.probe.daddr == a.daddr && p.probe.port == r.lo &&
+                       p.probe.client_port == 0 && !p.probe.inbound &&
                        (p.outcome == ProbeOutcome::Passed || p.outcome == ProbeOutcome::ReplyBlocked);
             });
             if (it != first.end()) return AnswerPort{r.lo, e.id, out.unsolicited_from};
@@ -102,7 +102,13 @@ Probe inbound_probe(const EntryAudit& a, uint16_t local, const AnswerPort& ap) {
 
 // Consecutive intervals with the same outcome and deciding rule, as one line
 // each; adjacent ranges are written as one ("10000-20000").
-std::string group_lines(const EntryAudit& a, const char* transport) {
+std::string group_lines(const EntryAudit& in, const char* transport) {
+    // Ports from every client port first, then each client interval's own.
+    EntryAudit a;
+    a.entry = in.entry;
+    a.intervals = in.intervals;
+    std::stable_sort(a.intervals.begin(), a.intervals.end(),
+                     [](const IntervalResult& x, const IntervalResult& y) { return x.client.lo < y.client.lo; });
     std::string out;
     size_t i = 0;
     while (i < a.intervals.size()) {
@@ -110,9 +116,11 @@ std::string group_lines(const EntryAudit& a, const char* transport) {
         std::string ports;
         catalog::PortRange run = a.intervals[i].range;
         size_t j = i + 1;
+        const catalog::PortRange client = a.intervals[i].client;
         for (; j < a.intervals.size(); ++j) {
             const auto& r = a.intervals[j].result;
-            if (r.outcome != first.outcome || r.decided_by != first.decided_by) break;
+            if (r.outcome != first.outcome || r.decided_by != first.decided_by || !(a.intervals[j].client == client))
+                break;
             const auto& next = a.intervals[j].range;
             if (static_cast<uint32_t>(run.hi) + 1 == next.lo) {
                 run.hi = next.hi;
@@ -124,6 +132,9 @@ std::string group_lines(const EntryAudit& a, const char* transport) {
         ports += catalog::port_range_text(run);
         if (!out.empty()) out += "; ";
         out += std::string(to_string(first.outcome)) + " " + transport + (inbound(a) ? " local " : " ") + ports;
+        if (client.hi != 0)
+            out += std::string(first.outcome == ProbeOutcome::Passed ? " only" : "") + " from client ports " +
+                   catalog::port_range_text(client);
         if (first.outcome != ProbeOutcome::Passed) out += " (" + first.how + ")";
         out += " by " + first.decided_by;
         i = j;
@@ -131,7 +142,7 @@ std::string group_lines(const EntryAudit& a, const char* transport) {
     return out;
 }
 
-void fold(EntryAudit& a, const AnswerPort& ap = {}) {
+void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort& ap = {}) {
     auto& v = a.verdict;
     bool any_pass = false, any_fail = false, any_untold = false;
     std::vector<std::string> reasons;
@@ -176,6 +187,14 @@ void fold(EntryAudit& a, const AnswerPort& ap = {}) {
                  transport +
                  " requirement of this product gets out, so answers to the client's own packets could not be tried" +
                  (any_untold ? " (where the unsolicited ones are stopped, the audit cannot tell)" : "");
+    // A pass under a rate limit holds at the pace the replay kept.
+    for (const auto& iv : a.intervals) {
+        const int k = iv.result.limit;
+        if (iv.result.outcome != ProbeOutcome::Passed || k < 0 || static_cast<size_t>(k) >= limits.size()) continue;
+        const RateLimit& l = limits[static_cast<size_t>(k)];
+        v.why += "; passes at up to " + l.text() + " (" + l.kind + " in " + l.table + " " + l.chain + ")";
+        break;
+    }
     if (!a.assumed.empty()) v.why += "; " + a.assumed;
     if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names()) v.why += "; " + std::string(kNoNamesReason);
 }
@@ -219,7 +238,71 @@ std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& e
     return out;
 }
 
+// An entry's probe results, one per port interval (outbound: one per
+// client interval, or one for them all when they agree), folded into its verdict.
+void collect_intervals(EntryAudit& a, const AuditResult& res, std::span<const uint32_t> cuts) {
+    auto result_of = [&res](const Probe& want) -> const ProbeResult* {
+        const auto it = std::find_if(res.replay.results.begin(), res.replay.results.end(),
+                                     [&](const ProbeResult& p) { return p.probe == want; });
+        return it == res.replay.results.end() ? nullptr : &*it;
+    };
+    const AnswerPort ap = inbound(a) ? answer_port(a, res.entries, cuts, res.replay.results) : AnswerPort{};
+    for (const auto& r : split_ranges(a.entry->port_set.intervals(), cuts)) {
+        if (inbound(a)) {
+            if (const auto* p = result_of(inbound_probe(a, r.lo, ap))) a.intervals.push_back({r, *p});
+            continue;
+        }
+        // One result per client interval; one for all of them when they agree.
+        std::vector<IntervalResult> per_client;
+        for (const auto& ci : res.client_intervals) {
+            const auto* p = result_of(Probe{a.entry->transport, a.daddr, r.lo, 0, false, ci});
+            if (!p) continue;
+            auto& last = per_client;
+            if (!last.empty() && last.back().result.outcome == p->outcome &&
+                last.back().result.decided_by == p->decided_by &&
+                static_cast<uint32_t>(last.back().client.hi) + 1 == ci.lo)
+                last.back().client.hi = ci.hi;
+            else
+                last.push_back({r, *p, ci});
+        }
+        // Parts that all agree (with a gap of avoided ports between them) are one.
+        const bool agree = std::all_of(per_client.begin(), per_client.end(), [&](const IntervalResult& x) {
+            return x.result.outcome == per_client.front().result.outcome &&
+                   x.result.decided_by == per_client.front().result.decided_by;
+        });
+        if (agree && !per_client.empty()) {
+            per_client.resize(1);
+            per_client.front().client = {0, 0};
+        }
+        a.intervals.insert(a.intervals.end(), per_client.begin(), per_client.end());
+    }
+    fold(a, res.limits, ap);
+}
+
 }  // namespace
+
+std::vector<catalog::PortRange> client_intervals(std::string_view listed, std::string_view iptables_dump,
+                                                 catalog::PortRange client, std::span<const catalog::PortRange> avoid) {
+    const ListedRuleset r = iptables_dump.empty() ? parse_listed(listed) : parse_iptables_dump(iptables_dump);
+    // Parts wholly inside the inbound entries' local ports are left out (an
+    // outbound probe never leaves from them; in the other parts it leaves
+    // from a port outside them), unless nothing would be left.
+    const auto parts = split_ranges(std::span<const catalog::PortRange>(&client, 1), client_port_cuts(r, client));
+    std::vector<catalog::PortRange> out;
+    for (const auto& p : parts) {
+        uint32_t next = p.lo;  // the first port of p no avoided range covers
+        for (bool moved = true; moved && next <= p.hi;) {
+            moved = false;
+            for (const auto& a : avoid)
+                if (a.lo <= next && next <= a.hi) {
+                    next = static_cast<uint32_t>(a.hi) + 1;
+                    moved = true;
+                }
+        }
+        if (next <= p.hi) out.push_back(p);
+    }
+    return out.empty() ? parts : out;
+}
 
 RulesetInput ruleset_of(const AuditOptions& opt) {
     if (!opt.input.path.empty() || !opt.input.raw.empty()) return opt.input;
@@ -315,6 +398,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
                                      ? unmentioned_address(text, std::span<const V4Range>(&inside_net, 1))
                                      : opt.fallback_address;
     res.fallback = fallback;
+    res.client_ports = opt.client_ports;
     spec.input = std::move(input);
     spec.iptables = opt.iptables;
     spec.patch = opt.patch;
@@ -343,14 +427,23 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     // (multiport with ranges, ...) still cut at the numbers the dump writes.
     const std::string dump = opt.iptables ? "\n" + text : std::string();
     auto cuts_of = [&dump](std::string_view listed) { return port_cut_points(std::string(listed) + dump); };
+    // The client's source ports are a dimension of their own: each outbound
+    // interval is probed from each client interval the ruleset can tell apart.
+    const catalog::PortRange client_ports = opt.client_ports;
+    const auto avoid = spec.avoid_local_ports;
+    auto clients_of = [&dump, client_ports, avoid](std::string_view listed) {
+        return client_intervals(listed, dump, client_ports, avoid);
+    };
     const ProbePlanner plan = [&](std::string_view listed) {
         const auto cuts = cuts_of(listed);
         std::vector<Probe> probes;
-        for (const auto& a : entries) {
-            if (inbound(a)) continue;
-            for (const auto& r : intervals_of(a, cuts)) {
-                Probe p{a.entry->transport, a.daddr, r.lo};
-                if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+        for (const auto& ci : clients_of(listed)) {
+            for (const auto& a : entries) {
+                if (inbound(a)) continue;
+                for (const auto& r : intervals_of(a, cuts)) {
+                    Probe p{a.entry->transport, a.daddr, r.lo, 0, false, ci};
+                    if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+                }
             }
         }
         return probes;
@@ -382,16 +475,9 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
             "(the ruleset is too large for nft in an unprivileged sandbox: netlink's buffer; run as root)";
     if (!res.replay.ok) return res;
     const auto cuts = cuts_of(res.replay.listed);
-    for (auto& a : res.entries) {
-        const AnswerPort ap = inbound(a) ? answer_port(a, res.entries, cuts, res.replay.results) : AnswerPort{};
-        for (const auto& r : intervals_of(a, cuts)) {
-            const Probe want = inbound(a) ? inbound_probe(a, r.lo, ap) : Probe{a.entry->transport, a.daddr, r.lo};
-            const auto it = std::find_if(res.replay.results.begin(), res.replay.results.end(),
-                                         [&](const ProbeResult& p) { return p.probe == want; });
-            if (it != res.replay.results.end()) a.intervals.push_back({r, *it});
-        }
-        fold(a, ap);
-    }
+    res.client_intervals = clients_of(res.replay.listed);
+    res.limits = rate_limits(opt.iptables ? parse_iptables_dump(res.ruleset_text) : parse_listed(res.replay.listed));
+    for (auto& a : res.entries) collect_intervals(a, res, cuts);
     return res;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit/replay.hpp"
+#include "audit/ruleset_chains.hpp"
 #include "audit/ruleset_input.hpp"
 #include "audit/ruleset_text.hpp"
 #include "callwall/attrib/attrib.hpp"
@@ -41,12 +42,18 @@ struct AuditOptions {
     std::string patch;  ///< nft commands applied after loading (a fix under test)
     bool early = true;  ///< SandboxSpec::early
     bool fix_optional = false;  ///< the fix covers optional entries too (default: required ones only)
+    /// The client's ephemeral source ports (--client-ports; Linux's default;
+    /// Windows and macOS use 49152-65535).
+    catalog::PortRange client_ports{32768, 60999};
 };
 
 /// One interval of an entry's ports on which the ruleset cannot differ.
 struct IntervalResult {
     catalog::PortRange range;
     ProbeResult result;  ///< the probe of range.lo
+    /// The client's source ports this result holds for ({0, 0}: every one
+    /// of AuditResult::client_ports; the ruleset did not tell them apart here).
+    catalog::PortRange client{0, 0};
 };
 
 struct EntryAudit {
@@ -67,8 +74,19 @@ struct AuditResult {
     uint32_t inside_lo = 0;  ///< that network's first address
     std::string inside_from;  ///< where the network came from
     std::string fallback;  ///< the address standing for names nobody pinned
+    catalog::PortRange client_ports;  ///< AuditOptions::client_ports
+    /// client_ports split where the ruleset can tell the client's ports apart.
+    std::vector<catalog::PortRange> client_intervals;
+    std::vector<RateLimit> limits;  ///< the ruleset's rate limits (ProbeResult::limit indexes them)
     std::vector<EntryAudit> entries;
 };
+
+/// The client's source ports, without `avoid` (the inbound entries' local
+/// ports), split where `listed` (an iptables audit: `iptables_dump`, when
+/// not empty) can tell them apart (client_port_cuts).
+[[nodiscard]] std::vector<catalog::PortRange> client_intervals(std::string_view listed, std::string_view iptables_dump,
+                                                               catalog::PortRange client,
+                                                               std::span<const catalog::PortRange> avoid = {});
 
 /// The ruleset's bytes as the audit reads them: `opt.input` when it was
 /// read already, else `opt.ruleset_path` read now (bounded in size and time).

@@ -37,6 +37,11 @@ std::vector<Group> failing_groups(const EntryAudit& a) {
         if (iv.result.outcome == ProbeOutcome::Passed || iv.result.probe.inbound) continue;
         auto it = std::find_if(out.begin(), out.end(), [&](const Group& g) { return g.by == iv.result.decider; });
         if (it == out.end()) it = out.insert(out.end(), Group{iv.result.decider, iv.result.decided_by, {}});
+        // The same ports from another client interval: written once.
+        if (std::find_if(it->ports.begin(), it->ports.end(), [&](const catalog::PortRange& p) {
+                return p.lo <= iv.range.lo && iv.range.hi <= p.hi;
+            }) != it->ports.end())
+            continue;
         if (!it->ports.empty() && static_cast<uint32_t>(it->ports.back().hi) + 1 == iv.range.lo)
             it->ports.back().hi = iv.range.hi;
         else

@@ -20,6 +20,9 @@
 #include <map>
 #include <thread>
 
+#include "audit/pace.hpp"
+#include "audit/replay_codec.hpp"
+#include "audit/ruleset_chains.hpp"
 #include "audit/ruleset_text.hpp"
 #include "audit/sandbox.hpp"
 #include "probe/local_port.hpp"
@@ -105,7 +108,8 @@ constexpr int kTraceEveryMs = 10;  // how often a batch reads the trace
 struct Live {
     ProbeResult* r = nullptr;
     int initiator = -1, responder = -1;
-    bool arrived = false, done = false;
+    bool opened = false, arrived = false, done = false;
+    int opened_at_ms = 0;  // ms into the batch
     int stopped_at_ms = -1;  // when the trace showed it dropped (ms into the batch)
     int grace_ms = 0;  // how long after that it may still be answered (a reject's error)
 };
@@ -137,8 +141,40 @@ std::string icmp_error(int fd) {
     return "an error";
 }
 
+// A socket of the client bound to a port of `range`, the next in turn
+// after `seq` (outside `avoid` while the range has others): consecutive
+// probes leave from different ports, so that none meets the conntrack
+// entry of another. -1 with errno set when no port of the range binds.
+int bind_in_range(const Namespaces& ns, int type, sockaddr_in at, catalog::PortRange range,
+                  const std::vector<catalog::PortRange>* avoid, uint32_t& seq) {
+    const uint32_t size = static_cast<uint32_t>(range.hi) - range.lo + 1;
+    auto avoided = [&](uint32_t port) {
+        return avoid && std::any_of(avoid->begin(), avoid->end(),
+                                    [&](const catalog::PortRange& a) { return a.lo <= port && port <= a.hi; });
+    };
+    // First outside `avoid` and not in use; then (a range all avoided or
+    // all taken) sharing a port with SO_REUSEADDR.
+    for (int shared = 0; shared < 2; ++shared) {
+        for (uint32_t k = 0; k < std::min<uint32_t>(size, 256); ++k) {
+            const uint32_t port = range.lo + (seq++ % size);
+            if (!shared && avoided(port)) continue;
+            const int fd = socket_in(ns.client, ns.router, type);
+            if (fd < 0) return -1;
+            const int one = 1;
+            if (shared) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            at.sin_port = htons(static_cast<uint16_t>(port));
+            if (::bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0) return fd;
+            ::close(fd);
+        }
+    }
+    return -1;
+}
+
+uint32_t g_port_seq = 0;  // the child's turn through each probe's client port range
+
 void open_probe(const Namespaces& ns, const std::string& client_addr, const std::vector<catalog::PortRange>* avoid,
                 Live& l) {
+    l.opened = true;
     const Probe& p = l.r->probe;
     const bool tcp = p.transport == catalog::Transport::Tcp;
     const int type = tcp ? SOCK_STREAM : SOCK_DGRAM;
@@ -158,7 +194,15 @@ void open_probe(const Namespaces& ns, const std::string& client_addr, const std:
     // An inbound probe leaves from the server's address and port; an
     // outbound one from the client's port when the probe names one, else
     // from one the kernel picks outside the inbound entries' local ports.
-    if (!p.inbound && p.client_port == 0 && avoid && !avoid->empty()) {
+    if (!p.inbound && p.client_port == 0 && p.client_ports.hi != 0) {
+        l.initiator = bind_in_range(ns, type, client_at, p.client_ports, avoid, g_port_seq);
+        if (l.initiator < 0) {
+            finish(l, ProbeOutcome::Dropped,
+                   "could not bind the sender to a client port in " + catalog::port_range_text(p.client_ports) + ": " +
+                       std::strerror(errno));
+            return;
+        }
+    } else if (!p.inbound && p.client_port == 0 && avoid && !avoid->empty()) {
         std::string err;
         l.initiator =
             probe::bind_outside([&] { return socket_in(ns.client, ns.router, type); }, client_at, *avoid, &err);
@@ -178,8 +222,15 @@ void open_probe(const Namespaces& ns, const std::string& client_addr, const std:
         }
     }
     const int rc = ::connect(l.initiator, reinterpret_cast<const sockaddr*>(&listen_at), sizeof listen_at);
-    if (rc != 0 && errno != EINPROGRESS) {
-        finish(l, ProbeOutcome::Rejected, std::string("connect: ") + std::strerror(errno));
+    const int connect_errno = errno;
+    sockaddr_in local{};
+    socklen_t local_len = sizeof local;
+    if (p.inbound)
+        l.r->sport = p.client_port;
+    else if (::getsockname(l.initiator, reinterpret_cast<sockaddr*>(&local), &local_len) == 0)
+        l.r->sport = ntohs(local.sin_port);
+    if (rc != 0 && connect_errno != EINPROGRESS) {
+        finish(l, ProbeOutcome::Rejected, std::string("connect: ") + std::strerror(connect_errno));
         return;
     }
     if (!tcp) [[maybe_unused]]
@@ -270,14 +321,15 @@ void finish_silent(Live& l) {
 // the answer to it. The answer is matched without its destination address
 // (a NAT may show it before it is undone), and on the client's port only
 // when the probe names one.
-bool packet_of(const TracedPacket& p, const Probe& pr, const std::string& client, bool reply, bool check_to) {
+bool packet_of(const TracedPacket& p, const ProbeResult& r, const std::string& client, bool reply, bool check_to) {
+    const Probe& pr = r.probe;
     if (p.proto != (pr.transport == catalog::Transport::Tcp ? "tcp" : "udp")) return false;
+    const uint16_t cport = pr.client_port != 0 ? pr.client_port : r.sport;
     // Client-to-server packets: the opening of an outbound probe, the answer of an inbound one.
     if (reply == pr.inbound)
-        return p.saddr == client && (pr.client_port == 0 || p.sport == pr.client_port) && p.daddr == pr.daddr &&
-               p.dport == pr.port;
+        return p.saddr == client && (cport == 0 || p.sport == cport) && p.daddr == pr.daddr && p.dport == pr.port;
     return p.saddr == pr.daddr && p.sport == pr.port && (!check_to || p.daddr == client) &&
-           (pr.client_port == 0 || p.dport == pr.client_port);
+           (cport == 0 || p.dport == cport);
 }
 
 // Marks the probes whose request or answer the trace (since `from`) shows dropped.
@@ -288,9 +340,8 @@ void scan_trace(const Watch& w, size_t from, std::vector<Live>& live, int now_ms
         const TraceEvent* e = deciding_event(p, *w.types);
         if (!e || e->verdict != "drop") continue;
         for (auto& l : live) {
-            if (l.done || l.stopped_at_ms >= 0) continue;
-            const Probe& pr = l.r->probe;
-            if (!packet_of(p, pr, w.client, false, true) && !packet_of(p, pr, w.client, true, true)) continue;
+            if (!l.opened || l.done || l.stopped_at_ms >= 0) continue;
+            if (!packet_of(p, *l.r, w.client, false, true) && !packet_of(p, *l.r, w.client, true, true)) continue;
             l.stopped_at_ms = now_ms;
             // A reject sends its ICMP error or reset as it drops; a plain drop sends
             // nothing. (iptables-nft may list its target as `xt target "REJECT"`.)
@@ -301,28 +352,43 @@ void scan_trace(const Watch& w, size_t from, std::vector<Live>& live, int now_ms
     }
 }
 
-void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_ms, const Watch& w) {
+// Opens the batch's probes (as the pace allows) and waits for each at
+// most `timeout_ms` from its opening.
+void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_ms, const Watch& w, Pace& pace) {
     const size_t trace_from = w.monitor ? (w.monitor->drain(), w.monitor->text.size()) : 0;
     std::vector<Live> live(batch.size());
-    for (size_t i = 0; i < batch.size(); ++i) {
-        live[i].r = &batch[i];
-        open_probe(ns, w.client, w.avoid, live[i]);
-    }
+    for (size_t i = 0; i < batch.size(); ++i) live[i].r = &batch[i];
     const auto start = Clock::now();
+    size_t next = 0;  // the next probe to open
     int scanned_at = -kTraceEveryMs;
     std::vector<pollfd> fds;
     std::vector<std::pair<size_t, bool>> owner;  // (probe, is the responder)
-    while (ms_since(start) < timeout_ms) {
+    for (;;) {
+        int next_open_ms = 0;  // how long until the next probe may open
+        while (next < live.size()) {
+            const bool tcp = live[next].r->probe.transport == catalog::Transport::Tcp;
+            next_open_ms = pace.wait_ms(tcp);
+            if (next_open_ms > 0) break;
+            live[next].opened_at_ms = ms_since(start);
+            open_probe(ns, w.client, w.avoid, live[next]);
+            pace.open(tcp);
+            ++next;
+        }
         const int now = ms_since(start);
         if (w.monitor && now - scanned_at >= kTraceEveryMs) {
             scan_trace(w, trace_from, live, now);
             scanned_at = now;
         }
-        for (auto& l : live)
+        int wait = next < live.size() ? next_open_ms : timeout_ms;
+        for (size_t i = 0; i < next; ++i) {
+            Live& l = live[i];
             if (!l.done && l.stopped_at_ms >= 0 && now >= l.stopped_at_ms + l.grace_ms) finish_silent(l);
+            if (!l.done && now - l.opened_at_ms >= timeout_ms) finish_silent(l);
+            if (!l.done) wait = std::min(wait, l.opened_at_ms + timeout_ms - now);
+        }
         fds.clear();
         owner.clear();
-        for (size_t i = 0; i < live.size(); ++i) {
+        for (size_t i = 0; i < next; ++i) {
             if (live[i].done) continue;
             const bool tcp = live[i].r->probe.transport == catalog::Transport::Tcp;
             fds.push_back({live[i].initiator, static_cast<short>(tcp ? POLLOUT : POLLIN), 0});
@@ -332,8 +398,7 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
                 owner.emplace_back(i, true);
             }
         }
-        if (fds.empty()) break;
-        int wait = timeout_ms - now;
+        if (fds.empty() && next == live.size()) break;
         if (w.monitor) wait = std::min(wait, kTraceEveryMs);
         if (::poll(fds.data(), fds.size(), std::max(1, wait)) <= 0) continue;
         for (size_t k = 0; k < fds.size(); ++k) {
@@ -347,7 +412,6 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
         }
     }
     for (auto& l : live) {
-        if (!l.done) finish_silent(l);
         if (l.initiator >= 0) ::close(l.initiator);
         if (l.responder >= 0) ::close(l.responder);
     }
@@ -387,7 +451,7 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
 // The deciding event of the first traced packet of the probe's request
 // (`reply` false) or of the answer to it (`reply` true).
 std::string decision(const std::vector<TracedPacket>& packets, const std::map<std::string, std::string>& types,
-                     const IptablesRules& names, const std::string& client, const Probe& probe, bool reply,
+                     const IptablesRules& names, const std::string& client, const ProbeResult& probe, bool reply,
                      bool& accepted, Decider& by) {
     for (const auto& p : packets) {
         if (!packet_of(p, probe, client, reply, false)) continue;
@@ -405,18 +469,22 @@ std::string decision(const std::vector<TracedPacket>& packets, const std::map<st
     return "";
 }
 
-void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const std::string& trace, ReplayOutput& r) {
+void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const std::string& trace, ReplayOutput& r,
+                      const Limits& limits) {
     const auto packets = parse_trace(trace, kTraceTable);
     const auto types = chain_types(r.listed);
     for (auto& res : r.results) {
         bool accepted = false;
-        res.decided_by = decision(packets, types, names, spec.client_addr, res.probe, false, accepted, res.decider);
+        res.decided_by = decision(packets, types, names, spec.client_addr, res, false, accepted, res.decider);
+        res.limit = limit_on_path(
+            packets, [&](const TracedPacket& p) { return packet_of(p, res, spec.client_addr, false, false); },
+            res.probe.transport == catalog::Transport::Tcp ? "tcp" : "udp", limits);
         // The request went through yet nothing came back: the answer was stopped.
         if (res.outcome != ProbeOutcome::Passed && accepted) {
             bool reply_accepted = false;
             Decider back_by;
             const std::string back =
-                decision(packets, types, names, spec.client_addr, res.probe, true, reply_accepted, back_by);
+                decision(packets, types, names, spec.client_addr, res, true, reply_accepted, back_by);
             if (!back.empty() && !reply_accepted) {
                 res.decided_by = "the reply, by " + back;
                 res.decider = back_by;
@@ -429,7 +497,7 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
             bool reply_accepted = false;
             Decider back_by;
             const std::string back =
-                decision(packets, types, names, spec.client_addr, res.probe, true, reply_accepted, back_by);
+                decision(packets, types, names, spec.client_addr, res, true, reply_accepted, back_by);
             if (!back.empty()) {
                 res.decided_by = back;
                 res.decider = back_by;
@@ -442,23 +510,25 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
 // Runs `r`'s probes in batches of at most `batch_size` with the trace
 // watched (read afresh), then gives each its deciding rule from the trace.
 void probe_and_decide(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
-                      ReplayOutput& r, size_t batch_size) {
+                      ReplayOutput& r, size_t batch_size, Limits& limits) {
     m.drain();
     m.text.clear();
     const auto types = chain_types(r.listed);
     const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr, &spec.avoid_local_ports};
+    if (limits.pace.at_once != 0) batch_size = std::min(batch_size, limits.pace.at_once);
     const auto all = batches(r.results, batch_size, spec.client_addr);
     size_t done = 0;
     for (auto batch : all) {
         stage("replaying batch " + std::to_string(++done) + " of " + std::to_string(all.size()) + " (" +
               std::to_string(r.results.size()) + " probes)");
-        run_batch(ns, batch, spec.probe_timeout_ms, w);
+        run_batch(ns, batch, spec.probe_timeout_ms, w, limits.pace);
+        if (limits.pace.flush_conntrack) flush_conntrack();
         m.drain();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     m.drain();
     stage("reading the trace of " + std::to_string(r.results.size()) + " probes");
-    attach_decisions(spec, names, m.text, r);
+    attach_decisions(spec, names, m.text, r, limits);
 }
 
 // Probes whose packets the trace lost (nft monitor's socket overran under a
@@ -466,7 +536,7 @@ void probe_and_decide(const SandboxSpec& spec, const IptablesRules& names, const
 // those the trace never showed, and those it showed without the drop that
 // stopped them (part of their lines lost).
 void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
-                      ReplayOutput& r) {
+                      ReplayOutput& r, Limits& limits) {
     constexpr size_t kSmallBatch = 8;
     std::vector<size_t> redo;
     for (size_t i = 0; i < r.results.size(); ++i)
@@ -477,16 +547,16 @@ void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const
     ReplayOutput again;
     again.listed = r.listed;
     for (size_t i : redo) again.results.push_back(ProbeResult{.probe = r.results[i].probe});
-    probe_and_decide(spec, names, ns, m, again, kSmallBatch);
+    probe_and_decide(spec, names, ns, m, again, kSmallBatch, limits);
     for (size_t k = 0; k < redo.size(); ++k) r.results[redo[k]] = std::move(again.results[k]);
 }
 
 // Runs `results`' probes in batches with the trace watched, then gives each
 // its deciding rule, and sends again those the trace lost.
-void run_probes(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m,
-                ReplayOutput& r) {
-    probe_and_decide(spec, names, ns, m, r, kBatch);
-    reprobe_untraced(spec, names, ns, m, r);
+void run_probes(const SandboxSpec& spec, const IptablesRules& names, const Namespaces& ns, Monitor& m, ReplayOutput& r,
+                Limits& limits) {
+    probe_and_decide(spec, names, ns, m, r, kBatch, limits);
+    reprobe_untraced(spec, names, ns, m, r, limits);
 }
 
 void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const FollowUpPlanner& then, ReplayOutput& r) {
@@ -507,6 +577,11 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const Follo
             return;
         }
     }
+    Limits limits;
+    limits.chains = spec.iptables ? parse_iptables_dump(spec.input.raw) : parse_listed(r.listed);
+    limits.list = rate_limits(limits.chains);
+    limits.pace = pace_of(limits.list);
+    limits.names = &names;
     stage("planning the probes");
     for (auto& p : plan(r.listed)) r.results.push_back(ProbeResult{.probe = std::move(p)});
     stage("starting nft monitor trace");
@@ -515,98 +590,17 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const Follo
         if (m.pid > 0) ::kill(m.pid, SIGKILL);
         return;
     }
-    run_probes(spec, names, ns, m, r);
+    run_probes(spec, names, ns, m, r, limits);
     if (then) {
         ReplayOutput more;
         more.listed = r.listed;
         for (auto& p : then(r.listed, r.results)) more.results.push_back(ProbeResult{.probe = std::move(p)});
-        if (!more.results.empty()) run_probes(spec, names, ns, m, more);
+        if (!more.results.empty()) run_probes(spec, names, ns, m, more, limits);
         for (auto& res : more.results) r.results.push_back(std::move(res));
     }
     ::kill(m.pid, SIGTERM);
     ::waitpid(m.pid, nullptr, 0);
     r.ok = true;
-}
-
-// ---- between child and parent: length-prefixed fields ----
-
-void put(std::string& out, std::string_view s) {
-    out += std::to_string(s.size());
-    out += ':';
-    out += s;
-}
-
-bool get(std::string_view& in, std::string& s) {
-    const size_t colon = in.find(':');
-    if (colon == std::string_view::npos) return false;
-    size_t n = 0;
-    for (char c : in.substr(0, colon)) {
-        if (c < '0' || c > '9') return false;
-        n = n * 10 + static_cast<size_t>(c - '0');
-    }
-    if (in.size() < colon + 1 + n) return false;
-    s.assign(in.substr(colon + 1, n));
-    in.remove_prefix(colon + 1 + n);
-    return true;
-}
-
-std::string encode(const ReplayOutput& r) {
-    std::string out;
-    put(out, r.ok ? "1" : "0");
-    put(out, r.lint_failed ? "1" : "0");
-    put(out, r.too_large ? "1" : "0");
-    put(out, r.no_filter ? "1" : "0");
-    put(out, r.error);
-    put(out, r.mode);
-    put(out, r.listed);
-    put(out, r.iptables_save);
-    for (const auto& p : r.results) {
-        put(out, p.probe.transport == catalog::Transport::Tcp ? "tcp" : "udp");
-        put(out, p.probe.daddr);
-        put(out, std::to_string(p.probe.port));
-        put(out, std::to_string(p.probe.client_port));
-        put(out, p.probe.inbound ? "1" : "0");
-        put(out, std::to_string(static_cast<int>(p.outcome)));
-        put(out, p.how);
-        put(out, p.decided_by);
-        put(out, p.decider.table);
-        put(out, p.decider.chain);
-        put(out, std::to_string(p.decider.handle));
-        put(out, std::to_string(p.decider.position));
-        put(out, p.decider.reply ? "1" : "0");
-    }
-    return out;
-}
-
-bool decode(std::string_view in, ReplayOutput& r) {
-    std::string ok, lint, large, no_filter, f[13];
-    if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, no_filter) || !get(in, r.error) ||
-        !get(in, r.mode) || !get(in, r.listed) || !get(in, r.iptables_save))
-        return false;
-    r.ok = ok == "1";
-    r.lint_failed = lint == "1";
-    r.too_large = large == "1";
-    r.no_filter = no_filter == "1";
-    while (!in.empty()) {
-        for (auto& s : f)
-            if (!get(in, s)) return false;
-        ProbeResult p;
-        p.probe.transport = f[0] == "tcp" ? catalog::Transport::Tcp : catalog::Transport::Udp;
-        p.probe.daddr = f[1];
-        p.probe.port = static_cast<uint16_t>(std::stoul(f[2]));
-        p.probe.client_port = static_cast<uint16_t>(std::stoul(f[3]));
-        p.probe.inbound = f[4] == "1";
-        p.outcome = static_cast<ProbeOutcome>(std::stoi(f[5]));
-        p.how = f[6];
-        p.decided_by = f[7];
-        p.decider.table = f[8];
-        p.decider.chain = f[9];
-        p.decider.handle = std::stoll(f[10]);
-        p.decider.position = std::stoi(f[11]);
-        p.decider.reply = f[12] == "1";
-        r.results.push_back(std::move(p));
-    }
-    return true;
 }
 
 }  // namespace
@@ -635,7 +629,7 @@ ReplayOutput replay(const SandboxSpec& given, const ProbePlanner& plan, const Fo
         g_stage_fd = st[1];
         ReplayOutput mine;
         sandbox_main(spec, plan, then, mine);
-        const std::string out = encode(mine);
+        const std::string out = encode_replay(mine);
         size_t off = 0;
         while (off < out.size()) {
             const ssize_t n = ::write(p[1], out.data() + off, out.size() - off);
@@ -681,7 +675,7 @@ ReplayOutput replay(const SandboxSpec& given, const ProbePlanner& plan, const Fo
                   (stage.empty() ? std::string(")") : " while " + stage + ")");
         return r;
     }
-    if (!decode(data, r)) {
+    if (!decode_replay(data, r)) {
         r.error = "the sandbox ended without a complete answer (" +
                   (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                        : "exit status " + std::to_string(WEXITSTATUS(status))) +

@@ -34,8 +34,11 @@ struct Probe {
     catalog::Transport transport = catalog::Transport::Tcp;
     std::string daddr;  ///< IPv4 address of the server side
     uint16_t port = 0;  ///< the server side's port
-    uint16_t client_port = 0;  ///< the client's local port (0: the kernel's choice; outbound only)
+    uint16_t client_port = 0;  ///< the client's local port (0: one of `client_ports`; outbound only)
     bool inbound = false;  ///< the server side sends first
+    /// The client's source ports the probe stands for (when client_port is
+    /// 0): it leaves from one of them, the next in turn (hi 0: the kernel's choice).
+    catalog::PortRange client_ports{0, 0};
     friend bool operator==(const Probe&, const Probe&) = default;
 };
 
@@ -63,6 +66,10 @@ struct ProbeResult {
     std::string how;  ///< "handshake completed", "tcp reset", "icmp type 3 code 3", ...
     std::string decided_by;  ///< the deciding chain and rule (or policy) from the trace
     Decider decider;  ///< the same, as fields
+    uint16_t sport = 0;  ///< the client's port the exchange used (0: not known)
+    /// The rate limit (an index into rate_limits() of the ruleset) the
+    /// request's path passed before it was decided; -1: none.
+    int limit = -1;
 };
 
 struct SandboxSpec {

@@ -111,6 +111,8 @@ TraceEvent parse_rule(std::string_view rest) {
 
 }  // namespace
 
+std::string rule_without_counts(std::string_view rule) { return without_counts(rule); }
+
 std::vector<std::string_view> split_lines(std::string_view text) {
     std::vector<std::string_view> out;
     for (size_t pos = 0; pos < text.size();) {

@@ -112,6 +112,9 @@ using IptablesRules = std::map<std::pair<std::string, int64_t>, IptablesRule>;
 /// empty otherwise.
 [[nodiscard]] std::string jump_path(const TracedPacket& p, const TraceEvent& decided);
 
+/// A rule as the admin wrote it: `counter packets 1 bytes 29` -> `counter`.
+[[nodiscard]] std::string rule_without_counts(std::string_view rule);
+
 /// "inet filter forward: rule 'udp dport 5000 reject' (handle 4)" or
 /// "inet filter forward: policy drop"; a rule that came from an iptables
 /// dump reads "ip filter LAN_OUT: rule '-A LAN_OUT ... -j REJECT' (rule 3 of LAN_OUT)".

@@ -4,7 +4,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <iostream>
+#include <string_view>
 
 #include "audit/audit.hpp"
 #include "audit/fix.hpp"
@@ -31,20 +33,103 @@ bool parse_resolve(const std::vector<std::string>& in, audit::AuditOptions& opt)
     return true;
 }
 
+// "LO-HI" (1-65535, LO <= HI) or one port.
+bool parse_port_range(const std::string& text, catalog::PortRange& out) {
+    unsigned lo = 0, hi = 0;
+    char dash = 0, extra = 0;
+    const int n = std::sscanf(text.c_str(), "%u%c%u%c", &lo, &dash, &hi, &extra);
+    if (n == 1) hi = lo;
+    if (!(n == 1 || (n == 3 && dash == '-')) || lo == 0 || hi > 65535 || lo > hi) return false;
+    out = {static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
+    return true;
+}
+
 bool valid_ifname(const std::string& n) {
     return n.empty() || (n.size() < 16 && n.find_first_of(" /\t\n*") == std::string::npos);
 }
 
+// The text output's width: every line of it fits in 100 columns (but a
+// single word longer than that, and the fix's commands, kept whole to copy).
+constexpr size_t kColumns = 100;
+
+// `text` in lines of at most kColumns, the first starting with `first`,
+// the others with `rest`; cut at spaces.
+void print_wrapped(std::string_view text, std::string_view first, std::string_view rest) {
+    std::string line(first);
+    bool empty = true;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t end = text.find(' ', pos);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view word = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (word.empty()) continue;
+        if (!empty && line.size() + 1 + word.size() > kColumns) {
+            std::printf("%s\n", line.c_str());
+            line = rest;
+            empty = true;
+        }
+        if (!empty) line += ' ';
+        line += word;
+        empty = false;
+    }
+    if (!empty) std::printf("%s\n", line.c_str());
+}
+
+// An entry's why as the text output shows it: one clause a line (cut at
+// "; "), without the "audit: " lead and without the note of the address its
+// names were assumed at (said once per vendor).
+void print_why(const audit::EntryAudit& a, bool note_said) {
+    std::string_view why = a.verdict.why;
+    if (why.rfind("audit: ", 0) == 0) why.remove_prefix(7);
+    const std::string tail = "; " + a.assumed;
+    if (note_said && !a.assumed.empty() && why.size() >= tail.size() && why.substr(why.size() - tail.size()) == tail)
+        why.remove_suffix(tail.size());
+    size_t pos = 0;
+    while (pos <= why.size()) {
+        size_t end = why.find("; ", pos);
+        if (end == std::string_view::npos) end = why.size();
+        print_wrapped(why.substr(pos, end - pos), "           ", "             ");
+        pos = end + 2;
+    }
+}
+
 void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
-    std::printf("sandbox: %s; client behind %s, servers behind %s; %zu probes\n", r.replay.mode.c_str(),
-                r.inside.c_str(), r.outside.c_str(), r.replay.results.size());
-    std::printf("client: %s on %s (from %s)\n", r.client.c_str(), r.inside_net.c_str(), r.inside_from.c_str());
-    std::printf("servers: vendor names stand at %s unless --resolve pins them (no prefix of the ruleset covers it)\n",
-                r.fallback.c_str());
+    print_wrapped("sandbox: " + r.replay.mode + "; " + std::to_string(r.replay.results.size()) + " probes", "", "  ");
+    print_wrapped(
+        "client: " + r.client + " on " + r.inside_net + " behind " + r.inside + " (from " + r.inside_from + ")", "",
+        "  ");
+    std::string split;
+    for (const auto& ci : r.client_intervals) split += (split.empty() ? "" : ", ") + catalog::port_range_text(ci);
+    print_wrapped("client ports: " + catalog::port_range_text(r.client_ports) +
+                      (r.client_intervals.size() > 1 ? ", told apart by the ruleset: " + split
+                                                     : " (the ruleset does not tell them apart)"),
+                  "", "  ");
+    print_wrapped("servers: behind " + r.outside + "; vendor names stand at " + r.fallback +
+                      " unless --resolve pins them (no prefix of the ruleset covers it)",
+                  "", "  ");
+    // The names each vendor's entries were assumed at, said once per vendor.
+    std::vector<std::string> vendors_said;
+    for (const auto& a : r.entries) {
+        const std::string& vendor = a.entry->vendor;
+        if (std::find(vendors_said.begin(), vendors_said.end(), vendor) != vendors_said.end()) continue;
+        vendors_said.push_back(vendor);
+        std::string names;
+        for (const auto& b : r.entries) {
+            if (b.entry->vendor != vendor || b.assumed.empty() || b.daddr != r.fallback) continue;
+            for (const auto& d : b.entry->destinations)
+                if (names.find(d.as_written) == std::string::npos) names += (names.empty() ? "" : ", ") + d.as_written;
+        }
+        if (!names.empty())
+            print_wrapped(vendor + ": " + names + " assumed at " + r.fallback +
+                              " (netfilter cannot match names; --resolve NAME=ADDR pins one)",
+                          "", "  ");
+    }
     for (const auto& a : r.entries) {
         const auto v = a.verdict.verdict;
         const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
-        std::printf("%-10s %s\n           %s\n", word.c_str(), a.entry->id.c_str(), a.verdict.why.c_str());
+        std::printf("%-10s %s\n", word.c_str(), a.entry->id.c_str());
+        print_why(a, a.daddr == r.fallback);
     }
     std::printf("written as run %lld: callwall report --db %s --run %lld\n", static_cast<long long>(run),
                 db_path.c_str(), static_cast<long long>(run));
@@ -54,25 +139,31 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
 // the re-run of the patched ruleset showed.
 void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
     if (f.rules.empty() && f.unfixable.empty()) return;
-    std::printf(
-        "\nfix: %zu rule%s to add%s\n", f.rules.size(), f.rules.size() == 1 ? "" : "s",
-        iptables
-            ? " to the dump (iptables-save lines; the sets are the ipsets of 'callwall catalog export --format iptables')"
-            : " after loading the ruleset (nft commands; the sets are those of 'callwall catalog export', filled by dnsmasq)");
+    std::printf("\n");
+    print_wrapped(
+        "fix: " + std::to_string(f.rules.size()) + " rule" + (f.rules.size() == 1 ? "" : "s") + " to add" +
+            (iptables ? " to the dump (iptables-save lines; the sets are the ipsets of 'callwall catalog export "
+                        "--format iptables')"
+                      : " after loading the ruleset (nft commands; the sets are those of 'callwall catalog export', "
+                        "filled by dnsmasq)"),
+        "", "  ");
+    // The commands themselves stay whole, to be copied.
     for (const auto& d : f.declarations) std::printf("  %s\n", d.c_str());
     for (const auto& r : f.rules) {
-        std::printf("  # %s%s%s\n  %s\n", r.entry_id.c_str(), r.entry_id.empty() ? "" : ": ", r.where.c_str(),
-                    r.rule.c_str());
+        print_wrapped(r.entry_id + (r.entry_id.empty() ? "" : ": ") + r.where, "  # ", "  #   ");
+        std::printf("  %s\n", r.rule.c_str());
     }
-    for (const auto& u : f.unfixable) std::printf("  no rule proposed for %s\n", u.c_str());
+    for (const auto& u : f.unfixable) print_wrapped("no rule proposed for " + u, "  ", "    ");
+    const std::string rounds = std::to_string(f.rounds) + " round" + (f.rounds == 1 ? "" : "s");
     if (!f.rerun_error.empty()) {
-        std::printf("re-run of the patched ruleset failed: %s\n", f.rerun_error.c_str());
+        print_wrapped("re-run of the patched ruleset failed: " + f.rerun_error, "", "  ");
     } else if (f.verified && f.still_failing.empty()) {
-        std::printf("re-run of the patched ruleset (%d round%s, in a new sandbox): every audited requirement passes\n",
-                    f.rounds, f.rounds == 1 ? "" : "s");
+        print_wrapped(
+            "re-run of the patched ruleset (" + rounds + ", in a new sandbox): every audited requirement passes", "",
+            "  ");
     } else if (f.verified) {
-        std::printf("re-run of the patched ruleset (%d round%s): still failing:\n", f.rounds, f.rounds == 1 ? "" : "s");
-        for (const auto& s : f.still_failing) std::printf("  %s\n", s.c_str());
+        std::printf("re-run of the patched ruleset (%s): still failing:\n", rounds.c_str());
+        for (const auto& s : f.still_failing) print_wrapped(s, "  ", "    ");
     }
     if (!fix_out.empty())
         std::printf("the %s written to %s\n", iptables ? "patched dump is" : "fix's commands are", fix_out.c_str());
@@ -110,7 +201,7 @@ int run_audit(int argc, char** argv) {
         "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
         "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
         "'audit' that 'callwall report' shows.\n\noptions");
-    std::string nft, iptables, db_path, inside, outside, fix_out, fail_on;
+    std::string nft, iptables, db_path, inside, outside, fix_out, fail_on, client_ports;
     std::vector<std::string> vendors, resolve, inside_nets;
     // clang-format off
     opts.add_options()
@@ -125,6 +216,9 @@ int run_audit(int argc, char** argv) {
         ("inside-net", po::value(&inside_nets)->composing()->value_name("CIDR"), "the clients' IPv4 network "
          "(repeatable; default: the ruleset's source prefixes on the inside interface and its masquerade rules, "
          "else 192.168.77.0/24); the client stands at its first address the ruleset does not single out")
+        ("client-ports", po::value(&client_ports)->value_name("LO-HI"),
+         "the clients' ephemeral source ports (default 32768-60999, Linux's; Windows and macOS use "
+         "49152-65535); split where the ruleset tells them apart, each part audited")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a requirement is blocked (or partial)")
         ("patient", "wait out every batch of probes instead of ending a probe once the trace shows it dropped "
                     "(slower; the reference the early ending is checked against)")
@@ -177,6 +271,10 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (!parse_resolve(resolve, opt)) return kExitUsage;
+    if (!client_ports.empty() && !parse_port_range(client_ports, opt.client_ports)) {
+        std::fprintf(stderr, "callwall audit: --client-ports takes LO-HI (1-65535), not '%s'\n", client_ports.c_str());
+        return kExitUsage;
+    }
     if (const int code = read_input(ruleset, opt); code != kExitOk) return code;
     const auto cat = load_catalog({}, false);
     if (!cat) return kExitCatalog;

@@ -93,8 +93,9 @@ TEST(AuditAddresses, TheFirstLinesSayTheAddresses) {
                                    120);
     if (r.exit.exited && r.exit.code == 6) GTEST_SKIP() << "no sandbox: " << r.err;
     EXPECT_EQ(r.exit.code, 0) << r.err;
-    EXPECT_NE(r.out.find("\nclient: 192.168.1.3 on 192.168.1.0/24 (from the ruleset's source prefixes on lan0 and "
-                         "its masquerade rules)\nservers: vendor names stand at 203.0.113.10"),
+    EXPECT_NE(r.out.find("\nclient: 192.168.1.3 on 192.168.1.0/24 behind lan0 (from the ruleset's source prefixes on "
+                         "lan0 and\n  its masquerade rules)\nclient ports: 32768-60999 (the ruleset does not tell them "
+                         "apart)\nservers: behind wan0; vendor names stand at 203.0.113.10"),
               std::string::npos)
         << r.out;
 }
