@@ -431,8 +431,9 @@ TEST(AuditFix, AnIptablesDumpIsPatchedBeforeTheDecidingRule) {
 }
 
 // The command itself, run as a user runs it (bounded in time, output captured).
+// Over the seed vendors' catalog, as the tests' expectations are written.
 robustness::RunResult callwall(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{CALLWALL_BINARY};
+    std::vector<std::string> argv{"/usr/bin/env", "CALLWALL_CATALOG_DIR=" + test::seed_catalog_dir(), CALLWALL_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     return robustness::run(argv, 120);
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -29,6 +30,48 @@ inline const catalog::Catalog& bundled_catalog() {
         return std::move(*r.catalog);
     }();
     return c;
+}
+
+/// The bundled catalog's seed vendors only (the files transcribed from
+/// ../shared/seeds: Sendbird, Whereby, Agora 2018 and 2020), loaded once: for
+/// tests whose expectations are written for those entries, which the other
+/// bundled vendors and editions would only add to.
+inline const catalog::Catalog& seed_catalog() {
+    static const catalog::Catalog c = [] {
+        const std::filesystem::path dir = catalog::bundled_catalog_dir();
+        const std::vector<std::filesystem::path> files{dir / "agora_2018.toml", dir / "agora_2020.toml",
+                                                       dir / "sendbird_calls.toml", dir / "whereby.toml"};
+        auto r = catalog::load(std::span<const std::filesystem::path>(files));
+        if (!r.ok()) {
+            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
+            return catalog::Catalog{};
+        }
+        return std::move(*r.catalog);
+    }();
+    return c;
+}
+
+/// A directory holding only the seed vendors' files (as seed_catalog()), for
+/// commands run as users run them: CALLWALL_CATALOG_DIR=seed_catalog_dir().
+/// Made once per test process, removed at its exit.
+inline const std::string& seed_catalog_dir() {
+    struct Dir {
+        std::string path;
+        Dir() {
+            std::string tmpl = (std::filesystem::temp_directory_path() / "callwall-seeds-XXXXXX").string();
+            if (mkdtemp(tmpl.data()) == nullptr) return;
+            path = tmpl;
+            const std::filesystem::path from = catalog::bundled_catalog_dir();
+            for (const char* f : {"agora_2018.toml", "agora_2020.toml", "sendbird_calls.toml", "whereby.toml"})
+                std::filesystem::copy_file(from / f, std::filesystem::path(path) / f);
+        }
+        ~Dir() {
+            std::error_code ec;
+            if (!path.empty()) std::filesystem::remove_all(path, ec);
+        }
+    };
+    static const Dir dir;
+    return dir.path;
 }
 
 /// Every committed capture (.pcap, .pcapng) under captures/, sorted; empty

@@ -10,7 +10,7 @@
 
 #include "callwall/catalog/catalog.hpp"
 
-namespace callwall::catalog {
+namespace callwall::catalog::schema2_test {
 namespace {
 
 using Errors = std::vector<std::string>;
@@ -349,7 +349,7 @@ TEST(CatalogSchema2, SchemaOneListingIsUnchanged) {
 }
 
 }  // namespace
-}  // namespace callwall::catalog
+}  // namespace callwall::catalog::schema2_test
 
 namespace callwall::catalog {
 namespace {
@@ -384,4 +384,4 @@ TEST(CatalogSchema2, ReadmeExampleLoads) {
 }
 
 }  // namespace
-}  // namespace callwall::catalog
+}  // namespace callwall::catalog::schema2_test
