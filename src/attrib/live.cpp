@@ -29,6 +29,7 @@ LiveAttribution::~LiveAttribution() = default;
 void LiveAttribution::reset() {
     primed_ = false;
     active_.clear();
+    scratch_.address_vendors.clear();
     stun_hosts_.clear();
     per_entry_.assign(c_.entries().size(), {});
     contributed_.clear();
@@ -201,6 +202,7 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
 RunVerdicts LiveAttribution::finish(store::AttributionIo& io, const stage::DnsFailures& dns_failed) {
     RunVerdicts out;
     out.active_vendors = active_;
+    out.address_vendors = scratch_.address_vendors;
     out.flows = counts_[0];
     out.matched_flows = counts_[1];
     out.vendor_gap_flows = counts_[2];

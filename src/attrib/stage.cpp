@@ -152,8 +152,8 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
                              (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
         counted_any |= counted;
         // A flow counted by the vendor's published addresses shows the
-        // vendor in use, as its names would (its products get a conclusion).
-        if (counted && m.evidence == Evidence::Address) out.active_vendors.insert(e.vendor_index);
+        // vendor in use, as its names would: its products get a conclusion.
+        if (counted && m.evidence == Evidence::Address) out.address_vendors.insert(e.vendor_index);
         if (counted && per_entry) (*per_entry)[m.entry].add(*ef);
         if (counted && counted_out) counted_out->emplace_back(m.entry, *ef);
         r.matches.push_back({m, counted});
@@ -184,6 +184,7 @@ void decide(const Catalog& c, const std::vector<EntryAccumulator>& per_entry, co
         }
         out.entries[i] = per_entry[i].decide(failures, detail);
     }
+    out.active_vendors.insert(out.address_vendors.begin(), out.address_vendors.end());
     out.products = conclude_products(c, out.entries, out.active_vendors);
 }
 

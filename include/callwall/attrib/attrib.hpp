@@ -328,6 +328,12 @@ struct RunVerdicts {
     std::vector<EntryVerdict> entries;  ///< parallel to Catalog::entries()
     std::vector<ProductConclusion> products;
     std::set<uint16_t> active_vendors;
+    /// Vendors in use by a flow counted by their published addresses. They
+    /// join active_vendors for the products' conclusions only once every flow
+    /// is judged: what one flow matches (destination-ANY entries, third-party
+    /// names, gaps) rests on names alone, so it does not depend on the order
+    /// the flows are judged in (a live run's refreshes judge them in another).
+    std::set<uint16_t> address_vendors;
     uint64_t flows = 0, matched_flows = 0, vendor_gap_flows = 0, other_flows = 0;
     /// Flow rows whose outcome column changed and was rewritten. A live run is
     /// attributed again and again; flows whose outcome stands are not rewritten.
