@@ -192,6 +192,15 @@ std::string fix_notes(const audit::Fix& f) {
     return n + "re-run: " + std::to_string(f.still_failing.size()) + " requirement(s) still failing";
 }
 
+void print_audit_help(const po::options_description& opts) {
+    std::cout
+        << opts
+        << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
+           "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
+        << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
+           "6 no sandbox (namespaces or nftables not usable here), 7 --fix-out not written, 10 --fail-on matched, 70 internal error.\n";
+}
+
 }  // namespace
 
 int run_audit(int argc, char** argv) {
@@ -238,12 +247,7 @@ int run_audit(int argc, char** argv) {
         return kExitUsage;
     }
     if (vm.count("help")) {
-        std::cout
-            << opts
-            << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
-               "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
-            << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
-               "6 no sandbox (namespaces or nftables not usable here), 7 --fix-out not written, 10 --fail-on matched, 70 internal error.\n";
+        print_audit_help(opts);
         return kExitOk;
     }
     if (!fail_on.empty() && fail_on != "blocked" && fail_on != "partial") {
