@@ -38,10 +38,27 @@ inline const catalog::Catalog& bundled_catalog() {
 /// bundled vendors and editions would only add to.
 inline const catalog::Catalog& seed_catalog() {
     static const catalog::Catalog c = [] {
-        const std::filesystem::path dir = catalog::bundled_catalog_dir();
+        const std::filesystem::path dir = std::filesystem::path(source_dir()) / "catalog";
         const std::vector<std::filesystem::path> files{dir / "agora_2018.toml", dir / "agora_2020.toml",
                                                        dir / "sendbird_calls.toml", dir / "whereby.toml"};
         auto r = catalog::load(std::span<const std::filesystem::path>(files));
+        if (!r.ok()) {
+            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
+            return catalog::Catalog{};
+        }
+        return std::move(*r.catalog);
+    }();
+    return c;
+}
+
+/// The bundled catalog as the source tree holds it, every vendor: for the
+/// tests of the catalog itself (the other tests run over the seed vendors:
+/// tests/unit/seed_catalog_env.cpp).
+inline std::string full_catalog_dir() { return source_dir() + "/catalog"; }
+inline const catalog::Catalog& full_bundled_catalog() {
+    static const catalog::Catalog c = [] {
+        const std::filesystem::path dir = full_catalog_dir();
+        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
         if (!r.ok()) {
             for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
             return catalog::Catalog{};
@@ -61,7 +78,12 @@ inline const std::string& seed_catalog_dir() {
             std::string tmpl = (std::filesystem::temp_directory_path() / "callwall-seeds-XXXXXX").string();
             if (mkdtemp(tmpl.data()) == nullptr) return;
             path = tmpl;
-            const std::filesystem::path from = catalog::bundled_catalog_dir();
+            // Readable by the unprivileged user some tests run callwall as.
+            std::filesystem::permissions(path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                   std::filesystem::perms::group_exec |
+                                                   std::filesystem::perms::others_read |
+                                                   std::filesystem::perms::others_exec);
+            const std::filesystem::path from = std::filesystem::path(source_dir()) / "catalog";
             for (const char* f : {"agora_2018.toml", "agora_2020.toml", "sendbird_calls.toml", "whereby.toml"})
                 std::filesystem::copy_file(from / f, std::filesystem::path(path) / f);
         }

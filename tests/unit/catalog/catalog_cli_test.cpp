@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/corpus.hpp"
+
 namespace {
 
 struct CommandResult {
@@ -54,7 +56,12 @@ protected:
     void TearDown() override {
         if (!dir_.empty()) std::filesystem::remove_all(dir_);
     }
-    std::string catalog(const std::string& args) { return shell_quote(kBinary) + " catalog " + args; }
+    // The bundled catalog as installed: every vendor (the test process itself
+    // points CALLWALL_CATALOG_DIR at the seed vendors).
+    std::string catalog(const std::string& args) {
+        return "CALLWALL_CATALOG_DIR=" + shell_quote(callwall::test::full_catalog_dir()) + " " + shell_quote(kBinary) +
+               " catalog " + args;
+    }
     std::filesystem::path write(const std::string& name, const std::string& text) {
         const auto p = dir_ / name;
         std::ofstream(p, std::ios::binary) << text;

@@ -108,7 +108,8 @@ TEST(CatalogExport, CommentsLabelVendorAndProduct) {
 }
 
 TEST(CatalogExportNft, RulesMatchTheVendorSets) {
-    const std::string out = render_export(bundled_catalog(), options(ExportFormat::Nft, "Whereby"));
+    const std::string out =
+        render_export(callwall::test::full_bundled_catalog(), options(ExportFormat::Nft, "Whereby"));
     EXPECT_NE(out.find("    set callwall_whereby_v4 {\n        type ipv4_addr\n    }\n"), std::string::npos) << out;
     EXPECT_NE(out.find("    set callwall_whereby_v6 {\n        type ipv6_addr\n    }\n"), std::string::npos);
     EXPECT_NE(out.find("        udp dport @callwall_ports_whereby_turn_udp ip daddr @callwall_whereby_v4 accept "

@@ -166,7 +166,7 @@ TEST(CatalogJson, QuoteEscapes) {
 }
 
 TEST(CatalogJson, ListingIsAnArrayOfEntriesAsDesignSays) {
-    const Catalog& c = bundled_catalog();
+    const Catalog& c = callwall::test::full_bundled_catalog();
     const Json root = JsonReader(render_json(c)).parse();
     ASSERT_TRUE(root.is_array());
     ASSERT_EQ(root.arr().size(), c.entries().size() + c.products().size());

@@ -384,4 +384,4 @@ TEST(CatalogSchema2, ReadmeExampleLoads) {
 }
 
 }  // namespace
-}  // namespace callwall::catalog::schema2_test
+}  // namespace callwall::catalog

@@ -17,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include "unit/corpus.hpp"
 #include "callwall/catalog/catalog.hpp"
 
 namespace callwall::catalog {
@@ -527,7 +528,7 @@ std::string describe_row(const PageTuple& t) {
 class VendorTuples : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        const std::vector<std::filesystem::path> paths = {bundled_catalog_dir()};
+        const std::vector<std::filesystem::path> paths = {callwall::test::full_catalog_dir()};
         LoadResult r = load(paths);
         for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
         if (r.ok()) catalog_ = new Catalog(std::move(*r.catalog));
