@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::catalog::schema2_test {
 namespace {
@@ -356,8 +357,8 @@ namespace {
 
 // catalog/README.md's schema-2 example stays a valid, complete catalog file.
 TEST(CatalogSchema2, ReadmeExampleLoads) {
-    std::ifstream in(bundled_catalog_dir() / "README.md");
-    if (!in) GTEST_SKIP() << "no README.md in " << bundled_catalog_dir();
+    std::ifstream in(std::filesystem::path(callwall::test::full_catalog_dir()) / "README.md");
+    if (!in) GTEST_SKIP() << "no README.md in " << callwall::test::full_catalog_dir();
     std::ostringstream ss;
     ss << in.rdbuf();
     const std::string readme = ss.str();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::catalog {
 namespace {
@@ -600,8 +601,8 @@ namespace {
 
 // catalog/README.md's worked example stays a valid, complete catalog file.
 TEST(CatalogReadme, WorkedExampleLoads) {
-    std::ifstream in(bundled_catalog_dir() / "README.md");
-    if (!in) GTEST_SKIP() << "no README.md in " << bundled_catalog_dir();
+    std::ifstream in(std::filesystem::path(callwall::test::full_catalog_dir()) / "README.md");
+    if (!in) GTEST_SKIP() << "no README.md in " << callwall::test::full_catalog_dir();
     std::ostringstream ss;
     ss << in.rdbuf();
     const std::string readme = ss.str();
