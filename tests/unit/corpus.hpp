@@ -17,17 +17,23 @@
 
 namespace callwall::test {
 
+/// The catalog those paths make. When it does not load, the test that asked
+/// fails with the loader's diagnostics and gets an empty catalog.
+inline catalog::Catalog load_or_fail(std::span<const std::filesystem::path> paths) {
+    auto r = catalog::load(paths);
+    if (!r.ok()) {
+        for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
+        return catalog::Catalog{};
+    }
+    return std::move(*r.catalog);
+}
+
 /// The bundled catalog, loaded once. When it does not load, the test that
 /// asked first fails with the loader's diagnostics and gets an empty catalog.
 inline const catalog::Catalog& bundled_catalog() {
     static const catalog::Catalog c = [] {
         const std::filesystem::path dir = catalog::bundled_catalog_dir();
-        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
+        return load_or_fail(std::span<const std::filesystem::path>(&dir, 1));
     }();
     return c;
 }
@@ -41,12 +47,7 @@ inline const catalog::Catalog& seed_catalog() {
         const std::filesystem::path dir = std::filesystem::path(source_dir()) / "catalog";
         const std::vector<std::filesystem::path> files{dir / "agora_2018.toml", dir / "agora_2020.toml",
                                                        dir / "sendbird_calls.toml", dir / "whereby.toml"};
-        auto r = catalog::load(std::span<const std::filesystem::path>(files));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
+        return load_or_fail(files);
     }();
     return c;
 }
@@ -58,12 +59,7 @@ inline std::string full_catalog_dir() { return source_dir() + "/catalog"; }
 inline const catalog::Catalog& full_bundled_catalog() {
     static const catalog::Catalog c = [] {
         const std::filesystem::path dir = full_catalog_dir();
-        auto r = catalog::load(std::span<const std::filesystem::path>(&dir, 1));
-        if (!r.ok()) {
-            for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-            return catalog::Catalog{};
-        }
-        return std::move(*r.catalog);
+        return load_or_fail(std::span<const std::filesystem::path>(&dir, 1));
     }();
     return c;
 }
