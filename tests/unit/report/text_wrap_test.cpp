@@ -1,8 +1,8 @@
-// The text report wraps long text in linear time: a 2 MB token (a name off
-// the wire, a hostile run note) is cut into column-wide pieces, each once.
+// The text report wraps a 2 MB token (a name off the wire, a hostile run
+// note) into column-wide pieces, losing no byte. How long it takes is
+// bench/report_bench.cpp's to measure (BM_TextReportHugeToken, fitted to O(N)).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 
 #include "callwall/report/report.hpp"
@@ -10,7 +10,7 @@
 namespace callwall::report::text_wrap_test {
 namespace {
 
-TEST(TextReport, AHugeTokenIsWrappedInLinearTime) {
+TEST(TextReport, AHugeTokenIsWrappedIntoColumnsWithEveryByteKept) {
     ReportData d;
     d.run.id = 1;
     d.run.status = "completed";
@@ -26,11 +26,7 @@ TEST(TextReport, AHugeTokenIsWrappedInLinearTime) {
     token.back() = '>';
     v.why = token;
     d.verdicts.push_back(v);
-    const auto t0 = std::chrono::steady_clock::now();
     const std::string text = render_text(d);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    // Quadratic, this took 1.4 s on the reference machine; linear, a few ms.
-    EXPECT_LT(s, 0.3);
     // Every byte of the token is there, cut across lines.
     size_t xs = 0;
     for (char c : text) xs += c == '@';
