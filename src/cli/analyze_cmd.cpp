@@ -63,6 +63,7 @@ struct AnalyzeArgs {
     int threads = 0;
     int workers = 1;
     bool quiet = false, no_bundled = false, keep_order = false, detail = false;
+    Verbosity verbosity = Verbosity::normal;
 };
 
 // The command line into `a`; an exit code when the command ends here (help, usage error).
@@ -106,7 +107,9 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         ("events", po::value(&events_path)->value_name("FILE"),
          "also write JSON lines (run, flows, vendor names and DNS answers, verdicts) to FILE, appended; '-' for "
          "standard output (docs/events.schema.json)")
-        ("quiet,q", "no progress and no summary");
+        ("quiet,q", "no progress and no summary")
+        ("verbose,v", "also list under each requirement the flows its verdict rests on (5-tuple, packets, state, "
+         "outcome, name, ICMP)");
     // clang-format on
     po::options_description hidden;
     // clang-format off
@@ -143,7 +146,14 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         return kExitUsage;
     }
     // Event lines on standard output are the output: nothing else is printed there.
-    a.quiet = vm.count("quiet") > 0 || events_path == "-";
+    const auto verbosity = verbosity_of("analyze", vm.count("quiet") > 0, vm.count("verbose") > 0);
+    if (!verbosity) return kExitUsage;
+    if (events_path == "-" && *verbosity == Verbosity::verbose) {
+        std::fprintf(stderr, "callwall analyze: -v with --events -: standard output carries the events only\n");
+        return kExitUsage;
+    }
+    a.verbosity = events_path == "-" ? Verbosity::quiet : *verbosity;
+    a.quiet = a.verbosity == Verbosity::quiet;
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.keep_order = vm.count("keep-order") > 0;
     a.detail = vm.count("detail") > 0;
@@ -288,7 +298,8 @@ int run_analyze(int argc, char** argv) {
         print_summary(stdout, analyzer, elapsed);
         std::printf("\n");
     }
-    return check_events("analyze", *session, attribute_and_print("analyze", *session, vendors, fail_on, quiet));
+    return check_events("analyze", *session,
+                        attribute_and_print("analyze", *session, vendors, fail_on, args.verbosity));
 }
 
 }  // namespace callwall::cli

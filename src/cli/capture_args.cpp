@@ -176,7 +176,8 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("metrics", po::value(&metrics_path)->value_name("FILE"),
          "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
          "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
-        ("quiet,q", "no live view, status lines or summary");
+        ("quiet,q", "no live view, status lines or summary")
+        ("verbose,v", "the report at the end also lists under each requirement the flows its verdict rests on");
     // clang-format on
     po::variables_map vm;
     try {
@@ -207,6 +208,15 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
     live.immediate = vm.count("immediate") > 0 && vm.count("no-immediate") == 0;
     // Event lines on standard output are the output: nothing else is printed there.
     a.quiet = vm.count("quiet") > 0 || events_path == "-";
+    a.verbose = vm.count("verbose") > 0;
+    if (vm.count("quiet") && a.verbose) {
+        std::fprintf(stderr, "callwall capture: -q (--quiet) and -v (--verbose) together: give one\n");
+        return kExitUsage;
+    }
+    if (events_path == "-" && a.verbose) {
+        std::fprintf(stderr, "callwall capture: -v with --events -: standard output carries the events only\n");
+        return kExitUsage;
+    }
     return std::nullopt;
 }
 

@@ -23,6 +23,7 @@ struct CaptureArgs {
     uint64_t rotate_bytes = 0, keep_runs = 0;
     bool no_bundled = false, no_filter = false, filter_given = false, show_filter = false, quiet = false,
          detail = false;
+    bool verbose = false;  ///< -v: the final report lists the flows behind each verdict
 };
 
 /// The command line into `a`; an exit code when the command ends here (help,

@@ -480,7 +480,10 @@ int capture_runs(run::Session& session, Readers& reader, const CaptureArgs& args
             print_summary(stdout, session.analyzer(), util::mono_s() - run_t0);
             std::printf("\n");
         }
-        int rc = attribute_and_print("capture", session, vendors, "", quiet);
+        int rc = attribute_and_print("capture", session, vendors, "",
+                                     quiet          ? Verbosity::quiet
+                                     : args.verbose ? Verbosity::verbose
+                                                    : Verbosity::normal);
         if (metrics) metrics->write(session);  // the run's final counts and verdicts
         if (!end.error.empty()) {
             // An interface went away (unplugged, deleted, down): the run

@@ -113,8 +113,9 @@ void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const
 // printed.
 int analyse_probe_capture(const std::string& pcap, run::Session& session, const std::string& db_path,
                           const catalog::Catalog& cat, const probe::Plan& plan, const std::vector<std::string>& vendors,
-                          const std::string& fail_on, bool quiet, const std::string& notes,
+                          const std::string& fail_on, Verbosity verbosity, const std::string& notes,
                           const std::function<void()>& print_lines) {
+    const bool quiet = verbosity == Verbosity::quiet;
     std::unique_ptr<capture::PcapSource> src;
     try {
         src = capture::PcapSource::open_file(pcap);
@@ -136,7 +137,7 @@ int analyse_probe_capture(const std::string& pcap, run::Session& session, const 
         session.fail(e);
         return report_store_error(e);
     }
-    return attribute_and_print("probe", session, vendors, fail_on, quiet, [&](const attrib::RunVerdicts& v) {
+    return attribute_and_print("probe", session, vendors, fail_on, verbosity, [&](const attrib::RunVerdicts& v) {
         if (!quiet) print_lines();
         write_allow_lists(session, cat, plan, v);
     });
@@ -235,6 +236,7 @@ struct ProbeArgs {
     double rate = 20, sweep_rate = 1000;
     uint32_t budget = 2000, per_range = 16;
     bool quiet = false, dry = false, no_bundled = false, ipv6 = false;
+    Verbosity verbosity = Verbosity::normal;
     bool sweep = false;  ///< through a reflector, every port of every range (no --sample)
 };
 
@@ -270,7 +272,8 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
         ("no-bundled-catalog", "use only the --catalog directories")
         ("user", po::value(&a.user)->value_name("NAME"), "when started as root, drop to this user once the interface is open, before sending (default nobody; 'root' keeps root)")
         ("dry-run", "print the plan and send nothing")
-        ("quiet,q", "print nothing but errors");
+        ("quiet,q", "print nothing but errors")
+        ("verbose,v", "the report also lists under each requirement the flows (probes) its verdict rests on");
     // clang-format on
     po::variables_map vm;
     try {
@@ -285,7 +288,10 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
                   << "\nNeeds CAP_NET_RAW to capture. Exit codes as 'analyze'.\n";
         return kExitOk;
     }
-    a.quiet = vm.count("quiet") > 0;
+    const auto verbosity = verbosity_of("probe", vm.count("quiet") > 0, vm.count("verbose") > 0);
+    if (!verbosity) return kExitUsage;
+    a.verbosity = *verbosity;
+    a.quiet = a.verbosity == Verbosity::quiet;
     a.dry = vm.count("dry-run") > 0;
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.ipv6 = vm.count("ipv6") > 0;
@@ -622,8 +628,8 @@ int run_probe(int argc, char** argv) {
     // The capture's end is when it stopped, not its last packet: a probe
     // sent last and never answered was waited for (kNoAnswerWaitS).
     session->capture_ran_until(ran_until);
-    const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, plan, a.vendors, a.fail_on, a.quiet, notes,
-                                         [&] { print_probe_lines(plan, results, judged); });
+    const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, plan, a.vendors, a.fail_on, a.verbosity,
+                                         notes, [&] { print_probe_lines(plan, results, judged); });
     drop_pcap();
     return rc;
 }

@@ -93,6 +93,8 @@ int run_report(int argc, char** argv) {
         ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
         ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output ('-': standard output; replaced only once the new one is complete; never a database, an input or a file that is not a callwall report)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
+        ("verbose,v", "text: also list under each requirement the flows its verdict rests on (json and html always "
+         "carry them)")
         ("across-runs", "every run of the database side by side, each requirement's verdict in each (text or html; e.g. sites merged with 'callwall merge')");
     // clang-format on
     po::variables_map vm;
@@ -131,6 +133,14 @@ int run_report(int argc, char** argv) {
         std::fprintf(stderr, "callwall report: refusing to write %s: %s\n", out_path.c_str(), why.c_str());
         return kExitOutput;
     }
+    report::TextOptions text_options;
+    text_options.evidence = vm.count("verbose") > 0;
+    if (text_options.evidence && (format != "text" || vm.count("across-runs"))) {
+        std::fprintf(stderr,
+                     "callwall report: -v lists the evidence flows in the text report of one run (--format json "
+                     "and html always carry them)\n");
+        return kExitUsage;
+    }
     report::ReportOptions ro;
     if (vm.count("run")) ro.run = run;
     ro.vendors = vendors;
@@ -161,7 +171,7 @@ int run_report(int argc, char** argv) {
     const std::string text = format == "json"   ? report::render_json(d)
                              : format == "csv"  ? report::render_csv(d)
                              : format == "html" ? report::render_html(d)
-                                                : report::render_text(d);
+                                                : report::render_text(d, text_options);
     if (out_path.empty() ? !write_stdout(text, "report") : !write_output_file(out_path, text, "report", db_path))
         return kExitOutput;
     if (fail_on.empty()) return kExitOk;

@@ -335,8 +335,16 @@ bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string
     return false;
 }
 
+std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose) {
+    if (quiet && verbose) {
+        std::fprintf(stderr, "callwall %s: -q (--quiet) and -v (--verbose) together: give one\n", cmd);
+        return std::nullopt;
+    }
+    return quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
+}
+
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
-                        const std::string& fail_on, bool quiet,
+                        const std::string& fail_on, Verbosity verbosity,
                         const std::function<void(const attrib::RunVerdicts&)>& after) try {
     // Ctrl-C (or SIGTERM) that arrives during the attribution stops it: the
     // run is then marked interrupted and has no verdicts.
@@ -348,12 +356,15 @@ int attribute_and_print(const char* cmd, run::Session& session, const std::vecto
         return kExitOk;
     }
     if (after) after(*verdicts);
+    const bool quiet = verbosity == Verbosity::quiet;
     if (quiet && fail_on.empty()) return kExitOk;  // nothing to print or decide
     report::ReportOptions opt;
     opt.run = session.run_id();
     opt.vendors = vendors;
     const report::ReportData d = report::load(session.store(), opt);
-    if (!quiet && !write_stdout(report::render_text(d), cmd)) return kExitOutput;
+    report::TextOptions text;
+    text.evidence = verbosity == Verbosity::verbose;
+    if (!quiet && !write_stdout(report::render_text(d, text), cmd)) return kExitOutput;
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;
     for (const auto& v : d.verdicts) vs.push_back(v.verdict);

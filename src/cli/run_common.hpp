@@ -63,6 +63,13 @@ std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& ext
 /// one-line message naming the unknown ones and the known vendors.
 std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors);
 
+/// What a command prints: nothing but errors (-q), the verdict table, or
+/// the table with the flows behind each verdict (-v).
+enum class Verbosity { quiet, normal, verbose };
+/// -q and -v of a parsed command line; nullopt (after a one-line message)
+/// when both are given.
+std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose);
+
 /// Attributes the run (the session's final attribution), then prints its verdict table (vendors seen, or `vendors`).
 /// Returns kExitOutput (after a one-line message) when standard output
 /// cannot be written, kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase
@@ -70,7 +77,7 @@ std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::st
 /// `after` (optional) runs with the verdicts before anything is printed (it
 /// may write more rows of the run, which the printed report then shows).
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
-                        const std::string& fail_on, bool quiet,
+                        const std::string& fail_on, Verbosity verbosity,
                         const std::function<void(const attrib::RunVerdicts&)>& after = {});
 
 /// The end of a run's command: when the event file could not be written,

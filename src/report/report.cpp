@@ -1,5 +1,6 @@
 // The text, JSON and CSV renderings (the reads are the store's: store/report_reader.hpp). See report/report.hpp.
 #include "callwall/report/report.hpp"
+#include "report/html_parts.hpp"
 #include "report/text_parts.hpp"
 
 #include <algorithm>
@@ -212,9 +213,36 @@ void text_row(const VerdictRow& v, bool audit, std::string& o) {
                      (k < whyl.size() ? whyl[k] : ""));
     }
 }
+// The flows behind one requirement's verdict, a line or two each, under its
+// row: flow id, 5-tuple, packets each way, state, outcome, app, name (and
+// how it is known), how the flow matched, ICMP said no, and how long.
+void text_evidence(const VerdictRow& v, std::string& o) {
+    if (v.evidence.empty()) {
+        if (v.verdict == "blocked" || v.verdict == "partial")
+            o += "      (no flow behind this verdict: the reason above is the evidence)\n";
+        return;
+    }
+    for (const EvidenceFlow& f : v.evidence) {
+        std::string line = "flow " + std::to_string(f.flow_id) + ": " + html::five_tuple(f) + ", " +
+                           std::to_string(f.packets_c2s) + "/" + std::to_string(f.packets_s2c) + " packets";
+        for (const std::string* part : {&f.state, &f.outcome, &f.app})
+            if (!part->empty()) line += ", " + *part;
+        if (!f.name.empty()) line += ", " + f.name + (f.name_source.empty() ? "" : " (" + f.name_source + ")");
+        if (!f.evidence_kind.empty()) line += ", matched by " + f.evidence_kind;
+        if (const std::string icmp = html::icmp_text(f); !icmp.empty()) line += ", " + icmp;
+        line += ", " + iso_time(f.first_ts) + " for " + html::seconds_text(f.last_ts - f.first_ts);
+        o += wrapped("      ", line, 8);
+    }
+    if (const uint64_t more = html::flows_not_shown(v); more > 0)
+        o += wrapped("      ",
+                     "and " + std::to_string(more) + " more flow(s) counted in the verdict (" +
+                         std::to_string(v.flows_observed) + " observed, " + std::to_string(v.flows_blocked) +
+                         " blocked, " + std::to_string(v.flows_inconclusive) + " inconclusive in all)",
+                     8);
+}
 }  // namespace
 
-std::string render_text(const ReportData& d) {
+std::string render_text(const ReportData& d, const TextOptions& opt) {
     std::string o;
     // Built by concatenation: a source naming many files has no length bound.
     // An audit replays the requirements through a ruleset: no capture, and
@@ -249,6 +277,7 @@ std::string render_text(const ReportData& d) {
         o += "  " + pad("service", kService) + " " + pad("ports", kPorts) + " " + pad("verdict", kVerdict) + " why\n";
         for (; i < j; ++i) {
             text_row(d.verdicts[i], audit, o);
+            if (opt.evidence) text_evidence(d.verdicts[i], o);
         }
     }
     if (!quiet_products.empty()) {

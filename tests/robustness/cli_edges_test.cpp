@@ -1,6 +1,6 @@
 // The command line at its edges: a closed event pipe, a gate on a run that
 // did not finish, values that would overflow, standard input that is not a
-// capture, `-o -`, `help COMMAND` and an unknown --vendor in a report.
+// capture, `-o -`, `help COMMAND`, an unknown --vendor in a report, and -v.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -138,6 +138,54 @@ TEST_F(CliEdges, ReportOfAnUnknownVendorIsAUsageError) {
     EXPECT_EQ(r.out, "");
     // Any case, and a vendor the run did not see, are fine.
     EXPECT_EQ(callwall({"report", "--db", db, "--vendor", "whereby"}).exit.code, 0);
+}
+
+// -v: the text report lists the flows behind each verdict, in analyze's
+// report and in `report`'s alike; -q with -v, or -v where the evidence is
+// always there (json, html), is a usage error.
+TEST_F(CliEdges, VerboseListsTheFlowsBehindEachVerdict) {
+    const std::string cap = source_dir() + "/captures/lab/restrictive/client.pcap";
+    const std::string db = dir_ / "verbose.sqlite";
+    const auto plain = callwall({"analyze", cap, "--db", dir_ / "plain.sqlite"});
+    const auto verbose = callwall({"analyze", cap, "--db", db, "-v"});
+    ASSERT_EQ(plain.exit.code, 0) << plain.err;
+    ASSERT_EQ(verbose.exit.code, 0) << verbose.err;
+    EXPECT_EQ(plain.out.find("      flow "), std::string::npos) << plain.out;
+    // The restrictive profile answers TCP 5668 with a reset and drops UDP 3478.
+    std::string one_line = verbose.out;  // wrapped evidence lines joined
+    for (size_t at; (at = one_line.find("\n        ")) != std::string::npos;) one_line.replace(at, 9, " ");
+    EXPECT_NE(one_line.find(":5668, 1/1 packets, REJ, blocked:reset,"), std::string::npos) << one_line;
+    EXPECT_NE(one_line.find(":3478, 1/0 packets, one-way, blocked:stun-timeout, stun,"), std::string::npos) << one_line;
+    // Without the evidence lines, the verbose report is the plain one.
+    std::string stripped, line;
+    bool in_flow = false;
+    for (size_t at = 0; at < verbose.out.size();) {
+        const size_t end = verbose.out.find('\n', at);
+        line = verbose.out.substr(at, end - at + 1);
+        at = end + 1;
+        if (line.rfind("      flow ", 0) == 0 || line.rfind("      and ", 0) == 0 ||
+            line.rfind("      (no flow ", 0) == 0) {
+            in_flow = true;
+            continue;
+        }
+        if (in_flow && line.rfind("        ", 0) == 0) continue;
+        in_flow = false;
+        stripped += line;
+    }
+    // From the report on: the summary above it names the database and the time taken.
+    auto without_run_line = [](const std::string& s) { return s.substr(s.find("\nrun 1 (analyze")); };
+    EXPECT_EQ(without_run_line(stripped), without_run_line(plain.out));
+    // `report -v` on the same run prints the same report.
+    const auto report = callwall({"report", "--db", db, "-v"});
+    EXPECT_EQ(report.exit.code, 0) << report.err;
+    EXPECT_NE(verbose.out.find(report.out), std::string::npos) << report.out;
+    expect_one_line(callwall({"analyze", cap, "--db", dir_ / "qv.sqlite", "-q", "-v"}), kExitUsage,
+                    "callwall analyze: -q (--quiet) and -v (--verbose) together: give one");
+    expect_one_line(callwall({"report", "--db", db, "-v", "--format", "json"}), kExitUsage,
+                    "callwall report: -v lists the evidence flows in the text report of one run (--format json and "
+                    "html always carry them)");
+    expect_one_line(callwall({"analyze", cap, "--db", dir_ / "ev.sqlite", "-v", "--events", "-"}), kExitUsage,
+                    "callwall analyze: -v with --events -: standard output carries the events only");
 }
 
 }  // namespace

@@ -121,7 +121,13 @@ ReportData load(const std::string& db_path, const ReportOptions& opt);
 /// The same through the writer's own store (a live capture's view).
 ReportData load(store::Store& db, const ReportOptions& opt);
 
-std::string render_text(const ReportData& d);
+struct TextOptions {
+    /// Under each requirement, the flows its verdict rests on (up to
+    /// kMaxEvidence, blocked ones first, as the HTML and JSON reports list
+    /// them): `-v` / `--verbose`.
+    bool evidence = false;
+};
+std::string render_text(const ReportData& d, const TextOptions& opt = {});
 /// The verdicts of several runs of one database side by side (`report
 /// --across-runs`: several sites merged into one, or one site over time):
 /// the runs with their origins, then each requirement with its verdict in
