@@ -62,7 +62,7 @@ entry        per port: observed if any flow got through on it, blocked if
              matches the entry adds the reason dns-failure when nothing got
              through, and makes an entry with no flows blocked.
 
-Usage: truth.py --profile NAME --dir DIR [--catalog DIR]
+Usage: truth.py --profile NAME --dir DIR [--catalog DIR]   (default: the four seed documents)
 """
 import argparse
 import glob
@@ -457,16 +457,32 @@ def cloud_view(path):
 
 
 # --- catalog ------------------------------------------------------------------------------------
+def address_range(text):
+    """A catalog `addresses` item ("52.112.0.0/14", "10.1.0.5-10.1.0.9") as (first, last)."""
+    if "-" in text:
+        lo, hi = text.split("-", 1)
+        return ipaddress.ip_address(lo.strip()), ipaddress.ip_address(hi.strip())
+    net = ipaddress.ip_network(text, strict=True)
+    return net.network_address, net.broadcast_address
+
+
 class Entry:
     def __init__(self, vendor, d):
         self.id = d["id"]
         self.vendor = vendor
         self.transport = d["transport"]
         self.ports = [(p, p) if isinstance(p, int) else (p[0], p[1]) for p in d["ports"]]
-        self.dests = [x.lower().rstrip(".") for x in d["destinations"]]
+        # Either list may be absent (catalog schema 2): an entry names its
+        # destinations, its address ranges, or both (either satisfies it).
+        self.dests = [x.lower().rstrip(".") for x in d.get("destinations", [])]
+        self.ranges = [address_range(x) for x in d.get("addresses", [])]
         self.inbound = d.get("direction", "outbound") == "inbound"
         self.third_party = d.get("third_party", False)
         self.any = self.dests == ["any"]
+
+    def matches_addr(self, ip):
+        a = ipaddress.ip_address(ip)
+        return any(lo.version == a.version and lo <= a <= hi for lo, hi in self.ranges)
 
     def has_port(self, port):
         return any(lo <= port <= hi for lo, hi in self.ports)
@@ -487,9 +503,17 @@ class Entry:
         return False
 
 
+# The vendor documents the lab is built around (its clients speak to these
+# vendors only), as the tests' callwall loads them: the four seed files of
+# the bundled catalog. --catalog DIR takes every *.toml of DIR instead.
+SEED_FILES = ("agora_2018.toml", "agora_2020.toml", "sendbird_calls.toml", "whereby.toml")
+
+
 def load_catalog(catdir):
     entries = []
-    for path in sorted(glob.glob(os.path.join(catdir, "*.toml"))):
+    paths = (sorted(os.path.join(REPO, "catalog", f) for f in SEED_FILES) if catdir is None
+             else sorted(glob.glob(os.path.join(catdir, "*.toml"))))
+    for path in paths:
         with open(path, "rb") as f:
             doc = tomllib.load(f)
         vendor = doc["document"]["vendor"]
@@ -675,7 +699,7 @@ def derive(profile, d, catdir):
             if e.transport != f.transport or e.any:
                 continue
             port = f.cport if e.inbound else f.sport
-            if e.has_port(port) and any(e.matches_host(n) for n in f.names):
+            if e.has_port(port) and (any(e.matches_host(n) for n in f.names) or e.matches_addr(f.sip)):
                 if e.inbound and f.s2c == 0:
                     continue  # nothing the vendor sent reached the local port
                 matched.append(e.id)
@@ -775,7 +799,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", required=True, choices=sorted(labplan.PROFILES))
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--catalog", default=os.path.join(REPO, "catalog"))
+    ap.add_argument("--catalog", default=None,
+                    help="every *.toml of DIR (default: the bundled catalog's four seed documents)")
     a = ap.parse_args()
     rows, verdicts, errors, meta = derive(a.profile, a.dir, a.catalog)
     if errors:
