@@ -255,6 +255,60 @@ def cap_tls_sslv2_hello(out, rng):
     g.write_pcap(os.path.join(out, 'tls_sslv2_hello.pcap'), g.DLT_EN10MB, cap.frames())
 
 
+HRR_RANDOM = bytes.fromhex('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c')
+
+
+def tls_hello_retry_request(session_id, group=0x0017):
+    """A HelloRetryRequest (RFC 8446 §4.1.3-4): a ServerHello whose random is
+    SHA-256("HelloRetryRequest"), selecting TLS 1.3 and asking for a key share
+    of `group`."""
+    exts = g.tls_ext(43, g.u16(0x0304)) + g.tls_ext(51, g.u16(group))
+    b = g.u16(0x0303) + HRR_RANDOM + g.vec8(session_id) + g.u16(0x1301) + b'\x00' + g.vec16(exts)
+    return b'\x02' + g.vec24(b)
+
+
+@capture('tls_hello_retry.pcap')
+def cap_tls_hello_retry(out, rng):
+    """Three TLS 1.3 connections to api-hrr.calls.sendbird.com
+    (198.51.100.122:443) whose server answers the first ClientHello with a
+    HelloRetryRequest (+ ChangeCipherSpec). (1) The client sends
+    ChangeCipherSpec + a second ClientHello in one segment; the server
+    answers with its ServerHello and encrypted records: two tls_hello rows,
+    the second answered by TLS1.3. (2) The second ClientHello (with a
+    padding extension: 2,000 bytes) comes in two segments, the second one
+    first; the server answers it with a fatal handshake_failure alert (40):
+    the second row has no server hello and alert 40, the flow's tls_alert is
+    40. (3) The client never sends a second hello and closes: one row."""
+    cap = g.Cap()
+    sni = 'api-hrr.calls.sendbird.com'
+    server = '198.51.100.122'
+    for i, kind in enumerate(('answered', 'refused', 'abandoned')):
+        c = g.TcpConn(cap, g.CLIENT, server, 45410 + i, 443, rng=rng)
+        t = c.handshake(ms(400) * i)
+        ch = g.tls_client_hello(rng, sni, pq=False, pad_to=512)
+        t = c.send('c', t + ms(1), g.tls_record(22, ch, 0x0301))
+        hrr = tls_hello_retry_request(g.client_hello_session_id(ch))
+        t = c.send('s', t + ms(20), g.tls_record(22, hrr) + g.tls_record(20, b'\x01'))
+        if kind == 'abandoned':
+            c.close(t + ms(30))
+            continue
+        ch2 = g.tls_client_hello(rng, sni, pq=False, pad_to=512 if kind == 'answered' else 2000)
+        second = g.tls_record(20, b'\x01') + g.tls_record(22, ch2)
+        if kind == 'answered':
+            t = c.send('c', t + ms(2), second)
+            sh = g.tls_server_hello(rng, g.client_hello_session_id(ch2))
+            t = c.send('s', t + ms(20), g.tls_record(22, sh) + g.tls_record(23, rng.randbytes(600)))
+            t = c.send('c', t + ms(2), g.tls_record(23, rng.randbytes(64)))
+        else:
+            st = Stream(c, 'c')
+            st.add(t + ms(2), second[:1200])
+            st.add(t + ms(2), second[1200:])
+            st.emit(delay={0: ms(5)})
+            t = c.send('s', t + ms(30), g.tls_alert(2, 40))
+        c.close(t + ms(20))
+    g.write_pcap(os.path.join(out, 'tls_hello_retry.pcap'), g.DLT_EN10MB, cap.frames())
+
+
 @capture('tls_proxy_preambles.pcap')
 def cap_tls_proxy_preambles(out, rng):
     """TLS through proxies at 192.0.2.80 (no SNI visible to a naive decoder):

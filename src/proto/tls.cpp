@@ -157,7 +157,7 @@ void parse_supported_versions(ByteView data, ClientHello& ch) noexcept {
 //   | level | description |   level 1 warning, 2 fatal
 //   | u8    | u8          |
 //   +-------+-------------+
-Walk walk_records(ByteView prefix, size_t capacity, Side side) noexcept {
+Walk walk_records(ByteView prefix, size_t capacity, Side side, bool ccs_may_lead) noexcept {
     Walk w;
     const uint8_t expected = side == Side::Client ? handshake_type::kClientHello : handshake_type::kServerHello;
     uint8_t header[kHandshakeHeaderLength] = {};
@@ -181,6 +181,22 @@ Walk walk_records(ByteView prefix, size_t capacity, Side side) noexcept {
             return w;
         }
         const size_t frag = pos + kRecordHeaderLength;
+        // The middlebox-compatibility ChangeCipherSpec (one byte, 0x01) before a second flight.
+        if (ccs_may_lead && first && pos == 0 && type == content_type::kChangeCipherSpec && len == 1) {
+            if (prefix.size() - frag < 1) {
+                w.status = WalkStatus::NeedMore;
+                w.at = prefix.size();
+                return w;
+            }
+            if (prefix[frag] != 1) {
+                w.status = WalkStatus::Malformed;
+                w.at = frag;
+                return w;
+            }
+            pos = frag + 1;
+            w.start = pos;
+            continue;
+        }
         if (type == content_type::kAlert && first && side == Side::Server && len == 2) {
             if (prefix.size() - frag < 2) {
                 w.status = WalkStatus::NeedMore;
@@ -232,6 +248,7 @@ Walk walk_records(ByteView prefix, size_t capacity, Side side) noexcept {
         if (w.handshake_total != 0 && gathered >= w.handshake_total) {
             w.status = WalkStatus::Complete;
             w.single_record = first;
+            w.records_end = frag + len;
             return w;
         }
         if (avail < len) {

@@ -48,6 +48,30 @@ void FlightAssembler::anchor_syn(uint32_t syn_seq) noexcept {
     anchored_ = true;
 }
 
+void FlightAssembler::start_second_flight(uint32_t seq) noexcept {
+    if (stats_.segments > 0) return;
+    start_seq_ = seq;
+    have_start_ = true;
+    anchored_ = true;
+    second_flight_ = true;
+}
+
+bool FlightAssembler::next_flight_seq(uint32_t& seq) const noexcept {
+    if (status_ != AssemblyStatus::Done || handshake_length_ == 0 || sslv2_ || records_end_ == 0) return false;
+    size_t next = records_end_;
+    // A ChangeCipherSpec record held right behind the message (a server's
+    // HelloRetryRequest flight, RFC 8446 Appendix D.4) is this flight's, not
+    // the next one's: the segment that carried it is not seen again.
+    constexpr size_t kCcsRecord = kRecordHeaderLength + 1;
+    if (contiguous_bytes() >= next + kCcsRecord) {
+        const uint8_t* r = buffer_.data() + next;
+        if (r[0] == content_type::kChangeCipherSpec && r[1] == 3 && r[3] == 0 && r[4] == 1 && r[5] == 1)
+            next += kCcsRecord;
+    }
+    seq = start_seq_ + static_cast<uint32_t>(next);
+    return true;
+}
+
 size_t FlightAssembler::contiguous_bytes() const noexcept {
     return (range_count_ > 0 && ranges_[0].begin == 0) ? ranges_[0].end : 0;
 }
@@ -177,7 +201,7 @@ void FlightAssembler::insert(size_t offset, ByteView data) noexcept {
 
 void FlightAssembler::evaluate() noexcept {
     const size_t held = contiguous_bytes();
-    if (side_ == Side::Client && looks_like_sslv2_hello(ByteView{buffer_.data(), held})) {
+    if (side_ == Side::Client && !second_flight_ && looks_like_sslv2_hello(ByteView{buffer_.data(), held})) {
         const size_t total = 2 + ((size_t{buffer_[0] & 0x7Fu} << 8) | buffer_[1]);
         if (total > buffer_.size()) return fail(DecodeErrorCode::Unsupported, held);
         if (held < total) return;
@@ -191,7 +215,8 @@ void FlightAssembler::evaluate() noexcept {
             fail(ch.code(), 2 + ch.error().offset);
         return;
     }
-    const Walk w = walk_records(ByteView{buffer_.data(), held}, buffer_.size() - kRecordHeaderLength, side_);
+    const Walk w =
+        walk_records(ByteView{buffer_.data(), held}, buffer_.size() - kRecordHeaderLength, side_, second_flight_);
     switch (w.status) {
         case WalkStatus::NeedMore:
             if (held == buffer_.size()) fail(DecodeErrorCode::Unsupported, held);
@@ -212,8 +237,9 @@ void FlightAssembler::evaluate() noexcept {
             return;
         case WalkStatus::Complete: break;
     }
-    if (!w.single_record) squeeze_records(buffer_, w.handshake_total);
-    handshake_offset_ = kRecordHeaderLength;
+    if (!w.single_record) squeeze_records(buffer_.subspan(w.start), w.handshake_total);
+    handshake_offset_ = static_cast<uint32_t>(w.start + kRecordHeaderLength);
+    records_end_ = static_cast<uint32_t>(w.records_end);
     handshake_length_ = static_cast<uint32_t>(w.handshake_total);
     const ByteView hs{buffer_.data() + handshake_offset_, handshake_length_};
     DecodeError err{};

@@ -296,6 +296,17 @@ public:
     /// earlier one arrives and fits).
     void anchor_syn(uint32_t syn_seq) noexcept;
 
+    /// This assembler reads a direction's second flight (after a
+    /// HelloRetryRequest): data starts at `seq`, which may open with a
+    /// ChangeCipherSpec record (RFC 8446 Appendix D.4). Call before the first
+    /// segment; ignored after.
+    void start_second_flight(uint32_t seq) noexcept;
+
+    /// Done with a handshake message: the sequence number just past the
+    /// record that holds its last byte (where this direction's next flight
+    /// starts). False otherwise (not done, an alert, an SSLv2 hello).
+    [[nodiscard]] bool next_flight_seq(uint32_t& seq) const noexcept;
+
     /// Feeds one TCP segment's payload with its sequence number.
     AssemblyStatus add_segment(uint32_t seq, ByteView payload) noexcept;
 
@@ -335,6 +346,8 @@ private:
     uint32_t start_seq_ = 0;
     uint32_t handshake_offset_ = 0;
     uint32_t handshake_length_ = 0;
+    uint32_t records_end_ = 0;  ///< Done: stream offset past the message's last record
+    bool second_flight_ = false;
 
 protected:
     bool sslv2_ = false;  ///< the client's hello is SSLv2-compatible (handshake() is its message)

@@ -47,7 +47,7 @@ void ProxyTlsAnalyzer::on_start(flow::Flow&, FlowApp& a, flow::Dir, ByteView fir
 
 void ProxyTlsAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {
     ProxyTlsFlow& p = flow_state<ProxyTlsFlow>(a);
-    if (TlsAnalyzer::side_done(p.tls.h, d)) return;
+    if (TlsAnalyzer::side_done(p.tls, d)) return;
     if (!p.preamble_done[d]) return on_segment(f, a, d, m, ts_us);
     tunnel(f, a, d, m.tcp_seq, m.payload, ts_us);
 }
@@ -120,10 +120,8 @@ void ProxyTlsAnalyzer::on_flow_end(flow::Flow& f, FlowApp& a) {
 
 void ProxyTlsAnalyzer::describe(flow::Flow& f, FlowApp& a, FlowColumns& out, bool final) {
     const ProxyTlsFlow& p = flow_state<ProxyTlsFlow>(a);
-    out.tls_server_hello = p.tls.h.server_hello;
-    out.tls_alert = p.tls.h.alert;
     out.proxy_port = p.port;
-    if (final) emit_hello(s_, f, a, p.tls.h);
+    tls_->describe_flights(f, a, p.tls, out, final);
 }
 
 void ProxyTlsAnalyzer::release(FlowApp& a) noexcept {

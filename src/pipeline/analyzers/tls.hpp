@@ -1,6 +1,7 @@
 // TLS analyzer (RFC 8446 / RFC 5246 over TCP): reassembles the first flight
-// of each side (the ClientHello; the server's ServerHello or alert) and then
-// ignores the flow. Buffers come from a ReclaimPool: when it is full, or one
+// of each side (the ClientHello; the server's ServerHello or alert) and, when
+// the server's answer is a HelloRetryRequest, the second (the client's new
+// ClientHello and the server's answer to it); then ignores the flow. Buffers come from a ReclaimPool: when it is full, or one
 // client address holds too many, the least recently progressed flight is
 // reclaimed and that side is given up.
 //
@@ -17,6 +18,24 @@
 
 namespace callwall::pipeline {
 
+/// After a HelloRetryRequest (RFC 8446 §4.1.4): where each direction's second
+/// flight starts and what it said. The second ClientHello repeats the first's
+/// name and ALPN (§4.1.2 allows only key_share, cookie, early_data, padding
+/// and pre_shared_key to change), so only what may differ is kept: small
+/// enough that TlsFlow stays within a flow's state bytes behind a proxy too.
+struct SecondFlight {
+    static constexpr uint8_t kClientNext = 1u << 0;  ///< next_seq[kFromClient] is known
+    static constexpr uint8_t kArmed = 1u << 1;  ///< the server asked for a retry: second flights expected
+    static constexpr uint8_t kHello = 1u << 2, kHelloFailed = 1u << 3;
+    static constexpr uint8_t kServerHello = 1u << 4, kServerFailed = 1u << 5, kEch = 1u << 6;
+    uint32_t next_seq[2] = {0, 0};  ///< per direction: the sequence number its second flight starts at
+    uint32_t ts_delta_us = 0;  ///< the second ClientHello's time after the first's
+    uint16_t version = 0;  ///< offered in the second ClientHello
+    uint16_t server_version = 0;  ///< of the ServerHello that answered it
+    int16_t alert = -1;  ///< a fatal alert that answered it
+    uint8_t bits = 0;
+};
+
 /// Per-flow state; kept at offset 0 of every analyzer state that feeds TlsAnalyzer
 /// (a reclaimed buffer is taken back through it, whichever analyzer owns the flow).
 struct TlsFlow {
@@ -27,6 +46,7 @@ struct TlsFlow {
     /// new bytes from a retransmission.
     uint32_t end[2] = {0, 0};
     uint8_t cut = 0;  ///< bits per direction: kCutLost << d (buffer reclaimed), kCutSeen << d (counted)
+    SecondFlight retry;
 };
 inline constexpr uint8_t kCutLost = 1u << 0, kCutSeen = 1u << 2, kEndKnown = 1u << 4;
 
@@ -49,9 +69,21 @@ public:
     void on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) override;
     void describe(flow::Flow& f, FlowApp& a, FlowColumns& out, bool final) override;
     void release(FlowApp& a) noexcept override { release_state(flow_state<TlsFlow>(a)); }
+    /// The flow's TLS columns from its flights; at the end (`final`), a
+    /// HelloFact per ClientHello (two after a HelloRetryRequest).
+    void describe_flights(const flow::Flow& f, const FlowApp& a, const TlsFlow& t, FlowColumns& out, bool final);
 
     [[nodiscard]] static bool side_done(const HelloFacts& h, flow::Dir d) noexcept {
         return d == flow::kFromClient ? (h.hello || h.hello_failed) : (h.server_hello || h.server_failed);
+    }
+    /// Nothing more to read in this direction: its first flight is done and
+    /// no second one is expected, or that one is done too.
+    [[nodiscard]] static bool side_done(const TlsFlow& t, flow::Dir d) noexcept {
+        if (!side_done(t.h, d)) return false;
+        if ((t.retry.bits & SecondFlight::kArmed) == 0) return true;
+        const uint8_t done = d == flow::kFromClient ? SecondFlight::kHello | SecondFlight::kHelloFailed
+                                                    : SecondFlight::kServerHello | SecondFlight::kServerFailed;
+        return (t.retry.bits & done) != 0;
     }
     /// One piece of a first flight (a segment, or the part of one after a proxy preamble).
     void add(const flow::Flow& f, FlowApp& a, TlsFlow& t, flow::Dir d, uint32_t seq, ByteView payload, int64_t ts_us,
@@ -78,6 +110,8 @@ private:
     };
     static constexpr uint8_t kRoleClient = 0, kRoleServer = 1;
     int32_t lend(const flow::Flow& f, const FlowApp& a, uint8_t role);
+    /// A second flight's assembler finished (or failed): its facts into t.retry.
+    void on_second_done(TlsFlow& t, flow::Dir d, Slot& s, proto::tls::AssemblyStatus st, int64_t ts_us);
     void on_done(FlowApp& a, TlsFlow& t, flow::Dir d, Slot& s, proto::tls::AssemblyStatus st, int64_t ts_us);
 
     DissectShared& s_;
