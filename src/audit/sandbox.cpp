@@ -6,7 +6,9 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,8 +39,132 @@ namespace callwall::audit::sandbox {
     ::_exit(127);
 }
 
+namespace {
+
+// `path` (absolute) made as directories under `root`.
+bool make_dirs(const std::string& root, const std::string& path) {
+    std::string at = root;
+    for (size_t i = 1; i <= path.size(); ++i) {
+        if (i < path.size() && path[i] != '/') continue;
+        at = root + path.substr(0, i);
+        if (::mkdir(at.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    }
+    return true;
+}
+
+// Shows `from` (a file or a directory) at the same path under `root`,
+// read-only where the kernel lets a namespace make it so.
+bool show(const std::string& root, const std::string& from, std::string& why) {
+    struct stat st {};
+    if (::stat(from.c_str(), &st) != 0) return true;  // not on this system: nothing to show
+    const std::string to = root + from;
+    const size_t slash = from.rfind('/');
+    if (!make_dirs(root, slash == 0 ? std::string() : from.substr(0, slash))) {
+        why = "mkdir " + to + ": " + std::strerror(errno);
+        return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (::mkdir(to.c_str(), 0755) != 0 && errno != EEXIST) {
+            why = "mkdir " + to + ": " + std::strerror(errno);
+            return false;
+        }
+    } else {
+        const int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            why = "create " + to + ": " + std::strerror(errno);
+            return false;
+        }
+        ::close(fd);
+    }
+    if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        why = "bind " + from + ": " + std::strerror(errno);
+        return false;
+    }
+    ::mount(nullptr, to.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr);
+    return true;
+}
+
+}  // namespace
+
+void prepare_confinement(const std::string& ruleset_dir, Confinement& c) {
+    c.dir = ruleset_dir;
+    if (const char* t = std::getenv("CALLWALL_AUDIT_TOOL_DIR"); t && *t) c.tool_dir = t;
+    std::string tmpl = "/tmp/callwall-nft-root-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) {
+        c.why = std::string("cannot make its root directory: ") + std::strerror(errno);
+        return;
+    }
+    c.root = tmpl;
+    // A trial: `true` run confined, so that a kernel or container refusing
+    // mount namespaces is found here, not as a failing nft.
+    std::string out;
+    const int rc = run(-1, {"true"}, out, {}, 10000, &c);
+    c.usable = rc == 0;
+    if (!c.usable) {
+        while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+        c.why = out.empty() ? "the trial helper exited with " + std::to_string(rc) : out;
+    }
+}
+
+void remove_confinement(Confinement& c) {
+    if (!c.root.empty()) ::rmdir(c.root.c_str());
+    c.root.clear();
+    c.usable = false;
+}
+
+bool enter_confinement(const Confinement& c, std::string& why) {
+    if (c.root.empty()) {
+        why = "no root directory";
+        return false;
+    }
+    if (::unshare(CLONE_NEWNS) != 0) {
+        why = std::string("mount namespace refused: ") + std::strerror(errno);
+        return false;
+    }
+    // Nothing mounted here reaches the namespace we came from.
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        why = std::string("cannot make the mounts private: ") + std::strerror(errno);
+        return false;
+    }
+    if (::mount("callwall-nft", c.root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0) {
+        why = std::string("tmpfs refused: ") + std::strerror(errno);
+        return false;
+    }
+    // The programs and their libraries: /usr, and beside it the links
+    // (merged /usr) or directories of /bin, /sbin and /lib*.
+    if (!show(c.root, "/usr", why)) return false;
+    for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+        struct stat st {};
+        if (::lstat(top, &st) != 0) continue;
+        if (S_ISLNK(st.st_mode)) {
+            char target[256];
+            const ssize_t n = ::readlink(top, target, sizeof target - 1);
+            if (n <= 0) continue;
+            target[n] = '\0';
+            if (::symlink(target, (c.root + top).c_str()) != 0) {
+                why = std::string("symlink ") + top + ": " + std::strerror(errno);
+                return false;
+            }
+        } else if (!show(c.root, top, why)) {
+            return false;
+        }
+    }
+    // What the loader and nft read of /etc: the library cache, protocol and
+    // service names, iproute2's tables.
+    for (const char* f : {"/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/protocols", "/etc/services",
+                          "/etc/nsswitch.conf", "/etc/iproute2", "/etc/ethertypes"})
+        if (!show(c.root, f, why)) return false;
+    if (!show(c.root, c.dir, why)) return false;
+    if (!c.tool_dir.empty() && !show(c.root, c.tool_dir, why)) return false;
+    if (::chroot(c.root.c_str()) != 0 || ::chdir(c.dir.c_str()) != 0) {
+        why = std::string("chroot: ") + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
 // Starts `args` in namespace `ns` (-1: the router's), stdout+stderr into a pipe.
-pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd) {
+pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd, const Confinement* confine) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return -1;
     const pid_t pid = ::fork();
@@ -48,6 +174,13 @@ pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd) {
         ::dup2(p[1], 1);
         ::dup2(p[1], 2);
         if (in_fd >= 0) ::dup2(in_fd, 0);
+        if (confine && !confine->root.empty()) {
+            std::string why;
+            if (!enter_confinement(*confine, why)) {
+                std::fprintf(stderr, "%s\n", why.c_str());
+                ::_exit(125);
+            }
+        }
         const std::string tool = args[0];
         exec_tool(tool, args);
     }
@@ -59,13 +192,14 @@ pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd) {
 // Runs a command to its end, at most `timeout_ms`; returns its exit status
 // (-1: not run or killed), output in `out`. A helper that does not finish
 // in time is killed (by its PID) and `out` ends with a line saying which.
-int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input, int timeout_ms) {
+int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input, int timeout_ms,
+        const Confinement* confine) {
     int in[2] = {-1, -1};
     if (!input.empty() && ::pipe2(in, O_CLOEXEC) != 0) return -1;
     int fd = -1;
     std::string what;
     for (const auto& a : args) what += (what.empty() ? "" : " ") + a;
-    const pid_t pid = spawn(ns, std::move(args), fd, in[0]);
+    const pid_t pid = spawn(ns, std::move(args), fd, in[0], confine);
     if (in[0] >= 0) ::close(in[0]);
     if (pid < 0) {
         if (in[1] >= 0) ::close(in[1]);
@@ -311,16 +445,28 @@ static bool has_filter_chain(const SandboxSpec& spec, ReplayOutput& r) {
 
 bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
     if (!nftables_usable(r)) return false;
+    // An iptables dump has no includes: iptables-nft-restore reads the one file.
     if (spec.iptables) return load_iptables(spec, r, names) && has_filter_chain(spec, r) && add_trace_table(r);
+    // nft follows `include`s itself: it reads the ruleset confined to its directory.
+    Confinement confine;
+    const size_t slash = spec.ruleset_path.rfind('/');
+    prepare_confinement(
+        slash == std::string::npos || slash == 0 ? std::string("/") : spec.ruleset_path.substr(0, slash), confine);
+    struct Removed {
+        Confinement& c;
+        ~Removed() { remove_confinement(c); }
+    } removed{confine};
+    if (!confine.usable) r.mode += "; nft read the ruleset without a mount namespace of its own (" + confine.why + ")";
+    const Confinement* conf = confine.usable ? &confine : nullptr;
     std::string out;
-    if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
+    if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms, conf) != 0) {
         r.too_large = out.find("Message too long") != std::string::npos;
         r.lint_failed = !r.too_large;
         r.error = "nft -c -f " + spec.ruleset_path + " refused the ruleset:\n" + out;
         return false;
     }
     out.clear();
-    if (run(-1, {"nft", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
+    if (run(-1, {"nft", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms, conf) != 0) {
         r.too_large = out.find("Message too long") != std::string::npos;
         r.error = "nft -f " + spec.ruleset_path + " failed in the sandbox:\n" + out;
         return false;

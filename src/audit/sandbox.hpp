@@ -23,8 +23,33 @@ struct Namespaces {
     int router = -1, client = -1, server = -1;
 };
 
-/// Starts `args` in namespace `ns` (-1: the router's), stdout+stderr into a pipe.
-pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd = -1);
+/// What a helper that reads the user's ruleset (nft -c -f, nft -f,
+/// iptables-nft-restore) may see: a mount namespace of its own whose root
+/// is an empty tmpfs holding the system's programs and libraries (/usr and
+/// the links or directories beside it), the few /etc files they read, and
+/// the ruleset's directory (the audit's private copy): no /home, /root,
+/// /proc, /dev or other /etc file, whatever an include names.
+struct Confinement {
+    std::string root;  ///< an empty directory the tmpfs is mounted on (made by prepare_confinement)
+    std::string dir;  ///< the ruleset's directory, shown at the same path
+    std::string tool_dir;  ///< CALLWALL_AUDIT_TOOL_DIR, when set, shown too
+    bool usable = false;  ///< a trial helper ran confined
+    std::string why;  ///< when not usable: why not
+};
+
+/// Makes the root directory and tries a confined helper (`true`); `why`
+/// says what failed when it cannot be used (the helpers then run
+/// unconfined, and the run's notes say so).
+void prepare_confinement(const std::string& ruleset_dir, Confinement& c);
+/// Removes the root directory (empty outside the helpers' namespaces).
+void remove_confinement(Confinement& c);
+/// In a forked child: the mount namespace, the tmpfs root, the binds,
+/// chroot. False (with `why`) when a step is refused.
+bool enter_confinement(const Confinement& c, std::string& why);
+
+/// Starts `args` in namespace `ns` (-1: the router's), stdout+stderr into a
+/// pipe; confined (when given and usable) to what `confine` shows.
+pid_t spawn(int ns, std::vector<std::string> args, int& out_fd, int in_fd = -1, const Confinement* confine = nullptr);
 
 /// How long one helper (nft, ip, iptables-nft-restore) may take before it
 /// is killed: loading a 20,000-rule ruleset takes a few seconds.
@@ -33,7 +58,7 @@ inline constexpr int kHelperTimeoutMs = 60000;
 /// Runs a command to its end, at most `timeout_ms`; returns its exit status
 /// (-1: not run, or killed for taking too long: `out` then says so), output in `out`.
 int run(int ns, std::vector<std::string> args, std::string& out, std::string_view input = {},
-        int timeout_ms = kHelperTimeoutMs);
+        int timeout_ms = kHelperTimeoutMs, const Confinement* confine = nullptr);
 
 /// Writes `text` to an existing file (a /proc setting); false when refused.
 bool write_file(const char* path, const std::string& text);
@@ -47,7 +72,9 @@ bool make_peer_namespaces(Namespaces& ns, std::string& error);
 /// Joins them with veths named as the ruleset expects, addresses and routes.
 bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error);
 
-/// Lints and loads the ruleset (nft or an iptables dump), lists it, adds the tracing table.
+/// Lints and loads the ruleset (nft or an iptables dump), lists it, adds the
+/// tracing table. The helpers that read the ruleset's files run confined to
+/// its directory; when they cannot be, r.mode says so.
 bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names);
 
 }  // namespace callwall::audit::sandbox
