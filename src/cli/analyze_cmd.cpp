@@ -228,15 +228,9 @@ int run_analyze(int argc, char** argv) {
     const bool second_core = threads == 2 || (threads == 0 && std::thread::hardware_concurrency() > 1);
     ro.write_behind = second_core || args.workers > 1;
     ro.workers = args.workers;
-    std::unique_ptr<run::Session> session;
-    try {
-        session = std::make_unique<run::Session>(std::move(ro));
-    } catch (const run::EventsError& e) {
-        std::fprintf(stderr, "callwall analyze: %s\n", e.what());
-        return kExitOutput;
-    } catch (const store::StoreError& e) {
-        return report_store_error(e);
-    }
+    int open_rc = kExitOk;
+    const std::unique_ptr<run::Session> session = open_session("analyze", std::move(ro), open_rc);
+    if (!session) return open_rc;
 
     for (const std::string& line : in.skipped) session->note(line + "\n");
     install_stop_handlers();

@@ -586,15 +586,9 @@ int run_capture(int argc, char** argv) {
         return kExitInput;
     }
     if (readers.fanned()) ro.fanout = &readers.fanout;
-    std::unique_ptr<run::Session> session;
-    try {
-        session = std::make_unique<run::Session>(std::move(ro));
-    } catch (const run::EventsError& e) {
-        std::fprintf(stderr, "callwall capture: %s\n", e.what());
-        return kExitOutput;
-    } catch (const store::StoreError& e) {
-        return report_store_error(e);
-    }
+    int open_rc = kExitOk;
+    const std::unique_ptr<run::Session> session = open_session("capture", std::move(ro), open_rc);
+    if (!session) return open_rc;
     if (const std::string err = drop_privileges(args.user); !err.empty()) {
         std::fprintf(stderr, "callwall: %s\n", err.c_str());
         readers.stop();

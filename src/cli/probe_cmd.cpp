@@ -603,12 +603,11 @@ int run_probe(int argc, char** argv) {
         if (o.outcome == attrib::Outcome::Blocked && !o.reason.empty()) v += ":" + o.reason;
         judged[{f.server_ip, f.server_port, f.client_port}] = v;
     };
-    std::unique_ptr<run::Session> session;
-    try {
-        session = std::make_unique<run::Session>(std::move(ro));
-    } catch (const store::StoreError& e) {
+    int open_rc = kExitOk;
+    const std::unique_ptr<run::Session> session = open_session("probe", std::move(ro), open_rc);
+    if (!session) {
         drop_pcap();
-        return report_store_error(e);
+        return open_rc;
     }
     std::vector<probe::ProbeResult> results;
     double ran_until = 0;

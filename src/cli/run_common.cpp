@@ -136,6 +136,18 @@ int report_store_error(const store::StoreError& e) {
     return kExitDatabase;
 }
 
+std::unique_ptr<run::Session> open_session(const char* cmd, run::Options options, int& rc) {
+    try {
+        return std::make_unique<run::Session>(std::move(options));
+    } catch (const run::EventsError& e) {
+        std::fprintf(stderr, "callwall %s: %s\n", cmd, e.what());
+        rc = kExitOutput;
+    } catch (const store::StoreError& e) {
+        rc = report_store_error(e);
+    }
+    return nullptr;
+}
+
 std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors) {
     std::string unknown, known;
     for (const auto& v : vendors) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <csignal>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
 bool same_file(const std::string& a, const std::string& b);
 
 int report_store_error(const store::StoreError& e);
+
+/// Opens the run (its database, its event file, its run row). Null, after
+/// the one-line message, with `rc` the exit code when it cannot: 7 for the
+/// event file, the database's code (report_store_error) for the store.
+std::unique_ptr<run::Session> open_session(const char* cmd, run::Options options, int& rc);
 
 /// Drops root for the named user. Returns an error message, or "" on success
 /// (or when not root, or `user` is "root" or empty: nothing to drop).
