@@ -1,5 +1,5 @@
 // Pieces of a verdict row as the text reports write them (report.cpp's text
-// and CSV reports, across.cpp's `report --across-runs`). Private to src/report.
+// and CSV reports, across_runs.cpp's `report --across-runs`). Private to src/report.
 #pragma once
 
 #include <string>

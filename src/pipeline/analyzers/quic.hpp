@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "callwall/proto/quic.hpp"
-#include "pipeline/analyzers/hello.hpp"
+#include "pipeline/analyzers/hello_facts.hpp"
 #include "pipeline/buffer_pool.hpp"
 
 namespace callwall::pipeline {

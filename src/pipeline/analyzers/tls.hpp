@@ -13,7 +13,7 @@
 #include <optional>
 
 #include "callwall/proto/tls.hpp"
-#include "pipeline/analyzers/hello.hpp"
+#include "pipeline/analyzers/hello_facts.hpp"
 #include "pipeline/buffer_pool.hpp"
 
 namespace callwall::pipeline {

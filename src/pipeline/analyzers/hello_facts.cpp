@@ -1,5 +1,5 @@
-// Handshake facts of TLS and QUIC flows. See pipeline/analyzers/hello.hpp.
-#include "pipeline/analyzers/hello.hpp"
+// Handshake facts of TLS and QUIC flows. See pipeline/analyzers/hello_facts.hpp.
+#include "pipeline/analyzers/hello_facts.hpp"
 
 namespace callwall::pipeline {
 
