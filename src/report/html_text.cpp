@@ -208,17 +208,6 @@ std::string esc_breakable(std::string_view s) {
     return o;
 }
 
-std::vector<std::string> split_list(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        const size_t end = std::min(s.find(sep, start), s.size());
-        if (end > start) out.push_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
 // ---------------------------------------------------------------------------
 // Fixed vocabularies: data words to class names and labels.
 
