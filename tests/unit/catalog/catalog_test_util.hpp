@@ -1,15 +1,18 @@
-// What the catalog tests share: loading a catalog directory, and for the
-// tests that compare the bundled catalog with the vendors' own words
-// (seed_tuples_test.cpp, vendor_tuples_test.cpp) the canonical text of an
-// entry's list fields and condition, the expansion of a port list, and the
-// two-way comparison of requirement tuples.
+// What the catalog tests share: loading a catalog directory, the TOML
+// examples of catalog/README.md, and for the tests that compare the bundled
+// catalog with the vendors' own words (seed_tuples_test.cpp,
+// vendor_tuples_test.cpp) the canonical text of an entry's list fields and
+// condition, the expansion of a port list, and the two-way comparison of
+// requirement tuples.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -27,6 +30,23 @@ inline catalog::Catalog* load_catalog_or_fail(const std::filesystem::path& dir) 
     catalog::LoadResult r = catalog::load(paths);
     for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
     return r.ok() ? new catalog::Catalog(std::move(*r.catalog)) : nullptr;
+}
+
+/// The text of the first ```toml block of catalog/README.md whose content
+/// starts with `starts_with` (fence lines excluded); nullopt when there is
+/// none (or no README).
+inline std::optional<std::string> readme_toml_block(const std::filesystem::path& catalog_dir,
+                                                    std::string_view starts_with = "") {
+    std::ifstream in(catalog_dir / "README.md");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    const std::string readme = ss.str();
+    const std::string fence = "```toml\n";
+    const size_t start = readme.find(fence + std::string(starts_with));
+    if (start == std::string::npos) return std::nullopt;
+    const size_t end = readme.find("```\n", start + fence.size());
+    if (end == std::string::npos) return std::nullopt;
+    return readme.substr(start + fence.size(), end - start - fence.size());
 }
 
 /// A list in a canonical order, each item followed by a space.
