@@ -1,6 +1,7 @@
 // Attribution: whether one flow got through (classify_flow and its facts). See attrib/attrib.hpp.
 #include "callwall/attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
+#include "callwall/decode/icmp_text.hpp"
 
 #include <arpa/inet.h>
 
@@ -24,46 +25,15 @@ bool admin_prohibited(int family, int type, int code) {
     return type == 3 && (code == 9 || code == 10 || code == 13);
 }
 
+// "destination unreachable (port unreachable)", "time exceeded", "type 4".
 std::string icmp_name(int family, int type, int code) {
-    if (family == 6) {
-        if (type == 1) {
-            static const char* k[] = {"no route",
-                                      "administratively prohibited",
-                                      "beyond scope of source",
-                                      "address unreachable",
-                                      "port unreachable",
-                                      "source address failed policy",
-                                      "reject route"};
-            return std::string("destination unreachable (") +
-                   (code >= 0 && code <= 6 ? k[code] : "code " + std::to_string(code)) + ")";
-        }
-        if (type == 2) return "packet too big";
-        if (type == 3) return "time exceeded";
-        return "parameter problem";
-    }
-    if (type == 3) {
-        static const char* k[] = {"net unreachable",
-                                  "host unreachable",
-                                  "protocol unreachable",
-                                  "port unreachable",
-                                  "fragmentation needed",
-                                  "source route failed",
-                                  "net unknown",
-                                  "host unknown",
-                                  "source host isolated",
-                                  "net administratively prohibited",
-                                  "host administratively prohibited",
-                                  "net unreachable for TOS",
-                                  "host unreachable for TOS",
-                                  "communication administratively prohibited",
-                                  "host precedence violation",
-                                  "precedence cutoff"};
-        return std::string("destination unreachable (") +
-               (code >= 0 && code <= 15 ? k[code] : "code " + std::to_string(code)) + ")";
-    }
-    if (type == 11) return "time exceeded";
-    if (type == 12) return "parameter problem";
-    return "type " + std::to_string(type);
+    const bool v6 = family == 6;
+    const std::string_view type_text = decode::icmp_type_text(v6, type);
+    if (type_text.empty()) return "type " + std::to_string(type);
+    if (type != (v6 ? 1 : 3)) return std::string(type_text);
+    const std::string_view code_text = decode::unreachable_code_text(v6, code);
+    return std::string(type_text) + " (" +
+           (code_text.empty() ? "code " + std::to_string(code) : std::string(code_text)) + ")";
 }
 
 std::string fmt(const char* f, double v) {

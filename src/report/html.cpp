@@ -27,6 +27,7 @@
 
 #include "callwall/report/report.hpp"
 #include "report/html_parts.hpp"
+#include "util/split.hpp"
 
 namespace callwall::report {
 namespace {
@@ -273,7 +274,7 @@ void write_run_facts(std::string& o, const ReportData& d) {
     o += "</dl>\n";
     // analyze records its files comma-separated; a long list folds away.
     const std::vector<std::string> files =
-        r.kind == "capture" ? std::vector<std::string>{r.source} : split_list(r.source, ',');
+        r.kind == "capture" ? std::vector<std::string>{r.source} : util::split(r.source, ',');
     o += std::string("<div class=\"source\"><span class=\"muted\">") + (r.kind == "capture" ? "Interface" : "Source") +
          "</span> ";
     if (files.size() <= kSourcesShown) {

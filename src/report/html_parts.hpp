@@ -37,7 +37,6 @@ namespace callwall::report::html {
 [[nodiscard]] std::string or_dash(const std::string& s);
 /// esc() with break opportunities after separators, for long names.
 [[nodiscard]] std::string esc_breakable(std::string_view s);
-[[nodiscard]] std::vector<std::string> split_list(const std::string& s, char sep);
 
 /// A data word (verdict, outcome, conclusion) as a class name, a glyph and a label.
 struct Badge {

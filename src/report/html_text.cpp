@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "callwall/decode/icmp_text.hpp"
 #include "report/html_parts.hpp"
 
 namespace callwall::report::html {
@@ -207,17 +208,6 @@ std::string esc_breakable(std::string_view s) {
     return o;
 }
 
-std::vector<std::string> split_list(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        const size_t end = std::min(s.find(sep, start), s.size());
-        if (end > start) out.push_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
 // ---------------------------------------------------------------------------
 // Fixed vocabularies: data words to class names and labels.
 
@@ -265,36 +255,11 @@ std::string badge_html(const Badge& b) {
 std::string icmp_text(const EvidenceFlow& f) {
     if (f.icmp_type < 0) return "";
     const bool v6 = f.icmp_from.find(':') != std::string::npos || f.server_ip.find(':') != std::string::npos;
-    std::string what;
-    if (!v6 && f.icmp_type == 3) {
-        static const char* const kCodes[] = {"net unreachable",
-                                             "host unreachable",
-                                             "protocol unreachable",
-                                             "port unreachable",
-                                             "fragmentation needed",
-                                             "source route failed",
-                                             "net unknown",
-                                             "host unknown",
-                                             "source host isolated",
-                                             "net administratively prohibited",
-                                             "host administratively prohibited",
-                                             "net unreachable for TOS",
-                                             "host unreachable for TOS",
-                                             "communication administratively prohibited"};
-        if (f.icmp_code >= 0 && f.icmp_code < static_cast<int>(std::size(kCodes))) what = kCodes[f.icmp_code];
-    } else if (v6 && f.icmp_type == 1) {
-        static const char* const kCodes[] = {"no route",
-                                             "administratively prohibited",
-                                             "beyond scope of source",
-                                             "address unreachable",
-                                             "port unreachable",
-                                             "source address failed policy",
-                                             "reject route"};
-        if (f.icmp_code >= 0 && f.icmp_code < static_cast<int>(std::size(kCodes))) what = kCodes[f.icmp_code];
-    }
+    const std::string_view what =
+        f.icmp_type == (v6 ? 1 : 3) ? decode::unreachable_code_text(v6, f.icmp_code) : std::string_view{};
     std::string s = (v6 ? "ICMPv6 type " : "ICMP type ") + std::to_string(f.icmp_type) + " code " +
                     std::to_string(f.icmp_code < 0 ? 0 : f.icmp_code);
-    if (!what.empty()) s += " (" + what + ")";
+    if (!what.empty()) s += " (" + std::string(what) + ")";
     if (!f.icmp_from.empty()) {
         s += " from " + f.icmp_from;
         s += f.icmp_from == f.server_ip ? " = the destination" : " \u2260 the destination";

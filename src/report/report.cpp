@@ -14,6 +14,7 @@
 #include "callwall/catalog/catalog.hpp"
 #include "store/store.hpp"
 #include "store/report_reader.hpp"
+#include "util/split.hpp"
 
 namespace callwall::report {
 
@@ -22,22 +23,6 @@ ReportData load(const std::string& db_path, const ReportOptions& opt) { return s
 ReportData load(store::Store& db, const ReportOptions& opt) { return store::load_report(db, opt); }
 
 namespace {
-
-// Parts of a comma-joined column, empty ones dropped.
-std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : s) {
-        if (c == sep) {
-            if (!cur.empty()) out.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) out.push_back(cur);
-    return out;
-}
 
 std::string iso_time(double ts) {
     if (ts <= 0) return "-";
@@ -102,7 +87,7 @@ std::string csv_field(const std::string& s) {
 std::string json_ports(const std::string& ports) {
     std::string o = "[";
     bool first = true;
-    for (const auto& part : split(ports, ',')) {
+    for (const auto& part : util::split(ports, ',')) {
         const auto dash = part.find('-');
         const std::string lo = dash == std::string::npos ? part : part.substr(0, dash);
         const std::string hi = dash == std::string::npos ? part : part.substr(dash + 1);

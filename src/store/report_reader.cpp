@@ -5,6 +5,7 @@
 
 #include "store/conn.hpp"
 #include "store/read_open.hpp"
+#include "util/split.hpp"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -101,20 +102,6 @@ private:
 
 ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt);
 
-std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : s) {
-        if (c == sep) {
-            if (!cur.empty()) out.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) out.push_back(cur);
-    return out;
-}
 }  // namespace
 
 namespace {
@@ -329,7 +316,7 @@ EvidenceFlow evidence_flow(const Query& fe) {
 // json_each through `items` ("SELECT value FROM json_each(?1) ORDER BY
 // key"); a database written before version 3 holds the items comma-joined.
 std::vector<std::string> list_items(Query& items, const std::string& text) {
-    if (text.empty() || text[0] != '[') return split(text, ',');
+    if (text.empty() || text[0] != '[') return util::split(text, ',');
     items.reset();
     items.bind(1, text);
     std::vector<std::string> out;

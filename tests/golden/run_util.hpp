@@ -17,6 +17,7 @@
 #include "callwall/capture/pcap_source.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
+#include "sqlite_rows.hpp"
 
 namespace callwall::test {
 
@@ -92,17 +93,7 @@ inline std::vector<std::string> query_rows(const std::string& db_path, const std
     } else if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
         why = sqlite3_errmsg(db);
     } else {
-        int rc = SQLITE_ROW;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            std::string line;
-            for (int i = 0; i < sqlite3_column_count(st); ++i) {
-                if (i) line += '\t';
-                const auto* t = sqlite3_column_text(st, i);
-                line += t ? reinterpret_cast<const char*>(t) : "NULL";
-            }
-            rows.push_back(line);
-        }
-        if (rc != SQLITE_DONE) why = sqlite3_errmsg(db);
+        if (append_rows(st, rows) != SQLITE_DONE) why = sqlite3_errmsg(db);
     }
     sqlite3_finalize(st);
     sqlite3_close(db);

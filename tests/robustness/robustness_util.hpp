@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "sqlite_rows.hpp"
+
 extern char** environ;
 
 namespace callwall::robustness {
@@ -325,17 +327,7 @@ public:
             out.push_back(failed(sqlite3_errmsg(db_)));
             return out;
         }
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            std::string line;
-            for (int i = 0; i < sqlite3_column_count(st); ++i) {
-                if (i) line += '\t';
-                const auto* t = sqlite3_column_text(st, i);
-                line += t ? reinterpret_cast<const char*>(t) : "NULL";
-            }
-            out.push_back(line);
-        }
-        if (rc != SQLITE_DONE) out.push_back(failed(sqlite3_errmsg(db_)));
+        if (test::append_rows(st, out) != SQLITE_DONE) out.push_back(failed(sqlite3_errmsg(db_)));
         sqlite3_finalize(st);
         return out;
     }

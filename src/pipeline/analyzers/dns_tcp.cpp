@@ -7,19 +7,6 @@ bool probe_dns_tcp(const ProbeInput& in) noexcept { return proto::dns::probe_tcp
 
 std::unique_ptr<AppAnalyzer> make_dns_tcp(DissectShared& shared) { return std::make_unique<DnsTcpAnalyzer>(shared); }
 
-struct DnsTcpAnalyzer::Sink final : TcpSink {
-    Sink(DnsTcpAnalyzer& an, flow::Flow& fl, FlowApp& ap, flow::Dir dir) : self(an), f(fl), a(ap), d(dir) {}
-    void bytes(uint32_t, ByteView data, int64_t ts_us) override { self.bytes(f, a, d, data, ts_us); }
-    void gap(uint32_t) override {
-        const int32_t slot = flow_state<DnsTcpFlow>(a).slot;
-        if (slot >= 0) self.pool_.at(slot).stream[d].resync = true;
-    }
-    DnsTcpAnalyzer& self;
-    flow::Flow& f;
-    FlowApp& a;
-    flow::Dir d;
-};
-
 void DnsTcpAnalyzer::bind(DissectShared& shared) { dns_ = static_cast<DnsAnalyzer*>(shared.find(kDnsRow.name)); }
 
 void DnsTcpAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {

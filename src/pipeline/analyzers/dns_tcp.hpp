@@ -6,6 +6,7 @@
 #pragma once
 
 #include "pipeline/analyzers/dns.hpp"
+#include "pipeline/analyzers/framed_stream_sink.hpp"
 
 namespace callwall::pipeline {
 
@@ -39,7 +40,8 @@ private:
             stream = {};
         }
     };
-    struct Sink;
+    using Sink = FramedStreamSink<DnsTcpAnalyzer, DnsTcpFlow>;
+    friend Sink;
     void bytes(flow::Flow& f, FlowApp& a, flow::Dir d, ByteView p, int64_t ts_us);
 
     DissectShared& s_;

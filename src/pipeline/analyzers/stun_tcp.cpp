@@ -17,19 +17,6 @@ bool probe_stun_tcp(const ProbeInput& in) noexcept {
 
 std::unique_ptr<AppAnalyzer> make_stun_tcp(DissectShared& shared) { return std::make_unique<StunTcpAnalyzer>(shared); }
 
-struct StunTcpAnalyzer::Sink final : TcpSink {
-    Sink(StunTcpAnalyzer& an, flow::Flow& fl, FlowApp& ap, flow::Dir dir) : self(an), f(fl), a(ap), d(dir) {}
-    void bytes(uint32_t, ByteView data, int64_t ts_us) override { self.bytes(f, a, d, data, ts_us); }
-    void gap(uint32_t) override {
-        const int32_t slot = flow_state<StunTcpFlow>(a).slot;
-        if (slot >= 0) self.pool_.at(slot).stream[d].resync = true;
-    }
-    StunTcpAnalyzer& self;
-    flow::Flow& f;
-    FlowApp& a;
-    flow::Dir d;
-};
-
 void StunTcpAnalyzer::bind(DissectShared& shared) { rtc_ = static_cast<RtcAnalyzer*>(shared.find(kRtcRow.name)); }
 
 void StunTcpAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {

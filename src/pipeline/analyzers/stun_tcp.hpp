@@ -6,6 +6,7 @@
 // stack) makes the direction look for the next frame instead of giving up.
 #pragma once
 
+#include "pipeline/analyzers/framed_stream_sink.hpp"
 #include "pipeline/analyzers/rtc.hpp"
 
 namespace callwall::pipeline {
@@ -41,7 +42,8 @@ private:
         std::array<TcpStream, 2> stream;
         void reset() noexcept { framer[0].reset(), framer[1].reset(), framing = {}, stream = {}; }
     };
-    struct Sink;
+    using Sink = FramedStreamSink<StunTcpAnalyzer, StunTcpFlow>;
+    friend Sink;
     void bytes(flow::Flow& f, FlowApp& a, flow::Dir d, ByteView p, int64_t ts_us);
     void on_frame(flow::Flow& f, FlowApp& a, flow::Dir d, const proto::stun::Frame& frame, int64_t ts_us);
 

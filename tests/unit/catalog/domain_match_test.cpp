@@ -13,6 +13,7 @@
 
 #include "callwall/catalog/catalog.hpp"
 #include "catalog/public_suffix.hpp"
+#include "unit/catalog/catalog_test_util.hpp"
 
 namespace callwall::catalog {
 namespace {
@@ -255,12 +256,7 @@ TEST(DomainMatch, IndexAgreesWithReferenceOnRandomNames) {
 // The bundled catalog's notations, as the seeds write them.
 class BundledDomains : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
-        const std::vector<std::filesystem::path> paths = {bundled_catalog_dir()};
-        LoadResult r = load(paths);
-        for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-        if (r.ok()) catalog_ = new Catalog(std::move(*r.catalog));
-    }
+    static void SetUpTestSuite() { catalog_ = test::load_catalog_or_fail(bundled_catalog_dir()); }
     static void TearDownTestSuite() {
         delete catalog_;
         catalog_ = nullptr;

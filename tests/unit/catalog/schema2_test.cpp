@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "unit/catalog/catalog_test_util.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::catalog::schema2_test {
@@ -357,16 +358,11 @@ namespace {
 
 // catalog/README.md's schema-2 example stays a valid, complete catalog file.
 TEST(CatalogSchema2, ReadmeExampleLoads) {
-    std::ifstream in(std::filesystem::path(callwall::test::full_catalog_dir()) / "README.md");
-    if (!in) GTEST_SKIP() << "no README.md in " << callwall::test::full_catalog_dir();
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const std::string readme = ss.str();
-    const size_t start = readme.find("```toml\nschema = 2\n");
-    ASSERT_NE(start, std::string::npos);
-    const size_t end = readme.find("```\n", start + 8);
-    ASSERT_NE(end, std::string::npos);
-    LoadResult r = load_string("README.md", readme.substr(start + 8, end - start - 8));
+    const std::string dir = callwall::test::full_catalog_dir();
+    if (!std::filesystem::exists(std::filesystem::path(dir) / "README.md")) GTEST_SKIP() << "no README.md in " << dir;
+    const std::optional<std::string> example = callwall::test::readme_toml_block(dir, "schema = 2\n");
+    ASSERT_TRUE(example) << "no ```toml block starting with schema = 2";
+    LoadResult r = load_string("README.md", *example);
     for (const Diagnostic& d : r.diagnostics) ADD_FAILURE() << d.to_string();
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r.catalog->entries().size(), 2u);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "unit/catalog/catalog_test_util.hpp"
 
 namespace callwall::catalog {
 namespace {
@@ -127,38 +128,13 @@ const std::set<std::tuple<std::string, std::string, std::string, std::string>> k
 using Tuple = std::tuple<std::string, std::string, std::string, std::string, int, int, std::string, std::string, bool,
                          std::string>;
 
-std::string sorted_joined(std::vector<std::string> v) {
-    std::sort(v.begin(), v.end());
-    std::string s;
-    for (const auto& x : v) s += x + " ";
-    return s;
-}
-
 std::vector<Tuple> expand(const Requirement& r) {
     std::vector<Tuple> out;
-    std::istringstream in(r.ports);
-    std::string tok;
-    while (in >> tok) {
-        const size_t dash = tok.find('-');
-        const int lo = std::stoi(tok.substr(0, dash));
-        const int hi = dash == std::string::npos ? lo : std::stoi(tok.substr(dash + 1));
-        out.emplace_back(r.vendor, r.product, r.edition, r.transport, lo, hi, sorted_joined(r.destinations),
+    for (const auto& [lo, hi] : test::port_ranges(r.ports)) {
+        out.emplace_back(r.vendor, r.product, r.edition, r.transport, lo, hi, test::sorted_joined(r.destinations),
                          r.condition, r.required, r.file);
     }
     return out;
-}
-
-std::string condition_of(const Entry& e) {
-    std::vector<std::string> c;
-    if (!e.conditions.feature.empty()) c.push_back("feature:" + e.conditions.feature);
-    if (e.conditions.sdk_version) {
-        if (!e.conditions.sdk_version->min.empty()) c.push_back("sdk>=" + e.conditions.sdk_version->min);
-        if (!e.conditions.sdk_version->below.empty()) c.push_back("sdk<" + e.conditions.sdk_version->below);
-    }
-    if (e.conditions.local_config) c.push_back("config:" + e.conditions.local_config->key);
-    std::string s;
-    for (const auto& x : c) s += (s.empty() ? "" : "&") + x;
-    return s;
 }
 
 std::string describe(const Tuple& t) {
@@ -171,12 +147,7 @@ std::string describe(const Tuple& t) {
 
 class SeedTuples : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
-        const std::vector<std::filesystem::path> paths = {bundled_catalog_dir()};
-        LoadResult r = load(paths);
-        for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-        if (r.ok()) catalog_ = new Catalog(std::move(*r.catalog));
-    }
+    static void SetUpTestSuite() { catalog_ = test::load_catalog_or_fail(bundled_catalog_dir()); }
     static void TearDownTestSuite() {
         delete catalog_;
         catalog_ = nullptr;
@@ -200,17 +171,10 @@ TEST_F(SeedTuples, ExactlyTheSeedRequirements) {
         for (const Destination& d : e.destinations) dests.push_back(d.as_written);
         for (const PortRange& p : e.ports) {
             actual.emplace_back(e.vendor, e.product, e.edition, std::string(to_string(e.transport)), p.lo, p.hi,
-                                sorted_joined(dests), condition_of(e), e.required, e.source.file);
+                                test::sorted_joined(dests), test::condition_text(e), e.required, e.source.file);
         }
     }
-    std::sort(expected.begin(), expected.end());
-    std::sort(actual.begin(), actual.end());
-    std::vector<Tuple> missing, invented;
-    std::set_difference(expected.begin(), expected.end(), actual.begin(), actual.end(), std::back_inserter(missing));
-    std::set_difference(actual.begin(), actual.end(), expected.begin(), expected.end(), std::back_inserter(invented));
-    for (const Tuple& t : missing) ADD_FAILURE() << "missing from the catalog: " << describe(t);
-    for (const Tuple& t : invented) ADD_FAILURE() << "not in the seeds: " << describe(t);
-    EXPECT_EQ(expected.size(), actual.size());
+    test::expect_same_tuples(std::move(expected), std::move(actual), describe, "not in the seeds");
 }
 
 TEST_F(SeedTuples, NotAllowListableProducts) {

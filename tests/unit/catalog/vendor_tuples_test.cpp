@@ -19,6 +19,7 @@
 
 #include "unit/corpus.hpp"
 #include "callwall/catalog/catalog.hpp"
+#include "unit/catalog/catalog_test_util.hpp"
 
 namespace callwall::catalog {
 namespace {
@@ -483,38 +484,13 @@ const std::vector<PageRow>& expected_page_rows() {
 using PageTuple = std::tuple<std::string, std::string, std::string, int, int, std::string, std::string, std::string,
                              bool, std::string, std::string>;
 
-std::string joined_sorted(Strings v) {
-    std::sort(v.begin(), v.end());
-    std::string s;
-    for (const auto& x : v) s += x + " ";
-    return s;
-}
-
 std::vector<PageTuple> expand_row(const PageRow& r) {
     std::vector<PageTuple> out;
-    std::istringstream in(r.ports);
-    std::string tok;
-    while (in >> tok) {
-        const size_t dash = tok.find('-');
-        const int lo = std::stoi(tok.substr(0, dash));
-        const int hi = dash == std::string::npos ? lo : std::stoi(tok.substr(dash + 1));
-        out.emplace_back(r.vendor, r.product, r.transport, lo, hi, joined_sorted(r.names), joined_sorted(r.ranges),
-                         r.condition, r.required, r.tier, r.page);
+    for (const auto& [lo, hi] : test::port_ranges(r.ports)) {
+        out.emplace_back(r.vendor, r.product, r.transport, lo, hi, test::sorted_joined(r.names),
+                         test::sorted_joined(r.ranges), r.condition, r.required, r.tier, r.page);
     }
     return out;
-}
-
-std::string entry_condition(const Entry& e) {
-    Strings c;
-    if (!e.conditions.feature.empty()) c.push_back("feature:" + e.conditions.feature);
-    if (e.conditions.sdk_version) {
-        if (!e.conditions.sdk_version->min.empty()) c.push_back("sdk>=" + e.conditions.sdk_version->min);
-        if (!e.conditions.sdk_version->below.empty()) c.push_back("sdk<" + e.conditions.sdk_version->below);
-    }
-    if (e.conditions.local_config) c.push_back("config:" + e.conditions.local_config->key);
-    std::string s;
-    for (const auto& x : c) s += (s.empty() ? "" : "&") + x;
-    return s;
 }
 
 std::string describe_row(const PageTuple& t) {
@@ -527,12 +503,7 @@ std::string describe_row(const PageTuple& t) {
 
 class VendorTuples : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
-        const std::vector<std::filesystem::path> paths = {callwall::test::full_catalog_dir()};
-        LoadResult r = load(paths);
-        for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
-        if (r.ok()) catalog_ = new Catalog(std::move(*r.catalog));
-    }
+    static void SetUpTestSuite() { catalog_ = test::load_catalog_or_fail(test::full_catalog_dir()); }
     static void TearDownTestSuite() {
         delete catalog_;
         catalog_ = nullptr;
@@ -558,18 +529,11 @@ TEST_F(VendorTuples, ExactlyThePageRequirements) {
         const std::string page = e.source.url.empty() ? document_of(e).url : e.source.url;
         for (const PortRange& p : e.ports) {
             actual.emplace_back(e.vendor, e.product, std::string(to_string(e.transport)), p.lo, p.hi,
-                                joined_sorted(names), joined_sorted(ranges), entry_condition(e), e.required, e.tier,
-                                page);
+                                test::sorted_joined(names), test::sorted_joined(ranges), test::condition_text(e),
+                                e.required, e.tier, page);
         }
     }
-    std::sort(expected.begin(), expected.end());
-    std::sort(actual.begin(), actual.end());
-    std::vector<PageTuple> missing, invented;
-    std::set_difference(expected.begin(), expected.end(), actual.begin(), actual.end(), std::back_inserter(missing));
-    std::set_difference(actual.begin(), actual.end(), expected.begin(), expected.end(), std::back_inserter(invented));
-    for (const PageTuple& t : missing) ADD_FAILURE() << "missing from the catalog: " << describe_row(t);
-    for (const PageTuple& t : invented) ADD_FAILURE() << "not on the pages: " << describe_row(t);
-    EXPECT_EQ(expected.size(), actual.size());
+    test::expect_same_tuples(std::move(expected), std::move(actual), describe_row, "not on the pages");
 }
 
 TEST_F(VendorTuples, EveryPageDocumentCarriesItsProvenance) {
