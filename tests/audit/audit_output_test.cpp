@@ -38,7 +38,9 @@ TEST(AuditOutput, EveryLineFitsInAHundredColumns) {
             if (line.rfind("fix: ", 0) == 0) in_fix = true;
             // The fix's rules themselves (below their "# where" line) are commands to copy.
             const bool command = in_fix && line.rfind("  ", 0) == 0 && line.rfind("  # ", 0) != 0;
-            if (!command) EXPECT_LE(line.size(), 100u) << c.file << ": " << line;
+            if (!command) {
+                EXPECT_LE(line.size(), 100u) << c.file << ": " << line;
+            }
             if (line.find(" assumed at ") != std::string_view::npos) ++assumed;
         }
         // Whereby's names and Sendbird's: one note each, not one per requirement.
