@@ -187,6 +187,7 @@ void swap_sides(FlowFacts& f) {
     std::swap(f.client_ip, f.server_ip);
     std::swap(f.client_port, f.server_port);
     std::swap(f.packets_c2s, f.packets_s2c);
+    std::swap(f.ttl_first_c2s, f.ttl_first_s2c);
     const auto flip = [](uint32_t total, uint32_t& s2c) { s2c = total - std::min(s2c, total); };
     flip(f.stun_requests, f.stun_requests_s2c);
     flip(f.stun_answered, f.stun_answered_s2c);

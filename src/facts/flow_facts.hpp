@@ -46,7 +46,10 @@
     X(bool, dtls_handshake, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                            \
     X(bool, tls_server_hello, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                          \
     /* The server's fatal TLS alert description, -1: none. */                                                  \
-    X(int, tls_alert, -1, "INTEGER", NegativeIsNull)
+    X(int, tls_alert, -1, "INTEGER", NegativeIsNull)                                                           \
+    /* The IP TTL (IPv6: hop limit) of the first packet from each side, -1: that side sent nothing. */      \
+    X(int, ttl_first_c2s, -1, "INTEGER", NegativeIsNull)                                                    \
+    X(int, ttl_first_s2c, -1, "INTEGER", NegativeIsNull)
 // clang-format on
 
 /// One member declaration per fact (inside a struct: CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)).

@@ -108,6 +108,8 @@ struct Dissector::Impl {
         AppAnalyzer* an = owner(a);
         if (an) an->describe(f, a, columns, final);
         facts::copy_app_facts(columns, info);
+        info.ttl_first_c2s = f.packets[flow::kFromClient] ? f.ttl_first[flow::kFromClient] : -1;
+        info.ttl_first_s2c = f.packets[flow::kFromServer] ? f.ttl_first[flow::kFromServer] : -1;
         info.roles = a.roles;
         const size_t n = an ? label_text(rows[a.analyzer - 1].labels, a.labels, app_text, sizeof app_text) : 0;
         info.app = std::string_view(app_text, n);

@@ -148,5 +148,39 @@ TEST(FactsTable, ColumnValuesStoreNullWhereDeclared) {
     EXPECT_EQ(std::get<0>(some), 0) << "a count is its value, 0 included";
 }
 
+// A fact added to the table alone (ttl_first_*): the flow table records the
+// TTL of each side's first packet, and the row has it. In the lab capture the
+// client (10.77.1.10) sends with TTL 64 and the answers come one router away
+// (63): frame 3 to 10.77.100.53:53 from port 53605, frame 4 the answer.
+TEST(FactsTable, FirstPacketTtlOfEachSideIsStored) {
+    test::TempDb tmp;
+    const int64_t run =
+        test::analyze_files({std::string(CALLWALL_SOURCE_DIR) + "/captures/lab/restrictive/client.pcap"}, tmp.path());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(tmp.path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    const auto ints = [&](const std::string& sql) {
+        std::vector<int64_t> out;
+        sqlite3_stmt* st = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+        while (st && sqlite3_step(st) == SQLITE_ROW)
+            for (int i = 0; i < sqlite3_column_count(st); ++i) out.push_back(sqlite3_column_int64(st, i));
+        sqlite3_finalize(st);
+        return out;
+    };
+    const std::string where = " FROM flow WHERE run_id=" + std::to_string(run);
+    EXPECT_EQ(ints("SELECT ttl_first_c2s, ttl_first_s2c" + where + " AND client_port=53605 AND server_port=53"),
+              (std::vector<int64_t>{64, 63}));
+    // Every flow that answered has both; one that did not has no s2c TTL (NULL).
+    EXPECT_EQ(
+        ints("SELECT count(*)" + where + " AND packets_s2c > 0 AND (ttl_first_c2s IS NULL OR ttl_first_s2c IS NULL)"),
+        (std::vector<int64_t>{0}));
+    EXPECT_EQ(ints("SELECT count(*)" + where + " AND packets_s2c = 0 AND ttl_first_s2c IS NOT NULL"),
+              (std::vector<int64_t>{0}));
+    const std::vector<int64_t> one_way = ints("SELECT count(*)" + where + " AND packets_s2c = 0");
+    ASSERT_EQ(one_way.size(), 1u);
+    EXPECT_GT(one_way[0], 0) << "the restrictive lab drops some of the client's flows";
+    sqlite3_close_v2(db);
+}
+
 }  // namespace
 }  // namespace callwall
