@@ -10,7 +10,7 @@ namespace callwall::attrib {
 namespace {
 
 // The fields a record and a FlowFacts share by name, other than text and
-// names: `fn(to.field, from.field)` for each, one list for both ways.
+// names (the application facts included): `fn(to.field, from.field)` for each, one list for both ways.
 template <class To, class From, class Fn>
 void each_value(To& to, const From& from, Fn&& fn) {
     fn(to.id, from.id);
@@ -20,31 +20,20 @@ void each_value(To& to, const From& from, Fn&& fn) {
     fn(to.last_syn_ts, from.last_syn_ts);
     fn(to.packets_c2s, from.packets_c2s);
     fn(to.packets_s2c, from.packets_s2c);
-    fn(to.rtp_packets, from.rtp_packets);
     fn(to.syn_count, from.syn_count);
     fn(to.synack_count, from.synack_count);
     fn(to.icmp_errors, from.icmp_errors);
-    fn(to.channel_data, from.channel_data);
-    fn(to.stun_requests, from.stun_requests);
-    fn(to.stun_answered, from.stun_answered);
-    fn(to.stun_errors, from.stun_errors);
-    fn(to.stun_retransmissions, from.stun_retransmissions);
-    fn(to.stun_ice_checks, from.stun_ice_checks);
-    fn(to.stun_requests_s2c, from.stun_requests_s2c);
-    fn(to.stun_answered_s2c, from.stun_answered_s2c);
-    fn(to.stun_retransmissions_s2c, from.stun_retransmissions_s2c);
     fn(to.client_port, from.client_port);
     fn(to.server_port, from.server_port);
-    fn(to.proxy_port, from.proxy_port);
     fn(to.rst_ttl, from.rst_ttl);
     fn(to.server_ttl_min, from.server_ttl_min);
     fn(to.server_ttl_max, from.server_ttl_max);
     fn(to.icmp_type, from.icmp_type);
     fn(to.icmp_code, from.icmp_code);
     fn(to.icmp_family, from.icmp_family);
-    fn(to.dtls_handshake, from.dtls_handshake);
     fn(to.link_broadcast, from.link_broadcast);
     fn(to.roles, from.roles);
+    facts::each_app_fact(to, from, fn);
 }
 
 // The text fields: `fn(record.field, facts.field)` for each.

@@ -6,7 +6,7 @@
 // the flow's facts as facts_of gives them (the row's columns), its names as
 // its flow_name rows (once each, by source descending, then name).
 //
-// Memory is bounded: a compact record per flow (~170 bytes, text interned)
+// Memory is bounded: a compact record per flow (~190 bytes, text interned)
 // up to `max_flows`; one more and everything kept is dropped, and the run's
 // attribution reads its rows back as before.
 #pragma once
@@ -21,6 +21,7 @@
 
 #include "callwall/attrib/attrib.hpp"
 #include "attrib/naming.hpp"
+#include "facts/flow_facts.hpp"
 #include "util/huge_pages.hpp"
 
 namespace callwall::attrib {
@@ -69,23 +70,21 @@ public:
 
 private:
     /// A FlowFacts with its text interned (addresses, state, app and outcome
-    /// repeat from flow to flow) and its names elsewhere: ~170 bytes.
+    /// repeat from flow to flow) and its names elsewhere: ~190 bytes.
     struct Record {
         uint64_t id = 0;
         double first_ts = 0, last_ts = 0, first_syn_ts = 0, last_syn_ts = 0;
-        uint64_t packets_c2s = 0, packets_s2c = 0, rtp_packets = 0;
-        uint32_t syn_count = 0, synack_count = 0, icmp_errors = 0, channel_data = 0;
-        uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
-        uint32_t stun_ice_checks = 0, stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
+        uint64_t packets_c2s = 0, packets_s2c = 0;
+        uint32_t syn_count = 0, synack_count = 0, icmp_errors = 0;
         uint32_t transport = 0, client_ip = 0, server_ip = 0, state = 0, icmp_from = 0, app = 0, stored_outcome = 0;
         uint32_t names_at = 0;  ///< into names_
         uint16_t names_n = 0;
-        uint16_t client_port = 0, server_port = 0, proxy_port = 0;
+        uint16_t client_port = 0, server_port = 0;
         int16_t rst_ttl = -1, server_ttl_min = -1, server_ttl_max = -1, icmp_type = -1, icmp_code = -1;
         uint8_t icmp_family = 4;
-        bool dtls_handshake = false;
         bool link_broadcast = false;
         uint8_t roles = 0;
+        CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)  ///< facts/flow_facts.hpp
     };
     struct Name {
         uint32_t name = 0, source = 0;

@@ -157,6 +157,7 @@ void swap_sides(FlowFacts& f) {
     std::swap(f.client_ip, f.server_ip);
     std::swap(f.client_port, f.server_port);
     std::swap(f.packets_c2s, f.packets_s2c);
+    std::swap(f.ttl_first_c2s, f.ttl_first_s2c);
     const auto flip = [](uint32_t total, uint32_t& s2c) { s2c = total - std::min(s2c, total); };
     flip(f.stun_requests, f.stun_requests_s2c);
     flip(f.stun_answered, f.stun_answered_s2c);
@@ -534,18 +535,7 @@ void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& r) 
     r.icmp_family = r.icmp_from.find(':') != std::string::npos ? 6 : 4;
     r.app.assign(app.app);
     r.names.clear();
-    r.stun_requests = app.stun_requests;
-    r.stun_answered = app.stun_answered;
-    r.stun_errors = app.stun_errors;
-    r.stun_retransmissions = app.stun_retransmissions;
-    r.stun_ice_checks = app.stun_ice_checks;
-    r.stun_requests_s2c = app.stun_requests_s2c;
-    r.stun_answered_s2c = app.stun_answered_s2c;
-    r.stun_retransmissions_s2c = app.stun_retransmissions_s2c;
-    r.proxy_port = app.proxy_port;
-    r.rtp_packets = app.rtp_packets;
-    r.dtls_handshake = app.dtls_handshake;
-    r.channel_data = app.channel_data;
+    facts::copy_app_facts(app, r);
     r.link_broadcast = f.link_broadcast;
     r.roles = app.roles;
 }

@@ -480,6 +480,7 @@ FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) 
         f.last_ts_us = ts_us;
     else if (ts_us < f.first_ts_us)
         f.first_ts_us = ts_us;
+    if (f.packets[d] == 0) f.ttl_first[d] = m.ttl;
     ++f.packets[d];
     f.bytes[d] += m.ip_total_len;
     f.payload_bytes[d] += m.payload_wire_len;

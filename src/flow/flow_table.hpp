@@ -164,6 +164,8 @@ struct alignas(64) Flow {
     /// address (Ethernet ff:ff:ff:ff:ff:ff, or Linux cooked capture's
     /// "broadcast" packet type): nothing is expected to answer it.
     bool link_broadcast = false;
+    /// The IP TTL (IPv6: hop limit) of the first packet from each side (valid once packets[d] > 0).
+    uint8_t ttl_first[2] = {0, 0};
     // ICMP/ICMPv6 flows: the type and code of the flow's first packet, and
     // whether the client sent it (what Zeek's ICMP "ports" and the
     // Community ID are made of).

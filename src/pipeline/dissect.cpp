@@ -24,25 +24,6 @@ constexpr uint8_t kClassifyPackets = 8;
 // (RtcAnalyzer::kGiveUpPackets), so a junk flow it takes costs at most that.
 constexpr uint8_t kLateMediaPackets = 64;
 
-void copy_columns(const FlowColumns& c, store::FlowAppInfo& info) noexcept {
-    info.stun_requests = c.stun_requests;
-    info.stun_answered = c.stun_answered;
-    info.stun_errors = c.stun_errors;
-    info.stun_retransmissions = c.stun_retransmissions;
-    info.stun_ice_checks = c.stun_ice_checks;
-    info.stun_requests_s2c = c.stun_requests_s2c;
-    info.stun_answered_s2c = c.stun_answered_s2c;
-    info.stun_retransmissions_s2c = c.stun_retransmissions_s2c;
-    info.proxy_port = c.proxy_port;
-    info.stun_last_error = c.stun_last_error;
-    info.channel_data = c.channel_data;
-    info.rtp_packets = c.rtp_packets;
-    info.rtcp_packets = c.rtcp_packets;
-    info.dtls_handshake = c.dtls_handshake;
-    info.tls_server_hello = c.tls_server_hello;
-    info.tls_alert = c.tls_alert;
-}
-
 }  // namespace
 
 struct Dissector::Impl {
@@ -126,7 +107,9 @@ struct Dissector::Impl {
         FlowColumns columns;
         AppAnalyzer* an = owner(a);
         if (an) an->describe(f, a, columns, final);
-        copy_columns(columns, info);
+        facts::copy_app_facts(columns, info);
+        info.ttl_first_c2s = f.packets[flow::kFromClient] ? f.ttl_first[flow::kFromClient] : -1;
+        info.ttl_first_s2c = f.packets[flow::kFromServer] ? f.ttl_first[flow::kFromServer] : -1;
         info.roles = a.roles;
         const size_t n = an ? label_text(rows[a.analyzer - 1].labels, a.labels, app_text, sizeof app_text) : 0;
         info.app = std::string_view(app_text, n);

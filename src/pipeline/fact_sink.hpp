@@ -11,6 +11,7 @@
 
 #include "callwall/bytes/reader.hpp"
 #include "callwall/decode/packet.hpp"
+#include "facts/flow_facts.hpp"
 #include "flow/flow_table.hpp"
 #include "callwall/proto/rtp.hpp"
 #include "callwall/proto/stun.hpp"
@@ -142,18 +143,7 @@ private:
     FactSink& b_;
 };
 
-/// The application columns of a flow's row, filled by its analyzer.
-struct FlowColumns {
-    uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
-    uint32_t stun_ice_checks = 0;
-    uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
-    uint16_t proxy_port = 0;
-    uint16_t stun_last_error = 0;
-    uint32_t channel_data = 0;
-    uint64_t rtp_packets = 0, rtcp_packets = 0;
-    bool dtls_handshake = false;
-    bool tls_server_hello = false;
-    int tls_alert = -1;
-};
+/// The application columns of a flow's row, filled by its analyzer (declared in facts/flow_facts.hpp).
+using FlowColumns = facts::FlowAppFacts;
 
 }  // namespace callwall::pipeline

@@ -11,15 +11,14 @@
 namespace callwall::store {
 namespace {
 
-// The flow columns attribution reads, in FlowFacts order (read_flow_page, read_flows).
-#define CALLWALL_FLOW_FACTS_COLUMNS                                                                               \
-    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, "      \
-    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "            \
-    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "               \
-    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, stun_requests, stun_answered, " \
-    "stun_errors, stun_retransmissions, rtp_packets, dtls_handshake, channel_data, coalesce(outcome,''), "        \
-    "stun_ice_checks, stun_requests_s2c, stun_answered_s2c, stun_retransmissions_s2c, proxy_port, "               \
-    "link_broadcast, roles "
+// The flow columns attribution reads (read_flow_page, read_flows): the
+// flow's own, then its application facts (facts/flow_facts.hpp).
+#define CALLWALL_FLOW_FACTS_COLUMNS                                                                          \
+    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, " \
+    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "       \
+    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "          \
+    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, coalesce(outcome,''), "    \
+    "link_broadcast, roles" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_READ) " "
 constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
     "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
 constexpr const char* kOneFlowFactsSql =
@@ -52,21 +51,12 @@ void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
     f.icmp_from = st.text(i++);
     f.icmp_family = f.icmp_from.find(':') != std::string::npos ? 6 : 4;
     f.app = st.text(i++);
-    f.stun_requests = static_cast<uint32_t>(st.integer(i++));
-    f.stun_answered = static_cast<uint32_t>(st.integer(i++));
-    f.stun_errors = static_cast<uint32_t>(st.integer(i++));
-    f.stun_retransmissions = static_cast<uint32_t>(st.integer(i++));
-    f.rtp_packets = static_cast<uint64_t>(st.int64(i++));
-    f.dtls_handshake = st.integer(i++) != 0;
-    f.channel_data = static_cast<uint32_t>(st.integer(i++));
     f.stored_outcome = st.text(i++);
-    f.stun_ice_checks = static_cast<uint32_t>(st.integer(i++));
-    f.stun_requests_s2c = static_cast<uint32_t>(st.integer(i++));
-    f.stun_answered_s2c = static_cast<uint32_t>(st.integer(i++));
-    f.stun_retransmissions_s2c = static_cast<uint32_t>(st.integer(i++));
-    f.proxy_port = static_cast<uint16_t>(st.integer(i++));
     f.link_broadcast = st.integer(i++) != 0;
     f.roles = static_cast<uint8_t>(st.integer(i++));
+#define CALLWALL_FLOW_APP_FACT_READ(type, member, init, decl, stored) f.member = static_cast<type>(st.int64(i++));
+    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_READ)
+#undef CALLWALL_FLOW_APP_FACT_READ
 }
 
 }  // namespace

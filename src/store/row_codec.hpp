@@ -9,8 +9,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <string_view>
+
+#include "facts/flow_facts.hpp"
 
 namespace callwall::store::codec {
 
@@ -48,12 +51,14 @@ enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3, kUn
 /// What a statement holds bound since its last row: SQLite keeps a
 /// statement's bindings across sqlite3_reset, so an integer, real or NULL
 /// equal to the one already bound at its place need not be bound again
-/// (a flow row has 49 values, most of them the same zeros and NULLs from row
+/// (a flow row has 49 values or more, most of them the same zeros and NULLs from row
 /// to row; each bind costs ~100 instructions). Text is always bound: it is
 /// bound in place (SQLITE_STATIC), and the place changes from row to row.
 /// Only for statements bound through it alone.
 struct BoundValues {
-    static constexpr int kMax = 784;  ///< a row group's placeholders: 16 flow rows of 49 (store/row_group.hpp)
+    /// A row group's placeholders: 16 flow rows (store/row_group.hpp) of 33
+    /// columns and the application facts (facts/flow_facts.hpp).
+    static constexpr int kMax = 16 * (33 + static_cast<int>(std::size(facts::kAppFactColumns)));
     char tag[kMax];
     uint64_t bits[kMax];
     BoundValues() noexcept { std::memset(tag, kUnknownValue, sizeof tag); }

@@ -3,6 +3,8 @@
 // creates them; migrate() upgrades older versions.
 #pragma once
 
+#include "facts/flow_facts.hpp"
+
 namespace callwall::store {
 
 // Schema version 4 (version 1 lacked run.writer_*; versions 1 and 2 kept
@@ -87,23 +89,7 @@ CREATE TABLE IF NOT EXISTS flow (
   name TEXT NOT NULL DEFAULT '',
   name_source TEXT NOT NULL DEFAULT '',
   outcome TEXT NOT NULL DEFAULT '',
-  stun_requests INTEGER NOT NULL DEFAULT 0,
-  stun_answered INTEGER NOT NULL DEFAULT 0,
-  stun_errors INTEGER NOT NULL DEFAULT 0,
-  stun_retransmissions INTEGER NOT NULL DEFAULT 0,
-  stun_last_error INTEGER,
-  stun_ice_checks INTEGER NOT NULL DEFAULT 0,
-  stun_requests_s2c INTEGER NOT NULL DEFAULT 0,
-  stun_answered_s2c INTEGER NOT NULL DEFAULT 0,
-  stun_retransmissions_s2c INTEGER NOT NULL DEFAULT 0,
-  proxy_port INTEGER NOT NULL DEFAULT 0,
-  channel_data INTEGER NOT NULL DEFAULT 0,
-  rtp_packets INTEGER NOT NULL DEFAULT 0,
-  rtcp_packets INTEGER NOT NULL DEFAULT 0,
-  dtls_handshake INTEGER NOT NULL DEFAULT 0,
-  tls_server_hello INTEGER NOT NULL DEFAULT 0,
-  tls_alert INTEGER,
-  link_broadcast INTEGER NOT NULL DEFAULT 0,
+)SQL" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_DEFINITION) R"SQL(  link_broadcast INTEGER NOT NULL DEFAULT 0,
   roles INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (run_id, id)
 );

@@ -37,17 +37,16 @@ using codec::encoded_size;
 // A flow's row: written once when the flow ends (an INSERT), or again over
 // the row a live snapshot wrote (the same columns, INSERT OR REPLACE: that
 // statement opens a statement journal per row, ~4,500 instructions, a fifth
-// of the row's cost, so it is kept for the rows that need it).
+// of the row's cost, so it is kept for the rows that need it). The flow's
+// own columns, then its application facts (facts/flow_facts.hpp).
 constexpr const char* kFlowColumns =
     R"SQL( INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
   initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state,
   syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
   later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
-  stun_requests, stun_answered, stun_errors, stun_retransmissions, stun_last_error, channel_data, rtp_packets,
-  rtcp_packets, dtls_handshake, tls_server_hello, tls_alert, stun_ice_checks, stun_requests_s2c, stun_answered_s2c,
-  stun_retransmissions_s2c, proxy_port, link_broadcast, roles)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-)SQL";
+  link_broadcast, roles)SQL" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_NAME) R"SQL()
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)SQL" CALLWALL_FLOW_APP_FACTS(
+        CALLWALL_FLOW_APP_FACT_SQL_PLACEHOLDER) ")\n";
 
 std::string_view transport_name(uint8_t proto) {
     switch (proto) {
@@ -336,15 +335,17 @@ void Store::migrate(int from_version) {
             "ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
             "ALTER TABLE run ADD COLUMN writer_boot_id TEXT");
     }
-    // Flow columns of schema version 2 (ICE checks, each side's own STUN
-    // transactions, the port asked of a proxy) and 6 (link-layer broadcast,
-    // the sides' roles), added with their defaults to a database made before them.
+    // Flow columns added since version 1 (every application fact a database
+    // lacks: version 2's ICE checks, each side's STUN transactions, the port
+    // asked of a proxy, and any fact since; version 6's link_broadcast and roles).
     if (from_version >= 1) {
-        for (const char* column : {"stun_ice_checks", "stun_requests_s2c", "stun_answered_s2c",
-                                   "stun_retransmissions_s2c", "proxy_port", "link_broadcast", "roles"}) {
-            if (has_column("flow", column)) continue;
-            exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0").c_str());
-        }
+        const auto add = [&](const char* column, std::string_view declaration) {
+            if (!has_column("flow", column))
+                exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " " + std::string(declaration)).c_str());
+        };
+        for (size_t i = 0; i < std::size(facts::kAppFactColumns); ++i)
+            add(facts::kAppFactColumns[i], facts::kAppFactDeclarations[i]);
+        for (const char* column : {"link_broadcast", "roles"}) add(column, "INTEGER NOT NULL DEFAULT 0");
     }
     // Schema version 3: the verdict's lists were comma-joined ("443,3478";
     // reasons are tokens without commas or quotes), now JSON arrays. Rows
@@ -606,19 +607,19 @@ void Store::write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const Flo
     const std::optional<std::string_view> icmp_from =
         icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
              : std::nullopt;
-    put(slot, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
-        int64_t{f.server_port}, int64_t{f.initiator_guessed}, util::us_to_s(f.first_ts_us), util::us_to_s(f.last_ts_us),
-        i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]), i64(f.packets[flow::kFromServer]),
-        i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()), int64_t{f.tcp.syn}, int64_t{f.tcp.synack},
-        opt_ts(f.tcp.first_syn_us), opt_ts(f.tcp.last_syn_us), opt(f.tcp.rst[flow::kFromServer], f.tcp.rst_ttl),
-        opt(answered, f.ttl_min[flow::kFromServer]), opt(answered, f.ttl_max[flow::kFromServer]),
-        int64_t{f.later_fragments}, int64_t{f.icmp_errors}, opt(icmp, f.icmp_type), opt(icmp, f.icmp_code), icmp_from,
-        app.app, app.name, app.name_source, app.outcome, int64_t{app.stun_requests}, int64_t{app.stun_answered},
-        int64_t{app.stun_errors}, int64_t{app.stun_retransmissions}, non_zero(app.stun_last_error),
-        int64_t{app.channel_data}, i64(app.rtp_packets), i64(app.rtcp_packets), int64_t{app.dtls_handshake},
-        int64_t{app.tls_server_hello}, opt(app.tls_alert >= 0, app.tls_alert), int64_t{app.stun_ice_checks},
-        int64_t{app.stun_requests_s2c}, int64_t{app.stun_answered_s2c}, int64_t{app.stun_retransmissions_s2c},
-        int64_t{app.proxy_port}, int64_t{f.link_broadcast}, int64_t{app.roles});
+    std::apply(
+        [&](const auto&... facts) {
+            put(slot, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
+                int64_t{f.server_port}, int64_t{f.initiator_guessed}, util::us_to_s(f.first_ts_us),
+                util::us_to_s(f.last_ts_us), i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]),
+                i64(f.packets[flow::kFromServer]), i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()),
+                int64_t{f.tcp.syn}, int64_t{f.tcp.synack}, opt_ts(f.tcp.first_syn_us), opt_ts(f.tcp.last_syn_us),
+                opt(f.tcp.rst[flow::kFromServer], f.tcp.rst_ttl), opt(answered, f.ttl_min[flow::kFromServer]),
+                opt(answered, f.ttl_max[flow::kFromServer]), int64_t{f.later_fragments}, int64_t{f.icmp_errors},
+                opt(icmp, f.icmp_type), opt(icmp, f.icmp_code), icmp_from, app.app, app.name, app.name_source,
+                app.outcome, int64_t{f.link_broadcast}, int64_t{app.roles}, facts...);
+        },
+        facts::column_values(app));
 }
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "facts/flow_facts.hpp"
 #include "flow/flow_table.hpp"
 #include "util/idle_work.hpp"
 
@@ -117,19 +118,7 @@ struct FlowAppInfo {
     std::string_view name;  ///< the name the flow was meant for
     std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
     std::string_view outcome;  ///< filled by attribution; "" until then
-    uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
-    /// Requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside.
-    uint32_t stun_ice_checks = 0;
-    /// Of the counts above, the responder's own requests (s2c), their
-    /// retransmissions and how many were answered.
-    uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
-    uint16_t proxy_port = 0;  ///< a tunnel through a SOCKS/HTTP CONNECT proxy: the port asked for (0: none)
-    uint16_t stun_last_error = 0;
-    uint32_t channel_data = 0;
-    uint64_t rtp_packets = 0, rtcp_packets = 0;
-    bool dtls_handshake = false;
-    bool tls_server_hello = false;
-    int tls_alert = -1;  ///< fatal alert description from the server, -1 = none
+    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)  ///< facts/flow_facts.hpp
     uint8_t roles = 0;  ///< flow::role_bit per side: which side asked, which answered (DNS, STUN)
 };
 

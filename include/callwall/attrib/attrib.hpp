@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "callwall/catalog/catalog.hpp"
+#include "facts/flow_facts.hpp"
 
 namespace callwall::attrib {
 
@@ -68,20 +69,15 @@ struct FlowFacts {
         std::string name, source;
     };
     std::vector<Name> names;
-    uint32_t stun_requests = 0, stun_answered = 0, stun_errors = 0, stun_retransmissions = 0;
-    uint32_t stun_ice_checks = 0;  ///< requests that are ICE connectivity checks
-    /// Of the STUN counts, the responder's own requests, how many were
-    /// answered, and their retransmissions (the rest are the initiator's).
-    uint32_t stun_requests_s2c = 0, stun_answered_s2c = 0, stun_retransmissions_s2c = 0;
-    /// A tunnel through an explicit proxy (SOCKS, HTTP CONNECT): the port the
-    /// client asked the proxy for, which is the port the requirement is about
-    /// (the flow's own server port is the proxy's). 0: not a proxy tunnel.
-    uint16_t proxy_port = 0;
+    /// The application facts of the row, one member each (facts/flow_facts.hpp):
+    /// STUN counts (stun_*_s2c: the responder's own requests, how many were
+    /// answered, their retransmissions; the rest are the initiator's), the
+    /// port asked of an explicit proxy (SOCKS, HTTP CONNECT; 0: not a proxy
+    /// tunnel, else the port the requirement is about: the flow's own server
+    /// port is the proxy's), RTP/RTCP, DTLS, TLS, TURN channel data.
+    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)
     /// The port the flow serves: the proxy target's, else the server's.
     [[nodiscard]] uint16_t service_port() const noexcept { return proxy_port ? proxy_port : server_port; }
-    uint64_t rtp_packets = 0;
-    bool dtls_handshake = false;
-    uint32_t channel_data = 0;
     /// The flow's first packet went to the link-layer broadcast address.
     bool link_broadcast = false;
     /// Which side's DNS/STUN messages asked and which answered
