@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "bench_frames.hpp"
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/analyzer.hpp"
 #include "pipeline/dissect.hpp"

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 
 namespace callwall::bench {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bench_frames.hpp"
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include <random>
 #include <vector>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 
 namespace {

@@ -38,10 +38,10 @@
 #include <vector>
 
 #include "attrib/store_io.hpp"
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/run/session.hpp"
+#include "attrib/attrib.hpp"
+#include "capture/pcap_source.hpp"
+#include "catalog/catalog.hpp"
+#include "run/session.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 

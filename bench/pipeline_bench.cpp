@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "pipeline/analyzer.hpp"
 #include "bench_frames.hpp"
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/proto/dns.hpp"
-#include "callwall/proto/tls.hpp"
+#include "proto/dns.hpp"
+#include "proto/tls.hpp"
 #include "unit/proto/fixtures.hpp"
 #include "unit/test_util.hpp"
 

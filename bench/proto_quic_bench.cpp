@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 #include "unit/proto/fixtures.hpp"
 #include "unit/test_util.hpp"
 

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/proto/dtls.hpp"
-#include "callwall/proto/rtp.hpp"
-#include "callwall/proto/stun.hpp"
+#include "proto/dtls.hpp"
+#include "proto/rtp.hpp"
+#include "proto/stun.hpp"
 #include "unit/test_util.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <string>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "store/store.hpp"
 

@@ -1,5 +1,5 @@
 // Attribution: per vendor product, what the entry verdicts add up to. See attrib/attrib.hpp.
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 
 #include <map>
 

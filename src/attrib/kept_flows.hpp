@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/naming.hpp"
 #include "facts/flow_facts.hpp"
 #include "util/huge_pages.hpp"

@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "attrib/stage.hpp"
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 
 namespace callwall::store {
 class Store;

@@ -1,5 +1,5 @@
 // Attribution: which catalog entries a flow serves. See attrib/attrib.hpp.
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 
 #include <algorithm>
 

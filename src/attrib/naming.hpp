@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "util/huge_pages.hpp"
 

@@ -1,7 +1,7 @@
 // Attribution: whether one flow got through (classify_flow and its facts). See attrib/attrib.hpp.
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/decode/icmp_text.hpp"
+#include "decode/icmp_text.hpp"
 
 #include <arpa/inet.h>
 

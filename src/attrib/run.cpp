@@ -5,7 +5,7 @@
 // memory, its rows written once every flow is attributed.
 #include "attrib/kept_flows.hpp"
 #include "attrib/stage.hpp"
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
 #include "store/attribution_io.hpp"
 #include "store/dns_names.hpp"

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/attrib/attribute.hpp"
+#include "attrib/attribute.hpp"
 #include "attrib/store_io.hpp"
 
 namespace callwall::attrib::stage {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "flow/flow_table.hpp"
 #include "store/store.hpp"
 

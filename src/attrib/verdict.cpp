@@ -1,5 +1,5 @@
 // Attribution: one catalog entry's verdict from its matched flows. See attrib/attrib.hpp.
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 
 #include <algorithm>
 #include <iterator>

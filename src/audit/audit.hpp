@@ -13,8 +13,8 @@
 #include "audit/ruleset_chains.hpp"
 #include "audit/ruleset_input.hpp"
 #include "audit/ruleset_text.hpp"
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "attrib/attrib.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::store {
 class Store;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "audit/ruleset_input.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::audit {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::audit {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "audit/ruleset_addresses.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::audit {
 

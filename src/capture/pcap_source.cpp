@@ -1,5 +1,5 @@
 // libpcap-backed sources. See capture/pcap_source.hpp.
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -20,8 +20,8 @@
 #include "capture/decompress.hpp"
 #include "capture/mapped_file.hpp"
 #include "capture/prefetch_ahead.hpp"
-#include "callwall/capture/pcapng_reader.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcapng_reader.hpp"
+#include "decode/packet.hpp"
 
 namespace callwall::capture {
 

@@ -1,5 +1,5 @@
 // pcapng block reader. See capture/pcapng_reader.hpp.
-#include "callwall/capture/pcapng_reader.hpp"
+#include "capture/pcapng_reader.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -47,8 +47,8 @@
 #include <thread>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/packet.hpp"
 #include "util/idle_work.hpp"
 
 namespace callwall::capture {

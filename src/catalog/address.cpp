@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/export_parts.hpp"
 
 namespace callwall::catalog {

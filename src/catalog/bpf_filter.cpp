@@ -1,5 +1,5 @@
 // The default live capture filter. See catalog/bpf_filter.hpp.
-#include "callwall/catalog/bpf_filter.hpp"
+#include "catalog/bpf_filter.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -2,7 +2,7 @@
 // vendor_for_host, match_any_destination) are noexcept and allocation-free.
 #include <algorithm>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::catalog {
 

@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/host_text.hpp"
 
 namespace callwall::catalog {

@@ -17,7 +17,7 @@
 #include <map>
 #include <set>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/export_parts.hpp"
 
 namespace callwall::catalog {

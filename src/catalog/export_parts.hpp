@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::catalog::export_detail {
 

@@ -1,7 +1,7 @@
 // `catalog list` (text table, JSON) and `catalog show` renderings.
 #include <algorithm>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::catalog {
 

@@ -1,6 +1,6 @@
 // `catalog import`: a vendor's machine-readable list to a schema-2 catalog
-// file. See include/callwall/catalog/import.hpp.
-#include "callwall/catalog/import.hpp"
+// file. See src/catalog/import.hpp.
+#include "catalog/import.hpp"
 
 #include <algorithm>
 #include <charconv>

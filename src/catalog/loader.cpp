@@ -13,7 +13,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/loader_parts.hpp"
 
 namespace callwall::catalog {

@@ -12,7 +12,7 @@
 #include <toml++/toml.h>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::catalog::loader_detail {
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/host_text.hpp"
 
 namespace callwall::catalog {

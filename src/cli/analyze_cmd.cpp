@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/run/session.hpp"
-#include "callwall/capture/pcap_source.hpp"
+#include "attrib/attrib.hpp"
+#include "run/session.hpp"
+#include "capture/pcap_source.hpp"
 #include "capture/read_ahead.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/catalog/import.hpp"
+#include "catalog/catalog.hpp"
+#include "catalog/import.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 

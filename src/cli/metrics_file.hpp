@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/events/metrics.hpp"
-#include "callwall/run/session.hpp"
+#include "attrib/attrib.hpp"
+#include "catalog/catalog.hpp"
+#include "events/metrics.hpp"
+#include "run/session.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"

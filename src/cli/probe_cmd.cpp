@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/run/session.hpp"
+#include "capture/pcap_source.hpp"
+#include "run/session.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 #include "probe/address.hpp"

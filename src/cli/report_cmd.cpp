@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
 

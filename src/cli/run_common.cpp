@@ -13,9 +13,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "cli/commands.hpp"
 
 namespace callwall::cli {

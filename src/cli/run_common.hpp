@@ -10,8 +10,8 @@
 
 #include <optional>
 
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/run/session.hpp"
+#include "catalog/catalog.hpp"
+#include "run/session.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 

@@ -1,6 +1,6 @@
 // The words for ICMP and ICMPv6 error types and codes. See
 // callwall/decode/icmp_text.hpp.
-#include "callwall/decode/icmp_text.hpp"
+#include "decode/icmp_text.hpp"
 
 #include <array>
 

@@ -1,5 +1,5 @@
 // IPv4/IPv6 fragment reassembly. See decode/ip_reassembly.hpp.
-#include "callwall/decode/ip_reassembly.hpp"
+#include "decode/ip_reassembly.hpp"
 
 #include <algorithm>
 #include <cstring>

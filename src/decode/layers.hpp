@@ -2,8 +2,8 @@
 // tunnels.cpp, icmp.cpp, ip_reassembly.cpp): not part of the public decode API.
 #pragma once
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/decode/packet.hpp"
+#include "bytes/reader.hpp"
+#include "decode/packet.hpp"
 
 namespace callwall::decode::detail {
 

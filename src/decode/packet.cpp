@@ -1,5 +1,5 @@
 // Link, IP, transport and ICMP-error decoding. See decode/packet.hpp.
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 
 #include <arpa/inet.h>
 

@@ -1,6 +1,6 @@
 // The decode layer's names and text forms, off the packet path: encapsulation
 // names, supported link types, addresses to and from text (see decode/packet.hpp).
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 
 #include <arpa/inet.h>
 

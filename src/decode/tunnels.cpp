@@ -3,7 +3,7 @@
 // See decode/packet.hpp.
 #include <algorithm>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "decode/layers.hpp"
 
 namespace callwall::decode::detail {

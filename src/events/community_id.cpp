@@ -6,7 +6,7 @@
 #include <array>
 #include <cstring>
 
-#include "callwall/events/events.hpp"
+#include "events/events.hpp"
 
 namespace callwall::events {
 namespace {

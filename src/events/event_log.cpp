@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/events/events.hpp"
+#include "catalog/catalog.hpp"
+#include "events/events.hpp"
 
 namespace callwall::events {
 namespace {

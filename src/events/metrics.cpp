@@ -1,5 +1,5 @@
-// Prometheus text exposition. See include/callwall/events/metrics.hpp.
-#include "callwall/events/metrics.hpp"
+// Prometheus text exposition. See src/events/metrics.hpp.
+#include "events/metrics.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

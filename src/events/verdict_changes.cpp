@@ -1,5 +1,5 @@
 // Verdict lines: only the entries whose verdict changed. See events/events.hpp.
-#include "callwall/events/events.hpp"
+#include "events/events.hpp"
 
 namespace callwall::events {
 

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "util/huge_pages.hpp"
 
 namespace callwall::flow {

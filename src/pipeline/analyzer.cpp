@@ -3,7 +3,7 @@
 
 #include "attrib/kept_flows.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "decode/layers.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"

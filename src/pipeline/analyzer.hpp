@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/ip_reassembly.hpp"
+#include "attrib/attrib.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/ip_reassembly.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
 #include "store/store.hpp"

@@ -27,7 +27,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
 #include "attrib/naming.hpp"

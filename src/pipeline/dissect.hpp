@@ -44,7 +44,7 @@
 #include <string_view>
 #include <utility>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "attrib/naming.hpp"
 #include "store/store.hpp"

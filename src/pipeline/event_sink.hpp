@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <string>
 
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/events/events.hpp"
+#include "catalog/catalog.hpp"
+#include "events/events.hpp"
 #include "pipeline/analyzer.hpp"
 #include "pipeline/fact_sink.hpp"
 

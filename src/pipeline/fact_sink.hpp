@@ -9,12 +9,12 @@
 #include <cstdint>
 #include <string_view>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/decode/packet.hpp"
+#include "bytes/reader.hpp"
+#include "decode/packet.hpp"
 #include "facts/flow_facts.hpp"
 #include "flow/flow_table.hpp"
-#include "callwall/proto/rtp.hpp"
-#include "callwall/proto/stun.hpp"
+#include "proto/rtp.hpp"
+#include "proto/stun.hpp"
 
 namespace callwall::pipeline {
 

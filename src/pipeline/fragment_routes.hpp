@@ -25,8 +25,8 @@
 #include <cstring>
 #include <vector>
 
-#include "callwall/decode/ip_reassembly.hpp"
-#include "callwall/decode/packet.hpp"
+#include "decode/ip_reassembly.hpp"
+#include "decode/packet.hpp"
 
 namespace callwall::pipeline {
 

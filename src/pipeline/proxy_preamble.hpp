@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "callwall/bytes/reader.hpp"
+#include "bytes/reader.hpp"
 
 namespace callwall::pipeline::proxy {
 

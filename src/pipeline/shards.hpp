@@ -65,9 +65,9 @@
 #include <utility>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/ip_reassembly.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/ip_reassembly.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
 #include "store/store.hpp"

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <optional>
 
-#include "callwall/proto/dns.hpp"
-#include "callwall/proto/quic.hpp"
+#include "proto/dns.hpp"
+#include "proto/quic.hpp"
 #include "util/clock.hpp"
 
 namespace callwall::pipeline {

@@ -19,7 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/bytes/reader.hpp"
+#include "bytes/reader.hpp"
 
 namespace callwall::pipeline {
 

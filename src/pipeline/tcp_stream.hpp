@@ -9,7 +9,7 @@
 #include <array>
 #include <cstdint>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
 #include "pipeline/buffer_pool.hpp"

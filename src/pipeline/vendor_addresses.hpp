@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/bpf_filter.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/bpf_filter.hpp"
+#include "catalog/catalog.hpp"
 #include "pipeline/fact_sink.hpp"
 
 namespace callwall::pipeline {

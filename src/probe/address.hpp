@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "callwall/bytes/reader.hpp"
+#include "bytes/reader.hpp"
 
 namespace callwall::probe {
 

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 
 namespace callwall::probe {
 

@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "probe/address.hpp"
 
 namespace callwall::probe {

@@ -23,7 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "callwall/bytes/reader.hpp"
+#include "bytes/reader.hpp"
 #include "probe/wire.hpp"
 
 namespace callwall::probe {

@@ -40,7 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "probe/reflect_guard.hpp"
 
 namespace callwall::probe {

@@ -9,7 +9,7 @@
 #include <ctime>
 #include <cstring>
 
-#include "callwall/proto/stun.hpp"
+#include "proto/stun.hpp"
 
 namespace callwall::probe {
 namespace {

@@ -1,6 +1,6 @@
-// DNS decoder: see include/callwall/proto/dns.hpp for scope, limits and error policy.
+// DNS decoder: see src/proto/dns.hpp for scope, limits and error policy.
 // The TCP framer is in dns_tcp_framer.cpp.
-#include "callwall/proto/dns.hpp"
+#include "proto/dns.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,6 +1,6 @@
 // DNS over TCP framing (RFC 1035 §4.2.2, RFC 7766): the two-byte length
 // prefix, messages split across segments, and gaps (see dns.hpp, TcpFramer).
-#include "callwall/proto/dns.hpp"
+#include "proto/dns.hpp"
 
 #include <algorithm>
 #include <cstring>

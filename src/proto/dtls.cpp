@@ -1,5 +1,5 @@
-// DTLS record walk and handshake facts. See include/callwall/proto/dtls.hpp.
-#include "callwall/proto/dtls.hpp"
+// DTLS record walk and handshake facts. See src/proto/dtls.hpp.
+#include "proto/dtls.hpp"
 
 namespace callwall::proto::dtls {
 namespace {

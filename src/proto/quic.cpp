@@ -2,7 +2,7 @@
 // headers (see quic.hpp). Initial keys and packet protection are in
 // quic_crypto.cpp; frames, the gQUIC CHLO and the ClientHello assembler in
 // quic_frames.cpp.
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 #include "proto/quic_detail.hpp"
 
 #include <algorithm>

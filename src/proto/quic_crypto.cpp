@@ -7,7 +7,7 @@
 // one malloc per init, also with EVP_MD_CTX_copy_ex and EVP_MAC HMAC), which would put a heap
 // allocation on the packet path of every new flow.
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 #include "proto/quic_detail.hpp"
 
 #include <openssl/evp.h>

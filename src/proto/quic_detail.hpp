@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 
 namespace callwall::proto::quic {
 

@@ -1,6 +1,6 @@
 // QUIC frames in Initial packets (RFC 9000 §19), the gQUIC CHLO, and the
 // ClientHello assembler over CRYPTO frames (see quic.hpp).
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 #include "proto/quic_detail.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // RTP/RTCP decoding, the RTP confirmation heuristic and per-SSRC stream
-// statistics. See include/callwall/proto/rtp.hpp for references.
-#include "callwall/proto/rtp.hpp"
+// statistics. See src/proto/rtp.hpp for references.
+#include "proto/rtp.hpp"
 
 #include <cmath>
 

@@ -1,8 +1,8 @@
 // STUN/TURN message decoder (header, attributes, FINGERPRINT). ChannelData and
 // the stream framer are in stun_stream.cpp, the transaction tracker and the
-// ChannelData validator in stun_track.cpp. See include/callwall/proto/stun.hpp
+// ChannelData validator in stun_track.cpp. See src/proto/stun.hpp
 // for references and the variant table.
-#include "callwall/proto/stun.hpp"
+#include "proto/stun.hpp"
 #include "proto/stun_detail.hpp"
 
 #include <array>

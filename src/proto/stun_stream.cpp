@@ -1,7 +1,7 @@
 // STUN over streams and TURN channels: ChannelData (RFC 8656 §12.4,
 // [MS-TURN]) and the stream framer that splits a TCP byte stream into STUN
-// messages, ChannelData and RFC 4571 frames. See include/callwall/proto/stun.hpp.
-#include "callwall/proto/stun.hpp"
+// messages, ChannelData and RFC 4571 frames. See src/proto/stun.hpp.
+#include "proto/stun.hpp"
 #include "proto/stun_detail.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // STUN transaction tracking (answered, unanswered, retransmitted requests)
 // and the ChannelData validator (channels bound by ChannelBind). See
-// include/callwall/proto/stun.hpp.
-#include "callwall/proto/stun.hpp"
+// src/proto/stun.hpp.
+#include "proto/stun.hpp"
 
 #include <cstring>
 

@@ -1,5 +1,5 @@
-// TLS first-flight decoder: see include/callwall/proto/tls.hpp for scope and limits.
-#include "callwall/proto/tls.hpp"
+// TLS first-flight decoder: see src/proto/tls.hpp for scope and limits.
+#include "proto/tls.hpp"
 #include "proto/tls_records.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // TLS flight assemblers: the first ClientHello / ServerHello flight of a TCP
 // stream, from segments in any order (see tls.hpp, FlightAssembler).
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 #include "proto/tls_records.hpp"
 
 #include <algorithm>

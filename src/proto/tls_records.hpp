@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 
 namespace callwall::proto::tls {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "report/html_parts.hpp"
 #include "report/text_parts.hpp"
 

@@ -25,7 +25,7 @@
 #include <tuple>
 #include <vector>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "report/html_parts.hpp"
 #include "util/split.hpp"
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 
 namespace callwall::report::html {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/decode/icmp_text.hpp"
+#include "decode/icmp_text.hpp"
 #include "report/html_parts.hpp"
 
 namespace callwall::report::html {

@@ -1,5 +1,5 @@
 // The text, JSON and CSV renderings (the reads are the store's: store/report_reader.hpp). See report/report.hpp.
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "report/html_parts.hpp"
 #include "report/text_parts.hpp"
 
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "store/store.hpp"
 #include "store/report_reader.hpp"
 #include "util/split.hpp"

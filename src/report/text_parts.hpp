@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 
 namespace callwall::report {
 

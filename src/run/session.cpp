@@ -1,5 +1,5 @@
-// A run from start to end. See include/callwall/run/session.hpp.
-#include "callwall/run/session.hpp"
+// A run from start to end. See src/run/session.hpp.
+#include "run/session.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -11,7 +11,7 @@
 #include "attrib/live.hpp"
 #include "attrib/naming.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/events/events.hpp"
+#include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
 #include "pipeline/event_sink.hpp"

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "store/store.hpp"
 
 namespace callwall::store {

@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "store/dns_names.hpp"
 
 namespace callwall::store {

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "store/store.hpp"
 
 namespace callwall::store {

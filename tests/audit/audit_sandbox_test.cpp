@@ -17,7 +17,7 @@
 #include "audit/audit.hpp"
 #include "audit/fix.hpp"
 #include "audit/audit_test_util.hpp"
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "robustness/robustness_util.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"

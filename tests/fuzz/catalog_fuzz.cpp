@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     namespace cat = callwall::catalog;

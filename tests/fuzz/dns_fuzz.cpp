@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/proto/dns.hpp"
+#include "proto/dns.hpp"
 
 using namespace callwall;
 

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/proto/dtls.hpp"
+#include "proto/dtls.hpp"
 
 using namespace callwall;
 

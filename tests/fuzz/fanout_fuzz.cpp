@@ -11,7 +11,7 @@
 #include <string>
 
 #include "../unit/capture/cbpf_interp.hpp"
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "capture/fanout.hpp"
 #include "pipeline/shards.hpp"
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/decode/ip_reassembly.hpp"
+#include "decode/ip_reassembly.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace callwall::decode;

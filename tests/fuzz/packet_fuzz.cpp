@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 #include "../unit/decode/packet_meta_equal.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

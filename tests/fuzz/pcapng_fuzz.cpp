@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcapng_reader.hpp"
+#include "capture/pcapng_reader.hpp"
 
 using callwall::capture::PcapngReader;
 

@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "pipeline/analyzer.hpp"
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "store/store.hpp"
 
 namespace {

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <vector>
 
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 
 using namespace callwall;
 using namespace callwall::proto::quic;

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/proto/dtls.hpp"
-#include "callwall/proto/rtp.hpp"
+#include "proto/dtls.hpp"
+#include "proto/rtp.hpp"
 
 using namespace callwall;
 namespace rtp = proto::rtp;

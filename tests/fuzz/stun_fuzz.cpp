@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/proto/stun.hpp"
+#include "proto/stun.hpp"
 
 using namespace callwall;
 namespace stun = proto::stun;

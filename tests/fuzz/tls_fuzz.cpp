@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 
 using namespace callwall;
 using namespace callwall::proto::tls;

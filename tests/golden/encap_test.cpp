@@ -12,9 +12,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 
 namespace callwall::test {

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "attrib/store_io.hpp"
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"

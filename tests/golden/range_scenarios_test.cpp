@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "attrib/store_io.hpp"
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "attrib/attrib.hpp"
+#include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 
 namespace callwall::test {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 #include "sqlite_rows.hpp"

@@ -10,10 +10,10 @@
 #include <set>
 #include <sstream>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/report/report.hpp"
+#include "catalog/catalog.hpp"
+#include "report/report.hpp"
 #include "golden/run_util.hpp"
 #include "unit/corpus.hpp"
 

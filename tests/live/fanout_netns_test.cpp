@@ -37,8 +37,8 @@
 #include <thread>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/packet.hpp"
 #include "capture/fanout.hpp"
 #include "golden/run_util.hpp"
 #include "live/netns.hpp"

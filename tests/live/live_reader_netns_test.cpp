@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/packet.hpp"
 #include "capture/live_reader.hpp"
 #include "live/netns.hpp"
 #include "live/spawn.hpp"

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "callwall/decode/packet.hpp"
-#include "callwall/proto/dns.hpp"
-#include "callwall/proto/stun.hpp"
+#include "decode/packet.hpp"
+#include "proto/dns.hpp"
+#include "proto/stun.hpp"
 #include "probe/address.hpp"
 #include "probe/capture.hpp"
 #include "probe/loopback.hpp"

@@ -22,7 +22,7 @@
 #include <map>
 #include <thread>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "golden/run_util.hpp"
 #include "live/spawn.hpp"
 

@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
-#include "callwall/proto/stun.hpp"
-#include "callwall/proto/tls.hpp"
+#include "proto/stun.hpp"
+#include "proto/tls.hpp"
 #include "unit/corpus.hpp"
 #include <arpa/inet.h>
 #include <pcap/pcap.h>

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 #include "probe/loopback.hpp"
 #include "probe/reflector.hpp"
 #include "probe/sender.hpp"

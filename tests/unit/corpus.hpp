@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 
 namespace callwall::test {

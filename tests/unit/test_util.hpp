@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/bytes/reader.hpp"
+#include "bytes/reader.hpp"
 
 namespace callwall::test {
 

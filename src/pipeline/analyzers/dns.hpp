@@ -12,7 +12,7 @@
 #include <array>
 #include <cstdint>
 
-#include "callwall/proto/dns.hpp"
+#include "proto/dns.hpp"
 #include "pipeline/app_analyzer.hpp"
 #include "pipeline/buffer_pool.hpp"
 

@@ -1,7 +1,7 @@
 // DTLS on a media flow. See pipeline/analyzers/dtls.hpp.
 #include "pipeline/analyzers/dtls.hpp"
 
-#include "callwall/proto/dtls.hpp"
+#include "proto/dtls.hpp"
 
 namespace callwall::pipeline {
 

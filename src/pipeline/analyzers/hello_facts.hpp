@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 #include "pipeline/app_analyzer.hpp"
 
 namespace callwall::pipeline {

@@ -8,7 +8,7 @@
 #include <array>
 #include <optional>
 
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 #include "pipeline/analyzers/hello_facts.hpp"
 #include "pipeline/buffer_pool.hpp"
 

@@ -1,7 +1,7 @@
 // Real-time media over UDP. See pipeline/analyzers/rtc.hpp.
 #include "pipeline/analyzers/rtc.hpp"
 
-#include "callwall/proto/dtls.hpp"
+#include "proto/dtls.hpp"
 #include "pipeline/analyzers/dtls.hpp"
 
 namespace callwall::pipeline {

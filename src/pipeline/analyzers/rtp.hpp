@@ -7,7 +7,7 @@
 
 #include <array>
 
-#include "callwall/proto/rtp.hpp"
+#include "proto/rtp.hpp"
 #include "pipeline/analyzers/rtc_flow.hpp"
 #include "pipeline/app_analyzer.hpp"
 #include "pipeline/buffer_pool.hpp"

@@ -10,7 +10,7 @@
 #include <array>
 #include <optional>
 
-#include "callwall/proto/stun.hpp"
+#include "proto/stun.hpp"
 #include "pipeline/analyzers/rtc_flow.hpp"
 #include "pipeline/analyzers/rtp.hpp"
 #include "pipeline/app_analyzer.hpp"

@@ -12,7 +12,7 @@
 #include <array>
 #include <optional>
 
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 #include "pipeline/analyzers/hello_facts.hpp"
 #include "pipeline/buffer_pool.hpp"
 

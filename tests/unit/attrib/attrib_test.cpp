@@ -1,7 +1,7 @@
 // Attribution and verdict rules on hand-made flow facts against the bundled
 // catalog: each outcome and reason, each evidence kind, the inconclusive
 // case, destination-ANY entries never matched by port alone, overlaps.
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "attrib/store_io.hpp"
 
 #include <gtest/gtest.h>

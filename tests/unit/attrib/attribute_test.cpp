@@ -1,14 +1,14 @@
 // attrib::attribute, the pure stage: facts in, verdicts out, no database;
 // and over every scenario capture it decides what run_attribution (the same
 // steps around the store's reads and writes) decides and writes.
-#include "callwall/attrib/attribute.hpp"
+#include "attrib/attribute.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <sstream>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "store/attribution_io.hpp"
 #include "attrib/store_io.hpp"

@@ -2,8 +2,8 @@
 // and the vendor's fallback order in a product's conclusion.
 #include <gtest/gtest.h>
 
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "attrib/attrib.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::attrib {
 namespace {

@@ -13,8 +13,8 @@
 
 #include "attrib/live.hpp"
 #include "attrib/store_io.hpp"
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "capture/pcap_source.hpp"
+#include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"

@@ -3,7 +3,7 @@
 // runs the same rules over generated captures).
 #include <gtest/gtest.h>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 #include "flow/flow_table.hpp"
 
 namespace callwall::attrib {

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/decode/packet.hpp"
+#include "bytes/reader.hpp"
+#include "decode/packet.hpp"
 
 namespace callwall::test {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "capture/decompress.hpp"
 #include "unit/capture/capture_file.hpp"
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::capture {

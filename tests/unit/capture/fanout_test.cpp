@@ -18,8 +18,8 @@
 #include <tuple>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/packet.hpp"
 #include "capture/fanout.hpp"
 #include "pipeline/shards.hpp"
 #include "unit/capture/cbpf_model.hpp"

@@ -4,7 +4,7 @@
 // anywhere else still ends the process; and is not used for what is not a
 // regular file. PcapSource reads the same frames through it as through fopen.
 #include "capture/mapped_file.hpp"
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "unit/capture/capture_file.hpp"
 #include "util/huge_pages.hpp"
 

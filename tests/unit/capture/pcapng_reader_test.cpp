@@ -4,7 +4,7 @@
 // unknown blocks skipped; and damage: truncated blocks, bad lengths, bad
 // trailers, packets on undescribed interfaces. PcapSource hands pcapng files
 // and pipes to it.
-#include "callwall/capture/pcapng_reader.hpp"
+#include "capture/pcapng_reader.hpp"
 
 #include <gtest/gtest.h>
 #include <malloc.h>
@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 
 namespace callwall::capture {
 namespace {

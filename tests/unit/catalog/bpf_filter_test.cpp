@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/bpf_filter.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/bpf_filter.hpp"
+#include "catalog/catalog.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::catalog {

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::test {
 

@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/public_suffix.hpp"
 #include "unit/catalog/catalog_test_util.hpp"
 

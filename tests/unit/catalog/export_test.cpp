@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::catalog {

@@ -2,8 +2,8 @@
 // schema-2 catalog file that loads, with the list's version.
 #include <gtest/gtest.h>
 
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/catalog/import.hpp"
+#include "catalog/catalog.hpp"
+#include "catalog/import.hpp"
 
 namespace callwall::catalog {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/public_suffix.hpp"
 
 namespace callwall::catalog::public_suffix_test {

@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::catalog {

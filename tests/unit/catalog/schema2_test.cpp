@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "unit/catalog/catalog_test_util.hpp"
 #include "unit/corpus.hpp"
 

@@ -17,7 +17,7 @@
 #include <tuple>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "unit/catalog/catalog_test_util.hpp"
 
 namespace callwall::catalog {

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "unit/corpus.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "unit/catalog/catalog_test_util.hpp"
 
 namespace callwall::catalog {

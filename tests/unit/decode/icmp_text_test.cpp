@@ -1,5 +1,5 @@
 // The words for ICMP and ICMPv6 error types and Destination Unreachable codes.
-#include "callwall/decode/icmp_text.hpp"
+#include "decode/icmp_text.hpp"
 
 #include <gtest/gtest.h>
 

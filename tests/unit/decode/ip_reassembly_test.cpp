@@ -1,7 +1,7 @@
 // IP fragment reassembly: order, IPv4 and IPv6, RFC 5722 overlaps, duplicates,
 // timeouts, the bound on datagrams in progress, hostile offsets and lengths,
 // and that every fragment is released exactly once.
-#include "callwall/decode/ip_reassembly.hpp"
+#include "decode/ip_reassembly.hpp"
 
 #include <gtest/gtest.h>
 

@@ -12,8 +12,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/packet.hpp"
 #include "golden/run_util.hpp"
 #include "unit/decode/packet_meta_equal.hpp"
 #include "unit/test_util.hpp"

@@ -3,7 +3,7 @@
 // parse_frame agree, in the unit test and in the packet fuzzer.
 #pragma once
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 
 namespace callwall::test {
 

@@ -1,5 +1,5 @@
 // Link/IP/transport/ICMP decoding on hex fixtures.
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 
 #include <gtest/gtest.h>
 

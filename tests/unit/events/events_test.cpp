@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "callwall/events/events.hpp"
+#include "events/events.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::events {

@@ -1,6 +1,6 @@
 // capture --metrics: the Prometheus text of a refresh, and the file that is
 // replaced whole (a temporary beside it, renamed over it).
-#include "callwall/events/metrics.hpp"
+#include "events/metrics.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "pipeline/analyzer.hpp"
 #include "golden/run_util.hpp"
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/decode/packet.hpp"
+#include "capture/pcap_source.hpp"
+#include "decode/packet.hpp"
 #include "pipeline/analyzer.hpp"
 
 namespace callwall::pipeline::decode_limits_test {

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/event_sink.hpp"
 #include "unit/corpus.hpp"

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "capture/pcap_source.hpp"
+#include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/event_sink.hpp"
 #include "unit/corpus.hpp"

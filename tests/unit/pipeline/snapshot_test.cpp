@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "attrib/store_io.hpp"
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
 #include "store/store.hpp"

@@ -1,5 +1,5 @@
 // Unit tests for the DNS decoder and the DNS-over-TCP framer.
-#include "callwall/proto/dns.hpp"
+#include "proto/dns.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // extended_master_secret, supported_groups; the record and handshake
 // headers as RFC 6347 §4.1/§4.2.2 lay them out), every prefix of it, wrong
 // lengths, and adversarial datagrams.
-#include "callwall/proto/dtls.hpp"
+#include "proto/dtls.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // packets and out-of-order CRYPTO frames, gQUIC CHLO, prefixes, wrong lengths, adversarial
 // packets built with a test-only sealer, and a capture-driven run over the pcaps themselves
 // (CALLWALL_SHARED_DIR).
-#include "callwall/proto/quic.hpp"
+#include "proto/quic.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/crypto.h>
@@ -27,8 +27,8 @@
 #include "unit/proto/fixtures.hpp"
 #include "unit/test_util.hpp"
 
-#if __has_include("callwall/proto/tls.hpp")
-#include "callwall/proto/tls.hpp"
+#if __has_include("proto/tls.hpp")
+#include "proto/tls.hpp"
 #define CALLWALL_QUIC_TEST_HAS_TLS 1
 #endif
 

@@ -1,6 +1,6 @@
 // Unit tests for proto/rtp (demux, RTP, RTCP/SRTCP, Confirmer, StreamStats)
 // and proto/dtls (record walk, ClientHello facts).
-#include "callwall/proto/rtp.hpp"
+#include "proto/rtp.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "callwall/proto/dtls.hpp"
-#include "callwall/proto/stun.hpp"
+#include "proto/dtls.hpp"
+#include "proto/stun.hpp"
 #include "unit/test_util.hpp"
 
 #if __has_include(<nlohmann/json.hpp>)

@@ -1,6 +1,6 @@
 // Unit tests for proto/stun: STUN/TURN messages, ChannelData, MS multiplexed
 // TURN, stream framing, transaction tracking and the ChannelData validator.
-#include "callwall/proto/stun.hpp"
+#include "proto/stun.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 #include "unit/proto/fixtures.hpp"
 #include "unit/test_util.hpp"
 

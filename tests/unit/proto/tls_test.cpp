@@ -1,5 +1,5 @@
 // Unit tests for the TLS first-flight decoder and assemblers.
-#include "callwall/proto/tls.hpp"
+#include "proto/tls.hpp"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "unit/report/html_text.hpp"
 
 namespace callwall::report {

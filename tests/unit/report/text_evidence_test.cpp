@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 
 namespace callwall::report::text_evidence_test {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 
 namespace callwall::report::text_wrap_test {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/run/session.hpp"
+#include "capture/pcap_source.hpp"
+#include "catalog/catalog.hpp"
+#include "run/session.hpp"
 #include "golden/run_util.hpp"
 #include "store/store.hpp"
 #include "pipeline/analyzers/stun.hpp"

@@ -15,7 +15,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "golden/run_util.hpp"
 #include "store/attribution_io.hpp"
 #include "store/report_reader.hpp"

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/report/report.hpp"
+#include "report/report.hpp"
 #include "golden/run_util.hpp"
 #include "small_disk.hpp"
 #include "store/report_reader.hpp"

@@ -30,7 +30,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "callwall/capture/pcap_source.hpp"
+#include "capture/pcap_source.hpp"
 
 namespace callwall::capture {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::catalog {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
+#include "attrib/attrib.hpp"
 
 namespace callwall::attrib {
 

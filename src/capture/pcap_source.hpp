@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "callwall/bytes/reader.hpp"
+#include "bytes/reader.hpp"
 
 namespace callwall::decode {
 struct PacketMeta;

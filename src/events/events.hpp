@@ -27,9 +27,9 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/catalog/catalog.hpp"
-#include "callwall/decode/packet.hpp"
+#include "attrib/attrib.hpp"
+#include "catalog/catalog.hpp"
+#include "decode/packet.hpp"
 
 namespace callwall::events {
 

@@ -56,8 +56,8 @@
 #include <string_view>
 #include <type_traits>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/bytes/result.hpp"
+#include "bytes/reader.hpp"
+#include "bytes/result.hpp"
 
 namespace callwall::proto::dns {
 

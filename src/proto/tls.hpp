@@ -45,8 +45,8 @@
 #include <cstdint>
 #include <span>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/bytes/result.hpp"
+#include "bytes/reader.hpp"
+#include "bytes/result.hpp"
 
 namespace callwall::proto::tls {
 

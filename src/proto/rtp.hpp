@@ -28,8 +28,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/bytes/result.hpp"
+#include "bytes/reader.hpp"
+#include "bytes/result.hpp"
 
 namespace callwall::proto::rtp {
 

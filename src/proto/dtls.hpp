@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/bytes/result.hpp"
+#include "bytes/reader.hpp"
+#include "bytes/result.hpp"
 
 namespace callwall::proto::dtls {
 

@@ -46,8 +46,8 @@
 #include <string>
 #include <string_view>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/bytes/result.hpp"
+#include "bytes/reader.hpp"
+#include "bytes/result.hpp"
 
 namespace callwall::decode {
 

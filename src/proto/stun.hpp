@@ -69,8 +69,8 @@
 #include <span>
 #include <string_view>
 
-#include "callwall/bytes/reader.hpp"
-#include "callwall/bytes/result.hpp"
+#include "bytes/reader.hpp"
+#include "bytes/result.hpp"
 
 namespace callwall::proto::stun {
 

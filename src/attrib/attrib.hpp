@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "callwall/catalog/catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "facts/flow_facts.hpp"
 
 namespace callwall::attrib {

@@ -35,7 +35,7 @@
 #include <functional>
 #include <memory>
 
-#include "callwall/decode/packet.hpp"
+#include "decode/packet.hpp"
 
 namespace callwall::decode {
 

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "callwall/attrib/attrib.hpp"
-#include "callwall/capture/pcap_source.hpp"
-#include "callwall/catalog/catalog.hpp"
+#include "attrib/attrib.hpp"
+#include "capture/pcap_source.hpp"
+#include "catalog/catalog.hpp"
 
 namespace callwall::store {
 class Store;
