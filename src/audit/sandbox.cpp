@@ -89,6 +89,16 @@ bool show(const std::string& root, const std::string& from, std::string& why) {
 void prepare_confinement(const std::string& ruleset_dir, Confinement& c) {
     c.dir = ruleset_dir;
     if (const char* t = std::getenv("CALLWALL_AUDIT_TOOL_DIR"); t && *t) c.tool_dir = t;
+    // Showing "/" (or a relative path) would show everything: not a confinement.
+    for (const std::string* d : {&c.dir, &c.tool_dir})
+        if (!d->empty() && (d->front() != '/' || d->find_first_not_of('/') == std::string::npos)) {
+            c.why = "'" + *d + "' is not a directory of its own";
+            return;
+        }
+    if (c.dir.empty()) {
+        c.why = "no ruleset directory";
+        return;
+    }
     std::string tmpl = "/tmp/callwall-nft-root-XXXXXX";
     if (!::mkdtemp(tmpl.data())) {
         c.why = std::string("cannot make its root directory: ") + std::strerror(errno);
