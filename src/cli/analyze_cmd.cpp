@@ -146,13 +146,9 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         return kExitUsage;
     }
     // Event lines on standard output are the output: nothing else is printed there.
-    const auto verbosity = verbosity_of("analyze", vm.count("quiet") > 0, vm.count("verbose") > 0);
+    const auto verbosity = verbosity_of("analyze", vm.count("quiet") > 0, vm.count("verbose") > 0, events_path == "-");
     if (!verbosity) return kExitUsage;
-    if (events_path == "-" && *verbosity == Verbosity::verbose) {
-        std::fprintf(stderr, "callwall analyze: -v with --events -: standard output carries the events only\n");
-        return kExitUsage;
-    }
-    a.verbosity = events_path == "-" ? Verbosity::quiet : *verbosity;
+    a.verbosity = *verbosity;
     a.quiet = a.verbosity == Verbosity::quiet;
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.keep_order = vm.count("keep-order") > 0;

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/run_common.hpp"
 
 namespace po = boost::program_options;
 
@@ -207,16 +208,10 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
     // 6,000,000 on a veth, blocks none (bench/live_rate.sh, docs/live.md).
     live.immediate = vm.count("immediate") > 0 && vm.count("no-immediate") == 0;
     // Event lines on standard output are the output: nothing else is printed there.
-    a.quiet = vm.count("quiet") > 0 || events_path == "-";
-    a.verbose = vm.count("verbose") > 0;
-    if (vm.count("quiet") && a.verbose) {
-        std::fprintf(stderr, "callwall capture: -q (--quiet) and -v (--verbose) together: give one\n");
-        return kExitUsage;
-    }
-    if (events_path == "-" && a.verbose) {
-        std::fprintf(stderr, "callwall capture: -v with --events -: standard output carries the events only\n");
-        return kExitUsage;
-    }
+    const auto verbosity = verbosity_of("capture", vm.count("quiet") > 0, vm.count("verbose") > 0, events_path == "-");
+    if (!verbosity) return kExitUsage;
+    a.quiet = *verbosity == Verbosity::quiet;
+    a.verbose = *verbosity == Verbosity::verbose;
     return std::nullopt;
 }
 

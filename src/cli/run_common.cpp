@@ -347,12 +347,16 @@ bool fail_on_matches(const std::vector<std::string>& verdicts, const std::string
     return false;
 }
 
-std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose) {
+std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose, bool events_to_stdout) {
     if (quiet && verbose) {
         std::fprintf(stderr, "callwall %s: -q (--quiet) and -v (--verbose) together: give one\n", cmd);
         return std::nullopt;
     }
-    return quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
+    if (events_to_stdout && verbose) {
+        std::fprintf(stderr, "callwall %s: -v with --events -: standard output carries the events only\n", cmd);
+        return std::nullopt;
+    }
+    return quiet || events_to_stdout ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
 }
 
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,

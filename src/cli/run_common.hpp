@@ -72,9 +72,10 @@ std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::st
 /// What a command prints: nothing but errors (-q), the verdict table, or
 /// the table with the flows behind each verdict (-v).
 enum class Verbosity { quiet, normal, verbose };
-/// -q and -v of a parsed command line; nullopt (after a one-line message)
-/// when both are given.
-std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose);
+/// -q and -v of a parsed command line: quiet also when the event lines go
+/// to standard output (they are the output then). nullopt (after a one-line
+/// message) for -q with -v, or -v with events on standard output.
+std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose, bool events_to_stdout = false);
 
 /// Attributes the run (the session's final attribution), then prints its verdict table (vendors seen, or `vendors`).
 /// Returns kExitOutput (after a one-line message) when standard output
