@@ -127,9 +127,9 @@ namespace {
 // the side left without answers is the side whose checks did not get out,
 // or whose answers did not get in: seen from a capture beside it, its way
 // out is blocked, whatever comes in. Seen from the other side, the capture
-// would show that side's own answers (lab udp-egress profile with the
-// remote peer's relay in the lab's private cloud: captures/scenarios/
-// field_p2p_relay_remote_first).
+// would show that side's own answers (the lab's strict profile, whose
+// remote peer is relay-only through a relay in the lab's private cloud:
+// captures/lab/strict, captures/scenarios/field_p2p_relay_remote_first).
 bool unanswered_side_faces_us(const FlowFacts& f) noexcept {
     const uint32_t client_answered = f.stun_answered - std::min(f.stun_answered_s2c, f.stun_answered);
     const bool media = f.rtp_packets > 0 || f.dtls_handshake || f.channel_data > 0;

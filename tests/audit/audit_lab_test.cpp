@@ -103,7 +103,8 @@ TEST_P(AuditLab, TheRulesetAgreesWithTheLabsCaptures) {
     EXPECT_GT(compared, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Profiles, AuditLab, ::testing::Values("open", "restrictive", "corporate", "udp-egress"),
+INSTANTIATE_TEST_SUITE_P(Profiles, AuditLab,
+                         ::testing::Values("open", "restrictive", "corporate", "udp-egress", "strict"),
                          [](const auto& info) {
                              std::string n = info.param;
                              std::replace(n.begin(), n.end(), '-', '_');

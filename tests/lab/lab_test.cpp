@@ -359,6 +359,65 @@ TEST_P(Lab, CloudSideShowsOnlyAcceptedFlows) {
     EXPECT_EQ(agree, t.rows.size()) << diffs;
 }
 
+// The strict profile: every outbound UDP datagram of the client is dropped
+// (its answers included), while UDP from the vendor cloud's range comes in;
+// the remote peer is relay-only, so its checks reach the client from its TURN
+// relay address, an address in private space like the client's, and the
+// client answers them. The leg must read blocked (our own checks went
+// unanswered), however many of the far end's checks arrived and were
+// answered, and Sendbird's P2P entry blocked, not partial. Checked on
+// callwall's analysis directly, not only against expected_verdicts.tsv, so
+// that a ground truth gone wrong cannot hide it.
+TEST(LabStrict, RelayedP2PLegBlockedAlthoughTheRemotesChecksArrive) {
+    const std::string dir = lab_dir() + "/strict";
+    ASSERT_TRUE(fs::exists(dir + "/groundtruth.tsv"))
+        << "no strict profile run in " << lab_dir() << "; regenerate with: sudo tools/lab/run.sh --profiles strict";
+    const Tsv t = read_tsv(dir + "/groundtruth.tsv");
+    ASSERT_TRUE(t.error.empty()) << t.error;
+    const Analysis& a = analysis(dir + "/client.pcap");
+    ASSERT_EQ(a.exit_code, 0) << a.command;
+    const auto flows = callwall_flows(a.db.path());
+    size_t legs = 0;
+    for (const auto& r : t.rows) {
+        if (r.at("step") != "sb-p2p-call" || r.at("entries") != "sendbird-calls.p2p-stun.udp") continue;
+        ++legs;
+        const std::string key = flow_key(r);
+        EXPECT_EQ(r.at("action"), "drop") << key;
+        EXPECT_EQ(r.at("expected"), "blocked:stun-timeout") << key;
+        EXPECT_TRUE(r.at("server_ip").rfind("10.77.100.", 0) == 0) << key << ": the remote's relay, in the lab cloud";
+        auto it = find_flow(flows, r);
+        ASSERT_NE(it, flows.end()) << key;
+        EXPECT_EQ(it->second.at("outcome"), "blocked:stun-timeout") << key;
+        // Each side's STUN transactions, seen from the client (the row may
+        // keep the relay as its client: it spoke first).
+        const auto row = query_rows(a.db.path(),
+                                    "SELECT client_ip, stun_requests, stun_answered, stun_requests_s2c, "
+                                    "stun_answered_s2c FROM flow WHERE run_id=(SELECT max(id) FROM run) AND id=" +
+                                        it->second.at("id"));
+        ASSERT_EQ(row.size(), 1u) << key;
+        const auto c = split(row[0], '\t');
+        ASSERT_EQ(c.size(), 5u) << row[0];
+        const bool relay_first = c[0] != r.at("client_ip");
+        const long req = std::stol(c[1]), ans = std::stol(c[2]), req_s2c = std::stol(c[3]), ans_s2c = std::stol(c[4]);
+        const long theirs = relay_first ? req - req_s2c : req_s2c,
+                   theirs_answered = relay_first ? ans - ans_s2c : ans_s2c;
+        const long ours = relay_first ? req_s2c : req - req_s2c, ours_answered = relay_first ? ans_s2c : ans - ans_s2c;
+        std::printf(
+            "lab strict: %s: the relay's checks %ld (answered by the client %ld), the client's %ld (answered %ld)\n",
+            key.c_str(), theirs, theirs_answered, ours, ours_answered);
+        EXPECT_GT(theirs, 0) << key << ": the remote's checks must arrive through its relay";
+        EXPECT_GT(theirs_answered, 0) << key << ": the client answers them";
+        EXPECT_GT(ours, 1) << key << ": the client's own checks";
+        EXPECT_EQ(ours_answered, 0) << key << ": none of them answered";
+    }
+    EXPECT_EQ(legs, 1u) << "the peer-to-peer call's leg to the remote's relay in groundtruth.tsv";
+    const auto v = query_rows(a.db.path(),
+                              "SELECT verdict FROM verdict WHERE run_id=(SELECT max(id) FROM run) AND "
+                              "entry_id='sendbird-calls.p2p-stun.udp'");
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0], "blocked");
+}
+
 INSTANTIATE_TEST_SUITE_P(Profiles, Lab, ::testing::ValuesIn(profiles()), [](const auto& info) {
     std::string name = info.param;  // "udp-egress" -> "udp_egress"
     for (char& c : name)
@@ -374,8 +433,9 @@ TEST(LabCaptures, ProfilesPresent) {
     std::string names;
     for (const auto& x : p) names += x + " ";
     std::printf("lab runs in %s: %s\n", lab_dir().c_str(), names.c_str());
-    EXPECT_GE(p.size(), 4u) << "expected at least four profile runs (open, restrictive, corporate, udp-egress) in "
-                            << lab_dir() << "; regenerate with: sudo tools/lab/run.sh";
+    EXPECT_GE(p.size(), 5u)
+        << "expected at least five profile runs (open, restrictive, corporate, udp-egress, strict) in " << lab_dir()
+        << "; regenerate with: sudo tools/lab/run.sh";
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ constexpr bool address_sanitizer_build() {
 
 /// committed_captures() for the equivalence tests that replay every capture
 /// many times (a refresh every few hundred packets). Under AddressSanitizer
-/// (about ten times slower) the lab's eight full calls are one: restrictive's
+/// (about ten times slower) the lab's ten full calls are one: restrictive's
 /// client side, the most varied; the release suite runs all of them. Says so
 /// once on standard output when it leaves any out.
 inline std::vector<std::filesystem::path> equivalence_captures() {

@@ -234,8 +234,9 @@ def step_chromium(s, ctx):
                 cmd="chromium call.html (TURN %s)" % name, connected=connected)
 
 
-def p2p_url(role, ice=(), duration=0):
-    q = dict(role=role, sig="https://%s/p2p" % labplan.P2P_SIGNAL_NAME, ice=json.dumps(list(ice)), dur=duration)
+def p2p_url(role, ice=(), duration=0, policy="all"):
+    q = dict(role=role, sig="https://%s/p2p" % labplan.P2P_SIGNAL_NAME, ice=json.dumps(list(ice)), dur=duration,
+             policy=policy)
     return "file://%s/webrtc/p2p.html?%s" % (HERE, urllib.parse.urlencode(q))
 
 

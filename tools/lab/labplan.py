@@ -20,6 +20,7 @@ Command line (used by run.sh):
   labplan.py certs                  label name... per certificate to make
   labplan.py cloud-addresses        addr/prefix, one per line (cloud loopback)
   labplan.py peer                   the remote peer's address, its link address in the cloud
+  labplan.py remote-relay PROFILE   "relay" where the remote peer is relay-only, else "direct"
   labplan.py expect-sockets         proto addr port, for readiness checks
   labplan.py describe PROFILE       the profile table as Markdown
 """
@@ -106,6 +107,13 @@ REMOTE_PEER_GW = "203.0.113.1"            # the cloud's end of the peer link
 # signaling name (tools/lab/servers/tls_server.py, paths /p2p/...).
 P2P_SIGNAL_NAME = "api-lab.calls.sendbird.com"
 P2P_STUN = ("stun-lab.calls.sendbird.com", 5349)
+# Where a profile makes the remote peer relay-only (PROFILES[p]["remote_relay_only"]):
+# its TURN server, Sendbird's coturn on UDP 3478, given by address (the remote
+# end resolves nothing), and the relay address its checks then come from.
+# The remote reaches the cloud without crossing the firewall, so only the
+# relay's side of its call is in the captures.
+REMOTE_TURN = (v4(12), 3478)
+REMOTE_RELAY = RELAY_IPS["sendbird"][0]
 
 
 def addr_of(name, family):
@@ -365,6 +373,15 @@ LATE_STOP_S = 0.6
 #                       so even answers to packets that came in are dropped
 #   inbound_udp_to_client  UDP from the cloud side to the client is forwarded
 #                       (a port-forward for media), so a remote peer's checks arrive
+#   inbound_udp_from_cloud  UDP to the client is forwarded only from the vendor
+#                       cloud's range (SERVICE_NETS: an allow-list for the
+#                       vendor's media relays); from anywhere else it is dropped
+#   remote_relay_only   the remote peer of the P2P call gathers relay
+#                       candidates only (iceTransportPolicy "relay", REMOTE_TURN):
+#                       its checks reach the client from REMOTE_RELAY
+#   probe_as            the profile's outbound rules are those of another
+#                       profile: probe_matrix.py probes through it only when
+#                       asked by name (the probes see the outbound rules only)
 #   dns_filter          names of FILTERABLE_HOSTS the resolver answers NXDOMAIN for
 ACTIONS = ("accept", "drop", "reset", "icmp-port-unreachable", "icmp-admin-prohibited")
 PROFILES = {
@@ -407,8 +424,38 @@ PROFILES = {
             ("udp", "1-65535", "drop", "all other outbound UDP, stateless"),
         ],
         default="accept", stateless_udp=True, inbound_udp_to_client=True),
+    "strict": dict(
+        summary="A stateless egress ACL drops every outbound UDP datagram but DNS, answers included; "
+                "TCP leaves freely; UDP to the client is let in only from the vendor cloud's range "
+                "(an allow-list for its media relays; from anywhere else it is dropped). The remote peer "
+                "is relay-only through Sendbird's TURN server, so its checks arrive from its relay "
+                "address and the client answers them, while the client's answers and its own checks "
+                "die on the way out.",
+        rules=[
+            ("udp", "53", "accept", "DNS"),
+            ("udp", "1-65535", "drop", "all other outbound UDP, stateless"),
+        ],
+        default="accept", stateless_udp=True, inbound_udp_from_cloud=True, remote_relay_only=True,
+        probe_as="udp-egress"),
 }
-PROFILE_ORDER = ["open", "restrictive", "corporate", "udp-egress"]
+PROFILE_ORDER = ["open", "restrictive", "corporate", "udp-egress", "strict"]
+
+
+def inbound_udp_allowed(profile, src):
+    """Whether the profile forwards UDP that the far end `src` starts towards the client."""
+    p = PROFILES[profile]
+    if p.get("inbound_udp_to_client"):
+        return True
+    if p.get("inbound_udp_from_cloud"):
+        a = ipaddress.ip_address(src)
+        return any(a in ipaddress.ip_network(n) for n in SERVICE_NETS.values())
+    return False
+
+
+def p2p_far_ends(profile):
+    """The addresses the peer-to-peer call's media leg goes to: the remote
+    peer's own, or its relay where the remote is relay-only."""
+    return {REMOTE_RELAY} if PROFILES[profile].get("remote_relay_only") else {REMOTE_PEER}
 
 
 def _port_range(ports):
@@ -459,6 +506,11 @@ def nft_ruleset(profile):
                    '"UDP to the client is forwarded"' % CLIENT["4"])
         out.append('    iifname "fw-out" ip6 daddr %s meta l4proto udp counter accept comment '
                    '"UDP to the client is forwarded"' % CLIENT["6"])
+    if p.get("inbound_udp_from_cloud"):
+        out.append('    iifname "fw-out" ip saddr %s ip daddr %s meta l4proto udp counter accept comment '
+                   '"UDP from the vendor cloud to the client is forwarded"' % (SERVICE_NETS["4"], CLIENT["4"]))
+        out.append('    iifname "fw-out" ip6 saddr %s ip6 daddr %s meta l4proto udp counter accept comment '
+                   '"UDP from the vendor cloud to the client is forwarded"' % (SERVICE_NETS["6"], CLIENT["6"]))
     out.append('    iifname "fw-out" counter drop comment "nothing else is started from the cloud side"')
     out += ["    " + r for st, r in rules if not st]
     out.append('    counter %s comment "default"' % _verdict_stmt(p["default"]))
@@ -477,6 +529,12 @@ def describe(profile):
         extra.append("The UDP rules apply to every outbound packet, before connection tracking.")
     if p.get("inbound_udp_to_client"):
         extra.append("UDP from the cloud side to the client is forwarded.")
+    if p.get("inbound_udp_from_cloud"):
+        extra.append("UDP to the client is forwarded from the vendor cloud's range (%s, %s) only."
+                     % (SERVICE_NETS["4"], SERVICE_NETS["6"]))
+    if p.get("remote_relay_only"):
+        extra.append("The remote peer of the P2P call is relay-only (TURN %s:%d, relay address %s)."
+                     % (REMOTE_TURN + (REMOTE_RELAY,)))
     if p.get("dns_filter"):
         extra.append("DNS filter: NXDOMAIN for %s." % ", ".join(p["dns_filter"]))
     return p["summary"] + "\n\n" + "\n".join(rows) + "\n" + "".join(x + "\n" for x in extra)
@@ -512,6 +570,8 @@ def main(argv):
             print(proto, a, port)
     elif cmd == "peer":
         print(REMOTE_PEER, REMOTE_PEER_NET, REMOTE_PEER_GW)
+    elif cmd == "remote-relay":
+        print("relay" if PROFILES[argv[2]].get("remote_relay_only") else "direct")
     elif cmd == "describe":
         sys.stdout.write(describe(argv[2]))
     else:

@@ -36,6 +36,10 @@ probe's flows must have the outcome the table says, with its reason
 (no-answer, stun-timeout, reset, icmp-3-3 or icmp-3-13) and, for an ICMP
 error, who sent it (the router or the destination).
 
+A profile whose outbound rules are another's (labplan "probe_as": strict has
+udp-egress's) is probed through only when named with --profile: a probe sees
+nothing but the outbound rules.
+
 Two more profiles put a middlebox on the open profile's router (against the
 reflector only; they are judged by their verdicts):
   sni-filter      a transparent TLS proxy (sni_filter.py) that resets every
@@ -516,6 +520,8 @@ def main():
     ap.add_argument("--sweep", action="store_true",
                     help="through the reflector, sweep every port of every range instead of a sample of 16")
     a = ap.parse_args()
+    # A profile with another's outbound rules (labplan "probe_as") only when named.
+    probed = [p for p in labplan.PROFILE_ORDER if not labplan.PROFILES[p].get("probe_as")]
     if a.sweep:
         SAMPLE.clear()
     CALLWALL[0] = callwall = os.path.abspath(a.callwall)
@@ -537,7 +543,7 @@ def main():
     if a.against == "servers":
         targets = {v: lab_targets(rows[v]) for v in vendors}
         plans = {v: plan_ports(callwall, v, sum(servers_args(targets[v]), [])) for v in vendors}
-        profiles = a.profile or labplan.PROFILE_ORDER
+        profiles = a.profile or probed
         if any(p in MIDDLEBOXES for p in profiles):
             raise SystemExit("probe_matrix.py: the middlebox profiles run against the reflector only")
         wrong = run_profiles(a.jobs, [(run_servers_profile,
@@ -545,7 +551,7 @@ def main():
                                       for i, p in enumerate(profiles)])
     else:
         plans = {v: plan_ports(callwall, v, ["--reflector", CLOUD] + SAMPLE) for v in set(vendors) | {"whereby"}}
-        profiles = a.profile or labplan.PROFILE_ORDER + list(MIDDLEBOXES)
+        profiles = a.profile or probed + list(MIDDLEBOXES)
         wrong = run_profiles(a.jobs, [(run_reflector_profile, (i, p, vendors, plans, rows))
                                       for i, p in enumerate(profiles)])
     for w in wrong:

@@ -1,7 +1,7 @@
 #!/bin/bash
 # callwall real-traffic firewall lab. One command, as root:
 #
-#   tools/lab/run.sh [--out DIR] [--profiles open,restrictive,corporate,udp-egress] [--keep-work]
+#   tools/lab/run.sh [--out DIR] [--profiles open,restrictive,corporate,udp-egress,strict] [--keep-work]
 #   tools/lab/run.sh down [--all]     remove what a killed run left behind
 #
 # For each firewall profile it builds three network namespaces of its own
@@ -17,7 +17,8 @@
 # and tears everything down again. Then tools/lab/truth.py writes
 # the ground truth and the expected callwall verdicts next to the captures.
 #
-# Output in DIR (default: captures/lab): versions.txt (tools and kernel),
+# Output in DIR (default: captures/lab): versions.txt (tools and kernel of
+# each run, with the profiles it wrote),
 # SHA256SUMS (every file but README.md), and per profile, in DIR/PROFILE/:
 #   client.pcap          the client-facing side of the firewall (a mirror port inside)
 #   cloud.pcap           the cloud side (what got through)
@@ -44,7 +45,7 @@ OUT="$REPO/captures/lab"
 PROFILES=""
 KEEP_WORK=0
 
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # kill_ns_procs NS: SIGKILL every process in the lab namespace NS, until none
 # is left (a dying parent may have started a child meanwhile). Bounded: 3 s.
@@ -310,8 +311,10 @@ run_profile() {
   start_captures "$dir"
   # The remote peer of the P2P call: it waits for the local peer's offer.
   mkdir -p "$WORK/$profile-peer"
+  local relay_only=""
+  [ "$($PY "$LAB/labplan.py" remote-relay "$profile")" = relay ] && relay_only=--relay-only
   start_bg p2p-remote ip netns exec "$NS_P" $PY "$LAB/peer.py" --workdir "$WORK/$profile-peer" \
-    --log "$dir/p2p-remote.log"
+    --log "$dir/p2p-remote.log" $relay_only
   pause 0.5
   log "profile $profile: clients running"
   mkdir -p "$WORK/$profile"
@@ -342,7 +345,7 @@ log "work directory $WORK, namespaces $TAG-*, output $OUT"
 make_certs
 mkdir -p "$OUT"
 {
-  echo "# tools and machine of the lab run that wrote this directory"
+  echo "profiles: $(echo $PROFILES)"
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "kernel: $(uname -r)"
   echo "coturn: $(turnserver --version 2>&1 | head -1)"
@@ -354,8 +357,32 @@ mkdir -p "$OUT"
   echo "dig: $(dig -v 2>&1)"
   echo "curl: $(curl --version | head -1 | cut -d' ' -f1-2)"
   echo "openssl: $(openssl version)"
-} >"$OUT/versions.txt"
+} >"$WORK/versions.block"
 for p in $PROFILES; do run_profile "$p"; done
+# versions.txt: one block per run. A run of some profiles takes them out of
+# the blocks of earlier runs (a block left with no profile goes) and adds its
+# own, so the file keeps saying which tools made which profile.
+$PY - "$OUT/versions.txt" "$WORK/versions.block" $PROFILES <<'EOF'
+import os
+import sys
+path, block, rerun = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+blocks, cur = [], None
+if os.path.exists(path):
+    for line in open(path).read().splitlines():
+        if line.startswith("profiles:"):
+            cur = [line]
+            blocks.append(cur)
+        elif cur is not None and line:
+            cur.append(line)
+kept = []
+for b in blocks:
+    left = [p for p in b[0].split()[1:] if p not in rerun]
+    if left:
+        kept.append(["profiles: " + " ".join(left)] + b[1:])
+with open(path, "w") as out:
+    out.write("# tools and machine of the lab runs that wrote this directory: one block per run\n")
+    out.write("\n".join("\n".join(b) + "\n" for b in kept + [open(block).read().splitlines()]))
+EOF
 (cd "$OUT" && find . -type f ! -name SHA256SUMS ! -name README.md | sed 's|^\./||' | sort | xargs sha256sum) \
   >"$OUT/SHA256SUMS"
 log "all profiles done: $PROFILES"

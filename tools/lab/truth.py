@@ -331,6 +331,7 @@ class Flow:
         self.stun_req = {}        # txid -> count (client requests)
         self.stun_ok = 0          # success responses to the client's requests
         self.s2c_req = 0          # the far end's own STUN requests (a peer's checks)
+        self.c2s_ok = 0           # the client's success responses to them
         self.cstream = {}         # TCP client payload by seq
         self.isn = None
         self.sni = None
@@ -421,6 +422,8 @@ def collect(path):
                     f.stun_req[txid] = f.stun_req.get(txid, 0) + 1
                 if not c2s and cls == 0:
                     f.s2c_req += 1
+                if c2s and cls == 2:
+                    f.c2s_ok += 1
                 if not c2s and cls == 2 and txid in f.stun_req:
                     f.stun_ok += 1
                 for at in (0x0012, 0x0016):
@@ -552,7 +555,9 @@ def expected_outcome(f, action, cap_end):
 
 
 def self_check(f, action, outcome, cloud, inbound_udp):
-    """What the firewall must have done to this flow, checked on both captures."""
+    """What the firewall must have done to this flow, checked on both captures.
+    inbound_udp: the profile forwards UDP that this flow's far end starts
+    towards the client (labplan.inbound_udp_allowed)."""
     errs = []
     on_cloud = cloud.get(f.key(), False)
     if action == "accept":
@@ -585,13 +590,14 @@ def self_check(f, action, outcome, cloud, inbound_udp):
 
 
 def p2p_targets():
-    """The peer-to-peer call's flows: to the remote peer (any port), to the
-    STUN server, to the signaling server."""
+    """The peer-to-peer call's flows besides its media leg (to the remote
+    peer, or its relay: labplan.p2p_far_ends): to the STUN server, to the
+    signaling server."""
     stun_name, stun_port = labplan.P2P_STUN
     return {(labplan.addr_of(stun_name, "4"), stun_port, "udp"), (labplan.addr_of(labplan.P2P_SIGNAL_NAME, "4"), 443, "tcp")}
 
 
-def step_label(f, steps):
+def step_label(f, steps, far_ends):
     if f.sport == 53:
         return "dns"
     labels = []
@@ -601,7 +607,7 @@ def step_label(f, steps):
         if s.get("lport", f.cport if f.cport not in lports else None) != f.cport:
             continue  # a step that sends from a fixed local port, or another step's port
         if s["kind"] == "p2p":
-            if f.sip == labplan.REMOTE_PEER or (f.sip, f.sport, f.transport) in p2p_targets():
+            if f.sip in far_ends or (f.sip, f.sport, f.transport) in p2p_targets():
                 labels.append(s["id"])
             continue
         if s["kind"] == "chromium":
@@ -637,6 +643,7 @@ def derive(profile, d, catdir):
     cloud = cloud_view(os.path.join(d, "cloud.pcap"))
     entries = load_catalog(catdir)
     steps = step_targets([dict(s) for s in labplan.STEPS] + [dict(labplan.LATE_STEP)])
+    far_ends = labplan.p2p_far_ends(profile)
 
     through = sorted((f for f in flows.values() if in_cloud(f.sip)), key=lambda f: (f.first, f.key()))
     errors = []
@@ -690,9 +697,9 @@ def derive(profile, d, catdir):
     for f in through:
         action = labplan.action_for(profile, f.transport, f.sport)
         outcome = expected_outcome(f, action, cap_end)
-        for e in self_check(f, action, outcome, cloud, labplan.PROFILES[profile].get("inbound_udp_to_client", False)):
+        for e in self_check(f, action, outcome, cloud, labplan.inbound_udp_allowed(profile, f.sip)):
             errors.append("%s %s:%d > %s:%d (%s): %s" % (f.transport, f.cip, f.cport, f.sip, f.sport,
-                                                       step_label(f, steps), e))
+                                                       step_label(f, steps, far_ends), e))
         evidence = sorted(f.kinds) if f.transport == "udp" else []
         matched = []
         for e in entries:
@@ -709,7 +716,7 @@ def derive(profile, d, catdir):
                 if e.any and e.transport == f.transport and e.has_port(f.sport) and e.vendor in active:
                     matched.append(e.id)
         rows.append(dict(f=f, action=action, outcome=outcome, evidence=evidence, entries=matched,
-                         step=step_label(f, steps), port_for={}))
+                         step=step_label(f, steps, far_ends), port_for={}))
 
     # Every client step must have produced its flow: a step that never got
     # its first packet out (a client that failed to start, the late step
@@ -718,7 +725,7 @@ def derive(profile, d, catdir):
         if s["kind"] == "chromium":
             want = lambda f, s=s: f.sip == labplan.addr_of(s["turn_name"], "4")
         elif s["kind"] == "p2p":
-            want = lambda f: f.sip == labplan.REMOTE_PEER
+            want = lambda f: f.sip in far_ends
         elif "_target" in s:
             ip, port, tr = s["_target"]
             want = lambda f, ip=ip, port=port, tr=tr, lp=s.get("lport"): (
@@ -727,6 +734,13 @@ def derive(profile, d, catdir):
             continue
         if not any(want(r["f"]) for r in rows):
             errors.append("step %s produced no flow through the firewall" % s["id"])
+    # Where the remote peer is relay-only, the run shows what it is for only
+    # if the remote's checks arrived from its relay and the client answered
+    # them (the answers then die at the firewall, as the self-check says).
+    if labplan.PROFILES[profile].get("remote_relay_only") and not any(
+            r["f"].sip in far_ends and r["f"].s2c_req and r["f"].c2s_ok for r in rows):
+        errors.append("the remote peer's checks never arrived from its relay %s, answered by the client"
+                      % ", ".join(sorted(far_ends)))
 
     # Entry verdicts.
     verdicts = []
