@@ -11,12 +11,15 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
+#include <vector>
 
 namespace callwall::store {
 
@@ -442,22 +445,32 @@ void read_vendor_gaps(ReadDb& db, int64_t run, const VendorFilter& vf, ReportDat
     }
 }
 
-// TCP and UDP flows that count for no entry and name no vendor: how many, and the largest groups.
+// TCP and UDP flows that count for no entry and name no vendor: how many, and
+// the largest groups. One pass over the flows: the groups' counts add up to
+// the total (a count(*) beside the grouped query read every flow twice).
 void read_other_flows(ReadDb& db, int64_t run, ReportData& d) {
-    const std::string unmatched =
-        "FROM flow f WHERE f.run_id=?1 AND f.transport IN ('tcp','udp') AND NOT EXISTS (SELECT 1 FROM "
-        "flow_match m WHERE m.run_id=f.run_id AND m.flow_id=f.id AND m.counted=1) AND NOT EXISTS (SELECT 1 FROM "
-        "unmatched_flow u WHERE u.run_id=f.run_id AND u.flow_id=f.id)";
-    Query count = db.prep(("SELECT count(*) " + unmatched).c_str());
-    count.bind(1, run);
-    if (count.row()) d.other_flows = count.u64(0);
-    Query st = db.prep(("SELECT transport, app, server_port, count(*) AS n " + unmatched +
-                        " GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT 12")
-                           .c_str());
+    Query st = db.prep(
+        "SELECT transport, app, server_port, count(*) AS n FROM flow f WHERE f.run_id=?1 AND f.transport IN "
+        "('tcp','udp') AND NOT EXISTS (SELECT 1 FROM flow_match m WHERE m.run_id=f.run_id AND m.flow_id=f.id AND "
+        "m.counted=1) AND NOT EXISTS (SELECT 1 FROM unmatched_flow u WHERE u.run_id=f.run_id AND u.flow_id=f.id) "
+        "GROUP BY 1, 2, 3");
     st.bind(1, run);
-    while (st.row())
-        d.other_summary.push_back(
-            OtherFlowsSummary{st.text(0), st.text(1), static_cast<uint16_t>(st.integer(2)), st.u64(3)});
+    std::vector<OtherFlowsSummary> groups;
+    d.other_flows = 0;
+    while (st.row()) {
+        groups.push_back(OtherFlowsSummary{st.text(0), st.text(1), static_cast<uint16_t>(st.integer(2)), st.u64(3)});
+        d.other_flows += groups.back().flows;
+    }
+    // The largest twelve, ties by transport, app and port (each group is one of those triples).
+    constexpr size_t kShown = 12;
+    const auto larger = [](const OtherFlowsSummary& a, const OtherFlowsSummary& b) {
+        if (a.flows != b.flows) return a.flows > b.flows;
+        return std::tie(a.transport, a.app, a.server_port) < std::tie(b.transport, b.app, b.server_port);
+    };
+    const size_t n = std::min(groups.size(), kShown);
+    std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n), groups.end(), larger);
+    groups.resize(n);
+    d.other_summary = std::move(groups);
 }
 
 // The run's allow-lists (databases before the allow_list table have none).
