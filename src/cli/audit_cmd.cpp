@@ -208,9 +208,8 @@ bool choose_rulesets(const std::string& nft, const std::string& iptables, const 
                      const std::string& db_path, audit::AuditOptions& opt) {
     const bool dumps = !iptables.empty() || !ip6tables.empty();
     if (nft.empty() == !dumps || db_path.empty()) {
-        std::fprintf(stderr,
-                     "callwall audit: one of --nft FILE or --iptables FILE (--ip6tables FILE), and --db FILE, are "
-                     "required\n");
+        // (--ip6tables stands for --iptables here: the help says so.)
+        std::fprintf(stderr, "callwall audit: one of --nft FILE or --iptables FILE, and --db FILE, are required\n");
         return false;
     }
     if (!iptables.empty() && iptables == ip6tables) {
