@@ -274,7 +274,9 @@ void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort&
         break;
     }
     if (v4_only_note) v.why += "; " + a.assumed6;
-    if (!a.assumed.empty()) v.why += "; " + a.assumed;
+    // Where the names stood: IPv4's address, IPv6's when IPv6 alone was audited.
+    const std::string& assumed = v4.empty() && !v6.empty() ? a.assumed6 : a.assumed;
+    if (!assumed.empty()) v.why += "; " + assumed;
     if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names()) v.why += "; " + std::string(kNoNamesReason);
 }
 

@@ -128,6 +128,10 @@ TEST(AuditIpv6, AnIp6tablesDumpAlone) {
     expect_family(r, kHigh, 3478, true, O::Passed, "rule 5 of FORWARD");
     expect_family(r, kHigh, 5000, true, O::Dropped, "policy drop");
     for (const auto& p : r.replay.results) EXPECT_TRUE(over_ipv6(p.probe)) << p.probe.daddr;
+    // Where the names stood is IPv6's stand-in.
+    EXPECT_NE(entry(r, kSig).verdict.why.find("its names assumed at 3fff:113::10 over IPv6"), std::string::npos)
+        << entry(r, kSig).verdict.why;
+    EXPECT_EQ(entry(r, kSig).verdict.why.find("203.0.113.10"), std::string::npos) << entry(r, kSig).verdict.why;
     // No family prefix: one family only.
     EXPECT_EQ(entry(r, kHigh).verdict.why.find("IPv6: "), std::string::npos) << entry(r, kHigh).verdict.why;
 }
