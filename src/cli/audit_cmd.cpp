@@ -82,11 +82,11 @@ void print_wrapped(std::string_view text, std::string_view first, std::string_vi
 // An entry's why as the text output shows it: one clause a line (cut at
 // "; "), without the "audit: " lead and without the note of the address its
 // names were assumed at (said once per vendor).
-void print_why(const audit::EntryAudit& a, bool note_said) {
+void print_why(const audit::EntryAudit& a, bool note_said, const std::string& note) {
     std::string_view why = a.verdict.why;
     if (why.rfind("audit: ", 0) == 0) why.remove_prefix(7);
-    const std::string tail = "; " + a.assumed;
-    if (note_said && !a.assumed.empty() && why.size() >= tail.size() && why.substr(why.size() - tail.size()) == tail)
+    const std::string tail = "; " + note;
+    if (note_said && !note.empty() && why.size() >= tail.size() && why.substr(why.size() - tail.size()) == tail)
         why.remove_suffix(tail.size());
     size_t pos = 0;
     while (pos <= why.size()) {
@@ -99,18 +99,22 @@ void print_why(const audit::EntryAudit& a, bool note_said) {
 
 void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
     print_wrapped("sandbox: " + r.replay.mode + "; " + std::to_string(r.replay.results.size()) + " probes", "", "  ");
-    print_wrapped(
-        "client: " + r.client + " on " + r.inside_net + " behind " + r.inside + " (from " + r.inside_from + ")", "",
-        "  ");
+    // IPv6 alone (--ip6tables alone): the IPv4 addresses were not used.
+    const bool v6_only = r.audited_v6 && !r.audited_v4;
+    if (!v6_only)
+        print_wrapped(
+            "client: " + r.client + " on " + r.inside_net + " behind " + r.inside + " (from " + r.inside_from + ")", "",
+            "  ");
     std::string split;
     for (const auto& ci : r.client_intervals) split += (split.empty() ? "" : ", ") + catalog::port_range_text(ci);
     print_wrapped("client ports: " + catalog::port_range_text(r.client_ports) +
                       (r.client_intervals.size() > 1 ? ", told apart by the ruleset: " + split
                                                      : " (the ruleset does not tell them apart)"),
                   "", "  ");
-    print_wrapped("servers: behind " + r.outside + "; vendor names stand at " + r.fallback +
-                      " unless --resolve pins them (no prefix of the ruleset covers it)",
-                  "", "  ");
+    if (!v6_only)
+        print_wrapped("servers: behind " + r.outside + "; vendor names stand at " + r.fallback +
+                          " unless --resolve pins them (no prefix of the ruleset covers it)",
+                      "", "  ");
     // IPv6: the addresses it was audited with, or, once, that it was not.
     if (r.audited_v6)
         print_wrapped("IPv6: client " + r.client6 + " on " + r.inside_net6 + " (from " + r.inside_from6 +
@@ -120,6 +124,11 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
                       "", "  ");
     if (!r.not_audited.empty()) print_wrapped(r.not_audited, "", "  ");
     // The names each vendor's entries were assumed at, said once per vendor.
+    const std::string& fallback = v6_only ? r.fallback6 : r.fallback;
+    auto daddr = [v6_only](const audit::EntryAudit& a) -> const std::string& { return v6_only ? a.daddr6 : a.daddr; };
+    auto note = [v6_only](const audit::EntryAudit& a) -> const std::string& {
+        return v6_only ? a.assumed6 : a.assumed;
+    };
     std::vector<std::string> vendors_said;
     for (const auto& a : r.entries) {
         const std::string& vendor = a.entry->vendor;
@@ -127,12 +136,12 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
         vendors_said.push_back(vendor);
         std::string names;
         for (const auto& b : r.entries) {
-            if (b.entry->vendor != vendor || b.assumed.empty() || b.daddr != r.fallback) continue;
+            if (b.entry->vendor != vendor || note(b).empty() || daddr(b) != fallback) continue;
             for (const auto& d : b.entry->destinations)
                 if (names.find(d.as_written) == std::string::npos) names += (names.empty() ? "" : ", ") + d.as_written;
         }
         if (!names.empty())
-            print_wrapped(vendor + ": " + names + " assumed at " + r.fallback +
+            print_wrapped(vendor + ": " + names + " assumed at " + fallback +
                               " (netfilter cannot match names; --resolve NAME=ADDR pins one)",
                           "", "  ");
     }
@@ -140,7 +149,7 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
         const auto v = a.verdict.verdict;
         const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
         std::printf("%-10s %s\n", word.c_str(), a.entry->id.c_str());
-        print_why(a, a.daddr == r.fallback);
+        print_why(a, daddr(a) == fallback, note(a));
     }
     std::printf("written as run %lld: callwall report --db %s --run %lld\n", static_cast<long long>(run),
                 db_path.c_str(), static_cast<long long>(run));
