@@ -28,6 +28,7 @@ bool selected(const catalog::Entry& e, const std::vector<std::string>& vendors) 
 // The address for an entry: a --resolve name its destinations match, else `fallback`.
 void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback, EntryAudit& a) {
     for (const auto& [name, addr] : opt.resolve) {
+        if (addr.find(':') != std::string::npos) continue;  // an IPv6 one: choose_address6's
         for (const auto& d : e.destinations) {
             if (d.as_written == name || catalog::destination_matches(d, name)) {
                 a.daddr = addr;
@@ -53,7 +54,40 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
                 "--resolve pins one)";
 }
 
+// The IPv6 address for an entry: a --resolve name's IPv6 address, the
+// vendor's published IPv6 range, else `fallback`.
+void choose_address6(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback, EntryAudit& a) {
+    for (const auto& [name, addr] : opt.resolve) {
+        V6Address x{};
+        if (!parse_ipv6(addr, x)) continue;
+        for (const auto& d : e.destinations) {
+            if (d.as_written == name || catalog::destination_matches(d, name)) {
+                a.daddr6 = v6_text(x);
+                a.assumed6 = name + " = " + a.daddr6 + " (--resolve)";
+                return;
+            }
+        }
+    }
+    for (const auto& r : e.addresses) {
+        V6Address x{};
+        if (r.family != catalog::AddressFamily::V6 || !parse_ipv6(catalog::ip_text(r.family, r.sample()), x)) continue;
+        a.daddr6 = v6_text(x);
+        a.assumed6 = "the vendor's published range " + r.text() + " stands for it at " + a.daddr6;
+        return;
+    }
+    // Published ranges, none of them IPv6: no IPv6 server to try.
+    if (!e.addresses.empty()) {
+        a.assumed6 = "not audited over IPv6: the vendor publishes IPv4 ranges only for it";
+        return;
+    }
+    a.daddr6 = fallback;
+    if (!e.any_destination()) a.assumed6 = "its names assumed at " + fallback + " over IPv6";
+}
+
 bool inbound(const EntryAudit& a) { return a.entry->direction == catalog::Direction::Inbound; }
+
+// The address standing for an entry's destinations in a family.
+const std::string& daddr_of(const EntryAudit& a, bool v6) { return v6 ? a.daddr6 : a.daddr; }
 
 // An interval the audit can tell: anything but an unsolicited inbound probe
 // that did not arrive (the vendor's SDK may open those ports itself, and its
@@ -71,18 +105,18 @@ struct AnswerPort {
 };
 
 AnswerPort answer_port(const EntryAudit& in, const std::vector<EntryAudit>& all, std::span<const uint32_t> cuts,
-                       const std::vector<ProbeResult>& first) {
+                       const std::vector<ProbeResult>& first, bool v6 = false) {
     AnswerPort out;
     for (const auto& a : all) {
         const catalog::Entry& e = *a.entry;
         if (e.direction != catalog::Direction::Outbound || e.transport != in.entry->transport ||
             e.vendor != in.entry->vendor || e.product != in.entry->product || e.edition != in.entry->edition ||
-            a.daddr != in.daddr)
+            daddr_of(a, v6) != daddr_of(in, v6))
             continue;
         for (const auto& r : split_ranges(e.port_set.intervals(), cuts)) {
             if (out.unsolicited_from == 0) out.unsolicited_from = r.lo;
             const auto it = std::find_if(first.begin(), first.end(), [&](const ProbeResult& p) {
-                return p.probe.transport == e.transport && p.probe.daddr == a.daddr && p.probe.port == r.lo &&
+                return p.probe.transport == e.transport && p.probe.daddr == daddr_of(a, v6) && p.probe.port == r.lo &&
                        p.probe.client_port == 0 && !p.probe.inbound &&
                        (p.outcome == ProbeOutcome::Passed || p.outcome == ProbeOutcome::ReplyBlocked);
             });
@@ -95,18 +129,19 @@ AnswerPort answer_port(const EntryAudit& in, const std::vector<EntryAudit>& all,
 // The probe of an inbound entry's local port `local`: the answer to the
 // client's packet from that port when an answer port exists, else an
 // unsolicited packet from the server side.
-Probe inbound_probe(const EntryAudit& a, uint16_t local, const AnswerPort& ap) {
-    if (ap.port != 0) return Probe{a.entry->transport, a.daddr, ap.port, local, false};
-    return Probe{a.entry->transport, a.daddr, ap.unsolicited_from != 0 ? ap.unsolicited_from : local, local, true};
+Probe inbound_probe(const EntryAudit& a, uint16_t local, const AnswerPort& ap, bool v6 = false) {
+    const std::string& daddr = daddr_of(a, v6);
+    if (ap.port != 0) return Probe{a.entry->transport, daddr, ap.port, local, false};
+    return Probe{a.entry->transport, daddr, ap.unsolicited_from != 0 ? ap.unsolicited_from : local, local, true};
 }
 
 // Consecutive intervals with the same outcome and deciding rule, as one line
 // each; adjacent ranges are written as one ("10000-20000").
-std::string group_lines(const EntryAudit& in, const char* transport) {
+std::string group_lines(const EntryAudit& in, const std::vector<IntervalResult>& intervals, const char* transport) {
     // Ports from every client port first, then each client interval's own.
     EntryAudit a;
     a.entry = in.entry;
-    a.intervals = in.intervals;
+    a.intervals = intervals;
     std::stable_sort(a.intervals.begin(), a.intervals.end(),
                      [](const IntervalResult& x, const IntervalResult& y) { return x.client.lo < y.client.lo; });
     std::string out;
@@ -142,11 +177,53 @@ std::string group_lines(const EntryAudit& in, const char* transport) {
     return out;
 }
 
-void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort& ap = {}) {
+// Whether the two families' intervals read the same: the same ports, client
+// ports and outcomes (the deciding rules may differ: two dumps).
+bool families_agree(const std::vector<IntervalResult>& v4, const std::vector<IntervalResult>& v6) {
+    return v4.size() == v6.size() && std::equal(v4.begin(), v4.end(), v6.begin(), [](const auto& x, const auto& y) {
+               return x.range == y.range && x.client == y.client && x.result.outcome == y.result.outcome &&
+                      told(x) == told(y);
+           });
+}
+
+// The verdict of a set of intervals: what passed, what failed, what the
+// audit cannot tell.
+attrib::Verdict verdict_of(bool any_pass, bool any_fail, bool any_untold) {
+    // A port the audit cannot tell keeps a passing entry from reading "passes".
+    return any_pass && any_fail ? attrib::Verdict::Partial
+           : any_fail           ? attrib::Verdict::Blocked
+           : any_untold         ? attrib::Verdict::Inconclusive
+           : any_pass           ? attrib::Verdict::Observed
+                                : attrib::Verdict::NotExercised;
+}
+
+// With both families audited, the requirement's verdict is IPv4's: a client
+// whose IPv6 path is stopped falls back to IPv4 (Happy Eyeballs for TCP, ICE
+// trying every candidate for media), so IPv6's stops degrade nothing IPv4
+// serves; they are shown beside it. One exception: blocked over IPv4 yet
+// passing over IPv6 reads partial (it works for clients with IPv6 only).
+void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort& ap = {}, bool v4_only_note = false) {
     auto& v = a.verdict;
     bool any_pass = false, any_fail = false, any_untold = false;
     std::vector<std::string> reasons;
-    for (const auto& iv : a.intervals) {
+    // Both families audited and reading differently: the why and the
+    // reasons say which family each part is from.
+    std::vector<IntervalResult> all = a.intervals, v4, v6;
+    all.insert(all.end(), a.intervals6.begin(), a.intervals6.end());
+    for (const auto& iv : all) (iv.v6 ? v6 : v4).push_back(iv);
+    const bool apart = !v4.empty() && !v6.empty() && !families_agree(v4, v6);
+    bool v6_counts = v4.empty();  // whether IPv6's intervals make the verdict
+    if (!v4.empty() && !v6.empty()) {
+        bool pass4 = false, fail4 = false, pass6 = false;
+        for (const auto& iv : v4) {
+            if (!told(iv)) continue;
+            (iv.result.outcome == ProbeOutcome::Passed ? pass4 : fail4) = true;
+        }
+        for (const auto& iv : v6) pass6 = pass6 || (told(iv) && iv.result.outcome == ProbeOutcome::Passed);
+        v6_counts = fail4 && !pass4 && pass6;
+    }
+    for (const auto& iv : all) {
+        if (iv.v6 && !v6_counts) continue;
         if (!told(iv)) {
             any_untold = true;
             ++v.flows_inconclusive;
@@ -161,8 +238,11 @@ void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort&
         any_fail = true;
         ++v.flows_blocked;
         v.ports_blocked.insert(iv.range.lo);
-        if (v.origin.empty()) v.origin = "ruleset: " + iv.result.decided_by;
-        const std::string reason = std::string(to_string(iv.result.outcome));
+        if (v.origin.empty())
+            v.origin = std::string(apart ? (iv.v6 ? "ruleset, over IPv6: " : "ruleset, over IPv4: ") : "ruleset: ") +
+                       iv.result.decided_by;
+        const std::string reason =
+            std::string(to_string(iv.result.outcome)) + (apart ? (iv.v6 ? " over IPv6" : " over IPv4") : "");
         if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(reason);
     }
     // A range-only requirement the ruleset does not let through: a ruleset
@@ -170,14 +250,12 @@ void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort&
     if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names())
         reasons.push_back(std::string(kNoNamesReason));
     v.reasons = reasons;
-    // A port the audit cannot tell keeps a passing entry from reading "passes".
-    v.verdict = any_pass && any_fail ? attrib::Verdict::Partial
-                : any_fail           ? attrib::Verdict::Blocked
-                : any_untold         ? attrib::Verdict::Inconclusive
-                : any_pass           ? attrib::Verdict::Observed
-                                     : attrib::Verdict::NotExercised;
+    v.verdict = verdict_of(any_pass, any_fail, any_untold);
     const char* transport = a.entry->transport == catalog::Transport::Tcp ? "tcp" : "udp";
-    v.why = "audit: " + group_lines(a, transport);
+    if (apart)
+        v.why = "audit: IPv4: " + group_lines(a, v4, transport) + "; IPv6: " + group_lines(a, v6, transport);
+    else
+        v.why = "audit: " + group_lines(a, v4.empty() ? v6 : v4, transport);
     if (inbound(a) && ap.port != 0)
         v.why += std::string("; the local ports were tried as answers to the client's packets from them to ") +
                  transport + " " + std::to_string(ap.port) + " (" + ap.entry_id + ", whose packets get out)";
@@ -188,14 +266,17 @@ void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort&
                  " requirement of this product gets out, so answers to the client's own packets could not be tried" +
                  (any_untold ? " (where the unsolicited ones are stopped, the audit cannot tell)" : "");
     // A pass under a rate limit holds at the pace the replay kept.
-    for (const auto& iv : a.intervals) {
+    for (const auto& iv : all) {
         const int k = iv.result.limit;
         if (iv.result.outcome != ProbeOutcome::Passed || k < 0 || static_cast<size_t>(k) >= limits.size()) continue;
         const RateLimit& l = limits[static_cast<size_t>(k)];
         v.why += "; passes at up to " + l.text() + " (" + l.kind + " in " + l.table + " " + l.chain + ")";
         break;
     }
-    if (!a.assumed.empty()) v.why += "; " + a.assumed;
+    if (v4_only_note) v.why += "; " + a.assumed6;
+    // Where the names stood: IPv4's address, IPv6's when IPv6 alone was audited.
+    const std::string& assumed = v4.empty() && !v6.empty() ? a.assumed6 : a.assumed;
+    if (!assumed.empty()) v.why += "; " + assumed;
     if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names()) v.why += "; " + std::string(kNoNamesReason);
 }
 
@@ -246,37 +327,94 @@ void collect_intervals(EntryAudit& a, const AuditResult& res, std::span<const ui
                                      [&](const ProbeResult& p) { return p.probe == want; });
         return it == res.replay.results.end() ? nullptr : &*it;
     };
-    const AnswerPort ap = inbound(a) ? answer_port(a, res.entries, cuts, res.replay.results) : AnswerPort{};
-    for (const auto& r : split_ranges(a.entry->port_set.intervals(), cuts)) {
-        if (inbound(a)) {
-            if (const auto* p = result_of(inbound_probe(a, r.lo, ap))) a.intervals.push_back({r, *p});
-            continue;
+    AnswerPort ap_said;  // the answer port the why speaks of (IPv4's when audited)
+    for (const bool v6 : {false, true}) {
+        if (!(v6 ? res.audited_v6 : res.audited_v4) || daddr_of(a, v6).empty()) continue;
+        const AnswerPort ap = inbound(a) ? answer_port(a, res.entries, cuts, res.replay.results, v6) : AnswerPort{};
+        // Both families: IPv6's beside IPv4's, which stay where an IPv4 audit puts them.
+        auto& into = v6 && res.audited_v4 ? a.intervals6 : a.intervals;
+        if (!v6 || !res.audited_v4) ap_said = ap;
+        for (const auto& r : split_ranges(a.entry->port_set.intervals(), cuts)) {
+            if (inbound(a)) {
+                if (const auto* p = result_of(inbound_probe(a, r.lo, ap, v6))) into.push_back({r, *p, {0, 0}, v6});
+                continue;
+            }
+            // One result per client interval; one for all of them when they agree.
+            std::vector<IntervalResult> per_client;
+            for (const auto& ci : res.client_intervals) {
+                const auto* p = result_of(Probe{a.entry->transport, daddr_of(a, v6), r.lo, 0, false, ci});
+                if (!p) continue;
+                auto& last = per_client;
+                if (!last.empty() && last.back().result.outcome == p->outcome &&
+                    last.back().result.decided_by == p->decided_by &&
+                    static_cast<uint32_t>(last.back().client.hi) + 1 == ci.lo)
+                    last.back().client.hi = ci.hi;
+                else
+                    last.push_back({r, *p, ci, v6});
+            }
+            // Parts that all agree (with a gap of avoided ports between them) are one.
+            const bool agree = std::all_of(per_client.begin(), per_client.end(), [&](const IntervalResult& x) {
+                return x.result.outcome == per_client.front().result.outcome &&
+                       x.result.decided_by == per_client.front().result.decided_by;
+            });
+            if (agree && !per_client.empty()) {
+                per_client.resize(1);
+                per_client.front().client = {0, 0};
+            }
+            into.insert(into.end(), per_client.begin(), per_client.end());
         }
-        // One result per client interval; one for all of them when they agree.
-        std::vector<IntervalResult> per_client;
-        for (const auto& ci : res.client_intervals) {
-            const auto* p = result_of(Probe{a.entry->transport, a.daddr, r.lo, 0, false, ci});
-            if (!p) continue;
-            auto& last = per_client;
-            if (!last.empty() && last.back().result.outcome == p->outcome &&
-                last.back().result.decided_by == p->decided_by &&
-                static_cast<uint32_t>(last.back().client.hi) + 1 == ci.lo)
-                last.back().client.hi = ci.hi;
-            else
-                last.push_back({r, *p, ci});
-        }
-        // Parts that all agree (with a gap of avoided ports between them) are one.
-        const bool agree = std::all_of(per_client.begin(), per_client.end(), [&](const IntervalResult& x) {
-            return x.result.outcome == per_client.front().result.outcome &&
-                   x.result.decided_by == per_client.front().result.decided_by;
-        });
-        if (agree && !per_client.empty()) {
-            per_client.resize(1);
-            per_client.front().client = {0, 0};
-        }
-        a.intervals.insert(a.intervals.end(), per_client.begin(), per_client.end());
     }
-    fold(a, res.limits, ap);
+    fold(a, res.limits, ap_said, res.audited_v6 && a.daddr6.empty());
+}
+
+// The entries audited and the addresses standing for them (the sandbox's
+// servers hold every one).
+void choose_entries(const catalog::Catalog& c, const AuditOptions& opt, AuditResult& res, SandboxSpec& spec) {
+    for (const auto& e : c.entries()) {
+        if (!selected(e, opt.vendors)) continue;
+        EntryAudit a;
+        a.entry = &e;
+        choose_address(e, opt, res.fallback, a);
+        choose_address6(e, opt, res.fallback6, a);
+        for (const std::string* d : {&a.daddr, &a.daddr6})
+            if (!d->empty() &&
+                std::find(spec.server_addrs.begin(), spec.server_addrs.end(), *d) == spec.server_addrs.end())
+                spec.server_addrs.push_back(*d);
+        res.entries.push_back(std::move(a));
+    }
+}
+
+// The sandbox's settings from the options and the interfaces chosen.
+void fill_spec(const catalog::Catalog& c, const AuditOptions& opt, const AuditResult& res, SandboxSpec& spec) {
+    spec.iptables = opt.iptables;
+    spec.ip6tables_main = opt.iptables && opt.ip6tables;
+    if (opt.iptables && !opt.ip6tables) spec.input6 = opt.input6;
+    spec.patch = opt.patch;
+    spec.early = opt.early;
+    spec.inside = res.inside;
+    spec.outside = res.outside;
+    spec.probe_timeout_ms = opt.probe_timeout_ms;
+    spec.helper_timeout_ms = opt.helper_timeout_ms;
+    spec.avoid_local_ports = c.inbound_local_ports();
+}
+
+// The families audited: those the listed ruleset filters (and, for IPv6,
+// that the sandbox could carry); the other one's line says why not.
+void say_families(const AuditOptions& opt, AuditResult& res) {
+    const Families f = filtered_families(res.replay.listed);
+    res.audited_v4 = f.v4;
+    res.audited_v6 = f.v6 && res.replay.ipv6_unavailable.empty();
+    if (f.v6 && !res.audited_v6)
+        res.not_audited = "IPv6 not audited: " + res.replay.ipv6_unavailable;
+    else if (!f.v6)
+        res.not_audited = opt.iptables ? "IPv6 not audited: no ip6tables-save dump given (--ip6tables FILE adds one)"
+                                       : "IPv6 not audited: the ruleset filters IPv4 only (no ip6 or inet table with "
+                                         "a filter chain)";
+    else if (!f.v4)
+        res.not_audited = opt.iptables ? "IPv4 not audited: only an ip6tables-save dump given (--iptables FILE adds "
+                                         "iptables-save's)"
+                                       : "IPv4 not audited: the ruleset filters IPv6 only (no ip or inet table with a "
+                                         "filter chain)";
 }
 
 }  // namespace
@@ -309,67 +447,6 @@ RulesetInput ruleset_of(const AuditOptions& opt) {
     return read_ruleset_input(opt.ruleset_path, !opt.iptables);
 }
 
-std::string unmentioned_address(std::string_view text, std::span<const V4Range> also_avoid) {
-    // Documentation addresses first (they say "made up"); then ordinary
-    // public addresses, for rulesets whose bogon lists name all three.
-    static constexpr const char* kCandidates[] = {"203.0.113.10",  "198.51.100.10", "192.0.2.10",  "23.192.10.10",
-                                                  "51.158.10.10",  "62.210.10.10",  "77.88.10.10", "91.198.10.10",
-                                                  "151.101.10.10", "185.199.10.10"};
-    auto ranges = ipv4_ranges(text);
-    ranges.insert(ranges.end(), also_avoid.begin(), also_avoid.end());
-    for (const char* c : kCandidates) {
-        uint32_t a = 0;
-        if (parse_ipv4(c, a) && !covered(a, ranges)) return c;
-    }
-    return kCandidates[0];
-}
-
-bool choose_client(std::string_view text, const AuditOptions& opt, AuditResult& res, SandboxSpec& spec) {
-    std::vector<V4Range> nets;
-    for (const auto& n : opt.inside_nets) {
-        const size_t slash = n.find('/');
-        uint32_t a = 0;
-        const int len = slash == std::string::npos ? -1 : std::atoi(n.c_str() + slash + 1);
-        if (!parse_ipv4(n.substr(0, slash), a) || len < 8 || len > 30) {
-            res.replay.error = "--inside-net takes an IPv4 network A.B.C.D/LEN (LEN 8 to 30), not '" + n + "'";
-            res.interfaces_unsure = true;
-            return false;
-        }
-        const uint32_t mask = ~uint32_t{0} << (32 - len);
-        nets.push_back({a & mask, (a & mask) | ~mask, static_cast<uint8_t>(len)});
-    }
-    res.inside_from = "--inside-net";
-    if (nets.empty()) {
-        nets = inside_networks(text, res.inside);
-        res.inside_from = "the ruleset's source prefixes on " + res.inside + " and its masquerade rules";
-    }
-    if (nets.empty()) {
-        nets.push_back({0xC0A84D00u, 0xC0A84DFFu, 24});  // 192.168.77.0/24
-        res.inside_from = "the default: the ruleset names no inside network; --inside-net sets one";
-    }
-    // The router at the network's first address, the client at the next
-    // one no narrower prefix of the ruleset singles out.
-    const V4Range net = nets.front();
-    const auto named = ipv4_ranges(text);
-    std::vector<V4Range> narrower;
-    for (const auto& r : named)
-        if (r.len > net.len || r.len == 0) narrower.push_back(r);
-    uint32_t client = net.lo + 2;
-    for (uint32_t a = net.lo + 2; a < net.hi && a < net.lo + 1024; ++a) {
-        if (!covered(a, narrower)) {
-            client = a;
-            break;
-        }
-    }
-    spec.router_inside = v4_text(net.lo + 1);
-    spec.client_addr = v4_text(client);
-    spec.inside_prefix_len = net.len;
-    res.client = spec.client_addr;
-    res.inside_lo = net.lo;
-    res.inside_net = v4_text(net.lo) + "/" + std::to_string(net.len);
-    return true;
-}
-
 AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     AuditResult res;
     RulesetInput input = ruleset_of(opt);
@@ -381,6 +458,9 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     // What the guesses read: the ruleset and every file it includes.
     std::string text = input.raw;
     for (const auto& f : input.includes) text += "\n" + f.text;
+    const std::string main_text = text;
+    // ip6tables-save's dump beside iptables-save's is read by the guesses too.
+    if (opt.iptables && !opt.ip6tables && !opt.input6.raw.empty()) text += "\n" + opt.input6.raw;
     res.ruleset_text = input.raw;
     const auto ifs = choose_interfaces(text, opt.inside, opt.outside);
     res.inside = ifs.inside;
@@ -391,32 +471,18 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
         return res;
     }
     SandboxSpec spec;
-    if (!choose_client(text, opt, res, spec)) return res;
+    if (!choose_client(text, opt, res, spec) || !choose_client6(text, opt, res, spec)) return res;
     const V4Range inside_net{res.inside_lo, res.inside_lo | (~uint32_t{0} >> spec.inside_prefix_len),
                              static_cast<uint8_t>(spec.inside_prefix_len)};
     const std::string fallback = opt.fallback_address.empty()
                                      ? unmentioned_address(text, std::span<const V4Range>(&inside_net, 1))
                                      : opt.fallback_address;
     res.fallback = fallback;
+    res.fallback6 = opt.fallback_address6.empty() ? unmentioned_address6(text, res, spec) : opt.fallback_address6;
     res.client_ports = opt.client_ports;
     spec.input = std::move(input);
-    spec.iptables = opt.iptables;
-    spec.patch = opt.patch;
-    spec.early = opt.early;
-    spec.inside = res.inside;
-    spec.outside = res.outside;
-    spec.probe_timeout_ms = opt.probe_timeout_ms;
-    spec.helper_timeout_ms = opt.helper_timeout_ms;
-    spec.avoid_local_ports = c.inbound_local_ports();
-    for (const auto& e : c.entries()) {
-        if (!selected(e, opt.vendors)) continue;
-        EntryAudit a;
-        a.entry = &e;
-        choose_address(e, opt, fallback, a);
-        if (std::find(spec.server_addrs.begin(), spec.server_addrs.end(), a.daddr) == spec.server_addrs.end())
-            spec.server_addrs.push_back(a.daddr);
-        res.entries.push_back(std::move(a));
-    }
+    fill_spec(c, opt, res, spec);
+    choose_entries(c, opt, res, spec);
     // The plan runs in the sandbox, once the ruleset is listed; the same
     // function splits the entries below, so both sides agree on the intervals.
     auto intervals_of = [](const EntryAudit& a, std::span<const uint32_t> cuts) {
@@ -425,7 +491,9 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     const auto& entries = res.entries;
     // An iptables dump's matches that nft lists only as xt expressions
     // (multiport with ranges, ...) still cut at the numbers the dump writes.
-    const std::string dump = opt.iptables ? "\n" + text : std::string();
+    const std::string dump = opt.iptables ? "\n" + (opt.ip6tables ? iptables_dumps({}, main_text)
+                                                                  : iptables_dumps(main_text, opt.input6.raw))
+                                          : std::string();
     auto cuts_of = [&dump](std::string_view listed) { return port_cut_points(std::string(listed) + dump); };
     // The client's source ports are a dimension of their own: each outbound
     // interval is probed from each client interval the ruleset can tell apart.
@@ -434,15 +502,20 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     auto clients_of = [&dump, client_ports, avoid](std::string_view listed) {
         return client_intervals(listed, dump, client_ports, avoid);
     };
+    // Each family the ruleset filters, IPv4's probes first.
     const ProbePlanner plan = [&](std::string_view listed) {
         const auto cuts = cuts_of(listed);
+        const Families f = filtered_families(listed);
         std::vector<Probe> probes;
-        for (const auto& ci : clients_of(listed)) {
-            for (const auto& a : entries) {
-                if (inbound(a)) continue;
-                for (const auto& r : intervals_of(a, cuts)) {
-                    Probe p{a.entry->transport, a.daddr, r.lo, 0, false, ci};
-                    if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+        for (const bool v6 : {false, true}) {
+            if (!(v6 ? f.v6 : f.v4)) continue;
+            for (const auto& ci : clients_of(listed)) {
+                for (const auto& a : entries) {
+                    if (inbound(a) || daddr_of(a, v6).empty()) continue;
+                    for (const auto& r : intervals_of(a, cuts)) {
+                        Probe p{a.entry->transport, daddr_of(a, v6), r.lo, 0, false, ci};
+                        if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+                    }
                 }
             }
         }
@@ -452,13 +525,17 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     // outbound probes have shown which of the product's ports get out.
     const FollowUpPlanner then = [&](std::string_view listed, const std::vector<ProbeResult>& first) {
         const auto cuts = cuts_of(listed);
+        const Families f = filtered_families(listed);
         std::vector<Probe> probes;
-        for (const auto& a : entries) {
-            if (!inbound(a)) continue;
-            const AnswerPort ap = answer_port(a, entries, cuts, first);
-            for (const auto& r : intervals_of(a, cuts)) {
-                Probe p = inbound_probe(a, r.lo, ap);
-                if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+        for (const bool v6 : {false, true}) {
+            if (!(v6 ? f.v6 : f.v4)) continue;
+            for (const auto& a : entries) {
+                if (!inbound(a) || daddr_of(a, v6).empty()) continue;
+                const AnswerPort ap = answer_port(a, entries, cuts, first, v6);
+                for (const auto& r : intervals_of(a, cuts)) {
+                    Probe p = inbound_probe(a, r.lo, ap, v6);
+                    if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+                }
             }
         }
         return probes;
@@ -476,7 +553,9 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     if (!res.replay.ok) return res;
     const auto cuts = cuts_of(res.replay.listed);
     res.client_intervals = clients_of(res.replay.listed);
-    res.limits = rate_limits(opt.iptables ? parse_iptables_dump(res.ruleset_text) : parse_listed(res.replay.listed));
+    res.limits = rate_limits(opt.iptables ? parse_iptables_dump(dump, opt.ip6tables ? "ip6" : "ip")
+                                          : parse_listed(res.replay.listed));
+    say_families(opt, res);
     for (auto& a : res.entries) collect_intervals(a, res, cuts);
     return res;
 }
@@ -501,8 +580,11 @@ int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResu
         io.commit();
     }
     store::RunTotals totals;
-    totals.notes = "audit of " + opt.ruleset_path + (opt.iptables ? " (an iptables-save dump)" : "") + " in " +
+    totals.notes = "audit of " + opt.ruleset_path +
+                   (opt.iptables ? (opt.ip6tables ? " (an ip6tables-save dump)" : " (an iptables-save dump)") : "") +
+                   (opt.input6.raw.empty() ? "" : " and " + opt.ip6tables_path + " (an ip6tables-save dump)") + " in " +
                    r.replay.mode + "; client behind " + r.inside + ", servers behind " + r.outside +
+                   (r.audited_v6 ? (r.audited_v4 ? "; IPv4 and IPv6 audited" : "; IPv6 audited") : "") +
                    (more_notes.empty() ? "" : "; " + more_notes);
     db.update_run(run, totals, store::RunStatus::Completed, now);
     db.flush();

@@ -32,13 +32,22 @@ struct AuditOptions {
     /// nor bytes), run_audit reads ruleset_path itself.
     RulesetInput input;
     bool iptables = false;  ///< ruleset_path is an iptables-save dump, not an nftables ruleset
+    /// With `iptables`: ruleset_path is ip6tables-save's dump (--ip6tables alone).
+    bool ip6tables = false;
+    /// ip6tables-save's dump beside iptables-save's (--iptables with
+    /// --ip6tables): its path and its bytes as read (empty: none).
+    std::string ip6tables_path;
+    RulesetInput input6;
     std::vector<std::string> vendors;  ///< empty: every vendor (case-insensitive names)
     std::string inside, outside;  ///< empty: guessed from the ruleset
-    std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 address
-    std::vector<std::string> inside_nets;  ///< --inside-net CIDR (empty: from the ruleset, else 192.168.77.0/24)
+    std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 or IPv6 address
+    /// --inside-net CIDR, IPv4 or IPv6 (empty: from the ruleset, else
+    /// 192.168.77.0/24 and fd77:77:77:77::/64)
+    std::vector<std::string> inside_nets;
     int probe_timeout_ms = 1200;
     int helper_timeout_ms = 60000;  ///< SandboxSpec::helper_timeout_ms
     std::string fallback_address;  ///< empty: unmentioned_address() of the ruleset (a fix's re-run keeps the first's)
+    std::string fallback_address6;  ///< the same for IPv6 (unmentioned_address6())
     std::string patch;  ///< nft commands applied after loading (a fix under test)
     bool early = true;  ///< SandboxSpec::early
     bool fix_optional = false;  ///< the fix covers optional entries too (default: required ones only)
@@ -54,13 +63,17 @@ struct IntervalResult {
     /// The client's source ports this result holds for ({0, 0}: every one
     /// of AuditResult::client_ports; the ruleset did not tell them apart here).
     catalog::PortRange client{0, 0};
+    bool v6 = false;  ///< probed over IPv6
 };
 
 struct EntryAudit {
     const catalog::Entry* entry = nullptr;
     std::string daddr;  ///< the address standing for the entry's destinations
     std::string assumed;  ///< why that address ("" when the entry names none)
-    std::vector<IntervalResult> intervals;
+    std::string daddr6;  ///< the IPv6 address standing for them
+    std::string assumed6;  ///< why that one
+    std::vector<IntervalResult> intervals;  ///< IPv4's (IPv6's when IPv6 alone was audited)
+    std::vector<IntervalResult> intervals6;  ///< IPv6's, when both families were audited
     attrib::EntryVerdict verdict;
 };
 
@@ -74,6 +87,13 @@ struct AuditResult {
     uint32_t inside_lo = 0;  ///< that network's first address
     std::string inside_from;  ///< where the network came from
     std::string fallback;  ///< the address standing for names nobody pinned
+    /// The families audited: those the ruleset filters (ip/inet tables,
+    /// iptables-save's dump: IPv4; ip6/inet tables, ip6tables-save's: IPv6)
+    /// and the sandbox could carry.
+    bool audited_v4 = false, audited_v6 = false;
+    std::string not_audited;  ///< why a family was not audited ("" when both were)
+    std::string client6, inside_net6, inside_from6;  ///< the IPv6 client, as client/inside_net/inside_from
+    std::string fallback6;  ///< the IPv6 address standing for names nobody pinned
     catalog::PortRange client_ports;  ///< AuditOptions::client_ports
     /// client_ports split where the ruleset can tell the client's ports apart.
     std::vector<catalog::PortRange> client_intervals;
@@ -98,6 +118,22 @@ struct AuditResult {
 /// written in the ruleset covers (a bogon list naming the documentation
 /// networks, an allow list by covering prefix), nor `also_avoid`.
 [[nodiscard]] std::string unmentioned_address(std::string_view ruleset_text, std::span<const V4Range> also_avoid = {});
+
+/// The IPv6 address standing for a destination nobody pinned: the first of
+/// a list (documentation addresses in 2001:db8::/32 and 3fff::/20, then
+/// ordinary public ones) that no address, prefix, range or set element of
+/// the ruleset covers, nor `also_avoid`.
+[[nodiscard]] std::string unmentioned_address6(std::string_view ruleset_text, std::span<const V6Range> also_avoid = {});
+
+/// The same, keeping clear of the client's IPv6 network (res.inside_net6,
+/// chosen by choose_client6).
+[[nodiscard]] std::string unmentioned_address6(std::string_view ruleset_text, const AuditResult& res,
+                                               const SandboxSpec& spec);
+
+/// The client's IPv6 network and address (--inside-net's IPv6 CIDR, else
+/// the ruleset's IPv6 inside networks, else fd77:77:77:77::/64); false (with
+/// res.replay.error) for a malformed one.
+bool choose_client6(std::string_view ruleset_text, const AuditOptions& opt, AuditResult& res, SandboxSpec& spec);
 
 /// The client's network and address for the sandbox (--inside-net, else
 /// the ruleset's inside networks, else 192.168.77.0/24); false (with

@@ -34,7 +34,8 @@ std::vector<Group> failing_groups(const EntryAudit& a) {
     std::vector<Group> out;
     for (const auto& iv : a.intervals) {
         // Passed, or an unsolicited inbound probe (it never fails an entry).
-        if (iv.result.outcome == ProbeOutcome::Passed || iv.result.probe.inbound) continue;
+        // IPv6's stops are said, not fixed (the fix's rules match IPv4 addresses).
+        if (iv.result.outcome == ProbeOutcome::Passed || iv.result.probe.inbound || iv.v6) continue;
         auto it = std::find_if(out.begin(), out.end(), [&](const Group& g) { return g.by == iv.result.decider; });
         if (it == out.end()) it = out.insert(out.end(), Group{iv.result.decider, iv.result.decided_by, {}});
         // The same ports from another client interval: written once.
@@ -81,6 +82,27 @@ struct Patch {
     std::set<std::string> declared, elements, conntrack, attempted;
 };
 
+// An entry stopped over IPv6 where IPv4 is not: the fix's rules (IPv4
+// addresses) do not serve that; said once per entry.
+void note_ipv6_stops(const EntryAudit& a, Fix& fix) {
+    const catalog::Entry& e = *a.entry;
+    auto v4_passes = [&a](uint16_t port) {
+        return std::any_of(a.intervals.begin(), a.intervals.end(), [port](const IntervalResult& iv) {
+            return !iv.v6 && iv.range.lo <= port && port <= iv.range.hi && iv.result.outcome == ProbeOutcome::Passed;
+        });
+    };
+    auto stopped6 = [&](const IntervalResult& iv) {
+        return iv.v6 && iv.result.outcome != ProbeOutcome::Passed && !iv.result.probe.inbound &&
+               (v4_passes(iv.range.lo) || a.intervals6.empty());
+    };
+    if (std::any_of(a.intervals.begin(), a.intervals.end(), stopped6) ||
+        std::any_of(a.intervals6.begin(), a.intervals6.end(), stopped6)) {
+        const std::string note = e.id + ": what IPv6 stops and IPv4 does not (the fix proposes IPv4 rules only)";
+        if (std::find(fix.unfixable.begin(), fix.unfixable.end(), note) == fix.unfixable.end())
+            fix.unfixable.push_back(note);
+    }
+}
+
 // Adds the rules for the failing entries of `r` to `patch` and `fix`;
 // returns how many rules were new. Every rule is scoped to the way out
 // (inside interface in, outside interface out): nothing it accepts comes
@@ -99,6 +121,7 @@ size_t propose(const AuditResult& r, bool optional_too, Patch& patch, Fix& fix) 
                 fix.unfixable.push_back(note);
             continue;
         }
+        note_ipv6_stops(a, fix);
         const char* proto = e.transport == catalog::Transport::Tcp ? "tcp" : "udp";
         const bool any = e.any_destination();
         const std::string set = catalog::address_set_name(e);
@@ -199,6 +222,7 @@ AuditResult rerun(const catalog::Catalog& c, const AuditOptions& opt, const Audi
     o.inside = first.inside;
     o.outside = first.outside;
     o.fallback_address = first.fallback;
+    o.fallback_address6 = first.fallback6;
     if (!patch.iptables) {
         o.patch = patch.nft_test;
         return run_audit(c, o);

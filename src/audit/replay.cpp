@@ -22,6 +22,7 @@
 
 #include "audit/pace.hpp"
 #include "audit/replay_codec.hpp"
+#include "audit/replay_sockets.hpp"
 #include "audit/ruleset_chains.hpp"
 #include "audit/ruleset_text.hpp"
 #include "audit/sandbox.hpp"
@@ -53,6 +54,9 @@ void stage(const std::string& what) {
 }
 
 constexpr const char* kNotSeen = "not seen by the trace";
+// A traced packet no chain of the ruleset decided: no base chain on its
+// path, or the trace lost the lines after its first (sent again to tell).
+constexpr std::string_view kNoChain = "no chain decided";
 constexpr size_t kBatch = 64;  // probes in flight at once (two sockets each); more overruns nft monitor's socket
 
 using Clock = std::chrono::steady_clock;
@@ -63,20 +67,13 @@ int ms_since(Clock::time_point t) {
 
 // ---- the child's side: probes ----
 
-int socket_in(int ns, int router, int type) {
-    if (::setns(ns, CLONE_NEWNET) != 0) return -1;
-    const int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    ::setns(router, CLONE_NEWNET);
-    return fd;
-}
+// The client's address in each family: a probe's is that of its server side.
+struct Clients {
+    std::string v4, v6;
+    [[nodiscard]] const std::string& of(const Probe& p) const { return over_ipv6(p) ? v6 : v4; }
+};
 
-sockaddr_in address(const std::string& ip, uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-    return a;
-}
+Clients clients_of(const SandboxSpec& spec) { return Clients{spec.client_addr, spec.client_addr6}; }
 
 struct Monitor {
     pid_t pid = -1;
@@ -95,8 +92,12 @@ struct Monitor {
 struct Watch {
     Monitor* monitor = nullptr;
     const std::map<std::string, std::string>* types = nullptr;
-    std::string client;
+    Clients clients;
     const std::vector<catalog::PortRange>* avoid = nullptr;  ///< SandboxSpec::avoid_local_ports
+    /// The trace to read during the batch without ending probes early
+    /// (--patient): its pipe must not fill, or nft monitor's socket overruns
+    /// and the trace loses packets.
+    Monitor* drain = nullptr;
 };
 
 constexpr int kGraceMs = 200;  // after the trace shows a reject: for its ICMP error or reset to arrive
@@ -120,73 +121,22 @@ void finish(Live& l, ProbeOutcome o, std::string how) {
     l.done = true;
 }
 
-// An ICMP error queued on a UDP socket (IP_RECVERR), as text.
-std::string icmp_error(int fd) {
-    char data[256], control[512];
-    iovec iov{data, sizeof data};
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    if (::recvmsg(fd, &m, MSG_ERRQUEUE) < 0) return "an error";
-    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-        if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR) continue;
-        sock_extended_err e{};
-        std::memcpy(&e, CMSG_DATA(c), sizeof e);
-        if (e.ee_origin == SO_EE_ORIGIN_ICMP)
-            return "icmp type " + std::to_string(e.ee_type) + " code " + std::to_string(e.ee_code);
-        return std::strerror(static_cast<int>(e.ee_errno));
-    }
-    return "an error";
-}
-
-// A socket of the client bound to a port of `range`, the next in turn
-// after `seq` (outside `avoid` while the range has others): consecutive
-// probes leave from different ports, so that none meets the conntrack
-// entry of another. -1 with errno set when no port of the range binds.
-int bind_in_range(const Namespaces& ns, int type, sockaddr_in at, catalog::PortRange range,
-                  const std::vector<catalog::PortRange>* avoid, uint32_t& seq) {
-    const uint32_t size = static_cast<uint32_t>(range.hi) - range.lo + 1;
-    auto avoided = [&](uint32_t port) {
-        return avoid && std::any_of(avoid->begin(), avoid->end(),
-                                    [&](const catalog::PortRange& a) { return a.lo <= port && port <= a.hi; });
-    };
-    // First outside `avoid` and not in use; then (a range all avoided or
-    // all taken) sharing a port with SO_REUSEADDR.
-    for (int shared = 0; shared < 2; ++shared) {
-        for (uint32_t k = 0; k < std::min<uint32_t>(size, 256); ++k) {
-            const uint32_t port = range.lo + (seq++ % size);
-            if (!shared && avoided(port)) continue;
-            const int fd = socket_in(ns.client, ns.router, type);
-            if (fd < 0) return -1;
-            const int one = 1;
-            if (shared) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            at.sin_port = htons(static_cast<uint16_t>(port));
-            if (::bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0) return fd;
-            ::close(fd);
-        }
-    }
-    return -1;
-}
-
 uint32_t g_port_seq = 0;  // the child's turn through each probe's client port range
 
-void open_probe(const Namespaces& ns, const std::string& client_addr, const std::vector<catalog::PortRange>* avoid,
-                Live& l) {
+void open_probe(const Namespaces& ns, const Clients& clients, const std::vector<catalog::PortRange>* avoid, Live& l) {
     l.opened = true;
     const Probe& p = l.r->probe;
     const bool tcp = p.transport == catalog::Transport::Tcp;
     const int type = tcp ? SOCK_STREAM : SOCK_DGRAM;
-    const sockaddr_in server_at = address(p.daddr, p.port);
-    const sockaddr_in client_at = address(client_addr, p.client_port);
-    const sockaddr_in& listen_at = p.inbound ? client_at : server_at;
-    const sockaddr_in& open_from = p.inbound ? server_at : client_at;
+    const int family = over_ipv6(p) ? AF_INET6 : AF_INET;
+    const probe::SockAddr server_at = address(p.daddr, p.port);
+    const probe::SockAddr client_at = address(clients.of(p), p.client_port);
+    const probe::SockAddr& listen_at = p.inbound ? client_at : server_at;
+    const probe::SockAddr& open_from = p.inbound ? server_at : client_at;
     const int one = 1;
-    l.responder = socket_in(p.inbound ? ns.client : ns.server, ns.router, type);
+    l.responder = socket_in(p.inbound ? ns.client : ns.server, ns.router, type, family);
     ::setsockopt(l.responder, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(l.responder, reinterpret_cast<const sockaddr*>(&listen_at), sizeof listen_at) != 0 ||
-        (tcp && ::listen(l.responder, 8) != 0)) {
+    if (::bind(l.responder, listen_at.get(), listen_at.len) != 0 || (tcp && ::listen(l.responder, 8) != 0)) {
         finish(l, ProbeOutcome::Dropped,
                std::string(p.inbound ? "client" : "server side") + " could not listen: " + std::strerror(errno));
         return;
@@ -205,30 +155,30 @@ void open_probe(const Namespaces& ns, const std::string& client_addr, const std:
     } else if (!p.inbound && p.client_port == 0 && avoid && !avoid->empty()) {
         std::string err;
         l.initiator =
-            probe::bind_outside([&] { return socket_in(ns.client, ns.router, type); }, client_at, *avoid, &err);
+            probe::bind_outside([&] { return socket_in(ns.client, ns.router, type, family); }, client_at, *avoid, &err);
         if (l.initiator < 0) {
             finish(l, ProbeOutcome::Dropped, "could not bind the sender: " + err);
             return;
         }
     } else {
-        l.initiator = socket_in(p.inbound ? ns.server : ns.client, ns.router, type);
+        l.initiator = socket_in(p.inbound ? ns.server : ns.client, ns.router, type, family);
     }
-    ::setsockopt(l.initiator, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+    receive_errors(l.initiator, family);
     if (p.inbound || p.client_port != 0) {
         ::setsockopt(l.initiator, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(l.initiator, reinterpret_cast<const sockaddr*>(&open_from), sizeof open_from) != 0) {
+        if (::bind(l.initiator, open_from.get(), open_from.len) != 0) {
             finish(l, ProbeOutcome::Dropped, std::string("could not bind the sender: ") + std::strerror(errno));
             return;
         }
     }
-    const int rc = ::connect(l.initiator, reinterpret_cast<const sockaddr*>(&listen_at), sizeof listen_at);
+    const int rc = ::connect(l.initiator, listen_at.get(), listen_at.len);
     const int connect_errno = errno;
-    sockaddr_in local{};
-    socklen_t local_len = sizeof local;
+    probe::SockAddr local;
+    local.len = sizeof local.ss;
     if (p.inbound)
         l.r->sport = p.client_port;
-    else if (::getsockname(l.initiator, reinterpret_cast<sockaddr*>(&local), &local_len) == 0)
-        l.r->sport = ntohs(local.sin_port);
+    else if (::getsockname(l.initiator, local.get(), &local.len) == 0)
+        l.r->sport = local.port();
     if (rc != 0 && connect_errno != EINPROGRESS) {
         finish(l, ProbeOutcome::Rejected, std::string("connect: ") + std::strerror(connect_errno));
         return;
@@ -270,7 +220,7 @@ void on_initiator(Live& l, short revents) {
 // the client is what the requirement asks: passed.
 void on_responder_udp(Live& l) {
     char buf[64];
-    sockaddr_in from{};
+    sockaddr_storage from{};
     socklen_t len = sizeof from;
     const ssize_t n = ::recvfrom(l.responder, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return;
@@ -284,7 +234,7 @@ void on_responder_udp(Live& l) {
 // and port is bound twice: the kernel would hand a datagram for one probe
 // to another's socket. (Probes from several local ports of the client to
 // one server port follow each other in separate batches.)
-std::vector<std::span<ProbeResult>> batches(std::span<ProbeResult> all, size_t max, const std::string& client) {
+std::vector<std::span<ProbeResult>> batches(std::span<ProbeResult> all, size_t max, const Clients& clients) {
     std::vector<std::span<ProbeResult>> out;
     std::vector<std::string> bound;
     size_t start = 0;
@@ -292,7 +242,7 @@ std::vector<std::span<ProbeResult>> batches(std::span<ProbeResult> all, size_t m
         const Probe& p = all[i].probe;
         const std::string proto = p.transport == catalog::Transport::Tcp ? "tcp " : "udp ";
         std::vector<std::string> keys{proto + p.daddr + ":" + std::to_string(p.port)};
-        if (p.client_port != 0) keys.push_back(proto + client + ":" + std::to_string(p.client_port));
+        if (p.client_port != 0) keys.push_back(proto + clients.of(p) + ":" + std::to_string(p.client_port));
         const bool clash = std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
             return std::find(bound.begin(), bound.end(), k) != bound.end();
         });
@@ -321,8 +271,9 @@ void finish_silent(Live& l) {
 // the answer to it. The answer is matched without its destination address
 // (a NAT may show it before it is undone), and on the client's port only
 // when the probe names one.
-bool packet_of(const TracedPacket& p, const ProbeResult& r, const std::string& client, bool reply, bool check_to) {
+bool packet_of(const TracedPacket& p, const ProbeResult& r, const Clients& clients, bool reply, bool check_to) {
     const Probe& pr = r.probe;
+    const std::string& client = clients.of(pr);
     if (p.proto != (pr.transport == catalog::Transport::Tcp ? "tcp" : "udp")) return false;
     const uint16_t cport = pr.client_port != 0 ? pr.client_port : r.sport;
     // Client-to-server packets: the opening of an outbound probe, the answer of an inbound one.
@@ -341,7 +292,7 @@ void scan_trace(const Watch& w, size_t from, std::vector<Live>& live, int now_ms
         if (!e || e->verdict != "drop") continue;
         for (auto& l : live) {
             if (!l.opened || l.done || l.stopped_at_ms >= 0) continue;
-            if (!packet_of(p, *l.r, w.client, false, true) && !packet_of(p, *l.r, w.client, true, true)) continue;
+            if (!packet_of(p, *l.r, w.clients, false, true) && !packet_of(p, *l.r, w.clients, true, true)) continue;
             l.stopped_at_ms = now_ms;
             // A reject sends its ICMP error or reset as it drops; a plain drop sends
             // nothing. (iptables-nft may list its target as `xt target "REJECT"`.)
@@ -370,13 +321,16 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
             next_open_ms = pace.wait_ms(tcp);
             if (next_open_ms > 0) break;
             live[next].opened_at_ms = ms_since(start);
-            open_probe(ns, w.client, w.avoid, live[next]);
+            open_probe(ns, w.clients, w.avoid, live[next]);
             pace.open(tcp);
             ++next;
         }
         const int now = ms_since(start);
         if (w.monitor && now - scanned_at >= kTraceEveryMs) {
             scan_trace(w, trace_from, live, now);
+            scanned_at = now;
+        } else if (w.drain && now - scanned_at >= kTraceEveryMs) {
+            w.drain->drain();
             scanned_at = now;
         }
         int wait = next < live.size() ? next_open_ms : timeout_ms;
@@ -399,7 +353,7 @@ void run_batch(const Namespaces& ns, std::span<ProbeResult> batch, int timeout_m
             }
         }
         if (fds.empty() && next == live.size()) break;
-        if (w.monitor) wait = std::min(wait, kTraceEveryMs);
+        if (w.monitor || w.drain) wait = std::min(wait, kTraceEveryMs);
         if (::poll(fds.data(), fds.size(), std::max(1, wait)) <= 0) continue;
         for (size_t k = 0; k < fds.size(); ++k) {
             if (fds[k].revents == 0) continue;
@@ -428,13 +382,13 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
     ::fcntl(m.fd, F_SETFL, O_NONBLOCK);
     // Ready once a canary (UDP to the server link's port 9) shows up in the trace.
     const int canary = socket_in(ns.client, ns.router, SOCK_DGRAM);
-    const sockaddr_in to = address(kServerLink, 9);
+    const probe::SockAddr to = address(kServerLink, 9);
     const std::string needle = "ip saddr " + spec.client_addr + " ip daddr " + kServerLink;
     const auto start = Clock::now();
     // nft monitor reads the whole ruleset before it prints a trace: seconds
     // for tens of thousands of rules.
     while (ms_since(start) < spec.helper_timeout_ms && m.text.find(needle) == std::string::npos) {
-        [[maybe_unused]] auto n = ::sendto(canary, "x", 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+        [[maybe_unused]] auto n = ::sendto(canary, "x", 1, 0, to.get(), to.len);
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         m.drain();
     }
@@ -451,7 +405,7 @@ bool start_monitor(const SandboxSpec& spec, const Namespaces& ns, Monitor& m, st
 // The deciding event of the first traced packet of the probe's request
 // (`reply` false) or of the answer to it (`reply` true).
 std::string decision(const std::vector<TracedPacket>& packets, const std::map<std::string, std::string>& types,
-                     const IptablesRules& names, const std::string& client, const ProbeResult& probe, bool reply,
+                     const IptablesRules& names, const Clients& client, const ProbeResult& probe, bool reply,
                      bool& accepted, Decider& by) {
     for (const auto& p : packets) {
         if (!packet_of(p, probe, client, reply, false)) continue;
@@ -463,7 +417,7 @@ std::string decision(const std::vector<TracedPacket>& packets, const std::map<st
             const auto it = e->policy ? names.end() : names.find({e->table + " " + e->chain, e->handle});
             if (it != names.end()) by.position = it->second.position;
         }
-        return e ? describe(*e, &names) + jump_path(p, *e) : "no chain decided (no base chain on this path)";
+        return e ? describe(*e, &names) + jump_path(p, *e) : std::string(kNoChain) + " (no base chain on this path)";
     }
     accepted = false;
     return "";
@@ -473,18 +427,18 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
                       const Limits& limits) {
     const auto packets = parse_trace(trace, kTraceTable);
     const auto types = chain_types(r.listed);
+    const Clients clients = clients_of(spec);
     for (auto& res : r.results) {
         bool accepted = false;
-        res.decided_by = decision(packets, types, names, spec.client_addr, res, false, accepted, res.decider);
+        res.decided_by = decision(packets, types, names, clients, res, false, accepted, res.decider);
         res.limit = limit_on_path(
-            packets, [&](const TracedPacket& p) { return packet_of(p, res, spec.client_addr, false, false); },
+            packets, [&](const TracedPacket& p) { return packet_of(p, res, clients, false, false); },
             res.probe.transport == catalog::Transport::Tcp ? "tcp" : "udp", limits);
         // The request went through yet nothing came back: the answer was stopped.
         if (res.outcome != ProbeOutcome::Passed && accepted) {
             bool reply_accepted = false;
             Decider back_by;
-            const std::string back =
-                decision(packets, types, names, spec.client_addr, res, true, reply_accepted, back_by);
+            const std::string back = decision(packets, types, names, clients, res, true, reply_accepted, back_by);
             if (!back.empty() && !reply_accepted) {
                 res.decided_by = "the reply, by " + back;
                 res.decider = back_by;
@@ -496,8 +450,7 @@ void attach_decisions(const SandboxSpec& spec, const IptablesRules& names, const
         if (res.outcome == ProbeOutcome::Passed && res.probe.client_port != 0 && !res.probe.inbound) {
             bool reply_accepted = false;
             Decider back_by;
-            const std::string back =
-                decision(packets, types, names, spec.client_addr, res, true, reply_accepted, back_by);
+            const std::string back = decision(packets, types, names, clients, res, true, reply_accepted, back_by);
             if (!back.empty()) {
                 res.decided_by = back;
                 res.decider = back_by;
@@ -514,9 +467,9 @@ void probe_and_decide(const SandboxSpec& spec, const IptablesRules& names, const
     m.drain();
     m.text.clear();
     const auto types = chain_types(r.listed);
-    const Watch w{spec.early ? &m : nullptr, &types, spec.client_addr, &spec.avoid_local_ports};
+    const Watch w{spec.early ? &m : nullptr, &types, clients_of(spec), &spec.avoid_local_ports, &m};
     if (limits.pace.at_once != 0) batch_size = std::min(batch_size, limits.pace.at_once);
-    const auto all = batches(r.results, batch_size, spec.client_addr);
+    const auto all = batches(r.results, batch_size, clients_of(spec));
     size_t done = 0;
     for (auto batch : all) {
         stage("replaying batch " + std::to_string(++done) + " of " + std::to_string(all.size()) + " (" +
@@ -540,7 +493,7 @@ void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const
     constexpr size_t kSmallBatch = 8;
     std::vector<size_t> redo;
     for (size_t i = 0; i < r.results.size(); ++i)
-        if (r.results[i].decided_by == kNotSeen ||
+        if (r.results[i].decided_by == kNotSeen || r.results[i].decided_by.rfind(kNoChain, 0) == 0 ||
             (r.results[i].outcome != ProbeOutcome::Passed && r.results[i].decider.table.empty()))
             redo.push_back(i);
     if (redo.empty()) return;
@@ -548,7 +501,10 @@ void reprobe_untraced(const SandboxSpec& spec, const IptablesRules& names, const
     again.listed = r.listed;
     for (size_t i : redo) again.results.push_back(ProbeResult{.probe = r.results[i].probe});
     probe_and_decide(spec, names, ns, m, again, kSmallBatch, limits);
-    for (size_t k = 0; k < redo.size(); ++k) r.results[redo[k]] = std::move(again.results[k]);
+    // The new result, unless the trace lost it this time and had not before.
+    for (size_t k = 0; k < redo.size(); ++k)
+        if (again.results[k].decided_by != kNotSeen || r.results[redo[k]].decided_by == kNotSeen)
+            r.results[redo[k]] = std::move(again.results[k]);
 }
 
 // Runs `results`' probes in batches with the trace watched, then gives each
@@ -564,9 +520,10 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const Follo
     IptablesRules names;
     stage("making the namespaces");
     if (!enter_namespaces(spec.user_namespace, r.mode, r.error) || !make_peer_namespaces(ns, r.error) ||
-        !wire(spec, ns, r.error))
+        !wire(spec, ns, r.error, r.ipv6_unavailable))
         return;
-    stage(std::string("loading the ruleset (") + (spec.iptables ? "iptables-nft-restore" : "nft -f") + ", " +
+    stage(std::string("loading the ruleset (") +
+          (spec.iptables ? (spec.ip6tables_main ? "ip6tables-nft-restore" : "iptables-nft-restore") : "nft -f") + ", " +
           std::to_string(spec.input.text.size()) + " bytes)");
     if (!load_ruleset(spec, r, names)) return;
     if (!spec.patch.empty()) {
@@ -578,12 +535,16 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const Follo
         }
     }
     Limits limits;
-    limits.chains = spec.iptables ? parse_iptables_dump(spec.input.raw) : parse_listed(r.listed);
+    limits.chains = spec.iptables ? parse_iptables_dump(iptables_dumps(spec.input.raw, spec.input6.raw),
+                                                        spec.ip6tables_main ? "ip6" : "ip")
+                                  : parse_listed(r.listed);
     limits.list = rate_limits(limits.chains);
     limits.pace = pace_of(limits.list);
     limits.names = &names;
     stage("planning the probes");
-    for (auto& p : plan(r.listed)) r.results.push_back(ProbeResult{.probe = std::move(p)});
+    // IPv6 probes need IPv6 wired (a kernel without it: IPv4 alone, and the output says so).
+    for (auto& p : plan(r.listed))
+        if (r.ipv6_unavailable.empty() || !over_ipv6(p)) r.results.push_back(ProbeResult{.probe = std::move(p)});
     stage("starting nft monitor trace");
     Monitor m;
     if (!start_monitor(spec, ns, m, r.error)) {
@@ -594,7 +555,8 @@ void sandbox_main(const SandboxSpec& spec, const ProbePlanner& plan, const Follo
     if (then) {
         ReplayOutput more;
         more.listed = r.listed;
-        for (auto& p : then(r.listed, r.results)) more.results.push_back(ProbeResult{.probe = std::move(p)});
+        for (auto& p : then(r.listed, r.results))
+            if (r.ipv6_unavailable.empty() || !over_ipv6(p)) more.results.push_back(ProbeResult{.probe = std::move(p)});
         if (!more.results.empty()) run_probes(spec, names, ns, m, more, limits);
         for (auto& res : more.results) r.results.push_back(std::move(res));
     }

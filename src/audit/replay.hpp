@@ -32,7 +32,7 @@ namespace callwall::audit {
 /// local port `client_port`, unsolicited, and the client answers.
 struct Probe {
     catalog::Transport transport = catalog::Transport::Tcp;
-    std::string daddr;  ///< IPv4 address of the server side
+    std::string daddr;  ///< address of the server side (IPv4, or IPv6 as inet_ntop writes it)
     uint16_t port = 0;  ///< the server side's port
     uint16_t client_port = 0;  ///< the client's local port (0: one of `client_ports`; outbound only)
     bool inbound = false;  ///< the server side sends first
@@ -41,6 +41,9 @@ struct Probe {
     catalog::PortRange client_ports{0, 0};
     friend bool operator==(const Probe&, const Probe&) = default;
 };
+
+/// Whether a probe goes over IPv6 (its server side's address is one).
+[[nodiscard]] inline bool over_ipv6(const Probe& p) { return p.daddr.find(':') != std::string::npos; }
 
 enum class ProbeOutcome : uint8_t {
     Passed,  ///< TCP handshake completed / UDP reply received (inbound: the client received it)
@@ -80,7 +83,19 @@ struct SandboxSpec {
     std::string client_addr = "192.168.77.2";  ///< the client, on the inside network
     std::string router_inside = "192.168.77.1";  ///< the router's address on the inside network
     int inside_prefix_len = 24;  ///< the inside network's prefix length
-    std::vector<std::string> server_addrs;  ///< every probe's daddr
+    /// IPv6: the client, the router's inside address and the prefix length,
+    /// wired beside the IPv4 ones (neighbours static: no neighbour discovery
+    /// a ruleset dropping ICMPv6 could break). Probes to IPv6 servers use them.
+    std::string client_addr6 = "fd77:77:77:77::2";
+    std::string router_inside6 = "fd77:77:77:77::1";
+    int inside_prefix_len6 = 64;
+    /// An iptables audit whose main dump (`input`) is ip6tables-save's (loaded
+    /// by ip6tables-nft-restore): --ip6tables alone.
+    bool ip6tables_main = false;
+    /// ip6tables-save's dump beside the iptables one (--iptables with
+    /// --ip6tables); empty raw: none.
+    RulesetInput input6;
+    std::vector<std::string> server_addrs;  ///< every probe's daddr (IPv6 ones wired only with IPv6)
     int probe_timeout_ms = 1200;  ///< how long one batch waits for answers
     int helper_timeout_ms = 60000;  ///< how long one helper (nft, ip, ...) may run, and the trace take to start
     bool user_namespace = true;  ///< false: network namespaces only (needs root)
@@ -103,6 +118,9 @@ struct ReplayOutput {
     std::string mode;  ///< which namespaces were made, for the run's notes
     std::string listed;  ///< `nft list ruleset` after loading (before tracing)
     std::string iptables_save;  ///< `iptables-nft-save` after loading an iptables dump
+    std::string ip6tables_save;  ///< `ip6tables-nft-save` after loading an ip6tables dump
+    /// Why the sandbox could not carry IPv6 (a kernel without it); empty: it could.
+    std::string ipv6_unavailable;
     std::vector<ProbeResult> results;
 };
 

@@ -38,6 +38,8 @@ std::string encode_replay(const ReplayOutput& r) {
     put(out, r.mode);
     put(out, r.listed);
     put(out, r.iptables_save);
+    put(out, r.ip6tables_save);
+    put(out, r.ipv6_unavailable);
     for (const auto& p : r.results) {
         put(out, p.probe.transport == catalog::Transport::Tcp ? "tcp" : "udp");
         put(out, p.probe.daddr);
@@ -63,7 +65,8 @@ std::string encode_replay(const ReplayOutput& r) {
 bool decode_replay(std::string_view in, ReplayOutput& r) {
     std::string ok, lint, large, no_filter, f[17];
     if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, no_filter) || !get(in, r.error) ||
-        !get(in, r.mode) || !get(in, r.listed) || !get(in, r.iptables_save))
+        !get(in, r.mode) || !get(in, r.listed) || !get(in, r.iptables_save) || !get(in, r.ip6tables_save) ||
+        !get(in, r.ipv6_unavailable))
         return false;
     r.ok = ok == "1";
     r.lint_failed = lint == "1";

@@ -1,9 +1,10 @@
-// IPv4 addresses in ruleset text (no I/O): every address, prefix and range
-// a ruleset writes, whether one of them covers an address, and the inside
-// network its rules and masquerades name. Read by the audit to put the
+// IPv4 and IPv6 addresses in ruleset text (no I/O): every address, prefix
+// and range a ruleset writes, whether one of them covers an address, and the
+// inside network its rules and masquerades name. Read by the audit to put the
 // client where the ruleset's LAN-scoped rules expect it and vendors' stand-in
 // addresses where nothing in the ruleset singles them out.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -40,5 +41,34 @@ struct V4Range {
 /// -i) and of masquerade/SNAT rules, then prefixes defined under a name
 /// saying so (define LAN_NET = ...). In order of appearance.
 [[nodiscard]] std::vector<V4Range> inside_networks(std::string_view ruleset, const std::string& inside);
+
+/// An IPv6 address, network byte order.
+using V6Address = std::array<uint8_t, 16>;
+
+/// An IPv6 range the ruleset names: a prefix (len its length), an address
+/// (len 128) or a range a::1-a::9 (len 0).
+struct V6Range {
+    V6Address lo{}, hi{};
+    uint8_t len = 0;
+};
+
+/// Every IPv6 address, prefix and range written in the text (rules, sets,
+/// defines, iptables -s/-d; not comments or quoted strings). A word counts
+/// when inet_pton reads it as IPv6 (two colons at least: no port range
+/// 3478:3479, no time of day 09:12:01, no MAC address).
+[[nodiscard]] std::vector<V6Range> ipv6_ranges(std::string_view text);
+
+/// Whether an address lies in one of `ranges` (::/0 left out).
+[[nodiscard]] bool covered(const V6Address& address, std::span<const V6Range> ranges);
+
+[[nodiscard]] bool parse_ipv6(std::string_view text, V6Address& address);
+/// The address as the kernel and nft print it (RFC 5952: lower case, `::` compressed).
+[[nodiscard]] std::string v6_text(const V6Address& address);
+/// `address` plus `n` (in its last 32 bits; no carry beyond them).
+[[nodiscard]] V6Address v6_plus(V6Address address, uint32_t n);
+
+/// The IPv6 networks behind the inside interface, as inside_networks finds
+/// the IPv4 ones (`ip6 saddr`, an ip6tables dump's -s; lengths /8 to /126).
+[[nodiscard]] std::vector<V6Range> inside_networks6(std::string_view ruleset, const std::string& inside);
 
 }  // namespace callwall::audit

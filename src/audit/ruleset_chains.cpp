@@ -305,13 +305,16 @@ ListedRuleset parse_listed(std::string_view listed) {
     return out;
 }
 
-ListedRuleset parse_iptables_dump(std::string_view dump) {
+ListedRuleset parse_iptables_dump(std::string_view dump, std::string_view family) {
     ListedRuleset out;
     std::string table;
+    std::string fam(family);
     for (std::string_view raw : split_lines(dump)) {
         const std::string_view line = text_trim(raw);
+        if (line.rfind(kIp6tablesHeader, 0) == 0) fam = "ip6";
+        if (line.rfind(kIptablesHeader, 0) == 0) fam = "ip";
         if (line.rfind("*", 0) == 0) {
-            table = "ip " + std::string(line.substr(1));
+            table = fam + " " + std::string(line.substr(1));
             continue;
         }
         const auto w = text_words(line);
@@ -333,6 +336,24 @@ ListedRuleset parse_iptables_dump(std::string_view dump) {
             it->rules.push_back(ListedRule{std::string(line), static_cast<int64_t>(it->rules.size() + 1)});
     }
     return out;
+}
+
+std::string iptables_dumps(std::string_view v4_dump, std::string_view v6_dump) {
+    std::string out(v4_dump);
+    if (v6_dump.empty()) return out;
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    return out + std::string(kIp6tablesHeader) + " (the IPv6 dump)\n" + std::string(v6_dump);
+}
+
+Families filtered_families(std::string_view listed) {
+    Families f;
+    for (const auto& [chain, type] : chain_types(listed)) {
+        if (type != "filter") continue;
+        const std::string_view family = std::string_view(chain).substr(0, chain.find(' '));
+        if (family == "ip" || family == "inet") f.v4 = true;
+        if (family == "ip6" || family == "inet") f.v6 = true;
+    }
+    return f;
 }
 
 std::vector<const ListedChain*> forward_path_chains(const ListedRuleset& r) {

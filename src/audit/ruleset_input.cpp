@@ -255,7 +255,7 @@ void address_family(std::string_view l, bool& v6, bool& v4) {
     }
 }
 
-std::string format_hint(std::string_view text, bool nft) {
+std::string format_hint(std::string_view text, bool nft, bool ip6) {
     bool save_table = false, save_rule = false, nft_word = false;
     bool v6 = false, v4 = false;
     int filters = 0;
@@ -276,13 +276,17 @@ std::string format_hint(std::string_view text, bool nft) {
         for (std::string_view w : {"table ", "flush ruleset", "chain ", "define ", "include \""})
             if (l.rfind(w, 0) == 0) nft_word = true;
     }
-    // IPv6 halves: ip6tables-save's dump, alone or after iptables-save's.
+    // Both halves in one file: which lines are whose cannot be told safely
+    // (ip6tables-save's header may be gone, a table may be in one half only).
     if (save_table && save_rule && !nft_word && v6 && (v4 || filters > 1))
         return "this file holds an iptables-save dump and an ip6tables-save dump one after the other: give "
-               "only the IPv4 half (iptables-save's) as --iptables FILE; IPv6 is not audited yet";
-    if (save_table && save_rule && !nft_word && v6)
-        return "this is an ip6tables-save dump (IPv6 addresses or ICMPv6): the audit replays IPv4 only; give "
-               "iptables-save's dump as --iptables FILE";
+               "each its own file, iptables-save's as --iptables FILE and ip6tables-save's as --ip6tables FILE";
+    if (!nft && !ip6 && save_table && save_rule && !nft_word && v6)
+        return "this is an ip6tables-save dump (IPv6 addresses or ICMPv6), not an iptables-save dump: give it "
+               "as --ip6tables FILE";
+    if (ip6 && save_table && save_rule && !nft_word && v4 && !v6)
+        return "this is an iptables-save dump (IPv4 addresses), not an ip6tables-save dump: give it as "
+               "--iptables FILE";
     if (nft && save_table && save_rule && !nft_word)
         return "this is an iptables-save dump ('*filter' and '-A' lines), not an nftables ruleset: "
                "give it as --iptables FILE";

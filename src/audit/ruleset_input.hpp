@@ -57,9 +57,11 @@ inline constexpr std::string_view kSandboxDirToken = "@CALLWALL_RULESET_DIR@";
 [[nodiscard]] bool read_bounded(int fd, size_t max_bytes, int timeout_ms, std::string& out, std::string& error);
 
 /// When `text` is plainly the other format than the flag given (an
-/// iptables-save dump under --nft, an nftables ruleset under --iptables),
-/// what to say: which flag reads it. Empty otherwise (nft's own lint speaks).
-[[nodiscard]] std::string format_hint(std::string_view text, bool nft);
+/// iptables-save dump under --nft, an nftables ruleset under --iptables,
+/// ip6tables-save's dump under --iptables and iptables-save's under
+/// --ip6tables, `ip6` true), or holds both dumps, what to say: which flag
+/// reads it. Empty otherwise (nft's own lint speaks).
+[[nodiscard]] std::string format_hint(std::string_view text, bool nft, bool ip6 = false);
 
 /// The include statements of nft text: for each, the offset and length of
 /// its quoted file name (without the quotes). Comments and other strings are skipped.

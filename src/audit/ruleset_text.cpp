@@ -529,7 +529,7 @@ const TraceEvent* deciding_event(const TracedPacket& p, const std::map<std::stri
     return rule_accept ? rule_accept : policy_accept;
 }
 
-IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
+IptablesRules iptables_rules(std::string_view listed, std::string_view save, std::string_view family) {
     // Handles of each chain's rules, in listed order.
     std::map<std::string, std::vector<int64_t>> handles;
     std::string table, chain;
@@ -559,7 +559,7 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save) {
     for (const std::string_view raw : split_lines(save)) {
         const std::string_view line = text_trim(raw);
         if (line.size() > 1 && line[0] == '*') {
-            save_table = "ip " + std::string(text_trim(line.substr(1)));
+            save_table = std::string(family) + " " + std::string(text_trim(line.substr(1)));
             continue;
         }
         if (line.rfind("-A ", 0) != 0) continue;

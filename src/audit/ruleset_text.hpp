@@ -104,7 +104,9 @@ struct IptablesRule {
     int position = 0;
 };
 using IptablesRules = std::map<std::pair<std::string, int64_t>, IptablesRule>;
-[[nodiscard]] IptablesRules iptables_rules(std::string_view listed_with_handles, std::string_view iptables_save);
+/// `family`: "ip6" for ip6tables-nft-save's dump (its tables are "ip6 filter").
+[[nodiscard]] IptablesRules iptables_rules(std::string_view listed_with_handles, std::string_view iptables_save,
+                                           std::string_view family = "ip");
 
 /// For a drop after jumps (or gotos) in its table, the way there:
 /// " (path: forward -> lan_out (returned) -> policy drop)",

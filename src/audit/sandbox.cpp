@@ -309,19 +309,74 @@ bool make_peer_namespaces(Namespaces& ns, std::string& error) {
     return ns.router >= 0 && ns.client >= 0 && ns.server >= 0;
 }
 
-bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
+namespace {
+
+// Fixed link-layer addresses, so that each side's IPv6 neighbours can be
+// written down (static entries) instead of discovered.
+constexpr const char* kMacInside = "02:00:00:77:00:01";  // the router's inside veth
+constexpr const char* kMacClient = "02:00:00:77:00:02";  // cw-c
+constexpr const char* kMacOutside = "02:00:00:77:00:03";  // the router's outside veth
+constexpr const char* kMacServer = "02:00:00:77:00:04";  // cw-s
+
+// IPv6 beside IPv4: addresses without duplicate address detection (usable
+// at once), routes, and static neighbours. Neighbour discovery is ICMPv6,
+// which an ip6tables ruleset with policy DROP and no ICMPv6 accept would
+// stop between the namespaces although the router it describes (whose
+// INPUT/OUTPUT chains rarely drop it on the LAN) would not: with permanent
+// entries no packet of it is needed, and the probes meet only the
+// ruleset's verdicts on their own packets.
+bool wire_ipv6(const SandboxSpec& spec, const Namespaces& ns, std::string& why) {
+    if (::access("/proc/sys/net/ipv6", F_OK) != 0) {
+        why = "the kernel has no IPv6 (no /proc/sys/net/ipv6)";
+        return false;
+    }
+    const std::string len6 = std::to_string(spec.inside_prefix_len6);
+    std::string router = "addr add " + spec.router_inside6 + "/" + len6 + " dev " + spec.inside + " nodad\n" +
+                         "addr add " + kRouterOutside6 + "/64 dev " + spec.outside + " nodad\n" + "neigh add " +
+                         spec.client_addr6 + " lladdr " + kMacClient + " dev " + spec.inside + " nud permanent\n" +
+                         "neigh add " + kServerLink6 + " lladdr " + kMacServer + " dev " + spec.outside +
+                         " nud permanent\n" + "route add ::/0 via " + kServerLink6 + "\n";
+    const std::string client = "addr add " + spec.client_addr6 + "/" + len6 + " dev cw-c nodad\nneigh add " +
+                               spec.router_inside6 + " lladdr " + kMacInside +
+                               " dev cw-c nud permanent\nroute add ::/0 via " + spec.router_inside6 + "\n";
+    std::string server = "addr add " + std::string(kServerLink6) + "/64 dev cw-s nodad\n";
+    for (const auto& a : spec.server_addrs)
+        if (a.find(':') != std::string::npos) server += "addr add " + a + "/128 dev cw-s nodad\n";
+    server += "neigh add " + std::string(kRouterOutside6) + " lladdr " + kMacOutside +
+              " dev cw-s nud permanent\nroute add ::/0 via " + kRouterOutside6 + "\n";
+    std::string out;
+    if (run(-1, {"ip", "-batch", "-"}, out, router) != 0 || run(ns.client, {"ip", "-batch", "-"}, out, client) != 0 ||
+        run(ns.server, {"ip", "-batch", "-"}, out, server) != 0) {
+        while (!out.empty() && out.back() == '\n') out.pop_back();
+        why = "IPv6 could not be wired in the sandbox: " + out;
+        return false;
+    }
+    if (!write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1\n")) {
+        why = std::string("cannot enable IPv6 forwarding in the router namespace: ") + std::strerror(errno);
+        return false;
+    }
+    // As for IPv4 below: every reject answered, not rate-limited into a drop
+    // (no type in the mask: the global limit of 50 at once is not applied).
+    write_file("/proc/sys/net/ipv6/icmp/ratemask", "\n");
+    write_file("/proc/sys/net/ipv6/icmp/ratelimit", "0\n");
+    return true;
+}
+
+}  // namespace
+
+bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error, std::string& ipv6_unavailable) {
     const std::string c = std::to_string(ns.client), s = std::to_string(ns.server);
     const std::string router =
         "link set lo up\n"
         "link add " +
-        spec.inside +
-        " type veth peer name cw-c\n"
+        spec.inside + " address " + kMacInside + " type veth peer name cw-c address " + kMacClient +
+        "\n"
         "link set cw-c netns /proc/self/fd/" +
         c +
         "\n"
         "link add " +
-        spec.outside +
-        " type veth peer name cw-s\n"
+        spec.outside + " address " + kMacOutside + " type veth peer name cw-s address " + kMacServer +
+        "\n"
         "link set cw-s netns /proc/self/fd/" +
         s +
         "\n"
@@ -342,7 +397,8 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
                                "route add default via " +
                                spec.router_inside + "\n";
     std::string server = "link set lo up\naddr add " + std::string(kServerLink) + "/30 dev cw-s\n";
-    for (const auto& a : spec.server_addrs) server += "addr add " + a + "/32 dev cw-s\n";
+    for (const auto& a : spec.server_addrs)
+        if (a.find(':') == std::string::npos) server += "addr add " + a + "/32 dev cw-s\n";
     server += "link set cw-s up\nroute add default via " + std::string(kRouterOutside) + "\n";
     std::string out;
     if (run(-1, {"ip", "-batch", "-"}, out, router) != 0 || run(ns.client, {"ip", "-batch", "-"}, out, client) != 0 ||
@@ -350,6 +406,8 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error) {
         error = "cannot wire the sandbox: " + out;
         return false;
     }
+    if (!wire_ipv6(spec, ns, ipv6_unavailable) && ipv6_unavailable.empty())
+        ipv6_unavailable = "IPv6 could not be wired in the sandbox";
     if (!write_file("/proc/sys/net/ipv4/ip_forward", "1\n")) {
         error = std::string("cannot enable forwarding in the router namespace: ") + std::strerror(errno);
         return false;
@@ -385,30 +443,52 @@ static std::string iptables_lint_error(const std::string& path, const std::strin
 // and where ("line 7 failed"), then it is loaded as nftables rules (so the
 // trace sees them), and the dump as loaded is kept to name rules by their
 // iptables line.
-static bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+// An iptables-save (or ip6tables-save) dump: `iptables-nft-restore --test`
+// says what is wrong and where ("line 7 failed"), then it is loaded as
+// nftables rules (so the trace sees them), and the dump as loaded is kept
+// to name rules by their iptables line. ip6tables-save's dump beside it
+// (spec.input6) is read from standard input the same way.
+static bool restore_dump(const SandboxSpec& spec, ReplayOutput& r, bool ip6, const std::string& path,
+                         std::string_view input) {
+    const std::string tool = ip6 ? "ip6tables-nft-restore" : "iptables-nft-restore";
+    std::vector<std::string> test{tool, "--test"}, load{tool};
+    if (input.empty()) {
+        test.push_back(path);
+        load.push_back(path);
+    }
     std::string out;
-    if (run(-1, {"iptables-nft-restore", "--test", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
+    if (run(-1, test, out, input, spec.helper_timeout_ms) != 0) {
         r.lint_failed = true;
-        r.error = iptables_lint_error(spec.ruleset_path, out);
+        r.error = iptables_lint_error(path, out);
         if (out.find("cannot run") != std::string::npos) {
             r.lint_failed = false;
-            r.error = "iptables-nft-restore is not installed (Debian's iptables package): " + out;
+            r.error = tool + " is not installed (Debian's iptables package): " + out;
         }
         return false;
     }
     out.clear();
-    if (run(-1, {"iptables-nft-restore", spec.ruleset_path}, out, {}, spec.helper_timeout_ms) != 0) {
-        r.error = "iptables-nft-restore " + spec.ruleset_path + " failed in the sandbox:\n" + out;
+    if (run(-1, load, out, input, spec.helper_timeout_ms) != 0) {
+        r.error = tool + " " + path + " failed in the sandbox:\n" + out;
         return false;
     }
+    return true;
+}
+
+static bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+    if (!restore_dump(spec, r, spec.ip6tables_main, spec.ruleset_path, {})) return false;
+    const bool v6_beside = !spec.input6.raw.empty();
+    if (v6_beside && !restore_dump(spec, r, true, spec.input6.path, spec.input6.raw)) return false;
     std::string with_handles;
+    const bool v4 = !spec.ip6tables_main, v6 = spec.ip6tables_main || v6_beside;
     if (run(-1, {"nft", "list", "ruleset"}, r.listed) != 0 ||
         run(-1, {"nft", "-a", "list", "ruleset"}, with_handles) != 0 ||
-        run(-1, {"iptables-nft-save"}, r.iptables_save) != 0) {
-        r.error = "cannot list the loaded dump: " + r.listed + with_handles + r.iptables_save;
+        (v4 && run(-1, {"iptables-nft-save"}, r.iptables_save) != 0) ||
+        (v6 && run(-1, {"ip6tables-nft-save"}, r.ip6tables_save) != 0)) {
+        r.error = "cannot list the loaded dump: " + r.listed + with_handles + r.iptables_save + r.ip6tables_save;
         return false;
     }
     names = iptables_rules(with_handles, r.iptables_save);
+    names.merge(iptables_rules(with_handles, r.ip6tables_save, "ip6"));
     return true;
 }
 

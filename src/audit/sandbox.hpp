@@ -18,6 +18,8 @@ namespace callwall::audit::sandbox {
 inline constexpr std::string_view kTraceTable = "callwall_audit_trace";
 inline constexpr const char* kRouterOutside = "100.64.77.1";
 inline constexpr const char* kServerLink = "100.64.77.2";
+inline constexpr const char* kRouterOutside6 = "fd64:77::1";
+inline constexpr const char* kServerLink6 = "fd64:77::2";
 
 struct Namespaces {
     int router = -1, client = -1, server = -1;
@@ -69,8 +71,9 @@ bool enter_namespaces(bool user_namespace, std::string& mode, std::string& error
 /// Makes the client and server namespaces beside the router's.
 bool make_peer_namespaces(Namespaces& ns, std::string& error);
 
-/// Joins them with veths named as the ruleset expects, addresses and routes.
-bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error);
+/// Joins them with veths named as the ruleset expects, addresses and routes;
+/// IPv6 beside IPv4 where the kernel has it (`ipv6_unavailable` says why not).
+bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error, std::string& ipv6_unavailable);
 
 /// Lints and loads the ruleset (nft or an iptables dump), lists it, adds the
 /// tracing table. The helpers that read the ruleset's files run confined to

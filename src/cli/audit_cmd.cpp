@@ -1,4 +1,4 @@
-// callwall audit (--nft FILE | --iptables FILE) [--vendor V...] [--inside IF] [--outside IF] [--resolve NAME=ADDR...] --db FILE
+// callwall audit (--nft FILE | --iptables FILE [--ip6tables FILE] | --ip6tables FILE) [--vendor V...] [--inside IF] [--outside IF] [--resolve NAME=ADDR...] --db FILE
 #include <arpa/inet.h>
 #include <boost/program_options.hpp>
 #include <cerrno>
@@ -24,8 +24,11 @@ bool parse_resolve(const std::vector<std::string>& in, audit::AuditOptions& opt)
     for (const auto& r : in) {
         const size_t eq = r.find('=');
         in_addr a{};
-        if (eq == std::string::npos || eq == 0 || ::inet_pton(AF_INET, r.c_str() + eq + 1, &a) != 1) {
-            std::fprintf(stderr, "callwall audit: --resolve takes NAME=IPV4ADDRESS, not '%s'\n", r.c_str());
+        in6_addr a6{};
+        if (eq == std::string::npos || eq == 0 ||
+            (::inet_pton(AF_INET, r.c_str() + eq + 1, &a) != 1 &&
+             ::inet_pton(AF_INET6, r.c_str() + eq + 1, &a6) != 1)) {
+            std::fprintf(stderr, "callwall audit: --resolve takes NAME=ADDRESS (IPv4 or IPv6), not '%s'\n", r.c_str());
             return false;
         }
         opt.resolve.emplace_back(r.substr(0, eq), r.substr(eq + 1));
@@ -79,11 +82,11 @@ void print_wrapped(std::string_view text, std::string_view first, std::string_vi
 // An entry's why as the text output shows it: one clause a line (cut at
 // "; "), without the "audit: " lead and without the note of the address its
 // names were assumed at (said once per vendor).
-void print_why(const audit::EntryAudit& a, bool note_said) {
+void print_why(const audit::EntryAudit& a, bool note_said, const std::string& note) {
     std::string_view why = a.verdict.why;
     if (why.rfind("audit: ", 0) == 0) why.remove_prefix(7);
-    const std::string tail = "; " + a.assumed;
-    if (note_said && !a.assumed.empty() && why.size() >= tail.size() && why.substr(why.size() - tail.size()) == tail)
+    const std::string tail = "; " + note;
+    if (note_said && !note.empty() && why.size() >= tail.size() && why.substr(why.size() - tail.size()) == tail)
         why.remove_suffix(tail.size());
     size_t pos = 0;
     while (pos <= why.size()) {
@@ -96,19 +99,36 @@ void print_why(const audit::EntryAudit& a, bool note_said) {
 
 void print_result(const audit::AuditResult& r, int64_t run, const std::string& db_path) {
     print_wrapped("sandbox: " + r.replay.mode + "; " + std::to_string(r.replay.results.size()) + " probes", "", "  ");
-    print_wrapped(
-        "client: " + r.client + " on " + r.inside_net + " behind " + r.inside + " (from " + r.inside_from + ")", "",
-        "  ");
+    // IPv6 alone (--ip6tables alone): the IPv4 addresses were not used.
+    const bool v6_only = r.audited_v6 && !r.audited_v4;
+    if (!v6_only)
+        print_wrapped(
+            "client: " + r.client + " on " + r.inside_net + " behind " + r.inside + " (from " + r.inside_from + ")", "",
+            "  ");
     std::string split;
     for (const auto& ci : r.client_intervals) split += (split.empty() ? "" : ", ") + catalog::port_range_text(ci);
     print_wrapped("client ports: " + catalog::port_range_text(r.client_ports) +
                       (r.client_intervals.size() > 1 ? ", told apart by the ruleset: " + split
                                                      : " (the ruleset does not tell them apart)"),
                   "", "  ");
-    print_wrapped("servers: behind " + r.outside + "; vendor names stand at " + r.fallback +
-                      " unless --resolve pins them (no prefix of the ruleset covers it)",
-                  "", "  ");
+    if (!v6_only)
+        print_wrapped("servers: behind " + r.outside + "; vendor names stand at " + r.fallback +
+                          " unless --resolve pins them (no prefix of the ruleset covers it)",
+                      "", "  ");
+    // IPv6: the addresses it was audited with, or, once, that it was not.
+    if (r.audited_v6)
+        print_wrapped("IPv6: client " + r.client6 + " on " + r.inside_net6 + " (from " + r.inside_from6 +
+                          "); vendor names stand at " + r.fallback6 +
+                          " unless the vendor publishes IPv6 ranges or --resolve pins them; neighbours are static "
+                          "(no neighbour discovery needed)",
+                      "", "  ");
+    if (!r.not_audited.empty()) print_wrapped(r.not_audited, "", "  ");
     // The names each vendor's entries were assumed at, said once per vendor.
+    const std::string& fallback = v6_only ? r.fallback6 : r.fallback;
+    auto daddr = [v6_only](const audit::EntryAudit& a) -> const std::string& { return v6_only ? a.daddr6 : a.daddr; };
+    auto note = [v6_only](const audit::EntryAudit& a) -> const std::string& {
+        return v6_only ? a.assumed6 : a.assumed;
+    };
     std::vector<std::string> vendors_said;
     for (const auto& a : r.entries) {
         const std::string& vendor = a.entry->vendor;
@@ -116,12 +136,12 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
         vendors_said.push_back(vendor);
         std::string names;
         for (const auto& b : r.entries) {
-            if (b.entry->vendor != vendor || b.assumed.empty() || b.daddr != r.fallback) continue;
+            if (b.entry->vendor != vendor || note(b).empty() || daddr(b) != fallback) continue;
             for (const auto& d : b.entry->destinations)
                 if (names.find(d.as_written) == std::string::npos) names += (names.empty() ? "" : ", ") + d.as_written;
         }
         if (!names.empty())
-            print_wrapped(vendor + ": " + names + " assumed at " + r.fallback +
+            print_wrapped(vendor + ": " + names + " assumed at " + fallback +
                               " (netfilter cannot match names; --resolve NAME=ADDR pins one)",
                           "", "  ");
     }
@@ -129,7 +149,7 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
         const auto v = a.verdict.verdict;
         const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
         std::printf("%-10s %s\n", word.c_str(), a.entry->id.c_str());
-        print_why(a, a.daddr == r.fallback);
+        print_why(a, daddr(a) == fallback, note(a));
     }
     std::printf("written as run %lld: callwall report --db %s --run %lld\n", static_cast<long long>(run),
                 db_path.c_str(), static_cast<long long>(run));
@@ -170,18 +190,46 @@ void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
 }
 
 // Reads the ruleset once: a pipe (`<(cat f)`, /dev/stdin, "-") gives its
-// bytes only once, and these very bytes are what nft loads.
-int read_input(const std::string& ruleset, audit::AuditOptions& opt) {
-    opt.input = audit::read_ruleset_input(ruleset, !opt.iptables);
-    if (!opt.input.ok()) {
-        std::fprintf(stderr, "callwall audit: %s\n", opt.input.error.c_str());
+// bytes only once, and these very bytes are what nft loads. `ip6`: the file
+// is ip6tables-save's dump.
+int read_one(const std::string& path, bool nft, bool ip6, audit::RulesetInput& in) {
+    in = audit::read_ruleset_input(path, nft);
+    if (!in.ok()) {
+        std::fprintf(stderr, "callwall audit: %s\n", in.error.c_str());
         return kExitInput;
     }
-    if (const auto hint = audit::format_hint(opt.input.raw, !opt.iptables); !hint.empty()) {
-        std::fprintf(stderr, "callwall audit: %s: %s\n", ruleset.c_str(), hint.c_str());
+    if (const auto hint = audit::format_hint(in.raw, nft, ip6); !hint.empty()) {
+        std::fprintf(stderr, "callwall audit: %s: %s\n", path.c_str(), hint.c_str());
         return kExitUsage;
     }
     return kExitOk;
+}
+
+int read_input(const std::string& ruleset, audit::AuditOptions& opt) {
+    if (const int code = read_one(ruleset, !opt.iptables, opt.ip6tables, opt.input); code != kExitOk) return code;
+    if (opt.ip6tables_path.empty()) return kExitOk;
+    return read_one(opt.ip6tables_path, false, true, opt.input6);
+}
+
+// The ruleset files: --nft, or the dumps (--iptables, --ip6tables, or
+// both: IPv4's is the main one). False (said) when they do not go together.
+bool choose_rulesets(const std::string& nft, const std::string& iptables, const std::string& ip6tables,
+                     const std::string& db_path, audit::AuditOptions& opt) {
+    const bool dumps = !iptables.empty() || !ip6tables.empty();
+    if (nft.empty() == !dumps || db_path.empty()) {
+        // (--ip6tables stands for --iptables here: the help says so.)
+        std::fprintf(stderr, "callwall audit: one of --nft FILE or --iptables FILE, and --db FILE, are required\n");
+        return false;
+    }
+    if (!iptables.empty() && iptables == ip6tables) {
+        std::fprintf(stderr, "callwall audit: --iptables and --ip6tables take two files (each tool's own dump)\n");
+        return false;
+    }
+    opt.ruleset_path = !nft.empty() ? nft : !iptables.empty() ? iptables : ip6tables;
+    opt.iptables = dumps;
+    opt.ip6tables = iptables.empty() && !ip6tables.empty();
+    if (!iptables.empty()) opt.ip6tables_path = ip6tables;
+    return true;
 }
 
 std::string fix_notes(const audit::Fix& f) {
@@ -197,6 +245,7 @@ void print_audit_help(const po::options_description& opts) {
         << opts
         << "\nexamples:\n  callwall audit --nft /etc/nftables.conf --vendor whereby --db audit.sqlite\n"
            "  callwall audit --iptables rules.v4 --vendor agora --fix-out rules.v4.fixed --db audit.sqlite\n"
+           "  callwall audit --iptables rules.v4 --ip6tables rules.v6 --vendor whereby --db audit.sqlite\n"
         << "\nExit codes: 0 ok, 2 usage, 3 ruleset refused by nft -c (iptables-nft-restore --test), 4 catalog, 5 database,\n"
            "6 no sandbox (namespaces or nftables not usable here), 7 --fix-out not written, 10 --fail-on matched, 70 internal error.\n";
 }
@@ -205,12 +254,12 @@ void print_audit_help(const po::options_description& opts) {
 
 int run_audit(int argc, char** argv) {
     po::options_description opts(
-        "callwall audit (--nft FILE | --iptables FILE) --db FILE [options]\n\n"
+        "callwall audit (--nft FILE | --iptables FILE [--ip6tables FILE] | --ip6tables FILE) --db FILE [options]\n\n"
         "Replays every requirement of the chosen vendors through the kernel's netfilter loaded\n"
         "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
         "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
         "'audit' that 'callwall report' shows.\n\noptions");
-    std::string nft, iptables, db_path, inside, outside, fix_out, fail_on, client_ports;
+    std::string nft, iptables, ip6tables, db_path, inside, outside, fix_out, fail_on, client_ports;
     std::vector<std::string> vendors, resolve, inside_nets;
     // clang-format off
     opts.add_options()
@@ -218,13 +267,17 @@ int run_audit(int argc, char** argv) {
         ("nft", po::value(&nft)->value_name("FILE"), "nftables ruleset file (as for nft -f; '-': standard input)")
         ("iptables", po::value(&iptables)->value_name("FILE"),
          "iptables-save dump (loaded by iptables-nft-restore; '-': standard input)")
+        ("ip6tables", po::value(&ip6tables)->value_name("FILE"),
+         "ip6tables-save dump (loaded by ip6tables-nft-restore), alone or beside --iptables: audits IPv6")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
-        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"), "the IPv4 address standing for NAME")
-        ("inside-net", po::value(&inside_nets)->composing()->value_name("CIDR"), "the clients' IPv4 network "
+        ("resolve", po::value(&resolve)->composing()->value_name("NAME=ADDR"),
+         "the IPv4 or IPv6 address standing for NAME (repeatable; one of each family)")
+        ("inside-net", po::value(&inside_nets)->composing()->value_name("CIDR"), "the clients' IPv4 or IPv6 network "
          "(repeatable; default: the ruleset's source prefixes on the inside interface and its masquerade rules, "
-         "else 192.168.77.0/24); the client stands at its first address the ruleset does not single out")
+         "else 192.168.77.0/24 and fd77:77:77:77::/64); the client stands at its first address the ruleset does "
+         "not single out")
         ("client-ports", po::value(&client_ports)->value_name("LO-HI"),
          "the clients' ephemeral source ports (default 32768-60999, Linux's; Windows and macOS use "
          "49152-65535); split where the ruleset tells them apart, each part audited")
@@ -254,15 +307,10 @@ int run_audit(int argc, char** argv) {
         std::fprintf(stderr, "callwall audit: --fail-on takes 'blocked' or 'partial', not '%s'\n", fail_on.c_str());
         return kExitUsage;
     }
-    if (nft.empty() == iptables.empty() || db_path.empty()) {
-        std::fprintf(stderr, "callwall audit: one of --nft FILE or --iptables FILE, and --db FILE, are required\n");
-        return kExitUsage;
-    }
-    const std::string& ruleset = nft.empty() ? iptables : nft;
-    const bool quiet = vm.count("quiet") > 0;
     audit::AuditOptions opt;
-    opt.ruleset_path = ruleset;
-    opt.iptables = !iptables.empty();
+    if (!choose_rulesets(nft, iptables, ip6tables, db_path, opt)) return kExitUsage;
+    const std::string& ruleset = opt.ruleset_path;
+    const bool quiet = vm.count("quiet") > 0;
     opt.early = !vm.count("patient");
     opt.fix_optional = vm.count("fix-optional") > 0;
     opt.vendors = vendors;

@@ -194,18 +194,28 @@ TEST(AuditInput, TheWrongFormatFlagSaysWhichToUse) {
     const auto b = shell(audit_cmd("--iptables", quoted(ruleset("policy_drop_allows.nft")), dir / "a.sqlite"));
     EXPECT_EQ(b.exit.code, 2);
     EXPECT_NE(b.err.find("give it as --nft FILE"), std::string::npos) << b.err;
-    // ip6tables-save's dump, alone or after iptables-save's in one file: a
-    // one-line hint, not `invalid mask '48'` from iptables-nft-restore.
+    // ip6tables-save's dump under --iptables, iptables-save's under
+    // --ip6tables, and both in one file: a one-line hint naming the flag(s),
+    // not `invalid mask '48'` from iptables-nft-restore.
     const auto v6 = shell(audit_cmd("--iptables", quoted(ruleset("office.ip6tables")), dir / "a.sqlite"));
     EXPECT_EQ(v6.exit.code, 2);
     EXPECT_NE(v6.err.find("this is an ip6tables-save dump"), std::string::npos) << v6.err;
-    EXPECT_NE(v6.err.find("give iptables-save's dump as --iptables FILE"), std::string::npos) << v6.err;
+    EXPECT_NE(v6.err.find("give it as --ip6tables FILE"), std::string::npos) << v6.err;
+    EXPECT_EQ(v6.err.find("invalid mask"), std::string::npos) << v6.err;
     EXPECT_EQ(std::count(v6.err.begin(), v6.err.end(), '\n'), 1) << v6.err;
-    const auto both = shell(audit_cmd("--iptables", quoted(ruleset("office_both_halves.iptables")), dir / "a.sqlite"));
-    EXPECT_EQ(both.exit.code, 2);
-    EXPECT_NE(both.err.find("holds an iptables-save dump and an ip6tables-save dump"), std::string::npos) << both.err;
-    EXPECT_NE(both.err.find("give only the IPv4 half (iptables-save's) as --iptables FILE"), std::string::npos)
-        << both.err;
+    const auto v4 = shell(audit_cmd("--ip6tables", quoted(ruleset("office_lan_scoped.iptables")), dir / "a.sqlite"));
+    EXPECT_EQ(v4.exit.code, 2);
+    EXPECT_NE(v4.err.find("not an ip6tables-save dump: give it as --iptables FILE"), std::string::npos) << v4.err;
+    for (const char* flag : {"--iptables", "--ip6tables"}) {
+        const auto both = shell(audit_cmd(flag, quoted(ruleset("office_both_halves.iptables")), dir / "a.sqlite"));
+        EXPECT_EQ(both.exit.code, 2) << flag;
+        EXPECT_NE(both.err.find("holds an iptables-save dump and an ip6tables-save dump"), std::string::npos)
+            << both.err;
+        EXPECT_NE(both.err.find("iptables-save's as --iptables FILE and ip6tables-save's as --ip6tables FILE"),
+                  std::string::npos)
+            << both.err;
+        EXPECT_EQ(std::count(both.err.begin(), both.err.end(), '\n'), 1) << both.err;
+    }
     // The IPv4 dump alone is no IPv6 dump.
     EXPECT_TRUE(format_hint(robustness::read_file(ruleset("office_lan_scoped.iptables")), false).empty());
 }
