@@ -183,6 +183,28 @@ def layer_includes():
     return bad
 
 
+WAITING_TESTS = ROOT / "tests" / "waiting_tests.cmake"
+GTEST_CASE = re.compile(r"\bTEST(?:_F|_P)?\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+
+
+def waiting_tests_exist():
+    """Every test tests/waiting_tests.cmake names is one of the tests' TEST()s
+    (ctest ignores a name it does not know: a renamed test would quietly go
+    back to counting as busy)."""
+    if not WAITING_TESTS.exists():
+        return []
+    defined = set()
+    for p in (ROOT / "tests").rglob("*.cpp"):
+        for suite, name in GTEST_CASE.findall(p.read_text(errors="replace")):
+            defined.add(f"{suite}.{name}")
+    bad = []
+    for line in WAITING_TESTS.read_text().split("\n"):
+        name = line.strip()
+        if re.fullmatch(r"\w+\.\w+", name) and name not in defined:
+            bad.append(f"tests/waiting_tests.cmake: {name}: no such test (renamed? update the list)")
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-file", type=int, default=700)
@@ -206,6 +228,7 @@ def main():
     bad += clashing_helpers(files)
     bad += issue_citations()
     bad += layer_includes()
+    bad += waiting_tests_exist()
     bad += clashing_helpers(sorted(p for p in (ROOT / "tests").rglob("*.cpp") if "fuzz" not in p.parts))
     if bad:
         print("\n".join(bad))

@@ -1,0 +1,32 @@
+# Tests that mostly wait: paced probe sweeps, traffic replayed in real time
+# through namespaces, a rate limit's pacing, another writer's lock. Each
+# used under a third of a core over its run (user + system time against its
+# unloaded wall time, measured one at a time). They take one of ctest's
+# slots, every other test three (CMakeLists.txt, "Scheduling"), so they run
+# beside the busy tests instead of in their place. A name that no longer
+# exists is ignored by ctest; tools/check_shape.py says so.
+foreach(callwall_waiting_test
+    ProbeNetns.ASweepFindsTheOnePortDroppedInTheRange
+    BusyDatabase.CaptureOutlastsAThirtySecondWriteTransaction
+    AuditRateLimit.APerGuestMeterIsPacedNotBlocked
+    LiveCapture.TwoInterfacesIntoOneRun
+    LiveCapture.RotateSplitsTheCaptureIntoRunsWithoutLosingPackets
+    LiveCapture.WorkersGiveTheOneThreadRunLiveAndAtTheEnd
+    LiveCapture.FilterWidensToAddressesVendorNamesResolveTo
+    LiveCapture.KnownTrafficThenSigint
+    AuditSandbox.EndingProbesEarlyChangesNoOutcome
+    BusyDatabase.CaptureAndAMergeIntoItsDatabaseBothFinish
+    BusyDatabase.ACaptureWhoseEventPipeClosesFinishesWithEveryFlow
+    AuditClientPorts.TenRunsGiveTheSameVerdictsAndIntervals
+    ProbeNetns.OverIpv6ThroughAnIpv6Reflector
+    ProbeNetns.DroppedUdpAndResetTcpAreBlockedWithTheirReasons
+    LiveReaderNetns.BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBusy
+    ReflectNetns.NoAnswerToTheUnauthenticatedAndNoAmplification
+    ProbeNetns.TwoVendorsThroughOneReflectorKeepTheirFlowsApart
+    LiveCapture.WorkersReadTheKernelsSplitOfTwoInterfacesAsOneThreadReadsThem
+    AuditOutput.EveryLineFitsInAHundredColumns
+    ProbeNetns.TransparentTcpProxyIsInterceptedNotObserved
+    FanoutNetns.WorkersGiveOneThreadsFlowsOnTheKernelsSplitAndWhereTheKernelRefusesIt
+)
+  set_tests_properties(${callwall_waiting_test} PROPERTIES PROCESSORS 1)
+endforeach()
