@@ -55,7 +55,7 @@ struct AnalyzerConfig {
     /// first attribution pass rewrites every row's outcome.
     std::function<void(const attrib::FlowFacts&, double capture_end, std::string& outcome)> outcome_hint;
     /// Facts are also handed to this sink (not owned; null: the store's only).
-    FactSink* extra_sink = nullptr;
+    facts::FactSink* extra_sink = nullptr;
     /// Told of each flow when it ends (not owned; null: nobody).
     FlowObserver* flow_observer = nullptr;
     /// Decoding workers (pipeline/shards.hpp): 2 or more shard the flows

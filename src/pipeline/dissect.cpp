@@ -27,15 +27,15 @@ constexpr uint8_t kLateMediaPackets = 64;
 }  // namespace
 
 struct Dissector::Impl {
-    explicit Impl(FactSink* sink) {
+    explicit Impl(facts::FactSink* sink) {
         shared.sink = sink ? sink : &null_sink;
         make_analyzers();
     }
-    Impl(store::Store* store, int64_t run_id, FactSink* extra, bool per_message_rows) {
+    Impl(store::Store* store, int64_t run_id, facts::FactSink* extra, bool per_message_rows) {
         if (store) store_sink = std::make_unique<StoreSink>(*store, run_id, error, per_message_rows);
-        shared.sink = store_sink ? static_cast<FactSink*>(store_sink.get()) : &null_sink;
+        shared.sink = store_sink ? static_cast<facts::FactSink*>(store_sink.get()) : &null_sink;
         if (extra) {
-            tee = std::make_unique<TeeSink>(*shared.sink, *extra);
+            tee = std::make_unique<facts::TeeSink>(*shared.sink, *extra);
             shared.sink = tee.get();
         }
         make_analyzers();
@@ -46,10 +46,10 @@ struct Dissector::Impl {
     /// The row offered late UDP flows (kLateMediaPackets); rows.size(): none.
     size_t media_row = static_cast<size_t>(
         std::find_if(rows.begin(), rows.end(), [](const AnalyzerRow& r) { return r.name == "rtc"; }) - rows.begin());
-    NullSink null_sink;
+    facts::NullSink null_sink;
     std::exception_ptr error;  ///< the first error on the packet path (the StoreSink's too)
     std::unique_ptr<StoreSink> store_sink;
-    std::unique_ptr<TeeSink> tee;  ///< the store's sink, then an extra one (events)
+    std::unique_ptr<facts::TeeSink> tee;  ///< the store's sink, then an extra one (events)
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];
     attrib::FlowNames flow_names;
@@ -134,9 +134,9 @@ struct Dissector::Impl {
     }
 };
 
-Dissector::Dissector(store::Store* store, int64_t run_id, FactSink* extra, bool per_message_rows)
+Dissector::Dissector(store::Store* store, int64_t run_id, facts::FactSink* extra, bool per_message_rows)
     : impl_(std::make_unique<Impl>(store, run_id, extra, per_message_rows)) {}
-Dissector::Dissector(FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
+Dissector::Dissector(facts::FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
 
 void Dissector::reserve_flows(uint32_t max_flows) {
     try {

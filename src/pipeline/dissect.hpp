@@ -18,7 +18,7 @@
 // A flow that matches nothing within kClassifyPackets payload packets is
 // given up on and costs a hash lookup and counters from then on.
 //
-// Analyzers emit facts through a FactSink (pipeline/fact_sink.hpp) and never
+// Analyzers emit facts through a FactSink (facts/fact_sink.hpp) and never
 // see the store; StoreSink writes them to the store. Names (SNI, DNS answers,
 // TURN peers) are attribution's: attrib/naming.hpp.
 //
@@ -49,6 +49,10 @@
 #include "attrib/naming.hpp"
 #include "store/store.hpp"
 
+namespace callwall::facts {
+class FactSink;
+}
+
 namespace callwall::pipeline {
 
 struct DissectStats {
@@ -73,7 +77,6 @@ struct DissectStats {
     uint64_t hellos_cut = 0;
 };
 
-class FactSink;
 class NamingOut;
 
 class Dissector {
@@ -81,9 +84,9 @@ public:
     /// Facts are written to `store` (null: dropped), and also handed to
     /// `extra` when given (not owned: the event stream). `per_message_rows`
     /// false: no dns_answer, tls_hello or stun_message rows (StoreSink).
-    Dissector(store::Store* store, int64_t run_id, FactSink* extra = nullptr, bool per_message_rows = true);
+    Dissector(store::Store* store, int64_t run_id, facts::FactSink* extra = nullptr, bool per_message_rows = true);
     /// Facts go to `sink` (not owned; null: dropped).
-    explicit Dissector(FactSink* sink);
+    explicit Dissector(facts::FactSink* sink);
     /// Reserves the per-flow array for the flow table's bound (as address
     /// space: util/huge_pages.hpp), so that it grows in place.
     void reserve_flows(uint32_t max_flows);

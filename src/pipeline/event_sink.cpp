@@ -23,7 +23,7 @@ std::string EventSink::vendor_of(std::string_view name) const {
 
 void EventSink::write(const std::string& line) noexcept { log_.write(line); }
 
-void EventSink::dns_answer(const DnsAnswerFact& f) {
+void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     if (!log_.ok()) return;
     const std::string vendor = vendor_of(f.qname);
     if (vendor.empty()) return;

@@ -35,7 +35,7 @@ void append_number(std::string& out, unsigned v) {
 }
 
 // "1 target alpn=h3,h2 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1" (RFC 9460 presentation, abridged).
-void svcb_text(const DnsAnswerFact& f, std::string& out) {
+void svcb_text(const facts::DnsAnswerFact& f, std::string& out) {
     append_number(out, f.svc_priority);
     out += ' ';
     out += f.target;
@@ -117,7 +117,7 @@ void quic_version_name(uint32_t v, std::string& out) {
     out = b;
 }
 
-void StoreSink::dns_query(const DnsQueryFact& f) {
+void StoreSink::dns_query(const facts::DnsQueryFact& f) {
     write([&](store::Store& s) {
         store::DnsQueryRow q;
         q.flow_id = f.flow_id;
@@ -146,7 +146,7 @@ void StoreSink::dns_query(const DnsQueryFact& f) {
     });
 }
 
-void StoreSink::dns_answer(const DnsAnswerFact& f) {
+void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
     if (!per_message_rows_) return;
     answer_.clear();
     if (f.has_address)
@@ -172,9 +172,9 @@ void StoreSink::dns_answer(const DnsAnswerFact& f) {
     });
 }
 
-void StoreSink::hello(const HelloFact& f) {
+void StoreSink::hello(const facts::HelloFact& f) {
     if (!per_message_rows_) return;
-    if (f.protocol == HelloProtocol::Tls)
+    if (f.protocol == facts::HelloProtocol::Tls)
         tls_version_name(f.tls_version, version_);
     else
         quic_version_name(f.quic_version, version_);
@@ -183,7 +183,9 @@ void StoreSink::hello(const HelloFact& f) {
         store::TlsHelloRow row;
         row.flow_id = f.flow_id;
         row.ts = util::us_to_s(f.ts_us);
-        row.protocol = f.protocol == HelloProtocol::Tls ? "tls" : f.protocol == HelloProtocol::Quic ? "quic" : "gquic";
+        row.protocol = f.protocol == facts::HelloProtocol::Tls    ? "tls"
+                       : f.protocol == facts::HelloProtocol::Quic ? "quic"
+                                                                  : "gquic";
         row.sni = f.sni;
         row.alpn = f.alpn;
         row.version = version_;
@@ -195,7 +197,7 @@ void StoreSink::hello(const HelloFact& f) {
     });
 }
 
-void StoreSink::stun_message(const StunFact& f) {
+void StoreSink::stun_message(const facts::StunFact& f) {
     if (!per_message_rows_) return;
     static constexpr char kDigits[] = "0123456789abcdef";
     char txid[2 * 32];
@@ -223,13 +225,13 @@ void StoreSink::stun_message(const StunFact& f) {
         row.transaction_id = txid_text;
         row.answered = request ? 0 : -1;
         row.error_code = f.error_code;
-        row.carried = f.carried == Carrier::Tcp ? "tcp" : "udp";
+        row.carried = f.carried == facts::Carrier::Tcp ? "tcp" : "udp";
         s.add_stun_message(run_id_, row);
         if (f.answers_request) s.mark_stun_answered(run_id_, f.flow_id, txid_text);
     });
 }
 
-void StoreSink::rtp_stream(const RtpStreamFact& f) {
+void StoreSink::rtp_stream(const facts::RtpStreamFact& f) {
     const proto::rtp::StreamStats& st = *f.stats;
     write([&](store::Store& s) {
         store::RtpStreamRow row;

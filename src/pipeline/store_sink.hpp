@@ -8,11 +8,11 @@
 #include <string>
 
 #include "store/store.hpp"
-#include "pipeline/fact_sink.hpp"
+#include "facts/fact_sink.hpp"
 
 namespace callwall::pipeline {
 
-class StoreSink final : public FactSink {
+class StoreSink final : public facts::FactSink {
 public:
     /// `error`: the first store error is kept there; once set, nothing more is written.
     /// `per_message_rows` false: dns_answer, hello and stun_message write
@@ -21,11 +21,11 @@ public:
     StoreSink(store::Store& store, int64_t run_id, std::exception_ptr& error, bool per_message_rows = true) noexcept
         : store_(store), run_id_(run_id), error_(error), per_message_rows_(per_message_rows) {}
 
-    void dns_query(const DnsQueryFact& f) override;
-    void dns_answer(const DnsAnswerFact& f) override;
-    void hello(const HelloFact& f) override;
-    void stun_message(const StunFact& f) override;
-    void rtp_stream(const RtpStreamFact& f) override;
+    void dns_query(const facts::DnsQueryFact& f) override;
+    void dns_answer(const facts::DnsAnswerFact& f) override;
+    void hello(const facts::HelloFact& f) override;
+    void stun_message(const facts::StunFact& f) override;
+    void rtp_stream(const facts::RtpStreamFact& f) override;
     void flow_name(uint64_t flow_id, std::string_view name, std::string_view source) override;
 
 private:

@@ -83,7 +83,7 @@ struct Session::Impl {
     int64_t run_id = 0;
     std::unique_ptr<pipeline::EventSink> event_sink;
     std::unique_ptr<pipeline::VendorAddresses> vendor_addresses;  ///< kept across runs
-    std::unique_ptr<pipeline::TeeSink> tee;  ///< events and addresses both
+    std::unique_ptr<facts::TeeSink> tee;  ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
     std::unique_ptr<pipeline::Analyzer> analyzer;
@@ -234,7 +234,7 @@ void Session::Impl::begin() {
         cfg.vendor_addresses = vendor_addresses.get();  // each worker collects; taken at refreshes
     } else if (vendor_addresses) {
         if (cfg.extra_sink) {
-            tee = std::make_unique<pipeline::TeeSink>(*cfg.extra_sink, *vendor_addresses);
+            tee = std::make_unique<facts::TeeSink>(*cfg.extra_sink, *vendor_addresses);
             cfg.extra_sink = tee.get();
         } else {
             cfg.extra_sink = vendor_addresses.get();

@@ -143,19 +143,19 @@ TEST(Probes, AcceptAndRejectLists) {
 
 // ---- the Dissector with a recording sink ----
 
-struct Recorded : FactSink {
-    std::vector<DnsQueryFact> queries;
-    std::vector<DnsAnswerFact> answers;
-    std::vector<StunFact> stun;
-    std::vector<HelloFact> hellos;
-    std::vector<RtpStreamFact> rtp;
+struct Recorded : facts::FactSink {
+    std::vector<facts::DnsQueryFact> queries;
+    std::vector<facts::DnsAnswerFact> answers;
+    std::vector<facts::StunFact> stun;
+    std::vector<facts::HelloFact> hellos;
+    std::vector<facts::RtpStreamFact> rtp;
     std::vector<std::pair<std::string, std::string>> names;
     std::vector<std::string> qnames;
-    void dns_query(const DnsQueryFact& f) override { queries.push_back(f), qnames.emplace_back(f.qname); }
-    void dns_answer(const DnsAnswerFact& f) override { answers.push_back(f); }
-    void hello(const HelloFact& f) override { hellos.push_back(f); }
-    void stun_message(const StunFact& f) override { stun.push_back(f); }
-    void rtp_stream(const RtpStreamFact& f) override { rtp.push_back(f); }
+    void dns_query(const facts::DnsQueryFact& f) override { queries.push_back(f), qnames.emplace_back(f.qname); }
+    void dns_answer(const facts::DnsAnswerFact& f) override { answers.push_back(f); }
+    void hello(const facts::HelloFact& f) override { hellos.push_back(f); }
+    void stun_message(const facts::StunFact& f) override { stun.push_back(f); }
+    void rtp_stream(const facts::RtpStreamFact& f) override { rtp.push_back(f); }
     void flow_name(uint64_t, std::string_view name, std::string_view source) override {
         names.emplace_back(std::string(name), std::string(source));
     }
