@@ -30,7 +30,7 @@
 #include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
-#include "attrib/naming.hpp"
+#include "facts/naming.hpp"
 #include "facts/fact_sink.hpp"
 #include "pipeline/tcp_stream.hpp"
 #include "util/huge_pages.hpp"
@@ -91,7 +91,7 @@ public:
 /// another flow). Owned by the Dissector.
 struct DissectShared {
     facts::FactSink* sink = nullptr;  ///< never null while packets flow
-    attrib::Naming naming;
+    facts::Naming naming;
     DissectStats stats;
     TcpDelivery tcp{stats};
     util::HugeVector<FlowApp> apps;  ///< by flow slab index

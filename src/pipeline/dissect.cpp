@@ -52,7 +52,7 @@ struct Dissector::Impl {
     std::unique_ptr<facts::TeeSink> tee;  ///< the store's sink, then an extra one (events)
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];
-    attrib::FlowNames flow_names;
+    facts::FlowNames flow_names;
     std::string_view sni, proxy_target;  ///< of the last flow described, with naming_out
 
     void make_analyzers() {
@@ -184,7 +184,7 @@ std::exception_ptr Dissector::take_error() noexcept {
 
 DissectStats Dissector::stats() const noexcept {
     DissectStats s = impl_->shared.stats;
-    const attrib::Naming& n = impl_->shared.naming;
+    const facts::Naming& n = impl_->shared.naming;
     s.names_dropped = n.table().dropped();
     s.addresses_dropped = n.addresses_dropped();
     s.peers_dropped = n.peers_dropped();
@@ -198,9 +198,9 @@ std::pair<std::string_view, std::string_view> Dissector::last_name_inputs() cons
     return {impl_->sni, impl_->proxy_target};
 }
 
-const attrib::FlowNames& Dissector::last_names() const noexcept { return impl_->flow_names; }
+const facts::FlowNames& Dissector::last_names() const noexcept { return impl_->flow_names; }
 
-const attrib::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
+const facts::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
 
 bool Dissector::take_new_peers(std::vector<decode::IpAddr>& out) { return impl_->shared.naming.take_new_peers(out); }
 

@@ -404,7 +404,7 @@ ShardTotals Shards::totals() const {
         f.clock_back_jumps += cf.clock_back_jumps;
         f.clock_back_max_us = std::max(f.clock_back_max_us, cf.clock_back_max_us);
     }
-    const attrib::Naming& n = impl_->merger.naming();
+    const facts::Naming& n = impl_->merger.naming();
     t.dissect.names_dropped += n.table().dropped();
     t.dissect.addresses_dropped += n.addresses_dropped();
     t.dissect.peers_dropped += n.peers_dropped();

@@ -9,7 +9,7 @@
 
 #include "attrib/kept_flows.hpp"
 #include "attrib/live.hpp"
-#include "attrib/naming.hpp"
+#include "facts/naming.hpp"
 #include "attrib/store_io.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
@@ -44,7 +44,7 @@ void note_bounds(pipeline::Analyzer& a) {
             " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
     if (ds.names_dropped)
         notes += "bounds: " + std::to_string(ds.names_dropped) + " names not recorded (name table full at " +
-                 std::to_string(attrib::NameTable::kMaxNames) + ")\n";
+                 std::to_string(facts::NameTable::kMaxNames) + ")\n";
     if (ds.addresses_dropped)
         notes += "bounds: " + std::to_string(ds.addresses_dropped) +
                  " DNS answers not mapped to addresses (address map full)\n";

@@ -260,7 +260,7 @@ flow::Flow udp_flow(uint64_t id, uint32_t server) {
 // order they ended in; ICMP flows are not kept (attribution reads none).
 TEST(KeptFlows, NamesAsTheirRowsAndFlowsInIdOrder) {
     KeptFlows kept;
-    FlowNames names;
+    facts::FlowNames names;
     names.entries[0] = {"b.example.com", "dns"};
     names.entries[1] = {"a.example.com", "dns"};
     names.entries[2] = {"b.example.com", "dns"};
@@ -270,8 +270,8 @@ TEST(KeptFlows, NamesAsTheirRowsAndFlowsInIdOrder) {
     kept.add(facts_of(udp_flow(9, 0xC6336401u), {}), names);
     flow::Flow icmp = udp_flow(3, 0xC6336401u);
     icmp.proto = decode::kProtoIcmp;
-    kept.add(facts_of(icmp, {}), FlowNames{});
-    kept.add(facts_of(udp_flow(4, 0xC6336402u), {}), FlowNames{});
+    kept.add(facts_of(icmp, {}), facts::FlowNames{});
+    kept.add(facts_of(udp_flow(4, 0xC6336402u), {}), facts::FlowNames{});
     EXPECT_EQ(kept.size(), 2u);
     std::vector<FlowFacts> page;
     size_t at = 0;
@@ -300,7 +300,7 @@ TEST(KeptFlows, PagesInIdOrderWhateverTheSpreadOfIdsAndReusedFactsHoldOnlyTheirF
         std::mt19937 rng(7);
         std::shuffle(ids.begin(), ids.end(), rng);
         for (const uint64_t id : ids) {
-            FlowNames names;
+            facts::FlowNames names;
             if (id % 3 == 0) {
                 names.entries[0] = {"media.example.com", "dns"};
                 names.entries[1] = {"a-rather-long-name-beyond-small-strings.example.com", "sni"};
