@@ -3,7 +3,7 @@
 // facts/flow_facts.hpp's. Facts are
 // values and views valid during the call; turning them into text (addresses,
 // record types, versions, transaction ids) is the sink's business, so the
-// analyzers never format or allocate for the database (pipeline/store_sink.hpp
+// analyzers never format or allocate for the database (store/store_sink.hpp
 // writes them to the store; NullSink drops them).
 #pragma once
 

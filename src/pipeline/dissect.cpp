@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "pipeline/app_analyzer.hpp"
-#include "pipeline/store_sink.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -32,8 +31,8 @@ struct Dissector::Impl {
         make_analyzers();
     }
     Impl(store::Store* store, int64_t run_id, facts::FactSink* extra, bool per_message_rows) {
-        if (store) store_sink = std::make_unique<StoreSink>(*store, run_id, error, per_message_rows);
-        shared.sink = store_sink ? static_cast<facts::FactSink*>(store_sink.get()) : &null_sink;
+        if (store) store_sink = store::make_fact_writer(*store, run_id, error, per_message_rows);
+        shared.sink = store_sink ? store_sink.get() : &null_sink;
         if (extra) {
             tee = std::make_unique<facts::TeeSink>(*shared.sink, *extra);
             shared.sink = tee.get();
@@ -47,8 +46,8 @@ struct Dissector::Impl {
     size_t media_row = static_cast<size_t>(
         std::find_if(rows.begin(), rows.end(), [](const AnalyzerRow& r) { return r.name == "rtc"; }) - rows.begin());
     facts::NullSink null_sink;
-    std::exception_ptr error;  ///< the first error on the packet path (the StoreSink's too)
-    std::unique_ptr<StoreSink> store_sink;
+    std::exception_ptr error;  ///< the first error on the packet path (the store's fact writer's too)
+    std::unique_ptr<facts::FactSink> store_sink;  ///< the store's fact writer
     std::unique_ptr<facts::TeeSink> tee;  ///< the store's sink, then an extra one (events)
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];

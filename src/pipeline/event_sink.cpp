@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "pipeline/store_sink.hpp"
+#include "proto/dns_text.hpp"
 #include "util/clock.hpp"
 
 namespace callwall::pipeline {
@@ -32,7 +32,7 @@ void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     e.run_id = run_id_;
     e.client = decode::to_string(f.client);
     e.qname = std::string(f.qname);
-    rrtype_name(f.rrtype, e.rrtype);
+    proto::dns::rrtype_name(f.rrtype, e.rrtype);
     if (f.has_address)
         e.answer = decode::to_string(f.address);
     else

@@ -17,7 +17,6 @@
 #include "pipeline/analyzers/stun_tcp.hpp"
 #include "pipeline/analyzers/tls.hpp"
 #include "pipeline/app_analyzer.hpp"
-#include "pipeline/store_sink.hpp"
 #include "unit/proto/fixtures.hpp"
 #include "unit/test_util.hpp"
 
@@ -305,26 +304,6 @@ TEST(Dissector, FlowGivenUpAfterEightUnknownPayloads) {
     h.d.on_flow_created(k, 0);
     h.send(k, 0, flow::kFromClient, kStunRequest);
     EXPECT_EQ(h.end(k, 0, info), "stun");
-}
-
-TEST(StoreSinkText, DatabaseNamesOfProtocolValues) {
-    std::string s;
-    rrtype_name(1, s);
-    EXPECT_EQ(s, "A");
-    rrtype_name(65, s);
-    EXPECT_EQ(s, "HTTPS");
-    rrtype_name(99, s);
-    EXPECT_EQ(s, "TYPE99");
-    tls_version_name(0x0304, s);
-    EXPECT_EQ(s, "TLS1.3");
-    tls_version_name(0, s);
-    EXPECT_EQ(s, "");
-    tls_version_name(0x7f1c, s);
-    EXPECT_EQ(s, "0x7f1c");
-    quic_version_name(1, s);
-    EXPECT_EQ(s, "QUICv1");
-    EXPECT_EQ(rcode_name(3), "NXDOMAIN");
-    EXPECT_EQ(rcode_name(23), "OTHER");
 }
 
 }  // namespace

@@ -1,19 +1,20 @@
-// Facts to store rows. See pipeline/store_sink.hpp.
-#include "pipeline/store_sink.hpp"
+// Facts to store rows. See store/store_sink.hpp.
+#include "store/store_sink.hpp"
 
 #include <charconv>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 #include "proto/dns.hpp"
-#include "proto/quic.hpp"
+#include "proto/dns_text.hpp"
+#include "proto/tls_text.hpp"
 #include "util/clock.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::store {
 namespace {
 
 namespace stun = proto::stun;
-namespace quic = proto::quic;
 
 /// An address as text in a stack buffer (no allocation; store::format_ip).
 class IpText {
@@ -60,61 +61,9 @@ void svcb_text(const facts::DnsAnswerFact& f, std::string& out) {
 
 }  // namespace
 
-std::string_view rcode_name(uint16_t rc) noexcept {
-    switch (rc) {
-        case 0: return "NOERROR";
-        case 1: return "FORMERR";
-        case 2: return "SERVFAIL";
-        case 3: return "NXDOMAIN";
-        case 4: return "NOTIMP";
-        case 5: return "REFUSED";
-        default: return "OTHER";
-    }
-}
-
-void rrtype_name(uint16_t t, std::string& out) {
-    switch (t) {
-        case 1: out = "A"; return;
-        case 5: out = "CNAME"; return;
-        case 28: out = "AAAA"; return;
-        case 64: out = "SVCB"; return;
-        case 65: out = "HTTPS"; return;
-        default:
-            out = "TYPE";
-            append_number(out, t);
-            return;
-    }
-}
-
-void tls_version_name(uint16_t v, std::string& out) {
-    switch (v) {
-        case 0x0304: out = "TLS1.3"; return;
-        case 0x0303: out = "TLS1.2"; return;
-        case 0x0302: out = "TLS1.1"; return;
-        case 0x0301: out = "TLS1.0"; return;
-        case 0x0300: out = "SSL3.0"; return;
-        case 0: out.clear(); return;
-        default: {
-            char b[16];
-            std::snprintf(b, sizeof b, "0x%04x", v);
-            out = b;
-            return;
-        }
-    }
-}
-
-void quic_version_name(uint32_t v, std::string& out) {
-    const quic::VersionInfo vi = quic::classify_version(v);
-    char b[24];
-    switch (vi.family) {
-        case quic::VersionFamily::V1: out = "QUICv1"; return;
-        case quic::VersionFamily::V2: out = "QUICv2"; return;
-        case quic::VersionFamily::IetfDraft: std::snprintf(b, sizeof b, "draft-%u", vi.draft); break;
-        case quic::VersionFamily::GoogleQ: std::snprintf(b, sizeof b, "Q%03u", vi.gquic); break;
-        case quic::VersionFamily::GoogleT: std::snprintf(b, sizeof b, "T%03u", vi.gquic); break;
-        default: std::snprintf(b, sizeof b, "0x%08x", v); break;
-    }
-    out = b;
+std::unique_ptr<facts::FactSink> make_fact_writer(Store& store, int64_t run_id, std::exception_ptr& error,
+                                                  bool per_message_rows) {
+    return std::make_unique<StoreSink>(store, run_id, error, per_message_rows);
 }
 
 void StoreSink::dns_query(const facts::DnsQueryFact& f) {
@@ -134,7 +83,7 @@ void StoreSink::dns_query(const facts::DnsQueryFact& f) {
         q.qtype = f.qtype;
         q.answered = f.answered;
         if (f.answered) {
-            q.rcode = rcode_name(f.rcode);
+            q.rcode = proto::dns::rcode_name(f.rcode);
             q.answers = f.answers;
         }
         // Every question is counted in its name's dns_name row; its own
@@ -156,7 +105,7 @@ void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
     else if (f.rrtype == 64 || f.rrtype == 65)
         svcb_text(f, answer_);
     // Other types: recorded, value not decoded.
-    rrtype_name(f.rrtype, rrtype_);
+    proto::dns::rrtype_name(f.rrtype, rrtype_);
     const IpText client(f.client), server(f.server);
     write([&](store::Store& s) {
         store::DnsAnswerRow row;
@@ -175,10 +124,10 @@ void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
 void StoreSink::hello(const facts::HelloFact& f) {
     if (!per_message_rows_) return;
     if (f.protocol == facts::HelloProtocol::Tls)
-        tls_version_name(f.tls_version, version_);
+        proto::tls_version_name(f.tls_version, version_);
     else
-        quic_version_name(f.quic_version, version_);
-    tls_version_name(f.server_version, server_version_);
+        proto::quic_version_name(f.quic_version, version_);
+    proto::tls_version_name(f.server_version, server_version_);
     write([&](store::Store& s) {
         store::TlsHelloRow row;
         row.flow_id = f.flow_id;
@@ -258,4 +207,4 @@ void StoreSink::flow_name(uint64_t flow_id, std::string_view name, std::string_v
     write([&](store::Store& s) { s.add_flow_name(run_id_, flow_id, name, source); });
 }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::store
