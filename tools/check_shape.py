@@ -150,8 +150,7 @@ def issue_citations():
 FORBIDDEN_INCLUDES = {"src/pipeline": ("store/", "attrib/"),
                       "src/store": ("report/",)}
 KNOWN_INCLUDES = {
-    "src/pipeline/analyzer.cpp": {"attrib/kept_flows.hpp", "attrib/store_io.hpp"},
-    "src/pipeline/analyzer.hpp": {"store/store.hpp", "attrib/attrib.hpp"},
+    "src/pipeline/analyzer.hpp": {"store/store.hpp"},
     "src/pipeline/dissect.hpp": {"store/store.hpp"},
     "src/pipeline/shard_merge.hpp": {"store/store.hpp"},
     "src/pipeline/shard_records.hpp": {"store/store.hpp"},

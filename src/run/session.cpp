@@ -11,6 +11,7 @@
 #include "attrib/live.hpp"
 #include "facts/naming.hpp"
 #include "attrib/store_io.hpp"
+#include "run/row_hook.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
@@ -86,6 +87,7 @@ struct Session::Impl {
     std::unique_ptr<facts::TeeSink> tee;  ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
+    std::unique_ptr<RowHook> row_hook;  ///< each row's outcome, and kept (before analyzer: it points here)
     std::unique_ptr<pipeline::Analyzer> analyzer;
     /// Live runs: the refresh's attribution, from the flows that changed.
     std::unique_ptr<attrib::LiveAttribution> live;
@@ -212,7 +214,6 @@ void Session::Impl::begin() {
     pipeline::AnalyzerConfig cfg;
     cfg.flows.max_flows = o.max_flows;
     cfg.decoder_flows = o.decoder_flows;
-    cfg.outcome_hint = attrib::provisional_outcome;
     cfg.per_message_rows = o.per_message_rows;
     cfg.workers = log ? 1 : o.workers;
     cfg.fanout = log ? nullptr : o.fanout;  // the command refuses --workers with --events
@@ -243,10 +244,12 @@ void Session::Impl::begin() {
     // A run without refreshes is attributed once, at its end: its flows are
     // kept as their rows are written, for that attribution to take.
     auto next_kept = o.refresh_s <= 0 ? std::make_unique<attrib::KeptFlows>() : nullptr;
-    cfg.kept_flows = next_kept.get();
+    auto next_hook = std::make_unique<RowHook>(attrib::provisional_outcome, next_kept.get());
+    cfg.row_hook = next_hook.get();
     if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
     analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);  // the last run's goes first
     kept = std::move(next_kept);
+    row_hook = std::move(next_hook);
     live.reset();  // begin_run above waited for a deferred job using it
     live_done.reset();
     live_in_flight = false;

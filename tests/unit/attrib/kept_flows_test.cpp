@@ -16,6 +16,7 @@
 
 #include "attrib/store_io.hpp"
 #include "golden/run_util.hpp"
+#include "run/row_hook.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
@@ -99,8 +100,9 @@ TEST(KeptFlows, EveryCommittedCaptureKeepsWhatItsRowsReadBackGive) {
         TempDb from_rows, from_memory;
         const int64_t run = test::analyze_files({capture.string()}, from_rows.path());
         KeptFlows kept;
+        run::RowHook hook({}, &kept);
         pipeline::AnalyzerConfig cfg;
-        cfg.kept_flows = &kept;
+        cfg.row_hook = &hook;
         ASSERT_EQ(test::analyze_files({capture.string()}, from_memory.path(), cfg), run);
         ASSERT_TRUE(kept.complete());
         std::vector<std::string> stored;
@@ -156,8 +158,8 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     s->write_behind(second_core);
     KeptFlows kept;
     pipeline::AnalyzerConfig cfg;
-    cfg.outcome_hint = provisional_outcome;
-    if (from != From::Rows) cfg.kept_flows = &kept;
+    run::RowHook hook(provisional_outcome, from != From::Rows ? &kept : nullptr);
+    cfg.row_hook = &hook;
     if (from == From::Memory) s->keep_dns_names(run);
     {
         pipeline::Analyzer a(s.get(), run, cfg);
@@ -342,9 +344,10 @@ TEST(KeptFlows, PastItsBoundItKeepsNothingAndAttributionReadsTheRows) {
     TempDb a, b;
     KeptFlows all, bounded(3);
     pipeline::AnalyzerConfig cfg;
-    cfg.kept_flows = &all;
+    run::RowHook keep_all({}, &all), keep_bounded({}, &bounded);
+    cfg.row_hook = &keep_all;
     const int64_t run = test::analyze_files({capture}, a.path(), cfg);
-    cfg.kept_flows = &bounded;
+    cfg.row_hook = &keep_bounded;
     ASSERT_EQ(test::analyze_files({capture}, b.path(), cfg), run);
     ASSERT_GT(all.size(), 3u);
     EXPECT_TRUE(all.complete());
