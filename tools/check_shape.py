@@ -143,21 +143,20 @@ def issue_citations():
 
 
 # Which module may include which. The packet path (pipeline/) depends on the
-# decoders and the flow table, never on the store or attribution; the store
-# never on the report. The includes that break this today are listed below
+# decoders, the flow table and facts/, never on the store or attribution;
+# the store never on the report; facts/ (the seam both sides share) on
+# neither side. The includes that break this today are listed below
 # and may only go away: a new one fails, and so does an entry no longer
 # true (so the list stays exact as the dependencies are untangled).
 FORBIDDEN_INCLUDES = {"src/pipeline": ("store/", "attrib/"),
-                      "src/store": ("report/",)}
+                      "src/store": ("report/",),
+                      "src/facts": ("pipeline/", "store/", "attrib/", "report/", "run/")}
 KNOWN_INCLUDES = {
-    "src/pipeline/analyzer.cpp": {"attrib/kept_flows.hpp", "attrib/store_io.hpp"},
-    "src/pipeline/analyzer.hpp": {"store/store.hpp", "attrib/attrib.hpp"},
-    "src/pipeline/app_analyzer.hpp": {"attrib/naming.hpp"},
-    "src/pipeline/dissect.hpp": {"attrib/naming.hpp", "store/store.hpp"},
-    "src/pipeline/shard_merge.hpp": {"attrib/naming.hpp", "store/store.hpp"},
+    "src/pipeline/analyzer.hpp": {"store/store.hpp"},
+    "src/pipeline/dissect.hpp": {"store/store.hpp"},
+    "src/pipeline/shard_merge.hpp": {"store/store.hpp"},
     "src/pipeline/shard_records.hpp": {"store/store.hpp"},
     "src/pipeline/shards.hpp": {"store/store.hpp"},
-    "src/pipeline/store_sink.hpp": {"store/store.hpp"},
     "src/store/report_reader.hpp": {"report/report.hpp"},
 }
 INCLUDE = re.compile(r'^#include "([^"]+)"')

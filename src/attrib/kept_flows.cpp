@@ -65,7 +65,7 @@ uint32_t KeptFlows::intern_name(std::string_view name) {
     return id;
 }
 
-void KeptFlows::add(const FlowFacts& facts, const FlowNames& names) noexcept {
+void KeptFlows::add(const FlowFacts& facts, const facts::FlowNames& names) noexcept {
     if (abandoned_) return;
     if (!facts.transport.empty() && flows_.size() >= max_flows_) {
         abandon();
@@ -88,7 +88,7 @@ void KeptFlows::set_run_totals(double capture_end, uint64_t evicted_full) noexce
     totals_known_ = true;
 }
 
-void KeptFlows::keep(const FlowFacts& x, const FlowNames& names) {
+void KeptFlows::keep(const FlowFacts& x, const facts::FlowNames& names) {
     Record r;
     // From 8-bit fields (TTLs, ICMP type and code), or -1: they fit the record's.
     each_value(r, x, [](auto& to, const auto& from) { to = static_cast<std::decay_t<decltype(to)>>(from); });

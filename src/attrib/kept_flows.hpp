@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "attrib/attrib.hpp"
-#include "attrib/naming.hpp"
+#include "facts/naming.hpp"
 #include "facts/flow_facts.hpp"
 #include "util/huge_pages.hpp"
 
@@ -38,7 +38,7 @@ public:
     /// names its flow_name rows were written with. Flows that are neither
     /// TCP nor UDP (no transport) are not attributed: only their names are
     /// kept (for_each_flow_name).
-    void add(const FlowFacts& facts, const FlowNames& names) noexcept;
+    void add(const FlowFacts& facts, const facts::FlowNames& names) noexcept;
     /// The run's row as its end writes it: the capture time of its last
     /// packet (0: none) and the flows evicted from a full table. With them
     /// (and the DNS names the store kept) attribution reads nothing back.
@@ -95,7 +95,7 @@ private:
         uint32_t at = 0;
     };
 
-    void keep(const FlowFacts& x, const FlowNames& names);
+    void keep(const FlowFacts& x, const facts::FlowNames& names);
     /// Interns a flow name and marks it as one (for_each_flow_name).
     uint32_t intern_name(std::string_view name);
     uint32_t intern(std::string_view s);

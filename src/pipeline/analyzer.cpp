@@ -1,8 +1,6 @@
 // The packet path. See pipeline/analyzer.hpp.
 #include "pipeline/analyzer.hpp"
 
-#include "attrib/kept_flows.hpp"
-#include "attrib/store_io.hpp"
 #include "decode/packet.hpp"
 #include "decode/layers.hpp"
 #include "pipeline/shard_records.hpp"
@@ -43,15 +41,14 @@ Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cf
       run_id_(run_id),
       table_(cfg.flows),
       dissector_(store, run_id, cfg.extra_sink, cfg.per_message_rows),
-      outcome_hint_(cfg.outcome_hint),
       fanout_(cfg.fanout),
-      kept_(cfg.kept_flows) {
+      row_hook_(cfg.row_hook) {
     dissector_.reserve_flows(cfg.flows.max_flows);
     if (cfg.decoder_flows) dissector_.size_for_flows(std::min<size_t>(cfg.decoder_flows, cfg.flows.max_flows));
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
     if ((cfg.workers > 1 || cfg.fanout) && store) shards_ = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers);
-    if (kept_ && (shards_ || !store)) kept_->abandon();  // the merger writes the rows
+    if (row_hook_ && (shards_ || !store)) row_hook_->unseen_rows();  // the merger writes the rows
 }
 
 Analyzer::~Analyzer() = default;
@@ -74,10 +71,7 @@ void Analyzer::on_evict(flow::Flow& f) {
                 store_->replace_flow(run_id_, f, info);
             else
                 store_->add_flow(run_id_, f, info);
-            if (kept_) {
-                if (!outcome_hint_) attrib::facts_of(f, info, facts_);  // else hint_outcome made them
-                kept_->add(facts_, dissector_.last_names());
-            }
+            if (row_hook_) row_hook_->written(f, info, dissector_.last_names());
             if (track_written_) written_ids_.push_back(f.id);
         }
         if (flow_observer_) flow_observer_->flow_ended(f, info);
@@ -92,11 +86,7 @@ bool Analyzer::snapped(const flow::Flow& f) const noexcept {
 }
 
 void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
-    if (!outcome_hint_) return;
-    attrib::facts_of(f, info, facts_);
-    outcome_hint_(facts_, totals_.last_ts, outcome_buf_);
-    info.outcome = outcome_buf_;
-    facts_.stored_outcome = outcome_buf_;  // the facts as the row is written with the hint
+    if (row_hook_) row_hook_->outcome(f, info, totals_.last_ts);
 }
 
 void Analyzer::process(const capture::RawFrame& frame) noexcept {
@@ -366,7 +356,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
             const auto [sni, proxy] = dissector_.last_name_inputs();
             out_->flow_row(f, info, sni, proxy, true);
         } else {
-            if (kept_) kept_->abandon();  // a row the end rewrites: attribution reads them all
+            if (row_hook_) row_hook_->unseen_rows();  // a row the end rewrites: attribution reads them all
             store_->replace_flow(run_id_, f, info);
             if (track_written_) written_ids_.push_back(f.id);
         }

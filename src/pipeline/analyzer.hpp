@@ -11,16 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "attrib/attrib.hpp"
 #include "capture/pcap_source.hpp"
 #include "decode/ip_reassembly.hpp"
+#include "facts/naming.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
 #include "store/store.hpp"
-
-namespace callwall::attrib {
-class KeptFlows;
-}
 
 namespace callwall::pipeline {
 
@@ -47,15 +43,37 @@ public:
     virtual void flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept = 0;
 };
 
+/// What the run adds to a flow's row as it is written, and keeps of it
+/// (run/row_hook.hpp: the provisional outcome, the flows kept for the run's
+/// attribution). Called once per row written (a flow's end, a live
+/// snapshot's row), never per packet.
+class FlowRowHook {
+public:
+    virtual ~FlowRowHook() = default;
+    /// Before a row is written: may set `info.outcome` (a view into storage
+    /// the hook owns, valid until its next call); `capture_end`: the capture
+    /// time of the run's latest frame.
+    virtual void outcome(const flow::Flow& f, store::FlowAppInfo& info, double capture_end) = 0;
+    /// An ending flow's row was written by this thread (after outcome), with
+    /// the names its flow_name rows were written with.
+    virtual void written(const flow::Flow& f, const store::FlowAppInfo& info, const facts::FlowNames& names) = 0;
+    /// A row was written that written() does not see (a live snapshot's, or
+    /// rows the shards' merger writes).
+    virtual void unseen_rows() noexcept = 0;
+    /// The hook a decoding worker takes: its own scratch, the outcome alone
+    /// (its rows are written by the merger). Null: none.
+    [[nodiscard]] virtual std::unique_ptr<FlowRowHook> for_worker() const = 0;
+};
+
 struct AnalyzerConfig {
     flow::FlowTableConfig flows{};
-    /// The outcome column written with a flow's row, given the facts the row
-    /// is written with (attrib::facts_of) and the capture's end so far (the
-    /// CLI passes attrib::provisional_outcome). Unset: written blank, and the
-    /// first attribution pass rewrites every row's outcome.
-    std::function<void(const attrib::FlowFacts&, double capture_end, std::string& outcome)> outcome_hint;
+    /// Told of each flow row as it is written (not owned; null: rows are
+    /// written with a blank outcome, which the first attribution pass
+    /// rewrites, and nothing is kept). With workers, each takes its own
+    /// (FlowRowHook::for_worker) and this one hears that the rows are unseen.
+    FlowRowHook* row_hook = nullptr;
     /// Facts are also handed to this sink (not owned; null: the store's only).
-    FactSink* extra_sink = nullptr;
+    facts::FactSink* extra_sink = nullptr;
     /// Told of each flow when it ends (not owned; null: nobody).
     FlowObserver* flow_observer = nullptr;
     /// Decoding workers (pipeline/shards.hpp): 2 or more shard the flows
@@ -77,11 +95,6 @@ struct AnalyzerConfig {
     /// and TLS columns, names, DNS queries) — verdicts and reports are the
     /// same; the commands keep them with --detail.
     bool per_message_rows = true;
-    /// Each TCP/UDP flow's facts as its row is written, for the run's
-    /// attribution to take instead of reading the rows back (not owned;
-    /// null: none). One thread decoding only: with workers, or once a
-    /// snapshot writes rows, it is abandoned.
-    attrib::KeptFlows* kept_flows = nullptr;
     /// Flows the run knows it holds at most at once (a probe's capture: one
     /// per probe it sent); 0: unknown. The decoders' per-flow pools are
     /// bounded by it instead of their defaults when it is larger (at most
@@ -178,7 +191,7 @@ private:
     /// Appends a line for frames not decoded because a decoder's limit was
     /// reached (tunnels nested too deep, too many IPv6 extension headers).
     void note_decode_limits();
-    /// Fills info.outcome from the hint, if there is one.
+    /// Fills info.outcome through the row hook, if there is one.
     void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
     /// to the reassembler, as an ICMP error, or to its flow.
@@ -240,11 +253,6 @@ private:
     /// The frame being decoded (process, process_shard), null between frames
     /// (a tick's datagrams): a new flow's link-layer destination is read from it.
     const capture::RawFrame* frame_ = nullptr;
-    decltype(AnalyzerConfig::outcome_hint) outcome_hint_;
-    std::string outcome_buf_;  ///< the hinted outcome of the row being written
-    /// The facts of the row being written (attrib::facts_of), for the
-    /// outcome hint and the kept flows alike; reused from flow to flow.
-    attrib::FlowFacts facts_;
     /// Per slab index: the flow id and packet + ICMP error count at its last
     /// snapshot (snapshot_changed); grows with the slab's high-water mark.
     struct Snapped {
@@ -256,7 +264,7 @@ private:
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
     bool track_written_ = false;
     const FanoutInput* fanout_ = nullptr;  ///< cfg.fanout
-    attrib::KeptFlows* kept_ = nullptr;  ///< cfg.kept_flows
+    FlowRowHook* row_hook_ = nullptr;  ///< cfg.row_hook
     std::unique_ptr<Shards> shards_;  ///< the workers (cfg.workers ≥ 2)
     shard::Writer* out_ = nullptr;  ///< this Analyzer is a worker (work_for)
     uint64_t tick_index_ = 0;  ///< a tick's (or the end's) frame: the one it follows

@@ -30,12 +30,15 @@
 #include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
-#include "attrib/naming.hpp"
-#include "pipeline/fact_sink.hpp"
+#include "facts/naming.hpp"
+#include "facts/fact_sink.hpp"
 #include "pipeline/tcp_stream.hpp"
 #include "util/huge_pages.hpp"
 
 namespace callwall::pipeline {
+
+/// The application columns of a flow's row, filled by its analyzer (declared in facts/flow_facts.hpp).
+using FlowColumns = facts::FlowAppFacts;
 
 /// Per-flow application state.
 struct FlowApp {
@@ -87,8 +90,8 @@ public:
 /// TCP delivery pool and the per-flow array (for buffers reclaimed from
 /// another flow). Owned by the Dissector.
 struct DissectShared {
-    FactSink* sink = nullptr;  ///< never null while packets flow
-    attrib::Naming naming;
+    facts::FactSink* sink = nullptr;  ///< never null while packets flow
+    facts::Naming naming;
     DissectStats stats;
     TcpDelivery tcp{stats};
     util::HugeVector<FlowApp> apps;  ///< by flow slab index

@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "pipeline/app_analyzer.hpp"
-#include "pipeline/store_sink.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -27,15 +26,15 @@ constexpr uint8_t kLateMediaPackets = 64;
 }  // namespace
 
 struct Dissector::Impl {
-    explicit Impl(FactSink* sink) {
+    explicit Impl(facts::FactSink* sink) {
         shared.sink = sink ? sink : &null_sink;
         make_analyzers();
     }
-    Impl(store::Store* store, int64_t run_id, FactSink* extra, bool per_message_rows) {
-        if (store) store_sink = std::make_unique<StoreSink>(*store, run_id, error, per_message_rows);
-        shared.sink = store_sink ? static_cast<FactSink*>(store_sink.get()) : &null_sink;
+    Impl(store::Store* store, int64_t run_id, facts::FactSink* extra, bool per_message_rows) {
+        if (store) store_sink = store::make_fact_writer(*store, run_id, error, per_message_rows);
+        shared.sink = store_sink ? store_sink.get() : &null_sink;
         if (extra) {
-            tee = std::make_unique<TeeSink>(*shared.sink, *extra);
+            tee = std::make_unique<facts::TeeSink>(*shared.sink, *extra);
             shared.sink = tee.get();
         }
         make_analyzers();
@@ -46,13 +45,13 @@ struct Dissector::Impl {
     /// The row offered late UDP flows (kLateMediaPackets); rows.size(): none.
     size_t media_row = static_cast<size_t>(
         std::find_if(rows.begin(), rows.end(), [](const AnalyzerRow& r) { return r.name == "rtc"; }) - rows.begin());
-    NullSink null_sink;
-    std::exception_ptr error;  ///< the first error on the packet path (the StoreSink's too)
-    std::unique_ptr<StoreSink> store_sink;
-    std::unique_ptr<TeeSink> tee;  ///< the store's sink, then an extra one (events)
+    facts::NullSink null_sink;
+    std::exception_ptr error;  ///< the first error on the packet path (the store's fact writer's too)
+    std::unique_ptr<facts::FactSink> store_sink;  ///< the store's fact writer
+    std::unique_ptr<facts::TeeSink> tee;  ///< the store's sink, then an extra one (events)
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];
-    attrib::FlowNames flow_names;
+    facts::FlowNames flow_names;
     std::string_view sni, proxy_target;  ///< of the last flow described, with naming_out
 
     void make_analyzers() {
@@ -134,9 +133,9 @@ struct Dissector::Impl {
     }
 };
 
-Dissector::Dissector(store::Store* store, int64_t run_id, FactSink* extra, bool per_message_rows)
+Dissector::Dissector(store::Store* store, int64_t run_id, facts::FactSink* extra, bool per_message_rows)
     : impl_(std::make_unique<Impl>(store, run_id, extra, per_message_rows)) {}
-Dissector::Dissector(FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
+Dissector::Dissector(facts::FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
 
 void Dissector::reserve_flows(uint32_t max_flows) {
     try {
@@ -184,7 +183,7 @@ std::exception_ptr Dissector::take_error() noexcept {
 
 DissectStats Dissector::stats() const noexcept {
     DissectStats s = impl_->shared.stats;
-    const attrib::Naming& n = impl_->shared.naming;
+    const facts::Naming& n = impl_->shared.naming;
     s.names_dropped = n.table().dropped();
     s.addresses_dropped = n.addresses_dropped();
     s.peers_dropped = n.peers_dropped();
@@ -198,9 +197,9 @@ std::pair<std::string_view, std::string_view> Dissector::last_name_inputs() cons
     return {impl_->sni, impl_->proxy_target};
 }
 
-const attrib::FlowNames& Dissector::last_names() const noexcept { return impl_->flow_names; }
+const facts::FlowNames& Dissector::last_names() const noexcept { return impl_->flow_names; }
 
-const attrib::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
+const facts::NameTable& Dissector::names() const noexcept { return impl_->shared.naming.table(); }
 
 bool Dissector::take_new_peers(std::vector<decode::IpAddr>& out) { return impl_->shared.naming.take_new_peers(out); }
 

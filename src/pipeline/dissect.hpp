@@ -18,9 +18,9 @@
 // A flow that matches nothing within kClassifyPackets payload packets is
 // given up on and costs a hash lookup and counters from then on.
 //
-// Analyzers emit facts through a FactSink (pipeline/fact_sink.hpp) and never
+// Analyzers emit facts through a FactSink (facts/fact_sink.hpp) and never
 // see the store; StoreSink writes them to the store. Names (SNI, DNS answers,
-// TURN peers) are attribution's: attrib/naming.hpp.
+// TURN peers) are kept on the packet path for attribution: facts/naming.hpp.
 //
 // Memory: per-flow state lives in a slab parallel to the flow table's; the
 // large buffers (TLS/QUIC reassembly, STUN transactions and TCP framing, RTP
@@ -46,8 +46,12 @@
 
 #include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
-#include "attrib/naming.hpp"
+#include "facts/naming.hpp"
 #include "store/store.hpp"
+
+namespace callwall::facts {
+class FactSink;
+}
 
 namespace callwall::pipeline {
 
@@ -73,7 +77,6 @@ struct DissectStats {
     uint64_t hellos_cut = 0;
 };
 
-class FactSink;
 class NamingOut;
 
 class Dissector {
@@ -81,9 +84,9 @@ public:
     /// Facts are written to `store` (null: dropped), and also handed to
     /// `extra` when given (not owned: the event stream). `per_message_rows`
     /// false: no dns_answer, tls_hello or stun_message rows (StoreSink).
-    Dissector(store::Store* store, int64_t run_id, FactSink* extra = nullptr, bool per_message_rows = true);
+    Dissector(store::Store* store, int64_t run_id, facts::FactSink* extra = nullptr, bool per_message_rows = true);
     /// Facts go to `sink` (not owned; null: dropped).
-    explicit Dissector(FactSink* sink);
+    explicit Dissector(facts::FactSink* sink);
     /// Reserves the per-flow array for the flow table's bound (as address
     /// space: util/huge_pages.hpp), so that it grows in place.
     void reserve_flows(uint32_t max_flows);
@@ -117,14 +120,14 @@ public:
     [[nodiscard]] std::pair<std::string_view, std::string_view> last_name_inputs() const noexcept;
     /// Without name_elsewhere: the names the flow last ended or snapshot was
     /// given (its flow_name facts; views valid until the next one).
-    [[nodiscard]] const attrib::FlowNames& last_names() const noexcept;
+    [[nodiscard]] const facts::FlowNames& last_names() const noexcept;
 
     /// The first store error hit inside the packet path, if any (then cleared).
     std::exception_ptr take_error() noexcept;
     /// Counters, including the drops of the bounded name, address and peer maps.
     [[nodiscard]] DissectStats stats() const noexcept;
-    [[nodiscard]] const attrib::NameTable& names() const noexcept;
-    /// TURN peers learnt since the last call (attrib::Naming::take_new_peers):
+    [[nodiscard]] const facts::NameTable& names() const noexcept;
+    /// TURN peers learnt since the last call (facts::Naming::take_new_peers):
     /// false when too many to list (every live flow may have been renamed).
     bool take_new_peers(std::vector<decode::IpAddr>& out);
 

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "pipeline/store_sink.hpp"
+#include "proto/dns_text.hpp"
 #include "util/clock.hpp"
 
 namespace callwall::pipeline {
@@ -23,7 +23,7 @@ std::string EventSink::vendor_of(std::string_view name) const {
 
 void EventSink::write(const std::string& line) noexcept { log_.write(line); }
 
-void EventSink::dns_answer(const DnsAnswerFact& f) {
+void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     if (!log_.ok()) return;
     const std::string vendor = vendor_of(f.qname);
     if (vendor.empty()) return;
@@ -32,7 +32,7 @@ void EventSink::dns_answer(const DnsAnswerFact& f) {
     e.run_id = run_id_;
     e.client = decode::to_string(f.client);
     e.qname = std::string(f.qname);
-    rrtype_name(f.rrtype, e.rrtype);
+    proto::dns::rrtype_name(f.rrtype, e.rrtype);
     if (f.has_address)
         e.answer = decode::to_string(f.address);
     else

@@ -15,22 +15,22 @@
 #include "catalog/catalog.hpp"
 #include "events/events.hpp"
 #include "pipeline/analyzer.hpp"
-#include "pipeline/fact_sink.hpp"
+#include "facts/fact_sink.hpp"
 
 namespace callwall::pipeline {
 
-class EventSink final : public FactSink, public FlowObserver {
+class EventSink final : public facts::FactSink, public FlowObserver {
 public:
     /// Lines go to `log`; `catalog` decides which names are a vendor's (null:
     /// no dns/name events, flows only). Neither is owned.
     EventSink(events::EventLog& log, const catalog::Catalog* catalog, int64_t run_id) noexcept
         : log_(log), catalog_(catalog), run_id_(run_id) {}
 
-    void dns_query(const DnsQueryFact&) override {}
-    void dns_answer(const DnsAnswerFact& f) override;
-    void hello(const HelloFact&) override {}
-    void stun_message(const StunFact&) override {}
-    void rtp_stream(const RtpStreamFact&) override {}
+    void dns_query(const facts::DnsQueryFact&) override {}
+    void dns_answer(const facts::DnsAnswerFact& f) override;
+    void hello(const facts::HelloFact&) override {}
+    void stun_message(const facts::StunFact&) override {}
+    void rtp_stream(const facts::RtpStreamFact&) override {}
     void flow_name(uint64_t, std::string_view, std::string_view) override {}
 
     void flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept override;

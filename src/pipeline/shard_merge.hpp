@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "attrib/naming.hpp"
+#include "facts/naming.hpp"
 #include "store/store.hpp"
 
 namespace callwall::pipeline::shard {
@@ -30,13 +30,13 @@ public:
     /// Every worker's end has been read.
     [[nodiscard]] bool done() const noexcept;
     [[nodiscard]] uint64_t created() const noexcept { return created_; }
-    [[nodiscard]] const attrib::Naming& naming() const noexcept { return naming_; }
+    [[nodiscard]] const facts::Naming& naming() const noexcept { return naming_; }
 
     using Key = std::pair<uint64_t, uint64_t>;
     /// After merge(): every record with a key below `key` has been written
     /// (each worker has ended, or marked `key` or brought a key past it).
     [[nodiscard]] bool written_below(Key key);
-    /// TURN peers learnt since the last call (attrib::Naming::take_new_peers).
+    /// TURN peers learnt since the last call (facts::Naming::take_new_peers).
     bool take_new_peers(std::vector<decode::IpAddr>& out) { return naming_.take_new_peers(out); }
     /// From now on, the run's id of every flow row written is appended to `*ids` (a live run).
     void track_written(std::vector<uint64_t>* ids) noexcept { written_ids_ = ids; }
@@ -65,8 +65,8 @@ private:
     store::Store& store_;
     int64_t run_id_;
     std::vector<Stream> streams_;
-    attrib::Naming naming_;
-    attrib::FlowNames names_;
+    facts::Naming naming_;
+    facts::FlowNames names_;
     std::vector<Key> keys_;  ///< merge()'s, per stream: its next key
     std::vector<char> known_;  ///< merge()'s, per stream: whether it has one
     uint64_t created_ = 0;

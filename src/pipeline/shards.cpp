@@ -245,7 +245,7 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
     wc.flow_observer = nullptr;
     wc.vendor_addresses = nullptr;
     wc.fanout = nullptr;
-    wc.kept_flows = nullptr;  // the run's attribution reads the rows the merger writes
+    wc.row_hook = nullptr;  // each worker's own, below (the run's attribution reads the rows the merger writes)
     s.vendor_addresses = cfg.vendor_addresses;
     s.fanout = cfg.fanout;
     if (s.fanout) s.base_us = util::wall_us();
@@ -257,6 +257,8 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
             wc.extra_sink = w->addresses.get();
         }
         w->recorder = store::Store::recorder(w->out);
+        w->row_hook = cfg.row_hook ? cfg.row_hook->for_worker() : nullptr;
+        wc.row_hook = w->row_hook.get();
         w->analyzer = std::make_unique<Analyzer>(w->recorder.get(), run_id, wc);
         w->analyzer->work_for(w->writer);
         if (s.fanout) w->reader = s.fanout->readers.at(static_cast<size_t>(i));
@@ -404,7 +406,7 @@ ShardTotals Shards::totals() const {
         f.clock_back_jumps += cf.clock_back_jumps;
         f.clock_back_max_us = std::max(f.clock_back_max_us, cf.clock_back_max_us);
     }
-    const attrib::Naming& n = impl_->merger.naming();
+    const facts::Naming& n = impl_->merger.naming();
     t.dissect.names_dropped += n.table().dropped();
     t.dissect.addresses_dropped += n.addresses_dropped();
     t.dissect.peers_dropped += n.peers_dropped();

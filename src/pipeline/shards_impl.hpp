@@ -59,6 +59,7 @@ struct Shards::Impl {
         std::vector<char> out;  ///< rows and records being written (the recorder's and the Writer's)
         std::unique_ptr<store::Store> recorder;
         shard::Writer writer{out};
+        std::unique_ptr<FlowRowHook> row_hook;  ///< the outcome of its rows (before analyzer: it points here)
         std::unique_ptr<Analyzer> analyzer;
         // Inbound, under mu: full chunks from the reader, empty ones back.
         std::mutex mu;

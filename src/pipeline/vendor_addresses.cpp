@@ -5,7 +5,7 @@
 
 namespace callwall::pipeline {
 
-void VendorAddresses::dns_answer(const DnsAnswerFact& f) {
+void VendorAddresses::dns_answer(const facts::DnsAnswerFact& f) {
     if (!f.has_address || f.address.family == 0) return;
     if (std::find(seen_.begin(), seen_.end(), f.address) != seen_.end()) return;
     if (catalog_.vendor_for_host(f.qname).count == 0) return;

@@ -11,19 +11,19 @@
 
 #include "catalog/bpf_filter.hpp"
 #include "catalog/catalog.hpp"
-#include "pipeline/fact_sink.hpp"
+#include "facts/fact_sink.hpp"
 
 namespace callwall::pipeline {
 
-class VendorAddresses final : public FactSink {
+class VendorAddresses final : public facts::FactSink {
 public:
     explicit VendorAddresses(const catalog::Catalog& c) noexcept : catalog_(c) {}
 
-    void dns_query(const DnsQueryFact&) override {}
-    void dns_answer(const DnsAnswerFact& f) override;
-    void hello(const HelloFact&) override {}
-    void stun_message(const StunFact&) override {}
-    void rtp_stream(const RtpStreamFact&) override {}
+    void dns_query(const facts::DnsQueryFact&) override {}
+    void dns_answer(const facts::DnsAnswerFact& f) override;
+    void hello(const facts::HelloFact&) override {}
+    void stun_message(const facts::StunFact&) override {}
+    void rtp_stream(const facts::RtpStreamFact&) override {}
     void flow_name(uint64_t, std::string_view, std::string_view) override {}
 
     /// Addresses in the order first seen (text, as live_filter takes them).

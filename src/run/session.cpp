@@ -9,8 +9,9 @@
 
 #include "attrib/kept_flows.hpp"
 #include "attrib/live.hpp"
-#include "attrib/naming.hpp"
+#include "facts/naming.hpp"
 #include "attrib/store_io.hpp"
+#include "run/row_hook.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
@@ -44,7 +45,7 @@ void note_bounds(pipeline::Analyzer& a) {
             " times a flow got no decoder buffer (TLS/QUIC/STUN/RTP/DNS pools full); those flows lack application facts\n";
     if (ds.names_dropped)
         notes += "bounds: " + std::to_string(ds.names_dropped) + " names not recorded (name table full at " +
-                 std::to_string(attrib::NameTable::kMaxNames) + ")\n";
+                 std::to_string(facts::NameTable::kMaxNames) + ")\n";
     if (ds.addresses_dropped)
         notes += "bounds: " + std::to_string(ds.addresses_dropped) +
                  " DNS answers not mapped to addresses (address map full)\n";
@@ -83,9 +84,10 @@ struct Session::Impl {
     int64_t run_id = 0;
     std::unique_ptr<pipeline::EventSink> event_sink;
     std::unique_ptr<pipeline::VendorAddresses> vendor_addresses;  ///< kept across runs
-    std::unique_ptr<pipeline::TeeSink> tee;  ///< events and addresses both
+    std::unique_ptr<facts::TeeSink> tee;  ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
+    std::unique_ptr<RowHook> row_hook;  ///< each row's outcome, and kept (before analyzer: it points here)
     std::unique_ptr<pipeline::Analyzer> analyzer;
     /// Live runs: the refresh's attribution, from the flows that changed.
     std::unique_ptr<attrib::LiveAttribution> live;
@@ -212,7 +214,6 @@ void Session::Impl::begin() {
     pipeline::AnalyzerConfig cfg;
     cfg.flows.max_flows = o.max_flows;
     cfg.decoder_flows = o.decoder_flows;
-    cfg.outcome_hint = attrib::provisional_outcome;
     cfg.per_message_rows = o.per_message_rows;
     cfg.workers = log ? 1 : o.workers;
     cfg.fanout = log ? nullptr : o.fanout;  // the command refuses --workers with --events
@@ -234,7 +235,7 @@ void Session::Impl::begin() {
         cfg.vendor_addresses = vendor_addresses.get();  // each worker collects; taken at refreshes
     } else if (vendor_addresses) {
         if (cfg.extra_sink) {
-            tee = std::make_unique<pipeline::TeeSink>(*cfg.extra_sink, *vendor_addresses);
+            tee = std::make_unique<facts::TeeSink>(*cfg.extra_sink, *vendor_addresses);
             cfg.extra_sink = tee.get();
         } else {
             cfg.extra_sink = vendor_addresses.get();
@@ -243,10 +244,12 @@ void Session::Impl::begin() {
     // A run without refreshes is attributed once, at its end: its flows are
     // kept as their rows are written, for that attribution to take.
     auto next_kept = o.refresh_s <= 0 ? std::make_unique<attrib::KeptFlows>() : nullptr;
-    cfg.kept_flows = next_kept.get();
+    auto next_hook = std::make_unique<RowHook>(attrib::provisional_outcome, next_kept.get());
+    cfg.row_hook = next_hook.get();
     if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
     analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);  // the last run's goes first
     kept = std::move(next_kept);
+    row_hook = std::move(next_hook);
     live.reset();  // begin_run above waited for a deferred job using it
     live_done.reset();
     live_in_flight = false;

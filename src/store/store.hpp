@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -22,6 +23,10 @@
 #include "facts/flow_facts.hpp"
 #include "flow/flow_table.hpp"
 #include "util/idle_work.hpp"
+
+namespace callwall::facts {
+class FactSink;
+}  // namespace callwall::facts
 
 namespace callwall::report {
 struct ReportData;
@@ -432,5 +437,12 @@ private:
 
 /// Text of an address without allocation (buffer ≥ 46 bytes); returns the length.
 size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept;
+
+/// The store's fact writer (store/store_sink.hpp): the packet path's facts
+/// as rows of `run_id`. The first store error is kept in `error` (owned by
+/// the caller, who stops the run); from then on nothing more is written.
+/// `per_message_rows` false: no dns_answer, tls_hello or stun_message rows.
+[[nodiscard]] std::unique_ptr<facts::FactSink> make_fact_writer(Store& store, int64_t run_id, std::exception_ptr& error,
+                                                                bool per_message_rows = true);
 
 }  // namespace callwall::store

@@ -14,6 +14,7 @@
 #include "attrib/store_io.hpp"
 #include "catalog/catalog.hpp"
 #include "report/report.hpp"
+#include "run/row_hook.hpp"
 #include "golden/run_util.hpp"
 #include "unit/corpus.hpp"
 
@@ -127,7 +128,8 @@ TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
         "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
     TempDb blank_db, hinted_db;
     pipeline::AnalyzerConfig hinted;
-    hinted.outcome_hint = attrib::provisional_outcome;
+    run::RowHook hint_hook(attrib::provisional_outcome);
+    hinted.row_hook = &hint_hook;
     const int64_t blank_run = analyze_files(files, blank_db.path());
     const int64_t hinted_run = analyze_files(files, hinted_db.path(), hinted);
     EXPECT_TRUE(

@@ -51,7 +51,7 @@ bool DnsAnalyzer::on_message(const flow::Flow& f, FlowApp& a, flow::Dir d, DnsFl
             if (p.used && p.id == m.header.id) p.used = false;
         if (slot.empty()) release_state(st);  // nothing awaits an answer: give the slot back
     }
-    DnsQueryFact q;
+    facts::DnsQueryFact q;
     q.flow_id = f.id;
     q.ts_us = ts_us;
     q.client = f.client_ip;
@@ -90,7 +90,7 @@ void DnsAnalyzer::on_answer_section(const flow::Flow& f, const dns::Message& m, 
         }
     }
     for (const auto& an : m.answers) {
-        DnsAnswerFact row;
+        facts::DnsAnswerFact row;
         row.flow_id = f.id;
         row.ts_us = ts_us;
         row.client = f.client_ip;
@@ -123,7 +123,7 @@ void DnsAnalyzer::flush_pending(const flow::Flow& f, DnsFlow& st) {
     if (st.pending < 0) return;
     for (auto& p : pool_.at(st.pending).pending) {
         if (!p.used) continue;
-        DnsQueryFact q;
+        facts::DnsQueryFact q;
         q.flow_id = f.id;
         q.ts_us = p.ts_us;
         q.client = f.client_ip;

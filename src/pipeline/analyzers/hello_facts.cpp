@@ -4,7 +4,7 @@
 namespace callwall::pipeline {
 
 void record_client_hello(DissectShared& s, FlowApp& a, HelloFacts& h, const proto::tls::ClientHello& ch,
-                         HelloProtocol protocol, int64_t ts_us) {
+                         facts::HelloProtocol protocol, int64_t ts_us) {
     h.hello = true;
     h.protocol = protocol;
     h.ts_us = ts_us;
@@ -21,7 +21,7 @@ void record_client_hello(DissectShared& s, FlowApp& a, HelloFacts& h, const prot
 
 void emit_hello(DissectShared& s, const flow::Flow& f, const FlowApp& a, const HelloFacts& h) {
     if (!h.hello) return;
-    HelloFact row;
+    facts::HelloFact row;
     row.flow_id = f.id;
     row.ts_us = h.ts_us;
     row.protocol = h.protocol;

@@ -12,7 +12,7 @@ std::unique_ptr<AppAnalyzer> make_quic(DissectShared& shared) { return std::make
 
 void QuicAnalyzer::on_start(flow::Flow&, FlowApp& a, flow::Dir, ByteView) {
     QuicFlow& q = start_state<QuicFlow>(a);
-    q.h.protocol = HelloProtocol::Quic;
+    q.h.protocol = facts::HelloProtocol::Quic;
     a.labels |= kQuicLabel;
 }
 
@@ -66,14 +66,14 @@ void QuicAnalyzer::on_done(FlowApp& a, QuicFlow& q, const quic::FeedResult& r, i
     if (r.kind == quic::HandshakeKind::TlsClientHello) {
         auto ch = tls::decode_client_hello(r.client_hello);
         if (ch) {
-            record_client_hello(s_, a, q.h, *ch, HelloProtocol::Quic, ts_us);
+            record_client_hello(s_, a, q.h, *ch, facts::HelloProtocol::Quic, ts_us);
             ++s_.stats.quic_hellos;
         } else {
             q.h.hello_failed = true;
         }
     } else if (r.kind == quic::HandshakeKind::GQuicChlo) {
         q.h.hello = true;
-        q.h.protocol = HelloProtocol::Gquic;
+        q.h.protocol = facts::HelloProtocol::Gquic;
         q.h.ts_us = ts_us;
         a.sni = s_.naming.intern(as_text(r.gquic_sni));
         a.labels |= kGquicLabel;

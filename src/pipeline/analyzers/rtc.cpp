@@ -25,7 +25,7 @@ void RtcAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decod
     switch (rtp::classify_first_byte(payload[0])) {
         case rtp::FirstByteClass::Stun: {
             auto msg = stun::decode(payload);
-            if (msg) stun_.on_message(f, a, r, d, *msg, ts_us, Carrier::Udp);
+            if (msg) stun_.on_message(f, a, r, d, *msg, ts_us, facts::Carrier::Udp);
             break;
         }
         case rtp::FirstByteClass::TurnChannel:

@@ -67,7 +67,7 @@ uint64_t RtpMedia::describe(const flow::Flow& f, RtcFlow& r, bool final) {
         if (!(st.via_turn ? turn_ok : direct_ok)) continue;
         packets += st.stats.packets();
         if (!final) continue;
-        RtpStreamFact row;
+        facts::RtpStreamFact row;
         row.flow_id = f.id;
         row.dir = st.dir == flow::kFromClient ? flow::kFromClient : flow::kFromServer;
         row.ssrc = st.ssrc;

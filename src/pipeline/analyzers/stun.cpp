@@ -30,7 +30,7 @@ StunTurn::Slot* StunTurn::slot(RtcFlow& r) {
 }
 
 void StunTurn::on_message(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir d, const stun::Message& msg,
-                          int64_t ts_us, Carrier carried) {
+                          int64_t ts_us, facts::Carrier carried) {
     ++s_.stats.stun_messages;
     a.labels |= kStunLabel;
     if (msg.method != stun::Method::Binding) a.labels |= kTurnLabel;
@@ -50,7 +50,7 @@ void StunTurn::on_message(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir
             default: break;
         }
     }
-    StunFact fact;
+    facts::StunFact fact;
     fact.flow_id = f.id;
     fact.ts_us = ts_us;
     fact.dir = d;

@@ -27,7 +27,7 @@ public:
     StunTurn(DissectShared& shared, RtpMedia& rtp) : s_(shared), rtp_(rtp) {}
 
     void on_message(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir d, const proto::stun::Message& msg,
-                    int64_t ts_us, Carrier carried);
+                    int64_t ts_us, facts::Carrier carried);
     /// A ChannelData frame (already accepted by the validator over UDP).
     void on_channel_data(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir d, ByteView frame, int64_t ts_us,
                          bool over_tcp);

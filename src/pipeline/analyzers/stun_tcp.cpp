@@ -63,7 +63,7 @@ void StunTcpAnalyzer::on_frame(flow::Flow& f, FlowApp& a, flow::Dir d, const stu
     switch (frame.kind) {
         case stun::FrameKind::Stun: {
             auto msg = stun::decode(frame.bytes);
-            if (msg) rtc_->stun().on_message(f, a, r, d, *msg, ts_us, Carrier::Tcp);
+            if (msg) rtc_->stun().on_message(f, a, r, d, *msg, ts_us, facts::Carrier::Tcp);
             break;
         }
         case stun::FrameKind::ChannelData: rtc_->stun().on_channel_data(f, a, r, d, frame.bytes, ts_us, true); break;

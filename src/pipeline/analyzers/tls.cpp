@@ -136,7 +136,7 @@ void TlsAnalyzer::on_done(FlowApp& a, TlsFlow& t, flow::Dir d, Slot& s, tls::Ass
     if (d == flow::kFromClient) {
         auto ch = s.client->client_hello();
         if (ch) {
-            record_client_hello(s_, a, h, *ch, HelloProtocol::Tls, ts_us);
+            record_client_hello(s_, a, h, *ch, facts::HelloProtocol::Tls, ts_us);
             a.labels |= kTlsLabel;
             ++s_.stats.tls_hellos;
             if (s.client->next_flight_seq(t.retry.next_seq[flow::kFromClient]))

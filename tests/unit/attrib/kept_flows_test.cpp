@@ -16,6 +16,7 @@
 
 #include "attrib/store_io.hpp"
 #include "golden/run_util.hpp"
+#include "run/row_hook.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
@@ -99,8 +100,9 @@ TEST(KeptFlows, EveryCommittedCaptureKeepsWhatItsRowsReadBackGive) {
         TempDb from_rows, from_memory;
         const int64_t run = test::analyze_files({capture.string()}, from_rows.path());
         KeptFlows kept;
+        run::RowHook hook({}, &kept);
         pipeline::AnalyzerConfig cfg;
-        cfg.kept_flows = &kept;
+        cfg.row_hook = &hook;
         ASSERT_EQ(test::analyze_files({capture.string()}, from_memory.path(), cfg), run);
         ASSERT_TRUE(kept.complete());
         std::vector<std::string> stored;
@@ -156,8 +158,8 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     s->write_behind(second_core);
     KeptFlows kept;
     pipeline::AnalyzerConfig cfg;
-    cfg.outcome_hint = provisional_outcome;
-    if (from != From::Rows) cfg.kept_flows = &kept;
+    run::RowHook hook(provisional_outcome, from != From::Rows ? &kept : nullptr);
+    cfg.row_hook = &hook;
     if (from == From::Memory) s->keep_dns_names(run);
     {
         pipeline::Analyzer a(s.get(), run, cfg);
@@ -260,7 +262,7 @@ flow::Flow udp_flow(uint64_t id, uint32_t server) {
 // order they ended in; ICMP flows are not kept (attribution reads none).
 TEST(KeptFlows, NamesAsTheirRowsAndFlowsInIdOrder) {
     KeptFlows kept;
-    FlowNames names;
+    facts::FlowNames names;
     names.entries[0] = {"b.example.com", "dns"};
     names.entries[1] = {"a.example.com", "dns"};
     names.entries[2] = {"b.example.com", "dns"};
@@ -270,8 +272,8 @@ TEST(KeptFlows, NamesAsTheirRowsAndFlowsInIdOrder) {
     kept.add(facts_of(udp_flow(9, 0xC6336401u), {}), names);
     flow::Flow icmp = udp_flow(3, 0xC6336401u);
     icmp.proto = decode::kProtoIcmp;
-    kept.add(facts_of(icmp, {}), FlowNames{});
-    kept.add(facts_of(udp_flow(4, 0xC6336402u), {}), FlowNames{});
+    kept.add(facts_of(icmp, {}), facts::FlowNames{});
+    kept.add(facts_of(udp_flow(4, 0xC6336402u), {}), facts::FlowNames{});
     EXPECT_EQ(kept.size(), 2u);
     std::vector<FlowFacts> page;
     size_t at = 0;
@@ -300,7 +302,7 @@ TEST(KeptFlows, PagesInIdOrderWhateverTheSpreadOfIdsAndReusedFactsHoldOnlyTheirF
         std::mt19937 rng(7);
         std::shuffle(ids.begin(), ids.end(), rng);
         for (const uint64_t id : ids) {
-            FlowNames names;
+            facts::FlowNames names;
             if (id % 3 == 0) {
                 names.entries[0] = {"media.example.com", "dns"};
                 names.entries[1] = {"a-rather-long-name-beyond-small-strings.example.com", "sni"};
@@ -342,9 +344,10 @@ TEST(KeptFlows, PastItsBoundItKeepsNothingAndAttributionReadsTheRows) {
     TempDb a, b;
     KeptFlows all, bounded(3);
     pipeline::AnalyzerConfig cfg;
-    cfg.kept_flows = &all;
+    run::RowHook keep_all({}, &all), keep_bounded({}, &bounded);
+    cfg.row_hook = &keep_all;
     const int64_t run = test::analyze_files({capture}, a.path(), cfg);
-    cfg.kept_flows = &bounded;
+    cfg.row_hook = &keep_bounded;
     ASSERT_EQ(test::analyze_files({capture}, b.path(), cfg), run);
     ASSERT_GT(all.size(), 3u);
     EXPECT_TRUE(all.complete());

@@ -17,6 +17,7 @@
 #include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
+#include "run/row_hook.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
 
@@ -55,7 +56,8 @@ TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
         info.sources = {pcap.string()};
         const int64_t run = store->begin_run(info);
         pipeline::AnalyzerConfig cfg;
-        cfg.outcome_hint = provisional_outcome;
+        run::RowHook hook(provisional_outcome);
+        cfg.row_hook = &hook;
         pipeline::Analyzer analyzer(store.get(), run, cfg);
         analyzer.track_written();
         LiveAttribution live(cat);

@@ -113,7 +113,7 @@ TEST(FactsTable, EveryFactGoesThroughTheRowFactsOfAndTheKeptFlows) {
     const attrib::FlowFacts read = facts_through_row(app);
     const attrib::FlowFacts live = attrib::facts_of(facts_test_flow(), app);
     attrib::KeptFlows kept;
-    kept.add(live, attrib::FlowNames{});
+    kept.add(live, facts::FlowNames{});
     std::vector<attrib::FlowFacts> page;
     size_t at = 0;
     kept.page(at, 10, page);

@@ -17,7 +17,6 @@
 #include "pipeline/analyzers/stun_tcp.hpp"
 #include "pipeline/analyzers/tls.hpp"
 #include "pipeline/app_analyzer.hpp"
-#include "pipeline/store_sink.hpp"
 #include "unit/proto/fixtures.hpp"
 #include "unit/test_util.hpp"
 
@@ -143,19 +142,19 @@ TEST(Probes, AcceptAndRejectLists) {
 
 // ---- the Dissector with a recording sink ----
 
-struct Recorded : FactSink {
-    std::vector<DnsQueryFact> queries;
-    std::vector<DnsAnswerFact> answers;
-    std::vector<StunFact> stun;
-    std::vector<HelloFact> hellos;
-    std::vector<RtpStreamFact> rtp;
+struct Recorded : facts::FactSink {
+    std::vector<facts::DnsQueryFact> queries;
+    std::vector<facts::DnsAnswerFact> answers;
+    std::vector<facts::StunFact> stun;
+    std::vector<facts::HelloFact> hellos;
+    std::vector<facts::RtpStreamFact> rtp;
     std::vector<std::pair<std::string, std::string>> names;
     std::vector<std::string> qnames;
-    void dns_query(const DnsQueryFact& f) override { queries.push_back(f), qnames.emplace_back(f.qname); }
-    void dns_answer(const DnsAnswerFact& f) override { answers.push_back(f); }
-    void hello(const HelloFact& f) override { hellos.push_back(f); }
-    void stun_message(const StunFact& f) override { stun.push_back(f); }
-    void rtp_stream(const RtpStreamFact& f) override { rtp.push_back(f); }
+    void dns_query(const facts::DnsQueryFact& f) override { queries.push_back(f), qnames.emplace_back(f.qname); }
+    void dns_answer(const facts::DnsAnswerFact& f) override { answers.push_back(f); }
+    void hello(const facts::HelloFact& f) override { hellos.push_back(f); }
+    void stun_message(const facts::StunFact& f) override { stun.push_back(f); }
+    void rtp_stream(const facts::RtpStreamFact& f) override { rtp.push_back(f); }
     void flow_name(uint64_t, std::string_view name, std::string_view source) override {
         names.emplace_back(std::string(name), std::string(source));
     }
@@ -305,26 +304,6 @@ TEST(Dissector, FlowGivenUpAfterEightUnknownPayloads) {
     h.d.on_flow_created(k, 0);
     h.send(k, 0, flow::kFromClient, kStunRequest);
     EXPECT_EQ(h.end(k, 0, info), "stun");
-}
-
-TEST(StoreSinkText, DatabaseNamesOfProtocolValues) {
-    std::string s;
-    rrtype_name(1, s);
-    EXPECT_EQ(s, "A");
-    rrtype_name(65, s);
-    EXPECT_EQ(s, "HTTPS");
-    rrtype_name(99, s);
-    EXPECT_EQ(s, "TYPE99");
-    tls_version_name(0x0304, s);
-    EXPECT_EQ(s, "TLS1.3");
-    tls_version_name(0, s);
-    EXPECT_EQ(s, "");
-    tls_version_name(0x7f1c, s);
-    EXPECT_EQ(s, "0x7f1c");
-    quic_version_name(1, s);
-    EXPECT_EQ(s, "QUICv1");
-    EXPECT_EQ(rcode_name(3), "NXDOMAIN");
-    EXPECT_EQ(rcode_name(23), "OTHER");
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ TEST(Rtmp, RegistryDispatch) {
 }
 
 struct Exchange {
-    Dissector d{static_cast<FactSink*>(nullptr)};
+    Dissector d{static_cast<facts::FactSink*>(nullptr)};
     flow::Flow f = tcp_flow(30011);
     int64_t ts_us = 1'767'225'600'000'000;
     Exchange() { d.on_flow_created(f, 0); }

@@ -22,6 +22,7 @@
 #include "capture/pcap_source.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
+#include "run/row_hook.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
 #include "unit/test_util.hpp"
@@ -34,6 +35,7 @@ namespace fs = std::filesystem;
 struct Side {
     test::TempDb db;
     std::unique_ptr<store::Store> store;
+    run::RowHook hook{attrib::provisional_outcome};
     std::unique_ptr<Analyzer> analyzer;
     explicit Side(int workers = 1) {
         store = store::Store::open(db.path());
@@ -43,7 +45,7 @@ struct Side {
         info.sources = {"snapshot_test"};
         const int64_t run = store->begin_run(info);
         AnalyzerConfig cfg;
-        cfg.outcome_hint = attrib::provisional_outcome;
+        cfg.row_hook = &hook;
         cfg.workers = workers;
         analyzer = std::make_unique<Analyzer>(store.get(), run, cfg);
         analyzer->track_written();

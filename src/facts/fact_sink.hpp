@@ -1,8 +1,9 @@
 // What the protocol analyzers emit: message facts through a FactSink (one
-// call per kind of row), and the application columns of a flow. Facts are
+// call per kind of row); the application columns of a flow are
+// facts/flow_facts.hpp's. Facts are
 // values and views valid during the call; turning them into text (addresses,
 // record types, versions, transaction ids) is the sink's business, so the
-// analyzers never format or allocate for the database (pipeline/store_sink.hpp
+// analyzers never format or allocate for the database (store/store_sink.hpp
 // writes them to the store; NullSink drops them).
 #pragma once
 
@@ -16,7 +17,7 @@
 #include "proto/rtp.hpp"
 #include "proto/stun.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::facts {
 
 /// A DNS query: answered (with the response's rcode) or still unanswered at the flow's end.
 struct DnsQueryFact {
@@ -143,7 +144,4 @@ private:
     FactSink& b_;
 };
 
-/// The application columns of a flow's row, filled by its analyzer (declared in facts/flow_facts.hpp).
-using FlowColumns = facts::FlowAppFacts;
-
-}  // namespace callwall::pipeline
+}  // namespace callwall::facts

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string>
 
-namespace callwall::attrib {
+namespace callwall::facts {
 namespace {
 
 TEST(NameTable, OneIdPerNameWhateverItsCaseAndTrailingDot) {
@@ -44,9 +44,9 @@ TEST(NameTable, NamesLongerThanTheStackBufferKeptWhole) {
 }
 
 }  // namespace
-}  // namespace callwall::attrib
+}  // namespace callwall::facts
 
-namespace callwall::attrib {
+namespace callwall::facts {
 namespace {
 
 // A live refresh writes only the flows that changed; a TURN peer learnt later
@@ -72,9 +72,9 @@ TEST(Naming, NewTurnPeersAreListedOnceAndOverflowSaysSo) {
 }
 
 }  // namespace
-}  // namespace callwall::attrib
+}  // namespace callwall::facts
 
-namespace callwall::attrib {
+namespace callwall::facts {
 namespace {
 
 // An address's names come back in the order first seen, with the time filter,
@@ -149,4 +149,4 @@ TEST(NameMap, GrowsPastItsFirstSlotsAndDropsBeyondItsBound) {
 }
 
 }  // namespace
-}  // namespace callwall::attrib
+}  // namespace callwall::facts

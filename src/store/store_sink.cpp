@@ -1,19 +1,20 @@
-// Facts to store rows. See pipeline/store_sink.hpp.
-#include "pipeline/store_sink.hpp"
+// Facts to store rows. See store/store_sink.hpp.
+#include "store/store_sink.hpp"
 
 #include <charconv>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 #include "proto/dns.hpp"
-#include "proto/quic.hpp"
+#include "proto/dns_text.hpp"
+#include "proto/tls_text.hpp"
 #include "util/clock.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::store {
 namespace {
 
 namespace stun = proto::stun;
-namespace quic = proto::quic;
 
 /// An address as text in a stack buffer (no allocation; store::format_ip).
 class IpText {
@@ -35,7 +36,7 @@ void append_number(std::string& out, unsigned v) {
 }
 
 // "1 target alpn=h3,h2 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1" (RFC 9460 presentation, abridged).
-void svcb_text(const DnsAnswerFact& f, std::string& out) {
+void svcb_text(const facts::DnsAnswerFact& f, std::string& out) {
     append_number(out, f.svc_priority);
     out += ' ';
     out += f.target;
@@ -60,64 +61,12 @@ void svcb_text(const DnsAnswerFact& f, std::string& out) {
 
 }  // namespace
 
-std::string_view rcode_name(uint16_t rc) noexcept {
-    switch (rc) {
-        case 0: return "NOERROR";
-        case 1: return "FORMERR";
-        case 2: return "SERVFAIL";
-        case 3: return "NXDOMAIN";
-        case 4: return "NOTIMP";
-        case 5: return "REFUSED";
-        default: return "OTHER";
-    }
+std::unique_ptr<facts::FactSink> make_fact_writer(Store& store, int64_t run_id, std::exception_ptr& error,
+                                                  bool per_message_rows) {
+    return std::make_unique<StoreSink>(store, run_id, error, per_message_rows);
 }
 
-void rrtype_name(uint16_t t, std::string& out) {
-    switch (t) {
-        case 1: out = "A"; return;
-        case 5: out = "CNAME"; return;
-        case 28: out = "AAAA"; return;
-        case 64: out = "SVCB"; return;
-        case 65: out = "HTTPS"; return;
-        default:
-            out = "TYPE";
-            append_number(out, t);
-            return;
-    }
-}
-
-void tls_version_name(uint16_t v, std::string& out) {
-    switch (v) {
-        case 0x0304: out = "TLS1.3"; return;
-        case 0x0303: out = "TLS1.2"; return;
-        case 0x0302: out = "TLS1.1"; return;
-        case 0x0301: out = "TLS1.0"; return;
-        case 0x0300: out = "SSL3.0"; return;
-        case 0: out.clear(); return;
-        default: {
-            char b[16];
-            std::snprintf(b, sizeof b, "0x%04x", v);
-            out = b;
-            return;
-        }
-    }
-}
-
-void quic_version_name(uint32_t v, std::string& out) {
-    const quic::VersionInfo vi = quic::classify_version(v);
-    char b[24];
-    switch (vi.family) {
-        case quic::VersionFamily::V1: out = "QUICv1"; return;
-        case quic::VersionFamily::V2: out = "QUICv2"; return;
-        case quic::VersionFamily::IetfDraft: std::snprintf(b, sizeof b, "draft-%u", vi.draft); break;
-        case quic::VersionFamily::GoogleQ: std::snprintf(b, sizeof b, "Q%03u", vi.gquic); break;
-        case quic::VersionFamily::GoogleT: std::snprintf(b, sizeof b, "T%03u", vi.gquic); break;
-        default: std::snprintf(b, sizeof b, "0x%08x", v); break;
-    }
-    out = b;
-}
-
-void StoreSink::dns_query(const DnsQueryFact& f) {
+void StoreSink::dns_query(const facts::DnsQueryFact& f) {
     write([&](store::Store& s) {
         store::DnsQueryRow q;
         q.flow_id = f.flow_id;
@@ -134,7 +83,7 @@ void StoreSink::dns_query(const DnsQueryFact& f) {
         q.qtype = f.qtype;
         q.answered = f.answered;
         if (f.answered) {
-            q.rcode = rcode_name(f.rcode);
+            q.rcode = proto::dns::rcode_name(f.rcode);
             q.answers = f.answers;
         }
         // Every question is counted in its name's dns_name row; its own
@@ -146,7 +95,7 @@ void StoreSink::dns_query(const DnsQueryFact& f) {
     });
 }
 
-void StoreSink::dns_answer(const DnsAnswerFact& f) {
+void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
     if (!per_message_rows_) return;
     answer_.clear();
     if (f.has_address)
@@ -156,7 +105,7 @@ void StoreSink::dns_answer(const DnsAnswerFact& f) {
     else if (f.rrtype == 64 || f.rrtype == 65)
         svcb_text(f, answer_);
     // Other types: recorded, value not decoded.
-    rrtype_name(f.rrtype, rrtype_);
+    proto::dns::rrtype_name(f.rrtype, rrtype_);
     const IpText client(f.client), server(f.server);
     write([&](store::Store& s) {
         store::DnsAnswerRow row;
@@ -172,18 +121,20 @@ void StoreSink::dns_answer(const DnsAnswerFact& f) {
     });
 }
 
-void StoreSink::hello(const HelloFact& f) {
+void StoreSink::hello(const facts::HelloFact& f) {
     if (!per_message_rows_) return;
-    if (f.protocol == HelloProtocol::Tls)
-        tls_version_name(f.tls_version, version_);
+    if (f.protocol == facts::HelloProtocol::Tls)
+        proto::tls_version_name(f.tls_version, version_);
     else
-        quic_version_name(f.quic_version, version_);
-    tls_version_name(f.server_version, server_version_);
+        proto::quic_version_name(f.quic_version, version_);
+    proto::tls_version_name(f.server_version, server_version_);
     write([&](store::Store& s) {
         store::TlsHelloRow row;
         row.flow_id = f.flow_id;
         row.ts = util::us_to_s(f.ts_us);
-        row.protocol = f.protocol == HelloProtocol::Tls ? "tls" : f.protocol == HelloProtocol::Quic ? "quic" : "gquic";
+        row.protocol = f.protocol == facts::HelloProtocol::Tls    ? "tls"
+                       : f.protocol == facts::HelloProtocol::Quic ? "quic"
+                                                                  : "gquic";
         row.sni = f.sni;
         row.alpn = f.alpn;
         row.version = version_;
@@ -195,7 +146,7 @@ void StoreSink::hello(const HelloFact& f) {
     });
 }
 
-void StoreSink::stun_message(const StunFact& f) {
+void StoreSink::stun_message(const facts::StunFact& f) {
     if (!per_message_rows_) return;
     static constexpr char kDigits[] = "0123456789abcdef";
     char txid[2 * 32];
@@ -223,13 +174,13 @@ void StoreSink::stun_message(const StunFact& f) {
         row.transaction_id = txid_text;
         row.answered = request ? 0 : -1;
         row.error_code = f.error_code;
-        row.carried = f.carried == Carrier::Tcp ? "tcp" : "udp";
+        row.carried = f.carried == facts::Carrier::Tcp ? "tcp" : "udp";
         s.add_stun_message(run_id_, row);
         if (f.answers_request) s.mark_stun_answered(run_id_, f.flow_id, txid_text);
     });
 }
 
-void StoreSink::rtp_stream(const RtpStreamFact& f) {
+void StoreSink::rtp_stream(const facts::RtpStreamFact& f) {
     const proto::rtp::StreamStats& st = *f.stats;
     write([&](store::Store& s) {
         store::RtpStreamRow row;
@@ -256,4 +207,4 @@ void StoreSink::flow_name(uint64_t flow_id, std::string_view name, std::string_v
     write([&](store::Store& s) { s.add_flow_name(run_id_, flow_id, name, source); });
 }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::store

@@ -1,10 +1,10 @@
-// Flow naming (attribution's live side). See attrib/naming.hpp.
-#include "attrib/naming.hpp"
+// Flow naming (attribution's live side). See facts/naming.hpp.
+#include "facts/naming.hpp"
 
 #include <bit>
 #include <cstring>
 
-namespace callwall::attrib {
+namespace callwall::facts {
 
 using decode::IpAddr;
 
@@ -205,4 +205,4 @@ void Naming::name_flow(const flow::Flow& f, uint32_t sni, uint32_t proxy_target,
     if (out.source == "turn-peer") add(out.name, "turn-peer");
 }
 
-}  // namespace callwall::attrib
+}  // namespace callwall::facts

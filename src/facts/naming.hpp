@@ -1,4 +1,4 @@
-// Naming is attribution's: which names a flow stands for. Interned names (SNI,
+// Naming: which names a flow stands for. Interned names (SNI,
 // DNS names), the address → names map from DNS answers, and TURN peers named
 // after their TURN server, kept live while packets are read because a DNS
 // answer names the flows that follow it (time order). The pipeline's
@@ -21,7 +21,7 @@
 #include "flow/flow_table.hpp"
 #include "util/huge_pages.hpp"
 
-namespace callwall::attrib {
+namespace callwall::facts {
 
 /// Interned names (SNI, DNS names), so flows carry a 32-bit id. Bounded:
 /// beyond kMaxNames new names are counted and not interned.
@@ -172,4 +172,4 @@ private:
     bool new_peers_overflow_ = false;
 };
 
-}  // namespace callwall::attrib
+}  // namespace callwall::facts

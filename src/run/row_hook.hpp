@@ -1,0 +1,49 @@
+// Attribution's side of writing a flow's row (pipeline::FlowRowHook), as the
+// run session wires it: the outcome column written with the row
+// (attrib::provisional_outcome, so the first attribution pass rewrites only
+// the rows the capture's later frames change) and the flows kept in memory
+// for the run's attribution (attrib::KeptFlows).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "attrib/attrib.hpp"
+#include "pipeline/analyzer.hpp"
+
+namespace callwall::attrib {
+class KeptFlows;
+}
+
+namespace callwall::run {
+
+class RowHook final : public pipeline::FlowRowHook {
+public:
+    /// The outcome column, given the facts the row is written with
+    /// (attrib::facts_of) and the capture's end so far.
+    using OutcomeFn = std::function<void(const attrib::FlowFacts&, double capture_end, std::string& outcome)>;
+
+    /// `outcome` unset: rows are written with a blank outcome (the first
+    /// attribution pass writes every one). `kept` (not owned; null: none):
+    /// each ending flow's facts as its row is written, for the run's
+    /// attribution to take instead of reading the rows back; abandoned once
+    /// a row is written that it does not see (workers, a live snapshot).
+    explicit RowHook(OutcomeFn outcome, attrib::KeptFlows* kept = nullptr)
+        : outcome_(std::move(outcome)), kept_(kept) {}
+
+    void outcome(const flow::Flow& f, store::FlowAppInfo& info, double capture_end) override;
+    void written(const flow::Flow& f, const store::FlowAppInfo& info, const facts::FlowNames& names) override;
+    void unseen_rows() noexcept override;
+    [[nodiscard]] std::unique_ptr<pipeline::FlowRowHook> for_worker() const override;
+
+private:
+    OutcomeFn outcome_;
+    attrib::KeptFlows* kept_;
+    std::string outcome_buf_;  ///< the outcome of the row being written
+    /// The facts of the row being written (attrib::facts_of), for the outcome
+    /// and the kept flows alike; reused from flow to flow (no allocation once warm).
+    attrib::FlowFacts facts_;
+};
+
+}  // namespace callwall::run
