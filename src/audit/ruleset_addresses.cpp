@@ -63,6 +63,23 @@ bool parse_v4(std::string_view s, uint32_t& out) {
     return true;
 }
 
+// A comment (to the end of its line) or a quoted string (a rule's comment,
+// an interface name) starting at `i`: moves `i` past it. Neither holds an
+// address the ruleset matches on.
+bool skip_comment_or_string(std::string_view text, size_t& i) {
+    if (text[i] == '#') {
+        const size_t eol = text.find('\n', i);
+        i = eol == std::string_view::npos ? text.size() : eol + 1;
+        return true;
+    }
+    if (text[i] == '"') {
+        const size_t close = text.find('"', i + 1);
+        i = close == std::string_view::npos ? text.size() : close + 1;
+        return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::vector<V4Range> ipv4_ranges(std::string_view text) {
@@ -70,16 +87,7 @@ std::vector<V4Range> ipv4_ranges(std::string_view text) {
     size_t i = 0;
     while (i < text.size()) {
         const char c = text[i];
-        if (c == '#') {
-            const size_t eol = text.find('\n', i);
-            i = eol == std::string_view::npos ? text.size() : eol + 1;
-            continue;
-        }
-        if (c == '"') {
-            const size_t close = text.find('"', i + 1);
-            i = close == std::string_view::npos ? text.size() : close + 1;
-            continue;
-        }
+        if (skip_comment_or_string(text, i)) continue;
         if (!text_digit(c) || (i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
                                          text[i - 1] == ':'))) {
             ++i;
@@ -231,16 +239,7 @@ std::vector<V6Range> ipv6_ranges(std::string_view text) {
     size_t i = 0;
     while (i < text.size()) {
         const char c = text[i];
-        if (c == '#') {
-            const size_t eol = text.find('\n', i);
-            i = eol == std::string_view::npos ? text.size() : eol + 1;
-            continue;
-        }
-        if (c == '"') {
-            const size_t close = text.find('"', i + 1);
-            i = close == std::string_view::npos ? text.size() : close + 1;
-            continue;
-        }
+        if (skip_comment_or_string(text, i)) continue;
         // A word of hex digits, colons and dots that starts a word.
         if (!v6_word_char(c) ||
             (i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
