@@ -25,17 +25,25 @@ bool selected(const catalog::Entry& e, const std::vector<std::string>& vendors) 
     });
 }
 
+// The first --resolve pair that names one of the entry's destinations and
+// whose address `usable` takes (the family asked for), else null.
+template <class Usable>
+const std::pair<std::string, std::string>* resolved(const catalog::Entry& e, const AuditOptions& opt, Usable usable) {
+    for (const auto& r : opt.resolve) {
+        if (!usable(r.second)) continue;
+        for (const auto& d : e.destinations)
+            if (d.as_written == r.first || catalog::destination_matches(d, r.first)) return &r;
+    }
+    return nullptr;
+}
+
 // The address for an entry: a --resolve name its destinations match, else `fallback`.
 void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback, EntryAudit& a) {
-    for (const auto& [name, addr] : opt.resolve) {
-        if (addr.find(':') != std::string::npos) continue;  // an IPv6 one: choose_address6's
-        for (const auto& d : e.destinations) {
-            if (d.as_written == name || catalog::destination_matches(d, name)) {
-                a.daddr = addr;
-                a.assumed = name + " = " + addr + " (--resolve)";
-                return;
-            }
-        }
+    // An IPv6 address is choose_address6's.
+    if (const auto* r = resolved(e, opt, [](const std::string& addr) { return addr.find(':') == std::string::npos; })) {
+        a.daddr = r->second;
+        a.assumed = r->first + " = " + r->second + " (--resolve)";
+        return;
     }
     // The vendor's published ranges: an address inside the first IPv4 one
     // stands for the vendor (the sandbox's servers are IPv4).
@@ -57,16 +65,11 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
 // The IPv6 address for an entry: a --resolve name's IPv6 address, the
 // vendor's published IPv6 range, else `fallback`.
 void choose_address6(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback, EntryAudit& a) {
-    for (const auto& [name, addr] : opt.resolve) {
-        V6Address x{};
-        if (!parse_ipv6(addr, x)) continue;
-        for (const auto& d : e.destinations) {
-            if (d.as_written == name || catalog::destination_matches(d, name)) {
-                a.daddr6 = v6_text(x);
-                a.assumed6 = name + " = " + a.daddr6 + " (--resolve)";
-                return;
-            }
-        }
+    V6Address pinned{};
+    if (const auto* r = resolved(e, opt, [&pinned](const std::string& addr) { return parse_ipv6(addr, pinned); })) {
+        a.daddr6 = v6_text(pinned);
+        a.assumed6 = r->first + " = " + a.daddr6 + " (--resolve)";
+        return;
     }
     for (const auto& r : e.addresses) {
         V6Address x{};

@@ -202,6 +202,34 @@ TEST(AuditIpv6, AnInetTableGivesPerFamilyVerdicts) {
     EXPECT_LT(v4, v6) << why;
 }
 
+TEST(AuditIpv6, ResolvePinsEachFamilysAddress) {
+    if (!have_nft()) GTEST_SKIP() << "nft is not installed";
+    AuditOptions opt;
+    opt.ruleset_path = ruleset("inet_families.nft");
+    opt.vendors = {"whereby"};
+    // One name given an address of each family, and one that is neither
+    // (skipped by both): each family takes its own.
+    opt.resolve = {{"a.turn.whereby.com", "zz::1"},
+                   {"a.turn.whereby.com", "2001:db8:77::20"},
+                   {"a.turn.whereby.com", "198.51.100.20"}};
+    const auto r = run_audit(bundled(), opt);
+    if (!r.replay.ok) GTEST_SKIP() << "no sandbox: " << r.replay.error;
+    if (!r.replay.ipv6_unavailable.empty()) GTEST_SKIP() << "no IPv6: " << r.replay.ipv6_unavailable;
+    const auto& turn = entry(r, kTurnUdp);
+    EXPECT_EQ(turn.daddr, "198.51.100.20");
+    EXPECT_EQ(turn.assumed, "a.turn.whereby.com = 198.51.100.20 (--resolve)");
+    EXPECT_EQ(turn.daddr6, "2001:db8:77::20");
+    EXPECT_EQ(turn.assumed6, "a.turn.whereby.com = 2001:db8:77::20 (--resolve)");
+    bool v4 = false, v6 = false;
+    for (const auto& p : r.replay.results) {
+        v4 = v4 || p.probe.daddr == "198.51.100.20";
+        v6 = v6 || p.probe.daddr == "2001:db8:77::20";
+    }
+    EXPECT_TRUE(v4 && v6) << "a probe to each pinned address";
+    // An entry no --resolve names keeps the stand-ins.
+    EXPECT_EQ(entry(r, kSig).daddr6, r.fallback6);
+}
+
 TEST(AuditIpv6, BlockedOverIpv4ButPassingOverIpv6IsPartial) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed";
     robustness::TempDir dir("v6only");
