@@ -119,6 +119,7 @@ std::unique_ptr<MappedFile> MappedFile::open(const std::string& path) noexcept {
     m->size_ = size;
     m->slot_ = claim_region(base, size);
     if (m->slot_ < 0) return nullptr;  // every entry taken: the destructor unmaps
+    m->shrank_ = &g_regions[m->slot_].shrank;
     madvise(base, size, MADV_SEQUENTIAL);  // read ahead of us; a hint, failure is harmless
     return m;
 }
@@ -136,8 +137,6 @@ FILE* MappedFile::stream() noexcept {
     if (f) setvbuf(f, nullptr, _IOFBF, kStreamBuffer);
     return f;
 }
-
-bool MappedFile::shrank() const noexcept { return g_regions[slot_].shrank.load(std::memory_order_relaxed); }
 
 ssize_t MappedFile::read_cookie(void* self, char* buf, size_t n) noexcept {
     return static_cast<MappedFile*>(self)->read(buf, n);

@@ -19,6 +19,7 @@
 //   where the fault was, marks the map, and the read returns an I/O error.
 //   A SIGBUS at any other address still ends the process as before.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -43,7 +44,7 @@ public:
     FILE* stream() noexcept;
     /// True once a read met pages the file no longer has: it was truncated
     /// after it was opened. The read failed with EIO.
-    [[nodiscard]] bool shrank() const noexcept;
+    [[nodiscard]] bool shrank() const noexcept { return shrank_->load(std::memory_order_relaxed); }
     /// The file's size when it was opened; bytes appended later are not read.
     [[nodiscard]] uint64_t size() const noexcept { return size_; }
     /// The mapped bytes, for a reader that takes records straight out of
@@ -84,6 +85,8 @@ private:
     uint64_t released_ = 0;  ///< pages before this offset were dropped from the process
     uint64_t populated_ = 0;  ///< pages before this offset were mapped ahead (MADV_POPULATE_READ)
     int slot_ = -1;  ///< this map's entry in the SIGBUS handler's table
+    /// That entry's flag (read on every record a reader takes out of the map).
+    const std::atomic<bool>* shrank_ = nullptr;
 };
 
 }  // namespace callwall::capture

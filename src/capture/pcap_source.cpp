@@ -489,7 +489,7 @@ bool PcapSource::passes_filter(const RawFrame& frame) noexcept {
 namespace {
 // A pcapng timestamp is 64 bits in units of if_tsresol: libpcap can hand us
 // seconds far beyond what fits in int64 microseconds (kMaxFrameTsSeconds).
-int64_t to_us(const timeval& tv) noexcept {
+[[gnu::always_inline]] inline int64_t to_us(const timeval& tv) noexcept {
     const int64_t sec = std::clamp<int64_t>(tv.tv_sec, -kMaxFrameTsSeconds, kMaxFrameTsSeconds);
     const int64_t usec = std::clamp<int64_t>(tv.tv_usec, 0, 999999);
     return sec * 1000000 + usec;
@@ -528,18 +528,9 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     const uint64_t size = m.size();
     const uint64_t left = size - d.pos;
     if (left == 0) return NextStatus::End;
-    char msg[160];
-    // The same checks, in the same order and words, as libpcap's
-    // pcap_next_packet (sf-pcap.c).
-    const auto fail = [&](const char* text) {
-        error_ = m.shrank() ? "the file was truncated while it was being read" : text;
-        return NextStatus::Error;
-    };
-    if (left < kPcapRecordHeader) {
-        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %zu header bytes, only got %zu",
-                      static_cast<size_t>(kPcapRecordHeader), static_cast<size_t>(left));
-        return fail(msg);
-    }
+    // libpcap's checks (sf-pcap.c, pcap_next_packet); their messages are
+    // written by direct_error, off the per-record path.
+    if (left < kPcapRecordHeader) return direct_error(left, 0);
     const uint8_t* h = base + d.pos;
     int32_t sec = 0, frac = 0;
     uint32_t caplen = 0, len = 0;
@@ -548,30 +539,13 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     std::memcpy(&caplen, h + 8, 4);
     std::memcpy(&len, h + 12, 4);
     std::atomic_signal_fence(std::memory_order_seq_cst);  // a SIGBUS during the loads sets the flag
-    if (m.shrank()) return fail("");
     const uint64_t body = left - kPcapRecordHeader;
-    if (caplen > kMaxRecordBytes) {
-        if (caplen > d.snapshot)
-            std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than snaplen of %d", caplen,
-                          static_cast<int>(d.snapshot));
-        else
-            std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than maximum of %u", caplen,
-                          kMaxRecordBytes);
-        return fail(msg);
-    }
-    uint32_t kept = caplen;
-    if (caplen > d.snapshot) {  // libpcap keeps the snapshot length and skips the rest
-        if (body < d.snapshot || body < caplen) {
-            std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %u captured bytes, only got %zu",
-                          body < d.snapshot ? d.snapshot : caplen, static_cast<size_t>(body));
-            return fail(msg);
-        }
-        kept = d.snapshot;
-    } else if (body < caplen) {
-        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %u captured bytes, only got %zu", caplen,
-                      static_cast<size_t>(body));
-        return fail(msg);
-    }
+    // A record longer than the snapshot keeps the snapshot's length and
+    // skips the rest, as libpcap does.
+    const bool cut = caplen > d.snapshot;
+    if (m.shrank() || caplen > kMaxRecordBytes || (cut ? body < d.snapshot || body < caplen : body < caplen))
+        return direct_error(left, caplen);
+    const uint32_t kept = cut ? d.snapshot : caplen;
     timeval tv{};
     tv.tv_sec = sec;
     tv.tv_usec = d.nano ? frac / 1000 : frac;
@@ -583,6 +557,34 @@ NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
     d.pos += kPcapRecordHeader + caplen;
     prefetch_ahead(base, size, d.pos, d.ahead);
     return NextStatus::Frame;
+}
+
+NextStatus PcapSource::direct_error(uint64_t left, uint32_t caplen) noexcept {
+    const DirectRecords& d = *handle_->direct;
+    if (handle_->mapped->shrank()) {
+        error_ = "the file was truncated while it was being read";
+        return NextStatus::Error;
+    }
+    // The same checks, in the same order and words, as libpcap's.
+    char msg[160] = "";
+    const uint64_t body = left - kPcapRecordHeader;
+    if (left < kPcapRecordHeader)
+        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %zu header bytes, only got %zu",
+                      static_cast<size_t>(kPcapRecordHeader), static_cast<size_t>(left));
+    else if (caplen > kMaxRecordBytes && caplen > d.snapshot)
+        std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than snaplen of %d", caplen,
+                      static_cast<int>(d.snapshot));
+    else if (caplen > kMaxRecordBytes)
+        std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than maximum of %u", caplen,
+                      kMaxRecordBytes);
+    else if (caplen > d.snapshot)
+        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %u captured bytes, only got %zu",
+                      body < d.snapshot ? d.snapshot : caplen, static_cast<size_t>(body));
+    else
+        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %u captured bytes, only got %zu", caplen,
+                      static_cast<size_t>(body));
+    error_ = msg;
+    return NextStatus::Error;
 }
 
 bool PcapSource::frames_in_map() const noexcept {
@@ -602,6 +604,10 @@ void PcapSource::release_frames_before(const uint8_t* p) noexcept {
 
 NextStatus PcapSource::read_frame(RawFrame& frame) noexcept {
     if (handle_->direct) return read_direct(frame);
+    return read_through_libpcap(frame);
+}
+
+NextStatus PcapSource::read_through_libpcap(RawFrame& frame) noexcept {
     if (handle_->pcapng) {
         // The frame handed out last (before the reader's offset) is no longer borrowed.
         if (handle_->mapped && !handle_->decompressor) handle_->map_read_to(handle_->pcapng->offset());

@@ -161,7 +161,13 @@ private:
     RawFrame peek_frame_{};
 
     NextStatus read_frame(RawFrame& frame) noexcept;
+    /// read_frame for what read_direct does not read (pcapng, compressed,
+    /// live): apart, so that the direct path does not set up its stack frame.
+    [[gnu::noinline]] NextStatus read_through_libpcap(RawFrame& frame) noexcept;
     NextStatus read_direct(RawFrame& frame) noexcept;  ///< a mapped classic pcap file's next record
+    /// read_direct's failure (`left` bytes from its record to the file's
+    /// end, its caplen when read): error() set as libpcap words it.
+    [[gnu::cold, gnu::noinline]] NextStatus direct_error(uint64_t left, uint32_t caplen) noexcept;
     [[nodiscard]] bool passes_filter(const RawFrame& frame) noexcept;
 };
 

@@ -180,6 +180,10 @@ NextStatus ReadAhead::next_slow(RawFrame& frame) noexcept {
         if (st == NextStatus::End || st == NextStatus::Error) done_ = st;
         return st;
     }
+    return next_chunk(frame);
+}
+
+NextStatus ReadAhead::next_chunk(RawFrame& frame) noexcept {
     for (;;) {
         if (done_ != NextStatus::Frame) return done_;
         if (current_ && pos_ < current_->count) {

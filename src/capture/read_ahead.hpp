@@ -155,6 +155,10 @@ private:
     }
     /// next() past the chunk in hand: the next chunk, the end, or reading inline.
     NextStatus next_slow(RawFrame& frame) noexcept;
+    /// next_slow with a reading thread: the next chunk's frames (waits for
+    /// it). Apart, so that the one-thread path (a call per frame) does not
+    /// set up the locking's stack frame.
+    [[gnu::noinline]] NextStatus next_chunk(RawFrame& frame) noexcept;
     void read_loop() noexcept;
     /// The reader's part of read_loop until it returns; read_loop gives the lent work back after.
     void read_chunks() noexcept;
