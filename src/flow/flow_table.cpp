@@ -397,69 +397,79 @@ void FlowTable::track_tcp(uint32_t idx, Dir d, const decode::PacketMeta& m, int6
     }
 }
 
+// A new flow for the packet `m` whose key `k` (hash `h`) is not in the
+// table; `s`: the empty slot find_slot gave. Out of update()'s line: a flow
+// is created once per thousands of packets, and inlined there it made every
+// packet save and restore the registers it needs.
+uint32_t FlowTable::create(const decode::PacketMeta& m, const FlowKey& k, uint64_t h, uint32_t s, bool a_is_src,
+                           int64_t ts_us) noexcept {
+    if (live_ >= cfg_.max_flows && live_ > 0) {
+        ++stats_.evicted_full;
+        evict(oldest_of(lru_head_));
+        s = find_slot(k, h);  // the deletion may have shifted the chain
+    } else if ((live_ + 1) * 2 > slots_.size() && slots_.size() < slot_count_for(cfg_.max_flows)) {
+        grow_slots();  // keep the load factor at most 1/2
+        s = find_slot(k, h);
+    }
+    const uint32_t idx = allocate();
+    slots_[s] = make_slot(idx, h);
+    Flow& f = slab_[idx];
+    f = Flow{};
+    f.key = k;
+    f.key_hash = h;
+    f.hash_slot = s;
+    f.id = next_id_++;
+    f.proto = m.proto;
+    f.first_ts_us = ts_us;
+    // Who started it: the sender of a SYN (no ACK); the receiver of a
+    // SYN-ACK; otherwise the first sender, unless that packet comes from a
+    // well-known service port to a high port (a reply seen first).
+    bool src_is_client = true;
+    if (m.proto == kProtoTcp) {
+        const bool syn = (m.tcp_flags & decode::kTcpSyn) != 0;
+        const bool ack = (m.tcp_flags & decode::kTcpAck) != 0;
+        if (syn && ack)
+            src_is_client = false;
+        else if (!syn)
+            f.initiator_guessed = true;
+    } else {
+        f.initiator_guessed = true;
+    }
+    if (f.initiator_guessed && well_known_service_port(m.sport) && !well_known_service_port(m.dport))
+        src_is_client = false;
+    f.client_is_a = (src_is_client == a_is_src);
+    f.client_ip = src_is_client ? m.src : m.dst;
+    f.server_ip = src_is_client ? m.dst : m.src;
+    f.first_from_server = !src_is_client;
+    f.client_port = src_is_client ? m.sport : m.dport;
+    f.server_port = src_is_client ? m.dport : m.sport;
+    if (m.proto == decode::kProtoIcmp || m.proto == decode::kProtoIcmp6) {
+        f.first_icmp_type = m.icmp_type;
+        f.first_icmp_code = m.icmp_code;
+        f.first_icmp_from_client = src_is_client;
+    }
+    f.tcp.first_was_syn =
+        m.proto == kProtoTcp && (m.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn;
+    ++live_;
+    ++stats_.created;
+    stats_.peak_live = std::max<uint64_t>(stats_.peak_live, live_);
+    f.lru_class = lru_class_of(f);
+    lru_push_back(idx);
+    return idx;
+}
+
 FlowTable::Lookup FlowTable::update(const decode::PacketMeta& m, int64_t ts_us) noexcept {
     bool a_is_src = false;
     const FlowKey k = canonical_key(m.src, m.sport, m.dst, m.dport, m.proto, a_is_src);
     const uint64_t h = hash(k);
-    uint32_t s = find_slot(k, h);
+    const uint32_t s = find_slot(k, h);
     const bool found = slots_[s] != kEmptySlot;
     uint32_t idx = static_cast<uint32_t>(slots_[s]);
     Lookup out;
     clock_us_ = std::max(clock_us_, ts_us);
     if (!found) {
-        if (live_ >= cfg_.max_flows && live_ > 0) {
-            ++stats_.evicted_full;
-            evict(oldest_of(lru_head_));
-            s = find_slot(k, h);  // the deletion may have shifted the chain
-        } else if ((live_ + 1) * 2 > slots_.size() && slots_.size() < slot_count_for(cfg_.max_flows)) {
-            grow_slots();  // keep the load factor at most 1/2
-            s = find_slot(k, h);
-        }
-        idx = allocate();
-        slots_[s] = make_slot(idx, h);
-        Flow& f = slab_[idx];
-        f = Flow{};
-        f.key = k;
-        f.key_hash = h;
-        f.hash_slot = s;
-        f.id = next_id_++;
-        f.proto = m.proto;
-        f.first_ts_us = ts_us;
-        // Who started it: the sender of a SYN (no ACK); the receiver of a
-        // SYN-ACK; otherwise the first sender, unless that packet comes from a
-        // well-known service port to a high port (a reply seen first).
-        bool src_is_client = true;
-        if (m.proto == kProtoTcp) {
-            const bool syn = (m.tcp_flags & decode::kTcpSyn) != 0;
-            const bool ack = (m.tcp_flags & decode::kTcpAck) != 0;
-            if (syn && ack)
-                src_is_client = false;
-            else if (!syn)
-                f.initiator_guessed = true;
-        } else {
-            f.initiator_guessed = true;
-        }
-        if (f.initiator_guessed && well_known_service_port(m.sport) && !well_known_service_port(m.dport))
-            src_is_client = false;
-        f.client_is_a = (src_is_client == a_is_src);
-        f.client_ip = src_is_client ? m.src : m.dst;
-        f.server_ip = src_is_client ? m.dst : m.src;
-        f.first_from_server = !src_is_client;
-        f.client_port = src_is_client ? m.sport : m.dport;
-        f.server_port = src_is_client ? m.dport : m.sport;
-        if (m.proto == decode::kProtoIcmp || m.proto == decode::kProtoIcmp6) {
-            f.first_icmp_type = m.icmp_type;
-            f.first_icmp_code = m.icmp_code;
-            f.first_icmp_from_client = src_is_client;
-        }
-        f.tcp.first_was_syn =
-            m.proto == kProtoTcp && (m.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn;
-        ++live_;
-        ++stats_.created;
-        stats_.peak_live = std::max<uint64_t>(stats_.peak_live, live_);
+        idx = create(m, k, h, s, a_is_src, ts_us);
         out.created = true;
-        f.lru_class = lru_class_of(f);
-        lru_push_back(idx);
     } else if (clock_us_ - slab_[idx].lru_ts_us >= cfg_.lru_granularity_us) {
         lru_unlink(idx);
         lru_push_back(idx);

@@ -272,6 +272,9 @@ private:
     [[nodiscard]] uint64_t hash(const FlowKey& k) const noexcept;
     uint32_t find_slot(const FlowKey& k, uint64_t h) const noexcept;
     uint32_t allocate() noexcept;
+    /// A flow for a packet whose key is not in the table (update's cold half).
+    [[gnu::noinline]] uint32_t create(const decode::PacketMeta& m, const FlowKey& k, uint64_t h, uint32_t s,
+                                      bool a_is_src, int64_t ts_us) noexcept;
     void grow_slots() noexcept;  ///< doubles the slot array and re-places every live flow
     void evict(uint32_t idx) noexcept;
     /// A TCP packet's flags and payload on the flow's state; a flow that
