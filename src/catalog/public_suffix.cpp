@@ -1,6 +1,7 @@
 // The Public Suffix List. See catalog/public_suffix.hpp.
 #include "catalog/public_suffix.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -9,28 +10,41 @@
 
 namespace callwall::catalog {
 
-PublicSuffixList::PublicSuffixList(std::string_view text) {
+PublicSuffixList::PublicSuffixList(std::string_view text) : text_(text) {
+    for (char& c : text_) c = ascii_lower(c);
+    const std::string_view all = text_;
     size_t pos = 0;
     Section section = Section::Icann;
-    while (pos < text.size()) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        std::string_view line = text.substr(pos, end - pos);
+    while (pos < all.size()) {
+        size_t end = all.find('\n', pos);
+        if (end == std::string_view::npos) end = all.size();
+        std::string_view line = all.substr(pos, end - pos);
         pos = end + 1;
         // A rule is the line's first word; "//" starts a comment.
+        if (line.substr(0, 2) == "//") {
+            if (line.find("===begin private domains===") != std::string_view::npos) section = Section::Private;
+            continue;
+        }
         const size_t space = line.find_first_of(" \t\r");
-        if (line.find("===BEGIN PRIVATE DOMAINS===") != std::string_view::npos) section = Section::Private;
         if (space != std::string_view::npos) line = line.substr(0, space);
-        if (line.empty() || line.substr(0, 2) == "//") continue;
-        std::string rule;
-        for (char c : line) rule.push_back(ascii_lower(c));
-        if (rule.substr(0, 2) == "*.")
-            wildcards_.emplace(rule.substr(2), section);
-        else if (rule[0] == '!')
-            exceptions_.insert(rule.substr(1));
+        if (line.empty()) continue;
+        if (line.substr(0, 2) == "*.")
+            wildcards_.emplace_back(line.substr(2), section);
+        else if (line[0] == '!')
+            exceptions_.push_back(line.substr(1));
         else
-            rules_.emplace(rule, section);
+            rules_.emplace_back(line, section);
     }
+    const auto by_name = [](const Rule& a, const Rule& b) { return a.first < b.first; };
+    std::stable_sort(rules_.begin(), rules_.end(), by_name);
+    std::stable_sort(wildcards_.begin(), wildcards_.end(), by_name);
+    std::sort(exceptions_.begin(), exceptions_.end());
+}
+
+const PublicSuffixList::Rule* PublicSuffixList::find(const std::vector<Rule>& rules, std::string_view name) noexcept {
+    const auto it = std::lower_bound(rules.begin(), rules.end(), name,
+                                     [](const Rule& r, std::string_view n) { return r.first < n; });
+    return it != rules.end() && it->first == name ? &*it : nullptr;
 }
 
 const PublicSuffixList* PublicSuffixList::system() {
@@ -46,13 +60,12 @@ const PublicSuffixList* PublicSuffixList::system() {
 
 PublicSuffixList::Section PublicSuffixList::public_suffix(std::string_view name) const {
     if (name.empty()) return Section::None;
-    const std::string key(name);
-    if (const auto it = rules_.find(key); it != rules_.end()) return it->second;
-    if (exceptions_.count(key)) return Section::None;
+    if (const Rule* r = find(rules_, name)) return r->second;
+    if (std::binary_search(exceptions_.begin(), exceptions_.end(), name)) return Section::None;
     const size_t dot = name.find('.');
     if (dot == std::string_view::npos) return Section::Icann;  // the default rule "*": any top-level label
-    const auto it = wildcards_.find(std::string(name.substr(dot + 1)));
-    return it == wildcards_.end() ? Section::None : it->second;
+    const Rule* w = find(wildcards_, name.substr(dot + 1));
+    return w ? w->second : Section::None;
 }
 
 }  // namespace callwall::catalog

@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace callwall::catalog {
 
@@ -40,8 +40,15 @@ public:
     [[nodiscard]] size_t size() const noexcept { return rules_.size() + wildcards_.size(); }
 
 private:
-    std::unordered_map<std::string, Section> rules_, wildcards_;  ///< wildcards_: "x" for "*.x"
-    std::unordered_set<std::string> exceptions_;
+    using Rule = std::pair<std::string_view, Section>;
+    /// The first rule for `name` in `rules` (sorted by name, list order kept among equals), or null.
+    [[nodiscard]] static const Rule* find(const std::vector<Rule>& rules, std::string_view name) noexcept;
+
+    /// The list in lower case; the rules are views into it (parsed once per
+    /// run, about 10,000 rules: no string of their own each).
+    std::string text_;
+    std::vector<Rule> rules_, wildcards_;  ///< wildcards_: "x" for "*.x"
+    std::vector<std::string_view> exceptions_;  ///< sorted
 };
 
 }  // namespace callwall::catalog
