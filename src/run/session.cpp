@@ -298,6 +298,11 @@ bool Session::process(const capture::RawFrame& frame) {
     Impl& s = *impl_;
     s.analyzer->process(frame);
     if (--s.until_checkpoint != 0) return false;
+    return checkpoint();
+}
+
+bool Session::checkpoint() {
+    Impl& s = *impl_;
     s.until_checkpoint = s.o.checkpoint_packets ? s.o.checkpoint_packets : UINT64_MAX;
     if (s.o.checkpoint_packets == 0) return false;
     pipeline::Analyzer& a = *s.analyzer;

@@ -180,6 +180,11 @@ public:
     [[nodiscard]] const attrib::RunVerdicts* last_verdicts() const noexcept;
 
 private:
+    /// process()'s every checkpoint_packets frames: the totals written, a
+    /// commit when due. Apart, so that the per-frame call sets up no frame
+    /// for it.
+    [[gnu::noinline]] bool checkpoint();
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
