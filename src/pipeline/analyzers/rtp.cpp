@@ -25,8 +25,11 @@ inline RtpMedia::Stream* RtpMedia::stream_for(Slot& s, const rtp::HeaderFields& 
     return free_st;
 }
 
-void RtpMedia::on_packet(const flow::Flow&, FlowApp& a, RtcFlow& r, flow::Dir d, ByteView payload, int64_t ts_us,
-                         bool via_turn) {
+// Without a stack protector: its locals are the header's five fixed fields
+// and the sample handed to the statistics, never a buffer that packet bytes
+// are copied into; the guard was paid on every RTP datagram.
+[[gnu::no_stack_protector]] void RtpMedia::on_packet(const flow::Flow&, FlowApp& a, RtcFlow& r, flow::Dir d,
+                                                     ByteView payload, int64_t ts_us, bool via_turn) {
     if (rtp::looks_like_rtcp(payload)) {
         if (rtp::probe_rtcp(payload)) {
             ++s_.stats.rtcp_packets;
