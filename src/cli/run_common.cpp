@@ -14,7 +14,6 @@
 #include <filesystem>
 
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
 #include "report/report.hpp"
 #include "cli/commands.hpp"
 
