@@ -20,7 +20,7 @@
 #include "store/store.hpp"
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "util/clock.hpp"
 
 namespace po = boost::program_options;

@@ -11,7 +11,7 @@
 #include "audit/audit.hpp"
 #include "audit/fix.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "run/verdict_run.hpp"
 #include "store/store.hpp"
 

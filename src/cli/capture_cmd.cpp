@@ -45,7 +45,7 @@
 #include "catalog/bpf_filter.hpp"
 #include "cli/capture_args.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "util/clock.hpp"
 
 namespace po = boost::program_options;

@@ -22,7 +22,7 @@
 #include "run/read_loop.hpp"
 #include "run/session.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "probe/address.hpp"
 #include "probe/capture.hpp"
 #include "probe/plan.hpp"

@@ -1,4 +1,4 @@
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
