@@ -37,7 +37,7 @@
 #include <string>
 #include <vector>
 
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "attrib/attrib.hpp"
 #include "capture/pcap_source.hpp"
 #include "catalog/catalog.hpp"

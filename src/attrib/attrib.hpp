@@ -11,7 +11,7 @@
 // flow's outcome). Sources by concern: outcome.cpp (classify_flow),
 // match.cpp (flow -> entries), verdict.cpp (entry verdicts), conclusion.cpp
 // (product conclusions), stage.cpp (the run-level steps, attribute()),
-// run.cpp (run_attribution, declared in the private attrib/store_io.hpp).
+// run.cpp (run_attribution, declared in the private attrib/run_attribution.hpp).
 //
 // Thresholds (DESIGN "How long is no answer"): clients retransmit a SYN after
 // about 1 s, 3 s, 7 s and a STUN request after 0.5 s, 1.5 s, 3.5 s. An attempt

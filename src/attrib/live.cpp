@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "store/attribution_io.hpp"
 
 namespace callwall::attrib {

@@ -1,6 +1,7 @@
 // Attribution: whether one flow got through (classify_flow and its facts). See attrib/attrib.hpp.
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
+#include "attrib/run_attribution.hpp"
 #include "decode/icmp_text.hpp"
 
 #include <arpa/inet.h>

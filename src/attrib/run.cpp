@@ -6,7 +6,7 @@
 #include "attrib/kept_flows.hpp"
 #include "attrib/stage.hpp"
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "store/attribution_io.hpp"
 #include "store/dns_names.hpp"
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "attrib/attribute.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 
 namespace callwall::attrib::stage {
 

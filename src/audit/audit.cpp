@@ -8,9 +8,7 @@
 #include <unistd.h>
 
 #include "audit/ruleset_text.hpp"
-#include "store/attribution_io.hpp"
-#include "store/store.hpp"
-#include "util/clock.hpp"
+#include "run/verdict_run.hpp"
 
 namespace callwall::audit {
 
@@ -563,35 +561,20 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     return res;
 }
 
-int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResult& r, const AuditOptions& opt,
-                    const std::string& command_line, const std::string& more_notes) {
-    const double now = util::wall_s();
-    store::RunInfo info;
-    info.kind = "audit";
-    info.source = opt.ruleset_path;
-    info.sources = {opt.ruleset_path};
-    info.command_line = command_line;
-    info.catalog_digest = c.digest();
-    info.started_at = now;
-    const int64_t run = db.begin_run(info);
-    {
-        store::AttributionIo io(db, run);
-        io.begin_writing();
-        for (const auto& a : r.entries) io.write_entry(*a.entry, c.documents()[a.entry->document].title, a.verdict);
-        io.write_products(conclude(r.entries));
-        io.write_catalog_digest(c.digest());
-        io.commit();
-    }
-    store::RunTotals totals;
-    totals.notes = "audit of " + opt.ruleset_path +
+int64_t write_audit(run::VerdictRun& run, const AuditResult& r, const AuditOptions& opt,
+                    const std::string& more_notes) {
+    std::vector<run::EntryResult> entries;
+    entries.reserve(r.entries.size());
+    for (const auto& a : r.entries) entries.push_back({a.entry, &a.verdict});
+    run.write_verdicts(entries, conclude(r.entries));
+    run.finish(run::Status::Completed,
+               "audit of " + opt.ruleset_path +
                    (opt.iptables ? (opt.ip6tables ? " (an ip6tables-save dump)" : " (an iptables-save dump)") : "") +
                    (opt.input6.raw.empty() ? "" : " and " + opt.ip6tables_path + " (an ip6tables-save dump)") + " in " +
                    r.replay.mode + "; client behind " + r.inside + ", servers behind " + r.outside +
                    (r.audited_v6 ? (r.audited_v4 ? "; IPv4 and IPv6 audited" : "; IPv6 audited") : "") +
-                   (more_notes.empty() ? "" : "; " + more_notes);
-    db.update_run(run, totals, store::RunStatus::Completed, now);
-    db.flush();
-    return run;
+                   (more_notes.empty() ? "" : "; " + more_notes));
+    return run.run_id();
 }
 
 }  // namespace callwall::audit

@@ -16,8 +16,8 @@
 #include "attrib/attrib.hpp"
 #include "catalog/catalog.hpp"
 
-namespace callwall::store {
-class Store;
+namespace callwall::run {
+class VerdictRun;
 }
 
 namespace callwall::audit {
@@ -143,9 +143,11 @@ bool choose_client(std::string_view ruleset_text, const AuditOptions& opt, Audit
 /// Runs the audit (forks the sandbox; needs nft and ip).
 [[nodiscard]] AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt);
 
-/// Writes a completed run of kind "audit" with a verdict per audited entry; returns its id.
-/// `more_notes` is appended to the run's notes (the fix's summary).
-int64_t write_audit(store::Store& db, const catalog::Catalog& c, const AuditResult& r, const AuditOptions& opt,
-                    const std::string& command_line, const std::string& more_notes = {});
+/// Writes the audit into its run (opened by the command, of kind "audit"):
+/// a verdict per audited entry, a conclusion per product, the run's notes
+/// (`more_notes` appended: the fix's summary), and finishes it completed.
+/// Returns the run's id. May throw store::StoreError.
+int64_t write_audit(run::VerdictRun& run, const AuditResult& r, const AuditOptions& opt,
+                    const std::string& more_notes = {});
 
 }  // namespace callwall::audit

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "attrib/attrib.hpp"
+#include "run/read_loop.hpp"
 #include "run/session.hpp"
 #include "capture/pcap_source.hpp"
 #include "capture/read_ahead.hpp"
@@ -19,7 +20,7 @@
 #include "store/store.hpp"
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "util/clock.hpp"
 
 namespace po = boost::program_options;
@@ -233,47 +234,26 @@ int run_analyze(int argc, char** argv) {
     pipeline::Analyzer& analyzer = session->analyzer();
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
     const double t0 = util::mono_s();
-    uint64_t bytes_read = 0;
     TimeOrder time_order;
+    run::FileLoop loop;
+    loop.stop = &g_stop_signal;
+    // With workers the reading thread only reads and hands out (a reader
+    // thread beside it would copy every frame once more).
+    loop.read_ahead = [&](size_t i) {
+        return files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && second_core && args.workers == 1;
+    };
+    loop.file_starts = [&](size_t i, capture::PcapSource& src) {
+        time_order.file_starts(files[i], src, session->totals().notes);
+    };
+    loop.file_ended = [&](size_t i, uint64_t n, int64_t last_ts) { time_order.file_ended(files[i], n, last_ts); };
+    loop.damaged = [](const std::string& name, uint64_t n, const std::string& error) {
+        std::fprintf(stderr, "callwall: warning: %s: damaged after %llu packets (%s); continuing\n", name.c_str(),
+                     static_cast<unsigned long long>(n), error.c_str());
+    };
+    loop.progress = [&](uint64_t bytes_read, size_t i) { progress.tick(analyzer, bytes_read, i + 1, sources.size()); };
     run::Status status = run::Status::Completed;
     try {
-        for (size_t i = 0; i < sources.size() && !g_stop_signal; ++i) {
-            // The reader thread (if any) is started per file, so only one runs at a time.
-            time_order.file_starts(files[i], *sources[i], session->totals().notes);
-            // With workers the reading thread only reads and hands out (a
-            // reader thread beside it would copy every frame once more).
-            const bool read_ahead =
-                files[i] != "-" && capture::ReadAhead::can_read_ahead(files[i]) && second_core && args.workers == 1;
-            capture::ReadAhead src(std::move(sources[i]), read_ahead);
-            // The store's writes in the reading thread's idle time: two
-            // threads for two CPUs while packets are read (util/idle_work.hpp).
-            src.lend_idle_time(session->store().idle_work());
-            capture::RawFrame frame;
-            uint64_t n = 0;
-            int64_t last_ts = 0;
-            while (!g_stop_signal) {
-                const auto st = src.next(frame);
-                if (st == capture::NextStatus::Frame) {
-                    ++n;
-                    last_ts = frame.ts_us;
-                    bytes_read += frame.caplen + 16;
-                    if (session->process(frame)) progress.tick(analyzer, bytes_read, i + 1, sources.size());
-                    continue;
-                }
-                // A signal interrupting a blocking read (a pipe: tcpdump -w - | callwall
-                // analyze /dev/stdin) is the stop the user asked for, not damage.
-                if (st == capture::NextStatus::Error && !g_stop_signal) {
-                    ++session->totals().damaged_files;
-                    session->note(src.name() + ": reading stopped after " + std::to_string(n) +
-                                  " packets: " + src.error() + "\n");
-                    std::fprintf(stderr, "callwall: warning: %s: damaged after %llu packets (%s); continuing\n",
-                                 src.name().c_str(), static_cast<unsigned long long>(n), src.error().c_str());
-                }
-                break;
-            }
-            time_order.file_ended(files[i], n, last_ts);
-        }
-        if (g_stop_signal) status = run::Status::Interrupted;
+        status = run::read_files(*session, sources, loop);
         progress.done();
         session->finish(status);
     } catch (const store::StoreError& e) {

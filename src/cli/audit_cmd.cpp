@@ -11,7 +11,8 @@
 #include "audit/audit.hpp"
 #include "audit/fix.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
+#include "run/verdict_run.hpp"
 #include "store/store.hpp"
 
 namespace po = boost::program_options;
@@ -240,6 +241,34 @@ std::string fix_notes(const audit::Fix& f) {
     return n + "re-run: " + std::to_string(f.still_failing.size()) + " requirement(s) still failing";
 }
 
+// The audit's run of kind "audit" in the database (run::VerdictRun), then
+// its result printed unless `quiet`. False after a one-line message when the
+// database failed (the run then marked failed if it still takes a write).
+bool record_audit(const std::string& db_path, const std::string& command_line, const catalog::Catalog& cat,
+                  const audit::AuditOptions& opt, const audit::AuditResult& result, const std::string& notes,
+                  bool quiet) {
+    try {
+        run::VerdictRunOptions ro;
+        ro.db_path = db_path;
+        ro.kind = "audit";
+        ro.sources = {opt.ruleset_path};
+        ro.command_line = command_line;
+        ro.catalog = &cat;
+        run::VerdictRun run(std::move(ro));
+        try {
+            audit::write_audit(run, result, opt, notes);
+        } catch (const store::StoreError& e) {
+            run.fail(e);
+            throw;
+        }
+        if (!quiet) print_result(result, run.run_id(), db_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "callwall audit: database error: %s\n", e.what());
+        return false;
+    }
+    return true;
+}
+
 void print_audit_help(const po::options_description& opts) {
     std::cout
         << opts
@@ -349,15 +378,8 @@ int run_audit(int argc, char** argv) {
     }
     audit::Fix proposed;
     if (fix) proposed = audit::fix_and_verify(*cat, opt, result);
-    try {
-        auto db = store::Store::open(db_path);
-        const int64_t run =
-            audit::write_audit(*db, *cat, result, opt, join_command_line(argc, argv), fix_notes(proposed));
-        if (!quiet) print_result(result, run, db_path);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "callwall audit: database error: %s\n", e.what());
+    if (!record_audit(db_path, join_command_line(argc, argv), *cat, opt, result, fix_notes(proposed), quiet))
         return kExitDatabase;
-    }
     const bool write_fix = !fix_out.empty() && !proposed.rules.empty();
     if (write_fix && !write_output_file(fix_out, proposed.user_text, "audit", db_path)) return kExitOutput;
     if (!quiet) {

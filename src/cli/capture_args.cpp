@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 
 namespace po = boost::program_options;
 

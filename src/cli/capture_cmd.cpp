@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -40,13 +39,13 @@
 #include "capture/live_reader.hpp"
 #include "cli/metrics_file.hpp"
 #include "pipeline/analyzer.hpp"
-#include "pipeline/shards.hpp"
+#include "run/read_loop.hpp"
 #include "report/report.hpp"
 #include "store/store.hpp"
 #include "catalog/bpf_filter.hpp"
 #include "cli/capture_args.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "util/clock.hpp"
 
 namespace po = boost::program_options;
@@ -137,11 +136,8 @@ std::string clip_lines(const std::string& text) {
     return out;
 }
 
-struct LoopSettings {
-    double duration_s;  ///< of the whole capture; 0: none
-    uint64_t count;  ///< packets of the whole capture; 0: none
-    double rotate_s;  ///< --rotate: a run's length; 0: none
-    uint64_t rotate_bytes;  ///< --rotate: a run's packet bytes; 0: none
+// How the live view and status lines are drawn.
+struct ViewSettings {
     double status_every_s;
     bool quiet, tty;
     std::vector<std::string> vendors;
@@ -152,41 +148,10 @@ struct LoopSettings {
     MetricsFile* metrics;  ///< --metrics, or null
 };
 
-// The reading threads: one over every interface; or with --workers N, one
-// per worker over its socket of each interface's fanout group
-// (capture/fanout.hpp), read by that worker itself (pipeline/shards.hpp).
-struct Readers {
-    std::vector<std::unique_ptr<capture::LiveReader>> threads;
-    pipeline::FanoutInput fanout;  ///< readers empty: no fanout
-    std::atomic<uint64_t> taken{0};  ///< fanout: frames the workers took (--count)
-
-    [[nodiscard]] bool fanned() const noexcept { return !fanout.readers.empty(); }
-    void stop() noexcept {
-        for (auto& r : threads) r->stop();
-    }
-    [[nodiscard]] uint64_t ring_full() const noexcept {
-        uint64_t n = 0;
-        for (const auto& r : threads) n += r->ring_full();
-        return n;
-    }
-    [[nodiscard]] capture::SourceStats stats() const {
-        capture::SourceStats t;
-        for (const auto& r : threads) t += r->stats();
-        return t;
-    }
-    /// Every thread's sources get `expression`; "" or the first error.
-    std::string set_filter(const std::string& expression) {
-        std::string err;
-        for (auto& r : threads)
-            if (std::string e = r->set_filter(expression); !e.empty() && err.empty()) err = std::move(e);
-        return err;
-    }
-};
-
 // Recompiles every source's kernel filter with the addresses the session's
 // vendor names resolved to, so flows to them on ports the catalog does not
 // list are seen (catalog gaps). Returns how many addresses the filter holds.
-size_t widen_filter(run::Session& session, Readers& reader, const catalog::Catalog& cat,
+size_t widen_filter(run::Session& session, run::LiveReaders& reader, const catalog::Catalog& cat,
                     const std::vector<std::string>& vendors) {
     const std::vector<std::string>& addrs = session.vendor_addresses();
     const catalog::LiveFilter f = catalog::live_filter(cat, vendors, addrs);
@@ -199,136 +164,69 @@ size_t widen_filter(run::Session& session, Readers& reader, const catalog::Catal
     return addrs.size();
 }
 
-struct LoopEnd {
-    run::Status status = run::Status::Completed;
-    std::string ended_by = "duration";
-    std::string error;  ///< why reading stopped (an interface went away, ...), when it did
-};
-
-// The frames the reading thread has buffered, up to --count, into the
-// session: the capture ends (duration, a signal) with every frame the kernel
-// gave it. (Fanout workers take theirs when the run finishes.)
-void drain_reader(run::Session& session, Readers& readers, const LoopSettings& ls, uint64_t packets_before) {
-    readers.stop();
-    if (readers.fanned()) return;
-    capture::LiveReader& reader = *readers.threads.front();
-    capture::RawFrame frame;
-    while (ls.count == 0 || packets_before + session.totals().packets < ls.count) {
-        if (reader.next(frame, capture::LiveReader::kPollMs * 4) != capture::NextStatus::Frame) break;
-        session.process(frame);
+// What the capture shows while it reads: after each refresh the --metrics
+// file and the kernel filter's vendor addresses; on a terminal the live view
+// redrawn at each attribution, else a status line every status_every_s.
+class LiveView {
+public:
+    LiveView(run::Session& session, run::LiveReaders& readers, const ViewSettings& vs, double t0)
+        : session_(session), readers_(readers), vs_(vs), t0_(t0) {
+        run_begins();
     }
-}
 
-// Frames for up to ~50 ms, waiting at most 100 ms for the first, so
-// duration, count, signals and the refresh tick are honoured on an idle link
-// and on a busy one; with fanout workers (which read themselves), what they
-// wrote is merged for 50 ms. "" or why reading stopped.
-template <class Counted>
-std::string read_for_a_while(run::Session& session, Readers& readers, const Counted& counted) {
-    if (readers.fanned()) return session.analyzer().wait_for_workers(50);
-    capture::LiveReader& reader = *readers.threads.front();
-    const double now = util::mono_s();
-    capture::RawFrame frame;
-    for (uint32_t k = 0;; ++k) {
-        const auto st = reader.next(frame, k == 0 ? 100 : 0);
-        if (st == capture::NextStatus::Frame) {
-            session.process(frame);
-            if (counted()) return "";
-            if ((k & 1023) == 1023 && util::mono_s() - now >= 0.05) return "";
-            continue;
-        }
-        if (st == capture::NextStatus::Error || st == capture::NextStatus::End)
-            return reader.error().empty() ? "the reading thread stopped" : reader.error();
-        return "";
+    // A run begins: its rate and status line start afresh.
+    void run_begins() {
+        last_refresh_ = last_status_ = util::mono_s();
+        last_packets_ = 0;
+        pps_ = 0;
     }
-}
 
-// Reads the interfaces (through the reader's thread) into the session's run
-// until --duration, --count, SIGINT/SIGTERM, SIGHUP, --rotate or a source
-// error; refreshes the run on the session's tick and redraws the live view
-// or prints status lines. `t0`: when the capture started; `packets_before`:
-// packets of the runs before this one (SIGHUP, --rotate); `in_filter`: vendor
-// addresses already in the kernel filter. A capture that ends (not a
-// rotation) takes what the reader still holds first. May throw store::StoreError.
-LoopEnd capture_loop(run::Session& session, Readers& readers, const LoopSettings& ls, double t0,
-                     uint64_t packets_before, size_t& in_filter) {
-    LoopEnd end;
-    pipeline::Analyzer& analyzer = session.analyzer();
-    const double run_t0 = util::mono_s();
-    double last_refresh = run_t0, last_status = last_refresh;
-    uint64_t last_packets = 0;
-    double pps = 0;
-    const auto counted = [&] {
-        if (readers.fanned()) return ls.count > 0 && readers.taken.load() >= ls.count;
-        return ls.count > 0 && packets_before + session.totals().packets >= ls.count;
-    };
-    const auto ending = [&](run::Status status, const char* by) {
-        end.status = status;
-        end.ended_by = by;
-        drain_reader(session, readers, ls, packets_before);
-        return end;
-    };
-    for (;;) {
-        if (g_stop_signal) return ending(run::Status::Interrupted, g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
-        if (g_hup_signal) {
-            g_hup_signal = 0;
-            end.ended_by = "SIGHUP";
-            return end;
-        }
-        double now = util::mono_s();
-        if (ls.duration_s > 0 && now - t0 >= ls.duration_s) return ending(run::Status::Completed, "duration");
-        if (const std::string err = read_for_a_while(session, readers, counted); !err.empty()) {
-            session.note(err + "\n");
-            end.status = run::Status::Failed;
-            end.ended_by = "error";
-            end.error = err;
-            return end;
-        }
-        if (counted()) {
-            end.ended_by = "count";
-            return end;
-        }
-        now = util::mono_s();
-        if ((ls.rotate_s > 0 && now - run_t0 >= ls.rotate_s) ||
-            (ls.rotate_bytes > 0 && session.totals().bytes >= ls.rotate_bytes)) {
-            end.ended_by = "rotate";
-            return end;
-        }
-        const run::Tick tick = session.tick(now);
+    // After a turn of the read loop. May throw store::StoreError.
+    void turn(run::Tick tick, double now) {
+        pipeline::Analyzer& analyzer = session_.analyzer();
         if (tick != run::Tick::Nothing) {
-            if (ls.metrics) ls.metrics->write(session);
-            pps = static_cast<double>(session.totals().packets - last_packets) / (now - last_refresh);
-            last_packets = session.totals().packets;
-            last_refresh = now;
-            if (ls.filter_catalog && session.vendor_addresses().size() != in_filter) {
-                in_filter = widen_filter(session, readers, *ls.filter_catalog, ls.vendors);
+            if (vs_.metrics) vs_.metrics->write(session_);
+            pps_ = static_cast<double>(session_.totals().packets - last_packets_) / (now - last_refresh_);
+            last_packets_ = session_.totals().packets;
+            last_refresh_ = now;
+            if (vs_.filter_catalog && session_.vendor_addresses().size() != in_filter_) {
+                in_filter_ = widen_filter(session_, readers_, *vs_.filter_catalog, vs_.vendors);
             }
         }
-        if (tick == run::Tick::Attributed && ls.tty) {
+        if (tick == run::Tick::Attributed && vs_.tty) {
             report::ReportOptions opt;
-            opt.run = session.run_id();
-            opt.vendors = ls.vendors;
-            const auto d = report::load(session.store(), opt);
-            std::string screen = clip_lines(render_live(d, analyzer, ls.iface_list, now - t0, pps));
+            opt.run = session_.run_id();
+            opt.vendors = vs_.vendors;
+            const auto d = report::load(session_.store(), opt);
+            std::string screen = clip_lines(render_live(d, analyzer, vs_.iface_list, now - t0_, pps_));
             std::fwrite(screen.data(), 1, screen.size(), stdout);
             std::fflush(stdout);
         }
-        if (!ls.quiet && !ls.tty && now - last_status >= ls.status_every_s) {
-            const auto& t = session.totals();
+        if (!vs_.quiet && !vs_.tty && now - last_status_ >= vs_.status_every_s) {
+            const auto& t = session_.totals();
             // Time spent waiting for another writer's lock on the database
             // (store::Store::set_patient): shown once there was some.
             char waited[64] = "";
-            if (const store::Store::BusyWaits w = session.store().busy_waits(); w.waits)
+            if (const store::Store::BusyWaits w = session_.store().busy_waits(); w.waits)
                 std::snprintf(waited, sizeof waited, " db-waited %.1fs", w.waited_s);
-            std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu%s\n", now - t0,
-                        static_cast<unsigned long long>(t.packets), pps,
+            std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu%s\n", now - t0_,
+                        static_cast<unsigned long long>(t.packets), pps_,
                         static_cast<unsigned long long>(analyzer.flow_stats().created), analyzer.live_flows(),
                         static_cast<unsigned long long>(t.kernel_dropped), waited);
             std::fflush(stdout);
-            last_status = now;
+            last_status_ = now;
         }
     }
-}
+
+private:
+    run::Session& session_;
+    run::LiveReaders& readers_;
+    const ViewSettings& vs_;
+    const double t0_;  ///< when the capture started
+    double last_refresh_ = 0, last_status_ = 0, pps_ = 0;
+    uint64_t last_packets_ = 0;
+    size_t in_filter_ = 0;  ///< vendor addresses the kernel filter passes
+};
 
 // --keep: deletes the runs it no longer keeps; `rc` unless the database failed.
 int prune(run::Session& session, const CaptureArgs& args, bool quiet, int rc) {
@@ -396,27 +294,10 @@ int open_interfaces(CaptureArgs& args, std::vector<std::unique_ptr<capture::Pcap
     return kExitOk;
 }
 
-// --workers N: worker k's reading thread over socket k of every
-// interface's fanout group (`srcs` holds the groups one after the other),
-// not started yet.
-void make_fanout_readers(const std::vector<std::unique_ptr<capture::PcapSource>>& srcs, int workers, uint64_t count,
-                         Readers& readers) {
-    const size_t n = static_cast<size_t>(workers);
-    for (size_t k = 0; k < n; ++k) {
-        std::vector<capture::PcapSource*> mine;
-        for (size_t at = k; at < srcs.size(); at += n) mine.push_back(srcs[at].get());
-        readers.threads.push_back(
-            std::make_unique<capture::LiveReader>(std::move(mine), capture::LiveReader::Start::Later));
-        readers.fanout.readers.push_back(readers.threads.back().get());
-    }
-    readers.fanout.taken = &readers.taken;
-    readers.fanout.limit = count;
-}
-
 // The run's kernel counters: the reading threads' once `reading`, before
 // that the sources' own.
 std::function<void(store::RunTotals&)> kernel_counters(const std::vector<std::unique_ptr<capture::PcapSource>>& srcs,
-                                                       const Readers& readers, const bool& reading) {
+                                                       const run::LiveReaders& readers, const bool& reading) {
     return [&srcs, &readers, &reading](store::RunTotals& t) {
         capture::SourceStats k;
         if (reading) {
@@ -430,60 +311,39 @@ std::function<void(store::RunTotals&)> kernel_counters(const std::vector<std::un
     };
 }
 
-// Starts the reading: the fanout readers made before, or one reading
-// thread over every interface. Throws std::system_error.
-void start_reading(const std::vector<std::unique_ptr<capture::PcapSource>>& srcs, Readers& readers) {
-    if (readers.fanned()) {
-        for (auto& r : readers.threads) r->start();
-        return;
-    }
-    std::vector<capture::PcapSource*> plain;
-    for (const auto& src : srcs) plain.push_back(src.get());
-    readers.threads.push_back(std::make_unique<capture::LiveReader>(std::move(plain)));
-}
-
-// The runs of one capture: each is read until its end (duration, count, a
-// signal, --rotate), finished, attributed and printed; SIGHUP and --rotate
-// begin the next on the same interfaces. The command's exit code.
-int capture_runs(run::Session& session, Readers& reader, const CaptureArgs& args, const LoopSettings& ls,
+// The runs of one capture (run::read_live): each is read until its end
+// (duration, count, a signal, --rotate), finished, then attributed and
+// printed here; SIGHUP and --rotate begin the next on the same interfaces.
+// The command's exit code.
+int capture_runs(run::Session& session, run::LiveReaders& readers, const CaptureArgs& args, const ViewSettings& vs,
                  std::optional<MetricsFile>& metrics) {
-    const bool quiet = args.quiet, tty = ls.tty;
-    const std::vector<std::string>& vendors = args.vendors;
-    const std::string& db_path = args.db_path;
-    const double t0 = util::mono_s();
-    uint64_t packets_before = 0;  // in the runs SIGHUP ended
-    size_t in_filter = 0;  // vendor addresses the kernel filter passes
-    for (;;) {
-        const double run_t0 = util::mono_s();
-        LoopEnd end;
-        try {
-            const uint64_t full_before = reader.ring_full();
-            end = capture_loop(session, reader, ls, t0, packets_before, in_filter);
-            if (const uint64_t full = reader.ring_full() - full_before)
-                session.note("capture: the reading thread's " +
-                             std::to_string(capture::LiveReader::kChunks * capture::LiveReader::kChunkBytes >> 20) +
-                             " MiB buffer was full " + std::to_string(full) +
-                             " time(s): decoding and refreshing fell behind the link, the kernel's ring took "
-                             "the rest (its drops are in kernel_dropped)\n");
-            session.finish(end.status, end.ended_by);
-        } catch (const store::StoreError& e) {
-            session.fail(e);
-            return report_store_error(e);
-        }
+    const bool quiet = args.quiet, tty = vs.tty;
+    run::LiveLoop loop;
+    loop.stop = &g_stop_signal;
+    loop.hangup = &g_hup_signal;
+    loop.started_s = util::mono_s();
+    loop.duration_s = args.duration_s;
+    loop.count = static_cast<uint64_t>(args.count);
+    loop.rotate_s = args.rotate_s;
+    loop.rotate_bytes = args.rotate_bytes;
+    LiveView view(session, readers, vs, loop.started_s);
+    loop.turn = [&view](run::Tick tick, double now) { view.turn(tick, now); };
+    int rc = kExitOk;
+    loop.run_ended = [&](const run::LiveEnd& end) {
         if (!quiet) {
             if (tty) std::printf("\n");
             const char* status_text = end.status == run::Status::Completed     ? "completed"
                                       : end.status == run::Status::Interrupted ? "interrupted"
                                                                                : "failed";
             std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session.run_id()), status_text,
-                        end.ended_by.c_str(), db_path.c_str());
-            print_summary(stdout, session.analyzer(), util::mono_s() - run_t0);
+                        end.ended_by.c_str(), args.db_path.c_str());
+            print_summary(stdout, session.analyzer(), util::mono_s() - end.run_started_s);
             std::printf("\n");
         }
-        int rc = attribute_and_print("capture", session, vendors, "",
-                                     quiet          ? Verbosity::quiet
-                                     : args.verbose ? Verbosity::verbose
-                                                    : Verbosity::normal);
+        rc = attribute_and_print("capture", session, args.vendors, "",
+                                 quiet          ? Verbosity::quiet
+                                 : args.verbose ? Verbosity::verbose
+                                                : Verbosity::normal);
         if (metrics) metrics->write(session);  // the run's final counts and verdicts
         if (!end.error.empty()) {
             // An interface went away (unplugged, deleted, down): the run
@@ -492,24 +352,26 @@ int capture_runs(run::Session& session, Readers& reader, const CaptureArgs& args
                          end.error.c_str());
             if (rc == kExitOk || rc == kExitFailOn) rc = kExitInput;
         }
-        if ((end.ended_by != "SIGHUP" && end.ended_by != "rotate") || rc != kExitOk) {
-            int done = check_events("capture", session, prune(session, args, quiet, rc));
-            if (metrics && !metrics->error().empty()) {
-                std::fprintf(stderr, "callwall capture: metrics not written: %s\n", metrics->error().c_str());
-                if (done == kExitOk || done == kExitFailOn) done = kExitOutput;
-            }
-            return done;
-        }
-        // SIGHUP (the daemon convention for log rotation) or --rotate: the run
-        // above is finished with its verdicts; the next starts on the same interfaces.
-        packets_before += session.totals().packets;
-        try {
-            session.next_run();
-        } catch (const store::StoreError& e) {
-            return report_store_error(e);
-        }
-        if (const int prc = prune(session, args, quiet, kExitOk); prc != kExitOk) return prc;
+        return rc == kExitOk;
+    };
+    bool pruned = true;  // --keep's pruning after a rotation worked
+    loop.run_began = [&] {
+        view.run_begins();
+        rc = prune(session, args, quiet, kExitOk);
+        return pruned = rc == kExitOk;
+    };
+    try {
+        run::read_live(session, readers, loop);
+    } catch (const store::StoreError& e) {
+        return report_store_error(e);
     }
+    if (!pruned) return rc;
+    int done = check_events("capture", session, prune(session, args, quiet, rc));
+    if (metrics && !metrics->error().empty()) {
+        std::fprintf(stderr, "callwall capture: metrics not written: %s\n", metrics->error().c_str());
+        if (done == kExitOk || done == kExitFailOn) done = kExitOutput;
+    }
+    return done;
 }
 
 }  // namespace
@@ -574,18 +436,18 @@ int run_capture(int argc, char** argv) {
     ro.workers = args.workers;
     // Once the reading threads run they alone call libpcap; the counters
     // are read from them.
-    Readers readers;
+    run::LiveReaders readers;
     bool reading = false;
     ro.kernel_stats = kernel_counters(srcs, readers, reading);
     try {
         // Workers read their own sockets, so their readers exist before the
         // session that starts the workers; they read once started, below.
-        if (fanned) make_fanout_readers(srcs, args.workers, static_cast<uint64_t>(args.count), readers);
+        if (fanned) readers.fan_out(srcs, args.workers, static_cast<uint64_t>(args.count));
     } catch (const std::system_error& e) {
         std::fprintf(stderr, "callwall capture: cannot start the reading threads: %s\n", e.what());
         return kExitInput;
     }
-    if (readers.fanned()) ro.fanout = &readers.fanout;
+    ro.fanout = readers.fanout();
     int open_rc = kExitOk;
     const std::unique_ptr<run::Session> session = open_session("capture", std::move(ro), open_rc);
     if (!session) return open_rc;
@@ -604,7 +466,7 @@ int run_capture(int argc, char** argv) {
     install_stop_handlers();
     install_hup_handler();
     try {
-        start_reading(srcs, readers);
+        readers.start(srcs);
         reading = true;
     } catch (const std::system_error& e) {
         std::fprintf(stderr, "callwall capture: cannot start the reading thread: %s\n", e.what());
@@ -614,18 +476,14 @@ int run_capture(int argc, char** argv) {
         } catch (...) {}
         return kExitInput;
     }
-    LoopSettings ls{args.duration_s,
-                    static_cast<uint64_t>(args.count),
-                    args.rotate_s,
-                    args.rotate_bytes,
-                    args.status_every_s,
-                    quiet,
-                    tty,
-                    vendors,
-                    iface_list,
-                    args.no_filter || args.filter_given ? nullptr : &*cat,
-                    metrics ? &*metrics : nullptr};
-    return capture_runs(*session, readers, args, ls, metrics);
+    const ViewSettings vs{args.status_every_s,
+                          quiet,
+                          tty,
+                          vendors,
+                          iface_list,
+                          args.no_filter || args.filter_given ? nullptr : &*cat,
+                          metrics ? &*metrics : nullptr};
+    return capture_runs(*session, readers, args, vs, metrics);
 }
 
 }  // namespace callwall::cli

@@ -14,7 +14,7 @@
 #include "catalog/catalog.hpp"
 #include "catalog/import.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 
 namespace callwall::cli {
 

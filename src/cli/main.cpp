@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "callwall/version.hpp"
 
 namespace {

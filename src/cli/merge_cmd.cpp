@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "store/store.hpp"
 
 namespace po = boost::program_options;

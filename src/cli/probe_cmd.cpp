@@ -19,9 +19,10 @@
 #include <vector>
 
 #include "capture/pcap_source.hpp"
+#include "run/read_loop.hpp"
 #include "run/session.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "probe/address.hpp"
 #include "probe/capture.hpp"
 #include "probe/plan.hpp"
@@ -116,9 +117,9 @@ int analyse_probe_capture(const std::string& pcap, run::Session& session, const 
                           const std::string& fail_on, Verbosity verbosity, const std::string& notes,
                           const std::function<void()>& print_lines) {
     const bool quiet = verbosity == Verbosity::quiet;
-    std::unique_ptr<capture::PcapSource> src;
+    std::vector<std::unique_ptr<capture::PcapSource>> src(1);
     try {
-        src = capture::PcapSource::open_file(pcap);
+        src[0] = capture::PcapSource::open_file(pcap);
     } catch (const capture::CaptureError& e) {
         std::fprintf(stderr, "callwall probe: own capture unreadable: %s\n", e.what());
         try {
@@ -127,8 +128,8 @@ int analyse_probe_capture(const std::string& pcap, run::Session& session, const 
         return kExitInput;
     }
     try {
-        capture::RawFrame frame;
-        while (src->next(frame) == capture::NextStatus::Frame) session.process(frame);
+        // Read whole: a signal during the sending already cut the probes short.
+        run::read_files(session, src, run::FileLoop{});
         session.note(notes);
         session.finish(run::Status::Completed);
         if (!quiet)

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 #include "probe/reflector.hpp"
 
 namespace po = boost::program_options;

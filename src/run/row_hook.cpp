@@ -2,7 +2,7 @@
 #include "run/row_hook.hpp"
 
 #include "attrib/kept_flows.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
 
 namespace callwall::run {
 

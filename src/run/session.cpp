@@ -10,8 +10,10 @@
 #include "attrib/kept_flows.hpp"
 #include "attrib/live.hpp"
 #include "facts/naming.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
+#include "attrib/run_attribution.hpp"
 #include "run/row_hook.hpp"
+#include "run/run_status.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
@@ -23,15 +25,6 @@
 
 namespace callwall::run {
 namespace {
-
-store::RunStatus store_status(Status s) noexcept {
-    switch (s) {
-        case Status::Completed: return store::RunStatus::Completed;
-        case Status::Interrupted: return store::RunStatus::Interrupted;
-        case Status::Failed: return store::RunStatus::Failed;
-    }
-    return store::RunStatus::Failed;
-}
 
 // A notes line for each bound the run hit (dissect buffer pools full, name
 // table full), so the damage to the results is visible in run.notes. Flows
@@ -62,13 +55,6 @@ void note_bounds(pipeline::Analyzer& a) {
                  " resynchronisations at the next frame\n";
     if (ds.peers_dropped)
         notes += "bounds: " + std::to_string(ds.peers_dropped) + " TURN peers not recorded (peer map full)\n";
-}
-
-// The run.notes line for a run stopped by a database error: on a full disk
-// it starts with store::kDiskFullNote, which the report looks for.
-std::string stop_note(const store::StoreError& e) {
-    if (e.kind() == store::StoreErrorKind::Full) return std::string(store::kDiskFullNote) + " (" + e.what() + ")\n";
-    return std::string("stopped: ") + e.what() + "\n";
 }
 
 }  // namespace

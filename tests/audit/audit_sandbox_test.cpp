@@ -18,6 +18,7 @@
 #include "audit/fix.hpp"
 #include "audit/audit_test_util.hpp"
 #include "report/report.hpp"
+#include "run/verdict_run.hpp"
 #include "robustness/robustness_util.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
@@ -538,11 +539,23 @@ TEST(AuditSandbox, VerdictsLandInTheRunTables) {
         std::filesystem::temp_directory_path() / ("callwall-audit-" + std::to_string(::getpid()) + ".sqlite");
     std::filesystem::remove(path);
     {
-        auto db = store::Store::open(path.string());
-        const int64_t run = write_audit(*db, bundled(), r, opt_r, "callwall audit --nft x");
+        run::VerdictRunOptions ro;
+        ro.db_path = path.string();
+        ro.kind = "audit";
+        ro.sources = {opt_r.ruleset_path};
+        ro.command_line = "callwall audit --nft x";
+        ro.catalog = &bundled();
+        run::VerdictRun vr(std::move(ro));
+        const int64_t run = write_audit(vr, r, opt_r);
         EXPECT_GT(run, 0);
     }
     const auto rep = report::load(path.string(), report::ReportOptions{});
+    // The run's row: opened and finished through the run, not left running.
+    EXPECT_EQ(rep.run.kind, "audit");
+    EXPECT_EQ(rep.run.status, "completed");
+    EXPECT_EQ(rep.run.source, opt_r.ruleset_path);
+    EXPECT_EQ(rep.run.command_line, "callwall audit --nft x");
+    EXPECT_EQ(rep.run.notes.rfind("audit of " + opt_r.ruleset_path + " in ", 0), 0u) << rep.run.notes;
     EXPECT_EQ(rep.verdicts.size(), 5u);
     int partial = 0;
     for (const auto& v : rep.verdicts) partial += v.verdict == "partial";

@@ -11,7 +11,7 @@
 #include <map>
 #include <set>
 
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "golden/run_util.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"

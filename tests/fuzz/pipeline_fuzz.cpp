@@ -7,7 +7,7 @@
 #include <cstdlib>
 
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "catalog/catalog.hpp"
 #include "pipeline/analyzer.hpp"
 #include "report/report.hpp"

@@ -13,7 +13,7 @@
 #include <iterator>
 
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 

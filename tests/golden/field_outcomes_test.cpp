@@ -5,7 +5,7 @@
 // stopped calling anything blocked would fail here too.
 #include <gtest/gtest.h>
 
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "attrib/attrib.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"

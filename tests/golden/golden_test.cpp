@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <sstream>
 
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "attrib/attrib.hpp"
 #include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"

@@ -11,7 +11,8 @@
 #include <sstream>
 
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
+#include "attrib/run_attribution.hpp"
 #include "catalog/catalog.hpp"
 #include "report/report.hpp"
 #include "run/row_hook.hpp"

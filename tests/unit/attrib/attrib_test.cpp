@@ -2,7 +2,7 @@
 // catalog: each outcome and reason, each evidence kind, the inconclusive
 // case, destination-ANY entries never matched by port alone, overlaps.
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "store/attribution_io.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::attrib {

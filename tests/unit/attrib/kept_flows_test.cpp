@@ -14,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
+#include "attrib/run_attribution.hpp"
 #include "golden/run_util.hpp"
 #include "run/row_hook.hpp"
 #include "store/attribution_io.hpp"

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "attrib/live.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
+#include "attrib/run_attribution.hpp"
 #include "capture/pcap_source.hpp"
 #include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "attrib/kept_flows.hpp"
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
 #include "golden/run_util.hpp"
 #include "store/flow_pages.hpp"
 #include "store/store.hpp"

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "attrib/store_io.hpp"
+#include "attrib/flow_row.hpp"
 #include "capture/pcap_source.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "attrib/store_io.hpp"
+#include "attrib/run_attribution.hpp"
 #include "store/attribution_io.hpp"
 #include "golden/run_util.hpp"
 #include "store/store.hpp"

@@ -1,4 +1,9 @@
-// Shared by the analyze and capture commands: signals, progress, summaries.
+// What the commands share: the stop and SIGHUP flags their loops poll;
+// opening a run session and rendering its end (the summary, the verdict
+// table, an event file that failed); loading the catalog and checking
+// --vendor; dropping privileges and reading the reflector's key; -q/-v; and
+// output that never destroys (checked writes to standard output and files,
+// outputs refused when they are an input or not callwall's).
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-#include "cli/run_common.hpp"
+#include "cli/command_support.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -14,7 +14,6 @@
 #include <filesystem>
 
 #include "attrib/attrib.hpp"
-#include "attrib/store_io.hpp"
 #include "report/report.hpp"
 #include "cli/commands.hpp"
 
