@@ -1,7 +1,7 @@
-// Reports of a run, read back from the database (load) or, for the run a
-// command just attributed, taken from memory (report/from_run.hpp): text
-// (for a firewall team), JSON (the stable interface in DESIGN.md), CSV, and a
-// self-contained HTML page.
+// Reports of a run, read back from the database (load: report/load.cpp) or,
+// for the run a command just attributed, taken from memory
+// (report/from_run.hpp): text (for a firewall team), JSON (the stable
+// interface in DESIGN.md), CSV, and a self-contained HTML page.
 #pragma once
 
 #include <cstdint>
