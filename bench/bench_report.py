@@ -24,8 +24,12 @@ TOOLS = [  # (key, label)
     ('floormap', 'libpcap floor fed through a memory map, as callwall reads (`bench/pcap_floor --mapped`)'),
     ('callwall', '**callwall analyze** (default: reader and writer threads beside the decoding one)'),
     ('callwall1', '**callwall analyze --threads 1** (one core)'),
+    ('answer', 'callwall analyze without -q (as users run it: the verdict table printed)'),
+    ('answer1', 'callwall analyze without -q, --threads 1'),
     ('baseline', 'callwall analyze, baseline binary (`CALLWALL_COMPARE_BASELINE`)'),
     ('baseline1', 'callwall analyze --threads 1, baseline binary'),
+    ('baseanswer', 'callwall analyze without -q, baseline binary'),
+    ('baseanswer1', 'callwall analyze without -q, --threads 1, baseline binary'),
     ('ndpi', 'ndpiReader (one thread)'),
     ('tshark', 'tshark'),
 ]
@@ -163,7 +167,9 @@ def compare(d, packets, profile='office'):
                                  ((cw1, 'on one core'), (cw, 'with the second core')) if c)
                      + '. The targets above are against the plain floor, as the issue defines it.')
         lines.append('')
-    for base, now, what in (('baseline', 'callwall', 'default threads'), ('baseline1', 'callwall1', 'one core')):
+    for base, now, what in (('baseline', 'callwall', 'default threads'), ('baseline1', 'callwall1', 'one core'),
+                            ('baseanswer', 'answer', 'without -q, default threads'),
+                            ('baseanswer1', 'answer1', 'without -q, one core')):
         b, c = res.get(base), res.get(now)
         if b and c:
             lines.append(f"Before and after, {what}: the baseline binary ({m.get('baseline', '?')}) took "

@@ -18,6 +18,9 @@
 #             read, and the database written, beside the decoding thread: the default
 #             on a machine with more than one CPU)
 #   callwall1 the same with --threads 1: everything on one core
+#   answer    build/release/callwall analyze FILE --db DB   (the default command as users
+#             run it, without -q: the verdict table printed, output to /dev/null)
+#   answer1   the same with --threads 1
 #   ndpiReader -i FILE -q                              (nDPI classification of every flow;
 #             single-threaded: -n is ignored for files)
 #   tshark    -r FILE -n -T fields -e SNI -e DNS name -e STUN type -e RTP SSRC with the
@@ -29,8 +32,8 @@
 # between <!-- compare:begin --> and <!-- compare:end -->.
 #
 # CALLWALL_COMPARE_BASELINE=PATH also measures another callwall binary (the
-# same two commands, rows "baseline" and "baseline1", right after this
-# build's), for before/after comparisons in one run, and then both binaries
+# same four commands, rows "baseline", "baseline1", "baseanswer" and
+# "baseanswer1", right after this build's), for before/after comparisons in one run, and then both binaries
 # in turn with bench/ab.sh (interleaved medians, the figures to quote); it
 # writes no docs/performance.md table then (only
 # $CALLWALL_COMPARE_DIR/table.md).
@@ -118,10 +121,13 @@ floor_cmd="$root/build/release/pcap_floor $file"
 floormap_cmd="$root/build/release/pcap_floor --mapped $file"
 callwall_cmd="$root/build/release/callwall analyze -q $file --db $db"
 callwall1_cmd="$root/build/release/callwall analyze -q $file --db $db --threads 1"
+answer_cmd="$root/build/release/callwall analyze $file --db $db"
+answer1_cmd="$root/build/release/callwall analyze $file --db $db --threads 1"
 ndpi_cmd="ndpiReader -i $file -q"
 tshark_cmd="tshark -r $file -n -T fields -e frame.number -e tls.handshake.extensions_server_name -e dns.qry.name -e stun.type -e rtp.ssrc --enable-heuristic rtp_udp --enable-heuristic rtcp_udp --enable-heuristic stun_udp --enable-heuristic stun_tcp"
-printf 'floor\t%s\nfloormap\t%s\ncallwall\t%s\ncallwall1\t%s\nndpi\t%s\ntshark\t%s\n' \
+printf 'floor\t%s\nfloormap\t%s\ncallwall\t%s\ncallwall1\t%s\nanswer\t%s\nanswer1\t%s\nndpi\t%s\ntshark\t%s\n' \
     "bench/pcap_floor FILE" "bench/pcap_floor --mapped FILE" "callwall analyze -q FILE --db DB" "callwall analyze -q FILE --db DB --threads 1" \
+    "callwall analyze FILE --db DB" "callwall analyze FILE --db DB --threads 1" \
     "ndpiReader -i FILE -q" \
     "$(echo "$tshark_cmd" | sed "s|$file|FILE|")" >"$dir/commands.txt"
 
@@ -139,11 +145,16 @@ bench floor 1 "$runs" true "$floor_cmd"
 bench floormap 1 "$runs" true "$floormap_cmd"
 bench callwall 1 "$runs" "rm -f $db $db-wal $db-shm" "$callwall_cmd"
 bench callwall1 1 "$runs" "rm -f $db $db-wal $db-shm" "$callwall1_cmd"
+bench answer 1 "$runs" "rm -f $db $db-wal $db-shm" "$answer_cmd"
+bench answer1 1 "$runs" "rm -f $db $db-wal $db-shm" "$answer1_cmd"
 if [ -n "${CALLWALL_COMPARE_BASELINE:-}" ]; then
     base="$CALLWALL_COMPARE_BASELINE"
     printf 'baseline\t%s analyze -q FILE --db DB\nbaseline1\t%s analyze -q FILE --db DB --threads 1\n' "$base" "$base" >>"$dir/commands.txt"
     bench baseline 1 "$runs" "rm -f $db $db-wal $db-shm" "$base analyze -q $file --db $db"
     bench baseline1 1 "$runs" "rm -f $db $db-wal $db-shm" "$base analyze -q $file --db $db --threads 1"
+    printf 'baseanswer\t%s analyze FILE --db DB\nbaseanswer1\t%s analyze FILE --db DB --threads 1\n' "$base" "$base" >>"$dir/commands.txt"
+    bench baseanswer 1 "$runs" "rm -f $db $db-wal $db-shm" "$base analyze $file --db $db"
+    bench baseanswer1 1 "$runs" "rm -f $db $db-wal $db-shm" "$base analyze $file --db $db --threads 1"
 fi
 if have ndpiReader ndpi; then
     bench ndpi 1 "$peer_runs" true "$ndpi_cmd"

@@ -157,7 +157,6 @@ KNOWN_INCLUDES = {
     "src/pipeline/shard_merge.hpp": {"store/store.hpp"},
     "src/pipeline/shard_records.hpp": {"store/store.hpp"},
     "src/pipeline/shards.hpp": {"store/store.hpp"},
-    "src/store/report_reader.hpp": {"report/report.hpp"},
 }
 INCLUDE = re.compile(r'^#include "([^"]+)"')
 

@@ -84,6 +84,10 @@ struct FlowFacts {
     /// (flow::role_bit: 1 client asked, 2 client answered, 4 server asked,
     /// 8 server answered); 0: none decoded.
     uint8_t roles = 0;
+    /// The row's own name and its source (the name the flow was meant for:
+    /// its SNI, the host asked of a proxy, its first DNS name...; "" for
+    /// none): what a report shows of an evidence flow. `names` holds all.
+    std::string name, name_source;
 
     [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
 };

@@ -46,6 +46,8 @@ void each_text(Record& r, Facts& f, Fn&& fn) {
     fn(r.icmp_from, f.icmp_from);
     fn(r.app, f.app);
     fn(r.stored_outcome, f.stored_outcome);
+    fn(r.name, f.name);
+    fn(r.name_source, f.name_source);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 // the flow's facts as facts_of gives them (the row's columns), its names as
 // its flow_name rows (once each, by source descending, then name).
 //
-// Memory is bounded: a compact record per flow (~190 bytes, text interned)
+// Memory is bounded: a compact record per flow (~200 bytes, text interned)
 // up to `max_flows`; one more and everything kept is dropped, and the run's
 // attribution reads its rows back as before.
 #pragma once
@@ -70,13 +70,14 @@ public:
 
 private:
     /// A FlowFacts with its text interned (addresses, state, app and outcome
-    /// repeat from flow to flow) and its names elsewhere: ~190 bytes.
+    /// repeat from flow to flow) and its names elsewhere: ~200 bytes.
     struct Record {
         uint64_t id = 0;
         double first_ts = 0, last_ts = 0, first_syn_ts = 0, last_syn_ts = 0;
         uint64_t packets_c2s = 0, packets_s2c = 0;
         uint32_t syn_count = 0, synack_count = 0, icmp_errors = 0;
         uint32_t transport = 0, client_ip = 0, server_ip = 0, state = 0, icmp_from = 0, app = 0, stored_outcome = 0;
+        uint32_t name = 0, name_source = 0;
         uint32_t names_at = 0;  ///< into names_
         uint16_t names_n = 0;
         uint16_t client_port = 0, server_port = 0;

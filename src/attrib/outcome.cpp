@@ -535,6 +535,8 @@ void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& r) 
         r.icmp_from.clear();
     r.icmp_family = r.icmp_from.find(':') != std::string::npos ? 6 : 4;
     r.app.assign(app.app);
+    r.name.assign(app.name);
+    r.name_source.assign(app.name_source);
     r.names.clear();
     facts::copy_app_facts(app, r);
     r.link_broadcast = f.link_broadcast;

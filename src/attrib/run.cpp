@@ -4,6 +4,7 @@
 // flows were kept as their rows were written (attrib/kept_flows.hpp), from
 // memory, its rows written once every flow is attributed.
 #include "attrib/kept_flows.hpp"
+#include "attrib/run_detail.hpp"
 #include "attrib/stage.hpp"
 #include "attrib/attrib.hpp"
 #include "attrib/run_attribution.hpp"
@@ -100,7 +101,8 @@ void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowR
 
 RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
                             const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept,
-                            const EntryVerdictHook& entry_hook, const FlowOutcomeHook& outcome_hook) {
+                            const EntryVerdictHook& entry_hook, const FlowOutcomeHook& outcome_hook,
+                            RunDetail* detail) {
     const auto check = [&] {
         if (cancelled && cancelled()) throw AttributionCancelled();
     };
@@ -131,6 +133,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     std::vector<Pending> pending;
     const std::set<int> kNoTtls;
     std::vector<EntryAccumulator> per_entry(c.entries().size());
+    std::optional<RunDetailKeeper> keeper;
+    if (detail) keeper.emplace(*detail, c.entries().size());
     if (!kept) io.begin_writing();
     std::vector<FlowFacts> flows;
     size_t kept_at = 0;
@@ -144,6 +148,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         after = flows.back().id;
         for (auto& f : flows) {
             ++out.flows;
+            if (keeper) keeper->before_orienting(f);
             orient_flow(f);
             FlowContext ctx;
             ctx.host_pair_succeeded = x.stun_succeeded.count(f.client_ip) > 0;
@@ -158,6 +163,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             FlowResult r =
                 stage::attribute_flow(f, classify_flow(f, x.capture_end, ttls, ctx), c, per_entry, out, &ctx);
             if (outcome_hook) outcome_hook(f, r.outcome);
+            if (keeper) keeper->add(f, r, per_entry, c);
             const bool outcome_changed = r.outcome_column != f.stored_outcome;
             if (!kept)
                 write_flow(io, c, r, outcome_changed, out);
@@ -166,6 +172,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         }
     }
     check();
+    if (keeper) keeper->finish();
     if (kept) {
         io.begin_writing();  // waits for the indexes built behind
         for (const Pending& p : pending) write_flow(io, c, p.result, p.outcome_changed, out);

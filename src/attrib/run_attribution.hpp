@@ -14,6 +14,7 @@
 namespace callwall::attrib {
 
 class KeptFlows;
+struct RunDetail;
 
 /// Loads the run's facts from the store, attributes, and writes the results.
 /// Throws store::StoreError on database failure.
@@ -25,10 +26,12 @@ class KeptFlows;
 /// complete, they are attributed instead of the rows read back.
 /// `entry_hook` (optional) adds what the command knows to each verdict;
 /// `outcome_hook` (optional) is told each flow's outcome.
+/// `detail` (optional) gets what a report shows beside the verdicts, kept
+/// during the same pass (attrib/run_detail.hpp).
 RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c,
                             const std::function<bool()>& cancelled = {}, const FlowContextHook& hook = {},
                             KeptFlows* kept = nullptr, const EntryVerdictHook& entry_hook = {},
-                            const FlowOutcomeHook& outcome_hook = {});
+                            const FlowOutcomeHook& outcome_hook = {}, RunDetail* detail = nullptr);
 
 /// run_attribution was told to stop (Ctrl-C); the database is as before it.
 class AttributionCancelled : public std::runtime_error {

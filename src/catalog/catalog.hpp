@@ -541,6 +541,11 @@ struct SourceText {
 /// Human-readable conditions, e.g. "SDK 2.9.0 or later; feature: RTMP converter";
 /// "-" when there are none.
 [[nodiscard]] std::string describe_conditions(const Conditions& c);
+/// An entry's ports as a run records them: "443", "3478-3481", comma-joined.
+[[nodiscard]] std::string ports_text(const Entry& e);
+/// An entry's destinations as written, space-joined: its names, then its
+/// addresses (catalog schema 2).
+[[nodiscard]] std::string destinations_text(const Entry& e);
 
 /// `catalog list --format json`: an array of entries as in DESIGN.md
 /// ("Interfaces others rely on"), plus products that cannot be allow-listed as

@@ -255,6 +255,23 @@ bool Selection::matches(std::string_view vendor_name, std::string_view product_n
     return true;
 }
 
+std::string ports_text(const Entry& e) {
+    std::string s;
+    for (const auto& r : e.ports) {
+        if (!s.empty()) s += ",";
+        s += r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi);
+    }
+    return s;
+}
+
+std::string destinations_text(const Entry& e) {
+    std::string s;
+    for (const auto& d : e.destinations) s += (s.empty() ? "" : " ") + d.as_written;
+    // Address destinations (catalog schema 2) follow the names, as written.
+    for (const auto& a : e.addresses) s += (s.empty() ? "" : " ") + a.as_written;
+    return s;
+}
+
 std::string describe_conditions(const Conditions& c) {
     std::string out;
     auto add = [&](const std::string& s) {

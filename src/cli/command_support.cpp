@@ -16,6 +16,7 @@
 #include "attrib/attrib.hpp"
 #include "report/report.hpp"
 #include "cli/commands.hpp"
+#include "report/from_run.hpp"
 
 namespace callwall::cli {
 
@@ -376,7 +377,7 @@ int attribute_and_print(const char* cmd, run::Session& session, const std::vecto
     report::ReportOptions opt;
     opt.run = session.run_id();
     opt.vendors = vendors;
-    const report::ReportData d = report::load(session.store(), opt);
+    const report::ReportData d = report::answer(session, *verdicts, opt);
     report::TextOptions text;
     text.evidence = verbosity == Verbosity::verbose;
     if (!quiet && !write_stdout(report::render_text(d, text), cmd)) return kExitOutput;

@@ -87,7 +87,8 @@ std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose,
 /// cannot be written, kExitFailOn when `fail_on` ("blocked" or "partial") matches, kExitDatabase
 /// (after a one-line message) when the database fails, else kExitOk.
 /// `after` (optional) runs with the verdicts before anything is printed (it
-/// may write more rows of the run, which the printed report then shows).
+/// may record allow-lists through the session, which the printed report
+/// then shows). What is printed comes from memory (report/from_run.hpp).
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
                         const std::string& fail_on, Verbosity verbosity,
                         const std::function<void(const attrib::RunVerdicts&)>& after = {});

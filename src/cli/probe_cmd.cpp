@@ -104,7 +104,7 @@ void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const
     for (const auto& [format, name] :
          {std::pair{catalog::ExportFormat::Nft, "nft"}, std::pair{catalog::ExportFormat::Iptables, "iptables"}}) {
         eo.format = format;
-        session.store().write_allow_list(session.run_id(), name, catalog::render_export(cat, eo));
+        session.write_allow_list(name, catalog::render_export(cat, eo));
     }
 }
 

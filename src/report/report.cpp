@@ -1,4 +1,4 @@
-// The text, JSON and CSV renderings (the reads are the store's: store/report_reader.hpp). See report/report.hpp.
+// The text, JSON and CSV renderings (the reads: report/load.cpp). See report/report.hpp.
 #include "report/report.hpp"
 #include "report/html_parts.hpp"
 #include "report/text_parts.hpp"
@@ -12,15 +12,9 @@
 #include <stdexcept>
 
 #include "catalog/catalog.hpp"
-#include "store/store.hpp"
-#include "store/report_reader.hpp"
 #include "util/split.hpp"
 
 namespace callwall::report {
-
-ReportData load(const std::string& db_path, const ReportOptions& opt) { return store::load_report(db_path, opt); }
-
-ReportData load(store::Store& db, const ReportOptions& opt) { return store::load_report(db, opt); }
 
 namespace {
 

@@ -1,5 +1,7 @@
-// Reports of a run, read back from the database: text (for a firewall team),
-// JSON (the stable interface in DESIGN.md), CSV, and a self-contained HTML page.
+// Reports of a run, read back from the database (load: report/load.cpp) or,
+// for the run a command just attributed, taken from memory
+// (report/from_run.hpp): text (for a firewall team), JSON (the stable
+// interface in DESIGN.md), CSV, and a self-contained HTML page.
 #pragma once
 
 #include <cstdint>
@@ -98,6 +100,8 @@ struct ReportData {
 };
 
 inline constexpr size_t kMaxEvidence = 5;
+/// Groups of other flows a report lists (the largest).
+inline constexpr size_t kOtherFlowGroupsShown = 12;
 
 /// `schema_version` of the JSON report (docs/report.schema.json).
 inline constexpr int kJsonSchemaVersion = 1;

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "attrib/kept_flows.hpp"
+#include "attrib/run_detail.hpp"
 #include "attrib/live.hpp"
 #include "facts/naming.hpp"
 #include "attrib/flow_row.hpp"
@@ -85,6 +86,14 @@ struct Session::Impl {
     double live_cost = 0;  ///< under live_mu
     bool live_in_flight = false;  ///< decoding thread only
     std::optional<attrib::RunVerdicts> last_verdicts;  ///< of the run's last attribution
+    std::optional<attrib::RunDetail> detail;  ///< of the run's final attribution
+    RunRow row;  ///< the run's row as last written (its totals aside)
+    /// The run's row: its totals, status and end written (and kept in `row`).
+    void write_row(store::RunStatus st, double ended_at) {
+        db->update_run(run_id, analyzer->totals(), st, ended_at);
+        row.status = std::string(store::to_string(st));
+        if (ended_at > 0) row.ended_at = ended_at;
+    }
     uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
     double last_commit = 0;  ///< when a checkpoint last committed (file runs)
     uint32_t checkpoints_since_commit = 0;
@@ -196,6 +205,15 @@ void Session::Impl::begin() {
     info.catalog_digest = o.catalog->digest();
     info.started_at = util::wall_s();
     run_id = db->begin_run(info);
+    row = RunRow{};
+    row.id = run_id;
+    row.kind = info.kind;
+    row.source = info.source;
+    row.status = std::string(store::to_string(store::RunStatus::Running));
+    row.command_line = info.command_line;
+    row.catalog_digest = info.catalog_digest;
+    row.sources = info.sources;
+    row.started_at = info.started_at;
 
     pipeline::AnalyzerConfig cfg;
     cfg.flows.max_flows = o.max_flows;
@@ -240,6 +258,7 @@ void Session::Impl::begin() {
     live_done.reset();
     live_in_flight = false;
     last_verdicts.reset();
+    detail.reset();
     if (o.refresh_s > 0) {
         analyzer->track_written();
         live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
@@ -275,6 +294,13 @@ Session::~Session() {
 int64_t Session::run_id() const noexcept { return impl_->run_id; }
 const attrib::RunVerdicts* Session::last_verdicts() const noexcept {
     return impl_->last_verdicts ? &*impl_->last_verdicts : nullptr;
+}
+const attrib::RunDetail* Session::run_detail() const noexcept { return impl_->detail ? &*impl_->detail : nullptr; }
+const RunRow& Session::run_row() const noexcept { return impl_->row; }
+const catalog::Catalog& Session::catalog() const noexcept { return *impl_->o.catalog; }
+void Session::write_allow_list(const std::string& format, const std::string& text) {
+    impl_->db->write_allow_list(impl_->run_id, format, text);
+    impl_->row.allow_lists[format] = text;
 }
 store::Store& Session::store() noexcept { return *impl_->db; }
 pipeline::Analyzer& Session::analyzer() noexcept { return *impl_->analyzer; }
@@ -376,7 +402,7 @@ void Session::finish(Status status, const std::string& ended_by) {
     if (s.kept) s.kept->set_run_totals(t.packets ? t.last_ts : 0, t.flows_evicted_full);
     s.note_events_closed();
     s.note_busy_waits();
-    s.db->update_run(s.run_id, t, store_status(status), util::wall_s());
+    s.write_row(store_status(status), util::wall_s());
     s.db->flush();
 }
 
@@ -385,7 +411,7 @@ void Session::fail(const store::StoreError& e) noexcept {
     s.status = Status::Failed;
     try {
         s.analyzer->totals().notes += stop_note(e);
-        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Failed, util::wall_s());
+        s.write_row(store::RunStatus::Failed, util::wall_s());
         s.db->flush();
     } catch (...) {
         // The database keeps every committed batch; the run stays "running".
@@ -396,13 +422,14 @@ void Session::fail(const store::StoreError& e) noexcept {
 std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()>& cancelled) {
     Impl& s = *impl_;
     attrib::RunVerdicts v;
+    attrib::RunDetail detail;
     try {
         v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context, s.kept.get(),
-                                    s.o.entry_verdict, s.o.flow_outcome);
+                                    s.o.entry_verdict, s.o.flow_outcome, &detail);
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
         s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";
-        s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Interrupted, util::wall_s());
+        s.write_row(store::RunStatus::Interrupted, util::wall_s());
         s.db->flush();
         s.run_end_event();
         return std::nullopt;
@@ -410,8 +437,9 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     s.db->flush();
     s.verdict_events(v);
     s.run_end_event();
+    s.detail = std::move(detail);
     if (s.note_events_closed()) {  // the stream closed on the verdict lines
-        s.db->update_run(s.run_id, s.analyzer->totals(), store_status(s.status), util::wall_s());
+        s.write_row(store_status(s.status), util::wall_s());
         s.db->flush();
     }
     return v;

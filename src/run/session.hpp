@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -29,6 +30,9 @@ class Store;
 class StoreError;
 struct RunTotals;
 }  // namespace callwall::store
+namespace callwall::attrib {
+struct RunDetail;
+}  // namespace callwall::attrib
 namespace callwall::pipeline {
 class Analyzer;
 struct FanoutInput;
@@ -37,6 +41,17 @@ struct FanoutInput;
 namespace callwall::run {
 
 enum class Status : uint8_t { Completed, Interrupted, Failed };
+
+/// The run's row as the session last wrote it (its totals aside:
+/// Session::totals()).
+struct RunRow {
+    int64_t id = 0;
+    std::string kind, source, status, command_line, catalog_digest;
+    std::vector<std::string> sources;
+    double started_at = 0, ended_at = 0;  ///< wall clock; ended_at 0 while it runs
+    /// Allow-lists written for the run (write_allow_list), by format.
+    std::map<std::string, std::string> allow_lists;
+};
 
 struct Options {
     std::string db_path;
@@ -178,6 +193,18 @@ public:
     /// The verdicts of the run's last attribution (live refresh or final);
     /// null before the first one of the run.
     [[nodiscard]] const attrib::RunVerdicts* last_verdicts() const noexcept;
+
+    /// What the run's final attribution kept for a report beside its
+    /// verdicts (attrib/run_detail.hpp); null before attribute() returned.
+    [[nodiscard]] const attrib::RunDetail* run_detail() const noexcept;
+    /// The run's row as last written.
+    [[nodiscard]] const RunRow& run_row() const noexcept;
+    /// The catalog the run is attributed with.
+    [[nodiscard]] const catalog::Catalog& catalog() const noexcept;
+    /// Records the allow-list for what the run found blocked, in one format
+    /// (store::Store::write_allow_list), and keeps it in run_row().
+    /// May throw store::StoreError.
+    void write_allow_list(const std::string& format, const std::string& text);
 
 private:
     /// process()'s every checkpoint_packets frames: the totals written, a

@@ -15,23 +15,6 @@
 namespace callwall::store {
 namespace {
 
-std::string ports_text(const catalog::Entry& e) {
-    std::string s;
-    for (const auto& r : e.ports) {
-        if (!s.empty()) s += ",";
-        s += r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi);
-    }
-    return s;
-}
-
-std::string destinations_text(const catalog::Entry& e) {
-    std::string s;
-    for (const auto& d : e.destinations) s += (s.empty() ? "" : " ") + d.as_written;
-    // Address destinations (catalog schema 2) follow the names, as written.
-    for (const auto& a : e.addresses) s += (s.empty() ? "" : " ") + a.as_written;
-    return s;
-}
-
 // A verdict's list as the JSON array the verdict table holds (schema
 // version 3): numbers as they are, text quoted.
 template <class T>
@@ -366,7 +349,9 @@ void AttributionIo::write_entry(const catalog::Entry& e, std::string_view docume
     Statement& ce = *ins_entry_;
     ce.bind(1, run_).bind(2, e.id).bind(3, e.vendor).bind(4, e.product).bind(5, e.edition);
     ce.bind(6, e.document_date).bind(7, e.service).bind(8, catalog::to_string(e.transport));
-    ce.bind(9, ports_text(e)).bind(10, destinations_text(e)).bind(11, catalog::to_string(e.direction));
+    ce.bind(9, catalog::ports_text(e))
+        .bind(10, catalog::destinations_text(e))
+        .bind(11, catalog::to_string(e.direction));
     ce.bind(12, e.required ? 1 : 0).bind(13, catalog::describe_conditions(e.conditions));
     ce.bind(14, e.source.file).bind(15, e.source.section).bind(16, document_title);
     ce.run("writing a catalog entry");

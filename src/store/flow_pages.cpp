@@ -18,7 +18,7 @@ namespace {
     "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "       \
     "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "          \
     "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, coalesce(outcome,''), "    \
-    "link_broadcast, roles" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_READ) " "
+    "link_broadcast, roles, name, name_source" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_READ) " "
 constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
     "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
 constexpr const char* kOneFlowFactsSql =
@@ -54,6 +54,8 @@ void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
     f.stored_outcome = st.text(i++);
     f.link_broadcast = st.integer(i++) != 0;
     f.roles = static_cast<uint8_t>(st.integer(i++));
+    f.name = st.text(i++);
+    f.name_source = st.text(i++);
 #define CALLWALL_FLOW_APP_FACT_READ(type, member, init, decl, stored) f.member = static_cast<type>(st.int64(i++));
     CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_READ)
 #undef CALLWALL_FLOW_APP_FACT_READ

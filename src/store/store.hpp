@@ -28,11 +28,6 @@ namespace callwall::facts {
 class FactSink;
 }  // namespace callwall::facts
 
-namespace callwall::report {
-struct ReportData;
-struct ReportOptions;
-}  // namespace callwall::report
-
 struct sqlite3;
 
 namespace callwall::store {
@@ -335,7 +330,7 @@ public:
 
 private:
     friend class AttributionIo;  // attribution's reads and writes (src/store/attribution_io.hpp)
-    friend report::ReportData load_report(Store& db, const report::ReportOptions& opt);  // src/store/report_reader.hpp
+    friend class ReadDb;  // the report's reads through this connection (src/store/read_query.hpp)
     Store();
     void exec(const char* sql);
     [[nodiscard]] bool has_column(const char* table, std::string_view column);

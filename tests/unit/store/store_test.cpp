@@ -18,7 +18,6 @@
 #include "report/report.hpp"
 #include "golden/run_util.hpp"
 #include "store/attribution_io.hpp"
-#include "store/report_reader.hpp"
 #include "unit/store/schema_v1.hpp"
 
 namespace callwall::store {
@@ -354,7 +353,7 @@ TEST(Store, AReaderOfTheStoreSeesRowsWaitingInAGroup) {
     for (uint64_t i = 1; i <= 5; ++i) s->add_flow(run, sample_flow(i), {});
     report::ReportOptions opt;
     opt.run = run;
-    EXPECT_EQ(load_report(*s, opt).other_flows, 5u);
+    EXPECT_EQ(report::load(*s, opt).other_flows, 5u);
 }
 
 TEST(Store, SecondRunIsAppendedAndFirstKept) {

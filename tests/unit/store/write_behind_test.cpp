@@ -19,7 +19,6 @@
 #include "report/report.hpp"
 #include "golden/run_util.hpp"
 #include "small_disk.hpp"
-#include "store/report_reader.hpp"
 
 namespace callwall::store {
 namespace {
@@ -148,7 +147,7 @@ TEST(WriteBehind, ReadersSeeEveryRowQueuedBeforeThem) {
     s->update_run(run, t, RunStatus::Running, 0);
     report::ReportOptions opt;
     opt.run = run;
-    const report::ReportData d = load_report(*s, opt);
+    const report::ReportData d = report::load(*s, opt);
     EXPECT_EQ(d.run.packets, 4242u) << "the report read before the writer applied the queued update";
     s->flush();
     s->write_behind(false);  // waits for the writer

@@ -1,111 +1,30 @@
-// The report's reads: one run's results as report::ReportData. The text,
-// JSON, CSV and HTML renderings (src/report) see no SQL. See
-// store/report_reader.hpp.
-#include "store/report_reader.hpp"
-
-#include "store/conn.hpp"
-#include "store/read_open.hpp"
-#include "util/split.hpp"
-
-#include <sqlite3.h>
-#include <sys/stat.h>
+// Reading a run's report back from its database: the run's row, its
+// verdicts with their evidence flows, products, catalog gaps, other flows and
+// allow-lists, through the store's typed reads (store/read_query.hpp). See
+// report::load in report/report.hpp; report/from_run.cpp builds the same from
+// a run's memory.
 #include <sys/statvfs.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
 
-namespace callwall::store {
+#include "report/from_run.hpp"
+#include "report/report.hpp"
+#include "report/vendor_filter.hpp"
+#include "store/read_query.hpp"
+#include "store/store.hpp"
+#include "util/split.hpp"
 
-using report::EvidenceFlow;
-using report::kMaxEvidence;
-using report::NoSuchRun;
-using report::OtherFlowsSummary;
-using report::ProductRow;
-using report::ReportData;
-using report::ReportOptions;
-using report::UnmatchedVendorFlow;
-using report::VerdictRow;
+namespace callwall::report {
 
-namespace {
-
-// How `report` opens a database it reads: store/read_open.hpp.
-
-// The report's queries, each read to its end (or abandoned) and finalised
-// when it goes. A read error ends the rows, as it always has: the report
-// shows what could be read.
-class Query {
-public:
-    explicit Query(sqlite3_stmt* st) : st_(st) {}
-    ~Query() { sqlite3_finalize(st_); }
-    Query(const Query&) = delete;
-    Query& operator=(const Query&) = delete;
-    bool row() { return sqlite3_step(st_) == SQLITE_ROW; }
-    void reset() { sqlite3_reset(st_); }
-    Query& bind(int i, int64_t v) {
-        sqlite3_bind_int64(st_, i, v);
-        return *this;
-    }
-    Query& bind(int i, const std::string& v) {
-        sqlite3_bind_text(st_, i, v.c_str(), -1, SQLITE_TRANSIENT);
-        return *this;
-    }
-    /// Text up to its first NUL ("" for NULL).
-    [[nodiscard]] std::string text(int i) const {
-        const auto* t = sqlite3_column_text(st_, i);
-        return t ? reinterpret_cast<const char*>(t) : "";
-    }
-    [[nodiscard]] int64_t int64(int i) const { return sqlite3_column_int64(st_, i); }
-    [[nodiscard]] uint64_t u64(int i) const { return static_cast<uint64_t>(sqlite3_column_int64(st_, i)); }
-    [[nodiscard]] int integer(int i) const { return sqlite3_column_int(st_, i); }
-    [[nodiscard]] double real(int i) const { return sqlite3_column_double(st_, i); }
-
-private:
-    sqlite3_stmt* st_;
-};
-
-class ReadDb {
-public:
-    /// Borrows an open connection (the writer's, e.g. during a live capture).
-    ReadDb(sqlite3* borrowed, const std::string& path) : path_(path), db_(borrowed), owned_(false) {}
-    ReadDb(const std::string& path, ReadMode mode) : path_(path) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + ": no such database");
-        std::string why;
-        db_ = open_reading(path, mode, &why);
-        if (!db_) throw std::runtime_error(path + ": cannot open database: " + why);
-    }
-    /// See first_read_ok().
-    bool can_read() { return first_read_ok(db_); }
-    ~ReadDb() {
-        if (owned_) sqlite3_close(db_);
-    }
-    Query prep(const char* sql) {
-        sqlite3_stmt* st = nullptr;
-        const int rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
-        if (rc != SQLITE_OK) {
-            sqlite3_finalize(st);
-            if ((rc & 0xFF) == SQLITE_NOTADB) throw std::runtime_error(path_ + ": not a SQLite database");
-            throw std::runtime_error(path_ + ": not a callwall database (or an older one): " + sqlite3_errmsg(db_));
-        }
-        return Query(st);
-    }
-
-private:
-    std::string path_;
-    sqlite3* db_ = nullptr;
-    bool owned_ = true;
-};
-
-ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt);
-
-}  // namespace
+using store::ReadDb;
+using Query = store::ReadQuery;
 
 namespace {
 // Free space on the file system holding `path`, in bytes (-1 unknown).
@@ -120,16 +39,9 @@ constexpr int64_t kNearlyFullBytes = 1 << 20;
 
 // Fills status_detail (see RunInfo) from the status, the notes and, for a
 // run still marked running, whether its writer process is alive.
-void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r) {
+void describe_status(ReadDb& db, const std::string& db_path, RunInfo& r) {
     if (r.status == "failed") {
-        if (r.notes.find(kDiskFullNote) != std::string::npos) {
-            r.status_detail = "this run " + std::string(kDiskFullNote);
-        } else {
-            r.status_detail = "this run failed";
-            const auto at = r.notes.find("stopped: ");
-            if (at != std::string::npos)
-                r.status_detail += " (" + r.notes.substr(at, r.notes.find('\n', at) - at) + ")";
-        }
+        describe_failed(r);
         return;
     }
     if (r.status != "running") return;
@@ -141,7 +53,7 @@ void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r)
                           " while it was still running: the copy holds what had been written by then";
         return;
     }
-    WriterId w;
+    store::WriterId w;
     // Version-1 databases (and read-only copies of them) lack the columns.
     Query has = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='writer_pid'");
     if (has.row() && has.integer(0) > 0) {
@@ -156,12 +68,12 @@ void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r)
         }
     }
     const std::string pid = std::to_string(w.pid);
-    switch (writer_state(w)) {
-        case WriterState::Alive:
+    switch (store::writer_state(w)) {
+        case store::WriterState::Alive:
             r.still_running = true;
             r.status_detail = "this run is still running (pid " + pid + ")";
             return;
-        case WriterState::Gone: {
+        case store::WriterState::Gone: {
             r.status_detail = "this run never finished: the process was killed";
             const auto slash = db_path.find_last_of('/');
             const int64_t free = free_bytes(slash == std::string::npos ? "." : db_path.substr(0, slash + 1));
@@ -170,11 +82,11 @@ void describe_status(ReadDb& db, const std::string& db_path, report::RunInfo& r)
                                    std::to_string(free / 1024) + " KiB free)";
             return;
         }
-        case WriterState::OtherBoot:
+        case store::WriterState::OtherBoot:
             r.status_detail =
                 "this run never finished: its process (pid " + pid + ") ran before a reboot or on another machine";
             return;
-        case WriterState::Unknown:
+        case store::WriterState::Unknown:
             r.status_detail =
                 "this run never finished (the process was killed, or is still running: the database "
                 "does not record which process wrote it)";
@@ -197,7 +109,7 @@ std::string run_ids(ReadDb& db) {
 }
 
 // The run row asked for (the latest by default), its status in words and its inputs.
-void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, report::RunInfo& r) {
+void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, RunInfo& r) {
     const std::string columns =
         "SELECT id, kind, source, status, command_line, tool_version, coalesce(catalog_digest,''), notes, started_at, "
         "coalesce(ended_at,0), coalesce(first_ts,0), coalesce(last_ts,0), packets, bytes, truncated_packets, "
@@ -249,28 +161,6 @@ void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, 
     }
     if (r.sources.empty()) r.sources.push_back(r.source);
 }
-
-// Which vendors' rows the report shows: all (--all-entries), those named
-// (--vendor, any case), or those seen in the run.
-class VendorFilter {
-public:
-    explicit VendorFilter(const ReportOptions& opt) : all_(opt.all_entries) {
-        for (auto v : opt.vendors) lower_.insert(lowered(std::move(v)));
-    }
-    [[nodiscard]] bool wanted(const std::string& vendor, bool seen) const {
-        if (all_) return true;
-        if (lower_.empty()) return seen;
-        return lower_.count(lowered(vendor)) > 0;
-    }
-
-private:
-    static std::string lowered(std::string v) {
-        for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return v;
-    }
-    bool all_;
-    std::set<std::string> lower_;
-};
 
 // Product conclusions; returns the vendors the run concluded anything about (seen).
 std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter& vf, ReportData& d) {
@@ -462,12 +352,11 @@ void read_other_flows(ReadDb& db, int64_t run, ReportData& d) {
         d.other_flows += groups.back().flows;
     }
     // The largest twelve, ties by transport, app and port (each group is one of those triples).
-    constexpr size_t kShown = 12;
     const auto larger = [](const OtherFlowsSummary& a, const OtherFlowsSummary& b) {
         if (a.flows != b.flows) return a.flows > b.flows;
         return std::tie(a.transport, a.app, a.server_port) < std::tie(b.transport, b.app, b.server_port);
     };
-    const size_t n = std::min(groups.size(), kShown);
+    const size_t n = std::min(groups.size(), kOtherFlowGroupsShown);
     std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n), groups.end(), larger);
     groups.resize(n);
     d.other_summary = std::move(groups);
@@ -479,7 +368,7 @@ void read_allow_lists(ReadDb& db, int64_t run, ReportData& d) {
     if (!t.row() || t.integer(0) == 0) return;
     Query q = db.prep("SELECT format, text FROM allow_list WHERE run_id=? ORDER BY format");
     q.bind(1, run);
-    while (q.row()) d.allow_lists.push_back(report::AllowList{std::string(q.text(0)), std::string(q.text(1))});
+    while (q.row()) d.allow_lists.push_back(AllowList{std::string(q.text(0)), std::string(q.text(1))});
 }
 
 ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions& opt) {
@@ -499,37 +388,16 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
 }
 }  // namespace
 
-ReportData load_report(const std::string& db_path, const ReportOptions& opt) {
-    // A closed database: read the file alone, then make sure no writer came
-    // (and perhaps went) meanwhile; if one did, look again (see ReadDb).
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        const FileState before = file_state(db_path);
-        if (!before.exists) throw std::runtime_error(db_path + ": no such database");
-        if (before.wal) break;
-        try {
-            ReadDb db(db_path, ReadMode::Immutable);
-            ReportData d = load_with(db, db_path, opt);
-            if (file_state(db_path) == before) return d;
-        } catch (const std::runtime_error&) {
-            if (file_state(db_path) == before) throw;
-        }
-    }
-    {
-        ReadDb db(db_path, ReadMode::ReadOnly);
-        if (db.can_read()) return load_with(db, db_path, opt);
-    }
-    ReadDb db(db_path, ReadMode::Immutable);
-    ReportData d = load_with(db, db_path, opt);
-    d.read_warning = "read without " + db_path +
-                     "-wal (its -wal/-shm files cannot be opened here): the last commits of a running or killed run "
-                     "may be missing";
+ReportData load(const std::string& db_path, const ReportOptions& opt) {
+    ReportData d;
+    const std::string warning = ReadDb::read_settled(db_path, [&](ReadDb& db) { d = load_with(db, db_path, opt); });
+    d.read_warning = warning;
     return d;
 }
 
-ReportData load_report(Store& db, const ReportOptions& opt) {
-    db.sync_writes();
-    ReadDb reader(db.c_->db, db.path());
+ReportData load(store::Store& db, const ReportOptions& opt) {
+    ReadDb reader(db);
     return load_with(reader, db.path(), opt);
 }
 
-}  // namespace callwall::store
+}  // namespace callwall::report

@@ -1,0 +1,108 @@
+// What a report shows beside the verdicts, kept during attribution. See
+// attrib/run_detail.hpp.
+#include "attrib/run_detail.hpp"
+
+#include <algorithm>
+
+namespace callwall::attrib {
+namespace {
+
+// Text as a row reads it back: up to its first NUL.
+std::string as_read(const std::string& s) {
+    const auto nul = s.find('\0');
+    return nul == std::string::npos ? s : s.substr(0, nul);
+}
+
+}  // namespace
+
+const Evidence* RunDetail::kept_evidence(uint32_t entry, uint64_t id) const noexcept {
+    if (entry >= kept.size()) return nullptr;
+    for (const auto& [flow, evidence] : kept[entry])
+        if (flow == id) return &evidence;
+    return nullptr;
+}
+
+RunDetailKeeper::RunDetailKeeper(RunDetail& out, size_t entries) : out_(out) {
+    out_ = RunDetail{};
+    out_.kept.resize(entries);
+}
+
+void RunDetailKeeper::before_orienting(const FlowFacts& f) {
+    client_ip_.assign(f.client_ip);
+    server_ip_.assign(f.server_ip);
+    client_port_ = f.client_port;
+    server_port_ = f.server_port;
+    packets_c2s_ = f.packets_c2s;
+    packets_s2c_ = f.packets_s2c;
+}
+
+FlowRow RunDetailKeeper::row_of(const FlowFacts& f, const FlowResult& r) const {
+    FlowRow row;
+    row.id = f.id;
+    row.transport = as_read(f.transport);
+    row.client_ip = as_read(client_ip_);
+    row.server_ip = as_read(server_ip_);
+    row.client_port = client_port_;
+    row.server_port = server_port_;
+    row.first_ts = f.first_ts;
+    row.last_ts = f.last_ts;
+    row.packets_c2s = packets_c2s_;
+    row.packets_s2c = packets_s2c_;
+    row.state = as_read(f.state);
+    row.outcome = as_read(r.outcome_column);
+    row.app = as_read(f.app);
+    row.name = as_read(f.name);
+    row.name_source = as_read(f.name_source);
+    row.icmp_type = f.icmp_type;
+    row.icmp_code = f.icmp_code;
+    row.icmp_from = as_read(f.icmp_from);
+    return row;
+}
+
+void RunDetailKeeper::add(const FlowFacts& f, const FlowResult& r, const std::vector<EntryAccumulator>& per_entry,
+                          const catalog::Catalog& c) {
+    bool counted_any = false, keep_row = false;
+    for (const auto& m : r.matches) {
+        if (!m.counted) continue;
+        counted_any = true;
+        // Kept when the flow is among the first of its outcome's ids (the
+        // accumulator keeps them in the order added, up to a bound).
+        const EntryAccumulator& acc = per_entry[m.match.entry];
+        for (const auto* ids : {&acc.blocked_ids, &acc.observed_ids, &acc.inconclusive_ids, &acc.abandoned_ids})
+            if (!ids->empty() && ids->back() == f.id && ids->size() <= RunDetail::kKeptPerOutcome) {
+                out_.kept[m.match.entry].emplace_back(f.id, m.match.evidence);
+                keep_row = true;
+                break;
+            }
+    }
+    if (counted_any)
+        for (const auto& a : r.matches)
+            for (const auto& b : r.matches)
+                if (a.counted && b.counted && a.match.entry != b.match.entry)
+                    out_.shared.emplace(a.match.entry, b.match.entry);
+    if (keep_row && !out_.flows.count(f.id)) out_.flows.emplace(f.id, row_of(f, r));
+    if (!r.gaps.empty()) {
+        const FlowRow row = row_of(f, r);
+        for (const Gap& g : r.gaps) out_.gaps.push_back({c.vendors()[g.vendor], as_read(g.name), row});
+        return;
+    }
+    if (counted_any) return;
+    // An other flow: counted in its group (server port as recorded).
+    if (last_group_ >= groups_.size() || groups_[last_group_].first.first != f.transport ||
+        groups_[last_group_].first.second != f.app) {
+        const auto it = std::find_if(groups_.begin(), groups_.end(), [&](const auto& g) {
+            return g.first.first == f.transport && g.first.second == f.app;
+        });
+        last_group_ = static_cast<size_t>(it - groups_.begin());
+        if (it == groups_.end()) groups_.push_back({{f.transport, f.app}, {}});
+    }
+    ++groups_[last_group_].second[server_port_];
+}
+
+void RunDetailKeeper::finish() {
+    out_.other.clear();
+    for (const auto& [key, ports] : groups_)
+        for (const auto& [port, n] : ports) out_.other.push_back({as_read(key.first), as_read(key.second), port, n});
+}
+
+}  // namespace callwall::attrib

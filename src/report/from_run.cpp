@@ -1,0 +1,229 @@
+// A run's report from memory. See report/from_run.hpp; each step mirrors the
+// read of the same part in report/load.cpp (order, filters, bounds).
+#include "report/from_run.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "callwall/version.hpp"
+#include "report/vendor_filter.hpp"
+#include "run/session.hpp"
+#include "store/store.hpp"
+
+namespace callwall::report {
+namespace {
+
+// The order the report lists products and requirements in: vendor, edition
+// descending, product (then entry id), as text compares in the database.
+template <class Row>
+bool report_order(const Row& a, const Row& b) {
+    if (a.vendor != b.vendor) return a.vendor < b.vendor;
+    if (a.edition != b.edition) return a.edition > b.edition;
+    return a.product < b.product;
+}
+
+std::string comma_joined(const std::set<uint16_t>& ports) {
+    std::string out;
+    for (const uint16_t p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
+    return out;
+}
+
+EvidenceFlow evidence_flow(const attrib::FlowRow& f, attrib::Evidence kind) {
+    EvidenceFlow e;
+    e.flow_id = f.id;
+    e.transport = f.transport;
+    e.client_ip = f.client_ip;
+    e.client_port = f.client_port;
+    e.server_ip = f.server_ip;
+    e.server_port = f.server_port;
+    e.first_ts = f.first_ts;
+    e.last_ts = f.last_ts;
+    e.packets_c2s = f.packets_c2s;
+    e.packets_s2c = f.packets_s2c;
+    e.state = f.state;
+    e.outcome = f.outcome;
+    e.app = f.app;
+    e.name = f.name;
+    e.name_source = f.name_source;
+    e.evidence_kind = std::string(attrib::to_string(kind));
+    e.icmp_type = f.icmp_type;
+    e.icmp_code = f.icmp_code;
+    e.icmp_from = f.icmp_from;
+    return e;
+}
+
+VerdictRow verdict_row(const catalog::Catalog& c, const catalog::Entry& e, const attrib::EntryVerdict& v) {
+    VerdictRow r;
+    r.entry_id = e.id;
+    r.vendor = e.vendor;
+    r.edition = e.edition;
+    r.product = e.product;
+    r.service = e.service;
+    r.transport = std::string(catalog::to_string(e.transport));
+    r.ports = catalog::ports_text(e);
+    r.destinations = catalog::destinations_text(e);
+    r.conditions = catalog::describe_conditions(e.conditions);
+    r.required = e.required;
+    r.verdict = std::string(attrib::to_string(v.verdict));
+    r.reasons = v.reasons;
+    r.flows_observed = v.flows_observed;
+    r.flows_blocked = v.flows_blocked;
+    r.flows_inconclusive = v.flows_inconclusive;
+    r.ports_observed = comma_joined(v.ports_observed);
+    r.ports_blocked = comma_joined(v.ports_blocked);
+    r.origin = v.origin;
+    r.why = v.why;
+    r.source_file = e.source.file;
+    r.source_section = e.source.section;
+    r.document_title = c.documents()[e.document].title;
+    return r;
+}
+
+// The largest groups of other flows, ties by transport, app and port.
+void other_flows(const attrib::RunDetail& detail, ReportData& d) {
+    std::vector<OtherFlowsSummary> groups;
+    groups.reserve(detail.other.size());
+    d.other_flows = 0;
+    for (const auto& g : detail.other) {
+        groups.push_back(OtherFlowsSummary{g.transport, g.app, g.server_port, g.flows});
+        d.other_flows += g.flows;
+    }
+    const auto larger = [](const OtherFlowsSummary& a, const OtherFlowsSummary& b) {
+        if (a.flows != b.flows) return a.flows > b.flows;
+        return std::tie(a.transport, a.app, a.server_port) < std::tie(b.transport, b.app, b.server_port);
+    };
+    const size_t n = std::min(groups.size(), kOtherFlowGroupsShown);
+    std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n), groups.end(), larger);
+    groups.resize(n);
+    d.other_summary = std::move(groups);
+}
+
+}  // namespace
+
+void describe_failed(RunInfo& r) {
+    if (r.status != "failed") return;
+    if (r.notes.find(store::kDiskFullNote) != std::string::npos) {
+        r.status_detail = "this run " + std::string(store::kDiskFullNote);
+        return;
+    }
+    r.status_detail = "this run failed";
+    const auto at = r.notes.find("stopped: ");
+    if (at != std::string::npos) r.status_detail += " (" + r.notes.substr(at, r.notes.find('\n', at) - at) + ")";
+}
+
+std::optional<ReportData> from_run(const RunInMemory& in, const ReportOptions& opt) {
+    const catalog::Catalog& c = *in.catalog;
+    const attrib::RunVerdicts& rv = *in.verdicts;
+    const attrib::RunDetail& detail = *in.detail;
+    const auto entries = c.entries();
+    if (rv.entries.size() != entries.size()) return std::nullopt;
+    ReportData d;
+    d.db_path = in.db_path;
+    d.run = in.run;
+    if (d.run.sources.empty()) d.run.sources.push_back(d.run.source);
+    describe_failed(d.run);
+    const VendorFilter vf(opt);
+
+    std::set<std::string> seen;
+    std::vector<ProductRow> products;
+    for (const auto& p : rv.products) {
+        products.push_back(ProductRow{p.vendor, p.product, p.edition, p.conclusion, p.detail});
+        seen.insert(p.vendor);
+    }
+    std::stable_sort(products.begin(), products.end(), report_order<ProductRow>);
+    for (auto& p : products)
+        if (vf.wanted(p.vendor, true)) d.products.push_back(std::move(p));
+
+    std::vector<uint32_t> order(entries.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        const catalog::Entry& x = entries[a];
+        const catalog::Entry& y = entries[b];
+        if (report_order(x, y)) return true;
+        if (report_order(y, x)) return false;
+        return x.id < y.id;
+    });
+    for (const uint32_t i : order) {
+        const catalog::Entry& e = entries[i];
+        if (!vf.wanted(e.vendor, seen.count(e.vendor) > 0)) continue;
+        const attrib::EntryVerdict& v = rv.entries[i];
+        VerdictRow row = verdict_row(c, e, v);
+        for (size_t k = 0; k < v.evidence_flows.size() && k < kMaxEvidence; ++k) {
+            const uint64_t id = v.evidence_flows[k];
+            const attrib::Evidence* kind = detail.kept_evidence(i, id);
+            const auto f = detail.flows.find(id);
+            if (!kind || f == detail.flows.end()) return std::nullopt;  // not kept: only the rows tell
+            row.evidence.push_back(evidence_flow(f->second, *kind));
+        }
+        for (const auto& [a, b] : detail.shared)
+            if (a == i) row.shared_with.push_back(entries[b].id);
+        std::sort(row.shared_with.begin(), row.shared_with.end());
+        d.verdicts.push_back(std::move(row));
+    }
+
+    for (const auto& g : detail.gaps) {
+        if (!vf.wanted(g.vendor, true)) continue;
+        const attrib::FlowRow& f = g.flow;
+        d.vendor_gaps.push_back(UnmatchedVendorFlow{f.id, g.vendor, g.name, f.transport, f.client_ip, f.server_ip,
+                                                    f.app, f.outcome, f.client_port, f.server_port});
+    }
+    std::stable_sort(d.vendor_gaps.begin(), d.vendor_gaps.end(),
+                     [](const UnmatchedVendorFlow& a, const UnmatchedVendorFlow& b) {
+                         return std::tie(a.vendor, a.flow_id) < std::tie(b.vendor, b.flow_id);
+                     });
+    other_flows(detail, d);
+    d.allow_lists = in.allow_lists;
+    std::stable_sort(d.allow_lists.begin(), d.allow_lists.end(),
+                     [](const AllowList& a, const AllowList& b) { return a.format < b.format; });
+    return d;
+}
+
+std::optional<ReportData> from_session(run::Session& session, const attrib::RunVerdicts& verdicts,
+                                       const ReportOptions& opt) {
+    const run::RunRow& row = session.run_row();
+    const attrib::RunDetail* detail = session.run_detail();
+    if (!detail) return std::nullopt;
+    const auto& t = session.totals();
+    RunInMemory in;
+    in.db_path = session.store().path();
+    RunInfo& r = in.run;
+    r.id = row.id;
+    r.kind = row.kind;
+    r.source = row.source;
+    r.status = row.status;
+    r.command_line = row.command_line;
+    r.tool_version = kVersion;
+    r.catalog_digest = row.catalog_digest;
+    r.notes = t.notes;
+    r.started_at = row.started_at;
+    r.ended_at = row.ended_at;
+    // The row holds no capture times for a run without packets.
+    r.first_ts = t.packets ? t.first_ts : 0;
+    r.last_ts = t.packets ? t.last_ts : 0;
+    r.packets = t.packets;
+    r.bytes = t.bytes;
+    r.truncated_packets = t.truncated_packets;
+    r.undecoded_packets = t.undecoded_packets;
+    r.kernel_dropped = t.kernel_dropped;
+    r.flows = t.flows;
+    r.flows_evicted_full = t.flows_evicted_full;
+    r.damaged_files = t.damaged_files;
+    r.sources = row.sources;
+    in.catalog = &session.catalog();
+    in.verdicts = &verdicts;
+    in.detail = detail;
+    for (const auto& [format, text] : row.allow_lists) in.allow_lists.push_back(AllowList{format, text});
+    ReportOptions this_run = opt;
+    this_run.run = row.id;
+    return from_run(in, this_run);
+}
+
+ReportData answer(run::Session& session, const attrib::RunVerdicts& verdicts, const ReportOptions& opt) {
+    if (auto d = from_session(session, verdicts, opt)) return std::move(*d);
+    ReportOptions this_run = opt;
+    this_run.run = session.run_id();
+    return load(session.store(), this_run);
+}
+
+}  // namespace callwall::report
