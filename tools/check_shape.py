@@ -155,7 +155,6 @@ KNOWN_INCLUDES = {
     "src/pipeline/analyzer.hpp": {"store/store.hpp"},
     "src/pipeline/dissect.hpp": {"store/store.hpp"},
     "src/pipeline/shard_merge.hpp": {"store/store.hpp"},
-    "src/pipeline/shard_records.hpp": {"store/store.hpp"},
     "src/pipeline/shards.hpp": {"store/store.hpp"},
     "src/store/report_reader.hpp": {"report/report.hpp"},
 }

@@ -59,7 +59,7 @@ void Analyzer::on_evict(flow::Flow& f) {
     try {
         if (out_ && (tick_phase_ & shard::kEvictPhase))
             out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_, shard::kEvictPhase | f.lru_seq);
-        store::FlowAppInfo info;
+        facts::FlowAppInfo info;
         dissector_.on_flow_end(f, table_.index_of(f), info);
         if (out_) {
             hint_outcome(f, info);
@@ -85,12 +85,12 @@ bool Analyzer::snapped(const flow::Flow& f) const noexcept {
     return slot < snapped_.size() && snapped_[slot].id == f.id;
 }
 
-void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
+void Analyzer::hint_outcome(const flow::Flow& f, facts::FlowAppInfo& info) {
     if (row_hook_) row_hook_->outcome(f, info, totals_.last_ts);
 }
 
 void Analyzer::process(const capture::RawFrame& frame) noexcept {
-    store::RunTotals& t = totals_;
+    facts::RunTotals& t = totals_;
     const double ts = util::us_to_s(frame.ts_us);
     if (t.packets == 0) {
         t.first_ts = ts;
@@ -349,7 +349,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
         Snapped& s = snapped_[slot];
         const uint64_t count = f.packets[0] + f.packets[1] + f.icmp_errors;
         if (!all && s.id == f.id && s.count == count && !towards_new_peer(f)) return;
-        store::FlowAppInfo info;
+        facts::FlowAppInfo info;
         dissector_.snapshot(f, slot, info);
         hint_outcome(f, info);
         if (out_) {
@@ -464,7 +464,7 @@ void Analyzer::finish_shards() {
 void Analyzer::pull_totals() {
     if (!fanout_ || !shards_) return;
     const FrameTotals f = shards_->totals().frames;
-    store::RunTotals& t = totals_;
+    facts::RunTotals& t = totals_;
     t.packets = f.packets;
     t.bytes = f.bytes;
     t.truncated_packets = f.truncated;

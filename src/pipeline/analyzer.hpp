@@ -40,7 +40,7 @@ struct FanoutInput;
 class FlowObserver {
 public:
     virtual ~FlowObserver() = default;
-    virtual void flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept = 0;
+    virtual void flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept = 0;
 };
 
 /// What the run adds to a flow's row as it is written, and keeps of it
@@ -53,10 +53,10 @@ public:
     /// Before a row is written: may set `info.outcome` (a view into storage
     /// the hook owns, valid until its next call); `capture_end`: the capture
     /// time of the run's latest frame.
-    virtual void outcome(const flow::Flow& f, store::FlowAppInfo& info, double capture_end) = 0;
+    virtual void outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end) = 0;
     /// An ending flow's row was written by this thread (after outcome), with
     /// the names its flow_name rows were written with.
-    virtual void written(const flow::Flow& f, const store::FlowAppInfo& info, const facts::FlowNames& names) = 0;
+    virtual void written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) = 0;
     /// A row was written that written() does not see (a live snapshot's, or
     /// rows the shards' merger writes).
     virtual void unseen_rows() noexcept = 0;
@@ -161,7 +161,7 @@ public:
                         bool peers_listed) noexcept;
     [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
 
-    [[nodiscard]] store::RunTotals& totals() noexcept { return totals_; }
+    [[nodiscard]] facts::RunTotals& totals() noexcept { return totals_; }
     /// Fanout (AnalyzerConfig::fanout): the frame counts into totals() as
     /// the workers last published them (at most ~50 ms old); otherwise nothing.
     void pull_totals();
@@ -192,7 +192,7 @@ private:
     /// reached (tunnels nested too deep, too many IPv6 extension headers).
     void note_decode_limits();
     /// Fills info.outcome through the row hook, if there is one.
-    void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
+    void hint_outcome(const flow::Flow& f, facts::FlowAppInfo& info);
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
     /// to the reassembler, as an ICMP error, or to its flow.
     void on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept;
@@ -225,7 +225,7 @@ private:
     int64_t run_id_;
     flow::FlowTable table_;
     Dissector dissector_;
-    store::RunTotals totals_;
+    facts::RunTotals totals_;
     uint64_t flows_written_ = 0;
     uint64_t state_counts_[32] = {};
     int64_t last_expire_us_ = 0;

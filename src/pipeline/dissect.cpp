@@ -101,8 +101,8 @@ struct Dissector::Impl {
     // Fills the flow row's application columns and records the flow's names.
     // `final`: the flow ends (its analyzer emits what it still holds);
     // otherwise a snapshot of a live flow with no side effect on its state.
-    void describe(flow::Flow& f, FlowApp& a, store::FlowAppInfo& info, bool final) {
-        info = store::FlowAppInfo{};
+    void describe(flow::Flow& f, FlowApp& a, facts::FlowAppInfo& info, bool final) {
+        info = facts::FlowAppInfo{};
         FlowColumns columns;
         AppAnalyzer* an = owner(a);
         if (an) an->describe(f, a, columns, final);
@@ -125,7 +125,7 @@ struct Dissector::Impl {
         info.name_source = flow_names.source;
     }
 
-    void on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+    void on_flow_end(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info) {
         FlowApp& a = app(slot);
         if (AppAnalyzer* an = owner(a)) an->on_flow_end(f, a);
         describe(f, a, info, true);
@@ -167,11 +167,11 @@ void Dissector::on_packet(flow::Flow& f, uint32_t slot, flow::Dir dir, const dec
     }
 }
 
-void Dissector::on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+void Dissector::on_flow_end(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info) {
     impl_->on_flow_end(f, slot, info);
 }
 
-void Dissector::snapshot(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+void Dissector::snapshot(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info) {
     impl_->describe(f, impl_->app(slot), info, false);
 }
 

@@ -106,10 +106,10 @@ public:
     void on_packet(flow::Flow& f, uint32_t slot, flow::Dir dir, const decode::PacketMeta& m, int64_t ts_us) noexcept;
     /// The flow ends: its facts are written, its buffers returned; `info`
     /// receives the flow row's application columns (views valid until the next call).
-    void on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info);
+    void on_flow_end(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info);
     /// The application columns of a live flow, without ending it (live view,
     /// periodic database updates). Writes the flow's names.
-    void snapshot(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info);
+    void snapshot(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info);
 
     /// A sharded run's worker: DNS answers and TURN peers go to `out`, and
     /// flows are described without names (no flow_name facts; the row's name

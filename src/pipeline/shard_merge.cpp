@@ -177,7 +177,7 @@ bool Merger::written_below(Key key) {
 void Merger::flow_row(Stream& s, const char* p, const char*& end, bool live) {
     Reader r(p);
     alignas(flow::Flow) flow::Flow f = r.pod<flow::Flow>();
-    store::FlowAppInfo info = r.pod<store::FlowAppInfo>();
+    facts::FlowAppInfo info = r.pod<facts::FlowAppInfo>();
     info.app = r.text();
     info.outcome = r.text();
     const std::string_view sni = r.text();

@@ -110,7 +110,7 @@ struct Session::Impl {
     /// The run's end is when the capture stopped, when that is known and
     /// later than its last packet.
     void take_capture_end() {
-        store::RunTotals& t = analyzer->totals();
+        facts::RunTotals& t = analyzer->totals();
         if (t.packets && ran_until > t.last_ts) t.last_ts = ran_until;
     }
 
@@ -159,7 +159,7 @@ struct Session::Impl {
         if (!log || run_end_written) return;
         run_end_written = true;
         try {
-            const store::RunTotals& t = analyzer->totals();
+            const facts::RunTotals& t = analyzer->totals();
             events::RunEndEvent e;
             e.ts = util::wall_s();
             e.run_id = run_id;
@@ -292,7 +292,7 @@ const attrib::RunVerdicts* Session::last_verdicts() const noexcept {
 }
 store::Store& Session::store() noexcept { return *impl_->db; }
 pipeline::Analyzer& Session::analyzer() noexcept { return *impl_->analyzer; }
-store::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
+facts::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
 
 bool Session::process(const capture::RawFrame& frame) {
     Impl& s = *impl_;
@@ -380,7 +380,7 @@ void Session::finish(Status status, const std::string& ended_by) {
     s.analyzer->finish();
     s.take_capture_end();  // a sharded run's end is set again from its workers'
     note_bounds(*s.analyzer);
-    const store::RunTotals& t = s.analyzer->totals();
+    const facts::RunTotals& t = s.analyzer->totals();
     // What the run row says of its end, for an attribution from memory.
     if (s.kept) s.kept->set_run_totals(t.packets ? t.last_ts : 0, t.flows_evicted_full);
     s.note_events_closed();
