@@ -259,7 +259,8 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
         w->recorder = store::Store::recorder(w->out);
         w->row_hook = cfg.row_hook ? cfg.row_hook->for_worker() : nullptr;
         wc.row_hook = w->row_hook.get();
-        w->analyzer = std::make_unique<Analyzer>(w->recorder.get(), run_id, wc);
+        w->sinks = std::make_unique<store::RunWriter>(*w->recorder, run_id, cfg.per_message_rows);
+        w->analyzer = std::make_unique<Analyzer>(w->sinks->sinks(), wc);
         w->analyzer->work_for(w->writer);
         if (s.fanout) w->reader = s.fanout->readers.at(static_cast<size_t>(i));
         for (size_t k = 0; k < kQueuedChunks; ++k) w->empty.emplace_back();

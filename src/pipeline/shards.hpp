@@ -123,47 +123,67 @@ struct ShardTotals {
     FrameTotals frames;  ///< fanout: the frames the workers read
 };
 
-class Shards {
+/// The fan-out coordinator as the reading thread's Analyzer drives it
+/// (Analyzer::use_workers): it hands the frames to the workers and has the
+/// merger write what they give back. Implemented by Shards; one call per
+/// frame in a sharded run (the one-thread packet path makes none).
+class ShardCoordinator {
 public:
-    /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
-    /// should write behind) for run `run_id`.
-    Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, int workers);
-    /// Stops the workers (after finish(), or dropping what is in flight).
-    ~Shards();
-    Shards(const Shards&) = delete;
-    Shards& operator=(const Shards&) = delete;
-
-    /// The worker of a decoded frame.
-    [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
+    virtual ~ShardCoordinator() = default;
     /// Hands frame number `index` (decoded as `m`) to its worker (a tunnel's
     /// outer fragments: to the worker of what they carry, see
     /// fragment_routes.hpp). May throw
     /// StoreError (writing what the workers gave back).
-    void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us);
+    virtual void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
+                          int64_t clock_us) = 0;
     /// The expiry tick after frame `index`, on every worker; `last_ts` is the
     /// capture time of that frame (the provisional outcomes' "capture end").
-    void tick(uint64_t index, int64_t clock_us, double last_ts);
+    virtual void tick(uint64_t index, int64_t clock_us, double last_ts) = 0;
     /// A live run's refresh after frame `index` (`last_ts` its capture time):
     /// every worker writes its live flows (`all`) or those that changed
     /// (Analyzer::snapshot_changed), named by the merger with every answer
     /// and TURN peer up to that frame; waits until they are written (to the
     /// store, which may write behind). Returns how many. May throw StoreError.
-    uint64_t snapshot(uint64_t index, double last_ts, bool all);
+    virtual uint64_t snapshot(uint64_t index, double last_ts, bool all) = 0;
     /// From now on the run's id of every flow row written is appended to
     /// `*ids` (Analyzer::track_written).
-    void track_written(std::vector<uint64_t>* ids) noexcept;
+    virtual void track_written(std::vector<uint64_t>* ids) noexcept = 0;
     /// Every worker ends its flows; waits until every row is written. May
     /// throw StoreError.
-    void finish(uint64_t last_index, double last_ts);
+    virtual void finish(uint64_t last_index, double last_ts) = 0;
     /// Fanout: merges what the workers wrote, for up to `ms` (the command's
     /// wait between its checks of time, signals and refresh).
-    void pump_for(int ms);
+    virtual void pump_for(int ms) = 0;
     /// Fanout: "" or the first reader error a worker met ("IFACE: reason").
-    [[nodiscard]] std::string error() const;
+    [[nodiscard]] virtual std::string error() const = 0;
     /// Counts so far (exact after finish()).
-    [[nodiscard]] ShardTotals totals() const;
+    [[nodiscard]] virtual ShardTotals totals() const = 0;
     /// Flows numbered so far (created, in the run's order).
-    [[nodiscard]] uint64_t flows_created() const noexcept;
+    [[nodiscard]] virtual uint64_t flows_created() const noexcept = 0;
+};
+
+class Shards final : public ShardCoordinator {
+public:
+    /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
+    /// should write behind) for run `run_id`.
+    Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, int workers);
+    /// Stops the workers (after finish(), or dropping what is in flight).
+    ~Shards() override;
+    Shards(const Shards&) = delete;
+    Shards& operator=(const Shards&) = delete;
+
+    /// The worker of a decoded frame.
+    [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
+    void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
+                  int64_t clock_us) override;
+    void tick(uint64_t index, int64_t clock_us, double last_ts) override;
+    uint64_t snapshot(uint64_t index, double last_ts, bool all) override;
+    void track_written(std::vector<uint64_t>* ids) noexcept override;
+    void finish(uint64_t last_index, double last_ts) override;
+    void pump_for(int ms) override;
+    [[nodiscard]] std::string error() const override;
+    [[nodiscard]] ShardTotals totals() const override;
+    [[nodiscard]] uint64_t flows_created() const noexcept override;
 
     /// Defined in pipeline/shards_impl.hpp, for shards*.cpp alone.
     struct Impl;

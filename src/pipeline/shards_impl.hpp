@@ -19,6 +19,7 @@
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
 #include "pipeline/vendor_addresses.hpp"
+#include "store/run_writer.hpp"
 
 namespace callwall::capture {
 class LiveReader;
@@ -58,6 +59,7 @@ struct Shards::Impl {
     struct Worker {
         std::vector<char> out;  ///< rows and records being written (the recorder's and the Writer's)
         std::unique_ptr<store::Store> recorder;
+        std::unique_ptr<store::RunWriter> sinks;  ///< the worker's facts and rows, into its recorder
         shard::Writer writer{out};
         std::unique_ptr<FlowRowHook> row_hook;  ///< the outcome of its rows (before analyzer: it points here)
         std::unique_ptr<Analyzer> analyzer;

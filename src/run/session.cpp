@@ -12,6 +12,7 @@
 #include "facts/naming.hpp"
 #include "attrib/store_io.hpp"
 #include "run/row_hook.hpp"
+#include "run/store_analyzer.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
@@ -88,7 +89,8 @@ struct Session::Impl {
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
     std::unique_ptr<RowHook> row_hook;  ///< each row's outcome, and kept (before analyzer: it points here)
-    std::unique_ptr<pipeline::Analyzer> analyzer;
+    std::unique_ptr<StoreAnalyzer> wired;  ///< the analyzer and the store's writer it writes through
+    pipeline::Analyzer* analyzer = nullptr;  ///< wired's
     /// Live runs: the refresh's attribution, from the flows that changed.
     std::unique_ptr<attrib::LiveAttribution> live;
     std::vector<uint64_t> changed;  ///< flow ids written since the last live attribution
@@ -247,7 +249,8 @@ void Session::Impl::begin() {
     auto next_hook = std::make_unique<RowHook>(attrib::provisional_outcome, next_kept.get());
     cfg.row_hook = next_hook.get();
     if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
-    analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);  // the last run's goes first
+    wired = std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg);  // the last run's goes first
+    analyzer = &wired->analyzer();
     kept = std::move(next_kept);
     row_hook = std::move(next_hook);
     live.reset();  // begin_run above waited for a deferred job using it
@@ -272,7 +275,8 @@ void Session::Impl::begin() {
 void Session::next_run() {
     Impl& s = *impl_;
     s.run_end_event();
-    s.analyzer.reset();  // before the sink it points to
+    s.wired.reset();  // before the sink it points to
+    s.analyzer = nullptr;
     if (s.log) s.log->reopen();
     s.begin();
 }
