@@ -152,9 +152,6 @@ FORBIDDEN_INCLUDES = {"src/pipeline": ("store/", "attrib/"),
                       "src/store": ("report/",),
                       "src/facts": ("pipeline/", "store/", "attrib/", "report/", "run/")}
 KNOWN_INCLUDES = {
-    "src/pipeline/shard_merge.hpp": {"store/store.hpp"},
-    "src/pipeline/shards.hpp": {"store/store.hpp"},
-    "src/pipeline/shards_impl.hpp": {"store/run_writer.hpp"},
     "src/store/report_reader.hpp": {"report/report.hpp"},
 }
 INCLUDE = re.compile(r'^#include "([^"]+)"')

@@ -81,7 +81,7 @@ struct AnalyzerConfig {
     facts::FactSink* extra_sink = nullptr;
     /// Told of each flow when it ends (not owned; null: nobody).
     FlowObserver* flow_observer = nullptr;
-    /// Decoding workers (pipeline/shards.hpp): 2 or more shard the flows
+    /// Decoding workers (run/shards/shards.hpp): 2 or more shard the flows
     /// across that many threads (needs a store that writes behind, and no
     /// extra_sink or flow_observer); 1: this thread decodes. Whoever wires
     /// the Analyzer starts them (run/store_analyzer.hpp, use_workers).
@@ -120,7 +120,7 @@ public:
     ~Analyzer();
 
     /// A sharded run (cfg.workers ≥ 2, or cfg.fanout): from now on the
-    /// frames go to `workers` (pipeline/shards.hpp), whose merger writes the
+    /// frames go to `workers` (run/shards/shards.hpp), whose merger writes the
     /// rows; this Analyzer counts the frames and hands them over.
     void use_workers(std::unique_ptr<ShardCoordinator> workers);
 
@@ -152,7 +152,7 @@ public:
     /// store could not write: disk full); call between packets. The caller stops the run.
     void drain();
 
-    /// A sharded run's worker (pipeline/shards.hpp): its sinks record, and
+    /// A sharded run's worker (run/shards/shards.hpp): its sinks record, and
     /// what it records, names and ends goes under the keys `out` is given.
     void work_for(shard::Writer& out) noexcept;
     /// A worker's packets, ticks and end, under the key of frame `index`

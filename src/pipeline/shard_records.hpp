@@ -1,5 +1,5 @@
-// Private to pipeline/shards.cpp and shard_merge.cpp: what a decoding
-// worker writes for the merger. One byte buffer holds, in order, the rows
+// What a decoding worker (Analyzer::work_for) writes for the merger
+// (run/shards/shard_merge.cpp), and how the merger reads it back. One byte buffer holds, in order, the rows
 // its recording Store encodes (store::Store::recorder; first byte: a row
 // slot, below kKey) and the records below (first byte kKey and up); numbers
 // are copied as they are in memory (the buffer never leaves the process).

@@ -1,7 +1,7 @@
 // A packet Analyzer wired to a run of a store: its facts and rows go to the
 // store's writer (store/run_writer.hpp), and a sharded run's workers
 // (AnalyzerConfig::workers ≥ 2, or fanout) record into recorders of their
-// own that the merger writes into the store (pipeline/shards.hpp). The run
+// own that the merger writes into the store (run/shards/shards.hpp). The run
 // session wires its analyzer so; the tests and benchmarks that run the
 // packet path into a database too.
 #pragma once

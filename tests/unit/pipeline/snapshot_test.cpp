@@ -6,7 +6,7 @@
 // without packets and which the attribution after each refresh rewrites.
 // And a refresh with nothing new writes nothing.
 //
-// With decoding workers (capture --workers, pipeline/shards.hpp) a refresh
+// With decoding workers (capture --workers, run/shards/shards.hpp) a refresh
 // is a barrier across them: at every refresh the database holds the rows one
 // thread's refresh leaves — every column, the outcome hint and the names
 // too — and the refresh reports the same count and the same flow ids.

@@ -1,6 +1,6 @@
 // Flow-hash sharding: the reader's side and the workers. See
-// pipeline/shards.hpp; the merger is in shard_merge.cpp.
-#include "pipeline/shards.hpp"
+// run/shards/shards.hpp; the merger is in shard_merge.cpp.
+#include "run/shards/shards.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,11 +11,11 @@
 #include <string>
 #include <thread>
 
-#include "pipeline/shards_impl.hpp"
+#include "run/shards/shards_impl.hpp"
 #include "util/clock.hpp"
 #include "util/thread_without_signals.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::run {
 namespace {
 
 using shard::In;
@@ -416,4 +416,4 @@ ShardTotals Shards::totals() const {
 
 uint64_t Shards::flows_created() const noexcept { return impl_->merger.created(); }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::run
