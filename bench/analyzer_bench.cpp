@@ -1,5 +1,5 @@
 // Google Benchmark: the whole packet path without reading and without the
-// store — pipeline::Analyzer::process(store = nullptr) plus finish() — on the
+// store — pipeline::Analyzer::process(null sinks) plus finish() — on the
 // preloaded frames of the generated workload (bench_frames.hpp), in total and
 // per kind of traffic.
 //
@@ -37,7 +37,7 @@ namespace cap = callwall::capture;
 namespace decode = callwall::decode;
 namespace flow = callwall::flow;
 namespace pipeline = callwall::pipeline;
-namespace store = callwall::store;
+namespace facts = callwall::facts;
 
 enum Kind : uint8_t { kAll, kRtc, kTls, kQuic, kDns, kUnclassified, kOther, kKinds };
 constexpr std::array<const char*, kKinds> kKindNames = {"all", "rtc", "tls", "quic", "dns", "unclassified", "other"};
@@ -61,10 +61,10 @@ const Buckets& buckets(const callwall::bench::PreloadedFrames& p) {
         // Labelling pass: the analyzer's flow path, remembering which flow
         // each frame went to and what the dissector made of each flow.
         flow::FlowTable table;
-        pipeline::Dissector dissector(nullptr, 0);
+        pipeline::Dissector dissector(nullptr);
         std::unordered_map<uint64_t, Kind> kind_of_flow;
         table.set_evict_callback([&](flow::Flow& f) {
-            store::FlowAppInfo info;
+            facts::FlowAppInfo info;
             dissector.on_flow_end(f, table.index_of(f), info);
             kind_of_flow[f.id] = kind_of_app(info.app);
         });
@@ -115,7 +115,7 @@ void BM_AnalyzerPreloaded(benchmark::State& state, Kind kind) {
     for (auto _ : state) {
         state.PauseTiming();
         a.reset();
-        a = std::make_unique<pipeline::Analyzer>(nullptr, 0);
+        a = std::make_unique<pipeline::Analyzer>();
         state.ResumeTiming();
         for (const auto& fr : frames) a->process(fr);
         a->finish();

@@ -54,7 +54,7 @@ void BM_PipelineNoStore(benchmark::State& state) {
     uint64_t packets = 0, bytes = 0;
     for (auto _ : state) {
         auto src = callwall::capture::PcapSource::open_file(file);
-        callwall::pipeline::Analyzer a(nullptr, 0);
+        callwall::pipeline::Analyzer a;
         callwall::capture::RawFrame fr;
         while (src->next(fr) == callwall::capture::NextStatus::Frame) {
             a.process(fr);

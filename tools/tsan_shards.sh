@@ -1,6 +1,6 @@
 #!/bin/sh
 # ThreadSanitizer check of `analyze --workers` and `capture --workers`
-# (pipeline/shards.*): builds callwall and callwall_tests with
+# (run/shards/shards.*): builds callwall and callwall_tests with
 # -fsanitize=thread in BUILD_DIR (default build/tsan; a full build, ~20 min
 # on 2 CPUs), runs `analyze --detail --workers 3` over every committed
 # capture (and ../shared/captures/public when present), and plain `analyze`
@@ -46,7 +46,7 @@ if [ "$rc" -ne 0 ] || grep -q ThreadSanitizer "$tmp/out"; then
   echo "tsan_shards: the live refresh tests failed or ThreadSanitizer reported (exit $rc)" >&2
   exit 1
 fi
-# capture --workers on a PACKET_FANOUT group (pipeline/shards_fanout.cpp):
+# capture --workers on a PACKET_FANOUT group (run/shards/shards_fanout.cpp):
 # traffic of many address pairs replayed into a veth of namespaces made
 # here, read by three workers with a refresh every second and a rotation
 # every 4 s. Needs root and tcpreplay; skipped (said so) without them.

@@ -8,16 +8,16 @@
 
 #include "attrib/attrib.hpp"
 #include "flow/flow_table.hpp"
-#include "store/store.hpp"
+#include "facts/flow_facts.hpp"
 
 namespace callwall::attrib {
 
 /// The facts a flow's row is written with (its names aside: they are rows of
 /// their own), taken from the flow itself: what run_attribution reads back.
-[[nodiscard]] FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app);
+[[nodiscard]] FlowFacts facts_of(const flow::Flow& f, const facts::FlowAppInfo& app);
 /// The same into `out`, every field set, its strings' storage reused (the
 /// packet path's end of a flow allocates nothing once warm).
-void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& out);
+void facts_of(const flow::Flow& f, const facts::FlowAppInfo& app, FlowFacts& out);
 
 /// The outcome column to write with a flow's row when the flow ends, so that
 /// the first attribution pass finds most outcomes already right and rewrites

@@ -494,7 +494,7 @@ std::string outcome_column(const FlowOutcome& o) {
     return s;
 }
 
-void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& r) {
+void facts_of(const flow::Flow& f, const facts::FlowAppInfo& app, FlowFacts& r) {
     // Column for column what store::Store::add_flow writes and
     // run_attribution reads back (NULLs read as their coalesce defaults).
     // Every field is set; the strings keep their storage from flow to flow.
@@ -543,7 +543,7 @@ void facts_of(const flow::Flow& f, const store::FlowAppInfo& app, FlowFacts& r) 
     r.roles = app.roles;
 }
 
-FlowFacts facts_of(const flow::Flow& f, const store::FlowAppInfo& app) {
+FlowFacts facts_of(const flow::Flow& f, const facts::FlowAppInfo& app) {
     FlowFacts r;
     facts_of(f, app, r);
     return r;

@@ -9,7 +9,7 @@
 // every ICMP error with the flow it quotes (the proof that a firewall said
 // no). So the group runs fanout_program(): a classic BPF program returning a
 // hash of the unordered address pair, the pair quoted by an ICMP or ICMPv6
-// error where pipeline::Shards::worker_of takes it (an error that is not a
+// error where run::Shards::worker_of takes it (an error that is not a
 // fragment, whose quote shows an IPv4 or IPv6 header's addresses within the
 // error's datagram), through any VLAN
 // tags left in the frame, PPPoE and IPv6 extension headers as the decoder
@@ -21,7 +21,7 @@
 // deep) is hashed by the pair of the packet around the innermost one —
 // the same for both directions and every fragment of the innermost flow,
 // so it still stays on one socket, but not on the one
-// pipeline::Shards::worker_of would pick for it. Geneve, GTP-U and PPTP
+// run::Shards::worker_of would pick for it. Geneve, GTP-U and PPTP
 // are not walked: hashed by the tunnel's pair, which keeps an inner flow on
 // one socket when its tunnel is one pair both ways; MPLS frames are no IP
 // to the program and all go to the first socket.

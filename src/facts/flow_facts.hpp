@@ -4,7 +4,7 @@
 // of CALLWALL_FLOW_APP_FACTS; everything that names the facts one by one is
 // derived from it:
 //   - the members of facts::FlowAppFacts (pipeline::FlowColumns, what the
-//     analyzers fill), store::FlowAppInfo, attrib::FlowFacts and KeptFlows'
+//     analyzers fill), facts::FlowAppInfo, attrib::FlowFacts and KeptFlows'
 //     record (CALLWALL_FLOW_APP_FACT_MEMBER);
 //   - the copies between them (copy_app_facts);
 //   - the flow table's columns in the schema (store/schema.hpp), the INSERT
@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <tuple>
 
 // clang-format off
@@ -60,6 +61,18 @@ namespace callwall::facts {
 /// The application facts alone: what an analyzer fills for its flow's row.
 struct FlowAppFacts {
     CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)
+};
+
+/// A flow's application summary as its row is written: what the dissect
+/// stage found (the facts, the application's labels, the flow's name), and
+/// the outcome the run gives it.
+struct FlowAppInfo {
+    std::string_view app;  ///< "dns", "tls", "quic", "stun", "turn", "rtp", "dtls", ... or ""
+    std::string_view name;  ///< the name the flow was meant for
+    std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
+    std::string_view outcome;  ///< filled by attribution; "" until then
+    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)
+    uint8_t roles = 0;  ///< flow::role_bit per side: which side asked, which answered (DNS, STUN)
 };
 
 /// Every fact from `from` into `to` (any two types that carry the facts).

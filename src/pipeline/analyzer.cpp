@@ -34,21 +34,24 @@ bool to_link_broadcast(const capture::RawFrame& fr) noexcept {
 
 }  // namespace
 
-Analyzer::Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg)
-    : store_(store),
+Analyzer::Analyzer(facts::RunSinks sinks, const AnalyzerConfig& cfg)
+    : rows_(sinks.rows),
       per_message_rows_(cfg.per_message_rows),
       flow_observer_(cfg.flow_observer),
-      run_id_(run_id),
       table_(cfg.flows),
-      dissector_(store, run_id, cfg.extra_sink, cfg.per_message_rows),
+      dissector_(sinks.facts, cfg.extra_sink),
       fanout_(cfg.fanout),
       row_hook_(cfg.row_hook) {
     dissector_.reserve_flows(cfg.flows.max_flows);
     if (cfg.decoder_flows) dissector_.size_for_flows(std::min<size_t>(cfg.decoder_flows, cfg.flows.max_flows));
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
-    if ((cfg.workers > 1 || cfg.fanout) && store) shards_ = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers);
-    if (row_hook_ && (shards_ || !store)) row_hook_->unseen_rows();  // the merger writes the rows
+    if (row_hook_ && !rows_) row_hook_->unseen_rows();
+}
+
+void Analyzer::use_workers(std::unique_ptr<ShardCoordinator> workers) {
+    shards_ = std::move(workers);
+    if (row_hook_) row_hook_->unseen_rows();  // the merger writes the rows
 }
 
 Analyzer::~Analyzer() = default;
@@ -59,18 +62,15 @@ void Analyzer::on_evict(flow::Flow& f) {
     try {
         if (out_ && (tick_phase_ & shard::kEvictPhase))
             out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_, shard::kEvictPhase | f.lru_seq);
-        store::FlowAppInfo info;
+        facts::FlowAppInfo info;
         dissector_.on_flow_end(f, table_.index_of(f), info);
         if (out_) {
             hint_outcome(f, info);
             const auto [sni, proxy] = dissector_.last_name_inputs();
             out_->flow_row(f, info, sni, proxy);
-        } else if (store_ && !deferred_error_) {
+        } else if (rows_ && !deferred_error_) {
             hint_outcome(f, info);
-            if (snapped(f))
-                store_->replace_flow(run_id_, f, info);
-            else
-                store_->add_flow(run_id_, f, info);
+            rows_->flow_row(f, info, snapped(f));
             if (row_hook_) row_hook_->written(f, info, dissector_.last_names());
             if (track_written_) written_ids_.push_back(f.id);
         }
@@ -85,12 +85,12 @@ bool Analyzer::snapped(const flow::Flow& f) const noexcept {
     return slot < snapped_.size() && snapped_[slot].id == f.id;
 }
 
-void Analyzer::hint_outcome(const flow::Flow& f, store::FlowAppInfo& info) {
+void Analyzer::hint_outcome(const flow::Flow& f, facts::FlowAppInfo& info) {
     if (row_hook_) row_hook_->outcome(f, info, totals_.last_ts);
 }
 
 void Analyzer::process(const capture::RawFrame& frame) noexcept {
-    store::RunTotals& t = totals_;
+    facts::RunTotals& t = totals_;
     const double ts = util::us_to_s(frame.ts_us);
     if (t.packets == 0) {
         t.first_ts = ts;
@@ -231,27 +231,9 @@ void Analyzer::flush_all(uint64_t last_index, uint64_t seq) noexcept {
 void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept {
     flow::Flow* f = table_.attach_icmp_error(m, ts_us);
     if (!f) ++icmp_unmatched_;
-    if (!store_ || !per_message_rows_ || deferred_error_) return;
+    if (!rows_ || !per_message_rows_ || deferred_error_) return;
     try {
-        // Addresses formatted into stack buffers: no allocation per packet.
-        char from[64], to[64], qsrc[64], qdst[64];
-        store::IcmpErrorRow row;
-        row.ts = util::us_to_s(ts_us);
-        row.family = m.ip_version;
-        row.from_ip = {from, store::format_ip(m.src, from, sizeof from)};
-        row.to_ip = {to, store::format_ip(m.dst, to, sizeof to)};
-        row.type = m.icmp_type;
-        row.code = m.icmp_code;
-        row.ttl = m.ttl;
-        if (m.quoted.src.family) {
-            row.quoted_src = {qsrc, store::format_ip(m.quoted.src, qsrc, sizeof qsrc)};
-            row.quoted_dst = {qdst, store::format_ip(m.quoted.dst, qdst, sizeof qdst)};
-        }
-        row.quoted_proto = m.quoted.proto;
-        row.quoted_sport = m.quoted.sport;
-        row.quoted_dport = m.quoted.dport;
-        row.flow_id = f ? f->id : 0;
-        store_->add_icmp_error(run_id_, row);
+        rows_->icmp_error({ts_us, &m, f ? f->id : 0});
     } catch (...) {
         deferred_error_ = std::current_exception();
     }
@@ -295,7 +277,7 @@ void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept
 }
 
 void Analyzer::snapshot() {
-    if (!store_) return;
+    if (!rows_) return;
     drain();
     if (shards_) {
         shards_->snapshot(totals_.packets, totals_.last_ts, true);
@@ -308,7 +290,7 @@ void Analyzer::snapshot() {
 }
 
 uint64_t Analyzer::snapshot_changed() {
-    if (!store_) return 0;
+    if (!rows_) return 0;
     drain();
     if (shards_) {
         const uint64_t written = shards_->snapshot(totals_.packets, totals_.last_ts, false);
@@ -349,7 +331,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
         Snapped& s = snapped_[slot];
         const uint64_t count = f.packets[0] + f.packets[1] + f.icmp_errors;
         if (!all && s.id == f.id && s.count == count && !towards_new_peer(f)) return;
-        store::FlowAppInfo info;
+        facts::FlowAppInfo info;
         dissector_.snapshot(f, slot, info);
         hint_outcome(f, info);
         if (out_) {
@@ -357,7 +339,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
             out_->flow_row(f, info, sni, proxy, true);
         } else {
             if (row_hook_) row_hook_->unseen_rows();  // a row the end rewrites: attribution reads them all
-            store_->replace_flow(run_id_, f, info);
+            rows_->flow_row(f, info, true);
             if (track_written_) written_ids_.push_back(f.id);
         }
         s.id = f.id;
@@ -369,6 +351,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
 
 void Analyzer::drain() {
     if (!deferred_error_) deferred_error_ = dissector_.take_error();
+    if (!deferred_error_ && rows_) deferred_error_ = rows_->take_error();
     if (deferred_error_) {
         auto e = deferred_error_;
         deferred_error_ = nullptr;
@@ -464,7 +447,7 @@ void Analyzer::finish_shards() {
 void Analyzer::pull_totals() {
     if (!fanout_ || !shards_) return;
     const FrameTotals f = shards_->totals().frames;
-    store::RunTotals& t = totals_;
+    facts::RunTotals& t = totals_;
     t.packets = f.packets;
     t.bytes = f.bytes;
     t.truncated_packets = f.truncated;

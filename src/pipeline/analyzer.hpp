@@ -1,8 +1,10 @@
-// The packet path: frame → decode → flow table → (application dissection) → store.
+// The packet path: frame → decode → flow table → (application dissection) →
+// the run's sinks (facts/flow_sink.hpp: the store's writer, wired by the run
+// session, run/store_analyzer.hpp).
 //
 // Synchronous calls passing value types, single-threaded. process() is the
 // hot path: it never throws and never allocates once the flow table is warm;
-// evicted flows are written to the store in batched transactions.
+// facts go out as they are found, and each evicted flow as one row.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +15,12 @@
 
 #include "capture/pcap_source.hpp"
 #include "decode/ip_reassembly.hpp"
+#include "facts/flow_facts.hpp"
+#include "facts/flow_sink.hpp"
 #include "facts/naming.hpp"
+#include "facts/run_totals.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
-#include "store/store.hpp"
 
 namespace callwall::pipeline {
 
@@ -34,13 +38,14 @@ inline constexpr int64_t kClockBackToleranceUs = 1'000'000;
 
 class VendorAddresses;
 struct FanoutInput;
+class ShardCoordinator;
 
 /// Told of every flow when it ends (evicted, or alive at the run's end), after
 /// its row was written: the event stream's flow lines. Must not throw.
 class FlowObserver {
 public:
     virtual ~FlowObserver() = default;
-    virtual void flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept = 0;
+    virtual void flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept = 0;
 };
 
 /// What the run adds to a flow's row as it is written, and keeps of it
@@ -53,10 +58,10 @@ public:
     /// Before a row is written: may set `info.outcome` (a view into storage
     /// the hook owns, valid until its next call); `capture_end`: the capture
     /// time of the run's latest frame.
-    virtual void outcome(const flow::Flow& f, store::FlowAppInfo& info, double capture_end) = 0;
+    virtual void outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end) = 0;
     /// An ending flow's row was written by this thread (after outcome), with
     /// the names its flow_name rows were written with.
-    virtual void written(const flow::Flow& f, const store::FlowAppInfo& info, const facts::FlowNames& names) = 0;
+    virtual void written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) = 0;
     /// A row was written that written() does not see (a live snapshot's, or
     /// rows the shards' merger writes).
     virtual void unseen_rows() noexcept = 0;
@@ -72,13 +77,14 @@ struct AnalyzerConfig {
     /// rewrites, and nothing is kept). With workers, each takes its own
     /// (FlowRowHook::for_worker) and this one hears that the rows are unseen.
     FlowRowHook* row_hook = nullptr;
-    /// Facts are also handed to this sink (not owned; null: the store's only).
+    /// Facts are also handed to this sink (not owned; null: the run's only).
     facts::FactSink* extra_sink = nullptr;
     /// Told of each flow when it ends (not owned; null: nobody).
     FlowObserver* flow_observer = nullptr;
-    /// Decoding workers (pipeline/shards.hpp): 2 or more shard the flows
+    /// Decoding workers (run/shards/shards.hpp): 2 or more shard the flows
     /// across that many threads (needs a store that writes behind, and no
-    /// extra_sink or flow_observer); 1: this thread decodes.
+    /// extra_sink or flow_observer); 1: this thread decodes. Whoever wires
+    /// the Analyzer starts them (run/store_analyzer.hpp, use_workers).
     int workers = 1;
     /// With workers: the vendor addresses collector (live capture with the
     /// catalog's filter; not owned). Each worker collects into its own and
@@ -106,19 +112,23 @@ struct AnalyzerConfig {
 namespace shard {
 class Writer;
 }
-class Shards;
-
 class Analyzer {
 public:
-    /// `store` may be null (benchmarks): flows are then counted and dropped.
-    Analyzer(store::Store* store, int64_t run_id, const AnalyzerConfig& cfg = {});
+    /// Facts and rows go to `sinks` (not owned; null members, as in
+    /// benchmarks: flows are then counted and dropped).
+    explicit Analyzer(facts::RunSinks sinks = {}, const AnalyzerConfig& cfg = {});
     ~Analyzer();
+
+    /// A sharded run (cfg.workers ≥ 2, or cfg.fanout): from now on the
+    /// frames go to `workers` (run/shards/shards.hpp), whose merger writes the
+    /// rows; this Analyzer counts the frames and hands them over.
+    void use_workers(std::unique_ptr<ShardCoordinator> workers);
 
     /// Processes one frame. Never throws.
     void process(const capture::RawFrame& frame) noexcept;
-    /// Evicts every remaining flow to the store. May throw StoreError.
+    /// Evicts every remaining flow to the run's sinks. May throw (a store's error).
     void finish();
-    /// Writes every live flow's current state to the store (rows are replaced
+    /// Writes every live flow's current state as its row (rows are replaced
     /// when the flow ends), so the database shows the run as it forms.
     void snapshot();
     /// The live refresh: writes only the live flows that changed since the
@@ -138,11 +148,11 @@ public:
         out.swap(written_ids_);
         written_ids_.clear();
     }
-    /// Writes deferred rows (evicted flows) to the store; call between packets.
-    /// May throw StoreError (disk full): the caller stops the run.
+    /// Rethrows the first error the packet path kept (a row or fact the
+    /// store could not write: disk full); call between packets. The caller stops the run.
     void drain();
 
-    /// A sharded run's worker (pipeline/shards.hpp): the store records, and
+    /// A sharded run's worker (run/shards/shards.hpp): its sinks record, and
     /// what it records, names and ends goes under the keys `out` is given.
     void work_for(shard::Writer& out) noexcept;
     /// A worker's packets, ticks and end, under the key of frame `index`
@@ -161,7 +171,7 @@ public:
                         bool peers_listed) noexcept;
     [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
 
-    [[nodiscard]] store::RunTotals& totals() noexcept { return totals_; }
+    [[nodiscard]] facts::RunTotals& totals() noexcept { return totals_; }
     /// Fanout (AnalyzerConfig::fanout): the frame counts into totals() as
     /// the workers last published them (at most ~50 ms old); otherwise nothing.
     void pull_totals();
@@ -192,7 +202,7 @@ private:
     /// reached (tunnels nested too deep, too many IPv6 extension headers).
     void note_decode_limits();
     /// Fills info.outcome through the row hook, if there is one.
-    void hint_outcome(const flow::Flow& f, store::FlowAppInfo& info);
+    void hint_outcome(const flow::Flow& f, facts::FlowAppInfo& info);
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
     /// to the reassembler, as an ICMP error, or to its flow.
     void on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept;
@@ -206,7 +216,7 @@ private:
     void note_fragments(const decode::ReassemblyStats& st);
     /// Writes the live flows (`all`, or those that changed: see
     /// snapshot_changed, `new_peers` the TURN peers learnt since the last
-    /// refresh) to the store, or as a worker to the merger. Returns how many.
+    /// refresh) as rows, or as a worker to the merger. Returns how many.
     uint64_t write_live(bool all, const std::vector<decode::IpAddr>& new_peers, bool peers_listed);
     /// The expiry tick after frame `index` (`seq`: its order in the flow
     /// table): datagrams, then flows, idle too long at the clock.
@@ -219,13 +229,12 @@ private:
     template <class F>
     void shard_record(F&& write) noexcept;
 
-    store::Store* store_;
+    facts::FlowRowSink* rows_;  ///< sinks.rows
     bool per_message_rows_;
     FlowObserver* flow_observer_;
-    int64_t run_id_;
     flow::FlowTable table_;
     Dissector dissector_;
-    store::RunTotals totals_;
+    facts::RunTotals totals_;
     uint64_t flows_written_ = 0;
     uint64_t state_counts_[32] = {};
     int64_t last_expire_us_ = 0;
@@ -265,7 +274,7 @@ private:
     bool track_written_ = false;
     const FanoutInput* fanout_ = nullptr;  ///< cfg.fanout
     FlowRowHook* row_hook_ = nullptr;  ///< cfg.row_hook
-    std::unique_ptr<Shards> shards_;  ///< the workers (cfg.workers ≥ 2)
+    std::unique_ptr<ShardCoordinator> shards_;  ///< the workers (use_workers)
     shard::Writer* out_ = nullptr;  ///< this Analyzer is a worker (work_for)
     uint64_t tick_index_ = 0;  ///< a tick's (or the end's) frame: the one it follows
     uint64_t tick_seq_ = 0;  ///< that frame's order in the flow table

@@ -71,7 +71,7 @@ T& start_state(FlowApp& a) noexcept {
 
 class AppAnalyzer;
 
-/// A decoding worker of a sharded run (pipeline/shards.hpp) does not name
+/// A decoding worker of a sharded run (run/shards/shards.hpp) does not name
 /// flows: what naming learns goes, in packet order, to the one place that
 /// names every flow of the run, where the worker's own naming would have
 /// seen only its share of the DNS answers and TURN peers.

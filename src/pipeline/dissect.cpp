@@ -26,13 +26,8 @@ constexpr uint8_t kLateMediaPackets = 64;
 }  // namespace
 
 struct Dissector::Impl {
-    explicit Impl(facts::FactSink* sink) {
+    Impl(facts::FactSink* sink, facts::FactSink* extra) {
         shared.sink = sink ? sink : &null_sink;
-        make_analyzers();
-    }
-    Impl(store::Store* store, int64_t run_id, facts::FactSink* extra, bool per_message_rows) {
-        if (store) store_sink = store::make_fact_writer(*store, run_id, error, per_message_rows);
-        shared.sink = store_sink ? store_sink.get() : &null_sink;
         if (extra) {
             tee = std::make_unique<facts::TeeSink>(*shared.sink, *extra);
             shared.sink = tee.get();
@@ -46,9 +41,8 @@ struct Dissector::Impl {
     size_t media_row = static_cast<size_t>(
         std::find_if(rows.begin(), rows.end(), [](const AnalyzerRow& r) { return r.name == "rtc"; }) - rows.begin());
     facts::NullSink null_sink;
-    std::exception_ptr error;  ///< the first error on the packet path (the store's fact writer's too)
-    std::unique_ptr<facts::FactSink> store_sink;  ///< the store's fact writer
-    std::unique_ptr<facts::TeeSink> tee;  ///< the store's sink, then an extra one (events)
+    std::exception_ptr error;  ///< the first error on the packet path
+    std::unique_ptr<facts::TeeSink> tee;  ///< the run's sink, then an extra one (events)
     // The flow row's strings (views handed out by describe, valid until the next call).
     char app_text[128];
     facts::FlowNames flow_names;
@@ -101,8 +95,8 @@ struct Dissector::Impl {
     // Fills the flow row's application columns and records the flow's names.
     // `final`: the flow ends (its analyzer emits what it still holds);
     // otherwise a snapshot of a live flow with no side effect on its state.
-    void describe(flow::Flow& f, FlowApp& a, store::FlowAppInfo& info, bool final) {
-        info = store::FlowAppInfo{};
+    void describe(flow::Flow& f, FlowApp& a, facts::FlowAppInfo& info, bool final) {
+        info = facts::FlowAppInfo{};
         FlowColumns columns;
         AppAnalyzer* an = owner(a);
         if (an) an->describe(f, a, columns, final);
@@ -125,7 +119,7 @@ struct Dissector::Impl {
         info.name_source = flow_names.source;
     }
 
-    void on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+    void on_flow_end(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info) {
         FlowApp& a = app(slot);
         if (AppAnalyzer* an = owner(a)) an->on_flow_end(f, a);
         describe(f, a, info, true);
@@ -133,9 +127,7 @@ struct Dissector::Impl {
     }
 };
 
-Dissector::Dissector(store::Store* store, int64_t run_id, facts::FactSink* extra, bool per_message_rows)
-    : impl_(std::make_unique<Impl>(store, run_id, extra, per_message_rows)) {}
-Dissector::Dissector(facts::FactSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
+Dissector::Dissector(facts::FactSink* sink, facts::FactSink* extra) : impl_(std::make_unique<Impl>(sink, extra)) {}
 
 void Dissector::reserve_flows(uint32_t max_flows) {
     try {
@@ -167,11 +159,11 @@ void Dissector::on_packet(flow::Flow& f, uint32_t slot, flow::Dir dir, const dec
     }
 }
 
-void Dissector::on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+void Dissector::on_flow_end(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info) {
     impl_->on_flow_end(f, slot, info);
 }
 
-void Dissector::snapshot(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+void Dissector::snapshot(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info) {
     impl_->describe(f, impl_->app(slot), info, false);
 }
 

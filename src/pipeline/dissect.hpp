@@ -46,8 +46,8 @@
 
 #include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
+#include "facts/flow_facts.hpp"
 #include "facts/naming.hpp"
-#include "store/store.hpp"
 
 namespace callwall::facts {
 class FactSink;
@@ -81,12 +81,10 @@ class NamingOut;
 
 class Dissector {
 public:
-    /// Facts are written to `store` (null: dropped), and also handed to
-    /// `extra` when given (not owned: the event stream). `per_message_rows`
-    /// false: no dns_answer, tls_hello or stun_message rows (StoreSink).
-    Dissector(store::Store* store, int64_t run_id, facts::FactSink* extra = nullptr, bool per_message_rows = true);
-    /// Facts go to `sink` (not owned; null: dropped).
-    explicit Dissector(facts::FactSink* sink);
+    /// Facts go to `sink` (not owned; null: dropped: the store's fact
+    /// writer, store/run_writer.hpp), then to `extra` when given (not owned:
+    /// the event stream, the vendor addresses).
+    explicit Dissector(facts::FactSink* sink, facts::FactSink* extra = nullptr);
     /// Reserves the per-flow array for the flow table's bound (as address
     /// space: util/huge_pages.hpp), so that it grows in place.
     void reserve_flows(uint32_t max_flows);
@@ -102,14 +100,14 @@ public:
     /// A new flow took slab slot `slot` (FlowTable::index_of).
     void on_flow_created(flow::Flow& f, uint32_t slot) noexcept;
     /// One packet of a flow, after the flow table counted it. Never throws;
-    /// a store failure is kept and reported by take_error().
+    /// a failure is kept and reported by take_error().
     void on_packet(flow::Flow& f, uint32_t slot, flow::Dir dir, const decode::PacketMeta& m, int64_t ts_us) noexcept;
     /// The flow ends: its facts are written, its buffers returned; `info`
     /// receives the flow row's application columns (views valid until the next call).
-    void on_flow_end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info);
+    void on_flow_end(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info);
     /// The application columns of a live flow, without ending it (live view,
     /// periodic database updates). Writes the flow's names.
-    void snapshot(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info);
+    void snapshot(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info);
 
     /// A sharded run's worker: DNS answers and TURN peers go to `out`, and
     /// flows are described without names (no flow_name facts; the row's name
@@ -122,7 +120,8 @@ public:
     /// given (its flow_name facts; views valid until the next one).
     [[nodiscard]] const facts::FlowNames& last_names() const noexcept;
 
-    /// The first store error hit inside the packet path, if any (then cleared).
+    /// The first error hit inside the packet path (out of memory), if any
+    /// (then cleared). The fact writer keeps its own (facts::FlowRowSink::take_error).
     std::exception_ptr take_error() noexcept;
     /// Counters, including the drops of the bounded name, address and peer maps.
     [[nodiscard]] DissectStats stats() const noexcept;

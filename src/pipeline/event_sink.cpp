@@ -42,7 +42,7 @@ void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     write(to_json(e));
 }
 
-void EventSink::flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept {
+void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept {
     try {
         ++flows_;
         if (!log_.ok()) return;  // the stream closed: nothing more to format

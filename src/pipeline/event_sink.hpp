@@ -33,7 +33,7 @@ public:
     void rtp_stream(const facts::RtpStreamFact&) override {}
     void flow_name(uint64_t, std::string_view, std::string_view) override {}
 
-    void flow_ended(const flow::Flow& f, const store::FlowAppInfo& app) noexcept override;
+    void flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept override;
 
     [[nodiscard]] uint64_t flows() const noexcept { return flows_; }
 

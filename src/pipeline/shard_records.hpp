@@ -1,5 +1,5 @@
-// Private to pipeline/shards.cpp and shard_merge.cpp: what a decoding
-// worker writes for the merger. One byte buffer holds, in order, the rows
+// What a decoding worker (Analyzer::work_for) writes for the merger
+// (run/shards/shard_merge.cpp), and how the merger reads it back. One byte buffer holds, in order, the rows
 // its recording Store encodes (store::Store::recorder; first byte: a row
 // slot, below kKey) and the records below (first byte kKey and up); numbers
 // are copied as they are in memory (the buffer never leaves the process).
@@ -24,7 +24,7 @@
 
 #include "flow/flow_table.hpp"
 #include "pipeline/app_analyzer.hpp"
-#include "store/store.hpp"
+#include "facts/flow_facts.hpp"
 
 namespace callwall::pipeline::shard {
 
@@ -42,7 +42,7 @@ inline constexpr uint64_t kEndPhase = uint64_t{1} << 61;
 inline constexpr uint64_t kEndIndex = UINT64_MAX;
 
 static_assert(std::is_trivially_copyable_v<flow::Flow>);
-static_assert(std::is_trivially_copyable_v<store::FlowAppInfo>);
+static_assert(std::is_trivially_copyable_v<facts::FlowAppInfo>);
 static_assert(std::is_trivially_copyable_v<decode::IpAddr>);
 
 /// The worker's side: appends records to the buffer its recording Store writes rows into.
@@ -74,7 +74,7 @@ public:
         pod(local_id);
     }
     /// A flow's row: `live` for a snapshot of a flow that goes on, else its end.
-    void flow_row(const flow::Flow& f, const store::FlowAppInfo& info, std::string_view sni, std::string_view proxy,
+    void flow_row(const flow::Flow& f, const facts::FlowAppInfo& info, std::string_view sni, std::string_view proxy,
                   bool live = false) {
         buf_.push_back(live ? kSnapshot : kFlowEnd);
         pod(f);

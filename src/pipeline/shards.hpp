@@ -1,61 +1,10 @@
-// Flow-hash sharding: several decoding workers, one reader, one writer, and
-// the same database as one thread makes (analyze --workers N).
-//
-// The reading thread (the Analyzer's caller) counts every frame, decodes its
-// headers and hands it to the worker its address pair hashes to (both
-// directions, every fragment and every ICMP error quoting the pair go to the
-// same one: the pair, not the 5-tuple, because a later fragment carries no
-// ports). Each worker is an Analyzer of its own (flow table, reassembler,
-// dissectors) whose rows go to a buffer instead of the database, and whose
-// naming goes there too (pipeline/app_analyzer.hpp NamingOut): a flow is
-// named by DNS answers and TURN peers any worker saw, so only one place can
-// name flows. Every second of capture time the reader sends every worker the
-// expiry tick one thread would have run after that packet; a flow's expiry
-// depends on that flow alone (flow/flow_table.hpp), so each worker evicts
-// exactly its share of what one table evicts.
-//
-// Every record a worker writes carries the key one thread would have written
-// it under: (packet index, 0) while processing a packet; (tick's packet
-// index, reassembly release by first fragment's index, then flow eviction by
-// LRU order) at a tick; the end last. The merger, on the reading thread,
-// takes records from the workers in key order (a worker's watermark says it
-// has nothing more below it), numbers flows in the order they were created,
-// names each flow as it ends with the run's one Naming, and writes the rows
-// through the Store (write-behind: SQLite on the store's thread). So rows
-// reach the database in the order one thread writes them, with the same ids:
-// tests/robustness/shards_test.cpp compares the dumps of every committed capture.
-//
-// Live capture with workers (capture --workers N, FanoutInput) reads no
-// frame on the command's thread: the kernel splits each interface across N
-// sockets by the same address pair (capture/fanout.hpp) and worker i reads
-// socket i of every interface itself, through a reading thread of its own
-// (capture/live_reader.hpp). With no frame numbers across sockets, a
-// worker's keys are capture times (microseconds since the run began), kept
-// strictly increasing per worker (a frame stamped earlier than the one
-// before takes the next key); it counts its frames, runs its expiry ticks on
-// the latest capture time any worker has shown, and, idle, marks progress
-// with the wall clock less 250 ms, so the merger never waits on a quiet
-// socket. A refresh is a barrier there too, but every worker first stops
-// where it is (its reading thread goes on filling its buffer); the key past
-// the furthest of them is the refresh's. Elsewhere a live run's refresh is a
-// barrier at the reading thread's frame: every worker marks the frame, the
-// merger writes everything below it (so its naming knows every answer and
-// TURN peer up to there), then every worker writes its live flows that
-// changed, under the key (frame, snapshot), which the merger names and
-// writes before the refresh returns.
-//
-// Where the workers differ from one thread: bounds shared by the whole run
-// become per worker (--max-flows, the reassembler's 64 datagrams, the
-// decoders' buffer pools and per-address handshake buffers, the name table),
-// so a run that hits one of them may differ; and a datagram released at a
-// tick by one worker and one released at the same tick by another have no
-// order between them (ties go by worker). Live, the vendor addresses that
-// widen the filter are found per worker and taken at each refresh, so their
-// order (the "newest" of the run note, which ones are kept past the
-// filter's bound) may differ. With fanout, rows from different workers go in
-// capture-time order rather than arrival order, a frame the kernel hands
-// over late is merged after rows the others wrote meanwhile, and a run's
-// boundary (SIGHUP, --rotate) is where each worker stood when told.
+// What the packet path knows of flow-hash sharding (analyze --workers N,
+// capture --workers N): the address pair a frame is sharded by, the counts
+// the workers give back, and the fan-out coordinator as the reading thread's
+// Analyzer drives it (Analyzer::use_workers). The coordinator, its workers
+// and the merger that writes their rows into the store are
+// run/shards/shards.hpp's; what a worker writes for the merger is
+// pipeline/shard_records.hpp.
 #pragma once
 
 #include <atomic>
@@ -70,15 +19,12 @@
 #include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
-#include "store/store.hpp"
 
 namespace callwall::capture {
 class LiveReader;
 }  // namespace callwall::capture
 
 namespace callwall::pipeline {
-
-struct AnalyzerConfig;
 
 /// The addresses a frame is sharded by (worker_of hashes them as an
 /// unordered pair): the pair an ICMP error quotes when it is not a fragment
@@ -123,53 +69,43 @@ struct ShardTotals {
     FrameTotals frames;  ///< fanout: the frames the workers read
 };
 
-class Shards {
+/// The fan-out coordinator as the reading thread's Analyzer drives it
+/// (Analyzer::use_workers): it hands the frames to the workers and has the
+/// merger write what they give back. Implemented by Shards; one call per
+/// frame in a sharded run (the one-thread packet path makes none).
+class ShardCoordinator {
 public:
-    /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
-    /// should write behind) for run `run_id`.
-    Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, int workers);
-    /// Stops the workers (after finish(), or dropping what is in flight).
-    ~Shards();
-    Shards(const Shards&) = delete;
-    Shards& operator=(const Shards&) = delete;
-
-    /// The worker of a decoded frame.
-    [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
+    virtual ~ShardCoordinator() = default;
     /// Hands frame number `index` (decoded as `m`) to its worker (a tunnel's
     /// outer fragments: to the worker of what they carry, see
-    /// fragment_routes.hpp). May throw
+    /// run/shards/fragment_routes.hpp). May throw
     /// StoreError (writing what the workers gave back).
-    void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us);
+    virtual void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
+                          int64_t clock_us) = 0;
     /// The expiry tick after frame `index`, on every worker; `last_ts` is the
     /// capture time of that frame (the provisional outcomes' "capture end").
-    void tick(uint64_t index, int64_t clock_us, double last_ts);
+    virtual void tick(uint64_t index, int64_t clock_us, double last_ts) = 0;
     /// A live run's refresh after frame `index` (`last_ts` its capture time):
     /// every worker writes its live flows (`all`) or those that changed
     /// (Analyzer::snapshot_changed), named by the merger with every answer
     /// and TURN peer up to that frame; waits until they are written (to the
     /// store, which may write behind). Returns how many. May throw StoreError.
-    uint64_t snapshot(uint64_t index, double last_ts, bool all);
+    virtual uint64_t snapshot(uint64_t index, double last_ts, bool all) = 0;
     /// From now on the run's id of every flow row written is appended to
     /// `*ids` (Analyzer::track_written).
-    void track_written(std::vector<uint64_t>* ids) noexcept;
+    virtual void track_written(std::vector<uint64_t>* ids) noexcept = 0;
     /// Every worker ends its flows; waits until every row is written. May
     /// throw StoreError.
-    void finish(uint64_t last_index, double last_ts);
+    virtual void finish(uint64_t last_index, double last_ts) = 0;
     /// Fanout: merges what the workers wrote, for up to `ms` (the command's
     /// wait between its checks of time, signals and refresh).
-    void pump_for(int ms);
+    virtual void pump_for(int ms) = 0;
     /// Fanout: "" or the first reader error a worker met ("IFACE: reason").
-    [[nodiscard]] std::string error() const;
+    [[nodiscard]] virtual std::string error() const = 0;
     /// Counts so far (exact after finish()).
-    [[nodiscard]] ShardTotals totals() const;
+    [[nodiscard]] virtual ShardTotals totals() const = 0;
     /// Flows numbered so far (created, in the run's order).
-    [[nodiscard]] uint64_t flows_created() const noexcept;
-
-    /// Defined in pipeline/shards_impl.hpp, for shards*.cpp alone.
-    struct Impl;
-
-private:
-    std::unique_ptr<Impl> impl_;
+    [[nodiscard]] virtual uint64_t flows_created() const noexcept = 0;
 };
 
 }  // namespace callwall::pipeline

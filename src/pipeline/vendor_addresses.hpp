@@ -36,7 +36,7 @@ public:
         size_t addresses = 0;
         uint64_t left_out = 0;
     };
-    /// Takes what `other` (a sharded run's worker's: pipeline/shards.hpp)
+    /// Takes what `other` (a sharded run's worker's: run/shards/shards.hpp)
     /// found since `at`, and moves `at` past it.
     void take_from(const VendorAddresses& other, Cursor& at);
 

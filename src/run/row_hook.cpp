@@ -6,7 +6,7 @@
 
 namespace callwall::run {
 
-void RowHook::outcome(const flow::Flow& f, store::FlowAppInfo& info, double capture_end) {
+void RowHook::outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end) {
     if (!outcome_) return;
     attrib::facts_of(f, info, facts_);
     outcome_(facts_, capture_end, outcome_buf_);
@@ -14,7 +14,7 @@ void RowHook::outcome(const flow::Flow& f, store::FlowAppInfo& info, double capt
     facts_.stored_outcome = outcome_buf_;  // the facts as the row is written with the outcome
 }
 
-void RowHook::written(const flow::Flow& f, const store::FlowAppInfo& info, const facts::FlowNames& names) {
+void RowHook::written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) {
     if (!kept_) return;
     if (!outcome_) attrib::facts_of(f, info, facts_);  // else outcome() made them
     kept_->add(facts_, names);

@@ -32,8 +32,8 @@ public:
     explicit RowHook(OutcomeFn outcome, attrib::KeptFlows* kept = nullptr)
         : outcome_(std::move(outcome)), kept_(kept) {}
 
-    void outcome(const flow::Flow& f, store::FlowAppInfo& info, double capture_end) override;
-    void written(const flow::Flow& f, const store::FlowAppInfo& info, const facts::FlowNames& names) override;
+    void outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end) override;
+    void written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) override;
     void unseen_rows() noexcept override;
     [[nodiscard]] std::unique_ptr<pipeline::FlowRowHook> for_worker() const override;
 

@@ -15,6 +15,7 @@
 #include "attrib/run_attribution.hpp"
 #include "run/row_hook.hpp"
 #include "run/run_status.hpp"
+#include "run/store_analyzer.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
@@ -75,7 +76,8 @@ struct Session::Impl {
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
     std::unique_ptr<RowHook> row_hook;  ///< each row's outcome, and kept (before analyzer: it points here)
-    std::unique_ptr<pipeline::Analyzer> analyzer;
+    std::unique_ptr<StoreAnalyzer> wired;  ///< the analyzer and the store's writer it writes through
+    pipeline::Analyzer* analyzer = nullptr;  ///< wired's
     /// Live runs: the refresh's attribution, from the flows that changed.
     std::unique_ptr<attrib::LiveAttribution> live;
     std::vector<uint64_t> changed;  ///< flow ids written since the last live attribution
@@ -105,7 +107,7 @@ struct Session::Impl {
     /// The run's end is when the capture stopped, when that is known and
     /// later than its last packet.
     void take_capture_end() {
-        store::RunTotals& t = analyzer->totals();
+        facts::RunTotals& t = analyzer->totals();
         if (t.packets && ran_until > t.last_ts) t.last_ts = ran_until;
     }
 
@@ -154,7 +156,7 @@ struct Session::Impl {
         if (!log || run_end_written) return;
         run_end_written = true;
         try {
-            const store::RunTotals& t = analyzer->totals();
+            const facts::RunTotals& t = analyzer->totals();
             events::RunEndEvent e;
             e.ts = util::wall_s();
             e.run_id = run_id;
@@ -251,7 +253,8 @@ void Session::Impl::begin() {
     auto next_hook = std::make_unique<RowHook>(attrib::provisional_outcome, next_kept.get());
     cfg.row_hook = next_hook.get();
     if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
-    analyzer = std::make_unique<pipeline::Analyzer>(db.get(), run_id, cfg);  // the last run's goes first
+    wired = std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg);  // the last run's goes first
+    analyzer = &wired->analyzer();
     kept = std::move(next_kept);
     row_hook = std::move(next_hook);
     live.reset();  // begin_run above waited for a deferred job using it
@@ -277,7 +280,8 @@ void Session::Impl::begin() {
 void Session::next_run() {
     Impl& s = *impl_;
     s.run_end_event();
-    s.analyzer.reset();  // before the sink it points to
+    s.wired.reset();  // before the sink it points to
+    s.analyzer = nullptr;
     if (s.log) s.log->reopen();
     s.begin();
 }
@@ -304,7 +308,7 @@ void Session::write_allow_list(const std::string& format, const std::string& tex
 }
 store::Store& Session::store() noexcept { return *impl_->db; }
 pipeline::Analyzer& Session::analyzer() noexcept { return *impl_->analyzer; }
-store::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
+facts::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
 
 bool Session::process(const capture::RawFrame& frame) {
     Impl& s = *impl_;
@@ -397,7 +401,7 @@ void Session::finish(Status status, const std::string& ended_by) {
     s.analyzer->finish();
     s.take_capture_end();  // a sharded run's end is set again from its workers'
     note_bounds(*s.analyzer);
-    const store::RunTotals& t = s.analyzer->totals();
+    const facts::RunTotals& t = s.analyzer->totals();
     // What the run row says of its end, for an attribution from memory.
     if (s.kept) s.kept->set_run_totals(t.packets ? t.last_ts : 0, t.flows_evicted_full);
     s.note_events_closed();

@@ -28,11 +28,13 @@
 namespace callwall::store {
 class Store;
 class StoreError;
-struct RunTotals;
 }  // namespace callwall::store
 namespace callwall::attrib {
 struct RunDetail;
 }  // namespace callwall::attrib
+namespace callwall::facts {
+struct RunTotals;
+}  // namespace callwall::facts
 namespace callwall::pipeline {
 class Analyzer;
 struct FanoutInput;
@@ -76,7 +78,7 @@ struct Options {
     /// verdicts recomputed when due); 0: no refresh (file runs).
     double refresh_s = 0;
     /// Live runs: fills the kernel's counters into the totals before each write.
-    std::function<void(store::RunTotals&)> kernel_stats;
+    std::function<void(facts::RunTotals&)> kernel_stats;
     /// --events: JSON lines to this file ("-": standard output); "" for none.
     std::string events_path;
     /// Live runs with the catalog's filter: collect the addresses vendor
@@ -126,7 +128,7 @@ public:
     [[nodiscard]] int64_t run_id() const noexcept;
     [[nodiscard]] store::Store& store() noexcept;
     [[nodiscard]] pipeline::Analyzer& analyzer() noexcept;
-    [[nodiscard]] store::RunTotals& totals() noexcept;
+    [[nodiscard]] facts::RunTotals& totals() noexcept;
 
     /// One frame. The packet path never throws; every checkpoint_packets
     /// frames the totals are written, which may throw store::StoreError.

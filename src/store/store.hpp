@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "facts/flow_facts.hpp"
+#include "facts/run_totals.hpp"
 #include "flow/flow_table.hpp"
 #include "util/idle_work.hpp"
 
@@ -65,18 +66,8 @@ struct RunInfo {
     std::vector<std::string> sources;  ///< each file or interface in order: run_source rows (a path may hold a comma)
 };
 
-struct RunTotals {
-    uint64_t packets = 0, bytes = 0;
-    uint64_t truncated_packets = 0;  ///< caplen < wire length
-    uint64_t undecoded_packets = 0;  ///< not IP, or headers unreadable
-    uint64_t orphan_fragments = 0;  ///< later IP fragments whose first fragment was not seen
-    uint64_t damaged_files = 0;  ///< files whose reading stopped on an error
-    uint64_t kernel_received = 0, kernel_dropped = 0, interface_dropped = 0;
-    uint64_t flows = 0;
-    uint64_t flows_evicted_full = 0;
-    double first_ts = 0, last_ts = 0;  ///< capture time of the first and last packet
-    std::string notes;  ///< damage and warnings, one per line
-};
+/// The run row's totals (facts/run_totals.hpp).
+using RunTotals = facts::RunTotals;
 
 /// The process writing a run, as recorded in its row: enough to tell later
 /// whether that very process is still alive (a pid alone may be reused).
@@ -112,15 +103,8 @@ struct IcmpErrorRow {
     uint64_t flow_id = 0;  ///< 0 = no live flow matched
 };
 
-/// Application-level summary of a flow, filled by the dissect stage.
-struct FlowAppInfo {
-    std::string_view app;  ///< "dns", "tls", "quic", "stun", "turn", "rtp", "dtls", ... or ""
-    std::string_view name;  ///< the name the flow was meant for
-    std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
-    std::string_view outcome;  ///< filled by attribution; "" until then
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)  ///< facts/flow_facts.hpp
-    uint8_t roles = 0;  ///< flow::role_bit per side: which side asked, which answered (DNS, STUN)
-};
+/// A flow's application facts as its row is written (facts/flow_facts.hpp).
+using FlowAppInfo = facts::FlowAppInfo;
 
 /// Rows of the decoder tables. Text fields are views valid during the call.
 struct DnsAnswerRow {

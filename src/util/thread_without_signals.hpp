@@ -8,7 +8,7 @@
 // live reader (capture/live_reader.*), the store's writer
 // (store/write_behind.*), attribution's page reader and checkpointer
 // (store/flow_pages.*, store/checkpoint_ahead.*), the decoding workers
-// (pipeline/shards.*), the probe's capture (probe/capture.*) and the
+// (run/shards/shards.*), the probe's capture (probe/capture.*) and the
 // populater of fresh memory (util/populate_behind.*).
 #pragma once
 

@@ -11,6 +11,7 @@
 #include "catalog/catalog.hpp"
 #include "pipeline/analyzer.hpp"
 #include "report/report.hpp"
+#include "run/store_analyzer.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -30,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto db = callwall::store::Store::open(":memory:");
     const int64_t run = db->begin_run(callwall::store::RunInfo{"analyze", "fuzz", "fuzz", "", 0});
     {
-        callwall::pipeline::Analyzer a(db.get(), run);
+        callwall::run::StoreAnalyzer wired(db.get(), run);
+        callwall::pipeline::Analyzer& a = wired.analyzer();
         int64_t ts_us = 1'767'225'600'000'000;
         size_t off = 0;
         while (off + 4 <= size) {

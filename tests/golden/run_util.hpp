@@ -16,6 +16,7 @@
 
 #include "capture/pcap_source.hpp"
 #include "pipeline/analyzer.hpp"
+#include "run/store_analyzer.hpp"
 #include "store/store.hpp"
 #include "sqlite_rows.hpp"
 
@@ -55,7 +56,8 @@ inline int64_t analyze_files(const std::vector<std::string>& files, const std::s
     info.source = files.empty() ? "" : files[0];
     info.command_line = "test";
     const int64_t run = db->begin_run(info);
-    pipeline::Analyzer a(db.get(), run, cfg);
+    run::StoreAnalyzer wired(db.get(), run, cfg);
+    pipeline::Analyzer& a = wired.analyzer();
     for (const auto& f : files) {
         auto src = capture::PcapSource::open_file(f);
         capture::RawFrame fr;

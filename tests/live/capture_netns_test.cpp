@@ -458,7 +458,7 @@ TEST_F(LiveCapture, FilterWidensToAddressesVendorNamesResolveTo) {
 #endif
 }
 
-// capture --workers N (pipeline/shards.hpp): the same traffic captured at
+// capture --workers N (run/shards/shards.hpp): the same traffic captured at
 // the same time by one decoding thread and by three workers, on the same
 // interface, with the catalog's filter (so the vendor addresses the workers'
 // DNS answers find widen it too). While the capture runs, the workers' run
@@ -489,7 +489,7 @@ TEST_F(LiveCapture, WorkersGiveTheOneThreadRunLiveAndAtTheEnd) {
     EXPECT_EQ(connect_refused("7777"), 0);  // before any vendor name resolved to 10.199.0.2: filtered out
     EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", traffic, "client", "10.199.0.2"}, 30s), 0);
     std::this_thread::sleep_for(2500ms);  // refreshes: rows, verdicts, the widened filter
-    // Three decoding threads (named by pipeline/shards.cpp) in that process,
+    // Three decoding threads (named by run/shards/shards.cpp) in that process,
     // each with a reading thread of its own on the interface's fanout group.
     std::multiset<std::string> threads;
     for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(cw_many) + "/task")) {

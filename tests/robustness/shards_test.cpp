@@ -1,5 +1,5 @@
 // `analyze --workers N` shards the flows across N decoding threads
-// (pipeline/shards.hpp). Its database must be the one a single thread
+// (run/shards/shards.hpp). Its database must be the one a single thread
 // writes: for every committed capture, analysed with --detail (so the
 // per-message rows, whose flow ids the merger renumbers, are there too) by
 // one thread and by 2 and 3 workers, every table's rows in insertion order
@@ -127,7 +127,7 @@ TEST(Shards, TcpdumpsTunnelCapturesGiveTheSingleThreadDatabase) {
 }
 
 // A GRE or ERSPAN mirror whose outer IPv4 packets are fragmented: the
-// fragments go to the worker of the flow inside (pipeline/fragment_routes.hpp),
+// fragments go to the worker of the flow inside (run/shards/fragment_routes.hpp),
 // so the datagrams they make up join the same flows as the tunnel's whole
 // packets do — the flows of the bare capture, not their halves twice.
 TEST(Shards, FragmentedTunnelsGiveTheSingleThreadDatabase) {

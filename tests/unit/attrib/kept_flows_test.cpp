@@ -18,6 +18,7 @@
 #include "attrib/run_attribution.hpp"
 #include "golden/run_util.hpp"
 #include "run/row_hook.hpp"
+#include "run/store_analyzer.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
@@ -163,7 +164,8 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     cfg.row_hook = &hook;
     if (from == From::Memory) s->keep_dns_names(run);
     {
-        pipeline::Analyzer a(s.get(), run, cfg);
+        run::StoreAnalyzer wired(s.get(), run, cfg);
+        pipeline::Analyzer& a = wired.analyzer();
         auto src = capture::PcapSource::open_file(capture);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);

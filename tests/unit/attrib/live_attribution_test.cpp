@@ -19,6 +19,7 @@
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
 #include "run/row_hook.hpp"
+#include "run/store_analyzer.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
 
@@ -59,7 +60,8 @@ TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
         pipeline::AnalyzerConfig cfg;
         run::RowHook hook(provisional_outcome);
         cfg.row_hook = &hook;
-        pipeline::Analyzer analyzer(store.get(), run, cfg);
+        run::StoreAnalyzer wired(store.get(), run, cfg);
+        pipeline::Analyzer& analyzer = wired.analyzer();
         analyzer.track_written();
         LiveAttribution live(cat);
         std::vector<uint64_t> changed;

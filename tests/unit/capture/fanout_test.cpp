@@ -1,5 +1,5 @@
 // The fanout program live capture's workers are split by (capture/fanout.*)
-// must send a worker everything pipeline::Shards sends it
+// must send a worker everything run::Shards sends it
 // when it reads a file: both directions of an address pair, every fragment,
 // every ICMP error with the pair it quotes. Checked through a model of the
 // kernel (unit/capture/cbpf_model.hpp, itself checked against the kernel by

@@ -124,7 +124,7 @@ TEST(Allocation, PacketPathAllocatesNothingOnceWarm) {
     uint64_t frames = 0, warm_up = 0;
     for (const auto& path : files) {
         const Frames f = load(path);
-        Analyzer a(nullptr, 0);
+        Analyzer a;
         warm_up += pass(a, f);
         g_trap = std::getenv("CALLWALL_ALLOC_TRAP") != nullptr;
         EXPECT_EQ(pass(a, f), 0u) << path << ": allocations on the second pass";

@@ -55,7 +55,7 @@ std::vector<uint8_t> ipv4(uint8_t proto, const std::vector<uint8_t>& payload) {
 const std::vector<uint8_t> kUdp = {0x30, 0x39, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00};
 
 std::string notes_after(const std::vector<uint8_t>& packet) {
-    Analyzer a(nullptr, 1, AnalyzerConfig{});
+    Analyzer a;
     capture::RawFrame f;
     f.linktype = kLinkRaw;
     f.caplen = f.wirelen = static_cast<uint32_t>(packet.size());

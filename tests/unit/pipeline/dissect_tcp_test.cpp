@@ -9,6 +9,7 @@
 
 #include "pipeline/dissect.hpp"
 #include "golden/run_util.hpp"
+#include "store/run_writer.hpp"
 
 namespace callwall::pipeline {
 namespace {
@@ -52,7 +53,8 @@ struct TcpHarness {
     test::TempDb db;
     std::unique_ptr<store::Store> st = store::Store::open(db.path());
     int64_t run = st->begin_run(store::RunInfo{"analyze", "unit", "unit", "", 0});
-    Dissector d{st.get(), run};
+    store::RunWriter writer{*st, run};
+    Dissector d{writer.sinks().facts};
     flow::Flow f;
     uint32_t next[2] = {1001, 5001};
     int64_t ts_us = 1'767'225'600'000'000;
@@ -84,7 +86,7 @@ struct TcpHarness {
         f.last_ts_us = ts_us;
         d.on_packet(f, 0, dir, m, ts_us);
     }
-    std::vector<std::string> end_and_query(store::FlowAppInfo& info, const std::string& sql) {
+    std::vector<std::string> end_and_query(facts::FlowAppInfo& info, const std::string& sql) {
         d.on_flow_end(f, 0, info);
         st->flush();
         return test::query_rows(db.path(), sql);
@@ -97,7 +99,7 @@ TEST(DissectTcp, IceTcpMediaIsDirectNotRelayed) {
     h.send(flow::kFromServer, h.take(flow::kFromServer, rfc4571(stun(0x0101, 1))));
     for (uint16_t i = 0; i < 20; ++i)
         h.send(flow::kFromClient, h.take(flow::kFromClient, rfc4571(rtp(100 + i, 0xAABBCCDD))));
-    store::FlowAppInfo info;
+    facts::FlowAppInfo info;
     const auto rows = h.end_and_query(info, "SELECT packets, via_turn FROM rtp_stream");
     EXPECT_EQ(info.stun_answered, 1u);
     EXPECT_EQ(rows, (std::vector<std::string>{"20\t0"}));
@@ -112,7 +114,7 @@ TEST(DissectTcp, HoleFilledLaterLosesNoFrame) {
         if (i != 5) h.send(flow::kFromClient, segs[i]);
     h.send(flow::kFromServer, h.take(flow::kFromServer, rfc4571(stun(0x0101, 1))));
     h.send(flow::kFromClient, segs[5]);  // the retransmission, after 14 later segments
-    store::FlowAppInfo info;
+    facts::FlowAppInfo info;
     const auto rows = h.end_and_query(info, "SELECT packets, lost FROM rtp_stream");
     EXPECT_EQ(info.stun_answered, 1u);
     EXPECT_EQ(rows, (std::vector<std::string>{"20\t0"}));
@@ -126,7 +128,7 @@ TEST(DissectTcp, LostSegmentThenResyncKeepsDecoding) {
         auto s = h.take(flow::kFromClient, rfc4571(rtp(100 + i, 7)));
         if (i != 5) h.send(flow::kFromClient, s);  // 5 never arrives
     }
-    store::FlowAppInfo info;
+    facts::FlowAppInfo info;
     const auto rows = h.end_and_query(info, "SELECT packets, lost FROM rtp_stream");
     EXPECT_EQ(rows, (std::vector<std::string>{"19\t1"}));
     EXPECT_EQ(h.d.stats().tcp_gaps, 1u);

@@ -121,7 +121,7 @@ std::vector<json> flow_lines(const std::string& capture) {
         AnalyzerConfig cfg;
         cfg.extra_sink = &sink;
         cfg.flow_observer = &sink;
-        Analyzer a(nullptr, 1, cfg);
+        Analyzer a({}, cfg);
         auto src = capture::PcapSource::open_file(capture);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);

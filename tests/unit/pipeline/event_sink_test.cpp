@@ -44,7 +44,7 @@ EventRun analyse(const std::string& capture) {
         AnalyzerConfig cfg;
         cfg.extra_sink = &sink;
         cfg.flow_observer = &sink;
-        Analyzer a(nullptr, 7, cfg);
+        Analyzer a({}, cfg);
         auto src = capture::PcapSource::open_file(capture);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
@@ -131,7 +131,7 @@ TEST(EventSink, NoCatalogMeansFlowLinesOnly) {
         AnalyzerConfig cfg;
         cfg.extra_sink = &sink;
         cfg.flow_observer = &sink;
-        Analyzer a(nullptr, 1, cfg);
+        Analyzer a({}, cfg);
         auto src = capture::PcapSource::open_file(path);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);

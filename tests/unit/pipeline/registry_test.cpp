@@ -175,7 +175,7 @@ struct RegistryHarness {
         f.last_ts_us = ts_us;
         d.on_packet(f, slot, dir, m, ts_us);
     }
-    std::string end(flow::Flow& f, uint32_t slot, store::FlowAppInfo& info) {
+    std::string end(flow::Flow& f, uint32_t slot, facts::FlowAppInfo& info) {
         d.on_flow_end(f, slot, info);
         return std::string(info.app);
     }
@@ -187,7 +187,7 @@ TEST(Dissector, DnsAnswerNamesALaterFlow) {
     h.d.on_flow_created(dns, 0);
     h.send(dns, 0, flow::kFromClient, kDnsQuery);
     h.send(dns, 0, flow::kFromServer, kDnsAnswer);
-    store::FlowAppInfo info;
+    facts::FlowAppInfo info;
     EXPECT_EQ(h.end(dns, 0, info), "dns");
     ASSERT_EQ(h.sink.queries.size(), 1u);
     EXPECT_TRUE(h.sink.queries[0].answered);
@@ -216,7 +216,7 @@ TEST(Dissector, UnansweredQueryIsEmittedAtTheFlowsEnd) {
     h.send(dns, 0, flow::kFromClient, kDnsQuery);
     h.send(dns, 0, flow::kFromClient, kDnsQuery);  // a retransmission: one query
     EXPECT_TRUE(h.sink.queries.empty());
-    store::FlowAppInfo info;
+    facts::FlowAppInfo info;
     h.end(dns, 0, info);
     ASSERT_EQ(h.sink.queries.size(), 1u);
     EXPECT_FALSE(h.sink.queries[0].answered);
@@ -230,7 +230,7 @@ TEST(Dissector, StunTransactionAndMediaLabels) {
     h.send(f, 0, flow::kFromClient, kStunRequest);
     h.send(f, 0, flow::kFromServer, kStunResponse);
     h.send(f, 0, flow::kFromClient, kDtlsCcs);
-    store::FlowAppInfo info;
+    facts::FlowAppInfo info;
     EXPECT_EQ(h.end(f, 0, info), "stun+dtls");
     ASSERT_EQ(h.sink.stun.size(), 2u);
     EXPECT_FALSE(h.sink.stun[0].answers_request);
@@ -260,7 +260,7 @@ TEST(Dissector, ChannelDataStreakBrokenByAnRtpDatagram) {
         if (rtp_between) h.send(f, 0, flow::kFromClient, kRtp);
         h.send(f, 0, flow::kFromClient, cd);
         h.send(f, 0, flow::kFromClient, cd);
-        store::FlowAppInfo info;
+        facts::FlowAppInfo info;
         h.end(f, 0, info);
         return info.channel_data;
     };
@@ -277,7 +277,7 @@ TEST(Dissector, FlowGivenUpAfterEightUnknownPayloads) {
     h.d.on_flow_created(t, 0);
     for (int i = 0; i < 8; ++i) h.send(t, 0, flow::kFromClient, kJunk);
     h.send(t, 0, flow::kFromClient, kConnect);
-    store::FlowAppInfo info;
+    facts::FlowAppInfo info;
     EXPECT_EQ(h.end(t, 0, info), "");
 
     // UDP: after eight, only the media row is still offered the flow (an

@@ -97,7 +97,7 @@ struct Exchange {
         d.on_packet(f, 0, dir, m, ts_us);
     }
     std::string app() {
-        store::FlowAppInfo info;
+        facts::FlowAppInfo info;
         d.on_flow_end(f, 0, info);
         return std::string(info.app);
     }

@@ -1,8 +1,8 @@
-// The dispatch of analyze --workers (pipeline/shards.hpp): both directions
+// The dispatch of analyze --workers (run/shards/shards.hpp): both directions
 // of an address pair, every fragment between the two, and an ICMP error
 // quoting the pair (sent by a router in between) go to the same worker; and
 // many pairs spread over the workers.
-#include "pipeline/shards.hpp"
+#include "run/shards/shards.hpp"
 
 #include <gtest/gtest.h>
 
@@ -51,7 +51,7 @@ struct Db {
 TEST(ShardsDispatch, APairItsFragmentsAndItsIcmpErrorsShareAWorker) {
     Db db;
     AnalyzerConfig cfg;
-    Shards shards(*db.store, db.run, cfg, 4);
+    run::Shards shards(*db.store, db.run, cfg, 4);
     std::set<size_t> used;
     for (int i = 1; i <= 200; ++i) {
         const std::string client = i % 3 ? "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1)

@@ -6,7 +6,7 @@
 // without packets and which the attribution after each refresh rewrites.
 // And a refresh with nothing new writes nothing.
 //
-// With decoding workers (capture --workers, pipeline/shards.hpp) a refresh
+// With decoding workers (capture --workers, run/shards/shards.hpp) a refresh
 // is a barrier across them: at every refresh the database holds the rows one
 // thread's refresh leaves — every column, the outcome hint and the names
 // too — and the refresh reports the same count and the same flow ids.
@@ -23,6 +23,7 @@
 #include "golden/run_util.hpp"
 #include "pipeline/analyzer.hpp"
 #include "run/row_hook.hpp"
+#include "run/store_analyzer.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
 #include "unit/test_util.hpp"
@@ -36,7 +37,8 @@ struct Side {
     test::TempDb db;
     std::unique_ptr<store::Store> store;
     run::RowHook hook{attrib::provisional_outcome};
-    std::unique_ptr<Analyzer> analyzer;
+    std::unique_ptr<run::StoreAnalyzer> wired;
+    Analyzer* analyzer = nullptr;
     explicit Side(int workers = 1) {
         store = store::Store::open(db.path());
         store->write_behind(workers > 1);
@@ -47,7 +49,8 @@ struct Side {
         AnalyzerConfig cfg;
         cfg.row_hook = &hook;
         cfg.workers = workers;
-        analyzer = std::make_unique<Analyzer>(store.get(), run, cfg);
+        wired = std::make_unique<run::StoreAnalyzer>(store.get(), run, cfg);
+        analyzer = &wired->analyzer();
         analyzer->track_written();
     }
     /// The flow ids written since the last call, sorted, without repeats.

@@ -1,5 +1,5 @@
-// Private to pipeline/shards.cpp and shards_fanout.cpp: the workers and what
-// the reading thread hands them (see pipeline/shards.hpp).
+// Private to run/shards/shards.cpp and shards_fanout.cpp: the workers and
+// what the reading thread hands them (see run/shards/shards.hpp).
 #pragma once
 
 #include <atomic>
@@ -14,17 +14,23 @@
 #include <vector>
 
 #include "pipeline/analyzer.hpp"
-#include "pipeline/fragment_routes.hpp"
-#include "pipeline/shard_merge.hpp"
 #include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
 #include "pipeline/vendor_addresses.hpp"
+#include "run/shards/fragment_routes.hpp"
+#include "run/shards/shard_merge.hpp"
+#include "run/shards/shards.hpp"
+#include "store/run_writer.hpp"
 
 namespace callwall::capture {
 class LiveReader;
 }  // namespace callwall::capture
 
-namespace callwall::pipeline {
+namespace callwall::run {
+
+// The packet path's types the workers are made of (Analyzer, its config and
+// row hook, the vendor addresses, the totals).
+using namespace pipeline;
 
 namespace shard {
 
@@ -58,6 +64,7 @@ struct Shards::Impl {
     struct Worker {
         std::vector<char> out;  ///< rows and records being written (the recorder's and the Writer's)
         std::unique_ptr<store::Store> recorder;
+        std::unique_ptr<store::RunWriter> sinks;  ///< the worker's facts and rows, into its recorder
         shard::Writer writer{out};
         std::unique_ptr<FlowRowHook> row_hook;  ///< the outcome of its rows (before analyzer: it points here)
         std::unique_ptr<Analyzer> analyzer;
@@ -154,4 +161,4 @@ struct Shards::Impl {
     void stop() noexcept;
 };
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::run

@@ -1,6 +1,6 @@
 // Flow-hash sharding: the reader's side and the workers. See
-// pipeline/shards.hpp; the merger is in shard_merge.cpp.
-#include "pipeline/shards.hpp"
+// run/shards/shards.hpp; the merger is in shard_merge.cpp.
+#include "run/shards/shards.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,11 +11,11 @@
 #include <string>
 #include <thread>
 
-#include "pipeline/shards_impl.hpp"
+#include "run/shards/shards_impl.hpp"
 #include "util/clock.hpp"
 #include "util/thread_without_signals.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::run {
 namespace {
 
 using shard::In;
@@ -259,7 +259,8 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
         w->recorder = store::Store::recorder(w->out);
         w->row_hook = cfg.row_hook ? cfg.row_hook->for_worker() : nullptr;
         wc.row_hook = w->row_hook.get();
-        w->analyzer = std::make_unique<Analyzer>(w->recorder.get(), run_id, wc);
+        w->sinks = std::make_unique<store::RunWriter>(*w->recorder, run_id, cfg.per_message_rows);
+        w->analyzer = std::make_unique<Analyzer>(w->sinks->sinks(), wc);
         w->analyzer->work_for(w->writer);
         if (s.fanout) w->reader = s.fanout->readers.at(static_cast<size_t>(i));
         for (size_t k = 0; k < kQueuedChunks; ++k) w->empty.emplace_back();
@@ -415,4 +416,4 @@ ShardTotals Shards::totals() const {
 
 uint64_t Shards::flows_created() const noexcept { return impl_->merger.created(); }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::run

@@ -1,13 +1,13 @@
 // Flow-hash sharding when the kernel splits the traffic (capture --workers
 // on a PACKET_FANOUT group, capture/fanout.hpp): each worker reads its own
-// sockets. See pipeline/shards.hpp ("Live capture with workers").
+// sockets. See run/shards/shards.hpp ("Live capture with workers").
 #include <algorithm>
 
 #include "capture/live_reader.hpp"
-#include "pipeline/shards_impl.hpp"
+#include "run/shards/shards_impl.hpp"
 #include "util/clock.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::run {
 namespace {
 
 using shard::In;
@@ -294,4 +294,4 @@ std::string Shards::error() const {
     return "";
 }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::run

@@ -1,12 +1,12 @@
-// The merger of a sharded run. See pipeline/shard_merge.hpp.
-#include "pipeline/shard_merge.hpp"
+// The merger of a sharded run. See run/shards/shard_merge.hpp.
+#include "run/shards/shard_merge.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "pipeline/shard_records.hpp"
 
-namespace callwall::pipeline::shard {
+namespace callwall::run::shard {
 
 bool Merger::done() const noexcept {
     return std::all_of(streams_.begin(), streams_.end(), [](const Stream& s) { return s.ended; });
@@ -177,7 +177,7 @@ bool Merger::written_below(Key key) {
 void Merger::flow_row(Stream& s, const char* p, const char*& end, bool live) {
     Reader r(p);
     alignas(flow::Flow) flow::Flow f = r.pod<flow::Flow>();
-    store::FlowAppInfo info = r.pod<store::FlowAppInfo>();
+    facts::FlowAppInfo info = r.pod<facts::FlowAppInfo>();
     info.app = r.text();
     info.outcome = r.text();
     const std::string_view sni = r.text();
@@ -208,4 +208,4 @@ void Merger::flow_row(Stream& s, const char* p, const char*& end, bool live) {
     }
 }
 
-}  // namespace callwall::pipeline::shard
+}  // namespace callwall::run::shard

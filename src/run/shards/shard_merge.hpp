@@ -1,6 +1,6 @@
-// Private to pipeline/shards.cpp: the merger, which writes the workers'
+// Private to run/shards/shards.cpp: the merger, which writes the workers'
 // records into the store in the order one thread would have written them
-// (see pipeline/shards.hpp and shard_records.hpp).
+// (see run/shards/shards.hpp and pipeline/shard_records.hpp).
 #pragma once
 
 #include <cstdint>
@@ -10,9 +10,14 @@
 #include <vector>
 
 #include "facts/naming.hpp"
+#include "pipeline/shard_records.hpp"
 #include "store/store.hpp"
 
-namespace callwall::pipeline::shard {
+namespace callwall::run::shard {
+
+// The records' format, shared with the workers (pipeline/shard_records.hpp).
+using namespace pipeline::shard;
+using pipeline::shard::Reader;  // not callwall::Reader (bytes/reader.hpp)
 
 class Merger {
 public:
@@ -75,4 +80,4 @@ private:
     bool failed_ = false;
 };
 
-}  // namespace callwall::pipeline::shard
+}  // namespace callwall::run::shard

@@ -1,4 +1,4 @@
-// Private to pipeline/shards.cpp: the worker of each fragment of a
+// Private to run/shards/shards.cpp: the worker of each fragment of a
 // tunnel's fragmented outer IPv4 datagram.
 //
 // A GRE/ERSPAN or UDP (VXLAN, Geneve, GTP-U) mirror whose outer packets are
@@ -28,7 +28,7 @@
 #include "decode/ip_reassembly.hpp"
 #include "decode/packet.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::run {
 
 class FragmentRoutes {
 public:
@@ -86,4 +86,4 @@ private:
     std::vector<uint8_t> scratch_;
 };
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::run

@@ -1,0 +1,102 @@
+// Flow-hash sharding: several decoding workers, one reader, one writer, and
+// the same database as one thread makes (analyze --workers N).
+//
+// The reading thread (the Analyzer's caller) counts every frame, decodes its
+// headers and hands it to the worker its address pair hashes to (both
+// directions, every fragment and every ICMP error quoting the pair go to the
+// same one: the pair, not the 5-tuple, because a later fragment carries no
+// ports). Each worker is an Analyzer of its own (flow table, reassembler,
+// dissectors) whose rows go to a buffer instead of the database, and whose
+// naming goes there too (pipeline/app_analyzer.hpp NamingOut): a flow is
+// named by DNS answers and TURN peers any worker saw, so only one place can
+// name flows. Every second of capture time the reader sends every worker the
+// expiry tick one thread would have run after that packet; a flow's expiry
+// depends on that flow alone (flow/flow_table.hpp), so each worker evicts
+// exactly its share of what one table evicts.
+//
+// Every record a worker writes carries the key one thread would have written
+// it under: (packet index, 0) while processing a packet; (tick's packet
+// index, reassembly release by first fragment's index, then flow eviction by
+// LRU order) at a tick; the end last. The merger, on the reading thread,
+// takes records from the workers in key order (a worker's watermark says it
+// has nothing more below it), numbers flows in the order they were created,
+// names each flow as it ends with the run's one Naming, and writes the rows
+// through the Store (write-behind: SQLite on the store's thread). So rows
+// reach the database in the order one thread writes them, with the same ids:
+// tests/robustness/shards_test.cpp compares the dumps of every committed capture.
+//
+// Live capture with workers (capture --workers N, FanoutInput) reads no
+// frame on the command's thread: the kernel splits each interface across N
+// sockets by the same address pair (capture/fanout.hpp) and worker i reads
+// socket i of every interface itself, through a reading thread of its own
+// (capture/live_reader.hpp). With no frame numbers across sockets, a
+// worker's keys are capture times (microseconds since the run began), kept
+// strictly increasing per worker (a frame stamped earlier than the one
+// before takes the next key); it counts its frames, runs its expiry ticks on
+// the latest capture time any worker has shown, and, idle, marks progress
+// with the wall clock less 250 ms, so the merger never waits on a quiet
+// socket. A refresh is a barrier there too, but every worker first stops
+// where it is (its reading thread goes on filling its buffer); the key past
+// the furthest of them is the refresh's. Elsewhere a live run's refresh is a
+// barrier at the reading thread's frame: every worker marks the frame, the
+// merger writes everything below it (so its naming knows every answer and
+// TURN peer up to there), then every worker writes its live flows that
+// changed, under the key (frame, snapshot), which the merger names and
+// writes before the refresh returns.
+//
+// Where the workers differ from one thread: bounds shared by the whole run
+// become per worker (--max-flows, the reassembler's 64 datagrams, the
+// decoders' buffer pools and per-address handshake buffers, the name table),
+// so a run that hits one of them may differ; and a datagram released at a
+// tick by one worker and one released at the same tick by another have no
+// order between them (ties go by worker). Live, the vendor addresses that
+// widen the filter are found per worker and taken at each refresh, so their
+// order (the "newest" of the run note, which ones are kept past the
+// filter's bound) may differ. With fanout, rows from different workers go in
+// capture-time order rather than arrival order, a frame the kernel hands
+// over late is merged after rows the others wrote meanwhile, and a run's
+// boundary (SIGHUP, --rotate) is where each worker stood when told.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/analyzer.hpp"
+#include "pipeline/shards.hpp"
+#include "store/store.hpp"
+
+namespace callwall::run {
+
+class Shards final : public pipeline::ShardCoordinator {
+public:
+    /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
+    /// should write behind) for run `run_id`.
+    Shards(store::Store& store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, int workers);
+    /// Stops the workers (after finish(), or dropping what is in flight).
+    ~Shards() override;
+    Shards(const Shards&) = delete;
+    Shards& operator=(const Shards&) = delete;
+
+    /// The worker of a decoded frame.
+    [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
+    void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
+                  int64_t clock_us) override;
+    void tick(uint64_t index, int64_t clock_us, double last_ts) override;
+    uint64_t snapshot(uint64_t index, double last_ts, bool all) override;
+    void track_written(std::vector<uint64_t>* ids) noexcept override;
+    void finish(uint64_t last_index, double last_ts) override;
+    void pump_for(int ms) override;
+    [[nodiscard]] std::string error() const override;
+    [[nodiscard]] pipeline::ShardTotals totals() const override;
+    [[nodiscard]] uint64_t flows_created() const noexcept override;
+
+    /// Defined in run/shards/shards_impl.hpp, for shards*.cpp alone.
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace callwall::run

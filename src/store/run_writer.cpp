@@ -1,0 +1,45 @@
+// The store's side of the packet path's sinks. See store/run_writer.hpp.
+#include "store/run_writer.hpp"
+
+#include <utility>
+
+#include "util/clock.hpp"
+
+namespace callwall::store {
+
+RunWriter::RunWriter(Store& store, int64_t run_id, bool per_message_rows)
+    : store_(store), run_id_(run_id), facts_(make_fact_writer(store, run_id, error_, per_message_rows)) {}
+
+void RunWriter::flow_row(const flow::Flow& f, const facts::FlowAppInfo& app, bool replace) {
+    if (replace)
+        store_.replace_flow(run_id_, f, app);
+    else
+        store_.add_flow(run_id_, f, app);
+}
+
+void RunWriter::icmp_error(const facts::IcmpErrorFact& e) {
+    const decode::PacketMeta& m = *e.packet;
+    // Addresses formatted into stack buffers: no allocation per packet.
+    char from[64], to[64], qsrc[64], qdst[64];
+    IcmpErrorRow row;
+    row.ts = util::us_to_s(e.ts_us);
+    row.family = m.ip_version;
+    row.from_ip = {from, format_ip(m.src, from, sizeof from)};
+    row.to_ip = {to, format_ip(m.dst, to, sizeof to)};
+    row.type = m.icmp_type;
+    row.code = m.icmp_code;
+    row.ttl = m.ttl;
+    if (m.quoted.src.family) {
+        row.quoted_src = {qsrc, format_ip(m.quoted.src, qsrc, sizeof qsrc)};
+        row.quoted_dst = {qdst, format_ip(m.quoted.dst, qdst, sizeof qdst)};
+    }
+    row.quoted_proto = m.quoted.proto;
+    row.quoted_sport = m.quoted.sport;
+    row.quoted_dport = m.quoted.dport;
+    row.flow_id = e.flow_id;
+    store_.add_icmp_error(run_id_, row);
+}
+
+std::exception_ptr RunWriter::take_error() noexcept { return std::exchange(error_, nullptr); }
+
+}  // namespace callwall::store
