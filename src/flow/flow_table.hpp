@@ -129,7 +129,7 @@ struct TcpTrack {
 };
 
 struct alignas(64) Flow {
-    // Ordered by use so a UDP packet touches two cache lines. Line 0, the
+    // Ordered by use so a UDP packet touches three cache lines. Line 0, the
     // lookup: a probe reads the hash and the key, a hit the LRU links and time.
     uint64_t key_hash = 0;  ///< hash(key), cached: probes compare it before the key
     FlowKey key;
@@ -154,16 +154,34 @@ struct alignas(64) Flow {
     IpAddr client_ip, server_ip;
     uint16_t client_port = 0, server_port = 0;
     int64_t first_ts_us = 0;  ///< earliest packet time
-    // ICMP errors quoting this flow.
-    uint16_t icmp_errors = 0;
-    uint8_t icmp_type = 0, icmp_code = 0;  ///< the last one
-    IpAddr icmp_from;  ///< sender of the last ICMP error
-    int64_t icmp_ts_us = 0;
-    uint8_t icmp_ttl = 0;
+    // Line 4: what the dissect stage (app_slot) and the conn history read on
+    // every packet, then what only some flows or a flow's ends touch. Five
+    // lines in all: the history at the end of a sixth made every packet
+    // touch one more line, and every flow 64 bytes larger.
+    // Owned by the dissect stage (application facts); opaque here.
+    uint32_t app_slot = UINT32_MAX;
+    // Zeek's conn.log history (see history_text): each letter once per
+    // endpoint, in the order first seen. A letter is a slot (HistorySlot)
+    // and a direction; `history_order` holds the slots as nibbles (slot + 1,
+    // the client's 1-6, the server's 7-12), `history_seen` one bit per slot
+    // and, in its top bits, which variant the two-letter slots took
+    // (SYN: S or H; flags: Q or I).
+    uint16_t history_seen = 0;
+    bool first_from_server = false;  ///< the first packet came from the server (Zeek's '^')
     /// The packet that opened the flow went to the link-layer broadcast
     /// address (Ethernet ff:ff:ff:ff:ff:ff, or Linux cooked capture's
     /// "broadcast" packet type): nothing is expected to answer it.
     bool link_broadcast = false;
+    uint64_t history_order = 0;
+    /// Order of the last move to an LRU tail, across all lists (FlowTable::at):
+    /// evictions that happen together go oldest move first.
+    uint64_t lru_seq = 0;
+    // ICMP errors quoting this flow.
+    int64_t icmp_ts_us = 0;
+    IpAddr icmp_from;  ///< sender of the last ICMP error
+    uint16_t icmp_errors = 0;
+    uint8_t icmp_type = 0, icmp_code = 0;  ///< the last one
+    uint8_t icmp_ttl = 0;
     /// The IP TTL (IPv6: hop limit) of the first packet from each side (valid once packets[d] > 0).
     uint8_t ttl_first[2] = {0, 0};
     // ICMP/ICMPv6 flows: the type and code of the flow's first packet, and
@@ -171,23 +189,10 @@ struct alignas(64) Flow {
     // Community ID are made of).
     uint8_t first_icmp_type = 0, first_icmp_code = 0;
     bool first_icmp_from_client = true;
-    // Owned by the dissect stage (application facts); opaque here.
-    uint32_t app_slot = UINT32_MAX;
-    /// Order of the last move to an LRU tail, across all lists (FlowTable::at):
-    /// evictions that happen together go oldest move first.
-    uint64_t lru_seq = 0;
-    // Zeek's conn.log history (see history_text): each letter once per
-    // endpoint, in the order first seen. A letter is a slot (HistorySlot)
-    // and a direction; `history_order` holds the slots as nibbles (slot + 1,
-    // the client's 1-6, the server's 7-12), `history_seen` one bit per slot
-    // and, in its top bits, which variant the two-letter slots took
-    // (SYN: S or H; flags: Q or I).
-    uint64_t history_order = 0;
-    uint16_t history_seen = 0;
-    bool first_from_server = false;  ///< the first packet came from the server (Zeek's '^')
 
     [[nodiscard]] ConnState state() const noexcept;
 };
+static_assert(sizeof(Flow) == 5 * 64, "a flow is five cache lines: see the order of its members");
 
 struct FlowTableConfig {
     uint32_t max_flows = 1u << 20;  ///< bound on live flows; the LRU flow is evicted beyond it
