@@ -365,15 +365,17 @@ int attribute_and_print(const char* cmd, run::Session& session, const std::vecto
     // Ctrl-C (or SIGTERM) that arrives during the attribution stops it: the
     // run is then marked interrupted and has no verdicts.
     const std::sig_atomic_t signals_before = g_stop_count;
-    const auto verdicts = session.attribute([signals_before] { return g_stop_count != signals_before; });
+    const bool quiet = verbosity == Verbosity::quiet;
+    const bool answers = !quiet || !fail_on.empty();  // the report is built (printed, or judged by --fail-on)
+    const auto verdicts =
+        session.attribute([signals_before] { return g_stop_count != signals_before; }, /*keep_detail=*/answers);
     if (!verdicts) {
         std::fprintf(stderr, "callwall %s: interrupted during attribution: run %lld has no verdicts\n", cmd,
                      static_cast<long long>(session.run_id()));
         return kExitOk;
     }
     if (after) after(*verdicts);
-    const bool quiet = verbosity == Verbosity::quiet;
-    if (quiet && fail_on.empty()) return kExitOk;  // nothing to print or decide
+    if (!answers) return kExitOk;  // nothing to print or decide
     report::ReportOptions opt;
     opt.run = session.run_id();
     opt.vendors = vendors;

@@ -423,13 +423,14 @@ void Session::fail(const store::StoreError& e) noexcept {
     s.run_end_event();
 }
 
-std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()>& cancelled) {
+std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()>& cancelled, bool keep_detail) {
     Impl& s = *impl_;
     attrib::RunVerdicts v;
     attrib::RunDetail detail;
+    s.detail.reset();
     try {
         v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context, s.kept.get(),
-                                    s.o.entry_verdict, s.o.flow_outcome, &detail);
+                                    s.o.entry_verdict, s.o.flow_outcome, keep_detail ? &detail : nullptr);
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
         s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";
@@ -441,7 +442,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     s.db->flush();
     s.verdict_events(v);
     s.run_end_event();
-    s.detail = std::move(detail);
+    if (keep_detail) s.detail = std::move(detail);
     if (s.note_events_closed()) {  // the stream closed on the verdict lines
         s.write_row(store_status(s.status), util::wall_s());
         s.db->flush();

@@ -168,8 +168,10 @@ public:
     /// end line on the event stream. `cancelled` (optional) is asked between
     /// pages of flows: when it says true the attribution stops at once,
     /// nothing of it is written, the run is marked interrupted with a note,
-    /// and nullopt is returned. May throw store::StoreError.
-    std::optional<attrib::RunVerdicts> attribute(const std::function<bool()>& cancelled = {});
+    /// and nullopt is returned. `keep_detail` false: what a report shows
+    /// beside the verdicts is not kept (run_detail() stays null; a command
+    /// that prints nothing needs none of it). May throw store::StoreError.
+    std::optional<attrib::RunVerdicts> attribute(const std::function<bool()>& cancelled = {}, bool keep_detail = true);
 
     /// After finish() and attribute(): begins the next run in the same
     /// database with the same options (SIGHUP, --rotate). The event file is
