@@ -169,7 +169,7 @@ public:
     /// A Store without a database: every row it is given (add_*,
     /// mark_stun_answered) is appended to `out`, encoded as write-behind
     /// encodes it, for put_encoded() to write later (a decoding worker of a
-    /// sharded run: pipeline/shards.hpp). Nothing else may be called on it.
+    /// sharded run: run/shards/shards.hpp). Nothing else may be called on it.
     static std::unique_ptr<Store> recorder(std::vector<char>& out);
     /// One row as a recorder encoded it (`n` bytes: encoded_row_size), written
     /// as the call that recorded it would have been. May throw StoreError.
