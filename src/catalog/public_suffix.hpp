@@ -27,6 +27,10 @@ class PublicSuffixList {
 public:
     /// Parses the list's text (comments, blank lines and rules).
     explicit PublicSuffixList(std::string_view text);
+    // The rules are views into text_: a copy or a move would leave them
+    // pointing into another object's (or a short string's moved) buffer.
+    PublicSuffixList(const PublicSuffixList&) = delete;
+    PublicSuffixList& operator=(const PublicSuffixList&) = delete;
 
     /// The list at kPublicSuffixListPath, read once; null when absent
     /// (the check is then skipped).
