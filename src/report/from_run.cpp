@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "callwall/version.hpp"
+#include "report/other_flows.hpp"
 #include "report/vendor_filter.hpp"
 #include "run/session.hpp"
 #include "store/store.hpp"
@@ -84,19 +85,8 @@ VerdictRow verdict_row(const catalog::Catalog& c, const catalog::Entry& e, const
 void other_flows(const attrib::RunDetail& detail, ReportData& d) {
     std::vector<OtherFlowsSummary> groups;
     groups.reserve(detail.other.size());
-    d.other_flows = 0;
-    for (const auto& g : detail.other) {
-        groups.push_back(OtherFlowsSummary{g.transport, g.app, g.server_port, g.flows});
-        d.other_flows += g.flows;
-    }
-    const auto larger = [](const OtherFlowsSummary& a, const OtherFlowsSummary& b) {
-        if (a.flows != b.flows) return a.flows > b.flows;
-        return std::tie(a.transport, a.app, a.server_port) < std::tie(b.transport, b.app, b.server_port);
-    };
-    const size_t n = std::min(groups.size(), kOtherFlowGroupsShown);
-    std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n), groups.end(), larger);
-    groups.resize(n);
-    d.other_summary = std::move(groups);
+    for (const auto& g : detail.other) groups.push_back(OtherFlowsSummary{g.transport, g.app, g.server_port, g.flows});
+    set_other_flows(std::move(groups), d);
 }
 
 }  // namespace

@@ -5,16 +5,15 @@
 // a run's memory.
 #include <sys/statvfs.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <stdexcept>
-#include <tuple>
 #include <vector>
 
 #include "report/from_run.hpp"
+#include "report/other_flows.hpp"
 #include "report/report.hpp"
 #include "report/vendor_filter.hpp"
 #include "store/read_query.hpp"
@@ -346,20 +345,9 @@ void read_other_flows(ReadDb& db, int64_t run, ReportData& d) {
         "GROUP BY 1, 2, 3");
     st.bind(1, run);
     std::vector<OtherFlowsSummary> groups;
-    d.other_flows = 0;
-    while (st.row()) {
+    while (st.row())
         groups.push_back(OtherFlowsSummary{st.text(0), st.text(1), static_cast<uint16_t>(st.integer(2)), st.u64(3)});
-        d.other_flows += groups.back().flows;
-    }
-    // The largest twelve, ties by transport, app and port (each group is one of those triples).
-    const auto larger = [](const OtherFlowsSummary& a, const OtherFlowsSummary& b) {
-        if (a.flows != b.flows) return a.flows > b.flows;
-        return std::tie(a.transport, a.app, a.server_port) < std::tie(b.transport, b.app, b.server_port);
-    };
-    const size_t n = std::min(groups.size(), kOtherFlowGroupsShown);
-    std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n), groups.end(), larger);
-    groups.resize(n);
-    d.other_summary = std::move(groups);
+    set_other_flows(std::move(groups), d);
 }
 
 // The run's allow-lists (databases before the allow_list table have none).
