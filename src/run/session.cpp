@@ -199,13 +199,7 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
 }
 
 void Session::Impl::begin() {
-    store::RunInfo info;
-    info.kind = o.kind;
-    for (size_t i = 0; i < o.sources.size(); ++i) info.source += (i ? "," : "") + o.sources[i];
-    info.sources = o.sources;
-    info.command_line = o.command_line;
-    info.catalog_digest = o.catalog->digest();
-    info.started_at = util::wall_s();
+    const store::RunInfo info = begin_info(o.kind, o.sources, o.command_line, *o.catalog);
     run_id = db->begin_run(info);
     row = RunRow{};
     row.id = run_id;

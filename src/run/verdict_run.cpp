@@ -10,13 +10,7 @@ namespace callwall::run {
 
 VerdictRun::VerdictRun(VerdictRunOptions options) : o_(std::move(options)) {
     db_ = store::Store::open(o_.db_path);
-    store::RunInfo info;
-    info.kind = o_.kind;
-    for (size_t i = 0; i < o_.sources.size(); ++i) info.source += (i ? "," : "") + o_.sources[i];
-    info.sources = o_.sources;
-    info.command_line = o_.command_line;
-    info.catalog_digest = o_.catalog->digest();
-    info.started_at = util::wall_s();
+    const store::RunInfo info = begin_info(o_.kind, o_.sources, o_.command_line, *o_.catalog);
     run_id_ = db_->begin_run(info);
 }
 
