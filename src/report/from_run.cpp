@@ -146,8 +146,9 @@ std::optional<ReportData> from_run(const RunInMemory& in, const ReportOptions& o
             if (!kind || f == detail.flows.end()) return std::nullopt;  // not kept: only the rows tell
             row.evidence.push_back(evidence_flow(f->second, *kind));
         }
-        for (const auto& [a, b] : detail.shared)
-            if (a == i) row.shared_with.push_back(entries[b].id);
+        // The pairs are ordered by their first entry: this entry's are one run.
+        for (auto it = detail.shared.lower_bound({i, 0}); it != detail.shared.end() && it->first == i; ++it)
+            row.shared_with.push_back(entries[it->second].id);
         std::sort(row.shared_with.begin(), row.shared_with.end());
         d.verdicts.push_back(std::move(row));
     }
