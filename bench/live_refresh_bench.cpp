@@ -42,7 +42,6 @@
 #include "capture/pcap_source.hpp"
 #include "catalog/catalog.hpp"
 #include "run/session.hpp"
-#include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -238,8 +237,7 @@ void BM_LiveRefresh(benchmark::State& state, bool full, bool write_behind) {
         s->now += 10;
         const auto t0 = std::chrono::steady_clock::now();
         if (full) {
-            pipeline::Analyzer& a = s->session->analyzer();
-            a.snapshot();
+            s->session->snapshot_all();
             s->session->store().flush();
             snapshot_s += seconds_since(t0);
             benchmark::DoNotOptimize(attrib::run_attribution(s->session->store(), s->session->run_id(), *bundled()));
@@ -253,7 +251,7 @@ void BM_LiveRefresh(benchmark::State& state, bool full, bool write_behind) {
             behind_s += seconds_since(t0);
         }
     }
-    state.counters["live_flows"] = static_cast<double>(s->session->analyzer().flows().live());
+    state.counters["live_flows"] = static_cast<double>(s->session->counts().live_flows);
     if (full) state.counters["write_ms"] = snapshot_s * 1000 / static_cast<double>(state.iterations());
     if (write_behind) state.counters["in_db_ms"] = behind_s * 1000 / static_cast<double>(state.iterations());
 }

@@ -7,7 +7,7 @@
 // other), the vendors active by their names, and the hosts with an answered
 // STUN request of their own. A refresh re-attributes:
 //   - the flows whose rows were written since the last refresh (the caller
-//     passes their ids: Analyzer::take_written_ids);
+//     passes their ids: run::StoreAnalyzer::take_written_ids);
 //   - the flows whose result depended on something other than their own
 //     row: on the capture's end time (an attempt still within its wait, or,
 //     for a flow counted for an entry, a "capture ran N s after" in its

@@ -16,7 +16,6 @@
 #include "run/session.hpp"
 #include "capture/pcap_source.hpp"
 #include "capture/read_ahead.hpp"
-#include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
@@ -31,16 +30,15 @@ namespace {
 class Progress {
 public:
     Progress(bool enabled, uint64_t total_bytes) : enabled_(enabled), total_(total_bytes) {}
-    void tick(const pipeline::Analyzer& a, uint64_t bytes_read, size_t file_no, size_t files) {
+    void tick(const run::Session& s, uint64_t bytes_read, size_t file_no, size_t files) {
         if (!enabled_) return;
         const double now = util::mono_s();
         if (now - last_ < 0.5) return;
         if (start_ == 0) start_ = now;
         last_ = now;
-        const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
         const double pct = total_ ? 100.0 * static_cast<double>(bytes_read) / static_cast<double>(total_) : 0;
         std::fprintf(stderr, "\r[%zu/%zu] %5.1f%%  %llu packets  %zu live flows   ", file_no, files, pct,
-                     static_cast<unsigned long long>(t.packets), a.live_flows());
+                     static_cast<unsigned long long>(s.totals().packets), s.counts().live_flows);
         std::fflush(stderr);
         shown_ = true;
     }
@@ -231,7 +229,6 @@ int run_analyze(int argc, char** argv) {
 
     for (const std::string& line : in.skipped) session->note(line + "\n");
     install_stop_handlers();
-    pipeline::Analyzer& analyzer = session->analyzer();
     Progress progress(!quiet && isatty(STDERR_FILENO), total_bytes);
     const double t0 = util::mono_s();
     TimeOrder time_order;
@@ -250,7 +247,7 @@ int run_analyze(int argc, char** argv) {
         std::fprintf(stderr, "callwall: warning: %s: damaged after %llu packets (%s); continuing\n", name.c_str(),
                      static_cast<unsigned long long>(n), error.c_str());
     };
-    loop.progress = [&](uint64_t bytes_read, size_t i) { progress.tick(analyzer, bytes_read, i + 1, sources.size()); };
+    loop.progress = [&](uint64_t bytes_read, size_t i) { progress.tick(*session, bytes_read, i + 1, sources.size()); };
     run::Status status = run::Status::Completed;
     try {
         status = run::read_files(*session, sources, loop);
@@ -265,7 +262,7 @@ int run_analyze(int argc, char** argv) {
     if (!quiet) {
         std::printf("run %lld (%s) into %s\n", static_cast<long long>(session->run_id()),
                     status == run::Status::Completed ? "completed" : "interrupted", db_path.c_str());
-        print_summary(stdout, analyzer, elapsed);
+        print_summary(stdout, *session, elapsed);
         std::printf("\n");
     }
     return check_events("analyze", *session,

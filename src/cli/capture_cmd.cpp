@@ -38,7 +38,6 @@
 #include "capture/fanout.hpp"
 #include "capture/live_reader.hpp"
 #include "cli/metrics_file.hpp"
-#include "pipeline/analyzer.hpp"
 #include "run/read_loop.hpp"
 #include "report/report.hpp"
 #include "store/store.hpp"
@@ -66,15 +65,16 @@ std::string fit(const std::string& s, size_t w) {
 }
 
 // The live view: one screen, redrawn in place.
-std::string render_live(const report::ReportData& d, const pipeline::Analyzer& a, const std::string& ifaces,
-                        double elapsed, double pps) {
-    const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
+std::string render_live(const report::ReportData& d, const run::Session& s, const std::string& ifaces, double elapsed,
+                        double pps) {
+    const facts::RunTotals& t = s.totals();
+    const run::RunCounts c = s.counts();
     std::string o = "\x1b[H\x1b[2J";
     char b[512];
     std::snprintf(b, sizeof b,
                   "callwall capture on %s   %s   %llu packets (%.0f/s)   %llu flows (%zu live)   kernel drops %llu\n",
                   ifaces.c_str(), hms(elapsed).c_str(), static_cast<unsigned long long>(t.packets), pps,
-                  static_cast<unsigned long long>(a.flow_stats().created), a.live_flows(),
+                  static_cast<unsigned long long>(c.flows_created), c.live_flows,
                   static_cast<unsigned long long>(t.kernel_dropped));
     o += b;
     o += "Ctrl-C ends the run (verdicts are kept).  Capture point assumed inside the firewall.\n\n";
@@ -183,7 +183,6 @@ public:
 
     // After a turn of the read loop. May throw store::StoreError.
     void turn(run::Tick tick, double now) {
-        pipeline::Analyzer& analyzer = session_.analyzer();
         if (tick != run::Tick::Nothing) {
             if (vs_.metrics) vs_.metrics->write(session_);
             pps_ = static_cast<double>(session_.totals().packets - last_packets_) / (now - last_refresh_);
@@ -198,7 +197,7 @@ public:
             opt.run = session_.run_id();
             opt.vendors = vs_.vendors;
             const auto d = report::load(session_.store(), opt);
-            std::string screen = clip_lines(render_live(d, analyzer, vs_.iface_list, now - t0_, pps_));
+            std::string screen = clip_lines(render_live(d, session_, vs_.iface_list, now - t0_, pps_));
             std::fwrite(screen.data(), 1, screen.size(), stdout);
             std::fflush(stdout);
         }
@@ -211,7 +210,7 @@ public:
                 std::snprintf(waited, sizeof waited, " db-waited %.1fs", w.waited_s);
             std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu%s\n", now - t0_,
                         static_cast<unsigned long long>(t.packets), pps_,
-                        static_cast<unsigned long long>(analyzer.flow_stats().created), analyzer.live_flows(),
+                        static_cast<unsigned long long>(session_.counts().flows_created), session_.counts().live_flows,
                         static_cast<unsigned long long>(t.kernel_dropped), waited);
             std::fflush(stdout);
             last_status_ = now;
@@ -337,7 +336,7 @@ int capture_runs(run::Session& session, run::LiveReaders& readers, const Capture
                                                                                : "failed";
             std::printf("run %lld (%s, ended by %s) into %s\n", static_cast<long long>(session.run_id()), status_text,
                         end.ended_by.c_str(), args.db_path.c_str());
-            print_summary(stdout, session.analyzer(), util::mono_s() - end.run_started_s);
+            print_summary(stdout, session, util::mono_s() - end.run_started_s);
             std::printf("\n");
         }
         rc = attribute_and_print("capture", session, args.vendors, "",

@@ -58,8 +58,9 @@ std::string join_command_line(int argc, char** argv) {
     return s;
 }
 
-void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s) {
-    const auto& t = const_cast<pipeline::Analyzer&>(a).totals();
+void print_summary(std::FILE* out, const run::Session& s, double elapsed_s) {
+    const facts::RunTotals& t = s.totals();
+    const run::RunCounts c = s.counts();
     const double pps = elapsed_s > 0 ? static_cast<double>(t.packets) / elapsed_s : 0;
     std::fprintf(out, "packets %llu (%llu bytes, %llu truncated by snaplen, %llu not IP/undecodable)",
                  static_cast<unsigned long long>(t.packets), static_cast<unsigned long long>(t.bytes),
@@ -67,8 +68,8 @@ void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s
                  static_cast<unsigned long long>(t.undecoded_packets));
     if (t.kernel_received || t.kernel_dropped)
         std::fprintf(out, ", kernel dropped %llu", static_cast<unsigned long long>(t.kernel_dropped));
-    std::fprintf(out, "\nflows %llu:", static_cast<unsigned long long>(a.flows_written()));
-    const uint64_t* counts = a.state_counts();
+    std::fprintf(out, "\nflows %llu:", static_cast<unsigned long long>(c.flows_written));
+    const auto& counts = c.state_counts;
     for (int s = 0; s <= static_cast<int>(flow::ConnState::OtherOneWay); ++s) {
         if (!counts[s]) continue;
         const auto cs = static_cast<flow::ConnState>(s);

@@ -17,7 +17,6 @@
 
 #include "catalog/catalog.hpp"
 #include "run/session.hpp"
-#include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 
 namespace callwall::cli {
@@ -34,7 +33,7 @@ void install_hup_handler();
 std::string join_command_line(int argc, char** argv);
 
 /// Prints the end-of-run summary (packets, flows by state, time, packets/s).
-void print_summary(std::FILE* out, const pipeline::Analyzer& a, double elapsed_s);
+void print_summary(std::FILE* out, const run::Session& s, double elapsed_s);
 
 /// Maps exceptions thrown at start-up or by the store to one line and an exit code.
 /// True when both paths name one existing file (the same device and inode:

@@ -10,7 +10,6 @@
 #include "catalog/catalog.hpp"
 #include "events/metrics.hpp"
 #include "run/session.hpp"
-#include "pipeline/analyzer.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
 
@@ -43,8 +42,9 @@ public:
         m.kernel_received = t.kernel_received;
         m.kernel_dropped = t.kernel_dropped;
         m.interface_dropped = t.interface_dropped;
-        m.flows = s.analyzer().flow_stats().created;
-        m.live_flows = s.analyzer().live_flows();
+        const run::RunCounts c = s.counts();
+        m.flows = c.flows_created;
+        m.live_flows = c.live_flows;
         m.refreshed_at = util::wall_s();
         if (const attrib::RunVerdicts* v = s.last_verdicts()) {
             m.attributed = true;

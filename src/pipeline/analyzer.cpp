@@ -3,7 +3,6 @@
 
 #include "decode/packet.hpp"
 #include "decode/layers.hpp"
-#include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
 #include "util/clock.hpp"
 
@@ -37,22 +36,16 @@ bool to_link_broadcast(const capture::RawFrame& fr) noexcept {
 Analyzer::Analyzer(facts::RunSinks sinks, const AnalyzerConfig& cfg)
     : rows_(sinks.rows),
       per_message_rows_(cfg.per_message_rows),
-      flow_observer_(cfg.flow_observer),
       table_(cfg.flows),
       dissector_(sinks.facts, cfg.extra_sink),
-      fanout_(cfg.fanout),
-      row_hook_(cfg.row_hook) {
+      fanout_(cfg.fanout) {
     dissector_.reserve_flows(cfg.flows.max_flows);
     if (cfg.decoder_flows) dissector_.size_for_flows(std::min<size_t>(cfg.decoder_flows, cfg.flows.max_flows));
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
-    if (row_hook_ && !rows_) row_hook_->unseen_rows();
 }
 
-void Analyzer::use_workers(std::unique_ptr<ShardCoordinator> workers) {
-    shards_ = std::move(workers);
-    if (row_hook_) row_hook_->unseen_rows();  // the merger writes the rows
-}
+void Analyzer::use_workers(std::unique_ptr<ShardCoordinator> workers) { shards_ = std::move(workers); }
 
 Analyzer::~Analyzer() = default;
 
@@ -60,33 +53,23 @@ void Analyzer::on_evict(flow::Flow& f) {
     ++flows_written_;
     ++state_counts_[static_cast<int>(f.state())];
     try {
-        if (out_ && (tick_phase_ & shard::kEvictPhase))
-            out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_, shard::kEvictPhase | f.lru_seq);
+        if (tap_ && tick_ == Tick::Ending) tap_->flow_ending(f.lru_seq);
         facts::FlowAppInfo info;
         dissector_.on_flow_end(f, table_.index_of(f), info);
-        if (out_) {
-            hint_outcome(f, info);
-            const auto [sni, proxy] = dissector_.last_name_inputs();
-            out_->flow_row(f, info, sni, proxy);
-        } else if (rows_ && !deferred_error_) {
-            hint_outcome(f, info);
-            rows_->flow_row(f, info, snapped(f));
-            if (row_hook_) row_hook_->written(f, info, dissector_.last_names());
-            if (track_written_) written_ids_.push_back(f.id);
-        }
-        if (flow_observer_) flow_observer_->flow_ended(f, info);
+        if (rows_) rows_->flow_row(row_of(f, info, false, snapped(f)));
     } catch (...) {
         if (!deferred_error_) deferred_error_ = std::current_exception();
     }
 }
 
+facts::FlowEnd Analyzer::row_of(const flow::Flow& f, facts::FlowAppInfo& info, bool live, bool replace) const noexcept {
+    const auto [sni, proxy] = dissector_.last_name_inputs();
+    return {f, info, dissector_.last_names(), sni, proxy, totals_.last_ts, live, replace, deferred_error_ != nullptr};
+}
+
 bool Analyzer::snapped(const flow::Flow& f) const noexcept {
     const uint32_t slot = table_.index_of(f);
     return slot < snapped_.size() && snapped_[slot].id == f.id;
-}
-
-void Analyzer::hint_outcome(const flow::Flow& f, facts::FlowAppInfo& info) {
-    if (row_hook_) row_hook_->outcome(f, info, totals_.last_ts);
 }
 
 void Analyzer::process(const capture::RawFrame& frame) noexcept {
@@ -137,38 +120,26 @@ void Analyzer::process(const capture::RawFrame& frame) noexcept {
     on_decoded(m, frame.ts_us, clock_us_, t.packets);
     frame_ = nullptr;
     if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
-        expire(clock_us_, t.packets, t.packets);
+        expire(clock_us_, t.packets);
         last_expire_us_ = clock_us_;
     }
 }
 
-void Analyzer::expire(int64_t clock_us, uint64_t index, uint64_t seq) {
-    tick_index_ = index;
+void Analyzer::expire(int64_t clock_us, uint64_t seq) {
     tick_seq_ = seq;
-    tick_phase_ = shard::kReleasePhase;
+    tick_ = Tick::Releasing;
     reasm_.expire(clock_us);  // first: a released datagram refreshes its flow
-    tick_phase_ = shard::kEvictPhase;
+    tick_ = Tick::Ending;
     table_.expire(clock_us);
-    tick_phase_ = shard::kPacketPhase;
+    tick_ = Tick::None;
 }
 
-void Analyzer::work_for(shard::Writer& out) noexcept {
-    out_ = &out;
-    dissector_.name_elsewhere(&out);
+void Analyzer::work_for(WorkerTap& tap, NamingOut& naming) noexcept {
+    tap_ = &tap;
+    dissector_.name_elsewhere(&naming);
 }
 
-template <class F>
-void Analyzer::shard_record(F&& write) noexcept {
-    try {
-        write();
-    } catch (...) {
-        // Out of memory growing the worker's buffer: the run fails at its end (finish_shards).
-        if (!deferred_error_) deferred_error_ = std::current_exception();
-    }
-}
-
-bool Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us, uint64_t seq) noexcept {
-    shard_record([&] { out_->key(index, shard::kPacketPhase); });
+bool Analyzer::process_at(const capture::RawFrame& frame, int64_t clock_us, uint64_t seq) noexcept {
     totals_.last_ts = util::us_to_s(frame.ts_us);
     table_.at(clock_us, seq);
     decode::PacketMeta& m = meta_;
@@ -202,30 +173,29 @@ bool Analyzer::process_shard(const capture::RawFrame& frame, uint64_t index, int
     if (lk.created) {
         f.link_broadcast =
             frame_ && lk.dir == flow::kFromClient && m.encap == decode::Encap::None && to_link_broadcast(*frame_);
-        if (out_) shard_record([&] { out_->created(f.id); });
+        if (tap_) tap_->flow_created(f.id);
         dissector_.on_flow_created(f, slot);
     }
     dissector_.on_packet(f, slot, lk.dir, m, ts_us);
 }
 
-void Analyzer::expire_shard(uint64_t index, int64_t clock_us, double last_ts, uint64_t seq) noexcept {
+void Analyzer::expire_at(int64_t clock_us, uint64_t seq, double last_ts) noexcept {
     totals_.last_ts = last_ts;
-    expire(clock_us, index, seq);
+    expire(clock_us, seq);
 }
 
-void Analyzer::finish_shard(uint64_t last_index, double last_ts, uint64_t seq) noexcept {
+void Analyzer::finish_at(uint64_t seq, double last_ts) noexcept {
     totals_.last_ts = last_ts;
-    flush_all(last_index, seq);
+    flush_all(seq);
 }
 
-void Analyzer::flush_all(uint64_t last_index, uint64_t seq) noexcept {
-    tick_index_ = last_index;
+void Analyzer::flush_all(uint64_t seq) noexcept {
     tick_seq_ = seq;
-    tick_phase_ = shard::kReleasePhase | shard::kEndPhase;  // after every packet's and tick's records
+    tick_ = Tick::Releasing;
     reasm_.flush();  // before the flows: an unfinished datagram still counts on its flow
-    tick_phase_ = shard::kEvictPhase | shard::kEndPhase;
+    tick_ = Tick::Ending;
     table_.flush();
-    tick_phase_ = shard::kPacketPhase;
+    tick_ = Tick::None;
 }
 
 void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept {
@@ -248,15 +218,11 @@ void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noe
 // fragment alone gives; fragments without a first fragment cannot be
 // attributed and go to run.orphan_fragments.
 void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept {
-    if (tick_phase_ & shard::kReleasePhase) {
+    if (tick_ == Tick::Releasing) {
         // Released by a tick or the end: the flow's LRU order comes from the
         // tick and the datagram's first fragment, the same on every worker.
         table_.set_seq((tick_seq_ << 24) | (uint64_t{1} << 23) | (r.order & ((uint64_t{1} << 23) - 1)));
-        if (out_)
-            shard_record([&] {
-                out_->key(tick_phase_ & shard::kEndPhase ? shard::kEndIndex : tick_index_,
-                          shard::kReleasePhase | r.order);
-            });
+        if (tap_) tap_->datagram_released(r.order);
     }
     if (!r.meta) {
         totals_.orphan_fragments += r.fragments;
@@ -303,20 +269,6 @@ uint64_t Analyzer::snapshot_changed() {
     return write_live(false, new_peers_, peers_listed);
 }
 
-void Analyzer::track_written() noexcept {
-    track_written_ = true;
-    if (shards_) shards_->track_written(&written_ids_);
-}
-
-void Analyzer::snapshot_shard(uint64_t index, double last_ts, bool all, const std::vector<decode::IpAddr>& peers,
-                              bool peers_listed) noexcept {
-    shard_record([&] {
-        out_->key(index, shard::kSnapshotPhase);
-        totals_.last_ts = last_ts;
-        write_live(all, peers, peers_listed);
-    });
-}
-
 uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_peers, bool peers_listed) {
     const auto towards_new_peer = [&](const flow::Flow& f) {
         if (!peers_listed) return true;
@@ -333,15 +285,7 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
         if (!all && s.id == f.id && s.count == count && !towards_new_peer(f)) return;
         facts::FlowAppInfo info;
         dissector_.snapshot(f, slot, info);
-        hint_outcome(f, info);
-        if (out_) {
-            const auto [sni, proxy] = dissector_.last_name_inputs();
-            out_->flow_row(f, info, sni, proxy, true);
-        } else {
-            if (row_hook_) row_hook_->unseen_rows();  // a row the end rewrites: attribution reads them all
-            rows_->flow_row(f, info, true);
-            if (track_written_) written_ids_.push_back(f.id);
-        }
+        if (rows_) rows_->flow_row(row_of(f, info, true, true));
         s.id = f.id;
         s.count = count;
         ++written;
@@ -427,7 +371,7 @@ void Analyzer::finish() {
     note_clock();
     note_undecoded();
     note_decode_limits();
-    flush_all(totals_.packets, totals_.packets);
+    flush_all(totals_.packets);
     note_fragments(reasm_.stats());
     totals_.flows = table_.stats().created;
     totals_.flows_evicted_full = table_.stats().evicted_full;

@@ -40,50 +40,31 @@ class VendorAddresses;
 struct FanoutInput;
 class ShardCoordinator;
 
-/// Told of every flow when it ends (evicted, or alive at the run's end), after
-/// its row was written: the event stream's flow lines. Must not throw.
-class FlowObserver {
+/// A decoding worker's view of its Analyzer (run/shards/shard_worker.hpp):
+/// where, in a tick or the run's end, what follows belongs, and each flow
+/// created, so the merger can order and number what the worker records.
+/// Called per flow and per datagram a tick releases, never per packet. Must
+/// not throw (a worker keeps its own error).
+class WorkerTap {
 public:
-    virtual ~FlowObserver() = default;
-    virtual void flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept = 0;
-};
-
-/// What the run adds to a flow's row as it is written, and keeps of it
-/// (run/row_hook.hpp: the provisional outcome, the flows kept for the run's
-/// attribution). Called once per row written (a flow's end, a live
-/// snapshot's row), never per packet.
-class FlowRowHook {
-public:
-    virtual ~FlowRowHook() = default;
-    /// Before a row is written: may set `info.outcome` (a view into storage
-    /// the hook owns, valid until its next call); `capture_end`: the capture
-    /// time of the run's latest frame.
-    virtual void outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end) = 0;
-    /// An ending flow's row was written by this thread (after outcome), with
-    /// the names its flow_name rows were written with.
-    virtual void written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) = 0;
-    /// A row was written that written() does not see (a live snapshot's, or
-    /// rows the shards' merger writes).
-    virtual void unseen_rows() noexcept = 0;
-    /// The hook a decoding worker takes: its own scratch, the outcome alone
-    /// (its rows are written by the merger). Null: none.
-    [[nodiscard]] virtual std::unique_ptr<FlowRowHook> for_worker() const = 0;
+    virtual ~WorkerTap() = default;
+    /// A flow was created (`id`: the worker's own number).
+    virtual void flow_created(uint64_t id) noexcept = 0;
+    /// A tick (or the end) releases a datagram: `order`, its first
+    /// fragment's arrival order (decode::IpReassembler::Released::order).
+    virtual void datagram_released(uint64_t order) noexcept = 0;
+    /// A tick (or the end) ends a flow idle too long (or alive):
+    /// `lru_seq`, its place in the flow table's order.
+    virtual void flow_ending(uint64_t lru_seq) noexcept = 0;
 };
 
 struct AnalyzerConfig {
     flow::FlowTableConfig flows{};
-    /// Told of each flow row as it is written (not owned; null: rows are
-    /// written with a blank outcome, which the first attribution pass
-    /// rewrites, and nothing is kept). With workers, each takes its own
-    /// (FlowRowHook::for_worker) and this one hears that the rows are unseen.
-    FlowRowHook* row_hook = nullptr;
     /// Facts are also handed to this sink (not owned; null: the run's only).
     facts::FactSink* extra_sink = nullptr;
-    /// Told of each flow when it ends (not owned; null: nobody).
-    FlowObserver* flow_observer = nullptr;
     /// Decoding workers (run/shards/shards.hpp): 2 or more shard the flows
     /// across that many threads (needs a store that writes behind, and no
-    /// extra_sink or flow_observer); 1: this thread decodes. Whoever wires
+    /// extra_sink or flow observer); 1: this thread decodes. Whoever wires
     /// the Analyzer starts them (run/store_analyzer.hpp, use_workers).
     int workers = 1;
     /// With workers: the vendor addresses collector (live capture with the
@@ -109,13 +90,12 @@ struct AnalyzerConfig {
     size_t decoder_flows = 0;
 };
 
-namespace shard {
-class Writer;
-}
 class Analyzer {
 public:
     /// Facts and rows go to `sinks` (not owned; null members, as in
-    /// benchmarks: flows are then counted and dropped).
+    /// benchmarks: flows are then counted and dropped). Each flow's row is
+    /// one call to sinks.rows (the run wires what else a flow's end goes to
+    /// behind it: run/flow_ends.hpp).
     explicit Analyzer(facts::RunSinks sinks = {}, const AnalyzerConfig& cfg = {});
     ~Analyzer();
 
@@ -139,36 +119,28 @@ public:
     /// attribution that follows reclassifies every flow and rewrites it.)
     /// Returns how many rows it wrote. May throw StoreError.
     uint64_t snapshot_changed();
-    /// Live runs: from now on, remember the id of every flow row written
-    /// (snapshot_changed, flows that end) until taken, so the live
-    /// attribution re-attributes only those (attrib::LiveAttribution).
-    void track_written() noexcept;
-    /// Moves the ids remembered since the last call into `out` (any order, repeats possible).
-    void take_written_ids(std::vector<uint64_t>& out) {
-        out.swap(written_ids_);
-        written_ids_.clear();
-    }
     /// Rethrows the first error the packet path kept (a row or fact the
     /// store could not write: disk full); call between packets. The caller stops the run.
     void drain();
 
-    /// A sharded run's worker (run/shards/shards.hpp): its sinks record, and
-    /// what it records, names and ends goes under the keys `out` is given.
-    void work_for(shard::Writer& out) noexcept;
-    /// A worker's packets, ticks and end, under the key of frame `index`
-    /// (the run's frame number; a fanout worker's: its capture time), the
-    /// run's clock; `seq`: the order of the worker's flow table (the frame
-    /// number; a fanout worker's own count); `last_ts`: the capture time of
-    /// the run's latest frame. process_shard returns whether the frame decoded.
-    bool process_shard(const capture::RawFrame& frame, uint64_t index, int64_t clock_us, uint64_t seq) noexcept;
-    void expire_shard(uint64_t index, int64_t clock_us, double last_ts, uint64_t seq) noexcept;
-    void finish_shard(uint64_t last_index, double last_ts, uint64_t seq) noexcept;
-    /// A worker's part of a live refresh after frame `index` (snapshot or
-    /// snapshot_changed): its live flows, under the key (index, snapshot);
-    /// `peers`: the TURN peers the whole run learnt since the last one
-    /// (`peers_listed` false: too many to list, every flow is written).
-    void snapshot_shard(uint64_t index, double last_ts, bool all, const std::vector<decode::IpAddr>& peers,
-                        bool peers_listed) noexcept;
+    /// A sharded run's worker (run/shards/shard_worker.hpp) is told of its
+    /// flows' creation and where its rows belong (not owned), and its
+    /// naming is done by the merger: `naming` takes the answers and peers.
+    void work_for(WorkerTap& tap, NamingOut& naming) noexcept;
+    /// A worker's frame, the run's clock then at `clock_us`; `seq`: its
+    /// order in the worker's flow table (the frame number; a fanout
+    /// worker's own count). Returns whether the frame decoded.
+    bool process_at(const capture::RawFrame& frame, int64_t clock_us, uint64_t seq) noexcept;
+    /// A worker's expiry tick at `clock_us`, after the frame of order `seq`;
+    /// `last_ts`: the capture time of the run's latest frame.
+    void expire_at(int64_t clock_us, uint64_t seq, double last_ts) noexcept;
+    /// A worker's end: every datagram in progress, then every flow.
+    void finish_at(uint64_t seq, double last_ts) noexcept;
+    /// Writes the live flows (`all`, or those that changed: see
+    /// snapshot_changed, `new_peers` the TURN peers learnt since the last
+    /// refresh; `peers_listed` false: too many to list, every flow changed)
+    /// as rows. Returns how many. May throw (the row sink's error).
+    uint64_t write_live(bool all, const std::vector<decode::IpAddr>& new_peers, bool peers_listed);
     [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
 
     [[nodiscard]] facts::RunTotals& totals() noexcept { return totals_; }
@@ -194,6 +166,9 @@ public:
 
 private:
     void on_evict(flow::Flow& f);
+    /// A flow's row as the sink takes it.
+    [[nodiscard]] facts::FlowEnd row_of(const flow::Flow& f, facts::FlowAppInfo& info, bool live,
+                                        bool replace) const noexcept;
     /// Appends the clock-jump line to run.notes (at finish).
     void note_clock();
     /// Appends the line naming the encapsulations whose content was not decoded (at finish).
@@ -201,8 +176,6 @@ private:
     /// Appends a line for frames not decoded because a decoder's limit was
     /// reached (tunnels nested too deep, too many IPv6 extension headers).
     void note_decode_limits();
-    /// Fills info.outcome through the row hook, if there is one.
-    void hint_outcome(const flow::Flow& f, facts::FlowAppInfo& info);
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
     /// to the reassembler, as an ICMP error, or to its flow.
     void on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept;
@@ -214,24 +187,16 @@ private:
     void on_reassembled(const decode::IpReassembler::Released& r) noexcept;
     /// Appends the fragment line to run.notes (at finish).
     void note_fragments(const decode::ReassemblyStats& st);
-    /// Writes the live flows (`all`, or those that changed: see
-    /// snapshot_changed, `new_peers` the TURN peers learnt since the last
-    /// refresh) as rows, or as a worker to the merger. Returns how many.
-    uint64_t write_live(bool all, const std::vector<decode::IpAddr>& new_peers, bool peers_listed);
-    /// The expiry tick after frame `index` (`seq`: its order in the flow
-    /// table): datagrams, then flows, idle too long at the clock.
-    void expire(int64_t clock_us, uint64_t index, uint64_t seq);
-    /// The end: every datagram in progress, then every flow (`last_index`: the run's last frame).
-    void flush_all(uint64_t last_index, uint64_t seq) noexcept;
+    /// The expiry tick after the frame of order `seq` in the flow table:
+    /// datagrams, then flows, idle too long at the clock.
+    void expire(int64_t clock_us, uint64_t seq);
+    /// The end: every datagram in progress, then every flow.
+    void flush_all(uint64_t seq) noexcept;
     /// The workers' run ends: their counts become this Analyzer's.
     void finish_shards();
-    /// A worker writes a record for the merger; an allocation failure is kept for drain().
-    template <class F>
-    void shard_record(F&& write) noexcept;
 
     facts::FlowRowSink* rows_;  ///< sinks.rows
     bool per_message_rows_;
-    FlowObserver* flow_observer_;
     flow::FlowTable table_;
     Dissector dissector_;
     facts::RunTotals totals_;
@@ -259,7 +224,7 @@ private:
     /// only the fragment branch of process() touches it.
     decode::IpReassembler reasm_;
     decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
-    /// The frame being decoded (process, process_shard), null between frames
+    /// The frame being decoded (process, process_at), null between frames
     /// (a tick's datagrams): a new flow's link-layer destination is read from it.
     const capture::RawFrame* frame_ = nullptr;
     /// Per slab index: the flow id and packet + ICMP error count at its last
@@ -271,15 +236,14 @@ private:
     /// A snapshot wrote this flow's row (its end replaces the row).
     [[nodiscard]] bool snapped(const flow::Flow& f) const noexcept;
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
-    bool track_written_ = false;
     const FanoutInput* fanout_ = nullptr;  ///< cfg.fanout
-    FlowRowHook* row_hook_ = nullptr;  ///< cfg.row_hook
     std::unique_ptr<ShardCoordinator> shards_;  ///< the workers (use_workers)
-    shard::Writer* out_ = nullptr;  ///< this Analyzer is a worker (work_for)
-    uint64_t tick_index_ = 0;  ///< a tick's (or the end's) frame: the one it follows
-    uint64_t tick_seq_ = 0;  ///< that frame's order in the flow table
-    uint64_t tick_phase_ = 0;  ///< in a tick or the end: releasing datagrams or evicting flows (shard_records.hpp)
-    std::vector<uint64_t> written_ids_;  ///< since take_written_ids (track_written)
+    WorkerTap* tap_ = nullptr;  ///< this Analyzer is a worker (work_for)
+    /// In a tick or the end: releasing datagrams, then ending flows (an
+    /// eviction outside them is the table making room for a packet's flow).
+    enum class Tick : uint8_t { None, Releasing, Ending };
+    Tick tick_ = Tick::None;
+    uint64_t tick_seq_ = 0;  ///< the tick's frame's order in the flow table
 };
 
 }  // namespace callwall::pipeline

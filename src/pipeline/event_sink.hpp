@@ -14,12 +14,12 @@
 
 #include "catalog/catalog.hpp"
 #include "events/events.hpp"
-#include "pipeline/analyzer.hpp"
 #include "facts/fact_sink.hpp"
+#include "facts/flow_sink.hpp"
 
 namespace callwall::pipeline {
 
-class EventSink final : public facts::FactSink, public FlowObserver {
+class EventSink final : public facts::FactSink, public facts::FlowObserver {
 public:
     /// Lines go to `log`; `catalog` decides which names are a vendor's (null:
     /// no dns/name events, flows only). Neither is owned.

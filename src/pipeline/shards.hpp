@@ -4,7 +4,7 @@
 // Analyzer drives it (Analyzer::use_workers). The coordinator, its workers
 // and the merger that writes their rows into the store are
 // run/shards/shards.hpp's; what a worker writes for the merger is
-// pipeline/shard_records.hpp.
+// run/shards/shard_records.hpp.
 #pragma once
 
 #include <atomic>
@@ -91,9 +91,6 @@ public:
     /// and TURN peer up to that frame; waits until they are written (to the
     /// store, which may write behind). Returns how many. May throw StoreError.
     virtual uint64_t snapshot(uint64_t index, double last_ts, bool all) = 0;
-    /// From now on the run's id of every flow row written is appended to
-    /// `*ids` (Analyzer::track_written).
-    virtual void track_written(std::vector<uint64_t>* ids) noexcept = 0;
     /// Every worker ends its flows; waits until every row is written. May
     /// throw StoreError.
     virtual void finish(uint64_t last_index, double last_ts) = 0;

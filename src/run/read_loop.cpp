@@ -172,7 +172,7 @@ private:
     // link and on a busy one; with fanout workers (which read themselves),
     // what they wrote is merged for 50 ms. "" or why reading stopped.
     std::string read_for_a_while() {
-        if (readers_.fanned()) return session_.analyzer().wait_for_workers(50);
+        if (readers_.fanned()) return session_.wait_for_workers(50);
         capture::LiveReader& reader = readers_.single();
         const double now = util::mono_s();
         capture::RawFrame frame;

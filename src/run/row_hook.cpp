@@ -24,7 +24,7 @@ void RowHook::unseen_rows() noexcept {
     if (kept_) kept_->abandon();
 }
 
-std::unique_ptr<pipeline::FlowRowHook> RowHook::for_worker() const {
+std::unique_ptr<RowHook> RowHook::for_worker() const {
     if (!outcome_) return nullptr;
     return std::make_unique<RowHook>(outcome_);
 }

@@ -1,5 +1,5 @@
-// Attribution's side of writing a flow's row (pipeline::FlowRowHook), as the
-// run session wires it: the outcome column written with the row
+// Attribution's side of writing a flow's row, as the run session wires it
+// (run/flow_ends.hpp; a decoding worker's: run/shards/shard_worker.hpp): the outcome column written with the row
 // (attrib::provisional_outcome, so the first attribution pass rewrites only
 // the rows the capture's later frames change) and the flows kept in memory
 // for the run's attribution (attrib::KeptFlows).
@@ -10,7 +10,9 @@
 #include <string>
 
 #include "attrib/attrib.hpp"
-#include "pipeline/analyzer.hpp"
+#include "facts/flow_facts.hpp"
+#include "facts/naming.hpp"
+#include "flow/flow_table.hpp"
 
 namespace callwall::attrib {
 class KeptFlows;
@@ -18,7 +20,7 @@ class KeptFlows;
 
 namespace callwall::run {
 
-class RowHook final : public pipeline::FlowRowHook {
+class RowHook final {
 public:
     /// The outcome column, given the facts the row is written with
     /// (attrib::facts_of) and the capture's end so far.
@@ -32,10 +34,19 @@ public:
     explicit RowHook(OutcomeFn outcome, attrib::KeptFlows* kept = nullptr)
         : outcome_(std::move(outcome)), kept_(kept) {}
 
-    void outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end) override;
-    void written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) override;
-    void unseen_rows() noexcept override;
-    [[nodiscard]] std::unique_ptr<pipeline::FlowRowHook> for_worker() const override;
+    /// Before a row is written: may set `info.outcome` (a view into storage
+    /// this hook owns, valid until its next call); `capture_end`: the
+    /// capture time of the run's latest frame.
+    void outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end);
+    /// An ending flow's row was written by this thread (after outcome), with
+    /// the names its flow_name rows were written with.
+    void written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names);
+    /// A row was written that written() does not see (a live refresh's, or
+    /// rows the shards' merger writes): nothing is kept any more.
+    void unseen_rows() noexcept;
+    /// The hook a decoding worker takes: its own scratch, the outcome alone
+    /// (its rows are written by the merger). Null: none.
+    [[nodiscard]] std::unique_ptr<RowHook> for_worker() const;
 
 private:
     OutcomeFn outcome_;

@@ -221,7 +221,6 @@ void Session::Impl::begin() {
         event_sink = std::make_unique<pipeline::EventSink>(*log, o.catalog, run_id);
         verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);
         cfg.extra_sink = event_sink.get();
-        cfg.flow_observer = event_sink.get();
         events::RunStartEvent e;
         e.ts = info.started_at;
         e.run_id = run_id;
@@ -245,9 +244,9 @@ void Session::Impl::begin() {
     // kept as their rows are written, for that attribution to take.
     auto next_kept = o.refresh_s <= 0 ? std::make_unique<attrib::KeptFlows>() : nullptr;
     auto next_hook = std::make_unique<RowHook>(attrib::provisional_outcome, next_kept.get());
-    cfg.row_hook = next_hook.get();
     if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
-    wired = std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg);  // the last run's goes first
+    // The last run's goes first.
+    wired = std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg, RowWiring{next_hook.get(), event_sink.get()});
     analyzer = &wired->analyzer();
     kept = std::move(next_kept);
     row_hook = std::move(next_hook);
@@ -257,7 +256,7 @@ void Session::Impl::begin() {
     last_verdicts.reset();
     detail.reset();
     if (o.refresh_s > 0) {
-        analyzer->track_written();
+        wired->track_written();
         live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
     }
     until_checkpoint = o.checkpoint_packets ? o.checkpoint_packets : UINT64_MAX;
@@ -301,8 +300,20 @@ void Session::write_allow_list(const std::string& format, const std::string& tex
     impl_->row.allow_lists[format] = text;
 }
 store::Store& Session::store() noexcept { return *impl_->db; }
-pipeline::Analyzer& Session::analyzer() noexcept { return *impl_->analyzer; }
+RunCounts Session::counts() const {
+    const pipeline::Analyzer& a = *impl_->analyzer;
+    RunCounts c;
+    c.flows_created = a.flow_stats().created;
+    c.live_flows = a.live_flows();
+    c.flows_written = a.flows_written();
+    std::copy(a.state_counts(), a.state_counts() + c.state_counts.size(), c.state_counts.begin());
+    return c;
+}
+
+void Session::snapshot_all() { impl_->analyzer->snapshot(); }
+std::string Session::wait_for_workers(int ms) { return impl_->analyzer->wait_for_workers(ms); }
 facts::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
+const facts::RunTotals& Session::totals() const noexcept { return impl_->analyzer->totals(); }
 
 bool Session::process(const capture::RawFrame& frame) {
     Impl& s = *impl_;
@@ -341,7 +352,7 @@ Tick Session::tick(double now) {
     const Tick picked = s.take_live_verdicts();  // a deferred attribution that finished
     if (s.live_in_flight || now - s.last_attrib < std::max(s.o.refresh_s, s.attrib_cost * 5))
         return picked == Tick::Attributed ? picked : Tick::Refreshed;
-    s.analyzer->take_written_ids(s.changed);
+    s.wired->take_written_ids(s.changed);
     if (!s.db->write_behind()) {
         const double a0 = util::mono_s();
         const attrib::RunVerdicts v = s.live->refresh(*s.db, s.run_id, s.changed);

@@ -12,6 +12,7 @@
 // never prints.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,7 +37,6 @@ namespace callwall::facts {
 struct RunTotals;
 }  // namespace callwall::facts
 namespace callwall::pipeline {
-class Analyzer;
 struct FanoutInput;
 }  // namespace callwall::pipeline
 
@@ -116,6 +116,14 @@ public:
 /// What a live tick did.
 enum class Tick : uint8_t { Nothing, Refreshed, Attributed };
 
+/// What the run has counted of its flows so far: a command's progress and summary lines.
+struct RunCounts {
+    uint64_t flows_created = 0;  ///< flows numbered so far
+    size_t live_flows = 0;  ///< alive now
+    uint64_t flows_written = 0;  ///< ended and written
+    std::array<uint64_t, 32> state_counts{};  ///< the written flows by final state, indexed by flow::ConnState
+};
+
 class Session {
 public:
     /// Opens the event file (if asked), the database, and begins the run.
@@ -127,8 +135,18 @@ public:
 
     [[nodiscard]] int64_t run_id() const noexcept;
     [[nodiscard]] store::Store& store() noexcept;
-    [[nodiscard]] pipeline::Analyzer& analyzer() noexcept;
     [[nodiscard]] facts::RunTotals& totals() noexcept;
+    [[nodiscard]] const facts::RunTotals& totals() const noexcept;
+    /// The flows counted so far (with workers: theirs, at their last progress mark).
+    [[nodiscard]] RunCounts counts() const;
+    /// Writes every live flow's current row now (a full refresh, which the
+    /// live runs' refresh does only for the flows that changed). May throw
+    /// store::StoreError.
+    void snapshot_all();
+    /// Live capture whose workers read a PACKET_FANOUT group: writes what
+    /// they handed over for up to `ms`, then returns "" or the first reader
+    /// error a worker met; otherwise "" at once. May throw store::StoreError.
+    std::string wait_for_workers(int ms);
 
     /// One frame. The packet path never throws; every checkpoint_packets
     /// frames the totals are written, which may throw store::StoreError.

@@ -10,11 +10,11 @@ namespace callwall::store {
 RunWriter::RunWriter(Store& store, int64_t run_id, bool per_message_rows)
     : store_(store), run_id_(run_id), facts_(make_fact_writer(store, run_id, error_, per_message_rows)) {}
 
-void RunWriter::flow_row(const flow::Flow& f, const facts::FlowAppInfo& app, bool replace) {
-    if (replace)
-        store_.replace_flow(run_id_, f, app);
+void RunWriter::flow_row(const facts::FlowEnd& e) {
+    if (e.replace)
+        store_.replace_flow(run_id_, e.flow, e.app);
     else
-        store_.add_flow(run_id_, f, app);
+        store_.add_flow(run_id_, e.flow, e.app);
 }
 
 void RunWriter::icmp_error(const facts::IcmpErrorFact& e) {

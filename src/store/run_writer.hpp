@@ -26,7 +26,7 @@ public:
     /// This writer's facts and rows, for pipeline::Analyzer.
     [[nodiscard]] facts::RunSinks sinks() noexcept { return {facts_.get(), this}; }
 
-    void flow_row(const flow::Flow& f, const facts::FlowAppInfo& app, bool replace) override;
+    void flow_row(const facts::FlowEnd& e) override;
     void icmp_error(const facts::IcmpErrorFact& e) override;
     std::exception_ptr take_error() noexcept override;
 

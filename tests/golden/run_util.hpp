@@ -46,17 +46,18 @@ private:
 };
 
 /// Analyses the files as one run into `db_path`; returns the run id.
-/// `dissect_stats`: receives the dissector's counters at the end of the run.
+/// `dissect_stats`: receives the dissector's counters at the end of the run;
+/// `wiring`: what else each flow's row goes to (run/store_analyzer.hpp).
 inline int64_t analyze_files(const std::vector<std::string>& files, const std::string& db_path,
-                             const pipeline::AnalyzerConfig& cfg = {},
-                             pipeline::DissectStats* dissect_stats = nullptr) {
+                             const pipeline::AnalyzerConfig& cfg = {}, pipeline::DissectStats* dissect_stats = nullptr,
+                             run::RowWiring wiring = {}) {
     auto db = store::Store::open(db_path);
     store::RunInfo info;
     info.kind = "analyze";
     info.source = files.empty() ? "" : files[0];
     info.command_line = "test";
     const int64_t run = db->begin_run(info);
-    run::StoreAnalyzer wired(db.get(), run, cfg);
+    run::StoreAnalyzer wired(db.get(), run, cfg, wiring);
     pipeline::Analyzer& a = wired.analyzer();
     for (const auto& f : files) {
         auto src = capture::PcapSource::open_file(f);

@@ -128,11 +128,9 @@ TEST(ScenarioRepeat, OutcomeHintSparesRewritesAndAgrees) {
     const std::string verdicts =
         "SELECT entry_id, verdict, reasons, flows_observed, flows_blocked FROM verdict ORDER BY 1";
     TempDb blank_db, hinted_db;
-    pipeline::AnalyzerConfig hinted;
     run::RowHook hint_hook(attrib::provisional_outcome);
-    hinted.row_hook = &hint_hook;
     const int64_t blank_run = analyze_files(files, blank_db.path());
-    const int64_t hinted_run = analyze_files(files, hinted_db.path(), hinted);
+    const int64_t hinted_run = analyze_files(files, hinted_db.path(), {}, nullptr, {&hint_hook});
     EXPECT_TRUE(
         query_rows(hinted_db.path(), "SELECT id FROM flow WHERE outcome != '' AND transport IN ('tcp','udp')").size() >
         50)

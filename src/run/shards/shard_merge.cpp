@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pipeline/shard_records.hpp"
+#include "run/shards/shard_records.hpp"
 
 namespace callwall::run::shard {
 

@@ -1,6 +1,6 @@
 // Private to run/shards/shards.cpp: the merger, which writes the workers'
 // records into the store in the order one thread would have written them
-// (see run/shards/shards.hpp and pipeline/shard_records.hpp).
+// (see run/shards/shards.hpp and run/shards/shard_records.hpp).
 #pragma once
 
 #include <cstdint>
@@ -10,14 +10,10 @@
 #include <vector>
 
 #include "facts/naming.hpp"
-#include "pipeline/shard_records.hpp"
+#include "run/shards/shard_records.hpp"
 #include "store/store.hpp"
 
 namespace callwall::run::shard {
-
-// The records' format, shared with the workers (pipeline/shard_records.hpp).
-using namespace pipeline::shard;
-using pipeline::shard::Reader;  // not callwall::Reader (bytes/reader.hpp)
 
 class Merger {
 public:

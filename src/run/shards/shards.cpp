@@ -53,7 +53,7 @@ void add_to(decode::ReassemblyStats& t, const decode::ReassemblyStats& c) noexce
     t.unattributed += c.unattributed;
 }
 
-void add_to(DissectStats& t, const DissectStats& c) noexcept {
+void add_to(pipeline::DissectStats& t, const pipeline::DissectStats& c) noexcept {
     t.pool_exhausted += c.pool_exhausted;
     t.dns_messages += c.dns_messages;
     t.dns_malformed += c.dns_malformed;
@@ -98,30 +98,29 @@ void Shards::Impl::run(Worker& w) {
                     f.caplen = r.caplen;
                     f.wirelen = r.wirelen;
                     f.bytes = ByteView(chunk.data.data() + r.offset, r.caplen);
-                    w.analyzer->process_shard(f, r.index, r.clock_us, r.index);
+                    w.decoder->frame(f, r.index, r.clock_us, r.index);
                     break;
                 }
-                case In::Tick: w.analyzer->expire_shard(r.index, r.clock_us, r.last_ts, r.index); break;
+                case In::Tick: w.decoder->tick(r.index, r.clock_us, r.last_ts, r.index); break;
                 case In::Mark:
-                    w.writer.watermark(r.index);
+                    w.decoder->writer().watermark(r.index);
                     publish(w);
                     break;
                 case In::Sync:
-                    w.writer.watermark(r.index, shard::kSnapshotPhase);
+                    w.decoder->writer().watermark(r.index, shard::kSnapshotPhase);
                     publish(w);
                     break;
                 case In::Snapshot:
                 case In::SnapshotAll:
-                    w.analyzer->snapshot_shard(r.index, r.last_ts, r.kind == In::SnapshotAll, snapshot_peers,
-                                               snapshot_peers_listed);
-                    w.writer.watermark(r.index);
+                    w.decoder->snapshot(r.index, r.last_ts, r.kind == In::SnapshotAll, snapshot_peers,
+                                        snapshot_peers_listed);
+                    w.decoder->writer().watermark(r.index);
                     publish(w);
                     break;
                 case In::Pause:
                 case In::Resume: break;  // fanout only
                 case In::Finish:
-                    w.analyzer->finish_shard(r.index, r.last_ts, r.index);
-                    w.writer.end();
+                    w.decoder->finish(r.last_ts, r.index);
                     publish(w);
                     done = true;
                     break;
@@ -138,7 +137,7 @@ void Shards::Impl::run(Worker& w) {
 }
 
 void Shards::Impl::publish(Worker& w, const FrameTotals* frames) {
-    Analyzer& a = *w.analyzer;
+    pipeline::Analyzer& a = w.decoder->analyzer();
     {
         std::lock_guard lk(w.mu);
         w.written.push_back(std::move(w.out));
@@ -159,7 +158,7 @@ void Shards::Impl::publish(Worker& w, const FrameTotals* frames) {
         if (frames) c.frames = *frames;
     }
     w.out.clear();
-    w.writer.handed_over();
+    w.decoder->writer().handed_over();
     progress.notify_one();
 }
 
@@ -236,16 +235,15 @@ void Shards::Impl::stop() noexcept {
         if (w->thread.joinable()) w->thread.join();
 }
 
-Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, int workers)
+Shards::Shards(store::Store& store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, int workers,
+               const RowHook* row_hook)
     : impl_(std::make_unique<Impl>(store, run_id)) {
     Impl& s = *impl_;
-    AnalyzerConfig wc = cfg;
+    pipeline::AnalyzerConfig wc = cfg;
     wc.workers = 1;
     wc.extra_sink = nullptr;
-    wc.flow_observer = nullptr;
     wc.vendor_addresses = nullptr;
     wc.fanout = nullptr;
-    wc.row_hook = nullptr;  // each worker's own, below (the run's attribution reads the rows the merger writes)
     s.vendor_addresses = cfg.vendor_addresses;
     s.fanout = cfg.fanout;
     if (s.fanout) s.base_us = util::wall_us();
@@ -256,12 +254,7 @@ Shards::Shards(store::Store& store, int64_t run_id, const AnalyzerConfig& cfg, i
             w->addresses = std::make_unique<VendorAddresses>(s.vendor_addresses->catalog());
             wc.extra_sink = w->addresses.get();
         }
-        w->recorder = store::Store::recorder(w->out);
-        w->row_hook = cfg.row_hook ? cfg.row_hook->for_worker() : nullptr;
-        wc.row_hook = w->row_hook.get();
-        w->sinks = std::make_unique<store::RunWriter>(*w->recorder, run_id, cfg.per_message_rows);
-        w->analyzer = std::make_unique<Analyzer>(w->sinks->sinks(), wc);
-        w->analyzer->work_for(w->writer);
+        w->decoder = std::make_unique<ShardWorker>(w->out, run_id, wc, row_hook);
         if (s.fanout) w->reader = s.fanout->readers.at(static_cast<size_t>(i));
         for (size_t k = 0; k < kQueuedChunks; ++k) w->empty.emplace_back();
         s.workers.push_back(std::move(w));
@@ -290,7 +283,7 @@ Shards::~Shards() { impl_->stop(); }
 size_t Shards::worker_of(const decode::PacketMeta& m) const noexcept {
     // The unordered address pair: both directions, every fragment, and an
     // ICMP error by the pair it quotes.
-    const auto [pa, pb] = shard_pair(m);
+    const auto [pa, pb] = pipeline::shard_pair(m);
     const decode::IpAddr& a = *pa;
     const decode::IpAddr& b = *pb;
     // Symmetric: a sum and an exclusive or of the two addresses, mixed once.
@@ -377,7 +370,7 @@ void Shards::finish(uint64_t last_index, double last_ts) {
     for (auto& w : s.workers) w->thread.join();
     s.take_vendor_addresses();
     for (auto& w : s.workers) {
-        w->analyzer->drain();  // a worker's own error (out of memory)
+        w->decoder->drain();  // a worker's own error (out of memory)
     }
 }
 

@@ -5,7 +5,7 @@
 // headers and hands it to the worker its address pair hashes to (both
 // directions, every fragment and every ICMP error quoting the pair go to the
 // same one: the pair, not the 5-tuple, because a later fragment carries no
-// ports). Each worker is an Analyzer of its own (flow table, reassembler,
+// ports). Each worker (run/shards/shard_worker.hpp) is an Analyzer of its own (flow table, reassembler,
 // dissectors) whose rows go to a buffer instead of the database, and whose
 // naming goes there too (pipeline/app_analyzer.hpp NamingOut): a flow is
 // named by DNS answers and TURN peers any worker saw, so only one place can
@@ -69,11 +69,15 @@
 
 namespace callwall::run {
 
+class RowHook;
+
 class Shards final : public pipeline::ShardCoordinator {
 public:
     /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
-    /// should write behind) for run `run_id`.
-    Shards(store::Store& store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, int workers);
+    /// should write behind) for run `run_id`; `row_hook` (not owned; null:
+    /// none) gives each row's provisional outcome (each worker takes its own).
+    Shards(store::Store& store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, int workers,
+           const RowHook* row_hook = nullptr);
     /// Stops the workers (after finish(), or dropping what is in flight).
     ~Shards() override;
     Shards(const Shards&) = delete;
@@ -85,7 +89,9 @@ public:
                   int64_t clock_us) override;
     void tick(uint64_t index, int64_t clock_us, double last_ts) override;
     uint64_t snapshot(uint64_t index, double last_ts, bool all) override;
-    void track_written(std::vector<uint64_t>* ids) noexcept override;
+    /// From now on the run's id of every flow row written is appended to
+    /// `*ids` (a live run's re-attribution: run/flow_ends.hpp).
+    void track_written(std::vector<uint64_t>* ids) noexcept;
     void finish(uint64_t last_index, double last_ts) override;
     void pump_for(int ms) override;
     [[nodiscard]] std::string error() const override;

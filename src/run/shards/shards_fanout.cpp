@@ -10,6 +10,8 @@
 namespace callwall::run {
 namespace {
 
+using pipeline::kClockBackToleranceUs;
+using pipeline::kExpireIntervalUs;
 using shard::In;
 using shard::InRecord;
 
@@ -95,7 +97,7 @@ private:
         t.bytes += f.wirelen;
         if (f.caplen < f.wirelen) ++t.truncated;
         st_.clock_us = std::max(st_.clock_us, f.ts_us);
-        if (!w_.analyzer->process_shard(f, st_.key, st_.clock_us, ++st_.seq)) ++t.undecoded;
+        if (!w_.decoder->frame(f, st_.key, st_.clock_us, ++st_.seq)) ++t.undecoded;
         tick();
         if (++st_.since_mark >= shard::kMarkEvery ||
             ((st_.since_mark & 15) == 0 && mono_us() - st_.last_publish_us >= kPublishEveryUs))
@@ -108,7 +110,7 @@ private:
         st_.clock_us = std::max(st_.clock_us, s_.clock_us.load(std::memory_order_relaxed));
         if (st_.clock_us - st_.last_expire_us < kExpireIntervalUs) return;
         raise_to(s_.clock_us, st_.clock_us);
-        w_.analyzer->expire_shard(st_.key, st_.clock_us, capture_end(), st_.seq);
+        w_.decoder->tick(st_.key, st_.clock_us, capture_end(), st_.seq);
         st_.last_expire_us = st_.clock_us;
     }
 
@@ -131,7 +133,7 @@ private:
     }
 
     void mark() {
-        if (st_.marked != st_.key) w_.writer.watermark(st_.key);
+        if (st_.marked != st_.key) w_.decoder->writer().watermark(st_.key);
         st_.marked = st_.key;
         raise_to(s_.clock_us, st_.clock_us);
         s_.publish(w_, &st_.frames);
@@ -177,14 +179,14 @@ private:
             switch (c.kind) {
                 case In::Sync:
                     st_.key = c.index;
-                    w_.writer.watermark(c.index, shard::kSnapshotPhase);
+                    w_.decoder->writer().watermark(c.index, shard::kSnapshotPhase);
                     s_.publish(w_, &st_.frames);
                     break;
                 case In::Snapshot:
                 case In::SnapshotAll:
-                    w_.analyzer->snapshot_shard(c.index, c.last_ts, c.kind == In::SnapshotAll, s_.snapshot_peers,
-                                                s_.snapshot_peers_listed);
-                    w_.writer.watermark(c.index);
+                    w_.decoder->snapshot(c.index, c.last_ts, c.kind == In::SnapshotAll, s_.snapshot_peers,
+                                         s_.snapshot_peers_listed);
+                    w_.decoder->writer().watermark(c.index);
                     st_.marked = c.index;
                     s_.publish(w_, &st_.frames);
                     break;
@@ -215,8 +217,7 @@ private:
             break;
         }
         st_.clock_us = std::max(st_.clock_us, s_.clock_us.load(std::memory_order_relaxed));
-        w_.analyzer->finish_shard(st_.key, capture_end(), st_.seq);
-        w_.writer.end();
+        w_.decoder->finish(capture_end(), st_.seq);
         s_.publish(w_, &st_.frames);
         return true;
     }

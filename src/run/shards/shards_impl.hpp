@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "pipeline/analyzer.hpp"
-#include "pipeline/shard_records.hpp"
 #include "pipeline/shards.hpp"
 #include "pipeline/vendor_addresses.hpp"
 #include "run/shards/fragment_routes.hpp"
 #include "run/shards/shard_merge.hpp"
+#include "run/shards/shard_records.hpp"
+#include "run/shards/shard_worker.hpp"
 #include "run/shards/shards.hpp"
-#include "store/run_writer.hpp"
 
 namespace callwall::capture {
 class LiveReader;
@@ -28,9 +28,10 @@ class LiveReader;
 
 namespace callwall::run {
 
-// The packet path's types the workers are made of (Analyzer, its config and
-// row hook, the vendor addresses, the totals).
-using namespace pipeline;
+using pipeline::FanoutInput;
+using pipeline::FrameTotals;
+using pipeline::ShardTotals;
+using pipeline::VendorAddresses;
 
 namespace shard {
 
@@ -62,12 +63,8 @@ constexpr uint64_t kMarkEvery = 8192;
 
 struct Shards::Impl {
     struct Worker {
-        std::vector<char> out;  ///< rows and records being written (the recorder's and the Writer's)
-        std::unique_ptr<store::Store> recorder;
-        std::unique_ptr<store::RunWriter> sinks;  ///< the worker's facts and rows, into its recorder
-        shard::Writer writer{out};
-        std::unique_ptr<FlowRowHook> row_hook;  ///< the outcome of its rows (before analyzer: it points here)
-        std::unique_ptr<Analyzer> analyzer;
+        std::vector<char> out;  ///< rows and records being written (the decoder's), handed over by publish
+        std::unique_ptr<ShardWorker> decoder;  ///< records into out
         // Inbound, under mu: full chunks from the reader, empty ones back.
         std::mutex mu;
         std::condition_variable cv;  ///< the worker waits for a chunk (or, fanout, a control step)

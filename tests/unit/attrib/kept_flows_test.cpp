@@ -103,9 +103,7 @@ TEST(KeptFlows, EveryCommittedCaptureKeepsWhatItsRowsReadBackGive) {
         const int64_t run = test::analyze_files({capture.string()}, from_rows.path());
         KeptFlows kept;
         run::RowHook hook({}, &kept);
-        pipeline::AnalyzerConfig cfg;
-        cfg.row_hook = &hook;
-        ASSERT_EQ(test::analyze_files({capture.string()}, from_memory.path(), cfg), run);
+        ASSERT_EQ(test::analyze_files({capture.string()}, from_memory.path(), {}, nullptr, {&hook}), run);
         ASSERT_TRUE(kept.complete());
         std::vector<std::string> stored;
         {
@@ -161,10 +159,9 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     KeptFlows kept;
     pipeline::AnalyzerConfig cfg;
     run::RowHook hook(provisional_outcome, from != From::Rows ? &kept : nullptr);
-    cfg.row_hook = &hook;
     if (from == From::Memory) s->keep_dns_names(run);
     {
-        run::StoreAnalyzer wired(s.get(), run, cfg);
+        run::StoreAnalyzer wired(s.get(), run, cfg, {&hook});
         pipeline::Analyzer& a = wired.analyzer();
         auto src = capture::PcapSource::open_file(capture);
         capture::RawFrame fr;
@@ -346,12 +343,9 @@ TEST(KeptFlows, PastItsBoundItKeepsNothingAndAttributionReadsTheRows) {
     if (!std::filesystem::exists(capture)) GTEST_SKIP() << "no " << capture;
     TempDb a, b;
     KeptFlows all, bounded(3);
-    pipeline::AnalyzerConfig cfg;
     run::RowHook keep_all({}, &all), keep_bounded({}, &bounded);
-    cfg.row_hook = &keep_all;
-    const int64_t run = test::analyze_files({capture}, a.path(), cfg);
-    cfg.row_hook = &keep_bounded;
-    ASSERT_EQ(test::analyze_files({capture}, b.path(), cfg), run);
+    const int64_t run = test::analyze_files({capture}, a.path(), {}, nullptr, {&keep_all});
+    ASSERT_EQ(test::analyze_files({capture}, b.path(), {}, nullptr, {&keep_bounded}), run);
     ASSERT_GT(all.size(), 3u);
     EXPECT_TRUE(all.complete());
     EXPECT_FALSE(bounded.complete());

@@ -57,12 +57,10 @@ TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
         info.kind = "capture";
         info.sources = {pcap.string()};
         const int64_t run = store->begin_run(info);
-        pipeline::AnalyzerConfig cfg;
         run::RowHook hook(provisional_outcome);
-        cfg.row_hook = &hook;
-        run::StoreAnalyzer wired(store.get(), run, cfg);
+        run::StoreAnalyzer wired(store.get(), run, {}, {&hook});
         pipeline::Analyzer& analyzer = wired.analyzer();
-        analyzer.track_written();
+        wired.track_written();
         LiveAttribution live(cat);
         std::vector<uint64_t> changed;
         uint64_t frames = 0;
@@ -70,7 +68,7 @@ TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
             analyzer.snapshot_changed();
             analyzer.totals().flows = analyzer.flows().stats().created;
             store->update_run(run, analyzer.totals(), store::RunStatus::Running, 0);
-            analyzer.take_written_ids(changed);
+            wired.take_written_ids(changed);
             const RunVerdicts v = live.refresh(*store, run, changed);
             const std::vector<std::string> rows = attribution_rows(db.path());
             const RunVerdicts whole = run_attribution(*store, run, cat);

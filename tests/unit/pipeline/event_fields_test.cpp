@@ -26,6 +26,7 @@
 #include "capture/pcap_source.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/event_sink.hpp"
+#include "run/flow_ends.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::pipeline::event_fields_test {
@@ -120,8 +121,8 @@ std::vector<json> flow_lines(const std::string& capture) {
         EventSink sink(log, &test::bundled_catalog(), 1);
         AnalyzerConfig cfg;
         cfg.extra_sink = &sink;
-        cfg.flow_observer = &sink;
-        Analyzer a({}, cfg);
+        run::FlowEnds ends(nullptr, nullptr, &sink);
+        Analyzer a({nullptr, &ends}, cfg);
         auto src = capture::PcapSource::open_file(capture);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);

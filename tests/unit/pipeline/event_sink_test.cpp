@@ -17,6 +17,7 @@
 #include "catalog/catalog.hpp"
 #include "golden/run_util.hpp"
 #include "pipeline/event_sink.hpp"
+#include "run/flow_ends.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::pipeline {
@@ -43,8 +44,8 @@ EventRun analyse(const std::string& capture) {
         EventSink sink(log, &bundled_catalog(), 7);
         AnalyzerConfig cfg;
         cfg.extra_sink = &sink;
-        cfg.flow_observer = &sink;
-        Analyzer a({}, cfg);
+        run::FlowEnds ends(nullptr, nullptr, &sink);
+        Analyzer a({nullptr, &ends}, cfg);
         auto src = capture::PcapSource::open_file(capture);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
@@ -130,8 +131,8 @@ TEST(EventSink, NoCatalogMeansFlowLinesOnly) {
         EventSink sink(log, nullptr, 1);
         AnalyzerConfig cfg;
         cfg.extra_sink = &sink;
-        cfg.flow_observer = &sink;
-        Analyzer a({}, cfg);
+        run::FlowEnds ends(nullptr, nullptr, &sink);
+        Analyzer a({nullptr, &ends}, cfg);
         auto src = capture::PcapSource::open_file(path);
         capture::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);

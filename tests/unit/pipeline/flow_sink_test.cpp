@@ -20,8 +20,9 @@ namespace {
 
 class Rows final : public facts::FlowRowSink {
 public:
-    void flow_row(const flow::Flow& f, const facts::FlowAppInfo&, bool replace) override {
-        (replace ? replaced : added).push_back(f.id);
+    void flow_row(const facts::FlowEnd& e) override {
+        if (e.live) ++live;
+        (e.replace ? replaced : added).push_back(e.flow.id);
     }
     void icmp_error(const facts::IcmpErrorFact& e) override {
         ++icmp;
@@ -29,7 +30,7 @@ public:
     }
     std::exception_ptr take_error() noexcept override { return nullptr; }
     std::vector<uint64_t> added, replaced;
-    uint64_t icmp = 0, icmp_decoded = 0;
+    uint64_t icmp = 0, icmp_decoded = 0, live = 0;
 };
 
 std::vector<capture::RawFrame> frames(const std::string& name, std::vector<std::vector<uint8_t>>& keep) {

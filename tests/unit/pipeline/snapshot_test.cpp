@@ -47,16 +47,15 @@ struct Side {
         info.sources = {"snapshot_test"};
         const int64_t run = store->begin_run(info);
         AnalyzerConfig cfg;
-        cfg.row_hook = &hook;
         cfg.workers = workers;
-        wired = std::make_unique<run::StoreAnalyzer>(store.get(), run, cfg);
+        wired = std::make_unique<run::StoreAnalyzer>(store.get(), run, cfg, run::RowWiring{&hook});
         analyzer = &wired->analyzer();
-        analyzer->track_written();
+        wired->track_written();
     }
     /// The flow ids written since the last call, sorted, without repeats.
     std::vector<uint64_t> written() {
         std::vector<uint64_t> ids;
-        analyzer->take_written_ids(ids);
+        wired->take_written_ids(ids);
         std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
         return ids;

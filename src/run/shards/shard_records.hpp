@@ -1,4 +1,4 @@
-// What a decoding worker (Analyzer::work_for) writes for the merger
+// What a decoding worker (run/shards/shard_worker.hpp) writes for the merger
 // (run/shards/shard_merge.cpp), and how the merger reads it back. One byte buffer holds, in order, the rows
 // its recording Store encodes (store::Store::recorder; first byte: a row
 // slot, below kKey) and the records below (first byte kKey and up); numbers
@@ -26,7 +26,7 @@
 #include "pipeline/app_analyzer.hpp"
 #include "facts/flow_facts.hpp"
 
-namespace callwall::pipeline::shard {
+namespace callwall::run::shard {
 
 enum Record : char { kKey = 0x40, kWatermark, kCreated, kFlowEnd, kSnapshot, kAnswer, kTurnPeer, kEnd };
 
@@ -36,7 +36,7 @@ inline constexpr uint64_t kReleasePhase = uint64_t{1} << 62;
 inline constexpr uint64_t kEvictPhase = uint64_t{2} << 62;
 /// A live run's refresh after a frame: after its packet's and tick's records.
 inline constexpr uint64_t kSnapshotPhase = uint64_t{3} << 62;
-/// Not in a key: the Analyzer's flag for the end (after every packet).
+/// Not in a key: the worker's flag for the end (after every packet).
 inline constexpr uint64_t kEndPhase = uint64_t{1} << 61;
 /// The index of the records written at the end (after every packet).
 inline constexpr uint64_t kEndIndex = UINT64_MAX;
@@ -46,7 +46,7 @@ static_assert(std::is_trivially_copyable_v<facts::FlowAppInfo>);
 static_assert(std::is_trivially_copyable_v<decode::IpAddr>);
 
 /// The worker's side: appends records to the buffer its recording Store writes rows into.
-class Writer final : public NamingOut {
+class Writer final : public pipeline::NamingOut {
 public:
     explicit Writer(std::vector<char>& buf) noexcept : buf_(buf) {}
 
@@ -152,4 +152,4 @@ private:
     const char* p_;
 };
 
-}  // namespace callwall::pipeline::shard
+}  // namespace callwall::run::shard
