@@ -203,6 +203,7 @@ public:
         }
         if (!vs_.quiet && !vs_.tty && now - last_status_ >= vs_.status_every_s) {
             const auto& t = session_.totals();
+            const run::RunCounts c = session_.counts();
             // Time spent waiting for another writer's lock on the database
             // (store::Store::set_patient): shown once there was some.
             char waited[64] = "";
@@ -210,7 +211,7 @@ public:
                 std::snprintf(waited, sizeof waited, " db-waited %.1fs", w.waited_s);
             std::printf("%.0fs packets %llu (%.0f/s) flows %llu live %zu kernel-drops %llu%s\n", now - t0_,
                         static_cast<unsigned long long>(t.packets), pps_,
-                        static_cast<unsigned long long>(session_.counts().flows_created), session_.counts().live_flows,
+                        static_cast<unsigned long long>(c.flows_created), c.live_flows,
                         static_cast<unsigned long long>(t.kernel_dropped), waited);
             std::fflush(stdout);
             last_status_ = now;
