@@ -44,51 +44,36 @@ namespace callwall::attrib {
 /// second at ~3 s; STUN's at 0.5 s and 1.5 s.
 inline constexpr double kNoAnswerWaitS = 3.0;
 
-/// A flow as attribution sees it (one row of `flow` plus its names).
+/// A flow as attribution sees it: the columns of its `flow` row that
+/// attribution reads, one member each as facts/flow_facts.hpp declares them
+/// (what each holds is said there), and its names. Among them: `outcome` is
+/// the row's outcome column as read ("" before the first attribution); the
+/// STUN counts stun_*_s2c are the responder's own requests, how many were
+/// answered, their retransmissions (the rest are the initiator's);
+/// `proxy_port` is the port asked of an explicit proxy (SOCKS, HTTP CONNECT;
+/// 0: not a proxy tunnel, else the port the requirement is about: the flow's
+/// own server port is the proxy's); `roles` is flow::role_bit per side (1
+/// client asked, 2 client answered, 4 server asked, 8 server answered; 0:
+/// none decoded); `name` and `name_source` are the row's own name (the name
+/// the flow was meant for: its SNI, the host asked of a proxy, its first DNS
+/// name...; "" for none): what a report shows of an evidence flow, while
+/// `names` holds all.
 struct FlowFacts {
-    uint64_t id = 0;
-    std::string stored_outcome;  ///< the row's outcome column as read ("" before the first attribution)
-    std::string transport;  ///< "tcp", "udp"
-    std::string client_ip, server_ip;
-    uint16_t client_port = 0, server_port = 0;
-    double first_ts = 0, last_ts = 0;
-    uint64_t packets_c2s = 0, packets_s2c = 0;
-    std::string state;  ///< Zeek conn_state for TCP; "answered"/"one-way" for UDP
-    uint32_t syn_count = 0, synack_count = 0;
-    double first_syn_ts = 0, last_syn_ts = 0;
-    int rst_ttl = -1;  ///< TTL of the server's first RST, -1 = none
-    int server_ttl_min = -1, server_ttl_max = -1;
-    uint32_t icmp_errors = 0;
-    int icmp_type = -1, icmp_code = -1;
-    std::string icmp_from;
-    int icmp_family = 4;
-    std::string app;  ///< "tls", "stun+turn+rtp", ...
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(string))
     struct Name {
         /// source: "sni", "dns", "turn-peer", "proxy" (the host asked of a proxy);
         /// "dns-initiator": the initiator's name (the vendor opened the flow)
         std::string name, source;
     };
     std::vector<Name> names;
-    /// The application facts of the row, one member each (facts/flow_facts.hpp):
-    /// STUN counts (stun_*_s2c: the responder's own requests, how many were
-    /// answered, their retransmissions; the rest are the initiator's), the
-    /// port asked of an explicit proxy (SOCKS, HTTP CONNECT; 0: not a proxy
-    /// tunnel, else the port the requirement is about: the flow's own server
-    /// port is the proxy's), RTP/RTCP, DTLS, TLS, TURN channel data.
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)
+
     /// The port the flow serves: the proxy target's, else the server's.
     [[nodiscard]] uint16_t service_port() const noexcept { return proxy_port ? proxy_port : server_port; }
-    /// The flow's first packet went to the link-layer broadcast address.
-    bool link_broadcast = false;
-    /// Which side's DNS/STUN messages asked and which answered
-    /// (flow::role_bit: 1 client asked, 2 client answered, 4 server asked,
-    /// 8 server answered); 0: none decoded.
-    uint8_t roles = 0;
-    /// The row's own name and its source (the name the flow was meant for:
-    /// its SNI, the host asked of a proxy, its first DNS name...; "" for
-    /// none): what a report shows of an evidence flow. `names` holds all.
-    std::string name, name_source;
-
+    /// TCP or UDP: the flows attribution classifies (the others' rows are
+    /// written, only their names are used).
+    [[nodiscard]] bool tcp_or_udp() const noexcept { return transport == "tcp" || transport == "udp"; }
+    /// The family of the last ICMP error's sender (6 when it is an IPv6 address).
+    [[nodiscard]] int icmp_family() const noexcept { return icmp_from.find(':') != std::string::npos ? 6 : 4; }
     [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
 };
 

@@ -7,50 +7,6 @@
 #include <type_traits>
 
 namespace callwall::attrib {
-namespace {
-
-// The fields a record and a FlowFacts share by name, other than text and
-// names (the application facts included): `fn(to.field, from.field)` for each, one list for both ways.
-template <class To, class From, class Fn>
-void each_value(To& to, const From& from, Fn&& fn) {
-    fn(to.id, from.id);
-    fn(to.first_ts, from.first_ts);
-    fn(to.last_ts, from.last_ts);
-    fn(to.first_syn_ts, from.first_syn_ts);
-    fn(to.last_syn_ts, from.last_syn_ts);
-    fn(to.packets_c2s, from.packets_c2s);
-    fn(to.packets_s2c, from.packets_s2c);
-    fn(to.syn_count, from.syn_count);
-    fn(to.synack_count, from.synack_count);
-    fn(to.icmp_errors, from.icmp_errors);
-    fn(to.client_port, from.client_port);
-    fn(to.server_port, from.server_port);
-    fn(to.rst_ttl, from.rst_ttl);
-    fn(to.server_ttl_min, from.server_ttl_min);
-    fn(to.server_ttl_max, from.server_ttl_max);
-    fn(to.icmp_type, from.icmp_type);
-    fn(to.icmp_code, from.icmp_code);
-    fn(to.icmp_family, from.icmp_family);
-    fn(to.link_broadcast, from.link_broadcast);
-    fn(to.roles, from.roles);
-    facts::each_app_fact(to, from, fn);
-}
-
-// The text fields: `fn(record.field, facts.field)` for each.
-template <class Record, class Facts, class Fn>
-void each_text(Record& r, Facts& f, Fn&& fn) {
-    fn(r.transport, f.transport);
-    fn(r.client_ip, f.client_ip);
-    fn(r.server_ip, f.server_ip);
-    fn(r.state, f.state);
-    fn(r.icmp_from, f.icmp_from);
-    fn(r.app, f.app);
-    fn(r.stored_outcome, f.stored_outcome);
-    fn(r.name, f.name);
-    fn(r.name_source, f.name_source);
-}
-
-}  // namespace
 
 uint32_t KeptFlows::intern(std::string_view s) {
     if (const auto it = ids_.find(s); it != ids_.end()) return it->second;
@@ -69,12 +25,12 @@ uint32_t KeptFlows::intern_name(std::string_view name) {
 
 void KeptFlows::add(const FlowFacts& facts, const facts::FlowNames& names) noexcept {
     if (abandoned_) return;
-    if (!facts.transport.empty() && flows_.size() >= max_flows_) {
+    if (facts.tcp_or_udp() && flows_.size() >= max_flows_) {
         abandon();
         return;
     }
     try {
-        if (!facts.transport.empty()) {
+        if (facts.tcp_or_udp()) {
             keep(facts, names);
             return;
         }
@@ -92,9 +48,12 @@ void KeptFlows::set_run_totals(double capture_end, uint64_t evicted_full) noexce
 
 void KeptFlows::keep(const FlowFacts& x, const facts::FlowNames& names) {
     Record r;
-    // From 8-bit fields (TTLs, ICMP type and code), or -1: they fit the record's.
-    each_value(r, x, [](auto& to, const auto& from) { to = static_cast<std::decay_t<decltype(to)>>(from); });
-    each_text(r, x, [&](uint32_t& to, const std::string& from) { to = intern(from); });
+    facts::each_read_column(r, x, [&](auto& to, const auto& from) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(from)>, std::string>)
+            to = intern(from);
+        else
+            to = from;
+    });
     // The flow_name rows: once per (name, source), read back by source
     // descending, then name (byte order, as SQLite compares text).
     r.names_at = static_cast<uint32_t>(names_.size());
@@ -133,13 +92,17 @@ void KeptFlows::abandon() noexcept {
 #endif
 }
 
-// Every field of `f` is written (each_value, each_text and the names cover
-// FlowFacts), into the strings it already holds: a page's FlowFacts are
+// Every field of `f` is written (its columns and its names), into the
+// strings it already holds: a page's FlowFacts are
 // filled again and again without allocating (their strings' allocations
 // dominated attribution's profile).
 void KeptFlows::fill(const Record& r, FlowFacts& f) const {
-    each_value(f, r, [](auto& to, const auto& from) { to = from; });
-    each_text(r, f, [&](const uint32_t& from, std::string& to) { to = text(from); });
+    facts::each_read_column(f, r, [&](auto& to, const auto& from) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(to)>, std::string>)
+            to = text(from);
+        else
+            to = from;
+    });
     f.names.resize(r.names_n);
     for (uint32_t i = 0; i < r.names_n; ++i) {
         f.names[i].name = text(names_[r.names_at + i].name);

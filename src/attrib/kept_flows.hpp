@@ -70,22 +70,13 @@ public:
 
 private:
     /// A FlowFacts with its text interned (addresses, state, app and outcome
-    /// repeat from flow to flow) and its names elsewhere: ~200 bytes.
+    /// repeat from flow to flow) and its names elsewhere: 192 bytes. The
+    /// columns are those attribution reads (facts/flow_facts.hpp), each text
+    /// as the id of its interned copy.
     struct Record {
-        uint64_t id = 0;
-        double first_ts = 0, last_ts = 0, first_syn_ts = 0, last_syn_ts = 0;
-        uint64_t packets_c2s = 0, packets_s2c = 0;
-        uint32_t syn_count = 0, synack_count = 0, icmp_errors = 0;
-        uint32_t transport = 0, client_ip = 0, server_ip = 0, state = 0, icmp_from = 0, app = 0, stored_outcome = 0;
-        uint32_t name = 0, name_source = 0;
+        CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(uint32_t))
         uint32_t names_at = 0;  ///< into names_
         uint16_t names_n = 0;
-        uint16_t client_port = 0, server_port = 0;
-        int16_t rst_ttl = -1, server_ttl_min = -1, server_ttl_max = -1, icmp_type = -1, icmp_code = -1;
-        uint8_t icmp_family = 4;
-        bool link_broadcast = false;
-        uint8_t roles = 0;
-        CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)  ///< facts/flow_facts.hpp
     };
     struct Name {
         uint32_t name = 0, source = 0;

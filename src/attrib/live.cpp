@@ -171,7 +171,7 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
         volatile_.insert(id);
         if (kept_.size() < kKeptRows || kept_.count(id)) {
             FlowFacts& kept = kept_.insert_or_assign(id, stored).first->second;
-            kept.stored_outcome = r.outcome_column;  // written below when it differs
+            kept.outcome = r.outcome_column;  // written below when it differs
         }
     } else {
         volatile_.erase(id);
@@ -193,7 +193,7 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
         io.write_flow_match(
             f.id, {c_.entries()[m.match.entry].id, m.match.evidence, m.match.confidence, m.match.name, m.counted});
     for (const Gap& g : r.gaps) io.write_unmatched_flow(f.id, c_.vendors()[g.vendor], g.name);
-    if (r.outcome_column != f.stored_outcome) {
+    if (r.outcome_column != f.outcome) {
         io.write_flow_outcome(f.id, r.outcome_column);
         ++outcomes_written_;
     }

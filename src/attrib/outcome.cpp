@@ -11,7 +11,6 @@
 #include <map>
 #include <optional>
 
-#include "store/store.hpp"
 #include "util/clock.hpp"
 
 namespace callwall::attrib {
@@ -223,8 +222,8 @@ FlowOutcome split_by_eviction() {
 FlowOutcome icmp_outcome(const FlowFacts& f) {
     FlowOutcome r;
     const std::string what =
-        (f.icmp_family == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family, f.icmp_type, f.icmp_code);
-    if (time_exceeded(f.icmp_family, f.icmp_type)) {
+        (f.icmp_family() == 6 ? "ICMPv6 " : "ICMP ") + icmp_name(f.icmp_family(), f.icmp_type, f.icmp_code);
+    if (time_exceeded(f.icmp_family(), f.icmp_type)) {
         r.reason = what + " from " + f.icmp_from + ": the hop limit ran out on the way (a traceroute), not a refusal";
         r.evidence = r.reason;
         return r;
@@ -232,7 +231,7 @@ FlowOutcome icmp_outcome(const FlowFacts& f) {
     r.outcome = Outcome::Blocked;
     r.reason = "icmp-" + std::to_string(f.icmp_type) + "-" + std::to_string(f.icmp_code);
     r.evidence = what + " from " + f.icmp_from;
-    if (admin_prohibited(f.icmp_family, f.icmp_type, f.icmp_code))
+    if (admin_prohibited(f.icmp_family(), f.icmp_type, f.icmp_code))
         r.origin = "a firewall: " + f.icmp_from + " says administratively prohibited";
     else if (f.icmp_from == f.server_ip) {
         r.origin = "the destination itself (" + f.icmp_from + "): the service is not there";
@@ -495,52 +494,13 @@ std::string outcome_column(const FlowOutcome& o) {
 }
 
 void facts_of(const flow::Flow& f, const facts::FlowAppInfo& app, FlowFacts& r) {
-    // Column for column what store::Store::add_flow writes and
-    // run_attribution reads back (NULLs read as their coalesce defaults).
-    // Every field is set; the strings keep their storage from flow to flow.
-    using flow::kFromClient;
-    using flow::kFromServer;
-    const auto text_ip = [](const decode::IpAddr& a, std::string& out) {
-        char buf[64];
-        out.assign(buf, store::format_ip(a, buf, sizeof buf));
-    };
-    r.id = f.id;
-    r.stored_outcome.assign(app.outcome);
-    r.transport.assign(f.proto == decode::kProtoTcp ? "tcp" : f.proto == decode::kProtoUdp ? "udp" : "");
-    text_ip(f.client_ip, r.client_ip);
-    text_ip(f.server_ip, r.server_ip);
-    r.client_port = f.client_port;
-    r.server_port = f.server_port;
-    r.first_ts = util::us_to_s(f.first_ts_us);
-    r.last_ts = util::us_to_s(f.last_ts_us);
-    r.packets_c2s = f.packets[kFromClient];
-    r.packets_s2c = f.packets[kFromServer];
-    r.state.assign(flow::to_string(f.state()));
-    r.syn_count = f.tcp.syn;
-    r.synack_count = f.tcp.synack;
-    const bool syn = f.tcp.first_syn_us != 0;
-    r.first_syn_ts = syn ? util::us_to_s(f.tcp.first_syn_us) : 0;
-    r.last_syn_ts = syn ? util::us_to_s(f.tcp.last_syn_us) : 0;
-    r.rst_ttl = f.tcp.rst[kFromServer] ? f.tcp.rst_ttl : -1;
-    const bool answered = f.packets[kFromServer] != 0;
-    r.server_ttl_min = answered ? f.ttl_min[kFromServer] : -1;
-    r.server_ttl_max = answered ? f.ttl_max[kFromServer] : -1;
-    r.icmp_errors = f.icmp_errors;
-    const bool icmp = f.icmp_errors != 0;
-    r.icmp_type = icmp ? f.icmp_type : -1;
-    r.icmp_code = icmp ? f.icmp_code : -1;
-    if (icmp)
-        text_ip(f.icmp_from, r.icmp_from);
-    else
-        r.icmp_from.clear();
-    r.icmp_family = r.icmp_from.find(':') != std::string::npos ? 6 : 4;
-    r.app.assign(app.app);
-    r.name.assign(app.name);
-    r.name_source.assign(app.name_source);
+    // Column for column what the row is written with (facts::record_of) and
+    // run_attribution reads back (NULLs read as their defaults). Every field
+    // is set; the strings keep their storage from flow to flow.
+    facts::FlowRecord row;
+    facts::record_of(f, app, row);
+    facts::each_read_column(r, row, [](auto& to, const auto& from) { to = from; });
     r.names.clear();
-    facts::copy_app_facts(app, r);
-    r.link_broadcast = f.link_broadcast;
-    r.roles = app.roles;
 }
 
 FlowFacts facts_of(const flow::Flow& f, const facts::FlowAppInfo& app) {
@@ -551,7 +511,7 @@ FlowFacts facts_of(const flow::Flow& f, const facts::FlowAppInfo& app) {
 
 void provisional_outcome(const FlowFacts& facts, double capture_end, std::string& out) {
     out.clear();
-    if (facts.transport.empty()) return;  // neither TCP nor UDP: not classified
+    if (!facts.tcp_or_udp()) return;  // not classified
     if (needs_orienting(facts)) {  // rare: oriented on a copy
         FlowFacts oriented = facts;
         orient_flow(oriented);

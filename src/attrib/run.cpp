@@ -164,7 +164,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
                 stage::attribute_flow(f, classify_flow(f, x.capture_end, ttls, ctx), c, per_entry, out, &ctx);
             if (outcome_hook) outcome_hook(f, r.outcome);
             if (keeper) keeper->add(f, r, per_entry, c);
-            const bool outcome_changed = r.outcome_column != f.stored_outcome;
+            const bool outcome_changed = r.outcome_column != f.outcome;
             if (!kept)
                 write_flow(io, c, r, outcome_changed, out);
             else if (outcome_changed || !r.matches.empty() || !r.gaps.empty())

@@ -103,6 +103,9 @@ inline constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ull;
 
 /// Text form ("192.0.2.1", "2001:db8::1") — not for the packet path.
 [[nodiscard]] std::string to_string(const IpAddr& a);
+/// The same text without allocation (buffer ≥ 46 bytes; "?" for an address
+/// of no family); returns its length.
+size_t format_ip(const IpAddr& a, char* buf, size_t cap) noexcept;
 /// Parses the text form; false when it is not an address.
 [[nodiscard]] bool parse_ip(std::string_view text, IpAddr& out) noexcept;
 

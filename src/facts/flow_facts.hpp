@@ -1,62 +1,139 @@
-// The application facts of a flow, declared once: what its analyzer (and the
-// flow table) found, carried from the packet path to the flow row and from
-// the row (or the flow kept in memory) to attribution. Each fact is one line
-// of CALLWALL_FLOW_APP_FACTS; everything that names the facts one by one is
-// derived from it:
+// A flow's row, declared once: the columns of the flow table, what each
+// holds and how it is stored. Each column is one line of CALLWALL_FLOW_COLUMNS
+// (the flow's own, found by the flow table) or of CALLWALL_FLOW_APP_FACTS
+// (its application facts, found by its analyzers); everything that names the
+// columns one by one is derived from these lines:
+//   - facts::FlowRecord, the row as it is written (record_of fills it from
+//     the flow and its application summary), and the values the store binds
+//     (column_values);
 //   - the members of facts::FlowAppFacts (pipeline::FlowColumns, what the
-//     analyzers fill), facts::FlowAppInfo, attrib::FlowFacts and KeptFlows'
-//     record (CALLWALL_FLOW_APP_FACT_MEMBER);
-//   - the copies between them (copy_app_facts);
-//   - the flow table's columns in the schema (store/schema.hpp), the INSERT
-//     and its values (store/store.cpp), the SELECT attribution reads
-//     (store/flow_pages.cpp) and the columns a database made before a fact
-//     gains on its next open (Store::migrate).
+//     analyzers fill) and facts::FlowAppInfo (the application facts);
+//   - attrib::FlowFacts and KeptFlows' record (the columns attribution reads);
+//   - the flow table in the schema (store/schema.hpp), the INSERT
+//     (store/store.cpp), the SELECT attribution reads (store/flow_pages.cpp)
+//     and the columns a database made before a fact gains on its next open
+//     (Store::migrate).
 // So adding a fact is one line here, the code that finds it and the code
 // that reads it.
 //
-// X(type, member, default, SQL declaration, stored as):
+// X(type, member, default, SQL declaration, stored as, read):
+//   type: the value's C++ type; text is a std::string_view in the record
+//     (a std::string where attribution holds it, interned where it is kept);
 //   stored as Value: the value itself; ZeroIsNull: NULL when 0 (read back
-//   as 0); NegativeIsNull: NULL when negative (read back as the default).
-// The lines are in the order of the flow table's columns in the schema.
+//     as 0); NegativeIsNull: NULL when negative (read back as the default);
+//     EmptyIsNull: NULL when empty text (read back as "");
+//   read: Read, attribution reads the column (attrib::FlowFacts has it);
+//     Row, only the row has it (the report and the user's queries read it).
+// The lines are in the order of the flow table's columns in the schema
+// (after run_id).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
+
+namespace callwall::flow {
+struct Flow;
+}
 
 // clang-format off
+#define CALLWALL_FLOW_COLUMNS(X)                                                                              \
+    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Read)                                                        \
+    /* "tcp", "udp", "icmp", "icmp6", "ip" */                                                                  \
+    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Read)                                           \
+    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Read)                                           \
+    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Read)                                               \
+    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Read)                                           \
+    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Read)                                               \
+    /* No SYN: which side is the client is a guess (the first sender, the ports). */                         \
+    X(bool, initiator_guessed, false, "INTEGER NOT NULL", Value, Row)                                          \
+    X(double, first_ts, 0, "REAL NOT NULL", Value, Read)                                                       \
+    X(double, last_ts, 0, "REAL NOT NULL", Value, Read)                                                        \
+    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Read)                                               \
+    X(uint64_t, bytes_c2s, 0, "INTEGER NOT NULL", Value, Row)                                                  \
+    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Read)                                               \
+    X(uint64_t, bytes_s2c, 0, "INTEGER NOT NULL", Value, Row)                                                  \
+    /* Zeek's conn_state for TCP; for UDP "answered" or "one-way" (flow::to_string(ConnState)) */             \
+    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Read)                                               \
+    X(uint32_t, syn_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
+    X(uint32_t, synack_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                    \
+    /* The first and last SYN's capture time, 0: no SYN. */                                                    \
+    X(double, first_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                       \
+    X(double, last_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                        \
+    /* The TTL of the server's first RST, -1: none. */                                                         \
+    X(int16_t, rst_ttl, -1, "INTEGER", NegativeIsNull, Read)                                                   \
+    /* The lowest and highest TTL of the server's packets, -1: it sent none. */                                \
+    X(int16_t, server_ttl_min, -1, "INTEGER", NegativeIsNull, Read)                                            \
+    X(int16_t, server_ttl_max, -1, "INTEGER", NegativeIsNull, Read)                                            \
+    X(uint32_t, later_fragments, 0, "INTEGER NOT NULL DEFAULT 0", Value, Row)                                  \
+    /* ICMP errors about the flow; the last one's type, code (-1: none) and sender ("": none). */              \
+    X(uint32_t, icmp_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
+    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Read)                                                 \
+    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Read)                                                 \
+    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Read)                                              \
+    /* The applications seen ("tls", "stun+turn+rtp", ...), the name the flow was meant for and its source. */ \
+    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                      \
+    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                     \
+    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                              \
+    /* What attribution made of the flow ("" before it ran). */                                                \
+    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                  \
+    CALLWALL_FLOW_APP_FACTS(X)                                                                                 \
+    /* The flow's first packet went to the link-layer broadcast address. */                                    \
+    X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                  \
+    /* flow::role_bit per side: which side asked, which answered (DNS, STUN); 0: none decoded. */             \
+    X(uint8_t, roles, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)
+
 #define CALLWALL_FLOW_APP_FACTS(X)                                                                             \
-    X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                         \
-    X(uint32_t, stun_answered, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                         \
-    X(uint32_t, stun_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                           \
-    X(uint32_t, stun_retransmissions, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                  \
+    X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
+    X(uint32_t, stun_answered, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
+    X(uint32_t, stun_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                           \
+    X(uint32_t, stun_retransmissions, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                  \
     /* The error code of the last STUN error response (0: none). */                                            \
-    X(uint16_t, stun_last_error, 0, "INTEGER", ZeroIsNull)                                                     \
+    X(uint16_t, stun_last_error, 0, "INTEGER", ZeroIsNull, Read)                                                     \
     /* Requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside. */         \
-    X(uint32_t, stun_ice_checks, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                       \
+    X(uint32_t, stun_ice_checks, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
     /* Of the STUN counts, the responder's own requests (s2c), how many were answered, their retransmissions. */ \
-    X(uint32_t, stun_requests_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                     \
-    X(uint32_t, stun_answered_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                     \
-    X(uint32_t, stun_retransmissions_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value)                              \
+    X(uint32_t, stun_requests_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
+    X(uint32_t, stun_answered_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
+    X(uint32_t, stun_retransmissions_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                              \
     /* A tunnel through a SOCKS/HTTP CONNECT proxy: the port the client asked for (0: none). */                \
-    X(uint16_t, proxy_port, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                            \
-    X(uint32_t, channel_data, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                          \
-    X(uint64_t, rtp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                           \
-    X(uint64_t, rtcp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                          \
-    X(bool, dtls_handshake, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                            \
-    X(bool, tls_server_hello, 0, "INTEGER NOT NULL DEFAULT 0", Value)                                          \
+    X(uint16_t, proxy_port, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                            \
+    X(uint32_t, channel_data, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                          \
+    X(uint64_t, rtp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                           \
+    X(uint64_t, rtcp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                          \
+    X(bool, dtls_handshake, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                            \
+    X(bool, tls_server_hello, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                          \
     /* The server's fatal TLS alert description, -1: none. */                                                  \
-    X(int, tls_alert, -1, "INTEGER", NegativeIsNull)                                                           \
+    X(int, tls_alert, -1, "INTEGER", NegativeIsNull, Read)                                                           \
     /* The IP TTL (IPv6: hop limit) of the first packet from each side, -1: that side sent nothing. */      \
-    X(int, ttl_first_c2s, -1, "INTEGER", NegativeIsNull)                                                    \
-    X(int, ttl_first_s2c, -1, "INTEGER", NegativeIsNull)
+    X(int, ttl_first_c2s, -1, "INTEGER", NegativeIsNull, Read)                                                    \
+    X(int, ttl_first_s2c, -1, "INTEGER", NegativeIsNull, Read)
 // clang-format on
 
-/// One member declaration per fact (inside a struct: CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)).
-#define CALLWALL_FLOW_APP_FACT_MEMBER(type, member, init, decl, stored) type member = init;
+/// `x` when the column is read by attribution (`read` is Read), else nothing.
+#define CALLWALL_FLOW_IF_Read(...) __VA_ARGS__
+#define CALLWALL_FLOW_IF_Row(...)
+
+/// One member declaration per column, as the record holds it.
+#define CALLWALL_FLOW_RECORD_MEMBER(type, member, init, decl, stored, read) type member = init;
+/// One member declaration per application fact (inside a struct: CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)).
+#define CALLWALL_FLOW_APP_FACT_MEMBER CALLWALL_FLOW_RECORD_MEMBER
+/// One member per column attribution reads, text as `Text` (inside a struct:
+/// CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(std::string))).
+#define CALLWALL_FLOW_READ_MEMBER(Text) CALLWALL_FLOW_READ_MEMBER_AS_##Text
+#define CALLWALL_FLOW_READ_MEMBER_AS_string(type, member, init, decl, stored, read) \
+    CALLWALL_FLOW_IF_##read(::callwall::facts::column_t<type, std::string> member = init;)
+#define CALLWALL_FLOW_READ_MEMBER_AS_uint32_t(type, member, init, decl, stored, read) \
+    CALLWALL_FLOW_IF_##read(::callwall::facts::column_t<type, uint32_t> member = init;)
 
 namespace callwall::facts {
+
+/// A column's type where it is held as `TextAs` when it is text.
+template <class T, class TextAs>
+using column_t = std::conditional_t<std::is_same_v<T, std::string_view>, TextAs, T>;
 
 /// The application facts alone: what an analyzer fills for its flow's row.
 struct FlowAppFacts {
@@ -75,63 +152,122 @@ struct FlowAppInfo {
     uint8_t roles = 0;  ///< flow::role_bit per side: which side asked, which answered (DNS, STUN)
 };
 
+/// A flow's row, every column, as it is written: its text views point into
+/// the record itself (the addresses) or into what record_of was given, so
+/// a record is filled, used, and neither copied nor kept.
+struct FlowRecord {
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_RECORD_MEMBER)
+    FlowRecord() = default;
+    FlowRecord(const FlowRecord&) = delete;
+    FlowRecord& operator=(const FlowRecord&) = delete;
+
+private:
+    friend void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noexcept;
+    char client_ip_text_[48] = {}, server_ip_text_[48] = {}, icmp_from_text_[48] = {};
+};
+
+/// The row of flow `f` with its application summary `app` (whose text
+/// `out` points into); every column is set.
+void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noexcept;
+
 /// Every fact from `from` into `to` (any two types that carry the facts).
 template <class From, class To>
 constexpr void copy_app_facts(const From& from, To& to) noexcept {
-#define CALLWALL_FLOW_APP_FACT_COPY(type, member, init, decl, stored) to.member = from.member;
+#define CALLWALL_FLOW_APP_FACT_COPY(type, member, init, decl, stored, read) to.member = from.member;
     CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_COPY)
 #undef CALLWALL_FLOW_APP_FACT_COPY
 }
 
-/// `fn(to.member, from.member)` for every fact, in column order.
+/// `fn(to.member, from.member)` for every column attribution reads, in
+/// column order (between any two of FlowRecord, attrib::FlowFacts and
+/// KeptFlows' record).
 template <class To, class From, class Fn>
-constexpr void each_app_fact(To& to, const From& from, Fn&& fn) {
-#define CALLWALL_FLOW_APP_FACT_EACH(type, member, init, decl, stored) fn(to.member, from.member);
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_EACH)
-#undef CALLWALL_FLOW_APP_FACT_EACH
+constexpr void each_read_column(To& to, const From& from, Fn&& fn) {
+#define CALLWALL_FLOW_EACH_READ(type, member, init, decl, stored, read) \
+    CALLWALL_FLOW_IF_##read(fn(to.member, from.member);)
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_EACH_READ)
+#undef CALLWALL_FLOW_EACH_READ
 }
 
-/// The column names, in order ("stun_requests", ...).
+/// `fn(x.member)` for every column attribution reads, in column order.
+template <class Columns, class Fn>
+constexpr void each_read_column(Columns& x, Fn&& fn) {
+#define CALLWALL_FLOW_EACH_READ(type, member, init, decl, stored, read) CALLWALL_FLOW_IF_##read(fn(x.member);)
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_EACH_READ)
+#undef CALLWALL_FLOW_EACH_READ
+}
+
+/// The columns' names, in order ("id", "transport", ...; run_id, the
+/// table's first, is not a column of the record).
+inline constexpr const char* kFlowColumns[] = {
+#define CALLWALL_FLOW_COLUMN_NAME(type, member, init, decl, stored, read) #member,
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_COLUMN_NAME)
+#undef CALLWALL_FLOW_COLUMN_NAME
+};
+/// Each column's SQL declaration after its name, in the same order.
+inline constexpr const char* kFlowColumnDeclarations[] = {
+#define CALLWALL_FLOW_COLUMN_DECL(type, member, init, decl, stored, read) decl,
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_COLUMN_DECL)
+#undef CALLWALL_FLOW_COLUMN_DECL
+};
+/// The application facts' names alone, in order (the columns a database
+/// made before a fact lacks).
 inline constexpr const char* kAppFactColumns[] = {
-#define CALLWALL_FLOW_APP_FACT_NAME(type, member, init, decl, stored) #member,
+#define CALLWALL_FLOW_APP_FACT_NAME(type, member, init, decl, stored, read) #member,
     CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_NAME)
 #undef CALLWALL_FLOW_APP_FACT_NAME
 };
-/// Each column's SQL declaration after its name, in the same order.
-inline constexpr const char* kAppFactDeclarations[] = {
-#define CALLWALL_FLOW_APP_FACT_DECL(type, member, init, decl, stored) decl,
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_DECL)
-#undef CALLWALL_FLOW_APP_FACT_DECL
+
+// How a column's value is read back: NULLs as the default.
+#define CALLWALL_FLOW_SQL_READ_Value(member, init) #member
+#define CALLWALL_FLOW_SQL_READ_ZeroIsNull(member, init) "coalesce(" #member "," #init ")"
+#define CALLWALL_FLOW_SQL_READ_NegativeIsNull(member, init) "coalesce(" #member "," #init ")"
+#define CALLWALL_FLOW_SQL_READ_EmptyIsNull(member, init) "coalesce(" #member ",'')"
+/// What a SELECT reads for each column attribution reads, in column order
+/// ("id", ..., "coalesce(first_syn_ts,0)", ...): the order of each_read_column.
+inline constexpr const char* kFlowReadColumns[] = {
+#define CALLWALL_FLOW_READ_EXPR(type, member, init, decl, stored, read) \
+    CALLWALL_FLOW_IF_##read(CALLWALL_FLOW_SQL_READ_##stored(member, init), )
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_EXPR)
+#undef CALLWALL_FLOW_READ_EXPR
 };
 
-/// How each fact is stored in its column (the last field of its line).
+/// How each column is stored (its line's "stored as"): a value as SQLite
+/// binds it (an integer, a real, text), or NULL.
 namespace stored {
-[[nodiscard]] constexpr int64_t Value(int64_t v, int64_t) noexcept { return v; }
-[[nodiscard]] constexpr std::optional<int64_t> ZeroIsNull(int64_t v, int64_t) noexcept {
-    return v != 0 ? std::optional<int64_t>(v) : std::nullopt;
+template <class T>
+[[nodiscard]] constexpr auto sql_value(T v) noexcept {
+    if constexpr (std::is_same_v<T, std::string_view> || std::is_same_v<T, double>)
+        return v;
+    else
+        return static_cast<int64_t>(v);
 }
-[[nodiscard]] constexpr std::optional<int64_t> NegativeIsNull(int64_t v, int64_t) noexcept {
-    return v >= 0 ? std::optional<int64_t>(v) : std::nullopt;
+template <class V>
+[[nodiscard]] constexpr V Value(V v) noexcept {
+    return v;
+}
+template <class V>
+[[nodiscard]] constexpr std::optional<V> ZeroIsNull(V v) noexcept {
+    return v != V{} ? std::optional<V>(v) : std::nullopt;
+}
+template <class V>
+[[nodiscard]] constexpr std::optional<V> NegativeIsNull(V v) noexcept {
+    return v >= V{} ? std::optional<V>(v) : std::nullopt;
+}
+[[nodiscard]] constexpr std::optional<std::string_view> EmptyIsNull(std::string_view v) noexcept {
+    return !v.empty() ? std::optional<std::string_view>(v) : std::nullopt;
 }
 }  // namespace stored
 
-/// The facts' column values, in column order, as the store binds them.
-template <class Facts>
-[[nodiscard]] constexpr auto column_values(const Facts& f) noexcept {
-#define CALLWALL_FLOW_APP_FACT_VALUE(type, member, init, decl, how) \
-    , std::make_tuple(stored::how(static_cast<int64_t>(f.member), static_cast<int64_t>(init)))
-    return std::tuple_cat(std::tuple<>() CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_VALUE));
-#undef CALLWALL_FLOW_APP_FACT_VALUE
+/// The row's values, in column order, as the store binds them.
+[[nodiscard]] inline auto column_values(const FlowRecord& r) noexcept {
+#define CALLWALL_FLOW_COLUMN_VALUE(type, member, init, decl, how, read) \
+    , std::make_tuple(stored::how(stored::sql_value(r.member)))
+    return std::tuple_cat(std::tuple<>() CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_COLUMN_VALUE));
+#undef CALLWALL_FLOW_COLUMN_VALUE
 }
 
 }  // namespace callwall::facts
 
-// SQL text derived from the facts (string literals, for concatenation).
-/// ", stun_requests, stun_answered, ..." (each name with a leading ", ").
-#define CALLWALL_FLOW_APP_FACT_SQL_NAME(type, member, init, decl, stored) ", " #member
-/// ",?" each: the facts' placeholders in an INSERT's VALUES.
-#define CALLWALL_FLOW_APP_FACT_SQL_PLACEHOLDER(type, member, init, decl, stored) ",?"
-/// The facts' columns in a CREATE TABLE: "  stun_requests INTEGER NOT NULL DEFAULT 0,\n" each.
-#define CALLWALL_FLOW_APP_FACT_SQL_DEFINITION(type, member, init, decl, stored) "  " #member " " decl ",\n"
-/// ", coalesce(stun_requests,0)" each: NULLs read as the default.
-#define CALLWALL_FLOW_APP_FACT_SQL_READ(type, member, init, decl, stored) ", coalesce(" #member "," #init ")"
+/// The columns in a CREATE TABLE: "  id INTEGER NOT NULL,\n" each.
+#define CALLWALL_FLOW_SQL_DEFINITION(type, member, init, decl, stored, read) "  " #member " " decl ",\n"

@@ -11,7 +11,7 @@ void RowHook::outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capt
     attrib::facts_of(f, info, facts_);
     outcome_(facts_, capture_end, outcome_buf_);
     info.outcome = outcome_buf_;
-    facts_.stored_outcome = outcome_buf_;  // the facts as the row is written with the outcome
+    facts_.outcome = outcome_buf_;  // the facts as the row is written with the outcome
 }
 
 void RowHook::written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) {

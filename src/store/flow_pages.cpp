@@ -2,6 +2,8 @@
 #include "store/flow_pages.hpp"
 
 #include <map>
+#include <string>
+#include <type_traits>
 #include <stdexcept>
 #include <system_error>
 
@@ -11,54 +13,30 @@
 namespace callwall::store {
 namespace {
 
-// The flow columns attribution reads (read_flow_page, read_flows): the
-// flow's own, then its application facts (facts/flow_facts.hpp).
-#define CALLWALL_FLOW_FACTS_COLUMNS                                                                          \
-    "SELECT id, transport, client_ip, client_port, server_ip, server_port, first_ts, last_ts, packets_c2s, " \
-    "packets_s2c, state, syn_count, synack_count, coalesce(first_syn_ts,0), coalesce(last_syn_ts,0), "       \
-    "coalesce(rst_ttl,-1), coalesce(server_ttl_min,-1), coalesce(server_ttl_max,-1), icmp_errors, "          \
-    "coalesce(icmp_type,-1), coalesce(icmp_code,-1), coalesce(icmp_from,''), app, coalesce(outcome,''), "    \
-    "link_broadcast, roles, name, name_source" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_READ) " "
-constexpr const char* kFlowFactsSql = CALLWALL_FLOW_FACTS_COLUMNS
-    "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id > ? ORDER BY id LIMIT ?";
-constexpr const char* kOneFlowFactsSql =
-    CALLWALL_FLOW_FACTS_COLUMNS "FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND id = ?";
-#undef CALLWALL_FLOW_FACTS_COLUMNS
+// The flow columns attribution reads (read_flow_page, read_flows), in the
+// record's order (facts/flow_facts.hpp), from the flows it attributes.
+std::string flow_facts_sql(std::string_view which) {
+    std::string sql = "SELECT ";
+    for (const char* column : facts::kFlowReadColumns) {
+        if (column != facts::kFlowReadColumns[0]) sql += ", ";
+        sql += column;
+    }
+    return sql + " FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND " + std::string(which);
+}
+
+template <class T>
+void read_column(const Statement& st, int i, T& to) {
+    if constexpr (std::is_same_v<T, std::string>)
+        to = st.text(i);
+    else if constexpr (std::is_same_v<T, double>)
+        to = st.real(i);
+    else
+        to = static_cast<T>(st.int64(i));
+}
 
 void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
     int i = 0;
-    f.id = static_cast<uint64_t>(st.int64(i++));
-    f.transport = st.text(i++);
-    f.client_ip = st.text(i++);
-    f.client_port = static_cast<uint16_t>(st.integer(i++));
-    f.server_ip = st.text(i++);
-    f.server_port = static_cast<uint16_t>(st.integer(i++));
-    f.first_ts = st.real(i++);
-    f.last_ts = st.real(i++);
-    f.packets_c2s = static_cast<uint64_t>(st.int64(i++));
-    f.packets_s2c = static_cast<uint64_t>(st.int64(i++));
-    f.state = st.text(i++);
-    f.syn_count = static_cast<uint32_t>(st.integer(i++));
-    f.synack_count = static_cast<uint32_t>(st.integer(i++));
-    f.first_syn_ts = st.real(i++);
-    f.last_syn_ts = st.real(i++);
-    f.rst_ttl = st.integer(i++);
-    f.server_ttl_min = st.integer(i++);
-    f.server_ttl_max = st.integer(i++);
-    f.icmp_errors = static_cast<uint32_t>(st.integer(i++));
-    f.icmp_type = st.integer(i++);
-    f.icmp_code = st.integer(i++);
-    f.icmp_from = st.text(i++);
-    f.icmp_family = f.icmp_from.find(':') != std::string::npos ? 6 : 4;
-    f.app = st.text(i++);
-    f.stored_outcome = st.text(i++);
-    f.link_broadcast = st.integer(i++) != 0;
-    f.roles = static_cast<uint8_t>(st.integer(i++));
-    f.name = st.text(i++);
-    f.name_source = st.text(i++);
-#define CALLWALL_FLOW_APP_FACT_READ(type, member, init, decl, stored) f.member = static_cast<type>(st.int64(i++));
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_READ)
-#undef CALLWALL_FLOW_APP_FACT_READ
+    facts::each_read_column(f, [&](auto& column) { read_column(st, i++, column); });
 }
 
 }  // namespace
@@ -75,7 +53,8 @@ void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t 
     flows.clear();
     flows.reserve(static_cast<size_t>(max_flows));  // once, not page by page
     {
-        Statement st(db, path, kFlowFactsSql);
+        static const std::string sql = flow_facts_sql("id > ? ORDER BY id LIMIT ?");
+        Statement st(db, path, sql.c_str());
         st.bind(1, run).bind(2, after_id).bind(3, max_flows);
         while (st.row("reading flows")) read_flow_facts(st, flows.emplace_back());
     }
@@ -97,7 +76,8 @@ void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t 
 void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::vector<uint64_t>& ids,
                 std::vector<attrib::FlowFacts>& flows) {
     flows.clear();
-    Statement one(db, path, kOneFlowFactsSql);
+    static const std::string sql = flow_facts_sql("id = ?");
+    Statement one(db, path, sql.c_str());
     Statement names(db, path,
                     "SELECT name, source FROM flow_name WHERE run_id=? AND flow_id=? ORDER BY source DESC, name");
     for (const uint64_t id : ids) {

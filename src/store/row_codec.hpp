@@ -56,9 +56,9 @@ enum : char { kNullValue = 0, kIntValue = 1, kRealValue = 2, kTextValue = 3, kUn
 /// bound in place (SQLITE_STATIC), and the place changes from row to row.
 /// Only for statements bound through it alone.
 struct BoundValues {
-    /// A row group's placeholders: 16 flow rows (store/row_group.hpp) of 33
-    /// columns and the application facts (facts/flow_facts.hpp).
-    static constexpr int kMax = 16 * (33 + static_cast<int>(std::size(facts::kAppFactColumns)));
+    /// A row group's placeholders: 16 flow rows (store/row_group.hpp) of
+    /// run_id and the record's columns (facts/flow_facts.hpp).
+    static constexpr int kMax = 16 * (1 + static_cast<int>(std::size(facts::kFlowColumns)));
     char tag[kMax];
     uint64_t bits[kMax];
     BoundValues() noexcept { std::memset(tag, kUnknownValue, sizeof tag); }

@@ -24,14 +24,14 @@ void RunWriter::icmp_error(const facts::IcmpErrorFact& e) {
     IcmpErrorRow row;
     row.ts = util::us_to_s(e.ts_us);
     row.family = m.ip_version;
-    row.from_ip = {from, format_ip(m.src, from, sizeof from)};
-    row.to_ip = {to, format_ip(m.dst, to, sizeof to)};
+    row.from_ip = {from, decode::format_ip(m.src, from, sizeof from)};
+    row.to_ip = {to, decode::format_ip(m.dst, to, sizeof to)};
     row.type = m.icmp_type;
     row.code = m.icmp_code;
     row.ttl = m.ttl;
     if (m.quoted.src.family) {
-        row.quoted_src = {qsrc, format_ip(m.quoted.src, qsrc, sizeof qsrc)};
-        row.quoted_dst = {qdst, format_ip(m.quoted.dst, qdst, sizeof qdst)};
+        row.quoted_src = {qsrc, decode::format_ip(m.quoted.src, qsrc, sizeof qsrc)};
+        row.quoted_dst = {qdst, decode::format_ip(m.quoted.dst, qdst, sizeof qdst)};
     }
     row.quoted_proto = m.quoted.proto;
     row.quoted_sport = m.quoted.sport;

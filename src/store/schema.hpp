@@ -27,6 +27,8 @@ namespace callwall::store {
 // packet went to the link-layer broadcast address) and roles (which side's
 // DNS/STUN messages asked and which answered: 1 client asked, 2 client
 // answered, 4 server asked, 8 server answered). Older rows read 0: unknown.
+// The flow table's columns after run_id are those of a flow's row, declared
+// with what each holds in facts/flow_facts.hpp (CALLWALL_FLOW_COLUMNS).
 inline constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS run (
   id INTEGER PRIMARY KEY,
@@ -59,39 +61,7 @@ CREATE TABLE IF NOT EXISTS run (
 );
 CREATE TABLE IF NOT EXISTS flow (
   run_id INTEGER NOT NULL REFERENCES run(id),
-  id INTEGER NOT NULL,
-  transport TEXT NOT NULL,
-  client_ip TEXT NOT NULL,
-  client_port INTEGER NOT NULL,
-  server_ip TEXT NOT NULL,
-  server_port INTEGER NOT NULL,
-  initiator_guessed INTEGER NOT NULL,
-  first_ts REAL NOT NULL,
-  last_ts REAL NOT NULL,
-  packets_c2s INTEGER NOT NULL,
-  bytes_c2s INTEGER NOT NULL,
-  packets_s2c INTEGER NOT NULL,
-  bytes_s2c INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  syn_count INTEGER NOT NULL DEFAULT 0,
-  synack_count INTEGER NOT NULL DEFAULT 0,
-  first_syn_ts REAL,
-  last_syn_ts REAL,
-  rst_ttl INTEGER,
-  server_ttl_min INTEGER,
-  server_ttl_max INTEGER,
-  later_fragments INTEGER NOT NULL DEFAULT 0,
-  icmp_errors INTEGER NOT NULL DEFAULT 0,
-  icmp_type INTEGER,
-  icmp_code INTEGER,
-  icmp_from TEXT,
-  app TEXT NOT NULL DEFAULT '',
-  name TEXT NOT NULL DEFAULT '',
-  name_source TEXT NOT NULL DEFAULT '',
-  outcome TEXT NOT NULL DEFAULT '',
-)SQL" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_DEFINITION) R"SQL(  link_broadcast INTEGER NOT NULL DEFAULT 0,
-  roles INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (run_id, id)
+)SQL" CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_SQL_DEFINITION) R"SQL(  PRIMARY KEY (run_id, id)
 );
 CREATE TABLE IF NOT EXISTS flow_name (
   run_id INTEGER NOT NULL REFERENCES run(id),

@@ -37,25 +37,17 @@ using codec::encoded_size;
 // A flow's row: written once when the flow ends (an INSERT), or again over
 // the row a live snapshot wrote (the same columns, INSERT OR REPLACE: that
 // statement opens a statement journal per row, ~4,500 instructions, a fifth
-// of the row's cost, so it is kept for the rows that need it). The flow's
-// own columns, then its application facts (facts/flow_facts.hpp).
-constexpr const char* kFlowColumns =
-    R"SQL( INTO flow (run_id, id, transport, client_ip, client_port, server_ip, server_port,
-  initiator_guessed, first_ts, last_ts, packets_c2s, bytes_c2s, packets_s2c, bytes_s2c, state,
-  syn_count, synack_count, first_syn_ts, last_syn_ts, rst_ttl, server_ttl_min, server_ttl_max,
-  later_fragments, icmp_errors, icmp_type, icmp_code, icmp_from, app, name, name_source, outcome,
-  link_broadcast, roles)SQL" CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_SQL_NAME) R"SQL()
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)SQL" CALLWALL_FLOW_APP_FACTS(
-        CALLWALL_FLOW_APP_FACT_SQL_PLACEHOLDER) ")\n";
-
-std::string_view transport_name(uint8_t proto) {
-    switch (proto) {
-        case decode::kProtoTcp: return "tcp";
-        case decode::kProtoUdp: return "udp";
-        case decode::kProtoIcmp: return "icmp";
-        case decode::kProtoIcmp6: return "icmp6";
-        default: return "ip";
+// of the row's cost, so it is kept for the rows that need it). Its columns
+// are the record's (facts/flow_facts.hpp), after run_id.
+std::string flow_insert(std::string_view verb) {
+    std::string sql(verb), values = "?";
+    sql += " INTO flow (run_id";
+    for (const char* column : facts::kFlowColumns) {
+        sql += ", ";
+        sql += column;
+        values += ",?";
     }
+    return sql + ") VALUES (" + values + ")";
 }
 
 int64_t i64(uint64_t v) { return static_cast<int64_t>(v); }
@@ -72,39 +64,6 @@ std::string_view to_string(RunStatus s) noexcept {
         case RunStatus::Failed: return "failed";
     }
     return "?";
-}
-
-size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
-    if (a.family == 4 && cap >= 16) {
-        // Dotted quad by hand: inet_ntop costs ~2000 instructions, this ~50;
-        // two per flow row and per DNS row.
-        char* p = buf;
-        for (int i = 0; i < 4; ++i) {
-            unsigned v = a.bytes[static_cast<size_t>(i)];
-            if (v >= 100)
-                *p++ = static_cast<char>('0' + v / 100), v %= 100, *p++ = static_cast<char>('0' + v / 10);
-            else if (v >= 10)
-                *p++ = static_cast<char>('0' + v / 10);
-            *p++ = static_cast<char>('0' + v % 10);
-            if (i < 3) *p++ = '.';
-        }
-        *p = '\0';
-        return static_cast<size_t>(p - buf);
-    }
-    const char* r = nullptr;
-    if (a.family == 4)
-        r = inet_ntop(AF_INET, a.bytes.data(), buf, static_cast<socklen_t>(cap));
-    else if (a.family == 6)
-        r = inet_ntop(AF_INET6, a.bytes.data(), buf, static_cast<socklen_t>(cap));
-    if (!r) {
-        if (cap > 1) {
-            buf[0] = '?';
-            buf[1] = '\0';
-            return 1;
-        }
-        return 0;
-    }
-    return std::strlen(buf);
 }
 
 void Store::set_patient(bool on) {
@@ -281,9 +240,9 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
         "UPDATE run SET status=?, ended_at=?, packets=?, bytes=?, truncated_packets=?, undecoded_packets=?, "
         "orphan_fragments=?, damaged_files=?, kernel_received=?, kernel_dropped=?, interface_dropped=?, flows=?, "
         "flows_evicted_full=?, first_ts=?, last_ts=?, notes=? WHERE id=?");
-    s->c_->ins_flow = s->c_->prepare(*s, (std::string("INSERT") + kFlowColumns).c_str());
-    s->c_->ins_flow_again = s->c_->prepare(*s, (std::string("INSERT OR REPLACE") + kFlowColumns).c_str());
-    s->c_->flow_group.prepare(*s, *s->c_, Slot::Flow, std::string("INSERT") + kFlowColumns);
+    s->c_->ins_flow = s->c_->prepare(*s, flow_insert("INSERT").c_str());
+    s->c_->ins_flow_again = s->c_->prepare(*s, flow_insert("INSERT OR REPLACE").c_str());
+    s->c_->flow_group.prepare(*s, *s->c_, Slot::Flow, flow_insert("INSERT"));
     s->c_->ins_icmp = s->c_->prepare(
         *s,
         "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
@@ -335,17 +294,17 @@ void Store::migrate(int from_version) {
             "ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
             "ALTER TABLE run ADD COLUMN writer_boot_id TEXT");
     }
-    // Flow columns added since version 1 (every application fact a database
-    // lacks: version 2's ICE checks, each side's STUN transactions, the port
-    // asked of a proxy, and any fact since; version 6's link_broadcast and roles).
+    // Flow columns added since version 1 (every column a database lacks:
+    // version 2's ICE checks, each side's STUN transactions, the port asked
+    // of a proxy, and any application fact since; version 6's link_broadcast
+    // and roles).
     if (from_version >= 1) {
         const auto add = [&](const char* column, std::string_view declaration) {
             if (!has_column("flow", column))
                 exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " " + std::string(declaration)).c_str());
         };
-        for (size_t i = 0; i < std::size(facts::kAppFactColumns); ++i)
-            add(facts::kAppFactColumns[i], facts::kAppFactDeclarations[i]);
-        for (const char* column : {"link_broadcast", "roles"}) add(column, "INTEGER NOT NULL DEFAULT 0");
+        for (size_t i = 0; i < std::size(facts::kFlowColumns); ++i)
+            add(facts::kFlowColumns[i], facts::kFlowColumnDeclarations[i]);
     }
     // Schema version 3: the verdict's lists were comma-joined ("443,3478";
     // reasons are tokens without commas or quotes), now JSON arrays. Rows
@@ -598,28 +557,9 @@ void Store::replace_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo&
 }
 
 void Store::write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
-    char cip[64], sip[64], iip[64];
-    const std::string_view client(cip, format_ip(f.client_ip, cip, sizeof cip));
-    const std::string_view server(sip, format_ip(f.server_ip, sip, sizeof sip));
-    const bool syn = f.tcp.first_syn_us != 0, answered = f.packets[flow::kFromServer] != 0, icmp = f.icmp_errors != 0;
-    const auto opt = [](bool present, int64_t v) { return present ? std::optional<int64_t>(v) : std::nullopt; };
-    const auto opt_ts = [&](int64_t us) { return syn ? std::optional<double>(util::us_to_s(us)) : std::nullopt; };
-    const std::optional<std::string_view> icmp_from =
-        icmp ? std::optional<std::string_view>(std::string_view(iip, format_ip(f.icmp_from, iip, sizeof iip)))
-             : std::nullopt;
-    std::apply(
-        [&](const auto&... facts) {
-            put(slot, run_id, i64(f.id), transport_name(f.proto), client, int64_t{f.client_port}, server,
-                int64_t{f.server_port}, int64_t{f.initiator_guessed}, util::us_to_s(f.first_ts_us),
-                util::us_to_s(f.last_ts_us), i64(f.packets[flow::kFromClient]), i64(f.bytes[flow::kFromClient]),
-                i64(f.packets[flow::kFromServer]), i64(f.bytes[flow::kFromServer]), flow::to_string(f.state()),
-                int64_t{f.tcp.syn}, int64_t{f.tcp.synack}, opt_ts(f.tcp.first_syn_us), opt_ts(f.tcp.last_syn_us),
-                opt(f.tcp.rst[flow::kFromServer], f.tcp.rst_ttl), opt(answered, f.ttl_min[flow::kFromServer]),
-                opt(answered, f.ttl_max[flow::kFromServer]), int64_t{f.later_fragments}, int64_t{f.icmp_errors},
-                opt(icmp, f.icmp_type), opt(icmp, f.icmp_code), icmp_from, app.app, app.name, app.name_source,
-                app.outcome, int64_t{f.link_broadcast}, int64_t{app.roles}, facts...);
-        },
-        facts::column_values(app));
+    facts::FlowRecord row;
+    facts::record_of(f, app, row);
+    std::apply([&](const auto&... columns) { put(slot, run_id, columns...); }, facts::column_values(row));
 }
 
 void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {

@@ -414,9 +414,6 @@ private:
     int batch_rows_ = 0;
 };
 
-/// Text of an address without allocation (buffer ≥ 46 bytes); returns the length.
-size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept;
-
 /// The store's fact writer (store/store_sink.hpp): the packet path's facts
 /// as rows of `run_id`. The first store error is kept in `error` (owned by
 /// the caller, who stops the run); from then on nothing more is written.

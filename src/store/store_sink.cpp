@@ -16,10 +16,10 @@ namespace {
 
 namespace stun = proto::stun;
 
-/// An address as text in a stack buffer (no allocation; store::format_ip).
+/// An address as text in a stack buffer (no allocation; decode::format_ip).
 class IpText {
 public:
-    explicit IpText(const decode::IpAddr& a) noexcept : n_(store::format_ip(a, buf_, sizeof buf_)) {}
+    explicit IpText(const decode::IpAddr& a) noexcept : n_(decode::format_ip(a, buf_, sizeof buf_)) {}
     [[nodiscard]] std::string_view view() const noexcept { return {buf_, n_}; }
 
 private:

@@ -220,7 +220,6 @@ TEST(ClassifyFlow, Icmpv6AdminProhibited) {
     f.icmp_errors = 1;
     f.icmp_type = 1;
     f.icmp_code = 1;
-    f.icmp_family = 6;
     f.icmp_from = "2001:db8::1";
     const auto o = classify_flow(f, 200);
     EXPECT_EQ(o.reason, "icmp-1-1");

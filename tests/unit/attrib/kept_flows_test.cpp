@@ -31,7 +31,7 @@ using test::TempDb;
 
 // Every field of a flow's facts, as one line.
 std::string line(const FlowFacts& f) {
-    std::string s = std::to_string(f.id) + " " + f.stored_outcome + "|" + f.transport + " " + f.client_ip + ":" +
+    std::string s = std::to_string(f.id) + " " + f.outcome + "|" + f.transport + " " + f.client_ip + ":" +
                     std::to_string(f.client_port) + " " + f.server_ip + ":" + std::to_string(f.server_port) + " ";
     char ts[160];
     std::snprintf(ts, sizeof ts, "%.17g %.17g %.17g %.17g ", f.first_ts, f.last_ts, f.first_syn_ts, f.last_syn_ts);
@@ -46,7 +46,7 @@ std::string line(const FlowFacts& f) {
                               (long long)f.icmp_errors,
                               (long long)f.icmp_type,
                               (long long)f.icmp_code,
-                              (long long)f.icmp_family,
+                              (long long)f.icmp_family(),
                               (long long)f.stun_requests,
                               (long long)f.stun_answered,
                               (long long)f.stun_errors,

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <iterator>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -48,17 +49,25 @@ std::vector<FactsDbColumn> facts_flow_columns(const std::string& path) {
     return out;
 }
 
-// Every fact set to a value of its own, none its default.
+// Every application fact set to a value of its own, none its default, and
+// the flow's text columns too.
 store::FlowAppInfo facts_all_set() {
     store::FlowAppInfo app;
     int64_t k = 2;
-#define FACTS_TEST_SET(type, member, init, decl, stored) app.member = static_cast<type>(k++);
+#define FACTS_TEST_SET(type, member, init, decl, stored, read) app.member = static_cast<type>(k++);
     CALLWALL_FLOW_APP_FACTS(FACTS_TEST_SET)
 #undef FACTS_TEST_SET
+    app.app = "stun+turn";
+    app.name = "turn.example.com";
+    app.name_source = "dns";
+    app.outcome = "observed";
+    app.roles = 9;
     return app;
 }
 
-flow::Flow facts_test_flow() {
+// A flow whose own columns are all set (nothing NULL); `none`: one that
+// sent a single packet and nothing else (every nullable column NULL).
+flow::Flow facts_test_flow(bool none = false) {
     flow::Flow f;
     f.id = 7;
     f.proto = decode::kProtoUdp;
@@ -66,86 +75,165 @@ flow::Flow facts_test_flow() {
     f.server_ip = decode::IpAddr::v4(0xC6336401u);
     f.client_port = 50000;
     f.server_port = 3478;
-    f.packets[0] = 3;
+    f.packets[flow::kFromClient] = 3;
+    f.bytes[flow::kFromClient] = 300;
     f.first_ts_us = 1'767'225'600'000'000;
     f.last_ts_us = f.first_ts_us + 1'000'000;
+    if (none) return f;
+    f.initiator_guessed = true;
+    f.packets[flow::kFromServer] = 2;
+    f.bytes[flow::kFromServer] = 250;
+    f.ttl_min[flow::kFromServer] = 40;
+    f.ttl_max[flow::kFromServer] = 60;
+    f.tcp.syn = 2;
+    f.tcp.synack = 1;
+    f.tcp.first_syn_us = f.first_ts_us + 5;
+    f.tcp.last_syn_us = f.first_ts_us + 900'000;
+    f.tcp.rst[flow::kFromServer] = true;
+    f.tcp.rst_ttl = 55;
+    f.later_fragments = 4;
+    f.icmp_errors = 2;
+    f.icmp_type = 1;
+    f.icmp_code = 4;
+    (void)decode::parse_ip("2001:db8::9", f.icmp_from);
+    f.link_broadcast = true;
     return f;
 }
 
 // The flow written with `app`, read back as attribution reads it.
-attrib::FlowFacts facts_through_row(const store::FlowAppInfo& app) {
-    test::TempDb tmp;
+attrib::FlowFacts facts_through_row(const flow::Flow& f, const store::FlowAppInfo& app, test::TempDb& tmp) {
     int64_t run = 0;
     {
         auto s = store::Store::open(tmp.path());
         run = s->begin_run(store::RunInfo{"analyze", "test.pcap", "test", "", 1.0});
-        s->add_flow(run, facts_test_flow(), app);
+        s->add_flow(run, f, app);
         s->flush();
     }
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2(tmp.path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     std::vector<attrib::FlowFacts> flows;
-    store::read_flows(db, tmp.path(), run, {7}, flows);
+    store::read_flows(db, tmp.path(), run, {f.id}, flows);
     sqlite3_close_v2(db);
     EXPECT_EQ(flows.size(), 1u);
     return flows.empty() ? attrib::FlowFacts{} : flows.front();
 }
 
-TEST(FactsTable, TheFlowTableHasEveryFactColumnInOrderAsDeclared) {
+// The row's columns as SQLite returns them, as text ("NULL" for NULL).
+std::vector<std::string> facts_row_text(const std::string& path) {
+    std::vector<std::string> out;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT * FROM flow", -1, &st, nullptr), SQLITE_OK);
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        for (int i = 0; i < sqlite3_column_count(st); ++i) {
+            const auto* p = sqlite3_column_text(st, i);
+            out.push_back(p ? reinterpret_cast<const char*>(p) : "NULL");
+        }
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return out;
+}
+
+TEST(FactsTable, TheFlowTableHasEveryColumnInOrderAsDeclared) {
     test::TempDb tmp;
     store::Store::open(tmp.path()).reset();  // the schema, as a new database gets it
     const std::vector<FactsDbColumn> columns = facts_flow_columns(tmp.path());
-    size_t at = 0;
-    while (at < columns.size() && columns[at].name != facts::kAppFactColumns[0]) ++at;
-    const size_t n = std::size(facts::kAppFactColumns);
-    ASSERT_LE(at + n, columns.size()) << "the flow table lacks the facts' columns";
+    const size_t n = std::size(facts::kFlowColumns);
+    ASSERT_EQ(columns.size(), 1 + n) << "run_id, then the record's columns, nothing else";
+    EXPECT_EQ(columns[0].name, "run_id");
     for (size_t i = 0; i < n; ++i) {
-        EXPECT_EQ(columns[at + i].name, facts::kAppFactColumns[i]);
-        EXPECT_EQ(columns[at + i].declaration, facts::kAppFactDeclarations[i]) << columns[at + i].name;
+        EXPECT_EQ(columns[1 + i].name, facts::kFlowColumns[i]);
+        EXPECT_EQ(columns[1 + i].declaration, facts::kFlowColumnDeclarations[i]) << columns[1 + i].name;
     }
-    // Each column once: no fact is declared beside the table as well.
+    // The application facts are among them, in their order.
+    size_t at = 0;
+    while (at < n && std::string_view(facts::kFlowColumns[at]) != facts::kAppFactColumns[0]) ++at;
+    for (size_t i = 0; i < std::size(facts::kAppFactColumns); ++i)
+        EXPECT_EQ(std::string_view(facts::kFlowColumns[at + i]), facts::kAppFactColumns[i]);
+    // Each column once: no column is declared beside the table as well.
     for (size_t i = 0; i < columns.size(); ++i)
         for (size_t j = i + 1; j < columns.size(); ++j) EXPECT_NE(columns[i].name, columns[j].name);
 }
 
-TEST(FactsTable, EveryFactGoesThroughTheRowFactsOfAndTheKeptFlows) {
+// Every column attribution reads holds the same value through the row,
+// through facts_of and through the kept flows, and none is its default in
+// this flow (so each was carried, not left alone).
+TEST(FactsTable, EveryColumnGoesThroughTheRowFactsOfAndTheKeptFlows) {
     const store::FlowAppInfo app = facts_all_set();
-    const attrib::FlowFacts read = facts_through_row(app);
-    const attrib::FlowFacts live = attrib::facts_of(facts_test_flow(), app);
+    const flow::Flow f = facts_test_flow();
+    test::TempDb tmp;
+    const attrib::FlowFacts from_row = facts_through_row(f, app, tmp);
+    const attrib::FlowFacts live = attrib::facts_of(f, app);
     attrib::KeptFlows kept;
     kept.add(live, facts::FlowNames{});
     std::vector<attrib::FlowFacts> page;
     size_t at = 0;
     kept.page(at, 10, page);
     ASSERT_EQ(page.size(), 1u);
-#define FACTS_TEST_EXPECT(type, member, init, decl, stored)           \
-    EXPECT_EQ(read.member, app.member) << #member " through the row"; \
-    EXPECT_EQ(live.member, app.member) << #member " by facts_of";     \
-    EXPECT_EQ(page[0].member, app.member) << #member " kept";         \
-    EXPECT_NE(app.member, static_cast<type>(init)) << #member " set";
-    CALLWALL_FLOW_APP_FACTS(FACTS_TEST_EXPECT)
+    const attrib::FlowFacts none;
+#define FACTS_TEST_EXPECT(type, member, init, decl, stored, read)                                  \
+    CALLWALL_FLOW_IF_##read(EXPECT_EQ(from_row.member, live.member) << #member " through the row"; \
+                            EXPECT_EQ(page[0].member, live.member) << #member " kept";             \
+                            EXPECT_NE(live.member, none.member) << #member " set";)
+    CALLWALL_FLOW_COLUMNS(FACTS_TEST_EXPECT)
 #undef FACTS_TEST_EXPECT
+#define FACTS_TEST_APP(type, member, init, decl, stored, read) EXPECT_EQ(live.member, app.member) << #member;
+    CALLWALL_FLOW_APP_FACTS(FACTS_TEST_APP)
+#undef FACTS_TEST_APP
+    EXPECT_EQ(live.transport, "udp");
+    EXPECT_EQ(live.client_ip, "10.0.0.1");
+    EXPECT_EQ(live.server_ip, "198.51.100.1");
+    EXPECT_EQ(live.state, "answered");
+    EXPECT_EQ(live.icmp_from, "2001:db8::9");
+    EXPECT_EQ(live.icmp_family(), 6);
+    EXPECT_EQ(live.rst_ttl, 55);
+    EXPECT_EQ(live.server_ttl_min, 40);
+    EXPECT_DOUBLE_EQ(live.first_syn_ts, 1'767'225'600.000005);
+    // The columns only the row has, as written.
+    const std::vector<std::string> row = facts_row_text(tmp.path());
+    const auto column = [&](std::string_view name) {
+        for (size_t i = 0; i < std::size(facts::kFlowColumns); ++i)
+            if (facts::kFlowColumns[i] == name && 1 + i < row.size()) return row[1 + i];
+        return std::string("missing");
+    };
+    EXPECT_EQ(column("initiator_guessed"), "1");
+    EXPECT_EQ(column("bytes_c2s"), "300");
+    EXPECT_EQ(column("bytes_s2c"), "250");
+    EXPECT_EQ(column("later_fragments"), "4");
 }
 
-TEST(FactsTable, DefaultsReadBackAsDefaults) {
-    const attrib::FlowFacts read = facts_through_row(store::FlowAppInfo{});
-#define FACTS_TEST_DEFAULT(type, member, init, decl, stored) EXPECT_EQ(read.member, static_cast<type>(init)) << #member;
-    CALLWALL_FLOW_APP_FACTS(FACTS_TEST_DEFAULT)
+// A column stored as NULL when it holds nothing (no SYN, no RST, no answer,
+// no ICMP error, no STUN error, no TLS alert) is NULL in the row and reads
+// back as its default.
+TEST(FactsTable, NullableColumnsAreNullAndReadBackAsDefaults) {
+    test::TempDb tmp;
+    const flow::Flow f = facts_test_flow(true);
+    const attrib::FlowFacts from_row = facts_through_row(f, store::FlowAppInfo{}, tmp);
+    const attrib::FlowFacts none;
+    const std::vector<std::string> row = facts_row_text(tmp.path());
+    ASSERT_EQ(row.size(), 1 + std::size(facts::kFlowColumns));
+    size_t i = 1;
+    // A Value column is never NULL; any other is, and reads back as its default.
+#define FACTS_TEST_NULL_Value(member, read) EXPECT_NE(row[i], "NULL") << #member;
+#define FACTS_TEST_NULL_Nullable(member, read) \
+    EXPECT_EQ(row[i], "NULL") << #member;      \
+    CALLWALL_FLOW_IF_##read(EXPECT_EQ(from_row.member, none.member) << #member;)
+#define FACTS_TEST_NULL_ZeroIsNull FACTS_TEST_NULL_Nullable
+#define FACTS_TEST_NULL_NegativeIsNull FACTS_TEST_NULL_Nullable
+#define FACTS_TEST_NULL_EmptyIsNull FACTS_TEST_NULL_Nullable
+#define FACTS_TEST_DEFAULT(type, member, init, decl, stored, read) FACTS_TEST_NULL_##stored(member, read) i += 1;
+    CALLWALL_FLOW_COLUMNS(FACTS_TEST_DEFAULT)
 #undef FACTS_TEST_DEFAULT
-    EXPECT_EQ(read.tls_alert, -1);
-}
-
-TEST(FactsTable, ColumnValuesStoreNullWhereDeclared) {
-    facts::FlowAppFacts f;
-    f.stun_last_error = 0;
-    f.tls_alert = -1;
-    const auto none = facts::column_values(f);
-    EXPECT_FALSE(std::get<4>(none).has_value()) << "stun_last_error 0 is NULL";
-    f.stun_last_error = 438;
-    f.tls_alert = 40;
-    const auto some = facts::column_values(f);
-    EXPECT_EQ(std::get<4>(some), std::optional<int64_t>(438));
-    EXPECT_EQ(std::get<0>(some), 0) << "a count is its value, 0 included";
+#undef FACTS_TEST_NULL_Value
+#undef FACTS_TEST_NULL_Nullable
+#undef FACTS_TEST_NULL_ZeroIsNull
+#undef FACTS_TEST_NULL_NegativeIsNull
+#undef FACTS_TEST_NULL_EmptyIsNull
+    EXPECT_EQ(from_row.tls_alert, -1);
+    EXPECT_EQ(from_row.rst_ttl, -1);
+    EXPECT_EQ(from_row.first_syn_ts, 0.0);
+    EXPECT_EQ(from_row.icmp_from, "");
 }
 
 // A fact added to the table alone (ttl_first_*): the flow table records the

@@ -39,13 +39,13 @@ std::string facts_line(const attrib::FlowFacts& f) {
         std::to_string(f.first_syn_ts) + " " + std::to_string(f.last_syn_ts) + " ttl " + std::to_string(f.rst_ttl) +
         " " + std::to_string(f.server_ttl_min) + "-" + std::to_string(f.server_ttl_max) + " icmp " +
         std::to_string(f.icmp_errors) + " " + std::to_string(f.icmp_type) + "/" + std::to_string(f.icmp_code) + " " +
-        f.icmp_from + " v" + std::to_string(f.icmp_family) + " app " + f.app + " stun " +
+        f.icmp_from + " v" + std::to_string(f.icmp_family()) + " app " + f.app + " stun " +
         std::to_string(f.stun_requests) + "," + std::to_string(f.stun_answered) + "," + std::to_string(f.stun_errors) +
         "," + std::to_string(f.stun_retransmissions) + "," + std::to_string(f.stun_ice_checks) + "," +
         std::to_string(f.stun_requests_s2c) + "," + std::to_string(f.stun_answered_s2c) + "," +
         std::to_string(f.stun_retransmissions_s2c) + " proxy " + std::to_string(f.proxy_port) + " rtp " +
         std::to_string(f.rtp_packets) + " dtls " + std::to_string(f.dtls_handshake) + " cd " +
-        std::to_string(f.channel_data) + " outcome '" + f.stored_outcome + "' names";
+        std::to_string(f.channel_data) + " outcome '" + f.outcome + "' names";
     for (const auto& n : f.names) s += " " + n.name + "(" + n.source + ")";
     return s;
 }

@@ -84,7 +84,7 @@ TEST(FlowPagesAheadThreads, PagesTakenWhileTheCallerWrites) {
             last = f.id;
             ++flows;
             named += f.names.size();
-            EXPECT_EQ(f.stored_outcome, "");
+            EXPECT_EQ(f.outcome, "");
             file.exec(("UPDATE flow SET outcome='observed' WHERE run_id=1 AND id=" + std::to_string(f.id)).c_str());
         }
     }
