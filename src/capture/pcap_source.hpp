@@ -10,10 +10,7 @@
 #include <string>
 
 #include "bytes/reader.hpp"
-
-namespace callwall::decode {
-struct PacketMeta;
-}
+#include "decode/frame.hpp"
 
 namespace callwall::capture {
 
@@ -22,18 +19,8 @@ namespace callwall::capture {
 /// representable in int64 microseconds.
 inline constexpr int64_t kMaxFrameTsSeconds = 253402300799;
 
-/// One frame as read. `bytes` is borrowed until the next call to next().
-struct RawFrame {
-    int64_t ts_us = 0;
-    uint32_t linktype = 0;
-    uint32_t caplen = 0;
-    uint32_t wirelen = 0;
-    ByteView bytes{};
-    /// The frame's headers decoded already (by ReadAhead's reading thread),
-    /// or null: decode them. `parsed_ok` is parse_frame_ok's answer.
-    const decode::PacketMeta* parsed = nullptr;
-    bool parsed_ok = false;
-};
+/// One frame as read (decode/frame.hpp). `bytes` is borrowed until the next call to next().
+using decode::RawFrame;
 
 enum class CaptureErrorKind {
     NotFound,  ///< file or interface does not exist

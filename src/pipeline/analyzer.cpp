@@ -20,7 +20,7 @@ constexpr uint8_t kSllBroadcast = 1;
 
 // The frame went to the link-layer broadcast address. Read once per new
 // flow, never per packet; a frame too short to tell is not a broadcast.
-bool to_link_broadcast(const capture::RawFrame& fr) noexcept {
+bool to_link_broadcast(const decode::RawFrame& fr) noexcept {
     const ByteView b = fr.bytes;
     switch (fr.linktype) {
         case kLinkEthernet:
@@ -37,15 +37,17 @@ Analyzer::Analyzer(facts::RunSinks sinks, const AnalyzerConfig& cfg)
     : rows_(sinks.rows),
       per_message_rows_(cfg.per_message_rows),
       table_(cfg.flows),
-      dissector_(sinks.facts, cfg.extra_sink),
-      fanout_(cfg.fanout) {
+      dissector_(sinks.facts, cfg.extra_sink) {
     dissector_.reserve_flows(cfg.flows.max_flows);
     if (cfg.decoder_flows) dissector_.size_for_flows(std::min<size_t>(cfg.decoder_flows, cfg.flows.max_flows));
     table_.set_evict_callback([this](flow::Flow& f) { on_evict(f); });
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
 }
 
-void Analyzer::use_workers(std::unique_ptr<ShardCoordinator> workers) { shards_ = std::move(workers); }
+void Analyzer::use_workers(std::unique_ptr<ShardCoordinator> workers) {
+    shards_ = std::move(workers);
+    workers_read_ = shards_ && shards_->workers_read();
+}
 
 Analyzer::~Analyzer() = default;
 
@@ -72,7 +74,7 @@ bool Analyzer::snapped(const flow::Flow& f) const noexcept {
     return slot < snapped_.size() && snapped_[slot].id == f.id;
 }
 
-void Analyzer::process(const capture::RawFrame& frame) noexcept {
+void Analyzer::process(const decode::RawFrame& frame) noexcept {
     facts::RunTotals& t = totals_;
     const double ts = util::us_to_s(frame.ts_us);
     if (t.packets == 0) {
@@ -139,7 +141,7 @@ void Analyzer::work_for(WorkerTap& tap, NamingOut& naming) noexcept {
     dissector_.name_elsewhere(&naming);
 }
 
-bool Analyzer::process_at(const capture::RawFrame& frame, int64_t clock_us, uint64_t seq) noexcept {
+bool Analyzer::process_at(const decode::RawFrame& frame, int64_t clock_us, uint64_t seq) noexcept {
     totals_.last_ts = util::us_to_s(frame.ts_us);
     table_.at(clock_us, seq);
     decode::PacketMeta& m = meta_;
@@ -389,7 +391,7 @@ void Analyzer::finish_shards() {
 }
 
 void Analyzer::pull_totals() {
-    if (!fanout_ || !shards_) return;
+    if (!workers_read_) return;
     const FrameTotals f = shards_->totals().frames;
     facts::RunTotals& t = totals_;
     t.packets = f.packets;
@@ -403,7 +405,7 @@ void Analyzer::pull_totals() {
 }
 
 std::string Analyzer::wait_for_workers(int ms) {
-    if (!fanout_ || !shards_) return "";
+    if (!workers_read_) return "";
     shards_->pump_for(ms);
     pull_totals();
     return shards_->error();

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "capture/pcap_source.hpp"
+#include "decode/frame.hpp"
 #include "decode/ip_reassembly.hpp"
 #include "facts/flow_facts.hpp"
 #include "facts/flow_sink.hpp"
@@ -36,8 +36,6 @@ inline constexpr int64_t kExpireIntervalUs = 1'000'000;
 // steps back of up to 29 ms). Either way expiry is safe: see FlowTable::update.
 inline constexpr int64_t kClockBackToleranceUs = 1'000'000;
 
-class VendorAddresses;
-struct FanoutInput;
 class ShardCoordinator;
 
 /// A decoding worker's view of its Analyzer (run/shards/shard_worker.hpp):
@@ -67,16 +65,6 @@ struct AnalyzerConfig {
     /// extra_sink or flow observer); 1: this thread decodes. Whoever wires
     /// the Analyzer starts them (run/store_analyzer.hpp, use_workers).
     int workers = 1;
-    /// With workers: the vendor addresses collector (live capture with the
-    /// catalog's filter; not owned). Each worker collects into its own and
-    /// the run's gets what they found at every refresh and at the end. (One
-    /// thread decoding takes it as the extra_sink instead.)
-    VendorAddresses* vendor_addresses = nullptr;
-    /// Live capture with workers reading a PACKET_FANOUT group (not owned;
-    /// null: none): `workers` must be its readers' number. process() is then
-    /// not called: the workers read; the totals come from them at every
-    /// refresh (snapshot, snapshot_changed), pull_totals() and finish().
-    const FanoutInput* fanout = nullptr;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error).
     /// False: only what the verdicts are made of (flows with their STUN, ICMP
     /// and TLS columns, names, DNS queries) — verdicts and reports are the
@@ -99,13 +87,14 @@ public:
     explicit Analyzer(facts::RunSinks sinks = {}, const AnalyzerConfig& cfg = {});
     ~Analyzer();
 
-    /// A sharded run (cfg.workers ≥ 2, or cfg.fanout): from now on the
-    /// frames go to `workers` (run/shards/shards.hpp), whose merger writes the
-    /// rows; this Analyzer counts the frames and hands them over.
+    /// A sharded run (cfg.workers ≥ 2, or live capture's fanout workers):
+    /// from now on the frames go to `workers` (run/shards/shards.hpp), whose
+    /// merger writes the rows; this Analyzer counts the frames and hands them
+    /// over (or, when the workers read them, is given none).
     void use_workers(std::unique_ptr<ShardCoordinator> workers);
 
     /// Processes one frame. Never throws.
-    void process(const capture::RawFrame& frame) noexcept;
+    void process(const decode::RawFrame& frame) noexcept;
     /// Evicts every remaining flow to the run's sinks. May throw (a store's error).
     void finish();
     /// Writes every live flow's current state as its row (rows are replaced
@@ -130,7 +119,7 @@ public:
     /// A worker's frame, the run's clock then at `clock_us`; `seq`: its
     /// order in the worker's flow table (the frame number; a fanout
     /// worker's own count). Returns whether the frame decoded.
-    bool process_at(const capture::RawFrame& frame, int64_t clock_us, uint64_t seq) noexcept;
+    bool process_at(const decode::RawFrame& frame, int64_t clock_us, uint64_t seq) noexcept;
     /// A worker's expiry tick at `clock_us`, after the frame of order `seq`;
     /// `last_ts`: the capture time of the run's latest frame.
     void expire_at(int64_t clock_us, uint64_t seq, double last_ts) noexcept;
@@ -144,7 +133,7 @@ public:
     [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
 
     [[nodiscard]] facts::RunTotals& totals() noexcept { return totals_; }
-    /// Fanout (AnalyzerConfig::fanout): the frame counts into totals() as
+    /// Fanout (ShardCoordinator::workers_read): the frame counts into totals() as
     /// the workers last published them (at most ~50 ms old); otherwise nothing.
     void pull_totals();
     /// Fanout: writes what the workers handed over for up to `ms`, then
@@ -226,7 +215,7 @@ private:
     decode::PacketMeta meta_;  ///< the current packet's headers, reused: no per-packet construction
     /// The frame being decoded (process, process_at), null between frames
     /// (a tick's datagrams): a new flow's link-layer destination is read from it.
-    const capture::RawFrame* frame_ = nullptr;
+    const decode::RawFrame* frame_ = nullptr;
     /// Per slab index: the flow id and packet + ICMP error count at its last
     /// snapshot (snapshot_changed); grows with the slab's high-water mark.
     struct Snapped {
@@ -236,7 +225,8 @@ private:
     /// A snapshot wrote this flow's row (its end replaces the row).
     [[nodiscard]] bool snapped(const flow::Flow& f) const noexcept;
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
-    const FanoutInput* fanout_ = nullptr;  ///< cfg.fanout
+    /// The workers read the frames themselves (ShardCoordinator::workers_read).
+    bool workers_read_ = false;
     std::unique_ptr<ShardCoordinator> shards_;  ///< the workers (use_workers)
     WorkerTap* tap_ = nullptr;  ///< this Analyzer is a worker (work_for)
     /// In a tick or the end: releasing datagrams, then ending flows (an

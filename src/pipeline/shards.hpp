@@ -14,15 +14,10 @@
 #include <utility>
 #include <vector>
 
-#include "capture/pcap_source.hpp"
 #include "decode/ip_reassembly.hpp"
 #include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
-
-namespace callwall::capture {
-class LiveReader;
-}  // namespace callwall::capture
 
 namespace callwall::pipeline {
 
@@ -43,18 +38,6 @@ struct FrameTotals {
     double first_ts = 0, last_ts = 0;  ///< 0: no frame yet
     uint64_t clock_back_jumps = 0;
     int64_t clock_back_max_us = 0;
-};
-
-/// Live capture with several workers (capture --workers N): each reads the
-/// sockets the kernel splits the interfaces across (capture/fanout.hpp)
-/// itself, worker i from `readers[i]`. Owned by the command; outlives the
-/// runs, which read on from where the run before stopped.
-struct FanoutInput {
-    std::vector<capture::LiveReader*> readers;
-    /// --count: frames taken by every worker of every run so far; a worker
-    /// takes no frame once it reaches `limit` (0: no limit).
-    std::atomic<uint64_t>* taken = nullptr;
-    uint64_t limit = 0;
 };
 
 /// What the workers counted, summed (the merger's own counts for flows).
@@ -80,7 +63,7 @@ public:
     /// outer fragments: to the worker of what they carry, see
     /// run/shards/fragment_routes.hpp). May throw
     /// StoreError (writing what the workers gave back).
-    virtual void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
+    virtual void dispatch(const decode::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
                           int64_t clock_us) = 0;
     /// The expiry tick after frame `index`, on every worker; `last_ts` is the
     /// capture time of that frame (the provisional outcomes' "capture end").
@@ -103,6 +86,10 @@ public:
     [[nodiscard]] virtual ShardTotals totals() const = 0;
     /// Flows numbered so far (created, in the run's order).
     [[nodiscard]] virtual uint64_t flows_created() const noexcept = 0;
+    /// The workers read the frames themselves (live capture on a
+    /// PACKET_FANOUT group): the reading thread's Analyzer is given none,
+    /// and the frame counts come from totals().frames.
+    [[nodiscard]] virtual bool workers_read() const noexcept = 0;
 };
 
 }  // namespace callwall::pipeline

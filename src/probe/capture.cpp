@@ -238,7 +238,7 @@ void ProbeCapture::start() {
 }
 
 void ProbeCapture::loop() {
-    capture::RawFrame frame;
+    decode::RawFrame frame;
     double stop_at = 0;
     // Bounded: after stop() it reads for at most linger_s_ more, ending early once the queue is empty.
     for (;;) {

@@ -22,7 +22,7 @@ Status read_files(Session& session, std::vector<std::unique_ptr<capture::PcapSou
         // The store's writes in the reading thread's idle time: two
         // threads for two CPUs while packets are read (util/idle_work.hpp).
         src.lend_idle_time(session.store().idle_work());
-        capture::RawFrame frame;
+        decode::RawFrame frame;
         uint64_t n = 0;
         int64_t last_ts = 0;
         while (!stopped(loop.stop)) {
@@ -160,7 +160,7 @@ private:
         readers_.stop();
         if (readers_.fanned()) return;
         capture::LiveReader& reader = readers_.single();
-        capture::RawFrame frame;
+        decode::RawFrame frame;
         while (loop_.count == 0 || packets_before_ + session_.totals().packets < loop_.count) {
             if (reader.next(frame, capture::LiveReader::kPollMs * 4) != capture::NextStatus::Frame) break;
             session_.process(frame);
@@ -175,7 +175,7 @@ private:
         if (readers_.fanned()) return session_.wait_for_workers(50);
         capture::LiveReader& reader = readers_.single();
         const double now = util::mono_s();
-        capture::RawFrame frame;
+        decode::RawFrame frame;
         for (uint32_t k = 0;; ++k) {
             const auto st = reader.next(frame, k == 0 ? 100 : 0);
             if (st == capture::NextStatus::Frame) {

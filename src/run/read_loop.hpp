@@ -21,7 +21,7 @@
 
 #include "capture/live_reader.hpp"
 #include "capture/pcap_source.hpp"
-#include "pipeline/shards.hpp"
+#include "run/fanout_input.hpp"
 #include "run/session.hpp"
 
 namespace callwall::run {
@@ -58,7 +58,7 @@ Status read_files(Session& session, std::vector<std::unique_ptr<capture::PcapSou
 /// The reading threads of a live capture: one over every interface, or
 /// with fan_out(), one per decoding worker over its socket of each
 /// interface's fanout group (capture/fanout.hpp), read by that worker
-/// itself (pipeline/shards.hpp).
+/// itself (run/fanout_input.hpp).
 class LiveReaders {
 public:
     /// Worker k's reading thread over socket k of every interface's fanout
@@ -70,7 +70,7 @@ public:
     /// thread over every source. Throws std::system_error.
     void start(const std::vector<std::unique_ptr<capture::PcapSource>>& srcs);
     /// The fanout group's readers, for the session's workers (null: none).
-    [[nodiscard]] const pipeline::FanoutInput* fanout() const noexcept { return fanned() ? &fanout_ : nullptr; }
+    [[nodiscard]] const FanoutInput* fanout() const noexcept { return fanned() ? &fanout_ : nullptr; }
     [[nodiscard]] bool fanned() const noexcept { return !fanout_.readers.empty(); }
     /// Frames the fanout workers took (--count).
     [[nodiscard]] uint64_t taken() const noexcept { return taken_.load(); }
@@ -86,7 +86,7 @@ public:
 
 private:
     std::vector<std::unique_ptr<capture::LiveReader>> threads_;
-    pipeline::FanoutInput fanout_;  ///< readers empty: no fanout
+    FanoutInput fanout_;  ///< readers empty: no fanout
     std::atomic<uint64_t> taken_{0};
 };
 

@@ -19,8 +19,8 @@
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
-#include "pipeline/event_sink.hpp"
-#include "pipeline/vendor_addresses.hpp"
+#include "events/event_sink.hpp"
+#include "run/vendor_addresses.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
 #include "util/populate_behind.hpp"
@@ -70,8 +70,8 @@ struct Session::Impl {
     std::unique_ptr<events::EventLog> log;
     std::unique_ptr<store::Store> db;
     int64_t run_id = 0;
-    std::unique_ptr<pipeline::EventSink> event_sink;
-    std::unique_ptr<pipeline::VendorAddresses> vendor_addresses;  ///< kept across runs
+    std::unique_ptr<events::EventSink> event_sink;
+    std::unique_ptr<VendorAddresses> vendor_addresses;  ///< kept across runs
     std::unique_ptr<facts::TeeSink> tee;  ///< events and addresses both
     std::unique_ptr<events::VerdictChanges> verdict_changes;
     std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
@@ -194,7 +194,7 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
     // after 5 s of "database is locked" (store::Store::set_patient).
     if (s.o.refresh_s > 0) s.db->set_patient(true);
     s.db->write_behind(s.o.write_behind);
-    if (s.o.collect_vendor_addresses) s.vendor_addresses = std::make_unique<pipeline::VendorAddresses>(*s.o.catalog);
+    if (s.o.collect_vendor_addresses) s.vendor_addresses = std::make_unique<VendorAddresses>(*s.o.catalog);
     s.begin();
 }
 
@@ -216,9 +216,8 @@ void Session::Impl::begin() {
     cfg.decoder_flows = o.decoder_flows;
     cfg.per_message_rows = o.per_message_rows;
     cfg.workers = log ? 1 : o.workers;
-    cfg.fanout = log ? nullptr : o.fanout;  // the command refuses --workers with --events
     if (log) {
-        event_sink = std::make_unique<pipeline::EventSink>(*log, o.catalog, run_id);
+        event_sink = std::make_unique<events::EventSink>(*log, o.catalog, run_id);
         verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);
         cfg.extra_sink = event_sink.get();
         events::RunStartEvent e;
@@ -230,8 +229,10 @@ void Session::Impl::begin() {
         e.catalog_digest = info.catalog_digest;
         log->write(events::to_json(e));
     }
+    ShardInputs shards;
+    shards.fanout = log ? nullptr : o.fanout;  // the command refuses --workers with --events
     if (vendor_addresses && cfg.workers > 1) {
-        cfg.vendor_addresses = vendor_addresses.get();  // each worker collects; taken at refreshes
+        shards.vendor_addresses = vendor_addresses.get();  // each worker collects; taken at refreshes
     } else if (vendor_addresses) {
         if (cfg.extra_sink) {
             tee = std::make_unique<facts::TeeSink>(*cfg.extra_sink, *vendor_addresses);
@@ -246,7 +247,8 @@ void Session::Impl::begin() {
     auto next_hook = std::make_unique<RowHook>(attrib::provisional_outcome, next_kept.get());
     if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
     // The last run's goes first.
-    wired = std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg, RowWiring{next_hook.get(), event_sink.get()});
+    wired =
+        std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg, RowWiring{next_hook.get(), event_sink.get()}, shards);
     analyzer = &wired->analyzer();
     kept = std::move(next_kept);
     row_hook = std::move(next_hook);
@@ -315,7 +317,7 @@ std::string Session::wait_for_workers(int ms) { return impl_->analyzer->wait_for
 facts::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
 const facts::RunTotals& Session::totals() const noexcept { return impl_->analyzer->totals(); }
 
-bool Session::process(const capture::RawFrame& frame) {
+bool Session::process(const decode::RawFrame& frame) {
     Impl& s = *impl_;
     s.analyzer->process(frame);
     if (--s.until_checkpoint != 0) return false;

@@ -36,11 +36,9 @@ struct RunDetail;
 namespace callwall::facts {
 struct RunTotals;
 }  // namespace callwall::facts
-namespace callwall::pipeline {
-struct FanoutInput;
-}  // namespace callwall::pipeline
-
 namespace callwall::run {
+
+struct FanoutInput;
 
 enum class Status : uint8_t { Completed, Interrupted, Failed };
 
@@ -91,9 +89,9 @@ struct Options {
     /// write_behind; with events_path the run decodes on one thread.
     int workers = 1;
     /// Live capture with workers reading a PACKET_FANOUT group themselves
-    /// (pipeline::FanoutInput; not owned; `workers` its readers' number, no
-    /// events_path): process() is then never called, the workers read.
-    const pipeline::FanoutInput* fanout = nullptr;
+    /// (run/fanout_input.hpp; not owned; `workers` its readers' number, no
+    /// events_path): the workers read, the reading thread reads nothing.
+    const FanoutInput* fanout = nullptr;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error);
     /// analyze and capture keep them with --detail (AnalyzerConfig::per_message_rows).
     bool per_message_rows = true;
@@ -151,7 +149,7 @@ public:
     /// One frame. The packet path never throws; every checkpoint_packets
     /// frames the totals are written, which may throw store::StoreError.
     /// Returns true when it wrote them (the caller may redraw its progress).
-    bool process(const capture::RawFrame& frame);
+    bool process(const decode::RawFrame& frame);
 
     /// Live runs: call at least every 100 ms. Every refresh_s (monotonic
     /// `now`) writes the live flows that changed since the last refresh

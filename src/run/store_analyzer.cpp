@@ -7,8 +7,8 @@
 
 namespace callwall::run {
 
-StoreAnalyzer::StoreAnalyzer(store::Store* store, int64_t run_id, const pipeline::AnalyzerConfig& cfg,
-                             RowWiring wiring) {
+StoreAnalyzer::StoreAnalyzer(store::Store* store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, RowWiring wiring,
+                             ShardInputs shards) {
     if (store) writer_ = std::make_unique<store::RunWriter>(*store, run_id, cfg.per_message_rows);
     facts::RunSinks sinks = writer_ ? writer_->sinks() : facts::RunSinks{};
     if (writer_ || wiring.hook || wiring.observer) {
@@ -16,8 +16,8 @@ StoreAnalyzer::StoreAnalyzer(store::Store* store, int64_t run_id, const pipeline
         sinks.rows = ends_.get();
     }
     analyzer_ = std::make_unique<pipeline::Analyzer>(sinks, cfg);
-    if ((cfg.workers > 1 || cfg.fanout) && store) {
-        auto workers = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers, wiring.hook);
+    if ((cfg.workers > 1 || shards.fanout) && store) {
+        auto workers = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers, wiring.hook, shards);
         shards_ = workers.get();
         analyzer_->use_workers(std::move(workers));
         if (ends_) ends_->rows_unseen();  // the merger writes the rows

@@ -2,7 +2,7 @@
 // writer (store/run_writer.hpp), each flow's row through the run's flow ends
 // (run/flow_ends.hpp: the provisional outcome, the flows kept for
 // attribution, the row, the event stream), and a sharded run's workers
-// (AnalyzerConfig::workers ≥ 2, or fanout) record into recorders of their
+// (AnalyzerConfig::workers ≥ 2, or ShardInputs::fanout) record into recorders of their
 // own that the merger writes into the store (run/shards/shards.hpp). The run
 // session wires its analyzer so; the tests and benchmarks that run the
 // packet path into a database too.
@@ -14,6 +14,7 @@
 
 #include "facts/flow_sink.hpp"
 #include "pipeline/analyzer.hpp"
+#include "run/fanout_input.hpp"
 
 namespace callwall::store {
 class RunWriter;
@@ -40,8 +41,10 @@ struct RowWiring {
 class StoreAnalyzer {
 public:
     /// Run `run_id` of `store` (not owned; null: facts and rows are dropped
-    /// and no worker is started).
-    StoreAnalyzer(store::Store* store, int64_t run_id, const pipeline::AnalyzerConfig& cfg = {}, RowWiring wiring = {});
+    /// and no worker is started); `shards`: a sharded run's readers and
+    /// collector (run/fanout_input.hpp).
+    StoreAnalyzer(store::Store* store, int64_t run_id, const pipeline::AnalyzerConfig& cfg = {}, RowWiring wiring = {},
+                  ShardInputs shards = {});
     ~StoreAnalyzer();
     StoreAnalyzer(const StoreAnalyzer&) = delete;
     StoreAnalyzer& operator=(const StoreAnalyzer&) = delete;

@@ -31,7 +31,7 @@ void ShardWorker::record(F&& write) noexcept {
     }
 }
 
-bool ShardWorker::frame(const capture::RawFrame& f, uint64_t index, int64_t clock_us, uint64_t seq) noexcept {
+bool ShardWorker::frame(const decode::RawFrame& f, uint64_t index, int64_t clock_us, uint64_t seq) noexcept {
     record([&] { writer_.key(index, shard::kPacketPhase); });
     return analyzer_->process_at(f, clock_us, seq);
 }

@@ -39,7 +39,7 @@ public:
     /// Frame number `index` (a fanout worker's: its key), the run's clock
     /// then at `clock_us`; `seq`: its order in this worker's flow table.
     /// Returns whether it decoded.
-    bool frame(const capture::RawFrame& f, uint64_t index, int64_t clock_us, uint64_t seq) noexcept;
+    bool frame(const decode::RawFrame& f, uint64_t index, int64_t clock_us, uint64_t seq) noexcept;
     /// The expiry tick after frame `index`; `last_ts`: the capture time of the run's latest frame.
     void tick(uint64_t index, int64_t clock_us, double last_ts, uint64_t seq) noexcept;
     /// A live refresh after frame `index`: the live flows (`all`, or those

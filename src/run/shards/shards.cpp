@@ -92,7 +92,7 @@ void Shards::Impl::run(Worker& w) {
         for (const InRecord& r : chunk.records) {
             switch (r.kind) {
                 case In::Frame: {
-                    capture::RawFrame f;
+                    decode::RawFrame f;
                     f.ts_us = r.ts_us;
                     f.linktype = r.linktype;
                     f.caplen = r.caplen;
@@ -236,16 +236,14 @@ void Shards::Impl::stop() noexcept {
 }
 
 Shards::Shards(store::Store& store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, int workers,
-               const RowHook* row_hook)
+               const RowHook* row_hook, ShardInputs in)
     : impl_(std::make_unique<Impl>(store, run_id)) {
     Impl& s = *impl_;
     pipeline::AnalyzerConfig wc = cfg;
     wc.workers = 1;
     wc.extra_sink = nullptr;
-    wc.vendor_addresses = nullptr;
-    wc.fanout = nullptr;
-    s.vendor_addresses = cfg.vendor_addresses;
-    s.fanout = cfg.fanout;
+    s.vendor_addresses = in.vendor_addresses;
+    s.fanout = in.fanout;
     if (s.fanout) s.base_us = util::wall_us();
     s.merger.streams(static_cast<size_t>(workers));
     for (int i = 0; i < workers; ++i) {
@@ -292,7 +290,7 @@ size_t Shards::worker_of(const decode::PacketMeta& m) const noexcept {
     return static_cast<size_t>(h % impl_->workers.size());
 }
 
-void Shards::dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us) {
+void Shards::dispatch(const decode::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us) {
     Impl& s = *impl_;
     size_t i = worker_of(m);
     if (FragmentRoutes::applies(m))
@@ -408,5 +406,7 @@ ShardTotals Shards::totals() const {
 }
 
 uint64_t Shards::flows_created() const noexcept { return impl_->merger.created(); }
+
+bool Shards::workers_read() const noexcept { return impl_->fanout != nullptr; }
 
 }  // namespace callwall::run

@@ -65,6 +65,7 @@
 
 #include "pipeline/analyzer.hpp"
 #include "pipeline/shards.hpp"
+#include "run/fanout_input.hpp"
 #include "store/store.hpp"
 
 namespace callwall::run {
@@ -76,8 +77,10 @@ public:
     /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
     /// should write behind) for run `run_id`; `row_hook` (not owned; null:
     /// none) gives each row's provisional outcome (each worker takes its own).
+    /// `in`: the fanout readers the workers read, the vendor addresses
+    /// collector (run/fanout_input.hpp).
     Shards(store::Store& store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, int workers,
-           const RowHook* row_hook = nullptr);
+           const RowHook* row_hook = nullptr, ShardInputs in = {});
     /// Stops the workers (after finish(), or dropping what is in flight).
     ~Shards() override;
     Shards(const Shards&) = delete;
@@ -85,7 +88,7 @@ public:
 
     /// The worker of a decoded frame.
     [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
-    void dispatch(const capture::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
+    void dispatch(const decode::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
                   int64_t clock_us) override;
     void tick(uint64_t index, int64_t clock_us, double last_ts) override;
     uint64_t snapshot(uint64_t index, double last_ts, bool all) override;
@@ -97,6 +100,7 @@ public:
     [[nodiscard]] std::string error() const override;
     [[nodiscard]] pipeline::ShardTotals totals() const override;
     [[nodiscard]] uint64_t flows_created() const noexcept override;
+    [[nodiscard]] bool workers_read() const noexcept override;
 
     /// Defined in run/shards/shards_impl.hpp, for shards*.cpp alone.
     struct Impl;

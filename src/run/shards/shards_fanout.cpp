@@ -52,7 +52,7 @@ public:
     FanoutWorker(Shards::Impl& s, Shards::Impl::Worker& w) : s_(s), w_(w) { st_.last_publish_us = mono_us(); }
 
     void run() {
-        capture::RawFrame f;
+        decode::RawFrame f;
         for (;;) {
             if (w_.control_pending.load(std::memory_order_acquire)) {
                 if (step(next_step())) return;
@@ -79,7 +79,7 @@ private:
         return ts_us > s_.base_us ? static_cast<uint64_t>(ts_us - s_.base_us) : 0;
     }
 
-    void take(const capture::RawFrame& f) {
+    void take(const decode::RawFrame& f) {
         const FanoutInput& in = *s_.fanout;
         if (in.limit && in.taken->fetch_add(1, std::memory_order_relaxed) >= in.limit) return;  // past --count
         st_.key = std::max(key_of(f.ts_us), st_.key + 1);
@@ -203,7 +203,7 @@ private:
     bool finish() {
         constexpr int64_t kFinishUs = 100'000;
         const int64_t until = mono_us() + kFinishUs;
-        capture::RawFrame f;
+        decode::RawFrame f;
         for (;;) {
             const bool stopped = w_.reader->stopped();
             if (!stopped && mono_us() > until) break;

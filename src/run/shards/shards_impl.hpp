@@ -15,7 +15,7 @@
 
 #include "pipeline/analyzer.hpp"
 #include "pipeline/shards.hpp"
-#include "pipeline/vendor_addresses.hpp"
+#include "run/vendor_addresses.hpp"
 #include "run/shards/fragment_routes.hpp"
 #include "run/shards/shard_merge.hpp"
 #include "run/shards/shard_records.hpp"
@@ -28,10 +28,8 @@ class LiveReader;
 
 namespace callwall::run {
 
-using pipeline::FanoutInput;
 using pipeline::FrameTotals;
 using pipeline::ShardTotals;
-using pipeline::VendorAddresses;
 
 namespace shard {
 
@@ -98,7 +96,7 @@ struct Shards::Impl {
     std::vector<shard::InChunk> filling;  ///< per worker, the reader's chunk being filled
     FragmentRoutes fragment_routes;  ///< the reader's: where a tunnel's outer fragments go
     shard::Merger merger;
-    VendorAddresses* vendor_addresses = nullptr;  ///< the run's collector (AnalyzerConfig::vendor_addresses)
+    VendorAddresses* vendor_addresses = nullptr;  ///< the run's collector (ShardInputs::vendor_addresses)
     /// A refresh's TURN peers learnt since the last one: written by the
     /// reader before it hands the snapshot in, read by the workers, left
     /// alone until every worker has marked the end of the snapshot.

@@ -13,7 +13,7 @@
 #include "catalog/catalog.hpp"
 #include "facts/fact_sink.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::run {
 
 class VendorAddresses final : public facts::FactSink {
 public:
@@ -49,4 +49,4 @@ private:
     uint64_t left_out_ = 0;
 };
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::run

@@ -1,13 +1,13 @@
 // Flows, vendor names and vendor DNS answers as event lines. See
-// pipeline/event_sink.hpp.
-#include "pipeline/event_sink.hpp"
+// events/event_sink.hpp.
+#include "events/event_sink.hpp"
 
 #include <cstdio>
 
 #include "proto/dns_text.hpp"
 #include "util/clock.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::events {
 
 std::string EventSink::vendor_of(std::string_view name) const {
     std::string out;
@@ -27,7 +27,7 @@ void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     if (!log_.ok()) return;
     const std::string vendor = vendor_of(f.qname);
     if (vendor.empty()) return;
-    events::DnsEvent e;
+    DnsEvent e;
     e.ts = util::us_to_s(f.ts_us);
     e.run_id = run_id_;
     e.client = decode::to_string(f.client);
@@ -46,7 +46,7 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
     try {
         ++flows_;
         if (!log_.ok()) return;  // the stream closed: nothing more to format
-        events::FlowEvent e;
+        FlowEvent e;
         e.ts = util::us_to_s(f.first_ts_us);
         e.run_id = run_id_;
         e.flow_id = f.id;
@@ -55,7 +55,7 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         e.orig_p = f.client_port;
         e.resp_p = f.server_port;
         e.proto = f.proto;
-        e.service = events::zeek_service(app.app);
+        e.service = zeek_service(app.app);
         e.app = std::string(app.app);
         e.duration = util::us_to_s(f.last_ts_us - f.first_ts_us);
         e.orig_pkts = f.packets[flow::kFromClient];
@@ -72,12 +72,12 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         if (f.proto == decode::kProtoIcmp || f.proto == decode::kProtoIcmp6) {
             // Zeek's ICMP "ports" (type and counterpart or code) in place of
             // the echo identifier the flow table keys on.
-            const events::IcmpPorts p = events::icmp_ports(f.proto, f.first_icmp_type, f.first_icmp_code);
+            const IcmpPorts p = icmp_ports(f.proto, f.first_icmp_type, f.first_icmp_code);
             const bool from_client = f.first_icmp_from_client;
             e.orig_p = from_client ? p.sport : p.dport;
             e.resp_p = from_client ? p.dport : p.sport;
-            e.community_id = from_client ? events::community_id(f.client_ip, p.sport, f.server_ip, p.dport, f.proto)
-                                         : events::community_id(f.server_ip, p.sport, f.client_ip, p.dport, f.proto);
+            e.community_id = from_client ? community_id(f.client_ip, p.sport, f.server_ip, p.dport, f.proto)
+                                         : community_id(f.server_ip, p.sport, f.client_ip, p.dport, f.proto);
         }
         // The uid: the run, the flow's number, its first packet's time and its tuple.
         char key[96];
@@ -87,19 +87,19 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         std::string uid_key(key, key_len > 0 ? static_cast<size_t>(key_len) : 0);
         uid_key.append(reinterpret_cast<const char*>(f.client_ip.bytes.data()), f.client_ip.bytes.size());
         uid_key.append(reinterpret_cast<const char*>(f.server_ip.bytes.data()), f.server_ip.bytes.size());
-        e.uid = events::flow_uid(uid_key);
+        e.uid = flow_uid(uid_key);
         write(to_json(e));
 
         // The server name the flow's own handshake asked for, when it is a vendor's.
         if (app.name_source != "sni" || app.name.empty()) return;
         const std::string vendor = vendor_of(app.name);
         if (vendor.empty()) return;
-        events::NameEvent n;
+        NameEvent n;
         n.ts = util::us_to_s(f.first_ts_us);
         n.run_id = run_id_;
         n.flow_id = f.id;
         n.uid = e.uid;
-        n.community_id = events::community_id(f.client_ip, f.client_port, f.server_ip, f.server_port, f.proto);
+        n.community_id = community_id(f.client_ip, f.client_port, f.server_ip, f.server_port, f.proto);
         n.source = app.app.find("quic") != std::string_view::npos ? "quic" : "sni";
         n.name = std::string(app.name);
         n.vendor = vendor;
@@ -109,4 +109,4 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
     }
 }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::events

@@ -25,12 +25,14 @@
 
 #include "capture/pcap_source.hpp"
 #include "golden/run_util.hpp"
-#include "pipeline/event_sink.hpp"
+#include "events/event_sink.hpp"
 #include "run/flow_ends.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::pipeline::event_fields_test {
 namespace {
+
+using events::EventSink;
 
 namespace fs = std::filesystem;
 using nlohmann::json;

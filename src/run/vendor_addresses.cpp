@@ -1,9 +1,9 @@
-// Vendor addresses from DNS answers. See pipeline/vendor_addresses.hpp.
-#include "pipeline/vendor_addresses.hpp"
+// Vendor addresses from DNS answers. See run/vendor_addresses.hpp.
+#include "run/vendor_addresses.hpp"
 
 #include <algorithm>
 
-namespace callwall::pipeline {
+namespace callwall::run {
 
 void VendorAddresses::dns_answer(const facts::DnsAnswerFact& f) {
     if (!f.has_address || f.address.family == 0) return;
@@ -30,4 +30,4 @@ void VendorAddresses::take_from(const VendorAddresses& other, Cursor& at) {
     at.left_out = other.left_out_;
 }
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::run

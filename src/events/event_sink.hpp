@@ -1,4 +1,4 @@
-// The event stream's side of the pipeline: ended flows
+// The event stream fed by the packet path: ended flows
 // become `flow` events (Zeek conn.log fields and the Community ID), a vendor's
 // TLS/QUIC server name on a flow becomes a `name` event, and DNS answers for
 // a vendor's names become `dns` events. Run and verdict events come from the
@@ -17,13 +17,13 @@
 #include "facts/fact_sink.hpp"
 #include "facts/flow_sink.hpp"
 
-namespace callwall::pipeline {
+namespace callwall::events {
 
 class EventSink final : public facts::FactSink, public facts::FlowObserver {
 public:
     /// Lines go to `log`; `catalog` decides which names are a vendor's (null:
     /// no dns/name events, flows only). Neither is owned.
-    EventSink(events::EventLog& log, const catalog::Catalog* catalog, int64_t run_id) noexcept
+    EventSink(EventLog& log, const catalog::Catalog* catalog, int64_t run_id) noexcept
         : log_(log), catalog_(catalog), run_id_(run_id) {}
 
     void dns_query(const facts::DnsQueryFact&) override {}
@@ -42,10 +42,10 @@ private:
     [[nodiscard]] std::string vendor_of(std::string_view name) const;
     void write(const std::string& line) noexcept;
 
-    events::EventLog& log_;
+    EventLog& log_;
     const catalog::Catalog* catalog_;
     int64_t run_id_;
     uint64_t flows_ = 0;
 };
 
-}  // namespace callwall::pipeline
+}  // namespace callwall::events

@@ -1,0 +1,28 @@
+// One frame as a packet source hands it to the packet path: its capture
+// time, link type, lengths and bytes, and its headers when a reading thread
+// decoded them already. The sources (capture/) make them; the packet path
+// (pipeline/) takes them.
+#pragma once
+
+#include <cstdint>
+
+#include "bytes/reader.hpp"
+
+namespace callwall::decode {
+
+struct PacketMeta;
+
+/// One frame as read. `bytes` is borrowed until the source's next read.
+struct RawFrame {
+    int64_t ts_us = 0;
+    uint32_t linktype = 0;
+    uint32_t caplen = 0;
+    uint32_t wirelen = 0;
+    ByteView bytes{};
+    /// The frame's headers decoded already (by ReadAhead's reading thread),
+    /// or null: decode them. `parsed_ok` is parse_frame_ok's answer.
+    const PacketMeta* parsed = nullptr;
+    bool parsed_ok = false;
+};
+
+}  // namespace callwall::decode
