@@ -37,6 +37,9 @@
 # in turn with bench/ab.sh (interleaved medians, the figures to quote); it
 # writes no docs/performance.md table then (only
 # $CALLWALL_COMPARE_DIR/table.md).
+# Each binary reads the catalog it finds (its own tree's, or --catalog's
+# default); set CALLWALL_CATALOG_DIR=DIR to give both the same one, so
+# that the comparison is of the code alone (a larger catalog costs time).
 #
 # Environment: CALLWALL_COMPARE_RUNS (floor, callwall; default 5),
 # CALLWALL_COMPARE_PEER_RUNS (ndpiReader; default 5), CALLWALL_COMPARE_TSHARK_RUNS
