@@ -28,7 +28,7 @@ namespace callwall::attrib {
 
 class KeptFlows {
 public:
-    /// 65,536 flows: about 11 MiB of records, and their names and text, at most.
+    /// 65,536 flows: 13 MiB of records, and their names and text, at most.
     static constexpr size_t kDefaultMaxFlows = size_t{1} << 16;
 
     explicit KeptFlows(size_t max_flows = kDefaultMaxFlows) : max_flows_(max_flows) {}
@@ -70,13 +70,13 @@ public:
 
 private:
     /// A FlowFacts with its text interned (addresses, state, app and outcome
-    /// repeat from flow to flow) and its names elsewhere: 192 bytes. The
+    /// repeat from flow to flow) and its names elsewhere: 208 bytes. The
     /// columns are those attribution reads (facts/flow_facts.hpp), each text
     /// as the id of its interned copy.
     struct Record {
-        CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(uint32_t))
         uint32_t names_at = 0;  ///< into names_
         uint16_t names_n = 0;
+        CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(uint32_t))
     };
     struct Name {
         uint32_t name = 0, source = 0;

@@ -13,8 +13,9 @@
 //     (store/store.cpp), the SELECT attribution reads (store/flow_pages.cpp)
 //     and the columns a database made before a fact gains on its next open
 //     (Store::migrate).
-// So adding a fact is one line here, the code that finds it and the code
-// that reads it.
+// So adding a fact is one line here, the code that finds it (for one the
+// flow table finds, also its line in record_of, facts/flow_record.cpp) and
+// the code that reads it.
 //
 // X(type, member, default, SQL declaration, stored as, read):
 //   type: the value's C++ type; text is a std::string_view in the record
@@ -40,77 +41,77 @@ struct Flow;
 }
 
 // clang-format off
-#define CALLWALL_FLOW_COLUMNS(X)                                                                              \
-    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Read)                                                        \
-    /* "tcp", "udp", "icmp", "icmp6", "ip" */                                                                  \
-    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Read)                                           \
-    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Read)                                           \
-    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Read)                                               \
-    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Read)                                           \
-    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Read)                                               \
-    /* No SYN: which side is the client is a guess (the first sender, the ports). */                         \
-    X(bool, initiator_guessed, false, "INTEGER NOT NULL", Value, Row)                                          \
-    X(double, first_ts, 0, "REAL NOT NULL", Value, Read)                                                       \
-    X(double, last_ts, 0, "REAL NOT NULL", Value, Read)                                                        \
-    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Read)                                               \
-    X(uint64_t, bytes_c2s, 0, "INTEGER NOT NULL", Value, Row)                                                  \
-    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Read)                                               \
-    X(uint64_t, bytes_s2c, 0, "INTEGER NOT NULL", Value, Row)                                                  \
-    /* Zeek's conn_state for TCP; for UDP "answered" or "one-way" (flow::to_string(ConnState)) */             \
-    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Read)                                               \
-    X(uint32_t, syn_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
-    X(uint32_t, synack_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                    \
-    /* The first and last SYN's capture time, 0: no SYN. */                                                    \
-    X(double, first_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                       \
-    X(double, last_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                        \
-    /* The TTL of the server's first RST, -1: none. */                                                         \
-    X(int16_t, rst_ttl, -1, "INTEGER", NegativeIsNull, Read)                                                   \
-    /* The lowest and highest TTL of the server's packets, -1: it sent none. */                                \
-    X(int16_t, server_ttl_min, -1, "INTEGER", NegativeIsNull, Read)                                            \
-    X(int16_t, server_ttl_max, -1, "INTEGER", NegativeIsNull, Read)                                            \
-    X(uint32_t, later_fragments, 0, "INTEGER NOT NULL DEFAULT 0", Value, Row)                                  \
-    /* ICMP errors about the flow; the last one's type, code (-1: none) and sender ("": none). */              \
-    X(uint32_t, icmp_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
-    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Read)                                                 \
-    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Read)                                                 \
-    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Read)                                              \
-    /* The applications seen ("tls", "stun+turn+rtp", ...), the name the flow was meant for and its source. */ \
-    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                      \
-    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                     \
-    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                              \
-    /* What attribution made of the flow ("" before it ran). */                                                \
-    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                  \
-    CALLWALL_FLOW_APP_FACTS(X)                                                                                 \
-    /* The flow's first packet went to the link-layer broadcast address. */                                    \
-    X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                  \
-    /* flow::role_bit per side: which side asked, which answered (DNS, STUN); 0: none decoded. */             \
+#define CALLWALL_FLOW_COLUMNS(X)                                                                                 \
+    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Read)                                                          \
+    /* "tcp", "udp", "icmp", "icmp6", "ip" */                                                                    \
+    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Read)                                             \
+    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Read)                                             \
+    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Read)                                                 \
+    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Read)                                             \
+    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Read)                                                 \
+    /* No SYN: which side is the client is a guess (the first sender, the ports). */                             \
+    X(bool, initiator_guessed, false, "INTEGER NOT NULL", Value, Row)                                            \
+    X(double, first_ts, 0, "REAL NOT NULL", Value, Read)                                                         \
+    X(double, last_ts, 0, "REAL NOT NULL", Value, Read)                                                          \
+    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Read)                                                 \
+    X(uint64_t, bytes_c2s, 0, "INTEGER NOT NULL", Value, Row)                                                    \
+    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Read)                                                 \
+    X(uint64_t, bytes_s2c, 0, "INTEGER NOT NULL", Value, Row)                                                    \
+    /* Zeek's conn_state for TCP; for UDP "answered" or "one-way" (flow::to_string(ConnState)) */                \
+    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Read)                                                 \
+    X(uint16_t, syn_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
+    X(uint16_t, synack_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
+    /* The first and last SYN's capture time, 0: no SYN. */                                                      \
+    X(double, first_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                         \
+    X(double, last_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                          \
+    /* The TTL of the server's first RST, -1: none. */                                                           \
+    X(int16_t, rst_ttl, -1, "INTEGER", NegativeIsNull, Read)                                                     \
+    /* The lowest and highest TTL of the server's packets, -1: it sent none. */                                  \
+    X(int16_t, server_ttl_min, -1, "INTEGER", NegativeIsNull, Read)                                              \
+    X(int16_t, server_ttl_max, -1, "INTEGER", NegativeIsNull, Read)                                              \
+    X(uint32_t, later_fragments, 0, "INTEGER NOT NULL DEFAULT 0", Value, Row)                                    \
+    /* ICMP errors about the flow; the last one's type, code (-1: none) and sender ("": none). */                \
+    X(uint16_t, icmp_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
+    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Read)                                                   \
+    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Read)                                                   \
+    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Read)                                                \
+    /* The applications seen ("tls", "stun+turn+rtp", ...), the name the flow was meant for and its source. */   \
+    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                        \
+    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                       \
+    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                \
+    /* What attribution made of the flow ("" before it ran). */                                                  \
+    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                    \
+    CALLWALL_FLOW_APP_FACTS(X)                                                                                   \
+    /* The flow's first packet went to the link-layer broadcast address. */                                      \
+    X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                    \
+    /* flow::role_bit per side: which side asked, which answered (DNS, STUN); 0: none decoded. */                \
     X(uint8_t, roles, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)
 
-#define CALLWALL_FLOW_APP_FACTS(X)                                                                             \
-    X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
-    X(uint32_t, stun_answered, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
-    X(uint32_t, stun_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                           \
-    X(uint32_t, stun_retransmissions, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                  \
-    /* The error code of the last STUN error response (0: none). */                                            \
-    X(uint16_t, stun_last_error, 0, "INTEGER", ZeroIsNull, Read)                                                     \
-    /* Requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside. */         \
-    X(uint32_t, stun_ice_checks, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
+#define CALLWALL_FLOW_APP_FACTS(X)                                                                               \
+    X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
+    X(uint32_t, stun_answered, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
+    X(uint32_t, stun_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
+    X(uint32_t, stun_retransmissions, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                              \
+    /* The error code of the last STUN error response (0: none). */                                              \
+    X(uint16_t, stun_last_error, 0, "INTEGER", ZeroIsNull, Read)                                                 \
+    /* Requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside. */           \
+    X(uint32_t, stun_ice_checks, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                   \
     /* Of the STUN counts, the responder's own requests (s2c), how many were answered, their retransmissions. */ \
-    X(uint32_t, stun_requests_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
-    X(uint32_t, stun_answered_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
-    X(uint32_t, stun_retransmissions_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                              \
-    /* A tunnel through a SOCKS/HTTP CONNECT proxy: the port the client asked for (0: none). */                \
-    X(uint16_t, proxy_port, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                            \
-    X(uint32_t, channel_data, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                          \
-    X(uint64_t, rtp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                           \
-    X(uint64_t, rtcp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                          \
-    X(bool, dtls_handshake, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                            \
-    X(bool, tls_server_hello, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                          \
-    /* The server's fatal TLS alert description, -1: none. */                                                  \
-    X(int, tls_alert, -1, "INTEGER", NegativeIsNull, Read)                                                           \
-    /* The IP TTL (IPv6: hop limit) of the first packet from each side, -1: that side sent nothing. */      \
-    X(int, ttl_first_c2s, -1, "INTEGER", NegativeIsNull, Read)                                                    \
-    X(int, ttl_first_s2c, -1, "INTEGER", NegativeIsNull, Read)
+    X(uint32_t, stun_requests_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                 \
+    X(uint32_t, stun_answered_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                 \
+    X(uint32_t, stun_retransmissions_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                          \
+    /* A tunnel through a SOCKS/HTTP CONNECT proxy: the port the client asked for (0: none). */                  \
+    X(uint16_t, proxy_port, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                        \
+    X(uint32_t, channel_data, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
+    X(uint64_t, rtp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
+    X(uint64_t, rtcp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
+    X(bool, dtls_handshake, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                        \
+    X(bool, tls_server_hello, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
+    /* The server's fatal TLS alert description, -1: none. */                                                    \
+    X(int16_t, tls_alert, -1, "INTEGER", NegativeIsNull, Read)                                                       \
+    /* The IP TTL (IPv6: hop limit) of the first packet from each side, -1: that side sent nothing. */           \
+    X(int16_t, ttl_first_c2s, -1, "INTEGER", NegativeIsNull, Read)                                                   \
+    X(int16_t, ttl_first_s2c, -1, "INTEGER", NegativeIsNull, Read)
 // clang-format on
 
 /// `x` when the column is read by attribution (`read` is Read), else nothing.

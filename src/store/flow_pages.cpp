@@ -17,9 +17,11 @@ namespace {
 // record's order (facts/flow_facts.hpp), from the flows it attributes.
 std::string flow_facts_sql(std::string_view which) {
     std::string sql = "SELECT ";
+    const char* comma = "";
     for (const char* column : facts::kFlowReadColumns) {
-        if (column != facts::kFlowReadColumns[0]) sql += ", ";
+        sql += comma;
         sql += column;
+        comma = ", ";
     }
     return sql + " FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND " + std::string(which);
 }
