@@ -21,7 +21,7 @@ namespace callwall::bench {
 struct PreloadedFrames {
     std::string file;
     std::vector<uint8_t> data;
-    std::vector<capture::RawFrame> frames;  ///< views into `data`
+    std::vector<decode::RawFrame> frames;  ///< views into `data`
     uint64_t bytes = 0;  ///< sum of caplen
 };
 
@@ -45,7 +45,7 @@ inline const PreloadedFrames* preloaded_frames(std::string* why = nullptr) {
         if (!std::filesystem::exists(p->file)) return p;
         try {
             auto src = capture::PcapSource::open_file(p->file);
-            capture::RawFrame fr;
+            decode::RawFrame fr;
             std::vector<size_t> offsets;
             const size_t limit = preload_limit();
             while (p->frames.size() < limit && src->next(fr) == capture::NextStatus::Frame) {

@@ -68,7 +68,7 @@ const catalog::Catalog* bundled() {
 // Ethernet + IPv4 + UDP (8 bytes of payload) or TCP (a SYN), checksums zero.
 class FrameMaker {
 public:
-    capture::RawFrame make(uint32_t flow, bool reply, int64_t ts_us) {
+    decode::RawFrame make(uint32_t flow, bool reply, int64_t ts_us) {
         const uint32_t client = 0x0A000000u | (flow % 4096u);
         const uint32_t server = 0xC6120000u | ((flow / 4096u) % 65536u);
         static constexpr std::array<uint16_t, 6> kPorts = {3478, 443, 19302, 50000, 8801, 5000};
@@ -104,7 +104,7 @@ public:
         } else {
             l4[5] = 16;
         }
-        capture::RawFrame f;
+        decode::RawFrame f;
         f.ts_us = ts_us;
         f.linktype = 1;
         f.caplen = f.wirelen = 14u + total;

@@ -55,7 +55,7 @@ void BM_PipelineNoStore(benchmark::State& state) {
     for (auto _ : state) {
         auto src = callwall::capture::PcapSource::open_file(file);
         callwall::pipeline::Analyzer a;
-        callwall::capture::RawFrame fr;
+        callwall::decode::RawFrame fr;
         while (src->next(fr) == callwall::capture::NextStatus::Frame) {
             a.process(fr);
             ++packets;

@@ -44,7 +44,7 @@ bool same_as_libpcap(const std::string& path) {
         return true;
     }
     bool same = true;
-    callwall::capture::RawFrame f;
+    callwall::decode::RawFrame f;
     for (;;) {
         pcap_pkthdr* h = nullptr;
         const u_char* d = nullptr;

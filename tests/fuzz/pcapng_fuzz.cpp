@@ -29,7 +29,7 @@ Reading read_all(PcapngReader& r, size_t size) {
     Reading out;
     out.opened = r.open();
     if (out.opened) {
-        callwall::capture::RawFrame fr;
+        callwall::decode::RawFrame fr;
         // Each frame takes a block of at least 12 bytes of the input.
         for (size_t n = 0; (out.end = r.next(fr)) == PcapngReader::Status::Frame; ++n) {
             if (n > size / 12 || fr.bytes.size() != fr.caplen || fr.caplen > size) __builtin_trap();

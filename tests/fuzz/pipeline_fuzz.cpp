@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             ts_us += int64_t{data[off + 3]} * 50'000;
             off += 4;
             const size_t n = len < size - off ? len : size - off;
-            callwall::capture::RawFrame f{ts_us, lt, static_cast<uint32_t>(n), static_cast<uint32_t>(n),
-                                          callwall::ByteView{data + off, n}};
+            callwall::decode::RawFrame f{ts_us, lt, static_cast<uint32_t>(n), static_cast<uint32_t>(n),
+                                         callwall::ByteView{data + off, n}};
             a.process(f);
             off += n;
         }

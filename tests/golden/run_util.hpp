@@ -61,7 +61,7 @@ inline int64_t analyze_files(const std::vector<std::string>& files, const std::s
     pipeline::Analyzer& a = wired.analyzer();
     for (const auto& f : files) {
         auto src = capture::PcapSource::open_file(f);
-        capture::RawFrame fr;
+        decode::RawFrame fr;
         capture::NextStatus st;
         while ((st = src->next(fr)) == capture::NextStatus::Frame) a.process(fr);
         if (st == capture::NextStatus::Error) ++a.totals().damaged_files;

@@ -175,7 +175,7 @@ TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysO
         for (pollfd& p : fds) p.revents = 0;
         if (::poll(fds.data(), fds.size(), 400) <= 0) break;
         for (int k = 0; k < kSockets; ++k) {
-            capture::RawFrame f;
+            decode::RawFrame f;
             while (group[static_cast<size_t>(k)]->next(f) == capture::NextStatus::Frame) {
                 ++frames;
                 ++per_socket[static_cast<size_t>(k)];

@@ -106,7 +106,7 @@ TEST_F(LiveReaderNetns, BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBus
     // Each datagram carries its number: every one must be read exactly once.
     std::vector<int> seen(kDatagrams, 0);
     int frames = 0, foreign = 0;
-    const auto count = [&](const capture::RawFrame& f) {
+    const auto count = [&](const decode::RawFrame& f) {
         ++frames;
         constexpr size_t kAt = 14 + 20 + 8;  // Ethernet, IPv4 without options, UDP
         if (f.caplen < kAt + 4) return ++foreign, void();
@@ -115,7 +115,7 @@ TEST_F(LiveReaderNetns, BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBus
         if (i >= static_cast<uint32_t>(kDatagrams)) return ++foreign, void();
         ++seen[i];
     };
-    capture::RawFrame f;
+    decode::RawFrame f;
     for (int idle = 0; idle < 3;) {  // three quiet waits in a row: the burst is all read
         const capture::NextStatus st = reader.next(f, 200);
         if (st == capture::NextStatus::Frame) {
@@ -144,7 +144,7 @@ TEST_F(LiveReaderNetns, StopsWithinItsPollIntervalOnAnIdleLink) {
     auto src = open_in(ns_a_, veth_a_);
     ASSERT_TRUE(src) << "cannot open a live capture on " << veth_a_;
     capture::LiveReader reader({src.get()});
-    capture::RawFrame f;
+    decode::RawFrame f;
     EXPECT_EQ(reader.next(f, 50), capture::NextStatus::Timeout);
     const auto t0 = std::chrono::steady_clock::now();
     reader.stop();
@@ -163,7 +163,7 @@ TEST_F(LiveReaderNetns, StartedLaterReadsOnlyOnceStarted) {
     ASSERT_TRUE(src && unused) << "cannot open a live capture on " << veth_a_;
     capture::LiveReader never({unused.get()}, capture::LiveReader::Start::Later);
     never.stop();
-    capture::RawFrame f;
+    decode::RawFrame f;
     EXPECT_EQ(never.next(f, 1000), capture::NextStatus::End);
     never.start();  // after stop(): nothing
     EXPECT_EQ(never.next(f, 100), capture::NextStatus::End);
@@ -207,7 +207,7 @@ void LiveReaderNetns::widen_while_sending(const std::string& iface) {
     int foreign = 0, swaps = 0, swaps_while_sending = 0;
     // Reads up to `most` frames (0: all there are); how many it read.
     const auto drain = [&](int most) {
-        capture::RawFrame f;
+        decode::RawFrame f;
         int n = 0;
         while ((most == 0 || n < most) && src->next(f) == capture::NextStatus::Frame) {
             ++n;
@@ -262,7 +262,7 @@ void LiveReaderNetns::widen_while_sending(const std::string& iface) {
     ASSERT_EQ(run({"ip", "netns", "exec", ns_b_, "/usr/bin/python3", "-c", two}, 10s), 0);
     std::this_thread::sleep_for(200ms);
     std::vector<uint16_t> ports;
-    capture::RawFrame f;
+    decode::RawFrame f;
     while (src->next(f) == capture::NextStatus::Frame)
         if (f.caplen >= link + 20 + 8)
             ports.push_back(static_cast<uint16_t>(f.bytes[link + 20 + 2] << 8 | f.bytes[link + 20 + 3]));

@@ -485,7 +485,7 @@ TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {
     std::map<uint32_t, int64_t> first_us;  // proto << 16 | client port -> first timestamp
     size_t frames = 0, to_reflector = 0;
     auto src = capture::PcapSource::open_file(pcap);
-    capture::RawFrame fr;
+    decode::RawFrame fr;
     for (int guard = 0; guard < 100000 && src->next(fr) == capture::NextStatus::Frame; ++guard) {
         ++frames;
         ASSERT_GE(fr.caplen, 14u + 20 + 4);

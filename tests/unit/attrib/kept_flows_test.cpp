@@ -164,7 +164,7 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
         run::StoreAnalyzer wired(s.get(), run, cfg, {&hook});
         pipeline::Analyzer& a = wired.analyzer();
         auto src = capture::PcapSource::open_file(capture);
-        capture::RawFrame fr;
+        decode::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
         a.finish();
         const store::RunTotals& t = a.totals();

@@ -84,7 +84,7 @@ TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
             attributed += live.last_attributed();
             flows_at_refresh += whole.flows;
         };
-        capture::RawFrame f;
+        decode::RawFrame f;
         while (src->next(f) == capture::NextStatus::Frame) {
             analyzer.process(f);
             ++frames;

@@ -319,7 +319,7 @@ size_t check_captures(const std::vector<std::filesystem::path>& captures, size_t
         } catch (const capture::CaptureError&) {
             continue;  // the damaged-file fixtures
         }
-        capture::RawFrame f;
+        decode::RawFrame f;
         decode::PacketMeta m;
         int mismatches = 0;
         while (src->next(f) == capture::NextStatus::Frame) {

@@ -116,7 +116,7 @@ void check_file(const fs::path& file, Checked& c, bool mutate) {
         return;  // not a capture (damaged fixtures are the robustness tests' business)
     }
     if (src->linktype() != 1) return;
-    capture::RawFrame fr;
+    decode::RawFrame fr;
     size_t n = 0;
     while (src->next(fr) == capture::NextStatus::Frame) {
         const std::string where = file.filename().string() + " frame " + std::to_string(++n);

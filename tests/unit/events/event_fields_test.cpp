@@ -126,7 +126,7 @@ std::vector<json> flow_lines(const std::string& capture) {
         run::FlowEnds ends(nullptr, nullptr, &sink);
         Analyzer a({nullptr, &ends}, cfg);
         auto src = capture::PcapSource::open_file(capture);
-        capture::RawFrame fr;
+        decode::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
         a.finish();
     }

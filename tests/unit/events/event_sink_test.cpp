@@ -49,7 +49,7 @@ EventRun analyse(const std::string& capture) {
         run::FlowEnds ends(nullptr, nullptr, &sink);
         Analyzer a({nullptr, &ends}, cfg);
         auto src = capture::PcapSource::open_file(capture);
-        capture::RawFrame fr;
+        decode::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
         a.finish();
         run.flows_written = a.flows_written();
@@ -136,7 +136,7 @@ TEST(EventSink, NoCatalogMeansFlowLinesOnly) {
         run::FlowEnds ends(nullptr, nullptr, &sink);
         Analyzer a({nullptr, &ends}, cfg);
         auto src = capture::PcapSource::open_file(path);
-        capture::RawFrame fr;
+        decode::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);
         a.finish();
         written = a.flows_written();

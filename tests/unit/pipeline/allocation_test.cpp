@@ -69,13 +69,13 @@ namespace fs = std::filesystem;
 
 struct Frames {
     std::vector<std::vector<uint8_t>> bytes;
-    std::vector<capture::RawFrame> frames;  ///< views into `bytes`
+    std::vector<decode::RawFrame> frames;  ///< views into `bytes`
 };
 
 Frames load(const std::string& path) {
     Frames out;
     auto src = capture::PcapSource::open_file(path);
-    capture::RawFrame fr;
+    decode::RawFrame fr;
     while (src->next(fr) == capture::NextStatus::Frame) {
         out.bytes.emplace_back(fr.bytes.begin(), fr.bytes.end());
         out.frames.push_back(fr);

@@ -56,7 +56,7 @@ const std::vector<uint8_t> kUdp = {0x30, 0x39, 0x00, 0x35, 0x00, 0x08, 0x00, 0x0
 
 std::string notes_after(const std::vector<uint8_t>& packet) {
     Analyzer a;
-    capture::RawFrame f;
+    decode::RawFrame f;
     f.linktype = kLinkRaw;
     f.caplen = f.wirelen = static_cast<uint32_t>(packet.size());
     f.bytes = ByteView{packet.data(), packet.size()};

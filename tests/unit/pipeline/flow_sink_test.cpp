@@ -33,11 +33,11 @@ public:
     uint64_t icmp = 0, icmp_decoded = 0, live = 0;
 };
 
-std::vector<capture::RawFrame> frames(const std::string& name, std::vector<std::vector<uint8_t>>& keep) {
+std::vector<decode::RawFrame> frames(const std::string& name, std::vector<std::vector<uint8_t>>& keep) {
     const auto path = std::filesystem::path(test::source_dir()) / "captures" / name;
     auto src = capture::PcapSource::open_file(path.string());
-    std::vector<capture::RawFrame> out;
-    capture::RawFrame fr;
+    std::vector<decode::RawFrame> out;
+    decode::RawFrame fr;
     while (src->next(fr) == capture::NextStatus::Frame) {
         keep.emplace_back(fr.bytes.begin(), fr.bytes.end());
         out.push_back(fr);

@@ -93,7 +93,7 @@ TEST(Snapshot, ChangedFlowsOnlyLeaveTheRowsAFullSnapshotLeaves) {
         }
         Side full, changed;
         const std::string cols = flow_columns_but_outcome(full.db.path());
-        capture::RawFrame f;
+        decode::RawFrame f;
         uint64_t frames = 0, live_rows = 0;
         const auto refresh = [&] {
             full.analyzer->snapshot();
@@ -141,7 +141,7 @@ TEST(Snapshot, WorkersRefreshToTheRowsOneThreadWrites) {
                 break;  // the hostile and damaged ones that do not open
             }
             Side one, many(workers);
-            capture::RawFrame f;
+            decode::RawFrame f;
             uint64_t frames = 0;
             const auto refresh = [&] {
                 const uint64_t written = one.analyzer->snapshot_changed();
@@ -241,7 +241,7 @@ TEST(Snapshot, WorkersRewriteAFlowTowardsATurnPeerLearntElsewhere) {
         int64_t ts_us = 1'767'225'600'000'000;
         const auto feed = [&](const std::vector<std::vector<uint8_t>>& frames) {
             for (const auto& bytes : frames) {
-                capture::RawFrame f;
+                decode::RawFrame f;
                 f.ts_us = ts_us += 10'000;
                 f.linktype = 1;
                 f.caplen = f.wirelen = static_cast<uint32_t>(bytes.size());

@@ -57,7 +57,7 @@ void compare(const fs::path& pcap, Mode mode, Seen& seen) {
     o.write_behind = mode != Mode::File;
     o.workers = mode == Mode::Workers ? 2 : 1;
     run::Session s(std::move(o));
-    capture::RawFrame f;
+    decode::RawFrame f;
     try {
         while (src->next(f) == capture::NextStatus::Frame) s.process(f);
     } catch (const std::exception&) {}
@@ -149,7 +149,7 @@ TEST(ReportFromRun, AnEvidenceFlowNotKeptIsNotGuessed) {
     o.catalog = &test::bundled_catalog();
     run::Session s(std::move(o));
     auto src = capture::PcapSource::open_file(pcap);
-    capture::RawFrame f;
+    decode::RawFrame f;
     while (src->next(f) == capture::NextStatus::Frame) s.process(f);
     s.finish(run::Status::Completed);
     const std::optional<attrib::RunVerdicts> v = s.attribute();

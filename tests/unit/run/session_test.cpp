@@ -37,7 +37,7 @@ std::unique_ptr<Session> read_whereby(const test::TempDb& db) {
     o.checkpoint_packets = 64;
     auto s = std::make_unique<Session>(std::move(o));
     auto src = capture::PcapSource::open_file(pcap);
-    capture::RawFrame f;
+    decode::RawFrame f;
     int checkpoints = 0;
     while (src->next(f) == capture::NextStatus::Frame) checkpoints += s->process(f) ? 1 : 0;
     EXPECT_EQ(checkpoints, 282 / 64);  // whereby.pcap has 282 packets
@@ -123,7 +123,7 @@ TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
         }
         // At most ~48 refreshes per capture (every 32 frames on the small ones).
         uint64_t frames = 0;
-        for (capture::RawFrame f; probe->next(f) == capture::NextStatus::Frame;) ++frames;
+        for (decode::RawFrame f; probe->next(f) == capture::NextStatus::Frame;) ++frames;
         const uint64_t every = std::max<uint64_t>(32, frames / 48);
         test::TempDb dbs[2];
         std::vector<std::vector<std::string>> at_refresh[2];
@@ -139,7 +139,7 @@ TEST(Session, WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh) {
             o.write_behind = behind;
             Session s(std::move(o));
             auto src = capture::PcapSource::open_file(pcap.string());
-            capture::RawFrame f;
+            decode::RawFrame f;
             double now = 1e6;
             uint64_t n = 0;
             while (src->next(f) == capture::NextStatus::Frame) {
@@ -178,7 +178,7 @@ struct Timed {
 void feed(Session& s, std::vector<Timed> frames) {
     std::stable_sort(frames.begin(), frames.end(), [](const Timed& a, const Timed& b) { return a.at_s < b.at_s; });
     for (const Timed& t : frames) {
-        capture::RawFrame f;
+        decode::RawFrame f;
         f.ts_us = kT0Us + static_cast<int64_t>(t.at_s * 1e6);
         f.linktype = 1;
         f.caplen = f.wirelen = static_cast<uint32_t>(t.bytes.size());
