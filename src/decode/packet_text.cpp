@@ -47,14 +47,8 @@ bool link_type_supported(uint32_t linktype) noexcept {
 }
 
 std::string to_string(const IpAddr& a) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (a.family == 4)
-        inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
-    else if (a.family == 6)
-        inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
-    else
-        return "?";
-    return buf;
+    char buf[INET6_ADDRSTRLEN];
+    return std::string(buf, format_ip(a, buf, sizeof buf));
 }
 
 bool parse_ip(std::string_view text, IpAddr& out) noexcept {
@@ -74,7 +68,7 @@ bool parse_ip(std::string_view text, IpAddr& out) noexcept {
     return true;
 }
 
-size_t format_ip(const decode::IpAddr& a, char* buf, size_t cap) noexcept {
+size_t format_ip(const IpAddr& a, char* buf, size_t cap) noexcept {
     if (a.family == 4 && cap >= 16) {
         // Dotted quad by hand: inet_ntop costs ~2000 instructions, this ~50;
         // two per flow row and per DNS row.

@@ -118,10 +118,10 @@ struct Flow;
 #define CALLWALL_FLOW_IF_Read(...) __VA_ARGS__
 #define CALLWALL_FLOW_IF_Row(...)
 
-/// One member declaration per column, as the record holds it.
+/// One member declaration per column, as the record holds it (inside a
+/// struct: CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_RECORD_MEMBER), or
+/// CALLWALL_FLOW_APP_FACTS(...) for the application facts alone).
 #define CALLWALL_FLOW_RECORD_MEMBER(type, member, init, decl, stored, read) type member = init;
-/// One member declaration per application fact (inside a struct: CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)).
-#define CALLWALL_FLOW_APP_FACT_MEMBER CALLWALL_FLOW_RECORD_MEMBER
 /// One member per column attribution reads, text as `Text` (inside a struct:
 /// CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(std::string))).
 #define CALLWALL_FLOW_READ_MEMBER(Text) CALLWALL_FLOW_READ_MEMBER_AS_##Text
@@ -138,7 +138,7 @@ using column_t = std::conditional_t<std::is_same_v<T, std::string_view>, TextAs,
 
 /// The application facts alone: what an analyzer fills for its flow's row.
 struct FlowAppFacts {
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)
+    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_RECORD_MEMBER)
 };
 
 /// A flow's application summary as its row is written: what the dissect
@@ -149,7 +149,7 @@ struct FlowAppInfo {
     std::string_view name;  ///< the name the flow was meant for
     std::string_view name_source;  ///< "sni", "dns", "turn-peer", ""
     std::string_view outcome;  ///< filled by attribution; "" until then
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_MEMBER)
+    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_RECORD_MEMBER)
     uint8_t roles = 0;  ///< flow::role_bit per side: which side asked, which answered (DNS, STUN)
 };
 
@@ -210,13 +210,6 @@ inline constexpr const char* kFlowColumnDeclarations[] = {
 #define CALLWALL_FLOW_COLUMN_DECL(type, member, init, decl, stored, read) decl,
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_COLUMN_DECL)
 #undef CALLWALL_FLOW_COLUMN_DECL
-};
-/// The application facts' names alone, in order (the columns a database
-/// made before a fact lacks).
-inline constexpr const char* kAppFactColumns[] = {
-#define CALLWALL_FLOW_APP_FACT_NAME(type, member, init, decl, stored, read) #member,
-    CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_NAME)
-#undef CALLWALL_FLOW_APP_FACT_NAME
 };
 
 // How a column's value is read back: NULLs as the default.

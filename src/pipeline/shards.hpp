@@ -7,12 +7,9 @@
 // run/shards/shard_records.hpp.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "decode/ip_reassembly.hpp"
 #include "decode/packet.hpp"

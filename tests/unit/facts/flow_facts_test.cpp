@@ -147,10 +147,16 @@ TEST(FactsTable, TheFlowTableHasEveryColumnInOrderAsDeclared) {
         EXPECT_EQ(columns[1 + i].declaration, facts::kFlowColumnDeclarations[i]) << columns[1 + i].name;
     }
     // The application facts are among them, in their order.
+    static constexpr const char* kAppFacts[] = {
+#define FACTS_TEST_NAME(type, member, init, decl, stored, read) #member,
+        CALLWALL_FLOW_APP_FACTS(FACTS_TEST_NAME)
+#undef FACTS_TEST_NAME
+    };
     size_t at = 0;
-    while (at < n && std::string_view(facts::kFlowColumns[at]) != facts::kAppFactColumns[0]) ++at;
-    for (size_t i = 0; i < std::size(facts::kAppFactColumns); ++i)
-        EXPECT_EQ(std::string_view(facts::kFlowColumns[at + i]), facts::kAppFactColumns[i]);
+    while (at < n && std::string_view(facts::kFlowColumns[at]) != kAppFacts[0]) ++at;
+    ASSERT_LE(at + std::size(kAppFacts), n) << "the application facts are not among the columns";
+    for (size_t i = 0; i < std::size(kAppFacts); ++i)
+        EXPECT_EQ(std::string_view(facts::kFlowColumns[at + i]), kAppFacts[i]);
     // Each column once: no column is declared beside the table as well.
     for (size_t i = 0; i < columns.size(); ++i)
         for (size_t j = i + 1; j < columns.size(); ++j) EXPECT_NE(columns[i].name, columns[j].name);
