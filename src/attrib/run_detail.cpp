@@ -5,15 +5,6 @@
 #include <algorithm>
 
 namespace callwall::attrib {
-namespace {
-
-// Text as a row reads it back: up to its first NUL.
-std::string as_read(const std::string& s) {
-    const auto nul = s.find('\0');
-    return nul == std::string::npos ? s : s.substr(0, nul);
-}
-
-}  // namespace
 
 const Evidence* RunDetail::kept_evidence(uint32_t entry, uint64_t id) const noexcept {
     if (entry >= kept.size()) return nullptr;
@@ -39,23 +30,23 @@ void RunDetailKeeper::before_orienting(const FlowFacts& f) {
 FlowRow RunDetailKeeper::row_of(const FlowFacts& f, const FlowResult& r) const {
     FlowRow row;
     row.id = f.id;
-    row.transport = as_read(f.transport);
-    row.client_ip = as_read(client_ip_);
-    row.server_ip = as_read(server_ip_);
+    row.transport = f.transport;
+    row.client_ip = client_ip_;
+    row.server_ip = server_ip_;
     row.client_port = client_port_;
     row.server_port = server_port_;
     row.first_ts = f.first_ts;
     row.last_ts = f.last_ts;
     row.packets_c2s = packets_c2s_;
     row.packets_s2c = packets_s2c_;
-    row.state = as_read(f.state);
-    row.outcome = as_read(r.outcome_column);
-    row.app = as_read(f.app);
-    row.name = as_read(f.name);
-    row.name_source = as_read(f.name_source);
+    row.state = f.state;
+    row.outcome = r.outcome_column;
+    row.app = f.app;
+    row.name = f.name;
+    row.name_source = f.name_source;
     row.icmp_type = f.icmp_type;
     row.icmp_code = f.icmp_code;
-    row.icmp_from = as_read(f.icmp_from);
+    row.icmp_from = f.icmp_from;
     return row;
 }
 
@@ -83,7 +74,7 @@ void RunDetailKeeper::add(const FlowFacts& f, const FlowResult& r, const std::ve
     if (keep_row && !out_.flows.count(f.id)) out_.flows.emplace(f.id, row_of(f, r));
     if (!r.gaps.empty()) {
         const FlowRow row = row_of(f, r);
-        for (const Gap& g : r.gaps) out_.gaps.push_back({c.vendors()[g.vendor], as_read(g.name), row});
+        for (const Gap& g : r.gaps) out_.gaps.push_back({c.vendors()[g.vendor], g.name, row});
         return;
     }
     if (counted_any) return;
@@ -102,7 +93,7 @@ void RunDetailKeeper::add(const FlowFacts& f, const FlowResult& r, const std::ve
 void RunDetailKeeper::finish() {
     out_.other.clear();
     for (const auto& [key, ports] : groups_)
-        for (const auto& [port, n] : ports) out_.other.push_back({as_read(key.first), as_read(key.second), port, n});
+        for (const auto& [port, n] : ports) out_.other.push_back({key.first, key.second, port, n});
 }
 
 }  // namespace callwall::attrib

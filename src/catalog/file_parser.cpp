@@ -1,6 +1,7 @@
 // One catalog file parsed: the document, the products and the value getters
 // (loader_parts.hpp). An entry's fields: entry_parser.cpp.
 #include "catalog/loader_parts.hpp"
+#include "util/terminal_text.hpp"
 
 namespace callwall::catalog::loader_detail {
 
@@ -80,6 +81,14 @@ bool FileParser::clean_text(const toml::node& n, std::string_view s) {
         error_at(n,
                  "text looks mis-decoded (the bytes of UTF-8 read as Windows-1252, e.g. "
                  "'\xC3\xA2\xE2\x82\xAC\xE2\x84\xA2' for '\xE2\x80\x99'); expected the intended characters");
+        return false;
+    }
+    // Names and notes reach the text report, the live view and nft comments:
+    // no control character (a newline, an escape, a NUL that cuts a CSV
+    // field), no C1 control, no bidirectional override.
+    if (!util::terminal_safe(s)) {
+        error_at(n, "text holds a control character " + quote(s) +
+                        "; expected printable text on one line (no newline, tab, escape or NUL)");
         return false;
     }
     return true;

@@ -13,12 +13,17 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "util/terminal_text.hpp"
 
 namespace callwall::catalog::loader_detail {
 
 inline constexpr int64_t kSchemaVersion = 1;
 inline constexpr int64_t kSchemaVersion2 = 2;  // address destinations, tiers, fallbacks, web-page provenance
 inline constexpr std::string_view kBundledCatalogSubdir = "share/callwall/catalog";
+// What one catalog file may hold: far more than any vendor publishes (the
+// longest lists are thousands of prefixes), room for a million names; a
+// larger file is a mistake, or an attempt to exhaust the loader.
+inline constexpr uintmax_t kMaxFileBytes = 64u << 20;
 inline constexpr size_t kMaxIdLength = 64;  // ids go into nft comments (max 128 bytes) with room to spare
 
 // UTF-8 text decoded as Windows-1252 turns ’ into "â€™": refuse to carry that on.
@@ -121,21 +126,12 @@ inline bool version_less(std::string_view a, std::string_view b) {
 }
 
 // A value in a message: quoted, with control bytes (a NUL, an escape
-// sequence) written as \xNN so that they never reach the terminal raw, and
-// cut after kMaxQuoted bytes (a 1 MB name is not echoed whole).
+// sequence, a C1 control) and bytes that are not UTF-8 written as \xnn
+// (util::terminal_text) so that they never reach the terminal raw, and cut
+// after kMaxQuoted bytes (a 1 MB name is not echoed whole).
 inline constexpr size_t kMaxQuoted = 300;  // a legal name (253) and then some
 inline std::string quote(std::string_view s) {
-    std::string out = "'";
-    for (char c : s.substr(0, kMaxQuoted)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02X", u);
-            out += hex;
-        } else {
-            out += c;
-        }
-    }
+    const std::string out = "'" + util::terminal_text(s.substr(0, kMaxQuoted));
     if (s.size() > kMaxQuoted) return out + "...' (" + std::to_string(s.size()) + " bytes)";
     return out + "'";
 }

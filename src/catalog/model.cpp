@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/host_text.hpp"
+#include "util/terminal_text.hpp"
 
 namespace callwall::catalog {
 
@@ -308,32 +309,10 @@ std::string json_quote(std::string_view s) {
 }
 
 bool valid_utf8(std::string_view s) noexcept {
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        size_t n = 0;
-        uint32_t cp = 0, min = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            n = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) return false;
-        for (size_t k = 1; k <= n; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += n + 1;
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = util::utf8_step(s, i).length;
+        if (n == 0) return false;
+        i += n;
     }
     return true;
 }

@@ -40,12 +40,14 @@
 #include "cli/metrics_file.hpp"
 #include "run/read_loop.hpp"
 #include "report/report.hpp"
+#include "report/text_safe.hpp"
 #include "store/store.hpp"
 #include "catalog/bpf_filter.hpp"
 #include "cli/capture_args.hpp"
 #include "cli/commands.hpp"
 #include "cli/command_support.hpp"
 #include "util/clock.hpp"
+#include "util/terminal_text.hpp"
 
 namespace po = boost::program_options;
 
@@ -59,22 +61,28 @@ std::string hms(double s) {
     return b;
 }
 
+// `s` padded or cut to `w` bytes; a cut falls before a UTF-8 sequence, never
+// inside one (the view stays valid UTF-8).
 std::string fit(const std::string& s, size_t w) {
     if (s.size() <= w) return s + std::string(w - s.size(), ' ');
-    return s.substr(0, w - 1) + "~";
+    size_t cut = 0;
+    for (size_t n; cut < s.size() && (n = util::utf8_step(s, cut).length) != 0 && cut + n <= w - 1;) cut += n;
+    return s.substr(0, cut) + "~" + std::string(w - 1 - cut, ' ');
 }
 
 // The live view: one screen, redrawn in place.
-std::string render_live(const report::ReportData& d, const run::Session& s, const std::string& ifaces, double elapsed,
+std::string render_live(const report::ReportData& raw, const run::Session& s, const std::string& ifaces, double elapsed,
                         double pps) {
+    // Names off the wire and catalog strings escaped: the view is a terminal's.
+    const report::ReportData d = report::text_safe(raw);
     const facts::RunTotals& t = s.totals();
     const run::RunCounts c = s.counts();
     std::string o = "\x1b[H\x1b[2J";
     char b[512];
     std::snprintf(b, sizeof b,
                   "callwall capture on %s   %s   %llu packets (%.0f/s)   %llu flows (%zu live)   kernel drops %llu\n",
-                  ifaces.c_str(), hms(elapsed).c_str(), static_cast<unsigned long long>(t.packets), pps,
-                  static_cast<unsigned long long>(c.flows_created), c.live_flows,
+                  util::terminal_text(ifaces).c_str(), hms(elapsed).c_str(), static_cast<unsigned long long>(t.packets),
+                  pps, static_cast<unsigned long long>(c.flows_created), c.live_flows,
                   static_cast<unsigned long long>(t.kernel_dropped));
     o += b;
     o += "Ctrl-C ends the run (verdicts are kept).  Capture point assumed inside the firewall.\n\n";

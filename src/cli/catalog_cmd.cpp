@@ -15,6 +15,7 @@
 #include "catalog/import.hpp"
 #include "cli/commands.hpp"
 #include "cli/command_support.hpp"
+#include "util/terminal_text.hpp"
 
 namespace callwall::cli {
 
@@ -186,7 +187,8 @@ int catalog_show(const cat::Catalog& c, const std::string& id) {
         return usage_error("unknown id '" + id + "'" +
                            (hint.empty() ? "; see 'callwall catalog list'" : "; did you mean:" + hint));
     }
-    return write_stdout(*text, "catalog") ? kExitOk : kExitOutput;
+    // A catalog file's strings are not vouched for: escaped for the terminal.
+    return write_stdout(util::terminal_lines(*text), "catalog") ? kExitOk : kExitOutput;
 }
 
 /// `catalog import`'s own options.
@@ -387,9 +389,9 @@ int run_catalog(int argc, char** argv) {
         if (has_selection && !selection_matches_anything(*c, sel)) {
             return usage_error("no catalog entries match the selection; " + known_names(*c, sel));
         }
-        const std::string out = command == "list"
-                                    ? (format == "json" ? cat::render_json(*c, sel) : cat::render_text(*c, sel))
-                                    : cat::render_export(*c, eo);
+        const std::string out = command == "list" ? (format == "json" ? cat::render_json(*c, sel)
+                                                                      : util::terminal_lines(cat::render_text(*c, sel)))
+                                                  : cat::render_export(*c, eo);
         return write_stdout(out, "catalog") ? kExitOk : kExitOutput;
     } catch (const po::error& e) {
         return usage_error(e.what());

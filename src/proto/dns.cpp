@@ -124,12 +124,12 @@ public:
                     if (text > 0) *dst++ = '.';
                     for (size_t i = 0; i < len; ++i) {
                         const uint8_t c = msg_[pos + 1 + i];
-                        if (label_char_plain(c)) {
-                            dst[i] = static_cast<char>(c);
-                        } else {
-                            dst[i] = '?';
-                            m_.anomalies |= bit(Anomaly::NameOddChars);
-                        }
+                        // Bytes are kept as sent (as an SNI's are): the outputs
+                        // escape them, the JSON beside a U+FFFD form. Only a dot
+                        // inside a label is written '?', or the name would read
+                        // as more labels than the packet holds.
+                        if (!label_char_plain(c)) m_.anomalies |= bit(Anomaly::NameOddChars);
+                        dst[i] = c == '.' ? '?' : static_cast<char>(c);
                     }
                     m_.name_arena_used = static_cast<uint16_t>(m_.name_arena_used + need);
                     text += need;

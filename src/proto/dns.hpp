@@ -151,7 +151,7 @@ enum class Dialect : uint8_t { Dns, Mdns };
 enum class Anomaly : uint32_t {
     NameTooLong = 1u << 0,  ///< a name over 255 wire octets (cut, NameRef::truncated)
     NameArenaFull = 1u << 1,  ///< the name arena ran out (name cut, NameRef::truncated)
-    NameOddChars = 1u << 2,  ///< a label held '.', a control byte or non-ASCII (shown '?')
+    NameOddChars = 1u << 2,  ///< a label held '.' (shown '?'), a control byte or non-ASCII (kept as sent)
     MultipleQuestions = 1u << 3,  ///< QDCOUNT > 1 (RFC 9619: must be ≤ 1); only the first kept
     TrailingBytes = 1u << 4,  ///< bytes after the last counted record
     ExtraSectionMalformed = 1u << 5,  ///< authority/additional unparseable (answers kept)

@@ -2,6 +2,7 @@
 #include "report/report.hpp"
 #include "report/html_parts.hpp"
 #include "report/text_parts.hpp"
+#include "report/text_safe.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -221,7 +222,11 @@ void text_evidence(const VerdictRow& v, std::string& o) {
 }
 }  // namespace
 
-std::string render_text(const ReportData& d, const TextOptions& opt) {
+std::string render_text(const ReportData& raw, const TextOptions& opt) {
+    // Every string off the wire or out of a catalog file escaped first: the
+    // text goes to a terminal.
+    const ReportData safe = text_safe(raw);
+    const ReportData& d = safe;
     std::string o;
     // Built by concatenation: a source naming many files has no length bound.
     // An audit replays the requirements through a ruleset: no capture, and

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "store/conn.hpp"
+#include "store/ownership.hpp"
 #include "store/read_open.hpp"
 #include "store/store.hpp"
 
@@ -22,12 +23,15 @@ ReadQuery& ReadQuery::bind(int i, int64_t v) {
     return *this;
 }
 ReadQuery& ReadQuery::bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt(st_), i, v.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt(st_), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
 }
 std::string ReadQuery::text(int i) const {
+    // By its length: a name off the wire may hold a NUL, which the report
+    // shows escaped instead of ending the name there.
     const auto* t = sqlite3_column_text(stmt(st_), i);
-    return t ? reinterpret_cast<const char*>(t) : "";
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt(st_), i)))
+             : "";
 }
 int64_t ReadQuery::int64(int i) const { return sqlite3_column_int64(stmt(st_), i); }
 int ReadQuery::integer(int i) const { return sqlite3_column_int(stmt(st_), i); }
@@ -44,6 +48,16 @@ ReadDb::ReadDb(const std::string& path, ReadMode mode) : path_(path) {
     std::string why;
     db_ = open_reading(path, mode, &why);
     if (!db_) throw std::runtime_error(path + ": cannot open database: " + why);
+    // A newer callwall's database is refused by every command, as Store::open
+    // refuses it: its tables may mean what this callwall cannot read right.
+    int version = 0;
+    if (read_int(static_cast<sqlite3*>(db_), "PRAGMA user_version", version) == SQLITE_OK && version > kSchemaVersion) {
+        sqlite3_close(static_cast<sqlite3*>(db_));
+        db_ = nullptr;
+        throw std::runtime_error(path + ": database schema version " + std::to_string(version) +
+                                 " is newer than this callwall understands (" + std::to_string(kSchemaVersion) +
+                                 "); use a newer callwall or another file");
+    }
 }
 
 ReadDb::~ReadDb() {

@@ -27,7 +27,7 @@ public:
     void reset();
     ReadQuery& bind(int i, int64_t v);
     ReadQuery& bind(int i, const std::string& v);
-    /// Text up to its first NUL ("" for NULL).
+    /// The column's text, all of its bytes (a NUL included; "" for NULL).
     [[nodiscard]] std::string text(int i) const;
     [[nodiscard]] int64_t int64(int i) const;
     [[nodiscard]] uint64_t u64(int i) const { return static_cast<uint64_t>(int64(i)); }
