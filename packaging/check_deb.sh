@@ -34,6 +34,14 @@ for lib in libpcap0.8 libsqlite3-0 libboost-program-options libssl libtomlpluspl
            zlib1g libzstd1 liblzma5 libnftables1; do
   echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
 done
+# The description names every vendor of the bundled catalog (read from the
+# catalog files, as CMakeLists.txt writes it), each whole on one line.
+description=$(dpkg-deb -f "$deb" Description)
+for vendor in $(sed -n 's/^vendor = "\([^"]*\)".*/\1/p' catalog/*.toml | sort -u | tr ' ' '_'); do
+  name=$(echo "$vendor" | tr '_' ' ')
+  echo "$description" | grep -qF "$name" || fail "the package description does not name $name"
+done
+echo "check_deb: the description names every bundled vendor"
 
 dpkg -x "$deb" "$tmp/root"
 for f in usr/bin/callwall usr/share/callwall/catalog/README.md usr/share/man/man1/callwall.1.gz \
@@ -45,8 +53,20 @@ done
 grep -qx 'ExecStart=/usr/bin/callwall capture .*' "$tmp/root/usr/lib/systemd/system/callwall-capture@.service" \
   || fail "unit does not run /usr/bin/callwall"
 unit="$tmp/root/usr/lib/systemd/system/callwall-capture@.service"
-# %I would unescape the instance: callwall-capture@br-lan captures on br/lan.
-grep -v '^#' "$unit" | grep -q '%I' && fail "unit uses %I (unescaped instance) instead of %i"
+# An interface with a dash, as the unit's comment says to enable it: the
+# instance is systemd-escape's, the device unit the path's escaped name, the
+# interface and database its own (%i and %I expanded as systemd does).
+if command -v systemd-escape >/dev/null; then
+  inst=$(systemd-escape br-lan)
+  want_dev=$(systemd-escape --path --suffix=device /sys/subsystem/net/devices/br-lan)
+  plain=$(systemd-escape --unescape "$inst")
+  expand() { grep "^$1=" "$unit" | sed "s/%i/$(printf '%s' "$inst" | sed 's/\\/\\\\/g')/g; s/%I/$plain/g"; }
+  [ "$(expand BindsTo)" = "BindsTo=$want_dev" ] \
+    || fail "callwall-capture@$inst binds to '$(expand BindsTo)', not the device unit $want_dev"
+  expand ExecStart | grep -q -- "--interface br-lan --db /var/lib/callwall/br-lan.sqlite " \
+    || fail "callwall-capture@$inst does not capture on br-lan into br-lan.sqlite: $(expand ExecStart)"
+  echo "check_deb: callwall-capture@$inst.service binds to $want_dev and captures on br-lan"
+fi
 dpkg-deb -c "$deb" | awk '{print $2}' | grep -vqx 'root/root' && fail "files not owned by root/root"
 
 ver=$(env -u CALLWALL_CATALOG_DIR "$tmp/root/usr/bin/callwall" --version) || fail "callwall --version"
@@ -87,12 +107,13 @@ echo "check_deb: lintian: no error, no warning"
 # /usr/bin/callwall is not installed here; its path is checked above).
 if command -v systemd-analyze >/dev/null; then
   mkdir -p "$tmp/units"
-  sed "s#/usr/bin/callwall #$tmp/root/usr/bin/callwall #" "$unit" >"$tmp/units/callwall-capture@br-lan.service"
-  if ! systemd-analyze verify --man=no "$tmp/units/callwall-capture@br-lan.service" >"$tmp/verify" 2>&1; then
-    cat "$tmp/verify"; fail "systemd-analyze verify callwall-capture@br-lan.service"
+  name=$(systemd-escape --template=callwall-capture@.service br-lan)
+  sed "s#/usr/bin/callwall #$tmp/root/usr/bin/callwall #" "$unit" >"$tmp/units/$name"
+  if ! systemd-analyze verify --man=no "$tmp/units/$name" >"$tmp/verify" 2>&1; then
+    cat "$tmp/verify"; fail "systemd-analyze verify $name"
   fi
   [ -s "$tmp/verify" ] && { cat "$tmp/verify"; fail "systemd-analyze verify warns"; }
-  echo "check_deb: systemd-analyze verify callwall-capture@br-lan.service: ok"
+  echo "check_deb: systemd-analyze verify $name: ok"
 else
   echo "check_deb: systemd-analyze not found: the unit is not verified (SKIPPED)"
 fi

@@ -176,7 +176,8 @@ Stop answering and remove the redirect table (\-\-nft).""", PIPE_SIGNAL],
 EXIT_STATUS = {
     "": "0 ok, 2 usage, 3 input (capture file, interface or ruleset), 4 catalog, 5 database, "
     "6 permission, 7 output (standard output, -o FILE, --events or --metrics not written), "
-    "10 --fail-on matched, 70 internal error. Each command's page lists its own.",
+    "10 --fail-on matched, 11 --fail-on on a run that did not finish (running or failed), 70 internal error. "
+    "Each command's page lists its own.",
     "probe": "0 ok, 2 usage, 3 the probes could not be sent or captured, 4 catalog, 5 database, "
     "6 permission (no CAP_NET_RAW to capture), 7 output not written, 10 --fail-on matched.",
     "reflect": "0 ok (stopped by a signal or --duration), 2 usage, 3 the sockets or the redirect table "

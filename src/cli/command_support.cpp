@@ -237,6 +237,21 @@ bool write_all(int fd, std::string_view text) {
     return true;
 }
 
+// Whether `path` names `db` or one of the files kept beside it (SQLite's
+// -wal, -shm, -journal; callwall's store/space_reserve.hpp), by name: a companion that does not exist yet is
+// still the database's (written, it would be read as the database's WAL).
+bool names_database_file(const std::string& path, const std::string& db) {
+    if (path.empty() || db.empty() || path == "-" || db == "-") return false;
+    namespace fs = std::filesystem;
+    std::error_code e1, e2;
+    const fs::path out = fs::weakly_canonical(fs::absolute(path, e1), e1);
+    const fs::path base = fs::weakly_canonical(fs::absolute(db, e2), e2);
+    if (e1 || e2) return false;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal", "-callwall-reserve"})
+        if (out == fs::path(base.string() + suffix)) return true;
+    return false;
+}
+
 }  // namespace
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -249,6 +264,7 @@ bool write_output_file(const std::string& path, std::string_view text, const cha
         std::fprintf(stderr, "callwall %s: refusing to write %s: %s\n", cmd, path.c_str(), why.c_str());
         return false;
     };
+    if (names_database_file(path, protect_db)) return refuse("it is the database being read (" + protect_db + ")");
     // Through a symbolic link to the file it names, so the link stays a link.
     std::string target = path;
     struct stat old {};
@@ -298,6 +314,11 @@ bool write_output_file(const std::string& path, std::string_view text, const cha
 
 std::string refuse_output(const std::string& path, OutputKind kind, const std::vector<std::string>& inputs) {
     if (path.empty() || path == "-") return "";
+    for (const std::string& in : inputs)
+        if (names_database_file(path, in))
+            return std::string(kind == OutputKind::Report ? "it is the database being read"
+                                                          : "it is an input of this run") +
+                   " (" + in + ")";
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return "";  // a new file (or one the open will report)
     for (const std::string& in : inputs) {
@@ -389,6 +410,10 @@ int attribute_and_print(const char* cmd, run::Session& session, const std::vecto
     for (const auto& v : d.verdicts) vs.push_back(v.verdict);
     return fail_on_matches(vs, fail_on) ? kExitFailOn : kExitOk;
 } catch (const store::StoreError& e) {
+    // A write that failed behind the run's end (the last batch, committed by
+    // the writer thread) shows here: the run is marked failed, with the
+    // reason, as it is when the error shows during the read.
+    session.fail(e);
     return report_store_error(e);
 } catch (const std::runtime_error& e) {
     std::fprintf(stderr, "callwall: %s\n", e.what());

@@ -29,7 +29,7 @@ void usage(std::FILE* out) {
                  "'callwall <command> --help' or 'callwall help <command>' describes each command.\n"
                  "Exit codes: 0 ok, 2 usage, 3 input (capture file/interface), 4 catalog, 5 database,\n"
                  "6 permission, 7 output (standard output, -o FILE or --events not written, or refused),\n"
-                 "10 --fail-on matched, 70 internal error.\n");
+                 "10 --fail-on matched, 11 --fail-on on a run that did not finish, 70 internal error.\n");
 }
 
 }  // namespace
@@ -62,6 +62,12 @@ int main(int argc, char** argv) {
         std::printf("callwall %s\n", callwall::kVersion);
         return kExitOk;
     }
+    // The commands that run until a signal take SIGINT and SIGTERM from the
+    // start: a signal while the catalog loads (the first few hundred
+    // milliseconds) ends the run as one later does, with its database and
+    // the run marked interrupted, instead of killing the process before it
+    // wrote anything.
+    if (cmd == "analyze" || cmd == "capture" || cmd == "probe" || cmd == "reflect") install_stop_handlers();
     // A file growing past RLIMIT_FSIZE fails with EFBIG and is reported like
     // any write error, instead of the signal killing the process mid-write.
     std::signal(SIGXFSZ, SIG_IGN);

@@ -188,9 +188,13 @@ void EventLog::open() {
         return;
     }
     // An SQLite file is never an event log: appending would damage a
-    // database (the run's own, or anyone's).
+    // database (the run's own, or anyone's). Only a regular file can be one:
+    // a named pipe or a terminal is not read (opening a FIFO to read it would
+    // wait on the data this log has yet to write, and steal it from the reader).
+    struct stat st {};
+    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     char head[16] = {};
-    const int rd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    const int rd = regular ? ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
     if (rd >= 0) {
         const ssize_t n = ::read(rd, head, sizeof head);
         ::close(rd);

@@ -1,10 +1,12 @@
 // One vendor's requirements across the runs of a database (`report
 // --across-runs`). See report/report.hpp (render_across).
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "report/report.hpp"
+#include "report/text_safe.hpp"
 #include "report/html_parts.hpp"
 #include "report/text_parts.hpp"
 
@@ -29,14 +31,21 @@ struct Grid {
 
 Grid grid_of(const std::vector<ReportData>& runs) {
     Grid g;
-    for (const auto& d : runs)
+    for (const auto& d : runs) {
+        // A run that exercised nothing of a vendor shows nothing of it ("-"),
+        // whether or not --vendor made it list that vendor's entries: the
+        // cell is the same for one run however the report was asked for.
+        std::set<std::string_view> exercised;
+        for (const auto& v : d.verdicts)
+            if (v.verdict != "not_exercised") exercised.insert(v.vendor);
         for (const auto& v : d.verdicts) {
             if (!g.first.count(v.entry_id)) {
                 g.order.push_back(v.entry_id);
                 g.first[v.entry_id] = &v;
             }
-            g.rows[v.entry_id][d.run.id] = &v;
+            if (exercised.count(v.vendor)) g.rows[v.entry_id][d.run.id] = &v;
         }
+    }
     for (const auto& id : g.order)
         if (g.rows[id].size() < runs.size()) g.any_missing = true;
     return g;
@@ -46,8 +55,8 @@ std::string group_of(const VerdictRow& v) {
     return v.vendor + (v.edition.empty() ? "" : " " + v.edition) + " \u2014 " + v.product;
 }
 
-// Only said when a '-' is shown: with --vendor every run lists every entry
-// of that vendor (those it saw nothing of read "not exercised").
+// Only said when a '-' is shown: a run shows nothing of a vendor it had no
+// traffic of, with --vendor or without.
 constexpr const char* kMissingLegend =
     "-: the run shows nothing of that vendor (no traffic of it; --vendor or --all lists every entry)";
 constexpr const char* kNotExercisedLegend =
@@ -55,7 +64,11 @@ constexpr const char* kNotExercisedLegend =
 
 }  // namespace
 
-std::string render_across(const std::vector<ReportData>& runs) {
+std::string render_across(const std::vector<ReportData>& raw) {
+    // Escaped for the terminal first, as render_text does.
+    std::vector<ReportData> runs;
+    runs.reserve(raw.size());
+    for (const auto& d : raw) runs.push_back(text_safe(d));
     std::string o = "across " + std::to_string(runs.size()) + " run(s)" +
                     (runs.empty() ? std::string() : " of " + runs.front().db_path) + ":\n";
     for (const auto& d : runs) {

@@ -421,6 +421,8 @@ void Session::fail(const store::StoreError& e) noexcept {
     Impl& s = *impl_;
     s.status = Status::Failed;
     try {
+        // A full disk: the room kept for this write is given back first.
+        if (e.kind() == store::StoreErrorKind::Full) s.db->release_space_reserve();
         s.analyzer->totals().notes += stop_note(e);
         s.write_row(store::RunStatus::Failed, util::wall_s());
         s.db->flush();

@@ -469,6 +469,7 @@ void Store::create_reader_indexes() {
 
 int64_t Store::begin_run(const RunInfo& info) {
     commit_now();
+    reserve_.hold(path_);
     const WriterId me = current_writer();
     bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source),
              std::string_view(info.command_line), std::string_view(kVersion), std::string_view(info.catalog_digest),

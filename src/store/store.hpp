@@ -23,6 +23,7 @@
 #include "facts/flow_facts.hpp"
 #include "facts/run_totals.hpp"
 #include "flow/flow_table.hpp"
+#include "store/space_reserve.hpp"
 #include "util/idle_work.hpp"
 
 namespace callwall::facts {
@@ -182,7 +183,12 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
+    /// Inserts the run's row; also keeps room on the disk for the run's last
+    /// status write (store/space_reserve.hpp).
     int64_t begin_run(const RunInfo& info);
+    /// Gives that room back, so that the row of a run the disk filled under
+    /// can still say so; true when there was any.
+    bool release_space_reserve() noexcept { return reserve_.release(); }
     /// A flow's row, written for the first time.
     void add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
     /// A flow's row that a live snapshot may have written before: replaces it.
@@ -409,6 +415,7 @@ private:
     size_t kept_names_max_ = 0;
     std::vector<char>* rec_ = nullptr;  ///< a recorder's rows (recorder())
     std::string path_;
+    SpaceReserve reserve_;  ///< room for the last status write of the run begun here
     bool in_txn_ = false;
     bool reader_indexes_pending_ = false;
     int batch_rows_ = 0;

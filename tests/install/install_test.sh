@@ -79,7 +79,9 @@ done
 expect "--help --version $(echo $cmds) " ""
 expect "analyze " an
 expect "--refresh " capture --re
-expect "--help check export list show " catalog ""
+expect "--help check export import list show " catalog ""
+expect "aws-ip-ranges o365 " catalog import --format ""
+expect "nft " catalog export --format n
 expect "csv html json text " report --format ""
 expect "blocked partial " analyze --fail-on ""
 expect "" capture --status-every ""
@@ -93,6 +95,11 @@ expect "$d/rules.nft $d/rules.v4 " audit --nft "$d/r"
 expect "$d/rules.nft $d/rules.v4 " audit --iptables "$d/r"
 expect "$d/events.jsonl " analyze --events "$d/e"
 expect "$d/events.jsonl " capture --metrics "$d/e"
+# merge's sources, catalog import's file.
+touch "$d/site1.sqlite" "$d/site2.sqlite" "$d/o365.json"
+expect "$d/site1.sqlite $d/site2.sqlite " merge "$d/s"
+expect "$d/site1.sqlite $d/site2.sqlite " merge --db out.sqlite "$d/s"
+expect "$d/o365.json " catalog import --format o365 "$d/o"
 rm -r "$d"
 vendors=$("$bin" catalog list --format json | grep -o '"vendor":"[^"]*"' | cut -d'"' -f4 | tr 'A-Z' 'a-z' | LC_ALL=C sort -u | tr '\n' ' ')
 case " $vendors" in *" whereby "*) ;; *) echo "no whereby among the vendors: $vendors"; exit 1 ;; esac
