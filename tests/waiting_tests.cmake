@@ -22,6 +22,8 @@ foreach(callwall_waiting_test
     ProbeNetns.DroppedUdpAndResetTcpAreBlockedWithTheirReasons
     LiveReaderNetns.BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBusy
     ReflectNetns.NoAnswerToTheUnauthenticatedAndNoAmplification
+    ReflectNetns.SpoofedSynsGetOneSynAckEachAndNoMoreBytes
+    LiveViewPty.HostileNamesReachTheTerminalEscaped
     ProbeNetns.TwoVendorsThroughOneReflectorKeepTheirFlowsApart
     LiveCapture.WorkersReadTheKernelsSplitOfTwoInterfacesAsOneThreadReadsThem
     AuditOutput.EveryLineFitsInAHundredColumns

@@ -310,6 +310,10 @@ std::vector<catalog::PortRange> without_services(const std::vector<catalog::Port
 }
 
 namespace {
+// The connection-mark bit that grants a reflected connection its next
+// SYN-ACK, and the mask that clears it.
+constexpr const char* kSynAckGrantMark = "0x00400000";
+constexpr const char* kSynAckKeepMask = "0xffbfffff";
 std::string nft_family(const ReflectOptions& o) { return is_ipv6(o.listen) ? "ip6" : "ip"; }
 std::string table_name(const ReflectOptions& o) { return "callwall_reflect_" + std::to_string(o.redirect_port); }
 }  // namespace
@@ -326,7 +330,27 @@ std::string nft_ruleset(const ReflectOptions& o, bool owned) {
     s += "  chain pre {\n    type nat hook prerouting priority dstnat;\n";
     if (!o.tcp.empty()) s += "    " + match + " tcp dport { " + set_text(o.tcp) + " } " + to + "\n";
     if (!o.udp.empty()) s += "    " + match + " udp dport { " + set_text(o.udp) + " } " + to + "\n";
-    return s + "  }\n}\n";
+    s += "  }\n";
+    if (!o.tcp.empty()) {
+        // One SYN-ACK per SYN: the kernel retransmits an unanswered SYN-ACK up
+        // to tcp_synack_retries times (5: six packets for one spoofed SYN),
+        // which made the reflector an amplifier for a forged source. Each SYN
+        // (a client's retransmission included) sets a bit of its connection's
+        // mark; a SYN-ACK goes out only by clearing it, so the timer's
+        // retransmissions, which no SYN asked for, are dropped. The rest of
+        // the mark is left as other rulesets set it.
+        const std::string bit = kSynAckGrantMark;
+        s += "  chain syn_in {\n    type filter hook prerouting priority mangle;\n";
+        s += "    " + match + " tcp dport { " + set_text(o.tcp) +
+             " } tcp flags & (syn | ack) == syn ct mark set ct mark | " + bit + "\n  }\n";
+        s += "  chain synack_out {\n    type filter hook output priority filter;\n";
+        const std::string synack =
+            "tcp sport " + std::to_string(o.redirect_port) + " tcp flags & (syn | ack) == syn | ack";
+        s += "    " + synack + " ct mark & " + bit + " == " + bit + " ct mark set ct mark & " + kSynAckKeepMask +
+             " accept\n";
+        s += "    " + synack + " ct state != untracked drop\n  }\n";
+    }
+    return s + "}\n";
 }
 
 namespace {

@@ -4,7 +4,8 @@
 // and wrong-key STUN get no answer, authenticated probes get answers no
 // larger than their requests, and over the whole test no more bytes come
 // back than were sent. A TCP client that sends 32 bytes of its choosing gets
-// no MAC over them. The reflector runs as nobody with no capabilities once
+// no MAC over them. SYNs forged from an address that never answers get one
+// SYN-ACK each, never the kernel's retransmissions. The reflector runs as nobody with no capabilities once
 // it answers, its redirect table dies with it (kill -9 included), it leaves
 // a service of its host alone, and a wildcard address works.
 // Skipped (with the reason) where namespaces cannot be created.
@@ -231,6 +232,102 @@ TEST_F(ReflectNetns, NoAnswerToTheUnauthenticatedAndNoAmplification) {
     EXPECT_GT(std::stoi(m[2]), 1);
     EXPECT_LE(std::stoi(m[2]), 101);
     EXPECT_EQ(tables().find("callwall_reflect_30999"), std::string::npos) << "the table outlived the reflector";
+}
+
+// A TCP SYN with the options a Linux client sends (MSS, SACK permitted,
+// timestamps, window scale: 40 bytes of header), checksummed for
+// `src` -> `dst`; sent on a raw socket, so the sender's own stack never sees
+// the answer and never answers it.
+std::vector<uint8_t> forged_syn(const uint8_t src[4], const uint8_t dst[4], uint16_t sport, uint16_t dport,
+                                uint32_t seq) {
+    std::vector<uint8_t> h = {
+        static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport), static_cast<uint8_t>(dport >> 8),
+        static_cast<uint8_t>(dport), static_cast<uint8_t>(seq >> 24), static_cast<uint8_t>(seq >> 16),
+        static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0, 0, 0, 0, 0xa0, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
+        // MSS 1460, SACK permitted, timestamps, NOP, window scale 7
+        2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x30, 0x39, 0, 0, 0, 0, 1, 3, 3, 7};
+    uint32_t sum = 0;
+    const auto add = [&](const uint8_t* b, size_t n) {
+        for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(b[i] << 8 | b[i + 1]);
+    };
+    const uint8_t pseudo[4] = {0, 6, 0, static_cast<uint8_t>(h.size())};
+    add(src, 4);
+    add(dst, 4);
+    add(pseudo, 4);
+    add(h.data(), h.size());
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    const uint16_t c = static_cast<uint16_t>(~sum);
+    h[16] = static_cast<uint8_t>(c >> 8);
+    h[17] = static_cast<uint8_t>(c);
+    return h;
+}
+
+// The packets and bytes an nft counter line holds ("counter packets 50 bytes 3000").
+std::pair<uint64_t, uint64_t> counter_of(const std::string& listing, const std::string& rule_part) {
+    const size_t at = listing.find(rule_part);
+    if (at == std::string::npos) return {0, 0};
+    std::smatch m;
+    const std::string rest = listing.substr(at);
+    if (!std::regex_search(rest, m, std::regex("counter packets ([0-9]+) bytes ([0-9]+)"))) return {0, 0};
+    return {std::stoull(m[1]), std::stoull(m[2])};
+}
+
+TEST_F(ReflectNetns, SpoofedSynsGetOneSynAckEachAndNoMoreBytes) {
+    const pid_t pid = reflect({"--listen", kReflectorAddr, "--tcp", "1024-65535"});
+    ASSERT_GT(pid, 0);
+    // The victim's namespace counts the SYNs it sends and the SYN-ACKs that
+    // come back, and drops those: a victim whose address was forged never
+    // answers, so the reflector's kernel keeps retransmitting if it may.
+    const std::string rules = log_ + ".victim.nft";
+    std::ofstream(rules) << "table ip victim {\n"
+                            "  chain in {\n    type filter hook input priority filter;\n"
+                            "    ip saddr "
+                         << kReflectorAddr
+                         << " tcp flags & (syn | ack) == syn | ack counter drop\n  }\n"
+                            "  chain out {\n    type filter hook output priority filter;\n"
+                            "    ip daddr "
+                         << kReflectorAddr << " tcp flags & (syn | ack) == syn counter\n  }\n}\n";
+    ASSERT_EQ(run({"ip", "netns", "exec", pair_.ns_a, "nft", "-f", rules}, 10s, log_ + ".nft-out"), 0)
+        << read_file(log_ + ".nft-out");
+    int raw = -1;
+    std::string why;
+    ASSERT_TRUE(open_in_netns(
+        pair_.ns_a,
+        [&] {
+            raw = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+            const auto a = probe::parse_address(kVictimAddr, 0);
+            if (raw >= 0 && ::bind(raw, a->get(), a->len) != 0) {
+                ::close(raw);
+                raw = -1;
+            }
+        },
+        why))
+        << why;
+    ASSERT_GE(raw, 0);
+    const uint8_t victim[4] = {10, 204, 1, 3}, reflector[4] = {10, 204, 1, 2};
+    constexpr int kSyns = 50;
+    for (int i = 0; i < kSyns; ++i) {
+        const uint16_t dport = static_cast<uint16_t>(1024 + 1289 * i);  // spread over the range
+        const auto syn = forged_syn(victim, reflector, static_cast<uint16_t>(33000 + i), dport, 0x1000u * (i + 1));
+        const auto to = probe::parse_address(kReflectorAddr, 0);
+        ASSERT_EQ(::sendto(raw, syn.data(), syn.size(), 0, to->get(), to->len), static_cast<ssize_t>(syn.size()));
+    }
+    ::close(raw);
+    // Linux retransmits a SYN-ACK after 1 s and 3 s (then 7, 15, 31):
+    // 4.5 s shows the first two rounds, when they are sent.
+    std::this_thread::sleep_for(4500ms);
+    const std::string listing_file = log_ + ".victim-list";
+    ASSERT_EQ(run({"ip", "netns", "exec", pair_.ns_a, "nft", "list", "table", "ip", "victim"}, 10s, listing_file), 0);
+    const std::string listing = read_file(listing_file);
+    const auto [syns, bytes_in] = counter_of(listing, "tcp flags syn / syn,ack");
+    const auto [synacks, bytes_out] = counter_of(listing, "tcp flags syn,ack / syn,ack");
+    std::filesystem::remove(rules);
+    std::filesystem::remove(listing_file);
+    std::filesystem::remove(log_ + ".nft-out");
+    EXPECT_EQ(syns, uint64_t{kSyns}) << listing;
+    EXPECT_GT(synacks, 0u) << "the reflector answered no SYN at all: " << listing;
+    EXPECT_LE(synacks, syns) << listing;
+    EXPECT_LE(bytes_out, bytes_in) << "more bytes came back than the forged SYNs carried: " << listing;
 }
 
 TEST_F(ReflectNetns, TheTableDiesWithAKilledReflector) {
