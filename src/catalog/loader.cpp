@@ -244,6 +244,13 @@ LoadResult load(std::span<const std::filesystem::path> paths) {
     }
     std::vector<SourceText> sources;
     for (const auto& [name, path] : by_name) {
+        std::error_code size_ec;
+        if (const auto size = fs::file_size(path, size_ec); !size_ec && size > kMaxFileBytes) {
+            diags.push_back(Diagnostic{path.string(), 0, 0,
+                                       "the file is " + std::to_string(size) + " bytes; a catalog file holds at most " +
+                                           std::to_string(kMaxFileBytes) + " (split it into several files)"});
+            continue;
+        }
         std::ifstream in(path, std::ios::binary);
         if (!in) {
             diags.push_back(Diagnostic{path.string(), 0, 0, "cannot open file for reading"});
