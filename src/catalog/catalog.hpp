@@ -399,8 +399,14 @@ private:
     std::string labels_;
     std::vector<uint32_t> values_;
     size_t edge_count_ = 0;
-    // Build state (values per node and list), released by freeze().
-    std::vector<std::array<std::vector<uint32_t>, 3>> pending_;
+    // Build state, released by freeze(): the values added, as (node, list,
+    // value), grouped by node then.
+    struct PendingValue {
+        uint32_t node;
+        uint32_t list;
+        uint32_t value;
+    };
+    std::vector<PendingValue> pending_;
 };
 
 /// A catalog file as loaded.

@@ -47,7 +47,6 @@ void DomainIndex::add(DestinationKind kind, std::string_view base, uint32_t valu
     if (kind == DestinationKind::Any) throw std::logic_error("DomainIndex::add: ANY has no name");
     if (nodes_.empty()) {
         nodes_.emplace_back();
-        pending_.emplace_back();
         slots_.assign(16, Slot{});
         slot_mask_ = 15;
     }
@@ -69,7 +68,6 @@ void DomainIndex::add(DestinationKind kind, std::string_view base, uint32_t valu
             }
             child = static_cast<uint32_t>(nodes_.size());
             nodes_.emplace_back();
-            pending_.emplace_back();
             Slot s;
             s.hash = edge_hash(node, label);
             s.parent = node;
@@ -85,7 +83,7 @@ void DomainIndex::add(DestinationKind kind, std::string_view base, uint32_t valu
         end = start - 1;
     }
     const size_t list = kind == DestinationKind::Exact ? kExact : kind == DestinationKind::Suffix ? kSuffix : kWild;
-    pending_[node][list].push_back(value);
+    pending_.push_back(PendingValue{node, static_cast<uint32_t>(list), value});
 }
 
 void DomainIndex::freeze() {
@@ -93,21 +91,32 @@ void DomainIndex::freeze() {
     frozen_ = true;
     if (nodes_.empty()) {
         nodes_.emplace_back();
-        pending_.emplace_back();
         slots_.assign(16, Slot{});
         slot_mask_ = 15;
     }
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-        auto flatten = [&](std::vector<uint32_t>& v, uint32_t& begin, uint32_t& count) {
-            std::sort(v.begin(), v.end());
-            v.erase(std::unique(v.begin(), v.end()), v.end());
-            begin = static_cast<uint32_t>(values_.size());
-            count = static_cast<uint32_t>(v.size());
-            values_.insert(values_.end(), v.begin(), v.end());
-        };
-        flatten(pending_[i][kExact], nodes_[i].exact_begin, nodes_[i].exact_count);
-        flatten(pending_[i][kSuffix], nodes_[i].suffix_begin, nodes_[i].suffix_count);
-        flatten(pending_[i][kWild], nodes_[i].wild_begin, nodes_[i].wild_count);
+    // One sort of every (node, list, value) added, instead of three lists per
+    // node: each node's values end up contiguous, sorted and unique.
+    std::sort(pending_.begin(), pending_.end(), [](const PendingValue& a, const PendingValue& b) {
+        return a.node != b.node ? a.node < b.node : a.list != b.list ? a.list < b.list : a.value < b.value;
+    });
+    values_.reserve(pending_.size());
+    for (size_t at = 0; at < pending_.size();) {
+        const PendingValue first = pending_[at];
+        const uint32_t begin = static_cast<uint32_t>(values_.size());
+        for (; at < pending_.size() && pending_[at].node == first.node && pending_[at].list == first.list; ++at)
+            if (values_.size() == begin || values_.back() != pending_[at].value) values_.push_back(pending_[at].value);
+        const uint32_t count = static_cast<uint32_t>(values_.size()) - begin;
+        Node& n = nodes_[first.node];
+        if (first.list == kExact) {
+            n.exact_begin = begin;
+            n.exact_count = count;
+        } else if (first.list == kSuffix) {
+            n.suffix_begin = begin;
+            n.suffix_count = count;
+        } else {
+            n.wild_begin = begin;
+            n.wild_count = count;
+        }
     }
     pending_.clear();
     pending_.shrink_to_fit();

@@ -120,9 +120,14 @@ std::optional<std::vector<Destination>> FileParser::parse_destinations(const tom
         error_at(*n, "'destinations' is empty; expected at least one name, or [\"ANY\"]");
         return std::nullopt;
     }
+    // Reserved whole: `seen` holds views of the patterns in `out`, which
+    // never moves.
     std::vector<Destination> out;
+    out.reserve(arr->size());
     std::vector<const toml::node*> nodes;
-    std::unordered_map<std::string, size_t> seen;  // pattern -> its index in `out`
+    nodes.reserve(arr->size());
+    std::unordered_map<std::string_view, size_t> seen;  // pattern -> its index in `out`
+    seen.reserve(arr->size());
     bool ok = true;
     for (const toml::node& el : *arr) {
         const auto* s = el.as_string();
@@ -146,12 +151,12 @@ std::optional<std::vector<Destination>> FileParser::parse_destinations(const tom
         }
         // Looked up by pattern, not compared with every earlier one: a list
         // of 200,000 names is checked in well under a second.
-        if (const auto [at, fresh] = seen.try_emplace(d->pattern, out.size()); !fresh) {
+        out.push_back(std::move(*d));
+        if (const auto [at, fresh] = seen.try_emplace(out.back().pattern, out.size() - 1); !fresh) {
             error_at(el, "duplicate destination " + quote(s->get()) + " (same as " + quote(out[at->second].as_written) +
                              "); expected each destination once");
             ok = false;
         }
-        out.push_back(std::move(*d));
         nodes.push_back(&el);
     }
     if (ok && out.size() > 1) {

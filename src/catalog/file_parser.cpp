@@ -76,19 +76,27 @@ std::string FileParser::describe_value(const toml::node& n) {
     return std::string(type_name(n));
 }
 
-bool FileParser::clean_text(const toml::node& n, std::string_view s) {
+bool FileParser::clean_text(const toml::node& n, std::string_view s, bool lines) {
     if (s.find(kMojibake) != std::string_view::npos) {
         error_at(n,
                  "text looks mis-decoded (the bytes of UTF-8 read as Windows-1252, e.g. "
                  "'\xC3\xA2\xE2\x82\xAC\xE2\x84\xA2' for '\xE2\x80\x99'); expected the intended characters");
         return false;
     }
-    // Names and notes reach the text report, the live view and nft comments:
-    // no control character (a newline, an escape, a NUL that cuts a CSV
-    // field), no C1 control, no bidirectional override.
-    if (!util::terminal_safe(s)) {
+    // Names reach the text report, the live view and nft comments: no
+    // control character (a newline, an escape, a NUL that cuts a CSV field),
+    // no C1 control, no bidirectional override. Notes may run over lines.
+    bool safe = true;
+    for (size_t at = 0; safe && at <= s.size();) {
+        size_t end = lines ? s.find('\n', at) : std::string_view::npos;
+        if (end == std::string_view::npos) end = s.size();
+        safe = util::terminal_safe(s.substr(at, end - at));
+        at = end + 1;
+    }
+    if (!safe) {
         error_at(n, "text holds a control character " + quote(s) +
-                        "; expected printable text on one line (no newline, tab, escape or NUL)");
+                        (lines ? "; expected printable text (no tab, escape or NUL)"
+                               : "; expected printable text on one line (no newline, tab, escape or NUL)"));
         return false;
     }
     return true;
@@ -112,7 +120,7 @@ std::optional<std::string> FileParser::get_string(const toml::table& t, std::str
         error_at(*n, quote(key) + " is empty; expected a non-empty string");
         return std::nullopt;
     }
-    if (!clean_text(*n, s->get())) return std::nullopt;
+    if (!clean_text(*n, s->get(), key == "notes")) return std::nullopt;
     return s->get();
 }
 
@@ -158,7 +166,7 @@ std::optional<std::vector<std::string>> FileParser::get_string_array(const toml:
         } else if (s->get().empty()) {
             error_at(el, "empty string in " + quote(key) + "; expected a non-empty string");
             ok = false;
-        } else if (!clean_text(el, s->get())) {
+        } else if (!clean_text(el, s->get(), key == "notes")) {
             ok = false;
         } else {
             out.push_back(s->get());

@@ -220,7 +220,8 @@ private:
         }
     }
     // Checks text for mojibake; returns false (after an error) if found.
-    bool clean_text(const toml::node& n, std::string_view s);
+    // `lines`: newlines allowed (notes).
+    bool clean_text(const toml::node& n, std::string_view s, bool lines);
     // String getter: missing (if required), wrong type and empty are errors.
     std::optional<std::string> get_string(const toml::table& t, std::string_view key, std::string_view where,
                                           bool required, bool allow_empty = false);
