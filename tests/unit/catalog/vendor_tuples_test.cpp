@@ -392,7 +392,7 @@ const std::vector<PageRow>& expected_page_rows() {
          kWherebyNow},
         // TURN/SFU (media): the TURN servers' names (any_fallback: "or allow broader UDP egress").
         {"Whereby", "Whereby (browser)", "udp", "443", kWherebyTurn, {}, "", true, "", kWherebyNow},
-        {"Whereby", "Whereby (browser)", "udp", "1024-65535", kAny, {}, "", true, "", kWherebyNow},
+        {"Whereby", "Whereby (browser)", "udp", "1024-65535", kWherebyTurn, {}, "", true, "", kWherebyNow},
         {"Whereby",
          "Whereby (browser)",
          "tcp",
