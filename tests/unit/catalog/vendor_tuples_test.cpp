@@ -72,7 +72,7 @@ const Strings kAgoraSignalingWeb = {".edge.agora.io",         ".edge.sd-rtn.com"
 const Strings kAgoraStream = {".agora.io", ".edge.agora.io", ".sd-rtn.com", ".edge.sd-rtn.com"};
 // LiveKit "Regions, regional endpoints, and static IPs": the same blocks for every listed region.
 const Strings kLiveKitStatic = {"143.223.88.0/21", "161.115.160.0/19", "153.57.128.0/18"};
-const Strings kWherebyTurn = {"*.turn.whereby.com", "*.turn.svc.whereby.com", "turnserver.appearin.net"};
+const Strings kWherebyNowTurn = {"*.turn.whereby.com", "*.turn.svc.whereby.com", "turnserver.appearin.net"};
 const Strings kAny = {"ANY"};
 
 const std::vector<PageRow>& expected_page_rows() {
@@ -384,15 +384,15 @@ const std::vector<PageRow>& expected_page_rows() {
          "Whereby (browser)",
          "tcp",
          "443",
-         kWherebyTurn,
+         kWherebyNowTurn,
          {},
          "",
          true,
          "",
          kWherebyNow},
         // TURN/SFU (media): the TURN servers' names (any_fallback: "or allow broader UDP egress").
-        {"Whereby", "Whereby (browser)", "udp", "443", kWherebyTurn, {}, "", true, "", kWherebyNow},
-        {"Whereby", "Whereby (browser)", "udp", "1024-65535", kWherebyTurn, {}, "", true, "", kWherebyNow},
+        {"Whereby", "Whereby (browser)", "udp", "443", kWherebyNowTurn, {}, "", true, "", kWherebyNow},
+        {"Whereby", "Whereby (browser)", "udp", "1024-65535", kWherebyNowTurn, {}, "", true, "", kWherebyNow},
         {"Whereby",
          "Whereby (browser)",
          "tcp",
