@@ -2,8 +2,8 @@
 // (../shared/captures/public; docs/vendor-captures.md explains every gap):
 // `callwall analyze`, as a user runs it with the bundled catalog, must give
 // each of the vendor's entries the verdict below. The calls got through, so
-// none may read blocked or partial, and the product reads ready. Skipped
-// when ../shared is absent.
+// none may read blocked or partial, and every product the call used reads
+// ready. Skipped when ../shared is absent.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -21,30 +21,38 @@ struct VendorCall {
     const char* vendor;
     std::vector<std::string> captures;  ///< under ../shared/captures/public, read as one run
     std::vector<std::string> verdicts;  ///< "entry_id\tverdict\tflows_observed\tflows_blocked", by entry id
+    std::vector<std::string> products;  ///< "product\tconclusion", by product
 };
 
 const std::vector<VendorCall>& calls() {
     static const std::vector<VendorCall> c{
         {"Microsoft Teams",
          {"ndpi__teams.pcap", "ndpi__stun_msteams_unidir.pcapng"},
-         {"teams-2022072800.akams.default.tcp\tnot_exercised\t0\t0",
-          "teams-2022072800.assets.default.tcp\tnot_exercised\t0\t0",
-          "teams-2022072800.broadcast.allow.tcp\tobserved\t28\t0",
-          "teams-2022072800.contact-pictures.default.tcp\tnot_exercised\t0\t0",
-          "teams-2022072800.media.optimize.udp\tobserved\t8\t0",
-          "teams-2022072800.mediaservices.default.tcp\tnot_exercised\t0\t0",
-          "teams-2022072800.msedge.default.tcp\tnot_exercised\t0\t0",
-          "teams-2022072800.room-systems.default.tcp\tnot_exercised\t0\t0",
-          "teams-2022072800.service.allow.tcp\tobserved\t28\t0",
-          "teams-2022072800.sfb-interop.allow.tcp\tobserved\t28\t0",
-          "teams-2022072800.sfbassets.default.tcp\tnot_exercised\t0\t0",
-          "teams-2022072800.skype.default.tcp\tobserved\t2\t0"}},
+         {"teams.akams.default.tcp\tnot_exercised\t0\t0", "teams.assets.default.tcp\tnot_exercised\t0\t0",
+          "teams.device-updates.default.tcp\tnot_exercised\t0\t0", "teams.media.optimize.udp\tobserved\t8\t0",
+          "teams.mediaservices.default.tcp\tnot_exercised\t0\t0", "teams.service.allow.tcp\tobserved\t28\t0",
+          "teams.service.allow.udp\tnot_exercised\t0\t0", "teams.skype.default.tcp\tobserved\t2\t0"},
+         {"Microsoft Teams\tready"}},
         {"Google Meet",
          {"ndpi__google_meet.pcapng", "ndpi__stun_google_meet.pcapng"},
          {"google-meet.api-endpoints.tcp\tobserved\t1\t0", "google-meet.live-streaming.tcp\tnot_exercised\t0\t0",
           "google-meet.media.udp\tobserved\t7\t0", "google-meet.optional.tcp\tnot_exercised\t0\t0",
           "google-meet.static-resources.tcp\tnot_exercised\t0\t0", "google-meet.web.tcp\tnot_exercised\t0\t0",
-          "google-meet.web.udp\tnot_exercised\t0\t0"}},
+          "google-meet.web.udp\tnot_exercised\t0\t0"},
+         {"Google Meet\tready"}},
+        {"Webex",
+         {"ndpi__webex.pcap"},
+         {"webex.cdn.tcp\tnot_exercised\t0\t0", "webex.content.tcp\tnot_exercised\t0\t0",
+          "webex.media-tcp.tcp\tnot_exercised\t0\t0", "webex.media-tls.tcp\tobserved\t41\t0",
+          "webex.media.udp\tobserved\t1\t0", "webex.people-insights.tcp\tnot_exercised\t0\t0",
+          "webex.signaling.tcp\tobserved\t4\t0", "webex.third-party.tcp\tnot_exercised\t0\t0",
+          "webex.video-mesh.udp\tnot_exercised\t0\t0"},
+         {"Video Mesh Node\tnot exercised", "Webex App\tnot exercised", "Webex App and Cisco Video devices\tready"}},
+        {"Zoom",
+         {"ndpi__zoom.pcap", "ndpi__zoom2.pcap", "ndpi__stun_zoom.pcapng"},
+         {"zoom.meeting.tcp\tnot_exercised\t0\t0", "zoom.meeting.udp\tobserved\t5\t0",
+          "zoom.web.tcp\tobserved\t8\t0", "zoom.web.udp\tnot_exercised\t0\t0"},
+         {"Zoom client\tready", "Zoom client and web browser\tready"}},
     };
     return c;
 }
@@ -76,8 +84,9 @@ TEST(VendorCalls, RealCallsOfTheBundledWebPageVendorsReadAsTheyWent) {
                              "WHERE c.vendor = " +
                                  vendor + " ORDER BY v.entry_id"),
                   call.verdicts);
-        EXPECT_EQ(query_rows(db.path(), "SELECT conclusion FROM product_verdict WHERE vendor = " + vendor),
-                  std::vector<std::string>{"ready"});
+        EXPECT_EQ(query_rows(db.path(), "SELECT product, conclusion FROM product_verdict WHERE vendor = " + vendor +
+                                            " ORDER BY product"),
+                  call.products);
     }
 #endif
 }
