@@ -312,9 +312,9 @@ TEST(CatalogSchema2, ListingAndShowCarryTheNewFields) {
     EXPECT_NE(json.find("\"source_ports\":[[50000,50059]]"), std::string::npos);
     EXPECT_NE(json.find("\"tier\":\"optimize\""), std::string::npos);
     EXPECT_NE(json.find("\"fallback\":{\"chain\":\"v.media\",\"order\":1,\"label\":\"UDP media\"}"), std::string::npos);
-    EXPECT_NE(json.find("\"document\":{\"url\":\"https://v.example/fw\",\"title\":\"Network requirements\","
-                        "\"date\":\"2026-10-31\",\"undated\":false,\"transcribed\":\"2026-11-26\","
-                        "\"list_version\":null}"),
+    EXPECT_NE(json.find("\"document\":{\"catalog_file\":\"t.toml\",\"url\":\"https://v.example/fw\","
+                        "\"title\":\"Network requirements\",\"date\":\"2026-10-31\",\"undated\":false,"
+                        "\"transcribed\":\"2026-11-26\",\"list_version\":null,\"sources\":[]}"),
               std::string::npos)
         << json;
     const std::string text_listing = render_text(*r.catalog);
