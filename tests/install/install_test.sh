@@ -79,7 +79,9 @@ done
 expect "--help --version $(echo $cmds) " ""
 expect "analyze " an
 expect "--refresh " capture --re
-expect "--help check export list show " catalog ""
+expect "--help check export import list show " catalog ""
+expect "aws-ip-ranges cidr-list o365 " catalog import --format ""
+expect "json text " catalog list --format ""
 expect "csv html json text " report --format ""
 expect "blocked partial " analyze --fail-on ""
 expect "" capture --status-every ""
