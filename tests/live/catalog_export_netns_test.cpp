@@ -8,9 +8,9 @@
 //     exported range (or, for a vendor that names hosts only, an address
 //     added to its set as dnsmasq would) on the entry's port is accepted,
 //     and the same packet to an address outside it is dropped. A vendor
-//     whose rules are all for ANY address inbound (a self-hosted server) is
-//     tried from the other namespace: its port is accepted, another port
-//     dropped.
+//     whose rules are all for ANY address is exported with --include-any
+//     and tried by port: its port is accepted, another one dropped (inbound,
+//     as for a self-hosted server, from the other namespace).
 // What passed the filter is counted by a chain of a table of the test's own,
 // on the same hook at a later priority (a drop is final, an accept is not).
 // IPv4 only. Skipped, with the reason, without root, namespaces, nft,
@@ -64,8 +64,9 @@ struct Probe {
     const cat::Entry* entry = nullptr;
     bool inbound_any = false;  // rules for ANY address, inbound: tried from the peer, by port
     bool needs_include_any = false;
-    std::string proto, inside, outside;  // outbound: addresses; inbound: the ports below
-    uint16_t port = 0, other_port = 0;
+    std::string proto;
+    std::string inside, outside;  // outbound: where the accepted and the dropped packet go
+    uint16_t port = 0, outside_port = 0;
 };
 
 bool in_any_entry(const cat::Catalog& c, const std::string& vendor, const std::string& ip) {
@@ -83,11 +84,13 @@ bool vendor_lists_port(const cat::Catalog& c, const std::string& vendor, const s
 }
 
 // The vendor's first outbound entry with an IPv4 range, else its first
-// outbound entry with names, else its first inbound ANY entry.
+// outbound entry with names, else its first outbound ANY entry, else its
+// first inbound ANY entry (both tried by port).
 Probe probe_for(const cat::Catalog& c, const std::string& vendor) {
     Probe p;
     const cat::Entry* named = nullptr;
     const cat::Entry* any_in = nullptr;
+    const cat::Entry* any_out = nullptr;
     for (const cat::Entry& e : c.entries()) {
         if (e.vendor != vendor) continue;
         if (e.direction == cat::Direction::Outbound && !e.any_destination()) {
@@ -99,21 +102,32 @@ Probe probe_for(const cat::Catalog& c, const std::string& vendor) {
             if (e.has_names() && !named) named = &e;
         }
         if (e.direction == cat::Direction::Inbound && e.any_destination() && !any_in) any_in = &e;
+        if (e.direction == cat::Direction::Outbound && e.any_destination() && !any_out) any_out = &e;
     }
     if (!p.entry && named) {
         p.entry = named;
         p.inside = kNamedAddress;
     }
-    if (!p.entry && any_in) {
+    // Rules for ANY address only: by port (the same address, another port dropped).
+    const bool by_port = !p.entry && (any_in || any_out);
+    if (!p.entry && any_out) {
+        p.entry = any_out;
+        p.inside = kOutside;
+    } else if (!p.entry && any_in) {
         p.entry = any_in;
-        p.inbound_any = p.needs_include_any = true;
+        p.inbound_any = true;
     }
     if (!p.entry) return p;
+    p.needs_include_any = by_port;
     p.proto = std::string(cat::to_string(p.entry->transport));
     p.port = p.entry->port_set.intervals()[0].lo;
-    p.outside = kOutside;
-    for (uint16_t q = 9; q < 1024 && !p.other_port; ++q)
-        if (!vendor_lists_port(c, vendor, p.proto, q)) p.other_port = q;
+    p.outside = by_port ? p.inside : kOutside;
+    p.outside_port = p.port;
+    if (by_port) {
+        p.outside_port = 0;
+        for (uint16_t q = 9; q < 1024 && !p.outside_port; ++q)
+            if (!vendor_lists_port(c, vendor, p.proto, q)) p.outside_port = q;
+    }
     return p;
 }
 
@@ -180,7 +194,9 @@ protected:
         const std::string state = nft ? "nft list ruleset"
                                       : "sh -c " + shell_word("iptables-save | grep -v '^#'; ip6tables-save | grep -v "
                                                               "'^#'; ipset save | sort");
-        if (nft) ASSERT_EQ(a("nft -f " + path("stock.conf")).code, 0);
+        if (nft) {
+            ASSERT_EQ(a("nft -f " + path("stock.conf")).code, 0);
+        }
         const ShellOutput first = a(load);
         ASSERT_EQ(first.code, 0) << first.text << exported;
         const std::string once = a(state).text;
@@ -192,13 +208,15 @@ protected:
         // The policy: drop by default, through the export's chains; for a vendor
         // with names only, its set holds what dnsmasq would have added.
         if (nft) {
-            for (const std::string& j : callwall::test::export_header_commands(exported, "nft add rule inet filter "))
-                if (j.find(" output ") != std::string::npos || j.find(" input ") != std::string::npos)
+            for (const std::string& j : callwall::test::export_header_commands(exported, "nft add rule inet filter ")) {
+                if (j.find(" output ") != std::string::npos || j.find(" input ") != std::string::npos) {
                     ASSERT_EQ(a(j).code, 0) << j;
+                }
+            }
             ASSERT_EQ(a("nft chain inet filter output { policy drop \\; }").code, 0);
             ASSERT_EQ(a("nft chain inet filter input { policy drop \\; }").code, 0);
         } else {
-            for (const std::string& rule : {"-A OUTPUT -j CALLWALL-OUTBOUND", "-P OUTPUT DROP",
+            for (const char* rule : {"-A OUTPUT -j CALLWALL-OUTBOUND", "-P OUTPUT DROP",
                                             "-A INPUT -j CALLWALL-INBOUND", "-P INPUT DROP"})
                 ASSERT_EQ(a("iptables " + std::string(rule)).code, 0) << rule;
         }
@@ -216,20 +234,21 @@ protected:
         const std::vector<std::pair<std::string, std::string>> counted =
             p.inbound_any ? std::vector<std::pair<std::string, std::string>>{
                                 {"ip saddr " + std::string(kHostB) + " " + m + std::to_string(p.port), "inside"},
-                                {"ip saddr " + std::string(kHostB) + " " + m + std::to_string(p.other_port), "outside"}}
+                                {"ip saddr " + std::string(kHostB) + " " + m + std::to_string(p.outside_port),
+                                 "outside"}}
                           : std::vector<std::pair<std::string, std::string>>{
                                 {"ip daddr " + p.inside + " " + m + std::to_string(p.port), "inside"},
-                                {"ip daddr " + p.outside + " " + m + std::to_string(p.port), "outside"}};
+                                {"ip daddr " + p.outside + " " + m + std::to_string(p.outside_port), "outside"}};
         for (const auto& [match, tag] : counted)
             ASSERT_EQ(a("nft add rule inet cwcount seen " + match + " counter comment " + tag).code, 0) << match;
 
         const std::string send = "/usr/bin/python3 " + path("send.py") + " ";
         if (p.inbound_any) {
             b(send + p.proto + " " + kHostA + " " + std::to_string(p.port) + " " + p.proto + " " + kHostA + " " +
-              std::to_string(p.other_port));
+              std::to_string(p.outside_port));
         } else {
             a(send + p.proto + " " + p.inside + " " + std::to_string(p.port) + " " + p.proto + " " + p.outside + " " +
-              std::to_string(p.port));
+              std::to_string(p.outside_port));
         }
         const std::string seen = a("nft list chain inet cwcount seen").text;
         EXPECT_GE(counted_packets(seen, "inside"), 1) << p.entry->id << " " << p.inside << "\n" << seen;
@@ -254,9 +273,11 @@ TEST_F(CatalogExportNetns, EveryVendorsNftExportLoadsTwiceAndPassesOnlyItsRanges
 }
 
 TEST_F(CatalogExportNetns, EveryVendorsIptablesScriptCreatesItsSetsLoadsTwiceAndPassesOnlyItsRanges) {
-    for (const char* tool : {"iptables-restore", "ip6tables-restore", "iptables", "ipset", "nft"})
-        if (shell(std::string("command -v ") + tool).code != 0)
+    for (const char* tool : {"iptables-restore", "ip6tables-restore", "iptables", "ipset", "nft"}) {
+        if (shell(std::string("command -v ") + tool).code != 0) {
             GTEST_SKIP() << tool << " is not installed (Debian: iptables, ipset, nftables)";
+        }
+    }
     check_every_vendor("iptables");
 }
 

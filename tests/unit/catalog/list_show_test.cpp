@@ -173,7 +173,9 @@ TEST(CatalogJsonKeys, WebPagesGiveTheirUrlAndNoFile) {
             EXPECT_TRUE(o["tier"].is_null());
             EXPECT_TRUE(o["fallback"].is_null());
         }
-        if (o["id"] == "listed.media") EXPECT_EQ(o["document"]["list_version"], "2022072800");
+        if (o["id"] == "listed.media") {
+            EXPECT_EQ(o["document"]["list_version"], "2022072800");
+        }
     }
 }
 

@@ -183,8 +183,12 @@ TEST(CatalogJson, ListingIsAnArrayOfEntriesAsDesignSays) {
         const JsonObject& src = o.at("source").obj();
         EXPECT_TRUE(src.at("section").is_string());
         EXPECT_NE(src.at("file").is_null(), src.at("url").is_null()) << o.at("id").str();
-        if (src.at("file").is_string()) EXPECT_FALSE(src.at("file").str().empty());
-        if (src.at("url").is_string()) EXPECT_TRUE(src.at("url").str().starts_with("https://"));
+        if (src.at("file").is_string()) {
+            EXPECT_FALSE(src.at("file").str().empty());
+        }
+        if (src.at("url").is_string()) {
+            EXPECT_TRUE(src.at("url").str().starts_with("https://"));
+        }
         EXPECT_TRUE(o.at("conditions").is_object());
         if (!std::get<bool>(o.at("allowlist_supported").v)) {
             ++unsupported;
