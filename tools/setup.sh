@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages callwall needs. Idempotent and quiet when all
 # is there. Usage: tools/setup.sh [--lab] [--fuzz] [--bench]
-#   (default)  build, tests (incl. the namespace tests: iproute2, nftables, iptables (audit --iptables), dnsmasq-base; the event
+#   (default)  build, tests (incl. the namespace tests: iproute2, nftables, iptables (audit --iptables), ipset (the
+#              iptables export's sets), dnsmasq-base; the event
 #              shipper test: rsyslog; the rotation test: tcpreplay; the --metrics parser: python3-prometheus-client), benchmarks and the .deb and its check (dpkg-dev and file
 #              for dpkg-shlibdeps, man-db, lintian, bash-completion to exercise the completion; clang-format
 #              for the format_clean test)
@@ -13,7 +14,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config libpcap-dev libboost-program-options-dev libsqlite3-dev \
 libtomlplusplus-dev libssl-dev libnftables-dev zlib1g-dev libzstd-dev liblzma-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev \
-sqlite3 tshark python3 python3-cryptography python3-jsonschema nftables iptables iproute2 dnsmasq-base rsyslog \
+sqlite3 tshark python3 python3-cryptography python3-jsonschema nftables iptables ipset iproute2 dnsmasq-base rsyslog \
 dpkg-dev file man-db lintian bash-completion tcpreplay python3-prometheus-client clang-format publicsuffix"
 for arg in "$@"; do
   case "$arg" in

@@ -18,16 +18,16 @@
 #include <set>
 
 #include "catalog/catalog.hpp"
+#include "catalog/listing.hpp"
 #include "catalog/export_parts.hpp"
 
 namespace callwall::catalog {
 
-namespace {
+namespace export_detail {
 
-constexpr size_t kCommentWidth = 96;  // wrap of '#' comment lines
+namespace {
 constexpr size_t kMultiportMaxSlots = 15;  // xt_multiport: 15 ports, a range takes 2
-constexpr std::string_view kIptOut = "CALLWALL-OUTBOUND";
-constexpr std::string_view kIptIn = "CALLWALL-INBOUND";
+}  // namespace
 
 // Comment lines must stay single lines: control characters become spaces.
 std::string clean(std::string_view s) {
@@ -224,27 +224,6 @@ void entry_comments(std::string& out, std::string_view indent, const Entry& e) {
                 ", \"" + e.source.section + "\"");
 }
 
-struct LeftOut {
-    const Entry* entry;
-    std::string reason;
-};
-
-// The names a vendor's sets are filled from, by dnsmasq domain (the base).
-struct VendorNames {
-    std::string vendor;
-    std::string set;  // without "_v4" / "_v6"
-    bool third_party = false;
-    std::map<std::string, std::vector<const Destination*>> by_domain;
-};
-
-struct Selected {
-    std::vector<const Entry*> entries;
-    std::deque<Entry> narrowed;  // entries cut to ExportOptions::only_ports, pointed to by `entries`
-    std::vector<const Product*> products;
-    std::vector<LeftOut> left_out;
-    std::vector<VendorNames> vendors;  // address sets of the named entries, catalog order
-};
-
 Selected select(const Catalog& c, const ExportOptions& opt) {
     Selected s;
     for (const Entry& e : c.entries()) {
@@ -320,26 +299,9 @@ std::string command_for(const ExportOptions& opt, std::string_view format) {
     return s;
 }
 
-// The ipset lines of the entries' own range sets (hash:net in a list:set),
-// emptied and filled again on every run.
-void ipset_range_lines(std::string& out, const std::vector<const Entry*>& entries) {
-    for (const Entry* e : entries) {
-        if (e->addresses.empty()) continue;
-        const std::string n = entry_net_set(*e);
-        out += "#  ipset create -exist " + n + "_v4 hash:net family inet\n";
-        out += "#  ipset create -exist " + n + "_v6 hash:net family inet6\n";
-        out += "#  ipset create -exist " + n + " list:set\n";
-        out += "#  ipset add -exist " + n + " " + n + "_v4; ipset add -exist " + n + " " + n + "_v6\n";
-        out += "#  ipset flush " + n + "_v4; ipset flush " + n + "_v6\n";
-        for (const AddressRange& r : e->addresses)
-            for (const std::string& cidr : export_detail::cidrs_of(r))
-                out += "#  ipset add -exist " + n + (r.family == AddressFamily::V4 ? "_v4 " : "_v6 ") + cidr + "\n";
-    }
-}
-
 void header(std::string& out, const Catalog& c, const ExportOptions& opt, const Selected& s) {
-    const bool nft = opt.format == ExportFormat::Nft;
-    if (nft) out += "#!/usr/sbin/nft -f\n";
+    if (opt.format == ExportFormat::Nft) out += "#!/usr/sbin/nft -f\n";
+    if (opt.format == ExportFormat::Iptables) out += "#!/bin/sh\n";
     out += "# " + command_for(opt, format_name(opt.format)) + "\n";
     out += "# catalog sha256:" + c.digest() + "\n";
     const Selection& sel = opt.selection;
@@ -375,38 +337,7 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
                     "Replies are expected to pass your 'ct state established,related accept' rule.",
                 });
             break;
-        case ExportFormat::Iptables:
-            paragraphs(
-                out,
-                {
-                    "Each rule accepts an entry's ports towards the addresses in its vendor's ipset (callwall_<vendor>, "
-                    "a list:set of callwall_<vendor>_v4 and callwall_<vendor>_v6, so one file serves iptables and "
-                    "ip6tables). A packet filter cannot resolve names: the sets start empty and dnsmasq adds each address "
-                    "it resolves for the vendor's names, given the lines of",
-                    "  " + command_for(opt, "dnsmasq-ipset") + " >/etc/dnsmasq.d/callwall.conf",
-                    "and the clients must use that dnsmasq as their resolver. Create the sets first (-exist: again is "
-                    "harmless):",
-                });
-            for (const VendorNames& v : s.vendors) {
-                const std::string& n = v.set;
-                out += "#  ipset create -exist " + n + "_v4 hash:ip family inet\n";
-                out += "#  ipset create -exist " + n + "_v6 hash:ip family inet6\n";
-                out += "#  ipset create -exist " + n + " list:set\n";
-                out += "#  ipset add -exist " + n + " " + n + "_v4; ipset add -exist " + n + " " + n + "_v6\n";
-            }
-            ipset_range_lines(out, s.entries);
-            paragraphs(
-                out,
-                {
-                    "Load without flushing your rules, for IPv4 and IPv6 (the chains are emptied and refilled, so loading "
-                    "again does not add copies):",
-                    "  iptables-restore --noflush FILE && ip6tables-restore --noflush FILE",
-                    "then send the clients' traffic through the chains, e.g.",
-                    "  iptables -A FORWARD -i lan0 -j " + std::string(kIptOut) + "; iptables -A FORWARD -o lan0 -j " +
-                        std::string(kIptIn),
-                    "Replies are expected to pass your '-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT' rule.",
-                });
-            break;
+        case ExportFormat::Iptables: iptables_header(out, opt); break;
         case ExportFormat::DnsmasqNftset:
         case ExportFormat::DnsmasqIpset: {
             const bool ns = opt.format == ExportFormat::DnsmasqNftset;
@@ -430,8 +361,11 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
     }
     if (std::any_of(s.entries.begin(), s.entries.end(), [](const Entry* e) { return !e->addresses.empty(); })) {
         paragraphs(out, {"Entries with address ranges the vendor publishes also accept towards their own interval sets "
-                         "(callwall_net_<entry>_v4/_v6; in iptables an ipset hash:net of that name). This file fills "
-                         "them, and loading it again replaces their contents; dnsmasq does not touch them."});
+                         "(in iptables ipsets hash:net), NAME_v4 and NAME_v6, where NAME is callwall_net_ and the "
+                         "entry's id with every character other than a-z and 0-9 made _; a NAME longer than 28 "
+                         "characters keeps its first 23 and _ with 4 hex digits of a hash. Each entry's comments "
+                         "give its sets' names ('callwall catalog show ID' too). This file fills them, and loading it "
+                         "again replaces their contents; dnsmasq does not touch them."});
     }
     if (!s.left_out.empty()) {
         out += "#\n# LEFT OUT: no rules for these entries of the selection.\n";
@@ -447,7 +381,10 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
                 out += "#     " + l + "\n";
             }
             if (!p->advice_link.empty()) out += "#     link: " + clean(p->advice_link) + "\n";
-            out += "#     source: " + clean(p->source.file + ", \"" + p->source.section + "\"") + "\n";
+            const std::string from = !p->source.file.empty() ? p->source.file
+                                     : !p->source.url.empty() ? p->source.url
+                                                              : c.documents()[p->document].url;
+            out += "#     source: " + clean(from + ", \"" + p->source.section + "\"") + "\n";
         }
     }
     out += "\n";
@@ -565,40 +502,6 @@ std::string render_nft(const Catalog& c, const ExportOptions& opt) {
     return out;
 }
 
-std::string render_iptables(const Catalog& c, const ExportOptions& opt) {
-    const Selected s = select(c, opt);
-    std::string out;
-    header(out, c, opt, s);
-    if (s.entries.empty()) {
-        out += "# no catalog entries left in the selection: nothing to allow\n";
-        return out;
-    }
-    out += "*filter\n";
-    out += ":" + std::string(kIptOut) + " - [0:0]\n";
-    out += ":" + std::string(kIptIn) + " - [0:0]\n";
-    for (const bool inbound : {false, true}) {
-        const std::string_view chain = inbound ? kIptIn : kIptOut;
-        for (const Entry* ep : s.entries) {
-            const Entry& e = *ep;
-            if (!in_chain(e, inbound)) continue;
-            out += "\n";
-            entry_comments(out, "", e);
-            std::vector<std::string> addrs;
-            if (has_any_destination(e)) addrs.emplace_back();
-            if (e.has_names()) addrs.push_back(" -m set --match-set " + vendor_set(e) + (inbound ? " src" : " dst"));
-            if (!e.addresses.empty())
-                addrs.push_back(" -m set --match-set " + entry_net_set(e) + (inbound ? " src" : " dst"));
-            for (const std::string& addr : addrs)
-                for (const std::string& ports : multiport_lists(e.port_set.intervals()))
-                    out += "-A " + std::string(chain) + " -p " + std::string(to_string(e.transport)) +
-                           " -m multiport --dports " + ports + addr + " -m comment --comment \"" + e.id +
-                           "\" -j ACCEPT\n";
-        }
-    }
-    out += "COMMIT\n";
-    return out;
-}
-
 // nftset=/ipset= lines: one per domain, with what dnsmasq matches beyond the catalog.
 std::string render_dnsmasq(const Catalog& c, const ExportOptions& opt) {
     const Selected s = select(c, opt);
@@ -646,9 +549,13 @@ std::string render_dnsmasq(const Catalog& c, const ExportOptions& opt) {
     return out;
 }
 
-}  // namespace
+}  // namespace export_detail
+
+using namespace export_detail;
 
 std::string address_set_name(const Entry& e) { return vendor_set(e); }
+
+std::string range_set_name(const Entry& e) { return entry_net_set(e); }
 
 std::vector<std::string> multiport_lists(std::span<const PortRange> ranges) {
     std::vector<std::string> out;

@@ -1,7 +1,11 @@
 // `catalog list` (text table, JSON) and `catalog show` renderings.
 #include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
 
 #include "catalog/catalog.hpp"
+#include "catalog/listing.hpp"
 
 namespace callwall::catalog {
 
@@ -143,11 +147,95 @@ private:
     std::vector<std::vector<std::vector<std::string>>> rows_;
 };
 
-std::string document_heading(const Document& d) {
+// The day number (days since 1970-01-01) of an ISO date's first ten
+// characters, or nullopt when they are not a valid YYYY-MM-DD.
+std::optional<long> day_number(std::string_view iso) {
+    if (iso.size() < 10 || iso[4] != '-' || iso[7] != '-') return std::nullopt;
+    auto num = [&](size_t at, size_t len, int& v) {
+        const auto [p, ec] = std::from_chars(iso.data() + at, iso.data() + at + len, v);
+        return ec == std::errc() && p == iso.data() + at + len;
+    };
+    int y = 0, m = 0, d = 0;
+    if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d)) return std::nullopt;
+    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
+                                          std::chrono::day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) return std::nullopt;
+    return static_cast<long>(std::chrono::sys_days(ymd).time_since_epoch().count());
+}
+
+// "256 days old" from `date` to `today` (both ISO); empty when either is not a date.
+// The day a list version names, ISO: Microsoft's "2022072800" (YYYYMMDDNN)
+// or a "YYYY-MM-DD" inside it (AWS's "1764000000 (2026-11-20-21-13-07)");
+// empty when it names none.
+std::string list_version_day(std::string_view v) {
+    if (v.size() >= 8 && std::all_of(v.begin(), v.begin() + 8, [](char c) { return c >= '0' && c <= '9'; })) {
+        const std::string iso = std::string(v.substr(0, 4)) + "-" + std::string(v.substr(4, 2)) + "-" +
+                                std::string(v.substr(6, 2));
+        if (day_number(iso)) return iso;
+    }
+    for (size_t i = 0; i + 10 <= v.size(); ++i) {
+        if (day_number(v.substr(i, 10))) return std::string(v.substr(i, 10));
+    }
+    return {};
+}
+
+std::string age_text(std::string_view date, std::string_view today) {
+    const auto from = day_number(date), to = day_number(today);
+    if (!from || !to) return {};
+    const long days = *to - *from;
+    if (days < 0) return "dated after today (" + std::string(today) + ")";
+    return std::to_string(days) + (days == 1 ? " day old" : " days old");
+}
+
+// What dates a document and the day its age counts from: the page's (or
+// seed document's) date; else the day its list version names; else the day
+// it was transcribed.
+struct Dating {
+    std::string what;  // "page dated 2026-03-16", "list version 2022072800 of 2022-07-28", ...
+    std::string day;  // ISO; empty: none known
+};
+
+Dating dating(const Document& d) {
+    const std::string kind = d.url.empty() ? "document" : "page";
+    Dating out;
+    if (!d.date.empty()) {
+        out.what = kind + " dated " + d.date;
+        out.day = d.date;
+    }
+    if (!d.list_version.empty()) {
+        const std::string lv = list_version_day(d.list_version);
+        out.what += (out.what.empty() ? "" : ", ") + std::string("list version ") + d.list_version +
+                    (lv.empty() || d.list_version.find(lv) != std::string::npos ? "" : " of " + lv);
+        if (out.day.empty()) out.day = lv;
+    }
+    if (out.what.empty()) {
+        out.what = "undated " + kind + (d.transcribed.empty() ? "" : ", transcribed " + d.transcribed);
+        out.day = d.transcribed;
+    }
+    return out;
+}
+
+std::string document_heading(const Document& d, std::string_view today) {
     std::string s = d.vendor;
     if (!d.edition.empty()) s += ", edition " + d.edition;
-    s += d.date.empty() ? std::string(" (undated document)") : " (document dated " + d.date + ")";
-    return s;
+    const Dating dt = dating(d);
+    const std::string age = age_text(dt.day, today);
+    return s + " (" + dt.what + (age.empty() ? "" : ", " + age) + ")";
+}
+
+// The file table of `catalog list`: each file's page date or list version and its age.
+std::string files_table(const std::vector<const Document*>& docs, std::string_view today) {
+    TextTable t({"CATALOG FILE", "VENDOR", "EDITION", "DATED BY", "AGE"});
+    for (const Document* d : docs) {
+        const Dating dt = dating(*d);
+        const std::string age = age_text(dt.day, today);
+        t.add({{std::filesystem::path(d->catalog_file).filename().string()},
+               {d->vendor},
+               {d->edition.empty() ? "-" : d->edition},
+               {dt.what},
+               {age.empty() ? "-" : age}});
+    }
+    return t.render("   ");
 }
 
 std::string json_bool(bool b) { return b ? "true" : "false"; }
@@ -184,9 +272,15 @@ std::string json_conditions(const Conditions& c) {
     return "{" + join_strings(parts, ",") + "}";
 }
 
-std::string json_source(const SourceRef& s) {
-    return "{\"file\":" + json_quote(s.file) + ",\"section\":" + json_quote(s.section) +
-           (s.url.empty() ? "" : ",\"url\":" + json_quote(s.url)) + "}";
+// Every object of `catalog list --format json` has the same keys, in the
+// same order; what does not apply is null (a value) or empty (a list).
+
+// {"file", "section", "url"}: a seed document's file (url null), or a web
+// page's url (file null): the entry's own page when it names one.
+std::string json_source(const SourceRef& s, const Document& doc) {
+    const std::string url = !s.url.empty() ? s.url : doc.url;
+    return "{\"file\":" + json_or_null(s.file) + ",\"section\":" + json_quote(s.section) +
+           ",\"url\":" + json_or_null(url) + "}";
 }
 
 std::string json_port_pairs(const std::vector<PortRange>& ports) {
@@ -198,27 +292,13 @@ std::string json_port_pairs(const std::vector<PortRange>& ports) {
     return s + "]";
 }
 
-// Schema-2 fields, only where the entry has them (a schema-1 listing stays as it was).
-std::string json_schema2(const Entry& e, const Document& doc) {
-    std::string s;
-    if (!e.addresses.empty()) {
-        s += ",\"addresses\":[";
-        for (size_t i = 0; i < e.addresses.size(); ++i) s += (i ? "," : "") + json_quote(e.addresses[i].text());
-        s += "]";
-    }
-    if (!e.source_ports.empty()) s += ",\"source_ports\":" + json_port_pairs(e.source_ports);
-    if (!e.tier.empty()) s += ",\"tier\":" + json_quote(e.tier);
-    if (e.fallback) {
-        s += ",\"fallback\":{\"chain\":" + json_quote(e.fallback->chain) +
-             ",\"order\":" + std::to_string(e.fallback->order) + ",\"label\":" + json_quote(e.fallback->label) + "}";
-    }
-    if (!doc.url.empty()) {
-        s += ",\"document\":{\"url\":" + json_quote(doc.url) + ",\"title\":" + json_or_null(doc.title) +
-             ",\"date\":" + json_or_null(doc.date) + ",\"undated\":" + json_bool(doc.undated) +
-             ",\"transcribed\":" + json_quote(doc.transcribed) + ",\"list_version\":" + json_or_null(doc.list_version) +
-             "}";
-    }
-    return s;
+// The document an object comes from: the same keys for seed files and pages.
+std::string json_document(const Document& doc) {
+    return "{\"catalog_file\":" + json_quote(doc.catalog_file) + ",\"url\":" + json_or_null(doc.url) +
+           ",\"title\":" + json_or_null(doc.title) + ",\"date\":" + json_or_null(doc.date) +
+           ",\"undated\":" + json_bool(doc.date.empty()) + ",\"transcribed\":" + json_or_null(doc.transcribed) +
+           ",\"list_version\":" + json_or_null(doc.list_version) + ",\"sources\":" + json_strings(doc.sources) +
+           "}";
 }
 
 // "tier optimize", "client source ports 50000-50059", "fallback teams.media #2 (TURN/TLS)".
@@ -246,23 +326,27 @@ std::string json_entry(const Entry& e, const Document& doc) {
     s += ",\"document_date\":" + json_or_null(e.document_date);
     s += ",\"service\":" + json_quote(e.service);
     s += ",\"transport\":" + json_quote(to_string(e.transport));
-    s += ",\"ports\":[";
-    for (size_t i = 0; i < e.ports.size(); ++i) {
-        if (i) s += ",";
-        s += "[" + std::to_string(e.ports[i].lo) + "," + std::to_string(e.ports[i].hi) + "]";
-    }
-    s += "],\"destinations\":[";
+    s += ",\"ports\":" + json_port_pairs(e.ports);
+    s += ",\"destinations\":[";
     for (size_t i = 0; i < e.destinations.size(); ++i) {
         if (i) s += ",";
         s += json_quote(e.destinations[i].pattern);
     }
-    s += "],\"direction\":" + json_quote(to_string(e.direction));
+    s += "],\"addresses\":[";
+    for (size_t i = 0; i < e.addresses.size(); ++i) s += (i ? "," : "") + json_quote(e.addresses[i].text());
+    s += "],\"source_ports\":" + json_port_pairs(e.source_ports);
+    s += ",\"direction\":" + json_quote(to_string(e.direction));
     s += ",\"required\":" + json_bool(e.required);
+    s += ",\"tier\":" + json_or_null(e.tier);
+    s += ",\"fallback\":";
+    s += e.fallback ? "{\"chain\":" + json_quote(e.fallback->chain) + ",\"order\":" +
+                          std::to_string(e.fallback->order) + ",\"label\":" + json_quote(e.fallback->label) + "}"
+                    : std::string("null");
     s += ",\"allowlist_supported\":true";
     s += ",\"third_party\":" + json_bool(e.third_party);
     s += ",\"any_fallback\":" + json_bool(e.any_fallback);
     s += ",\"conditions\":" + json_conditions(e.conditions);
-    s += ",\"source\":" + json_source(e.source);
+    s += ",\"source\":" + json_source(e.source, doc);
     s += ",\"provenance\":{";
     for (size_t i = 0; i < e.provenance.size(); ++i) {
         if (i) s += ",";
@@ -270,30 +354,60 @@ std::string json_entry(const Entry& e, const Document& doc) {
     }
     s += "},\"assumed\":" + json_strings(e.assumed);
     s += ",\"notes\":" + json_or_null(e.notes);
-    if (!e.probe_hosts.empty()) {  // only where the catalog names some (the listing stays as it was elsewhere)
-        s += ",\"probe_hosts\":[";
-        for (size_t i = 0; i < e.probe_hosts.size(); ++i) s += (i ? "," : "") + json_quote(e.probe_hosts[i]);
-        s += "]";
-    }
-    s += json_schema2(e, doc);
+    s += ",\"probe_hosts\":" + json_strings(e.probe_hosts);
+    s += ",\"advice\":null,\"advice_link\":null";
+    s += ",\"document\":" + json_document(doc);
     return s + "}";
 }
 
-std::string json_product(const Product& p) {
+// A product that cannot be allow-listed: the entry's keys, with null or
+// empty where a rule's fields would be, and the vendor's advice.
+std::string json_product(const Product& p, const Document& doc) {
     std::string s = "{";
     s += "\"id\":" + json_quote(p.id);
     s += ",\"vendor\":" + json_quote(p.vendor);
     s += ",\"product\":" + json_quote(p.product);
     s += ",\"edition\":" + json_or_null(p.edition);
     s += ",\"document_date\":" + json_or_null(p.document_date);
-    s += ",\"service\":null,\"transport\":null,\"ports\":[],\"destinations\":[],\"direction\":null";
-    s += ",\"required\":null,\"allowlist_supported\":false";
+    s += ",\"service\":null,\"transport\":null,\"ports\":[],\"destinations\":[],\"addresses\":[]";
+    s += ",\"source_ports\":[],\"direction\":null,\"required\":null,\"tier\":null,\"fallback\":null";
+    s += ",\"allowlist_supported\":false,\"third_party\":null,\"any_fallback\":null,\"conditions\":{}";
+    s += ",\"source\":" + json_source(p.source, doc);
+    s += ",\"provenance\":{},\"assumed\":[]";
+    s += ",\"notes\":" + json_or_null(p.notes);
+    s += ",\"probe_hosts\":[]";
     s += ",\"advice\":" + json_quote(p.advice);
     s += ",\"advice_link\":" + json_or_null(p.advice_link);
-    s += ",\"conditions\":{}";
-    s += ",\"source\":" + json_source(p.source);
-    s += ",\"notes\":" + json_or_null(p.notes);
+    s += ",\"document\":" + json_document(doc);
     return s + "}";
+}
+
+// `catalog show`'s field lines: "key:" padded to 16 columns, and the
+// continuation lines under the value.
+std::string show_line(std::string_view key, std::string_view value) {
+    return pad(std::string(key) + ":", 16) + std::string(value) + "\n";
+}
+std::string show_more(std::string_view value) { return std::string(16, ' ') + std::string(value) + "\n"; }
+
+// Where an entry comes from: its seed file, or its web page with the page's
+// title and date. An entry from a second page of the edition gets that
+// page; the document's title and date are the first page's, said as such.
+std::string show_source(const Entry& e, const Document& doc) {
+    if (doc.url.empty()) return show_line("source", e.source.file);
+    std::string s;
+    if (!e.source.url.empty() && e.source.url != doc.url) {
+        s += show_line("source", e.source.url);
+        s += show_more("(a second page of this edition; its title and date are not recorded)");
+        s += show_more("the edition's page: " + doc.url);
+        s += show_more((doc.title.empty() ? std::string() : "\"" + doc.title + "\", ") +
+                       (doc.date.empty() ? std::string("undated") : "dated " + doc.date));
+    } else {
+        s += show_line("source", doc.url);
+        if (!doc.title.empty()) s += show_more("page \"" + doc.title + "\"");
+        s += show_more(doc.date.empty() ? std::string("undated page") : "page dated " + doc.date);
+    }
+    return s + show_more("transcribed " + doc.transcribed +
+                         (doc.list_version.empty() ? std::string() : ", list version " + doc.list_version));
 }
 
 }  // namespace
@@ -310,7 +424,8 @@ std::string render_json(const Catalog& c, const Selection& sel) {
                 items.push_back(json_entry(e, c.document_of(e)));
         }
         for (const Product& p : c.products()) {
-            if (p.document == d && sel.matches(p.vendor, p.product, p.edition)) items.push_back(json_product(p));
+            if (p.document == d && sel.matches(p.vendor, p.product, p.edition))
+                items.push_back(json_product(p, c.documents()[d]));
         }
     }
     if (items.empty()) return "[]\n";
@@ -319,9 +434,12 @@ std::string render_json(const Catalog& c, const Selection& sel) {
     return out + "]\n";
 }
 
-std::string render_text(const Catalog& c, const Selection& sel) {
+std::string render_text(const Catalog& c, const Selection& sel) { return render_text(c, sel, std::string_view()); }
+
+std::string render_text(const Catalog& c, const Selection& sel, std::string_view today) {
     std::string out;
     size_t shown_entries = 0, shown_products = 0;
+    std::vector<const Document*> shown_docs;
     for (uint32_t d = 0; d < c.documents().size(); ++d) {
         const Document& doc = c.documents()[d];
         std::vector<const Entry*> entries;
@@ -335,8 +453,9 @@ std::string render_text(const Catalog& c, const Selection& sel) {
         if (entries.empty() && products.empty()) continue;
         shown_entries += entries.size();
         shown_products += products.size();
+        shown_docs.push_back(&doc);
 
-        out += "== " + document_heading(doc) + "\n";
+        out += "== " + document_heading(doc, today) + "\n";
         if (!doc.url.empty()) {
             out += "   page: " + doc.url + (doc.title.empty() ? "" : " (\"" + doc.title + "\")") + "\n";
             out += "   transcribed " + doc.transcribed;
@@ -405,6 +524,9 @@ std::string render_text(const Catalog& c, const Selection& sel) {
         out += "\n";
     }
     if (shown_entries + shown_products == 0) return "no catalog entries match the selection\n";
+    out += "Catalog files: what dates each" + (today.empty() ? std::string() : ", and its age on " + std::string(today)) +
+           " (a page's date; else its list's version; else the day it was transcribed)\n";
+    out += files_table(shown_docs, today) + "\n";
     out += std::to_string(shown_entries) + " entries, " + std::to_string(shown_products) +
            " products that cannot be allow-listed; catalog sha256:" + c.digest() + "\n";
     out +=
@@ -417,10 +539,8 @@ std::string render_text(const Catalog& c, const Selection& sel) {
 }
 
 std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
-    auto line = [](std::string_view key, std::string_view value) {
-        return pad(std::string(key) + ":", 16) + std::string(value) + "\n";
-    };
-    auto more = [](std::string_view value) { return std::string(16, ' ') + std::string(value) + "\n"; };
+    const auto line = show_line;
+    const auto more = show_more;
     auto multiline = [&](std::string_view key, std::string_view text) {
         std::string s;
         auto lines = wrap_words(text, 80);
@@ -473,15 +593,7 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
         }
         if (e->any_fallback) s += line("fallback", "the vendor allows ANY destination if FQDNs cannot be used");
         if (e->third_party) s += line("third party", "yes: these names do not show that the vendor is in use");
-        if (!doc.url.empty()) {
-            s += line("source", e->source.url.empty() ? doc.url : e->source.url);
-            if (!doc.title.empty()) s += more("page \"" + doc.title + "\"");
-            s += more(doc.date.empty() ? std::string("undated page") : "page dated " + doc.date);
-            s += more("transcribed " + doc.transcribed +
-                      (doc.list_version.empty() ? std::string() : ", list version " + doc.list_version));
-        } else {
-            s += line("source", e->source.file);
-        }
+        s += show_source(*e, doc);
         s += more("section \"" + e->source.section + "\"");
         for (size_t i = 0; i < e->provenance.size(); ++i) {
             const std::string v = pad(e->provenance[i].field, 13) + join_strings(e->provenance[i].files, " + ");
@@ -497,6 +609,13 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
         if (doc.prefers)
             s += multiline("vendor prefers",
                            std::string(to_string(doc.prefers->preferred)) + ": \"" + doc.prefers->quote + "\"");
+        if (e->has_names())
+            s += line("export sets", address_set_name(*e) + "_v4, " + address_set_name(*e) +
+                                         "_v6 (filled by dnsmasq from the names)");
+        if (!e->addresses.empty())
+            s += e->has_names() ? more(range_set_name(*e) + "_v4, " + range_set_name(*e) + "_v6 (the ranges)")
+                                : line("export sets", range_set_name(*e) + "_v4, " + range_set_name(*e) +
+                                                          "_v6 (the ranges)");
         s += line("defined at", e->defined_at.file + ":" + std::to_string(e->defined_at.line));
         return s;
     }

@@ -88,9 +88,13 @@ std::string document(const ImportOptions& o, std::string_view title, std::string
                      std::string_view version, const std::vector<std::string>& notes) {
     std::string s = "# Written by `callwall catalog import --format " + o.format +
                     "` from the vendor's machine-readable list;\n# edit the list, not this file.\nschema = 2\n\n";
-    s += "[document]\nvendor = " + toml_string(vendor) + "\ntitle = " + toml_string(title) +
-         "\nurl = " + toml_string(url) + "\nundated = true\ntranscribed = " + o.transcribed +
-         "\nlist_version = " + toml_string(version) + "\ndirection = \"outbound\"\n";
+    s += "[document]\nvendor = " + toml_string(vendor) +
+         (o.edition.empty() ? std::string() : "\nedition = " + toml_string(o.edition)) +
+         "\ntitle = " + toml_string(o.title.empty() ? title : o.title) + "\nurl = " + toml_string(url) +
+         (o.date.empty() ? std::string("\nundated = true") : "\ndate = " + o.date) +
+         "\ntranscribed = " + o.transcribed +
+         (version.empty() ? std::string() : "\nlist_version = " + toml_string(version)) +
+         "\ndirection = \"outbound\"\n";
     if (!notes.empty()) s += "notes = " + toml_strings(notes) + "\n";
     return s;
 }
@@ -266,6 +270,100 @@ ImportResult import_aws(const json& j, const ImportOptions& o) {
     return res;
 }
 
+// The result, or an error when the file it wrote does not load.
+ImportResult checked(ImportResult res) {
+    LoadResult check = load_string("import.toml", res.toml);
+    if (!check.ok()) {
+        res.error = "the written catalog does not load: " +
+                    (check.diagnostics.empty() ? std::string("?") : check.diagnostics.front().to_string());
+        res.toml.clear();
+    }
+    return res;
+}
+
+// One list line without its comment and surrounding blanks.
+std::string_view trimmed_line(std::string_view line) {
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; };
+    while (!line.empty() && blank(line.front())) line.remove_prefix(1);
+    while (!line.empty() && blank(line.back())) line.remove_suffix(1);
+    return line;
+}
+
+// A list item as the catalog writes it: "a-b" without blanks around the
+// dash; a bare address as a one-address prefix.
+std::string list_item(std::string_view item) {
+    std::string s;
+    for (char c : item)
+        if (c != ' ' && c != '\t') s += c;
+    if (s.find('/') == std::string::npos && s.find('-') == std::string::npos) {
+        if (const auto ip = parse_ip(s)) s += ip->first == AddressFamily::V4 ? "/32" : "/128";
+    }
+    return s;
+}
+
+ImportResult import_cidr_list(std::string_view text, const ImportOptions& o) {
+    ImportResult res;
+    if (o.vendor.empty() || o.url.empty()) {
+        res.error = "a cidr-list names no vendor or page: give --vendor and --url (the page the list belongs to)";
+        return res;
+    }
+    if (o.ports.empty()) {
+        res.error = "a cidr-list has no ports: give --ports from the vendor's page";
+        return res;
+    }
+    if (!o.date.empty() && (o.date.size() != 10 || o.date[4] != '-' || o.date[7] != '-')) {
+        res.error = "the page date '" + o.date + "' is not YYYY-MM-DD";
+        return res;
+    }
+    std::vector<std::string> addrs;
+    size_t line_no = 0;
+    for (size_t at = 0; at < text.size();) {
+        size_t end = text.find('\n', at);
+        if (end == std::string_view::npos) end = text.size();
+        ++line_no;
+        const std::string_view line = trimmed_line(text.substr(at, end - at));
+        at = end + 1;
+        if (line.empty()) continue;
+        const std::string item = list_item(line);
+        std::string why;
+        if (!parse_address_range(item, &why)) {
+            res.error = "'" + std::string(line) + "' is not a prefix, address or start-end range: " + why;
+            res.error_line = line_no;
+            return res;
+        }
+        if (std::find(addrs.begin(), addrs.end(), item) != addrs.end()) {
+            res.skipped.push_back("line " + std::to_string(line_no) + ": '" + item + "' again");
+            continue;
+        }
+        addrs.push_back(item);
+    }
+    std::vector<std::string> none;
+    keep_valid("the list", none, addrs, res.skipped);
+    if (addrs.empty()) {
+        res.error = "the list holds no prefix or range";
+        return res;
+    }
+    const std::string prefix = o.id_prefix.empty() ? id_part(o.vendor) + ".ranges" : o.id_prefix;
+    std::string body;
+    for (const auto& [transport, ports] : o.ports) {
+        EntryText e;
+        e.transport = transport;
+        e.ports = ports;
+        e.id = prefix + (transport == Transport::Tcp ? ".tcp" : ".udp");
+        e.product = o.vendor;
+        e.service = "published ranges (" + std::string(to_string(transport)) + ")";
+        e.section = "the published list of ranges";
+        e.addresses = addrs;
+        body += entry_text(e);
+        ++res.entries;
+    }
+    res.toml = document(o, o.vendor + " published IP address ranges", o.vendor, o.url, o.list_version,
+                        {"Ports are not in the list; they are the vendor page's."}) +
+               body;
+    return res;
+}
+
 }  // namespace
 
 ImportResult import_list(std::string_view text, const ImportOptions& opt) {
@@ -273,6 +371,10 @@ ImportResult import_list(std::string_view text, const ImportOptions& opt) {
     if (opt.transcribed.size() != 10 || opt.transcribed[4] != '-' || opt.transcribed[7] != '-') {
         res.error = "the import date '" + opt.transcribed + "' is not YYYY-MM-DD";
         return res;
+    }
+    if (opt.format == "cidr-list") {
+        res = import_cidr_list(text, opt);
+        return res.error.empty() ? checked(std::move(res)) : res;
     }
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded()) {
@@ -284,15 +386,9 @@ ImportResult import_list(std::string_view text, const ImportOptions& opt) {
     else if (opt.format == "aws-ip-ranges")
         res = import_aws(j, opt);
     else
-        res.error = "unknown format '" + opt.format + "'; expected o365 or aws-ip-ranges";
+        res.error = "unknown format '" + opt.format + "'; expected o365, aws-ip-ranges or cidr-list";
     if (!res.error.empty()) return res;
-    LoadResult check = load_string("import.toml", res.toml);
-    if (!check.ok()) {
-        res.error = "the written catalog does not load: " +
-                    (check.diagnostics.empty() ? std::string("?") : check.diagnostics.front().to_string());
-        res.toml.clear();
-    }
-    return res;
+    return checked(std::move(res));
 }
 
 }  // namespace callwall::catalog

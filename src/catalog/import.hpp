@@ -11,6 +11,13 @@
 //                  ipv6_prefixes): the prefixes of one service
 //                  (CHIME_MEETINGS by default). The list has no ports: the
 //                  vendor's page gives them (--transport, --ports).
+//   cidr-list      one item a line, as Zoom, Webex and others publish their
+//                  ranges: an IPv4 or IPv6 prefix, a bare address, or a
+//                  start-end range; '#' starts a comment, blank lines are
+//                  skipped. A line that is none of these is an error naming
+//                  its line (ImportResult::error_line). The list names no
+//                  vendor, page or ports: --vendor and --url are required,
+//                  the ports come from the vendor's page (--ports).
 #pragma once
 
 #include <string>
@@ -22,20 +29,24 @@
 namespace callwall::catalog {
 
 struct ImportOptions {
-    std::string format;  ///< "o365" or "aws-ip-ranges"
+    std::string format;  ///< "o365", "aws-ip-ranges" or "cidr-list"
     std::string vendor;  ///< [document] vendor (default per format)
     std::string id_prefix;  ///< entry id prefix (default per format)
     std::string url;  ///< the page the list belongs to (default per format)
     std::string transcribed;  ///< ISO date written as `transcribed` (required)
-    std::string list_version;  ///< o365: required; aws-ip-ranges: from the file when empty
+    std::string list_version;  ///< o365: required; aws-ip-ranges: from the file when empty; cidr-list: optional
+    std::string date;  ///< the page's date (ISO), written as [document] date; empty: undated
+    std::string edition;  ///< [document] edition; empty: none
+    std::string title;  ///< [document] title (default per format)
     std::string service;  ///< o365: serviceArea filter ("Skype" for Teams; empty: all); aws: the service
-    /// aws-ip-ranges: the entries' transports and ports (from the vendor's page).
+    /// aws-ip-ranges, cidr-list: the entries' transports and ports (from the vendor's page).
     std::vector<std::pair<Transport, std::vector<PortRange>>> ports;
 };
 
 struct ImportResult {
     std::string toml;  ///< the catalog file; empty on error
     std::string error;  ///< why nothing was written
+    size_t error_line = 0;  ///< cidr-list: the line of the list the error is about (1-based; 0: none)
     std::vector<std::string> skipped;  ///< what of the list was left out, and why
     size_t entries = 0;
 };

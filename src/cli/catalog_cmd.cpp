@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "catalog/listing.hpp"
 #include "catalog/import.hpp"
 #include "cli/commands.hpp"
 #include "cli/command_support.hpp"
@@ -31,8 +32,9 @@ constexpr std::string_view kUsage =
     "       callwall catalog export [--format nft|iptables|dnsmasq-nftset|dnsmasq-ipset]\n"
     "                               [--vendor V] [--product P] [--edition E] [--nft-table NAME]\n"
     "                               [--required-only] [--include-any] [--entry ID]...\n"
-    "       callwall catalog import --format o365|aws-ip-ranges FILE [--list-version V] [--service S]\n"
-    "                               [--ports TRANSPORT:PORTS]... [--vendor V] [--output FILE.toml]\n"
+    "       callwall catalog import --format o365|aws-ip-ranges|cidr-list FILE [--list-version V]\n"
+    "                               [--service S] [--ports TRANSPORT:PORTS]... [--vendor V] [--url U]\n"
+    "                               [--page-date YYYY-MM-DD] [--output FILE.toml]\n"
     "\n"
     "The bundled catalog is loaded first (CALLWALL_CATALOG_DIR overrides where it is); each --catalog\n"
     "DIR adds its *.toml files, and a file named like an earlier one replaces it. 'check DIR' checks\n"
@@ -47,7 +49,8 @@ constexpr std::string_view kUsage =
 std::string_view sub_help(std::string_view sub) {
     if (sub == "list")
         return "usage: callwall catalog list [--vendor V] [--product P] [--edition E] [--format text|json]\n\n"
-               "Lists the catalog's requirements (one line each, or a JSON array).\n\n"
+               "Lists the catalog's requirements (one line each, or a JSON array), then each file with its page\n"
+               "date or list version and its age today (\"page dated 2026-03-16\", \"256 days old\").\n\n"
                "example: callwall catalog list --vendor whereby --format json\n";
     if (sub == "show")
         return "usage: callwall catalog show ID\n\n"
@@ -63,23 +66,34 @@ std::string_view sub_help(std::string_view sub) {
                "                               [--product P] [--edition E] [--nft-table NAME] [--required-only]\n"
                "                               [--include-any] [--entry ID]...\n\n"
                "Writes an allow-list: rules per requirement towards per-vendor address sets, and the dnsmasq lines\n"
-               "that fill those sets when the vendor's names are resolved.\n\n"
+               "that fill those sets when the vendor's names are resolved.\n"
+               "  nft:      an nft -f file; load it with 'nft -f FILE' (again: same result).\n"
+               "  iptables: a shell script that creates the ipsets ('ipset -exist restore') and loads the rules\n"
+               "            with 'iptables-restore --noflush' and 'ip6tables-restore --noflush'; load it with\n"
+               "            'sh FILE' as root (again: same result).\n\n"
                "example: callwall catalog export --vendor whereby --required-only > whereby.nft\n"
-               "         callwall catalog export --entry whereby.turn.udp --format iptables\n"
+               "         callwall catalog export --vendor whereby --format iptables > whereby.sh && sh whereby.sh\n"
                "         callwall catalog export --vendor whereby --format dnsmasq-nftset > /etc/dnsmasq.d/callwall.conf\n";
     if (sub == "import")
-        return "usage: callwall catalog import --format o365|aws-ip-ranges FILE [--list-version V] [--service S]\n"
-               "                               [--ports TRANSPORT:PORTS]... [--vendor V] [--id-prefix P] [--url U]\n"
+        return "usage: callwall catalog import --format o365|aws-ip-ranges|cidr-list FILE [--list-version V]\n"
+               "                               [--service S] [--ports TRANSPORT:PORTS]... [--vendor V] [--edition E]\n"
+               "                               [--id-prefix P] [--url U] [--title T] [--page-date YYYY-MM-DD]\n"
                "                               [--transcribed YYYY-MM-DD] [--output FILE.toml]\n\n"
                "Writes a schema-2 catalog file from a vendor's machine-readable list read from FILE (no network\n"
                "access): Microsoft 365's endpoints web service JSON (o365; --service Skype for Teams; the JSON has\n"
-               "no version: give --list-version), or AWS ip-ranges.json (aws-ip-ranges; --service, default\n"
-               "CHIME_MEETINGS; the list has no ports: give them from the vendor's page with --ports). The file\n"
-               "carries the list's version; what the catalog cannot hold is listed on standard error.\n\n"
+               "no version: give --list-version), AWS ip-ranges.json (aws-ip-ranges; --service, default\n"
+               "CHIME_MEETINGS; the list has no ports: give them from the vendor's page with --ports), or a plain\n"
+               "list of ranges as Zoom, Webex and others publish (cidr-list: one IPv4/IPv6 prefix, address or\n"
+               "start-end range a line, '#' comments and blank lines skipped; --vendor, --url and --ports\n"
+               "required; a line that is none of these is an error naming FILE:LINE). The file carries the list's\n"
+               "version (--page-date: the page's date); what the catalog cannot hold is listed on standard error.\n\n"
                "example: callwall catalog import --format o365 endpoints.json --service Skype --list-version "
                "2026103000 -o teams.toml\n"
                "         callwall catalog import --format aws-ip-ranges ip-ranges.json --ports udp:3478 "
-               "--ports tcp:443\n";
+               "--ports tcp:443\n"
+               "         callwall catalog import --format cidr-list ZoomMeetings.txt --vendor Zoom --url "
+               "https://support.zoom.com/hc/en/article?id=zm_kb&sysparm_article=KB0060548 --ports udp:3478,3479,8801-8810 "
+               "--ports tcp:443,8801,8802 -o zoom_ranges.toml\n";
     return {};
 }
 
@@ -111,10 +125,28 @@ std::optional<cat::Catalog> load_catalog(const std::vector<std::filesystem::path
     return std::move(r.catalog);
 }
 
-// Explains an empty selection: which vendors/products exist.
+// Explains an empty selection: which vendors exist, and the products and
+// editions of the selected vendor (of every vendor when it names none or
+// an unknown one).
 std::string known_names(const cat::Catalog& c, const cat::Selection& sel) {
     std::string s = "known vendors:";
     for (const std::string& v : c.vendors()) s += " '" + v + "'";
+    if (!sel.edition.empty()) {
+        const cat::Selection vendor_only{sel.vendor, {}, {}};
+        const bool vendor_known =
+            !sel.vendor.empty() && std::any_of(c.vendors().begin(), c.vendors().end(),
+                                               [&](const std::string& v) { return vendor_only.matches(v, {}, {}); });
+        std::vector<std::string> editions;
+        for (const cat::Document& d : c.documents()) {
+            if (vendor_known ? !vendor_only.matches(d.vendor, {}, {}) : d.edition.empty()) continue;
+            const std::string e = d.edition.empty() ? "(none: leave --edition out)" : "'" + d.edition + "'";
+            editions.push_back(vendor_known ? e : e + " of " + d.vendor);
+        }
+        std::sort(editions.begin(), editions.end());
+        editions.erase(std::unique(editions.begin(), editions.end()), editions.end());
+        s += vendor_known ? "; editions of '" + sel.vendor + "':" : "; known editions:";
+        for (const std::string& e : editions) s += " " + e;
+    }
     if (!sel.product.empty()) {
         std::vector<std::string> products;
         for (const cat::Entry& e : c.entries()) products.push_back(e.product);
@@ -191,6 +223,16 @@ int catalog_show(const cat::Catalog& c, const std::string& id) {
     return write_stdout(util::terminal_lines(*text), "catalog") ? kExitOk : kExitOutput;
 }
 
+// Today's date (UTC), YYYY-MM-DD.
+std::string today_utc() {
+    char day[16];
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    return day;
+}
+
 /// `catalog import`'s own options.
 po::options_description import_options() {
     po::options_description o("Options of 'import'");
@@ -203,6 +245,9 @@ po::options_description import_options() {
          "import aws-ip-ranges: a transport and its ports, e.g. udp:3478 or tcp:443,3478-3481 (repeatable)")
         ("id-prefix", po::value<std::string>()->value_name("P"), "import: entry id prefix")
         ("url", po::value<std::string>()->value_name("U"), "import: the page the list belongs to")
+        ("title", po::value<std::string>()->value_name("T"), "import: the page's title")
+        ("page-date", po::value<std::string>()->value_name("DATE"),
+         "import: the date the page shows (YYYY-MM-DD; default: undated)")
         ("transcribed", po::value<std::string>()->value_name("DATE"), "import: the date written (default today)")
         ("output,o", po::value<std::string>()->value_name("FILE"), "import: write here instead of stdout");
     // clang-format on
@@ -233,27 +278,23 @@ bool parse_transport_ports(const std::string& text, std::pair<cat::Transport, st
 /// `catalog import --format F FILE`.
 int catalog_import(const po::variables_map& vm, const std::string& format, const std::vector<std::string>& args) {
     if (args.size() != 1) return usage_error("'import' takes exactly one FILE (the list, read locally)");
-    if (format != "o365" && format != "aws-ip-ranges")
-        return usage_error("'import' needs --format o365 or --format aws-ip-ranges");
+    if (format != "o365" && format != "aws-ip-ranges" && format != "cidr-list")
+        return usage_error("'import' needs --format o365, aws-ip-ranges or cidr-list");
     cat::ImportOptions o;
     o.format = format;
     auto opt = [&](const char* key, std::string& to) {
         if (vm.count(key)) to = vm[key].as<std::string>();
     };
     opt("vendor", o.vendor);
+    opt("edition", o.edition);
+    opt("title", o.title);
+    opt("page-date", o.date);
     opt("list-version", o.list_version);
     opt("service", o.service);
     opt("id-prefix", o.id_prefix);
     opt("url", o.url);
     opt("transcribed", o.transcribed);
-    if (o.transcribed.empty()) {
-        char day[16];
-        const std::time_t now = std::time(nullptr);
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
-        o.transcribed = day;
-    }
+    if (o.transcribed.empty()) o.transcribed = today_utc();
     if (vm.count("ports"))
         for (const std::string& p : vm["ports"].as<std::vector<std::string>>()) {
             std::pair<cat::Transport, std::vector<cat::PortRange>> tp;
@@ -261,6 +302,11 @@ int catalog_import(const po::variables_map& vm, const std::string& format, const
                 return usage_error("invalid --ports '" + p + "'; expected udp:3478 or tcp:443,3478-3481");
             o.ports.push_back(std::move(tp));
         }
+    // A plain list names nothing but ranges: the rest comes from the vendor's page.
+    if (format == "cidr-list" && (o.vendor.empty() || o.url.empty() || o.ports.empty()))
+        return usage_error(
+            "'import --format cidr-list' needs --vendor, --url (the page the list belongs to) and "
+            "--ports (from that page)");
     std::ifstream in(args.front(), std::ios::binary);
     if (!in) return usage_error("cannot read '" + args.front() + "'");
     std::ostringstream text;
@@ -268,14 +314,17 @@ int catalog_import(const po::variables_map& vm, const std::string& format, const
     const cat::ImportResult r = cat::import_list(text.str(), o);
     for (const std::string& s : r.skipped) std::cerr << "callwall catalog import: left out: " << s << "\n";
     if (!r.error.empty()) {
-        std::cerr << "callwall catalog import: " << args.front() << ": " << r.error << "\n";
+        // As the catalog's diagnostics: FILE:LINE: error: message.
+        std::cerr << "callwall catalog import: " << args.front()
+                  << (r.error_line ? ":" + std::to_string(r.error_line) : std::string()) << ": error: " << r.error
+                  << "\n";
         return kExitCatalog;
     }
     if (vm.count("output")) {
         std::ofstream out(vm["output"].as<std::string>(), std::ios::binary);
         if (!(out << r.toml) || !out.flush()) return kExitOutput;
-        std::cerr << "callwall catalog import: " << r.entries << " entries written to "
-                  << vm["output"].as<std::string>() << "\n";
+        std::cerr << "callwall catalog import: " << r.entries << (r.entries == 1 ? " entry" : " entries")
+                  << " written to " << vm["output"].as<std::string>() << "\n";
         return kExitOk;
     }
     return write_stdout(r.toml, "catalog") ? kExitOk : kExitOutput;
@@ -389,9 +438,10 @@ int run_catalog(int argc, char** argv) {
         if (has_selection && !selection_matches_anything(*c, sel)) {
             return usage_error("no catalog entries match the selection; " + known_names(*c, sel));
         }
-        const std::string out = command == "list" ? (format == "json" ? cat::render_json(*c, sel)
-                                                                      : util::terminal_lines(cat::render_text(*c, sel)))
-                                                  : cat::render_export(*c, eo);
+        const std::string out = command == "list"
+                                    ? (format == "json" ? cat::render_json(*c, sel)
+                                                        : util::terminal_lines(cat::render_text(*c, sel, today_utc())))
+                                    : cat::render_export(*c, eo);
         return write_stdout(out, "catalog") ? kExitOk : kExitOutput;
     } catch (const po::error& e) {
         return usage_error(e.what());

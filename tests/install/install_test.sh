@@ -80,7 +80,8 @@ expect "--help --version $(echo $cmds) " ""
 expect "analyze " an
 expect "--refresh " capture --re
 expect "--help check export import list show " catalog ""
-expect "aws-ip-ranges o365 " catalog import --format ""
+expect "aws-ip-ranges cidr-list o365 " catalog import --format ""
+expect "json text " catalog list --format ""
 expect "nft " catalog export --format n
 expect "csv html json text " report --format ""
 expect "blocked partial " analyze --fail-on ""

@@ -25,77 +25,21 @@
 #include <thread>
 #include <vector>
 
+#include "live/shell.hpp"
 #include "live/spawn.hpp"
 
 extern char** environ;
 
 namespace {
 
+using callwall::test::counted_packets;
+using callwall::test::export_header_commands;
+using callwall::test::kDebianStockNftConf;
+using callwall::test::read_text;
+using callwall::test::shell;
+using callwall::test::ShellOutput;
 using callwall::test::spawn;
 using namespace std::chrono_literals;
-
-// Debian's /etc/nftables.conf as the nftables package installs it.
-constexpr const char* kDebianStockConf = R"(#!/usr/sbin/nft -f
-
-flush ruleset
-
-table inet filter {
-	chain input {
-		type filter hook input priority filter;
-	}
-	chain forward {
-		type filter hook forward priority filter;
-	}
-	chain output {
-		type filter hook output priority filter;
-	}
-}
-)";
-
-struct Output {
-    int code = -1;
-    std::string text;  // stdout and stderr
-};
-
-// Runs a shell command bounded by `timeout`; returns its exit code and output.
-Output sh(const std::string& command, int limit_s = 20) {
-    Output r;
-    FILE* p = ::popen(("timeout -k 1 " + std::to_string(limit_s) + " sh -c '" + command + "' 2>&1").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, p)) r.text.append(buf, n);
-    const int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// The header's command lines ("#  nft add rule ...") exactly as written.
-std::vector<std::string> header_commands(const std::string& exported, const std::string& prefix) {
-    std::vector<std::string> out;
-    std::istringstream in(exported);
-    for (std::string l; std::getline(in, l);) {
-        if (l.starts_with("#  " + prefix)) out.push_back(l.substr(3));
-    }
-    return out;
-}
-
-// The packet count of the first rule in `listing` that contains `marker`.
-long packets_of(const std::string& listing, const std::string& marker) {
-    std::istringstream in(listing);
-    for (std::string l; std::getline(in, l);) {
-        if (l.find(marker) == std::string::npos) continue;
-        std::smatch m;
-        if (std::regex_search(l, m, std::regex("counter packets ([0-9]+)"))) return std::stol(m[1]);
-    }
-    return -1;
-}
 
 class NftExport : public ::testing::Test {
 protected:
@@ -104,15 +48,15 @@ protected:
         GTEST_SKIP() << "CALLWALL_BINARY not defined";
 #else
         if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
-        if (sh("command -v nft").code != 0) GTEST_SKIP() << "nft is not installed";
+        if (shell("command -v nft").code != 0) GTEST_SKIP() << "nft is not installed";
         ns_ = "cwnft" + std::to_string(getpid() % 100000);
         dir_ = std::filesystem::temp_directory_path() / ("callwall_" + ns_);
         std::filesystem::create_directories(dir_);
-        if (sh("ip netns add " + ns_).code != 0)
+        if (shell("ip netns add " + ns_).code != 0)
             GTEST_SKIP() << "cannot create network namespaces here (ip netns add failed)";
         created_ = true;
-        std::ofstream(path("stock.conf")) << kDebianStockConf;
-        const Output stock = in_ns("nft -f " + path("stock.conf"));
+        std::ofstream(path("stock.conf")) << kDebianStockNftConf;
+        const ShellOutput stock = in_ns("nft -f " + path("stock.conf"));
         if (stock.code != 0) GTEST_SKIP() << "nft cannot load a ruleset in a namespace here: " << stock.text;
 #endif
     }
@@ -121,19 +65,19 @@ protected:
             kill(p, SIGKILL);
             waitpid(p, nullptr, 0);
         }
-        if (created_) sh("ip netns del " + ns_);
+        if (created_) shell("ip netns del " + ns_);
         std::error_code ec;
         if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
     }
     std::string path(const std::string& name) const { return (dir_ / name).string(); }
-    Output in_ns(const std::string& command) const { return sh("ip netns exec " + ns_ + " " + command); }
+    ShellOutput in_ns(const std::string& command) const { return shell("ip netns exec " + ns_ + " " + command); }
     // Writes `callwall catalog export ARGS` to FILE and returns its text.
     std::string export_to(const std::string& args, const std::string& file) {
 #ifdef CALLWALL_BINARY
-        const Output r = sh(std::string(CALLWALL_BINARY) + " catalog export " + args + " >" + path(file));
+        const ShellOutput r = shell(std::string(CALLWALL_BINARY) + " catalog export " + args + " >" + path(file));
         EXPECT_EQ(r.code, 0) << r.text;
 #endif
-        return slurp(path(file));
+        return read_text(path(file));
     }
     // Stops a process this test started; SIGKILL after two seconds.
     void stop(pid_t pid) {
@@ -158,10 +102,10 @@ protected:
 
 TEST_F(NftExport, LoadsTwiceIdenticallyOnDebiansStockConfAndItsJumpsWork) {
     const std::string exported = export_to("--format nft", "all.nft");
-    const Output first = in_ns("nft -f " + path("all.nft"));
+    const ShellOutput first = in_ns("nft -f " + path("all.nft"));
     ASSERT_EQ(first.code, 0) << first.text;
     const std::string once = in_ns("nft list ruleset").text;
-    const Output again = in_ns("nft -f " + path("all.nft"));
+    const ShellOutput again = in_ns("nft -f " + path("all.nft"));
     ASSERT_EQ(again.code, 0) << again.text;
     EXPECT_EQ(in_ns("nft list ruleset").text, once);
     // The stock table is still there, with what the export added.
@@ -169,26 +113,26 @@ TEST_F(NftExport, LoadsTwiceIdenticallyOnDebiansStockConfAndItsJumpsWork) {
               std::string::npos)
         << once;
 
-    const auto jumps = header_commands(exported, "nft add rule");
+    const auto jumps = export_header_commands(exported, "nft add rule");
     ASSERT_EQ(jumps.size(), 4u) << exported;
     for (const std::string& j : jumps) {
         ASSERT_EQ(j.find('\''), std::string::npos) << j;
-        const Output r = in_ns(j);
+        const ShellOutput r = in_ns(j);
         EXPECT_EQ(r.code, 0) << j << "\n" << r.text;
     }
     const std::string jumped = in_ns("nft list chain inet filter forward").text;
     EXPECT_NE(jumped.find("iifname \"lan0\" jump callwall_outbound"), std::string::npos) << jumped;
     // Loading again while the base chains jump to its chains still works and changes nothing.
     const std::string before = in_ns("nft list ruleset").text;
-    const Output third = in_ns("nft -f " + path("all.nft"));
+    const ShellOutput third = in_ns("nft -f " + path("all.nft"));
     EXPECT_EQ(third.code, 0) << third.text;
     EXPECT_EQ(in_ns("nft list ruleset").text, before);
 }
 
 TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
-    if (sh("command -v dnsmasq").code != 0) GTEST_SKIP() << "dnsmasq is not installed (Debian: dnsmasq-base)";
+    if (shell("command -v dnsmasq").code != 0) GTEST_SKIP() << "dnsmasq is not installed (Debian: dnsmasq-base)";
     // nftset= needs dnsmasq 2.87 or later built with it ("no-nftset" otherwise).
-    if (sh("dnsmasq --version | grep -q \" nftset\"").code != 0) GTEST_SKIP() << "this dnsmasq has no nftset support";
+    if (shell("dnsmasq --version | grep -q \" nftset\"").code != 0) GTEST_SKIP() << "this dnsmasq has no nftset support";
     if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
     // Two addresses of the namespace: dnsmasq under test on .1 (with the export's
     // nftset= lines), an "upstream" dnsmasq on .2 that answers for the vendor's
@@ -196,7 +140,7 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     for (const std::string c : {"ip link set lo up", "ip link add cwv0 type veth peer name cwv1",
                                 "ip addr add 10.203.0.1/24 dev cwv0", "ip addr add 10.203.0.2/24 dev cwv1",
                                 "ip link set cwv0 up", "ip link set cwv1 up", "ip route add default dev cwv0"}) {
-        const Output r = in_ns(c);
+        const ShellOutput r = in_ns(c);
         if (r.code != 0) GTEST_SKIP() << "cannot set up the namespace's interfaces (" << c << "): " << r.text;
     }
     const std::string exported = export_to("--format nft --vendor whereby", "whereby.nft");
@@ -205,8 +149,8 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     ASSERT_EQ(in_ns("nft -f " + path("whereby.nft")).code, 0);
     // The client's policy: drop by default, local traffic (DNS) passes, then the export.
     ASSERT_EQ(in_ns("nft add rule inet filter output oifname lo accept").code, 0);
-    for (const std::string& j : header_commands(exported, "nft add rule inet filter output")) {
-        const Output r = in_ns(j);
+    for (const std::string& j : export_header_commands(exported, "nft add rule inet filter output")) {
+        const ShellOutput r = in_ns(j);
         ASSERT_EQ(r.code, 0) << j << "\n" << r.text;
     }
     ASSERT_EQ(in_ns("nft add rule inet filter output ip daddr 198.51.100.7 counter drop comment dropped").code, 0);
@@ -255,16 +199,16 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
         "        sys.exit(0)\n"
         "sys.exit(1)\n";
     std::ofstream(path("query.py")) << query;
-    const Output resolved = in_ns("/usr/bin/python3 " + path("query.py") + " 1");
-    ASSERT_EQ(resolved.code, 0) << resolved.text << slurp(log) << slurp(upstream_log);
+    const ShellOutput resolved = in_ns("/usr/bin/python3 " + path("query.py") + " 1");
+    ASSERT_EQ(resolved.code, 0) << resolved.text << read_text(log) << read_text(upstream_log);
     EXPECT_EQ(resolved.text, "192.0.2.44\n");
-    const Output resolved6 = in_ns("/usr/bin/python3 " + path("query.py") + " 28");
-    ASSERT_EQ(resolved6.code, 0) << resolved6.text << slurp(log) << slurp(upstream_log);
+    const ShellOutput resolved6 = in_ns("/usr/bin/python3 " + path("query.py") + " 28");
+    ASSERT_EQ(resolved6.code, 0) << resolved6.text << read_text(log) << read_text(upstream_log);
     EXPECT_EQ(resolved6.text, "2001:db8::44\n");
     const std::string set6 = in_ns("nft list set inet filter callwall_whereby_v6").text;
-    EXPECT_NE(set6.find("elements = { 2001:db8::44 }"), std::string::npos) << set6 << slurp(log);
+    EXPECT_NE(set6.find("elements = { 2001:db8::44 }"), std::string::npos) << set6 << read_text(log);
     const std::string set = in_ns("nft list set inet filter callwall_whereby_v4").text;
-    EXPECT_NE(set.find("elements = { 192.0.2.44 }"), std::string::npos) << set << slurp(log);
+    EXPECT_NE(set.find("elements = { 192.0.2.44 }"), std::string::npos) << set << read_text(log);
 
     // whereby.turn.udp: UDP 443 to the resolved address passes, to another address it is dropped.
     const std::string send =
@@ -274,12 +218,12 @@ TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     in_ns(send + "198.51.100.7\\\", 443))\"");
     const std::string post = in_ns("nft list chain inet cwtest post").text;
     const std::string output = in_ns("nft list chain inet filter output").text;
-    EXPECT_EQ(packets_of(post, "to_resolved"), 1) << post;
-    EXPECT_EQ(packets_of(post, "to_other"), 0) << post;
-    EXPECT_EQ(packets_of(output, "dropped"), 1) << output;
+    EXPECT_EQ(counted_packets(post, "to_resolved"), 1) << post;
+    EXPECT_EQ(counted_packets(post, "to_other"), 0) << post;
+    EXPECT_EQ(counted_packets(output, "dropped"), 1) << output;
 
     // Loading the export again keeps what dnsmasq added (dnsmasq would not add a cached name again).
-    const Output reload = in_ns("nft -f " + path("whereby.nft"));
+    const ShellOutput reload = in_ns("nft -f " + path("whereby.nft"));
     EXPECT_EQ(reload.code, 0) << reload.text;
     EXPECT_EQ(in_ns("nft list set inet filter callwall_whereby_v4").text, set);
 
@@ -333,13 +277,13 @@ TEST_F(NftExport, RangeVendorLoadsTwiceAndOnlyItsRangePasses) {
     for (const std::string c :
          {"ip link set lo up", "ip link add cwv0 type veth peer name cwv1", "ip addr add 10.203.0.1/24 dev cwv0",
           "ip link set cwv0 up", "ip link set cwv1 up", "ip route add default dev cwv0"}) {
-        const Output r = in_ns(c);
+        const ShellOutput r = in_ns(c);
         if (r.code != 0) GTEST_SKIP() << "cannot set up the namespace's interfaces (" << c << "): " << r.text;
     }
-    const Output first = in_ns("nft -f " + path("range.nft"));
+    const ShellOutput first = in_ns("nft -f " + path("range.nft"));
     ASSERT_EQ(first.code, 0) << first.text << exported;
     const std::string once = in_ns("nft list ruleset").text;
-    const Output again = in_ns("nft -f " + path("range.nft"));
+    const ShellOutput again = in_ns("nft -f " + path("range.nft"));
     ASSERT_EQ(again.code, 0) << again.text;
     EXPECT_EQ(in_ns("nft list ruleset").text, once);
     // The media entry's sets (the first declared; a long id's set name is shortened with a hash).
@@ -353,8 +297,8 @@ TEST_F(NftExport, RangeVendorLoadsTwiceAndOnlyItsRangePasses) {
     EXPECT_NE(set6.find("2001:db8:100::/48"), std::string::npos) << set6;
 
     // The client's policy: drop by default, then the export's chain.
-    for (const std::string& j : header_commands(exported, "nft add rule inet filter output")) {
-        const Output r = in_ns(j);
+    for (const std::string& j : export_header_commands(exported, "nft add rule inet filter output")) {
+        const ShellOutput r = in_ns(j);
         ASSERT_EQ(r.code, 0) << j << "\n" << r.text;
     }
     ASSERT_EQ(
@@ -378,11 +322,11 @@ TEST_F(NftExport, RangeVendorLoadsTwiceAndOnlyItsRangePasses) {
     in_ns(send + "203.0.113.200\\\", 3478))\"");  // the other entry's range, not its port: dropped
     const std::string post = in_ns("nft list chain inet cwtest post").text;
     const std::string output = in_ns("nft list chain inet filter output").text;
-    EXPECT_EQ(packets_of(post, "in_prefix"), 1) << post << output;
-    EXPECT_EQ(packets_of(post, "in_range"), 1) << post << output;
-    EXPECT_EQ(packets_of(post, "past_range"), 0) << post;
-    EXPECT_EQ(packets_of(post, "other_entry"), 0) << post;
-    EXPECT_EQ(packets_of(output, "dropped"), 2) << output;
+    EXPECT_EQ(counted_packets(post, "in_prefix"), 1) << post << output;
+    EXPECT_EQ(counted_packets(post, "in_range"), 1) << post << output;
+    EXPECT_EQ(counted_packets(post, "past_range"), 0) << post;
+    EXPECT_EQ(counted_packets(post, "other_entry"), 0) << post;
+    EXPECT_EQ(counted_packets(output, "dropped"), 2) << output;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -265,6 +266,82 @@ TEST_F(CatalogCli, ExportOptionsOfIssue16) {
     EXPECT_NE(r.output.find("#   sendbird-calls.p2p-stun.udp: optional (--required-only)\n"), std::string::npos)
         << r.output;
     EXPECT_EQ(run(catalog("export --format dnsmasq")).exit_code, 2);
+}
+
+
+// A wrong --edition lists the editions the vendor has (as a wrong --product
+// lists the products); with an unknown vendor, every edition and its vendor.
+TEST_F(CatalogCli, WrongEditionListsTheEditionsThatExist) {
+    const callwall::catalog::Catalog& full = callwall::test::full_bundled_catalog();
+    CommandResult r = run(catalog("list --vendor 'GoTo Meeting' --edition 'GoTo app 9'"));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("editions of 'GoTo Meeting':"), std::string::npos) << r.output;
+    size_t named = 0;
+    for (const callwall::catalog::Document& d : full.documents()) {
+        if (d.vendor != "GoTo Meeting") continue;
+        EXPECT_NE(r.output.find("'" + d.edition + "'"), std::string::npos) << d.edition << "\n" << r.output;
+        ++named;
+    }
+    EXPECT_GE(named, 1u);
+    EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << r.output;  // one line
+    r = run(catalog("export --vendor nobody --edition 2018"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("known editions: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("'2018' of Agora"), std::string::npos) << r.output;
+}
+
+TEST_F(CatalogCli, ListGivesEachFilesDateAndAge) {
+    const CommandResult r = run(catalog("list --vendor whereby"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("Catalog files: what dates each, and its age on "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("whereby.toml"), std::string::npos);
+    EXPECT_NE(r.output.find(" old)\n"), std::string::npos) << r.output;  // "1 day old", "256 days old"
+}
+
+TEST_F(CatalogCli, ImportCidrList) {
+    const auto list = write("ranges.txt", "# Example ranges\n192.0.2.0/24\n\n2001:db8::/32\n");
+    const std::string args = "import --format cidr-list " + shell_quote(list.string()) +
+                             " --vendor Example --url https://example.com/fw --ports udp:3478,8801-8810 "
+                             "--ports tcp:443 --page-date 2026-03-16 --transcribed 2026-11-27";
+    CommandResult r = run(catalog(args + " -o " + shell_quote((dir_ / "example.toml").string())));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("2 entries written"), std::string::npos) << r.output;
+    r = run(catalog("check --no-bundled-catalog " + shell_quote(dir_.string())));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    r = run(catalog("list --no-bundled-catalog --catalog " + shell_quote(dir_.string())));
+    EXPECT_NE(r.output.find("== Example (page dated 2026-03-16, "), std::string::npos) << r.output;
+    // A bad line: FILE:LINE: error, one line, exit 4; nothing written.
+    const auto bad = write("bad.txt", "192.0.2.0/24\n# fine\nnot-a-prefix\n");
+    r = run(catalog("import --format cidr-list " + shell_quote(bad.string()) +
+                    " --vendor Example --url https://example.com/fw --ports udp:3478"));
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    EXPECT_NE(r.output.find(bad.string() + ":3: error: 'not-a-prefix' is not a prefix"), std::string::npos)
+        << r.output;
+    EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << r.output;
+    // What the list cannot say is a usage error.
+    EXPECT_EQ(run(catalog("import --format cidr-list " + shell_quote(list.string()) + " --vendor Example")).exit_code,
+              2);
+    EXPECT_EQ(run(catalog("import --format csv " + shell_quote(list.string()))).exit_code, 2);
+}
+
+// The iptables export is one script: the ipsets are created by it, not
+// left as comments for the admin.
+TEST_F(CatalogCli, ExportIptablesIsAScriptThatCreatesItsSets) {
+    const CommandResult r = run(catalog("export --format iptables --vendor Whereby"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(r.output.starts_with("#!/bin/sh\n")) << r.output;
+    EXPECT_NE(r.output.find("\nipset -exist restore <<'CALLWALL_IPSETS'\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("\ncreate callwall_whereby_v4 hash:ip family inet\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("\ncallwall_rules | iptables-restore --noflush\n"
+                            "callwall_rules | ip6tables-restore --noflush\n"),
+              std::string::npos);
+    EXPECT_EQ(r.output.find("#  ipset"), std::string::npos);
+    EXPECT_NE(r.output.find("#  sh FILE\n"), std::string::npos);
+    if (::system("command -v sh >/dev/null 2>&1") == 0) {
+        const auto script = write("whereby.sh", r.output);
+        const CommandResult syntax = run("sh -n " + shell_quote(script.string()));
+        EXPECT_EQ(syntax.exit_code, 0) << syntax.output;
+    }
 }
 
 }  // namespace

@@ -58,14 +58,16 @@ TEST(CatalogSchema2Export, IptablesUsesHashNetIpsetsWithRangesSplitIntoPrefixes)
     ExportOptions o;
     o.format = ExportFormat::Iptables;
     const std::string ipt = render_export(*r.catalog, o);
-    EXPECT_NE(ipt.find("#  ipset create -exist callwall_net_v_media_v4 hash:net family inet\n"), std::string::npos)
-        << ipt;
+    // The script's `ipset restore` part: created, emptied, filled.
+    EXPECT_NE(ipt.find("\ncreate callwall_net_v_media_v4 hash:net family inet\n"), std::string::npos) << ipt;
+    EXPECT_NE(ipt.find("\nflush callwall_net_v_media_v4\nflush callwall_net_v_media_v6\n"), std::string::npos);
     for (const char* p : {"203.0.113.0/25", "198.18.0.10/31", "198.18.0.12/30", "198.18.0.16/30", "198.18.0.20/32"}) {
-        EXPECT_NE(ipt.find("#  ipset add -exist callwall_net_v_media_v4 " + std::string(p) + "\n"), std::string::npos)
+        EXPECT_NE(ipt.find("\nadd callwall_net_v_media_v4 " + std::string(p) + "\n"), std::string::npos)
             << p << "\n"
             << ipt;
     }
-    EXPECT_NE(ipt.find("#  ipset add -exist callwall_net_v_media_v6 2001:db8:100::/48\n"), std::string::npos);
+    EXPECT_NE(ipt.find("\nadd callwall_net_v_media_v6 2001:db8:100::/48\n"), std::string::npos);
+    EXPECT_EQ(ipt.find("#  ipset"), std::string::npos);  // commands, not comments
     EXPECT_NE(ipt.find("-A CALLWALL-OUTBOUND -p udp -m multiport --dports 3478:3481 -m set --match-set "
                        "callwall_net_v_media dst -m comment --comment \"v.media\" -j ACCEPT"),
               std::string::npos)

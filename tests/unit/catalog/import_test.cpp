@@ -98,5 +98,100 @@ TEST(CatalogImport, AwsIpRangesOfOneServiceWithThePagesPorts) {
     EXPECT_EQ(import_list("not json", o).error, "not JSON");
 }
 
+
+// Shaped like the plain lists Zoom and others publish: a comment header,
+// IPv4 and IPv6 prefixes, a bare address, start-end ranges (with blanks
+// around the dash), blank lines, CRLF line ends, a duplicate and an item
+// inside an earlier one.
+constexpr const char* kCidrList =
+    "# Zoom Meetings IPv4 and IPv6 ranges\r\n"  // 1
+    "3.7.35.0/25\r\n"  // 2
+    "\r\n"  // 3
+    "  3.21.137.128/25   # us-east\r\n"  // 4
+    "2407:30c0::/32\r\n"  // 5
+    "203.0.113.9\r\n"  // 6
+    "198.51.100.10 - 198.51.100.20\r\n"  // 7
+    "2001:db8::1-2001:db8::ff\r\n"  // 8
+    "3.7.35.0/25\r\n"  // 9: again
+    "3.7.35.64/26\r\n";  // 10: inside line 2's prefix
+
+ImportOptions cidr_options() {
+    ImportOptions o;
+    o.format = "cidr-list";
+    o.vendor = "Zoom";
+    o.url = "https://support.zoom.com/hc/en/article?id=zm_kb&sysparm_article=KB0060548";
+    o.transcribed = "2026-11-27";
+    o.ports = {{Transport::Udp, {{3478, 3479}, {8801, 8810}}}, {Transport::Tcp, {{443, 443}, {8801, 8802}}}};
+    return o;
+}
+
+TEST(CatalogImport, CidrListOnePrefixALineWithThePagesPorts) {
+    ImportOptions o = cidr_options();
+    o.date = "2026-03-16";
+    o.list_version = "Updated 2026-04-17";
+    const ImportResult r = import_list(kCidrList, o);
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.entries, 2u);
+    ASSERT_EQ(r.skipped.size(), 2u) << r.toml;
+    EXPECT_NE(r.skipped[0].find("line 9: '3.7.35.0/25' again"), std::string::npos) << r.skipped[0];
+    EXPECT_NE(r.skipped[1].find("'3.7.35.64/26' overlaps an earlier one"), std::string::npos) << r.skipped[1];
+    LoadResult c = load_string("zoom_ranges.toml", r.toml);
+    ASSERT_TRUE(c.ok()) << c.diagnostics.front().to_string() << "\n" << r.toml;
+    const Entry* udp = c.catalog->find_entry("zoom.ranges.udp");
+    const Entry* tcp = c.catalog->find_entry("zoom.ranges.tcp");
+    ASSERT_NE(udp, nullptr) << r.toml;
+    ASSERT_NE(tcp, nullptr);
+    EXPECT_FALSE(udp->has_names());
+    std::vector<std::string> items;
+    for (const AddressRange& a : udp->addresses) items.push_back(a.text());
+    EXPECT_EQ(items, (std::vector<std::string>{"3.7.35.0/25", "3.21.137.128/25", "2407:30c0::/32", "203.0.113.9/32",
+                                              "198.51.100.10-198.51.100.20", "2001:db8::1-2001:db8::ff"}));
+    EXPECT_EQ(udp->port_set.intervals().size(), 2u);
+    EXPECT_TRUE(tcp->port_set.contains(8802));
+    const Document& d = c.catalog->document_of(*udp);
+    EXPECT_EQ(d.vendor, "Zoom");
+    EXPECT_EQ(d.url, o.url);
+    EXPECT_EQ(d.date, "2026-03-16");
+    EXPECT_FALSE(d.undated);
+    EXPECT_EQ(d.list_version, "Updated 2026-04-17");
+    HostMatches m;
+    c.catalog->match_address("198.51.100.15", m);
+    EXPECT_EQ(m.size(), 2u);
+    c.catalog->match_address("198.51.100.21", m);
+    EXPECT_TRUE(m.empty());
+    // Undated and without a version: the document says so.
+    const ImportResult plain = import_list("192.0.2.0/24\n", cidr_options());
+    ASSERT_TRUE(plain.error.empty()) << plain.error;
+    EXPECT_NE(plain.toml.find("undated = true"), std::string::npos);
+    EXPECT_EQ(plain.toml.find("list_version"), std::string::npos);
+}
+
+TEST(CatalogImport, CidrListBadLineIsAnErrorNamingItsLine) {
+    const ImportResult host_bits = import_list("# header\n192.0.2.0/24\n\n10.1.2.3/8\n", cidr_options());
+    EXPECT_EQ(host_bits.error_line, 4u);
+    EXPECT_NE(host_bits.error.find("'10.1.2.3/8' is not a prefix, address or start-end range: "), std::string::npos)
+        << host_bits.error;
+    EXPECT_TRUE(host_bits.toml.empty());
+    for (const char* bad : {"zoom.us", "192.0.2.0/24, 198.51.100.0/24", "300.1.1.1", "192.0.2.9-192.0.2.1"}) {
+        const ImportResult r = import_list(std::string("192.0.2.128/25\n") + bad + "\n", cidr_options());
+        EXPECT_EQ(r.error_line, 2u) << bad;
+        EXPECT_NE(r.error.find(bad), std::string::npos) << r.error;
+        EXPECT_EQ(r.error.find('\n'), std::string::npos) << r.error;  // one line
+    }
+    EXPECT_NE(import_list("# nothing\n\n", cidr_options()).error.find("holds no prefix"), std::string::npos);
+    // The list names no vendor, page or ports.
+    for (auto drop : {+[](ImportOptions& o) { o.vendor.clear(); }, +[](ImportOptions& o) { o.url.clear(); },
+                      +[](ImportOptions& o) { o.ports.clear(); }}) {
+        ImportOptions o = cidr_options();
+        drop(o);
+        const ImportResult r = import_list("192.0.2.0/24\n", o);
+        EXPECT_FALSE(r.error.empty());
+        EXPECT_EQ(r.error_line, 0u);
+    }
+    ImportOptions o = cidr_options();
+    o.date = "16.3.2026";
+    EXPECT_NE(import_list("192.0.2.0/24\n", o).error.find("not YYYY-MM-DD"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace callwall::catalog

@@ -179,8 +179,16 @@ TEST(CatalogJson, ListingIsAnArrayOfEntriesAsDesignSays) {
             ASSERT_TRUE(o.count(key)) << key;
         }
         ASSERT_TRUE(o.at("source").is_object());
-        EXPECT_TRUE(o.at("source").obj().at("file").is_string());
-        EXPECT_TRUE(o.at("source").obj().at("section").is_string());
+        // A seed file or a web page: never an empty string for "none".
+        const JsonObject& src = o.at("source").obj();
+        EXPECT_TRUE(src.at("section").is_string());
+        EXPECT_NE(src.at("file").is_null(), src.at("url").is_null()) << o.at("id").str();
+        if (src.at("file").is_string()) {
+            EXPECT_FALSE(src.at("file").str().empty());
+        }
+        if (src.at("url").is_string()) {
+            EXPECT_TRUE(src.at("url").str().starts_with("https://"));
+        }
         EXPECT_TRUE(o.at("conditions").is_object());
         if (!std::get<bool>(o.at("allowlist_supported").v)) {
             ++unsupported;
@@ -465,7 +473,12 @@ TEST(CatalogExport, IptablesRestoreShape) {
     ASSERT_TRUE(r.ok());
     ExportOptions o;
     o.format = ExportFormat::Iptables;
-    const std::string out = render_export(*r.catalog, o);
+    const std::string script = render_export(*r.catalog, o);
+    // The script's iptables-restore part, between its here-document's lines.
+    const size_t from = script.find("cat <<'CALLWALL_RULES'\n");
+    ASSERT_NE(from, std::string::npos) << script;
+    const size_t body = script.find('\n', from) + 1;
+    const std::string out = script.substr(body, script.find("\nCALLWALL_RULES\n", body) + 1 - body);
     std::istringstream in(out);
     std::string line;
     std::vector<std::string> rules;

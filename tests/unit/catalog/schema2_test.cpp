@@ -312,9 +312,9 @@ TEST(CatalogSchema2, ListingAndShowCarryTheNewFields) {
     EXPECT_NE(json.find("\"source_ports\":[[50000,50059]]"), std::string::npos);
     EXPECT_NE(json.find("\"tier\":\"optimize\""), std::string::npos);
     EXPECT_NE(json.find("\"fallback\":{\"chain\":\"v.media\",\"order\":1,\"label\":\"UDP media\"}"), std::string::npos);
-    EXPECT_NE(json.find("\"document\":{\"url\":\"https://v.example/fw\",\"title\":\"Network requirements\","
-                        "\"date\":\"2026-10-31\",\"undated\":false,\"transcribed\":\"2026-11-26\","
-                        "\"list_version\":null}"),
+    EXPECT_NE(json.find("\"document\":{\"catalog_file\":\"t.toml\",\"url\":\"https://v.example/fw\","
+                        "\"title\":\"Network requirements\",\"date\":\"2026-10-31\",\"undated\":false,"
+                        "\"transcribed\":\"2026-11-26\",\"list_version\":null,\"sources\":[]}"),
               std::string::npos)
         << json;
     const std::string text_listing = render_text(*r.catalog);
@@ -334,8 +334,9 @@ TEST(CatalogSchema2, ListingAndShowCarryTheNewFields) {
     EXPECT_NE(show->find("transcribed 2026-11-26"), std::string::npos);
 }
 
-TEST(CatalogSchema2, SchemaOneListingIsUnchanged) {
-    // No schema-2 key appears in the JSON of a schema-1 entry.
+TEST(CatalogSchema2, SchemaOneListingHasTheSameKeysEmpty) {
+    // A schema-1 entry has every key of the listing: the schema-2 ones null
+    // or empty, its seed file as its source and no page.
     const std::string text =
         "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n[[entry]]\n"
         "id = \"e1\"\nproduct = \"P\"\nservice = \"S\"\nrequired = true\ntransport = \"udp\"\nports = [3478]\n"
@@ -343,9 +344,10 @@ TEST(CatalogSchema2, SchemaOneListingIsUnchanged) {
     LoadResult r = load_string("t.toml", text);
     ASSERT_TRUE(r.ok());
     const std::string json = render_json(*r.catalog);
-    for (const char* key :
-         {"\"addresses\"", "\"source_ports\"", "\"tier\"", "\"fallback\"", "\"document\"", "\"url\""}) {
-        EXPECT_EQ(json.find(key), std::string::npos) << key;
+    for (const char* key : {"\"addresses\":[]", "\"source_ports\":[]", "\"tier\":null", "\"fallback\":null",
+                            "\"source\":{\"file\":\"s.txt\",\"section\":\"A\",\"url\":null}",
+                            "\"document\":{\"catalog_file\":\"t.toml\",\"url\":null,"}) {
+        EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json;
     }
     EXPECT_FALSE(r.catalog->has_addresses());
 }
