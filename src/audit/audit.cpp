@@ -265,6 +265,20 @@ void choose_entries(const catalog::Catalog& c, const AuditOptions& opt, std::str
     }
 }
 
+// The ruleset's port forwards: their public addresses on the router, their
+// inside servers beside the client.
+void publish_forwards(std::string_view text, AuditResult& res, SandboxSpec& spec) {
+    res.forwards = port_forwards(text);
+    res.public_addr = sandbox::kRouterOutside;
+    for (const auto& f : res.forwards) {
+        if (!f.public_addr.empty() &&
+            std::find(spec.public_addrs.begin(), spec.public_addrs.end(), f.public_addr) == spec.public_addrs.end())
+            spec.public_addrs.push_back(f.public_addr);
+        if (std::find(spec.inside_servers.begin(), spec.inside_servers.end(), f.to_addr) == spec.inside_servers.end())
+            spec.inside_servers.push_back(f.to_addr);
+    }
+}
+
 // The sandbox's settings from the options and the interfaces chosen.
 void fill_spec(const catalog::Catalog& c, const AuditOptions& opt, const AuditResult& res, SandboxSpec& spec) {
     spec.iptables = opt.iptables;
@@ -373,16 +387,7 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     res.fallback6 = opt.fallback_address6.empty() ? unmentioned_address6(text, res, spec) : opt.fallback_address6;
     res.client_ports = opt.client_ports;
     spec.input = std::move(input);
-    // Port forwards: their public addresses on the router, their inside servers beside the client.
-    res.forwards = port_forwards(text);
-    res.public_addr = sandbox::kRouterOutside;
-    for (const auto& f : res.forwards) {
-        if (!f.public_addr.empty() &&
-            std::find(spec.public_addrs.begin(), spec.public_addrs.end(), f.public_addr) == spec.public_addrs.end())
-            spec.public_addrs.push_back(f.public_addr);
-        if (std::find(spec.inside_servers.begin(), spec.inside_servers.end(), f.to_addr) == spec.inside_servers.end())
-            spec.inside_servers.push_back(f.to_addr);
-    }
+    publish_forwards(text, res, spec);
     fill_spec(c, opt, res, spec);
     choose_entries(c, opt, text, res, spec);
     // The plan runs in the sandbox, once the ruleset is listed; the same
