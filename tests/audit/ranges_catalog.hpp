@@ -30,7 +30,8 @@ inline catalog::Catalog ranges_catalog(const std::string& addresses) {
              "ports = [[3478, 3481]]\naddresses = ["
           << addresses << "]\nrequired = true\n\n[entry.source]\nsection = \"ID 11\"\n";
     }
-    catalog::LoadResult r = catalog::load({std::filesystem::path(dir)});
+    const std::vector<std::filesystem::path> dirs{std::filesystem::path(dir)};
+    catalog::LoadResult r = catalog::load(dirs);
     std::filesystem::remove_all(dir);
     for (const auto& d : r.diagnostics) ADD_FAILURE() << d.to_string();
     return r.ok() ? std::move(*r.catalog) : catalog::Catalog{};
