@@ -65,8 +65,10 @@ TEST(AuditKernelFeatures, AFlowtableRouterIsAuditedWithOrWithoutOffload) {
     expect_port(r, kHigh, 3478, O::Passed, "comment \"!fw4: turn\"");
     expect(r, kTurnUdp, V::Blocked, "inet fw4 forward: policy drop");
     // Where the kernel has no flowtables, the run's notes say it was left out.
-    if (r.replay.mode.find("has no flowtables") != std::string::npos)
+    if (r.replay.mode.find("has no flowtables") != std::string::npos) {
         EXPECT_NE(r.replay.mode.find("audited without the ruleset's flowtables"), std::string::npos) << r.replay.mode;
+        EXPECT_EQ(r.replay.mode.find("callwall-audit-"), std::string::npos) << r.replay.mode;  // the user's path
+    }
 }
 
 TEST(AuditKernelFeatures, AQueueRuleOnAKernelWithoutItIsTheSandboxsLimit) {
