@@ -4,15 +4,20 @@
 #include <array>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include <unistd.h>
 
+#include "audit/audit_verdict.hpp"
+#include "audit/sandbox.hpp"
 #include "audit/ruleset_text.hpp"
 #include "run/verdict_run.hpp"
 
 namespace callwall::audit {
 
 namespace {
+
+using namespace verdict;
 
 bool selected(const catalog::Entry& e, const std::vector<std::string>& vendors) {
     if (vendors.empty()) return true;
@@ -35,20 +40,37 @@ const std::pair<std::string, std::string>* resolved(const catalog::Entry& e, con
     return nullptr;
 }
 
-// The address for an entry: a --resolve name its destinations match, else `fallback`.
-void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback, EntryAudit& a) {
+// How the address groups stand for the vendor's ranges, for the why.
+std::string groups_said(const std::vector<AddressGroup>& groups) {
+    if (groups.size() == 1)
+        return "the vendor's published " + std::string(groups[0].ranges.size() == 1 ? "range " : "ranges ") +
+               ranges_text(groups[0].ranges) + (groups[0].ranges.size() == 1 ? " stands" : " stand") + " for it at " +
+               groups[0].address + (groups[0].ranges.size() == 1 ? "" : " (no rule of the ruleset tells them apart)");
+    std::string out = "the vendor's published ranges tried at ";
+    for (size_t i = 0; i < groups.size(); ++i)
+        out += (i == 0 ? "" : ", ") + groups[i].address + " (" + ranges_text(groups[i].ranges) + ")";
+    return out;
+}
+
+// The address for an entry: a --resolve name its destinations match, else
+// the vendor's published ranges (`rules4`: the ruleset's IPv4 ranges, which
+// group them), else `fallback`.
+void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback,
+                    std::span<const V4Range> rules4, EntryAudit& a) {
     // An IPv6 address is choose_address6's.
     if (const auto* r = resolved(e, opt, [](const std::string& addr) { return addr.find(':') == std::string::npos; })) {
         a.daddr = r->second;
         a.assumed = r->first + " = " + r->second + " (--resolve)";
         return;
     }
-    // The vendor's published ranges: an address inside the first IPv4 one
-    // stands for the vendor (the sandbox's servers are IPv4).
-    for (const auto& r : e.addresses) {
-        if (r.family != catalog::AddressFamily::V4) continue;
-        a.daddr = catalog::ip_text(r.family, r.sample());
-        a.assumed = "the vendor's published range " + r.text() + " stands for it at " + a.daddr;
+    // The vendor's published ranges: every one is a destination the vendor
+    // uses, so each group the ruleset can tell apart is tried at an address
+    // of its own (an inbound entry's answers come from the first).
+    a.groups = group_ranges(e.addresses, rules4);
+    if (!a.groups.empty()) {
+        if (e.direction == catalog::Direction::Inbound) a.groups.resize(1);
+        a.daddr = a.groups[0].address;
+        a.assumed = groups_said(a.groups);
         return;
     }
     a.daddr = fallback;
@@ -62,18 +84,19 @@ void choose_address(const catalog::Entry& e, const AuditOptions& opt, const std:
 
 // The IPv6 address for an entry: a --resolve name's IPv6 address, the
 // vendor's published IPv6 range, else `fallback`.
-void choose_address6(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback, EntryAudit& a) {
+void choose_address6(const catalog::Entry& e, const AuditOptions& opt, const std::string& fallback,
+                     std::span<const V6Range> rules6, EntryAudit& a) {
     V6Address pinned{};
     if (const auto* r = resolved(e, opt, [&pinned](const std::string& addr) { return parse_ipv6(addr, pinned); })) {
         a.daddr6 = v6_text(pinned);
         a.assumed6 = r->first + " = " + a.daddr6 + " (--resolve)";
         return;
     }
-    for (const auto& r : e.addresses) {
-        V6Address x{};
-        if (r.family != catalog::AddressFamily::V6 || !parse_ipv6(catalog::ip_text(r.family, r.sample()), x)) continue;
-        a.daddr6 = v6_text(x);
-        a.assumed6 = "the vendor's published range " + r.text() + " stands for it at " + a.daddr6;
+    a.groups6 = group_ranges6(e.addresses, rules6);
+    if (!a.groups6.empty()) {
+        if (e.direction == catalog::Direction::Inbound) a.groups6.resize(1);
+        a.daddr6 = a.groups6[0].address;
+        a.assumed6 = groups_said(a.groups6);
         return;
     }
     // Published ranges, none of them IPv6: no IPv6 server to try.
@@ -84,26 +107,6 @@ void choose_address6(const catalog::Entry& e, const AuditOptions& opt, const std
     a.daddr6 = fallback;
     if (!e.any_destination()) a.assumed6 = "its names assumed at " + fallback + " over IPv6";
 }
-
-bool inbound(const EntryAudit& a) { return a.entry->direction == catalog::Direction::Inbound; }
-
-// The address standing for an entry's destinations in a family.
-const std::string& daddr_of(const EntryAudit& a, bool v6) { return v6 ? a.daddr6 : a.daddr; }
-
-// An interval the audit can tell: anything but an unsolicited inbound probe
-// that did not arrive (the vendor's SDK may open those ports itself, and its
-// answers were not tried).
-bool told(const IntervalResult& iv) { return !(iv.result.probe.inbound && iv.result.outcome != ProbeOutcome::Passed); }
-
-// The port an inbound entry's answers are tried from: the first port of the
-// same product's outbound entries (same transport, same server address)
-// whose request reached the server in the first probes. None: those
-// requests are all stopped, and the local ports are probed unsolicited.
-struct AnswerPort {
-    uint16_t port = 0;  // 0: none
-    std::string entry_id;  // whose port it is
-    uint16_t unsolicited_from = 0;  // the server side's port for unsolicited probes
-};
 
 AnswerPort answer_port(const EntryAudit& in, const std::vector<EntryAudit>& all, std::span<const uint32_t> cuts,
                        const std::vector<ProbeResult>& first, bool v6 = false) {
@@ -136,188 +139,40 @@ Probe inbound_probe(const EntryAudit& a, uint16_t local, const AnswerPort& ap, b
     return Probe{a.entry->transport, daddr, ap.unsolicited_from != 0 ? ap.unsolicited_from : local, local, true};
 }
 
-// Consecutive intervals with the same outcome and deciding rule, as one line
-// each; adjacent ranges are written as one ("10000-20000").
-std::string group_lines(const EntryAudit& in, const std::vector<IntervalResult>& intervals, const char* transport) {
-    // Ports from every client port first, then each client interval's own.
-    EntryAudit a;
-    a.entry = in.entry;
-    a.intervals = intervals;
-    std::stable_sort(a.intervals.begin(), a.intervals.end(),
-                     [](const IntervalResult& x, const IntervalResult& y) { return x.client.lo < y.client.lo; });
-    std::string out;
-    size_t i = 0;
-    while (i < a.intervals.size()) {
-        const auto& first = a.intervals[i].result;
-        std::string ports;
-        catalog::PortRange run = a.intervals[i].range;
-        size_t j = i + 1;
-        const catalog::PortRange client = a.intervals[i].client;
-        for (; j < a.intervals.size(); ++j) {
-            const auto& r = a.intervals[j].result;
-            if (r.outcome != first.outcome || r.decided_by != first.decided_by || !(a.intervals[j].client == client))
-                break;
-            const auto& next = a.intervals[j].range;
-            if (static_cast<uint32_t>(run.hi) + 1 == next.lo) {
-                run.hi = next.hi;
-                continue;
-            }
-            ports += catalog::port_range_text(run) + ",";
-            run = next;
-        }
-        ports += catalog::port_range_text(run);
-        if (!out.empty()) out += "; ";
-        out += std::string(to_string(first.outcome)) + " " + transport + (inbound(a) ? " local " : " ") + ports;
-        if (client.hi != 0)
-            out += std::string(first.outcome == ProbeOutcome::Passed ? " only" : "") + " from client ports " +
-                   catalog::port_range_text(client);
-        if (first.outcome != ProbeOutcome::Passed) out += " (" + first.how + ")";
-        out += " by " + first.decided_by;
-        i = j;
-    }
-    return out;
+// The probe of an inbound server document's port (Jitsi's udp 10000): from
+// the internet to the router's public address and the port, where the
+// ruleset forwards it (DNAT) to the inside server; straight to the client's
+// address where the ruleset forwards nothing (a routed server, and IPv6);
+// none where it forwards other ports but not this one (`fw` null).
+std::optional<Probe> server_probe(const EntryAudit& a, uint16_t port, const std::vector<PortForward>& forwards,
+                                  const std::string& public_addr, bool v6, const PortForward** fw = nullptr) {
+    if (v6 || forwards.empty()) return inbound_probe(a, port, AnswerPort{}, v6);
+    const PortForward* f = forward_for(forwards, a.entry->transport, port);
+    if (fw) *fw = f;
+    if (!f) return std::nullopt;
+    Probe p{a.entry->transport, daddr_of(a, v6), port, f->inside_port(port), true};
+    p.to = f->public_addr.empty() ? public_addr : f->public_addr;
+    p.to_port = port;
+    p.inside = f->to_addr;
+    return p;
 }
 
-// Whether the two families' intervals read the same: the same ports, client
-// ports and outcomes (the deciding rules may differ: two dumps).
-bool families_agree(const std::vector<IntervalResult>& v4, const std::vector<IntervalResult>& v6) {
-    return v4.size() == v6.size() && std::equal(v4.begin(), v4.end(), v6.begin(), [](const auto& x, const auto& y) {
-               return x.range == y.range && x.client == y.client && x.result.outcome == y.result.outcome &&
-                      told(x) == told(y);
-           });
-}
-
-// The verdict of a set of intervals: what passed, what failed, what the
-// audit cannot tell.
-attrib::Verdict verdict_of(bool any_pass, bool any_fail, bool any_untold) {
-    // A port the audit cannot tell keeps a passing entry from reading "passes".
-    return any_pass && any_fail ? attrib::Verdict::Partial
-           : any_fail           ? attrib::Verdict::Blocked
-           : any_untold         ? attrib::Verdict::Inconclusive
-           : any_pass           ? attrib::Verdict::Observed
-                                : attrib::Verdict::NotExercised;
-}
-
-// With both families audited, the requirement's verdict is IPv4's: a client
-// whose IPv6 path is stopped falls back to IPv4 (Happy Eyeballs for TCP, ICE
-// trying every candidate for media), so IPv6's stops degrade nothing IPv4
-// serves; they are shown beside it. One exception: blocked over IPv4 yet
-// passing over IPv6 reads partial (it works for clients with IPv6 only).
-void fold(EntryAudit& a, const std::vector<RateLimit>& limits, const AnswerPort& ap = {}, bool v4_only_note = false) {
-    auto& v = a.verdict;
-    bool any_pass = false, any_fail = false, any_untold = false;
-    std::vector<std::string> reasons;
-    // Both families audited and reading differently: the why and the
-    // reasons say which family each part is from.
-    std::vector<IntervalResult> all = a.intervals, v4, v6;
-    all.insert(all.end(), a.intervals6.begin(), a.intervals6.end());
-    for (const auto& iv : all) (iv.v6 ? v6 : v4).push_back(iv);
-    const bool apart = !v4.empty() && !v6.empty() && !families_agree(v4, v6);
-    bool v6_counts = v4.empty();  // whether IPv6's intervals make the verdict
-    if (!v4.empty() && !v6.empty()) {
-        bool pass4 = false, fail4 = false, pass6 = false;
-        for (const auto& iv : v4) {
-            if (!told(iv)) continue;
-            (iv.result.outcome == ProbeOutcome::Passed ? pass4 : fail4) = true;
-        }
-        for (const auto& iv : v6) pass6 = pass6 || (told(iv) && iv.result.outcome == ProbeOutcome::Passed);
-        v6_counts = fail4 && !pass4 && pass6;
-    }
-    for (const auto& iv : all) {
-        if (iv.v6 && !v6_counts) continue;
-        if (!told(iv)) {
-            any_untold = true;
-            ++v.flows_inconclusive;
-            continue;
-        }
-        if (iv.result.outcome == ProbeOutcome::Passed) {
-            any_pass = true;
-            ++v.flows_observed;
-            v.ports_observed.insert(iv.range.lo);
-            continue;
-        }
-        any_fail = true;
-        ++v.flows_blocked;
-        v.ports_blocked.insert(iv.range.lo);
-        if (v.origin.empty())
-            v.origin = std::string(apart ? (iv.v6 ? "ruleset, over IPv6: " : "ruleset, over IPv4: ") : "ruleset: ") +
-                       iv.result.decided_by;
-        const std::string reason =
-            std::string(to_string(iv.result.outcome)) + (apart ? (iv.v6 ? " over IPv6" : " over IPv4") : "");
-        if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(reason);
-    }
-    // A range-only requirement the ruleset does not let through: a ruleset
-    // that allows the vendor's names cannot serve it.
-    if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names())
-        reasons.push_back(std::string(kNoNamesReason));
-    v.reasons = reasons;
-    v.verdict = verdict_of(any_pass, any_fail, any_untold);
+// How a server document's ports were tried, for its why.
+std::string server_tried(const EntryAudit& a, const AuditResult& res) {
     const char* transport = a.entry->transport == catalog::Transport::Tcp ? "tcp" : "udp";
-    if (apart)
-        v.why = "audit: IPv4: " + group_lines(a, v4, transport) + "; IPv6: " + group_lines(a, v6, transport);
-    else
-        v.why = "audit: " + group_lines(a, v4.empty() ? v6 : v4, transport);
-    if (inbound(a) && ap.port != 0)
-        v.why += std::string("; the local ports were tried as answers to the client's packets from them to ") +
-                 transport + " " + std::to_string(ap.port) + " (" + ap.entry_id + ", whose packets get out)";
-    else if (inbound(a))
-        v.why += std::string("; the local ports were tried unsolicited from ") + transport + " " +
-                 std::to_string(a.intervals.empty() ? 0 : a.intervals.front().result.probe.port) + ": no outbound " +
-                 transport +
-                 " requirement of this product gets out, so answers to the client's own packets could not be tried" +
-                 (any_untold ? " (where the unsolicited ones are stopped, the audit cannot tell)" : "");
-    // A pass under a rate limit holds at the pace the replay kept.
-    for (const auto& iv : all) {
-        const int k = iv.result.limit;
-        if (iv.result.outcome != ProbeOutcome::Passed || k < 0 || static_cast<size_t>(k) >= limits.size()) continue;
-        const RateLimit& l = limits[static_cast<size_t>(k)];
-        v.why += "; passes at up to " + l.text() + " (" + l.kind + " in " + l.table + " " + l.chain + ")";
-        break;
+    if (res.forwards.empty())
+        return std::string("tried from the internet (") + a.daddr +
+               ") straight to the server at the client's address: the ruleset forwards no port (a routed server)";
+    std::string said;
+    for (const auto& r : a.entry->port_set.intervals()) {
+        const PortForward* f = forward_for(res.forwards, a.entry->transport, r.lo);
+        said += (said.empty() ? "" : ", ") + std::string(transport) + " " + catalog::port_range_text(r) +
+                (f ? " -> " + f->to_addr + ":" + std::to_string(f->inside_port(r.lo)) : std::string(" not forwarded"));
     }
-    if (v4_only_note) v.why += "; " + a.assumed6;
-    // Where the names stood: IPv4's address, IPv6's when IPv6 alone was audited.
-    const std::string& assumed = v4.empty() && !v6.empty() ? a.assumed6 : a.assumed;
-    if (!assumed.empty()) v.why += "; " + assumed;
-    if (any_fail && !a.entry->addresses.empty() && !a.entry->has_names()) v.why += "; " + std::string(kNoNamesReason);
-}
-
-// One conclusion per product audited, from its required entries: every one
-// passes -> "ready"; one blocked -> "broken"; one partial -> "works,
-// degraded"; else (some the audit cannot tell) "inconclusive".
-std::vector<attrib::ProductConclusion> conclude(const std::vector<EntryAudit>& entries) {
-    std::vector<attrib::ProductConclusion> out;
-    std::vector<std::array<int, 5>> counts;  // passing, blocked, required, partial, not told
-    for (const auto& a : entries) {
-        const auto& e = *a.entry;
-        auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) {
-            return p.vendor == e.vendor && p.product == e.product && p.edition == e.edition;
-        });
-        if (it == out.end()) {
-            out.push_back({e.vendor, e.product, e.edition, "", ""});
-            counts.push_back({0, 0, 0, 0, 0});
-            it = out.end() - 1;
-        }
-        auto& c = counts[static_cast<size_t>(it - out.begin())];
-        if (!e.required) continue;
-        ++c[2];
-        if (a.verdict.verdict == attrib::Verdict::Observed) ++c[0];
-        if (a.verdict.verdict == attrib::Verdict::Blocked) ++c[1];
-        if (a.verdict.verdict == attrib::Verdict::Partial) ++c[3];
-        if (a.verdict.verdict == attrib::Verdict::Inconclusive || a.verdict.verdict == attrib::Verdict::NotExercised)
-            ++c[4];
-    }
-    for (size_t i = 0; i < out.size(); ++i) {
-        const auto& c = counts[i];
-        out[i].conclusion = c[2] == 0      ? "not exercised"
-                            : c[1] > 0     ? "broken"
-                            : c[3] > 0     ? "works, degraded"
-                            : c[0] == c[2] ? "ready"
-                                           : "inconclusive";
-        out[i].detail = "audit: " + std::to_string(c[0]) + " of " + std::to_string(c[2]) +
-                        " required requirements pass the ruleset, " + std::to_string(c[1]) + " blocked" +
-                        (c[4] > 0 ? ", " + std::to_string(c[4]) + " cannot be told" : "");
-    }
-    return out;
+    return std::string("tried from the internet (") + a.daddr +
+           ") to the router's public address as its port forwards "
+           "(DNAT rules) publish the server: " +
+           said;
 }
 
 // An entry's probe results, one per port interval (outbound: one per
@@ -336,52 +191,91 @@ void collect_intervals(EntryAudit& a, const AuditResult& res, std::span<const ui
         auto& into = v6 && res.audited_v4 ? a.intervals6 : a.intervals;
         if (!v6 || !res.audited_v4) ap_said = ap;
         for (const auto& r : split_ranges(a.entry->port_set.intervals(), cuts)) {
+            if (server_doc(a)) {
+                const PortForward* fw = nullptr;
+                const auto probe = server_probe(a, r.lo, res.forwards, res.public_addr, v6, &fw);
+                if (probe) {
+                    if (const auto* p = result_of(*probe)) into.push_back({r, *p, {0, 0}, v6, 0, true});
+                    continue;
+                }
+                // The ruleset forwards other ports, not this one: the internet cannot reach it.
+                ProbeResult none;
+                none.probe = Probe{a.entry->transport, daddr_of(a, v6), r.lo, r.lo, true};
+                none.how = "not forwarded";
+                none.decided_by = "no port forward: no DNAT rule of the ruleset publishes " +
+                                  std::string(a.entry->transport == catalog::Transport::Tcp ? "tcp " : "udp ") +
+                                  std::to_string(r.lo) + " to the server";
+                into.push_back({r, none, {0, 0}, v6, 0, true});
+                continue;
+            }
             if (inbound(a)) {
                 if (const auto* p = result_of(inbound_probe(a, r.lo, ap, v6))) into.push_back({r, *p, {0, 0}, v6});
                 continue;
             }
-            // One result per client interval; one for all of them when they agree.
-            std::vector<IntervalResult> per_client;
-            for (const auto& ci : res.client_intervals) {
-                const auto* p = result_of(Probe{a.entry->transport, daddr_of(a, v6), r.lo, 0, false, ci});
-                if (!p) continue;
-                auto& last = per_client;
-                if (!last.empty() && last.back().result.outcome == p->outcome &&
-                    last.back().result.decided_by == p->decided_by &&
-                    static_cast<uint32_t>(last.back().client.hi) + 1 == ci.lo)
-                    last.back().client.hi = ci.hi;
-                else
-                    last.push_back({r, *p, ci, v6});
+            // One result per address group and client interval; one for all
+            // client intervals when they agree.
+            const auto addrs = addresses_of(a, v6);
+            for (size_t g = 0; g < addrs.size(); ++g) {
+                std::vector<IntervalResult> per_client;
+                for (const auto& ci : res.client_intervals) {
+                    const auto* p = result_of(Probe{a.entry->transport, addrs[g], r.lo, 0, false, ci});
+                    if (!p) continue;
+                    auto& last = per_client;
+                    if (!last.empty() && last.back().result.outcome == p->outcome &&
+                        last.back().result.decided_by == p->decided_by &&
+                        static_cast<uint32_t>(last.back().client.hi) + 1 == ci.lo)
+                        last.back().client.hi = ci.hi;
+                    else
+                        last.push_back({r, *p, ci, v6, static_cast<uint16_t>(g)});
+                }
+                // Parts that all agree (with a gap of avoided ports between them) are one.
+                const bool agree = std::all_of(per_client.begin(), per_client.end(), [&](const IntervalResult& x) {
+                    return x.result.outcome == per_client.front().result.outcome &&
+                           x.result.decided_by == per_client.front().result.decided_by;
+                });
+                if (agree && !per_client.empty()) {
+                    per_client.resize(1);
+                    per_client.front().client = {0, 0};
+                }
+                into.insert(into.end(), per_client.begin(), per_client.end());
             }
-            // Parts that all agree (with a gap of avoided ports between them) are one.
-            const bool agree = std::all_of(per_client.begin(), per_client.end(), [&](const IntervalResult& x) {
-                return x.result.outcome == per_client.front().result.outcome &&
-                       x.result.decided_by == per_client.front().result.decided_by;
-            });
-            if (agree && !per_client.empty()) {
-                per_client.resize(1);
-                per_client.front().client = {0, 0};
-            }
-            into.insert(into.end(), per_client.begin(), per_client.end());
         }
     }
+    if (server_doc(a)) a.tried = server_tried(a, res);
     fold(a, res.limits, ap_said, res.audited_v6 && a.daddr6.empty());
 }
 
 // The entries audited and the addresses standing for them (the sandbox's
 // servers hold every one).
-void choose_entries(const catalog::Catalog& c, const AuditOptions& opt, AuditResult& res, SandboxSpec& spec) {
+void choose_entries(const catalog::Catalog& c, const AuditOptions& opt, std::string_view text, AuditResult& res,
+                    SandboxSpec& spec) {
+    const auto rules4 = ipv4_ranges(text);
+    const auto rules6 = ipv6_ranges(text);
     for (const auto& e : c.entries()) {
         if (!selected(e, opt.vendors)) continue;
         EntryAudit a;
         a.entry = &e;
-        choose_address(e, opt, res.fallback, a);
-        choose_address6(e, opt, res.fallback6, a);
-        for (const std::string* d : {&a.daddr, &a.daddr6})
-            if (!d->empty() &&
-                std::find(spec.server_addrs.begin(), spec.server_addrs.end(), *d) == spec.server_addrs.end())
-                spec.server_addrs.push_back(*d);
+        choose_address(e, opt, res.fallback, rules4, a);
+        choose_address6(e, opt, res.fallback6, rules6, a);
+        for (const bool v6 : {false, true})
+            for (const auto& d : addresses_of(a, v6))
+                if (std::find(spec.server_addrs.begin(), spec.server_addrs.end(), d) == spec.server_addrs.end())
+                    spec.server_addrs.push_back(d);
         res.entries.push_back(std::move(a));
+    }
+}
+
+// The ruleset's port forwards: their public addresses on the router, their
+// inside servers beside the client.
+void publish_forwards(std::string_view text, AuditResult& res, SandboxSpec& spec) {
+    res.forwards = port_forwards(text);
+    res.public_addr = sandbox::kRouterOutside;
+    for (const auto& f : res.forwards) {
+        if (!f.public_addr.empty() &&
+            std::find(spec.public_addrs.begin(), spec.public_addrs.end(), f.public_addr) == spec.public_addrs.end())
+            spec.public_addrs.push_back(f.public_addr);
+        if (std::find(spec.inside_servers.begin(), spec.inside_servers.end(), f.to_addr) == spec.inside_servers.end())
+            spec.inside_servers.push_back(f.to_addr);
     }
 }
 
@@ -391,6 +285,8 @@ void fill_spec(const catalog::Catalog& c, const AuditOptions& opt, const AuditRe
     spec.ip6tables_main = opt.iptables && opt.ip6tables;
     if (opt.iptables && !opt.ip6tables) spec.input6 = opt.input6;
     spec.patch = opt.patch;
+    spec.ipsets = opt.ipsets.raw;
+    spec.ipset_path = opt.ipset_path;
     spec.early = opt.early;
     spec.inside = res.inside;
     spec.outside = res.outside;
@@ -419,6 +315,13 @@ void say_families(const AuditOptions& opt, AuditResult& res) {
 }
 
 }  // namespace
+
+std::vector<std::string> addresses_of(const EntryAudit& a, bool v6) {
+    std::vector<std::string> out;
+    for (const auto& g : v6 ? a.groups6 : a.groups) out.push_back(g.address);
+    if (out.empty() && !daddr_of(a, v6).empty()) out.push_back(daddr_of(a, v6));
+    return out;
+}
 
 std::vector<catalog::PortRange> client_intervals(std::string_view listed, std::string_view iptables_dump,
                                                  catalog::PortRange client, std::span<const catalog::PortRange> avoid) {
@@ -462,6 +365,8 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     const std::string main_text = text;
     // ip6tables-save's dump beside iptables-save's is read by the guesses too.
     if (opt.iptables && !opt.ip6tables && !opt.input6.raw.empty()) text += "\n" + opt.input6.raw;
+    // So are the ipsets' members: addresses the ruleset names through them.
+    if (!opt.ipsets.raw.empty()) text += "\n" + opt.ipsets.raw;
     res.ruleset_text = input.raw;
     const auto ifs = choose_interfaces(text, opt.inside, opt.outside);
     res.inside = ifs.inside;
@@ -482,8 +387,9 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
     res.fallback6 = opt.fallback_address6.empty() ? unmentioned_address6(text, res, spec) : opt.fallback_address6;
     res.client_ports = opt.client_ports;
     spec.input = std::move(input);
+    publish_forwards(text, res, spec);
     fill_spec(c, opt, res, spec);
-    choose_entries(c, opt, res, spec);
+    choose_entries(c, opt, text, res, spec);
     // The plan runs in the sandbox, once the ruleset is listed; the same
     // function splits the entries below, so both sides agree on the intervals.
     auto intervals_of = [](const EntryAudit& a, std::span<const uint32_t> cuts) {
@@ -512,11 +418,13 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
             if (!(v6 ? f.v6 : f.v4)) continue;
             for (const auto& ci : clients_of(listed)) {
                 for (const auto& a : entries) {
-                    if (inbound(a) || daddr_of(a, v6).empty()) continue;
-                    for (const auto& r : intervals_of(a, cuts)) {
-                        Probe p{a.entry->transport, daddr_of(a, v6), r.lo, 0, false, ci};
-                        if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
-                    }
+                    if (inbound(a)) continue;
+                    for (const auto& d : addresses_of(a, v6))
+                        for (const auto& r : intervals_of(a, cuts)) {
+                            Probe p{a.entry->transport, d, r.lo, 0, false, ci};
+                            if (std::find(probes.begin(), probes.end(), p) == probes.end())
+                                probes.push_back(std::move(p));
+                        }
                 }
             }
         }
@@ -534,8 +442,9 @@ AuditResult run_audit(const catalog::Catalog& c, const AuditOptions& opt) {
                 if (!inbound(a) || daddr_of(a, v6).empty()) continue;
                 const AnswerPort ap = answer_port(a, entries, cuts, first, v6);
                 for (const auto& r : intervals_of(a, cuts)) {
-                    Probe p = inbound_probe(a, r.lo, ap, v6);
-                    if (std::find(probes.begin(), probes.end(), p) == probes.end()) probes.push_back(std::move(p));
+                    const auto p = server_doc(a) ? server_probe(a, r.lo, res.forwards, res.public_addr, v6)
+                                                 : std::optional<Probe>(inbound_probe(a, r.lo, ap, v6));
+                    if (p && std::find(probes.begin(), probes.end(), *p) == probes.end()) probes.push_back(*p);
                 }
             }
         }

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "audit/port_forwards.hpp"
+#include "audit/range_groups.hpp"
 #include "audit/replay.hpp"
 #include "audit/ruleset_chains.hpp"
 #include "audit/ruleset_input.hpp"
@@ -38,6 +40,10 @@ struct AuditOptions {
     /// --ip6tables): its path and its bytes as read (empty: none).
     std::string ip6tables_path;
     RulesetInput input6;
+    /// `ipset save` output of the sets the dumps match (--ipset FILE): its
+    /// path and its bytes as read (empty: none). Loaded before the dumps.
+    std::string ipset_path;
+    RulesetInput ipsets;
     std::vector<std::string> vendors;  ///< empty: every vendor (case-insensitive names)
     std::string inside, outside;  ///< empty: guessed from the ruleset
     std::vector<std::pair<std::string, std::string>> resolve;  ///< NAME -> IPv4 or IPv6 address
@@ -64,6 +70,12 @@ struct IntervalResult {
     /// of AuditResult::client_ports; the ruleset did not tell them apart here).
     catalog::PortRange client{0, 0};
     bool v6 = false;  ///< probed over IPv6
+    /// Which of the entry's address groups (EntryAudit::groups, groups6 for
+    /// IPv6) the probe went to; 0 when the entry has one address.
+    uint16_t group = 0;
+    /// An inbound server document's port (Jitsi, 3CX): the server never
+    /// sends first, so a stopped packet from the internet is a block.
+    bool server = false;
 };
 
 struct EntryAudit {
@@ -72,6 +84,12 @@ struct EntryAudit {
     std::string assumed;  ///< why that address ("" when the entry names none)
     std::string daddr6;  ///< the IPv6 address standing for them
     std::string assumed6;  ///< why that one
+    /// The vendor's published ranges grouped by what the ruleset can tell
+    /// apart, each group probed at its own address (daddr is the first's);
+    /// empty when the entry publishes none of that family or --resolve pins it.
+    std::vector<AddressGroup> groups, groups6;
+    /// An inbound server document: how its ports were tried (for the why).
+    std::string tried;
     std::vector<IntervalResult> intervals;  ///< IPv4's (IPv6's when IPv6 alone was audited)
     std::vector<IntervalResult> intervals6;  ///< IPv6's, when both families were audited
     attrib::EntryVerdict verdict;
@@ -98,8 +116,16 @@ struct AuditResult {
     /// client_ports split where the ruleset can tell the client's ports apart.
     std::vector<catalog::PortRange> client_intervals;
     std::vector<RateLimit> limits;  ///< the ruleset's rate limits (ProbeResult::limit indexes them)
+    /// The ruleset's port forwards (its DNAT rules); inbound server
+    /// documents are tried through them.
+    std::vector<PortForward> forwards;
+    std::string public_addr;  ///< the router's public address the internet sends to
     std::vector<EntryAudit> entries;
 };
+
+/// The addresses an entry's outbound probes go to in a family: each address
+/// group's, else the one address standing for it (none: not audited there).
+[[nodiscard]] std::vector<std::string> addresses_of(const EntryAudit& a, bool v6);
 
 /// The client's source ports, without `avoid` (the inbound entries' local
 /// ports), split where `listed` (an iptables audit: `iptables_dump`, when

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "audit/ruleset_text.hpp"
+#include "audit/shadowed.hpp"
 
 namespace callwall::audit {
 
@@ -28,6 +29,7 @@ struct Group {
     Decider by;
     std::string decided_by;
     std::vector<catalog::PortRange> ports;
+    std::vector<std::string> addrs;  ///< the addresses probed (one per address group of the vendor's ranges)
 };
 
 std::vector<Group> failing_groups(const EntryAudit& a) {
@@ -37,7 +39,9 @@ std::vector<Group> failing_groups(const EntryAudit& a) {
         // IPv6's stops are said, not fixed (the fix's rules match IPv4 addresses).
         if (iv.result.outcome == ProbeOutcome::Passed || iv.result.probe.inbound || iv.v6) continue;
         auto it = std::find_if(out.begin(), out.end(), [&](const Group& g) { return g.by == iv.result.decider; });
-        if (it == out.end()) it = out.insert(out.end(), Group{iv.result.decider, iv.result.decided_by, {}});
+        if (it == out.end()) it = out.insert(out.end(), Group{iv.result.decider, iv.result.decided_by, {}, {}});
+        if (std::find(it->addrs.begin(), it->addrs.end(), iv.result.probe.daddr) == it->addrs.end())
+            it->addrs.push_back(iv.result.probe.daddr);
         // The same ports from another client interval: written once.
         if (std::find_if(it->ports.begin(), it->ports.end(), [&](const catalog::PortRange& p) {
                 return p.lo <= iv.range.lo && iv.range.hi <= p.hi;
@@ -97,9 +101,39 @@ void note_ipv6_stops(const EntryAudit& a, Fix& fix) {
     };
     if (std::any_of(a.intervals.begin(), a.intervals.end(), stopped6) ||
         std::any_of(a.intervals6.begin(), a.intervals6.end(), stopped6)) {
-        const std::string note = e.id + ": what IPv6 stops and IPv4 does not (the fix proposes IPv4 rules only)";
+        // IPv6 audited alone (an ip6tables dump by itself): there is no IPv4 to compare with.
+        const bool v6_alone = std::all_of(a.intervals.begin(), a.intervals.end(), [](const auto& iv) { return iv.v6; });
+        const std::string note =
+            e.id + (v6_alone ? ": stopped over IPv6 (the fix proposes IPv4 rules only: no ip6tables or ip6 rule is "
+                               "proposed yet)"
+                             : ": what IPv6 stops and IPv4 does not (the fix proposes IPv4 rules only)");
         if (std::find(fix.unfixable.begin(), fix.unfixable.end(), note) == fix.unfixable.end())
             fix.unfixable.push_back(note);
+    }
+}
+
+// The admin's own accepts after the rule that stopped `g` that would have
+// let it through: said, once each, in `fix.shadowed`.
+void note_shadowed(const AuditResult& r, const EntryAudit& a, const Group& g, const ListedRuleset& listed, Fix& fix) {
+    if (g.by.reply || g.by.handle == 0 || g.addrs.empty()) return;
+    int index = g.by.position - 1;
+    if (g.by.position == 0) {
+        // nft: the deciding rule by its text, "...: rule 'TEXT' (handle N)".
+        const size_t b = g.decided_by.find(": rule '");
+        const size_t e = g.decided_by.rfind("' (handle ");
+        if (b == std::string::npos || e == std::string::npos || e < b + 8) return;
+        index = rule_index(listed, g.by.table, g.by.chain, g.decided_by.substr(b + 8, e - b - 8));
+    }
+    if (index < 0) return;
+    StoppedProbe p{a.entry->transport, {}, g.addrs.front(), r.inside, r.outside};
+    for (const auto& range : g.ports) p.ports.push_back(range.lo);
+    for (const auto& rule : shadowed_accepts(listed, g.by.table, g.by.chain, static_cast<size_t>(index), p)) {
+        const std::string note = a.entry->id + ": the ruleset's own rule '" + rule + "' would let it through, but " +
+                                 where_text(g).substr(where_text(g).find(", before ") + 9) + " comes first in " +
+                                 g.by.table + " " + g.by.chain +
+                                 " and stops it: moving that rule above it is the one-line fix";
+        if (std::find(fix.shadowed.begin(), fix.shadowed.end(), note) == fix.shadowed.end())
+            fix.shadowed.push_back(note);
     }
 }
 
@@ -112,6 +146,7 @@ size_t propose(const AuditResult& r, bool optional_too, Patch& patch, Fix& fix) 
     std::vector<Insertion> inserts;
     const std::string nft_way = "iifname \"" + r.inside + "\" oifname \"" + r.outside + "\" ";
     const std::string ipt_way = " -i " + r.inside + " -o " + r.outside;
+    const ListedRuleset listed = patch.iptables ? parse_iptables_dump(r.ruleset_text) : parse_listed(r.replay.listed);
     for (const auto& a : r.entries) {
         if (!failed(a)) continue;
         const catalog::Entry& e = *a.entry;
@@ -126,6 +161,7 @@ size_t propose(const AuditResult& r, bool optional_too, Patch& patch, Fix& fix) 
         const bool any = e.any_destination();
         const std::string set = catalog::address_set_name(e);
         for (const auto& g : failing_groups(a)) {
+            note_shadowed(r, a, g, listed, fix);
             const std::string family = g.by.table.substr(0, g.by.table.find(' '));
             if (g.by.table.empty() || (family != "ip" && family != "inet")) {
                 const std::string why = g.by.table.empty()
@@ -173,7 +209,9 @@ size_t propose(const AuditResult& r, bool optional_too, Patch& patch, Fix& fix) 
                         "-A " + g.by.chain + ipt_way + " -p " + proto + " -m multiport --dports " + list;
                     const std::string tail = " -m comment --comment \"" + comment + "\" -j ACCEPT";
                     const std::string user = head + (any ? "" : " -m set --match-set " + set + " dst") + tail;
-                    const std::string test = head + (any ? "" : " -d " + a.daddr + "/32") + tail;
+                    std::string dsts;
+                    for (const auto& d : g.addrs) dsts += (dsts.empty() ? "" : ",") + d + "/32";
+                    const std::string test = head + (any ? "" : " -d " + dsts) + tail;
                     inserts.push_back({g.by.table, g.by.chain, g.by.handle == 0 ? 0 : g.by.position, user, test});
                     fix.rules.push_back({e.id, where_text(g), user});
                     ++added;
@@ -194,8 +232,10 @@ size_t propose(const AuditResult& r, bool optional_too, Patch& patch, Fix& fix) 
                 }
                 // In the sandbox the set holds the address standing for the
                 // entry's names, as dnsmasq would once a client resolved them.
-                if (patch.elements.insert(g.by.table + " " + set + " " + a.daddr).second)
-                    patch.nft_test += "add element " + g.by.table + " " + set + "_v4 { " + a.daddr + " }\n";
+                // (one address per group of the vendor's ranges that failed).
+                for (const auto& d : g.addrs)
+                    if (patch.elements.insert(g.by.table + " " + set + " " + d).second)
+                        patch.nft_test += "add element " + g.by.table + " " + set + "_v4 { " + d + " }\n";
             }
             patch.nft_user += cmd;
             patch.nft_test += cmd;

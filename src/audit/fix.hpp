@@ -24,6 +24,9 @@ struct Fix {
     std::vector<std::string> declarations;  ///< nft: the address sets the rules use (`add set ...`)
     std::vector<FixRule> rules;
     std::vector<std::string> unfixable;  ///< "ID: why no rule is proposed"
+    /// "ID: ..." for each of the admin's own accepts that an earlier drop
+    /// shadows (moving the accept above it is the one-line fix).
+    std::vector<std::string> shadowed;
     int rounds = 0;  ///< re-runs made
     bool verified = false;  ///< a re-run ran (false: no rule to try, or the sandbox failed)
     std::string rerun_error;  ///< why the last re-run failed

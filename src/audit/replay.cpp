@@ -130,8 +130,12 @@ void open_probe(const Namespaces& ns, const Clients& clients, const std::vector<
     const int type = tcp ? SOCK_STREAM : SOCK_DGRAM;
     const int family = over_ipv6(p) ? AF_INET6 : AF_INET;
     const probe::SockAddr server_at = address(p.daddr, p.port);
-    const probe::SockAddr client_at = address(clients.of(p), p.client_port);
+    const probe::SockAddr client_at = address(p.inside.empty() ? clients.of(p) : p.inside, p.client_port);
     const probe::SockAddr& listen_at = p.inbound ? client_at : server_at;
+    // Through a port forward the server side sends to the public address and port.
+    const probe::SockAddr forward_at =
+        address(p.to.empty() ? clients.of(p) : p.to, p.to_port ? p.to_port : p.client_port);
+    const probe::SockAddr& send_to = p.inbound && !p.to.empty() ? forward_at : listen_at;
     const probe::SockAddr& open_from = p.inbound ? server_at : client_at;
     const int one = 1;
     l.responder = socket_in(p.inbound ? ns.client : ns.server, ns.router, type, family);
@@ -171,7 +175,7 @@ void open_probe(const Namespaces& ns, const Clients& clients, const std::vector<
             return;
         }
     }
-    const int rc = ::connect(l.initiator, listen_at.get(), listen_at.len);
+    const int rc = ::connect(l.initiator, send_to.get(), send_to.len);
     const int connect_errno = errno;
     probe::SockAddr local;
     local.len = sizeof local.ss;
@@ -273,14 +277,15 @@ void finish_silent(Live& l) {
 // when the probe names one.
 bool packet_of(const TracedPacket& p, const ProbeResult& r, const Clients& clients, bool reply, bool check_to) {
     const Probe& pr = r.probe;
-    const std::string& client = clients.of(pr);
+    const std::string& client = pr.inside.empty() ? clients.of(pr) : pr.inside;
     if (p.proto != (pr.transport == catalog::Transport::Tcp ? "tcp" : "udp")) return false;
     const uint16_t cport = pr.client_port != 0 ? pr.client_port : r.sport;
     // Client-to-server packets: the opening of an outbound probe, the answer of an inbound one.
     if (reply == pr.inbound)
         return p.saddr == client && (cport == 0 || p.sport == cport) && p.daddr == pr.daddr && p.dport == pr.port;
-    return p.saddr == pr.daddr && p.sport == pr.port && (!check_to || p.daddr == client) &&
-           (cport == 0 || p.dport == cport);
+    // Through a port forward: before the DNAT it is addressed to the public address and port.
+    return p.saddr == pr.daddr && p.sport == pr.port && (!check_to || p.daddr == client || p.daddr == pr.to) &&
+           (cport == 0 || p.dport == cport || (pr.to_port != 0 && p.dport == pr.to_port));
 }
 
 // Marks the probes whose request or answer the trace (since `from`) shows dropped.
@@ -417,7 +422,8 @@ std::string decision(const std::vector<TracedPacket>& packets, const std::map<st
             const auto it = e->policy ? names.end() : names.find({e->table + " " + e->chain, e->handle});
             if (it != names.end()) by.position = it->second.position;
         }
-        return e ? describe(*e, &names) + jump_path(p, *e) : std::string(kNoChain) + " (no base chain on this path)";
+        return e ? describe(*e, &names) + jump_path(p, *e, &types)
+                 : std::string(kNoChain) + " (no base chain on this path)";
     }
     accepted = false;
     return "";
@@ -645,6 +651,7 @@ ReplayOutput replay(const SandboxSpec& given, const ProbePlanner& plan, const Fo
         return r;
     }
     r.error = copy.user_paths(r.error, given.input);
+    r.mode = copy.user_paths(r.mode, given.input);
     return r;
 }
 

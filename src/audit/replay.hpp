@@ -39,6 +39,12 @@ struct Probe {
     /// The client's source ports the probe stands for (when client_port is
     /// 0): it leaves from one of them, the next in turn (hi 0: the kernel's choice).
     catalog::PortRange client_ports{0, 0};
+    /// Inbound through a port forward: the server side sends to `to`:`to_port`
+    /// (the router's public address and published port) and the client
+    /// listens at `inside`:`client_port` (the forward's inside server).
+    /// Empty/0: straight to the client's address and `client_port`.
+    std::string to, inside;
+    uint16_t to_port = 0;
     friend bool operator==(const Probe&, const Probe&) = default;
 };
 
@@ -95,7 +101,14 @@ struct SandboxSpec {
     /// ip6tables-save's dump beside the iptables one (--iptables with
     /// --ip6tables); empty raw: none.
     RulesetInput input6;
+    /// `ipset save` output (--ipset FILE) restored before the dumps, and its
+    /// path for messages; empty: no sets.
+    std::string ipsets, ipset_path;
     std::vector<std::string> server_addrs;  ///< every probe's daddr (IPv6 ones wired only with IPv6)
+    /// Port forwards' addresses: the public ones the router holds beside
+    /// its outside address, and the inside servers the client's namespace
+    /// holds beside the client's (IPv4).
+    std::vector<std::string> public_addrs, inside_servers;
     int probe_timeout_ms = 1200;  ///< how long one batch waits for answers
     int helper_timeout_ms = 60000;  ///< how long one helper (nft, ip, ...) may run, and the trace take to start
     bool user_namespace = true;  ///< false: network namespaces only (needs root)

@@ -58,12 +58,15 @@ std::string encode_replay(const ReplayOutput& r) {
         put(out, std::to_string(p.probe.client_ports.hi));
         put(out, std::to_string(p.sport));
         put(out, std::to_string(p.limit));
+        put(out, p.probe.to);
+        put(out, p.probe.inside);
+        put(out, std::to_string(p.probe.to_port));
     }
     return out;
 }
 
 bool decode_replay(std::string_view in, ReplayOutput& r) {
-    std::string ok, lint, large, no_filter, f[17];
+    std::string ok, lint, large, no_filter, f[20];
     if (!get(in, ok) || !get(in, lint) || !get(in, large) || !get(in, no_filter) || !get(in, r.error) ||
         !get(in, r.mode) || !get(in, r.listed) || !get(in, r.iptables_save) || !get(in, r.ip6tables_save) ||
         !get(in, r.ipv6_unavailable))
@@ -92,6 +95,9 @@ bool decode_replay(std::string_view in, ReplayOutput& r) {
         p.probe.client_ports = {static_cast<uint16_t>(std::stoul(f[13])), static_cast<uint16_t>(std::stoul(f[14]))};
         p.sport = static_cast<uint16_t>(std::stoul(f[15]));
         p.limit = std::stoi(f[16]);
+        p.probe.to = f[17];
+        p.probe.inside = f[18];
+        p.probe.to_port = static_cast<uint16_t>(std::stoul(f[19]));
         r.results.push_back(std::move(p));
     }
     return true;

@@ -405,9 +405,14 @@ std::vector<uint32_t> client_port_cuts(const ListedRuleset& r, catalog::PortRang
 std::vector<RateLimit> rate_limits(const ListedRuleset& r) {
     std::vector<RateLimit> out;
     for (const ListedChain* c : forward_path_chains(r)) {
+        // After the chain's conntrack accept only a flow's first packet
+        // reaches a rule: its limit counts new flows.
+        bool after_conntrack = false;
         for (size_t i = 0; i < c->rules.size(); ++i) {
             RateLimit l;
+            if (conntrack_accept(c->rules[i].text)) after_conntrack = true;
             if (!limit_of(c->rules[i].text, l)) continue;
+            l.new_only = l.new_only || after_conntrack;
             l.table = c->table;
             l.chain = c->name;
             l.index = i;

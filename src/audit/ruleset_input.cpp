@@ -119,6 +119,15 @@ struct Expander {
                 fail(where, text, ref, "refused: " + real + " is not a regular file");
                 return {};
             }
+            // A ruleset is readable by everyone (nft -f reads it as any user
+            // would); a file that is not is a secret (/etc/shadow beside a
+            // ruleset kept in /etc), and nft's errors would leak its lines'
+            // shape. Checked again on the open file below.
+            if ((st.st_mode & S_IROTH) == 0) {
+                fail(where, text, ref,
+                     "refused: " + real + " is not world-readable (a ruleset is; this is kept secret)");
+                return {};
+            }
             if (files->size() >= kMaxIncludedFiles) {
                 fail(where, text, ref, "more than " + std::to_string(kMaxIncludedFiles) + " included files");
                 return {};
@@ -126,8 +135,11 @@ struct Expander {
             const int fd = open_nonblocking(real, false);
             std::string body, why;
             struct stat fst {};
-            if (fd < 0 || ::fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
-                fail(where, text, ref, "cannot read " + real + ": " + std::strerror(errno));
+            if (fd < 0 || ::fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) || (fst.st_mode & S_IROTH) == 0) {
+                fail(where, text, ref,
+                     fd >= 0 && (fst.st_mode & S_IROTH) == 0
+                         ? "refused: " + real + " is not world-readable (a ruleset is; this is kept secret)"
+                         : "cannot read " + real + ": " + std::strerror(errno));
                 if (fd >= 0) ::close(fd);
                 return {};
             }

@@ -501,6 +501,24 @@ std::vector<TracedPacket> parse_trace(std::string_view text, std::string_view ow
     return packets;
 }
 
+namespace {
+
+// Whether a rule rewrites addresses (masquerade, snat, dnat, redirect): a
+// NAT rule, whatever chain holds it.
+// (`ct status dnat` matches a forwarded flow: not a NAT statement.)
+bool nat_statement(std::string_view rule) {
+    const auto w = text_words(rule);
+    for (size_t i = 0; i < w.size(); ++i) {
+        if (i > 0 && (w[i - 1] == "status" || w[i - 1] == "--ctstate" || w[i - 1] == "--ctstatus")) continue;
+        if (w[i] == "masquerade" || w[i] == "snat" || w[i] == "dnat" || w[i] == "redirect" || w[i] == "MASQUERADE" ||
+            w[i] == "SNAT" || w[i] == "DNAT" || w[i] == "REDIRECT")
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 std::map<std::string, std::string> chain_types(std::string_view listed) {
     std::map<std::string, std::string> types;
     std::string table, chain;
@@ -517,13 +535,19 @@ const TraceEvent* deciding_event(const TracedPacket& p, const std::map<std::stri
     // A rule's accept says more than a later base chain's policy accept
     // (each base chain must accept; the policy of a chain with no matching
     // rule only lets the packet on).
+    // The deciding rule is a filter rule: a NAT chain's accept (a base
+    // chain of type nat, or a user chain it jumped to, as firewalld's
+    // nat_POST_public_allow holding the masquerade) decides nothing.
     const TraceEvent* rule_accept = nullptr;
     const TraceEvent* policy_accept = nullptr;
+    std::string_view base_type;  // the type of the base chain the events are in
     for (const auto& e : p.events) {
         if (e.verdict == "drop") return &e;
-        if (e.verdict != "accept") continue;
         const auto t = types.find(e.table + " " + e.chain);
-        if (t != types.end() && t->second == "nat") continue;
+        if (t != types.end()) base_type = t->second;
+        if (e.verdict != "accept") continue;
+        if (base_type == "nat") continue;
+        if (!e.policy && nat_statement(e.rule)) continue;
         (e.policy ? policy_accept : rule_accept) = &e;
     }
     return rule_accept ? rule_accept : policy_accept;
@@ -574,7 +598,8 @@ IptablesRules iptables_rules(std::string_view listed, std::string_view save, std
     return out;
 }
 
-std::string jump_path(const TracedPacket& p, const TraceEvent& decided) {
+std::string jump_path(const TracedPacket& p, const TraceEvent& decided,
+                      const std::map<std::string, std::string>* types) {
     if (decided.verdict != "drop") return {};
     // The chains entered, in order; a chain left by a return before the
     // next jump (or the decision) is marked so.
@@ -586,8 +611,17 @@ std::string jump_path(const TracedPacket& p, const TraceEvent& decided) {
             stack.pop_back();
         }
     };
+    std::string base;  // the base chain the events are in
     for (const auto& e : p.events) {
         if (&e == &decided) break;
+        // The path is that of the base chain the decision was reached from
+        // (a prerouting chain's jumps before it are another hook's).
+        if (types && types->count(e.table + " " + e.chain) && e.table + " " + e.chain != base) {
+            base = e.table + " " + e.chain;
+            names.clear();
+            shown.clear();
+            stack.clear();
+        }
         if (e.table != decided.table) continue;
         if (e.verdict.rfind("jump ", 0) != 0 && e.verdict.rfind("goto ", 0) != 0) continue;
         if (names.empty()) {

@@ -112,7 +112,10 @@ using IptablesRules = std::map<std::pair<std::string, int64_t>, IptablesRule>;
 /// " (path: forward -> lan_out (returned) -> policy drop)",
 /// " (path: FORWARD -> LAN_OUT (returned) -> LOG_DROP)";
 /// empty otherwise.
-[[nodiscard]] std::string jump_path(const TracedPacket& p, const TraceEvent& decided);
+/// `types` (chain_types): the path starts at the base chain the decision was
+/// reached from, not at an earlier hook's.
+[[nodiscard]] std::string jump_path(const TracedPacket& p, const TraceEvent& decided,
+                                    const std::map<std::string, std::string>* types = nullptr);
 
 /// A rule as the admin wrote it: `counter packets 1 bytes 29` -> `counter`.
 [[nodiscard]] std::string rule_without_counts(std::string_view rule);

@@ -2,6 +2,8 @@
 // loaded into the router (sandbox.hpp). Runs in the forked child only.
 #include "audit/sandbox.hpp"
 
+#include "audit/kernel_features.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -18,6 +20,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace callwall::audit::sandbox {
 
@@ -397,12 +402,24 @@ bool wire(const SandboxSpec& spec, const Namespaces& ns, std::string& error, std
                                "route add default via " +
                                spec.router_inside + "\n";
     std::string server = "link set lo up\naddr add " + std::string(kServerLink) + "/30 dev cw-s\n";
+    // Port forwards: the public addresses their rules name, on the router's
+    // outside; the inside servers they forward to, in the client's namespace
+    // (routed to it where the inside network does not hold them).
+    std::string extra_router, extra_client;
+    for (const auto& a : spec.public_addrs) extra_router += "addr add " + a + "/32 dev " + spec.outside + "\n";
+    for (const auto& a : spec.inside_servers) {
+        if (a == spec.client_addr) continue;
+        extra_client += "addr add " + a + "/32 dev cw-c\n";
+        extra_router += "route add " + a + "/32 dev " + spec.inside + "\n";
+    }
     for (const auto& a : spec.server_addrs)
         if (a.find(':') == std::string::npos) server += "addr add " + a + "/32 dev cw-s\n";
     server += "link set cw-s up\nroute add default via " + std::string(kRouterOutside) + "\n";
     std::string out;
     if (run(-1, {"ip", "-batch", "-"}, out, router) != 0 || run(ns.client, {"ip", "-batch", "-"}, out, client) != 0 ||
-        run(ns.server, {"ip", "-batch", "-"}, out, server) != 0) {
+        run(ns.server, {"ip", "-batch", "-"}, out, server) != 0 ||
+        (!extra_client.empty() && run(ns.client, {"ip", "-batch", "-"}, out, extra_client) != 0) ||
+        (!extra_router.empty() && run(-1, {"ip", "-batch", "-"}, out, extra_router) != 0)) {
         error = "cannot wire the sandbox: " + out;
         return false;
     }
@@ -435,8 +452,13 @@ static std::string iptables_lint_error(const std::string& path, const std::strin
         else if (what.empty() && !l.empty() && l.rfind("Try `", 0) != 0)
             what = l;
     }
-    if (what.empty() || line.empty()) return "iptables-nft-restore --test " + path + " refused the dump:\n" + out;
-    return path + ":" + line + ": " + what + " (iptables-nft-restore --test)";
+    // A set the dump matches (-m set --match-set NAME) that the sandbox does not hold.
+    const std::string sets = out.find("Set ") != std::string::npos && out.find("doesn't exist") != std::string::npos
+                                 ? " (the dump matches ipsets: give their 'ipset save' output with --ipset FILE)"
+                                 : "";
+    if (what.empty() || line.empty())
+        return "iptables-nft-restore --test " + path + " refused the dump:\n" + out + sets;
+    return path + ":" + line + ": " + what + " (iptables-nft-restore --test)" + sets;
 }
 
 // An iptables-save dump: `iptables-nft-restore --test` says what is wrong
@@ -458,6 +480,14 @@ static bool restore_dump(const SandboxSpec& spec, ReplayOutput& r, bool ip6, con
     }
     std::string out;
     if (run(-1, test, out, input, spec.helper_timeout_ms) != 0) {
+        // netlink's buffer refusing a large batch is the sandbox's limit, not
+        // the dump's fault: as root the audit retries outside a user namespace
+        // (where the socket's buffer can be forced), as it does for nft.
+        if (out.find("Message too long") != std::string::npos) {
+            r.too_large = true;
+            r.error = tool + " " + path + ": netlink refused the batch (Message too long) ";
+            return false;
+        }
         r.lint_failed = true;
         r.error = iptables_lint_error(path, out);
         if (out.find("cannot run") != std::string::npos) {
@@ -468,13 +498,32 @@ static bool restore_dump(const SandboxSpec& spec, ReplayOutput& r, bool ip6, con
     }
     out.clear();
     if (run(-1, load, out, input, spec.helper_timeout_ms) != 0) {
+        r.too_large = out.find("Message too long") != std::string::npos;
         r.error = tool + " " + path + " failed in the sandbox:\n" + out;
         return false;
     }
     return true;
 }
 
+// The ipsets the dumps match, from `ipset save` output, into the router's
+// namespace (ipsets are per network namespace) before the dumps load.
+static bool restore_ipsets(const SandboxSpec& spec, ReplayOutput& r) {
+    if (spec.ipsets.empty()) return true;
+    std::string out;
+    if (run(-1, {"ipset", "restore"}, out, spec.ipsets, spec.helper_timeout_ms) == 0) return true;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    if (out.find("cannot run") != std::string::npos) {
+        r.error = "ipset is not installed (Debian's ipset package), needed for --ipset: " + out;
+        return false;
+    }
+    r.lint_failed = out.find("Kernel error") == std::string::npos && out.find("ernel support") == std::string::npos;
+    r.error = spec.ipset_path + ": ipset restore refused the sets: " + out.substr(0, out.find('\n')) +
+              (r.lint_failed ? "" : " (the sandbox's kernel lacks ipset support)");
+    return false;
+}
+
 static bool load_iptables(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
+    if (!restore_ipsets(spec, r)) return false;
     if (!restore_dump(spec, r, spec.ip6tables_main, spec.ruleset_path, {})) return false;
     const bool v6_beside = !spec.input6.raw.empty();
     if (v6_beside && !restore_dump(spec, r, true, spec.input6.path, spec.input6.raw)) return false;
@@ -533,6 +582,48 @@ static bool has_filter_chain(const SandboxSpec& spec, ReplayOutput& r) {
     return false;
 }
 
+// The private copy of the ruleset (its directory: the main file and its
+// includes) with its flowtables left out (without_flowtables).
+static bool leave_out_flowtables(const std::string& main_path) {
+    const std::filesystem::path dir = std::filesystem::path(main_path).parent_path();
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        std::stringstream text;
+        {
+            std::ifstream in(it->path());
+            text << in.rdbuf();
+        }
+        std::ofstream out(it->path(), std::ios::trunc);
+        out << without_flowtables(text.str());
+        if (!out) return false;
+    }
+    return !ec;
+}
+
+// nft refused the ruleset: when what it refused are kernel features the
+// sandbox lacks, either the flowtables are left out (true: lint again) or
+// the refusal is the sandbox's (false, r.error naming the features; exit
+// 6). False with r.error empty: the ruleset's own error.
+static bool without_missing_features(const SandboxSpec& spec, const std::string& out, ReplayOutput& r, bool& left_out) {
+    const auto missing = missing_features(out);
+    if (missing.empty()) return false;
+    const bool all_optional =
+        std::all_of(missing.begin(), missing.end(), [](const MissingFeature& f) { return f.can_leave_out; });
+    if (all_optional && !left_out && leave_out_flowtables(spec.ruleset_path)) {
+        left_out = true;
+        r.mode += "; the sandbox's kernel has no " + features_text(missing) +
+                  ": audited without the ruleset's flowtables (they only offload flows conntrack already "
+                  "established, which the replay's verdicts do not depend on; rule handles unchanged)";
+        return true;
+    }
+    r.error = "the sandbox's kernel lacks " + features_text(missing) +
+              ", which the ruleset uses: nft cannot load it here (not a fault of the ruleset; audit it on a kernel "
+              "with that support)";
+    return false;
+}
+
 bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names) {
     if (!nftables_usable(r)) return false;
     // An iptables dump has no includes: iptables-nft-restore reads the one file.
@@ -549,7 +640,11 @@ bool load_ruleset(const SandboxSpec& spec, ReplayOutput& r, IptablesRules& names
     if (!confine.usable) r.mode += "; nft read the ruleset without a mount namespace of its own (" + confine.why + ")";
     const Confinement* conf = confine.usable ? &confine : nullptr;
     std::string out;
-    if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms, conf) != 0) {
+    for (bool left_out = false;;) {
+        out.clear();
+        if (run(-1, {"nft", "-c", "-f", spec.ruleset_path}, out, {}, spec.helper_timeout_ms, conf) == 0) break;
+        if (without_missing_features(spec, out, r, left_out)) continue;
+        if (!r.error.empty()) return false;  // a feature the kernel lacks: the sandbox's limit
         r.too_large = out.find("Message too long") != std::string::npos;
         r.lint_failed = !r.too_large;
         r.error = "nft -c -f " + spec.ruleset_path + " refused the ruleset:\n" + out;

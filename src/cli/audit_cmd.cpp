@@ -148,7 +148,9 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
     }
     for (const auto& a : r.entries) {
         const auto v = a.verdict.verdict;
-        const std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
+        // The database's word, as a reader writes it ("not exercised").
+        std::string word = v == attrib::Verdict::Observed ? "passes" : std::string(attrib::to_string(v));
+        std::replace(word.begin(), word.end(), '_', ' ');
         std::printf("%-10s %s\n", word.c_str(), a.entry->id.c_str());
         print_why(a, daddr(a) == fallback, note(a));
     }
@@ -158,12 +160,15 @@ void print_result(const audit::AuditResult& r, int64_t run, const std::string& d
 
 // The fix as the user reads it: where each rule goes, the rule, and what
 // the re-run of the patched ruleset showed.
-void print_fix(const audit::Fix& f, bool iptables, const std::string& fix_out) {
-    if (f.rules.empty() && f.unfixable.empty()) return;
+void print_fix(const audit::Fix& f, bool iptables, bool ip6tables, const std::string& fix_out) {
+    if (f.rules.empty() && f.unfixable.empty() && f.shadowed.empty()) return;
     std::printf("\n");
+    // The admin's own accepts an earlier drop shadows: the one-line fix, said first.
+    for (const auto& s : f.shadowed) print_wrapped("shadowed: " + s, "", "  ");
     print_wrapped(
         "fix: " + std::to_string(f.rules.size()) + " rule" + (f.rules.size() == 1 ? "" : "s") + " to add" +
-            (iptables ? " to the dump (iptables-save lines; the sets are the ipsets of 'callwall catalog export "
+            (iptables ? std::string(" to the dump (") + (ip6tables ? "ip6tables-save" : "iptables-save") +
+                            " lines; the sets are the ipsets of 'callwall catalog export "
                         "--format iptables')"
                       : " after loading the ruleset (nft commands; the sets are those of 'callwall catalog export', "
                         "filled by dnsmasq)"),
@@ -208,6 +213,14 @@ int read_one(const std::string& path, bool nft, bool ip6, audit::RulesetInput& i
 
 int read_input(const std::string& ruleset, audit::AuditOptions& opt) {
     if (const int code = read_one(ruleset, !opt.iptables, opt.ip6tables, opt.input); code != kExitOk) return code;
+    if (!opt.ipset_path.empty()) {
+        // `ipset save` output: read as a dump is (bounded, no includes).
+        opt.ipsets = audit::read_ruleset_input(opt.ipset_path, false);
+        if (!opt.ipsets.ok()) {
+            std::fprintf(stderr, "callwall audit: %s\n", opt.ipsets.error.c_str());
+            return kExitInput;
+        }
+    }
     if (opt.ip6tables_path.empty()) return kExitOk;
     return read_one(opt.ip6tables_path, false, true, opt.input6);
 }
@@ -234,8 +247,10 @@ bool choose_rulesets(const std::string& nft, const std::string& iptables, const 
 }
 
 std::string fix_notes(const audit::Fix& f) {
-    if (f.rules.empty()) return {};
-    std::string n = "fix: " + std::to_string(f.rules.size()) + " rule(s) proposed; ";
+    const std::string shadowed =
+        f.shadowed.empty() ? "" : std::to_string(f.shadowed.size()) + " of the ruleset's own accept(s) shadowed by an earlier drop; ";
+    if (f.rules.empty()) return shadowed.empty() ? std::string() : "fix: " + shadowed.substr(0, shadowed.size() - 2);
+    std::string n = "fix: " + shadowed + std::to_string(f.rules.size()) + " rule(s) proposed; ";
     if (!f.rerun_error.empty()) return n + "re-run failed";
     if (f.verified && f.still_failing.empty()) return n + "re-run: every audited requirement passes";
     return n + "re-run: " + std::to_string(f.still_failing.size()) + " requirement(s) still failing";
@@ -288,7 +303,7 @@ int run_audit(int argc, char** argv) {
         "with the ruleset, in a throw-away sandbox of network namespaces (unprivileged where user\n"
         "namespaces are allowed), names the rule that decided each, and writes a run of kind\n"
         "'audit' that 'callwall report' shows.\n\noptions");
-    std::string nft, iptables, ip6tables, db_path, inside, outside, fix_out, fail_on, client_ports;
+    std::string nft, iptables, ip6tables, ipset, db_path, inside, outside, fix_out, fail_on, client_ports;
     std::vector<std::string> vendors, resolve, inside_nets;
     // clang-format off
     opts.add_options()
@@ -298,6 +313,8 @@ int run_audit(int argc, char** argv) {
          "iptables-save dump (loaded by iptables-nft-restore; '-': standard input)")
         ("ip6tables", po::value(&ip6tables)->value_name("FILE"),
          "ip6tables-save dump (loaded by ip6tables-nft-restore), alone or beside --iptables: audits IPv6")
+        ("ipset", po::value(&ipset)->value_name("FILE"),
+         "'ipset save' output of the sets the dumps match (-m set --match-set), loaded beside them")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only this vendor (repeatable; default all)")
         ("inside", po::value(&inside)->value_name("IFACE"), "the router's interface toward the clients (default: guessed)")
         ("outside", po::value(&outside)->value_name("IFACE"), "the router's interface toward the servers (default: guessed)")
@@ -338,6 +355,11 @@ int run_audit(int argc, char** argv) {
     }
     audit::AuditOptions opt;
     if (!choose_rulesets(nft, iptables, ip6tables, db_path, opt)) return kExitUsage;
+    if (!ipset.empty() && !opt.iptables) {
+        std::fprintf(stderr, "callwall audit: --ipset goes with --iptables or --ip6tables (nft rulesets hold their sets)\n");
+        return kExitUsage;
+    }
+    opt.ipset_path = ipset;
     const std::string& ruleset = opt.ruleset_path;
     const bool quiet = vm.count("quiet") > 0;
     opt.early = !vm.count("patient");
@@ -383,7 +405,7 @@ int run_audit(int argc, char** argv) {
     const bool write_fix = !fix_out.empty() && !proposed.rules.empty();
     if (write_fix && !write_output_file(fix_out, proposed.user_text, "audit", db_path)) return kExitOutput;
     if (!quiet) {
-        print_fix(proposed, opt.iptables, write_fix ? fix_out : std::string());
+        print_fix(proposed, opt.iptables, opt.ip6tables, write_fix ? fix_out : std::string());
         if (!fix_out.empty() && !write_fix) std::printf("no rule to add: %s not written\n", fix_out.c_str());
     }
     if (fail_on.empty()) return kExitOk;

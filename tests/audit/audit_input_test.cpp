@@ -92,6 +92,34 @@ TEST(AuditInput, HostileIncludesAreRefusedAndNotPrinted) {
     }
 }
 
+TEST(AuditInput, AnIncludeMustBeWorldReadableWhereverTheRulesetSits) {
+    // A ruleset kept in /etc (where admins keep it) including /etc/shadow:
+    // inside its directory, yet a secret, refused before anything reads it.
+    if (::access("/etc/shadow", F_OK) == 0) {
+        const auto in =
+            ruleset_from_text("include \"/etc/shadow\"\ntable inet f {\n}\n", "nftables.conf", true, "/etc");
+        EXPECT_NE(in.error.find("include \"/etc/shadow\": refused: /etc/shadow is not world-readable"),
+                  std::string::npos)
+            << in.error;
+        EXPECT_EQ(in.error.find("root:"), std::string::npos) << in.error;
+    }
+    // The same for a file of the ruleset's own directory kept secret by its mode.
+    robustness::TempDir dir("secretmode");
+    ASSERT_TRUE(dir.ok());
+    {
+        std::ofstream(dir / "keys.nft") << "define SECRET = 1\n";
+        std::ofstream(dir / "lan.nft") << "define LAN_NET = 192.168.1.0/24\n";
+        std::ofstream(dir / "r.nft") << "include \"lan.nft\"\ninclude \"keys.nft\"\n";
+    }
+    ASSERT_EQ(::chmod((dir / "keys.nft").c_str(), 0640), 0);
+    ASSERT_EQ(::chmod((dir / "lan.nft").c_str(), 0644), 0);
+    const auto in = read_ruleset_input(dir / "r.nft", true);
+    EXPECT_EQ(in.error, (dir / "r.nft") + ":2: include \"keys.nft\": refused: " + (dir / "keys.nft") +
+                            " is not world-readable (a ruleset is; this is kept secret)");
+    ASSERT_EQ(::chmod((dir / "keys.nft").c_str(), 0644), 0);
+    EXPECT_EQ(read_ruleset_input(dir / "r.nft", true).error, "");
+}
+
 TEST(AuditInput, NftNeverQuotesAnIncludedFile) {
     // An included file of the ruleset's own directory that is not a ruleset:
     // nft's complaint names it and its line, never its content.
