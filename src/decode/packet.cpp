@@ -410,7 +410,8 @@ namespace {
         return b;
     }();
     constexpr uint64_t kSrcBits = (uint64_t{1} << (kAyiyaPort & 63)) | (uint64_t{1} << (kTeredoPort & 63));
-    static_assert(static_cast<size_t>(std::popcount(kDstBits)) == std::size(kByDst), "the tunnel ports' low six bits must differ");
+    static_assert(static_cast<size_t>(std::popcount(kDstBits)) == std::size(kByDst),
+                  "the tunnel ports' low six bits must differ");
     if ((((kDstBits >> (dport & 63)) | (kSrcBits >> (sport & 63))) & 1) == 0) return false;
     for (uint16_t p : kByDst)
         if (dport == p) return true;

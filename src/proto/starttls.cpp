@@ -161,7 +161,9 @@ size_t upgrade_request(Kind k, ByteView seg) noexcept {
         }
         case Kind::Ldap: {
             // requestName [0] (tag 0x80, length 22) holding the StartTLS OID.
-            if (find_end(seg, text("\x80\x16" "1.3.6.1.4.1.1466.20037")) == 0) return 0;
+            if (find_end(seg, text("\x80\x16"
+                                   "1.3.6.1.4.1.1466.20037")) == 0)
+                return 0;
             const size_t len = seg[0] == 0x30 ? ber_element_length(seg) : 0;
             return len != 0 && len <= seg.size() ? len : seg.size();
         }
@@ -172,7 +174,8 @@ size_t upgrade_request(Kind k, ByteView seg) noexcept {
                        : 0;
         case Kind::Mysql: {
             if (seg.size() < kMysqlSslRequest || seg[0] != 32 || seg[1] != 0 || seg[2] != 0 || seg[3] != 1) return 0;
-            const uint32_t caps = seg[4] | (uint32_t{seg[5]} << 8) | (uint32_t{seg[6]} << 16) | (uint32_t{seg[7]} << 24);
+            const uint32_t caps =
+                seg[4] | (uint32_t{seg[5]} << 8) | (uint32_t{seg[6]} << 16) | (uint32_t{seg[7]} << 24);
             return (caps & kMysqlClientSsl) ? kMysqlSslRequest : 0;
         }
         case Kind::None: break;

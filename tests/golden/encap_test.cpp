@@ -92,15 +92,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Wrapped{"inconclusive_and_dns", "pppether"}, Wrapped{"inconclusive_and_dns", "nflog"}),
     [](const auto& info) { return info.param.kind; });
 
-INSTANTIATE_TEST_SUITE_P(
-    TunnelsOfIpAndWlan, Encap,
-    ::testing::Values(Wrapped{"sendbird_calls", "ipip"}, Wrapped{"sendbird_calls", "greudp"},
-                      Wrapped{"sendbird_calls", "ayiya"}, Wrapped{"sendbird_calls", "teredo"},
-                      Wrapped{"sendbird_calls", "vxlangpe"}, Wrapped{"sendbird_calls", "mplsudp"},
-                      Wrapped{"sendbird_calls", "mplsgre"}, Wrapped{"sendbird_calls", "etherip"},
-                      Wrapped{"sendbird_calls", "chdlc"}, Wrapped{"sendbird_calls", "wlan"},
-                      Wrapped{"sendbird_calls", "radiotap"}, Wrapped{"sendbird_calls", "ppi"}),
-    [](const auto& info) { return info.param.kind; });
+INSTANTIATE_TEST_SUITE_P(TunnelsOfIpAndWlan, Encap,
+                         ::testing::Values(Wrapped{"sendbird_calls", "ipip"}, Wrapped{"sendbird_calls", "greudp"},
+                                           Wrapped{"sendbird_calls", "ayiya"}, Wrapped{"sendbird_calls", "teredo"},
+                                           Wrapped{"sendbird_calls", "vxlangpe"}, Wrapped{"sendbird_calls", "mplsudp"},
+                                           Wrapped{"sendbird_calls", "mplsgre"}, Wrapped{"sendbird_calls", "etherip"},
+                                           Wrapped{"sendbird_calls", "chdlc"}, Wrapped{"sendbird_calls", "wlan"},
+                                           Wrapped{"sendbird_calls", "radiotap"}, Wrapped{"sendbird_calls", "ppi"}),
+                         [](const auto& info) { return info.param.kind; });
 
 // The SNIs inside every one of them, IPv6 flows included (tshark 4.0 reads
 // api-4c1d.calls.sendbird.com and ws-4c1d.calls.sendbird.com from each).
@@ -113,9 +112,9 @@ TEST(EncapInside, EveryTunnelOfIpAndWlanLinkShowsTheSnis) {
             EXPECT_TRUE(std::any_of(d.hellos.begin(), d.hellos.end(),
                                     [&](const std::string& h) { return h.find(sni) != std::string::npos; }))
                 << sni << testing::PrintToString(d.hellos);
-        EXPECT_TRUE(std::any_of(d.flows.begin(), d.flows.end(),
-                                [](const std::string& f) { return f.find("\t2001:db8") != std::string::npos; }))
-            << "an IPv6 flow";
+        EXPECT_TRUE(std::any_of(d.flows.begin(), d.flows.end(), [](const std::string& f) {
+            return f.find("\t2001:db8") != std::string::npos;
+        })) << "an IPv6 flow";
     }
 }
 

@@ -25,9 +25,7 @@ bool probe_starttls(const ProbeInput& in) noexcept {
     return k != st::Kind::None && st::opening(k, in.payload);
 }
 
-std::unique_ptr<AppAnalyzer> make_starttls(DissectShared& shared) {
-    return std::make_unique<StartTlsAnalyzer>(shared);
-}
+std::unique_ptr<AppAnalyzer> make_starttls(DissectShared& shared) { return std::make_unique<StartTlsAnalyzer>(shared); }
 
 void StartTlsAnalyzer::bind(DissectShared& shared) { tls_ = static_cast<TlsAnalyzer*>(shared.find(kTlsRow.name)); }
 
@@ -43,8 +41,7 @@ void StartTlsAnalyzer::start_tls(flow::Flow& f, FlowApp& a, flow::Dir d, uint32_
     tls_->add(f, a, t.tls, d, seq, p, ts_us, TlsAnchor{true, seq - 1});
 }
 
-void StartTlsAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m,
-                                  int64_t ts_us) {
+void StartTlsAnalyzer::on_payload(flow::Flow& f, FlowApp& a, flow::Dir d, const decode::PacketMeta& m, int64_t ts_us) {
     StartTlsFlow& t = flow_state<StartTlsFlow>(a);
     const ByteView p = m.payload;
     if (p.empty() || t.phase[d] == kGaveUp) return;

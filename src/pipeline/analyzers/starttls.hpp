@@ -57,7 +57,7 @@ std::unique_ptr<AppAnalyzer> make_starttls(DissectShared& shared);
 
 inline constexpr std::string_view kStartTlsLabels[] = {"tls", "starttls"};
 inline constexpr uint16_t kStartTlsAsked = 1u << 1;  ///< labels[1]: the client asked to upgrade
-inline constexpr PortRange kStartTlsPorts[] = {{21, 21},   {25, 25},   {110, 110},   {143, 143},   {389, 389},
+inline constexpr PortRange kStartTlsPorts[] = {{21, 21},   {25, 25},     {110, 110},   {143, 143},   {389, 389},
                                                {587, 587}, {3306, 3306}, {5222, 5222}, {5269, 5269}, {5432, 5432}};
 inline constexpr AnalyzerRow kStartTlsRow{"starttls",     L4::Tcp,         PortUse::Required, kStartTlsPorts,
                                           probe_starttls, kStartTlsLabels, make_starttls};

@@ -79,8 +79,8 @@ TEST(StartTls, XmppLdapPostgresMysql) {
 TEST(StartTls, EveryPrefixIsSafe) {
     const auto ldap = hex("301d02010177188016312e332e362e312e342e312e313436362e3230303337");
     const auto mysql = hex("20000001 008a0800 00000001 ff 0000000000000000000000000000000000000000000000");
-    for (Kind k : {Kind::Smtp, Kind::Imap, Kind::Pop3, Kind::Ftp, Kind::Xmpp, Kind::Ldap, Kind::Postgres,
-                   Kind::Mysql}) {
+    for (Kind k :
+         {Kind::Smtp, Kind::Imap, Kind::Pop3, Kind::Ftp, Kind::Xmpp, Kind::Ldap, Kind::Postgres, Kind::Mysql}) {
         for (const auto* f : {&ldap, &mysql}) {
             for (size_t n = 0; n <= f->size(); ++n) {
                 const ByteView v(f->data(), n);
