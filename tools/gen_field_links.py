@@ -202,7 +202,8 @@ def cap_tunnels_mixed(out, rng):
         frames.append((t + 1, outer_udp(50100, 4790, struct.pack('!BHBI', 0x0C, 0, 4, 4242 << 8) +
                                         bytes.fromhex('0006010200000101') + inner, seq)))               # VXLAN-GPE NSH
         frames.append((t + 2, outer(97, b'\x30\x00' + g.eth(inner), ident=seq)))                       # EtherIP
-        frames.append((t + 3, outer(4, g.ipv6(g.a6(g.CLIENT6), g.a6('2001:db8:2::9'), 17, b'\0' * 8), ident=seq)))  # 4 != 6
+        src6, dst6 = g.a6(g.CLIENT6), g.a6('2001:db8:2::9')
+        frames.append((t + 3, outer(4, g.ipv6(src6, dst6, 17, g.udp(src6, dst6, 40200, 9, b'v6-in-4')), ident=seq)))
         frames.append((t + 4, outer_udp(50200, 4754, b'\x45\x00\xff\xff' + rng.randbytes(40), seq)))  # not GRE
         t += ms(10)
     g.write_pcap(os.path.join(out, 'tunnels_mixed.pcap'), g.DLT_EN10MB,
