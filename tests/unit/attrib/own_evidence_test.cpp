@@ -33,6 +33,7 @@ service = "Media"
 transport = "udp"
 ports = [3478, [19302, 19309]]
 destinations = ["ANY"]
+required = true
 [entry.source]
 section = "Media"
 
@@ -43,6 +44,7 @@ service = "Web (UDP)"
 transport = "udp"
 ports = [443]
 destinations = ["ANY"]
+required = true
 [entry.source]
 section = "Web"
 
@@ -53,6 +55,7 @@ service = "API"
 transport = "tcp"
 ports = [443]
 destinations = ["accounts.g.example", "meet.g.example", "www.g.example", "fonts.gstatic.example"]
+required = true
 [entry.source]
 section = "API"
 )toml";
@@ -71,6 +74,7 @@ service = "TURN"
 transport = "udp"
 ports = [3478]
 destinations = ["*.turn.w.example"]
+required = true
 [entry.source]
 section = "TURN"
 )toml";
@@ -282,6 +286,7 @@ service = "Web"
 transport = "tcp"
 ports = [443]
 destinations = ["*.e.example"]
+required = true
 [entry.source]
 section = "Web"
 
@@ -292,6 +297,7 @@ service = "Media"
 transport = "udp"
 ports = [3478]
 destinations = ["*.e.example"]
+required = true
 [entry.source]
 section = "Media"
 )toml";
@@ -311,6 +317,7 @@ service = "Web"
 transport = "tcp"
 ports = [443]
 destinations = ["*.e.example"]
+required = true
 [entry.source]
 section = "Web"
 )toml";
