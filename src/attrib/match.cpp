@@ -76,6 +76,45 @@ struct EffectiveNames {
 
 }  // namespace
 
+namespace {
+
+// A vendor whose name (its own, or only a shared one) a flow carries as the
+// server's name.
+struct NamedVendor {
+    uint16_t vendor;
+    const FlowFacts::Name* name;
+    bool shared;
+};
+
+// The named vendors' destination-ANY entries on the flow's transport and
+// port, per edition: an edition whose entry already took the flow (by name
+// or address) has said where it goes.
+template <class PortOk, class Add>
+void add_named_any(const FlowFacts& f, const Catalog& c, catalog::Transport t, const std::set<uint16_t>& active_vendors,
+                   const std::vector<NamedVendor>& named, const PortOk& port_ok, const Add& add,
+                   const std::vector<Match>& out) {
+    if (named.empty()) return;
+    catalog::HostMatches hm;
+    c.match_any_destination(t, f.service_port(), hm);
+    const size_t matched_before = out.size();
+    for (const NamedVendor& nv : named) {
+        if (!active_vendors.count(nv.vendor)) continue;
+        const Evidence ev = nv.name->source == "sni"     ? Evidence::Sni
+                            : nv.name->source == "proxy" ? Evidence::Proxy
+                                                         : Evidence::Dns;
+        for (uint32_t idx : hm.view()) {
+            const Entry& e = c.entries()[idx];
+            if (e.vendor_index != nv.vendor || !port_ok(e, idx, false)) continue;
+            const auto first_added = out.begin() + static_cast<std::ptrdiff_t>(matched_before);
+            const bool edition_matched = std::any_of(
+                out.begin(), first_added, [&](const Match& m) { return c.entries()[m.entry].document == e.document; });
+            if (!edition_matched) add(idx, ev, kConfidenceNamedAny, nv.name->name, nv.shared);
+        }
+    }
+}
+
+}  // namespace
+
 std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
     std::vector<FlowFacts::Name> out;
     EffectiveNames(f).each([&](const FlowFacts::Name& n) { out.push_back(n); });
@@ -123,11 +162,6 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     catalog::HostMatches hm;
     // Vendors whose names (their own or shared ones, not third parties') the
     // flow carries as a server's name, for their destination-ANY entries.
-    struct NamedVendor {
-        uint16_t vendor;
-        const FlowFacts::Name* name;
-        bool shared;
-    };
     std::vector<NamedVendor> named;
     names.each([&](const FlowFacts::Name& n) {
         const bool initiator = n.source == "dns-initiator";
@@ -170,27 +204,8 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
         }
     }
     // The vendor's own named flow on a port only its destination-ANY entries
-    // list: those entries are the vendor's word for this port. Per edition:
-    // an edition whose named entry took the flow has said where it goes.
-    if (!named.empty()) {
-        c.match_any_destination(t, f.service_port(), hm);
-        const size_t matched_before = out.size();
-        for (const NamedVendor& nv : named) {
-            if (!active_vendors.count(nv.vendor)) continue;
-            const Evidence ev = nv.name->source == "sni"     ? Evidence::Sni
-                                : nv.name->source == "proxy" ? Evidence::Proxy
-                                                             : Evidence::Dns;
-            for (uint32_t idx : hm.view()) {
-                const Entry& e = c.entries()[idx];
-                if (e.vendor_index != nv.vendor || !port_ok(e, idx, false)) continue;
-                const auto first_added = out.begin() + static_cast<std::ptrdiff_t>(matched_before);
-                const bool edition_matched = std::any_of(out.begin(), first_added, [&](const Match& m) {
-                    return c.entries()[m.entry].document == e.document;
-                });
-                if (!edition_matched) add(idx, ev, kConfidenceNamedAny, nv.name->name, nv.shared);
-            }
-        }
-    }
+    // list: those entries are the vendor's word for this port.
+    add_named_any(f, c, t, active_vendors, named, port_ok, add, out);
     // Destination-ANY entries: only for flows no name explains, with protocol
     // evidence on the flow, and only for vendors active by name in the capture.
     const bool proto = f.has_protocol_evidence();

@@ -62,6 +62,28 @@ ParsedFile FileParser::parse(std::string_view text) {
     return out;
 }
 
+void FileParser::parse_shared(const toml::table& t, Document& d) {
+    auto v = get_string_array(t, "shared", "[document]", false);
+    if (!v || schema_ < kSchemaVersion2) return;
+    {
+        const toml::array& arr = *t.get("shared")->as_array();
+        for (size_t i = 0; i < v->size(); ++i) {
+            std::string reason;
+            auto dst = parse_destination((*v)[i], &reason);
+            if (!dst) {
+                error_at(arr[i], "bad shared name " + quote((*v)[i]) + ": " + reason);
+            } else if (dst->kind == DestinationKind::Any) {
+                error_at(arr[i], "shared name ANY names no host; expected a name the vendor lists");
+            } else if (std::any_of(d.shared.begin(), d.shared.end(),
+                                   [&](const Destination& x) { return x.pattern == dst->pattern; })) {
+                error_at(arr[i], "shared name " + quote((*v)[i]) + " is listed twice; expected each name once");
+            } else {
+                d.shared.push_back(std::move(*dst));
+            }
+        }
+    }
+}
+
 void FileParser::mark_shared(const toml::table& doc_table, ParsedFile& out) {
     const toml::array* arr = doc_table.get("shared") ? doc_table.get("shared")->as_array() : nullptr;
     if (!arr || schema_ < kSchemaVersion2) return;
@@ -323,23 +345,7 @@ void FileParser::parse_document(const toml::table& t, Document& d) {
     }
     if (auto v = get_bool(t, "direction_assumed", "[document]", false)) d.direction_assumed = *v;
     if (auto v = get_string_array(t, "notes", "[document]", false)) d.notes = *v;
-    if (auto v = get_string_array(t, "shared", "[document]", false); v && schema_ >= kSchemaVersion2) {
-        const toml::array& arr = *t.get("shared")->as_array();
-        for (size_t i = 0; i < v->size(); ++i) {
-            std::string reason;
-            auto dst = parse_destination((*v)[i], &reason);
-            if (!dst) {
-                error_at(arr[i], "bad shared name " + quote((*v)[i]) + ": " + reason);
-            } else if (dst->kind == DestinationKind::Any) {
-                error_at(arr[i], "shared name ANY names no host; expected a name the vendor lists");
-            } else if (std::any_of(d.shared.begin(), d.shared.end(),
-                                   [&](const Destination& x) { return x.pattern == dst->pattern; })) {
-                error_at(arr[i], "shared name " + quote((*v)[i]) + " is listed twice; expected each name once");
-            } else {
-                d.shared.push_back(std::move(*dst));
-            }
-        }
-    }
+    parse_shared(t, d);
     if (const toml::table* p = get_table(t, "prefers", "[document]", false,
                                          "a [document.prefers] table with transport, quote and section")) {
         check_keys(*p, kPrefersKeys, "[document.prefers]");

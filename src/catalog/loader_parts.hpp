@@ -238,6 +238,8 @@ private:
     std::optional<SourceRef> parse_source(const toml::table& owner, std::string_view where, const Document& doc,
                                           std::string_view table_name);
     void parse_document(const toml::table& t, Document& d);
+    // The document's `shared` names, parsed (schema 2).
+    void parse_shared(const toml::table& t, Document& d);
     // The document's `shared` names: each must cover a destination of the
     // file's entries; the destinations they cover are marked shared.
     void mark_shared(const toml::table& doc_table, ParsedFile& out);

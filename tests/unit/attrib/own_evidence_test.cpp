@@ -79,7 +79,7 @@ required = true
 section = "TURN"
 )toml";
 
-const catalog::Catalog& cat() {
+const catalog::Catalog& own_catalog() {
     static const catalog::Catalog c = [] {
         const std::array<catalog::SourceText, 2> src{{{"g.toml", kG}, {"w.toml", kW}}};
         auto r = catalog::load_sources(src);
@@ -131,7 +131,7 @@ bool has_product(const Result& r, std::string_view vendor) {
 }
 
 TEST(SharedNames, TheLoaderMarksTheDestinationsTheListCovers) {
-    const auto& c = cat();
+    const auto& c = own_catalog();
     ASSERT_EQ(c.entries().size(), 4u);
     const catalog::Entry& api = c.entries()[idx(c, "g.api.tcp")];
     ASSERT_EQ(api.destinations.size(), 4u);
@@ -196,10 +196,10 @@ TEST(OwnEvidence, BrowsingSharedNamesConcludesNothing) {
     facts.flows.push_back(through(2, "tcp", "192.0.2.11", 443, "fonts.gstatic.example"));
     facts.flows.push_back(through(3, "udp", "192.0.2.10", 443, "www.g.example"));  // QUIC
     facts.dns_queries = {{"www.g.example", true, "NOERROR", 1}};
-    const Result r = attribute(facts, cat());
+    const Result r = attribute(facts, own_catalog());
     EXPECT_FALSE(has_product(r, "G")) << "no G call: nothing to conclude";
-    EXPECT_EQ(r.verdicts.entries[idx(cat(), "g.api.tcp")].verdict, Verdict::NotExercised);
-    EXPECT_EQ(r.verdicts.entries[idx(cat(), "g.web.udp")].verdict, Verdict::NotExercised);
+    EXPECT_EQ(r.verdicts.entries[idx(own_catalog(), "g.api.tcp")].verdict, Verdict::NotExercised);
+    EXPECT_EQ(r.verdicts.entries[idx(own_catalog(), "g.web.udp")].verdict, Verdict::NotExercised);
     for (const auto& f : r.flows) EXPECT_TRUE(f.gaps.empty()) << "a shared name is no catalog gap";
 }
 
@@ -208,9 +208,9 @@ TEST(OwnEvidence, SharedNamesCountOnceTheVendorIsInUse) {
     facts.capture_end = 200;
     facts.flows.push_back(through(1, "tcp", "192.0.2.10", 443, "www.g.example"));
     facts.flows.push_back(through(2, "tcp", "192.0.2.12", 443, "meet.g.example"));
-    const Result r = attribute(facts, cat());
+    const Result r = attribute(facts, own_catalog());
     ASSERT_TRUE(has_product(r, "G"));
-    const EntryVerdict& api = r.verdicts.entries[idx(cat(), "g.api.tcp")];
+    const EntryVerdict& api = r.verdicts.entries[idx(own_catalog(), "g.api.tcp")];
     EXPECT_EQ(api.verdict, Verdict::Observed);
     EXPECT_EQ(api.flows_observed, 2u);
 }
@@ -223,13 +223,13 @@ TEST(OwnEvidence, AnotherVendorsCallIsNoEvidenceForG) {
     facts.flows.push_back(stun(1, "198.51.100.20", 3478, "eu.turn.w.example"));
     facts.flows.push_back(stun(2, "203.0.113.9", 3478));
     facts.dns_queries = {{"eu.turn.w.example", true, "NOERROR", 1}, {"accounts.g.example", false, "", 0}};
-    const Result r = attribute(facts, cat());
+    const Result r = attribute(facts, own_catalog());
     EXPECT_TRUE(has_product(r, "W"));
     EXPECT_FALSE(has_product(r, "G")) << "nobody called G";
-    EXPECT_EQ(r.verdicts.entries[idx(cat(), "g.media.udp")].verdict, Verdict::NotExercised);
-    EXPECT_EQ(r.verdicts.entries[idx(cat(), "g.api.tcp")].verdict, Verdict::NotExercised)
-        << r.verdicts.entries[idx(cat(), "g.api.tcp")].why;
-    EXPECT_EQ(r.verdicts.entries[idx(cat(), "w.turn.udp")].verdict, Verdict::Observed);
+    EXPECT_EQ(r.verdicts.entries[idx(own_catalog(), "g.media.udp")].verdict, Verdict::NotExercised);
+    EXPECT_EQ(r.verdicts.entries[idx(own_catalog(), "g.api.tcp")].verdict, Verdict::NotExercised)
+        << r.verdicts.entries[idx(own_catalog(), "g.api.tcp")].why;
+    EXPECT_EQ(r.verdicts.entries[idx(own_catalog(), "w.turn.udp")].verdict, Verdict::Observed);
 }
 
 TEST(OwnEvidence, AFailedLookupOfASharedNameBlocksNothingEvenInACall) {
@@ -237,22 +237,23 @@ TEST(OwnEvidence, AFailedLookupOfASharedNameBlocksNothingEvenInACall) {
     facts.capture_end = 200;
     facts.flows.push_back(through(1, "tcp", "192.0.2.12", 443, "meet.g.example"));
     facts.dns_queries = {{"accounts.g.example", true, "SERVFAIL", 0}, {"meet.g.example", true, "NOERROR", 1}};
-    const Result r = attribute(facts, cat());
-    const EntryVerdict& api = r.verdicts.entries[idx(cat(), "g.api.tcp")];
+    const Result r = attribute(facts, own_catalog());
+    const EntryVerdict& api = r.verdicts.entries[idx(own_catalog(), "g.api.tcp")];
     EXPECT_EQ(api.verdict, Verdict::Observed) << api.why;
     EXPECT_TRUE(std::find(api.reasons.begin(), api.reasons.end(), "dns-failure") == api.reasons.end());
     // The vendor's own name failing still blocks.
     RunFacts own;
     own.dns_queries = {{"meet.g.example", true, "NXDOMAIN", 0}};
-    EXPECT_EQ(attribute(own, cat()).verdicts.entries[idx(cat(), "g.api.tcp")].verdict, Verdict::Blocked);
+    EXPECT_EQ(attribute(own, own_catalog()).verdicts.entries[idx(own_catalog(), "g.api.tcp")].verdict,
+              Verdict::Blocked);
 }
 
 TEST(OwnEvidence, TheVendorsNamedFlowOnAPortOnlyItsAnyEntryListsCountsForIt) {
     RunFacts facts;
     facts.capture_end = 200;
     facts.flows.push_back(through(1, "udp", "192.0.2.12", 443, "meet.g.example"));  // QUIC, named by its SNI
-    const Result r = attribute(facts, cat());
-    const EntryVerdict& web = r.verdicts.entries[idx(cat(), "g.web.udp")];
+    const Result r = attribute(facts, own_catalog());
+    const EntryVerdict& web = r.verdicts.entries[idx(own_catalog(), "g.web.udp")];
     EXPECT_EQ(web.verdict, Verdict::Observed) << web.why;
     ASSERT_EQ(r.flows.size(), 1u);
     EXPECT_TRUE(r.flows[0].gaps.empty()) << "no catalog gap: the ANY entry lists UDP 443";
@@ -263,7 +264,7 @@ TEST(OwnEvidence, TheVendorsNamedFlowOnAPortOnlyItsAnyEntryListsCountsForIt) {
     // On a port no entry of G lists, the named flow stays a catalog gap.
     RunFacts other;
     other.flows.push_back(through(2, "udp", "192.0.2.12", 8443, "meet.g.example"));
-    const Result g = attribute(other, cat());
+    const Result g = attribute(other, own_catalog());
     ASSERT_EQ(g.flows.size(), 1u);
     EXPECT_TRUE(g.flows[0].matches.empty());
     ASSERT_EQ(g.flows[0].gaps.size(), 1u);
