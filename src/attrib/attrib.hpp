@@ -224,14 +224,24 @@ struct Match {
     Evidence evidence = Evidence::PortOnly;
     double confidence = 0;
     std::string name;  ///< the name that matched ("" for protocol/port-only)
+    /// The name matched only the entry's shared destinations (general web
+    /// use, catalog `shared`): it counts only while the vendor is active by
+    /// its own names.
+    bool shared = false;
 };
 
 /// Which catalog entries one flow serves. `active_vendors` are the vendor
 /// indices whose own names appear in this capture (flows or DNS queries):
 /// destination-ANY entries, and entries matched without a name, are only
 /// considered for those vendors and never by port alone.
+/// A flow named by an active vendor's names (SNI, DNS, proxy target) on a
+/// transport and port that none of that vendor's named entries list serves
+/// the vendor's destination-ANY entries that list it (QUIC to
+/// meet.google.com on UDP 443: the page opens UDP 443 to any address), with
+/// its name as the evidence.
 /// Tie-break: one flow may serve several entries (two editions, two products
-/// sharing ports); all are returned, the strongest evidence per entry only.
+/// sharing ports); all are returned, the strongest evidence per entry only
+/// (a vendor's own name before a shared one of the same strength).
 [[nodiscard]] std::vector<Match> match_flow(const FlowFacts& f, const catalog::Catalog& c,
                                             const std::set<uint16_t>& active_vendors);
 

@@ -2,6 +2,7 @@
 #include "attrib/attrib.hpp"
 
 #include <map>
+#include <set>
 
 namespace callwall::attrib {
 
@@ -44,6 +45,69 @@ void apply_fallbacks(ProductConclusion& pc,
     }
 }
 
+// What an edition answers for its vendor: its products' conclusions, in
+// product order ("ready", or "Recording: broken; RTC SDK: ready" when they
+// differ). Products the vendor says cannot be allow-listed are facts of the
+// edition, not an answer about the traffic.
+std::string edition_answer(const std::vector<const ProductConclusion*>& products) {
+    std::set<std::string> conclusions;
+    for (const auto* p : products)
+        if (p->conclusion != "cannot be allow-listed") conclusions.insert(p->conclusion);
+    if (conclusions.size() <= 1) return conclusions.empty() ? std::string() : *conclusions.begin();
+    std::string s;
+    for (const auto* p : products)
+        if (p->conclusion != "cannot be allow-listed") s += (s.empty() ? "" : "; ") + p->product + ": " + p->conclusion;
+    return s;
+}
+
+// How the report names an edition: its name, else its catalog file.
+std::string edition_name(const catalog::Document& d) {
+    if (!d.edition.empty()) return d.edition;
+    const size_t slash = d.catalog_file.find_last_of('/');
+    return d.catalog_file.substr(slash == std::string::npos ? 0 : slash + 1);
+}
+
+// One answer per vendor: only the judging edition's products
+// (Catalog::judging_document) are concluded; when another edition of the
+// vendor would answer differently, each of the judging edition's products
+// says so in one clause.
+std::vector<ProductConclusion> one_edition_per_vendor(const Catalog& c, std::vector<ProductConclusion> all,
+                                                      const std::vector<uint32_t>& document) {
+    std::map<std::string, std::map<uint32_t, std::vector<const ProductConclusion*>>> by_vendor;
+    for (size_t i = 0; i < all.size(); ++i) by_vendor[all[i].vendor][document[i]].push_back(&all[i]);
+    std::map<std::string, std::string> note;  // by vendor
+    std::map<std::string, uint32_t> judging;  // by vendor
+    for (const auto& [vendor, editions] : by_vendor) {
+        const auto vi = c.vendor_index(vendor);
+        const uint32_t j = vi ? c.judging_document(*vi) : editions.begin()->first;
+        judging[vendor] = j;
+        if (editions.size() < 2 || !editions.count(j)) continue;
+        const std::string answer = edition_answer(editions.at(j));
+        std::string others;
+        for (const auto& [doc, products] : editions) {
+            if (doc == j) continue;
+            const std::string other = edition_answer(products);
+            if (other == answer || other.empty()) continue;
+            const bool older = catalog::edition_rank(c.documents()[doc]) < catalog::edition_rank(c.documents()[j]);
+            others += std::string(others.empty() ? "" : "; ") + (older ? "the older edition '" : "the edition '") +
+                      edition_name(c.documents()[doc]) + "' would answer: " + other;
+        }
+        if (!others.empty()) note[vendor] = others;
+    }
+    std::vector<ProductConclusion> out;
+    for (size_t i = 0; i < all.size(); ++i) {
+        auto j = judging.find(all[i].vendor);
+        // Every edition of an active vendor has its products here; should the
+        // judging one have none, the vendor's other rows stay.
+        if (j != judging.end() && by_vendor[all[i].vendor].count(j->second) && document[i] != j->second) continue;
+        ProductConclusion p = std::move(all[i]);
+        if (auto n = note.find(p.vendor); n != note.end() && p.conclusion != "cannot be allow-listed")
+            p.detail += " (judged by edition '" + edition_name(c.documents()[document[i]]) + "'; " + n->second + ")";
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
 }  // namespace
 
 std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::vector<EntryVerdict>& v,
@@ -58,10 +122,12 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
         std::map<std::string, std::map<uint32_t, std::pair<std::string, Verdict>>> chains;
     };
     std::map<std::string, Acc> acc;
+    std::map<std::string, uint32_t> document_of_key;
     for (uint32_t i = 0; i < c.entries().size(); ++i) {
         const Entry& e = c.entries()[i];
         if (!active_vendors.count(e.vendor_index)) continue;
         const std::string key = e.vendor + "\x1f" + e.edition + "\x1f" + e.product;
+        document_of_key[key] = e.document;
         Acc& a = acc[key];
         a.pc.vendor = e.vendor;
         a.pc.product = e.product;
@@ -103,6 +169,7 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
         return s;
     };
     std::vector<ProductConclusion> out;
+    std::vector<uint32_t> out_document;  // parallel to out
     for (auto& [key, a] : acc) {
         if (!a.any_exercised) {
             a.pc.conclusion = "not exercised";
@@ -131,13 +198,15 @@ std::vector<ProductConclusion> conclude_products(const Catalog& c, const std::ve
         }
         apply_fallbacks(a.pc, a.chains);
         out.push_back(a.pc);
+        out_document.push_back(document_of_key[key]);
     }
     // Products the vendor says cannot be allow-listed, for active vendors.
     for (const auto& p : c.products()) {
         if (!active_vendors.count(p.vendor_index)) continue;
         out.push_back(ProductConclusion{p.vendor, p.product, p.edition, "cannot be allow-listed", p.advice});
+        out_document.push_back(p.document);
     }
-    return out;
+    return one_edition_per_vendor(c, std::move(out), out_document);
 }
 
 }  // namespace callwall::attrib

@@ -26,6 +26,9 @@ constexpr double kConfidenceProtocolAny = 0.6;
 // product on a shared range) is not seen. Below any name, above a port.
 constexpr double kConfidenceAddress = 0.65;
 constexpr double kConfidencePortOnly = 0.2;
+// A flow named by the vendor on a port only its destination-ANY entry lists:
+// the name says whose flow it is, the entry says any address on the port.
+constexpr double kConfidenceNamedAny = 0.75;
 
 }  // namespace
 
@@ -73,6 +76,45 @@ struct EffectiveNames {
 
 }  // namespace
 
+namespace {
+
+// A vendor whose name (its own, or only a shared one) a flow carries as the
+// server's name.
+struct NamedVendor {
+    uint16_t vendor;
+    const FlowFacts::Name* name;
+    bool shared;
+};
+
+// The named vendors' destination-ANY entries on the flow's transport and
+// port, per edition: an edition whose entry already took the flow (by name
+// or address) has said where it goes.
+template <class PortOk, class Add>
+void add_named_any(const FlowFacts& f, const Catalog& c, catalog::Transport t, const std::set<uint16_t>& active_vendors,
+                   const std::vector<NamedVendor>& named, const PortOk& port_ok, const Add& add,
+                   const std::vector<Match>& out) {
+    if (named.empty()) return;
+    catalog::HostMatches hm;
+    c.match_any_destination(t, f.service_port(), hm);
+    const size_t matched_before = out.size();
+    for (const NamedVendor& nv : named) {
+        if (!active_vendors.count(nv.vendor)) continue;
+        const Evidence ev = nv.name->source == "sni"     ? Evidence::Sni
+                            : nv.name->source == "proxy" ? Evidence::Proxy
+                                                         : Evidence::Dns;
+        for (uint32_t idx : hm.view()) {
+            const Entry& e = c.entries()[idx];
+            if (e.vendor_index != nv.vendor || !port_ok(e, idx, false)) continue;
+            const auto first_added = out.begin() + static_cast<std::ptrdiff_t>(matched_before);
+            const bool edition_matched = std::any_of(
+                out.begin(), first_added, [&](const Match& m) { return c.entries()[m.entry].document == e.document; });
+            if (!edition_matched) add(idx, ev, kConfidenceNamedAny, nv.name->name, nv.shared);
+        }
+    }
+}
+
+}  // namespace
+
 std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
     std::vector<FlowFacts::Name> out;
     EffectiveNames(f).each([&](const FlowFacts::Name& n) { out.push_back(n); });
@@ -101,36 +143,49 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
         }
         return false;
     };
-    auto add = [&](uint32_t idx, Evidence ev, double conf, const std::string& name) {
+    auto add = [&](uint32_t idx, Evidence ev, double conf, const std::string& name, bool shared = false) {
         // A vendor that constrains its clients' source ports: a flow from
         // another port is not that entry's (catalog schema 2 source_ports).
         const Entry& e = c.entries()[idx];
         if (e.direction == catalog::Direction::Outbound && !e.source_port_allowed(f.client_port)) return;
         for (auto& m : out) {
             if (m.entry != idx) continue;
-            if (conf > m.confidence) m = Match{idx, ev, conf, name};
+            if (conf > m.confidence || (conf == m.confidence && m.shared && !shared))
+                m = Match{idx, ev, conf, name, shared};
             return;
         }
-        out.push_back(Match{idx, ev, conf, name});
+        out.push_back(Match{idx, ev, conf, name, shared});
     };
     const EffectiveNames names(f);
     size_t dns_names = 0;
     names.each([&](const FlowFacts::Name& n) { dns_names += n.source == "dns"; });
     catalog::HostMatches hm;
+    // Vendors whose names (their own or shared ones, not third parties') the
+    // flow carries as a server's name, for their destination-ANY entries.
+    std::vector<NamedVendor> named;
     names.each([&](const FlowFacts::Name& n) {
         const bool initiator = n.source == "dns-initiator";
         c.match_host(n.name, hm);
         for (uint32_t idx : hm.view()) {
             const Entry& e = c.entries()[idx];
+            const bool shared = e.shared_only(n.name);
+            if (!e.third_party && (n.source == "sni" || n.source == "proxy" || n.source == "dns")) {
+                auto it = std::find_if(named.begin(), named.end(),
+                                       [&](const NamedVendor& x) { return x.vendor == e.vendor_index; });
+                if (it == named.end())
+                    named.push_back({e.vendor_index, &n, shared});
+                else if (it->shared && !shared)
+                    *it = {e.vendor_index, &n, false};
+            }
             if (e.transport != t || !port_ok(e, idx, initiator)) continue;
             if (n.source == "sni")
-                add(idx, Evidence::Sni, kConfidenceSni, n.name);
+                add(idx, Evidence::Sni, kConfidenceSni, n.name, shared);
             else if (n.source == "proxy")
-                add(idx, Evidence::Proxy, kConfidenceProxy, n.name);
+                add(idx, Evidence::Proxy, kConfidenceProxy, n.name, shared);
             else if (n.source == "dns" || initiator)
-                add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name);
+                add(idx, Evidence::Dns, dns_names > 1 ? kConfidenceDnsShared : kConfidenceDns, n.name, shared);
             else
-                add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name);
+                add(idx, Evidence::TurnPeer, kConfidenceTurnPeer, n.name, shared);
         }
     });
     // Address destinations: the server's address in an outbound entry's
@@ -148,6 +203,9 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
             }
         }
     }
+    // The vendor's own named flow on a port only its destination-ANY entries
+    // list: those entries are the vendor's word for this port.
+    add_named_any(f, c, t, active_vendors, named, port_ok, add, out);
     // Destination-ANY entries: only for flows no name explains, with protocol
     // evidence on the flow, and only for vendors active by name in the capture.
     const bool proto = f.has_protocol_evidence();

@@ -148,8 +148,10 @@ FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, const Catal
         // active by its own names.
         // A probe's flow counts only for the entries it was sent for.
         const bool sent_for = ctx == nullptr || ctx->sent_for.empty() || ctx->sent_for.count(e.id) > 0;
+        // Shared names (general web use, catalog `shared`) likewise: a
+        // browser's www.google.com is no Meet call.
         const bool counted = decisive(m.evidence) && ef.has_value() && sent_for &&
-                             (!e.third_party || out.active_vendors.count(e.vendor_index) > 0);
+                             ((!e.third_party && !m.shared) || out.active_vendors.count(e.vendor_index) > 0);
         counted_any |= counted;
         // A flow counted by the vendor's published addresses shows the
         // vendor in use, as its names would: its products get a conclusion.
@@ -177,7 +179,9 @@ void decide(const Catalog& c, const std::vector<EntryAccumulator>& per_entry, co
         catalog::HostMatches hm;
         for (const auto& [q, fd] : dns_failed) {
             c.match_host(q, hm);
-            if (std::find(hm.view().begin(), hm.view().end(), i) != hm.view().end()) {
+            // A failed lookup of a shared name (a browser's own
+            // accounts.google.com) blocks no vendor's entry.
+            if (std::find(hm.view().begin(), hm.view().end(), i) != hm.view().end() && !entries[i].shared_only(q)) {
                 failures += fd.first;
                 if (detail.empty()) detail = fd.second;
             }

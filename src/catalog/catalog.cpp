@@ -1,6 +1,7 @@
 // Catalog queries. The per-flow ones (match_host, entry_has_port,
 // vendor_for_host, match_any_destination) are noexcept and allocation-free.
 #include <algorithm>
+#include <filesystem>
 
 #include "catalog/catalog.hpp"
 
@@ -74,6 +75,50 @@ VendorMatches Catalog::vendor_for_host(std::string_view host) const noexcept {
     out.overflowed = overflowed;
     sort_small(out.vendors.data(), out.count);
     return out;
+}
+
+std::pair<std::string, std::string> edition_rank(const Document& d) {
+    // list_version is a number of fixed width (Microsoft's 2022072800):
+    // longer is larger, then the text.
+    std::string version = std::string(10 - std::min<size_t>(d.list_version.size(), 10), '0') + d.list_version;
+    return {d.date.empty() ? d.transcribed : d.date, version};
+}
+
+uint32_t Catalog::judging_document(uint16_t vendor_index) const noexcept {
+    return vendor_index < judging_document_.size() ? judging_document_[vendor_index] : 0;
+}
+
+std::string Catalog::choose_edition(std::string_view name) {
+    std::vector<uint32_t> found;
+    for (uint32_t i = 0; i < documents_.size(); ++i) {
+        const Document& d = documents_[i];
+        const std::string file = std::filesystem::path(d.catalog_file).filename().string();
+        const std::string stem = std::filesystem::path(d.catalog_file).stem().string();
+        if ((!d.edition.empty() && d.edition == name) || file == name || stem == name) found.push_back(i);
+    }
+    if (found.empty()) {
+        std::string known;
+        for (const Document& d : documents_) {
+            bool several = false;
+            for (const Document& o : documents_) several |= &o != &d && o.vendor == d.vendor;
+            if (!several) continue;
+            known += (known.empty() ? "" : ", ") + std::string("'") +
+                     (d.edition.empty() ? std::filesystem::path(d.catalog_file).stem().string() : d.edition) + "' (" +
+                     d.vendor + ")";
+        }
+        return "no edition '" + std::string(name) + "' in the catalog; editions: " + (known.empty() ? "none" : known);
+    }
+    const std::string& vendor = documents_[found.front()].vendor;
+    for (uint32_t i : found)
+        if (documents_[i].vendor != vendor)
+            return "edition '" + std::string(name) + "' names editions of " + vendor + " and of " +
+                   documents_[i].vendor + "; give the catalog file's name instead";
+    if (found.size() > 1)
+        return "edition '" + std::string(name) + "' names " + std::to_string(found.size()) + " documents of " + vendor +
+               "; give the catalog file's name instead";
+    const auto vi = vendor_index(vendor);
+    if (vi && *vi < judging_document_.size()) judging_document_[*vi] = found.front();
+    return "";
 }
 
 std::vector<PortRange> Catalog::inbound_local_ports() const {

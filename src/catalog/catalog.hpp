@@ -92,6 +92,10 @@ struct Destination {
     std::string pattern;
     /// Exactly as written in the catalog file.
     std::string as_written;
+    /// Covered by its document's `shared` list: a name general web use
+    /// shares (a vendor's company-wide or a CDN's host). It matches its
+    /// entry, but never shows the vendor in use on its own.
+    bool shared = false;
 
     /// The name the pattern is anchored at ("x.com" for "*.x.com" and ".x.com";
     /// empty for ANY).
@@ -239,6 +243,10 @@ struct Entry {
 
     /// True if any destination is ANY (then it has no names).
     [[nodiscard]] bool any_destination() const noexcept;
+    /// True if host matches the entry only through shared destinations
+    /// (Destination::shared): the name says nothing about who is in use.
+    /// False when no destination matches it. noexcept, allocation-free.
+    [[nodiscard]] bool shared_only(std::string_view host) const noexcept;
     /// True if the entry names hosts (not ANY, not range-only).
     [[nodiscard]] bool has_names() const noexcept { return !destinations.empty() && !any_destination(); }
     /// True if source_ports is empty or holds port.
@@ -295,7 +303,21 @@ struct Document {
     std::string transcribed;
     bool undated = false;
     std::string list_version;
+    /// Schema 2: the names of this document that general web use shares
+    /// (`shared`, patterns as destinations are written): each covers at
+    /// least one destination of the document, which it marks shared.
+    std::vector<Destination> shared;
 };
+
+/// How new a document is, for choosing among a vendor's editions: its date
+/// (the page's), else the day an undated page was transcribed (it was
+/// current then), then its list_version; a seed copy with neither is the
+/// oldest. Larger is newer; equal ranks keep the first loaded.
+[[nodiscard]] std::pair<std::string, std::string> edition_rank(const Document& d);
+
+/// Whether every name `d` matches is also matched by `s` (both non-ANY):
+/// the loader's test of which destinations a document's `shared` list marks.
+[[nodiscard]] bool destination_covers(const Destination& s, const Destination& d) noexcept;
 
 /// A loader finding: file:line:column and what was expected.
 struct Diagnostic {
@@ -452,7 +474,8 @@ public:
     void match_host(std::string_view host, HostMatches& out) const noexcept;
     /// True if entry idx lists port. False for an out-of-range idx.
     [[nodiscard]] bool entry_has_port(uint32_t idx, uint16_t port) const noexcept;
-    /// Vendors whose own (not third-party) names cover host: "vendor active by name".
+    /// Vendors whose own names cover host (not third-party, not shared):
+    /// "vendor active by name".
     [[nodiscard]] VendorMatches vendor_for_host(std::string_view host) const noexcept;
     /// Entries whose destination is ANY, for one transport, ascending.
     [[nodiscard]] std::span<const uint32_t> any_destination_entries(Transport t) const noexcept;
@@ -474,6 +497,17 @@ public:
     /// transports). A probe never sends from them: an answer arriving there
     /// would read as evidence for an entry it did not exercise.
     [[nodiscard]] std::vector<PortRange> inbound_local_ports() const;
+
+    /// The document (index into documents()) whose answer stands for the
+    /// vendor when several editions of it are loaded: the one chosen with
+    /// choose_edition, else the newest (edition_rank). Every edition's
+    /// entries are judged; only this one's products are concluded.
+    [[nodiscard]] uint32_t judging_document(uint16_t vendor_index) const noexcept;
+    /// Makes the edition named `name` judge its vendor (`--edition NAME`):
+    /// a document's edition, or its catalog file's name with or without
+    /// ".toml" (for a document without an edition). Returns "" when done,
+    /// else the one-line reason (unknown, or naming editions of two vendors).
+    [[nodiscard]] std::string choose_edition(std::string_view name);
 
     /// SHA-256 (lowercase hex) of the loaded files' contents in load order.
     [[nodiscard]] const std::string& digest() const noexcept { return digest_; }
@@ -502,6 +536,7 @@ private:
     std::vector<AddressItem> address_index_;
     DomainIndex entry_index_;
     DomainIndex vendor_index_;
+    std::vector<uint32_t> judging_document_;  // by vendor index
     std::string digest_;
 };
 

@@ -59,7 +59,48 @@ ParsedFile FileParser::parse(std::string_view text) {
     if (!root.get("entry") && !root.get("product")) {
         error(1, 1, "the file defines no [[entry]] and no [[product]]; expected at least one");
     }
+    mark_shared(*doc->as_table(), out);
     return out;
+}
+
+void FileParser::parse_shared(const toml::table& t, Document& d) {
+    auto v = get_string_array(t, "shared", "[document]", false);
+    if (!v || schema_ < kSchemaVersion2) return;
+    {
+        const toml::array& arr = *t.get("shared")->as_array();
+        for (size_t i = 0; i < v->size(); ++i) {
+            std::string reason;
+            auto dst = parse_destination((*v)[i], &reason);
+            if (!dst) {
+                error_at(arr[i], "bad shared name " + quote((*v)[i]) + ": " + reason);
+            } else if (dst->kind == DestinationKind::Any) {
+                error_at(arr[i], "shared name ANY names no host; expected a name the vendor lists");
+            } else if (std::any_of(d.shared.begin(), d.shared.end(),
+                                   [&](const Destination& x) { return x.pattern == dst->pattern; })) {
+                error_at(arr[i], "shared name " + quote((*v)[i]) + " is listed twice; expected each name once");
+            } else {
+                d.shared.push_back(std::move(*dst));
+            }
+        }
+    }
+}
+
+void FileParser::mark_shared(const toml::table& doc_table, ParsedFile& out) {
+    const toml::array* arr = doc_table.get("shared") ? doc_table.get("shared")->as_array() : nullptr;
+    if (!arr || schema_ < kSchemaVersion2) return;
+    size_t i = 0;
+    for (const Destination& s : out.document.shared) {
+        bool covers_one = false;
+        for (Entry& e : out.entries)
+            for (Destination& d : e.destinations)
+                if (destination_covers(s, d)) d.shared = covers_one = true;
+        // The items parsed in order; a bad item was already an error and left out.
+        while (i < arr->size() && !((*arr)[i].is_string() && (*arr)[i].as_string()->get() == s.as_written)) ++i;
+        if (!covers_one && i < arr->size())
+            error_at((*arr)[i], "shared name " + quote(s.as_written) +
+                                    " covers no destination of this document's entries; expected one of its names "
+                                    "(or a pattern taking some of them)");
+    }
 }
 
 void FileParser::error(uint32_t line, uint32_t column, std::string message) {
@@ -321,6 +362,7 @@ void FileParser::parse_document(const toml::table& t, Document& d) {
     }
     if (auto v = get_bool(t, "direction_assumed", "[document]", false)) d.direction_assumed = *v;
     if (auto v = get_string_array(t, "notes", "[document]", false)) d.notes = *v;
+    parse_shared(t, d);
     if (const toml::table* p = get_table(t, "prefers", "[document]", false,
                                          "a [document.prefers] table with transport, quote and section")) {
         check_keys(*p, kPrefersKeys, "[document.prefers]");

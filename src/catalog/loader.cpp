@@ -148,6 +148,13 @@ public:
             return static_cast<uint16_t>(std::lower_bound(cat.vendors_.begin(), cat.vendors_.end(), v) -
                                          cat.vendors_.begin());
         };
+        // Each vendor's newest edition judges it (edition_rank; the first
+        // loaded of equal ranks).
+        cat.judging_document_.assign(cat.vendors_.size(), UINT32_MAX);
+        for (uint32_t i = 0; i < cat.documents_.size(); ++i) {
+            uint32_t& j = cat.judging_document_[vidx(cat.documents_[i].vendor)];
+            if (j == UINT32_MAX || edition_rank(cat.documents_[j]) < edition_rank(cat.documents_[i])) j = i;
+        }
         cat.vendor_prefers_udp_.assign(cat.vendors_.size(), 0);
         for (const Document& d : cat.documents_) {
             if (d.prefers && d.prefers->preferred == Transport::Udp) cat.vendor_prefers_udp_[vidx(d.vendor)] = 1;
@@ -172,7 +179,8 @@ public:
                     continue;
                 }
                 cat.entry_index_.add(d.kind, d.base(), idx);
-                if (!e.third_party) cat.vendor_index_.add(d.kind, d.base(), e.vendor_index);
+                // A shared name (general web use) shows no vendor in use.
+                if (!e.third_party && !d.shared) cat.vendor_index_.add(d.kind, d.base(), e.vendor_index);
             }
         }
         std::sort(cat.address_index_.begin(), cat.address_index_.end(),

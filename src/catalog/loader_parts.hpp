@@ -34,7 +34,7 @@ inline constexpr std::string_view kDocumentKeys[] = {
     "vendor",        "edition",        "date",      "date_as_written",   "title",   "sources",
     "authoritative", "reconciliation", "direction", "direction_assumed", "prefers", "notes"};
 // Keys a file may use only with schema = 2.
-inline constexpr std::string_view kDocumentKeys2[] = {"url", "undated", "transcribed", "list_version"};
+inline constexpr std::string_view kDocumentKeys2[] = {"url", "undated", "transcribed", "list_version", "shared"};
 inline constexpr std::string_view kPrefersKeys[] = {"transport", "quote", "file", "section"};
 inline constexpr std::string_view kProductKeys[] = {"id",     "product", "allowlist_supported", "advice", "advice_link",
                                                     "source", "notes"};
@@ -235,6 +235,11 @@ private:
     std::optional<SourceRef> parse_source(const toml::table& owner, std::string_view where, const Document& doc,
                                           std::string_view table_name);
     void parse_document(const toml::table& t, Document& d);
+    // The document's `shared` names, parsed (schema 2).
+    void parse_shared(const toml::table& t, Document& d);
+    // The document's `shared` names: each must cover a destination of the
+    // file's entries; the destinations they cover are marked shared.
+    void mark_shared(const toml::table& doc_table, ParsedFile& out);
     std::optional<std::string> parse_id(const toml::table& t, std::string_view where);
     std::optional<Product> parse_product(const toml::table& t, const Document& doc);
     // One port: an integer 1..65535.

@@ -221,6 +221,41 @@ bool destination_matches(const Destination& d, std::string_view host) noexcept {
     return false;
 }
 
+namespace {
+// name is base itself or a name below it (both normalized).
+bool at_or_below(std::string_view name, std::string_view base) noexcept {
+    if (iequals(name, base)) return true;
+    return name.size() > base.size() && name[name.size() - base.size() - 1] == '.' &&
+           iequals(name.substr(name.size() - base.size()), base);
+}
+}  // namespace
+
+bool destination_covers(const Destination& s, const Destination& d) noexcept {
+    if (s.kind == DestinationKind::Any || d.kind == DestinationKind::Any) return false;
+    const std::string_view sb = s.base(), db = d.base();
+    switch (d.kind) {
+        case DestinationKind::Exact: return destination_matches(s, db);
+        // Names strictly below db: s must take every one of them.
+        case DestinationKind::Wildcard: return s.kind != DestinationKind::Exact && at_or_below(db, sb);
+        // db and the names below it.
+        case DestinationKind::Suffix:
+            if (s.kind == DestinationKind::Suffix) return at_or_below(db, sb);
+            return s.kind == DestinationKind::Wildcard && at_or_below(db, sb) && !iequals(db, sb);
+        case DestinationKind::Any: return false;
+    }
+    return false;
+}
+
+bool Entry::shared_only(std::string_view host) const noexcept {
+    bool shared_match = false;
+    for (const Destination& d : destinations) {
+        if (!destination_matches(d, host)) continue;
+        if (!d.shared) return false;
+        shared_match = true;
+    }
+    return shared_match;
+}
+
 bool SdkVersionCondition::applies_to(std::string_view version) const noexcept {
     std::array<uint32_t, kMaxVersionParts> v{}, bound{};
     if (!parse_version(version, v)) return false;

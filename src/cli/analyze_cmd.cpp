@@ -57,7 +57,7 @@ struct AnalyzeArgs {
     std::string db_path;
     std::vector<std::string> files;
     int64_t max_flows = 1u << 20;
-    std::vector<std::string> catalog_dirs, vendors;
+    std::vector<std::string> catalog_dirs, vendors, editions;
     std::string fail_on, events_path, filter;
     int threads = 0;
     int workers = 1;
@@ -87,6 +87,7 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         ("catalog", po::value(&catalog_dirs)->composing()->value_name("DIR"), "add (or replace, by file name) catalog files from DIR")
         ("no-bundled-catalog", "use only the --catalog directories")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "print these vendors' verdicts (default: vendors seen)")
+        ("edition", po::value(&a.editions)->composing()->value_name("NAME"), kEditionHelp)
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
         ("threads", po::value(&threads)->value_name("1|2"),
@@ -188,10 +189,14 @@ int run_analyze(int argc, char** argv) {
     const std::string& fail_on = args.fail_on;
     const bool quiet = args.quiet;
     const int threads = args.threads;
-    const auto cat = load_catalog(args.catalog_dirs, args.no_bundled);
+    auto cat = load_catalog(args.catalog_dirs, args.no_bundled);
     if (!cat) return kExitCatalog;
     if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
         std::fprintf(stderr, "callwall analyze: --vendor: %s\n", bad.c_str());
+        return kExitUsage;
+    }
+    if (const std::string bad = choose_editions(*cat, args.editions); !bad.empty()) {
+        std::fprintf(stderr, "callwall analyze: --edition: %s\n", bad.c_str());
         return kExitUsage;
     }
 

@@ -142,6 +142,7 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("interface,i", po::value(&interfaces)->composing()->value_name("IFACE"), "interface to capture on (repeatable: mirror ports that split directions)")
         ("db", po::value(&db_path)->value_name("FILE"), "SQLite database to create or append to (required)")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (filter and view); default all")
+        ("edition", po::value(&a.editions)->composing()->value_name("NAME"), kEditionHelp)
         ("duration", po::value(&duration_s)->value_name("S"), "stop after S seconds")
         ("count", po::value(&count)->value_name("N"), "stop after N packets")
         ("snaplen", po::value(&live.snaplen)->value_name("BYTES"), "bytes kept per packet, 68 to 262144 (default 262144)")

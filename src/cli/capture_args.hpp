@@ -13,7 +13,7 @@ namespace callwall::cli {
 /// `callwall capture`'s options, checked.
 struct CaptureArgs {
     capture::LiveOptions live;
-    std::vector<std::string> interfaces, vendors, catalog_dirs;
+    std::vector<std::string> interfaces, vendors, catalog_dirs, editions;
     std::string db_path, user = "nobody", events_path, metrics_path;
     double duration_s = 0, status_every_s = 10, refresh_s = 1;
     int64_t count = 0;

@@ -391,10 +391,14 @@ int run_capture(int argc, char** argv) {
     const std::vector<std::string>& interfaces = args.interfaces;
     const std::vector<std::string>& vendors = args.vendors;
     const std::string& db_path = args.db_path;
-    const auto cat = load_catalog(args.catalog_dirs, args.no_bundled);
+    auto cat = load_catalog(args.catalog_dirs, args.no_bundled);
     if (!cat) return kExitCatalog;
     if (const std::string bad = unknown_vendors(*cat, vendors); !bad.empty()) {
         std::fprintf(stderr, "callwall capture: --vendor: %s\n", bad.c_str());
+        return kExitUsage;
+    }
+    if (const std::string bad = choose_editions(*cat, args.editions); !bad.empty()) {
+        std::fprintf(stderr, "callwall capture: --edition: %s\n", bad.c_str());
         return kExitUsage;
     }
     if (const std::string why = refuse_output(args.events_path, OutputKind::Events, {db_path}); !why.empty()) {

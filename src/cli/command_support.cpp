@@ -149,6 +149,12 @@ std::unique_ptr<run::Session> open_session(const char* cmd, run::Options options
     return nullptr;
 }
 
+std::string choose_editions(catalog::Catalog& c, const std::vector<std::string>& editions) {
+    for (const std::string& e : editions)
+        if (std::string why = c.choose_edition(e); !why.empty()) return why;
+    return "";
+}
+
 std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors) {
     std::string unknown, known;
     for (const auto& v : vendors) {

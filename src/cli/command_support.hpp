@@ -73,6 +73,15 @@ std::optional<catalog::Catalog> load_catalog(const std::vector<std::string>& ext
 /// one-line message naming the unknown ones and the known vendors.
 std::string unknown_vendors(const catalog::Catalog& c, const std::vector<std::string>& vendors);
 
+/// Makes each --edition name judge its vendor (catalog::Catalog::choose_edition);
+/// "" when every name is known, else the first one-line reason.
+std::string choose_editions(catalog::Catalog& c, const std::vector<std::string>& editions);
+
+/// The --edition option's help text (analyze, capture).
+inline constexpr const char* kEditionHelp =
+    "judge the vendor by this edition of its document (an edition's name, or its catalog file's; "
+    "repeatable, one per vendor); default: each vendor's newest edition. Every edition's verdicts are kept";
+
 /// What a command prints: nothing but errors (-q), the verdict table, or
 /// the table with the flows behind each verdict (-v).
 enum class Verbosity { quiet, normal, verbose };

@@ -252,7 +252,22 @@ VerdictRow verdict_row(const Query& st, Query& items, std::vector<std::string>& 
 }
 
 // Entry verdicts of the vendors shown, each with up to kMaxEvidence evidence flows.
-void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::set<std::string>& seen, ReportData& d) {
+// The editions whose products a run concluded, by vendor: one per vendor
+// (the judging edition) since a vendor gets one answer; a run written
+// before that has every edition here.
+std::map<std::string, std::set<std::string>> concluded_editions(ReadDb& db, int64_t run) {
+    std::map<std::string, std::set<std::string>> out;
+    Query q = db.prep("SELECT DISTINCT vendor, edition FROM product_verdict WHERE run_id=?");
+    q.bind(1, run);
+    while (q.row()) out[q.text(0)].insert(q.text(1));
+    return out;
+}
+
+void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::set<std::string>& seen, ReportData& d,
+                   bool all_entries) {
+    // A vendor's other editions keep their rows in the database; the report
+    // shows the edition that answered (all of them with --all-entries).
+    const auto concluded = concluded_editions(db, run);
     // A database written before the document's title was kept has no such
     // column (the report reads without migrating): its title reads empty.
     bool has_title = false;
@@ -282,6 +297,8 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
     while (st.row()) {
         VerdictRow v = verdict_row(st, items, ids);
         if (!vf.wanted(v.vendor, seen.count(v.vendor) > 0)) continue;
+        if (auto c = concluded.find(v.vendor); !all_entries && c != concluded.end() && !c->second.count(v.edition))
+            continue;
         for (size_t k = 0; k < ids.size() && k < kMaxEvidence; ++k) {
             // An id that is not a number (a damaged row) names no flow.
             fe.bind(1, v.entry_id).bind(2, run);
@@ -365,7 +382,7 @@ ReportData load_with(ReadDb& db, const std::string& db_path, const ReportOptions
     read_run(db, db_path, opt, d.run);
     const VendorFilter vf(opt);
     const std::set<std::string> seen = read_products(db, d.run.id, vf, d);
-    read_verdicts(db, d.run.id, vf, seen, d);
+    read_verdicts(db, d.run.id, vf, seen, d, opt.all_entries);
     read_overlaps(db, d.run.id, d);
     read_vendor_gaps(db, d.run.id, vf, d);
     read_other_flows(db, d.run.id, d);

@@ -38,7 +38,7 @@ const std::vector<VendorCall>& calls() {
          {"google-meet.api-endpoints.tcp\tobserved\t1\t0", "google-meet.live-streaming.tcp\tnot_exercised\t0\t0",
           "google-meet.media.udp\tobserved\t7\t0", "google-meet.optional.tcp\tnot_exercised\t0\t0",
           "google-meet.static-resources.tcp\tnot_exercised\t0\t0", "google-meet.web.tcp\tnot_exercised\t0\t0",
-          "google-meet.web.udp\tnot_exercised\t0\t0"},
+          "google-meet.web.udp\tobserved\t1\t0"},
          {"Google Meet\tready"}},
         {"Webex",
          {"ndpi__webex.pcap"},
