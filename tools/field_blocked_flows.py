@@ -113,6 +113,35 @@ JUDGED = {
     ('zeek__dns-edns-ecs.pcap', 'no-answer'):
         ('destination', 'the resolver 2001:470:765b::a25:53 answered the run\'s other queries, not this one; '
                         'origin names the destination'),
+    ('mercury__top_100_fingerprints.pcap', 'tls-reset'):
+        ('destination', 'fingerprint-test ClientHellos to www.google.com answered by a fatal decode_error alert (50), '
+                        'TTL 64 like the SYN-ACK: the server refusing the hello, no filter'),
+    ('nfstream__skype.pcap', 'tls-reset'):
+        ('destination', 'Skype\'s pseudo-TLS on 443 reset right after the hello with the server\'s own TTL'),
+    ('nfstream__skype.pcap', 'no-answer'):
+        ('cannot tell', 'Skype\'s SYNs to supernodes retransmitted (up to 8), never answered: peers gone or dropped'),
+    ('nfstream__skype.pcap', 'icmp'):
+        ('destination', 'port unreachable from the destination itself (Skype UDP probes to gone peers)'),
+    ('sngrep__aaa.pcap', 'no-answer'):
+        ('cannot tell', 'SYNs retransmitted 3 times, never answered (not judged further in this session)'),
+    ('mercury__geneve.pcap', 'no-answer'):
+        ('cannot tell', 'inner flows of a Geneve sample one way (not judged further in this session)'),
+    ('ipfixprobe__sip.pcap', 'icmp'):
+        ('firewall', 'ICMP 3/10, host administratively prohibited'),
+    ('zeek__dtls13-cid.pcap', 'no-answer'):
+        ('cannot tell', 'one-way UDP of a DTLS sample (not judged further in this session)'),
+    ('mercury__quic_reordered_frames.pcap', 'no-answer'):
+        ('cannot tell', 'QUIC Initials one way, a decoder sample (not judged further in this session)'),
+    ('nfstream__telegram.pcap', 'no-answer'):
+        ('cannot tell', 'one-way UDP (not judged further in this session)'),
+    ('srtpdec__TCP_call_1.pcap', 'icmp'):
+        ('destination', 'port unreachable (not judged further in this session)'),
+    ('srtpdec__TCP_call_1.pcap', 'stun-timeout'):
+        ('cannot tell', 'retransmitted STUN unanswered; the call went over TCP (not judged further in this session)'),
+    ('arkime__gtp-iphone.pcap', 'no-answer'):
+        ('cannot tell', 'one-way datagrams inside GTP-U (not judged further in this session)'),
+    ('ndpi__stun_dtls_unidirectional_client.pcap', 'stun-timeout'):
+        ('cannot tell', 'a capture of one direction (its name says so); it holds a DTLS answer, so no run note'),
 }
 
 HEADER = """# Flows still called blocked in the public corpus
