@@ -80,7 +80,7 @@ def cap_server_side_lost(out, rng):
     (SNI eu.sfu.whereby.com) whose server packets (SYN-ACK, ServerHello
     flight, FIN) are missing: the server answered along another path
     (asymmetric routing), and the client's ACKs acknowledge its SYN-ACK and
-    its 1,738 bytes. Port 52001: the SYN-ACK alone acknowledged, then the
+    its 1,705 bytes and FIN. Port 52001: the SYN-ACK alone acknowledged, then the
     client's request; nothing more. The control: port 52002's SYN to
     198.51.100.31, retransmitted, never answered, stays blocked."""
     cap = g.Cap()
