@@ -128,6 +128,12 @@ struct FlowContext {
     /// known to answer STUN (probe::Probe::answer_expected false): silence
     /// proves nothing (inconclusive, kUnansweredReason).
     bool silence_is_no_block = false;
+    /// The capture holds one direction only: this many TCP/UDP flows, and
+    /// not one packet from any of their servers (no answer, no ICMP error;
+    /// 0: the capture shows answers). A silence there is the capture's, so
+    /// what would be blocked is inconclusive (kOneDirectionReason), unless a
+    /// probe sent the flow (sent_for: the probe captures both directions).
+    uint64_t one_direction_flows = 0;
 };
 
 /// The reason of an inconclusive flow whose answers were intercepted.
@@ -137,6 +143,17 @@ inline constexpr std::string_view kRefusedReason = "refused-by-destination";
 /// The reason of an inconclusive probe flow nobody answered, sent where the
 /// vendor's server need not answer STUN.
 inline constexpr std::string_view kUnansweredReason = "no-stun-expected";
+/// The reason of an inconclusive flow of a capture that holds one direction
+/// only (FlowContext::one_direction_flows).
+inline constexpr std::string_view kOneDirectionReason = "one-direction";
+/// The run's note for such a capture: "this capture holds one direction
+/// only: N flows, no packet from any server".
+[[nodiscard]] std::string one_direction_note(uint64_t flows);
+/// Whether a flow row shows the far side's traffic: a packet from its
+/// server, an ICMP error quoting it, or its initiator's own answers (a
+/// capture of the answers alone, flow::kClientAnswered). A run where no
+/// TCP/UDP flow does holds one direction only.
+[[nodiscard]] bool shows_far_side(uint64_t packets_s2c, uint16_t icmp_errors, uint8_t roles) noexcept;
 
 /// Sets what only the command knows about a flow (a probe's intercepted
 /// answers) into its context before it is classified.
@@ -297,7 +314,8 @@ struct EntryAccumulator {
     uint32_t intercepted = 0;  ///< of the inconclusive: answered by a middlebox (kInterceptedReason)
     uint32_t refused = 0;  ///< of the inconclusive: a probe the destination itself refused (kRefusedReason)
     uint32_t unanswered = 0;  ///< of the inconclusive: a probe's silence that proves nothing (kUnansweredReason)
-    std::set<uint16_t> ports_observed, ports_blocked, ports_intercepted, ports_refused, ports_unanswered;
+    uint32_t one_way = 0;  ///< of the inconclusive: silent in a capture of one direction (kOneDirectionReason)
+    std::set<uint16_t> ports_observed, ports_blocked, ports_intercepted, ports_refused, ports_unanswered, ports_one_way;
     std::set<std::string> reasons;
     std::string origin, first_blocked_evidence;
     std::vector<uint64_t> blocked_ids, observed_ids, inconclusive_ids, abandoned_ids;
@@ -333,6 +351,8 @@ struct RunVerdicts {
     /// Flow rows whose outcome column changed and was rewritten. A live run is
     /// attributed again and again; flows whose outcome stands are not rewritten.
     uint64_t outcomes_written = 0;
+    /// The capture holds one direction only (FlowContext::one_direction_flows): its TCP/UDP flows, else 0.
+    uint64_t one_direction_flows = 0;
 };
 
 [[nodiscard]] std::vector<ProductConclusion> conclude_products(const catalog::Catalog& c,

@@ -63,6 +63,8 @@ public:
     /// sorted on the first call), as AttributionIo::read_flow_page gives
     /// them; `at` advances. `out` is resized to the page and each of its flows overwritten whole.
     void page(size_t& at, size_t max, std::vector<FlowFacts>& out);
+    /// AttributionIo::one_direction_flows over the kept flows.
+    [[nodiscard]] uint64_t one_direction_flows() const noexcept { return far_side_ ? 0 : flows_.size(); }
     /// AttributionIo::stun_answered_hosts over the kept flows.
     [[nodiscard]] std::set<std::string> stun_answered_hosts() const;
     /// AttributionIo::server_ttls over the kept flows.
@@ -70,7 +72,7 @@ public:
 
 private:
     /// A FlowFacts with its text interned (addresses, state, app and outcome
-    /// repeat from flow to flow) and its names elsewhere: 208 bytes. The
+    /// repeat from flow to flow) and its names elsewhere: 216 bytes. The
     /// columns are those attribution reads (facts/flow_facts.hpp), each text
     /// as the id of its interned copy.
     struct Record {
@@ -99,6 +101,7 @@ private:
     size_t max_flows_;
     bool abandoned_ = false;
     bool sorted_ = true;  ///< flows_ came in id order
+    bool far_side_ = false;  ///< a kept flow shows the far side (shows_far_side)
     util::HugeChunks<Record> flows_;  ///< in blocks: growing never holds two copies of it
     std::vector<Place> order_;  ///< flows_ in id order, when they did not come in it (page())
     std::vector<Name> names_;

@@ -163,6 +163,7 @@ void swap_sides(FlowFacts& f) {
     flip(f.stun_answered, f.stun_answered_s2c);
     flip(f.stun_retransmissions, f.stun_retransmissions_s2c);
     f.server_ttl_min = f.server_ttl_max = -1;  // the far end's TTLs were not recorded
+    f.acked_s2c = -1;  // nor how much of the other side's stream it acknowledged
     for (auto& n : f.names) {
         if (n.source == "dns-initiator")
             n.source = "dns";
@@ -258,6 +259,16 @@ FlowOutcome tcp_outcome(const FlowFacts& f, double capture_end, const std::set<i
         r.evidence = f.synack_count > 0    ? "TCP handshake answered (SYN-ACK)"
                      : synack_not_captured ? "the server sent data (its SYN-ACK is missing from the capture)"
                                            : "data in both directions (handshake not captured)";
+        return r;
+    }
+    // The client's ACKs prove what the capture lacks: after its SYN, an ACK
+    // answers only a SYN-ACK; a higher ACK number, the server's bytes (a
+    // capture of the client's side alone, flow::TcpTrack::ack_base).
+    if (f.acked_s2c > 0 || (f.acked_s2c == 0 && f.syn_count > 0)) {
+        r.outcome = Outcome::Observed;
+        r.evidence = f.acked_s2c > 0 ? "the client acknowledged " + std::to_string(f.acked_s2c) +
+                                           " byte(s) the server sent (not in the capture)"
+                                     : "the client acknowledged the server's SYN-ACK (not in the capture)";
         return r;
     }
     // A reset answers an attempt only when the attempt was captured: a lone
@@ -430,6 +441,58 @@ FlowOutcome udp_outcome(const FlowFacts& f, double capture_end, const std::set<i
     return r;
 }
 
+// TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2, RFC 6066 §3) a
+// filter or the server answers a ClientHello with.
+std::string alert_name(int16_t a) {
+    switch (a) {
+        case 40: return "handshake_failure";
+        case 47: return "illegal_parameter";
+        case 49: return "access_denied";
+        case 70: return "protocol_version";
+        case 71: return "insufficient_security";
+        case 80: return "internal_error";
+        case 112: return "unrecognized_name";
+        case 120: return "no_application_protocol";
+        default: return "alert " + std::to_string(a);
+    }
+}
+
+// A TCP connection that was answered, whose ClientHello the server side
+// answered by a reset, or by a fatal alert, instead of a ServerHello: what
+// an SNI filter does to a name it refuses (it lets the handshake through
+// and cuts the TLS that names the server). Reset "right after": the client
+// acknowledged nothing of the server's past its SYN-ACK (acked_s2c). Who
+// sent the reset: its TTL against the server's first packet's (the
+// SYN-ACK's), as for an ICMP error's sender.
+FlowOutcome tls_refused_outcome(FlowOutcome r, const FlowFacts& f) {
+    if (!contains(f.app, "tls") || f.tls_server_hello || f.synack_count == 0) return r;
+    const bool alert = f.tls_alert >= 0;
+    if (!alert && (f.rst_ttl < 0 || f.acked_s2c > 0)) return r;
+    r.outcome = Outcome::Blocked;
+    r.reason = "tls-reset";
+    const std::string name = f.name_source == "sni" && !f.name.empty() ? " (SNI " + f.name + ")" : "";
+    if (alert) {
+        r.evidence = "TCP handshake answered, then the ClientHello" + name + " answered by a fatal TLS alert (" +
+                     alert_name(f.tls_alert) + ") instead of a ServerHello";
+        const bool one_ttl = f.server_ttl_min >= 0 && f.server_ttl_min == f.server_ttl_max;
+        r.origin = one_ttl ? "the server, or an SNI filter beside it (every packet from " + f.server_ip + " has TTL " +
+                                 std::to_string(f.server_ttl_min) + "): it refused the name or the hello"
+                           : "likely an SNI filter on the path: the packets from " + f.server_ip + " carry TTLs " +
+                                 std::to_string(f.server_ttl_min) + " to " + std::to_string(f.server_ttl_max) +
+                                 ", not all the server's";
+        return r;
+    }
+    r.evidence = "TCP handshake answered, then the ClientHello" + name + " answered by a reset (TTL " +
+                 std::to_string(f.rst_ttl) + "), no ServerHello";
+    if (f.ttl_first_s2c >= 0 && f.ttl_first_s2c != f.rst_ttl)
+        r.origin = "likely an SNI filter on the path: the RST's TTL " + std::to_string(f.rst_ttl) +
+                   " differs from the server's SYN-ACK (TTL " + std::to_string(f.ttl_first_s2c) + ")";
+    else
+        r.origin = "an SNI filter on the path, or the server itself (the RST's TTL matches its SYN-ACK's, " +
+                   std::to_string(f.rst_ttl) + "): the connection was reset after the ClientHello carrying the name";
+    return r;
+}
+
 // Answered, but by something on the path instead of the server (a STUN
 // answer or a TCP connection without the reflector's token): not evidence
 // that the path to the server is open.
@@ -467,7 +530,28 @@ FlowOutcome unanswered_outcome(FlowOutcome r, const FlowFacts& f, const FlowCont
     return r;
 }
 
+// A capture of one direction only (FlowContext::one_direction_flows): its
+// silence is the capture's, not the path's. Not a probe's flow: the probe
+// captures both directions of its own sockets.
+FlowOutcome one_direction_outcome(FlowOutcome r, const FlowContext& ctx) {
+    if (ctx.one_direction_flows == 0 || !ctx.sent_for.empty() || r.outcome != Outcome::Blocked) return r;
+    r.outcome = Outcome::Inconclusive;
+    r.reason = std::string(kOneDirectionReason);
+    r.evidence = one_direction_note(ctx.one_direction_flows) + " (" + r.evidence + ")";
+    r.origin.clear();
+    r.by_destination = false;
+    return r;
+}
+
 }  // namespace
+
+bool shows_far_side(uint64_t packets_s2c, uint16_t icmp_errors, uint8_t roles) noexcept {
+    return packets_s2c > 0 || icmp_errors > 0 || (roles & flow::kClientAnswered) != 0;
+}
+
+std::string one_direction_note(uint64_t flows) {
+    return "this capture holds one direction only: " + std::to_string(flows) + " flows, no packet from any server";
+}
 
 FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set<int>& server_ttls,
                           const FlowContext& ctx) {
@@ -481,10 +565,13 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
             t.reason = "tls-reset";
             t.evidence = "TCP handshake answered, then the ClientHello answered by a reset";
             t.origin = "an SNI filter on the path (the connection was reset after the ClientHello carrying the name)";
+        } else if (t.outcome == Outcome::Observed && ctx.sent_for.empty()) {
+            t = tls_refused_outcome(std::move(t), f);
         }
-        return intercepted_outcome(refused_outcome(t, f, ctx), ctx);
+        return one_direction_outcome(intercepted_outcome(refused_outcome(t, f, ctx), ctx), ctx);
     }
-    return intercepted_outcome(unanswered_outcome(udp_outcome(f, capture_end, server_ttls, ctx), f, ctx), ctx);
+    return one_direction_outcome(
+        intercepted_outcome(unanswered_outcome(udp_outcome(f, capture_end, server_ttls, ctx), f, ctx), ctx), ctx);
 }
 
 std::string outcome_column(const FlowOutcome& o) {

@@ -29,6 +29,7 @@ struct RunContext {
     std::set<std::string> stun_succeeded;
     std::set<uint64_t> split;  ///< rows of a 5-tuple split by eviction
     stage::DnsFailures dns_failed;
+    uint64_t one_direction_flows = 0;  ///< FlowContext::one_direction_flows
 };
 
 // Everything read_context reads is in memory: the kept flows with their
@@ -51,6 +52,7 @@ RunContext context_from_memory(const store::Store& store, int64_t run_id, const 
                      n.last_failure == store::kDnsNoResponse ? std::string_view() : n.last_failure);
     });
     x.dns_failed = dns.finish();
+    x.one_direction_flows = kept.one_direction_flows();
     return x;
 }
 
@@ -80,6 +82,7 @@ RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, con
         dns.add_name(qname, resolved, failed, last_rcode);
     });
     x.dns_failed = dns.finish();
+    x.one_direction_flows = kept ? kept->one_direction_flows() : io.one_direction_flows();
     return x;
 }
 
@@ -121,7 +124,11 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         io_holder.emplace(store, run_id, store.write_behind() ? kPageFlows : 0, kept != nullptr);
     store::AttributionIo& io = *io_holder;
     RunVerdicts out;
-    const RunContext x = in_memory ? context_from_memory(store, run_id, c, *kept, out) : read_context(io, c, kept, out);
+    RunContext x = in_memory ? context_from_memory(store, run_id, c, *kept, out) : read_context(io, c, kept, out);
+    // A probe (the command that knows its flows: `hook`) captures both
+    // directions of its own sockets: its silence is never the capture's.
+    if (hook) x.one_direction_flows = 0;
+    out.one_direction_flows = x.one_direction_flows;
     check();
 
     // Kept flows' rows (bounded as the flows are) are written once all are
@@ -153,6 +160,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             FlowContext ctx;
             ctx.host_pair_succeeded = x.stun_succeeded.count(f.client_ip) > 0;
             ctx.split_by_eviction = x.split.count(f.id) > 0;
+            ctx.one_direction_flows = x.one_direction_flows;
             if (hook) hook(f, ctx);
             // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check)
             // and unanswered name-server queries (needs_server_ttls).
@@ -177,6 +185,9 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         io.begin_writing();  // waits for the indexes built behind
         for (const Pending& p : pending) write_flow(io, c, p.result, p.outcome_changed, out);
     }
+    // In a capture of one direction only, unanswered DNS queries are the
+    // capture's silence too, no name's failure.
+    if (x.one_direction_flows > 0) x.dns_failed.clear();
     stage::decide(c, per_entry, x.dns_failed, out);
     if (entry_hook)
         for (uint32_t i = 0; i < out.entries.size(); ++i) entry_hook(c.entries()[i], out.entries[i]);

@@ -249,9 +249,17 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
                      [](const DnsQueryFacts* a, const DnsQueryFacts* b) { return a->qname < b->qname; });
     stage::DnsFold dns(c, out.active_vendors);
     for (const auto* q : queries) dns.add(q->qname, q->answered, q->rcode, q->answers);
-    const stage::DnsFailures dns_failed = dns.finish();
+    stage::DnsFailures dns_failed = dns.finish();
     for (const auto& f : facts.flows)
         for (const auto& n : f.names) stage::note_flow_name(c, n.name, out.active_vendors);
+    // A capture of one direction only (run.cpp's note_one_direction).
+    const bool far_side = std::any_of(facts.flows.begin(), facts.flows.end(), [](const FlowFacts& f) {
+        return f.tcp_or_udp() && shows_far_side(f.packets_s2c, f.icmp_errors, f.roles);
+    });
+    const auto tcp_udp = static_cast<uint64_t>(
+        std::count_if(facts.flows.begin(), facts.flows.end(), [](const FlowFacts& f) { return f.tcp_or_udp(); }));
+    out.one_direction_flows = far_side ? 0 : tcp_udp;
+    if (out.one_direction_flows > 0) dns_failed.clear();
 
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     for (const FlowFacts& stored : facts.flows) {
@@ -261,6 +269,7 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
         FlowContext ctx;
         ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
         ctx.split_by_eviction = split.count(f.id) > 0;
+        ctx.one_direction_flows = out.one_direction_flows;
         const FlowOutcome fo = classify_flow(
             f, facts.capture_end, needs_server_ttls(f) ? server_ttls(facts.flows, f.server_ip) : std::set<int>{}, ctx);
         res.flows.push_back(stage::attribute_flow(f, fo, c, per_entry, out));

@@ -48,6 +48,9 @@ void EntryAccumulator::add(const EntryFlow& ef) {
             } else if (ef.outcome.reason == kUnansweredReason) {
                 ++unanswered;
                 ports_unanswered.insert(ef.port);
+            } else if (ef.outcome.reason == kOneDirectionReason) {
+                ++one_way;
+                ports_one_way.insert(ef.port);
             }
             keep(inconclusive_ids, ef.flow_id);
             break;
@@ -114,6 +117,13 @@ EntryVerdict EntryAccumulator::decide(uint32_t dns_failures, const std::string& 
         v.verdict = Verdict::Blocked;
         v.why = dns_failure_detail;
         v.origin = "name resolution (a DNS filter, or the name does not exist)";
+    } else if (one_way > 0) {
+        v.verdict = Verdict::Inconclusive;
+        v.why = std::to_string(one_way) + " attempt(s) on " + on_ports(ports_one_way) +
+                " unanswered in a capture of one direction only (no packet from any server): the capture cannot "
+                "show an answer";
+        if (inconclusive > one_way)
+            v.why += "; " + std::to_string(inconclusive - one_way) + " attempt(s) too short to judge";
     } else if (intercepted > 0) {
         v.verdict = Verdict::Inconclusive;
         v.why = std::to_string(intercepted) + " answer(s) on " + on_ports(ports_intercepted) +

@@ -85,7 +85,10 @@ struct Flow;
     /* The flow's first packet went to the link-layer broadcast address. */                                      \
     X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                    \
     /* flow::role_bit per side: which side asked, which answered (DNS, STUN); 0: none decoded. */                \
-    X(uint8_t, roles, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)
+    X(uint8_t, roles, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                             \
+    /* TCP: how much of the server's stream the client's ACKs acknowledged, bytes (0: its SYN-ACK alone,  */     \
+    /* acknowledged after the client's SYN); -1: nothing they prove (flow::TcpTrack::ack_base). */               \
+    X(int32_t, acked_s2c, -1, "INTEGER", NegativeIsNull, Read)
 
 #define CALLWALL_FLOW_APP_FACTS(X)                                                                               \
     X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \

@@ -18,6 +18,16 @@ std::string_view transport_name(uint8_t proto) noexcept {
     }
 }
 
+// flow::TcpTrack's ACK facts as the row's acked_s2c. After a SYN the
+// client's ACK proves the SYN-ACK (0 bytes past it at least); without a SYN
+// only an ACK number that moved on proves anything.
+int32_t acked_s2c(const flow::TcpTrack& t) noexcept {
+    if (!t.client_acked) return -1;
+    const auto n = static_cast<int32_t>(t.ack_max - t.ack_base);
+    if (t.syn > 0 || t.synack > 0) return n > 0 ? n : 0;
+    return n > 0 ? n : -1;
+}
+
 }  // namespace
 
 void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noexcept {
@@ -62,6 +72,7 @@ void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noe
     copy_app_facts(app, out);
     out.link_broadcast = f.link_broadcast;
     out.roles = app.roles;
+    out.acked_s2c = acked_s2c(f.tcp);
 }
 
 }  // namespace callwall::facts

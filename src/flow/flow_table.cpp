@@ -329,6 +329,24 @@ inline void tcp_history(Flow& f, Dir d, uint8_t flags, bool payload) noexcept {
     }
 }
 
+// A client's ACK (no SYN, no RST): how far it acknowledges the server's
+// stream. A client in SYN-SENT answers nothing but a SYN-ACK with an ACK
+// (RFC 9293 §3.10.7.3): its first ACK after its SYN, in its own sequence
+// space past the SYN, proves the SYN-ACK reached it; a later, higher ACK
+// number proves the server's bytes did.
+inline void client_ack(TcpTrack& t, const decode::PacketMeta& m) noexcept {
+    if (t.client_acked) {
+        if (static_cast<int32_t>(m.tcp_ack - t.ack_max) > 0) t.ack_max = m.tcp_ack;
+        return;
+    }
+    // An ACK of an earlier connection on the same ports (before the SYN in
+    // the client's sequence space) says nothing about this one.
+    if (t.isn_known[kFromClient] && static_cast<int32_t>(m.tcp_seq - t.isn[kFromClient]) <= 0) return;
+    t.client_acked = true;
+    t.ack_base = t.isn_known[kFromServer] ? t.isn[kFromServer] + 1 : m.tcp_ack;
+    t.ack_max = m.tcp_ack;
+}
+
 }  // namespace
 
 size_t history_text(const Flow& f, char* out) noexcept {
@@ -375,8 +393,9 @@ void FlowTable::track_tcp(uint32_t idx, Dir d, const decode::PacketMeta& m, int6
         if (t.synack_us == 0) t.synack_us = ts_us;
         t.isn[d] = m.tcp_seq;
         t.isn_known[d] = true;
-    } else if (ack && !syn && d == kFromClient && t.synack > 0) {
-        t.saw_handshake_ack = true;
+    } else if (ack && !syn && d == kFromClient) {
+        if (t.synack > 0) t.saw_handshake_ack = true;
+        if (!(fl & decode::kTcpRst)) client_ack(t, m);
     }
     if (fl & decode::kTcpRst) {
         if (!t.rst[d] && d == kFromServer) {

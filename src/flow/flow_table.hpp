@@ -123,10 +123,23 @@ struct TcpTrack {
     bool rst_before_synack = false;  ///< the server's first answer to the SYN was a RST
     bool data[2] = {false, false};  ///< payload seen per direction
     uint8_t rst_ttl = 0;  ///< TTL of the first RST from the server
+    /// The server's stream as the client's ACKs acknowledge it: where it
+    /// starts (the SYN-ACK's sequence number + 1; without one, the client's
+    /// first ACK number) and the highest ACK number the client sent (serial
+    /// order, RFC 1982). ack_max - ack_base bytes of the server's reached
+    /// the client, captured or not: a capture of the client's side alone
+    /// still shows that the server answered (acked_s2c in the flow's row).
+    /// The two sit in what would be padding (the track stays 64 bytes).
+    uint32_t ack_base = 0;
     int64_t first_syn_us = 0, last_syn_us = 0, synack_us = 0, rst_us = 0;
     uint32_t isn[2] = {0, 0};
     bool isn_known[2] = {false, false};
+    /// The client sent an ACK (no SYN, no RST) after its SYN, or any such
+    /// ACK when no SYN was seen: ack_base and ack_max hold.
+    bool client_acked = false;
+    uint32_t ack_max = 0;
 };
+static_assert(sizeof(TcpTrack) == 64, "the TCP track is one cache line of the flow: see Flow's member order");
 
 struct alignas(64) Flow {
     // Ordered by use so a UDP packet touches three cache lines. Line 0, the

@@ -448,11 +448,21 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
         s.run_end_event();
         return std::nullopt;
     }
+    // Said once in the run's notes, and the row written again with it.
+    bool row_changed = false;
+    if (v.one_direction_flows > 0) {
+        const std::string line = attrib::one_direction_note(v.one_direction_flows) + "\n";
+        std::string& notes = s.analyzer->totals().notes;
+        if (notes.find(line) == std::string::npos) {
+            notes += line;
+            row_changed = true;
+        }
+    }
     s.db->flush();
     s.verdict_events(v);
     s.run_end_event();
     if (keep_detail) s.detail = std::move(detail);
-    if (s.note_events_closed()) {  // the stream closed on the verdict lines
+    if (s.note_events_closed() || row_changed) {  // the stream closed on the verdict lines, or a note came
         s.write_row(store_status(s.status), util::wall_s());
         s.db->flush();
     }

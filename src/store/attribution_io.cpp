@@ -103,6 +103,24 @@ void AttributionIo::read_run(double& capture_end, int64_t& evicted_full) {
     }
 }
 
+uint64_t AttributionIo::one_direction_flows() {
+    own_connection();
+    // attrib::shows_far_side in SQL (roles & 2: flow::kClientAnswered). The
+    // first flow that shows the far side ends the scan: in a capture of
+    // both directions, within its first rows.
+    Statement st(store_.c_->db, store_.path(),
+                 "SELECT EXISTS(SELECT 1 FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp') AND "
+                 "(packets_s2c > 0 OR icmp_errors > 0 OR (roles & 2) != 0)), "
+                 "(SELECT count(*) FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp'))");
+    st.bind(1, run_);
+    uint64_t flows = 0;
+    if (st.row("reading whether the capture holds one direction")) {
+        if (st.int64(0) == 0) flows = static_cast<uint64_t>(st.int64(1));
+        st.reset();
+    }
+    return flows;
+}
+
 std::set<std::string> AttributionIo::stun_answered_hosts() {
     if (ahead_) return ahead_->stun_answered_hosts();  // scanned beside the indexes
     own_connection();

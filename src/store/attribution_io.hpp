@@ -73,6 +73,9 @@ public:
     void read_run(double& capture_end, int64_t& evicted_full);
     /// Hosts with a STUN request of their own that was answered.
     [[nodiscard]] std::set<std::string> stun_answered_hosts();
+    /// The run's TCP/UDP flows when not one of them shows the far side
+    /// (attrib::shows_far_side: the capture holds one direction only), else 0.
+    [[nodiscard]] uint64_t one_direction_flows();
     /// Each 5-tuple with more than one row, its rows (in no given order).
     void for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn);
     /// For tests: keeps only the low `bits` of the tuples' 64-bit hash, so

@@ -9,6 +9,7 @@
 #include "attrib/attrib.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
+#include "golden/run_util.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::test {
@@ -107,6 +108,43 @@ TEST(FieldOutcomes, RefusalsByTheDestinationNameIt) {
         EXPECT_EQ(o.origin.find("firewall"), std::string::npos) << o.origin;
     }
     EXPECT_EQ(judged, 2);
+}
+
+// captures/field/sni_filter_resets.pcap (tools/gen_field_oneway.py): an SNI
+// filter's resets and alert after the ClientHello read tls-reset, each with
+// who likely sent it; a full handshake and a reset after the ServerHello
+// flight are the controls.
+TEST(FieldOutcomes, AClientHelloCutByAResetOrAnAlertIsTlsReset) {
+    Attributed r("sni_filter_resets.pcap");
+    EXPECT_EQ(r.rows("SELECT client_port || ' ' || outcome || ' ' || coalesce(acked_s2c, '-') || ' ' || "
+                     "coalesce(rst_ttl, '-') || ' ' || coalesce(tls_alert, '-') FROM flow WHERE transport = 'tcp' "
+                     "ORDER BY first_ts"),
+              (std::vector<std::string>{"52200 blocked:tls-reset 0 61 -", "52201 blocked:tls-reset 0 52 -",
+                                        "52202 blocked:tls-reset 8 - 49", "52203 observed 1706 - -",
+                                        "52204 observed 1705 52 -"}));
+    // a.turn.whereby.com was only ever cut: its requirement is blocked, with the reset's origin.
+    EXPECT_EQ(r.rows("SELECT verdict, " + sql_list("reasons") +
+                     ", origin FROM verdict WHERE entry_id = "
+                     "'whereby-current.turn.tcp'"),
+              std::vector<std::string>{
+                  "blocked\ttls-reset\tan SNI filter on the path, or the server itself (the RST's TTL matches its "
+                  "SYN-ACK's, 52): the connection was reset after the ClientHello carrying the name"});
+    // The forged reset (TTL 61 against the SYN-ACK's 52) is named as such.
+    EXPECT_EQ(r.rows("SELECT origin FROM verdict WHERE entry_id = 'whereby-current.signaling.tcp'"),
+              std::vector<std::string>{
+                  "likely an SNI filter on the path: the RST's TTL 61 differs from the server's SYN-ACK (TTL 52)"});
+}
+
+// captures/field/server_side_lost.pcap: both directions captured, but one
+// connection's server packets took another path; its client's ACKs prove
+// the answers. The control, a SYN no ACK follows, stays blocked.
+TEST(FieldOutcomes, AClientsAcksProveTheServerAnswered) {
+    Attributed r("server_side_lost.pcap");
+    EXPECT_EQ(
+        r.rows("SELECT client_port || ' ' || state || ' ' || outcome || ' ' || coalesce(acked_s2c, '-') FROM "
+               "flow WHERE transport = 'tcp' ORDER BY first_ts"),
+        (std::vector<std::string>{"52000 SH observed 1706", "52001 S0 observed 0", "52002 S0 blocked:no-answer -"}));
+    EXPECT_EQ(r.verdicts.one_direction_flows, 0u);
 }
 
 }  // namespace

@@ -1,0 +1,121 @@
+// Captures of one direction only (a tap that copies one direction, a mirror
+// of the client's side): not one packet from any server. The run says so
+// once in its notes, and its silent flows, and the requirements they serve,
+// are inconclusive, never blocked; a TCP connection whose client
+// acknowledged the server's SYN-ACK or bytes is observed. Over the
+// generated capture (captures/field/oneway_client_side.pcap,
+// tools/gen_field_oneway.py) and the real ones of ../shared/captures/public
+// that hold one direction, each listed with its run note (skipped, with the
+// reason, when ../shared is absent).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "attrib/attrib.hpp"
+#include "capture/pcap_source.hpp"
+#include "golden/run_util.hpp"
+#include "run/session.hpp"
+#include "store/store.hpp"
+#include "unit/corpus.hpp"
+
+namespace callwall::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Analyzed {
+    TempDb db;
+    std::string notes;
+    attrib::RunVerdicts verdicts;
+    /// `callwall analyze` on one file, as the command runs it (a session:
+    /// its notes are the run row's).
+    explicit Analyzed(const std::string& pcap) {
+        run::Options o;
+        o.db_path = db.path();
+        o.kind = "analyze";
+        o.sources = {pcap};
+        o.command_line = "one_direction_test";
+        o.catalog = &bundled_catalog();
+        run::Session s(std::move(o));
+        auto src = capture::PcapSource::open_file(pcap);
+        decode::RawFrame f;
+        while (src->next(f) == capture::NextStatus::Frame) s.process(f);
+        s.finish(run::Status::Completed);
+        const auto v = s.attribute();
+        if (v) verdicts = *v;
+        notes = query_rows(db.path(), "SELECT notes FROM run")[0];
+    }
+    std::vector<std::string> rows(const std::string& sql) const { return query_rows(db.path(), sql); }
+};
+
+TEST(OneDirection, AClientSideCaptureIsSaidOnceAndNothingInItIsBlocked) {
+    const Analyzed r(source_dir() + "/captures/field/oneway_client_side.pcap");
+    const std::string note = "this capture holds one direction only: 6 flows, no packet from any server\n";
+    ASSERT_NE(r.notes.find(note), std::string::npos) << r.notes;
+    EXPECT_EQ(r.notes.find(note), r.notes.rfind(note)) << "said once";
+    EXPECT_EQ(r.verdicts.one_direction_flows, 6u);
+    // The client's ACKs prove the two answered connections; the SYN sent
+    // three times, the DNS queries and the STUN requests prove nothing.
+    EXPECT_EQ(r.rows("SELECT server_ip || ':' || server_port || ' ' || outcome FROM flow WHERE transport IN "
+                     "('tcp','udp') ORDER BY first_ts"),
+              (std::vector<std::string>{"10.1.0.1:53 inconclusive", "10.1.0.1:53 inconclusive",
+                                        "198.51.100.30:443 observed", "198.51.100.32:443 observed",
+                                        "198.51.100.33:443 inconclusive", "198.51.100.34:3478 inconclusive"}));
+    EXPECT_EQ(r.rows("SELECT count(*) FROM verdict WHERE verdict IN ('blocked', 'partial')"),
+              std::vector<std::string>{"0"});
+    // The requirement the unanswered STUN requests serve says why.
+    const auto why = r.rows("SELECT why FROM verdict WHERE entry_id = 'whereby-current.highport.udp'");
+    ASSERT_EQ(why.size(), 1u);
+    EXPECT_NE(why[0].find("capture of one direction only"), std::string::npos) << why[0];
+}
+
+TEST(OneDirection, ACaptureOfBothDirectionsHasNoSuchNote) {
+    const Analyzed r(source_dir() + "/captures/field/server_side_lost.pcap");
+    EXPECT_EQ(r.notes.find("one direction only"), std::string::npos) << r.notes;
+    EXPECT_EQ(r.verdicts.one_direction_flows, 0u);
+    // A connection whose server packets are missing is observed by its
+    // client's ACKs; the SYN never answered stays blocked.
+    EXPECT_EQ(r.rows("SELECT client_port || ' ' || outcome || ' ' || coalesce(acked_s2c, '-') FROM flow WHERE "
+                     "transport = 'tcp' ORDER BY first_ts"),
+              (std::vector<std::string>{"52000 observed 1706", "52001 observed 0", "52002 blocked:no-answer -"}));
+}
+
+// Real captures of one direction in ../shared/captures/public, with the
+// note their run gets.
+struct OneWayCapture {
+    const char* file;
+    const char* note;
+};
+const OneWayCapture kRealOneWay[] = {
+    // WhatsApp's chat connections from 192.168.2.100, its packets alone:
+    // every connection's ACKs acknowledge the server (all 86 observed).
+    {"ndpi__whatsapp.pcap", "this capture holds one direction only: 86 flows, no packet from any server"},
+    // A Windows client's ClientHellos and QUIC Initials, nothing back.
+    {"ja4__tls-sni.pcapng", "this capture holds one direction only: 79 flows, no packet from any server"},
+    // 200 SYNs of a flood, one each.
+    {"suricata-verify__tcp-session-syn-flood-drop-precedence__input.pcap",
+     "this capture holds one direction only: 200 flows, no packet from any server"},
+};
+
+TEST(OneDirection, RealCapturesOfOneDirectionAreSaidSoAndNeverBlocked) {
+    const std::string shared = shared_dir();
+    if (shared.empty()) GTEST_SKIP() << "../shared is absent: no public captures of one direction to read";
+    const std::string dir = shared + "/captures/public";
+    for (const auto& c : kRealOneWay) {
+        const std::string path = dir + "/" + c.file;
+        if (!fs::exists(path)) {
+            ADD_FAILURE() << path << " is missing from the public captures";
+            continue;
+        }
+        const Analyzed r(path);
+        EXPECT_NE(r.notes.find(std::string(c.note) + "\n"), std::string::npos) << c.file << ": " << r.notes;
+        EXPECT_EQ(r.rows("SELECT count(*) FROM flow WHERE outcome LIKE 'blocked%'"), std::vector<std::string>{"0"})
+            << c.file;
+        EXPECT_EQ(r.rows("SELECT count(*) FROM verdict WHERE verdict IN ('blocked', 'partial')"),
+                  std::vector<std::string>{"0"})
+            << c.file;
+    }
+}
+
+}  // namespace
+}  // namespace callwall::test
