@@ -46,6 +46,16 @@ std::string product_label(const std::string& vendor, const std::string& edition,
     return vendor + (edition.empty() ? "" : " " + edition) + " \u2014 " + product;
 }
 
+// `s` with "ID 12" (Microsoft's row numbers in service names) glued, so
+// that a line never ends between "ID" and its number.
+std::string ids_glued(std::string s) {
+    for (size_t at = 0; (at = s.find("ID ", at)) != std::string::npos; at += 3)
+        if (at + 3 < s.size() && s[at + 3] >= '0' && s[at + 3] <= '9' &&
+            (at == 0 || s[at - 1] == ' ' || s[at - 1] == '('))
+            s[at + 2] = text::kNoBreak;
+    return s;
+}
+
 // "A", "A and B", "A, B and C".
 std::string and_joined(const std::vector<std::string>& xs) {
     std::string o;
@@ -74,7 +84,7 @@ std::string entry_named(const RowIndex& rows, const VerdictRow& here, const std:
 // One requirement's row: verdict, service and ports on its first line(s),
 // then what the verdict rests on, wrapped under the service.
 void text_row(const VerdictRow& v, const RowIndex& rows, bool audit, bool ids, std::string& o) {
-    const auto svc = wrap(v.service + (v.required ? "" : " (optional)"), kServiceCol);
+    const auto svc = wrap(ids_glued(v.service) + (v.required ? "" : " (optional)"), kServiceCol);
     const auto ports = wrap(v.transport + " " + ports_spaced(v.ports), kPortsCol);
     const size_t n = std::max(svc.size(), ports.size());
     for (size_t k = 0; k < n; ++k)
@@ -90,7 +100,8 @@ void text_row(const VerdictRow& v, const RowIndex& rows, bool audit, bool ids, s
         why += "; also serves " + and_joined(named);
     }
     if (ids) why += "; entry " + v.entry_id;
-    if (why.find_first_not_of(' ') != std::string::npos) o += wrapped(std::string(kWhyIndent, ' '), why, kWhyIndent);
+    if (why.find_first_not_of(' ') != std::string::npos)
+        o += wrapped(std::string(kWhyIndent, ' '), ids_glued(why), kWhyIndent);
 }
 
 // The flows behind one requirement's verdict, a line or two each, under its
@@ -151,7 +162,7 @@ std::string folded_lines(const std::vector<const VerdictRow*>& quiet) {
         for (size_t i = 0; i < shown; ++i) line += names[i] + (i + 1 < shown ? ", " : "");
         if (shown < names.size())
             line += (shown ? ", and " : "") + std::to_string(names.size() - shown) + " more: --all lists them";
-        std::string o = wrapped("  ", line + ")", 4);
+        std::string o = wrapped("  ", ids_glued(line + ")"), 4);
         if (shown == 0 || std::count(o.begin(), o.end(), '\n') <= static_cast<std::ptrdiff_t>(kFoldLines)) return o;
     }
 }
@@ -241,7 +252,7 @@ void vendor_overview(const ReportData& d, const std::vector<Block>& blocks, bool
         if (fix)
             line += "; to fix: " + fix->service + ", " + fix->transport + " " + ports_spaced(fix->ports) + " " +
                     verdict_word(fix->verdict, audit) + (others ? " (and " + std::to_string(others) + " more)" : "");
-        o += wrapped("  " + pad(v.name, name_cols) + "  ", line, 2 + name_cols + 2);
+        o += wrapped("  " + pad(v.name, name_cols) + "  ", ids_glued(line), 2 + name_cols + 2);
     }
 }
 
@@ -263,7 +274,8 @@ void text_blocks(const ReportData& d, const TextOptions& opt, bool audit, std::s
             continue;
         }
         o += "\n" + g + "\n";
-        if (const ProductRow* p = conclusion_of(d, first)) o += wrapped("  => ", p->conclusion + ": " + p->detail, 5);
+        if (const ProductRow* p = conclusion_of(d, first))
+            o += wrapped("  => ", ids_glued(p->conclusion + ": " + p->detail), 5);
         o += trimmed("  " + pad("verdict", kVerdictCol) + " " + pad("service", kServiceCol) + " ports");
         std::vector<const VerdictRow*> rows;
         if (opt.all_rows)

@@ -50,6 +50,7 @@ std::vector<std::string> wrap(std::string_view s, size_t width) {
     }
     if (!line.empty()) lines.push_back(std::move(line));
     if (lines.empty()) lines.emplace_back();
+    for (auto& l : lines) std::replace(l.begin(), l.end(), kNoBreak, ' ');
     return lines;
 }
 

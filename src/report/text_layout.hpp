@@ -15,13 +15,19 @@ namespace callwall::report::text {
 /// column excepted: it stands whole on a line of its own).
 inline constexpr size_t kWidth = 100;
 
+/// A blank that wrap() does not break at (and writes as a blank): glues
+/// "ID 12" together. A control character, so never one of the report's own
+/// (the terminal escaping removes those).
+inline constexpr char kNoBreak = '\x1f';
+
 /// Columns `s` takes on a terminal: its UTF-8 code points.
 size_t columns(std::string_view s);
 
 /// `s` cut into lines of at most `width` columns, at blanks only: a word, an
 /// id, an address or a name is never split. A token longer than `width` is a
-/// line of its own, whole. Runs of blanks (newlines too) read as one. At
-/// least one line (empty for a blank `s`). Linear in the size of `s`.
+/// line of its own, whole. Runs of blanks (newlines too) read as one;
+/// kNoBreak joins, and is written as a blank. At least one line (empty for
+/// a blank `s`). Linear in the size of `s`.
 std::vector<std::string> wrap(std::string_view s, size_t width);
 
 /// `first` followed by `text` wrapped to kWidth; the continuation lines are
