@@ -99,8 +99,8 @@ TEST(TextBlocks, CrossReferencesNameServicesAndIdsOnlyUnderVerbose) {
     TextOptions v;
     v.evidence = true;
     const std::string verbose = render_text(d, v);
-    EXPECT_NE(verbose.find("also serves Messaging interop (ID 22) [t.interop] and Media (ID 11) [t.media]; entry "
-                           "t.broadcast\n"),
+    EXPECT_NE(verbose.find("also serves Messaging interop (ID 22) [t.interop] and Media (ID 11)\n"
+                           "                [t.media]; entry t.broadcast\n"),
               std::string::npos)
         << verbose;
     // An entry the report does not hold (a vendor left out) keeps its id.
