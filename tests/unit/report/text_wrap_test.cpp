@@ -27,6 +27,13 @@ TEST(TextWrap, BreaksAtBlanksOnlyAndKeepsALongTokenWhole) {
     EXPECT_EQ(text::wrap("   ", 10), std::vector<std::string>{""});
 }
 
+TEST(TextWrap, NeverEndsALineBetweenGluedWords) {
+    const std::string id = std::string("(ID") + text::kNoBreak + "12)";
+    EXPECT_EQ(text::wrap("service " + id + " and more", 12),
+              (std::vector<std::string>{"service", "(ID 12) and", "more"}));
+    EXPECT_EQ(text::wrap("ab " + id, 6), (std::vector<std::string>{"ab", "(ID 12)"}));
+}
+
 TEST(TextWrap, MeasuresCharactersNotBytes) {
     EXPECT_EQ(text::columns("Whereby \u2014 Whereby"), 17u);
     // Three 3-byte characters and a blank fit 5 columns.
