@@ -62,6 +62,7 @@ struct AnalyzeArgs {
     int threads = 0;
     int workers = 1;
     bool quiet = false, no_bundled = false, keep_order = false, detail = false;
+    bool all_rows = false;  ///< --all: every requirement's row, in catalog order
     Verbosity verbosity = Verbosity::normal;
 };
 
@@ -88,6 +89,8 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
         ("no-bundled-catalog", "use only the --catalog directories")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "print these vendors' verdicts (default: vendors seen)")
         ("edition", po::value(&a.editions)->composing()->value_name("NAME"), kEditionHelp)
+        ("all", "print every requirement's row in catalog order (by default each product lists the rows that decide "
+         "it and folds those not exercised into one line); without --vendor, also the vendors not seen")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
         ("max-flows", po::value(&max_flows)->value_name("N"), "bound on live flows (default 1048576)")
         ("threads", po::value(&threads)->value_name("1|2"),
@@ -150,6 +153,7 @@ std::optional<int> parse_args(int argc, char** argv, AnalyzeArgs& a) {
     if (!verbosity) return kExitUsage;
     a.verbosity = *verbosity;
     a.quiet = a.verbosity == Verbosity::quiet;
+    a.all_rows = vm.count("all") > 0;
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.keep_order = vm.count("keep-order") > 0;
     a.detail = vm.count("detail") > 0;
@@ -271,7 +275,7 @@ int run_analyze(int argc, char** argv) {
         std::printf("\n");
     }
     return check_events("analyze", *session,
-                        attribute_and_print("analyze", *session, vendors, fail_on, args.verbosity));
+                        attribute_and_print("analyze", *session, vendors, fail_on, args.verbosity, {}, args.all_rows));
 }
 
 }  // namespace callwall::cli

@@ -179,7 +179,10 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
          "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
          "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
         ("quiet,q", "no live view, status lines or summary")
-        ("verbose,v", "the report at the end also lists under each requirement the flows its verdict rests on");
+        ("verbose,v", "the report at the end also lists under each requirement the flows its verdict rests on")
+        ("all", "the report at the end lists every requirement's row in catalog order (by default each product "
+         "lists the rows that decide it and folds those not exercised into one line); without --vendor, also the "
+         "vendors not seen");
     // clang-format on
     po::variables_map vm;
     try {
@@ -213,6 +216,7 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
     if (!verbosity) return kExitUsage;
     a.quiet = *verbosity == Verbosity::quiet;
     a.verbose = *verbosity == Verbosity::verbose;
+    a.all_rows = vm.count("all") > 0;
     return std::nullopt;
 }
 

@@ -24,6 +24,7 @@ struct CaptureArgs {
     bool no_bundled = false, no_filter = false, filter_given = false, show_filter = false, quiet = false,
          detail = false;
     bool verbose = false;  ///< -v: the final report lists the flows behind each verdict
+    bool all_rows = false;  ///< --all: the final report lists every requirement's row, in catalog order
 };
 
 /// The command line into `a`; an exit code when the command ends here (help,

@@ -351,7 +351,8 @@ int capture_runs(run::Session& session, run::LiveReaders& readers, const Capture
         rc = attribute_and_print("capture", session, args.vendors, "",
                                  quiet          ? Verbosity::quiet
                                  : args.verbose ? Verbosity::verbose
-                                                : Verbosity::normal);
+                                                : Verbosity::normal,
+                                 {}, args.all_rows);
         if (metrics) metrics->write(session);  // the run's final counts and verdicts
         if (!end.error.empty()) {
             // An interface went away (unplugged, deleted, down): the run

@@ -389,7 +389,7 @@ std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose,
 
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
                         const std::string& fail_on, Verbosity verbosity,
-                        const std::function<void(const attrib::RunVerdicts&)>& after) try {
+                        const std::function<void(const attrib::RunVerdicts&)>& after, bool all_rows) try {
     // Ctrl-C (or SIGTERM) that arrives during the attribution stops it: the
     // run is then marked interrupted and has no verdicts.
     const std::sig_atomic_t signals_before = g_stop_count;
@@ -407,9 +407,11 @@ int attribute_and_print(const char* cmd, run::Session& session, const std::vecto
     report::ReportOptions opt;
     opt.run = session.run_id();
     opt.vendors = vendors;
+    opt.all_entries = all_rows && vendors.empty();
     const report::ReportData d = report::answer(session, *verdicts, opt);
     report::TextOptions text;
     text.evidence = verbosity == Verbosity::verbose;
+    text.all_rows = all_rows;
     if (!quiet && !write_stdout(report::render_text(d, text), cmd)) return kExitOutput;
     if (fail_on.empty()) return kExitOk;
     std::vector<std::string> vs;

@@ -97,9 +97,11 @@ std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose,
 /// `after` (optional) runs with the verdicts before anything is printed (it
 /// may record allow-lists through the session, which the printed report
 /// then shows). What is printed comes from memory (report/from_run.hpp).
+/// `all_rows` (`--all`): every requirement's row in catalog order, and
+/// without `vendors` the entries of the vendors not seen too.
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,
                         const std::string& fail_on, Verbosity verbosity,
-                        const std::function<void(const attrib::RunVerdicts&)>& after = {});
+                        const std::function<void(const attrib::RunVerdicts&)>& after = {}, bool all_rows = false);
 
 /// The end of a run's command: when the event file could not be written,
 /// one line and kExitOutput (unless `rc` is already an error).

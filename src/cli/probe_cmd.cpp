@@ -114,7 +114,7 @@ void write_allow_lists(run::Session& session, const catalog::Catalog& cat, const
 // printed.
 int analyse_probe_capture(const std::string& pcap, run::Session& session, const std::string& db_path,
                           const catalog::Catalog& cat, const probe::Plan& plan, const std::vector<std::string>& vendors,
-                          const std::string& fail_on, Verbosity verbosity, const std::string& notes,
+                          const std::string& fail_on, Verbosity verbosity, bool all_rows, const std::string& notes,
                           const std::function<void()>& print_lines) {
     const bool quiet = verbosity == Verbosity::quiet;
     std::vector<std::unique_ptr<capture::PcapSource>> src(1);
@@ -138,10 +138,13 @@ int analyse_probe_capture(const std::string& pcap, run::Session& session, const 
         session.fail(e);
         return report_store_error(e);
     }
-    return attribute_and_print("probe", session, vendors, fail_on, verbosity, [&](const attrib::RunVerdicts& v) {
-        if (!quiet) print_lines();
-        write_allow_lists(session, cat, plan, v);
-    });
+    return attribute_and_print(
+        "probe", session, vendors, fail_on, verbosity,
+        [&](const attrib::RunVerdicts& v) {
+            if (!quiet) print_lines();
+            write_allow_lists(session, cat, plan, v);
+        },
+        all_rows);
 }
 
 // Probes a sweep may have in flight: a socket each, within the file limit
@@ -239,6 +242,7 @@ struct ProbeArgs {
     bool quiet = false, dry = false, no_bundled = false, ipv6 = false;
     Verbosity verbosity = Verbosity::normal;
     bool sweep = false;  ///< through a reflector, every port of every range (no --sample)
+    bool all_rows = false;  ///< --all: the report lists every requirement's row, in catalog order
 };
 
 // Parses and checks the options: -1 to go on, else the exit code (after
@@ -274,7 +278,9 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
         ("user", po::value(&a.user)->value_name("NAME"), "when started as root, drop to this user once the interface is open, before sending (default nobody; 'root' keeps root)")
         ("dry-run", "print the plan and send nothing")
         ("quiet,q", "print nothing but errors")
-        ("verbose,v", "the report also lists under each requirement the flows (probes) its verdict rests on");
+        ("verbose,v", "the report also lists under each requirement the flows (probes) its verdict rests on")
+        ("all", "the report lists every requirement's row in catalog order (by default each product lists the rows "
+         "that decide it and folds those not exercised into one line)");
     // clang-format on
     po::variables_map vm;
     try {
@@ -293,6 +299,7 @@ int parse_probe_args(int argc, char** argv, ProbeArgs& a) {
     if (!verbosity) return kExitUsage;
     a.verbosity = *verbosity;
     a.quiet = a.verbosity == Verbosity::quiet;
+    a.all_rows = vm.count("all") > 0;
     a.dry = vm.count("dry-run") > 0;
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.ipv6 = vm.count("ipv6") > 0;
@@ -629,7 +636,7 @@ int run_probe(int argc, char** argv) {
     // sent last and never answered was waited for (kNoAnswerWaitS).
     session->capture_ran_until(ran_until);
     const int rc = analyse_probe_capture(pcap, *session, a.db_path, *cat, plan, a.vendors, a.fail_on, a.verbosity,
-                                         notes, [&] { print_probe_lines(plan, results, judged); });
+                                         a.all_rows, notes, [&] { print_probe_lines(plan, results, judged); });
     drop_pcap();
     return rc;
 }

@@ -89,7 +89,9 @@ int run_report(int argc, char** argv) {
         ("db", po::value(&db_path)->value_name("FILE"), "the database (required)")
         ("run", po::value(&run)->value_name("N"), "run id (default: the latest)")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (default: vendors seen)")
-        ("all", "every catalog entry, also of vendors not seen")
+        ("all", "text: every requirement's row in catalog order (by default each product lists the rows that decide "
+         "it and folds those not exercised into one line); without --vendor, also the entries of vendors not seen "
+         "(every format)")
         ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
         ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output ('-': standard output; replaced only once the new one is complete; never a database, an input or a file that is not a callwall report)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
@@ -144,7 +146,9 @@ int run_report(int argc, char** argv) {
     report::ReportOptions ro;
     if (vm.count("run")) ro.run = run;
     ro.vendors = vendors;
-    ro.all_entries = vm.count("all") > 0;
+    // --all with --vendor: every row of those vendors, not every vendor's.
+    ro.all_entries = vm.count("all") > 0 && vendors.empty();
+    text_options.all_rows = vm.count("all") > 0;
     if (vm.count("across-runs")) {
         if (vm.count("run") || (format != "text" && format != "html") || !fail_on.empty()) {
             std::fprintf(stderr,

@@ -1,15 +1,12 @@
 // The text, JSON and CSV renderings (the reads: report/load.cpp). See report/report.hpp.
 #include "report/report.hpp"
 #include "report/html_parts.hpp"
+#include "report/text_layout.hpp"
 #include "report/text_parts.hpp"
 #include "report/text_safe.hpp"
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
-#include <map>
-#include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include "catalog/catalog.hpp"
@@ -18,59 +15,6 @@
 namespace callwall::report {
 
 namespace {
-
-std::string iso_time(double ts) {
-    if (ts <= 0) return "-";
-    const time_t t = static_cast<time_t>(ts);
-    struct tm tm {};
-    gmtime_r(&t, &tm);
-    char b[40];
-    std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", b, static_cast<int>((ts - static_cast<double>(t)) * 1000));
-    return out;
-}
-
-// The verdict column's word: an audit's `observed` means the ruleset passes it.
-std::string upper_verdict(const std::string& v, bool audit) {
-    if (v == "not_exercised") return "not exercised";
-    if (audit && v == "observed") return "passes";
-    return v;
-}
-
-// Word-wraps `s` into lines of at most `width` characters.
-std::vector<std::string> wrap(const std::string& s, size_t width) {
-    std::vector<std::string> lines;
-    std::string line;
-    std::istringstream in(s);
-    std::string word;
-    while (in >> word) {
-        if (word.size() > width) {
-            // Cut into width-long pieces from an offset: erasing the front
-            // each time made a 2 MB token quadratic.
-            if (!line.empty()) {
-                lines.push_back(line);
-                line.clear();
-            }
-            size_t at = 0;
-            for (; word.size() - at > width; at += width) lines.push_back(word.substr(at, width));
-            word.erase(0, at);
-        }
-        if (line.empty())
-            line = word;
-        else if (line.size() + 1 + word.size() <= width)
-            line += " " + word;
-        else {
-            lines.push_back(line);
-            line = word;
-        }
-    }
-    if (!line.empty()) lines.push_back(line);
-    if (lines.empty()) lines.push_back("");
-    return lines;
-}
-
-std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 
 std::string csv_field(const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -95,25 +39,6 @@ std::string json_ports(const std::string& ports) {
 }  // namespace
 
 namespace {
-// The text report fits a 100-column terminal: long sentences are wrapped
-// under their first word, table rows are cut into columns that add up to it.
-constexpr size_t kTextWidth = 100;
-
-// `first` + text wrapped to kTextWidth, continuation lines indented by `indent` spaces.
-std::string wrapped(const std::string& first, const std::string& text, size_t indent) {
-    const size_t lead = std::max(first.size(), indent);
-    const auto lines = wrap(text, kTextWidth > lead + 20 ? kTextWidth - lead : 20);
-    std::string o = first + (lines.empty() ? "" : lines[0]) + "\n";
-    for (size_t i = 1; i < lines.size(); ++i) o += std::string(indent, ' ') + lines[i] + "\n";
-    return o;
-}
-
-// A table row without the padding after its last cell.
-std::string trimmed(std::string row) {
-    while (!row.empty() && row.back() == ' ') row.pop_back();
-    return row + "\n";
-}
-
 // A JSON array of strings.
 std::string json_strings(const std::vector<std::string>& v) {
     std::string o = "[";
@@ -140,8 +65,8 @@ void text_header(const ReportData& d, bool audit, std::string& o) {
     if (audit)
         o += "ruleset audit: each requirement replayed through the kernel's netfilter in a throw-away sandbox\n";
     else
-        o += "capture " + iso_time(r.first_ts) + " .. " + iso_time(r.last_ts) + ", " + std::to_string(r.packets) +
-             " packets, " + std::to_string(r.flows) + " flows" +
+        o += "capture " + text::iso_time(r.first_ts) + " .. " + text::iso_time(r.last_ts) + ", " +
+             std::to_string(r.packets) + " packets, " + std::to_string(r.flows) + " flows" +
              (r.kernel_dropped ? ", kernel dropped " + std::to_string(r.kernel_dropped) : std::string()) + "\n";
     if (!d.read_warning.empty()) o += "WARNING: " + d.read_warning + "\n";
     if (r.still_running)
@@ -161,65 +86,13 @@ void text_header(const ReportData& d, bool audit, std::string& o) {
     if (!notes.empty()) o += "run notes:\n";
     for (std::string_view n : notes) o += "  " + std::string(n) + "\n";
     if (!audit)
-        o += wrapped("",
-                     "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' "
-                     "is the honest word",
-                     0);
+        o += text::wrapped(
+            "",
+            "assumes the capture point is between the clients and the firewall; outside it, 'not exercised' "
+            "is the honest word",
+            0);
 }
 
-// The text report's columns: 2 + 30 + 1 + 16 + 1 + 13 + 1 + 36 = kTextWidth.
-constexpr size_t kService = 30, kPorts = 16, kVerdict = 13, kWhy = kTextWidth - 2 - kService - kPorts - kVerdict - 3;
-
-// One requirement's row, wrapped into the service, ports, verdict and why
-// columns.
-void text_row(const VerdictRow& v, bool audit, std::string& o) {
-    auto svc = wrap(v.service + (v.required ? "" : " (optional)"), kService);
-    auto ports = wrap(v.transport + " " + ports_spaced(v.ports), kPorts);
-    std::string why = v.why;
-    if (!v.reasons.empty()) why = "[" + reasons_joined(v) + "] " + why;
-    if (!v.origin.empty()) why += "; likely origin: " + v.origin;
-    if (!v.conditions.empty() && v.conditions != "-") why += " (if " + v.conditions + ")";
-    if (!v.shared_with.empty()) {
-        std::string sw;
-        for (const auto& x : v.shared_with) sw += (sw.empty() ? "" : ", ") + x;
-        why += "; same flows also serve " + sw;
-    }
-    auto whyl = wrap(why, kWhy);
-    const size_t n = std::max({svc.size(), ports.size(), whyl.size()});
-    for (size_t k = 0; k < n; ++k) {
-        o += trimmed("  " + pad(k < svc.size() ? svc[k] : "", kService) + " " +
-                     pad(k < ports.size() ? ports[k] : "", kPorts) + " " +
-                     pad(k == 0 ? upper_verdict(v.verdict, audit) : "", kVerdict) + " " +
-                     (k < whyl.size() ? whyl[k] : ""));
-    }
-}
-// The flows behind one requirement's verdict, a line or two each, under its
-// row: flow id, 5-tuple, packets each way, state, outcome, app, name (and
-// how it is known), how the flow matched, ICMP said no, and how long.
-void text_evidence(const VerdictRow& v, std::string& o) {
-    if (v.evidence.empty()) {
-        if (v.verdict == "blocked" || v.verdict == "partial")
-            o += "      (no flow behind this verdict: the reason above is the evidence)\n";
-        return;
-    }
-    for (const EvidenceFlow& f : v.evidence) {
-        std::string line = "flow " + std::to_string(f.flow_id) + ": " + html::five_tuple(f) + ", " +
-                           std::to_string(f.packets_c2s) + "/" + std::to_string(f.packets_s2c) + " packets";
-        for (const std::string* part : {&f.state, &f.outcome, &f.app})
-            if (!part->empty()) line += ", " + *part;
-        if (!f.name.empty()) line += ", " + f.name + (f.name_source.empty() ? "" : " (" + f.name_source + ")");
-        if (!f.evidence_kind.empty()) line += ", matched by " + f.evidence_kind;
-        if (const std::string icmp = html::icmp_text(f); !icmp.empty()) line += ", " + icmp;
-        line += ", " + iso_time(f.first_ts) + " for " + html::seconds_text(f.last_ts - f.first_ts);
-        o += wrapped("      ", line, 8);
-    }
-    if (const uint64_t more = html::flows_not_shown(v); more > 0)
-        o += wrapped("      ",
-                     "and " + std::to_string(more) + " more flow(s) counted in the verdict (" +
-                         std::to_string(v.flows_observed) + " observed, " + std::to_string(v.flows_blocked) +
-                         " blocked, " + std::to_string(v.flows_inconclusive) + " inconclusive in all)",
-                     8);
-}
 }  // namespace
 
 std::string render_text(const ReportData& raw, const TextOptions& opt) {
@@ -236,45 +109,13 @@ std::string render_text(const ReportData& raw, const TextOptions& opt) {
     if (d.verdicts.empty() && d.products.empty()) {
         o += "\nno vendor traffic recognised in this run (use --vendor NAME to list a vendor's requirements anyway)\n";
     }
-    // Group rows by vendor / edition / product; a product with nothing
-    // exercised is one line (its requirements are in `--format json|csv`).
-    std::vector<std::string> quiet_products;
-    for (size_t i = 0; i < d.verdicts.size();) {
-        const auto& first = d.verdicts[i];
-        size_t j = i;
-        bool exercised = false;
-        while (j < d.verdicts.size() && d.verdicts[j].vendor == first.vendor &&
-               d.verdicts[j].edition == first.edition && d.verdicts[j].product == first.product) {
-            exercised |= d.verdicts[j].verdict != "not_exercised";
-            ++j;
-        }
-        const std::string g = first.vendor + (first.edition.empty() ? "" : " " + first.edition) + " — " + first.product;
-        if (!exercised) {
-            quiet_products.push_back(g);
-            i = j;
-            continue;
-        }
-        o += "\n" + g + "\n";
-        for (const auto& p : d.products)
-            if (p.vendor == first.vendor && p.product == first.product && p.edition == first.edition)
-                o += wrapped("  => ", p.conclusion + ": " + p.detail, 5);
-        o += "  " + pad("service", kService) + " " + pad("ports", kPorts) + " " + pad("verdict", kVerdict) + " why\n";
-        for (; i < j; ++i) {
-            text_row(d.verdicts[i], audit, o);
-            if (opt.evidence) text_evidence(d.verdicts[i], o);
-        }
-    }
-    if (!quiet_products.empty()) {
-        o += audit ? "\nnot exercised (not replayed by this audit):\n"
-                   : "\nnot exercised (no traffic for them in this capture):\n";
-        for (const auto& q : quiet_products) o += "  " + q + "\n";
-    }
+    text_blocks(d, opt, audit, o);
     for (const auto& p : d.products) {
         if (p.conclusion != "cannot be allow-listed") continue;
-        o += "\n" + wrapped("",
-                            p.vendor + (p.edition.empty() ? "" : " " + p.edition) + " — " + p.product +
-                                ": cannot be allow-listed (" + p.detail + ")",
-                            2);
+        o += "\n" + text::wrapped("",
+                                  p.vendor + (p.edition.empty() ? "" : " " + p.edition) + " — " + p.product +
+                                      ": cannot be allow-listed (" + p.detail + ")",
+                                  2);
     }
     for (const auto& a : d.allow_lists) {
         if (a.format != "nft") continue;  // the JSON and HTML reports have every format

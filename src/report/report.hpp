@@ -130,6 +130,11 @@ struct TextOptions {
     /// kMaxEvidence, blocked ones first, as the HTML and JSON reports list
     /// them): `-v` / `--verbose`.
     bool evidence = false;
+    /// Every requirement's row, in catalog order (`--all`). By default each
+    /// product's rows come in the order that decides its answer (blocked,
+    /// partial, inconclusive, observed; required before optional) and the
+    /// rows not exercised are folded into one line.
+    bool all_rows = false;
 };
 std::string render_text(const ReportData& d, const TextOptions& opt = {});
 /// The verdicts of several runs of one database side by side (`report

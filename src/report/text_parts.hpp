@@ -1,5 +1,6 @@
 // Pieces of a verdict row as the text reports write them (report.cpp's text
-// and CSV reports, across_runs.cpp's `report --across-runs`). Private to src/report.
+// and CSV reports, text_blocks.cpp's verdict blocks, across_runs.cpp's
+// `report --across-runs`). Private to src/report.
 #pragma once
 
 #include <string>
@@ -23,5 +24,14 @@ inline std::string ports_spaced(std::string_view ports) {
     for (const char c : ports) out += c == ',' ? std::string(", ") : std::string(1, c);
     return out;
 }
+
+/// The text report's verdict blocks (text_blocks.cpp), appended to `o`:
+/// when they hold several vendors, one line per vendor first (its
+/// conclusion, and the first thing to fix); then per product its
+/// conclusion, its rows in the order that decides it (`opt.all_rows`:
+/// every row in catalog order) and the rows not exercised folded into one
+/// line; then the products nothing exercised. `audit`: a ruleset replayed,
+/// where `observed` reads "passes".
+void text_blocks(const ReportData& d, const TextOptions& opt, bool audit, std::string& o);
 
 }  // namespace callwall::report
