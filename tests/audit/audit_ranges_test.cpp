@@ -44,7 +44,12 @@ TEST(AuditRanges, TheVendorsRangeStandsForItsAddress) {
     // An address inside the first IPv4 range, not a documentation address.
     EXPECT_EQ(entry(r, kMedia).daddr, "13.107.64.1");
     EXPECT_EQ(entry(r, kAllow).daddr, "13.107.64.1");
-    EXPECT_NE(entry(r, kMedia).assumed.find("the vendor's published range 13.107.64.0/18"), std::string::npos);
+    // Every published range is tried: the ruleset's set names each of the
+    // three, so each stands apart, at an address of its own.
+    EXPECT_NE(entry(r, kMedia).assumed.find("the vendor's published ranges tried at 13.107.64.1 (13.107.64.0/18), "
+                                            "52.112.0.1 (52.112.0.0/14), 52.120.0.1 (52.120.0.0/14)"),
+              std::string::npos)
+        << entry(r, kMedia).assumed;
 }
 
 TEST(AuditRanges, ARulesetAllowingTheRangesPassesEveryEntry) {
