@@ -132,10 +132,9 @@ std::string known_names(const cat::Catalog& c, const cat::Selection& sel) {
     for (const std::string& v : c.vendors()) s += " '" + v + "'";
     if (!sel.edition.empty()) {
         const cat::Selection vendor_only{sel.vendor, {}, {}};
-        const bool vendor_known = !sel.vendor.empty() && std::any_of(c.vendors().begin(), c.vendors().end(),
-                                                                     [&](const std::string& v) {
-                                                                         return vendor_only.matches(v, {}, {});
-                                                                     });
+        const bool vendor_known =
+            !sel.vendor.empty() && std::any_of(c.vendors().begin(), c.vendors().end(),
+                                               [&](const std::string& v) { return vendor_only.matches(v, {}, {}); });
         std::vector<std::string> editions;
         for (const cat::Document& d : c.documents()) {
             if (vendor_known ? !vendor_only.matches(d.vendor, {}, {}) : d.edition.empty()) continue;
@@ -303,8 +302,9 @@ int catalog_import(const po::variables_map& vm, const std::string& format, const
         }
     // A plain list names nothing but ranges: the rest comes from the vendor's page.
     if (format == "cidr-list" && (o.vendor.empty() || o.url.empty() || o.ports.empty()))
-        return usage_error("'import --format cidr-list' needs --vendor, --url (the page the list belongs to) and "
-                           "--ports (from that page)");
+        return usage_error(
+            "'import --format cidr-list' needs --vendor, --url (the page the list belongs to) and "
+            "--ports (from that page)");
     std::ifstream in(args.front(), std::ios::binary);
     if (!in) return usage_error("cannot read '" + args.front() + "'");
     std::ostringstream text;
@@ -322,8 +322,7 @@ int catalog_import(const po::variables_map& vm, const std::string& format, const
         std::ofstream out(vm["output"].as<std::string>(), std::ios::binary);
         if (!(out << r.toml) || !out.flush()) return kExitOutput;
         std::cerr << "callwall catalog import: " << r.entries << (r.entries == 1 ? " entry" : " entries")
-                  << " written to "
-                  << vm["output"].as<std::string>() << "\n";
+                  << " written to " << vm["output"].as<std::string>() << "\n";
         return kExitOk;
     }
     return write_stdout(r.toml, "catalog") ? kExitOk : kExitOutput;
@@ -437,10 +436,9 @@ int run_catalog(int argc, char** argv) {
         if (has_selection && !selection_matches_anything(*c, sel)) {
             return usage_error("no catalog entries match the selection; " + known_names(*c, sel));
         }
-        const std::string out = command == "list"
-                                    ? (format == "json" ? cat::render_json(*c, sel)
-                                                        : cat::render_text(*c, sel, today_utc()))
-                                    : cat::render_export(*c, eo);
+        const std::string out =
+            command == "list" ? (format == "json" ? cat::render_json(*c, sel) : cat::render_text(*c, sel, today_utc()))
+                              : cat::render_export(*c, eo);
         return write_stdout(out, "catalog") ? kExitOk : kExitOutput;
     } catch (const po::error& e) {
         return usage_error(e.what());
