@@ -381,7 +381,7 @@ void header(std::string& out, const Catalog& c, const ExportOptions& opt, const 
                 out += "#     " + l + "\n";
             }
             if (!p->advice_link.empty()) out += "#     link: " + clean(p->advice_link) + "\n";
-            const std::string from = !p->source.file.empty() ? p->source.file
+            const std::string from = !p->source.file.empty()  ? p->source.file
                                      : !p->source.url.empty() ? p->source.url
                                                               : c.documents()[p->document].url;
             out += "#     source: " + clean(from + ", \"" + p->source.section + "\"") + "\n";

@@ -169,8 +169,8 @@ std::optional<long> day_number(std::string_view iso) {
 // empty when it names none.
 std::string list_version_day(std::string_view v) {
     if (v.size() >= 8 && std::all_of(v.begin(), v.begin() + 8, [](char c) { return c >= '0' && c <= '9'; })) {
-        const std::string iso = std::string(v.substr(0, 4)) + "-" + std::string(v.substr(4, 2)) + "-" +
-                                std::string(v.substr(6, 2));
+        const std::string iso =
+            std::string(v.substr(0, 4)) + "-" + std::string(v.substr(4, 2)) + "-" + std::string(v.substr(6, 2));
         if (day_number(iso)) return iso;
     }
     for (size_t i = 0; i + 10 <= v.size(); ++i) {
@@ -297,8 +297,7 @@ std::string json_document(const Document& doc) {
     return "{\"catalog_file\":" + json_quote(doc.catalog_file) + ",\"url\":" + json_or_null(doc.url) +
            ",\"title\":" + json_or_null(doc.title) + ",\"date\":" + json_or_null(doc.date) +
            ",\"undated\":" + json_bool(doc.date.empty()) + ",\"transcribed\":" + json_or_null(doc.transcribed) +
-           ",\"list_version\":" + json_or_null(doc.list_version) + ",\"sources\":" + json_strings(doc.sources) +
-           "}";
+           ",\"list_version\":" + json_or_null(doc.list_version) + ",\"sources\":" + json_strings(doc.sources) + "}";
 }
 
 // "tier optimize", "client source ports 50000-50059", "fallback teams.media #2 (TURN/TLS)".
@@ -339,9 +338,10 @@ std::string json_entry(const Entry& e, const Document& doc) {
     s += ",\"required\":" + json_bool(e.required);
     s += ",\"tier\":" + json_or_null(e.tier);
     s += ",\"fallback\":";
-    s += e.fallback ? "{\"chain\":" + json_quote(e.fallback->chain) + ",\"order\":" +
-                          std::to_string(e.fallback->order) + ",\"label\":" + json_quote(e.fallback->label) + "}"
-                    : std::string("null");
+    s += e.fallback
+             ? "{\"chain\":" + json_quote(e.fallback->chain) + ",\"order\":" + std::to_string(e.fallback->order) +
+                   ",\"label\":" + json_quote(e.fallback->label) + "}"
+             : std::string("null");
     s += ",\"allowlist_supported\":true";
     s += ",\"third_party\":" + json_bool(e.third_party);
     s += ",\"any_fallback\":" + json_bool(e.any_fallback);
@@ -524,7 +524,8 @@ std::string render_text(const Catalog& c, const Selection& sel, std::string_view
         out += "\n";
     }
     if (shown_entries + shown_products == 0) return "no catalog entries match the selection\n";
-    out += "Catalog files: what dates each" + (today.empty() ? std::string() : ", and its age on " + std::string(today)) +
+    out += "Catalog files: what dates each" +
+           (today.empty() ? std::string() : ", and its age on " + std::string(today)) +
            " (a page's date; else its list's version; else the day it was transcribed)\n";
     out += files_table(shown_docs, today) + "\n";
     out += std::to_string(shown_entries) + " entries, " + std::to_string(shown_products) +
@@ -610,12 +611,12 @@ std::optional<std::string> render_show(const Catalog& c, std::string_view id) {
             s += multiline("vendor prefers",
                            std::string(to_string(doc.prefers->preferred)) + ": \"" + doc.prefers->quote + "\"");
         if (e->has_names())
-            s += line("export sets", address_set_name(*e) + "_v4, " + address_set_name(*e) +
-                                         "_v6 (filled by dnsmasq from the names)");
+            s += line("export sets",
+                      address_set_name(*e) + "_v4, " + address_set_name(*e) + "_v6 (filled by dnsmasq from the names)");
         if (!e->addresses.empty())
-            s += e->has_names() ? more(range_set_name(*e) + "_v4, " + range_set_name(*e) + "_v6 (the ranges)")
-                                : line("export sets", range_set_name(*e) + "_v4, " + range_set_name(*e) +
-                                                          "_v6 (the ranges)");
+            s += e->has_names()
+                     ? more(range_set_name(*e) + "_v4, " + range_set_name(*e) + "_v6 (the ranges)")
+                     : line("export sets", range_set_name(*e) + "_v4, " + range_set_name(*e) + "_v6 (the ranges)");
         s += line("defined at", e->defined_at.file + ":" + std::to_string(e->defined_at.line));
         return s;
     }

@@ -88,13 +88,12 @@ std::string document(const ImportOptions& o, std::string_view title, std::string
                      std::string_view version, const std::vector<std::string>& notes) {
     std::string s = "# Written by `callwall catalog import --format " + o.format +
                     "` from the vendor's machine-readable list;\n# edit the list, not this file.\nschema = 2\n\n";
-    s += "[document]\nvendor = " + toml_string(vendor) +
-         (o.edition.empty() ? std::string() : "\nedition = " + toml_string(o.edition)) +
-         "\ntitle = " + toml_string(o.title.empty() ? title : o.title) + "\nurl = " + toml_string(url) +
-         (o.date.empty() ? std::string("\nundated = true") : "\ndate = " + o.date) +
-         "\ntranscribed = " + o.transcribed +
-         (version.empty() ? std::string() : "\nlist_version = " + toml_string(version)) +
-         "\ndirection = \"outbound\"\n";
+    s +=
+        "[document]\nvendor = " + toml_string(vendor) +
+        (o.edition.empty() ? std::string() : "\nedition = " + toml_string(o.edition)) +
+        "\ntitle = " + toml_string(o.title.empty() ? title : o.title) + "\nurl = " + toml_string(url) +
+        (o.date.empty() ? std::string("\nundated = true") : "\ndate = " + o.date) + "\ntranscribed = " + o.transcribed +
+        (version.empty() ? std::string() : "\nlist_version = " + toml_string(version)) + "\ndirection = \"outbound\"\n";
     if (!notes.empty()) s += "notes = " + toml_strings(notes) + "\n";
     return s;
 }

@@ -156,9 +156,8 @@ protected:
                               const std::string& file) {
 #ifdef CALLWALL_BINARY
         const ShellOutput r = shell("CALLWALL_CATALOG_DIR=" + shell_word(callwall::test::full_catalog_dir()) + " " +
-                                    std::string(CALLWALL_BINARY) + " catalog export --format " + format +
-                                    " --vendor " + shell_word(vendor) + (include_any ? " --include-any" : "") +
-                                    " >" + path(file));
+                                    std::string(CALLWALL_BINARY) + " catalog export --format " + format + " --vendor " +
+                                    shell_word(vendor) + (include_any ? " --include-any" : "") + " >" + path(file));
         EXPECT_EQ(r.code, 0) << r.text;
 #endif
         return callwall::test::read_text(path(file));
@@ -181,19 +180,20 @@ protected:
         ASSERT_EQ(made, "");
         const auto a = [&](const std::string& cmd) { return shell("ip netns exec " + pair.ns_a + " " + cmd); };
         const auto b = [&](const std::string& cmd) { return shell("ip netns exec " + pair.ns_b + " " + cmd); };
-        for (const ShellOutput& r :
-             {a("ip link set lo up"), b("ip link set lo up"), a("ip addr add " + std::string(kHostA) + "/24 dev " +
-                                                                pair.veth_a),
-              b("ip addr add " + std::string(kHostB) + "/24 dev " + pair.veth_b),
-              a("ip route add default via " + std::string(kHostB)), b("ip route add default via " + std::string(kHostA))})
+        for (const ShellOutput& r : {a("ip link set lo up"), b("ip link set lo up"),
+                                     a("ip addr add " + std::string(kHostA) + "/24 dev " + pair.veth_a),
+                                     b("ip addr add " + std::string(kHostB) + "/24 dev " + pair.veth_b),
+                                     a("ip route add default via " + std::string(kHostB)),
+                                     b("ip route add default via " + std::string(kHostA))})
             ASSERT_EQ(r.code, 0) << r.text;
 
         // Load twice: the same state.
         const bool nft = format == "nft";
         const std::string load = nft ? "nft -f " + path(file) : "sh " + path(file);
         const std::string state = nft ? "nft list ruleset"
-                                      : "sh -c " + shell_word("iptables-save | grep -v '^#'; ip6tables-save | grep -v "
-                                                              "'^#'; ipset save | sort");
+                                      : "sh -c " + shell_word(
+                                                       "iptables-save | grep -v '^#'; ip6tables-save | grep -v "
+                                                       "'^#'; ipset save | sort");
         if (nft) {
             ASSERT_EQ(a("nft -f " + path("stock.conf")).code, 0);
         }
@@ -216,8 +216,8 @@ protected:
             ASSERT_EQ(a("nft chain inet filter output { policy drop \\; }").code, 0);
             ASSERT_EQ(a("nft chain inet filter input { policy drop \\; }").code, 0);
         } else {
-            for (const char* rule : {"-A OUTPUT -j CALLWALL-OUTBOUND", "-P OUTPUT DROP",
-                                            "-A INPUT -j CALLWALL-INBOUND", "-P INPUT DROP"})
+            for (const char* rule :
+                 {"-A OUTPUT -j CALLWALL-OUTBOUND", "-P OUTPUT DROP", "-A INPUT -j CALLWALL-INBOUND", "-P INPUT DROP"})
                 ASSERT_EQ(a("iptables " + std::string(rule)).code, 0) << rule;
         }
         if (p.inside == kNamedAddress) {
@@ -232,10 +232,12 @@ protected:
         ASSERT_EQ(a("nft add chain inet cwcount seen { type filter hook " + hook + " priority 100 \\; }").code, 0);
         const std::string m = p.proto + " dport ";
         const std::vector<std::pair<std::string, std::string>> counted =
-            p.inbound_any ? std::vector<std::pair<std::string, std::string>>{
-                                {"ip saddr " + std::string(kHostB) + " " + m + std::to_string(p.port), "inside"},
-                                {"ip saddr " + std::string(kHostB) + " " + m + std::to_string(p.outside_port),
-                                 "outside"}}
+            p.inbound_any ? std::vector<std::pair<std::string, std::string>>{{"ip saddr " + std::string(kHostB) + " " +
+                                                                                  m + std::to_string(p.port),
+                                                                              "inside"},
+                                                                             {"ip saddr " + std::string(kHostB) + " " +
+                                                                                  m + std::to_string(p.outside_port),
+                                                                              "outside"}}
                           : std::vector<std::pair<std::string, std::string>>{
                                 {"ip daddr " + p.inside + " " + m + std::to_string(p.port), "inside"},
                                 {"ip daddr " + p.outside + " " + m + std::to_string(p.outside_port), "outside"}};

@@ -132,7 +132,8 @@ TEST_F(NftExport, LoadsTwiceIdenticallyOnDebiansStockConfAndItsJumpsWork) {
 TEST_F(NftExport, DnsmasqFillsTheVendorSetAndOnlyItsAddressPasses) {
     if (shell("command -v dnsmasq").code != 0) GTEST_SKIP() << "dnsmasq is not installed (Debian: dnsmasq-base)";
     // nftset= needs dnsmasq 2.87 or later built with it ("no-nftset" otherwise).
-    if (shell("dnsmasq --version | grep -q \" nftset\"").code != 0) GTEST_SKIP() << "this dnsmasq has no nftset support";
+    if (shell("dnsmasq --version | grep -q \" nftset\"").code != 0)
+        GTEST_SKIP() << "this dnsmasq has no nftset support";
     if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
     // Two addresses of the namespace: dnsmasq under test on .1 (with the export's
     // nftset= lines), an "upstream" dnsmasq on .2 that answers for the vendor's

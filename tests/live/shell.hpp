@@ -28,8 +28,8 @@ inline std::string shell_word(const std::string& s) {
 /// Runs `command` with sh, killed after `limit_s` seconds; its exit code and output.
 inline ShellOutput shell(const std::string& command, int limit_s = 20) {
     ShellOutput r;
-    FILE* p = ::popen(("timeout -k 1 " + std::to_string(limit_s) + " sh -c " + shell_word(command) + " 2>&1").c_str(),
-                      "r");
+    FILE* p =
+        ::popen(("timeout -k 1 " + std::to_string(limit_s) + " sh -c " + shell_word(command) + " 2>&1").c_str(), "r");
     if (!p) return r;
     char buf[4096];
     while (size_t n = std::fread(buf, 1, sizeof buf, p)) r.text.append(buf, n);

@@ -268,7 +268,6 @@ TEST_F(CatalogCli, ExportOptionsOfIssue16) {
     EXPECT_EQ(run(catalog("export --format dnsmasq")).exit_code, 2);
 }
 
-
 // A wrong --edition lists the editions the vendor has (as a wrong --product
 // lists the products); with an unknown vendor, every edition and its vendor.
 TEST_F(CatalogCli, WrongEditionListsTheEditionsThatExist) {
@@ -315,8 +314,7 @@ TEST_F(CatalogCli, ImportCidrList) {
     r = run(catalog("import --format cidr-list " + shell_quote(bad.string()) +
                     " --vendor Example --url https://example.com/fw --ports udp:3478"));
     EXPECT_EQ(r.exit_code, 4) << r.output;
-    EXPECT_NE(r.output.find(bad.string() + ":3: error: 'not-a-prefix' is not a prefix"), std::string::npos)
-        << r.output;
+    EXPECT_NE(r.output.find(bad.string() + ":3: error: 'not-a-prefix' is not a prefix"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << r.output;
     // What the list cannot say is a usage error.
     EXPECT_EQ(run(catalog("import --format cidr-list " + shell_quote(list.string()) + " --vendor Example")).exit_code,

@@ -62,9 +62,8 @@ TEST(CatalogSchema2Export, IptablesUsesHashNetIpsetsWithRangesSplitIntoPrefixes)
     EXPECT_NE(ipt.find("\ncreate callwall_net_v_media_v4 hash:net family inet\n"), std::string::npos) << ipt;
     EXPECT_NE(ipt.find("\nflush callwall_net_v_media_v4\nflush callwall_net_v_media_v6\n"), std::string::npos);
     for (const char* p : {"203.0.113.0/25", "198.18.0.10/31", "198.18.0.12/30", "198.18.0.16/30", "198.18.0.20/32"}) {
-        EXPECT_NE(ipt.find("\nadd callwall_net_v_media_v4 " + std::string(p) + "\n"), std::string::npos)
-            << p << "\n"
-            << ipt;
+        EXPECT_NE(ipt.find("\nadd callwall_net_v_media_v4 " + std::string(p) + "\n"), std::string::npos) << p << "\n"
+                                                                                                         << ipt;
     }
     EXPECT_NE(ipt.find("\nadd callwall_net_v_media_v6 2001:db8:100::/48\n"), std::string::npos);
     EXPECT_EQ(ipt.find("#  ipset"), std::string::npos);  // commands, not comments

@@ -98,7 +98,6 @@ TEST(CatalogImport, AwsIpRangesOfOneServiceWithThePagesPorts) {
     EXPECT_EQ(import_list("not json", o).error, "not JSON");
 }
 
-
 // Shaped like the plain lists Zoom and others publish: a comment header,
 // IPv4 and IPv6 prefixes, a bare address, start-end ranges (with blanks
 // around the dash), blank lines, CRLF line ends, a duplicate and an item
@@ -145,7 +144,7 @@ TEST(CatalogImport, CidrListOnePrefixALineWithThePagesPorts) {
     std::vector<std::string> items;
     for (const AddressRange& a : udp->addresses) items.push_back(a.text());
     EXPECT_EQ(items, (std::vector<std::string>{"3.7.35.0/25", "3.21.137.128/25", "2407:30c0::/32", "203.0.113.9/32",
-                                              "198.51.100.10-198.51.100.20", "2001:db8::1-2001:db8::ff"}));
+                                               "198.51.100.10-198.51.100.20", "2001:db8::1-2001:db8::ff"}));
     EXPECT_EQ(udp->port_set.intervals().size(), 2u);
     EXPECT_TRUE(tcp->port_set.contains(8802));
     const Document& d = c.catalog->document_of(*udp);

@@ -120,8 +120,7 @@ TEST(CatalogListAge, EachFileSaysWhatDatesItAndHowOldItIs) {
 
 TEST(CatalogListAge, SeedDocumentsAndTheBundledFiles) {
     const std::string text = render_text(callwall::test::bundled_catalog(), {}, "2026-11-27");
-    EXPECT_NE(text.find("Agora, edition 2020 (document dated 2020-09-15, 2264 days old)"), std::string::npos)
-        << text;
+    EXPECT_NE(text.find("Agora, edition 2020 (document dated 2020-09-15, 2264 days old)"), std::string::npos) << text;
     EXPECT_NE(text.find("(undated document)"), std::string::npos);  // a seed without a date has no age
     // Every file of the full catalog has a row.
     const Catalog& full = callwall::test::full_bundled_catalog();
