@@ -175,8 +175,24 @@ int catalog_check(const std::vector<std::filesystem::path>& paths) {
     size_t errors = 0;
     auto c = load_catalog(paths, errors);
     if (!c) return kExitCatalog;
+    // A service the report can only name by an id ("ID 26", "26", the
+    // entry's own id) reads as nothing to an admin: a warning, not an error.
+    size_t warnings = 0;
+    for (const cat::Entry& e : c->entries()) {
+        std::string_view svc = e.service;
+        if (svc.substr(0, 3) == "ID ") svc.remove_prefix(3);
+        const bool only_id =
+            e.service == e.id ||
+            (!svc.empty() && std::all_of(svc.begin(), svc.end(), [](char ch) { return ch >= '0' && ch <= '9'; }));
+        if (!only_id) continue;
+        ++warnings;
+        std::cerr << e.defined_at.file << ":" << e.defined_at.line << ":" << e.defined_at.column << ": warning: entry '"
+                  << e.id << "' is named only by an id ('" << util::terminal_text(e.service)
+                  << "'); expected the page's words for what it is for\n";
+    }
     std::cout << "catalog OK: " << c->files().size() << " files, " << c->entries().size() << " entries, "
-              << c->products().size() << " products that cannot be allow-listed; sha256:" << c->digest() << "\n";
+              << c->products().size() << " products that cannot be allow-listed; sha256:" << c->digest()
+              << (warnings ? "; " + std::to_string(warnings) + " warning(s)" : std::string()) << "\n";
     for (const cat::LoadedFile& f : c->files()) std::cout << "  " << f.path << "\n";
     return kExitOk;
 }

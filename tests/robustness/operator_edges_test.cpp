@@ -213,6 +213,26 @@ TEST_F(OperatorEdges, ACatalogFileOverItsBoundIsRefusedUnread) {
                   "several files)\n");
 }
 
+TEST_F(OperatorEdges, CatalogCheckWarnsOfAServiceNamedOnlyByAnId) {
+    const std::string dir = dir_ / "ids";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/ids.toml")
+        << "schema = 2\n[document]\nvendor = \"Ids\"\ntitle = \"T\"\nurl = \"https://t.example/\"\nundated = true\n"
+           "transcribed = 2026-11-27\ndirection = \"outbound\"\n\n"
+           "[[entry]]\nid = \"ids.a.tcp\"\nproduct = \"Ids\"\nservice = \"ID 26\"\ntransport = \"tcp\"\nports = [443]\n"
+           "destinations = [\"*.ids.example\"]\nrequired = true\n[entry.source]\nsection = \"Row 26\"\n\n"
+           "[[entry]]\nid = \"ids.b.tcp\"\nproduct = \"Ids\"\nservice = \"Media relays (ID 27)\"\ntransport = \"tcp\"\n"
+           "ports = [80]\ndestinations = [\"*.ids.example\"]\nrequired = true\n[entry.source]\nsection = \"Row 27\"\n";
+    const auto r = callwall({"catalog", "check", "--no-bundled-catalog", dir});
+    EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << r.err;
+    EXPECT_NE(r.err.find(": warning: entry 'ids.a.tcp' is named only by an id ('ID 26')"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("ids.b.tcp"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("; 1 warning(s)"), std::string::npos) << r.out;
+    const auto bundled = callwall({"catalog", "check"});
+    EXPECT_EQ(bundled.err.find("warning"), std::string::npos) << "a bundled entry is named only by an id:\n"
+                                                              << bundled.err;
+}
+
 TEST_F(OperatorEdges, EveryExitStatusIsDocumented) {
     const auto help = callwall({"--help"});
     ASSERT_TRUE(help.exit.exited && help.exit.code == 0);
@@ -220,7 +240,8 @@ TEST_F(OperatorEdges, EveryExitStatusIsDocumented) {
     for (const int code : {0, 2, 3, 4, 5, 6, 7, 10, 11, 70}) {
         const std::string c = std::to_string(code) + " ";
         EXPECT_TRUE(help.out.find(" " + c) != std::string::npos || help.out.find("\n" + c) != std::string::npos)
-            << code << "\n" << help.out;
+            << code << "\n"
+            << help.out;
         EXPECT_NE(doc.find("\n| " + std::to_string(code) + " |"), std::string::npos) << code;
     }
 }
