@@ -66,7 +66,7 @@ const auto kPpi =
         "00aaaa0300000086dd600000000010114020010db800010000000000000000001020010db80002000000000000000000099c4001bb0010"
         "52a963616c6c77616c6c");
 // Cisco HDLC (LINKTYPE_C_HDLC): 0x0F 0x00 0x0800, IPv4 UDP.
-const auto kCHdlcLinkType = hex("0f00080045000024000140004011f4b30a01000acb0071099c400d9600105c4763616c6c77616c6c");
+const auto kCiscoHdlc = hex("0f00080045000024000140004011f4b30a01000acb0071099c400d9600105c4763616c6c77616c6c");
 // 802.11 QoS data with the Protected bit (CCMP header, ciphertext).
 const auto kProtected =
     hex("88412c00020000000a01020000000b0202005e000001400000000000000000000000000000000000000000000000000000000000000000"
@@ -203,7 +203,7 @@ TEST(Links, PpiCarrying80211) {
 }
 
 TEST(Links, CiscoHdlc) {
-    auto r = parse_frame(104, view(kCHdlcLinkType));
+    auto r = parse_frame(104, view(kCiscoHdlc));
     ASSERT_TRUE(r.ok());
     expect_inner_udp4(*r, 3478);
 }
@@ -242,9 +242,9 @@ TEST(Links, HostileRadiotapHeadersAreRefused) {
 }
 
 TEST(Links, EveryPrefixStaysInsideTheFrame) {
-    const std::pair<uint32_t, const std::vector<uint8_t>*> frames[] = {{105, &kWlan4Addr},     {127, &kRadiotapFcs},
-                                                                       {127, &kRadiotapPad},   {192, &kPpi},
-                                                                       {104, &kCHdlcLinkType}, {105, &kAmsdu}};
+    const std::pair<uint32_t, const std::vector<uint8_t>*> frames[] = {{105, &kWlan4Addr},   {127, &kRadiotapFcs},
+                                                                       {127, &kRadiotapPad}, {192, &kPpi},
+                                                                       {104, &kCiscoHdlc},   {105, &kAmsdu}};
     for (const auto& [lt, f] : frames) {
         for (size_t n = 0; n <= f->size(); ++n) {
             const ByteView v(f->data(), n);
