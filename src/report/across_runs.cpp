@@ -1,5 +1,6 @@
 // One vendor's requirements across the runs of a database (`report
 // --across-runs`). See report/report.hpp (render_across).
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -46,6 +47,18 @@ Grid grid_of(const std::vector<ReportData>& runs) {
             if (exercised.count(v.vendor)) g.rows[v.entry_id][d.run.id] = &v;
         }
     }
+    // A requirement no run shows anything of (an edition no run judged by,
+    // listed by a run that saw nothing of its vendor) is left out, unless
+    // nothing else is shown: then the "-" rows say the runs hold none of it.
+    const bool any_shown = std::any_of(g.order.begin(), g.order.end(), [&](const std::string& id) {
+        const auto it = g.rows.find(id);
+        return it != g.rows.end() && !it->second.empty();
+    });
+    if (any_shown)
+        std::erase_if(g.order, [&](const std::string& id) {
+            const auto it = g.rows.find(id);
+            return it == g.rows.end() || it->second.empty();
+        });
     for (const auto& id : g.order)
         if (g.rows[id].size() < runs.size()) g.any_missing = true;
     return g;
