@@ -50,9 +50,11 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
     int64_t evicted_full = 0;
     store::AttributionIo io(db, run_id);
     io.read_run(capture_end, evicted_full);
-    if (evicted_full > 0) {
-        // Exchanges split by eviction are looked for across every row of the
-        // run: the whole stage, every time.
+    // Exchanges split by eviction are looked for across every row of the
+    // run, and a capture that so far holds one direction only judges every
+    // flow by the whole run (FlowContext::one_direction_flows): the whole
+    // stage, every time, until that changes.
+    if (evicted_full > 0 || io.one_direction_flows() > 0) {
         reset();
         RunVerdicts v = run_attribution(db, run_id, c_);
         last_whole_ = true;
