@@ -169,7 +169,7 @@ void print_fix(const audit::Fix& f, bool iptables, bool ip6tables, const std::st
         "fix: " + std::to_string(f.rules.size()) + " rule" + (f.rules.size() == 1 ? "" : "s") + " to add" +
             (iptables ? std::string(" to the dump (") + (ip6tables ? "ip6tables-save" : "iptables-save") +
                             " lines; the sets are the ipsets of 'callwall catalog export "
-                        "--format iptables')"
+                            "--format iptables')"
                       : " after loading the ruleset (nft commands; the sets are those of 'callwall catalog export', "
                         "filled by dnsmasq)"),
         "", "  ");
@@ -248,7 +248,9 @@ bool choose_rulesets(const std::string& nft, const std::string& iptables, const 
 
 std::string fix_notes(const audit::Fix& f) {
     const std::string shadowed =
-        f.shadowed.empty() ? "" : std::to_string(f.shadowed.size()) + " of the ruleset's own accept(s) shadowed by an earlier drop; ";
+        f.shadowed.empty()
+            ? ""
+            : std::to_string(f.shadowed.size()) + " of the ruleset's own accept(s) shadowed by an earlier drop; ";
     if (f.rules.empty()) return shadowed.empty() ? std::string() : "fix: " + shadowed.substr(0, shadowed.size() - 2);
     std::string n = "fix: " + shadowed + std::to_string(f.rules.size()) + " rule(s) proposed; ";
     if (!f.rerun_error.empty()) return n + "re-run failed";
@@ -356,7 +358,8 @@ int run_audit(int argc, char** argv) {
     audit::AuditOptions opt;
     if (!choose_rulesets(nft, iptables, ip6tables, db_path, opt)) return kExitUsage;
     if (!ipset.empty() && !opt.iptables) {
-        std::fprintf(stderr, "callwall audit: --ipset goes with --iptables or --ip6tables (nft rulesets hold their sets)\n");
+        std::fprintf(stderr,
+                     "callwall audit: --ipset goes with --iptables or --ip6tables (nft rulesets hold their sets)\n");
         return kExitUsage;
     }
     opt.ipset_path = ipset;

@@ -89,14 +89,11 @@ int run_report(int argc, char** argv) {
         ("db", po::value(&db_path)->value_name("FILE"), "the database (required)")
         ("run", po::value(&run)->value_name("N"), "run id (default: the latest)")
         ("vendor", po::value(&vendors)->composing()->value_name("NAME"), "only these vendors (default: vendors seen)")
-        ("all", "text: every requirement's row in catalog order (by default each product lists the rows that decide "
-         "it and folds those not exercised into one line); without --vendor, also the entries of vendors not seen "
-         "(every format)")
+        ("all", "text: every requirement's row in catalog order (by default each product lists the rows that decide it and folds those not exercised into one line); without --vendor, also the entries of vendors not seen (every format)")
         ("format", po::value(&format)->value_name("text|json|csv|html"), "output format (default text)")
         ("output,o", po::value(&out_path)->value_name("FILE"), "write to FILE instead of standard output ('-': standard output; replaced only once the new one is complete; never a database, an input or a file that is not a callwall report)")
         ("fail-on", po::value(&fail_on)->value_name("blocked|partial"), "exit 10 when a shown verdict is blocked (or partial)")
-        ("verbose,v", "text: also list under each requirement the flows its verdict rests on (json and html always "
-         "carry them)")
+        ("verbose,v", "text: also list under each requirement the flows its verdict rests on (json and html always carry them)")
         ("across-runs", "every run of the database side by side, each requirement's verdict in each (text or html; e.g. sites merged with 'callwall merge')");
     // clang-format on
     po::variables_map vm;

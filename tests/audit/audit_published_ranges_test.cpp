@@ -48,8 +48,8 @@ TEST(AuditPublishedRanges, RangesTheRulesetCannotTellApartShareAnAddress) {
     EXPECT_EQ(g[1].address, "52.113.0.1");
     // 0.0.0.0/0 singles nothing out; IPv6 ranges are group_ranges6's.
     EXPECT_EQ(group_ranges(published, ipv4_ranges("ip daddr 0.0.0.0/0 accept")).size(), 1u);
-    const auto v6 =
-        group_ranges6(parsed_ranges({"2603:1063::/38", "13.107.64.0/18"}), ipv6_ranges("ip6 daddr 2603:1063::/40 accept"));
+    const auto v6 = group_ranges6(parsed_ranges({"2603:1063::/38", "13.107.64.0/18"}),
+                                  ipv6_ranges("ip6 daddr 2603:1063::/40 accept"));
     ASSERT_EQ(v6.size(), 2u);
     EXPECT_EQ(v6[0].address, "2603:1063::1");
     EXPECT_NE(v6[1].ranges[0].find(" of 2603:1063::/38"), std::string::npos) << v6[1].ranges[0];

@@ -87,8 +87,8 @@ std::set<std::string> report_token_prefixes(const report::ReportData& d) {
         for (const auto& w : blank_split(s)) tokens.push_back(unpunctuated(w));
     };
     for (const auto& v : d.verdicts) {
-        for (const auto* s : {&v.entry_id, &v.vendor, &v.edition, &v.product, &v.service, &v.why, &v.origin,
-                              &v.conditions})
+        for (const auto* s :
+             {&v.entry_id, &v.vendor, &v.edition, &v.product, &v.service, &v.why, &v.origin, &v.conditions})
             add(*s);
         add(report::ports_spaced(v.ports));
         for (const auto& x : v.shared_with) add(x);
@@ -129,8 +129,7 @@ std::vector<std::string> tokens_split_across_lines(const std::string& text, cons
                 const std::string joined = unpunctuated(x + y);
                 // A piece of one character ("1" + "9" of two numbers) says too little.
                 if (whole(x) || whole(y) || unpunctuated(x).size() < 2 || unpunctuated(y).size() < 2) continue;
-                if (joined.size() > unpunctuated(x).size() &&
-                    (prefixes.count(joined) || prefixes.count(joined + "\n")))
+                if (joined.size() > unpunctuated(x).size() && (prefixes.count(joined) || prefixes.count(joined + "\n")))
                     found.push_back("line " + std::to_string(i) + ": '" + x + "' + '" + y + "'");
             }
     }

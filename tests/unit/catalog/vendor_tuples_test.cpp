@@ -64,11 +64,20 @@ const Strings kAgoraWeb = {".agora.io",
                            ".ap.sd-rtn.com",
                            ".statscollector.sd-rtn.com",
                            ".webrtc-cloud-proxy.sd-rtn.com"};
-const Strings kAgoraSignalingWeb = {".edge.agora.io",         ".edge.sd-rtn.com",          "web-1.ap.sd-rtn.com",
-                                   "web-2.ap.sd-rtn.com",     "web-3.ap.sd-rtn.com",       "web-4.ap.sd-rtn.com",
-                                   "ap-web-1.agora.io",       "ap-web-2.agora.io",         "ap-web-3.agora.io",
-                                   "ap-web-4.agora.io",       "webcollector-rtm.agora.io", "logservice-rtm.agora.io",
-                                   "rtm.statscollector.sd-rtn.com", "rtm.logservice.sd-rtn.com"};
+const Strings kAgoraSignalingWeb = {".edge.agora.io",
+                                    ".edge.sd-rtn.com",
+                                    "web-1.ap.sd-rtn.com",
+                                    "web-2.ap.sd-rtn.com",
+                                    "web-3.ap.sd-rtn.com",
+                                    "web-4.ap.sd-rtn.com",
+                                    "ap-web-1.agora.io",
+                                    "ap-web-2.agora.io",
+                                    "ap-web-3.agora.io",
+                                    "ap-web-4.agora.io",
+                                    "webcollector-rtm.agora.io",
+                                    "logservice-rtm.agora.io",
+                                    "rtm.statscollector.sd-rtn.com",
+                                    "rtm.logservice.sd-rtn.com"};
 const Strings kAgoraStream = {".agora.io", ".edge.agora.io", ".sd-rtn.com", ".edge.sd-rtn.com"};
 // LiveKit "Regions, regional endpoints, and static IPs": the same blocks for every listed region.
 const Strings kLiveKitStatic = {"143.223.88.0/21", "161.115.160.0/19", "153.57.128.0/18"};
@@ -136,8 +145,26 @@ const std::vector<PageRow>& expected_page_rows() {
 
         // LiveKit Cloud: the Corporate firewalls table; the named hosts or the static IPs.
         {"LiveKit Cloud", "LiveKit Cloud", "tcp", "443", {"*.livekit.cloud"}, kLiveKitStatic, "", true, "", kLiveKit},
-        {"LiveKit Cloud", "LiveKit Cloud", "tcp", "443", {"*.turn.livekit.cloud"}, kLiveKitStatic, "", true, "", kLiveKit},
-        {"LiveKit Cloud", "LiveKit Cloud", "udp", "3478", {"*.host.livekit.cloud"}, kLiveKitStatic, "", true, "", kLiveKit},
+        {"LiveKit Cloud",
+         "LiveKit Cloud",
+         "tcp",
+         "443",
+         {"*.turn.livekit.cloud"},
+         kLiveKitStatic,
+         "",
+         true,
+         "",
+         kLiveKit},
+        {"LiveKit Cloud",
+         "LiveKit Cloud",
+         "udp",
+         "3478",
+         {"*.host.livekit.cloud"},
+         kLiveKitStatic,
+         "",
+         true,
+         "",
+         kLiveKit},
         {"LiveKit Cloud", "LiveKit Cloud", "udp", "50000-60000", kAny, {}, "", false, "recommended", kLiveKit},
         {"LiveKit Cloud", "LiveKit Cloud", "tcp", "7881", kAny, {}, "", false, "recommended", kLiveKit},
 
@@ -353,20 +380,76 @@ const std::vector<PageRow>& expected_page_rows() {
         {"Agora", "Video SDK (Web)", "udp", "4700-5000", kAgoraWeb, {}, "sdk>=2.9.0", true, "", kAgoraNow},
         {"Agora", "Video SDK (Web)", "udp", "10000-65535", kAgoraWeb, {}, "sdk<2.9.0", true, "", kAgoraNow},
         // Signaling SDK (Web): message channel ("If you are using Signaling 1.x, also add port 9601"), stream channel.
-        {"Agora", "Signaling SDK (Web)", "tcp", "443 9591 9593 27387", kAgoraSignalingWeb, {}, "", true, "",
+        {"Agora",
+         "Signaling SDK (Web)",
+         "tcp",
+         "443 9591 9593 27387",
+         kAgoraSignalingWeb,
+         {},
+         "",
+         true,
+         "",
          kAgoraVideoCalling},
-        {"Agora", "Signaling SDK (Web)", "tcp", "9601", kAgoraSignalingWeb, {}, "sdk>=1&sdk<2", true, "",
+        {"Agora",
+         "Signaling SDK (Web)",
+         "tcp",
+         "9601",
+         kAgoraSignalingWeb,
+         {},
+         "sdk>=1&sdk<2",
+         true,
+         "",
          kAgoraVideoCalling},
-        {"Agora", "Signaling SDK (Web)", "tcp", "80 3433 4700-5000 5668 5669 6080 6443 8667 9667", kAgoraStream, {},
-         "feature:Stream channel", true, "", kAgoraVideoCalling},
-        {"Agora", "Signaling SDK (Web)", "udp", "3478 4700-5000", kAgoraStream, {}, "feature:Stream channel", true, "",
+        {"Agora",
+         "Signaling SDK (Web)",
+         "tcp",
+         "80 3433 4700-5000 5668 5669 6080 6443 8667 9667",
+         kAgoraStream,
+         {},
+         "feature:Stream channel",
+         true,
+         "",
+         kAgoraVideoCalling},
+        {"Agora",
+         "Signaling SDK (Web)",
+         "udp",
+         "3478 4700-5000",
+         kAgoraStream,
+         {},
+         "feature:Stream channel",
+         true,
+         "",
          kAgoraVideoCalling},
         // Signaling SDK (Native): message channel ".agora.io"; stream channel ports only.
-        {"Agora", "Signaling SDK (Native)", "tcp", "443 7384 8443 9130 9131 9136 9137 9140 9141", {".agora.io"}, {}, "",
-         true, "", kAgoraVideoCalling},
-        {"Agora", "Signaling SDK (Native)", "udp", "1080 3000 8000 8130 8443 9120 9121 9700 25000", {".agora.io"}, {},
-         "", true, "", kAgoraVideoCalling},
-        {"Agora", "Signaling SDK (Native)", "udp", "4001-4150", kAny, {}, "feature:Stream channel", true, "",
+        {"Agora",
+         "Signaling SDK (Native)",
+         "tcp",
+         "443 7384 8443 9130 9131 9136 9137 9140 9141",
+         {".agora.io"},
+         {},
+         "",
+         true,
+         "",
+         kAgoraVideoCalling},
+        {"Agora",
+         "Signaling SDK (Native)",
+         "udp",
+         "1080 3000 8000 8130 8443 9120 9121 9700 25000",
+         {".agora.io"},
+         {},
+         "",
+         true,
+         "",
+         kAgoraVideoCalling},
+        {"Agora",
+         "Signaling SDK (Native)",
+         "udp",
+         "4001-4150",
+         kAny,
+         {},
+         "feature:Stream channel",
+         true,
+         "",
          kAgoraVideoCalling},
 
         // Whereby, current docs: the port table and the domain list.
@@ -380,16 +463,7 @@ const std::vector<PageRow>& expected_page_rows() {
          true,
          "",
          kWherebyNow},
-        {"Whereby",
-         "Whereby (browser)",
-         "tcp",
-         "443",
-         kWherebyNowTurn,
-         {},
-         "",
-         true,
-         "",
-         kWherebyNow},
+        {"Whereby", "Whereby (browser)", "tcp", "443", kWherebyNowTurn, {}, "", true, "", kWherebyNow},
         // TURN/SFU (media): the TURN servers' names (any_fallback: "or allow broader UDP egress").
         {"Whereby", "Whereby (browser)", "udp", "443", kWherebyNowTurn, {}, "", true, "", kWherebyNow},
         {"Whereby", "Whereby (browser)", "udp", "1024-65535", kWherebyNowTurn, {}, "", true, "", kWherebyNow},
@@ -410,7 +484,7 @@ const std::vector<PageRow>& expected_page_rows() {
 // The documents whose entries this file types (an entry of the Agora page
 // may come from the same page under another URL: its source URL says so).
 const std::set<std::string>& this_files_documents() {
-    static const std::set<std::string> d = {kChime, kSlack,   kLiveKit, kMeet,   kVonage,    kJitsi,
+    static const std::set<std::string> d = {kChime, kSlack,   kLiveKit, kMeet,     kVonage,    kJitsi,
                                             kDaily, kGoToApp, kGoToV10, kAgoraNow, kWherebyNow};
     return d;
 }
@@ -546,8 +620,8 @@ TEST_F(VendorTuples, RangesHoldTheVendorsAddresses) {
     EXPECT_TRUE(holds("teams.media.optimize.udp", "52.115.255.255"));
     EXPECT_FALSE(holds("teams.media.optimize.udp", "52.116.0.0"));
     EXPECT_TRUE(holds("teams.media.optimize.udp", "52.123.255.254"));  // 52.122.0.0/15, new since 2022
-    EXPECT_FALSE(holds("teams.media.optimize.udp", "52.120.0.1"));     // 52.120.0.0/14, no longer listed
-    EXPECT_FALSE(holds("teams.media.optimize.udp", "13.107.64.1"));    // 13.107.64.0/18, no longer listed
+    EXPECT_FALSE(holds("teams.media.optimize.udp", "52.120.0.1"));  // 52.120.0.0/14, no longer listed
+    EXPECT_FALSE(holds("teams.media.optimize.udp", "13.107.64.1"));  // 13.107.64.0/18, no longer listed
     EXPECT_TRUE(holds("teams.media.optimize.udp", "2603:1063:3ff:ffff::1"));  // /38
     EXPECT_FALSE(holds("teams.media.optimize.udp", "2603:1063:400::1"));
     EXPECT_TRUE(holds("chime-sdk.media.udp", "99.77.191.255"));
@@ -557,10 +631,10 @@ TEST_F(VendorTuples, RangesHoldTheVendorsAddresses) {
     EXPECT_FALSE(holds("twilio-video.turn.udp", "54.172.62.0"));
     EXPECT_TRUE(holds("goto-v10.connection.tcp", "202.173.24.7"));
     EXPECT_FALSE(holds("goto-v10.media.udp", "202.173.24.7"));  // not in the page's UDP table
-    EXPECT_TRUE(holds("webex.media.udp", "163.129.127.255"));   // 163.129.0.0/17 (corrected 3/16/2026)
+    EXPECT_TRUE(holds("webex.media.udp", "163.129.127.255"));  // 163.129.0.0/17 (corrected 3/16/2026)
     EXPECT_FALSE(holds("webex.media.udp", "163.129.128.0"));
     EXPECT_TRUE(holds("webex.media.udp", "2a00:a640:3fff::1"));  // /34
-    EXPECT_FALSE(holds("webex.media.udp", "66.114.160.1"));      // removed 4/4/2025
+    EXPECT_FALSE(holds("webex.media.udp", "66.114.160.1"));  // removed 4/4/2025
     EXPECT_TRUE(holds("livekit-cloud.signal.tcp", "153.57.191.255"));
     EXPECT_FALSE(holds("livekit-cloud.signal.tcp", "153.57.192.0"));
 }
