@@ -220,7 +220,8 @@ TEST_F(OperatorEdges, EveryExitStatusIsDocumented) {
     for (const int code : {0, 2, 3, 4, 5, 6, 7, 10, 11, 70}) {
         const std::string c = std::to_string(code) + " ";
         EXPECT_TRUE(help.out.find(" " + c) != std::string::npos || help.out.find("\n" + c) != std::string::npos)
-            << code << "\n" << help.out;
+            << code << "\n"
+            << help.out;
         EXPECT_NE(doc.find("\n| " + std::to_string(code) + " |"), std::string::npos) << code;
     }
 }

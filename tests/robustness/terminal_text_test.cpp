@@ -152,12 +152,13 @@ TEST_F(TerminalNames, CatalogNamesWithControlBytesAreRefusedAndEchoedEscaped) {
     for (size_t i = 0; i < cases.size(); ++i) {
         const std::string dir = dir_ / ("cat" + std::to_string(i));
         std::filesystem::create_directories(dir);
-        std::ofstream(dir + "/evil.toml") << "schema = 2\n[document]\ntitle = \"T\"\nurl = \"https://t.example/\"\nundated = true\ntranscribed = 2026-11-27\n"
-                                          << cases[i].first
-                                          << "\ndirection = \"outbound\"\n\n[[entry]]\nid = \"evil.a.tcp\"\n"
-                                             "product = \"Evil\"\nservice = \"Signal\\u001b[2J\"\ntransport = \"tcp\"\n"
-                                             "ports = [443]\ndestinations = [\"*.evil.example\"]\nrequired = true\n"
-                                             "[entry.source]\nsection = \"Ports\\r\\nforged\"\n";
+        std::ofstream(dir + "/evil.toml")
+            << "schema = 2\n[document]\ntitle = \"T\"\nurl = \"https://t.example/\"\nundated = true\ntranscribed = 2026-11-27\n"
+            << cases[i].first
+            << "\ndirection = \"outbound\"\n\n[[entry]]\nid = \"evil.a.tcp\"\n"
+               "product = \"Evil\"\nservice = \"Signal\\u001b[2J\"\ntransport = \"tcp\"\n"
+               "ports = [443]\ndestinations = [\"*.evil.example\"]\nrequired = true\n"
+               "[entry.source]\nsection = \"Ports\\r\\nforged\"\n";
         for (const std::vector<std::string>& args :
              {std::vector<std::string>{"catalog", "check", "--no-bundled-catalog", dir},
               std::vector<std::string>{"catalog", "list", "--no-bundled-catalog", "--catalog", dir},
