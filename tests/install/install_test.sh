@@ -39,7 +39,7 @@ done
 
 # The unit runs the installed binary, unprivileged, with CAP_NET_RAW only.
 unit="$tmp/prefix/lib/systemd/system/callwall-capture@.service"
-grep -qx "ExecStart=$tmp/prefix/bin/callwall capture --interface %i .*" "$unit" || fail "unit ExecStart: $(grep "^ExecStart" "$unit")"
+grep -qx "ExecStart=$tmp/prefix/bin/callwall capture --interface %I .*" "$unit" || fail "unit ExecStart: $(grep "^ExecStart" "$unit")"
 grep -qx 'DynamicUser=yes' "$unit" || fail "unit: no DynamicUser"
 grep -qx 'CapabilityBoundingSet=CAP_NET_RAW' "$unit" || fail "unit: capability bounding set"
 grep -qx 'AmbientCapabilities=CAP_NET_RAW' "$unit" || fail "unit: ambient capabilities"
