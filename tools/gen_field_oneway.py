@@ -113,7 +113,9 @@ def cap_oneway_client_side(out, rng):
     acknowledge the server's flight; one to 198.51.100.32:443 (SNI
     a.turn.whereby.com) whose ACK acknowledges the SYN-ACK alone; a SYN to
     198.51.100.33:443 retransmitted at 1 and 3 s, no ACK after it; STUN
-    Binding requests to 198.51.100.34:3478 retransmitted (RFC 8489 §6.2.1)."""
+    Binding requests to 198.51.100.34:3478 retransmitted (RFC 8489 §6.2.1);
+    QUIC Initials to 198.51.100.35:443 (SNI b.turn.whereby.com), sent
+    again after 1 s: a named flow nothing is seen to answer."""
     cap = g.Cap()
     for i, name in enumerate(('eu.sfu.whereby.com', 'a.turn.whereby.com')):
         for k, t in enumerate((0, ms(1000), ms(3000))):
@@ -131,6 +133,11 @@ def cap_oneway_client_side(out, rng):
     tid = rng.randbytes(12)
     for t in (ms(800), ms(1300), ms(2300), ms(4300)):
         cap.udp(t, HOST, '198.51.100.34', 50000, 3478, g.stun_msg('BindingRequest', tid, []))
+    dcid, scid = rng.randbytes(8), rng.randbytes(8)
+    ch = g.quic_client_hello(rng, 'b.turn.whereby.com', scid, pq=False)
+    for pn, t in enumerate((ms(900), ms(1900))):
+        cap.udp(t, HOST, '198.51.100.35', 50001, 443,
+                g.quic_initial(g.QUIC_V1, dcid, scid, pn, g.quic_crypto_frame(0, ch), dcid, True, pad_to=1200))
     client_side_only(cap, 0)
     write(out, 'oneway_client_side.pcap', cap)
 

@@ -78,7 +78,9 @@ def cap_broadcast_subnet(out, rng):
     discovery to 10.1.0.127:57621 on a /25 (told by the link layer alone);
     a datagram to 10.1.255.255:57621 behind a router (unicast MAC: told by the
     address alone). The control: the same repeated datagrams to
-    198.51.100.255:9999, another network's address by unicast, stay blocked."""
+    198.51.100.255:9999, another network's address by unicast, stay blocked.
+    One NTP exchange with 10.1.0.1 holds the other direction (a capture with
+    no packet from any server would make every silent flow inconclusive)."""
     bcast, uni = g.Cap(), g.Cap()
     host = '10.1.0.20'
     for i in range(3):
@@ -90,6 +92,8 @@ def cap_broadcast_subnet(out, rng):
         uni.udp(t + ms(300), host, '10.1.255.255', 57621, 57621, b'SpotUdp0' + bytes(rng.getrandbits(8) for _ in range(36)))
         uni.udp(t + ms(400), host, '198.51.100.255', 40123, 9999, b'hello' + bytes([i]))
     uni.udp(ms(5000), host, '198.51.100.255', 40123, 9999, b'hello\x09')
+    uni.udp(ms(4800), host, '10.1.0.1', 40200, 123, b'\x23' + bytes(47))
+    uni.udp(ms(4801), '10.1.0.1', host, 123, 40200, b'\x24\x02' + bytes(46))
     write(out, 'broadcast_subnet.pcap', frames_of(bcast, eth_to(BROADCAST_MAC)) + frames_of(uni))
 
 

@@ -14,8 +14,9 @@ namespace {
 // The vendor's order of fallbacks decides the one-line conclusion: when a
 // chain's first step did not get through (blocked, or not seen) and a later
 // step did, the product works, degraded, and says which step it fell back
-// to ("fell back to TURN/TLS"). A chain whose first step got through adds
-// nothing; one where no step got through is already broken or degraded.
+// to ("fell back to TURN/TLS"). A chain whose first step got through, or is
+// inconclusive, adds nothing; one where no step got through is already
+// broken or degraded.
 void apply_fallbacks(ProductConclusion& pc,
                      const std::map<std::string, std::map<uint32_t, std::pair<std::string, Verdict>>>& chains) {
     std::vector<std::string> fell_back;
@@ -24,7 +25,9 @@ void apply_fallbacks(ProductConclusion& pc,
         if (steps.empty()) continue;
         const auto passed = [](Verdict x) { return x == Verdict::Observed || x == Verdict::Partial; };
         const auto& first = steps.begin()->second;
-        if (passed(first.second)) continue;
+        // An inconclusive first step may have got through unseen (a capture
+        // of one direction): nothing says the product fell back.
+        if (passed(first.second) || first.second == Verdict::Inconclusive) continue;
         for (const auto& [order, step] : steps) {
             (void)order;
             if (!passed(step.second)) continue;

@@ -51,10 +51,8 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
     store::AttributionIo io(db, run_id);
     io.read_run(capture_end, evicted_full);
     // Exchanges split by eviction are looked for across every row of the
-    // run, and a capture that so far holds one direction only judges every
-    // flow by the whole run (FlowContext::one_direction_flows): the whole
-    // stage, every time, until that changes.
-    if (evicted_full > 0 || io.one_direction_flows() > 0) {
+    // run: the whole stage, every time.
+    if (evicted_full > 0) {
         reset();
         RunVerdicts v = run_attribution(db, run_id, c_);
         last_whole_ = true;
@@ -70,8 +68,15 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
         io.for_each_dns_name([&](std::string_view qname, bool resolved, uint32_t failed, std::string_view last_rcode) {
             dns.add_name(qname, resolved, failed, last_rcode);
         });
-        const stage::DnsFailures dns_failed = dns.finish();
-        if (!primed_) return whole_pass(io, capture_end, dns_failed, std::move(active));
+        stage::DnsFailures dns_failed = dns.finish();
+        // A capture that holds one direction only judges its silent flows
+        // (and unanswered names) inconclusive: every flow again when that
+        // starts or stops, as attribute() judges them.
+        const uint64_t one_direction = io.one_direction_flows();
+        if (one_direction > 0) dns_failed.clear();
+        const bool turned = (one_direction > 0) != (one_direction_flows_ > 0);
+        one_direction_flows_ = one_direction;
+        if (!primed_ || turned) return whole_pass(io, capture_end, dns_failed, std::move(active));
 
         std::vector<uint64_t> written(changed);
         std::sort(written.begin(), written.end());
@@ -152,6 +157,7 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
     orient_flow(f);
     FlowContext ctx;
     ctx.host_pair_succeeded = stun_hosts_.count(f.client_ip) > 0;
+    ctx.one_direction_flows = one_direction_flows_;
     const bool rst_only = needs_server_ttls(f);  // judged against the server's TTLs elsewhere
     const std::set<int> ttls = rst_only ? io.server_ttls(f.server_ip) : std::set<int>{};
     const FlowOutcome fo = classify_flow(f, capture_end, ttls, ctx);
@@ -209,6 +215,7 @@ RunVerdicts LiveAttribution::finish(store::AttributionIo& io, const stage::DnsFa
     out.matched_flows = counts_[1];
     out.vendor_gap_flows = counts_[2];
     out.other_flows = counts_[3];
+    out.one_direction_flows = one_direction_flows_;
     // Each entry's flows in id order: the order run_attribution adds them in
     // (the first blocked flow's origin and the evidence ids depend on it).
     std::vector<EntryAccumulator> acc(per_entry_.size());

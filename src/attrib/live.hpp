@@ -20,8 +20,10 @@
 // and rebuilds every entry's accumulator from the kept contributions in flow
 // id order — exactly the order run_attribution adds them in. When the set of
 // active vendors grows (it changes which entries a flow matches) it makes a
-// whole pass instead; when the flow table overflowed (split exchanges are
-// looked for across all rows) it runs run_attribution itself.
+// whole pass instead, and so when the run starts or stops holding one
+// direction only (its silent flows are judged inconclusive while it does);
+// when the flow table overflowed (split exchanges are looked for across all
+// rows) it runs run_attribution itself.
 //
 // The verdicts, flow_match, unmatched_flow and outcome rows it writes are the
 // ones run_attribution would write at that moment (tests/unit/attrib/
@@ -78,6 +80,9 @@ private:
 
     const catalog::Catalog& c_;
     bool primed_ = false;  ///< a whole pass was made and nothing failed since
+    /// The run's TCP/UDP flows while it holds one direction only, else 0
+    /// (store::AttributionIo::one_direction_flows, read at each refresh).
+    uint64_t one_direction_flows_ = 0;
     std::set<uint16_t> active_;
     std::set<std::string> stun_hosts_;
     /// Per entry: flow id → the flow's contribution, in id order.

@@ -537,7 +537,9 @@ FlowOutcome one_direction_outcome(FlowOutcome r, const FlowContext& ctx) {
     if (ctx.one_direction_flows == 0 || !ctx.sent_for.empty() || r.outcome != Outcome::Blocked) return r;
     r.outcome = Outcome::Inconclusive;
     r.reason = std::string(kOneDirectionReason);
-    r.evidence = one_direction_note(ctx.one_direction_flows) + " (" + r.evidence + ")";
+    // Without the run's flow count: the flow's evidence is its own, the
+    // same at each refresh of a live run as in the run's last attribution.
+    r.evidence = "this capture holds one direction only, no packet from any server (" + r.evidence + ")";
     r.origin.clear();
     r.by_destination = false;
     return r;

@@ -130,10 +130,16 @@ std::string render_text(const ReportData& raw, const TextOptions& opt) {
     if (!d.vendor_gaps.empty()) {
         o += "\nCATALOG GAP: flows to a vendor's names on ports no requirement lists\n";
         for (const auto& u : d.vendor_gaps) {
-            std::snprintf(b, sizeof b, "  %-10s %s %s:%u -> %s:%u  %s  %s  %s\n", u.vendor.c_str(), u.transport.c_str(),
-                          u.client_ip.c_str(), u.client_port, u.server_ip.c_str(), u.server_port, u.name.c_str(),
-                          u.app.empty() ? "-" : u.app.c_str(), u.outcome.c_str());
-            o += b;
+            std::snprintf(b, sizeof b, "%s %s:%u -> %s:%u", u.transport.c_str(), u.client_ip.c_str(), u.client_port,
+                          u.server_ip.c_str(), u.server_port);
+            const std::string ends = "  " + text::pad(u.vendor, 10) + " " + b;
+            const std::string what = u.name + "  " + (u.app.empty() ? "-" : u.app) + "  " + u.outcome;
+            // Within the report's width: what the flow is goes on the next
+            // line when the addresses leave no room for it.
+            if (text::columns(ends) + 2 + text::columns(what) <= text::kWidth)
+                o += ends + "  " + what + "\n";
+            else
+                o += ends + "\n" + std::string(13, ' ') + what + "\n";
         }
     }
     if (d.other_flows) {

@@ -470,29 +470,40 @@ void Store::create_reader_indexes() {
 int64_t Store::begin_run(const RunInfo& info) {
     commit_now();
     reserve_.hold(path_);
-    const WriterId me = current_writer();
-    bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source),
-             std::string_view(info.command_line), std::string_view(kVersion), std::string_view(info.catalog_digest),
-             info.started_at, non_zero(me.pid), non_zero(me.start_ticks),
-             me.boot_id.empty() ? std::nullopt : std::optional<std::string_view>(me.boot_id));
-    Conn::write_row(*this, c_->ins_run, "inserting the run");
-    const int64_t run_id = sqlite3_last_insert_rowid(c_->db);
-    // Each input on a row of its own: the joined `source` is ambiguous when a
-    // path holds a comma. Rare (one row per file or interface): prepared here.
-    if (!info.sources.empty()) {
-        sqlite3_stmt* st = c_->prepare(*this, "INSERT INTO run_source (run_id, position, source) VALUES (?,?,?)");
-        try {
+    // The run's row and its sources in one transaction: a disk that fills
+    // here leaves no run at all, never one that reads 'running' for ever.
+    exec("BEGIN");
+    sqlite3_stmt* st = nullptr;
+    try {
+        const WriterId me = current_writer();
+        bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source),
+                 std::string_view(info.command_line), std::string_view(kVersion), std::string_view(info.catalog_digest),
+                 info.started_at, non_zero(me.pid), non_zero(me.start_ticks),
+                 me.boot_id.empty() ? std::nullopt : std::optional<std::string_view>(me.boot_id));
+        Conn::write_row(*this, c_->ins_run, "inserting the run");
+        const int64_t run_id = sqlite3_last_insert_rowid(c_->db);
+        // Each input on a row of its own: the joined `source` is ambiguous
+        // when a path holds a comma. Rare (one row per file or interface):
+        // prepared here.
+        if (!info.sources.empty()) {
+            st = c_->prepare(*this, "INSERT INTO run_source (run_id, position, source) VALUES (?,?,?)");
             for (size_t i = 0; i < info.sources.size(); ++i) {
                 bind_all(st, run_id, static_cast<int64_t>(i), std::string_view(info.sources[i]));
                 Conn::write_row(*this, st, "recording the run's sources");
             }
-        } catch (...) {
             sqlite3_finalize(st);
-            throw;
+            st = nullptr;
         }
+        const int rc = sqlite3_exec(c_->db, "COMMIT", nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) fail(rc, "inserting the run");
+        return run_id;
+    } catch (...) {
         sqlite3_finalize(st);
+        sqlite3_reset(c_->ins_run);
+        sqlite3_exec(c_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+        reserve_.release();  // no run of this writer will need it
+        throw;
     }
-    return run_id;
 }
 
 std::unique_ptr<Store> Store::recorder(std::vector<char>& out) {

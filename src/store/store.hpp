@@ -183,8 +183,9 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    /// Inserts the run's row; also keeps room on the disk for the run's last
-    /// status write (store/space_reserve.hpp).
+    /// Inserts the run's row and its sources in one transaction; also keeps
+    /// room on the disk for the run's last status write
+    /// (store/space_reserve.hpp). When it throws, no run was inserted.
     int64_t begin_run(const RunInfo& info);
     /// Gives that room back, so that the row of a run the disk filled under
     /// can still say so; true when there was any.

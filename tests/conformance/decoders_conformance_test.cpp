@@ -58,6 +58,13 @@ const std::map<std::string, std::string> kHelloCountAccepted = {
     {"suricata-verify__tls-duplicate-hello__input.pcap",
      "the client sends a second ClientHello without a HelloRetryRequest (the anomaly the capture is made for): "
      "callwall records the connection's first hello only"},
+    {"ja4__tls-sni.pcapng",
+     "a client-side capture of the hellos alone (84 frames, all from 192.168.1.168, no SYN, no server packet): on "
+     "192.168.1.168:50159, 50166, 50169 -> 13.107.237.40:443 and 50165, 50168 -> 13.107.238.40:443 (frames 58/60, "
+     "64/65, 69/70, 62/63, 67/68) the client sends a Change Cipher Spec and a second ClientHello at its next sequence "
+     "number with its key_share moved from x25519 to secp256r1, its answer to a HelloRetryRequest the capture does "
+     "not hold: tshark counts both hellos, callwall records a second hello only after it sees the server's "
+     "HelloRetryRequest"},
 };
 
 std::string endpoint_key(const std::string& a, int ap, const std::string& b, int bp) {

@@ -34,9 +34,10 @@ public:
         path_ += ".sqlite";
     }
     ~TempDb() {
-        // The database, SQLite's files beside it, and the files tests name
+        // The database, SQLite's and callwall's files beside it, the files tests name
         // after it (a capture's log and events, metrics, a pcap, a ruleset).
-        for (const char* suffix : {"", "-wal", "-shm", ".log", ".events.jsonl", ".prom", ".pcap", ".nft"})
+        for (const char* suffix :
+             {"", "-wal", "-shm", "-callwall-reserve", ".log", ".events.jsonl", ".prom", ".pcap", ".nft"})
             std::filesystem::remove(path_ + suffix);
     }
     [[nodiscard]] const std::string& path() const { return path_; }

@@ -50,7 +50,7 @@ const std::vector<VendorCall>& calls() {
          {"Video Mesh Node\tnot exercised", "Webex App\tnot exercised", "Webex App and Cisco Video devices\tready"}},
         {"Zoom",
          {"ndpi__zoom.pcap", "ndpi__zoom2.pcap", "ndpi__stun_zoom.pcapng"},
-         {"zoom.meeting.tcp\tnot_exercised\t0\t0", "zoom.meeting.udp\tobserved\t5\t0", "zoom.web.tcp\tobserved\t8\t0",
+         {"zoom.meeting.tcp\tnot_exercised\t0\t0", "zoom.meeting.udp\tobserved\t8\t0", "zoom.web.tcp\tobserved\t8\t0",
           "zoom.web.udp\tnot_exercised\t0\t0"},
          {"Zoom client\tready", "Zoom client and web browser\tready"}},
     };

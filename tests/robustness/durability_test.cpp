@@ -291,20 +291,23 @@ TEST_F(Durability, FullDiskStopsWithClearErrorAndValidDatabase) {
     ASSERT_TRUE(d.ok()) << d.error();
     EXPECT_EQ(d.text("PRAGMA integrity_check"), "ok");
     EXPECT_EQ(run_fingerprint(d, 1), run1) << "run 1 changed";
-    // The failed run says what happened when its last status write fits
-    // (the room kept for it, store/space_reserve.hpp, is given back first);
-    // a failure that surfaces on some paths still leaves it 'running'.
-    const std::string status = d.text("SELECT status FROM run WHERE id=2");
-    EXPECT_TRUE(status == "failed" || status == "running") << status;
+    // The failed run says what happened: its last status write fits in the
+    // room kept for it (store/space_reserve.hpp, given back first). A disk
+    // already full when the run began leaves no run 2 at all (its row and
+    // sources are one transaction) and the error says where it stopped.
     EXPECT_FALSE(std::filesystem::exists(db + "-callwall-reserve"));
+    if (d.integer("SELECT count(*) FROM run WHERE id=2") == 0) {
+        EXPECT_TRUE(r.err.find("(inserting the run)") != std::string::npos ||
+                    r.err.find("(recording the run's sources)") != std::string::npos)
+            << "stderr: " << r.err;
+        EXPECT_EQ(d.integer("SELECT count(*) FROM run_source WHERE run_id=2"), 0);
+        return;
+    }
+    EXPECT_EQ(d.text("SELECT status FROM run WHERE id=2"), "failed");
+    EXPECT_NE(d.text("SELECT notes FROM run WHERE id=2").find("stopped: the disk is full ("), std::string::npos);
     const auto rep = callwall({"report", "--db", db, "--run", "2"});
     EXPECT_TRUE(rep.exit.exited && rep.exit.code == 0) << rep.exit.describe() << "\n" << head(rep.err);
-    if (status == "failed") {
-        EXPECT_NE(d.text("SELECT notes FROM run WHERE id=2").find("stopped: the disk is full ("), std::string::npos);
-        EXPECT_NE(rep.out.find("WARNING: this run stopped: the disk is full"), std::string::npos) << head(rep.out);
-    } else {
-        EXPECT_NE(rep.out.find("WARNING: this run never finished"), std::string::npos) << head(rep.out);
-    }
+    EXPECT_NE(rep.out.find("WARNING: this run stopped: the disk is full"), std::string::npos) << head(rep.out);
 }
 
 }  // namespace
