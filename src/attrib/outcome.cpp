@@ -463,33 +463,42 @@ std::string alert_name(int16_t a) {
 // and cuts the TLS that names the server). Reset "right after": the client
 // acknowledged nothing of the server's past its SYN-ACK (acked_s2c). Who
 // sent the reset: its TTL against the server's first packet's (the
-// SYN-ACK's), as for an ICMP error's sender.
+// SYN-ACK's), as for an ICMP error's sender: one with the server's own TTL
+// is the server's answer, and the flow stays observed.
 FlowOutcome tls_refused_outcome(FlowOutcome r, const FlowFacts& f) {
     if (!contains(f.app, "tls") || f.tls_server_hello || f.synack_count == 0) return r;
     const bool alert = f.tls_alert >= 0;
     if (!alert && (f.rst_ttl < 0 || f.acked_s2c > 0)) return r;
+    // A refusal with the server's own TTL came from as far as the server: the
+    // server itself turning the hello down (a TURN server on 443 that speaks
+    // no TLS, a fingerprint it rejects) passed every firewall on the way.
+    // Without the server's TTL nothing tells who sent it.
+    const bool servers_ttl = alert ? f.server_ttl_min >= 0 && f.server_ttl_min == f.server_ttl_max
+                                   : f.ttl_first_s2c >= 0 && f.ttl_first_s2c == f.rst_ttl;
+    if (servers_ttl) return r;
+    if (alert ? f.server_ttl_min < 0 : f.ttl_first_s2c < 0) {
+        r.outcome = Outcome::Inconclusive;
+        r.reason = "tls-reset";
+        r.evidence =
+            "TCP handshake answered, then the ClientHello refused, no ServerHello; no TTL of the server "
+            "tells who refused it";
+        return r;
+    }
     r.outcome = Outcome::Blocked;
     r.reason = "tls-reset";
     const std::string name = f.name_source == "sni" && !f.name.empty() ? " (SNI " + f.name + ")" : "";
     if (alert) {
         r.evidence = "TCP handshake answered, then the ClientHello" + name + " answered by a fatal TLS alert (" +
                      alert_name(f.tls_alert) + ") instead of a ServerHello";
-        const bool one_ttl = f.server_ttl_min >= 0 && f.server_ttl_min == f.server_ttl_max;
-        r.origin = one_ttl ? "the server, or an SNI filter beside it (every packet from " + f.server_ip + " has TTL " +
-                                 std::to_string(f.server_ttl_min) + "): it refused the name or the hello"
-                           : "likely an SNI filter on the path: the packets from " + f.server_ip + " carry TTLs " +
-                                 std::to_string(f.server_ttl_min) + " to " + std::to_string(f.server_ttl_max) +
-                                 ", not all the server's";
+        r.origin = "likely an SNI filter on the path: the packets from " + f.server_ip + " carry TTLs " +
+                   std::to_string(f.server_ttl_min) + " to " + std::to_string(f.server_ttl_max) +
+                   ", not all the server's";
         return r;
     }
     r.evidence = "TCP handshake answered, then the ClientHello" + name + " answered by a reset (TTL " +
                  std::to_string(f.rst_ttl) + "), no ServerHello";
-    if (f.ttl_first_s2c >= 0 && f.ttl_first_s2c != f.rst_ttl)
-        r.origin = "likely an SNI filter on the path: the RST's TTL " + std::to_string(f.rst_ttl) +
-                   " differs from the server's SYN-ACK (TTL " + std::to_string(f.ttl_first_s2c) + ")";
-    else
-        r.origin = "an SNI filter on the path, or the server itself (the RST's TTL matches its SYN-ACK's, " +
-                   std::to_string(f.rst_ttl) + "): the connection was reset after the ClientHello carrying the name";
+    r.origin = "likely an SNI filter on the path: the RST's TTL " + std::to_string(f.rst_ttl) +
+               " differs from the server's SYN-ACK (TTL " + std::to_string(f.ttl_first_s2c) + ")";
     return r;
 }
 

@@ -114,29 +114,29 @@ TEST(FieldOutcomes, RefusalsByTheDestinationNameIt) {
 }
 
 // captures/field/sni_filter_resets.pcap (tools/gen_field_oneway.py): an SNI
-// filter's resets and alert after the ClientHello read tls-reset, each with
-// who likely sent it; a full handshake and a reset after the ServerHello
-// flight are the controls.
+// filter's forged reset after the ClientHello (a TTL not the server's) reads
+// tls-reset with who likely sent it; a reset or an alert with the server's
+// own TTL is the server's answer (observed); a full handshake and a reset
+// after the ServerHello flight are the controls.
 TEST(FieldOutcomes, AClientHelloCutByAResetOrAnAlertIsTlsReset) {
     // Every bundled vendor: the entries below are Whereby's current edition.
     Attributed r("sni_filter_resets.pcap", full_bundled_catalog());
-    EXPECT_EQ(r.rows("SELECT client_port || ' ' || outcome || ' ' || coalesce(acked_s2c, '-') || ' ' || "
-                     "coalesce(rst_ttl, '-') || ' ' || coalesce(tls_alert, '-') FROM flow WHERE transport = 'tcp' "
-                     "ORDER BY first_ts"),
-              (std::vector<std::string>{"52200 blocked:tls-reset 0 61 -", "52201 blocked:tls-reset 0 52 -",
-                                        "52202 blocked:tls-reset 8 - 49", "52203 observed 1706 - -",
-                                        "52204 observed 1705 52 -"}));
-    // a.turn.whereby.com was only ever cut: its requirement is blocked, with the reset's origin.
-    EXPECT_EQ(r.rows("SELECT verdict, " + sql_list("reasons") +
-                     ", origin FROM verdict WHERE entry_id = "
-                     "'whereby-current.turn.tcp'"),
-              std::vector<std::string>{
-                  "blocked\ttls-reset\tan SNI filter on the path, or the server itself (the RST's TTL matches its "
-                  "SYN-ACK's, 52): the connection was reset after the ClientHello carrying the name"});
+    EXPECT_EQ(
+        r.rows("SELECT client_port || ' ' || outcome || ' ' || coalesce(acked_s2c, '-') || ' ' || "
+               "coalesce(rst_ttl, '-') || ' ' || coalesce(tls_alert, '-') FROM flow WHERE transport = 'tcp' "
+               "ORDER BY first_ts"),
+        (std::vector<std::string>{"52200 blocked:tls-reset 0 61 -", "52201 observed 0 52 -", "52202 observed 8 - 49",
+                                  "52203 observed 1706 - -", "52204 observed 1705 52 -"}));
     // The forged reset (TTL 61 against the SYN-ACK's 52) is named as such.
     EXPECT_EQ(r.rows("SELECT origin FROM verdict WHERE entry_id = 'whereby-current.signaling.tcp'"),
               std::vector<std::string>{
                   "likely an SNI filter on the path: the RST's TTL 61 differs from the server's SYN-ACK (TTL 52)"});
+    // A reset or an alert with the server's own TTL is the server turning the
+    // hello down: it passed every firewall on the way, and
+    // a.turn.whereby.com's requirement reads observed, not blocked.
+    EXPECT_EQ(r.rows("SELECT verdict || ' ' || " + sql_list("reasons") +
+                     " FROM verdict WHERE entry_id = 'whereby-current.turn.tcp'"),
+              std::vector<std::string>{"observed "});
 }
 
 // captures/field/server_side_lost.pcap: both directions captured, but one

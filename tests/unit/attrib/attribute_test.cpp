@@ -91,8 +91,24 @@ TEST(Attribute, UnansweredRetriesBlockAndDnsFailuresCount) {
         f.app = "stun";
     }
     facts.flows.push_back(f);
+    // An answered lookup: the capture holds both directions (a capture of
+    // one direction only would judge the silent flow inconclusive).
+    FlowFacts lookup;
+    lookup.id = 8;
+    lookup.transport = "udp";
+    lookup.client_ip = "10.0.0.5";
+    lookup.server_ip = "10.0.0.1";
+    lookup.client_port = 40000;
+    lookup.server_port = 53;
+    lookup.first_ts = 99;
+    lookup.last_ts = 99.01;
+    lookup.packets_c2s = lookup.packets_s2c = 1;
+    lookup.state = "answered";
+    lookup.app = "dns";
+    facts.flows.push_back(lookup);
     const Result r = attribute(facts, bundled_catalog());
-    ASSERT_EQ(r.flows.size(), 1u);
+    ASSERT_EQ(r.flows.size(), 2u);
+    EXPECT_EQ(r.verdicts.one_direction_flows, 0u);
     EXPECT_EQ(r.flows[0].outcome.outcome, Outcome::Blocked) << r.flows[0].outcome.reason;
     EXPECT_EQ(r.verdicts.entries.at(entry).verdict, Verdict::Blocked);
     EXPECT_EQ(r.flows[0].outcome_column.rfind("blocked:", 0), 0u) << r.flows[0].outcome_column;

@@ -173,5 +173,49 @@ TEST(NoFalseBlocked, ResolverSilentOnOneQueryIsTheDestination) {
     EXPECT_EQ(refused.origin.rfind("the destination", 0), 0u) << refused.origin;
 }
 
+// A ClientHello refused (a reset or a fatal alert, no ServerHello) after an
+// answered handshake: tls-reset only when the refusal's TTL is not the
+// server's; with the server's own TTL it is the server's answer (observed);
+// with no TTL of the server to compare, inconclusive.
+TEST(NoFalseBlocked, AHelloRefusedWithTheServersOwnTtlIsTheServersAnswer) {
+    FlowFacts f;
+    f.id = 1;
+    f.transport = "tcp";
+    f.client_ip = "10.1.0.20";
+    f.server_ip = "198.51.100.40";
+    f.client_port = 52200;
+    f.server_port = 443;
+    f.first_ts = 100;
+    f.last_ts = 100.2;
+    f.syn_count = 1;
+    f.synack_count = 1;
+    f.packets_c2s = 3;
+    f.packets_s2c = 2;
+    f.state = "RSTR";
+    f.app = "tls";
+    f.acked_s2c = 0;
+    FlowFacts reset = f;
+    reset.rst_ttl = 61;
+    reset.ttl_first_s2c = 52;
+    const FlowOutcome forged = classify_flow(reset, kLater);
+    EXPECT_EQ(outcome_column(forged), "blocked:tls-reset") << forged.evidence;
+    EXPECT_NE(forged.origin.find("likely an SNI filter"), std::string::npos) << forged.origin;
+    reset.rst_ttl = 52;
+    EXPECT_EQ(outcome_column(classify_flow(reset, kLater)), "observed");
+    reset.ttl_first_s2c = -1;
+    const FlowOutcome unknown = classify_flow(reset, kLater);
+    EXPECT_EQ(outcome_column(unknown), "inconclusive");
+    EXPECT_EQ(unknown.reason, "tls-reset");
+
+    FlowFacts alert = f;
+    alert.state = "SF";
+    alert.tls_alert = 49;
+    alert.server_ttl_min = 52;
+    alert.server_ttl_max = 61;
+    EXPECT_EQ(outcome_column(classify_flow(alert, kLater)), "blocked:tls-reset");
+    alert.server_ttl_max = 52;
+    EXPECT_EQ(outcome_column(classify_flow(alert, kLater)), "observed");
+}
+
 }  // namespace
 }  // namespace callwall::attrib
