@@ -68,12 +68,11 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
         io.for_each_dns_name([&](std::string_view qname, bool resolved, uint32_t failed, std::string_view last_rcode) {
             dns.add_name(qname, resolved, failed, last_rcode);
         });
-        stage::DnsFailures dns_failed = dns.finish();
+        const stage::DnsFailures dns_failed = dns.finish();
         // A capture that holds one direction only judges its silent flows
         // (and unanswered names) inconclusive: every flow again when that
         // starts or stops, as attribute() judges them.
         const uint64_t one_direction = io.one_direction_flows();
-        if (one_direction > 0) dns_failed.clear();
         const bool turned = (one_direction > 0) != (one_direction_flows_ > 0);
         one_direction_flows_ = one_direction;
         if (!primed_ || turned) return whole_pass(io, capture_end, dns_failed, std::move(active));

@@ -185,9 +185,6 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         io.begin_writing();  // waits for the indexes built behind
         for (const Pending& p : pending) write_flow(io, c, p.result, p.outcome_changed, out);
     }
-    // In a capture of one direction only, unanswered DNS queries are the
-    // capture's silence too, no name's failure.
-    if (x.one_direction_flows > 0) x.dns_failed.clear();
     stage::decide(c, per_entry, x.dns_failed, out);
     if (entry_hook)
         for (uint32_t i = 0; i < out.entries.size(); ++i) entry_hook(c.entries()[i], out.entries[i]);

@@ -173,11 +173,15 @@ void decide(const Catalog& c, const std::vector<EntryAccumulator>& per_entry, co
             RunVerdicts& out) {
     const auto entries = c.entries();
     out.entries.resize(entries.size());
+    // In a capture of one direction only, unanswered DNS queries are the
+    // capture's silence too, no name's failure.
+    static const DnsFailures kNone;
+    const DnsFailures& failed = out.one_direction_flows > 0 ? kNone : dns_failed;
     for (uint32_t i = 0; i < entries.size(); ++i) {
         uint32_t failures = 0;
         std::string detail;
         catalog::HostMatches hm;
-        for (const auto& [q, fd] : dns_failed) {
+        for (const auto& [q, fd] : failed) {
             c.match_host(q, hm);
             // A failed lookup of a shared name (a browser's own
             // accounts.google.com) blocks no vendor's entry.
@@ -249,7 +253,7 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
                      [](const DnsQueryFacts* a, const DnsQueryFacts* b) { return a->qname < b->qname; });
     stage::DnsFold dns(c, out.active_vendors);
     for (const auto* q : queries) dns.add(q->qname, q->answered, q->rcode, q->answers);
-    stage::DnsFailures dns_failed = dns.finish();
+    const stage::DnsFailures dns_failed = dns.finish();
     for (const auto& f : facts.flows)
         for (const auto& n : f.names) stage::note_flow_name(c, n.name, out.active_vendors);
     // A capture of one direction only (run.cpp's note_one_direction).
@@ -259,7 +263,6 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
     const auto tcp_udp = static_cast<uint64_t>(
         std::count_if(facts.flows.begin(), facts.flows.end(), [](const FlowFacts& f) { return f.tcp_or_udp(); }));
     out.one_direction_flows = far_side ? 0 : tcp_udp;
-    if (out.one_direction_flows > 0) dns_failed.clear();
 
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     for (const FlowFacts& stored : facts.flows) {

@@ -69,6 +69,8 @@ inline FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, cons
 }
 
 /// Every entry's verdict (into out.entries) and the product conclusions.
+/// `dns_failed` counts for nothing when out.one_direction_flows is set (a
+/// capture of one direction only cannot show an answer).
 void decide(const catalog::Catalog& c, const std::vector<EntryAccumulator>& per_entry, const DnsFailures& dns_failed,
             RunVerdicts& out);
 

@@ -126,7 +126,7 @@ std::string render_text(const ReportData& raw, const TextOptions& opt) {
             o += "\n";
         }
     }
-    char b[768];  // a gap line: two addresses and a name (at most 253 bytes, RFC 1035)
+    char b[768];  // a gap line's two addresses, an other-flows line
     if (!d.vendor_gaps.empty()) {
         o += "\nCATALOG GAP: flows to a vendor's names on ports no requirement lists\n";
         for (const auto& u : d.vendor_gaps) {

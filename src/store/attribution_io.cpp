@@ -107,15 +107,16 @@ uint64_t AttributionIo::one_direction_flows() {
     own_connection();
     // attrib::shows_far_side in SQL (roles & 2: flow::kClientAnswered). The
     // first flow that shows the far side ends the scan: in a capture of
-    // both directions, within its first rows.
+    // both directions, within its first rows, and the flows are counted
+    // only when none does (CASE evaluates the count only then).
     Statement st(store_.c_->db, store_.path(),
-                 "SELECT EXISTS(SELECT 1 FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp') AND "
-                 "(packets_s2c > 0 OR icmp_errors > 0 OR (roles & 2) != 0)), "
-                 "(SELECT count(*) FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp'))");
+                 "SELECT CASE WHEN EXISTS(SELECT 1 FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp') AND "
+                 "(packets_s2c > 0 OR icmp_errors > 0 OR (roles & 2) != 0)) THEN 0 "
+                 "ELSE (SELECT count(*) FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp')) END");
     st.bind(1, run_);
     uint64_t flows = 0;
     if (st.row("reading whether the capture holds one direction")) {
-        if (st.int64(0) == 0) flows = static_cast<uint64_t>(st.int64(1));
+        flows = static_cast<uint64_t>(st.int64(0));
         st.reset();
     }
     return flows;
