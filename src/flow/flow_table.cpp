@@ -477,6 +477,22 @@ uint32_t FlowTable::create(const decode::PacketMeta& m, const FlowKey& k, uint64
     return idx;
 }
 
+bool FlowTable::idle_past_timeout(const Flow& f) const noexcept {
+    return clock_us_ - std::max(f.last_ts_us, f.lru_ts_us) > class_limit(f.lru_class);
+}
+
+// A SYN without ACK on a connection closed by FINs both ways or a RST, with
+// a sequence number other than its sender's SYN on it (not a
+// retransmission): a new connection on the same ports, as tshark and Zeek
+// read it.
+bool FlowTable::new_syn_on_closed(const Flow& f, const decode::PacketMeta& m, bool a_is_src) noexcept {
+    if (f.proto != kProtoTcp || f.lru_class != kLruTcpClosed ||
+        (m.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) != decode::kTcpSyn)
+        return false;
+    const Dir d = (a_is_src == f.client_is_a) ? kFromClient : kFromServer;
+    return !f.tcp.isn_known[d] || f.tcp.isn[d] != m.tcp_seq;
+}
+
 // Without a stack protector: its only locals are the key and the result,
 // fixed-size values written from the decoded headers, never a buffer that
 // packet bytes are copied into; the guard's load and check was a tenth of
@@ -490,7 +506,18 @@ uint32_t FlowTable::create(const decode::PacketMeta& m, const FlowKey& k, uint64
     uint32_t idx = static_cast<uint32_t>(slots_[s]);
     Lookup out;
     clock_us_ = std::max(clock_us_, ts_us);
-    if (!found) {
+    const bool idle = found && idle_past_timeout(slab_[idx]);
+    if (idle || (found && new_syn_on_closed(slab_[idx], m, a_is_src))) {
+        // The flow ended before this packet: idle past its timeout with no
+        // expire() between its last packet and this one (no other frame in
+        // the silence), or closed and opened again by a new SYN. It ends
+        // here, as expire() would have ended it, and the packet starts a
+        // new flow: whether a flow splits depends on its own packets alone.
+        if (idle) ++stats_.evicted_idle;
+        evict(idx);
+        idx = create(m, k, h, find_slot(k, h), a_is_src, ts_us);
+        out.created = true;
+    } else if (!found) {
         idx = create(m, k, h, s, a_is_src, ts_us);
         out.created = true;
     } else if (clock_us_ - slab_[idx].lru_ts_us >= cfg_.lru_granularity_us) {

@@ -290,6 +290,10 @@ private:
     [[nodiscard]] uint64_t hash(const FlowKey& k) const noexcept;
     uint32_t find_slot(const FlowKey& k, uint64_t h) const noexcept;
     uint32_t allocate() noexcept;
+    /// The flow ended before the packet now looked up (update()): idle past
+    /// its timeout at the clock, or a new SYN on it once closed.
+    bool idle_past_timeout(const Flow& f) const noexcept;
+    static bool new_syn_on_closed(const Flow& f, const decode::PacketMeta& m, bool a_is_src) noexcept;
     /// A flow for a packet whose key is not in the table (update's cold half).
     [[gnu::noinline]] uint32_t create(const decode::PacketMeta& m, const FlowKey& k, uint64_t h, uint32_t s,
                                       bool a_is_src, int64_t ts_us) noexcept;

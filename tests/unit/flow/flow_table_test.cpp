@@ -293,7 +293,9 @@ TEST(FlowTable, EachFlowExpiresOnItsOwnTimeout) {
 // Whether a flow expires depends on that flow alone: two tables that each
 // hold part of the flows, given the same clock, evict the same flows as one
 // table holding all of them (the property sharding flows across threads
-// needs), and the sequence numbers order the evictions as one table does.
+// needs), and the sequence numbers order the evictions as one table does:
+// by expiry, then by the packet that ended a flow idle past its timeout (0:
+// an expire()), then by sequence.
 TEST(FlowTable, ExpiryOfASubsetIsTheSubsetOfTheExpiry) {
     FlowTableConfig cfg;
     cfg.udp_idle_us = 5'000;
@@ -303,9 +305,10 @@ TEST(FlowTable, ExpiryOfASubsetIsTheSubsetOfTheExpiry) {
     struct Log {
         FlowTable table;
         uint64_t tick = 0;
-        std::vector<std::tuple<uint64_t, uint64_t, uint16_t>> out;  // (expiry, lru_seq, client port)
+        uint64_t packet = 0;  ///< the packet being looked up; 0 in expire() and flush()
+        std::vector<std::tuple<uint64_t, uint64_t, uint64_t, uint16_t>> out;  // (expiry, packet, lru_seq, port)
         explicit Log(const FlowTableConfig& c) : table(c) {
-            table.set_evict_callback([this](Flow& f) { out.emplace_back(tick, f.lru_seq, f.client_port); });
+            table.set_evict_callback([this](Flow& f) { out.emplace_back(tick, packet, f.lru_seq, f.client_port); });
         }
     };
     Log all(cfg), part[2] = {Log(cfg), Log(cfg)};
@@ -321,18 +324,21 @@ TEST(FlowTable, ExpiryOfASubsetIsTheSubsetOfTheExpiry) {
         const PacketMeta m = is_tcp ? tcp(C, port, S, 443, flags, 0) : udp(C, port, S, 3478);
         Log& shard = part[port % 2];
         for (Log* l : {&all, &shard}) {
+            l->packet = i;
             l->table.at(clock, i);
             l->table.update(m, ts);
         }
         if (i % 50 == 0) {
             for (Log* l : {&all, &part[0], &part[1]}) {
                 ++l->tick;
+                l->packet = 0;
                 l->table.expire(clock);
             }
         }
     }
     for (Log* l : {&all, &part[0], &part[1]}) {
         ++l->tick;
+        l->packet = 0;
         l->table.flush();
     }
     ASSERT_EQ(all.out.size(), all.table.stats().created);
@@ -343,6 +349,54 @@ TEST(FlowTable, ExpiryOfASubsetIsTheSubsetOfTheExpiry) {
     merged.insert(merged.end(), part[1].out.begin(), part[1].out.end());
     std::sort(merged.begin(), merged.end());
     EXPECT_EQ(merged, all.out);
+}
+
+// A flow idle past its timeout ends at its own next packet when no expire()
+// came in the silence (no other frame arrived): the packet starts a new
+// flow, as it would after the sweep. Within the timeout it is the same flow.
+TEST(FlowTable, AFlowIdlePastItsTimeoutEndsAtItsNextPacket) {
+    FlowTableConfig cfg;
+    FlowTable t(cfg);
+    std::vector<uint64_t> ended;
+    t.set_evict_callback([&](Flow& f) { ended.push_back(f.id); });
+    const int64_t s = 1'000'000;
+    t.at(0, 1);
+    const uint64_t first = t.update(udp(C, 5060, S, 5060), 0).flow->id;
+    t.at(119 * s, 2);
+    EXPECT_FALSE(t.update(udp(S, 5060, C, 5060), 119 * s).created);  // within 120 s of the last packet
+    t.at(240 * s, 3);
+    const auto later = t.update(udp(C, 5060, S, 5060), 240 * s);  // 121 s of silence, no expire()
+    EXPECT_TRUE(later.created);
+    EXPECT_NE(later.flow->id, first);
+    EXPECT_EQ(ended, std::vector<uint64_t>{first});
+    EXPECT_EQ(t.stats().evicted_idle, 1u);
+    EXPECT_EQ(later.flow->packets[kFromClient], 1u);
+}
+
+// A new SYN on a connection closed by a RST (or FINs both ways) opens a new
+// connection on the same ports; the same SYN again (its sequence number)
+// is a retransmission of the closed one's.
+TEST(FlowTable, ANewSynOnAClosedConnectionStartsANewFlow) {
+    FlowTableConfig cfg;
+    FlowTable t(cfg);
+    auto syn = tcp(C, 40000, S, 5060, kTcpSyn);
+    syn.tcp_seq = 1000;
+    const uint64_t first = t.update(syn, 1).flow->id;
+    t.update(tcp(S, 5060, C, 40000, kTcpRst | kTcpAck), 2);
+    EXPECT_FALSE(t.update(syn, 3).created);  // retransmitted after the RST
+    auto again = syn;
+    again.tcp_seq = 90000;
+    const auto next = t.update(again, 4);
+    EXPECT_TRUE(next.created);
+    EXPECT_NE(next.flow->id, first);
+    EXPECT_EQ(next.flow->client_port, 40000);
+    // A SYN on a connection still open is not a new one.
+    auto other = tcp(C, 40001, S, 5060, kTcpSyn);
+    other.tcp_seq = 5;
+    t.update(other, 5);
+    t.update(tcp(S, 5060, C, 40001, kTcpSyn | kTcpAck), 6);
+    other.tcp_seq = 777;
+    EXPECT_FALSE(t.update(other, 7).created);
 }
 
 // Capture time going backwards (captures of two machines concatenated): a
