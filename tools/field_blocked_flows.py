@@ -113,11 +113,6 @@ JUDGED = {
     ('zeek__dns-edns-ecs.pcap', 'no-answer'):
         ('destination', 'the resolver 2001:470:765b::a25:53 answered the run\'s other queries, not this one; '
                         'origin names the destination'),
-    ('mercury__top_100_fingerprints.pcap', 'tls-reset'):
-        ('destination', 'fingerprint-test ClientHellos to www.google.com answered by a fatal decode_error alert (50), '
-                        'TTL 64 like the SYN-ACK: the server refusing the hello, no filter'),
-    ('nfstream__skype.pcap', 'tls-reset'):
-        ('destination', 'Skype\'s pseudo-TLS on 443 reset right after the hello with the server\'s own TTL'),
     ('nfstream__skype.pcap', 'no-answer'):
         ('cannot tell', 'Skype\'s SYNs to supernodes retransmitted (up to 8), never answered: peers gone or dropped'),
     ('nfstream__skype.pcap', 'icmp'):
