@@ -31,6 +31,31 @@ and, with --kinds (tunnels, label stacks and link types beyond the mirror port):
   grefrag, erspan2frag
            gre and erspan2 with the outer IPv4 packets fragmented at an MTU of
            200 bytes (fragments in order, one record each, the datagram's time)
+  ipip     outer Ethernet/IPv4, protocol 4 (IPv4 in IPv4, RFC 2003) or 41 (6in4,
+           RFC 4213) by the inner packet's version, inner IP packet
+  greudp   outer Ethernet/IPv4/UDP to 4754 (GRE in UDP, RFC 8086), GRE with the
+           inner ethertype (a key on odd frames), inner IP packet
+  ayiya    outer Ethernet/IPv4/UDP 5072 -> 5072, AYIYA (draft-massar-v6ops-ayiya):
+           16-byte identity, 20-byte signature, opcode forward, next header 4/41
+  teredo   IPv6 frames: outer Ethernet/IPv4/UDP (RFC 4380) from 3544 with an
+           origin indication (odd frames) or to 3544 (even ones), inner IPv6
+           packet; IPv4 frames as they are
+  vxlangpe outer Ethernet/IPv4/UDP to 4790, VXLAN-GPE VNI 4242: next protocol
+           Ethernet (odd frames, the frame) or IPv4/IPv6 (even ones, the packet)
+  mplsudp  outer Ethernet/IPv4/UDP to 6635 (MPLS in UDP, RFC 7510), label 3000,
+           inner IP packet
+  mplsgre  outer Ethernet/IPv4, GRE protocol 0x8847 (RFC 4023), label 3000, inner IP
+  etherip  outer Ethernet/IPv4, protocol 97 (EtherIP, RFC 3378), header 0x3000, frame
+  chdlc    link type C_HDLC (104): 0x0F (0x8F to a broadcast MAC) 0x00 ethertype, IP
+  wlan     link type IEEE802_11 (105): 802.11 data frames with LLC/SNAP (RFC 1042):
+           odd frames to the AP (ToDS), even ones QoS data from it (FromDS),
+           every fifth the 4-address form (ToDS and FromDS); BSSID 02:00:00:00:0a:01
+  radiotap link type IEEE802_11_RADIOTAP (127): a radiotap header (TSFT, Flags,
+           Rate, Channel, antenna signal), the 802.11 frame as in wlan; the FCS
+           appended (Flags 0x10) on odd frames, the QoS header padded to 4
+           bytes (Flags 0x20) on every fourth
+  ppi      link type PPI (192): PPI header with an 802.11-Common field, DLT 105,
+           the 802.11 frame as in wlan
 Kinds whose inner is IP skip the input's non-IP frames (none in the captures used).
 Deterministic: timestamps and payloads are the input's; tunnel endpoints are
 192.0.2.250 -> 192.0.2.251 (documentation range).
@@ -40,6 +65,7 @@ Usage: tools/gen_encap.py INPUT.pcap [--out captures/encap] [--kinds K,K,...]
 import argparse
 import os
 import struct
+import zlib
 
 
 def read_pcap(path):
@@ -154,7 +180,86 @@ def wrap(kind, frame, seq):
 
         tlvs = tlv(1, struct.pack("!HBB", ethertype, 3, 0)) + tlv(10, b"callwall\0") + tlv(9, ip)
         return struct.pack("!BBH", family, 0, 5) + tlvs
+    if kind in ("ipip", "greudp", "ayiya", "teredo", "vxlangpe", "mplsudp", "mplsgre", "etherip", "chdlc"):
+        return wrap_tunnel(kind, frame, ip, ethertype, seq)
+    if kind in ("wlan", "radiotap", "ppi"):
+        return wrap_wlan(kind, frame, seq)
     raise ValueError(kind)
+
+
+def outer_udp(sport, dport, payload, seq):
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    return outer_ether(outer_ipv4(udp, 17, seq))
+
+
+def wrap_tunnel(kind, frame, ip, ethertype, seq):
+    v6 = ethertype == 0x86DD
+    if kind == "ipip":
+        return outer_ether(outer_ipv4(ip, 41 if v6 else 4, seq))
+    if kind == "greudp":
+        gre = struct.pack("!HHI", 0x2000, ethertype, 77) if seq % 2 else struct.pack("!HH", 0, ethertype)
+        return outer_udp(49152 + (seq % 1000), 4754, gre + ip, seq)
+    if kind == "ayiya":
+        # IDLen 4 (16 bytes), IDType 1 (integer); SigLen 5 (20 bytes), HshMeth 2 (SHA1); AutMeth 1, OpCode 1 (forward)
+        hdr = struct.pack("!BBBBI", 0x41, 0x52, 0x11, 41 if v6 else 4, 1767225600 + seq)
+        return outer_udp(5072, 5072, hdr + bytes(range(16)) + bytes(20) + ip, seq)
+    if kind == "teredo":
+        if not v6:
+            return frame
+        if seq % 2:
+            origin = b"\x00\x00" + struct.pack("!H", 0xFFFF ^ 40000) + bytes(b ^ 0xFF for b in (198, 51, 100, 7))
+            return outer_udp(3544, 40000, origin + ip, seq)
+        return outer_udp(40000, 3544, ip, seq)
+    if kind == "vxlangpe":
+        if seq % 2:
+            return outer_udp(49152 + (seq % 1000), 4790, struct.pack("!BHBI", 0x0C, 0, 3, 4242 << 8) + frame, seq)
+        return outer_udp(49152 + (seq % 1000), 4790, struct.pack("!BHBI", 0x0C, 0, 2 if v6 else 1, 4242 << 8) + ip,
+                         seq)
+    if kind == "mplsudp":
+        return outer_udp(49152 + (seq % 1000), 6635, struct.pack("!I", (3000 << 12) | 0x100 | 64) + ip, seq)
+    if kind == "mplsgre":
+        return outer_ether(outer_ipv4(struct.pack("!HHI", 0, 0x8847, (3000 << 12) | 0x100 | 64) + ip, 47, seq))
+    if kind == "etherip":
+        return outer_ether(outer_ipv4(b"\x30\x00" + frame, 97, seq))
+    if kind == "chdlc":
+        return (b"\x8f" if frame[0] & 1 else b"\x0f") + b"\x00" + struct.pack("!H", ethertype) + ip
+    raise ValueError(kind)
+
+
+BSSID = bytes.fromhex("02000000 0a01".replace(" ", ""))
+
+
+def wlan_frame(frame, seq):
+    """The Ethernet frame as an 802.11 data frame; returns (frame, QoS header)."""
+    dst, src, body = frame[0:6], frame[6:12], b"\xaa\xaa\x03\x00\x00\x00" + frame[12:]
+    sc = struct.pack("<H", (seq & 0xFFF) << 4)
+    if seq % 5 == 0:   # WDS / mesh: RA, TA, DA, SA; QoS data
+        hdr = struct.pack("<BBH", 0x88, 0x03, 0) + BSSID + BSSID[:5] + b"\x02" + dst + sc + src + b"\x00\x00"
+        return hdr, body, True
+    if seq % 2:        # station to AP: BSSID, SA, DA
+        return struct.pack("<BBH", 0x08, 0x01, 44) + BSSID + src + dst + sc, body, False
+    # AP to station, QoS data (TID 5): DA, BSSID, SA
+    return struct.pack("<BBH", 0x88, 0x02, 44) + dst + BSSID + src + sc + b"\x05\x00", body, True
+
+
+def wrap_wlan(kind, frame, seq):
+    hdr, body, qos = wlan_frame(frame, seq)
+    if kind == "wlan":
+        return hdr + body
+    if kind == "ppi":
+        common = struct.pack("<QHHHHBBbb", seq * 1000, 0x0000, 108, 5180, 0x0140, 0, 0, -40, -95)
+        field = struct.pack("<HH", 2, len(common)) + common
+        return struct.pack("<BBHI", 0, 0, 8 + len(field), 105) + field + hdr + body
+    fcs = seq % 2 == 1
+    pad = qos and seq % 4 == 2
+    flags = (0x10 if fcs else 0) | (0x20 if pad else 0)
+    # present: TSFT, Flags, Rate, Channel, dBm antenna signal; TSFT at 8, then 16, 17, 18-21, 22
+    fields = struct.pack("<QBBHHb", seq * 1000, flags, 108, 5180, 0x0140, -40)
+    rt = struct.pack("<BBHI", 0, 0, 8 + len(fields), 0x2F) + fields
+    dot11 = hdr + (b"\x00" * (-len(hdr) % 4) if pad else b"") + body
+    if fcs:
+        dot11 += struct.pack("<I", zlib.crc32(hdr + body))
+    return rt + dot11
 
 
 def ppp_protocol(ethertype):
@@ -190,8 +295,10 @@ def fragment_outer(frame):
     return out
 
 
-LINKTYPE = {"ppp": 9, "ppphdlc": 50, "pppether": 51, "nflog": 239}
-IP_INSIDE = {"gtpu", "mpls", "pppoe", "pptp", "ppp", "ppphdlc", "pppether", "nflog"}
+LINKTYPE = {"ppp": 9, "ppphdlc": 50, "pppether": 51, "nflog": 239, "chdlc": 104, "wlan": 105, "radiotap": 127,
+            "ppi": 192}
+IP_INSIDE = {"gtpu", "mpls", "pppoe", "pptp", "ppp", "ppphdlc", "pppether", "nflog", "ipip", "greudp", "ayiya",
+             "teredo", "vxlangpe", "mplsudp", "mplsgre", "chdlc"}
 
 
 def write_pcap(path, magic, frames, linktype=1):

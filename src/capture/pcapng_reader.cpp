@@ -335,6 +335,7 @@ int PcapngReader::packet(RawFrame& frame) noexcept {
     const Interface& i = ifaces_[if_id];
     frame.ts_us = to_us(t, i);
     frame.linktype = i.linktype;
+    frame.interface = static_cast<uint16_t>(std::min<uint32_t>(if_id, UINT16_MAX));
     frame.caplen = caplen;
     frame.wirelen = wirelen;
     frame.bytes = ByteView{block_ + data_off, caplen};

@@ -19,6 +19,9 @@ struct RawFrame {
     uint32_t caplen = 0;
     uint32_t wirelen = 0;
     ByteView bytes{};
+    /// Which of the capture's interfaces saw it: a pcapng file's interface
+    /// id, a live run's source in the order given (-i); 0 for a pcap file.
+    uint16_t interface = 0;
     /// The frame's headers decoded already (by ReadAhead's reading thread),
     /// or null: decode them. `parsed_ok` is parse_frame_ok's answer.
     const PacketMeta* parsed = nullptr;

@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <type_traits>
 #include <utility>
 
@@ -72,6 +73,14 @@ LayerStatus dispatch_ethertype(uint16_t type, Reader& r, size_t base, PacketMeta
     if (!st.ok) return LayerStatus::fail(st.error.code, base + ip_off + st.error.offset);
     return {};
 }
+
+}  // namespace
+
+LayerStatus detail::parse_ethertype(uint16_t type, Reader& r, size_t base, PacketMeta& out) noexcept {
+    return dispatch_ethertype(type, r, base, out);
+}
+
+namespace {
 
 // ---- transport ----
 
@@ -169,11 +178,17 @@ LayerStatus parse_transport(Reader r, uint32_t l4_wire_len, PacketMeta& out) noe
             if (out.dport == kVxlanPort) return parse_vxlan(out);
             if (out.dport == kGenevePort) return parse_geneve(out);
             if (out.dport == kGtpuPort) return parse_gtpu(out);
-            return st;
+            return parse_udp_tunnel(out);
         }
         case kProtoGre:
             if (out.is_fragment) break;
             return parse_gre(r, out);
+        case kProtoIpip:
+        case kProtoIpv6:
+        case kProtoEtherIp:
+        case kProtoMplsInIp:
+            if (out.is_fragment) break;
+            return parse_ip_tunnel(r, out);
         case kProtoIcmp: return parse_icmp(r, false, out);
         case kProtoIcmp6: return parse_icmp(r, true, out);
         default: break;
@@ -381,15 +396,26 @@ LayerStatus parse_ethernet(ByteView frame, PacketMeta& out) noexcept {
 
 namespace {
 
-// A UDP destination port that carries a tunnel the general path decodes
-// (VXLAN, Geneve, GTP-U). Their low six bits differ, so one bit test turns
-// away almost every other port before the three comparisons.
-[[gnu::always_inline]] inline bool maybe_tunnel_port(uint16_t dport) noexcept {
-    constexpr uint64_t kLowBits =
-        (uint64_t{1} << (kVxlanPort & 63)) | (uint64_t{1} << (kGenevePort & 63)) | (uint64_t{1} << (kGtpuPort & 63));
-    static_assert(std::popcount(kLowBits) == 3, "the tunnel ports' low six bits must differ");
-    if (((kLowBits >> (dport & 63)) & 1) == 0) return false;
-    return dport == kVxlanPort || dport == kGenevePort || dport == kGtpuPort;
+// A UDP port that carries a tunnel the general path decodes: VXLAN,
+// Geneve, GTP-U, GRE in UDP, VXLAN-GPE and MPLS in UDP by the destination
+// port, AYIYA and Teredo by either. Their low six bits differ, so one bit
+// test per port turns away almost every other datagram before the
+// comparisons.
+[[gnu::always_inline]] inline bool maybe_tunnel_port(uint16_t sport, uint16_t dport) noexcept {
+    static constexpr uint16_t kByDst[] = {kVxlanPort,    kGenevePort,  kGtpuPort,  kGreUdpPort,
+                                          kVxlanGpePort, kMplsUdpPort, kAyiyaPort, kTeredoPort};
+    constexpr uint64_t kDstBits = [] {
+        uint64_t b = 0;
+        for (uint16_t p : kByDst) b |= uint64_t{1} << (p & 63);
+        return b;
+    }();
+    constexpr uint64_t kSrcBits = (uint64_t{1} << (kAyiyaPort & 63)) | (uint64_t{1} << (kTeredoPort & 63));
+    static_assert(static_cast<size_t>(std::popcount(kDstBits)) == std::size(kByDst),
+                  "the tunnel ports' low six bits must differ");
+    if ((((kDstBits >> (dport & 63)) | (kSrcBits >> (sport & 63))) & 1) == 0) return false;
+    for (uint16_t p : kByDst)
+        if (dport == p) return true;
+    return sport == kAyiyaPort || sport == kTeredoPort;
 }
 
 // The common case of a mirror port: Ethernet (untagged or one 802.1Q tag),
@@ -423,8 +449,9 @@ bool parse_ethernet_ipv4_fast(ByteView frame, PacketMeta& out) noexcept {
     if (proto == kProtoUdp) {
         const uint32_t udp_len = (uint32_t{l4[4]} << 8) | l4[5];
         if (udp_len != l4_len) return false;  // length anomalies: the general path records them
+        const uint16_t sport = static_cast<uint16_t>((l4[0] << 8) | l4[1]);
         const uint16_t dport = static_cast<uint16_t>((l4[2] << 8) | l4[3]);
-        if (maybe_tunnel_port(dport)) return false;  // the general path decodes tunnels
+        if (maybe_tunnel_port(sport, dport)) return false;  // the general path decodes tunnels
         hdr_len = 8;
     } else if (proto == kProtoTcp) {
         if (l4_len < 20) return false;
@@ -512,6 +539,33 @@ namespace {
         case LinkType::DltRawBsd:
         case LinkType::Ipv4:
         case LinkType::Ipv6: return parse_ip(frame, out);
+        case LinkType::CiscoHdlc: {
+            /* Cisco HDLC: address (0x0F unicast, 0x8F broadcast) | control (0) | ethertype (SLARP 0x8035, IP …) */
+            r.skip(2);
+            const uint16_t type = r.u16();
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            return dispatch_ethertype(type, r, 0, out);
+        }
+        case LinkType::Ieee80211: return parse_wlan(frame, false, out);
+        case LinkType::Ieee80211Radiotap: return parse_radiotap(frame, out);
+        case LinkType::Ppi: {
+            /* PPI (Per-Packet Information header, CACE Technologies 2007), little-endian:
+               version (1, 0) | flags (1) | length (2) | DLT (4) | fields, then a frame of that DLT
+               (802.11 in practice). A PPI frame inside is refused: no recursion. */
+            const uint8_t version = r.u8();
+            r.skip(1);
+            const ByteView hdr = r.bytes(6);
+            if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
+            const size_t len = hdr[0] | (size_t{hdr[1]} << 8);
+            const uint32_t dlt = load_u32(hdr, 2);
+            const uint32_t inner = __builtin_bswap32(dlt);  // the fields are little-endian
+            if (version != 0 || len < 8 || inner == static_cast<uint32_t>(LinkType::Ppi))
+                return LayerStatus::fail(C::Malformed, 0);
+            if (len > frame.size()) return LayerStatus::fail(C::Truncated, 2);
+            LayerStatus st = parse_general(inner, frame.subspan(len), out);
+            if (!st.ok) st.error.offset += static_cast<uint32_t>(len);
+            return st;
+        }
         case LinkType::PppHdlc: {
             // Cisco HDLC shares the link type: address 0x0F/0x8F, control 0, an ethertype.
             const ByteView hdlc = r.peek(2);

@@ -14,11 +14,26 @@
 // headers), MPLS label stacks (RFC 3032, ethertypes 0x8847/0x8848: IPv4 or
 // IPv6 by the first nibble, or an Ethernet pseudowire behind the RFC 4385
 // control word) and PPTP's enhanced GRE (RFC 2637 §4.1, version 1,
-// carrying PPP), at most kMaxEncapDepth levels deep. PPP links: RFC 1661/
+// carrying PPP), at most kMaxEncapDepth levels deep. Tunnels of IP: IP in
+// IP and 6in4 (RFC 2003, RFC 4213: IP protocols 4 and 41, under IPv4 or
+// IPv6), EtherIP (RFC 3378, protocol 97), MPLS in IP (RFC 4023, protocol
+// 137), GRE in UDP (RFC 8086, UDP 4754), VXLAN-GPE (draft-ietf-nvo3-vxlan-
+// gpe, UDP 4790), MPLS in UDP (RFC 7510, UDP 6635), AYIYA (draft-massar-
+// v6ops-ayiya, UDP 5072 either way), Teredo (RFC 4380, UDP 3544 either way,
+// with its authentication and origin indication headers); MPLS in GRE
+// (RFC 4023 §3) and PPP in GRE version 0. A UDP datagram to one of those
+// ports that is not the tunnel's (a header that does not check out) stays a
+// UDP flow. PPP links: RFC 1661/
 // 1662 (LINKTYPE_PPP, PPP_HDLC, with or without the address/control field,
 // protocol field compression), Cisco HDLC on PPP_HDLC, PPPoE sessions
 // (RFC 2516: ethertype 0x8864, LINKTYPE_PPP_ETHER). NFLOG (LINKTYPE_NFLOG:
-// the netlink TLVs walked to NFULA_PAYLOAD, AF_INET/AF_INET6 only).
+// the netlink TLVs walked to NFULA_PAYLOAD, AF_INET/AF_INET6 only). Cisco
+// HDLC (LINKTYPE_C_HDLC). IEEE 802.11 (decode/wlan.cpp): LINKTYPE_IEEE802_11,
+// behind a radiotap header (LINKTYPE_IEEE802_11_RADIOTAP) or a PPI header
+// (LINKTYPE_PPI); data frames with LLC/SNAP, QoS data and the 4-address
+// (WDS/mesh) form are decoded; management and control frames are skipped
+// (kAnomalyWlanNotData), protected (encrypted) data frames are not decoded
+// (kAnomalyWlanProtected), for the run's notes.
 // An encapsulation recognised whose content is not decoded (another GRE
 // protocol, a Geneve protocol type other than Ethernet/IP, a non-IP G-PDU,
 // an MPLS payload that is neither IP nor a control word, PPP control or
@@ -33,7 +48,7 @@
 // An IPv4 total length of 0 (a TSO/GSO super-frame captured on the sending
 // host) is taken as the captured length, as Wireshark does.
 //
-// Not supported: AH/ESP payloads; MPLS over GRE or UDP; Ethernet
+// Not supported: ESP payloads (encrypted), L2TP; Ethernet
 // pseudowires without a control word; Geneve OAM is decoded as data;
 // GTPv1-U control messages (echo, error indication, end marker) stay UDP
 // flows of the tunnel; checksum verification (captures on the sending host
@@ -61,8 +76,12 @@ enum class LinkType : uint32_t {
     PppHdlc = 50,  ///< PPP in HDLC-like framing (RFC 1662), or Cisco HDLC
     PppEther = 51,  ///< PPPoE session header (RFC 2516), then PPP
     Raw = 101,  ///< raw IPv4 or IPv6, version nibble decides
+    CiscoHdlc = 104,  ///< Cisco HDLC: address, control, an ethertype
+    Ieee80211 = 105,  ///< 802.11 frames, no radio header
     Loop = 108,  ///< OpenBSD loopback: 4-byte network-endian family
     LinuxSll = 113,
+    Ieee80211Radiotap = 127,  ///< a radiotap header, then the 802.11 frame
+    Ppi = 192,  ///< a Per-Packet Information header, then a frame of the link type it names
     Ipv4 = 228,
     Ipv6 = 229,
     Nflog = 239,  ///< Linux NFLOG: family, version, resource id, netlink TLVs
@@ -109,11 +128,38 @@ size_t format_ip(const IpAddr& a, char* buf, size_t cap) noexcept;
 /// Parses the text form; false when it is not an address.
 [[nodiscard]] bool parse_ip(std::string_view text, IpAddr& out) noexcept;
 
-enum : uint8_t { kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoGre = 47, kProtoIcmp6 = 58 };
+enum : uint8_t {
+    kProtoIcmp = 1,
+    kProtoIpip = 4,
+    kProtoTcp = 6,
+    kProtoUdp = 17,
+    kProtoIpv6 = 41,
+    kProtoGre = 47,
+    kProtoIcmp6 = 58,
+    kProtoEtherIp = 97,
+    kProtoMplsInIp = 137,
+};
 
 /// Encapsulation removed to reach the packet (the outermost one).
-enum class Encap : uint8_t { None, Gre, ErspanI, ErspanII, ErspanIII, Vxlan, Geneve, Gtpu, Mpls, Pptp };
-inline constexpr int kEncapKinds = 10;
+enum class Encap : uint8_t {
+    None,
+    Gre,
+    ErspanI,
+    ErspanII,
+    ErspanIII,
+    Vxlan,
+    Geneve,
+    Gtpu,
+    Mpls,
+    Pptp,
+    IpInIp,  ///< IPv4 or IPv6 in IPv4 or IPv6 (IP protocol 4 or 41)
+    EtherIp,
+    GreUdp,
+    VxlanGpe,
+    Ayiya,
+    Teredo,
+};
+inline constexpr int kEncapKinds = 16;
 [[nodiscard]] std::string_view to_string(Encap e) noexcept;
 /// Tunnels inside tunnels are followed this deep; deeper is refused (a
 /// hostile packet must not make us recurse without bound).
@@ -141,6 +187,15 @@ enum Anomaly : uint32_t {
     kAnomalyEncapTooDeep = 1u << 9,
     kAnomalyIpv4ZeroTotalLength = 1u << 10,  ///< total length 0 (TSO super-frame): the captured length was used
     kAnomalyIpv6ZeroPayloadLength = 1u << 11,  ///< payload length 0 (a jumbogram): the captured length was used
+    /// 802.11 management or control frame (or a data frame without data:
+    /// null function): no IP in it, skipped.
+    kAnomalyWlanNotData = 1u << 12,
+    /// 802.11 data frame with the Protected bit: encrypted (WEP, WPA2/3),
+    /// no key to read it.
+    kAnomalyWlanProtected = 1u << 13,
+    /// 802.11 A-MSDU of several packets in one frame: not decoded (one
+    /// frame hands on one packet).
+    kAnomalyWlanAmsdu = 1u << 14,
 };
 
 /// The 5-tuple of a packet quoted inside an ICMP/ICMPv6 error. A quoted ICMP

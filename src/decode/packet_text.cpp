@@ -22,6 +22,12 @@ std::string_view to_string(Encap e) noexcept {
         case Encap::Gtpu: return "gtpu";
         case Encap::Mpls: return "mpls";
         case Encap::Pptp: return "pptp";
+        case Encap::IpInIp: return "ip-in-ip";
+        case Encap::EtherIp: return "etherip";
+        case Encap::GreUdp: return "gre-in-udp";
+        case Encap::VxlanGpe: return "vxlan-gpe";
+        case Encap::Ayiya: return "ayiya";
+        case Encap::Teredo: return "teredo";
     }
     return "?";
 }
@@ -41,7 +47,11 @@ bool link_type_supported(uint32_t linktype) noexcept {
         case LinkType::Ppp:
         case LinkType::PppHdlc:
         case LinkType::PppEther:
-        case LinkType::Nflog: return true;
+        case LinkType::Nflog:
+        case LinkType::CiscoHdlc:
+        case LinkType::Ieee80211:
+        case LinkType::Ieee80211Radiotap:
+        case LinkType::Ppi: return true;
     }
     return false;
 }

@@ -1,5 +1,7 @@
 // Tunnels, label stacks and the link layers beyond Ethernet: GRE (and
-// ERSPAN, PPTP's enhanced GRE), VXLAN, Geneve, GTP-U, MPLS, PPP and NFLOG.
+// ERSPAN, PPTP's enhanced GRE), VXLAN, Geneve, GTP-U, MPLS, IP in IP,
+// EtherIP, the UDP tunnels (GRE in UDP, VXLAN-GPE, MPLS in UDP, AYIYA,
+// Teredo), PPP and NFLOG.
 // See decode/packet.hpp.
 #include <algorithm>
 
@@ -106,16 +108,27 @@ LayerStatus parse_mpls(Reader& r, size_t base, PacketMeta& out) noexcept {
 
 namespace {
 
+enum class Inner : uint8_t { Ip, Ethernet, Mpls };
+
 // Replaces `out` with the decode of the inner packet, keeping the outermost
-// tunnel's identity. `inner_is_ethernet` selects the inner parser.
-LayerStatus decode_inner(ByteView inner, bool inner_is_ethernet, Encap kind, PacketMeta& out) noexcept {
+// tunnel's identity. `what` selects the inner parser.
+LayerStatus decode_inner(ByteView inner, Inner what, Encap kind, PacketMeta& out) noexcept {
     if (out.encap_depth + 1 > kMaxEncapDepth) {
         out.anomalies |= kAnomalyEncapTooDeep;
         return fail_in(kind, C::Malformed, 0, out);
     }
     PacketMeta inner_meta;
     inner_meta.encap_depth = static_cast<uint8_t>(out.encap_depth + 1);
-    const LayerStatus st = inner_is_ethernet ? parse_ethernet(inner, inner_meta) : parse_ip(inner, inner_meta);
+    LayerStatus st;
+    switch (what) {
+        case Inner::Ip: st = parse_ip(inner, inner_meta); break;
+        case Inner::Ethernet: st = parse_ethernet(inner, inner_meta); break;
+        case Inner::Mpls: {
+            Reader r{inner};
+            st = parse_mpls(r, 0, inner_meta);
+            break;
+        }
+    }
     if (!st.ok) {
         // A tunnel inside whose content is unknown, or tunnels too deep: named.
         out.undecoded_in = inner_meta.undecoded_in;
@@ -135,6 +148,10 @@ LayerStatus decode_inner(ByteView inner, bool inner_is_ethernet, Encap kind, Pac
     inner_meta.snap_truncated |= out.snap_truncated;
     out = inner_meta;
     return {};
+}
+
+LayerStatus decode_inner(ByteView inner, bool inner_is_ethernet, Encap kind, PacketMeta& out) noexcept {
+    return decode_inner(inner, inner_is_ethernet ? Inner::Ethernet : Inner::Ip, kind, out);
 }
 
 /*
@@ -179,12 +196,12 @@ LayerStatus parse_pptp_gre(Reader r, uint16_t flags, uint16_t proto, PacketMeta&
 
 }  // namespace
 
-LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
+LayerStatus parse_gre(Reader r, PacketMeta& out, Encap kind) noexcept {
     const uint16_t flags = r.u16();
     const uint16_t proto = r.u16();
     if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-    if ((flags & 0x7) == 1) return parse_pptp_gre(r, flags, proto, out);
-    if ((flags & 0x7) != 0) return fail_in(Encap::Gre, C::Unsupported, 0, out);  // no GRE version 2+ is defined
+    if ((flags & 0x7) == 1 && kind == Encap::Gre) return parse_pptp_gre(r, flags, proto, out);
+    if ((flags & 0x7) != 0) return fail_in(kind, C::Unsupported, 0, out);  // no GRE version 2+ is defined
     const bool has_csum = flags & 0x8000, has_key = flags & 0x2000, has_seq = flags & 0x1000;
     if (has_csum) r.skip(4);
     if (has_key) r.skip(4);
@@ -197,7 +214,7 @@ LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
         const ByteView first = r.peek(1);
         if (first.empty() || (first[0] & 0xF0) != 0x40) r.skip(4);
         if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-        return decode_inner(r.rest(), false, Encap::Gre, out);
+        return decode_inner(r.rest(), false, kind, out);
     }
     if (proto == kEtherCiscoMetadata) {
         // Inside GRE the inner ethertype comes first (then version, length,
@@ -205,13 +222,24 @@ LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
         const uint16_t inner = r.u16();
         r.skip(6);
         if (!r.ok()) return LayerStatus::fail(C::Truncated, r.offset());
-        if (inner != kEtherIpv4 && inner != kEtherIpv6) return fail_in(Encap::Gre, C::Unsupported, 2, out);
-        return decode_inner(r.rest(), false, Encap::Gre, out);
+        if (inner != kEtherIpv4 && inner != kEtherIpv6) return fail_in(kind, C::Unsupported, 2, out);
+        return decode_inner(r.rest(), false, kind, out);
     }
     switch (proto) {
         case kEtherIpv4:
-        case kEtherIpv6: return decode_inner(r.rest(), false, Encap::Gre, out);
-        case kGreTransparentEthernet: return decode_inner(r.rest(), true, Encap::Gre, out);
+        case kEtherIpv6: return decode_inner(r.rest(), false, kind, out);
+        case kGreTransparentEthernet: return decode_inner(r.rest(), true, kind, out);
+        case kEtherMpls:
+        case kEtherMplsMulticast: return decode_inner(r.rest(), Inner::Mpls, kind, out);  // RFC 4023 §3
+        case kGrePpp: {
+            // PPP in GRE version 0 (as Wireshark reads it): the PPP header, then IP.
+            const LayerStatus st = ppp_to_ip(r);
+            if (!st.ok) {
+                if (st.error.code != C::NotThisProtocol) out.undecoded_in = kind;
+                return st;
+            }
+            return decode_inner(r.rest(), false, kind, out);
+        }
         case kGreErspanII:
             if (!has_seq) return decode_inner(r.rest(), true, Encap::ErspanI, out);
             r.skip(8);
@@ -225,7 +253,7 @@ LayerStatus parse_gre(Reader r, PacketMeta& out) noexcept {
             return decode_inner(r.rest(), true, Encap::ErspanIII, out);
         }
         case kEtherArp: return LayerStatus::fail(C::NotThisProtocol, 2);  // not IP, as on a bare link
-        default: return fail_in(Encap::Gre, C::Unsupported, 2, out);
+        default: return fail_in(kind, C::Unsupported, 2, out);
     }
 }
 
@@ -310,6 +338,158 @@ LayerStatus parse_gtpu(PacketMeta& out) noexcept {
     const uint8_t version = inner[0] >> 4;
     if (version != 4 && version != 6) return fail_in(Encap::Gtpu, C::Unsupported, 8 + body.offset(), out);
     return decode_inner(inner, false, Encap::Gtpu, out);
+}
+
+/*
+   IP in IP (RFC 2003), IPv6 in IPv4 "6in4" (RFC 4213 §3.5), and either in
+   IPv6 (RFC 2473): protocol 4 says IPv4 follows, 41 IPv6; the inner
+   header's version decides, as Wireshark's does.
+   EtherIP (RFC 3378 §3), IP protocol 97:
+   | Version=3 |       Reserved (12 bits, 0)      |  then an Ethernet frame
+   (the version is not checked, as Wireshark does not).
+   MPLS in IP (RFC 4023 §2), IP protocol 137: a label stack.
+*/
+LayerStatus parse_ip_tunnel(Reader r, PacketMeta& out) noexcept {
+    switch (out.proto) {
+        case kProtoIpip:
+        case kProtoIpv6: return decode_inner(r.rest(), false, Encap::IpInIp, out);
+        case kProtoEtherIp:
+            r.skip(2);
+            if (!r.ok()) return fail_in(Encap::EtherIp, C::Truncated, r.offset(), out);
+            return decode_inner(r.rest(), true, Encap::EtherIp, out);
+        case kProtoMplsInIp: return decode_inner(r.rest(), Inner::Mpls, Encap::Mpls, out);
+        default: return {};
+    }
+}
+
+namespace {
+
+/*
+   GRE in UDP (RFC 8086), UDP destination port 4754: a GRE header (RFC 2784
+   version 0, RFC 2890 key and sequence number) as the payload. Taken as
+   GRE only when the reserved bits are clear and the protocol is one GRE
+   carries here (IP, Ethernet, MPLS, ERSPAN); otherwise a UDP datagram.
+*/
+LayerStatus parse_gre_udp(PacketMeta& out) noexcept {
+    const ByteView p = out.payload;
+    if (p.size() < 4 + 20) return {};
+    const uint16_t flags = load_u16(p, 0), proto = load_u16(p, 2);
+    if ((flags & 0x4FFF) != 0) return {};  // routing (RFC 1701), reserved0, version
+    switch (proto) {
+        case kEtherIpv4:
+        case kEtherIpv6:
+        case kGreTransparentEthernet:
+        case kEtherMpls:
+        case kEtherMplsMulticast:
+        case kGreErspanII:
+        case kGreErspanIII: return parse_gre(Reader{p}, out, Encap::GreUdp);
+        default: return {};
+    }
+}
+
+/*
+   VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe-12 §3.3), UDP destination port 4790:
+   |R|R|Ver|I|P|B|O|       Reserved                |  Next Protocol  |
+   |                VXLAN Network Identifier (VNI) |    Reserved     |
+   Next Protocol: 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS. Taken as
+   VXLAN-GPE with P set, version 0 and the last byte clear.
+*/
+LayerStatus parse_vxlan_gpe(PacketMeta& out) noexcept {
+    const ByteView p = out.payload;
+    if (p.size() < 8 + 20 || (p[0] & 0x34) != 0x04 || p[7] != 0) return {};
+    const ByteView inner = p.subspan(8);
+    switch (p[3]) {
+        case 1:
+        case 2: return decode_inner(inner, Inner::Ip, Encap::VxlanGpe, out);
+        case 3: return decode_inner(inner, Inner::Ethernet, Encap::VxlanGpe, out);
+        case 5: return decode_inner(inner, Inner::Mpls, Encap::VxlanGpe, out);
+        default: return fail_in(Encap::VxlanGpe, C::Unsupported, 3, out);  // NSH, or a protocol to come
+    }
+}
+
+/*
+   MPLS in UDP (RFC 7510), UDP destination port 6635: a label stack. Taken
+   as MPLS when the stack ends (S=1) within kMaxMplsLabels entries on an IP
+   packet or a pseudowire control word, and what it carries decodes;
+   otherwise a UDP datagram. The port is all that announces the tunnel, and
+   any UDP may use it: a STUN request to port 6635 (a probe sweeping the
+   high ports) often has a bottom-of-stack bit and a 4 in its transaction
+   id, and must stay the UDP flow it is.
+*/
+LayerStatus parse_mpls_udp(PacketMeta& out) noexcept {
+    const ByteView p = out.payload;
+    for (size_t i = 0; i < static_cast<size_t>(kMaxMplsLabels); ++i) {
+        const size_t off = i * 4;
+        if (off + 5 > p.size()) return {};
+        if ((p[off + 2] & 0x01) == 0) continue;
+        const uint8_t nibble = p[off + 4] >> 4;
+        if (nibble != 4 && nibble != 6 && nibble != 0) return {};
+        PacketMeta inner = out;
+        if (!decode_inner(p, Inner::Mpls, Encap::Mpls, inner).ok) return {};
+        out = inner;
+        return {};
+    }
+    return {};
+}
+
+/*
+   AYIYA, Anything In Anything (draft-massar-v6ops-ayiya-02 §4), UDP port 5072:
+   | IDLen | IDType | SigLen | HshMeth | AutMeth | OpCode |  Next Header  |
+   |                          Epoch Time                               |
+   | Identity (2^IDLen bytes) | Signature (SigLen * 4 bytes) | payload
+   OpCode 1 (forward) carries a packet of protocol Next Header; IP (4, 41)
+   is read. Other opcodes (echo, MOTD, query) are the tunnel's own: a UDP
+   datagram, as is a header whose next protocol's packet does not follow.
+*/
+LayerStatus parse_ayiya(PacketMeta& out) noexcept {
+    const ByteView p = out.payload;
+    if (p.size() < 8) return {};
+    const size_t id_len = size_t{1} << (p[0] >> 4);
+    const size_t sig_len = size_t{p[1]} / 16 * 4;
+    const uint8_t opcode = p[2] & 0x0F, next = p[3];
+    const size_t hdr = 8 + id_len + sig_len;
+    if (opcode != 1 || hdr >= p.size()) return {};
+    const uint8_t version = p[hdr] >> 4;
+    if ((next == kProtoIpip && version == 4) || (next == kProtoIpv6 && version == 6))
+        return decode_inner(p.subspan(hdr), Inner::Ip, Encap::Ayiya, out);
+    return {};
+}
+
+/*
+   Teredo (RFC 4380 §5.1.1), UDP port 3544 at either end: an IPv6 packet,
+   optionally after an authentication indicator
+   | 0x0001 | ID-len | AU-len | Client identifier | Authentication value |
+   | Nonce (8) | Confirmation (1) |
+   and/or an origin indication | 0x0000 | Origin port (2) | Origin IPv4 (4) |.
+   Taken as Teredo when exactly one IPv6 packet fills the rest (its payload
+   length says so); otherwise a UDP datagram.
+*/
+LayerStatus parse_teredo(PacketMeta& out) noexcept {
+    Reader r{out.payload};
+    const ByteView auth = r.peek(4);
+    if (auth.size() == 4 && auth[0] == 0 && auth[1] == 1) r.skip(4 + size_t{auth[2]} + auth[3] + 9);
+    const ByteView origin = r.peek(2);
+    if (origin.size() == 2 && origin[0] == 0 && origin[1] == 0) r.skip(8);
+    const ByteView ip6 = r.peek(40);
+    if (!r.ok() || ip6.size() < 40 || (ip6[0] >> 4) != 6) return {};
+    if (40 + size_t{load_u16(ip6, 4)} != r.remaining()) return {};
+    return decode_inner(r.rest(), Inner::Ip, Encap::Teredo, out);
+}
+
+}  // namespace
+
+LayerStatus parse_udp_tunnel(PacketMeta& out) noexcept {
+    switch (out.dport) {
+        case kGreUdpPort: return parse_gre_udp(out);
+        case kVxlanGpePort: return parse_vxlan_gpe(out);
+        case kMplsUdpPort: return parse_mpls_udp(out);
+        case kAyiyaPort: return parse_ayiya(out);
+        case kTeredoPort: return parse_teredo(out);
+        default: break;
+    }
+    if (out.sport == kAyiyaPort) return parse_ayiya(out);
+    if (out.sport == kTeredoPort) return parse_teredo(out);
+    return {};
 }
 
 /*

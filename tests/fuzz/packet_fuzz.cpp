@@ -9,7 +9,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
-    static constexpr uint32_t kLinkTypes[] = {0, 1, 12, 101, 108, 113, 228, 229, 276, 9, 50, 51, 239};
+    static constexpr uint32_t kLinkTypes[] = {0, 1,  12, 101, 108, 113, 228, 229, 276,
+                                              9, 50, 51, 239, 104, 105, 127, 192};
     const uint32_t linktype = kLinkTypes[data[0] % (sizeof kLinkTypes / sizeof kLinkTypes[0])];
     const callwall::ByteView frame{data + 1, size - 1};
     auto r = callwall::decode::parse_frame(linktype, frame);

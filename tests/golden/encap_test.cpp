@@ -2,8 +2,12 @@
 // tools/gen_encap.py from captures/scenarios/whereby.pcap, and the other
 // tunnels, label stacks and link types it makes (Geneve, GTP-U, MPLS with
 // and without a pseudowire, PPPoE, PPTP, PPP, PPP HDLC, PPP over Ethernet,
-// NFLOG) from captures/scenarios/inconclusive_and_dns.pcap, must give the
-// same flows, facts and verdicts as the bare capture.
+// NFLOG) from captures/scenarios/inconclusive_and_dns.pcap, and the tunnels
+// of IP and link types it makes from captures/scenarios/sendbird_calls.pcap
+// (IPv4 and IPv6: 6in4 / IP in IP, GRE in UDP, AYIYA, Teredo, VXLAN-GPE,
+// MPLS in UDP and in GRE, EtherIP, Cisco HDLC, 802.11 plain, behind
+// radiotap and behind PPI) must give the same flows, facts and verdicts as
+// the bare capture.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -87,6 +91,32 @@ INSTANTIATE_TEST_SUITE_P(
                       Wrapped{"inconclusive_and_dns", "ppp"}, Wrapped{"inconclusive_and_dns", "ppphdlc"},
                       Wrapped{"inconclusive_and_dns", "pppether"}, Wrapped{"inconclusive_and_dns", "nflog"}),
     [](const auto& info) { return info.param.kind; });
+
+INSTANTIATE_TEST_SUITE_P(TunnelsOfIpAndWlan, Encap,
+                         ::testing::Values(Wrapped{"sendbird_calls", "ipip"}, Wrapped{"sendbird_calls", "greudp"},
+                                           Wrapped{"sendbird_calls", "ayiya"}, Wrapped{"sendbird_calls", "teredo"},
+                                           Wrapped{"sendbird_calls", "vxlangpe"}, Wrapped{"sendbird_calls", "mplsudp"},
+                                           Wrapped{"sendbird_calls", "mplsgre"}, Wrapped{"sendbird_calls", "etherip"},
+                                           Wrapped{"sendbird_calls", "chdlc"}, Wrapped{"sendbird_calls", "wlan"},
+                                           Wrapped{"sendbird_calls", "radiotap"}, Wrapped{"sendbird_calls", "ppi"}),
+                         [](const auto& info) { return info.param.kind; });
+
+// The SNIs inside every one of them, IPv6 flows included (tshark 4.0 reads
+// api-4c1d.calls.sendbird.com and ws-4c1d.calls.sendbird.com from each).
+TEST(EncapInside, EveryTunnelOfIpAndWlanLinkShowsTheSnis) {
+    for (const char* kind : {"ipip", "greudp", "ayiya", "teredo", "vxlangpe", "mplsudp", "mplsgre", "etherip", "chdlc",
+                             "wlan", "radiotap", "ppi"}) {
+        SCOPED_TRACE(kind);
+        const Dump d = analyze(source_dir() + "/captures/encap/sendbird_calls." + kind + ".pcap");
+        for (const char* sni : {"\tapi-4c1d.calls.sendbird.com\t", "\tws-4c1d.calls.sendbird.com\t"})
+            EXPECT_TRUE(std::any_of(d.hellos.begin(), d.hellos.end(),
+                                    [&](const std::string& h) { return h.find(sni) != std::string::npos; }))
+                << sni << testing::PrintToString(d.hellos);
+        EXPECT_TRUE(std::any_of(d.flows.begin(), d.flows.end(), [](const std::string& f) {
+            return f.find("\t2001:db8") != std::string::npos;
+        })) << "an IPv6 flow";
+    }
+}
 
 // The SNI and the DNS answer inside every one of them (tshark 4.0 reads the
 // same from each capture: api-7d21.calls.sendbird.com, 203.0.113.60).
