@@ -85,9 +85,6 @@ JUDGED = {
         ('cannot tell', 'ICE-TCP to the peer\'s private candidate 10.x from another network'),
     ('arkime__stun.pcap', 'stun-timeout'):
         ('cannot tell', 'a sample file of lone Binding requests, one packet each'),
-    ('ndpi__stun_dtls_rtp_unidir.pcapng', 'stun-timeout'):
-        ('cannot tell', 'interface 0 holds the requests, interface 1 the answers after a NAT (another 5-tuple): '
-                        'one direction per interface, judged per file'),
     ('ndpi__rtp.pcapng', 'no-answer'):
         ('cannot tell', 'one-way RTP: the other direction not captured or on another 5-tuple'),
     ('ndpi__sip.pcap', 'no-answer'):

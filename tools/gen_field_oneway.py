@@ -20,6 +20,12 @@ only. Built on the packet library of tools/gen_captures.py.
   sni_filter_resets.pcap  ClientHellos answered by a reset (a forged TTL and
                           the server's own), by a fatal alert, and by a
                           ServerHello (controls)
+  one_sided_interface.pcapng
+                          two interfaces: the first sees both directions, the
+                          second (a tap that copies one direction) the
+                          client's packets alone
+  split_tap.pcapng        a tap's two halves as two interfaces: the client's
+                          direction on one, the server's on the other
 """
 import os
 import sys
@@ -44,6 +50,21 @@ def capture(name):
 def write(out, name, cap):
     frames = [(g.T0 * g.US + t, g.eth(p)) for t, p, _ in cap.sorted()]
     g.write_pcap(os.path.join(out, name), g.DLT_EN10MB, frames)
+
+
+def write_interfaces(out, name, caps):
+    """A pcapng file of one Ethernet interface per capture in `caps`,
+    their packets merged in time order."""
+    frames = sorted((g.T0 * g.US + t, i, g.eth(p)) for i, cap in enumerate(caps) for t, p, _ in cap.sorted())
+    interfaces = [(g.DLT_EN10MB, 262144, 6, 'eth%d' % i) for i in range(len(caps))]
+    g.write_pcapng(os.path.join(out, name), interfaces, frames)
+
+
+def unanswered_syns(conn, times):
+    """The client's SYN at each of `times`, the same sequence number each
+    time (a retransmission), never answered."""
+    for i, t in enumerate(times):
+        conn.pkt('c', t, 'S', opts=g.tcpopt_syn(), seq=conn.nxt['c'] - (1 if i else 0))
 
 
 def hello(rng, sni):
@@ -98,8 +119,7 @@ def cap_server_side_lost(out, rng):
     d.send('c', t + ms(1), hello(rng, 'eu.sfu.whereby.com'), ack=False)
     client_side_only(cap, at)
     dead = g.TcpConn(cap, HOST, '198.51.100.31', 52002, 443, rng=rng)
-    for i, t in enumerate((ms(1000), ms(2000), ms(4000))):
-        dead.pkt('c', t, 'S', opts=g.tcpopt_syn(), seq=dead.nxt['c'] - (1 if i else 0))
+    unanswered_syns(dead, (ms(1000), ms(2000), ms(4000)))
     write(out, 'server_side_lost.pcap', cap)
 
 
@@ -128,8 +148,7 @@ def cap_oneway_client_side(out, rng):
     t = d.handshake(ms(600))
     d.send('c', t + ms(1), hello(rng, 'a.turn.whereby.com'), ack=False)
     dead = g.TcpConn(cap, HOST, '198.51.100.33', 52102, 443, rng=rng)
-    for i, t in enumerate((ms(700), ms(1700), ms(3700))):
-        dead.pkt('c', t, 'S', opts=g.tcpopt_syn(), seq=dead.nxt['c'] - (1 if i else 0))
+    unanswered_syns(dead, (ms(700), ms(1700), ms(3700)))
     tid = rng.randbytes(12)
     for t in (ms(800), ms(1300), ms(2300), ms(4300)):
         cap.udp(t, HOST, '198.51.100.34', 50000, 3478, g.stun_msg('BindingRequest', tid, []))
@@ -184,6 +203,63 @@ def cap_sni_filter_resets(out, rng):
     t = tls_session(rng, c, t + ms(1), 'eu.sfu.whereby.com')
     c.pkt('s', t + ms(30), 'RA')
     write(out, 'sni_filter_resets.pcap', cap)
+
+
+# ---- 4. several interfaces, one of them one-sided ---------------------------------------
+
+@capture('one_sided_interface.pcapng')
+def cap_one_sided_interface(out, rng):
+    """Interface 0 sees both directions: a DNS query for eu.sfu.whereby.com
+    answered, a TLS connection 10.1.0.20:52300 -> 198.51.100.30:443 (SNI
+    eu.sfu.whereby.com) answered, and a SYN to 198.51.100.31:443 sent
+    three times and never answered (blocked: this interface shows
+    answers). Interface 1 copies one direction only (10.1.0.21's packets):
+    a SYN to 198.51.100.33:443 sent three times, STUN Binding requests to
+    198.51.100.34:3478 retransmitted: its silence is the capture's."""
+    both, one = g.Cap(), g.Cap()
+    srv = '198.51.100.30'
+    both.udp(0, HOST, RESOLVER, 41300, 53, g.dns_query(0x5401, 'eu.sfu.whereby.com'))
+    both.udp(ms(4), RESOLVER, HOST, 53, 41300,
+             g.dns_msg(0x5401, 0x8180, [('eu.sfu.whereby.com', 'A')], [('eu.sfu.whereby.com', 'A', 60, g.a4(srv))]))
+    c = g.TcpConn(both, HOST, srv, 52300, 443, rng=rng)
+    t = c.handshake(ms(20))
+    t = tls_session(rng, c, t + ms(1), 'eu.sfu.whereby.com')
+    c.close(t + ms(100))
+    dead = g.TcpConn(both, HOST, '198.51.100.31', 52301, 443, rng=rng)
+    unanswered_syns(dead, (ms(200), ms(1200), ms(3200)))
+    other = '10.1.0.21'
+    silent = g.TcpConn(one, other, '198.51.100.33', 52302, 443, rng=rng)
+    unanswered_syns(silent, (ms(300), ms(1300), ms(3300)))
+    tid = rng.randbytes(12)
+    for t in (ms(400), ms(900), ms(1900), ms(3900)):
+        one.udp(t, other, '198.51.100.34', 50100, 3478, g.stun_msg('BindingRequest', tid, []))
+    write_interfaces(out, 'one_sided_interface.pcapng', [both, one])
+
+
+@capture('split_tap.pcapng')
+def cap_split_tap(out, rng):
+    """A tap's two halves as two interfaces: interface 0 holds 10.1.0.20's
+    packets, interface 1 those to it. A TLS connection to
+    198.51.100.30:443 (SNI eu.sfu.whereby.com) answered, a STUN Binding
+    request to 198.51.100.34:3478 answered; a SYN to 198.51.100.31:443
+    sent three times, never answered: together the halves show both
+    directions, so it is blocked."""
+    cap = g.Cap()
+    c = g.TcpConn(cap, HOST, '198.51.100.30', 52400, 443, rng=rng)
+    t = c.handshake(ms(20))
+    t = tls_session(rng, c, t + ms(1), 'eu.sfu.whereby.com')
+    c.close(t + ms(100))
+    tid = rng.randbytes(12)
+    cap.udp(ms(300), HOST, '198.51.100.34', 50200, 3478, g.stun_msg('BindingRequest', tid, []))
+    cap.udp(ms(330), '198.51.100.34', HOST, 3478, 50200,
+            g.stun_msg('BindingSuccess', tid, [('XOR-MAPPED-ADDRESS', g.stun_xor_addr('203.0.113.9', 50200, tid))]))
+    dead = g.TcpConn(cap, HOST, '198.51.100.31', 52401, 443, rng=rng)
+    unanswered_syns(dead, (ms(400), ms(1400), ms(3400)))
+    out_half, in_half = g.Cap(), g.Cap()
+    for t, p, meta in cap.pkts:
+        src, _, _ = g.ip_endpoints(p)
+        (out_half if src == g.addr(HOST) else in_half).pkts.append((t, p, meta))
+    write_interfaces(out, 'split_tap.pcapng', [out_half, in_half])
 
 
 def main(argv=None):

@@ -134,6 +134,13 @@ struct FlowContext {
     /// what would be blocked is inconclusive (kOneDirectionReason), unless a
     /// probe sent the flow (sent_for: the probe captures both directions).
     uint64_t one_direction_flows = 0;
+    /// What a probe's own socket received from the server (with the
+    /// reflector's token when a key was given), e.g. "STUN success, reflector
+    /// token valid"; empty: nothing, or not a probe's flow. The socket's
+    /// receipt proves the path passed both ways: where the capture lacks the
+    /// answer (a loaded machine drops packets it cannot read in time), the
+    /// capture's silence is its own, and the flow is observed.
+    std::string answered_at_sender;
 };
 
 /// The reason of an inconclusive flow whose answers were intercepted.
@@ -149,6 +156,38 @@ inline constexpr std::string_view kOneDirectionReason = "one-direction";
 /// The run's note for such a capture: "this capture holds one direction
 /// only: N flows, no packet from any server".
 [[nodiscard]] std::string one_direction_note(uint64_t flows);
+/// Which of a capture's interfaces hold one direction only. A pcapng file
+/// may hold several (a tap's two halves, a router's two sides); each is
+/// judged on its own: an interface holds one direction only when TCP/UDP
+/// flows were seen on it and not one of them shows the far side
+/// (shows_far_side). A tap's halves, one direction each, show both sides
+/// together: their flows were seen on both. A flow's silence is the
+/// capture's when every interface it was seen on holds one direction only.
+class OneDirection {
+public:
+    /// `flows` TCP/UDP flows seen on `interfaces` (FlowFacts::interfaces; 0,
+    /// not known, is read as the first interface) that show the far side or not.
+    void add(uint32_t interfaces, bool far_side, uint64_t flows = 1);
+    /// The interfaces that hold one direction only, one bit each.
+    [[nodiscard]] uint32_t one_sided() const noexcept { return seen_ & ~far_side_; }
+    /// FlowContext::one_direction_flows of a flow seen on `interfaces`: the
+    /// flows of its interfaces when every one holds one direction only, else 0.
+    [[nodiscard]] uint64_t flows_for(uint32_t interfaces) const noexcept;
+    /// The flows seen on the interfaces that hold one direction only (0: none does).
+    [[nodiscard]] uint64_t flows() const noexcept { return flows_on(one_sided()); }
+    /// What the run's notes say, one line each (no newline): for a capture
+    /// of one interface, or whose every interface holds one direction only,
+    /// one_direction_note; else a line per interface that does.
+    [[nodiscard]] std::vector<std::string> notes() const;
+
+private:
+    [[nodiscard]] uint64_t flows_on(uint32_t interfaces) const noexcept;
+    /// TCP/UDP flows by the interfaces they were seen on (few: one per
+    /// combination the capture holds).
+    std::vector<std::pair<uint32_t, uint64_t>> by_interfaces_;
+    uint32_t seen_ = 0, far_side_ = 0;
+};
+
 /// Whether a flow row shows the far side's traffic: a packet from its
 /// server, an ICMP error quoting it, or its initiator's own answers (a
 /// capture of the answers alone, flow::kClientAnswered). A run where no
@@ -202,10 +241,11 @@ using FlowOutcomeHook = std::function<void(const FlowFacts&, const FlowOutcome&)
 /// counters and names follow (a name the inside host had resolved for the
 /// far end names the far end). Where the addresses cannot tell the inside
 /// host (both ends private, as a far end's relay in the same private space,
-/// or both public), the side whose own requests all went unanswered while
-/// the other side's were answered is taken as the inside host: its way out
-/// is the one in question (see unanswered_side_faces_us). Returns whether
-/// the flow was turned.
+/// or both public), the end nearer the capture point by the hops its
+/// packets crossed (their TTLs) is the inside host; where the TTLs cannot
+/// tell, the side whose own requests all went unanswered while the other
+/// side's were answered is: its way out is the one in question (see
+/// unanswered_side_faces_us). Returns whether the flow was turned.
 bool orient_by_inside_host(FlowFacts& f);
 /// Whether orient_by_inside_host would turn the flow.
 [[nodiscard]] bool faces_inside_host(const FlowFacts& f) noexcept;
@@ -351,8 +391,8 @@ struct RunVerdicts {
     /// Flow rows whose outcome column changed and was rewritten. A live run is
     /// attributed again and again; flows whose outcome stands are not rewritten.
     uint64_t outcomes_written = 0;
-    /// The capture holds one direction only (FlowContext::one_direction_flows): its TCP/UDP flows, else 0.
-    uint64_t one_direction_flows = 0;
+    /// The capture's interfaces that hold one direction only (FlowContext::one_direction_flows).
+    OneDirection one_direction;
 };
 
 [[nodiscard]] std::vector<ProductConclusion> conclude_products(const catalog::Catalog& c,

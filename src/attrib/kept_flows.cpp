@@ -68,7 +68,7 @@ void KeptFlows::keep(const FlowFacts& x, const facts::FlowNames& names) {
         return by_source != 0 ? by_source > 0 : text(a.name) < text(b.name);
     });
     r.names_n = static_cast<uint16_t>(names_.size() - r.names_at);
-    if (shows_far_side(r.packets_s2c, r.icmp_errors, r.roles)) far_side_ = true;
+    one_direction_.add(r.interfaces, shows_far_side(r.packets_s2c, r.icmp_errors, r.roles));
     if (!flows_.empty() && flows_.back().id > r.id) sorted_ = false;
     order_.clear();  // sorted again by the next page()
     flows_.push_back(r);

@@ -63,8 +63,8 @@ public:
     /// sorted on the first call), as AttributionIo::read_flow_page gives
     /// them; `at` advances. `out` is resized to the page and each of its flows overwritten whole.
     void page(size_t& at, size_t max, std::vector<FlowFacts>& out);
-    /// AttributionIo::one_direction_flows over the kept flows.
-    [[nodiscard]] uint64_t one_direction_flows() const noexcept { return far_side_ ? 0 : flows_.size(); }
+    /// AttributionIo::one_direction over the kept flows.
+    [[nodiscard]] const OneDirection& one_direction() const noexcept { return one_direction_; }
     /// AttributionIo::stun_answered_hosts over the kept flows.
     [[nodiscard]] std::set<std::string> stun_answered_hosts() const;
     /// AttributionIo::server_ttls over the kept flows.
@@ -101,7 +101,7 @@ private:
     size_t max_flows_;
     bool abandoned_ = false;
     bool sorted_ = true;  ///< flows_ came in id order
-    bool far_side_ = false;  ///< a kept flow shows the far side (shows_far_side)
+    OneDirection one_direction_;  ///< the kept flows' interfaces, and which show the far side
     util::HugeChunks<Record> flows_;  ///< in blocks: growing never holds two copies of it
     std::vector<Place> order_;  ///< flows_ in id order, when they did not come in it (page())
     std::vector<Name> names_;

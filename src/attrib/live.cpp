@@ -72,9 +72,12 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
         // A capture that holds one direction only judges its silent flows
         // (and unanswered names) inconclusive: every flow again when that
         // starts or stops, as attribute() judges them.
-        const uint64_t one_direction = io.one_direction_flows();
-        const bool turned = (one_direction > 0) != (one_direction_flows_ > 0);
-        one_direction_flows_ = one_direction;
+        OneDirection one_direction;
+        io.for_each_interface_set([&](uint32_t interfaces, bool far_side, uint64_t flows) {
+            one_direction.add(interfaces, far_side, flows);
+        });
+        const bool turned = one_direction.one_sided() != one_direction_.one_sided();
+        one_direction_ = std::move(one_direction);
         if (!primed_ || turned) return whole_pass(io, capture_end, dns_failed, std::move(active));
 
         std::vector<uint64_t> written(changed);
@@ -156,7 +159,7 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
     orient_flow(f);
     FlowContext ctx;
     ctx.host_pair_succeeded = stun_hosts_.count(f.client_ip) > 0;
-    ctx.one_direction_flows = one_direction_flows_;
+    ctx.one_direction_flows = one_direction_.flows_for(f.interfaces);
     const bool rst_only = needs_server_ttls(f);  // judged against the server's TTLs elsewhere
     const std::set<int> ttls = rst_only ? io.server_ttls(f.server_ip) : std::set<int>{};
     const FlowOutcome fo = classify_flow(f, capture_end, ttls, ctx);
@@ -214,7 +217,7 @@ RunVerdicts LiveAttribution::finish(store::AttributionIo& io, const stage::DnsFa
     out.matched_flows = counts_[1];
     out.vendor_gap_flows = counts_[2];
     out.other_flows = counts_[3];
-    out.one_direction_flows = one_direction_flows_;
+    out.one_direction = one_direction_;
     // Each entry's flows in id order: the order run_attribution adds them in
     // (the first blocked flow's origin and the evidence ids depend on it).
     std::vector<EntryAccumulator> acc(per_entry_.size());

@@ -80,9 +80,9 @@ private:
 
     const catalog::Catalog& c_;
     bool primed_ = false;  ///< a whole pass was made and nothing failed since
-    /// The run's TCP/UDP flows while it holds one direction only, else 0
-    /// (store::AttributionIo::one_direction_flows, read at each refresh).
-    uint64_t one_direction_flows_ = 0;
+    /// Which of the run's interfaces hold one direction only
+    /// (store::AttributionIo::for_each_interface_set, read at each refresh).
+    OneDirection one_direction_;
     std::set<uint16_t> active_;
     std::set<std::string> stun_hosts_;
     /// Per entry: flow id → the flow's contribution, in id order.

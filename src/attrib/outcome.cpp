@@ -136,12 +136,37 @@ bool unanswered_side_faces_us(const FlowFacts& f) noexcept {
     return f.stun_answered_s2c == 0 && client_answered > 0 && !media;
 }
 
+// The hops a packet crossed before the capture saw it, by its TTL (IPv6:
+// hop limit) below the nearest common initial value (64: Linux, macOS,
+// Android, iOS; 128: Windows; 255: network gear and some stacks); -1 when
+// the TTL is unknown.
+int hops_crossed(int ttl) noexcept {
+    if (ttl <= 0) return -1;
+    for (const int initial : {64, 128, 255})
+        if (ttl <= initial) return initial - ttl;
+    return -1;
+}
+
+// Which end the capture point sits nearer, by the hops each side's first
+// packet crossed: +1 the recorded server, -1 the recorded client, 0 when
+// the TTLs cannot tell (unknown, or as many hops each way). The capture
+// point is between the inside hosts and the firewall (docs/verdicts.md), so
+// the nearer end is the inside host: a far end's relay answering from the
+// same private space as the client (the lab's high-ports profile) is one
+// hop or more further away than the client beside the capture.
+int nearer_end(const FlowFacts& f) noexcept {
+    const int client = hops_crossed(f.ttl_first_c2s), server = hops_crossed(f.ttl_first_s2c);
+    if (client < 0 || server < 0 || client == server) return 0;
+    return server < client ? 1 : -1;
+}
+
 }  // namespace
 
 bool faces_inside_host(const FlowFacts& f) noexcept {
     if (f.transport != "udp" || f.stun_requests_s2c == 0) return false;
     const bool server_inside = is_inside_address(f.server_ip);
     if (server_inside != is_inside_address(f.client_ip)) return server_inside;
+    if (const int nearer = nearer_end(f); nearer != 0) return nearer > 0;
     return unanswered_side_faces_us(f);
 }
 
@@ -554,6 +579,20 @@ FlowOutcome one_direction_outcome(FlowOutcome r, const FlowContext& ctx) {
     return r;
 }
 
+// A probe's flow the capture shows unanswered or refused, whose answer its
+// own socket received (FlowContext::answered_at_sender): the capture lost
+// packets; the socket's receipt is the evidence.
+FlowOutcome answered_at_sender_outcome(FlowOutcome r, const FlowContext& ctx) {
+    if (ctx.answered_at_sender.empty() || r.outcome != Outcome::Blocked) return r;
+    r.outcome = Outcome::Observed;
+    r.evidence = "the probe's socket received the answer (" + ctx.answered_at_sender +
+                 "); the capture lost it (it shows: " + r.evidence + ")";
+    r.reason.clear();
+    r.origin.clear();
+    r.by_destination = false;
+    return r;
+}
+
 }  // namespace
 
 bool shows_far_side(uint64_t packets_s2c, uint16_t icmp_errors, uint8_t roles) noexcept {
@@ -579,10 +618,13 @@ FlowOutcome classify_flow(const FlowFacts& f, double capture_end, const std::set
         } else if (t.outcome == Outcome::Observed && ctx.sent_for.empty()) {
             t = tls_refused_outcome(std::move(t), f);
         }
-        return one_direction_outcome(intercepted_outcome(refused_outcome(t, f, ctx), ctx), ctx);
+        return answered_at_sender_outcome(
+            one_direction_outcome(intercepted_outcome(refused_outcome(t, f, ctx), ctx), ctx), ctx);
     }
-    return one_direction_outcome(
-        intercepted_outcome(unanswered_outcome(udp_outcome(f, capture_end, server_ttls, ctx), f, ctx), ctx), ctx);
+    return answered_at_sender_outcome(
+        one_direction_outcome(
+            intercepted_outcome(unanswered_outcome(udp_outcome(f, capture_end, server_ttls, ctx), f, ctx), ctx), ctx),
+        ctx);
 }
 
 std::string outcome_column(const FlowOutcome& o) {

@@ -29,7 +29,7 @@ struct RunContext {
     std::set<std::string> stun_succeeded;
     std::set<uint64_t> split;  ///< rows of a 5-tuple split by eviction
     stage::DnsFailures dns_failed;
-    uint64_t one_direction_flows = 0;  ///< FlowContext::one_direction_flows
+    OneDirection one_direction;  ///< which interfaces hold one direction only
 };
 
 // Everything read_context reads is in memory: the kept flows with their
@@ -52,7 +52,7 @@ RunContext context_from_memory(const store::Store& store, int64_t run_id, const 
                      n.last_failure == store::kDnsNoResponse ? std::string_view() : n.last_failure);
     });
     x.dns_failed = dns.finish();
-    x.one_direction_flows = kept.one_direction_flows();
+    x.one_direction = kept.one_direction();
     return x;
 }
 
@@ -82,7 +82,12 @@ RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, con
         dns.add_name(qname, resolved, failed, last_rcode);
     });
     x.dns_failed = dns.finish();
-    x.one_direction_flows = kept ? kept->one_direction_flows() : io.one_direction_flows();
+    if (kept)
+        x.one_direction = kept->one_direction();
+    else
+        io.for_each_interface_set([&](uint32_t interfaces, bool far_side, uint64_t flows) {
+            x.one_direction.add(interfaces, far_side, flows);
+        });
     return x;
 }
 
@@ -127,8 +132,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     RunContext x = in_memory ? context_from_memory(store, run_id, c, *kept, out) : read_context(io, c, kept, out);
     // A probe (the command that knows its flows: `hook`) captures both
     // directions of its own sockets: its silence is never the capture's.
-    if (hook) x.one_direction_flows = 0;
-    out.one_direction_flows = x.one_direction_flows;
+    if (hook) x.one_direction = OneDirection();
+    out.one_direction = x.one_direction;
     check();
 
     // Kept flows' rows (bounded as the flows are) are written once all are
@@ -160,7 +165,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             FlowContext ctx;
             ctx.host_pair_succeeded = x.stun_succeeded.count(f.client_ip) > 0;
             ctx.split_by_eviction = x.split.count(f.id) > 0;
-            ctx.one_direction_flows = x.one_direction_flows;
+            ctx.one_direction_flows = x.one_direction.flows_for(f.interfaces);
             if (hook) hook(f, ctx);
             // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check)
             // and unanswered name-server queries (needs_server_ttls).

@@ -176,22 +176,26 @@ void decide(const Catalog& c, const std::vector<EntryAccumulator>& per_entry, co
     // In a capture of one direction only, unanswered DNS queries are the
     // capture's silence too, no name's failure.
     static const DnsFailures kNone;
-    const DnsFailures& failed = out.one_direction_flows > 0 ? kNone : dns_failed;
-    for (uint32_t i = 0; i < entries.size(); ++i) {
-        uint32_t failures = 0;
-        std::string detail;
-        catalog::HostMatches hm;
-        for (const auto& [q, fd] : failed) {
-            c.match_host(q, hm);
+    const DnsFailures& failed = out.one_direction.flows() > 0 ? kNone : dns_failed;
+    // Each failed name matched once; by entry, its failures and the first
+    // failed name's detail (in name order).
+    std::vector<uint32_t> failures(entries.size(), 0);
+    std::vector<std::string> detail(entries.size());
+    catalog::HostMatches hm;
+    for (const auto& [q, fd] : failed) {
+        c.match_host(q, hm);
+        const auto matched = hm.view();
+        for (size_t k = 0; k < matched.size(); ++k) {
+            const uint32_t i = matched[k];
+            if (k > 0 && matched[k - 1] == i) continue;  // sorted: an entry once per name
             // A failed lookup of a shared name (a browser's own
             // accounts.google.com) blocks no vendor's entry.
-            if (std::find(hm.view().begin(), hm.view().end(), i) != hm.view().end() && !entries[i].shared_only(q)) {
-                failures += fd.first;
-                if (detail.empty()) detail = fd.second;
-            }
+            if (entries[i].shared_only(q)) continue;
+            failures[i] += fd.first;
+            if (detail[i].empty()) detail[i] = fd.second;
         }
-        out.entries[i] = per_entry[i].decide(failures, detail);
     }
+    for (uint32_t i = 0; i < entries.size(); ++i) out.entries[i] = per_entry[i].decide(failures[i], detail[i]);
     out.active_vendors.insert(out.address_vendors.begin(), out.address_vendors.end());
     out.products = conclude_products(c, out.entries, out.active_vendors);
 }
@@ -256,13 +260,9 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
     const stage::DnsFailures dns_failed = dns.finish();
     for (const auto& f : facts.flows)
         for (const auto& n : f.names) stage::note_flow_name(c, n.name, out.active_vendors);
-    // A capture of one direction only (run.cpp's note_one_direction).
-    const bool far_side = std::any_of(facts.flows.begin(), facts.flows.end(), [](const FlowFacts& f) {
-        return f.tcp_or_udp() && shows_far_side(f.packets_s2c, f.icmp_errors, f.roles);
-    });
-    const auto tcp_udp = static_cast<uint64_t>(
-        std::count_if(facts.flows.begin(), facts.flows.end(), [](const FlowFacts& f) { return f.tcp_or_udp(); }));
-    out.one_direction_flows = far_side ? 0 : tcp_udp;
+    // The capture's interfaces of one direction only (OneDirection).
+    for (const FlowFacts& f : facts.flows)
+        if (f.tcp_or_udp()) out.one_direction.add(f.interfaces, shows_far_side(f.packets_s2c, f.icmp_errors, f.roles));
 
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     for (const FlowFacts& stored : facts.flows) {
@@ -272,7 +272,7 @@ Result attribute(const RunFacts& facts, const Catalog& c) {
         FlowContext ctx;
         ctx.host_pair_succeeded = stun_succeeded.count(f.client_ip) > 0;
         ctx.split_by_eviction = split.count(f.id) > 0;
-        ctx.one_direction_flows = out.one_direction_flows;
+        ctx.one_direction_flows = out.one_direction.flows_for(f.interfaces);
         const FlowOutcome fo = classify_flow(
             f, facts.capture_end, needs_server_ttls(f) ? server_ttls(facts.flows, f.server_ip) : std::set<int>{}, ctx);
         res.flows.push_back(stage::attribute_flow(f, fo, c, per_entry, out));

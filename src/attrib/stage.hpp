@@ -69,8 +69,9 @@ inline FlowResult attribute_flow(const FlowFacts& f, const FlowOutcome& fo, cons
 }
 
 /// Every entry's verdict (into out.entries) and the product conclusions.
-/// `dns_failed` counts for nothing when out.one_direction_flows is set (a
-/// capture of one direction only cannot show an answer).
+/// `dns_failed` counts for nothing when out.one_direction has flows (an
+/// interface of one direction only cannot show an answer, and names are
+/// not kept by interface).
 void decide(const catalog::Catalog& c, const std::vector<EntryAccumulator>& per_entry, const DnsFailures& dns_failed,
             RunVerdicts& out);
 

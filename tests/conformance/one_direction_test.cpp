@@ -54,7 +54,7 @@ TEST(OneDirection, AClientSideCaptureIsSaidOnceAndNothingInItIsBlocked) {
     const std::string note = "this capture holds one direction only: 7 flows, no packet from any server\n";
     ASSERT_NE(r.notes.find(note), std::string::npos) << r.notes;
     EXPECT_EQ(r.notes.find(note), r.notes.rfind(note)) << "said once";
-    EXPECT_EQ(r.verdicts.one_direction_flows, 7u);
+    EXPECT_EQ(r.verdicts.one_direction.flows(), 7u);
     // The client's ACKs prove the two answered connections; the SYN sent
     // three times, the DNS queries, the STUN requests and the QUIC Initials
     // prove nothing.
@@ -80,12 +80,47 @@ TEST(OneDirection, AClientSideCaptureIsSaidOnceAndNothingInItIsBlocked) {
 TEST(OneDirection, ACaptureOfBothDirectionsHasNoSuchNote) {
     const Analyzed r(source_dir() + "/captures/field/server_side_lost.pcap");
     EXPECT_EQ(r.notes.find("one direction only"), std::string::npos) << r.notes;
-    EXPECT_EQ(r.verdicts.one_direction_flows, 0u);
+    EXPECT_EQ(r.verdicts.one_direction.flows(), 0u);
     // A connection whose server packets are missing is observed by its
     // client's ACKs; the SYN never answered stays blocked.
     EXPECT_EQ(r.rows("SELECT client_port || ' ' || outcome || ' ' || coalesce(acked_s2c, '-') FROM flow WHERE "
                      "transport = 'tcp' ORDER BY first_ts"),
               (std::vector<std::string>{"52000 observed 1706", "52001 observed 0", "52002 blocked:no-answer -"}));
+}
+
+// A pcapng file of two interfaces, the second a tap of one direction: the
+// note names that interface, its silent flows are inconclusive, and a SYN
+// nobody answered on the first (which shows answers) stays blocked. Read
+// as one file, the first interface's answers would have made the second's
+// silence a refusal.
+TEST(OneDirection, EachInterfaceOfAPcapngIsJudgedOnItsOwn) {
+    const Analyzed r(source_dir() + "/captures/field/one_sided_interface.pcapng");
+    const std::string note =
+        "interface 1 of this capture holds one direction only: 2 flows, no packet from any server (the others show "
+        "both)\n";
+    ASSERT_NE(r.notes.find(note), std::string::npos) << r.notes;
+    EXPECT_EQ(r.notes.rfind("this capture holds one direction only", 0), std::string::npos) << r.notes;
+    EXPECT_EQ(r.notes.find("\nthis capture holds one direction only"), std::string::npos) << r.notes;
+    EXPECT_EQ(r.verdicts.one_direction.flows(), 2u);
+    EXPECT_EQ(r.verdicts.one_direction.one_sided(), 2u);
+    EXPECT_EQ(r.rows("SELECT interfaces || ' ' || server_ip || ':' || server_port || ' ' || outcome FROM flow WHERE "
+                     "transport IN ('tcp','udp') ORDER BY first_ts"),
+              (std::vector<std::string>{"1 10.1.0.1:53 observed", "1 198.51.100.30:443 observed",
+                                        "1 198.51.100.31:443 blocked:no-answer", "2 198.51.100.33:443 inconclusive",
+                                        "2 198.51.100.34:3478 inconclusive"}));
+}
+
+// A tap's two halves as two interfaces, one direction each: together they
+// show both, so no interface is said to hold one direction, and the SYN
+// nobody answered is blocked.
+TEST(OneDirection, ATapsTwoHalvesShowBothDirectionsTogether) {
+    const Analyzed r(source_dir() + "/captures/field/split_tap.pcapng");
+    EXPECT_EQ(r.notes.find("one direction only"), std::string::npos) << r.notes;
+    EXPECT_EQ(r.verdicts.one_direction.flows(), 0u);
+    EXPECT_EQ(r.rows("SELECT interfaces || ' ' || server_ip || ':' || server_port || ' ' || outcome FROM flow WHERE "
+                     "transport IN ('tcp','udp') ORDER BY first_ts"),
+              (std::vector<std::string>{"3 198.51.100.30:443 observed", "3 198.51.100.34:3478 observed",
+                                        "1 198.51.100.31:443 blocked:no-answer"}));
 }
 
 // Real captures of one direction in ../shared/captures/public, with the
@@ -100,6 +135,12 @@ const OneWayCapture kRealOneWay[] = {
     {"ndpi__whatsapp.pcap", "this capture holds one direction only: 86 flows, no packet from any server"},
     // A Windows client's ClientHellos and QUIC Initials, nothing back.
     {"ja4__tls-sni.pcapng", "this capture holds one direction only: 79 flows, no packet from any server"},
+    // Two interfaces: 0 holds a client's STUN requests to 10.1.0.3, 1 the
+    // relay's answers after a NAT (another 5-tuple, the answers alone):
+    // interface 0 alone holds one direction.
+    {"ndpi__stun_dtls_rtp_unidir.pcapng",
+     "interface 0 of this capture holds one direction only: 1 flows, no packet from any server (the others show "
+     "both)"},
     // 200 SYNs of a flood, one each.
     {"suricata-verify__tcp-session-syn-flood-drop-precedence__input.pcap",
      "this capture holds one direction only: 200 flows, no packet from any server"},

@@ -188,6 +188,70 @@ TEST(ClassifyFlow, ProbeSilenceWhereNoStunAnswerIsExpectedIsNoBlock) {
     EXPECT_EQ(classify_flow(answered, 110, {}, probe).outcome, Outcome::Observed);
 }
 
+// Which interfaces hold one direction: each on its own; a flow seen on two
+// is judged one-sided only when both are; 0 (not known) reads as the first.
+TEST(OneDirection, EachInterfaceIsJudgedOnItsOwn) {
+    OneDirection one;
+    one.add(1, true);
+    one.add(0, false);
+    EXPECT_EQ(one.one_sided(), 0u);
+    EXPECT_TRUE(one.notes().empty());
+    one.add(2, false, 3);
+    one.add(4, false);
+    one.add(6, false);
+    EXPECT_EQ(one.one_sided(), 6u);
+    EXPECT_EQ(one.flows(), 5u);
+    EXPECT_EQ(one.flows_for(2), 4u);
+    EXPECT_EQ(one.flows_for(6), 5u);
+    EXPECT_EQ(one.flows_for(3), 0u) << "seen also where answers show";
+    EXPECT_EQ(one.flows_for(0), 0u);
+    EXPECT_EQ(one.notes(), (std::vector<std::string>{
+                               "interface 1 of this capture holds one direction only: 4 flows, no packet from any "
+                               "server (the others show both)",
+                               "interface 2 of this capture holds one direction only: 2 flows, no packet from any "
+                               "server (the others show both)"}));
+    // Every interface one-sided: the capture's own note, each flow once.
+    OneDirection all;
+    all.add(1, false, 2);
+    all.add(2, false);
+    all.add(3, false);
+    EXPECT_EQ(all.notes(), std::vector<std::string>{one_direction_note(4)});
+    // A tap's halves: a flow seen on both shows the far side for both.
+    OneDirection tap;
+    tap.add(3, true);
+    tap.add(1, false);
+    EXPECT_EQ(tap.one_sided(), 0u);
+}
+
+// A probe's socket got the reflector's answer the capture lost (a loaded
+// machine's capture drops what it cannot read in time): the capture's
+// silence is its own, the flow observed on the socket's evidence. A socket
+// that got nothing leaves the capture's verdict as it was.
+TEST(ClassifyFlow, AnAnswerTheProbesSocketReceivedOutweighsACaptureThatLostIt) {
+    FlowFacts f = udp_flow(20644);
+    f.packets_c2s = 1;
+    f.stun_requests = 1;
+    f.last_ts = f.first_ts;
+    FlowContext probe;
+    probe.sent_for = {"whereby.turn-sfu-highport.udp"};
+    ASSERT_EQ(classify_flow(f, 110, {}, probe).outcome, Outcome::Blocked) << "the socket got nothing: blocked";
+    probe.answered_at_sender = "STUN success, reflector token valid";
+    const auto o = classify_flow(f, 110, {}, probe);
+    EXPECT_EQ(o.outcome, Outcome::Observed);
+    EXPECT_TRUE(o.reason.empty()) << o.reason;
+    EXPECT_NE(o.evidence.find("the probe's socket received the answer (STUN success, reflector token valid); the "
+                              "capture lost it"),
+              std::string::npos)
+        << o.evidence;
+    // A TCP probe whose SYN-ACK the capture lost reads the same.
+    FlowFacts t = tcp_flow(443);
+    t.syn_count = 2;
+    t.last_syn_ts = t.first_syn_ts + 1;
+    ASSERT_EQ(classify_flow(t, 200, {}, FlowContext{}).outcome, Outcome::Blocked);
+    probe.answered_at_sender = "TCP handshake completed, reflector token valid";
+    EXPECT_EQ(classify_flow(t, 200, {}, probe).outcome, Outcome::Observed);
+}
+
 // A probe's STUN request to a tunnel's port (VXLAN 4789, GTP-U 2152, ...)
 // is no tunnel's one-way outer leg: it reads by its STUN answer, or its
 // absence. A capture's own flow to such a port stays a tunnel leg.
@@ -411,6 +475,47 @@ TEST(OrientByInsideHost, FarEndSpeakingFirstIsTurnedToTheInsideHost) {
     FlowFacts silent = remote_first_leg();
     silent.stun_requests_s2c = 0;
     EXPECT_FALSE(orient_by_inside_host(silent));
+}
+
+// Both ends private and every check answered (the lab's high-ports
+// profile: the far end's relay in the same private space spoke first):
+// the end nearer the capture point by its TTL is the inside host; the
+// TTLs decide before the unanswered side does, and equal hop counts leave
+// the flow to it.
+TEST(OrientByInsideHost, TheEndBesideTheCapturePointIsTheInsideHost) {
+    FlowFacts relay_first = remote_first_leg();
+    relay_first.client_ip = "10.77.100.112";
+    relay_first.stun_answered = 8;
+    relay_first.stun_answered_s2c = 4;
+    relay_first.ttl_first_c2s = 63;  // the relay's, one router away
+    relay_first.ttl_first_s2c = 64;  // the client's, beside the capture
+    FlowFacts f = relay_first;
+    ASSERT_TRUE(orient_by_inside_host(f));
+    EXPECT_EQ(f.client_ip, "10.1.0.16");
+    EXPECT_EQ(f.ttl_first_c2s, 64);
+    EXPECT_FALSE(orient_by_inside_host(f)) << "once turned, the nearer end is the client";
+    // A Windows client (128) beside the capture, the relay (64) behind two routers.
+    FlowFacts windows = relay_first;
+    windows.ttl_first_c2s = 62;
+    windows.ttl_first_s2c = 128;
+    EXPECT_TRUE(orient_by_inside_host(windows));
+    // The far end nearer: the capture is beside it, left as seen.
+    FlowFacts far_nearer = relay_first;
+    far_nearer.ttl_first_c2s = 64;
+    far_nearer.ttl_first_s2c = 61;
+    EXPECT_FALSE(orient_by_inside_host(far_nearer));
+    // Equal hops, or a TTL unknown: the TTLs cannot tell, all was answered.
+    FlowFacts same = relay_first;
+    same.ttl_first_c2s = 64;
+    EXPECT_FALSE(orient_by_inside_host(same));
+    FlowFacts unknown = relay_first;
+    unknown.ttl_first_c2s = -1;
+    EXPECT_FALSE(orient_by_inside_host(unknown));
+    // Public and private ends: the addresses decide, whatever the TTLs say.
+    FlowFacts addressed = remote_first_leg();
+    addressed.ttl_first_c2s = 64;
+    addressed.ttl_first_s2c = 60;
+    EXPECT_TRUE(orient_by_inside_host(addressed));
 }
 
 TEST(ClassifyFlow, OurChecksUnansweredAreBlockedWhateverComesIn) {
@@ -717,7 +822,7 @@ EntryVerdict dns_only_verdict(const std::vector<Query>& queries, RunVerdicts* al
     const int64_t run = s->begin_run(store::RunInfo{"analyze", "x.pcap", "x", "", 1.0});
     double ts = 100;
     for (const auto& q : queries) {
-        store::DnsQueryRow row;
+        records::DnsQuery row;
         row.flow_id = 1;
         row.ts = ts++;
         row.client_ip = "10.0.0.5";
@@ -725,7 +830,7 @@ EntryVerdict dns_only_verdict(const std::vector<Query>& queries, RunVerdicts* al
         row.qname = q.name;
         row.qtype = 1;
         row.answered = q.answered;
-        row.rcode = q.rcode;
+        if (q.answered) row.rcode = q.rcode;
         row.answers = q.answers;
         s->add_dns_query(run, row);
     }

@@ -108,7 +108,7 @@ TEST(Attribute, UnansweredRetriesBlockAndDnsFailuresCount) {
     facts.flows.push_back(lookup);
     const Result r = attribute(facts, bundled_catalog());
     ASSERT_EQ(r.flows.size(), 2u);
-    EXPECT_EQ(r.verdicts.one_direction_flows, 0u);
+    EXPECT_EQ(r.verdicts.one_direction.flows(), 0u);
     EXPECT_EQ(r.flows[0].outcome.outcome, Outcome::Blocked) << r.flows[0].outcome.reason;
     EXPECT_EQ(r.verdicts.entries.at(entry).verdict, Verdict::Blocked);
     EXPECT_EQ(r.flows[0].outcome_column.rfind("blocked:", 0), 0u) << r.flows[0].outcome_column;
