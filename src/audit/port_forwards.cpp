@@ -61,6 +61,92 @@ std::string fw_resolved(std::string_view line, const std::map<std::string, std::
     return out;
 }
 
+// The elements of every named map (`map NAME { type ... ; elements = { K : V,
+// ... } }`, over several lines as `nft list ruleset` prints it), by name.
+std::map<std::string, std::string> named_map_elements(std::string_view text) {
+    std::map<std::string, std::string> out;
+    size_t at = 0;
+    while ((at = text.find("map ", at)) != std::string_view::npos) {
+        const bool word_start = at == 0 || std::isspace(static_cast<unsigned char>(text[at - 1]));
+        const size_t open = text.find('{', at);
+        at += 4;
+        if (!word_start || open == std::string_view::npos) continue;
+        const auto head = text_words(text.substr(at, open - at));
+        // `... dport map { ...` (anonymous), `map @NAME` (a use), or something else.
+        if (head.size() != 1 || head[0].starts_with("@")) continue;
+        // The block's end: its braces balanced.
+        size_t end = open, depth = 0;
+        for (; end < text.size(); ++end) {
+            if (text[end] == '{') ++depth;
+            if (text[end] == '}' && --depth == 0) break;
+        }
+        if (end >= text.size()) break;
+        const std::string_view block = text.substr(open + 1, end - open - 1);
+        if (const size_t el = block.find("elements"); el != std::string_view::npos) {
+            const size_t l = block.find('{', el), r = block.find('}', el);
+            if (l != std::string_view::npos && r != std::string_view::npos && l < r)
+                out[std::string(head[0])] = std::string(block.substr(l + 1, r - l - 1));
+        }
+        at = end;
+    }
+    return out;
+}
+
+// A map's elements ("22 : 10.0.0.9, 80-81 : 10.0.0.10 . 8080"): one forward
+// per element of `base`, its ports the key, its inside server the value (an
+// IPv4 address, with a port after " . " where the map gives one).
+bool map_forwards(std::string_view elements, const PortForward& base, std::vector<PortForward>& out) {
+    bool any = false;
+    while (!elements.empty()) {
+        const size_t comma = elements.find(',');
+        const std::string_view element = text_trim(elements.substr(0, comma));
+        elements = comma == std::string_view::npos ? std::string_view{} : elements.substr(comma + 1);
+        const size_t colon = element.find(':');
+        if (element.empty() || colon == std::string_view::npos) continue;
+        PortForward f = base;
+        f.ports.clear();
+        if (!fw_range(text_trim(element.substr(0, colon)), f.ports)) continue;
+        const auto value = text_words(element.substr(colon + 1));
+        uint32_t a = 0;
+        if (value.empty() || !parse_ipv4(value[0], a)) continue;
+        f.to_addr = v4_text(a);
+        f.to_port = 0;
+        if (value.size() == 3 && value[1] == "." && !fw_port(value[2], f.to_port)) continue;
+        if (value.size() != 1 && value.size() != 3) continue;
+        out.push_back(std::move(f));
+        any = true;
+    }
+    return any;
+}
+
+// An nft rule that forwards through a map (`dnat ip to tcp dport map { 443 :
+// 192.168.1.10, 10000 : 192.168.1.10 . 10000 }`, or `map @NAME`): the
+// forwards of its elements, into `out`.
+bool nft_map_forwards(const std::vector<std::string_view>& w, const std::map<std::string, std::string>& maps,
+                      std::vector<PortForward>& out) {
+    const auto dnat = std::find(w.begin(), w.end(), "dnat");
+    if (dnat == w.end()) return false;
+    const auto to = std::find(dnat, w.end(), "to");
+    if (w.end() - to < 5 || (to[1] != "tcp" && to[1] != "udp") || to[2] != "dport" || to[3] != "map") return false;
+    PortForward base;
+    base.transport = to[1] == "tcp" ? catalog::Transport::Tcp : catalog::Transport::Udp;
+    for (auto i = w.begin(); i + 1 < dnat; ++i) {
+        uint32_t a = 0;
+        if (*i == "daddr" && i > w.begin() && i[-1] == "ip" && parse_ipv4(i[1], a)) base.public_addr = v4_text(a);
+    }
+    std::string elements;
+    if (to[4] == "{") {
+        for (auto i = to + 5; i < w.end() && *i != "}"; ++i) elements += std::string(*i) + " ";
+    } else if (to[4].starts_with("@")) {
+        const auto m = maps.find(std::string(to[4].substr(1)));
+        if (m == maps.end()) return false;
+        elements = m->second;
+    } else {
+        return false;
+    }
+    return map_forwards(elements, base, out);
+}
+
 // An nft rule's forward, when it is one.
 bool nft_forward(const std::vector<std::string_view>& w, PortForward& f, std::vector<catalog::Transport>& ts) {
     const auto dnat = std::find(w.begin(), w.end(), "dnat");
@@ -128,6 +214,7 @@ bool iptables_forward(const std::vector<std::string_view>& w, PortForward& f, st
 }  // namespace
 
 std::vector<PortForward> port_forwards(std::string_view text) {
+    const std::map<std::string, std::string> maps = named_map_elements(text);
     std::map<std::string, std::string> defines;
     std::vector<PortForward> out;
     size_t at = 0;
@@ -160,6 +247,16 @@ std::vector<PortForward> port_forwards(std::string_view text) {
             }
         }
         const auto w = text_words(spaced);
+        if (line.rfind("-A ", 0) != 0) {
+            std::vector<PortForward> mapped;
+            if (nft_map_forwards(w, maps, mapped)) {
+                for (auto& m : mapped) {
+                    m.rule = std::string(line);
+                    out.push_back(std::move(m));
+                }
+                continue;
+            }
+        }
         PortForward f;
         std::vector<catalog::Transport> ts;
         const bool ok = line.rfind("-A ", 0) == 0 ? iptables_forward(w, f, ts) : nft_forward(w, f, ts);

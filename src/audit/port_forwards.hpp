@@ -28,8 +28,9 @@ struct PortForward {
 /// Every IPv4 port forward in `text` (an nft ruleset with its includes, or
 /// an iptables-save dump): a DNAT rule to one address, with or without a
 /// port, naming its transport (tcp, udp, or both through `meta l4proto`).
-/// `define`d variables are resolved. DNAT through maps or to ranges of
-/// addresses is left out.
+/// `define`d variables are resolved. A DNAT through a map of ports (an
+/// anonymous one, or a named map's elements) gives one forward per
+/// element. DNAT to ranges of addresses, and IPv6 DNAT, are left out.
 [[nodiscard]] std::vector<PortForward> port_forwards(std::string_view text);
 
 /// The forward publishing `port` over `transport`, else null.

@@ -27,7 +27,6 @@ TEST(AuditPortForward, DnatRulesAreReadAsAdminsWriteThem) {
         "meta nfproto ipv4 udp dport 10000 dnat ip to 192.168.1.10:10000\n"
         "ip daddr 198.51.100.7 meta l4proto { tcp, udp } th dport 5060 dnat to 192.168.1.20\n"
         "-A PREROUTING -d 198.51.100.7/32 -i eth0 -p tcp -m tcp --dport 8443 -j DNAT --to-destination 10.0.0.5:443\n"
-        "tcp dport 22 dnat to tcp dport map { 22 : 10.0.0.9 }\n"
         "# -A PREROUTING -p udp --dport 9 -j DNAT --to-destination 10.0.0.1\n");
     ASSERT_EQ(f.size(), 5u);
     EXPECT_EQ(f[0].to_addr, "192.168.1.10");
@@ -44,6 +43,50 @@ TEST(AuditPortForward, DnatRulesAreReadAsAdminsWriteThem) {
     EXPECT_EQ(forward_for(f, catalog::Transport::Tcp, 22), nullptr);
 }
 
+// Forwards through maps, anonymous and named, as admins write them and as
+// `nft list ruleset` prints them (a named map over several lines).
+TEST(AuditPortForward, DnatThroughAMapGivesOneForwardPerElement) {
+    const auto f = port_forwards(
+        "table ip nat {\n"
+        "  map jitsi_udp {\n"
+        "    type inet_service : ipv4_addr . inet_service\n"
+        "    elements = { 10000 : 192.168.1.10 . 10000,\n"
+        "                 3478 : 192.168.1.11 . 3479 }\n"
+        "  }\n"
+        "  chain prerouting {\n"
+        "    type nat hook prerouting priority dstnat; policy accept;\n"
+        "    ip daddr 198.51.100.7 tcp dport { 22, 443 } dnat to tcp dport map { 22 : 10.0.0.9, 443 : 10.0.0.10 }\n"
+        "    iifname \"wan0\" dnat ip to udp dport map @jitsi_udp\n"
+        "    dnat ip to tcp dport map { 8000-8099 : 10.0.0.11 . 80 }\n"
+        "    dnat ip to tcp dport map @nowhere\n"
+        "  }\n"
+        "}\n");
+    ASSERT_EQ(f.size(), 5u);
+    const PortForward* ssh = forward_for(f, catalog::Transport::Tcp, 22);
+    ASSERT_NE(ssh, nullptr);
+    EXPECT_EQ(ssh->to_addr, "10.0.0.9");
+    EXPECT_EQ(ssh->inside_port(22), 22);
+    EXPECT_EQ(ssh->public_addr, "198.51.100.7");
+    const PortForward* web = forward_for(f, catalog::Transport::Tcp, 443);
+    ASSERT_NE(web, nullptr);
+    EXPECT_EQ(web->to_addr, "10.0.0.10");
+    const PortForward* media = forward_for(f, catalog::Transport::Udp, 10000);
+    ASSERT_NE(media, nullptr);
+    EXPECT_EQ(media->to_addr, "192.168.1.10");
+    EXPECT_EQ(media->inside_port(10000), 10000);
+    const PortForward* turn = forward_for(f, catalog::Transport::Udp, 3478);
+    ASSERT_NE(turn, nullptr);
+    EXPECT_EQ(turn->to_addr, "192.168.1.11");
+    EXPECT_EQ(turn->inside_port(3478), 3479);
+    EXPECT_TRUE(turn->public_addr.empty());
+    const PortForward* range = forward_for(f, catalog::Transport::Tcp, 8050);
+    ASSERT_NE(range, nullptr);
+    EXPECT_EQ(range->to_addr, "10.0.0.11");
+    EXPECT_EQ(range->inside_port(8050), 80);
+    EXPECT_EQ(forward_for(f, catalog::Transport::Udp, 443), nullptr);
+    EXPECT_EQ(forward_for(f, catalog::Transport::Tcp, 8100), nullptr);
+}
+
 // The repository's catalog (the seed catalog has no server document): its
 // Jitsi handbook file.
 const catalog::Catalog& with_jitsi() {
@@ -55,10 +98,17 @@ const catalog::Catalog& with_jitsi() {
     return c;
 }
 
-TEST(AuditPortForward, TheInternetReachesTheInsideServerThroughTheForward) {
+class AuditPortForwardRouter : public ::testing::TestWithParam<const char*> {};
+
+// The same router with its forwards as DNAT rules and as maps.
+INSTANTIATE_TEST_SUITE_P(Rulesets, AuditPortForwardRouter,
+                         ::testing::Values("router_jitsi.nft", "router_jitsi_map.nft"),
+                         [](const auto& info) { return std::string(info.index == 0 ? "DnatRules" : "Maps"); });
+
+TEST_P(AuditPortForwardRouter, TheInternetReachesTheInsideServerThroughTheForward) {
     if (!have_nft()) GTEST_SKIP() << "nft is not installed (tools/setup.sh installs it)";
     AuditOptions opt;
-    opt.ruleset_path = ruleset("router_jitsi.nft");
+    opt.ruleset_path = ruleset(GetParam());
     opt.vendors = {"Jitsi Meet (self-hosted)"};
     const AuditResult r = run_audit(with_jitsi(), opt);
     if (!r.replay.ok && !r.replay.lint_failed) GTEST_SKIP() << "no sandbox: " << r.replay.error;
