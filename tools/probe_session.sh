@@ -45,7 +45,7 @@ table inet cwp {
 EOF
 (umask 077 && printf 'K1\n' >"$dir/reflect.key")
 ip netns exec "$s" "$bin" reflect --listen 10.202.2.2 --tcp 443 --udp 443,1024-65535 --key-file "$dir/reflect.key" \
-    --nft --duration 120 >"$dir/reflect.log" 2>&1 &
+    --nft --duration 300 >"$dir/reflect.log" 2>&1 &
 reflector=$!
 for _ in $(seq 50); do grep -q "answering on" "$dir/reflect.log" && break; sleep 0.1; done
 echo "cloud#    callwall reflect --listen 10.202.2.2 --tcp 443 --udp 443,1024-65535 --key-file reflect.key --nft"

@@ -65,6 +65,15 @@ using FlowKey = std::tuple<std::string, uint16_t, uint16_t>;
 using ProbeFlows = std::set<FlowKey>;
 // The entries each probe's flow was sent for, by the same key.
 using SentFor = std::map<FlowKey, std::set<std::string>>;
+// What each probe's socket received from its server, by the same key.
+using Answered = std::map<FlowKey, std::string>;
+
+// The sender's readings that are the server's own answer (a STUN answer, an
+// echo, a completed handshake, a ServerHello): with a key, only those that
+// carried the reflector's token reach here unintercepted.
+bool answered_by_server(const std::string& seen) {
+    return seen == "stun-answered" || seen == "echoed" || seen == "connected" || seen == "tls-answered";
+}
 
 // "5349, 40001-40003": ports as ascending intervals.
 std::vector<catalog::PortRange> intervals_of(const std::set<uint16_t>& ports) {
@@ -176,17 +185,22 @@ void wait_after_last_unanswered(const std::vector<probe::ProbeResult>& results) 
         ::usleep(static_cast<useconds_t>(std::min(until - now, 0.05) * 1e6) + 1);
 }
 
-// Sends the plan while capturing it into `pcap`; kExitOk, or the exit code
-// after a one-line message. Started as root, drops to `user` once the
+// Sends the plan while capturing it into `pcap` (a sweep's unanswered ports
+// sent again are appended to it, their results to *results); kExitOk, or the
+// exit code after a one-line message. Started as root, drops to `user` once the
 // interface and the file are open, before a probe is sent. *ran_until: the
 // time (as the capture's timestamps) the capture stopped, after the probes'
 // last wait.
-int send_and_capture(const probe::Plan& plan, const std::string& iface, const std::string& local,
-                     const std::string& pcap, double rate, double sweep_rate, const std::string& key,
-                     const std::string& user, const std::vector<catalog::PortRange>& avoid, std::string* notes,
+int send_and_capture(probe::Plan& plan, const std::string& iface, const std::string& local, const std::string& pcap,
+                     double rate, double sweep_rate, const std::string& key, const std::string& user,
+                     const std::vector<catalog::PortRange>& avoid, std::string* notes,
                      std::vector<probe::ProbeResult>* results, double* ran_until) {
     try {
-        probe::ProbeCapture cap(iface, plan.destinations, pcap);
+        const size_t swept = static_cast<size_t>(
+            std::count_if(plan.probes.begin(), plan.probes.end(), [](const probe::Probe& p) { return p.swept; }));
+        // Immediate mode gives every packet a frame of the ring: a sweep's
+        // thousands a second need room for seconds of a busy machine.
+        probe::ProbeCapture cap(iface, plan.destinations, pcap, swept > 0 ? 64 : 8);
         const bool was_root = ::geteuid() == 0;
         if (const std::string err = drop_privileges(user); !err.empty()) {
             std::fprintf(stderr, "callwall probe: %s\n", err.c_str());
@@ -205,8 +219,6 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
         install_stop_handlers();
         probe::SendOptions so;
         so.rate_per_s = rate;
-        const size_t swept = static_cast<size_t>(
-            std::count_if(plan.probes.begin(), plan.probes.end(), [](const probe::Probe& p) { return p.swept; }));
         if (swept > 0) {
             so.rate_per_s = std::max(rate, sweep_rate);
             so.max_active = sweep_slots();
@@ -220,9 +232,14 @@ int send_and_capture(const probe::Plan& plan, const std::string& iface, const st
         so.key = key;
         so.avoid_local_ports = avoid;
         *results = probe::send_probes(plan.probes, so, &g_stop_signal);
+        if (swept > 0) *notes += probe::confirm_unanswered(plan, *results, so, &g_stop_signal);
         wait_after_last_unanswered(*results);
         *ran_until = util::wall_s();
         cap.stop(0.5);
+        if (cap.kernel_dropped() > 0)
+            *notes += "probe: the capture lost " + std::to_string(cap.kernel_dropped()) +
+                      " packet(s) in the kernel (this machine did not read them in time): a probe whose packets "
+                      "were all lost is not exercised, one that lost its answer reads as the socket saw it\n";
     } catch (const capture::CaptureError& e) {
         std::fprintf(stderr, "callwall probe: %s\n", e.what());
         return e.kind() == capture::CaptureErrorKind::Permission ? kExitPermission : kExitInput;
@@ -450,23 +467,34 @@ int capture_file(const ProbeArgs& a, std::string* pcap) {
 
 // What attribution must know of each probe's result: answers without the
 // reflector's token, TLS cut after the ClientHello, the entry each flow was
-// sent for. `unproven_silence` (null: through a reflector, which answers
+// sent for, what each socket itself received (`answered`: the capture may
+// lose it). `unproven_silence` (null: through a reflector, which answers
 // every port): the UDP probes to the vendor's own servers whose silence
 // proves nothing.
 void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, ProbeFlows* intercepted,
-                  ProbeFlows* tls_cut, SentFor* sent_for, ProbeFlows* unproven_silence, std::string* notes) {
+                  ProbeFlows* tls_cut, SentFor* sent_for, Answered* answered, ProbeFlows* unproven_silence,
+                  std::string* notes) {
+    size_t refused = 0;
+    std::string why;
     for (size_t i = 0; i < results.size(); ++i) {
+        if (!results[i].send_error.empty()) why = results[i].send_error;
         const auto& p = plan.probes[i];
         const auto& r = results[i];
         if (r.local_port != 0) (*sent_for)[{p.addr, p.port, r.local_port}].insert(p.entry_id);
         if (r.intercepted) intercepted->insert({p.addr, p.port, r.local_port});
+        if (!r.intercepted && answered_by_server(r.seen)) (*answered)[{p.addr, p.port, r.local_port}] = r.detail;
         if (r.seen == "tls-reset") tls_cut->insert({p.addr, p.port, r.local_port});
         const bool udp = p.kind == probe::ProbeKind::StunBinding || p.kind == probe::ProbeKind::TurnAllocate;
         if (unproven_silence && udp && !p.answer_expected) unproven_silence->insert({p.addr, p.port, r.local_port});
+        if (r.send_failures > 0) ++refused;
         if (r.intercepted)
             *notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
                       ":" + std::to_string(p.port) + ": " + r.detail + "\n";
     }
+    if (refused > 0)
+        *notes += "probe: " + std::to_string(refused) +
+                  " probe(s) had a request this machine's kernel refused to send (" + why +
+                  "): such a request never reached the path\n";
 }
 
 // A probe's flow as attribution judged it: "observed", "blocked:icmp-3-13",
@@ -475,36 +503,56 @@ using Judged = std::map<FlowKey, std::string>;
 
 // One line per probe, judged as its verdict is (from the capture), the
 // sender's own reading beside it; of a swept range only the ports that did
-// not get through are listed, the rest counted on one line per entry.
+// not get through are listed, the rest counted on one line per entry. A
+// swept port sent again (Probe::confirming) reads as its last try, or
+// observed when either got through.
 void print_probe_lines(const probe::Plan& plan, const std::vector<probe::ProbeResult>& results, const Judged& judged) {
     constexpr size_t kListedPerEntry = 20;
     struct Sweep {
-        uint32_t observed = 0, listed = 0;
-        std::set<uint16_t> blocked, other;
+        uint32_t listed = 0;
+        std::map<uint16_t, std::string> ports;  ///< each port's verdict
     };
     std::map<std::string, Sweep> sweeps;
+    std::vector<std::string> verdicts(results.size());
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
         const auto j = judged.find({p.addr, p.port, r.local_port});
-        const std::string verdict = r.local_port == 0 ? r.seen : j == judged.end() ? "not-captured" : j->second;
+        verdicts[i] = r.local_port == 0 ? r.seen : j == judged.end() ? "not-captured" : j->second;
+        if (!p.swept) continue;
+        std::string& port = sweeps[p.entry_id].ports[p.port];
+        if (port != "observed") port = verdicts[i];
+    }
+    for (size_t i = 0; i < results.size(); ++i) {
+        const auto& p = plan.probes[i];
+        const auto& r = results[i];
+        const std::string& verdict = verdicts[i];
         if (p.swept) {
             Sweep& w = sweeps[p.entry_id];
-            if (verdict == "observed") {
-                ++w.observed;
-                continue;
-            }
-            (verdict.rfind("blocked", 0) == 0 ? w.blocked : w.other).insert(p.port);
-            if (++w.listed > kListedPerEntry) continue;
+            if (w.ports.at(p.port) == "observed" || ++w.listed > kListedPerEntry) continue;
         }
-        std::printf("  %-13s %-15s %5u  %-20s %s  [%s]\n", std::string(probe::to_string(p.kind)).c_str(),
-                    p.addr.c_str(), p.port, verdict.c_str(), r.detail.c_str(), p.entry_id.c_str());
+        std::printf("  %-13s %-15s %5u  %-20s %s%s  [%s]\n", std::string(probe::to_string(p.kind)).c_str(),
+                    p.addr.c_str(), p.port, verdict.c_str(), r.detail.c_str(), p.confirming ? " (sent again)" : "",
+                    p.entry_id.c_str());
     }
     for (const auto& [entry, w] : sweeps) {
+        uint32_t observed = 0;
+        std::set<uint16_t> blocked, other, uncaptured;
+        for (const auto& [port, verdict] : w.ports) {
+            if (verdict == "observed")
+                ++observed;
+            else if (verdict == "not-captured")
+                uncaptured.insert(port);
+            else
+                (verdict.rfind("blocked", 0) == 0 ? blocked : other).insert(port);
+        }
         std::printf("  swept %s: %s; %u port(s) observed", entry.c_str(),
-                    probe::coverage_text(plan.coverage.at(entry)).c_str(), w.observed);
-        if (!w.blocked.empty()) std::printf(", blocked on %s", intervals_text(w.blocked).c_str());
-        if (!w.other.empty()) std::printf(", inconclusive on %s", intervals_text(w.other).c_str());
+                    probe::coverage_text(plan.coverage.at(entry)).c_str(), observed);
+        if (!blocked.empty()) std::printf(", blocked on %s", intervals_text(blocked).c_str());
+        if (!other.empty()) std::printf(", inconclusive on %s", intervals_text(other).c_str());
+        // Sent, but not in the capture (lost before the capture read it):
+        // neither observed nor blocked.
+        if (!uncaptured.empty()) std::printf(", not in the capture on %s", intervals_text(uncaptured).c_str());
         if (w.listed > kListedPerEntry) std::printf(" (%u listed above)", static_cast<unsigned>(kListedPerEntry));
         std::printf("\n");
     }
@@ -544,7 +592,7 @@ int run_probe(int argc, char** argv) {
     if (!cat) return kExitCatalog;
     if (!vendors_and_entries_known(a, *cat)) return kExitUsage;
     const int family = a.ipv6 ? AF_INET6 : AF_INET;
-    const probe::Plan plan = probe::make_plan(*cat, po_, [family](const std::string& name, std::string* error) {
+    probe::Plan plan = probe::make_plan(*cat, po_, [family](const std::string& name, std::string* error) {
         return probe::system_resolve(name, error, family);
     });
     std::string notes;
@@ -595,14 +643,17 @@ int run_probe(int argc, char** argv) {
     // its silence is no block either (take_results: unproven_silence).
     const bool to_vendor = a.reflector.empty();
     ProbeFlows unproven_silence;
-    ro.flow_context = [&intercepted, &tls_cut, &sent_for, &unproven_silence, to_vendor](const attrib::FlowFacts& f,
-                                                                                        attrib::FlowContext& ctx) {
+    // What each socket received: evidence the capture may have lost.
+    Answered answered;
+    ro.flow_context = [&intercepted, &tls_cut, &sent_for, &unproven_silence, &answered, to_vendor](
+                          const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
         const FlowKey key{f.server_ip, f.server_port, f.client_port};
         ctx.refusal_is_no_block = to_vendor && sent_for.count(key) > 0;
         ctx.silence_is_no_block = unproven_silence.count(key) > 0;
         ctx.intercepted = intercepted.count(key) > 0;
         ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
         if (const auto it = sent_for.find(key); it != sent_for.end()) ctx.sent_for = it->second;
+        if (const auto it = answered.find(key); it != answered.end()) ctx.answered_at_sender = it->second;
     };
     ro.entry_verdict = [&plan](const catalog::Entry& e, attrib::EntryVerdict& v) { note_coverage(plan, e, v); };
     Judged judged;
@@ -631,7 +682,8 @@ int run_probe(int argc, char** argv) {
         drop_pcap();
         return rc;
     }
-    take_results(plan, results, &intercepted, &tls_cut, &sent_for, to_vendor ? &unproven_silence : nullptr, &notes);
+    take_results(plan, results, &intercepted, &tls_cut, &sent_for, &answered, to_vendor ? &unproven_silence : nullptr,
+                 &notes);
     // The capture's end is when it stopped, not its last packet: a probe
     // sent last and never answered was waited for (kNoAnswerWaitS).
     session->capture_ran_until(ran_until);

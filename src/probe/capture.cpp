@@ -186,12 +186,12 @@ std::vector<uint8_t> dns_frame(const std::string& name, const std::string& addr,
 }
 
 ProbeCapture::ProbeCapture(const std::string& iface, const std::vector<std::string>& destinations,
-                           const std::string& path) {
+                           const std::string& path, int buffer_mb) {
     capture::LiveOptions lo;
     lo.interface = iface;
     lo.promiscuous = false;
     lo.immediate = true;  // a few probes a second: each packet at once (as before blocks became the default)
-    lo.buffer_size_mb = 8;
+    lo.buffer_size_mb = buffer_mb;
     lo.filter = bpf_for(destinations);
     src_ = capture::PcapSource::open_live(lo);
     src_->set_nonblocking();
@@ -262,6 +262,10 @@ void ProbeCapture::stop(double linger_s) {
     linger_s_ = linger_s;
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
+    if (src_) {
+        const auto st = src_->stats();
+        kernel_dropped_ = st.kernel_dropped + st.interface_dropped;
+    }
     if (out_) {
         std::fclose(out_);
         out_ = nullptr;

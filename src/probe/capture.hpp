@@ -40,9 +40,10 @@ std::vector<uint8_t> dns_frame(const std::string& name, const std::string& addr,
 
 class ProbeCapture {
 public:
-    /// Opens the interface (throws capture::CaptureError) and the output file
-    /// (throws std::runtime_error).
-    ProbeCapture(const std::string& iface, const std::vector<std::string>& destinations, const std::string& path);
+    /// Opens the interface (throws capture::CaptureError) with a kernel
+    /// buffer of buffer_mb MiB, and the output file (throws std::runtime_error).
+    ProbeCapture(const std::string& iface, const std::vector<std::string>& destinations, const std::string& path,
+                 int buffer_mb = 8);
     ~ProbeCapture();
     ProbeCapture(const ProbeCapture&) = delete;
     ProbeCapture& operator=(const ProbeCapture&) = delete;
@@ -54,6 +55,9 @@ public:
     /// Reads what is still queued (at most linger_s more), stops and closes the file.
     void stop(double linger_s);
     [[nodiscard]] uint64_t frames() const noexcept { return frames_.load(); }
+    /// The packets the kernel dropped before this capture read them (read
+    /// when stop() closes the interface; 0 before).
+    [[nodiscard]] uint64_t kernel_dropped() const noexcept { return kernel_dropped_; }
 
 private:
     void write(int64_t ts_us, const uint8_t* data, uint32_t caplen, uint32_t wirelen);
@@ -65,6 +69,7 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<uint64_t> frames_{0};
     double linger_s_ = 0;
+    uint64_t kernel_dropped_ = 0;
 };
 
 }  // namespace callwall::probe

@@ -47,6 +47,10 @@ struct Probe {
     /// One port of a range probed port by port (a sweep): the sender gives
     /// it a shorter schedule, since a sweep sends thousands.
     bool swept = false;
+    /// A swept port sent again because the sweep got no answer there: the
+    /// full STUN schedule (kStunScheduleS), so that a request the sweep
+    /// lost (a burst dropped by a rate limit, a loaded machine) is no block.
+    bool confirming = false;
 };
 
 /// How much of an entry's ports a plan probes.

@@ -94,9 +94,15 @@ void finish(Active& a, ProbeResult& r, std::string seen, std::string detail, boo
 // A UDP probe's request: the same transaction every time; through a
 // reflector each send carries an AuthBlock of its own (probe/wire.hpp), so
 // a copy of any of them is refused as a replay.
-void send_request(Active& a, const Probe& p, const SendOptions& o) {
+// A send the kernel refuses (no buffer space, a full neighbour queue) never
+// reaches the wire nor the capture: counted, so that its silence is not
+// read as the path's.
+void send_request(Active& a, const Probe& p, const SendOptions& o, ProbeResult& r) {
     a.request = stun_request(a.tid, p.kind == ProbeKind::TurnAllocate, o.key, p.port);
-    (void)::send(a.fd, a.request.data(), a.request.size(), 0);
+    if (::send(a.fd, a.request.data(), a.request.size(), 0) < 0) {
+        ++r.send_failures;
+        r.send_error = std::strerror(errno);
+    }
 }
 
 void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOptions& o, uint16_t* cursor) {
@@ -118,9 +124,9 @@ void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOpti
         return;
     }
     a.tid = new_transaction_id();
-    send_request(a, p, o);
+    send_request(a, p, o, r);
     a.phase = Phase::Udp;
-    a.deadline = r.start_s + (p.swept ? kSweepScheduleS[1] : kStunScheduleS[1]);
+    a.deadline = r.start_s + (p.swept && !p.confirming ? kSweepScheduleS[1] : kStunScheduleS[1]);
 }
 
 // Something other than the reflector answered (or stayed silent after) the
@@ -249,17 +255,44 @@ void on_udp(Active& a, const Probe& p, const SendOptions& o, ProbeResult& r, sho
     }
     if (now < a.deadline) return;
     const std::span<const double> schedule =
-        p.swept ? std::span<const double>(kSweepScheduleS) : std::span<const double>(kStunScheduleS);
+        p.swept && !p.confirming ? std::span<const double>(kSweepScheduleS) : std::span<const double>(kStunScheduleS);
     if (r.sends < schedule.size()) {
-        send_request(a, p, o);
+        send_request(a, p, o, r);
         ++r.sends;
         a.deadline = r.start_s + (r.sends < schedule.size() ? schedule[r.sends] : schedule.back() + kUdpWaitAfterLastS);
         return;
     }
-    finish(a, r, "no-answer", std::to_string(r.sends) + " requests, no response");
+    finish(a, r, "no-answer",
+           std::to_string(r.sends) + " requests" +
+               (r.send_failures > 0 ? " (" + std::to_string(r.send_failures) +
+                                          " refused by this machine's kernel: " + r.send_error + ")"
+                                    : "") +
+               ", no response");
 }
 
 }  // namespace
+
+std::string confirm_unanswered(Plan& plan, std::vector<ProbeResult>& results, SendOptions o,
+                               const volatile std::sig_atomic_t* stop) {
+    std::vector<Probe> again;
+    for (size_t i = 0; i < results.size() && i < plan.probes.size(); ++i)
+        if (plan.probes[i].swept && results[i].seen == "no-answer") again.push_back(plan.probes[i]);
+    if (again.empty() || (stop && *stop)) return {};
+    if (again.size() > kConfirmAtMost)
+        return "probe: " + std::to_string(again.size()) +
+               " swept ports got no answer: too many to send again (at most " + std::to_string(kConfirmAtMost) +
+               "), the sweep's silence stands\n";
+    for (auto& p : again) p.confirming = true;
+    o.rate_per_s = std::min(o.rate_per_s, kConfirmRatePerS);
+    std::vector<ProbeResult> second = send_probes(again, o, stop);
+    size_t answered = 0;
+    for (const auto& r : second) answered += r.seen != "no-answer" && r.seen != "not-sent";
+    plan.probes.insert(plan.probes.end(), again.begin(), again.end());
+    results.insert(results.end(), second.begin(), second.end());
+    return "probe: " + std::to_string(again.size()) +
+           " swept port(s) got no answer and were sent again with the full STUN schedule: " + std::to_string(answered) +
+           " answered then\n";
+}
 
 std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const SendOptions& o,
                                      const volatile std::sig_atomic_t* stop) {

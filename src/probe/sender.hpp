@@ -47,6 +47,8 @@ struct ProbeResult {
     std::string seen;  ///< e.g. "connected", "refused", "no-answer", "stun-answered", "echoed", "intercepted"
     std::string detail;  ///< one line for people
     uint32_t sends = 0;  ///< requests sent (UDP), 1 for TCP
+    uint32_t send_failures = 0;  ///< of those, the ones the kernel refused (send() failed)
+    std::string send_error;  ///< the last refusal's reason
     double start_s = 0;  ///< monotonic start time
     bool intercepted = false;  ///< answered, but not by the reflector (token missing or wrong)
     uint16_t local_port = 0;  ///< the probe socket's own port (0: never opened)
@@ -56,5 +58,16 @@ struct ProbeResult {
 /// (probes not started get seen = "not-sent") when *stop becomes non-zero.
 std::vector<ProbeResult> send_probes(const std::vector<Probe>& probes, const SendOptions& o,
                                      const volatile std::sig_atomic_t* stop);
+
+/// A sweep's ports that got no answer at all (no STUN answer, no ICMP
+/// error), sent again with the full STUN schedule (Probe::confirming): a
+/// port is blocked only when both tries went unanswered. At most
+/// kConfirmAtMost: past that the silence is a rule's, not a lost packet's,
+/// and the first pass stands. The probes sent again are appended to
+/// plan.probes, their results to `results`; returns the run's note lines.
+inline constexpr size_t kConfirmAtMost = 512;
+inline constexpr double kConfirmRatePerS = 100;
+std::string confirm_unanswered(Plan& plan, std::vector<ProbeResult>& results, SendOptions o,
+                               const volatile std::sig_atomic_t* stop);
 
 }  // namespace callwall::probe

@@ -244,13 +244,26 @@ TEST_F(ProbeNetns, ASweepFindsTheOnePortDroppedInTheRange) {
     EXPECT_NE(line.find(" port(s) observed, blocked on 40001"), std::string::npos) << line;
     EXPECT_GE(std::stoi(line.substr(line.find("swept; ") + 7)), 64500) << line;
     EXPECT_NE(out.find("40001  blocked:"), std::string::npos) << out;
+    // A port the sweep found silent is sent again with the full STUN
+    // schedule before it is called blocked: 40001 twice, both unanswered.
+    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find(" swept port(s) got no answer and were sent again with the full STUN schedule: "),
+              std::string::npos)
+        << notes[0];
+    const size_t again = out.find("(sent again)");
+    ASSERT_NE(again, std::string::npos) << out;
+    bool port_sent_again = false;
+    for (size_t at = again; at != std::string::npos; at = out.find("(sent again)", at + 1)) {
+        const std::string line = out.substr(out.rfind('\n', at) + 1, at - out.rfind('\n', at));
+        port_sent_again |= line.find("40001  blocked:") != std::string::npos;
+    }
+    EXPECT_TRUE(port_sent_again) << out;
     // The allow list opens the port that failed, not the range.
     const auto nft = query_rows(db.path(), "SELECT text FROM allow_list WHERE format = 'nft'");
     ASSERT_EQ(nft.size(), 1u);
     EXPECT_NE(nft[0].find("40001"), std::string::npos) << nft[0];
     EXPECT_EQ(nft[0].find("1024-65535"), std::string::npos) << nft[0];
-    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
-    ASSERT_EQ(notes.size(), 1u);
     EXPECT_NE(notes[0].find("probe: swept 64512 ports at 1000/s"), std::string::npos) << notes[0];
 }
 
@@ -268,6 +281,39 @@ TEST_F(ProbeNetns, ASweepThroughAFirewallDroppingMostOfTheRangeIsExact) {
     TempDb db;
     std::string out;
     probe(db.path(), &out, {"--entry", "whereby.turn-sfu-highport.udp", "--sweep-rate", "2000"});
+    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0].find("no decoder buffer"), std::string::npos) << notes[0];
+    // Whatever the machine's load, no port the firewall passes reads
+    // blocked and none it drops reads observed.
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT count(*) FROM flow WHERE transport = 'udp' AND server_port >= 1024 AND ((outcome "
+                         "= 'observed') != (server_port = 4789 OR server_port BETWEEN 40000 AND 40099))"),
+              std::vector<std::string>{"0"});
+    // Every flow judged, with its evidence where it was not.
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT f.server_port, f.outcome, f.state, f.packets_c2s, f.packets_s2c, f.stun_requests, "
+                         "m.evidence FROM flow f LEFT JOIN flow_match m ON m.flow_id = f.id WHERE f.transport = 'udp' "
+                         "AND f.server_port >= 1024 AND f.outcome NOT IN ('observed', 'blocked:stun-timeout')"),
+              std::vector<std::string>{});
+    EXPECT_EQ(query_rows(db.path(), "SELECT verdict FROM verdict WHERE entry_id = 'whereby.turn-sfu-highport.udp'"),
+              std::vector<std::string>{"partial"});
+    EXPECT_EQ(out.find("inconclusive on"), std::string::npos) << out.substr(0, 4000);
+    // A port none of whose packets the capture holds (the kernel dropped
+    // them before the capture read them, or never sent them) is neither
+    // observed nor blocked: the sweep's line names it "not in the capture".
+    // The exact account below holds when every port was captured; on a
+    // machine too busy for that it is skipped, with the reason.
+    const auto flows =
+        query_rows(db.path(), "SELECT count(*) FROM flow WHERE transport = 'udp' AND server_port >= 1024");
+    ASSERT_EQ(flows.size(), 1u);
+    const long missing = 64512 - std::stol(flows[0]);
+    EXPECT_GE(missing, 0);
+    if (missing > 0) {
+        EXPECT_NE(out.find(", not in the capture on "), std::string::npos) << out.substr(0, 4000);
+        GTEST_SKIP() << missing << " swept port(s) not in the probe's capture on this busy machine (" << notes[0]
+                     << "): every flow captured is judged right, the exact account is not checked";
+    }
     EXPECT_EQ(query_rows(db.path(),
                          "SELECT outcome, count(*) FROM flow WHERE transport = 'udp' AND server_port >= 1024 "
                          "GROUP BY outcome ORDER BY outcome"),
@@ -296,10 +342,6 @@ TEST_F(ProbeNetns, ASweepThroughAFirewallDroppingMostOfTheRangeIsExact) {
         "swept whereby.turn-sfu-highport.udp: every port (64,512) swept; 101 port(s) observed, "
         "blocked on 1024-4788, 4790-39999, 40100-65535";
     EXPECT_NE(out.find(swept), std::string::npos) << out.substr(0, 4000);
-    EXPECT_EQ(out.find("inconclusive on"), std::string::npos) << out.substr(0, 4000);
-    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
-    ASSERT_EQ(notes.size(), 1u);
-    EXPECT_EQ(notes[0].find("no decoder buffer"), std::string::npos) << notes[0];
 }
 
 TEST_F(ProbeNetns, RootIsDroppedBeforeTheFirstProbe) {
@@ -353,6 +395,35 @@ TEST_F(ProbeNetns, DroppedUdpAndResetTcpAreBlockedWithTheirReasons) {
         EXPECT_EQ(nft[0].find("comment \"" + id + "\"") != std::string::npos, blocked) << id << ": " << verdict;
     }
     EXPECT_NE(out.find("TO ALLOW WHAT WAS BLOCKED (nft;"), std::string::npos) << out;
+}
+
+TEST_F(ProbeNetns, ARequestTheProbingHostItselfRefusesIsNotTheFirewalls) {
+    // The path passes everything, but the probing host's own firewall drops
+    // its outgoing UDP to 443: send() fails (EPERM) and nothing reaches the
+    // wire or the capture. The path never said no: Whereby's UDP TURN entry
+    // must not read blocked, and the run says why its probe is missing.
+    firewall({});
+    ASSERT_EQ(run({"ip", "netns", "exec", c_, "nft",
+                   "add table inet cwhost; add chain inet cwhost out { type filter hook output priority 0; }; "
+                   "add rule inet cwhost out udp dport 443 drop"}),
+              0);
+    TempDb db;
+    std::string out;
+    probe(db.path(), &out, {"--entry", "whereby.turn.udp", "--entry", "whereby.turn.tcp"});
+    const auto v = verdicts(db.path());
+    ASSERT_TRUE(v.count("whereby.turn.udp")) << out;
+    EXPECT_EQ(v.at("whereby.turn.udp").substr(0, 13), "not_exercised") << v.at("whereby.turn.udp") << "\n" << out;
+    ASSERT_TRUE(v.count("whereby.turn.tcp")) << out;
+    EXPECT_EQ(v.at("whereby.turn.tcp").substr(0, 8), "observed") << v.at("whereby.turn.tcp");
+    EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM flow WHERE transport = 'udp' AND server_port = 443"),
+              std::vector<std::string>{"0"});
+    const auto notes = query_rows(db.path(), "SELECT notes FROM run");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("probe(s) had a request this machine's kernel refused to send (Operation not permitted)"),
+              std::string::npos)
+        << notes[0];
+    EXPECT_NE(out.find("not-captured"), std::string::npos) << out;
+    EXPECT_NE(out.find("refused by this machine's kernel: Operation not permitted"), std::string::npos) << out;
 }
 
 TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
@@ -507,9 +578,14 @@ TEST_F(ProbeNetns, PacingBudgetAndOnlyAllowedDestinations) {
     std::vector<int64_t> starts;
     for (const auto& [k, t] : first_us) starts.push_back(t);
     std::sort(starts.begin(), starts.end());
-    // Token bucket of depth one at 5/s: consecutive starts at least 200 ms apart (less scheduling slack).
-    for (size_t i = 1; i < starts.size(); ++i)
-        EXPECT_GE(starts[i] - starts[i - 1], static_cast<int64_t>(1e6 / kRate) - 20000) << i;
+    // Token bucket of depth one at 5/s: the 12 probes span at least 10 of its
+    // 200 ms intervals from the first to the last (one token may be saved up).
+    // Not a gap per pair: on a loaded machine a frame's capture time lags its
+    // send by tens of ms, which shortens one gap and lengthens the next;
+    // delays only lengthen the span, and the spare interval absorbs a late
+    // first frame. An unpaced probe sends all 12 within milliseconds.
+    ASSERT_GE(starts.size(), 2u);
+    EXPECT_GE(starts.back() - starts.front(), static_cast<int64_t>((starts.size() - 2) * (1e6 / kRate)));
     // Nothing left the client for any other address (the firewall counted it).
     std::string fw;
     {
