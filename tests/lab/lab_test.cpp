@@ -359,6 +359,12 @@ TEST_P(Lab, CloudSideShowsOnlyAcceptedFlows) {
     EXPECT_EQ(agree, t.rows.size()) << diffs;
 }
 
+// The ground truth's row of the peer-to-peer call's leg to the remote's
+// relay (the flow Sendbird's P2P entry counts).
+bool relay_leg(const std::map<std::string, std::string>& r) {
+    return r.at("step") == "sb-p2p-call" && r.at("entries") == "sendbird-calls.p2p-stun.udp";
+}
+
 // The strict profile: every outbound UDP datagram of the client is dropped
 // (its answers included), while UDP from the vendor cloud's range comes in;
 // the remote peer is relay-only, so its checks reach the client from its TURN
@@ -379,7 +385,7 @@ TEST(LabStrict, RelayedP2PLegBlockedAlthoughTheRemotesChecksArrive) {
     const auto flows = callwall_flows(a.db.path());
     size_t legs = 0;
     for (const auto& r : t.rows) {
-        if (r.at("step") != "sb-p2p-call" || r.at("entries") != "sendbird-calls.p2p-stun.udp") continue;
+        if (!relay_leg(r)) continue;
         ++legs;
         const std::string key = flow_key(r);
         EXPECT_EQ(r.at("action"), "drop") << key;
@@ -418,6 +424,66 @@ TEST(LabStrict, RelayedP2PLegBlockedAlthoughTheRemotesChecksArrive) {
     EXPECT_EQ(v[0], "blocked");
 }
 
+// The high-ports profile: outbound UDP leaves only for ports 49152-65535
+// (STUN's 3478 refused), UDP from the vendor cloud comes in, and the remote
+// peer is relay-only, so the far end speaks first: the relay's checks, from
+// a port of coturn's 49152-65535, reach the client's ephemeral port before
+// the client's own. Both ends are private (the relay sits in the lab's
+// cloud), so the addresses cannot tell the inside host; the TTLs can (the
+// client's packets crossed no router, the relay's two). The leg must count
+// for Sendbird's P2P entry alone, observed, and no entry of another vendor
+// may count it by the client's ephemeral port.
+TEST(LabHighPorts, TheFarEndSpeakingFirstIsJudgedFromTheInside) {
+    const std::string dir = lab_dir() + "/high-ports";
+    ASSERT_TRUE(fs::exists(dir + "/groundtruth.tsv"))
+        << "no high-ports profile run in " << lab_dir() << "; regenerate with: tools/lab/run.sh --profiles high-ports";
+    const Tsv t = read_tsv(dir + "/groundtruth.tsv");
+    ASSERT_TRUE(t.error.empty()) << t.error;
+    const Analysis& a = analysis(dir + "/client.pcap");
+    ASSERT_EQ(a.exit_code, 0) << a.command;
+    const auto flows = callwall_flows(a.db.path());
+    size_t legs = 0;
+    for (const auto& r : t.rows) {
+        if (!relay_leg(r)) continue;
+        ++legs;
+        const std::string key = flow_key(r);
+        EXPECT_EQ(r.at("action"), "accept") << key;
+        EXPECT_EQ(r.at("expected"), "observed") << key;
+        auto it = find_flow(flows, r);
+        ASSERT_NE(it, flows.end()) << key;
+        EXPECT_EQ(it->second.at("outcome"), "observed") << key;
+        const auto row = query_rows(a.db.path(),
+                                    "SELECT client_ip, ttl_first_c2s, ttl_first_s2c FROM flow WHERE "
+                                    "run_id=(SELECT max(id) FROM run) AND id=" +
+                                        it->second.at("id"));
+        ASSERT_EQ(row.size(), 1u) << key;
+        const auto c = split(row[0], '\t');
+        ASSERT_EQ(c.size(), 3u) << row[0];
+        EXPECT_NE(c[0], r.at("client_ip")) << key << ": the relay must speak first for this profile to show anything";
+        EXPECT_LT(std::stoi(c[1]), std::stoi(c[2])) << key << ": the relay's TTL (two routers away) below the client's";
+        const auto counted = query_rows(a.db.path(),
+                                        "SELECT entry_id FROM flow_match WHERE run_id=(SELECT max(id) FROM run) AND "
+                                        "counted=1 AND flow_id=" +
+                                            it->second.at("id"));
+        EXPECT_EQ(counted, std::vector<std::string>{"sendbird-calls.p2p-stun.udp"}) << key;
+    }
+    EXPECT_EQ(legs, 1u) << "the peer-to-peer call's leg to the remote's relay in groundtruth.tsv";
+    // The entry lists the relay's port as observed, never the client's
+    // ephemeral one (the flow seen from the inside).
+    const auto v = query_rows(a.db.path(),
+                              "SELECT verdict, ports_observed FROM verdict WHERE run_id=(SELECT max(id) FROM run) AND "
+                              "entry_id='sendbird-calls.p2p-stun.udp'");
+    ASSERT_EQ(v.size(), 1u);
+    const auto c = split(v[0], '\t');
+    ASSERT_EQ(c.size(), 2u) << v[0];
+    EXPECT_NE(c[0], "blocked") << v[0];
+    for (const auto& r : t.rows) {
+        if (!relay_leg(r)) continue;
+        EXPECT_NE(c[1].find(r.at("server_port")), std::string::npos) << v[0] << ": the relay's port";
+        EXPECT_EQ(c[1].find(r.at("client_port")), std::string::npos) << v[0] << ": the client's own port";
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Profiles, Lab, ::testing::ValuesIn(profiles()), [](const auto& info) {
     std::string name = info.param;  // "udp-egress" -> "udp_egress"
     for (char& c : name)
@@ -433,9 +499,9 @@ TEST(LabCaptures, ProfilesPresent) {
     std::string names;
     for (const auto& x : p) names += x + " ";
     std::printf("lab runs in %s: %s\n", lab_dir().c_str(), names.c_str());
-    EXPECT_GE(p.size(), 5u)
-        << "expected at least five profile runs (open, restrictive, corporate, udp-egress, strict) in " << lab_dir()
-        << "; regenerate with: sudo tools/lab/run.sh";
+    EXPECT_GE(p.size(), 6u)
+        << "expected at least six profile runs (open, restrictive, corporate, udp-egress, strict, high-ports) in "
+        << lab_dir() << "; regenerate with: sudo tools/lab/run.sh";
 }
 
 }  // namespace

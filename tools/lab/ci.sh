@@ -38,7 +38,7 @@ out="$(mktemp -d /tmp/cwlab-ci.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
 tools/lab/run.sh --out "$out"
 echo "lab: checking the fresh captures in $out"
-CALLWALL_LAB_DIR="$out" build/release/callwall_tests --gtest_filter='Profiles/Lab.*:LabCaptures.*:LabStrict.*'
+CALLWALL_LAB_DIR="$out" build/release/callwall_tests --gtest_filter='Profiles/Lab.*:LabCaptures.*:LabStrict.*:LabHighPorts.*'
 # `callwall probe` against the lab's servers (probe_matrix.py --against
 # servers) is the release tests' probe_lab_servers: .ci/run installs the
 # lab's packages before those tests, so it ran there.

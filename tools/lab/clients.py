@@ -234,9 +234,9 @@ def step_chromium(s, ctx):
                 cmd="chromium call.html (TURN %s)" % name, connected=connected)
 
 
-def p2p_url(role, ice=(), duration=0, policy="all"):
+def p2p_url(role, ice=(), duration=0, policy="all", hold_ms=0):
     q = dict(role=role, sig="https://%s/p2p" % labplan.P2P_SIGNAL_NAME, ice=json.dumps(list(ice)), dur=duration,
-             policy=policy)
+             policy=policy, hold=hold_ms)
     return "file://%s/webrtc/p2p.html?%s" % (HERE, urllib.parse.urlencode(q))
 
 
@@ -244,9 +244,12 @@ def step_p2p(s, ctx):
     """The local end of the peer-to-peer call: Sendbird's STUN, no TURN."""
     stun_name, stun_port = labplan.P2P_STUN
     ice = [{"urls": ["stun:%s:%d" % (stun_name, stun_port)]}]
+    # Where the profile wants the far end to speak first, this end takes the
+    # remote end's candidates late, so the remote's checks come before its own.
+    hold_ms = 2500 if labplan.PROFILES[ctx.profile].get("far_end_first") else 0
     # The page hangs up itself a second before Chromium is stopped.
-    rc, lines = chromium(p2p_url("local", ice, s["duration"]), s["duration"] + 1, os.path.join(ctx.workdir, "p2p"),
-                         os.path.join(ctx.logs, "p2p-local.log"))
+    rc, lines = chromium(p2p_url("local", ice, s["duration"], hold_ms=hold_ms), s["duration"] + 1,
+                         os.path.join(ctx.workdir, "p2p"), os.path.join(ctx.logs, "p2p-local.log"))
     stats = [l for l in lines if l.startswith("stats ")]
     connected = "state connected" in lines
     return dict(rc=rc, result="connected=%s last: %s" % (connected, stats[-1] if stats else "(no stats)"),
@@ -286,6 +289,7 @@ def main():
     ap.add_argument("--ca", required=True)
     ap.add_argument("--steps", required=True)
     ap.add_argument("--logs", required=True)
+    ap.add_argument("--profile", required=True, choices=sorted(labplan.PROFILES))
     ctx = ap.parse_args()
     signal.signal(signal.SIGTERM, kill_all)
     signal.signal(signal.SIGINT, kill_all)

@@ -379,6 +379,9 @@ LATE_STOP_S = 0.6
 #   remote_relay_only   the remote peer of the P2P call gathers relay
 #                       candidates only (iceTransportPolicy "relay", REMOTE_TURN):
 #                       its checks reach the client from REMOTE_RELAY
+#   far_end_first       the P2P call's local end takes the remote end's
+#                       candidates 2.5 s after its answer, so the remote's
+#                       checks reach the client before the client's own
 #   probe_as            the profile's outbound rules are those of another
 #                       profile: probe_matrix.py probes through it only when
 #                       asked by name (the probes see the outbound rules only)
@@ -437,8 +440,21 @@ PROFILES = {
         ],
         default="accept", stateless_udp=True, inbound_udp_from_cloud=True, remote_relay_only=True,
         probe_as="udp-egress"),
+    "high-ports": dict(
+        summary="Outbound UDP leaves only for DNS and the dynamic ports 49152-65535; STUN/TURN's 3478 is "
+                "refused with ICMP port unreachable and any other UDP port dropped; TCP leaves freely; UDP to the "
+                "client is let in only from the vendor cloud's range. The remote peer is relay-only, so the far "
+                "end speaks first: its relay's checks (from a port of coturn's 49152-65535) reach the client's "
+                "ephemeral port, and the client's own checks to the relay pass because the relay's port is high.",
+        rules=[
+            ("udp", "53", "accept", "DNS"),
+            ("udp", "3478", "icmp-port-unreachable", "STUN/TURN 3478 refused"),
+            ("udp", "49152-65535", "accept", "UDP to dynamic ports"),
+            ("udp", "1-65535", "drop", "all other outbound UDP"),
+        ],
+        default="accept", inbound_udp_from_cloud=True, remote_relay_only=True, far_end_first=True),
 }
-PROFILE_ORDER = ["open", "restrictive", "corporate", "udp-egress", "strict"]
+PROFILE_ORDER = ["open", "restrictive", "corporate", "udp-egress", "strict", "high-ports"]
 
 
 def inbound_udp_allowed(profile, src):

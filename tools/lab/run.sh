@@ -319,7 +319,7 @@ run_profile() {
   log "profile $profile: clients running"
   mkdir -p "$WORK/$profile"
   ip netns exec "$NS_C" $PY "$LAB/clients.py" --workdir "$WORK/$profile" --ca "$WORK/certs/ca.crt" \
-    --steps "$dir/steps.jsonl" --logs "$dir" >"$WORK/logs/clients-$profile.log" 2>&1 &
+    --profile "$profile" --steps "$dir/steps.jsonl" --logs "$dir" >"$WORK/logs/clients-$profile.log" 2>&1 &
   local cpid=$!
   echo "$cpid clients" >>"$PIDFILE"
   local rc=0
