@@ -77,6 +77,7 @@ ENVIRONMENTS = {
     "reflect": [KEY_ENV],
     "audit": [CATALOG_ENV, SQLITE_ENV],
     "merge": [SQLITE_ENV],
+    "export": [SQLITE_ENV],
 }
 
 CATALOG_FILES = r""".TP
@@ -134,6 +135,9 @@ readable by its owner only (chmod 600); callwall warns otherwise."""],
 The nftables ruleset (\-\-nft, as nft \-f reads it) or iptables\-save dump
 (\-\-iptables) under audit: only read, and loaded in a sandbox of network
 namespaces, never on the host."""],
+    "export": [r""".TP
+.I FILE.sqlite
+The database given with \-\-db: only read."""],
     "merge": [r""".TP
 .I SRC.sqlite
 The source databases: only read.

@@ -180,10 +180,11 @@ void link_layer(Assembler& a, Assembler::Label ip) {
 struct Exits {
     Assembler::Label quote;  ///< an ICMP or ICMPv6 error, X at its header
     Assembler::Label own;  ///< the pair of the IP header at M[kBase]
-    /// The outermost layer only: GRE, and UDP that may carry VXLAN (X at the
-    /// GRE or UDP header). A tunnel inside a tunnel is hashed by the pair
-    /// around it (the decoder goes deeper: see fanout.hpp).
-    std::optional<Assembler::Label> gre, udp;
+    /// The outermost layer only: GRE, UDP that may carry a tunnel, IP in IP
+    /// (protocols 4 and 41) and EtherIP (97), X at the GRE, UDP, inner IP or
+    /// EtherIP header. A tunnel inside a tunnel is hashed by the pair around
+    /// it (the decoder goes deeper: see fanout.hpp).
+    std::optional<Assembler::Label> gre, udp, ipip, etherip;
 };
 
 // An ICMP message (X at its header): an error to `quote`, anything else to
@@ -215,13 +216,17 @@ void ipv6(Assembler& a, Assembler::Label icmp4, Assembler::Label icmp6, const Ex
     advance(a, 40);
     for (int e = 0; e < 8; ++e) {
         const Assembler::Label to_icmp6 = a.label(), to_icmp4 = a.label(), ext = a.label(), ah = a.label(),
-                               next = a.label(), gre = a.label(), udp = a.label();
+                               next = a.label(), gre = a.label(), udp = a.label(), ipip = a.label(),
+                               etherip = a.label();
         a.jeq(58, to_icmp6);
         a.jeq(1, to_icmp4);
         for (uint32_t h : {0u, 43u, 60u, 135u, 139u, 140u}) a.jeq(h, ext);
         a.jeq(51, ah);
         if (to.gre) a.jeq(47, gre);
         if (to.udp) a.jeq(17, udp);
+        if (to.ipip) a.jeq(4, ipip);
+        if (to.ipip) a.jeq(41, ipip);
+        if (to.etherip) a.jeq(97, etherip);
         a.ja(to.own);
         a.bind(to_icmp6);
         a.ja(icmp6);
@@ -231,6 +236,10 @@ void ipv6(Assembler& a, Assembler::Label icmp4, Assembler::Label icmp6, const Ex
         if (to.gre) a.ja(*to.gre);
         a.bind(udp);
         if (to.udp) a.ja(*to.udp);
+        a.bind(ipip);
+        if (to.ipip) a.ja(*to.ipip);
+        a.bind(etherip);
+        if (to.etherip) a.ja(*to.etherip);
         for (const bool is_ah : {false, true}) {
             a.bind(is_ah ? ah : ext);
             a.op(kLdB, net(1));  // length: 8-octet units beyond the first 8, or AH's 4-octet units minus 2
@@ -269,7 +278,7 @@ void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
     datagram_end(a, 2, 0);  // the total length
     {
         const Assembler::Label own = a.label(), over4 = a.label(), over4_v6 = a.label(), gre = a.label(),
-                               udp = a.label();
+                               udp = a.label(), ipip = a.label(), etherip = a.label();
         a.op(kLdH, net(6));
         a.jset(0x3FFF, own);
         a.op(kLdB, net(9));
@@ -277,11 +286,14 @@ void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
         a.jeq(58, over4_v6);
         if (to.gre) a.jeq(47, gre);
         if (to.udp) a.jeq(17, udp);
+        if (to.ipip) a.jeq(4, ipip);
+        if (to.ipip) a.jeq(41, ipip);
+        if (to.etherip) a.jeq(97, etherip);
         a.bind(own);
         a.ja(to.own);
         for (const auto& [here, there] :
              {std::pair{over4, std::optional{icmp4}}, std::pair{over4_v6, std::optional{icmp6}}, std::pair{gre, to.gre},
-              std::pair{udp, to.udp}}) {
+              std::pair{udp, to.udp}, std::pair{ipip, to.ipip}, std::pair{etherip, to.etherip}}) {
             a.bind(here);
             if (!there) continue;
             past_ipv4_header(a);
@@ -295,6 +307,32 @@ void ip_layer(Assembler& a, Assembler::Label at, const Exits& to) {
     icmp(a, false, to);
     a.bind(icmp6);
     icmp(a, true, to);
+}
+
+// An MPLS label stack (X at its first entry), as decode's parse_mpls: eight
+// entries at most to the one with the bottom-of-stack bit, then IPv4 or
+// IPv6 to `inner_ip`, a pseudowire control word (first nibble 0) and an
+// Ethernet frame to `inner_ether`; anything else to `own`.
+void mpls(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assembler::Label inner_ether) {
+    const Assembler::Label bottom = a.label(), to_ip = a.label(), control_word = a.label();
+    for (int entry = 0; entry < 8; ++entry) {
+        a.op(kLdB, net(2));
+        advance(a, 4);
+        a.jset(0x01, bottom);
+    }
+    a.ja(own);
+    a.bind(bottom);
+    a.op(kLdB, net(0));
+    a.op(BPF_ALU | BPF_RSH | BPF_K, 4);
+    a.jeq(4, to_ip);
+    a.jeq(6, to_ip);
+    a.jeq(0, control_word);
+    a.ja(own);
+    a.bind(to_ip);
+    a.ja(inner_ip);
+    a.bind(control_word);
+    advance(a, 4);
+    a.ja(inner_ether);
 }
 
 // GRE (X at its header), as decode's parse_gre: IPv4 or IPv6 inside (also
@@ -330,16 +368,21 @@ void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assemble
     a.op(BPF_LD | BPF_MEM, kLen);
     a.op(BPF_ALU | BPF_ADD | BPF_X);
     a.op(BPF_MISC | BPF_TAX);
-    const Assembler::Label erspan2 = a.label(), erspan3 = a.label(), metadata = a.label(), wccp = a.label();
+    const Assembler::Label erspan2 = a.label(), erspan3 = a.label(), metadata = a.label(), wccp = a.label(),
+                           label_stack = a.label();
     a.op(BPF_LD | BPF_MEM, kNext);
     a.jeq(0x0800, inner_ip);
     a.jeq(0x86DD, inner_ip);
     a.jeq(0x6558, inner_ether);
+    a.jeq(0x8847, label_stack);
+    a.jeq(0x8848, label_stack);
     a.jeq(0x88BE, erspan2);
     a.jeq(0x22EB, erspan3);
     a.jeq(0x8909, metadata);
     a.jeq(0x883E, wccp);
     a.ja(own);
+    a.bind(label_stack);  // MPLS in GRE (RFC 4023 §3)
+    mpls(a, own, inner_ip, inner_ether);
     a.bind(wccp);  // WCCP: version 2's 4-byte redirect header unless an IPv4 header follows at once
     {
         const Assembler::Label ipv4_next = a.label();
@@ -384,52 +427,132 @@ void gre(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assemble
     }
 }
 
-// UDP (X at its header), as decode's parse_transport: to destination port
-// 4789, with a payload of a VXLAN header and an Ethernet header at least
-// (by the UDP length), the I flag set and the last byte clear, is VXLAN: to
-// `inner_ether` with X at the inner frame; anything else to `own`.
-void vxlan(Assembler& a, Assembler::Label own, Assembler::Label inner_ether) {
-    const Assembler::Label port = a.label(), long_enough = a.label(), flag = a.label(), reserved = a.label();
+// UDP (X at its header), as decode's parse_transport takes a tunnel by its
+// destination port, to the inner packet with X at it; anything else to
+// `own`:
+// - 4789, a payload of a VXLAN header and an Ethernet header at least (by
+//   the UDP length), the I flag set and the last byte clear: VXLAN, to
+//   `inner_ether`;
+// - 4754, a payload of 24 bytes at least, GRE's routing, reserved and
+//   version bits clear and a protocol GRE in UDP carries: to `gre` (X at the
+//   GRE header);
+// - 4790, a payload of 28 bytes at least, P set, version 0 and the last
+//   byte clear: VXLAN-GPE, next protocol 1 or 2 to `inner_ip`, 3 to
+//   `inner_ether` (MPLS and the rest to `own`).
+// AYIYA, Teredo and MPLS in UDP are not walked (see fanout.hpp).
+void udp_tunnels(Assembler& a, Assembler::Label own, Assembler::Label inner_ip, Assembler::Label inner_ether,
+                 Assembler::Label gre) {
+    const Assembler::Label vxlan = a.label(), gre_udp = a.label(), gpe = a.label();
     a.op(kLdH, net(2));
-    a.jeq(4789, port);
+    a.jeq(4789, vxlan);
+    a.jeq(4754, gre_udp);
+    a.jeq(4790, gpe);
     a.ja(own);
-    a.bind(port);
-    a.op(kLdH, net(4));
-    a.jge(8 + 8 + 14, long_enough);
-    a.jeq(0, long_enough);  // a jumbogram's UDP length (elsewhere 0 is no datagram to the decoder)
-    a.ja(own);
-    a.bind(long_enough);
+
+    // The UDP length is at least `n` bytes (0 is a jumbogram's, elsewhere no
+    // datagram to the decoder): on to the next instruction, else to `own`.
+    const auto at_least = [&](uint32_t n) {
+        const Assembler::Label long_enough = a.label();
+        a.op(kLdH, net(4));
+        a.jge(n, long_enough);
+        a.jeq(0, long_enough);
+        a.ja(own);
+        a.bind(long_enough);
+    };
+    // A equals `k`, or the bits of `mask` in A are set (clear): on to the
+    // next instruction, else to `own`.
+    const auto only_if_eq = [&](uint32_t k) {
+        const Assembler::Label yes = a.label();
+        a.jeq(k, yes);
+        a.ja(own);
+        a.bind(yes);
+    };
+    const auto only_if_set = [&](uint32_t mask) {
+        const Assembler::Label yes = a.label();
+        a.jset(mask, yes);
+        a.ja(own);
+        a.bind(yes);
+    };
+    const auto only_if_clear = [&](uint32_t mask) {
+        const Assembler::Label set = a.label(), clear = a.label();
+        a.jset(mask, set);
+        a.ja(clear);
+        a.bind(set);
+        a.ja(own);
+        a.bind(clear);
+    };
+
+    a.bind(vxlan);
+    at_least(8 + 8 + 14);
     a.op(kLdB, net(8));
-    a.jset(0x08, flag);
-    a.ja(own);
-    a.bind(flag);
+    only_if_set(0x08);
     a.op(kLdB, net(15));
-    a.jeq(0, reserved);
-    a.ja(own);
-    a.bind(reserved);
+    only_if_eq(0);
     advance(a, 16);
     a.ja(inner_ether);
+
+    a.bind(gre_udp);
+    {
+        const Assembler::Label carried = a.label();
+        at_least(8 + 4 + 20);
+        a.op(kLdH, net(8));
+        only_if_clear(0x4FFF);
+        a.op(kLdH, net(10));
+        for (uint32_t proto : {0x0800u, 0x86DDu, 0x6558u, 0x8847u, 0x8848u, 0x88BEu, 0x22EBu}) a.jeq(proto, carried);
+        a.ja(own);
+        a.bind(carried);
+        advance(a, 8);
+        a.ja(gre);
+    }
+
+    a.bind(gpe);
+    {
+        const Assembler::Label to_ip = a.label(), to_ether = a.label();
+        at_least(8 + 8 + 20);
+        a.op(kLdB, net(8));
+        a.op(BPF_ALU | BPF_AND | BPF_K, 0x34);
+        only_if_eq(0x04);
+        a.op(kLdB, net(15));
+        only_if_eq(0);
+        a.op(kLdB, net(11));
+        a.jeq(1, to_ip);
+        a.jeq(2, to_ip);
+        a.jeq(3, to_ether);
+        a.ja(own);
+        a.bind(to_ip);
+        advance(a, 16);
+        a.ja(inner_ip);
+        a.bind(to_ether);
+        advance(a, 16);
+        a.ja(inner_ether);
+    }
 }
 
 std::vector<sock_filter> build() {
     Assembler a;
     const Assembler::Label ip = a.label(), quote = a.label(), own = a.label(), pair4 = a.label(), pair6 = a.label(),
-                           mix = a.label(), tunnel_gre = a.label(), tunnel_udp = a.label(), inner_ether = a.label(),
-                           inner_ip = a.label();
+                           mix = a.label(), tunnel_gre = a.label(), tunnel_udp = a.label(), tunnel_ipip = a.label(),
+                           tunnel_etherip = a.label(), inner_ether = a.label(), inner_ip = a.label();
     link_layer(a, ip);
-    ip_layer(a, ip, Exits{quote, own, tunnel_gre, tunnel_udp});
+    ip_layer(a, ip, Exits{quote, own, tunnel_gre, tunnel_udp, tunnel_ipip, tunnel_etherip});
 
     // Through a tunnel: the inner packet's layers, as the decoder takes the
-    // inner packet in the outer one's place.
+    // inner packet in the outer one's place. UDP first: GRE in UDP goes on
+    // to GRE's code, and classic BPF jumps forward only.
+    a.bind(tunnel_udp);
+    udp_tunnels(a, own, inner_ip, inner_ether, tunnel_gre);
     a.bind(tunnel_gre);
     gre(a, own, inner_ip, inner_ether);
-    a.bind(tunnel_udp);
-    vxlan(a, own, inner_ether);
+    a.bind(tunnel_ipip);  // X at the inner IP header already
+    a.ja(inner_ip);
+    a.bind(tunnel_etherip);  // a 2-byte EtherIP header, then an Ethernet frame
+    advance(a, 2);
+    a.ja(inner_ether);
     a.bind(inner_ether);  // the ethertype 12 bytes in; the kernel has taken no tag out of an inner frame
     a.op(kLdH, net(12));
     advance(a, 14);
     tags_and_pppoe(a, 4, inner_ip);
-    ip_layer(a, inner_ip, Exits{quote, own, std::nullopt, std::nullopt});
+    ip_layer(a, inner_ip, Exits{quote, own, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
 
     // An error (X at its ICMP header): the pair of the IPv4 or IPv6 header
     // it quotes, 8 bytes in; by its own IP header's pair if the quote shows

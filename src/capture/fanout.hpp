@@ -14,17 +14,19 @@
 // error's datagram), through any VLAN
 // tags left in the frame, PPPoE and IPv6 extension headers as the decoder
 // walks them. The kernel takes the returned value modulo the group's size.
-// Through a tunnel (GRE, ERSPAN types I to III, VXLAN on port 4789, as
-// the decoder recognises them) the program goes on to the inner packet and
+// Through a tunnel (GRE, ERSPAN types I to III, VXLAN on port 4789,
+// VXLAN-GPE on 4790, GRE in UDP on 4754, IP in IP and 6in4, EtherIP, and
+// an MPLS label stack inside GRE, as the decoder recognises them) the program goes on to the inner packet and
 // hashes its pair, so a remote mirror's traffic is spread as a local one's
 // is. One tunnel deep: a tunnel inside a tunnel (the decoder goes three
 // deep) is hashed by the pair of the packet around the innermost one —
 // the same for both directions and every fragment of the innermost flow,
 // so it still stays on one socket, but not on the one
-// run::Shards::worker_of would pick for it. Geneve, GTP-U and PPTP
-// are not walked: hashed by the tunnel's pair, which keeps an inner flow on
-// one socket when its tunnel is one pair both ways; MPLS frames are no IP
-// to the program and all go to the first socket.
+// run::Shards::worker_of would pick for it. Geneve, GTP-U, PPTP, AYIYA,
+// Teredo and MPLS outside GRE are not walked: hashed by the tunnel's pair,
+// which keeps an inner flow on one socket when its tunnel is one pair both
+// ways; MPLS frames are no IP to the program and all go to the first
+// socket.
 //
 // The program reads relative to the network header (SKF_NET_OFF) and the
 // frame's ethertype from the kernel (SKF_AD_PROTOCOL): fanout runs before a

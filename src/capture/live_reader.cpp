@@ -162,8 +162,8 @@ void LiveReader::read_loop() noexcept {
             if (!filling_) return false;
         }
         Chunk& c = *filling_;
-        c.records[c.count++] =
-            Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, static_cast<uint32_t>(c.used)};
+        c.records[c.count++] = Record{
+            frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, static_cast<uint32_t>(c.used), frame.interface};
         if (frame.caplen) std::memcpy(c.data.get() + c.used, frame.bytes.data(), frame.caplen);
         c.used += need;
         return true;
@@ -179,6 +179,7 @@ void LiveReader::read_loop() noexcept {
                 for (int k = 0; k < kBatchPerSource && ok; ++k) {
                     const NextStatus st = sources_[i]->next(frame);
                     if (st == NextStatus::Frame) {
+                        frame.interface = static_cast<uint16_t>(i);
                         ok = append();
                         continue;
                     }
@@ -244,6 +245,7 @@ NextStatus LiveReader::next(RawFrame& frame, int timeout_ms) noexcept {
             frame.caplen = r.caplen;
             frame.wirelen = r.wirelen;
             frame.linktype = r.linktype;
+            frame.interface = r.interface;
             frame.bytes = ByteView{current_->data.get() + r.offset, r.caplen};
             return NextStatus::Frame;
         }

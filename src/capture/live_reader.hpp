@@ -92,6 +92,7 @@ private:
     struct Record {
         int64_t ts_us;
         uint32_t caplen, wirelen, linktype, offset;
+        uint16_t interface;  ///< RawFrame::interface: the source's index
     };
     struct Chunk {
         std::unique_ptr<Record[]> records;

@@ -150,7 +150,7 @@ void ReadAhead::read_chunks() noexcept {
 void ReadAhead::put(Chunk& c, const RawFrame& frame, const uint8_t* bytes) noexcept {
     decode::PacketMeta& meta = c.metas.get()[c.count];
     const bool ok = decode::parse_frame_ok(frame.linktype, ByteView{bytes, frame.caplen}, meta);
-    c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, ok, bytes};
+    c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, ok, frame.interface, bytes};
 }
 
 bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {

@@ -109,6 +109,7 @@ private:
         int64_t ts_us;
         uint32_t caplen, wirelen, linktype;
         bool parsed_ok;  ///< decode::parse_frame_ok's answer for this record's meta
+        uint16_t interface;  ///< RawFrame::interface (in the padding after parsed_ok)
         const uint8_t* bytes;  ///< in the chunk's data, or in the map when lending
     };
     /// Raw storage for a chunk's decoded headers: PacketMeta is an aggregate
@@ -149,6 +150,7 @@ private:
         frame.caplen = r.caplen;
         frame.wirelen = r.wirelen;
         frame.linktype = r.linktype;
+        frame.interface = r.interface;
         frame.bytes = ByteView{r.bytes, r.caplen};
         frame.parsed = &c.metas.get()[pos];
         frame.parsed_ok = r.parsed_ok;

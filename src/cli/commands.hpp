@@ -13,6 +13,7 @@ int run_probe(int argc, char** argv);
 int run_reflect(int argc, char** argv);
 int run_audit(int argc, char** argv);
 int run_merge(int argc, char** argv);
+int run_export(int argc, char** argv);
 
 /// Exit codes, documented in the README.
 enum ExitCode : int {

@@ -25,6 +25,7 @@ void usage(std::FILE* out) {
                  "  reflect --listen ADDR        answer probes on every port (run outside the firewall)\n"
                  "  audit --nft FILE --db OUT    replay the catalog through a ruleset in a sandbox\n"
                  "  merge SRC... --db OUT        combine the runs of several databases (sites, sensors)\n"
+                 "  export --db FILE --record R  write one stored record of a run (csv, jsonl)\n"
                  "\n"
                  "'callwall <command> --help' or 'callwall help <command>' describes each command.\n"
                  "Exit codes: 0 ok, 2 usage, 3 input (capture file/interface), 4 catalog, 5 database,\n"
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
         argv[2] = help_flag;
         cmd = argv[1];
         if (cmd != "analyze" && cmd != "capture" && cmd != "catalog" && cmd != "probe" && cmd != "reflect" &&
-            cmd != "audit" && cmd != "merge" && cmd != "report") {
+            cmd != "audit" && cmd != "merge" && cmd != "report" && cmd != "export") {
             std::fprintf(stderr, "callwall: unknown command '%s' (try 'callwall --help')\n", argv[1]);
             return kExitUsage;
         }
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
         if (cmd == "audit") return check_stdout_at_exit(argv[1], run_audit(argc - 1, argv + 1));
         if (cmd == "merge") return check_stdout_at_exit(argv[1], run_merge(argc - 1, argv + 1));
         if (cmd == "report") return check_stdout_at_exit(argv[1], run_report(argc - 1, argv + 1));
+        if (cmd == "export") return check_stdout_at_exit(argv[1], run_export(argc - 1, argv + 1));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "callwall %s: internal error: %s\n", argv[1], e.what());
         return kExitInternal;

@@ -88,7 +88,10 @@ struct Flow;
     X(uint8_t, roles, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                             \
     /* TCP: how much of the server's stream the client's ACKs acknowledged, bytes (0: its SYN-ACK alone,  */     \
     /* acknowledged after the client's SYN); -1: nothing they prove (flow::TcpTrack::ack_base). */               \
-    X(int32_t, acked_s2c, -1, "INTEGER", NegativeIsNull, Read)
+    X(int32_t, acked_s2c, -1, "INTEGER", NegativeIsNull, Read)                                                   \
+    /* The capture's interfaces the flow was seen on, bit i for interface i (a pcapng file's interface */        \
+    /* id, a live run's -i in order; 31 and above share bit 31); 0: not known (fragments alone). */              \
+    X(uint32_t, interfaces, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)
 
 #define CALLWALL_FLOW_APP_FACTS(X)                                                                               \
     X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \

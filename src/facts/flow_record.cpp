@@ -73,6 +73,7 @@ void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noe
     out.link_broadcast = f.link_broadcast;
     out.roles = app.roles;
     out.acked_s2c = acked_s2c(f.tcp);
+    out.interfaces = f.interfaces;
 }
 
 }  // namespace callwall::facts

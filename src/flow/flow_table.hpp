@@ -202,10 +202,19 @@ struct alignas(64) Flow {
     // Community ID are made of).
     uint8_t first_icmp_type = 0, first_icmp_code = 0;
     bool first_icmp_from_client = true;
+    /// The capture's interfaces the flow's packets came on, one bit each
+    /// (interface_bit); 0: none known (a datagram made whole from fragments).
+    uint32_t interfaces = 0;
 
     [[nodiscard]] ConnState state() const noexcept;
 };
 static_assert(sizeof(Flow) == 5 * 64, "a flow is five cache lines: see the order of its members");
+
+/// A capture interface's bit in Flow::interfaces (decode::RawFrame::interface):
+/// interfaces 31 and above share the top bit.
+[[nodiscard]] constexpr uint32_t interface_bit(uint16_t interface) noexcept {
+    return uint32_t{1} << (interface < 31 ? interface : 31);
+}
 
 struct FlowTableConfig {
     uint32_t max_flows = 1u << 20;  ///< bound on live flows; the LRU flow is evicted beyond it

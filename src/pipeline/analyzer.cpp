@@ -14,15 +14,35 @@ namespace {
 
 // Linktypes whose frames say where they went on the link (tcpdump's DLT_*).
 constexpr uint32_t kLinkEthernet = 1, kLinkLinuxSll = 113, kLinkLinuxSll2 = 276;
+constexpr uint32_t kLinkWlan = 105, kLinkRadiotap = 127, kLinkPpi = 192;
 // Linux cooked captures' packet type of a frame sent to the broadcast address
 // (PACKET_BROADCAST, <linux/if_packet.h>): SLL's bytes 0-1, SLL2's byte 10.
 constexpr uint8_t kSllBroadcast = 1;
 
 // The frame went to the link-layer broadcast address. Read once per new
 // flow, never per packet; a frame too short to tell is not a broadcast.
+// An 802.11 data frame's destination: Address 1 from the AP (ToDS clear),
+// Address 3 to it or over a 4-address hop (ToDS set).
+bool wlan_to_broadcast(ByteView b) noexcept {
+    if (b.size() < 24) return false;
+    const size_t da = (b[1] & 0x01) ? 16 : 4;
+    return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(da), b.begin() + static_cast<std::ptrdiff_t>(da + 6),
+                       [](uint8_t x) { return x == 0xFF; });
+}
+
 bool to_link_broadcast(const decode::RawFrame& fr) noexcept {
     const ByteView b = fr.bytes;
     switch (fr.linktype) {
+        case kLinkWlan: return wlan_to_broadcast(b);
+        case kLinkRadiotap:
+        case kLinkPpi: {
+            // Both headers give their own length, little-endian, in bytes 2-3;
+            // PPI names the link type after it in bytes 4-7 (802.11 here).
+            if (b.size() < 8) return false;
+            if (fr.linktype == kLinkPpi && (b[4] != kLinkWlan || b[5] || b[6] || b[7])) return false;
+            const size_t len = b[2] | (size_t{b[3]} << 8);
+            return len <= b.size() && wlan_to_broadcast(b.subspan(len));
+        }
         case kLinkEthernet:
             return b.size() >= 6 && std::all_of(b.begin(), b.begin() + 6, [](uint8_t x) { return x == 0xFF; });
         case kLinkLinuxSll: return b.size() >= 2 && b[0] == 0 && b[1] == kSllBroadcast;
@@ -96,7 +116,9 @@ void Analyzer::process(const decode::RawFrame& frame) noexcept {
         // encapsulation whose content was not read (note_undecoded).
         const decode::Encap in = (frame.parsed ? *frame.parsed : meta_).undecoded_in;
         const uint32_t anomalies = frame.parsed ? frame.parsed->anomalies : meta_.anomalies;
-        if (anomalies & decode::kAnomalyEncapTooDeep)
+        if (anomalies & kWlanAnomalies)
+            count_wlan(anomalies);
+        else if (anomalies & decode::kAnomalyEncapTooDeep)
             ++encap_too_deep_;
         else if (anomalies & decode::kAnomalyTooManyExtHeaders)
             ++ext_headers_too_many_;
@@ -178,6 +200,8 @@ bool Analyzer::process_at(const decode::RawFrame& frame, int64_t clock_us, uint6
         if (tap_) tap_->flow_created(f.id);
         dissector_.on_flow_created(f, slot);
     }
+    // Per packet: a tap's two halves are two interfaces, one direction each.
+    if (frame_) f.interfaces |= flow::interface_bit(frame_->interface);
     dissector_.on_packet(f, slot, lk.dir, m, ts_us);
 }
 
@@ -203,6 +227,7 @@ void Analyzer::flush_all(uint64_t seq) noexcept {
 void Analyzer::record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept {
     flow::Flow* f = table_.attach_icmp_error(m, ts_us);
     if (!f) ++icmp_unmatched_;
+    if (f && frame_) f->interfaces |= flow::interface_bit(frame_->interface);
     if (!rows_ || !per_message_rows_ || deferred_error_) return;
     try {
         rows_->icmp_error({ts_us, &m, f ? f->id : 0});
@@ -343,6 +368,33 @@ void Analyzer::note_decode_limits() {
                          std::to_string(decode::detail::kMaxExtHeaders) + " IPv6 extension headers\n";
 }
 
+void Analyzer::count_wlan(uint32_t anomalies) noexcept {
+    if (anomalies & decode::kAnomalyWlanNotData)
+        ++wlan_not_data_;
+    else if (anomalies & decode::kAnomalyWlanProtected)
+        ++wlan_protected_;
+    else
+        ++wlan_amsdu_;
+}
+
+void Analyzer::note_wlan() {
+    const struct {
+        uint64_t frames;
+        const char* what;
+    } notes[] = {
+        {wlan_not_data_,
+         "management, control and null data frames skipped (no IP packet in them), counted in "
+         "undecoded_packets"},
+        {wlan_protected_,
+         "protected data frames not decoded: encrypted by the network (WPA2/WPA3, WEP) and the "
+         "capture holds them undecrypted, so their traffic is in no flow and no verdict; capture on "
+         "the wired side of the access point or on a host to see it"},
+        {wlan_amsdu_, "A-MSDU frames not decoded: several packets aggregated in one frame"},
+    };
+    for (const auto& n : notes)
+        if (n.frames) totals_.notes += "802.11: " + std::to_string(n.frames) + " " + n.what + "\n";
+}
+
 void Analyzer::note_fragments(const decode::ReassemblyStats& st) {
     const uint64_t incomplete = st.timed_out + st.evicted + st.flushed;
     if (!incomplete && !st.unattributed) return;
@@ -367,12 +419,14 @@ void Analyzer::finish() {
         pull_totals();  // fanout: the workers counted the frames
         note_clock();
         note_undecoded();
+        note_wlan();
         finish_shards();
         return;
     }
     note_clock();
     note_undecoded();
     note_decode_limits();
+    note_wlan();
     flush_all(totals_.packets);
     note_fragments(reasm_.stats());
     totals_.flows = table_.stats().created;

@@ -165,6 +165,12 @@ private:
     /// Appends a line for frames not decoded because a decoder's limit was
     /// reached (tunnels nested too deep, too many IPv6 extension headers).
     void note_decode_limits();
+    /// 802.11 frames that hold no packet of ours: skipped, encrypted, aggregated.
+    static constexpr uint32_t kWlanAnomalies =
+        decode::kAnomalyWlanNotData | decode::kAnomalyWlanProtected | decode::kAnomalyWlanAmsdu;
+    void count_wlan(uint32_t anomalies) noexcept;
+    /// Appends the 802.11 lines (frames skipped, protected, aggregated) to run.notes (at finish).
+    void note_wlan();
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
     /// to the reassembler, as an ICMP error, or to its flow.
     void on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept;
@@ -205,6 +211,8 @@ private:
     int64_t clock_back_max_us_ = 0;
     // Frames given up at a decoder's limit (counted in undecoded_packets too).
     uint64_t encap_too_deep_ = 0, ext_headers_too_many_ = 0;
+    // 802.11 frames not decoded, by why (count_wlan; counted in undecoded_packets too).
+    uint64_t wlan_not_data_ = 0, wlan_protected_ = 0, wlan_amsdu_ = 0;
     // Evictions happen inside the noexcept packet path; rows that fail to be
     // written are reported by drain()/finish() instead of throwing there.
     std::exception_ptr deferred_error_;

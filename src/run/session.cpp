@@ -450,8 +450,8 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     }
     // Said once in the run's notes, and the row written again with it.
     bool row_changed = false;
-    if (v.one_direction_flows > 0) {
-        const std::string line = attrib::one_direction_note(v.one_direction_flows) + "\n";
+    for (const std::string& note : v.one_direction.notes()) {
+        const std::string line = note + "\n";
         std::string& notes = s.analyzer->totals().notes;
         if (notes.find(line) == std::string::npos) {
             notes += line;

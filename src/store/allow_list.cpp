@@ -2,6 +2,7 @@
 // the requirements a probe found blocked. See store/store.hpp (write_allow_list).
 #include <string_view>
 
+#include "records/attribution.hpp"
 #include "store/conn.hpp"
 #include "store/statement.hpp"
 #include "store/store.hpp"
@@ -10,8 +11,8 @@ namespace callwall::store {
 
 void Store::write_allow_list(int64_t run_id, std::string_view format, std::string_view text) {
     commit_now();
-    Statement st(c_->db, path(), "INSERT OR REPLACE INTO allow_list (run_id, format, text) VALUES (?,?,?)");
-    st.bind(1, run_id).bind(2, format).bind(3, text).run("writing the run's allow-list");
+    Statement st(c_->db, path(), records::insert_sql(records::AllowList::table()).c_str());
+    st.bind_record(run_id, records::AllowList{format, text}).run("writing the run's allow-list");
 }
 
 }  // namespace callwall::store

@@ -1,11 +1,13 @@
 // Attribution's reads and writes. See store/attribution_io.hpp.
 #include "store/attribution_io.hpp"
 
+#include <bit>
 #include <functional>
 #include <map>
 #include <stdexcept>
 #include <type_traits>
 
+#include "records/attribution.hpp"
 #include "store/checkpoint_ahead.hpp"
 #include "store/conn.hpp"
 #include "store/flow_pages.hpp"
@@ -103,23 +105,40 @@ void AttributionIo::read_run(double& capture_end, int64_t& evicted_full) {
     }
 }
 
-uint64_t AttributionIo::one_direction_flows() {
+void AttributionIo::for_each_interface_set(
+    const std::function<void(uint32_t interfaces, bool far_side, uint64_t flows)>& fn) {
     own_connection();
-    // attrib::shows_far_side in SQL (roles & 2: flow::kClientAnswered). The
-    // first flow that shows the far side ends the scan: in a capture of
-    // both directions, within its first rows, and the flows are counted
-    // only when none does (CASE evaluates the count only then).
-    Statement st(store_.c_->db, store_.path(),
-                 "SELECT CASE WHEN EXISTS(SELECT 1 FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp') AND "
-                 "(packets_s2c > 0 OR icmp_errors > 0 OR (roles & 2) != 0)) THEN 0 "
-                 "ELSE (SELECT count(*) FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp')) END");
-    st.bind(1, run_);
-    uint64_t flows = 0;
-    if (st.row("reading whether the capture holds one direction")) {
-        flows = static_cast<uint64_t>(st.int64(0));
-        st.reset();
+    // attrib::shows_far_side in SQL (roles & 2: flow::kClientAnswered).
+    constexpr const char* kFarSide = "(packets_s2c > 0 OR icmp_errors > 0 OR (roles & 2) != 0)";
+    const std::optional<uint32_t> seen = store_.interfaces_written(run_);
+    if (seen && std::popcount(*seen) == 1) {
+        // One interface: the first flow that shows the far side ends the
+        // scan (in a capture of both directions, within its first rows); the
+        // flows are counted only when none does (CASE evaluates the count
+        // only then).
+        const std::string sql =
+            std::string(
+                "SELECT far, CASE WHEN far THEN 0 ELSE (SELECT count(*) FROM flow WHERE run_id=?1 AND "
+                "transport IN ('tcp','udp')) END FROM (SELECT EXISTS(SELECT 1 FROM flow WHERE run_id=?1 AND "
+                "transport IN ('tcp','udp') AND ") +
+            kFarSide + ") AS far)";
+        Statement st(store_.c_->db, store_.path(), sql.c_str());
+        st.bind(1, run_);
+        if (st.row("reading whether the capture holds one direction")) {
+            const bool far = st.int64(0) != 0;
+            const auto flows = static_cast<uint64_t>(st.int64(1));
+            st.reset();
+            if (far || flows > 0) fn(*seen, far, flows);
+        }
+        return;
     }
-    return flows;
+    // Several interfaces (or not known): each set of them, counted.
+    const std::string sql = std::string("SELECT interfaces, ") + kFarSide +
+                            ", count(*) FROM flow WHERE run_id=?1 AND transport IN ('tcp','udp') GROUP BY 1, 2";
+    Statement st(store_.c_->db, store_.path(), sql.c_str());
+    st.bind(1, run_);
+    while (st.row("reading which interfaces hold one direction"))
+        fn(static_cast<uint32_t>(st.int64(0)), st.int64(1) != 0, static_cast<uint64_t>(st.int64(2)));
 }
 
 std::set<std::string> AttributionIo::stun_answered_hosts() {
@@ -302,14 +321,12 @@ void AttributionIo::open_writers() {
     // A plain INSERT: begin_writing clears the run's matches, clear_flow a
     // flow's, and match_flow gives an entry once per flow. (OR REPLACE cost
     // a statement journal per row.)
-    ins_match_ = std::make_unique<Statement>(
-        store_.c_->db, store_.path(),
-        "INSERT INTO flow_match (run_id, flow_id, entry_id, evidence, confidence, name, counted) "
-        "VALUES (?,?,?,?,?,?,?)");
+    ins_match_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                             records::insert_sql(records::FlowMatch::table()).c_str());
     upd_outcome_ =
         std::make_unique<Statement>(store_.c_->db, store_.path(), "UPDATE flow SET outcome=? WHERE run_id=? AND id=?");
-    ins_gap_ = std::make_unique<Statement>(
-        store_.c_->db, store_.path(), "INSERT INTO unmatched_flow (run_id, flow_id, vendor, name) VALUES (?,?,?,?)");
+    ins_gap_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                           records::insert_sql(records::UnmatchedFlow::table()).c_str());
 }
 
 void AttributionIo::begin_writing() {
@@ -339,13 +356,18 @@ void AttributionIo::clear_flow(uint64_t flow_id) {
 }
 
 void AttributionIo::write_flow_match(uint64_t flow_id, const FlowMatchRow& m) {
-    ins_match_->bind(1, run_).bind(2, flow_id).bind(3, m.entry_id).bind(4, attrib::to_string(m.evidence));
-    ins_match_->bind(5, m.confidence).bind(6, m.name).bind(7, m.counted ? 1 : 0);
-    ins_match_->run("writing a flow match");
+    const records::FlowMatch r{static_cast<int64_t>(flow_id),
+                               m.entry_id,
+                               attrib::to_string(m.evidence),
+                               m.confidence,
+                               m.name,
+                               m.counted ? 1 : 0};
+    ins_match_->bind_record(run_, r).run("writing a flow match");
 }
 
 void AttributionIo::write_unmatched_flow(uint64_t flow_id, std::string_view vendor, std::string_view name) {
-    ins_gap_->bind(1, run_).bind(2, flow_id).bind(3, vendor).bind(4, name).run("writing an unmatched flow");
+    ins_gap_->bind_record(run_, records::UnmatchedFlow{static_cast<int64_t>(flow_id), vendor, name})
+        .run("writing an unmatched flow");
 }
 
 void AttributionIo::write_flow_outcome(uint64_t flow_id, std::string_view outcome) {
@@ -355,49 +377,52 @@ void AttributionIo::write_flow_outcome(uint64_t flow_id, std::string_view outcom
 void AttributionIo::write_entry(const catalog::Entry& e, std::string_view document_title,
                                 const attrib::EntryVerdict& v) {
     if (!ins_entry_) {
-        ins_entry_ = std::make_unique<Statement>(
-            store_.c_->db, store_.path(),
-            "INSERT OR REPLACE INTO catalog_entry (run_id, entry_id, vendor, product, edition, document_date, service, "
-            "transport, ports, destinations, direction, required, conditions, source_file, source_section, "
-            "document_title) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-        ins_verdict_ = std::make_unique<Statement>(
-            store_.c_->db, store_.path(),
-            "INSERT OR REPLACE INTO verdict (run_id, entry_id, verdict, reasons, flows_observed, flows_blocked, "
-            "flows_inconclusive, ports_observed, ports_blocked, evidence_flows, origin, why) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+        ins_entry_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                                 records::insert_sql(records::CatalogEntry::table()).c_str());
+        ins_verdict_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                                   records::insert_sql(records::Verdict::table()).c_str());
     }
-    Statement& ce = *ins_entry_;
-    ce.bind(1, run_).bind(2, e.id).bind(3, e.vendor).bind(4, e.product).bind(5, e.edition);
-    ce.bind(6, e.document_date).bind(7, e.service).bind(8, catalog::to_string(e.transport));
-    ce.bind(9, catalog::ports_text(e))
-        .bind(10, catalog::destinations_text(e))
-        .bind(11, catalog::to_string(e.direction));
-    ce.bind(12, e.required ? 1 : 0).bind(13, catalog::describe_conditions(e.conditions));
-    ce.bind(14, e.source.file).bind(15, e.source.section).bind(16, document_title);
-    ce.run("writing a catalog entry");
-    Statement& vd = *ins_verdict_;
-    vd.bind(1, run_).bind(2, e.id).bind(3, attrib::to_string(v.verdict)).bind(4, json_array(v.reasons));
-    vd.bind(5, v.flows_observed).bind(6, v.flows_blocked).bind(7, v.flows_inconclusive);
-    vd.bind(8, json_array(v.ports_observed))
-        .bind(9, json_array(v.ports_blocked))
-        .bind(10, json_array(v.evidence_flows));
-    vd.bind(11, v.origin).bind(12, v.why);
-    vd.run("writing a verdict");
+    const std::string ports = catalog::ports_text(e), destinations = catalog::destinations_text(e),
+                      conditions = catalog::describe_conditions(e.conditions);
+    const records::CatalogEntry entry{e.id,
+                                      e.vendor,
+                                      e.product,
+                                      e.edition,
+                                      e.document_date,
+                                      e.service,
+                                      catalog::to_string(e.transport),
+                                      ports,
+                                      destinations,
+                                      catalog::to_string(e.direction),
+                                      e.required ? 1 : 0,
+                                      conditions,
+                                      e.source.file,
+                                      e.source.section,
+                                      document_title};
+    ins_entry_->bind_record(run_, entry).run("writing a catalog entry");
+    const std::string reasons = json_array(v.reasons), observed = json_array(v.ports_observed),
+                      blocked = json_array(v.ports_blocked), evidence = json_array(v.evidence_flows);
+    const records::Verdict verdict{e.id,
+                                   attrib::to_string(v.verdict),
+                                   reasons,
+                                   static_cast<int64_t>(v.flows_observed),
+                                   static_cast<int64_t>(v.flows_blocked),
+                                   static_cast<int64_t>(v.flows_inconclusive),
+                                   observed,
+                                   blocked,
+                                   evidence,
+                                   v.origin,
+                                   v.why};
+    ins_verdict_->bind_record(run_, verdict).run("writing a verdict");
 }
 
 void AttributionIo::write_products(const std::vector<attrib::ProductConclusion>& products) {
-    Statement ins(
-        store_.c_->db, store_.path(),
-        "INSERT INTO product_verdict (run_id, vendor, product, edition, conclusion, detail) VALUES (?,?,?,?,?,?)");
+    Statement ins(store_.c_->db, store_.path(), records::insert_sql(records::ProductVerdict::table()).c_str());
     Statement(store_.c_->db, store_.path(), "DELETE FROM product_verdict WHERE run_id=?")
         .bind(1, run_)
         .run("clearing product verdicts");
     for (const auto& p : products)
-        ins.bind(1, run_)
-            .bind(2, p.vendor)
-            .bind(3, p.product)
-            .bind(4, p.edition)
-            .bind(5, p.conclusion)
-            .bind(6, p.detail)
+        ins.bind_record(run_, records::ProductVerdict{p.vendor, p.product, p.edition, p.conclusion, p.detail})
             .run("writing a product verdict");
 }
 

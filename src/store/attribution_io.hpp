@@ -73,9 +73,12 @@ public:
     void read_run(double& capture_end, int64_t& evicted_full);
     /// Hosts with a STUN request of their own that was answered.
     [[nodiscard]] std::set<std::string> stun_answered_hosts();
-    /// The run's TCP/UDP flows when not one of them shows the far side
-    /// (attrib::shows_far_side: the capture holds one direction only), else 0.
-    [[nodiscard]] uint64_t one_direction_flows();
+    /// The run's TCP/UDP flows by the capture interfaces they were seen on
+    /// (`interfaces`, as stored) and whether they show the far side
+    /// (attrib::shows_far_side), as counts; a capture of one interface
+    /// whose flows show the far side is given as one call with no count (the
+    /// first such row ends the scan).
+    void for_each_interface_set(const std::function<void(uint32_t interfaces, bool far_side, uint64_t flows)>& fn);
     /// Each 5-tuple with more than one row, its rows (in no given order).
     void for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn);
     /// For tests: keeps only the low `bits` of the tuples' 64-bit hash, so

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <string_view>
+#include <vector>
 
 #include "store/row_codec.hpp"
 #include "store/row_group.hpp"
@@ -17,9 +18,20 @@ namespace callwall::store {
 struct Store::Conn {
     sqlite3* db = nullptr;
     sqlite3_stmt *ins_run = nullptr, *upd_run = nullptr, *ins_flow = nullptr, *ins_flow_again = nullptr,
-                 *ins_icmp = nullptr, *ins_flow_name = nullptr, *ins_dns_answer = nullptr, *ins_dns_query = nullptr,
-                 *ins_tls = nullptr, *ins_stun = nullptr, *upd_stun = nullptr, *ins_rtp = nullptr,
-                 *ups_dns_name = nullptr;
+                 *ins_dns_query = nullptr, *upd_stun = nullptr, *ups_dns_name = nullptr;
+    /// Each decoder record's INSERT (records/messages.hpp), by its slot.
+#define CALLWALL_CONN_STATEMENT(Record, what) sqlite3_stmt* ins_##Record = nullptr;
+    CALLWALL_MESSAGE_RECORDS(CALLWALL_CONN_STATEMENT)
+#undef CALLWALL_CONN_STATEMENT
+    /// Every statement, for finalising.
+    [[nodiscard]] std::vector<sqlite3_stmt*> statements() const {
+        std::vector<sqlite3_stmt*> all = {ins_run,       ins_flow_again, ins_flow,    upd_run,
+                                          ins_dns_query, upd_stun,       ups_dns_name};
+#define CALLWALL_CONN_STATEMENT(Record, what) all.push_back(ins_##Record);
+        CALLWALL_MESSAGE_RECORDS(CALLWALL_CONN_STATEMENT)
+#undef CALLWALL_CONN_STATEMENT
+        return all;
+    }
     /// What the flow statements hold bound: only put() and apply_row bind them.
     codec::BoundValues flow_bound, flow_again_bound;
     [[nodiscard]] codec::BoundValues* bound(Slot slot) noexcept {
@@ -42,17 +54,15 @@ struct Store::Conn {
     /// The prepared statement of a row slot, and what a failure of it says.
     [[nodiscard]] sqlite3_stmt* statement(Slot slot) const noexcept {
         switch (slot) {
+#define CALLWALL_CONN_STATEMENT(Record, what) \
+    case Slot::Record: return ins_##Record;
+            CALLWALL_MESSAGE_RECORDS(CALLWALL_CONN_STATEMENT)
+#undef CALLWALL_CONN_STATEMENT
             case Slot::UpdateRun: return upd_run;
             case Slot::Flow: return ins_flow;
-            case Slot::IcmpError: return ins_icmp;
-            case Slot::FlowName: return ins_flow_name;
-            case Slot::DnsAnswer: return ins_dns_answer;
             case Slot::DnsQuery: return ins_dns_query;
             case Slot::DnsQuestion: return nullptr;  // counted (DnsNames), no row of its own
-            case Slot::TlsHello: return ins_tls;
-            case Slot::StunMessage: return ins_stun;
             case Slot::StunAnswered: return upd_stun;
-            case Slot::RtpStream: return ins_rtp;
             case Slot::FlowAgain: return ins_flow_again;
             case Slot::Commit:
             case Slot::Job: break;
@@ -61,18 +71,16 @@ struct Store::Conn {
     }
     [[nodiscard]] static std::string_view what(Slot slot) noexcept {
         switch (slot) {
+#define CALLWALL_CONN_WHAT(Record, what) \
+    case Slot::Record: return what;
+            CALLWALL_MESSAGE_RECORDS(CALLWALL_CONN_WHAT)
+#undef CALLWALL_CONN_WHAT
             case Slot::UpdateRun: return "updating the run";
             case Slot::Flow:
             case Slot::FlowAgain: return "writing a flow";
-            case Slot::IcmpError: return "writing an ICMP error";
-            case Slot::FlowName: return "writing a flow name";
-            case Slot::DnsAnswer: return "writing a DNS answer";
             case Slot::DnsQuery: return "writing a DNS query";
             case Slot::DnsQuestion: return "counting a DNS question";
-            case Slot::TlsHello: return "writing a TLS hello";
-            case Slot::StunMessage: return "writing a STUN message";
             case Slot::StunAnswered: return "updating a STUN request";
-            case Slot::RtpStream: return "writing an RTP stream";
             case Slot::Commit: return "committing";
             case Slot::Job: break;
         }

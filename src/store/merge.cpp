@@ -201,8 +201,8 @@ bool Store::copy_runs(const std::string& src_path, const std::string& origin, Re
     try {
         TableCopy run_row(src.get(), src_path, c_->db, path(), "run", "id", "origin");
         std::vector<TableCopy> children;
-        for (const char* table : kRunTables)
-            children.emplace_back(src.get(), src_path, c_->db, path(), table, "run_id");
+        for (const std::string_view table : kRunTables)
+            children.emplace_back(src.get(), src_path, c_->db, path(), std::string(table), "run_id");
         for (auto& r : runs) {
             {
                 Statement next(c_->db, path(), "SELECT coalesce(max(id), 0) + 1 FROM run");

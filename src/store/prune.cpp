@@ -28,8 +28,8 @@ std::vector<int64_t> Store::prune_runs(double max_age_s, uint64_t max_runs, doub
     if (doomed.empty()) return doomed;
     Transaction txn(c_->db, path());
     for (const int64_t id : doomed) {
-        for (const char* table : kRunTables) {
-            Statement del(c_->db, path(), (std::string("DELETE FROM ") + table + " WHERE run_id=?").c_str());
+        for (const std::string_view table : kRunTables) {
+            Statement del(c_->db, path(), ("DELETE FROM " + std::string(table) + " WHERE run_id=?").c_str());
             del.bind(1, id).run("deleting an old run");
         }
         Statement del(c_->db, path(), "DELETE FROM run WHERE id=?");

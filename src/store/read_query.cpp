@@ -36,6 +36,19 @@ std::string ReadQuery::text(int i) const {
 int64_t ReadQuery::int64(int i) const { return sqlite3_column_int64(stmt(st_), i); }
 int ReadQuery::integer(int i) const { return sqlite3_column_int(stmt(st_), i); }
 double ReadQuery::real(int i) const { return sqlite3_column_double(stmt(st_), i); }
+int ReadQuery::columns() const { return sqlite3_column_count(stmt(st_)); }
+std::string ReadQuery::name(int i) const {
+    const char* n = sqlite3_column_name(stmt(st_), i);
+    return n ? n : "";
+}
+ReadQuery::Kind ReadQuery::kind(int i) const {
+    switch (sqlite3_column_type(stmt(st_), i)) {
+        case SQLITE_INTEGER: return Kind::Integer;
+        case SQLITE_FLOAT: return Kind::Real;
+        case SQLITE_NULL: return Kind::Null;
+        default: return Kind::Text;  // text, or a blob read as its bytes
+    }
+}
 
 ReadDb::ReadDb(Store& writer) : path_(writer.path()), owned_(false) {
     writer.sync_writes();

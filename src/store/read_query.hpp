@@ -33,6 +33,11 @@ public:
     [[nodiscard]] uint64_t u64(int i) const { return static_cast<uint64_t>(int64(i)); }
     [[nodiscard]] int integer(int i) const;
     [[nodiscard]] double real(int i) const;
+    /// The row's columns: how many, each one's name, and its value's kind.
+    enum class Kind { Null, Integer, Real, Text };
+    [[nodiscard]] int columns() const;
+    [[nodiscard]] std::string name(int i) const;
+    [[nodiscard]] Kind kind(int i) const;
 
 private:
     friend class ReadDb;

@@ -74,6 +74,8 @@ void Store::put_encoded(const char* row, size_t n) {
     const auto slot = static_cast<Slot>(row[0]);
     if (kept_names_ && (slot == Slot::DnsQuery || slot == Slot::DnsQuestion))
         kept_names_.reset();  // questions counted elsewhere: attribution reads dns_name
+    if (slot == Slot::Flow || slot == Slot::FlowAgain)
+        interfaces_known_.store(false, std::memory_order_release);  // interfaces_written
     if (wb_ && !wb_->on_writer_thread()) {
         std::vector<char>& b = wb_->batch();
         b.insert(b.end(), row, row + n);
@@ -88,9 +90,10 @@ size_t Store::encoded_row_size(const char* row, size_t avail, char** flow_id) no
     if (avail < 2) return 0;
     const auto slot = static_cast<Slot>(row[0]);
     const int n = static_cast<unsigned char>(row[1]);
-    // The flow id: the second value (after run_id) of the per-flow rows, the
-    // last of an ICMP error (null when no flow matched).
-    const int id_at = slot == Slot::IcmpError ? n - 1 : (slot == Slot::UpdateRun ? -1 : 1);
+    // The flow id: the second value (after run_id) of the per-flow rows, an
+    // ICMP error's where its columns put it (null when no flow matched).
+    constexpr int kIcmpFlowId = records::value_index(records::IcmpError::kColumns, "flow_id");
+    const int id_at = slot == Slot::IcmpError ? kIcmpFlowId : (slot == Slot::UpdateRun ? -1 : 1);
     size_t at = 2;
     for (int i = 0; i < n; ++i) {
         if (at >= avail) return 0;

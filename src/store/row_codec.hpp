@@ -11,9 +11,12 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <tuple>
 
 #include "facts/flow_facts.hpp"
+#include "records/messages.hpp"
 
 namespace callwall::store::codec {
 
@@ -42,6 +45,12 @@ void bind_all(sqlite3_stmt* st, const Values&... values) {
     sqlite3_reset(st);
     int i = 1;
     (bind_value(st, i++, values), ...);
+}
+
+/// A record (records/record.hpp) after run_id, as its insert_sql() takes them.
+template <class Record>
+void bind_record(sqlite3_stmt* st, int64_t run_id, const Record& r) {
+    std::apply([&](const auto&... values) { bind_all(st, run_id, values...); }, r.values());
 }
 
 // Write-behind rows: each value as a tag and its bytes (text: a 32-bit
@@ -217,7 +226,13 @@ inline const char* bind_encoded(const char* p, int n, Binder& bind, int first) n
 }
 
 // Where apply_row finds a DNS question's values (Store::put_dns: run_id,
-// flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode, answers).
-inline constexpr int kDnsRunId = 0, kDnsQname = 5, kDnsAnswered = 7, kDnsRcode = 8, kDnsAnswers = 9, kDnsValues = 10;
+// then records::DnsQuery's columns).
+inline constexpr std::span<const records::Column> kDnsColumns = records::DnsQuery::kColumns;
+inline constexpr int kDnsRunId = 0, kDnsQname = records::value_index(kDnsColumns, "qname"),
+                     kDnsAnswered = records::value_index(kDnsColumns, "answered"),
+                     kDnsRcode = records::value_index(kDnsColumns, "rcode"),
+                     kDnsAnswers = records::value_index(kDnsColumns, "answers"),
+                     kDnsValues = 1 + static_cast<int>(kDnsColumns.size());
+static_assert(kDnsQname > 0 && kDnsAnswered > 0 && kDnsRcode > 0 && kDnsAnswers > 0);
 
 }  // namespace callwall::store::codec

@@ -1,15 +1,19 @@
 // The tables whose rows belong to one run. Private to src/store.
 #pragma once
 
+#include <string_view>
+
+#include "records/attribution.hpp"
+
 namespace callwall::store {
 
-// Every table whose rows belong to one run (schema.hpp: a run_id column
-// referencing run(id)), children first: deleting in this order and then the
-// run row keeps the foreign keys (prune_runs); a run copied from another
-// database inserts its run row first, then these (merge_from).
-inline constexpr const char* kRunTables[] = {"flow_name",     "dns_answer",     "dns_query",  "dns_name",
-                                             "tls_hello",     "stun_message",   "rtp_stream", "icmp_error",
-                                             "catalog_entry", "flow_match",     "verdict",    "product_verdict",
-                                             "run_source",    "unmatched_flow", "allow_list", "flow"};
+// Every table whose rows belong to one run (a run_id column referencing
+// run(id)): every record's (records/attribution.hpp, CALLWALL_RUN_RECORDS),
+// then the flows. Deleting in this order and then the run row keeps the
+// foreign keys (prune_runs); a run copied from another database inserts its
+// run row first, then these (merge_from).
+#define CALLWALL_RUN_TABLE_NAME(Record) records::Record::table().name,
+inline constexpr std::string_view kRunTables[] = {CALLWALL_RUN_RECORDS(CALLWALL_RUN_TABLE_NAME) "flow"};
+#undef CALLWALL_RUN_TABLE_NAME
 
 }  // namespace callwall::store

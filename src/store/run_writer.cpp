@@ -21,7 +21,7 @@ void RunWriter::icmp_error(const facts::IcmpErrorFact& e) {
     const decode::PacketMeta& m = *e.packet;
     // Addresses formatted into stack buffers: no allocation per packet.
     char from[64], to[64], qsrc[64], qdst[64];
-    IcmpErrorRow row;
+    records::IcmpError row;
     row.ts = util::us_to_s(e.ts_us);
     row.family = m.ip_version;
     row.from_ip = {from, decode::format_ip(m.src, from, sizeof from)};
@@ -36,8 +36,8 @@ void RunWriter::icmp_error(const facts::IcmpErrorFact& e) {
     row.quoted_proto = m.quoted.proto;
     row.quoted_sport = m.quoted.sport;
     row.quoted_dport = m.quoted.dport;
-    row.flow_id = e.flow_id;
-    store_.add_icmp_error(run_id_, row);
+    if (e.flow_id != 0) row.flow_id = static_cast<int64_t>(e.flow_id);
+    store_.add(run_id_, row);
 }
 
 std::exception_ptr RunWriter::take_error() noexcept { return std::exchange(error_, nullptr); }

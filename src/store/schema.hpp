@@ -3,7 +3,10 @@
 // creates them; migrate() upgrades older versions.
 #pragma once
 
+#include <string>
+
 #include "facts/flow_facts.hpp"
+#include "records/attribution.hpp"
 
 namespace callwall::store {
 
@@ -29,7 +32,7 @@ namespace callwall::store {
 // answered, 4 server asked, 8 server answered). Older rows read 0: unknown.
 // The flow table's columns after run_id are those of a flow's row, declared
 // with what each holds in facts/flow_facts.hpp (CALLWALL_FLOW_COLUMNS).
-inline constexpr const char* kSchema = R"SQL(
+inline constexpr const char* kSchemaHead = R"SQL(
 CREATE TABLE IF NOT EXISTS run (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -63,178 +66,10 @@ CREATE TABLE IF NOT EXISTS flow (
   run_id INTEGER NOT NULL REFERENCES run(id),
 )SQL" CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_SQL_DEFINITION) R"SQL(  PRIMARY KEY (run_id, id)
 );
-CREATE TABLE IF NOT EXISTS flow_name (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  source TEXT NOT NULL,
-  PRIMARY KEY (run_id, flow_id, name, source)
-);
-CREATE TABLE IF NOT EXISTS dns_answer (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  client_ip TEXT NOT NULL,
-  server_ip TEXT NOT NULL,
-  qname TEXT NOT NULL,
-  rrtype TEXT NOT NULL,
-  answer TEXT NOT NULL,
-  ttl INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dns_query (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  client_ip TEXT NOT NULL,
-  server_ip TEXT NOT NULL,
-  qname TEXT NOT NULL,
-  qtype INTEGER NOT NULL,
-  answered INTEGER NOT NULL,
-  rcode TEXT,
-  answers INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS dns_name (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  qname TEXT NOT NULL,
-  queries INTEGER NOT NULL,
-  answered INTEGER NOT NULL,
-  resolved INTEGER NOT NULL,
-  failed INTEGER NOT NULL,
-  last_failure TEXT,
-  first_ts REAL NOT NULL,
-  last_ts REAL NOT NULL,
-  PRIMARY KEY (run_id, qname)
-);
-CREATE TABLE IF NOT EXISTS tls_hello (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  protocol TEXT NOT NULL,
-  sni TEXT NOT NULL,
-  alpn TEXT NOT NULL,
-  version TEXT NOT NULL,
-  ech INTEGER NOT NULL,
-  server_hello INTEGER NOT NULL,
-  server_version TEXT,
-  alert INTEGER
-);
-CREATE TABLE IF NOT EXISTS stun_message (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  ts REAL NOT NULL,
-  direction TEXT NOT NULL,
-  method TEXT NOT NULL,
-  class TEXT NOT NULL,
-  transaction_id TEXT NOT NULL,
-  answered INTEGER,
-  error_code INTEGER,
-  carried TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS stun_txn ON stun_message(run_id, flow_id, transaction_id);
-CREATE TABLE IF NOT EXISTS rtp_stream (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  direction TEXT NOT NULL,
-  ssrc TEXT NOT NULL,
-  payload_type INTEGER NOT NULL,
-  packets INTEGER NOT NULL,
-  lost INTEGER NOT NULL,
-  reordered INTEGER NOT NULL,
-  duplicates INTEGER NOT NULL,
-  jitter_ms REAL,
-  max_jitter_ms REAL,
-  clock_rate INTEGER NOT NULL,
-  via_turn INTEGER NOT NULL,
-  first_ts REAL NOT NULL,
-  last_ts REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS icmp_error (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  ts REAL NOT NULL,
-  family INTEGER NOT NULL,
-  from_ip TEXT NOT NULL,
-  to_ip TEXT NOT NULL,
-  type INTEGER NOT NULL,
-  code INTEGER NOT NULL,
-  ttl INTEGER NOT NULL,
-  quoted_src TEXT,
-  quoted_dst TEXT,
-  quoted_proto INTEGER,
-  quoted_sport INTEGER,
-  quoted_dport INTEGER,
-  flow_id INTEGER
-);
-CREATE TABLE IF NOT EXISTS catalog_entry (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  entry_id TEXT NOT NULL,
-  vendor TEXT NOT NULL,
-  product TEXT NOT NULL,
-  edition TEXT NOT NULL,
-  document_date TEXT NOT NULL,
-  service TEXT NOT NULL,
-  transport TEXT NOT NULL,
-  ports TEXT NOT NULL,
-  destinations TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  required INTEGER NOT NULL,
-  conditions TEXT NOT NULL,
-  source_file TEXT NOT NULL,
-  source_section TEXT NOT NULL,
-  document_title TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (run_id, entry_id)
-);
-CREATE TABLE IF NOT EXISTS flow_match (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  entry_id TEXT NOT NULL,
-  evidence TEXT NOT NULL,
-  confidence REAL NOT NULL,
-  name TEXT NOT NULL,
-  counted INTEGER NOT NULL,
-  PRIMARY KEY (run_id, flow_id, entry_id)
-);
-CREATE TABLE IF NOT EXISTS verdict (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  entry_id TEXT NOT NULL,
-  verdict TEXT NOT NULL,
-  reasons TEXT NOT NULL,
-  flows_observed INTEGER NOT NULL,
-  flows_blocked INTEGER NOT NULL,
-  flows_inconclusive INTEGER NOT NULL,
-  ports_observed TEXT NOT NULL,
-  ports_blocked TEXT NOT NULL,
-  evidence_flows TEXT NOT NULL,
-  origin TEXT NOT NULL,
-  why TEXT NOT NULL,
-  PRIMARY KEY (run_id, entry_id)
-);
-CREATE TABLE IF NOT EXISTS product_verdict (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  vendor TEXT NOT NULL,
-  product TEXT NOT NULL,
-  edition TEXT NOT NULL,
-  conclusion TEXT NOT NULL,
-  detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS run_source (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  position INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  PRIMARY KEY (run_id, position)
-);
-CREATE TABLE IF NOT EXISTS allow_list (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  format TEXT NOT NULL,
-  text TEXT NOT NULL,
-  PRIMARY KEY (run_id, format)
-);
-CREATE TABLE IF NOT EXISTS unmatched_flow (
-  run_id INTEGER NOT NULL REFERENCES run(id),
-  flow_id INTEGER NOT NULL,
-  vendor TEXT NOT NULL,
-  name TEXT NOT NULL
-);
-CREATE VIEW IF NOT EXISTS verdict_summary AS
+)SQL";
+
+// The views over the records' tables.
+inline constexpr const char* kSchemaViews = R"SQL(CREATE VIEW IF NOT EXISTS verdict_summary AS
   SELECT v.run_id, e.vendor, e.edition, e.product, e.service, e.transport, e.ports, e.destinations,
          e.required, e.conditions, v.entry_id, v.verdict, v.reasons, v.flows_observed, v.flows_blocked,
          v.flows_inconclusive, v.ports_observed, v.ports_blocked, v.origin, v.why, v.evidence_flows
@@ -244,6 +79,19 @@ CREATE VIEW IF NOT EXISTS unmatched_vendor_flows AS
          f.server_port, f.app, f.state, f.outcome, f.first_ts
   FROM unmatched_flow u JOIN flow f ON f.run_id = u.run_id AND f.id = u.flow_id;
 )SQL";
+
+/// The whole schema: the run and flow tables, every record's table
+/// (records/attribution.hpp: CALLWALL_RUN_RECORDS, in that order), the views.
+inline const std::string& schema_sql() {
+    static const std::string sql = [] {
+        std::string s = kSchemaHead;
+#define CALLWALL_SCHEMA_TABLE(Record) s += records::create_table_sql(records::Record::table());
+        CALLWALL_RUN_RECORDS(CALLWALL_SCHEMA_TABLE)
+#undef CALLWALL_SCHEMA_TABLE
+        return s + kSchemaViews;
+    }();
+    return sql;
+}
 
 // Schema version 3: a version-1/2 database's verdict lists (comma-joined;
 // reasons are tokens without commas or quotes) as JSON arrays. Rows already

@@ -7,8 +7,10 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "store/store.hpp"
 
@@ -35,6 +37,21 @@ public:
     Statement& bind(int i, std::string_view v);
     Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
     Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+    /// NULL for nullopt.
+    template <class T>
+    Statement& bind(int i, const std::optional<T>& v) {
+        if (v) return bind(i, *v);
+        check_bind(sqlite3_bind_null(st_, i), i);
+        return *this;
+    }
+    /// A record (records/record.hpp) after run_id, as its insert_sql() takes them.
+    template <class Record>
+    Statement& bind_record(int64_t run_id, const Record& r) {
+        bind(1, run_id);
+        int i = 2;
+        std::apply([&](const auto&... values) { (bind(i++, values), ...); }, r.values());
+        return *this;
+    }
 
     /// Steps a query: true with a row to read, false when done (the statement
     /// is then reset for another use). Throws on an error.

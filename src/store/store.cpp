@@ -31,6 +31,7 @@ namespace callwall::store {
 namespace {
 
 using codec::bind_all;
+using codec::bind_record;
 using codec::encode;
 using codec::encoded_size;
 
@@ -156,10 +157,17 @@ namespace {
 // Process-wide SQLite settings, applied once before SQLite initialises:
 // without memory statistics its allocator takes no global mutex per
 // allocation (which costs once a second thread, the capture reader, exists).
+// Statement journals (the grouped INSERTs of many rows open one, with
+// foreign keys on) stay in memory up to kStatementJournalBytes instead of
+// SQLite's 64 KiB: past that each went to a temporary file in /var/tmp, a
+// pwrite per page and per page number (8,000 on a busy 2 M-packet run).
+// The journal lives for one statement; its pages are the statement's.
 // Too late (SQLite already initialised by someone else) is harmless.
+constexpr int kStatementJournalBytes = 4 << 20;
 void configure_sqlite_once() {
     static const bool done = [] {
         sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalBytes);
         return true;
     }();
     (void)done;
@@ -243,43 +251,23 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     s->c_->ins_flow = s->c_->prepare(*s, flow_insert("INSERT").c_str());
     s->c_->ins_flow_again = s->c_->prepare(*s, flow_insert("INSERT OR REPLACE").c_str());
     s->c_->flow_group.prepare(*s, *s->c_, Slot::Flow, flow_insert("INSERT"));
-    s->c_->ins_icmp = s->c_->prepare(
-        *s,
-        "INSERT INTO icmp_error (run_id, ts, family, from_ip, to_ip, type, code, ttl, quoted_src, quoted_dst, "
-        "quoted_proto, quoted_sport, quoted_dport, flow_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    const std::string ins_flow_name =
-        "INSERT OR IGNORE INTO flow_name (run_id, flow_id, name, source) VALUES (?,?,?,?)";
-    s->c_->ins_flow_name = s->c_->prepare(*s, ins_flow_name.c_str());
-    s->c_->name_group.prepare(*s, *s->c_, Slot::FlowName, ins_flow_name);
-    s->c_->ins_dns_answer = s->c_->prepare(
-        *s,
-        "INSERT INTO dns_answer (run_id, flow_id, ts, client_ip, server_ip, qname, rrtype, answer, ttl) VALUES (?,?,?,?,?,?,?,?,?)");
-    s->c_->ins_dns_query = s->c_->prepare(
-        *s,
-        "INSERT INTO dns_query (run_id, flow_id, ts, client_ip, server_ip, qname, qtype, answered, rcode, answers) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?)");
+    // Each decoder record's INSERT, from its columns (records/messages.hpp).
+#define CALLWALL_PREPARE_RECORD(Record, what) \
+    s->c_->ins_##Record = s->c_->prepare(*s, records::insert_sql(records::Record::table()).c_str());
+    CALLWALL_MESSAGE_RECORDS(CALLWALL_PREPARE_RECORD)
+#undef CALLWALL_PREPARE_RECORD
+    s->c_->name_group.prepare(*s, *s->c_, Slot::FlowName, records::insert_sql(records::FlowName::table()));
+    s->c_->ins_dns_query = s->c_->prepare(*s, records::insert_sql(records::DnsQuery::table()).c_str());
     // A name's counts since the last commit added to its row (DnsNames).
     s->c_->ups_dns_name = s->c_->prepare(
-        *s,
-        "INSERT INTO dns_name (run_id, qname, queries, answered, resolved, failed, last_failure, first_ts, last_ts) "
-        "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, qname) DO UPDATE SET queries = queries + excluded.queries, "
-        "answered = answered + excluded.answered, resolved = resolved + excluded.resolved, "
-        "failed = failed + excluded.failed, last_failure = coalesce(excluded.last_failure, last_failure), "
-        "first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)");
-    s->c_->ins_tls = s->c_->prepare(
-        *s,
-        "INSERT INTO tls_hello (run_id, flow_id, ts, protocol, sni, alpn, version, ech, server_hello, server_version, alert) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-    s->c_->ins_stun = s->c_->prepare(
-        *s,
-        "INSERT INTO stun_message (run_id, flow_id, ts, direction, method, class, transaction_id, answered, error_code, carried) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?)");
+        *s, (records::insert_sql(records::DnsName::table()) +
+             " ON CONFLICT (run_id, qname) DO UPDATE SET queries = queries + excluded.queries, "
+             "answered = answered + excluded.answered, resolved = resolved + excluded.resolved, "
+             "failed = failed + excluded.failed, last_failure = coalesce(excluded.last_failure, last_failure), "
+             "first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)")
+                .c_str());
     s->c_->upd_stun = s->c_->prepare(
         *s, "UPDATE stun_message SET answered=1 WHERE run_id=? AND flow_id=? AND transaction_id=? AND class='Request'");
-    s->c_->ins_rtp = s->c_->prepare(
-        *s,
-        "INSERT INTO rtp_stream (run_id, flow_id, direction, ssrc, payload_type, packets, lost, reordered, duplicates, "
-        "jitter_ms, max_jitter_ms, clock_rate, via_turn, first_ts, last_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return s;
 }
 
@@ -288,7 +276,7 @@ void Store::migrate(int from_version) {
     // Another writer may have migrated between open()'s look and this lock.
     if (read_int(c_->db, "PRAGMA user_version", from_version) != SQLITE_OK)
         fail(sqlite3_errcode(c_->db), "reading the schema version");
-    exec(kSchema);
+    exec(schema_sql().c_str());
     if (from_version == 1) {
         exec(
             "ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
@@ -335,10 +323,7 @@ Store::~Store() {
     }
     wb_.reset();
     finish_run_checkpoint();
-    for (sqlite3_stmt* st : {c_->ins_run, c_->upd_run, c_->ins_flow, c_->ins_flow_again, c_->ins_icmp,
-                             c_->ins_flow_name, c_->ins_dns_answer, c_->ins_dns_query, c_->ins_tls, c_->ins_stun,
-                             c_->upd_stun, c_->ins_rtp, c_->ups_dns_name})
-        sqlite3_finalize(st);
+    for (sqlite3_stmt* st : c_->statements()) sqlite3_finalize(st);
     for (RowGroup* g : c_->groups()) sqlite3_finalize(g->many);
     sqlite3_close_v2(c_->db);
 }
@@ -486,9 +471,10 @@ int64_t Store::begin_run(const RunInfo& info) {
         // when a path holds a comma. Rare (one row per file or interface):
         // prepared here.
         if (!info.sources.empty()) {
-            st = c_->prepare(*this, "INSERT INTO run_source (run_id, position, source) VALUES (?,?,?)");
+            st = c_->prepare(*this, records::insert_sql(records::RunSource::table()).c_str());
             for (size_t i = 0; i < info.sources.size(); ++i) {
-                bind_all(st, run_id, static_cast<int64_t>(i), std::string_view(info.sources[i]));
+                const records::RunSource source{static_cast<int64_t>(i), info.sources[i]};
+                bind_record(st, run_id, source);
                 Conn::write_row(*this, st, "recording the run's sources");
             }
             sqlite3_finalize(st);
@@ -571,27 +557,27 @@ void Store::replace_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo&
 void Store::write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
     facts::FlowRecord row;
     facts::record_of(f, app, row);
+    if (run_id != interfaces_run_.load(std::memory_order_relaxed)) {
+        interfaces_.store(0, std::memory_order_relaxed);
+        interfaces_run_.store(run_id, std::memory_order_release);
+    }
+    interfaces_.fetch_or(row.interfaces != 0 ? row.interfaces : 1, std::memory_order_release);
     std::apply([&](const auto&... columns) { put(slot, run_id, columns...); }, facts::column_values(row));
 }
 
-void Store::add_icmp_error(int64_t run_id, const IcmpErrorRow& r) {
-    put(Slot::IcmpError, run_id, r.ts, int64_t{r.family}, r.from_ip, r.to_ip, int64_t{r.type}, int64_t{r.code},
-        int64_t{r.ttl}, r.quoted_src, r.quoted_dst, int64_t{r.quoted_proto}, int64_t{r.quoted_sport},
-        int64_t{r.quoted_dport}, non_zero(i64(r.flow_id)));
+template <class Record>
+void Store::put_record(Slot slot, int64_t run_id, const Record& r) {
+    std::apply([&](const auto&... values) { put(slot, run_id, values...); }, r.values());
 }
 
-void Store::add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source) {
-    put(Slot::FlowName, run_id, i64(flow_id), name, source);
-}
+#define CALLWALL_STORE_ADD(Record, what) \
+    void Store::add(int64_t run_id, const records::Record& r) { put_record(Slot::Record, run_id, r); }
+CALLWALL_MESSAGE_RECORDS(CALLWALL_STORE_ADD)
+#undef CALLWALL_STORE_ADD
 
-void Store::add_dns_answer(int64_t run_id, const DnsAnswerRow& r) {
-    put(Slot::DnsAnswer, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, r.rrtype, r.answer,
-        int64_t{r.ttl});
-}
+void Store::add_dns_query(int64_t run_id, const records::DnsQuery& r) { put_dns(Slot::DnsQuery, run_id, r); }
 
-void Store::add_dns_query(int64_t run_id, const DnsQueryRow& r) { put_dns(Slot::DnsQuery, run_id, r); }
-
-void Store::add_dns_question(int64_t run_id, const DnsQueryRow& r) { put_dns(Slot::DnsQuestion, run_id, r); }
+void Store::add_dns_question(int64_t run_id, const records::DnsQuery& r) { put_dns(Slot::DnsQuestion, run_id, r); }
 
 void Store::keep_dns_names(int64_t run_id, size_t max_names) {
     kept_names_ = std::make_unique<DnsNames>();
@@ -605,48 +591,25 @@ bool Store::for_each_kept_dns_name(int64_t run_id, const std::function<void(cons
     return true;
 }
 
-void Store::put_dns(Slot slot, int64_t run_id, const DnsQueryRow& r) {
-    // The values in dns_query's order (kDns* say where apply_row finds them).
-    const std::optional<std::string_view> rcode = r.answered ? std::optional<std::string_view>(r.rcode) : std::nullopt;
+void Store::put_dns(Slot slot, int64_t run_id, const records::DnsQuery& r) {
+    const std::string_view rcode = r.rcode.value_or(std::string_view());
     if (kept_names_ && run_id == kept_names_run_) {
-        kept_names_->add(run_id, r.qname, r.ts, r.answered, r.answered ? r.rcode : std::string_view(), r.answers);
+        kept_names_->add(run_id, r.qname, r.ts, r.answered != 0, rcode, static_cast<uint32_t>(r.answers));
         if (kept_names_->size() > kept_names_max_) kept_names_.reset();  // attribution reads dns_name
     }
     if (encoding()) {  // counted where the row is applied (apply_row)
-        put(slot, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
-            int64_t{r.answered}, rcode, int64_t{r.answers});
+        put_record(slot, run_id, r);
         return;
     }
     note_row();
-    dns_names_->add(run_id, r.qname, r.ts, r.answered, r.answered ? r.rcode : std::string_view(), r.answers);
+    dns_names_->add(run_id, r.qname, r.ts, r.answered != 0, rcode, static_cast<uint32_t>(r.answers));
     if (slot == Slot::DnsQuestion) return;
-    bind_all(c_->ins_dns_query, run_id, i64(r.flow_id), r.ts, r.client_ip, r.server_ip, r.qname, int64_t{r.qtype},
-             int64_t{r.answered}, rcode, int64_t{r.answers});
+    bind_record(c_->ins_dns_query, run_id, r);
     Conn::write_row(*this, c_->ins_dns_query, Conn::what(slot));
-}
-
-void Store::add_tls_hello(int64_t run_id, const TlsHelloRow& r) {
-    put(Slot::TlsHello, run_id, i64(r.flow_id), r.ts, r.protocol, r.sni, r.alpn, r.version, int64_t{r.ech},
-        int64_t{r.server_hello}, r.server_hello ? std::optional<std::string_view>(r.server_version) : std::nullopt,
-        r.alert >= 0 ? std::optional<int64_t>(r.alert) : std::nullopt);
-}
-
-void Store::add_stun_message(int64_t run_id, const StunMessageRow& r) {
-    put(Slot::StunMessage, run_id, i64(r.flow_id), r.ts, r.direction, r.method, r.msg_class, r.transaction_id,
-        r.answered >= 0 ? std::optional<int64_t>(r.answered) : std::nullopt, non_zero(r.error_code), r.carried);
 }
 
 void Store::mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id) {
     put(Slot::StunAnswered, run_id, i64(flow_id), transaction_id);
-}
-
-void Store::add_rtp_stream(int64_t run_id, const RtpStreamRow& r) {
-    char ssrc[16];
-    std::snprintf(ssrc, sizeof ssrc, "0x%08x", r.ssrc);
-    const auto jitter = [&](double v) { return r.has_jitter ? std::optional<double>(v) : std::nullopt; };
-    put(Slot::RtpStream, run_id, i64(r.flow_id), r.direction, std::string_view(ssrc), int64_t{r.payload_type},
-        i64(r.packets), r.lost, int64_t{r.reordered}, int64_t{r.duplicates}, jitter(r.jitter_ms),
-        jitter(r.max_jitter_ms), int64_t{r.clock_rate}, int64_t{r.via_turn}, r.first_ts, r.last_ts);
 }
 
 }  // namespace callwall::store

@@ -23,6 +23,7 @@
 #include "facts/flow_facts.hpp"
 #include "facts/run_totals.hpp"
 #include "flow/flow_table.hpp"
+#include "records/messages.hpp"
 #include "store/space_reserve.hpp"
 #include "util/idle_work.hpp"
 
@@ -94,68 +95,8 @@ inline constexpr std::string_view kDiskFullNote = "stopped: the disk is full";
 enum class RunStatus { Running, Completed, Interrupted, Failed };
 [[nodiscard]] std::string_view to_string(RunStatus s) noexcept;
 
-/// An ICMP error as evidence (whether or not it matched a flow).
-struct IcmpErrorRow {
-    double ts = 0;
-    std::string_view from_ip, to_ip;  ///< views valid during the call
-    int family = 4, type = 0, code = 0, ttl = 0;
-    std::string_view quoted_src, quoted_dst;
-    int quoted_proto = 0, quoted_sport = 0, quoted_dport = 0;
-    uint64_t flow_id = 0;  ///< 0 = no live flow matched
-};
-
 /// A flow's application facts as its row is written (facts/flow_facts.hpp).
 using FlowAppInfo = facts::FlowAppInfo;
-
-/// Rows of the decoder tables. Text fields are views valid during the call.
-struct DnsAnswerRow {
-    uint64_t flow_id = 0;
-    double ts = 0;
-    std::string_view client_ip, server_ip, qname, rrtype, answer;
-    uint32_t ttl = 0;
-};
-struct DnsQueryRow {
-    uint64_t flow_id = 0;
-    double ts = 0;
-    std::string_view client_ip, server_ip, qname;
-    uint16_t qtype = 0;
-    bool answered = false;
-    std::string_view rcode;  ///< "NOERROR", "NXDOMAIN", ...; empty when unanswered
-    uint32_t answers = 0;
-};
-struct TlsHelloRow {
-    uint64_t flow_id = 0;
-    double ts = 0;
-    std::string_view protocol;  ///< "tls", "quic", "gquic"
-    std::string_view sni, alpn, version;
-    bool ech = false;
-    bool server_hello = false;
-    std::string_view server_version;
-    int alert = -1;
-};
-struct StunMessageRow {
-    uint64_t flow_id = 0;
-    double ts = 0;
-    std::string_view direction;  ///< "c2s" / "s2c"
-    std::string_view method, msg_class, transaction_id;
-    int answered = -1;  ///< requests: 0 until a response matches; others: -1 (NULL)
-    uint16_t error_code = 0;
-    std::string_view carried;  ///< "udp", "tcp"
-};
-struct RtpStreamRow {
-    uint64_t flow_id = 0;
-    std::string_view direction;
-    uint32_t ssrc = 0;
-    uint8_t payload_type = 0;
-    uint64_t packets = 0;
-    int64_t lost = 0;
-    uint32_t reordered = 0, duplicates = 0;
-    bool has_jitter = false;
-    double jitter_ms = 0, max_jitter_ms = 0;
-    uint32_t clock_rate = 0;
-    bool via_turn = false;
-    double first_ts = 0, last_ts = 0;
-};
 
 class AttributionIo;
 class CheckpointAhead;
@@ -194,15 +135,16 @@ public:
     void add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
     /// A flow's row that a live snapshot may have written before: replaces it.
     void replace_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
-    void add_icmp_error(int64_t run_id, const IcmpErrorRow& row);
-    void add_flow_name(int64_t run_id, uint64_t flow_id, std::string_view name, std::string_view source);
-    void add_dns_answer(int64_t run_id, const DnsAnswerRow& row);
+    /// A decoder's record (records/messages.hpp), written to its table.
+#define CALLWALL_STORE_ADD(Record, what) void add(int64_t run_id, const records::Record& r);
+    CALLWALL_MESSAGE_RECORDS(CALLWALL_STORE_ADD)
+#undef CALLWALL_STORE_ADD
     /// A DNS question: its dns_query row, and counted in its name's dns_name row.
-    void add_dns_query(int64_t run_id, const DnsQueryRow& row);
+    void add_dns_query(int64_t run_id, const records::DnsQuery& row);
     /// A DNS question counted in its name's dns_name row alone (no
     /// dns_query row: a run without --detail). The counts reach the table
     /// at each commit.
-    void add_dns_question(int64_t run_id, const DnsQueryRow& row);
+    void add_dns_question(int64_t run_id, const records::DnsQuery& row);
     /// Also counts run `run_id`'s DNS questions in memory for the whole run,
     /// on the thread that hands them to add_dns_query / add_dns_question,
     /// so that its attribution can take them from there
@@ -218,13 +160,20 @@ public:
     [[nodiscard]] bool kept_dns_names(int64_t run_id) const noexcept {
         return kept_names_ && kept_names_run_ == run_id;
     }
+    /// The capture interfaces of run `run_id`'s flows (facts::FlowRecord::
+    /// interfaces, ORed; 0 read as the first) when every one of its flows was
+    /// written here by add_flow or replace_flow; nullopt otherwise (a run
+    /// written by another process, or rows that arrived encoded).
+    [[nodiscard]] std::optional<uint32_t> interfaces_written(int64_t run_id) const noexcept {
+        if (!interfaces_known_.load(std::memory_order_acquire) ||
+            interfaces_run_.load(std::memory_order_acquire) != run_id)
+            return std::nullopt;
+        return interfaces_.load(std::memory_order_acquire);
+    }
     /// 16,384 names: at most ~5 MB with their text (a name is up to 255 bytes).
     static constexpr size_t kKeptDnsNames = size_t{1} << 14;
-    void add_tls_hello(int64_t run_id, const TlsHelloRow& row);
-    void add_stun_message(int64_t run_id, const StunMessageRow& row);
     /// Marks the request with this transaction id on the flow as answered.
     void mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id);
-    void add_rtp_stream(int64_t run_id, const RtpStreamRow& row);
     /// Updates the run row with totals so far (periodic, for live readers).
     void update_run(int64_t run_id, const RunTotals& totals, RunStatus status, double ended_at);
     /// Commits the open batch (with write-behind on: once the rows written
@@ -341,29 +290,29 @@ private:
     /// Commits the open batch on the calling thread (the one that owns the connection).
     void commit_batch();
 
-    /// The rows of the writer's prepared statements, one value per placeholder.
+    /// The rows of the writer's prepared statements, one value per placeholder:
+    /// one per decoder record (named as the record), and these.
+#define CALLWALL_STORE_SLOT(Record, what) Record,
     enum class Slot : uint8_t {
-        UpdateRun,
+        CALLWALL_MESSAGE_RECORDS(CALLWALL_STORE_SLOT) UpdateRun,
         Flow,
-        IcmpError,
-        FlowName,
-        DnsAnswer,
         DnsQuery,  ///< a dns_query row, and the question counted (DnsNames)
         DnsQuestion,  ///< the question counted alone: no statement of its own
-        TlsHello,
-        StunMessage,
         StunAnswered,
-        RtpStream,
         FlowAgain,  ///< a flow's row over one a snapshot wrote (replace_flow)
         Commit,
         Job
     };
+#undef CALLWALL_STORE_SLOT
     /// Rows are encoded (a recorder's, or queued for the writer thread)
     /// rather than written on this thread.
     [[nodiscard]] bool encoding() const noexcept;
     template <class... Values>
     void put(Slot slot, const Values&... values);
-    void put_dns(Slot slot, int64_t run_id, const DnsQueryRow& r);
+    /// A record's values after run_id, as put() takes them.
+    template <class Record>
+    void put_record(Slot slot, int64_t run_id, const Record& r);
+    void put_dns(Slot slot, int64_t run_id, const records::DnsQuery& r);
     /// Adds the questions counted since the last commit to the dns_name
     /// rows (inside the open transaction, just before it commits).
     void write_dns_names();
@@ -414,6 +363,13 @@ private:
     std::unique_ptr<DnsNames> kept_names_;
     int64_t kept_names_run_ = 0;
     size_t kept_names_max_ = 0;
+    /// interfaces_written(): the run whose flows were written last, their
+    /// interfaces, and whether every flow row came through write_flow.
+    /// Atomic: a live run's refresh reads them on the store's thread while
+    /// the decoding thread writes flows.
+    std::atomic<int64_t> interfaces_run_{0};
+    std::atomic<uint32_t> interfaces_{0};
+    std::atomic<bool> interfaces_known_{true};
     std::vector<char>* rec_ = nullptr;  ///< a recorder's rows (recorder())
     std::string path_;
     SpaceReserve reserve_;  ///< room for the last status write of the run begun here

@@ -68,8 +68,8 @@ std::unique_ptr<facts::FactSink> make_fact_writer(Store& store, int64_t run_id, 
 
 void StoreSink::dns_query(const facts::DnsQueryFact& f) {
     write([&](store::Store& s) {
-        store::DnsQueryRow q;
-        q.flow_id = f.flow_id;
+        records::DnsQuery q;
+        q.flow_id = static_cast<int64_t>(f.flow_id);
         q.ts = util::us_to_s(f.ts_us);
         // The addresses are the dns_query row's alone (the count is per name).
         std::optional<IpText> client, server;
@@ -108,8 +108,8 @@ void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
     proto::dns::rrtype_name(f.rrtype, rrtype_);
     const IpText client(f.client), server(f.server);
     write([&](store::Store& s) {
-        store::DnsAnswerRow row;
-        row.flow_id = f.flow_id;
+        records::DnsAnswer row;
+        row.flow_id = static_cast<int64_t>(f.flow_id);
         row.ts = util::us_to_s(f.ts_us);
         row.client_ip = client.view();
         row.server_ip = server.view();
@@ -117,7 +117,7 @@ void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
         row.rrtype = rrtype_;
         row.answer = answer_;
         row.ttl = f.ttl_s;
-        s.add_dns_answer(run_id_, row);
+        s.add(run_id_, row);
     });
 }
 
@@ -129,8 +129,8 @@ void StoreSink::hello(const facts::HelloFact& f) {
         proto::quic_version_name(f.quic_version, version_);
     proto::tls_version_name(f.server_version, server_version_);
     write([&](store::Store& s) {
-        store::TlsHelloRow row;
-        row.flow_id = f.flow_id;
+        records::TlsHello row;
+        row.flow_id = static_cast<int64_t>(f.flow_id);
         row.ts = util::us_to_s(f.ts_us);
         row.protocol = f.protocol == facts::HelloProtocol::Tls    ? "tls"
                        : f.protocol == facts::HelloProtocol::Quic ? "quic"
@@ -140,9 +140,9 @@ void StoreSink::hello(const facts::HelloFact& f) {
         row.version = version_;
         row.ech = f.ech;
         row.server_hello = f.server_hello;
-        row.server_version = server_version_;
-        row.alert = f.alert;
-        s.add_tls_hello(run_id_, row);
+        if (f.server_hello) row.server_version = std::string_view(server_version_);
+        if (f.alert >= 0) row.alert = f.alert;
+        s.add(run_id_, row);
     });
 }
 
@@ -165,46 +165,49 @@ void StoreSink::stun_message(const facts::StunFact& f) {
     }
     const bool request = f.msg_class == stun::MessageClass::Request;
     write([&](store::Store& s) {
-        store::StunMessageRow row;
-        row.flow_id = f.flow_id;
+        records::StunMessage row;
+        row.flow_id = static_cast<int64_t>(f.flow_id);
         row.ts = util::us_to_s(f.ts_us);
         row.direction = direction(f.dir);
         row.method = method;
         row.msg_class = stun::to_string(f.msg_class);
         row.transaction_id = txid_text;
-        row.answered = request ? 0 : -1;
-        row.error_code = f.error_code;
+        if (request) row.answered = 0;
+        if (f.error_code != 0) row.error_code = f.error_code;
         row.carried = f.carried == facts::Carrier::Tcp ? "tcp" : "udp";
-        s.add_stun_message(run_id_, row);
+        s.add(run_id_, row);
         if (f.answers_request) s.mark_stun_answered(run_id_, f.flow_id, txid_text);
     });
 }
 
 void StoreSink::rtp_stream(const facts::RtpStreamFact& f) {
     const proto::rtp::StreamStats& st = *f.stats;
+    char ssrc[16];
+    std::snprintf(ssrc, sizeof ssrc, "0x%08x", f.ssrc);
     write([&](store::Store& s) {
-        store::RtpStreamRow row;
-        row.flow_id = f.flow_id;
+        records::RtpStream row;
+        row.flow_id = static_cast<int64_t>(f.flow_id);
         row.direction = direction(f.dir);
-        row.ssrc = f.ssrc;
+        row.ssrc = ssrc;
         row.payload_type = st.payload_type();
-        row.packets = st.packets();
+        row.packets = static_cast<int64_t>(st.packets());
         row.lost = st.lost();
         row.reordered = st.reordered();
         row.duplicates = st.duplicates();
-        row.has_jitter = st.has_jitter();
-        row.jitter_ms = st.jitter_ms();
-        row.max_jitter_ms = st.max_jitter_ms();
+        if (st.has_jitter()) {
+            row.jitter_ms = st.jitter_ms();
+            row.max_jitter_ms = st.max_jitter_ms();
+        }
         row.clock_rate = st.clock_rate_hz();
         row.via_turn = f.via_turn;
         row.first_ts = util::us_to_s(f.first_us);
         row.last_ts = util::us_to_s(f.last_us);
-        s.add_rtp_stream(run_id_, row);
+        s.add(run_id_, row);
     });
 }
 
 void StoreSink::flow_name(uint64_t flow_id, std::string_view name, std::string_view source) {
-    write([&](store::Store& s) { s.add_flow_name(run_id_, flow_id, name, source); });
+    write([&](store::Store& s) { s.add(run_id_, records::FlowName{static_cast<int64_t>(flow_id), name, source}); });
 }
 
 }  // namespace callwall::store

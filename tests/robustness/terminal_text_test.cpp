@@ -139,6 +139,29 @@ TEST_F(TerminalNames, DnsNamesKeepTheirBytesInTheEventsAndTheDatabase) {
               "4");  // two connections, each named by its SNI and by the DNS answer
 }
 
+TEST_F(TerminalNames, EveryRecordExportedInEveryFormatIsTerminalSafe) {
+    // `export` writes the stored names (bytes as sent) through each writer:
+    // every record of the run, in CSV and JSON Lines, holds no raw control
+    // byte and is valid UTF-8; the hostile names are there, escaped.
+    const std::string db = dir_ / "export.sqlite";
+    const auto r = callwall({"analyze", "-q", "--detail", pcap_, "--db", db});
+    ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << head(r.err);
+    std::string all;
+    for (const char* record : {"flow", "flow_name", "dns_answer", "dns_query", "dns_name", "tls_hello", "stun_message",
+                               "rtp_stream", "icmp_error", "catalog_entry", "flow_match", "verdict", "product_verdict",
+                               "run_source", "allow_list", "unmatched_flow"})
+        for (const char* format : {"csv", "jsonl"}) {
+            const auto e = callwall({"export", "--db", db, "--record", record, "--format", format});
+            ASSERT_TRUE(e.exit.exited && e.exit.code == 0)
+                << record << " " << format << ": " << e.exit.describe() << head(e.err);
+            expect_terminal_safe(e.out, std::string("export ") + record + " " + format);
+            all += e.out;
+        }
+    for (const char* escaped : {"a\\x1bz.srv.whereby.com", "x\\x1b]0;owned\\x07y.srv.whereby.com",
+                                "a\\xe2\\x80\\xaegnp.srv.whereby.com", "x\\x0d\\x0a"})
+        EXPECT_NE(all.find(escaped), std::string::npos) << escaped;
+}
+
 TEST_F(TerminalNames, CatalogNamesWithControlBytesAreRefusedAndEchoedEscaped) {
     // A vendor, a service and a section name, each with a byte a terminal
     // acts on; TOML escapes let the file carry them.

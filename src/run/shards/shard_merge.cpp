@@ -194,7 +194,8 @@ void Merger::flow_row(Stream& s, const char* p, const char*& end, bool live) {
     if (failed_) return;
     try {
         for (size_t i = 0; i < names_.count; ++i)
-            store_.add_flow_name(run_id_, f.id, names_.entries[i].name, names_.entries[i].source);
+            store_.add(run_id_,
+                       records::FlowName{static_cast<int64_t>(f.id), names_.entries[i].name, names_.entries[i].source});
         // Once a snapshot has written rows, a flow's end may meet its own.
         if (live || snapshots_)
             store_.replace_flow(run_id_, f, info);

@@ -95,6 +95,7 @@ void Shards::Impl::run(Worker& w) {
                     decode::RawFrame f;
                     f.ts_us = r.ts_us;
                     f.linktype = r.linktype;
+                    f.interface = r.interface;
                     f.caplen = r.caplen;
                     f.wirelen = r.wirelen;
                     f.bytes = ByteView(chunk.data.data() + r.offset, r.caplen);
@@ -307,6 +308,7 @@ void Shards::dispatch(const decode::RawFrame& frame, const decode::PacketMeta& m
     r.caplen = frame.caplen;
     r.wirelen = frame.wirelen;
     r.linktype = frame.linktype;
+    r.interface = frame.interface;
     r.offset = static_cast<uint32_t>(c.data.size());
     c.data.insert(c.data.end(), frame.bytes.begin(), frame.bytes.end());
     s.add(i, r);

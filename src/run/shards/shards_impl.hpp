@@ -45,6 +45,7 @@ struct InRecord {
     double last_ts = 0;
     uint32_t caplen = 0, wirelen = 0, linktype = 0, offset = 0;
     In kind = In::Frame;
+    uint16_t interface = 0;  ///< decode::RawFrame::interface
 };
 struct InChunk {
     std::vector<InRecord> records;

@@ -81,8 +81,9 @@ int64_t write_run(const std::string& path, uint64_t n) {
         app.stun_answered = i % 3 == 1 ? 1 : 0;  // the client's own request answered
         app.stun_answered_s2c = i % 10 == 0 ? 1 : 0;  // the server's request towards the client answered
         s->add_flow(run, paged_flow(i), app);
-        if (i % 3 == 0) s->add_flow_name(run, i, "media" + std::to_string(i % 11) + ".example.com", "sni");
-        if (i % 6 == 0) s->add_flow_name(run, i, "turn.example.com", "dns");
+        const std::string media = "media" + std::to_string(i % 11) + ".example.com";
+        if (i % 3 == 0) s->add(run, records::FlowName{static_cast<int64_t>(i), media, "sni"});
+        if (i % 6 == 0) s->add(run, records::FlowName{static_cast<int64_t>(i), "turn.example.com", "dns"});
     }
     s->flush();
     return run;
@@ -186,16 +187,17 @@ int64_t write_resets_and_queries(const std::string& path, uint64_t flows, uint64
     }
     static const char* const kRcodes[] = {"NOERROR", "NXDOMAIN", "SERVFAIL", ""};
     for (uint64_t i = 0; i < queries; ++i) {
-        DnsQueryRow q;
-        q.flow_id = 1 + i % flows;
+        records::DnsQuery q;
+        q.flow_id = static_cast<int64_t>(1 + i % flows);
         q.ts = static_cast<double>(i);
         q.client_ip = "10.0.0.1";
         q.server_ip = "10.0.0.53";
         const std::string name = "q" + std::to_string((i * 7919) % names) + ".example.com";
         q.qname = name;
         q.qtype = 1;
-        q.rcode = kRcodes[i % 4];
-        q.answered = !q.rcode.empty();
+        const std::string_view rcode = kRcodes[i % 4];
+        q.answered = !rcode.empty();
+        if (q.answered) q.rcode = rcode;
         q.answers = static_cast<uint32_t>(i % 5);
         s->add_dns_query(run, q);
     }

@@ -30,7 +30,7 @@ public:
         path_ = tmpl;
         EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
         exec("PRAGMA journal_mode=WAL");
-        exec(kSchema);
+        exec(schema_sql().c_str());
         exec("BEGIN");
         exec(
             "INSERT INTO run (id, kind, source, command_line, tool_version, started_at, status) "

@@ -163,18 +163,18 @@ TEST(Store, FlowServerIndexBuiltWhenAttributionFirstReadsByServer) {
 
 // A question as the tests below write it: names shared out of order,
 // answered or not, with several codes, some with records.
-DnsQueryRow question(uint64_t i, std::string& name) {
+records::DnsQuery question(uint64_t i, std::string& name) {
     static const char* const kRcodes[] = {"NOERROR", "NXDOMAIN", "NOERROR", "SERVFAIL", "REFUSED"};
     name = "n" + std::to_string((i * 7919) % 613) + ".example";
-    DnsQueryRow q;
-    q.flow_id = 1 + i % 50;
+    records::DnsQuery q;
+    q.flow_id = static_cast<int64_t>(1 + i % 50);
     q.ts = 1000.0 + static_cast<double>((i * 31) % 997);
     q.client_ip = "10.0.0.1";
     q.server_ip = "10.0.0.53";
     q.qname = name;
     q.qtype = i % 2 ? 1 : 28;
     q.answered = i % 6 != 5;
-    q.rcode = q.answered ? kRcodes[i % 5] : "";
+    if (q.answered) q.rcode = kRcodes[i % 5];
     q.answers = static_cast<uint32_t>(i % 3);
     return q;
 }
@@ -201,7 +201,7 @@ TEST(Store, DnsNamesAddUpTheQuestionsWhereverTheCommitsFall) {
         auto recorder = Store::recorder(recorded);
         for (uint64_t i = 0; i < n; ++i) {
             std::string name;
-            const DnsQueryRow q = question(i, name);
+            const records::DnsQuery q = question(i, name);
             if (way == 4)
                 recorder->add_dns_question(run, q);
             else if (way == 5 || i % 2)
@@ -297,8 +297,9 @@ TEST(Store, RowsWrittenInGroupsLandAsTheyWereGiven) {
     for (uint64_t i = 1; i <= 37; ++i) {
         const FlowAppInfo app = app_of(i);
         s->add_flow(run, flow_of(i), app);
-        s->add_flow_name(run, i, "n" + std::to_string(i) + ".example", "sni");
-        if (i == 3) s->add_flow_name(run, 3, "n3.example", "sni");  // ignored: already there
+        const std::string name = "n" + std::to_string(i) + ".example";
+        s->add(run, records::FlowName{static_cast<int64_t>(i), name, "sni"});
+        if (i == 3) s->add(run, records::FlowName{3, "n3.example", "sni"});  // ignored: already there
         if (i == 25) {
             // Flow 20 waits in the second group (17 to 25): the replacement
             // comes after it, as it was given.

@@ -55,30 +55,40 @@ void write_rows(Store& s, int64_t run, uint64_t n) {
         app.stun_requests = static_cast<uint32_t>(i % 3);
         app.tls_alert = i % 13 == 0 ? 40 : -1;
         s.add_flow(run, row_flow(i), app);
-        s.add_flow_name(run, i, "media.example.com", "sni");
+        const auto id = static_cast<int64_t>(i);
+        s.add(run, records::FlowName{id, "media.example.com", "sni"});
         const std::string txn = "txn" + std::to_string(i);
-        s.add_stun_message(run, StunMessageRow{i, 1.5, "c2s", "Binding", "Request", txn, 0, 0, "udp"});
+        s.add(run, records::StunMessage{id, 1.5, "c2s", "Binding", "Request", txn, 0, std::nullopt, "udp"});
         if (i % 2) s.mark_stun_answered(run, i, txn);
         if (i % 10 == 0) {
-            s.add_dns_query(run, DnsQueryRow{i, 2.0, "10.0.0.1", "10.0.0.53", "example.com", 1, true, "NOERROR", 1});
+            s.add_dns_query(run,
+                            records::DnsQuery{id, 2.0, "10.0.0.1", "10.0.0.53", "example.com", 1, 1, "NOERROR", 1});
             // Questions without their own row, counted per name: some
             // unanswered, some refused, names shared across commits.
             const std::string q = "n" + std::to_string(i / 10 % 70) + ".example";
-            s.add_dns_question(run, DnsQueryRow{i, static_cast<double>(i), "", "", q, 1, i % 3 != 0,
-                                                i % 7 == 0 ? "REFUSED" : "NOERROR", static_cast<uint32_t>(i % 2)});
-            s.add_dns_answer(run, DnsAnswerRow{i, 2.0, "10.0.0.1", "10.0.0.53", "example.com", "A", "192.0.2.1", 60});
-            s.add_tls_hello(
-                run, TlsHelloRow{i, 3.0, "tls", "example.com", "h2", "TLS1.3", false, i % 20 == 0, "TLS1.2", -1});
-            s.add_icmp_error(run, IcmpErrorRow{4.0, "10.0.0.254", "10.0.0.1", 4, 3, 3, 64, "10.0.0.1", "192.0.2.1", 17,
-                                               5000, 3478, i});
-            RtpStreamRow r;
-            r.flow_id = i;
+            const bool answered = i % 3 != 0;
+            s.add_dns_question(
+                run, records::DnsQuery{id, static_cast<double>(i), "", "", q, 1, answered,
+                                       answered ? records::OptText(i % 7 == 0 ? "REFUSED" : "NOERROR") : std::nullopt,
+                                       static_cast<int64_t>(i % 2)});
+            s.add(run, records::DnsAnswer{id, 2.0, "10.0.0.1", "10.0.0.53", "example.com", "A", "192.0.2.1", 60});
+            const bool server_hello = i % 20 == 0;
+            s.add(run, records::TlsHello{id, 3.0, "tls", "example.com", "h2", "TLS1.3", 0, server_hello,
+                                         server_hello ? records::OptText("TLS1.2") : std::nullopt, std::nullopt});
+            s.add(run, records::IcmpError{4.0, 4, "10.0.0.254", "10.0.0.1", 3, 3, 64, "10.0.0.1", "192.0.2.1", 17, 5000,
+                                          3478, id});
+            char ssrc[16];
+            std::snprintf(ssrc, sizeof ssrc, "0x%08x", static_cast<unsigned>(i));
+            records::RtpStream r;
+            r.flow_id = id;
             r.direction = "c2s";
-            r.ssrc = static_cast<uint32_t>(i);
-            r.packets = i;
-            r.has_jitter = i % 20 == 0;
-            r.jitter_ms = 1.25;
-            s.add_rtp_stream(run, r);
+            r.ssrc = ssrc;
+            r.packets = id;
+            if (i % 20 == 0) {
+                r.jitter_ms = 1.25;
+                r.max_jitter_ms = 0.0;
+            }
+            s.add(run, r);
         }
         if (i % 5000 == 0) {
             RunTotals t;

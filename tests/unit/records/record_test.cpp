@@ -1,0 +1,121 @@
+// Records declared once: the table, the INSERT and the values bound all
+// come from a record's column list (records/record.hpp).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+#include <tuple>
+
+#include "golden/run_util.hpp"
+#include "records/attribution.hpp"
+#include "store/row_codec.hpp"
+#include "store/store.hpp"
+
+namespace callwall::records {
+namespace {
+
+// DNS answers with one column more than the store's: the resolver that
+// answered. Nothing but this list is edited.
+#define CALLWALL_TEST_DNS_ANSWER_COLUMNS(X) \
+    CALLWALL_DNS_ANSWER_COLUMNS(X)          \
+    X(OptText, resolver, "resolver", "TEXT")
+CALLWALL_RECORD(DnsAnswerWithResolver, CALLWALL_TEST_DNS_ANSWER_COLUMNS, "dns_answer", "", "INSERT", "");
+
+// Runs one statement on `db`; fails the test with SQLite's message otherwise.
+void exec(sqlite3* db, const std::string& sql) {
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "") << "\n" << sql;
+    sqlite3_free(err);
+}
+
+// Each row of a query, its columns joined by '|' (NULL as "NULL").
+std::vector<std::string> rows(sqlite3* db, const std::string& sql) {
+    std::vector<std::string> out;
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        std::string row;
+        for (int i = 0; i < sqlite3_column_count(st); ++i) {
+            const auto* t = sqlite3_column_text(st, i);
+            row += (i ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
+        }
+        out.push_back(row);
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+TEST(Record, AColumnAddedToItsListReachesTheTableTheInsertAndTheRow) {
+    const Table t = DnsAnswerWithResolver::table();
+    const std::string create = create_table_sql(t);
+    // The store's table with the new column last.
+    std::string expected = create_table_sql(DnsAnswer::table());
+    expected.replace(expected.rfind("\n);"), 3, ",\n  resolver TEXT\n);");
+    EXPECT_EQ(create, expected);
+    EXPECT_EQ(
+        insert_sql(t),
+        "INSERT INTO dns_answer (run_id, flow_id, ts, client_ip, server_ip, qname, rrtype, answer, ttl, resolver) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?)");
+    EXPECT_EQ(std::tuple_size_v<decltype(DnsAnswerWithResolver{}.values())>, 9u);
+    EXPECT_EQ(value_index(t.columns, "resolver"), 9);  // after run_id and the eight of dns_answer
+
+    // Written with the store's binding, read back.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+    exec(db, "CREATE TABLE run (id INTEGER PRIMARY KEY); INSERT INTO run (id) VALUES (7);");
+    exec(db, create);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, insert_sql(t).c_str(), -1, &st, nullptr), SQLITE_OK);
+    DnsAnswerWithResolver r;
+    r.flow_id = 3;
+    r.ts = 1.5;
+    r.client_ip = "10.0.0.1";
+    r.server_ip = "10.0.0.53";
+    r.qname = "turn.example.com";
+    r.rrtype = "A";
+    r.answer = "192.0.2.1";
+    r.ttl = 60;
+    for (const OptText resolver : {OptText("10.0.0.53"), OptText()}) {
+        r.resolver = resolver;
+        store::codec::bind_record(st, 7, r);
+        EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(st);
+    EXPECT_EQ(rows(db, "SELECT run_id, flow_id, qname, answer, ttl, resolver FROM dns_answer ORDER BY rowid"),
+              (std::vector<std::string>{"7|3|turn.example.com|192.0.2.1|60|10.0.0.53",
+                                        "7|3|turn.example.com|192.0.2.1|60|NULL"}));
+    sqlite3_close(db);
+}
+
+// The store's tables are its records' lists, column for column, and every
+// table of the schema with a run_id is a record's or the flows'.
+TEST(Record, TheStoresTablesAreTheirRecordsColumns) {
+    test::TempDb tmp;
+    { auto s = store::Store::open(tmp.path()); }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(tmp.path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    std::vector<Table> tables;
+#define CALLWALL_TEST_TABLE(Record) tables.push_back(Record::table());
+    CALLWALL_RUN_RECORDS(CALLWALL_TEST_TABLE)
+#undef CALLWALL_TEST_TABLE
+    EXPECT_EQ(tables.size(), 15u);
+    for (const Table& t : tables) {
+        std::vector<std::string> declared = {"run_id"};
+        for (const Column& c : t.columns) declared.emplace_back(c.name);
+        EXPECT_EQ(rows(db, "SELECT name FROM pragma_table_info('" + std::string(t.name) + "') ORDER BY cid"), declared)
+            << t.name;
+    }
+    std::vector<std::string> run_tables = {"flow"};
+    for (const Table& t : tables) run_tables.emplace_back(t.name);
+    std::sort(run_tables.begin(), run_tables.end());
+    EXPECT_EQ(rows(db,
+                   "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND EXISTS (SELECT 1 FROM "
+                   "pragma_table_info(m.name) WHERE name = 'run_id') ORDER BY m.name"),
+              run_tables);
+    sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace callwall::records
