@@ -48,161 +48,191 @@ std::string base_name(const std::string& path) { return std::filesystem::path(pa
 
 class CatalogBuilder {
 public:
-    static LoadResult build(std::vector<SourceText> sources, std::vector<Diagnostic> diags) {
-        LoadResult result;
-        Catalog cat;
-        std::vector<ParsedFile> parsed;
-        for (const SourceText& s : sources) {
-            FileParser fp(s.name, diags);
-            parsed.push_back(fp.parse(s.text));
-            cat.files_.push_back(LoadedFile{s.name, base_name(s.name)});
-        }
-        // Ids are unique across files (entries and products share one namespace).
-        // A clash between a user's file and a bundled one is the user's to
-        // fix: it is reported in the user's file, whichever loaded first.
-        const std::string bundled_prefix = (bundled_catalog_dir() / "").string();
-        const auto bundled = [&](const std::string& file) { return file.rfind(bundled_prefix, 0) == 0; };
-        std::map<std::string, Location, std::less<>> seen;
-        auto check_id = [&](const std::string& id, const Location& at) {
-            auto [it, inserted] = seen.emplace(id, at);
-            if (inserted) return;
-            Location here = at, other = it->second;
-            if (bundled(here.file) && !bundled(other.file)) std::swap(here, other);
-            const std::string there =
-                other.file + ":" + std::to_string(other.line) + ":" + std::to_string(other.column);
-            diags.push_back(Diagnostic{
-                here.file, here.line, here.column,
-                bundled(other.file) && !bundled(here.file)
-                    ? "duplicate id " + quote(id) + "; the bundled catalog defines it at " + there +
-                          ", expected ids to be unique (choose another id, or give your file the bundled file's "
-                          "name to replace it)"
-                    : "duplicate id " + quote(id) + "; first defined at " + there + ", expected ids to be unique"});
-        };
-        for (const ParsedFile& pf : parsed) {
-            for (const Product& p : pf.products) check_id(p.id, p.defined_at);
-            for (const Entry& e : pf.entries) check_id(e.id, e.defined_at);
-        }
-        // A fallback chain is one vendor's, each order once in it.
-        std::map<std::pair<std::string, uint32_t>, const Entry*> chain_steps;
-        std::map<std::string, const Entry*> chain_owner;
-        for (const ParsedFile& pf : parsed) {
-            for (const Entry& e : pf.entries) {
-                if (!e.fallback) continue;
-                const auto at = [](const Entry& x) {
-                    return x.defined_at.file + ":" + std::to_string(x.defined_at.line) + ":" +
-                           std::to_string(x.defined_at.column);
-                };
-                auto [owner, fresh] = chain_owner.emplace(e.fallback->chain, &e);
-                if (!fresh && owner->second->vendor != e.vendor) {
-                    diags.push_back(Diagnostic{e.defined_at.file, e.defined_at.line, e.defined_at.column,
-                                               "fallback chain " + quote(e.fallback->chain) + " belongs to vendor " +
-                                                   quote(owner->second->vendor) + " (" + at(*owner->second) +
-                                                   "); expected a chain name of this vendor's own"});
-                    continue;
-                }
-                auto [step, inserted] = chain_steps.emplace(std::pair{e.fallback->chain, e.fallback->order}, &e);
-                if (!inserted) {
-                    diags.push_back(Diagnostic{e.defined_at.file, e.defined_at.line, e.defined_at.column,
-                                               "fallback chain " + quote(e.fallback->chain) + " has order " +
-                                                   std::to_string(e.fallback->order) + " twice (also " +
-                                                   quote(step->second->id) + " at " + at(*step->second) +
-                                                   "); expected each step's order once"});
-                }
-            }
-        }
+    static LoadResult build(std::vector<SourceText> sources, std::vector<Diagnostic> diags);
 
-        if (!diags.empty()) {
-            std::map<std::string, size_t> order;
-            for (size_t i = 0; i < sources.size(); ++i) order.emplace(sources[i].name, i + 1);
-            auto rank = [&](const Diagnostic& d) {
-                auto it = order.find(d.file);
-                return it == order.end() ? size_t{0} : it->second;
-            };
-            std::stable_sort(diags.begin(), diags.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-                const size_t ra = rank(a), rb = rank(b);
-                if (ra != rb) return ra < rb;
-                if (a.line != b.line) return a.line < b.line;
-                return a.column < b.column;
-            });
-            result.diagnostics = std::move(diags);
-            return result;
-        }
+private:
+    static void check_ids(const std::vector<ParsedFile>& parsed, std::vector<Diagnostic>& diags);
+    static void check_fallback_chains(const std::vector<ParsedFile>& parsed, std::vector<Diagnostic>& diags);
+    static void sort_diagnostics(const std::vector<SourceText>& sources, std::vector<Diagnostic>& diags);
+    static void take(std::vector<ParsedFile>& parsed, Catalog& cat);
+    static void build_indexes(Catalog& cat);
+};
 
-        for (ParsedFile& pf : parsed) {
-            const auto doc_index = static_cast<uint32_t>(cat.documents_.size());
-            cat.documents_.push_back(std::move(pf.document));
-            for (Product& p : pf.products) {
-                p.document = doc_index;
-                cat.products_.push_back(std::move(p));
-            }
-            for (Entry& e : pf.entries) {
-                e.document = doc_index;
-                e.port_set = PortSet(e.ports);
-                cat.entries_.push_back(std::move(e));
-            }
-        }
-        for (const Document& d : cat.documents_) cat.vendors_.push_back(d.vendor);
-        std::sort(cat.vendors_.begin(), cat.vendors_.end());
-        cat.vendors_.erase(std::unique(cat.vendors_.begin(), cat.vendors_.end()), cat.vendors_.end());
-        auto vidx = [&](const std::string& v) {
-            return static_cast<uint16_t>(std::lower_bound(cat.vendors_.begin(), cat.vendors_.end(), v) -
-                                         cat.vendors_.begin());
-        };
-        // Each vendor's newest edition judges it (edition_rank; the first
-        // loaded of equal ranks).
-        cat.judging_document_.assign(cat.vendors_.size(), UINT32_MAX);
-        for (uint32_t i = 0; i < cat.documents_.size(); ++i) {
-            uint32_t& j = cat.judging_document_[vidx(cat.documents_[i].vendor)];
-            if (j == UINT32_MAX || edition_rank(cat.documents_[j]) < edition_rank(cat.documents_[i])) j = i;
-        }
-        cat.vendor_prefers_udp_.assign(cat.vendors_.size(), 0);
-        for (const Document& d : cat.documents_) {
-            if (d.prefers && d.prefers->preferred == Transport::Udp) cat.vendor_prefers_udp_[vidx(d.vendor)] = 1;
-        }
-        for (size_t i = 0; i < cat.products_.size(); ++i) {
-            cat.products_[i].vendor_index = vidx(cat.products_[i].vendor);
-            cat.product_ids_.emplace_back(cat.products_[i].id, static_cast<uint32_t>(i));
-        }
-        for (size_t i = 0; i < cat.entries_.size(); ++i) {
-            Entry& e = cat.entries_[i];
-            const auto idx = static_cast<uint32_t>(i);
-            e.vendor_index = vidx(e.vendor);
-            cat.entry_ids_.emplace_back(e.id, idx);
-            if (!e.third_party && !e.any_destination())
-                cat.port_hint_entries_[static_cast<size_t>(e.transport)].push_back(idx);
-            for (const AddressRange& r : e.addresses) {
-                cat.address_index_.push_back(Catalog::AddressItem{r.family, r.lo, r.hi, r.hi, idx});
-            }
-            for (const Destination& d : e.destinations) {
-                if (d.kind == DestinationKind::Any) {
-                    cat.any_entries_[static_cast<size_t>(e.transport)].push_back(idx);
-                    continue;
-                }
-                cat.entry_index_.add(d.kind, d.base(), idx);
-                // A shared name (general web use) shows no vendor in use.
-                if (!e.third_party && !d.shared) cat.vendor_index_.add(d.kind, d.base(), e.vendor_index);
-            }
-        }
-        std::sort(cat.address_index_.begin(), cat.address_index_.end(),
-                  [](const Catalog::AddressItem& a, const Catalog::AddressItem& b) {
-                      if (a.family != b.family) return a.family < b.family;
-                      if (a.lo != b.lo) return a.lo < b.lo;
-                      return a.entry < b.entry;
-                  });
-        for (size_t i = 1; i < cat.address_index_.size(); ++i) {
-            Catalog::AddressItem& x = cat.address_index_[i];
-            const Catalog::AddressItem& prev = cat.address_index_[i - 1];
-            if (prev.family == x.family && x.max_hi < prev.max_hi) x.max_hi = prev.max_hi;
-        }
-        cat.entry_index_.freeze();
-        cat.vendor_index_.freeze();
-        std::sort(cat.entry_ids_.begin(), cat.entry_ids_.end());
-        std::sort(cat.product_ids_.begin(), cat.product_ids_.end());
-        cat.digest_ = sha256_hex(sources);
-        result.catalog = std::move(cat);
+LoadResult CatalogBuilder::build(std::vector<SourceText> sources, std::vector<Diagnostic> diags) {
+    LoadResult result;
+    Catalog cat;
+    std::vector<ParsedFile> parsed;
+    for (const SourceText& s : sources) {
+        FileParser fp(s.name, diags);
+        parsed.push_back(fp.parse(s.text));
+        cat.files_.push_back(LoadedFile{s.name, base_name(s.name)});
+    }
+    check_ids(parsed, diags);
+    check_fallback_chains(parsed, diags);
+    if (!diags.empty()) {
+        sort_diagnostics(sources, diags);
+        result.diagnostics = std::move(diags);
         return result;
     }
-};
+    take(parsed, cat);
+    build_indexes(cat);
+    cat.digest_ = sha256_hex(sources);
+    result.catalog = std::move(cat);
+    return result;
+}
+
+// Ids are unique across files (entries and products share one namespace).
+// A clash between a user's file and a bundled one is the user's to fix: it
+// is reported in the user's file, whichever loaded first.
+void CatalogBuilder::check_ids(const std::vector<ParsedFile>& parsed, std::vector<Diagnostic>& diags) {
+    const std::string bundled_prefix = (bundled_catalog_dir() / "").string();
+    const auto bundled = [&](const std::string& file) { return file.rfind(bundled_prefix, 0) == 0; };
+    std::map<std::string, Location, std::less<>> seen;
+    auto check_id = [&](const std::string& id, const Location& at) {
+        auto [it, inserted] = seen.emplace(id, at);
+        if (inserted) return;
+        Location here = at, other = it->second;
+        if (bundled(here.file) && !bundled(other.file)) std::swap(here, other);
+        const std::string there = other.file + ":" + std::to_string(other.line) + ":" + std::to_string(other.column);
+        diags.push_back(Diagnostic{
+            here.file, here.line, here.column,
+            bundled(other.file) && !bundled(here.file)
+                ? "duplicate id " + quote(id) + "; the bundled catalog defines it at " + there +
+                      ", expected ids to be unique (choose another id, or give your file the bundled file's "
+                      "name to replace it)"
+                : "duplicate id " + quote(id) + "; first defined at " + there + ", expected ids to be unique"});
+    };
+    for (const ParsedFile& pf : parsed) {
+        for (const Product& p : pf.products) check_id(p.id, p.defined_at);
+        for (const Entry& e : pf.entries) check_id(e.id, e.defined_at);
+    }
+}
+
+// A fallback chain is one vendor's, each order once in it.
+void CatalogBuilder::check_fallback_chains(const std::vector<ParsedFile>& parsed, std::vector<Diagnostic>& diags) {
+    std::map<std::pair<std::string, uint32_t>, const Entry*> chain_steps;
+    std::map<std::string, const Entry*> chain_owner;
+    for (const ParsedFile& pf : parsed) {
+        for (const Entry& e : pf.entries) {
+            if (!e.fallback) continue;
+            const auto at = [](const Entry& x) {
+                return x.defined_at.file + ":" + std::to_string(x.defined_at.line) + ":" +
+                       std::to_string(x.defined_at.column);
+            };
+            auto [owner, fresh] = chain_owner.emplace(e.fallback->chain, &e);
+            if (!fresh && owner->second->vendor != e.vendor) {
+                diags.push_back(Diagnostic{e.defined_at.file, e.defined_at.line, e.defined_at.column,
+                                           "fallback chain " + quote(e.fallback->chain) + " belongs to vendor " +
+                                               quote(owner->second->vendor) + " (" + at(*owner->second) +
+                                               "); expected a chain name of this vendor's own"});
+                continue;
+            }
+            auto [step, inserted] = chain_steps.emplace(std::pair{e.fallback->chain, e.fallback->order}, &e);
+            if (!inserted) {
+                diags.push_back(Diagnostic{e.defined_at.file, e.defined_at.line, e.defined_at.column,
+                                           "fallback chain " + quote(e.fallback->chain) + " has order " +
+                                               std::to_string(e.fallback->order) + " twice (also " +
+                                               quote(step->second->id) + " at " + at(*step->second) +
+                                               "); expected each step's order once"});
+            }
+        }
+    }
+}
+
+// The diagnostics in the order of the files given, then by line and column.
+void CatalogBuilder::sort_diagnostics(const std::vector<SourceText>& sources, std::vector<Diagnostic>& diags) {
+    std::map<std::string, size_t> order;
+    for (size_t i = 0; i < sources.size(); ++i) order.emplace(sources[i].name, i + 1);
+    auto rank = [&](const Diagnostic& d) {
+        auto it = order.find(d.file);
+        return it == order.end() ? size_t{0} : it->second;
+    };
+    std::stable_sort(diags.begin(), diags.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+        const size_t ra = rank(a), rb = rank(b);
+        if (ra != rb) return ra < rb;
+        if (a.line != b.line) return a.line < b.line;
+        return a.column < b.column;
+    });
+}
+
+// The parsed files' documents, products and entries, moved into the catalog.
+void CatalogBuilder::take(std::vector<ParsedFile>& parsed, Catalog& cat) {
+    for (ParsedFile& pf : parsed) {
+        const auto doc_index = static_cast<uint32_t>(cat.documents_.size());
+        cat.documents_.push_back(std::move(pf.document));
+        for (Product& p : pf.products) {
+            p.document = doc_index;
+            cat.products_.push_back(std::move(p));
+        }
+        for (Entry& e : pf.entries) {
+            e.document = doc_index;
+            e.port_set = PortSet(e.ports);
+            cat.entries_.push_back(std::move(e));
+        }
+    }
+}
+
+// The vendors, each vendor's judging edition, and the lookups by id, name
+// and address.
+void CatalogBuilder::build_indexes(Catalog& cat) {
+    for (const Document& d : cat.documents_) cat.vendors_.push_back(d.vendor);
+    std::sort(cat.vendors_.begin(), cat.vendors_.end());
+    cat.vendors_.erase(std::unique(cat.vendors_.begin(), cat.vendors_.end()), cat.vendors_.end());
+    auto vidx = [&](const std::string& v) {
+        return static_cast<uint16_t>(std::lower_bound(cat.vendors_.begin(), cat.vendors_.end(), v) -
+                                     cat.vendors_.begin());
+    };
+    // Each vendor's newest edition judges it (edition_rank; the first
+    // loaded of equal ranks).
+    cat.judging_document_.assign(cat.vendors_.size(), UINT32_MAX);
+    for (uint32_t i = 0; i < cat.documents_.size(); ++i) {
+        uint32_t& j = cat.judging_document_[vidx(cat.documents_[i].vendor)];
+        if (j == UINT32_MAX || edition_rank(cat.documents_[j]) < edition_rank(cat.documents_[i])) j = i;
+    }
+    cat.vendor_prefers_udp_.assign(cat.vendors_.size(), 0);
+    for (const Document& d : cat.documents_) {
+        if (d.prefers && d.prefers->preferred == Transport::Udp) cat.vendor_prefers_udp_[vidx(d.vendor)] = 1;
+    }
+    for (size_t i = 0; i < cat.products_.size(); ++i) {
+        cat.products_[i].vendor_index = vidx(cat.products_[i].vendor);
+        cat.product_ids_.emplace_back(cat.products_[i].id, static_cast<uint32_t>(i));
+    }
+    for (size_t i = 0; i < cat.entries_.size(); ++i) {
+        Entry& e = cat.entries_[i];
+        const auto idx = static_cast<uint32_t>(i);
+        e.vendor_index = vidx(e.vendor);
+        cat.entry_ids_.emplace_back(e.id, idx);
+        if (!e.third_party && !e.any_destination())
+            cat.port_hint_entries_[static_cast<size_t>(e.transport)].push_back(idx);
+        for (const AddressRange& r : e.addresses) {
+            cat.address_index_.push_back(Catalog::AddressItem{r.family, r.lo, r.hi, r.hi, idx});
+        }
+        for (const Destination& d : e.destinations) {
+            if (d.kind == DestinationKind::Any) {
+                cat.any_entries_[static_cast<size_t>(e.transport)].push_back(idx);
+                continue;
+            }
+            cat.entry_index_.add(d.kind, d.base(), idx);
+            // A shared name (general web use) shows no vendor in use.
+            if (!e.third_party && !d.shared) cat.vendor_index_.add(d.kind, d.base(), e.vendor_index);
+        }
+    }
+    std::sort(cat.address_index_.begin(), cat.address_index_.end(),
+              [](const Catalog::AddressItem& a, const Catalog::AddressItem& b) {
+                  if (a.family != b.family) return a.family < b.family;
+                  if (a.lo != b.lo) return a.lo < b.lo;
+                  return a.entry < b.entry;
+              });
+    for (size_t i = 1; i < cat.address_index_.size(); ++i) {
+        Catalog::AddressItem& x = cat.address_index_[i];
+        const Catalog::AddressItem& prev = cat.address_index_[i - 1];
+        if (prev.family == x.family && x.max_hi < prev.max_hi) x.max_hi = prev.max_hi;
+    }
+    cat.entry_index_.freeze();
+    cat.vendor_index_.freeze();
+    std::sort(cat.entry_ids_.begin(), cat.entry_ids_.end());
+    std::sort(cat.product_ids_.begin(), cat.product_ids_.end());
+}
 
 LoadResult load_sources(std::span<const SourceText> sources) {
     return CatalogBuilder::build(std::vector<SourceText>(sources.begin(), sources.end()), {});

@@ -139,8 +139,14 @@ std::optional<ReportData> from_run(const RunInMemory& in, const ReportOptions& o
         if (!vf.wanted(e.vendor, seen.count(e.vendor) > 0)) continue;
         // The vendor's other editions: judged, not shown (as load() reads them).
         if (!opt.all_entries && seen.count(e.vendor) &&
-            e.document != c.judging_document(static_cast<uint16_t>(e.vendor_index)))
+            e.document != c.judging_document(static_cast<uint16_t>(e.vendor_index))) {
+            d.unshown.push_back(VerdictRow{.entry_id = e.id,
+                                           .vendor = e.vendor,
+                                           .edition = e.edition,
+                                           .product = e.product,
+                                           .service = e.service});
             continue;
+        }
         const attrib::EntryVerdict& v = rv.entries[i];
         VerdictRow row = verdict_row(c, e, v);
         for (size_t k = 0; k < v.evidence_flows.size() && k < kMaxEvidence; ++k) {

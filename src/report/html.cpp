@@ -27,6 +27,7 @@
 
 #include "report/report.hpp"
 #include "report/html_parts.hpp"
+#include "report/text_parts.hpp"
 #include "util/split.hpp"
 
 namespace callwall::report {
@@ -435,7 +436,18 @@ void write_glossary(std::string& o, bool audit) {
     o += "</dl></details>\n";
 }
 
+// Another entry as a reader knows it (service_of); its id when the report
+// does not hold it. The id stays in the link's title (and in the JSON and CSV).
+std::string entry_name(const std::map<std::string_view, const VerdictRow*>& names, const VerdictRow& here,
+                       const std::string& id) {
+    const auto it = names.find(id);
+    return it == names.end() ? id : service_of(*it->second, here);
+}
+
 void write_verdicts(std::string& o, const ReportData& d, const std::map<std::string, size_t>& row_of_entry) {
+    std::map<std::string_view, const VerdictRow*> names;
+    for (const auto& v : d.verdicts) names.emplace(v.entry_id, &v);
+    for (const auto& v : d.unshown) names.emplace(v.entry_id, &v);
     o += "<h2 id=\"requirements\">Requirements and verdicts</h2>\n";
     write_glossary(o, d.run.kind == "audit");
     if (d.verdicts.empty()) {
@@ -493,12 +505,13 @@ void write_verdicts(std::string& o, const ReportData& d, const std::map<std::str
         o += "<td class=\"small wrap\" data-label=\"also serves\">";
         for (size_t k = 0; k < v.shared_with.size(); ++k) {
             if (k > 0) o += "<br>";
-            const auto it = row_of_entry.find(v.shared_with[k]);
+            const std::string& id = v.shared_with[k];
+            const std::string name = entry_name(names, v, id);
+            const auto it = row_of_entry.find(id);
             if (it != row_of_entry.end())
-                o +=
-                    "<a class=\"mono\" href=\"#r" + std::to_string(it->second) + "\">" + esc(v.shared_with[k]) + "</a>";
+                o += "<a href=\"#r" + std::to_string(it->second) + "\" title=\"" + esc(id) + "\">" + esc(name) + "</a>";
             else
-                o += "<span class=\"mono\">" + esc(v.shared_with[k]) + "</span>";
+                o += "<span title=\"" + esc(id) + "\">" + esc(name) + "</span>";
         }
         if (v.shared_with.empty()) o += "\u2014";
         o += "</td>";

@@ -297,8 +297,14 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
     while (st.row()) {
         VerdictRow v = verdict_row(st, items, ids);
         if (!vf.wanted(v.vendor, seen.count(v.vendor) > 0)) continue;
-        if (auto c = concluded.find(v.vendor); !all_entries && c != concluded.end() && !c->second.count(v.edition))
+        if (auto c = concluded.find(v.vendor); !all_entries && c != concluded.end() && !c->second.count(v.edition)) {
+            d.unshown.push_back(VerdictRow{.entry_id = v.entry_id,
+                                           .vendor = v.vendor,
+                                           .edition = v.edition,
+                                           .product = v.product,
+                                           .service = v.service});
             continue;
+        }
         for (size_t k = 0; k < ids.size() && k < kMaxEvidence; ++k) {
             // An id that is not a number (a damaged row) names no flow.
             fe.bind(1, v.entry_id).bind(2, run);

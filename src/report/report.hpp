@@ -88,6 +88,10 @@ struct ReportData {
     std::string db_path;
     RunInfo run;
     std::vector<VerdictRow> verdicts;
+    /// The rows of a vendor's other editions, judged but not shown: their
+    /// ids, services and products only, for naming what a shown row's
+    /// flows also serve.
+    std::vector<VerdictRow> unshown;
     std::vector<ProductRow> products;
     std::vector<UnmatchedVendorFlow> vendor_gaps;
     uint64_t other_flows = 0;

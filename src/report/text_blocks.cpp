@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace callwall::report {
 
@@ -38,14 +39,6 @@ int verdict_rank(const std::string& v) {
     return 4;
 }
 
-bool same_product(const VerdictRow& a, const VerdictRow& b) {
-    return a.vendor == b.vendor && a.edition == b.edition && a.product == b.product;
-}
-
-std::string product_label(const std::string& vendor, const std::string& edition, const std::string& product) {
-    return vendor + (edition.empty() ? "" : " " + edition) + " \u2014 " + product;
-}
-
 // `s` with "ID 12" (Microsoft's row numbers in service names) glued, so
 // that a line never ends between "ID" and its number.
 std::string ids_glued(std::string s) {
@@ -64,19 +57,20 @@ std::string and_joined(const std::vector<std::string>& xs) {
 }
 
 // The rows of the report by entry id, for naming the entries a row's flows
-// also serve.
-using RowIndex = std::map<std::string_view, const VerdictRow*>;
+// also serve; `unshown`: those of a vendor's editions that did not judge.
+struct RowIndex {
+    std::map<std::string_view, const VerdictRow*> rows;
+    std::set<std::string_view> unshown;
+};
 
 // Another entry as the reader knows it: its service, then the block it is
 // in when that is not this row's (another edition, product or vendor); its
 // id when the report does not hold it (a vendor left out by --vendor).
 // `ids`: -v, where the id follows.
-std::string entry_named(const RowIndex& rows, const VerdictRow& here, const std::string& id, bool ids) {
-    const auto it = rows.find(id);
-    if (it == rows.end()) return id;
-    const VerdictRow& x = *it->second;
-    std::string o = x.service;
-    if (!same_product(x, here)) o += " of " + product_label(x.vendor, x.edition, x.product);
+std::string entry_named(const RowIndex& index, const VerdictRow& here, const std::string& id, bool ids) {
+    const auto it = index.rows.find(id);
+    if (it == index.rows.end()) return id;
+    std::string o = service_of(*it->second, here);
     if (ids) o += " [" + id + "]";
     return o;
 }
@@ -96,8 +90,12 @@ void text_row(const VerdictRow& v, const RowIndex& rows, bool audit, bool ids, s
     if (!v.conditions.empty() && v.conditions != "-") why += " (if " + v.conditions + ")";
     if (!v.shared_with.empty()) {
         std::vector<std::string> named;
-        for (const auto& id : v.shared_with) named.push_back(entry_named(rows, v, id, ids));
-        why += "; also serves " + and_joined(named);
+        // The same flows in an edition that did not judge are that
+        // edition's business (its answer is in the block's first line);
+        // named with -v only.
+        for (const auto& id : v.shared_with)
+            if (ids || !rows.unshown.count(id)) named.push_back(entry_named(rows, v, id, ids));
+        if (!named.empty()) why += "; also serves " + and_joined(named);
     }
     if (ids) why += "; entry " + v.entry_id;
     if (why.find_first_not_of(' ') != std::string::npos)
@@ -260,7 +258,11 @@ void vendor_overview(const ReportData& d, const std::vector<Block>& blocks, bool
 
 void text_blocks(const ReportData& d, const TextOptions& opt, bool audit, std::string& o) {
     RowIndex index;
-    for (const auto& v : d.verdicts) index.emplace(v.entry_id, &v);
+    for (const auto& v : d.verdicts) index.rows.emplace(v.entry_id, &v);
+    for (const auto& v : d.unshown) {
+        index.rows.emplace(v.entry_id, &v);
+        index.unshown.insert(v.entry_id);
+    }
     const auto blocks = blocks_of(d.verdicts);
     vendor_overview(d, blocks, audit, o);
     // A product with nothing exercised is one line (its requirements are in

@@ -25,6 +25,21 @@ inline std::string ports_spaced(std::string_view ports) {
     return out;
 }
 
+/// "Vendor Edition — Product" (without an edition: "Vendor — Product").
+inline std::string product_label(const std::string& vendor, const std::string& edition, const std::string& product) {
+    return vendor + (edition.empty() ? "" : " " + edition) + " \u2014 " + product;
+}
+
+inline bool same_product(const VerdictRow& a, const VerdictRow& b) {
+    return a.vendor == b.vendor && a.edition == b.edition && a.product == b.product;
+}
+
+/// Entry row `x` as a reader of `here`'s row knows it: its service, then
+/// the product it is in when that is not `here`'s ("also serves ...").
+inline std::string service_of(const VerdictRow& x, const VerdictRow& here) {
+    return same_product(x, here) ? x.service : x.service + " of " + product_label(x.vendor, x.edition, x.product);
+}
+
 /// The text report's verdict blocks (text_blocks.cpp), appended to `o`:
 /// when they hold several vendors, one line per vendor first (its
 /// conclusion, and the first thing to fix); then per product its

@@ -46,7 +46,7 @@ TEST(FieldOutcomes, SubnetBroadcastsExpectNoAnswer) {
     EXPECT_EQ(r.outcomes("server_port = 9999"), std::vector<std::string>{"198.51.100.255:9999 blocked:no-answer"});
     // The NTP exchange holds the other direction: the capture is not one-sided.
     EXPECT_EQ(r.outcomes("server_port = 123"), std::vector<std::string>{"10.1.0.1:123 observed"});
-    EXPECT_EQ(r.verdicts.one_direction_flows, 0u);
+    EXPECT_EQ(r.verdicts.one_direction.flows(), 0u);
 }
 
 TEST(FieldOutcomes, FlowsHoldingOnlyAnswersAreNeverBlocked) {
@@ -148,7 +148,7 @@ TEST(FieldOutcomes, AClientsAcksProveTheServerAnswered) {
         r.rows("SELECT client_port || ' ' || state || ' ' || outcome || ' ' || coalesce(acked_s2c, '-') FROM "
                "flow WHERE transport = 'tcp' ORDER BY first_ts"),
         (std::vector<std::string>{"52000 SH observed 1706", "52001 S0 observed 0", "52002 S0 blocked:no-answer -"}));
-    EXPECT_EQ(r.verdicts.one_direction_flows, 0u);
+    EXPECT_EQ(r.verdicts.one_direction.flows(), 0u);
 }
 
 }  // namespace

@@ -52,6 +52,10 @@ const std::map<std::string, Vendors>& public_truth() {
         {"ndpi__zoom.pcap", {"Zoom"}},
         // SNI zoomsjccv154mmr.sjc.zoom.us.
         {"ndpi__zoom2.pcap", {"Zoom"}},
+        // TURN over TCP port 80 to 141.101.90.1, one of the four addresses
+        // Cloudflare's TURN FAQ publishes for turn.cloudflare.com (the
+        // capture's provenance: "turn.cloudflare.com").
+        {"arkime__turn.pcap", {"Cloudflare Realtime"}},
     };
     return t;
 }
@@ -85,11 +89,13 @@ const std::map<std::string, Vendors>& own_truth() {
         {"scenarios/sendbird_calls.pcap", sendbird},
         {"scenarios/whereby.pcap", whereby},
         {"lab/corporate/client.pcap", lab},
+        {"lab/high-ports/client.pcap", lab},
         {"lab/open/client.pcap", lab},
         {"lab/restrictive/client.pcap", lab},
         {"lab/strict/client.pcap", lab},
         {"lab/udp-egress/client.pcap", lab},
         {"lab/corporate/cloud.pcap", lab},
+        {"lab/high-ports/cloud.pcap", lab},
         {"lab/open/cloud.pcap", lab},
         {"lab/restrictive/cloud.pcap", lab},
         {"lab/strict/cloud.pcap", lab},

@@ -44,6 +44,7 @@ constexpr const char* kSlack =
 constexpr const char* kAgoraNow = "https://docs.agora.io/en/realtime-media/agora-analytics/reference/firewall";
 // The same page published under Video Calling: its Signaling SDK sections.
 constexpr const char* kAgoraVideoCalling = "https://docs.agora.io/en/video-calling/reference/firewall";
+constexpr const char* kCloudflare = "https://developers.cloudflare.com/realtime/turn/";
 constexpr const char* kWherebyNow =
     "https://docs.whereby.com/further-resources/faq-and-troubleshooting/firewall-and-security";
 
@@ -84,8 +85,77 @@ const Strings kLiveKitStatic = {"143.223.88.0/21", "161.115.160.0/19", "153.57.1
 const Strings kWherebyNowTurn = {"*.turn.whereby.com", "*.turn.svc.whereby.com", "turnserver.appearin.net"};
 const Strings kAny = {"ANY"};
 
+// Cloudflare Realtime's FAQ: "Please allowlist the following IP addresses".
+const Strings kCloudflareTurnIps = {"2a06:98c1:3200::1/128", "2606:4700:48::1/128", "141.101.90.1/32",
+                                    "162.159.207.1/32"};
+
 const std::vector<PageRow>& expected_page_rows() {
     static const std::vector<PageRow> r = {
+        // Cloudflare Realtime, "Service address and ports": primary and
+        // alternate port per protocol; the page says nothing of required
+        // (the primaries assumed so), and of port 53 "not recommended".
+        {"Cloudflare Realtime", "Realtime TURN", "udp", "3478", {"stun.cloudflare.com"}, {}, "", true, "", kCloudflare},
+        {"Cloudflare Realtime", "Realtime TURN", "udp", "53", {"stun.cloudflare.com"}, {}, "", false, "", kCloudflare},
+        {"Cloudflare Realtime",
+         "Realtime TURN",
+         "udp",
+         "3478",
+         {"turn.cloudflare.com"},
+         kCloudflareTurnIps,
+         "",
+         true,
+         "",
+         kCloudflare},
+        {"Cloudflare Realtime",
+         "Realtime TURN",
+         "udp",
+         "53",
+         {"turn.cloudflare.com"},
+         kCloudflareTurnIps,
+         "",
+         false,
+         "",
+         kCloudflare},
+        {"Cloudflare Realtime",
+         "Realtime TURN",
+         "tcp",
+         "3478",
+         {"turn.cloudflare.com"},
+         kCloudflareTurnIps,
+         "",
+         true,
+         "",
+         kCloudflare},
+        {"Cloudflare Realtime",
+         "Realtime TURN",
+         "tcp",
+         "80",
+         {"turn.cloudflare.com"},
+         kCloudflareTurnIps,
+         "",
+         false,
+         "",
+         kCloudflare},
+        {"Cloudflare Realtime",
+         "Realtime TURN",
+         "tcp",
+         "5349",
+         {"turn.cloudflare.com"},
+         kCloudflareTurnIps,
+         "",
+         true,
+         "",
+         kCloudflare},
+        {"Cloudflare Realtime",
+         "Realtime TURN",
+         "tcp",
+         "443",
+         {"turn.cloudflare.com"},
+         kCloudflareTurnIps,
+         "",
+         false,
+         "",
+         kCloudflare},
         // Amazon Chime SDK: "*.chime.aws | 99.77.128.0/18 | TCP:443 UDP:3478"; Voice Focus.
         {"Amazon Chime SDK",
          "Amazon Chime SDK",
@@ -484,8 +554,8 @@ const std::vector<PageRow>& expected_page_rows() {
 // The documents whose entries this file types (an entry of the Agora page
 // may come from the same page under another URL: its source URL says so).
 const std::set<std::string>& this_files_documents() {
-    static const std::set<std::string> d = {kChime, kSlack,   kLiveKit, kMeet,     kVonage,    kJitsi,
-                                            kDaily, kGoToApp, kGoToV10, kAgoraNow, kWherebyNow};
+    static const std::set<std::string> d = {kChime, kSlack,   kLiveKit, kMeet,     kVonage,     kJitsi,
+                                            kDaily, kGoToApp, kGoToV10, kAgoraNow, kWherebyNow, kCloudflare};
     return d;
 }
 
@@ -535,6 +605,7 @@ TEST_F(VendorTuples, EveryPageDocumentCarriesItsProvenance) {
         {kGoToV10, {"GoTo Meeting", "", "", "2026-11-27"}},
         {kAgoraNow, {"Agora", "", "", "2026-11-27"}},
         {kWherebyNow, {"Whereby", "", "", "2026-11-27"}},
+        {kCloudflare, {"Cloudflare Realtime", "", "", "2026-11-27"}},
     };
     std::map<std::string, Provenance> actual;
     for (const Document& d : catalog_->documents()) {
@@ -556,7 +627,7 @@ TEST_F(VendorTuples, EveryPageDocumentCarriesItsProvenance) {
     }
 }
 
-TEST_F(VendorTuples, FourteenVendorsAndTheirRangeEntries) {
+TEST_F(VendorTuples, FifteenVendorsAndTheirRangeEntries) {
     ASSERT_NE(catalog_, nullptr);
     std::set<std::string> vendors;
     size_t with_ranges = 0;
@@ -564,7 +635,7 @@ TEST_F(VendorTuples, FourteenVendorsAndTheirRangeEntries) {
         vendors.insert(e.vendor);
         if (!e.addresses.empty()) ++with_ranges;
     }
-    EXPECT_GE(vendors.size(), 14u);
+    EXPECT_GE(vendors.size(), 15u);
     EXPECT_GE(with_ranges, 15u);
     for (const char* v : {"Sendbird", "Whereby", "Agora", "Webex", "Zoom", "Microsoft Teams"}) {
         EXPECT_TRUE(vendors.count(v)) << v;
@@ -637,6 +708,9 @@ TEST_F(VendorTuples, RangesHoldTheVendorsAddresses) {
     EXPECT_FALSE(holds("webex.media.udp", "66.114.160.1"));  // removed 4/4/2025
     EXPECT_TRUE(holds("livekit-cloud.signal.tcp", "153.57.191.255"));
     EXPECT_FALSE(holds("livekit-cloud.signal.tcp", "153.57.192.0"));
+    EXPECT_TRUE(holds("cloudflare-realtime.turn.udp", "162.159.207.1"));
+    EXPECT_TRUE(holds("cloudflare-realtime.turn.udp", "2606:4700:48::1"));
+    EXPECT_FALSE(holds("cloudflare-realtime.turn.udp", "162.159.207.2"));
 }
 
 }  // namespace

@@ -281,8 +281,9 @@ TEST(HtmlReport, ShowsTheEvidence) {
     EXPECT_NE(h.find("<details class=\"evidence\" id=\"e0\" open>"), std::string::npos);
     EXPECT_NE(h.find("<details class=\"evidence\" id=\"e2\" open>"), std::string::npos);
     EXPECT_NE(h.find("<details class=\"evidence\" id=\"e1\">"), std::string::npos);
-    // The overlap links to the other row.
-    EXPECT_NE(h.find("href=\"#r3\">whereby/web/turn-tls</a>"), std::string::npos);
+    // The overlap links to the other row, named by its service (the id in
+    // the link's title).
+    EXPECT_NE(h.find("href=\"#r3\" title=\"whereby/web/turn-tls\">TURN over TLS</a>"), std::string::npos);
     // Source of the requirement.
     EXPECT_NE(h.find("whereby.toml"), std::string::npos);
     EXPECT_NE(h.find("\u00a7 Firewall requirements"), std::string::npos);
