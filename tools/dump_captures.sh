@@ -1,8 +1,9 @@
 #!/bin/sh
 # Writes a canonical dump of what callwall makes of every committed capture:
 # the whole database (`sqlite3 .dump`, with the run's wall-clock, command-line
-# and writer columns blanked) and the text, JSON, CSV and HTML reports, one
-# file each under OUTDIR. Two OUTDIRs made before and after a change that must
+# and writer columns blanked), the text, JSON, CSV and HTML reports, and the
+# database of an `analyze --detail` (every message's row), one file each
+# under OUTDIR. Two OUTDIRs made before and after a change that must
 # not change behaviour are compared with `diff -r`.
 #
 # Usage: tools/dump_captures.sh OUTDIR [BUILD_DIR]    (BUILD_DIR: build/release)
@@ -27,8 +28,10 @@ mkdir -p "$out"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT INT TERM
 n=0
-find captures -type f \( -name '*.pcap' -o -name '*.pcapng' \) | LC_ALL=C sort | while read -r cap; do
-  name="$(echo "$cap" | sed 's|^captures/||; s|/|__|g')"
+# CALLWALL_DUMP_DIRS: the directories searched (default: captures; e.g.
+# "captures ../shared/captures/public" for the public captures as well).
+find ${CALLWALL_DUMP_DIRS:-captures} -type f \( -name '*.pcap' -o -name '*.pcapng' \) | LC_ALL=C sort | while read -r cap; do
+  name="$(echo "$cap" | sed 's|^\(\.\./\)*||; s|^captures/||; s|/|__|g')"
   db="$tmp/$name.sqlite"
   # Exit codes other than 0 (e.g. a damaged capture) are part of the output.
   rc=0
@@ -46,6 +49,13 @@ find captures -type f \( -name '*.pcap' -o -name '*.pcapng' \) | LC_ALL=C sort |
     "$bin" report --db "$db" --format "$f" 2>&1 | sed "s|$tmp/||g" >"$out/$name.report.$f" || true
   done
   sqlite3 "$db" .dump | sed "s|$tmp/||g" >"$out/$name.dump.sql"
+  rm -f "$db" "$db-wal" "$db-shm"
+  # With --detail: every DNS, TLS and STUN message's row as well.
+  "$bin" analyze --quiet --detail --db "$db" "$cap" >/dev/null 2>&1 || true
+  [ -f "$db" ] || continue
+  sqlite3 "$db" "UPDATE run SET started_at = 0, ended_at = CASE WHEN ended_at IS NULL THEN NULL ELSE 0 END,
+                   command_line = '', writer_pid = NULL, writer_start = NULL, writer_boot_id = NULL;" 2>/dev/null || true
+  sqlite3 "$db" .dump | sed "s|$tmp/||g" >"$out/$name.detail.dump.sql"
   rm -f "$db" "$db-wal" "$db-shm"
 done
 echo "dump_captures: $(ls "$out" | wc -l) files in $out"

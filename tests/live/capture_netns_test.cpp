@@ -602,10 +602,14 @@ TEST_F(LiveCapture, WorkersReadTheKernelsSplitOfTwoInterfacesAsOneThreadReadsThe
     pids_.clear();
     const std::string flows =
         "SELECT transport, client_ip, client_port, server_ip, server_port, packets_c2s, packets_s2c, icmp_errors, "
-        "state, outcome FROM flow WHERE server_port = 9 ORDER BY client_ip, client_port";
+        "state, outcome, interfaces FROM flow WHERE server_port = 9 ORDER BY client_ip, client_port";
     const auto expected = query_rows(one.path(), flows);
     ASSERT_EQ(expected.size(), 32u) << read_file(log_one);
-    for (const std::string& r : expected) EXPECT_NE(r.find("\t4\t0\t4\t"), std::string::npos) << r;
+    for (const std::string& r : expected) {
+        EXPECT_NE(r.find("\t4\t0\t4\t"), std::string::npos) << r;
+        // Each flow on the interface it was sent over: bit 0 the first -i, bit 1 the second.
+        EXPECT_EQ(r.substr(r.rfind('\t') + 1), r.find("\t10.199.0.") != std::string::npos ? "1" : "2") << r;
+    }
     EXPECT_EQ(query_rows(many.path(), flows), expected);
     EXPECT_EQ(query_rows(many.path(), "SELECT status, kernel_dropped FROM run"),
               std::vector<std::string>{"interrupted\t0"});
@@ -680,10 +684,11 @@ TEST_F(LiveCapture, TwoInterfacesIntoOneRun) {
     pids_.pop_back();
     EXPECT_EQ(query_rows(db.path(), "SELECT source, status, kernel_dropped FROM run"),
               std::vector<std::string>{veth_a_ + "," + a2 + "\tinterrupted\t0"});
+    // Each flow records the interface it came on, in the order of -i.
     EXPECT_EQ(query_rows(db.path(),
-                         "SELECT server_ip, count(*) > 3 FROM flow WHERE transport IN ('tcp','udp') "
-                         "GROUP BY server_ip ORDER BY server_ip"),
-              (std::vector<std::string>{"10.199.0.2\t1", "10.199.1.2\t1"}));
+                         "SELECT server_ip, count(*) > 3, group_concat(DISTINCT interfaces) FROM flow WHERE transport "
+                         "IN ('tcp','udp') GROUP BY server_ip ORDER BY server_ip"),
+              (std::vector<std::string>{"10.199.0.2\t1\t1", "10.199.1.2\t1\t2"}));
     EXPECT_EQ(query_rows(db.path(), "SELECT count(*) FROM tls_hello"), std::vector<std::string>{"2"});
 #endif
 }

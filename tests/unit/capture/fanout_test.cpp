@@ -167,6 +167,27 @@ std::vector<Case> tunnelled(const Bytes& a_to_b, const Bytes& c_to_d, const Byte
     c.push_back({"ICMPv6 error inside VXLAN", 1,
                  outer4(17, udp_carrying(49153, 4789, vxlan(ether(0x86DD, ipv6(kE, kC, 58, icmp(1, 4, quote6)))))),
                  cd});
+    c.push_back({"IP in IP", 1, outer4(4, a_to_b), ab});
+    c.push_back({"6in4 (IPv6 in IPv4)", 1, outer4(41, c_to_d), cd});
+    c.push_back({"IPv4 in IPv6 behind a destination options header", 1,
+                 ether(0x86DD, ipv6(kT6, kC, 60, cat(ext(4), a_to_b))), ab});
+    c.push_back({"EtherIP", 1, outer4(97, cat(Bytes{0x30, 0x00}, mirrored)), ab});
+    c.push_back({"GRE in UDP, IPv4 inside", 1, outer4(17, udp_carrying(61000, 4754, gre(0, 0x0800, a_to_b))), ab});
+    c.push_back({"GRE in UDP with a key, Ethernet inside", 1,
+                 outer4(17, udp_carrying(61001, 4754, gre(0x2000, 0x6558, ether(0x86DD, c_to_d)))), cd});
+    c.push_back({"VXLAN-GPE, IPv4 inside", 1,
+                 outer4(17, udp_carrying(61002, 4790, cat(Bytes{0x0C, 0, 0, 1, 0, 0, 0x42, 0}, a_to_b))), ab});
+    c.push_back({"VXLAN-GPE, Ethernet inside", 1,
+                 outer4(17, udp_carrying(61003, 4790, cat(Bytes{0x0C, 0, 0, 3, 0, 0, 0x42, 0}, mirrored))), ab});
+    const Bytes label{0x00, 0x01, 0x00, 0x40}, bottom_label{0x00, 0x02, 0x01, 0x40};  // label 16, then 32 with S
+    c.push_back({"MPLS in GRE, two labels, IPv4 inside", 1,
+                 outer4(47, gre(0, 0x8847, cat(cat(label, bottom_label), a_to_b))), ab});
+    c.push_back({"MPLS in GRE in UDP, a pseudowire control word and Ethernet inside", 1,
+                 outer4(17, udp_carrying(61005, 4754, gre(0, 0x8847, cat(bottom_label, cat(Bytes(4, 0), mirrored))))),
+                 ab});
+    c.push_back({"GRE in UDP with GRE's version bits set: a UDP datagram", 1,
+                 outer4(17, udp_carrying(61004, 4754, gre(0x0001, 0x0800, a_to_b))), tt});
+    c.push_back({"IP in IP in a fragment", 1, ether(0x0800, ipv4(kT1, kT2, 4, a_to_b, 0x2000)), tt});
     // What the decoder does not take for a tunnel: by the outer pair.
     Bytes no_i_flag = vxlan(mirrored);
     no_i_flag[0] = 0;
@@ -332,12 +353,14 @@ size_t check_captures(const std::vector<std::filesystem::path>& captures, size_t
             }
             const uint32_t got = run_cbpf(capture::fanout_program(), *v);
             auto [a, b] = pipeline::shard_pair(m);
-            // Geneve, GTP-U, MPLS and PPTP are not walked by the program: it
-            // hashes the pair around them (or, for MPLS, the frame is no IP
-            // to it), which keeps an inner pair on one socket as long as its
-            // tunnel is one pair both ways. Checked as the nested ones.
+            // Geneve, GTP-U, MPLS, PPTP, AYIYA and Teredo are not walked by
+            // the program: it hashes the pair around them (or, for MPLS, the
+            // frame is no IP to it), which keeps an inner pair on one socket
+            // as long as its tunnel is one pair both ways. Checked as the
+            // nested ones.
             const bool unwalked = m.encap == decode::Encap::Geneve || m.encap == decode::Encap::Gtpu ||
-                                  m.encap == decode::Encap::Mpls || m.encap == decode::Encap::Pptp;
+                                  m.encap == decode::Encap::Mpls || m.encap == decode::Encap::Pptp ||
+                                  m.encap == decode::Encap::Ayiya || m.encap == decode::Encap::Teredo;
             if (m.encap_depth > 1 || unwalked) {
                 ++nested;
                 const auto [lo, hi] = std::minmax(*a, *b);

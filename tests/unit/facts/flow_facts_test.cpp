@@ -100,6 +100,7 @@ flow::Flow facts_test_flow(bool none = false) {
     f.icmp_code = 4;
     (void)decode::parse_ip("2001:db8::9", f.icmp_from);
     f.link_broadcast = true;
+    f.interfaces = 0b101;  // interfaces 0 and 2
     return f;
 }
 
