@@ -45,3 +45,32 @@ foreach(callwall_alone_test
 )
   set_tests_properties(${callwall_alone_test} PROPERTIES RUN_SERIAL TRUE)
 endforeach()
+
+# The longest tests start first. A fresh tree (CI's) has no record of test
+# times, and ctest then starts tests in the order they are declared: these,
+# declared late, would run last and alone on an otherwise idle machine.
+# They are the tests that took longest (over 15 s in the release tree or
+# 20 s under the sanitizers, one run each); ctest's own record of test times
+# replaces this cost after the first run.
+foreach(callwall_long_test
+    Snapshot.ChangedFlowsOnlyLeaveTheRowsAFullSnapshotLeaves
+    LiveAttribution.EachRefreshWritesWhatTheWholeStageWouldWrite
+    Session.WriteBehindLeavesWhatInlineWritingLeavesAtEveryRefresh
+    CorruptCaptures.MutatedCapturesNeverCrashHangOrTripSanitizers
+    Detail.PerMessageRowsOnlyWithDetailAndTheVerdictsTheSame
+    Snapshot.WorkersRefreshToTheRowsOneThreadWrites
+    KeptFlows.OneStoreFromTheFirstRowToTheVerdicts
+    NoFalseVendor.EveryPublicCaptureReportsExactlyTheVendorsItsTrafficHolds
+    ReportFromRun.EqualsTheReportReadBackForEverySharedCapture
+    ReportFromRun.EqualsTheReportReadBackForEveryCommittedCapture
+    events_public_captures
+    KeptFlows.EveryCommittedCaptureKeepsWhatItsRowsReadBackGive
+    events_committed_captures
+    Shards.EveryCommittedCaptureGivesTheSingleThreadDatabase
+    Shards.EveryPublicCaptureGivesTheSingleThreadDatabase
+    AuditAdminRulesets.ATightGlobalLimitOnTheAcceptIsPaced
+    probe_lab_servers
+    probe_lab_matrix
+)
+  set_tests_properties(${callwall_long_test} PROPERTIES COST 100)
+endforeach()
