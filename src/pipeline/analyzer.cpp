@@ -114,16 +114,8 @@ void Analyzer::process(const decode::RawFrame& frame) noexcept {
         ++t.undecoded_packets;
         // One note a frame: a decoder's limit (note_decode_limits), else the
         // encapsulation whose content was not read (note_undecoded).
-        const decode::Encap in = (frame.parsed ? *frame.parsed : meta_).undecoded_in;
-        const uint32_t anomalies = frame.parsed ? frame.parsed->anomalies : meta_.anomalies;
-        if (anomalies & kWlanAnomalies)
-            count_wlan(anomalies);
-        else if (anomalies & decode::kAnomalyEncapTooDeep)
-            ++encap_too_deep_;
-        else if (anomalies & decode::kAnomalyTooManyExtHeaders)
-            ++ext_headers_too_many_;
-        else if (in != decode::Encap::None)
-            ++undecoded_in_[static_cast<int>(in)];
+        const decode::PacketMeta& failed = frame.parsed ? *frame.parsed : meta_;
+        undecoded_.count(failed.anomalies, failed.undecoded_in);
         return;
     }
     const decode::PacketMeta& m = frame.parsed ? *frame.parsed : meta_;
@@ -167,7 +159,12 @@ bool Analyzer::process_at(const decode::RawFrame& frame, int64_t clock_us, uint6
     totals_.last_ts = util::us_to_s(frame.ts_us);
     table_.at(clock_us, seq);
     decode::PacketMeta& m = meta_;
-    if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) return false;
+    if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) {
+        // A worker that reads its own frames (fanout): its count is the run's.
+        // Others are handed decoded frames only.
+        undecoded_.count(m.anomalies, m.undecoded_in);
+        return false;
+    }
     frame_ = &frame;
     on_decoded(m, frame.ts_us, clock_us, seq);
     frame_ = nullptr;
@@ -344,10 +341,10 @@ void Analyzer::note_clock() {
 void Analyzer::note_undecoded() {
     std::string kinds;
     for (int k = 1; k < decode::kEncapKinds; ++k) {
-        if (!undecoded_in_[k]) continue;
+        if (!undecoded_.in[k]) continue;
         char part[64];
         std::snprintf(part, sizeof part, "%s%llu in %s", kinds.empty() ? "" : ", ",
-                      static_cast<unsigned long long>(undecoded_in_[k]),
+                      static_cast<unsigned long long>(undecoded_.in[k]),
                       std::string(decode::to_string(static_cast<decode::Encap>(k))).c_str());
         kinds += part;
     }
@@ -359,22 +356,14 @@ void Analyzer::note_undecoded() {
 }
 
 void Analyzer::note_decode_limits() {
-    if (encap_too_deep_)
-        totals_.notes += "decode: " + std::to_string(encap_too_deep_) +
+    if (undecoded_.encap_too_deep)
+        totals_.notes += "decode: " + std::to_string(undecoded_.encap_too_deep) +
                          " frames not decoded: tunnels nested deeper than " + std::to_string(decode::kMaxEncapDepth) +
                          " (GRE, ERSPAN, VXLAN, IP in IP)\n";
-    if (ext_headers_too_many_)
-        totals_.notes += "decode: " + std::to_string(ext_headers_too_many_) + " frames not decoded: more than " +
-                         std::to_string(decode::detail::kMaxExtHeaders) + " IPv6 extension headers\n";
-}
-
-void Analyzer::count_wlan(uint32_t anomalies) noexcept {
-    if (anomalies & decode::kAnomalyWlanNotData)
-        ++wlan_not_data_;
-    else if (anomalies & decode::kAnomalyWlanProtected)
-        ++wlan_protected_;
-    else
-        ++wlan_amsdu_;
+    if (undecoded_.ext_headers_too_many)
+        totals_.notes += "decode: " + std::to_string(undecoded_.ext_headers_too_many) +
+                         " frames not decoded: more than " + std::to_string(decode::detail::kMaxExtHeaders) +
+                         " IPv6 extension headers\n";
 }
 
 void Analyzer::note_wlan() {
@@ -382,14 +371,14 @@ void Analyzer::note_wlan() {
         uint64_t frames;
         const char* what;
     } notes[] = {
-        {wlan_not_data_,
+        {undecoded_.wlan_not_data,
          "management, control and null data frames skipped (no IP packet in them), counted in "
          "undecoded_packets"},
-        {wlan_protected_,
+        {undecoded_.wlan_protected,
          "protected data frames not decoded: encrypted by the network (WPA2/WPA3, WEP) and the "
          "capture holds them undecrypted, so their traffic is in no flow and no verdict; capture on "
          "the wired side of the access point or on a host to see it"},
-        {wlan_amsdu_, "A-MSDU frames not decoded: several packets aggregated in one frame"},
+        {undecoded_.wlan_amsdu, "A-MSDU frames not decoded: several packets aggregated in one frame"},
     };
     for (const auto& n : notes)
         if (n.frames) totals_.notes += "802.11: " + std::to_string(n.frames) + " " + n.what + "\n";
@@ -419,6 +408,7 @@ void Analyzer::finish() {
         pull_totals();  // fanout: the workers counted the frames
         note_clock();
         note_undecoded();
+        note_decode_limits();
         note_wlan();
         finish_shards();
         return;
@@ -456,6 +446,7 @@ void Analyzer::pull_totals() {
     t.last_ts = f.last_ts;
     clock_back_jumps_ = f.clock_back_jumps;
     clock_back_max_us_ = f.clock_back_max_us;
+    undecoded_ = f.kinds;
 }
 
 std::string Analyzer::wait_for_workers(int ms) {

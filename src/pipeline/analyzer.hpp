@@ -21,6 +21,7 @@
 #include "facts/run_totals.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
+#include "pipeline/undecoded.hpp"
 
 namespace callwall::pipeline {
 
@@ -141,6 +142,9 @@ public:
     std::string wait_for_workers(int ms);
     /// The flow table's counts (with workers: theirs, summed; flows created: numbered so far).
     [[nodiscard]] flow::FlowTableStats flow_stats() const;
+    /// Frames this Analyzer could not decode, by why (a worker that reads its
+    /// own frames hands these on in FrameTotals).
+    [[nodiscard]] const UndecodedKinds& undecoded_kinds() const noexcept { return undecoded_; }
     /// Flows alive now (with workers: at their last progress mark).
     [[nodiscard]] size_t live_flows() const;
     /// The dissectors' counts (with workers: summed).
@@ -165,10 +169,6 @@ private:
     /// Appends a line for frames not decoded because a decoder's limit was
     /// reached (tunnels nested too deep, too many IPv6 extension headers).
     void note_decode_limits();
-    /// 802.11 frames that hold no packet of ours: skipped, encrypted, aggregated.
-    static constexpr uint32_t kWlanAnomalies =
-        decode::kAnomalyWlanNotData | decode::kAnomalyWlanProtected | decode::kAnomalyWlanAmsdu;
-    void count_wlan(uint32_t anomalies) noexcept;
     /// Appends the 802.11 lines (frames skipped, protected, aggregated) to run.notes (at finish).
     void note_wlan();
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
@@ -206,13 +206,10 @@ private:
     /// The latest capture time so far: expiry's clock, which never goes back.
     int64_t clock_us_ = INT64_MIN;
     uint64_t clock_back_jumps_ = 0;
-    /// Frames that failed inside an encapsulation, by decode::Encap (the reading thread's count).
-    uint64_t undecoded_in_[decode::kEncapKinds] = {};
     int64_t clock_back_max_us_ = 0;
-    // Frames given up at a decoder's limit (counted in undecoded_packets too).
-    uint64_t encap_too_deep_ = 0, ext_headers_too_many_ = 0;
-    // 802.11 frames not decoded, by why (count_wlan; counted in undecoded_packets too).
-    uint64_t wlan_not_data_ = 0, wlan_protected_ = 0, wlan_amsdu_ = 0;
+    /// Frames not decoded, by why (counted in undecoded_packets too): this
+    /// thread's count, or the workers' where they read the frames.
+    UndecodedKinds undecoded_;
     // Evictions happen inside the noexcept packet path; rows that fail to be
     // written are reported by drain()/finish() instead of throwing there.
     std::exception_ptr deferred_error_;

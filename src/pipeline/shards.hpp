@@ -15,6 +15,7 @@
 #include "decode/packet.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
+#include "pipeline/undecoded.hpp"
 
 namespace callwall::pipeline {
 
@@ -35,6 +36,7 @@ struct FrameTotals {
     double first_ts = 0, last_ts = 0;  ///< 0: no frame yet
     uint64_t clock_back_jumps = 0;
     int64_t clock_back_max_us = 0;
+    UndecodedKinds kinds;  ///< the undecoded frames, by why
 };
 
 /// What the workers counted, summed (the merger's own counts for flows).

@@ -55,6 +55,7 @@ constexpr int kSockets = 3;
 constexpr int kHosts = 32;
 constexpr int kDatagrams = 4;  // per host and family
 constexpr int kTunnelled = 16;  // inner pairs per tunnel (ERSPAN, VXLAN), each way
+constexpr int kDeep = 3;  // datagrams in GRE nested too deep to decode (the workers test)
 
 // Opens the fanout group on `iface` inside network namespace `ns`; empty,
 // with `why`, when it cannot.
@@ -149,6 +150,16 @@ for i in range(T):
         raw.sendto(ip4(host, '10.197.0.2', 47, erspan), ('10.197.0.2', 0))
         vx[i].sendto(struct.pack('!II', 0x08000000, 0x00123400) + inner(2, i, back), ('10.197.0.2', 4789))
         time.sleep(0.002)
+# D datagrams in GRE nested deeper than callwall decodes (five levels): not
+# decoded, counted and noted by why.
+D = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+for i in range(D):
+    p = ip4('172.18.0.1', '172.18.0.2', 17, struct.pack('!HHHH', 5004, 5004, 8, 0))
+    for level in range(5):
+        p = ip4('10.197.0.%d' % (100 + i), '10.197.0.2', 47, b'\0\0\x08\x00' + p) if level == 4 else \
+            ip4('172.19.%d.1' % level, '172.19.%d.2' % level, 47, b'\0\0\x08\x00' + p)
+    raw.sendto(p, ('10.197.0.2', 0))
+    time.sleep(0.002)
 )";
 
 TEST_F(FanoutNetns, EveryPacketReachesTheSocketTheProgramPicksAndEveryPairStaysOnOne) {
@@ -325,9 +336,10 @@ TEST_F(FanoutNetns, WorkersGiveOneThreadsFlowsOnTheKernelsSplitAndWhereTheKernel
         EXPECT_EQ(threads.count("callwall-live"), readers) << "reading threads";
         for (const char* w : {"callwall-w0", "callwall-w1", "callwall-w2"}) EXPECT_EQ(threads.count(w), 1u) << w;
     }
-    EXPECT_EQ(
-        run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c", kSender, std::to_string(kHosts), "2", "4"}, 60s),
-        0);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns_a_, "/usr/bin/python3", "-c", kSender, std::to_string(kHosts), "2", "4",
+                   std::to_string(kDeep)},
+                  60s),
+              0);
     std::this_thread::sleep_for(1s);
     for (const pid_t p : pids) EXPECT_EQ(kill(p, SIGTERM), 0);
     EXPECT_EQ(wait_for(pids[2], 30s), 0) << read_file(log(refused));
@@ -351,6 +363,21 @@ TEST_F(FanoutNetns, WorkersGiveOneThreadsFlowsOnTheKernelsSplitAndWhereTheKernel
     for (const TempDb* db : {&fanned, &refused})
         EXPECT_EQ(query_rows(db->path(), "SELECT status, kernel_dropped FROM run"),
                   std::vector<std::string>{"interrupted\t0"});
+    // The frames not decoded, counted and noted by why the same where the
+    // workers read them from the kernel and where one thread hands them out.
+    const std::string deep_note = "decode: " + std::to_string(kDeep) +
+                                  " frames not decoded: tunnels nested deeper than " +
+                                  std::to_string(decode::kMaxEncapDepth) + " (GRE, ERSPAN, VXLAN, IP in IP)";
+    const std::string undecoded = "SELECT undecoded_packets FROM run";
+    const std::string noted = "SELECT instr(notes, '" + deep_note + "') > 0 FROM run";
+    const auto expected_undecoded = query_rows(one.path(), undecoded);
+    EXPECT_EQ(query_rows(one.path(), noted), std::vector<std::string>{"1"})
+        << query_rows(one.path(), "SELECT notes FROM run")[0];
+    for (const TempDb* db : {&fanned, &refused}) {
+        EXPECT_EQ(query_rows(db->path(), undecoded), expected_undecoded);
+        EXPECT_EQ(query_rows(db->path(), noted), std::vector<std::string>{"1"})
+            << query_rows(db->path(), "SELECT notes FROM run")[0];
+    }
 #endif
 }
 

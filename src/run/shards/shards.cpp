@@ -397,6 +397,7 @@ ShardTotals Shards::totals() const {
         f.bytes += cf.bytes;
         f.truncated += cf.truncated;
         f.undecoded += cf.undecoded;
+        f.kinds.add(cf.kinds);
         f.clock_back_jumps += cf.clock_back_jumps;
         f.clock_back_max_us = std::max(f.clock_back_max_us, cf.clock_back_max_us);
     }

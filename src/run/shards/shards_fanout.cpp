@@ -97,7 +97,10 @@ private:
         t.bytes += f.wirelen;
         if (f.caplen < f.wirelen) ++t.truncated;
         st_.clock_us = std::max(st_.clock_us, f.ts_us);
-        if (!w_.decoder->frame(f, st_.key, st_.clock_us, ++st_.seq)) ++t.undecoded;
+        if (!w_.decoder->frame(f, st_.key, st_.clock_us, ++st_.seq)) {
+            ++t.undecoded;
+            t.kinds = w_.decoder->analyzer().undecoded_kinds();
+        }
         tick();
         if (++st_.since_mark >= shard::kMarkEvery ||
             ((st_.since_mark & 15) == 0 && mono_us() - st_.last_publish_us >= kPublishEveryUs))
