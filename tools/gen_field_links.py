@@ -29,9 +29,7 @@ the packet library of tools/gen_captures.py.
     tools/gen_field_links.py
     cd captures/field && sha256sum -c SHA256SUMS
 """
-import argparse
 import os
-import random
 import struct
 import sys
 import zlib
@@ -105,6 +103,7 @@ def data_frame(pkt, seq):
 
 @capture('wlan_radiotap_mixed.pcap')
 def cap_wlan_radiotap_mixed(out, rng):
+    """802.11 behind radiotap: frames skipped, protected and aggregated, then DNS and TLS in data frames."""
     frames = []
     t = 0
     ssid = b'callwall-lab'
@@ -167,6 +166,7 @@ def inner_traffic(rng, cli, resolver, srv, t, name, qtype, answer, cport):
 
 @capture('tunnels_mixed.pcap')
 def cap_tunnels_mixed(out, rng):
+    """DNS and TLS inside 6in4, GRE in UDP, AYIYA and Teredo; tunnels whose content is not read."""
     frames = []
     seq = 0
     # 6in4
@@ -211,18 +211,7 @@ def cap_tunnels_mixed(out, rng):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'captures',
-                                                  'field'))
-    ap.add_argument('--only', nargs='*')
-    a = ap.parse_args(argv)
-    os.makedirs(a.out, exist_ok=True)
-    for name, (fn, seed) in CAPTURES.items():
-        if a.only and name not in a.only:
-            continue
-        fn(a.out, random.Random(seed))
-        print(f'{name:28s} {os.path.getsize(os.path.join(a.out, name)):8d} bytes')
-    return 0
+    return g.run_field_generator(__doc__, CAPTURES, argv)
 
 
 if __name__ == '__main__':

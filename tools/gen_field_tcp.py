@@ -10,9 +10,7 @@ only. Built on the packet library of tools/gen_captures.py.
     tools/gen_field_tcp.py --only turn_tcp_hole.pcap
     cd captures/field && sha256sum -c SHA256SUMS
 """
-import argparse
 import os
-import random
 import struct
 import sys
 import zlib
@@ -521,18 +519,7 @@ def cap_hellos_cut_by_flood(out, rng):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'captures',
-                                                  'field'))
-    ap.add_argument('--only', nargs='*')
-    a = ap.parse_args(argv)
-    os.makedirs(a.out, exist_ok=True)
-    for name, (fn, seed) in CAPTURES.items():
-        if a.only and name not in a.only:
-            continue
-        fn(a.out, random.Random(seed))
-        print(f'{name:28s} {os.path.getsize(os.path.join(a.out, name)):8d} bytes')
-    return 0
+    return g.run_field_generator(__doc__, CAPTURES, argv)
 
 
 if __name__ == '__main__':
