@@ -4,9 +4,97 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <cstring>
+#include <new>
 #include <type_traits>
 
 namespace callwall::attrib {
+
+namespace {
+
+/// `fn(field)` for every field of a kept record, in order; at most 64.
+template <class Record, class Fn>
+constexpr void each_field(Record& r, Fn&& fn) {
+    fn(r.id);  // first: Packed::id reads it alone
+    fn(r.names_at);
+    fn(r.names_n);
+    facts::each_read_column(r, fn);
+}
+
+}  // namespace
+
+// A record's packed form: a 64-bit mask of the fields that differ from a
+// new record's (bit i for field i, bit for bit: -0.0 is not 0), then those
+// fields' bytes, in order. Most of a flow's columns are 0 or "none": a UDP
+// flow's record is ~100 bytes.
+void KeptFlows::Packed::push_back(const Record& r) {
+    static_assert(
+        [] {
+            Record x;
+            unsigned n = 0;
+            each_field(x, [&](auto&) { ++n; });
+            return n;
+        }() <= 64,
+        "a kept record's mask has a bit per field");
+    static const Record kNew{};
+    uint8_t buf[sizeof(uint64_t) + sizeof(Record)];
+    uint8_t* p = buf + sizeof(uint64_t);
+    uint64_t mask = 0;
+    unsigned bit = 0;
+    const uint8_t* fresh = reinterpret_cast<const uint8_t*>(&kNew);
+    const uint8_t* base = reinterpret_cast<const uint8_t*>(&r);
+    each_field(r, [&](const auto& v) {
+        const uint8_t* was = fresh + (reinterpret_cast<const uint8_t*>(&v) - base);
+        if (std::memcmp(&v, was, sizeof v) != 0) {
+            mask |= uint64_t{1} << bit;
+            std::memcpy(p, &v, sizeof v);
+            p += sizeof v;
+        }
+        ++bit;
+    });
+    std::memcpy(buf, &mask, sizeof mask);
+    const auto n = static_cast<size_t>(p - buf);
+    if (blocks_.empty() || used_ + n > util::kHugePage) {
+        if (blocks_.size() * util::kHugePage > UINT32_MAX - util::kHugePage) throw std::bad_alloc();
+        if (blocks_.size() == blocks_.capacity()) blocks_.reserve(std::max<size_t>(4, 2 * blocks_.size()));
+        blocks_.push_back(static_cast<uint8_t*>(util::huge_allocate(util::kHugePage)));
+        used_ = 0;
+    }
+    at_.push_back(static_cast<uint32_t>((blocks_.size() - 1) * util::kHugePage + used_));
+    std::memcpy(blocks_.back() + used_, buf, n);
+    used_ += n;
+}
+
+KeptFlows::Record KeptFlows::Packed::operator[](size_t i) const noexcept {
+    Record r;
+    const uint8_t* p = start(i);
+    uint64_t mask = 0;
+    std::memcpy(&mask, p, sizeof mask);
+    p += sizeof mask;
+    each_field(r, [&](auto& v) {
+        if (mask & 1) {
+            std::memcpy(&v, p, sizeof v);
+            p += sizeof v;
+        }
+        mask >>= 1;
+    });
+    return r;
+}
+
+uint64_t KeptFlows::Packed::id(size_t i) const noexcept {
+    const uint8_t* p = start(i);
+    uint64_t mask = 0, id = 0;
+    std::memcpy(&mask, p, sizeof mask);
+    if (mask & 1) std::memcpy(&id, p + sizeof mask, sizeof id);
+    return id;
+}
+
+void KeptFlows::Packed::clear() noexcept {
+    for (uint8_t* b : blocks_) util::huge_deallocate(b, util::kHugePage);
+    decltype(blocks_)().swap(blocks_);
+    decltype(at_)().swap(at_);
+    used_ = 0;
+}
 
 uint32_t KeptFlows::intern(std::string_view s) {
     if (const auto it = ids_.find(s); it != ids_.end()) return it->second;
@@ -69,9 +157,14 @@ void KeptFlows::keep(const FlowFacts& x, const facts::FlowNames& names) {
     });
     r.names_n = static_cast<uint16_t>(names_.size() - r.names_at);
     one_direction_.add(r.interfaces, shows_far_side(r.packets_s2c, r.icmp_errors, r.roles));
-    if (!flows_.empty() && flows_.back().id > r.id) sorted_ = false;
+    // The hosts whose STUN requests were answered (stun_answered_hosts),
+    // noted as they come rather than read out of the packed records.
+    if (r.stun_answered > r.stun_answered_s2c) mark_stun_host(r.client_ip);
+    if (r.stun_answered_s2c > 0) mark_stun_host(r.server_ip);
+    if (!flows_.empty() && last_id_ > r.id) sorted_ = false;
     order_.clear();  // sorted again by the next page()
     flows_.push_back(r);
+    last_id_ = r.id;
 }
 
 void KeptFlows::abandon() noexcept {
@@ -88,6 +181,7 @@ void KeptFlows::abandon() noexcept {
     decltype(ttls_)().swap(ttls_);
     decltype(order_)().swap(order_);
     decltype(is_name_)().swap(is_name_);
+    decltype(is_stun_host_)().swap(is_stun_host_);
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
@@ -119,14 +213,15 @@ void KeptFlows::sort_order() {
     // sort showed in attribution's profile).
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < flows_.size(); ++i) {
-        lo = std::min(lo, flows_[i].id);
-        hi = std::max(hi, flows_[i].id);
+        const uint64_t id = flows_.id(i);
+        lo = std::min(lo, id);
+        hi = std::max(hi, id);
     }
     if (!flows_.empty() && hi - lo < 4 * uint64_t{flows_.size()}) {
         std::vector<uint32_t> at(hi - lo + 1, UINT32_MAX);
         bool unique = true;
         for (size_t i = 0; i < flows_.size() && unique; ++i) {
-            uint32_t& slot = at[flows_[i].id - lo];
+            uint32_t& slot = at[flows_.id(i) - lo];
             unique = slot == UINT32_MAX;
             slot = static_cast<uint32_t>(i);
         }
@@ -137,12 +232,12 @@ void KeptFlows::sort_order() {
         }
         order_.clear();  // an id twice: sorted below, as any order is
     }
-    for (size_t i = 0; i < flows_.size(); ++i) order_.push_back({flows_[i].id, static_cast<uint32_t>(i)});
+    for (size_t i = 0; i < flows_.size(); ++i) order_.push_back({flows_.id(i), static_cast<uint32_t>(i)});
     std::stable_sort(order_.begin(), order_.end(), [](const Place& a, const Place& b) { return a.id < b.id; });
 }
 
 void KeptFlows::page(size_t& at, size_t max, std::vector<FlowFacts>& out) {
-    // The ids ordered with their records' places, not the ~170-byte records
+    // The ids ordered with their records' places, not the records
     // themselves: less to move.
     if (!sorted_ && order_.empty()) sort_order();
     const size_t end = std::min(flows_.size(), at + max);
@@ -153,12 +248,14 @@ void KeptFlows::page(size_t& at, size_t max, std::vector<FlowFacts>& out) {
 
 std::set<std::string> KeptFlows::stun_answered_hosts() const {
     std::set<std::string> hosts;
-    for (size_t i = 0; i < flows_.size(); ++i) {
-        const Record& r = flows_[i];
-        if (r.stun_answered > r.stun_answered_s2c) hosts.insert(text(r.client_ip));
-        if (r.stun_answered_s2c > 0) hosts.insert(text(r.server_ip));
-    }
+    for (uint32_t id = 0; id < is_stun_host_.size(); ++id)
+        if (is_stun_host_[id]) hosts.insert(text(id));
     return hosts;
+}
+
+void KeptFlows::mark_stun_host(uint32_t address) {
+    if (address >= is_stun_host_.size()) is_stun_host_.resize(size_t{address} + 1);
+    is_stun_host_[address] = true;
 }
 
 const std::set<int>& KeptFlows::server_ttls(const std::string& server_ip) {
@@ -168,7 +265,7 @@ const std::set<int>& KeptFlows::server_ttls(const std::string& server_ip) {
         // flow it answered).
         const auto udp = ids_.find("udp");
         for (size_t i = 0; i < flows_.size(); ++i) {
-            const Record& r = flows_[i];
+            const Record r = flows_[i];
             if (r.server_ttl_min < 0) continue;
             if (r.synack_count > 0 || (udp != ids_.end() && r.transport == udp->second && r.packets_s2c > 0)) {
                 std::set<int>& t = ttls_[r.server_ip];

@@ -6,9 +6,9 @@
 // the flow's facts as facts_of gives them (the row's columns), its names as
 // its flow_name rows (once each, by source descending, then name).
 //
-// Memory is bounded: a compact record per flow (~200 bytes, text interned)
-// up to `max_flows`; one more and everything kept is dropped, and the run's
-// attribution reads its rows back as before.
+// Memory is bounded: a compact record per flow (text interned, the columns
+// that are not a new flow's packed: ~100 bytes where all of them take 216) up to `max_flows`; one more and everything kept is
+// dropped, and the run's attribution reads its rows back as before.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +28,7 @@ namespace callwall::attrib {
 
 class KeptFlows {
 public:
-    /// 65,536 flows: 13 MiB of records, and their names and text, at most.
+    /// 65,536 flows: ~7 MiB of packed records, and their names and text, at most.
     static constexpr size_t kDefaultMaxFlows = size_t{1} << 16;
 
     explicit KeptFlows(size_t max_flows = kDefaultMaxFlows) : max_flows_(max_flows) {}
@@ -72,9 +72,9 @@ public:
 
 private:
     /// A FlowFacts with its text interned (addresses, state, app and outcome
-    /// repeat from flow to flow) and its names elsewhere: 216 bytes. The
-    /// columns are those attribution reads (facts/flow_facts.hpp), each text
-    /// as the id of its interned copy.
+    /// repeat from flow to flow) and its names elsewhere: 216 bytes as a
+    /// struct, kept packed (Packed). The columns are those attribution reads
+    /// (facts/flow_facts.hpp), each text as the id of its interned copy.
     struct Record {
         uint32_t names_at = 0;  ///< into names_
         uint16_t names_n = 0;
@@ -82,6 +82,32 @@ private:
     };
     struct Name {
         uint32_t name = 0, source = 0;
+    };
+    /// Records one after another, each as the fields that differ from a new
+    /// record's (most columns of a flow are 0 or "none"), in kHugePage
+    /// blocks, a record never across two. A record reads back as it was put.
+    class Packed {
+    public:
+        Packed() = default;
+        ~Packed() { clear(); }
+        Packed(const Packed&) = delete;
+        Packed& operator=(const Packed&) = delete;
+        void push_back(const Record& r);
+        /// The i-th record put.
+        [[nodiscard]] Record operator[](size_t i) const noexcept;
+        /// Its id alone (the first column).
+        [[nodiscard]] uint64_t id(size_t i) const noexcept;
+        [[nodiscard]] size_t size() const noexcept { return at_.size(); }
+        [[nodiscard]] bool empty() const noexcept { return at_.empty(); }
+        void clear() noexcept;
+
+    private:
+        [[nodiscard]] const uint8_t* start(size_t i) const noexcept {
+            return blocks_[at_[i] / util::kHugePage] + at_[i] % util::kHugePage;
+        }
+        std::vector<uint8_t*> blocks_;  ///< from util::huge_allocate, kHugePage each
+        size_t used_ = 0;  ///< bytes of the last block in use
+        std::vector<uint32_t> at_;  ///< each record's start: block * kHugePage + offset
     };
     /// A record's id and its place in flows_.
     struct Place {
@@ -93,6 +119,8 @@ private:
     /// Interns a flow name and marks it as one (for_each_flow_name).
     uint32_t intern_name(std::string_view name);
     uint32_t intern(std::string_view s);
+    /// Marks an interned address as a host whose STUN request was answered.
+    void mark_stun_host(uint32_t address);
     [[nodiscard]] const std::string& text(uint32_t id) const noexcept { return text_[id]; }
     void fill(const Record& r, FlowFacts& f) const;
     /// order_: every record's id and place, by id.
@@ -102,7 +130,8 @@ private:
     bool abandoned_ = false;
     bool sorted_ = true;  ///< flows_ came in id order
     OneDirection one_direction_;  ///< the kept flows' interfaces, and which show the far side
-    util::HugeChunks<Record> flows_;  ///< in blocks: growing never holds two copies of it
+    Packed flows_;  ///< in blocks: growing never holds two copies of it
+    uint64_t last_id_ = 0;  ///< the id of the record put last
     std::vector<Place> order_;  ///< flows_ in id order, when they did not come in it (page())
     std::vector<Name> names_;
     std::deque<std::string> text_;  ///< interned text by id (a deque: the views in ids_ stay put)
@@ -110,6 +139,7 @@ private:
     std::unordered_map<uint32_t, std::set<int>> ttls_;  ///< server_ttls' answers, by interned address
     bool ttls_read_ = false;
     std::vector<bool> is_name_;  ///< by interned id: a flow_name row's name
+    std::vector<bool> is_stun_host_;  ///< by interned id: an address stun_answered_hosts gives
     bool totals_known_ = false;
     double capture_end_ = 0;
     uint64_t evicted_full_ = 0;

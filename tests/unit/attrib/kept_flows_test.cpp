@@ -4,14 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <random>
-
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <limits>
+#include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "attrib/flow_row.hpp"
@@ -331,6 +332,53 @@ TEST(KeptFlows, PagesInIdOrderWhateverTheSpreadOfIdsAndReusedFactsHoldOnlyTheirF
         std::vector<uint64_t> want = ids;
         std::sort(want.begin(), want.end());
         EXPECT_EQ(seen, want) << "spread " << spread;
+    }
+}
+
+// A kept flow reads back bit for bit, whatever its columns hold: every one
+// at a new flow's value, every one set (the largest and smallest values of
+// its type, -0.0, a NaN, long text), and a mix; the packed form keeps only
+// what differs from a new flow's.
+TEST(KeptFlows, EveryColumnReadsBackBitForBit) {
+    const auto extreme = [](FlowFacts& f, int which) {
+        int i = 0;
+        facts::each_read_column(f, [&](auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            const bool set = which == 1 || (which == 2 && i % 3 != 0);
+            if constexpr (std::is_same_v<T, std::string>) {
+                if (set) v = "column-" + std::to_string(i) + std::string(static_cast<size_t>(i % 5) * 9, 'x');
+            } else if constexpr (std::is_same_v<T, double>) {
+                if (set) v = i % 3 == 0 ? -0.0 : i % 3 == 1 ? std::numeric_limits<double>::quiet_NaN() : 1.7e9 + i;
+            } else if constexpr (std::is_same_v<T, bool>) {
+                if (set) v = !v;
+            } else {
+                if (set) v = i % 2 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::min();
+            }
+            ++i;
+        });
+    };
+    KeptFlows kept;
+    std::vector<FlowFacts> put(3);
+    for (int which = 0; which < 3; ++which) {
+        extreme(put[which], which);
+        put[which].id = 10 + which;  // in id order; the others as set
+        put[which].transport = which == 0 ? "udp" : "tcp";  // kept: TCP or UDP
+        kept.add(put[which], facts::FlowNames{});
+    }
+    std::vector<FlowFacts> page;
+    size_t at = 0;
+    kept.page(at, 10, page);
+    ASSERT_EQ(page.size(), 3u);
+    for (int which = 0; which < 3; ++which) {
+        int i = 0;
+        facts::each_read_column(page[which], put[which], [&](const auto& got, const auto& want) {
+            using T = std::decay_t<decltype(got)>;
+            if constexpr (std::is_same_v<T, std::string>)
+                EXPECT_EQ(got, want) << "flow " << which << ", read column " << i;
+            else
+                EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0) << "flow " << which << ", read column " << i;
+            ++i;
+        });
     }
 }
 
