@@ -44,38 +44,8 @@ namespace callwall::attrib {
 /// second at ~3 s; STUN's at 0.5 s and 1.5 s.
 inline constexpr double kNoAnswerWaitS = 3.0;
 
-/// A flow as attribution sees it: the columns of its `flow` row that
-/// attribution reads, one member each as facts/flow_facts.hpp declares them
-/// (what each holds is said there), and its names. Among them: `outcome` is
-/// the row's outcome column as read ("" before the first attribution); the
-/// STUN counts stun_*_s2c are the responder's own requests, how many were
-/// answered, their retransmissions (the rest are the initiator's);
-/// `proxy_port` is the port asked of an explicit proxy (SOCKS, HTTP CONNECT;
-/// 0: not a proxy tunnel, else the port the requirement is about: the flow's
-/// own server port is the proxy's); `roles` is flow::role_bit per side (1
-/// client asked, 2 client answered, 4 server asked, 8 server answered; 0:
-/// none decoded); `name` and `name_source` are the row's own name (the name
-/// the flow was meant for: its SNI, the host asked of a proxy, its first DNS
-/// name...; "" for none): what a report shows of an evidence flow, while
-/// `names` holds all.
-struct FlowFacts {
-    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(string))
-    struct Name {
-        /// source: "sni", "dns", "turn-peer", "proxy" (the host asked of a proxy);
-        /// "dns-initiator": the initiator's name (the vendor opened the flow)
-        std::string name, source;
-    };
-    std::vector<Name> names;
-
-    /// The port the flow serves: the proxy target's, else the server's.
-    [[nodiscard]] uint16_t service_port() const noexcept { return proxy_port ? proxy_port : server_port; }
-    /// TCP or UDP: the flows attribution classifies (the others' rows are
-    /// written, only their names are used).
-    [[nodiscard]] bool tcp_or_udp() const noexcept { return transport == "tcp" || transport == "udp"; }
-    /// The family of the last ICMP error's sender (6 when it is an IPv6 address).
-    [[nodiscard]] int icmp_family() const noexcept { return icmp_from.find(':') != std::string::npos ? 6 : 4; }
-    [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
-};
+/// A flow as attribution sees it (facts/flow_facts.hpp).
+using FlowFacts = facts::FlowFacts;
 
 enum class Outcome : uint8_t { Observed, Blocked, Inconclusive, Abandoned };
 [[nodiscard]] std::string_view to_string(Outcome o) noexcept;

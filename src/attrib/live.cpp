@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "attrib/result_records.hpp"
 #include "attrib/run_attribution.hpp"
 #include "store/attribution_io.hpp"
 
@@ -199,10 +200,8 @@ void LiveAttribution::attribute_one(store::AttributionIo& io, const FlowFacts& s
             entries.push_back(e);
         }
     }
-    for (const auto& m : r.matches)
-        io.write_flow_match(
-            f.id, {c_.entries()[m.match.entry].id, m.match.evidence, m.match.confidence, m.match.name, m.counted});
-    for (const Gap& g : r.gaps) io.write_unmatched_flow(f.id, c_.vendors()[g.vendor], g.name);
+    for (const auto& m : r.matches) io.write(match_record(f.id, c_, m.match, m.counted));
+    for (const Gap& g : r.gaps) io.write(gap_record(f.id, c_, g));
     if (r.outcome_column != f.outcome) {
         io.write_flow_outcome(f.id, r.outcome_column);
         ++outcomes_written_;
@@ -224,10 +223,7 @@ RunVerdicts LiveAttribution::finish(store::AttributionIo& io, const stage::DnsFa
     for (size_t e = 0; e < per_entry_.size(); ++e)
         for (const auto& [id, ef] : per_entry_[e]) acc[e].add(ef);
     stage::decide(c_, acc, dns_failed, out);
-    for (uint32_t i = 0; i < out.entries.size(); ++i)
-        io.write_entry(c_.entries()[i], c_.documents()[c_.entries()[i].document].title, out.entries[i]);
-    io.write_products(out.products);
-    io.write_catalog_digest(c_.digest());
+    write_verdicts(io, c_, out.entries, out.products);
     io.commit();
     out.outcomes_written = outcomes_written_;
     return out;

@@ -219,11 +219,6 @@ bool orient_flow(FlowFacts& f) {
     return orient_by_inside_host(f) || by_protocol;
 }
 
-bool FlowFacts::has_protocol_evidence() const noexcept {
-    return contains(app, "stun") || contains(app, "turn") || contains(app, "dtls") || contains(app, "rtp") ||
-           contains(app, "rtcp") || dtls_handshake || rtp_packets > 0 || channel_data > 0;
-}
-
 std::string_view to_string(Outcome o) noexcept {
     switch (o) {
         case Outcome::Observed: return "observed";

@@ -4,6 +4,7 @@
 // flows were kept as their rows were written (attrib/kept_flows.hpp), from
 // memory, its rows written once every flow is attributed.
 #include "attrib/kept_flows.hpp"
+#include "attrib/result_records.hpp"
 #include "attrib/run_detail.hpp"
 #include "attrib/stage.hpp"
 #include "attrib/attrib.hpp"
@@ -95,10 +96,8 @@ RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, con
 // (rewriting a row costs ~2 µs; most outcomes stand between passes).
 void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowResult& r, bool outcome_changed,
                 RunVerdicts& out) {
-    for (const auto& m : r.matches)
-        io.write_flow_match(
-            r.flow_id, {c.entries()[m.match.entry].id, m.match.evidence, m.match.confidence, m.match.name, m.counted});
-    for (const Gap& g : r.gaps) io.write_unmatched_flow(r.flow_id, c.vendors()[g.vendor], g.name);
+    for (const auto& m : r.matches) io.write(match_record(r.flow_id, c, m.match, m.counted));
+    for (const Gap& g : r.gaps) io.write(gap_record(r.flow_id, c, g));
     if (outcome_changed) {
         io.write_flow_outcome(r.flow_id, r.outcome_column);
         ++out.outcomes_written;
@@ -106,6 +105,19 @@ void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowR
 }
 
 }  // namespace
+
+void write_entry(store::AttributionIo& io, const catalog::Catalog& c, const catalog::Entry& e, const EntryVerdict& v) {
+    const EntryRecords records(e, c.documents()[e.document].title, v);
+    io.write(records.entry());
+    io.write(records.verdict());
+}
+
+void write_verdicts(store::AttributionIo& io, const catalog::Catalog& c, const std::vector<EntryVerdict>& verdicts,
+                    const std::vector<ProductConclusion>& products) {
+    for (uint32_t i = 0; i < verdicts.size(); ++i) write_entry(io, c, c.entries()[i], verdicts[i]);
+    io.replace_products(product_records(products));
+    io.write_catalog_digest(c.digest());
+}
 
 RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
                             const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept,
@@ -193,10 +205,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     stage::decide(c, per_entry, x.dns_failed, out);
     if (entry_hook)
         for (uint32_t i = 0; i < out.entries.size(); ++i) entry_hook(c.entries()[i], out.entries[i]);
-    for (uint32_t i = 0; i < out.entries.size(); ++i)
-        io.write_entry(c.entries()[i], c.documents()[c.entries()[i].document].title, out.entries[i]);
-    io.write_products(out.products);
-    io.write_catalog_digest(c.digest());
+    write_verdicts(io, c, out.entries, out.products);
     io.commit();
     return out;
 }

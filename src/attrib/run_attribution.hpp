@@ -7,14 +7,27 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <vector>
 
 #include "attrib/attrib.hpp"
 #include "store/store.hpp"
+
+namespace callwall::store {
+class AttributionIo;
+}  // namespace callwall::store
 
 namespace callwall::attrib {
 
 class KeptFlows;
 struct RunDetail;
+
+/// Attribution's last writes: each entry's catalog_entry and verdict records
+/// (`verdicts` parallel to the catalog's entries), the products'
+/// conclusions and the catalog's digest.
+void write_verdicts(store::AttributionIo& io, const catalog::Catalog& c, const std::vector<EntryVerdict>& verdicts,
+                    const std::vector<ProductConclusion>& products);
+/// One entry's catalog_entry and verdict records.
+void write_entry(store::AttributionIo& io, const catalog::Catalog& c, const catalog::Entry& e, const EntryVerdict& v);
 
 /// Loads the run's facts from the store, attributes, and writes the results.
 /// Throws store::StoreError on database failure.

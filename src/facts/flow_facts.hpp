@@ -8,7 +8,7 @@
 //     (column_values);
 //   - the members of facts::FlowAppFacts (pipeline::FlowColumns, what the
 //     analyzers fill) and facts::FlowAppInfo (the application facts);
-//   - attrib::FlowFacts and KeptFlows' record (the columns attribution reads);
+//   - facts::FlowFacts and KeptFlows' record (the columns attribution reads);
 //   - the flow table in the schema (store/schema.hpp), the INSERT
 //     (store/store.cpp), the SELECT attribution reads (store/flow_pages.cpp)
 //     and the columns a database made before a fact gains on its next open
@@ -23,7 +23,7 @@
 //   stored as Value: the value itself; ZeroIsNull: NULL when 0 (read back
 //     as 0); NegativeIsNull: NULL when negative (read back as the default);
 //     EmptyIsNull: NULL when empty text (read back as "");
-//   read: Read, attribution reads the column (attrib::FlowFacts has it);
+//   read: Read, attribution reads the column (facts::FlowFacts has it);
 //     Row, only the row has it (the report and the user's queries read it).
 // The lines are in the order of the flow table's columns in the schema
 // (after run_id).
@@ -35,6 +35,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 namespace callwall::flow {
 struct Flow;
@@ -173,6 +174,39 @@ private:
     char client_ip_text_[48] = {}, server_ip_text_[48] = {}, icmp_from_text_[48] = {};
 };
 
+/// A flow as attribution sees it: the columns of its `flow` row that
+/// attribution reads, one member each as facts/flow_facts.hpp declares them
+/// (what each holds is said there), and its names. Among them: `outcome` is
+/// the row's outcome column as read ("" before the first attribution); the
+/// STUN counts stun_*_s2c are the responder's own requests, how many were
+/// answered, their retransmissions (the rest are the initiator's);
+/// `proxy_port` is the port asked of an explicit proxy (SOCKS, HTTP CONNECT;
+/// 0: not a proxy tunnel, else the port the requirement is about: the flow's
+/// own server port is the proxy's); `roles` is flow::role_bit per side (1
+/// client asked, 2 client answered, 4 server asked, 8 server answered; 0:
+/// none decoded); `name` and `name_source` are the row's own name (the name
+/// the flow was meant for: its SNI, the host asked of a proxy, its first DNS
+/// name...; "" for none): what a report shows of an evidence flow, while
+/// `names` holds all.
+struct FlowFacts {
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(string))
+    struct Name {
+        /// source: "sni", "dns", "turn-peer", "proxy" (the host asked of a proxy);
+        /// "dns-initiator": the initiator's name (the vendor opened the flow)
+        std::string name, source;
+    };
+    std::vector<Name> names;
+
+    /// The port the flow serves: the proxy target's, else the server's.
+    [[nodiscard]] uint16_t service_port() const noexcept { return proxy_port ? proxy_port : server_port; }
+    /// TCP or UDP: the flows attribution classifies (the others' rows are
+    /// written, only their names are used).
+    [[nodiscard]] bool tcp_or_udp() const noexcept { return transport == "tcp" || transport == "udp"; }
+    /// The family of the last ICMP error's sender (6 when it is an IPv6 address).
+    [[nodiscard]] int icmp_family() const noexcept { return icmp_from.find(':') != std::string::npos ? 6 : 4; }
+    [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
+};
+
 /// The row of flow `f` with its application summary `app` (whose text
 /// `out` points into); every column is set.
 void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noexcept;
@@ -186,7 +220,7 @@ constexpr void copy_app_facts(const From& from, To& to) noexcept {
 }
 
 /// `fn(to.member, from.member)` for every column attribution reads, in
-/// column order (between any two of FlowRecord, attrib::FlowFacts and
+/// column order (between any two of FlowRecord, FlowFacts and
 /// KeptFlows' record).
 template <class To, class From, class Fn>
 constexpr void each_read_column(To& to, const From& from, Fn&& fn) {

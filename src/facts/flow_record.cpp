@@ -76,4 +76,10 @@ void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noe
     out.interfaces = f.interfaces;
 }
 
+bool FlowFacts::has_protocol_evidence() const noexcept {
+    const auto has = [this](std::string_view part) { return app.find(part) != std::string::npos; };
+    return has("stun") || has("turn") || has("dtls") || has("rtp") || has("rtcp") || dtls_handshake ||
+           rtp_packets > 0 || channel_data > 0;
+}
+
 }  // namespace callwall::facts

@@ -1,6 +1,8 @@
 // A run without packets. See src/run/verdict_run.hpp.
 #include "run/verdict_run.hpp"
 
+#include "attrib/result_records.hpp"
+#include "attrib/run_attribution.hpp"
 #include "run/run_status.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
@@ -23,8 +25,8 @@ void VerdictRun::write_verdicts(const std::vector<EntryResult>& entries,
     const catalog::Catalog& c = *o_.catalog;
     store::AttributionIo io(*db_, run_id_);
     io.begin_writing();
-    for (const EntryResult& r : entries) io.write_entry(*r.entry, c.documents()[r.entry->document].title, *r.verdict);
-    io.write_products(products);
+    for (const EntryResult& r : entries) attrib::write_entry(io, c, *r.entry, *r.verdict);
+    io.replace_products(attrib::product_records(products));
     io.write_catalog_digest(c.digest());
     io.commit();
 }

@@ -15,25 +15,6 @@
 #include "store/statement.hpp"
 
 namespace callwall::store {
-namespace {
-
-// A verdict's list as the JSON array the verdict table holds (schema
-// version 3): numbers as they are, text quoted.
-template <class T>
-std::string json_array(const T& items) {
-    std::string s = "[";
-    for (const auto& v : items) {
-        if (s.size() > 1) s += ",";
-        if constexpr (std::is_arithmetic_v<typename T::value_type>)
-            s += std::to_string(v);
-        else
-            s += catalog::json_quote(v);
-    }
-    return s + "]";
-}
-
-}  // namespace
-
 AttributionIo::AttributionIo(Store& s, int64_t run_id, int ahead_page_flows, bool flows_in_memory)
     : store_(s), run_(run_id) {
     store_.commit_now();  // the writer thread's rows, then the open batch: attribution's transaction cannot nest in it
@@ -253,7 +234,7 @@ void AttributionIo::for_each_shared_tuple(const std::function<void(const std::ve
     flush();
 }
 
-void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows) {
+void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector<facts::FlowFacts>& flows) {
     if (!ahead_) {
         own_connection();
         store::read_flow_page(store_.c_->db, store_.path(), run_, after_id, max_flows, flows);
@@ -265,7 +246,7 @@ void AttributionIo::read_flow_page(uint64_t after_id, int max_flows, std::vector
     if (!flows.empty()) ahead_after_ = flows.back().id;
 }
 
-void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<attrib::FlowFacts>& flows) {
+void AttributionIo::read_flows(const std::vector<uint64_t>& ids, std::vector<facts::FlowFacts>& flows) {
     own_connection();
     store::read_flows(store_.c_->db, store_.path(), run_, ids, flows);
 }
@@ -355,75 +336,36 @@ void AttributionIo::clear_flow(uint64_t flow_id) {
     del_gap_->bind(1, run_).bind(2, flow_id).run("clearing a flow's gaps");
 }
 
-void AttributionIo::write_flow_match(uint64_t flow_id, const FlowMatchRow& m) {
-    const records::FlowMatch r{static_cast<int64_t>(flow_id),
-                               m.entry_id,
-                               attrib::to_string(m.evidence),
-                               m.confidence,
-                               m.name,
-                               m.counted ? 1 : 0};
-    ins_match_->bind_record(run_, r).run("writing a flow match");
-}
+void AttributionIo::write(const records::FlowMatch& r) { ins_match_->bind_record(run_, r).run("writing a flow match"); }
 
-void AttributionIo::write_unmatched_flow(uint64_t flow_id, std::string_view vendor, std::string_view name) {
-    ins_gap_->bind_record(run_, records::UnmatchedFlow{static_cast<int64_t>(flow_id), vendor, name})
-        .run("writing an unmatched flow");
+void AttributionIo::write(const records::UnmatchedFlow& r) {
+    ins_gap_->bind_record(run_, r).run("writing an unmatched flow");
 }
 
 void AttributionIo::write_flow_outcome(uint64_t flow_id, std::string_view outcome) {
     upd_outcome_->bind(1, outcome).bind(2, run_).bind(3, flow_id).run("writing a flow outcome");
 }
 
-void AttributionIo::write_entry(const catalog::Entry& e, std::string_view document_title,
-                                const attrib::EntryVerdict& v) {
-    if (!ins_entry_) {
+void AttributionIo::write(const records::CatalogEntry& r) {
+    if (!ins_entry_)
         ins_entry_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
                                                  records::insert_sql(records::CatalogEntry::table()).c_str());
-        ins_verdict_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
-                                                   records::insert_sql(records::Verdict::table()).c_str());
-    }
-    const std::string ports = catalog::ports_text(e), destinations = catalog::destinations_text(e),
-                      conditions = catalog::describe_conditions(e.conditions);
-    const records::CatalogEntry entry{e.id,
-                                      e.vendor,
-                                      e.product,
-                                      e.edition,
-                                      e.document_date,
-                                      e.service,
-                                      catalog::to_string(e.transport),
-                                      ports,
-                                      destinations,
-                                      catalog::to_string(e.direction),
-                                      e.required ? 1 : 0,
-                                      conditions,
-                                      e.source.file,
-                                      e.source.section,
-                                      document_title};
-    ins_entry_->bind_record(run_, entry).run("writing a catalog entry");
-    const std::string reasons = json_array(v.reasons), observed = json_array(v.ports_observed),
-                      blocked = json_array(v.ports_blocked), evidence = json_array(v.evidence_flows);
-    const records::Verdict verdict{e.id,
-                                   attrib::to_string(v.verdict),
-                                   reasons,
-                                   static_cast<int64_t>(v.flows_observed),
-                                   static_cast<int64_t>(v.flows_blocked),
-                                   static_cast<int64_t>(v.flows_inconclusive),
-                                   observed,
-                                   blocked,
-                                   evidence,
-                                   v.origin,
-                                   v.why};
-    ins_verdict_->bind_record(run_, verdict).run("writing a verdict");
+    ins_entry_->bind_record(run_, r).run("writing a catalog entry");
 }
 
-void AttributionIo::write_products(const std::vector<attrib::ProductConclusion>& products) {
+void AttributionIo::write(const records::Verdict& r) {
+    if (!ins_verdict_)
+        ins_verdict_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
+                                                   records::insert_sql(records::Verdict::table()).c_str());
+    ins_verdict_->bind_record(run_, r).run("writing a verdict");
+}
+
+void AttributionIo::replace_products(std::span<const records::ProductVerdict> products) {
     Statement ins(store_.c_->db, store_.path(), records::insert_sql(records::ProductVerdict::table()).c_str());
     Statement(store_.c_->db, store_.path(), "DELETE FROM product_verdict WHERE run_id=?")
         .bind(1, run_)
         .run("clearing product verdicts");
-    for (const auto& p : products)
-        ins.bind_record(run_, records::ProductVerdict{p.vendor, p.product, p.edition, p.conclusion, p.detail})
-            .run("writing a product verdict");
+    for (const records::ProductVerdict& p : products) ins.bind_record(run_, p).run("writing a product verdict");
 }
 
 void AttributionIo::write_catalog_digest(std::string_view digest) {

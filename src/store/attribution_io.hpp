@@ -14,11 +14,13 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "attrib/attrib.hpp"
+#include "facts/flow_facts.hpp"
+#include "records/attribution.hpp"
 #include "store/store.hpp"
 
 namespace callwall::store {
@@ -33,15 +35,6 @@ struct TupleRow {
     uint64_t id = 0;
     bool client_low = false;  ///< the row's client is the lower endpoint (address text, then port)
     bool c2s = false, s2c = false;  ///< packets in that direction
-};
-
-/// A flow match as written: the catalog entry's id and whether it counted.
-struct FlowMatchRow {
-    std::string_view entry_id;
-    attrib::Evidence evidence = attrib::Evidence::PortOnly;
-    double confidence = 0;
-    std::string_view name;
-    bool counted = false;
 };
 
 class AttributionIo {
@@ -86,10 +79,10 @@ public:
     void set_tuple_hash_bits(int bits) noexcept { tuple_hash_bits_ = std::clamp(bits, 0, 64); }
     /// Up to `max_flows` TCP/UDP flows with ids above `after_id`, in id order,
     /// with their names. `flows` is cleared first and keeps its capacity.
-    void read_flow_page(uint64_t after_id, int max_flows, std::vector<attrib::FlowFacts>& flows);
+    void read_flow_page(uint64_t after_id, int max_flows, std::vector<facts::FlowFacts>& flows);
     /// The TCP/UDP flows among `ids` (other ids are skipped), with their
     /// names, in the order of `ids`. `flows` is cleared first.
-    void read_flows(const std::vector<uint64_t>& ids, std::vector<attrib::FlowFacts>& flows);
+    void read_flows(const std::vector<uint64_t>& ids, std::vector<facts::FlowFacts>& flows);
     /// The run's DNS questions per name (dns_name), in qname order: whether
     /// one resolved, how many failed, the latest failure's response code
     /// ("" when it went unanswered).
@@ -116,14 +109,14 @@ public:
     void begin_rewriting();
     /// Deletes one flow's flow_match and unmatched_flow rows (begin_rewriting()).
     void clear_flow(uint64_t flow_id);
-    void write_flow_match(uint64_t flow_id, const FlowMatchRow& m);
-    void write_unmatched_flow(uint64_t flow_id, std::string_view vendor, std::string_view name);
-    void write_flow_outcome(uint64_t flow_id, std::string_view outcome);
-    /// `document_title`: the title of the entry's vendor document (catalog
-    /// [document] title), shown as the report's source.
-    void write_entry(const catalog::Entry& e, std::string_view document_title, const attrib::EntryVerdict& v);
+    /// Attribution's records of the run (records/attribution.hpp).
+    void write(const records::FlowMatch& r);
+    void write(const records::UnmatchedFlow& r);
+    void write(const records::CatalogEntry& r);
+    void write(const records::Verdict& r);
     /// Replaces the run's product verdicts.
-    void write_products(const std::vector<attrib::ProductConclusion>& products);
+    void replace_products(std::span<const records::ProductVerdict> products);
+    void write_flow_outcome(uint64_t flow_id, std::string_view outcome);
     void write_catalog_digest(std::string_view digest);
     void commit();
 

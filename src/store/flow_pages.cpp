@@ -36,7 +36,7 @@ void read_column(const Statement& st, int i, T& to) {
         to = static_cast<T>(st.int64(i));
 }
 
-void read_flow_facts(const Statement& st, attrib::FlowFacts& f) {
+void read_flow_facts(const Statement& st, facts::FlowFacts& f) {
     int i = 0;
     facts::each_read_column(f, [&](auto& column) { read_column(st, i++, column); });
 }
@@ -51,7 +51,7 @@ std::string wal_file_of(sqlite3* db, const std::string& path) {
 }
 
 void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t after_id, int max_flows,
-                    std::vector<attrib::FlowFacts>& flows) {
+                    std::vector<facts::FlowFacts>& flows) {
     flows.clear();
     flows.reserve(static_cast<size_t>(max_flows));  // once, not page by page
     {
@@ -76,7 +76,7 @@ void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t 
 }
 
 void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::vector<uint64_t>& ids,
-                std::vector<attrib::FlowFacts>& flows) {
+                std::vector<facts::FlowFacts>& flows) {
     flows.clear();
     static const std::string sql = flow_facts_sql("id = ?");
     Statement one(db, path, sql.c_str());
@@ -85,7 +85,7 @@ void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::ve
     for (const uint64_t id : ids) {
         one.bind(1, run).bind(2, id);
         if (!one.row("reading a flow")) continue;  // ICMP and other transports are not attributed
-        attrib::FlowFacts& f = flows.emplace_back();
+        facts::FlowFacts& f = flows.emplace_back();
         read_flow_facts(one, f);
         one.reset();
         names.bind(1, run).bind(2, id);
@@ -181,7 +181,7 @@ FlowPagesAhead::~FlowPagesAhead() {
     if (thread_.joinable()) thread_.join();
 }
 
-void FlowPagesAhead::next(std::vector<attrib::FlowFacts>& flows) {
+void FlowPagesAhead::next(std::vector<facts::FlowFacts>& flows) {
     std::unique_lock<std::mutex> lk(mu_);
     if (!dns_read_) {  // the names not taken are not wanted: the thread goes on to the pages
         dns_dropped_ = true;
@@ -310,7 +310,7 @@ void FlowPagesAhead::read_pages(sqlite3* db) {
     }
     cv_.notify_all();
     read_dns_names(db);
-    std::vector<attrib::FlowFacts> page;
+    std::vector<facts::FlowFacts> page;
     for (uint64_t after = 0;;) {
         read_flow_page(db, path_, run_, after, page_flows_, page);
         const bool last = page.empty();

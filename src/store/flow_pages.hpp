@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "attrib/attrib.hpp"
+#include "facts/flow_facts.hpp"
 #include "store/dns_names.hpp"
 
 namespace callwall::store {
@@ -39,7 +39,7 @@ namespace callwall::store {
 /// id order, with their names. `flows` is cleared first and keeps its
 /// capacity. Throws StoreError naming `path`.
 void read_flow_page(sqlite3* db, const std::string& path, int64_t run, uint64_t after_id, int max_flows,
-                    std::vector<attrib::FlowFacts>& flows);
+                    std::vector<facts::FlowFacts>& flows);
 
 /// The hosts of run `run` with a STUN request of their own that was answered:
 /// the client of a flow whose requests were, the server of one whose
@@ -90,7 +90,7 @@ struct DnsNameRow {
 /// The TCP/UDP flows among `ids` (other ids are skipped), with their names, in
 /// the order of `ids`. `flows` is cleared first.
 void read_flows(sqlite3* db, const std::string& path, int64_t run, const std::vector<uint64_t>& ids,
-                std::vector<attrib::FlowFacts>& flows);
+                std::vector<facts::FlowFacts>& flows);
 
 class FlowPagesAhead {
 public:
@@ -122,7 +122,7 @@ public:
     /// The next page, in order, as read_flow_page would give it on the
     /// caller's connection (`flows` takes its place; empty after the last).
     /// Throws the StoreError the thread met.
-    void next(std::vector<attrib::FlowFacts>& flows);
+    void next(std::vector<facts::FlowFacts>& flows);
     /// read_stun_answered_hosts on the thread's connection, which scans the
     /// flows before it reads the first page (while the caller builds the
     /// indexes); waits for it. Throws the StoreError the thread met.
@@ -151,8 +151,8 @@ private:
 
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<std::vector<attrib::FlowFacts>> ready_;  ///< pages read, in order (guarded by mu_)
-    std::vector<std::vector<attrib::FlowFacts>> spare_;  ///< taken pages given back for reuse (guarded by mu_)
+    std::deque<std::vector<facts::FlowFacts>> ready_;  ///< pages read, in order (guarded by mu_)
+    std::vector<std::vector<facts::FlowFacts>> spare_;  ///< taken pages given back for reuse (guarded by mu_)
     std::set<std::string> stun_hosts_;  ///< (guarded by mu_)
     bool stun_read_ = false;  ///< stun_hosts_ is read (guarded by mu_)
     ServerTtls reset_ttls_;  ///< (guarded by mu_ until ttls_read_)

@@ -30,7 +30,7 @@ using test::attribution_rows;
 using test::TempDb;
 
 // Every field attribution reads, as one line.
-std::string facts_line(const attrib::FlowFacts& f) {
+std::string facts_line(const facts::FlowFacts& f) {
     std::string s =
         std::to_string(f.id) + " " + f.transport + " " + f.client_ip + ":" + std::to_string(f.client_port) + " " +
         f.server_ip + ":" + std::to_string(f.server_port) + " " + std::to_string(f.first_ts) + " " +
@@ -92,7 +92,7 @@ int64_t write_run(const std::string& path, uint64_t n) {
 // The run's pages as lines, read on `db` itself (ahead == false) or ahead.
 std::vector<std::string> pages(sqlite3* db, const std::string& path, int64_t run, bool ahead, size_t& page_count) {
     std::vector<std::string> lines;
-    std::vector<attrib::FlowFacts> page;
+    std::vector<facts::FlowFacts> page;
     page_count = 0;
     std::unique_ptr<FlowPagesAhead> a;
     if (ahead) {
@@ -153,7 +153,7 @@ TEST(FlowPagesAhead, ScansTheStunHostsTheCallersConnectionFinds) {
     ASSERT_NE(a, nullptr);
     EXPECT_EQ(a->stun_answered_hosts(), own);
     EXPECT_EQ(a->stun_answered_hosts(), own) << "asked again";
-    std::vector<attrib::FlowFacts> page;
+    std::vector<facts::FlowFacts> page;
     size_t flows = 0;
     for (a->next(page); !page.empty(); a->next(page)) flows += page.size();
     EXPECT_EQ(flows, 2600u - 26u);
@@ -241,7 +241,7 @@ TEST(FlowPagesAhead, ReadsTheDnsNamesAndResetServersTtlsTheCallersConnectionRead
         };
         ttls[ahead] = ttl_lines();
         EXPECT_EQ(ttl_lines(), ttls[ahead]) << "asked again (answered from memory), ahead " << ahead;
-        std::vector<attrib::FlowFacts> page;
+        std::vector<facts::FlowFacts> page;
         size_t flows = 0;
         for (uint64_t after = 0;; after = page.back().id) {
             io.read_flow_page(after, 1024, page);
@@ -284,7 +284,7 @@ TEST(FlowPagesAhead, PagesComeEvenWhenTheDnsNamesAreNotTaken) {
     std::vector<DnsNameRow> rows;
     ASSERT_TRUE(a->next_dns_names(rows));  // one batch, then straight to the pages
     EXPECT_EQ(rows.size(), FlowPagesAhead::kDnsBatch);
-    std::vector<attrib::FlowFacts> page;
+    std::vector<facts::FlowFacts> page;
     size_t flows = 0;
     for (a->next(page); !page.empty(); a->next(page)) flows += page.size();
     EXPECT_EQ(flows, 3000u);
@@ -320,7 +320,7 @@ TEST(FlowPagesAhead, StopsWhenDroppedMidway) {
     Raw raw(tmp.path());
     auto a = FlowPagesAhead::start(raw.db, tmp.path(), run, 1024);
     ASSERT_NE(a, nullptr);
-    std::vector<attrib::FlowFacts> page;
+    std::vector<facts::FlowFacts> page;
     a->next(page);
     EXPECT_EQ(page.size(), 1024u);
     EXPECT_EQ(page.front().id, 1u);
@@ -347,7 +347,7 @@ TEST(FlowPagesAhead, ItsErrorReachesTheCaller) {
     raw.exec("CREATE TABLE other (x)");
     auto a = FlowPagesAhead::start(raw.db, tmp.path(), 1, 1024);
     ASSERT_NE(a, nullptr);
-    std::vector<attrib::FlowFacts> page;
+    std::vector<facts::FlowFacts> page;
     try {
         a->next(page);
         ADD_FAILURE() << "a database without a flow table read as " << page.size() << " flows";

@@ -73,7 +73,7 @@ TEST(FlowPagesAheadThreads, PagesTakenWhileTheCallerWrites) {
     auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 500);
     ASSERT_NE(ahead, nullptr);
     EXPECT_TRUE(ahead->stun_answered_hosts().empty());  // scanned on the thread first, handed over
-    std::vector<attrib::FlowFacts> page;
+    std::vector<facts::FlowFacts> page;
     uint64_t last = 0;
     size_t flows = 0, named = 0;
     for (;;) {
@@ -125,7 +125,7 @@ TEST(FlowPagesAheadThreads, ResetServersAndDnsNamesHandedOverThenThePages) {
         if (take_names) {
             EXPECT_EQ(names, 2 * FlowPagesAhead::kDnsRowsAhead);
         }
-        std::vector<attrib::FlowFacts> page;
+        std::vector<facts::FlowFacts> page;
         size_t flows = 0;
         for (ahead->next(page); !page.empty(); ahead->next(page)) flows += page.size();
         EXPECT_EQ(flows, 3000u);
@@ -156,7 +156,7 @@ TEST(FlowPagesAheadThreads, DnsNamesAloneWhenTheFlowsAreInMemory) {
         }
         if (taken == 2) {
             EXPECT_EQ(names, 3 * FlowPagesAhead::kDnsBatch + 5);
-            std::vector<attrib::FlowFacts> page;
+            std::vector<facts::FlowFacts> page;
             ahead->next(page);
             EXPECT_TRUE(page.empty());
         }
@@ -170,7 +170,7 @@ TEST(FlowPagesAheadThreads, DroppedMidwayItStops) {
     for (int round = 0; round < 5; ++round) {
         auto ahead = FlowPagesAhead::start(file.db(), file.path(), 1, 256);
         ASSERT_NE(ahead, nullptr);
-        std::vector<attrib::FlowFacts> page;
+        std::vector<facts::FlowFacts> page;
         for (int i = 0; i < round; ++i) ahead->next(page);
     }
     SUCCEED();
