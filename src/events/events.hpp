@@ -27,7 +27,6 @@
 #include <string_view>
 #include <vector>
 
-#include "attrib/attrib.hpp"
 #include "catalog/catalog.hpp"
 #include "decode/packet.hpp"
 
@@ -130,22 +129,6 @@ struct VerdictEvent {
 [[nodiscard]] std::string to_json(const DnsEvent& e);
 [[nodiscard]] std::string to_json(const NameEvent& e);
 [[nodiscard]] std::string to_json(const VerdictEvent& e);
-
-/// A run's verdict lines: remembers each entry's last verdict and, from the
-/// verdicts of an attribution pass, gives one VerdictEvent per entry whose
-/// verdict changed (the first time: every entry that is not not_exercised).
-/// A live capture is attributed on every refresh; only changes are lines.
-class VerdictChanges {
-public:
-    VerdictChanges(const catalog::Catalog& c, int64_t run_id) : catalog_(c), run_id_(run_id) {}
-    /// `capture_ts`: the capture time of the run's last packet so far.
-    [[nodiscard]] std::vector<VerdictEvent> update(const attrib::RunVerdicts& v, double capture_ts);
-
-private:
-    const catalog::Catalog& catalog_;
-    int64_t run_id_;
-    std::vector<attrib::Verdict> last_;  ///< parallel to the catalog's entries; empty before the first pass
-};
 
 /// Appends JSON lines to a file ("-": standard output). The file is opened
 /// for appending (created 0644), so several runs and logrotate's copies

@@ -16,6 +16,7 @@
 #include "run/row_hook.hpp"
 #include "run/run_status.hpp"
 #include "run/store_analyzer.hpp"
+#include "run/verdict_changes.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "pipeline/analyzer.hpp"
@@ -73,7 +74,7 @@ struct Session::Impl {
     std::unique_ptr<events::EventSink> event_sink;
     std::unique_ptr<VendorAddresses> vendor_addresses;  ///< kept across runs
     std::unique_ptr<facts::TeeSink> tee;  ///< events and addresses both
-    std::unique_ptr<events::VerdictChanges> verdict_changes;
+    std::unique_ptr<VerdictChanges> verdict_changes;
     std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
     std::unique_ptr<RowHook> row_hook;  ///< each row's outcome, and kept (before analyzer: it points here)
     std::unique_ptr<StoreAnalyzer> wired;  ///< the analyzer and the store's writer it writes through
@@ -218,7 +219,7 @@ void Session::Impl::begin() {
     cfg.workers = log ? 1 : o.workers;
     if (log) {
         event_sink = std::make_unique<events::EventSink>(*log, o.catalog, run_id);
-        verdict_changes = std::make_unique<events::VerdictChanges>(*o.catalog, run_id);
+        verdict_changes = std::make_unique<VerdictChanges>(*o.catalog, run_id);
         cfg.extra_sink = event_sink.get();
         events::RunStartEvent e;
         e.ts = info.started_at;

@@ -1,17 +1,17 @@
-// Verdict lines: only the entries whose verdict changed. See events/events.hpp.
-#include "events/events.hpp"
+// Verdict lines: only the entries whose verdict changed. See run/verdict_changes.hpp.
+#include "run/verdict_changes.hpp"
 
-namespace callwall::events {
+namespace callwall::run {
 
-std::vector<VerdictEvent> VerdictChanges::update(const attrib::RunVerdicts& v, double capture_ts) {
-    std::vector<VerdictEvent> out;
+std::vector<events::VerdictEvent> VerdictChanges::update(const attrib::RunVerdicts& v, double capture_ts) {
+    std::vector<events::VerdictEvent> out;
     const auto entries = catalog_.entries();
     const bool first = last_.empty();
     if (first) last_.assign(entries.size(), attrib::Verdict::NotExercised);
     for (size_t i = 0; i < entries.size() && i < v.entries.size(); ++i) {
         const attrib::EntryVerdict& ev = v.entries[i];
         if (ev.verdict == last_[i]) continue;
-        VerdictEvent e;
+        events::VerdictEvent e;
         e.ts = capture_ts;
         e.run_id = run_id_;
         e.entry_id = entries[i].id;
@@ -29,4 +29,4 @@ std::vector<VerdictEvent> VerdictChanges::update(const attrib::RunVerdicts& v, d
     return out;
 }
 
-}  // namespace callwall::events
+}  // namespace callwall::run
