@@ -195,10 +195,7 @@ ALLOWED_INCLUDES = {"src/pipeline": ("pipeline/", "facts/", "decode/", "flow/", 
                     "src/records": ("records/",)}
 FORBIDDEN_INCLUDES = {"src/store": ("report/", "attrib/", "events/"), "src/events": ("attrib/",),
                       "src/report": ("run/",)}
-KNOWN_INCLUDES: dict[str, set[str]] = {"src/events/events.hpp": {"attrib/attrib.hpp"},
-                                        "src/report/from_run.cpp": {"run/session.hpp"},
-                                        "src/store/attribution_io.hpp": {"attrib/attrib.hpp"},
-                                        "src/store/flow_pages.hpp": {"attrib/attrib.hpp"}}
+KNOWN_INCLUDES: dict[str, set[str]] = {}
 INCLUDE = re.compile(r'^#include "([^"]+)"')
 
 

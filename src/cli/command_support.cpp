@@ -16,7 +16,7 @@
 #include "attrib/attrib.hpp"
 #include "report/report.hpp"
 #include "cli/commands.hpp"
-#include "report/from_run.hpp"
+#include "run/answer.hpp"
 
 namespace callwall::cli {
 
@@ -408,7 +408,7 @@ int attribute_and_print(const char* cmd, run::Session& session, const std::vecto
     opt.run = session.run_id();
     opt.vendors = vendors;
     opt.all_entries = all_rows && vendors.empty();
-    const report::ReportData d = report::answer(session, *verdicts, opt);
+    const report::ReportData d = run::answer(session, *verdicts, opt);
     report::TextOptions text;
     text.evidence = verbosity == Verbosity::verbose;
     text.all_rows = all_rows;

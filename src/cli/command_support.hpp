@@ -96,7 +96,7 @@ std::optional<Verbosity> verbosity_of(const char* cmd, bool quiet, bool verbose,
 /// (after a one-line message) when the database fails, else kExitOk.
 /// `after` (optional) runs with the verdicts before anything is printed (it
 /// may record allow-lists through the session, which the printed report
-/// then shows). What is printed comes from memory (report/from_run.hpp).
+/// then shows). What is printed comes from memory (run/answer.hpp).
 /// `all_rows` (`--all`): every requirement's row in catalog order, and
 /// without `vendors` the entries of the vendors not seen too.
 int attribute_and_print(const char* cmd, run::Session& session, const std::vector<std::string>& vendors,

@@ -6,10 +6,8 @@
 #include <map>
 #include <tuple>
 
-#include "callwall/version.hpp"
 #include "report/other_flows.hpp"
 #include "report/vendor_filter.hpp"
-#include "run/session.hpp"
 #include "store/store.hpp"
 
 namespace callwall::report {
@@ -178,53 +176,6 @@ std::optional<ReportData> from_run(const RunInMemory& in, const ReportOptions& o
     std::stable_sort(d.allow_lists.begin(), d.allow_lists.end(),
                      [](const AllowList& a, const AllowList& b) { return a.format < b.format; });
     return d;
-}
-
-std::optional<ReportData> from_session(run::Session& session, const attrib::RunVerdicts& verdicts,
-                                       const ReportOptions& opt) {
-    const run::RunRow& row = session.run_row();
-    const attrib::RunDetail* detail = session.run_detail();
-    if (!detail) return std::nullopt;
-    const auto& t = session.totals();
-    RunInMemory in;
-    in.db_path = session.store().path();
-    RunInfo& r = in.run;
-    r.id = row.id;
-    r.kind = row.kind;
-    r.source = row.source;
-    r.status = row.status;
-    r.command_line = row.command_line;
-    r.tool_version = kVersion;
-    r.catalog_digest = row.catalog_digest;
-    r.notes = t.notes;
-    r.started_at = row.started_at;
-    r.ended_at = row.ended_at;
-    // The row holds no capture times for a run without packets.
-    r.first_ts = t.packets ? t.first_ts : 0;
-    r.last_ts = t.packets ? t.last_ts : 0;
-    r.packets = t.packets;
-    r.bytes = t.bytes;
-    r.truncated_packets = t.truncated_packets;
-    r.undecoded_packets = t.undecoded_packets;
-    r.kernel_dropped = t.kernel_dropped;
-    r.flows = t.flows;
-    r.flows_evicted_full = t.flows_evicted_full;
-    r.damaged_files = t.damaged_files;
-    r.sources = row.sources;
-    in.catalog = &session.catalog();
-    in.verdicts = &verdicts;
-    in.detail = detail;
-    for (const auto& [format, text] : row.allow_lists) in.allow_lists.push_back(AllowList{format, text});
-    ReportOptions this_run = opt;
-    this_run.run = row.id;
-    return from_run(in, this_run);
-}
-
-ReportData answer(run::Session& session, const attrib::RunVerdicts& verdicts, const ReportOptions& opt) {
-    if (auto d = from_session(session, verdicts, opt)) return std::move(*d);
-    ReportOptions this_run = opt;
-    this_run.run = session.run_id();
-    return load(session.store(), this_run);
 }
 
 }  // namespace callwall::report

@@ -15,10 +15,6 @@
 #include "catalog/catalog.hpp"
 #include "report/report.hpp"
 
-namespace callwall::run {
-class Session;
-}  // namespace callwall::run
-
 namespace callwall::report {
 
 struct RunInMemory {
@@ -37,18 +33,6 @@ struct RunInMemory {
 /// HTML renderings of one run use neither. nullopt when an evidence flow
 /// the report shows was not kept (the caller then reads the database).
 [[nodiscard]] std::optional<ReportData> from_run(const RunInMemory& in, const ReportOptions& opt);
-
-/// from_run() of the session's run right after its final attribution
-/// (run::Session::attribute returned `verdicts`): its row and totals as the
-/// session wrote them, what attribution kept, the allow-lists it wrote.
-/// nullopt when the session kept no detail or from_run() says nullopt.
-[[nodiscard]] std::optional<ReportData> from_session(run::Session& session, const attrib::RunVerdicts& verdicts,
-                                                     const ReportOptions& opt);
-
-/// The answer a command prints for the run it just attributed: from_session,
-/// or, when that cannot tell, load() through the session's store. May
-/// throw store::StoreError or std::runtime_error.
-[[nodiscard]] ReportData answer(run::Session& session, const attrib::RunVerdicts& verdicts, const ReportOptions& opt);
 
 /// A failed run's status in words (RunInfo::status_detail) from its notes:
 /// the disk was full, or what stopped it.

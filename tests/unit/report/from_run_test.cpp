@@ -19,6 +19,7 @@
 #include "golden/run_util.hpp"
 #include "report/from_run.hpp"
 #include "report/report.hpp"
+#include "run/answer.hpp"
 #include "run/session.hpp"
 #include "store/store.hpp"
 #include "unit/corpus.hpp"
@@ -71,7 +72,7 @@ void compare(const fs::path& pcap, Mode mode, Seen& seen) {
     for (const bool all : {false, true}) {
         ReportOptions opt;
         opt.all_entries = all;
-        const std::optional<ReportData> mem = from_session(s, *v, opt);
+        const std::optional<ReportData> mem = run::report_of(s, *v, opt);
         ASSERT_TRUE(mem.has_value()) << pcap << ": a flow the report shows was not kept";
         opt.run = s.run_id();
         const ReportData back = load(s.store(), opt);
