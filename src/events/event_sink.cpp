@@ -21,7 +21,7 @@ std::string EventSink::vendor_of(std::string_view name) const {
     return out;
 }
 
-void EventSink::write(const std::string& line) noexcept { log_.write(line); }
+void EventSink::write_line(const std::string& line) noexcept { log_.write(line); }
 
 void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     if (!log_.ok()) return;
@@ -39,7 +39,7 @@ void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
         e.answer = std::string(f.target);
     e.ttl = f.ttl_s;
     e.vendor = vendor;
-    write(to_json(e));
+    write_line(to_json(e));
 }
 
 void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept {
@@ -88,7 +88,7 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         uid_key.append(reinterpret_cast<const char*>(f.client_ip.bytes.data()), f.client_ip.bytes.size());
         uid_key.append(reinterpret_cast<const char*>(f.server_ip.bytes.data()), f.server_ip.bytes.size());
         e.uid = flow_uid(uid_key);
-        write(to_json(e));
+        write_line(to_json(e));
 
         // The server name the flow's own handshake asked for, when it is a vendor's.
         if (app.name_source != "sni" || app.name.empty()) return;
@@ -103,7 +103,7 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         n.source = app.app.find("quic") != std::string_view::npos ? "quic" : "sni";
         n.name = std::string(app.name);
         n.vendor = vendor;
-        write(to_json(n));
+        write_line(to_json(n));
     } catch (...) {
         // Out of memory while formatting: the line is lost, the run goes on.
     }

@@ -26,12 +26,10 @@ public:
     EventSink(EventLog& log, const catalog::Catalog* catalog, int64_t run_id) noexcept
         : log_(log), catalog_(catalog), run_id_(run_id) {}
 
-    void dns_query(const facts::DnsQueryFact&) override {}
-    void dns_answer(const facts::DnsAnswerFact& f) override;
-    void hello(const facts::HelloFact&) override {}
-    void stun_message(const facts::StunFact&) override {}
-    void rtp_stream(const facts::RtpStreamFact&) override {}
-    void flow_name(uint64_t, std::string_view, std::string_view) override {}
+    /// DNS answers for a vendor's names are lines; the other facts are not.
+    void write(facts::Fact f) override {
+        if (const auto* answer = std::get_if<const facts::DnsAnswerFact*>(&f)) dns_answer(**answer);
+    }
 
     void flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept override;
 
@@ -40,7 +38,8 @@ public:
 private:
     /// The vendor owning `name` ("" for none); several: joined by ','.
     [[nodiscard]] std::string vendor_of(std::string_view name) const;
-    void write(const std::string& line) noexcept;
+    void dns_answer(const facts::DnsAnswerFact& f);
+    void write_line(const std::string& line) noexcept;
 
     EventLog& log_;
     const catalog::Catalog* catalog_;

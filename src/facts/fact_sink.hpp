@@ -1,6 +1,6 @@
 // What the protocol analyzers emit: message facts through a FactSink (one
-// call per kind of row); the application columns of a flow are
-// facts/flow_facts.hpp's. Facts are
+// call, write(), for a fact of any kind); the application columns of a flow
+// are facts/flow_facts.hpp's. Facts are
 // values and views valid during the call; turning them into text (addresses,
 // record types, versions, transaction ids) is the sink's business, so the
 // analyzers never format or allocate for the database (store/store_sink.hpp
@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <variant>
 
 #include "bytes/reader.hpp"
 #include "decode/packet.hpp"
@@ -87,56 +88,38 @@ struct RtpStreamFact {
     const proto::rtp::StreamStats* stats = nullptr;
 };
 
+/// A name a flow carries and where it came from ("sni", "dns", ...).
+struct FlowNameFact {
+    uint64_t flow_id = 0;
+    std::string_view name, source;
+};
+
+/// Any one fact, as a pointer to it: valid during the call that hands it on.
+/// A kind of fact added here reaches the sinks that ask for it (std::visit,
+/// std::get_if) and no other.
+using Fact = std::variant<const DnsQueryFact*, const DnsAnswerFact*, const HelloFact*, const StunFact*,
+                          const RtpStreamFact*, const FlowNameFact*>;
+
+/// Where the analyzers' facts go: one call per fact, whatever its kind.
 class FactSink {
 public:
     virtual ~FactSink() = default;
-    virtual void dns_query(const DnsQueryFact& f) = 0;
-    virtual void dns_answer(const DnsAnswerFact& f) = 0;
-    virtual void hello(const HelloFact& f) = 0;
-    virtual void stun_message(const StunFact& f) = 0;
-    virtual void rtp_stream(const RtpStreamFact& f) = 0;
-    /// A name the flow carries and where it came from ("sni", "dns", ...).
-    virtual void flow_name(uint64_t flow_id, std::string_view name, std::string_view source) = 0;
+    virtual void write(Fact f) = 0;
 };
 
 /// Drops every fact (benchmarks, the allocation test, store-less runs).
 class NullSink final : public FactSink {
 public:
-    void dns_query(const DnsQueryFact&) override {}
-    void dns_answer(const DnsAnswerFact&) override {}
-    void hello(const HelloFact&) override {}
-    void stun_message(const StunFact&) override {}
-    void rtp_stream(const RtpStreamFact&) override {}
-    void flow_name(uint64_t, std::string_view, std::string_view) override {}
+    void write(Fact) override {}
 };
 
 /// Hands every fact to two sinks, in order (the store's, then the event stream's).
 class TeeSink final : public FactSink {
 public:
     TeeSink(FactSink& first, FactSink& second) noexcept : a_(first), b_(second) {}
-    void dns_query(const DnsQueryFact& f) override {
-        a_.dns_query(f);
-        b_.dns_query(f);
-    }
-    void dns_answer(const DnsAnswerFact& f) override {
-        a_.dns_answer(f);
-        b_.dns_answer(f);
-    }
-    void hello(const HelloFact& f) override {
-        a_.hello(f);
-        b_.hello(f);
-    }
-    void stun_message(const StunFact& f) override {
-        a_.stun_message(f);
-        b_.stun_message(f);
-    }
-    void rtp_stream(const RtpStreamFact& f) override {
-        a_.rtp_stream(f);
-        b_.rtp_stream(f);
-    }
-    void flow_name(uint64_t flow_id, std::string_view name, std::string_view source) override {
-        a_.flow_name(flow_id, name, source);
-        b_.flow_name(flow_id, name, source);
+    void write(Fact f) override {
+        a_.write(f);
+        b_.write(f);
     }
 
 private:

@@ -113,8 +113,10 @@ struct Dissector::Impl {
             return;
         }
         shared.naming.name_flow(f, a.sni, a.proxy_target, flow_names);
-        for (size_t i = 0; i < flow_names.count; ++i)
-            shared.sink->flow_name(f.id, flow_names.entries[i].name, flow_names.entries[i].source);
+        for (size_t i = 0; i < flow_names.count; ++i) {
+            const facts::FlowNameFact name{f.id, flow_names.entries[i].name, flow_names.entries[i].source};
+            shared.sink->write(&name);
+        }
         info.name = flow_names.name;
         info.name_source = flow_names.source;
     }

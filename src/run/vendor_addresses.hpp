@@ -19,12 +19,10 @@ class VendorAddresses final : public facts::FactSink {
 public:
     explicit VendorAddresses(const catalog::Catalog& c) noexcept : catalog_(c) {}
 
-    void dns_query(const facts::DnsQueryFact&) override {}
-    void dns_answer(const facts::DnsAnswerFact& f) override;
-    void hello(const facts::HelloFact&) override {}
-    void stun_message(const facts::StunFact&) override {}
-    void rtp_stream(const facts::RtpStreamFact&) override {}
-    void flow_name(uint64_t, std::string_view, std::string_view) override {}
+    /// Takes the addresses of DNS answers; drops the other facts.
+    void write(facts::Fact f) override {
+        if (const auto* answer = std::get_if<const facts::DnsAnswerFact*>(&f)) dns_answer(**answer);
+    }
 
     /// Addresses in the order first seen (text, as live_filter takes them).
     [[nodiscard]] const std::vector<std::string>& addresses() const noexcept { return addresses_; }
@@ -41,6 +39,7 @@ public:
     void take_from(const VendorAddresses& other, Cursor& at);
 
 private:
+    void dns_answer(const facts::DnsAnswerFact& f);
     void add(const decode::IpAddr& a);
 
     const catalog::Catalog& catalog_;

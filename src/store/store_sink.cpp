@@ -66,8 +66,8 @@ std::unique_ptr<facts::FactSink> make_fact_writer(Store& store, int64_t run_id, 
     return std::make_unique<StoreSink>(store, run_id, error, per_message_rows);
 }
 
-void StoreSink::dns_query(const facts::DnsQueryFact& f) {
-    write([&](store::Store& s) {
+void StoreSink::add(const facts::DnsQueryFact& f) {
+    guarded([&](store::Store& s) {
         records::DnsQuery q;
         q.flow_id = static_cast<int64_t>(f.flow_id);
         q.ts = util::us_to_s(f.ts_us);
@@ -95,7 +95,7 @@ void StoreSink::dns_query(const facts::DnsQueryFact& f) {
     });
 }
 
-void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
+void StoreSink::add(const facts::DnsAnswerFact& f) {
     if (!per_message_rows_) return;
     answer_.clear();
     if (f.has_address)
@@ -107,7 +107,7 @@ void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
     // Other types: recorded, value not decoded.
     proto::dns::rrtype_name(f.rrtype, rrtype_);
     const IpText client(f.client), server(f.server);
-    write([&](store::Store& s) {
+    guarded([&](store::Store& s) {
         records::DnsAnswer row;
         row.flow_id = static_cast<int64_t>(f.flow_id);
         row.ts = util::us_to_s(f.ts_us);
@@ -121,14 +121,14 @@ void StoreSink::dns_answer(const facts::DnsAnswerFact& f) {
     });
 }
 
-void StoreSink::hello(const facts::HelloFact& f) {
+void StoreSink::add(const facts::HelloFact& f) {
     if (!per_message_rows_) return;
     if (f.protocol == facts::HelloProtocol::Tls)
         proto::tls_version_name(f.tls_version, version_);
     else
         proto::quic_version_name(f.quic_version, version_);
     proto::tls_version_name(f.server_version, server_version_);
-    write([&](store::Store& s) {
+    guarded([&](store::Store& s) {
         records::TlsHello row;
         row.flow_id = static_cast<int64_t>(f.flow_id);
         row.ts = util::us_to_s(f.ts_us);
@@ -146,7 +146,7 @@ void StoreSink::hello(const facts::HelloFact& f) {
     });
 }
 
-void StoreSink::stun_message(const facts::StunFact& f) {
+void StoreSink::add(const facts::StunFact& f) {
     if (!per_message_rows_) return;
     static constexpr char kDigits[] = "0123456789abcdef";
     char txid[2 * 32];
@@ -164,7 +164,7 @@ void StoreSink::stun_message(const facts::StunFact& f) {
         method = method_num;
     }
     const bool request = f.msg_class == stun::MessageClass::Request;
-    write([&](store::Store& s) {
+    guarded([&](store::Store& s) {
         records::StunMessage row;
         row.flow_id = static_cast<int64_t>(f.flow_id);
         row.ts = util::us_to_s(f.ts_us);
@@ -180,11 +180,11 @@ void StoreSink::stun_message(const facts::StunFact& f) {
     });
 }
 
-void StoreSink::rtp_stream(const facts::RtpStreamFact& f) {
+void StoreSink::add(const facts::RtpStreamFact& f) {
     const proto::rtp::StreamStats& st = *f.stats;
     char ssrc[16];
     std::snprintf(ssrc, sizeof ssrc, "0x%08x", f.ssrc);
-    write([&](store::Store& s) {
+    guarded([&](store::Store& s) {
         records::RtpStream row;
         row.flow_id = static_cast<int64_t>(f.flow_id);
         row.direction = direction(f.dir);
@@ -206,8 +206,10 @@ void StoreSink::rtp_stream(const facts::RtpStreamFact& f) {
     });
 }
 
-void StoreSink::flow_name(uint64_t flow_id, std::string_view name, std::string_view source) {
-    write([&](store::Store& s) { s.add(run_id_, records::FlowName{static_cast<int64_t>(flow_id), name, source}); });
+void StoreSink::add(const facts::FlowNameFact& f) {
+    guarded([&](store::Store& s) {
+        s.add(run_id_, records::FlowName{static_cast<int64_t>(f.flow_id), f.name, f.source});
+    });
 }
 
 }  // namespace callwall::store

@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <string>
+#include <variant>
 
 #include "facts/fact_sink.hpp"
 #include "store/store.hpp"
@@ -22,16 +23,21 @@ public:
     StoreSink(Store& store, int64_t run_id, std::exception_ptr& error, bool per_message_rows = true) noexcept
         : store_(store), run_id_(run_id), error_(error), per_message_rows_(per_message_rows) {}
 
-    void dns_query(const facts::DnsQueryFact& f) override;
-    void dns_answer(const facts::DnsAnswerFact& f) override;
-    void hello(const facts::HelloFact& f) override;
-    void stun_message(const facts::StunFact& f) override;
-    void rtp_stream(const facts::RtpStreamFact& f) override;
-    void flow_name(uint64_t flow_id, std::string_view name, std::string_view source) override;
+    void write(facts::Fact f) override {
+        std::visit([this](const auto* x) { add(*x); }, f);
+    }
 
 private:
+    void add(const facts::DnsQueryFact& f);
+    void add(const facts::DnsAnswerFact& f);
+    void add(const facts::HelloFact& f);
+    void add(const facts::StunFact& f);
+    void add(const facts::RtpStreamFact& f);
+    void add(const facts::FlowNameFact& f);
+
+    /// Runs `f` on the store unless an error was kept; keeps the first one.
     template <class F>
-    void write(F&& f) noexcept {
+    void guarded(F&& f) noexcept {
         if (error_) return;
         try {
             f(store_);

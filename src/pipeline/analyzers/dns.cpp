@@ -61,7 +61,7 @@ bool DnsAnalyzer::on_message(const flow::Flow& f, FlowApp& a, flow::Dir d, DnsFl
     q.answered = true;
     q.rcode = m.extended_rcode;
     q.answers = static_cast<uint32_t>(m.answers.size());
-    s_.sink->dns_query(q);
+    s_.sink->write(&q);
     on_answer_section(f, m, qname_id, ts_us);
     return true;
 }
@@ -115,7 +115,7 @@ void DnsAnalyzer::on_answer_section(const flow::Flow& f, const dns::Message& m, 
             for (size_t off = 0; off + 16 <= an.ipv6hint.size(); off += 16)
                 s_.add_answer(f.client_ip, IpAddr::from_bytes(an.ipv6hint.subspan(off, 16)), chain, chain_n, ts_us);
         }
-        s_.sink->dns_answer(row);
+        s_.sink->write(&row);
     }
 }
 
@@ -131,7 +131,7 @@ void DnsAnalyzer::flush_pending(const flow::Flow& f, DnsFlow& st) {
         q.qname = s_.naming.get(p.qname);
         q.qtype = p.qtype;
         q.answered = false;
-        s_.sink->dns_query(q);
+        s_.sink->write(&q);
         p.used = false;
     }
 }

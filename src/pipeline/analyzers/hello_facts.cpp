@@ -33,7 +33,7 @@ void emit_hello(DissectShared& s, const flow::Flow& f, const FlowApp& a, const H
     row.server_hello = h.server_hello;
     row.server_version = h.server_version;
     row.alert = h.alert;
-    s.sink->hello(row);
+    s.sink->write(&row);
 }
 
 }  // namespace callwall::pipeline

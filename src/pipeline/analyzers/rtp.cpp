@@ -78,7 +78,7 @@ uint64_t RtpMedia::describe(const flow::Flow& f, RtcFlow& r, bool final) {
         row.first_us = st.first_us;
         row.last_us = st.last_us;
         row.stats = &st.stats;
-        s_.sink->rtp_stream(row);
+        s_.sink->write(&row);
     }
     return packets;
 }

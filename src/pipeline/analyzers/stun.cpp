@@ -60,7 +60,7 @@ void StunTurn::on_message(const flow::Flow& f, FlowApp& a, RtcFlow& r, flow::Dir
     fact.error_code = msg.error_code ? msg.error_code->code : 0;
     fact.carried = carried;
     fact.answers_request = tr.event == stun::TrackEvent::Answered || tr.event == stun::TrackEvent::ErrorAnswered;
-    s_.sink->stun_message(fact);
+    s_.sink->write(&fact);
     add_peers(f, a, msg, ts_us);
     if (msg.data) on_relayed(f, a, r, d, *msg.data, ts_us);
 }

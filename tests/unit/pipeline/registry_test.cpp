@@ -150,14 +150,15 @@ struct Recorded : facts::FactSink {
     std::vector<facts::RtpStreamFact> rtp;
     std::vector<std::pair<std::string, std::string>> names;
     std::vector<std::string> qnames;
-    void dns_query(const facts::DnsQueryFact& f) override { queries.push_back(f), qnames.emplace_back(f.qname); }
-    void dns_answer(const facts::DnsAnswerFact& f) override { answers.push_back(f); }
-    void hello(const facts::HelloFact& f) override { hellos.push_back(f); }
-    void stun_message(const facts::StunFact& f) override { stun.push_back(f); }
-    void rtp_stream(const facts::RtpStreamFact& f) override { rtp.push_back(f); }
-    void flow_name(uint64_t, std::string_view name, std::string_view source) override {
-        names.emplace_back(std::string(name), std::string(source));
+    void write(facts::Fact f) override {
+        std::visit([this](const auto* x) { add(*x); }, f);
     }
+    void add(const facts::DnsQueryFact& f) { queries.push_back(f), qnames.emplace_back(f.qname); }
+    void add(const facts::DnsAnswerFact& f) { answers.push_back(f); }
+    void add(const facts::HelloFact& f) { hellos.push_back(f); }
+    void add(const facts::StunFact& f) { stun.push_back(f); }
+    void add(const facts::RtpStreamFact& f) { rtp.push_back(f); }
+    void add(const facts::FlowNameFact& f) { names.emplace_back(std::string(f.name), std::string(f.source)); }
 };
 
 struct RegistryHarness {
