@@ -18,6 +18,8 @@ namespace callwall::attrib {
 /// The same into `out`, every field set, its strings' storage reused (the
 /// packet path's end of a flow allocates nothing once warm).
 void facts_of(const flow::Flow& f, const facts::FlowAppInfo& app, FlowFacts& out);
+/// The same from the row already built (facts::record_of).
+void facts_of(const facts::FlowRecord& row, FlowFacts& out);
 
 /// The outcome column to write with a flow's row when the flow ends, so that
 /// the first attribution pass finds most outcomes already right and rewrites

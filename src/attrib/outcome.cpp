@@ -628,14 +628,18 @@ std::string outcome_column(const FlowOutcome& o) {
     return s;
 }
 
-void facts_of(const flow::Flow& f, const facts::FlowAppInfo& app, FlowFacts& r) {
-    // Column for column what the row is written with (facts::record_of) and
-    // run_attribution reads back (NULLs read as their defaults). Every field
-    // is set; the strings keep their storage from flow to flow.
-    facts::FlowRecord row;
-    facts::record_of(f, app, row);
+void facts_of(const facts::FlowRecord& row, FlowFacts& r) {
+    // Column for column what the row is written with and run_attribution
+    // reads back (NULLs read as their defaults). Every field is set; the
+    // strings keep their storage from flow to flow.
     facts::each_read_column(r, row, [](auto& to, const auto& from) { to = from; });
     r.names.clear();
+}
+
+void facts_of(const flow::Flow& f, const facts::FlowAppInfo& app, FlowFacts& r) {
+    facts::FlowRecord row;
+    facts::record_of(f, app, row);
+    facts_of(row, r);
 }
 
 FlowFacts facts_of(const flow::Flow& f, const facts::FlowAppInfo& app) {

@@ -35,6 +35,10 @@ struct FlowEnd {
     /// What its dissectors found; the sink may set `app.outcome` (a view
     /// into storage it owns) before the row is written.
     FlowAppInfo& app;
+    /// Its row, every column, built once from `flow` and `app` (record_of)
+    /// for whatever the row goes to; a sink that sets `app.outcome` sets
+    /// `record.outcome` alike.
+    FlowRecord& record;
     /// The names the flow's flow_name rows were written with (empty when a
     /// worker names elsewhere: its merger names from `sni` and `proxy`).
     const FlowNames& names;

@@ -3,6 +3,7 @@
 
 #include "decode/packet.hpp"
 #include "decode/layers.hpp"
+#include "pipeline/run_notes.hpp"
 #include "pipeline/shards.hpp"
 #include "util/clock.hpp"
 
@@ -78,15 +79,29 @@ void Analyzer::on_evict(flow::Flow& f) {
         if (tap_ && tick_ == Tick::Ending) tap_->flow_ending(f.lru_seq);
         facts::FlowAppInfo info;
         dissector_.on_flow_end(f, table_.index_of(f), info);
-        if (rows_) rows_->flow_row(row_of(f, info, false, snapped(f)));
+        if (rows_) {
+            facts::FlowRecord record;
+            rows_->flow_row(row_of(f, info, record, false, snapped(f)));
+        }
     } catch (...) {
         if (!deferred_error_) deferred_error_ = std::current_exception();
     }
 }
 
-facts::FlowEnd Analyzer::row_of(const flow::Flow& f, facts::FlowAppInfo& info, bool live, bool replace) const noexcept {
+facts::FlowEnd Analyzer::row_of(const flow::Flow& f, facts::FlowAppInfo& info, facts::FlowRecord& record, bool live,
+                                bool replace) const noexcept {
+    facts::record_of(f, info, record);
     const auto [sni, proxy] = dissector_.last_name_inputs();
-    return {f, info, dissector_.last_names(), sni, proxy, totals_.last_ts, live, replace, deferred_error_ != nullptr};
+    return {f,
+            info,
+            record,
+            dissector_.last_names(),
+            sni,
+            proxy,
+            totals_.last_ts,
+            live,
+            replace,
+            deferred_error_ != nullptr};
 }
 
 bool Analyzer::snapped(const flow::Flow& f) const noexcept {
@@ -309,7 +324,10 @@ uint64_t Analyzer::write_live(bool all, const std::vector<decode::IpAddr>& new_p
         if (!all && s.id == f.id && s.count == count && !towards_new_peer(f)) return;
         facts::FlowAppInfo info;
         dissector_.snapshot(f, slot, info);
-        if (rows_) rows_->flow_row(row_of(f, info, true, true));
+        if (rows_) {
+            facts::FlowRecord record;
+            rows_->flow_row(row_of(f, info, record, true, true));
+        }
         s.id = f.id;
         s.count = count;
         ++written;
@@ -327,98 +345,18 @@ void Analyzer::drain() {
     }
 }
 
-void Analyzer::note_clock() {
-    if (!clock_back_jumps_) return;
-    char line[256];
-    std::snprintf(line, sizeof line,
-                  "clock: capture time went back %llu times (largest jump %.6f s); flows keep each packet's own "
-                  "time and idle expiry followed the latest time seen, so a packet from the past did not make "
-                  "its flow look idle\n",
-                  static_cast<unsigned long long>(clock_back_jumps_), util::us_to_s(clock_back_max_us_));
-    totals_.notes += line;
-}
-
-void Analyzer::note_undecoded() {
-    std::string kinds;
-    for (int k = 1; k < decode::kEncapKinds; ++k) {
-        if (!undecoded_.in[k]) continue;
-        char part[64];
-        std::snprintf(part, sizeof part, "%s%llu in %s", kinds.empty() ? "" : ", ",
-                      static_cast<unsigned long long>(undecoded_.in[k]),
-                      std::string(decode::to_string(static_cast<decode::Encap>(k))).c_str());
-        kinds += part;
-    }
-    if (kinds.empty()) return;
-    totals_.notes +=
-        "encapsulations not decoded: packets whose tunnel, label stack or PPP session carried what callwall does not "
-        "read (another protocol inside, headers cut short), counted in undecoded_packets: " +
-        kinds + "\n";
-}
-
-void Analyzer::note_decode_limits() {
-    if (undecoded_.encap_too_deep)
-        totals_.notes += "decode: " + std::to_string(undecoded_.encap_too_deep) +
-                         " frames not decoded: tunnels nested deeper than " + std::to_string(decode::kMaxEncapDepth) +
-                         " (GRE, ERSPAN, VXLAN, IP in IP)\n";
-    if (undecoded_.ext_headers_too_many)
-        totals_.notes += "decode: " + std::to_string(undecoded_.ext_headers_too_many) +
-                         " frames not decoded: more than " + std::to_string(decode::detail::kMaxExtHeaders) +
-                         " IPv6 extension headers\n";
-}
-
-void Analyzer::note_wlan() {
-    const struct {
-        uint64_t frames;
-        const char* what;
-    } notes[] = {
-        {undecoded_.wlan_not_data,
-         "management, control and null data frames skipped (no IP packet in them), counted in "
-         "undecoded_packets"},
-        {undecoded_.wlan_protected,
-         "protected data frames not decoded: encrypted by the network (WPA2/WPA3, WEP) and the "
-         "capture holds them undecrypted, so their traffic is in no flow and no verdict; capture on "
-         "the wired side of the access point or on a host to see it"},
-        {undecoded_.wlan_amsdu, "A-MSDU frames not decoded: several packets aggregated in one frame"},
-    };
-    for (const auto& n : notes)
-        if (n.frames) totals_.notes += "802.11: " + std::to_string(n.frames) + " " + n.what + "\n";
-}
-
-void Analyzer::note_fragments(const decode::ReassemblyStats& st) {
-    const uint64_t incomplete = st.timed_out + st.evicted + st.flushed;
-    if (!incomplete && !st.unattributed) return;
-    char line[512];
-    std::snprintf(line, sizeof line,
-                  "fragments: %llu IP datagrams reassembled, %llu not (%llu timed out, %llu pushed out with %zu in "
-                  "progress, %llu unfinished at the end; of these %llu overlapping IPv6, %llu invalid, %llu cut by "
-                  "the snaplen): their first fragments were decoded alone; %llu fragments without their first "
-                  "fragment (orphan_fragments)\n",
-                  static_cast<unsigned long long>(st.completed), static_cast<unsigned long long>(incomplete),
-                  static_cast<unsigned long long>(st.timed_out), static_cast<unsigned long long>(st.evicted),
-                  decode::IpReassembler::kMaxDatagrams, static_cast<unsigned long long>(st.flushed),
-                  static_cast<unsigned long long>(st.overlaps), static_cast<unsigned long long>(st.invalid),
-                  static_cast<unsigned long long>(st.cut), static_cast<unsigned long long>(st.unattributed));
-    totals_.notes += line;
-}
-
 void Analyzer::finish() {
     if (shards_) {
         drain();
         shards_->finish(totals_.packets, totals_.last_ts);
         pull_totals();  // fanout: the workers counted the frames
-        note_clock();
-        note_undecoded();
-        note_decode_limits();
-        note_wlan();
+        note_input(totals_.notes, clock_back_jumps_, clock_back_max_us_, undecoded_);
         finish_shards();
         return;
     }
-    note_clock();
-    note_undecoded();
-    note_decode_limits();
-    note_wlan();
+    note_input(totals_.notes, clock_back_jumps_, clock_back_max_us_, undecoded_);
     flush_all(totals_.packets);
-    note_fragments(reasm_.stats());
+    note_fragments(totals_.notes, reasm_.stats());
     totals_.flows = table_.stats().created;
     totals_.flows_evicted_full = table_.stats().evicted_full;
     drain();
@@ -426,7 +364,7 @@ void Analyzer::finish() {
 
 void Analyzer::finish_shards() {
     const ShardTotals st = shards_->totals();
-    note_fragments(st.reassembly);
+    note_fragments(totals_.notes, st.reassembly);
     totals_.orphan_fragments += st.orphan_fragments;
     flows_written_ = st.flows_written;
     std::copy(std::begin(st.state_counts), std::end(st.state_counts), state_counts_);

@@ -159,18 +159,9 @@ public:
 
 private:
     void on_evict(flow::Flow& f);
-    /// A flow's row as the sink takes it.
-    [[nodiscard]] facts::FlowEnd row_of(const flow::Flow& f, facts::FlowAppInfo& info, bool live,
-                                        bool replace) const noexcept;
-    /// Appends the clock-jump line to run.notes (at finish).
-    void note_clock();
-    /// Appends the line naming the encapsulations whose content was not decoded (at finish).
-    void note_undecoded();
-    /// Appends a line for frames not decoded because a decoder's limit was
-    /// reached (tunnels nested too deep, too many IPv6 extension headers).
-    void note_decode_limits();
-    /// Appends the 802.11 lines (frames skipped, protected, aggregated) to run.notes (at finish).
-    void note_wlan();
+    /// A flow's row as the sink takes it, its record built into `record`.
+    [[nodiscard]] facts::FlowEnd row_of(const flow::Flow& f, facts::FlowAppInfo& info, facts::FlowRecord& record,
+                                        bool live, bool replace) const noexcept;
     /// A decoded frame (number `index`, the run's clock then at `clock_us`):
     /// to the reassembler, as an ICMP error, or to its flow.
     void on_decoded(const decode::PacketMeta& m, int64_t ts_us, int64_t clock_us, uint64_t index) noexcept;
@@ -180,8 +171,6 @@ private:
     void record_icmp_error(const decode::PacketMeta& m, int64_t ts_us) noexcept;
     /// A datagram (or the fragments of one) the reassembler let go.
     void on_reassembled(const decode::IpReassembler::Released& r) noexcept;
-    /// Appends the fragment line to run.notes (at finish).
-    void note_fragments(const decode::ReassemblyStats& st);
     /// The expiry tick after the frame of order `seq` in the flow table:
     /// datagrams, then flows, idle too long at the clock.
     void expire(int64_t clock_us, uint64_t seq);

@@ -12,11 +12,11 @@ void FlowEnds::rows_unseen() noexcept {
 void FlowEnds::flow_row(const facts::FlowEnd& e) {
     if (writer_ && !e.held_error) {
         if (hook_) {
-            hook_->outcome(e.flow, e.app, e.capture_end);
+            hook_->outcome(e.record, e.app, e.capture_end);
             if (e.live) hook_->unseen_rows();  // a row the end rewrites: attribution reads them all
         }
         writer_->flow_row(e);
-        if (hook_ && !e.live) hook_->written(e.flow, e.app, e.names);
+        if (hook_ && !e.live) hook_->written(e.record, e.names);
         if (track_written_) written_ids_.push_back(e.flow.id);
     }
     if (observer_ && !e.live) observer_->flow_ended(e.flow, e.app);

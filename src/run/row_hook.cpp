@@ -6,17 +6,18 @@
 
 namespace callwall::run {
 
-void RowHook::outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end) {
+void RowHook::outcome(facts::FlowRecord& row, facts::FlowAppInfo& info, double capture_end) {
     if (!outcome_) return;
-    attrib::facts_of(f, info, facts_);
+    attrib::facts_of(row, facts_);
     outcome_(facts_, capture_end, outcome_buf_);
     info.outcome = outcome_buf_;
+    row.outcome = outcome_buf_;
     facts_.outcome = outcome_buf_;  // the facts as the row is written with the outcome
 }
 
-void RowHook::written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names) {
+void RowHook::written(const facts::FlowRecord& row, const facts::FlowNames& names) {
     if (!kept_) return;
-    if (!outcome_) attrib::facts_of(f, info, facts_);  // else outcome() made them
+    if (!outcome_) attrib::facts_of(row, facts_);  // else outcome() made them
     kept_->add(facts_, names);
 }
 

@@ -34,13 +34,13 @@ public:
     explicit RowHook(OutcomeFn outcome, attrib::KeptFlows* kept = nullptr)
         : outcome_(std::move(outcome)), kept_(kept) {}
 
-    /// Before a row is written: may set `info.outcome` (a view into storage
-    /// this hook owns, valid until its next call); `capture_end`: the
-    /// capture time of the run's latest frame.
-    void outcome(const flow::Flow& f, facts::FlowAppInfo& info, double capture_end);
+    /// Before a row is written: may set the outcome of `info` and `row` (a
+    /// view into storage this hook owns, valid until its next call);
+    /// `capture_end`: the capture time of the run's latest frame.
+    void outcome(facts::FlowRecord& row, facts::FlowAppInfo& info, double capture_end);
     /// An ending flow's row was written by this thread (after outcome), with
     /// the names its flow_name rows were written with.
-    void written(const flow::Flow& f, const facts::FlowAppInfo& info, const facts::FlowNames& names);
+    void written(const facts::FlowRecord& row, const facts::FlowNames& names);
     /// A row was written that written() does not see (a live refresh's, or
     /// rows the shards' merger writes): nothing is kept any more.
     void unseen_rows() noexcept;
@@ -52,7 +52,7 @@ private:
     OutcomeFn outcome_;
     attrib::KeptFlows* kept_;
     std::string outcome_buf_;  ///< the outcome of the row being written
-    /// The facts of the row being written (attrib::facts_of), for the outcome
+    /// The facts of the row being written (its columns attribution reads), for the outcome
     /// and the kept flows alike; reused from flow to flow (no allocation once warm).
     attrib::FlowFacts facts_;
 };

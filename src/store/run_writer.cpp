@@ -12,9 +12,9 @@ RunWriter::RunWriter(Store& store, int64_t run_id, bool per_message_rows)
 
 void RunWriter::flow_row(const facts::FlowEnd& e) {
     if (e.replace)
-        store_.replace_flow(run_id_, e.flow, e.app);
+        store_.replace_flow(run_id_, e.record);
     else
-        store_.add_flow(run_id_, e.flow, e.app);
+        store_.add_flow(run_id_, e.record);
 }
 
 void RunWriter::icmp_error(const facts::IcmpErrorFact& e) {

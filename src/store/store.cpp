@@ -569,16 +569,22 @@ void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, dou
 }
 
 void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
-    write_flow(Slot::Flow, run_id, f, app);
+    facts::FlowRecord row;
+    facts::record_of(f, app, row);
+    write_flow(Slot::Flow, run_id, row);
 }
 
 void Store::replace_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
-    write_flow(Slot::FlowAgain, run_id, f, app);
-}
-
-void Store::write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {
     facts::FlowRecord row;
     facts::record_of(f, app, row);
+    write_flow(Slot::FlowAgain, run_id, row);
+}
+
+void Store::add_flow(int64_t run_id, const facts::FlowRecord& row) { write_flow(Slot::Flow, run_id, row); }
+
+void Store::replace_flow(int64_t run_id, const facts::FlowRecord& row) { write_flow(Slot::FlowAgain, run_id, row); }
+
+void Store::write_flow(Slot slot, int64_t run_id, const facts::FlowRecord& row) {
     if (run_id != interfaces_run_.load(std::memory_order_relaxed)) {
         interfaces_.store(0, std::memory_order_relaxed);
         interfaces_run_.store(run_id, std::memory_order_release);

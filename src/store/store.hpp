@@ -131,10 +131,13 @@ public:
     /// Gives that room back, so that the row of a run the disk filled under
     /// can still say so; true when there was any.
     bool release_space_reserve() noexcept { return reserve_.release(); }
-    /// A flow's row, written for the first time.
+    /// A flow's row, written for the first time: built (facts::record_of)
+    /// from the flow and its application summary, or as built already.
     void add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
+    void add_flow(int64_t run_id, const facts::FlowRecord& row);
     /// A flow's row that a live snapshot may have written before: replaces it.
     void replace_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
+    void replace_flow(int64_t run_id, const facts::FlowRecord& row);
     /// A decoder's record (records/messages.hpp), written to its table.
 #define CALLWALL_STORE_ADD(Record, what) void add(int64_t run_id, const records::Record& r);
     CALLWALL_MESSAGE_RECORDS(CALLWALL_STORE_ADD)
@@ -316,7 +319,7 @@ private:
     /// Adds the questions counted since the last commit to the dns_name
     /// rows (inside the open transaction, just before it commits).
     void write_dns_names();
-    void write_flow(Slot slot, int64_t run_id, const flow::Flow& f, const FlowAppInfo& app);
+    void write_flow(Slot slot, int64_t run_id, const facts::FlowRecord& row);
     size_t apply_rows(const std::vector<char>& batch, size_t from, size_t max_rows);
     /// Rows written a group at a time (store/row_group.hpp).
     struct RowGroup;

@@ -74,7 +74,7 @@ void ShardWorker::flow_ending(uint64_t lru_seq) noexcept {
 }
 
 void ShardWorker::flow_row(const facts::FlowEnd& e) {
-    if (hook_) hook_->outcome(e.flow, e.app, e.capture_end);
+    if (hook_) hook_->outcome(e.record, e.app, e.capture_end);
     writer_.flow_row(e.flow, e.app, e.sni, e.proxy, e.live);
 }
 

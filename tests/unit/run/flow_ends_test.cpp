@@ -25,7 +25,9 @@ class Writer final : public facts::FlowRowSink {
 public:
     explicit Writer(std::vector<Step>& steps) : steps_(steps) {}
     void flow_row(const facts::FlowEnd& e) override {
-        steps_.push_back({"row", e.flow.id, std::string(e.app.outcome), e.replace});
+        // What the store writes is the record: its outcome is the one the hook gave the application summary.
+        EXPECT_EQ(e.record.outcome, e.app.outcome) << "flow " << e.flow.id;
+        steps_.push_back({"row", e.flow.id, std::string(e.record.outcome), e.replace});
     }
     void icmp_error(const facts::IcmpErrorFact& e) override { steps_.push_back({"icmp", e.flow_id}); }
     std::exception_ptr take_error() noexcept override { return nullptr; }
@@ -63,7 +65,9 @@ struct Rig {
         flow.id = id;
         flow.proto = decode::kProtoUdp;  // kept: a UDP flow
         app = {};
-        ends.flow_row({flow, app, names, "", "", 1.0, live, replace, held_error});
+        facts::FlowRecord record;
+        facts::record_of(flow, app, record);
+        ends.flow_row({flow, app, record, names, "", "", 1.0, live, replace, held_error});
     }
 };
 
@@ -117,7 +121,9 @@ TEST(FlowEnds, WithoutAWriterNothingIsWrittenOrKept) {
     f.proto = decode::kProtoUdp;
     facts::FlowAppInfo app{};
     facts::FlowNames names{};
-    ends.flow_row({f, app, names, "", "", 0, false, false, false});
+    facts::FlowRecord record;
+    facts::record_of(f, app, record);
+    ends.flow_row({f, app, record, names, "", "", 0, false, false, false});
     ends.icmp_error({0, nullptr, 4});
     ASSERT_EQ(steps.size(), 1u);
     EXPECT_EQ(steps[0].what, "event");
