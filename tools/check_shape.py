@@ -225,6 +225,59 @@ def layer_includes():
     return bad
 
 
+def module_cycles():
+    """No module (a folder of src/) includes one that includes it back,
+    directly or through others: every strongly connected group of the
+    module graph larger than one module is reported, with one include of
+    each edge inside it."""
+    src = ROOT / "src"
+    modules = {p.name for p in src.iterdir() if p.is_dir()}
+    edges: dict[str, dict[str, str]] = {m: {} for m in modules}
+    for p in sorted(src.rglob("*")):
+        if p.suffix not in (".cpp", ".hpp"):
+            continue
+        mod = p.relative_to(src).parts[0]
+        if mod not in modules:
+            continue
+        for line in p.read_text().split("\n"):
+            m = INCLUDE.match(line)
+            to = m.group(1).split("/")[0] if m and "/" in m.group(1) else None
+            if to in modules and to != mod:
+                edges[mod].setdefault(to, f"{p.relative_to(ROOT)} includes {m.group(1)}")
+    # Tarjan's algorithm, iterative enough for a dozen modules.
+    index, low, stack, on, groups = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for v in sorted(modules):
+        if v not in index:
+            visit(v)
+    bad = []
+    for g in groups:
+        why = "; ".join(edges[a][b] for a in g for b in sorted(edges[a]) if b in g)
+        bad.append(f"src/{{{','.join(g)}}}: modules that include each other ({why})")
+    return bad
+
+
 WAITING_TESTS = ROOT / "tests" / "waiting_tests.cmake"
 GTEST_CASE = re.compile(r"\bTEST(?:_F|_P)?\(\s*(\w+)\s*,\s*(\w+)\s*\)")
 
@@ -281,6 +334,7 @@ def main():
     bad += clashing_helpers(files)
     bad += issue_citations()
     bad += layer_includes()
+    bad += module_cycles()
     bad += waiting_tests_exist()
     bad += clashing_helpers(sorted(p for p in (ROOT / "tests").rglob("*.cpp") if "fuzz" not in p.parts))
     if bad:
