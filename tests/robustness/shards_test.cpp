@@ -19,6 +19,7 @@
 
 #include "golden/run_util.hpp"
 #include "robustness/robustness_util.hpp"
+#include "unit/raw_ip.hpp"
 
 namespace callwall::robustness {
 namespace {
@@ -122,54 +123,12 @@ TEST(Shards, TheHandshakeBoundCountsWhatItCostOnAnyWorkerCount) {
 TEST(Shards, DecodeLimitNotesAreTheSameOnWorkers) {
     const std::string bin = binary();
     if (bin.empty() || !executable(bin)) GTEST_SKIP() << "callwall binary not built: " << bin;
-    const auto ipv4 = [](uint8_t proto, const std::string& payload) {
-        const size_t len = 20 + payload.size();
-        std::string p = {0x45,
-                         0,
-                         static_cast<char>(len >> 8),
-                         static_cast<char>(len & 0xff),
-                         0,
-                         1,
-                         0,
-                         0,
-                         64,
-                         static_cast<char>(proto),
-                         0,
-                         0,
-                         10,
-                         0,
-                         0,
-                         1,
-                         10,
-                         0,
-                         0,
-                         2};
-        return p + payload;
-    };
-    const std::string udp("\x30\x39\x00\x35\x00\x08\x00\x00", 8);
-    std::string deep = ipv4(17, udp);
-    for (int i = 0; i < 12; ++i) deep = ipv4(47, std::string("\x00\x00\x08\x00", 4) + deep);
-    std::string ext;
-    for (int i = 0; i < 9; ++i) ext += std::string{static_cast<char>(i == 8 ? 17 : 60), 0, 1, 4, 0, 0, 0, 0};
-    ext += udp;
-    std::string v6 = {0x60, 0, 0, 0, static_cast<char>(ext.size() >> 8), static_cast<char>(ext.size() & 0xff), 60, 64};
-    for (char last : {'\x01', '\x02'}) v6 += std::string("\x20\x01\x0d\xb8", 4) + std::string(11, '\0') + last;
-    v6 += ext;
-    const auto le32 = [](uint32_t v) {
-        return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
-                           static_cast<char>(v >> 24)};
-    };
-    // pcap, microseconds, LINKTYPE_RAW (101): the frame is the IP packet.
-    std::string file =
-        le32(0xa1b2c3d4) + std::string("\x02\x00\x04\x00", 4) + le32(0) + le32(0) + le32(65535) + le32(101);
-    uint32_t second = 1;
-    for (const std::string& p : {deep, v6, ipv4(17, udp)})
-        file += le32(second++) + le32(0) + le32(static_cast<uint32_t>(p.size())) +
-                le32(static_cast<uint32_t>(p.size())) + p;
+    using namespace test::raw_ip;
+    const Bytes file = raw_pcap({gre_nested(12), ipv6_with_ext_headers(9), ipv4(17, kUdp)});
     TempDir dir("shards_limits");
     ASSERT_TRUE(dir.ok());
     const std::string capture = dir.path() + "/limits.pcap";
-    write_file(capture, file);
+    write_file(capture, std::string(file.begin(), file.end()));
     const auto notes = [&](const char* workers) {
         const std::string db = dir.path() + "/" + workers + ".sqlite";
         std::vector<std::string> argv{bin, "analyze", "-q", "--db", db, "--workers", workers, capture};
