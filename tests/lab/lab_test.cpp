@@ -361,6 +361,27 @@ TEST_P(Lab, CloudSideShowsOnlyAcceptedFlows) {
 
 // The ground truth's row of the peer-to-peer call's leg to the remote's
 // relay (the flow Sendbird's P2P entry counts).
+// A lab profile's ground truth, callwall's analysis of its client capture
+// and the flows of that analysis (open_profile fills it; a profile that was
+// not run, or an analysis that failed, fails the test).
+struct ProfileRun {
+    Tsv truth;
+    const Analysis* analysis = nullptr;
+    FlowRows flows;
+};
+
+void open_profile(const std::string& profile, ProfileRun& out) {
+    const std::string dir = lab_dir() + "/" + profile;
+    ASSERT_TRUE(fs::exists(dir + "/groundtruth.tsv"))
+        << "no " << profile << " profile run in " << lab_dir() << "; regenerate with: sudo tools/lab/run.sh --profiles "
+        << profile;
+    out.truth = read_tsv(dir + "/groundtruth.tsv");
+    ASSERT_TRUE(out.truth.error.empty()) << out.truth.error;
+    out.analysis = &analysis(dir + "/client.pcap");
+    ASSERT_EQ(out.analysis->exit_code, 0) << out.analysis->command;
+    out.flows = callwall_flows(out.analysis->db.path());
+}
+
 bool relay_leg(const std::map<std::string, std::string>& r) {
     return r.at("step") == "sb-p2p-call" && r.at("entries") == "sendbird-calls.p2p-stun.udp";
 }
@@ -375,14 +396,11 @@ bool relay_leg(const std::map<std::string, std::string>& r) {
 // callwall's analysis directly, not only against expected_verdicts.tsv, so
 // that a ground truth gone wrong cannot hide it.
 TEST(LabStrict, RelayedP2PLegBlockedAlthoughTheRemotesChecksArrive) {
-    const std::string dir = lab_dir() + "/strict";
-    ASSERT_TRUE(fs::exists(dir + "/groundtruth.tsv"))
-        << "no strict profile run in " << lab_dir() << "; regenerate with: sudo tools/lab/run.sh --profiles strict";
-    const Tsv t = read_tsv(dir + "/groundtruth.tsv");
-    ASSERT_TRUE(t.error.empty()) << t.error;
-    const Analysis& a = analysis(dir + "/client.pcap");
-    ASSERT_EQ(a.exit_code, 0) << a.command;
-    const auto flows = callwall_flows(a.db.path());
+    ProfileRun run;
+    ASSERT_NO_FATAL_FAILURE(open_profile("strict", run));
+    const Tsv& t = run.truth;
+    const Analysis& a = *run.analysis;
+    const FlowRows& flows = run.flows;
     size_t legs = 0;
     for (const auto& r : t.rows) {
         if (!relay_leg(r)) continue;
@@ -434,14 +452,11 @@ TEST(LabStrict, RelayedP2PLegBlockedAlthoughTheRemotesChecksArrive) {
 // for Sendbird's P2P entry alone, observed, and no entry of another vendor
 // may count it by the client's ephemeral port.
 TEST(LabHighPorts, TheFarEndSpeakingFirstIsJudgedFromTheInside) {
-    const std::string dir = lab_dir() + "/high-ports";
-    ASSERT_TRUE(fs::exists(dir + "/groundtruth.tsv"))
-        << "no high-ports profile run in " << lab_dir() << "; regenerate with: tools/lab/run.sh --profiles high-ports";
-    const Tsv t = read_tsv(dir + "/groundtruth.tsv");
-    ASSERT_TRUE(t.error.empty()) << t.error;
-    const Analysis& a = analysis(dir + "/client.pcap");
-    ASSERT_EQ(a.exit_code, 0) << a.command;
-    const auto flows = callwall_flows(a.db.path());
+    ProfileRun run;
+    ASSERT_NO_FATAL_FAILURE(open_profile("high-ports", run));
+    const Tsv& t = run.truth;
+    const Analysis& a = *run.analysis;
+    const FlowRows& flows = run.flows;
     size_t legs = 0;
     for (const auto& r : t.rows) {
         if (!relay_leg(r)) continue;
