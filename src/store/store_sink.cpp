@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <variant>
 
 #include "proto/dns.hpp"
 #include "proto/dns_text.hpp"
@@ -66,6 +67,7 @@ std::unique_ptr<facts::FactSink> make_fact_writer(Store& store, int64_t run_id, 
     return std::make_unique<StoreSink>(store, run_id, error, per_message_rows);
 }
 
+template <>
 void StoreSink::add(const facts::DnsQueryFact& f) {
     guarded([&](store::Store& s) {
         records::DnsQuery q;
@@ -95,6 +97,7 @@ void StoreSink::add(const facts::DnsQueryFact& f) {
     });
 }
 
+template <>
 void StoreSink::add(const facts::DnsAnswerFact& f) {
     if (!per_message_rows_) return;
     answer_.clear();
@@ -121,6 +124,7 @@ void StoreSink::add(const facts::DnsAnswerFact& f) {
     });
 }
 
+template <>
 void StoreSink::add(const facts::HelloFact& f) {
     if (!per_message_rows_) return;
     if (f.protocol == facts::HelloProtocol::Tls)
@@ -146,6 +150,7 @@ void StoreSink::add(const facts::HelloFact& f) {
     });
 }
 
+template <>
 void StoreSink::add(const facts::StunFact& f) {
     if (!per_message_rows_) return;
     static constexpr char kDigits[] = "0123456789abcdef";
@@ -180,6 +185,7 @@ void StoreSink::add(const facts::StunFact& f) {
     });
 }
 
+template <>
 void StoreSink::add(const facts::RtpStreamFact& f) {
     const proto::rtp::StreamStats& st = *f.stats;
     char ssrc[16];
@@ -206,10 +212,15 @@ void StoreSink::add(const facts::RtpStreamFact& f) {
     });
 }
 
+template <>
 void StoreSink::add(const facts::FlowNameFact& f) {
     guarded([&](store::Store& s) {
         s.add(run_id_, records::FlowName{static_cast<int64_t>(f.flow_id), f.name, f.source});
     });
+}
+
+void StoreSink::write(facts::Fact f) {
+    std::visit([this](const auto* x) { add(*x); }, f);
 }
 
 }  // namespace callwall::store
