@@ -2,13 +2,11 @@
 #include "pipeline/analyzer.hpp"
 
 #include "decode/packet.hpp"
-#include "decode/layers.hpp"
 #include "pipeline/run_notes.hpp"
 #include "pipeline/shards.hpp"
 #include "util/clock.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace callwall::pipeline {
 namespace {
@@ -127,8 +125,8 @@ void Analyzer::process(const decode::RawFrame& frame) noexcept {
 
     if (frame.parsed ? !frame.parsed_ok : !decode::parse_frame_ok(frame.linktype, frame.bytes, meta_)) {
         ++t.undecoded_packets;
-        // One note a frame: a decoder's limit (note_decode_limits), else the
-        // encapsulation whose content was not read (note_undecoded).
+        // Counted by why, once a frame (UndecodedKinds::count): the run's
+        // notes say it in words (pipeline/run_notes.hpp).
         const decode::PacketMeta& failed = frame.parsed ? *frame.parsed : meta_;
         undecoded_.count(failed.anomalies, failed.undecoded_in);
         return;

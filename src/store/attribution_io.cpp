@@ -5,7 +5,6 @@
 #include <functional>
 #include <map>
 #include <stdexcept>
-#include <type_traits>
 
 #include "records/attribution.hpp"
 #include "store/checkpoint_ahead.hpp"
