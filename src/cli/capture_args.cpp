@@ -136,6 +136,7 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
     int64_t& count = a.count;
     std::string& rotate = a.rotate;
     std::string& keep = a.keep;
+    std::vector<std::string> export_specs;
     // clang-format off
     opts.add_options()
         ("help,h", "show this help")
@@ -178,6 +179,10 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
         ("metrics", po::value(&metrics_path)->value_name("FILE"),
          "write the run's counters and verdict counts to FILE at each refresh, replacing it (Prometheus text "
          "format, e.g. for node_exporter's textfile collector: a FILE ending in .prom)")
+        ("export", po::value(&export_specs)->composing()->value_name("RECORD:FORMAT:FILE"),
+         "also append RECORD's rows (flow, verdict, stun_message, ... as `callwall export` names them) to FILE "
+         "in FORMAT (csv, jsonl) at each refresh: the rows the run wrote or changed since the last, each led by "
+         "its run_id (repeatable)")
         ("quiet,q", "no live view, status lines or summary")
         ("verbose,v", "the report at the end also lists under each requirement the flows its verdict rests on")
         ("all", "the report at the end lists every requirement's row in catalog order (by default each product "
@@ -197,11 +202,20 @@ std::optional<int> parse_capture_args(int argc, char** argv, CaptureArgs& a) {
                   << "\nexamples:\n"
                      "  callwall capture -i eth1 --db call.sqlite                 (Ctrl-C when the test call is over)\n"
                      "  callwall capture -i eth1 -i eth2 --duration 600 --db call.sqlite --vendor agora\n"
+                     "  callwall capture -i eth1 --db call.sqlite --export verdict:jsonl:verdicts.jsonl\n"
                      "\nExit codes: 0 ok, 2 usage, 3 interface missing or lost during the run, 4 catalog, 5 database,\n"
-                     "6 no permission, 7 standard output, --events or --metrics not written or refused.\n";
+                     "6 no permission, 7 standard output, --events, --metrics or --export not written or refused.\n";
         return kExitOk;
     }
     if (!values_make_sense(a)) return kExitUsage;
+    for (const std::string& text : export_specs) {
+        run::ExportSpec spec;
+        if (const std::string bad = run::parse_export_spec(text, spec); !bad.empty()) {
+            std::fprintf(stderr, "callwall capture: --export %s\n", bad.c_str());
+            return kExitUsage;
+        }
+        a.exports.push_back(std::move(spec));
+    }
     a.no_bundled = vm.count("no-bundled-catalog") > 0;
     a.no_filter = vm.count("no-filter") > 0;
     a.filter_given = vm.count("filter") > 0;

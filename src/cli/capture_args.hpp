@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capture/pcap_source.hpp"
+#include "run/live_export.hpp"
 
 namespace callwall::cli {
 
@@ -19,6 +20,7 @@ struct CaptureArgs {
     int64_t count = 0;
     int workers = 1;  ///< decoding workers (--workers)
     std::string rotate, keep;
+    std::vector<run::ExportSpec> exports;  ///< --export RECORD:FORMAT:FILE, in order
     double rotate_s = 0, keep_s = 0;  ///< from --rotate / --keep (0: none)
     uint64_t rotate_bytes = 0, keep_runs = 0;
     bool no_bundled = false, no_filter = false, filter_given = false, show_filter = false, quiet = false,

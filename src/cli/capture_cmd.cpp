@@ -154,6 +154,7 @@ struct ViewSettings {
     /// recompiled with the addresses vendor names resolve to (null: kept).
     const catalog::Catalog* filter_catalog;
     MetricsFile* metrics;  ///< --metrics, or null
+    run::LiveExports* exports;  ///< --export, or null
 };
 
 // Recompiles every source's kernel filter with the addresses the session's
@@ -193,6 +194,7 @@ public:
     void turn(run::Tick tick, double now) {
         if (tick != run::Tick::Nothing) {
             if (vs_.metrics) vs_.metrics->write(session_);
+            if (vs_.exports) vs_.exports->write(session_.store(), session_.run_id());
             pps_ = static_cast<double>(session_.totals().packets - last_packets_) / (now - last_refresh_);
             last_packets_ = session_.totals().packets;
             last_refresh_ = now;
@@ -354,6 +356,7 @@ int capture_runs(run::Session& session, run::LiveReaders& readers, const Capture
                                                 : Verbosity::normal,
                                  {}, args.all_rows);
         if (metrics) metrics->write(session);  // the run's final counts and verdicts
+        if (vs.exports) vs.exports->write(session.store(), session.run_id());  // and its final rows
         if (!end.error.empty()) {
             // An interface went away (unplugged, deleted, down): the run
             // failed, whatever the other interfaces still saw.
@@ -380,7 +383,42 @@ int capture_runs(run::Session& session, run::LiveReaders& readers, const Capture
         std::fprintf(stderr, "callwall capture: metrics not written: %s\n", metrics->error().c_str());
         if (done == kExitOk || done == kExitFailOn) done = kExitOutput;
     }
+    if (vs.exports && !vs.exports->error().empty()) {
+        std::fprintf(stderr, "callwall capture: export not written: %s\n", vs.exports->error().c_str());
+        if (done == kExitOk || done == kExitFailOn) done = kExitOutput;
+    }
     return done;
+}
+
+// --events and --export: false after one line when a FILE is the database,
+// another output of the capture, or an existing file that is not what
+// callwall writes there.
+bool outputs_allowed(const CaptureArgs& args) {
+    if (const std::string why = refuse_output(args.events_path, OutputKind::Events, {args.db_path}); !why.empty()) {
+        std::fprintf(stderr, "callwall capture: --events %s: %s\n", args.events_path.c_str(), why.c_str());
+        return false;
+    }
+    std::vector<std::string> others = {args.db_path, args.events_path, args.metrics_path};
+    for (const run::ExportSpec& e : args.exports) {
+        if (const std::string why = refuse_output(e.path, OutputKind::Export, others); !why.empty()) {
+            std::fprintf(stderr, "callwall capture: --export %s: %s\n", e.path.c_str(), why.c_str());
+            return false;
+        }
+        others.push_back(e.path);
+    }
+    return true;
+}
+
+// Opens every --export FILE (none: `exports` stays empty); false after one
+// line when one cannot be written.
+bool open_exports(const CaptureArgs& args, std::optional<run::LiveExports>& exports) {
+    if (args.exports.empty()) return true;
+    exports.emplace(args.exports);
+    if (const std::string err = exports->error(); !err.empty()) {
+        std::fprintf(stderr, "callwall capture: --export: cannot write %s\n", err.c_str());
+        return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -402,10 +440,7 @@ int run_capture(int argc, char** argv) {
         std::fprintf(stderr, "callwall capture: --edition: %s\n", bad.c_str());
         return kExitUsage;
     }
-    if (const std::string why = refuse_output(args.events_path, OutputKind::Events, {db_path}); !why.empty()) {
-        std::fprintf(stderr, "callwall capture: --events %s: %s\n", args.events_path.c_str(), why.c_str());
-        return kExitOutput;
-    }
+    if (!outputs_allowed(args)) return kExitOutput;
     std::optional<MetricsFile> metrics;
     if (!args.metrics_path.empty()) {
         if (const std::string why = refuse_output(args.metrics_path, OutputKind::Metrics, {db_path, args.events_path});
@@ -461,9 +496,17 @@ int run_capture(int argc, char** argv) {
         return kExitInput;
     }
     ro.fanout = readers.fanout();
+    // Opened before the session (as the user who started the capture) and
+    // gone after it: the session's store calls it until it closes.
+    std::optional<run::LiveExports> exports;
+    if (!open_exports(args, exports)) {
+        readers.stop();
+        return kExitOutput;
+    }
     int open_rc = kExitOk;
     const std::unique_ptr<run::Session> session = open_session("capture", std::move(ro), open_rc);
     if (!session) return open_rc;
+    if (exports) exports->watch(session->store());
     if (const std::string err = drop_privileges(args.user); !err.empty()) {
         std::fprintf(stderr, "callwall: %s\n", err.c_str());
         readers.stop();
@@ -495,7 +538,8 @@ int run_capture(int argc, char** argv) {
                           vendors,
                           iface_list,
                           args.no_filter || args.filter_given ? nullptr : &*cat,
-                          metrics ? &*metrics : nullptr};
+                          metrics ? &*metrics : nullptr,
+                          exports ? &*exports : nullptr};
     return capture_runs(*session, readers, args, vs, metrics);
 }
 

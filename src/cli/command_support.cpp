@@ -337,7 +337,8 @@ std::string refuse_output(const std::string& path, OutputKind kind, const std::v
     }
     if (S_ISDIR(st.st_mode)) return "it is a directory";
     if (!S_ISREG(st.st_mode)) {
-        if (kind == OutputKind::Events && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return "";
+        if ((kind == OutputKind::Events || kind == OutputKind::Export) && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+            return "";
         return "it is not a regular file";
     }
     if (st.st_size == 0) return "";
@@ -354,6 +355,7 @@ std::string refuse_output(const std::string& path, OutputKind kind, const std::v
     switch (kind) {
         case OutputKind::Events: ours = starts("{\"schema_version\":"); break;
         case OutputKind::Metrics: ours = starts("# HELP callwall_"); break;
+        case OutputKind::Export: ours = starts("run_id,") || starts("{\"run_id\":"); break;
         case OutputKind::Report:
             ours = starts("{\"schema_version\":") || starts("run_id,entry_id,") || starts("across ") ||
                    (starts("run ") && h.find(" (") != std::string_view::npos) ||
@@ -363,6 +365,7 @@ std::string refuse_output(const std::string& path, OutputKind kind, const std::v
     if (ours) return "";
     const char* what = kind == OutputKind::Events    ? "an event log"
                        : kind == OutputKind::Metrics ? "a metrics file"
+                       : kind == OutputKind::Export  ? "an export"
                                                      : "a report";
     return "it exists and is not " + std::string(what) + " callwall wrote";
 }

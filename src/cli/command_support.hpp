@@ -124,16 +124,18 @@ bool write_stdout(std::string_view text, const char* cmd);
 bool write_output_file(const std::string& path, std::string_view text, const char* cmd, const std::string& protect_db);
 
 /// What a command writes besides its database, for refuse_output.
-enum class OutputKind { Report, Events, Metrics };
+enum class OutputKind { Report, Events, Metrics, Export };
 
 /// "" when `path` may be written as that output, else why not: it is one of
 /// the run's `inputs` (captures, the database with its -wal and -shm; by
 /// device and inode, so links and other spellings count), a directory, an
 /// SQLite file, or an existing non-empty file whose first bytes are not what
 /// callwall writes there (a report: its text, CSV, HTML or JSON head; events:
-/// a JSON line with schema_version; metrics: "# HELP callwall_"). A FIFO or a
-/// character device is fine for events (a pipe to a shipper, /dev/null), not
-/// for a report or metrics (those replace the file). "-" is standard output.
+/// a JSON line with schema_version; metrics: "# HELP callwall_"; a live
+/// export: a CSV header or a JSON line that begins with run_id). A FIFO or a
+/// character device is fine for events and exports (a pipe to a shipper,
+/// /dev/null), not for a report or metrics (those replace the file). "-" is
+/// standard output.
 std::string refuse_output(const std::string& path, OutputKind kind, const std::vector<std::string>& inputs);
 
 /// The last check of standard output before exit (everything printed with

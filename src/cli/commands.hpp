@@ -23,7 +23,8 @@ enum ExitCode : int {
     kExitCatalog = 4,  ///< catalog directory/file invalid
     kExitDatabase = 5,  ///< database cannot be opened/written/is not ours/newer schema
     kExitPermission = 6,  ///< no permission to capture
-    kExitOutput = 7,  ///< standard output, -o FILE or --events could not be written, or was refused
+    kExitOutput =
+        7,  ///< standard output, -o FILE, --events, --metrics or --export could not be written, or was refused
     kExitFailOn = 10,  ///< --fail-on matched (report/analyze)
     kExitUnfinished = 11,  ///< --fail-on on a run that did not finish (still `running`, or `failed`)
     kExitInternal = 70,  ///< a bug: unexpected exception

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/command_support.hpp"
+#include "run/live_export.hpp"
 #include "records/attribution.hpp"
 #include "store/read_query.hpp"
 #include "writers/writers.hpp"
@@ -19,16 +20,6 @@ namespace po = boost::program_options;
 
 namespace callwall::cli {
 namespace {
-
-// Every record a run stores: the flows, then each record's table
-// (records/attribution.hpp), in the schema's order.
-std::vector<std::string> record_names() {
-    std::vector<std::string> names = {"flow"};
-#define CALLWALL_EXPORT_NAME(Record) names.emplace_back(records::Record::table().name);
-    CALLWALL_RUN_RECORDS(CALLWALL_EXPORT_NAME)
-#undef CALLWALL_EXPORT_NAME
-    return names;
-}
 
 std::string joined(const std::vector<std::string>& v, const char* sep) {
     std::string s;
@@ -62,24 +53,7 @@ std::string read_records(const std::string& db_path, const std::string& record, 
         std::vector<writers::Value> values(columns.size());
         w.begin(columns, out);
         while (q.row()) {
-            for (int i = 1; i < q.columns(); ++i) {
-                writers::Value& v = values[static_cast<size_t>(i - 1)];
-                switch (q.kind(i)) {
-                    case store::ReadQuery::Kind::Null: v.kind = writers::Value::Kind::Null; break;
-                    case store::ReadQuery::Kind::Integer:
-                        v.kind = writers::Value::Kind::Integer;
-                        v.integer = q.int64(i);
-                        break;
-                    case store::ReadQuery::Kind::Real:
-                        v.kind = writers::Value::Kind::Real;
-                        v.real = q.real(i);
-                        break;
-                    case store::ReadQuery::Kind::Text:
-                        v.kind = writers::Value::Kind::Text;
-                        v.text = q.text(i);
-                        break;
-                }
-            }
+            run::read_values(q, 1, values);
             w.row(columns, values, out);
         }
     });
@@ -90,7 +64,7 @@ std::string read_records(const std::string& db_path, const std::string& record, 
 }  // namespace
 
 int run_export(int argc, char** argv) {
-    const std::vector<std::string> names = record_names();
+    const std::vector<std::string> names = records::run_record_names();
     std::vector<std::string> formats;
     std::string format_help;
     for (const auto& w : writers::registry()) {

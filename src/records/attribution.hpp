@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "records/messages.hpp"
 #include "records/record.hpp"
@@ -108,5 +110,16 @@ CALLWALL_RECORD(UnmatchedFlow, CALLWALL_UNMATCHED_FLOW_COLUMNS, "unmatched_flow"
     X(RunSource)                \
     X(AllowList)                \
     X(UnmatchedFlow)
+
+/// The name of every table of a run's rows: the flows', then each record's
+/// (CALLWALL_RUN_RECORDS), in the schema's order. What `export` and a live
+/// run's --export take as a record's name.
+inline std::vector<std::string> run_record_names() {
+    std::vector<std::string> names = {"flow"};
+#define CALLWALL_RECORD_NAME(Record) names.emplace_back(Record::table().name);
+    CALLWALL_RUN_RECORDS(CALLWALL_RECORD_NAME)
+#undef CALLWALL_RECORD_NAME
+    return names;
+}
 
 }  // namespace callwall::records

@@ -446,6 +446,23 @@ void Store::write_behind(bool on) {
     sqlite3_wal_autocheckpoint(c_->db, kWalAutocheckpointPages);  // SQLite's own hook again
 }
 
+void Store::watch_rows(std::function<void(std::string_view table, int64_t rowid)> fn) {
+    // On the thread that owns the connection, between two of its statements.
+    defer([fn = std::move(fn)](Store& s) {
+        s.row_watch_ = fn;
+        sqlite3_update_hook(s.c_->db, s.row_watch_ ? &Store::on_row : nullptr, &s);
+    });
+}
+
+void Store::on_row(void* self, int op, const char*, const char* table, long long rowid) noexcept {
+    if (op == SQLITE_DELETE) return;
+    try {
+        static_cast<Store*>(self)->row_watch_(table, rowid);
+    } catch (...) {
+        // The watcher could not note the row (out of memory): it is not exported.
+    }
+}
+
 int Store::on_wal_commit(void* self, sqlite3*, const char*, int frames) noexcept {
     auto& s = *static_cast<Store*>(self);
     if (frames < s.run_checkpoint_frames_) s.run_checkpoint_frames_ = 0;  // the log started over

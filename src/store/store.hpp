@@ -265,6 +265,13 @@ public:
     /// first query; the destructor calls it too.
     void create_reader_indexes();
 
+    /// From the rows queued before this call on, calls `fn(table, rowid)`
+    /// for every row an INSERT or UPDATE writes into the database (on the
+    /// thread that steps the statements: the writer thread with
+    /// write-behind); an empty `fn` stops it. A live export of what a run
+    /// writes (run/live_export.hpp) learns from it which rows to read.
+    void watch_rows(std::function<void(std::string_view table, int64_t rowid)> fn);
+
     /// Begins a batch transaction if none is open; counts a row toward the batch.
     void note_row();
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -358,6 +365,9 @@ private:
     std::string wal_file_;  ///< the database file, when in WAL mode (for run_checkpoint_)
     int run_checkpoint_frames_ = 0;  ///< the log's frames when the last one began
     static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames) noexcept;
+    /// watch_rows(): the function, and SQLite's update hook that calls it.
+    std::function<void(std::string_view, int64_t)> row_watch_;
+    static void on_row(void* self, int op, const char* db, const char* table, long long rowid) noexcept;
     /// DNS questions counted since the last commit, on the thread that owns
     /// the connection (store/dns_names.hpp).
     std::unique_ptr<DnsNames> dns_names_;

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -78,9 +79,31 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     struct Remove {
         std::string path;
         ~Remove() { std::filesystem::remove(path); }
-    } remove_prom{prom};
-    const pid_t cw = spawn({"ip", "netns", "exec", ns_a_, CALLWALL_BINARY, "capture", "-i", veth_a_, "--db", db.path(),
-                            "--refresh", "1", "--duration", "60", "--metrics", prom, "--detail"},
+    } remove_prom{prom}, remove_verdicts{db.path() + ".verdicts.jsonl"}, remove_flows{db.path() + ".flows.csv"};
+    // --export: the verdicts as JSON lines, the flows as CSV, as the run writes them.
+    const std::string& verdicts = remove_verdicts.path;
+    const std::string& flows = remove_flows.path;
+    const pid_t cw = spawn({"ip",
+                            "netns",
+                            "exec",
+                            ns_a_,
+                            CALLWALL_BINARY,
+                            "capture",
+                            "-i",
+                            veth_a_,
+                            "--db",
+                            db.path(),
+                            "--refresh",
+                            "1",
+                            "--duration",
+                            "60",
+                            "--metrics",
+                            prom,
+                            "--detail",
+                            "--export",
+                            "verdict:jsonl:" + verdicts,
+                            "--export",
+                            "flow:csv:" + flows},
                            log);
     pids_.push_back(cw);
     // Wait until the run row exists (interfaces open, database created).
@@ -108,6 +131,8 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
     EXPECT_GT(sample(during, "callwall_live_flows"), 0) << during;
     EXPECT_NE(during.find("callwall_requirements{vendor=\"Sendbird\",verdict=\"observed\"} "), std::string::npos)
         << during;
+    EXPECT_NE(read_file(verdicts).find("\"entry_id\":\"sendbird-calls.signal.tcp\",\"verdict\":\"observed\""),
+              std::string::npos);
     ASSERT_EQ(kill(cw, SIGINT), 0);
     EXPECT_EQ(wait_for(cw, 20s), 0) << read_file(log);
     pids_.pop_back();
@@ -129,6 +154,45 @@ TEST_F(LiveCapture, KnownTrafficThenSigint) {
         query_rows(db.path(), "SELECT entry_id, verdict FROM verdict WHERE entry_id LIKE 'sendbird%' ORDER BY 1"),
         (std::vector<std::string>{"sendbird-calls.media-direct-call.udp\tnot_exercised",
                                   "sendbird-calls.p2p-stun.udp\tobserved", "sendbird-calls.signal.tcp\tobserved"}));
+    // The exports end with each row as the database holds it: the newest
+    // line of each verdict and of each flow is its row.
+    std::map<std::string, std::string> newest;
+    {
+        std::ifstream in(verdicts);
+        for (std::string line; std::getline(in, line);) {
+            const size_t at = line.find("\"entry_id\":\"");
+            ASSERT_NE(at, std::string::npos) << line;
+            const size_t end = line.find('"', at + 12);
+            newest[line.substr(at + 12, end - at - 12)] = line.substr(line.find("\"verdict\":\"", end) + 11, 20);
+        }
+    }
+    for (const std::string& row : query_rows(db.path(), "SELECT entry_id, verdict FROM verdict")) {
+        const std::string entry = row.substr(0, row.find('\t')), verdict = row.substr(row.find('\t') + 1);
+        EXPECT_EQ(newest[entry].substr(0, verdict.size() + 1), verdict + "\"") << entry;
+    }
+    EXPECT_EQ(newest.size(), std::stoul(query_rows(db.path(), "SELECT count(*) FROM verdict")[0]));
+    std::map<std::string, std::string> flow_lines;
+    {
+        std::ifstream in(flows);
+        std::string header;
+        ASSERT_TRUE(std::getline(in, header));
+        EXPECT_EQ(header.rfind("run_id,id,transport,client_ip,", 0), 0u) << header;
+        for (std::string line; std::getline(in, line);) {
+            const size_t a = line.find(','), b = line.find(',', a + 1);
+            flow_lines[line.substr(a + 1, b - a - 1)] = line;
+        }
+    }
+    for (const std::string& row : query_rows(db.path(), "SELECT id, packets_c2s, packets_s2c, outcome FROM flow")) {
+        std::vector<std::string> v;
+        for (size_t from = 0, tab = 0; tab != std::string::npos; from = tab + 1)
+            v.push_back(row.substr(from, (tab = row.find('\t', from)) - from));
+        ASSERT_EQ(v.size(), 4u);
+        const std::string& line = flow_lines[v[0]];
+        EXPECT_NE(line.find("," + v[1] + ","), std::string::npos) << row << "\n" << line;
+        EXPECT_NE(line.find("," + v[2] + ","), std::string::npos) << row << "\n" << line;
+        EXPECT_NE(line.find("," + v[3] + ","), std::string::npos) << row << "\n" << line;
+    }
+    EXPECT_EQ(flow_lines.size(), std::stoul(query_rows(db.path(), "SELECT count(*) FROM flow")[0]));
     // The final metrics: the run's totals and its final verdicts, read by the
     // Prometheus client library's own parser where Debian's package is installed.
     const std::string after = read_file(prom);

@@ -10,6 +10,9 @@
 
 namespace callwall::robustness {
 
+/// The usage error's exit code (src/cli/commands.hpp; the tests run the binary).
+inline constexpr int kExitUsage = 2;
+
 class CliTest : public ::testing::Test {
 protected:
     static constexpr double kCliTimeoutS = 60;

@@ -14,7 +14,6 @@
 namespace callwall::robustness {
 namespace {
 
-constexpr int kExitUsage = 2;
 
 /// The commands that compress at test time, and the names we give their outputs.
 struct Codec {

@@ -221,6 +221,31 @@ TEST_F(Output, CaptureRefusesToReplaceAFileThatIsNotItsMetrics) {
     EXPECT_FALSE(std::filesystem::exists(db)) << "nothing was opened";
 }
 
+// capture --export: a file that is not an export, the database, or another
+// output of the capture is refused before any interface or database is
+// opened; so is a record or a format that does not exist (usage).
+TEST_F(Output, CaptureExportRefusesFilesThatAreNotItsExports) {
+    const std::string other = dir_ / "notes.txt";
+    write_file(other, "my notes\n");
+    const std::string db = dir_ / "never.sqlite";
+    auto r = callwall({"capture", "-i", "lo", "--db", db, "--export", "verdict:jsonl:" + other, "--duration", "1"});
+    expect_one_line(r, kExitOutput,
+                    "callwall capture: --export " + other + ": it exists and is not an export callwall wrote");
+    EXPECT_EQ(read_file(other), "my notes\n");
+    const std::string log = dir_ / "events.jsonl";
+    r = callwall({"capture", "-i", "lo", "--db", db, "--events", log, "--export", "flow:csv:" + log});
+    expect_one_line(r, kExitOutput, "callwall capture: --export " + log + ": it is an input of this run (" + log + ")");
+    r = callwall({"capture", "-i", "lo", "--db", db, "--export", "flow:csv:" + db});
+    expect_one_line(r, kExitOutput, "callwall capture: --export " + db + ": it is an input of this run (" + db + ")");
+    r = callwall({"capture", "-i", "lo", "--db", db, "--export", "flows:csv:x.csv"});
+    EXPECT_EQ(r.exit.code, kExitUsage) << r.exit.describe();
+    EXPECT_EQ(r.err.rfind("callwall capture: --export no record 'flows' (one of: flow, flow_name, ", 0), 0u) << r.err;
+    r = callwall({"capture", "-i", "lo", "--db", db, "--export", "flow:parquet:x.csv"});
+    expect_one_line(r, kExitUsage, "callwall capture: --export no format 'parquet' (one of: csv, jsonl)");
+    EXPECT_FALSE(std::filesystem::exists(db)) << "nothing was opened";
+    EXPECT_FALSE(std::filesystem::exists(log));
+}
+
 // Outputs that are an input of the run, or a file callwall did not write,
 // are refused before anything is read or written: report -o over a capture
 // or someone's file, --events appending to the capture being read or to a
