@@ -18,7 +18,8 @@ Analyses every verdict scenario capture (captures/scenarios/*.pcap) with
     Draft 7);
   - one run_start first and one run_end last, with the run's id and status;
   - one flow line per row of the flow table, with that row's 5-tuple, packet
-    and byte counts and conn_state;
+    and byte counts and conn_state, and every other column of the row (but
+    the outcome, the flow's at its end) under its own name with its value;
   - every Community ID equals the one this script computes itself from the
     flow's 5-tuple (an independent implementation of Community ID v1);
   - one verdict line per verdict row whose verdict is not not_exercised, with
@@ -47,6 +48,10 @@ except ImportError:
     print("SKIP: python3-jsonschema is not installed (apt-get install python3-jsonschema)")
     sys.exit(77)
 
+# The flow columns a flow line carries as Zeek fields (events.hpp's
+# kZeekViewedColumns); every other column is there under its own name.
+ZEEK_VIEWED = {"id", "transport", "client_ip", "client_port", "server_ip", "server_port", "first_ts", "last_ts",
+               "packets_c2s", "bytes_c2s", "packets_s2c", "bytes_s2c", "state", "app", "name", "name_source"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTO = {"tcp": 6, "udp": 17}
 
@@ -144,6 +149,27 @@ def check_capture(callwall, validator, pcap, tmp):
         if t in PROTO and e["community_id"] != community_id(cip, cport, sip, sport, PROTO[t]):
             errors += fail(f"{name}: flow {e['flow_id']}: community_id {e['community_id']} != "
                            f"{community_id(cip, cport, sip, sport, PROTO[t])}")
+    # The line is a view of the flow's row: every column it does not carry
+    # under a Zeek name is there under its own, with the row's value (times
+    # to the microsecond). The outcome is the one the flow ended with;
+    # attribution, after the last packet, may judge it otherwise.
+    cur = con.execute("SELECT * FROM flow WHERE run_id=?", (run_id,))
+    names = [d[0] for d in cur.description]
+    full = {r[names.index("id")]: dict(zip(names, r)) for r in cur}
+    for e in flows:
+        row = full.get(e["flow_id"])
+        if row is None:
+            continue
+        own = [c for c in names if c in e]
+        if len(own) < len(names) - len(ZEEK_VIEWED) - 1:  # run_id is the line's too
+            errors += fail(f"{name}: flow {e['flow_id']}: the line lacks columns "
+                           f"{sorted(set(names) - set(own) - ZEEK_VIEWED - {'run_id'})}")
+        for c in own:
+            if c in ZEEK_VIEWED or c in ("run_id", "outcome"):
+                continue
+            same = (abs(e[c] - row[c]) < 1e-6 if isinstance(row[c], float) and e[c] is not None else e[c] == row[c])
+            if not same:
+                errors += fail(f"{name}: flow {e['flow_id']}: {c} {e[c]!r} in the line, {row[c]!r} in the row")
     verdict_rows = dict(con.execute("SELECT entry_id, verdict FROM verdict WHERE run_id=? AND verdict != "
                                     "'not_exercised'", (run_id,)))
     verdicts = {e["entry_id"]: e["verdict"] for e in lines if e["event"] == "verdict"}

@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.hpp"
 #include "events/events.hpp"
+#include "events/record_json.hpp"
 
 namespace callwall::events {
 namespace {
@@ -52,6 +53,11 @@ public:
         o_ += "]";
         return *this;
     }
+    /// Members already written as JSON (",\"key\":value...").
+    Line& raw(std::string_view members) {
+        o_ += members;
+        return *this;
+    }
     std::string done() { return o_ + "}\n"; }
 
 private:
@@ -81,6 +87,27 @@ std::string_view zeek_proto(uint8_t proto) {
 }
 
 }  // namespace
+
+void append_member(std::string& out, std::string_view key, int64_t v) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    out += std::to_string(v);
+}
+
+void append_member(std::string& out, std::string_view key, double v) {
+    char b[48];
+    std::snprintf(b, sizeof b, "%.6f", v);
+    out += ",\"";
+    out += key;
+    out += "\":";
+    out += b;
+}
+
+void append_member(std::string& out, std::string_view key, std::string_view v) {
+    out += ',';
+    out += catalog::json_field(key, v);
+}
 
 std::string to_json(const RunStartEvent& e) {
     return Line("run_start", e.ts, e.run_id)
@@ -131,6 +158,7 @@ std::string to_json(const FlowEvent& e) {
         .str("history", e.history)
         .text("name", e.name)
         .str("name_source", e.name_source)
+        .raw(e.columns)
         .done();
 }
 

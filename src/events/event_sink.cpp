@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "events/record_json.hpp"
 #include "proto/dns_text.hpp"
 #include "util/clock.hpp"
 
@@ -42,7 +43,7 @@ void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     write_line(to_json(e));
 }
 
-void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept {
+void EventSink::flow_ended(const flow::Flow& f, const facts::FlowRecord& record) noexcept {
     try {
         ++flows_;
         if (!log_.ok()) return;  // the stream closed: nothing more to format
@@ -55,8 +56,8 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         e.orig_p = f.client_port;
         e.resp_p = f.server_port;
         e.proto = f.proto;
-        e.service = zeek_service(app.app);
-        e.app = std::string(app.app);
+        e.service = zeek_service(record.app);
+        e.app = std::string(record.app);
         e.duration = util::us_to_s(f.last_ts_us - f.first_ts_us);
         e.orig_pkts = f.packets[flow::kFromClient];
         e.orig_bytes = f.payload_bytes[flow::kFromClient];
@@ -67,8 +68,9 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         e.conn_state = std::string(flow::zeek_conn_state(f));
         char history[16];
         e.history.assign(history, flow::history_text(f, history));
-        e.name = std::string(app.name);
-        e.name_source = std::string(app.name_source);
+        e.name = std::string(record.name);
+        e.name_source = std::string(record.name_source);
+        append_columns(facts::kFlowColumns, facts::column_values(record), kZeekViewedColumns, e.columns);
         if (f.proto == decode::kProtoIcmp || f.proto == decode::kProtoIcmp6) {
             // Zeek's ICMP "ports" (type and counterpart or code) in place of
             // the echo identifier the flow table keys on.
@@ -91,8 +93,8 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         write_line(to_json(e));
 
         // The server name the flow's own handshake asked for, when it is a vendor's.
-        if (app.name_source != "sni" || app.name.empty()) return;
-        const std::string vendor = vendor_of(app.name);
+        if (record.name_source != "sni" || record.name.empty()) return;
+        const std::string vendor = vendor_of(record.name);
         if (vendor.empty()) return;
         NameEvent n;
         n.ts = util::us_to_s(f.first_ts_us);
@@ -100,8 +102,8 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) n
         n.flow_id = f.id;
         n.uid = e.uid;
         n.community_id = community_id(f.client_ip, f.client_port, f.server_ip, f.server_port, f.proto);
-        n.source = app.app.find("quic") != std::string_view::npos ? "quic" : "sni";
-        n.name = std::string(app.name);
+        n.source = record.app.find("quic") != std::string_view::npos ? "quic" : "sni";
+        n.name = std::string(record.name);
         n.vendor = vendor;
         write_line(to_json(n));
     } catch (...) {

@@ -31,7 +31,7 @@ public:
         if (const auto* answer = std::get_if<const facts::DnsAnswerFact*>(&f)) dns_answer(**answer);
     }
 
-    void flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept override;
+    void flow_ended(const flow::Flow& f, const facts::FlowRecord& record) noexcept override;
 
     [[nodiscard]] uint64_t flows() const noexcept { return flows_; }
 

@@ -7,7 +7,9 @@
 //   flow       a flow ended (or the run ended with it alive): Zeek conn.log
 //              field names (id.orig_h, id.orig_p, id.resp_h, id.resp_p,
 //              proto, service, duration, orig_pkts/bytes, resp_pkts/bytes,
-//              conn_state) plus the Community ID flow hash and callwall's name
+//              conn_state) plus the Community ID flow hash and callwall's name,
+//              then every other column of the flow's row under its own name
+//              (a view of the flow record: kZeekViewedColumns)
 //   dns        an answer for a vendor's name
 //   name       a TLS or QUIC server name of a vendor seen on a flow
 //   verdict    a requirement's verdict changed (with the previous one)
@@ -97,7 +99,18 @@ struct FlowEvent {
     /// "" computes it from the 5-tuple above; an ICMP flow's is set from its
     /// first message as sent (a one-way message is not reordered).
     std::string community_id;
+    /// The flow record's other columns (kZeekViewedColumns aside) as JSON
+    /// members, in the table's order: ",\"syn_count\":1,..." (record_json.hpp).
+    std::string columns;
 };
+
+/// The flow record's columns the flow line carries as Zeek fields (in
+/// Zeek's terms where they differ: ICMP ports, conn_state for UDP): the
+/// tuple, times, counts, state, and the name and app callwall gives it.
+/// Every other column follows them under its own name.
+inline constexpr std::string_view kZeekViewedColumns[] = {
+    "id",          "transport", "client_ip",   "client_port", "server_ip", "server_port", "first_ts", "last_ts",
+    "packets_c2s", "bytes_c2s", "packets_s2c", "bytes_s2c",   "state",     "app",         "name",     "name_source"};
 
 struct DnsEvent {
     double ts = 0;

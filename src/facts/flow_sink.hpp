@@ -69,7 +69,8 @@ public:
 class FlowObserver {
 public:
     virtual ~FlowObserver() = default;
-    virtual void flow_ended(const flow::Flow& f, const FlowAppInfo& app) noexcept = 0;
+    /// `record`: the flow's row as it was written (FlowEnd::record).
+    virtual void flow_ended(const flow::Flow& f, const FlowRecord& record) noexcept = 0;
 };
 
 /// What the packet path writes to (not owned). A null member: dropped

@@ -19,7 +19,7 @@ void FlowEnds::flow_row(const facts::FlowEnd& e) {
         if (hook_ && !e.live) hook_->written(e.record, e.names);
         if (track_written_) written_ids_.push_back(e.flow.id);
     }
-    if (observer_ && !e.live) observer_->flow_ended(e.flow, e.app);
+    if (observer_ && !e.live) observer_->flow_ended(e.flow, e.record);
 }
 
 void FlowEnds::icmp_error(const facts::IcmpErrorFact& e) {

@@ -14,7 +14,6 @@
 namespace callwall::robustness {
 namespace {
 
-
 /// The commands that compress at test time, and the names we give their outputs.
 struct Codec {
     const char* tool;  ///< absolute path

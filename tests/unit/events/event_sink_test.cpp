@@ -97,6 +97,38 @@ TEST(EventSink, OneFlowLinePerEndedFlowWithItsOwnFields) {
     }
 }
 
+// The flow line is a view of the flow record: each column of the record's
+// list is on the line, as a Zeek field (kZeekViewedColumns) or under its own
+// name (after the Zeek fields, in the table's order: events/record_json.hpp);
+// a column added to the list is on it without another edit.
+TEST(EventSink, EveryColumnOfTheFlowRecordIsOnTheFlowLine) {
+    const std::string path = scenario("whereby.pcap");
+    if (!fs::exists(path)) GTEST_SKIP() << path << " is missing";
+    const EventRun r = analyse(path);
+    const std::vector<json> flows = of_kind(r, "flow");
+    ASSERT_FALSE(flows.empty());
+    const auto viewed = [](std::string_view c) {
+        for (const std::string_view v : events::kZeekViewedColumns)
+            if (v == c) return true;
+        return false;
+    };
+    for (const std::string_view v : events::kZeekViewedColumns) {
+        bool a_column = false;
+        for (const char* c : facts::kFlowColumns) a_column |= v == c;
+        EXPECT_TRUE(a_column) << v << " is not a column of the flow record";
+    }
+    for (const json& f : flows) {
+        for (const char* c : facts::kFlowColumns)
+            if (!viewed(c)) EXPECT_TRUE(f.contains(c)) << c << " missing from " << f.dump();
+    }
+    // A few values as the flow's row holds them: NULL as null, counts as counts.
+    const json& dns = flows.front();
+    EXPECT_EQ(dns.at("app"), "dns");
+    EXPECT_TRUE(dns.at("rst_ttl").is_null()) << dns.dump();
+    EXPECT_EQ(dns.at("syn_count"), 0);
+    EXPECT_EQ(dns.at("interfaces"), 1);
+}
+
 TEST(EventSink, VendorNamesAndAnswersOnlyForTheCatalogsNames) {
     const std::string path = scenario("whereby.pcap");
     if (!fs::exists(path)) GTEST_SKIP() << path << " is missing";

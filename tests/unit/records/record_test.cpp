@@ -1,5 +1,6 @@
-// Records declared once: the table, the INSERT and the values bound all
-// come from a record's column list (records/record.hpp).
+// Records declared once: the table, the INSERT, the values bound, the
+// export and an event line's members all come from a record's column list
+// (records/record.hpp).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -9,7 +10,10 @@
 #include <tuple>
 
 #include "golden/run_util.hpp"
+#include "events/record_json.hpp"
 #include "records/attribution.hpp"
+#include "run/live_export.hpp"
+#include "store/read_query.hpp"
 #include "store/row_codec.hpp"
 #include "store/store.hpp"
 
@@ -47,7 +51,7 @@ std::vector<std::string> rows(sqlite3* db, const std::string& sql) {
     return out;
 }
 
-TEST(Record, AColumnAddedToItsListReachesTheTableTheInsertAndTheRow) {
+TEST(Record, AColumnAddedToItsListReachesTheTableTheInsertTheRowTheExportAndTheEvents) {
     const Table t = DnsAnswerWithResolver::table();
     const std::string create = create_table_sql(t);
     // The store's table with the new column last.
@@ -62,8 +66,9 @@ TEST(Record, AColumnAddedToItsListReachesTheTableTheInsertAndTheRow) {
     EXPECT_EQ(value_index(t.columns, "resolver"), 9);  // after run_id and the eight of dns_answer
 
     // Written with the store's binding, read back.
+    test::TempDb file;
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open(file.path().c_str(), &db), SQLITE_OK);
     exec(db, "CREATE TABLE run (id INTEGER PRIMARY KEY); INSERT INTO run (id) VALUES (7);");
     exec(db, create);
     sqlite3_stmt* st = nullptr;
@@ -77,16 +82,46 @@ TEST(Record, AColumnAddedToItsListReachesTheTableTheInsertAndTheRow) {
     r.rrtype = "A";
     r.answer = "192.0.2.1";
     r.ttl = 60;
+    std::string event;  // the record's columns as an event line's members
     for (const OptText resolver : {OptText("10.0.0.53"), OptText()}) {
         r.resolver = resolver;
         store::codec::bind_record(st, 7, r);
         EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db);
+        sqlite3_reset(st);
+        events::append_columns(DnsAnswerWithResolver::kColumns, r.values(), {}, event);
+        event += '\n';
     }
     sqlite3_finalize(st);
     EXPECT_EQ(rows(db, "SELECT run_id, flow_id, qname, answer, ttl, resolver FROM dns_answer ORDER BY rowid"),
               (std::vector<std::string>{"7|3|turn.example.com|192.0.2.1|60|10.0.0.53",
                                         "7|3|turn.example.com|192.0.2.1|60|NULL"}));
     sqlite3_close(db);
+
+    // The export (as `callwall export` reads and writes a stored record).
+    std::string csv;
+    store::ReadDb::read_settled(file.path(), [&](store::ReadDb& rdb) {
+        csv.clear();
+        auto q = rdb.prep("SELECT * FROM dns_answer WHERE run_id = 7 ORDER BY rowid");
+        std::vector<std::string> columns;
+        for (int i = 1; i < q.columns(); ++i) columns.push_back(q.name(i));
+        const writers::Writer& w = *writers::find("csv");
+        w.begin(columns, csv);
+        std::vector<writers::Value> values;
+        while (q.row()) {
+            run::read_values(q, 1, values);
+            w.row(columns, values, csv);
+        }
+    });
+    EXPECT_EQ(csv,
+              "flow_id,ts,client_ip,server_ip,qname,rrtype,answer,ttl,resolver\n"
+              "3,1.5,10.0.0.1,10.0.0.53,turn.example.com,A,192.0.2.1,60,10.0.0.53\n"
+              "3,1.5,10.0.0.1,10.0.0.53,turn.example.com,A,192.0.2.1,60,\n");
+    // The event line's members (events/record_json.hpp).
+    EXPECT_EQ(event,
+              ",\"flow_id\":3,\"ts\":1.500000,\"client_ip\":\"10.0.0.1\",\"server_ip\":\"10.0.0.53\",\"qname\":"
+              "\"turn.example.com\",\"rrtype\":\"A\",\"answer\":\"192.0.2.1\",\"ttl\":60,\"resolver\":\"10.0.0.53\"\n"
+              ",\"flow_id\":3,\"ts\":1.500000,\"client_ip\":\"10.0.0.1\",\"server_ip\":\"10.0.0.53\",\"qname\":"
+              "\"turn.example.com\",\"rrtype\":\"A\",\"answer\":\"192.0.2.1\",\"ttl\":60,\"resolver\":null\n");
 }
 
 // The store's tables are its records' lists, column for column, and every

@@ -39,8 +39,8 @@ private:
 class Observer final : public facts::FlowObserver {
 public:
     explicit Observer(std::vector<Step>& steps) : steps_(steps) {}
-    void flow_ended(const flow::Flow& f, const facts::FlowAppInfo& app) noexcept override {
-        steps_.push_back({"event", f.id, std::string(app.outcome)});
+    void flow_ended(const flow::Flow& f, const facts::FlowRecord& record) noexcept override {
+        steps_.push_back({"event", f.id, std::string(record.outcome)});
     }
 
 private:
