@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/command_support.hpp"
 #include "store/store.hpp"
+#include "store/whole_runs.hpp"
 
 namespace po = boost::program_options;
 
@@ -65,11 +66,11 @@ int run_merge(int argc, char** argv) {
     try {
         // Every source is checked before the target is opened: a bad one
         // leaves the target untouched.
-        for (const auto& s : sources) store::Store::check_merge_source(s);
+        for (const auto& s : sources) store::check_merge_source(s);
         auto db = store::Store::open(db_path);
         for (const auto& s : sources) {
             bool without_wal = false;
-            const auto runs = db->merge_from(s, s, &without_wal);
+            const auto runs = store::merge_from(*db, s, s, &without_wal);
             if (without_wal)
                 std::fprintf(stderr,
                              "callwall merge: warning: read %s without its -wal (its -wal/-shm files cannot be "

@@ -23,6 +23,7 @@
 #include "events/event_sink.hpp"
 #include "run/vendor_addresses.hpp"
 #include "store/store.hpp"
+#include "store/whole_runs.hpp"
 #include "util/clock.hpp"
 #include "util/populate_behind.hpp"
 
@@ -299,7 +300,7 @@ const attrib::RunDetail* Session::run_detail() const noexcept { return impl_->de
 const RunRow& Session::run_row() const noexcept { return impl_->row; }
 const catalog::Catalog& Session::catalog() const noexcept { return *impl_->o.catalog; }
 void Session::write_allow_list(const std::string& format, const std::string& text) {
-    impl_->db->write_allow_list(impl_->run_id, format, text);
+    store::write_allow_list(*impl_->db, impl_->run_id, format, text);
     impl_->row.allow_lists[format] = text;
 }
 store::Store& Session::store() noexcept { return *impl_->db; }
@@ -471,7 +472,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
 }
 
 std::vector<int64_t> Session::prune(double max_age_s, uint64_t max_runs) {
-    return impl_->db->prune_runs(max_age_s, max_runs, util::wall_s(), impl_->run_id);
+    return store::prune_runs(*impl_->db, max_age_s, max_runs, util::wall_s(), impl_->run_id);
 }
 
 const std::vector<std::string>& Session::vendor_addresses() const noexcept {

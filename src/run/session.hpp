@@ -222,7 +222,7 @@ public:
     /// The catalog the run is attributed with.
     [[nodiscard]] const catalog::Catalog& catalog() const noexcept;
     /// Records the allow-list for what the run found blocked, in one format
-    /// (store::Store::write_allow_list), and keeps it in run_row().
+    /// (store::write_allow_list), and keeps it in run_row().
     /// May throw store::StoreError.
     void write_allow_list(const std::string& format, const std::string& text);
 

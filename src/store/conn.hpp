@@ -15,6 +15,14 @@
 
 namespace callwall::store {
 
+/// What the work on whole runs (store/whole_runs.hpp) takes of a Store: its
+/// connection, once the rows written before are committed, and its helpers.
+struct WholeRunsAccess {
+    /// The connection, every row given before committed.
+    [[nodiscard]] static sqlite3* committed(Store& s);
+    static void exec(Store& s, const char* sql) { s.exec(sql); }
+};
+
 struct Store::Conn {
     sqlite3* db = nullptr;
     sqlite3_stmt *ins_run = nullptr, *upd_run = nullptr, *ins_flow = nullptr, *ins_flow_again = nullptr,
@@ -91,5 +99,10 @@ struct Store::Conn {
         if (rc != SQLITE_DONE) s.fail(rc, what);
     }
 };
+
+inline sqlite3* WholeRunsAccess::committed(Store& s) {
+    s.commit_now();
+    return s.c_->db;
+}
 
 }  // namespace callwall::store

@@ -1,5 +1,5 @@
 // Copying the runs of another callwall database into this one (`callwall
-// merge`: several sensors' databases in one). See store/store.hpp (merge_from).
+// merge`: several sensors' databases in one). See store/whole_runs.hpp.
 #include <sqlite3.h>
 
 #include <functional>
@@ -14,7 +14,7 @@
 #include "store/run_tables.hpp"
 #include "store/schema.hpp"
 #include "store/statement.hpp"
-#include "store/store.hpp"
+#include "store/whole_runs.hpp"
 
 namespace callwall::store {
 namespace {
@@ -148,16 +148,22 @@ private:
     int key_col_ = -1;  ///< which of them is the run id
 };
 
+// merge_from's one attempt: reads the source in `mode` and copies its runs
+// in one transaction, committed only if `unchanged()` still holds after the
+// copy (else rolled back: false).
+bool copy_runs(Store& into, const std::string& src_path, const std::string& origin, ReadMode mode,
+               std::vector<MergedRun>& runs, bool* read_without_wal, const std::function<bool()>& unchanged);
+
 }  // namespace
 
-void Store::check_merge_source(const std::string& src_path) {
+void check_merge_source(const std::string& src_path) {
     int version = 0;
     bool without_wal = false;
     open_source(src_path, file_state(src_path).wal ? ReadMode::ReadOnly : ReadMode::Immutable, version, without_wal);
 }
 
-std::vector<Store::MergedRun> Store::merge_from(const std::string& src_path, const std::string& origin,
-                                                bool* read_without_wal) {
+std::vector<MergedRun> merge_from(Store& into, const std::string& src_path, const std::string& origin,
+                                  bool* read_without_wal) {
     // A source without a -wal is read unlocked (immutable=1), then looked at
     // again: if a writer came meanwhile the copy is rolled back and made
     // again through SQLite's locks, as `report` does (read_open.hpp).
@@ -165,14 +171,16 @@ std::vector<Store::MergedRun> Store::merge_from(const std::string& src_path, con
         const FileState before = file_state(src_path);
         const bool unlocked = !before.wal && attempt < 2;
         std::vector<MergedRun> runs;
-        if (copy_runs(src_path, origin, unlocked ? ReadMode::Immutable : ReadMode::ReadOnly, runs, read_without_wal,
-                      [&] { return !unlocked || file_state(src_path) == before; }))
+        if (copy_runs(into, src_path, origin, unlocked ? ReadMode::Immutable : ReadMode::ReadOnly, runs,
+                      read_without_wal, [&] { return !unlocked || file_state(src_path) == before; }))
             return runs;
     }
 }
 
-bool Store::copy_runs(const std::string& src_path, const std::string& origin, ReadMode mode,
-                      std::vector<MergedRun>& runs, bool* read_without_wal, const std::function<bool()>& unchanged) {
+namespace {
+
+bool copy_runs(Store& into, const std::string& src_path, const std::string& origin, ReadMode mode,
+               std::vector<MergedRun>& runs, bool* read_without_wal, const std::function<bool()>& unchanged) {
     int version = 0;
     bool without_wal = false;
     Db src = open_source(src_path, mode, version, without_wal);
@@ -181,7 +189,8 @@ bool Store::copy_runs(const std::string& src_path, const std::string& origin, Re
     // after this snapshot, not between the tables copied from it.
     if (sqlite3_exec(src.get(), "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
         refuse(StoreErrorKind::CannotOpen, src_path, std::string("cannot read it: ") + sqlite3_errmsg(src.get()));
-    commit_now();
+    sqlite3* const db = WholeRunsAccess::committed(into);
+    const std::string& path = into.path();
     {
         Stmt st = prepare(src.get(), src_path, "SELECT id, kind, source, status FROM run ORDER BY id");
         while (sqlite3_step(st.get()) == SQLITE_ROW) {
@@ -197,15 +206,15 @@ bool Store::copy_runs(const std::string& src_path, const std::string& origin, Re
             runs.push_back(std::move(r));
         }
     }
-    exec("BEGIN IMMEDIATE");
+    WholeRunsAccess::exec(into, "BEGIN IMMEDIATE");
     try {
-        TableCopy run_row(src.get(), src_path, c_->db, path(), "run", "id", "origin");
+        TableCopy run_row(src.get(), src_path, db, path, "run", "id", "origin");
         std::vector<TableCopy> children;
         for (const std::string_view table : kRunTables)
-            children.emplace_back(src.get(), src_path, c_->db, path(), std::string(table), "run_id");
+            children.emplace_back(src.get(), src_path, db, path, std::string(table), "run_id");
         for (auto& r : runs) {
             {
-                Statement next(c_->db, path(), "SELECT coalesce(max(id), 0) + 1 FROM run");
+                Statement next(db, path, "SELECT coalesce(max(id), 0) + 1 FROM run");
                 next.row("numbering a merged run");
                 r.to_id = next.int64(0);
                 next.reset();
@@ -215,21 +224,23 @@ bool Store::copy_runs(const std::string& src_path, const std::string& origin, Re
                 refuse(StoreErrorKind::Other, src_path, "run " + std::to_string(r.from_id) + " vanished");
             for (auto& t : children) t.copy(r.from_id, r.to_id);
             if (version <= 2) {  // its verdict lists were comma-joined (see migrate)
-                Statement up(c_->db, path(), (std::string(kVerdictListsToJson) + " AND run_id = ?").c_str());
+                Statement up(db, path, (std::string(kVerdictListsToJson) + " AND run_id = ?").c_str());
                 up.bind(1, r.to_id).run("rewriting a merged run's verdict lists");
             }
         }
         if (!unchanged()) {  // a writer came while the source was read unlocked
-            sqlite3_exec(c_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
             return false;
         }
-        exec("COMMIT");
+        WholeRunsAccess::exec(into, "COMMIT");
     } catch (...) {
-        sqlite3_exec(c_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
-    create_reader_indexes();
+    into.create_reader_indexes();
     return true;
 }
+
+}  // namespace
 
 }  // namespace callwall::store

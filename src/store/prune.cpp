@@ -1,20 +1,21 @@
-// Deleting old runs for `capture --keep`. See store/store.hpp (prune_runs).
+// Deleting old runs for `capture --keep`. See store/whole_runs.hpp.
 #include <string>
 #include <vector>
 
 #include "store/conn.hpp"
 #include "store/run_tables.hpp"
 #include "store/statement.hpp"
-#include "store/store.hpp"
+#include "store/whole_runs.hpp"
 
 namespace callwall::store {
-std::vector<int64_t> Store::prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current) {
+std::vector<int64_t> prune_runs(Store& store, double max_age_s, uint64_t max_runs, double now, int64_t current) {
     std::vector<int64_t> doomed;
     if (max_age_s <= 0 && max_runs == 0) return doomed;
-    commit_now();
+    sqlite3* const db = WholeRunsAccess::committed(store);
+    const std::string& path = store.path();
     {
         // Newest first: the first max_runs are kept whatever their age.
-        Statement st(c_->db, path(), "SELECT id, status, coalesce(ended_at, 0) FROM run ORDER BY id DESC");
+        Statement st(db, path, "SELECT id, status, coalesce(ended_at, 0) FROM run ORDER BY id DESC");
         uint64_t seen = 0;
         while (st.row("listing runs")) {
             const int64_t id = st.int64(0);
@@ -26,13 +27,13 @@ std::vector<int64_t> Store::prune_runs(double max_age_s, uint64_t max_runs, doub
         }
     }
     if (doomed.empty()) return doomed;
-    Transaction txn(c_->db, path());
+    Transaction txn(db, path);
     for (const int64_t id : doomed) {
         for (const std::string_view table : kRunTables) {
-            Statement del(c_->db, path(), ("DELETE FROM " + std::string(table) + " WHERE run_id=?").c_str());
+            Statement del(db, path, ("DELETE FROM " + std::string(table) + " WHERE run_id=?").c_str());
             del.bind(1, id).run("deleting an old run");
         }
-        Statement del(c_->db, path(), "DELETE FROM run WHERE id=?");
+        Statement del(db, path, "DELETE FROM run WHERE id=?");
         del.bind(1, id).run("deleting an old run");
     }
     txn.commit("deleting old runs");

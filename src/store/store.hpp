@@ -35,8 +35,6 @@ struct sqlite3;
 
 namespace callwall::store {
 
-enum class ReadMode;  // store/read_open.hpp
-
 /// 2: run.writer_pid, writer_start, writer_boot_id (which process writes the run).
 /// 5: dns_name, a run's DNS questions counted per name (dns_query's rows, one
 /// per question, only with --detail since).
@@ -226,39 +224,6 @@ public:
     /// read or commit.
     void sync_writes();
 
-    /// Deletes whole runs (the run row and every row that belongs to it, in
-    /// one transaction) that `capture --keep` no longer keeps: finished runs
-    /// that ended more than `max_age_s` seconds before `now` (0: no age
-    /// bound), and all but the newest `max_runs` runs (0: no count bound).
-    /// `current` (the run being captured) is never deleted, nor is any run
-    /// still marked running. Returns the ids deleted, oldest first.
-    std::vector<int64_t> prune_runs(double max_age_s, uint64_t max_runs, double now, int64_t current);
-    /// One run copied by merge_from: its id in the source and here.
-    struct MergedRun {
-        int64_t from_id = 0, to_id = 0;
-        std::string kind, source, status;
-    };
-    /// Copies every run of the callwall database at `src_path` (opened
-    /// read-only; never written) into this one, in one transaction: the run
-    /// rows under new ids, with `origin` set to "<origin> run <id>", and
-    /// every row that belongs to them (flows keep their per-run ids). A
-    /// source of an older schema version gives the columns it has (the rest
-    /// take their defaults) and its verdict lists are rewritten as JSON.
-    /// Throws StoreError naming `src_path` when it is not a callwall
-    /// database or is newer than this callwall.
-    /// `read_without_wal` (may be null): set when the source's -wal/-shm could
-    /// not be opened here and it was read without them (its last commits, of
-    /// a running or killed run, may be missing). Nothing is left beside the
-    /// source (it is opened as `report` opens a database).
-    std::vector<MergedRun> merge_from(const std::string& src_path, const std::string& origin,
-                                      bool* read_without_wal = nullptr);
-    /// The checks merge_from makes of a source before it copies anything
-    /// (callwall's, not newer, readable): throws the same StoreError. Lets
-    /// `merge` refuse a bad source before it opens the target.
-    static void check_merge_source(const std::string& src_path);
-    /// Records the allow-list for what the run found blocked, in one format
-    /// ("nft", "iptables"): `catalog export --entry` of exactly those entries.
-    void write_allow_list(int64_t run_id, std::string_view format, std::string_view text);
     /// Commits, then builds the indexes readers query by if this Store
     /// created the database and has not built them yet (writes into a new
     /// database go faster without them). Attribution calls it before its
@@ -281,15 +246,11 @@ public:
 private:
     friend class AttributionIo;  // attribution's reads and writes (src/store/attribution_io.hpp)
     friend class ReadDb;  // the report's reads through this connection (src/store/read_query.hpp)
+    friend struct WholeRunsAccess;  // pruning, merging, allow lists (src/store/whole_runs.hpp)
     Store();
     void exec(const char* sql);
     [[nodiscard]] bool has_column(const char* table, std::string_view column);
     [[noreturn]] void fail(int rc, std::string_view what) const;
-    /// merge_from's one attempt: reads the source in `mode` and copies its runs
-    /// in one transaction, committed only if `unchanged()` still holds after the
-    /// copy (else rolled back: false).
-    bool copy_runs(const std::string& src_path, const std::string& origin, ReadMode mode, std::vector<MergedRun>& runs,
-                   bool* read_without_wal, const std::function<bool()>& unchanged);
     /// Creates or upgrades the schema from `from_version` (0: a new database,
     /// whose reader indexes wait for create_reader_indexes()) and sets the
     /// application id and user_version.

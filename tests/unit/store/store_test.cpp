@@ -1,5 +1,6 @@
 // SQLite store: schema version, appending runs, refusing files that are not ours.
 #include "store/store.hpp"
+#include "store/whole_runs.hpp"
 
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
@@ -671,6 +672,38 @@ TEST(Store, MissingDirectoryIsAClearError) {
         EXPECT_EQ(std::string(e.what()),
                   "/nonexistent-dir-callwall/x.sqlite: directory /nonexistent-dir-callwall does not exist");
     }
+}
+
+}  // namespace
+}  // namespace callwall::store
+
+namespace callwall::store {
+namespace {
+
+// capture --keep: finished runs past the count or the age go, with every
+// row of theirs; the current run and a run still running never do.
+TEST(WholeRuns, PruneKeepsTheNewestTheCurrentAndTheRunning) {
+    TempDb db;
+    auto s = Store::open(db.path());
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+        const int64_t id = s->begin_run(RunInfo{"capture", "eth1", "x", "", 100.0 + i});
+        s->add_flow(id, sample_flow(1), {});
+        // Runs 1-3 ended at 100, 110 and 120; run 4 still running; run 5 the current one.
+        if (i < 3) s->update_run(id, RunTotals{}, RunStatus::Completed, 100.0 + 10 * i);
+        ids.push_back(id);
+    }
+    s->flush();
+    EXPECT_TRUE(prune_runs(*s, 0, 0, 1000, ids[4]).empty());  // no bound: nothing
+    // Older than 15 s at 130: the runs that ended at 100 and 110.
+    EXPECT_EQ(prune_runs(*s, 15, 0, 130, ids[4]), (std::vector<int64_t>{ids[0], ids[1]}));
+    // The newest two kept: run 3 goes; 4 is running, 5 is current.
+    EXPECT_EQ(prune_runs(*s, 0, 2, 130, ids[4]), (std::vector<int64_t>{ids[2]}));
+    s.reset();
+    EXPECT_EQ(query_rows(db.path(), "SELECT id FROM run ORDER BY id"),
+              (std::vector<std::string>{std::to_string(ids[3]), std::to_string(ids[4])}));
+    EXPECT_EQ(query_rows(db.path(), "SELECT DISTINCT run_id FROM flow ORDER BY run_id"),
+              (std::vector<std::string>{std::to_string(ids[3]), std::to_string(ids[4])}));
 }
 
 }  // namespace
