@@ -62,7 +62,6 @@ public:
     void write(store::Store& store, int64_t run_id);
     /// "PATH: REASON" of the first failure, or "".
     [[nodiscard]] std::string error() const;
-    [[nodiscard]] bool empty() const noexcept { return exports_.empty(); }
 
 private:
     struct Export {
