@@ -23,7 +23,7 @@ Analyses every verdict scenario capture (captures/scenarios/*.pcap) with
   - every Community ID equals the one this script computes itself from the
     flow's 5-tuple (an independent implementation of Community ID v1);
   - one verdict line per verdict row whose verdict is not not_exercised, with
-    that verdict.
+    that verdict and every column of the row (the lists as arrays).
 Then checks that the schema can fail (a line without schema_version, or with
 an unknown verdict, is rejected).
 
@@ -52,6 +52,8 @@ except ImportError:
 # kZeekViewedColumns); every other column is there under its own name.
 ZEEK_VIEWED = {"id", "transport", "client_ip", "client_port", "server_ip", "server_port", "first_ts", "last_ts",
                "packets_c2s", "bytes_c2s", "packets_s2c", "bytes_s2c", "state", "app", "name", "name_source"}
+# The verdict columns that hold a JSON array (events.hpp's kVerdictJsonColumns).
+VERDICT_JSON = {"reasons", "ports_observed", "ports_blocked", "evidence_flows"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTO = {"tcp": 6, "udp": 17}
 
@@ -175,6 +177,19 @@ def check_capture(callwall, validator, pcap, tmp):
     verdicts = {e["entry_id"]: e["verdict"] for e in lines if e["event"] == "verdict"}
     if verdicts != verdict_rows:
         errors += fail(f"{name}: verdict lines {verdicts} != verdict rows {verdict_rows}")
+    # A verdict line is a view of its verdict row: every column of the row is
+    # on it with the row's value (the lists as JSON arrays).
+    cur = con.execute("SELECT * FROM verdict WHERE run_id=?", (run_id,))
+    names = [d[0] for d in cur.description]
+    vrows = {r[names.index("entry_id")]: dict(zip(names, r)) for r in cur}
+    for e in lines:
+        if e["event"] != "verdict":
+            continue
+        row = vrows.get(e["entry_id"], {})
+        for c in names:
+            want = json.loads(row[c]) if c in VERDICT_JSON else row.get(c)
+            if c not in e or e[c] != want:
+                errors += fail(f"{name}: verdict {e['entry_id']}: {c} {e.get(c)!r} in the line, {want!r} in the row")
     return errors
 
 
@@ -261,7 +276,8 @@ def main():
         # The schema can fail.
         sample = {"schema_version": 2, "event": "verdict", "ts": 1.0, "run_id": 1, "entry_id": "x", "vendor": "V",
                   "product": "P", "service": "S", "verdict": "observed", "previous": "", "reasons": [],
-                  "flows_observed": 1, "flows_blocked": 0}
+                  "flows_observed": 1, "flows_blocked": 0, "flows_inconclusive": 0,
+                  "ports_observed": [443], "ports_blocked": [], "evidence_flows": [4], "origin": "", "why": ""}
         if list(validator.iter_errors(sample)):
             errors += fail("a valid verdict line is rejected: " + "; ".join(e.message for e in validator.iter_errors(sample)))
         for broken in ({k: v for k, v in sample.items() if k != "schema_version"}, dict(sample, verdict="maybe")):

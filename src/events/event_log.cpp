@@ -109,6 +109,13 @@ void append_member(std::string& out, std::string_view key, std::string_view v) {
     out += catalog::json_field(key, v);
 }
 
+void append_json_member(std::string& out, std::string_view key, std::string_view json) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    out += json;
+}
+
 std::string to_json(const RunStartEvent& e) {
     return Line("run_start", e.ts, e.run_id)
         .str("kind", e.kind)
@@ -192,9 +199,7 @@ std::string to_json(const VerdictEvent& e) {
         .str("service", e.service)
         .str("verdict", e.verdict)
         .str("previous", e.previous)
-        .strings("reasons", e.reasons)
-        .uinteger("flows_observed", e.flows_observed)
-        .uinteger("flows_blocked", e.flows_blocked)
+        .raw(e.columns)
         .done();
 }
 

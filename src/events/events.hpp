@@ -12,7 +12,9 @@
 //              (a view of the flow record: kZeekViewedColumns)
 //   dns        an answer for a vendor's name
 //   name       a TLS or QUIC server name of a vendor seen on a flow
-//   verdict    a requirement's verdict changed (with the previous one)
+//   verdict    a requirement's verdict changed (with the previous one), then
+//              every other column of its verdict row under its own name
+//              (a view of the verdict record: reasons, counts, ports, why)
 //   run_end    a run ended (status, totals)
 // docs/events.schema.json is the schema (Draft 7); the version changes when
 // a field is removed or changes meaning (fields may be added).
@@ -131,9 +133,20 @@ struct VerdictEvent {
     double ts = 0;  ///< capture time of the run's last packet when it changed
     int64_t run_id = 0;
     std::string entry_id, vendor, product, service, verdict, previous;  ///< previous: "" the first time
-    std::vector<std::string> reasons;
-    uint64_t flows_observed = 0, flows_blocked = 0;
+    /// The verdict record's other columns (kVerdictViewedColumns aside) as
+    /// JSON members, in the table's order: ",\"reasons\":[...],\"flows_observed\":1,..."
+    /// (record_json.hpp; its lists, kVerdictJsonColumns, as JSON arrays).
+    std::string columns;
 };
+
+/// The verdict record's columns the verdict line carries before its own
+/// (entry_id, vendor, product, service, verdict, previous); every other
+/// column follows under its own name.
+inline constexpr std::string_view kVerdictViewedColumns[] = {"entry_id", "verdict"};
+/// The verdict record's columns that hold a JSON array as text: on the
+/// line they are that array.
+inline constexpr std::string_view kVerdictJsonColumns[] = {"reasons", "ports_observed", "ports_blocked",
+                                                           "evidence_flows"};
 
 /// One JSON line (with its newline) per event.
 [[nodiscard]] std::string to_json(const RunStartEvent& e);

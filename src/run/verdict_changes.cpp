@@ -1,6 +1,9 @@
 // Verdict lines: only the entries whose verdict changed. See run/verdict_changes.hpp.
 #include "run/verdict_changes.hpp"
 
+#include "attrib/result_records.hpp"
+#include "events/record_json.hpp"
+
 namespace callwall::run {
 
 std::vector<events::VerdictEvent> VerdictChanges::update(const attrib::RunVerdicts& v, double capture_ts) {
@@ -20,9 +23,9 @@ std::vector<events::VerdictEvent> VerdictChanges::update(const attrib::RunVerdic
         e.service = entries[i].service;
         e.verdict = std::string(attrib::to_string(ev.verdict));
         e.previous = first ? "" : std::string(attrib::to_string(last_[i]));
-        e.reasons = ev.reasons;
-        e.flows_observed = ev.flows_observed;
-        e.flows_blocked = ev.flows_blocked;
+        const attrib::EntryRecords rows(entries[i], "", ev);
+        events::append_columns(records::Verdict::kColumns, rows.verdict().values(), events::kVerdictViewedColumns,
+                               e.columns, events::kVerdictJsonColumns);
         out.push_back(std::move(e));
         last_[i] = ev.verdict;
     }

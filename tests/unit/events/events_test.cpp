@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "events/events.hpp"
+#include "events/record_json.hpp"
+#include "records/attribution.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::events {
@@ -204,11 +206,26 @@ TEST(EventLines, TextIsEscapedAndEachEventIsOneLine) {
     VerdictEvent v;
     v.entry_id = "x";
     v.service = "quote \" and\nnewline";
-    v.reasons = {"stun-timeout", "reset"};
+    // The verdict record's columns: its lists as arrays, its text escaped.
+    records::Verdict r;
+    r.entry_id = "x";
+    r.verdict = "blocked";
+    r.reasons = R"(["stun-timeout","reset"])";
+    r.ports_observed = r.ports_blocked = r.evidence_flows = "[]";
+    r.flows_blocked = 2;
+    r.why = "a \"firewall\"\nsaid no";
+    append_columns(records::Verdict::kColumns, r.values(), kVerdictViewedColumns, v.columns, kVerdictJsonColumns);
     const std::string line = to_json(v);
     EXPECT_EQ(line.find('\n'), line.size() - 1);
     EXPECT_NE(line.find("quote \\\" and\\nnewline"), std::string::npos);
-    EXPECT_NE(line.find("\"reasons\":[\"stun-timeout\",\"reset\"]"), std::string::npos);
+    EXPECT_NE(
+        line.find(
+            "\"previous\":\"\",\"reasons\":[\"stun-timeout\",\"reset\"],\"flows_observed\":0,\"flows_blocked\":2,"),
+        std::string::npos)
+        << line;
+    EXPECT_NE(line.find("\"ports_observed\":[],"), std::string::npos) << line;
+    EXPECT_NE(line.find("\"why\":\"a \\\"firewall\\\"\\nsaid no\"}"), std::string::npos) << line;
+    EXPECT_EQ(line.find("\"verdict\":\"blocked\""), std::string::npos) << "the record's verdict is the line's own";
 }
 
 class EventLogFile : public testing::Test {
