@@ -24,7 +24,7 @@ bool same(const FlowOutcome& a, const FlowOutcome& b) {
 
 }  // namespace
 
-LiveAttribution::LiveAttribution(const catalog::Catalog& c) : c_(c) { reset(); }
+LiveAttribution::LiveAttribution(const catalog::Catalog& c, const KeptRows* rows) : c_(c), rows_(rows) { reset(); }
 LiveAttribution::~LiveAttribution() = default;
 
 void LiveAttribution::reset() {
@@ -55,7 +55,7 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
     // run: the whole stage, every time.
     if (evicted_full > 0) {
         reset();
-        RunVerdicts v = run_attribution(db, run_id, c_);
+        RunVerdicts v = run_attribution(db, run_id, c_, {}, {}, nullptr, rows_);
         last_whole_ = true;
         last_attributed_ = v.flows;
         return v;
@@ -74,9 +74,10 @@ RunVerdicts LiveAttribution::refresh(store::Store& db, int64_t run_id, const std
         // (and unanswered names) inconclusive: every flow again when that
         // starts or stops, as attribute() judges them.
         OneDirection one_direction;
-        io.for_each_interface_set([&](uint32_t interfaces, bool far_side, uint64_t flows) {
-            one_direction.add(interfaces, far_side, flows);
-        });
+        io.for_each_interface_set(rows_ ? rows_->interfaces_written(run_id) : std::nullopt,
+                                  [&](uint32_t interfaces, bool far_side, uint64_t flows) {
+                                      one_direction.add(interfaces, far_side, flows);
+                                  });
         const bool turned = one_direction.one_sided() != one_direction_.one_sided();
         one_direction_ = std::move(one_direction);
         if (!primed_ || turned) return whole_pass(io, capture_end, dns_failed, std::move(active));

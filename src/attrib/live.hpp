@@ -42,6 +42,7 @@
 
 #include "attrib/stage.hpp"
 #include "attrib/attrib.hpp"
+#include "attrib/kept_rows.hpp"
 
 namespace callwall::store {
 class Store;
@@ -52,7 +53,9 @@ namespace callwall::attrib {
 
 class LiveAttribution {
 public:
-    explicit LiveAttribution(const catalog::Catalog& c);
+    /// `rows` (not owned; may be null): the run's flow interfaces as its
+    /// rows were handed to the store (attrib/kept_rows.hpp).
+    explicit LiveAttribution(const catalog::Catalog& c, const KeptRows* rows = nullptr);
     ~LiveAttribution();
     LiveAttribution(const LiveAttribution&) = delete;
     LiveAttribution& operator=(const LiveAttribution&) = delete;
@@ -79,6 +82,7 @@ private:
     void attribute_one(store::AttributionIo& io, const FlowFacts& stored, double capture_end);
 
     const catalog::Catalog& c_;
+    const KeptRows* rows_;
     bool primed_ = false;  ///< a whole pass was made and nothing failed since
     /// Which of the run's interfaces hold one direction only
     /// (store::AttributionIo::for_each_interface_set, read at each refresh).

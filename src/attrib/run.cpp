@@ -4,6 +4,7 @@
 // flows were kept as their rows were written (attrib/kept_flows.hpp), from
 // memory, its rows written once every flow is attributed.
 #include "attrib/kept_flows.hpp"
+#include "attrib/kept_rows.hpp"
 #include "attrib/result_records.hpp"
 #include "attrib/run_detail.hpp"
 #include "attrib/stage.hpp"
@@ -36,19 +37,19 @@ struct RunContext {
 // Everything read_context reads is in memory: the kept flows with their
 // names and the run's totals, and the DNS names the store kept. Not when the
 // table overflowed (split exchanges are looked for across the rows).
-bool all_in_memory(const store::Store& store, int64_t run_id, const KeptFlows* kept) {
-    return kept && kept->totals_known() && kept->evicted_full() == 0 && store.kept_dns_names(run_id);
+bool all_in_memory(const KeptRows* rows, int64_t run_id, const KeptFlows* kept) {
+    return kept && kept->totals_known() && kept->evicted_full() == 0 && rows && rows->dns_names_kept(run_id);
 }
 
 // read_context's result, taken from memory (all_in_memory).
-RunContext context_from_memory(const store::Store& store, int64_t run_id, const catalog::Catalog& c,
-                               const KeptFlows& kept, RunVerdicts& out) {
+RunContext context_from_memory(const KeptRows& rows, int64_t run_id, const catalog::Catalog& c, const KeptFlows& kept,
+                               RunVerdicts& out) {
     RunContext x;
     x.capture_end = kept.capture_end();
     x.stun_succeeded = kept.stun_answered_hosts();
     kept.for_each_flow_name([&](std::string_view name) { stage::note_flow_name(c, name, out.active_vendors); });
     stage::DnsFold dns(c, out.active_vendors);
-    store.for_each_kept_dns_name(run_id, [&](const store::DnsNameCount& n) {
+    rows.for_each_dns_name(run_id, [&](const store::DnsNameCount& n) {
         dns.add_name(n.qname, n.resolved > 0, store::clamp_u32(static_cast<int64_t>(n.failed)),
                      n.last_failure == store::kDnsNoResponse ? std::string_view() : n.last_failure);
     });
@@ -57,7 +58,9 @@ RunContext context_from_memory(const store::Store& store, int64_t run_id, const 
     return x;
 }
 
-RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, const KeptFlows* kept, RunVerdicts& out) {
+// `interfaces`: the flows' interfaces, when every row was seen handed over (KeptRows::interfaces_written).
+RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, const KeptFlows* kept,
+                        std::optional<uint32_t> interfaces, RunVerdicts& out) {
     RunContext x;
     int64_t evicted_full = 0;
     io.read_run(x.capture_end, evicted_full);
@@ -86,8 +89,8 @@ RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, con
     if (kept)
         x.one_direction = kept->one_direction();
     else
-        io.for_each_interface_set([&](uint32_t interfaces, bool far_side, uint64_t flows) {
-            x.one_direction.add(interfaces, far_side, flows);
+        io.for_each_interface_set(interfaces, [&](uint32_t set, bool far_side, uint64_t flows) {
+            x.one_direction.add(set, far_side, flows);
         });
     return x;
 }
@@ -121,8 +124,8 @@ void write_verdicts(store::AttributionIo& io, const catalog::Catalog& c, const s
 
 RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::Catalog& c,
                             const std::function<bool()>& cancelled, const FlowContextHook& hook, KeptFlows* kept,
-                            const EntryVerdictHook& entry_hook, const FlowOutcomeHook& outcome_hook,
-                            RunDetail* detail) {
+                            const KeptRows* rows, const EntryVerdictHook& entry_hook,
+                            const FlowOutcomeHook& outcome_hook, RunDetail* detail) {
     const auto check = [&] {
         if (cancelled && cancelled()) throw AttributionCancelled();
     };
@@ -133,7 +136,7 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     // With everything in memory nothing is read back: the store's writer
     // thread finishes the rows meanwhile, and begin_writing waits for it.
     if (kept && !kept->complete()) kept = nullptr;
-    const bool in_memory = all_in_memory(store, run_id, kept);
+    const bool in_memory = all_in_memory(rows, run_id, kept);
     std::optional<store::AttributionIo> io_holder;
     if (in_memory)
         io_holder.emplace(store, run_id, store::AttributionIo::ReadsNothing{});
@@ -141,7 +144,8 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
         io_holder.emplace(store, run_id, store.write_behind() ? kPageFlows : 0, kept != nullptr);
     store::AttributionIo& io = *io_holder;
     RunVerdicts out;
-    RunContext x = in_memory ? context_from_memory(store, run_id, c, *kept, out) : read_context(io, c, kept, out);
+    RunContext x = in_memory ? context_from_memory(*rows, run_id, c, *kept, out)
+                             : read_context(io, c, kept, rows ? rows->interfaces_written(run_id) : std::nullopt, out);
     // A probe (the command that knows its flows: `hook`) captures both
     // directions of its own sockets: its silence is never the capture's.
     if (hook) x.one_direction = OneDirection();

@@ -19,6 +19,7 @@ class AttributionIo;
 namespace callwall::attrib {
 
 class KeptFlows;
+class KeptRows;
 struct RunDetail;
 
 /// Attribution's last writes: each entry's catalog_entry and verdict records
@@ -37,14 +38,18 @@ void write_entry(store::AttributionIo& io, const catalog::Catalog& c, const cata
 /// `hook` (optional) adds what the command knows to each flow's context.
 /// `kept` (optional): the run's flows kept as their rows were written; when
 /// complete, they are attributed instead of the rows read back.
+/// `rows` (optional): the run's DNS names and flow interfaces kept as its
+/// rows were handed to the store (attrib/kept_rows.hpp), taken from there
+/// instead of the tables where they are complete.
 /// `entry_hook` (optional) adds what the command knows to each verdict;
 /// `outcome_hook` (optional) is told each flow's outcome.
 /// `detail` (optional) gets what a report shows beside the verdicts, kept
 /// during the same pass (attrib/run_detail.hpp).
 RunVerdicts run_attribution(store::Store& db, int64_t run_id, const catalog::Catalog& c,
                             const std::function<bool()>& cancelled = {}, const FlowContextHook& hook = {},
-                            KeptFlows* kept = nullptr, const EntryVerdictHook& entry_hook = {},
-                            const FlowOutcomeHook& outcome_hook = {}, RunDetail* detail = nullptr);
+                            KeptFlows* kept = nullptr, const KeptRows* rows = nullptr,
+                            const EntryVerdictHook& entry_hook = {}, const FlowOutcomeHook& outcome_hook = {},
+                            RunDetail* detail = nullptr);
 
 /// run_attribution was told to stop (Ctrl-C); the database is as before it.
 class AttributionCancelled : public std::runtime_error {

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "attrib/kept_flows.hpp"
+#include "attrib/kept_rows.hpp"
 #include "attrib/run_detail.hpp"
 #include "attrib/live.hpp"
 #include "facts/naming.hpp"
@@ -70,6 +71,9 @@ struct Session::Impl {
     std::unique_ptr<util::PopulateBehind> populate;
     Options o;
     std::unique_ptr<events::EventLog> log;
+    /// The run's DNS names and flow interfaces as its rows are handed to the
+    /// store (the store's tap: it outlives `db`).
+    attrib::KeptRows kept_rows;
     std::unique_ptr<store::Store> db;
     int64_t run_id = 0;
     std::unique_ptr<events::EventSink> event_sink;
@@ -192,6 +196,7 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
         }
     }
     s.db = store::Store::open(s.o.db_path);
+    s.db->tap_rows(&s.kept_rows);
     // A live capture outlasts other writers of its file instead of stopping
     // after 5 s of "database is locked" (store::Store::set_patient).
     if (s.o.refresh_s > 0) s.db->set_patient(true);
@@ -247,7 +252,7 @@ void Session::Impl::begin() {
     // kept as their rows are written, for that attribution to take.
     auto next_kept = o.refresh_s <= 0 ? std::make_unique<attrib::KeptFlows>() : nullptr;
     auto next_hook = std::make_unique<RowHook>(attrib::provisional_outcome, next_kept.get());
-    if (next_kept) db->keep_dns_names(run_id);  // and its DNS questions, counted per name
+    if (next_kept) kept_rows.keep_dns_names(run_id);  // and its DNS questions, counted per name
     // The last run's goes first.
     wired =
         std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg, RowWiring{next_hook.get(), event_sink.get()}, shards);
@@ -261,7 +266,7 @@ void Session::Impl::begin() {
     detail.reset();
     if (o.refresh_s > 0) {
         wired->track_written();
-        live = std::make_unique<attrib::LiveAttribution>(*o.catalog);
+        live = std::make_unique<attrib::LiveAttribution>(*o.catalog, &kept_rows);
     }
     until_checkpoint = o.checkpoint_packets ? o.checkpoint_packets : UINT64_MAX;
     last_refresh = last_commit = util::mono_s();
@@ -441,7 +446,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     s.detail.reset();
     try {
         v = attrib::run_attribution(*s.db, s.run_id, *s.o.catalog, cancelled, s.o.flow_context, s.kept.get(),
-                                    s.o.entry_verdict, s.o.flow_outcome, keep_detail ? &detail : nullptr);
+                                    &s.kept_rows, s.o.entry_verdict, s.o.flow_outcome, keep_detail ? &detail : nullptr);
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
         s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";

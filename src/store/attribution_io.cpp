@@ -86,11 +86,12 @@ void AttributionIo::read_run(double& capture_end, int64_t& evicted_full) {
 }
 
 void AttributionIo::for_each_interface_set(
+    std::optional<uint32_t> written,
     const std::function<void(uint32_t interfaces, bool far_side, uint64_t flows)>& fn) {
     own_connection();
     // attrib::shows_far_side in SQL (roles & 2: flow::kClientAnswered).
     constexpr const char* kFarSide = "(packets_s2c > 0 OR icmp_errors > 0 OR (roles & 2) != 0)";
-    const std::optional<uint32_t> seen = store_.interfaces_written(run_);
+    const std::optional<uint32_t>& seen = written;
     if (seen && std::popcount(*seen) == 1) {
         // One interface: the first flow that shows the far side ends the
         // scan (in a capture of both directions, within its first rows); the

@@ -71,7 +71,11 @@ public:
     /// (attrib::shows_far_side), as counts; a capture of one interface
     /// whose flows show the far side is given as one call with no count (the
     /// first such row ends the scan).
-    void for_each_interface_set(const std::function<void(uint32_t interfaces, bool far_side, uint64_t flows)>& fn);
+    /// `written`: the interfaces of every flow of the run, when the caller
+    /// saw every row handed over (attrib::KeptRows::interfaces_written); one
+    /// interface lets the scan end at the first flow that shows the far side.
+    void for_each_interface_set(std::optional<uint32_t> written,
+                                const std::function<void(uint32_t interfaces, bool far_side, uint64_t flows)>& fn);
     /// Each 5-tuple with more than one row, its rows (in no given order).
     void for_each_shared_tuple(const std::function<void(const std::vector<TupleRow>&)>& fn);
     /// For tests: keeps only the low `bits` of the tuples' 64-bit hash, so

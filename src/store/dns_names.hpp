@@ -1,5 +1,6 @@
-// Private to the store module: a run's DNS questions counted per name between
-// two commits, for the dns_name table (one row per run and name asked).
+// A run's DNS questions counted per name between two commits, for the
+// dns_name table (one row per run and name asked); attribution's kept rows
+// (attrib/kept_rows.hpp) count a whole run's with it.
 //
 // Every question (with or without its dns_query row, which only --detail
 // writes) is counted here on the thread that owns the connection; each
@@ -9,8 +10,8 @@
 // commits fall changes nothing in the rows: one thread and the sharded
 // workers' merger, which applies the rows in one thread's order, write the
 // same table. Memory: at most one entry per question of one batch
-// (Store::kBatchRows), reused from batch to batch; Store::keep_dns_names
-// keeps one for a whole run, bounded by its number of names. A failure's
+// (Store::kBatchRows), reused from batch to batch; attrib::KeptRows keeps
+// one for a whole run, bounded by its number of names. A failure's
 // text is one of the response codes' names (at most 4,096, and "no
 // response"), kept once each whatever the number of questions.
 #pragma once

@@ -4,6 +4,7 @@
 #include "store/conn.hpp"
 #include "store/dns_names.hpp"
 #include "store/row_codec.hpp"
+#include "store/row_tap.hpp"
 #include "store/store.hpp"
 #include "store/write_behind.hpp"
 
@@ -72,10 +73,9 @@ size_t Store::apply_row(const char* const row) {
 
 void Store::put_encoded(const char* row, size_t n) {
     const auto slot = static_cast<Slot>(row[0]);
-    if (kept_names_ && (slot == Slot::DnsQuery || slot == Slot::DnsQuestion))
-        kept_names_.reset();  // questions counted elsewhere: attribution reads dns_name
-    if (slot == Slot::Flow || slot == Slot::FlowAgain)
-        interfaces_known_.store(false, std::memory_order_release);  // interfaces_written
+    if (tap_ && (slot == Slot::DnsQuery || slot == Slot::DnsQuestion || slot == Slot::Flow || slot == Slot::FlowAgain))
+        tap_->rows_unseen(slot == Slot::Flow || slot == Slot::FlowAgain,
+                          slot == Slot::DnsQuery || slot == Slot::DnsQuestion);
     if (wb_ && !wb_->on_writer_thread()) {
         std::vector<char>& b = wb_->batch();
         b.insert(b.end(), row, row + n);

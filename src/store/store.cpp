@@ -6,6 +6,7 @@
 #include "store/dns_names.hpp"
 #include "store/ownership.hpp"
 #include "store/row_codec.hpp"
+#include "store/row_tap.hpp"
 #include "store/row_group.hpp"
 #include "store/schema.hpp"
 #include "store/write_behind.hpp"
@@ -602,11 +603,7 @@ void Store::add_flow(int64_t run_id, const facts::FlowRecord& row) { write_flow(
 void Store::replace_flow(int64_t run_id, const facts::FlowRecord& row) { write_flow(Slot::FlowAgain, run_id, row); }
 
 void Store::write_flow(Slot slot, int64_t run_id, const facts::FlowRecord& row) {
-    if (run_id != interfaces_run_.load(std::memory_order_relaxed)) {
-        interfaces_.store(0, std::memory_order_relaxed);
-        interfaces_run_.store(run_id, std::memory_order_release);
-    }
-    interfaces_.fetch_or(row.interfaces != 0 ? row.interfaces : 1, std::memory_order_release);
+    if (tap_) tap_->flow_row(run_id, row);
     std::apply([&](const auto&... columns) { put(slot, run_id, columns...); }, facts::column_values(row));
 }
 
@@ -624,30 +621,15 @@ void Store::add_dns_query(int64_t run_id, const records::DnsQuery& r) { put_dns(
 
 void Store::add_dns_question(int64_t run_id, const records::DnsQuery& r) { put_dns(Slot::DnsQuestion, run_id, r); }
 
-void Store::keep_dns_names(int64_t run_id, size_t max_names) {
-    kept_names_ = std::make_unique<DnsNames>();
-    kept_names_run_ = run_id;
-    kept_names_max_ = max_names;
-}
-
-bool Store::for_each_kept_dns_name(int64_t run_id, const std::function<void(const DnsNameCount&)>& fn) const {
-    if (!kept_names_ || kept_names_run_ != run_id) return false;
-    kept_names_->for_each(fn);
-    return true;
-}
-
 void Store::put_dns(Slot slot, int64_t run_id, const records::DnsQuery& r) {
-    const std::string_view rcode = r.rcode.value_or(std::string_view());
-    if (kept_names_ && run_id == kept_names_run_) {
-        kept_names_->add(run_id, r.qname, r.ts, r.answered != 0, rcode, static_cast<uint32_t>(r.answers));
-        if (kept_names_->size() > kept_names_max_) kept_names_.reset();  // attribution reads dns_name
-    }
+    if (tap_) tap_->dns_question(run_id, r);
     if (encoding()) {  // counted where the row is applied (apply_row)
         put_record(slot, run_id, r);
         return;
     }
     note_row();
-    dns_names_->add(run_id, r.qname, r.ts, r.answered != 0, rcode, static_cast<uint32_t>(r.answers));
+    dns_names_->add(run_id, r.qname, r.ts, r.answered != 0, r.rcode.value_or(std::string_view()),
+                    static_cast<uint32_t>(r.answers));
     if (slot == Slot::DnsQuestion) return;
     bind_record(c_->ins_dns_query, run_id, r);
     Conn::write_row(*this, c_->ins_dns_query, Conn::what(slot));

@@ -98,8 +98,8 @@ using FlowAppInfo = facts::FlowAppInfo;
 
 class AttributionIo;
 class CheckpointAhead;
-struct DnsNameCount;
 class DnsNames;
+class RowTap;
 class WriteBehind;
 
 class Store {
@@ -146,33 +146,9 @@ public:
     /// dns_query row: a run without --detail). The counts reach the table
     /// at each commit.
     void add_dns_question(int64_t run_id, const records::DnsQuery& row);
-    /// Also counts run `run_id`'s DNS questions in memory for the whole run,
-    /// on the thread that hands them to add_dns_query / add_dns_question,
-    /// so that its attribution can take them from there
-    /// (for_each_kept_dns_name) without waiting for the rows to be written.
-    /// Up to `max_names` names: past that (or when questions arrive encoded,
-    /// put_encoded) the counts are dropped and attribution reads dns_name.
-    void keep_dns_names(int64_t run_id, size_t max_names = kKeptDnsNames);
-    /// Each name counted for run `run_id` since keep_dns_names (any order),
-    /// as dns_name holds it once every question is committed; false, and no
-    /// call, when they were not kept or were dropped.
-    bool for_each_kept_dns_name(int64_t run_id, const std::function<void(const DnsNameCount&)>& fn) const;
-    /// Whether for_each_kept_dns_name(run_id, ...) would give them.
-    [[nodiscard]] bool kept_dns_names(int64_t run_id) const noexcept {
-        return kept_names_ && kept_names_run_ == run_id;
-    }
-    /// The capture interfaces of run `run_id`'s flows (facts::FlowRecord::
-    /// interfaces, ORed; 0 read as the first) when every one of its flows was
-    /// written here by add_flow or replace_flow; nullopt otherwise (a run
-    /// written by another process, or rows that arrived encoded).
-    [[nodiscard]] std::optional<uint32_t> interfaces_written(int64_t run_id) const noexcept {
-        if (!interfaces_known_.load(std::memory_order_acquire) ||
-            interfaces_run_.load(std::memory_order_acquire) != run_id)
-            return std::nullopt;
-        return interfaces_.load(std::memory_order_acquire);
-    }
-    /// 16,384 names: at most ~5 MB with their text (a name is up to 255 bytes).
-    static constexpr size_t kKeptDnsNames = size_t{1} << 14;
+    /// Shows `tap` (not owned; null: none) every flow row and DNS question
+    /// as it is handed over (store/row_tap.hpp), on the thread that hands it.
+    void tap_rows(RowTap* tap) noexcept { tap_ = tap; }
     /// Marks the request with this transaction id on the flow as answered.
     void mark_stun_answered(int64_t run_id, uint64_t flow_id, std::string_view transaction_id);
     /// Updates the run row with totals so far (periodic, for live readers).
@@ -332,18 +308,7 @@ private:
     /// DNS questions counted since the last commit, on the thread that owns
     /// the connection (store/dns_names.hpp).
     std::unique_ptr<DnsNames> dns_names_;
-    /// keep_dns_names(): the run's counts on the producing thread, while
-    /// they stay within kept_names_max_ names.
-    std::unique_ptr<DnsNames> kept_names_;
-    int64_t kept_names_run_ = 0;
-    size_t kept_names_max_ = 0;
-    /// interfaces_written(): the run whose flows were written last, their
-    /// interfaces, and whether every flow row came through write_flow.
-    /// Atomic: a live run's refresh reads them on the store's thread while
-    /// the decoding thread writes flows.
-    std::atomic<int64_t> interfaces_run_{0};
-    std::atomic<uint32_t> interfaces_{0};
-    std::atomic<bool> interfaces_known_{true};
+    RowTap* tap_ = nullptr;  ///< tap_rows()
     std::vector<char>* rec_ = nullptr;  ///< a recorder's rows (recorder())
     std::string path_;
     SpaceReserve reserve_;  ///< room for the last status write of the run begun here

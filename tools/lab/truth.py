@@ -568,7 +568,7 @@ def self_check(f, action, outcome, cloud, inbound_udp):
         if not on_cloud:
             errs.append("accepted but absent from the cloud side")
         if f.icmp:
-            errs.append("accepted but got ICMP %s" % f.icmp[0][:2])
+            errs.append("accepted but got ICMP type %d code %d from %s" % f.icmp[0])
     else:
         if on_cloud:
             errs.append("%s but seen on the cloud side" % action)

@@ -1,6 +1,7 @@
 // A file run's flows kept for its attribution (attrib/kept_flows.hpp): the
 // same facts, and so the same verdicts, as the rows read back.
 #include "attrib/kept_flows.hpp"
+#include "attrib/kept_rows.hpp"
 
 #include <gtest/gtest.h>
 
@@ -137,7 +138,8 @@ TEST(KeptFlows, EveryCommittedCaptureKeepsWhatItsRowsReadBackGive) {
 
 // How a run is attributed in one_store_run: from the rows read back; from
 // the kept flows (the rest read back); or from memory alone, as the commands
-// do (the kept flows with the run's totals, and the DNS names the store kept).
+// do (the kept flows with the run's totals, and the DNS names kept as their
+// questions were handed to the store: KeptRows).
 enum class From { Rows, KeptFlows, Memory };
 
 // A capture analysed and attributed on one Store, as a command does: a new
@@ -150,7 +152,9 @@ enum class From { Rows, KeptFlows, Memory };
 std::vector<std::string> one_store_run(const std::string& capture, bool second_core, From from, bool& indexes,
                                        const std::string& tamper = "") {
     TempDb db;
+    KeptRows rows;  // the store's tap: it outlives the store
     auto s = store::Store::open(db.path());
+    s->tap_rows(&rows);
     store::RunInfo info;
     info.kind = "analyze";
     info.source = capture;
@@ -160,7 +164,7 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     KeptFlows kept;
     pipeline::AnalyzerConfig cfg;
     run::RowHook hook(provisional_outcome, from != From::Rows ? &kept : nullptr);
-    if (from == From::Memory) s->keep_dns_names(run);
+    if (from == From::Memory) rows.keep_dns_names(run);
     {
         run::StoreAnalyzer wired(s.get(), run, cfg, {&hook});
         pipeline::Analyzer& a = wired.analyzer();
@@ -173,7 +177,7 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
         s->update_run(run, t, store::RunStatus::Completed, 1.0);
     }
     EXPECT_EQ(kept.complete() && kept.size() > 0, from != From::Rows && kept.size() > 0);
-    EXPECT_EQ(s->kept_dns_names(run), from == From::Memory);
+    EXPECT_EQ(rows.dns_names_kept(run), from == From::Memory);
     if (!tamper.empty()) {
         s->flush();
         s->sync_writes();
@@ -182,7 +186,7 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
         EXPECT_EQ(sqlite3_exec(raw, tamper.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
         sqlite3_close(raw);
     }
-    run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr);
+    run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr, &rows);
     indexes = test::query_rows(db.path(),
                                "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
                                "('unmatched_flow_idx', 'dns_query_run', 'flow_match_entry')")[0] == "3";
