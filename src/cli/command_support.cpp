@@ -17,6 +17,7 @@
 #include "report/report.hpp"
 #include "cli/commands.hpp"
 #include "run/answer.hpp"
+#include "util/file_head.hpp"
 
 namespace callwall::cli {
 
@@ -220,12 +221,7 @@ bool same_file(const struct stat& a, const std::string& path) {
 bool is_sqlite_file(const std::string& path) {
     static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
                                         'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return false;
-    char head[sizeof kMagic] = {};
-    const ssize_t n = ::read(fd, head, sizeof head);
-    ::close(fd);
-    return n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0;
+    return util::regular_file_head(path, sizeof kMagic) == std::string_view(kMagic, sizeof kMagic);
 }
 
 bool write_all(int fd, std::string_view text) {
@@ -343,13 +339,8 @@ std::string refuse_output(const std::string& path, OutputKind kind, const std::v
     }
     if (st.st_size == 0) return "";
     if (is_sqlite_file(path)) return "it is a SQLite database";
-    char head[2048] = {};
-    ssize_t n = 0;
-    if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); fd >= 0) {
-        n = ::read(fd, head, sizeof head);
-        ::close(fd);
-    }
-    const std::string_view h(head, n > 0 ? static_cast<size_t>(n) : 0);
+    const std::string head = util::regular_file_head(path, 2048);
+    const std::string_view h(head);
     const auto starts = [&](std::string_view p) { return h.substr(0, p.size()) == p; };
     bool ours = false;
     switch (kind) {

@@ -14,18 +14,13 @@
 #include "run/live_export.hpp"
 #include "records/attribution.hpp"
 #include "store/read_query.hpp"
+#include "util/split.hpp"
 #include "writers/writers.hpp"
 
 namespace po = boost::program_options;
 
 namespace callwall::cli {
 namespace {
-
-std::string joined(const std::vector<std::string>& v, const char* sep) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
-    return s;
-}
 
 struct NoSuchRun : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -65,10 +60,9 @@ std::string read_records(const std::string& db_path, const std::string& record, 
 
 int run_export(int argc, char** argv) {
     const std::vector<std::string> names = records::run_record_names();
-    std::vector<std::string> formats;
+    const std::vector<std::string> formats = writers::names();
     std::string format_help;
     for (const auto& w : writers::registry()) {
-        formats.emplace_back(w.name);
         format_help += "\n  " + std::string(w.name) + ": " + std::string(w.summary);
     }
     po::options_description opts(
@@ -84,9 +78,9 @@ int run_export(int argc, char** argv) {
     opts.add_options()
         ("help,h", "show this help")
         ("db", po::value(&db_path)->value_name("FILE"), "the database to read (required)")
-        ("record", po::value(&record)->value_name("NAME"), ("the record to write (required): " + joined(names, ", ")).c_str())
+        ("record", po::value(&record)->value_name("NAME"), ("the record to write (required): " + util::joined(names, ", ")).c_str())
         ("run", po::value(&run_id)->value_name("ID"), "this run (default: the last)")
-        ("format", po::value(&format)->value_name("FORMAT"), ("how to write it: " + joined(formats, ", ") + " (default csv)").c_str());
+        ("format", po::value(&format)->value_name("FORMAT"), ("how to write it: " + util::joined(formats, ", ") + " (default csv)").c_str());
     // clang-format on
     po::variables_map vm;
     try {
@@ -108,13 +102,13 @@ int run_export(int argc, char** argv) {
     }
     if (std::find(names.begin(), names.end(), record) == names.end()) {
         std::fprintf(stderr, "callwall export: --record: no record '%s' (one of: %s)\n", record.c_str(),
-                     joined(names, ", ").c_str());
+                     util::joined(names, ", ").c_str());
         return kExitUsage;
     }
     const writers::Writer* w = writers::find(format);
     if (!w) {
         std::fprintf(stderr, "callwall export: --format: no format '%s' (one of: %s)\n", format.c_str(),
-                     joined(formats, ", ").c_str());
+                     util::joined(formats, ", ").c_str());
         return kExitUsage;
     }
     std::string text;

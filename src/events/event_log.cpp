@@ -10,6 +10,7 @@
 #include "catalog/catalog.hpp"
 #include "events/events.hpp"
 #include "events/record_json.hpp"
+#include "util/file_head.hpp"
 
 namespace callwall::events {
 namespace {
@@ -226,16 +227,10 @@ void EventLog::open() {
     // wait on the data this log has yet to write, and steal it from the reader).
     struct stat st {};
     const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    char head[16] = {};
-    const int rd = regular ? ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
-    if (rd >= 0) {
-        const ssize_t n = ::read(rd, head, sizeof head);
-        ::close(rd);
-        if (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, "SQLite format 3", 16) == 0) {
-            ::close(fd);
-            if (error_.empty()) error_ = path_ + ": is an SQLite database, not an event log";
-            return;
-        }
+    if (regular && util::regular_file_head(path_, 16) == std::string_view("SQLite format 3", 16)) {
+        ::close(fd);
+        if (error_.empty()) error_ = path_ + ": is an SQLite database, not an event log";
+        return;
     }
     fd_ = fd;
     own_fd_ = true;

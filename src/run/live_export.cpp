@@ -1,30 +1,24 @@
 // A live run's rows of a record through a writer. See run/live_export.hpp.
 #include "run/live_export.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <functional>
 #include <string_view>
 
 #include "records/attribution.hpp"
 #include "store/store.hpp"
+#include "util/file_head.hpp"
+#include "util/split.hpp"
 
 namespace callwall::run {
 namespace {
 
 // The first line of the file at `path` (without its newline); "" when it
-// is missing, empty or unreadable.
+// is not a regular file, is empty or cannot be read.
 std::string first_line(const std::string& path) {
-    char head[4096];
-    ssize_t n = 0;
-    if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); fd >= 0) {
-        n = ::read(fd, head, sizeof head);
-        ::close(fd);
-    }
-    const std::string_view h(head, n > 0 ? static_cast<size_t>(n) : 0);
-    return std::string(h.substr(0, h.find('\n')));
+    std::string head = util::regular_file_head(path, 4096);
+    head.resize(std::min(head.size(), head.find('\n')));
+    return head;
 }
 
 // The text of a key: each value's kind and bytes, NUL between.
@@ -74,17 +68,11 @@ std::string parse_export_spec(const std::string& text, ExportSpec& out) {
     out.format = text.substr(a + 1, b - a - 1);
     out.path = text.substr(b + 1);
     const std::vector<std::string> names = records::run_record_names();
-    if (std::find(names.begin(), names.end(), out.record) == names.end()) {
-        std::string all;
-        for (const std::string& n : names) all += (all.empty() ? "" : ", ") + n;
-        return "no record '" + out.record + "' (one of: " + all + ")";
-    }
+    if (std::find(names.begin(), names.end(), out.record) == names.end())
+        return "no record '" + out.record + "' (one of: " + util::joined(names, ", ") + ")";
     if (out.path == "-") return "'" + text + "': the live view writes to standard output; FILE may be a pipe (mkfifo)";
-    if (!writers::find(out.format)) {
-        std::string all;
-        for (const writers::Writer& w : writers::registry()) all += (all.empty() ? "" : ", ") + std::string(w.name);
-        return "no format '" + out.format + "' (one of: " + all + ")";
-    }
+    if (!writers::find(out.format))
+        return "no format '" + out.format + "' (one of: " + util::joined(writers::names(), ", ") + ")";
     return "";
 }
 

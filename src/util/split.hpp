@@ -1,5 +1,6 @@
 // Splitting a joined column ("443,3478", "a.example,b.example") into its
-// parts, for the store's reads and the report's renderings alike.
+// parts, for the store's reads and the report's renderings alike, and
+// joining a list for a message.
 #pragma once
 
 #include <algorithm>
@@ -19,6 +20,16 @@ namespace callwall::util {
         start = end + 1;
     }
     return out;
+}
+
+/// The parts of `v` with `sep` between them ({"a", "b"}, ", " -> "a, b").
+[[nodiscard]] inline std::string joined(const std::vector<std::string>& v, std::string_view sep) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (i) s += sep;
+        s += v[i];
+    }
+    return s;
 }
 
 }  // namespace callwall::util

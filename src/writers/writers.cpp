@@ -85,6 +85,12 @@ constexpr Writer kWriters[] = {
 
 std::span<const Writer> registry() noexcept { return kWriters; }
 
+std::vector<std::string> names() {
+    std::vector<std::string> out;
+    for (const Writer& w : kWriters) out.emplace_back(w.name);
+    return out;
+}
+
 const Writer* find(std::string_view name) noexcept {
     for (const Writer& w : kWriters)
         if (w.name == name) return &w;

@@ -33,6 +33,8 @@ struct Writer {
 
 /// Every writer, in the order --help lists them.
 [[nodiscard]] std::span<const Writer> registry() noexcept;
+/// Every writer's name, in the registry's order (for --help and messages).
+[[nodiscard]] std::vector<std::string> names();
 /// The writer called `name`; null when there is none.
 [[nodiscard]] const Writer* find(std::string_view name) noexcept;
 
