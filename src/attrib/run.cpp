@@ -3,7 +3,6 @@
 // at a time so that memory does not grow with the run — or, for a run whose
 // flows were kept as their rows were written (attrib/kept_flows.hpp), from
 // memory, its rows written once every flow is attributed.
-#include "attrib/judge.hpp"
 #include "attrib/kept_flows.hpp"
 #include "attrib/kept_rows.hpp"
 #include "attrib/result_records.hpp"
@@ -15,7 +14,6 @@
 #include "store/dns_names.hpp"
 
 #include <optional>
-#include <system_error>
 
 namespace callwall::attrib {
 namespace {
@@ -23,6 +21,18 @@ namespace {
 // 1024 flows (about 400 KiB) reused page after page: a page of 8192 was
 // 3 MiB of fresh memory, and first touches are costly page faults here.
 constexpr int kPageFlows = 1024;
+
+// What the rest of the run says about each flow, read before the flows.
+struct RunContext {
+    double capture_end = 0;
+    /// Hosts with a STUN request of their own that was answered: a pair of
+    /// their call got through, so their single unanswered checks elsewhere
+    /// were abandoned.
+    std::set<std::string> stun_succeeded;
+    std::set<uint64_t> split;  ///< rows of a 5-tuple split by eviction
+    stage::DnsFailures dns_failed;
+    OneDirection one_direction;  ///< which interfaces hold one direction only
+};
 
 // Everything read_context reads is in memory: the kept flows with their
 // names and the run's totals, and the DNS names the store kept. Not when the
@@ -97,113 +107,6 @@ void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowR
     }
 }
 
-// A kept flow's rows, written once every flow is attributed.
-struct Pending {
-    FlowResult result;
-    bool outcome_changed = false;
-};
-
-// What follows a flow's judging, in flow order: what it counts folded into
-// the entries' accumulators (when it was judged apart), the outcome hook,
-// the kept detail, and its rows (written at once when read back, kept for
-// the end when the flows are in memory).
-struct Folding {
-    const catalog::Catalog& c;
-    const FlowOutcomeHook& outcome_hook;
-    RunDetailKeeper* keeper;
-    std::vector<EntryAccumulator>& per_entry;
-    std::vector<Pending>& pending;
-    RunVerdicts& out;
-    store::AttributionIo* write_now = nullptr;  ///< the flows are read back: their rows go as they come
-
-    void after(const FlowFacts& f, FlowResult&& r) {
-        if (outcome_hook) outcome_hook(f, r.outcome);
-        if (keeper) keeper->add(f, r, per_entry, c);
-        const bool outcome_changed = r.outcome_column != f.outcome;
-        if (write_now)
-            write_flow(*write_now, c, r, outcome_changed, out);
-        else if (outcome_changed || !r.matches.empty() || !r.gaps.empty())
-            pending.push_back({std::move(r), outcome_changed});
-    }
-
-    void page(JudgedPage& p) {
-        for (size_t i = 0; i < p.flows.size(); ++i) {
-            ++out.flows;
-            if (keeper) keeper->before_orienting(p.as_read[i]);
-            for (const auto& [entry, ef] : p.counted[i]) per_entry[entry].add(ef);
-            after(p.flows[i], std::move(p.results[i]));
-        }
-    }
-
-    // A page's counts (judged apart) into the run's.
-    void counts(const RunVerdicts& p) {
-        out.matched_flows += p.matched_flows;
-        out.vendor_gap_flows += p.vendor_gap_flows;
-        out.other_flows += p.other_flows;
-        out.address_vendors.insert(p.address_vendors.begin(), p.address_vendors.end());
-    }
-};
-
-// The flows one after another on this thread, read back a page at a time
-// or taken from memory.
-template <class Check>
-void judge_in_turn(store::AttributionIo& io, KeptFlows* kept, const FlowJudge& judge, Folding& fold,
-                   const Check& check) {
-    if (!kept) {
-        io.begin_writing();
-        fold.write_now = &io;
-    }
-    std::vector<FlowFacts> flows;
-    size_t kept_at = 0;
-    for (uint64_t after = 0;;) {
-        check();
-        if (kept)
-            kept->page(kept_at, kPageFlows, flows);
-        else
-            io.read_flow_page(after, kPageFlows, flows);
-        if (flows.empty()) break;
-        after = flows.back().id;
-        for (auto& f : flows) {
-            ++fold.out.flows;
-            if (fold.keeper) fold.keeper->before_orienting(f);
-            FlowResult r = judge(f, &fold.per_entry, nullptr, fold.out);
-            fold.after(f, std::move(r));
-        }
-    }
-}
-
-// The kept flows two pages at a time, the second judged on a thread of its
-// own, both folded in in flow order. False, with nothing judged, when that
-// thread cannot be started.
-template <class Check>
-bool judge_side_by_side(KeptFlows& kept, const FlowJudge& judge, Folding& fold, const Check& check) {
-    static_cast<void>(kept.server_ttls(std::string()));  // the TTLs' index built here: only read while pages are judged
-    const bool keep_as_read = fold.keeper != nullptr;
-    std::optional<SideJudge> side;
-    try {
-        side.emplace(judge, keep_as_read);
-    } catch (const std::system_error&) {
-        return false;
-    }
-    JudgedPage pages[2];
-    for (JudgedPage& p : pages) p.counts.active_vendors = fold.out.active_vendors;
-    for (size_t at = 0;;) {
-        check();
-        kept.page(at, kPageFlows, pages[0].flows);
-        if (pages[0].flows.empty()) break;
-        kept.page(at, kPageFlows, pages[1].flows);
-        const bool two = !pages[1].flows.empty();
-        if (two) side->start(pages[1]);
-        pages[0].judge(judge, keep_as_read);
-        if (two) side->wait();
-        fold.page(pages[0]);
-        if (!two) break;
-        fold.page(pages[1]);
-    }
-    for (const JudgedPage& p : pages) fold.counts(p.counts);
-    return true;
-}
-
 }  // namespace
 
 void write_entry(store::AttributionIo& io, const catalog::Catalog& c, const catalog::Entry& e, const EntryVerdict& v) {
@@ -251,20 +154,52 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
 
     // Kept flows' rows (bounded as the flows are) are written once all are
     // attributed; rows read back are written as they go.
+    struct Pending {
+        FlowResult result;
+        bool outcome_changed = false;
+    };
     std::vector<Pending> pending;
+    const std::set<int> kNoTtls;
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     std::optional<RunDetailKeeper> keeper;
     if (detail) keeper.emplace(*detail, c.entries().size());
-    const FlowJudge judge{c, x, hook, [&](const std::string& server_ip) -> const std::set<int>& {
-                              return kept ? kept->server_ttls(server_ip) : io.server_ttls(server_ip);
-                          }};
-    Folding fold{c, outcome_hook, keeper ? &*keeper : nullptr, per_entry, pending, out};
-    // Two pages at a time, the second on a thread of its own, when a second
-    // core is given (the store writes behind) and the flows are in memory:
-    // judging them reads nothing but the catalog, the context and the kept
-    // flows. A probe's flows (hook) are judged on one thread.
-    const bool side_by_side = kept && !hook && store.write_behind() && kept->size() > kPageFlows;
-    if (!side_by_side || !judge_side_by_side(*kept, judge, fold, check)) judge_in_turn(io, kept, judge, fold, check);
+    if (!kept) io.begin_writing();
+    std::vector<FlowFacts> flows;
+    size_t kept_at = 0;
+    for (uint64_t after = 0;;) {
+        check();
+        if (kept)
+            kept->page(kept_at, kPageFlows, flows);
+        else
+            io.read_flow_page(after, kPageFlows, flows);
+        if (flows.empty()) break;
+        after = flows.back().id;
+        for (auto& f : flows) {
+            ++out.flows;
+            if (keeper) keeper->before_orienting(f);
+            orient_flow(f);
+            FlowContext ctx;
+            ctx.host_pair_succeeded = x.stun_succeeded.count(f.client_ip) > 0;
+            ctx.split_by_eviction = x.split.count(f.id) > 0;
+            ctx.one_direction_flows = x.one_direction.flows_for(f.interfaces);
+            if (hook) hook(f, ctx);
+            // TTLs seen from the server elsewhere: only for flows answered by a RST (forged-RST check)
+            // and unanswered name-server queries (needs_server_ttls).
+            const bool rst_only = needs_server_ttls(f);
+            const std::set<int>& ttls = !rst_only ? kNoTtls
+                                        : kept    ? kept->server_ttls(f.server_ip)
+                                                  : io.server_ttls(f.server_ip);
+            FlowResult r =
+                stage::attribute_flow(f, classify_flow(f, x.capture_end, ttls, ctx), c, per_entry, out, &ctx);
+            if (outcome_hook) outcome_hook(f, r.outcome);
+            if (keeper) keeper->add(f, r, per_entry, c);
+            const bool outcome_changed = r.outcome_column != f.outcome;
+            if (!kept)
+                write_flow(io, c, r, outcome_changed, out);
+            else if (outcome_changed || !r.matches.empty() || !r.gaps.empty())
+                pending.push_back({std::move(r), outcome_changed});
+        }
+    }
     check();
     if (keeper) keeper->finish();
     if (kept) {

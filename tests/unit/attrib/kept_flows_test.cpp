@@ -18,15 +18,12 @@
 
 #include "attrib/flow_row.hpp"
 #include "attrib/run_attribution.hpp"
-#include "attrib/run_detail.hpp"
 #include "golden/run_util.hpp"
 #include "run/row_hook.hpp"
 #include "run/store_analyzer.hpp"
 #include "store/attribution_io.hpp"
 #include "store/store.hpp"
-#include "unit/capture/capture_file.hpp"
 #include "unit/corpus.hpp"
-#include "unit/test_util.hpp"
 
 namespace callwall::attrib {
 namespace {
@@ -153,9 +150,7 @@ enum class From { Rows, KeptFlows, Memory };
 // attribution wrote; `indexes` says whether they were there when it
 // returned.
 std::vector<std::string> one_store_run(const std::string& capture, bool second_core, From from, bool& indexes,
-                                       const std::string& tamper = "", RunDetail* detail = nullptr,
-                                       RunVerdicts* verdicts = nullptr,
-                                       const catalog::Catalog& c = test::bundled_catalog()) {
+                                       const std::string& tamper = "") {
     TempDb db;
     KeptRows rows;  // the store's tap: it outlives the store
     auto s = store::Store::open(db.path());
@@ -191,8 +186,7 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
         EXPECT_EQ(sqlite3_exec(raw, tamper.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
         sqlite3_close(raw);
     }
-    RunVerdicts v = run_attribution(*s, run, c, {}, {}, from != From::Rows ? &kept : nullptr, &rows, {}, {}, detail);
-    if (verdicts) *verdicts = std::move(v);
+    run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr, &rows);
     indexes = test::query_rows(db.path(),
                                "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
                                "('unmatched_flow_idx', 'dns_query_run', 'flow_match_entry')")[0] == "3";
@@ -223,98 +217,6 @@ TEST(KeptFlows, OneStoreFromTheFirstRowToTheVerdicts) {
         }
     }
     EXPECT_GT(written, 1000u);
-}
-
-// What a report shows beside the verdicts (RunDetail) and the run's counts, as text.
-std::vector<std::string> detail_lines(const RunDetail& d, const RunVerdicts& v) {
-    std::vector<std::string> out;
-    out.push_back("flows " + std::to_string(v.flows) + " matched " + std::to_string(v.matched_flows) + " gaps " +
-                  std::to_string(v.vendor_gap_flows) + " other " + std::to_string(v.other_flows) + " outcomes " +
-                  std::to_string(v.outcomes_written));
-    std::string vendors = "address vendors";
-    for (uint16_t a : v.address_vendors) vendors += " " + std::to_string(a);
-    out.push_back(vendors);
-    std::vector<uint64_t> ids;
-    for (const auto& [id, row] : d.flows) ids.push_back(id);
-    std::sort(ids.begin(), ids.end());
-    for (uint64_t id : ids) {
-        const FlowRow& r = d.flows.at(id);
-        out.push_back("flow " + std::to_string(id) + " " + r.transport + " " + r.client_ip + ":" +
-                      std::to_string(r.client_port) + " " + r.server_ip + ":" + std::to_string(r.server_port) + " " +
-                      r.state + " " + r.outcome + " " + r.app + " " + r.name + " " + r.name_source);
-    }
-    for (size_t e = 0; e < d.kept.size(); ++e)
-        for (const auto& [id, evidence] : d.kept[e])
-            out.push_back("kept " + std::to_string(e) + " " + std::to_string(id) + " " +
-                          std::to_string(static_cast<int>(evidence)));
-    for (const auto& g : d.gaps) out.push_back("gap " + g.vendor + " " + g.name + " " + std::to_string(g.flow.id));
-    for (const auto& o : d.other)
-        out.push_back("other " + o.transport + " " + o.app + " " + std::to_string(o.server_port) + " " +
-                      std::to_string(o.flows));
-    for (const auto& [a, b] : d.shared) out.push_back("shared " + std::to_string(a) + " " + std::to_string(b));
-    return out;
-}
-
-// Many flows to the bundled Teams media entry's ranges (52.112.0.0/14, UDP
-// 3478-3481), a third of them answered and the rest not: every page of
-// flows adds evidence to the same entries, so the order pages are folded
-// in shows in each entry's evidence flows and the report's kept flows.
-std::string many_teams_flows(size_t flows) {
-    std::vector<uint8_t> out;
-    const auto le32 = [&out](uint32_t v) {
-        for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-    };
-    le32(0xa1b2c3d4);
-    out.insert(out.end(), {2, 0, 4, 0});
-    le32(0);
-    le32(0);
-    le32(65535);
-    le32(1);  // Ethernet
-    uint32_t usec = 0;
-    const auto frame = [&](const std::vector<uint8_t>& f) {
-        le32(1767225600 + usec / 1000000);
-        le32(usec % 1000000);
-        le32(static_cast<uint32_t>(f.size()));
-        le32(static_cast<uint32_t>(f.size()));
-        out.insert(out.end(), f.begin(), f.end());
-        usec += 1000;
-    };
-    const std::vector<uint8_t> payload(40, 0x11);
-    for (uint32_t i = 0; i < flows; ++i) {
-        const uint32_t client = 0x0a000000 | (i + 1), server = 0x34700000 | ((i / 250) << 8) | (i % 250 + 1);
-        const auto cport = static_cast<uint16_t>(40000 + i % 20000), sport = static_cast<uint16_t>(3478 + i % 4);
-        frame(test::udp_frame(client, server, cport, sport, payload));
-        if (i % 3 == 0) frame(test::udp_frame(server, client, sport, cport, payload));
-    }
-    return capture::test::write_temp_capture(out, "callwall-many-teams-", static_cast<uint32_t>(flows), ".pcap");
-}
-
-// Kept flows judged two pages at a time (a second core given: the second
-// page on a thread of its own, attrib/judge.hpp) leave the rows, the counts
-// and the report's detail that one thread judging them in turn leaves.
-// Over every committed capture (two have more flows than a page, 1024: the
-// field scenarios of stalled TLS hellos and of junk QUIC Initials) and
-// many_teams_flows' five pages of evidence for the same entries.
-TEST(KeptFlows, SidePagesLeaveWhatOneThreadLeaves) {
-    auto captures = test::committed_captures();
-    const std::string many = many_teams_flows(5000);
-    captures.push_back(many);
-    size_t paged = 0;
-    for (const auto& capture : captures) {
-        SCOPED_TRACE(capture.string());
-        RunDetail detail[2];
-        RunVerdicts verdicts[2];
-        bool indexed = false;
-        const catalog::Catalog& c = test::full_bundled_catalog();
-        const auto in_turn =
-            one_store_run(capture.string(), false, From::Memory, indexed, "", &detail[0], &verdicts[0], c);
-        const auto side = one_store_run(capture.string(), true, From::Memory, indexed, "", &detail[1], &verdicts[1], c);
-        EXPECT_EQ(side, in_turn);
-        EXPECT_EQ(detail_lines(detail[1], verdicts[1]), detail_lines(detail[0], verdicts[0]));
-        if (verdicts[0].flows > 2 * 1024 && verdicts[0].matched_flows > 2 * 1024) ++paged;
-    }
-    EXPECT_GE(paged, 1u) << "a capture of more than two pages of matched flows";
-    std::filesystem::remove(many);
 }
 
 // From memory alone, attribution reads nothing the run wrote: with the
