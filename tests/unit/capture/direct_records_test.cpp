@@ -1,5 +1,5 @@
-// A classic pcap file's records are taken out of blocks of the file
-// (PcapSource::read_direct, next_block) instead of through libpcap. They must be exactly
+// A mapped classic pcap file's records are taken straight out of the map
+// (PcapSource::read_direct) instead of through libpcap. They must be exactly
 // what libpcap hands out: the same frames (time, lengths, bytes) and, for a
 // damaged file, the same end — the same error in the same words after the
 // same frames. Checked against libpcap itself over every committed capture
@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "capture/pcap_source.hpp"
-#include "capture/read_ahead.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::capture {
@@ -79,25 +78,12 @@ Reading through_callwall(const std::string& path) {
     return r;
 }
 
-// The same through ReadAhead with its reader thread: blocks read into its chunks.
-Reading through_read_ahead(const std::string& path) {
-    Reading r;
-    ReadAhead ra(PcapSource::open_file(path), true);
-    RawFrame f;
-    NextStatus st;
-    while ((st = ra.next(f)) == NextStatus::Frame)
-        r.frames.push_back({f.ts_us, f.caplen, f.wirelen, std::vector<uint8_t>(f.bytes.begin(), f.bytes.end())});
-    r.end = st == NextStatus::End ? "end" : ra.error();
-    return r;
-}
-
-void expect_same_reading(const Reading& got, const Reading& want, const std::string& path) {
+void expect_same(const std::string& path) {
+    const Reading want = through_libpcap(path), got = through_callwall(path);
     ASSERT_EQ(got.frames.size(), want.frames.size()) << path;
     for (size_t i = 0; i < want.frames.size(); ++i) ASSERT_EQ(got.frames[i], want.frames[i]) << path << " frame " << i;
     EXPECT_EQ(got.end, want.end) << path;
 }
-
-void expect_same(const std::string& path) { expect_same_reading(through_callwall(path), through_libpcap(path), path); }
 
 // Little-endian classic pcap bytes (this machine's order), built by hand.
 struct PcapBytes {
@@ -239,57 +225,6 @@ TEST(DirectRecords, OtherByteOrderIsReadByLibpcapAlike) {
     EXPECT_EQ(got.frames[0].ts_us, 7000008);
     expect_same(path);
     fs::remove(path);
-}
-
-// Files of many blocks: records cut by a block's end, records of the
-// largest size, records over the snapshot whose skipped bytes run past a
-// block's end, runs of tiny records (a chunk of ReadAhead fills up before
-// its block is read through), and a last record cut short. Read inline (the
-// source's own buffer) and through ReadAhead's thread (the chunks' buffers),
-// both exactly as libpcap reads them.
-TEST(DirectRecords, RecordsAcrossBlocksReadAsLibpcapReadsThem) {
-    struct Case {
-        const char* name;
-        uint32_t snaplen;
-        bool damaged_end;
-    };
-    for (const Case c : {Case{"blocks-mixed", 262144, false}, Case{"blocks-over-snaplen", 65535, false},
-                         Case{"blocks-damaged-end", 262144, true}}) {
-        SCOPED_TRACE(c.name);
-        PcapBytes b(kUs, c.snaplen);
-        uint32_t seed = 12345;
-        const auto next = [&] {
-            seed = seed * 1103515245u + 12345u;
-            return seed >> 8;
-        };
-        int32_t t = 1700000000;
-        while (b.b.size() < 6 * PcapSource::kBlockRead) {
-            const uint32_t kind = next() % 16;
-            uint32_t caplen;
-            if (kind == 0)
-                caplen = 262144;  // the largest record libpcap reads
-            else if (kind == 1)
-                caplen = 100000 + next() % 150000;  // over a 65535 snapshot: cut, the rest skipped
-            else if (kind < 4)
-                caplen = 0;  // a burst of empty records follows
-            else
-                caplen = 40 + next() % 1500;
-            if (kind == 2 || kind == 3) {
-                for (int i = 0; i < 9000; ++i) b.record(t, i % 1000000, 0, 60, 0);
-                continue;
-            }
-            b.record(t++, static_cast<int32_t>(next() % 1000000), caplen, caplen + 4, caplen);
-        }
-        if (c.damaged_end) b.record(t, 0, 5000, 5000, 1200);
-        const std::string path = b.write(c.name);
-        ASSERT_TRUE(PcapSource::open_file(path)->reads_blocks());
-        const Reading want = through_libpcap(path);
-        EXPECT_EQ(want.end == "end", !c.damaged_end) << want.end;
-        EXPECT_GT(want.frames.size(), 9000u);
-        expect_same_reading(through_callwall(path), want, path);
-        expect_same_reading(through_read_ahead(path), want, path);
-        fs::remove(path);
-    }
 }
 
 }  // namespace
