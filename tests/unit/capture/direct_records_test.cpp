@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "capture/pcap_source.hpp"
+#include "capture/read_ahead.hpp"
 #include "unit/corpus.hpp"
 
 namespace callwall::capture {
@@ -78,12 +79,25 @@ Reading through_callwall(const std::string& path) {
     return r;
 }
 
-void expect_same(const std::string& path) {
-    const Reading want = through_libpcap(path), got = through_callwall(path);
+// The same through ReadAhead with its reader thread: the frames lent out of the map.
+Reading through_read_ahead(const std::string& path) {
+    Reading r;
+    ReadAhead ra(PcapSource::open_file(path), true);
+    RawFrame f;
+    NextStatus st;
+    while ((st = ra.next(f)) == NextStatus::Frame)
+        r.frames.push_back({f.ts_us, f.caplen, f.wirelen, std::vector<uint8_t>(f.bytes.begin(), f.bytes.end())});
+    r.end = st == NextStatus::End ? "end" : ra.error();
+    return r;
+}
+
+void expect_same_reading(const Reading& got, const Reading& want, const std::string& path) {
     ASSERT_EQ(got.frames.size(), want.frames.size()) << path;
     for (size_t i = 0; i < want.frames.size(); ++i) ASSERT_EQ(got.frames[i], want.frames[i]) << path << " frame " << i;
     EXPECT_EQ(got.end, want.end) << path;
 }
+
+void expect_same(const std::string& path) { expect_same_reading(through_callwall(path), through_libpcap(path), path); }
 
 // Little-endian classic pcap bytes (this machine's order), built by hand.
 struct PcapBytes {
@@ -225,6 +239,57 @@ TEST(DirectRecords, OtherByteOrderIsReadByLibpcapAlike) {
     EXPECT_EQ(got.frames[0].ts_us, 7000008);
     expect_same(path);
     fs::remove(path);
+}
+
+// Files of several MiB: records of the largest size, records over the
+// snapshot whose skipped bytes span pages and ReadAhead's chunks, bursts of
+// empty records (a chunk fills up with 4,096 of them), records across the
+// map's release windows, and a last record cut short. Read inline and
+// through ReadAhead's thread (frames lent out of the map), both exactly as
+// libpcap reads them.
+TEST(DirectRecords, LargeFilesReadAsLibpcapReadsThem) {
+    struct Case {
+        const char* name;
+        uint32_t snaplen;
+        bool damaged_end;
+    };
+    for (const Case c : {Case{"large-mixed", 262144, false}, Case{"large-over-snaplen", 65535, false},
+                         Case{"large-damaged-end", 262144, true}}) {
+        SCOPED_TRACE(c.name);
+        PcapBytes b(kUs, c.snaplen);
+        uint32_t seed = 12345;
+        const auto next = [&] {
+            seed = seed * 1103515245u + 12345u;
+            return seed >> 8;
+        };
+        int32_t t = 1700000000;
+        while (b.b.size() < (size_t{3} << 20)) {
+            const uint32_t kind = next() % 16;
+            uint32_t caplen;
+            if (kind == 0)
+                caplen = 262144;  // the largest record libpcap reads
+            else if (kind == 1)
+                caplen = 100000 + next() % 150000;  // over a 65535 snapshot: cut, the rest skipped
+            else if (kind < 4)
+                caplen = 0;  // a burst of empty records follows
+            else
+                caplen = 40 + next() % 1500;
+            if (kind == 2 || kind == 3) {
+                for (int i = 0; i < 9000; ++i) b.record(t, i % 1000000, 0, 60, 0);
+                continue;
+            }
+            b.record(t++, static_cast<int32_t>(next() % 1000000), caplen, caplen + 4, caplen);
+        }
+        if (c.damaged_end) b.record(t, 0, 5000, 5000, 1200);
+        const std::string path = b.write(c.name);
+        ASSERT_TRUE(PcapSource::open_file(path)->frames_in_map());
+        const Reading want = through_libpcap(path);
+        EXPECT_EQ(want.end == "end", !c.damaged_end) << want.end;
+        EXPECT_GT(want.frames.size(), 9000u);
+        expect_same_reading(through_callwall(path), want, path);
+        expect_same_reading(through_read_ahead(path), want, path);
+        fs::remove(path);
+    }
 }
 
 }  // namespace

@@ -118,8 +118,11 @@ TEST(EventSink, EveryColumnOfTheFlowRecordIsOnTheFlowLine) {
         EXPECT_TRUE(a_column) << v << " is not a column of the flow record";
     }
     for (const json& f : flows) {
-        for (const char* c : facts::kFlowColumns)
-            if (!viewed(c)) EXPECT_TRUE(f.contains(c)) << c << " missing from " << f.dump();
+        for (const char* c : facts::kFlowColumns) {
+            if (!viewed(c)) {
+                EXPECT_TRUE(f.contains(c)) << c << " missing from " << f.dump();
+            }
+        }
     }
     // A few values as the flow's row holds them: NULL as null, counts as counts.
     const json& dns = flows.front();
