@@ -242,9 +242,9 @@ TEST(DirectRecords, OtherByteOrderIsReadByLibpcapAlike) {
 }
 
 // Files of several MiB: records of the largest size, records over the
-// snapshot whose skipped bytes span pages and ReadAhead's chunks, bursts of
-// empty records (a chunk fills up with 4,096 of them), records across the
-// map's release windows, and a last record cut short. Read inline and
+// snapshot whose skipped bytes span pages, bursts of empty records (a
+// ReadAhead chunk fills up with 4,096 of them), records across the map's
+// 2 MiB release windows, and a last record cut short. Read inline and
 // through ReadAhead's thread (frames lent out of the map), both exactly as
 // libpcap reads them.
 TEST(DirectRecords, LargeFilesReadAsLibpcapReadsThem) {
