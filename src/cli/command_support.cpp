@@ -219,9 +219,7 @@ bool same_file(const struct stat& a, const std::string& path) {
 }
 
 bool is_sqlite_file(const std::string& path) {
-    static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
-                                        'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
-    return util::regular_file_head(path, sizeof kMagic) == std::string_view(kMagic, sizeof kMagic);
+    return util::is_sqlite_head(util::regular_file_head(path, util::kSqliteMagic.size()));
 }
 
 bool write_all(int fd, std::string_view text) {
@@ -338,8 +336,8 @@ std::string refuse_output(const std::string& path, OutputKind kind, const std::v
         return "it is not a regular file";
     }
     if (st.st_size == 0) return "";
-    if (is_sqlite_file(path)) return "it is a SQLite database";
     const std::string head = util::regular_file_head(path, 2048);
+    if (util::is_sqlite_head(head)) return "it is a SQLite database";
     const std::string_view h(head);
     const auto starts = [&](std::string_view p) { return h.substr(0, p.size()) == p; };
     bool ours = false;

@@ -227,7 +227,7 @@ void EventLog::open() {
     // wait on the data this log has yet to write, and steal it from the reader).
     struct stat st {};
     const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    if (regular && util::regular_file_head(path_, 16) == std::string_view("SQLite format 3", 16)) {
+    if (regular && util::is_sqlite_head(util::regular_file_head(path_, util::kSqliteMagic.size()))) {
         ::close(fd);
         if (error_.empty()) error_ = path_ + ": is an SQLite database, not an event log";
         return;

@@ -91,8 +91,7 @@ void AttributionIo::for_each_interface_set(
     own_connection();
     // attrib::shows_far_side in SQL (roles & 2: flow::kClientAnswered).
     constexpr const char* kFarSide = "(packets_s2c > 0 OR icmp_errors > 0 OR (roles & 2) != 0)";
-    const std::optional<uint32_t>& seen = written;
-    if (seen && std::popcount(*seen) == 1) {
+    if (written && std::popcount(*written) == 1) {
         // One interface: the first flow that shows the far side ends the
         // scan (in a capture of both directions, within its first rows); the
         // flows are counted only when none does (CASE evaluates the count
@@ -109,7 +108,7 @@ void AttributionIo::for_each_interface_set(
             const bool far = st.int64(0) != 0;
             const auto flows = static_cast<uint64_t>(st.int64(1));
             st.reset();
-            if (far || flows > 0) fn(*seen, far, flows);
+            if (far || flows > 0) fn(*written, far, flows);
         }
         return;
     }
