@@ -15,7 +15,9 @@ callwall, and writes:
 
 Before writing, it checks that the firewall really did what the table says
 (the "self-check"): an accepted flow is answered and appears on the cloud
-side; nothing the client sent on a dropped one reaches the cloud, and nothing
+side, with no ICMP error (a port-unreachable from the flow's own server after
+it answered is that server closing its port, not the firewall); nothing the
+client sent on a dropped one reaches the cloud, and nothing
 answers it (where the profile forwards UDP to the client, the far end's own
 STUN requests may arrive: a remote peer's connectivity checks); a reset one
 gets a RST and an ICMP-rejected one the right ICMP error, and neither reaches
@@ -327,6 +329,7 @@ class Flow:
         self.synack = False
         self.rst_from_server = False
         self.icmp = []            # (type, code, from)
+        self.icmp_closed = 0      # port-unreachable from the server itself after it answered
         self.kinds = set()        # protocol kinds seen on UDP (either direction)
         self.stun_req = {}        # txid -> count (client requests)
         self.stun_ok = 0          # success responses to the client's requests
@@ -343,6 +346,10 @@ class Flow:
 
     def key(self):
         return (self.transport, self.cip, self.cport, self.sip, self.sport)
+
+
+# ICMP "port unreachable" for IPv4 and IPv6 (type, code).
+PORT_UNREACHABLE = {(3, 3), (1, 4)}
 
 
 def in_cloud(addr):
@@ -366,7 +373,11 @@ def collect(path):
             if q:
                 qproto, qsrc, qsport, qdst, qdport = q
                 f = flows.get((qproto, qsrc, qsport, qdst, qdport))
-                if f:
+                if f and f.s2c and p.src == f.sip and (t, c) in PORT_UNREACHABLE:
+                    # The server had answered and its port has closed since
+                    # (its side of the call ended): not the firewall's doing.
+                    f.icmp_closed += 1
+                elif f:
                     f.icmp.append((t, c, p.src))
             continue
         if p.proto not in (6, 17):
