@@ -3,7 +3,6 @@
 
 #include "decode/packet.hpp"
 #include "pipeline/run_notes.hpp"
-#include "pipeline/shards.hpp"
 #include "util/clock.hpp"
 
 #include <algorithm>
@@ -63,11 +62,6 @@ Analyzer::Analyzer(facts::RunSinks sinks, const AnalyzerConfig& cfg)
     reasm_.set_release_callback([this](const decode::IpReassembler::Released& r) { on_reassembled(r); });
 }
 
-void Analyzer::use_workers(std::unique_ptr<ShardCoordinator> workers) {
-    shards_ = std::move(workers);
-    workers_read_ = shards_ && shards_->workers_read();
-}
-
 Analyzer::~Analyzer() = default;
 
 void Analyzer::on_evict(flow::Flow& f) {
@@ -109,48 +103,16 @@ bool Analyzer::snapped(const flow::Flow& f) const noexcept {
 
 void Analyzer::process(const decode::RawFrame& frame) noexcept {
     facts::RunTotals& t = totals_;
-    const double ts = util::us_to_s(frame.ts_us);
-    if (t.packets == 0) {
-        t.first_ts = ts;
-    } else if (frame.ts_us < prev_ts_us_ - kClockBackToleranceUs) {
-        ++clock_back_jumps_;
-        clock_back_max_us_ = std::max(clock_back_max_us_, prev_ts_us_ - frame.ts_us);
-    }
-    prev_ts_us_ = frame.ts_us;
-    clock_us_ = std::max(clock_us_, frame.ts_us);
-    t.last_ts = ts;
-    ++t.packets;
-    t.bytes += frame.wirelen;
-    if (frame.caplen < frame.wirelen) ++t.truncated_packets;
-
-    if (frame.parsed ? !frame.parsed_ok : !decode::parse_frame_ok(frame.linktype, frame.bytes, meta_)) {
-        ++t.undecoded_packets;
-        // Counted by why, once a frame (UndecodedKinds::count): the run's
-        // notes say it in words (pipeline/run_notes.hpp).
-        const decode::PacketMeta& failed = frame.parsed ? *frame.parsed : meta_;
-        undecoded_.count(failed.anomalies, failed.undecoded_in);
-        return;
-    }
-    const decode::PacketMeta& m = frame.parsed ? *frame.parsed : meta_;
-    if (shards_) {
-        try {
-            shards_->dispatch(frame, m, t.packets, clock_us_);
-            if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
-                shards_->tick(t.packets, clock_us_, t.last_ts);
-                last_expire_us_ = clock_us_;
-            }
-        } catch (...) {
-            if (!deferred_error_) deferred_error_ = std::current_exception();
-        }
-        return;
-    }
-    table_.at(clock_us_, t.packets);
+    const decode::PacketMeta* m = count_.take(frame, t, meta_);
+    if (!m) return;
+    const int64_t clock_us = count_.clock_us;
+    table_.at(clock_us, t.packets);
     frame_ = &frame;
-    on_decoded(m, frame.ts_us, clock_us_, t.packets);
+    on_decoded(*m, frame.ts_us, clock_us, t.packets);
     frame_ = nullptr;
-    if (clock_us_ - last_expire_us_ >= kExpireIntervalUs) {
-        expire(clock_us_, t.packets);
-        last_expire_us_ = clock_us_;
+    if (clock_us - last_expire_us_ >= kExpireIntervalUs) {
+        expire(clock_us, t.packets);
+        last_expire_us_ = clock_us;
     }
 }
 
@@ -175,7 +137,7 @@ bool Analyzer::process_at(const decode::RawFrame& frame, int64_t clock_us, uint6
     if (!decode::parse_frame_ok(frame.linktype, frame.bytes, m)) {
         // A worker that reads its own frames (fanout): its count is the run's.
         // Others are handed decoded frames only.
-        undecoded_.count(m.anomalies, m.undecoded_in);
+        count_.undecoded.count(m.anomalies, m.undecoded_in);
         return false;
     }
     frame_ = &frame;
@@ -282,12 +244,6 @@ void Analyzer::on_reassembled(const decode::IpReassembler::Released& r) noexcept
 void Analyzer::snapshot() {
     if (!rows_) return;
     drain();
-    if (shards_) {
-        shards_->snapshot(totals_.packets, totals_.last_ts, true);
-        pull_totals();
-        totals_.flows = shards_->flows_created();
-        return;
-    }
     totals_.flows = table_.stats().created;
     write_live(true, new_peers_, true);
 }
@@ -295,12 +251,6 @@ void Analyzer::snapshot() {
 uint64_t Analyzer::snapshot_changed() {
     if (!rows_) return 0;
     drain();
-    if (shards_) {
-        const uint64_t written = shards_->snapshot(totals_.packets, totals_.last_ts, false);
-        pull_totals();
-        totals_.flows = shards_->flows_created();
-        return written;
-    }
     totals_.flows = table_.stats().created;
     const bool peers_listed = dissector_.take_new_peers(new_peers_);
     return write_live(false, new_peers_, peers_listed);
@@ -344,63 +294,12 @@ void Analyzer::drain() {
 }
 
 void Analyzer::finish() {
-    if (shards_) {
-        drain();
-        shards_->finish(totals_.packets, totals_.last_ts);
-        pull_totals();  // fanout: the workers counted the frames
-        note_input(totals_.notes, clock_back_jumps_, clock_back_max_us_, undecoded_);
-        finish_shards();
-        return;
-    }
-    note_input(totals_.notes, clock_back_jumps_, clock_back_max_us_, undecoded_);
+    note_input(totals_.notes, count_.clock_back_jumps, count_.clock_back_max_us, count_.undecoded);
     flush_all(totals_.packets);
     note_fragments(totals_.notes, reasm_.stats());
     totals_.flows = table_.stats().created;
     totals_.flows_evicted_full = table_.stats().evicted_full;
     drain();
 }
-
-void Analyzer::finish_shards() {
-    const ShardTotals st = shards_->totals();
-    note_fragments(totals_.notes, st.reassembly);
-    totals_.orphan_fragments += st.orphan_fragments;
-    flows_written_ = st.flows_written;
-    std::copy(std::begin(st.state_counts), std::end(st.state_counts), state_counts_);
-    totals_.flows = st.flows.created;
-    totals_.flows_evicted_full = st.flows.evicted_full;
-}
-
-void Analyzer::pull_totals() {
-    if (!workers_read_) return;
-    const FrameTotals f = shards_->totals().frames;
-    facts::RunTotals& t = totals_;
-    t.packets = f.packets;
-    t.bytes = f.bytes;
-    t.truncated_packets = f.truncated;
-    t.undecoded_packets = f.undecoded;
-    t.first_ts = f.first_ts;
-    t.last_ts = f.last_ts;
-    clock_back_jumps_ = f.clock_back_jumps;
-    clock_back_max_us_ = f.clock_back_max_us;
-    undecoded_ = f.kinds;
-}
-
-std::string Analyzer::wait_for_workers(int ms) {
-    if (!workers_read_) return "";
-    shards_->pump_for(ms);
-    pull_totals();
-    return shards_->error();
-}
-
-flow::FlowTableStats Analyzer::flow_stats() const {
-    if (!shards_) return table_.stats();
-    flow::FlowTableStats st = shards_->totals().flows;
-    st.created = shards_->flows_created();
-    return st;
-}
-
-size_t Analyzer::live_flows() const { return shards_ ? shards_->totals().live_flows : table_.live(); }
-
-DissectStats Analyzer::dissect_stats() const { return shards_ ? shards_->totals().dissect : dissector_.stats(); }
 
 }  // namespace callwall::pipeline

@@ -5,6 +5,11 @@
 // Synchronous calls passing value types, single-threaded. process() is the
 // hot path: it never throws and never allocates once the flow table is warm;
 // facts go out as they are found, and each evicted flow as one row.
+//
+// Two uses: a run's own (process(): it counts the frames it is given and
+// analyses them), and one worker of a sharded run (work_for, process_at:
+// run/shards/shard_worker.hpp), whose frames another thread counted. A
+// sharded run's reading thread is not an Analyzer: run/shards/sharded_run.hpp.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +26,7 @@
 #include "facts/run_totals.hpp"
 #include "flow/flow_table.hpp"
 #include "pipeline/dissect.hpp"
+#include "pipeline/frame_count.hpp"
 #include "pipeline/undecoded.hpp"
 
 namespace callwall::pipeline {
@@ -29,15 +35,6 @@ namespace callwall::pipeline {
 // head check is O(1) but there is no need to do it per packet. (The fanout
 // workers tick at the same interval.)
 inline constexpr int64_t kExpireIntervalUs = 1'000'000;
-// A frame stamped earlier than the one before it by more than this is a
-// clock jump worth a note (captures merged from machines whose clocks differ,
-// a clock stepped mid-capture). Smaller steps back are ordinary: frames
-// timestamped on different CPUs or NIC queues, multi-interface captures whose
-// buffers are flushed in batches (tools/gen_workload.py's workload has 787
-// steps back of up to 29 ms). Either way expiry is safe: see FlowTable::update.
-inline constexpr int64_t kClockBackToleranceUs = 1'000'000;
-
-class ShardCoordinator;
 
 /// A decoding worker's view of its Analyzer (run/shards/shard_worker.hpp):
 /// where, in a tick or the run's end, what follows belongs, and each flow
@@ -64,7 +61,7 @@ struct AnalyzerConfig {
     /// Decoding workers (run/shards/shards.hpp): 2 or more shard the flows
     /// across that many threads (needs a store that writes behind, and no
     /// extra_sink or flow observer); 1: this thread decodes. Whoever wires
-    /// the Analyzer starts them (run/store_analyzer.hpp, use_workers).
+    /// the run starts them (run/store_analyzer.hpp) instead of an Analyzer.
     int workers = 1;
     /// Rows per message (dns_answer, tls_hello, stun_message, icmp_error).
     /// False: only what the verdicts are made of (flows with their STUN, ICMP
@@ -88,13 +85,7 @@ public:
     explicit Analyzer(facts::RunSinks sinks = {}, const AnalyzerConfig& cfg = {});
     ~Analyzer();
 
-    /// A sharded run (cfg.workers ≥ 2, or live capture's fanout workers):
-    /// from now on the frames go to `workers` (run/shards/shards.hpp), whose
-    /// merger writes the rows; this Analyzer counts the frames and hands them
-    /// over (or, when the workers read them, is given none).
-    void use_workers(std::unique_ptr<ShardCoordinator> workers);
-
-    /// Processes one frame. Never throws.
+    /// Counts and processes one frame of the run. Never throws.
     void process(const decode::RawFrame& frame) noexcept;
     /// Evicts every remaining flow to the run's sinks. May throw (a store's error).
     void finish();
@@ -134,21 +125,9 @@ public:
     [[nodiscard]] const decode::ReassemblyStats& reassembly() const noexcept { return reasm_.stats(); }
 
     [[nodiscard]] facts::RunTotals& totals() noexcept { return totals_; }
-    /// Fanout (ShardCoordinator::workers_read): the frame counts into totals() as
-    /// the workers last published them (at most ~50 ms old); otherwise nothing.
-    void pull_totals();
-    /// Fanout: writes what the workers handed over for up to `ms`, then
-    /// returns "" or the first reader error a worker met. May throw StoreError.
-    std::string wait_for_workers(int ms);
-    /// The flow table's counts (with workers: theirs, summed; flows created: numbered so far).
-    [[nodiscard]] flow::FlowTableStats flow_stats() const;
     /// Frames this Analyzer could not decode, by why (a worker that reads its
-    /// own frames hands these on in FrameTotals).
-    [[nodiscard]] const UndecodedKinds& undecoded_kinds() const noexcept { return undecoded_; }
-    /// Flows alive now (with workers: at their last progress mark).
-    [[nodiscard]] size_t live_flows() const;
-    /// The dissectors' counts (with workers: summed).
-    [[nodiscard]] DissectStats dissect_stats() const;
+    /// own frames hands these on with its frame counts).
+    [[nodiscard]] const UndecodedKinds& undecoded_kinds() const noexcept { return count_.undecoded; }
     [[nodiscard]] const flow::FlowTable& flows() const noexcept { return table_; }
     [[nodiscard]] flow::FlowTable& flows() noexcept { return table_; }
     /// Flows written (or dropped in store-less mode) so far.
@@ -176,8 +155,6 @@ private:
     void expire(int64_t clock_us, uint64_t seq);
     /// The end: every datagram in progress, then every flow.
     void flush_all(uint64_t seq) noexcept;
-    /// The workers' run ends: their counts become this Analyzer's.
-    void finish_shards();
 
     facts::FlowRowSink* rows_;  ///< sinks.rows
     bool per_message_rows_;
@@ -187,18 +164,9 @@ private:
     uint64_t flows_written_ = 0;
     uint64_t state_counts_[32] = {};
     int64_t last_expire_us_ = 0;
-    // Capture time going backwards (files merged from machines whose clocks
-    // differ): counted for run.notes. Flows keep each packet's own time and
-    // expiry only moves forward (see FlowTable::update), so a packet from the
-    // past does not split its flow.
-    int64_t prev_ts_us_ = 0;
-    /// The latest capture time so far: expiry's clock, which never goes back.
-    int64_t clock_us_ = INT64_MIN;
-    uint64_t clock_back_jumps_ = 0;
-    int64_t clock_back_max_us_ = 0;
-    /// Frames not decoded, by why (counted in undecoded_packets too): this
-    /// thread's count, or the workers' where they read the frames.
-    UndecodedKinds undecoded_;
+    /// The run's frames counted (process), or a worker's frames that did
+    /// not decode (process_at: their kinds only).
+    FrameCount count_;
     // Evictions happen inside the noexcept packet path; rows that fail to be
     // written are reported by drain()/finish() instead of throwing there.
     std::exception_ptr deferred_error_;
@@ -219,9 +187,6 @@ private:
     /// A snapshot wrote this flow's row (its end replaces the row).
     [[nodiscard]] bool snapped(const flow::Flow& f) const noexcept;
     std::vector<decode::IpAddr> new_peers_;  ///< reused by snapshot_changed
-    /// The workers read the frames themselves (ShardCoordinator::workers_read).
-    bool workers_read_ = false;
-    std::unique_ptr<ShardCoordinator> shards_;  ///< the workers (use_workers)
     WorkerTap* tap_ = nullptr;  ///< this Analyzer is a worker (work_for)
     /// In a tick or the end: releasing datagrams, then ending flows (an
     /// eviction outside them is the table making room for a packet's flow).

@@ -20,7 +20,6 @@
 #include "run/verdict_changes.hpp"
 #include "events/events.hpp"
 #include "callwall/version.hpp"
-#include "pipeline/analyzer.hpp"
 #include "events/event_sink.hpp"
 #include "run/vendor_addresses.hpp"
 #include "store/store.hpp"
@@ -34,7 +33,7 @@ namespace {
 // A notes line for each bound the run hit (dissect buffer pools full, name
 // table full), so the damage to the results is visible in run.notes. Flows
 // forced out by --max-flows are already in run.flows_evicted_full.
-void note_bounds(pipeline::Analyzer& a) {
+void note_bounds(StoreAnalyzer& a) {
     std::string& notes = a.totals().notes;
     const pipeline::DissectStats ds = a.dissect_stats();
     if (ds.pool_exhausted)
@@ -80,10 +79,9 @@ struct Session::Impl {
     std::unique_ptr<VendorAddresses> vendor_addresses;  ///< kept across runs
     std::unique_ptr<facts::TeeSink> tee;  ///< events and addresses both
     std::unique_ptr<VerdictChanges> verdict_changes;
-    std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before analyzer: it points here)
-    std::unique_ptr<RowHook> row_hook;  ///< each row's outcome, and kept (before analyzer: it points here)
-    std::unique_ptr<StoreAnalyzer> wired;  ///< the analyzer and the store's writer it writes through
-    pipeline::Analyzer* analyzer = nullptr;  ///< wired's
+    std::unique_ptr<attrib::KeptFlows> kept;  ///< the run's flows for its attribution (before wired: it points here)
+    std::unique_ptr<RowHook> row_hook;  ///< each row's outcome, and kept (before wired: it points here)
+    std::unique_ptr<StoreAnalyzer> wired;  ///< the packet path and the store's writer it writes through
     /// Live runs: the refresh's attribution, from the flows that changed.
     std::unique_ptr<attrib::LiveAttribution> live;
     std::vector<uint64_t> changed;  ///< flow ids written since the last live attribution
@@ -98,7 +96,7 @@ struct Session::Impl {
     RunRow row;  ///< the run's row as last written (its totals aside)
     /// The run's row: its totals, status and end written (and kept in `row`).
     void write_row(store::RunStatus st, double ended_at) {
-        db->update_run(run_id, analyzer->totals(), st, ended_at);
+        db->update_run(run_id, wired->totals(), st, ended_at);
         row.status = std::string(store::to_string(st));
         if (ended_at > 0) row.ended_at = ended_at;
     }
@@ -113,11 +111,11 @@ struct Session::Impl {
     /// The run's end is when the capture stopped, when that is known and
     /// later than its last packet.
     void take_capture_end() {
-        facts::RunTotals& t = analyzer->totals();
+        facts::RunTotals& t = wired->totals();
         if (t.packets && ran_until > t.last_ts) t.last_ts = ran_until;
     }
 
-    /// Begins a run: its row, its analyzer, its run_start line.
+    /// Begins a run: its row, its packet path, its run_start line.
     void begin();
 
     /// The verdicts of a deferred live attribution that finished, as events;
@@ -127,7 +125,7 @@ struct Session::Impl {
     void verdict_events(const attrib::RunVerdicts& v) {
         last_verdicts = v;
         if (!verdict_changes) return;
-        for (const events::VerdictEvent& e : verdict_changes->update(v, analyzer->totals().last_ts)) {
+        for (const events::VerdictEvent& e : verdict_changes->update(v, wired->totals().last_ts)) {
             log->write(events::to_json(e));
         }
     }
@@ -137,8 +135,8 @@ struct Session::Impl {
     bool note_events_closed() {
         if (!log || log->ok() || events_noted) return false;
         events_noted = true;
-        analyzer->totals().notes += "events: the event stream closed after " + std::to_string(log->lines()) +
-                                    " lines (" + log->error() + "); the run went on without it\n";
+        wired->totals().notes += "events: the event stream closed after " + std::to_string(log->lines()) + " lines (" +
+                                 log->error() + "); the run went on without it\n";
         return true;
     }
     bool events_noted = false;
@@ -155,14 +153,14 @@ struct Session::Impl {
             "%.1f s): an SQLite shell, merge or analyze writing the same file; the capture went on meanwhile\n",
             w.waited_s - busy_before.waited_s, static_cast<unsigned long long>(w.waits - busy_before.waits),
             w.longest_s);
-        analyzer->totals().notes += line;
+        wired->totals().notes += line;
     }
 
     void run_end_event() noexcept {
         if (!log || run_end_written) return;
         run_end_written = true;
         try {
-            const facts::RunTotals& t = analyzer->totals();
+            const facts::RunTotals& t = wired->totals();
             events::RunEndEvent e;
             e.ts = util::wall_s();
             e.run_id = run_id;
@@ -170,7 +168,7 @@ struct Session::Impl {
             e.ended_by = ended_by;
             e.packets = t.packets;
             e.bytes = t.bytes;
-            e.flows = analyzer->flow_stats().created;
+            e.flows = wired->flow_stats().created;
             e.kernel_dropped = t.kernel_dropped;
             e.first_ts = t.first_ts;
             e.last_ts = t.last_ts;
@@ -256,7 +254,6 @@ void Session::Impl::begin() {
     // The last run's goes first.
     wired =
         std::make_unique<StoreAnalyzer>(db.get(), run_id, cfg, RowWiring{next_hook.get(), event_sink.get()}, shards);
-    analyzer = &wired->analyzer();
     kept = std::move(next_kept);
     row_hook = std::move(next_hook);
     live.reset();  // begin_run above waited for a deferred job using it
@@ -283,7 +280,6 @@ void Session::next_run() {
     Impl& s = *impl_;
     s.run_end_event();
     s.wired.reset();  // before the sink it points to
-    s.analyzer = nullptr;
     if (s.log) s.log->reopen();
     s.begin();
 }
@@ -310,7 +306,7 @@ void Session::write_allow_list(const std::string& format, const std::string& tex
 }
 store::Store& Session::store() noexcept { return *impl_->db; }
 RunCounts Session::counts() const {
-    const pipeline::Analyzer& a = *impl_->analyzer;
+    const StoreAnalyzer& a = *impl_->wired;
     RunCounts c;
     c.flows_created = a.flow_stats().created;
     c.live_flows = a.live_flows();
@@ -319,14 +315,14 @@ RunCounts Session::counts() const {
     return c;
 }
 
-void Session::snapshot_all() { impl_->analyzer->snapshot(); }
-std::string Session::wait_for_workers(int ms) { return impl_->analyzer->wait_for_workers(ms); }
-facts::RunTotals& Session::totals() noexcept { return impl_->analyzer->totals(); }
-const facts::RunTotals& Session::totals() const noexcept { return impl_->analyzer->totals(); }
+void Session::snapshot_all() { impl_->wired->snapshot(); }
+std::string Session::wait_for_workers(int ms) { return impl_->wired->wait_for_workers(ms); }
+facts::RunTotals& Session::totals() noexcept { return impl_->wired->totals(); }
+const facts::RunTotals& Session::totals() const noexcept { return impl_->wired->totals(); }
 
 bool Session::process(const decode::RawFrame& frame) {
     Impl& s = *impl_;
-    s.analyzer->process(frame);
+    s.wired->process(frame);
     if (--s.until_checkpoint != 0) return false;
     return checkpoint();
 }
@@ -335,7 +331,7 @@ bool Session::checkpoint() {
     Impl& s = *impl_;
     s.until_checkpoint = s.o.checkpoint_packets ? s.o.checkpoint_packets : UINT64_MAX;
     if (s.o.checkpoint_packets == 0) return false;
-    pipeline::Analyzer& a = *s.analyzer;
+    StoreAnalyzer& a = *s.wired;
     a.drain();
     const flow::FlowTableStats fs = a.flow_stats();
     a.totals().flows = fs.created;
@@ -354,9 +350,9 @@ Tick Session::tick(double now) {
     Impl& s = *impl_;
     if (s.o.refresh_s <= 0 || now - s.last_refresh < s.o.refresh_s) return Tick::Nothing;
     s.last_refresh = now;
-    if (s.o.kernel_stats) s.o.kernel_stats(s.analyzer->totals());
-    s.analyzer->snapshot_changed();
-    s.db->update_run(s.run_id, s.analyzer->totals(), store::RunStatus::Running, 0);
+    if (s.o.kernel_stats) s.o.kernel_stats(s.wired->totals());
+    s.wired->snapshot_changed();
+    s.db->update_run(s.run_id, s.wired->totals(), store::RunStatus::Running, 0);
     s.db->flush();
     const Tick picked = s.take_live_verdicts();  // a deferred attribution that finished
     if (s.live_in_flight || now - s.last_attrib < std::max(s.o.refresh_s, s.attrib_cost * 5))
@@ -399,7 +395,7 @@ Tick Session::Impl::take_live_verdicts() {
     return Tick::Attributed;
 }
 
-void Session::note(const std::string& line) { impl_->analyzer->totals().notes += line; }
+void Session::note(const std::string& line) { impl_->wired->totals().notes += line; }
 
 void Session::capture_ran_until(double ts_s) noexcept { impl_->ran_until = ts_s; }
 
@@ -407,15 +403,15 @@ void Session::finish(Status status, const std::string& ended_by) {
     Impl& s = *impl_;
     s.status = status;
     s.ended_by = ended_by;
-    if (s.o.kernel_stats) s.o.kernel_stats(s.analyzer->totals());
-    if (!ended_by.empty()) s.analyzer->totals().notes += "ended by " + ended_by + "\n";
+    if (s.o.kernel_stats) s.o.kernel_stats(s.wired->totals());
+    if (!ended_by.empty()) s.wired->totals().notes += "ended by " + ended_by + "\n";
     s.db->sync_writes();  // a deferred live attribution: its verdict events come before the final ones
     s.take_live_verdicts();
     s.take_capture_end();  // before the flows still alive are written with their outcome hints
-    s.analyzer->finish();
+    s.wired->finish();
     s.take_capture_end();  // a sharded run's end is set again from its workers'
-    note_bounds(*s.analyzer);
-    const facts::RunTotals& t = s.analyzer->totals();
+    note_bounds(*s.wired);
+    const facts::RunTotals& t = s.wired->totals();
     // What the run row says of its end, for an attribution from memory.
     if (s.kept) s.kept->set_run_totals(t.packets ? t.last_ts : 0, t.flows_evicted_full);
     s.note_events_closed();
@@ -430,7 +426,7 @@ void Session::fail(const store::StoreError& e) noexcept {
     try {
         // A full disk: the room kept for this write is given back first.
         if (e.kind() == store::StoreErrorKind::Full) s.db->release_space_reserve();
-        s.analyzer->totals().notes += stop_note(e);
+        s.wired->totals().notes += stop_note(e);
         s.write_row(store::RunStatus::Failed, util::wall_s());
         s.db->flush();
     } catch (...) {
@@ -449,7 +445,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
                                     &s.kept_rows, s.o.entry_verdict, s.o.flow_outcome, keep_detail ? &detail : nullptr);
     } catch (const attrib::AttributionCancelled&) {
         s.status = Status::Interrupted;
-        s.analyzer->totals().notes += "attribution interrupted: no verdicts written\n";
+        s.wired->totals().notes += "attribution interrupted: no verdicts written\n";
         s.write_row(store::RunStatus::Interrupted, util::wall_s());
         s.db->flush();
         s.run_end_event();
@@ -459,7 +455,7 @@ std::optional<attrib::RunVerdicts> Session::attribute(const std::function<bool()
     bool row_changed = false;
     for (const std::string& note : v.one_direction.notes()) {
         const std::string line = note + "\n";
-        std::string& notes = s.analyzer->totals().notes;
+        std::string& notes = s.wired->totals().notes;
         if (notes.find(line) == std::string::npos) {
             notes += line;
             row_changed = true;

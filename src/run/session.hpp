@@ -1,5 +1,5 @@
 // A run from its start to its end: the one place that
-// owns the database, the packet analyzer, the run's row (begun, updated,
+// owns the database, the packet path (one Analyzer, or a sharded run's workers), the run's row (begun, updated,
 // finished), the refresh cadence (totals every so many packets for files;
 // live flows, totals and verdicts every --refresh seconds for a live
 // capture), the event stream, and what an error does to the run's status.

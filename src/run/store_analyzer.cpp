@@ -2,6 +2,7 @@
 #include "run/store_analyzer.hpp"
 
 #include "run/flow_ends.hpp"
+#include "run/shards/sharded_run.hpp"
 #include "run/shards/shards.hpp"
 #include "store/run_writer.hpp"
 
@@ -15,15 +16,14 @@ StoreAnalyzer::StoreAnalyzer(store::Store* store, int64_t run_id, const pipeline
         ends_ = std::make_unique<FlowEnds>(writer_.get(), wiring.hook, wiring.observer);
         sinks.rows = ends_.get();
     }
-    analyzer_ = std::make_unique<pipeline::Analyzer>(sinks, cfg);
     if ((cfg.workers > 1 || shards.fanout) && store) {
-        auto workers = std::make_unique<Shards>(*store, run_id, cfg, cfg.workers, wiring.hook, shards);
-        shards_ = workers.get();
-        analyzer_->use_workers(std::move(workers));
+        sharded_ = std::make_unique<ShardedRun>(
+            std::make_unique<Shards>(*store, run_id, cfg, cfg.workers, wiring.hook, shards));
         if (ends_) ends_->rows_unseen();  // the merger writes the rows
-    } else if (!writer_ && ends_) {
-        ends_->rows_unseen();  // no row is written: nothing to keep
+        return;
     }
+    analyzer_ = std::make_unique<pipeline::Analyzer>(sinks, cfg);
+    if (!writer_ && ends_) ends_->rows_unseen();  // no row is written: nothing to keep
 }
 
 StoreAnalyzer::~StoreAnalyzer() = default;
@@ -31,7 +31,7 @@ StoreAnalyzer::~StoreAnalyzer() = default;
 void StoreAnalyzer::track_written() noexcept {
     if (!ends_) return;
     ends_->track_written();
-    if (shards_) shards_->track_written(ends_->written_ids());
+    if (sharded_) sharded_->workers().track_written(ends_->written_ids());
 }
 
 void StoreAnalyzer::take_written_ids(std::vector<uint64_t>& out) {
@@ -39,6 +39,55 @@ void StoreAnalyzer::take_written_ids(std::vector<uint64_t>& out) {
         ends_->take_written_ids(out);
     else
         out.clear();
+}
+
+void StoreAnalyzer::process_sharded(const decode::RawFrame& frame) noexcept { sharded_->process(frame); }
+
+facts::RunTotals& StoreAnalyzer::totals() noexcept { return sharded_ ? sharded_->totals() : analyzer_->totals(); }
+
+void StoreAnalyzer::snapshot() {
+    if (sharded_)
+        sharded_->snapshot(true);
+    else
+        analyzer_->snapshot();
+}
+
+uint64_t StoreAnalyzer::snapshot_changed() {
+    return sharded_ ? sharded_->snapshot(false) : analyzer_->snapshot_changed();
+}
+
+void StoreAnalyzer::finish() {
+    if (sharded_)
+        sharded_->finish();
+    else
+        analyzer_->finish();
+}
+
+void StoreAnalyzer::drain() {
+    if (sharded_)
+        sharded_->drain();
+    else
+        analyzer_->drain();
+}
+
+std::string StoreAnalyzer::wait_for_workers(int ms) { return sharded_ ? sharded_->wait_for_workers(ms) : ""; }
+
+flow::FlowTableStats StoreAnalyzer::flow_stats() const {
+    return sharded_ ? sharded_->flow_stats() : analyzer_->flows().stats();
+}
+
+size_t StoreAnalyzer::live_flows() const { return sharded_ ? sharded_->live_flows() : analyzer_->flows().live(); }
+
+pipeline::DissectStats StoreAnalyzer::dissect_stats() const {
+    return sharded_ ? sharded_->dissect_stats() : analyzer_->dissector().stats();
+}
+
+uint64_t StoreAnalyzer::flows_written() const noexcept {
+    return sharded_ ? sharded_->flows_written() : analyzer_->flows_written();
+}
+
+const uint64_t* StoreAnalyzer::state_counts() const noexcept {
+    return sharded_ ? sharded_->state_counts() : analyzer_->state_counts();
 }
 
 }  // namespace callwall::run

@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const int64_t run = db->begin_run(callwall::store::RunInfo{"analyze", "fuzz", "fuzz", "", 0});
     {
         callwall::run::StoreAnalyzer wired(db.get(), run);
-        callwall::pipeline::Analyzer& a = wired.analyzer();
+        callwall::run::StoreAnalyzer& a = wired;
         int64_t ts_us = 1'767'225'600'000'000;
         size_t off = 0;
         while (off + 4 <= size) {

@@ -59,7 +59,7 @@ inline int64_t analyze_files(const std::vector<std::string>& files, const std::s
     info.command_line = "test";
     const int64_t run = db->begin_run(info);
     run::StoreAnalyzer wired(db.get(), run, cfg, wiring);
-    pipeline::Analyzer& a = wired.analyzer();
+    run::StoreAnalyzer& a = wired;
     for (const auto& f : files) {
         auto src = capture::PcapSource::open_file(f);
         decode::RawFrame fr;
@@ -68,7 +68,7 @@ inline int64_t analyze_files(const std::vector<std::string>& files, const std::s
         if (st == capture::NextStatus::Error) ++a.totals().damaged_files;
     }
     a.finish();
-    if (dissect_stats) *dissect_stats = a.dissector().stats();
+    if (dissect_stats) *dissect_stats = a.dissect_stats();
     db->update_run(run, a.totals(), store::RunStatus::Completed, 1.0);
     db->flush();
     return run;

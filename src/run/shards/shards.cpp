@@ -137,7 +137,7 @@ void Shards::Impl::run(Worker& w) {
     }
 }
 
-void Shards::Impl::publish(Worker& w, const FrameTotals* frames) {
+void Shards::Impl::publish(Worker& w, const FramesRead* frames) {
     pipeline::Analyzer& a = w.decoder->analyzer();
     {
         std::lock_guard lk(w.mu);
@@ -389,23 +389,27 @@ ShardTotals Shards::totals() const {
         add_to(t.dissect, c.dissect);
         t.orphan_fragments += c.orphan_fragments;
         t.live_flows += c.live_flows;
-        FrameTotals& f = t.frames;
-        const FrameTotals& cf = c.frames;
-        if (cf.packets && (f.packets == 0 || cf.first_ts < f.first_ts)) f.first_ts = cf.first_ts;
-        f.last_ts = std::max(f.last_ts, cf.last_ts);
-        f.packets += cf.packets;
-        f.bytes += cf.bytes;
-        f.truncated += cf.truncated;
-        f.undecoded += cf.undecoded;
-        f.kinds.add(cf.kinds);
-        f.clock_back_jumps += cf.clock_back_jumps;
-        f.clock_back_max_us = std::max(f.clock_back_max_us, cf.clock_back_max_us);
+        t.frames.add(c.frames);
     }
     const facts::Naming& n = impl_->merger.naming();
     t.dissect.names_dropped += n.table().dropped();
     t.dissect.addresses_dropped += n.addresses_dropped();
     t.dissect.peers_dropped += n.peers_dropped();
     return t;
+}
+
+void FramesRead::add(const FramesRead& o) noexcept {
+    facts::FrameTotals& t = totals;
+    const facts::FrameTotals& ot = o.totals;
+    if (ot.packets && (t.packets == 0 || ot.first_ts < t.first_ts)) t.first_ts = ot.first_ts;
+    t.last_ts = std::max(t.last_ts, ot.last_ts);
+    t.packets += ot.packets;
+    t.bytes += ot.bytes;
+    t.truncated_packets += ot.truncated_packets;
+    t.undecoded_packets += ot.undecoded_packets;
+    count.undecoded.add(o.count.undecoded);
+    count.clock_back_jumps += o.count.clock_back_jumps;
+    count.clock_back_max_us = std::max(count.clock_back_max_us, o.count.clock_back_max_us);
 }
 
 uint64_t Shards::flows_created() const noexcept { return impl_->merger.created(); }

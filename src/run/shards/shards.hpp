@@ -1,7 +1,7 @@
 // Flow-hash sharding: several decoding workers, one reader, one writer, and
 // the same database as one thread makes (analyze --workers N).
 //
-// The reading thread (the Analyzer's caller) counts every frame, decodes its
+// The reading thread (run/shards/sharded_run.hpp) counts every frame, decodes its
 // headers and hands it to the worker its address pair hashes to (both
 // directions, every fragment and every ICMP error quoting the pair go to the
 // same one: the pair, not the 5-tuple, because a later fragment carries no
@@ -63,8 +63,12 @@
 #include <string>
 #include <vector>
 
+#include "decode/ip_reassembly.hpp"
+#include "facts/run_totals.hpp"
+#include "flow/flow_table.hpp"
 #include "pipeline/analyzer.hpp"
-#include "pipeline/shards.hpp"
+#include "pipeline/dissect.hpp"
+#include "pipeline/frame_count.hpp"
 #include "run/fanout_input.hpp"
 #include "store/store.hpp"
 
@@ -72,7 +76,27 @@ namespace callwall::run {
 
 class RowHook;
 
-class Shards final : public pipeline::ShardCoordinator {
+/// The frames a fanout worker read (the reading thread counts them otherwise).
+struct FramesRead {
+    facts::FrameTotals totals;
+    pipeline::FrameCount count;
+    /// Another worker's, summed into these.
+    void add(const FramesRead& o) noexcept;
+};
+
+/// What the workers counted, summed (the merger's own counts for flows).
+struct ShardTotals {
+    uint64_t flows_written = 0;
+    uint64_t state_counts[32] = {};
+    flow::FlowTableStats flows;
+    decode::ReassemblyStats reassembly;
+    pipeline::DissectStats dissect;
+    uint64_t orphan_fragments = 0;
+    uint64_t live_flows = 0;
+    FramesRead frames;  ///< fanout: the frames the workers read
+};
+
+class Shards {
 public:
     /// Starts `workers` (≥ 2) decoding threads writing into `store` (which
     /// should write behind) for run `run_id`; `row_hook` (not owned; null:
@@ -82,25 +106,45 @@ public:
     Shards(store::Store& store, int64_t run_id, const pipeline::AnalyzerConfig& cfg, int workers,
            const RowHook* row_hook = nullptr, ShardInputs in = {});
     /// Stops the workers (after finish(), or dropping what is in flight).
-    ~Shards() override;
+    ~Shards();
     Shards(const Shards&) = delete;
     Shards& operator=(const Shards&) = delete;
 
     /// The worker of a decoded frame.
     [[nodiscard]] size_t worker_of(const decode::PacketMeta& m) const noexcept;
-    void dispatch(const decode::RawFrame& frame, const decode::PacketMeta& m, uint64_t index,
-                  int64_t clock_us) override;
-    void tick(uint64_t index, int64_t clock_us, double last_ts) override;
-    uint64_t snapshot(uint64_t index, double last_ts, bool all) override;
+    /// Hands frame number `index` (decoded as `m`) to its worker (a tunnel's
+    /// outer fragments: to the worker of what they carry, see
+    /// run/shards/fragment_routes.hpp). May throw StoreError (writing what
+    /// the workers gave back).
+    void dispatch(const decode::RawFrame& frame, const decode::PacketMeta& m, uint64_t index, int64_t clock_us);
+    /// The expiry tick after frame `index`, on every worker; `last_ts` is the
+    /// capture time of that frame (the provisional outcomes' "capture end").
+    void tick(uint64_t index, int64_t clock_us, double last_ts);
+    /// A live run's refresh after frame `index` (`last_ts` its capture time):
+    /// every worker writes its live flows (`all`) or those that changed
+    /// (Analyzer::snapshot_changed), named by the merger with every answer
+    /// and TURN peer up to that frame; waits until they are written (to the
+    /// store, which may write behind). Returns how many. May throw StoreError.
+    uint64_t snapshot(uint64_t index, double last_ts, bool all);
     /// From now on the run's id of every flow row written is appended to
     /// `*ids` (a live run's re-attribution: run/flow_ends.hpp).
     void track_written(std::vector<uint64_t>* ids) noexcept;
-    void finish(uint64_t last_index, double last_ts) override;
-    void pump_for(int ms) override;
-    [[nodiscard]] std::string error() const override;
-    [[nodiscard]] pipeline::ShardTotals totals() const override;
-    [[nodiscard]] uint64_t flows_created() const noexcept override;
-    [[nodiscard]] bool workers_read() const noexcept override;
+    /// Every worker ends its flows; waits until every row is written. May
+    /// throw StoreError.
+    void finish(uint64_t last_index, double last_ts);
+    /// Fanout: merges what the workers wrote, for up to `ms` (the command's
+    /// wait between its checks of time, signals and refresh).
+    void pump_for(int ms);
+    /// Fanout: "" or the first reader error a worker met ("IFACE: reason").
+    [[nodiscard]] std::string error() const;
+    /// Counts so far (exact after finish()).
+    [[nodiscard]] ShardTotals totals() const;
+    /// Flows numbered so far (created, in the run's order).
+    [[nodiscard]] uint64_t flows_created() const noexcept;
+    /// The workers read the frames themselves (live capture on a
+    /// PACKET_FANOUT group): the reading thread is given none, and the frame
+    /// counts come from totals().frames.
+    [[nodiscard]] bool workers_read() const noexcept;
 
     /// Defined in run/shards/shards_impl.hpp, for shards*.cpp alone.
     struct Impl;

@@ -10,7 +10,6 @@
 namespace callwall::run {
 namespace {
 
-using pipeline::kClockBackToleranceUs;
 using pipeline::kExpireIntervalUs;
 using shard::In;
 using shard::InRecord;
@@ -30,13 +29,15 @@ struct State {
     uint64_t key = 0;  ///< the key of the latest frame, tick or refresh (strictly increasing)
     uint64_t marked = 0;  ///< the latest watermark: nothing more below (marked + 1, 0)
     uint64_t seq = 0;  ///< frames taken: the flow table's order
-    int64_t clock_us = INT64_MIN;  ///< expiry's clock: the latest capture time, this worker's or another's
     int64_t last_expire_us = 0;
-    int64_t prev_ts_us = 0;
     uint64_t since_mark = 0;
     int64_t last_publish_us = 0;
     bool reader_done = false;
-    FrameTotals frames;
+    /// The frames counted; its clock is expiry's: the latest capture time,
+    /// this worker's or another's.
+    FramesRead frames;
+    [[nodiscard]] int64_t& clock_us() noexcept { return frames.count.clock_us; }
+    [[nodiscard]] int64_t clock_us() const noexcept { return frames.count.clock_us; }
 };
 
 using util::mono_us;
@@ -83,23 +84,12 @@ private:
         const FanoutInput& in = *s_.fanout;
         if (in.limit && in.taken->fetch_add(1, std::memory_order_relaxed) >= in.limit) return;  // past --count
         st_.key = std::max(key_of(f.ts_us), st_.key + 1);
-        FrameTotals& t = st_.frames;
-        const double ts = util::us_to_s(f.ts_us);
-        if (t.packets == 0) {
-            t.first_ts = ts;
-        } else if (f.ts_us < st_.prev_ts_us - kClockBackToleranceUs) {
-            ++t.clock_back_jumps;
-            t.clock_back_max_us = std::max(t.clock_back_max_us, st_.prev_ts_us - f.ts_us);
-        }
-        st_.prev_ts_us = f.ts_us;
-        t.last_ts = ts;
-        ++t.packets;
-        t.bytes += f.wirelen;
-        if (f.caplen < f.wirelen) ++t.truncated;
-        st_.clock_us = std::max(st_.clock_us, f.ts_us);
-        if (!w_.decoder->frame(f, st_.key, st_.clock_us, ++st_.seq)) {
-            ++t.undecoded;
-            t.kinds = w_.decoder->analyzer().undecoded_kinds();
+        FramesRead& t = st_.frames;
+        t.count.arrive(f, t.totals);
+        if (!w_.decoder->frame(f, st_.key, st_.clock_us(), ++st_.seq)) {
+            // Counted by why where it was decoded.
+            ++t.totals.undecoded_packets;
+            t.count.undecoded = w_.decoder->analyzer().undecoded_kinds();
         }
         tick();
         if (++st_.since_mark >= shard::kMarkEvery ||
@@ -110,18 +100,18 @@ private:
     // The expiry tick under the current key, when a second of capture time
     // has passed on the latest clock any worker has shown.
     void tick() {
-        st_.clock_us = std::max(st_.clock_us, s_.clock_us.load(std::memory_order_relaxed));
-        if (st_.clock_us - st_.last_expire_us < kExpireIntervalUs) return;
-        raise_to(s_.clock_us, st_.clock_us);
-        w_.decoder->tick(st_.key, st_.clock_us, capture_end(), st_.seq);
-        st_.last_expire_us = st_.clock_us;
+        st_.clock_us() = std::max(st_.clock_us(), s_.clock_us.load(std::memory_order_relaxed));
+        if (st_.clock_us() - st_.last_expire_us < kExpireIntervalUs) return;
+        raise_to(s_.clock_us, st_.clock_us());
+        w_.decoder->tick(st_.key, st_.clock_us(), capture_end(), st_.seq);
+        st_.last_expire_us = st_.clock_us();
     }
 
     // The capture's end so far, for the outcome hints of the flows written
     // (one thread's: its latest frame's time): this worker's latest frame or
     // the latest any worker has shown, whichever is later.
     [[nodiscard]] double capture_end() const noexcept {
-        return std::max(st_.frames.last_ts, util::us_to_s(st_.clock_us));
+        return std::max(st_.frames.totals.last_ts, util::us_to_s(st_.clock_us()));
     }
 
     // No frame for a while: the key moves on with the wall clock (less
@@ -138,7 +128,7 @@ private:
     void mark() {
         if (st_.marked != st_.key) w_.decoder->writer().watermark(st_.key);
         st_.marked = st_.key;
-        raise_to(s_.clock_us, st_.clock_us);
+        raise_to(s_.clock_us, st_.clock_us());
         s_.publish(w_, &st_.frames);
         st_.since_mark = 0;
         st_.last_publish_us = mono_us();
@@ -174,7 +164,7 @@ private:
             std::lock_guard lk(w_.mu);
             w_.paused_gen = r.index;
             w_.paused_key = st_.key;
-            w_.paused_last_ts = st_.frames.last_ts;
+            w_.paused_last_ts = st_.frames.totals.last_ts;
         }
         s_.publish(w_, &st_.frames);
         for (;;) {
@@ -219,7 +209,7 @@ private:
             if (status == capture::NextStatus::Error) failed();
             break;
         }
-        st_.clock_us = std::max(st_.clock_us, s_.clock_us.load(std::memory_order_relaxed));
+        st_.clock_us() = std::max(st_.clock_us(), s_.clock_us.load(std::memory_order_relaxed));
         w_.decoder->finish(capture_end(), st_.seq);
         s_.publish(w_, &st_.frames);
         return true;

@@ -28,9 +28,6 @@ class LiveReader;
 
 namespace callwall::run {
 
-using pipeline::FrameTotals;
-using pipeline::ShardTotals;
-
 namespace shard {
 
 // What the reader hands a worker: frames (copied: the reader's buffer is
@@ -117,7 +114,7 @@ struct Shards::Impl {
     void run_fanout(Worker& w);
     /// Hands the worker's written buffer to the merger, with its counts
     /// (and a fanout worker's frame counts).
-    void publish(Worker& w, const FrameTotals* frames = nullptr);
+    void publish(Worker& w, const FramesRead* frames = nullptr);
     void hand_in(size_t i);
     void add(size_t i, const shard::InRecord& r) {
         shard::InChunk& c = filling[i];

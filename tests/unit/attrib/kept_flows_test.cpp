@@ -167,7 +167,7 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
     if (from == From::Memory) rows.keep_dns_names(run);
     {
         run::StoreAnalyzer wired(s.get(), run, cfg, {&hook});
-        pipeline::Analyzer& a = wired.analyzer();
+        run::StoreAnalyzer& a = wired;
         auto src = capture::PcapSource::open_file(capture);
         decode::RawFrame fr;
         while (src->next(fr) == capture::NextStatus::Frame) a.process(fr);

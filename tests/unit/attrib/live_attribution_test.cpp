@@ -59,14 +59,14 @@ TEST(LiveAttribution, EachRefreshWritesWhatTheWholeStageWouldWrite) {
         const int64_t run = store->begin_run(info);
         run::RowHook hook(provisional_outcome);
         run::StoreAnalyzer wired(store.get(), run, {}, {&hook});
-        pipeline::Analyzer& analyzer = wired.analyzer();
+        run::StoreAnalyzer& analyzer = wired;
         wired.track_written();
         LiveAttribution live(cat);
         std::vector<uint64_t> changed;
         uint64_t frames = 0;
         const auto refresh = [&] {
             analyzer.snapshot_changed();
-            analyzer.totals().flows = analyzer.flows().stats().created;
+            analyzer.totals().flows = analyzer.flow_stats().created;
             store->update_run(run, analyzer.totals(), store::RunStatus::Running, 0);
             wired.take_written_ids(changed);
             const RunVerdicts v = live.refresh(*store, run, changed);

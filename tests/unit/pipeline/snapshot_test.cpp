@@ -38,7 +38,7 @@ struct Side {
     std::unique_ptr<store::Store> store;
     run::RowHook hook{attrib::provisional_outcome};
     std::unique_ptr<run::StoreAnalyzer> wired;
-    Analyzer* analyzer = nullptr;
+    run::StoreAnalyzer* analyzer = nullptr;  ///< the run's packet path (wired)
     explicit Side(int workers = 1) {
         store = store::Store::open(db.path());
         store->write_behind(workers > 1);
@@ -49,7 +49,7 @@ struct Side {
         AnalyzerConfig cfg;
         cfg.workers = workers;
         wired = std::make_unique<run::StoreAnalyzer>(store.get(), run, cfg, run::RowWiring{&hook});
-        analyzer = &wired->analyzer();
+        analyzer = wired.get();
         wired->track_written();
     }
     /// The flow ids written since the last call, sorted, without repeats.
@@ -98,8 +98,8 @@ TEST(Snapshot, ChangedFlowsOnlyLeaveTheRowsAFullSnapshotLeaves) {
         const auto refresh = [&] {
             full.analyzer->snapshot();
             const uint64_t written = changed.analyzer->snapshot_changed();
-            live_rows += changed.analyzer->flows().live();
-            skipped_writes += changed.analyzer->flows().live() - written;
+            live_rows += changed.analyzer->live_flows();
+            skipped_writes += changed.analyzer->live_flows() - written;
             ASSERT_EQ(rows(changed, cols), rows(full, cols)) << "after frame " << frames;
             ++compared;
         };
@@ -147,7 +147,7 @@ TEST(Snapshot, WorkersRefreshToTheRowsOneThreadWrites) {
                 const uint64_t written = one.analyzer->snapshot_changed();
                 ASSERT_EQ(many.analyzer->snapshot_changed(), written) << "after frame " << frames;
                 ASSERT_EQ(many.written(), one.written()) << "after frame " << frames;
-                ASSERT_EQ(many.analyzer->live_flows(), one.analyzer->flows().live()) << "after frame " << frames;
+                ASSERT_EQ(many.analyzer->live_flows(), one.analyzer->live_flows()) << "after frame " << frames;
                 const auto r = rows(one, "*");
                 ASSERT_EQ(rows(many, "*"), r) << "after frame " << frames;
                 rows_written += written;
