@@ -29,24 +29,15 @@ void RunDetailKeeper::before_orienting(const FlowFacts& f) {
 
 FlowRow RunDetailKeeper::row_of(const FlowFacts& f, const FlowResult& r) const {
     FlowRow row;
-    row.id = f.id;
-    row.transport = f.transport;
+    facts::each_shown_column(row, f, [](auto& to, const auto& from) { to = from; });
+    // The sides as recorded, before attribution oriented them; the outcome as written.
     row.client_ip = client_ip_;
     row.server_ip = server_ip_;
     row.client_port = client_port_;
     row.server_port = server_port_;
-    row.first_ts = f.first_ts;
-    row.last_ts = f.last_ts;
     row.packets_c2s = packets_c2s_;
     row.packets_s2c = packets_s2c_;
-    row.state = f.state;
     row.outcome = r.outcome_column;
-    row.app = f.app;
-    row.name = f.name;
-    row.name_source = f.name_source;
-    row.icmp_type = f.icmp_type;
-    row.icmp_code = f.icmp_code;
-    row.icmp_from = f.icmp_from;
     return row;
 }
 

@@ -20,21 +20,13 @@
 #include <vector>
 
 #include "attrib/attribute.hpp"
+#include "facts/flow_facts.hpp"
 
 namespace callwall::attrib {
 
-/// A flow as its row reads after attribution: sides as recorded (before
-/// attribution oriented it), its outcome column as written.
-struct FlowRow {
-    uint64_t id = 0;
-    std::string transport, client_ip, server_ip;
-    uint16_t client_port = 0, server_port = 0;
-    double first_ts = 0, last_ts = 0;
-    uint64_t packets_c2s = 0, packets_s2c = 0;
-    std::string state, outcome, app, name, name_source;
-    int icmp_type = -1, icmp_code = -1;
-    std::string icmp_from;
-};
+/// A flow as a report shows it, as its row reads after attribution: sides
+/// as recorded (before attribution oriented it), its outcome column as written.
+using FlowRow = facts::ShownFlow;
 
 struct RunDetail {
     /// Flows kept per entry and outcome: a report shows the first few of an

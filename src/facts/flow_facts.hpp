@@ -9,6 +9,9 @@
 //   - the members of facts::FlowAppFacts (pipeline::FlowColumns, what the
 //     analyzers fill) and facts::FlowAppInfo (the application facts);
 //   - facts::FlowFacts and KeptFlows' record (the columns attribution reads);
+//   - facts::ShownFlow, what a report shows of a flow (attrib::FlowRow, kept
+//     by attribution for the report from memory; report::EvidenceFlow),
+//     and the SELECT the report reads it back with (report/load.cpp);
 //   - the flow table in the schema (store/schema.hpp), the INSERT
 //     (store/store.cpp), the SELECT attribution reads (store/flow_pages.cpp)
 //     and the columns a database made before a fact gains on its next open
@@ -23,8 +26,10 @@
 //   stored as Value: the value itself; ZeroIsNull: NULL when 0 (read back
 //     as 0); NegativeIsNull: NULL when negative (read back as the default);
 //     EmptyIsNull: NULL when empty text (read back as "");
-//   read: Read, attribution reads the column (facts::FlowFacts has it);
-//     Row, only the row has it (the report and the user's queries read it).
+//   read: Shown, attribution reads the column and a report shows it of a
+//     flow (facts::FlowFacts and facts::ShownFlow have it); Read,
+//     attribution reads it (facts::FlowFacts has it); Row, only the row has
+//     it (the user's queries read it).
 // The lines are in the order of the flow table's columns in the schema
 // (after run_id).
 #pragma once
@@ -43,23 +48,23 @@ struct Flow;
 
 // clang-format off
 #define CALLWALL_FLOW_COLUMNS(X)                                                                                 \
-    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Read)                                                          \
+    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Shown)                                                          \
     /* "tcp", "udp", "icmp", "icmp6", "ip" */                                                                    \
-    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Read)                                             \
-    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Read)                                             \
-    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Read)                                                 \
-    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Read)                                             \
-    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Read)                                                 \
+    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Shown)                                             \
+    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Shown)                                             \
+    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
+    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Shown)                                             \
+    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
     /* No SYN: which side is the client is a guess (the first sender, the ports). */                             \
     X(bool, initiator_guessed, false, "INTEGER NOT NULL", Value, Row)                                            \
-    X(double, first_ts, 0, "REAL NOT NULL", Value, Read)                                                         \
-    X(double, last_ts, 0, "REAL NOT NULL", Value, Read)                                                          \
-    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Read)                                                 \
+    X(double, first_ts, 0, "REAL NOT NULL", Value, Shown)                                                         \
+    X(double, last_ts, 0, "REAL NOT NULL", Value, Shown)                                                          \
+    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
     X(uint64_t, bytes_c2s, 0, "INTEGER NOT NULL", Value, Row)                                                    \
-    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Read)                                                 \
+    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
     X(uint64_t, bytes_s2c, 0, "INTEGER NOT NULL", Value, Row)                                                    \
     /* Zeek's conn_state for TCP; for UDP "answered" or "one-way" (flow::to_string(ConnState)) */                \
-    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Read)                                                 \
+    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Shown)                                                 \
     X(uint16_t, syn_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
     X(uint16_t, synack_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
     /* The first and last SYN's capture time, 0: no SYN. */                                                      \
@@ -73,15 +78,15 @@ struct Flow;
     X(uint32_t, later_fragments, 0, "INTEGER NOT NULL DEFAULT 0", Value, Row)                                    \
     /* ICMP errors about the flow; the last one's type, code (-1: none) and sender ("": none). */                \
     X(uint16_t, icmp_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
-    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Read)                                                   \
-    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Read)                                                   \
-    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Read)                                                \
+    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Shown)                                                   \
+    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Shown)                                                   \
+    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Shown)                                                \
     /* The applications seen ("tls", "stun+turn+rtp", ...), the name the flow was meant for and its source. */   \
-    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                        \
-    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                       \
-    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                \
+    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                        \
+    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                       \
+    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                \
     /* What attribution made of the flow ("" before it ran). */                                                  \
-    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Read)                                    \
+    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                    \
     CALLWALL_FLOW_APP_FACTS(X)                                                                                   \
     /* The flow's first packet went to the link-layer broadcast address. */                                      \
     X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                    \
@@ -121,9 +126,14 @@ struct Flow;
     X(int16_t, ttl_first_s2c, -1, "INTEGER", NegativeIsNull, Read)
 // clang-format on
 
-/// `x` when the column is read by attribution (`read` is Read), else nothing.
+/// `x` when the column is read by attribution (`read` is Read or Shown), else nothing.
 #define CALLWALL_FLOW_IF_Read(...) __VA_ARGS__
+#define CALLWALL_FLOW_IF_Shown(...) __VA_ARGS__
 #define CALLWALL_FLOW_IF_Row(...)
+/// `x` when a report shows the column (`read` is Shown), else nothing.
+#define CALLWALL_FLOW_IF_SHOWN_Shown(...) __VA_ARGS__
+#define CALLWALL_FLOW_IF_SHOWN_Read(...)
+#define CALLWALL_FLOW_IF_SHOWN_Row(...)
 
 /// One member declaration per column, as the record holds it (inside a
 /// struct: CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_RECORD_MEMBER), or
@@ -207,6 +217,18 @@ struct FlowFacts {
     [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
 };
 
+/// A flow as a report shows it (a verdict's evidence flow, a catalog gap's
+/// flow): the columns marked Shown, text as std::string, with what each
+/// holds said above. Read back from the row (kFlowShownColumns,
+/// each_shown_column) or taken from the flow attribution read, the same
+/// columns either way.
+struct ShownFlow {
+#define CALLWALL_FLOW_SHOWN_MEMBER(type, member, init, decl, stored, read) \
+    CALLWALL_FLOW_IF_SHOWN_##read(column_t<type, std::string> member = init;)
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_SHOWN_MEMBER)
+#undef CALLWALL_FLOW_SHOWN_MEMBER
+};
+
 /// The row of flow `f` with its application summary `app` (whose text
 /// `out` points into); every column is set.
 void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noexcept;
@@ -219,23 +241,44 @@ constexpr void copy_app_facts(const From& from, To& to) noexcept {
 #undef CALLWALL_FLOW_APP_FACT_COPY
 }
 
-/// `fn(to.member, from.member)` for every column attribution reads, in
-/// column order (between any two of FlowRecord, FlowFacts and
-/// KeptFlows' record).
-template <class To, class From, class Fn>
-constexpr void each_read_column(To& to, const From& from, Fn&& fn) {
-#define CALLWALL_FLOW_EACH_READ(type, member, init, decl, stored, read) \
-    CALLWALL_FLOW_IF_##read(fn(to.member, from.member);)
-    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_EACH_READ)
-#undef CALLWALL_FLOW_EACH_READ
+/// Which columns a loop over the row takes: those attribution reads (Read:
+/// a line's Read or Shown), or those a report shows (Shown).
+enum class ColumnUse : uint8_t { Row, Read, Shown };
+[[nodiscard]] constexpr bool column_taken(ColumnUse want, ColumnUse line) noexcept {
+    return want == ColumnUse::Read ? line != ColumnUse::Row : line == want;
 }
 
-/// `fn(x.member)` for every column attribution reads, in column order.
+/// `fn(to.member, from.member)` for every column `Want` takes, in column
+/// order. (A member the loop does not take is never named: the types need
+/// not have it.)
+template <ColumnUse Want, class To, class From, class Fn>
+constexpr void each_column(To& to, const From& from, Fn&& fn) {
+#define CALLWALL_FLOW_EACH(type, member, init, decl, stored, read) \
+    if constexpr (column_taken(Want, ColumnUse::read)) fn(to.member, from.member);
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_EACH)
+#undef CALLWALL_FLOW_EACH
+}
+
+/// `fn(to.member, from.member)` for every column attribution reads (between
+/// any two of FlowRecord, FlowFacts and KeptFlows' record); `fn(x.member)`
+/// with one.
+template <class To, class From, class Fn>
+constexpr void each_read_column(To& to, const From& from, Fn&& fn) {
+    each_column<ColumnUse::Read>(to, from, fn);
+}
 template <class Columns, class Fn>
 constexpr void each_read_column(Columns& x, Fn&& fn) {
-#define CALLWALL_FLOW_EACH_READ(type, member, init, decl, stored, read) CALLWALL_FLOW_IF_##read(fn(x.member);)
-    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_EACH_READ)
-#undef CALLWALL_FLOW_EACH_READ
+    each_column<ColumnUse::Read>(x, x, [&](auto& column, const auto&) { fn(column); });
+}
+
+/// The same for every column a report shows (ShownFlow's).
+template <class To, class From, class Fn>
+constexpr void each_shown_column(To& to, const From& from, Fn&& fn) {
+    each_column<ColumnUse::Shown>(to, from, fn);
+}
+template <class Columns, class Fn>
+constexpr void each_shown_column(Columns& x, Fn&& fn) {
+    each_column<ColumnUse::Shown>(x, x, [&](auto& column, const auto&) { fn(column); });
 }
 
 /// The columns' names, in order ("id", "transport", ...; run_id, the
@@ -264,6 +307,15 @@ inline constexpr const char* kFlowReadColumns[] = {
     CALLWALL_FLOW_IF_##read(CALLWALL_FLOW_SQL_READ_##stored(member, init), )
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_EXPR)
 #undef CALLWALL_FLOW_READ_EXPR
+};
+
+/// What a SELECT reads for each column a report shows, in column order: the
+/// order of each_shown_column.
+inline constexpr const char* kFlowShownColumns[] = {
+#define CALLWALL_FLOW_SHOWN_EXPR(type, member, init, decl, stored, read) \
+    CALLWALL_FLOW_IF_SHOWN_##read(CALLWALL_FLOW_SQL_READ_##stored(member, init), )
+    CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_SHOWN_EXPR)
+#undef CALLWALL_FLOW_SHOWN_EXPR
 };
 
 /// How each column is stored (its line's "stored as"): a value as SQLite

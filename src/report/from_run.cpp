@@ -29,27 +29,7 @@ std::string comma_joined(const std::set<uint16_t>& ports) {
 }
 
 EvidenceFlow evidence_flow(const attrib::FlowRow& f, attrib::Evidence kind) {
-    EvidenceFlow e;
-    e.flow_id = f.id;
-    e.transport = f.transport;
-    e.client_ip = f.client_ip;
-    e.client_port = f.client_port;
-    e.server_ip = f.server_ip;
-    e.server_port = f.server_port;
-    e.first_ts = f.first_ts;
-    e.last_ts = f.last_ts;
-    e.packets_c2s = f.packets_c2s;
-    e.packets_s2c = f.packets_s2c;
-    e.state = f.state;
-    e.outcome = f.outcome;
-    e.app = f.app;
-    e.name = f.name;
-    e.name_source = f.name_source;
-    e.evidence_kind = std::string(attrib::to_string(kind));
-    e.icmp_type = f.icmp_type;
-    e.icmp_code = f.icmp_code;
-    e.icmp_from = f.icmp_from;
-    return e;
+    return EvidenceFlow{f, std::string(attrib::to_string(kind))};
 }
 
 VerdictRow verdict_row(const catalog::Catalog& c, const catalog::Entry& e, const attrib::EntryVerdict& v) {

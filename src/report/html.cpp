@@ -569,7 +569,7 @@ void write_evidence(std::string& o, const ReportData& d) {
             "</tr></thead><tbody>\n";
         for (const EvidenceFlow& f : v.evidence) {
             const Badge ob = outcome_badge(f.outcome);
-            o += std::string("<tr class=\"v-") + ob.css + "\"><td class=\"num\">" + std::to_string(f.flow_id) + "</td>";
+            o += std::string("<tr class=\"v-") + ob.css + "\"><td class=\"num\">" + std::to_string(f.id) + "</td>";
             o += "<td class=\"tuple mono\">" + esc(five_tuple(f)) + "</td>";
             o += "<td class=\"mono nowrap\">" + esc(iso_utc(f.first_ts)) + "<br><span class=\"muted\">+" +
                  esc(seconds_text(f.first_ts - t0)) + "</span></td>";

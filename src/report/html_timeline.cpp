@@ -187,8 +187,8 @@ void write_bars(std::string& o, const std::vector<Lane>& laid, double t0) {
             const int by = l.y + (l.h - stack_h) / 2 + b.track * (kBarHeight + kTrackGap);
             o += std::string("<rect class=\"flow-bar o-") + ob.css + "\" x=\"" + fixed(b.x, 1) + "\" y=\"" +
                  std::to_string(by) + "\" width=\"" + fixed(b.w, 1) + "\" height=\"" + std::to_string(kBarHeight) +
-                 "\" rx=\"1.5\"><title>flow " + std::to_string(b.f->flow_id) + ": " + esc(five_tuple(*b.f)) +
-                 " \u2014 " + esc(ob.label) + (b.f->name.empty() ? "" : " \u2014 " + esc(b.f->name)) + " (" +
+                 "\" rx=\"1.5\"><title>flow " + std::to_string(b.f->id) + ": " + esc(five_tuple(*b.f)) + " \u2014 " +
+                 esc(ob.label) + (b.f->name.empty() ? "" : " \u2014 " + esc(b.f->name)) + " (" +
                  esc(seconds_text(b.f->first_ts - t0)) + " \u2026 " + esc(seconds_text(b.f->last_ts - t0)) +
                  ")</title></rect>\n";
         }

@@ -17,6 +17,7 @@
 #include "report/report.hpp"
 #include "report/vendor_filter.hpp"
 #include "store/read_query.hpp"
+#include "store/read_value.hpp"
 #include "store/store.hpp"
 #include "util/split.hpp"
 
@@ -178,29 +179,22 @@ std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter&
     return seen;
 }
 
-// One evidence flow of an entry, from its row.
+// The evidence flow query: the flow's columns a report shows (the flow
+// record's, facts::kFlowShownColumns), then how it matched entry ?1.
+std::string evidence_flow_sql() {
+    std::string sql = "SELECT ";
+    for (const char* column : facts::kFlowShownColumns) sql += std::string(column) + ", ";
+    return sql +
+           "coalesce((SELECT m.evidence FROM flow_match m WHERE m.run_id=f.run_id AND m.flow_id=f.id AND "
+           "m.entry_id=?1),'') FROM flow f WHERE f.run_id=?2 AND f.id=?3";
+}
+
+// One evidence flow of an entry, from evidence_flow_sql's row.
 EvidenceFlow evidence_flow(const Query& fe) {
     EvidenceFlow e;
     int j = 0;
-    e.flow_id = fe.u64(j++);
-    e.transport = fe.text(j++);
-    e.client_ip = fe.text(j++);
-    e.client_port = static_cast<uint16_t>(fe.integer(j++));
-    e.server_ip = fe.text(j++);
-    e.server_port = static_cast<uint16_t>(fe.integer(j++));
-    e.first_ts = fe.real(j++);
-    e.last_ts = fe.real(j++);
-    e.packets_c2s = fe.u64(j++);
-    e.packets_s2c = fe.u64(j++);
-    e.state = fe.text(j++);
-    e.outcome = fe.text(j++);
-    e.app = fe.text(j++);
-    e.name = fe.text(j++);
-    e.name_source = fe.text(j++);
-    e.evidence_kind = fe.text(j++);
-    e.icmp_type = fe.integer(j++);
-    e.icmp_code = fe.integer(j++);
-    e.icmp_from = fe.text(j++);
+    facts::each_shown_column(e, [&](auto& column) { store::read_value(fe, j++, column); });
+    e.evidence_kind = fe.text(j);
     return e;
 }
 
@@ -286,12 +280,7 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
         "FROM verdict_summary s WHERE run_id=? ORDER BY vendor, edition DESC, product, entry_id";
     Query st = db.prep(sql.c_str());
     st.bind(1, run);
-    Query fe = db.prep(
-        "SELECT f.id, f.transport, f.client_ip, f.client_port, f.server_ip, f.server_port, f.first_ts, f.last_ts, "
-        "f.packets_c2s, f.packets_s2c, f.state, f.outcome, f.app, f.name, f.name_source, coalesce(m.evidence,''), "
-        "coalesce(f.icmp_type,-1), coalesce(f.icmp_code,-1), coalesce(f.icmp_from,'') FROM flow f "
-        "LEFT JOIN flow_match m ON m.run_id=f.run_id AND m.flow_id=f.id AND m.entry_id=?1 "
-        "WHERE f.run_id=?2 AND f.id=?3");
+    Query fe = db.prep(evidence_flow_sql().c_str());
     Query items = db.prep("SELECT value FROM json_each(?1) ORDER BY key");
     std::vector<std::string> ids;
     while (st.row()) {

@@ -197,7 +197,7 @@ std::string render_json(const ReportData& d) {
         for (size_t i = 0; i < v.evidence.size(); ++i) {
             const auto& e = v.evidence[i];
             o += (i ? ",{" : "{");
-            o += "\"flow_id\":" + std::to_string(e.flow_id) + ",\"transport\":" + json_quote(e.transport) +
+            o += "\"flow_id\":" + std::to_string(e.id) + ",\"transport\":" + json_quote(e.transport) +
                  ",\"client\":" + json_quote(e.client_ip + ":" + std::to_string(e.client_port)) +
                  ",\"server\":" + json_quote(e.server_ip + ":" + std::to_string(e.server_port));
             std::snprintf(b, sizeof b, ",\"first_ts\":%.6f,\"last_ts\":%.6f", e.first_ts, e.last_ts);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "facts/flow_facts.hpp"
+
 namespace callwall::store {
 class Store;
 }
@@ -34,15 +36,11 @@ struct RunInfo {
     bool still_running = false;  ///< status 'running' and its writer process is alive
 };
 
-struct EvidenceFlow {
-    uint64_t flow_id = 0;
-    std::string transport, client_ip, server_ip;
-    uint16_t client_port = 0, server_port = 0;
-    double first_ts = 0, last_ts = 0;
-    uint64_t packets_c2s = 0, packets_s2c = 0;
-    std::string state, outcome, app, name, name_source, evidence_kind;
-    int icmp_type = -1, icmp_code = -1;
-    std::string icmp_from;
+/// A flow a verdict rests on: its row's columns a report shows (the flow
+/// record's, facts::ShownFlow: id, five-tuple, times, packets, state,
+/// outcome, app, name, the last ICMP error), and how it matched the entry.
+struct EvidenceFlow : facts::ShownFlow {
+    std::string evidence_kind;
 };
 
 struct VerdictRow {

@@ -113,7 +113,7 @@ void text_evidence(const VerdictRow& v, std::string& o) {
         return;
     }
     for (const EvidenceFlow& f : v.evidence) {
-        std::string line = "flow " + std::to_string(f.flow_id) + ": " + html::five_tuple(f) + ", " +
+        std::string line = "flow " + std::to_string(f.id) + ": " + html::five_tuple(f) + ", " +
                            std::to_string(f.packets_c2s) + "/" + std::to_string(f.packets_s2c) + " packets";
         for (const std::string* part : {&f.state, &f.outcome, &f.app})
             if (!part->empty()) line += ", " + *part;

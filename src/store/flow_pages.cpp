@@ -3,10 +3,10 @@
 
 #include <map>
 #include <string>
-#include <type_traits>
 #include <stdexcept>
 #include <system_error>
 
+#include "store/read_value.hpp"
 #include "store/statement.hpp"
 #include "util/thread_without_signals.hpp"
 
@@ -26,19 +26,9 @@ std::string flow_facts_sql(std::string_view which) {
     return sql + " FROM flow WHERE run_id=? AND transport IN ('tcp','udp') AND " + std::string(which);
 }
 
-template <class T>
-void read_column(const Statement& st, int i, T& to) {
-    if constexpr (std::is_same_v<T, std::string>)
-        to = st.text(i);
-    else if constexpr (std::is_same_v<T, double>)
-        to = st.real(i);
-    else
-        to = static_cast<T>(st.int64(i));
-}
-
 void read_flow_facts(const Statement& st, facts::FlowFacts& f) {
     int i = 0;
-    facts::each_read_column(f, [&](auto& column) { read_column(st, i++, column); });
+    facts::each_read_column(f, [&](auto& column) { read_value(st, i++, column); });
 }
 
 }  // namespace

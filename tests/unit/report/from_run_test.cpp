@@ -16,6 +16,7 @@
 
 #include "attrib/run_detail.hpp"
 #include "capture/pcap_source.hpp"
+#include "facts/flow_facts.hpp"
 #include "golden/run_util.hpp"
 #include "report/from_run.hpp"
 #include "report/report.hpp"
@@ -86,6 +87,23 @@ void compare(const fs::path& pcap, Mode mode, Seen& seen) {
         ASSERT_EQ(render_json(*mem), render_json(back)) << where;
         ASSERT_EQ(render_csv(*mem), render_csv(back)) << where;
         ASSERT_EQ(render_html(*mem), render_html(back)) << where;
+        // Every column a report shows of an evidence flow (facts::ShownFlow),
+        // to the last bit, whether a rendering prints it or not.
+        ASSERT_EQ(mem->verdicts.size(), back.verdicts.size()) << where;
+        for (size_t i = 0; i < back.verdicts.size(); ++i) {
+            ASSERT_EQ(mem->verdicts[i].evidence.size(), back.verdicts[i].evidence.size()) << where;
+            for (size_t k = 0; k < back.verdicts[i].evidence.size(); ++k) {
+                const EvidenceFlow& a = mem->verdicts[i].evidence[k];
+                const EvidenceFlow& b = back.verdicts[i].evidence[k];
+                size_t column = 0;
+                facts::each_shown_column(a, b, [&](const auto& x, const auto& y) {
+                    EXPECT_EQ(x, y) << where << ": flow " << b.id << ", column " << facts::kFlowShownColumns[column];
+                    ++column;
+                });
+                EXPECT_EQ(column, std::size(facts::kFlowShownColumns));
+                EXPECT_EQ(a.evidence_kind, b.evidence_kind) << where << ": flow " << b.id;
+            }
+        }
         if (all) continue;
         ++seen.runs;
         for (const auto& row : back.verdicts) {

@@ -21,7 +21,7 @@ constexpr double kJan2026 = 1767225600.0;  // 2026-01-01T00:00:00Z
 
 EvidenceFlow flow(uint64_t id, const std::string& outcome, double first_s = 1.0) {
     EvidenceFlow f;
-    f.flow_id = id;
+    f.id = id;
     f.transport = "udp";
     f.client_ip = "10.0.0.2";
     f.client_port = static_cast<uint16_t>(50000 + id);

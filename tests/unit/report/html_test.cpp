@@ -25,7 +25,7 @@ EvidenceFlow flow(uint64_t id, const std::string& transport, const std::string& 
                   const std::string& outcome, const std::string& name, const std::string& name_source,
                   const std::string& evidence_kind, const std::string& app) {
     EvidenceFlow f;
-    f.flow_id = id;
+    f.id = id;
     f.transport = transport;
     f.client_ip = "10.1.2.3";
     f.client_port = static_cast<uint16_t>(50000 + id);

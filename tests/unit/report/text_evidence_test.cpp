@@ -22,7 +22,7 @@ VerdictRow blocked_row() {
     v.why = "refused";
     v.flows_blocked = 7;
     EvidenceFlow f;
-    f.flow_id = 42;
+    f.id = 42;
     f.transport = "udp";
     f.client_ip = "10.0.0.2";
     f.client_port = 50000;
