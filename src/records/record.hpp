@@ -96,15 +96,17 @@ constexpr int value_index(std::span<const Column> columns, std::string_view name
 
 /// A record's struct from its column list and its table (name, PRIMARY
 /// KEY columns, insert verb, SQL after it; records::Table): its fields,
-/// kColumns, values() (references to the fields, in column order) and table().
-#define CALLWALL_RECORD(Name, COLUMNS, table_name, key, verb, after)                                 \
-    struct Name {                                                                                    \
-        COLUMNS(CALLWALL_RECORD_FIELD)                                                               \
-        static constexpr ::callwall::records::Column kColumns[] = {COLUMNS(CALLWALL_RECORD_COLUMN)}; \
-        [[nodiscard]] auto values() const noexcept {                                                 \
-            return std::tuple_cat(COLUMNS(CALLWALL_RECORD_TIE) std::tuple<>());                      \
-        }                                                                                            \
-        [[nodiscard]] static constexpr ::callwall::records::Table table() noexcept {                 \
-            return {table_name, kColumns, key, verb, after};                                         \
-        }                                                                                            \
+/// kColumns, values() (references to the fields, in column order; fields()
+/// the same, to fill them) and table().
+#define CALLWALL_RECORD(Name, COLUMNS, table_name, key, verb, after)                                                 \
+    struct Name {                                                                                                    \
+        COLUMNS(CALLWALL_RECORD_FIELD)                                                                               \
+        static constexpr ::callwall::records::Column kColumns[] = {COLUMNS(CALLWALL_RECORD_COLUMN)};                 \
+        [[nodiscard]] auto values() const noexcept {                                                                 \
+            return std::tuple_cat(COLUMNS(CALLWALL_RECORD_TIE) std::tuple<>());                                      \
+        }                                                                                                            \
+        [[nodiscard]] auto fields() noexcept { return std::tuple_cat(COLUMNS(CALLWALL_RECORD_TIE) std::tuple<>()); } \
+        [[nodiscard]] static constexpr ::callwall::records::Table table() noexcept {                                 \
+            return {table_name, kColumns, key, verb, after};                                                         \
+        }                                                                                                            \
     }

@@ -6,8 +6,10 @@
 #include <map>
 #include <tuple>
 
+#include "attrib/result_records.hpp"
 #include "report/other_flows.hpp"
 #include "report/vendor_filter.hpp"
+#include "report/verdict_row.hpp"
 #include "store/store.hpp"
 
 namespace callwall::report {
@@ -32,31 +34,12 @@ EvidenceFlow evidence_flow(const attrib::FlowRow& f, attrib::Evidence kind) {
     return EvidenceFlow{f, std::string(attrib::to_string(kind))};
 }
 
-VerdictRow verdict_row(const catalog::Catalog& c, const catalog::Entry& e, const attrib::EntryVerdict& v) {
-    VerdictRow r;
-    r.entry_id = e.id;
-    r.vendor = e.vendor;
-    r.edition = e.edition;
-    r.product = e.product;
-    r.service = e.service;
-    r.transport = std::string(catalog::to_string(e.transport));
-    r.ports = catalog::ports_text(e);
-    r.destinations = catalog::destinations_text(e);
-    r.conditions = catalog::describe_conditions(e.conditions);
-    r.required = e.required;
-    r.verdict = std::string(attrib::to_string(v.verdict));
-    r.reasons = v.reasons;
-    r.flows_observed = v.flows_observed;
-    r.flows_blocked = v.flows_blocked;
-    r.flows_inconclusive = v.flows_inconclusive;
-    r.ports_observed = comma_joined(v.ports_observed);
-    r.ports_blocked = comma_joined(v.ports_blocked);
-    r.origin = v.origin;
-    r.why = v.why;
-    r.source_file = e.source.file;
-    r.source_section = e.source.section;
-    r.document_title = c.documents()[e.document].title;
-    return r;
+// The entry's row from the records attribution writes for it, as the
+// report read back from them gives it.
+VerdictRow entry_row(const catalog::Catalog& c, const catalog::Entry& e, const attrib::EntryVerdict& v) {
+    const attrib::EntryRecords records(e, c.documents()[e.document].title, v);
+    return verdict_row(records.verdict(), records.entry(),
+                       {v.reasons, comma_joined(v.ports_observed), comma_joined(v.ports_blocked)});
 }
 
 // The largest groups of other flows, ties by transport, app and port.
@@ -126,7 +109,7 @@ std::optional<ReportData> from_run(const RunInMemory& in, const ReportOptions& o
             continue;
         }
         const attrib::EntryVerdict& v = rv.entries[i];
-        VerdictRow row = verdict_row(c, e, v);
+        VerdictRow row = entry_row(c, e, v);
         for (size_t k = 0; k < v.evidence_flows.size() && k < kMaxEvidence; ++k) {
             const uint64_t id = v.evidence_flows[k];
             const attrib::Evidence* kind = detail.kept_evidence(i, id);

@@ -7,16 +7,22 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "report/from_run.hpp"
 #include "report/other_flows.hpp"
 #include "report/report.hpp"
+#include "report/verdict_row.hpp"
 #include "report/vendor_filter.hpp"
+#include "records/attribution.hpp"
 #include "store/read_query.hpp"
+#include "store/read_record.hpp"
 #include "store/read_value.hpp"
 #include "store/store.hpp"
 #include "util/split.hpp"
@@ -162,16 +168,29 @@ void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, 
     if (r.sources.empty()) r.sources.push_back(r.source);
 }
 
-// Product conclusions; returns the vendors the run concluded anything about (seen).
+// The place of column `name` of `Record` in a SELECT whose list has
+// `before` columns before the record's (SQLite's ORDER BY by position).
+template <class Record>
+std::string position_of(std::string_view name, int before = 0) {
+    return std::to_string(before + records::value_index(Record::kColumns, name));
+}
+
+// Product conclusions (the product_verdict record); returns the vendors the
+// run concluded anything about (seen).
 std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter& vf, ReportData& d) {
+    using records::ProductVerdict;
     Query st = db.prep(
-        "SELECT vendor, product, edition, conclusion, detail FROM product_verdict WHERE run_id=? "
-        "ORDER BY vendor, edition DESC, product");
+        "SELECT " + store::select_list(ProductVerdict::table(), "p", store::table_columns(db, "product_verdict")) +
+        " FROM product_verdict p WHERE p.run_id=? ORDER BY " + position_of<ProductVerdict>("vendor") + ", " +
+        position_of<ProductVerdict>("edition") + " DESC, " + position_of<ProductVerdict>("product"));
     st.bind(1, run);
     std::set<std::string> seen;
     std::vector<ProductRow> all;
+    ProductVerdict p;
     while (st.row()) {
-        all.push_back(ProductRow{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4)});
+        store::read_record(st, 0, p);
+        all.push_back(ProductRow{std::string(p.vendor), std::string(p.product), std::string(p.edition),
+                                 std::string(p.conclusion), std::string(p.detail)});
         seen.insert(all.back().vendor);
     }
     for (auto& p : all)
@@ -216,35 +235,6 @@ std::string comma_joined(const std::vector<std::string>& items) {
     return out;
 }
 
-VerdictRow verdict_row(const Query& st, Query& items, std::vector<std::string>& evidence_ids) {
-    VerdictRow v;
-    int i = 0;
-    v.entry_id = st.text(i++);
-    v.vendor = st.text(i++);
-    v.edition = st.text(i++);
-    v.product = st.text(i++);
-    v.service = st.text(i++);
-    v.transport = st.text(i++);
-    v.ports = st.text(i++);
-    v.destinations = st.text(i++);
-    v.conditions = st.text(i++);
-    v.required = st.integer(i++) != 0;
-    v.verdict = st.text(i++);
-    v.reasons = list_items(items, st.text(i++));
-    v.flows_observed = static_cast<uint32_t>(st.integer(i++));
-    v.flows_blocked = static_cast<uint32_t>(st.integer(i++));
-    v.flows_inconclusive = static_cast<uint32_t>(st.integer(i++));
-    v.ports_observed = comma_joined(list_items(items, st.text(i++)));
-    v.ports_blocked = comma_joined(list_items(items, st.text(i++)));
-    v.origin = st.text(i++);
-    v.why = st.text(i++);
-    evidence_ids = list_items(items, st.text(i++));
-    v.source_file = st.text(i++);
-    v.source_section = st.text(i++);
-    v.document_title = st.text(i++);
-    return v;
-}
-
 // Entry verdicts of the vendors shown, each with up to kMaxEvidence evidence flows.
 // The editions whose products a run concluded, by vendor: one per vendor
 // (the judging edition) since a vendor gets one answer; a run written
@@ -262,29 +252,35 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
     // A vendor's other editions keep their rows in the database; the report
     // shows the edition that answered (all of them with --all-entries).
     const auto concluded = concluded_editions(db, run);
-    // A database written before the document's title was kept has no such
-    // column (the report reads without migrating): its title reads empty.
-    bool has_title = false;
-    {
-        Query t = db.prep("SELECT count(*) FROM pragma_table_info('catalog_entry') WHERE name='document_title'");
-        has_title = t.row() && t.integer(0) > 0;
-    }
+    // Each verdict record with the catalog entry record it judged (a column
+    // an older database lacks, such as the document's title, reads as its
+    // default: the report reads without migrating).
+    using records::CatalogEntry;
+    using records::Verdict;
+    constexpr int kVerdictColumns = static_cast<int>(std::size(Verdict::kColumns));
     const std::string sql =
-        "SELECT entry_id, vendor, edition, product, service, transport, ports, destinations, conditions, required, "
-        "verdict, reasons, flows_observed, flows_blocked, flows_inconclusive, ports_observed, ports_blocked, origin, "
-        "why, evidence_flows, (SELECT source_file FROM catalog_entry c WHERE c.run_id=s.run_id AND c.entry_id=s.entry_id), "
-        "(SELECT source_section FROM catalog_entry c WHERE c.run_id=s.run_id AND c.entry_id=s.entry_id), " +
-        std::string(has_title ? "(SELECT document_title FROM catalog_entry c WHERE c.run_id=s.run_id AND "
-                                "c.entry_id=s.entry_id) "
-                              : "'' ") +
-        "FROM verdict_summary s WHERE run_id=? ORDER BY vendor, edition DESC, product, entry_id";
-    Query st = db.prep(sql.c_str());
+        "SELECT " + store::select_list(Verdict::table(), "v", store::table_columns(db, "verdict")) + ", " +
+        store::select_list(CatalogEntry::table(), "e", store::table_columns(db, "catalog_entry")) +
+        " FROM verdict v JOIN catalog_entry e ON e.run_id=v.run_id AND e.entry_id=v.entry_id WHERE v.run_id=? "
+        "ORDER BY " +
+        position_of<CatalogEntry>("vendor", kVerdictColumns) + ", " +
+        position_of<CatalogEntry>("edition", kVerdictColumns) + " DESC, " +
+        position_of<CatalogEntry>("product", kVerdictColumns) + ", " + position_of<Verdict>("entry_id");
+    Query st = db.prep(sql);
     st.bind(1, run);
     Query fe = db.prep(evidence_flow_sql().c_str());
     Query items = db.prep("SELECT value FROM json_each(?1) ORDER BY key");
     std::vector<std::string> ids;
+    Verdict verdict;
+    CatalogEntry entry;
     while (st.row()) {
-        VerdictRow v = verdict_row(st, items, ids);
+        store::read_record(st, 0, verdict);
+        store::read_record(st, kVerdictColumns, entry);
+        VerdictRow v = verdict_row(verdict, entry,
+                                   {list_items(items, std::string(verdict.reasons)),
+                                    comma_joined(list_items(items, std::string(verdict.ports_observed))),
+                                    comma_joined(list_items(items, std::string(verdict.ports_blocked)))});
+        ids = list_items(items, std::string(verdict.evidence_flows));
         if (!vf.wanted(v.vendor, seen.count(v.vendor) > 0)) continue;
         if (auto c = concluded.find(v.vendor); !all_entries && c != concluded.end() && !c->second.count(v.edition)) {
             d.unshown.push_back(VerdictRow{.entry_id = v.entry_id,

@@ -26,13 +26,16 @@ ReadQuery& ReadQuery::bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt(st_), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
 }
-std::string ReadQuery::text(int i) const {
+std::string ReadQuery::text(int i) const { return std::string(text_view(i)); }
+std::string_view ReadQuery::text_view(int i) const {
     // By its length: a name off the wire may hold a NUL, which the report
     // shows escaped instead of ending the name there.
     const auto* t = sqlite3_column_text(stmt(st_), i);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt(st_), i)))
-             : "";
+    return t ? std::string_view(reinterpret_cast<const char*>(t),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt(st_), i)))
+             : std::string_view();
 }
+bool ReadQuery::is_null(int i) const { return sqlite3_column_type(stmt(st_), i) == SQLITE_NULL; }
 int64_t ReadQuery::int64(int i) const { return sqlite3_column_int64(stmt(st_), i); }
 int ReadQuery::integer(int i) const { return sqlite3_column_int(stmt(st_), i); }
 double ReadQuery::real(int i) const { return sqlite3_column_double(stmt(st_), i); }

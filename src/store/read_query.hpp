@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace callwall::store {
 
@@ -29,6 +30,10 @@ public:
     ReadQuery& bind(int i, const std::string& v);
     /// The column's text, all of its bytes (a NUL included; "" for NULL).
     [[nodiscard]] std::string text(int i) const;
+    /// The same without a copy: valid until the next row() or reset().
+    [[nodiscard]] std::string_view text_view(int i) const;
+    /// The column is NULL.
+    [[nodiscard]] bool is_null(int i) const;
     [[nodiscard]] int64_t int64(int i) const;
     [[nodiscard]] uint64_t u64(int i) const { return static_cast<uint64_t>(int64(i)); }
     [[nodiscard]] int integer(int i) const;

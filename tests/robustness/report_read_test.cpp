@@ -58,6 +58,15 @@ protected:
         EXPECT_TRUE(r.empty()) << r[0];
         return d.integer("SELECT max(id) FROM run");
     }
+    /// A version-1 database (test::make_v1_database) with `rows` inserted; its path.
+    std::string v1_database(const std::vector<std::string>& rows) {
+        const std::string db = dir_ / "v1.sqlite";
+        EXPECT_TRUE(test::make_v1_database(db));
+        Db d(db);
+        for (const std::string& sql : rows) d.rows(sql);
+        EXPECT_EQ(d.first_error(), "");
+        return db;
+    }
 };
 
 // ---- item: read-only, nothing left behind ----
@@ -197,15 +206,9 @@ TEST_F(ReportRead, RunStoppedByAFullDiskSaysSo) {
 // A version-1 database (from before the writer columns), read as it is: the
 // report cannot know the process and says so instead of "killed".
 TEST_F(ReportRead, RunningRunOfAVersionOneDatabase) {
-    const std::string db = dir_ / "v1.sqlite";
-    ASSERT_TRUE(test::make_v1_database(db));
-    {
-        Db d(db);
-        d.rows(
-            "INSERT INTO run (kind, source, command_line, tool_version, started_at, status) "
-            "VALUES ('capture', 'eth9', 'x', '0.1', 3.0, 'running')");
-        ASSERT_EQ(d.first_error(), "");
-    }
+    const std::string db =
+        v1_database({"INSERT INTO run (kind, source, command_line, tool_version, started_at, status) "
+                     "VALUES ('capture', 'eth9', 'x', '0.1', 3.0, 'running')"});
     const std::string bytes = read_file(db);
     const auto r = callwall({"report", "--db", db, "--run", "2"});
     EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << r.err;
@@ -215,6 +218,35 @@ TEST_F(ReportRead, RunningRunOfAVersionOneDatabase) {
         << head(r.out);
     EXPECT_EQ(read_file(db), bytes) << "report must not migrate or otherwise write";
     EXPECT_EQ(listing(dir_.path()), std::vector<std::string>{"v1.sqlite"});
+}
+
+// A version-1 database's verdicts read as written: its catalog_entry has no
+// document title (read as empty), its lists are comma-joined, and nothing is
+// migrated or written.
+TEST_F(ReportRead, VerdictsOfAVersionOneDatabase) {
+    const std::string db = v1_database(
+        {"INSERT INTO catalog_entry VALUES (1, 'acme.media.udp', 'Acme', 'Meetings', '', '2020-01-01', 'Media', "
+         "'udp', '3478', 'media.acme.example', 'outbound', 1, '', 'acme.toml', 'Ports')",
+         "INSERT INTO verdict VALUES (1, 'acme.media.udp', 'blocked', 'stun-timeout,icmp-3-13', 0, 2, 0, '', "
+         "'3478', '', 'a firewall', '2 attempt(s) got no answer')",
+         "INSERT INTO product_verdict VALUES (1, 'Acme', 'Meetings', '', 'not ready', 'blocked: Media (udp)')"});
+    const std::string bytes = read_file(db);
+    const auto r = callwall({"report", "--db", db, "--run", "1", "--format", "json"});
+    EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << "\n" << r.err;
+    EXPECT_NE(r.out.find("\"entry_id\":\"acme.media.udp\",\"vendor\":\"Acme\",\"edition\":\"\",\"product\":"
+                         "\"Meetings\",\"service\":\"Media\",\"transport\":\"udp\",\"ports\":[[3478,3478]],"
+                         "\"required\":true,\"verdict\":\"blocked\",\"reasons\":[\"stun-timeout\",\"icmp-3-13\"],"
+                         "\"flows_observed\":0,\"flows_blocked\":2"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("\"conclusion\":\"not ready\""), std::string::npos) << r.out;
+    const auto text = callwall({"report", "--db", db, "--run", "1", "-v"});
+    EXPECT_TRUE(text.exit.exited && text.exit.code == 0) << text.exit.describe() << "\n" << text.err;
+    EXPECT_NE(text.out.find("[stun-timeout,icmp-3-13] 2 attempt(s) got no answer; likely origin: a firewall;\n"
+                            "                entry acme.media.udp\n"),
+              std::string::npos)
+        << text.out;
+    EXPECT_EQ(read_file(db), bytes) << "report must not migrate or otherwise write";
 }
 
 // The writer records itself in the run row while it runs.
