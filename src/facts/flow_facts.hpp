@@ -48,23 +48,23 @@ struct Flow;
 
 // clang-format off
 #define CALLWALL_FLOW_COLUMNS(X)                                                                                 \
-    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Shown)                                                          \
+    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Shown)                                                         \
     /* "tcp", "udp", "icmp", "icmp6", "ip" */                                                                    \
-    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Shown)                                             \
-    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Shown)                                             \
-    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
-    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Shown)                                             \
-    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
+    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Shown)                                            \
+    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Shown)                                            \
+    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Shown)                                                \
+    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Shown)                                            \
+    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Shown)                                                \
     /* No SYN: which side is the client is a guess (the first sender, the ports). */                             \
     X(bool, initiator_guessed, false, "INTEGER NOT NULL", Value, Row)                                            \
-    X(double, first_ts, 0, "REAL NOT NULL", Value, Shown)                                                         \
-    X(double, last_ts, 0, "REAL NOT NULL", Value, Shown)                                                          \
-    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
+    X(double, first_ts, 0, "REAL NOT NULL", Value, Shown)                                                        \
+    X(double, last_ts, 0, "REAL NOT NULL", Value, Shown)                                                         \
+    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Shown)                                                \
     X(uint64_t, bytes_c2s, 0, "INTEGER NOT NULL", Value, Row)                                                    \
-    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Shown)                                                 \
+    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Shown)                                                \
     X(uint64_t, bytes_s2c, 0, "INTEGER NOT NULL", Value, Row)                                                    \
     /* Zeek's conn_state for TCP; for UDP "answered" or "one-way" (flow::to_string(ConnState)) */                \
-    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Shown)                                                 \
+    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Shown)                                                \
     X(uint16_t, syn_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
     X(uint16_t, synack_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
     /* The first and last SYN's capture time, 0: no SYN. */                                                      \
@@ -78,15 +78,15 @@ struct Flow;
     X(uint32_t, later_fragments, 0, "INTEGER NOT NULL DEFAULT 0", Value, Row)                                    \
     /* ICMP errors about the flow; the last one's type, code (-1: none) and sender ("": none). */                \
     X(uint16_t, icmp_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
-    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Shown)                                                   \
-    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Shown)                                                   \
-    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Shown)                                                \
+    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Shown)                                                  \
+    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Shown)                                                  \
+    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Shown)                                               \
     /* The applications seen ("tls", "stun+turn+rtp", ...), the name the flow was meant for and its source. */   \
-    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                        \
-    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                       \
-    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                \
+    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                       \
+    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                      \
+    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                               \
     /* What attribution made of the flow ("" before it ran). */                                                  \
-    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                    \
+    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                   \
     CALLWALL_FLOW_APP_FACTS(X)                                                                                   \
     /* The flow's first packet went to the link-layer broadcast address. */                                      \
     X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                    \

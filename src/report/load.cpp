@@ -186,11 +186,11 @@ std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter&
     st.bind(1, run);
     std::set<std::string> seen;
     std::vector<ProductRow> all;
-    ProductVerdict p;
+    ProductVerdict r;
     while (st.row()) {
-        store::read_record(st, 0, p);
-        all.push_back(ProductRow{std::string(p.vendor), std::string(p.product), std::string(p.edition),
-                                 std::string(p.conclusion), std::string(p.detail)});
+        store::read_record(st, 0, r);
+        all.push_back(ProductRow{std::string(r.vendor), std::string(r.product), std::string(r.edition),
+                                 std::string(r.conclusion), std::string(r.detail)});
         seen.insert(all.back().vendor);
     }
     for (auto& p : all)

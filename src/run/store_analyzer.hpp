@@ -12,9 +12,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <vector>
-
 #include <string>
+#include <vector>
 
 #include "decode/frame.hpp"
 #include "facts/flow_sink.hpp"
@@ -56,9 +55,6 @@ public:
     ~StoreAnalyzer();
     StoreAnalyzer(const StoreAnalyzer&) = delete;
     StoreAnalyzer& operator=(const StoreAnalyzer&) = delete;
-
-    /// The run's Analyzer; null when the run is sharded.
-    [[nodiscard]] pipeline::Analyzer* analyzer() noexcept { return analyzer_.get(); }
 
     /// Counts and processes one frame. Never throws.
     void process(const decode::RawFrame& frame) noexcept {
