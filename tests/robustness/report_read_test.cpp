@@ -249,6 +249,21 @@ TEST_F(ReportRead, VerdictsOfAVersionOneDatabase) {
     EXPECT_EQ(read_file(db), bytes) << "report must not migrate or otherwise write";
 }
 
+// The tests' database helper runs one statement a call: a second one in
+// the same string is an error, not silently skipped (rows the test meant to
+// insert would be missing and the test read an emptier database).
+TEST_F(ReportRead, TheHelperRefusesASecondStatement) {
+    const std::string db = v1_database({});
+    Db d(db);
+    const auto r = d.rows(
+        "INSERT INTO product_verdict VALUES (1, 'A', 'P', '', 'ready', ''); "
+        "INSERT INTO product_verdict VALUES (1, 'B', 'P', '', 'ready', '')");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_NE(r[0].find("more than one statement"), std::string::npos) << r[0];
+    EXPECT_NE(d.first_error(), "");
+    EXPECT_EQ(d.rows("SELECT 1;\n"), std::vector<std::string>{"1"}) << "a trailing semicolon is one statement";
+}
+
 // The writer records itself in the run row while it runs.
 TEST_F(ReportRead, AnalyzeRecordsItsProcessInTheRunRow) {
     const std::string db = make_db();

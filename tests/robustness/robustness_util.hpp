@@ -23,6 +23,7 @@
 #include <sstream>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -318,13 +319,20 @@ public:
 
     /// Rows as tab-separated text ("NULL" for NULL); an SQL error yields one
     /// row "SQL error: ..." and is kept in first_error() (a caller polling a
-    /// database another process writes may meet one and try again).
+    /// database another process writes may meet one and try again). One
+    /// statement: SQL after the first is an error, not silently skipped.
     std::vector<std::string> rows(const std::string& sql) {
         std::vector<std::string> out;
         if (!db_) return {failed("not open: " + error_)};
         sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+        const char* tail = nullptr;
+        if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, &tail) != SQLITE_OK) {
             out.push_back(failed(sqlite3_errmsg(db_)));
+            return out;
+        }
+        if (tail && std::string_view(tail).find_first_not_of(" \t\n;") != std::string_view::npos) {
+            sqlite3_finalize(st);
+            out.push_back(failed("more than one statement (run each on its own): " + std::string(tail)));
             return out;
         }
         if (test::append_rows(st, out) != SQLITE_DONE) out.push_back(failed(sqlite3_errmsg(db_)));
