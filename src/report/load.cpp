@@ -61,8 +61,7 @@ void describe_status(ReadDb& db, const std::string& db_path, RunInfo& r) {
     }
     store::WriterId w;
     // Version-1 databases (and read-only copies of them) lack the columns.
-    Query has = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='writer_pid'");
-    if (has.row() && has.integer(0) > 0) {
+    if (store::table_columns(db, "run").count("writer_pid")) {
         Query st = db.prep(
             "SELECT coalesce(writer_pid,0), coalesce(writer_start,0), coalesce(writer_boot_id,'') "
             "FROM run WHERE id=?");
@@ -151,8 +150,7 @@ void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, 
     // Where a merged run came from (databases before schema version 4 have no
     // column); before its status is described: a merged copy's writer ran
     // elsewhere.
-    Query has_origin = db.prep("SELECT count(*) FROM pragma_table_info('run') WHERE name='origin'");
-    if (has_origin.row() && has_origin.integer(0) > 0) {
+    if (store::table_columns(db, "run").count("origin")) {
         Query q = db.prep("SELECT coalesce(origin,'') FROM run WHERE id=?");
         q.bind(1, r.id);
         if (q.row()) r.origin = q.text(0);
@@ -179,10 +177,10 @@ std::string position_of(std::string_view name, int before = 0) {
 // run concluded anything about (seen).
 std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter& vf, ReportData& d) {
     using records::ProductVerdict;
-    Query st = db.prep(
-        "SELECT " + store::select_list(ProductVerdict::table(), "p", store::table_columns(db, "product_verdict")) +
-        " FROM product_verdict p WHERE p.run_id=? ORDER BY " + position_of<ProductVerdict>("vendor") + ", " +
-        position_of<ProductVerdict>("edition") + " DESC, " + position_of<ProductVerdict>("product"));
+    Query st =
+        db.prep("SELECT " + store::select_list(db, ProductVerdict::table(), "p") +
+                " FROM product_verdict p WHERE p.run_id=? ORDER BY " + position_of<ProductVerdict>("vendor") + ", " +
+                position_of<ProductVerdict>("edition") + " DESC, " + position_of<ProductVerdict>("product"));
     st.bind(1, run);
     std::set<std::string> seen;
     std::vector<ProductRow> all;
@@ -259,8 +257,8 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
     using records::Verdict;
     constexpr int kVerdictColumns = static_cast<int>(std::size(Verdict::kColumns));
     const std::string sql =
-        "SELECT " + store::select_list(Verdict::table(), "v", store::table_columns(db, "verdict")) + ", " +
-        store::select_list(CatalogEntry::table(), "e", store::table_columns(db, "catalog_entry")) +
+        "SELECT " + store::select_list(db, Verdict::table(), "v") + ", " +
+        store::select_list(db, CatalogEntry::table(), "e") +
         " FROM verdict v JOIN catalog_entry e ON e.run_id=v.run_id AND e.entry_id=v.entry_id WHERE v.run_id=? "
         "ORDER BY " +
         position_of<CatalogEntry>("vendor", kVerdictColumns) + ", " +
@@ -268,7 +266,7 @@ void read_verdicts(ReadDb& db, int64_t run, const VendorFilter& vf, const std::s
         position_of<CatalogEntry>("product", kVerdictColumns) + ", " + position_of<Verdict>("entry_id");
     Query st = db.prep(sql);
     st.bind(1, run);
-    Query fe = db.prep(evidence_flow_sql().c_str());
+    Query fe = db.prep(evidence_flow_sql());
     Query items = db.prep("SELECT value FROM json_each(?1) ORDER BY key");
     std::vector<std::string> ids;
     Verdict verdict;

@@ -1,8 +1,9 @@
-// A run from its start to its end: the one place that
-// owns the database, the packet path (one Analyzer, or a sharded run's workers), the run's row (begun, updated,
-// finished), the refresh cadence (totals every so many packets for files;
-// live flows, totals and verdicts every --refresh seconds for a live
-// capture), the event stream, and what an error does to the run's status.
+// A run from its start to its end: the one place that owns the database,
+// the packet path (one Analyzer, or a sharded run's workers), the run's row
+// (begun, updated, finished), the refresh cadence (totals every so many
+// packets for files; live flows, totals and verdicts every --refresh
+// seconds for a live capture), the event stream, and what an error does to
+// the run's status.
 // `analyze`, `capture` (and the coming `probe`) are option parsing, their
 // packet sources and rendering on top of it.
 //

@@ -26,9 +26,10 @@ inline std::set<std::string> table_columns(ReadDb& db, std::string_view table) {
     return out;
 }
 
-/// "alias.column, ..." for every column of `t`, in its order; a column not
-/// in `present` as its default.
-inline std::string select_list(const records::Table& t, std::string_view alias, const std::set<std::string>& present) {
+/// "alias.column, ..." for every column of `t`, in its order; a column the
+/// table in `db` lacks as its default.
+inline std::string select_list(ReadDb& db, const records::Table& t, std::string_view alias) {
+    const std::set<std::string> present = table_columns(db, t.name);
     std::string s;
     for (const records::Column& c : t.columns) {
         if (!s.empty()) s += ", ";
