@@ -13,6 +13,7 @@
 #include "cli/command_support.hpp"
 #include "run/live_export.hpp"
 #include "records/attribution.hpp"
+#include "records/run.hpp"
 #include "store/read_query.hpp"
 #include "util/split.hpp"
 #include "writers/writers.hpp"
@@ -27,7 +28,8 @@ struct NoSuchRun : std::runtime_error {
 };
 
 // The rows of `record` for run `run` (the last run when none is given),
-// each without its run_id, in the order they were written.
+// each without its run_id, in the order they were written; the run's own
+// row ("run") without its id.
 std::string read_records(const std::string& db_path, const std::string& record, std::optional<int64_t> run,
                          const writers::Writer& w) {
     std::string out;
@@ -41,10 +43,11 @@ std::string read_records(const std::string& db_path, const std::string& record, 
         if (!has.row() || has.int64(0) == 0)
             throw NoSuchRun(db_path + ": no run " + std::to_string(*run) + " (the last is " + std::to_string(newest) +
                             ")");
-        auto q = db.prep("SELECT * FROM \"" + record + "\" WHERE run_id = ? ORDER BY rowid");
+        const std::string key = record == records::Run::table().name ? "id" : "run_id";
+        auto q = db.prep("SELECT * FROM \"" + record + "\" WHERE " + key + " = ? ORDER BY rowid");
         q.bind(1, run.value_or(newest));
         std::vector<std::string> columns;
-        for (int i = 1; i < q.columns(); ++i) columns.push_back(q.name(i));  // run_id first: left out
+        for (int i = 1; i < q.columns(); ++i) columns.push_back(q.name(i));  // run_id (id) first: left out
         std::vector<writers::Value> values(columns.size());
         w.begin(columns, out);
         while (q.row()) {
@@ -59,7 +62,9 @@ std::string read_records(const std::string& db_path, const std::string& record, 
 }  // namespace
 
 int run_export(int argc, char** argv) {
-    const std::vector<std::string> names = records::run_record_names();
+    // The run's own row, then every table of its rows.
+    std::vector<std::string> names = {std::string(records::Run::table().name)};
+    for (std::string& name : records::run_record_names()) names.push_back(std::move(name));
     const std::vector<std::string> formats = writers::names();
     std::string format_help;
     for (const auto& w : writers::registry()) {
@@ -67,11 +72,12 @@ int run_export(int argc, char** argv) {
     }
     po::options_description opts(
         "callwall export --db FILE --record NAME [--run ID] [--format FORMAT]\n\n"
-        "Writes one record of a run, every row of it, to standard output: the flows, the\n"
-        "names, DNS questions and answers, TLS hellos, STUN messages, RTP streams and ICMP\n"
-        "errors the decoders saw (the per-message ones when the run had --detail), and what\n"
-        "attribution made of them. Text from the wire is escaped as the report escapes it\n"
-        "(\\xHH for a byte a terminal must not see).\n\noptions");
+        "Writes one record of a run, every row of it, to standard output: the run's own\n"
+        "row (its counts, status and notes), the flows, the names, DNS questions and\n"
+        "answers, TLS hellos, STUN messages, RTP streams and ICMP errors the decoders saw\n"
+        "(the per-message ones when the run had --detail), and what attribution made of\n"
+        "them. Text from the wire is escaped as the report escapes it (\\xHH for a byte a\n"
+        "terminal must not see).\n\noptions");
     std::string db_path, record, format = "csv";
     int64_t run_id = 0;
     // clang-format off

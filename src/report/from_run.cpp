@@ -9,7 +9,7 @@
 #include "attrib/result_records.hpp"
 #include "report/other_flows.hpp"
 #include "report/vendor_filter.hpp"
-#include "report/verdict_row.hpp"
+#include "report/record_rows.hpp"
 #include "store/store.hpp"
 
 namespace callwall::report {
@@ -126,13 +126,11 @@ std::optional<ReportData> from_run(const RunInMemory& in, const ReportOptions& o
 
     for (const auto& g : detail.gaps) {
         if (!vf.wanted(g.vendor, true)) continue;
-        const attrib::FlowRow& f = g.flow;
-        d.vendor_gaps.push_back(UnmatchedVendorFlow{f.id, g.vendor, g.name, f.transport, f.client_ip, f.server_ip,
-                                                    f.app, f.outcome, f.client_port, f.server_port});
+        d.vendor_gaps.push_back(UnmatchedVendorFlow{g.vendor, g.name, g.flow});
     }
     std::stable_sort(d.vendor_gaps.begin(), d.vendor_gaps.end(),
                      [](const UnmatchedVendorFlow& a, const UnmatchedVendorFlow& b) {
-                         return std::tie(a.vendor, a.flow_id) < std::tie(b.vendor, b.flow_id);
+                         return std::tie(a.vendor, a.flow.id) < std::tie(b.vendor, b.flow.id);
                      });
     other_flows(detail, d);
     d.allow_lists = in.allow_lists;

@@ -350,10 +350,11 @@ void write_gaps(std::string& o, const ReportData& d) {
         std::vector<std::string> apps, servers;
     };
     std::map<std::tuple<std::string, std::string, std::string, uint16_t>, Group> groups;
-    for (const UnmatchedVendorFlow& f : d.vendor_gaps) {
-        Group& g = groups[{f.vendor, f.name, f.transport, f.server_port}];
-        g.flows.push_back(&f);
-        g.by_outcome[f.outcome].push_back(f.flow_id);
+    for (const UnmatchedVendorFlow& u : d.vendor_gaps) {
+        const facts::ShownFlow& f = u.flow;
+        Group& g = groups[{u.vendor, u.name, f.transport, f.server_port}];
+        g.flows.push_back(&u);
+        g.by_outcome[f.outcome].push_back(f.id);
         if (std::find(g.apps.begin(), g.apps.end(), f.app) == g.apps.end()) g.apps.push_back(f.app);
         if (std::find(g.servers.begin(), g.servers.end(), f.server_ip) == g.servers.end())
             g.servers.push_back(f.server_ip);
@@ -387,7 +388,7 @@ void write_gaps(std::string& o, const ReportData& d) {
             o += " <span class=\"muted\">and " + std::to_string(g.servers.size() - kServersShown) + " more</span>";
         o += "</td><td class=\"mono small wrap\">";
         for (size_t k = 0; k < g.flows.size() && k < kIdsShown; ++k)
-            o += (k ? " " : "") + std::to_string(g.flows[k]->flow_id);
+            o += (k ? " " : "") + std::to_string(g.flows[k]->flow.id);
         if (g.flows.size() > kIdsShown)
             o += " <span class=\"muted\">(" + grouped(g.flows.size() - kIdsShown) + " more)</span>";
         o += "</td></tr>\n";

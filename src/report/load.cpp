@@ -18,7 +18,7 @@
 #include "report/from_run.hpp"
 #include "report/other_flows.hpp"
 #include "report/report.hpp"
-#include "report/verdict_row.hpp"
+#include "report/record_rows.hpp"
 #include "report/vendor_filter.hpp"
 #include "records/attribution.hpp"
 #include "store/read_query.hpp"
@@ -44,8 +44,8 @@ int64_t free_bytes(const std::string& path) {
 constexpr int64_t kNearlyFullBytes = 1 << 20;
 
 // Fills status_detail (see RunInfo) from the status, the notes and, for a
-// run still marked running, whether its writer process is alive.
-void describe_status(ReadDb& db, const std::string& db_path, RunInfo& r) {
+// run still marked running, whether its writer process `w` is alive.
+void describe_status(const std::string& db_path, const store::WriterId& w, RunInfo& r) {
     if (r.status == "failed") {
         describe_failed(r);
         return;
@@ -58,19 +58,6 @@ void describe_status(ReadDb& db, const std::string& db_path, RunInfo& r) {
         r.status_detail = "this run was copied from " + r.origin +
                           " while it was still running: the copy holds what had been written by then";
         return;
-    }
-    store::WriterId w;
-    // Version-1 databases (and read-only copies of them) lack the columns.
-    if (store::table_columns(db, "run").count("writer_pid")) {
-        Query st = db.prep(
-            "SELECT coalesce(writer_pid,0), coalesce(writer_start,0), coalesce(writer_boot_id,'') "
-            "FROM run WHERE id=?");
-        st.bind(1, r.id);
-        if (st.row()) {
-            w.pid = st.int64(0);
-            w.start_ticks = st.int64(1);
-            w.boot_id = st.text(2);
-        }
     }
     const std::string pid = std::to_string(w.pid);
     switch (store::writer_state(w)) {
@@ -115,47 +102,23 @@ std::string run_ids(ReadDb& db) {
 
 // The run row asked for (the latest by default), its status in words and its inputs.
 void read_run(ReadDb& db, const std::string& db_path, const ReportOptions& opt, RunInfo& r) {
-    const std::string columns =
-        "SELECT id, kind, source, status, command_line, tool_version, coalesce(catalog_digest,''), notes, started_at, "
-        "coalesce(ended_at,0), coalesce(first_ts,0), coalesce(last_ts,0), packets, bytes, truncated_packets, "
-        "undecoded_packets, kernel_dropped, flows, flows_evicted_full, damaged_files FROM run ";
-    Query st = db.prep((columns + (opt.run ? "WHERE id=?" : "ORDER BY id DESC LIMIT 1")).c_str());
+    using records::Run;
+    // Columns an older database lacks (the writer's before version 2, origin
+    // before 4) read as NULL (store::select_list).
+    Query st = db.prep("SELECT r.id, " + store::select_list(db, Run::table(), "r") + " FROM run r " +
+                       (opt.run ? "WHERE r.id=?" : "ORDER BY r.id DESC LIMIT 1"));
     if (opt.run) st.bind(1, *opt.run);
     if (!st.row()) {
         if (opt.run) throw NoSuchRun(db_path + ": no run " + std::to_string(*opt.run) + " (" + run_ids(db) + ")");
         throw std::runtime_error(db_path + ": no runs recorded");
     }
-    int i = 0;
-    r.id = st.int64(i++);
-    r.kind = st.text(i++);
-    r.source = st.text(i++);
-    r.status = st.text(i++);
-    r.command_line = st.text(i++);
-    r.tool_version = st.text(i++);
-    r.catalog_digest = st.text(i++);
-    r.notes = st.text(i++);
-    r.started_at = st.real(i++);
-    r.ended_at = st.real(i++);
-    r.first_ts = st.real(i++);
-    r.last_ts = st.real(i++);
-    r.packets = st.u64(i++);
-    r.bytes = st.u64(i++);
-    r.truncated_packets = st.u64(i++);
-    r.undecoded_packets = st.u64(i++);
-    r.kernel_dropped = st.u64(i++);
-    r.flows = st.u64(i++);
-    r.flows_evicted_full = st.u64(i++);
-    r.damaged_files = st.u64(i++);
+    Run row;
+    store::read_record(st, 1, row);
+    r = run_info(st.int64(0), row);
+    const store::WriterId writer{row.writer_pid.value_or(0), row.writer_start.value_or(0),
+                                 std::string(row.writer_boot_id.value_or(""))};
     st.reset();
-    // Where a merged run came from (databases before schema version 4 have no
-    // column); before its status is described: a merged copy's writer ran
-    // elsewhere.
-    if (store::table_columns(db, "run").count("origin")) {
-        Query q = db.prep("SELECT coalesce(origin,'') FROM run WHERE id=?");
-        q.bind(1, r.id);
-        if (q.row()) r.origin = q.text(0);
-    }
-    describe_status(db, db_path, r);
+    describe_status(db_path, writer, r);
     // Each input on its own (databases before run_source: the joined text, whole).
     Query t = db.prep("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='run_source'");
     if (t.row() && t.integer(0) > 0) {
@@ -196,22 +159,32 @@ std::set<std::string> read_products(ReadDb& db, int64_t run, const VendorFilter&
     return seen;
 }
 
-// The evidence flow query: the flow's columns a report shows (the flow
-// record's, facts::kFlowShownColumns), then how it matched entry ?1.
+// The flow's columns a report shows (the flow record's,
+// facts::kFlowShownColumns) as a SELECT list over the flow table alone.
+std::string shown_flow_list() {
+    std::string sql;
+    for (const char* column : facts::kFlowShownColumns) sql += (sql.empty() ? "" : ", ") + std::string(column);
+    return sql;
+}
+
+// A flow's columns a report shows from the row's columns `first`, `first` + 1, ...
+void read_shown_flow(const Query& q, int first, facts::ShownFlow& f) {
+    facts::each_shown_column(f, [&](auto& column) { store::read_value(q, first++, column); });
+}
+
+// The evidence flow query: the flow's columns a report shows, then how it
+// matched entry ?1.
 std::string evidence_flow_sql() {
-    std::string sql = "SELECT ";
-    for (const char* column : facts::kFlowShownColumns) sql += std::string(column) + ", ";
-    return sql +
-           "coalesce((SELECT m.evidence FROM flow_match m WHERE m.run_id=f.run_id AND m.flow_id=f.id AND "
+    return "SELECT " + shown_flow_list() +
+           ", coalesce((SELECT m.evidence FROM flow_match m WHERE m.run_id=f.run_id AND m.flow_id=f.id AND "
            "m.entry_id=?1),'') FROM flow f WHERE f.run_id=?2 AND f.id=?3";
 }
 
 // One evidence flow of an entry, from evidence_flow_sql's row.
 EvidenceFlow evidence_flow(const Query& fe) {
     EvidenceFlow e;
-    int j = 0;
-    facts::each_shown_column(e, [&](auto& column) { store::read_value(fe, j++, column); });
-    e.evidence_kind = fe.text(j);
+    read_shown_flow(fe, 0, e);
+    e.evidence_kind = fe.text(static_cast<int>(std::size(facts::kFlowShownColumns)));
     return e;
 }
 
@@ -318,25 +291,26 @@ void read_overlaps(ReadDb& db, int64_t run, ReportData& d) {
     }
 }
 
-// Flows carrying a vendor's name that no entry of it matched (catalog gaps).
+// Flows carrying a vendor's name that no entry of it matched (catalog
+// gaps): each unmatched_flow record with its flow's columns a report shows.
 void read_vendor_gaps(ReadDb& db, int64_t run, const VendorFilter& vf, ReportData& d) {
-    Query st = db.prep(
-        "SELECT flow_id, vendor, name, transport, client_ip, client_port, server_ip, server_port, app, outcome "
-        "FROM unmatched_vendor_flows WHERE run_id=? ORDER BY vendor, flow_id");
+    using records::UnmatchedFlow;
+    constexpr int kGapColumns = static_cast<int>(std::size(UnmatchedFlow::kColumns));
+    // The flow's columns in a subquery of the flow table alone (both tables
+    // have a `name`); its key columns come first.
+    Query st =
+        db.prep("SELECT " + store::select_list(db, UnmatchedFlow::table(), "u") +
+                ", f.* FROM unmatched_flow u JOIN (SELECT run_id AS flow_run, id AS flow_key, " + shown_flow_list() +
+                " FROM flow) f ON f.flow_run=u.run_id AND f.flow_key=u.flow_id WHERE u.run_id=? ORDER BY " +
+                position_of<UnmatchedFlow>("vendor") + ", " + position_of<UnmatchedFlow>("flow_id"));
     st.bind(1, run);
+    UnmatchedFlow gap;
     while (st.row()) {
-        UnmatchedVendorFlow u;
-        u.flow_id = st.u64(0);
-        u.vendor = st.text(1);
-        u.name = st.text(2);
-        u.transport = st.text(3);
-        u.client_ip = st.text(4);
-        u.client_port = static_cast<uint16_t>(st.integer(5));
-        u.server_ip = st.text(6);
-        u.server_port = static_cast<uint16_t>(st.integer(7));
-        u.app = st.text(8);
-        u.outcome = st.text(9);
-        if (vf.wanted(u.vendor, true)) d.vendor_gaps.push_back(u);
+        store::read_record(st, 0, gap);
+        if (!vf.wanted(std::string(gap.vendor), true)) continue;
+        UnmatchedVendorFlow u{std::string(gap.vendor), std::string(gap.name), {}};
+        read_shown_flow(st, kGapColumns + 2, u.flow);
+        d.vendor_gaps.push_back(std::move(u));
     }
 }
 

@@ -130,10 +130,11 @@ std::string render_text(const ReportData& raw, const TextOptions& opt) {
     if (!d.vendor_gaps.empty()) {
         o += "\nCATALOG GAP: flows to a vendor's names on ports no requirement lists\n";
         for (const auto& u : d.vendor_gaps) {
-            std::snprintf(b, sizeof b, "%s %s:%u -> %s:%u", u.transport.c_str(), u.client_ip.c_str(), u.client_port,
-                          u.server_ip.c_str(), u.server_port);
+            const facts::ShownFlow& f = u.flow;
+            std::snprintf(b, sizeof b, "%s %s:%u -> %s:%u", f.transport.c_str(), f.client_ip.c_str(), f.client_port,
+                          f.server_ip.c_str(), f.server_port);
             const std::string ends = "  " + text::pad(u.vendor, 10) + " " + b;
-            const std::string what = u.name + "  " + (u.app.empty() ? "-" : u.app) + "  " + u.outcome;
+            const std::string what = u.name + "  " + (f.app.empty() ? "-" : f.app) + "  " + f.outcome;
             // Within the report's width: what the flow is goes on the next
             // line when the addresses leave no room for it.
             if (text::columns(ends) + 2 + text::columns(what) <= text::kWidth)
@@ -221,11 +222,12 @@ std::string render_json(const ReportData& d) {
     o += "],\"unmatched\":{\"vendor_flows\":[";
     for (size_t i = 0; i < d.vendor_gaps.size(); ++i) {
         const auto& u = d.vendor_gaps[i];
+        const facts::ShownFlow& f = u.flow;
         o += (i ? ",{" : "{");
-        o += "\"flow_id\":" + std::to_string(u.flow_id) + ",\"vendor\":" + json_quote(u.vendor) + "," +
-             catalog::json_field("name", u.name) + ",\"transport\":" + json_quote(u.transport) +
-             ",\"server\":" + json_quote(u.server_ip + ":" + std::to_string(u.server_port)) +
-             ",\"app\":" + json_quote(u.app) + ",\"outcome\":" + json_quote(u.outcome) + "}";
+        o += "\"flow_id\":" + std::to_string(f.id) + ",\"vendor\":" + json_quote(u.vendor) + "," +
+             catalog::json_field("name", u.name) + ",\"transport\":" + json_quote(f.transport) +
+             ",\"server\":" + json_quote(f.server_ip + ":" + std::to_string(f.server_port)) +
+             ",\"app\":" + json_quote(f.app) + ",\"outcome\":" + json_quote(f.outcome) + "}";
     }
     o += "],\"other_flows\":" + std::to_string(d.other_flows) + "}";
     if (!d.allow_lists.empty()) {

@@ -63,10 +63,13 @@ struct ProductRow {
     std::string vendor, product, edition, conclusion, detail;
 };
 
+/// A catalog gap: a flow to a vendor's address or name that no entry of the
+/// vendor explains (the unmatched_flow record's vendor and name) and the
+/// flow's columns a report shows.
 struct UnmatchedVendorFlow {
-    uint64_t flow_id = 0;
-    std::string vendor, name, transport, client_ip, server_ip, app, outcome;
-    uint16_t client_port = 0, server_port = 0;
+    std::string vendor;
+    std::string name;  ///< the vendor's name (or address) the flow carried
+    facts::ShownFlow flow;
 };
 
 struct OtherFlowsSummary {

@@ -1,6 +1,8 @@
 // Escaping a report for the terminal: see report/text_safe.hpp.
 #include "report/text_safe.hpp"
 
+#include <type_traits>
+
 #include "util/terminal_text.hpp"
 
 namespace callwall::report {
@@ -25,10 +27,16 @@ void safe(RunInfo& r) {
     safe(r.sources);
 }
 
+// Every text column of the flow.
+void safe(facts::ShownFlow& f) {
+    facts::each_shown_column(f, [](auto& column) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(column)>, std::string>) safe(column);
+    });
+}
+
 void safe(EvidenceFlow& f) {
-    for (std::string* s : {&f.transport, &f.client_ip, &f.server_ip, &f.state, &f.outcome, &f.app, &f.name,
-                           &f.name_source, &f.evidence_kind, &f.icmp_from})
-        safe(*s);
+    safe(static_cast<facts::ShownFlow&>(f));
+    safe(f.evidence_kind);
 }
 
 void safe(VerdictRow& v) {
@@ -51,9 +59,11 @@ ReportData text_safe(const ReportData& d) {
     for (auto& v : o.verdicts) safe(v);
     for (auto& p : o.products)
         for (std::string* s : {&p.vendor, &p.product, &p.edition, &p.conclusion, &p.detail}) safe(*s);
-    for (auto& u : o.vendor_gaps)
-        for (std::string* s : {&u.vendor, &u.name, &u.transport, &u.client_ip, &u.server_ip, &u.app, &u.outcome})
-            safe(*s);
+    for (auto& u : o.vendor_gaps) {
+        safe(u.vendor);
+        safe(u.name);
+        safe(u.flow);
+    }
     for (auto& g : o.other_summary) {
         safe(g.transport);
         safe(g.app);

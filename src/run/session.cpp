@@ -93,12 +93,15 @@ struct Session::Impl {
     bool live_in_flight = false;  ///< decoding thread only
     std::optional<attrib::RunVerdicts> last_verdicts;  ///< of the run's last attribution
     std::optional<attrib::RunDetail> detail;  ///< of the run's final attribution
-    RunRow row;  ///< the run's row as last written (its totals aside)
-    /// The run's row: its totals, status and end written (and kept in `row`).
-    void write_row(store::RunStatus st, double ended_at) {
-        db->update_run(run_id, wired->totals(), st, ended_at);
-        row.status = std::string(store::to_string(st));
-        if (ended_at > 0) row.ended_at = ended_at;
+    RunRow row;  ///< the run's rows besides its record
+    store::RunInfo begun;  ///< what the run's row started with
+    store::RunStatus written_status = store::RunStatus::Running;  ///< as last written
+    double ended_at = 0;  ///< as last written; 0 while it runs
+    /// The run's row: its totals, status and end written (and kept here).
+    void write_row(store::RunStatus st, double ended) {
+        db->update_run(run_id, wired->totals(), st, ended);
+        written_status = st;
+        if (ended > 0) ended_at = ended;
     }
     uint64_t until_checkpoint = 0;  ///< frames until the next checkpoint (file runs)
     double last_commit = 0;  ///< when a checkpoint last committed (file runs)
@@ -204,17 +207,14 @@ Session::Session(Options options) : impl_(std::make_unique<Impl>()) {
 }
 
 void Session::Impl::begin() {
-    const store::RunInfo info = begin_info(o.kind, o.sources, o.command_line, *o.catalog);
+    begun = begin_info(o.kind, o.sources, o.command_line, *o.catalog);
+    const store::RunInfo& info = begun;
     run_id = db->begin_run(info);
     row = RunRow{};
     row.id = run_id;
-    row.kind = info.kind;
-    row.source = info.source;
-    row.status = std::string(store::to_string(store::RunStatus::Running));
-    row.command_line = info.command_line;
-    row.catalog_digest = info.catalog_digest;
     row.sources = info.sources;
-    row.started_at = info.started_at;
+    written_status = store::RunStatus::Running;
+    ended_at = 0;
 
     pipeline::AnalyzerConfig cfg;
     cfg.flows.max_flows = o.max_flows;
@@ -299,6 +299,12 @@ const attrib::RunVerdicts* Session::last_verdicts() const noexcept {
 }
 const attrib::RunDetail* Session::run_detail() const noexcept { return impl_->detail ? &*impl_->detail : nullptr; }
 const RunRow& Session::run_row() const noexcept { return impl_->row; }
+
+records::Run Session::run_record() const {
+    records::Run r = store::run_record(impl_->begun, store::WriterId{});
+    store::set_run_totals(r, impl_->wired->totals(), store::to_string(impl_->written_status), impl_->ended_at);
+    return r;
+}
 const catalog::Catalog& Session::catalog() const noexcept { return *impl_->o.catalog; }
 void Session::write_allow_list(const std::string& format, const std::string& text) {
     store::write_allow_list(*impl_->db, impl_->run_id, format, text);

@@ -26,6 +26,7 @@
 #include "attrib/attrib.hpp"
 #include "capture/pcap_source.hpp"
 #include "catalog/catalog.hpp"
+#include "records/run.hpp"
 
 namespace callwall::store {
 class Store;
@@ -43,13 +44,11 @@ struct FanoutInput;
 
 enum class Status : uint8_t { Completed, Interrupted, Failed };
 
-/// The run's row as the session last wrote it (its totals aside:
-/// Session::totals()).
+/// The run's rows besides its record (Session::run_record()): its id, each
+/// input, the allow-lists written for it.
 struct RunRow {
     int64_t id = 0;
-    std::string kind, source, status, command_line, catalog_digest;
-    std::vector<std::string> sources;
-    double started_at = 0, ended_at = 0;  ///< wall clock; ended_at 0 while it runs
+    std::vector<std::string> sources;  ///< run_source's rows
     /// Allow-lists written for the run (write_allow_list), by format.
     std::map<std::string, std::string> allow_lists;
 };
@@ -218,8 +217,12 @@ public:
     /// What the run's final attribution kept for a report beside its
     /// verdicts (attrib/run_detail.hpp); null before attribute() returned.
     [[nodiscard]] const attrib::RunDetail* run_detail() const noexcept;
-    /// The run's row as last written.
+    /// The run's rows besides its record, as last written.
     [[nodiscard]] const RunRow& run_row() const noexcept;
+    /// The run's record (records/run.hpp) as last written, with the totals
+    /// of now (totals()), its writer's columns aside; its text views the
+    /// session's, valid until the session writes the row again.
+    [[nodiscard]] records::Run run_record() const;
     /// The catalog the run is attributed with.
     [[nodiscard]] const catalog::Catalog& catalog() const noexcept;
     /// Records the allow-list for what the run found blocked, in one format

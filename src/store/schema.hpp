@@ -7,6 +7,7 @@
 
 #include "facts/flow_facts.hpp"
 #include "records/attribution.hpp"
+#include "records/run.hpp"
 
 namespace callwall::store {
 
@@ -30,39 +31,10 @@ namespace callwall::store {
 // packet went to the link-layer broadcast address) and roles (which side's
 // DNS/STUN messages asked and which answered: 1 client asked, 2 client
 // answered, 4 server asked, 8 server answered). Older rows read 0: unknown.
-// The flow table's columns after run_id are those of a flow's row, declared
-// with what each holds in facts/flow_facts.hpp (CALLWALL_FLOW_COLUMNS).
-inline constexpr const char* kSchemaHead = R"SQL(
-CREATE TABLE IF NOT EXISTS run (
-  id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL,
-  source TEXT NOT NULL,
-  command_line TEXT NOT NULL,
-  tool_version TEXT NOT NULL,
-  catalog_digest TEXT,
-  started_at REAL NOT NULL,
-  ended_at REAL,
-  status TEXT NOT NULL,
-  packets INTEGER NOT NULL DEFAULT 0,
-  bytes INTEGER NOT NULL DEFAULT 0,
-  truncated_packets INTEGER NOT NULL DEFAULT 0,
-  undecoded_packets INTEGER NOT NULL DEFAULT 0,
-  orphan_fragments INTEGER NOT NULL DEFAULT 0,
-  damaged_files INTEGER NOT NULL DEFAULT 0,
-  kernel_received INTEGER NOT NULL DEFAULT 0,
-  kernel_dropped INTEGER NOT NULL DEFAULT 0,
-  interface_dropped INTEGER NOT NULL DEFAULT 0,
-  flows INTEGER NOT NULL DEFAULT 0,
-  flows_evicted_full INTEGER NOT NULL DEFAULT 0,
-  first_ts REAL,
-  last_ts REAL,
-  notes TEXT NOT NULL DEFAULT '',
-  writer_pid INTEGER,
-  writer_start INTEGER,
-  writer_boot_id TEXT,
-  origin TEXT
-);
-CREATE TABLE IF NOT EXISTS flow (
+// The run table is the run record's (records/run.hpp); the flow table's
+// columns after run_id are those of a flow's row, declared with what each
+// holds in facts/flow_facts.hpp (CALLWALL_FLOW_COLUMNS).
+inline constexpr const char* kFlowTable = R"SQL(CREATE TABLE IF NOT EXISTS flow (
   run_id INTEGER NOT NULL REFERENCES run(id),
 )SQL" CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_SQL_DEFINITION) R"SQL(  PRIMARY KEY (run_id, id)
 );
@@ -84,7 +56,7 @@ CREATE VIEW IF NOT EXISTS unmatched_vendor_flows AS
 /// (records/attribution.hpp: CALLWALL_RUN_RECORDS, in that order), the views.
 inline const std::string& schema_sql() {
     static const std::string sql = [] {
-        std::string s = kSchemaHead;
+        std::string s = "\n" + records::create_table_sql(records::Run::table()) + kFlowTable;
 #define CALLWALL_SCHEMA_TABLE(Record) s += records::create_table_sql(records::Record::table());
         CALLWALL_RUN_RECORDS(CALLWALL_SCHEMA_TABLE)
 #undef CALLWALL_SCHEMA_TABLE

@@ -262,15 +262,9 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
     // the last ones may roll back on power loss, the file stays consistent).
     s->exec(("PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutocheckpointPages)).c_str());
     s->migrate(version);
-    s->c_->ins_run = s->c_->prepare(
-        *s,
-        "INSERT INTO run (kind, source, command_line, tool_version, catalog_digest, started_at, status, writer_pid, "
-        "writer_start, writer_boot_id) VALUES (?,?,?,?,?,?,'running',?,?,?)");
-    s->c_->upd_run = s->c_->prepare(
-        *s,
-        "UPDATE run SET status=?, ended_at=?, packets=?, bytes=?, truncated_packets=?, undecoded_packets=?, "
-        "orphan_fragments=?, damaged_files=?, kernel_received=?, kernel_dropped=?, interface_dropped=?, flows=?, "
-        "flows_evicted_full=?, first_ts=?, last_ts=?, notes=? WHERE id=?");
+    s->c_->ins_run = s->c_->prepare(*s, records::insert_sql(records::Run::table()).c_str());
+    s->c_->upd_run =
+        s->c_->prepare(*s, records::update_sql(records::Run::table(), records::kRunTotalsColumns, "id").c_str());
     s->c_->ins_flow = s->c_->prepare(*s, flow_insert("INSERT").c_str());
     s->c_->ins_flow_again = s->c_->prepare(*s, flow_insert("INSERT OR REPLACE").c_str());
     s->c_->flow_group.prepare(*s, *s->c_, Slot::Flow, flow_insert("INSERT"));
@@ -300,22 +294,23 @@ void Store::migrate(int from_version) {
     if (read_int(c_->db, "PRAGMA user_version", from_version) != SQLITE_OK)
         fail(sqlite3_errcode(c_->db), "reading the schema version");
     exec(schema_sql().c_str());
-    if (from_version == 1) {
-        exec(
-            "ALTER TABLE run ADD COLUMN writer_pid INTEGER; ALTER TABLE run ADD COLUMN writer_start INTEGER; "
-            "ALTER TABLE run ADD COLUMN writer_boot_id TEXT");
-    }
-    // Flow columns added since version 1 (every column a database lacks:
-    // version 2's ICE checks, each side's STUN transactions, the port asked
-    // of a proxy, and any application fact since; version 6's link_broadcast
-    // and roles).
+    // Columns added since version 1, as their lists declare them: every
+    // column a database's table lacks (the run's writer_pid, writer_start
+    // and writer_boot_id of version 2 and origin of version 4; the flow's
+    // ICE checks, each side's STUN transactions, the port asked of a proxy
+    // and any application fact since, version 6's link_broadcast and roles;
+    // the catalog entry's document_title, which older runs keep empty).
     if (from_version >= 1) {
-        const auto add = [&](const char* column, std::string_view declaration) {
-            if (!has_column("flow", column))
-                exec(("ALTER TABLE flow ADD COLUMN " + std::string(column) + " " + std::string(declaration)).c_str());
+        const auto add = [&](const char* table, std::string_view column, std::string_view declaration) {
+            if (!has_column(table, column))
+                exec(("ALTER TABLE " + std::string(table) + " ADD COLUMN " + std::string(column) + " " +
+                      std::string(declaration))
+                         .c_str());
         };
+        for (const records::Column& c : records::Run::kColumns) add("run", c.name, c.sql);
         for (size_t i = 0; i < std::size(facts::kFlowColumns); ++i)
-            add(facts::kFlowColumns[i], facts::kFlowColumnDeclarations[i]);
+            add("flow", facts::kFlowColumns[i], facts::kFlowColumnDeclarations[i]);
+        for (const records::Column& c : records::CatalogEntry::kColumns) add("catalog_entry", c.name, c.sql);
     }
     // Schema version 3: the verdict's lists were comma-joined ("443,3478";
     // reasons are tokens without commas or quotes), now JSON arrays. Rows
@@ -323,11 +318,6 @@ void Store::migrate(int from_version) {
     if (from_version >= 1 && from_version <= 2) {
         exec(kVerdictListsToJson);
     }
-    if (from_version >= 1 && !has_column("run", "origin")) exec("ALTER TABLE run ADD COLUMN origin TEXT");
-    // The title of the entry's vendor document (the report's Source column),
-    // added to a database made before it; its runs keep an empty title.
-    if (from_version >= 1 && !has_column("catalog_entry", "document_title"))
-        exec("ALTER TABLE catalog_entry ADD COLUMN document_title TEXT NOT NULL DEFAULT ''");
     if (from_version == 0)
         reader_indexes_pending_ = true;
     else
@@ -501,10 +491,8 @@ int64_t Store::begin_run(const RunInfo& info) {
     sqlite3_stmt* st = nullptr;
     try {
         const WriterId me = current_writer();
-        bind_all(c_->ins_run, std::string_view(info.kind), std::string_view(info.source),
-                 std::string_view(info.command_line), std::string_view(kVersion), std::string_view(info.catalog_digest),
-                 info.started_at, non_zero(me.pid), non_zero(me.start_ticks),
-                 me.boot_id.empty() ? std::nullopt : std::optional<std::string_view>(me.boot_id));
+        const records::Run run = run_record(info, me);
+        std::apply([&](const auto&... values) { bind_all(c_->ins_run, values...); }, run.values());
         Conn::write_row(*this, c_->ins_run, "inserting the run");
         const int64_t run_id = sqlite3_last_insert_rowid(c_->db);
         // Each input on a row of its own: the joined `source` is ambiguous
@@ -578,12 +566,49 @@ void Store::put(Slot slot, const Values&... values) {
     Conn::write_row(*this, st, Conn::what(slot));
 }
 
+records::Run run_record(const RunInfo& info, const WriterId& writer) {
+    records::Run run;
+    run.kind = info.kind;
+    run.source = info.source;
+    run.command_line = info.command_line;
+    run.tool_version = kVersion;
+    run.catalog_digest = info.catalog_digest;
+    run.started_at = info.started_at;
+    run.status = to_string(RunStatus::Running);
+    run.writer_pid = non_zero(writer.pid);
+    run.writer_start = non_zero(writer.start_ticks);
+    if (!writer.boot_id.empty()) run.writer_boot_id = writer.boot_id;
+    return run;
+}
+
+void set_run_totals(records::Run& run, const RunTotals& t, std::string_view status, double ended_at) {
+    run.ended_at.reset();
+    if (ended_at > 0) run.ended_at = ended_at;
+    run.status = status;
+    run.packets = i64(t.packets);
+    run.bytes = i64(t.bytes);
+    run.truncated_packets = i64(t.truncated_packets);
+    run.undecoded_packets = i64(t.undecoded_packets);
+    run.orphan_fragments = i64(t.orphan_fragments);
+    run.damaged_files = i64(t.damaged_files);
+    run.kernel_received = i64(t.kernel_received);
+    run.kernel_dropped = i64(t.kernel_dropped);
+    run.interface_dropped = i64(t.interface_dropped);
+    run.flows = i64(t.flows);
+    run.flows_evicted_full = i64(t.flows_evicted_full);
+    run.first_ts.reset();
+    run.last_ts.reset();
+    if (t.packets) {  // no packet, no capture times
+        run.first_ts = t.first_ts;
+        run.last_ts = t.last_ts;
+    }
+    run.notes = t.notes;
+}
+
 void Store::update_run(int64_t run_id, const RunTotals& t, RunStatus status, double ended_at) {
-    const auto when = [&](double v) { return t.packets ? std::optional<double>(v) : std::nullopt; };
-    put(Slot::UpdateRun, to_string(status), ended_at > 0 ? std::optional<double>(ended_at) : std::nullopt,
-        i64(t.packets), i64(t.bytes), i64(t.truncated_packets), i64(t.undecoded_packets), i64(t.orphan_fragments),
-        i64(t.damaged_files), i64(t.kernel_received), i64(t.kernel_dropped), i64(t.interface_dropped), i64(t.flows),
-        i64(t.flows_evicted_full), when(t.first_ts), when(t.last_ts), std::string_view(t.notes), run_id);
+    records::Run run;
+    set_run_totals(run, t, to_string(status), ended_at);
+    std::apply([&](const auto&... values) { put(Slot::UpdateRun, values..., run_id); }, records::run_totals(run));
 }
 
 void Store::add_flow(int64_t run_id, const flow::Flow& f, const FlowAppInfo& app) {

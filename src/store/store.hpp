@@ -24,6 +24,7 @@
 #include "facts/run_totals.hpp"
 #include "flow/flow_table.hpp"
 #include "records/messages.hpp"
+#include "records/run.hpp"
 #include "store/space_reserve.hpp"
 #include "util/idle_work.hpp"
 
@@ -92,6 +93,16 @@ inline constexpr std::string_view kDiskFullNote = "stopped: the disk is full";
 
 enum class RunStatus { Running, Completed, Interrupted, Failed };
 [[nodiscard]] std::string_view to_string(RunStatus s) noexcept;
+
+/// The run's record as its row starts: `info`, this callwall's version,
+/// status 'running', its writer `writer` (the totals zero, no end). Its text
+/// views `info` and `writer`.
+[[nodiscard]] records::Run run_record(const RunInfo& info, const WriterId& writer);
+/// The record's columns the run's update writes (records::kRunTotalsColumns)
+/// from the run's totals, its status (to_string(RunStatus)) and, when
+/// positive, when it ended; no capture times for a run without packets.
+/// Its text views `t` and `status`.
+void set_run_totals(records::Run& run, const RunTotals& t, std::string_view status, double ended_at);
 
 /// A flow's application facts as its row is written (facts/flow_facts.hpp).
 using FlowAppInfo = facts::FlowAppInfo;

@@ -100,7 +100,7 @@ std::set<std::string> report_token_prefixes(const report::ReportData& d) {
         }
     }
     for (const auto& p : d.products) add(p.detail);
-    for (const auto& g : d.vendor_gaps) add(g.name + " " + g.client_ip + " " + g.server_ip);
+    for (const auto& g : d.vendor_gaps) add(g.name + " " + g.flow.client_ip + " " + g.flow.server_ip);
     std::set<std::string> prefixes;
     for (const auto& t : tokens)
         if (t.size() >= 2)

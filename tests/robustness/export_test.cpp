@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "records/attribution.hpp"
+#include "records/run.hpp"
 #include "robustness/cli_test.hpp"
 
 namespace callwall::robustness {
@@ -37,8 +38,25 @@ TEST_F(Export, EachRecordsHeaderIsItsColumnList){
         ASSERT_TRUE(e.exit.exited&& e.exit.code == 0) << #Record << ": " << e.exit.describe() << head(e.err);     \
         EXPECT_EQ(e.out.substr(0, e.out.find('\n')), header) << #Record;                                          \
     }
-    CALLWALL_RUN_RECORDS(CALLWALL_TEST_RECORD)
+    CALLWALL_TEST_RECORD(Run) CALLWALL_RUN_RECORDS(CALLWALL_TEST_RECORD)
 #undef CALLWALL_TEST_RECORD
+}
+
+TEST_F(Export, TheRunRecordIsTheRunsRowWithoutItsId) {
+    const auto csv = callwall({"export", "--db", db_, "--record", "run"});
+    ASSERT_TRUE(csv.exit.exited && csv.exit.code == 0) << csv.exit.describe() << head(csv.err);
+    EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv.out;
+    const auto jsonl = callwall({"export", "--db", db_, "--record", "run", "--format", "jsonl"});
+    ASSERT_TRUE(jsonl.exit.exited && jsonl.exit.code == 0) << jsonl.exit.describe() << head(jsonl.err);
+    Db d(db_);
+    EXPECT_EQ(jsonl.out.substr(0, jsonl.out.find(",\"command_line\"")),
+              d.text("SELECT '{\"kind\":\"' || kind || '\",\"source\":\"' || source || '\"' FROM run"))
+        << jsonl.out;
+    EXPECT_NE(jsonl.out.find(d.text("SELECT ',\"status\":\"completed\",\"packets\":' || packets || ',\"bytes\":' || "
+                                    "bytes || ',' FROM run")),
+              std::string::npos)
+        << jsonl.out;
+    EXPECT_EQ(jsonl.out.find("\"id\""), std::string::npos) << jsonl.out;
 }
 
 TEST_F(Export, RowsAreTheDatabasesInBothFormats) {
@@ -75,7 +93,7 @@ TEST_F(Export, RowsAreTheDatabasesInBothFormats) {
 TEST_F(Export, AWrongRecordFormatOrRunIsAUsageErrorThatNamesTheChoices) {
     const auto record = callwall({"export", "--db", db_, "--record", "flows"});
     EXPECT_EQ(record.exit.code, 2);
-    EXPECT_EQ(record.err.rfind("callwall export: --record: no record 'flows' (one of: flow, flow_name, ", 0), 0u)
+    EXPECT_EQ(record.err.rfind("callwall export: --record: no record 'flows' (one of: run, flow, flow_name, ", 0), 0u)
         << record.err;
     const auto format = callwall({"export", "--db", db_, "--record", "flow", "--format", "xml"});
     EXPECT_EQ(format.exit.code, 2);

@@ -147,9 +147,9 @@ TEST_F(TerminalNames, EveryRecordExportedInEveryFormatIsTerminalSafe) {
     const auto r = callwall({"analyze", "-q", "--detail", pcap_, "--db", db});
     ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.describe() << head(r.err);
     std::string all;
-    for (const char* record : {"flow", "flow_name", "dns_answer", "dns_query", "dns_name", "tls_hello", "stun_message",
-                               "rtp_stream", "icmp_error", "catalog_entry", "flow_match", "verdict", "product_verdict",
-                               "run_source", "allow_list", "unmatched_flow"})
+    for (const char* record : {"run", "flow", "flow_name", "dns_answer", "dns_query", "dns_name", "tls_hello",
+                               "stun_message", "rtp_stream", "icmp_error", "catalog_entry", "flow_match", "verdict",
+                               "product_verdict", "run_source", "allow_list", "unmatched_flow"})
         for (const char* format : {"csv", "jsonl"}) {
             const auto e = callwall({"export", "--db", db, "--record", record, "--format", format});
             ASSERT_TRUE(e.exit.exited && e.exit.code == 0)

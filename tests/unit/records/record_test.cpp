@@ -12,6 +12,7 @@
 #include "golden/run_util.hpp"
 #include "events/record_json.hpp"
 #include "records/attribution.hpp"
+#include "records/run.hpp"
 #include "run/live_export.hpp"
 #include "store/read_query.hpp"
 #include "store/row_codec.hpp"
@@ -150,6 +151,53 @@ TEST(Record, TheStoresTablesAreTheirRecordsColumns) {
                    "pragma_table_info(m.name) WHERE name = 'run_id') ORDER BY m.name"),
               run_tables);
     sqlite3_close(db);
+}
+
+// The run table is the run record's list after its id; a run's row is
+// inserted whole and its update writes the columns marked Totals and no
+// other, so what the run began with stays.
+TEST(Record, TheRunTableIsTheRunRecordAndItsUpdateWritesOnlyItsTotals) {
+    test::TempDb tmp;
+    {
+        auto s = store::Store::open(tmp.path());
+        store::RunInfo info;
+        info.kind = "analyze";
+        info.source = "a.pcap";
+        info.command_line = "callwall analyze a.pcap";
+        info.catalog_digest = "d1";
+        info.started_at = 100;
+        info.sources = {"a.pcap"};
+        const int64_t id = s->begin_run(info);
+        store::RunTotals t;
+        t.packets = 7;
+        t.bytes = 700;
+        t.flows = 3;
+        t.first_ts = 1.5;
+        t.last_ts = 2.5;
+        t.notes = "a note";
+        s->update_run(id, t, store::RunStatus::Completed, 200);
+        s->flush();
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(tmp.path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    std::vector<std::string> declared = {"id"};
+    for (const Column& c : Run::kColumns) declared.emplace_back(c.name);
+    EXPECT_EQ(rows(db, "SELECT name FROM pragma_table_info('run') ORDER BY cid"), declared);
+    EXPECT_EQ(rows(db,
+                   "SELECT id, kind, source, command_line, tool_version <> '', catalog_digest, started_at, ended_at, "
+                   "status, packets, bytes, flows, first_ts, last_ts, notes, writer_pid IS NOT NULL, origin FROM run"),
+              std::vector<std::string>{
+                  "1|analyze|a.pcap|callwall analyze a.pcap|1|d1|100.0|200.0|completed|7|700|3|1.5|2.5|a note|1|NULL"});
+    sqlite3_close(db);
+    // The update's columns are the list's Totals, in the table's order.
+    const std::vector<std::string_view> totals(std::begin(kRunTotalsColumns), std::end(kRunTotalsColumns));
+    EXPECT_EQ(totals.size(), 16u);
+    EXPECT_EQ(totals.front(), "ended_at");
+    EXPECT_EQ(totals.back(), "notes");
+    EXPECT_EQ(std::count(totals.begin(), totals.end(), "catalog_digest"), 0);
+    const std::string update = update_sql(Run::table(), kRunTotalsColumns, "id");
+    EXPECT_TRUE(update.starts_with("UPDATE run SET ended_at=?, status=?, packets=?, ")) << update;
+    EXPECT_TRUE(update.ends_with(", last_ts=?, notes=? WHERE id=?")) << update;
 }
 
 }  // namespace

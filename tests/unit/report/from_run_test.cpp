@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "attrib/run_detail.hpp"
@@ -38,6 +39,17 @@ enum class Mode { File, Live, Workers };
 struct Seen {
     size_t runs = 0, evidence = 0, gaps = 0, other = 0, shared = 0, allow_lists = 0;
 };
+
+// Every column a report shows of a flow (facts::ShownFlow), to the last
+// bit, whether a rendering prints it or not.
+void expect_same_flow(const facts::ShownFlow& a, const facts::ShownFlow& b, const std::string& where) {
+    size_t column = 0;
+    facts::each_shown_column(a, b, [&](const auto& x, const auto& y) {
+        EXPECT_EQ(x, y) << where << ": flow " << b.id << ", column " << facts::kFlowShownColumns[column];
+        ++column;
+    });
+    EXPECT_EQ(column, std::size(facts::kFlowShownColumns));
+}
 
 // Reads `pcap` into a fresh database as `mode` says, attributes it, and
 // compares every rendering of the report from memory with the one read back.
@@ -95,15 +107,34 @@ void compare(const fs::path& pcap, Mode mode, Seen& seen) {
             for (size_t k = 0; k < back.verdicts[i].evidence.size(); ++k) {
                 const EvidenceFlow& a = mem->verdicts[i].evidence[k];
                 const EvidenceFlow& b = back.verdicts[i].evidence[k];
-                size_t column = 0;
-                facts::each_shown_column(a, b, [&](const auto& x, const auto& y) {
-                    EXPECT_EQ(x, y) << where << ": flow " << b.id << ", column " << facts::kFlowShownColumns[column];
-                    ++column;
-                });
-                EXPECT_EQ(column, std::size(facts::kFlowShownColumns));
+                expect_same_flow(a, b, where);
                 EXPECT_EQ(a.evidence_kind, b.evidence_kind) << where << ": flow " << b.id;
             }
         }
+        // The same for a catalog gap's flow, and the gap's vendor and name.
+        ASSERT_EQ(mem->vendor_gaps.size(), back.vendor_gaps.size()) << where;
+        for (size_t i = 0; i < back.vendor_gaps.size(); ++i) {
+            const UnmatchedVendorFlow& a = mem->vendor_gaps[i];
+            const UnmatchedVendorFlow& b = back.vendor_gaps[i];
+            EXPECT_EQ(a.vendor, b.vendor) << where << ": gap " << i;
+            EXPECT_EQ(a.name, b.name) << where << ": gap " << i;
+            expect_same_flow(a.flow, b.flow, where);
+        }
+        // The run's row, every field (the one made from the session's record
+        // and the one read back from the table).
+        const RunInfo& ra = mem->run;
+        const RunInfo& rb = back.run;
+        EXPECT_EQ(std::tie(ra.id, ra.kind, ra.source, ra.status, ra.command_line, ra.tool_version, ra.catalog_digest,
+                           ra.notes, ra.sources, ra.origin, ra.status_detail, ra.still_running),
+                  std::tie(rb.id, rb.kind, rb.source, rb.status, rb.command_line, rb.tool_version, rb.catalog_digest,
+                           rb.notes, rb.sources, rb.origin, rb.status_detail, rb.still_running))
+            << where;
+        EXPECT_EQ(
+            std::tie(ra.started_at, ra.ended_at, ra.first_ts, ra.last_ts, ra.packets, ra.bytes, ra.truncated_packets,
+                     ra.undecoded_packets, ra.kernel_dropped, ra.flows, ra.flows_evicted_full, ra.damaged_files),
+            std::tie(rb.started_at, rb.ended_at, rb.first_ts, rb.last_ts, rb.packets, rb.bytes, rb.truncated_packets,
+                     rb.undecoded_packets, rb.kernel_dropped, rb.flows, rb.flows_evicted_full, rb.damaged_files))
+            << where;
         if (all) continue;
         ++seen.runs;
         for (const auto& row : back.verdicts) {

@@ -83,9 +83,9 @@ TEST(HtmlLayout, BlockedWithAReasonIsBlocked) {
                   flow(4, "inconclusive", 4), flow(5, "observed", 5)};
     d.verdicts.push_back(v);
     UnmatchedVendorFlow gap;
-    gap.flow_id = 9;
+    gap.flow.id = 9;
     gap.vendor = "Whereby";
-    gap.outcome = "blocked:no-answer";
+    gap.flow.outcome = "blocked:no-answer";
     d.vendor_gaps.push_back(gap);
     const std::string h = render_html(d);
     EXPECT_EQ(count(h, "<rect class=\"flow-bar o-bad\""), 2u);
@@ -189,16 +189,16 @@ TEST(HtmlLayout, TablesAndTimelineScrollSideways) {
 UnmatchedVendorFlow gap_flow(uint64_t id, const std::string& name, uint16_t port, const std::string& outcome,
                              const std::string& server = "192.0.2.50") {
     UnmatchedVendorFlow g;
-    g.flow_id = id;
+    g.flow.id = id;
     g.vendor = "Whereby";
     g.name = name;
-    g.transport = "udp";
-    g.client_ip = "10.0.0.2";
-    g.client_port = static_cast<uint16_t>(40000 + id);
-    g.server_ip = server;
-    g.server_port = port;
-    g.app = "stun";
-    g.outcome = outcome;
+    g.flow.transport = "udp";
+    g.flow.client_ip = "10.0.0.2";
+    g.flow.client_port = static_cast<uint16_t>(40000 + id);
+    g.flow.server_ip = server;
+    g.flow.server_port = port;
+    g.flow.app = "stun";
+    g.flow.outcome = outcome;
     return g;
 }
 

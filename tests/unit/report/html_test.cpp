@@ -164,16 +164,16 @@ ReportData fixture() {
     };
 
     UnmatchedVendorFlow gap;
-    gap.flow_id = 21;
+    gap.flow.id = 21;
     gap.vendor = "Whereby";
     gap.name = "<script>gap</script>.whereby.com";
-    gap.transport = "tcp";
-    gap.client_ip = "10.1.2.3";
-    gap.client_port = 51234;
-    gap.server_ip = "203.0.113.9";
-    gap.server_port = 8443;
-    gap.app = "tls";
-    gap.outcome = "observed";
+    gap.flow.transport = "tcp";
+    gap.flow.client_ip = "10.1.2.3";
+    gap.flow.client_port = 51234;
+    gap.flow.server_ip = "203.0.113.9";
+    gap.flow.server_port = 8443;
+    gap.flow.app = "tls";
+    gap.flow.outcome = "observed";
     d.vendor_gaps.push_back(gap);
 
     d.other_flows = 180;
