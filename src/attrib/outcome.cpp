@@ -176,26 +176,18 @@ bool holds_only_answers(const FlowFacts& f) noexcept {
 
 namespace {
 
-// The flow seen from the other side: endpoints, counters, each side's STUN
-// transactions and roles, names.
+// The flow seen from the other side: its columns as their lines say
+// (facts::turn_columns: endpoints, counters, each side's STUN transactions
+// and roles; the far end's TTLs and acknowledgements unknown), and the
+// names whose source says which side asked.
 void swap_sides(FlowFacts& f) {
-    std::swap(f.client_ip, f.server_ip);
-    std::swap(f.client_port, f.server_port);
-    std::swap(f.packets_c2s, f.packets_s2c);
-    std::swap(f.ttl_first_c2s, f.ttl_first_s2c);
-    const auto flip = [](uint32_t total, uint32_t& s2c) { s2c = total - std::min(s2c, total); };
-    flip(f.stun_requests, f.stun_requests_s2c);
-    flip(f.stun_answered, f.stun_answered_s2c);
-    flip(f.stun_retransmissions, f.stun_retransmissions_s2c);
-    f.server_ttl_min = f.server_ttl_max = -1;  // the far end's TTLs were not recorded
-    f.acked_s2c = -1;  // nor how much of the other side's stream it acknowledged
+    facts::turn_columns(f);
     for (auto& n : f.names) {
         if (n.source == "dns-initiator")
             n.source = "dns";
         else if (n.source == "dns")
             n.source = "dns-initiator";
     }
-    f.roles = static_cast<uint8_t>(((f.roles & 0x3u) << 2) | ((f.roles >> 2) & 0x3u));
 }
 
 }  // namespace

@@ -15,12 +15,14 @@
 //   - the flow table in the schema (store/schema.hpp), the INSERT
 //     (store/store.cpp), the SELECT attribution reads (store/flow_pages.cpp)
 //     and the columns a database made before a fact gains on its next open
-//     (Store::migrate).
+//     (Store::migrate);
+//   - a flow seen from its other side (facts::turn_columns: attribution
+//     turns a flow whose "client" only answered).
 // So adding a fact is one line here, the code that finds it (for one the
 // flow table finds, also its line in record_of, facts/flow_record.cpp) and
 // the code that reads it.
 //
-// X(type, member, default, SQL declaration, stored as, read):
+// X(type, member, default, SQL declaration, stored as, read, turned[, other]):
 //   type: the value's C++ type; text is a std::string_view in the record
 //     (a std::string where attribution holds it, interned where it is kept);
 //   stored as Value: the value itself; ZeroIsNull: NULL when 0 (read back
@@ -29,17 +31,29 @@
 //   read: Shown, attribution reads the column and a report shows it of a
 //     flow (facts::FlowFacts and facts::ShownFlow have it); Read,
 //     attribution reads it (facts::FlowFacts has it); Row, only the row has
-//     it (the user's queries read it).
+//     it (the user's queries read it);
+//   turned: what the column holds once the flow is seen from its other
+//     side (the server as the client): Same, as it is (the flow's, not a
+//     side's; the server's facts of a TCP handshake too: a flow is turned
+//     only on STUN or DNS evidence); Pair, other: this side's value, which
+//     trades places with `other`'s (the line of `other` says PairOf and
+//     this column); ShareOf, other: the responder's part of the count
+//     `other`, which becomes the rest of it; Forgotten: a fact only one
+//     side's packets give (the server's TTLs), unknown for the other side:
+//     back to the default; Roles: flow::role_bit per side, the sides'
+//     bits traded.
 // The lines are in the order of the flow table's columns in the schema
 // (after run_id).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace callwall::flow {
@@ -47,83 +61,83 @@ struct Flow;
 }
 
 // clang-format off
-#define CALLWALL_FLOW_COLUMNS(X)                                                                                 \
-    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Shown)                                                         \
-    /* "tcp", "udp", "icmp", "icmp6", "ip" */                                                                    \
-    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Shown)                                            \
-    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Shown)                                            \
-    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Shown)                                                \
-    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Shown)                                            \
-    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Shown)                                                \
-    /* No SYN: which side is the client is a guess (the first sender, the ports). */                             \
-    X(bool, initiator_guessed, false, "INTEGER NOT NULL", Value, Row)                                            \
-    X(double, first_ts, 0, "REAL NOT NULL", Value, Shown)                                                        \
-    X(double, last_ts, 0, "REAL NOT NULL", Value, Shown)                                                         \
-    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Shown)                                                \
-    X(uint64_t, bytes_c2s, 0, "INTEGER NOT NULL", Value, Row)                                                    \
-    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Shown)                                                \
-    X(uint64_t, bytes_s2c, 0, "INTEGER NOT NULL", Value, Row)                                                    \
-    /* Zeek's conn_state for TCP; for UDP "answered" or "one-way" (flow::to_string(ConnState)) */                \
-    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Shown)                                                \
-    X(uint16_t, syn_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                         \
-    X(uint16_t, synack_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
-    /* The first and last SYN's capture time, 0: no SYN. */                                                      \
-    X(double, first_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                         \
-    X(double, last_syn_ts, 0, "REAL", ZeroIsNull, Read)                                                          \
-    /* The TTL of the server's first RST, -1: none. */                                                           \
-    X(int16_t, rst_ttl, -1, "INTEGER", NegativeIsNull, Read)                                                     \
-    /* The lowest and highest TTL of the server's packets, -1: it sent none. */                                  \
-    X(int16_t, server_ttl_min, -1, "INTEGER", NegativeIsNull, Read)                                              \
-    X(int16_t, server_ttl_max, -1, "INTEGER", NegativeIsNull, Read)                                              \
-    X(uint32_t, later_fragments, 0, "INTEGER NOT NULL DEFAULT 0", Value, Row)                                    \
-    /* ICMP errors about the flow; the last one's type, code (-1: none) and sender ("": none). */                \
-    X(uint16_t, icmp_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
-    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Shown)                                                  \
-    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Shown)                                                  \
-    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Shown)                                               \
-    /* The applications seen ("tls", "stun+turn+rtp", ...), the name the flow was meant for and its source. */   \
-    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                       \
-    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                      \
-    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                               \
-    /* What attribution made of the flow ("" before it ran). */                                                  \
-    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown)                                   \
-    CALLWALL_FLOW_APP_FACTS(X)                                                                                   \
-    /* The flow's first packet went to the link-layer broadcast address. */                                      \
-    X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                    \
-    /* flow::role_bit per side: which side asked, which answered (DNS, STUN); 0: none decoded. */                \
-    X(uint8_t, roles, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                             \
-    /* TCP: how much of the server's stream the client's ACKs acknowledged, bytes (0: its SYN-ACK alone,  */     \
-    /* acknowledged after the client's SYN); -1: nothing they prove (flow::TcpTrack::ack_base). */               \
-    X(int32_t, acked_s2c, -1, "INTEGER", NegativeIsNull, Read)                                                   \
-    /* The capture's interfaces the flow was seen on, bit i for interface i (a pcapng file's interface */        \
-    /* id, a live run's -i in order; 31 and above share bit 31); 0: not known (fragments alone). */              \
-    X(uint32_t, interfaces, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)
+#define CALLWALL_FLOW_COLUMNS(X)                                                                                       \
+    X(uint64_t, id, 0, "INTEGER NOT NULL", Value, Shown, Same)                                                         \
+    /* "tcp", "udp", "icmp", "icmp6", "ip" */                                                                          \
+    X(std::string_view, transport, {}, "TEXT NOT NULL", Value, Shown, Same)                                            \
+    X(std::string_view, client_ip, {}, "TEXT NOT NULL", Value, Shown, Pair, server_ip)                                 \
+    X(uint16_t, client_port, 0, "INTEGER NOT NULL", Value, Shown, Pair, server_port)                                   \
+    X(std::string_view, server_ip, {}, "TEXT NOT NULL", Value, Shown, PairOf, client_ip)                               \
+    X(uint16_t, server_port, 0, "INTEGER NOT NULL", Value, Shown, PairOf, client_port)                                 \
+    /* No SYN: which side is the client is a guess (the first sender, the ports). */                                   \
+    X(bool, initiator_guessed, false, "INTEGER NOT NULL", Value, Row, Same)                                            \
+    X(double, first_ts, 0, "REAL NOT NULL", Value, Shown, Same)                                                        \
+    X(double, last_ts, 0, "REAL NOT NULL", Value, Shown, Same)                                                         \
+    X(uint64_t, packets_c2s, 0, "INTEGER NOT NULL", Value, Shown, Pair, packets_s2c)                                   \
+    X(uint64_t, bytes_c2s, 0, "INTEGER NOT NULL", Value, Row, Pair, bytes_s2c)                                         \
+    X(uint64_t, packets_s2c, 0, "INTEGER NOT NULL", Value, Shown, PairOf, packets_c2s)                                 \
+    X(uint64_t, bytes_s2c, 0, "INTEGER NOT NULL", Value, Row, PairOf, bytes_c2s)                                       \
+    /* Zeek's conn_state for TCP; for UDP "answered" or "one-way" (flow::to_string(ConnState)) */                      \
+    X(std::string_view, state, {}, "TEXT NOT NULL", Value, Shown, Same)                                                \
+    X(uint16_t, syn_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                         \
+    X(uint16_t, synack_count, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                      \
+    /* The first and last SYN's capture time, 0: no SYN. */                                                            \
+    X(double, first_syn_ts, 0, "REAL", ZeroIsNull, Read, Same)                                                         \
+    X(double, last_syn_ts, 0, "REAL", ZeroIsNull, Read, Same)                                                          \
+    /* The TTL of the server's first RST, -1: none. */                                                                 \
+    X(int16_t, rst_ttl, -1, "INTEGER", NegativeIsNull, Read, Same)                                                     \
+    /* The lowest and highest TTL of the server's packets, -1: it sent none. */                                        \
+    X(int16_t, server_ttl_min, -1, "INTEGER", NegativeIsNull, Read, Forgotten)                                         \
+    X(int16_t, server_ttl_max, -1, "INTEGER", NegativeIsNull, Read, Forgotten)                                         \
+    X(uint32_t, later_fragments, 0, "INTEGER NOT NULL DEFAULT 0", Value, Row, Same)                                    \
+    /* ICMP errors about the flow; the last one's type, code (-1: none) and sender ("": none). */                      \
+    X(uint16_t, icmp_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                       \
+    X(int16_t, icmp_type, -1, "INTEGER", NegativeIsNull, Shown, Same)                                                  \
+    X(int16_t, icmp_code, -1, "INTEGER", NegativeIsNull, Shown, Same)                                                  \
+    X(std::string_view, icmp_from, {}, "TEXT", EmptyIsNull, Shown, Same)                                               \
+    /* The applications seen ("tls", "stun+turn+rtp", ...), the name the flow was meant for and its source. */         \
+    X(std::string_view, app, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown, Same)                                       \
+    X(std::string_view, name, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown, Same)                                      \
+    X(std::string_view, name_source, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown, Same)                               \
+    /* What attribution made of the flow ("" before it ran). */                                                        \
+    X(std::string_view, outcome, {}, "TEXT NOT NULL DEFAULT ''", Value, Shown, Same)                                   \
+    CALLWALL_FLOW_APP_FACTS(X)                                                                                         \
+    /* The flow's first packet went to the link-layer broadcast address. */                                            \
+    X(bool, link_broadcast, false, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                    \
+    /* flow::role_bit per side: which side asked, which answered (DNS, STUN); 0: none decoded. */                      \
+    X(uint8_t, roles, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Roles)                                             \
+    /* TCP: how much of the server's stream the client's ACKs acknowledged, bytes (0: its SYN-ACK alone,  */           \
+    /* acknowledged after the client's SYN); -1: nothing they prove (flow::TcpTrack::ack_base). */                     \
+    X(int32_t, acked_s2c, -1, "INTEGER", NegativeIsNull, Read, Forgotten)                                              \
+    /* The capture's interfaces the flow was seen on, bit i for interface i (a pcapng file's interface */              \
+    /* id, a live run's -i in order; 31 and above share bit 31); 0: not known (fragments alone). */                    \
+    X(uint32_t, interfaces, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)
 
-#define CALLWALL_FLOW_APP_FACTS(X)                                                                               \
-    X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
-    X(uint32_t, stun_answered, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                     \
-    X(uint32_t, stun_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
-    X(uint32_t, stun_retransmissions, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                              \
-    /* The error code of the last STUN error response (0: none). */                                              \
-    X(uint16_t, stun_last_error, 0, "INTEGER", ZeroIsNull, Read)                                                 \
-    /* Requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside. */           \
-    X(uint32_t, stun_ice_checks, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                   \
-    /* Of the STUN counts, the responder's own requests (s2c), how many were answered, their retransmissions. */ \
-    X(uint32_t, stun_requests_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                 \
-    X(uint32_t, stun_answered_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                 \
-    X(uint32_t, stun_retransmissions_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                          \
-    /* A tunnel through a SOCKS/HTTP CONNECT proxy: the port the client asked for (0: none). */                  \
-    X(uint16_t, proxy_port, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                        \
-    X(uint32_t, channel_data, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
-    X(uint64_t, rtp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                       \
-    X(uint64_t, rtcp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
-    X(bool, dtls_handshake, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                        \
-    X(bool, tls_server_hello, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read)                                      \
-    /* The server's fatal TLS alert description, -1: none. */                                                    \
-    X(int16_t, tls_alert, -1, "INTEGER", NegativeIsNull, Read)                                                       \
-    /* The IP TTL (IPv6: hop limit) of the first packet from each side, -1: that side sent nothing. */           \
-    X(int16_t, ttl_first_c2s, -1, "INTEGER", NegativeIsNull, Read)                                                   \
-    X(int16_t, ttl_first_s2c, -1, "INTEGER", NegativeIsNull, Read)
+#define CALLWALL_FLOW_APP_FACTS(X)                                                                                     \
+    X(uint32_t, stun_requests, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                     \
+    X(uint32_t, stun_answered, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                     \
+    X(uint32_t, stun_errors, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                       \
+    X(uint32_t, stun_retransmissions, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                              \
+    /* The error code of the last STUN error response (0: none). */                                                    \
+    X(uint16_t, stun_last_error, 0, "INTEGER", ZeroIsNull, Read, Same)                                                 \
+    /* Requests that are ICE connectivity checks (PRIORITY / ICE-CONTROLL*), retransmissions aside. */                 \
+    X(uint32_t, stun_ice_checks, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                   \
+    /* Of the STUN counts, the responder's own requests (s2c), how many were answered, their retransmissions. */       \
+    X(uint32_t, stun_requests_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, ShareOf, stun_requests)               \
+    X(uint32_t, stun_answered_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, ShareOf, stun_answered)               \
+    X(uint32_t, stun_retransmissions_s2c, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, ShareOf, stun_retransmissions) \
+    /* A tunnel through a SOCKS/HTTP CONNECT proxy: the port the client asked for (0: none). */                        \
+    X(uint16_t, proxy_port, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                        \
+    X(uint32_t, channel_data, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                      \
+    X(uint64_t, rtp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                       \
+    X(uint64_t, rtcp_packets, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                      \
+    X(bool, dtls_handshake, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                        \
+    X(bool, tls_server_hello, 0, "INTEGER NOT NULL DEFAULT 0", Value, Read, Same)                                      \
+    /* The server's fatal TLS alert description, -1: none. */                                                          \
+    X(int16_t, tls_alert, -1, "INTEGER", NegativeIsNull, Read, Same)                                                   \
+    /* The IP TTL (IPv6: hop limit) of the first packet from each side, -1: that side sent nothing. */                 \
+    X(int16_t, ttl_first_c2s, -1, "INTEGER", NegativeIsNull, Read, Pair, ttl_first_s2c)                                \
+    X(int16_t, ttl_first_s2c, -1, "INTEGER", NegativeIsNull, Read, PairOf, ttl_first_c2s)
 // clang-format on
 
 /// `x` when the column is read by attribution (`read` is Read or Shown), else nothing.
@@ -138,13 +152,13 @@ struct Flow;
 /// One member declaration per column, as the record holds it (inside a
 /// struct: CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_RECORD_MEMBER), or
 /// CALLWALL_FLOW_APP_FACTS(...) for the application facts alone).
-#define CALLWALL_FLOW_RECORD_MEMBER(type, member, init, decl, stored, read) type member = init;
+#define CALLWALL_FLOW_RECORD_MEMBER(type, member, init, decl, stored, read, ...) type member = init;
 /// One member per column attribution reads, text as `Text` (inside a struct:
 /// CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_MEMBER(std::string))).
 #define CALLWALL_FLOW_READ_MEMBER(Text) CALLWALL_FLOW_READ_MEMBER_AS_##Text
-#define CALLWALL_FLOW_READ_MEMBER_AS_string(type, member, init, decl, stored, read) \
+#define CALLWALL_FLOW_READ_MEMBER_AS_string(type, member, init, decl, stored, read, ...) \
     CALLWALL_FLOW_IF_##read(::callwall::facts::column_t<type, std::string> member = init;)
-#define CALLWALL_FLOW_READ_MEMBER_AS_uint32_t(type, member, init, decl, stored, read) \
+#define CALLWALL_FLOW_READ_MEMBER_AS_uint32_t(type, member, init, decl, stored, read, ...) \
     CALLWALL_FLOW_IF_##read(::callwall::facts::column_t<type, uint32_t> member = init;)
 
 namespace callwall::facts {
@@ -217,13 +231,29 @@ struct FlowFacts {
     [[nodiscard]] bool has_protocol_evidence() const noexcept;  ///< STUN, TURN, DTLS or RTP/RTCP seen
 };
 
+// What turning a flow does to a column attribution reads (its line's
+// `turned`); `f` is the flow turned.
+#define CALLWALL_FLOW_TURN(type, member, init, decl, stored, read, turned, ...) \
+    CALLWALL_FLOW_IF_##read(CALLWALL_FLOW_TURN_##turned(member, init __VA_OPT__(, ) __VA_ARGS__))
+#define CALLWALL_FLOW_TURN_Same(member, init)
+#define CALLWALL_FLOW_TURN_PairOf(member, init, other)
+#define CALLWALL_FLOW_TURN_Pair(member, init, other) std::swap(f.member, f.other);
+#define CALLWALL_FLOW_TURN_ShareOf(member, init, other) f.member = f.other - std::min(f.member, f.other);
+#define CALLWALL_FLOW_TURN_Forgotten(member, init) f.member = init;
+#define CALLWALL_FLOW_TURN_Roles(member, init) \
+    f.member = static_cast<decltype(f.member)>(((f.member & 0x3u) << 2) | ((f.member >> 2) & 0x3u));
+
+/// The flow's columns as seen from its other side, each as its line's
+/// `turned` says (its names are the caller's: their sources say a side).
+inline void turn_columns(FlowFacts& f) { CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_TURN) }
+
 /// A flow as a report shows it (a verdict's evidence flow, a catalog gap's
 /// flow): the columns marked Shown, text as std::string, with what each
 /// holds said above. Read back from the row (kFlowShownColumns,
 /// each_shown_column) or taken from the flow attribution read, the same
 /// columns either way.
 struct ShownFlow {
-#define CALLWALL_FLOW_SHOWN_MEMBER(type, member, init, decl, stored, read) \
+#define CALLWALL_FLOW_SHOWN_MEMBER(type, member, init, decl, stored, read, ...) \
     CALLWALL_FLOW_IF_SHOWN_##read(column_t<type, std::string> member = init;)
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_SHOWN_MEMBER)
 #undef CALLWALL_FLOW_SHOWN_MEMBER
@@ -236,7 +266,7 @@ void record_of(const flow::Flow& f, const FlowAppInfo& app, FlowRecord& out) noe
 /// Every fact from `from` into `to` (any two types that carry the facts).
 template <class From, class To>
 constexpr void copy_app_facts(const From& from, To& to) noexcept {
-#define CALLWALL_FLOW_APP_FACT_COPY(type, member, init, decl, stored, read) to.member = from.member;
+#define CALLWALL_FLOW_APP_FACT_COPY(type, member, init, decl, stored, read, ...) to.member = from.member;
     CALLWALL_FLOW_APP_FACTS(CALLWALL_FLOW_APP_FACT_COPY)
 #undef CALLWALL_FLOW_APP_FACT_COPY
 }
@@ -253,7 +283,7 @@ enum class ColumnUse : uint8_t { Row, Read, Shown };
 /// not have it.)
 template <ColumnUse Want, class To, class From, class Fn>
 constexpr void each_column(To& to, const From& from, Fn&& fn) {
-#define CALLWALL_FLOW_EACH(type, member, init, decl, stored, read) \
+#define CALLWALL_FLOW_EACH(type, member, init, decl, stored, read, ...) \
     if constexpr (column_taken(Want, ColumnUse::read)) fn(to.member, from.member);
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_EACH)
 #undef CALLWALL_FLOW_EACH
@@ -284,13 +314,13 @@ constexpr void each_shown_column(Columns& x, Fn&& fn) {
 /// The columns' names, in order ("id", "transport", ...; run_id, the
 /// table's first, is not a column of the record).
 inline constexpr const char* kFlowColumns[] = {
-#define CALLWALL_FLOW_COLUMN_NAME(type, member, init, decl, stored, read) #member,
+#define CALLWALL_FLOW_COLUMN_NAME(type, member, init, decl, stored, read, ...) #member,
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_COLUMN_NAME)
 #undef CALLWALL_FLOW_COLUMN_NAME
 };
 /// Each column's SQL declaration after its name, in the same order.
 inline constexpr const char* kFlowColumnDeclarations[] = {
-#define CALLWALL_FLOW_COLUMN_DECL(type, member, init, decl, stored, read) decl,
+#define CALLWALL_FLOW_COLUMN_DECL(type, member, init, decl, stored, read, ...) decl,
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_COLUMN_DECL)
 #undef CALLWALL_FLOW_COLUMN_DECL
 };
@@ -303,7 +333,7 @@ inline constexpr const char* kFlowColumnDeclarations[] = {
 /// What a SELECT reads for each column attribution reads, in column order
 /// ("id", ..., "coalesce(first_syn_ts,0)", ...): the order of each_read_column.
 inline constexpr const char* kFlowReadColumns[] = {
-#define CALLWALL_FLOW_READ_EXPR(type, member, init, decl, stored, read) \
+#define CALLWALL_FLOW_READ_EXPR(type, member, init, decl, stored, read, ...) \
     CALLWALL_FLOW_IF_##read(CALLWALL_FLOW_SQL_READ_##stored(member, init), )
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_READ_EXPR)
 #undef CALLWALL_FLOW_READ_EXPR
@@ -312,7 +342,7 @@ inline constexpr const char* kFlowReadColumns[] = {
 /// What a SELECT reads for each column a report shows, in column order: the
 /// order of each_shown_column.
 inline constexpr const char* kFlowShownColumns[] = {
-#define CALLWALL_FLOW_SHOWN_EXPR(type, member, init, decl, stored, read) \
+#define CALLWALL_FLOW_SHOWN_EXPR(type, member, init, decl, stored, read, ...) \
     CALLWALL_FLOW_IF_SHOWN_##read(CALLWALL_FLOW_SQL_READ_##stored(member, init), )
     CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_SHOWN_EXPR)
 #undef CALLWALL_FLOW_SHOWN_EXPR
@@ -347,7 +377,7 @@ template <class V>
 
 /// The row's values, in column order, as the store binds them.
 [[nodiscard]] inline auto column_values(const FlowRecord& r) noexcept {
-#define CALLWALL_FLOW_COLUMN_VALUE(type, member, init, decl, how, read) \
+#define CALLWALL_FLOW_COLUMN_VALUE(type, member, init, decl, how, read, ...) \
     , std::make_tuple(stored::how(stored::sql_value(r.member)))
     return std::tuple_cat(std::tuple<>() CALLWALL_FLOW_COLUMNS(CALLWALL_FLOW_COLUMN_VALUE));
 #undef CALLWALL_FLOW_COLUMN_VALUE
@@ -356,4 +386,4 @@ template <class V>
 }  // namespace callwall::facts
 
 /// The columns in a CREATE TABLE: "  id INTEGER NOT NULL,\n" each.
-#define CALLWALL_FLOW_SQL_DEFINITION(type, member, init, decl, stored, read) "  " #member " " decl ",\n"
+#define CALLWALL_FLOW_SQL_DEFINITION(type, member, init, decl, stored, read, ...) "  " #member " " decl ",\n"

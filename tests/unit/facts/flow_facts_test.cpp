@@ -9,13 +9,16 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <iterator>
+#include <tuple>
 #include <string_view>
 #include <string>
 #include <vector>
 
 #include "attrib/kept_flows.hpp"
 #include "attrib/flow_row.hpp"
+#include "flow/flow_table.hpp"
 #include "golden/run_util.hpp"
 #include "store/flow_pages.hpp"
 #include "store/store.hpp"
@@ -54,7 +57,7 @@ std::vector<FactsDbColumn> facts_flow_columns(const std::string& path) {
 store::FlowAppInfo facts_all_set() {
     store::FlowAppInfo app;
     int64_t k = 2;
-#define FACTS_TEST_SET(type, member, init, decl, stored, read) app.member = static_cast<type>(k++);
+#define FACTS_TEST_SET(type, member, init, decl, stored, read, ...) app.member = static_cast<type>(k++);
     CALLWALL_FLOW_APP_FACTS(FACTS_TEST_SET)
 #undef FACTS_TEST_SET
     app.app = "stun+turn";
@@ -152,7 +155,7 @@ TEST(FactsTable, TheFlowTableHasEveryColumnInOrderAsDeclared) {
     }
     // The application facts are among them, in their order.
     static constexpr const char* kAppFacts[] = {
-#define FACTS_TEST_NAME(type, member, init, decl, stored, read) #member,
+#define FACTS_TEST_NAME(type, member, init, decl, stored, read, ...) #member,
         CALLWALL_FLOW_APP_FACTS(FACTS_TEST_NAME)
 #undef FACTS_TEST_NAME
     };
@@ -182,13 +185,13 @@ TEST(FactsTable, EveryColumnGoesThroughTheRowFactsOfAndTheKeptFlows) {
     kept.page(at, 10, page);
     ASSERT_EQ(page.size(), 1u);
     const attrib::FlowFacts none;
-#define FACTS_TEST_EXPECT(type, member, init, decl, stored, read)                                  \
+#define FACTS_TEST_EXPECT(type, member, init, decl, stored, read, ...)                             \
     CALLWALL_FLOW_IF_##read(EXPECT_EQ(from_row.member, live.member) << #member " through the row"; \
                             EXPECT_EQ(page[0].member, live.member) << #member " kept";             \
                             EXPECT_NE(live.member, none.member) << #member " set";)
     CALLWALL_FLOW_COLUMNS(FACTS_TEST_EXPECT)
 #undef FACTS_TEST_EXPECT
-#define FACTS_TEST_APP(type, member, init, decl, stored, read) EXPECT_EQ(live.member, app.member) << #member;
+#define FACTS_TEST_APP(type, member, init, decl, stored, read, ...) EXPECT_EQ(live.member, app.member) << #member;
     CALLWALL_FLOW_APP_FACTS(FACTS_TEST_APP)
 #undef FACTS_TEST_APP
     EXPECT_EQ(live.transport, "udp");
@@ -232,7 +235,7 @@ TEST(FactsTable, NullableColumnsAreNullAndReadBackAsDefaults) {
 #define FACTS_TEST_NULL_ZeroIsNull FACTS_TEST_NULL_Nullable
 #define FACTS_TEST_NULL_NegativeIsNull FACTS_TEST_NULL_Nullable
 #define FACTS_TEST_NULL_EmptyIsNull FACTS_TEST_NULL_Nullable
-#define FACTS_TEST_DEFAULT(type, member, init, decl, stored, read) FACTS_TEST_NULL_##stored(member, read) i += 1;
+#define FACTS_TEST_DEFAULT(type, member, init, decl, stored, read, ...) FACTS_TEST_NULL_##stored(member, read) i += 1;
     CALLWALL_FLOW_COLUMNS(FACTS_TEST_DEFAULT)
 #undef FACTS_TEST_DEFAULT
 #undef FACTS_TEST_NULL_Value
@@ -278,6 +281,88 @@ TEST(FactsTable, FirstPacketTtlOfEachSideIsStored) {
     ASSERT_EQ(one_way.size(), 1u);
     EXPECT_GT(one_way[0], 0) << "the restrictive lab drops some of the client's flows";
     sqlite3_close_v2(db);
+}
+
+// Turning a flow (seen from its other side) follows each column's line:
+// a pair's two sides trade places, a responder's share of a count becomes
+// the rest of it, the far end's TTLs and acknowledgements are forgotten,
+// the sides' role bits trade, every other column stays; turning twice
+// gives the flow back but for what was forgotten.
+TEST(FactsTable, TurningAFlowFollowsEachColumnsLine) {
+    facts::FlowFacts f;
+    f.id = 7;
+    f.transport = "udp";
+    f.client_ip = "192.0.2.1";
+    f.server_ip = "198.51.100.2";
+    f.client_port = 3478;
+    f.server_port = 50000;
+    f.packets_c2s = 10;
+    f.packets_s2c = 20;
+    f.ttl_first_c2s = 60;
+    f.ttl_first_s2c = 120;
+    f.stun_requests = 9;
+    f.stun_requests_s2c = 4;
+    f.stun_answered = 7;
+    f.stun_answered_s2c = 2;
+    f.stun_retransmissions = 5;
+    f.stun_retransmissions_s2c = 1;
+    f.server_ttl_min = 50;
+    f.server_ttl_max = 58;
+    f.acked_s2c = 100;
+    f.roles = flow::kClientAnswered | flow::kServerAsked;
+    f.rtp_packets = 33;
+    f.outcome = "observed";
+    facts::FlowFacts t = f;
+    facts::turn_columns(t);
+    EXPECT_EQ(std::tie(t.client_ip, t.server_ip, t.client_port, t.server_port),
+              std::tie(f.server_ip, f.client_ip, f.server_port, f.client_port));
+    EXPECT_EQ(std::tie(t.packets_c2s, t.packets_s2c, t.ttl_first_c2s, t.ttl_first_s2c),
+              std::tie(f.packets_s2c, f.packets_c2s, f.ttl_first_s2c, f.ttl_first_c2s));
+    EXPECT_EQ(t.stun_requests_s2c, 5u);
+    EXPECT_EQ(t.stun_answered_s2c, 5u);
+    EXPECT_EQ(t.stun_retransmissions_s2c, 4u);
+    EXPECT_EQ(std::tie(t.stun_requests, t.stun_answered, t.stun_retransmissions),
+              std::tie(f.stun_requests, f.stun_answered, f.stun_retransmissions));
+    EXPECT_EQ(std::tie(t.server_ttl_min, t.server_ttl_max, t.acked_s2c), std::make_tuple(-1, -1, -1));
+    EXPECT_EQ(t.roles, flow::kClientAsked | flow::kServerAnswered);
+    EXPECT_EQ(std::tie(t.id, t.transport, t.rtp_packets, t.outcome),
+              std::tie(f.id, f.transport, f.rtp_packets, f.outcome));
+    facts::turn_columns(t);
+    facts::FlowFacts back = f;
+    back.server_ttl_min = back.server_ttl_max = -1;
+    back.acked_s2c = -1;
+    size_t columns = 0;
+    facts::each_read_column(t, back, [&](const auto& x, const auto& y) {
+        EXPECT_EQ(x, y) << "column " << columns;
+        ++columns;
+    });
+    EXPECT_GT(columns, 40u);
+}
+
+// Each Pair line names a column whose line says PairOf and names it back.
+TEST(FactsTable, EachPairOfSidesIsDeclaredOnBothLines) {
+    struct Line {
+        std::string_view member, turned, other;
+    };
+#define FACTS_TEST_TURNED(type, member, init, decl, stored, read, turned, ...) \
+    Line{#member, #turned, "" __VA_OPT__(#__VA_ARGS__)},
+    const std::vector<Line> lines = {CALLWALL_FLOW_COLUMNS(FACTS_TEST_TURNED)};
+#undef FACTS_TEST_TURNED
+    size_t pairs = 0;
+    for (const Line& l : lines) {
+        if (l.turned != "Pair") continue;
+        ++pairs;
+        const auto other = std::find_if(lines.begin(), lines.end(), [&](const Line& o) { return o.member == l.other; });
+        ASSERT_NE(other, lines.end()) << l.member << " pairs with no column " << l.other;
+        EXPECT_EQ(other->turned, "PairOf") << l.member;
+        EXPECT_EQ(other->other, l.member) << l.member;
+    }
+    for (const Line& l : lines)
+        if (l.turned == "PairOf")
+            EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [&](const Line& o) {
+                return o.turned == "Pair" && o.other == l.member;
+            })) << l.member;
+    EXPECT_EQ(pairs, 5u);  // the addresses, the ports, packets, bytes and first TTLs of each side
 }
 
 }  // namespace
