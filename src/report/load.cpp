@@ -307,8 +307,8 @@ void read_vendor_gaps(ReadDb& db, int64_t run, const VendorFilter& vf, ReportDat
     UnmatchedFlow gap;
     while (st.row()) {
         store::read_record(st, 0, gap);
-        if (!vf.wanted(std::string(gap.vendor), true)) continue;
         UnmatchedVendorFlow u{std::string(gap.vendor), std::string(gap.name), {}};
+        if (!vf.wanted(u.vendor, true)) continue;
         read_shown_flow(st, kGapColumns + 2, u.flow);
         d.vendor_gaps.push_back(std::move(u));
     }
