@@ -52,6 +52,14 @@ except ImportError:
 # kZeekViewedColumns); every other column is there under its own name.
 ZEEK_VIEWED = {"id", "transport", "client_ip", "client_port", "server_ip", "server_port", "first_ts", "last_ts",
                "packets_c2s", "bytes_c2s", "packets_s2c", "bytes_s2c", "state", "app", "name", "name_source"}
+# The run, dns_answer and flow_name columns the run_start, run_end, dns and
+# name lines carry under names (and meanings) of their own (events.hpp's
+# kRunStartViewedColumns, kRunEndViewedColumns, kDnsViewedColumns,
+# kNameViewedColumns); every other column is there under its own name.
+RUN_START_VIEWED = {"kind", "source", "tool_version", "catalog_digest", "started_at"}
+RUN_END_VIEWED = {"ended_at", "status", "packets", "bytes", "flows", "kernel_dropped", "first_ts", "last_ts"}
+DNS_VIEWED = {"ts", "client_ip", "qname", "rrtype", "answer", "ttl"}
+NAME_VIEWED = {"flow_id", "name", "source"}
 # The verdict columns that hold a JSON array (events.hpp's kVerdictJsonColumns).
 VERDICT_JSON = {"reasons", "ports_observed", "ports_blocked", "evidence_flows"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -190,6 +198,87 @@ def check_capture(callwall, validator, pcap, tmp):
             want = json.loads(row[c]) if c in VERDICT_JSON else row.get(c)
             if c not in e or e[c] != want:
                 errors += fail(f"{name}: verdict {e['entry_id']}: {c} {e.get(c)!r} in the line, {want!r} in the row")
+    errors += check_record_views(name, con, run_id, lines)
+    errors += check_dns_view(callwall, name, pcap, tmp, [e for e in lines if e["event"] == "dns"])
+    return errors
+
+
+def same_value(line_value, row_value):
+    """A line's member holds the row's value (reals to the microsecond the stream writes)."""
+    if isinstance(row_value, float) and isinstance(line_value, (int, float)):
+        return abs(line_value - row_value) < 1e-6
+    return line_value == row_value
+
+
+def check_record_views(name, con, run_id, lines):
+    """The run_start, run_end and name lines are views of the run and
+    flow_name rows: every column of a line's record is on it, under a name
+    of the line's own or under its own with the row's value."""
+    errors = 0
+    cur = con.execute("SELECT * FROM run WHERE id=?", (run_id,))
+    names = [d[0] for d in cur.description]
+    run_row = dict(zip(names, cur.fetchone()))
+    start, end = lines[0], lines[-1]
+    if (start["kind"], start["tool_version"]) != (run_row["kind"], run_row["tool_version"]):
+        errors += fail(f"{name}: run_start says {start['kind']} {start['tool_version']}, the run's row "
+                       f"{run_row['kind']} {run_row['tool_version']}")
+    for c in names:
+        if c == "id" or c in RUN_START_VIEWED or c in RUN_END_VIEWED:
+            continue
+        on = [line["event"] for line in (start, end) if c in line]
+        if len(on) != 1:
+            errors += fail(f"{name}: the run's column {c} is on {on or 'neither run line'}, not on one of them")
+            continue
+        line = start if on[0] == "run_start" else end
+        if not same_value(line[c], run_row[c]):
+            errors += fail(f"{name}: {on[0]}: {c} {line[c]!r} in the line, {run_row[c]!r} in the run's row")
+    cur = con.execute("SELECT * FROM flow_name WHERE run_id=?", (run_id,))
+    names = [d[0] for d in cur.description]
+    flow_names = {(r[names.index("flow_id")], r[names.index("name")], r[names.index("source")]) for r in cur}
+    for e in (line for line in lines if line["event"] == "name"):
+        for c in set(names) - NAME_VIEWED - {"run_id"}:
+            if c not in e:
+                errors += fail(f"{name}: name line {e['name']} lacks the column {c}")
+        if (e["flow_id"], e["name"], "sni") not in flow_names:
+            errors += fail(f"{name}: name line {e['flow_id']} {e['name']} is no flow_name row")
+    return errors
+
+
+def check_dns_view(callwall, name, pcap, tmp, dns_lines):
+    """The dns lines are views of the dns_answer rows, which only --detail
+    writes: the capture again with --detail gives the same dns lines, and
+    each is a row of its dns_answer table, every column on the line under a
+    name of the line's own or under its own with the row's value."""
+    errors = 0
+    db = os.path.join(tmp, name + ".detail.db")
+    events = os.path.join(tmp, name + ".detail.events")
+    r = subprocess.run([callwall, "analyze", "--quiet", "--detail", "--db", db, "--events", events, pcap],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return fail(f"{name}: analyze --detail exited {r.returncode}: {r.stderr.strip()}")
+    with open(events) as f:
+        detail_lines = [e for e in map(json.loads, f) if e["event"] == "dns"]
+    if detail_lines != dns_lines:
+        errors += fail(f"{name}: the dns lines with --detail differ from those without")
+    con = sqlite3.connect(db)
+    (run_id,) = con.execute("SELECT max(id) FROM run").fetchone()
+    cur = con.execute("SELECT * FROM dns_answer WHERE run_id=?", (run_id,))
+    names = [d[0] for d in cur.description]
+    answers = [dict(zip(names, r)) for r in cur]
+    for e in detail_lines:
+        for c in set(names) - DNS_VIEWED - {"run_id"}:
+            if c not in e:
+                errors += fail(f"{name}: dns line {e['qname']} {e['rrtype']} lacks the column {c}")
+        rows = [r for r in answers
+                if all(same_value(e[c], r[c]) for c in names if c not in DNS_VIEWED and c != "run_id" and c in e)
+                and (r["client_ip"], r["qname"], r["rrtype"], r["ttl"]) == (e["client"], e["qname"], e["rrtype"],
+                                                                           e["ttl"])
+                and same_value(e["ts"], r["ts"])
+                # HTTPS and SVCB: the line's answer is the target, the row's the record's presentation.
+                and (r["answer"] == e["answer"] or (r["rrtype"] in ("HTTPS", "SVCB")
+                                                    and r["answer"].split(" ")[1:2] == [e["answer"]]))]
+        if not rows:
+            errors += fail(f"{name}: dns line {e} is no dns_answer row")
     return errors
 
 

@@ -123,6 +123,7 @@ std::string to_json(const RunStartEvent& e) {
         .strings("sources", e.sources)
         .str("tool_version", e.tool_version)
         .str("catalog_digest", e.catalog_digest)
+        .raw(e.columns)
         .done();
 }
 
@@ -136,6 +137,7 @@ std::string to_json(const RunEndEvent& e) {
         .uinteger("kernel_dropped", e.kernel_dropped)
         .num("first_ts", e.first_ts)
         .num("last_ts", e.last_ts)
+        .raw(e.columns)
         .done();
 }
 
@@ -178,6 +180,7 @@ std::string to_json(const DnsEvent& e) {
         .text("answer", e.answer)
         .uinteger("ttl", e.ttl)
         .str("vendor", e.vendor)
+        .raw(e.columns)
         .done();
 }
 
@@ -189,6 +192,7 @@ std::string to_json(const NameEvent& e) {
         .str("source", e.source)
         .text("name", e.name)
         .str("vendor", e.vendor)
+        .raw(e.columns)
         .done();
 }
 

@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "events/record_json.hpp"
-#include "proto/dns_text.hpp"
 #include "util/clock.hpp"
 
 namespace callwall::events {
@@ -28,18 +27,17 @@ void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     if (!log_.ok()) return;
     const std::string vendor = vendor_of(f.qname);
     if (vendor.empty()) return;
+    const records::DnsAnswer& row = answers_.of(f);
     DnsEvent e;
-    e.ts = util::us_to_s(f.ts_us);
+    e.ts = row.ts;
     e.run_id = run_id_;
-    e.client = decode::to_string(f.client);
-    e.qname = std::string(f.qname);
-    proto::dns::rrtype_name(f.rrtype, e.rrtype);
-    if (f.has_address)
-        e.answer = decode::to_string(f.address);
-    else
-        e.answer = std::string(f.target);
+    e.client = std::string(row.client_ip);
+    e.qname = std::string(row.qname);
+    e.rrtype = std::string(row.rrtype);
+    e.answer = f.has_address ? std::string(row.answer) : std::string(f.target);
     e.ttl = f.ttl_s;
     e.vendor = vendor;
+    append_columns(records::DnsAnswer::kColumns, row.values(), kDnsViewedColumns, e.columns);
     write_line(to_json(e));
 }
 
@@ -105,6 +103,8 @@ void EventSink::flow_ended(const flow::Flow& f, const facts::FlowRecord& record)
         n.source = record.app.find("quic") != std::string_view::npos ? "quic" : "sni";
         n.name = std::string(record.name);
         n.vendor = vendor;
+        const records::FlowName name{static_cast<int64_t>(f.id), record.name, record.name_source};
+        append_columns(records::FlowName::kColumns, name.values(), kNameViewedColumns, n.columns);
         write_line(to_json(n));
     } catch (...) {
         // Out of memory while formatting: the line is lost, the run goes on.

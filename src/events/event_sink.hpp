@@ -16,6 +16,7 @@
 #include "events/events.hpp"
 #include "facts/fact_sink.hpp"
 #include "facts/flow_sink.hpp"
+#include "facts/message_records.hpp"
 
 namespace callwall::events {
 
@@ -45,6 +46,7 @@ private:
     const catalog::Catalog* catalog_;
     int64_t run_id_;
     uint64_t flows_ = 0;
+    facts::DnsAnswerRecord answers_;
 };
 
 }  // namespace callwall::events

@@ -3,19 +3,26 @@
 // as Zeek's conn.log and Suricata's eve.json are shipped.
 //
 // One JSON object per line, each with "schema_version" and "event":
-//   run_start  a run begins (kind, sources, tool version, catalog digest)
+//   run_start  a run begins (kind, sources, tool version, catalog digest),
+//              then every other column of the run's row written when it
+//              starts (a view of the run record: kRunStartViewedColumns)
 //   flow       a flow ended (or the run ended with it alive): Zeek conn.log
 //              field names (id.orig_h, id.orig_p, id.resp_h, id.resp_p,
 //              proto, service, duration, orig_pkts/bytes, resp_pkts/bytes,
 //              conn_state) plus the Community ID flow hash and callwall's name,
 //              then every other column of the flow's row under its own name
 //              (a view of the flow record: kZeekViewedColumns)
-//   dns        an answer for a vendor's name
-//   name       a TLS or QUIC server name of a vendor seen on a flow
+//   dns        an answer for a vendor's name, then every other column of its
+//              dns_answer row (kDnsViewedColumns)
+//   name       a TLS or QUIC server name of a vendor seen on a flow (a view
+//              of the flow_name record: kNameViewedColumns)
 //   verdict    a requirement's verdict changed (with the previous one), then
 //              every other column of its verdict row under its own name
 //              (a view of the verdict record: reasons, counts, ports, why)
-//   run_end    a run ended (status, totals)
+//   run_end    a run ended (status, totals), then every other column its
+//              end writes to the run's row (kRunEndViewedColumns)
+// Each line's own members come first; a record's column the line carries
+// under a name (and meaning) of its own is "viewed" and not repeated.
 // docs/events.schema.json is the schema (Draft 7); the version changes when
 // a field is removed or changes meaning (fields may be added).
 //
@@ -61,7 +68,15 @@ struct RunStartEvent {
     std::string kind;  ///< "analyze", "capture"
     std::vector<std::string> sources;
     std::string tool_version, catalog_digest;
+    /// The run record's other columns written when it starts
+    /// (records::kRunOnceColumns but kRunStartViewedColumns) as JSON members.
+    std::string columns;
 };
+
+/// The run record's columns the run_start line carries as its own
+/// (`source` as the list `sources`, `started_at` as `ts`).
+inline constexpr std::string_view kRunStartViewedColumns[] = {"kind", "source", "tool_version", "catalog_digest",
+                                                              "started_at"};
 
 struct RunEndEvent {
     double ts = 0;  ///< wall clock
@@ -69,7 +84,15 @@ struct RunEndEvent {
     std::string status, ended_by;
     uint64_t packets = 0, bytes = 0, flows = 0, kernel_dropped = 0;
     double first_ts = 0, last_ts = 0;  ///< capture time of the first and last packet
+    /// The run record's other columns its end writes (records::kRunTotalsColumns
+    /// but kRunEndViewedColumns) as JSON members: the other counts, the notes.
+    std::string columns;
 };
+
+/// The run record's columns the run_end line carries as its own
+/// (`ended_at` as `ts`; `flows` is the flows the run created).
+inline constexpr std::string_view kRunEndViewedColumns[] = {"ended_at", "status",         "packets",  "bytes",
+                                                            "flows",    "kernel_dropped", "first_ts", "last_ts"};
 
 /// A Zeek-style connection uid ("C" and 17 base62 characters) derived from
 /// `key` (the run, the flow's number, time and 5-tuple): the same flow of the
@@ -117,9 +140,18 @@ inline constexpr std::string_view kZeekViewedColumns[] = {
 struct DnsEvent {
     double ts = 0;
     int64_t run_id = 0;
+    /// answer: the address, or the target name (CNAME, and HTTPS/SVCB whose
+    /// dns_answer row holds the whole record in presentation form).
     std::string client, qname, rrtype, answer, vendor;
     uint32_t ttl = 0;
+    /// The dns_answer record's other columns (kDnsViewedColumns aside) as
+    /// JSON members: ",\"flow_id\":3,\"server_ip\":\"10.0.0.53\"".
+    std::string columns;
 };
+
+/// The dns_answer record's columns the dns line carries as its own
+/// (`client_ip` as `client`, `answer` as the line's answer).
+inline constexpr std::string_view kDnsViewedColumns[] = {"ts", "client_ip", "qname", "rrtype", "answer", "ttl"};
 
 struct NameEvent {
     double ts = 0;
@@ -127,7 +159,14 @@ struct NameEvent {
     uint64_t flow_id = 0;
     std::string uid;  ///< the flow line's uid
     std::string community_id, source, name, vendor;  ///< source: "sni" (TLS), "quic"
+    /// The flow_name record's other columns (kNameViewedColumns aside), as
+    /// JSON members (none today: the line carries all three).
+    std::string columns;
 };
+
+/// The flow_name record's columns the name line carries as its own
+/// (`source` as "sni" or "quic", the handshake that named the flow).
+inline constexpr std::string_view kNameViewedColumns[] = {"flow_id", "name", "source"};
 
 struct VerdictEvent {
     double ts = 0;  ///< capture time of the run's last packet when it changed

@@ -34,6 +34,7 @@ void append_member(std::string& out, std::string_view key, const std::optional<T
 }
 
 [[nodiscard]] inline std::string_view column_name(const char* name) noexcept { return name; }
+[[nodiscard]] inline std::string_view column_name(std::string_view name) noexcept { return name; }
 [[nodiscard]] inline std::string_view column_name(const records::Column& c) noexcept { return c.name; }
 
 /// `,"key":` and `json`, a JSON value callwall made (a verdict's list), as it is.

@@ -47,12 +47,17 @@ namespace callwall::records {
     X(OptText, origin, "origin", "TEXT", Once)
 CALLWALL_RECORD(Run, CALLWALL_RUN_COLUMNS, "run", "", "INSERT", "", false);
 
-// `x` for a column the run's update writes (its mark is Totals).
+// `x` for a column the run's update writes (its mark is Totals), or for
+// one written once (Once).
 #define CALLWALL_RUN_IF_TOTALS_Totals(...) __VA_ARGS__
 #define CALLWALL_RUN_IF_TOTALS_Once(...)
+#define CALLWALL_RUN_IF_ONCE_Totals(...)
+#define CALLWALL_RUN_IF_ONCE_Once(...) __VA_ARGS__
 #define CALLWALL_RUN_TOTALS_NAME(type, field, column, sql, when) \
     CALLWALL_RUN_IF_TOTALS_##when(std::string_view(column), )
 #define CALLWALL_RUN_TOTALS_TIE(type, field, column, sql, when) CALLWALL_RUN_IF_TOTALS_##when(std::tie(r.field), )
+#define CALLWALL_RUN_ONCE_NAME(type, field, column, sql, when) CALLWALL_RUN_IF_ONCE_##when(std::string_view(column), )
+#define CALLWALL_RUN_ONCE_TIE(type, field, column, sql, when) CALLWALL_RUN_IF_ONCE_##when(std::tie(r.field), )
 
 /// The columns the run's update writes, in the table's order
 /// (update_sql(Run::table(), kRunTotalsColumns, "id")).
@@ -61,6 +66,14 @@ inline constexpr std::string_view kRunTotalsColumns[] = {CALLWALL_RUN_COLUMNS(CA
 /// The values of those columns, in the same order.
 [[nodiscard]] inline auto run_totals(const Run& r) noexcept {
     return std::tuple_cat(CALLWALL_RUN_COLUMNS(CALLWALL_RUN_TOTALS_TIE) std::tuple<>());
+}
+
+/// The columns written once, when the run starts, in the table's order.
+inline constexpr std::string_view kRunOnceColumns[] = {CALLWALL_RUN_COLUMNS(CALLWALL_RUN_ONCE_NAME)};
+
+/// The values of those columns, in the same order.
+[[nodiscard]] inline auto run_once(const Run& r) noexcept {
+    return std::tuple_cat(CALLWALL_RUN_COLUMNS(CALLWALL_RUN_ONCE_TIE) std::tuple<>());
 }
 
 }  // namespace callwall::records

@@ -21,6 +21,8 @@
 #include "events/events.hpp"
 #include "callwall/version.hpp"
 #include "events/event_sink.hpp"
+#include "events/record_json.hpp"
+#include "records/run.hpp"
 #include "run/vendor_addresses.hpp"
 #include "store/store.hpp"
 #include "store/whole_runs.hpp"
@@ -175,6 +177,10 @@ struct Session::Impl {
             e.kernel_dropped = t.kernel_dropped;
             e.first_ts = t.first_ts;
             e.last_ts = t.last_ts;
+            records::Run r = store::run_record(begun, store::WriterId{});
+            store::set_run_totals(r, t, e.status, e.ts);
+            events::append_columns(records::kRunTotalsColumns, records::run_totals(r), events::kRunEndViewedColumns,
+                                   e.columns);
             log->write(events::to_json(e));
         } catch (...) {
             // Out of memory formatting the last line: the run is in the database.
@@ -232,6 +238,11 @@ void Session::Impl::begin() {
         e.sources = info.sources;
         e.tool_version = kVersion;
         e.catalog_digest = info.catalog_digest;
+        // The columns as the run's row holds them (begin_run wrote them with this process as the writer).
+        const store::WriterId me = store::current_writer();
+        const records::Run r = store::run_record(info, me);  // its text views `info` and `me`
+        events::append_columns(records::kRunOnceColumns, records::run_once(r), events::kRunStartViewedColumns,
+                               e.columns);
         log->write(events::to_json(e));
     }
     ShardInputs shards;

@@ -1,7 +1,6 @@
 // Facts to store rows. See store/store_sink.hpp.
 #include "store/store_sink.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -29,36 +28,6 @@ private:
 };
 
 std::string_view direction(flow::Dir d) noexcept { return d == flow::kFromClient ? "c2s" : "s2c"; }
-
-void append_number(std::string& out, unsigned v) {
-    char b[16];
-    const auto r = std::to_chars(b, b + sizeof b, v);
-    out.append(b, r.ptr);
-}
-
-// "1 target alpn=h3,h2 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1" (RFC 9460 presentation, abridged).
-void svcb_text(const facts::DnsAnswerFact& f, std::string& out) {
-    append_number(out, f.svc_priority);
-    out += ' ';
-    out += f.target;
-    if (!f.alpn.empty()) {
-        out += " alpn=";
-        bool first = true;
-        for (ByteView id : proto::dns::alpn_ids(f.alpn)) {
-            if (!first) out += ',';
-            out += as_text(id);
-            first = false;
-        }
-    }
-    for (size_t off = 0; off + 4 <= f.ipv4hint.size(); off += 4) {
-        out += off ? "," : " ipv4hint=";
-        out += IpText(decode::IpAddr::from_bytes(f.ipv4hint.subspan(off, 4))).view();
-    }
-    for (size_t off = 0; off + 16 <= f.ipv6hint.size(); off += 16) {
-        out += off ? "," : " ipv6hint=";
-        out += IpText(decode::IpAddr::from_bytes(f.ipv6hint.subspan(off, 16))).view();
-    }
-}
 
 }  // namespace
 
@@ -100,28 +69,8 @@ void StoreSink::add(const facts::DnsQueryFact& f) {
 template <>
 void StoreSink::add(const facts::DnsAnswerFact& f) {
     if (!per_message_rows_) return;
-    answer_.clear();
-    if (f.has_address)
-        answer_ = IpText(f.address).view();
-    else if (f.rrtype == 5)
-        answer_ = f.target;
-    else if (f.rrtype == 64 || f.rrtype == 65)
-        svcb_text(f, answer_);
-    // Other types: recorded, value not decoded.
-    proto::dns::rrtype_name(f.rrtype, rrtype_);
-    const IpText client(f.client), server(f.server);
-    guarded([&](store::Store& s) {
-        records::DnsAnswer row;
-        row.flow_id = static_cast<int64_t>(f.flow_id);
-        row.ts = util::us_to_s(f.ts_us);
-        row.client_ip = client.view();
-        row.server_ip = server.view();
-        row.qname = f.qname;
-        row.rrtype = rrtype_;
-        row.answer = answer_;
-        row.ttl = f.ttl_s;
-        s.add(run_id_, row);
-    });
+    const records::DnsAnswer& row = answers_.of(f);
+    guarded([&](store::Store& s) { s.add(run_id_, row); });
 }
 
 template <>

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "facts/fact_sink.hpp"
+#include "facts/message_records.hpp"
 #include "store/store.hpp"
 
 namespace callwall::store {
@@ -46,7 +47,8 @@ private:
     int64_t run_id_;
     std::exception_ptr& error_;
     bool per_message_rows_;
-    std::string answer_, rrtype_, version_, server_version_;
+    facts::DnsAnswerRecord answers_;
+    std::string version_, server_version_;
 };
 
 }  // namespace callwall::store
