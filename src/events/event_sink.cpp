@@ -34,7 +34,7 @@ void EventSink::dns_answer(const facts::DnsAnswerFact& f) {
     e.client = std::string(row.client_ip);
     e.qname = std::string(row.qname);
     e.rrtype = std::string(row.rrtype);
-    e.answer = f.has_address ? std::string(row.answer) : std::string(f.target);
+    e.answer = f.has_address ? std::string(row.answer) : std::string(facts::dns_target(f));
     e.ttl = f.ttl_s;
     e.vendor = vendor;
     append_columns(records::DnsAnswer::kColumns, row.values(), kDnsViewedColumns, e.columns);

@@ -26,7 +26,7 @@ void append_ip(std::string& out, ByteView bytes) {
 void svcb_text(const DnsAnswerFact& f, std::string& out) {
     append_number(out, f.svc_priority);
     out += ' ';
-    out += f.target;
+    out += dns_target(f);
     if (!f.alpn.empty()) {
         out += " alpn=";
         bool first = true;
@@ -47,6 +47,10 @@ void svcb_text(const DnsAnswerFact& f, std::string& out) {
 }
 
 }  // namespace
+
+std::string_view dns_target(const DnsAnswerFact& f) noexcept {
+    return f.target.empty() && (f.rrtype == 64 || f.rrtype == 65) ? std::string_view(".") : f.target;
+}
 
 const records::DnsAnswer& DnsAnswerRecord::of(const DnsAnswerFact& f) {
     answer_.clear();

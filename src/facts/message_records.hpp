@@ -4,11 +4,17 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "facts/fact_sink.hpp"
 #include "records/messages.hpp"
 
 namespace callwall::facts {
+
+/// The target name of a CNAME, HTTPS or SVCB answer as its presentation
+/// form spells it: an HTTPS or SVCB record's root target (the owner name
+/// itself, what services on their own name publish) is ".".
+[[nodiscard]] std::string_view dns_target(const DnsAnswerFact& f) noexcept;
 
 /// DNS answers as dns_answer records, one at a time. The record's text (the
 /// two addresses, the type's name, the answer: an address, a CNAME's target
