@@ -5,10 +5,32 @@
 #include <sqlite3.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace callwall::test {
+
+/// Prepares the one statement `sql` holds into `*st`: SQLITE_OK, or an
+/// error code with `why` saying what (SQLite's message, or that SQL follows
+/// the first statement: prepare compiles only the first, so a second would
+/// be skipped without a word and a check written in it would pass unrun).
+inline int prepare_one(sqlite3* db, const std::string& sql, sqlite3_stmt** st, std::string& why) {
+    const char* tail = nullptr;
+    *st = nullptr;
+    const int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, st, &tail);
+    if (rc != SQLITE_OK) {
+        why = sqlite3_errmsg(db);
+        return rc;
+    }
+    if (tail && std::string_view(tail).find_first_not_of(" \t\n;") != std::string_view::npos) {
+        sqlite3_finalize(*st);
+        *st = nullptr;
+        why = "more than one statement (run each on its own): " + std::string(tail);
+        return SQLITE_MISUSE;
+    }
+    return SQLITE_OK;
+}
 
 /// Steps `st` to its end, appending each row to `out` as its columns'
 /// text joined by tabs ("NULL" for NULL). Returns SQLITE_DONE when every row

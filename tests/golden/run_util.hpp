@@ -94,9 +94,10 @@ inline std::vector<std::string> query_rows(const std::string& db_path, const std
     sqlite3_stmt* st = nullptr;
     if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
         why = "cannot open: " + std::string(db ? sqlite3_errmsg(db) : "out of memory");
-    } else if (sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||  // a writer's moment (WAL reset, checkpoint): wait
-               sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    } else if (sqlite3_busy_timeout(db, 10000) != SQLITE_OK) {  // a writer's moment (WAL reset, checkpoint): wait
         why = sqlite3_errmsg(db);
+    } else if (prepare_one(db, sql, &st, why) != SQLITE_OK) {
+        // why says what
     } else {
         if (append_rows(st, rows) != SQLITE_DONE) why = sqlite3_errmsg(db);
     }

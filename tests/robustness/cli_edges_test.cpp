@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "robustness/cli_test.hpp"
+#include "sqlite_rows.hpp"
 
 namespace callwall::robustness::cli_edges_test {
 namespace {
@@ -29,7 +30,10 @@ protected:
         std::string out;
         if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
             sqlite3_stmt* st = nullptr;
-            if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            std::string why;
+            if (test::prepare_one(h, sql, &st, why) != SQLITE_OK)
+                ADD_FAILURE() << sql << ": " << why;
+            else if (sqlite3_step(st) == SQLITE_ROW)
                 if (const unsigned char* t = sqlite3_column_text(st, 0)) out = reinterpret_cast<const char*>(t);
             sqlite3_finalize(st);
         }

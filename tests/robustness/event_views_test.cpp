@@ -20,6 +20,7 @@
 #include "records/messages.hpp"
 #include "records/run.hpp"
 #include "robustness/cli_test.hpp"
+#include "sqlite_rows.hpp"
 
 namespace callwall::robustness {
 namespace {
@@ -93,7 +94,8 @@ protected:
         sqlite3* db = nullptr;
         EXPECT_EQ(sqlite3_open_v2(db_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
         sqlite3_stmt* st = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        std::string why;
+        EXPECT_EQ(test::prepare_one(db, sql, &st, why), SQLITE_OK) << why;
         while (st && sqlite3_step(st) == SQLITE_ROW) {
             json row = json::object();
             for (int i = 0; i < sqlite3_column_count(st); ++i) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "store/store.hpp"
+#include "golden/run_util.hpp"
 #include "robustness/cli_test.hpp"
 #include "unit/store/schema_v1.hpp"
 
@@ -262,6 +263,12 @@ TEST_F(ReportRead, TheHelperRefusesASecondStatement) {
     EXPECT_NE(r[0].find("more than one statement"), std::string::npos) << r[0];
     EXPECT_NE(d.first_error(), "");
     EXPECT_EQ(d.rows("SELECT 1;\n"), std::vector<std::string>{"1"}) << "a trailing semicolon is one statement";
+    // So does the golden tests' query_rows.
+    std::string why;
+    EXPECT_TRUE(test::query_rows(db, "SELECT 1; SELECT 2", &why).empty());
+    EXPECT_NE(why.find("more than one statement"), std::string::npos) << why;
+    EXPECT_EQ(test::query_rows(db, "SELECT 1 ;", &why), std::vector<std::string>{"1"});
+    EXPECT_EQ(why, "");
 }
 
 // The writer records itself in the run row while it runs.

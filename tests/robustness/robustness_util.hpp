@@ -325,14 +325,9 @@ public:
         std::vector<std::string> out;
         if (!db_) return {failed("not open: " + error_)};
         sqlite3_stmt* st = nullptr;
-        const char* tail = nullptr;
-        if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, &tail) != SQLITE_OK) {
-            out.push_back(failed(sqlite3_errmsg(db_)));
-            return out;
-        }
-        if (tail && std::string_view(tail).find_first_not_of(" \t\n;") != std::string_view::npos) {
-            sqlite3_finalize(st);
-            out.push_back(failed("more than one statement (run each on its own): " + std::string(tail)));
+        std::string why;
+        if (test::prepare_one(db_, sql, &st, why) != SQLITE_OK) {
+            out.push_back(failed(why));
             return out;
         }
         if (test::append_rows(st, out) != SQLITE_DONE) out.push_back(failed(sqlite3_errmsg(db_)));

@@ -20,6 +20,7 @@
 #include "attrib/flow_row.hpp"
 #include "flow/flow_table.hpp"
 #include "golden/run_util.hpp"
+#include "sqlite_rows.hpp"
 #include "store/flow_pages.hpp"
 #include "store/store.hpp"
 
@@ -262,7 +263,8 @@ TEST(FactsTable, FirstPacketTtlOfEachSideIsStored) {
     const auto ints = [&](const std::string& sql) {
         std::vector<int64_t> out;
         sqlite3_stmt* st = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+        std::string why;
+        EXPECT_EQ(test::prepare_one(db, sql, &st, why), SQLITE_OK) << sql << ": " << why;
         while (st && sqlite3_step(st) == SQLITE_ROW)
             for (int i = 0; i < sqlite3_column_count(st); ++i) out.push_back(sqlite3_column_int64(st, i));
         sqlite3_finalize(st);

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "golden/run_util.hpp"
+#include "sqlite_rows.hpp"
 #include "events/record_json.hpp"
 #include "records/attribution.hpp"
 #include "records/run.hpp"
@@ -39,7 +40,8 @@ void exec(sqlite3* db, const std::string& sql) {
 std::vector<std::string> rows(sqlite3* db, const std::string& sql) {
     std::vector<std::string> out;
     sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::string why;
+    EXPECT_EQ(test::prepare_one(db, sql, &st, why), SQLITE_OK) << sql << ": " << why;
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         std::string row;
         for (int i = 0; i < sqlite3_column_count(st); ++i) {
