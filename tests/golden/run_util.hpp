@@ -96,10 +96,8 @@ inline std::vector<std::string> query_rows(const std::string& db_path, const std
         why = "cannot open: " + std::string(db ? sqlite3_errmsg(db) : "out of memory");
     } else if (sqlite3_busy_timeout(db, 10000) != SQLITE_OK) {  // a writer's moment (WAL reset, checkpoint): wait
         why = sqlite3_errmsg(db);
-    } else if (prepare_one(db, sql, &st, why) != SQLITE_OK) {
-        // why says what
-    } else {
-        if (append_rows(st, rows) != SQLITE_DONE) why = sqlite3_errmsg(db);
+    } else if (prepare_one(db, sql, &st, why) == SQLITE_OK && append_rows(st, rows) != SQLITE_DONE) {
+        why = sqlite3_errmsg(db);  // (a statement that did not prepare left its reason in `why`)
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
