@@ -17,10 +17,13 @@ void append_number(std::string& out, unsigned v) {
     out.append(b, r.ptr);
 }
 
-void append_ip(std::string& out, ByteView bytes) {
+void append_ip(std::string& out, const decode::IpAddr& a) {
     char b[64];
-    out.append(b, decode::format_ip(decode::IpAddr::from_bytes(bytes), b, sizeof b));
+    out.append(b, decode::format_ip(a, b, sizeof b));
 }
+
+// HTTPS (65) and SVCB (64): a priority, a target and parameters.
+bool is_svcb(uint16_t rrtype) noexcept { return rrtype == 64 || rrtype == 65; }
 
 // "1 target alpn=h3,h2 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1" (RFC 9460 presentation, abridged).
 void svcb_text(const DnsAnswerFact& f, std::string& out) {
@@ -38,30 +41,28 @@ void svcb_text(const DnsAnswerFact& f, std::string& out) {
     }
     for (size_t off = 0; off + 4 <= f.ipv4hint.size(); off += 4) {
         out += off ? "," : " ipv4hint=";
-        append_ip(out, f.ipv4hint.subspan(off, 4));
+        append_ip(out, decode::IpAddr::from_bytes(f.ipv4hint.subspan(off, 4)));
     }
     for (size_t off = 0; off + 16 <= f.ipv6hint.size(); off += 16) {
         out += off ? "," : " ipv6hint=";
-        append_ip(out, f.ipv6hint.subspan(off, 16));
+        append_ip(out, decode::IpAddr::from_bytes(f.ipv6hint.subspan(off, 16)));
     }
 }
 
 }  // namespace
 
 std::string_view dns_target(const DnsAnswerFact& f) noexcept {
-    return f.target.empty() && (f.rrtype == 64 || f.rrtype == 65) ? std::string_view(".") : f.target;
+    return f.target.empty() && is_svcb(f.rrtype) ? std::string_view(".") : f.target;
 }
 
 const records::DnsAnswer& DnsAnswerRecord::of(const DnsAnswerFact& f) {
     answer_.clear();
-    if (f.has_address) {
-        char b[64];
-        answer_.assign(b, decode::format_ip(f.address, b, sizeof b));
-    } else if (f.rrtype == 5) {
+    if (f.has_address)
+        append_ip(answer_, f.address);
+    else if (f.rrtype == 5)
         answer_ = f.target;
-    } else if (f.rrtype == 64 || f.rrtype == 65) {
+    else if (is_svcb(f.rrtype))
         svcb_text(f, answer_);
-    }
     // Other types: recorded, value not decoded.
     proto::dns::rrtype_name(f.rrtype, rrtype_);
     row_.flow_id = static_cast<int64_t>(f.flow_id);

@@ -161,6 +161,14 @@ struct Session::Impl {
         wired->totals().notes += line;
     }
 
+    /// The run's record as its row holds it with these totals (its writer
+    /// aside: no reader of this copy needs it); text views `begun` and the totals.
+    [[nodiscard]] records::Run record(std::string_view status, double ended) const {
+        records::Run r = store::run_record(begun, store::WriterId{});
+        store::set_run_totals(r, wired->totals(), status, ended);
+        return r;
+    }
+
     void run_end_event() noexcept {
         if (!log || run_end_written) return;
         run_end_written = true;
@@ -177,10 +185,8 @@ struct Session::Impl {
             e.kernel_dropped = t.kernel_dropped;
             e.first_ts = t.first_ts;
             e.last_ts = t.last_ts;
-            records::Run r = store::run_record(begun, store::WriterId{});
-            store::set_run_totals(r, t, e.status, e.ts);
-            events::append_columns(records::kRunTotalsColumns, records::run_totals(r), events::kRunEndViewedColumns,
-                                   e.columns);
+            events::append_columns(records::kRunTotalsColumns, records::run_totals(record(e.status, e.ts)),
+                                   events::kRunEndViewedColumns, e.columns);
             log->write(events::to_json(e));
         } catch (...) {
             // Out of memory formatting the last line: the run is in the database.
@@ -312,9 +318,7 @@ const attrib::RunDetail* Session::run_detail() const noexcept { return impl_->de
 const RunRow& Session::run_row() const noexcept { return impl_->row; }
 
 records::Run Session::run_record() const {
-    records::Run r = store::run_record(impl_->begun, store::WriterId{});
-    store::set_run_totals(r, impl_->wired->totals(), store::to_string(impl_->written_status), impl_->ended_at);
-    return r;
+    return impl_->record(store::to_string(impl_->written_status), impl_->ended_at);
 }
 const catalog::Catalog& Session::catalog() const noexcept { return *impl_->o.catalog; }
 void Session::write_allow_list(const std::string& format, const std::string& text) {
