@@ -177,8 +177,7 @@ def check_capture(callwall, validator, pcap, tmp):
         for c in own:
             if c in ZEEK_VIEWED or c in ("run_id", "outcome"):
                 continue
-            same = (abs(e[c] - row[c]) < 1e-6 if isinstance(row[c], float) and e[c] is not None else e[c] == row[c])
-            if not same:
+            if not same_value(e[c], row[c]):
                 errors += fail(f"{name}: flow {e['flow_id']}: {c} {e[c]!r} in the line, {row[c]!r} in the row")
     verdict_rows = dict(con.execute("SELECT entry_id, verdict FROM verdict WHERE run_id=? AND verdict != "
                                     "'not_exercised'", (run_id,)))
