@@ -97,14 +97,20 @@ RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, con
 
 // A flow's rows: its matches, its gaps, and its outcome when it changed
 // (rewriting a row costs ~2 µs; most outcomes stand between passes).
-void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowResult& r, bool outcome_changed,
-                RunVerdicts& out) {
+void write_flow(store::AttributionIo& io, const catalog::Catalog& c, const FlowResult& r, bool outcome_changed) {
     for (const auto& m : r.matches) io.write(match_record(r.flow_id, c, m.match, m.counted));
     for (const Gap& g : r.gaps) io.write(gap_record(r.flow_id, c, g));
-    if (outcome_changed) {
-        io.write_flow_outcome(r.flow_id, r.outcome_column);
-        ++out.outcomes_written;
-    }
+    if (outcome_changed) io.write_flow_outcome(r.flow_id, r.outcome_column);
+}
+
+// A flow's result waiting for its rows (the flows kept in memory).
+struct Pending {
+    FlowResult result;
+    bool outcome_changed = false;
+};
+
+void write_flows(store::AttributionIo& io, const catalog::Catalog& c, const std::vector<Pending>& pending) {
+    for (const Pending& p : pending) write_flow(io, c, p.result, p.outcome_changed);
 }
 
 }  // namespace
@@ -153,12 +159,12 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     check();
 
     // Kept flows' rows (bounded as the flows are) are written once all are
-    // attributed; rows read back are written as they go.
-    struct Pending {
-        FlowResult result;
-        bool outcome_changed = false;
-    };
+    // attributed; rows read back are written as they go. With everything in
+    // memory and a writer thread, that thread writes each page's rows while
+    // the next pages are judged (in the same order, on the same connection).
     std::vector<Pending> pending;
+    const bool rows_behind = kept && io.can_write_behind();
+    if (rows_behind) io.begin_writing_behind();
     const std::set<int> kNoTtls;
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     std::optional<RunDetailKeeper> keeper;
@@ -194,23 +200,29 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             if (outcome_hook) outcome_hook(f, r.outcome);
             if (keeper) keeper->add(f, r, per_entry, c);
             const bool outcome_changed = r.outcome_column != f.outcome;
+            if (outcome_changed) ++out.outcomes_written;
             if (!kept)
-                write_flow(io, c, r, outcome_changed, out);
+                write_flow(io, c, r, outcome_changed);
             else if (outcome_changed || !r.matches.empty() || !r.gaps.empty())
                 pending.push_back({std::move(r), outcome_changed});
+        }
+        if (rows_behind && !pending.empty()) {
+            io.write_behind([&c, page = std::move(pending)](store::AttributionIo& w) { write_flows(w, c, page); });
+            pending.clear();
         }
     }
     check();
     if (keeper) keeper->finish();
-    if (kept) {
+    if (kept && !rows_behind) {
         io.begin_writing();  // waits for the indexes built behind
-        for (const Pending& p : pending) write_flow(io, c, p.result, p.outcome_changed, out);
+        write_flows(io, c, pending);
     }
     stage::decide(c, per_entry, x.dns_failed, out);
     if (entry_hook)
         for (uint32_t i = 0; i < out.entries.size(); ++i) entry_hook(c.entries()[i], out.entries[i]);
-    write_verdicts(io, c, out.entries, out.products);
-    io.commit();
+    // `out` stays as it is until commit_behind has waited for the job.
+    io.write_behind([&](store::AttributionIo& w) { write_verdicts(w, c, out.entries, out.products); });
+    io.commit_behind();
     return out;
 }
 

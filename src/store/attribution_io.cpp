@@ -311,11 +311,42 @@ void AttributionIo::open_writers() {
 
 void AttributionIo::begin_writing() {
     indexes_built();
+    start_writing();
+}
+
+void AttributionIo::start_writing() {
     open_writers();
     // Attribution may run many times on a live run: start from a clean slate.
     for (const char* sql : {"DELETE FROM flow_match WHERE run_id=?", "DELETE FROM unmatched_flow WHERE run_id=?",
                             "DELETE FROM verdict WHERE run_id=?"})
         Statement(store_.c_->db, store_.path(), sql).bind(1, run_).run("clearing earlier attribution");
+}
+
+void AttributionIo::begin_writing_behind() {
+    if (!indexes_behind_) {
+        begin_writing();
+        return;
+    }
+    writing_behind_ = true;
+    store_.defer([this](Store&) { start_writing(); });
+}
+
+void AttributionIo::write_behind(std::function<void(AttributionIo&)> job) {
+    if (!writing_behind_) {
+        job(*this);
+        return;
+    }
+    store_.defer([this, job = std::move(job)](Store&) { job(*this); });
+}
+
+void AttributionIo::commit_behind() {
+    if (!writing_behind_) {
+        commit();
+        return;
+    }
+    store_.defer([this](Store&) { commit(); });
+    writing_behind_ = false;
+    own_connection();  // waits for the jobs; throws the writer thread's error, if any
 }
 
 void AttributionIo::begin_rewriting() {

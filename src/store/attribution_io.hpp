@@ -124,10 +124,31 @@ public:
     void write_catalog_digest(std::string_view digest);
     void commit();
 
+    // ---- writes behind ----
+    /// Whether the writes may go to the store's writer thread: the indexes
+    /// are being built there (ReadsNothing with write-behind).
+    [[nodiscard]] bool can_write_behind() const noexcept { return indexes_behind_; }
+    /// begin_writing, on the store's writer thread after the indexes when
+    /// can_write_behind(): from here on the writes are that thread's, each
+    /// given as a job to write_behind(), run there in order while the caller
+    /// goes on; commit_behind() ends them. Otherwise begin_writing() now.
+    void begin_writing_behind();
+    /// `job` writes through the object it is given: on the writer thread
+    /// after begin_writing_behind() (it must not touch what the caller
+    /// changes meanwhile), here and now otherwise.
+    void write_behind(std::function<void(AttributionIo&)> job);
+    /// commit(), after the jobs; waits for all of them and rethrows the
+    /// first error the writer thread met. The connection is the caller's
+    /// again when it returns.
+    void commit_behind();
+
 private:
     int tuple_hash_bits_ = 64;  ///< set_tuple_hash_bits
     /// The transaction and the statements begin_writing and begin_rewriting both use.
     void open_writers();
+    /// begin_writing's writes, the indexes there.
+    void start_writing();
+    bool writing_behind_ = false;  ///< begin_writing_behind gave the writes to the writer thread
     Store& store_;
     int64_t run_;
     std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_, del_match_,

@@ -149,8 +149,10 @@ enum class From { Rows, KeptFlows, Memory };
 // its own, between the last row and the attribution. Returns what
 // attribution wrote; `indexes` says whether they were there when it
 // returned.
+// `failed` (may be null): attribution's StoreError is expected, its message
+// kept there.
 std::vector<std::string> one_store_run(const std::string& capture, bool second_core, From from, bool& indexes,
-                                       const std::string& tamper = "") {
+                                       const std::string& tamper = "", std::string* failed = nullptr) {
     TempDb db;
     KeptRows rows;  // the store's tap: it outlives the store
     auto s = store::Store::open(db.path());
@@ -186,7 +188,16 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
         EXPECT_EQ(sqlite3_exec(raw, tamper.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
         sqlite3_close(raw);
     }
-    run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr, &rows);
+    if (failed) {
+        try {
+            run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr, &rows);
+            ADD_FAILURE() << "attribution did not fail";
+        } catch (const store::StoreError& e) {
+            *failed = e.what();
+        }
+    } else {
+        run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr, &rows);
+    }
     indexes = test::query_rows(db.path(),
                                "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
                                "('unmatched_flow_idx', 'dns_query_run', 'flow_match_entry')")[0] == "3";
@@ -243,6 +254,37 @@ TEST(KeptFlows, FromMemoryAttributionReadsNothingBack) {
         EXPECT_NE(one_store_run(capture, second_core, From::KeptFlows, indexed, tamper), intact)
             << "the damage shows when the rows are read back";
     }
+}
+
+// With the flows in memory and a second core, the store's writer thread
+// writes attribution's rows while the flows are judged: a write that fails
+// there is the caller's error, the same as when written inline, and
+// nothing of the attribution is left (rows, verdicts, outcomes). A trigger
+// refuses every flow_match row (rtmp_handshake.pcap has three).
+TEST(KeptFlows, AWriteThatFailsBehindIsTheCallersErrorAndLeavesNothing) {
+    const std::string capture = test::source_dir() + "/captures/rtmp_handshake.pcap";
+    if (!std::filesystem::exists(capture)) GTEST_SKIP() << "no " << capture;
+    const std::string refuse =
+        "CREATE TRIGGER refuse_match BEFORE INSERT ON flow_match BEGIN SELECT RAISE(ABORT, 'refused here'); END";
+    bool indexed = false;
+    const auto intact = one_store_run(capture, true, From::Memory, indexed);
+    ASSERT_NE(
+        std::find_if(intact.begin(), intact.end(), [](const std::string& r) { return r.rfind("match\t", 0) == 0; }),
+        intact.end())
+        << "the capture's flows match entries";
+    std::string errors[2];
+    std::vector<std::string> left[2];
+    for (const bool second_core : {false, true}) {
+        SCOPED_TRACE(second_core ? "second core" : "one core");
+        left[second_core] = one_store_run(capture, second_core, From::Memory, indexed, refuse, &errors[second_core]);
+        EXPECT_NE(errors[second_core].find("refused here"), std::string::npos) << errors[second_core];
+        EXPECT_FALSE(left[second_core].empty());
+        for (const std::string& r : left[second_core]) EXPECT_EQ(r.rfind("outcome\t", 0), 0u) << r;
+    }
+    const auto after_path = [](const std::string& e) { return e.substr(std::min(e.find(": "), e.size())); };
+    EXPECT_EQ(after_path(errors[1]), ": writing a flow match: refused here");
+    EXPECT_EQ(after_path(errors[1]), after_path(errors[0]));  // each run's own database named first
+    EXPECT_EQ(left[1], left[0]) << "the flows' outcomes as the run wrote them";
 }
 
 flow::Flow udp_flow(uint64_t id, uint32_t server) {
