@@ -288,6 +288,44 @@ TEST(CatalogValidation, DuplicateOfABundledIdIsReportedInTheUsersFile) {
     }
 }
 
+// Several files are parsed on two threads: what a load of many files gives
+// is what each file gives alone, in the files' order — the entries when all
+// are valid, every file's errors (and only once) when some are not.
+TEST(CatalogValidation, ManyFilesGiveWhatEachGivesAloneInTheirOrder) {
+    std::vector<SourceText> files;
+    std::vector<std::string> ids, errors;
+    for (int i = 0; i < 24; ++i) {
+        Lines l;
+        if (i % 5 == 2) l.ports = "ports = [0]";
+        if (i % 7 == 3) l.destinations = "destinations = []";
+        std::string text = make(l);
+        const std::string id = "e" + std::to_string(i);
+        text.replace(text.find("id = \"e1\""), 9, "id = \"" + id + "\"");
+        const std::string name = "f" + std::to_string(100 + i) + ".toml";
+        for (const std::string& e : errors_of(text, name)) errors.push_back(e);
+        files.push_back({name, text});
+        ids.push_back(id);
+    }
+    ASSERT_GE(errors.size(), 6u);
+    LoadResult bad = load_sources(files);
+    std::vector<std::string> got;
+    for (const Diagnostic& d : bad.diagnostics) got.push_back(d.to_string());
+    EXPECT_EQ(got, errors);
+
+    std::vector<SourceText> valid;
+    for (size_t i = 0; i < files.size(); ++i) {
+        std::string text = make({});
+        text.replace(text.find("id = \"e1\""), 9, "id = \"" + ids[i] + "\"");
+        valid.push_back({files[i].name, text});
+    }
+    LoadResult good = load_sources(valid);
+    ASSERT_TRUE(good.ok());
+    std::vector<std::string> loaded;
+    for (const Entry& e : good.catalog->entries()) loaded.push_back(e.id);
+    EXPECT_EQ(loaded, ids);
+    EXPECT_EQ(good.catalog->files().size(), files.size());
+}
+
 TEST(CatalogValidation, DuplicateIdWithinFileAndWithProduct) {
     Lines l;
     l.extra =
