@@ -18,6 +18,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/loader_parts.hpp"
+#include "util/thread_without_signals.hpp"
 
 namespace callwall::catalog {
 
@@ -74,7 +75,7 @@ std::vector<ParsedFile> parse_files(const std::vector<SourceText>& sources, std:
         digest = sha256_hex(sources);
     } else {
         std::exception_ptr helper_failed;
-        std::thread helper([&] {
+        std::thread helper = util::thread_without_signals("callwall-cat", [&] {
             try {
                 digest = sha256_hex(sources);
                 take();

@@ -8,8 +8,9 @@
 // live reader (capture/live_reader.*), the store's writer
 // (store/write_behind.*), attribution's page reader and checkpointer
 // (store/flow_pages.*, store/checkpoint_ahead.*), the decoding workers
-// (run/shards/shards.*), the probe's capture (probe/capture.*) and the
-// populater of fresh memory (util/populate_behind.*).
+// (run/shards/shards.*), the probe's capture (probe/capture.*), the
+// populater of fresh memory (util/populate_behind.*) and the catalog
+// loader's second parser (catalog/loader.cpp).
 #pragma once
 
 #include <pthread.h>
