@@ -7,12 +7,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <exception>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <toml++/toml.h>
 
@@ -70,27 +71,33 @@ std::vector<ParsedFile> parse_files(const std::vector<SourceText>& sources, std:
             files[i].parsed = fp.parse(sources[i].text);
         }
     };
-    if (sources.size() < 2) {
-        take();
-        digest = sha256_hex(sources);
-    } else {
-        std::exception_ptr helper_failed;
-        std::thread helper = util::thread_without_signals("callwall-cat", [&] {
-            try {
-                digest = sha256_hex(sources);
-                take();
-            } catch (...) {
-                helper_failed = std::current_exception();
-            }
-        });
+    std::exception_ptr helper_failed;
+    std::thread helper;
+    if (sources.size() > 1) {
         try {
-            take();
-        } catch (...) {
-            helper.join();
-            throw;
+            helper = util::thread_without_signals("callwall-cat", [&] {
+                try {
+                    digest = sha256_hex(sources);
+                    take();
+                } catch (...) {
+                    helper_failed = std::current_exception();
+                }
+            });
+        } catch (const std::system_error&) {
+            // No thread to be had: this one parses every file.
         }
+    }
+    try {
+        take();
+    } catch (...) {
+        if (helper.joinable()) helper.join();
+        throw;
+    }
+    if (helper.joinable()) {
         helper.join();
         if (helper_failed) std::rethrow_exception(helper_failed);
+    } else {
+        digest = sha256_hex(sources);
     }
     std::vector<ParsedFile> parsed;
     parsed.reserve(files.size());

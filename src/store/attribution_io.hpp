@@ -146,7 +146,8 @@ private:
     int tuple_hash_bits_ = 64;  ///< set_tuple_hash_bits
     /// The transaction and the statements begin_writing and begin_rewriting both use.
     void open_writers();
-    /// begin_writing's writes, the indexes there.
+    /// begin_writing once the indexes are there: the transaction, the
+    /// statements, the run's earlier attribution cleared.
     void start_writing();
     bool writing_behind_ = false;  ///< begin_writing_behind gave the writes to the writer thread
     Store& store_;
