@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -149,10 +150,13 @@ enum class From { Rows, KeptFlows, Memory };
 // its own, between the last row and the attribution. Returns what
 // attribution wrote; `indexes` says whether they were there when it
 // returned.
-// `failed` (may be null): attribution's StoreError is expected, its message
-// kept there.
+// `attribute` (may be empty) attributes the run instead of one plain
+// run_attribution, given the store, the run, the kept flows (null when read
+// back), the kept rows and the database's path.
+using Attribute =
+    std::function<void(store::Store& s, int64_t run, KeptFlows* kept, KeptRows& rows, const std::string& db)>;
 std::vector<std::string> one_store_run(const std::string& capture, bool second_core, From from, bool& indexes,
-                                       const std::string& tamper = "", std::string* failed = nullptr) {
+                                       const std::string& tamper = "", const Attribute& attribute = {}) {
     TempDb db;
     KeptRows rows;  // the store's tap: it outlives the store
     auto s = store::Store::open(db.path());
@@ -188,16 +192,11 @@ std::vector<std::string> one_store_run(const std::string& capture, bool second_c
         EXPECT_EQ(sqlite3_exec(raw, tamper.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
         sqlite3_close(raw);
     }
-    if (failed) {
-        try {
-            run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr, &rows);
-            ADD_FAILURE() << "attribution did not fail";
-        } catch (const store::StoreError& e) {
-            *failed = e.what();
-        }
-    } else {
-        run_attribution(*s, run, test::bundled_catalog(), {}, {}, from != From::Rows ? &kept : nullptr, &rows);
-    }
+    KeptFlows* const kept_or_none = from != From::Rows ? &kept : nullptr;
+    if (attribute)
+        attribute(*s, run, kept_or_none, rows, db.path());
+    else
+        run_attribution(*s, run, test::bundled_catalog(), {}, {}, kept_or_none, &rows);
     indexes = test::query_rows(db.path(),
                                "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
                                "('unmatched_flow_idx', 'dns_query_run', 'flow_match_entry')")[0] == "3";
@@ -276,7 +275,17 @@ TEST(KeptFlows, AWriteThatFailsBehindIsTheCallersErrorAndLeavesNothing) {
     std::vector<std::string> left[2];
     for (const bool second_core : {false, true}) {
         SCOPED_TRACE(second_core ? "second core" : "one core");
-        left[second_core] = one_store_run(capture, second_core, From::Memory, indexed, refuse, &errors[second_core]);
+        std::string& error = errors[second_core];
+        const Attribute refused = [&](store::Store& s, int64_t run, KeptFlows* kept, KeptRows& rows,
+                                      const std::string&) {
+            try {
+                run_attribution(s, run, test::bundled_catalog(), {}, {}, kept, &rows);
+                ADD_FAILURE() << "attribution did not fail";
+            } catch (const store::StoreError& e) {
+                error = e.what();
+            }
+        };
+        left[second_core] = one_store_run(capture, second_core, From::Memory, indexed, refuse, refused);
         EXPECT_NE(errors[second_core].find("refused here"), std::string::npos) << errors[second_core];
         EXPECT_FALSE(left[second_core].empty());
         for (const std::string& r : left[second_core]) EXPECT_EQ(r.rfind("outcome\t", 0), 0u) << r;
@@ -285,6 +294,47 @@ TEST(KeptFlows, AWriteThatFailsBehindIsTheCallersErrorAndLeavesNothing) {
     EXPECT_EQ(after_path(errors[1]), ": writing a flow match: refused here");
     EXPECT_EQ(after_path(errors[1]), after_path(errors[0]));  // each run's own database named first
     EXPECT_EQ(left[1], left[0]) << "the flows' outcomes as the run wrote them";
+}
+
+// Cancelled at each of its checks — after the run's context, before the
+// first page, after the last (the first page's rows then given to the
+// writer thread when there is one), after the judging — an attribution
+// throws AttributionCancelled and leaves nothing of itself: the queued
+// rows are waited for and rolled back. The same store then attributes the
+// run to the rows of an attribution never cancelled.
+TEST(KeptFlows, ACancelledAttributionLeavesNothingAndTheStoreAttributesAgain) {
+    const std::string capture = test::source_dir() + "/captures/rtmp_handshake.pcap";
+    if (!std::filesystem::exists(capture)) GTEST_SKIP() << "no " << capture;
+    bool indexed = false;
+    const auto intact = one_store_run(capture, true, From::Memory, indexed);
+    std::vector<std::string> run_wrote;  // the flows' outcomes before any attribution
+    for (const bool second_core : {false, true}) {
+        for (int cancel_at = 1; cancel_at <= 4; ++cancel_at) {
+            SCOPED_TRACE(std::string(second_core ? "second core" : "one core") + ", check " +
+                         std::to_string(cancel_at));
+            bool cancelled = false;
+            std::vector<std::string> left;
+            const Attribute cancel_then_again = [&](store::Store& s, int64_t run, KeptFlows* kept, KeptRows& rows,
+                                                    const std::string& db) {
+                int checks = 0;
+                try {
+                    run_attribution(
+                        s, run, test::bundled_catalog(), [&] { return ++checks == cancel_at; }, {}, kept, &rows);
+                } catch (const AttributionCancelled&) {
+                    cancelled = true;
+                }
+                left = attribution_rows(db);
+                run_attribution(s, run, test::bundled_catalog(), {}, {}, kept, &rows);
+            };
+            EXPECT_EQ(one_store_run(capture, second_core, From::Memory, indexed, "", cancel_then_again), intact);
+            EXPECT_TRUE(cancelled);
+            for (const std::string& r : left) EXPECT_EQ(r.rfind("outcome\t", 0), 0u) << r;
+            if (run_wrote.empty()) run_wrote = left;
+            EXPECT_EQ(left, run_wrote);
+            EXPECT_TRUE(indexed);
+        }
+    }
+    EXPECT_FALSE(run_wrote.empty());
 }
 
 flow::Flow udp_flow(uint64_t id, uint32_t server) {
