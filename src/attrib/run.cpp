@@ -2,7 +2,8 @@
 // store's typed reads and writes (store/attribution_io.hpp), a page of flows
 // at a time so that memory does not grow with the run — or, for a run whose
 // flows were kept as their rows were written (attrib/kept_flows.hpp), from
-// memory, its rows written once every flow is attributed.
+// memory, its rows written a page at a time (by the store's writer thread
+// when there is one).
 #include "attrib/kept_flows.hpp"
 #include "attrib/kept_rows.hpp"
 #include "attrib/result_records.hpp"
@@ -158,18 +159,18 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
     out.one_direction = x.one_direction;
     check();
 
-    // Kept flows' rows (bounded as the flows are) are written once all are
-    // attributed; rows read back are written as they go. With everything in
-    // memory and a writer thread, that thread writes each page's rows while
-    // the next pages are judged (in the same order, on the same connection).
+    // Rows read back are written as they go; kept flows' rows a page at a
+    // time, by the store's writer thread when it builds the indexes (while
+    // the next pages are judged; in the same order, on the same connection).
     std::vector<Pending> pending;
-    const bool rows_behind = kept && io.can_write_behind();
-    if (rows_behind) io.begin_writing_behind();
     const std::set<int> kNoTtls;
     std::vector<EntryAccumulator> per_entry(c.entries().size());
     std::optional<RunDetailKeeper> keeper;
     if (detail) keeper.emplace(*detail, c.entries().size());
-    if (!kept) io.begin_writing();
+    if (kept)
+        io.begin_writing_behind();
+    else
+        io.begin_writing();
     std::vector<FlowFacts> flows;
     size_t kept_at = 0;
     for (uint64_t after = 0;;) {
@@ -206,17 +207,13 @@ RunVerdicts run_attribution(store::Store& store, int64_t run_id, const catalog::
             else if (outcome_changed || !r.matches.empty() || !r.gaps.empty())
                 pending.push_back({std::move(r), outcome_changed});
         }
-        if (rows_behind && !pending.empty()) {
+        if (!pending.empty()) {
             io.write_behind([&c, page = std::move(pending)](store::AttributionIo& w) { write_flows(w, c, page); });
             pending.clear();
         }
     }
     check();
     if (keeper) keeper->finish();
-    if (kept && !rows_behind) {
-        io.begin_writing();  // waits for the indexes built behind
-        write_flows(io, c, pending);
-    }
     stage::decide(c, per_entry, x.dns_failed, out);
     if (entry_hook)
         for (uint32_t i = 0; i < out.entries.size(); ++i) entry_hook(c.entries()[i], out.entries[i]);

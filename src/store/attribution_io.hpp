@@ -125,11 +125,9 @@ public:
     void commit();
 
     // ---- writes behind ----
-    /// Whether the writes may go to the store's writer thread: the indexes
-    /// are being built there (ReadsNothing with write-behind).
-    [[nodiscard]] bool can_write_behind() const noexcept { return indexes_behind_; }
     /// begin_writing, on the store's writer thread after the indexes when
-    /// can_write_behind(): from here on the writes are that thread's, each
+    /// they are being built there (ReadsNothing with write-behind, or
+    /// build_indexes_behind): from here on the writes are that thread's, each
     /// given as a job to write_behind(), run there in order while the caller
     /// goes on; commit_behind() ends them. Otherwise begin_writing() now.
     void begin_writing_behind();
