@@ -108,15 +108,20 @@ std::unique_ptr<MappedFile> MappedFile::open(const std::string& path) noexcept {
     }
     const auto size = static_cast<uint64_t>(st.st_size);
     void* base = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);  // the map keeps the file
-    if (base == MAP_FAILED) return nullptr;
+    if (base == MAP_FAILED) {
+        ::close(fd);
+        return nullptr;
+    }
     std::unique_ptr<MappedFile> m(new (std::nothrow) MappedFile());
     if (!m) {
         munmap(base, size);
+        ::close(fd);
         return nullptr;
     }
     m->base_ = static_cast<const uint8_t*>(base);
     m->size_ = size;
+    m->fd_ = fd;  // kept for read_at(); closed with the map
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);  // a hint, failure is harmless
     m->slot_ = claim_region(base, size);
     if (m->slot_ < 0) return nullptr;  // every entry taken: the destructor unmaps
     m->shrank_ = &g_regions[m->slot_].shrank;
@@ -129,6 +134,19 @@ MappedFile::~MappedFile() {
     // ours, and the range is unmapped only after.
     if (slot_ >= 0) free_region(slot_);
     munmap(const_cast<uint8_t*>(base_), size_);
+    if (fd_ >= 0) ::close(fd_);
+}
+
+ssize_t MappedFile::read_at(uint8_t* buf, size_t n, uint64_t offset) const noexcept {
+    size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::pread(fd_, buf + got, n - got, static_cast<off_t>(offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) break;  // the file's end
+        got += static_cast<size_t>(r);
+    }
+    return static_cast<ssize_t>(got);
 }
 
 FILE* MappedFile::stream() noexcept {

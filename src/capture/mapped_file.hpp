@@ -1,12 +1,10 @@
 // A capture file handed to libpcap through a memory map instead of read(2).
 //
 // libpcap reads and checks the file's header: it gets a stdio stream
-// (pcap_fopen_offline) whose reads copy from the map. A classic pcap file's
-// records are then taken straight out of the map (data(), consumed(): no
-// copy at all; see PcapSource::open_file); other files are read through
-// the stream. That removes the
-// kernel's copy of every byte into a stdio buffer (docs/performance.md has
-// the gain).
+// (pcap_fopen_offline) whose reads copy from the map. A pcapng file's blocks
+// are then read in place out of the map (PcapngReader), a classic pcap
+// file's records out of blocks copied with read_at() (capture/pcap_blocks.hpp);
+// other files are read through the stream.
 //
 // Two things a plain read(2) never does are handled here:
 // - Memory stays bounded: pages behind the read position are dropped from
@@ -18,12 +16,21 @@
 //   SIGBUS: a SIGBUS handler, installed with the first map, puts a zero page
 //   where the fault was, marks the map, and the read returns an I/O error.
 //   A SIGBUS at any other address still ends the process as before.
+//
+// A reader that walks the whole file once (PcapSource's classic pcap
+// records) copies it in blocks with read_at() instead of touching the map:
+// the kernel's copy into a buffer that stays in the cache costs less than
+// mapping each page, missing on it and dropping it again (with a TLB
+// shootdown on every CPU the process runs on). docs/performance.md has the
+// measurements.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+
+#include <sys/types.h>
 
 namespace callwall::capture {
 
@@ -52,6 +59,11 @@ public:
     /// files). A read of a page the file no longer has sees zeros and sets
     /// shrank(): check it after reading.
     [[nodiscard]] const uint8_t* data() const noexcept { return base_; }
+    /// Copies up to `n` bytes from `offset` into `buf` (pread(2), restarted
+    /// when interrupted): the count copied, fewer than asked only at the
+    /// file's end (where it ends now: a file truncated since it was opened
+    /// gives fewer than size() promised), -1 on a read error (errno set).
+    ssize_t read_at(uint8_t* buf, size_t n, uint64_t offset) const noexcept;
     /// For such a reader: nothing before `pos` is read again. Pages behind it
     /// are dropped from the process each kReleaseWindow bytes, as stream()
     /// does for its reads. The same as populate_ahead(pos) and release_before(pos).
@@ -84,6 +96,7 @@ private:
     uint64_t pos_ = 0;  ///< next byte handed to stdio
     uint64_t released_ = 0;  ///< pages before this offset were dropped from the process
     uint64_t populated_ = 0;  ///< pages before this offset were mapped ahead (MADV_POPULATE_READ)
+    int fd_ = -1;  ///< the file, for read_at()
     int slot_ = -1;  ///< this map's entry in the SIGBUS handler's table
     /// That entry's flag (read on every record a reader takes out of the map).
     const std::atomic<bool>* shrank_ = nullptr;

@@ -19,48 +19,18 @@
 
 #include "capture/decompress.hpp"
 #include "capture/mapped_file.hpp"
-#include "capture/prefetch_ahead.hpp"
+#include "capture/pcap_blocks.hpp"
 #include "capture/pcapng_reader.hpp"
 #include "decode/packet.hpp"
 
 namespace callwall::capture {
 
-namespace {
-/*
-   Classic pcap (pcap-savefile(5)): a 24-byte file header (magic, version
-   2.4, snapshot length, link type), then records:
-    0                   1                   2                   3
-   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-   |                  Timestamp (seconds, signed)                  |
-   |        Timestamp (micro- or nanoseconds, by the magic)        |
-   |                    Captured Packet Length                     |
-   |                    Original Packet Length                     |
-   |                  Packet Data (captured length)              ...
-*/
-constexpr uint32_t kPcapMagicUs = 0xa1b2c3d4, kPcapMagicNs = 0xa1b23c4d;
-constexpr uint64_t kPcapFileHeader = 24, kPcapRecordHeader = 16;
-// libpcap's max_snaplen_for_dlt for every link type callwall decodes
-// (MAXIMUM_SNAPLEN): a longer record is a damaged file.
-constexpr uint32_t kMaxRecordBytes = 262144;
-
-// A mapped classic pcap file in this machine's byte order whose records are
-// taken straight out of the map (PcapSource::read_direct), with libpcap's
-// checks and messages, once libpcap has read and checked the header.
-// The bytes and their size are the MappedFile's (Handle::mapped).
-struct DirectRecords {
-    uint64_t pos = kPcapFileHeader;  ///< the next record's header
-    uint64_t ahead = 0;  ///< the map's lines are prefetched up to here (prefetch_ahead)
-    uint32_t snapshot = 0;  ///< pcap_snapshot(): longer records are cut to it, as libpcap does
-    bool nano = false;  ///< nanosecond timestamps (scaled down to microseconds, as libpcap does)
-};
-}  // namespace
-
 struct PcapSource::Handle {
     pcap_t* pcap = nullptr;
     std::unique_ptr<MappedFile> mapped;  ///< what pcap reads, for a mapped file; outlives pcap's stream
-    /// Set for a mapped classic pcap file: next() reads its records from the
-    /// map, without libpcap's two copies (the stream's buffer, its own).
-    std::optional<DirectRecords> direct;
+    /// Set for a classic pcap file on disk: next() reads its records out of
+    /// blocks of the file (capture/pcap_blocks.hpp), not through libpcap.
+    std::unique_ptr<PcapBlocks> direct;
     /// hold_frames(): the map's pages are dropped by release_frames_before(), not by next().
     bool holding = false;
     /// The reader is at `pos` of the map: the frame handed out last is no
@@ -158,25 +128,6 @@ FILE* open_stdin() noexcept {
     FILE* f = ::fdopen(fd, "rb");
     if (!f) ::close(fd);
     return f;
-}
-
-// Records read out of the map for a plain (not compressed) classic pcap file
-// in this machine's byte order and version 2.4 (older versions may have
-// swapped lengths, other byte orders swapped pseudo-headers: libpcap reads
-// those). Nothing when the file is anything else.
-std::optional<DirectRecords> direct_records(const MappedFile& m, int snapshot) noexcept {
-    if (m.size() < kPcapFileHeader || snapshot <= 0) return std::nullopt;
-    uint32_t magic = 0;
-    uint16_t major = 0, minor = 0;
-    std::memcpy(&magic, m.data(), 4);
-    std::memcpy(&major, m.data() + 4, 2);
-    std::memcpy(&minor, m.data() + 6, 2);
-    std::atomic_signal_fence(std::memory_order_seq_cst);  // the flag is set during the loads above
-    if ((magic != kPcapMagicUs && magic != kPcapMagicNs) || major != 2 || minor != 4 || m.shrank()) return std::nullopt;
-    DirectRecords d;
-    d.snapshot = static_cast<uint32_t>(snapshot);
-    d.nano = magic == kPcapMagicNs;
-    return d;
 }
 
 // A pcapng file's first interface with a link type callwall decodes. The
@@ -321,7 +272,7 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
                                                                   " (" + (n ? n : "unknown") + ") is not supported");
     }
     if (src->handle_->mapped && !src->handle_->decompressor)
-        src->handle_->direct = direct_records(*src->handle_->mapped, pcap_snapshot(src->handle_->pcap));
+        src->handle_->direct = PcapBlocks::open(*src->handle_->mapped, pcap_snapshot(src->handle_->pcap));
     return src;
 }
 
@@ -486,16 +437,6 @@ bool PcapSource::passes_filter(const RawFrame& frame) noexcept {
     return pcap_offline_filter(&ff->prog, &hdr, frame.bytes.data()) != 0;
 }
 
-namespace {
-// A pcapng timestamp is 64 bits in units of if_tsresol: libpcap can hand us
-// seconds far beyond what fits in int64 microseconds (kMaxFrameTsSeconds).
-[[gnu::always_inline]] inline int64_t to_us(const timeval& tv) noexcept {
-    const int64_t sec = std::clamp<int64_t>(tv.tv_sec, -kMaxFrameTsSeconds, kMaxFrameTsSeconds);
-    const int64_t usec = std::clamp<int64_t>(tv.tv_usec, 0, 999999);
-    return sec * 1000000 + usec;
-}
-}  // namespace
-
 bool PcapSource::first_ts(int64_t& ts_us) noexcept {
     if (!peeked_) {
         peek_status_ = next(peek_frame_);
@@ -520,76 +461,16 @@ NextStatus PcapSource::next(RawFrame& frame) noexcept {
     return st;
 }
 
-NextStatus PcapSource::read_direct(RawFrame& frame) noexcept {
-    DirectRecords& d = *handle_->direct;
-    MappedFile& m = *handle_->mapped;
-    handle_->map_read_to(d.pos);
-    const uint8_t* const base = m.data();
-    const uint64_t size = m.size();
-    const uint64_t left = size - d.pos;
-    if (left == 0) return NextStatus::End;
-    // libpcap's checks (sf-pcap.c, pcap_next_packet); their messages are
-    // written by direct_error, off the per-record path.
-    if (left < kPcapRecordHeader) return direct_error(left, 0);
-    const uint8_t* h = base + d.pos;
-    int32_t sec = 0, frac = 0;
-    uint32_t caplen = 0, len = 0;
-    std::memcpy(&sec, h, 4);
-    std::memcpy(&frac, h + 4, 4);
-    std::memcpy(&caplen, h + 8, 4);
-    std::memcpy(&len, h + 12, 4);
-    std::atomic_signal_fence(std::memory_order_seq_cst);  // a SIGBUS during the loads sets the flag
-    const uint64_t body = left - kPcapRecordHeader;
-    // A record longer than the snapshot keeps the snapshot's length and
-    // skips the rest, as libpcap does.
-    const bool cut = caplen > d.snapshot;
-    if (m.shrank() || caplen > kMaxRecordBytes || (cut ? body < d.snapshot || body < caplen : body < caplen))
-        return direct_error(left, caplen);
-    const uint32_t kept = cut ? d.snapshot : caplen;
-    timeval tv{};
-    tv.tv_sec = sec;
-    tv.tv_usec = d.nano ? frac / 1000 : frac;
-    frame.ts_us = to_us(tv);
-    frame.linktype = linktype_;
-    frame.caplen = kept;
-    frame.wirelen = len;
-    frame.bytes = ByteView{h + kPcapRecordHeader, kept};
-    d.pos += kPcapRecordHeader + caplen;
-    prefetch_ahead(base, size, d.pos, d.ahead);
-    return NextStatus::Frame;
+bool PcapSource::reads_blocks() const noexcept { return handle_ && handle_->direct; }
+
+void PcapSource::lend_blocks(bool lend) noexcept {
+    if (reads_blocks()) handle_->direct->lend(lend);
 }
 
-NextStatus PcapSource::direct_error(uint64_t left, uint32_t caplen) noexcept {
-    const DirectRecords& d = *handle_->direct;
-    if (handle_->mapped->shrank()) {
-        error_ = "the file was truncated while it was being read";
-        return NextStatus::Error;
-    }
-    // The same checks, in the same order and words, as libpcap's.
-    char msg[160] = "";
-    const uint64_t body = left - kPcapRecordHeader;
-    if (left < kPcapRecordHeader)
-        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %zu header bytes, only got %zu",
-                      static_cast<size_t>(kPcapRecordHeader), static_cast<size_t>(left));
-    else if (caplen > kMaxRecordBytes && caplen > d.snapshot)
-        std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than snaplen of %d", caplen,
-                      static_cast<int>(d.snapshot));
-    else if (caplen > kMaxRecordBytes)
-        std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than maximum of %u", caplen,
-                      kMaxRecordBytes);
-    else if (caplen > d.snapshot)
-        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %u captured bytes, only got %zu",
-                      body < d.snapshot ? d.snapshot : caplen, static_cast<size_t>(body));
-    else
-        std::snprintf(msg, sizeof msg, "truncated dump file; tried to read %u captured bytes, only got %zu", caplen,
-                      static_cast<size_t>(body));
-    error_ = msg;
-    return NextStatus::Error;
-}
+void PcapSource::next_block(uint8_t* buf) noexcept { handle_->direct->next_block(buf); }
 
 bool PcapSource::frames_in_map() const noexcept {
-    return handle_ && handle_->mapped && !handle_->decompressor &&
-           (handle_->direct || (handle_->pcapng && handle_->pcapng->in_memory()));
+    return handle_ && handle_->mapped && !handle_->decompressor && handle_->pcapng && handle_->pcapng->in_memory();
 }
 
 void PcapSource::hold_frames(bool hold) noexcept {
@@ -603,7 +484,11 @@ void PcapSource::release_frames_before(const uint8_t* p) noexcept {
 }
 
 NextStatus PcapSource::read_frame(RawFrame& frame) noexcept {
-    if (handle_->direct) return read_direct(frame);
+    if (handle_->direct) {
+        const NextStatus st = handle_->direct->next(frame, linktype_);
+        if (st == NextStatus::Error) error_ = handle_->direct->error();
+        return st;
+    }
     return read_through_libpcap(frame);
 }
 
@@ -631,7 +516,7 @@ NextStatus PcapSource::read_through_libpcap(RawFrame& frame) noexcept {
     const u_char* data = nullptr;
     const int rc = pcap_next_ex(handle_->pcap, &hdr, &data);
     if (rc == 1) {
-        frame.ts_us = to_us(hdr->ts);
+        frame.ts_us = frame_time_us(hdr->ts.tv_sec, hdr->ts.tv_usec);
         frame.linktype = linktype_;
         frame.caplen = hdr->caplen;
         frame.wirelen = hdr->len;

@@ -19,6 +19,16 @@ namespace callwall::capture {
 /// representable in int64 microseconds.
 inline constexpr int64_t kMaxFrameTsSeconds = 253402300799;
 
+/// A frame's time from a file's seconds and microseconds, each clamped
+/// (±kMaxFrameTsSeconds, 0..999999): libpcap passes an out-of-range field
+/// through, and a pcapng timestamp (64 bits in units of if_tsresol) can give
+/// seconds far beyond what fits in int64 microseconds.
+[[gnu::always_inline]] inline int64_t frame_time_us(int64_t sec, int64_t usec) noexcept {
+    sec = sec < -kMaxFrameTsSeconds ? -kMaxFrameTsSeconds : sec > kMaxFrameTsSeconds ? kMaxFrameTsSeconds : sec;
+    usec = usec < 0 ? 0 : usec > 999999 ? 999999 : usec;
+    return sec * 1000000 + usec;
+}
+
 /// One frame as read (decode/frame.hpp). `bytes` is borrowed until the next call to next().
 using decode::RawFrame;
 
@@ -66,7 +76,9 @@ struct SourceStats {
     }
 };
 
-enum class NextStatus { Frame, Timeout, End, Error };
+/// BlockDone: only for a reader that lends the source its blocks
+/// (PcapSource::lend_blocks): the block in hand holds no whole record more.
+enum class NextStatus { Frame, Timeout, End, Error, BlockDone };
 
 class PcapSource {
 public:
@@ -121,8 +133,30 @@ public:
     [[nodiscard]] int64_t last_ts() const noexcept { return last_ts_; }
 
     /// True when next()'s frames point into the file's memory map (a plain
-    /// classic pcap or pcapng file on disk): they could outlive the next call.
+    /// pcapng file on disk): they could outlive the next call.
     [[nodiscard]] bool frames_in_map() const noexcept;
+
+    /// A plain classic pcap file on disk: its records are taken out of
+    /// blocks of the file copied into a buffer (MappedFile::read_at), not
+    /// through libpcap and not out of the map. The source reads into a
+    /// buffer of its own unless a reader lends it buffers (lend_blocks).
+    [[nodiscard]] bool reads_blocks() const noexcept;
+    /// A block's buffer: room for a block read (kBlockRead) after the
+    /// unread tail of the one before, which is at most one record.
+    static constexpr size_t kBlockRead = size_t{1} << 19;
+    static constexpr size_t kBlockCapacity = kBlockRead + (size_t{1} << 18) + 64;
+    /// For a reader that hands reads_blocks() frames to another thread
+    /// (capture::ReadAhead): from now on next() returns BlockDone when the
+    /// block in hand holds no whole record more, and next_block() gives the
+    /// next one; each frame stays valid as long as its block's buffer is
+    /// not given again. lend_blocks(false) goes back (no thread could be
+    /// started). Call before the first next() on another thread.
+    void lend_blocks(bool lend = true) noexcept;
+    /// Reads the file's next bytes into `buf` (kBlockCapacity bytes, not
+    /// the block in hand): the unread tail of the block in hand first, then
+    /// up to kBlockRead bytes of the file. A read that fails, or finds the
+    /// file shorter than it was, makes the next record's next() an Error.
+    void next_block(uint8_t* buf) noexcept;
     /// For a reader that lends frames_in_map() frames to another thread
     /// (capture::ReadAhead): from now on every frame stays valid, and its
     /// pages mapped, until release_frames_before() passes it; next() only
@@ -148,13 +182,9 @@ private:
     RawFrame peek_frame_{};
 
     NextStatus read_frame(RawFrame& frame) noexcept;
-    /// read_frame for what read_direct does not read (pcapng, compressed,
+    /// read_frame for what PcapBlocks does not read (pcapng, compressed,
     /// live): apart, so that the direct path does not set up its stack frame.
     [[gnu::noinline]] NextStatus read_through_libpcap(RawFrame& frame) noexcept;
-    NextStatus read_direct(RawFrame& frame) noexcept;  ///< a mapped classic pcap file's next record
-    /// read_direct's failure (`left` bytes from its record to the file's
-    /// end, its caplen when read): error() set as libpcap words it.
-    [[gnu::cold, gnu::noinline]] NextStatus direct_error(uint64_t left, uint32_t caplen) noexcept;
     [[nodiscard]] bool passes_filter(const RawFrame& frame) noexcept;
 };
 

@@ -18,15 +18,20 @@ bool ReadAhead::can_read_ahead(const std::string& path) noexcept {
 
 ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source_(std::move(source)) {
     if (!threaded) return;
-    lend_ = source_->frames_in_map();
+    blocks_ = source_->reads_blocks();
+    lend_ = !blocks_ && source_->frames_in_map();
     chunks_.resize(kChunks);
     for (auto& c : chunks_) {
         // Not zeroed here: first written, and its pages faulted in, by the reader.
         c.records = std::make_unique_for_overwrite<Record[]>(kChunkRecords);
-        if (!lend_) c.data = std::make_unique_for_overwrite<uint8_t[]>(kChunkBytes);
+        if (blocks_)
+            c.data = std::make_unique_for_overwrite<uint8_t[]>(PcapSource::kBlockCapacity);
+        else if (!lend_)
+            c.data = std::make_unique_for_overwrite<uint8_t[]>(kChunkBytes);
         c.metas.reset(static_cast<decode::PacketMeta*>(::operator new(kChunkRecords * sizeof(decode::PacketMeta))));
     }
     if (lend_) source_->hold_frames();
+    if (blocks_) source_->lend_blocks();
     // The reader takes no signals: the analysing thread handles them (its
     // loop sees the flag and stops).
     try {
@@ -35,7 +40,9 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
     } catch (const std::system_error&) {
         chunks_.clear();  // no thread: read inline, the source dropping pages behind it again
         source_->hold_frames(false);
+        source_->lend_blocks(false);
         lend_ = false;
+        blocks_ = false;
     }
 }
 
@@ -113,7 +120,8 @@ void ReadAhead::read_chunks() noexcept {
         c.count = 0;
         c.used = 0;
         c.end = NextStatus::Frame;
-        for (;;) {
+        if (blocks_) fill_from_blocks(c);
+        while (!blocks_) {
             if (!carried) {
                 const NextStatus st = source_->next(frame);
                 if (st != NextStatus::Frame) {
@@ -144,6 +152,35 @@ void ReadAhead::read_chunks() noexcept {
         // The lent work fell behind (its memory grows): a step between
         // chunks too, while the analyser has plenty to go through.
         if (work && work->behind()) work->step();
+    }
+}
+
+void ReadAhead::fill_from_blocks(Chunk& c) noexcept {
+    // The chunk's frames lie in its own buffer, a block of the file read
+    // into it (after what the block before left of a record): no frame is
+    // read that would not fit, so none is carried to the next chunk.
+    source_->next_block(c.data.get());
+    RawFrame frame;
+    while (c.count < kChunkRecords) {
+        if (stop_.load(std::memory_order_relaxed)) return;
+        const NextStatus st = source_->next(frame);
+        if (st == NextStatus::Frame) {
+            put(c, frame, frame.bytes.data());
+            continue;
+        }
+        if (st == NextStatus::BlockDone) {
+            // A block always holds the record its predecessor cut, so a chunk
+            // that got none from its block could only follow a chunk that
+            // stopped at kChunkRecords right before a cut record: read on
+            // into the same buffer (nothing of this chunk points into it).
+            if (c.count) return;
+            source_->next_block(c.data.get());
+            continue;
+        }
+        // Files never time out; anything but a frame ends the stream.
+        c.end = st == NextStatus::Error ? NextStatus::Error : NextStatus::End;
+        if (st == NextStatus::Error) error_ = source_->error();
+        return;
     }
 }
 

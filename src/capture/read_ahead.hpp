@@ -11,7 +11,12 @@
 // Without a thread, next() forwards to the source: the same interface, one
 // core.
 //
-// A plain pcap or pcapng file on disk is read out of its memory map
+// A plain classic pcap file on disk is read in blocks straight into the
+// chunks' buffers (PcapSource::reads_blocks, lend_blocks): each chunk holds
+// a block of the file, and its frames are where they lie in it (a record
+// cut by a block's end is copied to the next block's start).
+//
+// A plain pcapng file on disk is read out of its memory map
 // (PcapSource::frames_in_map): then the reader thread copies nothing. It
 // only walks the records and lends each frame where it lies in the map; the
 // map's pages behind a chunk are dropped (by the reader, off the analyser's
@@ -166,6 +171,8 @@ private:
     void read_chunks() noexcept;
     /// Puts `frame` in `c` (a copy, or lent); false when it belongs to the next chunk.
     bool add(Chunk& c, const RawFrame& frame) noexcept;
+    /// Fills `c` with the records of the file's next block, read into its buffer (blocks_).
+    void fill_from_blocks(Chunk& c) noexcept;
     /// Appends `frame`'s record, its bytes at `bytes`, and decodes its headers.
     static void put(Chunk& c, const RawFrame& frame, const uint8_t* bytes) noexcept;
 
@@ -174,6 +181,9 @@ private:
     std::vector<Chunk> chunks_;  ///< used in strict rotation: chunk i % kChunks
 
     bool lend_ = false;  ///< frames are lent from the map, not copied (set before the thread starts)
+    /// Frames lie in the chunk's buffer, a block of the file the source read
+    /// into it (PcapSource::reads_blocks; set before the thread starts).
+    bool blocks_ = false;
     std::mutex mu_;
     std::condition_variable cv_;
     uint64_t produced_ = 0;  ///< chunks filled by the reader (guarded by mu_)

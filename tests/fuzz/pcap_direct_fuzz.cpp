@@ -1,7 +1,9 @@
 // libFuzzer target, differential: the input as a classic pcap file (a
-// memfd, so it is mapped like a file on disk) read by callwall's direct
-// reader (PcapSource::read_direct) and by libpcap must give the same frames
-// and the same end, error text included. Any difference traps.
+// memfd, so it is opened like a file on disk) read by callwall's own reader
+// (capture::PcapBlocks, through PcapSource) and by libpcap must give the
+// same frames and the same end, error text included. Any difference traps.
+// Inputs fit in one block; records across blocks are compared with libpcap
+// by DirectRecords.RecordsAcrossBlocksReadAsLibpcapReadsThem.
 #include <pcap/pcap.h>
 #include <sys/mman.h>
 #include <unistd.h>

@@ -65,7 +65,8 @@ public:
             }
             switch (w_.reader->next(f, kWaitMs)) {
                 case capture::NextStatus::Frame: take(f); break;
-                case capture::NextStatus::Timeout: idle(); break;
+                case capture::NextStatus::Timeout:
+                case capture::NextStatus::BlockDone: idle(); break;  // a live reader's quiet moment (never a block)
                 case capture::NextStatus::Error: failed(); [[fallthrough]];
                 case capture::NextStatus::End:
                     st_.reader_done = true;

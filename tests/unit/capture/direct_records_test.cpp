@@ -1,5 +1,5 @@
-// A mapped classic pcap file's records are taken straight out of the map
-// (PcapSource::read_direct) instead of through libpcap. They must be exactly
+// A classic pcap file's records are taken out of blocks of the file
+// (PcapSource::read_direct, next_block) instead of through libpcap. They must be exactly
 // what libpcap hands out: the same frames (time, lengths, bytes) and, for a
 // damaged file, the same end — the same error in the same words after the
 // same frames. Checked against libpcap itself over every committed capture
@@ -79,7 +79,7 @@ Reading through_callwall(const std::string& path) {
     return r;
 }
 
-// The same through ReadAhead with its reader thread: the frames lent out of the map.
+// The same through ReadAhead with its reader thread: blocks read into its chunks.
 Reading through_read_ahead(const std::string& path) {
     Reading r;
     ReadAhead ra(PcapSource::open_file(path), true);
@@ -241,20 +241,20 @@ TEST(DirectRecords, OtherByteOrderIsReadByLibpcapAlike) {
     fs::remove(path);
 }
 
-// Files of several MiB: records of the largest size, records over the
-// snapshot whose skipped bytes span pages, bursts of empty records (a
-// ReadAhead chunk fills up with 4,096 of them), records across the map's
-// 2 MiB release windows, and a last record cut short. Read inline and
-// through ReadAhead's thread (frames lent out of the map), both exactly as
-// libpcap reads them.
-TEST(DirectRecords, LargeFilesReadAsLibpcapReadsThem) {
+// Files of many blocks: records cut by a block's end, records of the
+// largest size, records over the snapshot whose skipped bytes run past a
+// block's end, runs of tiny records (a chunk of ReadAhead fills up before
+// its block is read through), and a last record cut short. Read inline (the
+// source's own buffer) and through ReadAhead's thread (the chunks' buffers),
+// both exactly as libpcap reads them.
+TEST(DirectRecords, RecordsAcrossBlocksReadAsLibpcapReadsThem) {
     struct Case {
         const char* name;
         uint32_t snaplen;
         bool damaged_end;
     };
-    for (const Case c : {Case{"large-mixed", 262144, false}, Case{"large-over-snaplen", 65535, false},
-                         Case{"large-damaged-end", 262144, true}}) {
+    for (const Case c : {Case{"blocks-mixed", 262144, false}, Case{"blocks-over-snaplen", 65535, false},
+                         Case{"blocks-damaged-end", 262144, true}}) {
         SCOPED_TRACE(c.name);
         PcapBytes b(kUs, c.snaplen);
         uint32_t seed = 12345;
@@ -263,7 +263,7 @@ TEST(DirectRecords, LargeFilesReadAsLibpcapReadsThem) {
             return seed >> 8;
         };
         int32_t t = 1700000000;
-        while (b.b.size() < (size_t{3} << 20)) {
+        while (b.b.size() < 6 * PcapSource::kBlockRead) {
             const uint32_t kind = next() % 16;
             uint32_t caplen;
             if (kind == 0)
@@ -282,7 +282,7 @@ TEST(DirectRecords, LargeFilesReadAsLibpcapReadsThem) {
         }
         if (c.damaged_end) b.record(t, 0, 5000, 5000, 1200);
         const std::string path = b.write(c.name);
-        ASSERT_TRUE(PcapSource::open_file(path)->frames_in_map());
+        ASSERT_TRUE(PcapSource::open_file(path)->reads_blocks());
         const Reading want = through_libpcap(path);
         EXPECT_EQ(want.end == "end", !c.damaged_end) << want.end;
         EXPECT_GT(want.frames.size(), 9000u);
