@@ -28,7 +28,6 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
             c.data = std::make_unique_for_overwrite<uint8_t[]>(PcapSource::kBlockCapacity);
         else if (!lend_)
             c.data = std::make_unique_for_overwrite<uint8_t[]>(kChunkBytes);
-        c.metas.reset(static_cast<decode::PacketMeta*>(::operator new(kChunkRecords * sizeof(decode::PacketMeta))));
     }
     if (lend_) source_->hold_frames();
     if (blocks_) source_->lend_blocks();
@@ -185,9 +184,7 @@ void ReadAhead::fill_from_blocks(Chunk& c) noexcept {
 }
 
 void ReadAhead::put(Chunk& c, const RawFrame& frame, const uint8_t* bytes) noexcept {
-    decode::PacketMeta& meta = c.metas.get()[c.count];
-    const bool ok = decode::parse_frame_ok(frame.linktype, ByteView{bytes, frame.caplen}, meta);
-    c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, ok, frame.interface, bytes};
+    c.records[c.count++] = Record{frame.ts_us, frame.caplen, frame.wirelen, frame.linktype, frame.interface, bytes};
 }
 
 bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {
@@ -212,7 +209,6 @@ NextStatus ReadAhead::next_slow(RawFrame& frame) noexcept {
     if (inline_) {
         if (done_ != NextStatus::Frame) return done_;
         const NextStatus st = source_->next(frame);
-        frame.parsed = nullptr;  // decoded by the caller
         if (st == NextStatus::Error) error_ = source_->error();
         if (st == NextStatus::End || st == NextStatus::Error) done_ = st;
         return st;

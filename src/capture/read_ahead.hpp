@@ -25,12 +25,10 @@
 // mapped while they are read and memory stays bounded by the ring (kChunks
 // chunks of at most kLentBytes of the file).
 //
-// The reader also decodes each frame's headers (decode::parse_frame_ok) into
-// a PacketMeta beside its record, and hands it out with the frame
-// (RawFrame::parsed): the analyser's first step moved to the core that has
-// time to spare (docs/performance.md).
-// The metas take at most kChunks × kChunkRecords × 192 bytes
-// (6 MiB), touched only as far as a chunk's frames reach.
+// The reader leaves the frames' headers to the analyser: decoded there into
+// one PacketMeta that stays in its cache, they cost less than decoded here
+// into an array of them that the other core must then fetch line by line
+// (docs/performance.md).
 //
 // While its ring is full the reader does lent work instead of sleeping
 // (lend_idle_time, util/idle_work.hpp: the store's queued rows, a step at a
@@ -53,7 +51,6 @@
 #include <vector>
 
 #include "capture/pcap_source.hpp"
-#include "decode/packet.hpp"
 #include "util/idle_work.hpp"
 
 namespace callwall::capture {
@@ -113,24 +110,14 @@ private:
     struct Record {
         int64_t ts_us;
         uint32_t caplen, wirelen, linktype;
-        bool parsed_ok;  ///< decode::parse_frame_ok's answer for this record's meta
-        uint16_t interface;  ///< RawFrame::interface (in the padding after parsed_ok)
+        uint16_t interface;  ///< RawFrame::interface (in the padding after linktype)
         const uint8_t* bytes;  ///< in the chunk's data, or in the map when lending
-    };
-    /// Raw storage for a chunk's decoded headers: PacketMeta is an aggregate
-    /// (an implicit-lifetime type) that parse_frame_ok resets whole before it
-    /// writes, so its pages are first touched by the reader, as the records'.
-    struct FreeMetas {
-        void operator()(decode::PacketMeta* p) const noexcept { ::operator delete(p); }
     };
     /// A cache line (or two) of its own: the reader counts the frames of the
     /// chunk it fills while the analyser reads the count of the one before.
     struct alignas(64) Chunk {
         std::unique_ptr<Record[]> records;
         std::unique_ptr<uint8_t[]> data;  ///< not when lending
-        /// Each record's headers, decoded by the reader (parse_frame_ok):
-        /// the analyser's decoding of the frame moved to the reading thread.
-        std::unique_ptr<decode::PacketMeta, FreeMetas> metas;
         size_t count = 0;  ///< records filled
         size_t used = 0;  ///< bytes of data filled (not when lending)
         NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
@@ -157,8 +144,6 @@ private:
         frame.linktype = r.linktype;
         frame.interface = r.interface;
         frame.bytes = ByteView{r.bytes, r.caplen};
-        frame.parsed = &c.metas.get()[pos];
-        frame.parsed_ok = r.parsed_ok;
     }
     /// next() past the chunk in hand: the next chunk, the end, or reading inline.
     NextStatus next_slow(RawFrame& frame) noexcept;
@@ -173,7 +158,7 @@ private:
     bool add(Chunk& c, const RawFrame& frame) noexcept;
     /// Fills `c` with the records of the file's next block, read into its buffer (blocks_).
     void fill_from_blocks(Chunk& c) noexcept;
-    /// Appends `frame`'s record, its bytes at `bytes`, and decodes its headers.
+    /// Appends `frame`'s record, its bytes at `bytes`.
     static void put(Chunk& c, const RawFrame& frame, const uint8_t* bytes) noexcept;
 
     std::unique_ptr<PcapSource> source_;

@@ -1,7 +1,6 @@
 // One frame as a packet source hands it to the packet path: its capture
-// time, link type, lengths and bytes, and its headers when a reading thread
-// decoded them already. The sources (capture/) make them; the packet path
-// (pipeline/) takes them.
+// time, link type, lengths and bytes. The sources (capture/) make them; the
+// packet path (pipeline/) takes them.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +8,6 @@
 #include "bytes/reader.hpp"
 
 namespace callwall::decode {
-
-struct PacketMeta;
 
 /// One frame as read. `bytes` is borrowed until the source's next read.
 struct RawFrame {
@@ -22,10 +19,6 @@ struct RawFrame {
     /// Which of the capture's interfaces saw it: a pcapng file's interface
     /// id, a live run's source in the order given (-i); 0 for a pcap file.
     uint16_t interface = 0;
-    /// The frame's headers decoded already (by ReadAhead's reading thread),
-    /// or null: decode them. `parsed_ok` is parse_frame_ok's answer.
-    const PacketMeta* parsed = nullptr;
-    bool parsed_ok = false;
 };
 
 }  // namespace callwall::decode

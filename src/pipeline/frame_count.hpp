@@ -63,17 +63,16 @@ struct FrameCount {
         undecoded.count(m.anomalies, m.undecoded_in);
     }
 
-    /// A frame read: counted (arrive), its headers decoded into `scratch`
-    /// unless the reading thread decoded them (RawFrame::parsed). Returns
-    /// the headers, or null when the frame did not decode (counted so).
+    /// A frame read: counted (arrive), its headers decoded into `scratch`.
+    /// Returns the headers, or null when the frame did not decode (counted so).
     [[nodiscard]] const decode::PacketMeta* take(const decode::RawFrame& f, facts::FrameTotals& t,
                                                  decode::PacketMeta& scratch) noexcept {
         arrive(f, t);
-        if (f.parsed ? !f.parsed_ok : !decode::parse_frame_ok(f.linktype, f.bytes, scratch)) {
-            not_decoded(f.parsed ? *f.parsed : scratch, t);
+        if (!decode::parse_frame_ok(f.linktype, f.bytes, scratch)) {
+            not_decoded(scratch, t);
             return nullptr;
         }
-        return f.parsed ? f.parsed : &scratch;
+        return &scratch;
     }
 };
 
