@@ -29,7 +29,7 @@ NDPI_TARGET = 5
 
 TOOLS = [  # (key, label)
     ('floor', 'libpcap floor (`bench/pcap_floor`)'),
-    ('floormap', 'libpcap floor fed through a memory map, as callwall reads (`bench/pcap_floor --mapped`)'),
+    ('floormap', 'libpcap floor fed through a memory map, as callwall reads a pcapng file (`bench/pcap_floor --mapped`)'),
     ('callwall', '**callwall analyze** (default: reader and writer threads beside the decoding one)'),
     ('callwall1', '**callwall analyze --threads 1** (one core)'),
     ('answer', 'callwall analyze without -q (as users run it: the verdict table printed)'),
@@ -171,9 +171,11 @@ def compare(d, packets, profile='office'):
             lines.append('')
     fm = res.get('floormap')
     if fm and (cw1 or cw):
-        lines.append(f"callwall maps the file (`capture::MappedFile`) and takes its records straight out of the map "
-                     f"(libpcap reads only the header); the floor loop fed through a map takes "
-                     f"{fmt_s(fm['median'])}. Against that floor callwall takes "
+        lines.append(f"callwall reads a classic pcap file's records in blocks copied with pread (`capture::PcapBlocks`; "
+                     f"libpcap reads only the header), a pcapng file's out of its memory map; the floor loop fed "
+                     f"through a map takes {fmt_s(fm['median'])} here, with the file cached as read from disk (the "
+                     f"map's best case: a file just written costs it several times that). Against that floor "
+                     f"callwall takes "
                      + ', '.join(f"{c / fm['median']:.2f}× {name}" for c, name in
                                  ((cw1, 'on one core'), (cw, 'with the second core')) if c)
                      + '. The targets above are against the plain floor, as the issue defines it.')

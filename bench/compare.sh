@@ -12,7 +12,7 @@
 # under /usr/bin/time for its peak RSS:
 #   floor     build/release/pcap_floor FILE           (read every packet, touch every byte)
 #   floormap  build/release/pcap_floor --mapped FILE  (the same loop, the file handed to libpcap
-#             through a memory map as callwall does; the ratios stay against the plain floor)
+#             through a memory map as callwall reads pcapng; the ratios stay against the plain floor)
 #   callwall  build/release/callwall analyze -q FILE --db DB   (the whole job: flows,
 #             decoders, SQLite, attribution; DB deleted before each run; the file is
 #             read, and the database written, beside the decoding thread: the default
