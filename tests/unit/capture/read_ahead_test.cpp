@@ -2,9 +2,8 @@
 // timestamps, lengths, link type, then the same End or Error text — with
 // and without its reader thread, across many chunk boundaries and ring
 // wrap-arounds, reading a plain pcap file in blocks into its ring, lending a
-// pcapng file's frames out of its map or copying a compressed one's, with each frame's headers decoded by the reader exactly
-// as the analyser would decode them; and it can be destroyed mid-file
-// without hanging.
+// pcapng file's frames out of its map or copying a compressed one's; and it
+// can be destroyed mid-file without hanging.
 #include "capture/read_ahead.hpp"
 #include "unit/capture/capture_file.hpp"
 
