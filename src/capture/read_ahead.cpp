@@ -119,27 +119,10 @@ void ReadAhead::read_chunks() noexcept {
         c.count = 0;
         c.used = 0;
         c.end = NextStatus::Frame;
-        if (blocks_) fill_from_blocks(c);
-        while (!blocks_) {
-            if (!carried) {
-                const NextStatus st = source_->next(frame);
-                if (st != NextStatus::Frame) {
-                    // Files never time out; anything but a frame ends the stream.
-                    c.end = st == NextStatus::Error ? NextStatus::Error : NextStatus::End;
-                    if (st == NextStatus::Error) error_ = source_->error();
-                    break;
-                }
-            }
-            if (!lend_ && padded(frame.caplen) > kChunkBytes) {
-                // libpcap caps records far below this; refuse rather than overrun.
-                c.end = NextStatus::Error;
-                error_ = "a record of " + std::to_string(frame.caplen) + " bytes is larger than the read-ahead buffer";
-                break;
-            }
-            carried = !add(c, frame);
-            if (carried) break;  // starts the next chunk
-            if (stop_.load(std::memory_order_relaxed)) return;
-        }
+        if (blocks_)
+            fill_from_blocks(c);
+        else if (!fill_from_source(c, frame, carried))
+            return;  // stopped
         util::IdleWork* work = nullptr;  // lent, and the analyser has half the ring or more to go through
         {
             std::lock_guard<std::mutex> lk(mu_);
@@ -151,6 +134,29 @@ void ReadAhead::read_chunks() noexcept {
         // The lent work fell behind (its memory grows): a step between
         // chunks too, while the analyser has plenty to go through.
         if (work && work->behind()) work->step();
+    }
+}
+
+bool ReadAhead::fill_from_source(Chunk& c, RawFrame& frame, bool& carried) noexcept {
+    for (;;) {
+        if (!carried) {
+            const NextStatus st = source_->next(frame);
+            if (st != NextStatus::Frame) {
+                // Files never time out; anything but a frame ends the stream.
+                c.end = st == NextStatus::Error ? NextStatus::Error : NextStatus::End;
+                if (st == NextStatus::Error) error_ = source_->error();
+                return true;
+            }
+        }
+        if (!lend_ && padded(frame.caplen) > kChunkBytes) {
+            // libpcap caps records far below this; refuse rather than overrun.
+            c.end = NextStatus::Error;
+            error_ = "a record of " + std::to_string(frame.caplen) + " bytes is larger than the read-ahead buffer";
+            return true;
+        }
+        carried = !add(c, frame);
+        if (carried) return true;  // starts the next chunk
+        if (stop_.load(std::memory_order_relaxed)) return false;
     }
 }
 

@@ -156,6 +156,10 @@ private:
     void read_chunks() noexcept;
     /// Puts `frame` in `c` (a copy, or lent); false when it belongs to the next chunk.
     bool add(Chunk& c, const RawFrame& frame) noexcept;
+    /// Fills `c` with the source's frames, copied or lent (not blocks_): `frame`
+    /// is one read but left for this chunk when `carried`, and is left in turn
+    /// when it does not fit. False when the reader was stopped.
+    bool fill_from_source(Chunk& c, RawFrame& frame, bool& carried) noexcept;
     /// Fills `c` with the records of the file's next block, read into its buffer (blocks_).
     void fill_from_blocks(Chunk& c) noexcept;
     /// Appends `frame`'s record, its bytes at `bytes`.
