@@ -2,6 +2,7 @@
 #include "attrib/attrib.hpp"
 
 #include <algorithm>
+#include <span>
 
 namespace callwall::attrib {
 namespace {
@@ -223,7 +224,18 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     // Web ports hint at nothing. The entries a port may hint at are the
     // catalog's list (first-party, named): this runs for every unnamed flow.
     if (names.empty() && f.service_port() != 443 && f.service_port() != 80) {
-        for (uint32_t idx : c.port_hint_entries(t)) {
+        // port_ok asks for the service port, the client's or either: the
+        // hint entries listing either, merged in ascending order.
+        const std::span<const uint32_t> a = c.port_hint_entries(t, f.service_port());
+        const std::span<const uint32_t> b = c.port_hint_entries(t, f.client_port);
+        for (size_t i = 0, j = 0; i < a.size() || j < b.size();) {
+            uint32_t idx = 0;
+            if (j == b.size() || (i < a.size() && a[i] < b[j])) {
+                idx = a[i++];
+            } else {
+                if (i < a.size() && a[i] == b[j]) ++i;
+                idx = b[j++];
+            }
             const Entry& e = c.entries()[idx];
             if (active_vendors.count(e.vendor_index) && port_ok(e, idx, false))
                 add(idx, Evidence::PortOnly, kConfidencePortOnly, "");

@@ -1,6 +1,7 @@
 // Address destinations (schema 2): IP text, CIDR prefixes and start-end
 // ranges, and the catalog's address lookup.
 #include <arpa/inet.h>
+#include <endian.h>
 
 #include <algorithm>
 #include <charconv>
@@ -17,7 +18,21 @@ constexpr size_t kMaxIpText = 45;  // INET6_ADDRSTRLEN - 1: the longest IPv6 tex
 
 size_t family_bytes(AddressFamily f) noexcept { return f == AddressFamily::V4 ? 4 : 16; }
 
-int compare(const AddressBytes& a, const AddressBytes& b) noexcept { return std::memcmp(a.data(), b.data(), 16); }
+// The bytes' order (memcmp's), as two big-endian halves: the address
+// look-up compares several times per flow, and a call to memcmp costs more
+// than the comparison.
+uint64_t half(const AddressBytes& a, size_t at) noexcept {
+    uint64_t v = 0;
+    std::memcpy(&v, a.data() + at, sizeof v);
+    return be64toh(v);
+}
+
+int compare(const AddressBytes& a, const AddressBytes& b) noexcept {
+    const uint64_t a0 = half(a, 0), b0 = half(b, 0);
+    if (a0 != b0) return a0 < b0 ? -1 : 1;
+    const uint64_t a1 = half(a, 8), b1 = half(b, 8);
+    return a1 == b1 ? 0 : a1 < b1 ? -1 : 1;
+}
 
 // a with the bits after `prefix` cleared (mask) or set (fill).
 AddressBytes with_host_bits(const AddressBytes& a, size_t width, int prefix, bool set) noexcept {

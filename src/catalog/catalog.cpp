@@ -133,8 +133,13 @@ std::span<const uint32_t> Catalog::any_destination_entries(Transport t) const no
     return any_entries_[static_cast<size_t>(t)];
 }
 
-std::span<const uint32_t> Catalog::port_hint_entries(Transport t) const noexcept {
-    return port_hint_entries_[static_cast<size_t>(t)];
+std::span<const uint32_t> Catalog::port_hint_entries(Transport t, uint16_t port) const noexcept {
+    const PortHintIndex& x = port_hints_[static_cast<size_t>(t)];
+    if (x.starts.empty()) return {};
+    // The last segment starting at or below the port (starts[0] is 0).
+    const auto seg =
+        static_cast<size_t>(std::upper_bound(x.starts.begin(), x.starts.end(), uint32_t{port}) - x.starts.begin()) - 1;
+    return std::span<const uint32_t>(x.entries).subspan(x.offsets[seg], x.offsets[seg + 1] - x.offsets[seg]);
 }
 
 void Catalog::match_any_destination(Transport t, uint16_t port, HostMatches& out) const noexcept {

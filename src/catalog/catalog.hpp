@@ -480,9 +480,9 @@ public:
     /// Entries whose destination is ANY, for one transport, ascending.
     [[nodiscard]] std::span<const uint32_t> any_destination_entries(Transport t) const noexcept;
     /// Entries of transport t that a port alone may hint at (attribution's
-    /// port-only evidence): the vendor's own (not third-party), with named
-    /// destinations (not ANY); ascending.
-    [[nodiscard]] std::span<const uint32_t> port_hint_entries(Transport t) const noexcept;
+    /// port-only evidence: the vendor's own, not third-party, with named
+    /// destinations, not ANY) and that list `port`; ascending.
+    [[nodiscard]] std::span<const uint32_t> port_hint_entries(Transport t, uint16_t port) const noexcept;
     /// ANY-destination entries of transport t that list port. Clears out first.
     void match_any_destination(Transport t, uint16_t port, HostMatches& out) const noexcept;
     /// Entries (any transport) with an `addresses` item holding ip (text as
@@ -523,7 +523,17 @@ private:
     std::vector<std::pair<std::string, uint32_t>> entry_ids_;  // sorted
     std::vector<std::pair<std::string, uint32_t>> product_ids_;  // sorted
     std::array<std::vector<uint32_t>, 2> any_entries_;  // by Transport
-    std::array<std::vector<uint32_t>, 2> port_hint_entries_;  // by Transport
+    /// The port-hint entries by port, for one transport: the ports cut into
+    /// segments at every bound of those entries' intervals (within a
+    /// segment every port is listed by the same entries), each segment's
+    /// entries ascending, one after another in `entries`. Every unnamed
+    /// flow asks it: a look-up instead of a walk over every hint entry.
+    struct PortHintIndex {
+        std::vector<uint32_t> starts;  ///< each segment's first port, ascending; starts[0] == 0
+        std::vector<uint32_t> offsets;  ///< segment i's entries: entries[offsets[i], offsets[i + 1])
+        std::vector<uint32_t> entries;
+    };
+    std::array<PortHintIndex, 2> port_hints_;  // by Transport
     std::vector<uint8_t> vendor_prefers_udp_;
     /// Every entry's address items, sorted by (family, lo); max_hi is the
     /// largest hi of the items up to and including this one (same family),

@@ -120,6 +120,8 @@ private:
     static void sort_diagnostics(const std::vector<SourceText>& sources, std::vector<Diagnostic>& diags);
     static void take(std::vector<ParsedFile>& parsed, Catalog& cat);
     static void build_indexes(Catalog& cat);
+    static Catalog::PortHintIndex port_hint_index(const std::vector<Entry>& entries,
+                                                  const std::vector<uint32_t>& hints);
 };
 
 LoadResult CatalogBuilder::build(std::vector<SourceText> sources, std::vector<Diagnostic> diags) {
@@ -258,13 +260,13 @@ void CatalogBuilder::build_indexes(Catalog& cat) {
         cat.products_[i].vendor_index = vidx(cat.products_[i].vendor);
         cat.product_ids_.emplace_back(cat.products_[i].id, static_cast<uint32_t>(i));
     }
+    std::array<std::vector<uint32_t>, 2> hints;  // the port-hint entries by Transport, ascending
     for (size_t i = 0; i < cat.entries_.size(); ++i) {
         Entry& e = cat.entries_[i];
         const auto idx = static_cast<uint32_t>(i);
         e.vendor_index = vidx(e.vendor);
         cat.entry_ids_.emplace_back(e.id, idx);
-        if (!e.third_party && !e.any_destination())
-            cat.port_hint_entries_[static_cast<size_t>(e.transport)].push_back(idx);
+        if (!e.third_party && !e.any_destination()) hints[static_cast<size_t>(e.transport)].push_back(idx);
         for (const AddressRange& r : e.addresses) {
             cat.address_index_.push_back(Catalog::AddressItem{r.family, r.lo, r.hi, r.hi, idx});
         }
@@ -289,10 +291,45 @@ void CatalogBuilder::build_indexes(Catalog& cat) {
         const Catalog::AddressItem& prev = cat.address_index_[i - 1];
         if (prev.family == x.family && x.max_hi < prev.max_hi) x.max_hi = prev.max_hi;
     }
+    for (size_t t = 0; t < hints.size(); ++t) cat.port_hints_[t] = port_hint_index(cat.entries_, hints[t]);
     cat.entry_index_.freeze();
     cat.vendor_index_.freeze();
     std::sort(cat.entry_ids_.begin(), cat.entry_ids_.end());
     std::sort(cat.product_ids_.begin(), cat.product_ids_.end());
+}
+
+// `hints` (ascending) by port: cut where an interval starts or ends, then
+// each entry placed in the segments its intervals cover, counted first so
+// that one array holds every segment's list.
+Catalog::PortHintIndex CatalogBuilder::port_hint_index(const std::vector<Entry>& entries,
+                                                       const std::vector<uint32_t>& hints) {
+    Catalog::PortHintIndex x;
+    if (hints.empty()) return x;
+    x.starts.push_back(0);
+    for (uint32_t idx : hints)
+        for (const PortRange& r : entries[idx].port_set.intervals()) {
+            x.starts.push_back(r.lo);
+            x.starts.push_back(uint32_t{r.hi} + 1);  // 65536 past the last port: no segment starts there
+        }
+    std::sort(x.starts.begin(), x.starts.end());
+    x.starts.erase(std::unique(x.starts.begin(), x.starts.end()), x.starts.end());
+    if (x.starts.back() > 0xffff) x.starts.pop_back();
+    const auto segment = [&](uint32_t port) {
+        return static_cast<size_t>(std::lower_bound(x.starts.begin(), x.starts.end(), port) - x.starts.begin());
+    };
+    // Segments [segment(lo), segment(hi + 1)) make up an interval: its bounds are cuts.
+    const auto each_segment = [&](const auto& fn) {
+        for (uint32_t idx : hints)
+            for (const PortRange& r : entries[idx].port_set.intervals())
+                for (size_t i = segment(r.lo), end = segment(uint32_t{r.hi} + 1); i < end; ++i) fn(i, idx);
+    };
+    x.offsets.assign(x.starts.size() + 1, 0);
+    each_segment([&](size_t i, uint32_t) { ++x.offsets[i + 1]; });
+    for (size_t i = 1; i < x.offsets.size(); ++i) x.offsets[i] += x.offsets[i - 1];
+    x.entries.resize(x.offsets.back());
+    std::vector<uint32_t> filled(x.offsets.begin(), x.offsets.end() - 1);
+    each_segment([&](size_t i, uint32_t idx) { x.entries[filled[i]++] = idx; });
+    return x;
 }
 
 LoadResult load_sources(std::span<const SourceText> sources) {

@@ -1,11 +1,13 @@
 // Port sets: edges (1, 1023, 1024, 65535), adjacent and overlapping ranges,
-// both on PortSet and through the loader; SDK version conditions.
+// both on PortSet and through the loader; SDK version conditions; the
+// port-hint entries by port against their definition.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "unit/corpus.hpp"
 
 namespace callwall::catalog {
 namespace {
@@ -141,6 +143,64 @@ TEST(SdkVersion, BoundsAreNumericNotTextual) {
         EXPECT_FALSE(later.applies_to(bad)) << bad;
         EXPECT_FALSE(before.applies_to(bad)) << bad;
     }
+}
+
+// What port_hint_entries answers by look-up, by its definition: every entry
+// of the transport that is the vendor's own, names its destinations and
+// lists the port, ascending.
+std::vector<uint32_t> hint_entries_listing(const Catalog& c, Transport t, uint16_t port) {
+    std::vector<uint32_t> out;
+    for (uint32_t i = 0; i < c.entries().size(); ++i) {
+        const Entry& e = c.entries()[i];
+        if (e.transport == t && !e.third_party && !e.any_destination() && e.port_set.contains(port)) out.push_back(i);
+    }
+    return out;
+}
+
+void expect_hint_index_matches(const Catalog& c) {
+    size_t listed = 0;
+    for (const Transport t : {Transport::Tcp, Transport::Udp})
+        for (uint32_t port = 0; port <= 0xffff; ++port) {
+            const auto got = c.port_hint_entries(t, static_cast<uint16_t>(port));
+            const std::vector<uint32_t> want = hint_entries_listing(c, t, static_cast<uint16_t>(port));
+            listed += want.size();
+            ASSERT_EQ(std::vector<uint32_t>(got.begin(), got.end()), want)
+                << (t == Transport::Tcp ? "tcp" : "udp") << " port " << port;
+        }
+    EXPECT_GT(listed, 0u);
+}
+
+TEST(PortHintEntries, EveryPortOfTheBundledCatalog) {
+    expect_hint_index_matches(callwall::test::full_bundled_catalog());
+}
+
+TEST(PortHintEntries, IntervalsAtBothEndsOverlappingAndThirdPartyOrAny) {
+    const std::string head = "schema = 1\n[document]\nvendor = \"V\"\nsources = [\"s.txt\"]\n";
+    const auto entry = [](const char* id, const char* transport, const char* ports, const char* dest,
+                          const char* extra) {
+        return std::string("[[entry]]\nid = \"") + id + "\"\nproduct = \"P\"\nservice = \"S\"\ntransport = \"" +
+               transport + "\"\nports = " + ports + "\ndestinations = [" + dest + "]\nrequired = true\n" + extra +
+               "source = { file = \"s.txt\", section = \"A\" }\n";
+    };
+    const std::string text = head + entry("a", "udp", "[1, [10, 20], 65535]", "\".x.com\"", "") +
+                             entry("b", "udp", "[[15, 30], [65000, 65535]]", "\".y.com\"", "") +
+                             entry("c", "tcp", "[[1, 65535]]", "\".z.com\"", "") +
+                             entry("d", "udp", "[[12, 13]]", "\".w.com\"", "third_party = true\n") +
+                             entry("e", "udp", "[[16, 17]]", "\"ANY\"", "") +
+                             entry("f", "udp", "[20]", "\".v.com\"", "");
+    LoadResult r = load_string("t.toml", text);
+    ASSERT_TRUE(r.ok()) << r.diagnostics.front().to_string();
+    expect_hint_index_matches(*r.catalog);
+    const auto at = [&](Transport t, uint16_t port) {
+        const auto s = r.catalog->port_hint_entries(t, port);
+        return std::vector<uint32_t>(s.begin(), s.end());
+    };
+    EXPECT_EQ(at(Transport::Udp, 20), (std::vector<uint32_t>{0, 1, 5}));
+    EXPECT_EQ(at(Transport::Udp, 16), (std::vector<uint32_t>{0, 1}));  // not the third party's, not ANY's
+    EXPECT_EQ(at(Transport::Udp, 65535), (std::vector<uint32_t>{0, 1}));
+    EXPECT_EQ(at(Transport::Udp, 1), std::vector<uint32_t>{0});
+    EXPECT_EQ(at(Transport::Tcp, 0), std::vector<uint32_t>{});  // before every interval
+    EXPECT_EQ(at(Transport::Tcp, 65535), std::vector<uint32_t>{2});
 }
 
 }  // namespace
