@@ -104,6 +104,15 @@ uint32_t KeptFlows::intern(std::string_view s) {
     return id;
 }
 
+uint32_t KeptFlows::intern_column(size_t column, std::string_view s) {
+    if (column >= last_column_id_.size()) return intern(s);
+    uint32_t& last = last_column_id_[column];
+    if (last_column_set_[column] && text_[last] == s) return last;
+    last = intern(s);
+    last_column_set_[column] = true;
+    return last;
+}
+
 uint32_t KeptFlows::intern_name(std::string_view name) {
     const uint32_t id = intern(name);
     if (id >= is_name_.size()) is_name_.resize(size_t{id} + 1);
@@ -136,9 +145,10 @@ void KeptFlows::set_run_totals(double capture_end, uint64_t evicted_full) noexce
 
 void KeptFlows::keep(const FlowFacts& x, const facts::FlowNames& names) {
     Record r;
+    size_t text_column = 0;
     facts::each_read_column(r, x, [&](auto& to, const auto& from) {
         if constexpr (std::is_same_v<std::decay_t<decltype(from)>, std::string>)
-            to = intern(from);
+            to = intern_column(text_column++, from);
         else
             to = from;
     });
@@ -178,6 +188,7 @@ void KeptFlows::abandon() noexcept {
     decltype(names_)().swap(names_);
     decltype(ids_)().swap(ids_);
     decltype(text_)().swap(text_);
+    last_column_set_.fill(false);
     decltype(ttls_)().swap(ttls_);
     decltype(order_)().swap(order_);
     decltype(is_name_)().swap(is_name_);

@@ -11,6 +11,7 @@
 // dropped, and the run's attribution reads its rows back as before.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <set>
@@ -119,6 +120,10 @@ private:
     /// Interns a flow name and marks it as one (for_each_flow_name).
     uint32_t intern_name(std::string_view name);
     uint32_t intern(std::string_view s);
+    /// intern for the flow's text column `column` (its place among them):
+    /// a column's value is often the last flow's (transport, state, app,
+    /// outcome), which a comparison finds without hashing.
+    uint32_t intern_column(size_t column, std::string_view s);
     /// Marks an interned address as a host whose STUN request was answered.
     void mark_stun_host(uint32_t address);
     [[nodiscard]] const std::string& text(uint32_t id) const noexcept { return text_[id]; }
@@ -136,6 +141,8 @@ private:
     std::vector<Name> names_;
     std::deque<std::string> text_;  ///< interned text by id (a deque: the views in ids_ stay put)
     std::unordered_map<std::string_view, uint32_t> ids_;
+    std::array<uint32_t, 16> last_column_id_{};  ///< intern_column's last id per text column
+    std::array<bool, 16> last_column_set_{};  ///< whether last_column_id_ holds one
     std::unordered_map<uint32_t, std::set<int>> ttls_;  ///< server_ttls' answers, by interned address
     bool ttls_read_ = false;
     std::vector<bool> is_name_;  ///< by interned id: a flow_name row's name

@@ -15,6 +15,9 @@
 #include "store/dns_names.hpp"
 
 #include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
 
 namespace callwall::attrib {
 namespace {
@@ -28,12 +31,16 @@ struct RunContext {
     double capture_end = 0;
     /// Hosts with a STUN request of their own that was answered: a pair of
     /// their call got through, so their single unanswered checks elsewhere
-    /// were abandoned.
-    std::set<std::string> stun_succeeded;
+    /// were abandoned. Asked once per flow: hashed, not a tree of strings.
+    std::unordered_set<std::string> stun_succeeded;
     std::set<uint64_t> split;  ///< rows of a 5-tuple split by eviction
     stage::DnsFailures dns_failed;
     OneDirection one_direction;  ///< which interfaces hold one direction only
 };
+
+std::unordered_set<std::string> hash_set(const std::set<std::string>& s) {
+    return std::unordered_set<std::string>(s.begin(), s.end());
+}
 
 // Everything read_context reads is in memory: the kept flows with their
 // names and the run's totals, and the DNS names the store kept. Not when the
@@ -47,7 +54,7 @@ RunContext context_from_memory(const KeptRows& rows, int64_t run_id, const catal
                                RunVerdicts& out) {
     RunContext x;
     x.capture_end = kept.capture_end();
-    x.stun_succeeded = kept.stun_answered_hosts();
+    x.stun_succeeded = hash_set(kept.stun_answered_hosts());
     kept.for_each_flow_name([&](std::string_view name) { stage::note_flow_name(c, name, out.active_vendors); });
     stage::DnsFold dns(c, out.active_vendors);
     rows.for_each_dns_name(run_id, [&](const store::DnsNameCount& n) {
@@ -65,7 +72,7 @@ RunContext read_context(store::AttributionIo& io, const catalog::Catalog& c, con
     RunContext x;
     int64_t evicted_full = 0;
     io.read_run(x.capture_end, evicted_full);
-    x.stun_succeeded = kept ? kept->stun_answered_hosts() : io.stun_answered_hosts();
+    x.stun_succeeded = hash_set(kept ? kept->stun_answered_hosts() : io.stun_answered_hosts());
     // Split exchanges are only looked for when the table overflowed
     // (idle-timeout splits are long silences, not answers).
     if (evicted_full > 0) {
