@@ -114,6 +114,24 @@ void add_named_any(const FlowFacts& f, const Catalog& c, catalog::Transport t, c
     }
 }
 
+// The port-hint entries listing the service port or the client's (port_ok
+// asks for one, the other or either), ascending, each once: the catalog's
+// two lists merged.
+template <class Fn>
+void each_port_hint_entry(const Catalog& c, catalog::Transport t, uint16_t service_port, uint16_t client_port,
+                          const Fn& fn) {
+    const std::span<const uint32_t> a = c.port_hint_entries(t, service_port);
+    const std::span<const uint32_t> b = c.port_hint_entries(t, client_port);
+    for (size_t i = 0, j = 0; i < a.size() || j < b.size();) {
+        if (j == b.size() || (i < a.size() && a[i] < b[j])) {
+            fn(a[i++]);
+            continue;
+        }
+        if (i < a.size() && a[i] == b[j]) ++i;
+        fn(b[j++]);
+    }
+}
+
 }  // namespace
 
 std::vector<FlowFacts::Name> effective_names(const FlowFacts& f) {
@@ -224,22 +242,11 @@ std::vector<Match> match_flow(const FlowFacts& f, const Catalog& c, const std::s
     // Web ports hint at nothing. The entries a port may hint at are the
     // catalog's list (first-party, named): this runs for every unnamed flow.
     if (names.empty() && f.service_port() != 443 && f.service_port() != 80) {
-        // port_ok asks for the service port, the client's or either: the
-        // hint entries listing either, merged in ascending order.
-        const std::span<const uint32_t> a = c.port_hint_entries(t, f.service_port());
-        const std::span<const uint32_t> b = c.port_hint_entries(t, f.client_port);
-        for (size_t i = 0, j = 0; i < a.size() || j < b.size();) {
-            uint32_t idx = 0;
-            if (j == b.size() || (i < a.size() && a[i] < b[j])) {
-                idx = a[i++];
-            } else {
-                if (i < a.size() && a[i] == b[j]) ++i;
-                idx = b[j++];
-            }
+        each_port_hint_entry(c, t, f.service_port(), f.client_port, [&](uint32_t idx) {
             const Entry& e = c.entries()[idx];
             if (active_vendors.count(e.vendor_index) && port_ok(e, idx, false))
                 add(idx, Evidence::PortOnly, kConfidencePortOnly, "");
-        }
+        });
     }
     std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.entry < b.entry; });
     return out;
