@@ -107,9 +107,8 @@ uint32_t KeptFlows::intern(std::string_view s) {
 uint32_t KeptFlows::intern_column(size_t column, std::string_view s) {
     if (column >= last_column_id_.size()) return intern(s);
     uint32_t& last = last_column_id_[column];
-    if (last_column_set_[column] && text_[last] == s) return last;
+    if (last != kNoText && text_[last] == s) return last;
     last = intern(s);
-    last_column_set_[column] = true;
     return last;
 }
 
@@ -188,7 +187,7 @@ void KeptFlows::abandon() noexcept {
     decltype(names_)().swap(names_);
     decltype(ids_)().swap(ids_);
     decltype(text_)().swap(text_);
-    last_column_set_.fill(false);
+    last_column_id_.fill(kNoText);
     decltype(ttls_)().swap(ttls_);
     decltype(order_)().swap(order_);
     decltype(is_name_)().swap(is_name_);

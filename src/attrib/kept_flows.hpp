@@ -32,7 +32,7 @@ public:
     /// 65,536 flows: ~7 MiB of packed records, and their names and text, at most.
     static constexpr size_t kDefaultMaxFlows = size_t{1} << 16;
 
-    explicit KeptFlows(size_t max_flows = kDefaultMaxFlows) : max_flows_(max_flows) {}
+    explicit KeptFlows(size_t max_flows = kDefaultMaxFlows) : max_flows_(max_flows) { last_column_id_.fill(kNoText); }
 
     /// A flow whose row was just written: its facts as facts_of gives them
     /// from the flow and the row's columns (after the outcome hint), and the
@@ -141,8 +141,9 @@ private:
     std::vector<Name> names_;
     std::deque<std::string> text_;  ///< interned text by id (a deque: the views in ids_ stay put)
     std::unordered_map<std::string_view, uint32_t> ids_;
-    std::array<uint32_t, 16> last_column_id_{};  ///< intern_column's last id per text column
-    std::array<bool, 16> last_column_set_{};  ///< whether last_column_id_ holds one
+    static constexpr uint32_t kNoText = UINT32_MAX;
+    /// intern_column's last id per text column (kNoText: none yet).
+    std::array<uint32_t, 16> last_column_id_{};
     std::unordered_map<uint32_t, std::set<int>> ttls_;  ///< server_ttls' answers, by interned address
     bool ttls_read_ = false;
     std::vector<bool> is_name_;  ///< by interned id: a flow_name row's name
