@@ -19,6 +19,12 @@ file(REMOVE_RECURSE ${PGO_DIR}/raw ${PGO_DIR}/use ${PGO_DIR}/work)
 file(REMOVE ${PGO_DIR}/trained.stamp)
 file(MAKE_DIRECTORY ${PGO_DIR}/work)
 
+# Stops the build with MESSAGE, leaving no generated traffic (260 MB) behind.
+function(training_failed message)
+  file(REMOVE_RECURSE ${PGO_DIR}/work)
+  message(FATAL_ERROR "pgo_train.cmake: ${message}")
+endfunction()
+
 # Both mixes bench/compare.sh measures (another seed than its workloads'),
 # each on one thread and on the default threads: the reading and writing
 # threads' code is trained as well as the decoding thread's.
@@ -28,15 +34,14 @@ foreach(mix busy office)
     COMMAND ${PYTHON} ${SOURCE_DIR}/tools/gen_workload.py --profile ${mix} --packets 200000 --seed 7 --out ${capture}
     RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "pgo_train.cmake: generating the ${mix} traffic failed (${rc}): ${err}")
+    training_failed("generating the ${mix} traffic failed (${rc}): ${err}")
   endif()
   foreach(threads 1 2)
     set(db ${PGO_DIR}/work/${mix}-${threads}.sqlite)
     execute_process(COMMAND ${PROFILING} analyze -q ${capture} --db ${db} --threads ${threads}
                     RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
     if(NOT rc EQUAL 0)
-      message(FATAL_ERROR "pgo_train.cmake: the instrumented callwall failed on the ${mix} traffic "
-                          "(--threads ${threads}, exit ${rc}): ${err}")
+      training_failed("the instrumented callwall failed on the ${mix} traffic (--threads ${threads}, exit ${rc}): ${err}")
     endif()
   endforeach()
 endforeach()
