@@ -20,6 +20,7 @@ foreach(callwall_waiting_test
     AuditClientPorts.TenRunsGiveTheSameVerdictsAndIntervals
     ProbeNetns.OverIpv6ThroughAnIpv6Reflector
     ProbeNetns.DroppedUdpAndResetTcpAreBlockedWithTheirReasons
+    ProbeNetns.ATcpAndAUdpProbeFromOneLocalPortAreJudgedApart
     LiveReaderNetns.BurstLargerThanTheKernelRingIsReadWholeWhileTheLoopIsBusy
     ReflectNetns.NoAnswerToTheUnauthenticatedAndNoAmplification
     ReflectNetns.SpoofedSynsGetOneSynAckEachAndNoMoreBytes

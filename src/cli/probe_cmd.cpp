@@ -58,14 +58,17 @@ constexpr uint32_t kSweepBudget = 1'000'000;
 // nf_conntrack_udp_timeout): a sweep holds about rate × this many entries.
 constexpr double kConntrackUdpTimeoutS = 30;
 
-// Flows by their server address and port and the probe's own port: UDP
-// probes whose answers lacked the reflector's token (intercepted), TLS
-// probes whose ClientHello was answered by a reset (cut).
-using FlowKey = std::tuple<std::string, uint16_t, uint16_t>;
+// Flows by transport, server address and port and the probe's own port (a
+// TCP and a UDP probe may share a local port): UDP probes whose answers
+// lacked the reflector's token (intercepted), TLS probes cut by a reset.
+using FlowKey = std::tuple<std::string, std::string, uint16_t, uint16_t>;
+FlowKey flow_key(const probe::Probe& p, uint16_t local_port) {
+    return {std::string(probe::transport_of(p.kind)), p.addr, p.port, local_port};
+}
+FlowKey flow_key(const attrib::FlowFacts& f) { return {f.transport, f.server_ip, f.server_port, f.client_port}; }
 using ProbeFlows = std::set<FlowKey>;
-// The entries each probe's flow was sent for, by the same key.
+// By the same key: the entries each probe's flow was sent for; what its socket received from its server.
 using SentFor = std::map<FlowKey, std::set<std::string>>;
-// What each probe's socket received from its server, by the same key.
 using Answered = std::map<FlowKey, std::string>;
 
 // The sender's readings that are the server's own answer (a STUN answer, an
@@ -480,12 +483,13 @@ void take_results(const probe::Plan& plan, const std::vector<probe::ProbeResult>
         if (!results[i].send_error.empty()) why = results[i].send_error;
         const auto& p = plan.probes[i];
         const auto& r = results[i];
-        if (r.local_port != 0) (*sent_for)[{p.addr, p.port, r.local_port}].insert(p.entry_id);
-        if (r.intercepted) intercepted->insert({p.addr, p.port, r.local_port});
-        if (!r.intercepted && answered_by_server(r.seen)) (*answered)[{p.addr, p.port, r.local_port}] = r.detail;
-        if (r.seen == "tls-reset") tls_cut->insert({p.addr, p.port, r.local_port});
-        const bool udp = p.kind == probe::ProbeKind::StunBinding || p.kind == probe::ProbeKind::TurnAllocate;
-        if (unproven_silence && udp && !p.answer_expected) unproven_silence->insert({p.addr, p.port, r.local_port});
+        const FlowKey key = flow_key(p, r.local_port);
+        if (r.local_port != 0) (*sent_for)[key].insert(p.entry_id);
+        if (r.intercepted) intercepted->insert(key);
+        if (!r.intercepted && answered_by_server(r.seen)) (*answered)[key] = r.detail;
+        if (r.seen == "tls-reset") tls_cut->insert(key);
+        const bool udp = probe::transport_of(p.kind) == "udp";
+        if (unproven_silence && udp && !p.answer_expected) unproven_silence->insert(key);
         if (r.send_failures > 0) ++refused;
         if (r.intercepted)
             *notes += "probe: intercepted: " + p.entry_id + " " + std::string(probe::to_string(p.kind)) + " " + p.addr +
@@ -517,7 +521,7 @@ void print_probe_lines(const probe::Plan& plan, const std::vector<probe::ProbeRe
     for (size_t i = 0; i < results.size(); ++i) {
         const auto& p = plan.probes[i];
         const auto& r = results[i];
-        const auto j = judged.find({p.addr, p.port, r.local_port});
+        const auto j = judged.find(flow_key(p, r.local_port));
         verdicts[i] = r.local_port == 0 ? r.seen : j == judged.end() ? "not-captured" : j->second;
         if (!p.swept) continue;
         std::string& port = sweeps[p.entry_id].ports[p.port];
@@ -647,11 +651,11 @@ int run_probe(int argc, char** argv) {
     Answered answered;
     ro.flow_context = [&intercepted, &tls_cut, &sent_for, &unproven_silence, &answered, to_vendor](
                           const attrib::FlowFacts& f, attrib::FlowContext& ctx) {
-        const FlowKey key{f.server_ip, f.server_port, f.client_port};
+        const FlowKey key = flow_key(f);
         ctx.refusal_is_no_block = to_vendor && sent_for.count(key) > 0;
         ctx.silence_is_no_block = unproven_silence.count(key) > 0;
         ctx.intercepted = intercepted.count(key) > 0;
-        ctx.tls_cut = f.transport == "tcp" && tls_cut.count(key) > 0;
+        ctx.tls_cut = tls_cut.count(key) > 0;
         if (const auto it = sent_for.find(key); it != sent_for.end()) ctx.sent_for = it->second;
         if (const auto it = answered.find(key); it != answered.end()) ctx.answered_at_sender = it->second;
     };
@@ -660,7 +664,7 @@ int run_probe(int argc, char** argv) {
     ro.flow_outcome = [&judged](const attrib::FlowFacts& f, const attrib::FlowOutcome& o) {
         std::string v(attrib::to_string(o.outcome));
         if (o.outcome == attrib::Outcome::Blocked && !o.reason.empty()) v += ":" + o.reason;
-        judged[{f.server_ip, f.server_port, f.client_port}] = v;
+        judged[flow_key(f)] = v;
     };
     int open_rc = kExitOk;
     const std::unique_ptr<run::Session> session = open_session("probe", std::move(ro), open_rc);

@@ -32,6 +32,10 @@ namespace callwall::probe {
 
 enum class ProbeKind : uint8_t { Tcp, Tls, StunBinding, TurnAllocate };
 std::string_view to_string(ProbeKind k) noexcept;
+/// The probe's transport as a flow's row names it: "udp" for STUN and TURN, "tcp" otherwise.
+[[nodiscard]] constexpr std::string_view transport_of(ProbeKind k) noexcept {
+    return k == ProbeKind::StunBinding || k == ProbeKind::TurnAllocate ? "udp" : "tcp";
+}
 
 struct Probe {
     std::string entry_id;

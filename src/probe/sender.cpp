@@ -107,7 +107,7 @@ void send_request(Active& a, const Probe& p, const SendOptions& o, ProbeResult& 
 
 void start(Active& a, const Probe& p, ProbeResult& r, double now, const SendOptions& o, uint16_t* cursor) {
     r.start_s = now;
-    const bool udp = p.kind == ProbeKind::StunBinding || p.kind == ProbeKind::TurnAllocate;
+    const bool udp = transport_of(p.kind) == "udp";
     std::string err;
     a.fd = open_socket(p, udp, o.avoid_local_ports, cursor, &err);
     if (a.fd < 0) {

@@ -426,6 +426,30 @@ TEST_F(ProbeNetns, ARequestTheProbingHostItselfRefusesIsNotTheFirewalls) {
     EXPECT_NE(out.find("refused by this machine's kernel: Operation not permitted"), std::string::npos) << out;
 }
 
+TEST_F(ProbeNetns, ATcpAndAUdpProbeFromOneLocalPortAreJudgedApart) {
+    // TCP and UDP number their ports apart: a TCP probe and a UDP probe to
+    // the same server port can leave from the same local port. The client's
+    // ephemeral range is one port here, so they do. The TCP probe is
+    // answered, the UDP one dropped: the TCP socket's answer must not stand
+    // for the UDP flow (a false "observed"), nor its flow count for the UDP
+    // entry.
+    ASSERT_EQ(run({"ip", "netns", "exec", c_, "sysctl", "-qw", "net.ipv4.ip_local_port_range=45000 45000"}), 0);
+    firewall({"udp dport != 53 drop"});
+    TempDb db;
+    std::string out;
+    probe(db.path(), &out, {"--entry", "whereby.turn.udp", "--entry", "whereby.turn.tcp"});
+    EXPECT_EQ(query_rows(db.path(),
+                         "SELECT transport || ' ' || client_port || ' ' || outcome FROM flow "
+                         "WHERE server_port = 443 ORDER BY transport"),
+              (std::vector<std::string>{"tcp 45000 observed", "udp 45000 blocked:stun-timeout"}))
+        << out;
+    const auto v = verdicts(db.path());
+    ASSERT_TRUE(v.count("whereby.turn.udp")) << out;
+    EXPECT_EQ(v.at("whereby.turn.udp").substr(0, 7), "blocked") << v.at("whereby.turn.udp") << "\n" << out;
+    ASSERT_TRUE(v.count("whereby.turn.tcp")) << out;
+    EXPECT_EQ(v.at("whereby.turn.tcp").substr(0, 8), "observed") << v.at("whereby.turn.tcp") << "\n" << out;
+}
+
 TEST_F(ProbeNetns, MiddleboxAnsweringStunIsIntercepted) {
     // A STUN server inside the firewall, and every UDP probe DNATed to it:
     // it answers STUN like the real one, without the token.
