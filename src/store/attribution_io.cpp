@@ -3,13 +3,16 @@
 
 #include <bit>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <stdexcept>
+#include <utility>
 
 #include "records/attribution.hpp"
 #include "store/checkpoint_ahead.hpp"
 #include "store/conn.hpp"
 #include "store/flow_pages.hpp"
+#include "store/row_group.hpp"
 #include "store/schema.hpp"
 #include "store/statement.hpp"
 
@@ -315,6 +318,7 @@ void AttributionIo::begin_writing() {
 }
 
 void AttributionIo::start_writing() {
+    write_waiting_matches();
     open_writers();
     // Attribution may run many times on a live run: start from a clean slate.
     for (const char* sql : {"DELETE FROM flow_match WHERE run_id=?", "DELETE FROM unmatched_flow WHERE run_id=?",
@@ -350,6 +354,7 @@ void AttributionIo::commit_behind() {
 }
 
 void AttributionIo::begin_rewriting() {
+    write_waiting_matches();
     indexes_built();
     open_writers();
     del_match_ = std::make_unique<Statement>(store_.c_->db, store_.path(),
@@ -362,11 +367,53 @@ void AttributionIo::begin_rewriting() {
 }
 
 void AttributionIo::clear_flow(uint64_t flow_id) {
+    write_waiting_matches();
     del_match_->bind(1, run_).bind(2, flow_id).run("clearing a flow's matches");
     del_gap_->bind(1, run_).bind(2, flow_id).run("clearing a flow's gaps");
 }
 
-void AttributionIo::write(const records::FlowMatch& r) { ins_match_->bind_record(run_, r).run("writing a flow match"); }
+void AttributionIo::WaitingMatch::take(const records::FlowMatch& r) {
+    flow_id = r.flow_id;
+    entry_id.assign(r.entry_id);
+    evidence.assign(r.evidence);
+    confidence = r.confidence;
+    name.assign(r.name);
+    counted = r.counted;
+}
+
+records::FlowMatch AttributionIo::WaitingMatch::record() const {
+    records::FlowMatch r;
+    r.flow_id = flow_id;
+    r.entry_id = entry_id;
+    r.evidence = evidence;
+    r.confidence = confidence;
+    r.name = name;
+    r.counted = counted;
+    return r;
+}
+
+void AttributionIo::write(const records::FlowMatch& r) {
+    waiting_[static_cast<size_t>(waiting_count_++)].take(r);
+    if (waiting_count_ == kMatchRows) write_waiting_matches();
+}
+
+void AttributionIo::write_waiting_matches() {
+    // Written or failed (the transaction then rolls back), they wait no more.
+    const int n = std::exchange(waiting_count_, 0);
+    if (n < kMatchRows) {
+        for (int i = 0; i < n; ++i)
+            ins_match_->bind_record(run_, waiting_[static_cast<size_t>(i)].record()).run("writing a flow match");
+        return;
+    }
+    if (!ins_matches_)
+        ins_matches_ = std::make_unique<Statement>(
+            store_.c_->db, store_.path(),
+            many_rows_sql(records::insert_sql(records::FlowMatch::table()), kMatchRows).c_str());
+    constexpr int kValues = 1 + static_cast<int>(std::size(records::FlowMatch::kColumns));  // run_id, then the columns
+    for (int i = 0; i < n; ++i)
+        ins_matches_->bind_record(run_, waiting_[static_cast<size_t>(i)].record(), 1 + i * kValues);
+    ins_matches_->run("writing a flow match");
+}
 
 void AttributionIo::write(const records::UnmatchedFlow& r) {
     ins_gap_->bind_record(run_, r).run("writing an unmatched flow");
@@ -406,8 +453,10 @@ void AttributionIo::write_catalog_digest(std::string_view digest) {
 }
 
 void AttributionIo::commit() {
+    write_waiting_matches();
     // Statements are finalised before COMMIT, as before (an open read would not stop it, but a pending one might).
     ins_match_.reset();
+    ins_matches_.reset();
     upd_outcome_.reset();
     ins_gap_.reset();
     ins_entry_.reset();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -150,8 +151,26 @@ private:
     bool writing_behind_ = false;  ///< begin_writing_behind gave the writes to the writer thread
     Store& store_;
     int64_t run_;
-    std::unique_ptr<Statement> ttl_q_, ins_match_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_, del_match_,
-        del_gap_;
+    std::unique_ptr<Statement> ttl_q_, ins_match_, ins_matches_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_,
+        del_match_, del_gap_;
+    /// A flow match waiting for its INSERT, its text owned: what it was
+    /// given from is gone once the flow's rows are written.
+    struct WaitingMatch {
+        int64_t flow_id = 0, counted = 0;
+        double confidence = 0;
+        std::string entry_id, evidence, name;
+        void take(const records::FlowMatch& r);
+        [[nodiscard]] records::FlowMatch record() const;
+    };
+    /// Flow matches are written kMatchRows at a time, by one INSERT of that
+    /// many rows (ins_matches_): a statement's step costs much the same for
+    /// one row as for many (store/row_group.hpp). They wait in order, and
+    /// are written before anything that could see them: a flow's matches
+    /// cleared, the commit. (Nothing reads them back while they wait.)
+    static constexpr int kMatchRows = 16;
+    std::array<WaitingMatch, kMatchRows> waiting_;
+    int waiting_count_ = 0;
+    void write_waiting_matches();
     std::unique_ptr<Transaction> txn_;
     std::unique_ptr<FlowPagesAhead> ahead_;  ///< pages read ahead, when the constructor was asked and could
     /// With ahead_: the packets' rows copied into the database file meanwhile.

@@ -8,19 +8,32 @@
 
 namespace callwall::store {
 
-void Store::RowGroup::prepare(const Store& s, const Conn& c, Slot of, std::string_view one_row) {
+namespace {
+
+std::string_view value_list(std::string_view one_row) {
     const size_t open = one_row.find('(', one_row.rfind("VALUES")), close = one_row.rfind(')');
-    const std::string_view list = one_row.substr(open, close + 1 - open);
+    return one_row.substr(open, close + 1 - open);
+}
+
+}  // namespace
+
+std::string many_rows_sql(std::string_view one_row, int rows) {
+    const std::string_view list = value_list(one_row);
+    std::string sql(one_row.substr(0, static_cast<size_t>(list.data() - one_row.data())));
+    for (int i = 0; i < rows; ++i) {
+        if (i) sql += ',';
+        sql += list;
+    }
+    return sql;
+}
+
+void Store::RowGroup::prepare(const Store& s, const Conn& c, Slot of, std::string_view one_row) {
+    const std::string_view list = value_list(one_row);
     slot = of;
     values = static_cast<int>(std::count(list.begin(), list.end(), '?'));
     if (values * kRows > codec::BoundValues::kMax)
         throw std::logic_error("a row group binds more than BoundValues holds");
-    std::string sql(one_row.substr(0, open));
-    for (int i = 0; i < kRows; ++i) {
-        if (i) sql += ',';
-        sql += list;
-    }
-    many = c.prepare(s, sql.c_str());
+    many = c.prepare(s, many_rows_sql(one_row, kRows).c_str());
 }
 
 void Store::write_group(RowGroup& g) {

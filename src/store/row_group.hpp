@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,10 @@
 #include "store/store.hpp"
 
 namespace callwall::store {
+
+/// `one_row`, a single-row INSERT ("... VALUES (?,?)"), with `rows` value
+/// lists: one statement for that many rows.
+[[nodiscard]] std::string many_rows_sql(std::string_view one_row, int rows);
 
 struct Store::RowGroup {
     static constexpr int kRows = 16;

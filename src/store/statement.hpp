@@ -44,11 +44,12 @@ public:
         check_bind(sqlite3_bind_null(st_, i), i);
         return *this;
     }
-    /// A record (records/record.hpp) after run_id, as its insert_sql() takes them.
+    /// A record (records/record.hpp) after run_id, as its insert_sql() takes
+    /// them, from parameter `first` on (a later row of a many-row INSERT).
     template <class Record>
-    Statement& bind_record(int64_t run_id, const Record& r) {
-        bind(1, run_id);
-        int i = 2;
+    Statement& bind_record(int64_t run_id, const Record& r, int first = 1) {
+        bind(first, run_id);
+        int i = first + 1;
         std::apply([&](const auto&... values) { (bind(i++, values), ...); }, r.values());
         return *this;
     }
