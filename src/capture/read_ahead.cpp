@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <new>
 #include <system_error>
 #include <utility>
 
+#include "util/huge_pages.hpp"
 #include "util/thread_without_signals.hpp"
 #include "capture/padded.hpp"
 
@@ -20,15 +22,7 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
     if (!threaded) return;
     blocks_ = source_->reads_blocks();
     lend_ = !blocks_ && source_->frames_in_map();
-    chunks_.resize(kChunks);
-    for (auto& c : chunks_) {
-        // Not zeroed here: first written, and its pages faulted in, by the reader.
-        c.records = std::make_unique_for_overwrite<Record[]>(kChunkRecords);
-        if (blocks_)
-            c.data = std::make_unique_for_overwrite<uint8_t[]>(PcapSource::kBlockCapacity);
-        else if (!lend_)
-            c.data = std::make_unique_for_overwrite<uint8_t[]>(kChunkBytes);
-    }
+    map_ring();
     if (lend_) source_->hold_frames();
     if (blocks_) source_->lend_blocks();
     // The reader takes no signals: the analysing thread handles them (its
@@ -42,6 +36,27 @@ ReadAhead::ReadAhead(std::unique_ptr<PcapSource> source, bool threaded) : source
         source_->lend_blocks(false);
         lend_ = false;
         blocks_ = false;
+    }
+}
+
+ReadAhead::Ring::~Ring() {
+    if (at) util::huge_deallocate(at, bytes);
+}
+
+void ReadAhead::map_ring() {
+    const auto line = [](size_t n) { return (n + 63) & ~size_t{63}; };
+    const size_t records = line(kChunkRecords * sizeof(Record));
+    const size_t data = line(blocks_ ? PcapSource::kBlockCapacity : lend_ ? 0 : kChunkBytes);
+    ring_.bytes = kChunks * (records + data);
+    // Mapped, not touched: the reader writes each page first (a huge page
+    // faults once per 2 MiB).
+    auto* base = static_cast<uint8_t*>(util::huge_allocate(ring_.bytes));
+    ring_.at = base;
+    chunks_.resize(kChunks);
+    for (Chunk& c : chunks_) {
+        c.records = new (base) Record[kChunkRecords];
+        c.data = data ? base + records : nullptr;
+        base += records + data;
     }
 }
 
@@ -164,7 +179,7 @@ void ReadAhead::fill_from_blocks(Chunk& c) noexcept {
     // The chunk's frames lie in its own buffer, a block of the file read
     // into it (after what the block before left of a record): no frame is
     // read that would not fit, so none is carried to the next chunk.
-    source_->next_block(c.data.get());
+    source_->next_block(c.data);
     RawFrame frame;
     while (c.count < kChunkRecords) {
         if (stop_.load(std::memory_order_relaxed)) return;
@@ -179,7 +194,7 @@ void ReadAhead::fill_from_blocks(Chunk& c) noexcept {
             // stopped at kChunkRecords right before a cut record: read on
             // into the same buffer (nothing of this chunk points into it).
             if (c.count) return;
-            source_->next_block(c.data.get());
+            source_->next_block(c.data);
             continue;
         }
         // Files never time out; anything but a frame ends the stream.
@@ -204,7 +219,7 @@ bool ReadAhead::add(Chunk& c, const RawFrame& frame) noexcept {
     }
     const size_t need = padded(frame.caplen);
     if (c.used + need > kChunkBytes) return false;
-    uint8_t* to = c.data.get() + c.used;
+    uint8_t* to = c.data + c.used;
     if (frame.caplen) std::memcpy(to, frame.bytes.data(), frame.caplen);
     put(c, frame, to);
     c.used += need;

@@ -116,8 +116,8 @@ private:
     /// A cache line (or two) of its own: the reader counts the frames of the
     /// chunk it fills while the analyser reads the count of the one before.
     struct alignas(64) Chunk {
-        std::unique_ptr<Record[]> records;
-        std::unique_ptr<uint8_t[]> data;  ///< not when lending
+        Record* records = nullptr;  ///< kChunkRecords of them, in ring_
+        uint8_t* data = nullptr;  ///< in ring_; not when lending
         size_t count = 0;  ///< records filled
         size_t used = 0;  ///< bytes of data filled (not when lending)
         NextStatus end = NextStatus::Frame;  ///< End/Error: the stream ends after this chunk's frames
@@ -168,6 +168,20 @@ private:
     std::unique_ptr<PcapSource> source_;
     std::string error_;  ///< set by the reader before it publishes the last chunk
     std::vector<Chunk> chunks_;  ///< used in strict rotation: chunk i % kChunks
+    /// Every chunk's records and bytes, one block on huge pages: the reader's
+    /// first pass over a ring of 4 KiB pages faulted ~1,600 times (7 MiB),
+    /// ~12 µs each in a virtual machine, while the analyser waited for its
+    /// first chunks (docs/performance.md).
+    struct Ring {
+        void* at = nullptr;
+        size_t bytes = 0;
+        Ring() = default;
+        Ring(const Ring&) = delete;
+        Ring& operator=(const Ring&) = delete;
+        ~Ring();
+    } ring_;
+    /// Maps ring_ and points the chunks into it.
+    void map_ring();
 
     bool lend_ = false;  ///< frames are lent from the map, not copied (set before the thread starts)
     /// Frames lie in the chunk's buffer, a block of the file the source read
