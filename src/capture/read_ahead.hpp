@@ -168,10 +168,10 @@ private:
     std::unique_ptr<PcapSource> source_;
     std::string error_;  ///< set by the reader before it publishes the last chunk
     std::vector<Chunk> chunks_;  ///< used in strict rotation: chunk i % kChunks
-    /// Every chunk's records and bytes, one block on huge pages: the reader's
-    /// first pass over a ring of 4 KiB pages faulted ~1,600 times (7 MiB),
-    /// ~12 µs each in a virtual machine, while the analyser waited for its
-    /// first chunks (docs/performance.md).
+    /// Every chunk's records and bytes (7 MiB), one block on huge pages: the
+    /// reader's first pass over 4 KiB pages faulted on each (a busy run takes
+    /// ~900 faults fewer so, ~12 µs each in a virtual machine) while the
+    /// analyser waited for its first chunks (docs/performance.md).
     struct Ring {
         void* at = nullptr;
         size_t bytes = 0;
