@@ -6,6 +6,8 @@
 #include <iterator>
 #include <map>
 #include <stdexcept>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "records/attribution.hpp"
@@ -373,23 +375,15 @@ void AttributionIo::clear_flow(uint64_t flow_id) {
 }
 
 void AttributionIo::WaitingMatch::take(const records::FlowMatch& r) {
-    flow_id = r.flow_id;
-    entry_id.assign(r.entry_id);
-    evidence.assign(r.evidence);
-    confidence = r.confidence;
-    name.assign(r.name);
-    counted = r.counted;
-}
-
-records::FlowMatch AttributionIo::WaitingMatch::record() const {
-    records::FlowMatch r;
-    r.flow_id = flow_id;
-    r.entry_id = entry_id;
-    r.evidence = evidence;
-    r.confidence = confidence;
-    r.name = name;
-    r.counted = counted;
-    return r;
+    row = r;
+    size_t t = 0;
+    const auto own = [&](auto& field) {
+        if constexpr (std::is_same_v<std::remove_reference_t<decltype(field)>, std::string_view>) {
+            text[t].assign(field);
+            field = text[t++];
+        }
+    };
+    std::apply([&](auto&... field) { (own(field), ...); }, row.fields());
 }
 
 void AttributionIo::write(const records::FlowMatch& r) {
@@ -402,7 +396,7 @@ void AttributionIo::write_waiting_matches() {
     const int n = std::exchange(waiting_count_, 0);
     if (n < kMatchRows) {
         for (int i = 0; i < n; ++i)
-            ins_match_->bind_record(run_, waiting_[static_cast<size_t>(i)].record()).run("writing a flow match");
+            ins_match_->bind_record(run_, waiting_[static_cast<size_t>(i)].row).run("writing a flow match");
         return;
     }
     if (!ins_matches_)
@@ -410,8 +404,7 @@ void AttributionIo::write_waiting_matches() {
             store_.c_->db, store_.path(),
             many_rows_sql(records::insert_sql(records::FlowMatch::table()), kMatchRows).c_str());
     constexpr int kValues = 1 + static_cast<int>(std::size(records::FlowMatch::kColumns));  // run_id, then the columns
-    for (int i = 0; i < n; ++i)
-        ins_matches_->bind_record(run_, waiting_[static_cast<size_t>(i)].record(), 1 + i * kValues);
+    for (int i = 0; i < n; ++i) ins_matches_->bind_record(run_, waiting_[static_cast<size_t>(i)].row, 1 + i * kValues);
     ins_matches_->run("writing a flow match");
 }
 

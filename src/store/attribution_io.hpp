@@ -18,6 +18,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "facts/flow_facts.hpp"
@@ -153,14 +156,20 @@ private:
     int64_t run_;
     std::unique_ptr<Statement> ttl_q_, ins_match_, ins_matches_, upd_outcome_, ins_gap_, ins_entry_, ins_verdict_,
         del_match_, del_gap_;
-    /// A flow match waiting for its INSERT, its text owned: what it was
-    /// given from is gone once the flow's rows are written.
+    /// A flow match waiting for its INSERT, its text fields viewing copies
+    /// of their own: what it was given from is gone once the flow's rows are
+    /// written. (Not copied or moved: the views point into `text`.)
+    template <class Values>
+    struct TextFields;
+    template <class... T>
+    struct TextFields<std::tuple<T...>> {
+        static constexpr size_t count = (size_t{std::is_same_v<std::remove_cvref_t<T>, std::string_view>} + ... + 0);
+    };
     struct WaitingMatch {
-        int64_t flow_id = 0, counted = 0;
-        double confidence = 0;
-        std::string entry_id, evidence, name;
+        records::FlowMatch row;
+        /// One per text field of the record, in order.
+        std::array<std::string, TextFields<decltype(std::declval<records::FlowMatch&>().fields())>::count> text;
         void take(const records::FlowMatch& r);
-        [[nodiscard]] records::FlowMatch record() const;
     };
     /// Flow matches are written kMatchRows at a time, by one INSERT of that
     /// many rows (ins_matches_): a statement's step costs much the same for
