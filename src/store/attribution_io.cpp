@@ -378,7 +378,7 @@ void AttributionIo::WaitingMatch::take(const records::FlowMatch& r) {
     row = r;
     size_t t = 0;
     const auto own = [&](auto& field) {
-        if constexpr (std::is_same_v<std::remove_reference_t<decltype(field)>, std::string_view>) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(field)>, std::string_view>) {
             text[t].assign(field);
             field = text[t++];
         }

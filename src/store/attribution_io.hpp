@@ -158,7 +158,7 @@ private:
         del_match_, del_gap_;
     /// A flow match waiting for its INSERT, its text fields viewing copies
     /// of their own: what it was given from is gone once the flow's rows are
-    /// written. (Not copied or moved: the views point into `text`.)
+    /// written. Not copyable: the views point into its own `text`.
     template <class Values>
     struct TextFields;
     template <class... T>
@@ -166,6 +166,9 @@ private:
         static constexpr size_t count = (size_t{std::is_same_v<std::remove_cvref_t<T>, std::string_view>} + ... + 0);
     };
     struct WaitingMatch {
+        WaitingMatch() = default;
+        WaitingMatch(const WaitingMatch&) = delete;
+        WaitingMatch& operator=(const WaitingMatch&) = delete;
         records::FlowMatch row;
         /// One per text field of the record, in order.
         std::array<std::string, TextFields<decltype(std::declval<records::FlowMatch&>().fields())>::count> text;
